@@ -1,0 +1,47 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+
+/** Dependency direction: core ← ports ← pipeline ← adapters/app/http/cli. */
+const layer = (/** @type {string[]} */ forbidden) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: forbidden.map((group) => ({
+        group: [`**/${group}/**`, `**/${group}`],
+        message: `This layer must not import from ${group}/ (see docs/architecture.md).`,
+      })),
+    },
+  ],
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'data/**', 'bin/**', 'coverage/**'] },
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['src/core/**'], rules: layer(['ports', 'pipeline', 'adapters', 'app', 'http', 'cli']) },
+  { files: ['src/ports/**'], rules: layer(['pipeline', 'adapters', 'app', 'http', 'cli']) },
+  { files: ['src/pipeline/**'], rules: layer(['adapters', 'app', 'http', 'cli']) },
+  {
+    files: ['src/pipeline/ingest/**'],
+    rules: layer(['profile', 'adapters', 'app', 'http', 'cli']),
+  },
+  {
+    files: ['src/pipeline/profile/**'],
+    rules: layer(['ingest', 'adapters', 'app', 'http', 'cli']),
+  },
+  { files: ['src/adapters/**'], rules: layer(['app', 'http', 'cli']) },
+  { files: ['src/http/**'], rules: layer(['cli', 'adapters']) },
+  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+);

@@ -1,0 +1,213 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { CustomerId } from '../../../core/ids.js';
+import type { ProfileState } from '../../../core/profile.js';
+import type { IdentityKey, IngestTx, Store } from '../../../ports/store.js';
+import { createReads } from '../shared/create-reads.js';
+import { runMigrations } from '../shared/run-migrations.js';
+import {
+  toEventBody,
+  toProfileColumns,
+  toStoredEvent,
+  type Database,
+  type EventRow,
+} from '../shared/tables.js';
+import { hashLockKey } from './hash-lock-key.js';
+
+export interface PostgresOptions {
+  url: string;
+  poolSize: number;
+  /** A schema to work in (created if missing); tests use one each. */
+  schema?: string;
+}
+
+// pg returns int8 and numeric as strings by default; every bigint Herald stores fits a double.
+const types = new pg.TypeOverrides();
+types.setTypeParser(pg.types.builtins.INT8, Number);
+types.setTypeParser(pg.types.builtins.NUMERIC, Number);
+
+const retryable = new Set(['40P01', '40001']); // deadlock detected, serialization failure
+
+/** Marks the first occurrence of each key that the database reported as inserted. */
+const firstInserted = (keys: readonly string[], inserted: ReadonlySet<string>): boolean[] => {
+  const seen = new Set<string>();
+  return keys.map((key) => {
+    const isNew = inserted.has(key) && !seen.has(key);
+    seen.add(key);
+    return isNew;
+  });
+};
+
+const createTx = (client: pg.PoolClient): IngestTx => ({
+  async lock(keys) {
+    const hashes = [...new Set(keys.map(hashLockKey))].sort((a, b) => a - b);
+    if (hashes.length === 0) return;
+    await client.query(
+      'SELECT pg_advisory_xact_lock(18501, k) FROM unnest($1::int[]) WITH ORDINALITY AS t(k, i) ORDER BY i',
+      [hashes],
+    );
+  },
+  async findLinks(keys) {
+    const found = new Map<IdentityKey, CustomerId>();
+    if (keys.length === 0) return found;
+    const { rows } = await client.query<{ key: IdentityKey; customer_id: CustomerId }>(
+      'SELECT key, customer_id FROM identities WHERE key = ANY($1::text[])',
+      [keys],
+    );
+    for (const row of rows) found.set(row.key, row.customer_id);
+    return found;
+  },
+  async addLinks(links) {
+    if (links.length === 0) return;
+    await client.query(
+      `INSERT INTO identities (key, customer_id, linked_at_ms)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT (key) DO NOTHING`,
+      [links.map((l) => l.key), links.map((l) => l.customerId), links.map((l) => l.linkedAtMs)],
+    );
+  },
+  async insertEvents(events) {
+    if (events.length === 0) return [];
+    const { rows } = await client.query<{ source_id: string; message_id: string }>(
+      `INSERT INTO events (source_id, message_id, customer_id, type, name, user_id, anonymous_id,
+         timestamp_ms, received_at_ms, body)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+         $7::text[], $8::bigint[], $9::bigint[], $10::text[])
+       ON CONFLICT (source_id, message_id) DO NOTHING RETURNING source_id, message_id`,
+      [
+        events.map((e) => e.sourceId),
+        events.map((e) => e.messageId),
+        events.map((e) => e.customerId),
+        events.map((e) => e.type),
+        events.map((e) => e.name),
+        events.map((e) => e.userId),
+        events.map((e) => e.anonymousId),
+        events.map((e) => e.timestampMs),
+        events.map((e) => e.receivedAtMs),
+        events.map(toEventBody),
+      ],
+    );
+    const inserted = new Set(rows.map((r) => `${r.source_id}\u0001${r.message_id}`));
+    return firstInserted(
+      events.map((e) => `${e.sourceId}\u0001${e.messageId}`),
+      inserted,
+    );
+  },
+  async insertOrders(orders) {
+    if (orders.length === 0) return [];
+    const { rows } = await client.query<{ order_id: string }>(
+      `INSERT INTO orders (order_id, customer_id, placed_at_ms, total_cents)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+       ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+      [
+        orders.map((o) => o.orderId),
+        orders.map((o) => o.customerId),
+        orders.map((o) => o.placedAtMs),
+        orders.map((o) => o.totalCents),
+      ],
+    );
+    return firstInserted(
+      orders.map((o) => o.orderId),
+      new Set(rows.map((r) => r.order_id)),
+    );
+  },
+  async loadProfiles(ids) {
+    const found = new Map<CustomerId, ProfileState>();
+    if (ids.length === 0) return found;
+    const { rows } = await client.query<{ customer_id: CustomerId; state: string }>(
+      'SELECT customer_id, state FROM profiles WHERE customer_id = ANY($1::text[])',
+      [ids],
+    );
+    for (const row of rows) found.set(row.customer_id, JSON.parse(row.state) as ProfileState);
+    return found;
+  },
+  async saveProfiles(rows) {
+    if (rows.length === 0) return;
+    const cols = rows.map(toProfileColumns);
+    await client.query(
+      `INSERT INTO profiles (customer_id, user_id, state, computed, lifecycle_stage, churn_risk,
+         engagement_score, ltv_cents, vip, last_active_at_ms, updated_at_ms)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+         $6::float8[], $7::float8[], $8::bigint[], $9::int[], $10::bigint[], $11::bigint[])
+       ON CONFLICT (customer_id) DO UPDATE SET user_id = excluded.user_id, state = excluded.state,
+         computed = excluded.computed, lifecycle_stage = excluded.lifecycle_stage,
+         churn_risk = excluded.churn_risk, engagement_score = excluded.engagement_score,
+         ltv_cents = excluded.ltv_cents, vip = excluded.vip,
+         last_active_at_ms = excluded.last_active_at_ms, updated_at_ms = excluded.updated_at_ms`,
+      [
+        cols.map((c) => c.customer_id),
+        cols.map((c) => c.user_id),
+        cols.map((c) => c.state),
+        cols.map((c) => c.computed),
+        cols.map((c) => c.lifecycle_stage),
+        cols.map((c) => c.churn_risk),
+        cols.map((c) => c.engagement_score),
+        cols.map((c) => c.ltv_cents),
+        cols.map((c) => c.vip),
+        cols.map((c) => c.last_active_at_ms),
+        cols.map((c) => c.updated_at_ms),
+      ],
+    );
+  },
+  async mergeCustomer(from, to) {
+    const moved = await client.query('UPDATE events SET customer_id = $1 WHERE customer_id = $2', [
+      to,
+      from,
+    ]);
+    await client.query('UPDATE orders SET customer_id = $1 WHERE customer_id = $2', [to, from]);
+    await client.query('UPDATE identities SET customer_id = $1 WHERE customer_id = $2', [to, from]);
+    await client.query('DELETE FROM profiles WHERE customer_id = $1', [from]);
+    return (moved.rowCount ?? 0) > 0;
+  },
+  async loadCustomerEvents(id) {
+    const { rows } = await client.query<EventRow>(
+      'SELECT * FROM events WHERE customer_id = $1 ORDER BY timestamp_ms, seq',
+      [id],
+    );
+    return rows.map(toStoredEvent);
+  },
+});
+
+/** Connects to PostgreSQL (a pool shared by every request) and applies pending migrations. */
+export const createPostgresStore = async (options: PostgresOptions): Promise<Store> => {
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new Error(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    types,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await runMigrations(db as Kysely<unknown>, 'postgres');
+
+  const ingest = async <T>(work: (tx: IngestTx) => Promise<T>, attempt = 1): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(createTx(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      if (code !== undefined && retryable.has(code) && attempt < 4) {
+        return await ingest(work, attempt + 1);
+      }
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  return {
+    driver: 'postgres',
+    ...createReads(db),
+    ingest: (work) => ingest(work),
+    ping: async () => {
+      await pool.query('SELECT 1');
+    },
+    close: () => db.destroy(),
+  };
+};

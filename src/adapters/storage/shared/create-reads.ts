@@ -1,0 +1,63 @@
+import type { Kysely } from 'kysely';
+import type { CustomerId } from '../../../core/ids.js';
+import type { Store } from '../../../ports/store.js';
+import { toProfileRow, toStoredEvent, type Database } from './tables.js';
+
+type Reads = Pick<
+  Store,
+  'resolveUserId' | 'getProfile' | 'listEvents' | 'listCustomerIds' | 'counts'
+>;
+
+/** The read queries, written once in Kysely for both dialects. */
+export const createReads = (db: Kysely<Database>): Reads => ({
+  async resolveUserId(userId) {
+    const link = await db
+      .selectFrom('identities')
+      .select('customer_id')
+      .where('key', '=', `u:${userId}`)
+      .executeTakeFirst();
+    if (link !== undefined) return link.customer_id as CustomerId;
+    const profile = await db
+      .selectFrom('profiles')
+      .select('customer_id')
+      .where('customer_id', '=', userId)
+      .executeTakeFirst();
+    return profile?.customer_id as CustomerId | undefined;
+  },
+  async getProfile(id) {
+    const row = await db
+      .selectFrom('profiles')
+      .select(['customer_id', 'state', 'computed'])
+      .where('customer_id', '=', id)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toProfileRow(row);
+  },
+  async listEvents(id, limit) {
+    const rows = await db
+      .selectFrom('events')
+      .selectAll()
+      .where('customer_id', '=', id)
+      .orderBy('timestamp_ms', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toStoredEvent);
+  },
+  async listCustomerIds(afterId, limit) {
+    let query = db.selectFrom('profiles').select('customer_id').orderBy('customer_id').limit(limit);
+    if (afterId !== null) query = query.where('customer_id', '>', afterId);
+    const rows = await query.execute();
+    return rows.map((r) => r.customer_id as CustomerId);
+  },
+  async counts() {
+    const events = await db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const profiles = await db
+      .selectFrom('profiles')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return { events: events.n, profiles: profiles.n };
+  },
+});

@@ -1,0 +1,78 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Versioned schema changes, applied in name order; the same list for both databases. */
+const migrations = (dialect: Dialect): Record<string, Migration> => ({
+  '0001-events-profiles': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const real = dialect === 'postgres' ? 'double precision' : 'real';
+      await db.schema
+        .createTable('events')
+        .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('source_id', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('user_id', 'text')
+        .addColumn('anonymous_id', 'text')
+        .addColumn('timestamp_ms', big, (c) => c.notNull())
+        .addColumn('received_at_ms', big, (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addUniqueConstraint('events_source_message_unique', ['source_id', 'message_id'])
+        .execute();
+      await db.schema
+        .createIndex('events_customer_time')
+        .on('events')
+        .columns(['customer_id', 'timestamp_ms'])
+        .execute();
+      await db.schema
+        .createTable('identities')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('linked_at_ms', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('identities_customer')
+        .on('identities')
+        .column('customer_id')
+        .execute();
+      await db.schema
+        .createTable('orders')
+        .addColumn('order_id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('placed_at_ms', big, (c) => c.notNull())
+        .addColumn('total_cents', big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('orders_customer').on('orders').column('customer_id').execute();
+      await db.schema
+        .createTable('profiles')
+        .addColumn('customer_id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('computed', 'text', (c) => c.notNull())
+        .addColumn('lifecycle_stage', 'text', (c) => c.notNull())
+        .addColumn('churn_risk', real, (c) => c.notNull())
+        .addColumn('engagement_score', real, (c) => c.notNull())
+        .addColumn('ltv_cents', big, (c) => c.notNull())
+        .addColumn('vip', 'integer', (c) => c.notNull())
+        .addColumn('last_active_at_ms', big)
+        .addColumn('updated_at_ms', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('profiles_stage')
+        .on('profiles')
+        .column('lifecycle_stage')
+        .execute();
+      await db.schema.createIndex('profiles_user').on('profiles').column('user_id').execute();
+    },
+  },
+});
+
+export const migrationProvider = (dialect: Dialect): MigrationProvider => ({
+  getMigrations: () => Promise.resolve(migrations(dialect)),
+});

@@ -1,0 +1,115 @@
+import type { StoredEvent } from '../../../core/event.js';
+import { toMessageId, toSourceId, type CustomerId } from '../../../core/ids.js';
+import type { EventDraft, ProfileRow } from '../../../ports/store.js';
+
+export interface EventsTable {
+  seq: number;
+  source_id: string;
+  message_id: string;
+  customer_id: string;
+  type: string;
+  name: string | null;
+  user_id: string | null;
+  anonymous_id: string | null;
+  timestamp_ms: number;
+  received_at_ms: number;
+  body: string;
+}
+
+export interface ProfilesTable {
+  customer_id: string;
+  user_id: string | null;
+  state: string;
+  computed: string;
+  lifecycle_stage: string;
+  churn_risk: number;
+  engagement_score: number;
+  ltv_cents: number;
+  vip: number;
+  last_active_at_ms: number | null;
+  updated_at_ms: number;
+}
+
+export interface Database {
+  events: EventsTable;
+  profiles: ProfilesTable;
+  identities: { key: string; customer_id: string; linked_at_ms: number };
+  orders: { order_id: string; customer_id: string; placed_at_ms: number; total_cents: number };
+}
+
+/** The parts of an event kept in the `body` column (the rest have columns of their own). */
+interface EventBody {
+  previousId: string | null;
+  groupId: string | null;
+  properties: StoredEvent['properties'];
+  traits: StoredEvent['traits'];
+  context: StoredEvent['context'];
+}
+
+export const toEventBody = (e: EventDraft): string =>
+  JSON.stringify({
+    previousId: e.previousId,
+    groupId: e.groupId,
+    properties: e.properties,
+    traits: e.traits,
+    context: e.context,
+  } satisfies EventBody);
+
+export type EventRow = Pick<
+  EventsTable,
+  | 'seq'
+  | 'source_id'
+  | 'message_id'
+  | 'customer_id'
+  | 'type'
+  | 'name'
+  | 'user_id'
+  | 'anonymous_id'
+  | 'timestamp_ms'
+  | 'received_at_ms'
+  | 'body'
+>;
+
+export const toStoredEvent = (row: EventRow): StoredEvent => {
+  const body = JSON.parse(row.body) as EventBody;
+  return {
+    seq: row.seq,
+    messageId: toMessageId(row.message_id),
+    sourceId: toSourceId(row.source_id),
+    customerId: row.customer_id as CustomerId,
+    type: row.type as StoredEvent['type'],
+    userId: row.user_id,
+    anonymousId: row.anonymous_id,
+    previousId: body.previousId,
+    groupId: body.groupId,
+    name: row.name,
+    properties: body.properties,
+    traits: body.traits,
+    context: body.context,
+    timestampMs: row.timestamp_ms,
+    receivedAtMs: row.received_at_ms,
+  };
+};
+
+/** Column values for a profile row; the indexed columns repeat figures from `computed`. */
+export const toProfileColumns = (row: ProfileRow): ProfilesTable => ({
+  customer_id: row.customerId,
+  user_id: row.state.userId,
+  state: JSON.stringify(row.state),
+  computed: JSON.stringify(row.computed),
+  lifecycle_stage: row.computed.lifecycleStage,
+  churn_risk: row.computed.churnRisk,
+  engagement_score: row.computed.engagementScore,
+  ltv_cents: Math.round(row.computed.ltv * 100),
+  vip: row.computed.vip ? 1 : 0,
+  last_active_at_ms: row.state.lastActiveAtMs,
+  updated_at_ms: Date.parse(row.computed.computedAt),
+});
+
+export const toProfileRow = (
+  row: Pick<ProfilesTable, 'customer_id' | 'state' | 'computed'>,
+): ProfileRow => ({
+  customerId: row.customer_id as CustomerId,
+  state: JSON.parse(row.state) as ProfileRow['state'],
+  computed: JSON.parse(row.computed) as ProfileRow['computed'],
+});

@@ -1,0 +1,154 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { profilePolicySchema } from '../pipeline/profile/index.js';
+
+/** Schema annotations: the environment variable that sets a field, and whether it is a secret. */
+export interface FieldMeta {
+  env?: string;
+  secret?: boolean;
+}
+
+const field = <T extends TSchema>(schema: T, meta: FieldMeta): T => Object.assign(schema, meta);
+
+/** The one configuration schema: file (`herald.config.yaml`) and environment both feed it. */
+export const configSchema = Type.Object(
+  {
+    database: Type.Object(
+      {
+        url: field(
+          Type.String({
+            default: 'sqlite:./data/herald.db',
+            pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
+            description: '`sqlite:PATH` (embedded, the default) or `postgres://user@host:port/db`.',
+          }),
+          { env: 'HERALD_DATABASE_URL', secret: true },
+        ),
+        sqliteSynchronous: field(
+          Type.Union([Type.Literal('normal'), Type.Literal('full')], {
+            default: 'normal',
+            description:
+              'SQLite durability: `normal` keeps every acknowledged event through a process crash (WAL); `full` also through power loss, at a write-speed cost.',
+          }),
+          { env: 'HERALD_SQLITE_SYNCHRONOUS' },
+        ),
+        poolSize: field(
+          Type.Integer({
+            minimum: 1,
+            maximum: 500,
+            default: 10,
+            description: 'PostgreSQL connections per process.',
+          }),
+          { env: 'HERALD_PG_POOL_SIZE' },
+        ),
+      },
+      { default: {} },
+    ),
+    http: Type.Object(
+      {
+        port: field(
+          Type.Integer({
+            minimum: 0,
+            maximum: 65535,
+            default: 3000,
+            description: 'HTTP port (0 picks a free one).',
+          }),
+          {
+            env: 'HERALD_PORT',
+          },
+        ),
+        host: field(
+          Type.String({
+            default: '127.0.0.1',
+            minLength: 1,
+            description:
+              'Interface to listen on; `0.0.0.0` to accept connections from other hosts.',
+          }),
+          { env: 'HERALD_HOST' },
+        ),
+      },
+      { default: {} },
+    ),
+    ingest: Type.Object(
+      {
+        writeKeys: field(
+          Type.Array(Type.String({ minLength: 8 }), {
+            default: [],
+            description:
+              'Source write keys (comma-separated in the environment). `name=key` names the source; a bare key gets a name derived from its hash. Empty on SQLite: the development key `herald-dev-write-key` is accepted, with a warning; required on PostgreSQL.',
+          }),
+          { env: 'HERALD_WRITE_KEYS', secret: true },
+        ),
+        maxEventBytes: Type.Integer({
+          minimum: 1024,
+          default: 32 * 1024,
+          description: 'Largest accepted event (Segment: 32 KB).',
+        }),
+        maxBatchBytes: Type.Integer({
+          minimum: 1024,
+          default: 500 * 1024,
+          description: 'Largest accepted request body after decompression (Segment: 500 KB).',
+        }),
+        maxFutureHours: Type.Number({
+          minimum: 0,
+          default: 24,
+          description:
+            'Corrected timestamps further ahead of the server clock than this are rejected.',
+        }),
+        earliestTimestamp: Type.String({
+          default: '1970-01-01T00:00:00Z',
+          description: 'Timestamps before this instant are rejected.',
+        }),
+      },
+      { default: {} },
+    ),
+    admin: Type.Object(
+      {
+        token: field(
+          Type.String({
+            default: '',
+            description:
+              'Bearer token for the admin and profile API. Empty on SQLite: `herald-dev-admin-token`, with a warning; required (≥ 16 characters) on PostgreSQL.',
+          }),
+          { env: 'HERALD_ADMIN_TOKEN', secret: true },
+        ),
+      },
+      { default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: field(
+          Type.Union(
+            ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) =>
+              Type.Literal(l),
+            ),
+            {
+              default: 'info',
+              description: 'Log level.',
+            },
+          ),
+          { env: 'HERALD_LOG_LEVEL' },
+        ),
+      },
+      { default: {} },
+    ),
+    profile: Type.Composite(
+      [
+        profilePolicySchema,
+        Type.Object({
+          sweepIntervalMinutes: field(
+            Type.Number({
+              minimum: 0,
+              default: 60,
+              description:
+                'How often `serve` re-derives every profile so time-based figures (recency, lifecycle, engagement decay) move on without new events; 0 turns it off.',
+            }),
+            { env: 'HERALD_SWEEP_INTERVAL_MINUTES' },
+          ),
+        }),
+      ],
+      { default: {} },
+    ),
+  },
+  { default: {} },
+);
+
+export type RawConfig = Static<typeof configSchema>;

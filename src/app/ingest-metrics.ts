@@ -1,0 +1,45 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Ingest counters and request latency for `/metrics` (Prometheus text format). */
+export interface IngestMetrics {
+  countRequest(route: string, status: number, seconds: number): void;
+  countEvents(outcome: 'stored' | 'duplicate' | 'rejected', n: number): void;
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** A registry of its own per server, so tests and several servers in one process stay apart. */
+export const createIngestMetrics = (): IngestMetrics => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+  const requests = new Counter({
+    name: 'herald_http_requests_total',
+    help: 'HTTP requests by route and status.',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'herald_ingest_events_total',
+    help: 'Events received, by outcome.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'herald_http_request_duration_seconds',
+    help: 'HTTP request latency by route.',
+    labelNames: ['route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return {
+    countRequest(route, status, seconds) {
+      requests.inc({ route, status: String(status) });
+      latency.observe({ route }, seconds);
+    },
+    countEvents(outcome, n) {
+      events.inc({ outcome }, n);
+    },
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+};

@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { Kind, type TObject, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { AppError, type FieldProblem } from '../core/errors.js';
+import { toSourceId, type SourceId } from '../core/ids.js';
+import { HOUR_MS } from '../core/time.js';
+import type { IngestLimits } from '../pipeline/ingest/index.js';
+import type { ProfilePolicy } from '../pipeline/profile/index.js';
+import { configSchema, type FieldMeta, type RawConfig } from './config-schema.js';
+
+export type StorageConfig =
+  | { driver: 'sqlite'; file: string; synchronous: 'normal' | 'full' }
+  | { driver: 'postgres'; url: string; poolSize: number };
+
+export interface Config {
+  storage: StorageConfig;
+  http: RawConfig['http'];
+  /** Write key → source id. */
+  writeKeys: ReadonlyMap<string, SourceId>;
+  adminToken: string;
+  ingestLimits: IngestLimits;
+  logLevel: RawConfig['log']['level'];
+  profilePolicy: ProfilePolicy;
+  sweepIntervalMinutes: number;
+  /** Things that work but that an operator should know (development defaults in use). */
+  warnings: string[];
+}
+
+export const devWriteKey = 'herald-dev-write-key';
+export const devAdminToken = 'herald-dev-admin-token';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Every schema leaf with its dotted path, for env mapping and the generated docs. */
+export const configFields = (
+  schema: TSchema = configSchema,
+  path: string[] = [],
+): { path: string[]; schema: TSchema & FieldMeta }[] => {
+  if (schema[Kind] === 'Object') {
+    return Object.entries((schema as TObject).properties).flatMap(([key, child]) =>
+      configFields(child, [...path, key]),
+    );
+  }
+  return [{ path, schema: schema }];
+};
+
+const fromEnv = (value: string, schema: TSchema): unknown => {
+  if (schema[Kind] === 'Array')
+    return value
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
+  if (schema[Kind] === 'Integer' || schema[Kind] === 'Number')
+    return value.trim() === '' ? value : Number(value);
+  return value;
+};
+
+const setPath = (target: Record<string, unknown>, path: string[], value: unknown): void => {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const child = node[key];
+    if (typeof child !== 'object' || child === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path.at(-1) ?? ''] = value;
+};
+
+const sourceIdOf = (entry: string): [string, SourceId] => {
+  const eq = entry.indexOf('=');
+  if (eq > 0) return [entry.slice(eq + 1), toSourceId(entry.slice(0, eq))];
+  return [
+    entry,
+    toSourceId(`src-${createHash('sha256').update(entry).digest('hex').slice(0, 10)}`),
+  ];
+};
+
+const parseFile = (fileText: string | null, problems: FieldProblem[]): Record<string, unknown> => {
+  if (fileText === null) return {};
+  try {
+    const parsed: unknown = parseYaml(fileText);
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+    problems.push({ path: '/', message: 'the config file must be a YAML mapping' });
+  } catch (error) {
+    problems.push({
+      path: '/',
+      message: `the config file is not valid YAML: ${(error as Error).message}`,
+    });
+  }
+  return {};
+};
+
+/**
+ * Builds the configuration from a YAML file's text (or null) and the environment, which wins.
+ * Pure; reports every problem at once as one `invalid-config` error.
+ */
+export const loadConfig = (env: Env, fileText: string | null): Config => {
+  const problems: FieldProblem[] = [];
+  const raw = parseFile(fileText, problems);
+  for (const { path, schema } of configFields()) {
+    const value = schema.env === undefined ? undefined : env[schema.env];
+    if (value !== undefined) setPath(raw, path, fromEnv(value, schema));
+  }
+  const withDefaults = Value.Default(configSchema, raw);
+  for (const e of Value.Errors(configSchema, withDefaults)) {
+    const envName = configFields().find((f) => `/${f.path.join('/')}` === e.path)?.schema.env;
+    problems.push({
+      path: e.path,
+      message: envName === undefined ? e.message : `${e.message} (${envName})`,
+    });
+  }
+  if (problems.length > 0) throw invalid(problems);
+  const c = withDefaults as RawConfig;
+  const url = c.database.url;
+  const storage: StorageConfig = url.startsWith('sqlite:')
+    ? {
+        driver: 'sqlite',
+        file: url.slice('sqlite:'.length),
+        synchronous: c.database.sqliteSynchronous,
+      }
+    : { driver: 'postgres', url, poolSize: c.database.poolSize };
+  const earliest = Date.parse(c.ingest.earliestTimestamp);
+  if (Number.isNaN(earliest))
+    problems.push({ path: '/ingest/earliestTimestamp', message: 'is not an ISO-8601 date' });
+  const warnings: string[] = [];
+  let keys = c.ingest.writeKeys;
+  let adminToken = c.admin.token;
+  if (storage.driver === 'postgres') {
+    if (keys.length === 0)
+      problems.push({
+        path: '/ingest/writeKeys',
+        message: 'is required with PostgreSQL (HERALD_WRITE_KEYS)',
+      });
+    if (adminToken.length < 16)
+      problems.push({
+        path: '/admin/token',
+        message: 'needs at least 16 characters with PostgreSQL (HERALD_ADMIN_TOKEN)',
+      });
+  } else {
+    if (keys.length === 0) {
+      keys = [`dev=${devWriteKey}`];
+      warnings.push(
+        `HERALD_WRITE_KEYS is not set: accepting the development write key "${devWriteKey}"`,
+      );
+    }
+    if (adminToken === '') {
+      adminToken = devAdminToken;
+      warnings.push(`HERALD_ADMIN_TOKEN is not set: the admin API accepts "${devAdminToken}"`);
+    }
+  }
+  if (problems.length > 0) throw invalid(problems);
+  const { sweepIntervalMinutes, ...profilePolicy } = c.profile;
+  return {
+    storage,
+    http: c.http,
+    writeKeys: new Map(keys.map(sourceIdOf)),
+    adminToken,
+    ingestLimits: {
+      maxEventBytes: c.ingest.maxEventBytes,
+      maxBatchBytes: c.ingest.maxBatchBytes,
+      maxFutureMs: c.ingest.maxFutureHours * HOUR_MS,
+      earliestTimestampMs: earliest,
+    },
+    logLevel: c.log.level,
+    profilePolicy,
+    sweepIntervalMinutes,
+    warnings,
+  };
+};
+
+const invalid = (problems: FieldProblem[]): AppError =>
+  new AppError(
+    'invalid-config',
+    `invalid configuration:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
+    { problems },
+  );

@@ -1,0 +1,39 @@
+import type { Services } from '../../app/create-services.js';
+import { createServer } from '../../http/create-server.js';
+import { sweepProfiles } from '../../pipeline/profile/index.js';
+import { MINUTE_MS } from '../../core/time.js';
+
+/** Serves the HTTP API until SIGINT/SIGTERM, with the periodic profile sweep. */
+export const serve = async (services: Services): Promise<void> => {
+  const { config, logger } = services;
+  const app = createServer(services);
+  const address = await app.listen({ port: config.http.port, host: config.http.host });
+  logger.info({ address, database: services.store.driver }, 'herald listening');
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const timer =
+    config.sweepIntervalMinutes > 0
+      ? setInterval(() => {
+          sweeping = sweepProfiles(services.store, config.profilePolicy, services.clock.nowMs(), {
+            mode: 'refresh',
+          })
+            .then((n) => {
+              logger.info({ profiles: n }, 'profile sweep done');
+            })
+            .catch((error: unknown) => {
+              logger.error({ err: error }, 'profile sweep failed');
+            });
+        }, config.sweepIntervalMinutes * MINUTE_MS)
+      : undefined;
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  clearInterval(timer);
+  await app.close();
+  await sweeping;
+  await services.close();
+  logger.info({}, 'herald stopped');
+};

@@ -1,0 +1,13 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServices, type Services } from '../app/create-services.js';
+import { loadConfig } from '../app/load-config.js';
+
+/** Reads `herald.config.yaml` (or `HERALD_CONFIG`) and the environment, then builds the services. */
+export const loadServices = (env: NodeJS.ProcessEnv): Promise<Services> => {
+  const path = env['HERALD_CONFIG'] ?? 'herald.config.yaml';
+  const explicit = env['HERALD_CONFIG'] !== undefined;
+  const fileText = existsSync(path) ? readFileSync(path, 'utf8') : null;
+  if (fileText === null && explicit)
+    throw new Error(`HERALD_CONFIG points at ${path}, which does not exist`);
+  return createServices(loadConfig(env, fileText));
+};

@@ -1,0 +1,93 @@
+import { Command } from 'commander';
+import { exitCodeOf, isAppError } from '../core/errors.js';
+import { sweepProfiles } from '../pipeline/profile/index.js';
+import { loadServices } from './load-services.js';
+import { serve } from './commands/serve.js';
+import { importFile, importKinds, type ImportKind } from './commands/import-file.js';
+
+const program = new Command('herald').description(
+  'Herald — self-hosted marketing automation engine',
+);
+
+program
+  .command('serve')
+  .description('start the HTTP API (applies migrations first)')
+  .action(async () => serve(await loadServices(process.env)));
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const services = await loadServices(process.env);
+    await services.close();
+    console.log(`database is up to date (${services.store.driver})`);
+  });
+
+program
+  .command('import')
+  .description('bulk-import customers, orders or events from CSV or NDJSON')
+  .argument('<kind>', importKinds.join('|'))
+  .argument('<file>', 'a .csv, .ndjson or .jsonl file')
+  .option('--format <format>', 'csv or ndjson (default: from the file extension)')
+  .option('--map <mapping...>', 'CSV column mapping, field=column (e.g. userId=customer_id)')
+  .option('--batch-size <n>', 'events per transaction', '1000')
+  .action(
+    async (
+      kind: string,
+      file: string,
+      options: { format?: string; map?: string[]; batchSize: string },
+    ) => {
+      const services = await loadServices(process.env);
+      try {
+        const summary = await importFile(
+          services,
+          kind as ImportKind,
+          file,
+          options,
+          process.stderr,
+        );
+        console.log(JSON.stringify(summary, null, 2));
+        if (summary.accepted === 0 && summary.rejected > 0) process.exitCode = 65;
+      } finally {
+        await services.close();
+      }
+    },
+  );
+
+const profiles = program.command('profiles').description('profile maintenance');
+profiles
+  .command('recompute')
+  .description(
+    'rebuild every profile from its events (after a policy change), or --refresh to re-derive figures only',
+  )
+  .option('--refresh', 're-derive time-based figures without replaying events')
+  .action(async (options: { refresh?: boolean }) => {
+    const services = await loadServices(process.env);
+    try {
+      const n = await sweepProfiles(
+        services.store,
+        services.config.profilePolicy,
+        services.clock.nowMs(),
+        {
+          mode: options.refresh === true ? 'refresh' : 'rebuild',
+          onProgress: (done) => process.stderr.write(`\r${done} profiles`),
+        },
+      );
+      process.stderr.write('\n');
+      console.log(`${n} profiles ${options.refresh === true ? 'refreshed' : 'rebuilt'}`);
+    } finally {
+      await services.close();
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (isAppError(error)) {
+    console.error(`herald: ${error.message}`);
+    process.exitCode = exitCodeOf[error.code];
+  } else {
+    console.error(error);
+    process.exitCode = 70;
+  }
+}

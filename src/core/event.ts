@@ -1,0 +1,42 @@
+import type { CustomerId, MessageId, SourceId } from './ids.js';
+
+/** The six calls of the Segment tracking spec. */
+export type EventType = 'identify' | 'track' | 'page' | 'screen' | 'group' | 'alias';
+export const eventTypes: readonly EventType[] = [
+  'identify',
+  'track',
+  'page',
+  'screen',
+  'group',
+  'alias',
+];
+
+export type JsonObject = Record<string, unknown>;
+
+/** A validated, clock-corrected event as Herald stores it. */
+export interface HeraldEvent {
+  messageId: MessageId;
+  sourceId: SourceId;
+  type: EventType;
+  userId: string | null;
+  anonymousId: string | null;
+  /** `alias`: the id being merged into `userId`. */
+  previousId: string | null;
+  /** `group`: the account id. */
+  groupId: string | null;
+  /** `track`: the event name (`Order Completed`); `page`/`screen`: the page name. */
+  name: string | null;
+  properties: JsonObject;
+  traits: JsonObject;
+  context: JsonObject;
+  /** When it happened, corrected for the sender's clock skew (Segment's rule). */
+  timestampMs: number;
+  /** When Herald received it. */
+  receivedAtMs: number;
+}
+
+/** An event after identity resolution, as stored. */
+export interface StoredEvent extends HeraldEvent {
+  seq: number;
+  customerId: CustomerId;
+}

@@ -1,0 +1,15 @@
+declare const brand: unique symbol;
+/** A string that the type system keeps apart from other ids. */
+export type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+/** The canonical id of a customer: their userId, or `anon:<anonymousId>` before they identify. */
+export type CustomerId = Brand<string, 'CustomerId'>;
+export type MessageId = Brand<string, 'MessageId'>;
+export type SourceId = Brand<string, 'SourceId'>;
+
+export const toCustomerId = (userId: string): CustomerId => userId as CustomerId;
+export const anonymousCustomerId = (anonymousId: string): CustomerId =>
+  `anon:${anonymousId}` as CustomerId;
+export const isAnonymousCustomerId = (id: CustomerId): boolean => id.startsWith('anon:');
+export const toMessageId = (id: string): MessageId => id as MessageId;
+export const toSourceId = (id: string): SourceId => id as SourceId;

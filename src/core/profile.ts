@@ -1,0 +1,92 @@
+import type { JsonObject } from './event.js';
+import type { CustomerId } from './ids.js';
+
+export type Channel = 'email' | 'sms' | 'whatsapp' | 'push' | 'web';
+export const channels: readonly Channel[] = ['email', 'sms', 'whatsapp', 'push', 'web'];
+
+/** One consent fact: granted or withdrawn, when, and who said so. */
+export interface ConsentEntry {
+  granted: boolean;
+  atMs: number;
+  source: string;
+}
+/** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
+export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;
+
+export interface CartItem {
+  productId: string;
+  sku: string | null;
+  name: string | null;
+  priceCents: number;
+  quantity: number;
+  /** Margin per unit when the event carries one (used by the cart-recovery agent). */
+  marginCents: number | null;
+}
+
+export interface Cart {
+  items: CartItem[];
+  valueCents: number;
+  updatedAtMs: number;
+}
+
+export interface Location {
+  country: string | null;
+  region: string | null;
+  city: string | null;
+  timezone: string | null;
+}
+
+export type LifecycleStage = 'new' | 'active' | 'at-risk' | 'churned';
+
+/** The facts accumulated from a customer's events; everything else is derived from these. */
+export interface ProfileState {
+  customerId: CustomerId;
+  userId: string | null;
+  anonymousIds: string[];
+  /** Other user ids merged into this customer with `alias`. */
+  aliases: string[];
+  traits: JsonObject;
+  location: Location;
+  consent: Consent;
+  preferences: JsonObject;
+  firstSeenAtMs: number;
+  lastSeenAtMs: number;
+  signedUpAtMs: number | null;
+  /** Last event the customer caused themselves (a page, a click, an order …). */
+  lastActiveAtMs: number | null;
+  orders: {
+    count: number;
+    revenueCents: number;
+    refundedCents: number;
+    firstAtMs: number | null;
+    lastAtMs: number | null;
+  };
+  /** Engagement points, decayed to `asOfMs`. */
+  engagement: { points: number; asOfMs: number };
+  email: { hardBounces: number; complaints: number; lastBounceAtMs: number | null };
+  cart: Cart | null;
+  eventCount: number;
+}
+
+/** Figures derived from the state at a given moment. */
+export interface ComputedProfile {
+  /** Days since the last order; null without orders. */
+  recencyDays: number | null;
+  frequency: number;
+  /** Net revenue in major currency units. */
+  monetary: number;
+  engagementScore: number;
+  churnRisk: number;
+  lifecycleStage: LifecycleStage;
+  /** Historical lifetime value (net revenue) in major currency units. */
+  ltv: number;
+  vip: boolean;
+  daysSinceActive: number | null;
+  cart: { items: CartItem[]; value: number; updatedAt: string } | null;
+  computedAt: string;
+}
+
+export interface Profile {
+  state: ProfileState;
+  computed: ComputedProfile;
+}

@@ -1,0 +1,45 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Services } from '../app/create-services.js';
+import { registerBodyReading } from './read-body.js';
+import { registerIngestRoutes } from './routes/ingest-routes.js';
+import { registerProfileRoutes } from './routes/profile-routes.js';
+import { sendError, toAppError } from './send-error.js';
+
+/** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
+export const createServer = (services: Services): FastifyInstance => {
+  const app = Fastify({ logger: false, bodyLimit: services.config.ingestLimits.maxBatchBytes });
+  registerBodyReading(app);
+  app.setErrorHandler((error, request, reply) =>
+    sendError(toAppError(error as Error, request), reply, services.logger),
+  );
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      success: false,
+      error: {
+        code: 'not-found',
+        message: `no route ${request.method} ${request.url}`,
+        problems: [],
+      },
+    }),
+  );
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    services.metrics.countRequest(route, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await services.store.ping();
+      return { status: 'ok', database: services.store.driver };
+    } catch (error) {
+      services.logger.error({ err: error }, 'health check failed');
+      return reply.status(503).send({ status: 'unavailable', database: services.store.driver });
+    }
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(services.metrics.contentType).send(await services.metrics.render()),
+  );
+  registerIngestRoutes(app, services);
+  registerProfileRoutes(app, services);
+  return app;
+};

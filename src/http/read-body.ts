@@ -1,0 +1,57 @@
+import { createGunzip, createInflate } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../core/errors.js';
+
+/**
+ * Accepts gzip- and deflate-encoded bodies (RudderStack's SDK gzips) and parses JSON with errors
+ * that say where the text breaks. Fastify's body limit counts the decompressed bytes.
+ */
+export const registerBodyReading = (app: FastifyInstance): void => {
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const encoding = request.headers['content-encoding']?.toLowerCase().trim();
+    if (encoding === undefined || encoding === '' || encoding === 'identity') {
+      done(null, payload);
+      return;
+    }
+    if (encoding !== 'gzip' && encoding !== 'deflate') {
+      done(
+        new AppError(
+          'unsupported-media-type',
+          `Content-Encoding "${encoding}" is not supported (use gzip, deflate or none)`,
+        ),
+      );
+      return;
+    }
+    const decoder = encoding === 'gzip' ? createGunzip() : createInflate();
+    const decoded = payload.pipe(decoder);
+    decoder.on('error', (error) => {
+      decoded.destroy(
+        new AppError('invalid-input', `the body is not valid ${encoding} data: ${error.message}`),
+      );
+    });
+    done(null, decoded);
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    ['application/json', 'text/plain'],
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      const text = body as string;
+      if (text.trim() === '') {
+        done(
+          new AppError('invalid-input', 'the request body is empty; send a JSON object'),
+          undefined,
+        );
+        return;
+      }
+      try {
+        done(null, JSON.parse(text));
+      } catch (error) {
+        done(
+          new AppError('invalid-input', `the body is not valid JSON: ${(error as Error).message}`),
+          undefined,
+        );
+      }
+    },
+  );
+};

@@ -1,0 +1,92 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../core/errors.js';
+import type { StoredEvent } from '../../core/event.js';
+import type { ProfileState } from '../../core/profile.js';
+import { deriveComputed } from '../../pipeline/profile/index.js';
+import type { Services } from '../../app/create-services.js';
+import { requireAdmin } from '../auth.js';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+const toConsentView = (consent: ProfileState['consent']) =>
+  Object.fromEntries(
+    Object.entries(consent).map(([channel, purposes]) => [
+      channel,
+      Object.fromEntries(
+        Object.entries(purposes).map(([purpose, e]) => [
+          purpose,
+          { granted: e.granted, at: iso(e.atMs), source: e.source },
+        ]),
+      ),
+    ]),
+  );
+
+export const toEventView = (e: StoredEvent) => ({
+  messageId: e.messageId,
+  type: e.type,
+  event: e.type === 'track' ? e.name : undefined,
+  name: e.type === 'track' ? undefined : e.name,
+  userId: e.userId,
+  anonymousId: e.anonymousId,
+  properties: e.properties,
+  traits: e.traits,
+  context: e.context,
+  timestamp: iso(e.timestampMs),
+  receivedAt: iso(e.receivedAtMs),
+});
+
+/** The profile API (admin bearer token): a customer's profile and recent events. */
+export const registerProfileRoutes = (app: FastifyInstance, services: Services): void => {
+  const { store, config, clock } = services;
+  const resolve = async (userId: string) => {
+    const customerId = await store.resolveUserId(userId);
+    if (customerId === undefined)
+      throw new AppError('not-found', `no profile for userId "${userId}"`);
+    return customerId;
+  };
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.url.startsWith('/v1/profiles')) requireAdmin(request, config.adminToken);
+    done();
+  });
+  app.get<{ Params: { userId: string } }>('/v1/profiles/:userId', async (request) => {
+    const row = await store.getProfile(await resolve(request.params.userId));
+    if (row === undefined)
+      throw new AppError('not-found', `no profile for userId "${request.params.userId}"`);
+    const s = row.state;
+    return {
+      userId: s.userId,
+      customerId: s.customerId,
+      anonymousIds: s.anonymousIds,
+      aliases: s.aliases,
+      traits: s.traits,
+      location: s.location,
+      consent: toConsentView(s.consent),
+      preferences: s.preferences,
+      firstSeenAt: iso(s.firstSeenAtMs),
+      lastSeenAt: iso(s.lastSeenAtMs),
+      signedUpAt: iso(s.signedUpAtMs),
+      lastActiveAt: iso(s.lastActiveAtMs),
+      eventCount: s.eventCount,
+      email: { hardBounces: s.email.hardBounces, complaints: s.email.complaints },
+      computed: deriveComputed(s, clock.nowMs(), config.profilePolicy),
+    };
+  });
+  app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(
+    '/v1/profiles/:userId/events',
+    {
+      schema: {
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+        }),
+      },
+    },
+    async (request) => {
+      const events = await store.listEvents(
+        await resolve(request.params.userId),
+        request.query.limit,
+      );
+      return { events: events.map(toEventView) };
+    },
+  );
+};

@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
+import type { Logger } from '../ports/logger.js';
+
+/** Turns any error into `{ success: false, error: { code, message, problems } }` with its status. */
+export const toAppError = (error: FastifyError | Error, request: FastifyRequest): AppError => {
+  if (isAppError(error)) return error;
+  const fastifyError = error as FastifyError;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = request.routeOptions.bodyLimit;
+      const what = request.url.startsWith('/v1/batch') ? 'batch' : 'single-event';
+      return new AppError(
+        'payload-too-large',
+        `the request body exceeds the ${Math.round(limit / 1024)} KB ${what} limit (${limit} bytes after decompression)`,
+      );
+    }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(
+        'unsupported-media-type',
+        'send the body as application/json (or text/plain holding JSON)',
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('invalid-input', fastifyError.message);
+    default:
+      break;
+  }
+  const status = fastifyError.statusCode;
+  if (status === 404) return new AppError('not-found', fastifyError.message);
+  if (status !== undefined && status >= 400 && status < 500)
+    return new AppError('invalid-input', fastifyError.message);
+  return new AppError('internal', 'internal error', { cause: error });
+};
+
+export const sendError = (
+  error: AppError,
+  reply: FastifyReply,
+  logger: Logger,
+  extra: object = {},
+): FastifyReply => {
+  const status = httpStatusOf[error.code];
+  if (status >= 500)
+    logger.error({ err: error.cause ?? error, code: error.code }, 'request failed');
+  return reply.status(status).send({
+    success: false,
+    error: { code: error.code, message: error.message, problems: error.problems },
+    ...extra,
+  });
+};

@@ -1,0 +1,30 @@
+import type { FieldProblem } from '../../core/errors.js';
+
+// JSON.stringify escapes NUL and lone surrogates, so one scan of the JSON finds both.
+const suspicious = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
+const badChar = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+const describe = (text: string): string =>
+  text.includes('\u0000')
+    ? 'contains a NUL character (U+0000)'
+    : 'contains an unpaired UTF-16 surrogate';
+
+const walk = (value: unknown, path: string): FieldProblem | null => {
+  if (typeof value === 'string')
+    return badChar.test(value) ? { path, message: describe(value) } : null;
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (badChar.test(key)) return { path: childPath, message: `key ${describe(key)}` };
+    const found = walk(child, childPath);
+    if (found !== null) return found;
+  }
+  return null;
+};
+
+/**
+ * Text PostgreSQL and most tools cannot store (NUL, unpaired surrogates), with the field that
+ * holds it; null when the event is clean. `json` is the event already serialised.
+ */
+export const findBadText = (json: string, event: object, path: string): FieldProblem | null =>
+  suspicious.test(json) ? walk(event, path) : null;

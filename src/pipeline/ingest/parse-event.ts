@@ -1,0 +1,187 @@
+import type { FieldProblem } from '../../core/errors.js';
+import { eventTypes, type EventType, type HeraldEvent, type JsonObject } from '../../core/event.js';
+import { toMessageId, type SourceId } from '../../core/ids.js';
+import { err, ok, type Result } from '../../core/result.js';
+import { HOUR_MS } from '../../core/time.js';
+import { rawEventChecker } from './event-schema.js';
+import type { IngestLimits } from './ingest-limits.js';
+import { findBadText } from './find-bad-text.js';
+
+/** What the request around an event tells about it. */
+export interface EventEnvelope {
+  sourceId: SourceId;
+  receivedAtMs: number;
+  /** The type implied by the route (`/v1/track`); batch items carry their own. */
+  type: EventType | null;
+  /** The batch's `sentAt`, used when the event has none. */
+  sentAt: unknown;
+  /** The batch's `context`, merged under each event's own. */
+  context: JsonObject | null;
+  /** Where the event sits in the request, for error paths (`/batch/3`). */
+  path: string;
+  newMessageId: () => string;
+}
+
+export interface ParsedEvent {
+  event: HeraldEvent;
+  /** The event as JSON, as stored; its byte length was checked against the limit. */
+  bytes: number;
+}
+
+const isEventType = (value: unknown): value is EventType =>
+  typeof value === 'string' && (eventTypes as readonly string[]).includes(value);
+
+const idOf = (value: unknown): string | null =>
+  typeof value === 'number'
+    ? String(value)
+    : typeof value === 'string' && value !== ''
+      ? value
+      : null;
+
+const objectOf = (value: unknown): JsonObject =>
+  typeof value === 'object' && value !== null ? (value as JsonObject) : {};
+
+const parseTime = (value: unknown, path: string, problems: FieldProblem[]): number | null => {
+  if (value === undefined || value === null) return null;
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    problems.push({
+      path,
+      message: `is not an ISO-8601 date: ${JSON.stringify(value).slice(0, 80)}`,
+    });
+    return null;
+  }
+  return ms;
+};
+
+const requiredIds = (type: EventType, raw: JsonObject, path: string): FieldProblem[] => {
+  const problems: FieldProblem[] = [];
+  const has = (key: string) => idOf(raw[key]) !== null;
+  if (type === 'alias') {
+    if (!has('userId')) problems.push({ path: `${path}/userId`, message: 'is required for alias' });
+    if (!has('previousId'))
+      problems.push({ path: `${path}/previousId`, message: 'is required for alias' });
+    return problems;
+  }
+  if (!has('userId') && !has('anonymousId')) {
+    problems.push({ path: `${path}/userId`, message: 'userId or anonymousId is required' });
+  }
+  if (type === 'track' && typeof raw['event'] !== 'string') {
+    problems.push({ path: `${path}/event`, message: 'is required for track (the event name)' });
+  }
+  if (type === 'group' && !has('groupId')) {
+    problems.push({ path: `${path}/groupId`, message: 'is required for group' });
+  }
+  return problems;
+};
+
+/**
+ * Segment's clock-skew correction: when the client says when it sent the request (`sentAt`),
+ * `timestamp = receivedAt − (sentAt − originalTimestamp)`; otherwise the client's timestamp, or
+ * `receivedAt` when there is none.
+ */
+export const correctTimestamp = (
+  originalMs: number | null,
+  sentAtMs: number | null,
+  receivedAtMs: number,
+): number => {
+  if (originalMs === null) return receivedAtMs;
+  if (sentAtMs === null) return originalMs;
+  return receivedAtMs - (sentAtMs - originalMs);
+};
+
+const checkRange = (
+  ms: number,
+  receivedAtMs: number,
+  limits: IngestLimits,
+  path: string,
+): FieldProblem[] => {
+  if (ms > receivedAtMs + limits.maxFutureMs) {
+    const hours = Math.round((ms - receivedAtMs) / HOUR_MS);
+    return [
+      {
+        path,
+        message: `is ${hours} h in the future after clock correction (limit: ${limits.maxFutureMs / HOUR_MS} h)`,
+      },
+    ];
+  }
+  if (ms < limits.earliestTimestampMs) {
+    return [
+      {
+        path,
+        message: `is before ${new Date(limits.earliestTimestampMs).toISOString()}, the earliest accepted`,
+      },
+    ];
+  }
+  return [];
+};
+
+/** Validates one Segment call and normalises it into a Herald event, or says what is wrong and where. */
+export const parseEvent = (
+  input: unknown,
+  envelope: EventEnvelope,
+  limits: IngestLimits,
+): Result<ParsedEvent, FieldProblem[]> => {
+  const path = envelope.path;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return err([{ path: path === '' ? '/' : path, message: 'must be a JSON object' }]);
+  }
+  const raw = input as JsonObject;
+  const type = envelope.type ?? raw['type'];
+  if (!isEventType(type)) {
+    return err([{ path: `${path}/type`, message: `must be one of ${eventTypes.join(', ')}` }]);
+  }
+  if (!rawEventChecker.Check(raw)) {
+    return err(
+      [...rawEventChecker.Errors(raw)]
+        .slice(0, 10)
+        .map((e) => ({ path: `${path}${e.path}`, message: e.message })),
+    );
+  }
+  const problems = requiredIds(type, raw, path);
+  const originalMs = parseTime(
+    raw['timestamp'] ?? raw['originalTimestamp'],
+    `${path}/timestamp`,
+    problems,
+  );
+  const sentAtMs = parseTime(raw['sentAt'] ?? envelope.sentAt, `${path}/sentAt`, problems);
+  if (problems.length > 0) return err(problems);
+  const timestampMs = correctTimestamp(originalMs, sentAtMs, envelope.receivedAtMs);
+  const range = checkRange(timestampMs, envelope.receivedAtMs, limits, `${path}/timestamp`);
+  if (range.length > 0) return err(range);
+
+  const context =
+    envelope.context === null
+      ? objectOf(raw['context'])
+      : { ...envelope.context, ...objectOf(raw['context']) };
+  const event: HeraldEvent = {
+    messageId: toMessageId(
+      typeof raw['messageId'] === 'string' ? raw['messageId'] : envelope.newMessageId(),
+    ),
+    sourceId: envelope.sourceId,
+    type,
+    userId: idOf(raw['userId']),
+    anonymousId: idOf(raw['anonymousId']),
+    previousId: idOf(raw['previousId']),
+    groupId: idOf(raw['groupId']),
+    name: type === 'track' ? (raw['event'] as string) : idOf(raw['name']),
+    properties: objectOf(raw['properties']),
+    traits: objectOf(raw['traits']),
+    context,
+    timestampMs,
+    receivedAtMs: envelope.receivedAtMs,
+  };
+  const json = JSON.stringify(event);
+  const bad = findBadText(json, event, path);
+  if (bad !== null) return err([bad]);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > limits.maxEventBytes) {
+    return err([
+      {
+        path: path === '' ? '/' : path,
+        message: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes} bytes (32 KB)`,
+      },
+    ]);
+  }
+  return ok({ event, bytes });
+};

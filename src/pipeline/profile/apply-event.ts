@@ -1,0 +1,192 @@
+import type { HeraldEvent, JsonObject } from '../../core/event.js';
+import type { CustomerId } from '../../core/ids.js';
+import type { Location, ProfileState } from '../../core/profile.js';
+import { addPoints } from './decay-points.js';
+import type { ProfilePolicy } from './policy.js';
+import { asNumber, asObject, asString, asTimeMs, pick, toCents } from './read-props.js';
+import { updateCart } from './update-cart.js';
+import { updateConsent } from './update-consent.js';
+
+/** A profile with no facts yet, first seen at `atMs`. */
+export const emptyProfile = (customerId: CustomerId, atMs: number): ProfileState => ({
+  customerId,
+  userId: null,
+  anonymousIds: [],
+  aliases: [],
+  traits: {},
+  location: { country: null, region: null, city: null, timezone: null },
+  consent: {},
+  preferences: {},
+  firstSeenAtMs: atMs,
+  lastSeenAtMs: atMs,
+  signedUpAtMs: null,
+  lastActiveAtMs: null,
+  orders: { count: 0, revenueCents: 0, refundedCents: 0, firstAtMs: null, lastAtMs: null },
+  engagement: { points: 0, asOfMs: atMs },
+  email: { hardBounces: 0, complaints: 0, lastBounceAtMs: null },
+  cart: null,
+  eventCount: 0,
+});
+
+/** What the caller knows about the event beyond its body. */
+export interface EventFacts {
+  /** An `Order Completed` whose order id was already counted (a re-sent order). */
+  repeatOrder: boolean;
+}
+
+/** Order value per the Segment e-commerce spec: total, else revenue, else value, else products. */
+export const orderValueCents = (props: JsonObject): number => {
+  const amount = asNumber(pick(props, 'total', 'revenue', 'value'));
+  if (amount !== null) return toCents(amount);
+  const products = props['products'];
+  if (!Array.isArray(products)) return 0;
+  return products.reduce<number>((sum, p) => {
+    const product = asObject(p);
+    if (product === null) return sum;
+    const price = asNumber(product['price']) ?? 0;
+    return sum + toCents(price) * (asNumber(product['quantity']) ?? 1);
+  }, 0);
+};
+
+const locationFrom = (location: Location, event: HeraldEvent): Location => {
+  const address = asObject(event.traits['address']) ?? {};
+  const ctxLocation = asObject(event.context['location']) ?? {};
+  const first = (...values: unknown[]) => values.map(asString).find((v) => v !== null) ?? null;
+  return {
+    country:
+      first(address['country'], event.traits['country'], ctxLocation['country']) ??
+      location.country,
+    region:
+      first(address['state'], address['region'], event.traits['region'], ctxLocation['region']) ??
+      location.region,
+    city: first(address['city'], event.traits['city'], ctxLocation['city']) ?? location.city,
+    timezone: first(event.traits['timezone'], event.context['timezone']) ?? location.timezone,
+  };
+};
+
+const minOf = (a: number | null, b: number): number => (a === null ? b : Math.min(a, b));
+const maxOf = (a: number | null, b: number): number => (a === null ? b : Math.max(a, b));
+
+const isBounceHard = (props: JsonObject): boolean => {
+  const kind = asString(pick(props, 'bounce_type', 'bounceType', 'type'))?.toLowerCase();
+  return kind === undefined || kind === 'hard' || kind === 'permanent';
+};
+
+/** Engagement points this event earns under the policy (0 for most events). */
+const pointsFor = (event: HeraldEvent, facts: EventFacts, policy: ProfilePolicy): number => {
+  const e = policy.engagement;
+  const name = event.name;
+  if (event.type !== 'track' || name === null) return 0;
+  if (e.openEvents.includes(name)) return e.open;
+  if (e.clickEvents.includes(name)) return e.click;
+  if (e.complaintEvents.includes(name)) return e.complaint;
+  if (name === 'Order Completed') return facts.repeatOrder ? 0 : e.purchase;
+  if (name === 'Email Bounced' && isBounceHard(event.properties)) return e.hardBounce;
+  return 0;
+};
+
+const isActivity = (event: HeraldEvent, policy: ProfilePolicy): boolean => {
+  if (event.type === 'page' || event.type === 'screen') return true;
+  return event.type === 'track' && !policy.passiveEvents.includes(event.name ?? '');
+};
+
+const updateOrders = (
+  orders: ProfileState['orders'],
+  event: HeraldEvent,
+  facts: EventFacts,
+): ProfileState['orders'] => {
+  if (event.type !== 'track') return orders;
+  const at = event.timestampMs;
+  switch (event.name) {
+    case 'Order Completed':
+      if (facts.repeatOrder) return orders;
+      return {
+        ...orders,
+        count: orders.count + 1,
+        revenueCents: orders.revenueCents + orderValueCents(event.properties),
+        firstAtMs: minOf(orders.firstAtMs, at),
+        lastAtMs: maxOf(orders.lastAtMs, at),
+      };
+    case 'Order Refunded':
+      return { ...orders, refundedCents: orders.refundedCents + orderValueCents(event.properties) };
+    case 'Order Cancelled':
+      return {
+        ...orders,
+        count: Math.max(0, orders.count - 1),
+        refundedCents: orders.refundedCents + orderValueCents(event.properties),
+      };
+    default:
+      return orders;
+  }
+};
+
+const signupAt = (
+  state: ProfileState,
+  event: HeraldEvent,
+  policy: ProfilePolicy,
+): number | null => {
+  const fromTrait =
+    event.type === 'identify' ? asTimeMs(pick(event.traits, 'createdAt', 'created_at')) : null;
+  const fromEvent =
+    event.type === 'track' && policy.signupEvents.includes(event.name ?? '')
+      ? event.timestampMs
+      : null;
+  const candidate = fromTrait ?? fromEvent;
+  return candidate === null ? state.signedUpAtMs : minOf(state.signedUpAtMs, candidate);
+};
+
+/** The profile after one more event; pure, and the state passed in is not modified. */
+export const applyEvent = (
+  state: ProfileState,
+  event: HeraldEvent,
+  facts: EventFacts,
+  policy: ProfilePolicy,
+): ProfileState => {
+  const at = event.timestampMs;
+  const anonymousIds =
+    event.anonymousId !== null && !state.anonymousIds.includes(event.anonymousId)
+      ? [...state.anonymousIds, event.anonymousId]
+      : state.anonymousIds;
+  const points = pointsFor(event, facts, policy);
+  const hardBounce = event.name === 'Email Bounced' && isBounceHard(event.properties);
+  const complaint =
+    event.type === 'track' && policy.engagement.complaintEvents.includes(event.name ?? '');
+  const identify = event.type === 'identify';
+  const preferences = identify ? asObject(event.traits['preferences']) : null;
+  return {
+    ...state,
+    userId: state.userId ?? event.userId,
+    anonymousIds,
+    traits: identify ? { ...state.traits, ...event.traits } : state.traits,
+    location:
+      identify || event.context['location'] !== undefined || event.context['timezone'] !== undefined
+        ? locationFrom(state.location, event)
+        : state.location,
+    consent: updateConsent(state.consent, event, policy.engagement.complaintEvents),
+    preferences:
+      preferences === null ? state.preferences : { ...state.preferences, ...preferences },
+    firstSeenAtMs: Math.min(state.firstSeenAtMs, at),
+    lastSeenAtMs: Math.max(state.lastSeenAtMs, at),
+    signedUpAtMs: signupAt(state, event, policy),
+    lastActiveAtMs: isActivity(event, policy)
+      ? maxOf(state.lastActiveAtMs, at)
+      : state.lastActiveAtMs,
+    orders: updateOrders(state.orders, event, facts),
+    engagement:
+      points === 0
+        ? state.engagement
+        : addPoints(state.engagement, points, at, policy.engagement.halfLifeDays),
+    email:
+      hardBounce || complaint
+        ? {
+            hardBounces: state.email.hardBounces + (hardBounce ? 1 : 0),
+            complaints: state.email.complaints + (complaint ? 1 : 0),
+            lastBounceAtMs: hardBounce
+              ? maxOf(state.email.lastBounceAtMs, at)
+              : state.email.lastBounceAtMs,
+          }
+        : state.email,
+    cart: event.type === 'track' ? updateCart(state.cart, event) : state.cart,
+    eventCount: state.eventCount + 1,
+  };
+};

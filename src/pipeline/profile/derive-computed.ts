@@ -1,0 +1,85 @@
+import type { ComputedProfile, LifecycleStage, ProfileState } from '../../core/profile.js';
+import { daysBetween } from '../../core/time.js';
+import { decayFactor } from './decay-points.js';
+import type { ProfilePolicy } from './policy.js';
+import { scoreChurn } from './score-churn.js';
+
+const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));
+const round = (x: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/**
+ * Engagement score in [0,1]: the decayed sum of engagement points at `nowMs`, clamped — one
+ * fresh open (0.3) meets a 0.3 threshold, a month-old open (half-life 30 d) no longer does.
+ */
+export const scoreEngagement = (
+  state: ProfileState,
+  nowMs: number,
+  policy: ProfilePolicy,
+): number =>
+  clamp01(
+    state.engagement.points *
+      decayFactor(nowMs - state.engagement.asOfMs, policy.engagement.halfLifeDays),
+  );
+
+/**
+ * Lifecycle stage, first match wins: new (signed up < newDays ago), churned (inactive ≥
+ * churnedDays), at-risk (inactive ≥ activeDays, or churn risk > atRiskChurnRisk), else active.
+ * A customer who never acted counts as inactive since first seen.
+ */
+export const classifyLifecycle = (
+  state: ProfileState,
+  churnRisk: number,
+  nowMs: number,
+  policy: ProfilePolicy['lifecycle'],
+): LifecycleStage => {
+  const signedUp = state.signedUpAtMs ?? state.firstSeenAtMs;
+  if (daysBetween(signedUp, nowMs) < policy.newDays) return 'new';
+  const inactiveDays = daysBetween(state.lastActiveAtMs ?? state.firstSeenAtMs, nowMs);
+  if (inactiveDays >= policy.churnedDays) return 'churned';
+  if (inactiveDays >= policy.activeDays || churnRisk > policy.atRiskChurnRisk) return 'at-risk';
+  return 'active';
+};
+
+/** The figures derived from a profile's facts at `nowMs`. */
+export const deriveComputed = (
+  state: ProfileState,
+  nowMs: number,
+  policy: ProfilePolicy,
+): ComputedProfile => {
+  const netCents = state.orders.revenueCents - state.orders.refundedCents;
+  const monetary = netCents / 100;
+  const engagementScore = scoreEngagement(state, nowMs, policy);
+  const daysSinceActive =
+    state.lastActiveAtMs === null ? null : Math.max(0, daysBetween(state.lastActiveAtMs, nowMs));
+  const churnRisk = scoreChurn(
+    { daysSinceActive, orderCount: state.orders.count, monetary, engagementScore },
+    policy.churn,
+  );
+  const cart = state.cart;
+  return {
+    recencyDays:
+      state.orders.lastAtMs === null
+        ? null
+        : Math.max(0, Math.floor(daysBetween(state.orders.lastAtMs, nowMs))),
+    frequency: state.orders.count,
+    monetary,
+    engagementScore: round(engagementScore, 4),
+    churnRisk: round(churnRisk, 4),
+    lifecycleStage: classifyLifecycle(state, churnRisk, nowMs, policy.lifecycle),
+    ltv: monetary,
+    vip: monetary > policy.vipLtv,
+    daysSinceActive: daysSinceActive === null ? null : round(daysSinceActive, 2),
+    cart:
+      cart === null
+        ? null
+        : {
+            items: cart.items,
+            value: cart.valueCents / 100,
+            updatedAt: new Date(cart.updatedAtMs).toISOString(),
+          },
+    computedAt: new Date(nowMs).toISOString(),
+  };
+};

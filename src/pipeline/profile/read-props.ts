@@ -1,0 +1,48 @@
+import type { JsonObject } from '../../core/event.js';
+
+/** Tolerant readers for event properties, which arrive from many SDKs in many shapes. */
+export const asObject = (value: unknown): JsonObject | null =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as JsonObject)
+    : null;
+
+export const asString = (value: unknown): string | null => {
+  if (typeof value === 'string') return value.trim() === '' ? null : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+};
+
+export const asNumber = (value: unknown): number | null => {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const parsed = Number(value);
+    return Number.isFinite(parsed) ? parsed : null;
+  }
+  return null;
+};
+
+export const asBoolean = (value: unknown): boolean | null => {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'yes' || value === 1 || value === '1') return true;
+  if (value === 'false' || value === 'no' || value === 0 || value === '0') return false;
+  return null;
+};
+
+/** Parses an ISO date or epoch milliseconds; null when absent or not a date. */
+export const asTimeMs = (value: unknown): number | null => {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value !== 'string') return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+};
+
+/** First present property among snake_case and camelCase spellings. */
+export const pick = (props: JsonObject, ...keys: string[]): unknown => {
+  for (const key of keys) {
+    const value = props[key];
+    if (value !== undefined && value !== null) return value;
+  }
+  return undefined;
+};
+
+export const toCents = (amount: number): number => Math.round(amount * 100);

@@ -1,0 +1,130 @@
+import type { HeraldEvent } from '../../core/event.js';
+import type { CustomerId } from '../../core/ids.js';
+import type { ProfileState } from '../../core/profile.js';
+import type { EventDraft, IngestTx, OrderDraft, ProfileRow, Store } from '../../ports/store.js';
+import { applyEvent, emptyProfile, orderValueCents } from './apply-event.js';
+import { deriveComputed } from './derive-computed.js';
+import type { ProfilePolicy } from './policy.js';
+import { asString, pick } from './read-props.js';
+import { identityKeysOf, resolveIdentities } from './resolve-identities.js';
+
+export interface RecordOutcome {
+  /** Events stored for the first time. */
+  stored: number;
+  /** Events whose messageId was already stored (a retry); not counted again. */
+  duplicates: number;
+  /** Profiles written. */
+  profiles: number;
+}
+
+const orderIdOf = (event: HeraldEvent): string | null =>
+  event.type === 'track' && event.name === 'Order Completed'
+    ? asString(pick(event.properties, 'order_id', 'orderId', 'checkout_id'))
+    : null;
+
+/** Replays a customer's whole history from nothing; the first record of an order id counts. */
+export const replayHistory = (
+  customerId: CustomerId,
+  events: readonly HeraldEvent[],
+  policy: ProfilePolicy,
+): ProfileState | null => {
+  const first = events[0];
+  if (first === undefined) return null;
+  const seenOrders = new Set<string>();
+  let state = emptyProfile(customerId, first.timestampMs);
+  for (const event of events) {
+    const orderId = orderIdOf(event);
+    const repeatOrder = orderId !== null && seenOrders.has(orderId);
+    if (orderId !== null) seenOrders.add(orderId);
+    state = applyEvent(state, event, { repeatOrder }, policy);
+  }
+  return state;
+};
+
+const groupByCustomer = (drafts: readonly EventDraft[]): Map<CustomerId, EventDraft[]> => {
+  const groups = new Map<CustomerId, EventDraft[]>();
+  for (const draft of drafts) {
+    const group = groups.get(draft.customerId);
+    if (group === undefined) groups.set(draft.customerId, [draft]);
+    else group.push(draft);
+  }
+  return groups;
+};
+
+const recordOrders = async (
+  tx: IngestTx,
+  fresh: readonly EventDraft[],
+): Promise<Set<EventDraft>> => {
+  const orders: OrderDraft[] = [];
+  const owners: EventDraft[] = [];
+  for (const draft of fresh) {
+    const orderId = orderIdOf(draft);
+    if (orderId === null) continue;
+    orders.push({
+      orderId,
+      customerId: draft.customerId,
+      placedAtMs: draft.timestampMs,
+      totalCents: orderValueCents(draft.properties),
+    });
+    owners.push(draft);
+  }
+  const repeats = new Set<EventDraft>();
+  if (orders.length === 0) return repeats;
+  const isNew = await tx.insertOrders(orders);
+  owners.forEach((draft, i) => {
+    if (isNew[i] !== true) repeats.add(draft);
+  });
+  return repeats;
+};
+
+/**
+ * Stores a batch of events and brings every affected profile up to date, in one transaction:
+ * after it resolves, the events are durable and the profiles reflect them; if it throws,
+ * nothing of the batch was kept. Retried events (same source and messageId) change nothing.
+ */
+export const recordEvents = (
+  store: Store,
+  events: readonly HeraldEvent[],
+  policy: ProfilePolicy,
+  nowMs: number,
+): Promise<RecordOutcome> =>
+  store.ingest(async (tx) => {
+    if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0 };
+    const keys = identityKeysOf(events);
+    await tx.lock(keys);
+    const plan = resolveIdentities(events, await tx.findLinks(keys));
+    const touched = [...new Set(plan.drafts.map((d) => d.customerId))];
+    await tx.lock(touched);
+    await tx.addLinks(plan.links);
+    const rebuild = new Set<CustomerId>();
+    for (const { from, to } of plan.merges) {
+      if (await tx.mergeCustomer(from, to)) rebuild.add(to);
+    }
+    const isNew = await tx.insertEvents(plan.drafts);
+    const fresh = plan.drafts.filter((_, i) => isNew[i] === true);
+    const repeats = await recordOrders(tx, fresh);
+
+    const groups = groupByCustomer(fresh);
+    const incremental = [...groups.keys()].filter((id) => !rebuild.has(id));
+    const states = await tx.loadProfiles(incremental);
+    const rows: ProfileRow[] = [];
+    for (const customerId of incremental) {
+      const group = groups.get(customerId) ?? [];
+      let state =
+        states.get(customerId) ?? emptyProfile(customerId, group[0]?.timestampMs ?? nowMs);
+      for (const draft of group)
+        state = applyEvent(state, draft, { repeatOrder: repeats.has(draft) }, policy);
+      rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+    }
+    for (const customerId of rebuild) {
+      const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
+      if (state !== null)
+        rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+    }
+    await tx.saveProfiles(rows);
+    return {
+      stored: fresh.length,
+      duplicates: plan.drafts.length - fresh.length,
+      profiles: rows.length,
+    };
+  });

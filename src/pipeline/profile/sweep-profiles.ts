@@ -1,0 +1,49 @@
+import type { CustomerId } from '../../core/ids.js';
+import type { ProfileRow, Store } from '../../ports/store.js';
+import { deriveComputed } from './derive-computed.js';
+import type { ProfilePolicy } from './policy.js';
+import { replayHistory } from './record-events.js';
+
+export interface SweepOptions {
+  /** `refresh` re-derives figures from the stored facts (time moves on: recency, lifecycle);
+   * `rebuild` replays every customer's events from scratch (after a policy change). */
+  mode: 'refresh' | 'rebuild';
+  batchSize?: number;
+  onProgress?: (done: number) => void;
+}
+
+/** Pages through every profile, re-deriving or rebuilding it at `nowMs`; returns how many. */
+export const sweepProfiles = async (
+  store: Store,
+  policy: ProfilePolicy,
+  nowMs: number,
+  options: SweepOptions,
+): Promise<number> => {
+  const batchSize = options.batchSize ?? 500;
+  let after: CustomerId | null = null;
+  let done = 0;
+  for (;;) {
+    const ids = await store.listCustomerIds(after, batchSize);
+    const last = ids.at(-1);
+    if (last === undefined) return done;
+    await store.ingest(async (tx) => {
+      await tx.lock(ids);
+      const rows: ProfileRow[] = [];
+      if (options.mode === 'refresh') {
+        for (const [customerId, state] of await tx.loadProfiles(ids)) {
+          rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+        }
+      } else {
+        for (const customerId of ids) {
+          const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
+          if (state !== null)
+            rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+        }
+      }
+      await tx.saveProfiles(rows);
+    });
+    done += ids.length;
+    options.onProgress?.(done);
+    after = last;
+  }
+};

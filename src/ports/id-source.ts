@@ -1,0 +1,4 @@
+/** Produces unique ids (UUID v4 in production, a counter in tests). */
+export interface IdSource {
+  next(): string;
+}

@@ -1,0 +1,72 @@
+import type { HeraldEvent, StoredEvent } from '../core/event.js';
+import type { CustomerId } from '../core/ids.js';
+import type { ComputedProfile, ProfileState } from '../core/profile.js';
+
+/** An identity key: `a:<anonymousId>` or `u:<userId>` (a user id merged by `alias`). */
+export type IdentityKey = `a:${string}` | `u:${string}`;
+
+export interface IdentityLink {
+  key: IdentityKey;
+  customerId: CustomerId;
+  linkedAtMs: number;
+}
+
+export interface EventDraft extends HeraldEvent {
+  customerId: CustomerId;
+}
+
+export interface OrderDraft {
+  orderId: string;
+  customerId: CustomerId;
+  placedAtMs: number;
+  totalCents: number;
+}
+
+export interface ProfileRow {
+  customerId: CustomerId;
+  state: ProfileState;
+  computed: ComputedProfile;
+}
+
+/** What the ingest unit of work may do inside its one transaction. */
+export interface IngestTx {
+  /**
+   * Serialises concurrent transactions that name any of these keys (identity keys, customer
+   * ids) until this transaction ends.
+   */
+  lock(keys: readonly string[]): Promise<void>;
+  findLinks(keys: readonly IdentityKey[]): Promise<Map<IdentityKey, CustomerId>>;
+  /** Adds links that do not exist yet; an existing link is never overwritten. */
+  addLinks(links: readonly IdentityLink[]): Promise<void>;
+  /** Stores events; `true` where the event is new, `false` where its messageId was seen. */
+  insertEvents(events: readonly EventDraft[]): Promise<boolean[]>;
+  /** Records orders; `true` where the order id is new. */
+  insertOrders(orders: readonly OrderDraft[]): Promise<boolean[]>;
+  loadProfiles(ids: readonly CustomerId[]): Promise<Map<CustomerId, ProfileState>>;
+  saveProfiles(rows: readonly ProfileRow[]): Promise<void>;
+  /**
+   * Moves every event, order and link of `from` to `to` and deletes `from`'s profile; true
+   * when `from` had any history to move.
+   */
+  mergeCustomer(from: CustomerId, to: CustomerId): Promise<boolean>;
+  /** A customer's events in the order they happened. */
+  loadCustomerEvents(id: CustomerId): Promise<StoredEvent[]>;
+}
+
+/** Herald's durable storage; every adapter passes the same contract suite. */
+export interface Store {
+  readonly driver: 'sqlite' | 'postgres';
+  /** Runs `work` in one transaction: all of it commits, or none of it. */
+  ingest<T>(work: (tx: IngestTx) => Promise<T>): Promise<T>;
+  /** Resolves a user id (or an alias of one) to its customer id. */
+  resolveUserId(userId: string): Promise<CustomerId | undefined>;
+  getProfile(id: CustomerId): Promise<ProfileRow | undefined>;
+  /** Newest first. */
+  listEvents(id: CustomerId, limit: number): Promise<StoredEvent[]>;
+  /** Customer ids in ascending order after `afterId`, for sweeps that page through everyone. */
+  listCustomerIds(afterId: CustomerId | null, limit: number): Promise<CustomerId[]>;
+  counts(): Promise<{ events: number; profiles: number }>;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
