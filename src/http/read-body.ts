@@ -23,35 +23,32 @@ export const registerBodyReading = (app: FastifyInstance): void => {
       return;
     }
     const decoder = encoding === 'gzip' ? createGunzip() : createInflate();
-    const decoded = payload.pipe(decoder);
-    decoder.on('error', (error) => {
-      decoded.destroy(
-        new AppError('invalid-input', `the body is not valid ${encoding} data: ${error.message}`),
-      );
+    // Fastify checks Content-Length against the bytes that arrived, not the decoded ones.
+    const decoded = Object.assign(payload.pipe(decoder), { receivedEncodedLength: 0 });
+    payload.on('data', (chunk: Buffer) => {
+      decoded.receivedEncodedLength += chunk.length;
     });
     done(null, decoded);
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    ['application/json', 'text/plain'],
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      const text = body as string;
-      if (text.trim() === '') {
-        done(
-          new AppError('invalid-input', 'the request body is empty; send a JSON object'),
-          undefined,
-        );
-        return;
-      }
-      try {
-        done(null, JSON.parse(text));
-      } catch (error) {
-        done(
-          new AppError('invalid-input', `the body is not valid JSON: ${(error as Error).message}`),
-          undefined,
-        );
-      }
-    },
-  );
+  // Every body is JSON whatever its Content-Type: RudderStack's SDK labels its gzipped JSON
+  // application/x-www-form-urlencoded, and browsers send text/plain to avoid a CORS preflight.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') {
+      done(
+        new AppError('invalid-input', 'the request body is empty; send a JSON object'),
+        undefined,
+      );
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(
+        new AppError('invalid-input', `the body is not valid JSON: ${(error as Error).message}`),
+        undefined,
+      );
+    }
+  });
 };

@@ -5,8 +5,9 @@ import type { Logger } from '../ports/logger.js';
 /** Turns any error into `{ success: false, error: { code, message, problems } }` with its status. */
 export const toAppError = (error: FastifyError | Error, request: FastifyRequest): AppError => {
   if (isAppError(error)) return error;
-  const fastifyError = error as FastifyError;
-  switch (fastifyError.code) {
+  const fastifyError = error as Partial<FastifyError> & Error;
+  const code = fastifyError.code ?? '';
+  switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
       const limit = request.routeOptions.bodyLimit;
       const what = request.url.startsWith('/v1/batch') ? 'batch' : 'single-event';
@@ -25,6 +26,14 @@ export const toAppError = (error: FastifyError | Error, request: FastifyRequest)
       return new AppError('invalid-input', fastifyError.message);
     default:
       break;
+  }
+  // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR …) mean the compressed body is broken.
+  if (code.startsWith('Z_')) {
+    const encoding = String(request.headers['content-encoding']);
+    return new AppError(
+      'invalid-input',
+      `the body is not valid ${encoding} data: ${fastifyError.message}`,
+    );
   }
   const status = fastifyError.statusCode;
   if (status === 404) return new AppError('not-found', fastifyError.message);

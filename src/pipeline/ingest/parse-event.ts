@@ -41,6 +41,23 @@ const idOf = (value: unknown): string | null =>
 const objectOf = (value: unknown): JsonObject =>
   typeof value === 'object' && value !== null ? (value as JsonObject) : {};
 
+const isPresent = (value: unknown): boolean => value !== undefined && value !== null;
+
+/** The body fields an event keeps, by the names the client sent them under. */
+const storedFields = (type: EventType): string[] => [
+  'messageId',
+  'userId',
+  'anonymousId',
+  'previousId',
+  'groupId',
+  type === 'track' ? 'event' : 'name',
+  'properties',
+  'traits',
+  'context',
+];
+
+const kilobytes = (bytes: number): string => `${Number((bytes / 1024).toFixed(1))} KB`;
+
 const parseTime = (value: unknown, path: string, problems: FieldProblem[]): number | null => {
   if (value === undefined || value === null) return null;
   const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
@@ -139,12 +156,12 @@ export const parseEvent = (
     );
   }
   const problems = requiredIds(type, raw, path);
-  const originalMs = parseTime(
-    raw['timestamp'] ?? raw['originalTimestamp'],
-    `${path}/timestamp`,
-    problems,
-  );
-  const sentAtMs = parseTime(raw['sentAt'] ?? envelope.sentAt, `${path}/sentAt`, problems);
+  const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
+  const originalMs = parseTime(raw[timeField], `${path}/${timeField}`, problems);
+  // Without its own sentAt the event uses the batch's, which sits at the request's root.
+  const sentAtMs = isPresent(raw['sentAt'])
+    ? parseTime(raw['sentAt'], `${path}/sentAt`, problems)
+    : parseTime(envelope.sentAt, '/sentAt', problems);
   if (problems.length > 0) return err(problems);
   const timestampMs = correctTimestamp(originalMs, sentAtMs, envelope.receivedAtMs);
   const range = checkRange(timestampMs, envelope.receivedAtMs, limits, `${path}/timestamp`);
@@ -172,14 +189,22 @@ export const parseEvent = (
     receivedAtMs: envelope.receivedAtMs,
   };
   const json = JSON.stringify(event);
-  const bad = findBadText(json, event, path);
+  // Report bad text where the client put it: the stored `name` of a track call is its `event`,
+  // and the batch context sits at the request's root.
+  const stored = Object.fromEntries(
+    storedFields(type).flatMap((key) => (key in raw ? [[key, raw[key]]] : [])),
+  );
+  const bad =
+    findBadText(json, stored, path) ??
+    (envelope.context === null ? null : findBadText(json, envelope.context, '/context')) ??
+    findBadText(json, event, path);
   if (bad !== null) return err([bad]);
   const bytes = Buffer.byteLength(json);
   if (bytes > limits.maxEventBytes) {
     return err([
       {
         path: path === '' ? '/' : path,
-        message: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes} bytes (32 KB)`,
+        message: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes} bytes (${kilobytes(limits.maxEventBytes)})`,
       },
     ]);
   }

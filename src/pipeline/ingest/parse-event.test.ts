@@ -1,0 +1,474 @@
+import { describe, expect, it } from 'vitest';
+import type { FieldProblem } from '../../core/errors.js';
+import { toSourceId } from '../../core/ids.js';
+import type { Result } from '../../core/result.js';
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../../core/time.js';
+import type { IngestLimits } from './ingest-limits.js';
+import {
+  correctTimestamp,
+  parseEvent,
+  type EventEnvelope,
+  type ParsedEvent,
+} from './parse-event.js';
+
+const receivedAt = Date.parse('2026-03-01T12:00:00.000Z');
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const segmentLimits: IngestLimits = {
+  maxEventBytes: 32 * 1024,
+  maxBatchBytes: 500 * 1024,
+  maxFutureMs: 24 * HOUR_MS,
+  earliestTimestampMs: Date.parse('2000-01-01T00:00:00.000Z'),
+};
+
+const anEnvelope = (overrides: Partial<EventEnvelope> = {}): EventEnvelope => ({
+  sourceId: toSourceId('web'),
+  receivedAtMs: receivedAt,
+  type: null,
+  sentAt: undefined,
+  context: null,
+  path: '',
+  newMessageId: () => 'generated-id',
+  ...overrides,
+});
+
+const aTrackCall = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  type: 'track',
+  messageId: 'm-1',
+  userId: 'u1',
+  event: 'Order Completed',
+  properties: { total: 10 },
+  ...overrides,
+});
+
+const parse = (
+  input: unknown,
+  envelope: Partial<EventEnvelope> = {},
+  limits: IngestLimits = segmentLimits,
+): Result<ParsedEvent, FieldProblem[]> => parseEvent(input, anEnvelope(envelope), limits);
+
+const accepted = (result: Result<ParsedEvent, FieldProblem[]>): ParsedEvent => {
+  if (!result.ok)
+    throw new Error(`expected the event to be accepted: ${JSON.stringify(result.error)}`);
+  return result.value;
+};
+
+const problemsOf = (result: Result<ParsedEvent, FieldProblem[]>): FieldProblem[] => {
+  if (result.ok) throw new Error('expected the event to be rejected');
+  return result.error;
+};
+
+const pathsOf = (result: Result<ParsedEvent, FieldProblem[]>): string[] =>
+  problemsOf(result).map((p) => p.path);
+
+describe('correctTimestamp', () => {
+  it('shifts the client time by the client clock skew: receivedAt − (sentAt − originalTimestamp)', () => {
+    const original = Date.parse('2026-03-01T10:00:00.000Z');
+    const sentAt = Date.parse('2026-03-01T10:00:05.000Z');
+    expect(correctTimestamp(original, sentAt, receivedAt)).toBe(
+      Date.parse('2026-03-01T11:59:55.000Z'),
+    );
+  });
+
+  it('cancels a client clock that runs two days fast', () => {
+    const skew = 48 * HOUR_MS;
+    const happened = receivedAt - 3 * SECOND_MS;
+    expect(correctTimestamp(happened + skew, receivedAt + skew, receivedAt)).toBe(happened);
+  });
+
+  it('keeps the client time when the client does not say when it sent the request', () => {
+    expect(correctTimestamp(receivedAt - HOUR_MS, null, receivedAt)).toBe(receivedAt - HOUR_MS);
+  });
+
+  it('uses the receive time when the event carries no time', () => {
+    expect(correctTimestamp(null, receivedAt - HOUR_MS, receivedAt)).toBe(receivedAt);
+    expect(correctTimestamp(null, null, receivedAt)).toBe(receivedAt);
+  });
+});
+
+describe('parseEvent', () => {
+  describe('normalising', () => {
+    it('turns a track call into a Herald event', () => {
+      const { event, bytes } = accepted(
+        parse({
+          ...aTrackCall(),
+          anonymousId: 'dev-1',
+          context: { ip: '203.0.113.9' },
+          integrations: { All: true },
+        }),
+      );
+      expect(event).toEqual({
+        messageId: 'm-1',
+        sourceId: 'web',
+        type: 'track',
+        userId: 'u1',
+        anonymousId: 'dev-1',
+        previousId: null,
+        groupId: null,
+        name: 'Order Completed',
+        properties: { total: 10 },
+        traits: {},
+        context: { ip: '203.0.113.9' },
+        timestampMs: receivedAt,
+        receivedAtMs: receivedAt,
+      });
+      expect(bytes).toBe(Buffer.byteLength(JSON.stringify(event)));
+    });
+
+    it('gives an event without a messageId a new one', () => {
+      const event = accepted(parse(aTrackCall({ messageId: undefined }))).event;
+      expect(event.messageId).toBe('generated-id');
+    });
+
+    it('turns numeric ids into strings', () => {
+      const event = accepted(parse(aTrackCall({ userId: 42, anonymousId: 7 }))).event;
+      expect(event.userId).toBe('42');
+      expect(event.anonymousId).toBe('7');
+    });
+
+    it('takes the type from the route over the body', () => {
+      const event = accepted(
+        parse({ type: 'identify', userId: 'u1', event: 'Signed Up' }, { type: 'track' }),
+      ).event;
+      expect(event.type).toBe('track');
+      expect(event.name).toBe('Signed Up');
+    });
+
+    it('keeps the page name of a page call', () => {
+      const event = accepted(parse({ type: 'page', anonymousId: 'a1', name: 'Pricing' })).event;
+      expect(event.name).toBe('Pricing');
+      expect(event.userId).toBeNull();
+    });
+
+    it('keeps the previous id of an alias and the group id of a group call', () => {
+      expect(
+        accepted(parse({ type: 'alias', userId: 'u1', previousId: 'anon-9' })).event,
+      ).toMatchObject({
+        type: 'alias',
+        previousId: 'anon-9',
+      });
+      expect(accepted(parse({ type: 'group', userId: 'u1', groupId: 'acme' })).event).toMatchObject(
+        {
+          type: 'group',
+          groupId: 'acme',
+        },
+      );
+    });
+
+    it('merges the batch context under the event’s own', () => {
+      const event = accepted(
+        parse(aTrackCall({ context: { ip: 'event-ip' } }), {
+          context: { ip: 'batch-ip', library: { name: 'analytics-node' } },
+        }),
+      ).event;
+      expect(event.context).toEqual({ ip: 'event-ip', library: { name: 'analytics-node' } });
+    });
+  });
+
+  describe('timestamps', () => {
+    it('corrects the event time by the event’s own sentAt', () => {
+      const event = accepted(
+        parse(
+          aTrackCall({
+            timestamp: '2026-03-01T10:00:00.000Z',
+            sentAt: '2026-03-01T10:00:05.000Z',
+          }),
+        ),
+      ).event;
+      expect(event.timestampMs).toBe(Date.parse('2026-03-01T11:59:55.000Z'));
+      expect(event.receivedAtMs).toBe(receivedAt);
+    });
+
+    it('corrects the event time by the batch’s sentAt when the event has none', () => {
+      const event = accepted(
+        parse(aTrackCall({ timestamp: '2026-03-01T10:00:00.000Z' }), {
+          sentAt: '2026-03-01T10:01:00.000Z',
+        }),
+      ).event;
+      expect(event.timestampMs).toBe(receivedAt - MINUTE_MS);
+    });
+
+    it('prefers the event’s sentAt over the batch’s', () => {
+      const event = accepted(
+        parse(
+          aTrackCall({
+            timestamp: '2026-03-01T10:00:00.000Z',
+            sentAt: '2026-03-01T10:00:10.000Z',
+          }),
+          { sentAt: '2026-03-01T10:05:00.000Z' },
+        ),
+      ).event;
+      expect(event.timestampMs).toBe(receivedAt - 10 * SECOND_MS);
+    });
+
+    it('reads originalTimestamp when there is no timestamp', () => {
+      const event = accepted(
+        parse(
+          aTrackCall({
+            originalTimestamp: '2026-03-01T10:00:00.000Z',
+            sentAt: '2026-03-01T10:00:02.000Z',
+          }),
+        ),
+      ).event;
+      expect(event.timestampMs).toBe(receivedAt - 2 * SECOND_MS);
+    });
+
+    it('keeps the client time as sent when nobody says when it was sent', () => {
+      const event = accepted(parse(aTrackCall({ timestamp: '2025-12-24T18:00:00.000Z' }))).event;
+      expect(event.timestampMs).toBe(Date.parse('2025-12-24T18:00:00.000Z'));
+    });
+
+    it('accepts an event from a client whose clock runs two days fast', () => {
+      const fast = receivedAt + 48 * HOUR_MS;
+      const event = accepted(
+        parse(aTrackCall({ timestamp: iso(fast - 5 * SECOND_MS), sentAt: iso(fast) })),
+      ).event;
+      expect(event.timestampMs).toBe(receivedAt - 5 * SECOND_MS);
+    });
+
+    it('rejects an event more than the limit in the future after correction', () => {
+      const problems = problemsOf(parse(aTrackCall({ timestamp: iso(receivedAt + 25 * HOUR_MS) })));
+      expect(problems).toEqual([
+        {
+          path: '/timestamp',
+          message: 'is 25 h in the future after clock correction (limit: 24 h)',
+        },
+      ]);
+    });
+
+    it('accepts an event exactly at the future limit', () => {
+      const event = accepted(
+        parse(aTrackCall({ timestamp: iso(receivedAt + 24 * HOUR_MS) })),
+      ).event;
+      expect(event.timestampMs).toBe(receivedAt + 24 * HOUR_MS);
+    });
+
+    it('rejects an event before the earliest accepted time, naming it', () => {
+      const problems = problemsOf(
+        parse(aTrackCall({ timestamp: '1999-12-31T23:59:59.999Z' }), { path: '/batch/4' }),
+      );
+      expect(problems).toEqual([
+        {
+          path: '/batch/4/timestamp',
+          message: 'is before 2000-01-01T00:00:00.000Z, the earliest accepted',
+        },
+      ]);
+    });
+
+    it('accepts an event exactly at the earliest accepted time', () => {
+      const event = accepted(parse(aTrackCall({ timestamp: '2000-01-01T00:00:00.000Z' }))).event;
+      expect(event.timestampMs).toBe(segmentLimits.earliestTimestampMs);
+    });
+
+    it('rejects a timestamp that is not a date, with its path', () => {
+      const problems = problemsOf(
+        parse(aTrackCall({ timestamp: 'yesterday' }), { path: '/batch/1' }),
+      );
+      expect(problems).toHaveLength(1);
+      expect(problems[0]?.path).toBe('/batch/1/timestamp');
+      expect(problems[0]?.message).toMatch(/not an ISO-8601 date: "yesterday"/);
+    });
+
+    it('names originalTimestamp when that is the field that is not a date', () => {
+      expect(
+        pathsOf(parse(aTrackCall({ originalTimestamp: 'soon' }), { path: '/batch/2' })),
+      ).toEqual(['/batch/2/originalTimestamp']);
+    });
+
+    it('rejects an event sentAt that is not a date', () => {
+      expect(pathsOf(parse(aTrackCall({ sentAt: 'now-ish' }), { path: '/batch/0' }))).toEqual([
+        '/batch/0/sentAt',
+      ]);
+    });
+
+    it('names the batch sentAt when the batch’s own sentAt is not a date', () => {
+      expect(pathsOf(parse(aTrackCall(), { path: '/batch/0', sentAt: 'later' }))).toEqual([
+        '/sentAt',
+      ]);
+    });
+  });
+
+  describe('required fields', () => {
+    it('requires a userId or an anonymousId', () => {
+      expect(problemsOf(parse(aTrackCall({ userId: undefined })))).toEqual([
+        { path: '/userId', message: 'userId or anonymousId is required' },
+      ]);
+      expect(
+        pathsOf(parse(aTrackCall({ userId: null, anonymousId: null }), { path: '/batch/2' })),
+      ).toEqual(['/batch/2/userId']);
+    });
+
+    it('accepts an anonymous event', () => {
+      const event = accepted(parse(aTrackCall({ userId: undefined, anonymousId: 'dev-1' }))).event;
+      expect(event.anonymousId).toBe('dev-1');
+    });
+
+    it('rejects an empty userId', () => {
+      expect(pathsOf(parse(aTrackCall({ userId: '' })))).toContain('/userId');
+    });
+
+    it('requires the event name of a track call', () => {
+      expect(problemsOf(parse(aTrackCall({ event: undefined })))).toEqual([
+        { path: '/event', message: 'is required for track (the event name)' },
+      ]);
+      expect(pathsOf(parse(aTrackCall({ event: '' })))).toEqual(['/event']);
+    });
+
+    it('requires both ids of an alias', () => {
+      expect(problemsOf(parse({ type: 'alias', anonymousId: 'a1' }, { path: '/batch/0' }))).toEqual(
+        [
+          { path: '/batch/0/userId', message: 'is required for alias' },
+          { path: '/batch/0/previousId', message: 'is required for alias' },
+        ],
+      );
+      expect(pathsOf(parse({ type: 'alias', userId: 'u1' }))).toEqual(['/previousId']);
+    });
+
+    it('requires the group id of a group call', () => {
+      expect(problemsOf(parse({ type: 'group', userId: 'u1' }))).toEqual([
+        { path: '/groupId', message: 'is required for group' },
+      ]);
+    });
+
+    it('requires a known type', () => {
+      expect(pathsOf(parse({ userId: 'u1' }, { path: '/batch/5' }))).toEqual(['/batch/5/type']);
+      const problems = problemsOf(parse({ type: 'purchase', userId: 'u1' }));
+      expect(problems[0]?.message).toBe(
+        'must be one of identify, track, page, screen, group, alias',
+      );
+    });
+
+    it('reports every missing field and bad date at once', () => {
+      expect(
+        pathsOf(parse({ type: 'track', timestamp: 'nope', sentAt: 'never' }, { path: '/batch/1' })),
+      ).toEqual(['/batch/1/userId', '/batch/1/event', '/batch/1/timestamp', '/batch/1/sentAt']);
+    });
+  });
+
+  describe('wrong types', () => {
+    it.each([
+      ['userId', true],
+      ['anonymousId', { id: 1 }],
+      ['messageId', 42],
+      ['event', 7],
+      ['properties', 'lots'],
+      ['properties', ['a']],
+      ['traits', 3],
+      ['context', 'web'],
+      ['timestamp', 1767225600000],
+      ['sentAt', false],
+    ])('reports %s = %j at its path in the batch', (field, value) => {
+      const problems = problemsOf(parse(aTrackCall({ [field]: value }), { path: '/batch/3' }));
+      expect(problems.map((p) => p.path)).toContain(`/batch/3/${field}`);
+    });
+
+    it('reports a wrong type at the field path of a single call', () => {
+      expect(pathsOf(parse(aTrackCall({ userId: false })))).toContain('/userId');
+    });
+
+    it('rejects a body that is not an object', () => {
+      for (const body of [null, 'track', 12, ['a'], true]) {
+        expect(problemsOf(parse(body))).toEqual([{ path: '/', message: 'must be a JSON object' }]);
+      }
+      expect(problemsOf(parse([], { path: '/batch/2' }))).toEqual([
+        { path: '/batch/2', message: 'must be a JSON object' },
+      ]);
+    });
+  });
+
+  describe('size limit', () => {
+    it('rejects an event over 32 KB, naming the limit', () => {
+      const problems = problemsOf(
+        parse(aTrackCall({ properties: { blob: 'x'.repeat(33 * 1024) } }), { path: '/batch/7' }),
+      );
+      expect(problems).toHaveLength(1);
+      expect(problems[0]?.path).toBe('/batch/7');
+      expect(problems[0]?.message).toMatch(
+        /^event is \d+ bytes; the limit is 32768 bytes \(32 KB\)$/,
+      );
+    });
+
+    it('accepts an event of exactly the limit and rejects one byte more', () => {
+      const call = aTrackCall({ properties: { blob: 'x'.repeat(1000) } });
+      const { bytes } = accepted(parse(call));
+      expect(accepted(parse(call, {}, { ...segmentLimits, maxEventBytes: bytes })).bytes).toBe(
+        bytes,
+      );
+      expect(pathsOf(parse(call, {}, { ...segmentLimits, maxEventBytes: bytes - 1 }))).toEqual([
+        '/',
+      ]);
+    });
+
+    it('counts UTF-8 bytes, not characters', () => {
+      const call = aTrackCall({ properties: { note: 'é'.repeat(20_000) } });
+      const message = problemsOf(parse(call))[0]?.message ?? '';
+      expect(JSON.stringify(call).length).toBeLessThan(32 * 1024);
+      expect(Number(/^event is (\d+) bytes/.exec(message)?.[1])).toBeGreaterThan(40_000);
+    });
+
+    it('names the configured limit, not Segment’s', () => {
+      const limits = { ...segmentLimits, maxEventBytes: 2048 };
+      const problems = problemsOf(
+        parse(aTrackCall({ properties: { blob: 'x'.repeat(3000) } }), {}, limits),
+      );
+      expect(problems[0]?.message).toMatch(/the limit is 2048 bytes \(2 KB\)$/);
+      expect(problems[0]?.message).not.toContain('32 KB');
+    });
+  });
+
+  describe('text PostgreSQL cannot store', () => {
+    it('rejects a NUL character with the path of the field that holds it', () => {
+      const problems = problemsOf(
+        parse(aTrackCall({ properties: { order: { note: 'a\u0000b' } } }), { path: '/batch/3' }),
+      );
+      expect(problems).toEqual([
+        { path: '/batch/3/properties/order/note', message: 'contains a NUL character (U+0000)' },
+      ]);
+    });
+
+    it('rejects unpaired surrogates, high or low', () => {
+      expect(problemsOf(parse(aTrackCall({ userId: 'ab\ud83d' })))).toEqual([
+        { path: '/userId', message: 'contains an unpaired UTF-16 surrogate' },
+      ]);
+      expect(
+        problemsOf(parse({ type: 'identify', userId: 'u1', traits: { name: '\ude00x' } })),
+      ).toEqual([{ path: '/traits/name', message: 'contains an unpaired UTF-16 surrogate' }]);
+    });
+
+    it('finds bad text inside arrays', () => {
+      expect(pathsOf(parse(aTrackCall({ properties: { tags: ['ok', 'no\u0000'] } })))).toEqual([
+        '/properties/tags/1',
+      ]);
+    });
+
+    it('rejects a bad key, escaping the path like a JSON pointer', () => {
+      expect(problemsOf(parse(aTrackCall({ properties: { 'a/b~\u0000': 1 } })))).toEqual([
+        { path: '/properties/a~1b~0\u0000', message: 'key contains a NUL character (U+0000)' },
+      ]);
+      expect(pathsOf(parse(aTrackCall({ properties: { 'a/b': { 'c~d': '\ud800' } } })))).toEqual([
+        '/properties/a~1b/c~0d',
+      ]);
+    });
+
+    it('names the event field of a track call whose name is bad', () => {
+      expect(
+        pathsOf(parse(aTrackCall({ event: 'Order\u0000Completed' }), { path: '/batch/0' })),
+      ).toEqual(['/batch/0/event']);
+    });
+
+    it('names the batch context when that is where the bad text is', () => {
+      expect(
+        pathsOf(
+          parse(aTrackCall(), { path: '/batch/1', context: { library: { name: 'x\u0000' } } }),
+        ),
+      ).toEqual(['/context/library/name']);
+    });
+
+    it('accepts paired surrogates (emoji) and a literal backslash-u0000', () => {
+      const event = accepted(
+        parse(aTrackCall({ properties: { mood: '😀 ok', code: '\\u0000', lone: '\\ud800' } })),
+      ).event;
+      expect(event.properties).toEqual({ mood: '😀 ok', code: '\\u0000', lone: '\\ud800' });
+    });
+  });
+});

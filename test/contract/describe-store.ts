@@ -1,0 +1,244 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Value } from '@sinclair/typebox/value';
+import { toCustomerId, toMessageId, type CustomerId } from '../../src/core/ids.js';
+import type { EventDraft, Store } from '../../src/ports/store.js';
+import {
+  deriveComputed,
+  emptyProfile,
+  profilePolicySchema,
+  recordEvents,
+  type ProfilePolicy,
+} from '../../src/pipeline/profile/index.js';
+import { aTrack } from '../support/builders.js';
+import type { StoreFactory } from '../support/stores.js';
+
+const policy: ProfilePolicy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
+const t0 = Date.UTC(2026, 0, 1);
+const u = (id: string): CustomerId => toCustomerId(id);
+const draft = (overrides: Partial<EventDraft> = {}): EventDraft => ({
+  ...aTrack(),
+  customerId: u('u1'),
+  ...overrides,
+});
+
+/** The storage contract: every adapter must pass all of it. */
+export const describeStore = (factory: StoreFactory): void => {
+  describe.skipIf(!factory.available)(`store contract: ${factory.name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, cleanup } = await factory.make());
+    });
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    it('answers ping once migrated', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      expect(await store.counts()).toEqual({ events: 0, profiles: 0 });
+    });
+
+    it('reports which events are new and which repeat a messageId of the same source', async () => {
+      const a = draft({ messageId: toMessageId('a') });
+      const b = draft({ messageId: toMessageId('b') });
+      const flags1 = await store.ingest((tx) => tx.insertEvents([a, b, { ...a }]));
+      expect(flags1).toEqual([true, true, false]);
+      const flags2 = await store.ingest((tx) =>
+        tx.insertEvents([b, draft({ messageId: toMessageId('c') })]),
+      );
+      expect(flags2).toEqual([false, true]);
+      expect((await store.counts()).events).toBe(3);
+    });
+
+    it('keeps nothing of a transaction that throws', async () => {
+      await expect(
+        store.ingest(async (tx) => {
+          await tx.insertEvents([draft()]);
+          await tx.addLinks([{ key: 'a:x', customerId: u('u1'), linkedAtMs: t0 }]);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect((await store.counts()).events).toBe(0);
+      expect(await store.ingest((tx) => tx.findLinks(['a:x']))).toEqual(new Map());
+    });
+
+    it('never overwrites an identity link', async () => {
+      await store.ingest((tx) =>
+        tx.addLinks([{ key: 'a:x', customerId: u('first'), linkedAtMs: t0 }]),
+      );
+      await store.ingest((tx) =>
+        tx.addLinks([{ key: 'a:x', customerId: u('second'), linkedAtMs: t0 }]),
+      );
+      const links = await store.ingest((tx) => tx.findLinks(['a:x', 'a:missing']));
+      expect(links).toEqual(new Map([['a:x', 'first']]));
+    });
+
+    it('records each order id once', async () => {
+      const order = { orderId: 'o1', customerId: u('u1'), placedAtMs: t0, totalCents: 1000 };
+      expect(
+        await store.ingest((tx) => tx.insertOrders([order, { ...order, orderId: 'o2' }, order])),
+      ).toEqual([true, true, false]);
+      expect(await store.ingest((tx) => tx.insertOrders([order]))).toEqual([false]);
+    });
+
+    it('round-trips profiles and replaces them on save', async () => {
+      const state = { ...emptyProfile(u('u1'), t0), userId: 'u1', traits: { name: 'Ada 👩‍💻' } };
+      const row = { customerId: u('u1'), state, computed: deriveComputed(state, t0, policy) };
+      await store.ingest((tx) => tx.saveProfiles([row]));
+      const updated = { ...state, eventCount: 7 };
+      await store.ingest((tx) => tx.saveProfiles([{ ...row, state: updated }]));
+      const loaded = await store.ingest((tx) => tx.loadProfiles([u('u1'), u('nobody')]));
+      expect(loaded.get(u('u1'))).toEqual(updated);
+      expect(loaded.has(u('nobody'))).toBe(false);
+      expect((await store.getProfile(u('u1')))?.computed).toEqual(row.computed);
+    });
+
+    it('merges one customer into another: events, orders and links move, the old profile goes', async () => {
+      const anon = 'anon:x' as CustomerId;
+      await store.ingest(async (tx) => {
+        await tx.insertEvents([
+          draft({ customerId: anon, timestampMs: t0 + 2 }),
+          draft({ timestampMs: t0 + 1 }),
+        ]);
+        await tx.insertOrders([{ orderId: 'o1', customerId: anon, placedAtMs: t0, totalCents: 5 }]);
+        await tx.addLinks([{ key: 'a:y', customerId: anon, linkedAtMs: t0 }]);
+        const state = emptyProfile(anon, t0);
+        await tx.saveProfiles([
+          { customerId: anon, state, computed: deriveComputed(state, t0, policy) },
+        ]);
+      });
+      expect(await store.ingest((tx) => tx.mergeCustomer(anon, u('u1')))).toBe(true);
+      expect(await store.ingest((tx) => tx.mergeCustomer('anon:none' as CustomerId, u('u1')))).toBe(
+        false,
+      );
+      const events = await store.ingest((tx) => tx.loadCustomerEvents(u('u1')));
+      expect(events.map((e) => e.timestampMs)).toEqual([t0 + 1, t0 + 2]);
+      expect(await store.getProfile(anon)).toBeUndefined();
+      expect(await store.ingest((tx) => tx.findLinks(['a:y']))).toEqual(new Map([['a:y', 'u1']]));
+    });
+
+    it('lists a customer’s events newest first, limited, with their bodies intact', async () => {
+      const props = { nested: { list: [1, 'two', null] }, emoji: '🛒', quote: `"'\\` };
+      await store.ingest((tx) =>
+        tx.insertEvents(
+          [1, 3, 2].map((i) => draft({ timestampMs: t0 + i, name: `E${i}`, properties: props })),
+        ),
+      );
+      const events = await store.listEvents(u('u1'), 2);
+      expect(events.map((e) => e.name)).toEqual(['E3', 'E2']);
+      expect(events[0]?.properties).toEqual(props);
+      expect(events[0]?.customerId).toBe('u1');
+    });
+
+    it('resolves user ids directly and through alias links, and pages customer ids', async () => {
+      await recordEvents(
+        store,
+        [aTrack({ userId: 'b' }), aTrack({ userId: 'a' }), aTrack({ userId: 'c' })],
+        policy,
+        t0,
+      );
+      await recordEvents(
+        store,
+        [aTrack({ type: 'alias', userId: 'a', previousId: 'old-a', name: null })],
+        policy,
+        t0,
+      );
+      expect(await store.resolveUserId('a')).toBe('a');
+      expect(await store.resolveUserId('old-a')).toBe('a');
+      expect(await store.resolveUserId('zzz')).toBeUndefined();
+      expect(await store.listCustomerIds(null, 2)).toEqual(['a', 'b']);
+      expect(await store.listCustomerIds(u('b'), 2)).toEqual(['c']);
+    });
+
+    it('stitches an anonymous history into the user who identifies, counting everything once', async () => {
+      await recordEvents(
+        store,
+        [
+          aTrack({
+            userId: null,
+            anonymousId: 'dev1',
+            name: 'Product Added',
+            properties: { product_id: 'p1', price: 10 },
+            timestampMs: t0,
+          }),
+          aTrack({
+            userId: null,
+            anonymousId: 'dev1',
+            name: 'Order Completed',
+            properties: { order_id: 'o1', total: 10 },
+            timestampMs: t0 + 1,
+          }),
+        ],
+        policy,
+        t0,
+      );
+      expect((await store.getProfile('anon:dev1' as CustomerId))?.state.orders.count).toBe(1);
+      const identify = aTrack({
+        type: 'identify',
+        userId: 'ada',
+        anonymousId: 'dev1',
+        name: null,
+        traits: { email: 'ada@example.com' },
+        timestampMs: t0 + 2,
+      });
+      const outcome = await recordEvents(store, [identify], policy, t0);
+      expect(outcome.stored).toBe(1);
+      expect(await store.getProfile('anon:dev1' as CustomerId)).toBeUndefined();
+      const ada = await store.getProfile(u('ada'));
+      expect(ada?.state.orders).toMatchObject({ count: 1, revenueCents: 1000 });
+      expect(ada?.state.anonymousIds).toEqual(['dev1']);
+      expect(ada?.state.eventCount).toBe(3);
+      const later = aTrack({
+        userId: null,
+        anonymousId: 'dev1',
+        name: 'Order Completed',
+        properties: { order_id: 'o2', total: 5 },
+        timestampMs: t0 + 3,
+      });
+      await recordEvents(store, [later], policy, t0);
+      expect((await store.getProfile(u('ada')))?.state.orders.count).toBe(2);
+    });
+
+    it('does not count a retried batch or a re-sent order twice', async () => {
+      const batch = [
+        aTrack({ name: 'Order Completed', properties: { order_id: 'o1', total: 100 } }),
+        aTrack({ name: 'Email Opened' }),
+      ];
+      expect(await recordEvents(store, batch, policy, t0)).toEqual({
+        stored: 2,
+        duplicates: 0,
+        profiles: 1,
+      });
+      expect(await recordEvents(store, batch, policy, t0)).toEqual({
+        stored: 0,
+        duplicates: 2,
+        profiles: 0,
+      });
+      await recordEvents(
+        store,
+        [aTrack({ name: 'Order Completed', properties: { order_id: 'o1', total: 100 } })],
+        policy,
+        t0,
+      );
+      const row = await store.getProfile(u('u1'));
+      expect(row?.state.orders).toMatchObject({ count: 1, revenueCents: 10000 });
+      expect(row?.state.eventCount).toBe(3);
+    });
+
+    it('loses no update when many writers record orders for one customer at once', async () => {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          recordEvents(
+            store,
+            [aTrack({ name: 'Order Completed', properties: { order_id: `c${i}`, total: 1 } })],
+            policy,
+            t0,
+          ),
+        ),
+      );
+      const row = await store.getProfile(u('u1'));
+      expect(row?.state.orders.count).toBe(20);
+      expect(row?.state.eventCount).toBe(20);
+    });
+  });
+};

@@ -1,0 +1,189 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServices, type Services } from '../../src/app/create-services.js';
+import { loadConfig } from '../../src/app/load-config.js';
+import { importFile } from '../../src/cli/commands/import-file.js';
+import type { CustomerId } from '../../src/core/ids.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import { sharedDataDir } from '../support/shared-data.js';
+
+const run = promisify(execFile);
+const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+
+describe('herald import', () => {
+  let dir: string;
+  let services: Services;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-import-'));
+    services = await createServices(
+      loadConfig({ HERALD_DATABASE_URL: `sqlite:${join(dir, 'h.db')}` }, null),
+      { logger: silentLogger },
+    );
+  });
+  afterEach(async () => {
+    await services.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const profile = async (id: string) => (await services.store.getProfile(id as CustomerId))?.state;
+
+  it('imports customers from CSV as identify calls and reports bad rows by line', async () => {
+    const path = file(
+      'customers.csv',
+      'customer_id,email,age,zip\nc1,a@x.io,34,02134\n,nobody@x.io,20,1\nc2,b@x.io,41,99999\n',
+    );
+    const summary = await importFile(
+      services,
+      'customers',
+      path,
+      { map: ['userId=customer_id'], batchSize: '1000' },
+      sink,
+    );
+    expect(summary).toMatchObject({ lines: 4, accepted: 2, stored: 2, rejected: 1 });
+    expect(summary.errors).toEqual([
+      {
+        line: 3,
+        problems: [{ path: 'line 3/userId', message: expect.stringMatching(/no user id column/) }],
+      },
+    ]);
+    expect((await profile('c1'))?.traits).toEqual({ email: 'a@x.io', age: 34, zip: '02134' });
+  });
+
+  it('imports orders with a column mapping, and a second import stores nothing twice', async () => {
+    const path = file(
+      'orders.csv',
+      'buyer,order,amount,day\nc1,o1,10.50,20240105\nc1,o2,4.50,20240107\nc2,o3,abc,20240107\n',
+    );
+    const options = {
+      map: ['userId=buyer', 'orderId=order', 'total=amount', 'timestamp=day'],
+      batchSize: '2',
+    };
+    const first = await importFile(services, 'orders', path, options, sink);
+    expect(first).toMatchObject({ accepted: 2, stored: 2, rejected: 1 });
+    expect(first.errors[0]).toMatchObject({ line: 4, problems: [{ path: 'line 4/total' }] });
+    expect((await profile('c1'))?.orders).toMatchObject({
+      count: 2,
+      revenueCents: 1500,
+      lastAtMs: Date.UTC(2024, 0, 7),
+    });
+    const again = await importFile(services, 'orders', path, options, sink);
+    expect(again).toMatchObject({ stored: 0, duplicates: 2 });
+    expect((await profile('c1'))?.orders.count).toBe(2);
+  });
+
+  it('imports NDJSON events with the API’s validation and names each bad line', async () => {
+    const lines = [
+      JSON.stringify({
+        type: 'track',
+        userId: 'e1',
+        event: 'Order Completed',
+        properties: { order_id: 'x1', total: 3 },
+        timestamp: '2025-01-01T00:00:00Z',
+      }),
+      '{"type": "track", "userId": ',
+      JSON.stringify({ type: 'track', userId: 'e1' }),
+      '',
+      JSON.stringify({ type: 'identify', userId: 'e1', traits: { plan: 'pro' } }),
+    ];
+    const summary = await importFile(
+      services,
+      'events',
+      file('events.ndjson', lines.join('\n')),
+      { batchSize: '1000' },
+      sink,
+    );
+    expect(summary).toMatchObject({ lines: 5, accepted: 2, rejected: 2 });
+    expect(summary.errors.map((e) => e.line)).toEqual([2, 3]);
+    expect(summary.errors[0]?.problems[0]?.message).toMatch(/not valid JSON/);
+    expect(summary.errors[1]?.problems[0]).toMatchObject({ path: 'line 3/event' });
+    expect((await profile('e1'))?.traits).toEqual({ plan: 'pro' });
+  });
+
+  describe.skipIf(sharedDataDir === undefined)('on the real data sets', () => {
+    const data = sharedDataDir ?? '';
+    it('imports the 250 customers of the personalisation scenario', async () => {
+      const summary = await importFile(
+        services,
+        'customers',
+        join(data, 'personalization-scenario/customers.csv'),
+        { map: ['userId=customer_id'], batchSize: '100' },
+        sink,
+      );
+      expect(summary).toMatchObject({ accepted: 250, rejected: 0 });
+      expect((await services.store.counts()).profiles).toBe(250);
+      expect((await profile('C001'))?.traits).toMatchObject({
+        tier: 'Gold',
+        location: 'New York',
+        age: 35,
+      });
+    });
+
+    it('imports CDNOW transactions as orders and sums them per customer', async () => {
+      const rows = readFileSync(join(data, 'cdnow/CDNOW_master.txt'), 'utf8')
+        .trim()
+        .split(/\r?\n/)
+        .slice(1, 2001)
+        .map((l) => l.trim().split(/\s+/));
+      const csv = ['customer,date,cds,dollars', ...rows.map((r) => r.join(','))].join('\n');
+      // CDNOW has no order ids; the line number stands in for one.
+      const withIds = csv
+        .split('\n')
+        .map((l, i) => (i === 0 ? `${l},order` : `${l},cdnow-${i}`))
+        .join('\n');
+      const summary = await importFile(
+        services,
+        'orders',
+        file('cdnow.csv', withIds),
+        { map: ['userId=customer', 'orderId=order', 'total=dollars'], batchSize: '500' },
+        sink,
+      );
+      expect(summary).toMatchObject({ accepted: 2000, rejected: 0 });
+      const expected = rows.filter((r) => r[0] === '00001');
+      const first = await profile('00001');
+      expect(first?.orders.count).toBe(expected.length);
+      expect(first?.orders.revenueCents).toBe(
+        expected.reduce((s, r) => s + Math.round(Number(r[3]) * 100), 0),
+      );
+    });
+  });
+
+  it('runs as a command: herald import prints the summary and herald migrate exits cleanly', async () => {
+    const env = {
+      ...process.env,
+      HERALD_DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`,
+      HERALD_LOG_LEVEL: 'silent',
+    };
+    const migrate = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'migrate'], {
+      env,
+    });
+    expect(migrate.stdout).toMatch(/database is up to date \(sqlite\)/);
+    const path = file('c.csv', 'id,name\nk1,Kim\n');
+    const imported = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', path],
+      { env },
+    );
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      kind: 'customers',
+      accepted: 1,
+      rejected: 0,
+    });
+    const bad = run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', join(dir, 'c.txt')],
+      { env },
+    );
+    await expect(bad).rejects.toMatchObject({
+      code: 65,
+      stderr: expect.stringMatching(/cannot tell the format/),
+    });
+  });
+});

@@ -1,0 +1,356 @@
+import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  adminToken,
+  basicAuth,
+  startHerald,
+  writeKey,
+  type TestHerald,
+} from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+const now = Date.UTC(2026, 5, 1, 12);
+const clock = { nowMs: () => now };
+const json = { 'content-type': 'application/json' };
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`Segment tracking API over ${factory.name}`, () => {
+    let herald: TestHerald;
+    beforeEach(async () => {
+      herald = await startHerald(factory, { clock });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+    const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+      herald.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...json, authorization: basicAuth(), ...headers },
+        payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+      });
+    const profile = async (userId: string) =>
+      herald.app.inject({
+        url: `/v1/profiles/${encodeURIComponent(userId)}`,
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+
+    it('accepts each call type and answers like Segment', async () => {
+      for (const [route, body] of [
+        ['identify', { userId: 'u1', traits: { email: 'a@b.c' } }],
+        ['track', { userId: 'u1', event: 'Product Viewed' }],
+        ['page', { userId: 'u1', name: 'Home' }],
+        ['screen', { userId: 'u1', name: 'Cart' }],
+        ['group', { userId: 'u1', groupId: 'acme' }],
+        ['alias', { userId: 'u1', previousId: 'old-u1' }],
+      ] as const) {
+        const res = await post(`/v1/${route}`, body);
+        expect(res.statusCode, route).toBe(200);
+        expect(res.json()).toMatchObject({ success: true, stored: 1 });
+      }
+      const res = await profile('old-u1');
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ userId: 'u1', traits: { email: 'a@b.c' } });
+    });
+
+    it('takes the write key from the body when there is no Basic auth', async () => {
+      const res = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/track',
+        headers: json,
+        payload: { writeKey, userId: 'u1', event: 'X' },
+      });
+      expect(res.statusCode).toBe(200);
+    });
+
+    it('refuses unknown and missing write keys with 401', async () => {
+      const unknown = await post(
+        '/v1/track',
+        { userId: 'u1', event: 'X' },
+        { authorization: basicAuth('wrong-key-123') },
+      );
+      expect(unknown.statusCode).toBe(401);
+      expect(unknown.json().error.message).toBe('unknown write key');
+      const missing = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/track',
+        headers: json,
+        payload: { userId: 'u1', event: 'X' },
+      });
+      expect(missing.statusCode).toBe(401);
+      expect(missing.json().error.message).toMatch(/no write key/);
+    });
+
+    it('accepts the valid events of a mixed batch and names what is wrong with the others', async () => {
+      const res = await post('/v1/batch', {
+        batch: [
+          { type: 'track', userId: 'u1', event: 'A', messageId: 'ok-1' },
+          { type: 'track', userId: 'u1', messageId: 'bad-1' },
+          { type: 'identify', userId: 42, traits: { plan: 'pro' } },
+          { type: 'launch', userId: 'u1' },
+          { type: 'track', event: 'No id' },
+        ],
+      });
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body).toMatchObject({ success: true, stored: 2, duplicates: 0 });
+      expect(body.rejected.map((r: { index: number }) => r.index)).toEqual([1, 3, 4]);
+      expect(body.rejected[0]).toMatchObject({
+        messageId: 'bad-1',
+        errors: [{ path: '/batch/1/event' }],
+      });
+      expect(body.rejected[1].errors[0]).toMatchObject({ path: '/batch/3/type' });
+      expect(body.rejected[2].errors[0].message).toMatch(/userId or anonymousId/);
+      expect((await profile('42')).json().traits).toEqual({ plan: 'pro' });
+    });
+
+    it('answers 400 when no event of a batch is valid, and for a batch that is not one', async () => {
+      const none = await post('/v1/batch', { batch: [{ type: 'track' }] });
+      expect(none.statusCode).toBe(400);
+      expect(none.json()).toMatchObject({
+        success: false,
+        error: { code: 'invalid-input' },
+        rejected: [{ index: 0 }],
+      });
+      const notBatch = await post('/v1/batch', { events: [] });
+      expect(notBatch.statusCode).toBe(400);
+      expect(notBatch.json().error.problems).toEqual([
+        { path: '/batch', message: 'must be an array of events' },
+      ]);
+    });
+
+    it('de-duplicates a retried batch by messageId', async () => {
+      const batch = {
+        batch: [
+          {
+            type: 'track',
+            userId: 'u1',
+            event: 'Order Completed',
+            messageId: 'm1',
+            properties: { order_id: 'o1', total: 50 },
+          },
+        ],
+      };
+      expect((await post('/v1/batch', batch)).json()).toMatchObject({ stored: 1, duplicates: 0 });
+      expect((await post('/v1/batch', batch)).json()).toMatchObject({
+        stored: 0,
+        duplicates: 1,
+        accepted: 1,
+      });
+      expect((await profile('u1')).json().computed).toMatchObject({ frequency: 1, monetary: 50 });
+    });
+
+    it('corrects the sender’s clock skew with sentAt', async () => {
+      // The client clock runs one hour fast: it says it sent at 13:00 what happened at 12:59.
+      await post('/v1/batch', {
+        sentAt: new Date(now + 3600_000).toISOString(),
+        batch: [
+          {
+            type: 'track',
+            userId: 'u1',
+            event: 'A',
+            timestamp: new Date(now + 3600_000 - 60_000).toISOString(),
+          },
+        ],
+      });
+      const events = await herald.app.inject({
+        url: '/v1/profiles/u1/events?limit=5',
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(events.json().events[0].timestamp).toBe(new Date(now - 60_000).toISOString());
+    });
+
+    it('reads gzip bodies and rejects broken gzip with a clear 400', async () => {
+      const body = gzipSync(
+        JSON.stringify({ batch: [{ type: 'track', userId: 'u1', event: 'Zipped' }] }),
+      );
+      const ok = await post('/v1/batch', body, { 'content-encoding': 'gzip' });
+      expect(ok.statusCode).toBe(200);
+      const bad = await post('/v1/batch', Buffer.from('not gzip at all'), {
+        'content-encoding': 'gzip',
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.message).toMatch(/not valid gzip/);
+      const br = await post('/v1/batch', Buffer.from('x'), { 'content-encoding': 'br' });
+      expect(br.statusCode).toBe(415);
+    });
+
+    it('answers 413 naming the limit for oversized batches, even when the gzip was small', async () => {
+      const big = {
+        batch: Array.from({ length: 40 }, (_, i) => ({
+          type: 'track',
+          userId: 'u1',
+          event: 'Big',
+          properties: { i, pad: 'x'.repeat(15_000) },
+        })),
+      };
+      const res = await post('/v1/batch', gzipSync(JSON.stringify(big)), {
+        'content-encoding': 'gzip',
+      });
+      expect(res.statusCode).toBe(413);
+      expect(res.json().error.message).toMatch(/500 KB batch limit/);
+      const single = await post('/v1/track', {
+        userId: 'u1',
+        event: 'Big',
+        properties: { pad: 'x'.repeat(40_000) },
+      });
+      expect(single.statusCode).toBe(413);
+      expect(single.json().error.message).toMatch(/32 KB single-event limit/);
+    });
+
+    it('rejects an event over 32 KB inside a batch and keeps the rest', async () => {
+      const res = await post('/v1/batch', {
+        batch: [
+          { type: 'track', userId: 'u1', event: 'Big', properties: { pad: 'x'.repeat(33_000) } },
+          { type: 'track', userId: 'u1', event: 'Small' },
+        ],
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().rejected[0].errors[0].message).toMatch(/limit is 32768 bytes/);
+      expect(res.json().stored).toBe(1);
+    });
+
+    it('explains malformed JSON, wrong types, absurd timestamps and unstorable text', async () => {
+      const malformed = await post('/v1/track', '{"userId": "u1", ');
+      expect(malformed.statusCode).toBe(400);
+      expect(malformed.json().error.message).toMatch(/not valid JSON/);
+      const wrongType = await post('/v1/track', { userId: 'u1', event: 'X', properties: 'nope' });
+      expect(wrongType.json().error.problems[0].path).toBe('/properties');
+      const future = await post('/v1/track', {
+        userId: 'u1',
+        event: 'X',
+        timestamp: '2999-01-01T00:00:00Z',
+      });
+      expect(future.json().error.problems[0]).toMatchObject({
+        path: '/timestamp',
+        message: expect.stringMatching(/in the future/),
+      });
+      const notDate = await post('/v1/track', { userId: 'u1', event: 'X', timestamp: 'yesterday' });
+      expect(notDate.json().error.problems[0]).toMatchObject({ path: '/timestamp' });
+      const nul = await post(
+        '/v1/track',
+        '{"userId":"u1","event":"X","properties":{"note":"a\\u0000b"}}',
+      );
+      expect(nul.json().error.problems[0]).toMatchObject({
+        path: '/properties/note',
+        message: expect.stringMatching(/NUL/),
+      });
+      const surrogate = await post(
+        '/v1/track',
+        '{"userId":"u1","event":"X","properties":{"s":"\\ud800"}}',
+      );
+      expect(surrogate.json().error.problems[0].message).toMatch(/surrogate/);
+      const emoji = await post('/v1/track', {
+        userId: 'ü-😀',
+        event: 'Ünïcödé ✓',
+        properties: { name: '名前' },
+      });
+      expect(emoji.statusCode).toBe(200);
+      expect((await profile('ü-😀')).statusCode).toBe(200);
+      const healthy = await herald.app.inject({ url: '/healthz' });
+      expect(healthy.statusCode).toBe(200);
+    });
+
+    it('keeps the profile API behind the admin token', async () => {
+      await post('/v1/identify', { userId: 'u1' });
+      expect((await herald.app.inject({ url: '/v1/profiles/u1' })).statusCode).toBe(401);
+      expect(
+        (
+          await herald.app.inject({
+            url: '/v1/profiles/u1',
+            headers: { authorization: 'Bearer nope' },
+          })
+        ).statusCode,
+      ).toBe(401);
+      expect((await profile('nobody')).statusCode).toBe(404);
+      const bad = await herald.app.inject({
+        url: '/v1/profiles/u1/events?limit=0',
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(bad.statusCode).toBe(400);
+    });
+
+    it('returns the computed profile the issue promises', async () => {
+      const day = 86_400_000;
+      await post('/v1/batch', {
+        batch: [
+          {
+            type: 'identify',
+            userId: 'ada',
+            anonymousId: 'dev',
+            traits: {
+              createdAt: new Date(now - 200 * day).toISOString(),
+              address: { country: 'DE' },
+              consent: { email: { marketing: true } },
+            },
+            timestamp: new Date(now - 200 * day).toISOString(),
+          },
+          {
+            type: 'track',
+            userId: 'ada',
+            event: 'Order Completed',
+            properties: { order_id: 'o1', total: 1200 },
+            timestamp: new Date(now - 10 * day).toISOString(),
+          },
+          {
+            type: 'track',
+            userId: 'ada',
+            event: 'Product Added',
+            properties: { product_id: 'p1', price: 30, quantity: 2 },
+            timestamp: new Date(now - day).toISOString(),
+          },
+          {
+            type: 'track',
+            userId: 'ada',
+            event: 'Email Opened',
+            timestamp: new Date(now - day).toISOString(),
+          },
+        ],
+      });
+      const body = (await profile('ada')).json();
+      expect(body).toMatchObject({
+        userId: 'ada',
+        anonymousIds: ['dev'],
+        location: { country: 'DE' },
+        consent: { email: { marketing: { granted: true, source: 'identify' } } },
+        computed: {
+          recencyDays: 10,
+          frequency: 1,
+          monetary: 1200,
+          ltv: 1200,
+          vip: true,
+          lifecycleStage: 'active',
+          cart: { value: 60 },
+        },
+      });
+      expect(body.computed.engagementScore).toBeGreaterThan(0.9);
+      expect(body.computed.churnRisk).toBeGreaterThan(0);
+      expect(body.computed.churnRisk).toBeLessThan(0.5);
+      const events = await herald.app.inject({
+        url: '/v1/profiles/ada/events?limit=2',
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(events.json().events.map((e: { event: string }) => e.event)).toEqual([
+        'Email Opened',
+        'Product Added',
+      ]);
+    });
+
+    it('serves health and Prometheus metrics', async () => {
+      await post('/v1/batch', {
+        batch: [{ type: 'track', userId: 'u1', event: 'A' }, { type: 'track' }],
+      });
+      const metrics = await herald.app.inject({ url: '/metrics' });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toMatch(/herald_ingest_events_total\{outcome="stored"\} 1/);
+      expect(metrics.body).toMatch(/herald_ingest_events_total\{outcome="rejected"\} 1/);
+      expect(metrics.body).toMatch(
+        /herald_http_request_duration_seconds_bucket\{le="0.001",route="\/v1\/batch"\}/,
+      );
+      expect((await herald.app.inject({ url: '/healthz' })).json()).toEqual({
+        status: 'ok',
+        database: factory.name,
+      });
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import { createServices, type Services } from '../../src/app/create-services.js';
+import { loadConfig } from '../../src/app/load-config.js';
+import { createServer } from '../../src/http/create-server.js';
+import type { Clock } from '../../src/ports/clock.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import type { StoreFactory } from './stores.js';
+
+export const writeKey = 'test-write-key-0001';
+export const adminToken = 'test-admin-token-0001';
+
+export interface TestHerald {
+  app: FastifyInstance;
+  services: Services;
+  /** Base URL once `listen()` was called. */
+  url: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A Herald API on a fresh store, driven with `inject()` or, after `listen()`, over real HTTP. */
+export const startHerald = async (
+  factory: StoreFactory,
+  options: { clock?: Clock; env?: Record<string, string> } = {},
+): Promise<TestHerald> => {
+  const { store, cleanup } = await factory.make();
+  const config = loadConfig(
+    {
+      HERALD_WRITE_KEYS: `web=${writeKey}`,
+      HERALD_ADMIN_TOKEN: adminToken,
+      HERALD_DATABASE_URL: 'sqlite::memory:',
+      ...options.env,
+    },
+    null,
+  );
+  const services = await createServices(config, {
+    store,
+    logger: silentLogger,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+  const app = createServer(services);
+  const herald: TestHerald = {
+    app,
+    services,
+    url: '',
+    async listen() {
+      herald.url = await app.listen({ port: 0, host: '127.0.0.1' });
+      return herald.url;
+    },
+    async close() {
+      await app.close();
+      await cleanup();
+    },
+  };
+  return herald;
+};
+
+export const basicAuth = (key: string = writeKey): string =>
+  `Basic ${Buffer.from(`${key}:`).toString('base64')}`;

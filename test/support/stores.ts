@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
+import { createSqliteStore } from '../../src/adapters/storage/sqlite/create-sqlite-store.js';
+import type { Store } from '../../src/ports/store.js';
+
+/** The PostgreSQL the integration suites use; CI sets it, a laptop may not. */
+export const testDatabaseUrl = process.env['HERALD_TEST_DATABASE_URL'];
+
+export const postgresSkipNote =
+  'PostgreSQL suite skipped: set HERALD_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it';
+
+export interface StoreFactory {
+  name: 'sqlite' | 'postgres';
+  available: boolean;
+  /** A fresh, empty store; `cleanup` removes what it created. */
+  make(): Promise<{ store: Store; cleanup: () => Promise<void> }>;
+}
+
+export const sqliteFactory: StoreFactory = {
+  name: 'sqlite',
+  available: true,
+  async make() {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
+    const store = await createSqliteStore({ file: join(dir, 'herald.db'), synchronous: 'normal' });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+let schemaCounter = 0;
+
+export const postgresFactory: StoreFactory = {
+  name: 'postgres',
+  available: testDatabaseUrl !== undefined,
+  async make() {
+    const url = testDatabaseUrl ?? '';
+    schemaCounter += 1;
+    const schema = `herald_test_${process.pid}_${schemaCounter}_${Date.now().toString(36)}`;
+    const store = await createPostgresStore({ url, poolSize: 8, schema });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.end();
+      },
+    };
+  },
+};
+
+export const storeFactories: StoreFactory[] = [sqliteFactory, postgresFactory];
+
+if (!postgresFactory.available) console.warn(postgresSkipNote);
