@@ -111,6 +111,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       message: envName === undefined ? e.message : `${e.message} (${envName})`,
     });
   }
+  checkDeployment(withDefaults, problems);
   if (problems.length > 0) throw invalid(problems);
   const c = withDefaults as RawConfig;
   const url = c.database.url;
@@ -122,23 +123,10 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       }
     : { driver: 'postgres', url, poolSize: c.database.poolSize };
   const earliest = Date.parse(c.ingest.earliestTimestamp);
-  if (Number.isNaN(earliest))
-    problems.push({ path: '/ingest/earliestTimestamp', message: 'is not an ISO-8601 date' });
   const warnings: string[] = [];
   let keys = c.ingest.writeKeys;
   let adminToken = c.admin.token;
-  if (storage.driver === 'postgres') {
-    if (keys.length === 0)
-      problems.push({
-        path: '/ingest/writeKeys',
-        message: 'is required with PostgreSQL (HERALD_WRITE_KEYS)',
-      });
-    if (adminToken.length < 16)
-      problems.push({
-        path: '/admin/token',
-        message: 'needs at least 16 characters with PostgreSQL (HERALD_ADMIN_TOKEN)',
-      });
-  } else {
+  if (storage.driver === 'sqlite') {
     if (keys.length === 0) {
       keys = [`dev=${devWriteKey}`];
       warnings.push(
@@ -150,7 +138,6 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       warnings.push(`HERALD_ADMIN_TOKEN is not set: the admin API accepts "${devAdminToken}"`);
     }
   }
-  if (problems.length > 0) throw invalid(problems);
   const { sweepIntervalMinutes, ...profilePolicy } = c.profile;
   return {
     storage,
@@ -168,6 +155,42 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     sweepIntervalMinutes,
     warnings,
   };
+};
+
+const fieldOf = (config: unknown, section: string, key: string): unknown => {
+  const node = (config as Record<string, unknown>)[section];
+  return typeof node === 'object' && node !== null
+    ? (node as Record<string, unknown>)[key]
+    : undefined;
+};
+
+/**
+ * Rules across fields that the schema cannot state. Runs even when the schema found problems,
+ * so every problem is reported at once; a field the schema already faulted is not faulted again.
+ */
+const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
+  const faulted = new Set(problems.map((p) => p.path));
+  const add = (path: string, message: string) => {
+    if (!faulted.has(path)) problems.push({ path, message });
+  };
+  const earliest = fieldOf(config, 'ingest', 'earliestTimestamp');
+  if (typeof earliest === 'string' && Number.isNaN(Date.parse(earliest)))
+    add('/ingest/earliestTimestamp', 'is not an ISO-8601 date');
+  const keys = fieldOf(config, 'ingest', 'writeKeys');
+  const entries = Array.isArray(keys) ? (keys as unknown[]) : [];
+  entries.forEach((entry, i) => {
+    if (typeof entry !== 'string') return;
+    const [key] = sourceIdOf(entry);
+    if (key.length < 8)
+      add(`/ingest/writeKeys/${i}`, 'the key after "name=" needs at least 8 characters');
+  });
+  const url = fieldOf(config, 'database', 'url');
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) return;
+  if (entries.length === 0)
+    add('/ingest/writeKeys', 'is required with PostgreSQL (HERALD_WRITE_KEYS)');
+  const token = fieldOf(config, 'admin', 'token');
+  if (typeof token === 'string' && token.length < 16)
+    add('/admin/token', 'needs at least 16 characters with PostgreSQL (HERALD_ADMIN_TOKEN)');
 };
 
 const invalid = (problems: FieldProblem[]): AppError =>

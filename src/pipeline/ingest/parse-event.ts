@@ -191,8 +191,9 @@ export const parseEvent = (
   const json = JSON.stringify(event);
   // Report bad text where the client put it: the stored `name` of a track call is its `event`,
   // and the batch context sits at the request's root.
+  const body: JsonObject = raw;
   const stored = Object.fromEntries(
-    storedFields(type).flatMap((key) => (key in raw ? [[key, raw[key]]] : [])),
+    storedFields(type).flatMap((key) => (key in body ? [[key, body[key]]] : [])),
   );
   const bad =
     findBadText(json, stored, path) ??

@@ -49,18 +49,19 @@ export const orderValueCents = (props: JsonObject): number => {
 };
 
 const locationFrom = (location: Location, event: HeraldEvent): Location => {
-  const address = asObject(event.traits['address']) ?? {};
+  // Only identify traits describe the customer; a group call's traits describe the account.
+  const traits = event.type === 'identify' ? event.traits : {};
+  const address = asObject(traits['address']) ?? {};
   const ctxLocation = asObject(event.context['location']) ?? {};
   const first = (...values: unknown[]) => values.map(asString).find((v) => v !== null) ?? null;
   return {
     country:
-      first(address['country'], event.traits['country'], ctxLocation['country']) ??
-      location.country,
+      first(address['country'], traits['country'], ctxLocation['country']) ?? location.country,
     region:
-      first(address['state'], address['region'], event.traits['region'], ctxLocation['region']) ??
+      first(address['state'], address['region'], traits['region'], ctxLocation['region']) ??
       location.region,
-    city: first(address['city'], event.traits['city'], ctxLocation['city']) ?? location.city,
-    timezone: first(event.traits['timezone'], event.context['timezone']) ?? location.timezone,
+    city: first(address['city'], traits['city'], ctxLocation['city']) ?? location.city,
+    timezone: first(traits['timezone'], event.context['timezone']) ?? location.timezone,
   };
 };
 

@@ -67,5 +67,20 @@ export const resolveIdentities = (
     }
     plan.drafts.push({ ...event, customerId });
   }
+  // The store merges before it inserts the batch, so an event filed under a customer that this
+  // batch merges away (an anonymous page view before the identify) must follow the merge.
+  const mergedInto = new Map(plan.merges.map(({ from, to }) => [from, to]));
+  const finalCustomer = (id: CustomerId): CustomerId => {
+    let current = id;
+    for (let hops = 0; hops <= mergedInto.size; hops += 1) {
+      const next = mergedInto.get(current);
+      if (next === undefined) return current;
+      current = next;
+    }
+    return current;
+  };
+  if (mergedInto.size > 0) {
+    for (const draft of plan.drafts) draft.customerId = finalCustomer(draft.customerId);
+  }
   return plan;
 };

@@ -1,0 +1,325 @@
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import { AppError, type FieldProblem } from '../core/errors.js';
+import { HOUR_MS } from '../core/time.js';
+import { profilePolicySchema } from '../pipeline/profile/index.js';
+import { devAdminToken, devWriteKey, loadConfig } from './load-config.js';
+
+const pgUrl = 'postgres://herald@db.internal:5432/herald';
+const strongToken = 'a'.repeat(16);
+
+/** The error loadConfig throws; fails the test when it does not throw one. */
+const configError = (env: Record<string, string>, file: string | null = null): AppError => {
+  try {
+    loadConfig(env, file);
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected loadConfig to reject the configuration');
+};
+
+const pathsOf = (problems: readonly FieldProblem[]): string[] => problems.map((p) => p.path);
+
+describe('loadConfig', () => {
+  describe('defaults', () => {
+    it('runs on SQLite with development keys and says so', () => {
+      const config = loadConfig({}, null);
+      expect(config.storage).toEqual({
+        driver: 'sqlite',
+        file: './data/herald.db',
+        synchronous: 'normal',
+      });
+      expect(config.http).toEqual({ port: 3000, host: '127.0.0.1' });
+      expect([...config.writeKeys]).toEqual([[devWriteKey, 'dev']]);
+      expect(config.adminToken).toBe(devAdminToken);
+      expect(config.warnings).toHaveLength(2);
+      expect(config.warnings[0]).toMatch(/HERALD_WRITE_KEYS is not set.*herald-dev-write-key/);
+      expect(config.warnings[1]).toMatch(/HERALD_ADMIN_TOKEN is not set.*herald-dev-admin-token/);
+    });
+
+    it('uses Segment’s limits, info logs and an hourly sweep', () => {
+      const config = loadConfig({}, null);
+      expect(config.ingestLimits).toEqual({
+        maxEventBytes: 32 * 1024,
+        maxBatchBytes: 500 * 1024,
+        maxFutureMs: 24 * HOUR_MS,
+        earliestTimestampMs: 0,
+      });
+      expect(config.logLevel).toBe('info');
+      expect(config.sweepIntervalMinutes).toBe(60);
+    });
+
+    it('fills the whole profile policy, and only the policy', () => {
+      const { profilePolicy } = loadConfig({}, null);
+      expect(Value.Check(profilePolicySchema, profilePolicy)).toBe(true);
+      expect(profilePolicy).toEqual(Value.Default(profilePolicySchema, {}));
+      expect(profilePolicy.engagement.open).toBe(0.3);
+      expect(profilePolicy.lifecycle.churnedDays).toBe(90);
+      expect('sweepIntervalMinutes' in profilePolicy).toBe(false);
+    });
+
+    it('treats an empty or comment-only file as no file', () => {
+      expect(loadConfig({}, '').http.port).toBe(3000);
+      expect(loadConfig({}, '# nothing yet\n').http.port).toBe(3000);
+    });
+
+    it('gives each load its own defaults', () => {
+      const first = loadConfig({}, null);
+      first.profilePolicy.passiveEvents.push('Mutated');
+      first.warnings.push('mutated');
+      const second = loadConfig({}, null);
+      expect(second.profilePolicy.passiveEvents).not.toContain('Mutated');
+      expect(second.warnings).toHaveLength(2);
+    });
+  });
+
+  describe('file and environment', () => {
+    const file = [
+      'http:',
+      '  port: 8080',
+      '  host: 0.0.0.0',
+      'log:',
+      '  level: warn',
+      'ingest:',
+      '  maxFutureHours: 2',
+      '  earliestTimestamp: "2015-01-01T00:00:00Z"',
+      'profile:',
+      '  vipLtv: 500',
+      '  sweepIntervalMinutes: 15',
+      '  engagement:',
+      '    open: 0.4',
+      '',
+    ].join('\n');
+
+    it('reads the file and fills what it leaves out', () => {
+      const config = loadConfig({}, file);
+      expect(config.http).toEqual({ port: 8080, host: '0.0.0.0' });
+      expect(config.logLevel).toBe('warn');
+      expect(config.ingestLimits.maxFutureMs).toBe(2 * HOUR_MS);
+      expect(config.ingestLimits.earliestTimestampMs).toBe(Date.parse('2015-01-01T00:00:00Z'));
+      expect(config.ingestLimits.maxEventBytes).toBe(32 * 1024);
+      expect(config.sweepIntervalMinutes).toBe(15);
+      expect(config.profilePolicy.vipLtv).toBe(500);
+      expect(config.profilePolicy.engagement).toMatchObject({
+        open: 0.4,
+        click: 0.5,
+        halfLifeDays: 30,
+      });
+    });
+
+    it('lets the environment win over the file', () => {
+      const config = loadConfig(
+        {
+          HERALD_PORT: '9090',
+          HERALD_LOG_LEVEL: 'debug',
+          HERALD_SWEEP_INTERVAL_MINUTES: '0',
+          HERALD_SQLITE_SYNCHRONOUS: 'full',
+          HERALD_DATABASE_URL: 'sqlite:/var/lib/herald/events.db',
+        },
+        file,
+      );
+      expect(config.http).toEqual({ port: 9090, host: '0.0.0.0' });
+      expect(config.logLevel).toBe('debug');
+      expect(config.sweepIntervalMinutes).toBe(0);
+      expect(config.storage).toEqual({
+        driver: 'sqlite',
+        file: '/var/lib/herald/events.db',
+        synchronous: 'full',
+      });
+    });
+
+    it('ignores environment variables it does not know', () => {
+      expect(loadConfig({ PORT: '1', HERALD_UNKNOWN: 'x' }, null).http.port).toBe(3000);
+    });
+  });
+
+  describe('write keys', () => {
+    it('splits HERALD_WRITE_KEYS on commas and names sources with name=key', () => {
+      const config = loadConfig(
+        { HERALD_WRITE_KEYS: ' web=wk_web_0123456789 , ,wk_bare_0123456789,' },
+        null,
+      );
+      expect(config.writeKeys.size).toBe(2);
+      expect(config.writeKeys.get('wk_web_0123456789')).toBe('web');
+      expect(config.writeKeys.get('wk_bare_0123456789')).toMatch(/^src-[0-9a-f]{10}$/);
+      expect(config.warnings.some((w) => w.includes('HERALD_WRITE_KEYS'))).toBe(false);
+      expect(config.writeKeys.has(devWriteKey)).toBe(false);
+    });
+
+    it('derives the same source name for the same bare key every time', () => {
+      const env = { HERALD_WRITE_KEYS: 'wk_bare_0123456789' };
+      const first = loadConfig(env, null).writeKeys.get('wk_bare_0123456789');
+      expect(loadConfig(env, null).writeKeys.get('wk_bare_0123456789')).toBe(first);
+      expect(
+        loadConfig({ HERALD_WRITE_KEYS: 'wk_other_123456789' }, null).writeKeys.get(
+          'wk_other_123456789',
+        ),
+      ).not.toBe(first);
+    });
+
+    it('reads write keys listed in the file', () => {
+      const config = loadConfig({}, 'ingest:\n  writeKeys:\n    - app=wk_app_0123456789\n');
+      expect([...config.writeKeys]).toEqual([['wk_app_0123456789', 'app']]);
+    });
+
+    it('rejects a write key shorter than 8 characters, with or without a name', () => {
+      expect(pathsOf(configError({ HERALD_WRITE_KEYS: 'ok-key-123,short' }).problems)).toEqual([
+        '/ingest/writeKeys/1',
+      ]);
+      expect(pathsOf(configError({ HERALD_WRITE_KEYS: 'webshop=abc' }).problems)).toEqual([
+        '/ingest/writeKeys/0',
+      ]);
+    });
+  });
+
+  describe('problems', () => {
+    it('reports every bad field at once, naming the variable that set it', () => {
+      const error = configError(
+        {
+          HERALD_PORT: 'eighty',
+          HERALD_LOG_LEVEL: 'loud',
+          HERALD_DATABASE_URL: 'mysql://root@localhost/herald',
+        },
+        'ingest:\n  maxEventBytes: 10\n',
+      );
+      expect(error.code).toBe('invalid-config');
+      expect(new Set(pathsOf(error.problems))).toEqual(
+        new Set(['/http/port', '/log/level', '/database/url', '/ingest/maxEventBytes']),
+      );
+      const byPath = new Map(error.problems.map((p) => [p.path, p.message]));
+      expect(byPath.get('/http/port')).toMatch(/\(HERALD_PORT\)$/);
+      expect(byPath.get('/log/level')).toMatch(/\(HERALD_LOG_LEVEL\)$/);
+      expect(byPath.get('/ingest/maxEventBytes')).not.toMatch(/HERALD_/);
+      for (const path of byPath.keys()) expect(error.message).toContain(`  ${path}: `);
+    });
+
+    it('does not repeat a secret in its error', () => {
+      const error = configError({ HERALD_DATABASE_URL: 'mysql://root:hunter2@db/herald' });
+      expect(pathsOf(error.problems)).toEqual(['/database/url']);
+      expect(error.message).not.toContain('hunter2');
+      expect(JSON.stringify(error.problems)).not.toContain('hunter2');
+    });
+
+    it('rejects a number that is empty or not a number', () => {
+      expect(pathsOf(configError({ HERALD_PORT: '' }).problems)).toEqual(['/http/port']);
+      expect(pathsOf(configError({ HERALD_PG_POOL_SIZE: '2.5' }).problems)).toEqual([
+        '/database/poolSize',
+      ]);
+      expect(pathsOf(configError({ HERALD_PORT: '70000' }).problems)).toEqual(['/http/port']);
+    });
+
+    it('rejects a file that is not valid YAML', () => {
+      const error = configError({}, 'http: {port: 80\n');
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]?.path).toBe('/');
+      expect(error.problems[0]?.message).toMatch(/^the config file is not valid YAML: /);
+    });
+
+    it('reports invalid YAML together with bad variables', () => {
+      const error = configError({ HERALD_LOG_LEVEL: 'chatty' }, 'log: [unclosed\n');
+      expect(pathsOf(error.problems)).toEqual(['/', '/log/level']);
+    });
+
+    it('rejects a file that is not a mapping', () => {
+      expect(configError({}, '- port: 80\n').problems).toEqual([
+        { path: '/', message: 'the config file must be a YAML mapping' },
+      ]);
+      expect(configError({}, 'just text\n').problems[0]?.message).toBe(
+        'the config file must be a YAML mapping',
+      );
+    });
+
+    it('rejects an earliest timestamp that is not a date', () => {
+      expect(configError({}, 'ingest:\n  earliestTimestamp: someday\n').problems).toEqual([
+        { path: '/ingest/earliestTimestamp', message: 'is not an ISO-8601 date' },
+      ]);
+    });
+
+    it('rejects a bad profile policy', () => {
+      const error = configError({}, 'profile:\n  engagement:\n    halfLifeDays: 0\n  vipLtv: -1\n');
+      expect(new Set(pathsOf(error.problems))).toEqual(
+        new Set(['/profile/engagement/halfLifeDays', '/profile/vipLtv']),
+      );
+    });
+  });
+
+  describe('PostgreSQL', () => {
+    it('runs with write keys and a strong admin token, without warnings', () => {
+      const config = loadConfig(
+        {
+          HERALD_DATABASE_URL: pgUrl,
+          HERALD_WRITE_KEYS: 'web=wk_web_0123456789',
+          HERALD_ADMIN_TOKEN: strongToken,
+          HERALD_PG_POOL_SIZE: '20',
+        },
+        null,
+      );
+      expect(config.storage).toEqual({ driver: 'postgres', url: pgUrl, poolSize: 20 });
+      expect(config.adminToken).toBe(strongToken);
+      expect(config.warnings).toEqual([]);
+    });
+
+    it('accepts the postgresql:// scheme and the default pool', () => {
+      const config = loadConfig(
+        {
+          HERALD_DATABASE_URL: 'postgresql://h@db/herald',
+          HERALD_WRITE_KEYS: 'wk_web_0123456789',
+          HERALD_ADMIN_TOKEN: strongToken,
+        },
+        null,
+      );
+      expect(config.storage).toEqual({
+        driver: 'postgres',
+        url: 'postgresql://h@db/herald',
+        poolSize: 10,
+      });
+    });
+
+    it('requires write keys and an admin token, reporting both', () => {
+      const error = configError({ HERALD_DATABASE_URL: pgUrl });
+      expect(error.code).toBe('invalid-config');
+      expect(pathsOf(error.problems)).toEqual(['/ingest/writeKeys', '/admin/token']);
+      expect(error.problems[0]?.message).toMatch(/HERALD_WRITE_KEYS/);
+      expect(error.problems[1]?.message).toMatch(/16 characters.*HERALD_ADMIN_TOKEN/);
+    });
+
+    it('requires at least 16 characters of admin token', () => {
+      const env = { HERALD_DATABASE_URL: pgUrl, HERALD_WRITE_KEYS: 'wk_web_0123456789' };
+      expect(configError({ ...env, HERALD_ADMIN_TOKEN: 'b'.repeat(15) }).problems).toEqual([
+        {
+          path: '/admin/token',
+          message: 'needs at least 16 characters with PostgreSQL (HERALD_ADMIN_TOKEN)',
+        },
+      ]);
+      expect(loadConfig({ ...env, HERALD_ADMIN_TOKEN: 'b'.repeat(16) }, null).adminToken).toBe(
+        'b'.repeat(16),
+      );
+    });
+
+    it('reports its requirements together with bad fields elsewhere', () => {
+      const error = configError(
+        { HERALD_DATABASE_URL: pgUrl, HERALD_PORT: 'eighty' },
+        'ingest:\n  earliestTimestamp: someday\n',
+      );
+      expect(new Set(pathsOf(error.problems))).toEqual(
+        new Set(['/http/port', '/ingest/earliestTimestamp', '/ingest/writeKeys', '/admin/token']),
+      );
+    });
+  });
+
+  describe('SQLite development defaults', () => {
+    it('keeps configured keys and token and warns only about what is missing', () => {
+      const withKeys = loadConfig({ HERALD_WRITE_KEYS: 'wk_web_0123456789' }, null);
+      expect(withKeys.writeKeys.has(devWriteKey)).toBe(false);
+      expect(withKeys.adminToken).toBe(devAdminToken);
+      expect(withKeys.warnings).toHaveLength(1);
+      expect(withKeys.warnings[0]).toMatch(/HERALD_ADMIN_TOKEN/);
+
+      const withToken = loadConfig({ HERALD_ADMIN_TOKEN: 'short' }, null);
+      expect(withToken.adminToken).toBe('short');
+      expect(withToken.warnings).toHaveLength(1);
+      expect(withToken.warnings[0]).toMatch(/HERALD_WRITE_KEYS/);
+    });
+  });
+});

@@ -1,0 +1,638 @@
+import { describe, expect, it } from 'vitest';
+import type { HeraldEvent } from '../../core/event.js';
+import { applyEvent, orderValueCents } from './apply-event.js';
+import {
+  aTrack,
+  anEvent,
+  anIdentify,
+  applyAll,
+  daysMs,
+  defaultPolicy,
+  t0,
+} from './test-builders.js';
+
+const policy = defaultPolicy();
+const at = (days: number): number => t0 + daysMs(days);
+
+describe('applyEvent', () => {
+  describe('identity and traits', () => {
+    it('merges identify traits over the earlier ones', () => {
+      const state = applyAll([
+        anIdentify({ email: 'ada@example.com', plan: 'free' }),
+        anIdentify({ plan: 'pro', company: 'Acme' }, { timestampMs: at(1) }),
+      ]);
+      expect(state.traits).toEqual({ email: 'ada@example.com', plan: 'pro', company: 'Acme' });
+    });
+
+    it('does not take traits from other calls', () => {
+      const state = applyAll([
+        anEvent({ type: 'group', groupId: 'acme', traits: { name: 'Acme Inc' } }),
+        aTrack('Signed Up', {}, { traits: { plan: 'pro' } }),
+      ]);
+      expect(state.traits).toEqual({});
+    });
+
+    it('keeps the first user id and collects every anonymous id once', () => {
+      const state = applyAll([
+        anEvent({ userId: null, anonymousId: 'dev-1' }),
+        anEvent({ userId: 'u1', anonymousId: 'dev-2' }),
+        anEvent({ userId: 'u1-new', anonymousId: 'dev-1' }),
+      ]);
+      expect(state.userId).toBe('u1');
+      expect(state.anonymousIds).toEqual(['dev-1', 'dev-2']);
+    });
+
+    it('merges preferences from identify traits', () => {
+      const state = applyAll([
+        anIdentify({ preferences: { topics: ['shoes'], frequency: 'weekly' } }),
+        anIdentify({ preferences: { frequency: 'daily' } }, { timestampMs: at(1) }),
+      ]);
+      expect(state.preferences).toEqual({ topics: ['shoes'], frequency: 'daily' });
+    });
+
+    it('widens first and last seen and counts every event', () => {
+      const state = applyAll([
+        anEvent({ timestampMs: at(5) }),
+        anEvent({ timestampMs: at(-2) }),
+        anEvent({ timestampMs: at(3) }),
+      ]);
+      expect(state.firstSeenAtMs).toBe(at(-2));
+      expect(state.lastSeenAtMs).toBe(at(5));
+      expect(state.eventCount).toBe(3);
+    });
+
+    it('leaves the state it is given untouched', () => {
+      const before = applyAll([
+        anIdentify({ plan: 'free', consent: { email: { marketing: true } } }),
+        aTrack('Product Added', { product_id: 'p1', price: 10 }),
+      ]);
+      const copy = structuredClone(before);
+      applyEvent(
+        before,
+        aTrack('Product Added', { product_id: 'p1', price: 10 }, { timestampMs: at(1) }),
+        { repeatOrder: false },
+        policy,
+      );
+      applyEvent(
+        before,
+        anIdentify({ plan: 'pro' }, { timestampMs: at(1) }),
+        { repeatOrder: false },
+        policy,
+      );
+      expect(before).toEqual(copy);
+    });
+  });
+
+  describe('location', () => {
+    it('reads country, region and city from traits.address', () => {
+      const state = applyAll([
+        anIdentify({ address: { country: 'DE', state: 'Berlin', city: 'Berlin' } }),
+      ]);
+      expect(state.location).toEqual({
+        country: 'DE',
+        region: 'Berlin',
+        city: 'Berlin',
+        timezone: null,
+      });
+    });
+
+    it('reads flat traits and the timezone trait', () => {
+      const state = applyAll([
+        anIdentify({ country: 'FR', region: 'IDF', city: 'Paris', timezone: 'Europe/Paris' }),
+      ]);
+      expect(state.location).toEqual({
+        country: 'FR',
+        region: 'IDF',
+        city: 'Paris',
+        timezone: 'Europe/Paris',
+      });
+    });
+
+    it('reads context.location and context.timezone of any call', () => {
+      const state = applyAll([
+        aTrack(
+          'Product Viewed',
+          {},
+          {
+            context: {
+              location: { country: 'US', region: 'CA', city: 'San Francisco' },
+              timezone: 'America/Los_Angeles',
+            },
+          },
+        ),
+      ]);
+      expect(state.location).toEqual({
+        country: 'US',
+        region: 'CA',
+        city: 'San Francisco',
+        timezone: 'America/Los_Angeles',
+      });
+    });
+
+    it('prefers the address the customer gave over the location the device reports', () => {
+      const state = applyAll([
+        anIdentify(
+          { address: { country: 'DE' } },
+          { context: { location: { country: 'NL', city: 'Amsterdam' } } },
+        ),
+      ]);
+      expect(state.location.country).toBe('DE');
+      expect(state.location.city).toBe('Amsterdam');
+    });
+
+    it('keeps what it knew for the fields an event does not mention', () => {
+      const state = applyAll([
+        anIdentify({ address: { country: 'DE', city: 'Hamburg' }, timezone: 'Europe/Berlin' }),
+        anEvent({ type: 'page', name: 'Home', context: { timezone: 'Europe/Lisbon' } }),
+        anIdentify({ plan: 'pro' }),
+      ]);
+      expect(state.location).toEqual({
+        country: 'DE',
+        region: null,
+        city: 'Hamburg',
+        timezone: 'Europe/Lisbon',
+      });
+    });
+
+    it('does not take a company’s address from a group call as the customer’s', () => {
+      const state = applyAll([
+        anIdentify({ address: { country: 'DE' } }),
+        anEvent({
+          type: 'group',
+          groupId: 'acme',
+          name: null,
+          traits: { address: { country: 'US', city: 'Austin' } },
+          context: { timezone: 'Europe/Berlin' },
+        }),
+      ]);
+      expect(state.location).toEqual({
+        country: 'DE',
+        region: null,
+        city: null,
+        timezone: 'Europe/Berlin',
+      });
+    });
+  });
+
+  describe('consent', () => {
+    it('reads consent per channel and purpose from identify traits', () => {
+      const state = applyAll([
+        anIdentify(
+          {
+            consent: {
+              email: { marketing: true, newsletter: 'no' },
+              sms: { marketing: { granted: false, source: 'preference-center' } },
+            },
+          },
+          { timestampMs: at(1) },
+        ),
+      ]);
+      expect(state.consent).toEqual({
+        email: {
+          marketing: { granted: true, atMs: at(1), source: 'identify' },
+          newsletter: { granted: false, atMs: at(1), source: 'identify' },
+        },
+        sms: { marketing: { granted: false, atMs: at(1), source: 'preference-center' } },
+      });
+    });
+
+    it('takes the source from consentSource and skips unknown channels and unreadable values', () => {
+      const state = applyAll([
+        anIdentify({
+          consentSource: 'checkout',
+          consent: {
+            email: { marketing: 'maybe', updates: 1 },
+            fax: { marketing: true },
+            push: 'on',
+          },
+        }),
+      ]);
+      expect(state.consent).toEqual({
+        email: { updates: { granted: true, atMs: t0, source: 'checkout' } },
+      });
+    });
+
+    it('records Consent Updated for its channel and purpose', () => {
+      const state = applyAll([
+        aTrack('Consent Updated', {
+          channel: 'sms',
+          purpose: 'alerts',
+          granted: 'yes',
+          source: 'app',
+        }),
+        aTrack('Consent Updated', { granted: true }),
+        aTrack('Consent Updated', { channel: 'push' }),
+      ]);
+      expect(state.consent).toEqual({
+        sms: { alerts: { granted: true, atMs: t0, source: 'app' } },
+        email: { marketing: { granted: true, atMs: t0, source: 'Consent Updated' } },
+      });
+    });
+
+    it('withdraws marketing on Unsubscribed, for email unless a channel is named', () => {
+      const state = applyAll([
+        anIdentify({ consent: { email: { marketing: true }, sms: { marketing: true } } }),
+        aTrack('Unsubscribed', {}, { timestampMs: at(1) }),
+        aTrack('Unsubscribed', { channel: 'sms', source: 'STOP' }, { timestampMs: at(2) }),
+      ]);
+      expect(state.consent.email?.['marketing']).toEqual({
+        granted: false,
+        atMs: at(1),
+        source: 'Unsubscribed',
+      });
+      expect(state.consent.sms?.['marketing']).toEqual({
+        granted: false,
+        atMs: at(2),
+        source: 'STOP',
+      });
+    });
+
+    it('withdraws email marketing on a spam complaint', () => {
+      const state = applyAll([
+        anIdentify({ consent: { email: { marketing: true } } }),
+        aTrack('Email Marked as Spam', {}, { timestampMs: at(1) }),
+      ]);
+      expect(state.consent.email?.['marketing']).toMatchObject({ granted: false, atMs: at(1) });
+      expect(state.email.complaints).toBe(1);
+    });
+
+    it('keeps the newer fact when an older one arrives late, in either order', () => {
+      const grant = anIdentify({ consent: { email: { marketing: true } } }, { timestampMs: at(2) });
+      const withdraw = aTrack('Unsubscribed', {}, { timestampMs: at(1) });
+      const lateWithdrawal = applyAll([grant, withdraw]);
+      const inOrder = applyAll([withdraw, grant]);
+      expect(lateWithdrawal.consent.email?.['marketing']).toEqual({
+        granted: true,
+        atMs: at(2),
+        source: 'identify',
+      });
+      expect(inOrder.consent).toEqual(lateWithdrawal.consent);
+    });
+
+    it('lets a later withdrawal override an earlier grant', () => {
+      const state = applyAll([
+        aTrack('Consent Updated', { channel: 'whatsapp', granted: true }, { timestampMs: at(1) }),
+        aTrack('Consent Updated', { channel: 'whatsapp', granted: false }, { timestampMs: at(3) }),
+      ]);
+      expect(state.consent.whatsapp?.['marketing']?.granted).toBe(false);
+    });
+  });
+
+  describe('orders', () => {
+    it('counts an order with its value and dates', () => {
+      const state = applyAll([
+        aTrack('Order Completed', { order_id: 'o1', total: 49.99 }, { timestampMs: at(3) }),
+        aTrack('Order Completed', { order_id: 'o2', revenue: '20' }, { timestampMs: at(1) }),
+      ]);
+      expect(state.orders).toEqual({
+        count: 2,
+        revenueCents: 6999,
+        refundedCents: 0,
+        firstAtMs: at(1),
+        lastAtMs: at(3),
+      });
+    });
+
+    it('does not count a re-sent order again, nor give it points', () => {
+      const order = aTrack('Order Completed', { order_id: 'o1', total: 30 });
+      const once = applyAll([order]);
+      const twice = applyEvent(once, order, { repeatOrder: true }, policy);
+      expect(twice.orders).toEqual(once.orders);
+      expect(twice.engagement).toEqual(once.engagement);
+      expect(twice.eventCount).toBe(2);
+    });
+
+    it('adds refunds to the refunded total without dropping the order', () => {
+      const state = applyAll([
+        aTrack('Order Completed', { order_id: 'o1', total: 100 }),
+        aTrack('Order Refunded', { order_id: 'o1', total: 25 }, { timestampMs: at(1) }),
+      ]);
+      expect(state.orders).toMatchObject({ count: 1, revenueCents: 10_000, refundedCents: 2500 });
+    });
+
+    it('uncounts a cancelled order and refunds its value, never below zero orders', () => {
+      const state = applyAll([
+        aTrack('Order Completed', { order_id: 'o1', total: 40 }),
+        aTrack('Order Cancelled', { order_id: 'o1', total: 40 }, { timestampMs: at(1) }),
+        aTrack('Order Cancelled', { order_id: 'o0', total: 5 }, { timestampMs: at(2) }),
+      ]);
+      expect(state.orders).toMatchObject({ count: 0, revenueCents: 4000, refundedCents: 4500 });
+    });
+
+    it('ignores order events that are not track calls', () => {
+      const state = applyAll([
+        anEvent({ type: 'page', name: 'Order Completed', properties: { total: 9 } }),
+      ]);
+      expect(state.orders.count).toBe(0);
+    });
+  });
+
+  describe('orderValueCents', () => {
+    it('reads total, else revenue, else value, as cents', () => {
+      expect(orderValueCents({ total: 10.1, revenue: 99, value: 1 })).toBe(1010);
+      expect(orderValueCents({ revenue: '19.99', value: 1 })).toBe(1999);
+      expect(orderValueCents({ value: 0.1 + 0.2 })).toBe(30);
+    });
+
+    it('sums the products when no amount is given', () => {
+      expect(
+        orderValueCents({
+          products: [{ price: 10, quantity: 2 }, { price: '2.5' }, 'junk', { quantity: 3 }],
+        }),
+      ).toBe(2250);
+      expect(orderValueCents({})).toBe(0);
+      expect(orderValueCents({ total: 'n/a' })).toBe(0);
+    });
+  });
+
+  describe('engagement points', () => {
+    it.each([
+      ['Email Opened', 0.3],
+      ['Push Notification Opened', 0.3],
+      ['Email Link Clicked', 0.5],
+      ['SMS Link Clicked', 0.5],
+      ['Order Completed', 1.0],
+      ['Email Marked as Spam', -1.0],
+      ['Product Viewed', 0],
+    ])('gives %s %s points', (name, points) => {
+      expect(applyAll([aTrack(name)]).engagement).toEqual({ points, asOfMs: t0 });
+    });
+
+    it('counts a hard bounce, and a soft one not at all', () => {
+      const hard = applyAll([
+        aTrack('Email Bounced', { bounce_type: 'Permanent' }, { timestampMs: at(1) }),
+      ]);
+      expect(hard.engagement.points).toBe(-0.5);
+      expect(hard.email).toEqual({ hardBounces: 1, complaints: 0, lastBounceAtMs: at(1) });
+      const untyped = applyAll([aTrack('Email Bounced')]);
+      expect(untyped.email.hardBounces).toBe(1);
+      const soft = applyAll([aTrack('Email Bounced', { bounceType: 'soft' })]);
+      expect(soft.engagement.points).toBe(0);
+      expect(soft.email.hardBounces).toBe(0);
+    });
+
+    it('gives nothing for calls other than track', () => {
+      const state = applyAll([anEvent({ type: 'page', name: 'Email Opened' })]);
+      expect(state.engagement.points).toBe(0);
+    });
+
+    it('decays earlier points by the half-life when a later event adds more', () => {
+      const state = applyAll([
+        aTrack('Email Opened'),
+        aTrack('Email Link Clicked', {}, { timestampMs: at(30) }),
+      ]);
+      expect(state.engagement.asOfMs).toBe(at(30));
+      expect(state.engagement.points).toBeCloseTo(0.3 / 2 + 0.5, 12);
+    });
+
+    it('decays a late event’s points to the time already reached', () => {
+      const state = applyAll([
+        aTrack('Email Link Clicked', {}, { timestampMs: at(60) }),
+        aTrack('Email Opened', {}, { timestampMs: at(0) }),
+      ]);
+      expect(state.engagement.asOfMs).toBe(at(60));
+      expect(state.engagement.points).toBeCloseTo(0.5 + 0.3 / 4, 12);
+    });
+
+    it('reaches the same points whatever order the events arrive in', () => {
+      const earned: [name: string, points: number, day: number][] = [
+        ['Email Opened', 0.3, 0],
+        ['Email Link Clicked', 0.5, 7.5],
+        ['Order Completed', 1.0, 12],
+        ['Email Bounced', -0.5, 20],
+        ['Email Opened', 0.3, 45],
+        ['Email Marked as Spam', -1.0, 46],
+      ];
+      const events = earned.map(([name, , day]) => aTrack(name, {}, { timestampMs: at(day) }));
+      const [e0, e1, e2, e3, e4, e5] = events;
+      const orders = [events, [...events].reverse(), [e4, e1, e5, e0, e3, e2]];
+      const expected = earned.reduce(
+        (sum, [, points, day]) => sum + points * 0.5 ** ((46 - day) / 30),
+        0,
+      );
+      for (const order of orders) {
+        const engagement = applyAll(
+          order.filter((e): e is HeraldEvent => e !== undefined),
+        ).engagement;
+        expect(engagement.asOfMs).toBe(at(46));
+        expect(engagement.points).toBeCloseTo(expected, 12);
+      }
+    });
+
+    it('uses the half-life of the policy', () => {
+      const fast = { ...policy, engagement: { ...policy.engagement, halfLifeDays: 10 } };
+      const state = applyAll(
+        [aTrack('Email Opened'), aTrack('Email Opened', {}, { timestampMs: at(10) })],
+        fast,
+      );
+      expect(state.engagement.points).toBeCloseTo(0.45, 12);
+    });
+  });
+
+  describe('activity', () => {
+    it('counts pages, screens and the customer’s own track events as activity', () => {
+      expect(
+        applyAll([anEvent({ type: 'page', name: 'Home', timestampMs: at(1) })]).lastActiveAtMs,
+      ).toBe(at(1));
+      expect(
+        applyAll([anEvent({ type: 'screen', name: 'Cart', timestampMs: at(2) })]).lastActiveAtMs,
+      ).toBe(at(2));
+      expect(applyAll([aTrack('Email Opened', {}, { timestampMs: at(3) })]).lastActiveAtMs).toBe(
+        at(3),
+      );
+    });
+
+    it('does not count identify calls or what systems send as activity', () => {
+      const state = applyAll([
+        anIdentify({ plan: 'pro' }),
+        aTrack('Email Delivered'),
+        aTrack('Email Bounced'),
+        aTrack('Unsubscribed'),
+        aTrack('SMS Sent'),
+      ]);
+      expect(state.lastActiveAtMs).toBeNull();
+    });
+
+    it('keeps the latest activity when an older event arrives late', () => {
+      const state = applyAll([
+        aTrack('Product Viewed', {}, { timestampMs: at(9) }),
+        aTrack('Product Viewed', {}, { timestampMs: at(4) }),
+      ]);
+      expect(state.lastActiveAtMs).toBe(at(9));
+    });
+  });
+
+  describe('cart', () => {
+    const added = (productId: string, price: number, days: number, extra = {}) =>
+      aTrack(
+        'Product Added',
+        { product_id: productId, price, ...extra },
+        { timestampMs: at(days) },
+      );
+
+    it('adds a product with its price, quantity and margin', () => {
+      const state = applyAll([
+        added('p1', 19.99, 1, { quantity: 2, sku: 'SKU-1', name: 'Shoe', margin: 5 }),
+      ]);
+      expect(state.cart).toEqual({
+        items: [
+          {
+            productId: 'p1',
+            sku: 'SKU-1',
+            name: 'Shoe',
+            priceCents: 1999,
+            quantity: 2,
+            marginCents: 500,
+          },
+        ],
+        valueCents: 3998,
+        updatedAtMs: at(1),
+      });
+    });
+
+    it('adds up the quantity of a product added twice', () => {
+      const state = applyAll([
+        added('p1', 10, 1),
+        added('p2', 5, 2),
+        added('p1', 12, 3, { quantity: 2 }),
+      ]);
+      expect(state.cart?.items.map((i) => [i.productId, i.quantity, i.priceCents])).toEqual([
+        ['p1', 3, 1200],
+        ['p2', 1, 500],
+      ]);
+      expect(state.cart?.valueCents).toBe(3 * 1200 + 500);
+      expect(state.cart?.updatedAtMs).toBe(at(3));
+    });
+
+    it('removes quantities, then the product, then the cart', () => {
+      const removed = (days: number, quantity?: number) =>
+        aTrack(
+          'Product Removed',
+          { product_id: 'p1', ...(quantity === undefined ? {} : { quantity }) },
+          {
+            timestampMs: at(days),
+          },
+        );
+      const three = applyAll([added('p1', 10, 1, { quantity: 3 })]);
+      const one = applyAll([removed(2, 2)], policy, three);
+      expect(one.cart).toMatchObject({
+        items: [{ productId: 'p1', quantity: 1 }],
+        valueCents: 1000,
+      });
+      expect(applyAll([removed(3)], policy, one).cart).toBeNull();
+    });
+
+    it('replaces the cart with the products of Cart Viewed and Checkout Started', () => {
+      const viewed = applyAll([
+        added('p1', 10, 1),
+        aTrack(
+          'Cart Viewed',
+          { products: [{ product_id: 'p2', price: 3, quantity: 2 }, { name: 'no id' }] },
+          { timestampMs: at(2) },
+        ),
+      ]);
+      expect(viewed.cart).toEqual({
+        items: [
+          {
+            productId: 'p2',
+            sku: null,
+            name: null,
+            priceCents: 300,
+            quantity: 2,
+            marginCents: null,
+          },
+        ],
+        valueCents: 600,
+        updatedAtMs: at(2),
+      });
+      const checkout = applyAll(
+        [
+          aTrack(
+            'Checkout Started',
+            { products: [{ sku: 'S-9', price: 7 }] },
+            { timestampMs: at(3) },
+          ),
+        ],
+        policy,
+        viewed,
+      );
+      expect(checkout.cart?.items.map((i) => i.productId)).toEqual(['S-9']);
+      const emptied = applyAll(
+        [aTrack('Checkout Started', { products: [] }, { timestampMs: at(4) })],
+        policy,
+        checkout,
+      );
+      expect(emptied.cart).toBeNull();
+    });
+
+    it('keeps the cart when Cart Viewed lists no products', () => {
+      const state = applyAll([
+        added('p1', 10, 1),
+        aTrack('Cart Viewed', {}, { timestampMs: at(2) }),
+      ]);
+      expect(state.cart?.items).toHaveLength(1);
+      expect(state.cart?.updatedAtMs).toBe(at(1));
+    });
+
+    it('empties the cart when the order is completed', () => {
+      const state = applyAll([
+        added('p1', 10, 1),
+        aTrack('Order Completed', { order_id: 'o1', total: 10 }, { timestampMs: at(2) }),
+      ]);
+      expect(state.cart).toBeNull();
+    });
+
+    it('ignores cart events older than the cart’s last change', () => {
+      const cart = applyAll([added('p1', 10, 5)]);
+      const late = [
+        added('p2', 4, 4),
+        aTrack('Product Removed', { product_id: 'p1' }, { timestampMs: at(3) }),
+        aTrack('Cart Viewed', { products: [] }, { timestampMs: at(2) }),
+        aTrack('Order Completed', { order_id: 'o0', total: 1 }, { timestampMs: at(1) }),
+      ];
+      const after = applyAll(late, policy, cart);
+      expect(after.cart).toEqual(cart.cart);
+    });
+
+    it('ignores products without an id and cart events that are not track calls', () => {
+      const state = applyAll([
+        aTrack('Product Added', { name: 'Mystery', price: 10 }),
+        anEvent({ type: 'page', name: 'Product Added', properties: { product_id: 'p1' } }),
+      ]);
+      expect(state.cart).toBeNull();
+    });
+  });
+
+  describe('signup', () => {
+    it('reads the signup from the createdAt trait', () => {
+      expect(applyAll([anIdentify({ createdAt: '2024-05-01T00:00:00Z' })]).signedUpAtMs).toBe(
+        Date.parse('2024-05-01T00:00:00Z'),
+      );
+      expect(applyAll([anIdentify({ created_at: at(-3) })]).signedUpAtMs).toBe(at(-3));
+    });
+
+    it('reads the signup from Signed Up and Account Created', () => {
+      expect(applyAll([aTrack('Signed Up', {}, { timestampMs: at(2) })]).signedUpAtMs).toBe(at(2));
+      expect(applyAll([aTrack('Account Created', {}, { timestampMs: at(4) })]).signedUpAtMs).toBe(
+        at(4),
+      );
+    });
+
+    it('keeps the earliest signup it hears of', () => {
+      const state = applyAll([
+        aTrack('Signed Up', {}, { timestampMs: at(10) }),
+        anIdentify({ createdAt: new Date(at(-100)).toISOString() }, { timestampMs: at(11) }),
+        aTrack('Signed Up', {}, { timestampMs: at(12) }),
+      ]);
+      expect(state.signedUpAtMs).toBe(at(-100));
+    });
+
+    it('ignores an unreadable createdAt and createdAt on other calls', () => {
+      const state = applyAll([
+        anIdentify({ createdAt: 'last spring' }),
+        aTrack('Product Viewed', {}, { traits: { createdAt: '2020-01-01T00:00:00Z' } }),
+      ]);
+      expect(state.signedUpAtMs).toBeNull();
+    });
+  });
+});
