@@ -30,6 +30,29 @@ export const configSchema = Type.Object(
           }),
           { env: 'HERALD_SQLITE_SYNCHRONOUS' },
         ),
+        sqliteDedupWindow: field(
+          Type.Integer({
+            minimum: 1000,
+            default: 2_000_000,
+            description:
+              'SQLite: how many of the latest messages a repeated messageId is checked against (about 70 bytes of memory each). PostgreSQL checks all of history with a unique index.',
+          }),
+          { env: 'HERALD_SQLITE_DEDUP_WINDOW' },
+        ),
+        sqliteProfileCache: Type.Integer({
+          minimum: 0,
+          default: 50_000,
+          description: 'SQLite: profiles kept parsed in memory between batches.',
+        }),
+        sqliteProfileFlushMs: field(
+          Type.Integer({
+            minimum: 10,
+            default: 1000,
+            description:
+              'SQLite: profiles are written behind their events at least this often (and every 20,000 changed profiles); after a crash the ones behind are rebuilt from their events at start.',
+          }),
+          { env: 'HERALD_SQLITE_PROFILE_FLUSH_MS' },
+        ),
         poolSize: field(
           Type.Integer({
             minimum: 1,

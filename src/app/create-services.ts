@@ -1,6 +1,11 @@
 import { pino } from 'pino';
 import { createStore } from '../adapters/storage/create-store.js';
 import { systemClock, uuidSource } from '../adapters/clock/system-clock.js';
+import {
+  catchUpProfiles,
+  createEventRecorder,
+  type EventRecorder,
+} from '../pipeline/profile/index.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdSource } from '../ports/id-source.js';
 import type { Logger } from '../ports/logger.js';
@@ -16,6 +21,8 @@ export interface Services {
   ids: IdSource;
   logger: Logger;
   metrics: IngestMetrics;
+  /** Records validated events (group commit); every ingest path goes through it. */
+  recorder: EventRecorder;
   close(): Promise<void>;
 }
 
@@ -39,16 +46,21 @@ export const createServices = async (
     overrides.store ??
     (await createStore(
       config.storage.driver === 'sqlite'
-        ? { driver: 'sqlite', file: config.storage.file, synchronous: config.storage.synchronous }
+        ? { ...config.storage }
         : { driver: 'postgres', url: config.storage.url, poolSize: config.storage.poolSize },
     ));
+  const clock = overrides.clock ?? systemClock;
+  const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs());
+  if (rebuilt > 0)
+    logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
   return {
     config,
     store,
-    clock: overrides.clock ?? systemClock,
+    clock,
     ids: overrides.ids ?? uuidSource,
     logger,
     metrics: createIngestMetrics(),
+    recorder: createEventRecorder(store, config.profilePolicy),
     close: () => store.close(),
   };
 };

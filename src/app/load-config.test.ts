@@ -29,6 +29,9 @@ describe('loadConfig', () => {
         driver: 'sqlite',
         file: './data/herald.db',
         synchronous: 'normal',
+        dedupWindow: 2_000_000,
+        profileCacheSize: 50_000,
+        profileFlushMs: 1000,
       });
       expect(config.http).toEqual({ port: 3000, host: '127.0.0.1' });
       expect([...config.writeKeys]).toEqual([[devWriteKey, 'dev']]);
@@ -126,6 +129,9 @@ describe('loadConfig', () => {
         driver: 'sqlite',
         file: '/var/lib/herald/events.db',
         synchronous: 'full',
+        dedupWindow: 2_000_000,
+        profileCacheSize: 50_000,
+        profileFlushMs: 1000,
       });
     });
 

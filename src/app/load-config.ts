@@ -10,7 +10,14 @@ import type { ProfilePolicy } from '../pipeline/profile/index.js';
 import { configSchema, type FieldMeta, type RawConfig } from './config-schema.js';
 
 export type StorageConfig =
-  | { driver: 'sqlite'; file: string; synchronous: 'normal' | 'full' }
+  | {
+      driver: 'sqlite';
+      file: string;
+      synchronous: 'normal' | 'full';
+      dedupWindow: number;
+      profileCacheSize: number;
+      profileFlushMs: number;
+    }
   | { driver: 'postgres'; url: string; poolSize: number };
 
 export interface Config {
@@ -120,6 +127,9 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
         driver: 'sqlite',
         file: url.slice('sqlite:'.length),
         synchronous: c.database.sqliteSynchronous,
+        dedupWindow: c.database.sqliteDedupWindow,
+        profileCacheSize: c.database.sqliteProfileCache,
+        profileFlushMs: c.database.sqliteProfileFlushMs,
       }
     : { driver: 'postgres', url, poolSize: c.database.poolSize };
   const earliest = Date.parse(c.ingest.earliestTimestamp);

@@ -1,22 +1,20 @@
 // The stage order: event ─▶ ingest ─▶ profile (─▶ decide ─▶ … in later stages).
 // This file is the only place that hands one stage's output to the next.
 import type { EventType, HeraldEvent } from '../core/event.js';
-import type { Store } from '../ports/store.js';
 import {
   parseRequest,
   type IngestLimits,
   type ParsedRequest,
   type RequestContext,
 } from './ingest/index.js';
-import { recordEvents, type ProfilePolicy, type RecordOutcome } from './profile/index.js';
+import type { EventRecorder, RecordedBatch } from './profile/index.js';
 
 export interface PipelineDeps {
-  store: Store;
+  recorder: EventRecorder;
   limits: IngestLimits;
-  policy: ProfilePolicy;
 }
 
-export interface IngestOutcome extends RecordOutcome {
+export interface IngestOutcome extends RecordedBatch {
   parsed: ParsedRequest;
 }
 
@@ -28,7 +26,7 @@ export const ingestRequest = async (
   context: RequestContext,
 ): Promise<IngestOutcome> => {
   const parsed = parseRequest(body, route, context, deps.limits);
-  const outcome = await recordEvents(deps.store, parsed.events, deps.policy, context.receivedAtMs);
+  const outcome = await deps.recorder.record(parsed.events, context.receivedAtMs);
   return { ...outcome, parsed };
 };
 
@@ -37,4 +35,4 @@ export const ingestEvents = (
   deps: PipelineDeps,
   events: readonly HeraldEvent[],
   nowMs: number,
-): Promise<RecordOutcome> => recordEvents(deps.store, events, deps.policy, nowMs);
+): Promise<RecordedBatch> => deps.recorder.record(events, nowMs);

@@ -66,6 +66,11 @@ export interface Store {
   /** Customer ids in ascending order after `afterId`, for sweeps that page through everyone. */
   listCustomerIds(afterId: CustomerId | null, limit: number): Promise<CustomerId[]>;
   counts(): Promise<{ events: number; profiles: number }>;
+  /**
+   * Customers whose stored profile may miss events (after a crash, where profiles are written
+   * behind the events); they must be rebuilt from their events before anything reads them.
+   */
+  profilesBehind(): Promise<CustomerId[]>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

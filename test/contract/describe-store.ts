@@ -208,11 +208,13 @@ export const describeStore = (factory: StoreFactory): void => {
         stored: 2,
         duplicates: 0,
         profiles: 1,
+        isNew: [true, true],
       });
       expect(await recordEvents(store, batch, policy, t0)).toEqual({
         stored: 0,
         duplicates: 2,
         profiles: 0,
+        isNew: [false, false],
       });
       await recordEvents(
         store,

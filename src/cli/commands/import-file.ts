@@ -97,7 +97,7 @@ export const importFile = async (
   options: ImportOptions,
   progress: NodeJS.WritableStream,
 ): Promise<ImportSummary> => {
-  const { config, clock, store } = services;
+  const { config, clock } = services;
   const ext = extname(file).toLowerCase();
   const format =
     options.format ??
@@ -111,7 +111,7 @@ export const importFile = async (
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new AppError('invalid-input', '--batch-size must be a positive integer');
   const mapping = parseMapping(options.map ?? []);
-  const deps = { store, limits: config.ingestLimits, policy: config.profilePolicy };
+  const deps = { recorder: services.recorder, limits: config.ingestLimits };
   const sourceId = toSourceId(`import-${kind}`);
   const started = clock.nowMs();
   const summary: ImportSummary = {

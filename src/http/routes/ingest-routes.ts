@@ -18,8 +18,8 @@ const routes: (EventType | 'batch')[] = [
 
 /** The Segment HTTP tracking API: `POST /v1/<call>` and `/v1/batch`. */
 export const registerIngestRoutes = (app: FastifyInstance, services: Services): void => {
-  const { config, store, clock, ids, metrics, logger } = services;
-  const deps = { store, limits: config.ingestLimits, policy: config.profilePolicy };
+  const { config, clock, ids, metrics, logger } = services;
+  const deps = { recorder: services.recorder, limits: config.ingestLimits };
   for (const route of routes) {
     app.post(
       `/v1/${route}`,

@@ -1,8 +1,13 @@
 // In: validated events (from ingest or import) and the stored profiles they touch.
 // Out: durable events and up-to-date profiles — identity, consent, RFM, engagement, churn risk,
 // lifecycle stage, LTV, VIP and open cart — in the same transaction.
+export {
+  createEventRecorder,
+  type EventRecorder,
+  type RecordedBatch,
+} from './create-event-recorder.js';
 export { recordEvents, replayHistory, type RecordOutcome } from './record-events.js';
-export { sweepProfiles, type SweepOptions } from './sweep-profiles.js';
+export { sweepProfiles, catchUpProfiles, type SweepOptions } from './sweep-profiles.js';
 export { applyEvent, emptyProfile } from './apply-event.js';
 export { deriveComputed, scoreEngagement, classifyLifecycle } from './derive-computed.js';
 export { scoreChurn } from './score-churn.js';

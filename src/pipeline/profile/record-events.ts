@@ -15,6 +15,8 @@ export interface RecordOutcome {
   duplicates: number;
   /** Profiles written. */
   profiles: number;
+  /** Per event, in the order given: stored for the first time (not a retry). */
+  isNew: boolean[];
 }
 
 const orderIdOf = (event: HeraldEvent): string | null =>
@@ -89,7 +91,7 @@ export const recordEvents = (
   nowMs: number,
 ): Promise<RecordOutcome> =>
   store.ingest(async (tx) => {
-    if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0 };
+    if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0, isNew: [] };
     const keys = identityKeysOf(events);
     await tx.lock(keys);
     const plan = resolveIdentities(events, await tx.findLinks(keys));
@@ -100,6 +102,8 @@ export const recordEvents = (
     for (const { from, to } of plan.merges) {
       if (await tx.mergeCustomer(from, to)) rebuild.add(to);
     }
+    // parseEvent guarantees every event an id, so every event has a draft, in order.
+    if (plan.drafts.length !== events.length) throw new Error('identity resolution lost an event');
     const isNew = await tx.insertEvents(plan.drafts);
     const fresh = plan.drafts.filter((_, i) => isNew[i] === true);
     const repeats = await recordOrders(tx, fresh);
@@ -126,5 +130,6 @@ export const recordEvents = (
       stored: fresh.length,
       duplicates: plan.drafts.length - fresh.length,
       profiles: rows.length,
+      isNew,
     };
   });

@@ -1,5 +1,5 @@
 import type { CustomerId } from '../../core/ids.js';
-import type { ProfileRow, Store } from '../../ports/store.js';
+import type { IngestTx, ProfileRow, Store } from '../../ports/store.js';
 import { deriveComputed } from './derive-computed.js';
 import type { ProfilePolicy } from './policy.js';
 import { replayHistory } from './record-events.js';
@@ -33,17 +33,48 @@ export const sweepProfiles = async (
         for (const [customerId, state] of await tx.loadProfiles(ids)) {
           rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
         }
+        await tx.saveProfiles(rows);
       } else {
-        for (const customerId of ids) {
-          const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
-          if (state !== null)
-            rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
-        }
+        await rebuildIn(tx, ids, policy, nowMs);
       }
-      await tx.saveProfiles(rows);
     });
     done += ids.length;
     options.onProgress?.(done);
     after = last;
   }
+};
+
+const rebuildIn = async (
+  tx: IngestTx,
+  ids: readonly CustomerId[],
+  policy: ProfilePolicy,
+  nowMs: number,
+): Promise<void> => {
+  const rows: ProfileRow[] = [];
+  for (const customerId of ids) {
+    const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
+    if (state !== null)
+      rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+  }
+  await tx.saveProfiles(rows);
+};
+
+/**
+ * Rebuilds the profiles the store reports as behind their events (after a crash of the
+ * embedded mode), in batches; returns how many. Run before serving.
+ */
+export const catchUpProfiles = async (
+  store: Store,
+  policy: ProfilePolicy,
+  nowMs: number,
+): Promise<number> => {
+  const behind = await store.profilesBehind();
+  for (let i = 0; i < behind.length; i += 500) {
+    const ids = behind.slice(i, i + 500);
+    await store.ingest(async (tx) => {
+      await tx.lock(ids);
+      await rebuildIn(tx, ids, policy, nowMs);
+    });
+  }
+  return behind.length;
 };

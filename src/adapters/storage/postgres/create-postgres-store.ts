@@ -205,6 +205,8 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     driver: 'postgres',
     ...createReads(db),
     ingest: (work) => ingest(work),
+    // Profiles are written in the same transaction as their events: never behind.
+    profilesBehind: () => Promise.resolve([]),
     ping: async () => {
       await pool.query('SELECT 1');
     },

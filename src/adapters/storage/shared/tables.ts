@@ -34,6 +34,7 @@ export interface Database {
   events: EventsTable;
   profiles: ProfilesTable;
   identities: { key: string; customer_id: string; linked_at_ms: number };
+  meta: { key: string; value: number };
   orders: { order_id: string; customer_id: string; placed_at_ms: number; total_cents: number };
 }
 

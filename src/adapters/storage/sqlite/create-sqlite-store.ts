@@ -3,17 +3,14 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { CustomerId } from '../../../core/ids.js';
-import type { ProfileState } from '../../../core/profile.js';
-import type { IdentityKey, IngestTx, Store } from '../../../ports/store.js';
+import type { Store } from '../../../ports/store.js';
 import { createReads } from '../shared/create-reads.js';
 import { runMigrations } from '../shared/run-migrations.js';
-import {
-  toEventBody,
-  toProfileColumns,
-  toStoredEvent,
-  type Database,
-  type EventRow,
-} from '../shared/tables.js';
+import type { Database } from '../shared/tables.js';
+import { claimDatabaseFile } from './claim-database-file.js';
+import { createRecentMessages } from './recent-messages.js';
+import { createSqliteTx } from './create-sqlite-tx.js';
+import { createProfileWriteBehind } from './profile-write-behind.js';
 import { createSqliteStatements } from './sqlite-statements.js';
 
 export interface SqliteOptions {
@@ -21,6 +18,12 @@ export interface SqliteOptions {
   file: string;
   /** `normal` survives a crash of the process; `full` also survives losing power (slower). */
   synchronous: 'normal' | 'full';
+  /** How many of the latest messages are checked for a repeated messageId. */
+  dedupWindow?: number;
+  /** How many profiles stay parsed in memory between batches. */
+  profileCacheSize?: number;
+  /** Pending profile rows are flushed at least this often (and at 20,000 pending rows). */
+  profileFlushMs?: number;
 }
 
 /** Runs async work one call at a time: SQLite has one connection and one writer. */
@@ -35,111 +38,102 @@ const createQueue = () => {
 
 /** Opens (creating if needed) the embedded SQLite database and applies pending migrations. */
 export const createSqliteStore = async (options: SqliteOptions): Promise<Store> => {
-  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const inMemory = options.file === ':memory:';
+  if (!inMemory) mkdirSync(dirname(options.file), { recursive: true });
+  const release = inMemory ? () => undefined : claimDatabaseFile(options.file);
   const sqlite = new BetterSqlite3(options.file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
+  // A larger page cache and fewer, larger checkpoints: ingest touches many pages per batch.
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('wal_autocheckpoint = 10000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await runMigrations(db as Kysely<unknown>, 'sqlite');
   const s = createSqliteStatements(sqlite);
   const serialise = createQueue();
+  const recent = createRecentMessages(options.dedupWindow ?? 2_000_000);
+  const latest = s.recentMessages.all(options.dedupWindow ?? 2_000_000) as {
+    seq: number;
+    source_id: string;
+    message_id: string;
+  }[];
+  for (let i = latest.length - 1; i >= 0; i -= 1) {
+    const row = latest[i];
+    if (row !== undefined) recent.remember(row.source_id, row.message_id, row.seq);
+  }
+  const profiles = createProfileWriteBehind(s, { cacheSize: options.profileCacheSize ?? 50_000 });
+  const flushSoon = () =>
+    serialise(() => {
+      profiles.flush();
+      return Promise.resolve();
+    });
+  const timer = setInterval(() => {
+    flushSoon().catch(() => undefined); // a failed flush leaves the rows pending; the next retries
+  }, options.profileFlushMs ?? 1000);
+  timer.unref();
   // Reads use their own connection so they see only committed data and never wait for a writer
   // (WAL allows one writer beside many readers); an in-memory database has just the one.
-  const readDb =
-    options.file === ':memory:'
-      ? db
-      : new Kysely<Database>({
-          dialect: new SqliteDialect({
-            database: new BetterSqlite3(options.file, { readonly: true }),
-          }),
-        });
+  const readDb = inMemory
+    ? db
+    : new Kysely<Database>({
+        dialect: new SqliteDialect({
+          database: new BetterSqlite3(options.file, { readonly: true }),
+        }),
+      });
 
-  const tx: IngestTx = {
-    lock: () => Promise.resolve(),
-    findLinks(keys) {
-      const found = new Map<IdentityKey, CustomerId>();
-      for (const key of keys) {
-        const row = s.findLink.get(key) as { customer_id: string } | undefined;
-        if (row !== undefined) found.set(key, row.customer_id as CustomerId);
-      }
-      return Promise.resolve(found);
-    },
-    addLinks(links) {
-      for (const l of links) s.addLink.run(l.key, l.customerId, l.linkedAtMs);
-      return Promise.resolve();
-    },
-    insertEvents(events) {
-      return Promise.resolve(
-        events.map(
-          (e) =>
-            s.insertEvent.run(
-              e.sourceId,
-              e.messageId,
-              e.customerId,
-              e.type,
-              e.name,
-              e.userId,
-              e.anonymousId,
-              e.timestampMs,
-              e.receivedAtMs,
-              toEventBody(e),
-            ).changes === 1,
-        ),
-      );
-    },
-    insertOrders(orders) {
-      return Promise.resolve(
-        orders.map(
-          (o) =>
-            s.insertOrder.run(o.orderId, o.customerId, o.placedAtMs, o.totalCents).changes === 1,
-        ),
-      );
-    },
-    loadProfiles(ids) {
-      const found = new Map<CustomerId, ProfileState>();
-      for (const id of ids) {
-        const row = s.loadProfile.get(id) as { state: string } | undefined;
-        if (row !== undefined) found.set(id, JSON.parse(row.state) as ProfileState);
-      }
-      return Promise.resolve(found);
-    },
-    saveProfiles(rows) {
-      for (const row of rows) s.saveProfile.run(toProfileColumns(row));
-      return Promise.resolve();
-    },
-    mergeCustomer(from, to) {
-      const moved = s.moveEvents.run(to, from).changes;
-      s.moveOrders.run(to, from);
-      s.moveLinks.run(to, from);
-      s.deleteProfile.run(from);
-      return Promise.resolve(moved > 0);
-    },
-    loadCustomerEvents(id) {
-      return Promise.resolve((s.customerEvents.all(id) as EventRow[]).map(toStoredEvent));
-    },
-  };
-
+  const reads = createReads(readDb);
   return {
     driver: 'sqlite',
-    ...createReads(readDb),
+    ...reads,
+    // Reads see profiles not yet flushed; listings flush first so they miss no one.
+    async getProfile(id) {
+      const known = profiles.get(id);
+      if (known !== undefined) return known ?? undefined;
+      return reads.getProfile(id);
+    },
+    async resolveUserId(userId) {
+      const known = profiles.get(userId as CustomerId);
+      if (known !== undefined && known !== null) return known.customerId;
+      const found = await reads.resolveUserId(userId);
+      // A profile merged away but not yet flushed still has its row: it is gone.
+      return known === null && found === userId ? undefined : found;
+    },
+    async listCustomerIds(afterId, limit) {
+      await flushSoon();
+      return reads.listCustomerIds(afterId, limit);
+    },
+    async counts() {
+      await flushSoon();
+      return reads.counts();
+    },
+    profilesBehind: () => Promise.resolve(profiles.behind()),
     ingest: (work) =>
       serialise(async () => {
+        const tx = createSqliteTx(s, recent, profiles);
         s.begin.run();
         try {
           const result = await work(tx);
           s.commit.run();
+          tx.commit();
+          if (profiles.pending >= 20_000) profiles.flush();
           return result;
         } catch (error) {
           if (sqlite.inTransaction) s.rollback.run();
           throw error;
         }
       }),
-    ping: () => Promise.resolve(void s.ping.get()),
+    ping: () => {
+      s.ping.get();
+      return Promise.resolve();
+    },
     close: () =>
       serialise(async () => {
+        clearInterval(timer);
+        profiles.flush();
         if (readDb !== db) await readDb.destroy();
         await db.destroy();
+        release();
       }),
   };
 };

@@ -2,6 +2,16 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 /** Prepared statements for the ingest hot path (prepared once, reused for every batch). */
 export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
+  getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+  setMeta: db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ),
+  maxSeq: db.prepare('SELECT MAX(seq) AS seq FROM events'),
+  customersAfter: db.prepare('SELECT DISTINCT customer_id FROM events WHERE seq > ?'),
+  messageAt: db.prepare('SELECT source_id, message_id FROM events WHERE seq = ?'),
+  recentMessages: db.prepare(
+    'SELECT seq, source_id, message_id FROM events ORDER BY seq DESC LIMIT ?',
+  ),
   begin: db.prepare('BEGIN IMMEDIATE'),
   commit: db.prepare('COMMIT'),
   rollback: db.prepare('ROLLBACK'),
@@ -13,7 +23,7 @@ export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
   insertEvent: db.prepare(
     `INSERT INTO events (source_id, message_id, customer_id, type, name, user_id, anonymous_id,
        timestamp_ms, received_at_ms, body)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_id, message_id) DO NOTHING`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
   insertOrder: db.prepare(
     `INSERT INTO orders (order_id, customer_id, placed_at_ms, total_cents) VALUES (?, ?, ?, ?)
@@ -39,3 +49,5 @@ export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
     'SELECT * FROM events WHERE customer_id = ? ORDER BY timestamp_ms, seq',
   ),
 });
+
+export type SqliteStatements = ReturnType<typeof createSqliteStatements>;

@@ -1,0 +1,41 @@
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { AppError } from '../../../core/errors.js';
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Makes this process the only Herald writing `file`: the embedded mode keeps de-duplication
+ * and profile caches in memory, so a second process on the same file would work on stale data.
+ * A lock left by a process that died (SIGKILL, power loss) is taken over. Returns the release.
+ */
+export const claimDatabaseFile = (file: string): (() => void) => {
+  const lockPath = `${file}.lock`;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        rmSync(lockPath, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(lockPath, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new AppError(
+          'unavailable',
+          `${file} is in use by another Herald process (pid ${pid}); the embedded SQLite mode is one process per file — stop it, or use PostgreSQL to run several`,
+        );
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new AppError('unavailable', `could not claim ${lockPath}`);
+};

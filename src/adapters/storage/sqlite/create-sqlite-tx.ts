@@ -1,0 +1,102 @@
+import type { CustomerId } from '../../../core/ids.js';
+import type { ProfileState } from '../../../core/profile.js';
+import type { IdentityKey, IngestTx, ProfileRow } from '../../../ports/store.js';
+import { toEventBody, toStoredEvent, type EventRow } from '../shared/tables.js';
+import type { ProfileWriteBehind } from './profile-write-behind.js';
+import type { RecentMessages } from './recent-messages.js';
+import type { SqliteStatements } from './sqlite-statements.js';
+
+/**
+ * The ingest primitives over prepared statements. Profile changes are staged and reach the
+ * write-behind only through `commit()`, so a rolled-back batch leaves nothing in memory.
+ */
+export const createSqliteTx = (
+  s: SqliteStatements,
+  recent: RecentMessages,
+  profiles: ProfileWriteBehind,
+): IngestTx & { commit(): void } => {
+  const staged = new Map<CustomerId, ProfileRow | null>();
+  let maxSeq = 0;
+  const isStored = (seq: number, sourceId: string, messageId: string): boolean => {
+    const row = s.messageAt.get(seq) as { source_id: string; message_id: string } | undefined;
+    return row !== undefined && row.source_id === sourceId && row.message_id === messageId;
+  };
+  return {
+    commit() {
+      profiles.commit(staged, maxSeq);
+    },
+    lock: () => Promise.resolve(),
+    findLinks(keys) {
+      const found = new Map<IdentityKey, CustomerId>();
+      for (const key of keys) {
+        const row = s.findLink.get(key) as { customer_id: CustomerId } | undefined;
+        if (row !== undefined) found.set(key, row.customer_id);
+      }
+      return Promise.resolve(found);
+    },
+    addLinks(links) {
+      for (const l of links) s.addLink.run(l.key, l.customerId, l.linkedAtMs);
+      return Promise.resolve();
+    },
+    insertEvents(events) {
+      return Promise.resolve(
+        events.map((e) => {
+          const hint = recent.find(e.sourceId, e.messageId);
+          if (hint !== undefined && isStored(hint, e.sourceId, e.messageId)) return false;
+          const info = s.insertEvent.run(
+            e.sourceId,
+            e.messageId,
+            e.customerId,
+            e.type,
+            e.name,
+            e.userId,
+            e.anonymousId,
+            e.timestampMs,
+            e.receivedAtMs,
+            toEventBody(e),
+          );
+          const seq = Number(info.lastInsertRowid);
+          maxSeq = Math.max(maxSeq, seq);
+          recent.remember(e.sourceId, e.messageId, seq);
+          return true;
+        }),
+      );
+    },
+    insertOrders(orders) {
+      return Promise.resolve(
+        orders.map(
+          (o) =>
+            s.insertOrder.run(o.orderId, o.customerId, o.placedAtMs, o.totalCents).changes === 1,
+        ),
+      );
+    },
+    loadProfiles(ids) {
+      const found = new Map<CustomerId, ProfileState>();
+      for (const id of ids) {
+        const known = staged.has(id) ? staged.get(id) : profiles.get(id);
+        if (known === null) continue;
+        if (known !== undefined) {
+          found.set(id, known.state);
+          continue;
+        }
+        const row = s.loadProfile.get(id) as { state: string } | undefined;
+        if (row !== undefined) found.set(id, JSON.parse(row.state) as ProfileState);
+      }
+      return Promise.resolve(found);
+    },
+    saveProfiles(rows) {
+      for (const row of rows) staged.set(row.customerId, row);
+      return Promise.resolve();
+    },
+    mergeCustomer(from, to) {
+      const moved = s.moveEvents.run(to, from).changes;
+      s.moveOrders.run(to, from);
+      s.moveLinks.run(to, from);
+      staged.set(from, null);
+      return Promise.resolve(moved > 0);
+    },
+    loadCustomerEvents(id) {
+      return Promise.resolve((s.customerEvents.all(id) as EventRow[]).map(toStoredEvent));
+    },
+  };
+};

@@ -1,0 +1,80 @@
+import type { CustomerId } from '../../../core/ids.js';
+import type { ProfileRow } from '../../../ports/store.js';
+import { toProfileColumns } from '../shared/tables.js';
+import type { SqliteStatements } from './sqlite-statements.js';
+
+/**
+ * Profiles of the embedded mode, written behind their events. Events commit synchronously (they
+ * are the durable record); profile rows are flushed in batches with a watermark — the highest
+ * event seq every flushed profile reflects. After a crash, the customers with events past the
+ * watermark are `behind` and are rebuilt from their events before Herald serves. Writing each
+ * profile once per flush rather than once per batch is most of the embedded ingest speed.
+ */
+export interface ProfileWriteBehind {
+  /** The newest committed row: pending (null when deleted), cached, or undefined if unknown. */
+  get(id: CustomerId): ProfileRow | null | undefined;
+  /** Applies a committed transaction's profile changes and the highest event seq it stored. */
+  commit(changes: ReadonlyMap<CustomerId, ProfileRow | null>, maxSeq: number): void;
+  readonly pending: number;
+  behind(): CustomerId[];
+  /** Writes pending rows and the watermark in one transaction. */
+  flush(): void;
+}
+
+export const createProfileWriteBehind = (
+  s: SqliteStatements,
+  options: { cacheSize: number },
+): ProfileWriteBehind => {
+  const cache = new Map<CustomerId, ProfileRow>();
+  const dirty = new Map<CustomerId, ProfileRow | null>();
+  let watermark = (s.getMeta.get('profiles_seq') as { value: number } | undefined)?.value ?? 0;
+  let maxSeq = (s.maxSeq.get() as { seq: number | null }).seq ?? 0;
+  const behind = new Set(
+    (s.customersAfter.all(watermark) as { customer_id: CustomerId }[]).map((r) => r.customer_id),
+  );
+  const remember = (id: CustomerId, row: ProfileRow | null) => {
+    cache.delete(id);
+    if (row === null || options.cacheSize === 0) return;
+    cache.set(id, row);
+    if (cache.size > options.cacheSize) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
+    }
+  };
+  return {
+    get(id) {
+      const pending = dirty.get(id);
+      return pending !== undefined ? pending : cache.get(id);
+    },
+    commit(changes, seq) {
+      for (const [id, row] of changes) {
+        dirty.set(id, row);
+        remember(id, row);
+        behind.delete(id);
+      }
+      maxSeq = Math.max(maxSeq, seq);
+    },
+    get pending() {
+      return dirty.size;
+    },
+    behind: () => [...behind],
+    flush() {
+      const next = behind.size === 0 ? maxSeq : watermark;
+      if (dirty.size === 0 && next === watermark) return;
+      s.begin.run();
+      try {
+        for (const [id, row] of dirty) {
+          if (row === null) s.deleteProfile.run(id);
+          else s.saveProfile.run(toProfileColumns(row));
+        }
+        s.setMeta.run('profiles_seq', next);
+        s.commit.run();
+      } catch (error) {
+        s.rollback.run();
+        throw error;
+      }
+      dirty.clear();
+      watermark = next;
+    },
+  };
+};

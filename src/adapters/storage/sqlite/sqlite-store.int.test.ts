@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toCustomerId, toMessageId, toSourceId } from '../../../core/ids.js';
+import type { HeraldEvent } from '../../../core/event.js';
+import {
+  catchUpProfiles,
+  profilePolicySchema,
+  recordEvents,
+  type ProfilePolicy,
+} from '../../../pipeline/profile/index.js';
+import { createSqliteStore } from './create-sqlite-store.js';
+
+const policy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
+const t0 = Date.UTC(2026, 0, 1);
+const event = (messageId: string, userId = 'u1'): HeraldEvent => ({
+  messageId: toMessageId(messageId),
+  sourceId: toSourceId('web'),
+  type: 'track',
+  userId,
+  anonymousId: null,
+  previousId: null,
+  groupId: null,
+  name: 'Email Opened',
+  properties: {},
+  traits: {},
+  context: {},
+  timestampMs: t0,
+  receivedAtMs: t0,
+});
+
+describe('embedded SQLite store', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-sqlite-'));
+    file = join(dir, 'h.db');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = (options: { dedupWindow?: number; profileFlushMs?: number } = {}) =>
+    createSqliteStore({ file, synchronous: 'normal', ...options });
+
+  it('still recognises a retried message after a restart', async () => {
+    const first = await open();
+    await recordEvents(first, [event('m1'), event('m2')], policy, t0);
+    await first.close();
+    const again = await open();
+    expect((await recordEvents(again, [event('m2'), event('m3')], policy, t0)).isNew).toEqual([
+      false,
+      true,
+    ]);
+    await again.close();
+  });
+
+  it('stores a message again once it has left the de-duplication window, as documented', async () => {
+    const store = await open({ dedupWindow: 1000 });
+    await recordEvents(store, [event('old')], policy, t0);
+    await recordEvents(
+      store,
+      Array.from({ length: 1000 }, (_, i) => event(`n${i}`, `c${i}`)),
+      policy,
+      t0,
+    );
+    expect((await recordEvents(store, [event('old')], policy, t0)).isNew).toEqual([true]);
+    expect((await recordEvents(store, [event('n999', 'c999')], policy, t0)).isNew).toEqual([false]);
+    await store.close();
+  });
+
+  it('serves a profile before it is flushed, and keeps it through a clean close', async () => {
+    const store = await open({ profileFlushMs: 600_000 });
+    await recordEvents(store, [event('m1')], policy, t0);
+    expect((await store.getProfile(toCustomerId('u1')))?.state.eventCount).toBe(1);
+    expect(await store.resolveUserId('u1')).toBe('u1');
+    await store.close();
+    const reopened = await open();
+    expect(await reopened.profilesBehind()).toEqual([]);
+    expect((await reopened.getProfile(toCustomerId('u1')))?.state.eventCount).toBe(1);
+    await reopened.close();
+  });
+
+  it('refuses a second process on the same file', async () => {
+    const store = await open();
+    await expect(open()).rejects.toThrow(/in use by another Herald process/);
+    await store.close();
+  });
+
+  it('rebuilds the profiles a crash left behind their events', async () => {
+    const store = await open({ profileFlushMs: 600_000 });
+    await recordEvents(store, [event('m1'), event('m2', 'u2')], policy, t0);
+    await store.counts(); // flushes: u1 and u2 are on disk with one event each
+    await recordEvents(store, [event('m3'), event('m4')], policy, t0);
+    // Simulate the kill: drop the lock as a dead process would leave it, without closing.
+    rmSync(`${file}.lock`);
+    const afterCrash = await open();
+    expect(await afterCrash.profilesBehind()).toEqual(['u1']);
+    expect(await catchUpProfiles(afterCrash, policy, t0)).toBe(1);
+    expect(await afterCrash.profilesBehind()).toEqual([]);
+    expect((await afterCrash.getProfile(toCustomerId('u1')))?.state.eventCount).toBe(3);
+    expect((await afterCrash.getProfile(toCustomerId('u2')))?.state.eventCount).toBe(1);
+    await afterCrash.close();
+  });
+});
