@@ -47,9 +47,9 @@ export const configSchema = Type.Object(
         sqliteProfileFlushMs: field(
           Type.Integer({
             minimum: 10,
-            default: 1000,
+            default: 5000,
             description:
-              'SQLite: profiles are written behind their events at least this often (and every 20,000 changed profiles); after a crash the ones behind are rebuilt from their events at start.',
+              'SQLite: profiles are written behind their events at least this often (and every 50,000 changed profiles), 2,000 rows per transaction; after a crash the ones behind are rebuilt from their events at start.',
           }),
           { env: 'HERALD_SQLITE_PROFILE_FLUSH_MS' },
         ),

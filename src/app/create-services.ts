@@ -60,7 +60,12 @@ export const createServices = async (
     ids: overrides.ids ?? uuidSource,
     logger,
     metrics: createIngestMetrics(),
-    recorder: createEventRecorder(store, config.profilePolicy),
+    recorder: createEventRecorder(store, config.profilePolicy, {
+      concurrency:
+        config.storage.driver === 'postgres'
+          ? Math.max(1, Math.floor(config.storage.poolSize / 2))
+          : 1,
+    }),
     close: () => store.close(),
   };
 };

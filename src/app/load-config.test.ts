@@ -31,7 +31,7 @@ describe('loadConfig', () => {
         synchronous: 'normal',
         dedupWindow: 2_000_000,
         profileCacheSize: 50_000,
-        profileFlushMs: 1000,
+        profileFlushMs: 5000,
       });
       expect(config.http).toEqual({ port: 3000, host: '127.0.0.1' });
       expect([...config.writeKeys]).toEqual([[devWriteKey, 'dev']]);
@@ -131,7 +131,7 @@ describe('loadConfig', () => {
         synchronous: 'full',
         dedupWindow: 2_000_000,
         profileCacheSize: 50_000,
-        profileFlushMs: 1000,
+        profileFlushMs: 5000,
       });
     });
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { AppError } from '../core/errors.js';
 import { createServices, type Services } from '../app/create-services.js';
 import { loadConfig } from '../app/load-config.js';
 
@@ -7,7 +8,8 @@ export const loadServices = (env: NodeJS.ProcessEnv): Promise<Services> => {
   const path = env['HERALD_CONFIG'] ?? 'herald.config.yaml';
   const explicit = env['HERALD_CONFIG'] !== undefined;
   const fileText = existsSync(path) ? readFileSync(path, 'utf8') : null;
-  if (fileText === null && explicit)
-    throw new Error(`HERALD_CONFIG points at ${path}, which does not exist`);
+  if (fileText === null && explicit) {
+    throw new AppError('invalid-config', `HERALD_CONFIG points at ${path}, which does not exist`);
+  }
   return createServices(loadConfig(env, fileText));
 };

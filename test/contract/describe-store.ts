@@ -199,6 +199,50 @@ export const describeStore = (factory: StoreFactory): void => {
       expect((await store.getProfile(u('ada')))?.state.orders.count).toBe(2);
     });
 
+    it('merges a user id into another with alias, keeping the new id and listing the old one', async () => {
+      await recordEvents(
+        store,
+        [
+          aTrack({
+            userId: 'old-id',
+            name: 'Order Completed',
+            properties: { order_id: 'a1', total: 7 },
+          }),
+        ],
+        policy,
+        t0,
+      );
+      await recordEvents(
+        store,
+        [aTrack({ userId: 'new-id', name: 'Email Opened', timestampMs: t0 + 5 })],
+        policy,
+        t0,
+      );
+      await recordEvents(
+        store,
+        [
+          aTrack({
+            type: 'alias',
+            userId: 'new-id',
+            previousId: 'old-id',
+            name: null,
+            timestampMs: t0 + 9,
+          }),
+        ],
+        policy,
+        t0,
+      );
+      const merged = await store.getProfile(u('new-id'));
+      expect(merged?.state).toMatchObject({
+        userId: 'new-id',
+        aliases: ['old-id'],
+        eventCount: 3,
+        orders: { count: 1 },
+      });
+      expect(await store.getProfile(u('old-id'))).toBeUndefined();
+      expect(await store.resolveUserId('old-id')).toBe('new-id');
+    });
+
     it('does not count a retried batch or a re-sent order twice', async () => {
       const batch = [
         aTrack({ name: 'Order Completed', properties: { order_id: 'o1', total: 100 } }),

@@ -1,5 +1,5 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
-import type { CustomerId } from '../../core/ids.js';
+import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
 import type { Location, ProfileState } from '../../core/profile.js';
 import { addPoints } from './decay-points.js';
 import type { ProfilePolicy } from './policy.js';
@@ -7,10 +7,18 @@ import { asNumber, asObject, asString, asTimeMs, pick, toCents } from './read-pr
 import { updateCart } from './update-cart.js';
 import { updateConsent } from './update-consent.js';
 
+/** User ids merged into this customer: an alias's previousId, or a merged user's own id. */
+const aliasesAfter = (state: ProfileState, event: HeraldEvent): string[] => {
+  const other = event.type === 'alias' ? event.previousId : event.userId;
+  if (other === null || other === state.customerId || state.aliases.includes(other))
+    return state.aliases;
+  return [...state.aliases, other];
+};
+
 /** A profile with no facts yet, first seen at `atMs`. */
 export const emptyProfile = (customerId: CustomerId, atMs: number): ProfileState => ({
   customerId,
-  userId: null,
+  userId: isAnonymousCustomerId(customerId) ? null : customerId,
   anonymousIds: [],
   aliases: [],
   traits: {},
@@ -156,8 +164,9 @@ export const applyEvent = (
   const preferences = identify ? asObject(event.traits['preferences']) : null;
   return {
     ...state,
-    userId: state.userId ?? event.userId,
+    userId: state.userId,
     anonymousIds,
+    aliases: aliasesAfter(state, event),
     traits: identify ? { ...state.traits, ...event.traits } : state.traits,
     location:
       identify || event.context['location'] !== undefined || event.context['timezone'] !== undefined

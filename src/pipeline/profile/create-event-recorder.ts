@@ -26,26 +26,27 @@ const outcomeOf = (isNew: readonly boolean[]): RecordedBatch => {
 };
 
 /**
- * Group commit: while one transaction runs, later batches wait and then share the next one (up
- * to `maxEvents`), so a burst of small requests pays for one commit instead of many. Each
+ * Group commit: while `concurrency` transactions run (1 for SQLite's single writer, several for
+ * PostgreSQL's pool), later batches wait and then share the next one (up to `maxEvents`), so a burst of small requests pays for one commit instead of many. Each
  * caller still learns exactly which of its events were new. If a shared transaction fails,
  * its batches are retried one by one, so one bad batch cannot fail its neighbours.
  */
 export const createEventRecorder = (
   store: Store,
   policy: ProfilePolicy,
-  options: { maxEvents: number } = { maxEvents: 5000 },
+  options: { maxEvents?: number; concurrency?: number } = {},
 ): EventRecorder => {
+  const maxEvents = options.maxEvents ?? 5000;
+  const concurrency = options.concurrency ?? 1;
   const queue: Waiting[] = [];
-  let running = false;
+  let running = 0;
 
   const takeGroup = (): Waiting[] => {
     const group: Waiting[] = [];
     let size = 0;
     while (queue.length > 0) {
       const next = queue[0];
-      if (next === undefined || (group.length > 0 && size + next.events.length > options.maxEvents))
-        break;
+      if (next === undefined || (group.length > 0 && size + next.events.length > maxEvents)) break;
       group.push(next);
       size += next.events.length;
       queue.shift();
@@ -62,7 +63,7 @@ export const createEventRecorder = (
   };
 
   const drain = async () => {
-    running = true;
+    running += 1;
     while (queue.length > 0) {
       const group = takeGroup();
       const only = group[0];
@@ -87,7 +88,7 @@ export const createEventRecorder = (
         for (const w of group) await runAlone(w);
       }
     }
-    running = false;
+    running -= 1;
   };
 
   return {
@@ -95,7 +96,7 @@ export const createEventRecorder = (
       if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
       return new Promise((resolve, reject) => {
         queue.push({ events, nowMs, resolve, reject });
-        if (!running) void drain();
+        if (running < concurrency) void drain();
       });
     },
   };

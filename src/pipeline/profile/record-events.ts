@@ -93,7 +93,9 @@ export const recordEvents = (
   store.ingest(async (tx) => {
     if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0, isNew: [] };
     const keys = identityKeysOf(events);
-    await tx.lock(keys);
+    // Lock by the customer each key names (`u:x` → x, `a:x` → anon:x), the same names the
+    // second round uses, so a customer is not locked under two names.
+    await tx.lock(keys.map((k) => (k.startsWith('u:') ? k.slice(2) : `anon:${k.slice(2)}`)));
     const plan = resolveIdentities(events, await tx.findLinks(keys));
     const touched = [...new Set(plan.drafts.map((d) => d.customerId))];
     await tx.lock(touched);

@@ -22,7 +22,7 @@ export interface SqliteOptions {
   dedupWindow?: number;
   /** How many profiles stay parsed in memory between batches. */
   profileCacheSize?: number;
-  /** Pending profile rows are flushed at least this often (and at 20,000 pending rows). */
+  /** Pending profile rows are flushed at least this often (and at 50,000 pending rows). */
   profileFlushMs?: number;
 }
 
@@ -63,14 +63,27 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     if (row !== undefined) recent.remember(row.source_id, row.message_id, row.seq);
   }
   const profiles = createProfileWriteBehind(s, { cacheSize: options.profileCacheSize ?? 50_000 });
-  const flushSoon = () =>
+  // Flushes run in steps of 2,000 rows, each its own turn of the queue, so ingest never waits
+  // behind a whole flush; listings and close flush everything first.
+  const flushStep = () => serialise(() => Promise.resolve(profiles.flushStep(2000)));
+  const flushAll = () =>
     serialise(() => {
-      profiles.flush();
+      while (!profiles.flushStep(Number.MAX_SAFE_INTEGER));
       return Promise.resolve();
     });
+  let flushing = false;
+  const flushInSteps = async () => {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (!(await flushStep()));
+    } finally {
+      flushing = false;
+    }
+  };
   const timer = setInterval(() => {
-    flushSoon().catch(() => undefined); // a failed flush leaves the rows pending; the next retries
-  }, options.profileFlushMs ?? 1000);
+    flushInSteps().catch(() => undefined); // a failed flush leaves the rows pending; the next retries
+  }, options.profileFlushMs ?? 5000);
   timer.unref();
   // Reads use their own connection so they see only committed data and never wait for a writer
   // (WAL allows one writer beside many readers); an in-memory database has just the one.
@@ -100,11 +113,11 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       return known === null && found === userId ? undefined : found;
     },
     async listCustomerIds(afterId, limit) {
-      await flushSoon();
+      await flushAll();
       return reads.listCustomerIds(afterId, limit);
     },
     async counts() {
-      await flushSoon();
+      await flushAll();
       return reads.counts();
     },
     profilesBehind: () => Promise.resolve(profiles.behind()),
@@ -116,7 +129,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
           const result = await work(tx);
           s.commit.run();
           tx.commit();
-          if (profiles.pending >= 20_000) profiles.flush();
+          if (profiles.pending >= 50_000) void flushInSteps().catch(() => undefined);
           return result;
         } catch (error) {
           if (sqlite.inTransaction) s.rollback.run();
@@ -130,7 +143,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     close: () =>
       serialise(async () => {
         clearInterval(timer);
-        profiles.flush();
+        while (!profiles.flushStep(Number.MAX_SAFE_INTEGER));
         if (readDb !== db) await readDb.destroy();
         await db.destroy();
         release();

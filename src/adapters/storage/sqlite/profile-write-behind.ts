@@ -17,8 +17,12 @@ export interface ProfileWriteBehind {
   commit(changes: ReadonlyMap<CustomerId, ProfileRow | null>, maxSeq: number): void;
   readonly pending: number;
   behind(): CustomerId[];
-  /** Writes pending rows and the watermark in one transaction. */
-  flush(): void;
+  /**
+   * Writes up to `maxRows` pending rows in one transaction, continuing the flush in progress or
+   * starting one; true once that flush is complete and the watermark is written. Small steps
+   * let ingest run between them.
+   */
+  flushStep(maxRows: number): boolean;
 }
 
 export const createProfileWriteBehind = (
@@ -29,6 +33,7 @@ export const createProfileWriteBehind = (
   const dirty = new Map<CustomerId, ProfileRow | null>();
   let watermark = (s.getMeta.get('profiles_seq') as { value: number } | undefined)?.value ?? 0;
   let maxSeq = (s.maxSeq.get() as { seq: number | null }).seq ?? 0;
+  let flushing: { ids: CustomerId[]; next: number; target: number } | null = null;
   const behind = new Set(
     (s.customersAfter.all(watermark) as { customer_id: CustomerId }[]).map((r) => r.customer_id),
   );
@@ -58,23 +63,39 @@ export const createProfileWriteBehind = (
       return dirty.size;
     },
     behind: () => [...behind],
-    flush() {
-      const next = behind.size === 0 ? maxSeq : watermark;
-      if (dirty.size === 0 && next === watermark) return;
+    flushStep(maxRows) {
+      if (flushing === null) {
+        const target = behind.size === 0 ? maxSeq : watermark;
+        if (dirty.size === 0 && target === watermark) return true;
+        flushing = { ids: [...dirty.keys()], next: 0, target };
+      }
+      const run = flushing;
+      const end = Math.min(run.ids.length, run.next + maxRows);
+      const written: [CustomerId, ProfileRow | null][] = [];
       s.begin.run();
       try {
-        for (const [id, row] of dirty) {
+        for (let i = run.next; i < end; i += 1) {
+          const id = run.ids[i];
+          const row = id === undefined ? undefined : dirty.get(id);
+          if (id === undefined || row === undefined) continue;
           if (row === null) s.deleteProfile.run(id);
           else s.saveProfile.run(toProfileColumns(row));
+          written.push([id, row]);
         }
-        s.setMeta.run('profiles_seq', next);
+        if (end === run.ids.length) s.setMeta.run('profiles_seq', run.target);
         s.commit.run();
       } catch (error) {
         s.rollback.run();
+        flushing = null;
         throw error;
       }
-      dirty.clear();
-      watermark = next;
+      // A row changed again since this flush began stays pending for the next one.
+      for (const [id, row] of written) if (dirty.get(id) === row) dirty.delete(id);
+      run.next = end;
+      if (end < run.ids.length) return false;
+      watermark = run.target;
+      flushing = null;
+      return true;
     },
   };
 };
