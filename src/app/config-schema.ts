@@ -41,15 +41,16 @@ export const configSchema = Type.Object(
         ),
         sqliteProfileCache: Type.Integer({
           minimum: 0,
-          default: 50_000,
-          description: 'SQLite: profiles kept parsed in memory between batches.',
+          default: 20_000,
+          description:
+            'SQLite: profiles kept parsed in memory between batches (about 3 KB each); changed ones are flushed once this many are pending.',
         }),
         sqliteProfileFlushMs: field(
           Type.Integer({
             minimum: 10,
             default: 5000,
             description:
-              'SQLite: profiles are written behind their events at least this often (and every 50,000 changed profiles), 2,000 rows per transaction; after a crash the ones behind are rebuilt from their events at start.',
+              'SQLite: profiles are written behind their events at least this often (and whenever as many profiles changed as the profile cache holds), 250 rows per transaction; after a crash the ones behind are rebuilt from their events at start.',
           }),
           { env: 'HERALD_SQLITE_PROFILE_FLUSH_MS' },
         ),

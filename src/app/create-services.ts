@@ -27,6 +27,8 @@ export interface Services {
 }
 
 export interface ServiceOverrides {
+  /** Where logs go: 1 (stdout, the server) or 2 (stderr, commands whose stdout is their output). */
+  logFd?: 1 | 2;
   clock?: Clock;
   ids?: IdSource;
   logger?: Logger;
@@ -40,7 +42,10 @@ export const createServices = async (
 ): Promise<Services> => {
   const logger =
     overrides.logger ??
-    pino({ level: config.logLevel, redact: ['req.headers.authorization', 'writeKey'] });
+    pino(
+      { level: config.logLevel, redact: ['req.headers.authorization', 'writeKey'] },
+      pino.destination(overrides.logFd ?? 1),
+    );
   for (const warning of config.warnings) logger.warn({ warning }, 'configuration warning');
   const store =
     overrides.store ??

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
         file: './data/herald.db',
         synchronous: 'normal',
         dedupWindow: 2_000_000,
-        profileCacheSize: 50_000,
+        profileCacheSize: 20_000,
         profileFlushMs: 5000,
       });
       expect(config.http).toEqual({ port: 3000, host: '127.0.0.1' });
@@ -130,7 +130,7 @@ describe('loadConfig', () => {
         file: '/var/lib/herald/events.db',
         synchronous: 'full',
         dedupWindow: 2_000_000,
-        profileCacheSize: 50_000,
+        profileCacheSize: 20_000,
         profileFlushMs: 5000,
       });
     });

@@ -3,13 +3,16 @@ import { AppError } from '../core/errors.js';
 import { createServices, type Services } from '../app/create-services.js';
 import { loadConfig } from '../app/load-config.js';
 
-/** Reads `herald.config.yaml` (or `HERALD_CONFIG`) and the environment, then builds the services. */
-export const loadServices = (env: NodeJS.ProcessEnv): Promise<Services> => {
+/**
+ * Reads `herald.config.yaml` (or `HERALD_CONFIG`) and the environment, then builds the services;
+ * logs go to stderr unless `logFd` is 1 (the server), so a command's stdout is its output.
+ */
+export const loadServices = (env: NodeJS.ProcessEnv, logFd: 1 | 2 = 2): Promise<Services> => {
   const path = env['HERALD_CONFIG'] ?? 'herald.config.yaml';
   const explicit = env['HERALD_CONFIG'] !== undefined;
   const fileText = existsSync(path) ? readFileSync(path, 'utf8') : null;
   if (fileText === null && explicit) {
     throw new AppError('invalid-config', `HERALD_CONFIG points at ${path}, which does not exist`);
   }
-  return createServices(loadConfig(env, fileText));
+  return createServices(loadConfig(env, fileText), { logFd });
 };

@@ -12,7 +12,7 @@ const program = new Command('herald').description(
 program
   .command('serve')
   .description('start the HTTP API (applies migrations first)')
-  .action(async () => serve(await loadServices(process.env)));
+  .action(async () => serve(await loadServices(process.env, 1)));
 
 program
   .command('migrate')

@@ -22,7 +22,7 @@ export interface SqliteOptions {
   dedupWindow?: number;
   /** How many profiles stay parsed in memory between batches. */
   profileCacheSize?: number;
-  /** Pending profile rows are flushed at least this often (and at 50,000 pending rows). */
+  /** Pending profile rows are flushed at least this often (and when as many rows are pending as the cache holds). */
   profileFlushMs?: number;
 }
 
@@ -62,10 +62,11 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     const row = latest[i];
     if (row !== undefined) recent.remember(row.source_id, row.message_id, row.seq);
   }
-  const profiles = createProfileWriteBehind(s, { cacheSize: options.profileCacheSize ?? 50_000 });
-  // Flushes run in steps of 2,000 rows, each its own turn of the queue, so ingest never waits
+  const cacheSize = options.profileCacheSize ?? 20_000;
+  const profiles = createProfileWriteBehind(s, { cacheSize });
+  // Flushes run in steps of 250 rows, each its own turn of the queue, so ingest never waits
   // behind a whole flush; listings and close flush everything first.
-  const flushStep = () => serialise(() => Promise.resolve(profiles.flushStep(2000)));
+  const flushStep = () => serialise(() => Promise.resolve(profiles.flushStep(250)));
   const flushAll = () =>
     serialise(() => {
       while (!profiles.flushStep(Number.MAX_SAFE_INTEGER));
@@ -76,7 +77,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     if (flushing) return;
     flushing = true;
     try {
-      while (!(await flushStep()));
+      // Small steps with a pause between them spread a flush over time instead of stalling
+      // requests behind it.
+      while (!(await flushStep())) await new Promise((resolve) => setTimeout(resolve, 2));
     } finally {
       flushing = false;
     }
@@ -129,7 +132,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
           const result = await work(tx);
           s.commit.run();
           tx.commit();
-          if (profiles.pending >= 50_000) void flushInSteps().catch(() => undefined);
+          if (profiles.pending >= Math.max(cacheSize, 2000))
+            void flushInSteps().catch(() => undefined);
           return result;
         } catch (error) {
           if (sqlite.inTransaction) s.rollback.run();
