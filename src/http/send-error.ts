@@ -16,11 +16,6 @@ export const toAppError = (error: FastifyError | Error, request: FastifyRequest)
         `the request body exceeds the ${Math.round(limit / 1024)} KB ${what} limit (${limit} bytes after decompression)`,
       );
     }
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError(
-        'unsupported-media-type',
-        'send the body as application/json (or text/plain holding JSON)',
-      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('invalid-input', fastifyError.message);
