@@ -51,7 +51,12 @@ export const createServices = async (
     overrides.store ??
     (await createStore(
       config.storage.driver === 'sqlite'
-        ? { ...config.storage }
+        ? {
+            ...config.storage,
+            onFlushError: (error: unknown) => {
+              logger.error({ err: error }, 'profile flush failed');
+            },
+          }
         : { driver: 'postgres', url: config.storage.url, poolSize: config.storage.poolSize },
     ));
   const clock = overrides.clock ?? systemClock;

@@ -22,6 +22,8 @@ export interface SqliteOptions {
   dedupWindow?: number;
   /** How many profiles stay parsed in memory between batches. */
   profileCacheSize?: number;
+  /** Told when a background profile flush fails (the rows stay pending and are retried). */
+  onFlushError?: (error: unknown) => void;
   /** Pending profile rows are flushed at least this often (and when as many rows are pending as the cache holds). */
   profileFlushMs?: number;
 }
@@ -63,13 +65,17 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     if (row !== undefined) recent.remember(row.source_id, row.message_id, row.seq);
   }
   const cacheSize = options.profileCacheSize ?? 20_000;
+  const onFlushError = options.onFlushError ?? (() => undefined);
   const profiles = createProfileWriteBehind(s, { cacheSize });
   // Flushes run in steps of 250 rows, each its own turn of the queue, so ingest never waits
   // behind a whole flush; listings and close flush everything first.
   const flushStep = () => serialise(() => Promise.resolve(profiles.flushStep(250)));
+  const flushEverything = () => {
+    while (!profiles.flushStep(Number.MAX_SAFE_INTEGER));
+  };
   const flushAll = () =>
     serialise(() => {
-      while (!profiles.flushStep(Number.MAX_SAFE_INTEGER));
+      flushEverything();
       return Promise.resolve();
     });
   let flushing = false;
@@ -85,7 +91,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     }
   };
   const timer = setInterval(() => {
-    flushInSteps().catch(() => undefined); // a failed flush leaves the rows pending; the next retries
+    // A failed flush leaves its rows pending; the next one retries them.
+    flushInSteps().catch(onFlushError);
   }, options.profileFlushMs ?? 5000);
   timer.unref();
   // Reads use their own connection so they see only committed data and never wait for a writer
@@ -133,7 +140,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
           s.commit.run();
           tx.commit();
           if (profiles.pending >= Math.max(cacheSize, 2000))
-            void flushInSteps().catch(() => undefined);
+            void flushInSteps().catch(onFlushError);
           return result;
         } catch (error) {
           if (sqlite.inTransaction) s.rollback.run();
@@ -147,7 +154,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     close: () =>
       serialise(async () => {
         clearInterval(timer);
-        while (!profiles.flushStep(Number.MAX_SAFE_INTEGER));
+        flushEverything();
         if (readDb !== db) await readDb.destroy();
         await db.destroy();
         release();
