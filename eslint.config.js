@@ -41,6 +41,10 @@ export default tseslint.config(
     files: ['src/pipeline/profile/**'],
     rules: layer(['ingest', 'adapters', 'app', 'http', 'cli']),
   },
+  {
+    files: ['src/pipeline/measure/**'],
+    rules: layer(['ingest', 'profile', 'adapters', 'app', 'http', 'cli']),
+  },
   { files: ['src/adapters/**'], rules: layer(['app', 'http', 'cli']) },
   { files: ['src/http/**'], rules: layer(['cli', 'adapters']) },
   {
