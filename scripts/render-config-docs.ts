@@ -4,11 +4,16 @@ import { configFields, devAdminToken, devWriteKey } from '../src/app/load-config
 /** A configuration file that sets a few of everything; the docs test checks that it loads. */
 export const exampleConfigYaml = `# herald.config.yaml — every key is optional; the environment wins over the file.
 http:
+  # Another interface than loopback needs real write keys and an admin token (below, or in
+  # HERALD_WRITE_KEYS / HERALD_ADMIN_TOKEN).
   host: 0.0.0.0
   port: 8080
+admin:
+  token: change-me-to-a-long-random-token
 database:
   sqliteSynchronous: full
 ingest:
+  writeKeys: [webshop=change-me-write-key-1]
   maxFutureHours: 48
 log:
   level: warn

@@ -35,7 +35,7 @@ export const configSchema = Type.Object(
             minimum: 1000,
             default: 2_000_000,
             description:
-              'SQLite: how many of the latest messages a repeated messageId is checked against (about 70 bytes of memory each). PostgreSQL checks all of history with a unique index.',
+              'SQLite: a repeated messageId is recognised among at least this many of the latest messages (memory: up to twice as many, about 70 bytes each). PostgreSQL checks all of history with a unique index.',
           }),
           { env: 'HERALD_SQLITE_DEDUP_WINDOW' },
         ),

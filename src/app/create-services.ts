@@ -57,7 +57,14 @@ export const createServices = async (
               logger.error({ err: error }, 'profile flush failed');
             },
           }
-        : { driver: 'postgres', url: config.storage.url, poolSize: config.storage.poolSize },
+        : {
+            driver: 'postgres',
+            url: config.storage.url,
+            poolSize: config.storage.poolSize,
+            onPoolError: (error: Error) => {
+              logger.warn({ err: error }, 'idle database connection failed');
+            },
+          },
     ));
   const clock = overrides.clock ?? systemClock;
   const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs());

@@ -84,7 +84,10 @@ describe('loadConfig', () => {
       '  host: 0.0.0.0',
       'log:',
       '  level: warn',
+      'admin:',
+      '  token: file-admin-token-0001',
       'ingest:',
+      '  writeKeys: [web=file-write-key-0001]',
       '  maxFutureHours: 2',
       '  earliestTimestamp: "2015-01-01T00:00:00Z"',
       'profile:',
@@ -109,6 +112,24 @@ describe('loadConfig', () => {
         click: 0.5,
         halfLifeDays: 30,
       });
+    });
+
+    it('refuses the development key and token anywhere but SQLite on a loopback address', () => {
+      expect(() => loadConfig({ HERALD_HOST: '0.0.0.0' }, null)).toThrow(
+        /development key is accepted only on SQLite listening on 127\.0\.0\.1[\s\S]*development token/,
+      );
+      expect(() =>
+        loadConfig(
+          {
+            HERALD_DATABASE_URL: 'postgres://db/herald',
+            HERALD_WRITE_KEYS: devWriteKey,
+            HERALD_ADMIN_TOKEN: devAdminToken,
+          },
+          null,
+        ),
+      ).toThrow(
+        /\/ingest\/writeKeys: the development key[\s\S]*\/admin\/token: the development token/,
+      );
     });
 
     it('lets the environment win over the file', () => {

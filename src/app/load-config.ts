@@ -194,11 +194,26 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
     if (key.length < 8)
       add(`/ingest/writeKeys/${i}`, 'the key after "name=" needs at least 8 characters');
   });
+  const token = fieldOf(config, 'admin', 'token');
   const url = fieldOf(config, 'database', 'url');
-  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url)) return;
+  const host = fieldOf(config, 'http', 'host');
+  const loopback = typeof host === 'string' && ['127.0.0.1', 'localhost', '::1'].includes(host);
+  const postgres = typeof url === 'string' && /^postgres(ql)?:\/\//.test(url);
+  // The development key and token are published in the docs: only ever on SQLite listening on
+  // a loopback address.
+  const devKey = entries.some((e) => typeof e === 'string' && sourceIdOf(e)[0] === devWriteKey);
+  const where = 'accepted only on SQLite listening on 127.0.0.1';
+  if (!postgres && !loopback && (entries.length === 0 || devKey)) {
+    add('/ingest/writeKeys', `set HERALD_WRITE_KEYS: the development key is ${where}`);
+  }
+  if (!postgres && !loopback && (token === '' || token === devAdminToken)) {
+    add('/admin/token', `set HERALD_ADMIN_TOKEN: the development token is ${where}`);
+  }
+  if (postgres && devKey) add('/ingest/writeKeys', `the development key is ${where}`);
+  if (postgres && token === devAdminToken) add('/admin/token', `the development token is ${where}`);
+  if (!postgres) return;
   if (entries.length === 0)
     add('/ingest/writeKeys', 'is required with PostgreSQL (HERALD_WRITE_KEYS)');
-  const token = fieldOf(config, 'admin', 'token');
   if (typeof token === 'string' && token.length < 16)
     add('/admin/token', 'needs at least 16 characters with PostgreSQL (HERALD_ADMIN_TOKEN)');
 };

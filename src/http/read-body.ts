@@ -25,6 +25,12 @@ export const registerBodyReading = (app: FastifyInstance): void => {
     const decoder = encoding === 'gzip' ? createGunzip() : createInflate();
     // Fastify checks Content-Length against the bytes that arrived, not the decoded ones.
     const decoded = Object.assign(payload.pipe(decoder), { receivedEncodedLength: 0 });
+    // Fastify stops listening once it has answered (a 413, say) while the request may still feed
+    // the decoder; without a listener of its own, a later zlib error would crash the process.
+    decoder.on('error', () => {
+      payload.unpipe(decoder);
+      payload.resume();
+    });
     payload.on('data', (chunk: Buffer) => {
       decoded.receivedEncodedLength += chunk.length;
     });

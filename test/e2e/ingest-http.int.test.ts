@@ -251,6 +251,33 @@ for (const factory of storeFactories) {
       expect(healthy.statusCode).toBe(200);
     });
 
+    it('keeps the profile API behind the admin token however the path is encoded', async () => {
+      await post('/v1/identify', { userId: 'u1' });
+      for (const url of [
+        '/v1/%70rofiles/u1',
+        '/v1/%70rofiles/u1/events',
+        '/v1/profiles/u1/%65vents',
+      ]) {
+        expect((await herald.app.inject({ url })).statusCode, url).toBe(401);
+      }
+    });
+
+    it('keeps serving after compressed bodies that break past the limit or after valid data', async () => {
+      await herald.listen();
+      const bomb = Buffer.concat([gzipSync(Buffer.alloc(5_000_000)), Buffer.from('xyz')]);
+      const junkAfter = Buffer.concat([gzipSync('{"batch":[]}'), Buffer.alloc(2_000_000, 7)]);
+      for (const body of [bomb, junkAfter]) {
+        const res = await fetch(`${herald.url}/v1/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          body,
+        }).catch(() => undefined);
+        expect([400, 413, undefined]).toContain(res?.status);
+        const health = await fetch(`${herald.url}/healthz`);
+        expect(health.status).toBe(200);
+      }
+    });
+
     it('keeps the profile API behind the admin token', async () => {
       await post('/v1/identify', { userId: 'u1' });
       expect((await herald.app.inject({ url: '/v1/profiles/u1' })).statusCode).toBe(401);

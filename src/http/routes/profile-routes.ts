@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { ProfileState } from '../../core/profile.js';
@@ -45,11 +45,15 @@ export const registerProfileRoutes = (app: FastifyInstance, services: Services):
       throw new AppError('not-found', `no profile for userId "${userId}"`);
     return customerId;
   };
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (request.url.startsWith('/v1/profiles')) requireAdmin(request, config.adminToken);
-    done();
-  });
-  app.get<{ Params: { userId: string } }>('/v1/profiles/:userId', async (request) => {
+  // The check belongs to the routes themselves, never to a match on the raw URL: the router
+  // decodes paths, so `/v1/%70rofiles/…` reaches these routes too.
+  const admin = {
+    onRequest: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+      requireAdmin(request, config.adminToken);
+      done();
+    },
+  };
+  app.get<{ Params: { userId: string } }>('/v1/profiles/:userId', admin, async (request) => {
     const row = await store.getProfile(await resolve(request.params.userId));
     if (row === undefined)
       throw new AppError('not-found', `no profile for userId "${request.params.userId}"`);
@@ -75,6 +79,7 @@ export const registerProfileRoutes = (app: FastifyInstance, services: Services):
   app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(
     '/v1/profiles/:userId/events',
     {
+      ...admin,
       schema: {
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),

@@ -471,4 +471,12 @@ describe('parseEvent', () => {
       expect(event.properties).toEqual({ mood: '😀 ok', code: '\\u0000', lone: '\\ud800' });
     });
   });
+
+  it('refuses a user id in the namespace of anonymous visitors', () => {
+    const result = parseEvent(aTrackCall({ userId: 'anon:abc' }), anEnvelope(), segmentLimits);
+    expect(result).toMatchObject({
+      ok: false,
+      error: [{ path: '/userId', message: expect.stringMatching(/anon:/) }],
+    });
+  });
 });

@@ -74,6 +74,15 @@ const parseTime = (value: unknown, path: string, problems: FieldProblem[]): numb
 const requiredIds = (type: EventType, raw: JsonObject, path: string): FieldProblem[] => {
   const problems: FieldProblem[] = [];
   const has = (key: string) => idOf(raw[key]) !== null;
+  // `anon:` names the profile of a visitor who has not identified; a user id must not collide.
+  for (const key of ['userId', 'previousId']) {
+    if (idOf(raw[key])?.startsWith('anon:') === true) {
+      problems.push({
+        path: `${path}/${key}`,
+        message: 'must not start with "anon:" (reserved for anonymous visitors)',
+      });
+    }
+  }
   if (type === 'alias') {
     if (!has('userId')) problems.push({ path: `${path}/userId`, message: 'is required for alias' });
     if (!has('previousId'))

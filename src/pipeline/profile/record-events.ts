@@ -6,7 +6,7 @@ import { applyEvent, emptyProfile, orderValueCents } from './apply-event.js';
 import { deriveComputed } from './derive-computed.js';
 import type { ProfilePolicy } from './policy.js';
 import { asString, pick } from './read-props.js';
-import { identityKeysOf, resolveIdentities } from './resolve-identities.js';
+import { identityKeysOf, resolveIdentities, type IdentityPlan } from './resolve-identities.js';
 
 export interface RecordOutcome {
   /** Events stored for the first time. */
@@ -80,6 +80,33 @@ const recordOrders = async (
 };
 
 /**
+ * Resolves the batch's customers while holding the locks of every customer it touches. Locks
+ * are taken by the customer each key names (`u:x` → x, `a:x` → anon:x); a link can change while
+ * this transaction waits for a lock (another one merged that customer away), so the links are
+ * read again after each round until no new customer appears.
+ */
+const resolveLocked = async (
+  tx: IngestTx,
+  events: readonly HeraldEvent[],
+): Promise<IdentityPlan> => {
+  const keys = identityKeysOf(events);
+  const names = keys.map((k) => (k.startsWith('u:') ? k.slice(2) : `anon:${k.slice(2)}`));
+  const locked = new Set<string>(names);
+  await tx.lock(names);
+  for (;;) {
+    const plan = resolveIdentities(events, await tx.findLinks(keys));
+    const touched = [
+      ...plan.drafts.map((d) => d.customerId),
+      ...plan.merges.flatMap((m) => [m.from, m.to]),
+    ].filter((id) => !locked.has(id));
+    if (touched.length === 0) return plan;
+    const fresh = [...new Set(touched)];
+    for (const id of fresh) locked.add(id);
+    await tx.lock(fresh);
+  }
+};
+
+/**
  * Stores a batch of events and brings every affected profile up to date, in one transaction:
  * after it resolves, the events are durable and the profiles reflect them; if it throws,
  * nothing of the batch was kept. Retried events (same source and messageId) change nothing.
@@ -92,13 +119,7 @@ export const recordEvents = (
 ): Promise<RecordOutcome> =>
   store.ingest(async (tx) => {
     if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0, isNew: [] };
-    const keys = identityKeysOf(events);
-    // Lock by the customer each key names (`u:x` → x, `a:x` → anon:x), the same names the
-    // second round uses, so a customer is not locked under two names.
-    await tx.lock(keys.map((k) => (k.startsWith('u:') ? k.slice(2) : `anon:${k.slice(2)}`)));
-    const plan = resolveIdentities(events, await tx.findLinks(keys));
-    const touched = [...new Set(plan.drafts.map((d) => d.customerId))];
-    await tx.lock(touched);
+    const plan = await resolveLocked(tx, events);
     await tx.addLinks(plan.links);
     const rebuild = new Set<CustomerId>();
     for (const { from, to } of plan.merges) {

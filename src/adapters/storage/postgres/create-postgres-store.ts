@@ -19,6 +19,8 @@ export interface PostgresOptions {
   poolSize: number;
   /** A schema to work in (created if missing); tests use one each. */
   schema?: string;
+  /** Told when an idle pooled connection fails (the pool replaces it). */
+  onPoolError?: (error: Error) => void;
 }
 
 // pg returns int8 and numeric as strings by default; every bigint Herald stores fits a double.
@@ -176,13 +178,21 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     connectionString: options.url,
     max: options.poolSize,
     types,
+    connectionTimeoutMillis: 10_000,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await runMigrations(db as Kysely<unknown>, 'postgres');
 
-  const ingest = async <T>(work: (tx: IngestTx) => Promise<T>, attempt = 1): Promise<T> => {
+  // An idle connection that the server drops (restart, failover, timeout) is discarded by the
+  // pool; without a listener its 'error' would end the process.
+  pool.on('error', (error) => {
+    options.onPoolError?.(error);
+  });
+
+  /** One attempt: its own connection, released before any retry. */
+  const attempt = async <T>(work: (tx: IngestTx) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -191,13 +201,19 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      const code = (error as { code?: string }).code;
-      if (code !== undefined && retryable.has(code) && attempt < 4) {
-        return await ingest(work, attempt + 1);
-      }
       throw error;
     } finally {
       client.release();
+    }
+  };
+  const ingest = async <T>(work: (tx: IngestTx) => Promise<T>): Promise<T> => {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await attempt(work);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === undefined || !retryable.has(code) || tries >= 4) throw error;
+      }
     }
   };
 

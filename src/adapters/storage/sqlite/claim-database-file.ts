@@ -1,5 +1,9 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { AppError } from '../../../core/errors.js';
+
+/** Files this process holds, to tell its own lock from a stale one with a reused pid. */
+const claimed = new Set<string>();
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -15,20 +19,26 @@ const isAlive = (pid: number): boolean => {
  * and profile caches in memory, so a second process on the same file would work on stale data.
  * A lock left by a process that died (SIGKILL, power loss) is taken over. Returns the release.
  */
-export const claimDatabaseFile = (file: string): (() => void) => {
+export const claimDatabaseFile = (path: string): (() => void) => {
+  const file = resolve(path);
   const lockPath = `${file}.lock`;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const fd = openSync(lockPath, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      claimed.add(file);
       return () => {
+        claimed.delete(file);
         rmSync(lockPath, { force: true });
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      // Our own pid in the file is a lock this process holds — or one a previous process with
+      // the same pid left behind (a restarted container), which is stale.
+      const ours = pid === process.pid && !claimed.has(file);
+      if (Number.isInteger(pid) && pid > 0 && !ours && isAlive(pid)) {
         throw new AppError(
           'unavailable',
           `${file} is in use by another Herald process (pid ${pid}); the embedded SQLite mode is one process per file — stop it, or use PostgreSQL to run several`,

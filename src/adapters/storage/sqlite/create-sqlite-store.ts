@@ -69,10 +69,12 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const profiles = createProfileWriteBehind(s, { cacheSize });
   // Flushes run in steps of 250 rows, each its own turn of the queue, so ingest never waits
   // behind a whole flush; listings and close flush everything first.
-  const flushStep = () => serialise(() => Promise.resolve(profiles.flushStep(250)));
+  const flushStep = () => serialise(() => Promise.resolve(closed || profiles.flushStep(250)));
+  // Finishes a flush in progress, then flushes what changed since it began.
   const flushEverything = () => {
-    while (!profiles.flushStep(Number.MAX_SAFE_INTEGER));
+    while (!profiles.flushStep(Number.MAX_SAFE_INTEGER) || profiles.pending > 0);
   };
+  let closed = false;
   const flushAll = () =>
     serialise(() => {
       flushEverything();
@@ -155,6 +157,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       serialise(async () => {
         clearInterval(timer);
         flushEverything();
+        closed = true;
         if (readDb !== db) await readDb.destroy();
         await db.destroy();
         release();

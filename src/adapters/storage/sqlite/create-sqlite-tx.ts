@@ -92,6 +92,9 @@ export const createSqliteTx = (
       const moved = s.moveEvents.run(to, from).changes;
       s.moveOrders.run(to, from);
       s.moveLinks.run(to, from);
+      // The row goes in this transaction: no event of `from` is left to mark it behind after
+      // a crash, so a deletion only held in memory could be lost.
+      s.deleteProfile.run(from);
       staged.set(from, null);
       return Promise.resolve(moved > 0);
     },

@@ -10,14 +10,18 @@ describe('recent messages window', () => {
     expect(recent.find('app', 'm1')).toBeUndefined();
   });
 
-  it('keeps between half and all of its capacity, forgetting the oldest first', () => {
+  it('always remembers at least the latest `capacity` messages, forgetting the oldest first', () => {
     const recent = createRecentMessages(4);
-    for (let i = 1; i <= 5; i += 1) recent.remember('s', `m${i}`, i);
-    // Generations of 2: {m1,m2} were forgotten when {m3,m4} filled and m5 started a new one.
-    expect(recent.find('s', 'm1')).toBeUndefined();
-    expect(recent.find('s', 'm2')).toBeUndefined();
-    expect([3, 4, 5].map((i) => recent.find('s', `m${i}`))).toEqual([3, 4, 5]);
-    expect(recent.size).toBe(3);
+    for (let i = 1; i <= 9; i += 1) recent.remember('s', `m${i}`, i);
+    // Generations of 4: {m1..m4} were forgotten when {m5..m8} filled and m9 started a new one.
+    expect([1, 2, 3, 4].map((i) => recent.find('s', `m${i}`))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect([5, 6, 7, 8, 9].map((i) => recent.find('s', `m${i}`))).toEqual([5, 6, 7, 8, 9]);
+    expect(recent.size).toBe(5);
   });
 
   it('tells apart source and message boundaries', () => {

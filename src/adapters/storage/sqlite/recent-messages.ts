@@ -3,8 +3,9 @@
  * so SQLite can de-duplicate without a unique index: random keys in a B-tree cost about one page
  * write per event once the index outgrows the cache, which halves ingest speed. A hit is only a
  * hint — the caller compares the stored row exactly — so a hash collision never drops an event.
- * Two generations bound memory: when the young one holds `capacity / 2` keys, the old one is
- * forgotten, so the window covers between capacity/2 and capacity of the latest messages.
+ * Two generations bound memory: when the young one holds `capacity` keys, the old one is
+ * forgotten, so the window always covers at least the latest `capacity` messages (and at most
+ * twice as many).
  */
 export interface RecentMessages {
   /** The row seq that may hold this key, if it is among the recent ones. */
@@ -34,14 +35,14 @@ const hashKey = (sourceId: string, messageId: string): number => {
 export const createRecentMessages = (capacity: number): RecentMessages => {
   let young = new Map<number, number>();
   let old = new Map<number, number>();
-  const half = Math.max(1, Math.floor(capacity / 2));
+  const generation = Math.max(1, capacity);
   return {
     find(sourceId, messageId) {
       const key = hashKey(sourceId, messageId);
       return young.get(key) ?? old.get(key);
     },
     remember(sourceId, messageId, seq) {
-      if (young.size >= half) {
+      if (young.size >= generation) {
         old = young;
         young = new Map();
       }
