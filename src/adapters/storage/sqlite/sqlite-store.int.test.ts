@@ -105,4 +105,23 @@ describe('embedded SQLite store', () => {
     expect((await afterCrash.getProfile(toCustomerId('u2')))?.state.eventCount).toBe(1);
     await afterCrash.close();
   });
+
+  it('keeps a merge through a crash: the merged-away profile does not come back', async () => {
+    const store = await open({ profileFlushMs: 600_000 });
+    const anonymous = { ...event('a1'), userId: null, anonymousId: 'dev' };
+    await recordEvents(store, [anonymous], policy, t0);
+    await store.counts(); // flushes anon:dev to disk
+    await recordEvents(
+      store,
+      [{ ...event('i1', 'ada'), type: 'identify', anonymousId: 'dev' }],
+      policy,
+      t0,
+    );
+    rmSync(`${file}.lock`); // the kill
+    const afterCrash = await open();
+    await catchUpProfiles(afterCrash, policy, t0);
+    expect(await afterCrash.listCustomerIds(null, 10)).toEqual(['ada']);
+    expect((await afterCrash.getProfile(toCustomerId('ada')))?.state.eventCount).toBe(2);
+    await afterCrash.close();
+  });
 });
