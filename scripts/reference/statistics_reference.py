@@ -11,6 +11,8 @@ Regenerate (Debian: apt-get install -y python3-scipy python3-numpy python3-stats
     /usr/bin/python3 scripts/reference/statistics_reference.py
     npx prettier --write src/pipeline/measure/statistics/fixtures/reference.json
 
+(About two minutes, mostly the 50-digit Evan Miller sums for the 10^6-trial beta comparison.)
+
 It also reads the Hillstrom e-mail experiment (../shared/data/hillstrom/hillstrom.csv, see
 ../shared/data/README.md) and stores only per-arm counts and summary statistics, not the CSV.
 """
@@ -24,6 +26,7 @@ import sys
 import mpmath
 import numpy as np
 import scipy
+import scipy.integrate as si
 import scipy.special as sc
 import scipy.stats as st
 import statsmodels
@@ -288,6 +291,95 @@ def hillstrom():
             "sampleRatio": {"statistic": f(srm_stat), "p": f(srm_p)}}
 
 
+def mp_prob_greater_integer(ax, bx, ay, by):
+    """Pr(X > Y) for X ~ Beta(ax, bx), Y ~ Beta(ay, by) with integer ax: Evan Miller's closed-form
+    sum, sum_{i<ax} B(ay+i, bx+by) / ((bx+i) B(1+i, bx) B(ay, by)), at 50 digits."""
+    ax, bx, ay, by = int(ax), mpmath.mpf(bx), mpmath.mpf(ay), mpmath.mpf(by)
+    log_b = lambda a, b: mpmath.loggamma(a) + mpmath.loggamma(b) - mpmath.loggamma(a + b)
+    return mpmath.fsum(
+        mpmath.exp(log_b(ay + i, bx + by) - mpmath.log(bx + i) - log_b(1 + i, bx) - log_b(ay, by))
+        for i in range(ax)
+    )
+
+
+def mp_prob_greater_quad(ax, bx, ay, by):
+    """Pr(X > Y) = integral of f_Y(y) (1 - I_y(ax, bx)) dy by mpmath tanh-sinh quadrature."""
+    ay, by = mpmath.mpf(ay), mpmath.mpf(by)
+    log_b = mpmath.loggamma(ay) + mpmath.loggamma(by) - mpmath.loggamma(ay + by)
+    return mpmath.quad(
+        lambda y: mpmath.exp((ay - 1) * mpmath.log(y) + (by - 1) * mpmath.log(1 - y) - log_b)
+        * mpmath.betainc(ax, bx, y, 1, regularized=True),
+        [0, 0.25, 0.5, 0.75, 1],
+    )
+
+
+def scipy_beta_comparison(at, bt, ac, bc):
+    """Independent check by scipy.integrate.quad (adaptive Gauss-Kronrod) of the defining
+    integrals: Pr(T > C) and E[max(C - T, 0)], E[max(T - C, 0)] as double integrals in 1-D form."""
+    lo = min(st.beta.ppf(1e-13, at, bt), st.beta.ppf(1e-13, ac, bc))
+    hi = max(st.beta.isf(1e-13, at, bt), st.beta.isf(1e-13, ac, bc))
+    points = sorted({st.beta.mean(at, bt), st.beta.mean(ac, bc)})
+    opts = {"epsabs": 1e-14, "epsrel": 1e-12, "limit": 500, "points": points}
+    chance = si.quad(lambda y: st.beta.pdf(y, ac, bc) * st.beta.sf(y, at, bt), lo, hi, **opts)[0]
+
+    # E[max(C - T, 0)] = int f_T(t) int_t^1 (c - t) f_C(c) dc dt, inner part via partial moments
+    def inner(t, a, b):  # int_t^1 (c - t) f(c) dc for Beta(a, b)
+        return a / (a + b) * st.beta.sf(t, a + 1, b) - t * st.beta.sf(t, a, b)
+
+    loss_t = si.quad(lambda t: st.beta.pdf(t, at, bt) * inner(t, ac, bc), lo, hi, **opts)[0]
+    loss_c = si.quad(lambda c: st.beta.pdf(c, ac, bc) * inner(c, at, bt), lo, hi, **opts)[0]
+    return chance, loss_t, loss_c
+
+
+def beta_comparisons():
+    """Bayesian chance to beat control and expected losses under Beta priors. Reference: exact at
+    50 digits (Evan Miller's sum when the parameters are integers, mpmath quadrature otherwise)
+    with the losses from the identity E[max(C - T, 0)] = mu_C Pr(C+ > T) - mu_T Pr(C > T+),
+    X+ ~ Beta(a + 1, b); cross-checked here against scipy.integrate.quad of the definitions."""
+    cases = [  # (x_t, n_t, x_c, n_c, prior alpha, prior beta)
+        (45, 500, 30, 500, 1, 1), (0, 10, 0, 10, 1, 1), (3, 7, 5, 9, 1, 1), (1, 20, 0, 25, 1, 1),
+        (130, 1000, 100, 1000, 1, 1), (578, 21307, 306, 21306, 1, 1), (100, 1000, 130, 1000, 1, 1),
+        (5, 40, 9, 41, 0.5, 0.5), (12, 100, 10, 100, 2, 30), (1200, 10000, 1195, 10000, 1, 1),
+        (100500, 1000000, 100000, 1000000, 1, 1),
+    ]
+    out = []
+    for xt, nt, xc, nc, a0, b0 in cases:
+        at, bt, ac, bc = a0 + xt, b0 + nt - xt, a0 + xc, b0 + nc - xc
+        integer = all(float(v).is_integer() for v in (at, ac))
+        greater = mp_prob_greater_integer if integer else mp_prob_greater_quad
+        mu_t, mu_c = mpmath.mpf(at) / (at + bt), mpmath.mpf(ac) / (ac + bc)
+        chance = greater(at, bt, ac, bc)
+        loss_t = mu_c * greater(ac + 1, bc, at, bt) - mu_t * greater(ac, bc, at + 1, bt)
+        loss_c = mu_t * greater(at + 1, bt, ac, bc) - mu_c * greater(at, bt, ac + 1, bc)
+        check = scipy_beta_comparison(at, bt, ac, bc)
+        for mine, theirs in zip((chance, loss_t, loss_c), check):
+            assert abs(f(mine) - theirs) < 1e-9, (xt, nt, xc, nc, f(mine), theirs)
+        out.append({"successes1": xt, "trials1": nt, "successes2": xc, "trials2": nc,
+                     "priorAlpha": a0, "priorBeta": b0, "chanceToBeatControl": f(chance),
+                     "expectedLossTreatment": f(loss_t), "expectedLossControl": f(loss_c)})
+    return out
+
+
+def mixture_sprt():
+    """Normal-mixture SPRT of Johari, Koomen, Pekelis & Walsh (2022), at 50 digits:
+    Lambda = sqrt(V / (V + tau2)) exp(theta^2 tau2 / (2 V (V + tau2))), p = min(1, 1 / Lambda),
+    theta = p1 - p2 and V the pooled variance pbar (1 - pbar) (1/n1 + 1/n2)."""
+    cases = [(45, 500, 30, 500, 1e-4), (130, 1000, 100, 1000, 1e-3), (1200, 10000, 1100, 10000, 1e-4),
+             (500, 5000, 505, 5000, 1e-4), (5000, 10000, 4000, 10000, 1e-2), (3, 7, 5, 9, 0.01)]
+    out = []
+    for x1, n1, x2, n2, tau2 in cases:
+        x1m, n1m, x2m, n2m, t2 = (mpmath.mpf(v) for v in (x1, n1, x2, n2, tau2))
+        theta = x1m / n1m - x2m / n2m
+        pooled = (x1m + x2m) / (n1m + n2m)
+        v = pooled * (1 - pooled) * (1 / n1m + 1 / n2m)
+        log_lambda = mpmath.log(v / (v + t2)) / 2 + theta ** 2 * t2 / (2 * v * (v + t2))
+        log_p = min(mpmath.mpf(0), -log_lambda)
+        out.append({"successes1": x1, "trials1": n1, "successes2": x2, "trials2": n2,
+                    "mixingVariance": tau2, "logLikelihoodRatio": f(log_lambda),
+                    "p": f(mpmath.exp(log_p)), "logP": f(log_p)})
+    return out
+
+
 def main():
     doc = {
         "generatedBy": "scripts/reference/statistics_reference.py",
@@ -299,7 +391,8 @@ def main():
         "zTests": z_tests(), "chiSquareTests": chi_square_tests(), "welchTests": welch_tests(),
         "wilson": wilson(), "newcombe": newcombe(), "relativeLift": relative_lift(),
         "sampleRatio": sample_ratio(), "adjustments": adjustments(), "sampleSize": sample_size(),
-        "hillstrom": hillstrom(),
+        "hillstrom": hillstrom(), "betaComparisons": beta_comparisons(),
+        "mixtureSprt": mixture_sprt(),
     }
     with open(OUT, "w") as handle:
         json.dump(doc, handle, indent=1, allow_nan=False)

@@ -44,3 +44,17 @@ export {
   type SampleSizeInput,
   type PowerInput,
 } from './sample-size.js';
+export {
+  betaBinomialComparison,
+  type BetaBinomialComparison,
+  type BetaPrior,
+} from './beta-binomial-comparison.js';
+export {
+  mixtureSprt,
+  updateAlwaysValidP,
+  alwaysValidPValues,
+  DEFAULT_MIXING_VARIANCE,
+  type MixtureSprtOptions,
+  type MixtureSprtResult,
+  type SequentialLook,
+} from './mixture-sprt.js';
