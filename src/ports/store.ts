@@ -22,9 +22,14 @@ export interface OrderDraft {
   totalCents: number;
 }
 
-export interface ProfileRow {
+/** A profile as stored: its facts; the figures are derived from them when read. */
+export interface StoredProfile {
   customerId: CustomerId;
   state: ProfileState;
+}
+
+/** A profile to save: its facts and the figures its indexed columns hold. */
+export interface ProfileRow extends StoredProfile {
   computed: ComputedProfile;
 }
 
@@ -60,7 +65,7 @@ export interface Store {
   ingest<T>(work: (tx: IngestTx) => Promise<T>): Promise<T>;
   /** Resolves a user id (or an alias of one) to its customer id. */
   resolveUserId(userId: string): Promise<CustomerId | undefined>;
-  getProfile(id: CustomerId): Promise<ProfileRow | undefined>;
+  getProfile(id: CustomerId): Promise<StoredProfile | undefined>;
   /** Newest first. */
   listEvents(id: CustomerId, limit: number): Promise<StoredEvent[]>;
   /** Customer ids in ascending order after `afterId`, for sweeps that page through everyone. */

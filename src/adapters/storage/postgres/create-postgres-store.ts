@@ -126,12 +126,12 @@ const createTx = (client: pg.PoolClient): IngestTx => ({
     if (rows.length === 0) return;
     const cols = rows.map(toProfileColumns);
     await client.query(
-      `INSERT INTO profiles (customer_id, user_id, state, computed, lifecycle_stage, churn_risk,
+      `INSERT INTO profiles (customer_id, user_id, state, lifecycle_stage, churn_risk,
          engagement_score, ltv_cents, vip, last_active_at_ms, updated_at_ms)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-         $6::float8[], $7::float8[], $8::bigint[], $9::int[], $10::bigint[], $11::bigint[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+         $5::float8[], $6::float8[], $7::bigint[], $8::int[], $9::bigint[], $10::bigint[])
        ON CONFLICT (customer_id) DO UPDATE SET user_id = excluded.user_id, state = excluded.state,
-         computed = excluded.computed, lifecycle_stage = excluded.lifecycle_stage,
+         lifecycle_stage = excluded.lifecycle_stage,
          churn_risk = excluded.churn_risk, engagement_score = excluded.engagement_score,
          ltv_cents = excluded.ltv_cents, vip = excluded.vip,
          last_active_at_ms = excluded.last_active_at_ms, updated_at_ms = excluded.updated_at_ms`,
@@ -139,7 +139,6 @@ const createTx = (client: pg.PoolClient): IngestTx => ({
         cols.map((c) => c.customer_id),
         cols.map((c) => c.user_id),
         cols.map((c) => c.state),
-        cols.map((c) => c.computed),
         cols.map((c) => c.lifecycle_stage),
         cols.map((c) => c.churn_risk),
         cols.map((c) => c.engagement_score),

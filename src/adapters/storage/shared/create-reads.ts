@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CustomerId } from '../../../core/ids.js';
 import type { Store } from '../../../ports/store.js';
-import { toProfileRow, toStoredEvent, type Database } from './tables.js';
+import { toStoredProfile, toStoredEvent, type Database } from './tables.js';
 
 type Reads = Pick<
   Store,
@@ -27,10 +27,10 @@ export const createReads = (db: Kysely<Database>): Reads => ({
   async getProfile(id) {
     const row = await db
       .selectFrom('profiles')
-      .select(['customer_id', 'state', 'computed'])
+      .select(['customer_id', 'state'])
       .where('customer_id', '=', id)
       .executeTakeFirst();
-    return row === undefined ? undefined : toProfileRow(row);
+    return row === undefined ? undefined : toStoredProfile(row);
   },
   async listEvents(id, limit) {
     const rows = await db

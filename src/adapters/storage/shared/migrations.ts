@@ -82,6 +82,14 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('profiles_user').on('profiles').column('user_id').execute();
     },
   },
+  // The computed figures are derived from the state whenever they are read; the indexed
+  // columns (lifecycle stage, churn risk, …) keep what queries need. Writing them again as JSON
+  // cost a third of every profile write.
+  '0002-profiles-drop-computed-json': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('profiles').dropColumn('computed').execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../../core/event.js';
 import { toMessageId, toSourceId, type CustomerId } from '../../../core/ids.js';
-import type { EventDraft, ProfileRow } from '../../../ports/store.js';
+import type { EventDraft, ProfileRow, StoredProfile } from '../../../ports/store.js';
 
 export interface EventsTable {
   seq: number;
@@ -20,7 +20,6 @@ export interface ProfilesTable {
   customer_id: string;
   user_id: string | null;
   state: string;
-  computed: string;
   lifecycle_stage: string;
   churn_risk: number;
   engagement_score: number;
@@ -97,7 +96,6 @@ export const toProfileColumns = (row: ProfileRow): ProfilesTable => ({
   customer_id: row.customerId,
   user_id: row.state.userId,
   state: JSON.stringify(row.state),
-  computed: JSON.stringify(row.computed),
   lifecycle_stage: row.computed.lifecycleStage,
   churn_risk: row.computed.churnRisk,
   engagement_score: row.computed.engagementScore,
@@ -107,10 +105,9 @@ export const toProfileColumns = (row: ProfileRow): ProfilesTable => ({
   updated_at_ms: Date.parse(row.computed.computedAt),
 });
 
-export const toProfileRow = (
-  row: Pick<ProfilesTable, 'customer_id' | 'state' | 'computed'>,
-): ProfileRow => ({
+export const toStoredProfile = (
+  row: Pick<ProfilesTable, 'customer_id' | 'state'>,
+): StoredProfile => ({
   customerId: row.customer_id as CustomerId,
-  state: JSON.parse(row.state) as ProfileRow['state'],
-  computed: JSON.parse(row.computed) as ProfileRow['computed'],
+  state: JSON.parse(row.state) as StoredProfile['state'],
 });

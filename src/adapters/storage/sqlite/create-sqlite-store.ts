@@ -114,7 +114,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     // Reads see profiles not yet flushed; listings flush first so they miss no one.
     async getProfile(id) {
       const known = profiles.get(id);
-      if (known !== undefined) return known ?? undefined;
+      if (known === null) return undefined;
+      if (known !== undefined) return { customerId: known.customerId, state: known.state };
       return reads.getProfile(id);
     },
     async resolveUserId(userId) {

@@ -31,12 +31,12 @@ export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
   ),
   loadProfile: db.prepare('SELECT state FROM profiles WHERE customer_id = ?'),
   saveProfile: db.prepare(
-    `INSERT INTO profiles (customer_id, user_id, state, computed, lifecycle_stage, churn_risk,
+    `INSERT INTO profiles (customer_id, user_id, state, lifecycle_stage, churn_risk,
        engagement_score, ltv_cents, vip, last_active_at_ms, updated_at_ms)
-     VALUES (@customer_id, @user_id, @state, @computed, @lifecycle_stage, @churn_risk,
+     VALUES (@customer_id, @user_id, @state, @lifecycle_stage, @churn_risk,
        @engagement_score, @ltv_cents, @vip, @last_active_at_ms, @updated_at_ms)
      ON CONFLICT (customer_id) DO UPDATE SET user_id = excluded.user_id, state = excluded.state,
-       computed = excluded.computed, lifecycle_stage = excluded.lifecycle_stage,
+       lifecycle_stage = excluded.lifecycle_stage,
        churn_risk = excluded.churn_risk, engagement_score = excluded.engagement_score,
        ltv_cents = excluded.ltv_cents, vip = excluded.vip,
        last_active_at_ms = excluded.last_active_at_ms, updated_at_ms = excluded.updated_at_ms`,
