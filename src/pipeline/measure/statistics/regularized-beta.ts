@@ -1,8 +1,6 @@
 import { logGamma } from './log-gamma.js';
 
-const EPSILON = 1e-16;
-const TINY = 1e-300;
-const MAX_ITERATIONS = 100_000;
+import { EPSILON, MAX_ITERATIONS, TINY } from './continued-fraction-limits.js';
 
 /** I_x(a, b) and its complement, plus the log of I_x(a, b) for values beyond 1e-308. */
 export interface BetaTails {

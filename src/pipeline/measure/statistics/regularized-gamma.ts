@@ -1,8 +1,6 @@
 import { logGamma } from './log-gamma.js';
 
-const EPSILON = 1e-16;
-const TINY = 1e-300;
-const MAX_ITERATIONS = 100_000;
+import { EPSILON, MAX_ITERATIONS, TINY } from './continued-fraction-limits.js';
 
 /** Both tails of the regularized incomplete gamma function, plus ln Q for tails beyond 1e-308. */
 export interface GammaTails {
