@@ -30,20 +30,32 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  { files: ['src/core/**'], rules: layer(['ports', 'pipeline', 'adapters', 'app', 'http', 'cli']) },
-  { files: ['src/ports/**'], rules: layer(['pipeline', 'adapters', 'app', 'http', 'cli']) },
-  { files: ['src/pipeline/**'], rules: layer(['adapters', 'app', 'http', 'cli']) },
+  {
+    files: ['src/core/**'],
+    rules: layer(['ports', 'pipeline', 'adapters', 'app', 'http', 'cli', 'sim']),
+  },
+  { files: ['src/ports/**'], rules: layer(['pipeline', 'adapters', 'app', 'http', 'cli', 'sim']) },
+  { files: ['src/pipeline/**'], rules: layer(['adapters', 'app', 'http', 'cli', 'sim']) },
+  { files: ['src/sim/**'], rules: layer(['http', 'cli']) },
   {
     files: ['src/pipeline/ingest/**'],
-    rules: layer(['profile', 'adapters', 'app', 'http', 'cli']),
+    rules: layer(['profile', 'decide', 'experiment', 'measure', 'adapters', 'app', 'http', 'cli']),
   },
   {
     files: ['src/pipeline/profile/**'],
-    rules: layer(['ingest', 'adapters', 'app', 'http', 'cli']),
+    rules: layer(['ingest', 'decide', 'experiment', 'measure', 'adapters', 'app', 'http', 'cli']),
   },
   {
     files: ['src/pipeline/measure/**'],
-    rules: layer(['ingest', 'profile', 'adapters', 'app', 'http', 'cli']),
+    rules: layer(['ingest', 'profile', 'decide', 'experiment', 'adapters', 'app', 'http', 'cli']),
+  },
+  {
+    files: ['src/pipeline/decide/**'],
+    rules: layer(['ingest', 'profile', 'experiment', 'measure', 'adapters', 'app', 'http', 'cli']),
+  },
+  {
+    files: ['src/pipeline/experiment/**'],
+    rules: layer(['ingest', 'profile', 'decide', 'measure', 'adapters', 'app', 'http', 'cli']),
   },
   { files: ['src/adapters/**'], rules: layer(['app', 'http', 'cli']) },
   { files: ['src/http/**'], rules: layer(['cli', 'adapters']) },

@@ -4,6 +4,7 @@ import { sweepProfiles } from '../pipeline/profile/index.js';
 import { loadServices } from './load-services.js';
 import { serve } from './commands/serve.js';
 import { importFile, importKinds, type ImportKind } from './commands/import-file.js';
+import { registerExperimentCommands } from './commands/experiment.js';
 
 const program = new Command('herald').description(
   'Herald — self-hosted marketing automation engine',
@@ -79,6 +80,8 @@ profiles
       await services.close();
     }
   });
+
+registerExperimentCommands(program);
 
 try {
   await program.parseAsync(process.argv);

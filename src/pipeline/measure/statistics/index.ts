@@ -16,6 +16,7 @@ export type { TailProbability } from './tail-probability.js';
 export { normalTail, normalSf, normalCdf, logNormalSf, normalQuantile } from './normal-sf.js';
 export { chiSquareSf } from './chi-square-sf.js';
 export { studentTSf } from './student-t-sf.js';
+export { studentTQuantile } from './student-t-quantile.js';
 export { gammaTails, type GammaTails } from './regularized-gamma.js';
 export { betaTails, type BetaTails } from './regularized-beta.js';
 export { logGamma } from './log-gamma.js';
@@ -30,6 +31,7 @@ export { welchTTest, type SampleSummary, type WelchTestResult } from './welch-t-
 export { wilsonInterval, type Interval } from './wilson-interval.js';
 export { newcombeInterval } from './newcombe-interval.js';
 export { relativeLift, type RelativeLift } from './relative-lift.js';
+export { relativeLiftOfMeans, type RelativeLiftOfMeans } from './relative-lift-of-means.js';
 export {
   checkSampleRatio,
   type SampleRatioCheck,
@@ -58,3 +60,4 @@ export {
   type MixtureSprtResult,
   type SequentialLook,
 } from './mixture-sprt.js';
+export { mixtureSprtMeans } from './mixture-sprt-means.js';

@@ -1,0 +1,161 @@
+import {
+  betaBinomialComparison,
+  DEFAULT_MIXING_VARIANCE,
+  mixtureSprt,
+  mixtureSprtMeans,
+  newcombeInterval,
+  normalCdf,
+  relativeLift,
+  relativeLiftOfMeans,
+  studentTQuantile,
+  twoProportionZTest,
+  welchTTest,
+  wilsonInterval,
+  type Proportion,
+  type SampleSummary,
+} from './statistics/index.js';
+
+/** A point estimate and its two-sided interval at the analysis' confidence. */
+export interface Estimate {
+  estimate: number;
+  lower: number;
+  upper: number;
+}
+
+/** One arm's figures for one metric: a rate (binary) or a mean (numeric), with its interval. */
+export interface MetricArm extends Estimate {
+  arm: string;
+  n: number;
+  /** Binary metrics: the number of 1s. */
+  successes?: number;
+  /** Numeric metrics: the sample standard deviation. */
+  standardDeviation?: number;
+}
+
+/** One treatment against control on one metric, before multiplicity adjustment. */
+export interface RawComparison {
+  treatment: string;
+  /** Treatment minus control (rates or means). */
+  absoluteLift: Estimate;
+  /** Treatment / control − 1. */
+  relativeLift: Estimate;
+  /** Fixed-horizon two-sided p-value (z-test for rates, Welch for means) and its log. */
+  p: number;
+  logP: number;
+  /** Mixture-SPRT p-value at this look: always valid, safe under peeking. */
+  alwaysValidP: number;
+  alwaysValidLogP: number;
+  /** Pr(treatment's true rate or mean exceeds control's). */
+  chanceToBeatControl: number;
+  /** Binary metrics: Beta-Binomial expected loss of choosing treatment, in rate units. */
+  expectedLoss?: number;
+}
+
+export interface CompareOptions {
+  alpha: number;
+  /** τ² for binary metrics (rates); DEFAULT_MIXING_VARIANCE (τ = 1 point) by default. */
+  mixingVariance?: number;
+  /** τ for numeric metrics in control standard deviations; 0.1 by default. */
+  numericMixingSd?: number;
+}
+
+/** Rate with Wilson interval per arm; Newcombe, delta-method lift, z-test, mSPRT, Beta-Binomial. */
+export const compareBinary = (
+  arms: readonly { arm: string; data: Proportion }[],
+  control: Proportion,
+  options: CompareOptions,
+): { arms: MetricArm[]; comparisons: RawComparison[] } => ({
+  arms: arms.map(({ arm, data }) => ({
+    arm,
+    n: data.trials,
+    successes: data.successes,
+    estimate: data.successes / data.trials,
+    ...wilsonInterval(data, options.alpha),
+  })),
+  comparisons: arms.slice(1).map(({ arm, data }) => {
+    const test = twoProportionZTest(data, control);
+    const sequential = mixtureSprt(data, control, {
+      mixingVariance: options.mixingVariance ?? DEFAULT_MIXING_VARIANCE,
+    });
+    const lift = relativeLift(data, control, options.alpha);
+    const bayes = betaBinomialComparison(data, control);
+    return {
+      treatment: arm,
+      absoluteLift: {
+        estimate: test.difference,
+        ...newcombeInterval(data, control, options.alpha),
+      },
+      relativeLift: { estimate: lift.lift, lower: lift.lower, upper: lift.upper },
+      p: test.p,
+      logP: test.logP,
+      alwaysValidP: sequential.p,
+      alwaysValidLogP: sequential.logP,
+      chanceToBeatControl: bayes.chanceToBeatControl,
+      expectedLoss: bayes.expectedLossTreatment,
+    };
+  }),
+});
+
+const meanInterval = (summary: SampleSummary, alpha: number): Estimate => {
+  const margin =
+    studentTQuantile(1 - alpha / 2, summary.n - 1) * Math.sqrt(summary.variance / summary.n);
+  return { estimate: summary.mean, lower: summary.mean - margin, upper: summary.mean + margin };
+};
+
+/**
+ * Mean with t interval per arm; Welch difference with Welch–Satterthwaite t interval, delta-method
+ * relative lift, Welch p, mSPRT on means, and the chance to beat control by the normal
+ * approximation Φ((x̄₁ − x̄₂)/SE) — the posterior Pr(μ₁ > μ₂) under flat priors when the means
+ * are approximately normal (large n), not an exact Bayesian answer for skewed revenue.
+ */
+export const compareNumeric = (
+  arms: readonly { arm: string; data: SampleSummary }[],
+  control: SampleSummary,
+  options: CompareOptions,
+): { arms: MetricArm[]; comparisons: RawComparison[] } => {
+  const sdFraction = options.numericMixingSd ?? 0.1;
+  return {
+    arms: arms.map(({ arm, data }) => ({
+      arm,
+      n: data.n,
+      standardDeviation: Math.sqrt(data.variance),
+      ...meanInterval(data, options.alpha),
+    })),
+    comparisons: arms.slice(1).map(({ arm, data }) => {
+      const test = welchTTest(data, control);
+      const margin =
+        test.standardError === 0
+          ? 0
+          : studentTQuantile(1 - options.alpha / 2, test.df) * test.standardError;
+      // τ in the metric's units: a tenth of a standard deviation by default (either arm's when
+      // control does not vary; with neither varying V = 0 and τ does not matter).
+      const spread = Math.sqrt(control.variance) || Math.sqrt(data.variance) || 1;
+      const sequential = mixtureSprtMeans(data, control, {
+        mixingVariance: (sdFraction * spread) ** 2,
+      });
+      const lift = relativeLiftOfMeans(data, control, options.alpha);
+      const chance =
+        test.standardError > 0
+          ? normalCdf(test.difference / test.standardError)
+          : test.difference > 0
+            ? 1
+            : test.difference < 0
+              ? 0
+              : 0.5;
+      return {
+        treatment: arm,
+        absoluteLift: {
+          estimate: test.difference,
+          lower: test.difference - margin,
+          upper: test.difference + margin,
+        },
+        relativeLift: { estimate: lift.lift, lower: lift.lower, upper: lift.upper },
+        p: test.p,
+        logP: test.logP,
+        alwaysValidP: sequential.p,
+        alwaysValidLogP: sequential.logP,
+        chanceToBeatControl: chance,
+      };
+    }),
+  };
+};

@@ -1,0 +1,15 @@
+// In: per-arm summaries of an experiment's metrics (counts of 0/1 outcomes, or n, mean, variance),
+// the control arm and the designed weights. Out: the full analysis, promotion gate, statistics.
+export {
+  analyzeExperiment,
+  type AnalyzeOptions,
+  type Comparison,
+  type ExperimentAnalysis,
+  type ExperimentData,
+  type MetricInput,
+  type MetricResult,
+  type Promotion,
+  type PromotionBlock,
+} from './analyze-experiment.js';
+export type { Estimate, MetricArm } from './compare-metric.js';
+export * from './statistics/index.js';

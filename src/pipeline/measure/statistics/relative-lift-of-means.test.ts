@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { expectClose } from './expect-close.js';
+import { relativeLift } from './relative-lift.js';
+import { relativeLiftOfMeans } from './relative-lift-of-means.js';
+
+describe('relativeLiftOfMeans', () => {
+  it('matches the log-scale delta method computed with scipy for positive means', () => {
+    const lift = relativeLiftOfMeans(
+      { n: 400, mean: 12.5, variance: 900 },
+      { n: 380, mean: 10, variance: 640 },
+    );
+    expect(lift.scale).toBe('log');
+    expectClose(lift.lift, 0.25, 1e-12);
+    expectClose(lift.lower, -0.11599153148723151, 1e-10);
+    expectClose(lift.upper, 0.767517004253033, 1e-10);
+    expectClose(lift.standardError, 0.17675436419833568, 1e-12);
+  });
+
+  it('falls back to the linear delta method when a mean is not positive', () => {
+    const lift = relativeLiftOfMeans(
+      { n: 400, mean: -2, variance: 900 },
+      { n: 380, mean: 10, variance: 640 },
+    );
+    expect(lift.scale).toBe('linear');
+    expectClose(lift.lift, -1.2, 1e-12);
+    expectClose(lift.lower, -1.4983634589196648, 1e-10);
+    expectClose(lift.upper, -0.9016365410803352, 1e-10);
+  });
+
+  it('agrees with the proportion version on 0/1 data, up to the n − 1 in the variance', () => {
+    const mean1 = 150 / 1000;
+    const mean2 = 120 / 1000;
+    const asMeans = relativeLiftOfMeans(
+      { n: 1000, mean: mean1, variance: (mean1 * (1 - mean1) * 1000) / 999 },
+      { n: 1000, mean: mean2, variance: (mean2 * (1 - mean2) * 1000) / 999 },
+    );
+    const asRates = relativeLift(
+      { successes: 150, trials: 1000 },
+      { successes: 120, trials: 1000 },
+    );
+    expectClose(asMeans.lift, asRates.lift, 1e-12);
+    expectClose(asMeans.lower, asRates.lower, 0, 5e-4);
+    expectClose(asMeans.upper, asRates.upper, 0, 5e-4);
+  });
+
+  it('has no ratio when the control mean is 0', () => {
+    expect(
+      relativeLiftOfMeans({ n: 5, mean: 1, variance: 1 }, { n: 5, mean: 0, variance: 0 }),
+    ).toMatchObject({ lift: Infinity, lower: -Infinity, upper: Infinity });
+    expect(() =>
+      relativeLiftOfMeans({ n: 0, mean: 1, variance: 1 }, { n: 5, mean: 1, variance: 0 }),
+    ).toThrow(RangeError);
+  });
+});
