@@ -68,11 +68,18 @@ const typeOf = (schema: TSchema): string => {
       return `number${range(schema)}`;
     case 'Array': {
       const items = schema['items'] as TSchema;
-      return `list of ${typeOf(items)}s`;
+      const item = typeOf(items);
+      return item.includes('|') ? `list of (${item})` : `list of ${item.replace(/^(\w+)/, '$1s')}`;
     }
+    case 'Boolean':
+      return 'boolean';
+    case 'Object':
+      return 'object';
     case 'Union':
       return (schema['anyOf'] as TSchema[])
-        .map((option) => code(String(option['const'])))
+        .map((option) =>
+          option[Kind] === 'Literal' ? code(String(option['const'])) : typeOf(option),
+        )
         .join(' | ');
     default:
       return 'string';
@@ -81,7 +88,9 @@ const typeOf = (schema: TSchema): string => {
 
 const defaultOf = (value: unknown): string => {
   if (Array.isArray(value))
-    return value.length === 0 ? '(none)' : value.map((v) => code(String(v))).join(', ');
+    return value.length === 0
+      ? '(none)'
+      : value.map((v) => code(typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ');
   if (value === '') return '(empty)';
   if (value === undefined) return '—';
   return code(typeof value === 'string' ? value : JSON.stringify(value));

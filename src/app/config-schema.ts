@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { decidePolicySchema } from '../pipeline/decide/index.js';
 import { profilePolicySchema } from '../pipeline/profile/index.js';
 
 /** Schema annotations: the environment variable that sets a field, and whether it is a secret. */
@@ -166,6 +167,22 @@ export const configSchema = Type.Object(
                 'How often `serve` re-derives every profile so time-based figures (recency, lifecycle, engagement decay) move on without new events; 0 turns it off.',
             }),
             { env: 'HERALD_SWEEP_INTERVAL_MINUTES' },
+          ),
+        }),
+      ],
+      { default: {} },
+    ),
+    decide: Type.Composite(
+      [
+        decidePolicySchema,
+        Type.Object({
+          inProcessWorker: field(
+            Type.Boolean({
+              default: true,
+              description:
+                '`serve` also runs the scheduler worker (due journey steps, timers, the daily sweep); set false when separate `herald worker` processes do.',
+            }),
+            { env: 'HERALD_IN_PROCESS_WORKER' },
           ),
         }),
       ],

@@ -6,6 +6,14 @@ import {
   createEventRecorder,
   type EventRecorder,
 } from '../pipeline/profile/index.js';
+import {
+  createDecideWorker,
+  createTriggerPlanner,
+  loadDecideEnv,
+  type DecideEnv,
+  type DecideWorker,
+} from '../pipeline/decide/index.js';
+import { planDecisionsOnRecord, profileFiguresOf } from '../pipeline/stages.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdSource } from '../ports/id-source.js';
 import type { Logger } from '../ports/logger.js';
@@ -23,6 +31,9 @@ export interface Services {
   metrics: IngestMetrics;
   /** Records validated events (group commit); every ingest path goes through it. */
   recorder: EventRecorder;
+  decide: DecideEnv;
+  /** The scheduler's worker; `serve` and `worker` start it, other commands run it on demand. */
+  worker: DecideWorker;
   close(): Promise<void>;
 }
 
@@ -70,19 +81,49 @@ export const createServices = async (
   const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs());
   if (rebuilt > 0)
     logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
+  const ids = overrides.ids ?? uuidSource;
+  const metrics = createIngestMetrics();
+  const figures = profileFiguresOf(config.profilePolicy);
+  const decide = await loadDecideEnv(
+    store,
+    config.decidePolicy,
+    figures,
+    () => ids.next(),
+    clock.nowMs(),
+  );
+  const worker = createDecideWorker(store, decide, clock, logger.child({ stage: 'decide' }), {
+    onRound: (round) => {
+      metrics.observeRound(round);
+    },
+  });
+  const recorder = createEventRecorder(store, config.profilePolicy, {
+    concurrency:
+      config.storage.driver === 'postgres'
+        ? Math.max(1, Math.floor(config.storage.poolSize / 2))
+        : 1,
+    onRecorded: planDecisionsOnRecord(
+      createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
+    ),
+  });
   return {
     config,
     store,
     clock,
-    ids: overrides.ids ?? uuidSource,
+    ids,
     logger,
-    metrics: createIngestMetrics(),
-    recorder: createEventRecorder(store, config.profilePolicy, {
-      concurrency:
-        config.storage.driver === 'postgres'
-          ? Math.max(1, Math.floor(config.storage.poolSize / 2))
-          : 1,
-    }),
-    close: () => store.close(),
+    metrics,
+    recorder: {
+      async record(events, nowMs) {
+        const outcome = await recorder.record(events, nowMs);
+        worker.nudge();
+        return outcome;
+      },
+    },
+    decide,
+    worker,
+    close: async () => {
+      await worker.stop();
+      await store.close();
+    },
   };
 };

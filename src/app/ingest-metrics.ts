@@ -1,9 +1,12 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkRound } from '../pipeline/decide/index.js';
 
 /** Ingest counters and request latency for `/metrics` (Prometheus text format). */
 export interface IngestMetrics {
   countRequest(route: string, status: number, seconds: number): void;
   countEvents(outcome: 'stored' | 'duplicate' | 'rejected', n: number): void;
+  /** Decisions by agent and status, work items by outcome, and how late work ran. */
+  observeRound(round: WorkRound): void;
   render(): Promise<string>;
   readonly contentType: string;
 }
@@ -31,7 +34,31 @@ export const createIngestMetrics = (): IngestMetrics => {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const decisions = new Counter({
+    name: 'herald_decisions_total',
+    help: 'Decisions made, by agent and status.',
+    labelNames: ['agent', 'status'],
+    registers: [registry],
+  });
+  const work = new Counter({
+    name: 'herald_work_items_total',
+    help: 'Scheduler work items finished, by outcome.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const lag = new Histogram({
+    name: 'herald_work_lag_seconds',
+    help: 'How long after its due time a work item ran (event → decision latency for events).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers: [registry],
+  });
   return {
+    observeRound(round) {
+      for (const d of round.decisions) decisions.inc({ agent: d.agent, status: d.status });
+      work.inc({ outcome: 'failed' }, round.failures.length);
+      work.inc({ outcome: 'done' }, round.items);
+      for (const ms of round.lagsMs) lag.observe(ms / 1000);
+    },
     countRequest(route, status, seconds) {
       requests.inc({ route, status: String(status) });
       latency.observe({ route }, seconds);

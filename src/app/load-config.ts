@@ -7,6 +7,11 @@ import { toSourceId, type SourceId } from '../core/ids.js';
 import { HOUR_MS } from '../core/time.js';
 import type { IngestLimits } from '../pipeline/ingest/index.js';
 import type { ProfilePolicy } from '../pipeline/profile/index.js';
+import {
+  checkJourneys,
+  type DecidePolicy,
+  type JourneyDefinition,
+} from '../pipeline/decide/index.js';
 import { configSchema, type FieldMeta, type RawConfig } from './config-schema.js';
 
 export type StorageConfig =
@@ -29,6 +34,9 @@ export interface Config {
   ingestLimits: IngestLimits;
   logLevel: RawConfig['log']['level'];
   profilePolicy: ProfilePolicy;
+  decidePolicy: DecidePolicy;
+  /** `serve` runs the scheduler worker in-process. */
+  inProcessWorker: boolean;
   sweepIntervalMinutes: number;
   /** Things that work but that an operator should know (development defaults in use). */
   warnings: string[];
@@ -58,6 +66,12 @@ const fromEnv = (value: string, schema: TSchema): unknown => {
       .split(',')
       .map((v) => v.trim())
       .filter((v) => v !== '');
+  if (schema[Kind] === 'Boolean')
+    return value === 'true' || value === '1'
+      ? true
+      : value === 'false' || value === '0'
+        ? false
+        : value;
   if (schema[Kind] === 'Integer' || schema[Kind] === 'Number')
     return value.trim() === '' ? value : Number(value);
   return value;
@@ -119,6 +133,9 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     });
   }
   checkDeployment(withDefaults, problems);
+  const journeys = fieldOf(withDefaults, 'decide', 'journeys');
+  if (Array.isArray(journeys) && !problems.some((p) => p.path.startsWith('/decide/journeys')))
+    problems.push(...checkJourneys(journeys as JourneyDefinition[]));
   if (problems.length > 0) throw invalid(problems);
   const c = withDefaults as RawConfig;
   const url = c.database.url;
@@ -149,6 +166,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     }
   }
   const { sweepIntervalMinutes, ...profilePolicy } = c.profile;
+  const { inProcessWorker, ...decidePolicy } = c.decide;
   return {
     storage,
     http: c.http,
@@ -162,6 +180,8 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     },
     logLevel: c.log.level,
     profilePolicy,
+    decidePolicy,
+    inProcessWorker,
     sweepIntervalMinutes,
     warnings,
   };

@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { exitCodeOf, isAppError } from '../core/errors.js';
 import { sweepProfiles } from '../pipeline/profile/index.js';
 import { loadServices } from './load-services.js';
-import { serve } from './commands/serve.js';
+import { serve, work } from './commands/serve.js';
+import { registerDecisionCommands } from './commands/decisions.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 import { importFile, importKinds, type ImportKind } from './commands/import-file.js';
 import { registerExperimentCommands } from './commands/experiment.js';
 
@@ -14,6 +16,11 @@ program
   .command('serve')
   .description('start the HTTP API (applies migrations first)')
   .action(async () => serve(await loadServices(process.env, 1)));
+
+program
+  .command('worker')
+  .description('run the scheduler worker alone: due journey steps, timers and the daily sweep')
+  .action(async () => work(await loadServices(process.env, 1)));
 
 program
   .command('migrate')
@@ -81,6 +88,8 @@ profiles
     }
   });
 
+registerDecisionCommands(program);
+registerSimulateCommand(program);
 registerExperimentCommands(program);
 
 try {

@@ -1,4 +1,4 @@
-import type { JsonObject } from './event.js';
+import type { HeraldEvent, JsonObject } from './event.js';
 import type { CustomerId } from './ids.js';
 
 export type Channel = 'email' | 'sms' | 'whatsapp' | 'push' | 'web';
@@ -66,6 +66,17 @@ export interface ProfileState {
   email: { hardBounces: number; complaints: number; lastBounceAtMs: number | null };
   cart: Cart | null;
   eventCount: number;
+  /**
+   * Opens and clicks: how many per channel, and per UTC hour of the week (0 = Monday 00:00),
+   * for channel choice and send-time optimisation. Absent on profiles stored before it existed.
+   */
+  responses?: Responses;
+}
+
+export interface Responses {
+  byChannel: Partial<Record<Channel, number>>;
+  /** 168 counts. */
+  hourOfWeek: number[];
 }
 
 /** Figures derived from the state at a given moment. */
@@ -89,4 +100,13 @@ export interface ComputedProfile {
 export interface Profile {
   state: ProfileState;
   computed: ComputedProfile;
+}
+
+/** One customer's profile before and after a batch of events, with the new events. */
+export interface ProfileChange {
+  customerId: CustomerId;
+  /** Null for a customer seen for the first time. */
+  before: ProfileState | null;
+  after: ProfileState;
+  events: readonly HeraldEvent[];
 }

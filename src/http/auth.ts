@@ -46,3 +46,14 @@ export const requireAdmin = (request: FastifyRequest, token: string): void => {
     );
   }
 };
+
+/**
+ * Route options that require the admin token. The check belongs to the routes themselves, never
+ * to a match on the raw URL: the router decodes paths, so `/v1/%70rofiles/…` reaches them too.
+ */
+export const adminOnly = (token: string) => ({
+  onRequest: (request: FastifyRequest, _reply: unknown, done: () => void) => {
+    requireAdmin(request, token);
+    done();
+  },
+});

@@ -3,6 +3,7 @@ import type { Services } from '../app/create-services.js';
 import { registerBodyReading } from './read-body.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerProfileRoutes } from './routes/profile-routes.js';
+import { registerDecisionRoutes } from './routes/decision-routes.js';
 import { sendError, toAppError } from './send-error.js';
 
 /** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
@@ -41,5 +42,6 @@ export const createServer = (services: Services): FastifyInstance => {
   );
   registerIngestRoutes(app, services);
   registerProfileRoutes(app, services);
+  registerDecisionRoutes(app, services);
   return app;
 };

@@ -1,4 +1,4 @@
-// The stage order: event ─▶ ingest ─▶ profile (─▶ decide ─▶ … in later stages).
+// The stage order: event ─▶ ingest ─▶ profile ─▶ decide (─▶ … in later stages).
 // This file is the only place that hands one stage's output to the next.
 import type { EventType, HeraldEvent } from '../core/event.js';
 import {
@@ -7,7 +7,15 @@ import {
   type ParsedRequest,
   type RequestContext,
 } from './ingest/index.js';
-import type { EventRecorder, RecordedBatch } from './profile/index.js';
+import type { ComputedProfile, ProfileState } from '../core/profile.js';
+import { applyTriggerPlan, type TriggerPlanner } from './decide/index.js';
+import {
+  deriveComputed,
+  type EventRecorder,
+  type OnRecorded,
+  type ProfilePolicy,
+  type RecordedBatch,
+} from './profile/index.js';
 
 export interface PipelineDeps {
   recorder: EventRecorder;
@@ -36,3 +44,15 @@ export const ingestEvents = (
   events: readonly HeraldEvent[],
   nowMs: number,
 ): Promise<RecordedBatch> => deps.recorder.record(events, nowMs);
+
+/** profile ─▶ decide: the triggers a recorded batch raises, stored in the same transaction. */
+export const planDecisionsOnRecord =
+  (planner: TriggerPlanner): OnRecorded =>
+  (tx, changes, nowMs) =>
+    applyTriggerPlan(tx, planner(changes, nowMs), nowMs);
+
+/** The profile stage's figures, for the decide stage (which may not import it). */
+export const profileFiguresOf =
+  (policy: ProfilePolicy) =>
+  (state: ProfileState, nowMs: number): ComputedProfile =>
+    deriveComputed(state, nowMs, policy);

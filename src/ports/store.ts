@@ -1,6 +1,7 @@
 import type { HeraldEvent, StoredEvent } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
+import type { DecideReads, DecideTx } from './decide-store.js';
 
 /** An identity key: `a:<anonymousId>` or `u:<userId>` (a user id merged by `alias`). */
 export type IdentityKey = `a:${string}` | `u:${string}`;
@@ -58,11 +59,24 @@ export interface IngestTx {
   loadCustomerEvents(id: CustomerId): Promise<StoredEvent[]>;
 }
 
+/** Everything one transaction may do: record events and profiles, and decide. */
+export interface StoreTx extends IngestTx, DecideTx {
+  lock(keys: readonly string[]): Promise<void>;
+}
+
+/** Where a scan of all events in time order stands. */
+export interface EventCursor {
+  timestampMs: number;
+  seq: number;
+}
+
 /** Herald's durable storage; every adapter passes the same contract suite. */
-export interface Store {
+export interface Store extends DecideReads {
   readonly driver: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction: all of it commits, or none of it. */
-  ingest<T>(work: (tx: IngestTx) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Events in time order (then arrival order) after `after`, for replays. */
+  scanEvents(after: EventCursor | null, limit: number): Promise<StoredEvent[]>;
   /** Resolves a user id (or an alias of one) to its customer id. */
   resolveUserId(userId: string): Promise<CustomerId | undefined>;
   getProfile(id: CustomerId): Promise<StoredProfile | undefined>;

@@ -41,9 +41,9 @@ export const describeStore = (factory: StoreFactory): void => {
     it('reports which events are new and which repeat a messageId of the same source', async () => {
       const a = draft({ messageId: toMessageId('a') });
       const b = draft({ messageId: toMessageId('b') });
-      const flags1 = await store.ingest((tx) => tx.insertEvents([a, b, { ...a }]));
+      const flags1 = await store.transaction((tx) => tx.insertEvents([a, b, { ...a }]));
       expect(flags1).toEqual([true, true, false]);
-      const flags2 = await store.ingest((tx) =>
+      const flags2 = await store.transaction((tx) =>
         tx.insertEvents([b, draft({ messageId: toMessageId('c') })]),
       );
       expect(flags2).toEqual([false, true]);
@@ -53,45 +53,47 @@ export const describeStore = (factory: StoreFactory): void => {
     it('keeps nothing of a transaction that throws', async () => {
       const event = draft();
       await expect(
-        store.ingest(async (tx) => {
+        store.transaction(async (tx) => {
           expect(await tx.insertEvents([event])).toEqual([true]);
           await tx.addLinks([{ key: 'a:x', customerId: u('u1'), linkedAtMs: t0 }]);
           throw new Error('boom');
         }),
       ).rejects.toThrow('boom');
       expect((await store.counts()).events).toBe(0);
-      expect(await store.ingest((tx) => tx.findLinks(['a:x']))).toEqual(new Map());
+      expect(await store.transaction((tx) => tx.findLinks(['a:x']))).toEqual(new Map());
       // The retry of the rolled-back event is new, not a duplicate of what was never kept.
-      expect(await store.ingest((tx) => tx.insertEvents([event]))).toEqual([true]);
+      expect(await store.transaction((tx) => tx.insertEvents([event]))).toEqual([true]);
       expect((await store.counts()).events).toBe(1);
     });
 
     it('never overwrites an identity link', async () => {
-      await store.ingest((tx) =>
+      await store.transaction((tx) =>
         tx.addLinks([{ key: 'a:x', customerId: u('first'), linkedAtMs: t0 }]),
       );
-      await store.ingest((tx) =>
+      await store.transaction((tx) =>
         tx.addLinks([{ key: 'a:x', customerId: u('second'), linkedAtMs: t0 }]),
       );
-      const links = await store.ingest((tx) => tx.findLinks(['a:x', 'a:missing']));
+      const links = await store.transaction((tx) => tx.findLinks(['a:x', 'a:missing']));
       expect(links).toEqual(new Map([['a:x', 'first']]));
     });
 
     it('records each order id once', async () => {
       const order = { orderId: 'o1', customerId: u('u1'), placedAtMs: t0, totalCents: 1000 };
       expect(
-        await store.ingest((tx) => tx.insertOrders([order, { ...order, orderId: 'o2' }, order])),
+        await store.transaction((tx) =>
+          tx.insertOrders([order, { ...order, orderId: 'o2' }, order]),
+        ),
       ).toEqual([true, true, false]);
-      expect(await store.ingest((tx) => tx.insertOrders([order]))).toEqual([false]);
+      expect(await store.transaction((tx) => tx.insertOrders([order]))).toEqual([false]);
     });
 
     it('round-trips profiles and replaces them on save', async () => {
       const state = { ...emptyProfile(u('u1'), t0), userId: 'u1', traits: { name: 'Ada 👩‍💻' } };
       const row = { customerId: u('u1'), state, computed: deriveComputed(state, t0, policy) };
-      await store.ingest((tx) => tx.saveProfiles([row]));
+      await store.transaction((tx) => tx.saveProfiles([row]));
       const updated = { ...state, eventCount: 7 };
-      await store.ingest((tx) => tx.saveProfiles([{ ...row, state: updated }]));
-      const loaded = await store.ingest((tx) => tx.loadProfiles([u('u1'), u('nobody')]));
+      await store.transaction((tx) => tx.saveProfiles([{ ...row, state: updated }]));
+      const loaded = await store.transaction((tx) => tx.loadProfiles([u('u1'), u('nobody')]));
       expect(loaded.get(u('u1'))).toEqual(updated);
       expect(loaded.has(u('nobody'))).toBe(false);
       expect(await store.getProfile(u('u1'))).toEqual({ customerId: 'u1', state: updated });
@@ -99,7 +101,7 @@ export const describeStore = (factory: StoreFactory): void => {
 
     it('merges one customer into another: events and links move, the old profile goes', async () => {
       const anon = 'anon:x' as CustomerId;
-      await store.ingest(async (tx) => {
+      await store.transaction(async (tx) => {
         await tx.insertEvents([
           draft({ customerId: anon, timestampMs: t0 + 2 }),
           draft({ timestampMs: t0 + 1 }),
@@ -111,19 +113,21 @@ export const describeStore = (factory: StoreFactory): void => {
           { customerId: anon, state, computed: deriveComputed(state, t0, policy) },
         ]);
       });
-      expect(await store.ingest((tx) => tx.mergeCustomer(anon, u('u1')))).toBe(true);
-      expect(await store.ingest((tx) => tx.mergeCustomer('anon:none' as CustomerId, u('u1')))).toBe(
-        false,
-      );
-      const events = await store.ingest((tx) => tx.loadCustomerEvents(u('u1')));
+      expect(await store.transaction((tx) => tx.mergeCustomer(anon, u('u1')))).toBe(true);
+      expect(
+        await store.transaction((tx) => tx.mergeCustomer('anon:none' as CustomerId, u('u1'))),
+      ).toBe(false);
+      const events = await store.transaction((tx) => tx.loadCustomerEvents(u('u1')));
       expect(events.map((e) => e.timestampMs)).toEqual([t0 + 1, t0 + 2]);
       expect(await store.getProfile(anon)).toBeUndefined();
-      expect(await store.ingest((tx) => tx.findLinks(['a:y']))).toEqual(new Map([['a:y', 'u1']]));
+      expect(await store.transaction((tx) => tx.findLinks(['a:y']))).toEqual(
+        new Map([['a:y', 'u1']]),
+      );
     });
 
     it('lists a customer’s events newest first, limited, with their bodies intact', async () => {
       const props = { nested: { list: [1, 'two', null] }, emoji: '🛒', quote: `"'\\` };
-      await store.ingest((tx) =>
+      await store.transaction((tx) =>
         tx.insertEvents(
           [1, 3, 2].map((i) => draft({ timestampMs: t0 + i, name: `E${i}`, properties: props })),
         ),

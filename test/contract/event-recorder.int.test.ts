@@ -18,8 +18,8 @@ for (const factory of storeFactories)
       // Counts transactions and fails any that carries the message id "poison".
       store = {
         ...real,
-        ingest: (work) =>
-          real.ingest((tx) => {
+        transaction: (work) =>
+          real.transaction((tx) => {
             transactions += 1;
             return work({
               ...tx,

@@ -54,8 +54,8 @@ describe.skipIf(!postgresFactory.available)(
       // T1 merges B into C, holding B's and C's locks, and pauses before it moves anything.
       const paused: Store = {
         ...store,
-        ingest: (work) =>
-          store.ingest((tx) =>
+        transaction: (work) =>
+          store.transaction((tx) =>
             work({
               ...tx,
               mergeCustomer: async (from, to) => {

@@ -3,12 +3,16 @@ import { createServer } from '../../http/create-server.js';
 import { sweepProfiles } from '../../pipeline/profile/index.js';
 import { MINUTE_MS } from '../../core/time.js';
 
-/** Serves the HTTP API until SIGINT/SIGTERM, with the periodic profile sweep. */
+/**
+ * Serves the HTTP API until SIGINT/SIGTERM, with the periodic profile sweep and (unless turned
+ * off) the scheduler worker.
+ */
 export const serve = async (services: Services): Promise<void> => {
   const { config, logger } = services;
   const app = createServer(services);
   const address = await app.listen({ port: config.http.port, host: config.http.host });
   logger.info({ address, database: services.store.driver }, 'herald listening');
+  if (config.inProcessWorker) services.worker.start();
   let sweeping: Promise<unknown> = Promise.resolve();
   const timer =
     config.sweepIntervalMinutes > 0
@@ -36,4 +40,16 @@ export const serve = async (services: Services): Promise<void> => {
   await sweeping;
   await services.close();
   logger.info({}, 'herald stopped');
+};
+
+/** Runs the scheduler worker alone (no HTTP) until SIGINT/SIGTERM. */
+export const work = async (services: Services): Promise<void> => {
+  services.worker.start();
+  services.logger.info({ database: services.store.driver }, 'herald worker running');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await services.close();
+  services.logger.info({}, 'herald worker stopped');
 };

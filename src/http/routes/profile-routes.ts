@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { ProfileState } from '../../core/profile.js';
 import { deriveComputed } from '../../pipeline/profile/index.js';
 import type { Services } from '../../app/create-services.js';
-import { requireAdmin } from '../auth.js';
+import { adminOnly } from '../auth.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -45,14 +45,7 @@ export const registerProfileRoutes = (app: FastifyInstance, services: Services):
       throw new AppError('not-found', `no profile for userId "${userId}"`);
     return customerId;
   };
-  // The check belongs to the routes themselves, never to a match on the raw URL: the router
-  // decodes paths, so `/v1/%70rofiles/…` reaches these routes too.
-  const admin = {
-    onRequest: (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-      requireAdmin(request, config.adminToken);
-      done();
-    },
-  };
+  const admin = adminOnly(config.adminToken);
   app.get<{ Params: { userId: string } }>('/v1/profiles/:userId', admin, async (request) => {
     const row = await store.getProfile(await resolve(request.params.userId));
     if (row === undefined)

@@ -1,6 +1,7 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
-import type { Location, ProfileState } from '../../core/profile.js';
+import { HOUR_MS } from '../../core/time.js';
+import type { Channel, Location, ProfileState, Responses } from '../../core/profile.js';
 import { addPoints } from './decay-points.js';
 import type { ProfilePolicy } from './policy.js';
 import { asNumber, asObject, asString, asTimeMs, pick, toCents } from './read-props.js';
@@ -94,6 +95,48 @@ const pointsFor = (event: HeraldEvent, facts: EventFacts, policy: ProfilePolicy)
   return 0;
 };
 
+const channelOf = (event: HeraldEvent): Channel | null => {
+  const name = event.name ?? '';
+  if (name.startsWith('Email')) return 'email';
+  if (name.startsWith('Push')) return 'push';
+  if (name.startsWith('SMS')) return 'sms';
+  if (name.startsWith('WhatsApp')) return 'whatsapp';
+  const named = asString(event.properties['channel']);
+  return named === 'email' ||
+    named === 'sms' ||
+    named === 'whatsapp' ||
+    named === 'push' ||
+    named === 'web'
+    ? named
+    : null;
+};
+
+/** 0 = Monday 00:00–01:00 UTC … 167 = Sunday 23:00 UTC. */
+export const hourOfWeek = (atMs: number): number => {
+  const hours = Math.floor(atMs / HOUR_MS);
+  // 1970-01-01 was a Thursday: Monday-based day index is (days + 3) mod 7.
+  const day = (Math.floor(hours / 24) + 3) % 7;
+  return day * 24 + (hours % 24);
+};
+
+const updateResponses = (
+  responses: Responses | undefined,
+  event: HeraldEvent,
+  policy: ProfilePolicy,
+): Responses | undefined => {
+  const name = event.name;
+  if (event.type !== 'track' || name === null) return responses;
+  const e = policy.engagement;
+  if (!e.openEvents.includes(name) && !e.clickEvents.includes(name)) return responses;
+  const hourly = responses?.hourOfWeek.slice() ?? new Array<number>(168).fill(0);
+  const slot = hourOfWeek(event.timestampMs);
+  hourly[slot] = (hourly[slot] ?? 0) + 1;
+  const channel = channelOf(event);
+  const byChannel = { ...responses?.byChannel };
+  if (channel !== null) byChannel[channel] = (byChannel[channel] ?? 0) + 1;
+  return { byChannel, hourOfWeek: hourly };
+};
+
 const isActivity = (event: HeraldEvent, policy: ProfilePolicy): boolean => {
   if (event.type === 'page' || event.type === 'screen') return true;
   return event.type === 'track' && !policy.passiveEvents.includes(event.name ?? '');
@@ -143,6 +186,9 @@ const signupAt = (
   const candidate = fromTrait ?? fromEvent;
   return candidate === null ? state.signedUpAtMs : minOf(state.signedUpAtMs, candidate);
 };
+
+const withResponses = (responses: Responses | undefined): { responses?: Responses } =>
+  responses === undefined ? {} : { responses };
 
 /** The profile after one more event; pure, and the state passed in is not modified. */
 export const applyEvent = (
@@ -198,5 +244,6 @@ export const applyEvent = (
         : state.email,
     cart: event.type === 'track' ? updateCart(state.cart, event) : state.cart,
     eventCount: state.eventCount + 1,
+    ...withResponses(updateResponses(state.responses, event, policy)),
   };
 };

@@ -1,7 +1,7 @@
 import type { HeraldEvent } from '../../core/event.js';
 import type { Store } from '../../ports/store.js';
 import type { ProfilePolicy } from './policy.js';
-import { recordEvents } from './record-events.js';
+import { recordEvents, type OnRecorded } from './record-events.js';
 
 export interface RecordedBatch {
   stored: number;
@@ -34,7 +34,7 @@ const outcomeOf = (isNew: readonly boolean[]): RecordedBatch => {
 export const createEventRecorder = (
   store: Store,
   policy: ProfilePolicy,
-  options: { maxEvents?: number; concurrency?: number } = {},
+  options: { maxEvents?: number; concurrency?: number; onRecorded?: OnRecorded } = {},
 ): EventRecorder => {
   const maxEvents = options.maxEvents ?? 5000;
   const concurrency = options.concurrency ?? 1;
@@ -56,7 +56,9 @@ export const createEventRecorder = (
 
   const runAlone = async (w: Waiting) => {
     try {
-      w.resolve(outcomeOf((await recordEvents(store, w.events, policy, w.nowMs)).isNew));
+      w.resolve(
+        outcomeOf((await recordEvents(store, w.events, policy, w.nowMs, options.onRecorded)).isNew),
+      );
     } catch (error) {
       w.reject(error);
     }
@@ -78,6 +80,7 @@ export const createEventRecorder = (
           group.flatMap((w) => w.events),
           policy,
           nowMs,
+          options.onRecorded,
         );
         let offset = 0;
         for (const w of group) {

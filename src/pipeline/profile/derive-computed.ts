@@ -25,7 +25,7 @@ export const scoreEngagement = (
   );
 
 /**
- * Lifecycle stage, first match wins: new (signed up < newDays ago), churned (inactive ≥
+ * Lifecycle stage, first match wins: new (signed up < newDays ago, no order yet), churned (inactive ≥
  * churnedDays), at-risk (inactive ≥ activeDays, or churn risk > atRiskChurnRisk), else active.
  * A customer who never acted counts as inactive since first seen.
  */
@@ -36,7 +36,8 @@ export const classifyLifecycle = (
   policy: ProfilePolicy['lifecycle'],
 ): LifecycleStage => {
   const signedUp = state.signedUpAtMs ?? state.firstSeenAtMs;
-  if (daysBetween(signedUp, nowMs) < policy.newDays) return 'new';
+  // A first order graduates a new customer: the welcome journey exits on purchase → active.
+  if (daysBetween(signedUp, nowMs) < policy.newDays && state.orders.count === 0) return 'new';
   const inactiveDays = daysBetween(state.lastActiveAtMs ?? state.firstSeenAtMs, nowMs);
   if (inactiveDays >= policy.churnedDays) return 'churned';
   if (inactiveDays >= policy.activeDays || churnRisk > policy.atRiskChurnRisk) return 'at-risk';

@@ -6,7 +6,7 @@ export {
   type EventRecorder,
   type RecordedBatch,
 } from './create-event-recorder.js';
-export { recordEvents, type RecordOutcome } from './record-events.js';
+export { recordEvents, type RecordOutcome, type OnRecorded } from './record-events.js';
 export { sweepProfiles, catchUpProfiles, type SweepOptions } from './sweep-profiles.js';
 export { applyEvent, emptyProfile } from './apply-event.js';
 export { deriveComputed, scoreEngagement, classifyLifecycle } from './derive-computed.js';

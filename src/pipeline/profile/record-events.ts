@@ -1,7 +1,14 @@
 import type { HeraldEvent } from '../../core/event.js';
 import type { CustomerId } from '../../core/ids.js';
-import type { ProfileState } from '../../core/profile.js';
-import type { EventDraft, IngestTx, OrderDraft, ProfileRow, Store } from '../../ports/store.js';
+import type { ProfileChange, ProfileState } from '../../core/profile.js';
+import type {
+  EventDraft,
+  IngestTx,
+  OrderDraft,
+  ProfileRow,
+  Store,
+  StoreTx,
+} from '../../ports/store.js';
 import { applyEvent, emptyProfile, orderValueCents } from './apply-event.js';
 import { deriveComputed } from './derive-computed.js';
 import type { ProfilePolicy } from './policy.js';
@@ -106,6 +113,13 @@ const resolveLocked = async (
   }
 };
 
+/** Called inside the recording transaction with every profile the batch changed. */
+export type OnRecorded = (
+  tx: StoreTx,
+  changes: readonly ProfileChange[],
+  nowMs: number,
+) => Promise<void>;
+
 /**
  * Stores a batch of events and brings every affected profile up to date, in one transaction:
  * after it resolves, the events are durable and the profiles reflect them; if it throws,
@@ -116,8 +130,9 @@ export const recordEvents = (
   events: readonly HeraldEvent[],
   policy: ProfilePolicy,
   nowMs: number,
+  onRecorded?: OnRecorded,
 ): Promise<RecordOutcome> =>
-  store.ingest(async (tx) => {
+  store.transaction(async (tx) => {
     if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0, isNew: [] };
     const plan = await resolveLocked(tx, events);
     await tx.addLinks(plan.links);
@@ -135,20 +150,29 @@ export const recordEvents = (
     const incremental = [...groups.keys()].filter((id) => !rebuild.has(id));
     const states = await tx.loadProfiles(incremental);
     const rows: ProfileRow[] = [];
+    const changes: ProfileChange[] = [];
     for (const customerId of incremental) {
       const group = groups.get(customerId) ?? [];
-      let state =
-        states.get(customerId) ?? emptyProfile(customerId, group[0]?.timestampMs ?? nowMs);
+      const before = states.get(customerId) ?? null;
+      let state = before ?? emptyProfile(customerId, group[0]?.timestampMs ?? nowMs);
       for (const draft of group)
         state = applyEvent(state, draft, { repeatOrder: repeats.has(draft) }, policy);
       rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+      changes.push({ customerId, before, after: state, events: group });
     }
+    const rebuiltBefore =
+      onRecorded === undefined
+        ? new Map<CustomerId, ProfileState>()
+        : await tx.loadProfiles([...rebuild]);
     for (const customerId of rebuild) {
       const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
-      if (state !== null)
-        rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+      if (state === null) continue;
+      rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+      const before: ProfileState | null = rebuiltBefore.get(customerId) ?? null;
+      changes.push({ customerId, before, after: state, events: groups.get(customerId) ?? [] });
     }
     await tx.saveProfiles(rows);
+    if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
     return {
       stored: fresh.length,
       duplicates: plan.drafts.length - fresh.length,

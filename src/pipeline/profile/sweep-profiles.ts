@@ -26,7 +26,7 @@ export const sweepProfiles = async (
     const ids = await store.listCustomerIds(after, batchSize);
     const last = ids.at(-1);
     if (last === undefined) return done;
-    await store.ingest(async (tx) => {
+    await store.transaction(async (tx) => {
       await tx.lock(ids);
       const rows: ProfileRow[] = [];
       if (options.mode === 'refresh') {
@@ -71,7 +71,7 @@ export const catchUpProfiles = async (
   const behind = await store.profilesBehind();
   for (let i = 0; i < behind.length; i += 500) {
     const ids = behind.slice(i, i + 500);
-    await store.ingest(async (tx) => {
+    await store.transaction(async (tx) => {
       await tx.lock(ids);
       await rebuildIn(tx, ids, policy, nowMs);
     });

@@ -2,8 +2,10 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
-import type { IdentityKey, IngestTx, Store } from '../../../ports/store.js';
+import type { IdentityKey, StoreTx, Store } from '../../../ports/store.js';
+import { createDecideReads } from '../shared/create-decide-reads.js';
 import { createReads } from '../shared/create-reads.js';
+import { createPostgresDecideTx } from './create-postgres-decide-tx.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import {
   toEventBody,
@@ -40,7 +42,8 @@ const firstInserted = (keys: readonly string[], inserted: ReadonlySet<string>): 
   });
 };
 
-const createTx = (client: pg.PoolClient): IngestTx => ({
+const createTx = (client: pg.PoolClient): StoreTx => ({
+  ...createPostgresDecideTx(client),
   async lock(keys) {
     const hashes = [...new Set(keys.map(hashLockKey))].sort((a, b) => a - b);
     if (hashes.length === 0) return;
@@ -191,7 +194,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
   });
 
   /** One attempt: its own connection, released before any retry. */
-  const attempt = async <T>(work: (tx: IngestTx) => Promise<T>): Promise<T> => {
+  const attempt = async <T>(work: (tx: StoreTx) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -205,7 +208,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
       client.release();
     }
   };
-  const ingest = async <T>(work: (tx: IngestTx) => Promise<T>): Promise<T> => {
+  const ingest = async <T>(work: (tx: StoreTx) => Promise<T>): Promise<T> => {
     for (let tries = 1; ; tries += 1) {
       try {
         return await attempt(work);
@@ -219,7 +222,8 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
   return {
     driver: 'postgres',
     ...createReads(db),
-    ingest: (work) => ingest(work),
+    ...createDecideReads(db),
+    transaction: (work) => ingest(work),
     // Profiles are written in the same transaction as their events: never behind.
     profilesBehind: () => Promise.resolve([]),
     ping: async () => {

@@ -5,7 +5,7 @@ import { toStoredProfile, toStoredEvent, type Database } from './tables.js';
 
 type Reads = Pick<
   Store,
-  'resolveUserId' | 'getProfile' | 'listEvents' | 'listCustomerIds' | 'counts'
+  'resolveUserId' | 'getProfile' | 'listEvents' | 'listCustomerIds' | 'counts' | 'scanEvents'
 >;
 
 /** The read queries, written once in Kysely for both dialects. */
@@ -42,6 +42,22 @@ export const createReads = (db: Kysely<Database>): Reads => ({
       .limit(limit)
       .execute();
     return rows.map(toStoredEvent);
+  },
+  async scanEvents(after, limit) {
+    let query = db
+      .selectFrom('events')
+      .selectAll()
+      .orderBy('timestamp_ms')
+      .orderBy('seq')
+      .limit(limit);
+    if (after !== null)
+      query = query.where((eb) =>
+        eb.or([
+          eb('timestamp_ms', '>', after.timestampMs),
+          eb.and([eb('timestamp_ms', '=', after.timestampMs), eb('seq', '>', after.seq)]),
+        ]),
+      );
+    return (await query.execute()).map(toStoredEvent);
   },
   async listCustomerIds(afterId, limit) {
     let query = db.selectFrom('profiles').select('customer_id').orderBy('customer_id').limit(limit);

@@ -90,6 +90,91 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.alterTable('profiles').dropColumn('computed').execute();
     },
   },
+  '0003-decide': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const real = dialect === 'postgres' ? 'double precision' : 'real';
+      await db.schema
+        .createTable('work')
+        .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('key', 'text', (c) => c.notNull().unique())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('due_at_ms', big, (c) => c.notNull())
+        .addColumn('trigger', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('note', 'text')
+        .addColumn('updated_at_ms', big, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('work_due').on('work').columns(['status', 'due_at_ms']).execute();
+      await db.schema.createIndex('work_customer').on('work').column('customer_id').execute();
+      await db.schema
+        .createTable('decisions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('agent', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('journey_id', 'text')
+        .addColumn('confidence', real, (c) => c.notNull())
+        .addColumn('scheduled_for_ms', big, (c) => c.notNull())
+        .addColumn('created_at_ms', big, (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('decisions_customer')
+        .on('decisions')
+        .columns(['customer_id', 'created_at_ms'])
+        .execute();
+      await db.schema
+        .createIndex('decisions_agent')
+        .on('decisions')
+        .columns(['agent', 'created_at_ms'])
+        .execute();
+      await db.schema
+        .createIndex('decisions_created')
+        .on('decisions')
+        .columns(['created_at_ms', 'id'])
+        .execute();
+      await db.schema
+        .createTable('memberships')
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('journey_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('step_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('entered_at_ms', big, (c) => c.notNull())
+        .addColumn('updated_at_ms', big, (c) => c.notNull())
+        .addColumn('entries', 'integer', (c) => c.notNull())
+        .addColumn('exit_reason', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('memberships_pk', ['customer_id', 'journey_id'])
+        .execute();
+      await db.schema
+        .createTable('customer_marks')
+        .addColumn('customer_id', 'text', (c) => c.primaryKey())
+        .addColumn('segment', 'text')
+        .addColumn('stage', 'text')
+        .addColumn('updated_at_ms', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('journey_versions')
+        .addColumn('journey_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('definition', 'text', (c) => c.notNull())
+        .addColumn('created_at_ms', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('journey_versions_pk', ['journey_id', 'version'])
+        .execute();
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

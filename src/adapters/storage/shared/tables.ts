@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { StoredEvent } from '../../../core/event.js';
 import { toMessageId, toSourceId, type CustomerId } from '../../../core/ids.js';
 import type { EventDraft, ProfileRow, StoredProfile } from '../../../ports/store.js';
@@ -35,6 +36,60 @@ export interface Database {
   identities: { key: string; customer_id: string; linked_at_ms: number };
   meta: { key: string; value: number };
   orders: { order_id: string; customer_id: string; placed_at_ms: number; total_cents: number };
+  work: WorkTable;
+  decisions: DecisionsTable;
+  memberships: MembershipsTable;
+  customer_marks: {
+    customer_id: string;
+    segment: string | null;
+    stage: string | null;
+    updated_at_ms: number;
+  };
+  journey_versions: {
+    journey_id: string;
+    version: number;
+    hash: string;
+    definition: string;
+    created_at_ms: number;
+  };
+}
+
+export interface WorkTable {
+  id: Generated<number>;
+  key: string;
+  customer_id: string;
+  due_at_ms: number;
+  trigger: string;
+  status: string;
+  attempts: number;
+  note: string | null;
+  updated_at_ms: number;
+}
+
+export interface DecisionsTable {
+  id: string;
+  customer_id: string;
+  agent: string;
+  action: string;
+  status: string;
+  journey_id: string | null;
+  confidence: number;
+  scheduled_for_ms: number;
+  created_at_ms: number;
+  body: string;
+}
+
+export interface MembershipsTable {
+  customer_id: string;
+  journey_id: string;
+  version: number;
+  step_id: string;
+  status: string;
+  entered_at_ms: number;
+  updated_at_ms: number;
+  entries: number;
+  exit_reason: string | null;
+  data: string;
 }
 
 /** The parts of an event kept in the `body` column (the rest have columns of their own). */

@@ -4,7 +4,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { CustomerId } from '../../../core/ids.js';
 import type { Store } from '../../../ports/store.js';
+import { createDecideReads } from '../shared/create-decide-reads.js';
 import { createReads } from '../shared/create-reads.js';
+import { createSqliteDecideStatements } from './create-sqlite-decide-tx.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import type { Database } from '../shared/tables.js';
 import { claimDatabaseFile } from './claim-database-file.js';
@@ -53,6 +55,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await runMigrations(db as Kysely<unknown>, 'sqlite');
   const s = createSqliteStatements(sqlite);
+  const d = createSqliteDecideStatements(sqlite);
   const serialise = createQueue();
   const recent = createRecentMessages(options.dedupWindow ?? 2_000_000);
   const latest = s.recentMessages.all(options.dedupWindow ?? 2_000_000) as {
@@ -108,9 +111,13 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       });
 
   const reads = createReads(readDb);
+  const decideReads = createDecideReads(readDb);
   return {
     driver: 'sqlite',
     ...reads,
+    ...decideReads,
+    // The read connection cannot write; this one write goes through the writer's queue.
+    saveJourneyVersion: (row) => serialise(() => createDecideReads(db).saveJourneyVersion(row)),
     // Reads see profiles not yet flushed; listings flush first so they miss no one.
     async getProfile(id) {
       const known = profiles.get(id);
@@ -134,9 +141,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       return reads.counts();
     },
     profilesBehind: () => Promise.resolve(profiles.behind()),
-    ingest: (work) =>
+    transaction: (work) =>
       serialise(async () => {
-        const tx = createSqliteTx(s, recent, profiles);
+        const tx = createSqliteTx(s, d, recent, profiles);
         s.begin.run();
         try {
           const result = await work(tx);

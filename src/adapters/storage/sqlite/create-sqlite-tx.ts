@@ -1,20 +1,22 @@
 import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
-import type { IdentityKey, IngestTx, ProfileRow } from '../../../ports/store.js';
+import type { IdentityKey, ProfileRow, StoreTx } from '../../../ports/store.js';
+import { createSqliteDecideTx, type SqliteDecideStatements } from './create-sqlite-decide-tx.js';
 import { toEventBody, toStoredEvent, type EventRow } from '../shared/tables.js';
 import type { ProfileWriteBehind } from './profile-write-behind.js';
 import type { RecentMessages } from './recent-messages.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
 /**
- * The ingest primitives over prepared statements. Profile changes are staged and reach the
+ * The transaction primitives over prepared statements. Profile changes are staged and reach the
  * write-behind only through `commit()`, so a rolled-back batch leaves nothing in memory.
  */
 export const createSqliteTx = (
   s: SqliteStatements,
+  d: SqliteDecideStatements,
   recent: RecentMessages,
   profiles: ProfileWriteBehind,
-): IngestTx & { commit(): void } => {
+): StoreTx & { commit(): void } => {
   const staged = new Map<CustomerId, ProfileRow | null>();
   let maxSeq = 0;
   const isStored = (seq: number, sourceId: string, messageId: string): boolean => {
@@ -22,6 +24,7 @@ export const createSqliteTx = (
     return row !== undefined && row.source_id === sourceId && row.message_id === messageId;
   };
   return {
+    ...createSqliteDecideTx(d),
     commit() {
       profiles.commit(staged, maxSeq);
     },

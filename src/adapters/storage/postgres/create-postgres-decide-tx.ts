@@ -1,0 +1,206 @@
+import type pg from 'pg';
+import type { CustomerId } from '../../../core/ids.js';
+import type { CustomerMarks, DecideTx, Membership } from '../../../ports/decide-store.js';
+import {
+  toCancelledBody,
+  type DueDecisionRow,
+  toDecisionColumns,
+  toMarks,
+  toMembership,
+  toMembershipColumns,
+  toWorkRecord,
+  type WorkRow,
+} from '../shared/decide-rows.js';
+import type { MembershipsTable } from '../shared/tables.js';
+import { hashLockKey } from './hash-lock-key.js';
+
+/** The decide primitives on one pooled connection, inside its open transaction. */
+export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
+  async schedule(work, nowMs) {
+    for (const mode of ['replace', 'once'] as const) {
+      // One row per key: the last draft for a key wins, as if they were applied in order.
+      const byKey = new Map(
+        work.filter((w) => (w.mode ?? 'replace') === mode).map((w) => [w.key, w]),
+      );
+      const rows = [...byKey.values()];
+      if (rows.length === 0) continue;
+      await client.query(
+        `INSERT INTO work (key, customer_id, due_at_ms, trigger, status, attempts, note, updated_at_ms)
+         SELECT k, c, d, t, 'pending', 0, NULL, $5
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(k, c, d, t)
+         ON CONFLICT (key) DO ${
+           mode === 'once'
+             ? 'NOTHING'
+             : `UPDATE SET customer_id = excluded.customer_id,
+           due_at_ms = excluded.due_at_ms, trigger = excluded.trigger, status = 'pending',
+           attempts = 0, note = NULL, updated_at_ms = excluded.updated_at_ms`
+         }`,
+        [
+          rows.map((w) => w.key),
+          rows.map((w) => w.customerId),
+          rows.map((w) => w.dueAtMs),
+          rows.map((w) => JSON.stringify(w.trigger)),
+          nowMs,
+        ],
+      );
+    }
+  },
+  async tryLockCustomers(ids) {
+    const unique = [...new Set(ids)];
+    const { rows } = await client.query<{ i: number; ok: boolean }>(
+      'SELECT i, pg_try_advisory_xact_lock(18501, k) AS ok FROM unnest($1::int[]) WITH ORDINALITY AS t(k, i)',
+      [unique.map(hashLockKey)],
+    );
+    const locked = new Set<CustomerId>();
+    for (const row of rows) {
+      const id = unique[row.i - 1];
+      if (row.ok && id !== undefined) locked.add(id);
+    }
+    return locked;
+  },
+  async getSetting(key) {
+    const { rows } = await client.query<{ value: string }>(
+      'SELECT value FROM settings WHERE key = $1',
+      [key],
+    );
+    return rows[0]?.value ?? null;
+  },
+  async setSetting(key, value) {
+    await client.query(
+      'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
+  },
+  async cancelWork(keys, note, nowMs) {
+    if (keys.length === 0) return 0;
+    const result = await client.query(
+      `UPDATE work SET status = 'cancelled', note = $2, updated_at_ms = $3
+       WHERE key = ANY($1::text[]) AND status = 'pending'`,
+      [keys, note, nowMs],
+    );
+    return result.rowCount ?? 0;
+  },
+  async claimDue(nowMs, limit) {
+    // Locked until this transaction ends; concurrent workers skip these rows and take others.
+    const { rows } = await client.query<WorkRow>(
+      `SELECT * FROM work WHERE status = 'pending' AND due_at_ms <= $1
+       ORDER BY due_at_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [nowMs, limit],
+    );
+    return rows.map(toWorkRecord);
+  },
+  async finishWork(items, nowMs) {
+    if (items.length === 0) return;
+    await client.query(
+      `UPDATE work SET status = u.s, note = u.n, attempts = attempts + 1, updated_at_ms = $4
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(i, s, n) WHERE work.id = u.i`,
+      [items.map((i) => i.id), items.map((i) => i.status), items.map((i) => i.note), nowMs],
+    );
+  },
+  async loadMemberships(ids) {
+    const found = new Map<CustomerId, Membership[]>();
+    if (ids.length === 0) return found;
+    const { rows } = await client.query<MembershipsTable>(
+      'SELECT * FROM memberships WHERE customer_id = ANY($1::text[])',
+      [ids],
+    );
+    for (const row of rows) {
+      const m = toMembership(row);
+      const list = found.get(m.customerId);
+      if (list === undefined) found.set(m.customerId, [m]);
+      else list.push(m);
+    }
+    return found;
+  },
+  async saveMemberships(memberships) {
+    if (memberships.length === 0) return;
+    const cols = memberships.map(toMembershipColumns);
+    await client.query(
+      `INSERT INTO memberships (customer_id, journey_id, version, step_id, status, entered_at_ms,
+         updated_at_ms, entries, exit_reason, data)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[],
+         $6::bigint[], $7::bigint[], $8::int[], $9::text[], $10::text[])
+       ON CONFLICT (customer_id, journey_id) DO UPDATE SET version = excluded.version,
+         step_id = excluded.step_id, status = excluded.status,
+         entered_at_ms = excluded.entered_at_ms, updated_at_ms = excluded.updated_at_ms,
+         entries = excluded.entries, exit_reason = excluded.exit_reason, data = excluded.data`,
+      [
+        cols.map((c) => c.customer_id),
+        cols.map((c) => c.journey_id),
+        cols.map((c) => c.version),
+        cols.map((c) => c.step_id),
+        cols.map((c) => c.status),
+        cols.map((c) => c.entered_at_ms),
+        cols.map((c) => c.updated_at_ms),
+        cols.map((c) => c.entries),
+        cols.map((c) => c.exit_reason),
+        cols.map((c) => c.data),
+      ],
+    );
+  },
+  async loadMarks(ids) {
+    const found = new Map<CustomerId, CustomerMarks>();
+    if (ids.length === 0) return found;
+    const { rows } = await client.query<Parameters<typeof toMarks>[0]>(
+      'SELECT * FROM customer_marks WHERE customer_id = ANY($1::text[])',
+      [ids],
+    );
+    for (const row of rows) found.set(row.customer_id as CustomerId, toMarks(row));
+    return found;
+  },
+  async saveMarks(marks) {
+    if (marks.length === 0) return;
+    await client.query(
+      `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+       ON CONFLICT (customer_id) DO UPDATE SET segment = excluded.segment, stage = excluded.stage,
+         updated_at_ms = excluded.updated_at_ms`,
+      [
+        marks.map((m) => m.customerId),
+        marks.map((m) => m.segment),
+        marks.map((m) => m.stage),
+        marks.map((m) => m.updatedAtMs),
+      ],
+    );
+  },
+  async insertDecisions(decisions) {
+    if (decisions.length === 0) return;
+    const cols = decisions.map(toDecisionColumns);
+    await client.query(
+      `INSERT INTO decisions (id, customer_id, agent, action, status, journey_id, confidence,
+         scheduled_for_ms, created_at_ms, body)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+         $6::text[], $7::float8[], $8::bigint[], $9::bigint[], $10::text[])`,
+      [
+        cols.map((c) => c.id),
+        cols.map((c) => c.customer_id),
+        cols.map((c) => c.agent),
+        cols.map((c) => c.action),
+        cols.map((c) => c.status),
+        cols.map((c) => c.journey_id),
+        cols.map((c) => c.confidence),
+        cols.map((c) => c.scheduled_for_ms),
+        cols.map((c) => c.created_at_ms),
+        cols.map((c) => c.body),
+      ],
+    );
+  },
+  async cancelDecisions(customerId, match, reason, nowMs) {
+    const { rows } = await client.query<DueDecisionRow>(
+      `SELECT id, agent, journey_id, status, body FROM decisions
+       WHERE customer_id = $1 AND status = 'scheduled' AND scheduled_for_ms > $2`,
+      [customerId, nowMs],
+    );
+    const cancelled: string[] = [];
+    for (const row of rows) {
+      const body = toCancelledBody(row, match, reason);
+      if (body === null) continue;
+      await client.query(`UPDATE decisions SET status = 'cancelled', body = $2 WHERE id = $1`, [
+        row.id,
+        body,
+      ]);
+      cancelled.push(row.id);
+    }
+    return cancelled;
+  },
+});

@@ -1,0 +1,129 @@
+import type { Decision, Trigger } from '../../../core/decision.js';
+import type { CustomerId } from '../../../core/ids.js';
+import type {
+  CustomerMarks,
+  Membership,
+  WorkRecord,
+  WorkStatus,
+} from '../../../ports/decide-store.js';
+import type { DecisionsTable, MembershipsTable } from './tables.js';
+
+/** The columns of a decision row; `body` keeps the whole decision. */
+export const toDecisionColumns = (d: Decision): DecisionsTable => ({
+  id: d.id,
+  customer_id: d.customerId,
+  agent: d.agent,
+  action: d.action,
+  status: d.status,
+  journey_id: d.journey?.id ?? null,
+  confidence: d.confidence,
+  scheduled_for_ms: d.scheduledForMs,
+  created_at_ms: d.createdAtMs,
+  body: JSON.stringify(d),
+});
+
+/** A stored decision; `status` comes from its column, which cancellations update. */
+export const toDecision = (row: Pick<DecisionsTable, 'status' | 'body'>): Decision => ({
+  ...(JSON.parse(row.body) as Decision),
+  status: row.status as Decision['status'],
+});
+
+export interface WorkRow {
+  id: number;
+  key: string;
+  customer_id: string;
+  due_at_ms: number;
+  trigger: string;
+  status: string;
+  attempts: number;
+  note: string | null;
+  updated_at_ms: number;
+}
+
+export const toWorkRecord = (row: WorkRow): WorkRecord => ({
+  id: row.id,
+  key: row.key,
+  customerId: row.customer_id as CustomerId,
+  dueAtMs: row.due_at_ms,
+  trigger: JSON.parse(row.trigger) as Trigger,
+  attempts: row.attempts,
+  status: row.status as WorkStatus,
+  note: row.note,
+  updatedAtMs: row.updated_at_ms,
+});
+
+interface MembershipData {
+  seenEvents: string[];
+  waitingFor: string | null;
+  arms: Record<string, string>;
+}
+
+export const toMembership = (row: MembershipsTable): Membership => ({
+  ...(JSON.parse(row.data) as MembershipData),
+  customerId: row.customer_id as CustomerId,
+  journeyId: row.journey_id,
+  version: row.version,
+  stepId: row.step_id,
+  status: row.status as Membership['status'],
+  enteredAtMs: row.entered_at_ms,
+  updatedAtMs: row.updated_at_ms,
+  entries: row.entries,
+  exitReason: row.exit_reason,
+});
+
+export const toMembershipColumns = (m: Membership): MembershipsTable => ({
+  customer_id: m.customerId,
+  journey_id: m.journeyId,
+  version: m.version,
+  step_id: m.stepId,
+  status: m.status,
+  entered_at_ms: m.enteredAtMs,
+  updated_at_ms: m.updatedAtMs,
+  entries: m.entries,
+  exit_reason: m.exitReason,
+  data: JSON.stringify({
+    seenEvents: m.seenEvents,
+    waitingFor: m.waitingFor,
+    arms: m.arms,
+  } satisfies MembershipData),
+});
+
+export const toMarks = (row: {
+  customer_id: string;
+  segment: string | null;
+  stage: string | null;
+  updated_at_ms: number;
+}): CustomerMarks => ({
+  customerId: row.customer_id as CustomerId,
+  segment: row.segment,
+  stage: row.stage,
+  updatedAtMs: row.updated_at_ms,
+});
+
+export interface DueDecisionRow {
+  id: string;
+  agent: string;
+  journey_id: string | null;
+  status: string;
+  body: string;
+}
+
+/**
+ * The body a due decision is stored with once cancelled, or null when it does not match
+ * (neither one of the agents nor the journey).
+ */
+export const toCancelledBody = (
+  row: DueDecisionRow,
+  match: { agents?: readonly string[]; journeyId?: string },
+  reason: string,
+): string | null => {
+  const byAgent = match.agents?.includes(row.agent) ?? false;
+  const byJourney = match.journeyId !== undefined && row.journey_id === match.journeyId;
+  if (!byAgent && !byJourney) return null;
+  const decision = toDecision(row);
+  return JSON.stringify({
+    ...decision,
+    status: 'cancelled',
+    reasons: [...decision.reasons, `cancelled: ${reason}`],
+  } satisfies Decision);
+};

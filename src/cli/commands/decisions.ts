@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import type { Decision } from '../../core/decision.js';
+import { AppError } from '../../core/errors.js';
+import { loadServices } from '../load-services.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const describeTrigger = (d: Decision): string => {
+  const t = d.trigger;
+  switch (t.kind) {
+    case 'cart-abandoned':
+      return `cart abandoned (last change ${iso(t.cartUpdatedAtMs)})`;
+    case 'event':
+      return `event "${t.name}" (${t.messageId})`;
+    case 'journey-step':
+      return `journey ${t.journeyId} v${t.version} reached step ${t.stepId}`;
+    case 'stage-changed':
+    case 'segment-changed':
+      return `${t.kind === 'stage-changed' ? 'lifecycle stage' : 'segment'} ${t.from ?? '—'} → ${t.to}`;
+    case 'win-back-wave':
+      return `win-back wave ${t.wave + 1} (path started ${iso(t.startedAtMs)})`;
+    case 'inactive':
+      return `inactive for ${t.days} days`;
+    default:
+      return t.kind;
+  }
+};
+
+/** A decision in words: what, for whom, when, why, and what it beat. */
+export const explainDecision = (d: Decision): string => {
+  const lines = [
+    `decision ${d.id} — ${d.status}`,
+    `  customer:   ${d.customerId}`,
+    `  agent:      ${d.agent} (priority ${d.priority}, confidence ${d.confidence}, expected value ${d.expectedValue})`,
+    `  trigger:    ${describeTrigger(d)}`,
+    `  action:     ${d.action}${d.template === null ? '' : ` with template ${d.template}`}`,
+    `  channels:   ${d.channels.length === 0 ? '(none)' : d.channels.join(' → ')}`,
+    `  scheduled:  ${iso(d.scheduledForMs)} (decided ${iso(d.createdAtMs)})`,
+  ];
+  if (d.incentive !== null)
+    lines.push(
+      `  incentive:  ${d.incentive.percent ?? d.incentive.amount ?? ''}${d.incentive.percent === null ? '' : ' %'} ${d.incentive.kind}, code ${d.incentive.code}, expires ${iso(d.incentive.expiresAtMs)}`,
+    );
+  if (d.journey !== null)
+    lines.push(`  journey:    ${d.journey.id} v${d.journey.version}, step ${d.journey.stepId}`);
+  if (d.experiment !== null)
+    lines.push(
+      `  experiment: slot ${d.experiment.slot}, variants ${d.experiment.variants.join(', ')}`,
+    );
+  lines.push('  because:');
+  for (const r of d.reasons) lines.push(`    - ${r}`);
+  if (d.alternatives.length > 0) {
+    lines.push('  instead of:');
+    for (const a of d.alternatives) lines.push(`    - ${a.agent}/${a.action}: ${a.reason}`);
+  }
+  return lines.join('\n');
+};
+
+/** `herald decisions list|explain`. */
+export const registerDecisionCommands = (program: Command): void => {
+  const decisions = program.command('decisions').description('decisions the agents made');
+  decisions
+    .command('explain')
+    .description('show one decision with its trigger, reasons and the alternatives it beat')
+    .argument('<id>', 'decision id')
+    .option('--json', 'print the decision as JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const services = await loadServices(process.env);
+      try {
+        const decision = await services.store.getDecision(id);
+        if (decision === undefined) throw new AppError('not-found', `no decision ${id}`);
+        console.log(
+          options.json === true ? JSON.stringify(decision, null, 2) : explainDecision(decision),
+        );
+      } finally {
+        await services.close();
+      }
+    });
+  decisions
+    .command('list')
+    .description('the latest decisions, newest first')
+    .option('--customer <userId>', 'only this customer')
+    .option('--agent <agent>', 'only this agent')
+    .option('--limit <n>', 'how many', '20')
+    .action(async (options: { customer?: string; agent?: string; limit: string }) => {
+      const services = await loadServices(process.env);
+      try {
+        const customerId =
+          options.customer === undefined
+            ? undefined
+            : await services.store.resolveUserId(options.customer);
+        if (options.customer !== undefined && customerId === undefined)
+          throw new AppError('not-found', `no customer with userId "${options.customer}"`);
+        const list = await services.store.listDecisions({
+          limit: Number(options.limit),
+          ...(customerId === undefined ? {} : { customerId }),
+          ...(options.agent === undefined ? {} : { agent: options.agent }),
+        });
+        for (const d of list)
+          console.log(
+            `${d.id}  ${iso(d.createdAtMs)}  ${d.customerId}  ${d.agent}/${d.action}  ${d.status}  → ${iso(d.scheduledForMs)}`,
+          );
+      } finally {
+        await services.close();
+      }
+    });
+};

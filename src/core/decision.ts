@@ -1,0 +1,72 @@
+import type { JsonObject } from './event.js';
+import type { CustomerId } from './ids.js';
+import type { Channel } from './profile.js';
+
+/** Why the decide stage looked at a customer: an event, a timer or a schedule. */
+export type Trigger =
+  | { kind: 'cart-abandoned'; cartUpdatedAtMs: number }
+  | { kind: 'signed-up' }
+  | { kind: 'order-placed'; orderCount: number; revenue: number }
+  | { kind: 'stage-changed'; from: string | null; to: string }
+  | { kind: 'segment-changed'; from: string | null; to: string }
+  | { kind: 'custom-event'; name: string; properties: JsonObject }
+  | { kind: 'inactive'; days: number }
+  | { kind: 'birthday' }
+  | { kind: 'anniversary'; years: number }
+  | { kind: 'journey-step'; journeyId: string; version: number; stepId: string }
+  | { kind: 'win-back-wave'; wave: number; startedAtMs: number }
+  | { kind: 'event'; name: string; messageId: string; properties: JsonObject }
+  | { kind: 'profile-changed' };
+
+export type TriggerKind = Trigger['kind'];
+
+export interface Incentive {
+  kind: 'percent-off' | 'amount-off' | 'free-shipping';
+  percent: number | null;
+  amount: number | null;
+  code: string;
+  expiresAtMs: number;
+}
+
+/**
+ * `scheduled`: for the next stages to carry out at `scheduledForMs`; `skipped`: an agent chose
+ * not to act (low confidence, no channel), with the reasons; `escalated`: handed to a person
+ * instead of an automated message; `cancelled`: a later event made it moot before it was due.
+ */
+export type DecisionStatus = 'scheduled' | 'skipped' | 'escalated' | 'cancelled';
+
+/** An agent's proposal that lost arbitration to the decision it is recorded with. */
+export interface Alternative {
+  agent: string;
+  action: string;
+  priority: number;
+  expectedValue: number;
+  reason: string;
+}
+
+/** One decision: what to say to whom, on which channels, when, and why. */
+export interface Decision {
+  id: string;
+  customerId: CustomerId;
+  agent: string;
+  trigger: Trigger;
+  action: string;
+  /** In order of preference; the first one the customer can receive comes first. */
+  channels: Channel[];
+  /** The template (or content) the message is rendered from. */
+  template: string | null;
+  incentive: Incentive | null;
+  scheduledForMs: number;
+  confidence: number;
+  reasons: string[];
+  journey: { id: string; version: number; stepId: string } | null;
+  /** Set when the message has variants for the experiment stage to assign. */
+  experiment: { slot: string; variants: string[] } | null;
+  status: DecisionStatus;
+  priority: number;
+  expectedValue: number;
+  alternatives: Alternative[];
+  /** Agent-specific figures (cart products, win-back tier, segment …). */
+  details: JsonObject;
+  createdAtMs: number;
+}

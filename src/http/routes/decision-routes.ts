@@ -1,0 +1,133 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../app/create-services.js';
+import type { Decision } from '../../core/decision.js';
+import { AppError } from '../../core/errors.js';
+import type { CustomerId } from '../../core/ids.js';
+import type { Membership, WorkRecord } from '../../ports/decide-store.js';
+import { adminOnly } from '../auth.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A decision as the API shows it: times as ISO-8601 instead of epoch milliseconds. */
+export const toDecisionView = (d: Decision) => {
+  const { scheduledForMs, createdAtMs, incentive, ...rest } = d;
+  return {
+    ...rest,
+    incentive:
+      incentive === null
+        ? null
+        : { ...incentive, expiresAtMs: undefined, expiresAt: iso(incentive.expiresAtMs) },
+    scheduledFor: iso(scheduledForMs),
+    createdAt: iso(createdAtMs),
+  };
+};
+
+const toMembershipView = (m: Membership) => ({
+  journeyId: m.journeyId,
+  version: m.version,
+  stepId: m.stepId,
+  status: m.status,
+  enteredAt: iso(m.enteredAtMs),
+  updatedAt: iso(m.updatedAtMs),
+  entries: m.entries,
+  exitReason: m.exitReason,
+  waitingFor: m.waitingFor,
+  arms: m.arms,
+});
+
+const toWorkView = (w: WorkRecord) => ({
+  key: w.key,
+  trigger: w.trigger,
+  dueAt: iso(w.dueAtMs),
+  status: w.status,
+  note: w.note,
+  updatedAt: iso(w.updatedAtMs),
+});
+
+/** The decisions API (admin bearer token): decisions, and a customer's journeys and due work. */
+export const registerDecisionRoutes = (app: FastifyInstance, services: Services): void => {
+  const { store, config } = services;
+  const admin = adminOnly(config.adminToken);
+  const customerOf = async (userId: string): Promise<CustomerId> => {
+    const id = await store.resolveUserId(userId);
+    if (id === undefined) throw new AppError('not-found', `no customer with userId "${userId}"`);
+    return id;
+  };
+  app.get<{
+    Querystring: {
+      customerId?: string;
+      agent?: string;
+      status?: string;
+      before?: string;
+      limit: number;
+    };
+  }>(
+    '/v1/decisions',
+    {
+      ...admin,
+      schema: {
+        querystring: Type.Object({
+          customerId: Type.Optional(Type.String({ minLength: 1 })),
+          agent: Type.Optional(Type.String({ minLength: 1 })),
+          status: Type.Optional(
+            Type.Union(
+              ['scheduled', 'skipped', 'escalated', 'cancelled'].map((s) => Type.Literal(s)),
+            ),
+          ),
+          before: Type.Optional(
+            Type.String({ minLength: 1, description: 'A decision id: the page after it.' }),
+          ),
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const customerId = q.customerId === undefined ? undefined : await customerOf(q.customerId);
+      const decisions = await store.listDecisions({
+        limit: q.limit,
+        ...(customerId === undefined ? {} : { customerId }),
+        ...(q.agent === undefined ? {} : { agent: q.agent }),
+        ...(q.status === undefined ? {} : { status: q.status }),
+        ...(q.before === undefined ? {} : { beforeId: q.before }),
+      });
+      const last = decisions.at(-1);
+      return {
+        decisions: decisions.map(toDecisionView),
+        next: decisions.length === q.limit && last !== undefined ? last.id : null,
+      };
+    },
+  );
+  app.get<{ Params: { id: string } }>('/v1/decisions/:id', admin, async (request) => {
+    const decision = await store.getDecision(request.params.id);
+    if (decision === undefined) throw new AppError('not-found', `no decision ${request.params.id}`);
+    return toDecisionView(decision);
+  });
+  app.get<{ Params: { userId: string } }>(
+    '/v1/customers/:userId/journeys',
+    admin,
+    async (request) => {
+      const memberships = await store.listMemberships(await customerOf(request.params.userId));
+      return { journeys: memberships.map(toMembershipView) };
+    },
+  );
+  app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(
+    '/v1/customers/:userId/work',
+    {
+      ...admin,
+      schema: {
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        }),
+      },
+    },
+    async (request) => {
+      const work = await store.listWork(
+        await customerOf(request.params.userId),
+        request.query.limit,
+      );
+      return { work: work.map(toWorkView) };
+    },
+  );
+};

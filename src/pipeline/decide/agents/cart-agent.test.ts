@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import type { Proposal } from '../proposal.js';
+import {
+  aCart,
+  aCartItem,
+  aState,
+  aView,
+  anEnv,
+  defaultDecidePolicy,
+  hoursMs,
+  t0,
+} from '../test-builders.js';
+import { cartAgent, cartIncentivePercent, topCartProducts } from './cart-agent.js';
+
+const bands = defaultDecidePolicy().cart.incentiveBands;
+const cartUpdatedAtMs = t0 - hoursMs(2);
+const trigger = { kind: 'cart-abandoned', cartUpdatedAtMs } as const;
+
+/** A customer whose one-item cart is worth `dollars`, unchanged for two hours. */
+const viewWithCart = (dollars: number) =>
+  aView({
+    state: aState({
+      cart: aCart([aCartItem({ priceCents: Math.round(dollars * 100) })], cartUpdatedAtMs),
+    }),
+  });
+
+const propose = (dollars: number): Proposal => {
+  const result = cartAgent(viewWithCart(dollars), trigger, anEnv(), t0);
+  if (typeof result === 'string') throw new Error(`expected a proposal, got: ${result}`);
+  return result;
+};
+
+describe('cartIncentivePercent', () => {
+  it.each([
+    [0.01, 25],
+    [99.99, 25],
+    [100, 20],
+    [250, 20],
+    [499.99, 20],
+    [500, 15],
+    [12_000, 15],
+  ])('gives a $%d cart %d %', (value, percent) => {
+    expect(cartIncentivePercent(value, bands)).toBe(percent);
+  });
+});
+
+describe('topCartProducts', () => {
+  const a = aCartItem({ productId: 'a', priceCents: 5000, marginCents: 500 });
+  const b = aCartItem({ productId: 'b', priceCents: 1000, marginCents: 800 });
+  const c = aCartItem({ productId: 'c', priceCents: 700, marginCents: null });
+  const d = aCartItem({ productId: 'd', priceCents: 300, marginCents: 100 });
+
+  it('orders by margin, falling back to the unit price, and keeps the top n', () => {
+    expect(topCartProducts([d, a, c, b], 3).map((i) => i.productId)).toEqual(['b', 'c', 'a']);
+  });
+
+  it('keeps every product of a cart smaller than n', () => {
+    expect(topCartProducts([d, a], 3).map((i) => i.productId)).toEqual(['a', 'd']);
+  });
+
+  it('leaves the cart it was given in its order', () => {
+    const items = [d, a, c, b];
+    topCartProducts(items, 3);
+    expect(items.map((i) => i.productId)).toEqual(['d', 'a', 'c', 'b']);
+  });
+});
+
+describe('cartAgent', () => {
+  it.each([
+    [99.99, 25],
+    [100, 20],
+    [250, 20],
+    [499.99, 20],
+    [500, 15],
+    [800, 15],
+  ])('offers a $%d cart %d % off', (dollars, percent) => {
+    const proposal = propose(dollars);
+    expect(proposal.incentive?.percent).toBe(percent);
+    expect(proposal.incentive?.code).toMatch(new RegExp(`^CART${percent}-[A-Z2-9]{12}$`));
+  });
+
+  it('proposes the cart-recovery message, valid for 48 hours', () => {
+    const proposal = propose(250);
+    expect(proposal).toMatchObject({
+      agent: 'cart',
+      kind: 'send',
+      action: 'cart-recovery',
+      template: 'cart-recovery',
+      trigger,
+      priority: 90,
+      channels: ['email'],
+      scheduledForMs: t0,
+      journey: null,
+    });
+    expect(proposal.incentive).toMatchObject({ kind: 'percent-off', amount: null });
+    expect(proposal.incentive?.expiresAtMs).toBe(t0 + hoursMs(48));
+  });
+
+  it('weighs the cart value by confidence as the expected value', () => {
+    const proposal = propose(250);
+    expect(proposal.confidence).toBeGreaterThan(0.5);
+    expect(proposal.expectedValue).toBeCloseTo(proposal.confidence * 250, 2);
+  });
+
+  it('explains the band, the idle time and the products in its reasons', () => {
+    const reasons = propose(250).reasons;
+    expect(reasons).toContain('cart of $250.00 idle for 2 h (threshold 2 h)');
+    expect(reasons).toContain('20 % incentive for a cart value of $100–500');
+    expect(propose(50).reasons).toContain('25 % incentive for a cart value under $100');
+    expect(propose(900).reasons).toContain('15 % incentive for a cart value of $500 or more');
+  });
+
+  it('shows the top three products by margin, prices in major units', () => {
+    const items = [
+      aCartItem({ productId: 'a', name: 'A', priceCents: 5000, marginCents: 500 }),
+      aCartItem({ productId: 'b', name: 'B', priceCents: 1000, marginCents: 800 }),
+      aCartItem({ productId: 'c', name: 'C', priceCents: 700, marginCents: null }),
+      aCartItem({ productId: 'd', name: 'D', priceCents: 300, marginCents: 100 }),
+    ];
+    const view = aView({ state: aState({ cart: aCart(items, cartUpdatedAtMs) }) });
+    const proposal = cartAgent(view, trigger, anEnv(), t0);
+    if (typeof proposal === 'string') throw new Error(proposal);
+    expect(proposal.details['cartValue']).toBe(70);
+    expect(proposal.details['products']).toEqual([
+      { productId: 'b', name: 'B', price: 10 },
+      { productId: 'c', name: 'C', price: 7 },
+      { productId: 'a', name: 'A', price: 50 },
+    ]);
+    expect(proposal.reasons).toContain('top 3 of 4 products by margin');
+  });
+
+  it('gives distinct decisions distinct codes', () => {
+    const env = anEnv();
+    const first = cartAgent(viewWithCart(250), trigger, env, t0);
+    const second = cartAgent(viewWithCart(250), trigger, env, t0);
+    if (typeof first === 'string' || typeof second === 'string') throw new Error('no proposal');
+    expect(first.incentive?.code).not.toBe(second.incentive?.code);
+  });
+
+  it('is not moved to a best send hour', () => {
+    const hourOfWeek = new Array<number>(168).fill(0);
+    hourOfWeek[3 * 24 + 18] = 50; // Thursday 18:00 UTC, six hours after t0
+    const view = aView({
+      state: aState({
+        responses: { byChannel: { email: 50 }, hourOfWeek },
+        cart: aCart([aCartItem({ priceCents: 25_000 })], cartUpdatedAtMs),
+      }),
+    });
+    const proposal = cartAgent(view, trigger, anEnv(), t0);
+    if (typeof proposal === 'string') throw new Error(proposal);
+    expect(proposal.scheduledForMs).toBe(t0);
+  });
+
+  it('carries the journey step it runs for', () => {
+    const ref = { id: 'cart-recovery', version: 2, stepId: 'offer' };
+    const proposal = cartAgent(viewWithCart(250), trigger, anEnv(), t0, ref);
+    if (typeof proposal === 'string') throw new Error(proposal);
+    expect(proposal.journey).toEqual(ref);
+  });
+
+  it('does nothing when the cart is empty now', () => {
+    const view = aView({ state: aState({ cart: null }) });
+    expect(cartAgent(view, trigger, anEnv(), t0)).toBe('the cart is empty now');
+  });
+
+  it('does nothing when the cart changed after the timer was set', () => {
+    const view = aView({
+      state: aState({ cart: aCart([aCartItem()], cartUpdatedAtMs + hoursMs(1)) }),
+    });
+    expect(cartAgent(view, trigger, anEnv(), t0)).toBe('the cart changed after the timer was set');
+  });
+});

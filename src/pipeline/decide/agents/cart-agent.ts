@@ -1,0 +1,95 @@
+import type { Decision, Trigger } from '../../../core/decision.js';
+import type { CartItem } from '../../../core/profile.js';
+import { HOUR_MS } from '../../../core/time.js';
+import type { DecidePolicy } from '../policy.js';
+import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
+import { proposeMessage, toIncentiveCode } from './propose-message.js';
+
+/** The discount band for a cart value (major units): the first band whose bound exceeds it. */
+export const cartIncentivePercent = (
+  value: number,
+  bands: DecidePolicy['cart']['incentiveBands'],
+): number => {
+  for (const band of bands) if (band.below === undefined || value < band.below) return band.percent;
+  return bands.at(-1)?.percent ?? 0;
+};
+
+/** The products to show: highest margin first (unit price when no margin is known). */
+export const topCartProducts = (items: readonly CartItem[], n: number): CartItem[] =>
+  [...items]
+    .sort((a, b) => (b.marginCents ?? b.priceCents) - (a.marginCents ?? a.priceCents))
+    .slice(0, n);
+
+/**
+ * Abandoned cart: the offer for a cart left unchanged for `idleMinutes`. The cart must still be
+ * the one that armed the timer (a later change re-armed it; an order cancelled it).
+ */
+export const cartAgent = (
+  view: CustomerView,
+  trigger: Extract<Trigger, { kind: 'cart-abandoned' }>,
+  env: DecideEnv,
+  nowMs: number,
+  journey: Decision['journey'] = null,
+): Proposal | string => {
+  const cart = view.state.cart;
+  if (cart === null) return 'the cart is empty now';
+  if (cart.updatedAtMs !== trigger.cartUpdatedAtMs)
+    return 'the cart changed after the timer was set';
+  const p = env.policy.cart;
+  const value = cart.valueCents / 100;
+  const percent = cartIncentivePercent(value, p.incentiveBands);
+  const decisionSeed = env.nextId();
+  const products = topCartProducts(cart.items, p.topProducts);
+  const idleHours = Math.round(((nowMs - cart.updatedAtMs) / HOUR_MS) * 10) / 10;
+  const proposal = proposeMessage(
+    view,
+    {
+      agent: 'cart',
+      trigger,
+      action: 'cart-recovery',
+      wanted: ['email', 'push', 'sms'],
+      template: p.template,
+      incentive: {
+        kind: 'percent-off',
+        percent,
+        amount: null,
+        code: toIncentiveCode(`CART${percent}`, decisionSeed),
+        expiresAtMs: nowMs + p.codeValidHours * HOUR_MS,
+      },
+      baseConfidence: 0.9,
+      priority: env.policy.priorities.cart,
+      valueAtStake: value,
+      reasons: [
+        `cart of $${value.toFixed(2)} idle for ${idleHours} h (threshold ${p.idleMinutes / 60} h)`,
+        `${percent} % incentive for a cart value ${bandText(value, p.incentiveBands)}`,
+        `code valid ${p.codeValidHours} h`,
+        `top ${products.length} of ${cart.items.length} products by margin`,
+      ],
+      atMs: nowMs,
+      optimiseSendTime: false,
+      journey,
+      details: {
+        cartValue: value,
+        products: products.map((i) => ({
+          productId: i.productId,
+          name: i.name,
+          price: i.priceCents / 100,
+        })),
+        recoveryWindowEndsAt: new Date(nowMs + p.recoveryWindowDays * 24 * HOUR_MS).toISOString(),
+      },
+    },
+    env,
+  );
+  return proposal;
+};
+
+const bandText = (value: number, bands: DecidePolicy['cart']['incentiveBands']): string => {
+  let lower = 0;
+  for (const band of bands) {
+    if (band.below === undefined) return `of $${lower} or more`;
+    if (value < band.below)
+      return lower === 0 ? `under $${band.below}` : `of $${lower}–${band.below}`;
+    lower = band.below;
+  }
+  return `of $${lower} or more`;
+};

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { Channel } from '../../../core/profile.js';
+import { aState, consentOf } from '../test-builders.js';
+import { chooseChannels } from './choose-channels.js';
+
+const all: Channel[] = ['email', 'sms', 'whatsapp', 'push', 'web'];
+const withPhone = { email: 'c1@example.com', phone: '+15550100' };
+
+describe('chooseChannels', () => {
+  it('keeps an opted-in email with full reach', () => {
+    expect(chooseChannels(aState(), ['email'])).toEqual({
+      channels: ['email'],
+      reach: 1,
+      reasons: ['email: opted in'],
+    });
+  });
+
+  it('keeps email without a recorded opt-in, with lower reach', () => {
+    const choice = chooseChannels(aState({ consent: {} }), ['email']);
+    expect(choice.channels).toEqual(['email']);
+    expect(choice.reach).toBe(0.8);
+    expect(choice.reasons).toEqual(['email: no explicit opt-in recorded']);
+  });
+
+  it('drops channels the customer opted out of', () => {
+    const state = aState({ traits: withPhone, consent: consentOf(['sms'], ['email', 'push']) });
+    const choice = chooseChannels(state, ['email', 'push', 'sms']);
+    expect(choice.channels).toEqual(['sms']);
+    expect(choice.reasons).toContain('email: opted out');
+    expect(choice.reasons).toContain('push: opted out');
+  });
+
+  it('drops email without an address or with a bouncing one', () => {
+    expect(chooseChannels(aState({ traits: { email: '  ' } }), ['email']).reasons).toEqual([
+      'email: no address',
+    ]);
+    const bouncing = aState({ email: { hardBounces: 3, complaints: 0, lastBounceAtMs: null } });
+    expect(chooseChannels(bouncing, ['email'])).toEqual({
+      channels: [],
+      reach: 0,
+      reasons: ['email: address bounces'],
+    });
+    const twice = aState({ email: { hardBounces: 2, complaints: 0, lastBounceAtMs: null } });
+    expect(chooseChannels(twice, ['email']).channels).toEqual(['email']);
+  });
+
+  it('needs an explicit opt-in and a phone number for SMS and WhatsApp', () => {
+    const noOptIn = aState({ traits: withPhone, consent: {} });
+    expect(chooseChannels(noOptIn, ['sms', 'whatsapp']).reasons).toEqual([
+      'sms: no opt-in',
+      'whatsapp: no opt-in',
+    ]);
+    const noPhone = aState({ consent: consentOf(['sms', 'whatsapp']) });
+    expect(chooseChannels(noPhone, ['sms', 'whatsapp']).reasons).toEqual([
+      'sms: no phone number',
+      'whatsapp: no phone number',
+    ]);
+    const both = aState({ traits: withPhone, consent: consentOf(['sms', 'whatsapp']) });
+    expect(chooseChannels(both, ['sms', 'whatsapp'])).toMatchObject({
+      channels: ['sms', 'whatsapp'],
+      reach: 1,
+    });
+  });
+
+  it('needs an opt-in for push', () => {
+    expect(chooseChannels(aState(), ['push']).channels).toEqual([]);
+    expect(chooseChannels(aState({ consent: consentOf(['push']) }), ['push']).channels).toEqual([
+      'push',
+    ]);
+  });
+
+  it('can always show web content, with modest reach', () => {
+    const nobody = aState({ traits: {}, consent: {} });
+    expect(chooseChannels(nobody, all)).toMatchObject({ channels: ['web'], reach: 0.6 });
+  });
+
+  it('keeps the wanted order when there are no past responses', () => {
+    const state = aState({ traits: withPhone, consent: consentOf(['email', 'sms', 'push']) });
+    expect(chooseChannels(state, ['sms', 'email', 'push']).channels).toEqual([
+      'sms',
+      'email',
+      'push',
+    ]);
+  });
+
+  it('puts the channels the customer responds to most first, ties in the wanted order', () => {
+    const state = aState({
+      traits: withPhone,
+      consent: consentOf(['email', 'sms', 'push']),
+      responses: { byChannel: { push: 5, email: 2, sms: 2 }, hourOfWeek: [] },
+    });
+    const choice = chooseChannels(state, ['sms', 'email', 'push']);
+    expect(choice.channels).toEqual(['push', 'sms', 'email']);
+    expect(choice.reasons).toEqual(['push: 5 past responses']);
+  });
+
+  it('reports the reach of the channel that comes first', () => {
+    const state = aState({
+      consent: {},
+      responses: { byChannel: { web: 9 }, hourOfWeek: [] },
+    });
+    expect(chooseChannels(state, ['email', 'web'])).toMatchObject({
+      channels: ['web', 'email'],
+      reach: 0.6,
+    });
+  });
+
+  it('has no channel and no reach when nothing is usable', () => {
+    const choice = chooseChannels(aState({ consent: consentOf([], ['email']) }), ['email', 'push']);
+    expect(choice).toEqual({
+      channels: [],
+      reach: 0,
+      reasons: ['email: opted out', 'push: no opt-in'],
+    });
+  });
+});

@@ -1,0 +1,62 @@
+import type { Channel, ProfileState } from '../../../core/profile.js';
+
+export interface ChannelChoice {
+  channels: Channel[];
+  /** How sure Herald is that the first channel reaches the customer, in [0,1]. */
+  reach: number;
+  reasons: string[];
+}
+
+const hasText = (value: unknown): boolean => typeof value === 'string' && value.trim() !== '';
+
+/** Whether the customer can be reached on a channel at all, and how firmly (1 = opted in). */
+const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: string } => {
+  const marketing = state.consent[channel]?.['marketing'];
+  if (marketing?.granted === false) return { reach: 0, why: `${channel}: opted out` };
+  switch (channel) {
+    case 'email':
+      if (!hasText(state.traits['email'])) return { reach: 0, why: 'email: no address' };
+      if (state.email.hardBounces >= 3) return { reach: 0, why: 'email: address bounces' };
+      // Without a recorded opt-in, email may still be allowed (CAN-SPAM is opt-out); the guard
+      // stage decides per jurisdiction, so it stays a candidate with lower confidence.
+      return marketing?.granted === true
+        ? { reach: 1, why: 'email: opted in' }
+        : { reach: 0.8, why: 'email: no explicit opt-in recorded' };
+    case 'sms':
+    case 'whatsapp':
+      if (!hasText(state.traits['phone'])) return { reach: 0, why: `${channel}: no phone number` };
+      // SMS and WhatsApp need an explicit opt-in (TCPA, WhatsApp Business policy).
+      return marketing?.granted === true
+        ? { reach: 1, why: `${channel}: opted in` }
+        : { reach: 0, why: `${channel}: no opt-in` };
+    case 'push':
+      return marketing?.granted === true
+        ? { reach: 1, why: 'push: opted in' }
+        : { reach: 0, why: 'push: no opt-in' };
+    case 'web':
+      return { reach: 0.6, why: 'web: shown on the next visit' };
+  }
+};
+
+/**
+ * Orders the wanted channels: those the customer cannot receive are dropped, the rest sorted by
+ * the customer's past responses on each (opens and clicks), ties kept in the order wanted.
+ */
+export const chooseChannels = (state: ProfileState, wanted: readonly Channel[]): ChannelChoice => {
+  const reasons: string[] = [];
+  const usable: { channel: Channel; reach: number; responses: number; order: number }[] = [];
+  wanted.forEach((channel, order) => {
+    const { reach, why } = reachOf(state, channel);
+    if (reach === 0) {
+      reasons.push(why);
+      return;
+    }
+    usable.push({ channel, reach, responses: state.responses?.byChannel[channel] ?? 0, order });
+  });
+  usable.sort((a, b) => b.responses - a.responses || a.order - b.order);
+  const first = usable[0];
+  if (first === undefined) return { channels: [], reach: 0, reasons };
+  if (first.responses > 0) reasons.push(`${first.channel}: ${first.responses} past responses`);
+  else reasons.push(reachOf(state, first.channel).why);
+  return { channels: usable.map((u) => u.channel), reach: first.reach, reasons };
+};

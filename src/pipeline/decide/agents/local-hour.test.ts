@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { localHour } from './local-hour.js';
+
+const at = (iso: string): number => Date.parse(iso);
+
+describe('localHour', () => {
+  it('is the UTC hour in UTC', () => {
+    expect(localHour(at('2026-01-15T12:34:00.000Z'), 'UTC')).toBe(12);
+  });
+
+  it('follows standard and daylight time in America/New_York', () => {
+    expect(localHour(at('2026-01-15T12:00:00.000Z'), 'America/New_York')).toBe(7);
+    expect(localHour(at('2026-07-15T12:00:00.000Z'), 'America/New_York')).toBe(8);
+    expect(localHour(at('2026-01-15T02:30:00.000Z'), 'America/New_York')).toBe(21);
+  });
+
+  it('follows standard and daylight time in Europe/Berlin', () => {
+    expect(localHour(at('2026-01-15T12:00:00.000Z'), 'Europe/Berlin')).toBe(13);
+    expect(localHour(at('2026-07-15T12:00:00.000Z'), 'Europe/Berlin')).toBe(14);
+    expect(localHour(at('2026-01-15T23:30:00.000Z'), 'Europe/Berlin')).toBe(0);
+  });
+
+  it('changes hour with the clocks on the night of a daylight-saving change', () => {
+    // Europe/Berlin springs forward at 01:00 UTC on 2026-03-29: 02:00 CET becomes 03:00 CEST.
+    expect(localHour(at('2026-03-29T00:30:00.000Z'), 'Europe/Berlin')).toBe(1);
+    expect(localHour(at('2026-03-29T01:30:00.000Z'), 'Europe/Berlin')).toBe(3);
+  });
+
+  it('treats an unknown zone as UTC', () => {
+    expect(localHour(at('2026-01-15T22:10:00.000Z'), 'Mars/Olympus_Mons')).toBe(22);
+  });
+
+  it('gives the local hour of a half-hour zone in the first half of the UTC hour', () => {
+    // Asia/Kolkata is UTC+5:30: 15:15 UTC is 20:45 local.
+    expect(localHour(at('2026-01-15T15:15:00.000Z'), 'Asia/Kolkata')).toBe(20);
+  });
+
+  // The offset is kept in minutes: from :30 past each UTC hour a +5:30 zone is in the next hour.
+  it('gives the local hour of a half-hour zone in the second half of the UTC hour', () => {
+    expect(localHour(at('2026-01-15T15:45:00.000Z'), 'Asia/Kolkata')).toBe(21);
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { aState, aView, anEnv, consentOf, t0 } from '../test-builders.js';
+import { proposeMessage, toIncentiveCode, type MessageIntent } from './propose-message.js';
+
+const codePattern = /^CART20-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{12}$/;
+
+const intent = (overrides: Partial<MessageIntent> = {}): MessageIntent => ({
+  agent: 'test',
+  trigger: { kind: 'birthday' },
+  action: 'say-hello',
+  wanted: ['email'],
+  template: 'hello',
+  baseConfidence: 0.8,
+  priority: 40,
+  valueAtStake: 50,
+  reasons: ['because'],
+  atMs: t0,
+  optimiseSendTime: false,
+  ...overrides,
+});
+
+describe('toIncentiveCode', () => {
+  it('always gives the same decision the same code', () => {
+    expect(toIncentiveCode('CART20', 'decision-1')).toBe(toIncentiveCode('CART20', 'decision-1'));
+  });
+
+  it('gives distinct decisions distinct codes', () => {
+    const codes = new Set(
+      Array.from({ length: 2000 }, (_, i) => toIncentiveCode('CART20', `decision-${i}`)),
+    );
+    expect(codes.size).toBe(2000);
+  });
+
+  it('uses 12 characters of the alphabet without look-alikes after the prefix', () => {
+    for (let i = 0; i < 200; i += 1)
+      expect(toIncentiveCode('CART20', `d${i}`)).toMatch(codePattern);
+  });
+
+  it('uses every letter of the alphabet', () => {
+    const letters = new Set(
+      Array.from({ length: 500 }, (_, i) => toIncentiveCode('X', `d${i}`).slice(2)).join(''),
+    );
+    expect(letters.size).toBe(32);
+  });
+
+  it('keeps the prefix it was given', () => {
+    expect(toIncentiveCode('MISSYOU10', 'd1')).toMatch(/^MISSYOU10-/);
+  });
+});
+
+describe('proposeMessage', () => {
+  it('multiplies the agent confidence by the reach of the first channel', () => {
+    const optedIn = proposeMessage(aView(), intent(), anEnv());
+    expect(optedIn.confidence).toBe(0.8);
+    expect(optedIn.expectedValue).toBe(40);
+    const noOptIn = proposeMessage(aView({ state: aState({ consent: {} }) }), intent(), anEnv());
+    expect(noOptIn.confidence).toBe(0.64);
+    expect(noOptIn.expectedValue).toBe(32);
+    expect(noOptIn.reasons.at(-1)).toBe('confidence 0.64 = 0.8 (agent) × 0.8 (reach)');
+  });
+
+  it('orders the channels and keeps the intent', () => {
+    const state = aState({
+      consent: consentOf(['email', 'push']),
+      responses: { byChannel: { push: 3 }, hourOfWeek: [] },
+    });
+    const p = proposeMessage(
+      aView({ state, segment: 'New' }),
+      intent({
+        wanted: ['email', 'push'],
+        details: { extra: 1 },
+      }),
+      anEnv(),
+    );
+    expect(p).toMatchObject({
+      agent: 'test',
+      kind: 'send',
+      action: 'say-hello',
+      template: 'hello',
+      channels: ['push', 'email'],
+      priority: 40,
+      incentive: null,
+      journey: null,
+      experiment: null,
+      details: { segment: 'New', extra: 1 },
+    });
+    expect(p.reasons[0]).toBe('because');
+  });
+
+  it('says so when no channel can reach the customer', () => {
+    const p = proposeMessage(aView(), intent({ wanted: ['sms'] }), anEnv());
+    expect(p.channels).toEqual([]);
+    expect(p.confidence).toBe(0);
+    expect(p.expectedValue).toBe(0);
+    expect(p.reasons).toContain('no channel the customer can receive');
+  });
+
+  it('holds the message until quiet hours end', () => {
+    const night = Date.parse('2026-01-15T23:00:00.000Z');
+    const p = proposeMessage(aView(), intent({ atMs: night }), anEnv());
+    expect(new Date(p.scheduledForMs).toISOString()).toBe('2026-01-16T08:00:00.000Z');
+  });
+});

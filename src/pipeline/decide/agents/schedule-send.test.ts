@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import type { DecidePolicy } from '../policy.js';
+import { aState, defaultDecidePolicy, hoursMs, t0 } from '../test-builders.js';
+import { afterQuietHours, bestSendHour, scheduleSend } from './schedule-send.js';
+
+const at = (iso: string): number => Date.parse(iso);
+const iso = (ms: number): string => new Date(ms).toISOString();
+const quiet = defaultDecidePolicy().quietHours; // 21:00–08:00, UTC by default
+const sendTime = defaultDecidePolicy().sendTime;
+
+/** t0 is Thursday 12:00 UTC: hour of week 3 × 24 + 12 (0 = Monday 00:00 UTC). */
+const t0Slot = 3 * 24 + 12;
+
+const histogram = (counts: Record<number, number>): number[] => {
+  const hours = new Array<number>(168).fill(0);
+  for (const [slot, n] of Object.entries(counts)) hours[Number(slot)] = n;
+  return hours;
+};
+
+const responding = (counts: Record<number, number>) =>
+  aState({ responses: { byChannel: { email: 10 }, hourOfWeek: histogram(counts) } });
+
+describe('afterQuietHours', () => {
+  it('keeps a moment outside quiet hours as it is', () => {
+    const ms = at('2026-01-15T12:34:56.000Z');
+    expect(afterQuietHours(ms, null, quiet)).toBe(ms);
+  });
+
+  it('holds an evening send in America/New_York until 08:00 local the next morning', () => {
+    // 02:30 UTC on the 15th is 21:30 EST on the 14th.
+    const held = afterQuietHours(at('2026-01-15T02:30:00.000Z'), 'America/New_York', quiet);
+    expect(iso(held)).toBe('2026-01-15T13:00:00.000Z');
+  });
+
+  it('holds a send after local midnight in Europe/Berlin until 08:00 local', () => {
+    const held = afterQuietHours(at('2026-01-15T23:30:00.000Z'), 'Europe/Berlin', quiet);
+    expect(iso(held)).toBe('2026-01-16T07:00:00.000Z');
+    const late = afterQuietHours(at('2026-01-15T21:30:00.000Z'), 'Europe/Berlin', quiet);
+    expect(iso(late)).toBe('2026-01-16T07:00:00.000Z');
+  });
+
+  it('lets a send at 08:00 local go at once', () => {
+    const ms = at('2026-07-15T06:00:00.000Z'); // 08:00 CEST
+    expect(afterQuietHours(ms, 'Europe/Berlin', quiet)).toBe(ms);
+  });
+
+  it('holds a send in Asia/Kolkata until quiet hours end there', () => {
+    // 16:00 UTC is 21:30 IST; quiet hours end at 08:00 IST = 02:30 UTC.
+    const held = afterQuietHours(at('2026-01-15T16:00:00.000Z'), 'Asia/Kolkata', quiet);
+    expect(iso(held)).toBe('2026-01-16T02:30:00.000Z');
+  });
+
+  it('holds a send at 21:15 in Asia/Kolkata until 08:00 there', () => {
+    const ms = at('2026-01-15T15:45:00.000Z');
+    expect(iso(afterQuietHours(ms, 'Asia/Kolkata', quiet))).toBe('2026-01-16T02:30:00.000Z');
+  });
+
+  it('treats an unknown zone as UTC', () => {
+    const held = afterQuietHours(at('2026-01-15T22:10:00.000Z'), 'Not/A_Zone', quiet);
+    expect(iso(held)).toBe('2026-01-16T08:00:00.000Z');
+  });
+
+  it('uses the default zone for a customer without one', () => {
+    const berlin = { ...quiet, defaultTimezone: 'Europe/Berlin' };
+    const held = afterQuietHours(at('2026-01-15T07:30:00.000Z'), null, berlin); // 08:30 CET
+    expect(iso(held)).toBe('2026-01-15T07:30:00.000Z');
+    expect(iso(afterQuietHours(at('2026-01-15T06:30:00.000Z'), null, berlin))).toBe(
+      '2026-01-15T07:00:00.000Z',
+    );
+  });
+
+  it('handles quiet hours within one day', () => {
+    const night = { ...quiet, startHour: 1, endHour: 5 };
+    expect(iso(afterQuietHours(at('2026-01-15T03:20:00.000Z'), null, night))).toBe(
+      '2026-01-15T05:00:00.000Z',
+    );
+    const evening = at('2026-01-15T22:00:00.000Z');
+    expect(afterQuietHours(evening, null, night)).toBe(evening);
+  });
+
+  it('has no quiet hours when they start and end at the same hour', () => {
+    const ms = at('2026-01-15T23:00:00.000Z');
+    expect(afterQuietHours(ms, null, { ...quiet, startHour: 22, endHour: 22 })).toBe(ms);
+  });
+});
+
+describe('bestSendHour', () => {
+  it('has nothing to say without responses or with too few', () => {
+    expect(bestSendHour(t0, aState(), null, sendTime)).toBeNull();
+    expect(bestSendHour(t0, responding({ [t0Slot + 6]: 2 }), null, sendTime)).toBeNull();
+  });
+
+  it("moves to the customer's own best hour within the allowed delay", () => {
+    const best = bestSendHour(t0, responding({ [t0Slot + 6]: 3 }), null, sendTime);
+    expect(best?.atMs).toBe(t0 + hoursMs(6));
+  });
+
+  it('looks no further than maxDelayHours', () => {
+    const state = responding({ [t0Slot + 30]: 20 });
+    expect(bestSendHour(t0, state, null, sendTime)?.atMs).toBe(t0);
+    expect(bestSendHour(t0, state, null, { ...sendTime, maxDelayHours: 30 })?.atMs).toBe(
+      t0 + hoursMs(30),
+    );
+  });
+
+  it('never moves earlier than asked within the current hour', () => {
+    const ms = t0 + 20 * 60 * 1000;
+    expect(bestSendHour(ms, responding({ [t0Slot]: 5 }), null, sendTime)?.atMs).toBe(ms);
+  });
+
+  it('is smoothed toward the population by priorWeight pseudo-responses', () => {
+    const state = responding({ [t0Slot + 6]: 3 });
+    const population = histogram({ [t0Slot + 2]: 1 });
+    const heavyPrior = { ...sendTime, priorWeight: 1000 };
+    expect(bestSendHour(t0, state, population, heavyPrior)?.atMs).toBe(t0 + hoursMs(2));
+    const noPrior = { ...sendTime, priorWeight: 0 };
+    expect(bestSendHour(t0, state, population, noPrior)?.atMs).toBe(t0 + hoursMs(6));
+  });
+
+  it('scores the best slot as the smoothed share of responses', () => {
+    const best = bestSendHour(t0, responding({ [t0Slot + 6]: 5 }), null, sendTime);
+    expect(best?.score).toBeCloseTo((5 + 5 / 168) / 10, 10);
+  });
+});
+
+describe('scheduleSend', () => {
+  const env = (policy: DecidePolicy = defaultDecidePolicy()) => ({ policy, population: null });
+  const eveningFan = responding({ [t0Slot + 10]: 8 }); // Thursday 22:00 UTC
+
+  it('sends at once outside quiet hours when not optimised', () => {
+    expect(scheduleSend(t0, 'email', eveningFan, env(), false)).toEqual({ atMs: t0, reasons: [] });
+  });
+
+  it('moves to the best hour, then out of quiet hours', () => {
+    const dayFan = responding({ [t0Slot + 5]: 8 });
+    const moved = scheduleSend(t0, 'email', dayFan, env(), true);
+    expect(moved.atMs).toBe(t0 + hoursMs(5));
+    expect(moved.reasons).toEqual([
+      "send time: moved to the customer's best hour (2026-01-15T17:00:00.000Z)",
+    ]);
+    const held = scheduleSend(t0, 'email', eveningFan, env(), true);
+    expect(iso(held.atMs)).toBe('2026-01-16T08:00:00.000Z');
+    expect(held.reasons[1]).toBe(
+      'quiet hours 21:00–8:00 in UTC: held until 2026-01-16T08:00:00.000Z',
+    );
+  });
+
+  it('does not move sends when send-time optimisation is off', () => {
+    const policy = { ...defaultDecidePolicy(), sendTime: { ...sendTime, enabled: false } };
+    const dayFan = responding({ [t0Slot + 5]: 8 });
+    expect(scheduleSend(t0, 'email', dayFan, env(policy), true).atMs).toBe(t0);
+  });
+
+  it('never holds or moves web content', () => {
+    const lateEvening = at('2026-01-15T23:00:00.000Z');
+    expect(scheduleSend(lateEvening, 'web', eveningFan, env(), true)).toEqual({
+      atMs: lateEvening,
+      reasons: [],
+    });
+  });
+
+  it("holds by the customer's own time zone", () => {
+    const ny = aState({
+      location: { country: 'US', region: null, city: null, timezone: 'America/New_York' },
+    });
+    const sent = scheduleSend(at('2026-01-15T02:30:00.000Z'), 'email', ny, env(), false);
+    expect(iso(sent.atMs)).toBe('2026-01-15T13:00:00.000Z');
+    expect(sent.reasons[0]).toContain('in America/New_York');
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { arbitrate } from './arbitrate.js';
+import { aProposal, c1, defaultDecidePolicy, idSequence, t0 } from './test-builders.js';
+
+const policy = defaultDecidePolicy();
+const decide = (...proposals: Parameters<typeof aProposal>[0][]) =>
+  arbitrate(c1, proposals.map(aProposal), policy, t0, idSequence());
+
+describe('arbitrate', () => {
+  it('has nothing to decide without proposals', () => {
+    expect(decide()).toEqual([]);
+  });
+
+  it('schedules a single message as it was proposed', () => {
+    const [decision] = decide({ reasons: ['r1'] });
+    expect(decision).toMatchObject({
+      id: 'd1',
+      customerId: c1,
+      agent: 'lifecycle',
+      action: 'engagement',
+      status: 'scheduled',
+      channels: ['email'],
+      scheduledForMs: t0,
+      createdAtMs: t0,
+      alternatives: [],
+      reasons: ['r1'],
+    });
+  });
+
+  it('lets the highest priority win and records the loser with the reason', () => {
+    const decisions = decide(
+      { agent: 'lifecycle', action: 'engagement', priority: 50, expectedValue: 500 },
+      { agent: 'cart', action: 'cart-recovery', priority: 90, expectedValue: 20 },
+    );
+    expect(decisions).toHaveLength(1);
+    const [winner] = decisions;
+    expect(winner?.agent).toBe('cart');
+    expect(winner?.alternatives).toEqual([
+      {
+        agent: 'lifecycle',
+        action: 'engagement',
+        priority: 50,
+        expectedValue: 500,
+        reason: 'priority 50 < 90 (cart)',
+      },
+    ]);
+    expect(winner?.reasons).toContain('outranked lifecycle/engagement: priority 50 < 90 (cart)');
+  });
+
+  it('breaks a priority tie by expected value', () => {
+    const [winner] = decide(
+      { agent: 'a', action: 'small', priority: 60, expectedValue: 5 },
+      { agent: 'b', action: 'big', priority: 60, expectedValue: 20 },
+      { agent: 'c', action: 'low', priority: 10, expectedValue: 99 },
+    );
+    expect(winner?.action).toBe('big');
+    expect(winner?.alternatives.map((a) => a.reason)).toEqual([
+      'expected value 5 < 20 (b)',
+      'priority 10 < 60 (b)',
+    ]);
+  });
+
+  it('skips a message below the confidence threshold and lets the rest compete', () => {
+    const decisions = decide(
+      { agent: 'cart', action: 'cart-recovery', priority: 90, confidence: 0.4 },
+      { agent: 'lifecycle', action: 'engagement', priority: 50, confidence: 0.5 },
+    );
+    expect(decisions.map((d) => [d.action, d.status])).toEqual([
+      ['cart-recovery', 'skipped'],
+      ['engagement', 'scheduled'],
+    ]);
+    expect(decisions[0]?.reasons.at(-1)).toBe('skipped: confidence 0.4 below the threshold 0.5');
+    expect(decisions[1]?.alternatives).toEqual([]);
+  });
+
+  it('skips a message without a channel', () => {
+    const [decision] = decide({ channels: [], confidence: 0 });
+    expect(decision?.status).toBe('skipped');
+    expect(decision?.reasons.at(-1)).toBe('skipped: no channel');
+  });
+
+  it('lets web content and escalations through without competing', () => {
+    const decisions = decide(
+      { kind: 'web', agent: 'journey', action: 'web-content', channels: ['web'], priority: 10 },
+      { kind: 'escalate', agent: 'win-back', action: 'concierge-outreach', channels: [] },
+      { agent: 'cart', action: 'cart-recovery', priority: 90 },
+      { agent: 'lifecycle', action: 'engagement', priority: 50 },
+    );
+    expect(decisions.map((d) => [d.action, d.status])).toEqual([
+      ['web-content', 'scheduled'],
+      ['concierge-outreach', 'escalated'],
+      ['cart-recovery', 'scheduled'],
+    ]);
+    expect(decisions[2]?.alternatives.map((a) => a.action)).toEqual(['engagement']);
+    expect(new Set(decisions.map((d) => d.id)).size).toBe(3);
+  });
+});

@@ -1,0 +1,102 @@
+import type { Alternative, Decision } from '../../core/decision.js';
+import type { CustomerId } from '../../core/ids.js';
+import type { DecidePolicy } from './policy.js';
+import type { Proposal } from './proposal.js';
+
+const ranks = (a: Proposal, b: Proposal): number =>
+  b.priority - a.priority || b.expectedValue - a.expectedValue || a.agent.localeCompare(b.agent);
+
+const whyLost = (loser: Proposal, winner: Proposal): string => {
+  if (loser.priority !== winner.priority)
+    return `priority ${loser.priority} < ${winner.priority} (${winner.agent})`;
+  if (loser.expectedValue !== winner.expectedValue)
+    return `expected value ${loser.expectedValue} < ${winner.expectedValue} (${winner.agent})`;
+  return `same priority and expected value as ${winner.agent}, which comes first by name`;
+};
+
+const toAlternative = (loser: Proposal, winner: Proposal): Alternative => ({
+  agent: loser.agent,
+  action: loser.action,
+  priority: loser.priority,
+  expectedValue: loser.expectedValue,
+  reason: whyLost(loser, winner),
+});
+
+const toDecision = (
+  p: Proposal,
+  customerId: CustomerId,
+  id: string,
+  status: Decision['status'],
+  extraReasons: string[],
+  alternatives: Alternative[],
+  nowMs: number,
+): Decision => ({
+  id,
+  customerId,
+  agent: p.agent,
+  trigger: p.trigger,
+  action: p.action,
+  channels: p.channels,
+  template: p.template,
+  incentive: p.incentive,
+  scheduledForMs: p.scheduledForMs,
+  confidence: p.confidence,
+  reasons: [...p.reasons, ...extraReasons],
+  journey: p.journey,
+  experiment: p.experiment,
+  status,
+  priority: p.priority,
+  expectedValue: p.expectedValue,
+  alternatives,
+  details: p.details,
+  createdAtMs: nowMs,
+});
+
+/**
+ * One customer's proposals at one moment → decisions. Messages compete: the highest priority,
+ * then the highest expected value, wins and the others are recorded on it as alternatives with
+ * the reason they lost. A message below the confidence threshold, or with no channel, is
+ * recorded as skipped. Web content and escalations to a person do not compete.
+ */
+export const arbitrate = (
+  customerId: CustomerId,
+  proposals: readonly Proposal[],
+  policy: DecidePolicy,
+  nowMs: number,
+  nextId: () => string,
+): Decision[] => {
+  const decisions: Decision[] = [];
+  const messages: Proposal[] = [];
+  for (const p of proposals) {
+    if (p.kind === 'web')
+      decisions.push(toDecision(p, customerId, nextId(), 'scheduled', [], [], nowMs));
+    else if (p.kind === 'escalate')
+      decisions.push(toDecision(p, customerId, nextId(), 'escalated', [], [], nowMs));
+    else if (p.channels.length === 0)
+      decisions.push(
+        toDecision(p, customerId, nextId(), 'skipped', ['skipped: no channel'], [], nowMs),
+      );
+    else if (p.confidence < policy.confidenceThreshold)
+      decisions.push(
+        toDecision(
+          p,
+          customerId,
+          nextId(),
+          'skipped',
+          [`skipped: confidence ${p.confidence} below the threshold ${policy.confidenceThreshold}`],
+          [],
+          nowMs,
+        ),
+      );
+    else messages.push(p);
+  }
+  const [winner, ...losers] = [...messages].sort(ranks);
+  if (winner !== undefined) {
+    const alternatives = losers.map((l) => toAlternative(l, winner));
+    const extra = alternatives.map((a) => `outranked ${a.agent}/${a.action}: ${a.reason}`);
+    decisions.push(
+      toDecision(winner, customerId, nextId(), 'scheduled', extra, alternatives, nowMs),
+    );
+  }
+  return decisions;
+};

@@ -1,0 +1,111 @@
+import type { Decision } from '../../core/decision.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+import type { Store } from '../../ports/store.js';
+import type { DecideEnv } from './proposal.js';
+import { runDueWork, type WorkRound } from './run-due-work.js';
+import { loadPopulation, runSweepIfDue } from './run-sweep.js';
+
+export interface WorkerObserver {
+  /** Told after each round that finished work. */
+  onRound?(round: WorkRound): void;
+}
+
+/** The scheduler's worker: runs due work (and the daily sweep) until none is left. */
+export interface DecideWorker {
+  /** Runs everything due at `nowMs` (the clock's now by default), then returns what it decided. */
+  runDue(nowMs?: number): Promise<Decision[]>;
+  /** Polls every `pollMs`, and soon after `nudge()`. */
+  start(): void;
+  /** Asks a started worker to look for due work now (after events were recorded). */
+  nudge(): void;
+  /** Stops polling and waits for a round in progress. */
+  stop(): Promise<void>;
+}
+
+export const createDecideWorker = (
+  store: Store,
+  env: DecideEnv,
+  clock: Clock,
+  logger: Logger,
+  observer: WorkerObserver = {},
+): DecideWorker => {
+  const { batchSize, pollMs } = env.policy.worker;
+  let running: Promise<Decision[]> | null = null;
+  let again = false;
+  let timer: NodeJS.Timeout | null = null;
+  let started = false;
+  let populationLoaded = false;
+
+  const drain = async (nowMs: number): Promise<Decision[]> => {
+    if (!populationLoaded) {
+      env.population = (await loadPopulation(store)) ?? env.population;
+      populationLoaded = true;
+    }
+    const swept = await runSweepIfDue(store, env, nowMs);
+    if (swept !== null) logger.info({ customers: swept }, 'daily sweep done');
+    const decided: Decision[] = [];
+    for (;;) {
+      const round = await runDueWork(store, env, nowMs, batchSize);
+      for (const f of round.failures)
+        logger.error({ customerId: f.customerId, err: f.error }, 'decide failed for a customer');
+      if (round.items > 0) observer.onRound?.(round);
+      decided.push(...round.decisions);
+      // A round can make more work due at once (a journey's next step, a wave): go on until a
+      // round finds nothing it can take (the rest, if any, belongs to customers busy elsewhere).
+      if (round.items === 0) return decided;
+    }
+  };
+
+  const runDue = (nowMs = clock.nowMs()): Promise<Decision[]> => {
+    const previous = running ?? Promise.resolve([]);
+    const next = previous.catch(() => []).then(() => drain(nowMs));
+    running = next;
+    void next
+      .finally(() => {
+        if (running === next) running = null;
+      })
+      .catch(() => undefined);
+    return next;
+  };
+
+  const tick = () => {
+    timer = null;
+    if (!started) return;
+    runDue()
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'decide round failed');
+      })
+      .finally(() => {
+        if (!started) return;
+        if (again) {
+          again = false;
+          schedule(0);
+        } else schedule(pollMs);
+      });
+  };
+  const schedule = (delayMs: number) => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(tick, delayMs);
+    timer.unref();
+  };
+
+  return {
+    runDue,
+    start() {
+      started = true;
+      schedule(0);
+    },
+    nudge() {
+      if (!started) return;
+      if (running !== null) again = true;
+      else schedule(0);
+    },
+    async stop() {
+      started = false;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      await running?.catch(() => undefined);
+    },
+  };
+};

@@ -1,0 +1,343 @@
+import { describe, expect, it } from 'vitest';
+import type { Trigger } from '../../core/decision.js';
+import type { ProfileState } from '../../core/profile.js';
+import type { CustomerMarks, Membership, WorkItem } from '../../ports/decide-store.js';
+import { decideForCustomer, type CustomerInput } from './decide-for-customer.js';
+import type { DecideEnv } from './proposal.js';
+import {
+  aCart,
+  aCartItem,
+  aMembership,
+  aState,
+  aWorkItem,
+  anEnv,
+  anOrders,
+  c1,
+  catalogOf,
+  daysMs,
+  hoursMs,
+  marksOf,
+  t0,
+  withPolicy,
+} from './test-builders.js';
+
+interface Setup {
+  state?: ProfileState | undefined;
+  memberships?: Membership[];
+  marks?: CustomerMarks | undefined;
+  env?: DecideEnv;
+  nowMs?: number;
+}
+
+/** Decides for `c1` with marks matching the state (no stage change) unless given. */
+const decide = (triggers: Trigger[], setup: Setup = {}) => {
+  const nowMs = setup.nowMs ?? t0;
+  const state = 'state' in setup ? setup.state : aState();
+  const input: CustomerInput = {
+    customerId: c1,
+    state,
+    memberships: setup.memberships ?? [],
+    marks: 'marks' in setup ? setup.marks : state === undefined ? undefined : marksOf(state, nowMs),
+  };
+  const items: WorkItem[] = triggers.map((trigger, i) => aWorkItem(trigger, { id: i + 1 }));
+  return decideForCustomer(input, items, setup.env ?? anEnv(), nowMs);
+};
+
+const orderCompleted: Trigger = {
+  kind: 'event',
+  name: 'Order Completed',
+  messageId: 'm1',
+  properties: {},
+};
+const newcomer = aState({ firstSeenAtMs: t0, signedUpAtMs: t0, lastActiveAtMs: t0 });
+
+describe('decideForCustomer', () => {
+  describe('welcome journey', () => {
+    it('enters a new signup: day-1 email and web banner now, wakes two days later', () => {
+      const out = decide([{ kind: 'signed-up' }], { state: newcomer });
+      expect(out.decisions.map((d) => [d.status, d.channels, d.template])).toEqual([
+        ['scheduled', ['web'], 'welcome-banner'],
+        ['scheduled', ['email'], 'welcome-1'],
+      ]);
+      expect(out.decisions[1]?.scheduledForMs).toBe(t0);
+      expect(out.schedule).toEqual([
+        {
+          key: 'c1|journey|welcome',
+          customerId: c1,
+          dueAtMs: t0 + daysMs(2),
+          trigger: {
+            kind: 'journey-step',
+            journeyId: 'welcome',
+            version: 1,
+            stepId: 'day-3-email',
+          },
+        },
+      ]);
+      expect(out.memberships).toMatchObject([
+        { journeyId: 'welcome', status: 'active', stepId: 'day-3-email', entries: 1 },
+      ]);
+      expect(out.finished).toEqual([{ id: 1, status: 'done', note: 'entered journey welcome v1' }]);
+    });
+
+    it('sends the day-3 email when the journey wakes at day 3', () => {
+      const member = aMembership({ stepId: 'day-3-email' });
+      const step: Trigger = {
+        kind: 'journey-step',
+        journeyId: 'welcome',
+        version: 1,
+        stepId: 'day-3-email',
+      };
+      const nowMs = t0 + daysMs(2);
+      const out = decide([step], { state: newcomer, memberships: [member], nowMs });
+      expect(out.decisions.map((d) => [d.template, d.journey?.stepId])).toEqual([
+        ['welcome-2', 'day-3-email'],
+      ]);
+      expect(out.schedule.map((w) => [w.key, w.dueAtMs])).toEqual([
+        ['c1|journey|welcome', nowMs + daysMs(4)],
+      ]);
+    });
+
+    it('ignores a wake-up for a step the customer is no longer at', () => {
+      const member = aMembership({ stepId: 'day-7-email' });
+      const step: Trigger = {
+        kind: 'journey-step',
+        journeyId: 'welcome',
+        version: 1,
+        stepId: 'day-3-email',
+      };
+      const out = decide([step], { memberships: [member] });
+      expect(out.decisions).toEqual([]);
+      expect(out.finished[0]?.note).toBe('journey welcome is no longer at step day-3-email');
+    });
+
+    it('does not enter a customer twice', () => {
+      const out = decide([{ kind: 'signed-up' }], { memberships: [aMembership()] });
+      expect(out.decisions).toEqual([]);
+      expect(out.finished[0]?.note).toBe('already in journey welcome');
+    });
+
+    it('exits on Order Completed, cancelling its work and its due decisions', () => {
+      const buyer = aState({ orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }) });
+      const member = aMembership({ stepId: 'day-3-email' });
+      const out = decide([orderCompleted], { state: buyer, memberships: [member] });
+      expect(out.memberships).toMatchObject([
+        { journeyId: 'welcome', status: 'exited', exitReason: 'event Order Completed' },
+      ]);
+      expect(out.cancelWork).toEqual(
+        expect.arrayContaining([
+          { key: 'c1|journey|welcome', note: 'event Order Completed' },
+          { key: 'c1|cart', note: 'order placed' },
+        ]),
+      );
+      expect(out.cancelDecisions).toEqual(
+        expect.arrayContaining([
+          { match: { journeyId: 'welcome' }, reason: 'event Order Completed' },
+          { match: { agents: ['cart'] }, reason: 'order placed' },
+        ]),
+      );
+      expect(out.decisions.map((d) => [d.agent, d.action])).toEqual([
+        ['milestone', 'first-order-thanks'],
+      ]);
+      expect(out.schedule).toEqual([]);
+    });
+  });
+
+  describe('cart recovery', () => {
+    const updatedAtMs = t0 - hoursMs(2);
+    const withCart = aState({ cart: aCart([aCartItem({ priceCents: 25_000 })], updatedAtMs) });
+    const abandoned: Trigger = { kind: 'cart-abandoned', cartUpdatedAtMs: updatedAtMs };
+
+    it('enters cart recovery with the cart offer: 20 % for a $250 cart', () => {
+      const out = decide([abandoned], { state: withCart });
+      expect(out.decisions).toHaveLength(1);
+      expect(out.decisions[0]).toMatchObject({
+        agent: 'cart',
+        action: 'cart-recovery',
+        template: 'cart-recovery',
+        status: 'scheduled',
+        journey: { id: 'cart-recovery', version: 1, stepId: 'offer' },
+        details: { cartValue: 250 },
+      });
+      expect(out.decisions[0]?.incentive?.percent).toBe(20);
+      expect(out.schedule).toMatchObject([
+        {
+          key: 'c1|journey|cart-recovery',
+          dueAtMs: t0 + hoursMs(24),
+          trigger: { kind: 'journey-step', journeyId: 'cart-recovery', stepId: 'cart-still-open' },
+        },
+      ]);
+    });
+
+    it('lets the cart agent act alone when no journey starts on abandoned carts', () => {
+      const env = anEnv({ journeys: catalogOf([]) });
+      const out = decide([abandoned], { state: withCart, env });
+      expect(out.decisions).toMatchObject([{ agent: 'cart', journey: null, status: 'scheduled' }]);
+      expect(out.memberships).toEqual([]);
+    });
+
+    it('lets the cart offer outrank a lifecycle message decided at the same moment', () => {
+      const marks = { ...marksOf(withCart, t0), stage: 'new' };
+      const out = decide([abandoned], { state: withCart, marks });
+      expect(out.decisions.map((d) => [d.agent, d.status])).toEqual([['cart', 'scheduled']]);
+      expect(out.decisions[0]?.alternatives.map((a) => [a.agent, a.action])).toEqual([
+        ['lifecycle', 'engagement'],
+      ]);
+    });
+  });
+
+  describe('stage and segment', () => {
+    const atRisk = aState({ lastActiveAtMs: t0 - daysMs(40) });
+
+    it('records marks on the first look without a stage change', () => {
+      const out = decide([], { state: atRisk, marks: undefined });
+      expect(out.decisions).toEqual([]);
+      expect(out.marks).toEqual({
+        customerId: c1,
+        stage: 'at-risk',
+        segment: 'Standard',
+        updatedAtMs: t0,
+      });
+    });
+
+    it('detects a stage change against the marks', () => {
+      const marks = { ...marksOf(atRisk, t0), stage: 'active' };
+      const out = decide([], { state: atRisk, marks });
+      expect(out.decisions.map((d) => [d.agent, d.action, d.trigger])).toEqual([
+        ['lifecycle', 'win-back-offer', { kind: 'stage-changed', from: 'active', to: 'at-risk' }],
+      ]);
+      expect(out.marks?.stage).toBe('at-risk');
+    });
+
+    it('records nothing when neither stage nor segment changed', () => {
+      const out = decide([], { state: atRisk });
+      expect(out.marks).toBeNull();
+      expect(out.decisions).toEqual([]);
+    });
+
+    it('enters a journey that starts on the new segment', () => {
+      const env = anEnv({
+        journeys: catalogOf([
+          {
+            id: 'lapsing',
+            entry: { trigger: 'segment-changed', to: 'At-Risk' },
+            steps: [{ id: 'mail', type: 'send', channels: ['email'], template: 'lapsing' }],
+          },
+        ]),
+      });
+      const lapsing = aState({ lastActiveAtMs: t0 - daysMs(65) });
+      const marks = { ...marksOf(lapsing, t0), segment: 'Standard' };
+      const out = decide([], { state: lapsing, marks, env });
+      expect(out.decisions.map((d) => d.template)).toEqual(['lapsing']);
+      expect(out.marks?.segment).toBe('At-Risk');
+    });
+  });
+
+  describe('dormant path', () => {
+    const dormant = aState({
+      lastActiveAtMs: t0 - daysMs(90),
+      orders: anOrders({ count: 2, revenueCents: 20_000, lastAtMs: t0 - daysMs(120) }),
+    });
+
+    it('starts at 90 days inactive: wave 0 now, the later waves as timers', () => {
+      const out = decide([{ kind: 'inactive', days: 90 }], { state: dormant });
+      expect(out.decisions).toMatchObject([
+        { agent: 'win-back', action: 'win-back-email', status: 'scheduled' },
+      ]);
+      expect(out.decisions[0]?.details['tier']).toBe('generic');
+      expect(out.schedule).toEqual(
+        [1, 2, 3].map((wave, i) => ({
+          key: `c1|win-back|${wave}`,
+          customerId: c1,
+          dueAtMs: t0 + daysMs([2, 6, 13][i] ?? 0),
+          trigger: { kind: 'win-back-wave', wave, startedAtMs: t0 },
+        })),
+      );
+      expect(out.finished[0]?.note).toContain('dormant path started: 4 waves');
+    });
+
+    it('does not start at 30 days inactive', () => {
+      const out = decide([{ kind: 'inactive', days: 30 }], { state: dormant });
+      expect(out.decisions).toEqual([]);
+      expect(out.schedule).toEqual([]);
+    });
+
+    it('ends when the customer acted since the path started', () => {
+      const back = aState({ ...dormant, lastActiveAtMs: t0 + daysMs(1) });
+      const wave: Trigger = { kind: 'win-back-wave', wave: 1, startedAtMs: t0 };
+      const out = decide([wave], { state: back, nowMs: t0 + daysMs(2) });
+      expect(out.decisions).toEqual([]);
+      expect(out.finished[0]?.note).toMatch(/the dormant path ends$/);
+    });
+  });
+
+  describe('events', () => {
+    const nudge = catalogOf([
+      {
+        id: 'nudge',
+        entry: { trigger: 'signed-up' },
+        steps: [
+          { id: 'w', type: 'wait', until: { event: 'Clicked', timeoutHours: 48 } },
+          { id: 'after', type: 'send', channels: ['email'], template: 'thanks' },
+        ],
+      },
+    ]);
+    const waiting = aMembership({
+      journeyId: 'nudge',
+      stepId: 'after',
+      waitingFor: 'Clicked',
+      seenEvents: ['Opened'],
+    });
+    const event = (name: string): Trigger => ({
+      kind: 'event',
+      name,
+      messageId: 'm',
+      properties: {},
+    });
+
+    it('runs a journey on as soon as the event it waits for arrives', () => {
+      const out = decide([event('Clicked')], {
+        memberships: [waiting],
+        env: anEnv({ journeys: nudge }),
+      });
+      expect(out.decisions.map((d) => d.template)).toEqual(['thanks']);
+      expect(out.memberships).toMatchObject([
+        { status: 'completed', seenEvents: ['Opened', 'Clicked'] },
+      ]);
+      expect(out.cancelWork).toEqual([{ key: 'c1|journey|nudge', note: 'journey completed' }]);
+    });
+
+    it('remembers other events for later branches without running the journey', () => {
+      const out = decide([event('Viewed')], {
+        memberships: [waiting],
+        env: anEnv({ journeys: nudge }),
+      });
+      expect(out.decisions).toEqual([]);
+      expect(out.memberships).toMatchObject([
+        { status: 'active', stepId: 'after', seenEvents: ['Opened', 'Viewed'] },
+      ]);
+    });
+
+    it('sends the configured message for a custom event', () => {
+      const policy = withPolicy({
+        customEvents: [{ event: 'Trial Ending', template: 'trial', channels: ['email'] }],
+      });
+      const out = decide([event('Trial Ending')], { env: anEnv({ policy }) });
+      expect(out.decisions.map((d) => [d.agent, d.template])).toEqual([['custom', 'trial']]);
+    });
+  });
+
+  it('sends a birthday message', () => {
+    const out = decide([{ kind: 'birthday' }]);
+    expect(out.decisions.map((d) => [d.action, d.status])).toEqual([['birthday', 'scheduled']]);
+  });
+
+  it('finishes the work of a customer without a profile, with a note', () => {
+    const out = decide([{ kind: 'signed-up' }, { kind: 'birthday' }], { state: undefined });
+    expect(out.finished).toEqual([
+      { id: 1, status: 'done', note: 'no profile (merged into another customer)' },
+      { id: 2, status: 'done', note: 'no profile (merged into another customer)' },
+    ]);
+    expect(out.decisions).toEqual([]);
+    expect(out.marks).toBeNull();
+  });
+});

@@ -1,0 +1,306 @@
+import type { Decision, Trigger } from '../../core/decision.js';
+import type { CustomerId } from '../../core/ids.js';
+import type { ProfileState } from '../../core/profile.js';
+import { DAY_MS } from '../../core/time.js';
+import type {
+  CustomerMarks,
+  Membership,
+  WorkDraft,
+  WorkItem,
+  WorkStatus,
+} from '../../ports/decide-store.js';
+import { cartAgent } from './agents/cart-agent.js';
+import {
+  celebrationAgent,
+  customEventAgent,
+  lifecycleAgent,
+  milestoneAgent,
+} from './agents/lifecycle-agent.js';
+import { segmentCustomer } from './agents/segment-customer.js';
+import { winBackAgent } from './agents/win-back-agent.js';
+import { arbitrate } from './arbitrate.js';
+import {
+  advanceJourney,
+  mayEnter,
+  newMembership,
+  type JourneyRun,
+} from './journeys/advance-journey.js';
+import type { Journey } from './journeys/journey-catalog.js';
+import type { CustomerView, DecideEnv, Proposal } from './proposal.js';
+
+export interface CustomerInput {
+  customerId: CustomerId;
+  state: ProfileState | undefined;
+  memberships: readonly Membership[];
+  marks: CustomerMarks | undefined;
+}
+
+export interface DecisionCancel {
+  match: { agents?: string[]; journeyId?: string };
+  reason: string;
+}
+
+/** Everything one customer's work produced; the caller stores it in one transaction. */
+export interface CustomerOutcome {
+  decisions: Decision[];
+  schedule: WorkDraft[];
+  cancelWork: { key: string; note: string }[];
+  cancelDecisions: DecisionCancel[];
+  memberships: Membership[];
+  marks: CustomerMarks | null;
+  finished: { id: number; status: WorkStatus; note: string | null }[];
+}
+
+export const journeyKey = (customerId: CustomerId, journeyId: string): string =>
+  `${customerId}|journey|${journeyId}`;
+export const cartKey = (customerId: CustomerId): string => `${customerId}|cart`;
+const winBackKey = (customerId: CustomerId, wave: number): string =>
+  `${customerId}|win-back|${wave}`;
+
+const entryMatches = (journey: Journey, trigger: Trigger): boolean => {
+  const entry = journey.definition.entry;
+  if ('event' in entry) return trigger.kind === 'event' && trigger.name === entry.event;
+  if (entry.trigger !== trigger.kind) return false;
+  if (entry.to === undefined) return true;
+  if (trigger.kind === 'stage-changed' || trigger.kind === 'segment-changed')
+    return trigger.to === entry.to;
+  if (trigger.kind === 'inactive') return String(trigger.days) === entry.to;
+  return true;
+};
+
+/**
+ * The decide core for one customer: runs the agents and journeys for each due work item,
+ * notices stage and segment changes since last time, and arbitrates everything proposed at
+ * this moment. Pure: all it needs is passed in, all it wants done is returned.
+ */
+export const decideForCustomer = (
+  input: CustomerInput,
+  items: readonly WorkItem[],
+  env: DecideEnv,
+  nowMs: number,
+): CustomerOutcome => {
+  const out: CustomerOutcome = {
+    decisions: [],
+    schedule: [],
+    cancelWork: [],
+    cancelDecisions: [],
+    memberships: [],
+    marks: null,
+    finished: [],
+  };
+  const state = input.state;
+  if (state === undefined) {
+    for (const item of items)
+      out.finished.push({
+        id: item.id,
+        status: 'done',
+        note: 'no profile (merged into another customer)',
+      });
+    return out;
+  }
+  const id = input.customerId;
+  const computed = env.computeProfile(state, nowMs);
+  const segment = segmentCustomer(state, computed, nowMs, env.policy.segments);
+  const view: CustomerView = { customerId: id, state, computed, segment };
+  const memberships = new Map(input.memberships.map((m) => [m.journeyId, m]));
+  const changed = new Set<string>();
+  const proposals: Proposal[] = [];
+
+  const applyRun = (journey: Journey, run: JourneyRun) => {
+    memberships.set(journey.definition.id, run.membership);
+    changed.add(journey.definition.id);
+    proposals.push(...run.proposals);
+    const key = journeyKey(id, journey.definition.id);
+    if (run.wakeAtMs === null)
+      out.cancelWork.push({ key, note: `journey ${run.membership.status}` });
+    else
+      out.schedule.push({
+        key,
+        customerId: id,
+        dueAtMs: run.wakeAtMs,
+        trigger: {
+          kind: 'journey-step',
+          journeyId: journey.definition.id,
+          version: run.membership.version,
+          stepId: run.membership.stepId,
+        },
+      });
+    return run.notes;
+  };
+
+  const enterJourneys = (trigger: Trigger): string[] => {
+    const notes: string[] = [];
+    for (const journey of env.journeys.current) {
+      if (!entryMatches(journey, trigger)) continue;
+      const existing = memberships.get(journey.definition.id);
+      const refused = mayEnter(journey, existing, nowMs);
+      if (refused !== null) {
+        notes.push(refused);
+        continue;
+      }
+      notes.push(`entered journey ${journey.definition.id} v${journey.version}`);
+      const start = newMembership(journey, view, existing, nowMs);
+      notes.push(...applyRun(journey, advanceJourney(journey, start, view, env, nowMs, trigger)));
+    }
+    return notes;
+  };
+
+  const exitJourney = (m: Membership, reason: string): string => {
+    memberships.set(m.journeyId, {
+      ...m,
+      status: 'exited',
+      exitReason: reason,
+      waitingFor: null,
+      updatedAtMs: nowMs,
+    });
+    changed.add(m.journeyId);
+    out.cancelWork.push({ key: journeyKey(id, m.journeyId), note: reason });
+    out.cancelDecisions.push({ match: { journeyId: m.journeyId }, reason });
+    return `exited journey ${m.journeyId}: ${reason}`;
+  };
+
+  const propose = (result: Proposal | string, notes: string[]) => {
+    if (typeof result === 'string') notes.push(result);
+    else proposals.push(result);
+  };
+
+  const onEvent = (trigger: Extract<Trigger, { kind: 'event' }>): string[] => {
+    const notes: string[] = [];
+    for (const m of [...memberships.values()]) {
+      if (m.status !== 'active') continue;
+      const journey = env.journeys.find(m.journeyId, m.version);
+      if (journey?.definition.exitOn?.includes(trigger.name) === true) {
+        notes.push(exitJourney(m, `event ${trigger.name}`));
+        continue;
+      }
+      const seen = m.seenEvents.includes(trigger.name)
+        ? m.seenEvents
+        : [...m.seenEvents, trigger.name].slice(-50);
+      const updated = { ...m, seenEvents: seen };
+      memberships.set(m.journeyId, updated);
+      changed.add(m.journeyId);
+      if (journey !== undefined && m.waitingFor === trigger.name) {
+        notes.push(`journey ${m.journeyId}: ${trigger.name} arrived`);
+        notes.push(
+          ...applyRun(journey, advanceJourney(journey, updated, view, env, nowMs, trigger)),
+        );
+      }
+    }
+    notes.push(...enterJourneys(trigger));
+    if (trigger.name === 'Order Completed') {
+      out.cancelWork.push({ key: cartKey(id), note: 'order placed' });
+      out.cancelDecisions.push({ match: { agents: ['cart'] }, reason: 'order placed' });
+      const placed: Trigger = {
+        kind: 'order-placed',
+        orderCount: state.orders.count,
+        revenue: computed.monetary,
+      };
+      propose(milestoneAgent(view, placed, env, nowMs), notes);
+      notes.push(...enterJourneys(placed));
+    }
+    if (env.policy.customEvents.some((c) => c.event === trigger.name))
+      propose(
+        customEventAgent(
+          view,
+          { kind: 'custom-event', name: trigger.name, properties: trigger.properties },
+          env,
+          nowMs,
+        ),
+        notes,
+      );
+    return notes;
+  };
+
+  const onStep = (trigger: Extract<Trigger, { kind: 'journey-step' }>): string[] => {
+    const m = memberships.get(trigger.journeyId);
+    if (m?.status !== 'active' || m.version !== trigger.version || m.stepId !== trigger.stepId)
+      return [`journey ${trigger.journeyId} is no longer at step ${trigger.stepId}`];
+    const journey = env.journeys.find(m.journeyId, m.version);
+    if (journey === undefined) return [exitJourney(m, `version ${m.version} is unknown`)];
+    return applyRun(journey, advanceJourney(journey, m, view, env, nowMs, trigger));
+  };
+
+  const handle = (trigger: Trigger): string[] => {
+    const notes: string[] = [];
+    switch (trigger.kind) {
+      case 'event':
+        return onEvent(trigger);
+      case 'journey-step':
+        return onStep(trigger);
+      case 'cart-abandoned': {
+        const journeys = enterJourneys(trigger);
+        const handled = env.journeys.current.some((j) => entryMatches(j, trigger));
+        if (!handled) propose(cartAgent(view, trigger, env, nowMs), notes);
+        return [...journeys, ...notes];
+      }
+      case 'signed-up':
+      case 'order-placed':
+        return enterJourneys(trigger);
+      case 'stage-changed':
+        propose(lifecycleAgent(view, trigger, env, nowMs), notes);
+        return [...notes, ...enterJourneys(trigger)];
+      case 'segment-changed':
+        return enterJourneys(trigger);
+      case 'inactive':
+        if (trigger.days === env.policy.winBack.dormantDays) {
+          // The first wave is decided now, with everything else due at this moment; the
+          // later ones are timers.
+          env.policy.winBack.waves.forEach((wave, i) => {
+            const waveTrigger: Trigger = { kind: 'win-back-wave', wave: i, startedAtMs: nowMs };
+            if (i === 0 && wave.day <= 1) {
+              notes.push(...handle(waveTrigger));
+              return;
+            }
+            out.schedule.push({
+              key: winBackKey(id, i),
+              customerId: id,
+              dueAtMs: nowMs + Math.max(0, wave.day - 1) * DAY_MS,
+              trigger: waveTrigger,
+            });
+          });
+          notes.push(`dormant path started: ${env.policy.winBack.waves.length} waves`);
+        }
+        return [...notes, ...enterJourneys(trigger)];
+      case 'win-back-wave':
+        propose(winBackAgent(view, trigger, env, nowMs), notes);
+        return notes;
+      case 'birthday':
+      case 'anniversary':
+        proposals.push(celebrationAgent(view, trigger, env, nowMs));
+        return notes;
+      case 'custom-event':
+        propose(customEventAgent(view, trigger, env, nowMs), notes);
+        return notes;
+      case 'profile-changed':
+        return notes;
+    }
+  };
+
+  for (const item of items) {
+    const notes = handle(item.trigger);
+    out.finished.push({
+      id: item.id,
+      status: 'done',
+      note: notes.length === 0 ? null : notes.join('; '),
+    });
+  }
+
+  // Stage and segment changes since this customer was last looked at (the first look only
+  // records them: a customer seen for the first time has not changed stage).
+  const marks = input.marks;
+  const stage = computed.lifecycleStage;
+  if (marks === undefined || marks.stage !== stage || marks.segment !== segment) {
+    if (marks !== undefined && marks.stage !== stage)
+      handle({ kind: 'stage-changed', from: marks.stage, to: stage });
+    if (marks !== undefined && marks.segment !== segment)
+      handle({ kind: 'segment-changed', from: marks.segment, to: segment });
+    out.marks = { customerId: id, segment, stage, updatedAtMs: nowMs };
+  }
+
+  out.decisions = arbitrate(id, proposals, env.policy, nowMs, env.nextId);
+  out.memberships = [...changed].flatMap((j) => {
+    const m = memberships.get(j);
+    return m === undefined ? [] : [m];
+  });
+  return out;
+};

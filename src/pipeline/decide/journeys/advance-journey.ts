@@ -1,0 +1,244 @@
+import type { Trigger } from '../../../core/decision.js';
+import { hashToUnit } from '../../../core/hash-to-unit.js';
+import { DAY_MS, HOUR_MS } from '../../../core/time.js';
+import type { Membership } from '../../../ports/decide-store.js';
+import { cartAgent } from '../agents/cart-agent.js';
+import { proposeMessage } from '../agents/propose-message.js';
+import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
+import { evaluateCondition } from './evaluate-condition.js';
+import type { Journey } from './journey-catalog.js';
+import type { JourneyStep } from './journey-schema.js';
+
+/** The step id a membership holds once the last step has run. */
+export const END_STEP = '#end';
+const MAX_STEPS_PER_RUN = 64;
+
+export interface JourneyRun {
+  membership: Membership;
+  proposals: Proposal[];
+  /** When to run the journey again (a wait), or null when it ended. */
+  wakeAtMs: number | null;
+  notes: string[];
+}
+
+const pickArm = (
+  split: NonNullable<Extract<JourneyStep, { type: 'branch' }>['split']>,
+  u: number,
+) => {
+  const total = split.reduce((sum, arm) => sum + arm.weight, 0);
+  let acc = 0;
+  for (const arm of split) {
+    acc += arm.weight / total;
+    if (u < acc) return arm;
+  }
+  return split[split.length - 1] ?? split[0];
+};
+
+const sendProposal = (
+  journey: Journey,
+  step: Extract<JourneyStep, { type: 'send' }>,
+  view: CustomerView,
+  env: DecideEnv,
+  nowMs: number,
+  trigger: Trigger,
+): Proposal | string => {
+  const ref = { id: journey.definition.id, version: journey.version, stepId: step.id };
+  if (step.offer === 'cart') {
+    const cart = view.state.cart;
+    const cartTrigger: Extract<Trigger, { kind: 'cart-abandoned' }> =
+      trigger.kind === 'cart-abandoned'
+        ? trigger
+        : { kind: 'cart-abandoned', cartUpdatedAtMs: cart?.updatedAtMs ?? 0 };
+    const offer = cartAgent(view, cartTrigger, env, nowMs, ref);
+    if (typeof offer === 'string') return offer;
+    return {
+      ...offer,
+      channels: offer.channels.filter((c) => step.channels.includes(c)),
+      template: step.template,
+    };
+  }
+  const aov = view.computed.frequency > 0 ? view.computed.monetary / view.computed.frequency : 0;
+  return proposeMessage(
+    view,
+    {
+      agent: 'journey',
+      trigger,
+      action: `${journey.definition.id}/${step.id}`,
+      wanted: step.channels,
+      template: step.template,
+      incentive:
+        step.incentive === undefined
+          ? null
+          : {
+              kind: 'percent-off',
+              percent: step.incentive.percent,
+              amount: null,
+              code: `${journey.definition.id.toUpperCase()}-${step.id.toUpperCase()}`,
+              expiresAtMs: nowMs + step.incentive.validHours * HOUR_MS,
+            },
+      baseConfidence: 0.8,
+      priority: journey.definition.priority ?? env.policy.priorities.journey,
+      valueAtStake: aov,
+      reasons: [`journey ${journey.definition.id} v${journey.version}, step ${step.id}`],
+      atMs: nowMs,
+      optimiseSendTime: step.sendTimeOptimised ?? true,
+      journey: ref,
+      experiment:
+        step.variants === undefined
+          ? null
+          : { slot: `${journey.definition.id}/${step.id}`, variants: step.variants },
+    },
+    env,
+  );
+};
+
+/**
+ * Runs a customer's journey from the step their membership holds until it waits or ends:
+ * sends and web content become proposals, a wait sets when to run again, a branch follows its
+ * condition (or a stable hash for a split), exit and the last step end the membership.
+ */
+export const advanceJourney = (
+  journey: Journey,
+  start: Membership,
+  view: CustomerView,
+  env: DecideEnv,
+  nowMs: number,
+  trigger: Trigger,
+): JourneyRun => {
+  const membership: Membership = {
+    ...start,
+    arms: { ...start.arms },
+    waitingFor: null,
+    updatedAtMs: nowMs,
+  };
+  const proposals: Proposal[] = [];
+  const notes: string[] = [];
+  const steps = journey.definition.steps;
+  let stepId: string | null = membership.stepId;
+  for (let n = 0; n < MAX_STEPS_PER_RUN; n += 1) {
+    const found: { step: JourneyStep; index: number } | undefined =
+      stepId === null || stepId === END_STEP ? undefined : journey.steps.get(stepId);
+    if (found === undefined) {
+      membership.status = 'completed';
+      membership.stepId = END_STEP;
+      return { membership, proposals, wakeAtMs: null, notes };
+    }
+    const step: JourneyStep = found.step;
+    const index: number = found.index;
+    const following: string | null =
+      ('next' in step ? step.next : undefined) ?? steps[index + 1]?.id ?? null;
+    switch (step.type) {
+      case 'send': {
+        const proposal = sendProposal(journey, step, view, env, nowMs, trigger);
+        if (typeof proposal === 'string') notes.push(`step ${step.id}: ${proposal}`);
+        else proposals.push(proposal);
+        stepId = following;
+        break;
+      }
+      case 'web':
+        proposals.push({
+          agent: 'journey',
+          trigger,
+          kind: 'web',
+          action: 'web-content',
+          channels: ['web'],
+          template: step.content,
+          incentive: null,
+          scheduledForMs: nowMs,
+          confidence: 1,
+          reasons: [
+            `journey ${journey.definition.id} v${journey.version}, step ${step.id}: ${step.content} in slot ${step.slot}`,
+          ],
+          priority: journey.definition.priority ?? env.policy.priorities.journey,
+          expectedValue: 0,
+          journey: { id: journey.definition.id, version: journey.version, stepId: step.id },
+          experiment: null,
+          details: {
+            slot: step.slot,
+            content: step.content,
+            expiresAt: new Date(nowMs + step.ttlHours * HOUR_MS).toISOString(),
+          },
+        });
+        stepId = following;
+        break;
+      case 'wait': {
+        if (step.until !== undefined) {
+          if (membership.seenEvents.includes(step.until.event)) {
+            stepId = following;
+            break;
+          }
+          membership.waitingFor = step.until.event;
+        }
+        const waitMs =
+          step.until !== undefined
+            ? step.until.timeoutHours * HOUR_MS
+            : (step.hours ?? 0) * HOUR_MS + (step.days ?? 0) * DAY_MS;
+        membership.stepId = following ?? END_STEP;
+        return { membership, proposals, wakeAtMs: nowMs + waitMs, notes };
+      }
+      case 'branch': {
+        if (step.split !== undefined) {
+          const chosen: { arm: string; next: string } | undefined =
+            step.split.find((a: { arm: string }) => a.arm === membership.arms[step.id]) ??
+            pickArm(step.split, hashToUnit(`${journey.definition.id}/${step.id}`, view.customerId));
+          if (chosen !== undefined) {
+            membership.arms[step.id] = chosen.arm;
+            stepId = chosen.next;
+          }
+          break;
+        }
+        const holds: boolean =
+          step.if !== undefined && evaluateCondition(step.if, view, membership);
+        notes.push(`step ${step.id}: condition ${holds ? 'holds' : 'does not hold'}`);
+        stepId = (holds ? step.then : step.else) ?? following;
+        break;
+      }
+      case 'exit':
+        membership.status = 'exited';
+        membership.exitReason = `exit step ${step.id}`;
+        membership.stepId = step.id;
+        return { membership, proposals, wakeAtMs: null, notes };
+    }
+  }
+  notes.push(`stopped after ${MAX_STEPS_PER_RUN} steps without a wait (a loop?)`);
+  membership.status = 'exited';
+  membership.exitReason = 'loop without a wait';
+  return { membership, proposals, wakeAtMs: null, notes };
+};
+
+/** Whether a customer may enter (again) under the journey's re-entry rule; a reason if not. */
+export const mayEnter = (
+  journey: Journey,
+  existing: Membership | undefined,
+  nowMs: number,
+): string | null => {
+  if (existing === undefined) return null;
+  if (existing.status === 'active') return `already in journey ${journey.definition.id}`;
+  const rule = journey.definition.reEntry ?? 'never';
+  if (rule === 'never') return `journey ${journey.definition.id} allows no re-entry`;
+  if (rule === 'after-exit') return null;
+  return nowMs - existing.enteredAtMs >= rule.afterDays * DAY_MS
+    ? null
+    : `re-entry to ${journey.definition.id} only ${rule.afterDays} days after the last entry`;
+};
+
+/** A fresh membership at the journey's first step. */
+export const newMembership = (
+  journey: Journey,
+  view: CustomerView,
+  existing: Membership | undefined,
+  nowMs: number,
+): Membership => ({
+  customerId: view.customerId,
+  journeyId: journey.definition.id,
+  version: journey.version,
+  stepId: journey.definition.steps[0]?.id ?? END_STEP,
+  status: 'active',
+  enteredAtMs: nowMs,
+  updatedAtMs: nowMs,
+  entries: (existing?.entries ?? 0) + 1,
+  exitReason: null,
+  seenEvents: [],
+  waitingFor: null,
+  arms: {},
+});

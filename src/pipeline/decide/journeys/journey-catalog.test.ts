@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { defaultJourneys } from './default-journeys.js';
+import { buildCatalog, checkJourneys, hashJourney, type StoredVersion } from './journey-catalog.js';
+import type { JourneyDefinition, JourneyStep } from './journey-schema.js';
+
+const aJourney = (
+  id: string,
+  steps: JourneyStep[],
+  overrides: Partial<JourneyDefinition> = {},
+): JourneyDefinition => ({ id, entry: { trigger: 'signed-up' }, steps, ...overrides });
+
+const send = (id: string, next?: string): JourneyStep => ({
+  id,
+  type: 'send',
+  channels: ['email'],
+  template: id,
+  ...(next === undefined ? {} : { next }),
+});
+
+const simple = aJourney('simple', [send('a'), { id: 'w', type: 'wait', days: 1 }, send('b')]);
+
+/** The same journey with every object's keys in the reverse order. */
+const reversed = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(reversed);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .reverse()
+        .map(([k, v]) => [k, reversed(v)]),
+    );
+  return value;
+};
+
+const storedOf = (definition: JourneyDefinition, version: number): StoredVersion => ({
+  journeyId: definition.id,
+  version,
+  hash: hashJourney(definition),
+  definition,
+});
+
+describe('checkJourneys', () => {
+  it('finds nothing wrong with the default journeys', () => {
+    expect(checkJourneys(defaultJourneys)).toEqual([]);
+  });
+
+  it('reports a journey id used twice', () => {
+    expect(checkJourneys([simple, simple])).toEqual([
+      { path: '/decide/journeys/1/id', message: 'journey id simple is used twice' },
+    ]);
+  });
+
+  it('reports a step id used twice', () => {
+    expect(checkJourneys([aJourney('j', [send('a'), send('a')])])).toEqual([
+      { path: '/decide/journeys/0/steps/1/id', message: 'step id a is used twice' },
+    ]);
+  });
+
+  it('reports every next, then, else and split arm that names no step', () => {
+    const journey = aJourney('j', [
+      send('a', 'nowhere'),
+      { id: 'b', type: 'branch', if: { event: 'Clicked' }, then: 'gone', else: 'a' },
+      {
+        id: 'c',
+        type: 'branch',
+        split: [
+          { arm: 'x', weight: 1, next: 'a' },
+          { arm: 'y', weight: 1, next: 'lost' },
+        ],
+      },
+    ]);
+    expect(checkJourneys([journey])).toEqual([
+      {
+        path: '/decide/journeys/0/steps/0',
+        message: 'step a goes to nowhere, which is not a step of j',
+      },
+      {
+        path: '/decide/journeys/0/steps/1',
+        message: 'step b goes to gone, which is not a step of j',
+      },
+      {
+        path: '/decide/journeys/0/steps/2',
+        message: 'step c goes to lost, which is not a step of j',
+      },
+    ]);
+  });
+
+  it('needs exactly one of hours, days or until on a wait', () => {
+    const none: JourneyStep = { id: 'none', type: 'wait' };
+    const two: JourneyStep = { id: 'two', type: 'wait', hours: 2, days: 1 };
+    const untilAndDays: JourneyStep = {
+      id: 'three',
+      type: 'wait',
+      days: 1,
+      until: { event: 'Clicked', timeoutHours: 4 },
+    };
+    const fine: JourneyStep = { id: 'fine', type: 'wait', until: { event: 'X', timeoutHours: 1 } };
+    const problems = checkJourneys([aJourney('j', [none, two, untilAndDays, fine])]);
+    expect(problems.map((p) => p.path)).toEqual([
+      '/decide/journeys/0/steps/0',
+      '/decide/journeys/0/steps/1',
+      '/decide/journeys/0/steps/2',
+    ]);
+    expect(problems[0]?.message).toBe('wait step none needs exactly one of hours, days or until');
+  });
+
+  it('needs either a condition or a split on a branch, and "then" with a condition', () => {
+    const neither: JourneyStep = { id: 'neither', type: 'branch' };
+    const both: JourneyStep = {
+      id: 'both',
+      type: 'branch',
+      if: { event: 'X' },
+      then: 'neither',
+      split: [
+        { arm: 'x', weight: 1, next: 'neither' },
+        { arm: 'y', weight: 1, next: 'neither' },
+      ],
+    };
+    const noThen: JourneyStep = { id: 'no-then', type: 'branch', if: { event: 'X' } };
+    expect(checkJourneys([aJourney('j', [neither, both, noThen])])).toEqual([
+      {
+        path: '/decide/journeys/0/steps/0',
+        message: 'branch step neither needs either "if" or "split"',
+      },
+      {
+        path: '/decide/journeys/0/steps/1',
+        message: 'branch step both needs either "if" or "split"',
+      },
+      { path: '/decide/journeys/0/steps/2', message: 'branch step no-then needs "then"' },
+    ]);
+  });
+
+  it('reports every problem of every journey at once', () => {
+    const bad = aJourney('bad', [send('a', 'x'), { id: 'w', type: 'wait' }]);
+    const worse = aJourney('worse', [send('a'), send('a', 'y')]);
+    const paths = checkJourneys([simple, bad, worse, bad]).map((p) => p.path);
+    expect(paths).toEqual([
+      '/decide/journeys/1/steps/0',
+      '/decide/journeys/1/steps/1',
+      '/decide/journeys/2/steps/1/id',
+      '/decide/journeys/2/steps/1',
+      '/decide/journeys/3/id',
+      '/decide/journeys/3/steps/0',
+      '/decide/journeys/3/steps/1',
+    ]);
+  });
+});
+
+describe('hashJourney', () => {
+  it('hashes the same content in any key order the same', () => {
+    expect(hashJourney(reversed(simple) as JourneyDefinition)).toBe(hashJourney(simple));
+  });
+
+  it('hashes changed content differently, step order included', () => {
+    const changed = aJourney('simple', [send('a'), { id: 'w', type: 'wait', days: 2 }, send('b')]);
+    expect(hashJourney(changed)).not.toBe(hashJourney(simple));
+    const swapped = aJourney('simple', [send('b'), { id: 'w', type: 'wait', days: 1 }, send('a')]);
+    expect(hashJourney(swapped)).not.toBe(hashJourney(simple));
+  });
+});
+
+describe('buildCatalog', () => {
+  it('pins new journeys at version 1 and returns them to store', () => {
+    const { catalog, added } = buildCatalog(defaultJourneys, []);
+    expect(catalog.current.map((j) => [j.definition.id, j.version])).toEqual([
+      ['welcome', 1],
+      ['cart-recovery', 1],
+    ]);
+    expect(added.map((a) => [a.journeyId, a.version, a.hash])).toEqual([
+      ['welcome', 1, hashJourney(defaultJourneys[0] as JourneyDefinition)],
+      ['cart-recovery', 1, hashJourney(defaultJourneys[1] as JourneyDefinition)],
+    ]);
+    expect(catalog.find('welcome', 1)?.steps.get('day-3-email')?.index).toBe(3);
+  });
+
+  it('keeps the stored version for the same content in another key order', () => {
+    const { catalog, added } = buildCatalog(
+      [reversed(simple) as JourneyDefinition],
+      [storedOf(simple, 4)],
+    );
+    expect(added).toEqual([]);
+    expect(catalog.current.map((j) => j.version)).toEqual([4]);
+  });
+
+  it('adds a version for changed content and keeps the old one findable', () => {
+    const changed = aJourney('simple', [send('a'), { id: 'w', type: 'wait', days: 3 }, send('b')]);
+    const { catalog, added } = buildCatalog([changed], [storedOf(simple, 1), storedOf(simple, 2)]);
+    expect(added.map((a) => [a.journeyId, a.version])).toEqual([['simple', 3]]);
+    expect(catalog.current[0]?.version).toBe(3);
+    expect(catalog.find('simple', 3)?.definition).toEqual(changed);
+    expect(catalog.find('simple', 1)?.definition).toEqual(simple);
+    expect(catalog.find('simple', 9)).toBeUndefined();
+    expect(catalog.all.map((j) => j.version).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('goes back to an older version when its content returns', () => {
+    const v2 = aJourney('simple', [send('a')]);
+    const { catalog, added } = buildCatalog([simple], [storedOf(simple, 1), storedOf(v2, 2)]);
+    expect(added).toEqual([]);
+    expect(catalog.current[0]?.version).toBe(1);
+  });
+
+  it('numbers journeys separately', () => {
+    const other = aJourney('other', [send('x')]);
+    const { catalog } = buildCatalog(
+      [simple, other],
+      [storedOf(aJourney('simple', [send('z')]), 5)],
+    );
+    expect(catalog.current.map((j) => [j.definition.id, j.version])).toEqual([
+      ['simple', 6],
+      ['other', 1],
+    ]);
+  });
+
+  it('leaves disabled journeys out of the current ones', () => {
+    const off = aJourney('off', [send('x')], { enabled: false });
+    const { catalog, added } = buildCatalog([simple, off], []);
+    expect(catalog.current.map((j) => j.definition.id)).toEqual(['simple']);
+    expect(added.map((a) => a.journeyId)).toEqual(['simple']);
+  });
+});

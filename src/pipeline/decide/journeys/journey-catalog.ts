@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import type { FieldProblem } from '../../../core/errors.js';
+import type { JourneyDefinition, JourneyStep } from './journey-schema.js';
+
+/** A journey definition with the version customers who enter it now are pinned to. */
+export interface Journey {
+  definition: JourneyDefinition;
+  version: number;
+  hash: string;
+  steps: Map<string, { step: JourneyStep; index: number }>;
+}
+
+/** Every version of every journey; `current` is what new entries get. */
+export interface JourneyCatalog {
+  current: readonly Journey[];
+  /** Every version known, current or not. */
+  all: readonly Journey[];
+  find(id: string, version: number): Journey | undefined;
+}
+
+const stable = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(stable);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, stable(v)]),
+    );
+  return value;
+};
+
+/** A journey's content hash: the same definition, in any key order, hashes the same. */
+export const hashJourney = (definition: JourneyDefinition): string =>
+  createHash('sha256')
+    .update(JSON.stringify(stable(definition)))
+    .digest('hex')
+    .slice(0, 16);
+
+const targetsOf = (step: JourneyStep): (string | undefined)[] => {
+  switch (step.type) {
+    case 'branch':
+      return [step.then, step.else, ...(step.split ?? []).map((s) => s.next)];
+    case 'exit':
+      return [];
+    case 'send':
+    case 'web':
+    case 'wait':
+      return [step.next];
+  }
+};
+
+/**
+ * The semantic checks the schema cannot make: unique journey and step ids, every `next`/`then`
+ * /`else` naming a step of the same journey, a wait with exactly one of hours/days/until, and a
+ * branch with either a condition or a split. Every problem is reported, with its path.
+ */
+export const checkJourneys = (journeys: readonly JourneyDefinition[]): FieldProblem[] => {
+  const problems: FieldProblem[] = [];
+  const ids = new Set<string>();
+  journeys.forEach((journey, j) => {
+    const at = `/decide/journeys/${j}`;
+    if (ids.has(journey.id))
+      problems.push({ path: `${at}/id`, message: `journey id ${journey.id} is used twice` });
+    ids.add(journey.id);
+    const stepIds = new Set<string>();
+    journey.steps.forEach((step, i) => {
+      if (stepIds.has(step.id))
+        problems.push({ path: `${at}/steps/${i}/id`, message: `step id ${step.id} is used twice` });
+      stepIds.add(step.id);
+    });
+    journey.steps.forEach((step, i) => {
+      const here = `${at}/steps/${i}`;
+      for (const target of targetsOf(step))
+        if (target !== undefined && !stepIds.has(target))
+          problems.push({
+            path: here,
+            message: `step ${step.id} goes to ${target}, which is not a step of ${journey.id}`,
+          });
+      if (step.type === 'wait') {
+        const given = [step.hours, step.days, step.until].filter((v) => v !== undefined).length;
+        if (given !== 1)
+          problems.push({
+            path: here,
+            message: `wait step ${step.id} needs exactly one of hours, days or until`,
+          });
+      }
+      if (step.type === 'branch' && (step.if === undefined) === (step.split === undefined))
+        problems.push({
+          path: here,
+          message: `branch step ${step.id} needs either "if" or "split"`,
+        });
+      if (step.type === 'branch' && step.if !== undefined && step.then === undefined)
+        problems.push({ path: here, message: `branch step ${step.id} needs "then"` });
+    });
+  });
+  return problems;
+};
+
+/** Indexes a journey's steps by id. */
+export const toJourney = (
+  definition: JourneyDefinition,
+  version: number,
+  hash: string,
+): Journey => ({
+  definition,
+  version,
+  hash,
+  steps: new Map(definition.steps.map((step, index) => [step.id, { step, index }])),
+});
+
+export interface StoredVersion {
+  journeyId: string;
+  version: number;
+  hash: string;
+  definition: unknown;
+}
+
+/**
+ * Pins each configured journey to a version: the stored version with the same content, or a
+ * new one (one more than the latest). Old versions stay findable so customers already in a
+ * journey finish the version they started. Returns the catalog and the versions to store.
+ */
+export const buildCatalog = (
+  configured: readonly JourneyDefinition[],
+  stored: readonly StoredVersion[],
+): { catalog: JourneyCatalog; added: StoredVersion[] } => {
+  const all = new Map<string, Journey>();
+  for (const s of stored)
+    all.set(
+      `${s.journeyId}@${s.version}`,
+      toJourney(s.definition as JourneyDefinition, s.version, s.hash),
+    );
+  const added: StoredVersion[] = [];
+  const current = configured
+    .filter((d) => d.enabled !== false)
+    .map((definition) => {
+      const hash = hashJourney(definition);
+      const versions = stored.filter((s) => s.journeyId === definition.id);
+      const same = versions.find((s) => s.hash === hash);
+      if (same !== undefined) return toJourney(definition, same.version, hash);
+      const version =
+        Math.max(
+          0,
+          ...versions.map((s) => s.version),
+          ...added.filter((a) => a.journeyId === definition.id).map((a) => a.version),
+        ) + 1;
+      const journey = toJourney(definition, version, hash);
+      added.push({ journeyId: definition.id, version, hash, definition });
+      all.set(`${definition.id}@${version}`, journey);
+      return journey;
+    });
+  return {
+    catalog: {
+      current,
+      all: [...all.values()],
+      find: (id, version) => all.get(`${id}@${version}`),
+    },
+    added,
+  };
+};

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import type { HeraldEvent } from '../../core/event.js';
+import { toMessageId } from '../../core/ids.js';
+import type { ProfileChange, ProfileState } from '../../core/profile.js';
+import { defaultJourneys } from './journeys/default-journeys.js';
+import { createTriggerPlanner, eventsOfInterest } from './plan-triggers.js';
+import {
+  aCart,
+  aCartItem,
+  aState,
+  anEvent,
+  c1,
+  catalogOf,
+  daysMs,
+  defaultDecidePolicy,
+  hoursMs,
+  t0,
+  toComputed,
+  withPolicy,
+} from './test-builders.js';
+
+const plan = createTriggerPlanner(defaultDecidePolicy(), catalogOf(defaultJourneys), toComputed);
+
+const change = (
+  before: ProfileState | null,
+  after: ProfileState,
+  events: HeraldEvent[] = [anEvent('Product Viewed')],
+): ProfileChange => ({ customerId: c1, before, after, events });
+
+const cartAt = (updatedAtMs: number) => aCart([aCartItem()], updatedAtMs);
+const known = aState();
+
+describe('createTriggerPlanner', () => {
+  it('arms the cart timer at the cart change plus the idle time', () => {
+    const after = aState({ cart: cartAt(t0) });
+    expect(plan([change(known, after)], t0)).toEqual({
+      schedule: [
+        {
+          key: 'c1|cart',
+          customerId: c1,
+          dueAtMs: t0 + hoursMs(2),
+          trigger: { kind: 'cart-abandoned', cartUpdatedAtMs: t0 },
+        },
+      ],
+      cancel: [],
+    });
+  });
+
+  it('re-arms the same key when the cart changes again', () => {
+    const before = aState({ cart: cartAt(t0 - hoursMs(1)) });
+    const after = aState({ cart: cartAt(t0) });
+    const { schedule } = plan([change(before, after)], t0);
+    expect(schedule.map((w) => [w.key, w.dueAtMs])).toEqual([['c1|cart', t0 + hoursMs(2)]]);
+  });
+
+  it('leaves the timer alone when the cart did not change', () => {
+    const same = aState({ cart: cartAt(t0 - hoursMs(1)) });
+    expect(plan([change(same, same)], t0)).toEqual({ schedule: [], cancel: [] });
+  });
+
+  it('cancels the timer when the cart is emptied', () => {
+    const before = aState({ cart: cartAt(t0 - hoursMs(1)) });
+    expect(plan([change(before, known)], t0)).toEqual({
+      schedule: [],
+      cancel: [{ key: 'c1|cart', note: 'cart emptied' }],
+    });
+  });
+
+  it('cancels the timer and schedules the event once when an order completes', () => {
+    const before = aState({ cart: cartAt(t0 - hoursMs(1)) });
+    const order = anEvent('Order Completed', { total: 40 }, { messageId: toMessageId('m1') });
+    const result = plan([change(before, known, [order])], t0);
+    expect(result.cancel).toEqual([{ key: 'c1|cart', note: 'order placed' }]);
+    expect(result.schedule).toEqual([
+      {
+        key: 'c1|event|src|m1',
+        customerId: c1,
+        dueAtMs: t0,
+        trigger: {
+          kind: 'event',
+          name: 'Order Completed',
+          messageId: 'm1',
+          properties: { total: 40 },
+        },
+        mode: 'once',
+      },
+    ]);
+  });
+
+  it('plans nothing for events older than staleEventMinutes', () => {
+    const old = anEvent('Order Completed', {}, { timestampMs: t0 - hoursMs(2) });
+    const after = aState({ signedUpAtMs: t0 - hoursMs(2), cart: cartAt(t0 - hoursMs(2)) });
+    const stranger = aState({ lastActiveAtMs: t0 - daysMs(80) });
+    expect(plan([change(null, after, [old]), change(known, stranger, [old])], t0)).toEqual({
+      schedule: [],
+      cancel: [],
+    });
+  });
+
+  it('does not arm the timer for a cart last changed long ago', () => {
+    const before = aState({ cart: null });
+    const after = aState({ cart: cartAt(t0 - hoursMs(3)) });
+    expect(plan([change(before, after)], t0).schedule).toEqual([]);
+  });
+
+  it('schedules a signup once, when it first appears', () => {
+    const before = aState({ signedUpAtMs: null });
+    const after = aState({ signedUpAtMs: t0 - 1000 });
+    expect(plan([change(before, after)], t0).schedule).toContainEqual({
+      key: 'c1|signed-up',
+      customerId: c1,
+      dueAtMs: t0,
+      trigger: { kind: 'signed-up' },
+      mode: 'once',
+    });
+    expect(plan([change(after, after)], t0).schedule).toEqual([]);
+  });
+
+  it('schedules only events some journey, rule or agent reacts to', () => {
+    const events = [
+      anEvent('Product Viewed', {}, { messageId: toMessageId('a') }),
+      anEvent('Order Completed', {}, { messageId: toMessageId('b'), type: 'page' }),
+      anEvent('Trial Ending', {}, { messageId: toMessageId('c') }),
+    ];
+    const custom = createTriggerPlanner(
+      withPolicy({ customEvents: [{ event: 'Trial Ending', template: 't', channels: ['email'] }] }),
+      catalogOf(defaultJourneys),
+      toComputed,
+    );
+    expect(custom([change(known, known, events)], t0).schedule.map((w) => w.key)).toEqual([
+      'c1|event|src|c',
+    ]);
+  });
+
+  it('schedules a check when the stage or segment changed', () => {
+    const lapsed = aState({ lastActiveAtMs: t0 - daysMs(40) });
+    expect(plan([change(known, lapsed)], t0).schedule).toEqual([
+      { key: 'c1|check', customerId: c1, dueAtMs: t0, trigger: { kind: 'profile-changed' } },
+    ]);
+    expect(plan([change(null, known)], t0).schedule.map((w) => w.key)).toEqual(['c1|check']);
+  });
+});
+
+describe('eventsOfInterest', () => {
+  it('collects orders, custom events and the events journeys enter, exit, wait and branch on', () => {
+    const catalog = catalogOf([
+      {
+        id: 'j',
+        entry: { event: 'Webinar Joined' },
+        exitOn: ['Unsubscribed'],
+        steps: [
+          { id: 'w', type: 'wait', until: { event: 'Clicked', timeoutHours: 4 } },
+          { id: 'b', type: 'branch', if: { event: 'Opened' }, then: 'w' },
+          { id: 'c', type: 'branch', if: { field: 'vip', op: 'eq', value: true }, then: 'w' },
+        ],
+      },
+    ]);
+    const policy = withPolicy({
+      customEvents: [{ event: 'Trial Ending', template: 't', channels: ['email'] }],
+    });
+    expect([...eventsOfInterest(policy, catalog)].sort()).toEqual(
+      [
+        'Clicked',
+        'Opened',
+        'Order Completed',
+        'Trial Ending',
+        'Unsubscribed',
+        'Webinar Joined',
+      ].sort(),
+    );
+  });
+});

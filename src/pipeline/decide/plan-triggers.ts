@@ -1,0 +1,115 @@
+import type { HeraldEvent } from '../../core/event.js';
+import type { ProfileChange } from '../../core/profile.js';
+import type { ComputedProfile, ProfileState } from '../../core/profile.js';
+import { MINUTE_MS } from '../../core/time.js';
+import type { WorkDraft } from '../../ports/decide-store.js';
+import { segmentCustomer } from './agents/segment-customer.js';
+import { cartKey } from './decide-for-customer.js';
+import type { JourneyCatalog } from './journeys/journey-catalog.js';
+import type { DecidePolicy } from './policy.js';
+
+export interface TriggerPlan {
+  schedule: WorkDraft[];
+  cancel: { key: string; note: string }[];
+}
+
+/** Event names some journey, rule or agent reacts to; other events only update profiles. */
+export const eventsOfInterest = (policy: DecidePolicy, catalog: JourneyCatalog): Set<string> => {
+  const names = new Set<string>(['Order Completed']);
+  for (const c of policy.customEvents) names.add(c.event);
+  for (const journey of catalog.all) {
+    const d = journey.definition;
+    if ('event' in d.entry) names.add(d.entry.event);
+    for (const e of d.exitOn ?? []) names.add(e);
+    for (const step of d.steps) {
+      if (step.type === 'wait' && step.until !== undefined) names.add(step.until.event);
+      if (step.type === 'branch' && step.if !== undefined && 'event' in step.if)
+        names.add(step.if.event);
+    }
+  }
+  return names;
+};
+
+const isOrder = (e: HeraldEvent): boolean => e.type === 'track' && e.name === 'Order Completed';
+
+export type TriggerPlanner = (changes: readonly ProfileChange[], nowMs: number) => TriggerPlan;
+
+/**
+ * Turns recorded events into due work, inside the transaction that stores them (so no trigger
+ * is lost between the two): a cart change re-arms the customer's abandoned-cart timer (a due
+ * time, not a poll), emptying the cart or ordering cancels it; a signup, an event of interest,
+ * or a change of lifecycle stage or segment is due at once. Events older than
+ * `staleEventMinutes` when they arrive (an import of history) update profiles but plan nothing.
+ */
+export const createTriggerPlanner = (
+  policy: DecidePolicy,
+  catalog: JourneyCatalog,
+  computeProfile: (state: ProfileState, nowMs: number) => ComputedProfile,
+): TriggerPlanner => {
+  const interesting = eventsOfInterest(policy, catalog);
+  const staleMs = policy.staleEventMinutes * MINUTE_MS;
+  const idleMs = policy.cart.idleMinutes * MINUTE_MS;
+  const marks = (state: ProfileState | null, nowMs: number): string => {
+    if (state === null) return '';
+    const computed = computeProfile(state, nowMs);
+    return `${computed.lifecycleStage}/${segmentCustomer(state, computed, nowMs, policy.segments)}`;
+  };
+  return (changes, nowMs) => {
+    const plan: TriggerPlan = { schedule: [], cancel: [] };
+    for (const { customerId, before, after, events } of changes) {
+      const fresh = events.filter((e) => nowMs - e.timestampMs <= staleMs);
+      if (fresh.length === 0) continue;
+      const cart = after.cart;
+      if (
+        cart !== null &&
+        cart.updatedAtMs !== before?.cart?.updatedAtMs &&
+        nowMs - cart.updatedAtMs <= staleMs
+      )
+        plan.schedule.push({
+          key: cartKey(customerId),
+          customerId,
+          dueAtMs: cart.updatedAtMs + idleMs,
+          trigger: { kind: 'cart-abandoned', cartUpdatedAtMs: cart.updatedAtMs },
+        });
+      else if (cart === null && before?.cart != null && !fresh.some(isOrder))
+        plan.cancel.push({ key: cartKey(customerId), note: 'cart emptied' });
+      if (
+        before?.signedUpAtMs == null &&
+        after.signedUpAtMs !== null &&
+        nowMs - after.signedUpAtMs <= staleMs
+      )
+        plan.schedule.push({
+          key: `${customerId}|signed-up`,
+          customerId,
+          dueAtMs: nowMs,
+          trigger: { kind: 'signed-up' },
+          mode: 'once',
+        });
+      for (const e of fresh) {
+        if (e.type !== 'track' || e.name === null || !interesting.has(e.name)) continue;
+        if (e.name === 'Order Completed')
+          plan.cancel.push({ key: cartKey(customerId), note: 'order placed' });
+        plan.schedule.push({
+          key: `${customerId}|event|${e.sourceId}|${e.messageId}`,
+          customerId,
+          dueAtMs: nowMs,
+          trigger: {
+            kind: 'event',
+            name: e.name,
+            messageId: e.messageId,
+            properties: e.properties,
+          },
+          mode: 'once',
+        });
+      }
+      if (marks(before, nowMs) !== marks(after, nowMs))
+        plan.schedule.push({
+          key: `${customerId}|check`,
+          customerId,
+          dueAtMs: nowMs,
+          trigger: { kind: 'profile-changed' },
+        });
+    }
+    return plan;
+  };
+};

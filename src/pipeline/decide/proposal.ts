@@ -1,0 +1,45 @@
+import type { Decision, Incentive, Trigger } from '../../core/decision.js';
+import type { JsonObject } from '../../core/event.js';
+import type { CustomerId } from '../../core/ids.js';
+import type { Channel, ComputedProfile, ProfileState } from '../../core/profile.js';
+import type { DecidePolicy } from './policy.js';
+import type { JourneyCatalog } from './journeys/journey-catalog.js';
+
+/** What an agent wants to do; arbitration turns the winners into decisions. */
+export interface Proposal {
+  agent: string;
+  trigger: Trigger;
+  /** `send` is a message and competes in arbitration; `web` and `escalate` do not. */
+  kind: 'send' | 'web' | 'escalate';
+  action: string;
+  channels: Channel[];
+  template: string | null;
+  incentive: Incentive | null;
+  scheduledForMs: number;
+  confidence: number;
+  reasons: string[];
+  priority: number;
+  expectedValue: number;
+  journey: Decision['journey'];
+  experiment: Decision['experiment'];
+  details: JsonObject;
+}
+
+/** A customer as the agents see them: facts, figures at `now`, and their segment. */
+export interface CustomerView {
+  customerId: CustomerId;
+  state: ProfileState;
+  computed: ComputedProfile;
+  segment: string;
+}
+
+/** Everything the decide core needs besides the customer; the same for a whole batch. */
+export interface DecideEnv {
+  policy: DecidePolicy;
+  journeys: JourneyCatalog;
+  /** The profile stage's figures for a state at a moment (passed in: stages do not import each other). */
+  computeProfile: (state: ProfileState, nowMs: number) => ComputedProfile;
+  /** Opens and clicks of everyone by UTC hour of week (168 shares summing to 1), or null. */
+  population: number[] | null;
+  nextId: () => string;
+}

@@ -1,0 +1,115 @@
+import type { Decision } from '../../core/decision.js';
+import type { CustomerId } from '../../core/ids.js';
+import type { WorkDraft, WorkItem } from '../../ports/decide-store.js';
+import type { Store, StoreTx } from '../../ports/store.js';
+import { decideForCustomer, type CustomerOutcome } from './decide-for-customer.js';
+import type { DecideEnv } from './proposal.js';
+import type { TriggerPlan } from './plan-triggers.js';
+
+export interface WorkRound {
+  /** Work items claimed; more than `items` when some customers were busy elsewhere. */
+  claimed: number;
+  /** Work items finished (done or failed). */
+  items: number;
+  decisions: Decision[];
+  /** Customers whose work failed, with the error (their items are marked failed). */
+  failures: { customerId: CustomerId; error: unknown }[];
+  /** How late each finished item ran: now − due, in ms. */
+  lagsMs: number[];
+}
+
+/** Cancels, then schedules (so a journey that ends and starts again keeps its new wake-up). */
+export const applyTriggerPlan = async (
+  tx: StoreTx,
+  plan: TriggerPlan,
+  nowMs: number,
+): Promise<void> => {
+  const byNote = new Map<string, string[]>();
+  for (const c of plan.cancel) byNote.set(c.note, [...(byNote.get(c.note) ?? []), c.key]);
+  for (const [note, keys] of byNote) await tx.cancelWork(keys, note, nowMs);
+  await tx.schedule(plan.schedule, nowMs);
+};
+
+const groupByCustomer = (items: readonly WorkItem[]): Map<CustomerId, WorkItem[]> => {
+  const groups = new Map<CustomerId, WorkItem[]>();
+  for (const item of items) {
+    const group = groups.get(item.customerId);
+    if (group === undefined) groups.set(item.customerId, [item]);
+    else group.push(item);
+  }
+  return groups;
+};
+
+const failedOutcome = (items: readonly WorkItem[], error: unknown): CustomerOutcome => ({
+  decisions: [],
+  schedule: [],
+  cancelWork: [],
+  cancelDecisions: [],
+  memberships: [],
+  marks: null,
+  finished: items.map((i) => ({ id: i.id, status: 'failed', note: `error: ${String(error)}` })),
+});
+
+/**
+ * One round of the scheduler: claims up to `limit` due work items, runs the decide core for
+ * each customer they concern, and stores decisions, new work, journey states and the items'
+ * outcome in the same transaction — a crash leaves the items due, never half-done. A customer
+ * whose work throws has its items marked failed with the error; the others go on.
+ */
+export const runDueWork = (
+  store: Store,
+  env: DecideEnv,
+  nowMs: number,
+  limit: number,
+): Promise<WorkRound> =>
+  store.transaction(async (tx) => {
+    const round: WorkRound = { claimed: 0, items: 0, decisions: [], failures: [], lagsMs: [] };
+    const claimed = await tx.claimDue(nowMs, limit);
+    round.claimed = claimed.length;
+    if (claimed.length === 0) return round;
+    const groups = groupByCustomer(claimed);
+    const locked = await tx.tryLockCustomers([...groups.keys()]);
+    const ids = [...locked];
+    const profiles = await tx.loadProfiles(ids);
+    const memberships = await tx.loadMemberships(ids);
+    const marks = await tx.loadMarks(ids);
+    const outcomes: CustomerOutcome[] = [];
+    for (const customerId of ids) {
+      const items = groups.get(customerId) ?? [];
+      try {
+        outcomes.push(
+          decideForCustomer(
+            {
+              customerId,
+              state: profiles.get(customerId),
+              memberships: memberships.get(customerId) ?? [],
+              marks: marks.get(customerId),
+            },
+            items,
+            env,
+            nowMs,
+          ),
+        );
+      } catch (error) {
+        round.failures.push({ customerId, error });
+        outcomes.push(failedOutcome(items, error));
+      }
+      for (const item of items) round.lagsMs.push(nowMs - item.dueAtMs);
+    }
+    const finished = outcomes.flatMap((o) => o.finished);
+    await tx.finishWork(finished, nowMs);
+    const schedule: WorkDraft[] = outcomes.flatMap((o) => o.schedule);
+    await applyTriggerPlan(tx, { cancel: outcomes.flatMap((o) => o.cancelWork), schedule }, nowMs);
+    for (const [i, o] of outcomes.entries()) {
+      const customerId = ids[i];
+      if (customerId === undefined) continue;
+      for (const c of o.cancelDecisions)
+        await tx.cancelDecisions(customerId, c.match, c.reason, nowMs);
+    }
+    round.decisions = outcomes.flatMap((o) => o.decisions);
+    await tx.insertDecisions(round.decisions);
+    await tx.saveMemberships(outcomes.flatMap((o) => o.memberships));
+    await tx.saveMarks(outcomes.flatMap((o) => (o.marks === null ? [] : [o.marks])));
+    round.items = finished.length;
+    return round;
+  });

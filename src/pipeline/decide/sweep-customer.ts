@@ -1,0 +1,87 @@
+import type { CustomerId } from '../../core/ids.js';
+import type { ComputedProfile, ProfileState } from '../../core/profile.js';
+import { DAY_MS } from '../../core/time.js';
+import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
+import { segmentCustomer } from './agents/segment-customer.js';
+import type { DecidePolicy } from './policy.js';
+
+/** Days after a threshold during which crossing it still raises its trigger (missed sweeps). */
+export const SWEEP_GRACE_DAYS = 7;
+
+const monthDay = (atMs: number): string => new Date(atMs).toISOString().slice(5, 10);
+
+const isLeapYear = (year: number): boolean =>
+  (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+
+/** Whether a month-day falls today; 29 February is celebrated on the 28th in other years. */
+const isToday = (md: string | null, nowMs: number): boolean => {
+  const today = monthDay(nowMs);
+  if (md === today) return true;
+  return md === '02-29' && today === '02-28' && !isLeapYear(new Date(nowMs).getUTCFullYear());
+};
+
+const birthdayMonthDay = (value: unknown): string | null => {
+  if (typeof value !== 'string') return null;
+  const m = /^(?:\d{4}-)?(\d{2})-(\d{2})/.exec(value.trim());
+  return m === null ? null : `${m[1] ?? ''}-${m[2] ?? ''}`;
+};
+
+/**
+ * The daily sweep's look at one customer: inactivity thresholds crossed (30 and 90 days by
+ * default, each once per period of inactivity), a birthday or signup anniversary today (UTC),
+ * and a stage or segment that moved with time alone. Every trigger's key makes it fire once.
+ */
+export const sweepCustomer = (
+  customerId: CustomerId,
+  state: ProfileState,
+  computed: ComputedProfile,
+  marks: CustomerMarks | undefined,
+  policy: DecidePolicy,
+  nowMs: number,
+): WorkDraft[] => {
+  const work: WorkDraft[] = [];
+  const lastActive = state.lastActiveAtMs ?? state.firstSeenAtMs;
+  const inactiveDays = (nowMs - lastActive) / DAY_MS;
+  for (const days of [policy.winBack.inactiveDays, policy.winBack.dormantDays]) {
+    if (inactiveDays >= days && inactiveDays < days + SWEEP_GRACE_DAYS)
+      work.push({
+        key: `${customerId}|inactive|${days}|${lastActive}`,
+        customerId,
+        dueAtMs: nowMs,
+        trigger: { kind: 'inactive', days },
+        mode: 'once',
+      });
+  }
+  const year = new Date(nowMs).getUTCFullYear();
+  if (policy.birthdays) {
+    if (isToday(birthdayMonthDay(state.traits['birthday']), nowMs))
+      work.push({
+        key: `${customerId}|birthday|${year}`,
+        customerId,
+        dueAtMs: nowMs,
+        trigger: { kind: 'birthday' },
+        mode: 'once',
+      });
+    const signedUp = state.signedUpAtMs;
+    if (signedUp !== null && isToday(monthDay(signedUp), nowMs)) {
+      const years = year - new Date(signedUp).getUTCFullYear();
+      if (years >= 1)
+        work.push({
+          key: `${customerId}|anniversary|${year}`,
+          customerId,
+          dueAtMs: nowMs,
+          trigger: { kind: 'anniversary', years },
+          mode: 'once',
+        });
+    }
+  }
+  const segment = segmentCustomer(state, computed, nowMs, policy.segments);
+  if (marks !== undefined && (marks.stage !== computed.lifecycleStage || marks.segment !== segment))
+    work.push({
+      key: `${customerId}|check`,
+      customerId,
+      dueAtMs: nowMs,
+      trigger: { kind: 'profile-changed' },
+    });
+  return work;
+};

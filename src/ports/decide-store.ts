@@ -1,0 +1,128 @@
+import type { Decision, Trigger } from '../core/decision.js';
+import type { CustomerId } from '../core/ids.js';
+
+/**
+ * Due work: a trigger to act on at `dueAtMs`. The `key` names the work so a later event can
+ * move or cancel it (`<customer>|cart` is re-armed by every cart change and cancelled by an
+ * order); scheduling a key that exists replaces it.
+ */
+export interface WorkDraft {
+  key: string;
+  customerId: CustomerId;
+  dueAtMs: number;
+  trigger: Trigger;
+  /** `once`: keep existing work with this key, whatever its status (a birthday fires once a year). */
+  mode?: 'replace' | 'once';
+}
+
+export interface WorkItem extends WorkDraft {
+  id: number;
+  attempts: number;
+}
+
+export type WorkStatus = 'pending' | 'done' | 'cancelled' | 'failed';
+
+export interface WorkRecord extends WorkItem {
+  status: WorkStatus;
+  note: string | null;
+  updatedAtMs: number;
+}
+
+/** Where a customer is in one journey; one row per customer and journey (the latest entry). */
+export interface Membership {
+  customerId: CustomerId;
+  journeyId: string;
+  version: number;
+  stepId: string;
+  status: 'active' | 'completed' | 'exited';
+  enteredAtMs: number;
+  updatedAtMs: number;
+  entries: number;
+  exitReason: string | null;
+  /** Events seen since entry that steps wait for or branch on. */
+  seenEvents: string[];
+  /** The event a `wait until` step is waiting for, if any. */
+  waitingFor: string | null;
+  /** Experiment arms chosen by split steps, by step id. */
+  arms: Record<string, string>;
+}
+
+/** What the decide stage last saw of a customer, to notice changes (segment, stage). */
+export interface CustomerMarks {
+  customerId: CustomerId;
+  segment: string | null;
+  stage: string | null;
+  updatedAtMs: number;
+}
+
+export interface JourneyVersionRow {
+  journeyId: string;
+  version: number;
+  hash: string;
+  definition: unknown;
+  createdAtMs: number;
+}
+
+/** The work primitives available in every store transaction (ingest plans triggers with them). */
+export interface ScheduleTx {
+  schedule(work: readonly WorkDraft[], nowMs: number): Promise<void>;
+  /** Cancels pending work with these keys; returns how many. */
+  cancelWork(keys: readonly string[], note: string, nowMs: number): Promise<number>;
+}
+
+/** What one decide transaction may do; it commits or rolls back as a whole. */
+export interface DecideTx extends ScheduleTx {
+  /**
+   * Pending work due at `nowMs`, oldest first. On PostgreSQL the rows stay locked until the
+   * transaction ends and other workers skip them, so no work item is handled twice.
+   */
+  claimDue(nowMs: number, limit: number): Promise<WorkItem[]>;
+  finishWork(
+    items: readonly { id: number; status: WorkStatus; note: string | null }[],
+    nowMs: number,
+  ): Promise<void>;
+  /**
+   * Takes the customers' locks that are free right now (the same locks ingest takes) and
+   * returns those customers; work for the others waits for a later round instead of a deadlock.
+   */
+  tryLockCustomers(ids: readonly CustomerId[]): Promise<Set<CustomerId>>;
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+  loadMemberships(ids: readonly CustomerId[]): Promise<Map<CustomerId, Membership[]>>;
+  saveMemberships(rows: readonly Membership[]): Promise<void>;
+  loadMarks(ids: readonly CustomerId[]): Promise<Map<CustomerId, CustomerMarks>>;
+  saveMarks(rows: readonly CustomerMarks[]): Promise<void>;
+  insertDecisions(decisions: readonly Decision[]): Promise<void>;
+  /**
+   * Cancels this customer's decisions still due after `nowMs` from the given agents (or
+   * journey); returns the ids cancelled.
+   */
+  cancelDecisions(
+    customerId: CustomerId,
+    match: { agents?: readonly string[]; journeyId?: string },
+    reason: string,
+    nowMs: number,
+  ): Promise<string[]>;
+}
+
+export interface DecisionQuery {
+  customerId?: CustomerId;
+  agent?: string;
+  status?: string;
+  /** Decisions created before this one (by creation order), for paging. */
+  beforeId?: string;
+  limit: number;
+}
+
+/** Reads of the decide stage's tables. */
+export interface DecideReads {
+  listDecisions(query: DecisionQuery): Promise<Decision[]>;
+  getDecision(id: string): Promise<Decision | undefined>;
+  listWork(customerId: CustomerId, limit: number): Promise<WorkRecord[]>;
+  listMemberships(customerId: CustomerId): Promise<Membership[]>;
+  /** The earliest due time of pending work, or null. */
+  nextDueAtMs(): Promise<number | null>;
+  loadJourneyVersions(): Promise<JourneyVersionRow[]>;
+  /** Stores a journey version if no version with that hash exists; returns the stored rows. */
+  saveJourneyVersion(row: JourneyVersionRow): Promise<void>;
+}

@@ -1,0 +1,200 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
+import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// Wednesday 2026-06-03 12:00 UTC: well outside the default quiet hours (21:00–08:00 UTC).
+const T0 = Date.UTC(2026, 5, 3, 12);
+interface DecisionView {
+  agent: string;
+  action: string;
+  status: string;
+  template: string;
+  scheduledFor: string;
+  reasons: string[];
+  incentive: { percent: number; code: string; expiresAt: string } | null;
+  journey: { id: string; stepId: string } | null;
+  channels: string[];
+  alternatives: { agent: string; reason: string }[];
+}
+// The admin API's answers: each call fills the fields of its own route.
+interface AdminBody {
+  decisions: DecisionView[];
+  work: { key: string; status: string; note: string }[];
+  journeys: { journeyId: string; status: string; exitReason: string }[];
+  computed: { lifecycleStage: string };
+}
+const json = { 'content-type': 'application/json' };
+let messages = 0;
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(
+    `deciding over HTTP on virtual time (${factory.name})`,
+    () => {
+      let herald: TestHerald;
+      let clock: VirtualClock;
+      beforeEach(async () => {
+        clock = createVirtualClock(T0);
+        herald = await startHerald(factory, { clock });
+      });
+      afterEach(async () => {
+        await herald.close();
+      });
+
+      const track = async (userId: string, event: string, properties: object = {}) => {
+        messages += 1;
+        const response = await herald.app.inject({
+          method: 'POST',
+          url: '/v1/track',
+          headers: { ...json, authorization: basicAuth() },
+          payload: JSON.stringify({
+            userId,
+            event,
+            properties,
+            messageId: `m-${messages}`,
+            timestamp: new Date(clock.nowMs()).toISOString(),
+          }),
+        });
+        expect(response.statusCode).toBe(200);
+      };
+      const identify = async (userId: string, traits: object) => {
+        messages += 1;
+        const response = await herald.app.inject({
+          method: 'POST',
+          url: '/v1/identify',
+          headers: { ...json, authorization: basicAuth() },
+          payload: JSON.stringify({
+            userId,
+            traits,
+            messageId: `m-${messages}`,
+            timestamp: new Date(clock.nowMs()).toISOString(),
+          }),
+        });
+        expect(response.statusCode).toBe(200);
+      };
+      const admin = async (url: string) => {
+        const response = await herald.app.inject({
+          url,
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        expect(response.statusCode).toBe(200);
+        return response.json<AdminBody>();
+      };
+      const decisionsOf = async (userId: string) =>
+        (await admin(`/v1/decisions?customerId=${userId}`)).decisions;
+      const runAt = async (atMs: number) => {
+        clock.set(atMs);
+        return herald.services.worker.runDue();
+      };
+
+      it('recovers a $250 cart idle for 2 h with a 20 % code valid 48 h', async () => {
+        await identify('cart-1', { email: 'cart-1@example.com' });
+        await track('cart-1', 'Product Added', {
+          product_id: 'p1',
+          name: 'Boots',
+          price: 180,
+          quantity: 1,
+        });
+        await track('cart-1', 'Product Added', {
+          product_id: 'p2',
+          name: 'Socks',
+          price: 70,
+          quantity: 1,
+        });
+        expect(await runAt(T0 + 2 * HOUR_MS - MINUTE_MS)).toEqual([]);
+        await runAt(T0 + 2 * HOUR_MS);
+        const [decision, ...others] = await decisionsOf('cart-1');
+        expect(others).toEqual([]);
+        expect(decision?.agent).toBe('cart');
+        expect(decision?.status).toBe('scheduled');
+        expect(decision?.scheduledFor).toBe(new Date(T0 + 2 * HOUR_MS).toISOString());
+        expect(decision?.incentive?.percent).toBe(20);
+        expect(decision?.incentive?.expiresAt).toBe(new Date(T0 + 50 * HOUR_MS).toISOString());
+        expect(decision?.incentive?.code).toMatch(/^CART20-[A-Z2-9]{12}$/);
+        expect(decision?.journey).toMatchObject({ id: 'cart-recovery', stepId: 'offer' });
+        expect(decision?.channels[0]).toBe('email');
+        expect(decision?.reasons.join(' ')).toMatch(/cart of \$250\.00 idle for 2 h/);
+      });
+
+      it('cancels the cart recovery when an order comes before the 2 h', async () => {
+        await identify('cart-2', { email: 'cart-2@example.com' });
+        await track('cart-2', 'Product Added', { product_id: 'p1', price: 250, quantity: 1 });
+        clock.set(T0 + HOUR_MS);
+        await track('cart-2', 'Order Completed', { order_id: 'o-1', total: 250 });
+        await runAt(T0 + HOUR_MS);
+        await runAt(T0 + 3 * HOUR_MS);
+        const decisions = await decisionsOf('cart-2');
+        expect(decisions.filter((d) => d.agent === 'cart')).toEqual([]);
+        const work = (await admin('/v1/customers/cart-2/work')).work;
+        expect(work.find((w) => w.key === 'cart-2|cart')).toMatchObject({
+          status: 'cancelled',
+          note: 'order placed',
+        });
+      });
+
+      it('runs the welcome journey on days 1 and 3 and exits it on a purchase on day 5', async () => {
+        await identify('new-1', { email: 'new-1@example.com' });
+        await track('new-1', 'Signed Up');
+        await runAt(T0);
+        let decisions = await decisionsOf('new-1');
+        expect(decisions.map((d) => `${d.journey?.id}/${d.journey?.stepId}`).sort()).toEqual([
+          'welcome/day-1-banner',
+          'welcome/day-1-email',
+        ]);
+        await runAt(T0 + 2 * DAY_MS);
+        decisions = await decisionsOf('new-1');
+        expect(decisions[0]?.journey?.stepId).toBe('day-3-email');
+        expect(decisions[0]?.scheduledFor).toBe(new Date(T0 + 2 * DAY_MS).toISOString());
+
+        clock.set(T0 + 4 * DAY_MS);
+        await track('new-1', 'Order Completed', { order_id: 'o-new-1', total: 40 });
+        await runAt(T0 + 4 * DAY_MS);
+        await runAt(T0 + 8 * DAY_MS);
+        decisions = await decisionsOf('new-1');
+        expect(decisions.some((d) => d.journey?.stepId === 'day-7-email')).toBe(false);
+        const journeys = (await admin('/v1/customers/new-1/journeys')).journeys;
+        expect(journeys.find((j) => j.journeyId === 'welcome')).toMatchObject({
+          status: 'exited',
+          exitReason: 'event Order Completed',
+        });
+        const profile = await admin('/v1/profiles/new-1');
+        expect(profile.computed.lifecycleStage).toBe('active');
+        // The first order is a milestone; the stage change's upsell lost arbitration to it.
+        const thanks = decisions.find((d) => d.action === 'first-order-thanks');
+        expect(thanks?.alternatives.map((a) => a.agent)).toContain('lifecycle');
+      });
+
+      it('picks the win-back tier by LTV once a customer has been dormant for 90 days', async () => {
+        for (const [userId, total] of [
+          ['wb-200', 200],
+          ['wb-600', 600],
+          ['wb-1500', 1500],
+        ] as const) {
+          await identify(userId, { email: `${userId}@example.com`, phone: '+15555550100' });
+          await track(userId, 'Order Completed', { order_id: `o-${userId}`, total });
+        }
+        await runAt(T0);
+        await runAt(T0 + 91 * DAY_MS);
+        const first = async (userId: string) =>
+          (await decisionsOf(userId)).find((d) => d.agent === 'win-back');
+        expect(await first('wb-200')).toMatchObject({
+          action: 'win-back-email',
+          template: 'win-back-generic',
+          status: 'scheduled',
+        });
+        expect((await first('wb-200'))?.incentive?.percent).toBe(10);
+        expect(await first('wb-600')).toMatchObject({
+          template: 'win-back-new-products',
+          status: 'scheduled',
+        });
+        expect((await first('wb-600'))?.incentive?.percent).toBe(20);
+        expect(await first('wb-1500')).toMatchObject({
+          action: 'concierge-outreach',
+          status: 'escalated',
+          incentive: null,
+        });
+      });
+    },
+  );
+}
