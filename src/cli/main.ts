@@ -5,6 +5,8 @@ import { loadServices } from './load-services.js';
 import { serve, work } from './commands/serve.js';
 import { registerDecisionCommands } from './commands/decisions.js';
 import { registerSimulateCommand } from './commands/simulate.js';
+import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerSegmentCommands } from './commands/segments.js';
 import { importFile, importKinds, type ImportKind } from './commands/import-file.js';
 import { registerExperimentCommands } from './commands/experiment.js';
 
@@ -90,6 +92,8 @@ profiles
 
 registerDecisionCommands(program);
 registerSimulateCommand(program);
+registerCampaignCommands(program);
+registerSegmentCommands(program);
 registerExperimentCommands(program);
 
 try {

@@ -16,7 +16,19 @@ export type Trigger =
   | { kind: 'journey-step'; journeyId: string; version: number; stepId: string }
   | { kind: 'win-back-wave'; wave: number; startedAtMs: number }
   | { kind: 'event'; name: string; messageId: string; properties: JsonObject }
-  | { kind: 'profile-changed' };
+  | { kind: 'profile-changed' }
+  | { kind: 'campaign'; campaign: Campaign };
+
+/** A one-off campaign to a segment (or everyone), fanned out as one work item per customer. */
+export interface Campaign {
+  id: string;
+  template: string;
+  channels: Channel[];
+  /** Only customers in this segment when the message is decided; null for everyone. */
+  segment: string | null;
+  incentive: { percent: number; validHours: number } | null;
+  sendAtMs: number;
+}
 
 export type TriggerKind = Trigger['kind'];
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
+import { summariseSegments } from '../../src/pipeline/decide/index.js';
 import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -163,6 +164,46 @@ for (const factory of storeFactories) {
         // The first order is a milestone; the stage change's upsell lost arbitration to it.
         const thanks = decisions.find((d) => d.action === 'first-order-thanks');
         expect(thanks?.alternatives.map((a) => a.agent)).toContain('lifecycle');
+      });
+
+      it('sends a one-off campaign to a segment, once per customer', async () => {
+        await identify('camp-new', { email: 'camp-new@example.com' });
+        await identify('camp-vip', { email: 'camp-vip@example.com' });
+        await track('camp-vip', 'Order Completed', { order_id: 'o-camp-1', total: 400 });
+        await track('camp-vip', 'Order Completed', { order_id: 'o-camp-2', total: 300 });
+        await runAt(T0);
+        const send = (body: object) =>
+          herald.app.inject({
+            method: 'POST',
+            url: '/v1/campaigns',
+            headers: { ...json, authorization: `Bearer ${adminToken}` },
+            payload: JSON.stringify(body),
+          });
+        const bad = await send({ id: 'summer', template: 't', channels: ['fax'], segment: 'Nope' });
+        expect(bad.statusCode).toBe(400);
+        expect(bad.body).toMatch(/channels|segment/);
+        const body = {
+          id: 'summer',
+          template: 'summer-sale',
+          channels: ['email'],
+          segment: 'High-Value Recent',
+        };
+        expect((await send(body)).statusCode).toBe(202);
+        expect((await send(body)).statusCode).toBe(202);
+        await runAt(T0 + HOUR_MS);
+        const toVip = (await decisionsOf('camp-vip')).filter((d) => d.agent === 'campaign');
+        expect(toVip).toMatchObject([
+          { action: 'campaign:summer', template: 'summer-sale', status: 'scheduled' },
+        ]);
+        expect((await decisionsOf('camp-new')).filter((d) => d.agent === 'campaign')).toEqual([]);
+        const summary = await summariseSegments(
+          herald.services.store,
+          herald.services.decide,
+          clock.nowMs(),
+          { k: 2 },
+        );
+        expect(summary.bySegment).toEqual({ New: 1, 'High-Value Recent': 1 });
+        expect(summary.clusters?.map((c) => c.size)).toEqual([1, 1]);
       });
 
       it('picks the win-back tier by LTV once a customer has been dormant for 90 days', async () => {

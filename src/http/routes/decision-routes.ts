@@ -6,6 +6,8 @@ import { AppError } from '../../core/errors.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { Membership, WorkRecord } from '../../ports/decide-store.js';
 import { adminOnly } from '../auth.js';
+import { scheduleCampaign, segmentNames } from '../../pipeline/decide/index.js';
+import type { Channel } from '../../core/profile.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -97,6 +99,62 @@ export const registerDecisionRoutes = (app: FastifyInstance, services: Services)
         decisions: decisions.map(toDecisionView),
         next: decisions.length === q.limit && last !== undefined ? last.id : null,
       };
+    },
+  );
+  app.post<{
+    Body: {
+      id: string;
+      template: string;
+      channels: Channel[];
+      segment?: string;
+      sendAt?: string;
+      incentive?: { percent: number; validHours: number };
+    };
+  }>(
+    '/v1/campaigns',
+    {
+      ...admin,
+      schema: {
+        body: Type.Object(
+          {
+            id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }),
+            template: Type.String({ minLength: 1 }),
+            channels: Type.Array(
+              Type.Union(['email', 'sms', 'whatsapp', 'push', 'web'].map((c) => Type.Literal(c))),
+              { minItems: 1 },
+            ),
+            segment: Type.Optional(Type.Union(segmentNames.map((n) => Type.Literal(n)))),
+            sendAt: Type.Optional(Type.String({ format: 'date-time' })),
+            incentive: Type.Optional(
+              Type.Object({
+                percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+                validHours: Type.Integer({ minimum: 1 }),
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const nowMs = services.clock.nowMs();
+      const sendAtMs = b.sendAt === undefined ? nowMs : Date.parse(b.sendAt);
+      const audience = await scheduleCampaign(
+        store,
+        services.decide,
+        {
+          id: b.id,
+          template: b.template,
+          channels: b.channels,
+          segment: b.segment ?? null,
+          incentive: b.incentive ?? null,
+          sendAtMs,
+        },
+        nowMs,
+      );
+      services.worker.nudge();
+      return reply.code(202).send({ campaignId: b.id, audience, sendAt: iso(sendAtMs) });
     },
   );
   app.get<{ Params: { id: string } }>('/v1/decisions/:id', admin, async (request) => {

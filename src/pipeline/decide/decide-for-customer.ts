@@ -9,6 +9,7 @@ import type {
   WorkItem,
   WorkStatus,
 } from '../../ports/decide-store.js';
+import { campaignAgent } from './agents/campaign-agent.js';
 import { cartAgent } from './agents/cart-agent.js';
 import {
   celebrationAgent,
@@ -272,6 +273,9 @@ export const decideForCustomer = (
         propose(customEventAgent(view, trigger, env, nowMs), notes);
         return notes;
       case 'profile-changed':
+        return notes;
+      case 'campaign':
+        propose(campaignAgent(view, trigger, env, nowMs), notes);
         return notes;
     }
   };

@@ -15,3 +15,5 @@ export {
 export { decideForCustomer } from './decide-for-customer.js';
 export { segmentCustomer, segmentNames } from './agents/segment-customer.js';
 export type { DecideEnv, CustomerView, Proposal } from './proposal.js';
+export { scheduleCampaign } from './schedule-campaign.js';
+export { summariseSegments, type SegmentSummary } from './summarise-segments.js';

@@ -33,6 +33,7 @@ export const decidePolicySchema = Type.Object(
         journey: int(60, 'Priority of journey steps (campaign orchestration).'),
         lifecycle: int(50, 'Priority of the lifecycle agent.'),
         milestone: int(55, 'Priority of order-milestone messages.'),
+        campaign: int(45, 'Priority of one-off campaigns.'),
         custom: int(30, 'Priority of messages for custom events.'),
       },
       { default: {} },

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { AppError } from '../../core/errors.js';
+import { summariseSegments } from '../../pipeline/decide/index.js';
+import { loadServices } from '../load-services.js';
+
+/** `herald segments [--k N]`: the rule segments now, and k-means over RFM when asked. */
+export const registerSegmentCommands = (program: Command): void => {
+  program
+    .command('segments')
+    .description('count customers per RFM segment; with --k, also cluster them by k-means over RFM')
+    .option('--k <n>', 'number of k-means clusters')
+    .option('--seed <n>', 'seed of the k-means++ start', '1')
+    .option('--json', 'print one JSON document')
+    .action(async (options: { k?: string; seed: string; json?: boolean }) => {
+      const k = options.k === undefined ? undefined : Number(options.k);
+      if (k !== undefined && !(Number.isInteger(k) && k >= 1))
+        throw new AppError(
+          'invalid-input',
+          `--k must be a positive integer, got "${options.k ?? ''}"`,
+        );
+      const services = await loadServices(process.env);
+      try {
+        const summary = await summariseSegments(
+          services.store,
+          services.decide,
+          services.clock.nowMs(),
+          {
+            ...(k === undefined ? {} : { k }),
+            seed: Number(options.seed),
+          },
+        );
+        if (options.json === true) {
+          console.log(JSON.stringify(summary, null, 2));
+          return;
+        }
+        console.log(`${summary.customers} customers`);
+        for (const [segment, n] of Object.entries(summary.bySegment))
+          console.log(`  ${segment}: ${n}`);
+        summary.clusters?.forEach((c, i) => {
+          const r = c.centroid;
+          const top = Object.entries(c.segments).sort((a, b) => b[1] - a[1])[0]?.[0] ?? '—';
+          console.log(
+            `cluster ${i + 1}: ${c.size} customers, recency ${r.recencyDays.toFixed(0)} d, ${r.frequency.toFixed(1)} orders, $${r.monetary.toFixed(2)}; mostly ${top}`,
+          );
+        });
+      } finally {
+        await services.close();
+      }
+    });
+};

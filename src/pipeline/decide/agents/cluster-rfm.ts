@@ -1,0 +1,131 @@
+import type { Random } from '../../../ports/random.js';
+
+/** One customer's RFM: days since the last order (or activity), order count, net revenue. */
+export interface Rfm {
+  recencyDays: number;
+  frequency: number;
+  monetary: number;
+}
+
+export interface RfmCluster {
+  size: number;
+  /** The cluster's mean in the original units. */
+  centroid: Rfm;
+}
+
+export interface RfmClustering {
+  clusters: RfmCluster[];
+  /** Cluster index per input customer, in input order. */
+  assignment: number[];
+  iterations: number;
+  /** Sum of squared distances to the nearest centroid, in standardised units. */
+  inertia: number;
+}
+
+// Frequency and revenue are heavy-tailed: log1p keeps a few big spenders from owning the space.
+const toFeatures = (r: Rfm): number[] => [
+  Math.min(r.recencyDays, 365),
+  Math.log1p(Math.max(0, r.frequency)),
+  Math.log1p(Math.max(0, r.monetary)),
+];
+
+const distance2 = (a: readonly number[], b: readonly number[]): number => {
+  let d = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = (a[i] ?? 0) - (b[i] ?? 0);
+    d += x * x;
+  }
+  return d;
+};
+
+/**
+ * k-means over RFM (recency capped at 365 days, log1p of frequency and revenue, each
+ * standardised to mean 0 and variance 1), seeded with k-means++ from `random` and iterated
+ * (Lloyd) until no customer changes cluster or `maxIterations`. Deterministic for a seed.
+ */
+export const clusterRfm = (
+  customers: readonly Rfm[],
+  k: number,
+  random: Random,
+  maxIterations = 100,
+): RfmClustering => {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  if (customers.length < k)
+    throw new RangeError(`k-means needs at least k = ${k} customers, got ${customers.length}`);
+  const raw = customers.map(toFeatures);
+  const dims = 3;
+  const mean = Array.from(
+    { length: dims },
+    (_, d) => raw.reduce((s, p) => s + (p[d] ?? 0), 0) / raw.length,
+  );
+  const sd = Array.from({ length: dims }, (_, d) => {
+    const m = mean[d] ?? 0;
+    const v = raw.reduce((s, p) => s + ((p[d] ?? 0) - m) ** 2, 0) / raw.length;
+    return v > 0 ? Math.sqrt(v) : 1;
+  });
+  const points = raw.map((p) => p.map((x, d) => (x - (mean[d] ?? 0)) / (sd[d] ?? 1)));
+
+  // k-means++: each next centre drawn with probability proportional to its squared distance.
+  const first = points[Math.floor(random.next() * points.length)] ?? [];
+  const centres: number[][] = [first];
+  const nearest = points.map((p) => distance2(p, first));
+  while (centres.length < k) {
+    const total = nearest.reduce((a, b) => a + b, 0);
+    let target = random.next() * total;
+    let index = 0;
+    for (; index < points.length - 1; index += 1) {
+      target -= nearest[index] ?? 0;
+      if (target <= 0) break;
+    }
+    const centre = points[index] ?? [];
+    centres.push(centre);
+    points.forEach((p, i) => {
+      nearest[i] = Math.min(nearest[i] ?? Infinity, distance2(p, centre));
+    });
+  }
+
+  const assignment = new Array<number>(points.length).fill(-1);
+  let iterations = 0;
+  for (; iterations < maxIterations; iterations += 1) {
+    let moved = 0;
+    points.forEach((p, i) => {
+      let best = 0;
+      let bestD = Infinity;
+      centres.forEach((c, j) => {
+        const d = distance2(p, c);
+        if (d < bestD) {
+          bestD = d;
+          best = j;
+        }
+      });
+      if (assignment[i] !== best) moved += 1;
+      assignment[i] = best;
+    });
+    if (moved === 0) break;
+    centres.forEach((c, j) => {
+      const members = points.filter((_, i) => assignment[i] === j);
+      // An empty cluster keeps its centre.
+      if (members.length > 0)
+        for (let d = 0; d < dims; d += 1)
+          c[d] = members.reduce((s, p) => s + (p[d] ?? 0), 0) / members.length;
+    });
+  }
+  const inertia = points.reduce(
+    (s, p, i) => s + distance2(p, centres[assignment[i] ?? 0] ?? []),
+    0,
+  );
+  const clusters = centres.map((_, j) => {
+    const members = customers.filter((__, i) => assignment[i] === j);
+    const avg = (f: (r: Rfm) => number) =>
+      members.length === 0 ? 0 : members.reduce((s, r) => s + f(r), 0) / members.length;
+    return {
+      size: members.length,
+      centroid: {
+        recencyDays: avg((r) => r.recencyDays),
+        frequency: avg((r) => r.frequency),
+        monetary: avg((r) => r.monetary),
+      },
+    };
+  });
+  return { clusters, assignment, iterations, inertia };
+};

@@ -1,0 +1,61 @@
+import type { CustomerId } from '../../core/ids.js';
+import { seededRandom } from '../../ports/random.js';
+import type { Store } from '../../ports/store.js';
+import { clusterRfm, type Rfm, type RfmCluster } from './agents/cluster-rfm.js';
+import { segmentCustomer, type SegmentName } from './agents/segment-customer.js';
+import type { DecideEnv } from './proposal.js';
+
+export interface SegmentSummary {
+  customers: number;
+  /** Customers per rule segment. */
+  bySegment: Partial<Record<SegmentName, number>>;
+  /** With `k`: k-means clusters over RFM, each with the rule segments of its members. */
+  clusters: (RfmCluster & { segments: Partial<Record<SegmentName, number>> })[] | null;
+}
+
+/**
+ * Every customer's rule segment at `nowMs`, counted; with `k`, also k-means over RFM
+ * (recency: days since the last order, else since the last activity) seeded with `seed`.
+ */
+export const summariseSegments = async (
+  store: Store,
+  env: DecideEnv,
+  nowMs: number,
+  options: { k?: number; seed?: number } = {},
+): Promise<SegmentSummary> => {
+  const rfm: Rfm[] = [];
+  const segments: SegmentName[] = [];
+  let after: CustomerId | null = null;
+  for (;;) {
+    const ids = await store.listCustomerIds(after, 1000);
+    const last = ids.at(-1);
+    if (last === undefined) break;
+    const profiles = await store.transaction((tx) => tx.loadProfiles(ids));
+    for (const state of profiles.values()) {
+      const computed = env.computeProfile(state, nowMs);
+      segments.push(segmentCustomer(state, computed, nowMs, env.policy.segments));
+      rfm.push({
+        recencyDays: computed.recencyDays ?? computed.daysSinceActive ?? 365,
+        frequency: computed.frequency,
+        monetary: computed.monetary,
+      });
+    }
+    after = last;
+  }
+  const count = (names: readonly SegmentName[]) => {
+    const counts: Partial<Record<SegmentName, number>> = {};
+    for (const s of names) counts[s] = (counts[s] ?? 0) + 1;
+    return counts;
+  };
+  const k = options.k;
+  if (k === undefined) return { customers: rfm.length, bySegment: count(segments), clusters: null };
+  const result = clusterRfm(rfm, k, seededRandom(options.seed ?? 1));
+  return {
+    customers: rfm.length,
+    bySegment: count(segments),
+    clusters: result.clusters.map((c, j) => ({
+      ...c,
+      segments: count(segments.filter((_, i) => result.assignment[i] === j)),
+    })),
+  };
+};

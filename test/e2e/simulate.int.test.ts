@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { createServices } from '../../src/app/create-services.js';
+import { loadConfig } from '../../src/app/load-config.js';
+import type { HeraldEvent } from '../../src/core/event.js';
+import { toMessageId, toSourceId } from '../../src/core/ids.js';
+import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import { simulate } from '../../src/sim/simulate.js';
+
+const T0 = Date.UTC(2026, 2, 2, 10);
+let n = 0;
+const anEvent = (userId: string, atMs: number, fields: Partial<HeraldEvent>): HeraldEvent => ({
+  messageId: toMessageId(`sim-${(n += 1)}`),
+  sourceId: toSourceId('web'),
+  type: 'track',
+  userId,
+  anonymousId: null,
+  previousId: null,
+  groupId: null,
+  name: null,
+  properties: {},
+  traits: {},
+  context: {},
+  timestampMs: atMs,
+  receivedAtMs: atMs,
+  ...fields,
+});
+
+describe('herald simulate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-sim-'));
+  const url = `sqlite:${join(dir, 'source.db')}`;
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const history: HeraldEvent[] = [
+    anEvent('ann', T0, { type: 'identify', traits: { email: 'ann@example.com' } }),
+    anEvent('ann', T0, { name: 'Signed Up' }),
+    anEvent('bob', T0 + HOUR_MS, { type: 'identify', traits: { email: 'bob@example.com' } }),
+    anEvent('bob', T0 + HOUR_MS, {
+      name: 'Product Added',
+      properties: { product_id: 'p1', price: 80, quantity: 1 },
+    }),
+  ];
+
+  it('fires what would have fired, on virtual time, from stored history', async () => {
+    const config = loadConfig({ HERALD_DATABASE_URL: url }, null);
+    // Recorded long after the fact: stale, so the source itself decided nothing.
+    const source = await createServices(config, {
+      logger: silentLogger,
+      clock: { nowMs: () => T0 + 60 * DAY_MS },
+    });
+    await source.recorder.record(history, T0 + 60 * DAY_MS);
+    expect(await source.store.listDecisions({ limit: 10 })).toEqual([]);
+
+    const clock = createVirtualClock(T0 - DAY_MS);
+    const target = await createServices(
+      {
+        ...config,
+        storage: {
+          driver: 'sqlite',
+          file: ':memory:',
+          synchronous: 'normal',
+          dedupWindow: 10_000,
+          profileCacheSize: 1000,
+          profileFlushMs: 60_000,
+        },
+      },
+      { clock, logger: silentLogger },
+    );
+    const summary = await simulate(source.store, target, clock, {
+      fromMs: T0 - DAY_MS,
+      toMs: T0 + 10 * DAY_MS,
+      wallNowMs: () => 0,
+    });
+    expect(summary.simulated).toBe(true);
+    expect(summary.events).toBe(4);
+    const decisions = await target.store.listDecisions({ limit: 100 });
+    const ann = decisions
+      .filter((d) => d.customerId === 'ann' && d.journey?.id === 'welcome')
+      .map((d) => [d.journey?.stepId, d.createdAtMs])
+      .sort((a, b) => Number(a[1]) - Number(b[1]));
+    expect(ann).toEqual(
+      [
+        ['day-1-email', T0],
+        ['day-1-banner', T0],
+        ['day-3-email', T0 + 2 * DAY_MS],
+        ['day-7-email', T0 + 6 * DAY_MS],
+      ].sort((a, b) => Number(a[1]) - Number(b[1])),
+    );
+    const cart = decisions.find((d) => d.customerId === 'bob' && d.agent === 'cart');
+    expect(cart?.createdAtMs).toBe(T0 + 3 * HOUR_MS);
+    expect(cart?.incentive?.percent).toBe(25);
+    expect(summary.decisions).toBe(decisions.length);
+    await target.close();
+    await source.close();
+  });
+
+  it('runs from the command line and prints a summary labelled simulated', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'simulate',
+        '--from',
+        '2026-03-01',
+        '--to',
+        '2026-03-12',
+      ],
+      { env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'warn' } },
+    );
+    const summary = JSON.parse(stdout) as { simulated: boolean; events: number; decisions: number };
+    expect(summary).toMatchObject({ simulated: true, events: 4 });
+    expect(summary.decisions).toBeGreaterThanOrEqual(5);
+  });
+});
