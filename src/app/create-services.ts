@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { createStore } from '../adapters/storage/create-store.js';
-import { systemClock, uuidSource } from '../adapters/clock/system-clock.js';
+import { systemClock, uuidV7Source } from '../adapters/clock/system-clock.js';
 import {
   catchUpProfiles,
   createEventRecorder,
@@ -81,7 +81,7 @@ export const createServices = async (
   const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs());
   if (rebuilt > 0)
     logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
-  const ids = overrides.ids ?? uuidSource;
+  const ids = overrides.ids ?? uuidV7Source(clock);
   const metrics = createIngestMetrics();
   const figures = profileFiguresOf(config.profilePolicy);
   const decide = await loadDecideEnv(

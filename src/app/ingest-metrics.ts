@@ -55,8 +55,8 @@ export const createIngestMetrics = (): IngestMetrics => {
   return {
     observeRound(round) {
       for (const d of round.decisions) decisions.inc({ agent: d.agent, status: d.status });
-      work.inc({ outcome: 'failed' }, round.failures.length);
-      work.inc({ outcome: 'done' }, round.items);
+      work.inc({ outcome: 'failed' }, round.failedItems);
+      work.inc({ outcome: 'done' }, round.items - round.failedItems);
       for (const ms of round.lagsMs) lag.observe(ms / 1000);
     },
     countRequest(route, status, seconds) {

@@ -15,7 +15,14 @@ export type Trigger =
   | { kind: 'anniversary'; years: number }
   | { kind: 'journey-step'; journeyId: string; version: number; stepId: string }
   | { kind: 'win-back-wave'; wave: number; startedAtMs: number }
-  | { kind: 'event'; name: string; messageId: string; properties: JsonObject }
+  | {
+      kind: 'event';
+      name: string;
+      messageId: string;
+      properties: JsonObject;
+      /** `Order Completed`: which order of the customer's this was. */
+      orderNumber?: number;
+    }
   | { kind: 'profile-changed' }
   | { kind: 'campaign'; campaign: Campaign };
 

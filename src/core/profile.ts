@@ -93,8 +93,8 @@ export interface ComputedProfile {
   ltv: number;
   vip: boolean;
   daysSinceActive: number | null;
-  cart: { items: CartItem[]; value: number; updatedAt: string } | null;
-  computedAt: string;
+  cart: { items: CartItem[]; value: number; updatedAtMs: number } | null;
+  computedAtMs: number;
 }
 
 export interface Profile {

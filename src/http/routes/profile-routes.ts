@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { StoredEvent } from '../../core/event.js';
-import type { ProfileState } from '../../core/profile.js';
+import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { deriveComputed } from '../../pipeline/profile/index.js';
 import type { Services } from '../../app/create-services.js';
 import { adminOnly } from '../auth.js';
@@ -21,6 +21,23 @@ const toConsentView = (consent: ProfileState['consent']) =>
       ),
     ]),
   );
+
+/** The figures as the API shows them: instants as ISO-8601. */
+const toComputedView = (c: ComputedProfile) => {
+  const { computedAtMs, cart, ...figures } = c;
+  return {
+    ...figures,
+    cart:
+      cart === null
+        ? null
+        : {
+            items: cart.items,
+            value: cart.value,
+            updatedAt: new Date(cart.updatedAtMs).toISOString(),
+          },
+    computedAt: new Date(computedAtMs).toISOString(),
+  };
+};
 
 export const toEventView = (e: StoredEvent) => ({
   messageId: e.messageId,
@@ -66,7 +83,7 @@ export const registerProfileRoutes = (app: FastifyInstance, services: Services):
       lastActiveAt: iso(s.lastActiveAtMs),
       eventCount: s.eventCount,
       email: { hardBounces: s.email.hardBounces, complaints: s.email.complaints },
-      computed: deriveComputed(s, clock.nowMs(), config.profilePolicy),
+      computed: toComputedView(deriveComputed(s, clock.nowMs(), config.profilePolicy)),
     };
   });
   app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(

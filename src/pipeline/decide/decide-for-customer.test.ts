@@ -142,6 +142,16 @@ describe('decideForCustomer', () => {
     });
   });
 
+  it('thanks for the first order when two orders arrive in one batch', () => {
+    const twice = aState({ orders: anOrders({ count: 2, revenueCents: 8000, lastAtMs: t0 }) });
+    const first: Trigger = { ...orderCompleted, messageId: 'o1', orderNumber: 1 };
+    const second: Trigger = { ...orderCompleted, messageId: 'o2', orderNumber: 2 };
+    const out = decide([first, second], { state: twice });
+    expect(out.decisions.map((d) => [d.agent, d.action])).toEqual([
+      ['milestone', 'first-order-thanks'],
+    ]);
+  });
+
   describe('cart recovery', () => {
     const updatedAtMs = t0 - hoursMs(2);
     const withCart = aState({ cart: aCart([aCartItem({ priceCents: 25_000 })], updatedAtMs) });

@@ -193,7 +193,7 @@ export const decideForCustomer = (
       out.cancelDecisions.push({ match: { agents: ['cart'] }, reason: 'order placed' });
       const placed: Trigger = {
         kind: 'order-placed',
-        orderCount: state.orders.count,
+        orderCount: trigger.orderNumber ?? state.orders.count,
         revenue: computed.monetary,
       };
       propose(milestoneAgent(view, placed, env, nowMs), notes);

@@ -69,7 +69,8 @@ describe('createTriggerPlanner', () => {
   it('cancels the timer and schedules the event once when an order completes', () => {
     const before = aState({ cart: cartAt(t0 - hoursMs(1)) });
     const order = anEvent('Order Completed', { total: 40 }, { messageId: toMessageId('m1') });
-    const result = plan([change(before, known, [order])], t0);
+    const ordered = { ...known, orders: { ...known.orders, count: 1 } };
+    const result = plan([change(before, ordered, [order])], t0);
     expect(result.cancel).toEqual([{ key: 'c1|cart', note: 'order placed' }]);
     expect(result.schedule).toEqual([
       {
@@ -81,6 +82,7 @@ describe('createTriggerPlanner', () => {
           name: 'Order Completed',
           messageId: 'm1',
           properties: { total: 40 },
+          orderNumber: 1,
         },
         mode: 'once',
       },

@@ -85,10 +85,15 @@ export const createTriggerPlanner = (
           trigger: { kind: 'signed-up' },
           mode: 'once',
         });
+      // Orders are numbered as they come, so two in one batch are the 1st and the 2nd.
+      let orders = before?.orders.count ?? 0;
       for (const e of fresh) {
         if (e.type !== 'track' || e.name === null || !interesting.has(e.name)) continue;
-        if (e.name === 'Order Completed')
+        const order = isOrder(e);
+        if (order) {
+          orders += 1;
           plan.cancel.push({ key: cartKey(customerId), note: 'order placed' });
+        }
         plan.schedule.push({
           key: `${customerId}|event|${e.sourceId}|${e.messageId}`,
           customerId,
@@ -98,6 +103,7 @@ export const createTriggerPlanner = (
             name: e.name,
             messageId: e.messageId,
             properties: e.properties,
+            ...(order ? { orderNumber: Math.min(orders, after.orders.count) } : {}),
           },
           mode: 'once',
         });

@@ -142,7 +142,7 @@ export const decidePolicySchema = Type.Object(
     }),
     worker: Type.Object(
       {
-        batchSize: int(500, 'Due work items claimed per transaction.', 1),
+        batchSize: int(2000, 'Due work items claimed per transaction.', 1),
         pollMs: int(1000, 'How often an idle worker looks for due work.', 10),
       },
       { default: {} },

@@ -11,6 +11,8 @@ export interface WorkRound {
   claimed: number;
   /** Work items finished (done or failed). */
   items: number;
+  /** Of those, failed. */
+  failedItems: number;
   decisions: Decision[];
   /** Customers whose work failed, with the error (their items are marked failed). */
   failures: { customerId: CustomerId; error: unknown }[];
@@ -63,7 +65,14 @@ export const runDueWork = (
   limit: number,
 ): Promise<WorkRound> =>
   store.transaction(async (tx) => {
-    const round: WorkRound = { claimed: 0, items: 0, decisions: [], failures: [], lagsMs: [] };
+    const round: WorkRound = {
+      claimed: 0,
+      items: 0,
+      failedItems: 0,
+      decisions: [],
+      failures: [],
+      lagsMs: [],
+    };
     const claimed = await tx.claimDue(nowMs, limit);
     round.claimed = claimed.length;
     if (claimed.length === 0) return round;
@@ -92,13 +101,23 @@ export const runDueWork = (
         );
       } catch (error) {
         round.failures.push({ customerId, error });
+        round.failedItems += items.length;
         outcomes.push(failedOutcome(items, error));
       }
       for (const item of items) round.lagsMs.push(nowMs - item.dueAtMs);
     }
     const finished = outcomes.flatMap((o) => o.finished);
-    await tx.finishWork(finished, nowMs);
     const schedule: WorkDraft[] = outcomes.flatMap((o) => o.schedule);
+    // An item whose key is scheduled again (a journey's next step) is replaced by the new
+    // schedule: marking it done first would only write the row twice.
+    const rescheduled = new Set(
+      schedule.filter((w) => (w.mode ?? 'replace') === 'replace').map((w) => w.key),
+    );
+    const keyOf = new Map(claimed.map((item) => [item.id, item.key]));
+    await tx.finishWork(
+      finished.filter((f) => !rescheduled.has(keyOf.get(f.id) ?? '')),
+      nowMs,
+    );
     await applyTriggerPlan(tx, { cancel: outcomes.flatMap((o) => o.cancelWork), schedule }, nowMs);
     for (const [i, o] of outcomes.entries()) {
       const customerId = ids[i];

@@ -1,6 +1,7 @@
 import type { CustomerId } from '../../core/ids.js';
 import { DAY_MS, HOUR_MS } from '../../core/time.js';
-import type { WorkDraft } from '../../ports/decide-store.js';
+import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
+import { segmentCustomer } from './agents/segment-customer.js';
 import type { Store } from '../../ports/store.js';
 import type { DecideEnv } from './proposal.js';
 import { sweepCustomer } from './sweep-customer.js';
@@ -41,16 +42,25 @@ export const runSweepIfDue = async (
       const profiles = await tx.loadProfiles(ids);
       const marks = await tx.loadMarks(ids);
       const work: WorkDraft[] = [];
+      const firstLooks: CustomerMarks[] = [];
       for (const [customerId, state] of profiles) {
         const computed = env.computeProfile(state, nowMs);
-        work.push(
-          ...sweepCustomer(customerId, state, computed, marks.get(customerId), env.policy, nowMs),
-        );
+        const known = marks.get(customerId);
+        work.push(...sweepCustomer(customerId, state, computed, known, env.policy, nowMs));
+        // Customers no work has touched yet (an import): their stage and segment from now on.
+        if (known === undefined)
+          firstLooks.push({
+            customerId,
+            segment: segmentCustomer(state, computed, nowMs, env.policy.segments),
+            stage: computed.lifecycleStage,
+            updatedAtMs: nowMs,
+          });
         state.responses?.hourOfWeek.forEach((n, i) => {
           histogram[i] = (histogram[i] ?? 0) + n;
         });
       }
       await tx.schedule(work, nowMs);
+      await tx.saveMarks(firstLooks);
     });
     swept += ids.length;
     after = lastId;

@@ -135,9 +135,9 @@ export const toComputed = (state: ProfileState, nowMs: number): ComputedProfile 
         : {
             items: state.cart.items,
             value: state.cart.valueCents / 100,
-            updatedAt: new Date(state.cart.updatedAtMs).toISOString(),
+            updatedAtMs: state.cart.updatedAtMs,
           },
-    computedAt: new Date(nowMs).toISOString(),
+    computedAtMs: nowMs,
   };
 };
 

@@ -219,7 +219,7 @@ describe('deriveComputed', () => {
       expect(deriveComputed(state, now, policy).cart).toEqual({
         items: state.cart?.items,
         value: 25,
-        updatedAt: new Date(daysAgo(1)).toISOString(),
+        updatedAtMs: daysAgo(1),
       });
       expect(deriveComputed(anEstablished(), now, policy).cart).toBeNull();
     });
@@ -230,7 +230,7 @@ describe('deriveComputed', () => {
         now,
         policy,
       );
-      expect(computed.computedAt).toBe(new Date(now).toISOString());
+      expect(computed.computedAtMs).toBe(now);
       expect(computed.daysSinceActive).toBe(1.23);
     });
 

@@ -79,8 +79,8 @@ export const deriveComputed = (
         : {
             items: cart.items,
             value: cart.valueCents / 100,
-            updatedAt: new Date(cart.updatedAtMs).toISOString(),
+            updatedAtMs: cart.updatedAtMs,
           },
-    computedAt: new Date(nowMs).toISOString(),
+    computedAtMs: nowMs,
   };
 };

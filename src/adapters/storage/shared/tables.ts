@@ -157,7 +157,7 @@ export const toProfileColumns = (row: ProfileRow): ProfilesTable => ({
   ltv_cents: Math.round(row.computed.ltv * 100),
   vip: row.computed.vip ? 1 : 0,
   last_active_at_ms: row.state.lastActiveAtMs,
-  updated_at_ms: Date.parse(row.computed.computedAt),
+  updated_at_ms: row.computed.computedAtMs,
 });
 
 export const toStoredProfile = (

@@ -75,7 +75,7 @@ export const cartAgent = (
           name: i.name,
           price: i.priceCents / 100,
         })),
-        recoveryWindowEndsAt: new Date(nowMs + p.recoveryWindowDays * 24 * HOUR_MS).toISOString(),
+        recoveryWindowEndsAtMs: nowMs + p.recoveryWindowDays * 24 * HOUR_MS,
       },
     },
     env,

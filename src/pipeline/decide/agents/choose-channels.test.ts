@@ -71,7 +71,7 @@ describe('chooseChannels', () => {
 
   it('can always show web content, with modest reach', () => {
     const nobody = aState({ traits: {}, consent: {} });
-    expect(chooseChannels(nobody, all)).toMatchObject({ channels: ['web'], reach: 0.6 });
+    expect(chooseChannels(nobody, all)).toMatchObject({ channels: ['web'], reach: 0.75 });
   });
 
   it('keeps the wanted order when there are no past responses', () => {
@@ -101,7 +101,7 @@ describe('chooseChannels', () => {
     });
     expect(chooseChannels(state, ['email', 'web'])).toMatchObject({
       channels: ['web', 'email'],
-      reach: 0.6,
+      reach: 0.75,
     });
   });
 

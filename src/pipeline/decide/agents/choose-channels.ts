@@ -34,7 +34,7 @@ const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: s
         ? { reach: 1, why: 'push: opted in' }
         : { reach: 0, why: 'push: no opt-in' };
     case 'web':
-      return { reach: 0.6, why: 'web: shown on the next visit' };
+      return { reach: 0.75, why: 'web: shown on the next visit' };
   }
 };
 

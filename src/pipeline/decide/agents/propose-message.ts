@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Decision, Incentive, Trigger } from '../../../core/decision.js';
 import type { JsonObject } from '../../../core/event.js';
 import type { Channel } from '../../../core/profile.js';
@@ -65,20 +64,26 @@ export const proposeMessage = (
   };
 };
 
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
 /**
- * A discount code derived from the decision id: 12 characters of a 32-letter alphabet without
- * look-alikes (60 bits of SHA-256), so distinct decisions get distinct codes (a collision needs
- * about a billion codes) and the same decision always gets the same one.
+ * A discount code derived from a fresh id (a random UUID in production): 12 characters of a
+ * 32-letter alphabet without look-alikes, 60 bits of a 64-bit mix of the id (two 32-bit
+ * multiply–xorshift lanes, as in cyrb53). Distinct ids give distinct codes until about a billion
+ * codes exist, the same id always the same code, and a code reveals nothing about another.
  */
 export const toIncentiveCode = (prefix: string, decisionId: string): string => {
-  const digest = createHash('sha256').update(decisionId).digest();
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-  let code = '';
-  for (let i = 0; i < 12; i += 1) {
-    const bit = i * 5;
-    const byte = digest[bit >> 3] ?? 0;
-    const next = digest[(bit >> 3) + 1] ?? 0;
-    code += alphabet[(((byte << 8) | next) >> (11 - (bit & 7))) & 31] ?? 'A';
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < decisionId.length; i += 1) {
+    const ch = decisionId.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
   }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  let code = '';
+  for (let i = 0; i < 6; i += 1) code += ALPHABET[(h1 >>> (i * 5)) & 31] ?? 'A';
+  for (let i = 0; i < 6; i += 1) code += ALPHABET[(h2 >>> (i * 5)) & 31] ?? 'A';
   return `${prefix}-${code}`;
 };

@@ -265,7 +265,7 @@ describe('advanceJourney', () => {
       kind: 'percent-off',
       percent: 5,
       amount: null,
-      code: 'PROMO-MAIL',
+      code: expect.stringMatching(/^PROMO-[A-Z2-9]{12}$/),
       expiresAtMs: t0 + hoursMs(10),
     });
     expect(p?.experiment).toEqual({ slot: 'promo/mail', variants: ['v1', 'v2'] });

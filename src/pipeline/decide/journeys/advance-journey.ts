@@ -3,7 +3,7 @@ import { hashToUnit } from '../../../core/hash-to-unit.js';
 import { DAY_MS, HOUR_MS } from '../../../core/time.js';
 import type { Membership } from '../../../ports/decide-store.js';
 import { cartAgent } from '../agents/cart-agent.js';
-import { proposeMessage } from '../agents/propose-message.js';
+import { proposeMessage, toIncentiveCode } from '../agents/propose-message.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
 import { evaluateCondition } from './evaluate-condition.js';
 import type { Journey } from './journey-catalog.js';
@@ -73,7 +73,7 @@ const sendProposal = (
               kind: 'percent-off',
               percent: step.incentive.percent,
               amount: null,
-              code: `${journey.definition.id.toUpperCase()}-${step.id.toUpperCase()}`,
+              code: toIncentiveCode(journey.definition.id.toUpperCase().slice(0, 8), env.nextId()),
               expiresAtMs: nowMs + step.incentive.validHours * HOUR_MS,
             },
       baseConfidence: 0.8,

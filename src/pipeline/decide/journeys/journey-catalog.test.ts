@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultJourneys } from './default-journeys.js';
 import { buildCatalog, checkJourneys, hashJourney, type StoredVersion } from './journey-catalog.js';
-import type { JourneyDefinition, JourneyStep } from './journey-schema.js';
+import { Value } from '@sinclair/typebox/value';
+import { journeySchema, type JourneyDefinition, type JourneyStep } from './journey-schema.js';
 
 const aJourney = (
   id: string,
@@ -159,6 +160,17 @@ describe('hashJourney', () => {
 });
 
 describe('buildCatalog', () => {
+  it('keeps the version of the defaults when they are copied into the configuration', () => {
+    // The configuration loader fills in the schema's defaults (enabled, sendTimeOptimised …).
+    const copied = defaultJourneys.map((j) =>
+      Value.Default(journeySchema, structuredClone(j)),
+    ) as JourneyDefinition[];
+    const first = buildCatalog(defaultJourneys, []);
+    const stored = first.added.map((a) => ({ ...a }));
+    const again = buildCatalog(copied, stored);
+    expect(again.added).toEqual([]);
+    expect(again.catalog.current.map((j) => j.version)).toEqual([1, 1]);
+  });
   it('pins new journeys at version 1 and returns them to store', () => {
     const { catalog, added } = buildCatalog(defaultJourneys, []);
     expect(catalog.current.map((j) => [j.definition.id, j.version])).toEqual([

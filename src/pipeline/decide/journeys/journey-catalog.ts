@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FieldProblem } from '../../../core/errors.js';
-import type { JourneyDefinition, JourneyStep } from './journey-schema.js';
+import { Value } from '@sinclair/typebox/value';
+import { journeySchema, type JourneyDefinition, type JourneyStep } from './journey-schema.js';
 
 /** A journey definition with the version customers who enter it now are pinned to. */
 export interface Journey {
@@ -29,10 +30,13 @@ const stable = (value: unknown): unknown => {
   return value;
 };
 
-/** A journey's content hash: the same definition, in any key order, hashes the same. */
+/**
+ * A journey's content hash: the same definition, in any key order and with or without the
+ * fields the schema fills in by default, hashes the same.
+ */
 export const hashJourney = (definition: JourneyDefinition): string =>
   createHash('sha256')
-    .update(JSON.stringify(stable(definition)))
+    .update(JSON.stringify(stable(Value.Default(journeySchema, structuredClone(definition)))))
     .digest('hex')
     .slice(0, 16);
 
