@@ -350,3 +350,77 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('loadConfig: journeys', () => {
+  it('reports every journey problem with its path, after the schema checks pass', () => {
+    const file = `
+decide:
+  journeys:
+    - id: promo
+      entry: { trigger: signed-up }
+      steps:
+        - { id: a, type: send, channels: [email], template: t, next: nowhere }
+        - { id: a, type: wait }
+        - { id: b, type: branch }
+`;
+    const error = configError({}, file);
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        { path: '/decide/journeys/0/steps/1/id', message: 'step id a is used twice' },
+        {
+          path: '/decide/journeys/0/steps/0',
+          message: 'step a goes to nowhere, which is not a step of promo',
+        },
+        {
+          path: '/decide/journeys/0/steps/1',
+          message: 'wait step a needs exactly one of hours, days or until',
+        },
+        {
+          path: '/decide/journeys/0/steps/2',
+          message: 'branch step b needs either "if" or "split"',
+        },
+      ]),
+    );
+  });
+
+  it('names the field the schema rejects', () => {
+    const file = `
+decide:
+  journeys:
+    - id: promo
+      entry: { trigger: signed-up }
+      steps:
+        - { id: a, type: send, channels: [fax], template: t }
+`;
+    expect(pathsOf(configError({}, file).problems)).toContain('/decide/journeys/0/steps/0');
+  });
+
+  it('accepts a valid journey and keeps the decide defaults around it', () => {
+    const config = loadConfig(
+      {},
+      `
+decide:
+  cart: { idleMinutes: 60 }
+  journeys:
+    - id: promo
+      entry: { event: Trial Started }
+      exitOn: [Order Completed]
+      steps:
+        - { id: hello, type: send, channels: [email, sms], template: promo-1 }
+        - { id: later, type: wait, until: { event: Product Viewed, timeoutHours: 48 } }
+        - { id: viewed, type: branch, if: { event: Product Viewed }, then: nudge, else: done }
+        - { id: nudge, type: send, channels: [email], template: promo-2 }
+        - { id: done, type: exit }
+`,
+    );
+    expect(config.decidePolicy.cart.idleMinutes).toBe(60);
+    expect(config.decidePolicy.cart.incentiveBands).toHaveLength(3);
+    expect(config.decidePolicy.journeys?.[0]?.steps.map((s) => s.id)).toEqual([
+      'hello',
+      'later',
+      'viewed',
+      'nudge',
+      'done',
+    ]);
+  });
+});

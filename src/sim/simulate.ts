@@ -25,8 +25,9 @@ export interface SimulationOptions {
   onProgress?: (events: number, atMs: number) => void;
 }
 
-// Events are recorded in slices this wide at most, so none is stale when it is recorded.
-const SLICE_MS = MINUTE_MS;
+// Events are recorded in slices at most this wide, and never across a due time or a daily
+// sweep: what an event triggers at once is decided at the end of its slice.
+const SLICE_MS = 5 * MINUTE_MS;
 const PAGE = 5000;
 
 const nextSweepAtMs = (afterMs: number, sweepHourUtc: number): number => {
@@ -51,15 +52,19 @@ export const simulate = async (
   const sweepHour = target.decide.policy.sweepHourUtc;
   clock.set(Math.max(clock.nowMs(), options.fromMs));
 
+  /** The next moment something falls due: work or the daily sweep. */
+  let nextDue = Number.NEGATIVE_INFINITY;
+  const refreshNextDue = async () => {
+    const due = (await target.store.nextDueAtMs()) ?? Number.POSITIVE_INFINITY;
+    nextDue = Math.min(due, nextSweepAtMs(clock.nowMs(), sweepHour));
+  };
   /** Runs everything due up to `untilMs`, stopping at each due time and each daily sweep. */
   const runUntil = async (untilMs: number) => {
-    for (;;) {
-      const due = (await target.store.nextDueAtMs()) ?? Number.POSITIVE_INFINITY;
-      const sweep = nextSweepAtMs(clock.nowMs(), sweepHour);
-      const next = Math.min(due, sweep);
-      if (next > untilMs) break;
-      clock.set(Math.max(clock.nowMs(), next));
+    await refreshNextDue();
+    while (nextDue <= untilMs) {
+      clock.set(Math.max(clock.nowMs(), nextDue));
       decisions.push(...(await target.worker.runDue(clock.nowMs())));
+      await refreshNextDue();
     }
     clock.set(Math.max(clock.nowMs(), untilMs));
   };
@@ -78,13 +83,18 @@ export const simulate = async (
     replayed += slice.length;
     slice = [];
     decisions.push(...(await target.worker.runDue(clock.nowMs())));
+    await refreshNextDue();
   };
   for (;;) {
     const page = await source.scanEvents(cursor, PAGE);
     for (const event of page) {
       if (event.timestampMs > options.toMs) break;
       const first = slice[0];
-      if (first !== undefined && event.timestampMs - first.timestampMs > SLICE_MS) await flush();
+      if (
+        first !== undefined &&
+        (event.timestampMs - first.timestampMs > SLICE_MS || event.timestampMs >= nextDue)
+      )
+        await flush();
       if (slice.length === 0) await runUntil(event.timestampMs);
       slice.push(event);
     }

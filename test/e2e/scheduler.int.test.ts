@@ -9,7 +9,8 @@ import { createSqliteStore } from '../../src/adapters/storage/sqlite/create-sqli
 import { createServices, type Services } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import type { HeraldEvent } from '../../src/core/event.js';
-import { toMessageId, toSourceId } from '../../src/core/ids.js';
+import { toCustomerId, toMessageId, toSourceId } from '../../src/core/ids.js';
+import { runDueWork } from '../../src/pipeline/decide/index.js';
 import { DAY_MS } from '../../src/core/time.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { Store } from '../../src/ports/store.js';
@@ -93,6 +94,40 @@ describe('the scheduler across a restart (SQLite file)', () => {
       'r-1:day-1-email',
       'r-1:day-3-email',
     ]);
+    await services.close();
+  });
+});
+
+describe('a customer whose decision fails', () => {
+  it('has its work marked failed with the error while the others go on', async () => {
+    const clock = createVirtualClock(T0);
+    const services = await createServices(config, {
+      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+      clock,
+      logger: silentLogger,
+    });
+    await services.recorder.record([...signup('fine', T0), ...signup('broken', T0)], T0);
+    const env = services.decide;
+    const figures = env.computeProfile;
+    const round = await runDueWork(
+      services.store,
+      {
+        ...env,
+        computeProfile: (state, nowMs) => {
+          if (state.customerId === 'broken') throw new Error('figures unavailable');
+          return figures(state, nowMs);
+        },
+      },
+      T0,
+      100,
+    );
+    expect(round.failures.map((f) => f.customerId)).toEqual(['broken']);
+    expect(round.failedItems).toBe(1);
+    expect(round.decisions.map((d) => d.customerId)).toEqual(['fine', 'fine']);
+    const work = await services.store.listWork(toCustomerId('broken'), 10);
+    expect(work).toMatchObject([{ status: 'failed', note: 'error: Error: figures unavailable' }]);
+    // Nothing of the failed customer is left due to fail again and again.
+    expect((await runDueWork(services.store, env, T0, 100)).items).toBe(0);
     await services.close();
   });
 });

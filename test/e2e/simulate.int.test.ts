@@ -83,16 +83,15 @@ describe('herald simulate', () => {
     const decisions = await target.store.listDecisions({ limit: 100 });
     const ann = decisions
       .filter((d) => d.customerId === 'ann' && d.journey?.id === 'welcome')
-      .map((d) => [d.journey?.stepId, d.createdAtMs])
-      .sort((a, b) => Number(a[1]) - Number(b[1]));
-    expect(ann).toEqual(
-      [
-        ['day-1-email', T0],
-        ['day-1-banner', T0],
-        ['day-3-email', T0 + 2 * DAY_MS],
-        ['day-7-email', T0 + 6 * DAY_MS],
-      ].sort((a, b) => Number(a[1]) - Number(b[1])),
-    );
+      .map((d) => `${new Date(d.createdAtMs).toISOString()} ${d.journey?.stepId ?? ''}`)
+      .sort();
+    const at = (ms: number) => new Date(ms).toISOString();
+    expect(ann).toEqual([
+      `${at(T0)} day-1-banner`,
+      `${at(T0)} day-1-email`,
+      `${at(T0 + 2 * DAY_MS)} day-3-email`,
+      `${at(T0 + 6 * DAY_MS)} day-7-email`,
+    ]);
     const cart = decisions.find((d) => d.customerId === 'bob' && d.agent === 'cart');
     expect(cart?.createdAtMs).toBe(T0 + 3 * HOUR_MS);
     expect(cart?.incentive?.percent).toBe(25);

@@ -4,7 +4,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { Store } from '../../ports/store.js';
 import type { DecideEnv } from './proposal.js';
 import { runDueWork, type WorkRound } from './run-due-work.js';
-import { loadPopulation, runSweepIfDue } from './run-sweep.js';
+import { loadPopulation, runSweepIfDue, sweepDayDue } from './run-sweep.js';
 
 export interface WorkerObserver {
   /** Told after each round that finished work. */
@@ -36,14 +36,19 @@ export const createDecideWorker = (
   let timer: NodeJS.Timeout | null = null;
   let started = false;
   let populationLoaded = false;
+  let sweptDay = Number.NEGATIVE_INFINITY;
 
   const drain = async (nowMs: number): Promise<Decision[]> => {
     if (!populationLoaded) {
       env.population = (await loadPopulation(store)) ?? env.population;
       populationLoaded = true;
     }
-    const swept = await runSweepIfDue(store, env, nowMs);
-    if (swept !== null) logger.info({ customers: swept }, 'daily sweep done');
+    // The day swept last only moves forward: once it is known to be done, no need to ask.
+    if (sweptDay < sweepDayDue(nowMs, env.policy.sweepHourUtc)) {
+      const swept = await runSweepIfDue(store, env, nowMs);
+      if (swept !== null) logger.info({ customers: swept }, 'daily sweep done');
+      sweptDay = sweepDayDue(nowMs, env.policy.sweepHourUtc);
+    }
     const decided: Decision[] = [];
     for (;;) {
       const round = await runDueWork(store, env, nowMs, batchSize);
@@ -53,7 +58,7 @@ export const createDecideWorker = (
       decided.push(...round.decisions);
       // A round can make more work due at once (a journey's next step, a wave): go on until a
       // round finds nothing it can take (the rest, if any, belongs to customers busy elsewhere).
-      if (round.items === 0) return decided;
+      if (round.items === 0 || !round.moreDue) return decided;
     }
   };
 

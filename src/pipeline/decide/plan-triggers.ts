@@ -108,7 +108,8 @@ export const createTriggerPlanner = (
           mode: 'once',
         });
       }
-      if (marks(before, nowMs) !== marks(after, nowMs))
+      // A customer seen for the first time has not changed: their first work records the marks.
+      if (before !== null && marks(before, nowMs) !== marks(after, nowMs))
         plan.schedule.push({
           key: `${customerId}|check`,
           customerId,

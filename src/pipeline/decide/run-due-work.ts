@@ -9,6 +9,8 @@ import type { TriggerPlan } from './plan-triggers.js';
 export interface WorkRound {
   /** Work items claimed; more than `items` when some customers were busy elsewhere. */
   claimed: number;
+  /** Whether more work may be due now: a full batch was claimed, or work due now was added. */
+  moreDue: boolean;
   /** Work items finished (done or failed). */
   items: number;
   /** Of those, failed. */
@@ -67,6 +69,7 @@ export const runDueWork = (
   store.transaction(async (tx) => {
     const round: WorkRound = {
       claimed: 0,
+      moreDue: false,
       items: 0,
       failedItems: 0,
       decisions: [],
@@ -130,5 +133,6 @@ export const runDueWork = (
     await tx.saveMemberships(outcomes.flatMap((o) => o.memberships));
     await tx.saveMarks(outcomes.flatMap((o) => (o.marks === null ? [] : [o.marks])));
     round.items = finished.length;
+    round.moreDue = claimed.length >= limit || schedule.some((w) => w.dueAtMs <= nowMs);
     return round;
   });

@@ -6,7 +6,7 @@ import type { CustomerId } from '../../../core/ids.js';
 import type { Store } from '../../../ports/store.js';
 import { createDecideReads } from '../shared/create-decide-reads.js';
 import { createReads } from '../shared/create-reads.js';
-import { createSqliteDecideStatements } from './create-sqlite-decide-tx.js';
+import { createSqliteDecideStatements, createSqliteDecideTx } from './create-sqlite-decide-tx.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import type { Database } from '../shared/tables.js';
 import { claimDatabaseFile } from './claim-database-file.js';
@@ -55,7 +55,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await runMigrations(db as Kysely<unknown>, 'sqlite');
   const s = createSqliteStatements(sqlite);
-  const d = createSqliteDecideStatements(sqlite);
+  // The decide primitives hold no state of their own: one set serves every transaction.
+  const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite));
   const serialise = createQueue();
   const recent = createRecentMessages(options.dedupWindow ?? 2_000_000);
   const latest = s.recentMessages.all(options.dedupWindow ?? 2_000_000) as {
@@ -102,13 +103,12 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   timer.unref();
   // Reads use their own connection so they see only committed data and never wait for a writer
   // (WAL allows one writer beside many readers); an in-memory database has just the one.
+  const reader = inMemory ? sqlite : new BetterSqlite3(options.file, { readonly: true });
   const readDb = inMemory
     ? db
-    : new Kysely<Database>({
-        dialect: new SqliteDialect({
-          database: new BetterSqlite3(options.file, { readonly: true }),
-        }),
-      });
+    : new Kysely<Database>({ dialect: new SqliteDialect({ database: reader }) });
+  // Asked after every scheduler round and simulator step: prepared once.
+  const nextDue = reader.prepare("SELECT MIN(due_at_ms) AS due FROM work WHERE status = 'pending'");
 
   const reads = createReads(readDb);
   const decideReads = createDecideReads(readDb);
@@ -116,6 +116,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     driver: 'sqlite',
     ...reads,
     ...decideReads,
+    nextDueAtMs: () => Promise.resolve((nextDue.get() as { due: number | null }).due),
     // The read connection cannot write; this one write goes through the writer's queue.
     saveJourneyVersion: (row) => serialise(() => createDecideReads(db).saveJourneyVersion(row)),
     // Reads see profiles not yet flushed; listings flush first so they miss no one.
@@ -143,7 +144,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     profilesBehind: () => Promise.resolve(profiles.behind()),
     transaction: (work) =>
       serialise(async () => {
-        const tx = createSqliteTx(s, d, recent, profiles);
+        const tx = createSqliteTx(s, decideTx, recent, profiles);
         s.begin.run();
         try {
           const result = await work(tx);

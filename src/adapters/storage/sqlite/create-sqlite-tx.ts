@@ -1,7 +1,7 @@
 import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
 import type { IdentityKey, ProfileRow, StoreTx } from '../../../ports/store.js';
-import { createSqliteDecideTx, type SqliteDecideStatements } from './create-sqlite-decide-tx.js';
+import type { DecideTx } from '../../../ports/decide-store.js';
 import { toEventBody, toStoredEvent, type EventRow } from '../shared/tables.js';
 import type { ProfileWriteBehind } from './profile-write-behind.js';
 import type { RecentMessages } from './recent-messages.js';
@@ -13,7 +13,7 @@ import type { SqliteStatements } from './sqlite-statements.js';
  */
 export const createSqliteTx = (
   s: SqliteStatements,
-  d: SqliteDecideStatements,
+  decide: DecideTx,
   recent: RecentMessages,
   profiles: ProfileWriteBehind,
 ): StoreTx & { commit(): void } => {
@@ -24,7 +24,7 @@ export const createSqliteTx = (
     return row !== undefined && row.source_id === sourceId && row.message_id === messageId;
   };
   return {
-    ...createSqliteDecideTx(d),
+    ...decide,
     commit() {
       profiles.commit(staged, maxSeq);
     },
