@@ -19,6 +19,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/core/time.js';
 import {
   decideForCustomer,
   decidePolicySchema,
+  runSweepIfDue,
   defaultJourneys,
   type DecideEnv,
 } from '../src/pipeline/decide/index.js';
@@ -148,10 +149,15 @@ if (args.only === undefined || args.only === 'stored') {
     );
     clock.set(T0 + 2 * DAY_MS);
     started = performance.now();
+    const swept = await runSweepIfDue(services.store, services.decide, clock.nowMs());
+    console.log(
+      `daily sweep         ${fmt(swept ?? 0)} customers in ${(performance.now() - started).toFixed(0)} ms`,
+    );
+    started = performance.now();
     decided = (await services.worker.runDue()).length;
     ms = performance.now() - started;
     console.log(
-      `stored, day 3       ${fmt(customers)} journeys at a due step: ${fmt(decided)} decisions stored in ${ms.toFixed(0)} ms: ${fmt((decided / ms) * 1000)} decisions/s (includes the day's sweep)`,
+      `stored, day 3       ${fmt(customers)} journeys at a due step: ${fmt(decided)} decisions stored in ${ms.toFixed(0)} ms: ${fmt((decided / ms) * 1000)} decisions/s `,
     );
 
     const latencies: number[] = [];

@@ -17,3 +17,4 @@ export { segmentCustomer, segmentNames } from './agents/segment-customer.js';
 export type { DecideEnv, CustomerView, Proposal } from './proposal.js';
 export { scheduleCampaign } from './schedule-campaign.js';
 export { summariseSegments, type SegmentSummary } from './summarise-segments.js';
+export { runSweepIfDue } from './run-sweep.js';
