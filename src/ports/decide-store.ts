@@ -11,8 +11,11 @@ export interface WorkDraft {
   customerId: CustomerId;
   dueAtMs: number;
   trigger: Trigger;
-  /** `once`: keep existing work with this key, whatever its status (a birthday fires once a year). */
-  mode?: 'replace' | 'once';
+  /**
+   * `once`: keep existing work with this key, whatever its status (a birthday fires once a
+   * year). `log`: record something already handled (a segment change), stored as done.
+   */
+  mode?: 'replace' | 'once' | 'log';
 }
 
 export interface WorkItem extends WorkDraft {

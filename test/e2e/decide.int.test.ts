@@ -22,7 +22,7 @@ interface DecisionView {
 // The admin API's answers: each call fills the fields of its own route.
 interface AdminBody {
   decisions: DecisionView[];
-  work: { key: string; status: string; note: string }[];
+  work: { key: string; status: string; note: string; trigger: { kind: string } }[];
   journeys: { journeyId: string; status: string; exitReason: string }[];
   computed: { lifecycleStage: string };
 }
@@ -161,6 +161,13 @@ for (const factory of storeFactories) {
         });
         const profile = await admin('/v1/profiles/new-1');
         expect(profile.computed.lifecycleStage).toBe('active');
+        // The stage change is an event in the customer's history.
+        const changes = (await admin('/v1/customers/new-1/work')).work.filter((w) =>
+          w.key.includes('|stage-changed|'),
+        );
+        expect(changes).toMatchObject([
+          { status: 'done', trigger: { kind: 'stage-changed', from: 'new', to: 'active' } },
+        ]);
         // The first order is a milestone; the stage change's upsell lost arbitration to it.
         const thanks = decisions.find((d) => d.action === 'first-order-thanks');
         expect(thanks?.alternatives.map((a) => a.agent)).toContain('lifecycle');

@@ -294,10 +294,23 @@ export const decideForCustomer = (
   const marks = input.marks;
   const stage = computed.lifecycleStage;
   if (marks === undefined || marks.stage !== stage || marks.segment !== segment) {
+    // Handled here, with everything else due at this moment; logged as done work so the
+    // customer's history shows each change.
+    const changes: Trigger[] = [];
     if (marks !== undefined && marks.stage !== stage)
-      handle({ kind: 'stage-changed', from: marks.stage, to: stage });
+      changes.push({ kind: 'stage-changed', from: marks.stage, to: stage });
     if (marks !== undefined && marks.segment !== segment)
-      handle({ kind: 'segment-changed', from: marks.segment, to: segment });
+      changes.push({ kind: 'segment-changed', from: marks.segment, to: segment });
+    for (const change of changes) {
+      handle(change);
+      out.schedule.push({
+        key: `${id}|${change.kind}|${nowMs}`,
+        customerId: id,
+        dueAtMs: nowMs,
+        trigger: change,
+        mode: 'log',
+      });
+    }
     out.marks = { customerId: id, segment, stage, updatedAtMs: nowMs };
   }
 

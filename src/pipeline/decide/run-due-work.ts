@@ -133,6 +133,7 @@ export const runDueWork = (
     await tx.saveMemberships(outcomes.flatMap((o) => o.memberships));
     await tx.saveMarks(outcomes.flatMap((o) => (o.marks === null ? [] : [o.marks])));
     round.items = finished.length;
-    round.moreDue = claimed.length >= limit || schedule.some((w) => w.dueAtMs <= nowMs);
+    round.moreDue =
+      claimed.length >= limit || schedule.some((w) => w.mode !== 'log' && w.dueAtMs <= nowMs);
     return round;
   });

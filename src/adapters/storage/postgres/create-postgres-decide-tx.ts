@@ -17,7 +17,7 @@ import { hashLockKey } from './hash-lock-key.js';
 /** The decide primitives on one pooled connection, inside its open transaction. */
 export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
   async schedule(work, nowMs) {
-    for (const mode of ['replace', 'once'] as const) {
+    for (const mode of ['replace', 'once', 'log'] as const) {
       // One row per key: the last draft for a key wins, as if they were applied in order.
       const byKey = new Map(
         work.filter((w) => (w.mode ?? 'replace') === mode).map((w) => [w.key, w]),
@@ -26,10 +26,10 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
       if (rows.length === 0) continue;
       await client.query(
         `INSERT INTO work (key, customer_id, due_at_ms, trigger, status, attempts, note, updated_at_ms)
-         SELECT k, c, d, t, 'pending', 0, NULL, $5
+                  SELECT k, c, d, t, $6, 0, NULL, $5
          FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS u(k, c, d, t)
          ON CONFLICT (key) DO ${
-           mode === 'once'
+           mode !== 'replace'
              ? 'NOTHING'
              : `UPDATE SET customer_id = excluded.customer_id,
            due_at_ms = excluded.due_at_ms, trigger = excluded.trigger, status = 'pending',
@@ -41,6 +41,7 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
           rows.map((w) => w.dueAtMs),
           rows.map((w) => JSON.stringify(w.trigger)),
           nowMs,
+          mode === 'log' ? 'done' : 'pending',
         ],
       );
     }

@@ -26,6 +26,10 @@ export const createSqliteDecideStatements = (db: BetterSqlite3.Database) => ({
     `INSERT INTO work (key, customer_id, due_at_ms, trigger, status, attempts, note, updated_at_ms)
      VALUES (?, ?, ?, ?, 'pending', 0, NULL, ?) ON CONFLICT (key) DO NOTHING`,
   ),
+  scheduleLog: db.prepare(
+    `INSERT INTO work (key, customer_id, due_at_ms, trigger, status, attempts, note, updated_at_ms)
+     VALUES (?, ?, ?, ?, 'done', 0, NULL, ?) ON CONFLICT (key) DO NOTHING`,
+  ),
   getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
   setSetting: db.prepare(
     'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -76,7 +80,7 @@ export type SqliteDecideStatements = ReturnType<typeof createSqliteDecideStateme
 export const createSqliteDecideTx = (s: SqliteDecideStatements): DecideTx => ({
   schedule(work, nowMs) {
     for (const w of work)
-      (w.mode === 'once' ? s.scheduleOnce : s.schedule).run(
+      (w.mode === 'once' ? s.scheduleOnce : w.mode === 'log' ? s.scheduleLog : s.schedule).run(
         w.key,
         w.customerId,
         w.dueAtMs,
