@@ -9,7 +9,8 @@ import { createSqliteStore } from '../../src/adapters/storage/sqlite/create-sqli
 import { createServices, type Services } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import type { HeraldEvent } from '../../src/core/event.js';
-import { toCustomerId, toMessageId, toSourceId } from '../../src/core/ids.js';
+import { toCustomerId } from '../../src/core/ids.js';
+import { aTrack } from '../support/builders.js';
 import { runDueWork } from '../../src/pipeline/decide/index.js';
 import { DAY_MS } from '../../src/core/time.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -23,36 +24,15 @@ const config = loadConfig(
 );
 
 const signup = (userId: string, atMs: number): HeraldEvent[] => [
-  {
-    messageId: toMessageId(`${userId}-identify`),
-    sourceId: toSourceId('web'),
+  aTrack({
     type: 'identify',
     userId,
-    anonymousId: null,
-    previousId: null,
-    groupId: null,
     name: null,
-    properties: {},
     traits: { email: `${userId}@example.com` },
-    context: {},
     timestampMs: atMs,
     receivedAtMs: atMs,
-  },
-  {
-    messageId: toMessageId(`${userId}-signup`),
-    sourceId: toSourceId('web'),
-    type: 'track',
-    userId,
-    anonymousId: null,
-    previousId: null,
-    groupId: null,
-    name: 'Signed Up',
-    properties: {},
-    traits: {},
-    context: {},
-    timestampMs: atMs,
-    receivedAtMs: atMs,
-  },
+  }),
+  aTrack({ userId, name: 'Signed Up', timestampMs: atMs, receivedAtMs: atMs }),
 ];
 
 const stepsOf = async (services: Services) =>

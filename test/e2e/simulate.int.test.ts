@@ -8,29 +8,14 @@ import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import type { HeraldEvent } from '../../src/core/event.js';
-import { toMessageId, toSourceId } from '../../src/core/ids.js';
+import { aTrack } from '../support/builders.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { simulate } from '../../src/sim/simulate.js';
 
 const T0 = Date.UTC(2026, 2, 2, 10);
-let n = 0;
-const anEvent = (userId: string, atMs: number, fields: Partial<HeraldEvent>): HeraldEvent => ({
-  messageId: toMessageId(`sim-${(n += 1)}`),
-  sourceId: toSourceId('web'),
-  type: 'track',
-  userId,
-  anonymousId: null,
-  previousId: null,
-  groupId: null,
-  name: null,
-  properties: {},
-  traits: {},
-  context: {},
-  timestampMs: atMs,
-  receivedAtMs: atMs,
-  ...fields,
-});
+const anEvent = (userId: string, atMs: number, fields: Partial<HeraldEvent>): HeraldEvent =>
+  aTrack({ userId, timestampMs: atMs, receivedAtMs: atMs, ...fields });
 
 describe('herald simulate', () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-sim-'));
@@ -39,9 +24,13 @@ describe('herald simulate', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const history: HeraldEvent[] = [
-    anEvent('ann', T0, { type: 'identify', traits: { email: 'ann@example.com' } }),
+    anEvent('ann', T0, { type: 'identify', name: null, traits: { email: 'ann@example.com' } }),
     anEvent('ann', T0, { name: 'Signed Up' }),
-    anEvent('bob', T0 + HOUR_MS, { type: 'identify', traits: { email: 'bob@example.com' } }),
+    anEvent('bob', T0 + HOUR_MS, {
+      type: 'identify',
+      name: null,
+      traits: { email: 'bob@example.com' },
+    }),
     anEvent('bob', T0 + HOUR_MS, {
       name: 'Product Added',
       properties: { product_id: 'p1', price: 80, quantity: 1 },

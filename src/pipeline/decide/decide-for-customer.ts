@@ -52,6 +52,17 @@ export interface CustomerOutcome {
   finished: { id: number; status: WorkStatus; note: string | null }[];
 }
 
+/** An outcome with nothing in it yet. */
+export const emptyOutcome = (): CustomerOutcome => ({
+  decisions: [],
+  schedule: [],
+  cancelWork: [],
+  cancelDecisions: [],
+  memberships: [],
+  marks: null,
+  finished: [],
+});
+
 export const journeyKey = (customerId: CustomerId, journeyId: string): string =>
   `${customerId}|journey|${journeyId}`;
 export const cartKey = (customerId: CustomerId): string => `${customerId}|cart`;
@@ -80,15 +91,7 @@ export const decideForCustomer = (
   env: DecideEnv,
   nowMs: number,
 ): CustomerOutcome => {
-  const out: CustomerOutcome = {
-    decisions: [],
-    schedule: [],
-    cancelWork: [],
-    cancelDecisions: [],
-    memberships: [],
-    marks: null,
-    finished: [],
-  };
+  const out = emptyOutcome();
   const state = input.state;
   if (state === undefined) {
     for (const item of items)

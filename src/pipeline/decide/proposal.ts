@@ -1,28 +1,16 @@
-import type { Decision, Incentive, Trigger } from '../../core/decision.js';
-import type { JsonObject } from '../../core/event.js';
+import type { Decision } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
-import type { Channel, ComputedProfile, ProfileState } from '../../core/profile.js';
+import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import type { DecidePolicy } from './policy.js';
 import type { JourneyCatalog } from './journeys/journey-catalog.js';
 
 /** What an agent wants to do; arbitration turns the winners into decisions. */
-export interface Proposal {
-  agent: string;
-  trigger: Trigger;
+export interface Proposal extends Omit<
+  Decision,
+  'id' | 'customerId' | 'status' | 'alternatives' | 'createdAtMs'
+> {
   /** `send` is a message and competes in arbitration; `web` and `escalate` do not. */
   kind: 'send' | 'web' | 'escalate';
-  action: string;
-  channels: Channel[];
-  template: string | null;
-  incentive: Incentive | null;
-  scheduledForMs: number;
-  confidence: number;
-  reasons: string[];
-  priority: number;
-  expectedValue: number;
-  journey: Decision['journey'];
-  experiment: Decision['experiment'];
-  details: JsonObject;
 }
 
 /** A customer as the agents see them: facts, figures at `now`, and their segment. */

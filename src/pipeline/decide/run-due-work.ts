@@ -2,7 +2,7 @@ import type { Decision } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { WorkDraft, WorkItem } from '../../ports/decide-store.js';
 import type { Store, StoreTx } from '../../ports/store.js';
-import { decideForCustomer, type CustomerOutcome } from './decide-for-customer.js';
+import { decideForCustomer, emptyOutcome, type CustomerOutcome } from './decide-for-customer.js';
 import type { DecideEnv } from './proposal.js';
 import type { TriggerPlan } from './plan-triggers.js';
 
@@ -45,12 +45,7 @@ const groupByCustomer = (items: readonly WorkItem[]): Map<CustomerId, WorkItem[]
 };
 
 const failedOutcome = (items: readonly WorkItem[], error: unknown): CustomerOutcome => ({
-  decisions: [],
-  schedule: [],
-  cancelWork: [],
-  cancelDecisions: [],
-  memberships: [],
-  marks: null,
+  ...emptyOutcome(),
   finished: items.map((i) => ({ id: i.id, status: 'failed', note: `error: ${String(error)}` })),
 });
 
