@@ -75,8 +75,8 @@ export interface ProfileState {
 
 export interface Responses {
   byChannel: Partial<Record<Channel, number>>;
-  /** 168 counts. */
-  hourOfWeek: number[];
+  /** Counts by hour of the week (keys 0–167), only the hours that had a response. */
+  byHourOfWeek: Record<string, number>;
 }
 
 /** Figures derived from the state at a given moment. */

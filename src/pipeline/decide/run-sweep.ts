@@ -55,9 +55,10 @@ export const runSweepIfDue = async (
             stage: computed.lifecycleStage,
             updatedAtMs: nowMs,
           });
-        state.responses?.hourOfWeek.forEach((n, i) => {
-          histogram[i] = (histogram[i] ?? 0) + n;
-        });
+        for (const [slot, n] of Object.entries(state.responses?.byHourOfWeek ?? {})) {
+          const i = Number(slot);
+          if (i >= 0 && i < 168) histogram[i] = (histogram[i] ?? 0) + n;
+        }
       }
       await tx.schedule(work, nowMs);
       await tx.saveMarks(firstLooks);

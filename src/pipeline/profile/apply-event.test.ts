@@ -14,6 +14,27 @@ import {
 const policy = defaultPolicy();
 const at = (days: number): number => t0 + daysMs(days);
 
+describe('applyEvent: responses', () => {
+  it('counts opens and clicks per channel and per UTC hour of the week, sparsely', () => {
+    // 2026-06-03 is a Wednesday: 14:00 UTC is hour 2 × 24 + 14 of the week.
+    const wednesday = Date.UTC(2026, 5, 3, 14, 30);
+    const state = applyAll([
+      aTrack('Email Opened', {}, { timestampMs: wednesday }),
+      aTrack('Email Link Clicked', {}, { timestampMs: wednesday + 60_000 }),
+      aTrack('Push Notification Opened', {}, { timestampMs: wednesday + 3_600_000 }),
+      aTrack('Product Viewed', {}, { timestampMs: wednesday + 7_200_000 }),
+    ]);
+    expect(state.responses).toEqual({
+      byChannel: { email: 2, push: 1 },
+      byHourOfWeek: { [String(2 * 24 + 14)]: 2, [String(2 * 24 + 15)]: 1 },
+    });
+  });
+
+  it('has no responses until the customer opens or clicks something', () => {
+    expect(applyAll([aTrack('Product Viewed')]).responses).toBeUndefined();
+  });
+});
+
 describe('applyEvent', () => {
   describe('identity and traits', () => {
     it('merges identify traits over the earlier ones', () => {

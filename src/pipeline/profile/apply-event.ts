@@ -128,13 +128,14 @@ const updateResponses = (
   if (event.type !== 'track' || name === null) return responses;
   const e = policy.engagement;
   if (!e.openEvents.includes(name) && !e.clickEvents.includes(name)) return responses;
-  const hourly = responses?.hourOfWeek.slice() ?? new Array<number>(168).fill(0);
-  const slot = hourOfWeek(event.timestampMs);
+  // Sparse: most customers respond in a handful of hours, and the profile is stored as JSON.
+  const hourly = { ...responses?.byHourOfWeek };
+  const slot = String(hourOfWeek(event.timestampMs));
   hourly[slot] = (hourly[slot] ?? 0) + 1;
   const channel = channelOf(event);
   const byChannel = { ...responses?.byChannel };
   if (channel !== null) byChannel[channel] = (byChannel[channel] ?? 0) + 1;
-  return { byChannel, hourOfWeek: hourly };
+  return { byChannel, byHourOfWeek: hourly };
 };
 
 const isActivity = (event: HeraldEvent, policy: ProfilePolicy): boolean => {

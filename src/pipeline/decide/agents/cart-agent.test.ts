@@ -138,11 +138,10 @@ describe('cartAgent', () => {
   });
 
   it('is not moved to a best send hour', () => {
-    const hourOfWeek = new Array<number>(168).fill(0);
-    hourOfWeek[3 * 24 + 18] = 50; // Thursday 18:00 UTC, six hours after t0
+    const byHourOfWeek = { [String(3 * 24 + 18)]: 50 }; // Thursday 18:00 UTC, six hours after t0
     const view = aView({
       state: aState({
-        responses: { byChannel: { email: 50 }, hourOfWeek },
+        responses: { byChannel: { email: 50 }, byHourOfWeek },
         cart: aCart([aCartItem({ priceCents: 25_000 })], cartUpdatedAtMs),
       }),
     });

@@ -87,7 +87,7 @@ describe('chooseChannels', () => {
     const state = aState({
       traits: withPhone,
       consent: consentOf(['email', 'sms', 'push']),
-      responses: { byChannel: { push: 5, email: 2, sms: 2 }, hourOfWeek: [] },
+      responses: { byChannel: { push: 5, email: 2, sms: 2 }, byHourOfWeek: {} },
     });
     const choice = chooseChannels(state, ['sms', 'email', 'push']);
     expect(choice.channels).toEqual(['push', 'sms', 'email']);
@@ -97,7 +97,7 @@ describe('chooseChannels', () => {
   it('reports the reach of the channel that comes first', () => {
     const state = aState({
       consent: {},
-      responses: { byChannel: { web: 9 }, hourOfWeek: [] },
+      responses: { byChannel: { web: 9 }, byHourOfWeek: {} },
     });
     expect(chooseChannels(state, ['email', 'web'])).toMatchObject({
       channels: ['web', 'email'],

@@ -62,7 +62,7 @@ describe('proposeMessage', () => {
   it('orders the channels and keeps the intent', () => {
     const state = aState({
       consent: consentOf(['email', 'push']),
-      responses: { byChannel: { push: 3 }, hourOfWeek: [] },
+      responses: { byChannel: { push: 3 }, byHourOfWeek: {} },
     });
     const p = proposeMessage(
       aView({ state, segment: 'New' }),

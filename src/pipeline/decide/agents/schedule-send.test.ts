@@ -11,14 +11,14 @@ const sendTime = defaultDecidePolicy().sendTime;
 /** t0 is Thursday 12:00 UTC: hour of week 3 × 24 + 12 (0 = Monday 00:00 UTC). */
 const t0Slot = 3 * 24 + 12;
 
-const histogram = (counts: Record<number, number>): number[] => {
-  const hours = new Array<number>(168).fill(0);
-  for (const [slot, n] of Object.entries(counts)) hours[Number(slot)] = n;
+const histogram = (counts: Record<number, number>): Record<string, number> => {
+  const hours: Record<string, number> = {};
+  for (const [slot, n] of Object.entries(counts)) hours[slot] = n;
   return hours;
 };
 
 const responding = (counts: Record<number, number>) =>
-  aState({ responses: { byChannel: { email: 10 }, hourOfWeek: histogram(counts) } });
+  aState({ responses: { byChannel: { email: 10 }, byHourOfWeek: histogram(counts) } });
 
 describe('afterQuietHours', () => {
   it('keeps a moment outside quiet hours as it is', () => {
@@ -110,7 +110,7 @@ describe('bestSendHour', () => {
 
   it('is smoothed toward the population by priorWeight pseudo-responses', () => {
     const state = responding({ [t0Slot + 6]: 3 });
-    const population = histogram({ [t0Slot + 2]: 1 });
+    const population = Array.from({ length: 168 }, (_, i) => (i === t0Slot + 2 ? 1 : 0));
     const heavyPrior = { ...sendTime, priorWeight: 1000 };
     expect(bestSendHour(t0, state, population, heavyPrior)?.atMs).toBe(t0 + hoursMs(2));
     const noPrior = { ...sendTime, priorWeight: 0 };

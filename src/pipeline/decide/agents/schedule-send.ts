@@ -44,9 +44,10 @@ export const bestSendHour = (
   population: readonly number[] | null,
   s: DecidePolicy['sendTime'],
 ): { atMs: number; score: number } | null => {
-  const own = state.responses?.hourOfWeek;
+  const own = state.responses?.byHourOfWeek;
   if (own === undefined) return null;
-  const total = own.reduce((a, b) => a + b, 0);
+  let total = 0;
+  for (const n of Object.values(own)) total += n;
   if (total < s.minResponses) return null;
   let best: { atMs: number; score: number } | null = null;
   const start = Math.floor(atMs / HOUR_MS) * HOUR_MS;
@@ -54,7 +55,7 @@ export const bestSendHour = (
     const slotStart = start + h * HOUR_MS;
     const slot = hourOfWeek(slotStart);
     const prior = population?.[slot] ?? 1 / 168;
-    const score = ((own[slot] ?? 0) + s.priorWeight * prior) / (total + s.priorWeight);
+    const score = ((own[String(slot)] ?? 0) + s.priorWeight * prior) / (total + s.priorWeight);
     if (best === null || score > best.score) best = { atMs: Math.max(atMs, slotStart), score };
   }
   return best;
