@@ -1,0 +1,67 @@
+import type { Guardrail, Verdict } from '../guard-types.js';
+import { pass, verdict } from '../guard-types.js';
+
+const NAME = 'brand';
+
+const containsWord = (text: string, word: string): boolean =>
+  new RegExp(
+    `(^|[^\\p{L}\\p{N}])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}\\p{N}])`,
+    'iu',
+  ).test(text);
+
+/**
+ * Tone and brand on the rendered message: forbidden words (blocked), a subject of at most
+ * `maxSubjectLength` characters, and for marketing email the required elements — a call to
+ * action (a link), the signature when one is configured, and personalisation (the customer's
+ * first name when it is known). Generated copy goes to review when configured.
+ */
+export const brandGuardrail: Guardrail = {
+  name: NAME,
+  check(message, context, policy) {
+    const c = message.content;
+    if (c === null) return [pass(NAME, 'nothing rendered to check yet')];
+    const found: Verdict[] = [];
+    const text = `${c.subject ?? ''}\n${c.body}`;
+    const forbidden = policy.forbiddenWords.filter((w) => containsWord(text, w));
+    if (forbidden.length > 0)
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'forbidden_words',
+          `uses ${forbidden.map((w) => `"${w}"`).join(', ')}`,
+          { words: forbidden },
+        ),
+      );
+    const subjectLength = c.subject === null ? 0 : Array.from(c.subject).length;
+    if (subjectLength > policy.maxSubjectLength)
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'subject_too_long',
+          `subject of ${subjectLength} characters (at most ${policy.maxSubjectLength})`,
+          {
+            subjectLength,
+            max: policy.maxSubjectLength,
+          },
+        ),
+      );
+    if (message.class === 'marketing' && message.channel === 'email') {
+      if (policy.requireCta && !/https?:\/\/\S+/.test(c.body))
+        found.push(verdict(NAME, 'block', 'no_cta', 'no call to action (link) in the body'));
+      if (policy.signature !== '' && !c.body.includes(policy.signature))
+        found.push(verdict(NAME, 'block', 'no_signature', 'the signature is missing'));
+      const firstName = context.profile.traits['firstName'] ?? context.profile.traits['first_name'];
+      if (typeof firstName === 'string' && firstName !== '' && !text.includes(firstName))
+        found.push(
+          verdict(NAME, 'review', 'not_personalised', `does not address ${firstName} by name`),
+        );
+    }
+    if (message.generated && policy.reviewGenerated)
+      found.push(
+        verdict(NAME, 'review', 'generated_copy', 'generated copy is reviewed by a person'),
+      );
+    return found.length > 0 ? found : [pass(NAME, 'on brand')];
+  },
+};

@@ -1,0 +1,142 @@
+import { DAY_MS } from '../../../core/time.js';
+import type { Guardrail, Verdict } from '../guard-types.js';
+import { pass, verdict } from '../guard-types.js';
+
+const NAME = 'compliance';
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+const countryCode = (country: string | null): string | null => {
+  if (country === null) return null;
+  const c = country.trim().toUpperCase();
+  return c.length === 2 ? c : null;
+};
+
+const addressOf = (header: string | null): string | null => {
+  if (header === null) return null;
+  const angle = /<([^>]+)>/.exec(header);
+  return (angle?.[1] ?? header).trim();
+};
+
+/**
+ * Compliance by jurisdiction and channel. GDPR (EU/EEA): marketing consent for the channel,
+ * given explicitly (not from an implied source) and younger than `consentMaxAgeDays`.
+ * CAN-SPAM (US marketing email): a physical address in the footer, a working unsubscribe
+ * link and valid From/Reply-To — checked on the rendered message, so a message not yet
+ * rendered is blocked. CCPA (California): a sale/share opt-out blocks retargeting (web).
+ * WhatsApp: approved templates only. An erased customer receives nothing.
+ */
+export const complianceGuardrail: Guardrail = {
+  name: NAME,
+  check(message, context, policy) {
+    const { profile, nowMs } = context;
+    const found: Verdict[] = [];
+    if (profile.preferences['erased'] === true)
+      return [verdict(NAME, 'block', 'erased', 'the customer asked to be erased')];
+    const country = countryCode(profile.location.country);
+    const marketing = message.class === 'marketing';
+    if (marketing && country !== null && policy.gdpr.countries.includes(country)) {
+      const consent = profile.consent[message.channel]?.['marketing'];
+      const maxAgeMs = policy.gdpr.consentMaxAgeDays * DAY_MS;
+      if (consent?.granted !== true)
+        found.push(
+          verdict(
+            NAME,
+            'block',
+            'gdpr_no_consent',
+            `GDPR (${country}): no marketing consent for ${message.channel}`,
+          ),
+        );
+      else if (policy.gdpr.impliedSources.includes(consent.source))
+        found.push(
+          verdict(
+            NAME,
+            'block',
+            'gdpr_consent_implied',
+            `GDPR (${country}): consent from "${consent.source}" is not explicit`,
+          ),
+        );
+      else if (nowMs - consent.atMs > maxAgeMs)
+        found.push(
+          verdict(
+            NAME,
+            'block',
+            'gdpr_consent_expired',
+            `GDPR (${country}): consent older than ${policy.gdpr.consentMaxAgeDays} days`,
+            {
+              consentAt: new Date(consent.atMs).toISOString(),
+              ageDays: Math.floor((nowMs - consent.atMs) / DAY_MS),
+            },
+          ),
+        );
+    }
+    if (marketing && message.channel === 'email' && country === 'US') {
+      const c = message.content;
+      if (c === null)
+        found.push(
+          verdict(NAME, 'block', 'not_rendered', 'CAN-SPAM is checked on the rendered message'),
+        );
+      else {
+        if (c.footerAddress === null || c.footerAddress.trim() === '')
+          found.push(
+            verdict(
+              NAME,
+              'block',
+              'canspam_no_address',
+              'CAN-SPAM: no physical address in the footer',
+            ),
+          );
+        if (c.unsubscribeUrl === null || !/^https:\/\/\S+$/.test(c.unsubscribeUrl))
+          found.push(
+            verdict(
+              NAME,
+              'block',
+              'canspam_no_unsubscribe',
+              'CAN-SPAM: no working unsubscribe link',
+            ),
+          );
+        for (const [field, value] of [
+          ['From', c.from],
+          ['Reply-To', c.replyTo ?? c.from],
+        ] as const) {
+          const address = addressOf(value);
+          if (address === null || !EMAIL.test(address))
+            found.push(
+              verdict(
+                NAME,
+                'block',
+                'canspam_bad_sender',
+                `CAN-SPAM: ${field} is not a valid address`,
+                { [field]: value },
+              ),
+            );
+        }
+      }
+    }
+    const region = profile.location.region?.trim().toUpperCase();
+    const californian = country === 'US' && (region === 'CA' || region === 'CALIFORNIA');
+    if (
+      californian &&
+      profile.preferences['doNotSell'] === true &&
+      message.channel === 'web' &&
+      marketing
+    )
+      found.push(
+        verdict(NAME, 'block', 'ccpa_opt_out', 'CCPA: the customer opted out of sale and sharing'),
+      );
+    if (
+      message.channel === 'whatsapp' &&
+      (message.template === null || !policy.whatsappApprovedTemplates.includes(message.template))
+    )
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'whatsapp_template_not_approved',
+          `WhatsApp: template ${message.template ?? '(none)'} is not approved`,
+        ),
+      );
+    return found.length > 0
+      ? found
+      : [pass(NAME, 'no rule of its jurisdiction or channel is broken', { country })];
+  },
+};

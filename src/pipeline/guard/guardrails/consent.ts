@@ -1,0 +1,84 @@
+import type { Guardrail, Verdict } from '../guard-types.js';
+import { pass, verdict } from '../guard-types.js';
+
+const NAME = 'consent';
+
+const listOf = (value: unknown): string[] | null =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : null;
+
+/**
+ * Consent and preferences: global suppression (unsubscribed from the channel, email bounced
+ * or complained), explicit opt-in for SMS, WhatsApp and push, the customer's channel
+ * preferences (`preferences.channels`), topics (`preferences.topics`) and cadence
+ * (`preferences.cadence: weekly`). Transactional messages skip the marketing rules but never
+ * go to a suppressed address.
+ */
+export const consentGuardrail: Guardrail = {
+  name: NAME,
+  check(message, context, policy) {
+    const { profile } = context;
+    const channel = message.channel;
+    const marketing = profile.consent[channel]?.['marketing'];
+    const found: Verdict[] = [];
+    if (channel === 'email') {
+      if (profile.email.hardBounces >= policy.autoOptOutHardBounces)
+        found.push(
+          verdict(NAME, 'block', 'suppressed_bounced', 'the address bounced hard too often', {
+            hardBounces: profile.email.hardBounces,
+            limit: policy.autoOptOutHardBounces,
+          }),
+        );
+      if (profile.email.complaints > 0)
+        found.push(
+          verdict(NAME, 'block', 'suppressed_complained', 'the customer marked a message as spam', {
+            complaints: profile.email.complaints,
+          }),
+        );
+    }
+    if (message.class === 'transactional')
+      return found.length > 0 ? found : [pass(NAME, 'transactional')];
+    if (marketing?.granted === false)
+      found.push(
+        verdict(NAME, 'block', 'unsubscribed', `unsubscribed from ${channel} marketing`, {
+          at: new Date(marketing.atMs).toISOString(),
+          source: marketing.source,
+        }),
+      );
+    else if (channel !== 'email' && channel !== 'web' && marketing?.granted !== true)
+      // TCPA (SMS), WhatsApp Business policy and the platforms' push rules: opt-in only.
+      found.push(
+        verdict(NAME, 'block', 'no_consent', `${channel} marketing needs an explicit opt-in`),
+      );
+    const channels = listOf(profile.preferences['channels']);
+    if (channels !== null && !channels.includes(channel))
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'channel_preference',
+          `the customer prefers ${channels.join(', ')}`,
+          {
+            channels,
+          },
+        ),
+      );
+    const topics = listOf(profile.preferences['topics']);
+    if (topics !== null && (message.topic === null || !topics.includes(message.topic)))
+      found.push(
+        verdict(NAME, 'block', 'topic_preference', `the customer only wants ${topics.join(', ')}`, {
+          topics,
+          topic: message.topic,
+        }),
+      );
+    if (profile.preferences['cadence'] === 'weekly') {
+      const sent = Object.values(context.history.marketingInWindow).reduce((a, b) => a + b, 0);
+      if (sent >= 1)
+        found.push(
+          verdict(NAME, 'block', 'cadence', 'weekly cadence: already had a message this week', {
+            sentInWindow: sent,
+          }),
+        );
+    }
+    return found.length > 0 ? found : [pass(NAME, 'consent and preferences allow it')];
+  },
+};

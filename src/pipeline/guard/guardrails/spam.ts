@@ -1,0 +1,89 @@
+import type { Guardrail, Verdict } from '../guard-types.js';
+import { pass, verdict } from '../guard-types.js';
+
+const NAME = 'spam';
+
+/**
+ * Spam control for marketing: the per-channel frequency cap over the window (with a cap of 3
+ * the 3rd email in 7 days goes, the 4th does not), the engagement threshold once a customer
+ * has had `engagementGraceMessages` messages to engage with, and spam trigger words in the
+ * subject (to review).
+ */
+export const spamGuardrail: Guardrail = {
+  name: NAME,
+  check(message, context, policy) {
+    if (message.class === 'transactional') return [pass(NAME, 'transactional')];
+    const found: Verdict[] = [];
+    const cap = policy.frequencyCaps[message.channel];
+    const sent = context.history.marketingInWindow[message.channel] ?? 0;
+    if (sent >= cap)
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'frequency_capped',
+          `${sent} ${message.channel} messages in ${policy.frequencyCaps.windowDays} days (cap ${cap})`,
+          {
+            sentInWindow: sent,
+            cap,
+          },
+        ),
+      );
+    if (
+      context.history.marketingTotal >= policy.engagementGraceMessages &&
+      context.engagementScore < policy.minEngagement
+    )
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'low_engagement',
+          `engagement ${context.engagementScore} below ${policy.minEngagement}`,
+          {
+            engagementScore: context.engagementScore,
+            threshold: policy.minEngagement,
+          },
+        ),
+      );
+    const subject = message.content?.subject?.toLowerCase() ?? '';
+    const triggers = policy.spamTriggerWords.filter((w) => subject.includes(w.toLowerCase()));
+    if (triggers.length > 0)
+      found.push(
+        verdict(
+          NAME,
+          'review',
+          'spam_trigger_words',
+          `the subject contains ${triggers.map((t) => `"${t}"`).join(', ')}`,
+          {
+            words: triggers,
+          },
+        ),
+      );
+    return found.length > 0
+      ? found
+      : [pass(NAME, 'within caps and engaged enough', { sentInWindow: sent, cap })];
+  },
+};
+
+/** At most `maxCampaignsPerDay` campaign messages per customer in 24 hours. */
+export const rateGuardrail: Guardrail = {
+  name: 'rate',
+  check(message, context, policy) {
+    if (message.class === 'transactional') return [pass('rate', 'transactional')];
+    const today = context.history.campaignsToday;
+    return today >= policy.maxCampaignsPerDay
+      ? [
+          verdict(
+            'rate',
+            'block',
+            'rate_limited',
+            `${today} campaign messages today (limit ${policy.maxCampaignsPerDay})`,
+            {
+              campaignsToday: today,
+              limit: policy.maxCampaignsPerDay,
+            },
+          ),
+        ]
+      : [pass('rate', 'under the daily limit', { campaignsToday: today })];
+  },
+};

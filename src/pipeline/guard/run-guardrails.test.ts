@@ -1,0 +1,258 @@
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import { toCustomerId } from '../../core/ids.js';
+import type { ProfileState } from '../../core/profile.js';
+import { DAY_MS, HOUR_MS } from '../../core/time.js';
+import type { GuardContext, GuardMessage, Guardrail } from './guard-types.js';
+import { guardPolicySchema, type GuardPolicy } from './policy.js';
+import { runGuardrails } from './run-guardrails.js';
+
+const now = Date.UTC(2026, 5, 3, 12);
+const policy = Value.Default(guardPolicySchema, {}) as GuardPolicy;
+
+const aProfile = (overrides: Partial<ProfileState> = {}): ProfileState => ({
+  customerId: toCustomerId('c1'),
+  userId: 'c1',
+  anonymousIds: [],
+  aliases: [],
+  traits: { email: 'c1@example.com', firstName: 'Ada' },
+  location: { country: 'US', region: 'NY', city: null, timezone: 'America/New_York' },
+  consent: {
+    email: { marketing: { granted: true, atMs: now - 10 * DAY_MS, source: 'signup-form' } },
+  },
+  preferences: {},
+  firstSeenAtMs: now - 100 * DAY_MS,
+  lastSeenAtMs: now,
+  signedUpAtMs: now - 100 * DAY_MS,
+  lastActiveAtMs: now,
+  orders: { count: 1, revenueCents: 5000, refundedCents: 0, firstAtMs: now, lastAtMs: now },
+  engagement: { points: 1, asOfMs: now },
+  email: { hardBounces: 0, complaints: 0, lastBounceAtMs: null },
+  cart: null,
+  eventCount: 10,
+  ...overrides,
+});
+
+const aMessage = (overrides: Partial<GuardMessage> = {}): GuardMessage => ({
+  decisionId: 'd1',
+  customerId: toCustomerId('c1'),
+  agent: 'journey',
+  channel: 'email',
+  class: 'marketing',
+  template: 'welcome-1',
+  topic: 'promotions',
+  incentive: null,
+  content: {
+    subject: 'Ada, your first week with us',
+    body: 'Hello Ada — see what is new: https://shop.example.com/new',
+    from: 'Shop <news@shop.example.com>',
+    replyTo: null,
+    footerAddress: '1 Main St, Springfield, NY 10001',
+    unsubscribeUrl: 'https://shop.example.com/u/abc',
+  },
+  generated: false,
+  ...overrides,
+});
+
+const aContext = (overrides: Partial<GuardContext> = {}): GuardContext => ({
+  profile: aProfile(),
+  engagementScore: 0.8,
+  ltv: 50,
+  history: { marketingInWindow: {}, campaignsToday: 0, marketingTotal: 1 },
+  nowMs: now,
+  ...overrides,
+});
+
+const codesOf = (message: GuardMessage, context: GuardContext = aContext(), p = policy) =>
+  runGuardrails(message, context, p)
+    .verdicts.filter((v) => v.outcome !== 'pass')
+    .map((v) => `${v.outcome}:${v.code}`);
+
+const percentOff = (percent: number) => ({
+  kind: 'percent-off' as const,
+  percent,
+  amount: null,
+  code: 'X',
+  expiresAtMs: now + HOUR_MS,
+});
+
+describe('runGuardrails', () => {
+  it('passes a compliant, consented, on-brand message', () => {
+    const result = runGuardrails(aMessage(), aContext(), policy);
+    expect(result.outcome).toBe('pass');
+    expect(result.verdicts.map((v) => v.guardrail)).toEqual([
+      'consent',
+      'compliance',
+      'spam',
+      'rate',
+      'brand',
+      'financial',
+    ]);
+  });
+
+  it.each([
+    [14.99, []],
+    [15, ['review:discount_needs_review']],
+    [25, ['review:discount_needs_review']],
+    [25.01, ['block:discount_too_high']],
+  ])('treats a %s %% discount by the bands', (percent, expected) => {
+    expect(codesOf(aMessage({ incentive: percentOff(percent) }))).toEqual(expected);
+  });
+
+  it('lets the 3rd marketing email of the week go and caps the 4th', () => {
+    const sent = (n: number) =>
+      aContext({
+        history: { marketingInWindow: { email: n }, campaignsToday: 0, marketingTotal: 9 },
+      });
+    expect(codesOf(aMessage(), sent(2))).toEqual([]);
+    expect(codesOf(aMessage(), sent(3))).toEqual(['block:frequency_capped']);
+  });
+
+  it('accepts GDPR consent aged 3 years less a day and refuses it a day older', () => {
+    const berlin = (ageDays: number) =>
+      aContext({
+        profile: aProfile({
+          location: { country: 'DE', region: null, city: 'Berlin', timezone: 'Europe/Berlin' },
+          consent: {
+            email: { marketing: { granted: true, atMs: now - ageDays * DAY_MS, source: 'form' } },
+          },
+        }),
+      });
+    expect(codesOf(aMessage(), berlin(1095 - 1))).toEqual([]);
+    expect(codesOf(aMessage(), berlin(1095 + 1))).toEqual(['block:gdpr_consent_expired']);
+  });
+
+  it('refuses GDPR marketing without consent or with implied consent, but not a transactional message', () => {
+    const paris = (consent: ProfileState['consent']) =>
+      aContext({
+        profile: aProfile({
+          location: { country: 'FR', region: null, city: null, timezone: null },
+          consent,
+        }),
+      });
+    expect(codesOf(aMessage(), paris({}))).toEqual(['block:gdpr_no_consent']);
+    expect(
+      codesOf(
+        aMessage(),
+        paris({ email: { marketing: { granted: true, atMs: now, source: 'implied' } } }),
+      ),
+    ).toEqual(['block:gdpr_consent_implied']);
+    expect(codesOf(aMessage({ class: 'transactional', incentive: null }), paris({}))).toEqual([]);
+  });
+
+  it('checks CAN-SPAM on US marketing email: address, unsubscribe and sender', () => {
+    const bare = aMessage({
+      content: {
+        subject: 'Hi Ada',
+        body: 'Ada https://x.example',
+        from: 'not-an-address',
+        replyTo: null,
+        footerAddress: null,
+        unsubscribeUrl: null,
+      },
+    });
+    expect(codesOf(bare)).toEqual([
+      'block:canspam_no_address',
+      'block:canspam_no_unsubscribe',
+      'block:canspam_bad_sender',
+      'block:canspam_bad_sender',
+    ]);
+    expect(codesOf(aMessage({ content: null }))).toEqual(['block:not_rendered']);
+  });
+
+  it('honours suppression, opt-ins, preferences and cadence', () => {
+    const bounced = aContext({
+      profile: aProfile({ email: { hardBounces: 3, complaints: 0, lastBounceAtMs: now } }),
+    });
+    expect(codesOf(aMessage(), bounced)).toEqual(['block:suppressed_bounced']);
+    expect(codesOf(aMessage({ class: 'transactional' }), bounced)).toEqual([
+      'block:suppressed_bounced',
+    ]);
+    const unsubscribed = aContext({
+      profile: aProfile({
+        consent: { email: { marketing: { granted: false, atMs: now, source: 'link' } } },
+      }),
+    });
+    expect(codesOf(aMessage(), unsubscribed)).toEqual(['block:unsubscribed']);
+    expect(codesOf(aMessage({ channel: 'sms', template: 't' }))).toEqual(['block:no_consent']);
+    const emailOnly = aContext({
+      profile: aProfile({ preferences: { channels: ['email'], topics: ['product-updates'] } }),
+    });
+    expect(codesOf(aMessage(), emailOnly)).toEqual(['block:topic_preference']);
+    expect(codesOf(aMessage({ topic: 'product-updates' }), emailOnly)).toEqual([]);
+    const weekly = aContext({
+      profile: aProfile({ preferences: { cadence: 'weekly' } }),
+      history: { marketingInWindow: { push: 1 }, campaignsToday: 0, marketingTotal: 4 },
+    });
+    expect(codesOf(aMessage(), weekly)).toEqual(['block:cadence']);
+  });
+
+  it('blocks forbidden words and long subjects, reviews spam triggers and missing personalisation', () => {
+    const content = aMessage().content;
+    if (content === null) throw new Error('test message has content');
+    expect(
+      codesOf(aMessage({ content: { ...content, body: `${content.body} Cheap thrills!` } })),
+    ).toEqual(['block:forbidden_words']);
+    expect(
+      codesOf(aMessage({ content: { ...content, subject: `Ada ${'x'.repeat(57)}` } })),
+    ).toEqual(['block:subject_too_long']);
+    expect(
+      codesOf(aMessage({ content: { ...content, subject: 'Ada: Limited time only' } })),
+    ).toEqual(['review:spam_trigger_words']);
+    expect(
+      codesOf(
+        aMessage({ content: { ...content, subject: 'Hello', body: 'See https://x.example' } }),
+      ),
+    ).toEqual(['review:not_personalised']);
+  });
+
+  it('sends customers above the LTV threshold, and disengaged ones, the right way', () => {
+    expect(codesOf(aMessage(), aContext({ ltv: 5000.01 }))).toEqual(['review:vip_review']);
+    const cold = (total: number) =>
+      aContext({
+        engagementScore: 0.1,
+        history: { marketingInWindow: {}, campaignsToday: 0, marketingTotal: total },
+      });
+    expect(codesOf(aMessage(), cold(2))).toEqual([]);
+    expect(codesOf(aMessage(), cold(3))).toEqual(['block:low_engagement']);
+  });
+
+  it('blocks when a guardrail throws, and still reports the others', () => {
+    const broken: Guardrail = {
+      name: 'broken',
+      check: () => {
+        throw new Error('model unavailable');
+      },
+    };
+    const silent: Guardrail = { name: 'silent', check: () => [] };
+    const result = runGuardrails(aMessage({ incentive: percentOff(20) }), aContext(), policy, [
+      broken,
+      silent,
+      ...[],
+    ]);
+    expect(result.outcome).toBe('block');
+    expect(result.verdicts).toMatchObject([
+      {
+        guardrail: 'broken',
+        outcome: 'block',
+        code: 'guardrail_failed',
+        reason: 'guardrail broken failed: model unavailable',
+      },
+      { guardrail: 'silent', outcome: 'block', code: 'guardrail_failed' },
+    ]);
+  });
+
+  it('keeps WhatsApp to approved templates', () => {
+    const optedIn = aContext({
+      profile: aProfile({
+        traits: { phone: '+15555550100' },
+        consent: { whatsapp: { marketing: { granted: true, atMs: now, source: 'form' } } },
+      }),
+    });
+    const message = aMessage({ channel: 'whatsapp', template: 'cart_reminder', content: null });
+    expect(codesOf(message, optedIn)).toEqual(['block:whatsapp_template_not_approved']);
+    expect(
+      codesOf(message, optedIn, { ...policy, whatsappApprovedTemplates: ['cart_reminder'] }),
+    ).toEqual([]);
+  });
+});
