@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chainEntries,
+  GENESIS_HASH,
+  hashEntry,
+  verifyChain,
+  type AuditDraft,
+} from './audit-chain.js';
+
+const t0 = Date.UTC(2026, 5, 3, 12);
+const drafts: AuditDraft[] = Array.from({ length: 5 }, (_, i) => ({
+  atMs: t0 + i,
+  kind: 'decision',
+  customerId: `c${i % 2}`,
+  data: {
+    decisionId: `d${i}`,
+    verdicts: [{ guardrail: 'spam', outcome: 'pass' }],
+    percent: 10 + i,
+  },
+}));
+
+describe('the audit chain', () => {
+  const chain = chainEntries(null, drafts);
+
+  it('numbers entries from 1 and links each to the one before', () => {
+    expect(chain.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(chain[0]?.prevHash).toBe(GENESIS_HASH);
+    for (let i = 1; i < chain.length; i += 1) expect(chain[i]?.prevHash).toBe(chain[i - 1]?.hash);
+    expect(verifyChain(chain)).toEqual({ ok: true, entries: 5, lastHash: chain[4]?.hash });
+  });
+
+  it('hashes the same content the same way whatever the key order', () => {
+    const [first] = chain;
+    if (first === undefined) throw new Error('empty chain');
+    const reordered = {
+      ...first,
+      data: { percent: 10, verdicts: [{ outcome: 'pass', guardrail: 'spam' }], decisionId: 'd0' },
+    };
+    expect(hashEntry(GENESIS_HASH, reordered)).toBe(first.hash);
+  });
+
+  it('names the entry whose content was changed', () => {
+    const tampered = chain.map((e) =>
+      e.seq === 3 ? { ...e, data: { ...(e.data as object), percent: 50 } } : e,
+    );
+    expect(verifyChain(tampered)).toEqual({
+      ok: false,
+      brokenAtSeq: 3,
+      reason: 'its content does not match its hash',
+    });
+  });
+
+  it('names a rewritten entry even when its hash was recomputed', () => {
+    const rewritten = chain.map((e) => {
+      if (e.seq !== 2) return e;
+      const changed = { ...e, customerId: 'someone-else' };
+      return { ...changed, hash: hashEntry(e.prevHash, changed) };
+    });
+    expect(verifyChain(rewritten)).toMatchObject({
+      ok: false,
+      brokenAtSeq: 3,
+      reason: 'does not follow the entry before it',
+    });
+  });
+
+  it('names a deleted entry', () => {
+    expect(verifyChain(chain.filter((e) => e.seq !== 4))).toMatchObject({
+      ok: false,
+      brokenAtSeq: 5,
+    });
+  });
+
+  it('continues a chain from its last entry and verifies it page by page', () => {
+    const more = chainEntries(chain[4] ?? null, drafts.slice(0, 2));
+    expect(more.map((e) => e.seq)).toEqual([6, 7]);
+    expect(verifyChain(more, chain[4] ?? null)).toMatchObject({ ok: true, entries: 2 });
+    expect(verifyChain(more)).toMatchObject({ ok: false, brokenAtSeq: 6 });
+  });
+});

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+
+/** What one audit entry says; `hash` commits to it and to the entry before it. */
+export interface AuditEntry {
+  seq: number;
+  atMs: number;
+  /** What happened: `decision`, `verdicts`, `review`, `erasure`, … */
+  kind: string;
+  customerId: string | null;
+  data: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+export type AuditDraft = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
+
+/** The hash before the first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+// Keys in sorted order at every depth: the same content always serialises the same way.
+const canonical = (value: unknown): string => {
+  // `undefined`, functions and symbols have no JSON form: written as null.
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol')
+    return 'null';
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+};
+
+/** SHA-256 over the previous hash and the entry's canonical content. */
+export const hashEntry = (prevHash: string, entry: Omit<AuditEntry, 'prevHash' | 'hash'>): string =>
+  createHash('sha256')
+    .update(prevHash)
+    .update('\n')
+    .update(
+      canonical({
+        seq: entry.seq,
+        atMs: entry.atMs,
+        kind: entry.kind,
+        customerId: entry.customerId,
+        data: entry.data,
+      }),
+    )
+    .digest('hex');
+
+/** Appends drafts after `last` (or the genesis), each committing to the one before. */
+export const chainEntries = (
+  last: Pick<AuditEntry, 'seq' | 'hash'> | null,
+  drafts: readonly AuditDraft[],
+): AuditEntry[] => {
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  let seq = last?.seq ?? 0;
+  return drafts.map((draft) => {
+    seq += 1;
+    const body = { ...draft, seq };
+    const hash = hashEntry(prevHash, body);
+    const entry: AuditEntry = { ...body, prevHash, hash };
+    prevHash = hash;
+    return entry;
+  });
+};
+
+export type ChainCheck =
+  | { ok: true; entries: number; lastHash: string }
+  | { ok: false; brokenAtSeq: number; reason: string };
+
+/**
+ * Verifies entries in order (pages of a longer chain: pass the previous page's last entry):
+ * consecutive sequence numbers, each `prevHash` equal to the hash before it, and each hash
+ * recomputed from the content. Names the first entry that breaks the chain.
+ */
+export const verifyChain = (
+  entries: readonly AuditEntry[],
+  before: Pick<AuditEntry, 'seq' | 'hash'> | null = null,
+): ChainCheck => {
+  let prevHash = before?.hash ?? GENESIS_HASH;
+  let prevSeq = before?.seq ?? 0;
+  for (const entry of entries) {
+    if (entry.seq !== prevSeq + 1)
+      return {
+        ok: false,
+        brokenAtSeq: entry.seq,
+        reason: `expected entry ${prevSeq + 1}, found ${entry.seq}`,
+      };
+    if (entry.prevHash !== prevHash)
+      return { ok: false, brokenAtSeq: entry.seq, reason: 'does not follow the entry before it' };
+    if (hashEntry(prevHash, entry) !== entry.hash)
+      return { ok: false, brokenAtSeq: entry.seq, reason: 'its content does not match its hash' };
+    prevHash = entry.hash;
+    prevSeq = entry.seq;
+  }
+  return { ok: true, entries: entries.length, lastHash: prevHash };
+};
