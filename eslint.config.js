@@ -14,6 +14,19 @@ const layer = (/** @type {string[]} */ forbidden) => ({
   ],
 });
 
+/** The pipeline's stages: none imports another; `pipeline/stages.ts` hands outputs on. */
+const stages = [
+  'ingest',
+  'profile',
+  'decide',
+  'experiment',
+  'measure',
+  'predict',
+  'guard',
+  'record',
+];
+const outerLayers = ['adapters', 'app', 'http', 'cli', 'sim'];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'bin/**', 'coverage/**'] },
   ...tseslint.configs.strictTypeChecked,
@@ -37,26 +50,10 @@ export default tseslint.config(
   { files: ['src/ports/**'], rules: layer(['pipeline', 'adapters', 'app', 'http', 'cli', 'sim']) },
   { files: ['src/pipeline/**'], rules: layer(['adapters', 'app', 'http', 'cli', 'sim']) },
   { files: ['src/sim/**'], rules: layer(['http', 'cli']) },
-  {
-    files: ['src/pipeline/ingest/**'],
-    rules: layer(['profile', 'decide', 'experiment', 'measure', 'adapters', 'app', 'http', 'cli']),
-  },
-  {
-    files: ['src/pipeline/profile/**'],
-    rules: layer(['ingest', 'decide', 'experiment', 'measure', 'adapters', 'app', 'http', 'cli']),
-  },
-  {
-    files: ['src/pipeline/measure/**'],
-    rules: layer(['ingest', 'profile', 'decide', 'experiment', 'adapters', 'app', 'http', 'cli']),
-  },
-  {
-    files: ['src/pipeline/decide/**'],
-    rules: layer(['ingest', 'profile', 'experiment', 'measure', 'adapters', 'app', 'http', 'cli']),
-  },
-  {
-    files: ['src/pipeline/experiment/**'],
-    rules: layer(['ingest', 'profile', 'decide', 'measure', 'adapters', 'app', 'http', 'cli']),
-  },
+  ...stages.map((stage) => ({
+    files: [`src/pipeline/${stage}/**`],
+    rules: layer([...stages.filter((other) => other !== stage), ...outerLayers]),
+  })),
   { files: ['src/adapters/**'], rules: layer(['app', 'http', 'cli']) },
   { files: ['src/http/**'], rules: layer(['cli', 'adapters']) },
   {

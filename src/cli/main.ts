@@ -9,6 +9,7 @@ import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerSegmentCommands } from './commands/segments.js';
 import { importFile, importKinds, type ImportKind } from './commands/import-file.js';
 import { registerExperimentCommands } from './commands/experiment.js';
+import { registerModelCommands } from './commands/models.js';
 
 const program = new Command('herald').description(
   'Herald — self-hosted marketing automation engine',
@@ -95,6 +96,7 @@ registerSimulateCommand(program);
 registerCampaignCommands(program);
 registerSegmentCommands(program);
 registerExperimentCommands(program);
+registerModelCommands(program);
 
 try {
   await program.parseAsync(process.argv);

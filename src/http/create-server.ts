@@ -4,6 +4,7 @@ import { registerBodyReading } from './read-body.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerProfileRoutes } from './routes/profile-routes.js';
 import { registerDecisionRoutes } from './routes/decision-routes.js';
+import { registerModelRoutes } from './routes/model-routes.js';
 import { sendError, toAppError } from './send-error.js';
 
 /** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
@@ -43,5 +44,6 @@ export const createServer = (services: Services): FastifyInstance => {
   registerIngestRoutes(app, services);
   registerProfileRoutes(app, services);
   registerDecisionRoutes(app, services);
+  registerModelRoutes(app, services);
   return app;
 };

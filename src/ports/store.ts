@@ -2,6 +2,7 @@ import type { HeraldEvent, StoredEvent } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
 import type { DecideReads, DecideTx } from './decide-store.js';
+import type { ModelStore } from './model-store.js';
 
 /** An identity key: `a:<anonymousId>` or `u:<userId>` (a user id merged by `alias`). */
 export type IdentityKey = `a:${string}` | `u:${string}`;
@@ -71,7 +72,7 @@ export interface EventCursor {
 }
 
 /** Herald's durable storage; every adapter passes the same contract suite. */
-export interface Store extends DecideReads {
+export interface Store extends DecideReads, ModelStore {
   readonly driver: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction: all of it commits, or none of it. */
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;

@@ -5,6 +5,7 @@ import type { ProfileState } from '../../../core/profile.js';
 import type { IdentityKey, StoreTx, Store } from '../../../ports/store.js';
 import { createDecideReads } from '../shared/create-decide-reads.js';
 import { createReads } from '../shared/create-reads.js';
+import { createModelStore } from '../shared/create-model-store.js';
 import { createPostgresDecideTx } from './create-postgres-decide-tx.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import {
@@ -223,6 +224,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     driver: 'postgres',
     ...createReads(db),
     ...createDecideReads(db),
+    ...createModelStore(db),
     transaction: (work) => ingest(work),
     // Profiles are written in the same transaction as their events: never behind.
     profilesBehind: () => Promise.resolve([]),

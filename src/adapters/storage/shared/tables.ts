@@ -52,6 +52,17 @@ export interface Database {
     definition: string;
     created_at_ms: number;
   };
+  models: ModelsTable;
+}
+
+/** The model registry: one row per training run (the rest of the record is JSON in `body`). */
+export interface ModelsTable {
+  version: number;
+  kind: string;
+  status: string;
+  trained_at_ms: number;
+  window_end_ms: number;
+  body: string;
 }
 
 export interface WorkTable {

@@ -6,6 +6,7 @@ import type { CustomerId } from '../../../core/ids.js';
 import type { Store } from '../../../ports/store.js';
 import { createDecideReads } from '../shared/create-decide-reads.js';
 import { createReads } from '../shared/create-reads.js';
+import { createModelStore } from '../shared/create-model-store.js';
 import { createSqliteDecideStatements, createSqliteDecideTx } from './create-sqlite-decide-tx.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import type { Database } from '../shared/tables.js';
@@ -119,6 +120,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     nextDueAtMs: () => Promise.resolve((nextDue.get() as { due: number | null }).due),
     // The read connection cannot write; this one write goes through the writer's queue.
     saveJourneyVersion: (row) => serialise(() => createDecideReads(db).saveJourneyVersion(row)),
+    ...createModelStore(readDb),
+    // Registering a model writes too: through the writer's queue as well.
+    saveModel: (draft) => serialise(() => createModelStore(db).saveModel(draft)),
     // Reads see profiles not yet flushed; listings flush first so they miss no one.
     async getProfile(id) {
       const known = profiles.get(id);

@@ -1,0 +1,80 @@
+import type { Kysely } from 'kysely';
+import type { CustomerId } from '../../../core/ids.js';
+import type { ModelDraft, ModelStore, ModelVersion } from '../../../ports/model-store.js';
+import type { Database, ModelsTable } from './tables.js';
+
+type ModelBody = Omit<ModelDraft, 'kind' | 'status' | 'trainedAtMs' | 'windowEndMs'>;
+
+const toModelVersion = (row: ModelsTable): ModelVersion => {
+  const body = JSON.parse(row.body) as ModelBody;
+  return {
+    version: row.version,
+    kind: row.kind,
+    status: row.status as ModelVersion['status'],
+    trainedAtMs: row.trained_at_ms,
+    windowEndMs: row.window_end_ms,
+    reason: body.reason,
+    windowStartMs: body.windowStartMs,
+    features: body.features,
+    params: body.params,
+    metrics: body.metrics,
+    details: body.details,
+  };
+};
+
+/** The model registry and the order reads, written once in Kysely for both dialects. */
+export const createModelStore = (db: Kysely<Database>): ModelStore => ({
+  async listOrders(afterOrderId, limit) {
+    let q = db.selectFrom('orders').selectAll().orderBy('order_id').limit(limit);
+    if (afterOrderId !== null) q = q.where('order_id', '>', afterOrderId);
+    return (await q.execute()).map((row) => ({
+      orderId: row.order_id,
+      customerId: row.customer_id as CustomerId,
+      placedAtMs: row.placed_at_ms,
+      totalCents: row.total_cents,
+    }));
+  },
+  saveModel: (draft) =>
+    // The next version is read and taken in one transaction; two concurrent trainings on
+    // PostgreSQL collide on the primary key and one fails rather than sharing a number.
+    db.transaction().execute(async (trx) => {
+      const top = await trx
+        .selectFrom('models')
+        .select((eb) => eb.fn.max('version').as('top'))
+        .executeTakeFirst();
+      const row: ModelsTable = {
+        version: (top?.top ?? 0) + 1,
+        kind: draft.kind,
+        status: draft.status,
+        trained_at_ms: draft.trainedAtMs,
+        window_end_ms: draft.windowEndMs,
+        body: JSON.stringify({
+          reason: draft.reason,
+          windowStartMs: draft.windowStartMs,
+          features: draft.features,
+          params: draft.params,
+          metrics: draft.metrics,
+          details: draft.details,
+        } satisfies ModelBody),
+      };
+      await trx.insertInto('models').values(row).execute();
+      return toModelVersion(row);
+    }),
+  async listModels(limit) {
+    const rows = await db
+      .selectFrom('models')
+      .selectAll()
+      .orderBy('version', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toModelVersion);
+  },
+  async getModel(version) {
+    const row = await db
+      .selectFrom('models')
+      .selectAll()
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toModelVersion(row);
+  },
+});

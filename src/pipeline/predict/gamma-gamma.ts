@@ -1,0 +1,105 @@
+import { logGamma } from './math/log-gamma.js';
+import { minimise } from './math/minimise.js';
+
+/** A repeat customer's spend: `x` ≥ 1 repeat purchases with mean value `meanSpend` > 0. */
+export interface SpendHistory {
+  x: number;
+  meanSpend: number;
+}
+
+/**
+ * Gamma-Gamma parameters: a purchase's value ~ Gamma(p, ν) with the customer's ν ~ Gamma(q, γ),
+ * so a customer's mean spend is p/ν and the population's is pγ/(q − 1).
+ */
+export interface GammaGammaParams {
+  p: number;
+  q: number;
+  gamma: number;
+}
+
+export interface GammaGammaFit {
+  params: GammaGammaParams;
+  logLikelihood: number;
+  customers: number;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * The log-density of a customer's mean spend m̄ over x purchases (Fader & Hardie 2013, "The
+ * Gamma-Gamma Model of Monetary Value", eq. 3): ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln γ
+ * + (px−1) ln m̄ + px ln x − (px+q) ln(γ + x m̄).
+ */
+export const gammaGammaLogLikelihood = (h: SpendHistory, g: GammaGammaParams): number => {
+  const px = g.p * h.x;
+  return (
+    logGamma(px + g.q) -
+    logGamma(px) -
+    logGamma(g.q) +
+    g.q * Math.log(g.gamma) +
+    (px - 1) * Math.log(h.meanSpend) +
+    px * Math.log(h.x) -
+    (px + g.q) * Math.log(g.gamma + h.x * h.meanSpend)
+  );
+};
+
+const toParams = ([lp = 0, lq = 0, lg = 0]: readonly number[]): GammaGammaParams => ({
+  p: Math.exp(lp),
+  q: Math.exp(lq),
+  gamma: Math.exp(lg),
+});
+
+/**
+ * Fits the Gamma-Gamma model by maximum likelihood (BFGS over ln p, ln q, ln γ) on customers
+ * with at least one repeat purchase and a positive mean spend; others are refused, because the
+ * model describes repeat spend only.
+ */
+export const fitGammaGamma = (
+  histories: readonly SpendHistory[],
+  start: GammaGammaParams = { p: 1, q: 1, gamma: 1 },
+): GammaGammaFit => {
+  if (histories.length === 0) throw new RangeError('fitGammaGamma needs at least one customer');
+  for (const h of histories)
+    if (!(Number.isInteger(h.x) && h.x >= 1 && h.meanSpend > 0 && Number.isFinite(h.meanSpend)))
+      throw new RangeError(`not a repeat customer's spend: ${JSON.stringify(h)}`);
+  const n = histories.length;
+  const objective = (theta: number[]): number => {
+    const g = toParams(theta);
+    // ln Γ(px+q) − ln Γ(px) depends on x alone: computed once per distinct x.
+    const perX = new Map<number, number>();
+    const base = g.q * Math.log(g.gamma) - logGamma(g.q);
+    let total = 0;
+    for (const h of histories) {
+      const px = g.p * h.x;
+      let c = perX.get(h.x);
+      if (c === undefined)
+        perX.set(h.x, (c = logGamma(px + g.q) - logGamma(px) + px * Math.log(h.x)));
+      total +=
+        base +
+        c +
+        (px - 1) * Math.log(h.meanSpend) -
+        (px + g.q) * Math.log(g.gamma + h.x * h.meanSpend);
+    }
+    const value = -total / n;
+    return Number.isFinite(value) ? value : Number.NaN;
+  };
+  const found = minimise(objective, [start.p, start.q, start.gamma].map(Math.log));
+  return {
+    params: toParams(found.x),
+    logLikelihood: -found.value * n,
+    customers: n,
+    iterations: found.iterations,
+    converged: found.converged,
+  };
+};
+
+/**
+ * E[M | p, q, γ, m̄, x] = (γ + x m̄) p / (px + q − 1) (Fader & Hardie 2013, eq. 5): a weighted
+ * mean of the population mean pγ/(q−1) and the customer's own m̄, leaning on m̄ as x grows. A
+ * customer with no repeat purchase (x = 0) gets the population mean. Needs q > 1.
+ */
+export const expectedSpend = (h: SpendHistory, g: GammaGammaParams): number => {
+  if (!(g.q > 1)) throw new RangeError(`the mean spend is infinite when q ≤ 1 (q = ${g.q})`);
+  if (h.x === 0) return (g.p * g.gamma) / (g.q - 1);
+  return ((g.gamma + h.x * h.meanSpend) * g.p) / (g.p * h.x + g.q - 1);
+};

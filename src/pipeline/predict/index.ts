@@ -1,0 +1,63 @@
+// In: the store's order history (customer, time, value) up to a cutoff, or per-customer summaries.
+// Out: registered CLV model versions (BG/NBD + Gamma-Gamma), per-customer P(alive), expected purchases, spend and CLV, and churn backtests.
+export {
+  bgNbdLogLikelihood,
+  bgNbdTotalLogLikelihood,
+  expectedPurchases,
+  expectedPurchasesOfNewCustomer,
+  fitBgNbd,
+  probabilityAlive,
+  type BgNbdFit,
+  type BgNbdParams,
+  type PurchaseHistory,
+} from './bg-nbd.js';
+export {
+  expectedSpend,
+  fitGammaGamma,
+  gammaGammaLogLikelihood,
+  type GammaGammaFit,
+  type GammaGammaParams,
+  type SpendHistory,
+} from './gamma-gamma.js';
+export { customerLifetimeValue } from './clv.js';
+export {
+  scoreCustomer,
+  type ClvModel,
+  type CustomerScore,
+  type ScoreOptions,
+} from './score-customer.js';
+export {
+  summariseTransactions,
+  type CustomerSummary,
+  type Transaction,
+} from './summarise-transactions.js';
+export { parseCdnowTransactions, parseHistoryCsv } from './parse-cdnow.js';
+export { simulateHistories } from './simulate-purchases.js';
+export {
+  clvFeatures,
+  defaultTrainingGate,
+  loadTransactions,
+  trainClvModel,
+  type TrainOptions,
+  type TrainingGate,
+} from './train-clv-model.js';
+export {
+  backtestChurn,
+  churnFeatureNames,
+  type BacktestOptions,
+  type BacktestReport,
+  type ChurnFeatures,
+  type ScorerQuality,
+} from './churn/backtest.js';
+export {
+  areaUnderRoc,
+  brierScore,
+  calibrationCurve,
+  liftInTopDecile,
+  type CalibrationBin,
+} from './churn/classification-metrics.js';
+export {
+  fitLogisticRegression,
+  predictLogistic,
+  type LogisticModel,
+} from './churn/logistic-regression.js';

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { CustomerId } from '../../core/ids.js';
+import type { ModelDraft, ModelStore, ModelVersion, StoredOrder } from '../../ports/model-store.js';
+import { seededRandom } from '../../ports/random.js';
+import { simulatePurchaseTimes } from './simulate-purchases.js';
+import { trainClvModel } from './train-clv-model.js';
+
+const DAY_MS = 86_400_000;
+const start = Date.UTC(2024, 0, 1);
+
+/** An in-memory registry and order table. */
+const aModelStore = (orders: StoredOrder[]): ModelStore & { saved: ModelVersion[] } => {
+  const sorted = [...orders].sort((a, b) => (a.orderId < b.orderId ? -1 : 1));
+  const saved: ModelVersion[] = [];
+  return {
+    saved,
+    listOrders: (after, limit) =>
+      Promise.resolve(sorted.filter((o) => after === null || o.orderId > after).slice(0, limit)),
+    saveModel: (draft: ModelDraft) => {
+      const v = { ...draft, version: saved.length + 1 };
+      saved.push(v);
+      return Promise.resolve(v);
+    },
+    listModels: (limit) => Promise.resolve([...saved].reverse().slice(0, limit)),
+    getModel: (version) => Promise.resolve(saved.find((m) => m.version === version)),
+  };
+};
+
+/** Customers who first buy in the first 12 weeks and then follow a BG/NBD, for `days` days. */
+const simulatedOrders = (customers: number, days: number): StoredOrder[] => {
+  const random = seededRandom(99);
+  const orders: StoredOrder[] = [];
+  for (let c = 0; c < customers; c++) {
+    const first = start + Math.floor(random.next() * 84) * DAY_MS;
+    const weeks = (start + days * DAY_MS - first) / (7 * DAY_MS);
+    const times = [
+      0,
+      ...simulatePurchaseTimes({ r: 0.5, alpha: 5, a: 0.8, b: 2.5 }, weeks, random),
+    ];
+    times.forEach((t, i) =>
+      orders.push({
+        orderId: `o${c}-${i}`,
+        customerId: `c${c}` as CustomerId,
+        placedAtMs: first + Math.floor(t * 7) * DAY_MS,
+        totalCents: 1000 + Math.round(random.next() * 4000),
+      }),
+    );
+  }
+  return orders;
+};
+
+describe('trainClvModel', () => {
+  it('registers why nothing was fitted when the store has too little history', async () => {
+    const store = aModelStore(simulatedOrders(120, 100));
+    const model = await trainClvModel(store, { nowMs: start + 100 * DAY_MS, pageSize: 50 });
+    expect(model).toMatchObject({ version: 1, status: 'insufficient-data', params: {} });
+    expect(model.reason).toMatch(/120 ordering customers \(needs ≥ 500\)/);
+    expect(model.reason).toMatch(/days of order history \(needs ≥ 180\)/);
+    expect(model.details).toMatchObject({ orderingCustomers: 120 });
+  });
+
+  it('fits, measures on the holdout and registers a version when the gate passes', async () => {
+    const orders = simulatedOrders(1500, 400);
+    const store = aModelStore(orders);
+    const model = await trainClvModel(store, {
+      nowMs: start + 400 * DAY_MS,
+      holdoutDays: 91,
+      pageSize: 1000,
+    });
+    expect(model.status).toBe('trained');
+    expect(model.reason).toBeNull();
+    expect(model.details).toMatchObject({ orderingCustomers: 1500, orders: orders.length });
+    expect(model.params['bgNbd']?.['r']).toBeGreaterThan(0.3);
+    expect(model.params['bgNbd']?.['r']).toBeLessThan(0.8);
+    expect(model.params['gammaGamma']?.['p']).toBeGreaterThan(0);
+    const m = model.metrics;
+    expect(m['holdoutCustomers']).toBe(1500);
+    // The forecast totals land near what happened, and beat carrying each rate forward.
+    const ratio = (m['holdoutPredictedPurchases'] ?? 0) / (m['holdoutActualPurchases'] ?? 1);
+    expect(ratio).toBeGreaterThan(0.8);
+    expect(ratio).toBeLessThan(1.25);
+    expect(m['holdoutMaePurchases']).toBeLessThan(m['holdoutMaePurchasesNaive'] ?? 0);
+    expect(store.saved).toHaveLength(1);
+  });
+
+  it('ignores orders at or after the cutoff', async () => {
+    const store = aModelStore(simulatedOrders(600, 400));
+    const model = await trainClvModel(store, {
+      nowMs: start + 400 * DAY_MS,
+      cutoffMs: start + 150 * DAY_MS,
+    });
+    expect(model.status).toBe('insufficient-data');
+    expect(model.windowEndMs).toBe(start + 150 * DAY_MS);
+    expect(model.reason).toMatch(/days of order history/);
+    expect(model.reason).not.toMatch(/ordering customers/);
+  });
+});

@@ -1,0 +1,50 @@
+import type { JsonObject } from '../core/event.js';
+import type { CustomerId } from '../core/ids.js';
+
+/** An order as recorded (one row per order id; a re-sent order counts once). */
+export interface StoredOrder {
+  orderId: string;
+  customerId: CustomerId;
+  placedAtMs: number;
+  totalCents: number;
+}
+
+/** Whether a training run fitted anything; when not, `reason` says why. */
+export type ModelStatus = 'trained' | 'insufficient-data';
+
+/** One training run as the registry keeps it. */
+export interface ModelDraft {
+  /** What was trained, e.g. `clv` (BG/NBD + Gamma-Gamma). */
+  kind: string;
+  status: ModelStatus;
+  /** Why nothing was fitted (the data-sufficiency gate), or null. */
+  reason: string | null;
+  trainedAtMs: number;
+  /** The training window: from the first order used (null when there was none) to the cutoff. */
+  windowStartMs: number | null;
+  windowEndMs: number;
+  /** The inputs the model reads. */
+  features: string[];
+  /** Fitted parameters by sub-model, e.g. `{ bgNbd: { r, alpha, a, b } }`. */
+  params: Record<string, Record<string, number>>;
+  /** Measured quality, e.g. holdout mean absolute error. */
+  metrics: Record<string, number>;
+  /** The rest worth keeping: the gate's figures, the settings used. */
+  details: JsonObject;
+}
+
+/** A registered model version (versions count up from 1). */
+export interface ModelVersion extends ModelDraft {
+  version: number;
+}
+
+/** The model registry and the order history models are trained on. */
+export interface ModelStore {
+  /** Orders in ascending order id after `afterOrderId`, for training runs that page through all. */
+  listOrders(afterOrderId: string | null, limit: number): Promise<StoredOrder[]>;
+  /** Registers a training run under the next version number and returns it. */
+  saveModel(draft: ModelDraft): Promise<ModelVersion>;
+  /** Newest version first. */
+  listModels(limit: number): Promise<ModelVersion[]>;
+  getModel(version: number): Promise<ModelVersion | undefined>;
+}
