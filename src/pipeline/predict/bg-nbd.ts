@@ -1,5 +1,5 @@
 import { hyp2f1 } from './math/hyp2f1.js';
-import { logGamma } from './math/log-gamma.js';
+import { logGamma } from '../../core/log-gamma.js';
 import { minimise } from './math/minimise.js';
 
 /**

@@ -1,4 +1,4 @@
-import { logGamma } from './math/log-gamma.js';
+import { logGamma } from '../../core/log-gamma.js';
 import { minimise } from './math/minimise.js';
 
 /** A repeat customer's spend: `x` ≥ 1 repeat purchases with mean value `meanSpend` > 0. */

@@ -19,7 +19,7 @@ export { studentTSf } from './student-t-sf.js';
 export { studentTQuantile } from './student-t-quantile.js';
 export { gammaTails, type GammaTails } from './regularized-gamma.js';
 export { betaTails, type BetaTails } from './regularized-beta.js';
-export { logGamma } from './log-gamma.js';
+export { logGamma } from '../../../core/log-gamma.js';
 export type { Proportion } from './proportion.js';
 export { twoProportionZTest, type ZTestResult } from './two-proportion-z-test.js';
 export {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectClose } from './expect-close.js';
 import reference from './fixtures/reference.json' with { type: 'json' };
-import { logGamma } from './log-gamma.js';
+import { logGamma } from '../../../core/log-gamma.js';
 
 describe('logGamma', () => {
   it('matches scipy gammaln to 1e-14 relative (1e-14 absolute near its zeros at 1 and 2)', () => {

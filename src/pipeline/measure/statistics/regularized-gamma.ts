@@ -1,4 +1,4 @@
-import { logGamma } from './log-gamma.js';
+import { logGamma } from '../../../core/log-gamma.js';
 
 import { EPSILON, MAX_ITERATIONS, TINY } from './continued-fraction-limits.js';
 

@@ -1,5 +1,6 @@
 // Lanczos approximation, g = 7, n = 9 (Godfrey's coefficients as tabulated in Press et al.,
 // Numerical Recipes 3rd ed., §6.1, and Pugh 2004): relative error below 1e-15 for x ≥ 1/2.
+// Shared by the statistics (measure) and the customer-base models (predict).
 const LANCZOS_G = 7;
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
