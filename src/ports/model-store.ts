@@ -42,6 +42,8 @@ export interface ModelVersion extends ModelDraft {
 export interface ModelStore {
   /** Orders in ascending order id after `afterOrderId`, for training runs that page through all. */
   listOrders(afterOrderId: string | null, limit: number): Promise<StoredOrder[]>;
+  /** One customer's orders, oldest first. */
+  listCustomerOrders(customerId: CustomerId): Promise<StoredOrder[]>;
   /** Registers a training run under the next version number and returns it. */
   saveModel(draft: ModelDraft): Promise<ModelVersion>;
   /** Newest version first. */

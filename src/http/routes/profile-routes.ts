@@ -4,6 +4,8 @@ import { AppError } from '../../core/errors.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { deriveComputed } from '../../pipeline/profile/index.js';
+import { predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
+import type { CustomerId } from '../../core/ids.js';
 import type { Services } from '../../app/create-services.js';
 import { adminOnly } from '../auth.js';
 
@@ -63,11 +65,31 @@ export const registerProfileRoutes = (app: FastifyInstance, services: Services):
     return customerId;
   };
   const admin = adminOnly(config.adminToken);
+  /**
+   * The latest trained CLV model's figures for the customer. Churn risk stays the rule-based
+   * score until a trained classifier is registered (docs/predict.md), and says so.
+   */
+  const predictedFor = async (customerId: CustomerId, churnRisk: number, nowMs: number) => {
+    const churn = { churnRisk, churnRiskSource: 'rules' as const };
+    const latest = (await store.listModels(20)).find((m) => toClvModel(m) !== null);
+    if (latest === undefined)
+      return { modelVersion: null, reason: 'no trained model (herald models train)', ...churn };
+    const prediction = predictForCustomer(
+      latest,
+      await store.listCustomerOrders(customerId),
+      nowMs,
+    );
+    if (prediction === null)
+      return { modelVersion: latest.version, reason: 'no orders to score', ...churn };
+    return { ...prediction, ...churn };
+  };
   app.get<{ Params: { userId: string } }>('/v1/profiles/:userId', admin, async (request) => {
     const row = await store.getProfile(await resolve(request.params.userId));
     if (row === undefined)
       throw new AppError('not-found', `no profile for userId "${request.params.userId}"`);
     const s = row.state;
+    const nowMs = clock.nowMs();
+    const computed = deriveComputed(s, nowMs, config.profilePolicy);
     return {
       userId: s.userId,
       customerId: s.customerId,
@@ -83,7 +105,8 @@ export const registerProfileRoutes = (app: FastifyInstance, services: Services):
       lastActiveAt: iso(s.lastActiveAtMs),
       eventCount: s.eventCount,
       email: { hardBounces: s.email.hardBounces, complaints: s.email.complaints },
-      computed: toComputedView(deriveComputed(s, clock.nowMs(), config.profilePolicy)),
+      computed: toComputedView(computed),
+      predicted: await predictedFor(row.customerId, computed.churnRisk, nowMs),
     };
   });
   app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(

@@ -61,3 +61,4 @@ export {
   predictLogistic,
   type LogisticModel,
 } from './churn/logistic-regression.js';
+export { predictForCustomer, toClvModel, type Prediction } from './predict-for-customer.js';

@@ -16,6 +16,12 @@ const aModelStore = (orders: StoredOrder[]): ModelStore & { saved: ModelVersion[
     saved,
     listOrders: (after, limit) =>
       Promise.resolve(sorted.filter((o) => after === null || o.orderId > after).slice(0, limit)),
+    listCustomerOrders: (customerId) =>
+      Promise.resolve(
+        orders
+          .filter((o) => o.customerId === customerId)
+          .sort((a, b) => a.placedAtMs - b.placedAtMs),
+      ),
     saveModel: (draft: ModelDraft) => {
       const v = { ...draft, version: saved.length + 1 };
       saved.push(v);

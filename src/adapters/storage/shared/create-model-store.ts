@@ -34,6 +34,20 @@ export const createModelStore = (db: Kysely<Database>): ModelStore => ({
       totalCents: row.total_cents,
     }));
   },
+  async listCustomerOrders(customerId) {
+    const rows = await db
+      .selectFrom('orders')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .orderBy('placed_at_ms')
+      .execute();
+    return rows.map((row) => ({
+      orderId: row.order_id,
+      customerId: row.customer_id as CustomerId,
+      placedAtMs: row.placed_at_ms,
+      totalCents: row.total_cents,
+    }));
+  },
   saveModel: (draft) =>
     // The next version is read and taken in one transaction; two concurrent trainings on
     // PostgreSQL collide on the primary key and one fails rather than sharing a number.

@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../../src/core/time.js';
+import { adminToken, startHerald, type TestHerald } from '../support/start-herald.js';
+import { aTrack } from '../support/builders.js';
+import { storeFactories } from '../support/stores.js';
+
+// Midnight UTC; the customer's orders fall on days 0, 14 and 28, and "now" is day 56 at noon.
+const day0 = Date.UTC(2026, 0, 5);
+const now = day0 + 56 * DAY_MS + DAY_MS / 2;
+const cdnow = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+
+for (const factory of storeFactories)
+  describe.skipIf(!factory.available)(`the profile's predicted figures (${factory.name})`, () => {
+    let herald: TestHerald;
+    beforeEach(async () => {
+      herald = await startHerald(factory, { clock: { nowMs: () => now } });
+      for (const [i, day] of [0, 14, 28].entries())
+        await herald.services.recorder.record(
+          [
+            aTrack({
+              userId: 'buyer',
+              name: 'Order Completed',
+              properties: { order_id: `o-${i}`, total: 30 },
+              timestampMs: day0 + day * DAY_MS + 3_600_000,
+            }),
+          ],
+          now,
+        );
+      await herald.services.recorder.record(
+        [aTrack({ userId: 'browser', name: 'Product Viewed' })],
+        now,
+      );
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+    const predicted = async (userId: string) => {
+      const response = await herald.app.inject({
+        url: `/v1/profiles/${userId}`,
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(response.statusCode).toBe(200);
+      return response.json<{
+        predicted: Record<string, unknown>;
+        computed: { churnRisk: number };
+      }>();
+    };
+
+    it('says there is no model before one is trained, and keeps the rule-based churn risk', async () => {
+      const profile = await predicted('buyer');
+      expect(profile.predicted).toEqual({
+        modelVersion: null,
+        reason: 'no trained model (herald models train)',
+        churnRisk: profile.computed.churnRisk,
+        churnRiskSource: 'rules',
+      });
+    });
+
+    it("scores a buyer's history under the latest trained model, stamped with its version", async () => {
+      await herald.services.store.saveModel({
+        kind: 'clv',
+        status: 'insufficient-data',
+        reason: 'not enough data',
+        trainedAtMs: now - 2 * DAY_MS,
+        windowStartMs: null,
+        windowEndMs: now - 2 * DAY_MS,
+        features: [],
+        params: {},
+        metrics: {},
+        details: {},
+      });
+      const trained = await herald.services.store.saveModel({
+        kind: 'clv',
+        status: 'trained',
+        reason: null,
+        trainedAtMs: now - DAY_MS,
+        windowStartMs: day0,
+        windowEndMs: now - DAY_MS,
+        features: ['frequency', 'recency', 'T', 'monetary'],
+        params: { bgNbd: cdnow, gammaGamma: { p: 6.25, q: 3.74, gamma: 15.44 } },
+        metrics: {},
+        details: { periodDays: 7 },
+      });
+      await herald.services.store.saveModel({
+        kind: 'clv',
+        status: 'insufficient-data',
+        reason: 'not enough data',
+        trainedAtMs: now,
+        windowStartMs: null,
+        windowEndMs: now,
+        features: [],
+        params: {},
+        metrics: {},
+        details: {},
+      });
+      const { predicted: p } = await predicted('buyer');
+      // BG/NBD P(alive) for x = 2 repeat purchases, t_x = 4 weeks, T = 8 weeks (Fader, Hardie
+      // & Lee 2005, eq. 11), worked out here independently of Herald's code.
+      const { r, alpha, a, b } = cdnow;
+      const [x, tx, T] = [2, 4, 8];
+      const pAlive = 1 / (1 + (a / (b + x - 1)) * ((alpha + T) / (alpha + tx)) ** (r + x));
+      expect(p['modelVersion']).toBe(trained.version);
+      expect(p['pAlive']).toBeCloseTo(pAlive, 10);
+      expect(p['expectedPurchases90d']).toBeGreaterThan(0);
+      expect(p['clv365d']).toBeGreaterThan(0);
+      expect(p['churnRiskSource']).toBe('rules');
+      expect((await predicted('browser')).predicted).toMatchObject({
+        modelVersion: trained.version,
+        reason: 'no orders to score',
+      });
+    });
+  });
