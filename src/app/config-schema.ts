@@ -172,6 +172,25 @@ export const configSchema = Type.Object(
       ],
       { default: {} },
     ),
+    predict: Type.Object(
+      {
+        retrainEveryDays: field(
+          Type.Integer({
+            minimum: 0,
+            default: 7,
+            description:
+              '`serve` trains the CLV model this often (the learning loop), and a day after a run refused for lack of data; 0 turns the schedule off (`herald models train` still works).',
+          }),
+          { env: 'HERALD_RETRAIN_EVERY_DAYS' },
+        ),
+        holdoutDays: Type.Integer({
+          minimum: 0,
+          default: 28,
+          description: 'Days before each scheduled run held out to measure its forecast.',
+        }),
+      },
+      { default: {} },
+    ),
     decide: Type.Composite(
       [
         decidePolicySchema,

@@ -35,6 +35,8 @@ export interface Config {
   logLevel: RawConfig['log']['level'];
   profilePolicy: ProfilePolicy;
   decidePolicy: DecidePolicy;
+  /** The learning loop's schedule (`serve`). */
+  retrain: { everyDays: number; holdoutDays: number };
   /** `serve` runs the scheduler worker in-process. */
   inProcessWorker: boolean;
   sweepIntervalMinutes: number;
@@ -181,6 +183,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     logLevel: c.log.level,
     profilePolicy,
     decidePolicy,
+    retrain: { everyDays: c.predict.retrainEveryDays, holdoutDays: c.predict.holdoutDays },
     inProcessWorker,
     sweepIntervalMinutes,
     warnings,

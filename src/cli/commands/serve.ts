@@ -1,6 +1,7 @@
 import type { Services } from '../../app/create-services.js';
 import { createServer } from '../../http/create-server.js';
 import { sweepProfiles } from '../../pipeline/profile/index.js';
+import { trainIfDue } from '../../pipeline/predict/index.js';
 import { MINUTE_MS } from '../../core/time.js';
 
 /**
@@ -13,6 +14,26 @@ export const serve = async (services: Services): Promise<void> => {
   const address = await app.listen({ port: config.http.port, host: config.http.host });
   logger.info({ address, database: services.store.driver }, 'herald listening');
   if (config.inProcessWorker) services.worker.start();
+  // The learning loop: checked at start and every hour; a run takes seconds and is registered
+  // whatever its outcome (trained, or refused with the reason).
+  let training: Promise<unknown> = Promise.resolve();
+  const retrain = () => {
+    training = trainIfDue(services.store, config.retrain, services.clock.nowMs())
+      .then((model) => {
+        if (model !== null)
+          logger.info(
+            { version: model.version, status: model.status, reason: model.reason },
+            'model trained',
+          );
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'scheduled model training failed');
+      });
+  };
+  const trainTimer =
+    config.retrain.everyDays > 0 ? setInterval(retrain, 60 * MINUTE_MS) : undefined;
+  trainTimer?.unref();
+  if (trainTimer !== undefined) retrain();
   let sweeping: Promise<unknown> = Promise.resolve();
   const timer =
     config.sweepIntervalMinutes > 0
@@ -36,6 +57,8 @@ export const serve = async (services: Services): Promise<void> => {
     process.once('SIGTERM', stop);
   });
   clearInterval(timer);
+  clearInterval(trainTimer);
+  await training;
   await app.close();
   await sweeping;
   await services.close();

@@ -62,3 +62,4 @@ export {
   type LogisticModel,
 } from './churn/logistic-regression.js';
 export { predictForCustomer, toClvModel, type Prediction } from './predict-for-customer.js';
+export { trainIfDue, type RetrainPolicy } from './train-if-due.js';

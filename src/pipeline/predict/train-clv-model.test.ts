@@ -4,8 +4,9 @@ import type { ModelDraft, ModelStore, ModelVersion, StoredOrder } from '../../po
 import { seededRandom } from '../../ports/random.js';
 import { simulatePurchaseTimes } from './simulate-purchases.js';
 import { trainClvModel } from './train-clv-model.js';
+import { trainIfDue } from './train-if-due.js';
+import { DAY_MS } from '../../core/time.js';
 
-const DAY_MS = 86_400_000;
 const start = Date.UTC(2024, 0, 1);
 
 /** An in-memory registry and order table. */
@@ -99,5 +100,29 @@ describe('trainClvModel', () => {
     expect(model.windowEndMs).toBe(start + 150 * DAY_MS);
     expect(model.reason).toMatch(/days of order history/);
     expect(model.reason).not.toMatch(/ordering customers/);
+  });
+});
+
+describe('trainIfDue', () => {
+  const weekly = { everyDays: 7, holdoutDays: 0 };
+  const now = start + 400 * DAY_MS;
+
+  it('trains when nothing is registered, then waits a week, then trains again', async () => {
+    const store = aModelStore(simulatedOrders(600, 400));
+    const first = await trainIfDue(store, weekly, now);
+    expect(first).toMatchObject({ version: 1, status: 'trained' });
+    expect(await trainIfDue(store, weekly, now + 6 * DAY_MS)).toBeNull();
+    expect(await trainIfDue(store, weekly, now + 7 * DAY_MS)).toMatchObject({ version: 2 });
+  });
+
+  it('retries a day after a run refused for lack of data', async () => {
+    const store = aModelStore(simulatedOrders(20, 400));
+    expect(await trainIfDue(store, weekly, now)).toMatchObject({ status: 'insufficient-data' });
+    expect(await trainIfDue(store, weekly, now + DAY_MS - 1)).toBeNull();
+    expect(await trainIfDue(store, weekly, now + DAY_MS)).toMatchObject({ version: 2 });
+  });
+
+  it('never trains on a schedule when everyDays is 0', async () => {
+    expect(await trainIfDue(aModelStore([]), { everyDays: 0, holdoutDays: 0 }, now)).toBeNull();
   });
 });
