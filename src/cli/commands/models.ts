@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.js';
 import type { ModelVersion } from '../../ports/model-store.js';
 import { scoreChurn } from '../../pipeline/profile/index.js';
 import {
+  checkDrift,
   backtestChurn,
   fitBgNbd,
   parseCdnowTransactions,
@@ -153,6 +154,43 @@ export const registerModelCommands = (program: Command): void => {
         }
       },
     );
+  models
+    .command('drift')
+    .description(
+      "compare today's customers with a trained version's training window (population stability index per feature)",
+    )
+    .option('--version <n>', 'the model version (default: the latest trained one)')
+    .option('--json', 'print JSON')
+    .action(async (options: { version?: string; json?: boolean }) => {
+      const services = await loadServices(process.env);
+      try {
+        const wanted =
+          options.version === undefined ? undefined : parseWhole(options.version, '--version');
+        const version =
+          wanted === undefined
+            ? (await services.store.listModels(50)).find((m) => m.status === 'trained')
+            : await services.store.getModel(wanted);
+        if (version === undefined)
+          throw new AppError(
+            'not-found',
+            wanted === undefined
+              ? 'no trained model (herald models train)'
+              : `no model version ${wanted}`,
+          );
+        const drift = await checkDrift(services.store, version, services.clock.nowMs());
+        if (options.json === true) {
+          console.log(JSON.stringify({ version: version.version, drift }, null, 2));
+          return;
+        }
+        if (drift.length === 0)
+          console.log(`model v${version.version} stored no feature distribution to compare`);
+        for (const d of drift)
+          console.log(`${d.feature.padEnd(18)} PSI ${d.psi.toFixed(4)}  ${d.level}`);
+        if (drift.some((d) => d.level === 'shifted')) process.exitCode = 1;
+      } finally {
+        await services.close();
+      }
+    });
   models
     .command('list')
     .description('registered model versions, newest first, with their metrics')

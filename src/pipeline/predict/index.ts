@@ -63,3 +63,5 @@ export {
 } from './churn/logistic-regression.js';
 export { predictForCustomer, toClvModel, type Prediction } from './predict-for-customer.js';
 export { trainIfDue, type RetrainPolicy } from './train-if-due.js';
+export { checkDrift, type FeatureDrift } from './check-drift.js';
+export { featureBinsOf, populationStability, toBins, type FeatureBins } from './feature-bins.js';

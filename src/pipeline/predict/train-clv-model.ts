@@ -1,5 +1,6 @@
 import type { ModelDraft, ModelStore, ModelVersion } from '../../ports/model-store.js';
 import { expectedPurchases, fitBgNbd, type BgNbdFit } from './bg-nbd.js';
+import { featureBinsOf } from './feature-bins.js';
 import { fitGammaGamma, type GammaGammaFit } from './gamma-gamma.js';
 import {
   summariseTransactions,
@@ -178,6 +179,11 @@ export const trainClvModel = async (
     reason: null,
     params: paramsOf(bg, gg),
     metrics,
-    details: { ...gateDetails, converged: bg.converged && (gg?.converged ?? true) },
+    details: {
+      ...gateDetails,
+      converged: bg.converged && (gg?.converged ?? true),
+      // What the customers looked like, for the drift check against later ones.
+      featureBins: featureBinsOf(summaries),
+    },
   });
 };
