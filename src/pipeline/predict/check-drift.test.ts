@@ -25,7 +25,7 @@ describe('population stability', () => {
 
   it('keeps one bin per repeated value of a discrete feature', () => {
     const bins = toBins([0, 0, 0, 0, 0, 0, 0, 1, 1, 2]);
-        expect(bins.edges).toEqual([0, 1, 2]);
+    expect(bins.edges).toEqual([0, 1, 2]);
     expect(bins.shares).toEqual([0.7, 0.2, 0.1, 0]);
   });
 });

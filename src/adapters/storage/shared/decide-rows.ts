@@ -6,7 +6,8 @@ import type {
   WorkRecord,
   WorkStatus,
 } from '../../../ports/decide-store.js';
-import type { DecisionsTable, MembershipsTable } from './tables.js';
+import type { Selectable } from 'kysely';
+import type { DecisionsTable, MembershipsTable, WorkTable } from './tables.js';
 
 /** The columns of a decision row; `body` keeps the whole decision. */
 export const toDecisionColumns = (d: Decision): DecisionsTable => ({
@@ -28,17 +29,8 @@ export const toDecision = (row: Pick<DecisionsTable, 'status' | 'body'>): Decisi
   status: row.status as Decision['status'],
 });
 
-export interface WorkRow {
-  id: number;
-  key: string;
-  customer_id: string;
-  due_at_ms: number;
-  trigger: string;
-  status: string;
-  attempts: number;
-  note: string | null;
-  updated_at_ms: number;
-}
+/** A `work` row as read. */
+export type WorkRow = Selectable<WorkTable>;
 
 export const toWorkRecord = (row: WorkRow): WorkRecord => ({
   id: row.id,
