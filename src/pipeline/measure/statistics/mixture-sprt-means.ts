@@ -1,4 +1,4 @@
-import type { MixtureSprtResult } from './mixture-sprt.js';
+import { mixtureLook, type MixtureSprtResult } from './mixture-sprt.js';
 import type { SampleSummary } from './welch-t-test.js';
 
 /**
@@ -32,12 +32,5 @@ export const mixtureSprtMeans = (
   }
   const difference = treatment.mean - control.mean;
   const variance = treatment.variance / treatment.n + control.variance / control.n;
-  if (variance === 0) {
-    return { difference, variance, logLikelihoodRatio: -Infinity, p: 1, logP: 0 };
-  }
-  const logLikelihoodRatio =
-    -0.5 * Math.log1p(tau2 / variance) +
-    (difference * difference * tau2) / (2 * variance * (variance + tau2));
-  const logP = Math.min(0, -logLikelihoodRatio);
-  return { difference, variance, logLikelihoodRatio, p: Math.exp(logP), logP };
+  return mixtureLook(difference, variance, tau2);
 };

@@ -58,6 +58,18 @@ export const mixtureSprt = (
   const difference = treatment.successes / treatment.trials - control.successes / control.trials;
   const pooled = (treatment.successes + control.successes) / (treatment.trials + control.trials);
   const variance = pooled * (1 - pooled) * (1 / treatment.trials + 1 / control.trials);
+  return mixtureLook(difference, variance, tau2);
+};
+
+/**
+ * The normal-mixture likelihood ratio of an observed difference with its variance, and the
+ * p-value min(1, 1/Λ) in log space; no variation (variance 0) is no evidence (p = 1).
+ */
+export const mixtureLook = (
+  difference: number,
+  variance: number,
+  tau2: number,
+): MixtureSprtResult => {
   if (variance === 0) {
     return { difference, variance, logLikelihoodRatio: -Infinity, p: 1, logP: 0 };
   }
