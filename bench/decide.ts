@@ -31,7 +31,7 @@ import {
   profilePolicySchema,
 } from '../src/pipeline/profile/index.js';
 import { silentLogger } from '../src/ports/logger.js';
-import { simulate } from '../src/sim/simulate.js';
+import { simulate, simulationConfig } from '../src/sim/simulate.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -236,20 +236,7 @@ if (args.only === undefined || args.only === 'simulate') {
     for (let i = 0; i < events.length; i += 2000)
       await sourceServices.recorder.record(events.slice(i, i + 2000), end + DAY_MS);
     const clock = createVirtualClock(T0);
-    const target = await createServices(
-      {
-        ...config,
-        storage: {
-          driver: 'sqlite',
-          file: ':memory:',
-          synchronous: 'normal',
-          dedupWindow: 1_000_000,
-          profileCacheSize: 50_000,
-          profileFlushMs: 60_000,
-        },
-      },
-      { clock, logger: silentLogger },
-    );
+    const target = await createServices(simulationConfig(config), { clock, logger: silentLogger });
     const summary = await simulate(sourceServices.store, target, clock, {
       fromMs: T0,
       toMs: end,

@@ -1,4 +1,5 @@
 import type { Services } from '../app/create-services.js';
+import type { Config } from '../app/load-config.js';
 import type { Decision } from '../core/decision.js';
 import type { HeraldEvent } from '../core/event.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
@@ -29,6 +30,22 @@ export interface SimulationOptions {
 // sweep: what an event triggers at once is decided at the end of its slice.
 const SLICE_MS = 5 * MINUTE_MS;
 const PAGE = 5000;
+
+/**
+ * The configuration a simulation runs under: the source's, on a fresh embedded database (in
+ * memory, or the SQLite file named) whose profiles stay cached for the whole replay.
+ */
+export const simulationConfig = (config: Config, file = ':memory:'): Config => ({
+  ...config,
+  storage: {
+    driver: 'sqlite',
+    file,
+    synchronous: 'normal',
+    dedupWindow: 1_000_000,
+    profileCacheSize: 50_000,
+    profileFlushMs: 60_000,
+  },
+});
 
 const nextSweepAtMs = (afterMs: number, sweepHourUtc: number): number => {
   const day = Math.floor(afterMs / DAY_MS);

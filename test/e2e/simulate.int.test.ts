@@ -11,7 +11,7 @@ import type { HeraldEvent } from '../../src/core/event.js';
 import { aTrack } from '../support/builders.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { silentLogger } from '../../src/ports/logger.js';
-import { simulate } from '../../src/sim/simulate.js';
+import { simulate, simulationConfig } from '../../src/sim/simulate.js';
 
 const T0 = Date.UTC(2026, 2, 2, 10);
 const anEvent = (userId: string, atMs: number, fields: Partial<HeraldEvent>): HeraldEvent =>
@@ -48,20 +48,7 @@ describe('herald simulate', () => {
     expect(await source.store.listDecisions({ limit: 10 })).toEqual([]);
 
     const clock = createVirtualClock(T0 - DAY_MS);
-    const target = await createServices(
-      {
-        ...config,
-        storage: {
-          driver: 'sqlite',
-          file: ':memory:',
-          synchronous: 'normal',
-          dedupWindow: 10_000,
-          profileCacheSize: 1000,
-          profileFlushMs: 60_000,
-        },
-      },
-      { clock, logger: silentLogger },
-    );
+    const target = await createServices(simulationConfig(config), { clock, logger: silentLogger });
     const summary = await simulate(source.store, target, clock, {
       fromMs: T0 - DAY_MS,
       toMs: T0 + 10 * DAY_MS,

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createVirtualClock } from '../../adapters/clock/virtual-clock.js';
 import { createServices } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
-import { simulate } from '../../sim/simulate.js';
+import { simulate, simulationConfig } from '../../sim/simulate.js';
 import { loadServices } from '../load-services.js';
 
 const parseDate = (text: string, flag: string): number => {
@@ -32,20 +32,11 @@ export const registerSimulateCommand = (program: Command): void => {
       if (toMs <= fromMs) throw new AppError('invalid-input', '--to must be after --from');
       const source = await loadServices(process.env);
       const clock = createVirtualClock(fromMs);
-      const target = await createServices(
-        {
-          ...source.config,
-          storage: {
-            driver: 'sqlite',
-            file: options.into ?? ':memory:',
-            synchronous: 'normal',
-            dedupWindow: 1_000_000,
-            profileCacheSize: 50_000,
-            profileFlushMs: 60_000,
-          },
-        },
-        { clock, logFd: 2, logger: source.logger.child({ simulated: true }) },
-      );
+      const target = await createServices(simulationConfig(source.config, options.into), {
+        clock,
+        logFd: 2,
+        logger: source.logger.child({ simulated: true }),
+      });
       try {
         const summary = await simulate(source.store, target, clock, {
           fromMs,
