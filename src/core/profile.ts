@@ -108,5 +108,7 @@ export interface ProfileChange {
   /** Null for a customer seen for the first time. */
   before: ProfileState | null;
   after: ProfileState;
+  /** The figures of `after` when the batch was recorded (already worked out for its row). */
+  afterComputed: ComputedProfile;
   events: readonly HeraldEvent[];
 }

@@ -25,7 +25,13 @@ const change = (
   before: ProfileState | null,
   after: ProfileState,
   events: HeraldEvent[] = [anEvent('Product Viewed')],
-): ProfileChange => ({ customerId: c1, before, after, events });
+): ProfileChange => ({
+  customerId: c1,
+  before,
+  after,
+  afterComputed: toComputed(after, t0),
+  events,
+});
 
 const cartAt = (updatedAtMs: number) => aCart([aCartItem()], updatedAtMs);
 const known = aState();

@@ -49,14 +49,11 @@ export const createTriggerPlanner = (
   const interesting = eventsOfInterest(policy, catalog);
   const staleMs = policy.staleEventMinutes * MINUTE_MS;
   const idleMs = policy.cart.idleMinutes * MINUTE_MS;
-  const marks = (state: ProfileState | null, nowMs: number): string => {
-    if (state === null) return '';
-    const computed = computeProfile(state, nowMs);
-    return `${computed.lifecycleStage}/${segmentCustomer(state, computed, nowMs, policy.segments)}`;
-  };
+  const marks = (state: ProfileState, computed: ComputedProfile, nowMs: number): string =>
+    `${computed.lifecycleStage}/${segmentCustomer(state, computed, nowMs, policy.segments)}`;
   return (changes, nowMs) => {
     const plan: TriggerPlan = { schedule: [], cancel: [] };
-    for (const { customerId, before, after, events } of changes) {
+    for (const { customerId, before, after, afterComputed, events } of changes) {
       const fresh = events.filter((e) => nowMs - e.timestampMs <= staleMs);
       if (fresh.length === 0) continue;
       const cart = after.cart;
@@ -109,7 +106,10 @@ export const createTriggerPlanner = (
         });
       }
       // A customer seen for the first time has not changed: their first work records the marks.
-      if (before !== null && marks(before, nowMs) !== marks(after, nowMs))
+      if (
+        before !== null &&
+        marks(before, computeProfile(before, nowMs), nowMs) !== marks(after, afterComputed, nowMs)
+      )
         plan.schedule.push({
           key: `${customerId}|check`,
           customerId,

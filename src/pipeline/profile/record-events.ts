@@ -157,8 +157,9 @@ export const recordEvents = (
       let state = before ?? emptyProfile(customerId, group[0]?.timestampMs ?? nowMs);
       for (const draft of group)
         state = applyEvent(state, draft, { repeatOrder: repeats.has(draft) }, policy);
-      rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
-      changes.push({ customerId, before, after: state, events: group });
+      const computed = deriveComputed(state, nowMs, policy);
+      rows.push({ customerId, state, computed });
+      changes.push({ customerId, before, after: state, afterComputed: computed, events: group });
     }
     const rebuiltBefore =
       onRecorded === undefined
@@ -167,9 +168,11 @@ export const recordEvents = (
     for (const customerId of rebuild) {
       const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
       if (state === null) continue;
-      rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+      const computed = deriveComputed(state, nowMs, policy);
+      rows.push({ customerId, state, computed });
       const before: ProfileState | null = rebuiltBefore.get(customerId) ?? null;
-      changes.push({ customerId, before, after: state, events: groups.get(customerId) ?? [] });
+      const events = groups.get(customerId) ?? [];
+      changes.push({ customerId, before, after: state, afterComputed: computed, events });
     }
     await tx.saveProfiles(rows);
     if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
