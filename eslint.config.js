@@ -22,6 +22,7 @@ const stages = [
   'experiment',
   'measure',
   'predict',
+  'render',
   'guard',
   'record',
 ];

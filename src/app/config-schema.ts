@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { decidePolicySchema } from '../pipeline/decide/index.js';
+import { guardPolicySchema } from '../pipeline/guard/index.js';
 import { profilePolicySchema } from '../pipeline/profile/index.js';
 
 /** Schema annotations: the environment variable that sets a field, and whether it is a secret. */
@@ -135,6 +136,26 @@ export const configSchema = Type.Object(
           }),
           { env: 'HERALD_ADMIN_TOKEN', secret: true },
         ),
+        tokens: field(
+          Type.Array(
+            Type.String({ pattern: '^(admin|marketer|reviewer|viewer):[A-Za-z0-9_.@-]+:.{16,}$' }),
+            {
+              default: [],
+              description:
+                'More API tokens, each `role:name:token` (comma-separated in the environment). Roles: `viewer` reads; `reviewer` also acts on the review queue; `marketer` also sends, runs campaigns and trains models; `admin` may do everything, including data-subject requests and the audit export. The admin token has the admin role.',
+            },
+          ),
+          { env: 'HERALD_API_TOKENS', secret: true },
+        ),
+        rateLimitPerMinute: field(
+          Type.Integer({
+            minimum: 0,
+            default: 600,
+            description:
+              'Requests per minute allowed to each API token and write key (per process); more get 429 with Retry-After. 0 turns the limit off.',
+          }),
+          { env: 'HERALD_RATE_LIMIT_PER_MINUTE' },
+        ),
       },
       { default: {} },
     ),
@@ -188,6 +209,94 @@ export const configSchema = Type.Object(
           default: 28,
           description: 'Days before each scheduled run held out to measure its forecast.',
         }),
+      },
+      { default: {} },
+    ),
+    guard: Type.Composite(
+      [
+        guardPolicySchema,
+        Type.Object({
+          reviewExpiryHours: Type.Number({
+            exclusiveMinimum: 0,
+            default: 48,
+            description:
+              'A message waiting in the review queue longer than this expires (it is not sent).',
+          }),
+        }),
+      ],
+      { default: {} },
+    ),
+    messages: Type.Object(
+      {
+        brandName: field(
+          Type.String({
+            default: 'Herald Store',
+            minLength: 1,
+            description: 'The brand that signs messages.',
+          }),
+          {
+            env: 'HERALD_BRAND_NAME',
+          },
+        ),
+        from: field(
+          Type.String({
+            default: 'Herald Store <marketing@example.com>',
+            minLength: 3,
+            description:
+              'The From of every email; its domain is the sending domain whose reputation is watched.',
+          }),
+          { env: 'HERALD_EMAIL_FROM' },
+        ),
+        replyTo: field(
+          Type.String({
+            default: '',
+            description: 'Reply-To of every email (empty: none, replies go to From).',
+          }),
+          {
+            env: 'HERALD_EMAIL_REPLY_TO',
+          },
+        ),
+        postalAddress: field(
+          Type.String({
+            default: '',
+            description:
+              'The physical postal address in every marketing email’s footer. CAN-SPAM requires it: without it, marketing email to US customers is blocked.',
+          }),
+          { env: 'HERALD_POSTAL_ADDRESS' },
+        ),
+        publicUrl: field(
+          Type.String({
+            default: 'http://localhost:3000',
+            pattern: '^https?://[^\\s]+$',
+            description:
+              'Base of tracking and unsubscribe links, as customers reach Herald. CAN-SPAM needs a working (https) unsubscribe link for US marketing email.',
+          }),
+          { env: 'HERALD_PUBLIC_URL' },
+        ),
+        shopUrl: field(
+          Type.String({
+            default: 'https://shop.example.com',
+            pattern: '^https?://[^\\s]+$',
+            description: 'Where calls to action point (`{{ links.shop }}`, `{{ links.cart }}`).',
+          }),
+          { env: 'HERALD_SHOP_URL' },
+        ),
+        linkSecret: field(
+          Type.String({
+            default: '',
+            description:
+              'Signs unsubscribe and tracking links. Empty: a random secret is made once and kept in the database.',
+          }),
+          { env: 'HERALD_LINK_SECRET', secret: true },
+        ),
+        templatesDir: field(
+          Type.String({
+            default: '',
+            description:
+              'A directory of templates (`NAME.yaml`: class, topic, subject, preheader, text, html) that add to or replace the built-in ones by name.',
+          }),
+          { env: 'HERALD_TEMPLATES_DIR' },
+        ),
       },
       { default: {} },
     ),

@@ -13,7 +13,11 @@ import {
   type DecideEnv,
   type DecideWorker,
 } from '../pipeline/decide/index.js';
-import { planDecisionsOnRecord, profileFiguresOf } from '../pipeline/stages.js';
+import { guardOnDecided, planDecisionsOnRecord, profileFiguresOf } from '../pipeline/stages.js';
+import type { GuardDeps } from '../pipeline/guard-and-record.js';
+import { createRenderer } from '../pipeline/render/index.js';
+import { loadTemplates } from './load-templates.js';
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { IdSource } from '../ports/id-source.js';
 import type { Logger } from '../ports/logger.js';
@@ -32,6 +36,8 @@ export interface Services {
   /** Records validated events (group commit); every ingest path goes through it. */
   recorder: EventRecorder;
   decide: DecideEnv;
+  /** Render, guard and record: what every message goes through before the outbox. */
+  guard: GuardDeps;
   /** The scheduler's worker; `serve` and `worker` start it, other commands run it on demand. */
   worker: DecideWorker;
   close(): Promise<void>;
@@ -91,6 +97,26 @@ export const createServices = async (
     () => ids.next(),
     clock.nowMs(),
   );
+  const guard: GuardDeps = {
+    renderer: createRenderer(loadTemplates(config.messages.templatesDir), {
+      brandName: config.messages.brandName,
+      from: config.messages.from,
+      replyTo: config.messages.replyTo === '' ? null : config.messages.replyTo,
+      postalAddress: config.messages.postalAddress === '' ? null : config.messages.postalAddress,
+      publicUrl: config.messages.publicUrl,
+      shopUrl: config.messages.shopUrl,
+      linkSecret:
+        config.messages.linkSecret === ''
+          ? await storedLinkSecret(store)
+          : config.messages.linkSecret,
+    }),
+    policy: config.guardPolicy,
+    quietHours: config.decidePolicy.quietHours,
+    figures,
+    reviewExpiryMs: config.reviewExpiryMs,
+    sendingDomain: domainOf(config.messages.from),
+  };
+  decide.onDecided = guardOnDecided(guard);
   const worker = createDecideWorker(store, decide, clock, logger.child({ stage: 'decide' }), {
     onRound: (round) => {
       metrics.observeRound(round);
@@ -120,6 +146,7 @@ export const createServices = async (
       },
     },
     decide,
+    guard,
     worker,
     close: async () => {
       await worker.stop();
@@ -127,3 +154,25 @@ export const createServices = async (
     },
   };
 };
+
+/** The domain of a From header (`Name <user@domain>` or `user@domain`), lower-cased. */
+const domainOf = (from: string): string | null => {
+  const address = /<([^>]+)>/.exec(from)?.[1] ?? from;
+  const at = address.lastIndexOf('@');
+  return at < 0
+    ? null
+    : address
+        .slice(at + 1)
+        .trim()
+        .toLowerCase();
+};
+
+/** A random link secret made once and kept in the database, so links outlive restarts. */
+const storedLinkSecret = (store: Store): Promise<string> =>
+  store.transaction(async (tx) => {
+    const known = await tx.getSetting('link_secret');
+    if (known !== null) return known;
+    const secret = randomBytes(32).toString('base64url');
+    await tx.setSetting('link_secret', secret);
+    return secret;
+  });

@@ -7,6 +7,7 @@ import { toSourceId, type SourceId } from '../core/ids.js';
 import { HOUR_MS } from '../core/time.js';
 import type { IngestLimits } from '../pipeline/ingest/index.js';
 import type { ProfilePolicy } from '../pipeline/profile/index.js';
+import type { GuardPolicy } from '../pipeline/guard/index.js';
 import {
   checkJourneys,
   type DecidePolicy,
@@ -31,6 +32,12 @@ export interface Config {
   /** Write key → source id. */
   writeKeys: ReadonlyMap<string, SourceId>;
   adminToken: string;
+  /** Bearer token → who holds it and their role (the admin token included). */
+  tokens: ReadonlyMap<string, Principal>;
+  rateLimitPerMinute: number;
+  guardPolicy: GuardPolicy;
+  reviewExpiryMs: number;
+  messages: RawConfig['messages'];
   ingestLimits: IngestLimits;
   logLevel: RawConfig['log']['level'];
   profilePolicy: ProfilePolicy;
@@ -43,6 +50,22 @@ export interface Config {
   /** Things that work but that an operator should know (development defaults in use). */
   warnings: string[];
 }
+
+export type Role = 'admin' | 'marketer' | 'reviewer' | 'viewer';
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+const principalsOf = (adminToken: string, entries: readonly string[]): Map<string, Principal> => {
+  const tokens = new Map<string, Principal>([[adminToken, { name: 'admin', role: 'admin' }]]);
+  for (const entry of entries) {
+    const [role = '', name = '', ...rest] = entry.split(':');
+    tokens.set(rest.join(':'), { name, role: role as Role });
+  }
+  return tokens;
+};
 
 export const devWriteKey = 'herald-dev-write-key';
 export const devAdminToken = 'herald-dev-admin-token';
@@ -169,11 +192,17 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
   }
   const { sweepIntervalMinutes, ...profilePolicy } = c.profile;
   const { inProcessWorker, ...decidePolicy } = c.decide;
+  const { reviewExpiryHours, ...guardPolicy } = c.guard;
   return {
     storage,
     http: c.http,
     writeKeys: new Map(keys.map(sourceIdOf)),
     adminToken,
+    tokens: principalsOf(adminToken, c.admin.tokens),
+    rateLimitPerMinute: c.admin.rateLimitPerMinute,
+    guardPolicy,
+    reviewExpiryMs: reviewExpiryHours * HOUR_MS,
+    messages: c.messages,
     ingestLimits: {
       maxEventBytes: c.ingest.maxEventBytes,
       maxBatchBytes: c.ingest.maxBatchBytes,

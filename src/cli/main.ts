@@ -10,6 +10,7 @@ import { registerSegmentCommands } from './commands/segments.js';
 import { importFile, importKinds, type ImportKind } from './commands/import-file.js';
 import { registerExperimentCommands } from './commands/experiment.js';
 import { registerModelCommands } from './commands/models.js';
+import { registerAuditCommands } from './commands/audit.js';
 
 const program = new Command('herald').description(
   'Herald — self-hosted marketing automation engine',
@@ -97,6 +98,7 @@ registerCampaignCommands(program);
 registerSegmentCommands(program);
 registerExperimentCommands(program);
 registerModelCommands(program);
+registerAuditCommands(program);
 
 try {
   await program.parseAsync(process.argv);

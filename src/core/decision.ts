@@ -24,7 +24,9 @@ export type Trigger =
       orderNumber?: number;
     }
   | { kind: 'profile-changed' }
-  | { kind: 'campaign'; campaign: Campaign };
+  | { kind: 'campaign'; campaign: Campaign }
+  /** A send asked for through `POST /v1/sends`, by the token's holder. */
+  | { kind: 'api'; by: string };
 
 /** A one-off campaign to a segment (or everyone), fanned out as one work item per customer. */
 export interface Campaign {
@@ -35,6 +37,8 @@ export interface Campaign {
   segment: string | null;
   incentive: { percent: number; validHours: number } | null;
   sendAtMs: number;
+  /** What the campaign may spend on sending (major units); it pauses at the cap. */
+  budget?: number | null;
 }
 
 export type TriggerKind = Trigger['kind'];

@@ -3,6 +3,8 @@ export type ErrorCode =
   | 'invalid-input'
   | 'invalid-config'
   | 'unauthorized'
+  | 'forbidden'
+  | 'rate-limited'
   | 'not-found'
   | 'payload-too-large'
   | 'unsupported-media-type'
@@ -39,6 +41,8 @@ export const httpStatusOf = {
   'invalid-input': 400,
   'invalid-config': 500,
   unauthorized: 401,
+  forbidden: 403,
+  'rate-limited': 429,
   'not-found': 404,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
@@ -51,6 +55,8 @@ export const exitCodeOf = {
   'invalid-input': 65,
   'invalid-config': 78,
   unauthorized: 77,
+  forbidden: 77,
+  'rate-limited': 75,
   'not-found': 66,
   'payload-too-large': 65,
   'unsupported-media-type': 65,

@@ -2,6 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 import type { SourceId } from '../core/ids.js';
+import type { Principal, Role } from '../app/load-config.js';
+import type { RateLimiter } from './rate-limit.js';
 
 const sameText = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
@@ -36,24 +38,61 @@ export const sourceOf = (
   return source;
 };
 
-/** Checks `Authorization: Bearer <admin token>`. */
-export const requireAdmin = (request: FastifyRequest, token: string): void => {
-  const header = request.headers.authorization ?? '';
-  if (!header.startsWith('Bearer ') || !sameText(header.slice(7), token)) {
-    throw new AppError(
-      'unauthorized',
-      'the admin API needs "Authorization: Bearer <HERALD_ADMIN_TOKEN>"',
-    );
+/** Who may call a route: reading is open to every role; the rest is named per route. */
+export const READ: readonly Role[] = ['viewer', 'reviewer', 'marketer', 'admin'];
+export const REVIEW: readonly Role[] = ['reviewer', 'admin'];
+export const MARKET: readonly Role[] = ['marketer', 'admin'];
+export const ADMIN: readonly Role[] = ['admin'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The holder of the request's bearer token, once a role check passed. */
+    principal?: Principal;
   }
+}
+
+const principalOf = (
+  request: FastifyRequest,
+  tokens: ReadonlyMap<string, Principal>,
+): Principal => {
+  const header = request.headers.authorization ?? '';
+  if (header.startsWith('Bearer ')) {
+    const given = header.slice(7);
+    for (const [token, principal] of tokens) if (sameText(given, token)) return principal;
+  }
+  throw new AppError(
+    'unauthorized',
+    'the admin API needs "Authorization: Bearer <token>" (HERALD_ADMIN_TOKEN or one of HERALD_API_TOKENS)',
+  );
 };
 
 /**
- * Route options that require the admin token. The check belongs to the routes themselves, never
+ * Route options that admit the given roles. The check belongs to the routes themselves, never
  * to a match on the raw URL: the router decodes paths, so `/v1/%70rofiles/…` reaches them too.
  */
-export const adminOnly = (token: string) => ({
+/** The bearer tokens, their rate limiter and the clock it runs on. */
+export interface Access {
+  tokens: ReadonlyMap<string, Principal>;
+  limiter: RateLimiter;
+  nowMs: () => number;
+}
+
+export const allow = (access: Access, roles: readonly Role[]) => ({
   onRequest: (request: FastifyRequest, _reply: unknown, done: () => void) => {
-    requireAdmin(request, token);
+    const principal = principalOf(request, access.tokens);
+    access.limiter.take(principal.name, access.nowMs());
+    if (!roles.includes(principal.role))
+      throw new AppError(
+        'forbidden',
+        `${principal.name} (${principal.role}) may not do this: it needs the role ${roles.join(' or ')}`,
+      );
+    request.principal = principal;
     done();
   },
 });
+
+/** The principal a role check admitted (routes behind `allow` always have one). */
+export const principalOfRequest = (request: FastifyRequest): Principal => {
+  if (request.principal === undefined) throw new AppError('unauthorized', 'no principal');
+  return request.principal;
+};

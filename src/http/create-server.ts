@@ -5,12 +5,20 @@ import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerProfileRoutes } from './routes/profile-routes.js';
 import { registerDecisionRoutes } from './routes/decision-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
+import { registerMessageRoutes } from './routes/message-routes.js';
 import { sendError, toAppError } from './send-error.js';
+import type { Access } from './auth.js';
+import { createRateLimiter } from './rate-limit.js';
 
 /** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
 export const createServer = (services: Services): FastifyInstance => {
   const app = Fastify({ logger: false, bodyLimit: services.config.ingestLimits.maxBatchBytes });
   registerBodyReading(app);
+  const access: Access = {
+    tokens: services.config.tokens,
+    limiter: createRateLimiter(services.config.rateLimitPerMinute),
+    nowMs: () => services.clock.nowMs(),
+  };
   app.setErrorHandler((error, request, reply) =>
     sendError(toAppError(error as Error, request), reply, services.logger),
   );
@@ -42,8 +50,9 @@ export const createServer = (services: Services): FastifyInstance => {
     reply.type(services.metrics.contentType).send(await services.metrics.render()),
   );
   registerIngestRoutes(app, services);
-  registerProfileRoutes(app, services);
-  registerDecisionRoutes(app, services);
-  registerModelRoutes(app, services);
+  registerProfileRoutes(app, services, access);
+  registerDecisionRoutes(app, services, access);
+  registerModelRoutes(app, services, access);
+  registerMessageRoutes(app, services, access);
   return app;
 };

@@ -1,3 +1,4 @@
+import { RateLimitedError } from './rate-limit.js';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
 import type { Logger } from '../ports/logger.js';
@@ -44,6 +45,8 @@ export const sendError = (
   extra: object = {},
 ): FastifyReply => {
   const status = httpStatusOf[error.code];
+  if (error instanceof RateLimitedError)
+    void reply.header('retry-after', String(error.retryAfterSeconds));
   if (status >= 500)
     logger.error({ err: error.cause ?? error, code: error.code }, 'request failed');
   return reply.status(status).send({

@@ -1,5 +1,6 @@
-// The stage order: event ─▶ ingest ─▶ profile ─▶ decide (─▶ … in later stages).
-// This file is the only place that hands one stage's output to the next.
+// The stage order: event ─▶ ingest ─▶ profile ─▶ decide ─▶ render ─▶ guard ─▶ record (─▶ deliver).
+// This file (with guard-and-record.ts beside it) is the only place that hands one stage's
+// output to the next.
 import type { EventType, HeraldEvent } from '../core/event.js';
 import {
   parseRequest,
@@ -8,7 +9,8 @@ import {
   type RequestContext,
 } from './ingest/index.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
-import { applyTriggerPlan, type TriggerPlanner } from './decide/index.js';
+import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
+import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-record.js';
 import {
   deriveComputed,
   type EventRecorder,
@@ -56,3 +58,11 @@ export const profileFiguresOf =
   (policy: ProfilePolicy) =>
   (state: ProfileState, nowMs: number): ComputedProfile =>
     deriveComputed(state, nowMs, policy);
+
+/** decide ─▶ guard ─▶ record: in the transaction that stores the decisions. */
+export const guardOnDecided =
+  (deps: GuardDeps): OnDecided =>
+  async (tx, batch, nowMs) => {
+    await guardAndRecord(tx, deps, batch.decisions, batch.profiles, nowMs);
+    await withdrawMessages(tx, batch.cancelled, nowMs);
+  };

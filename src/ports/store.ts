@@ -3,6 +3,7 @@ import type { CustomerId } from '../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
 import type { DecideReads, DecideTx } from './decide-store.js';
 import type { ModelStore } from './model-store.js';
+import type { RecordReads, RecordTx } from './record-store.js';
 
 /** An identity key: `a:<anonymousId>` or `u:<userId>` (a user id merged by `alias`). */
 export type IdentityKey = `a:${string}` | `u:${string}`;
@@ -61,7 +62,7 @@ export interface IngestTx {
 }
 
 /** Everything one transaction may do: record events and profiles, and decide. */
-export interface StoreTx extends IngestTx, DecideTx {
+export interface StoreTx extends IngestTx, DecideTx, RecordTx {
   lock(keys: readonly string[]): Promise<void>;
 }
 
@@ -72,7 +73,7 @@ export interface EventCursor {
 }
 
 /** Herald's durable storage; every adapter passes the same contract suite. */
-export interface Store extends DecideReads, ModelStore {
+export interface Store extends DecideReads, ModelStore, RecordReads {
   readonly driver: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction: all of it commits, or none of it. */
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/app/load-config.js';
 import { createServer } from '../../src/http/create-server.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { silentLogger } from '../../src/ports/logger.js';
-import type { StoreFactory } from './stores.js';
+import type { RawSql, StoreFactory } from './stores.js';
 
 export const writeKey = 'test-write-key-0001';
 export const adminToken = 'test-admin-token-0001';
@@ -12,6 +12,8 @@ export const adminToken = 'test-admin-token-0001';
 export interface TestHerald {
   app: FastifyInstance;
   services: Services;
+  /** SQL straight on the database, bypassing Herald (tamper tests). */
+  raw: RawSql;
   /** Base URL once `listen()` was called. */
   url: string;
   listen(): Promise<string>;
@@ -23,7 +25,7 @@ export const startHerald = async (
   factory: StoreFactory,
   options: { clock?: Clock; env?: Record<string, string> } = {},
 ): Promise<TestHerald> => {
-  const { store, cleanup } = await factory.make();
+  const { store, cleanup, raw } = await factory.make();
   const config = loadConfig(
     {
       HERALD_WRITE_KEYS: `web=${writeKey}`,
@@ -42,6 +44,7 @@ export const startHerald = async (
   const herald: TestHerald = {
     app,
     services,
+    raw,
     url: '',
     async listen() {
       herald.url = await app.listen({ port: 0, host: '127.0.0.1' });

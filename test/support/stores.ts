@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
 import { createSqliteStore } from '../../src/adapters/storage/sqlite/create-sqlite-store.js';
@@ -12,11 +13,16 @@ export const testDatabaseUrl = process.env['HERALD_TEST_DATABASE_URL'];
 export const postgresSkipNote =
   'PostgreSQL suite skipped: set HERALD_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it';
 
+export type RawSql = (sql: string) => Promise<void>;
+
 export interface StoreFactory {
   name: 'sqlite' | 'postgres';
   available: boolean;
-  /** A fresh, empty store; `cleanup` removes what it created. */
-  make(): Promise<{ store: Store; cleanup: () => Promise<void> }>;
+  /**
+   * A fresh, empty store; `cleanup` removes what it created. `raw` runs SQL on its database
+   * over a connection of its own, as someone with direct database access would (tamper tests).
+   */
+  make(): Promise<{ store: Store; cleanup: () => Promise<void>; raw: RawSql }>;
 }
 
 export const sqliteFactory: StoreFactory = {
@@ -24,9 +30,19 @@ export const sqliteFactory: StoreFactory = {
   available: true,
   async make() {
     const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
-    const store = await createSqliteStore({ file: join(dir, 'herald.db'), synchronous: 'normal' });
+    const file = join(dir, 'herald.db');
+    const store = await createSqliteStore({ file, synchronous: 'normal' });
     return {
       store,
+      raw: async (sql) => {
+        await Promise.resolve();
+        const db = new BetterSqlite3(file);
+        try {
+          db.exec(sql);
+        } finally {
+          db.close();
+        }
+      },
       cleanup: async () => {
         await store.close();
         rmSync(dir, { recursive: true, force: true });
@@ -47,6 +63,18 @@ export const postgresFactory: StoreFactory = {
     const store = await createPostgresStore({ url, poolSize: 8, schema });
     return {
       store,
+      raw: async (sql) => {
+        const client = new pg.Client({
+          connectionString: url,
+          options: `-c search_path=${schema}`,
+        });
+        await client.connect();
+        try {
+          await client.query(sql);
+        } finally {
+          await client.end();
+        }
+      },
       cleanup: async () => {
         await store.close();
         const client = new pg.Client({ connectionString: url });

@@ -5,7 +5,7 @@ import type { Decision } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { Membership, WorkRecord } from '../../ports/decide-store.js';
-import { adminOnly } from '../auth.js';
+import { allow, MARKET, READ, type Access } from '../auth.js';
 import { scheduleCampaign, segmentNames } from '../../pipeline/decide/index.js';
 import type { Channel } from '../../core/profile.js';
 
@@ -48,9 +48,13 @@ const toWorkView = (w: WorkRecord) => ({
 });
 
 /** The decisions API (admin bearer token): decisions, and a customer's journeys and due work. */
-export const registerDecisionRoutes = (app: FastifyInstance, services: Services): void => {
-  const { store, config } = services;
-  const admin = adminOnly(config.adminToken);
+export const registerDecisionRoutes = (
+  app: FastifyInstance,
+  services: Services,
+  access: Access,
+): void => {
+  const { store } = services;
+  const admin = allow(access, READ);
   const customerOf = async (userId: string): Promise<CustomerId> => {
     const id = await store.resolveUserId(userId);
     if (id === undefined) throw new AppError('not-found', `no customer with userId "${userId}"`);
@@ -109,11 +113,12 @@ export const registerDecisionRoutes = (app: FastifyInstance, services: Services)
       segment?: string;
       sendAt?: string;
       incentive?: { percent: number; validHours: number };
+      budget?: number;
     };
   }>(
     '/v1/campaigns',
     {
-      ...admin,
+      ...allow(access, MARKET),
       schema: {
         body: Type.Object(
           {
@@ -129,6 +134,12 @@ export const registerDecisionRoutes = (app: FastifyInstance, services: Services)
               Type.Object({
                 percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
                 validHours: Type.Integer({ minimum: 1 }),
+              }),
+            ),
+            budget: Type.Optional(
+              Type.Number({
+                exclusiveMinimum: 0,
+                description: 'What sending may cost (major units); the campaign pauses at it.',
               }),
             ),
           },
@@ -150,6 +161,7 @@ export const registerDecisionRoutes = (app: FastifyInstance, services: Services)
           segment: b.segment ?? null,
           incentive: b.incentive ?? null,
           sendAtMs,
+          budget: b.budget ?? null,
         },
         nowMs,
       );

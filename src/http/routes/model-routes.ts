@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import type { ModelVersion } from '../../ports/model-store.js';
-import { adminOnly } from '../auth.js';
+import { allow, READ, type Access } from '../auth.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -21,8 +21,12 @@ export const toModelView = (m: ModelVersion) => ({
 });
 
 /** The model registry (admin bearer token): every version with its window, gate and metrics. */
-export const registerModelRoutes = (app: FastifyInstance, services: Services): void => {
-  const admin = adminOnly(services.config.adminToken);
+export const registerModelRoutes = (
+  app: FastifyInstance,
+  services: Services,
+  access: Access,
+): void => {
+  const admin = allow(access, READ);
   app.get<{ Querystring: { limit?: number } }>(
     '/v1/models',
     {

@@ -7,7 +7,7 @@ import { deriveComputed } from '../../pipeline/profile/index.js';
 import { predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { Services } from '../../app/create-services.js';
-import { adminOnly } from '../auth.js';
+import { allow, READ, type Access } from '../auth.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -56,7 +56,11 @@ export const toEventView = (e: StoredEvent) => ({
 });
 
 /** The profile API (admin bearer token): a customer's profile and recent events. */
-export const registerProfileRoutes = (app: FastifyInstance, services: Services): void => {
+export const registerProfileRoutes = (
+  app: FastifyInstance,
+  services: Services,
+  access: Access,
+): void => {
   const { store, config, clock } = services;
   const resolve = async (userId: string) => {
     const customerId = await store.resolveUserId(userId);
@@ -64,7 +68,7 @@ export const registerProfileRoutes = (app: FastifyInstance, services: Services):
       throw new AppError('not-found', `no profile for userId "${userId}"`);
     return customerId;
   };
-  const admin = adminOnly(config.adminToken);
+  const admin = allow(access, READ);
   /**
    * The latest trained CLV model's figures for the customer. Churn risk stays the rule-based
    * score until a trained classifier is registered (docs/predict.md), and says so.

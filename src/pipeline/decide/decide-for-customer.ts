@@ -275,6 +275,9 @@ export const decideForCustomer = (
       case 'custom-event':
         propose(customEventAgent(view, trigger, env, nowMs), notes);
         return notes;
+      case 'api':
+        // API sends are decided by whoever asked: they never arrive as due work.
+        return ['an API send is not scheduled work'];
       case 'profile-changed':
         return notes;
       case 'campaign':

@@ -14,7 +14,7 @@ export {
 } from './create-decide-worker.js';
 export { decideForCustomer } from './decide-for-customer.js';
 export { segmentCustomer, segmentNames } from './agents/segment-customer.js';
-export type { DecideEnv, CustomerView, Proposal } from './proposal.js';
+export type { DecideEnv, CustomerView, Proposal, OnDecided, DecidedBatch } from './proposal.js';
 export { scheduleCampaign } from './schedule-campaign.js';
 export { summariseSegments, type SegmentSummary } from './summarise-segments.js';
 export { runSweepIfDue } from './run-sweep.js';

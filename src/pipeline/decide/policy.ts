@@ -1,3 +1,4 @@
+import { quietHoursSchema } from '../../core/quiet-hours.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { channelSchema, journeySchema } from './journeys/journey-schema.js';
 
@@ -106,17 +107,7 @@ export const decidePolicySchema = Type.Object(
       },
       { default: {} },
     ),
-    quietHours: Type.Object(
-      {
-        startHour: Type.Integer({ minimum: 0, maximum: 23, default: 21 }),
-        endHour: Type.Integer({ minimum: 0, maximum: 23, default: 8 }),
-        defaultTimezone: Type.String({
-          default: 'UTC',
-          description: 'Used when the profile has no timezone (IANA name).',
-        }),
-      },
-      { default: {}, description: 'No message is scheduled inside these local hours.' },
-    ),
+    quietHours: quietHoursSchema,
     sendTime: Type.Object(
       {
         enabled: Type.Boolean({ default: true }),

@@ -1,6 +1,7 @@
 import type { Decision } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
+import type { StoreTx } from '../../ports/store.js';
 import type { DecidePolicy } from './policy.js';
 import type { JourneyCatalog } from './journeys/journey-catalog.js';
 
@@ -30,4 +31,17 @@ export interface DecideEnv {
   /** Opens and clicks of everyone by UTC hour of week (168 shares summing to 1), or null. */
   population: number[] | null;
   nextId: () => string;
+  /**
+   * The next stages, in the same transaction as the decisions: guard and record them, and
+   * withdraw the messages of decisions a later event cancelled.
+   */
+  onDecided?: OnDecided;
 }
+
+export interface DecidedBatch {
+  decisions: Decision[];
+  cancelled: { decisionIds: string[]; reason: string }[];
+  profiles: ReadonlyMap<CustomerId, ProfileState>;
+}
+
+export type OnDecided = (tx: StoreTx, batch: DecidedBatch, nowMs: number) => Promise<void>;

@@ -3,7 +3,7 @@ import type { CustomerId } from '../../core/ids.js';
 import type { WorkDraft, WorkItem } from '../../ports/decide-store.js';
 import type { Store, StoreTx } from '../../ports/store.js';
 import { decideForCustomer, emptyOutcome, type CustomerOutcome } from './decide-for-customer.js';
-import type { DecideEnv } from './proposal.js';
+import type { DecideEnv, DecidedBatch } from './proposal.js';
 import type { TriggerPlan } from './plan-triggers.js';
 
 export interface WorkRound {
@@ -117,14 +117,19 @@ export const runDueWork = (
       nowMs,
     );
     await applyTriggerPlan(tx, { cancel: outcomes.flatMap((o) => o.cancelWork), schedule }, nowMs);
+    const cancelled: DecidedBatch['cancelled'] = [];
     for (const [i, o] of outcomes.entries()) {
       const customerId = ids[i];
       if (customerId === undefined) continue;
       for (const c of o.cancelDecisions)
-        await tx.cancelDecisions(customerId, c.match, c.reason, nowMs);
+        cancelled.push({
+          decisionIds: await tx.cancelDecisions(customerId, c.match, c.reason, nowMs),
+          reason: c.reason,
+        });
     }
     round.decisions = outcomes.flatMap((o) => o.decisions);
     await tx.insertDecisions(round.decisions);
+    await env.onDecided?.(tx, { decisions: round.decisions, cancelled, profiles }, nowMs);
     await tx.saveMemberships(outcomes.flatMap((o) => o.memberships));
     await tx.saveMarks(outcomes.flatMap((o) => (o.marks === null ? [] : [o.marks])));
     round.items = finished.length;

@@ -2,6 +2,8 @@ import type { Incentive } from '../../core/decision.js';
 import type { JsonObject } from '../../core/event.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
+import type { QuietHours } from '../../core/quiet-hours.js';
+import type { ModerationFinding } from '../../ports/content-moderator.js';
 import type { GuardPolicy } from './policy.js';
 
 /** Caps, quiet hours and marketing consent apply to marketing only; the class is recorded. */
@@ -32,7 +34,19 @@ export interface GuardMessage {
   content: MessageContent | null;
   /** Copy written by a language model (or the offline composer) rather than a person. */
   generated: boolean;
+  /** When the message is to leave; quiet hours are judged at this moment. */
+  sendAtMs: number;
+  /** The one-off campaign the message belongs to, for its budget cap. */
+  campaignId: string | null;
 }
+
+// Findings are defined once, by the moderator port that produces them.
+export type { ModerationFinding, Severity } from '../../ports/content-moderator.js';
+
+/** The moderator's answer, or the error it failed with (which blocks: fail closed). */
+export type ModerationOutcome =
+  | { ok: true; moderator: string; findings: ModerationFinding[] }
+  | { ok: false; moderator: string; error: string };
 
 /** What the guardrails know besides the message: the profile and what was already sent. */
 export interface GuardContext {
@@ -49,10 +63,22 @@ export interface GuardContext {
     /** Marketing messages ever sent, to tell a new customer from a disengaged one. */
     marketingTotal: number;
   };
+  /** Local quiet hours (shared with the decide stage's scheduling). */
+  quietHours: QuietHours;
+  /**
+   * Delivery results of the sending domain the message would leave from, over the
+   * reputation window; null before anything was sent from it.
+   */
+  sendingDomain: { domain: string; sent: number; bounced: number; complained: number } | null;
+  /** The campaign's budget and what its messages already committed, in major units. */
+  campaignBudget: { budget: number | null; spent: number } | null;
+  /** The content moderator's answer for generated copy; null when the copy is not generated. */
+  moderation: ModerationOutcome | null;
   nowMs: number;
 }
 
-export type Outcome = 'pass' | 'review' | 'block';
+/** `hold`: not now (quiet hours) — the message waits, it is not dropped. */
+export type Outcome = 'pass' | 'hold' | 'review' | 'block';
 
 /** One guardrail's judgement, with a machine-readable code and the figures it used. */
 export interface Verdict {
@@ -62,6 +88,8 @@ export interface Verdict {
   code: string;
   reason: string;
   figures: JsonObject;
+  /** For `hold`: the moment the message may leave. */
+  holdUntilMs?: number;
 }
 
 /** A rule every applicable message passes through; pure, and may throw (which blocks). */
@@ -85,3 +113,12 @@ export const verdict = (
   reason: string,
   figures: JsonObject = {},
 ): Verdict => ({ guardrail, outcome, code, reason, figures });
+
+/** A `hold` verdict: the message waits until `holdUntilMs`, then is judged again. */
+export const hold = (
+  guardrail: string,
+  code: string,
+  reason: string,
+  holdUntilMs: number,
+  figures: JsonObject = {},
+): Verdict => ({ guardrail, outcome: 'hold', code, reason, figures, holdUntilMs });

@@ -1,13 +1,17 @@
-// In: a message about to leave (channel, class, incentive, rendered content) and what is known
-// of its recipient. Out: pass, review or block, with every guardrail's verdict — fail closed.
+// In: a message about to leave (channel, class, send moment, incentive, rendered content) and
+// what is known of its recipient. Out: pass, hold, review or block, with every verdict — fail closed.
 export { guardPolicySchema, type GuardPolicy } from './policy.js';
 export { runGuardrails, defaultGuardrails, type GuardResult } from './run-guardrails.js';
+export { moderate } from './moderate.js';
 export type {
   GuardContext,
   GuardMessage,
   Guardrail,
   MessageClass,
   MessageContent,
+  ModerationFinding,
+  ModerationOutcome,
   Outcome,
+  Severity,
   Verdict,
 } from './guard-types.js';

@@ -3,17 +3,32 @@ import { Type, type Static } from '@sinclair/typebox';
 const words = (value: string[], description: string) =>
   Type.Array(Type.String({ minLength: 1 }), { default: value, description });
 
+const money = (value: number, description: string) =>
+  Type.Number({ minimum: 0, default: value, description });
+
 /** Every threshold the guardrails use (`guard:` in the config); the defaults are the requirements'. */
 export const guardPolicySchema = Type.Object(
   {
     frequencyCaps: Type.Object(
       {
-        windowDays: Type.Number({ exclusiveMinimum: 0, default: 7 }),
-        email: Type.Integer({ minimum: 0, default: 3 }),
-        sms: Type.Integer({ minimum: 0, default: 2 }),
-        whatsapp: Type.Integer({ minimum: 0, default: 2 }),
-        push: Type.Integer({ minimum: 0, default: 5 }),
-        web: Type.Integer({ minimum: 0, default: 100 }),
+        windowDays: Type.Number({
+          exclusiveMinimum: 0,
+          default: 7,
+          description: 'Days the caps count over.',
+        }),
+        email: Type.Integer({ minimum: 0, default: 3, description: 'Marketing emails.' }),
+        sms: Type.Integer({ minimum: 0, default: 2, description: 'Marketing SMS.' }),
+        whatsapp: Type.Integer({
+          minimum: 0,
+          default: 2,
+          description: 'Marketing WhatsApp messages.',
+        }),
+        push: Type.Integer({
+          minimum: 0,
+          default: 5,
+          description: 'Marketing push notifications.',
+        }),
+        web: Type.Integer({ minimum: 0, default: 100, description: 'Web personalisations.' }),
       },
       { default: {}, description: 'Marketing messages per customer and channel in the window.' },
     ),
@@ -50,7 +65,11 @@ export const guardPolicySchema = Type.Object(
       ['cheap', 'desperate', 'too good to be true'],
       'Words the brand never uses (subject or body); a message with one is blocked.',
     ),
-    maxSubjectLength: Type.Integer({ minimum: 1, default: 60 }),
+    maxSubjectLength: Type.Integer({
+      minimum: 1,
+      default: 60,
+      description: 'Longest subject, in characters; a longer one is blocked.',
+    }),
     requireCta: Type.Boolean({ default: true, description: 'Marketing email needs a link.' }),
     signature: Type.String({
       default: '',
@@ -60,11 +79,23 @@ export const guardPolicySchema = Type.Object(
       default: false,
       description: 'Send every message with generated copy to review.',
     }),
-    maxCampaignsPerDay: Type.Integer({ minimum: 0, default: 10 }),
+    maxCampaignsPerDay: Type.Integer({
+      minimum: 0,
+      default: 10,
+      description: 'Campaign messages per customer in 24 hours (any channel).',
+    }),
     discount: Type.Object(
       {
-        reviewFromPercent: Type.Number({ minimum: 0, default: 15 }),
-        blockAbovePercent: Type.Number({ minimum: 0, default: 25 }),
+        reviewFromPercent: Type.Number({
+          minimum: 0,
+          default: 15,
+          description: 'Discounts from this percentage go to review.',
+        }),
+        blockAbovePercent: Type.Number({
+          minimum: 0,
+          default: 25,
+          description: 'Discounts above this percentage are blocked.',
+        }),
       },
       {
         default: {},
@@ -79,7 +110,11 @@ export const guardPolicySchema = Type.Object(
     }),
     gdpr: Type.Object(
       {
-        consentMaxAgeDays: Type.Integer({ minimum: 1, default: 1095 }),
+        consentMaxAgeDays: Type.Integer({
+          minimum: 1,
+          default: 1095,
+          description: 'Days after which GDPR marketing consent counts as expired.',
+        }),
         countries: words(
           [
             'AT',
@@ -121,9 +156,75 @@ export const guardPolicySchema = Type.Object(
           'Consent sources GDPR does not accept.',
         ),
       },
-      { default: {} },
+      { default: {}, description: 'GDPR consent rules for customers in the listed countries.' },
     ),
     whatsappApprovedTemplates: words([], 'WhatsApp Business templates approved by Meta.'),
+    reputation: Type.Object(
+      {
+        windowDays: Type.Number({
+          exclusiveMinimum: 0,
+          default: 7,
+          description: 'Days of delivery results per sending domain the rates are taken over.',
+        }),
+        minSent: Type.Integer({
+          minimum: 1,
+          default: 100,
+          description: 'Messages sent in the window before the rates are judged at all.',
+        }),
+        maxBounceRate: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.05,
+          description: 'Bounced / sent at which marketing email from the domain is paused.',
+        }),
+        maxComplaintRate: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.003,
+          description: 'Spam complaints / sent at which marketing email from the domain is paused.',
+        }),
+      },
+      {
+        default: {},
+        description:
+          'ISP reputation: marketing email from a sending domain whose bounce or complaint rate reached its limit is blocked (transactional email still goes).',
+      },
+    ),
+    costPerMessage: Type.Object(
+      {
+        email: money(0.001, 'An email.'),
+        sms: money(0.0079, 'An SMS segment.'),
+        whatsapp: money(0.005, 'A WhatsApp template message.'),
+        push: money(0, 'A push notification.'),
+        web: money(0, 'A web personalisation.'),
+      },
+      {
+        default: {},
+        description:
+          'What one message costs per channel, in major currency units, for campaign budget caps. Rough list-price defaults: set your provider’s real price.',
+      },
+    ),
+    contentSafety: Type.Object(
+      {
+        blockFromSeverity: Type.Union(
+          [Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')],
+          {
+            default: 'medium',
+            description:
+              'Generated copy with a moderation finding of this severity or worse is blocked.',
+          },
+        ),
+        allowedPii: words(
+          [],
+          'E-mail addresses and phone numbers generated copy may contain besides the recipient’s own (the brand’s support address, its hotline).',
+        ),
+      },
+      {
+        default: {},
+        description:
+          'Content safety for generated copy: the moderator’s findings and personal data that is not the recipient’s.',
+      },
+    ),
   },
   { default: {} },
 );

@@ -1,72 +1,22 @@
-import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { toCustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
 import { DAY_MS, HOUR_MS } from '../../core/time.js';
 import type { GuardContext, GuardMessage, Guardrail } from './guard-types.js';
-import { guardPolicySchema, type GuardPolicy } from './policy.js';
+import { hold, pass } from './guard-types.js';
 import { runGuardrails } from './run-guardrails.js';
+import {
+  aContext,
+  aMessage,
+  aProfile,
+  defaultGuardPolicy,
+  notPassing,
+  now,
+} from './test-builders.js';
 
-const now = Date.UTC(2026, 5, 3, 12);
-const policy = Value.Default(guardPolicySchema, {}) as GuardPolicy;
-
-const aProfile = (overrides: Partial<ProfileState> = {}): ProfileState => ({
-  customerId: toCustomerId('c1'),
-  userId: 'c1',
-  anonymousIds: [],
-  aliases: [],
-  traits: { email: 'c1@example.com', firstName: 'Ada' },
-  location: { country: 'US', region: 'NY', city: null, timezone: 'America/New_York' },
-  consent: {
-    email: { marketing: { granted: true, atMs: now - 10 * DAY_MS, source: 'signup-form' } },
-  },
-  preferences: {},
-  firstSeenAtMs: now - 100 * DAY_MS,
-  lastSeenAtMs: now,
-  signedUpAtMs: now - 100 * DAY_MS,
-  lastActiveAtMs: now,
-  orders: { count: 1, revenueCents: 5000, refundedCents: 0, firstAtMs: now, lastAtMs: now },
-  engagement: { points: 1, asOfMs: now },
-  email: { hardBounces: 0, complaints: 0, lastBounceAtMs: null },
-  cart: null,
-  eventCount: 10,
-  ...overrides,
-});
-
-const aMessage = (overrides: Partial<GuardMessage> = {}): GuardMessage => ({
-  decisionId: 'd1',
-  customerId: toCustomerId('c1'),
-  agent: 'journey',
-  channel: 'email',
-  class: 'marketing',
-  template: 'welcome-1',
-  topic: 'promotions',
-  incentive: null,
-  content: {
-    subject: 'Ada, your first week with us',
-    body: 'Hello Ada — see what is new: https://shop.example.com/new',
-    from: 'Shop <news@shop.example.com>',
-    replyTo: null,
-    footerAddress: '1 Main St, Springfield, NY 10001',
-    unsubscribeUrl: 'https://shop.example.com/u/abc',
-  },
-  generated: false,
-  ...overrides,
-});
-
-const aContext = (overrides: Partial<GuardContext> = {}): GuardContext => ({
-  profile: aProfile(),
-  engagementScore: 0.8,
-  ltv: 50,
-  history: { marketingInWindow: {}, campaignsToday: 0, marketingTotal: 1 },
-  nowMs: now,
-  ...overrides,
-});
+const policy = defaultGuardPolicy();
 
 const codesOf = (message: GuardMessage, context: GuardContext = aContext(), p = policy) =>
-  runGuardrails(message, context, p)
-    .verdicts.filter((v) => v.outcome !== 'pass')
-    .map((v) => `${v.outcome}:${v.code}`);
+  notPassing(runGuardrails(message, context, p).verdicts);
 
 const percentOff = (percent: number) => ({
   kind: 'percent-off' as const,
@@ -87,7 +37,12 @@ describe('runGuardrails', () => {
       'rate',
       'brand',
       'financial',
+      'quiet-hours',
+      'reputation',
+      'budget',
+      'content-safety',
     ]);
+    expect(result.holdUntilMs).toBeNull();
   });
 
   it.each([
@@ -254,5 +209,59 @@ describe('runGuardrails', () => {
     expect(
       codesOf(message, optedIn, { ...policy, whatsappApprovedTemplates: ['cart_reminder'] }),
     ).toEqual([]);
+  });
+
+  it('ranks hold above pass and below review and block, holding until the latest moment', () => {
+    const holding = (name: string, untilMs: number): Guardrail => ({
+      name,
+      check: () => [hold(name, 'wait', 'not now', untilMs)],
+    });
+    const passing: Guardrail = { name: 'ok', check: () => [pass('ok', 'fine')] };
+    const reviewing: Guardrail = {
+      name: 'person',
+      check: () => [{ ...pass('person', 'look'), outcome: 'review', code: 'look' }],
+    };
+    const run = (guardrails: Guardrail[]) =>
+      runGuardrails(aMessage(), aContext(), policy, guardrails);
+    const held = run([passing, holding('a', now + HOUR_MS), holding('b', now + 3 * HOUR_MS)]);
+    expect(held.outcome).toBe('hold');
+    expect(held.holdUntilMs).toBe(now + 3 * HOUR_MS);
+    expect(run([holding('a', now + HOUR_MS), reviewing]).outcome).toBe('review');
+    expect(run([passing]).holdUntilMs).toBeNull();
+  });
+
+  it('blocks a hold that gives no moment to hold until', () => {
+    const vague: Guardrail = {
+      name: 'vague',
+      check: () => [{ ...pass('vague', 'later'), outcome: 'hold', code: 'later' }],
+    };
+    const result = runGuardrails(aMessage(), aContext(), policy, [vague]);
+    expect(result.outcome).toBe('block');
+    expect(result.verdicts).toMatchObject([{ guardrail: 'vague', code: 'guardrail_failed' }]);
+    expect(result.holdUntilMs).toBeNull();
+  });
+
+  it('holds a marketing email due in quiet hours as one result with its moment', () => {
+    const result = runGuardrails(aMessage({ sendAtMs: now - 6 * HOUR_MS }), aContext(), policy);
+    expect(result.outcome).toBe('hold');
+    expect(result.holdUntilMs).toBe(now);
+  });
+
+  it('keeps personal data out of every reason and figure', () => {
+    const content = aMessage().content;
+    if (content === null) throw new Error('test message has content');
+    const profile = aProfile({
+      traits: { email: 'ada.l@example.com', phone: '+15555550100', firstName: 'Adelheid' },
+      location: { country: 'US', region: 'NY', city: 'Albany', timezone: 'America/New_York' },
+    });
+    const result = runGuardrails(
+      aMessage({ content: { ...content, subject: 'Hello', body: 'See https://x.example' } }),
+      aContext({ profile }),
+      policy,
+    );
+    expect(notPassing(result.verdicts)).toEqual(['review:not_personalised']);
+    const written = JSON.stringify(result.verdicts);
+    for (const personal of ['ada.l@example.com', '5555550100', 'Adelheid', 'Albany'])
+      expect(written).not.toContain(personal);
   });
 });

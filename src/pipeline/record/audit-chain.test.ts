@@ -11,7 +11,7 @@ const t0 = Date.UTC(2026, 5, 3, 12);
 const drafts: AuditDraft[] = Array.from({ length: 5 }, (_, i) => ({
   atMs: t0 + i,
   kind: 'decision',
-  customerId: `c${i % 2}`,
+  subject: `p${i % 2}`,
   data: {
     decisionId: `d${i}`,
     verdicts: [{ guardrail: 'spam', outcome: 'pass' }],
@@ -32,16 +32,22 @@ describe('the audit chain', () => {
   it('hashes the same content the same way whatever the key order', () => {
     const [first] = chain;
     if (first === undefined) throw new Error('empty chain');
-    const reordered = {
-      ...first,
-      data: { percent: 10, verdicts: [{ outcome: 'pass', guardrail: 'spam' }], decisionId: 'd0' },
-    };
-    expect(hashEntry(GENESIS_HASH, reordered)).toBe(first.hash);
+    const [reordered] = chainEntries(null, [
+      {
+        ...drafts[0],
+        atMs: t0,
+        kind: 'decision',
+        subject: 'p0',
+        data: { percent: 10, verdicts: [{ outcome: 'pass', guardrail: 'spam' }], decisionId: 'd0' },
+      },
+    ]);
+    expect(reordered?.hash).toBe(first.hash);
+    expect(hashEntry(GENESIS_HASH, first)).toBe(first.hash);
   });
 
   it('names the entry whose content was changed', () => {
     const tampered = chain.map((e) =>
-      e.seq === 3 ? { ...e, data: { ...(e.data as object), percent: 50 } } : e,
+      e.seq === 3 ? { ...e, data: e.data.replace('"percent":12', '"percent":50') } : e,
     );
     expect(verifyChain(tampered)).toEqual({
       ok: false,
@@ -53,7 +59,7 @@ describe('the audit chain', () => {
   it('names a rewritten entry even when its hash was recomputed', () => {
     const rewritten = chain.map((e) => {
       if (e.seq !== 2) return e;
-      const changed = { ...e, customerId: 'someone-else' };
+      const changed = { ...e, subject: 'someone-else' };
       return { ...changed, hash: hashEntry(e.prevHash, changed) };
     });
     expect(verifyChain(rewritten)).toMatchObject({

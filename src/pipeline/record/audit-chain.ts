@@ -1,24 +1,18 @@
+import type { AuditEntry } from '../../core/audit.js';
 import { createHash } from 'node:crypto';
 
-/** What one audit entry says; `hash` commits to it and to the entry before it. */
-export interface AuditEntry {
-  seq: number;
-  atMs: number;
-  /** What happened: `decision`, `verdicts`, `review`, `erasure`, … */
-  kind: string;
-  customerId: string | null;
-  data: unknown;
-  prevHash: string;
-  hash: string;
-}
+export type { AuditEntry };
 
-export type AuditDraft = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
+/** An entry to append: its data as a value, written down as canonical JSON. */
+export type AuditDraft = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash' | 'data'> & {
+  data: unknown;
+};
 
 /** The hash before the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 // Keys in sorted order at every depth: the same content always serialises the same way.
-const canonical = (value: unknown): string => {
+export const canonical = (value: unknown): string => {
   // `undefined`, functions and symbols have no JSON form: written as null.
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol')
     return 'null';
@@ -30,19 +24,14 @@ const canonical = (value: unknown): string => {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
 };
 
-/** SHA-256 over the previous hash and the entry's canonical content. */
+/**
+ * SHA-256 over the previous hash and the entry's fields, the data as its stored text: checking
+ * an entry needs no parsing, and what is checked is exactly what is stored.
+ */
 export const hashEntry = (prevHash: string, entry: Omit<AuditEntry, 'prevHash' | 'hash'>): string =>
   createHash('sha256')
-    .update(prevHash)
-    .update('\n')
     .update(
-      canonical({
-        seq: entry.seq,
-        atMs: entry.atMs,
-        kind: entry.kind,
-        customerId: entry.customerId,
-        data: entry.data,
-      }),
+      `${prevHash}\n${String(entry.seq)}\n${String(entry.atMs)}\n${entry.kind}\n${entry.subject ?? ''}\n${entry.data}`,
     )
     .digest('hex');
 
@@ -55,7 +44,7 @@ export const chainEntries = (
   let seq = last?.seq ?? 0;
   return drafts.map((draft) => {
     seq += 1;
-    const body = { ...draft, seq };
+    const body = { ...draft, data: canonical(draft.data), seq };
     const hash = hashEntry(prevHash, body);
     const entry: AuditEntry = { ...body, prevHash, hash };
     prevHash = hash;

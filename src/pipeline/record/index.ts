@@ -1,5 +1,6 @@
-// In: decisions with their guardrail verdicts (and, later, outbox rows and review actions).
-// Out: an append-only audit trail, hash-chained so that any change to an entry is detectable.
+// In: decisions with their guardrail verdicts, and what later happens to their messages.
+// Out: an append-only audit trail, hash-chained so that any change to an entry is detectable,
+// written in the same transaction as what it describes.
 export {
   chainEntries,
   verifyChain,
@@ -9,3 +10,6 @@ export {
   type AuditDraft,
   type ChainCheck,
 } from './audit-chain.js';
+export { appendAudit, type AuditNote } from './append-audit.js';
+export { decisionAuditData, messageAuditData } from './audit-data.js';
+export { verifyAuditLog } from './verify-audit.js';

@@ -7,6 +7,9 @@ import { createDecideReads } from '../shared/create-decide-reads.js';
 import { createReads } from '../shared/create-reads.js';
 import { createModelStore } from '../shared/create-model-store.js';
 import { createPostgresDecideTx } from './create-postgres-decide-tx.js';
+import { createRecordReads } from '../shared/create-record-reads.js';
+import { createRecordTx } from '../shared/create-record-tx.js';
+import { postgresRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import {
   toEventBody,
@@ -45,6 +48,7 @@ const firstInserted = (keys: readonly string[], inserted: ReadonlySet<string>): 
 
 const createTx = (client: pg.PoolClient): StoreTx => ({
   ...createPostgresDecideTx(client),
+  ...createRecordTx(postgresRunner(client)),
   async lock(keys) {
     const hashes = [...new Set(keys.map(hashLockKey))].sort((a, b) => a - b);
     if (hashes.length === 0) return;
@@ -225,6 +229,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     ...createReads(db),
     ...createDecideReads(db),
     ...createModelStore(db),
+    ...createRecordReads(db),
     transaction: (work) => ingest(work),
     // Profiles are written in the same transaction as their events: never behind.
     profilesBehind: () => Promise.resolve([]),

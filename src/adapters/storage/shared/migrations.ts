@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -186,6 +186,93 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .addColumn('trained_at_ms', big, (c) => c.notNull())
         .addColumn('window_end_ms', big, (c) => c.notNull())
         .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0005-guard-record': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const real = dialect === 'postgres' ? 'double precision' : 'real';
+      await db.schema
+        .createTable('messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('class', 'text', (c) => c.notNull())
+        .addColumn('campaign_id', 'text')
+        .addColumn('sending_domain', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('send_at_ms', big, (c) => c.notNull())
+        .addColumn('created_at_ms', big, (c) => c.notNull())
+        .addColumn('updated_at_ms', big, (c) => c.notNull())
+        .addColumn('review_expires_at_ms', big)
+        .addColumn('cost', real, (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('messages_customer')
+        .on('messages')
+        .columns(['customer_id', 'send_at_ms'])
+        .execute();
+      await db.schema
+        .createIndex('messages_status')
+        .on('messages')
+        .columns(['status', 'send_at_ms'])
+        .execute();
+      await db.schema
+        .createIndex('messages_campaign')
+        .on('messages')
+        .columns(['campaign_id'])
+        .execute();
+      await db.schema
+        .createIndex('messages_domain')
+        .on('messages')
+        .columns(['sending_domain', 'send_at_ms'])
+        .execute();
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('seq', big, (c) => c.primaryKey())
+        .addColumn('at_ms', big, (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('audit_log_subject')
+        .on('audit_log')
+        .columns(['subject', 'seq'])
+        .execute();
+      // Append-only: the database itself refuses to change or remove an entry.
+      if (dialect === 'postgres') {
+        await sql`CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP; END $$`.execute(db);
+        await sql`CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+          FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`.execute(db);
+        await sql`CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+          FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`.execute(db);
+      } else {
+        for (const op of ['UPDATE', 'DELETE'])
+          await sql
+            .raw(
+              `CREATE TRIGGER audit_log_no_${op.toLowerCase()} BEFORE ${op} ON audit_log
+               BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: ${op} refused'); END`,
+            )
+            .execute(db);
+      }
+      await db.schema
+        .createTable('subjects')
+        .addColumn('customer_id', 'text', (c) => c.primaryKey())
+        .addColumn('pseudonym', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at_ms', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('idempotency')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('response', 'text', (c) => c.notNull())
+        .addColumn('created_at_ms', big, (c) => c.notNull())
         .execute();
     },
   },

@@ -53,6 +53,37 @@ export interface Database {
     created_at_ms: number;
   };
   models: ModelsTable;
+  messages: MessagesTable;
+  audit_log: AuditLogTable;
+  subjects: { customer_id: string; pseudonym: string; created_at_ms: number };
+  idempotency: { key: string; request_hash: string; response: string; created_at_ms: number };
+}
+
+/** The outbox: one row per message (content, verdicts and reviews are JSON in `body`). */
+export interface MessagesTable {
+  id: string;
+  customer_id: string;
+  channel: string;
+  class: string;
+  campaign_id: string | null;
+  sending_domain: string | null;
+  status: string;
+  send_at_ms: number;
+  created_at_ms: number;
+  updated_at_ms: number;
+  review_expires_at_ms: number | null;
+  cost: number;
+  body: string;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at_ms: number;
+  kind: string;
+  subject: string | null;
+  data: string;
+  prev_hash: string;
+  hash: string;
 }
 
 /** The model registry: one row per training run (the rest of the record is JSON in `body`). */

@@ -8,6 +8,9 @@ import { createDecideReads } from '../shared/create-decide-reads.js';
 import { createReads } from '../shared/create-reads.js';
 import { createModelStore } from '../shared/create-model-store.js';
 import { createSqliteDecideStatements, createSqliteDecideTx } from './create-sqlite-decide-tx.js';
+import { createRecordReads } from '../shared/create-record-reads.js';
+import { createRecordTx } from '../shared/create-record-tx.js';
+import { sqliteRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import type { Database } from '../shared/tables.js';
 import { claimDatabaseFile } from './claim-database-file.js';
@@ -58,6 +61,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const s = createSqliteStatements(sqlite);
   // The decide primitives hold no state of their own: one set serves every transaction.
   const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite));
+  const recordTx = createRecordTx(sqliteRunner(sqlite));
   const serialise = createQueue();
   const recent = createRecentMessages(options.dedupWindow ?? 2_000_000);
   const latest = s.recentMessages.all(options.dedupWindow ?? 2_000_000) as {
@@ -121,6 +125,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     // The read connection cannot write; this one write goes through the writer's queue.
     saveJourneyVersion: (row) => serialise(() => createDecideReads(db).saveJourneyVersion(row)),
     ...createModelStore(readDb),
+    ...createRecordReads(readDb),
     // Registering a model writes too: through the writer's queue as well.
     saveModel: (draft) => serialise(() => createModelStore(db).saveModel(draft)),
     // Reads see profiles not yet flushed; listings flush first so they miss no one.
@@ -148,7 +153,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     profilesBehind: () => Promise.resolve(profiles.behind()),
     transaction: (work) =>
       serialise(async () => {
-        const tx = createSqliteTx(s, decideTx, recent, profiles);
+        const tx = createSqliteTx(s, decideTx, recordTx, recent, profiles);
         s.begin.run();
         try {
           const result = await work(tx);

@@ -2,6 +2,7 @@ import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
 import type { IdentityKey, ProfileRow, StoreTx } from '../../../ports/store.js';
 import type { DecideTx } from '../../../ports/decide-store.js';
+import type { RecordTx } from '../../../ports/record-store.js';
 import { toEventBody, toStoredEvent, type EventRow } from '../shared/tables.js';
 import type { ProfileWriteBehind } from './profile-write-behind.js';
 import type { RecentMessages } from './recent-messages.js';
@@ -14,6 +15,7 @@ import type { SqliteStatements } from './sqlite-statements.js';
 export const createSqliteTx = (
   s: SqliteStatements,
   decide: DecideTx,
+  record: RecordTx,
   recent: RecentMessages,
   profiles: ProfileWriteBehind,
 ): StoreTx & { commit(): void } => {
@@ -25,6 +27,12 @@ export const createSqliteTx = (
   };
   return {
     ...decide,
+    ...record,
+    async eraseCustomer(id) {
+      const counts = await record.eraseCustomer(id);
+      staged.set(id, null);
+      return counts;
+    },
     commit() {
       profiles.commit(staged, maxSeq);
     },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DecidePolicy } from '../policy.js';
 import { aState, defaultDecidePolicy, hoursMs, t0 } from '../test-builders.js';
-import { afterQuietHours, bestSendHour, scheduleSend } from './schedule-send.js';
+import { afterQuietHours } from '../../../core/quiet-hours.js';
+import { bestSendHour, scheduleSend } from './schedule-send.js';
 
 const at = (iso: string): number => Date.parse(iso);
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -23,7 +24,7 @@ const responding = (counts: Record<number, number>) =>
 describe('afterQuietHours', () => {
   it('keeps a moment outside quiet hours as it is', () => {
     const ms = at('2026-01-15T12:34:56.000Z');
-    expect(afterQuietHours(ms, null, quiet)).toBe(ms);
+    expect(afterQuietHours(ms, quiet.defaultTimezone, quiet)).toBe(ms);
   });
 
   it('holds an evening send in America/New_York until 08:00 local the next morning', () => {
@@ -62,25 +63,25 @@ describe('afterQuietHours', () => {
 
   it('uses the default zone for a customer without one', () => {
     const berlin = { ...quiet, defaultTimezone: 'Europe/Berlin' };
-    const held = afterQuietHours(at('2026-01-15T07:30:00.000Z'), null, berlin); // 08:30 CET
+    const held = afterQuietHours(at('2026-01-15T07:30:00.000Z'), berlin.defaultTimezone, berlin); // 08:30 CET
     expect(iso(held)).toBe('2026-01-15T07:30:00.000Z');
-    expect(iso(afterQuietHours(at('2026-01-15T06:30:00.000Z'), null, berlin))).toBe(
-      '2026-01-15T07:00:00.000Z',
-    );
+    expect(
+      iso(afterQuietHours(at('2026-01-15T06:30:00.000Z'), berlin.defaultTimezone, berlin)),
+    ).toBe('2026-01-15T07:00:00.000Z');
   });
 
   it('handles quiet hours within one day', () => {
     const night = { ...quiet, startHour: 1, endHour: 5 };
-    expect(iso(afterQuietHours(at('2026-01-15T03:20:00.000Z'), null, night))).toBe(
+    expect(iso(afterQuietHours(at('2026-01-15T03:20:00.000Z'), night.defaultTimezone, night))).toBe(
       '2026-01-15T05:00:00.000Z',
     );
     const evening = at('2026-01-15T22:00:00.000Z');
-    expect(afterQuietHours(evening, null, night)).toBe(evening);
+    expect(afterQuietHours(evening, night.defaultTimezone, night)).toBe(evening);
   });
 
   it('has no quiet hours when they start and end at the same hour', () => {
     const ms = at('2026-01-15T23:00:00.000Z');
-    expect(afterQuietHours(ms, null, { ...quiet, startHour: 22, endHour: 22 })).toBe(ms);
+    expect(afterQuietHours(ms, 'UTC', { ...quiet, startHour: 22, endHour: 22 })).toBe(ms);
   });
 });
 
@@ -141,7 +142,7 @@ describe('scheduleSend', () => {
     const held = scheduleSend(t0, 'email', eveningFan, env(), true);
     expect(iso(held.atMs)).toBe('2026-01-16T08:00:00.000Z');
     expect(held.reasons[1]).toBe(
-      'quiet hours 21:00–8:00 in UTC: held until 2026-01-16T08:00:00.000Z',
+      'quiet hours 21:00–8:00 in UTC (default): held until 2026-01-16T08:00:00.000Z',
     );
   });
 

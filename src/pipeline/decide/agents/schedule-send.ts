@@ -1,36 +1,11 @@
 import type { Channel, ProfileState } from '../../../core/profile.js';
-import { HOUR_MS, MINUTE_MS } from '../../../core/time.js';
+import { HOUR_MS } from '../../../core/time.js';
 import type { DecidePolicy } from '../policy.js';
-import { localHour, localMinuteOfDay } from './local-hour.js';
+import { afterQuietHours, resolveTimezone } from '../../../core/quiet-hours.js';
 
 const hourOfWeek = (atMs: number): number => {
   const hours = Math.floor(atMs / HOUR_MS);
   return ((Math.floor(hours / 24) + 3) % 7) * 24 + (hours % 24);
-};
-
-const isQuiet = (hour: number, q: DecidePolicy['quietHours']): boolean =>
-  q.startHour <= q.endHour
-    ? hour >= q.startHour && hour < q.endHour
-    : hour >= q.startHour || hour < q.endHour;
-
-/**
- * The first moment at or after `atMs` outside the customer's local quiet hours: `atMs` itself,
- * or local `endHour`:00 (re-checked once, in case a daylight-saving change falls in between).
- */
-export const afterQuietHours = (
-  atMs: number,
-  timezone: string | null,
-  q: DecidePolicy['quietHours'],
-): number => {
-  if (q.startHour === q.endHour) return atMs;
-  const tz = timezone ?? q.defaultTimezone;
-  let t = atMs;
-  for (let i = 0; i < 3; i += 1) {
-    if (!isQuiet(localHour(t, tz), q)) return t;
-    const minutesToEnd = (q.endHour * 60 - localMinuteOfDay(t, tz) + 24 * 60) % (24 * 60);
-    t = Math.floor(t / MINUTE_MS) * MINUTE_MS + minutesToEnd * MINUTE_MS;
-  }
-  return t;
 };
 
 /**
@@ -86,11 +61,11 @@ export const scheduleSend = (
     }
   }
   if (channel !== 'web') {
-    const tz = state.location.timezone;
-    const allowed = afterQuietHours(when, tz, env.policy.quietHours);
+    const tz = resolveTimezone(state.location, env.policy.quietHours);
+    const allowed = afterQuietHours(when, tz.timezone, env.policy.quietHours);
     if (allowed !== when) {
       reasons.push(
-        `quiet hours ${env.policy.quietHours.startHour}:00–${env.policy.quietHours.endHour}:00 in ${tz ?? env.policy.quietHours.defaultTimezone}: held until ${new Date(allowed).toISOString()}`,
+        `quiet hours ${env.policy.quietHours.startHour}:00–${env.policy.quietHours.endHour}:00 in ${tz.timezone} (${tz.source}): held until ${new Date(allowed).toISOString()}`,
       );
       when = allowed;
     }

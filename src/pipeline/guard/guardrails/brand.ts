@@ -54,8 +54,9 @@ export const brandGuardrail: Guardrail = {
         found.push(verdict(NAME, 'block', 'no_signature', 'the signature is missing'));
       const firstName = context.profile.traits['firstName'] ?? context.profile.traits['first_name'];
       if (typeof firstName === 'string' && firstName !== '' && !text.includes(firstName))
+        // The reason goes to the audit log, which holds no personal data: no name in it.
         found.push(
-          verdict(NAME, 'review', 'not_personalised', `does not address ${firstName} by name`),
+          verdict(NAME, 'review', 'not_personalised', 'does not address the customer by name'),
         );
     }
     if (message.generated && policy.reviewGenerated)

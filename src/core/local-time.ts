@@ -1,4 +1,4 @@
-import { HOUR_MS, MINUTE_MS } from '../../../core/time.js';
+import { HOUR_MS, MINUTE_MS } from './time.js';
 
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
 // Offsets change at most a few times a year: cache them per zone and UTC hour.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localHour } from './local-hour.js';
+import { localHour } from './local-time.js';
 
 const at = (iso: string): number => Date.parse(iso);
 

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { createLocalModerator } from './local-moderator.js';
+
+const moderator = createLocalModerator();
+const screen = (...texts: string[]) => moderator.moderate(texts, new AbortController().signal);
+
+describe('createLocalModerator', () => {
+  it('finds listed phrases as whole words, in any case, with their severity', async () => {
+    await expect(screen('We will KILL   YOU')).resolves.toEqual([
+      { category: 'violence', severity: 'high', score: 1 },
+    ]);
+    await expect(screen('Go kill yourself')).resolves.toEqual([
+      { category: 'self-harm', severity: 'high', score: 1 },
+    ]);
+    await expect(screen('Skill yourself up this spring')).resolves.toEqual([]);
+  });
+
+  it('reports the worst match per category across all texts', async () => {
+    await expect(screen('A price massacre', 'or we hurt you')).resolves.toEqual([
+      { category: 'violence', severity: 'medium', score: 1 },
+    ]);
+  });
+
+  it('reads typographic apostrophes as plain ones', async () => {
+    await expect(screen('You\u2019re worthless')).resolves.toEqual([
+      { category: 'harassment', severity: 'medium', score: 1 },
+    ]);
+  });
+
+  it('finds nothing in ordinary marketing copy', async () => {
+    await expect(
+      screen('Ada, your first week with us', 'New arrivals: https://shop.example.com/new'),
+    ).resolves.toEqual([]);
+  });
+
+  it('uses a lexicon it is given instead of the default', async () => {
+    const custom = createLocalModerator({
+      hate: [],
+      violence: [],
+      'self-harm': [],
+      sexual: [],
+      harassment: [{ phrase: 'cheapskate', severity: 'low' }],
+    });
+    await expect(
+      custom.moderate(['Hey cheapskate'], new AbortController().signal),
+    ).resolves.toEqual([{ category: 'harassment', severity: 'low', score: 1 }]);
+  });
+
+  it('refuses to answer once aborted', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('gone'));
+    await expect(moderator.moderate(['hello'], controller.signal)).rejects.toThrow('gone');
+  });
+});

@@ -1,0 +1,99 @@
+import type {
+  ContentModerator,
+  ModerationCategory,
+  ModerationFinding,
+  Severity,
+} from '../../ports/content-moderator.js';
+import { moderationCategories, severityRank } from '../../ports/content-moderator.js';
+
+export interface LexiconEntry {
+  phrase: string;
+  severity: Exclude<Severity, 'none'>;
+}
+
+export type Lexicon = Readonly<Record<ModerationCategory, readonly LexiconEntry[]>>;
+
+/**
+ * Phrases that have no place in marketing copy, by category. Threats and encouragement of
+ * self-harm are `high`; insults and sexual content `medium`; words that marketing uses
+ * figuratively ("price massacre", "sexy new look") `low`, recorded but not blocked by default.
+ */
+export const defaultLexicon: Lexicon = {
+  hate: [
+    { phrase: 'subhuman', severity: 'high' },
+    { phrase: 'inferior race', severity: 'high' },
+    { phrase: 'master race', severity: 'high' },
+    { phrase: 'ethnic cleansing', severity: 'high' },
+    { phrase: 'go back to your country', severity: 'medium' },
+  ],
+  violence: [
+    { phrase: 'kill you', severity: 'high' },
+    { phrase: 'shoot you', severity: 'high' },
+    { phrase: 'hurt you', severity: 'medium' },
+    { phrase: 'beat you up', severity: 'medium' },
+    { phrase: 'massacre', severity: 'low' },
+    { phrase: 'bloodbath', severity: 'low' },
+  ],
+  'self-harm': [
+    { phrase: 'kill yourself', severity: 'high' },
+    { phrase: 'kys', severity: 'high' },
+    { phrase: 'cut yourself', severity: 'high' },
+    { phrase: 'starve yourself', severity: 'medium' },
+    { phrase: 'hurt yourself', severity: 'medium' },
+  ],
+  sexual: [
+    { phrase: 'porn', severity: 'high' },
+    { phrase: 'nudes', severity: 'medium' },
+    { phrase: 'xxx', severity: 'medium' },
+    { phrase: 'sexting', severity: 'medium' },
+    { phrase: 'sexy', severity: 'low' },
+  ],
+  harassment: [
+    { phrase: 'you are worthless', severity: 'medium' },
+    { phrase: "you're worthless", severity: 'medium' },
+    { phrase: 'nobody likes you', severity: 'medium' },
+    { phrase: 'you idiot', severity: 'medium' },
+    { phrase: 'shut up', severity: 'low' },
+    { phrase: 'loser', severity: 'low' },
+  ],
+};
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+// Whole words only ("kill you" is not in "kill yourself"), any case, any run of spaces.
+const patternOf = (phrase: string): RegExp =>
+  new RegExp(
+    `(?<![\\p{L}\\p{N}])${phrase.trim().split(/\s+/).map(escape).join('\\s+')}(?![\\p{L}\\p{N}])`,
+    'iu',
+  );
+
+/**
+ * The default moderator: no network, no model. It is a lexical screen, not a classifier — it
+ * finds the listed phrases (whole words, any case) and nothing it was not told about, and it
+ * cannot tell a quote or a negation from the real thing. Every match scores 1 (a lexicon has no
+ * confidence); each category reports its most severe match. For production traffic, use a
+ * hosted moderation model (`createOpenAiModerator`).
+ */
+export const createLocalModerator = (lexicon: Lexicon = defaultLexicon): ContentModerator => {
+  const compiled = moderationCategories.map((category) => ({
+    category,
+    entries: lexicon[category].map((e) => ({ severity: e.severity, pattern: patternOf(e.phrase) })),
+  }));
+  return {
+    name: 'local-lexicon',
+    moderate(texts, signal) {
+      if (signal.aborted) return Promise.reject(signal.reason as Error);
+      // Typographic apostrophes in generated copy would otherwise slip past "you're".
+      const text = texts.join('\n').replace(/[\u2018\u2019]/g, "'");
+      const findings: ModerationFinding[] = [];
+      for (const { category, entries } of compiled) {
+        let worst: Severity = 'none';
+        for (const e of entries)
+          if (severityRank[e.severity] > severityRank[worst] && e.pattern.test(text))
+            worst = e.severity;
+        if (worst !== 'none') findings.push({ category, severity: worst, score: 1 });
+      }
+      return Promise.resolve(findings);
+    },
+  };
+};

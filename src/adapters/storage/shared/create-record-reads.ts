@@ -1,0 +1,60 @@
+import type { Kysely } from 'kysely';
+import type { RecordReads } from '../../../ports/record-store.js';
+import { toAuditEntry, toMessage } from './record-rows.js';
+import type { Database } from './tables.js';
+
+/** The record stage's read queries, written once in Kysely for both dialects. */
+export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
+  async listMessages(query) {
+    let q = db.selectFrom('messages').selectAll().orderBy('id', 'desc').limit(query.limit);
+    if (query.customerId !== undefined) q = q.where('customer_id', '=', query.customerId);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    // Message ids are the decisions' UUIDv7 ids: they sort by creation.
+    if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
+    return (await q.execute()).map(toMessage);
+  },
+  async getMessage(id) {
+    const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toMessage(row);
+  },
+  async scanAudit(afterSeq, limit) {
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toAuditEntry);
+  },
+  async auditOf(subject) {
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('subject', '=', subject)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toAuditEntry);
+  },
+  async pseudonymOf(id) {
+    const row = await db
+      .selectFrom('subjects')
+      .select('pseudonym')
+      .where('customer_id', '=', id)
+      .executeTakeFirst();
+    return row?.pseudonym;
+  },
+  async reviewCounts() {
+    const rows = await db
+      .selectFrom('audit_log')
+      .select(['data'])
+      .where('kind', '=', 'review')
+      .execute();
+    const counts: Record<string, number> = {};
+    for (const row of rows) {
+      const action = (JSON.parse(row.data) as { action?: string }).action ?? 'unknown';
+      counts[action] = (counts[action] ?? 0) + 1;
+    }
+    return counts;
+  },
+});

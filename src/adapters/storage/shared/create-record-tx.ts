@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import type { CustomerId } from '../../../core/ids.js';
+import type { Channel } from '../../../core/profile.js';
+import type {
+  ErasureCounts,
+  MessagePatch,
+  RecordTx,
+  SendHistory,
+} from '../../../ports/record-store.js';
+import { MESSAGE_COLUMNS, toAuditColumns, toMessage, toMessageColumns } from './record-rows.js';
+import type { SqlRunner } from './sql-runner.js';
+import type { MessagesTable } from './tables.js';
+
+// Counted for caps and budgets: what left, or is in the outbox to leave.
+const SENDING = `status IN ('queued', 'sent', 'bounced', 'complained')`;
+const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
+  VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`;
+const INSERT_AUDIT = `INSERT INTO audit_log (seq, at_ms, kind, subject, data, prev_hash, hash)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+/** The advisory-lock class of the audit chain's head (customers use 18501). */
+const AUDIT_LOCK = 18502;
+
+interface HistoryRow {
+  customer_id: string;
+  channel: string;
+  total: number;
+  in_window: number;
+  today: number;
+}
+
+/** The record stage's primitives, one SQL text for both databases. */
+export const createRecordTx = (sql: SqlRunner): RecordTx => {
+  const pg = sql.dialect === 'postgres';
+  return {
+    async sendHistory(ids, since) {
+      const found = new Map<CustomerId, SendHistory>();
+      const query = `SELECT customer_id, channel, COUNT(*) AS total,
+          SUM(CASE WHEN send_at_ms > ? THEN 1 ELSE 0 END) AS in_window,
+          SUM(CASE WHEN send_at_ms > ? THEN 1 ELSE 0 END) AS today
+        FROM messages WHERE customer_id ${pg ? '= ANY(?::text[])' : '= ?'}
+          AND class = 'marketing' AND ${SENDING}
+        GROUP BY customer_id, channel`;
+      const rows: HistoryRow[] = [];
+      if (pg)
+        rows.push(
+          ...(await sql.all<HistoryRow>(query, [since.windowStartMs, since.dayStartMs, [...ids]])),
+        );
+      else
+        for (const id of ids)
+          rows.push(
+            ...(await sql.all<HistoryRow>(query, [since.windowStartMs, since.dayStartMs, id])),
+          );
+      for (const row of rows) {
+        const id = row.customer_id as CustomerId;
+        let h = found.get(id);
+        if (h === undefined) {
+          h = { marketingInWindow: {}, campaignsToday: 0, marketingTotal: 0 };
+          found.set(id, h);
+        }
+        h.marketingInWindow[row.channel as Channel] = row.in_window;
+        h.campaignsToday += row.today;
+        h.marketingTotal += row.total;
+      }
+      return found;
+    },
+    async campaignSpend(campaignIds) {
+      const spent = new Map<string, number>();
+      for (const id of new Set(campaignIds)) {
+        const [row] = await sql.all<{ spent: number | null }>(
+          `SELECT SUM(cost) AS spent FROM messages WHERE campaign_id = ? AND ${SENDING}`,
+          [id],
+        );
+        spent.set(id, row?.spent ?? 0);
+      }
+      return spent;
+    },
+    async domainStats(domain, sinceMs) {
+      const [row] = await sql.all<{ sent: number; bounced: number; complained: number }>(
+        `SELECT COUNT(*) AS sent,
+           SUM(CASE WHEN status = 'bounced' THEN 1 ELSE 0 END) AS bounced,
+           SUM(CASE WHEN status = 'complained' THEN 1 ELSE 0 END) AS complained
+         FROM messages WHERE sending_domain = ? AND send_at_ms >= ?
+           AND status IN ('sent', 'bounced', 'complained')`,
+        [domain, sinceMs],
+      );
+      return {
+        sent: row?.sent ?? 0,
+        bounced: row?.bounced ?? 0,
+        complained: row?.complained ?? 0,
+      };
+    },
+    async insertMessages(rows) {
+      for (const m of rows) {
+        const c = toMessageColumns(m);
+        await sql.run(
+          INSERT_MESSAGE,
+          MESSAGE_COLUMNS.map((k) => c[k]),
+        );
+      }
+    },
+    async getMessageForUpdate(id) {
+      const [row] = await sql.all<MessagesTable>(
+        `SELECT * FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
+        [id],
+      );
+      return row === undefined ? undefined : toMessage(row);
+    },
+    async updateMessage(id, patch: MessagePatch, nowMs) {
+      const [row] = await sql.all<MessagesTable>('SELECT * FROM messages WHERE id = ?', [id]);
+      if (row === undefined) throw new Error(`no message ${id}`);
+      const defined = Object.fromEntries(
+        Object.entries(patch).filter(([, v]) => v !== undefined),
+      ) as MessagePatch;
+      const c = toMessageColumns({ ...toMessage(row), ...defined, updatedAtMs: nowMs });
+      await sql.run(
+        `UPDATE messages SET status = ?, send_at_ms = ?, review_expires_at_ms = ?,
+           updated_at_ms = ?, body = ? WHERE id = ?`,
+        [c.status, c.send_at_ms, c.review_expires_at_ms, c.updated_at_ms, c.body, id],
+      );
+    },
+    async pendingMessagesOf(decisionIds) {
+      const found = [];
+      for (const id of decisionIds) {
+        const rows = await sql.all<MessagesTable>(
+          `SELECT * FROM messages WHERE id = ? AND status IN ('queued', 'review')`,
+          [id],
+        );
+        found.push(...rows.map(toMessage));
+      }
+      return found;
+    },
+    async expiredReviews(nowMs, limit) {
+      const rows = await sql.all<MessagesTable>(
+        `SELECT * FROM messages WHERE status = 'review' AND review_expires_at_ms <= ?
+         ORDER BY review_expires_at_ms LIMIT ?`,
+        [nowMs, limit],
+      );
+      return rows.map(toMessage);
+    },
+    async lockAuditHead() {
+      if (pg) await sql.all('SELECT pg_advisory_xact_lock(?, 0)', [AUDIT_LOCK]);
+      const [row] = await sql.all<{ seq: number; hash: string }>(
+        'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+      );
+      return row === undefined ? null : { seq: row.seq, hash: row.hash };
+    },
+    async insertAudit(entries) {
+      for (const e of entries) {
+        const c = toAuditColumns(e);
+        await sql.run(INSERT_AUDIT, [
+          c.seq,
+          c.at_ms,
+          c.kind,
+          c.subject,
+          c.data,
+          c.prev_hash,
+          c.hash,
+        ]);
+      }
+    },
+    async pseudonymsOf(ids, nowMs) {
+      const found = new Map<CustomerId, string>();
+      for (const id of new Set(ids)) {
+        const [row] = await sql.all<{ pseudonym: string }>(
+          'SELECT pseudonym FROM subjects WHERE customer_id = ?',
+          [id],
+        );
+        if (row !== undefined) {
+          found.set(id, row.pseudonym);
+          continue;
+        }
+        // Random, not derived from the id: once the link is deleted nothing leads back.
+        const pseudonym = `s_${randomBytes(12).toString('base64url')}`;
+        await sql.run(
+          'INSERT INTO subjects (customer_id, pseudonym, created_at_ms) VALUES (?, ?, ?)',
+          [id, pseudonym, nowMs],
+        );
+        found.set(id, pseudonym);
+      }
+      return found;
+    },
+    async eraseCustomer(id) {
+      const del = (table: string) => sql.run(`DELETE FROM ${table} WHERE customer_id = ?`, [id]);
+      const counts: ErasureCounts = {
+        events: await del('events'),
+        orders: await del('orders'),
+        identities: await del('identities'),
+        profiles: await del('profiles'),
+        messages: await del('messages'),
+        decisions: await del('decisions'),
+        work: await del('work'),
+      };
+      await del('memberships');
+      await del('customer_marks');
+      await del('subjects');
+      return counts;
+    },
+    async findIdempotent(key) {
+      const [row] = await sql.all<{ request_hash: string; response: string }>(
+        'SELECT request_hash, response FROM idempotency WHERE key = ?',
+        [key],
+      );
+      return row === undefined ? null : { requestHash: row.request_hash, response: row.response };
+    },
+    async saveIdempotent(key, requestHash, response, nowMs) {
+      await sql.run(
+        'INSERT INTO idempotency (key, request_hash, response, created_at_ms) VALUES (?, ?, ?, ?)',
+        [key, requestHash, response, nowMs],
+      );
+    },
+  };
+};

@@ -1,0 +1,90 @@
+import type { AuditEntry } from '../../../core/audit.js';
+import type { CustomerId } from '../../../core/ids.js';
+import type { MessageRecord } from '../../../core/message.js';
+import type { AuditLogTable, MessagesTable } from './tables.js';
+
+/** The parts of a message kept as JSON in `body`. */
+type MessageBody = Pick<
+  MessageRecord,
+  'agent' | 'template' | 'topic' | 'content' | 'contentHash' | 'verdicts' | 'reviews' | 'reasonCode'
+>;
+
+export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
+  id: m.id,
+  customer_id: m.customerId,
+  channel: m.channel,
+  class: m.class,
+  campaign_id: m.campaignId,
+  sending_domain: m.sendingDomain,
+  status: m.status,
+  send_at_ms: m.sendAtMs,
+  created_at_ms: m.createdAtMs,
+  updated_at_ms: m.updatedAtMs,
+  review_expires_at_ms: m.reviewExpiresAtMs,
+  cost: m.cost,
+  body: JSON.stringify({
+    agent: m.agent,
+    template: m.template,
+    topic: m.topic,
+    content: m.content,
+    contentHash: m.contentHash,
+    verdicts: m.verdicts,
+    reviews: m.reviews,
+    reasonCode: m.reasonCode,
+  } satisfies MessageBody),
+});
+
+export const toMessage = (row: MessagesTable): MessageRecord => {
+  const body = JSON.parse(row.body) as MessageBody;
+  return {
+    id: row.id,
+    customerId: row.customer_id as CustomerId,
+    channel: row.channel as MessageRecord['channel'],
+    class: row.class as MessageRecord['class'],
+    campaignId: row.campaign_id,
+    sendingDomain: row.sending_domain,
+    status: row.status as MessageRecord['status'],
+    sendAtMs: row.send_at_ms,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+    reviewExpiresAtMs: row.review_expires_at_ms === null ? null : row.review_expires_at_ms,
+    cost: row.cost,
+    ...body,
+  };
+};
+
+export const MESSAGE_COLUMNS: readonly (keyof MessagesTable)[] = [
+  'id',
+  'customer_id',
+  'channel',
+  'class',
+  'campaign_id',
+  'sending_domain',
+  'status',
+  'send_at_ms',
+  'created_at_ms',
+  'updated_at_ms',
+  'review_expires_at_ms',
+  'cost',
+  'body',
+];
+
+export const toAuditColumns = (e: AuditEntry): AuditLogTable => ({
+  seq: e.seq,
+  at_ms: e.atMs,
+  kind: e.kind,
+  subject: e.subject,
+  data: e.data,
+  prev_hash: e.prevHash,
+  hash: e.hash,
+});
+
+export const toAuditEntry = (row: AuditLogTable): AuditEntry => ({
+  seq: row.seq,
+  atMs: row.at_ms,
+  kind: row.kind,
+  subject: row.subject,
+  data: row.data,
+  prevHash: row.prev_hash,
+  hash: row.hash,
+});

@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { AppError } from '../../core/errors.js';
+import { auditTrailOf } from '../../pipeline/privacy.js';
+import { verifyAuditLog } from '../../pipeline/record/index.js';
+import { loadServices } from '../load-services.js';
+
+/** `herald audit verify|export` and `herald messages list|show`. */
+export const registerAuditCommands = (program: Command): void => {
+  const audit = program.command('audit').description('the tamper-evident audit log');
+  audit
+    .command('verify')
+    .description('check the hash chain; exits 1 naming the first broken entry')
+    .action(async () => {
+      const services = await loadServices(process.env);
+      try {
+        const startedMs = performance.now();
+        const check = await verifyAuditLog(services.store);
+        const seconds = ((performance.now() - startedMs) / 1000).toFixed(2);
+        if (check.ok)
+          console.log(`audit chain holds: ${check.entries} entries verified in ${seconds} s`);
+        else {
+          console.error(`audit chain broken at entry ${check.brokenAtSeq}: ${check.reason}`);
+          process.exitCode = 1;
+        }
+      } finally {
+        await services.close();
+      }
+    });
+  audit
+    .command('export')
+    .description("a customer's audit trail as JSON")
+    .requiredOption('--customer <userId>', 'the customer')
+    .action(async (options: { customer: string }) => {
+      const services = await loadServices(process.env);
+      try {
+        const id = await services.store.resolveUserId(options.customer);
+        if (id === undefined)
+          throw new AppError('not-found', `no customer with userId "${options.customer}"`);
+        const trail = await auditTrailOf(services.store, await services.store.pseudonymOf(id));
+        console.log(JSON.stringify({ customerId: id, audit: trail }, null, 2));
+      } finally {
+        await services.close();
+      }
+    });
+
+  const messages = program.command('messages').description('messages and their verdicts');
+  messages
+    .command('list')
+    .description('the latest messages, newest first')
+    .option('--customer <userId>', 'only this customer')
+    .option('--status <status>', 'only this status (queued, review, blocked …)')
+    .option('--limit <n>', 'how many', '20')
+    .action(async (options: { customer?: string; status?: string; limit: string }) => {
+      const services = await loadServices(process.env);
+      try {
+        const customerId =
+          options.customer === undefined
+            ? undefined
+            : await services.store.resolveUserId(options.customer);
+        if (options.customer !== undefined && customerId === undefined)
+          throw new AppError('not-found', `no customer with userId "${options.customer}"`);
+        const list = await services.store.listMessages({
+          limit: Number(options.limit),
+          ...(customerId === undefined ? {} : { customerId }),
+          ...(options.status === undefined ? {} : { status: options.status as 'queued' }),
+        });
+        for (const m of list)
+          console.log(
+            `${m.id}  ${new Date(m.sendAtMs).toISOString()}  ${m.customerId}  ${m.channel}  ${m.template ?? '-'}  ${m.status}${m.reasonCode === null ? '' : ` (${m.reasonCode})`}`,
+          );
+      } finally {
+        await services.close();
+      }
+    });
+  messages
+    .command('show')
+    .description('one message: its content and every guardrail verdict')
+    .argument('<id>', 'message (decision) id')
+    .action(async (id: string) => {
+      const services = await loadServices(process.env);
+      try {
+        const m = await services.store.getMessage(id);
+        if (m === undefined) throw new AppError('not-found', `no message ${id}`);
+        console.log(JSON.stringify(m, null, 2));
+      } finally {
+        await services.close();
+      }
+    });
+};

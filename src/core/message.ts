@@ -1,0 +1,95 @@
+import type { JsonObject } from './event.js';
+import type { CustomerId } from './ids.js';
+import type { Channel } from './profile.js';
+
+/** Caps, quiet hours and marketing consent apply to marketing only; the class is recorded. */
+export type MessageClass = 'marketing' | 'transactional';
+
+/**
+ * Where a message stands. `queued`: passed the guardrails, in the outbox for delivery at
+ * `sendAtMs`; `review`: waits for a person; `blocked`: a guardrail refused it; `rejected`: a
+ * reviewer refused it; `expired`: nobody reviewed it in time; `cancelled`: a later event made
+ * it moot; `sent`, `bounced`, `complained`, `failed`: what delivery made of it.
+ */
+export type MessageStatus =
+  | 'queued'
+  | 'review'
+  | 'blocked'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled'
+  | 'sent'
+  | 'bounced'
+  | 'complained'
+  | 'failed';
+
+/** Statuses that count as sent (or about to be) for frequency caps and budgets. */
+export const SENDING_STATUSES: readonly MessageStatus[] = [
+  'queued',
+  'sent',
+  'bounced',
+  'complained',
+];
+
+/** One guardrail's judgement as recorded with the message and in the audit log. */
+export interface RecordedVerdict {
+  guardrail: string;
+  outcome: 'pass' | 'hold' | 'review' | 'block';
+  code: string;
+  reason: string;
+  figures: JsonObject;
+  holdUntilMs?: number;
+}
+
+/** A rendered message: what leaves (email uses every field; SMS, push and web the text). */
+export interface RenderedContent {
+  subject: string | null;
+  preheader: string | null;
+  /** The text body (SMS, WhatsApp, push and web use it alone). */
+  body: string;
+  html: string | null;
+  from: string | null;
+  replyTo: string | null;
+  /** The sender's physical postal address in the footer (CAN-SPAM). */
+  footerAddress: string | null;
+  unsubscribeUrl: string | null;
+}
+
+/** A person's action on a message in the review queue. */
+export interface ReviewAction {
+  action: 'approve' | 'edit-approve' | 'reject' | 'expire';
+  reviewer: string;
+  reason: string;
+  atMs: number;
+}
+
+/** A message on its way out: one per decision, on the channel the decision chose. */
+export interface MessageRecord {
+  /** The decision's id: one message per decision. */
+  id: string;
+  customerId: CustomerId;
+  agent: string;
+  channel: Channel;
+  class: MessageClass;
+  template: string | null;
+  topic: string | null;
+  campaignId: string | null;
+  status: MessageStatus;
+  sendAtMs: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+  /** What sending it costs (provider price), major units; campaign budgets add these up. */
+  cost: number;
+  /** The sending domain (email), for reputation. */
+  sendingDomain: string | null;
+  /** Null once the customer is erased. */
+  content: RenderedContent | null;
+  /** SHA-256 of the content as judged, so the audit log can commit to it without holding it. */
+  contentHash: string | null;
+  verdicts: RecordedVerdict[];
+  /** A review waits until then, and expires after. */
+  reviewExpiresAtMs: number | null;
+  reviews: ReviewAction[];
+  /** Why it ended where it is, in a word, for reporting: `frequency_capped`, `no_consent` … */
+  reasonCode: string | null;
+}

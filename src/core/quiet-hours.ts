@@ -1,0 +1,105 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { localHour, localMinuteOfDay } from './local-time.js';
+import type { Location } from './profile.js';
+import { MINUTE_MS } from './time.js';
+
+/** Local hours in which no marketing message is sent; decide schedules around them, guard holds. */
+export const quietHoursSchema = Type.Object(
+  {
+    startHour: Type.Integer({ minimum: 0, maximum: 23, default: 21 }),
+    endHour: Type.Integer({ minimum: 0, maximum: 23, default: 8 }),
+    defaultTimezone: Type.String({
+      default: 'UTC',
+      description: 'Used when neither the profile nor its country gives a timezone (IANA name).',
+    }),
+  },
+  {
+    default: {},
+    description:
+      'Local quiet hours (start inclusive, end exclusive; equal hours turn them off), in the customer’s timezone: the profile’s, else its country’s when the country has one zone, else the default.',
+  },
+);
+
+export type QuietHours = Static<typeof quietHoursSchema>;
+
+// Countries with a single IANA zone (plus a few whose population lives almost all in one):
+// the geo step of the timezone fallback. Countries spread over several zones (US, CA, BR,
+// RU, AU, MX …) have no entry and fall through to the configured default.
+const zoneOfCountry: Record<string, string> = {
+  AT: 'Europe/Vienna',
+  BE: 'Europe/Brussels',
+  BG: 'Europe/Sofia',
+  CH: 'Europe/Zurich',
+  CY: 'Asia/Nicosia',
+  CZ: 'Europe/Prague',
+  DE: 'Europe/Berlin',
+  DK: 'Europe/Copenhagen',
+  EE: 'Europe/Tallinn',
+  FI: 'Europe/Helsinki',
+  FR: 'Europe/Paris',
+  GB: 'Europe/London',
+  GR: 'Europe/Athens',
+  HR: 'Europe/Zagreb',
+  HU: 'Europe/Budapest',
+  IE: 'Europe/Dublin',
+  IL: 'Asia/Jerusalem',
+  IN: 'Asia/Kolkata',
+  IS: 'Atlantic/Reykjavik',
+  IT: 'Europe/Rome',
+  JP: 'Asia/Tokyo',
+  KR: 'Asia/Seoul',
+  LI: 'Europe/Vaduz',
+  LT: 'Europe/Vilnius',
+  LU: 'Europe/Luxembourg',
+  LV: 'Europe/Riga',
+  MT: 'Europe/Malta',
+  NL: 'Europe/Amsterdam',
+  NO: 'Europe/Oslo',
+  NZ: 'Pacific/Auckland',
+  PL: 'Europe/Warsaw',
+  RO: 'Europe/Bucharest',
+  SE: 'Europe/Stockholm',
+  SG: 'Asia/Singapore',
+  SI: 'Europe/Ljubljana',
+  SK: 'Europe/Bratislava',
+  TR: 'Europe/Istanbul',
+  UA: 'Europe/Kyiv',
+  ZA: 'Africa/Johannesburg',
+};
+
+/** Where a timezone came from, for the reasons a decision or verdict gives. */
+export interface ResolvedTimezone {
+  timezone: string;
+  source: 'profile' | 'country' | 'default';
+}
+
+/** The customer's timezone: profile → country (single-zone countries) → configured default. */
+export const resolveTimezone = (location: Location, q: QuietHours): ResolvedTimezone => {
+  if (location.timezone !== null && location.timezone !== '')
+    return { timezone: location.timezone, source: 'profile' };
+  const zone =
+    location.country === null ? undefined : zoneOfCountry[location.country.toUpperCase()];
+  if (zone !== undefined) return { timezone: zone, source: 'country' };
+  return { timezone: q.defaultTimezone, source: 'default' };
+};
+
+export const isQuietHour = (hour: number, q: QuietHours): boolean =>
+  q.startHour <= q.endHour
+    ? hour >= q.startHour && hour < q.endHour
+    : hour >= q.startHour || hour < q.endHour;
+
+/**
+ * The first moment at or after `atMs` outside local quiet hours in `timezone`: `atMs` itself,
+ * or local `endHour`:00 (re-checked, in case a daylight-saving change falls in between). An
+ * unknown zone name counts as UTC.
+ */
+export const afterQuietHours = (atMs: number, timezone: string, q: QuietHours): number => {
+  if (q.startHour === q.endHour) return atMs;
+  let t = atMs;
+  for (let i = 0; i < 3; i += 1) {
+    if (!isQuietHour(localHour(t, timezone), q)) return t;
+    const minutesToEnd = (q.endHour * 60 - localMinuteOfDay(t, timezone) + 24 * 60) % (24 * 60);
+    t = Math.floor(t / MINUTE_MS) * MINUTE_MS + minutesToEnd * MINUTE_MS;
+  }
+  return t;
+};

@@ -1,0 +1,22 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * `payload.signature`, both base64url: HMAC-SHA-256 of the payload under the link secret.
+ * Tracking, click and unsubscribe links carry one; an unsigned or altered token is refused.
+ */
+export const signToken = (secret: string, payload: string): string => {
+  const body = Buffer.from(payload, 'utf8').toString('base64url');
+  const mac = createHmac('sha256', secret).update(body).digest('base64url');
+  return `${body}.${mac}`;
+};
+
+/** The payload of a token signed with `secret`, or null when the signature does not hold. */
+export const verifyToken = (secret: string, token: string): string | null => {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return null;
+  const body = token.slice(0, dot);
+  const given = Buffer.from(token.slice(dot + 1), 'base64url');
+  const expected = createHmac('sha256', secret).update(body).digest();
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  return Buffer.from(body, 'base64url').toString('utf8');
+};

@@ -1,0 +1,282 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../app/create-services.js';
+import { AppError } from '../../core/errors.js';
+import type { JsonObject } from '../../core/event.js';
+import type { CustomerId } from '../../core/ids.js';
+import type { MessageRecord, MessageStatus } from '../../core/message.js';
+import type { Channel } from '../../core/profile.js';
+import { expireReviews, reviewMessage, sendNow } from '../../pipeline/act-on-messages.js';
+import {
+  auditTrailOf,
+  eraseCustomer,
+  exportCustomer,
+  setDoNotSell,
+} from '../../pipeline/privacy.js';
+import { verifyAuditLog } from '../../pipeline/record/index.js';
+import { ADMIN, allow, MARKET, principalOfRequest, READ, REVIEW, type Access } from '../auth.js';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** A message as the API shows it: times as ISO-8601. */
+export const toMessageView = (m: MessageRecord) => {
+  const { sendAtMs, createdAtMs, updatedAtMs, reviewExpiresAtMs, reviews, ...rest } = m;
+  return {
+    ...rest,
+    sendAt: iso(sendAtMs),
+    createdAt: iso(createdAtMs),
+    updatedAt: iso(updatedAtMs),
+    reviewExpiresAt: iso(reviewExpiresAtMs),
+    reviews: reviews.map(({ atMs, ...r }) => ({ ...r, at: iso(atMs) })),
+  };
+};
+
+const channels = ['email', 'sms', 'whatsapp', 'push', 'web'];
+const statuses: MessageStatus[] = [
+  'queued',
+  'review',
+  'blocked',
+  'rejected',
+  'expired',
+  'cancelled',
+  'sent',
+  'bounced',
+  'complained',
+  'failed',
+];
+
+/**
+ * Messages, the review queue, API sends, the audit log and data-subject requests. Reading needs
+ * any role; sending a marketer; reviewing a reviewer; the audit export and data-subject
+ * requests an admin.
+ */
+export const registerMessageRoutes = (
+  app: FastifyInstance,
+  services: Services,
+  access: Access,
+): void => {
+  const { store } = services;
+  const read = allow(access, READ);
+  const customerOf = async (userId: string): Promise<CustomerId> => {
+    const id = await store.resolveUserId(userId);
+    if (id === undefined) throw new AppError('not-found', `no customer with userId "${userId}"`);
+    return id;
+  };
+
+  app.post<{
+    Body: { userId: string; channel: Channel; template: string; data?: JsonObject };
+  }>(
+    '/v1/sends',
+    {
+      ...allow(access, MARKET),
+      schema: {
+        body: Type.Object(
+          {
+            userId: Type.String({ minLength: 1 }),
+            channel: Type.Union(channels.map((c) => Type.Literal(c))),
+            template: Type.String({ minLength: 1 }),
+            data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const header = request.headers['idempotency-key'];
+      const key = typeof header === 'string' && header !== '' ? header : null;
+      if (key !== null && key.length > 255)
+        throw new AppError('invalid-input', 'Idempotency-Key is longer than 255 characters');
+      const b = request.body;
+      const { answer, replayed } = await sendNow(
+        store,
+        services.guard,
+        {
+          customerId: await customerOf(b.userId),
+          channel: b.channel,
+          template: b.template,
+          data: b.data ?? {},
+          by: principalOfRequest(request).name,
+          idempotencyKey: key,
+        },
+        () => services.ids.next(),
+        services.clock.nowMs(),
+      );
+      if (replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.code(replayed ? 200 : 201).send(answer);
+    },
+  );
+
+  app.get<{
+    Querystring: { userId?: string; status?: MessageStatus; before?: string; limit: number };
+  }>(
+    '/v1/messages',
+    {
+      ...read,
+      schema: {
+        querystring: Type.Object({
+          userId: Type.Optional(Type.String({ minLength: 1 })),
+          status: Type.Optional(Type.Union(statuses.map((s) => Type.Literal(s)))),
+          before: Type.Optional(Type.String({ minLength: 1 })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const messages = await store.listMessages({
+        ...(q.userId === undefined ? {} : { customerId: await customerOf(q.userId) }),
+        ...(q.status === undefined ? {} : { status: q.status }),
+        ...(q.before === undefined ? {} : { beforeId: q.before }),
+        limit: q.limit,
+      });
+      const last = messages[messages.length - 1];
+      return {
+        messages: messages.map(toMessageView),
+        next: messages.length === q.limit && last !== undefined ? last.id : null,
+      };
+    },
+  );
+  app.get<{ Params: { id: string } }>('/v1/messages/:id', read, async (request) => {
+    const message = await store.getMessage(request.params.id);
+    if (message === undefined) throw new AppError('not-found', `no message ${request.params.id}`);
+    return toMessageView(message);
+  });
+
+  app.get<{ Querystring: { limit: number; before?: string } }>(
+    '/v1/reviews',
+    {
+      ...read,
+      schema: {
+        querystring: Type.Object({
+          before: Type.Optional(Type.String({ minLength: 1 })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        }),
+      },
+    },
+    async (request) => {
+      const nowMs = services.clock.nowMs();
+      await expireReviews(store, nowMs);
+      const waiting = await store.listMessages({
+        status: 'review',
+        limit: request.query.limit,
+        ...(request.query.before === undefined ? {} : { beforeId: request.query.before }),
+      });
+      const counts = await store.reviewCounts();
+      const decided =
+        (counts['approve'] ?? 0) + (counts['edit-approve'] ?? 0) + (counts['reject'] ?? 0);
+      const overridden = (counts['approve'] ?? 0) + (counts['edit-approve'] ?? 0);
+      const last = waiting[waiting.length - 1];
+      return {
+        reviews: waiting.map(toMessageView),
+        next: waiting.length === request.query.limit && last !== undefined ? last.id : null,
+        metrics: {
+          ...counts,
+          // Of the messages a guardrail sent to a person, the share a person let through.
+          humanOverrideRate: decided === 0 ? null : overridden / decided,
+        },
+      };
+    },
+  );
+  const reviewBody = Type.Object(
+    {
+      reason: Type.String({ minLength: 1, maxLength: 2000 }),
+      edits: Type.Optional(
+        Type.Object(
+          {
+            subject: Type.Optional(Type.String()),
+            preheader: Type.Optional(Type.String()),
+            body: Type.Optional(Type.String({ minLength: 1 })),
+            html: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  );
+  for (const action of ['approve', 'reject'] as const)
+    app.post<{
+      Params: { id: string };
+      Body: {
+        reason: string;
+        edits?: { subject?: string; preheader?: string; body?: string; html?: string };
+      };
+    }>(
+      `/v1/reviews/:id/${action}`,
+      { ...allow(access, REVIEW), schema: { body: reviewBody } },
+      async (request) => {
+        if (action === 'reject' && request.body.edits !== undefined)
+          throw new AppError('invalid-input', 'a rejection takes no edits', {
+            problems: [{ path: '/edits', message: 'only an approval can edit the message' }],
+          });
+        const message = await reviewMessage(
+          store,
+          services.guard,
+          {
+            messageId: request.params.id,
+            action,
+            reviewer: principalOfRequest(request).name,
+            reason: request.body.reason,
+            ...(request.body.edits === undefined ? {} : { edits: request.body.edits }),
+          },
+          services.clock.nowMs(),
+        );
+        return toMessageView(message);
+      },
+    );
+
+  const admin = allow(access, ADMIN);
+  app.get('/v1/audit/verify', admin, async () => verifyAuditLog(store));
+  app.get<{ Params: { userId: string } }>('/v1/customers/:userId/audit', admin, async (request) => {
+    const id = await customerOf(request.params.userId);
+    return { customerId: id, audit: await auditTrailOf(store, await store.pseudonymOf(id)) };
+  });
+  app.get<{ Params: { userId: string } }>('/v1/customers/:userId/export', admin, async (request) =>
+    exportCustomer(
+      store,
+      await customerOf(request.params.userId),
+      principalOfRequest(request).name,
+      services.clock.nowMs(),
+    ),
+  );
+  app.post<{ Params: { userId: string }; Body: { reason: string } }>(
+    '/v1/customers/:userId/erase',
+    {
+      ...admin,
+      schema: {
+        body: Type.Object(
+          { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) =>
+      eraseCustomer(
+        store,
+        await customerOf(request.params.userId),
+        principalOfRequest(request).name,
+        request.body.reason,
+        services.clock.nowMs(),
+      ),
+  );
+  app.post<{ Params: { userId: string }; Body: { doNotSell: boolean } }>(
+    '/v1/customers/:userId/do-not-sell',
+    {
+      ...admin,
+      schema: {
+        body: Type.Object({ doNotSell: Type.Boolean() }, { additionalProperties: false }),
+      },
+    },
+    async (request) => {
+      const state = await setDoNotSell(
+        store,
+        services.guard,
+        await customerOf(request.params.userId),
+        request.body.doNotSell,
+        principalOfRequest(request).name,
+        services.clock.nowMs(),
+      );
+      return { doNotSell: state.preferences['doNotSell'] === true };
+    },
+  );
+};

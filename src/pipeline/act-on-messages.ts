@@ -1,0 +1,250 @@
+// Actions on messages after decide: sends asked for through the API, the review queue, and
+// data-subject requests. Each runs render ─▶ guard ─▶ record in one transaction, like the
+// scheduler's decisions: there is no side door into the outbox.
+import { createHash } from 'node:crypto';
+import type { Decision } from '../core/decision.js';
+import { AppError } from '../core/errors.js';
+import type { JsonObject } from '../core/event.js';
+import type { CustomerId } from '../core/ids.js';
+import type { MessageRecord, RenderedContent } from '../core/message.js';
+import type { Channel } from '../core/profile.js';
+import type { Store } from '../ports/store.js';
+import {
+  contentHashOf,
+  guardAndRecord,
+  judgeDecision,
+  loadGuardBatchState,
+  reasonCodeOf,
+  type GuardDeps,
+} from './guard-and-record.js';
+import { appendAudit, messageAuditData } from './record/index.js';
+
+export interface SendRequest {
+  customerId: CustomerId;
+  channel: Channel;
+  template: string;
+  data: JsonObject;
+  /** Who asked (the API token's name). */
+  by: string;
+  idempotencyKey: string | null;
+}
+
+export interface SendAnswer {
+  decisionId: string;
+  status: MessageRecord['status'];
+  reasonCode: string | null;
+  sendAt: string;
+  verdicts: MessageRecord['verdicts'];
+}
+
+const answerOf = (m: MessageRecord): SendAnswer => ({
+  decisionId: m.id,
+  status: m.status,
+  reasonCode: m.reasonCode,
+  sendAt: new Date(m.sendAtMs).toISOString(),
+  verdicts: m.verdicts,
+});
+
+/**
+ * A send asked for through the API: a decision of the `api` agent, guarded and recorded like
+ * any other. With an idempotency key, a repeated request returns the first answer; the same
+ * key with a different request is refused.
+ */
+export const sendNow = async (
+  store: Store,
+  deps: GuardDeps,
+  request: SendRequest,
+  nextId: () => string,
+  nowMs: number,
+): Promise<{ answer: SendAnswer; replayed: boolean }> => {
+  if (deps.renderer.templateOf(request.template) === undefined)
+    throw new AppError('invalid-input', `no template named "${request.template}"`, {
+      problems: [{ path: '/template', message: `no template named "${request.template}"` }],
+    });
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([request.customerId, request.channel, request.template, request.data]))
+    .digest('hex');
+  const key = request.idempotencyKey === null ? null : `${request.by}:${request.idempotencyKey}`;
+  return store.transaction(async (tx) => {
+    await tx.lock([request.customerId, ...(key === null ? [] : [`idempotency:${key}`])]);
+    if (key !== null) {
+      const known = await tx.findIdempotent(key);
+      if (known !== null) {
+        if (known.requestHash !== requestHash)
+          throw new AppError(
+            'conflict',
+            'this Idempotency-Key was used for a different request: use a new key',
+          );
+        return { answer: JSON.parse(known.response) as SendAnswer, replayed: true };
+      }
+    }
+    const profiles = await tx.loadProfiles([request.customerId]);
+    const decision: Decision = {
+      id: nextId(),
+      customerId: request.customerId,
+      agent: 'api',
+      trigger: { kind: 'api', by: request.by },
+      action: 'send',
+      channels: [request.channel],
+      template: request.template,
+      incentive: null,
+      scheduledForMs: nowMs,
+      confidence: 1,
+      reasons: [`asked for through the API by ${request.by}`],
+      journey: null,
+      experiment: null,
+      status: 'scheduled',
+      priority: 0,
+      expectedValue: 0,
+      alternatives: [],
+      details: request.data,
+      createdAtMs: nowMs,
+    };
+    await tx.insertDecisions([decision]);
+    const [message] = await guardAndRecord(tx, deps, [decision], profiles, nowMs);
+    if (message === undefined) throw new Error('the send recorded no message');
+    const answer = answerOf(message);
+    if (key !== null) await tx.saveIdempotent(key, requestHash, JSON.stringify(answer), nowMs);
+    return { answer, replayed: false };
+  });
+};
+
+export interface ReviewRequest {
+  messageId: string;
+  action: 'approve' | 'reject';
+  reviewer: string;
+  reason: string;
+  /** Edits to the message (approve only): re-checked by every guardrail before it may go. */
+  edits?: Partial<Pick<RenderedContent, 'subject' | 'preheader' | 'body' | 'html'>>;
+}
+
+/**
+ * A reviewer's action on a message in the review queue. Rejecting ends it. Approving runs the
+ * guardrails again on the message as it now stands (edited or not): the reviewer's approval
+ * stands in for every `review` verdict, but a `block` — a rule the edit broke, or a cap that
+ * filled while it waited — blocks it.
+ */
+export const reviewMessage = async (
+  store: Store,
+  deps: GuardDeps,
+  request: ReviewRequest,
+  nowMs: number,
+): Promise<MessageRecord> => {
+  const decision = await store.getDecision(request.messageId);
+  return store.transaction(async (tx) => {
+    const message = await tx.getMessageForUpdate(request.messageId);
+    if (message === undefined || decision === undefined)
+      throw new AppError('not-found', `no message ${request.messageId}`);
+    if (message.status !== 'review')
+      throw new AppError(
+        'conflict',
+        `message ${message.id} is ${message.status}, not waiting for review`,
+      );
+    await tx.lock([message.customerId]);
+    const edited = request.edits !== undefined && Object.keys(request.edits).length > 0;
+    const action = request.action === 'reject' ? 'reject' : edited ? 'edit-approve' : 'approve';
+    const review = {
+      action,
+      reviewer: request.reviewer,
+      reason: request.reason,
+      atMs: nowMs,
+    } as const;
+    let updated: MessageRecord;
+    if (request.action === 'reject') {
+      updated = { ...message, status: 'rejected', reasonCode: 'rejected_in_review' };
+    } else {
+      const profiles = await tx.loadProfiles([message.customerId]);
+      const batch = await loadGuardBatchState(
+        tx,
+        deps,
+        [message.customerId],
+        message.campaignId === null ? [] : [message.campaignId],
+        nowMs,
+      );
+      const content =
+        message.content === null ? undefined : { ...message.content, ...(request.edits ?? {}) };
+      const { result } = judgeDecision(
+        { ...decision, scheduledForMs: Math.max(message.sendAtMs, nowMs) },
+        profiles.get(message.customerId),
+        batch,
+        deps,
+        nowMs,
+        content,
+      );
+      const blocked = result.outcome === 'block';
+      updated = {
+        ...message,
+        status: blocked ? 'blocked' : 'queued',
+        sendAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
+        content: content ?? null,
+        contentHash: contentHashOf(content ?? null),
+        verdicts: result.verdicts,
+        reasonCode: blocked ? reasonCodeOf(result) : null,
+      };
+    }
+    updated = {
+      ...updated,
+      reviews: [...message.reviews, review],
+      reviewExpiresAtMs: null,
+      updatedAtMs: nowMs,
+    };
+    await tx.updateMessage(
+      message.id,
+      {
+        status: updated.status,
+        sendAtMs: updated.sendAtMs,
+        content: updated.content,
+        contentHash: updated.contentHash,
+        verdicts: updated.verdicts,
+        reviews: updated.reviews,
+        reviewExpiresAtMs: null,
+        reasonCode: updated.reasonCode,
+      },
+      nowMs,
+    );
+    await appendAudit(
+      tx,
+      [
+        {
+          kind: 'review',
+          customerId: message.customerId,
+          atMs: nowMs,
+          data: messageAuditData(updated, {
+            action,
+            by: request.reviewer,
+            reason: request.reason,
+            override: request.action === 'approve',
+          }),
+        },
+      ],
+      nowMs,
+    );
+    return updated;
+  });
+};
+
+/** Expires review items nobody acted on in time; returns how many. */
+export const expireReviews = (store: Store, nowMs: number, limit = 1000): Promise<number> =>
+  store.transaction(async (tx) => {
+    const stale = await tx.expiredReviews(nowMs, limit);
+    for (const m of stale)
+      await tx.updateMessage(
+        m.id,
+        { status: 'expired', reasonCode: 'review_expired', reviewExpiresAtMs: null },
+        nowMs,
+      );
+    await appendAudit(
+      tx,
+      stale.map((m) => ({
+        kind: 'review',
+        customerId: m.customerId,
+        atMs: nowMs,
+        data: messageAuditData(
+          { ...m, status: 'expired' },
+          { action: 'expire', by: null, reason: 'nobody reviewed it in time' },
+        ),
+      })),
+      nowMs,
+    );
+    return stale.length;
+  });

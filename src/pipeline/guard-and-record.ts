@@ -1,0 +1,327 @@
+// decide ─▶ render ─▶ guard ─▶ record: every decision that would send a message is rendered,
+// judged by every guardrail and recorded — decision, verdicts, audit entry and outbox row in
+// the caller's one transaction. There is no other way into the outbox.
+import { createHash } from 'node:crypto';
+import type { Decision } from './../core/decision.js';
+import type { CustomerId } from '../core/ids.js';
+import type { MessageRecord, RenderedContent } from '../core/message.js';
+import type { ComputedProfile, ProfileState } from '../core/profile.js';
+import type { QuietHours } from '../core/quiet-hours.js';
+import { DAY_MS, HOUR_MS } from '../core/time.js';
+import type { SendHistory } from '../ports/record-store.js';
+import type { StoreTx } from '../ports/store.js';
+import {
+  runGuardrails,
+  type GuardContext,
+  type GuardMessage,
+  type GuardPolicy,
+  type GuardResult,
+  type Guardrail,
+} from './guard/index.js';
+import {
+  appendAudit,
+  decisionAuditData,
+  messageAuditData,
+  type AuditNote,
+} from './record/index.js';
+import type { Renderer, Template } from './render/index.js';
+
+export interface GuardDeps {
+  renderer: Renderer;
+  policy: GuardPolicy;
+  quietHours: QuietHours;
+  /** The profile stage's figures (engagement, LTV) at a moment. */
+  figures: (state: ProfileState, nowMs: number) => ComputedProfile;
+  /** How long a message waits in the review queue before it expires. */
+  reviewExpiryMs: number;
+  /** The domain marketing email leaves from (the From address's), for its reputation. */
+  sendingDomain: string | null;
+  /** Tests swap in a failing guardrail; everyone else gets the defaults. */
+  guardrails?: readonly Guardrail[];
+}
+
+const emptyHistory = (): SendHistory => ({
+  marketingInWindow: {},
+  campaignsToday: 0,
+  marketingTotal: 0,
+});
+
+export const contentHashOf = (content: RenderedContent | null): string | null =>
+  content === null ? null : createHash('sha256').update(JSON.stringify(content)).digest('hex');
+
+const blockedBy = (guardrail: string, code: string, reason: string): GuardResult => ({
+  outcome: 'block',
+  verdicts: [{ guardrail, outcome: 'block', code, reason, figures: {} }],
+  holdUntilMs: null,
+});
+
+/** The code a message's fate is reported under: the worst verdict's, or null when it passed. */
+export const reasonCodeOf = (result: GuardResult): string | null =>
+  result.verdicts.find((v) => v.outcome === result.outcome && v.outcome !== 'pass')?.code ?? null;
+
+/** Where a judged message goes: the outbox (possibly later), the review queue, or nowhere. */
+export const placeMessage = (
+  result: GuardResult,
+  sendAtMs: number,
+  nowMs: number,
+  reviewExpiryMs: number,
+): Pick<MessageRecord, 'status' | 'sendAtMs' | 'reviewExpiresAtMs' | 'reasonCode'> => {
+  const reasonCode = reasonCodeOf(result);
+  switch (result.outcome) {
+    case 'block':
+      return { status: 'blocked', sendAtMs, reviewExpiresAtMs: null, reasonCode };
+    case 'review':
+      return {
+        status: 'review',
+        sendAtMs: Math.max(sendAtMs, result.holdUntilMs ?? sendAtMs),
+        reviewExpiresAtMs: nowMs + reviewExpiryMs,
+        reasonCode,
+      };
+    case 'hold':
+    case 'pass':
+      return {
+        status: 'queued',
+        sendAtMs: Math.max(sendAtMs, result.holdUntilMs ?? sendAtMs),
+        reviewExpiresAtMs: null,
+        reasonCode,
+      };
+  }
+};
+
+export interface Judged {
+  message: MessageRecord;
+  result: GuardResult;
+}
+
+/** What the guard stage needs to know of the customers and campaigns in one batch. */
+export interface GuardBatchState {
+  history: Map<CustomerId, SendHistory>;
+  spend: Map<string, number>;
+  domain: GuardContext['sendingDomain'];
+}
+
+export const loadGuardBatchState = async (
+  tx: StoreTx,
+  deps: GuardDeps,
+  customerIds: readonly CustomerId[],
+  campaignIds: readonly string[],
+  nowMs: number,
+): Promise<GuardBatchState> => {
+  const history = await tx.sendHistory(customerIds, {
+    windowStartMs: nowMs - deps.policy.frequencyCaps.windowDays * DAY_MS,
+    dayStartMs: nowMs - 24 * HOUR_MS,
+  });
+  const spend = await tx.campaignSpend(campaignIds);
+  const domain =
+    deps.sendingDomain === null
+      ? null
+      : {
+          domain: deps.sendingDomain,
+          ...(await tx.domainStats(
+            deps.sendingDomain,
+            nowMs - deps.policy.reputation.windowDays * DAY_MS,
+          )),
+        };
+  return { history, spend, domain };
+};
+
+const campaignOf = (decision: Decision): { id: string; budget: number | null } | null =>
+  decision.trigger.kind === 'campaign'
+    ? { id: decision.trigger.campaign.id, budget: decision.trigger.campaign.budget ?? null }
+    : null;
+
+/**
+ * Renders and judges one decision's message. A missing template or a template that does not
+ * render blocks the message (fail closed), with the error as the reason. `content` replaces
+ * the rendered content (a reviewer's edit).
+ */
+export const judgeDecision = (
+  decision: Decision,
+  state: ProfileState | undefined,
+  batch: GuardBatchState,
+  deps: GuardDeps,
+  nowMs: number,
+  content?: RenderedContent,
+): Judged => {
+  const channel = decision.channels[0] ?? 'email';
+  const template: Template | undefined =
+    decision.template === null ? undefined : deps.renderer.templateOf(decision.template);
+  const campaign = campaignOf(decision);
+  let rendered: RenderedContent | null = content ?? null;
+  let result: GuardResult | null = null;
+  if (template === undefined)
+    result = blockedBy(
+      'render',
+      'no_template',
+      `no template named ${decision.template ?? '(none)'}`,
+    );
+  else if (rendered === null)
+    try {
+      rendered = deps.renderer.render({
+        messageId: decision.id,
+        channel,
+        template,
+        profile: state,
+        decision,
+      });
+    } catch (error) {
+      result = blockedBy(
+        'render',
+        'render_failed',
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+  const messageClass = template?.class ?? 'marketing';
+  const history = batch.history.get(decision.customerId) ?? emptyHistory();
+  if (result === null) {
+    if (state === undefined)
+      result = blockedBy('consent', 'no_profile', 'the customer has no profile');
+    else {
+      const figures = deps.figures(state, nowMs);
+      const message: GuardMessage = {
+        decisionId: decision.id,
+        customerId: decision.customerId,
+        agent: decision.agent,
+        channel,
+        class: messageClass,
+        template: decision.template,
+        topic: template?.topic ?? null,
+        incentive: decision.incentive,
+        content: rendered,
+        generated: false,
+        sendAtMs: decision.scheduledForMs,
+        campaignId: campaign?.id ?? null,
+      };
+      const context: GuardContext = {
+        profile: state,
+        engagementScore: figures.engagementScore,
+        ltv: figures.ltv,
+        history,
+        quietHours: deps.quietHours,
+        sendingDomain: channel === 'email' ? batch.domain : null,
+        campaignBudget:
+          campaign === null
+            ? null
+            : { budget: campaign.budget, spent: batch.spend.get(campaign.id) ?? 0 },
+        moderation: null,
+        nowMs,
+      };
+      result = runGuardrails(message, context, deps.policy, deps.guardrails);
+    }
+  }
+  const placed = placeMessage(result, decision.scheduledForMs, nowMs, deps.reviewExpiryMs);
+  const message: MessageRecord = {
+    id: decision.id,
+    customerId: decision.customerId,
+    agent: decision.agent,
+    channel,
+    class: messageClass,
+    template: decision.template,
+    topic: template?.topic ?? null,
+    campaignId: campaign?.id ?? null,
+    ...placed,
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
+    cost: deps.policy.costPerMessage[channel],
+    sendingDomain: channel === 'email' ? deps.sendingDomain : null,
+    content: rendered,
+    contentHash: contentHashOf(rendered),
+    verdicts: result.verdicts,
+    reviews: [],
+  };
+  // Later messages in the same batch see this one in the customer's history and the spend.
+  if (message.status === 'queued' && messageClass === 'marketing') {
+    const h = batch.history.get(decision.customerId) ?? emptyHistory();
+    h.marketingInWindow[channel] = (h.marketingInWindow[channel] ?? 0) + 1;
+    h.campaignsToday += 1;
+    h.marketingTotal += 1;
+    batch.history.set(decision.customerId, h);
+  }
+  if (message.status === 'queued' && campaign !== null)
+    batch.spend.set(campaign.id, (batch.spend.get(campaign.id) ?? 0) + message.cost);
+  return { message, result };
+};
+
+/** Whether a decision asks for a message (rather than recording a skip or an escalation). */
+const sendsMessage = (d: Decision): boolean => d.status === 'scheduled' && d.channels.length > 0;
+
+/**
+ * Guards and records a batch of decisions inside the transaction that stores them: each
+ * decision gets its audit entry, and each one that sends gets its message row (queued,
+ * in review or blocked, with every verdict).
+ */
+export const guardAndRecord = async (
+  tx: StoreTx,
+  deps: GuardDeps,
+  decisions: readonly Decision[],
+  profiles: ReadonlyMap<CustomerId, ProfileState>,
+  nowMs: number,
+): Promise<MessageRecord[]> => {
+  if (decisions.length === 0) return [];
+  const sending = decisions.filter(sendsMessage);
+  const batch = await loadGuardBatchState(
+    tx,
+    deps,
+    [...new Set(sending.map((d) => d.customerId))],
+    sending.flatMap((d) => {
+      const c = campaignOf(d);
+      return c === null ? [] : [c.id];
+    }),
+    nowMs,
+  );
+  const messages: MessageRecord[] = [];
+  const notes: AuditNote[] = [];
+  for (const decision of decisions) {
+    if (!sendsMessage(decision)) {
+      notes.push({
+        kind: 'decision',
+        customerId: decision.customerId,
+        atMs: nowMs,
+        data: decisionAuditData(decision, null),
+      });
+      continue;
+    }
+    const { message } = judgeDecision(
+      decision,
+      profiles.get(decision.customerId),
+      batch,
+      deps,
+      nowMs,
+    );
+    messages.push(message);
+    notes.push({
+      kind: 'decision',
+      customerId: decision.customerId,
+      atMs: nowMs,
+      data: decisionAuditData(decision, message),
+    });
+  }
+  await tx.insertMessages(messages);
+  await appendAudit(tx, notes, nowMs);
+  return messages;
+};
+
+/** Cancels the waiting messages of decisions a later event made moot, with an audit entry each. */
+export const withdrawMessages = async (
+  tx: StoreTx,
+  cancelled: readonly { decisionIds: readonly string[]; reason: string }[],
+  nowMs: number,
+): Promise<number> => {
+  const notes: AuditNote[] = [];
+  for (const { decisionIds, reason } of cancelled) {
+    for (const message of await tx.pendingMessagesOf(decisionIds)) {
+      await tx.updateMessage(message.id, { status: 'cancelled', reasonCode: 'cancelled' }, nowMs);
+      notes.push({
+        kind: 'cancel',
+        customerId: message.customerId,
+        atMs: nowMs,
+        data: messageAuditData(
+          { ...message, status: 'cancelled' },
+          { action: 'cancel', by: null, reason },
+        ),
+      });
+    }
+  }
+  await appendAudit(tx, notes, nowMs);
+  return notes.length;
+};

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import type { GuardContext, GuardMessage, ModerationOutcome } from '../guard-types.js';
+import {
+  aContent,
+  aContext,
+  aMessage,
+  aProfile,
+  defaultGuardPolicy,
+  notPassing,
+} from '../test-builders.js';
+import { contentSafetyGuardrail } from './content-safety.js';
+
+const policy = defaultGuardPolicy();
+const clean: ModerationOutcome = { ok: true, moderator: 'local-lexicon', findings: [] };
+
+const generated = (body: string, subject = 'Ada, a note for you'): GuardMessage =>
+  aMessage({ generated: true, content: aContent({ subject, body }) });
+
+const check = (message: GuardMessage, context: Partial<GuardContext> = {}, p = policy) =>
+  contentSafetyGuardrail.check(message, aContext({ moderation: clean, ...context }), p);
+
+const codes = (...args: Parameters<typeof check>) => notPassing(check(...args));
+
+describe('contentSafetyGuardrail', () => {
+  it('passes clean, moderated generated copy with the moderator in the figures', () => {
+    const [v] = check(generated('Hello Ada, new arrivals: https://shop.example.com/new'));
+    expect(v).toMatchObject({ outcome: 'pass', figures: { moderator: 'local-lexicon' } });
+  });
+
+  it('blocks generated copy whose moderation failed or is missing (fail closed)', () => {
+    const failed: ModerationOutcome = { ok: false, moderator: 'openai', error: 'status 500' };
+    expect(codes(generated('Hello Ada'), { moderation: failed })).toEqual([
+      'block:moderation_failed',
+    ]);
+    expect(codes(generated('Hello Ada'), { moderation: null })).toEqual([
+      'block:moderation_failed',
+    ]);
+  });
+
+  it('blocks findings from the configured severity and lets lower ones pass with figures', () => {
+    const found = (severity: 'low' | 'medium' | 'high'): Partial<GuardContext> => ({
+      moderation: {
+        ok: true,
+        moderator: 'openai',
+        findings: [{ category: 'violence', severity, score: 0.6 }],
+      },
+    });
+    expect(codes(generated('Hello Ada'), found('medium'))).toEqual(['block:unsafe_content']);
+    expect(codes(generated('Hello Ada'), found('high'))).toEqual(['block:unsafe_content']);
+    const [low] = check(generated('Hello Ada'), found('low'));
+    expect(low).toMatchObject({
+      outcome: 'pass',
+      figures: { findings: [{ category: 'violence', severity: 'low' }] },
+    });
+    const lenient = {
+      ...policy,
+      contentSafety: { ...policy.contentSafety, blockFromSeverity: 'high' as const },
+    };
+    expect(codes(generated('Hello Ada'), found('medium'), lenient)).toEqual([]);
+    const [unsafe] = check(generated('Hello Ada'), found('high'));
+    expect(unsafe?.figures['categories']).toEqual(['violence']);
+  });
+
+  it('blocks a card number that passes the Luhn check and not one that fails it', () => {
+    expect(codes(generated('Your card 4111 1111 1111 1111 is saved'))).toEqual(['block:pii_leak']);
+    expect(codes(generated('Your voucher 4111 1111 1111 1112 is ready'))).toEqual([]);
+  });
+
+  it("allows the recipient's own e-mail address and blocks another one", () => {
+    const profile = aProfile({ traits: { email: 'Ada@Example.com', firstName: 'Ada' } });
+    expect(codes(generated('We will write to ada@example.com'), { profile })).toEqual([]);
+    expect(codes(generated('Ask grace@example.com about it'), { profile })).toEqual([
+      'block:pii_leak',
+    ]);
+  });
+
+  it("allows the recipient's own phone number in another format, and the allowed list", () => {
+    const profile = aProfile({ traits: { phone: '+1 555 555 0100' } });
+    expect(codes(generated('We will text (555) 555-0100'), { profile })).toEqual([]);
+    expect(codes(generated('Or call +1 555 555 0199'), { profile })).toEqual(['block:pii_leak']);
+    const support = {
+      ...policy,
+      contentSafety: {
+        ...policy.contentSafety,
+        allowedPii: ['help@shop.example.com', '+1 800 555 0123'],
+      },
+    };
+    expect(
+      codes(generated('Questions? help@shop.example.com or +1-800-555-0123'), {}, support),
+    ).toEqual([]);
+  });
+
+  it('names the kind of personal data but never its value', () => {
+    const [v] = check(generated('Grace (grace@example.com, +44 20 7946 0958) said hi', 'Hi'));
+    expect(v).toMatchObject({ code: 'pii_leak', figures: { kinds: ['email', 'phone'], count: 2 } });
+    const written = JSON.stringify(v);
+    expect(written).not.toContain('grace@example.com');
+    expect(written).not.toContain('7946');
+  });
+
+  it('does not screen copy a person wrote', () => {
+    const human = aMessage({ content: aContent({ body: 'Ask grace@example.com' }) });
+    expect(codes(human, { moderation: null })).toEqual([]);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { findPii, isSamePhone, passesLuhn } from './find-pii.js';
+
+const kinds = (text: string) => findPii(text).map((m) => `${m.kind}:${m.normalised}`);
+
+describe('findPii', () => {
+  it('finds a card number that passes the Luhn check, grouped or not', () => {
+    expect(passesLuhn('4111111111111111')).toBe(true);
+    expect(passesLuhn('4111111111111112')).toBe(false);
+    expect(kinds('Card 4111 1111 1111 1111 on file')).toEqual(['card:4111111111111111']);
+    expect(kinds('Card 5500-0000-0000-0004')).toEqual(['card:5500000000000004']);
+    expect(kinds('Ref 4111 1111 1111 1112')).toEqual([]);
+  });
+
+  it('finds phone numbers in international and national formats from 9 digits', () => {
+    expect(kinds('Call +49 30 1234567 today')).toEqual(['phone:49301234567']);
+    expect(kinds('Call +49 (0)30 1234567')).toEqual(['phone:49301234567']);
+    expect(kinds('Call (555) 555-0100')).toEqual(['phone:5555550100']);
+    expect(kinds('Ruf an: 030/1234567')).toEqual(['phone:0301234567']);
+    expect(kinds('Code 12345678')).toEqual([]);
+  });
+
+  it('finds e-mail addresses, in lower case', () => {
+    expect(kinds('Write to Grace.H@Example.org.')).toEqual(['email:grace.h@example.org']);
+  });
+
+  it('does not read dates, times, prices or link ids as phone numbers', () => {
+    expect(kinds('Sale ends 03.06.2026 10:00, from €1.299,00')).toEqual([]);
+    expect(kinds('See https://shop.example.com/p/1234567890123')).toEqual([]);
+  });
+});
+
+describe('isSamePhone', () => {
+  it('matches a number with its national form and nothing else', () => {
+    expect(isSamePhone('49301234567', '0301234567')).toBe(true);
+    expect(isSamePhone('15555550100', '5555550100')).toBe(true);
+    expect(isSamePhone('15555550100', '5555550101')).toBe(false);
+  });
+});

@@ -1,0 +1,69 @@
+/** A kind of personal data found in a text; the value itself is never reported. */
+export type PiiKind = 'email' | 'phone' | 'card';
+
+export interface PiiMatch {
+  kind: PiiKind;
+  /** Normalised: an e-mail address in lower case; a phone or card number as its digits. */
+  normalised: string;
+}
+
+const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
+// Digits joined by single spaces, dashes, dots or slashes, with area codes in parentheses,
+// optionally led by `+`.
+const NUMBER = /(?<![\p{L}\p{N}])\+?\(?\d(?:\)?[ .\-/]?\(?\d)*(?![\p{L}\p{N}])/gu;
+// Links carry ids and tracking tokens, not phone numbers; clock times ("10:00") would join a
+// date before them into one long number.
+const LINK = /https?:\/\/\S+/giu;
+const TIME = /(?<!\d)\d{1,2}:\d{2}(?!\d)/gu;
+
+/** Luhn (ISO/IEC 7812-1): the check digit payment card numbers carry. */
+export const passesLuhn = (digits: string): boolean => {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i += 1) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return digits.length > 0 && sum % 10 === 0;
+};
+
+export const normaliseEmail = (value: string): string => value.trim().toLowerCase();
+/** The digits of a phone or card number; `(0)`, the trunk prefix printed after a country code, is dropped. */
+export const digitsOf = (value: string): string => value.replace(/\(0\)/g, '').replace(/\D/g, '');
+
+/**
+ * E-mail addresses, phone numbers and payment card numbers in a text. A number of 13–19
+ * digits that passes the Luhn check is a card; otherwise a number of 9–15 digits (the E.164
+ * maximum) is a phone number, written internationally or nationally. Generated copy has no
+ * business carrying long numbers, so an order number of that length reads as a phone number
+ * too: the check errs towards blocking.
+ */
+export const findPii = (text: string): PiiMatch[] => {
+  const found: PiiMatch[] = [];
+  for (const m of text.matchAll(EMAIL))
+    found.push({ kind: 'email', normalised: normaliseEmail(m[0]) });
+  const numbers = text.replace(LINK, ' ').replace(EMAIL, ' ').replace(TIME, ' ');
+  for (const m of numbers.matchAll(NUMBER)) {
+    const digits = digitsOf(m[0]);
+    if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits))
+      found.push({ kind: 'card', normalised: digits });
+    else if (digits.length >= 9 && digits.length <= 15)
+      found.push({ kind: 'phone', normalised: digits });
+  }
+  return found;
+};
+
+/**
+ * Whether two phone numbers are the same line: equal digits, or one the other's national form
+ * (the international number ends with the national one less its trunk `0`, e.g. +49 30 1234567
+ * and 030 1234567).
+ */
+export const isSamePhone = (a: string, b: string): boolean => {
+  if (a === b) return true;
+  const [long, short] = a.length >= b.length ? [a, b] : [b, a];
+  const national = short.replace(/^0/, '');
+  return national.length >= 9 && long.endsWith(national);
+};

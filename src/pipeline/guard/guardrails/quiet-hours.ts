@@ -1,0 +1,41 @@
+import { localHour } from '../../../core/local-time.js';
+import { afterQuietHours, resolveTimezone } from '../../../core/quiet-hours.js';
+import type { Guardrail } from '../guard-types.js';
+import { hold, pass } from '../guard-types.js';
+
+const NAME = 'quiet-hours';
+
+/**
+ * Quiet hours for marketing: a message whose `sendAtMs` falls inside the customer's local
+ * quiet hours is held (not dropped) until they end. The timezone is the profile's, else its
+ * country's, else the configured default. Transactional messages and web personalisation
+ * (shown while the customer is on the site, so never an interruption) pass.
+ */
+export const quietHoursGuardrail: Guardrail = {
+  name: NAME,
+  check(message, context) {
+    if (message.class === 'transactional') return [pass(NAME, 'transactional')];
+    if (message.channel === 'web')
+      return [pass(NAME, 'web personalisation is shown on a visit, not sent')];
+    const q = context.quietHours;
+    const { timezone, source } = resolveTimezone(context.profile.location, q);
+    const figures = {
+      timezone,
+      timezoneSource: source,
+      localHour: localHour(message.sendAtMs, timezone),
+      startHour: q.startHour,
+      endHour: q.endHour,
+    };
+    const untilMs = afterQuietHours(message.sendAtMs, timezone, q);
+    if (untilMs <= message.sendAtMs) return [pass(NAME, 'outside local quiet hours', figures)];
+    return [
+      hold(
+        NAME,
+        'quiet_hours',
+        `local hour ${figures.localHour} in ${timezone} (from the ${source}) is within quiet hours ${q.startHour}:00–${q.endHour}:00`,
+        untilMs,
+        { ...figures, holdUntil: new Date(untilMs).toISOString() },
+      ),
+    ];
+  },
+};

@@ -1,0 +1,131 @@
+// Data-subject rights: access (export), erasure and the CCPA do-not-sell/share flag, each
+// written down in the audit log.
+import type { AuditEntry } from '../core/audit.js';
+import { AppError } from '../core/errors.js';
+import type { StoredEvent } from '../core/event.js';
+import type { CustomerId } from '../core/ids.js';
+import type { MessageRecord } from '../core/message.js';
+import type { ProfileState } from '../core/profile.js';
+import type { Decision } from '../core/decision.js';
+import type { ErasureCounts } from '../ports/record-store.js';
+import type { Store } from '../ports/store.js';
+import type { GuardDeps } from './guard-and-record.js';
+import { appendAudit } from './record/index.js';
+
+export interface CustomerExport {
+  customerId: CustomerId;
+  exportedAt: string;
+  profile: ProfileState | null;
+  events: StoredEvent[];
+  decisions: Decision[];
+  messages: MessageRecord[];
+  audit: (Omit<AuditEntry, 'data'> & { data: unknown })[];
+}
+
+const ALL = 1_000_000;
+
+/** Everything Herald holds about a customer (GDPR art. 15), and the export is audited. */
+export const exportCustomer = async (
+  store: Store,
+  customerId: CustomerId,
+  by: string,
+  nowMs: number,
+): Promise<CustomerExport> => {
+  const profile = await store.getProfile(customerId);
+  if (profile === undefined) throw new AppError('not-found', `no customer ${customerId}`);
+  await store.transaction((tx) =>
+    appendAudit(
+      tx,
+      [{ kind: 'access-export', customerId, atMs: nowMs, data: { by, request: 'gdpr-access' } }],
+      nowMs,
+    ),
+  );
+  const subject = await store.pseudonymOf(customerId);
+  return {
+    customerId,
+    exportedAt: new Date(nowMs).toISOString(),
+    profile: profile.state,
+    events: (await store.listEvents(customerId, ALL)).reverse(),
+    decisions: await store.listDecisions({ customerId, limit: ALL }),
+    messages: await store.listMessages({ customerId, limit: ALL }),
+    audit: await auditTrailOf(store, subject),
+  };
+};
+
+/** A customer's audit entries (by pseudonym), with their data parsed. */
+export const auditTrailOf = async (
+  store: Pick<Store, 'auditOf'>,
+  subject: string | undefined,
+): Promise<CustomerExport['audit']> =>
+  subject === undefined
+    ? []
+    : (await store.auditOf(subject)).map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }));
+
+/**
+ * Erases a customer (GDPR art. 17): events, orders, identities, profile, decisions, messages
+ * and journey state are deleted, and the link from the customer to their audit pseudonym goes
+ * with them — the audit trail stays whole (the chain still verifies) but no longer leads to
+ * anyone. Runs at once, well within any configured deadline.
+ */
+export const eraseCustomer = (
+  store: Store,
+  customerId: CustomerId,
+  by: string,
+  reason: string,
+  nowMs: number,
+): Promise<{ subject: string; erased: ErasureCounts }> =>
+  store.transaction(async (tx) => {
+    await tx.lock([customerId]);
+    const subject = (await tx.pseudonymsOf([customerId], nowMs)).get(customerId);
+    if (subject === undefined) throw new Error('no pseudonym');
+    const erased = await tx.eraseCustomer(customerId);
+    if (erased.profiles === 0 && erased.events === 0)
+      throw new AppError('not-found', `no customer ${customerId}`);
+    await appendAudit(
+      tx,
+      [
+        {
+          kind: 'erasure',
+          customerId: null,
+          subject,
+          atMs: nowMs,
+          data: { by, reason, request: 'gdpr-erasure', erased },
+        },
+      ],
+      nowMs,
+    );
+    return { subject, erased };
+  });
+
+/** Sets the CCPA do-not-sell/share flag (`preferences.doNotSell`), which compliance honours. */
+export const setDoNotSell = (
+  store: Store,
+  deps: Pick<GuardDeps, 'figures'>,
+  customerId: CustomerId,
+  value: boolean,
+  by: string,
+  nowMs: number,
+): Promise<ProfileState> =>
+  store.transaction(async (tx) => {
+    await tx.lock([customerId]);
+    const state = (await tx.loadProfiles([customerId])).get(customerId);
+    if (state === undefined) throw new AppError('not-found', `no customer ${customerId}`);
+    const next: ProfileState = {
+      ...state,
+      preferences: { ...state.preferences, doNotSell: value },
+    };
+    await tx.saveProfiles([{ customerId, state: next, computed: deps.figures(next, nowMs) }]);
+    await appendAudit(
+      tx,
+      [
+        {
+          kind: 'do-not-sell',
+          customerId,
+          atMs: nowMs,
+          data: { by, value, request: 'ccpa-do-not-sell' },
+        },
+      ],
+      nowMs,
+    );
+    return next;
+  });

@@ -1,0 +1,56 @@
+import type { Decision } from '../../core/decision.js';
+import type { MessageRecord } from '../../core/message.js';
+
+/**
+ * A decision's audit entry in the requirements' shape: decision, agent, action, parameters,
+ * every guardrail result, confidence, human override, execution status. It names the content
+ * by its hash and carries no personal data, so it survives the customer's erasure.
+ */
+export const decisionAuditData = (decision: Decision, message: MessageRecord | null) => ({
+  decisionId: decision.id,
+  agent: decision.agent,
+  action: decision.action,
+  trigger: decision.trigger.kind,
+  parameters: {
+    channel: message?.channel ?? decision.channels[0] ?? null,
+    template: decision.template,
+    class: message?.class ?? null,
+    topic: message?.topic ?? null,
+    incentive:
+      decision.incentive === null
+        ? null
+        : {
+            kind: decision.incentive.kind,
+            percent: decision.incentive.percent,
+            amount: decision.incentive.amount,
+            expiresAt: new Date(decision.incentive.expiresAtMs).toISOString(),
+          },
+    scheduledFor: new Date(decision.scheduledForMs).toISOString(),
+    sendAt: message === null ? null : new Date(message.sendAtMs).toISOString(),
+    journey: decision.journey,
+    campaignId: message?.campaignId ?? null,
+    experiment: decision.experiment,
+  },
+  confidence: decision.confidence,
+  reasons: decision.reasons,
+  guardrails: message?.verdicts ?? [],
+  override: null,
+  status: message?.status ?? decision.status,
+  reasonCode: message?.reasonCode ?? null,
+  contentHash: message?.contentHash ?? null,
+});
+
+/** What changed on a message after it was recorded (review, cancellation, expiry, delivery). */
+export const messageAuditData = (
+  message: MessageRecord,
+  change: { action: string; by: string | null; reason: string; override?: boolean },
+) => ({
+  decisionId: message.id,
+  action: change.action,
+  by: change.by,
+  reason: change.reason,
+  override: change.override ?? false,
+  status: message.status,
+  guardrails: message.verdicts,
+  contentHash: message.contentHash,
+});

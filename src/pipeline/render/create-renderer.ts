@@ -1,0 +1,159 @@
+import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
+import type { Decision } from '../../core/decision.js';
+import type { RenderedContent } from '../../core/message.js';
+import type { Channel, ProfileState } from '../../core/profile.js';
+import { signToken } from '../../core/signed-token.js';
+import type { Template } from './template.js';
+
+/** The sender and the links every message is rendered with (`messages:` in the config). */
+export interface RenderSettings {
+  brandName: string;
+  from: string;
+  replyTo: string | null;
+  /** The sender's physical postal address, printed in every marketing email's footer. */
+  postalAddress: string | null;
+  /** Base of tracking and unsubscribe links. */
+  publicUrl: string;
+  /** Where calls to action point. */
+  shopUrl: string;
+  linkSecret: string;
+}
+
+export interface RenderInput {
+  messageId: string;
+  channel: Channel;
+  template: Template;
+  profile: ProfileState | undefined;
+  decision: Decision;
+}
+
+export interface Renderer {
+  /** The template by name, or undefined. */
+  templateOf(name: string): Template | undefined;
+  /** Renders a message; throws with the template's name and the Liquid error when it cannot. */
+  render(input: RenderInput): RenderedContent;
+}
+
+interface Parsed {
+  subject: LiquidTemplate[];
+  preheader: LiquidTemplate[];
+  text: LiquidTemplate[];
+  html: LiquidTemplate[] | null;
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
+
+const trimUrl = (url: string): string => url.replace(/\/+$/, '');
+
+/**
+ * Renders messages from Liquid templates parsed once, when the renderer is built (a template
+ * that does not parse fails start-up, naming it). Marketing email gets the footer: the postal
+ * address and the unsubscribe link, whose token is signed with the link secret.
+ */
+export const createRenderer = (
+  templates: readonly Template[],
+  settings: RenderSettings,
+): Renderer => {
+  const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
+  const byName = new Map<string, Template>();
+  const parsed = new Map<string, Parsed>();
+  for (const template of templates) {
+    const parse = (part: string, text: string) => {
+      try {
+        return liquid.parse(text);
+      } catch (error) {
+        throw new Error(
+          `template ${template.name}: ${part} does not parse: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    };
+    byName.set(template.name, template);
+    parsed.set(template.name, {
+      subject: parse('subject', template.subject),
+      preheader: parse('preheader', template.preheader),
+      text: parse('text', template.text),
+      html: template.html === null ? null : parse('html', template.html),
+    });
+  }
+  const base = trimUrl(settings.publicUrl);
+  return {
+    templateOf: (name) => byName.get(name),
+    render({ messageId, channel, template, profile, decision }) {
+      const p = parsed.get(template.name);
+      if (p === undefined) throw new Error(`template ${template.name} is not loaded`);
+      const traits = profile?.traits ?? {};
+      const first = traits['firstName'] ?? traits['first_name'];
+      const last = traits['lastName'] ?? traits['last_name'];
+      const cart = profile?.cart ?? null;
+      const unsubscribeUrl = `${base}/u/${signToken(settings.linkSecret, messageId)}`;
+      const scope = {
+        customer: {
+          id: decision.customerId,
+          firstName: typeof first === 'string' ? first : null,
+          lastName: typeof last === 'string' ? last : null,
+          traits,
+        },
+        decision: { id: decision.id, agent: decision.agent, action: decision.action },
+        incentive:
+          decision.incentive === null
+            ? null
+            : {
+                ...decision.incentive,
+                expiresAt: new Date(decision.incentive.expiresAtMs).toISOString(),
+              },
+        cart:
+          cart === null
+            ? null
+            : {
+                value: (cart.valueCents / 100).toFixed(2),
+                itemCount: cart.items.reduce((n, i) => n + i.quantity, 0),
+                items: cart.items,
+              },
+        details: decision.details,
+        brand: { name: settings.brandName },
+        links: {
+          shop: settings.shopUrl,
+          cart: `${trimUrl(settings.shopUrl)}/cart`,
+          unsubscribe: unsubscribeUrl,
+        },
+      };
+      const run = (part: string, tpl: LiquidTemplate[]) => {
+        try {
+          return String(liquid.renderSync(tpl, scope)).trim();
+        } catch (error) {
+          throw new Error(
+            `template ${template.name}: ${part} does not render: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      };
+      const marketingEmail = channel === 'email' && template.class === 'marketing';
+      const subject = run('subject', p.subject);
+      let body = run('text', p.text);
+      let html = channel === 'email' ? (p.html === null ? null : run('html', p.html)) : null;
+      if (channel === 'email' && html === null)
+        html = `<!doctype html><html><body><p>${escapeHtml(body).replace(/\n/g, '<br>')}</p></body></html>`;
+      if (marketingEmail) {
+        const address = settings.postalAddress ?? '';
+        body += `\n\n--\n${settings.brandName}${address === '' ? '' : ` · ${address}`}\nUnsubscribe: ${unsubscribeUrl}`;
+        const footer = `<p style="font-size:12px;color:#666">${escapeHtml(settings.brandName)}${
+          address === '' ? '' : ` · ${escapeHtml(address)}`
+        }<br><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a></p>`;
+        html =
+          html?.includes('</body>') === true
+            ? html.replace('</body>', `${footer}</body>`)
+            : `${html ?? ''}${footer}`;
+      }
+      return {
+        subject: channel === 'email' || channel === 'push' ? subject : null,
+        preheader: channel === 'email' ? run('preheader', p.preheader) || null : null,
+        body,
+        html,
+        from: channel === 'email' ? settings.from : null,
+        replyTo: channel === 'email' ? settings.replyTo : null,
+        footerAddress: marketingEmail ? settings.postalAddress : null,
+        unsubscribeUrl: channel === 'web' ? null : unsubscribeUrl,
+      };
+    },
+  };
+};

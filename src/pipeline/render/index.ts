@@ -1,0 +1,10 @@
+// In: a decision, its template and the customer's profile. Out: the rendered message (subject,
+// text, HTML, sender, footer and a signed unsubscribe link) that the guardrails judge.
+export {
+  createRenderer,
+  type Renderer,
+  type RenderInput,
+  type RenderSettings,
+} from './create-renderer.js';
+export { defaultTemplates } from './default-templates.js';
+export { templateSchema, type Template } from './template.js';

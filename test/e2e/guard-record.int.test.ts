@@ -1,0 +1,320 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
+import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// Wednesday 2026-06-03 12:00 UTC: outside the default quiet hours (21:00–08:00).
+const T0 = Date.UTC(2026, 5, 3, 12);
+const json = { 'content-type': 'application/json' };
+const viewerToken = 'viewer-token-0000000001';
+const reviewerToken = 'reviewer-token-00000001';
+const marketerToken = 'marketer-token-00000001';
+
+interface Verdict {
+  guardrail: string;
+  outcome: string;
+  code: string;
+  reason: string;
+}
+interface SendAnswer {
+  decisionId: string;
+  status: string;
+  reasonCode: string | null;
+  sendAt: string;
+  verdicts: Verdict[];
+}
+interface MessageView {
+  id: string;
+  status: string;
+  reasonCode: string | null;
+  channel: string;
+  sendAt: string;
+  content: { subject: string; body: string; unsubscribeUrl: string } | null;
+  verdicts: Verdict[];
+  reviews: { action: string; reviewer: string; reason: string }[];
+}
+let seq = 0;
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`guard and record over HTTP (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    beforeEach(async () => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, {
+        clock,
+        env: {
+          HERALD_API_TOKENS: [
+            `viewer:vera:${viewerToken}`,
+            `reviewer:rita:${reviewerToken}`,
+            `marketer:mark:${marketerToken}`,
+          ].join(','),
+        },
+      });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+
+    const ingest = async (route: string, body: object) => {
+      seq += 1;
+      const response = await herald.app.inject({
+        method: 'POST',
+        url: `/v1/${route}`,
+        headers: { ...json, authorization: basicAuth() },
+        payload: JSON.stringify({
+          messageId: `g-${seq}`,
+          timestamp: new Date(clock.nowMs()).toISOString(),
+          ...body,
+        }),
+      });
+      expect(response.statusCode).toBe(200);
+    };
+    const identify = (userId: string, traits: object, context: object = {}) =>
+      ingest('identify', { userId, traits, context });
+    const call = (
+      method: 'GET' | 'POST',
+      url: string,
+      body?: object,
+      token = adminToken,
+      headers: Record<string, string> = {},
+    ) =>
+      herald.app.inject({
+        method,
+        url,
+        headers: { ...json, authorization: `Bearer ${token}`, ...headers },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+    const send = async (userId: string, template: string, headers: Record<string, string> = {}) => {
+      const response = await call(
+        'POST',
+        '/v1/sends',
+        { userId, channel: 'email', template },
+        marketerToken,
+        headers,
+      );
+      expect(response.statusCode).toBeLessThan(300);
+      return response.json<SendAnswer>();
+    };
+    const messageOf = async (id: string) => {
+      const response = await call('GET', `/v1/messages/${id}`, undefined, viewerToken);
+      expect(response.statusCode).toBe(200);
+      return response.json<MessageView>();
+    };
+    const verify = async () =>
+      (await call('GET', '/v1/audit/verify')).json<{ ok: boolean; entries: number }>();
+
+    it('queues a send that passes every guardrail, with each verdict and an audit entry', async () => {
+      await identify('ana', { email: 'ana@example.com', firstName: 'Ana' });
+      const answer = await send('ana', 'welcome-1');
+      expect(answer.status).toBe('queued');
+      const names = new Set(answer.verdicts.map((v) => v.guardrail));
+      for (const g of defaultGuardrails) expect(names.has(g.name)).toBe(true);
+      expect(answer.verdicts.every((v) => v.outcome === 'pass')).toBe(true);
+      const message = await messageOf(answer.decisionId);
+      expect(message.content?.subject).toBe('Welcome to Herald Store, Ana');
+      expect(message.content?.body).toMatch(/Unsubscribe: http:\/\/localhost:3000\/u\/\S+\.\S+/);
+      const trail = (await call('GET', '/v1/customers/ana/audit')).json<{
+        audit: {
+          kind: string;
+          data: { decisionId: string; status: string; guardrails: Verdict[] };
+        }[];
+      }>();
+      expect(trail.audit).toHaveLength(1);
+      expect(trail.audit[0]?.data).toMatchObject({
+        decisionId: answer.decisionId,
+        status: 'queued',
+      });
+      expect(trail.audit[0]?.data.guardrails.length).toBe(answer.verdicts.length);
+      expect(await verify()).toMatchObject({ ok: true, entries: 1 });
+    });
+
+    it('lets the 3rd marketing email in 7 days go and caps the 4th', async () => {
+      await identify('bo', { email: 'bo@example.com' });
+      const statuses: string[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        clock.set(T0 + i * HOUR_MS);
+        statuses.push((await send('bo', 'upsell')).status);
+      }
+      expect(statuses).toEqual(['queued', 'queued', 'queued', 'blocked']);
+      clock.set(T0 + 7 * DAY_MS);
+      // Past the grace of 3 messages the engagement threshold applies too: bo engages.
+      for (const event of ['Email Opened', 'Email Link Clicked', 'Email Opened'])
+        await ingest('track', { userId: 'bo', event });
+      // The first one left the 7-day window: one more may go.
+      const next = await send('bo', 'upsell');
+      expect(next.verdicts.filter((v) => v.outcome !== 'pass')).toEqual([]);
+      expect(next.status).toBe('queued');
+      const last = await send('bo', 'upsell');
+      expect(last).toMatchObject({ status: 'blocked', reasonCode: 'frequency_capped' });
+    });
+
+    it('holds a message at 02:00 local time until 08:00, instead of dropping it', async () => {
+      await identify('cai', { email: 'cai@example.com' }, { timezone: 'America/New_York' });
+      clock.set(Date.UTC(2026, 5, 4, 6)); // 02:00 in New York (EDT, UTC−4)
+      const answer = await send('cai', 'upsell');
+      expect(answer.status).toBe('queued');
+      expect(answer.sendAt).toBe(new Date(Date.UTC(2026, 5, 4, 12)).toISOString());
+      expect(answer.verdicts.find((v) => v.guardrail === 'quiet-hours')?.outcome).toBe('hold');
+    });
+
+    it('blocks a message when a guardrail throws, naming it', async () => {
+      await identify('dee', { email: 'dee@example.com' });
+      const broken: Guardrail = {
+        name: 'broken',
+        check() {
+          throw new Error('lookup timed out');
+        },
+      };
+      herald.services.guard.guardrails = [...defaultGuardrails, broken];
+      const answer = await send('dee', 'upsell');
+      expect(answer.status).toBe('blocked');
+      expect(answer.verdicts.find((v) => v.guardrail === 'broken')).toMatchObject({
+        outcome: 'block',
+        code: 'guardrail_failed',
+      });
+    });
+
+    it('answers a retried send with its first answer and refuses a reused key', async () => {
+      await identify('eve', { email: 'eve@example.com' });
+      const first = await send('eve', 'upsell', { 'idempotency-key': 'k-1' });
+      const again = await send('eve', 'upsell', { 'idempotency-key': 'k-1' });
+      expect(again.decisionId).toBe(first.decisionId);
+      const messages = await call('GET', '/v1/messages?userId=eve', undefined, viewerToken);
+      expect(messages.json<{ messages: unknown[] }>().messages).toHaveLength(1);
+      const reused = await call(
+        'POST',
+        '/v1/sends',
+        { userId: 'eve', channel: 'email', template: 'welcome-1' },
+        marketerToken,
+        { 'idempotency-key': 'k-1' },
+      );
+      expect(reused.statusCode).toBe(409);
+    });
+
+    it('sends a 20 % cart offer to review; a viewer may not approve, an edit that breaks a rule is re-blocked', async () => {
+      await identify('fay', { email: 'fay@example.com', firstName: 'Fay' });
+      await ingest('track', {
+        userId: 'fay',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const queue = (await call('GET', '/v1/reviews', undefined, viewerToken)).json<{
+        reviews: MessageView[];
+      }>();
+      const [item] = queue.reviews;
+      expect(item?.reasonCode).toBe('discount_needs_review');
+      const id = item?.id ?? '';
+      const asViewer = await call(
+        'POST',
+        `/v1/reviews/${id}/approve`,
+        { reason: 'looks fine' },
+        viewerToken,
+      );
+      expect(asViewer.statusCode).toBe(403);
+      const edited = await call(
+        'POST',
+        `/v1/reviews/${id}/approve`,
+        { reason: 'punchier', edits: { subject: 'Cheap boots for you, Fay' } },
+        reviewerToken,
+      );
+      expect(edited.statusCode).toBe(200);
+      expect(edited.json<MessageView>()).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'forbidden_words',
+        reviews: [{ action: 'edit-approve', reviewer: 'rita', reason: 'punchier' }],
+      });
+      const again = await call('POST', `/v1/reviews/${id}/reject`, { reason: 'x' }, reviewerToken);
+      expect(again.statusCode).toBe(409);
+    });
+
+    it('lets a reviewer approve a review item, which then goes', async () => {
+      await identify('gus', { email: 'gus@example.com', firstName: 'Gus' });
+      await ingest('track', {
+        userId: 'gus',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      const approved = await call(
+        'POST',
+        `/v1/reviews/${item?.id ?? ''}/approve`,
+        { reason: 'margin allows it' },
+        reviewerToken,
+      );
+      expect(approved.json<MessageView>().status).toBe('queued');
+      const metrics = (await call('GET', '/v1/reviews')).json<{
+        metrics: { humanOverrideRate: number };
+      }>().metrics;
+      expect(metrics.humanOverrideRate).toBe(1);
+    });
+
+    it('erases a customer: no personal data left, the audit chain still verifies', async () => {
+      await identify('hal-9000@example.com', {
+        email: 'hal-9000@example.com',
+        firstName: 'Halvard',
+        phone: '+4915112345678',
+      });
+      await send('hal-9000@example.com', 'welcome-1');
+      await identify('ida', { email: 'ida@example.com' });
+      await send('ida', 'welcome-1');
+      const erased = await call('POST', '/v1/customers/hal-9000%40example.com/erase', {
+        reason: 'customer request by email',
+      });
+      expect(erased.statusCode).toBe(200);
+      expect(erased.json<{ erased: { events: number } }>().erased.events).toBe(1);
+      expect((await call('GET', '/v1/profiles/hal-9000%40example.com')).statusCode).toBe(404);
+      const dump = JSON.stringify(await herald.services.store.scanAudit(0, 1000));
+      for (const pii of ['hal-9000', 'Halvard', '4915112345678']) expect(dump).not.toContain(pii);
+      expect(dump).toContain('"kind"');
+      const check = await verify();
+      expect(check).toMatchObject({ ok: true, entries: 3 });
+      // What remains about others is untouched.
+      expect((await call('GET', '/v1/profiles/ida')).statusCode).toBe(200);
+    });
+
+    it('refuses to change an audit entry, and names one changed behind its back', async () => {
+      await identify('jo', { email: 'jo@example.com' });
+      for (let i = 0; i < 3; i += 1) await send('jo', 'welcome-1');
+      expect(await verify()).toMatchObject({ ok: true, entries: 3 });
+      await expect(herald.raw("UPDATE audit_log SET kind = 'x' WHERE seq = 2")).rejects.toThrow(
+        /append-only/,
+      );
+      await expect(herald.raw('DELETE FROM audit_log WHERE seq = 3')).rejects.toThrow(
+        /append-only/,
+      );
+      // Someone with the database owner's rights turns the guard off and edits an entry.
+      await herald.raw(
+        factory.name === 'sqlite'
+          ? 'DROP TRIGGER audit_log_no_update'
+          : 'ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change',
+      );
+      await herald.raw(
+        `UPDATE audit_log SET data = replace(data, '"status":"queued"', '"status":"blocked"') WHERE seq = 2`,
+      );
+      expect(await verify()).toEqual({
+        ok: false,
+        brokenAtSeq: 2,
+        reason: 'its content does not match its hash',
+      });
+    });
+
+    it('limits requests per token with 429 and Retry-After', async () => {
+      await herald.close();
+      herald = await startHerald(factory, { clock, env: { HERALD_RATE_LIMIT_PER_MINUTE: '3' } });
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i += 1) codes.push((await call('GET', '/v1/reviews')).statusCode);
+      expect(codes).toEqual([200, 200, 200, 429]);
+      const limited = await call('GET', '/v1/reviews');
+      expect(limited.headers['retry-after']).toBe('20');
+      clock.set(T0 + 20_000);
+      expect((await call('GET', '/v1/reviews')).statusCode).toBe(200);
+    });
+  });
+}
