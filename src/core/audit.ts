@@ -9,7 +9,7 @@ export interface AuditEntry {
   /** What happened: `decision`, `review`, `cancel`, `erasure`, … */
   kind: string;
   subject: string | null;
-  /** Canonical JSON (keys sorted at every depth): the exact text the hash commits to. */
+  /** JSON, stored as the exact text the hash commits to. */
   data: string;
   prevHash: string;
   hash: string;

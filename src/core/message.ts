@@ -86,7 +86,13 @@ export interface MessageRecord {
   content: RenderedContent | null;
   /** SHA-256 of the content as judged, so the audit log can commit to it without holding it. */
   contentHash: string | null;
+  /**
+   * The verdicts that did not simply pass (holds, reviews, blocks), with their figures; the
+   * audit entry keeps every verdict, passes included.
+   */
   verdicts: RecordedVerdict[];
+  /** The guardrails the message passed. */
+  passed: string[];
   /** A review waits until then, and expires after. */
   reviewExpiresAtMs: number | null;
   reviews: ReviewAction[];

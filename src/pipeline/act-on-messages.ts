@@ -15,7 +15,9 @@ import {
   judgeDecision,
   loadGuardBatchState,
   reasonCodeOf,
+  splitVerdicts,
   type GuardDeps,
+  type Judged,
 } from './guard-and-record.js';
 import { appendAudit, messageAuditData } from './record/index.js';
 
@@ -34,15 +36,16 @@ export interface SendAnswer {
   status: MessageRecord['status'];
   reasonCode: string | null;
   sendAt: string;
+  /** Every guardrail's verdict, passes included. */
   verdicts: MessageRecord['verdicts'];
 }
 
-const answerOf = (m: MessageRecord): SendAnswer => ({
+const answerOf = ({ message: m, result }: Judged): SendAnswer => ({
   decisionId: m.id,
   status: m.status,
   reasonCode: m.reasonCode,
   sendAt: new Date(m.sendAtMs).toISOString(),
-  verdicts: m.verdicts,
+  verdicts: result.verdicts,
 });
 
 /**
@@ -101,9 +104,9 @@ export const sendNow = async (
       createdAtMs: nowMs,
     };
     await tx.insertDecisions([decision]);
-    const [message] = await guardAndRecord(tx, deps, [decision], profiles, nowMs);
-    if (message === undefined) throw new Error('the send recorded no message');
-    const answer = answerOf(message);
+    const [judged] = await guardAndRecord(tx, deps, [decision], profiles, nowMs);
+    if (judged === undefined) throw new Error('the send recorded no message');
+    const answer = answerOf(judged);
     if (key !== null) await tx.saveIdempotent(key, requestHash, JSON.stringify(answer), nowMs);
     return { answer, replayed: false };
   });
@@ -150,6 +153,7 @@ export const reviewMessage = async (
       atMs: nowMs,
     } as const;
     let updated: MessageRecord;
+    let verdicts: MessageRecord['verdicts'] | undefined;
     if (request.action === 'reject') {
       updated = { ...message, status: 'rejected', reasonCode: 'rejected_in_review' };
     } else {
@@ -172,13 +176,14 @@ export const reviewMessage = async (
         content,
       );
       const blocked = result.outcome === 'block';
+      verdicts = result.verdicts;
       updated = {
         ...message,
         status: blocked ? 'blocked' : 'queued',
         sendAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
         content: content ?? null,
         contentHash: contentHashOf(content ?? null),
-        verdicts: result.verdicts,
+        ...splitVerdicts(result),
         reasonCode: blocked ? reasonCodeOf(result) : null,
       };
     }
@@ -196,6 +201,7 @@ export const reviewMessage = async (
         content: updated.content,
         contentHash: updated.contentHash,
         verdicts: updated.verdicts,
+        passed: updated.passed,
         reviews: updated.reviews,
         reviewExpiresAtMs: null,
         reasonCode: updated.reasonCode,
@@ -214,6 +220,7 @@ export const reviewMessage = async (
             by: request.reviewer,
             reason: request.reason,
             override: request.action === 'approve',
+            ...(verdicts === undefined ? {} : { verdicts }),
           }),
         },
       ],

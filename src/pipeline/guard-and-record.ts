@@ -1,7 +1,7 @@
 // decide ─▶ render ─▶ guard ─▶ record: every decision that would send a message is rendered,
 // judged by every guardrail and recorded — decision, verdicts, audit entry and outbox row in
 // the caller's one transaction. There is no other way into the outbox.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Decision } from './../core/decision.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord, RenderedContent } from '../core/message.js';
@@ -38,7 +38,34 @@ export interface GuardDeps {
   sendingDomain: string | null;
   /** Tests swap in a failing guardrail; everyone else gets the defaults. */
   guardrails?: readonly Guardrail[];
+  /**
+   * The sending domain's delivery results, counted at most once a minute per process: the
+   * count runs over the whole reputation window, and a minute's lag does not change it.
+   */
+  domainCache?: { atMs: number; stats: NonNullable<GuardContext['sendingDomain']> };
 }
+
+const DOMAIN_STATS_TTL_MS = 60_000;
+
+const domainStatsOf = async (
+  tx: StoreTx,
+  deps: GuardDeps,
+  nowMs: number,
+): Promise<GuardContext['sendingDomain']> => {
+  if (deps.sendingDomain === null) return null;
+  const cached = deps.domainCache;
+  if (cached !== undefined && Math.abs(nowMs - cached.atMs) < DOMAIN_STATS_TTL_MS)
+    return cached.stats;
+  const stats = {
+    domain: deps.sendingDomain,
+    ...(await tx.domainStats(
+      deps.sendingDomain,
+      nowMs - deps.policy.reputation.windowDays * DAY_MS,
+    )),
+  };
+  deps.domainCache = { atMs: nowMs, stats };
+  return stats;
+};
 
 const emptyHistory = (): SendHistory => ({
   marketingInWindow: {},
@@ -47,13 +74,24 @@ const emptyHistory = (): SendHistory => ({
 });
 
 export const contentHashOf = (content: RenderedContent | null): string | null =>
-  content === null ? null : createHash('sha256').update(JSON.stringify(content)).digest('hex');
+  content === null ? null : hash('sha256', JSON.stringify(content));
 
 const blockedBy = (guardrail: string, code: string, reason: string): GuardResult => ({
   outcome: 'block',
   verdicts: [{ guardrail, outcome: 'block', code, reason, figures: {} }],
   holdUntilMs: null,
 });
+
+/** A message keeps the verdicts that did not pass and the names of the guardrails that did. */
+export const splitVerdicts = (result: GuardResult): Pick<MessageRecord, 'verdicts' | 'passed'> => {
+  const judged = new Set(
+    result.verdicts.filter((v) => v.outcome !== 'pass').map((v) => v.guardrail),
+  );
+  return {
+    verdicts: result.verdicts.filter((v) => v.outcome !== 'pass'),
+    passed: [...new Set(result.verdicts.map((v) => v.guardrail))].filter((g) => !judged.has(g)),
+  };
+};
 
 /** The code a message's fate is reported under: the worst verdict's, or null when it passed. */
 export const reasonCodeOf = (result: GuardResult): string | null =>
@@ -112,17 +150,7 @@ export const loadGuardBatchState = async (
     dayStartMs: nowMs - 24 * HOUR_MS,
   });
   const spend = await tx.campaignSpend(campaignIds);
-  const domain =
-    deps.sendingDomain === null
-      ? null
-      : {
-          domain: deps.sendingDomain,
-          ...(await tx.domainStats(
-            deps.sendingDomain,
-            nowMs - deps.policy.reputation.windowDays * DAY_MS,
-          )),
-        };
-  return { history, spend, domain };
+  return { history, spend, domain: await domainStatsOf(tx, deps, nowMs) };
 };
 
 const campaignOf = (decision: Decision): { id: string; budget: number | null } | null =>
@@ -226,7 +254,7 @@ export const judgeDecision = (
     sendingDomain: channel === 'email' ? deps.sendingDomain : null,
     content: rendered,
     contentHash: contentHashOf(rendered),
-    verdicts: result.verdicts,
+    ...splitVerdicts(result),
     reviews: [],
   };
   // Later messages in the same batch see this one in the customer's history and the spend.
@@ -256,20 +284,23 @@ export const guardAndRecord = async (
   decisions: readonly Decision[],
   profiles: ReadonlyMap<CustomerId, ProfileState>,
   nowMs: number,
-): Promise<MessageRecord[]> => {
+): Promise<Judged[]> => {
   if (decisions.length === 0) return [];
   const sending = decisions.filter(sendsMessage);
-  const batch = await loadGuardBatchState(
-    tx,
-    deps,
-    [...new Set(sending.map((d) => d.customerId))],
-    sending.flatMap((d) => {
-      const c = campaignOf(d);
-      return c === null ? [] : [c.id];
-    }),
-    nowMs,
-  );
-  const messages: MessageRecord[] = [];
+  const batch: GuardBatchState =
+    sending.length === 0
+      ? { history: new Map(), spend: new Map(), domain: null }
+      : await loadGuardBatchState(
+          tx,
+          deps,
+          [...new Set(sending.map((d) => d.customerId))],
+          sending.flatMap((d) => {
+            const c = campaignOf(d);
+            return c === null ? [] : [c.id];
+          }),
+          nowMs,
+        );
+  const judged: Judged[] = [];
   const notes: AuditNote[] = [];
   for (const decision of decisions) {
     if (!sendsMessage(decision)) {
@@ -277,28 +308,22 @@ export const guardAndRecord = async (
         kind: 'decision',
         customerId: decision.customerId,
         atMs: nowMs,
-        data: decisionAuditData(decision, null),
+        data: decisionAuditData(decision, null, []),
       });
       continue;
     }
-    const { message } = judgeDecision(
-      decision,
-      profiles.get(decision.customerId),
-      batch,
-      deps,
-      nowMs,
-    );
-    messages.push(message);
+    const one = judgeDecision(decision, profiles.get(decision.customerId), batch, deps, nowMs);
+    judged.push(one);
     notes.push({
       kind: 'decision',
       customerId: decision.customerId,
       atMs: nowMs,
-      data: decisionAuditData(decision, message),
+      data: decisionAuditData(decision, one.message, one.result.verdicts),
     });
   }
-  await tx.insertMessages(messages);
+  await tx.insertMessages(judged.map((j) => j.message));
   await appendAudit(tx, notes, nowMs);
-  return messages;
+  return judged;
 };
 
 /** Cancels the waiting messages of decisions a later event made moot, with an audit entry each. */

@@ -30,6 +30,7 @@ export interface MessagePatch {
   content?: MessageRecord['content'];
   contentHash?: string | null;
   verdicts?: MessageRecord['verdicts'];
+  passed?: MessageRecord['passed'];
   reviews?: MessageRecord['reviews'];
   reviewExpiresAtMs?: number | null;
   reasonCode?: string | null;

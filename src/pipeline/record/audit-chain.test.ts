@@ -29,20 +29,21 @@ describe('the audit chain', () => {
     expect(verifyChain(chain)).toEqual({ ok: true, entries: 5, lastHash: chain[4]?.hash });
   });
 
-  it('hashes the same content the same way whatever the key order', () => {
+  it('commits to the stored text of each entry', () => {
     const [first] = chain;
     if (first === undefined) throw new Error('empty chain');
-    const [reordered] = chainEntries(null, [
-      {
-        ...drafts[0],
-        atMs: t0,
-        kind: 'decision',
-        subject: 'p0',
-        data: { percent: 10, verdicts: [{ outcome: 'pass', guardrail: 'spam' }], decisionId: 'd0' },
-      },
-    ]);
-    expect(reordered?.hash).toBe(first.hash);
+    expect(JSON.parse(first.data)).toEqual(drafts[0]?.data);
     expect(hashEntry(GENESIS_HASH, first)).toBe(first.hash);
+    // The same data written with its keys in another order is another text: another hash.
+    const reordered = {
+      ...first,
+      data: JSON.stringify({
+        percent: 10,
+        decisionId: 'd0',
+        verdicts: [{ guardrail: 'spam', outcome: 'pass' }],
+      }),
+    };
+    expect(hashEntry(GENESIS_HASH, reordered)).not.toBe(first.hash);
   });
 
   it('names the entry whose content was changed', () => {

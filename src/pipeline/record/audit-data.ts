@@ -1,12 +1,16 @@
 import type { Decision } from '../../core/decision.js';
-import type { MessageRecord } from '../../core/message.js';
+import type { MessageRecord, RecordedVerdict } from '../../core/message.js';
 
 /**
  * A decision's audit entry in the requirements' shape: decision, agent, action, parameters,
  * every guardrail result, confidence, human override, execution status. It names the content
  * by its hash and carries no personal data, so it survives the customer's erasure.
  */
-export const decisionAuditData = (decision: Decision, message: MessageRecord | null) => ({
+export const decisionAuditData = (
+  decision: Decision,
+  message: MessageRecord | null,
+  verdicts: readonly RecordedVerdict[],
+) => ({
   decisionId: decision.id,
   agent: decision.agent,
   action: decision.action,
@@ -33,7 +37,7 @@ export const decisionAuditData = (decision: Decision, message: MessageRecord | n
   },
   confidence: decision.confidence,
   reasons: decision.reasons,
-  guardrails: message?.verdicts ?? [],
+  guardrails: verdicts,
   override: null,
   status: message?.status ?? decision.status,
   reasonCode: message?.reasonCode ?? null,
@@ -43,7 +47,14 @@ export const decisionAuditData = (decision: Decision, message: MessageRecord | n
 /** What changed on a message after it was recorded (review, cancellation, expiry, delivery). */
 export const messageAuditData = (
   message: MessageRecord,
-  change: { action: string; by: string | null; reason: string; override?: boolean },
+  change: {
+    action: string;
+    by: string | null;
+    reason: string;
+    override?: boolean;
+    /** Every verdict when the guardrails ran again (an approval); else the message's own. */
+    verdicts?: readonly RecordedVerdict[];
+  },
 ) => ({
   decisionId: message.id,
   action: change.action,
@@ -51,6 +62,6 @@ export const messageAuditData = (
   reason: change.reason,
   override: change.override ?? false,
   status: message.status,
-  guardrails: message.verdicts,
+  guardrails: change.verdicts ?? message.verdicts,
   contentHash: message.contentHash,
 });

@@ -46,6 +46,13 @@ const escapeHtml = (s: string): string =>
 
 const trimUrl = (url: string): string => url.replace(/\/+$/, '');
 
+// One formatter for every message: Liquid's `date` filter builds an Intl formatter per call.
+const dayFormat = new Intl.DateTimeFormat('en-US', {
+  month: 'long',
+  day: 'numeric',
+  timeZone: 'UTC',
+});
+
 /**
  * Renders messages from Liquid templates parsed once, when the renderer is built (a template
  * that does not parse fails start-up, naming it). Marketing email gets the footer: the postal
@@ -101,6 +108,8 @@ export const createRenderer = (
             : {
                 ...decision.incentive,
                 expiresAt: new Date(decision.incentive.expiresAtMs).toISOString(),
+                /** `June 5` (UTC): what the built-in templates print. */
+                expiresOn: dayFormat.format(decision.incentive.expiresAtMs),
               },
         cart:
           cart === null
@@ -119,6 +128,7 @@ export const createRenderer = (
         },
       };
       const run = (part: string, tpl: LiquidTemplate[]) => {
+        if (tpl.length === 0) return '';
         try {
           return String(liquid.renderSync(tpl, scope)).trim();
         } catch (error) {
@@ -130,19 +140,19 @@ export const createRenderer = (
       const marketingEmail = channel === 'email' && template.class === 'marketing';
       const subject = run('subject', p.subject);
       let body = run('text', p.text);
-      let html = channel === 'email' ? (p.html === null ? null : run('html', p.html)) : null;
-      if (channel === 'email' && html === null)
-        html = `<!doctype html><html><body><p>${escapeHtml(body).replace(/\n/g, '<br>')}</p></body></html>`;
+      // A template without HTML makes a text-only email: its footer goes in the text.
+      let html = channel === 'email' && p.html !== null ? run('html', p.html) : null;
       if (marketingEmail) {
         const address = settings.postalAddress ?? '';
         body += `\n\n--\n${settings.brandName}${address === '' ? '' : ` · ${address}`}\nUnsubscribe: ${unsubscribeUrl}`;
-        const footer = `<p style="font-size:12px;color:#666">${escapeHtml(settings.brandName)}${
-          address === '' ? '' : ` · ${escapeHtml(address)}`
-        }<br><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a></p>`;
-        html =
-          html?.includes('</body>') === true
+        if (html !== null) {
+          const footer = `<p style="font-size:12px;color:#666">${escapeHtml(settings.brandName)}${
+            address === '' ? '' : ` · ${escapeHtml(address)}`
+          }<br><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a></p>`;
+          html = html.includes('</body>')
             ? html.replace('</body>', `${footer}</body>`)
-            : `${html ?? ''}${footer}`;
+            : `${html}${footer}`;
+        }
       }
       return {
         subject: channel === 'email' || channel === 'push' ? subject : null,

@@ -17,7 +17,7 @@ const t = (
 });
 
 const offer =
-  '{% if incentive %}Use code {{ incentive.code }} for {{ incentive.percent }}% off, valid until {{ incentive.expiresAt | date: "%B %-d" }}.{% endif %}';
+  '{% if incentive %}Use code {{ incentive.code }} for {{ incentive.percent }}% off, valid until {{ incentive.expiresOn }}.{% endif %}';
 
 /**
  * The templates every built-in agent and journey names, so a fresh install renders what it

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { CustomerId } from '../../../core/ids.js';
 import type { Channel } from '../../../core/profile.js';
 import type {
@@ -170,7 +170,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
           continue;
         }
         // Random, not derived from the id: once the link is deleted nothing leads back.
-        const pseudonym = `s_${randomBytes(12).toString('base64url')}`;
+        const pseudonym = `s_${randomUUID().replaceAll('-', '')}`;
         await sql.run(
           'INSERT INTO subjects (customer_id, pseudonym, created_at_ms) VALUES (?, ?, ?)',
           [id, pseudonym, nowMs],

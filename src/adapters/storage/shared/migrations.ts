@@ -223,11 +223,13 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .createIndex('messages_campaign')
         .on('messages')
         .columns(['campaign_id'])
+        .where(sql.ref('campaign_id'), 'is not', null)
         .execute();
       await db.schema
         .createIndex('messages_domain')
         .on('messages')
-        .columns(['sending_domain', 'send_at_ms'])
+        .columns(['sending_domain', 'status', 'send_at_ms'])
+        .where(sql.ref('sending_domain'), 'is not', null)
         .execute();
       await db.schema
         .createTable('audit_log')

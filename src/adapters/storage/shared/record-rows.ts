@@ -6,7 +6,15 @@ import type { AuditLogTable, MessagesTable } from './tables.js';
 /** The parts of a message kept as JSON in `body`. */
 type MessageBody = Pick<
   MessageRecord,
-  'agent' | 'template' | 'topic' | 'content' | 'contentHash' | 'verdicts' | 'reviews' | 'reasonCode'
+  | 'agent'
+  | 'template'
+  | 'topic'
+  | 'content'
+  | 'contentHash'
+  | 'verdicts'
+  | 'passed'
+  | 'reviews'
+  | 'reasonCode'
 >;
 
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
@@ -29,6 +37,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     content: m.content,
     contentHash: m.contentHash,
     verdicts: m.verdicts,
+    passed: m.passed,
     reviews: m.reviews,
     reasonCode: m.reasonCode,
   } satisfies MessageBody),

@@ -61,7 +61,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const s = createSqliteStatements(sqlite);
   // The decide primitives hold no state of their own: one set serves every transaction.
   const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite));
-  const recordTx = createRecordTx(sqliteRunner(sqlite));
+  const sharedTx = { ...decideTx, ...createRecordTx(sqliteRunner(sqlite)) };
   const serialise = createQueue();
   const recent = createRecentMessages(options.dedupWindow ?? 2_000_000);
   const latest = s.recentMessages.all(options.dedupWindow ?? 2_000_000) as {
@@ -153,7 +153,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     profilesBehind: () => Promise.resolve(profiles.behind()),
     transaction: (work) =>
       serialise(async () => {
-        const tx = createSqliteTx(s, decideTx, recordTx, recent, profiles);
+        const tx = createSqliteTx(s, sharedTx, recent, profiles);
         s.begin.run();
         try {
           const result = await work(tx);

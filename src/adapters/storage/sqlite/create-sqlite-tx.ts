@@ -1,6 +1,6 @@
 import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
-import type { IdentityKey, ProfileRow, StoreTx } from '../../../ports/store.js';
+import type { IdentityKey, IngestTx, ProfileRow, StoreTx } from '../../../ports/store.js';
 import type { DecideTx } from '../../../ports/decide-store.js';
 import type { RecordTx } from '../../../ports/record-store.js';
 import { toEventBody, toStoredEvent, type EventRow } from '../shared/tables.js';
@@ -14,8 +14,8 @@ import type { SqliteStatements } from './sqlite-statements.js';
  */
 export const createSqliteTx = (
   s: SqliteStatements,
-  decide: DecideTx,
-  record: RecordTx,
+  /** The decide and record primitives, stateless: one object, the prototype of every tx. */
+  shared: DecideTx & RecordTx,
   recent: RecentMessages,
   profiles: ProfileWriteBehind,
 ): StoreTx & { commit(): void } => {
@@ -25,11 +25,11 @@ export const createSqliteTx = (
     const row = s.messageAt.get(seq) as { source_id: string; message_id: string } | undefined;
     return row !== undefined && row.source_id === sourceId && row.message_id === messageId;
   };
-  return {
-    ...decide,
-    ...record,
+  // The shared primitives come through the prototype: copying them into every transaction
+  // object cost more than some transactions' work.
+  const own: IngestTx & Pick<RecordTx, 'eraseCustomer'> & { commit(): void } = {
     async eraseCustomer(id) {
-      const counts = await record.eraseCustomer(id);
+      const counts = await shared.eraseCustomer(id);
       staged.set(id, null);
       return counts;
     },
@@ -113,4 +113,5 @@ export const createSqliteTx = (
       return Promise.resolve((s.customerEvents.all(id) as EventRow[]).map(toStoredEvent));
     },
   };
+  return Object.assign(Object.create(shared) as DecideTx & RecordTx, own);
 };
