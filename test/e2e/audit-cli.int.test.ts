@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServices } from '../../src/app/create-services.js';
+import { loadConfig } from '../../src/app/load-config.js';
+import { toCustomerId } from '../../src/core/ids.js';
+import { appendAudit } from '../../src/pipeline/record/index.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import { aTrack } from '../support/builders.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const TIMEOUT_MS = 60_000;
+
+describe('herald audit verify and export', () => {
+  let dir: string;
+  let url: string;
+  const herald = (...args: string[]) =>
+    run(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/cli/main.ts'), ...args], {
+      cwd: dir,
+      env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'silent' },
+    });
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-audit-cli-'));
+    url = `sqlite:${join(dir, 'herald.db')}`;
+    const services = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+      logger: silentLogger,
+    });
+    await services.recorder.record(
+      [
+        aTrack({
+          type: 'identify',
+          name: null,
+          userId: 'ann',
+          traits: { email: 'ann@example.com' },
+        }),
+      ],
+      1_700_000_000_000,
+    );
+    await services.store.transaction(async (tx) => {
+      await tx.pseudonymsOf([toCustomerId('ann')], 0);
+      return appendAudit(
+        tx,
+        Array.from({ length: 5 }, (_, i) => ({
+          kind: 'decision',
+          customerId: toCustomerId(i % 2 === 0 ? 'ann' : 'bob'),
+          atMs: 1_700_000_000_000 + i,
+          data: { decisionId: `d${i}`, status: 'queued' },
+        })),
+        1_700_000_000_000,
+      );
+    });
+    await services.close();
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Runs before the tampering test: vitest keeps the order within a file.
+  it(
+    "exports a customer's trail by user id, with nobody else's entries",
+    async () => {
+      const { stdout } = await herald('audit', 'export', '--customer', 'ann');
+      const trail = JSON.parse(stdout) as {
+        customerId: string;
+        audit: { data: { decisionId: string } }[];
+      };
+      expect(trail.customerId).toBe('ann');
+      expect(trail.audit.map((e) => e.data.decisionId)).toEqual(['d0', 'd2', 'd4']);
+      const unknown = await herald('audit', 'export', '--customer', 'nobody').then(
+        () => null,
+        (error: unknown) => error as { code: number; stderr: string },
+      );
+      expect(unknown?.code).toBe(66);
+      expect(unknown?.stderr).toMatch(/no customer with userId "nobody"/);
+    },
+    TIMEOUT_MS,
+  );
+  it(
+    'exits 0 when the chain holds, then 1 naming the entry someone changed',
+    async () => {
+      const ok = await herald('audit', 'verify');
+      expect(ok.stdout).toMatch(/^audit chain holds: 5 entries verified/);
+      const db = new BetterSqlite3(join(dir, 'herald.db'));
+      db.exec('DROP TRIGGER audit_log_no_update');
+      db.exec(`UPDATE audit_log SET data = '{"decisionId":"d3","status":"sent"}' WHERE seq = 4`);
+      db.close();
+      const broken = await herald('audit', 'verify').then(
+        () => null,
+        (error: unknown) => error as { code: number; stderr: string },
+      );
+      expect(broken?.code).toBe(1);
+      expect(broken?.stderr).toMatch(
+        /audit chain broken at entry 4: its content does not match its hash/,
+      );
+    },
+    TIMEOUT_MS,
+  );
+});
