@@ -25,6 +25,7 @@ const stages = [
   'render',
   'guard',
   'record',
+  'deliver',
 ];
 const outerLayers = ['adapters', 'app', 'http', 'cli', 'sim'];
 

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { decidePolicySchema } from '../pipeline/decide/index.js';
 import { guardPolicySchema } from '../pipeline/guard/index.js';
+import { deliverPolicySchema } from '../pipeline/deliver/index.js';
 import { profilePolicySchema } from '../pipeline/profile/index.js';
 
 /** Schema annotations: the environment variable that sets a field, and whether it is a secret. */
@@ -293,11 +294,153 @@ export const configSchema = Type.Object(
           Type.String({
             default: '',
             description:
-              'A directory of templates (`NAME.yaml`: class, topic, subject, preheader, text, html) that add to or replace the built-in ones by name.',
+              'A directory of templates (`NAME.yaml`: class, topic, subject, preheader, text, and html or mjml — compiled at start-up) that add to or replace the built-in ones by name; see docs/templates.md.',
           }),
           { env: 'HERALD_TEMPLATES_DIR' },
         ),
       },
+      { default: {} },
+    ),
+    deliver: Type.Composite(
+      [
+        deliverPolicySchema,
+        Type.Object({
+          inProcessDispatcher: field(
+            Type.Boolean({
+              default: true,
+              description:
+                '`serve` also runs the dispatcher (the outbox to the providers); set false when separate `herald worker` processes do.',
+            }),
+            { env: 'HERALD_IN_PROCESS_DISPATCHER' },
+          ),
+          smtpUrl: field(
+            Type.String({
+              default: '',
+              pattern: '^(|smtps?://.+)$',
+              description:
+                '`smtp://[user:pass@]host[:port]` or `smtps://…`: email goes to this relay (pooled). Empty: email goes to SendGrid when its key is set, else to the capture channel.',
+            }),
+            { env: 'HERALD_SMTP_URL', secret: true },
+          ),
+          smtpPoolSize: field(
+            Type.Integer({
+              minimum: 1,
+              maximum: 100,
+              default: 5,
+              description: 'SMTP connections kept open.',
+            }),
+            { env: 'HERALD_SMTP_POOL_SIZE' },
+          ),
+          sendgridApiKey: field(
+            Type.String({
+              default: '',
+              description: 'SendGrid v3 API key: email goes to SendGrid (unless `smtpUrl` is set).',
+            }),
+            {
+              env: 'HERALD_SENDGRID_API_KEY',
+              secret: true,
+            },
+          ),
+          sendgridBaseUrl: field(
+            Type.String({
+              default: 'https://api.sendgrid.com',
+              description: 'SendGrid API base (a proxy, or a local server in tests).',
+            }),
+            {
+              env: 'HERALD_SENDGRID_BASE_URL',
+            },
+          ),
+          sendgridWebhookPublicKey: field(
+            Type.String({
+              default: '',
+              description:
+                'The Signed Event Webhook verification key (base64 DER) from SendGrid’s settings; `POST /webhooks/sendgrid` refuses events without a valid signature, and is off while this is empty.',
+            }),
+            { env: 'HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY' },
+          ),
+          twilioAccountSid: field(
+            Type.String({
+              default: '',
+              description:
+                'Twilio Account SID: SMS goes to Twilio. Empty: SMS goes to the capture channel.',
+            }),
+            {
+              env: 'HERALD_TWILIO_ACCOUNT_SID',
+            },
+          ),
+          twilioAuthToken: field(
+            Type.String({
+              default: '',
+              description: 'Twilio auth token (API calls and `X-Twilio-Signature` checks).',
+            }),
+            {
+              env: 'HERALD_TWILIO_AUTH_TOKEN',
+              secret: true,
+            },
+          ),
+          twilioFrom: field(
+            Type.String({
+              default: '',
+              description: 'The sending number (E.164), unless a Messaging Service is set.',
+            }),
+            {
+              env: 'HERALD_TWILIO_FROM',
+            },
+          ),
+          twilioMessagingServiceSid: field(
+            Type.String({
+              default: '',
+              description: 'A Twilio Messaging Service to send through.',
+            }),
+            {
+              env: 'HERALD_TWILIO_MESSAGING_SERVICE_SID',
+            },
+          ),
+          twilioBaseUrl: field(
+            Type.String({ default: 'https://api.twilio.com', description: 'Twilio API base.' }),
+            {
+              env: 'HERALD_TWILIO_BASE_URL',
+            },
+          ),
+          whatsappAccessToken: field(
+            Type.String({
+              default: '',
+              description:
+                'WhatsApp Business Cloud API access token: WhatsApp goes to Meta. Empty: capture.',
+            }),
+            {
+              env: 'HERALD_WHATSAPP_ACCESS_TOKEN',
+              secret: true,
+            },
+          ),
+          whatsappPhoneNumberId: field(
+            Type.String({ default: '', description: 'The WhatsApp Business phone number id.' }),
+            {
+              env: 'HERALD_WHATSAPP_PHONE_NUMBER_ID',
+            },
+          ),
+          whatsappBaseUrl: field(
+            Type.String({ default: 'https://graph.facebook.com', description: 'Graph API base.' }),
+            {
+              env: 'HERALD_WHATSAPP_BASE_URL',
+            },
+          ),
+          fcmServiceAccountFile: field(
+            Type.String({
+              default: '',
+              description:
+                'A Firebase service-account JSON file: push goes to FCM HTTP v1 (its OAuth token is signed locally). Empty: capture.',
+            }),
+            { env: 'HERALD_FCM_SERVICE_ACCOUNT_FILE' },
+          ),
+          fcmBaseUrl: field(
+            Type.String({ default: 'https://fcm.googleapis.com', description: 'FCM API base.' }),
+            {
+              env: 'HERALD_FCM_BASE_URL',
+            },
+          ),
+        }),
+      ],
       { default: {} },
     ),
     decide: Type.Composite(

@@ -17,6 +17,10 @@ import { guardOnDecided, planDecisionsOnRecord, profileFiguresOf } from '../pipe
 import type { GuardDeps } from '../pipeline/guard-and-record.js';
 import { createRenderer } from '../pipeline/render/index.js';
 import { loadTemplates } from './load-templates.js';
+import { createAdapters, domainOf } from './create-adapters.js';
+import { createDispatcher, type Dispatcher } from '../pipeline/deliver/index.js';
+import { createDispatchIo } from '../pipeline/deliver-messages.js';
+import type { ChannelAdapter } from '../ports/channel-adapter.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { IdSource } from '../ports/id-source.js';
@@ -38,8 +42,14 @@ export interface Services {
   decide: DecideEnv;
   /** Render, guard and record: what every message goes through before the outbox. */
   guard: GuardDeps;
+  /** Signs and checks tracking, click and unsubscribe links. */
+  linkSecret: string;
   /** The scheduler's worker; `serve` and `worker` start it, other commands run it on demand. */
   worker: DecideWorker;
+  /** One adapter per channel (a provider, or capture). */
+  adapters: readonly ChannelAdapter[];
+  /** The outbox to the providers; `serve` and `worker` start it. */
+  dispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -97,18 +107,17 @@ export const createServices = async (
     () => ids.next(),
     clock.nowMs(),
   );
+  const linkSecret =
+    config.messages.linkSecret === '' ? await storedLinkSecret(store) : config.messages.linkSecret;
   const guard: GuardDeps = {
-    renderer: createRenderer(loadTemplates(config.messages.templatesDir), {
+    renderer: createRenderer(await loadTemplates(config.messages.templatesDir), {
       brandName: config.messages.brandName,
       from: config.messages.from,
       replyTo: config.messages.replyTo === '' ? null : config.messages.replyTo,
       postalAddress: config.messages.postalAddress === '' ? null : config.messages.postalAddress,
       publicUrl: config.messages.publicUrl,
       shopUrl: config.messages.shopUrl,
-      linkSecret:
-        config.messages.linkSecret === ''
-          ? await storedLinkSecret(store)
-          : config.messages.linkSecret,
+      linkSecret,
     }),
     policy: config.guardPolicy,
     quietHours: config.decidePolicy.quietHours,
@@ -117,9 +126,12 @@ export const createServices = async (
     sendingDomain: domainOf(config.messages.from),
   };
   decide.onDecided = guardOnDecided(guard);
+  const dispatcherRef: { current: Dispatcher | null } = { current: null };
   const worker = createDecideWorker(store, decide, clock, logger.child({ stage: 'decide' }), {
     onRound: (round) => {
       metrics.observeRound(round);
+      // Decisions may have queued messages: the dispatcher looks now, not at its next poll.
+      dispatcherRef.current?.nudge();
     },
   });
   const recorder = createEventRecorder(store, config.profilePolicy, {
@@ -131,6 +143,30 @@ export const createServices = async (
       createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
     ),
   });
+  const recording: EventRecorder = {
+    async record(events, nowMs) {
+      const outcome = await recorder.record(events, nowMs);
+      worker.nudge();
+      return outcome;
+    },
+  };
+  const adapters = createAdapters(config, store, clock);
+  const dispatcher = createDispatcher(
+    adapters,
+    createDispatchIo({
+      store,
+      policy: config.deliverPolicy,
+      guardPolicy: config.guardPolicy,
+      random: Math.random,
+      emit: async (events, nowMs) => {
+        await recording.record(events, nowMs);
+      },
+    }),
+    config.deliverPolicy,
+    clock,
+    logger.child({ stage: 'deliver' }),
+  );
+  dispatcherRef.current = dispatcher;
   return {
     config,
     store,
@@ -138,33 +174,20 @@ export const createServices = async (
     ids,
     logger,
     metrics,
-    recorder: {
-      async record(events, nowMs) {
-        const outcome = await recorder.record(events, nowMs);
-        worker.nudge();
-        return outcome;
-      },
-    },
+    recorder: recording,
     decide,
     guard,
+    linkSecret,
     worker,
+    adapters,
+    dispatcher,
     close: async () => {
       await worker.stop();
+      await dispatcher.stop();
+      for (const adapter of adapters) await adapter.close();
       await store.close();
     },
   };
-};
-
-/** The domain of a From header (`Name <user@domain>` or `user@domain`), lower-cased. */
-const domainOf = (from: string): string | null => {
-  const address = /<([^>]+)>/.exec(from)?.[1] ?? from;
-  const at = address.lastIndexOf('@');
-  return at < 0
-    ? null
-    : address
-        .slice(at + 1)
-        .trim()
-        .toLowerCase();
 };
 
 /** A random link secret made once and kept in the database, so links outlive restarts. */

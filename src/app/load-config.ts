@@ -8,6 +8,7 @@ import { HOUR_MS } from '../core/time.js';
 import type { IngestLimits } from '../pipeline/ingest/index.js';
 import type { ProfilePolicy } from '../pipeline/profile/index.js';
 import type { GuardPolicy } from '../pipeline/guard/index.js';
+import type { DeliverPolicy } from '../pipeline/deliver/index.js';
 import {
   checkJourneys,
   type DecidePolicy,
@@ -38,6 +39,9 @@ export interface Config {
   guardPolicy: GuardPolicy;
   reviewExpiryMs: number;
   messages: RawConfig['messages'];
+  deliverPolicy: DeliverPolicy;
+  /** Provider settings and whether `serve` runs the dispatcher. */
+  providers: Omit<RawConfig['deliver'], keyof DeliverPolicy>;
   ingestLimits: IngestLimits;
   logLevel: RawConfig['log']['level'];
   profilePolicy: ProfilePolicy;
@@ -193,6 +197,18 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
   const { sweepIntervalMinutes, ...profilePolicy } = c.profile;
   const { inProcessWorker, ...decidePolicy } = c.decide;
   const { reviewExpiryHours, ...guardPolicy } = c.guard;
+  const {
+    batchSize,
+    concurrency,
+    leaseSeconds,
+    pollMs,
+    timeoutSeconds,
+    maxAttempts,
+    backoff,
+    circuit,
+    rateLimits,
+    ...providers
+  } = c.deliver;
   return {
     storage,
     http: c.http,
@@ -203,6 +219,18 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     guardPolicy,
     reviewExpiryMs: reviewExpiryHours * HOUR_MS,
     messages: c.messages,
+    deliverPolicy: {
+      batchSize,
+      concurrency,
+      leaseSeconds,
+      pollMs,
+      timeoutSeconds,
+      maxAttempts,
+      backoff,
+      circuit,
+      rateLimits,
+    },
+    providers,
     ingestLimits: {
       maxEventBytes: c.ingest.maxEventBytes,
       maxBatchBytes: c.ingest.maxBatchBytes,

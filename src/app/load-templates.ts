@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, extname, join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -7,10 +8,11 @@ import { defaultTemplates, templateSchema, type Template } from '../pipeline/ren
 
 /**
  * The built-in templates, replaced or added to by the files of `dir` (`NAME.yaml`, `.yml` or
- * `.json`; the file name is the template's name unless it gives one). Every problem in every
- * file is reported at once, naming the file and the field.
+ * `.json`; the file name is the template's name unless it gives one). A template's `mjml` is
+ * compiled into its `html` here, once. Every problem in every file is reported at once, naming
+ * the file and the field (and, for MJML, the line of the markup).
  */
-export const loadTemplates = (dir: string): Template[] => {
+export const loadTemplates = async (dir: string): Promise<Template[]> => {
   const byName = new Map(defaultTemplates.map((t) => [t.name, t]));
   if (dir === '') return [...byName.values()];
   const problems: FieldProblem[] = [];
@@ -23,6 +25,7 @@ export const loadTemplates = (dir: string): Template[] => {
       `templates directory ${dir}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  const withMjml: { file: string; template: Template; mjml: ProtectedMjml }[] = [];
   for (const file of files.sort()) {
     let raw: unknown;
     try {
@@ -45,8 +48,42 @@ export const loadTemplates = (dir: string): Template[] => {
       continue;
     }
     const template = value as Template;
+    if (template.mjml !== undefined) {
+      if (template.html !== null) {
+        problems.push({ path: `${file}/html`, message: 'give html or mjml, not both' });
+        continue;
+      }
+      withMjml.push({ file, template, mjml: protectLiquid(template.mjml) });
+    }
     byName.set(template.name, template);
   }
+  const outcomes = await compileMjml(withMjml.map((m) => m.mjml.markup));
+  withMjml.forEach(({ file, template, mjml }, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) throw new Error(`no MJML outcome for ${file}`);
+    if ('errors' in outcome) {
+      for (const e of outcome.errors)
+        problems.push({
+          path: `${file}/mjml`,
+          message: `${e.line === null ? '' : `line ${mjml.lineOf(e.line)}: `}${e.message}`,
+        });
+      return;
+    }
+    const restored = restoreLiquid(outcome.html, mjml.tags);
+    if ('lost' in restored) {
+      for (const tag of restored.lost)
+        problems.push({
+          path: `${file}/mjml`,
+          message: `the compiler dropped the Liquid ${tag}: Liquid between MJML elements must stand in <mj-raw>`,
+        });
+      return;
+    }
+    // A later file with the same name replaced this one: it stays replaced.
+    if (byName.get(template.name) !== template) return;
+    const compiled: Template = { ...template, html: restored.html };
+    delete compiled.mjml;
+    byName.set(template.name, compiled);
+  });
   if (problems.length > 0)
     throw new AppError(
       'invalid-config',
@@ -54,4 +91,102 @@ export const loadTemplates = (dir: string): Template[] => {
       { problems },
     );
   return [...byName.values()];
+};
+
+/** MJML with each Liquid tag replaced by a placeholder the compiler leaves alone. */
+interface ProtectedMjml {
+  markup: string;
+  /** The Liquid tags, in order: placeholder `i` stands for `tags[i]`. */
+  tags: string[];
+  /** The line of the original markup that a line of `markup` comes from (both from 1). */
+  lineOf(line: number): number;
+}
+
+const liquidTag = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
+const placeholder = (i: number): string => `LIQUID${String(i)}HERALD`;
+const newlinesIn = (s: string): number => s.split('\n').length - 1;
+
+/**
+ * Replaces Liquid by placeholders before MJML sees it: the compiler parses markup as XML and
+ * rewrites attributes and text, so a `"` in a filter argument or a `>` in a condition would not
+ * come through intact.
+ */
+const protectLiquid = (source: string): ProtectedMjml => {
+  const tags: string[] = [];
+  // shifts[k]: how many lines the tags before line k+1 of the markup spanned beyond their own.
+  const shifts: number[] = [0];
+  let shift = 0;
+  let markup = '';
+  let from = 0;
+  const append = (text: string) => {
+    for (let n = newlinesIn(text); n > 0; n--) shifts.push(shift);
+    markup += text;
+  };
+  for (const match of source.matchAll(liquidTag)) {
+    append(source.slice(from, match.index));
+    markup += placeholder(tags.length);
+    tags.push(match[0]);
+    shift += newlinesIn(match[0]);
+    from = match.index + match[0].length;
+  }
+  append(source.slice(from));
+  return { markup, tags, lineOf: (line) => line + (shifts[line - 1] ?? shift) };
+};
+
+/** Puts the Liquid back, or names the tags the compiler dropped. */
+const restoreLiquid = (
+  html: string,
+  tags: readonly string[],
+): { html: string } | { lost: string[] } => {
+  const lost = tags.filter((_, i) => !html.includes(placeholder(i)));
+  if (lost.length > 0) return { lost };
+  return {
+    html: html.replace(/LIQUID(\d+)HERALD/g, (found, i: string) => tags[Number(i)] ?? found),
+  };
+};
+
+type MjmlOutcome = { html: string } | { errors: { line: number | null; message: string }[] };
+
+interface MjmlError {
+  line?: number;
+  tagName?: string;
+  message: string;
+}
+type Mjml2Html = (
+  source: string,
+  options: { validationLevel: 'strict'; keepComments: boolean; ignoreIncludes: boolean },
+) => Promise<{ html: string }>;
+
+// mjml is CommonJS without types of its own: loaded once, on first use.
+let mjml2html: Mjml2Html | null = null;
+
+/**
+ * Compiles MJML documents with the `mjml` package, one outcome per source in order.
+ * `strict`: a template with any MJML validation error is not compiled; its errors are returned.
+ */
+const compileMjml = async (sources: readonly string[]): Promise<MjmlOutcome[]> => {
+  if (sources.length === 0) return [];
+  mjml2html ??= createRequire(import.meta.url)('mjml') as Mjml2Html;
+  const outcomes: MjmlOutcome[] = [];
+  for (const source of sources) {
+    try {
+      const { html } = await mjml2html(source, {
+        validationLevel: 'strict',
+        keepComments: false,
+        ignoreIncludes: true,
+      });
+      outcomes.push({ html });
+    } catch (error) {
+      const errors = (error as { errors?: MjmlError[] }).errors;
+      outcomes.push({
+        errors: Array.isArray(errors)
+          ? errors.map((e) => ({
+              line: e.line ?? null,
+              message: `${e.tagName === undefined ? '' : `<${e.tagName}> `}${e.message.trim()}`,
+            }))
+          : [{ line: null, message: error instanceof Error ? error.message : String(error) }],
+      });
+    }
+  }
+  return outcomes;
 };

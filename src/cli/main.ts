@@ -11,6 +11,7 @@ import { importFile, importKinds, type ImportKind } from './commands/import-file
 import { registerExperimentCommands } from './commands/experiment.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerTemplateCommands } from './commands/templates.js';
 
 const program = new Command('herald').description(
   'Herald — self-hosted marketing automation engine',
@@ -23,7 +24,9 @@ program
 
 program
   .command('worker')
-  .description('run the scheduler worker alone: due journey steps, timers and the daily sweep')
+  .description(
+    'run the scheduler worker and the dispatcher alone: due journey steps, timers, the daily sweep and the outbox',
+  )
   .action(async () => work(await loadServices(process.env, 1)));
 
 program
@@ -99,6 +102,7 @@ registerSegmentCommands(program);
 registerExperimentCommands(program);
 registerModelCommands(program);
 registerAuditCommands(program);
+registerTemplateCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,12 +7,14 @@ export type MessageClass = 'marketing' | 'transactional';
 
 /**
  * Where a message stands. `queued`: passed the guardrails, in the outbox for delivery at
- * `sendAtMs`; `review`: waits for a person; `blocked`: a guardrail refused it; `rejected`: a
+ * `sendAtMs`; `sending`: claimed by a dispatcher (its lease runs out if the process dies, and the
+ * message is claimed again); `review`: waits for a person; `blocked`: a guardrail refused it; `rejected`: a
  * reviewer refused it; `expired`: nobody reviewed it in time; `cancelled`: a later event made
  * it moot; `sent`, `bounced`, `complained`, `failed`: what delivery made of it.
  */
 export type MessageStatus =
   | 'queued'
+  | 'sending'
   | 'review'
   | 'blocked'
   | 'rejected'
@@ -98,4 +100,16 @@ export interface MessageRecord {
   reviews: ReviewAction[];
   /** Why it ended where it is, in a word, for reporting: `frequency_capped`, `no_consent` … */
   reasonCode: string | null;
+  /** Delivery attempts so far. */
+  attempts: number;
+  /** Where it was sent: the address, number or push token (set at hand-off). */
+  recipient: string | null;
+  /** The adapter that sent it (`smtp`, `capture` …) and the provider's id for it. */
+  provider: string | null;
+  providerId: string | null;
+  sentAtMs: number | null;
+  /** The last delivery error, when an attempt failed. */
+  lastError: string | null;
+  /** Web content: the page slot it fills and until when. */
+  web: { slot: string; expiresAtMs: number } | null;
 }

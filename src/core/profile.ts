@@ -29,6 +29,12 @@ export interface Cart {
   updatedAtMs: number;
 }
 
+export interface Device {
+  token: string;
+  platform: 'ios' | 'android' | 'web';
+  seenAtMs: number;
+}
+
 export interface Location {
   country: string | null;
   region: string | null;
@@ -64,6 +70,11 @@ export interface ProfileState {
   /** Engagement points, decayed to `asOfMs`. */
   engagement: { points: number; asOfMs: number };
   email: { hardBounces: number; complaints: number; lastBounceAtMs: number | null };
+  /**
+   * Push devices from `context.device.token` (newest last); one is removed when its provider
+   * reports it unregistered. Absent in profiles recorded before devices were kept.
+   */
+  devices?: Device[];
   cart: Cart | null;
   eventCount: number;
   /**

@@ -6,13 +6,19 @@ import { registerProfileRoutes } from './routes/profile-routes.js';
 import { registerDecisionRoutes } from './routes/decision-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
 import { registerMessageRoutes } from './routes/message-routes.js';
+import { registerTrackingRoutes } from './routes/tracking-routes.js';
 import { sendError, toAppError } from './send-error.js';
 import type { Access } from './auth.js';
 import { createRateLimiter } from './rate-limit.js';
 
 /** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
 export const createServer = (services: Services): FastifyInstance => {
-  const app = Fastify({ logger: false, bodyLimit: services.config.ingestLimits.maxBatchBytes });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: services.config.ingestLimits.maxBatchBytes,
+    // Signed click links carry their destination: path parameters far longer than 100 chars.
+    maxParamLength: 4096,
+  });
   registerBodyReading(app);
   const access: Access = {
     tokens: services.config.tokens,
@@ -54,5 +60,6 @@ export const createServer = (services: Services): FastifyInstance => {
   registerDecisionRoutes(app, services, access);
   registerModelRoutes(app, services, access);
   registerMessageRoutes(app, services, access);
+  registerTrackingRoutes(app, services);
   return app;
 };

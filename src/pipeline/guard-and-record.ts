@@ -256,6 +256,13 @@ export const judgeDecision = (
     contentHash: contentHashOf(rendered),
     ...splitVerdicts(result),
     reviews: [],
+    attempts: 0,
+    recipient: null,
+    provider: null,
+    providerId: null,
+    sentAtMs: null,
+    lastError: null,
+    web: webOf(decision),
   };
   // Later messages in the same batch see this one in the customer's history and the spend.
   if (message.status === 'queued' && messageClass === 'marketing') {
@@ -268,6 +275,18 @@ export const judgeDecision = (
   if (message.status === 'queued' && campaign !== null)
     batch.spend.set(campaign.id, (batch.spend.get(campaign.id) ?? 0) + message.cost);
   return { message, result };
+};
+
+/** A web decision's slot and expiry (`details.slot`, `details.expiresAt`), else null. */
+const webOf = (decision: Decision): MessageRecord['web'] => {
+  const slot = decision.details['slot'];
+  const expires = decision.details['expiresAt'];
+  if (decision.channels[0] !== 'web' || typeof slot !== 'string') return null;
+  const expiresAtMs = typeof expires === 'string' ? Date.parse(expires) : Number.NaN;
+  return {
+    slot,
+    expiresAtMs: Number.isNaN(expiresAtMs) ? decision.scheduledForMs + 24 * HOUR_MS : expiresAtMs,
+  };
 };
 
 /** Whether a decision asks for a message (rather than recording a skip or an escalation). */

@@ -48,7 +48,7 @@ export interface ErasureCounts {
 }
 
 /** The record stage's primitives inside a store transaction. */
-export interface RecordTx {
+export interface RecordTx extends DeliverTx {
   sendHistory(
     ids: readonly CustomerId[],
     since: { windowStartMs: number; dayStartMs: number },
@@ -98,4 +98,67 @@ export interface RecordReads {
   pseudonymOf(id: CustomerId): Promise<string | undefined>;
   /** The review queue's counts by the last action taken, for the override rate. */
   reviewCounts(): Promise<Record<string, number>>;
+  /** The message a provider's id names (webhooks). */
+  messageByProviderId(providerId: string): Promise<MessageRecord | undefined>;
+  /** The last message sent to an address or number (inbound replies). */
+  lastMessageTo(recipient: string, channel: Channel): Promise<MessageRecord | undefined>;
+  /** What the capture channel kept of a message. */
+  capturedMessage(
+    messageId: string,
+  ): Promise<{ channel: Channel; recipient: string; payload: string; atMs: number } | undefined>;
+  /** Web content published for a customer on a slot, newest first, not older than `sinceMs`. */
+  webContent(customerId: CustomerId, slot: string, sinceMs: number): Promise<MessageRecord[]>;
+}
+
+/** How one delivery attempt ended, as the dispatcher writes it back to the outbox. */
+export interface DeliveryUpdate {
+  status: 'queued' | 'sent' | 'failed' | 'blocked';
+  /** For a retry: when to try again. */
+  sendAtMs?: number;
+  /** False when the message goes back unsent without an attempt (a rate limit, a circuit). */
+  attempted: boolean;
+  recipient: string | null;
+  provider: string | null;
+  providerId: string | null;
+  sentAtMs: number | null;
+  lastError: string | null;
+  reasonCode: string | null;
+}
+
+/** The deliver stage's primitives inside a store transaction. */
+export interface DeliverTx {
+  /**
+   * Claims up to `limit` messages on these channels that are due (queued, `sendAt` passed) or
+   * whose dispatcher died (sending, lease run out): marks them `sending` until
+   * `leaseUntilMs` (`finishDelivery` counts the attempt). On PostgreSQL rows another dispatcher holds are
+   * skipped, never waited for.
+   */
+  claimOutbox(
+    channels: readonly Channel[],
+    nowMs: number,
+    limit: number,
+    leaseUntilMs: number,
+  ): Promise<MessageRecord[]>;
+  /** Writes an attempt's outcome to a message this dispatcher claimed. */
+  finishDelivery(id: string, update: DeliveryUpdate, nowMs: number): Promise<void>;
+  /**
+   * Takes up to `want` tokens from a provider's bucket (refilled at `perSecond`, holding at
+   * most `burst`), shared by every process on the database; returns how many it got. A
+   * negative `want` gives tokens back.
+   */
+  takeTokens(
+    provider: string,
+    want: number,
+    perSecond: number,
+    burst: number,
+    nowMs: number,
+  ): Promise<number>;
+  /** Keeps a message the capture channel received; false when it was already kept. */
+  capture(row: {
+    messageId: string;
+    channel: Channel;
+    recipient: string;
+    payload: string;
+    atMs: number;
+  }): Promise<boolean>;
 }

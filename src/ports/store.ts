@@ -81,6 +81,8 @@ export interface Store extends DecideReads, ModelStore, RecordReads {
   scanEvents(after: EventCursor | null, limit: number): Promise<StoredEvent[]>;
   /** Resolves a user id (or an alias of one) to its customer id. */
   resolveUserId(userId: string): Promise<CustomerId | undefined>;
+  /** Resolves an anonymous id (a visitor's, before or after they identified) to its customer. */
+  resolveAnonymousId(anonymousId: string): Promise<CustomerId | undefined>;
   getProfile(id: CustomerId): Promise<StoredProfile | undefined>;
   /** Newest first. */
   listEvents(id: CustomerId, limit: number): Promise<StoredEvent[]>;

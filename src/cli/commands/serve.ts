@@ -6,7 +6,7 @@ import { MINUTE_MS } from '../../core/time.js';
 
 /**
  * Serves the HTTP API until SIGINT/SIGTERM, with the periodic profile sweep and (unless turned
- * off) the scheduler worker.
+ * off) the scheduler worker and the dispatcher.
  */
 export const serve = async (services: Services): Promise<void> => {
   const { config, logger } = services;
@@ -14,6 +14,7 @@ export const serve = async (services: Services): Promise<void> => {
   const address = await app.listen({ port: config.http.port, host: config.http.host });
   logger.info({ address, database: services.store.driver }, 'herald listening');
   if (config.inProcessWorker) services.worker.start();
+  if (config.providers.inProcessDispatcher) services.dispatcher.start();
   // The learning loop: checked at start and every hour; a run takes seconds and is registered
   // whatever its outcome (trained, or refused with the reason).
   let training: Promise<unknown> = Promise.resolve();
@@ -65,9 +66,10 @@ export const serve = async (services: Services): Promise<void> => {
   logger.info({}, 'herald stopped');
 };
 
-/** Runs the scheduler worker alone (no HTTP) until SIGINT/SIGTERM. */
+/** Runs the scheduler worker and the dispatcher (no HTTP) until SIGINT/SIGTERM. */
 export const work = async (services: Services): Promise<void> => {
   services.worker.start();
+  services.dispatcher.start();
   services.logger.info({ database: services.store.driver }, 'herald worker running');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -15,3 +15,4 @@ export type {
   Severity,
   Verdict,
 } from './guard-types.js';
+export { checkAtHandOff } from './hand-off.js';

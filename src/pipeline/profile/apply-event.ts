@@ -1,7 +1,8 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
+import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
 import { HOUR_MS } from '../../core/time.js';
-import type { Channel, Location, ProfileState, Responses } from '../../core/profile.js';
+import type { Channel, Device, Location, ProfileState, Responses } from '../../core/profile.js';
 import { addPoints } from './decay-points.js';
 import type { ProfilePolicy } from './policy.js';
 import { asNumber, asObject, asString, asTimeMs, pick, toCents } from './read-props.js';
@@ -192,6 +193,41 @@ const withResponses = (responses: Responses | undefined): { responses?: Response
   responses === undefined ? {} : { responses };
 
 /** The profile after one more event; pure, and the state passed in is not modified. */
+const MAX_DEVICES = 5;
+
+const platformOf = (type: unknown): Device['platform'] =>
+  typeof type === 'string' && /^(ios|ipados|tvos)$/i.test(type)
+    ? 'ios'
+    : typeof type === 'string' && /^web/i.test(type)
+      ? 'web'
+      : 'android';
+
+/**
+ * Push devices: `context.device.token` (Segment's field) adds or refreshes one, with its
+ * platform from `context.device.type`; `Push Token Unregistered` removes the token in its
+ * properties. At most five, the most recently seen.
+ */
+const updateDevices = (devices: Device[] | undefined, event: HeraldEvent): Device[] | undefined => {
+  if (event.name === HERALD_EVENTS.pushTokenUnregistered) {
+    const token = event.properties['token'];
+    return devices?.filter((d) => d.token !== token);
+  }
+  const device = asObject(event.context['device']);
+  const token = device?.['token'];
+  if (typeof token !== 'string' || token === '') return devices;
+  const known = devices?.find((d) => d.token === token);
+  if (known !== undefined && known.seenAtMs >= event.timestampMs) return devices;
+  const others = (devices ?? []).filter((d) => d.token !== token);
+  return [
+    ...others,
+    { token, platform: platformOf(device?.['type']), seenAtMs: event.timestampMs },
+  ].slice(-MAX_DEVICES);
+};
+
+// Absent stays absent, so profiles without devices keep their stored shape.
+const withDevices = (devices: Device[] | undefined): { devices?: Device[] } =>
+  devices === undefined ? {} : { devices };
+
 export const applyEvent = (
   state: ProfileState,
   event: HeraldEvent,
@@ -244,6 +280,7 @@ export const applyEvent = (
           }
         : state.email,
     cart: event.type === 'track' ? updateCart(state.cart, event) : state.cart,
+    ...withDevices(updateDevices(state.devices, event)),
     eventCount: state.eventCount + 1,
     ...withResponses(updateResponses(state.responses, event, policy)),
   };

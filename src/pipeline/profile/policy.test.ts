@@ -40,6 +40,8 @@ describe('profilePolicySchema', () => {
         'Push Notification Received',
         'SMS Sent',
         'SMS Delivered',
+        'SMS Undelivered',
+        'Push Token Unregistered',
       ],
       signupEvents: ['Signed Up', 'Account Created'],
     });
@@ -61,7 +63,7 @@ describe('profilePolicySchema', () => {
     first.passiveEvents.length = 0;
     const second = defaultPolicy();
     expect(second.engagement.openEvents).toEqual(['Email Opened', 'Push Notification Opened']);
-    expect(second.passiveEvents).toHaveLength(9);
+    expect(second.passiveEvents).toHaveLength(11);
   });
 
   it('rejects a half-life of zero', () => {

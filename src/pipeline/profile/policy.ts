@@ -97,6 +97,8 @@ export const profilePolicySchema = Type.Object(
         'Push Notification Received',
         'SMS Sent',
         'SMS Delivered',
+        'SMS Undelivered',
+        'Push Token Unregistered',
       ],
       'Track events that do not count as customer activity (sent by systems, not the customer).',
     ),

@@ -4,6 +4,7 @@ import type { RenderedContent } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { signToken } from '../../core/signed-token.js';
 import type { Template } from './template.js';
+import { openPixelUrl, trackLinks, type LinkContext } from './track-links.js';
 
 /** The sender and the links every message is rendered with (`messages:` in the config). */
 export interface RenderSettings {
@@ -139,9 +140,24 @@ export const createRenderer = (
       };
       const marketingEmail = channel === 'email' && template.class === 'marketing';
       const subject = run('subject', p.subject);
-      let body = run('text', p.text);
+      const link: LinkContext = {
+        messageId,
+        medium: channel,
+        campaign:
+          decision.trigger.kind === 'campaign'
+            ? decision.trigger.campaign.id
+            : (decision.journey?.id ?? template.name),
+        content: template.name,
+        base,
+        linkSecret: settings.linkSecret,
+      };
+      // Email links go through the signed click redirect; SMS and push links only get UTM
+      // parameters (a redirect would double an SMS's length).
+      const tracked = channel === 'email';
+      let body = trackLinks(run('text', p.text), link, tracked);
       // A template without HTML makes a text-only email: its footer goes in the text.
-      let html = channel === 'email' && p.html !== null ? run('html', p.html) : null;
+      let html =
+        channel === 'email' && p.html !== null ? trackLinks(run('html', p.html), link, true) : null;
       if (marketingEmail) {
         const address = settings.postalAddress ?? '';
         body += `\n\n--\n${settings.brandName}${address === '' ? '' : ` · ${address}`}\nUnsubscribe: ${unsubscribeUrl}`;
@@ -153,6 +169,12 @@ export const createRenderer = (
             ? html.replace('</body>', `${footer}</body>`)
             : `${html}${footer}`;
         }
+      }
+      if (html !== null) {
+        const pixel = `<img src="${escapeHtml(openPixelUrl(link))}" width="1" height="1" alt="" style="display:block;border:0">`;
+        html = html.includes('</body>')
+          ? html.replace('</body>', `${pixel}</body>`)
+          : `${html}${pixel}`;
       }
       return {
         subject: channel === 'email' || channel === 'push' ? subject : null,

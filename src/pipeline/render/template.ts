@@ -14,6 +14,11 @@ export const templateSchema = Type.Object({
   text: Type.String({ minLength: 1 }),
   /** The HTML body of an email; without it the text is wrapped in a minimal page. */
   html: Type.Union([Type.String(), Type.Null()], { default: null }),
+  /**
+   * MJML markup (Liquid allowed) that the loader compiles into `html` once, at load time; a
+   * template gives `html` or `mjml`, never both, and a loaded template no longer carries it.
+   */
+  mjml: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 export type Template = Static<typeof templateSchema>;

@@ -5,7 +5,13 @@ import { toStoredProfile, toStoredEvent, type Database } from './tables.js';
 
 type Reads = Pick<
   Store,
-  'resolveUserId' | 'getProfile' | 'listEvents' | 'listCustomerIds' | 'counts' | 'scanEvents'
+  | 'resolveUserId'
+  | 'resolveAnonymousId'
+  | 'getProfile'
+  | 'listEvents'
+  | 'listCustomerIds'
+  | 'counts'
+  | 'scanEvents'
 >;
 
 /** The read queries, written once in Kysely for both dialects. */
@@ -23,6 +29,14 @@ export const createReads = (db: Kysely<Database>): Reads => ({
       .where('customer_id', '=', userId)
       .executeTakeFirst();
     return profile?.customer_id as CustomerId | undefined;
+  },
+  async resolveAnonymousId(anonymousId) {
+    const link = await db
+      .selectFrom('identities')
+      .select('customer_id')
+      .where('key', '=', `a:${anonymousId}`)
+      .executeTakeFirst();
+    return link?.customer_id as CustomerId | undefined;
   },
   async getProfile(id) {
     const row = await db

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Channel } from '../../../core/profile.js';
 import type { RecordReads } from '../../../ports/record-store.js';
 import { toAuditEntry, toMessage } from './record-rows.js';
 import type { Database } from './tables.js';
@@ -56,5 +57,51 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       counts[action] = (counts[action] ?? 0) + 1;
     }
     return counts;
+  },
+  async messageByProviderId(providerId) {
+    const row = await db
+      .selectFrom('messages')
+      .selectAll()
+      .where('provider_id', '=', providerId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toMessage(row);
+  },
+  async lastMessageTo(recipient, channel) {
+    const row = await db
+      .selectFrom('messages')
+      .selectAll()
+      .where('recipient', '=', recipient)
+      .where('channel', '=', channel)
+      .orderBy('sent_at_ms', 'desc')
+      .executeTakeFirst();
+    return row === undefined ? undefined : toMessage(row);
+  },
+  async capturedMessage(messageId) {
+    const row = await db
+      .selectFrom('captured')
+      .selectAll()
+      .where('message_id', '=', messageId)
+      .executeTakeFirst();
+    return row === undefined
+      ? undefined
+      : {
+          channel: row.channel as Channel,
+          recipient: row.recipient,
+          payload: row.payload,
+          atMs: row.captured_at_ms,
+        };
+  },
+  async webContent(customerId, slot, sinceMs) {
+    const rows = await db
+      .selectFrom('messages')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('channel', '=', 'web')
+      .where('status', '=', 'sent')
+      .where('send_at_ms', '>=', sinceMs)
+      .orderBy('send_at_ms', 'desc')
+      .limit(50)
+      .execute();
+    return rows.map(toMessage).filter((m) => m.web?.slot === slot);
   },
 });

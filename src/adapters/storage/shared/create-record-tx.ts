@@ -195,6 +195,93 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       await del('subjects');
       return counts;
     },
+    async claimOutbox(channels, nowMs, limit, leaseUntilMs) {
+      if (channels.length === 0 || limit <= 0) return [];
+      const inChannels = `channel IN (${channels.map(() => '?').join(', ')})`;
+      const lock = pg ? ' FOR UPDATE SKIP LOCKED' : '';
+      // Due rows first, then rows whose dispatcher died with them claimed.
+      const rows = await sql.all<MessagesTable>(
+        `SELECT * FROM messages WHERE status = 'queued' AND send_at_ms <= ? AND ${inChannels}
+         ORDER BY send_at_ms LIMIT ?${lock}`,
+        [nowMs, ...channels, limit],
+      );
+      if (rows.length < limit)
+        rows.push(
+          ...(await sql.all<MessagesTable>(
+            `SELECT * FROM messages WHERE status = 'sending' AND lease_until_ms <= ? AND ${inChannels}
+             ORDER BY lease_until_ms LIMIT ?${lock}`,
+            [nowMs, ...channels, limit - rows.length],
+          )),
+        );
+      for (const row of rows)
+        await sql.run(
+          `UPDATE messages SET status = 'sending', lease_until_ms = ?, updated_at_ms = ?
+           WHERE id = ?`,
+          [leaseUntilMs, nowMs, row.id],
+        );
+      return rows.map((row) => ({ ...toMessage(row), status: 'sending' as const }));
+    },
+    async finishDelivery(id, u, nowMs) {
+      const [row] = await sql.all<{ body: string }>('SELECT body FROM messages WHERE id = ?', [id]);
+      if (row === undefined) return;
+      const body = {
+        ...(JSON.parse(row.body) as Record<string, unknown>),
+        lastError: u.lastError,
+        reasonCode: u.reasonCode,
+      };
+      await sql.run(
+        `UPDATE messages SET status = ?, send_at_ms = COALESCE(?, send_at_ms), lease_until_ms = NULL,
+           attempts = attempts + ?, recipient = ?, provider = ?, provider_id = ?, sent_at_ms = ?,
+           updated_at_ms = ?, body = ?
+         WHERE id = ? AND status = 'sending'`,
+        [
+          u.status,
+          u.sendAtMs ?? null,
+          u.attempted ? 1 : 0,
+          u.recipient,
+          u.provider,
+          u.providerId,
+          u.sentAtMs,
+          nowMs,
+          JSON.stringify(body),
+          id,
+        ],
+      );
+    },
+    async takeTokens(provider, want, perSecond, burst, nowMs) {
+      if (want === 0) return 0;
+      await sql.run(
+        `INSERT INTO rate_buckets (provider, tokens, updated_at_ms) VALUES (?, ?, ?)
+         ON CONFLICT (provider) DO NOTHING`,
+        [provider, burst, nowMs],
+      );
+      const [bucket] = await sql.all<{ tokens: number; updated_at_ms: number }>(
+        `SELECT tokens, updated_at_ms FROM rate_buckets WHERE provider = ?${pg ? ' FOR UPDATE' : ''}`,
+        [provider],
+      );
+      if (bucket === undefined) return 0;
+      const refilled = Math.min(
+        burst,
+        bucket.tokens + (Math.max(0, nowMs - bucket.updated_at_ms) / 1000) * perSecond,
+      );
+      // A negative `want` gives tokens back (taken from one bucket, refused by another).
+      const taken = want < 0 ? want : Math.max(0, Math.min(want, Math.floor(refilled)));
+      await sql.run('UPDATE rate_buckets SET tokens = ?, updated_at_ms = ? WHERE provider = ?', [
+        Math.min(burst, refilled - taken),
+        Math.max(nowMs, bucket.updated_at_ms),
+        provider,
+      ]);
+      return taken;
+    },
+    async capture(row) {
+      return (
+        (await sql.run(
+          `INSERT INTO captured (message_id, channel, recipient, payload, captured_at_ms)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
+          [row.messageId, row.channel, row.recipient, row.payload, row.atMs],
+        )) === 1
+      );
+    },
     async findIdempotent(key) {
       const [row] = await sql.all<{ request_hash: string; response: string }>(
         'SELECT request_hash, response FROM idempotency WHERE key = ?',

@@ -278,6 +278,55 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // Delivery: the dispatcher's lease and attempts on each outbox row, where it went, the
+  // provider's id, captured messages, and the shared rate-limit buckets.
+  '0006-deliver': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const real = dialect === 'postgres' ? 'double precision' : 'real';
+      await db.schema
+        .alterTable('messages')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('messages').addColumn('lease_until_ms', big).execute();
+      await db.schema.alterTable('messages').addColumn('recipient', 'text').execute();
+      await db.schema.alterTable('messages').addColumn('provider', 'text').execute();
+      await db.schema.alterTable('messages').addColumn('provider_id', 'text').execute();
+      await db.schema.alterTable('messages').addColumn('sent_at_ms', big).execute();
+      await db.schema
+        .createIndex('messages_lease')
+        .on('messages')
+        .columns(['lease_until_ms'])
+        .where(sql.ref('status'), '=', 'sending')
+        .execute();
+      await db.schema
+        .createIndex('messages_recipient')
+        .on('messages')
+        .columns(['recipient', 'sent_at_ms'])
+        .where(sql.ref('recipient'), 'is not', null)
+        .execute();
+      await db.schema
+        .createIndex('messages_provider_id')
+        .on('messages')
+        .columns(['provider_id'])
+        .where(sql.ref('provider_id'), 'is not', null)
+        .execute();
+      await db.schema
+        .createTable('captured')
+        .addColumn('message_id', 'text', (c) => c.primaryKey())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('recipient', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('captured_at_ms', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('rate_buckets')
+        .addColumn('provider', 'text', (c) => c.primaryKey())
+        .addColumn('tokens', real, (c) => c.notNull())
+        .addColumn('updated_at_ms', big, (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

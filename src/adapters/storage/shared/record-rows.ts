@@ -15,6 +15,8 @@ type MessageBody = Pick<
   | 'passed'
   | 'reviews'
   | 'reasonCode'
+  | 'lastError'
+  | 'web'
 >;
 
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
@@ -30,6 +32,12 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
   updated_at_ms: m.updatedAtMs,
   review_expires_at_ms: m.reviewExpiresAtMs,
   cost: m.cost,
+  attempts: m.attempts,
+  lease_until_ms: null,
+  recipient: m.recipient,
+  provider: m.provider,
+  provider_id: m.providerId,
+  sent_at_ms: m.sentAtMs,
   body: JSON.stringify({
     agent: m.agent,
     template: m.template,
@@ -40,6 +48,8 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     passed: m.passed,
     reviews: m.reviews,
     reasonCode: m.reasonCode,
+    lastError: m.lastError,
+    web: m.web,
   } satisfies MessageBody),
 });
 
@@ -58,7 +68,15 @@ export const toMessage = (row: MessagesTable): MessageRecord => {
     updatedAtMs: row.updated_at_ms,
     reviewExpiresAtMs: row.review_expires_at_ms === null ? null : row.review_expires_at_ms,
     cost: row.cost,
+    attempts: row.attempts,
+    recipient: row.recipient,
+    provider: row.provider,
+    providerId: row.provider_id,
+    sentAtMs: row.sent_at_ms,
     ...body,
+    // Rows recorded before delivery existed have no `lastError`.
+    lastError: (body as Partial<MessageBody>).lastError ?? null,
+    web: (body as Partial<MessageBody>).web ?? null,
   };
 };
 
@@ -75,6 +93,12 @@ export const MESSAGE_COLUMNS: readonly (keyof MessagesTable)[] = [
   'updated_at_ms',
   'review_expires_at_ms',
   'cost',
+  'attempts',
+  'lease_until_ms',
+  'recipient',
+  'provider',
+  'provider_id',
+  'sent_at_ms',
   'body',
 ];
 

@@ -57,6 +57,14 @@ export interface Database {
   audit_log: AuditLogTable;
   subjects: { customer_id: string; pseudonym: string; created_at_ms: number };
   idempotency: { key: string; request_hash: string; response: string; created_at_ms: number };
+  captured: {
+    message_id: string;
+    channel: string;
+    recipient: string;
+    payload: string;
+    captured_at_ms: number;
+  };
+  rate_buckets: { provider: string; tokens: number; updated_at_ms: number };
 }
 
 /** The outbox: one row per message (content, verdicts and reviews are JSON in `body`). */
@@ -74,6 +82,12 @@ export interface MessagesTable {
   review_expires_at_ms: number | null;
   cost: number;
   body: string;
+  attempts: number;
+  lease_until_ms: number | null;
+  recipient: string | null;
+  provider: string | null;
+  provider_id: string | null;
+  sent_at_ms: number | null;
 }
 
 export interface AuditLogTable {

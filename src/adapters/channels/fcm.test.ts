@@ -1,0 +1,251 @@
+import { generateKeyPairSync, verify } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { toCustomerId } from '../../core/ids.js';
+import type { Delivery } from '../../ports/channel-adapter.js';
+import {
+  createFcmAdapter,
+  toFcmMessage,
+  toFcmOutcome,
+  toServiceAccountJwt,
+  toTokenResult,
+} from './fcm.js';
+import type { HttpAnswer } from './http-request.js';
+
+const anAnswer = (status: number, json: unknown, headers: Record<string, string> = {}) =>
+  ({
+    status,
+    headers: new Headers(headers),
+    text: json === null ? '' : JSON.stringify(json),
+    json,
+  }) satisfies HttpAnswer;
+
+const fcmError = (code: number, status: string, message: string, errorCode?: string) => ({
+  error: {
+    code,
+    message,
+    status,
+    details:
+      errorCode === undefined
+        ? []
+        : [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }],
+  },
+});
+
+const aPush = (overrides: Partial<Delivery> = {}): Delivery => ({
+  messageId: 'msg-7',
+  customerId: toCustomerId('u-7'),
+  channel: 'push',
+  class: 'transactional',
+  template: null,
+  to: 'token-7',
+  content: {
+    subject: null,
+    preheader: null,
+    body: 'Your order shipped.',
+    html: null,
+    from: null,
+    replyTo: null,
+    footerAddress: null,
+    unsubscribeUrl: null,
+  },
+  ...overrides,
+});
+
+describe('toServiceAccountJwt', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const account = { client_email: 'svc@p.iam.gserviceaccount.com', token_uri: 'https://t/token' };
+  const jwt = toServiceAccountJwt(account, privateKey, 1_767_000_000_999);
+  const [header = '', claims = '', signature = ''] = jwt.split('.');
+  const decode = (part: string): unknown => JSON.parse(Buffer.from(part, 'base64url').toString());
+
+  it('signs header and claims with RS256 so the public key verifies them', () => {
+    const signed = Buffer.from(`${header}.${claims}`);
+    expect(verify('RSA-SHA256', signed, publicKey, Buffer.from(signature, 'base64url'))).toBe(true);
+    expect(decode(header)).toEqual({ alg: 'RS256', typ: 'JWT' });
+  });
+
+  it('claims the messaging scope for an hour from now, in whole seconds', () => {
+    expect(decode(claims)).toEqual({
+      iss: 'svc@p.iam.gserviceaccount.com',
+      scope: 'https://www.googleapis.com/auth/firebase.messaging',
+      aud: 'https://t/token',
+      iat: 1_767_000_000,
+      exp: 1_767_003_600,
+    });
+  });
+
+  it('uses URL-safe base64 without padding', () => {
+    expect(jwt).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  });
+});
+
+describe('toFcmMessage', () => {
+  it('sends only the common notification when the platform is unknown', () => {
+    expect(toFcmMessage(aPush())).toEqual({
+      token: 'token-7',
+      notification: { body: 'Your order shipped.' },
+      data: { herald_message_id: 'msg-7' },
+    });
+  });
+
+  it('leaves the title out of the APNs alert when there is no subject', () => {
+    const message = toFcmMessage(aPush({ platform: 'ios' }));
+    expect(message.apns).toMatchObject({
+      payload: { aps: { alert: { body: 'Your order shipped.' } } },
+    });
+    expect(JSON.stringify(message)).not.toContain('"title"');
+  });
+
+  it('sends no android notification block without a click action', () => {
+    expect(toFcmMessage(aPush({ platform: 'android' })).android).toEqual({ priority: 'HIGH' });
+  });
+});
+
+describe('toFcmOutcome', () => {
+  it('reports the message name as the provider id', () => {
+    expect(toFcmOutcome(anAnswer(200, { name: 'projects/p/messages/1' }))).toEqual({
+      kind: 'sent',
+      providerId: 'projects/p/messages/1',
+    });
+  });
+
+  it('reports a 200 without a name as sent with no id', () => {
+    expect(toFcmOutcome(anAnswer(200, null))).toEqual({ kind: 'sent', providerId: null });
+  });
+
+  it.each([
+    [
+      404,
+      fcmError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED'),
+      'unreachable',
+    ],
+    [
+      400,
+      fcmError(
+        400,
+        'INVALID_ARGUMENT',
+        'The registration token is not a valid FCM registration token',
+        'INVALID_ARGUMENT',
+      ),
+      'unreachable',
+    ],
+    [400, fcmError(400, 'INVALID_ARGUMENT', 'Message is too big', 'INVALID_ARGUMENT'), 'failed'],
+    [403, fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH'), 'failed'],
+    [401, fcmError(401, 'UNAUTHENTICATED', 'APNs auth error', 'THIRD_PARTY_AUTH_ERROR'), 'failed'],
+    [
+      401,
+      fcmError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'),
+      'failed',
+    ],
+    [403, fcmError(403, 'PERMISSION_DENIED', 'Permission denied.'), 'failed'],
+    [404, fcmError(404, 'NOT_FOUND', 'Project not found.'), 'failed'],
+    [429, fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.', 'QUOTA_EXCEEDED'), 'retry'],
+    [503, fcmError(503, 'UNAVAILABLE', 'Unavailable.', 'UNAVAILABLE'), 'retry'],
+    [500, fcmError(500, 'INTERNAL', 'Internal error.', 'INTERNAL'), 'retry'],
+    [502, null, 'retry'],
+    [400, null, 'failed'],
+  ])('maps %i %j to %s', (status, body, kind) => {
+    expect(toFcmOutcome(anAnswer(status, body)).kind).toBe(kind);
+  });
+
+  it('treats a BadRequest on message.token as an unreachable recipient', () => {
+    const body = {
+      error: {
+        code: 400,
+        message: "Invalid value at 'message.token'",
+        status: 'INVALID_ARGUMENT',
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.BadRequest',
+            fieldViolations: [
+              { field: 'message.token', description: 'Invalid registration token' },
+            ],
+          },
+        ],
+      },
+    };
+    expect(toFcmOutcome(anAnswer(400, body)).kind).toBe('unreachable');
+  });
+
+  it('names the FCM error code in the reason', () => {
+    const outcome = toFcmOutcome(
+      anAnswer(403, fcmError(403, 'PERMISSION_DENIED', 'SenderId mismatch', 'SENDER_ID_MISMATCH')),
+    );
+    expect(outcome).toEqual({
+      kind: 'failed',
+      reason: 'FCM answered 403: SENDER_ID_MISMATCH: SenderId mismatch',
+    });
+  });
+
+  it('takes the wait from Retry-After in seconds', () => {
+    const answer = anAnswer(429, fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota.', 'QUOTA_EXCEEDED'), {
+      'retry-after': '12',
+    });
+    expect(toFcmOutcome(answer)).toMatchObject({ kind: 'retry', afterMs: 12_000 });
+  });
+
+  it('asks for no particular wait when FCM names none', () => {
+    expect(toFcmOutcome(anAnswer(503, null))).toMatchObject({ kind: 'retry', afterMs: null });
+  });
+});
+
+describe('toTokenResult', () => {
+  it('reads the access token and its lifetime', () => {
+    expect(
+      toTokenResult(
+        anAnswer(200, { access_token: 'ya29.x', expires_in: 3599, token_type: 'Bearer' }),
+      ),
+    ).toEqual({ ok: true, value: { value: 'ya29.x', expiresInMs: 3_599_000 } });
+  });
+
+  it.each([
+    [400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }, 'failed'],
+    [401, { error: 'invalid_client', error_description: 'Unauthorized' }, 'failed'],
+    [200, { token_type: 'Bearer' }, 'failed'],
+    [500, null, 'retry'],
+    [503, null, 'retry'],
+    [429, { error: 'rate_limit_exceeded' }, 'retry'],
+  ])('maps %i %j to %s', (status, body, kind) => {
+    const result = toTokenResult(anAnswer(status, body));
+    expect(result.ok ? 'ok' : result.error.kind).toBe(kind);
+  });
+
+  it('says the service account was refused, with Google’s words', () => {
+    const result = toTokenResult(
+      anAnswer(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }),
+    );
+    expect(result.ok ? null : result.error).toEqual({
+      kind: 'failed',
+      reason:
+        'token endpoint refused the service account (400): invalid_grant: Invalid JWT Signature.',
+    });
+  });
+});
+
+describe('createFcmAdapter', () => {
+  const account = (private_key: string) => ({
+    project_id: 'p',
+    client_email: 'svc@p.iam.gserviceaccount.com',
+    private_key,
+    token_uri: 'https://oauth2.example/token',
+  });
+  const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ format: 'pem', type: 'pkcs8' })
+    .toString();
+
+  it('reads a key whose line breaks were escaped as \\n', () => {
+    const escaped = rsaPem.replace(/\n/g, '\\n');
+    expect(createFcmAdapter({ serviceAccount: account(escaped) }).name).toBe('fcm');
+  });
+
+  it('refuses at once a private key that is not a key', () => {
+    expect(() => createFcmAdapter({ serviceAccount: account('not a key') })).toThrow();
+  });
+
+  it('refuses at once a key that cannot sign RS256', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    expect(() => createFcmAdapter({ serviceAccount: account(ec) })).toThrow(/RSA/);
+  });
+});

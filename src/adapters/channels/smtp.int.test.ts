@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { toCustomerId } from '../../core/ids.js';
+import type { Delivery } from '../../ports/channel-adapter.js';
+import { describeChannelAdapter } from '../../../test/contract/describe-channel-adapter.js';
+import { startSmtpServer } from '../../../test/support/smtp-server.js';
+
+const delivery: Delivery = {
+  messageId: '01a2-msg-1',
+  customerId: toCustomerId('c-1'),
+  channel: 'email',
+  class: 'marketing',
+  template: 'cart-recovery',
+  to: 'ana@example.com',
+  content: {
+    subject: 'Ana, your cart is waiting',
+    preheader: null,
+    body: 'Hi Ana, complete your order: https://shop.example.com/cart',
+    html: '<p>Hi Ana</p>',
+    from: 'Herald Store <marketing@example.com>',
+    replyTo: 'help@example.com',
+    footerAddress: '1 Main St',
+    unsubscribeUrl: 'https://herald.example.com/u/abc.def',
+  },
+};
+
+describeChannelAdapter({
+  name: 'smtp',
+  channel: 'email',
+  start: () => startSmtpServer(),
+  delivery,
+  retryAfterMs: null,
+});
+
+describe('the SMTP adapter', () => {
+  it('sends a stable Message-ID and the RFC 8058 one-click unsubscribe headers', async () => {
+    const fake = await startSmtpServer();
+    try {
+      const outcome = await fake.adapter.send(delivery, new AbortController().signal);
+      expect(outcome).toEqual({ kind: 'sent', providerId: '<01a2-msg-1@mail.example.com>' });
+      const [raw = ''] = fake.messages;
+      expect(raw).toMatch(/^Message-ID: <01a2-msg-1@mail\.example\.com>\r?$/m);
+      expect(raw).toMatch(/^List-Unsubscribe: <https:\/\/herald\.example\.com\/u\/abc\.def>/m);
+      expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+      expect(raw).toMatch(/^From: Herald Store <marketing@example\.com>\r?$/m);
+      expect(raw).toMatch(/^Reply-To: help@example\.com\r?$/m);
+      expect(raw).toMatch(/^Subject: Ana, your cart is waiting\r?$/m);
+    } finally {
+      await fake.adapter.close();
+      await fake.stop();
+    }
+  });
+
+  it('leaves the unsubscribe headers off a message without an unsubscribe link', async () => {
+    const fake = await startSmtpServer();
+    try {
+      await fake.adapter.send(
+        {
+          ...delivery,
+          class: 'transactional',
+          content: { ...delivery.content, unsubscribeUrl: null },
+        },
+        new AbortController().signal,
+      );
+      expect(fake.messages[0]).not.toMatch(/List-Unsubscribe/);
+    } finally {
+      await fake.adapter.close();
+      await fake.stop();
+    }
+  });
+});

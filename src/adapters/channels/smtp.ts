@@ -1,0 +1,121 @@
+import nodemailer from 'nodemailer';
+import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
+
+export interface SmtpOptions {
+  /** `smtp://[user:pass@]host[:port]` or `smtps://…` (TLS from the first byte). */
+  url: string;
+  /** Pooled connections kept open to the relay. */
+  maxConnections: number;
+  timeoutMs: number;
+  /** The right-hand side of every `Message-ID` (the sending domain). */
+  messageIdDomain: string;
+}
+
+interface SmtpError {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  message?: string;
+}
+
+/** SMTP replies and nodemailer's error codes → an outcome. */
+export const smtpOutcome = (error: SmtpError): DeliveryOutcome => {
+  const reason = error.response ?? error.message ?? String(error.code);
+  const status = error.responseCode;
+  if (status !== undefined && status >= 400 && status < 500)
+    return { kind: 'retry', reason, afterMs: null };
+  // 550/551/553 at RCPT, or an enhanced status 5.1.x (bad destination mailbox): the address.
+  if (
+    status !== undefined &&
+    status >= 500 &&
+    (/\b5\.1\.\d+\b/.test(reason) ||
+      (error.code === 'EENVELOPE' && [550, 551, 553].includes(status)))
+  )
+    return { kind: 'unreachable', reason };
+  if (status !== undefined && status >= 500) return { kind: 'failed', reason };
+  if (error.code === 'EAUTH') return { kind: 'failed', reason };
+  // ECONNECTION, ETIMEDOUT, ESOCKET, EDNS …: the relay could not be reached or went away.
+  return { kind: 'retry', reason, afterMs: null };
+};
+
+/**
+ * Email over SMTP to any relay (an ESP's or your own), through nodemailer's pooled transport.
+ * Every message carries a stable `Message-ID` (`<message id@sending domain>`) and, for
+ * marketing, `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+ * (RFC 8058). SMTP has no idempotency key: if the process dies after the relay's 250 and
+ * before the outcome is written back, the message is sent again after its lease — with the
+ * same Message-ID, which many receivers use to drop the duplicate.
+ */
+export const createSmtpAdapter = (options: SmtpOptions): ChannelAdapter => {
+  const url = new URL(options.url);
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: options.maxConnections,
+    maxMessages: Number.POSITIVE_INFINITY,
+    host: url.hostname,
+    port: url.port === '' ? (url.protocol === 'smtps:' ? 465 : 587) : Number(url.port),
+    secure: url.protocol === 'smtps:',
+    ...(url.username === ''
+      ? {}
+      : {
+          auth: {
+            user: decodeURIComponent(url.username),
+            pass: decodeURIComponent(url.password),
+          },
+        }),
+    connectionTimeout: options.timeoutMs,
+    greetingTimeout: options.timeoutMs,
+    socketTimeout: options.timeoutMs,
+  });
+  return {
+    name: 'smtp',
+    channel: 'email',
+    async send(delivery, signal) {
+      const c = delivery.content;
+      if (signal.aborted) return { kind: 'retry', reason: 'aborted before sending', afterMs: null };
+      const sending = transport.sendMail({
+        from: c.from ?? undefined,
+        to: delivery.to,
+        replyTo: c.replyTo ?? undefined,
+        subject: c.subject ?? '',
+        text: c.body,
+        ...(c.html === null ? {} : { html: c.html }),
+        messageId: `<${delivery.messageId}@${options.messageIdDomain}>`,
+        ...(c.unsubscribeUrl === null
+          ? {}
+          : {
+              list: { unsubscribe: c.unsubscribeUrl },
+              headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+            }),
+      });
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<DeliveryOutcome>((resolve) => {
+        onAbort = () => {
+          resolve({
+            kind: 'retry',
+            reason: 'timed out or aborted waiting for the relay',
+            afterMs: null,
+          });
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([
+          sending.then(
+            (info): DeliveryOutcome => ({ kind: 'sent', providerId: info.messageId }),
+            (error: unknown) => smtpOutcome(error as SmtpError),
+          ),
+          aborted,
+        ]);
+      } finally {
+        if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+        // An abandoned send still settles; nothing waits for it.
+        sending.catch(() => undefined);
+      }
+    },
+    close() {
+      transport.close();
+      return Promise.resolve();
+    },
+  };
+};

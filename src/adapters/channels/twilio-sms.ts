@@ -1,0 +1,119 @@
+/**
+ * SMS through Twilio's Programmable Messaging REST API, and the check of Twilio's webhook
+ * signature. In: one SMS delivery. Out: the outcome Twilio's answer means.
+ *
+ * Provider facts relied on (Twilio's public docs):
+ * - `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, HTTP Basic auth with the Account
+ *   SID and Auth Token, form-encoded `To`, `From` or `MessagingServiceSid`, `Body`,
+ *   `StatusCallback`; `201 Created` with the Message resource, whose `sid` names it —
+ *   twilio.com/docs/messaging/api/message-resource.
+ * - Errors answer `{ "code", "message", "more_info", "status" }` — twilio.com/docs/api/errors/400
+ *   and twilio.com/docs/usage/twilios-response. 429 (code 20429) asks to slow down, with a
+ *   `Retry-After` header where Twilio sends one; it is honoured when present.
+ * - 21211 invalid `To` number, 21614 `To` is not a mobile number, 21610 the recipient replied
+ *   STOP (opted out until they send START) — twilio.com/docs/api/errors/21211, /21614, /21610.
+ * - Webhook signatures: `X-Twilio-Signature` is the base64 HMAC-SHA1, keyed with the Auth
+ *   Token, of the full URL followed by each POST parameter's name and value, sorted by name,
+ *   with no delimiters — twilio.com/docs/usage/webhooks/webhooks-security (the twilio-php
+ *   validation guide's worked example is the known answer in the tests).
+ * - Message creation takes no idempotency key: a retry after a timeout whose request did
+ *   reach Twilio sends the SMS twice.
+ */
+import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
+import {
+  fieldOf,
+  retryAfterMsOf,
+  sendHttpRequest,
+  toRetryOutcome,
+  type HttpAnswer,
+} from './http-request.js';
+
+export interface TwilioSmsAdapterOptions {
+  accountSid: string;
+  authToken: string;
+  /** The sending number (E.164) or alphanumeric sender id; or give `messagingServiceSid`. */
+  from?: string;
+  /** A Messaging Service picks the sender; used instead of `from` when both are given. */
+  messagingServiceSid?: string;
+  /** Where Twilio posts delivery status changes. */
+  statusCallbackUrl?: string;
+  /** Default `https://api.twilio.com`. */
+  baseUrl?: string;
+  /** Default 10 s; the attempt is abandoned (`retry`) after it. */
+  timeoutMs?: number;
+}
+
+/** Twilio error codes meaning the recipient cannot receive: suppress the number. */
+export const twilioUnreachableCodes: ReadonlySet<number> = new Set([
+  21211, // invalid 'To' phone number
+  21614, // 'To' is not a valid mobile number
+  21610, // the recipient replied STOP
+]);
+
+type Sender = { From: string } | { MessagingServiceSid: string };
+
+/** The form fields of the Create Message request for one delivery. */
+export const toTwilioMessageForm = (
+  delivery: Delivery,
+  sender: Sender,
+  statusCallbackUrl: string | undefined,
+): URLSearchParams => {
+  const form = new URLSearchParams({ To: delivery.to, ...sender, Body: delivery.content.body });
+  if (statusCallbackUrl !== undefined) form.set('StatusCallback', statusCallbackUrl);
+  return form;
+};
+
+/** What a Create Message answer means for the delivery. */
+export const toTwilioOutcome = (answer: HttpAnswer): DeliveryOutcome => {
+  const { status, json } = answer;
+  if (status >= 200 && status < 300) {
+    const sid = fieldOf(json, 'sid');
+    return { kind: 'sent', providerId: typeof sid === 'string' ? sid : null };
+  }
+  const code = fieldOf(json, 'code');
+  const message = fieldOf(json, 'message');
+  const detail = [
+    typeof code === 'number' ? `Twilio error ${code}` : '',
+    typeof message === 'string' ? message : answer.text.trim().slice(0, 500),
+  ]
+    .filter((part) => part !== '')
+    .join(': ');
+  if (status === 429 || status >= 500)
+    return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
+  if (typeof code === 'number' && twilioUnreachableCodes.has(code))
+    return { kind: 'unreachable', reason: detail };
+  return {
+    kind: 'failed',
+    reason: `Twilio answered ${status}${detail === '' ? '' : `: ${detail}`}`,
+  };
+};
+
+/** Sends SMS through Twilio; every answer, timeout and network error becomes an outcome. */
+export const createTwilioSmsAdapter = (options: TwilioSmsAdapterOptions): ChannelAdapter => {
+  const sender: Sender | null =
+    options.messagingServiceSid !== undefined
+      ? { MessagingServiceSid: options.messagingServiceSid }
+      : options.from !== undefined
+        ? { From: options.from }
+        : null;
+  if (sender === null) throw new Error('Twilio SMS needs either from or messagingServiceSid');
+  const baseUrl = (options.baseUrl ?? 'https://api.twilio.com').replace(/\/+$/, '');
+  const url = `${baseUrl}/2010-04-01/Accounts/${encodeURIComponent(options.accountSid)}/Messages.json`;
+  const authorization = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return {
+    name: 'twilio',
+    channel: 'sms',
+    async send(delivery, signal) {
+      const attempt = await sendHttpRequest({
+        url,
+        headers: { authorization, accept: 'application/json' },
+        body: toTwilioMessageForm(delivery, sender, options.statusCallbackUrl),
+        timeoutMs,
+        signal,
+      });
+      return attempt.kind === 'answered' ? toTwilioOutcome(attempt.answer) : attempt;
+    },
+    close: () => Promise.resolve(),
+  };
+};

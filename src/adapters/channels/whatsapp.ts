@@ -1,0 +1,139 @@
+/**
+ * WhatsApp template messages through Meta's WhatsApp Cloud API. In: one WhatsApp delivery
+ * naming an approved template. Out: the outcome the Cloud API's answer means.
+ *
+ * Provider facts relied on (Meta's public docs):
+ * - `POST /{version}/{phone-number-id}/messages` on graph.facebook.com, `Authorization: Bearer
+ *   <access token>`, JSON `{ messaging_product: 'whatsapp', recipient_type: 'individual', to,
+ *   type: 'template', template: { name, language: { code }, components } }`; `200` with
+ *   `{ messaging_product, contacts: [{ input, wa_id }], messages: [{ id: 'wamid…' }] }` —
+ *   developers.facebook.com/docs/whatsapp/cloud-api/reference/messages. A template without
+ *   variables is sent without `components` (the `hello_world` example does so).
+ * - Errors are Graph API errors: `{ error: { message, type, code, error_subcode, error_data:
+ *   { messaging_product, details }, fbtrace_id } }`; Meta advises handling by `code`, not by the
+ *   HTTP status — developers.facebook.com/docs/graph-api/guides/error-handling and
+ *   developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes.
+ * - Codes: 1 API unknown and 2 API service (temporary), 4 too many calls, 80007 WhatsApp
+ *   Business Account rate limit, 130429 Cloud API throughput reached, 131048 spam rate limit,
+ *   131056 too many messages to the same recipient — all transient; 131026 message
+ *   undeliverable (not a WhatsApp number, or the recipient cannot receive business messages),
+ *   131030 recipient not in the allowed list — the recipient; 132000–132015 template problems
+ *   (132001 template does not exist in that language), 190 access token expired or invalid,
+ *   100 invalid parameter, 10 and 200–299 permissions — permanent.
+ * - Many recipient failures (131026 among them) usually arrive later in the `statuses`
+ *   webhook rather than in this answer; this adapter maps those the answer does carry.
+ * - The Cloud API takes no idempotency key: a retry after a timeout whose request did reach
+ *   Meta sends the message twice.
+ */
+import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
+import {
+  fieldOf,
+  retryAfterMsOf,
+  sendHttpRequest,
+  toRetryOutcome,
+  type HttpAnswer,
+} from './http-request.js';
+
+export interface WhatsAppAdapterOptions {
+  accessToken: string;
+  /** The business phone number's id (not the number itself). */
+  phoneNumberId: string;
+  /** Default `v21.0`. */
+  apiVersion?: string;
+  /** Default `https://graph.facebook.com`. */
+  baseUrl?: string;
+  /** Default 10 s; the attempt is abandoned (`retry`) after it. */
+  timeoutMs?: number;
+}
+
+/** Cloud API codes asking to slow down or try again later. */
+export const whatsAppRetryCodes: ReadonlySet<number> = new Set([
+  1, 2, 4, 80007, 130429, 131048, 131056,
+]);
+
+/** Cloud API codes meaning the recipient cannot receive: suppress the number. */
+export const whatsAppUnreachableCodes: ReadonlySet<number> = new Set([131026, 131030]);
+
+/** The send-message request body for one template delivery. */
+export const toWhatsAppTemplateMessage = (
+  delivery: Delivery,
+  template: string,
+): Record<string, unknown> => {
+  const parameters = (delivery.parameters ?? []).map((text) => ({ type: 'text', text }));
+  return {
+    messaging_product: 'whatsapp',
+    recipient_type: 'individual',
+    to: delivery.to,
+    type: 'template',
+    template: {
+      name: template,
+      language: { code: delivery.language ?? 'en_US' },
+      ...(parameters.length === 0 ? {} : { components: [{ type: 'body', parameters }] }),
+    },
+  };
+};
+
+/** The `error` of a Graph API answer: its code and the most telling words. */
+export const toGraphError = (body: unknown): { code: number | null; detail: string } => {
+  const error = fieldOf(body, 'error');
+  const code = fieldOf(error, 'code');
+  const message = fieldOf(error, 'message');
+  const details = fieldOf(fieldOf(error, 'error_data'), 'details');
+  const words = [message, details].filter(
+    (part): part is string => typeof part === 'string' && part !== '',
+  );
+  return {
+    code: typeof code === 'number' ? code : null,
+    detail: (typeof code === 'number' ? [`WhatsApp error ${code}`, ...words] : words).join(': '),
+  };
+};
+
+/** What a Cloud API answer means for the delivery. */
+export const toWhatsAppOutcome = (answer: HttpAnswer): DeliveryOutcome => {
+  const { status } = answer;
+  const { code, detail: graphDetail } = toGraphError(answer.json);
+  if (status >= 200 && status < 300 && code === null) {
+    const messages = fieldOf(answer.json, 'messages');
+    const id = Array.isArray(messages) ? fieldOf(messages[0], 'id') : undefined;
+    return { kind: 'sent', providerId: typeof id === 'string' ? id : null };
+  }
+  const detail = graphDetail === '' ? answer.text.trim().slice(0, 500) : graphDetail;
+  if (code !== null && whatsAppRetryCodes.has(code))
+    return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
+  if (code !== null && whatsAppUnreachableCodes.has(code))
+    return { kind: 'unreachable', reason: detail };
+  if (status === 429 || status >= 500)
+    return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
+  return {
+    kind: 'failed',
+    reason: `WhatsApp answered ${status}${detail === '' ? '' : `: ${detail}`}`,
+  };
+};
+
+/** Sends WhatsApp templates; every answer, timeout and network error becomes an outcome. */
+export const createWhatsAppAdapter = (options: WhatsAppAdapterOptions): ChannelAdapter => {
+  const baseUrl = (options.baseUrl ?? 'https://graph.facebook.com').replace(/\/+$/, '');
+  const url = `${baseUrl}/${options.apiVersion ?? 'v21.0'}/${encodeURIComponent(options.phoneNumberId)}/messages`;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return {
+    name: 'whatsapp',
+    channel: 'whatsapp',
+    async send(delivery, signal) {
+      // Outside the 24-hour customer service window only approved templates may be sent.
+      if (delivery.template === null)
+        return { kind: 'failed', reason: 'WhatsApp message without a template name' };
+      const attempt = await sendHttpRequest({
+        url,
+        headers: {
+          authorization: `Bearer ${options.accessToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(toWhatsAppTemplateMessage(delivery, delivery.template)),
+        timeoutMs,
+        signal,
+      });
+      return attempt.kind === 'answered' ? toWhatsAppOutcome(attempt.answer) : attempt;
+    },
+    close: () => Promise.resolve(),
+  };
+};

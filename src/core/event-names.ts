@@ -1,0 +1,18 @@
+/**
+ * The track events Herald records itself about its messages (delivery results, tracking,
+ * provider webhooks); the profile stage reads them back like any customer's events.
+ */
+export const HERALD_EVENTS = {
+  emailOpened: 'Email Opened',
+  emailClicked: 'Email Link Clicked',
+  emailDelivered: 'Email Delivered',
+  emailBounced: 'Email Bounced',
+  emailComplained: 'Email Marked as Spam',
+  unsubscribed: 'Unsubscribed',
+  smsDelivered: 'SMS Delivered',
+  smsUndelivered: 'SMS Undelivered',
+  smsClicked: 'SMS Link Clicked',
+  pushTokenUnregistered: 'Push Token Unregistered',
+  webImpression: 'Web Content Viewed',
+  webClicked: 'Web Content Clicked',
+} as const;

@@ -1,0 +1,389 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Services } from '../../app/create-services.js';
+import { AppError } from '../../core/errors.js';
+import type { MessageRecord } from '../../core/message.js';
+import { verifyToken } from '../../core/signed-token.js';
+import { heraldEvent } from '../../pipeline/deliver-messages.js';
+import {
+  recordMessageResult,
+  type MessageResult,
+  type TrackDeps,
+} from '../../pipeline/track-messages.js';
+import { parseSendGridEvents } from '../webhooks/parse-sendgrid-events.js';
+import {
+  SENDGRID_SIGNATURE_HEADER,
+  SENDGRID_TIMESTAMP_HEADER,
+  verifySendGridSignature,
+} from '../webhooks/verify-sendgrid.js';
+import { verifyTwilioSignature } from '../webhooks/verify-twilio.js';
+
+/**
+ * The script a site embeds: fills every `[data-herald-slot]` element with the customer's live
+ * content, and reports impressions and clicks as track events through the tracking API.
+ * `Herald.personalize({ host, writeKey, userId | anonymousId })`.
+ */
+const PERSONALIZE_SCRIPT = `(function () {
+  function track(o, event, props) {
+    return fetch(o.host + '/v1/track', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ writeKey: o.writeKey, userId: o.userId, anonymousId: o.anonymousId,
+        event: event, properties: props, messageId: 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2) }),
+      keepalive: true,
+    });
+  }
+  function personalize(o) {
+    var slots = document.querySelectorAll('[data-herald-slot]');
+    return Promise.all(Array.prototype.map.call(slots, function (el) {
+      var slot = el.getAttribute('data-herald-slot');
+      var q = 'slot=' + encodeURIComponent(slot) + '&writeKey=' + encodeURIComponent(o.writeKey) +
+        (o.userId ? '&userId=' + encodeURIComponent(o.userId) : '&anonymousId=' + encodeURIComponent(o.anonymousId));
+      return fetch(o.host + '/v1/personalize?' + q).then(function (r) { return r.json(); }).then(function (a) {
+        if (!a.content) return;
+        el.textContent = a.content.body;
+        el.setAttribute('data-herald-message', a.content.messageId);
+        var props = { slot: slot, messageId: a.content.messageId, template: a.content.template };
+        track(o, 'Web Content Viewed', props);
+        el.addEventListener('click', function () { track(o, 'Web Content Clicked', props); }, { once: true });
+      });
+    }));
+  }
+  window.Herald = { personalize: personalize };
+})();
+`;
+
+// A transparent 1×1 GIF.
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
+
+const page = (reply: FastifyReply, status: number, title: string, body: string) =>
+  reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">${body}</body></html>`,
+    );
+
+/** STOP, START and HELP as carriers and Twilio read them (case and spacing ignored). */
+const STOP_WORDS = new Set([
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'OPTOUT',
+  'REVOKE',
+]);
+const START_WORDS = new Set(['START', 'YES', 'UNSTOP']);
+const HELP_WORDS = new Set(['HELP', 'INFO']);
+
+export const keywordOf = (body: string): 'stop' | 'start' | 'help' | null => {
+  const word = body
+    .trim()
+    .toUpperCase()
+    .replace(/[^A-Z]/g, '');
+  return STOP_WORDS.has(word)
+    ? 'stop'
+    : START_WORDS.has(word)
+      ? 'start'
+      : HELP_WORDS.has(word)
+        ? 'help'
+        : null;
+};
+
+const twiml = (reply: FastifyReply, message: string | null) =>
+  reply
+    .type('text/xml')
+    .send(
+      `<?xml version="1.0" encoding="UTF-8"?><Response>${message === null ? '' : `<Message>${escapeHtml(message)}</Message>`}</Response>`,
+    );
+
+/**
+ * What customers and providers call back: the open pixel, signed click redirects, the
+ * unsubscribe page and its one-click POST (RFC 8058), the SendGrid event webhook and Twilio's
+ * status and inbound webhooks (signatures verified), and web personalisation. Bodies here are
+ * read raw: webhooks are verified on the bytes that were signed, and forms are not JSON.
+ */
+export const registerTrackingRoutes = (app: FastifyInstance, services: Services): void => {
+  const { store, config } = services;
+  const secret = services.linkSecret;
+  const base = config.messages.publicUrl.replace(/\/+$/, '');
+  const deps: TrackDeps = {
+    store,
+    emit: async (events, nowMs) => {
+      await services.recorder.record(events, nowMs);
+    },
+  };
+  const record = (
+    message: MessageRecord,
+    result: MessageResult,
+    reportId: string | null = null,
+  ) => {
+    const nowMs = services.clock.nowMs();
+    return recordMessageResult(deps, message, result, nowMs, nowMs, reportId);
+  };
+  const messageOfToken = async (token: string): Promise<MessageRecord | undefined> => {
+    const id = verifyToken(secret, token);
+    return id === null ? undefined : store.getMessage(id);
+  };
+
+  void app.register((scope, _options, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, next) => {
+      next(null, body);
+    });
+
+    scope.get<{ Params: { token: string } }>('/t/o/:token', async (request, reply) => {
+      const message = await messageOfToken(request.params.token.replace(/\.gif$/, ''));
+      if (message !== undefined) await record(message, { kind: 'opened' });
+      return reply.type('image/gif').header('cache-control', 'no-store').send(PIXEL);
+    });
+
+    scope.get<{ Params: { token: string } }>('/t/c/:token', async (request, reply) => {
+      const payload = verifyToken(secret, request.params.token);
+      let link: { m?: unknown; u?: unknown } | null = null;
+      try {
+        link = payload === null ? null : (JSON.parse(payload) as { m?: unknown; u?: unknown });
+      } catch {
+        link = null;
+      }
+      const url = typeof link?.u === 'string' ? link.u : null;
+      // Only a link Herald signed redirects, and only to http(s): never an open redirect.
+      if (url === null || !/^https?:\/\//i.test(url) || typeof link?.m !== 'string')
+        return page(reply, 404, 'Link not valid', '<p>This link is not valid.</p>');
+      const message = await store.getMessage(link.m);
+      if (message !== undefined) await record(message, { kind: 'clicked', url });
+      return reply.header('cache-control', 'no-store').redirect(url, 302);
+    });
+
+    const unsubscribed = (reply: FastifyReply) =>
+      page(
+        reply,
+        200,
+        'Unsubscribed',
+        `<h1>You are unsubscribed</h1><p>You will receive no more marketing from ${escapeHtml(config.messages.brandName)} on this channel.</p>`,
+      );
+    scope.get<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
+      const message = await messageOfToken(request.params.token);
+      if (message === undefined)
+        return page(reply, 404, 'Link not valid', '<p>This unsubscribe link is not valid.</p>');
+      // A GET changes nothing (mail scanners follow links): the page asks to confirm.
+      return page(
+        reply,
+        200,
+        'Unsubscribe',
+        `<h1>Unsubscribe</h1><p>Stop ${escapeHtml(config.messages.brandName)} marketing ${escapeHtml(message.channel === 'email' ? 'emails' : 'messages')}?</p><form method="post"><button type="submit" name="confirm" value="yes">Unsubscribe</button></form>`,
+      );
+    });
+    scope.post<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
+      const message = await messageOfToken(request.params.token);
+      if (message === undefined)
+        return page(reply, 404, 'Link not valid', '<p>This unsubscribe link is not valid.</p>');
+      const body = typeof request.body === 'string' ? request.body : '';
+      const oneClick = new URLSearchParams(body).get('List-Unsubscribe') === 'One-Click';
+      await record(message, { kind: 'unsubscribed', source: oneClick ? 'one-click' : 'page' });
+      return unsubscribed(reply);
+    });
+
+    scope.post('/webhooks/sendgrid', async (request, reply) => {
+      const key = config.providers.sendgridWebhookPublicKey;
+      if (key === '')
+        throw new AppError(
+          'not-found',
+          'the SendGrid webhook is off: set HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY',
+        );
+      const payload = typeof request.body === 'string' ? request.body : '';
+      const signature = request.headers[SENDGRID_SIGNATURE_HEADER];
+      const timestamp = request.headers[SENDGRID_TIMESTAMP_HEADER];
+      if (
+        typeof signature !== 'string' ||
+        typeof timestamp !== 'string' ||
+        !verifySendGridSignature({ publicKey: key, payload, signature, timestamp })
+      )
+        throw new AppError('unauthorized', 'the SendGrid event webhook signature does not verify');
+      let body: unknown;
+      try {
+        body = JSON.parse(payload);
+      } catch (error) {
+        throw new AppError(
+          'invalid-input',
+          `the body is not valid JSON: ${(error as Error).message}`,
+        );
+      }
+      const parsed = parseSendGridEvents(body);
+      if (!parsed.ok) throw new AppError('invalid-input', 'the body is not a list of events');
+      let recorded = 0;
+      for (const e of parsed.value.events) {
+        const message =
+          (e.messageId === null ? undefined : await store.getMessage(e.messageId)) ??
+          (e.providerMessageId === null
+            ? undefined
+            : await store.messageByProviderId(e.providerMessageId));
+        if (message === undefined) continue;
+        const result: MessageResult | null =
+          e.kind === 'delivered'
+            ? { kind: 'delivered' }
+            : e.kind === 'bounced-hard' || e.kind === 'bounced-soft'
+              ? { kind: 'bounced', hard: e.kind === 'bounced-hard', reason: e.reason ?? '' }
+              : e.kind === 'dropped'
+                ? { kind: 'dropped', reason: e.reason ?? '' }
+                : e.kind === 'complained'
+                  ? { kind: 'complained' }
+                  : e.kind === 'unsubscribed'
+                    ? { kind: 'unsubscribed', source: 'sendgrid' }
+                    : e.kind === 'opened'
+                      ? { kind: 'opened' }
+                      : { kind: 'clicked', url: e.url ?? '' };
+        const nowMs = services.clock.nowMs();
+        await recordMessageResult(deps, message, result, e.atMs, nowMs, e.eventId);
+        recorded += 1;
+      }
+      return reply.send({ recorded, malformed: parsed.value.malformed });
+    });
+
+    const twilioParams = (request: {
+      body: unknown;
+      headers: Record<string, unknown>;
+      url: string;
+    }) => {
+      const token = config.providers.twilioAuthToken;
+      if (token === '')
+        throw new AppError(
+          'not-found',
+          'the Twilio webhooks are off: set HERALD_TWILIO_AUTH_TOKEN',
+        );
+      const params = new URLSearchParams(typeof request.body === 'string' ? request.body : '');
+      const signature = request.headers['x-twilio-signature'];
+      // Twilio signs the URL it called: the public base and this path.
+      if (
+        typeof signature !== 'string' ||
+        !verifyTwilioSignature({
+          authToken: token,
+          url: `${base}${request.url}`,
+          params,
+          signature,
+        })
+      )
+        throw new AppError('unauthorized', 'X-Twilio-Signature does not verify');
+      return params;
+    };
+    scope.post('/webhooks/twilio/status', async (request, reply) => {
+      const params = twilioParams(request);
+      const sid = params.get('MessageSid') ?? '';
+      const status = params.get('MessageStatus') ?? '';
+      const message = sid === '' ? undefined : await store.messageByProviderId(sid);
+      if (message !== undefined) {
+        if (status === 'delivered') await record(message, { kind: 'delivered' });
+        else if (status === 'undelivered' || status === 'failed')
+          await record(message, {
+            kind: 'undelivered',
+            reason: `${status} ${params.get('ErrorCode') ?? ''}`.trim(),
+          });
+      }
+      return reply.status(204).send();
+    });
+    scope.post('/webhooks/twilio/inbound', async (request, reply) => {
+      const params = twilioParams(request);
+      const keyword = keywordOf(params.get('Body') ?? '');
+      const from = params.get('From') ?? '';
+      const message = from === '' ? undefined : await store.lastMessageTo(from, 'sms');
+      if (keyword === 'help')
+        return twiml(
+          reply,
+          `${config.messages.brandName}: reply STOP to unsubscribe, START to resubscribe.`,
+        );
+      if (message !== undefined && keyword === 'stop')
+        await record(message, { kind: 'unsubscribed', source: 'sms-reply' });
+      if (message !== undefined && keyword === 'start') {
+        const nowMs = services.clock.nowMs();
+        await services.recorder.record(
+          [
+            heraldEvent(
+              message.customerId,
+              'Consent Updated',
+              `sms-start:${params.get('MessageSid') ?? String(nowMs)}`,
+              { channel: 'sms', purpose: 'marketing', granted: true, source: 'sms-reply' },
+              nowMs,
+            ),
+          ],
+          nowMs,
+        );
+      }
+      // Twilio's own opt-out handling answers STOP and START; Herald adds nothing.
+      return twiml(reply, null);
+    });
+
+    scope.get<{ Querystring: Record<string, string | undefined> }>(
+      '/v1/personalize',
+      async (request, reply) => {
+        const q = request.query;
+        const key =
+          q['writeKey'] ??
+          (request.headers.authorization?.startsWith('Basic ') === true
+            ? Buffer.from(request.headers.authorization.slice(6), 'base64')
+                .toString('utf8')
+                .split(':')[0]
+            : undefined);
+        if (key === undefined || !config.writeKeys.has(key))
+          throw new AppError(
+            'unauthorized',
+            'personalisation needs a write key (HTTP Basic or ?writeKey=)',
+          );
+        const slot = q['slot'];
+        const problems = [
+          ...(slot === undefined || slot === '' ? [{ path: '/slot', message: 'is required' }] : []),
+          ...(q['userId'] === undefined && q['anonymousId'] === undefined
+            ? [{ path: '/userId', message: 'userId or anonymousId is required' }]
+            : []),
+        ];
+        if (problems.length > 0 || slot === undefined)
+          throw new AppError('invalid-input', 'the personalisation request is incomplete', {
+            problems,
+          });
+        const customerId =
+          (q['userId'] === undefined ? undefined : await store.resolveUserId(q['userId'])) ??
+          (q['anonymousId'] === undefined
+            ? undefined
+            : await store.resolveAnonymousId(q['anonymousId']));
+        const nowMs = services.clock.nowMs();
+        const live =
+          customerId === undefined
+            ? undefined
+            : (await store.webContent(customerId, slot, nowMs - 30 * 24 * 3600 * 1000)).find(
+                (m) => (m.web?.expiresAtMs ?? 0) > nowMs && m.content !== null,
+              );
+        // Fresh for at most five minutes, and never past the content's own expiry.
+        const ttlSeconds =
+          live === undefined
+            ? 60
+            : Math.max(
+                1,
+                Math.min(300, Math.floor(((live.web?.expiresAtMs ?? nowMs) - nowMs) / 1000)),
+              );
+        void reply
+          .header('cache-control', `private, max-age=${String(ttlSeconds)}`)
+          .header('access-control-allow-origin', '*');
+        return {
+          slot,
+          ttlSeconds,
+          content:
+            live === undefined
+              ? null
+              : { messageId: live.id, template: live.template, body: live.content?.body ?? '' },
+        };
+      },
+    );
+    scope.get('/v1/personalize.js', (_request, reply) =>
+      reply
+        .type('application/javascript; charset=utf-8')
+        .header('cache-control', 'public, max-age=3600')
+        .header('access-control-allow-origin', '*')
+        .send(PERSONALIZE_SCRIPT),
+    );
+    done();
+  });
+};

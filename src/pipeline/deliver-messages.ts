@@ -1,0 +1,242 @@
+// record ─▶ deliver: the dispatcher's I/O over the store — claims with the current profiles,
+// the guard's check at hand-off, and each outcome written back with its audit entry and the
+// events it teaches (a hard bounce, a dead push token).
+import type { HeraldEvent } from '../core/event.js';
+import { HERALD_EVENTS } from '../core/event-names.js';
+import { isAnonymousCustomerId, toMessageId, toSourceId, type CustomerId } from '../core/ids.js';
+import type { MessageRecord } from '../core/message.js';
+import type { DeliveryUpdate } from '../ports/record-store.js';
+import type { Store } from '../ports/store.js';
+import {
+  retryDelayMs,
+  type DeliverPolicy,
+  type DispatchIo,
+  type Finished,
+} from './deliver/index.js';
+import { checkAtHandOff, type GuardPolicy } from './guard/index.js';
+import { appendAudit, type AuditNote } from './record/index.js';
+
+export interface DeliverDeps {
+  store: Store;
+  policy: DeliverPolicy;
+  guardPolicy: Pick<GuardPolicy, 'autoOptOutHardBounces'>;
+  random: () => number;
+  /** Records events through the ingest path (the profile stage learns from them). */
+  emit(events: readonly HeraldEvent[], nowMs: number): Promise<void>;
+}
+
+const SOURCE = toSourceId('herald');
+
+/** An event about a customer, from Herald itself; its id makes recording it twice harmless. */
+export const heraldEvent = (
+  customerId: CustomerId,
+  name: string,
+  id: string,
+  properties: HeraldEvent['properties'],
+  atMs: number,
+): HeraldEvent => ({
+  messageId: toMessageId(`herald:${id}`),
+  sourceId: SOURCE,
+  type: 'track',
+  userId: isAnonymousCustomerId(customerId) ? null : customerId,
+  anonymousId: isAnonymousCustomerId(customerId) ? customerId.slice('anon:'.length) : null,
+  previousId: null,
+  groupId: null,
+  name,
+  properties,
+  traits: {},
+  context: {},
+  timestampMs: atMs,
+  receivedAtMs: atMs,
+});
+
+/** What delivery learnt about the recipient from an `unreachable` answer, as an event. */
+const unreachableEvent = (
+  message: MessageRecord,
+  to: string,
+  reason: string,
+  atMs: number,
+): HeraldEvent | null => {
+  const id = `unreachable:${message.id}`;
+  switch (message.channel) {
+    case 'email':
+      return heraldEvent(
+        message.customerId,
+        HERALD_EVENTS.emailBounced,
+        id,
+        { type: 'hard', messageId: message.id, reason },
+        atMs,
+      );
+    case 'sms':
+    case 'whatsapp':
+      return heraldEvent(
+        message.customerId,
+        HERALD_EVENTS.smsUndelivered,
+        id,
+        { channel: message.channel, permanent: true, messageId: message.id, reason },
+        atMs,
+      );
+    case 'push':
+      return heraldEvent(
+        message.customerId,
+        HERALD_EVENTS.pushTokenUnregistered,
+        id,
+        { token: to, messageId: message.id, reason },
+        atMs,
+      );
+    case 'web':
+      return null;
+  }
+};
+
+const none = { recipient: null, provider: null, providerId: null, sentAtMs: null };
+
+/** The outbox update, the audit note (final outcomes only) and the event one result gives. */
+const settle = (
+  f: Finished,
+  deps: DeliverDeps,
+  nowMs: number,
+): { update: DeliveryUpdate; note: AuditNote | null; event: HeraldEvent | null } => {
+  const m = f.message;
+  const note = (status: string, detail: object): AuditNote => ({
+    kind: 'delivery',
+    customerId: m.customerId,
+    atMs: nowMs,
+    data: { decisionId: m.id, channel: m.channel, status, attempt: m.attempts + 1, ...detail },
+  });
+  if (f.kind === 'released')
+    return {
+      update: {
+        status: 'queued',
+        sendAtMs: f.untilMs,
+        attempted: false,
+        ...none,
+        lastError: m.lastError,
+        reasonCode: m.reasonCode,
+      },
+      note: null,
+      event: null,
+    };
+  if (f.kind === 'refused')
+    return {
+      update: {
+        status: 'blocked',
+        attempted: false,
+        ...none,
+        lastError: f.reason,
+        reasonCode: f.code,
+      },
+      note: note('blocked', { code: f.code, reason: f.reason }),
+      event: null,
+    };
+  const o = f.outcome;
+  const base = { recipient: f.to, provider: f.provider };
+  switch (o.kind) {
+    case 'sent':
+      return {
+        update: {
+          status: 'sent',
+          attempted: true,
+          ...base,
+          providerId: o.providerId,
+          sentAtMs: nowMs,
+          lastError: null,
+          reasonCode: null,
+        },
+        note: note('sent', { provider: f.provider, providerId: o.providerId }),
+        event: null,
+      };
+    case 'retry': {
+      const attempts = m.attempts + 1;
+      if (attempts >= deps.policy.maxAttempts)
+        return {
+          update: {
+            status: 'failed',
+            attempted: true,
+            ...base,
+            providerId: null,
+            sentAtMs: null,
+            lastError: o.reason,
+            reasonCode: 'retries_exhausted',
+          },
+          note: note('failed', {
+            provider: f.provider,
+            code: 'retries_exhausted',
+            reason: o.reason,
+          }),
+          event: null,
+        };
+      return {
+        update: {
+          status: 'queued',
+          sendAtMs: nowMs + retryDelayMs(attempts, o.afterMs, deps.policy.backoff, deps.random),
+          attempted: true,
+          ...base,
+          providerId: null,
+          sentAtMs: null,
+          lastError: o.reason,
+          reasonCode: null,
+        },
+        note: null,
+        event: null,
+      };
+    }
+    case 'failed':
+      return {
+        update: {
+          status: 'failed',
+          attempted: true,
+          ...base,
+          providerId: null,
+          sentAtMs: null,
+          lastError: o.reason,
+          reasonCode: 'provider_rejected',
+        },
+        note: note('failed', { provider: f.provider, code: 'provider_rejected', reason: o.reason }),
+        event: null,
+      };
+    case 'unreachable':
+      return {
+        update: {
+          status: 'failed',
+          attempted: true,
+          ...base,
+          providerId: null,
+          sentAtMs: null,
+          lastError: o.reason,
+          reasonCode: 'unreachable',
+        },
+        note: note('failed', { provider: f.provider, code: 'unreachable', reason: o.reason }),
+        event: unreachableEvent(m, f.to, o.reason, nowMs),
+      };
+  }
+};
+
+/** The dispatcher's I/O over the store. */
+export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
+  claim: (channel, nowMs, limit, leaseUntilMs) =>
+    deps.store.transaction(async (tx) => {
+      const messages = await tx.claimOutbox([channel], nowMs, limit, leaseUntilMs);
+      if (messages.length === 0) return [];
+      const profiles = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
+      return messages.map((message) => ({ message, state: profiles.get(message.customerId) }));
+    }),
+  takeTokens: (bucket, want, perSecond, burst, nowMs) =>
+    deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
+  handOff: (message, state) => checkAtHandOff(message, state, deps.guardPolicy),
+  async finish(results, nowMs) {
+    const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
+    // Events first: their ids make a repeat harmless, so a crash before the outbox write
+    // below loses nothing (the message is claimed again and gives the same event).
+    const events = settled.flatMap((s) => (s.event === null ? [] : [s.event]));
+    if (events.length > 0) await deps.emit(events, nowMs);
+    await deps.store.transaction(async (tx) => {
+      for (const s of settled) await tx.finishDelivery(s.f.message.id, s.update, nowMs);
+      await appendAudit(
+        tx,
+        settled.flatMap((s) => (s.note === null ? [] : [s.note])),
+        nowMs,
+      );
+    });
+  },
+});

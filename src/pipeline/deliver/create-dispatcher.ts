@@ -1,0 +1,270 @@
+import type { MessageRecord } from '../../core/message.js';
+import type { Channel, ProfileState } from '../../core/profile.js';
+import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+import { createCircuit, type Circuit } from './circuit-breaker.js';
+import type { DeliverPolicy } from './policy.js';
+import { recipientOf } from './recipient.js';
+
+/** A claimed message with its recipient's current profile. */
+export interface Claimed {
+  message: MessageRecord;
+  state: ProfileState | undefined;
+}
+
+/** What became of one claimed message in this round. */
+export type Finished =
+  | {
+      message: MessageRecord;
+      kind: 'outcome';
+      provider: string;
+      to: string;
+      outcome: DeliveryOutcome;
+    }
+  /** Not sent: refused at hand-off (consent changed, no address …). */
+  | { message: MessageRecord; kind: 'refused'; code: string; reason: string }
+  /** Not sent and not attempted: back to the outbox (rate limit, open circuit). */
+  | { message: MessageRecord; kind: 'released'; untilMs: number };
+
+/** The dispatcher's I/O, given by the composition (the store, the guard's hand-off check). */
+export interface DispatchIo {
+  claim(channel: Channel, nowMs: number, limit: number, leaseUntilMs: number): Promise<Claimed[]>;
+  takeTokens(
+    bucket: string,
+    want: number,
+    perSecond: number,
+    burst: number,
+    nowMs: number,
+  ): Promise<number>;
+  /** Writes outcomes back (and what they teach: bounces, dead tokens); one transaction. */
+  finish(results: readonly Finished[], nowMs: number): Promise<void>;
+  /** A reason not to send after all, judged on the current profile; null to go. */
+  handOff(
+    message: MessageRecord,
+    state: ProfileState | undefined,
+  ): { code: string; reason: string } | null;
+}
+
+export interface Dispatcher {
+  /** Sends everything due now, round after round, until nothing is due; returns how many went. */
+  runDue(nowMs?: number): Promise<number>;
+  start(): void;
+  nudge(): void;
+  stop(): Promise<void>;
+  circuits(): Record<string, Circuit['state']>;
+}
+
+/**
+ * The deliver stage's loop. Each round, per channel: claim due outbox rows (leased, so a
+ * dispatcher that dies gives them back), take tokens from the provider's shared rate-limit
+ * buckets (what has no token goes back to the outbox), check each at hand-off, send with up
+ * to `concurrency` in flight, and write each outcome back at once (outcomes that arrive while a write runs share the
+ * next) — between a provider's acceptance and that write is the only moment a crash can
+ * cause a second send. A provider that keeps failing opens its circuit.
+ */
+export const createDispatcher = (
+  adapters: readonly ChannelAdapter[],
+  io: DispatchIo,
+  policy: DeliverPolicy,
+  clock: Clock,
+  logger: Logger,
+): Dispatcher => {
+  const circuits = new Map(
+    adapters.map((a) => [
+      a.name,
+      createCircuit(policy.circuit.failures, policy.circuit.cooldownSeconds * 1000),
+    ]),
+  );
+  let running: Promise<number> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let started = false;
+
+  const limitFor = (adapter: ChannelAdapter) => policy.rateLimits[adapter.name];
+
+  /** Takes tokens from the per-second and per-hour buckets; returns what both gave. */
+  const tokens = async (adapter: ChannelAdapter, want: number, nowMs: number): Promise<number> => {
+    const limit = limitFor(adapter);
+    let got = want;
+    if (limit?.perSecond !== undefined)
+      got = await io.takeTokens(`${adapter.name}/s`, got, limit.perSecond, limit.perSecond, nowMs);
+    if (limit?.perHour !== undefined && got > 0) {
+      const hourly = await io.takeTokens(
+        `${adapter.name}/h`,
+        got,
+        limit.perHour / 3600,
+        limit.perHour,
+        nowMs,
+      );
+      // What the hour refused goes back to the second's bucket.
+      if (hourly < got && limit.perSecond !== undefined)
+        await io.takeTokens(
+          `${adapter.name}/s`,
+          hourly - got,
+          limit.perSecond,
+          limit.perSecond,
+          nowMs,
+        );
+      got = hourly;
+    }
+    return got;
+  };
+
+  const roundFor = async (
+    adapter: ChannelAdapter,
+    nowMs: number,
+  ): Promise<{ sent: number; full: boolean }> => {
+    const circuit = circuits.get(adapter.name);
+    const wanted = circuit?.allowance(nowMs, policy.batchSize) ?? policy.batchSize;
+    if (wanted === 0) return { sent: 0, full: false };
+    const claimed = await io.claim(
+      adapter.channel,
+      nowMs,
+      wanted,
+      nowMs + policy.leaseSeconds * 1000,
+    );
+    if (claimed.length === 0) {
+      circuit?.unused();
+      return { sent: 0, full: false };
+    }
+    const allowed = await tokens(adapter, claimed.length, nowMs);
+    const limit = limitFor(adapter);
+    const waitMs = limit?.perSecond === undefined ? 1000 : Math.ceil(1000 / limit.perSecond) + 1000;
+    const pending: Finished[] = claimed
+      .slice(allowed)
+      .map((c) => ({ message: c.message, kind: 'released', untilMs: nowMs + waitMs }));
+    // Group commit: an outcome is written as soon as no write is in progress; outcomes that
+    // arrive during a write go together in the next one. The window in which a crash can
+    // send a message twice is one write long.
+    let writing: Promise<void> | null = null;
+    const flush = (): Promise<void> => {
+      if (writing !== null || pending.length === 0) return writing ?? Promise.resolve();
+      const batch = pending.splice(0, pending.length);
+      writing = io.finish(batch, clock.nowMs()).finally(() => {
+        writing = null;
+      });
+      return writing;
+    };
+    const flushAll = async () => {
+      while (writing !== null || pending.length > 0) await (writing ?? flush());
+    };
+    const queue = claimed.slice(0, allowed);
+    let sent = 0;
+    const worker = async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const { message, state } = next;
+        const refusal = io.handOff(message, state);
+        const recipient = state === undefined ? null : recipientOf(state, message.channel);
+        if (refusal !== null || recipient === null || message.content === null) {
+          pending.push({
+            message,
+            kind: 'refused',
+            ...(refusal ??
+              (message.content === null
+                ? { code: 'no_content', reason: 'the message has no content' }
+                : {
+                    code: 'no_recipient',
+                    reason: `no ${message.channel} address on the profile`,
+                  })),
+          });
+        } else {
+          const outcome = await adapter
+            .send(
+              {
+                messageId: message.id,
+                customerId: message.customerId,
+                channel: message.channel,
+                class: message.class,
+                template: message.template,
+                to: recipient.to,
+                ...(recipient.platform === undefined ? {} : { platform: recipient.platform }),
+                content: message.content,
+              },
+              AbortSignal.timeout(policy.timeoutSeconds * 1000),
+            )
+            .catch((error: unknown): DeliveryOutcome => ({
+              kind: 'retry',
+              reason: `adapter error: ${error instanceof Error ? error.message : String(error)}`,
+              afterMs: null,
+            }));
+          if (outcome.kind === 'retry') circuit?.failure(clock.nowMs());
+          else circuit?.success();
+          if (outcome.kind === 'sent') sent += 1;
+          pending.push({
+            message,
+            kind: 'outcome',
+            provider: adapter.name,
+            to: recipient.to,
+            outcome,
+          });
+        }
+        void flush().catch(() => undefined);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(policy.concurrency, Math.max(1, queue.length)) }, worker),
+    );
+    await flushAll();
+    // A full batch means more may be waiting.
+    return { sent, full: claimed.length === wanted };
+  };
+
+  const drain = async (nowMs: number): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      let more = false;
+      for (const adapter of adapters) {
+        const { sent, full } = await roundFor(adapter, nowMs);
+        if (full) more = true;
+        total += sent;
+      }
+      if (!more) return total;
+      nowMs = clock.nowMs();
+    }
+  };
+
+  const runDue = (nowMs = clock.nowMs()): Promise<number> => {
+    const previous = running ?? Promise.resolve(0);
+    const next = previous.catch(() => 0).then(() => drain(nowMs));
+    running = next;
+    void next
+      .finally(() => {
+        if (running === next) running = null;
+      })
+      .catch(() => undefined);
+    return next;
+  };
+
+  const tick = () => {
+    timer = null;
+    if (!started) return;
+    runDue()
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'dispatch round failed');
+      })
+      .finally(() => {
+        if (started && timer === null) timer = setTimeout(tick, policy.pollMs);
+      });
+  };
+
+  return {
+    runDue,
+    start() {
+      if (started) return;
+      started = true;
+      timer = setTimeout(tick, 0);
+    },
+    nudge() {
+      if (!started || timer === null) return;
+      clearTimeout(timer);
+      timer = setTimeout(tick, 0);
+    },
+    async stop() {
+      started = false;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      await (running ?? Promise.resolve(0)).catch(() => 0);
+    },
+    circuits: () => Object.fromEntries([...circuits].map(([name, c]) => [name, c.state])),
+  };
+};

@@ -1,0 +1,75 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const limits = Type.Object({
+  perSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  perHour: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+});
+
+/** How the dispatcher claims, sends, retries and limits (`deliver:` in the config). */
+export const deliverPolicySchema = Type.Object(
+  {
+    batchSize: Type.Integer({
+      minimum: 1,
+      default: 500,
+      description: 'Outbox rows claimed per round.',
+    }),
+    concurrency: Type.Integer({
+      minimum: 1,
+      default: 32,
+      description: 'Messages in flight at once per dispatcher process.',
+    }),
+    leaseSeconds: Type.Number({
+      exclusiveMinimum: 0,
+      default: 120,
+      description:
+        'A claimed message is claimed again after this long if its dispatcher has not written back (it died): at least the provider timeout.',
+    }),
+    pollMs: Type.Integer({ minimum: 10, default: 250, description: 'Idle polling interval.' }),
+    timeoutSeconds: Type.Number({
+      exclusiveMinimum: 0,
+      default: 15,
+      description: 'One attempt at a provider gives up after this long (a retry).',
+    }),
+    maxAttempts: Type.Integer({
+      minimum: 1,
+      default: 8,
+      description: 'Attempts before a message that keeps failing transiently is dead-lettered.',
+    }),
+    backoff: Type.Object(
+      {
+        baseSeconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+        maxSeconds: Type.Number({ exclusiveMinimum: 0, default: 3600 }),
+      },
+      {
+        default: {},
+        description:
+          'Retry n waits base × 2^(n−1), at most max, with jitter (half to all of it); a provider’s Retry-After wins when longer.',
+      },
+    ),
+    circuit: Type.Object(
+      {
+        failures: Type.Integer({ minimum: 1, default: 10 }),
+        cooldownSeconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+      },
+      {
+        default: {},
+        description:
+          'After this many transient failures in a row a provider’s circuit opens: nothing is sent to it for the cooldown, then one message tries it.',
+      },
+    ),
+    rateLimits: Type.Record(Type.String(), limits, {
+      default: {
+        smtp: { perSecond: 500, perHour: 100_000 },
+        sendgrid: { perSecond: 500, perHour: 100_000 },
+        twilio: { perSecond: 100 },
+        whatsapp: { perSecond: 80 },
+        fcm: { perSecond: 1000 },
+      },
+      description:
+        'Per provider (`smtp`, `sendgrid`, `twilio`, `whatsapp`, `fcm`, `capture`), shared by every dispatcher on the database: messages per second and per hour.',
+    }),
+  },
+  { default: {} },
+);
+
+export type DeliverPolicy = Static<typeof deliverPolicySchema>;

@@ -1,0 +1,45 @@
+import type { Channel, ProfileState } from '../../core/profile.js';
+
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+/** `+` and digits only; a number without `+` is taken as given (providers reject what is wrong). */
+export const normalisePhone = (raw: string): string => {
+  const trimmed = raw.trim();
+  const digits = trimmed.replace(/[^\d]/g, '');
+  return trimmed.startsWith('+') || trimmed.startsWith('00')
+    ? `+${trimmed.startsWith('00') ? digits.slice(2) : digits}`
+    : digits;
+};
+
+export interface Recipient {
+  to: string;
+  platform?: 'ios' | 'android' | 'web';
+}
+
+const text = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+
+/**
+ * Where a message for this channel goes: the `email` trait, the `phone` trait (SMS and
+ * WhatsApp), the most recently seen push device, or — web content — the customer itself.
+ * Null when the profile has none.
+ */
+export const recipientOf = (state: ProfileState, channel: Channel): Recipient | null => {
+  switch (channel) {
+    case 'email': {
+      const email = text(state.traits['email']);
+      return email !== null && EMAIL.test(email) ? { to: email.toLowerCase() } : null;
+    }
+    case 'sms':
+    case 'whatsapp': {
+      const phone = text(state.traits['phone']);
+      return phone === null ? null : { to: normalisePhone(phone) };
+    }
+    case 'push': {
+      const device = [...(state.devices ?? [])].sort((a, b) => b.seenAtMs - a.seenAtMs)[0];
+      return device === undefined ? null : { to: device.token, platform: device.platform };
+    }
+    case 'web':
+      return { to: state.customerId };
+  }
+};

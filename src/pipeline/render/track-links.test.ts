@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { verifyToken } from '../../core/signed-token.js';
+import { trackLinks, withUtm, type LinkContext } from './track-links.js';
+
+const link: LinkContext = {
+  messageId: 'm-1',
+  medium: 'email',
+  campaign: 'cart-recovery',
+  content: 'cart-reminder',
+  base: 'https://h.example.com',
+  linkSecret: 'secret',
+};
+
+const destinationOf = (tracked: string): unknown => {
+  const token = tracked.slice('https://h.example.com/t/c/'.length);
+  const payload = verifyToken('secret', token);
+  return payload === null ? null : JSON.parse(payload);
+};
+
+describe('link tracking', () => {
+  it('sends a link through a signed redirect whose destination carries the UTM parameters', () => {
+    const out = trackLinks('Finish here: https://shop.example.com/cart?x=1.', link, true);
+    const url = /https:\/\/\S+(?=\.$)/.exec(out)?.[0] ?? '';
+    expect(url.startsWith('https://h.example.com/t/c/')).toBe(true);
+    expect(destinationOf(url)).toEqual({
+      m: 'm-1',
+      u: 'https://shop.example.com/cart?x=1&utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder',
+    });
+    expect(out.endsWith('.')).toBe(true);
+  });
+
+  it("leaves Herald's own links and existing UTM parameters alone", () => {
+    expect(trackLinks('https://h.example.com/u/abc.def', link, true)).toBe(
+      'https://h.example.com/u/abc.def',
+    );
+    expect(withUtm('https://s.example.com/?utm_source=news', link)).toBe(
+      'https://s.example.com/?utm_source=news&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder',
+    );
+  });
+
+  it('keeps HTML attributes well-formed', () => {
+    const out = trackLinks('<a href="https://s.example.com/?a=1&amp;b=2">go</a>', link, false);
+    expect(out).toBe(
+      '<a href="https://s.example.com/?a=1&amp;b=2&amp;utm_source=herald&amp;utm_medium=email&amp;utm_campaign=cart-recovery&amp;utm_content=cart-reminder">go</a>',
+    );
+  });
+
+  it('only adds UTM parameters when asked not to track (SMS)', () => {
+    expect(trackLinks('Shop https://s.example.com/p', { ...link, medium: 'sms' }, false)).toBe(
+      'Shop https://s.example.com/p?utm_source=herald&utm_medium=sms&utm_campaign=cart-recovery&utm_content=cart-reminder',
+    );
+  });
+});

@@ -1,0 +1,66 @@
+import { signToken } from '../../core/signed-token.js';
+
+export interface LinkContext {
+  messageId: string;
+  /** `utm_medium`: the channel. */
+  medium: string;
+  /** `utm_campaign`: the campaign id, or the template. */
+  campaign: string;
+  /** `utm_content`: the template. */
+  content: string;
+  /** Tracking links point here (`HERALD_PUBLIC_URL`, no trailing slash). */
+  base: string;
+  linkSecret: string;
+}
+
+// A URL in text or in an attribute: stops at whitespace, quotes and angle brackets.
+const URL_PATTERN = /https?:\/\/[^\s"'<>]+/g;
+// Trailing punctuation of a sentence is not part of the URL.
+const TRAILING = /[.,;:!?)\]]+$/;
+
+/** Adds the UTM parameters a link does not have yet. */
+export const withUtm = (
+  url: string,
+  link: Pick<LinkContext, 'medium' | 'campaign' | 'content'>,
+) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  const add: [string, string][] = [
+    ['utm_source', 'herald'],
+    ['utm_medium', link.medium],
+    ['utm_campaign', link.campaign],
+    ['utm_content', link.content],
+  ];
+  for (const [key, value] of add)
+    if (!parsed.searchParams.has(key)) parsed.searchParams.set(key, value);
+  return parsed.toString();
+};
+
+/** The signed click-tracking URL for a destination: `base/t/c/<token>`. */
+export const clickUrl = (destination: string, link: LinkContext): string =>
+  `${link.base}/t/c/${signToken(link.linkSecret, JSON.stringify({ m: link.messageId, u: destination }))}`;
+
+/** The open pixel's URL: `base/t/o/<token>`. */
+export const openPixelUrl = (link: LinkContext): string =>
+  `${link.base}/t/o/${signToken(link.linkSecret, link.messageId)}`;
+
+/**
+ * Rewrites every link to Herald's own pages untouched and every other link to go through a
+ * signed click redirect, with UTM parameters on its destination. With `track` false (SMS,
+ * push), links only get their UTM parameters.
+ */
+export const trackLinks = (text: string, link: LinkContext, track: boolean): string =>
+  text.replace(URL_PATTERN, (match) => {
+    const trailing = TRAILING.exec(match)?.[0] ?? '';
+    const url = trailing === '' ? match : match.slice(0, -trailing.length);
+    const decoded = url.replace(/&amp;/g, '&');
+    if (decoded.startsWith(`${link.base}/`)) return match;
+    const destination = withUtm(decoded, link);
+    const replaced = track ? clickUrl(destination, link) : destination;
+    // In HTML the ampersands of the new query string are escaped as they were found.
+    return (url !== decoded ? replaced.replace(/&/g, '&amp;') : replaced) + trailing;
+  });

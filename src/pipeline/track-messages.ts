@@ -1,0 +1,144 @@
+// deliver ─▶ track: what happens to a message after it left (opens, clicks, unsubscribes,
+// provider reports) comes back as events on its customer, and what changes the message's
+// fate (a bounce, a complaint) is written on it and in the audit log.
+import { randomUUID } from 'node:crypto';
+import type { HeraldEvent } from '../core/event.js';
+import { HERALD_EVENTS } from '../core/event-names.js';
+import type { MessageRecord } from '../core/message.js';
+import type { Store } from '../ports/store.js';
+import { heraldEvent } from './deliver-messages.js';
+import { appendAudit } from './record/index.js';
+
+export type MessageResult =
+  | { kind: 'opened' }
+  | { kind: 'clicked'; url: string }
+  | { kind: 'unsubscribed'; source: string }
+  | { kind: 'delivered' }
+  | { kind: 'bounced'; hard: boolean; reason: string }
+  | { kind: 'complained' }
+  | { kind: 'dropped'; reason: string }
+  | { kind: 'undelivered'; reason: string };
+
+export interface TrackDeps {
+  store: Store;
+  emit(events: readonly HeraldEvent[], nowMs: number): Promise<void>;
+}
+
+/**
+ * The event a result becomes. Ids: an unsubscribe, a bounce or a delivery report happens once
+ * per message (a repeated report is recorded once); opens and clicks each count.
+ */
+const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: string | null) => {
+  const props = { messageId: m.id, channel: m.channel, template: m.template };
+  const once = (what: string) => `${what}:${m.id}`;
+  const each = (what: string) => `${what}:${m.id}:${reportId ?? randomUUID()}`;
+  switch (r.kind) {
+    case 'opened':
+      return heraldEvent(m.customerId, HERALD_EVENTS.emailOpened, each('open'), props, atMs);
+    case 'clicked':
+      return heraldEvent(
+        m.customerId,
+        m.channel === 'sms' ? HERALD_EVENTS.smsClicked : HERALD_EVENTS.emailClicked,
+        each('click'),
+        { ...props, url: r.url },
+        atMs,
+      );
+    case 'unsubscribed':
+      return heraldEvent(
+        m.customerId,
+        HERALD_EVENTS.unsubscribed,
+        once('unsubscribe'),
+        { ...props, source: r.source },
+        atMs,
+      );
+    case 'delivered':
+      return heraldEvent(
+        m.customerId,
+        m.channel === 'email' ? HERALD_EVENTS.emailDelivered : HERALD_EVENTS.smsDelivered,
+        once('delivered'),
+        props,
+        atMs,
+      );
+    case 'bounced':
+      return heraldEvent(
+        m.customerId,
+        HERALD_EVENTS.emailBounced,
+        once('bounce'),
+        { ...props, type: r.hard ? 'hard' : 'soft', reason: r.reason },
+        atMs,
+      );
+    case 'complained':
+      return heraldEvent(
+        m.customerId,
+        HERALD_EVENTS.emailComplained,
+        once('complaint'),
+        props,
+        atMs,
+      );
+    case 'dropped':
+      return heraldEvent(
+        m.customerId,
+        'Email Dropped',
+        once('dropped'),
+        { ...props, reason: r.reason },
+        atMs,
+      );
+    case 'undelivered':
+      return heraldEvent(
+        m.customerId,
+        HERALD_EVENTS.smsUndelivered,
+        once('undelivered'),
+        { ...props, reason: r.reason },
+        atMs,
+      );
+  }
+};
+
+/** The message's new status for results that change its fate (reputation counts them). */
+const statusOf = (r: MessageResult): MessageRecord['status'] | null =>
+  r.kind === 'bounced' && r.hard
+    ? 'bounced'
+    : r.kind === 'complained'
+      ? 'complained'
+      : r.kind === 'dropped' || r.kind === 'undelivered'
+        ? 'failed'
+        : null;
+
+/**
+ * Records what happened to a message: the event on its customer (through the ingest path, so
+ * consent, suppression and engagement follow), and for bounces, complaints and drops the
+ * message's status and an audit entry.
+ */
+export const recordMessageResult = async (
+  deps: TrackDeps,
+  message: MessageRecord,
+  result: MessageResult,
+  atMs: number,
+  nowMs: number,
+  reportId: string | null = null,
+): Promise<void> => {
+  await deps.emit([eventOf(message, result, atMs, reportId)], nowMs);
+  const status = statusOf(result);
+  if (status === null && result.kind !== 'unsubscribed') return;
+  await deps.store.transaction(async (tx) => {
+    if (status !== null)
+      await tx.updateMessage(message.id, { status, reasonCode: result.kind }, nowMs);
+    await appendAudit(
+      tx,
+      [
+        {
+          kind: 'result',
+          customerId: message.customerId,
+          atMs: nowMs,
+          data: {
+            decisionId: message.id,
+            channel: message.channel,
+            result: result.kind,
+            ...(status === null ? {} : { status }),
+          },
+        },
+      ],
+      nowMs,
+    );
+  });
+};

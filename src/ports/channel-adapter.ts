@@ -1,0 +1,53 @@
+import type { CustomerId } from '../core/ids.js';
+import type { MessageClass, RenderedContent } from '../core/message.js';
+import type { Channel } from '../core/profile.js';
+
+/** One message handed to a provider: the rendered content and where it goes. */
+export interface Delivery {
+  /** The message's id: the idempotency key wherever the provider takes one. */
+  messageId: string;
+  customerId: CustomerId;
+  channel: Channel;
+  class: MessageClass;
+  template: string | null;
+  /**
+   * Where it goes: an e-mail address, an E.164 phone number (SMS, WhatsApp), or a device's
+   * push token.
+   */
+  to: string;
+  /** Push only: the device's platform, for the platform-specific payload. */
+  platform?: 'ios' | 'android' | 'web';
+  content: RenderedContent;
+  /** Template variables in order, for providers that take them separately (WhatsApp). */
+  parameters?: string[];
+  /** A language code for provider templates (WhatsApp), e.g. `en_US`. */
+  language?: string;
+}
+
+/**
+ * What a provider made of a delivery. `sent`: accepted (the provider's id when it gives one).
+ * `retry`: a transient failure (429, 5xx, timeout, connection) — try again, after `afterMs`
+ * when the provider said (Retry-After). `failed`: a permanent failure (a malformed request,
+ * rejected content, bad credentials) — dead-lettered with the reason. `unreachable`: the
+ * recipient cannot receive (a hard bounce, an invalid number, an unregistered push token, a
+ * recipient who opted out at the provider) — dead-lettered, and the address is suppressed.
+ */
+export type DeliveryOutcome =
+  | { kind: 'sent'; providerId: string | null }
+  | { kind: 'retry'; reason: string; afterMs: number | null }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'unreachable'; reason: string };
+
+/** One provider for one channel; every adapter passes the same contract suite. */
+export interface ChannelAdapter {
+  /** `capture`, `smtp`, `sendgrid`, `twilio`, `whatsapp`, `fcm`. */
+  readonly name: string;
+  readonly channel: Channel;
+  /**
+   * Sends one message. Never throws for a provider's answer: every answer, timeout and
+   * connection error becomes an outcome. Aborting `signal` abandons the attempt (`retry`).
+   */
+  send(delivery: Delivery, signal: AbortSignal): Promise<DeliveryOutcome>;
+  /** Closes pooled connections. */
+  close(): Promise<void>;
+}

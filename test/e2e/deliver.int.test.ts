@@ -1,0 +1,228 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { HOUR_MS } from '../../src/core/time.js';
+import { startSmtpServer } from '../support/smtp-server.js';
+import {
+  adminToken,
+  basicAuth,
+  startHerald,
+  writeKey,
+  type TestHerald,
+} from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+const PUBLIC = 'https://herald.example.com';
+const json = { 'content-type': 'application/json' };
+const twilioToken = 'twilio-auth-token-0001';
+let seq = 0;
+/** Header lines folded onto the next line (RFC 5322 §2.2.3) joined back. */
+const unfold = (raw: string): string => raw.replace(/\r?\n[ \t]+/g, ' ');
+
+interface MessageView {
+  id: string;
+  status: string;
+  reasonCode: string | null;
+  provider: string | null;
+  recipient: string | null;
+}
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`delivering and tracking (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+    beforeEach(async () => {
+      clock = createVirtualClock(T0);
+      smtp = await startSmtpServer(5000);
+      // Herald builds its own adapter from HERALD_SMTP_URL; the fake's is not used.
+      await smtp.adapter.close();
+      herald = await startHerald(factory, {
+        clock,
+        env: {
+          HERALD_SMTP_URL: `smtp://127.0.0.1:${String(smtp.port)}`,
+          HERALD_PUBLIC_URL: PUBLIC,
+          HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+          HERALD_EMAIL_FROM: 'Herald Store <marketing@mail.example.com>',
+          HERALD_TWILIO_AUTH_TOKEN: twilioToken,
+        },
+      });
+    });
+    afterEach(async () => {
+      await herald.close();
+      await smtp.stop();
+    });
+
+    const ingest = async (route: string, body: object) => {
+      seq += 1;
+      const response = await herald.app.inject({
+        method: 'POST',
+        url: `/v1/${route}`,
+        headers: { ...json, authorization: basicAuth() },
+        payload: JSON.stringify({
+          messageId: `d-${seq}`,
+          timestamp: new Date(clock.nowMs()).toISOString(),
+          ...body,
+        }),
+      });
+      expect(response.statusCode).toBe(200);
+    };
+    const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
+      herald.app.inject({
+        method,
+        url,
+        headers: { ...json, authorization: `Bearer ${adminToken}` },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+    const send = async (userId: string, template: string, channel = 'email', data = {}) =>
+      (await admin('POST', '/v1/sends', { userId, channel, template, data })).json<{
+        decisionId: string;
+        status: string;
+        reasonCode: string | null;
+      }>();
+    const message = async (id: string) =>
+      (await admin('GET', `/v1/messages/${id}`)).json<MessageView>();
+    const path = (url: string) => url.slice(PUBLIC.length);
+
+    it('delivers the approved cart-recovery email over SMTP with its headers, footer and signed links', async () => {
+      await ingest('identify', {
+        userId: 'ana',
+        traits: { email: 'ana@example.com', firstName: 'Ana' },
+      });
+      await ingest('track', {
+        userId: 'ana',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await admin('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      expect(
+        (await admin('POST', `/v1/reviews/${item?.id ?? ''}/approve`, { reason: 'ok' })).statusCode,
+      ).toBe(200);
+      expect(await herald.services.dispatcher.runDue()).toBe(1);
+      const raw = unfold(smtp.messages[0] ?? '');
+      expect(raw).toMatch(new RegExp(`^Message-ID: <${item?.id ?? ''}@mail\\.example\\.com>`, 'm'));
+      expect(raw).toMatch(
+        /^List-Unsubscribe: <https:\/\/herald\.example\.com\/u\/[\w-]+\.[\w-]+>/m,
+      );
+      expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click/m);
+      expect(raw).toMatch(/^To: ana@example\.com/m);
+      const body = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      expect(body).toMatch(/1 Main St, Springfield, IL 62701/);
+      expect(body).toMatch(/CART20-[A-Z2-9]{12}/);
+      const click = /https:\/\/herald\.example\.com\/t\/c\/[\w-]+\.[\w-]+/.exec(body)?.[0] ?? '';
+      expect(click).not.toBe('');
+      expect(await message(item?.id ?? '')).toMatchObject({
+        status: 'sent',
+        provider: 'smtp',
+        recipient: 'ana@example.com',
+      });
+
+      const followed = await herald.app.inject({ url: path(click) });
+      expect(followed.statusCode).toBe(302);
+      expect(followed.headers.location).toMatch(
+        /^https:\/\/shop\.example\.com\/cart\?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery/,
+      );
+      const tampered = await herald.app.inject({ url: `${path(click).slice(0, -2)}xx` });
+      expect(tampered.statusCode).toBe(404);
+      expect(tampered.headers.location).toBeUndefined();
+      const events = (await admin('GET', '/v1/profiles/ana/events?limit=20')).json<{
+        events: { event?: string }[];
+      }>().events;
+      expect(events.map((e) => e.event)).toContain('Email Link Clicked');
+    });
+
+    it('stops mail after the one-click unsubscribe: the queued message is refused at hand-off and the next send blocked', async () => {
+      await ingest('identify', { userId: 'bo', traits: { email: 'bo@example.com' } });
+      const first = await send('bo', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      const queued = await send('bo', 'upsell');
+      expect(queued.status).toBe('queued');
+      const raw = unfold(smtp.messages[0] ?? '');
+      const unsubscribe = /^List-Unsubscribe: <([^>]+)>/m.exec(raw)?.[1] ?? '';
+      const page = await herald.app.inject({ url: path(unsubscribe) });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toMatch(/<form method="post">/);
+      const oneClick = await herald.app.inject({
+        method: 'POST',
+        url: path(unsubscribe),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
+      expect(oneClick.statusCode).toBe(200);
+      await herald.services.dispatcher.runDue();
+      expect(await message(queued.decisionId)).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'unsubscribed',
+      });
+      expect(smtp.messages).toHaveLength(1);
+      expect((await send('bo', 'upsell')).reasonCode).toBe('unsubscribed');
+      expect(first.status).toBe('queued');
+    });
+
+    it('honours an SMS STOP reply signed by Twilio, and refuses an unsigned one', async () => {
+      await ingest('identify', {
+        userId: 'cy',
+        traits: { phone: '+14155550123', consent: { sms: { marketing: true } } },
+      });
+      const first = await send('cy', 'upsell', 'sms');
+      expect(first.status).toBe('queued');
+      await herald.services.dispatcher.runDue();
+      expect(await message(first.decisionId)).toMatchObject({
+        status: 'sent',
+        provider: 'capture',
+      });
+      const params = new URLSearchParams({
+        From: '+14155550123',
+        Body: ' stop ',
+        MessageSid: 'SM1',
+      });
+      const url = `${PUBLIC}/webhooks/twilio/inbound`;
+      const signed =
+        url +
+        [...params]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => k + v)
+          .join('');
+      const signature = createHmac('sha1', twilioToken).update(signed).digest('base64');
+      const post = (sig: string) =>
+        herald.app.inject({
+          method: 'POST',
+          url: '/webhooks/twilio/inbound',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': sig,
+          },
+          payload: params.toString(),
+        });
+      expect((await post('bad')).statusCode).toBe(401);
+      expect((await send('cy', 'upsell', 'sms')).status).toBe('queued');
+      const answer = await post(signature);
+      expect(answer.statusCode).toBe(200);
+      expect(answer.body).toMatch(/<Response><\/Response>/);
+      expect((await send('cy', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    });
+
+    it('serves published web content to the site, with a TTL, until it expires', async () => {
+      await ingest('identify', { userId: 'di', traits: { firstName: 'Di' } });
+      const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();
+      const web = await send('di', 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
+      expect(web.status).toBe('queued');
+      await herald.services.dispatcher.runDue();
+      const ask = () =>
+        herald.app.inject({ url: `/v1/personalize?userId=di&slot=home-hero&writeKey=${writeKey}` });
+      const answer = (await ask()).json<{ ttlSeconds: number; content: { body: string } | null }>();
+      expect(answer.content?.body).toBe('Welcome to Herald Store, Di!');
+      expect(answer.ttlSeconds).toBe(300);
+      expect(
+        (await herald.app.inject({ url: '/v1/personalize?userId=di&slot=home-hero' })).statusCode,
+      ).toBe(401);
+      clock.set(T0 + 3 * HOUR_MS);
+      expect((await ask()).json<{ content: unknown }>().content).toBeNull();
+      const script = await herald.app.inject({ url: '/v1/personalize.js' });
+      expect(script.body).toMatch(/data-herald-slot/);
+    });
+  });
+}

@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServices } from '../../src/app/create-services.js';
+import { loadConfig } from '../../src/app/load-config.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import { aTrack } from '../support/builders.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const TIMEOUT_MS = 60_000;
+
+type Failure = { code: number; stderr: string };
+
+describe('herald templates list and preview', () => {
+  let dir: string;
+  let url: string;
+  const herald = (env: Record<string, string>, ...args: string[]) =>
+    run(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/cli/main.ts'), ...args], {
+      cwd: dir,
+      env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'silent', ...env },
+    });
+  const failure = (promise: Promise<unknown>): Promise<Failure | null> =>
+    promise.then(
+      () => null,
+      (error: unknown) => error as Failure,
+    );
+  const withExamples = { HERALD_TEMPLATES_DIR: join(root, 'examples/templates') };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-templates-cli-'));
+    url = `sqlite:${join(dir, 'herald.db')}`;
+    const services = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+      logger: silentLogger,
+    });
+    await services.recorder.record(
+      [
+        aTrack({
+          type: 'identify',
+          name: null,
+          userId: 'ann',
+          traits: { email: 'ann@example.com', firstName: 'Annika' },
+        }),
+      ],
+      1_700_000_000_000,
+    );
+    await services.close();
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'renders a built-in template for the customer, text only',
+    async () => {
+      const { stdout } = await herald({}, 'templates', 'preview', 'welcome-1', '--customer', 'ann');
+      expect(stdout).toMatch(/^subject: +Welcome to .+, Annika$/m);
+      expect(stdout).toMatch(/^text:\nHi Annika, thanks for joining/m);
+      expect(stdout).not.toContain('html:');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'shows the HTML compiled from the MJML example, with a sample incentive',
+    async () => {
+      const { stdout } = await herald(
+        withExamples,
+        'templates',
+        'preview',
+        'cart-recovery',
+        '--customer',
+        'ann',
+        '--percent',
+        '15',
+        '--json',
+      );
+      const preview = JSON.parse(stdout) as {
+        customerId: string;
+        incentive: { code: string; percent: number; expiresAtMs: number };
+        content: { subject: string; body: string; html: string | null };
+      };
+      expect(preview.customerId).toBe('ann');
+      expect(preview.content.subject).toBe('Annika, your cart is waiting');
+      expect(preview.incentive.code).toMatch(/^PREVIEW-/);
+      expect(preview.incentive.percent).toBe(15);
+      const html = preview.content.html ?? '';
+      expect(html).toMatch(/^<!doctype html>/i);
+      expect(html).toContain('Hi Annika, you left');
+      expect(html).toContain(`<strong>${preview.incentive.code}</strong>`);
+      expect(html).toContain('15% off if you finish today');
+      expect(html).toContain('Complete your order');
+      expect(html).toContain('Unsubscribe');
+      expect(html).not.toMatch(/\{\{|\{%/);
+
+      const text = await herald(
+        withExamples,
+        'templates',
+        'preview',
+        'cart-recovery',
+        '--customer',
+        'ann',
+        '--html',
+      );
+      expect(text.stdout).toMatch(/^html:\n<!doctype html>/im);
+      expect(text.stdout).not.toContain('% off if you finish today');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'leaves the subject out of an SMS preview',
+    async () => {
+      const { stdout } = await herald(
+        {},
+        'templates',
+        'preview',
+        'welcome-1',
+        '--customer',
+        'ann',
+        '--channel',
+        'sms',
+      );
+      expect(stdout).toMatch(/^subject: +\(none\)$/m);
+      expect(stdout).toMatch(/^channel: +sms$/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'lists the templates with whether they have HTML',
+    async () => {
+      const builtIn = await herald({}, 'templates', 'list');
+      expect(builtIn.stdout).toMatch(/^cart-recovery +marketing +promotions +text only$/m);
+      const examples = await herald(withExamples, 'templates', 'list');
+      expect(examples.stdout).toMatch(/^cart-recovery +marketing +promotions +html$/m);
+      expect(examples.stdout).toMatch(/^welcome-1 +marketing +onboarding +text only$/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'exits 66 naming an unknown template or customer',
+    async () => {
+      const template = await failure(
+        herald({}, 'templates', 'preview', 'no-such-template', '--customer', 'ann'),
+      );
+      expect(template?.code).toBe(66);
+      expect(template?.stderr).toMatch(/no template "no-such-template"/);
+      const customer = await failure(
+        herald({}, 'templates', 'preview', 'welcome-1', '--customer', 'nobody'),
+      );
+      expect(customer?.code).toBe(66);
+      expect(customer?.stderr).toMatch(/no customer with userId "nobody"/);
+    },
+    TIMEOUT_MS,
+  );
+});
