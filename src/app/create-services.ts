@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { DAY_MS } from '../core/time.js';
 import { createStore } from '../adapters/storage/create-store.js';
 import { systemClock, uuidV7Source } from '../adapters/clock/system-clock.js';
 import {
@@ -141,6 +142,7 @@ export const createServices = async (
         : 1,
     onRecorded: planDecisionsOnRecord(
       createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
+      config.deliverPolicy.attributionWindowDays * DAY_MS,
     ),
   });
   const recording: EventRecorder = {

@@ -207,6 +207,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     backoff,
     circuit,
     rateLimits,
+    attributionWindowDays,
     ...providers
   } = c.deliver;
   return {
@@ -229,6 +230,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       backoff,
       circuit,
       rateLimits,
+      attributionWindowDays,
     },
     providers,
     ingestLimits: {

@@ -11,6 +11,7 @@ import {
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
 import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
 import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-record.js';
+import { attributeConversions } from './track-messages.js';
 import {
   deriveComputed,
   type EventRecorder,
@@ -47,11 +48,16 @@ export const ingestEvents = (
   nowMs: number,
 ): Promise<RecordedBatch> => deps.recorder.record(events, nowMs);
 
-/** profile ─▶ decide: the triggers a recorded batch raises, stored in the same transaction. */
+/**
+ * profile ─▶ decide and track: the triggers a recorded batch raises, and the conversions its
+ * orders make of earlier messages, stored in the same transaction.
+ */
 export const planDecisionsOnRecord =
-  (planner: TriggerPlanner): OnRecorded =>
-  (tx, changes, nowMs) =>
-    applyTriggerPlan(tx, planner(changes, nowMs), nowMs);
+  (planner: TriggerPlanner, attributionWindowMs: number): OnRecorded =>
+  async (tx, changes, nowMs) => {
+    await applyTriggerPlan(tx, planner(changes, nowMs), nowMs);
+    await attributeConversions(tx, changes, attributionWindowMs, nowMs);
+  };
 
 /** The profile stage's figures, for the decide stage (which may not import it). */
 export const profileFiguresOf =

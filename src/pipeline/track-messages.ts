@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { HeraldEvent } from '../core/event.js';
 import { HERALD_EVENTS } from '../core/event-names.js';
 import type { MessageRecord } from '../core/message.js';
-import type { Store } from '../ports/store.js';
+import type { ProfileChange } from '../core/profile.js';
+import type { Store, StoreTx } from '../ports/store.js';
 import { heraldEvent } from './deliver-messages.js';
-import { appendAudit } from './record/index.js';
+import { appendAudit, type AuditNote } from './record/index.js';
 
 export type MessageResult =
   | { kind: 'opened' }
@@ -141,4 +142,72 @@ export const recordMessageResult = async (
       nowMs,
     );
   });
+};
+
+const ORDER_COMPLETED = 'Order Completed';
+
+const text = (value: unknown): string | null =>
+  typeof value === 'string' && value !== ''
+    ? value
+    : typeof value === 'number'
+      ? String(value)
+      : null;
+
+/**
+ * Links each new order to the messages sent to its customer in the attribution window before
+ * it (last touch gets the credit), in the transaction that records the order: a conversion row
+ * and an audit entry on the credited decision. An order id seen before links nothing.
+ */
+export const attributeConversions = async (
+  tx: StoreTx,
+  changes: readonly ProfileChange[],
+  windowMs: number,
+  nowMs: number,
+): Promise<number> => {
+  const notes: AuditNote[] = [];
+  for (const change of changes)
+    for (const event of change.events) {
+      if (event.type !== 'track' || event.name !== ORDER_COMPLETED) continue;
+      const p = event.properties;
+      const orderId = text(p['order_id']) ?? text(p['orderId']) ?? text(p['checkout_id']);
+      if (orderId === null) continue;
+      const touches = await tx.sentMessagesOf(
+        change.customerId,
+        event.timestampMs - windowMs,
+        event.timestampMs,
+      );
+      const last = touches[touches.length - 1];
+      if (last === undefined) continue;
+      const amount = [p['total'], p['revenue'], p['value']].find((v) => typeof v === 'number');
+      const revenueCents = typeof amount === 'number' ? Math.round(amount * 100) : 0;
+      const linked = await tx.insertConversion({
+        orderId,
+        customerId: change.customerId,
+        decisionId: last.id,
+        revenueCents,
+        atMs: event.timestampMs,
+        touches: touches.map((m) => ({
+          decisionId: m.id,
+          channel: m.channel,
+          template: m.template,
+          sentAtMs: m.sentAtMs ?? m.sendAtMs,
+        })),
+      });
+      if (!linked) continue;
+      notes.push({
+        kind: 'conversion',
+        customerId: change.customerId,
+        atMs: nowMs,
+        data: {
+          decisionId: last.id,
+          orderId,
+          revenue: revenueCents / 100,
+          model: 'last-touch',
+          windowDays: windowMs / (24 * 3600 * 1000),
+          touches: touches.map((m) => m.id),
+        },
+      });
+    }
+  await appendAudit(tx, notes, nowMs);
+  return notes.length;
 };

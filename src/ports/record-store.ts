@@ -47,8 +47,28 @@ export interface ErasureCounts {
   work: number;
 }
 
+/** An order linked to the messages that preceded it (last touch gets the credit). */
+export interface Conversion {
+  orderId: string;
+  customerId: CustomerId;
+  /** The last message sent before the order: the touch credited. */
+  decisionId: string;
+  revenueCents: number;
+  atMs: number;
+  /** Every message sent to the customer in the attribution window, oldest first. */
+  touches: { decisionId: string; channel: Channel; template: string | null; sentAtMs: number }[];
+}
+
 /** The record stage's primitives inside a store transaction. */
 export interface RecordTx extends DeliverTx {
+  /** Messages sent to a customer between two moments, oldest first. */
+  sentMessagesOf(
+    customerId: CustomerId,
+    sinceMs: number,
+    untilMs: number,
+  ): Promise<MessageRecord[]>;
+  /** Stores a conversion; false when the order was already linked. */
+  insertConversion(conversion: Conversion): Promise<boolean>;
   sendHistory(
     ids: readonly CustomerId[],
     since: { windowStartMs: number; dayStartMs: number },
@@ -106,6 +126,12 @@ export interface RecordReads {
   capturedMessage(
     messageId: string,
   ): Promise<{ channel: Channel; recipient: string; payload: string; atMs: number } | undefined>;
+  /** Conversions credited to a message, or of a customer, newest first. */
+  listConversions(query: {
+    decisionId?: string;
+    customerId?: CustomerId;
+    limit: number;
+  }): Promise<Conversion[]>;
   /** Web content published for a customer on a slot, newest first, not older than `sinceMs`. */
   webContent(customerId: CustomerId, slot: string, sinceMs: number): Promise<MessageRecord[]>;
 }

@@ -132,6 +132,24 @@ for (const factory of storeFactories) {
         events: { event?: string }[];
       }>().events;
       expect(events.map((e) => e.event)).toContain('Email Link Clicked');
+
+      // The order that follows is linked to the email that preceded it.
+      clock.set(T0 + 5 * HOUR_MS);
+      await ingest('track', {
+        userId: 'ana',
+        event: 'Order Completed',
+        properties: { order_id: 'o-77', total: 212.5 },
+      });
+      const conversions = (await admin('GET', '/v1/conversions?userId=ana')).json<{
+        conversions: { orderId: string; decisionId: string; revenue: number; touches: unknown[] }[];
+      }>().conversions;
+      expect(conversions).toEqual([
+        expect.objectContaining({ orderId: 'o-77', decisionId: item?.id, revenue: 212.5 }),
+      ]);
+      const trail = (await admin('GET', '/v1/customers/ana/audit')).json<{
+        audit: { kind: string }[];
+      }>().audit;
+      expect(trail.map((e) => e.kind)).toEqual(['decision', 'review', 'delivery', 'conversion']);
     });
 
     it('stops mail after the one-click unsubscribe: the queued message is refused at hand-off and the next send blocked', async () => {
@@ -160,6 +178,46 @@ for (const factory of storeFactories) {
       expect(smtp.messages).toHaveLength(1);
       expect((await send('bo', 'upsell')).reasonCode).toBe('unsubscribed');
       expect(first.status).toBe('queued');
+    });
+
+    it('retries a transient refusal with backoff, dead-letters after the last attempt, and suppresses a hard bounce', async () => {
+      await ingest('identify', { userId: 'ed', traits: { email: 'ed@example.com' } });
+      await ingest('identify', { userId: 'flo', traits: { email: 'flo@example.com' } });
+      smtp.setScenario('server-error');
+      const retried = await send('ed', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      const after = (await admin('GET', `/v1/messages/${retried.decisionId}`)).json<{
+        status: string;
+        attempts: number;
+        sendAt: string;
+        lastError: string;
+      }>();
+      expect(after).toMatchObject({ status: 'queued', attempts: 1 });
+      expect(after.lastError).toMatch(/451/);
+      // Backoff: the first retry waits between 15 and 30 s.
+      const waitMs = Date.parse(after.sendAt) - clock.nowMs();
+      expect(waitMs).toBeGreaterThanOrEqual(15_000);
+      expect(waitMs).toBeLessThanOrEqual(30_000);
+      for (let attempt = 2; attempt <= 8; attempt += 1) {
+        clock.set(clock.nowMs() + 3_600_000);
+        await herald.services.dispatcher.runDue();
+      }
+      expect(await message(retried.decisionId)).toMatchObject({
+        status: 'failed',
+        reasonCode: 'retries_exhausted',
+      });
+
+      smtp.setScenario('bad-recipient');
+      const bounced = await send('flo', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      expect(await message(bounced.decisionId)).toMatchObject({
+        status: 'failed',
+        reasonCode: 'unreachable',
+      });
+      const profile = (await admin('GET', '/v1/profiles/flo')).json<{
+        email: { hardBounces: number };
+      }>();
+      expect(profile.email.hardBounces).toBe(1);
     });
 
     it('honours an SMS STOP reply signed by Twilio, and refuses an unsigned one', async () => {

@@ -225,6 +225,36 @@ export const registerMessageRoutes = (
       },
     );
 
+  app.get<{ Querystring: { userId?: string; decisionId?: string; limit: number } }>(
+    '/v1/conversions',
+    {
+      ...read,
+      schema: {
+        querystring: Type.Object({
+          userId: Type.Optional(Type.String({ minLength: 1 })),
+          decisionId: Type.Optional(Type.String({ minLength: 1 })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const conversions = await store.listConversions({
+        ...(q.userId === undefined ? {} : { customerId: await customerOf(q.userId) }),
+        ...(q.decisionId === undefined ? {} : { decisionId: q.decisionId }),
+        limit: q.limit,
+      });
+      return {
+        conversions: conversions.map(({ atMs, revenueCents, touches, ...c }) => ({
+          ...c,
+          revenue: revenueCents / 100,
+          at: iso(atMs),
+          touches: touches.map(({ sentAtMs, ...t }) => ({ ...t, sentAt: iso(sentAtMs) })),
+        })),
+      };
+    },
+  );
+
   const admin = allow(access, ADMIN);
   app.get('/v1/audit/verify', admin, async () => verifyAuditLog(store));
   app.get<{ Params: { userId: string } }>('/v1/customers/:userId/audit', admin, async (request) => {

@@ -14,5 +14,6 @@ export const retryDelayMs = (
 ): number => {
   const ceiling = Math.min(backoff.maxSeconds, backoff.baseSeconds * 2 ** Math.max(0, attempt - 1));
   const jittered = ceiling * 1000 * (0.5 + 0.5 * random());
-  return Math.max(jittered, providerAfterMs ?? 0);
+  // Whole milliseconds: times are stored as integers.
+  return Math.round(Math.max(jittered, providerAfterMs ?? 0));
 };

@@ -129,10 +129,18 @@ export const createDispatcher = (
     }
     const allowed = await tokens(adapter, claimed.length, nowMs);
     const limit = limitFor(adapter);
-    const waitMs = limit?.perSecond === undefined ? 1000 : Math.ceil(1000 / limit.perSecond) + 1000;
-    const pending: Finished[] = claimed
-      .slice(allowed)
-      .map((c) => ({ message: c.message, kind: 'released', untilMs: nowMs + waitMs }));
+    // What got no token goes back, spaced at the slowest limit's rate so the next rounds
+    // find tokens for it instead of claiming and releasing it again.
+    const perSecond = Math.min(
+      limit?.perSecond ?? Number.POSITIVE_INFINITY,
+      limit?.perHour === undefined ? Number.POSITIVE_INFINITY : limit.perHour / 3600,
+    );
+    const spacingMs = Number.isFinite(perSecond) ? 1000 / perSecond : 1000;
+    const pending: Finished[] = claimed.slice(allowed).map((c, i) => ({
+      message: c.message,
+      kind: 'released',
+      untilMs: nowMs + Math.ceil((i + 1) * spacingMs),
+    }));
     // Group commit: an outcome is written as soon as no write is in progress; outcomes that
     // arrive during a write go together in the next one. The window in which a crash can
     // send a message twice is one write long.
@@ -205,8 +213,9 @@ export const createDispatcher = (
       Array.from({ length: Math.min(policy.concurrency, Math.max(1, queue.length)) }, worker),
     );
     await flushAll();
-    // A full batch means more may be waiting.
-    return { sent, full: claimed.length === wanted };
+    // A full batch means more may be waiting — unless the rate limit ran out: then the rest
+    // waits for the next round instead of being claimed and given back.
+    return { sent, full: claimed.length === wanted && allowed === claimed.length };
   };
 
   const drain = async (nowMs: number): Promise<number> => {

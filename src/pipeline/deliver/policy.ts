@@ -57,6 +57,12 @@ export const deliverPolicySchema = Type.Object(
           'After this many transient failures in a row a provider’s circuit opens: nothing is sent to it for the cooldown, then one message tries it.',
       },
     ),
+    attributionWindowDays: Type.Number({
+      exclusiveMinimum: 0,
+      default: 7,
+      description:
+        'An order is linked to the messages sent to its customer in this many days before it; the last one gets the credit.',
+    }),
     rateLimits: Type.Record(Type.String(), limits, {
       default: {
         smtp: { perSecond: 500, perHour: 100_000 },

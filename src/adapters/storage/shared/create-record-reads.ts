@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Channel } from '../../../core/profile.js';
-import type { RecordReads } from '../../../ports/record-store.js';
+import type { CustomerId } from '../../../core/ids.js';
+import type { Conversion, RecordReads } from '../../../ports/record-store.js';
 import { toAuditEntry, toMessage } from './record-rows.js';
 import type { Database } from './tables.js';
 
@@ -90,6 +91,19 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
           payload: row.payload,
           atMs: row.captured_at_ms,
         };
+  },
+  async listConversions(query) {
+    let q = db.selectFrom('conversions').selectAll().orderBy('at_ms', 'desc').limit(query.limit);
+    if (query.decisionId !== undefined) q = q.where('decision_id', '=', query.decisionId);
+    if (query.customerId !== undefined) q = q.where('customer_id', '=', query.customerId);
+    return (await q.execute()).map((row) => ({
+      orderId: row.order_id,
+      customerId: row.customer_id as CustomerId,
+      decisionId: row.decision_id,
+      revenueCents: row.revenue_cents,
+      atMs: row.at_ms,
+      touches: JSON.parse(row.touches) as Conversion['touches'],
+    }));
   },
   async webContent(customerId, slot, sinceMs) {
     const rows = await db

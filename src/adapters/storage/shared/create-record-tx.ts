@@ -190,6 +190,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         decisions: await del('decisions'),
         work: await del('work'),
       };
+      await del('conversions');
       await del('memberships');
       await del('customer_marks');
       await del('subjects');
@@ -279,6 +280,30 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
           `INSERT INTO captured (message_id, channel, recipient, payload, captured_at_ms)
            VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
           [row.messageId, row.channel, row.recipient, row.payload, row.atMs],
+        )) === 1
+      );
+    },
+    async sentMessagesOf(customerId, sinceMs, untilMs) {
+      const rows = await sql.all<MessagesTable>(
+        `SELECT * FROM messages WHERE customer_id = ? AND sent_at_ms >= ? AND sent_at_ms <= ?
+           AND status IN ('sent', 'complained') ORDER BY sent_at_ms`,
+        [customerId, sinceMs, untilMs],
+      );
+      return rows.map(toMessage);
+    },
+    async insertConversion(c) {
+      return (
+        (await sql.run(
+          `INSERT INTO conversions (order_id, customer_id, decision_id, revenue_cents, at_ms, touches)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING`,
+          [
+            c.orderId,
+            c.customerId,
+            c.decisionId,
+            c.revenueCents,
+            c.atMs,
+            JSON.stringify(c.touches),
+          ],
         )) === 1
       );
     },

@@ -327,6 +327,31 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // Conversions: an order linked to the messages that preceded it.
+  '0007-conversions': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      await db.schema
+        .createTable('conversions')
+        .addColumn('order_id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('decision_id', 'text', (c) => c.notNull())
+        .addColumn('revenue_cents', big, (c) => c.notNull())
+        .addColumn('at_ms', big, (c) => c.notNull())
+        .addColumn('touches', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('conversions_decision')
+        .on('conversions')
+        .column('decision_id')
+        .execute();
+      await db.schema
+        .createIndex('conversions_customer')
+        .on('conversions')
+        .columns(['customer_id', 'at_ms'])
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

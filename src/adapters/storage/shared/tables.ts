@@ -65,6 +65,14 @@ export interface Database {
     captured_at_ms: number;
   };
   rate_buckets: { provider: string; tokens: number; updated_at_ms: number };
+  conversions: {
+    order_id: string;
+    customer_id: string;
+    decision_id: string;
+    revenue_cents: number;
+    at_ms: number;
+    touches: string;
+  };
 }
 
 /** The outbox: one row per message (content, verdicts and reviews are JSON in `body`). */

@@ -1,0 +1,91 @@
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
+import { createServices, type Services } from '../../src/app/create-services.js';
+import { loadConfig } from '../../src/app/load-config.js';
+import { toCustomerId } from '../../src/core/ids.js';
+import { sendNow } from '../../src/pipeline/act-on-messages.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import { aTrack } from '../support/builders.js';
+import { startSmtpServer } from '../support/smtp-server.js';
+import { testDatabaseUrl } from '../support/stores.js';
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+const MESSAGES = 200;
+
+describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreSQL', () => {
+  const schema = `herald_dispatch_${process.pid}_${Date.now().toString(36)}`;
+  const opened: Services[] = [];
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+    const client = new pg.Client({ connectionString: testDatabaseUrl });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  });
+
+  it('send every message exactly once, and share one rate limit', async () => {
+    const smtp = await startSmtpServer(5000, 2);
+    await smtp.adapter.close();
+    const clock = createVirtualClock(T0);
+    const open = async (fileText: string) => {
+      const store = await createPostgresStore({ url: testDatabaseUrl ?? '', poolSize: 6, schema });
+      const config = loadConfig(
+        {
+          HERALD_DATABASE_URL: testDatabaseUrl ?? '',
+          HERALD_WRITE_KEYS: 'test-write-key-0001',
+          HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
+          HERALD_SMTP_URL: `smtp://127.0.0.1:${String(smtp.port)}`,
+        },
+        fileText,
+      );
+      const services = await createServices(config, { store, clock, logger: silentLogger });
+      opened.push(services);
+      return services;
+    };
+    try {
+      // 150 a second between them: one virtual second lets 150 of the 200 go.
+      const limits = 'deliver:\n  batchSize: 40\n  rateLimits:\n    smtp: { perSecond: 150 }\n';
+      const a = await open(limits);
+      const b = await open(limits);
+      await a.recorder.record(
+        Array.from({ length: MESSAGES }, (_, i) =>
+          aTrack({
+            type: 'identify',
+            name: null,
+            userId: `p${i}`,
+            traits: { email: `p${i}@example.com` },
+          }),
+        ),
+        T0,
+      );
+      for (let i = 0; i < MESSAGES; i += 1)
+        await sendNow(
+          a.store,
+          a.guard,
+          {
+            customerId: toCustomerId(`p${i}`),
+            channel: 'email',
+            template: 'welcome-1',
+            data: {},
+            by: 'test',
+            idempotencyKey: null,
+          },
+          () => a.ids.next(),
+          T0,
+        );
+      await Promise.all([a.dispatcher.runDue(), b.dispatcher.runDue()]);
+      expect(smtp.messages.length).toBe(150);
+      clock.set(T0 + 1000);
+      await Promise.all([a.dispatcher.runDue(), b.dispatcher.runDue()]);
+      const ids = smtp.messages.map((m) => /^Message-ID: (<[^>]+>)/m.exec(m)?.[1] ?? '');
+      expect(ids.length).toBe(MESSAGES);
+      expect(new Set(ids).size).toBe(MESSAGES);
+      const sent = await a.store.listMessages({ status: 'sent', limit: 1000 });
+      expect(sent).toHaveLength(MESSAGES);
+    } finally {
+      await smtp.stop();
+    }
+  }, 60_000);
+});
