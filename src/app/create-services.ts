@@ -153,17 +153,24 @@ export const createServices = async (
     },
   };
   const adapters = createAdapters(config, store, clock);
+  const io = createDispatchIo({
+    store,
+    policy: config.deliverPolicy,
+    guardPolicy: config.guardPolicy,
+    random: Math.random,
+    emit: async (events, nowMs) => {
+      await recording.record(events, nowMs);
+    },
+  });
   const dispatcher = createDispatcher(
     adapters,
-    createDispatchIo({
-      store,
-      policy: config.deliverPolicy,
-      guardPolicy: config.guardPolicy,
-      random: Math.random,
-      emit: async (events, nowMs) => {
-        await recording.record(events, nowMs);
+    {
+      ...io,
+      async finish(results, nowMs) {
+        await io.finish(results, nowMs);
+        metrics.countDeliveries(results);
       },
-    }),
+    },
     config.deliverPolicy,
     clock,
     logger.child({ stage: 'deliver' }),

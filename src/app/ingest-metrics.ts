@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WorkRound } from '../pipeline/decide/index.js';
+import type { Finished } from '../pipeline/deliver/index.js';
 
 /** Ingest counters and request latency for `/metrics` (Prometheus text format). */
 export interface IngestMetrics {
@@ -7,6 +8,8 @@ export interface IngestMetrics {
   countEvents(outcome: 'stored' | 'duplicate' | 'rejected', n: number): void;
   /** Decisions by agent and status, work items by outcome, and how late work ran. */
   observeRound(round: WorkRound): void;
+  /** Delivery outcomes by channel, provider and outcome (`sent`, `retry`, `failed` …). */
+  countDeliveries(results: readonly Finished[]): void;
   render(): Promise<string>;
   readonly contentType: string;
 }
@@ -52,7 +55,21 @@ export const createIngestMetrics = (): IngestMetrics => {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
     registers: [registry],
   });
+  const deliveries = new Counter({
+    name: 'herald_deliveries_total',
+    help: 'Delivery attempts and hand-off refusals, by channel, provider and outcome.',
+    labelNames: ['channel', 'provider', 'outcome'],
+    registers: [registry],
+  });
   return {
+    countDeliveries(results) {
+      for (const r of results)
+        deliveries.inc({
+          channel: r.message.channel,
+          provider: r.kind === 'outcome' ? r.provider : '',
+          outcome: r.kind === 'outcome' ? r.outcome.kind : r.kind,
+        });
+    },
     observeRound(round) {
       for (const d of round.decisions) decisions.inc({ agent: d.agent, status: d.status });
       work.inc({ outcome: 'failed' }, round.failedItems);

@@ -17,7 +17,7 @@ export const createServer = (services: Services): FastifyInstance => {
     logger: false,
     bodyLimit: services.config.ingestLimits.maxBatchBytes,
     // Signed click links carry their destination: path parameters far longer than 100 chars.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
   });
   registerBodyReading(app);
   const access: Access = {

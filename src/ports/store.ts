@@ -4,6 +4,7 @@ import type { ComputedProfile, ProfileState } from '../core/profile.js';
 import type { DecideReads, DecideTx } from './decide-store.js';
 import type { ModelStore } from './model-store.js';
 import type { RecordReads, RecordTx } from './record-store.js';
+import type { ContentStore } from './content-store.js';
 
 /** An identity key: `a:<anonymousId>` or `u:<userId>` (a user id merged by `alias`). */
 export type IdentityKey = `a:${string}` | `u:${string}`;
@@ -73,7 +74,7 @@ export interface EventCursor {
 }
 
 /** Herald's durable storage; every adapter passes the same contract suite. */
-export interface Store extends DecideReads, ModelStore, RecordReads {
+export interface Store extends DecideReads, ModelStore, RecordReads, ContentStore {
   readonly driver: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction: all of it commits, or none of it. */
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;

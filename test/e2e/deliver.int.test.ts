@@ -119,6 +119,10 @@ for (const factory of storeFactories) {
         provider: 'smtp',
         recipient: 'ana@example.com',
       });
+      const metrics = (await herald.app.inject({ url: '/metrics' })).body;
+      expect(metrics).toMatch(
+        /^herald_deliveries_total\{channel="email",provider="smtp",outcome="sent"\} 1$/m,
+      );
 
       const followed = await herald.app.inject({ url: path(click) });
       expect(followed.statusCode).toBe(302);

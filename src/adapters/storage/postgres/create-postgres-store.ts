@@ -8,6 +8,7 @@ import { createReads } from '../shared/create-reads.js';
 import { createModelStore } from '../shared/create-model-store.js';
 import { createPostgresDecideTx } from './create-postgres-decide-tx.js';
 import { createRecordReads } from '../shared/create-record-reads.js';
+import { createContentStore } from '../shared/create-content-store.js';
 import { createRecordTx } from '../shared/create-record-tx.js';
 import { postgresRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
@@ -230,6 +231,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     ...createDecideReads(db),
     ...createModelStore(db),
     ...createRecordReads(db),
+    ...createContentStore(db),
     transaction: (work) => ingest(work),
     // Profiles are written in the same transaction as their events: never behind.
     profilesBehind: () => Promise.resolve([]),

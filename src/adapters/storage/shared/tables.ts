@@ -65,6 +65,13 @@ export interface Database {
     captured_at_ms: number;
   };
   rate_buckets: { provider: string; tokens: number; updated_at_ms: number };
+  content_documents: {
+    id: string;
+    version: string;
+    hash: string;
+    body: string;
+    imported_at_ms: number;
+  };
   conversions: {
     order_id: string;
     customer_id: string;

@@ -9,6 +9,7 @@ import { createReads } from '../shared/create-reads.js';
 import { createModelStore } from '../shared/create-model-store.js';
 import { createSqliteDecideStatements, createSqliteDecideTx } from './create-sqlite-decide-tx.js';
 import { createRecordReads } from '../shared/create-record-reads.js';
+import { createContentStore } from '../shared/create-content-store.js';
 import { createRecordTx } from '../shared/create-record-tx.js';
 import { sqliteRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
@@ -126,6 +127,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     saveJourneyVersion: (row) => serialise(() => createDecideReads(db).saveJourneyVersion(row)),
     ...createModelStore(readDb),
     ...createRecordReads(readDb),
+    listDocuments: () => createContentStore(readDb).listDocuments(),
+    // The read connection cannot write: through the writer's queue.
+    saveDocument: (doc) => serialise(() => createContentStore(db).saveDocument(doc)),
     // Registering a model writes too: through the writer's queue as well.
     saveModel: (draft) => serialise(() => createModelStore(db).saveModel(draft)),
     // Reads see profiles not yet flushed; listings flush first so they miss no one.
