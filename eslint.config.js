@@ -26,6 +26,7 @@ const stages = [
   'guard',
   'record',
   'deliver',
+  'content',
 ];
 const outerLayers = ['adapters', 'app', 'http', 'cli', 'sim'];
 

@@ -444,6 +444,52 @@ export const configSchema = Type.Object(
       ],
       { default: {} },
     ),
+    content: Type.Object(
+      {
+        openaiApiKey: field(
+          Type.String({
+            default: '',
+            description:
+              'An OpenAI (or compatible) API key: `herald personalize --model openai` asks the model for variants, the offline composer stays the fallback. Empty: the composer writes everything.',
+          }),
+          { env: 'HERALD_OPENAI_API_KEY', secret: true },
+        ),
+        openaiBaseUrl: field(
+          Type.String({
+            default: 'https://api.openai.com/v1',
+            description: 'Any server speaking the chat-completions API.',
+          }),
+          { env: 'HERALD_OPENAI_BASE_URL' },
+        ),
+        openaiModel: field(Type.String({ default: 'gpt-4o-mini', description: 'The model.' }), {
+          env: 'HERALD_OPENAI_MODEL',
+        }),
+        pricePer1kInputUsd: Type.Number({
+          minimum: 0,
+          default: 0.00015,
+          description: 'For cost accounting: USD per 1,000 prompt tokens (set your model’s price).',
+        }),
+        pricePer1kOutputUsd: Type.Number({
+          minimum: 0,
+          default: 0.0006,
+          description: 'USD per 1,000 completion tokens.',
+        }),
+        timeoutSeconds: Type.Number({
+          exclusiveMinimum: 0,
+          default: 20,
+          description: 'Per model call.',
+        }),
+        voiceWords: Type.Array(Type.String({ minLength: 1 }), {
+          default: ['you', 'your', 'we', 'together', 'enjoy', 'discover'],
+          description: 'Words of the brand’s voice: brand consistency credits them.',
+        }),
+        readingGrade: Type.Tuple([Type.Number(), Type.Number()], {
+          default: [6, 10],
+          description: 'The Flesch–Kincaid grades copy should fall within.',
+        }),
+      },
+      { default: {} },
+    ),
     decide: Type.Composite(
       [
         decidePolicySchema,

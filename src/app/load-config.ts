@@ -40,6 +40,8 @@ export interface Config {
   reviewExpiryMs: number;
   messages: RawConfig['messages'];
   deliverPolicy: DeliverPolicy;
+  /** The language model (optional) and the brand voice generated copy is scored against. */
+  content: RawConfig['content'];
   /** Provider settings and whether `serve` runs the dispatcher. */
   providers: Omit<RawConfig['deliver'], keyof DeliverPolicy>;
   ingestLimits: IngestLimits;
@@ -233,6 +235,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       attributionWindowDays,
     },
     providers,
+    content: c.content,
     ingestLimits: {
       maxEventBytes: c.ingest.maxEventBytes,
       maxBatchBytes: c.ingest.maxBatchBytes,

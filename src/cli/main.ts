@@ -12,6 +12,7 @@ import { registerExperimentCommands } from './commands/experiment.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerTemplateCommands } from './commands/templates.js';
+import { registerContentCommands } from './commands/content.js';
 
 const program = new Command('herald').description(
   'Herald — self-hosted marketing automation engine',
@@ -103,6 +104,7 @@ registerExperimentCommands(program);
 registerModelCommands(program);
 registerAuditCommands(program);
 registerTemplateCommands(program);
+registerContentCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -74,6 +74,8 @@ export interface GuardContext {
   campaignBudget: { budget: number | null; spent: number } | null;
   /** The content moderator's answer for generated copy; null when the copy is not generated. */
   moderation: ModerationOutcome | null;
+  /** Brand and tone scores in [0, 1] of generated copy (the content stage's), else null. */
+  brandScores?: { brand: number; tone: number } | null;
   nowMs: number;
 }
 

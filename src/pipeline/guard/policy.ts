@@ -75,6 +75,18 @@ export const guardPolicySchema = Type.Object(
       default: '',
       description: 'Text every marketing email must contain (empty: not checked).',
     }),
+    minBrandScore: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.85,
+      description: 'Generated copy scoring lower for brand consistency goes to review.',
+    }),
+    minToneScore: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.85,
+      description: 'Generated copy scoring lower for tone consistency goes to review.',
+    }),
     reviewGenerated: Type.Boolean({
       default: false,
       description: 'Send every message with generated copy to review.',

@@ -54,6 +54,18 @@ describe('runGuardrails', () => {
     expect(codesOf(aMessage({ incentive: percentOff(percent) }))).toEqual(expected);
   });
 
+  it('sends generated copy scoring under 0.85 for brand or tone to review, and not at 0.85', () => {
+    const generated = aMessage({ generated: true });
+    const moderation = { ok: true as const, moderator: 'test', findings: [] };
+    const scored = (brand: number, tone: number) =>
+      codesOf(generated, aContext({ moderation, brandScores: { brand, tone } }));
+    expect(scored(0.85, 0.85)).toEqual([]);
+    expect(scored(0.849, 0.85)).toEqual(['review:brand_score_low']);
+    expect(scored(0.85, 0.84)).toEqual(['review:tone_score_low']);
+    // A person's copy is not scored.
+    expect(codesOf(aMessage(), aContext({ brandScores: { brand: 0.1, tone: 0.1 } }))).toEqual([]);
+  });
+
   it('lets the 3rd marketing email of the week go and caps the 4th', () => {
     const sent = (n: number) =>
       aContext({

@@ -59,6 +59,35 @@ export const brandGuardrail: Guardrail = {
           verdict(NAME, 'review', 'not_personalised', 'does not address the customer by name'),
         );
     }
+    const scores = context.brandScores ?? null;
+    if (message.generated && scores !== null) {
+      if (scores.brand < policy.minBrandScore)
+        found.push(
+          verdict(
+            NAME,
+            'review',
+            'brand_score_low',
+            `brand consistency ${String(scores.brand)} below ${String(policy.minBrandScore)}`,
+            {
+              brand: scores.brand,
+              min: policy.minBrandScore,
+            },
+          ),
+        );
+      if (scores.tone < policy.minToneScore)
+        found.push(
+          verdict(
+            NAME,
+            'review',
+            'tone_score_low',
+            `tone consistency ${String(scores.tone)} below ${String(policy.minToneScore)}`,
+            {
+              tone: scores.tone,
+              min: policy.minToneScore,
+            },
+          ),
+        );
+    }
     if (message.generated && policy.reviewGenerated)
       found.push(
         verdict(NAME, 'review', 'generated_copy', 'generated copy is reviewed by a person'),

@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { Command } from 'commander';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { createLocalModerator } from '../../adapters/moderation/local-moderator.js';
+import { createOpenAiLanguageModel } from '../../adapters/language-model/openai.js';
+import { AppError, type FieldProblem } from '../../core/errors.js';
+import {
+  describeInvalidDocument,
+  parseDocument,
+  type ContentDocument,
+} from '../../pipeline/content/index.js';
+import {
+  personalize,
+  type PersonalizeResult,
+  type ScenarioCustomer,
+} from '../../pipeline/personalize.js';
+import { loadServices } from '../load-services.js';
+
+/** Every `.json` and `.md` document of a directory; every invalid file is reported at once. */
+export const readContentDir = (dir: string): ContentDocument[] => {
+  let files: string[];
+  try {
+    files = readdirSync(dir)
+      .filter((f) => ['.json', '.md', '.markdown'].includes(extname(f).toLowerCase()))
+      .sort();
+  } catch (error) {
+    throw new AppError(
+      'invalid-input',
+      `content directory ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const docs: ContentDocument[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const parsed = parseDocument(readFileSync(join(dir, file), 'utf8'), file);
+    if (parsed.ok) docs.push(parsed.value);
+    else problems.push(describeInvalidDocument(parsed.error));
+  }
+  if (problems.length > 0)
+    throw new AppError('invalid-input', `invalid documents in ${dir}:\n  ${problems.join('\n  ')}`);
+  return docs;
+};
+
+const number = (
+  row: Record<string, string>,
+  column: string,
+  line: number,
+  problems: FieldProblem[],
+) => {
+  const value = Number(row[column]);
+  if (row[column] === undefined || row[column] === '' || !Number.isFinite(value)) {
+    problems.push({
+      path: `line ${String(line)}/${column}`,
+      message: `is not a number: ${JSON.stringify(row[column] ?? null)}`,
+    });
+    return 0;
+  }
+  return value;
+};
+
+/** The personalisation scenario's customers file; every bad row is named. */
+export const readScenarioCustomers = (file: string): ScenarioCustomer[] => {
+  const rows = parseCsv<Record<string, string>>(readFileSync(file, 'utf8'), {
+    columns: true,
+    skip_empty_lines: true,
+    trim: true,
+  });
+  const problems: FieldProblem[] = [];
+  const customers = rows.map((row, i) => {
+    const line = i + 2;
+    const id = row['customer_id'] ?? '';
+    if (id === '')
+      problems.push({ path: `line ${String(line)}/customer_id`, message: 'is missing' });
+    return {
+      id,
+      tier: row['tier'] ?? '',
+      purchaseFrequency: number(row, 'purchase_frequency', line, problems),
+      avgOrderValue: number(row, 'avg_order_value', line, problems),
+      lastEngagementDays: number(row, 'last_engagement_days', line, problems),
+    };
+  });
+  if (problems.length > 0)
+    throw new AppError('invalid-input', `invalid customers in ${file}`, { problems });
+  return customers;
+};
+
+const summary = (r: PersonalizeResult): string => {
+  const lines = [
+    `${String(r.customers)} customers, ${String(r.documents.usable)} of ${String(r.documents.total)} documents usable`,
+  ];
+  for (const s of r.segments) {
+    lines.push(
+      '',
+      `${s.segment} (${String(s.customers)} customers) — ${s.generator}${s.fallback === null ? '' : ` (fallback: ${s.fallback})`}`,
+    );
+    if (s.skipped !== null) lines.push(`  skipped: ${s.skipped}`);
+    lines.push(
+      `  retrieved: ${s.retrieved.map((d) => `${d.id} ${d.score.toFixed(2)}`).join(', ')}`,
+    );
+    for (const v of s.variants)
+      lines.push(
+        `  - [${v.strategy}/${v.tone}] ${v.subject}`,
+        `    cites ${v.citations.join(', ')}; brand ${v.scores.brandConsistency.toFixed(2)}, tone ${v.scores.toneConsistency.toFixed(2)}, length ${v.scores.lengthAppropriateness.toFixed(2)}; safety ${v.safety.outcome}; grounding ${v.grounding.ok ? 'ok' : `replaced (${v.grounding.problems.map((p) => p.claim).join(', ')})`}`,
+      );
+  }
+  return lines.join('\n');
+};
+
+/** `herald content import DIR` and `herald personalize`. */
+export const registerContentCommands = (program: Command): void => {
+  const content = program.command('content').description('the approved content library');
+  content
+    .command('import')
+    .description(
+      'import approved documents (JSON, or Markdown with front matter); versions are kept',
+    )
+    .argument('<dir>', 'a directory of documents')
+    .action(async (dir: string) => {
+      const docs = readContentDir(dir);
+      const services = await loadServices(process.env);
+      try {
+        const counts = { new: 0, same: 0, conflict: [] as string[] };
+        const nowMs = services.clock.nowMs();
+        for (const doc of docs) {
+          const hash = createHash('sha256').update(JSON.stringify(doc)).digest('hex');
+          const outcome = await services.store.saveDocument({
+            id: doc.id,
+            version: doc.version,
+            hash,
+            document: doc,
+            importedAtMs: nowMs,
+          });
+          if (outcome === 'conflict') counts.conflict.push(`${doc.id}@${doc.version}`);
+          else counts[outcome] += 1;
+        }
+        console.log(
+          JSON.stringify({
+            documents: docs.length,
+            stored: counts.new,
+            unchanged: counts.same,
+            conflicts: counts.conflict,
+          }),
+        );
+        if (counts.conflict.length > 0) {
+          console.error(
+            `refused: ${counts.conflict.join(', ')} — a stored version has other content; give the document a new version`,
+          );
+          process.exitCode = 75;
+        }
+      } finally {
+        await services.close();
+      }
+    });
+
+  program
+    .command('personalize')
+    .description(
+      'segment customers, retrieve approved content, write cited variants per segment, screen and score them',
+    )
+    .requiredOption(
+      '--customers <file>',
+      'customers CSV (customer_id, tier, purchase_frequency, avg_order_value, last_engagement_days, …)',
+    )
+    .requiredOption('--content <dir>', 'approved documents (JSON or Markdown)')
+    .option('--out <file>', 'write the full result as JSON')
+    .option('--variants <n>', 'variants per segment (3–5)', '3')
+    .option('--at <date>', 'judge document validity at this moment (default: now)')
+    .option(
+      '--model <name>',
+      '`openai` to ask the configured model (the composer stays the fallback)',
+    )
+    .action(
+      async (options: {
+        customers: string;
+        content: string;
+        out?: string;
+        variants: string;
+        at?: string;
+        model?: string;
+      }) => {
+        const customers = readScenarioCustomers(options.customers);
+        const documents = readContentDir(options.content);
+        const services = await loadServices(process.env);
+        try {
+          const c = services.config.content;
+          if (options.model !== undefined && options.model !== 'openai')
+            throw new AppError('invalid-input', `unknown model "${options.model}": use openai`);
+          if (options.model === 'openai' && c.openaiApiKey === '')
+            throw new AppError('invalid-config', '--model openai needs HERALD_OPENAI_API_KEY');
+          const atMs = options.at === undefined ? services.clock.nowMs() : Date.parse(options.at);
+          if (Number.isNaN(atMs))
+            throw new AppError('invalid-input', `--at is not a date: ${options.at ?? ''}`);
+          const started = performance.now();
+          const result = await personalize(customers, documents, {
+            atMs,
+            brandName: services.config.messages.brandName,
+            shopUrl: services.config.messages.shopUrl,
+            brand: {
+              voiceWords: c.voiceWords,
+              forbiddenWords: services.config.guardPolicy.forbiddenWords,
+              requiredElements: ['personalisation', 'cta'],
+              targetReadingGrade: c.readingGrade,
+            },
+            guardPolicy: services.config.guardPolicy,
+            moderator: createLocalModerator(),
+            moderationTimeoutMs: 2000,
+            variants: Number(options.variants),
+            cache: new Map(),
+            ...(options.model === 'openai'
+              ? {
+                  languageModel: createOpenAiLanguageModel({
+                    apiKey: c.openaiApiKey,
+                    baseUrl: c.openaiBaseUrl,
+                    model: c.openaiModel,
+                    timeoutMs: c.timeoutSeconds * 1000,
+                    pricePer1kInputUsd: c.pricePer1kInputUsd,
+                    pricePer1kOutputUsd: c.pricePer1kOutputUsd,
+                    random: { next: Math.random },
+                    clock: services.clock,
+                  }),
+                }
+              : {}),
+          });
+          const seconds = (performance.now() - started) / 1000;
+          console.log(summary(result));
+          console.log(`\n(${seconds.toFixed(3)} s)`);
+          if (options.out !== undefined)
+            writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
+        } finally {
+          await services.close();
+        }
+      },
+    );
+};

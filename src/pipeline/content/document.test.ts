@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { parseDocument, usableAt } from './document.js';
+import {
+  aDocument,
+  loadScenarioDocuments,
+  sharedDataDir,
+  sharedDataNote,
+} from './test-builders.js';
+
+const json = (overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    document_id: 'DOC001',
+    title: 'Premium Widget Features',
+    category: 'Product',
+    content: 'Our Premium Widget includes advanced features.',
+    audience: 'High-Value',
+    keywords: ['premium', 'features'],
+    approval_date: '2025-11-01T00:00:00Z',
+    source_url: 'https://example.com/content/premium-widget',
+    metadata: { author: 'Marketing Team', version: '1.2' },
+    ...overrides,
+  });
+
+describe('parseDocument', () => {
+  it('maps the JSON export onto the schema', () => {
+    const parsed = parseDocument(json(), 'product_001.json');
+    expect(parsed).toEqual({
+      ok: true,
+      value: {
+        id: 'DOC001',
+        title: 'Premium Widget Features',
+        category: 'Product',
+        audience: ['High-Value'],
+        keywords: ['premium', 'features'],
+        body: 'Our Premium Widget includes advanced features.',
+        approvedAt: '2025-11-01T00:00:00Z',
+        expiresAt: null,
+        sourceUrl: 'https://example.com/content/premium-widget',
+        version: '1.2',
+      },
+    });
+  });
+
+  it('names the file and each field at fault, in the source names', () => {
+    const parsed = parseDocument(
+      json({ content: '', approval_date: 'soon', metadata: {} }),
+      'bad.json',
+    );
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.error.fileName).toBe('bad.json');
+    expect(parsed.error.problems.map((p) => p.path).sort()).toEqual([
+      'approval_date',
+      'content',
+      'metadata.version',
+    ]);
+  });
+
+  it('rejects JSON that does not parse, and unknown file types', () => {
+    const broken = parseDocument('{', 'x.json');
+    expect(broken.ok || broken.error.problems[0]?.message).toMatch(/not JSON/);
+    const other = parseDocument(json(), 'x.txt');
+    expect(other.ok || other.error.problems[0]?.message).toMatch(/unsupported/);
+  });
+
+  it('reads Markdown with YAML front matter, keeping versions and dates as written', () => {
+    const text = [
+      '---',
+      'id: DOC100',
+      'title: Spring Guide',
+      'category: Support',
+      'audience: [Standard, New Customer]',
+      'keywords: [spring, guide]',
+      'approvedAt: 2026-03-01',
+      'expiresAt: 2026-06-01T00:00:00Z',
+      'version: 1.0',
+      '---',
+      '',
+      'Start here. Then read on.',
+      '',
+    ].join('\n');
+    const parsed = parseDocument(text, 'spring.md');
+    expect(parsed).toEqual({
+      ok: true,
+      value: {
+        id: 'DOC100',
+        title: 'Spring Guide',
+        category: 'Support',
+        audience: ['Standard', 'New Customer'],
+        keywords: ['spring', 'guide'],
+        body: 'Start here. Then read on.',
+        approvedAt: '2026-03-01',
+        expiresAt: '2026-06-01T00:00:00Z',
+        sourceUrl: null,
+        version: '1.0',
+      },
+    });
+  });
+
+  it('reports Markdown without front matter, or missing fields', () => {
+    const bare = parseDocument('# Title\n\nbody', 'note.md');
+    expect(bare.ok || bare.error.problems[0]?.path).toBe('front matter');
+    const partial = parseDocument('---\nid: D1\ntitle: T\n---\nbody', 'partial.md');
+    expect(partial.ok).toBe(false);
+    if (partial.ok) return;
+    expect(partial.error.problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['category', 'approvedAt', 'version']),
+    );
+  });
+
+  it('rejects a well-formed but impossible date', () => {
+    const parsed = parseDocument(json({ approval_date: '2025-13-45' }), 'x.json');
+    expect(parsed.ok || parsed.error.problems).toEqual([
+      { path: 'approval_date', message: 'is not a real date' },
+    ]);
+  });
+
+  it.skipIf(sharedDataDir === undefined)('parses all 25 approved scenario documents', () => {
+    const docs = loadScenarioDocuments();
+    expect(docs).toHaveLength(25);
+    expect(new Set(docs.map((d) => d.category))).toEqual(
+      new Set(['Product', 'Promotion', 'Support']),
+    );
+    expect(docs.every((d) => d.audience.length === 1 && d.version !== '')).toBe(true);
+  });
+  if (sharedDataDir === undefined) it.skip(sharedDataNote, () => undefined);
+});
+
+describe('usableAt', () => {
+  const doc = aDocument({ approvedAt: '2026-01-01T00:00:00Z', expiresAt: '2026-02-01T00:00:00Z' });
+
+  it('is usable from the approval instant up to, not including, expiry', () => {
+    expect(usableAt(doc, Date.parse('2025-12-31T23:59:59Z'))).toBe(false);
+    expect(usableAt(doc, Date.parse('2026-01-01T00:00:00Z'))).toBe(true);
+    expect(usableAt(doc, Date.parse('2026-01-31T23:59:59Z'))).toBe(true);
+    expect(usableAt(doc, Date.parse('2026-02-01T00:00:00Z'))).toBe(false);
+  });
+
+  it('never expires without an expiry', () => {
+    expect(usableAt(aDocument({ expiresAt: null }), Date.parse('2099-01-01T00:00:00Z'))).toBe(true);
+  });
+});

@@ -1,0 +1,170 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import type { FieldProblem } from '../../core/errors.js';
+import { err, ok, type Result } from '../../core/result.js';
+
+const isoPattern =
+  '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
+const isoInstant = Type.String({ pattern: isoPattern, description: 'ISO 8601 date or date-time.' });
+const text = Type.String({ minLength: 1 });
+
+/** An approved piece of marketing content: the only source of facts the composer may use. */
+export const contentDocumentSchema = Type.Object(
+  {
+    id: text,
+    title: text,
+    category: text,
+    audience: Type.Array(text, { minItems: 1 }),
+    keywords: Type.Array(text),
+    body: text,
+    approvedAt: isoInstant,
+    expiresAt: Type.Union([isoInstant, Type.Null()]),
+    sourceUrl: Type.Union([text, Type.Null()]),
+    version: text,
+  },
+  { additionalProperties: false },
+);
+export type ContentDocument = Static<typeof contentDocumentSchema>;
+
+/** Why a file is not a usable document: the file, and each field at fault. */
+export interface InvalidDocument {
+  kind: 'invalid-document';
+  fileName: string;
+  problems: FieldProblem[];
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const asList = (value: unknown): unknown =>
+  typeof value === 'string' ? [value] : value === undefined ? [] : value;
+
+// YAML's failsafe schema reads every scalar as a string, so `~`, `null` and '' mean "none".
+const nullable = (value: unknown): unknown =>
+  value === undefined || value === null || value === '' || value === '~' || value === 'null'
+    ? null
+    : value;
+
+const fromJson = (raw: Record<string, unknown>): Record<string, unknown> => {
+  const metadata = isRecord(raw['metadata']) ? raw['metadata'] : {};
+  const version = metadata['version'];
+  return {
+    id: raw['document_id'],
+    title: raw['title'],
+    category: raw['category'],
+    audience: asList(raw['audience']),
+    keywords: asList(raw['keywords']),
+    body: raw['content'],
+    approvedAt: raw['approval_date'],
+    expiresAt: nullable(raw['expiry_date'] ?? raw['expires_at']),
+    sourceUrl: nullable(raw['source_url']),
+    version: typeof version === 'number' ? String(version) : version,
+  };
+};
+
+// The JSON source names fields in snake_case; problems are reported under those names.
+const jsonFieldOf: Record<string, string> = {
+  id: 'document_id',
+  body: 'content',
+  approvedAt: 'approval_date',
+  expiresAt: 'expiry_date',
+  sourceUrl: 'source_url',
+  version: 'metadata.version',
+};
+
+const frontMatter = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n([\s\S]*))?$/;
+
+const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProblem[]> => {
+  const match = frontMatter.exec(text);
+  if (match === null) {
+    return err([{ path: 'front matter', message: 'must start with a --- fenced YAML block' }]);
+  }
+  let meta: unknown;
+  try {
+    meta = parseYaml(match[1] ?? '', { schema: 'failsafe' });
+  } catch (error) {
+    return err([{ path: 'front matter', message: `is not YAML: ${String(error)}` }]);
+  }
+  if (!isRecord(meta)) return err([{ path: 'front matter', message: 'must be a YAML mapping' }]);
+  return ok({
+    id: meta['id'],
+    title: meta['title'],
+    category: meta['category'],
+    audience: asList(meta['audience']),
+    keywords: asList(meta['keywords']),
+    body: (match[2] ?? '').trim(),
+    approvedAt: meta['approvedAt'],
+    expiresAt: nullable(meta['expiresAt']),
+    sourceUrl: nullable(meta['sourceUrl']),
+    version: meta['version'],
+  });
+};
+
+const validate = (
+  candidate: Record<string, unknown>,
+  fieldName: (field: string) => string,
+): FieldProblem[] => {
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  for (const error of Value.Errors(contentDocumentSchema, candidate)) {
+    const field = error.path.split('/')[1] ?? '';
+    // One problem per field: the first TypeBox reports is the most specific.
+    if (seen.has(field)) continue;
+    seen.add(field);
+    problems.push({ path: fieldName(field), message: error.message });
+  }
+  for (const field of ['approvedAt', 'expiresAt'] as const) {
+    const value = candidate[field];
+    if (!seen.has(field) && typeof value === 'string' && Number.isNaN(Date.parse(value))) {
+      problems.push({ path: fieldName(field), message: 'is not a real date' });
+    }
+  }
+  return problems;
+};
+
+/**
+ * Reads one approved document from a `.json` file (the content team's export: `document_id`,
+ * `content`, `approval_date`, `metadata.version`, an audience string or list) or a `.md` file with
+ * YAML front matter named as in the schema. Every problem names the file and the field.
+ */
+export const parseDocument = (
+  text: string,
+  fileName: string,
+): Result<ContentDocument, InvalidDocument> => {
+  const invalid = (problems: FieldProblem[]) =>
+    err<InvalidDocument>({ kind: 'invalid-document', fileName, problems });
+  const lower = fileName.toLowerCase();
+  let candidate: Record<string, unknown>;
+  let fieldName = (field: string): string => field;
+  if (lower.endsWith('.json')) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      return invalid([{ path: '/', message: `is not JSON: ${String(error)}` }]);
+    }
+    if (!isRecord(raw)) return invalid([{ path: '/', message: 'must be a JSON object' }]);
+    candidate = fromJson(raw);
+    fieldName = (field) => jsonFieldOf[field] ?? field;
+  } else if (lower.endsWith('.md') || lower.endsWith('.markdown')) {
+    const parsed = fromMarkdown(text);
+    if (!parsed.ok) return invalid(parsed.error);
+    candidate = parsed.value;
+  } else {
+    return invalid([{ path: '/', message: 'unsupported file type: use .json or .md' }]);
+  }
+  const problems = validate(candidate, fieldName);
+  if (problems.length > 0 || !Value.Check(contentDocumentSchema, candidate))
+    return invalid(problems);
+  return ok(candidate);
+};
+
+/** Whether `doc` may be used at `nowMs`: approved at or before it and not yet expired. */
+export const usableAt = (doc: ContentDocument, nowMs: number): boolean =>
+  Date.parse(doc.approvedAt) <= nowMs &&
+  (doc.expiresAt === null || nowMs < Date.parse(doc.expiresAt));
+
+/** A one-line account of an invalid document, for logs and CLI output. */
+export const describeInvalidDocument = (invalid: InvalidDocument): string =>
+  `${invalid.fileName}: ${invalid.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`;

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import type { Variant } from './compose.js';
+import { checkGrounding, extractClaims } from './ground.js';
+import { aDocument } from './test-builders.js';
+
+const doc = aDocument({
+  id: 'DOC1',
+  title: 'Flash Sale Weekend Special',
+  body: 'Get 25% off the Premium Widget and bonus credits worth $200. The sale starts June 5, 2026 and runs for 48 hours.',
+});
+
+const aVariant = (overrides: Partial<Variant> = {}): Variant => ({
+  id: 'v1',
+  strategy: 'control',
+  tone: 'informational',
+  subject: 'Flash Sale Weekend Special',
+  preheader: 'Get 25% off the Premium Widget.',
+  body: 'Hi {{ customer.firstName | default: "there" }}, credits worth $200 start June 5 and last 48 hours.',
+  cta: 'Read the details',
+  citations: ['DOC1'],
+  generator: 'offline-composer',
+  ...overrides,
+});
+
+const claimsOf = (result: ReturnType<typeof checkGrounding>) =>
+  result.ok ? [] : result.problems.map((p) => [p.kind, p.claim]);
+
+describe('checkGrounding', () => {
+  it('passes a variant whose claims all come from its cited document', () => {
+    expect(checkGrounding(aVariant(), [doc], null)).toEqual({ ok: true });
+  });
+
+  it('rejects an invented percentage and names it', () => {
+    const result = checkGrounding(aVariant({ subject: 'Now 50% off everything' }), [doc], null);
+    expect(claimsOf(result)).toEqual([['percentage', '50%']]);
+  });
+
+  it('reads percentages written as 25 %, 25 percent or 25 per cent', () => {
+    for (const written of ['25 %', '25 percent', '25 per cent']) {
+      expect(checkGrounding(aVariant({ cta: `Save ${written}` }), [doc], null).ok).toBe(true);
+    }
+    expect(claimsOf(checkGrounding(aVariant({ cta: 'Save 30 percent' }), [doc], null))).toEqual([
+      ['percentage', '30 percent'],
+    ]);
+  });
+
+  it('accepts the incentive percent and code, and nothing else from outside', () => {
+    const incentive = { percent: 15, code: 'SPRING SAVER15' };
+    const body = 'Use code SPRING SAVER15 for 15% off.';
+    expect(checkGrounding(aVariant({ body }), [doc], incentive)).toEqual({ ok: true });
+    expect(claimsOf(checkGrounding(aVariant({ body }), [doc], null))).toEqual([
+      ['percentage', '15%'],
+      ['product-name', 'SPRING SAVER15'],
+    ]);
+  });
+
+  it('compares prices by amount and currency', () => {
+    expect(checkGrounding(aVariant({ body: 'Credits worth 200 USD.' }), [doc], null).ok).toBe(true);
+    expect(claimsOf(checkGrounding(aVariant({ body: 'Only $19.99 today.' }), [doc], null))).toEqual(
+      [['price', '$19.99']],
+    );
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'Credits worth €200.' }), [doc], null)),
+    ).toEqual([['price', '€200']]);
+  });
+
+  it('compares dates by day, and by year when the claim gives one', () => {
+    for (const date of ['5 June 2026', '2026-06-05', 'June 5th', 'Jun 5']) {
+      expect(checkGrounding(aVariant({ body: `It starts ${date}.` }), [doc], null).ok).toBe(true);
+    }
+    expect(claimsOf(checkGrounding(aVariant({ body: 'It starts June 6.' }), [doc], null))).toEqual([
+      ['date', 'June 6'],
+    ]);
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'It starts 5 June 2027.' }), [doc], null)),
+    ).toEqual([['date', '5 June 2027']]);
+  });
+
+  it('rejects bare numbers the sources do not state', () => {
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'It runs for 72 hours.' }), [doc], null)),
+    ).toEqual([['number', '72']]);
+  });
+
+  it('rejects a product name the sources do not mention, but not a capitalised sentence start', () => {
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'Try the Ultra Gadget Pro.' }), [doc], null)),
+    ).toEqual([['product-name', 'Ultra Gadget Pro']]);
+    expect(
+      checkGrounding(aVariant({ body: 'Premium Widget owners: Take a look.' }), [doc], null).ok,
+    ).toBe(true);
+    expect(
+      checkGrounding(aVariant({ body: 'Good news. Premium Widget owners save.' }), [doc], null).ok,
+    ).toBe(true);
+    // Grammar capitalises the first word, so "Gadget Pro" is what is claimed.
+    expect(
+      claimsOf(
+        checkGrounding(aVariant({ body: 'Good news. Mega Gadget Pro is here.' }), [doc], null),
+      ),
+    ).toEqual([['product-name', 'Gadget Pro']]);
+  });
+
+  it('accepts known names such as the brand', () => {
+    const variant = aVariant({ body: 'From all of us at Northwind Traders.' });
+    expect(checkGrounding(variant, [doc], null).ok).toBe(false);
+    expect(checkGrounding(variant, [doc], null, { knownNames: ['Northwind Traders'] }).ok).toBe(
+      true,
+    );
+  });
+
+  it('ignores Liquid tags', () => {
+    const body =
+      'Hi {{ customer.firstName | default: "Big Spender 99%" }}, {% if customer.vip == "Gold Club" %}welcome{% endif %}.';
+    expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
+  });
+
+  it('rejects a variant citing nothing, or a document it was not given', () => {
+    expect(claimsOf(checkGrounding(aVariant({ citations: [] }), [doc], null))).toContainEqual([
+      'citation',
+      '',
+    ]);
+    const result = checkGrounding(aVariant({ citations: ['DOC404'] }), [doc], null);
+    expect(claimsOf(result)).toContainEqual(['citation', 'DOC404']);
+  });
+
+  it('grounds only in documents the variant cites', () => {
+    const other = aDocument({ id: 'DOC2', body: 'Everything is 50% off.' });
+    const variant = aVariant({ cta: 'Take 50% off' });
+    expect(checkGrounding(variant, [doc, other], null).ok).toBe(false);
+    expect(checkGrounding({ ...variant, citations: ['DOC1', 'DOC2'] }, [doc, other], null).ok).toBe(
+      true,
+    );
+  });
+});
+
+describe('extractClaims', () => {
+  it('reads each fact once, in its own kind', () => {
+    const claims = extractClaims('Save 25% and $19.99 on June 5 with 3 friends.');
+    expect(claims.map((c) => [c.kind, c.text])).toEqual([
+      ['price', '$19.99'],
+      ['percentage', '25%'],
+      ['date', 'June 5'],
+      ['number', '3'],
+    ]);
+  });
+});

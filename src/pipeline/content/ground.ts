@@ -1,0 +1,241 @@
+import type { ContentDocument } from './document.js';
+import type { Incentive, Variant } from './compose.js';
+import { maskLiquid, normalise } from './text.js';
+
+export type ClaimKind = 'citation' | 'percentage' | 'price' | 'date' | 'number' | 'product-name';
+
+export interface GroundingProblem {
+  /** The offending text as written in the variant (or the cited id). */
+  claim: string;
+  kind: ClaimKind;
+  reason: string;
+}
+
+export type GroundingResult = { ok: true } | { ok: false; problems: GroundingProblem[] };
+
+export interface GroundingOptions {
+  /** Names the variant may state without a source, such as the brand's own name. */
+  knownNames?: readonly string[];
+}
+
+interface Claim {
+  text: string;
+  kind: Exclude<ClaimKind, 'citation'>;
+  /** Canonical form compared with the sources' facts of the same kind. */
+  key: string;
+}
+
+const months = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
+const monthPattern =
+  '(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)';
+const monthOf = (name: string): number =>
+  months.findIndex((m) => m.startsWith(name.toLowerCase().slice(0, 3))) + 1;
+
+const amountOf = (digits: string): string => String(Number(digits.replace(/,/g, '')));
+const currencyOf = (mark: string): string => {
+  const m = mark.toLowerCase();
+  if (m === '€' || m.startsWith('eur')) return 'EUR';
+  if (m === '£' || m === 'gbp') return 'GBP';
+  return 'USD';
+};
+
+const amount = '(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?)';
+
+/**
+ * Claim extractors, in the order they run. Each one blanks out what it matched so that, say, the
+ * 50 of "50%" is not read again as a bare number.
+ */
+const extractors: readonly {
+  kind: Claim['kind'];
+  pattern: RegExp;
+  key: (m: RegExpExecArray) => string;
+}[] = [
+  {
+    kind: 'price',
+    pattern: new RegExp(`([$€£])\\s?${amount}`, 'g'),
+    key: (m) => `${currencyOf(m[1] ?? '$')}:${amountOf(m[2] ?? '')}`,
+  },
+  {
+    kind: 'price',
+    pattern: new RegExp(`\\b${amount}\\s?(USD|EUR|GBP|dollars?|euros?)\\b`, 'gi'),
+    key: (m) => `${currencyOf(m[2] ?? 'usd')}:${amountOf(m[1] ?? '')}`,
+  },
+  {
+    kind: 'percentage',
+    pattern: /\b(\d+(?:\.\d+)?)\s?(?:%|percent\b|per cent\b)/gi,
+    key: (m) => amountOf(m[1] ?? ''),
+  },
+  {
+    kind: 'date',
+    pattern: /\b(\d{4})-(\d{2})-(\d{2})\b/g,
+    key: (m) => `${Number(m[2])}-${Number(m[3])}/${m[1] ?? ''}`,
+  },
+  {
+    kind: 'date',
+    pattern: new RegExp(
+      `\\b${monthPattern}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?:,?\\s+(\\d{4})\\b)?`,
+      'g',
+    ),
+    key: (m) => `${monthOf(m[1] ?? '')}-${Number(m[2])}/${m[3] ?? ''}`,
+  },
+  {
+    kind: 'date',
+    pattern: new RegExp(
+      `\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?${monthPattern}\\b\\.?(?:,?\\s+(\\d{4})\\b)?`,
+      'g',
+    ),
+    key: (m) => `${monthOf(m[2] ?? '')}-${Number(m[1])}/${m[3] ?? ''}`,
+  },
+  {
+    kind: 'number',
+    pattern: /\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\b/g,
+    key: (m) => amountOf(m[0]),
+  },
+];
+
+const blank = (text: string, start: number, length: number): string =>
+  text.slice(0, start) + ' '.repeat(length) + text.slice(start + length);
+
+// A run of two or more capitalised words (letters, digits, hyphens and apostrophes after a capital).
+const capitalisedRun = /\p{Lu}[\p{L}\p{N}'’-]*(?:[ \t]+\p{Lu}[\p{L}\p{N}'’-]*)+/gu;
+const sentenceBreak = /(?:^|[.!?:;—–•*\n]|\s-)[\s"'“‘([]*$/u;
+
+/**
+ * Product names: a run of two or more capitalised words ("Premium Widget", "Flash Sale Weekend
+ * Special"). A run that opens a sentence, line or clause (after `. ! ? : ; — –` or a bullet) loses
+ * its first word, which is capitalised by grammar alone; what is left must still be two words.
+ */
+const productNames = (text: string): Claim[] => {
+  const claims: Claim[] = [];
+  for (const m of text.matchAll(capitalisedRun)) {
+    const words = m[0].split(/[ \t]+/);
+    const atStart = sentenceBreak.test(text.slice(0, m.index));
+    const name = (atStart ? words.slice(1) : words).join(' ');
+    if ((atStart ? words.length - 1 : words.length) >= 2) {
+      claims.push({ text: name, kind: 'product-name', key: normalise(name) });
+    }
+  }
+  return claims;
+};
+
+/** Every concrete claim in `text` (Liquid tags and `allowed` strings, e.g. a code, ignored). */
+export const extractClaims = (text: string, allowed: readonly string[] = []): Claim[] => {
+  let rest = maskLiquid(text);
+  for (const phrase of allowed) {
+    if (phrase.trim() === '') continue;
+    rest = rest.split(phrase).join(' '.repeat(phrase.length));
+  }
+  const claims: Claim[] = [];
+  for (const { kind, pattern, key } of extractors) {
+    for (const m of [...rest.matchAll(new RegExp(pattern.source, pattern.flags))]) {
+      claims.push({ text: m[0].trim(), kind, key: key(m) });
+      rest = blank(rest, m.index, m[0].length);
+    }
+  }
+  return [...claims, ...productNames(rest)];
+};
+
+interface Facts {
+  keys: Record<Claim['kind'], Set<string>>;
+  numbers: Set<string>;
+  text: string;
+}
+
+const factsOf = (sources: readonly string[]): Facts => {
+  const keys: Facts['keys'] = {
+    price: new Set(),
+    percentage: new Set(),
+    date: new Set(),
+    number: new Set(),
+    'product-name': new Set(),
+  };
+  const numbers = new Set<string>();
+  for (const source of sources) {
+    for (const claim of extractClaims(source)) keys[claim.kind].add(claim.key);
+    for (const digits of source.match(/\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?/g) ?? []) {
+      numbers.add(amountOf(digits));
+    }
+  }
+  return { keys, numbers, text: ` ${sources.map(normalise).join(' | ')} ` };
+};
+
+const isGrounded = (claim: Claim, facts: Facts): boolean => {
+  switch (claim.kind) {
+    case 'price':
+    case 'percentage':
+      return facts.keys[claim.kind].has(claim.key);
+    case 'date': {
+      // A date without a year matches the same day in any year; one with a year must match it.
+      const [day, year] = claim.key.split('/');
+      return [...facts.keys.date].some((k) => {
+        const [factDay, factYear] = k.split('/');
+        return factDay === day && (year === '' || factYear === year);
+      });
+    }
+    case 'number':
+      return facts.numbers.has(claim.key);
+    case 'product-name':
+      return facts.text.includes(` ${claim.key} `);
+  }
+};
+
+/**
+ * Passes only if the variant cites at least one document, every cited id is in `citedDocs`, and
+ * every percentage, price, date, bare number and product name in its subject, preheader, body
+ * and CTA appears in a cited document (title, keywords, body) or in the incentive.
+ */
+export const checkGrounding = (
+  variant: Pick<Variant, 'subject' | 'preheader' | 'body' | 'cta' | 'citations'>,
+  citedDocs: readonly ContentDocument[],
+  incentive: Incentive | null,
+  options: GroundingOptions = {},
+): GroundingResult => {
+  const problems: GroundingProblem[] = [];
+  if (variant.citations.length === 0) {
+    problems.push({ claim: '', kind: 'citation', reason: 'the variant cites no document' });
+  }
+  const cited: ContentDocument[] = [];
+  for (const id of variant.citations) {
+    const doc = citedDocs.find((d) => d.id === id);
+    if (doc === undefined) {
+      problems.push({
+        claim: id,
+        kind: 'citation',
+        reason: `cites ${id}, which is not a known document`,
+      });
+    } else {
+      cited.push(doc);
+    }
+  }
+  const facts = factsOf([
+    ...cited.flatMap((d) => [d.title, d.keywords.join(' | '), d.body]),
+    ...(options.knownNames ?? []),
+  ]);
+  const incentiveKeys = incentive === null ? [] : [amountOf(String(incentive.percent))];
+  const allowed = [...(incentive === null ? [] : [incentive.code]), ...(options.knownNames ?? [])];
+  const fields = [variant.subject, variant.preheader, variant.body, variant.cta];
+  for (const claim of fields.flatMap((field) => extractClaims(field, allowed))) {
+    const fromIncentive =
+      (claim.kind === 'percentage' || claim.kind === 'number') && incentiveKeys.includes(claim.key);
+    if (fromIncentive || isGrounded(claim, facts)) continue;
+    problems.push({
+      claim: claim.text,
+      kind: claim.kind,
+      reason: `${claim.text} (${claim.kind}) appears in no cited document${incentive === null ? '' : ' nor in the incentive'}`,
+    });
+  }
+  return problems.length === 0 ? { ok: true } : { ok: false, problems };
+};

@@ -1,0 +1,355 @@
+// content ─▶ guard: the personalisation flow — customers segmented, approved content retrieved
+// per segment, variants written (offline composer, or a language model with the composer as
+// fallback), each checked for grounding, screened for safety and scored for brand and tone.
+import { createHash } from 'node:crypto';
+import { toCustomerId } from '../core/ids.js';
+import {
+  checkGrounding,
+  composeVariants,
+  createContentIndex,
+  scoreBrand,
+  search,
+  type BrandPolicy,
+  type BrandScore,
+  type ContentDocument,
+  type GroundingProblem,
+  type Incentive,
+  type RetrievedContent,
+  type Strategy,
+  type Tone,
+  type Variant,
+} from './content/index.js';
+import {
+  defaultGuardrails,
+  moderate,
+  runGuardrails,
+  type GuardPolicy,
+  type Verdict,
+} from './guard/index.js';
+import { emptyProfile } from './profile/index.js';
+import type { ContentModerator } from '../ports/content-moderator.js';
+import type { LanguageModel } from '../ports/language-model.js';
+import { quietHoursSchema } from '../core/quiet-hours.js';
+import { Value } from '@sinclair/typebox/value';
+
+/** One row of the customers file (the personalisation scenario's columns). */
+export interface ScenarioCustomer {
+  id: string;
+  tier: string;
+  purchaseFrequency: number;
+  avgOrderValue: number;
+  lastEngagementDays: number;
+}
+
+export const scenarioSegments = [
+  'High-Value Recent',
+  'At-Risk',
+  'New Customer',
+  'Standard',
+] as const;
+export type ScenarioSegment = (typeof scenarioSegments)[number];
+
+/**
+ * The segment rules, in order: At-Risk (no engagement for more than 60 days), High-Value
+ * Recent (Gold tier or an average order of $200 or more, engaged within 30 days), New Customer
+ * (at most 2 purchases), else Standard.
+ */
+export const segmentOf = (c: ScenarioCustomer): ScenarioSegment => {
+  if (c.lastEngagementDays > 60) return 'At-Risk';
+  if ((c.tier.toLowerCase() === 'gold' || c.avgOrderValue >= 200) && c.lastEngagementDays <= 30)
+    return 'High-Value Recent';
+  if (c.purchaseFrequency <= 2) return 'New Customer';
+  return 'Standard';
+};
+
+/** How each segment is addressed: the documents' audience, what to look for, how to say it. */
+const plans: Record<
+  ScenarioSegment,
+  { audience: string; query: string; strategies: Strategy[]; tone: Tone }
+> = {
+  'High-Value Recent': {
+    audience: 'High-Value',
+    query: 'premium exclusive gold benefits priority upgrade',
+    strategies: ['control', 'benefit', 'social-proof'],
+    tone: 'friendly',
+  },
+  'At-Risk': {
+    audience: 'At-Risk',
+    query: 'miss you come back offer return special',
+    strategies: ['control', 'fomo', 'benefit'],
+    tone: 'urgent',
+  },
+  'New Customer': {
+    audience: 'New Customer',
+    query: 'welcome getting started guide first',
+    strategies: ['control', 'curiosity', 'benefit'],
+    tone: 'informational',
+  },
+  Standard: {
+    audience: 'Standard',
+    query: 'features value popular new',
+    strategies: ['control', 'benefit', 'curiosity'],
+    tone: 'friendly',
+  },
+};
+
+export interface PersonalizeOptions {
+  atMs: number;
+  brandName: string;
+  /** Where the call to action links: the message is screened as it will be sent. */
+  shopUrl: string;
+  /** Voice words, forbidden words and required elements; the tone comes from the segment. */
+  brand: Omit<BrandPolicy, 'tone' | 'maxSubjectLength'>;
+  guardPolicy: GuardPolicy;
+  moderator: ContentModerator;
+  moderationTimeoutMs: number;
+  /** Absent: the offline composer writes every variant. */
+  languageModel?: LanguageModel;
+  incentive?: Incentive | null;
+  /** Variants per segment (3–5). */
+  variants: number;
+  /**
+   * Generation cache, by segment, strategies, tone, content set and template version: a
+   * campaign to many customers asks once per segment.
+   */
+  cache?: Map<string, { variants: GeneratedVariant[]; generator: string; fallback: string | null }>;
+}
+
+export type GeneratedVariant = Omit<Variant, 'generator'> & { generator: string };
+
+export interface ScreenedVariant extends GeneratedVariant {
+  grounding: { ok: boolean; problems: GroundingProblem[]; replacedBy: string | null };
+  safety: { outcome: Verdict['outcome']; verdicts: Verdict[] };
+  scores: BrandScore;
+}
+
+export interface SegmentResult {
+  segment: ScenarioSegment;
+  audience: string;
+  customers: number;
+  retrieved: { id: string; title: string; score: number }[];
+  generator: string;
+  /** Why the language model's variants were not used, when they were not. */
+  fallback: string | null;
+  variants: ScreenedVariant[];
+  /** Why no variant was written (no approved content for the segment). */
+  skipped: string | null;
+}
+
+export interface PersonalizeResult {
+  generatedAt: string;
+  customers: number;
+  documents: { total: number; usable: number };
+  segments: SegmentResult[];
+}
+
+const TEMPLATE_VERSION = 'composer-1';
+// Generated copy is screened for safety and PII, and its brand and tone scores are judged.
+const screens = defaultGuardrails.filter((g) => g.name === 'content-safety' || g.name === 'brand');
+const quietHours = Value.Default(quietHoursSchema, {}) as never;
+
+/** A variant's copy screened as generated text: moderation and PII (fail closed). */
+const screen = async (
+  v: GeneratedVariant,
+  scores: BrandScore,
+  options: PersonalizeOptions,
+): Promise<ScreenedVariant['safety']> => {
+  const moderation = await moderate(
+    options.moderator,
+    [v.subject, v.preheader, v.body, v.cta],
+    options.moderationTimeoutMs,
+  );
+  const result = runGuardrails(
+    {
+      decisionId: v.id,
+      customerId: toCustomerId('segment'),
+      agent: 'creative',
+      channel: 'email',
+      class: 'marketing',
+      template: null,
+      topic: null,
+      incentive: null,
+      content: {
+        subject: v.subject,
+        body: `${v.body}\n${v.cta}: ${options.shopUrl}`,
+        from: null,
+        replyTo: null,
+        footerAddress: null,
+        unsubscribeUrl: null,
+      },
+      generated: true,
+      sendAtMs: options.atMs,
+      campaignId: null,
+    },
+    {
+      profile: emptyProfile(toCustomerId('segment'), options.atMs),
+      engagementScore: 1,
+      ltv: 0,
+      history: { marketingInWindow: {}, campaignsToday: 0, marketingTotal: 0 },
+      quietHours,
+      sendingDomain: null,
+      campaignBudget: null,
+      moderation,
+      brandScores: { brand: scores.brandConsistency, tone: scores.toneConsistency },
+      nowMs: options.atMs,
+    },
+    options.guardPolicy,
+    screens,
+  );
+  return { outcome: result.outcome, verdicts: result.verdicts };
+};
+
+const contentSetHash = (retrieved: readonly RetrievedContent[]): string =>
+  createHash('sha256')
+    .update(retrieved.map((r) => `${r.doc.id}@${r.doc.version}`).join(','))
+    .digest('hex')
+    .slice(0, 16);
+
+/** Variants for one segment: from the model when one is configured and it answers well. */
+const generate = async (
+  segment: ScenarioSegment,
+  retrieved: readonly RetrievedContent[],
+  options: PersonalizeOptions,
+): Promise<{ variants: GeneratedVariant[]; generator: string; fallback: string | null }> => {
+  const plan = plans[segment];
+  const incentive = options.incentive ?? null;
+  const composed = composeVariants({
+    segment,
+    strategies: plan.strategies,
+    tone: plan.tone,
+    retrieved,
+    incentive,
+    brand: { name: options.brandName },
+    count: options.variants,
+  });
+  if (!composed.ok) throw new Error(`the composer refused: ${composed.error.kind}`);
+  if (options.languageModel === undefined)
+    return { variants: composed.value, generator: 'offline-composer', fallback: null };
+  const answer = await options.languageModel.generate(
+    {
+      segment,
+      strategy: plan.strategies.join(','),
+      tone: plan.tone,
+      count: options.variants,
+      snippets: retrieved.map((r) => ({ docId: r.doc.id, title: r.doc.title, text: r.snippet })),
+      incentive,
+      brand: { name: options.brandName, voice: [...options.brand.voiceWords] },
+      maxSubjectLength: 60,
+    },
+    AbortSignal.timeout(60_000),
+  );
+  if (!answer.ok)
+    return { variants: composed.value, generator: 'offline-composer', fallback: answer.reason };
+  return {
+    variants: answer.variants.map((v, i) => ({
+      ...v,
+      id: `${segment}-llm-${String(i + 1)}`,
+      strategy: plan.strategies[i % plan.strategies.length] ?? 'control',
+      tone: plan.tone,
+      generator: `${options.languageModel?.name ?? 'model'}:${answer.model}`,
+    })),
+    generator: answer.model,
+    fallback: null,
+  };
+};
+
+/**
+ * The whole flow for a customer list: segments, retrieval per segment, variants (cached per
+ * segment, strategies, tone, content set and template version), grounding — a variant that
+ * states something its sources do not is replaced by the composer's control variant, the
+ * offending claims recorded —, the content-safety screen and the brand and tone scores.
+ */
+export const personalize = async (
+  customers: readonly ScenarioCustomer[],
+  documents: readonly ContentDocument[],
+  options: PersonalizeOptions,
+): Promise<PersonalizeResult> => {
+  const index = createContentIndex(documents);
+  const usable = documents.filter(
+    (d) =>
+      Date.parse(d.approvedAt) <= options.atMs &&
+      (d.expiresAt === null || options.atMs < Date.parse(d.expiresAt)),
+  ).length;
+  const sizes = new Map<ScenarioSegment, number>();
+  for (const c of customers) sizes.set(segmentOf(c), (sizes.get(segmentOf(c)) ?? 0) + 1);
+  const segments: SegmentResult[] = [];
+  for (const segment of scenarioSegments) {
+    const size = sizes.get(segment) ?? 0;
+    if (size === 0) continue;
+    const plan = plans[segment];
+    const retrieved = search(index, plan.query, {
+      audience: plan.audience,
+      atMs: options.atMs,
+      minScore: 0,
+      topK: 3,
+    });
+    const base = {
+      segment,
+      audience: plan.audience,
+      customers: size,
+      retrieved: retrieved.map((r) => ({ id: r.doc.id, title: r.doc.title, score: r.score })),
+    };
+    if (retrieved.length === 0) {
+      segments.push({
+        ...base,
+        generator: 'none',
+        fallback: null,
+        variants: [],
+        skipped: 'no approved content for the segment',
+      });
+      continue;
+    }
+    const key = [
+      segment,
+      plan.strategies.join(','),
+      plan.tone,
+      contentSetHash(retrieved),
+      TEMPLATE_VERSION,
+    ].join('|');
+    const cached = options.cache?.get(key);
+    const written = cached ?? (await generate(segment, retrieved, options));
+    if (cached === undefined) options.cache?.set(key, written);
+    const cited = retrieved.map((r) => r.doc);
+    const incentive = options.incentive ?? null;
+    const control = composeVariants({
+      segment,
+      strategies: ['control'],
+      tone: plan.tone,
+      retrieved,
+      incentive,
+      brand: { name: options.brandName },
+      count: 3,
+    });
+    const variants: ScreenedVariant[] = [];
+    for (const v of written.variants) {
+      const grounding = checkGrounding(v, cited, incentive, { knownNames: [options.brandName] });
+      const replacement = grounding.ok || !control.ok ? null : (control.value[0] ?? null);
+      const used: GeneratedVariant =
+        replacement === null ? v : { ...replacement, id: `${v.id}-control` };
+      const scores = scoreBrand(used, { ...options.brand, tone: plan.tone, maxSubjectLength: 60 });
+      variants.push({
+        ...used,
+        grounding: {
+          ok: grounding.ok,
+          problems: grounding.ok ? [] : grounding.problems,
+          replacedBy: replacement === null ? null : used.id,
+        },
+        safety: await screen(used, scores, options),
+        scores,
+      });
+    }
+    segments.push({
+      ...base,
+      generator: written.generator,
+      fallback: written.fallback,
+      variants,
+      skipped: null,
+    });
+  }
+  return {
+    generatedAt: new Date(options.atMs).toISOString(),
+    customers: customers.length,
+    documents: { total: documents.length, usable },
+    segments,
+  };
+};
