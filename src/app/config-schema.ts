@@ -153,7 +153,7 @@ export const configSchema = Type.Object(
             minimum: 0,
             default: 600,
             description:
-              'Requests per minute allowed to each API token and write key (per process); more get 429 with Retry-After. 0 turns the limit off.',
+              'Requests per minute allowed to each admin API token (per process); more get 429 with Retry-After. 0 turns the limit off. Write keys are not limited: the tracking API is bounded by its body limits.',
           }),
           { env: 'HERALD_RATE_LIMIT_PER_MINUTE' },
         ),

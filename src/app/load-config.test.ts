@@ -221,6 +221,15 @@ describe('loadConfig', () => {
       for (const path of byPath.keys()) expect(error.message).toContain(`  ${path}: `);
     });
 
+    it('refuses a delivery lease no longer than one attempt', () => {
+      const error = configError({}, 'deliver:\n  leaseSeconds: 15\n  timeoutSeconds: 15\n');
+      expect(pathsOf(error.problems)).toEqual(['/deliver/leaseSeconds']);
+      expect(
+        loadConfig({}, 'deliver:\n  leaseSeconds: 16\n  timeoutSeconds: 15\n').deliverPolicy
+          .leaseSeconds,
+      ).toBe(16);
+    });
+
     it('does not repeat a secret in its error', () => {
       const error = configError({ HERALD_DATABASE_URL: 'mysql://root:hunter2@db/herald' });
       expect(pathsOf(error.problems)).toEqual(['/database/url']);

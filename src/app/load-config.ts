@@ -268,6 +268,13 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   const add = (path: string, message: string) => {
     if (!faulted.has(path)) problems.push({ path, message });
   };
+  const lease = fieldOf(config, 'deliver', 'leaseSeconds');
+  const timeout = fieldOf(config, 'deliver', 'timeoutSeconds');
+  if (typeof lease === 'number' && typeof timeout === 'number' && lease <= timeout)
+    add(
+      '/deliver/leaseSeconds',
+      `must be longer than deliver.timeoutSeconds (${String(timeout)}): a claim must outlast an attempt`,
+    );
   const earliest = fieldOf(config, 'ingest', 'earliestTimestamp');
   if (typeof earliest === 'string' && Number.isNaN(Date.parse(earliest)))
     add('/ingest/earliestTimestamp', 'is not an ISO-8601 date');

@@ -145,6 +145,21 @@ export const reviewMessage = async (
       );
     await tx.lock([message.customerId]);
     const edited = request.edits !== undefined && Object.keys(request.edits).length > 0;
+    // The HTML part is what most mail clients show: editing only the text would send the
+    // original copy there.
+    if (
+      message.content?.html !== null &&
+      message.content?.html !== undefined &&
+      request.edits?.body !== undefined &&
+      request.edits.html === undefined
+    )
+      throw new AppError(
+        'invalid-input',
+        'this email has an HTML part: edit html as well as body',
+        {
+          problems: [{ path: '/edits/html', message: 'is required when the body is edited' }],
+        },
+      );
     const action = request.action === 'reject' ? 'reject' : edited ? 'edit-approve' : 'approve';
     const review = {
       action,
@@ -193,7 +208,7 @@ export const reviewMessage = async (
       reviewExpiresAtMs: null,
       updatedAtMs: nowMs,
     };
-    await tx.updateMessage(
+    const changed = await tx.updateMessage(
       message.id,
       {
         status: updated.status,
@@ -207,7 +222,10 @@ export const reviewMessage = async (
         reasonCode: updated.reasonCode,
       },
       nowMs,
+      'review',
     );
+    if (!changed)
+      throw new AppError('conflict', `message ${message.id} is no longer waiting for review`);
     await appendAudit(
       tx,
       [
@@ -233,13 +251,17 @@ export const reviewMessage = async (
 /** Expires review items nobody acted on in time; returns how many. */
 export const expireReviews = (store: Store, nowMs: number, limit = 1000): Promise<number> =>
   store.transaction(async (tx) => {
-    const stale = await tx.expiredReviews(nowMs, limit);
-    for (const m of stale)
-      await tx.updateMessage(
-        m.id,
-        { status: 'expired', reasonCode: 'review_expired', reviewExpiresAtMs: null },
-        nowMs,
-      );
+    const stale: MessageRecord[] = [];
+    for (const m of await tx.expiredReviews(nowMs, limit))
+      if (
+        await tx.updateMessage(
+          m.id,
+          { status: 'expired', reasonCode: 'review_expired', reviewExpiresAtMs: null },
+          nowMs,
+          'review',
+        )
+      )
+        stale.push(m);
     await appendAudit(
       tx,
       stale.map((m) => ({

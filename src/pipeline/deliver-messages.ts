@@ -98,6 +98,8 @@ const settle = (
   nowMs: number,
 ): { update: DeliveryUpdate; note: AuditNote | null; event: HeraldEvent | null } => {
   const m = f.message;
+  // Codes only: a provider's own words can name the recipient (`550 <jane@…> rejected`), and
+  // the audit log outlives an erasure. They stay in the message's `lastError`.
   const note = (status: string, detail: object): AuditNote => ({
     kind: 'delivery',
     customerId: m.customerId,
@@ -126,7 +128,7 @@ const settle = (
         lastError: f.reason,
         reasonCode: f.code,
       },
-      note: note('blocked', { code: f.code, reason: f.reason }),
+      note: note('blocked', { code: f.code }),
       event: null,
     };
   const o = f.outcome;
@@ -159,11 +161,7 @@ const settle = (
             lastError: o.reason,
             reasonCode: 'retries_exhausted',
           },
-          note: note('failed', {
-            provider: f.provider,
-            code: 'retries_exhausted',
-            reason: o.reason,
-          }),
+          note: note('failed', { provider: f.provider, code: 'retries_exhausted' }),
           event: null,
         };
       return {
@@ -192,7 +190,7 @@ const settle = (
           lastError: o.reason,
           reasonCode: 'provider_rejected',
         },
-        note: note('failed', { provider: f.provider, code: 'provider_rejected', reason: o.reason }),
+        note: note('failed', { provider: f.provider, code: 'provider_rejected' }),
         event: null,
       };
     case 'unreachable':
@@ -206,7 +204,7 @@ const settle = (
           lastError: o.reason,
           reasonCode: 'unreachable',
         },
-        note: note('failed', { provider: f.provider, code: 'unreachable', reason: o.reason }),
+        note: note('failed', { provider: f.provider, code: 'unreachable' }),
         event: unreachableEvent(m, f.to, o.reason, nowMs),
       };
   }
@@ -227,16 +225,19 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
   async finish(results, nowMs) {
     const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
     // Events first: their ids make a repeat harmless, so a crash before the outbox write
-    // below loses nothing (the message is claimed again and gives the same event).
-    const events = settled.flatMap((s) => (s.event === null ? [] : [s.event]));
+    // below loses nothing (the message is claimed again and gives the same event). A message
+    // gone meanwhile (its customer erased) teaches nothing about anyone.
+    const events: HeraldEvent[] = [];
+    for (const s of settled)
+      if (s.event !== null && (await deps.store.getMessage(s.f.message.id)) !== undefined)
+        events.push(s.event);
     if (events.length > 0) await deps.emit(events, nowMs);
     await deps.store.transaction(async (tx) => {
-      for (const s of settled) await tx.finishDelivery(s.f.message.id, s.update, nowMs);
-      await appendAudit(
-        tx,
-        settled.flatMap((s) => (s.note === null ? [] : [s.note])),
-        nowMs,
-      );
+      const notes: AuditNote[] = [];
+      for (const s of settled)
+        if ((await tx.finishDelivery(s.f.message.id, s.update, nowMs)) && s.note !== null)
+          notes.push(s.note);
+      await appendAudit(tx, notes, nowMs);
     });
   },
 });

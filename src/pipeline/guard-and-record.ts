@@ -354,7 +354,13 @@ export const withdrawMessages = async (
   const notes: AuditNote[] = [];
   for (const { decisionIds, reason } of cancelled) {
     for (const message of await tx.pendingMessagesOf(decisionIds)) {
-      await tx.updateMessage(message.id, { status: 'cancelled', reasonCode: 'cancelled' }, nowMs);
+      const changed = await tx.updateMessage(
+        message.id,
+        { status: 'cancelled', reasonCode: 'cancelled' },
+        nowMs,
+        message.status,
+      );
+      if (!changed) continue;
       notes.push({
         kind: 'cancel',
         customerId: message.customerId,

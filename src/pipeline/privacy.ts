@@ -9,7 +9,8 @@ import type { ProfileState } from '../core/profile.js';
 import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store } from '../ports/store.js';
-import type { GuardDeps } from './guard-and-record.js';
+import type { HeraldEvent } from '../core/event.js';
+import { heraldEvent } from './deliver-messages.js';
 import { appendAudit } from './record/index.js';
 
 export interface CustomerExport {
@@ -97,25 +98,40 @@ export const eraseCustomer = (
     return { subject, erased };
   });
 
-/** Sets the CCPA do-not-sell/share flag (`preferences.doNotSell`), which compliance honours. */
-export const setDoNotSell = (
+/**
+ * Sets the CCPA do-not-sell/share flag (`preferences.doNotSell`, which compliance honours) by
+ * recording it as an event — an `identify` with the preference, from Herald — so the profile
+ * keeps it through every rebuild from events; then writes the request in the audit log.
+ */
+export const setDoNotSell = async (
   store: Store,
-  deps: Pick<GuardDeps, 'figures'>,
+  emit: (events: readonly HeraldEvent[], nowMs: number) => Promise<void>,
   customerId: CustomerId,
   value: boolean,
   by: string,
   nowMs: number,
-): Promise<ProfileState> =>
-  store.transaction(async (tx) => {
-    await tx.lock([customerId]);
-    const state = (await tx.loadProfiles([customerId])).get(customerId);
-    if (state === undefined) throw new AppError('not-found', `no customer ${customerId}`);
-    const next: ProfileState = {
-      ...state,
-      preferences: { ...state.preferences, doNotSell: value },
-    };
-    await tx.saveProfiles([{ customerId, state: next, computed: deps.figures(next, nowMs) }]);
-    await appendAudit(
+): Promise<void> => {
+  if ((await store.getProfile(customerId)) === undefined)
+    throw new AppError('not-found', `no customer ${customerId}`);
+  await emit(
+    [
+      {
+        ...heraldEvent(
+          customerId,
+          'identify',
+          `do-not-sell:${customerId}:${String(nowMs)}`,
+          {},
+          nowMs,
+        ),
+        type: 'identify',
+        name: null,
+        traits: { preferences: { doNotSell: value } },
+      },
+    ],
+    nowMs,
+  );
+  await store.transaction((tx) =>
+    appendAudit(
       tx,
       [
         {
@@ -126,6 +142,6 @@ export const setDoNotSell = (
         },
       ],
       nowMs,
-    );
-    return next;
-  });
+    ),
+  );
+};

@@ -123,7 +123,12 @@ export const recordMessageResult = async (
   if (status === null && result.kind !== 'unsubscribed') return;
   await deps.store.transaction(async (tx) => {
     if (status !== null)
-      await tx.updateMessage(message.id, { status, reasonCode: result.kind }, nowMs);
+      await tx.updateMessage(
+        message.id,
+        { status, reasonCode: result.kind },
+        nowMs,
+        message.status,
+      );
     await appendAudit(
       tx,
       [
@@ -179,7 +184,14 @@ export const attributeConversions = async (
       const last = touches[touches.length - 1];
       if (last === undefined) continue;
       const amount = [p['total'], p['revenue'], p['value']].find((v) => typeof v === 'number');
-      const revenueCents = typeof amount === 'number' ? Math.round(amount * 100) : 0;
+      // A total no store takes (not finite, or beyond what cents can count exactly) is not
+      // credited rather than failing the batch that recorded the order.
+      const revenueCents =
+        typeof amount === 'number' &&
+        Number.isFinite(amount) &&
+        Math.abs(amount) <= Number.MAX_SAFE_INTEGER / 100
+          ? Math.round(amount * 100)
+          : 0;
       const linked = await tx.insertConversion({
         orderId,
         customerId: change.customerId,

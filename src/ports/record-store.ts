@@ -79,7 +79,16 @@ export interface RecordTx extends DeliverTx {
   insertMessages(rows: readonly MessageRecord[]): Promise<void>;
   /** Locks the message until the transaction ends (PostgreSQL: `FOR UPDATE`). */
   getMessageForUpdate(id: string): Promise<MessageRecord | undefined>;
-  updateMessage(id: string, patch: MessagePatch, nowMs: number): Promise<void>;
+  /**
+   * Changes a message, if its status is still `expectedStatus` (when given) — on PostgreSQL
+   * with the row locked; false when it had moved on (claimed, reviewed) or is gone.
+   */
+  updateMessage(
+    id: string,
+    patch: MessagePatch,
+    nowMs: number,
+    expectedStatus?: MessageStatus,
+  ): Promise<boolean>;
   /** Messages of these decisions still waiting (queued or in review). */
   pendingMessagesOf(decisionIds: readonly string[]): Promise<MessageRecord[]>;
   /** Review items whose expiry has passed. */
@@ -165,8 +174,11 @@ export interface DeliverTx {
     limit: number,
     leaseUntilMs: number,
   ): Promise<MessageRecord[]>;
-  /** Writes an attempt's outcome to a message this dispatcher claimed. */
-  finishDelivery(id: string, update: DeliveryUpdate, nowMs: number): Promise<void>;
+  /**
+   * Writes an attempt's outcome to a message this dispatcher claimed; false when the message
+   * is no longer `sending` (its customer was erased meanwhile).
+   */
+  finishDelivery(id: string, update: DeliveryUpdate, nowMs: number): Promise<boolean>;
   /**
    * Takes up to `want` tokens from a provider's bucket (refilled at `perSecond`, holding at
    * most `burst`), shared by every process on the database; returns how many it got. A

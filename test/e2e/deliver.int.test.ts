@@ -273,8 +273,16 @@ for (const factory of storeFactories) {
       const web = await send('di', 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
       expect(web.status).toBe('queued');
       await herald.services.dispatcher.runDue();
+      const signature = createHmac('sha256', herald.services.linkSecret).update('di').digest('hex');
       const ask = () =>
-        herald.app.inject({ url: `/v1/personalize?userId=di&slot=home-hero&writeKey=${writeKey}` });
+        herald.app.inject({
+          url: `/v1/personalize?userId=di&userSignature=${signature}&slot=home-hero&writeKey=${writeKey}`,
+        });
+      // The write key is public: a user id without the server's signature reads nothing.
+      const unsigned = await herald.app.inject({
+        url: `/v1/personalize?userId=di&slot=home-hero&writeKey=${writeKey}`,
+      });
+      expect(unsigned.statusCode).toBe(401);
       const answer = (await ask()).json<{ ttlSeconds: number; content: { body: string } | null }>();
       expect(answer.content?.body).toBe('Welcome to Herald Store, Di!');
       expect(answer.ttlSeconds).toBe(300);

@@ -35,7 +35,10 @@ describe('a dispatcher killed mid-batch', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'herald-dispatch-crash-'));
     // Claims come back two seconds after their dispatcher died.
-    writeFileSync(join(dir, 'herald.config.yaml'), 'deliver:\n  leaseSeconds: 2\n  pollMs: 50\n');
+    writeFileSync(
+      join(dir, 'herald.config.yaml'),
+      'deliver:\n  leaseSeconds: 2\n  timeoutSeconds: 1\n  pollMs: 50\n',
+    );
     env = {
       ...process.env,
       HERALD_DATABASE_URL: `sqlite:${join(dir, 'herald.db')}`,

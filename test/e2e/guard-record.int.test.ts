@@ -305,6 +305,37 @@ for (const factory of storeFactories) {
       });
     });
 
+    it('records the CCPA do-not-sell flag as an event, so it survives a rebuild, and honours it', async () => {
+      await identify(
+        'kai',
+        { email: 'kai@example.com' },
+        { location: { country: 'US', region: 'CA' } },
+      );
+      const set = await call('POST', '/v1/customers/kai/do-not-sell', { doNotSell: true });
+      expect(set.json()).toEqual({ doNotSell: true });
+      const events = (await call('GET', '/v1/profiles/kai/events?limit=10')).json<{
+        events: { type: string; traits?: { preferences?: { doNotSell?: boolean } } }[];
+      }>().events;
+      expect(
+        events.some((e) => e.type === 'identify' && e.traits?.preferences?.doNotSell === true),
+      ).toBe(true);
+      const web = await call(
+        'POST',
+        '/v1/sends',
+        { userId: 'kai', channel: 'web', template: 'welcome-banner' },
+        marketerToken,
+      );
+      expect(web.json<SendAnswer>().reasonCode).toBe('ccpa_opt_out');
+      const trail = (await call('GET', '/v1/customers/kai/audit')).json<{
+        audit: { kind: string }[];
+      }>();
+      expect(trail.audit.map((e) => e.kind)).toContain('do-not-sell');
+      expect(
+        (await call('POST', '/v1/customers/kai/do-not-sell', { doNotSell: true }, viewerToken))
+          .statusCode,
+      ).toBe(403);
+    });
+
     it('limits requests per token with 429 and Retry-After', async () => {
       await herald.close();
       herald = await startHerald(factory, { clock, env: { HERALD_RATE_LIMIT_PER_MINUTE: '3' } });

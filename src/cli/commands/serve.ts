@@ -71,10 +71,14 @@ export const work = async (services: Services): Promise<void> => {
   services.worker.start();
   services.dispatcher.start();
   services.logger.info({ database: services.store.driver }, 'herald worker running');
+  // The loops' timers do not hold the process open (so commands that run them once can
+  // exit): this one does, until a signal.
+  const alive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(alive);
   await services.close();
   services.logger.info({}, 'herald worker stopped');
 };

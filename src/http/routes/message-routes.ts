@@ -298,15 +298,19 @@ export const registerMessageRoutes = (
       },
     },
     async (request) => {
-      const state = await setDoNotSell(
+      const customerId = await customerOf(request.params.userId);
+      await setDoNotSell(
         store,
-        services.guard,
-        await customerOf(request.params.userId),
+        async (events, nowMs) => {
+          await services.recorder.record(events, nowMs);
+        },
+        customerId,
         request.body.doNotSell,
         principalOfRequest(request).name,
         services.clock.nowMs(),
       );
-      return { doNotSell: state.preferences['doNotSell'] === true };
+      const profile = await store.getProfile(customerId);
+      return { doNotSell: profile?.state.preferences['doNotSell'] === true };
     },
   );
 };

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
@@ -20,7 +21,8 @@ import { verifyTwilioSignature } from '../webhooks/verify-twilio.js';
 /**
  * The script a site embeds: fills every `[data-herald-slot]` element with the customer's live
  * content, and reports impressions and clicks as track events through the tracking API.
- * `Herald.personalize({ host, writeKey, userId | anonymousId })`.
+ * `Herald.personalize({ host, writeKey, anonymousId })`, or `{ …, userId, userSignature }` with
+ * the signature the site's server computed (see `GET /v1/personalize`).
  */
 const PERSONALIZE_SCRIPT = `(function () {
   function track(o, event, props) {
@@ -37,7 +39,7 @@ const PERSONALIZE_SCRIPT = `(function () {
     return Promise.all(Array.prototype.map.call(slots, function (el) {
       var slot = el.getAttribute('data-herald-slot');
       var q = 'slot=' + encodeURIComponent(slot) + '&writeKey=' + encodeURIComponent(o.writeKey) +
-        (o.userId ? '&userId=' + encodeURIComponent(o.userId) : '&anonymousId=' + encodeURIComponent(o.anonymousId));
+        (o.userId ? '&userId=' + encodeURIComponent(o.userId) + '&userSignature=' + encodeURIComponent(o.userSignature) : '&anonymousId=' + encodeURIComponent(o.anonymousId));
       return fetch(o.host + '/v1/personalize?' + q).then(function (r) { return r.json(); }).then(function (a) {
         if (!a.content) return;
         el.textContent = a.content.body;
@@ -51,6 +53,17 @@ const PERSONALIZE_SCRIPT = `(function () {
   window.Herald = { personalize: personalize };
 })();
 `;
+
+/** Whether `signature` is the hex HMAC-SHA-256 of `userId` under the link secret. */
+export const verifyUserSignature = (
+  secret: string,
+  userId: string,
+  signature: string | undefined,
+) => {
+  if (signature === undefined || !/^[0-9a-f]{64}$/i.test(signature)) return false;
+  const expected = createHmac('sha256', secret).update(userId).digest();
+  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
+};
 
 // A transparent 1×1 GIF.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -205,6 +218,13 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         !verifySendGridSignature({ publicKey: key, payload, signature, timestamp })
       )
         throw new AppError('unauthorized', 'the SendGrid event webhook signature does not verify');
+      // A signed batch replayed later is refused: its events were recorded when it came.
+      const ageSeconds = services.clock.nowMs() / 1000 - Number(timestamp);
+      if (!Number.isFinite(ageSeconds) || Math.abs(ageSeconds) > 600)
+        throw new AppError(
+          'unauthorized',
+          'the SendGrid event webhook timestamp is more than 10 minutes off',
+        );
       let body: unknown;
       try {
         body = JSON.parse(payload);
@@ -344,8 +364,19 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           throw new AppError('invalid-input', 'the personalisation request is incomplete', {
             problems,
           });
+        // The write key is public (it is in the page): a user id must come with the site
+        // server's signature of it, or anyone could read any customer's content.
+        const userId = q['userId'];
+        if (
+          userId !== undefined &&
+          !verifyUserSignature(services.linkSecret, userId, q['userSignature'])
+        )
+          throw new AppError(
+            'unauthorized',
+            'userId needs userSignature: hex HMAC-SHA-256 of the userId with HERALD_LINK_SECRET, computed by your server (or send anonymousId)',
+          );
         const customerId =
-          (q['userId'] === undefined ? undefined : await store.resolveUserId(q['userId'])) ??
+          (userId === undefined ? undefined : await store.resolveUserId(userId)) ??
           (q['anonymousId'] === undefined
             ? undefined
             : await store.resolveAnonymousId(q['anonymousId']));

@@ -1,4 +1,5 @@
 import type { Decision } from '../../core/decision.js';
+import { createPollingLoop } from '../../core/polling-loop.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Store } from '../../ports/store.js';
@@ -31,10 +32,6 @@ export const createDecideWorker = (
   observer: WorkerObserver = {},
 ): DecideWorker => {
   const { batchSize, pollMs } = env.policy.worker;
-  let running: Promise<Decision[]> | null = null;
-  let again = false;
-  let timer: NodeJS.Timeout | null = null;
-  let started = false;
   let populationLoaded = false;
   let sweptDay = Number.NEGATIVE_INFINITY;
 
@@ -62,55 +59,11 @@ export const createDecideWorker = (
     }
   };
 
-  const runDue = (nowMs = clock.nowMs()): Promise<Decision[]> => {
-    const previous = running ?? Promise.resolve([]);
-    const next = previous.catch(() => []).then(() => drain(nowMs));
-    running = next;
-    void next
-      .finally(() => {
-        if (running === next) running = null;
-      })
-      .catch(() => undefined);
-    return next;
-  };
-
-  const tick = () => {
-    timer = null;
-    if (!started) return;
-    runDue()
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'decide round failed');
-      })
-      .finally(() => {
-        if (!started) return;
-        if (again) {
-          again = false;
-          schedule(0);
-        } else schedule(pollMs);
-      });
-  };
-  const schedule = (delayMs: number) => {
-    if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(tick, delayMs);
-    timer.unref();
-  };
-
-  return {
-    runDue,
-    start() {
-      started = true;
-      schedule(0);
+  return createPollingLoop<Decision[]>(drain, [], {
+    pollMs,
+    nowMs: () => clock.nowMs(),
+    onError: (error) => {
+      logger.error({ err: error }, 'decide round failed');
     },
-    nudge() {
-      if (!started) return;
-      if (running !== null) again = true;
-      else schedule(0);
-    },
-    async stop() {
-      started = false;
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
-      await running?.catch(() => undefined);
-    },
-  };
+  });
 };

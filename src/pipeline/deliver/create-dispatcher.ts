@@ -1,4 +1,5 @@
 import type { MessageRecord } from '../../core/message.js';
+import { createPollingLoop, type PollingLoop } from '../../core/polling-loop.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
 import type { Clock } from '../../ports/clock.js';
@@ -46,12 +47,8 @@ export interface DispatchIo {
   ): { code: string; reason: string } | null;
 }
 
-export interface Dispatcher {
-  /** Sends everything due now, round after round, until nothing is due; returns how many went. */
-  runDue(nowMs?: number): Promise<number>;
-  start(): void;
-  nudge(): void;
-  stop(): Promise<void>;
+/** `runDue` sends everything due now, round after round, and returns how many went. */
+export interface Dispatcher extends PollingLoop<number> {
   circuits(): Record<string, Circuit['state']>;
 }
 
@@ -76,9 +73,6 @@ export const createDispatcher = (
       createCircuit(policy.circuit.failures, policy.circuit.cooldownSeconds * 1000),
     ]),
   );
-  let running: Promise<number> | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let started = false;
 
   const limitFor = (adapter: ChannelAdapter) => policy.rateLimits[adapter.name];
 
@@ -115,14 +109,24 @@ export const createDispatcher = (
     nowMs: number,
   ): Promise<{ sent: number; full: boolean }> => {
     const circuit = circuits.get(adapter.name);
+    try {
+      return await sendRound(adapter, circuit, nowMs);
+    } finally {
+      // A probe that ended without reaching the provider (refused at hand-off, no token, an
+      // error) must not leave the circuit half-open for good: the next round probes again.
+      if (circuit?.state === 'half-open') circuit.unused();
+    }
+  };
+
+  const sendRound = async (
+    adapter: ChannelAdapter,
+    circuit: Circuit | undefined,
+    nowMs: number,
+  ): Promise<{ sent: number; full: boolean }> => {
     const wanted = circuit?.allowance(nowMs, policy.batchSize) ?? policy.batchSize;
     if (wanted === 0) return { sent: 0, full: false };
-    const claimed = await io.claim(
-      adapter.channel,
-      nowMs,
-      wanted,
-      nowMs + policy.leaseSeconds * 1000,
-    );
+    const leaseUntilMs = nowMs + policy.leaseSeconds * 1000;
+    const claimed = await io.claim(adapter.channel, nowMs, wanted, leaseUntilMs);
     if (claimed.length === 0) {
       circuit?.unused();
       return { sent: 0, full: false };
@@ -145,16 +149,39 @@ export const createDispatcher = (
     // arrive during a write go together in the next one. The window in which a crash can
     // send a message twice is one write long.
     let writing: Promise<void> | null = null;
+    let writeError: unknown = null;
     const flush = (): Promise<void> => {
       if (writing !== null || pending.length === 0) return writing ?? Promise.resolve();
       const batch = pending.splice(0, pending.length);
-      writing = io.finish(batch, clock.nowMs()).finally(() => {
-        writing = null;
-      });
+      writing = io
+        .finish(batch, clock.nowMs())
+        .then(() => {
+          writeError = null;
+        })
+        .catch((error: unknown) => {
+          // Not lost: the outcomes wait for the next write (a provider's acceptance that is
+          // never written back would send the message again after its lease).
+          pending.unshift(...batch);
+          writeError = error;
+          logger.error({ err: error, outcomes: batch.length }, 'writing delivery outcomes failed');
+        })
+        .finally(() => {
+          writing = null;
+        });
       return writing;
     };
     const flushAll = async () => {
-      while (writing !== null || pending.length > 0) await (writing ?? flush());
+      for (let attempt = 0; writing !== null || pending.length > 0;) {
+        await (writing ?? flush());
+        if (writeError !== null && pending.length > 0) {
+          attempt += 1;
+          if (attempt > 5)
+            throw writeError instanceof Error
+              ? writeError
+              : new Error('writing delivery outcomes failed', { cause: writeError });
+          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        }
+      }
     };
     const queue = claimed.slice(0, allowed);
     let sent = 0;
@@ -163,7 +190,11 @@ export const createDispatcher = (
         const { message, state } = next;
         const refusal = io.handOff(message, state);
         const recipient = state === undefined ? null : recipientOf(state, message.channel);
-        if (refusal !== null || recipient === null || message.content === null) {
+        if (clock.nowMs() + policy.timeoutSeconds * 1000 > leaseUntilMs) {
+          // The claim would run out during the attempt and another dispatcher could send the
+          // message too: it goes back to the outbox unsent.
+          pending.push({ message, kind: 'released', untilMs: clock.nowMs() });
+        } else if (refusal !== null || recipient === null || message.content === null) {
           pending.push({
             message,
             kind: 'refused',
@@ -206,7 +237,7 @@ export const createDispatcher = (
             outcome,
           });
         }
-        void flush().catch(() => undefined);
+        void flush();
       }
     };
     await Promise.all(
@@ -232,48 +263,15 @@ export const createDispatcher = (
     }
   };
 
-  const runDue = (nowMs = clock.nowMs()): Promise<number> => {
-    const previous = running ?? Promise.resolve(0);
-    const next = previous.catch(() => 0).then(() => drain(nowMs));
-    running = next;
-    void next
-      .finally(() => {
-        if (running === next) running = null;
-      })
-      .catch(() => undefined);
-    return next;
-  };
-
-  const tick = () => {
-    timer = null;
-    if (!started) return;
-    runDue()
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'dispatch round failed');
-      })
-      .finally(() => {
-        if (started && timer === null) timer = setTimeout(tick, policy.pollMs);
-      });
-  };
-
+  const loop = createPollingLoop(drain, 0, {
+    pollMs: policy.pollMs,
+    nowMs: () => clock.nowMs(),
+    onError: (error) => {
+      logger.error({ err: error }, 'dispatch round failed');
+    },
+  });
   return {
-    runDue,
-    start() {
-      if (started) return;
-      started = true;
-      timer = setTimeout(tick, 0);
-    },
-    nudge() {
-      if (!started || timer === null) return;
-      clearTimeout(timer);
-      timer = setTimeout(tick, 0);
-    },
-    async stop() {
-      started = false;
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
-      await (running ?? Promise.resolve(0)).catch(() => 0);
-    },
+    ...loop,
     circuits: () => Object.fromEntries([...circuits].map(([name, c]) => [name, c.state])),
   };
 };

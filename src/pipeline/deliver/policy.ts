@@ -20,9 +20,9 @@ export const deliverPolicySchema = Type.Object(
     }),
     leaseSeconds: Type.Number({
       exclusiveMinimum: 0,
-      default: 120,
+      default: 300,
       description:
-        'A claimed message is claimed again after this long if its dispatcher has not written back (it died): at least the provider timeout.',
+        'A claimed message is claimed again after this long if its dispatcher has not written back (it died). Longer than `timeoutSeconds`; a message whose lease would run out during its attempt goes back to the outbox unsent.',
     }),
     pollMs: Type.Integer({ minimum: 10, default: 250, description: 'Idle polling interval.' }),
     timeoutSeconds: Type.Number({

@@ -13,6 +13,8 @@ export type MessageClass = 'marketing' | 'transactional';
 export interface MessageContent {
   subject: string | null;
   body: string;
+  /** The HTML part, when the email has one. */
+  html?: string | null;
   from: string | null;
   replyTo: string | null;
   /** The sender's physical postal address in the footer (CAN-SPAM). */

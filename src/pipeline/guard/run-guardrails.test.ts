@@ -5,6 +5,7 @@ import type { GuardContext, GuardMessage, Guardrail } from './guard-types.js';
 import { hold, pass } from './guard-types.js';
 import { runGuardrails } from './run-guardrails.js';
 import {
+  aContent,
   aContext,
   aMessage,
   aProfile,
@@ -125,6 +126,18 @@ describe('runGuardrails', () => {
       'block:canspam_bad_sender',
     ]);
     expect(codesOf(aMessage({ content: null }))).toEqual(['block:not_rendered']);
+  });
+
+  it('judges the HTML part too: its words, and the unsubscribe link in it', () => {
+    const base = aMessage();
+    const content = base.content ?? aContent();
+    const url = content.unsubscribeUrl ?? '';
+    const withHtml = (html: string) => aMessage({ content: { ...content, html } });
+    expect(codesOf(withHtml(`<p>Hi</p><a href="${url}">Unsubscribe</a>`))).toEqual([]);
+    expect(codesOf(withHtml(`<p>So <b>cheap</b></p><a href="${url}">x</a>`))).toEqual([
+      'block:forbidden_words',
+    ]);
+    expect(codesOf(withHtml('<p>Hi, no way out</p>'))).toEqual(['block:canspam_no_unsubscribe']);
   });
 
   it('honours suppression, opt-ins, preferences and cadence', () => {

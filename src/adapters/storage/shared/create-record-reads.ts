@@ -73,6 +73,8 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .selectAll()
       .where('recipient', '=', recipient)
       .where('channel', '=', channel)
+      // Only what was sent: PostgreSQL orders NULLs first, and a retried row has no send time.
+      .where('sent_at_ms', 'is not', null)
       .orderBy('sent_at_ms', 'desc')
       .executeTakeFirst();
     return row === undefined ? undefined : toMessage(row);

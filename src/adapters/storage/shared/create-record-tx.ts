@@ -105,24 +105,31 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       );
       return row === undefined ? undefined : toMessage(row);
     },
-    async updateMessage(id, patch: MessagePatch, nowMs) {
-      const [row] = await sql.all<MessagesTable>('SELECT * FROM messages WHERE id = ?', [id]);
-      if (row === undefined) throw new Error(`no message ${id}`);
+    async updateMessage(id, patch: MessagePatch, nowMs, expectedStatus) {
+      const [row] = await sql.all<MessagesTable>(
+        `SELECT * FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
+        [id],
+      );
+      if (row === undefined || (expectedStatus !== undefined && row.status !== expectedStatus))
+        return false;
       const defined = Object.fromEntries(
         Object.entries(patch).filter(([, v]) => v !== undefined),
       ) as MessagePatch;
       const c = toMessageColumns({ ...toMessage(row), ...defined, updatedAtMs: nowMs });
-      await sql.run(
-        `UPDATE messages SET status = ?, send_at_ms = ?, review_expires_at_ms = ?,
-           updated_at_ms = ?, body = ? WHERE id = ?`,
-        [c.status, c.send_at_ms, c.review_expires_at_ms, c.updated_at_ms, c.body, id],
+      // The status read is the status changed: a dispatcher's claim in between wins.
+      return (
+        (await sql.run(
+          `UPDATE messages SET status = ?, send_at_ms = ?, review_expires_at_ms = ?,
+             updated_at_ms = ?, body = ? WHERE id = ? AND status = ?`,
+          [c.status, c.send_at_ms, c.review_expires_at_ms, c.updated_at_ms, c.body, id, row.status],
+        )) === 1
       );
     },
     async pendingMessagesOf(decisionIds) {
       const found = [];
       for (const id of decisionIds) {
         const rows = await sql.all<MessagesTable>(
-          `SELECT * FROM messages WHERE id = ? AND status IN ('queued', 'review')`,
+          `SELECT * FROM messages WHERE id = ? AND status IN ('queued', 'review')${pg ? ' FOR UPDATE' : ''}`,
           [id],
         );
         found.push(...rows.map(toMessage));
@@ -132,7 +139,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
     async expiredReviews(nowMs, limit) {
       const rows = await sql.all<MessagesTable>(
         `SELECT * FROM messages WHERE status = 'review' AND review_expires_at_ms <= ?
-         ORDER BY review_expires_at_ms LIMIT ?`,
+         ORDER BY review_expires_at_ms LIMIT ?${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
         [nowMs, limit],
       );
       return rows.map(toMessage);
@@ -181,6 +188,11 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
     },
     async eraseCustomer(id) {
       const del = (table: string) => sql.run(`DELETE FROM ${table} WHERE customer_id = ?`, [id]);
+      // What the capture channel kept of the customer's messages goes with them.
+      await sql.run(
+        'DELETE FROM captured WHERE message_id IN (SELECT id FROM messages WHERE customer_id = ?)',
+        [id],
+      );
       const counts: ErasureCounts = {
         events: await del('events'),
         orders: await del('orders'),
@@ -224,13 +236,13 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
     },
     async finishDelivery(id, u, nowMs) {
       const [row] = await sql.all<{ body: string }>('SELECT body FROM messages WHERE id = ?', [id]);
-      if (row === undefined) return;
+      if (row === undefined) return false;
       const body = {
         ...(JSON.parse(row.body) as Record<string, unknown>),
         lastError: u.lastError,
         reasonCode: u.reasonCode,
       };
-      await sql.run(
+      const changed = await sql.run(
         `UPDATE messages SET status = ?, send_at_ms = COALESCE(?, send_at_ms), lease_until_ms = NULL,
            attempts = attempts + ?, recipient = ?, provider = ?, provider_id = ?, sent_at_ms = ?,
            updated_at_ms = ?, body = ?
@@ -248,6 +260,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
           id,
         ],
       );
+      return changed === 1;
     },
     async takeTokens(provider, want, perSecond, burst, nowMs) {
       if (want === 0) return 0;

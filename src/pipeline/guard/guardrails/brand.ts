@@ -21,7 +21,9 @@ export const brandGuardrail: Guardrail = {
     const c = message.content;
     if (c === null) return [pass(NAME, 'nothing rendered to check yet')];
     const found: Verdict[] = [];
-    const text = `${c.subject ?? ''}\n${c.body}`;
+    // The HTML part is checked too (its text, without tags): most clients show it.
+    const htmlText = (c.html ?? '').replace(/<[^>]*>/g, ' ');
+    const text = `${c.subject ?? ''}\n${c.body}\n${htmlText}`;
     const forbidden = policy.forbiddenWords.filter((w) => containsWord(text, w));
     if (forbidden.length > 0)
       found.push(

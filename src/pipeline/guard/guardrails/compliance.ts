@@ -85,7 +85,13 @@ export const complianceGuardrail: Guardrail = {
               'CAN-SPAM: no physical address in the footer',
             ),
           );
-        if (c.unsubscribeUrl === null || !/^https:\/\/\S+$/.test(c.unsubscribeUrl))
+        // The link must be there in the HTML part too, when there is one (an edit may drop it).
+        const htmlHasLink =
+          c.html === null ||
+          c.html === undefined ||
+          c.unsubscribeUrl === null ||
+          c.html.includes(c.unsubscribeUrl);
+        if (c.unsubscribeUrl === null || !/^https:\/\/\S+$/.test(c.unsubscribeUrl) || !htmlHasLink)
           found.push(
             verdict(
               NAME,

@@ -1,0 +1,76 @@
+/** A loop that runs `drain` when asked, when nudged, and every `pollMs` while started. */
+export interface PollingLoop<T> {
+  /** Runs `drain` now (after a run in progress), and returns what it returned. */
+  runDue(nowMs?: number): Promise<T>;
+  /** Polls every `pollMs`, and soon after `nudge()`. */
+  start(): void;
+  /** Asks a started loop to run now; a nudge during a run makes it run again right after. */
+  nudge(): void;
+  /** Stops polling and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The scheduler's and the dispatcher's loop: one run at a time, a nudge never lost (it
+ * re-runs the loop as soon as the current run ends), errors reported and the loop kept going.
+ */
+export const createPollingLoop = <T>(
+  drain: (nowMs: number) => Promise<T>,
+  empty: T,
+  options: { pollMs: number; nowMs: () => number; onError: (error: unknown) => void },
+): PollingLoop<T> => {
+  let running: Promise<T> | null = null;
+  let again = false;
+  let timer: NodeJS.Timeout | null = null;
+  let started = false;
+
+  const runDue = (nowMs = options.nowMs()): Promise<T> => {
+    const previous = running ?? Promise.resolve(empty);
+    const next = previous.catch(() => empty).then(() => drain(nowMs));
+    running = next;
+    void next
+      .finally(() => {
+        if (running === next) running = null;
+      })
+      .catch(() => undefined);
+    return next;
+  };
+
+  const schedule = (delayMs: number) => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(tick, delayMs);
+    timer.unref();
+  };
+  const tick = () => {
+    timer = null;
+    if (!started) return;
+    runDue()
+      .catch(options.onError)
+      .finally(() => {
+        if (!started) return;
+        if (again) {
+          again = false;
+          schedule(0);
+        } else schedule(options.pollMs);
+      });
+  };
+
+  return {
+    runDue,
+    start() {
+      started = true;
+      schedule(0);
+    },
+    nudge() {
+      if (!started) return;
+      if (running !== null) again = true;
+      else schedule(0);
+    },
+    async stop() {
+      started = false;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      await running?.catch(() => undefined);
+    },
+  };
+};

@@ -1,0 +1,173 @@
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import { toCustomerId } from '../../core/ids.js';
+import type { MessageRecord } from '../../core/message.js';
+import type { ProfileState } from '../../core/profile.js';
+import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
+import { silentLogger } from '../../ports/logger.js';
+import {
+  createDispatcher,
+  type Claimed,
+  type DispatchIo,
+  type Finished,
+} from './create-dispatcher.js';
+import { deliverPolicySchema, type DeliverPolicy } from './policy.js';
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+
+const aMessage = (id: string): MessageRecord => ({
+  id,
+  customerId: toCustomerId(`c-${id}`),
+  agent: 'api',
+  channel: 'email',
+  class: 'marketing',
+  template: 'welcome-1',
+  topic: null,
+  campaignId: null,
+  status: 'sending',
+  sendAtMs: T0,
+  createdAtMs: T0,
+  updatedAtMs: T0,
+  cost: 0,
+  sendingDomain: null,
+  content: {
+    subject: 'Hi',
+    preheader: null,
+    body: 'Hi https://shop.example.com',
+    html: null,
+    from: 'a@example.com',
+    replyTo: null,
+    footerAddress: null,
+    unsubscribeUrl: null,
+  },
+  contentHash: null,
+  verdicts: [],
+  passed: [],
+  reviewExpiresAtMs: null,
+  reviews: [],
+  reasonCode: null,
+  attempts: 0,
+  recipient: null,
+  provider: null,
+  providerId: null,
+  sentAtMs: null,
+  lastError: null,
+  web: null,
+});
+
+const aState = (id: string): ProfileState =>
+  ({
+    customerId: toCustomerId(`c-${id}`),
+    traits: { email: `${id}@example.com` },
+  }) as unknown as ProfileState;
+
+/** An outbox in memory: what the dispatcher claims, and everything it writes back. */
+const memoryIo = (ids: string[], overrides: Partial<DispatchIo> = {}) => {
+  const queue = [...ids];
+  const written: Finished[] = [];
+  const io: DispatchIo = {
+    claim: (_channel, _nowMs, limit): Promise<Claimed[]> =>
+      Promise.resolve(
+        queue.splice(0, limit).map((id) => ({ message: aMessage(id), state: aState(id) })),
+      ),
+    takeTokens: (_bucket, want) => Promise.resolve(want),
+    finish: (results) => {
+      written.push(...results);
+      return Promise.resolve();
+    },
+    handOff: () => null,
+    ...overrides,
+  };
+  return { io, written, queue };
+};
+
+const anAdapter = (answer: () => DeliveryOutcome): ChannelAdapter & { sent: string[] } => {
+  const sent: string[] = [];
+  return {
+    name: 'test',
+    channel: 'email',
+    sent,
+    send: (d) => {
+      sent.push(d.messageId);
+      return Promise.resolve(answer());
+    },
+    close: () => Promise.resolve(),
+  };
+};
+
+const policy = (overrides: object = {}): DeliverPolicy =>
+  Value.Default(deliverPolicySchema, { rateLimits: {}, ...overrides }) as DeliverPolicy;
+
+const clock = { nowMs: () => T0 };
+
+describe('the dispatcher', () => {
+  it('keeps outcomes whose write failed and writes them again: nothing sent is forgotten', async () => {
+    let failures = 1;
+    const written: Finished[] = [];
+    const { io } = memoryIo(['a', 'b', 'c'], {
+      finish: (results) => {
+        if (failures > 0) {
+          failures -= 1;
+          return Promise.reject(new Error('connection reset'));
+        }
+        written.push(...results);
+        return Promise.resolve();
+      },
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    const dispatcher = createDispatcher([adapter], io, policy(), clock, silentLogger);
+    expect(await dispatcher.runDue()).toBe(3);
+    expect(written.map((w) => w.message.id).sort()).toEqual(['a', 'b', 'c']);
+    expect(adapter.sent).toHaveLength(3);
+  });
+
+  it('gives a half-open circuit its probe again when the probe never reached the provider', async () => {
+    let fail = true;
+    const adapter = anAdapter(() =>
+      fail ? { kind: 'retry', reason: 'down', afterMs: null } : { kind: 'sent', providerId: null },
+    );
+    const refused = new Set(['p1']);
+    const { io, queue } = memoryIo(['f1'], {
+      handOff: (m) => (refused.has(m.id) ? { code: 'unsubscribed', reason: 'gone' } : null),
+    });
+    let now = T0;
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ circuit: { failures: 1, cooldownSeconds: 1 } }),
+      { nowMs: () => now },
+      silentLogger,
+    );
+    await dispatcher.runDue();
+    expect(dispatcher.circuits()).toEqual({ test: 'open' });
+    fail = false;
+    now += 1000;
+    queue.push('p1'); // the probe: refused at hand-off
+    await dispatcher.runDue();
+    expect(dispatcher.circuits()).not.toEqual({ test: 'half-open' });
+    queue.push('ok');
+    await dispatcher.runDue();
+    expect(dispatcher.circuits()).toEqual({ test: 'closed' });
+    expect(adapter.sent).toEqual(['f1', 'ok']);
+  });
+
+  it('sends nothing whose claim would run out during the attempt', async () => {
+    let now = T0;
+    const adapter = anAdapter(() => {
+      now += 9_000; // a slow provider: 9 s per message
+      return { kind: 'sent', providerId: null };
+    });
+    const { io, written } = memoryIo(['a', 'b', 'c']);
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ concurrency: 1, leaseSeconds: 20, timeoutSeconds: 5 }),
+      { nowMs: () => now },
+      silentLogger,
+    );
+    await dispatcher.runDue(T0);
+    // a at 0 s, b at 9 s; c would start at 18 s with 5 s to go on a 20 s lease: released.
+    expect(adapter.sent).toEqual(['a', 'b']);
+    expect(written.find((w) => w.message.id === 'c')?.kind).toBe('released');
+  });
+});
