@@ -22,6 +22,9 @@ import { createAdapters, domainOf } from './create-adapters.js';
 import { createDispatcher, type Dispatcher } from '../pipeline/deliver/index.js';
 import { createDispatchIo } from '../pipeline/deliver-messages.js';
 import type { ChannelAdapter } from '../ports/channel-adapter.js';
+import { createLocalModerator } from '../adapters/moderation/local-moderator.js';
+import type { LanguageModel } from '../ports/language-model.js';
+import type { PersonalizeOptions } from '../pipeline/personalize.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { IdSource } from '../ports/id-source.js';
@@ -45,6 +48,8 @@ export interface Services {
   guard: GuardDeps;
   /** Signs and checks tracking, click and unsubscribe links. */
   linkSecret: string;
+  /** How generated copy is written, screened and scored (the moderator, the brand policy). */
+  writing(atMs: number, languageModel?: LanguageModel): PersonalizeOptions;
   /** The scheduler's worker; `serve` and `worker` start it, other commands run it on demand. */
   worker: DecideWorker;
   /** One adapter per channel (a provider, or capture). */
@@ -153,6 +158,7 @@ export const createServices = async (
     },
   };
   const adapters = createAdapters(config, store, clock);
+  const moderator = createLocalModerator();
   const io = createDispatchIo({
     store,
     policy: config.deliverPolicy,
@@ -187,6 +193,23 @@ export const createServices = async (
     decide,
     guard,
     linkSecret,
+    writing: (atMs, languageModel) => ({
+      atMs,
+      brandName: config.messages.brandName,
+      shopUrl: config.messages.shopUrl,
+      brand: {
+        voiceWords: config.content.voiceWords,
+        forbiddenWords: config.guardPolicy.forbiddenWords,
+        requiredElements: ['personalisation', 'cta'],
+        targetReadingGrade: config.content.readingGrade,
+      },
+      guardPolicy: config.guardPolicy,
+      moderator,
+      moderationTimeoutMs: 2000,
+      variants: 3,
+      cache: new Map(),
+      ...(languageModel === undefined ? {} : { languageModel }),
+    }),
     worker,
     adapters,
     dispatcher,

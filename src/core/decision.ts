@@ -39,6 +39,28 @@ export interface Campaign {
   sendAtMs: number;
   /** What the campaign may spend on sending (major units); it pauses at the cap. */
   budget?: number | null;
+  /**
+   * Written variants competing in the campaign's experiment (kept once, in the settings under
+   * `creative:<campaign id>`); each customer is assigned one by hash when the message is made.
+   */
+  variantIds?: string[];
+}
+
+/** A variant of generated copy, with the documents it cites. */
+export interface CreativeVariant {
+  id: string;
+  strategy: string;
+  tone: string;
+  subject: string;
+  preheader: string;
+  body: string;
+  cta: string;
+  citations: string[];
+  generator: string;
+  /** The content moderator's answer when the variant was written (the guard reads it). */
+  moderation: { ok: boolean; moderator: string; findings?: unknown[]; error?: string };
+  /** Brand and tone consistency in [0, 1] when it was written. */
+  scores: { brand: number; tone: number };
 }
 
 export type TriggerKind = Trigger['kind'];

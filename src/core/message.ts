@@ -112,4 +112,6 @@ export interface MessageRecord {
   lastError: string | null;
   /** Web content: the page slot it fills and until when. */
   web: { slot: string; expiresAtMs: number } | null;
+  /** The experiment arm (a creative variant's id) this message carries, when it has one. */
+  variant?: string | null;
 }

@@ -179,6 +179,7 @@ export const reviewMessage = async (
         [message.customerId],
         message.campaignId === null ? [] : [message.campaignId],
         nowMs,
+        decision.experiment === null ? [] : [decision.experiment.slot],
       );
       const content =
         message.content === null ? undefined : { ...message.content, ...(request.edits ?? {}) };

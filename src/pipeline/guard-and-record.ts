@@ -2,7 +2,8 @@
 // judged by every guardrail and recorded — decision, verdicts, audit entry and outbox row in
 // the caller's one transaction. There is no other way into the outbox.
 import { hash } from 'node:crypto';
-import type { Decision } from './../core/decision.js';
+import type { CreativeVariant, Decision } from './../core/decision.js';
+import { assignArm } from './experiment/index.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord, RenderedContent } from '../core/message.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
@@ -136,6 +137,8 @@ export interface GuardBatchState {
   history: Map<CustomerId, SendHistory>;
   spend: Map<string, number>;
   domain: GuardContext['sendingDomain'];
+  /** Creative variants by experiment slot (`creative:<campaign id>`). */
+  creative: Map<string, CreativeVariant[]>;
 }
 
 export const loadGuardBatchState = async (
@@ -144,13 +147,19 @@ export const loadGuardBatchState = async (
   customerIds: readonly CustomerId[],
   campaignIds: readonly string[],
   nowMs: number,
+  slots: readonly string[] = [],
 ): Promise<GuardBatchState> => {
   const history = await tx.sendHistory(customerIds, {
     windowStartMs: nowMs - deps.policy.frequencyCaps.windowDays * DAY_MS,
     dayStartMs: nowMs - 24 * HOUR_MS,
   });
   const spend = await tx.campaignSpend(campaignIds);
-  return { history, spend, domain: await domainStatsOf(tx, deps, nowMs) };
+  const creative = new Map<string, CreativeVariant[]>();
+  for (const slot of new Set(slots)) {
+    const stored = await tx.getSetting(slot);
+    if (stored !== null) creative.set(slot, JSON.parse(stored) as CreativeVariant[]);
+  }
+  return { history, spend, domain: await domainStatsOf(tx, deps, nowMs), creative };
 };
 
 const campaignOf = (decision: Decision): { id: string; budget: number | null } | null =>
@@ -172,8 +181,13 @@ export const judgeDecision = (
   content?: RenderedContent,
 ): Judged => {
   const channel = decision.channels[0] ?? 'email';
+  const variant = variantOf(decision, batch);
   const template: Template | undefined =
-    decision.template === null ? undefined : deps.renderer.templateOf(decision.template);
+    variant !== null
+      ? variantTemplate(variant, deps)
+      : decision.template === null
+        ? undefined
+        : deps.renderer.templateOf(decision.template);
   const campaign = campaignOf(decision);
   let rendered: RenderedContent | null = content ?? null;
   let result: GuardResult | null = null;
@@ -216,7 +230,7 @@ export const judgeDecision = (
         topic: template?.topic ?? null,
         incentive: decision.incentive,
         content: rendered,
-        generated: false,
+        generated: variant !== null,
         sendAtMs: decision.scheduledForMs,
         campaignId: campaign?.id ?? null,
       };
@@ -231,7 +245,8 @@ export const judgeDecision = (
           campaign === null
             ? null
             : { budget: campaign.budget, spent: batch.spend.get(campaign.id) ?? 0 },
-        moderation: null,
+        moderation: variant === null ? null : (variant.moderation as GuardContext['moderation']),
+        brandScores: variant === null ? null : variant.scores,
         nowMs,
       };
       result = runGuardrails(message, context, deps.policy, deps.guardrails);
@@ -263,6 +278,7 @@ export const judgeDecision = (
     sentAtMs: null,
     lastError: null,
     web: webOf(decision),
+    variant: variant?.id ?? null,
   };
   // Later messages in the same batch see this one in the customer's history and the spend.
   if (message.status === 'queued' && messageClass === 'marketing') {
@@ -289,6 +305,36 @@ const webOf = (decision: Decision): MessageRecord['web'] => {
   };
 };
 
+/**
+ * The creative variant a decision carries, when its experiment slot has stored variants: the
+ * arm is assigned by hashing the slot and the customer (sticky, equal shares).
+ */
+const variantOf = (decision: Decision, batch: GuardBatchState): CreativeVariant | null => {
+  const slot = decision.experiment?.slot;
+  const variants = slot === undefined ? undefined : batch.creative.get(slot);
+  if (slot === undefined || variants === undefined || variants.length === 0) return null;
+  const arm = assignArm(decision.customerId, {
+    salt: slot,
+    arms: variants.map((v) => ({ name: v.id, weight: 1 })),
+  });
+  return variants.find((v) => v.id === arm) ?? null;
+};
+
+/** A variant as a template (parsed once per process): its copy, then its call to action. */
+const variantTemplate = (variant: CreativeVariant, deps: GuardDeps): Template => {
+  const template: Template = {
+    name: `creative-${variant.id}`,
+    class: 'marketing',
+    topic: 'promotions',
+    subject: variant.subject,
+    preheader: variant.preheader,
+    text: `${variant.body}\n\n${variant.cta}: {{ links.shop }}`,
+    html: null,
+  };
+  deps.renderer.load(template);
+  return deps.renderer.templateOf(template.name) ?? template;
+};
+
 /** Whether a decision asks for a message (rather than recording a skip or an escalation). */
 const sendsMessage = (d: Decision): boolean => d.status === 'scheduled' && d.channels.length > 0;
 
@@ -308,7 +354,7 @@ export const guardAndRecord = async (
   const sending = decisions.filter(sendsMessage);
   const batch: GuardBatchState =
     sending.length === 0
-      ? { history: new Map(), spend: new Map(), domain: null }
+      ? { history: new Map(), spend: new Map(), domain: null, creative: new Map() }
       : await loadGuardBatchState(
           tx,
           deps,
@@ -318,6 +364,7 @@ export const guardAndRecord = async (
             return c === null ? [] : [c.id];
           }),
           nowMs,
+          sending.flatMap((d) => (d.experiment === null ? [] : [d.experiment.slot])),
         );
   const judged: Judged[] = [];
   const notes: AuditNote[] = [];

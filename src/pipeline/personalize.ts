@@ -24,6 +24,7 @@ import {
   moderate,
   runGuardrails,
   type GuardPolicy,
+  type ModerationOutcome,
   type Verdict,
 } from './guard/index.js';
 import { emptyProfile } from './profile/index.js';
@@ -119,7 +120,7 @@ export type GeneratedVariant = Omit<Variant, 'generator'> & { generator: string 
 
 export interface ScreenedVariant extends GeneratedVariant {
   grounding: { ok: boolean; problems: GroundingProblem[]; replacedBy: string | null };
-  safety: { outcome: Verdict['outcome']; verdicts: Verdict[] };
+  safety: { outcome: Verdict['outcome']; verdicts: Verdict[]; moderation: ModerationOutcome };
   scores: BrandScore;
 }
 
@@ -196,7 +197,7 @@ const screen = async (
     options.guardPolicy,
     screens,
   );
-  return { outcome: result.outcome, verdicts: result.verdicts };
+  return { outcome: result.outcome, verdicts: result.verdicts, moderation };
 };
 
 const contentSetHash = (retrieved: readonly RetrievedContent[]): string =>
@@ -208,10 +209,10 @@ const contentSetHash = (retrieved: readonly RetrievedContent[]): string =>
 /** Variants for one segment: from the model when one is configured and it answers well. */
 const generate = async (
   segment: ScenarioSegment,
+  plan: (typeof plans)[ScenarioSegment],
   retrieved: readonly RetrievedContent[],
   options: PersonalizeOptions,
 ): Promise<{ variants: GeneratedVariant[]; generator: string; fallback: string | null }> => {
-  const plan = plans[segment];
   const incentive = options.incentive ?? null;
   const composed = composeVariants({
     segment,
@@ -263,6 +264,8 @@ export const personalize = async (
   customers: readonly ScenarioCustomer[],
   documents: readonly ContentDocument[],
   options: PersonalizeOptions,
+  /** Every customer in one segment, addressed with this plan (campaigns). */
+  only?: { segment: ScenarioSegment; plan: (typeof plans)[ScenarioSegment] },
 ): Promise<PersonalizeResult> => {
   const index = createContentIndex(documents);
   const usable = documents.filter(
@@ -271,12 +274,15 @@ export const personalize = async (
       (d.expiresAt === null || options.atMs < Date.parse(d.expiresAt)),
   ).length;
   const sizes = new Map<ScenarioSegment, number>();
-  for (const c of customers) sizes.set(segmentOf(c), (sizes.get(segmentOf(c)) ?? 0) + 1);
+  for (const c of customers) {
+    const segment = only?.segment ?? segmentOf(c);
+    sizes.set(segment, (sizes.get(segment) ?? 0) + 1);
+  }
   const segments: SegmentResult[] = [];
   for (const segment of scenarioSegments) {
     const size = sizes.get(segment) ?? 0;
     if (size === 0) continue;
-    const plan = plans[segment];
+    const plan = only?.plan ?? plans[segment];
     const retrieved = search(index, plan.query, {
       audience: plan.audience,
       atMs: options.atMs,
@@ -307,7 +313,7 @@ export const personalize = async (
       TEMPLATE_VERSION,
     ].join('|');
     const cached = options.cache?.get(key);
-    const written = cached ?? (await generate(segment, retrieved, options));
+    const written = cached ?? (await generate(segment, plan, retrieved, options));
     if (cached === undefined) options.cache?.set(key, written);
     const cited = retrieved.map((r) => r.doc);
     const incentive = options.incentive ?? null;
@@ -352,4 +358,72 @@ export const personalize = async (
     documents: { total: documents.length, usable },
     segments,
   };
+};
+
+/** The content audience a decide-stage segment reads (its RFM segment names). */
+export const audienceOfSegment = (segment: string | null): string => {
+  const s = (segment ?? '').toLowerCase();
+  if (s.includes('high') || s.includes('vip')) return 'High-Value';
+  if (s.includes('risk') || s.includes('dormant') || s.includes('lapsed')) return 'At-Risk';
+  if (s.includes('new')) return 'New Customer';
+  return 'Standard';
+};
+
+const planOfAudience = (audience: string) =>
+  Object.values(plans).find((p) => p.audience === audience) ?? plans.Standard;
+
+export interface CampaignCreative {
+  /** Variants that passed grounding and the screen (safety pass, scores on brand). */
+  usable: ScreenedVariant[];
+  /** Variants left out, with why. */
+  refused: { id: string; reason: string }[];
+  retrieved: { id: string; title: string; score: number }[];
+}
+
+/**
+ * Variants for a campaign to one segment: retrieval for the segment's audience (and the
+ * campaign's own query, when given), the segment's strategies — the ones that won before
+ * first, when a finished test left learnings — then the same grounding, screen and scores as
+ * `personalize`. Only variants that are grounded and pass the screen outright are usable.
+ */
+export const writeCampaignVariants = async (
+  documents: readonly ContentDocument[],
+  request: { segment: string | null; query: string | null; learned: readonly string[] },
+  options: PersonalizeOptions,
+): Promise<CampaignCreative> => {
+  const audience = audienceOfSegment(request.segment);
+  const plan = planOfAudience(audience);
+  const ordered = [
+    ...request.learned.filter((s): s is Strategy => plan.strategies.includes(s as Strategy)),
+    ...plan.strategies.filter((s) => !request.learned.includes(s)),
+  ];
+  const result = await personalize(
+    [{ id: 'campaign', tier: '', purchaseFrequency: 0, avgOrderValue: 0, lastEngagementDays: 0 }],
+    documents,
+    { ...options, cache: new Map() },
+    {
+      segment: 'Standard',
+      plan: {
+        ...plan,
+        strategies: ordered,
+        query: request.query === null ? plan.query : `${request.query} ${plan.query}`,
+      },
+    },
+  );
+  const written = result.segments[0];
+  const usable: ScreenedVariant[] = [];
+  const refused: { id: string; reason: string }[] = [];
+  for (const v of written?.variants ?? []) {
+    if (!v.grounding.ok) refused.push({ id: v.id, reason: 'not grounded' });
+    else if (v.safety.outcome !== 'pass')
+      refused.push({
+        id: v.id,
+        reason: v.safety.verdicts
+          .filter((x) => x.outcome !== 'pass')
+          .map((x) => x.code)
+          .join(', '),
+      });
+    else usable.push(v);
+  }
+  return { usable, refused, retrieved: written?.retrieved ?? [] };
 };

@@ -110,6 +110,7 @@ export interface RecordTx extends DeliverTx {
 
 export interface MessageQuery {
   customerId?: CustomerId;
+  campaignId?: string;
   status?: MessageStatus;
   /** Messages created before this one (by id, which orders by creation), for paging. */
   beforeId?: string;
@@ -138,6 +139,7 @@ export interface RecordReads {
   /** Conversions credited to a message, or of a customer, newest first. */
   listConversions(query: {
     decisionId?: string;
+    decisionIds?: readonly string[];
     customerId?: CustomerId;
     limit: number;
   }): Promise<Conversion[]>;

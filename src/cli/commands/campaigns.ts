@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { channels as allChannels, type Channel } from '../../core/profile.js';
 import { scheduleCampaign, segmentNames } from '../../pipeline/decide/index.js';
+import { campaignResults } from '../../pipeline/creative.js';
 import { loadServices } from '../load-services.js';
 
 const toChannels = (text: string): Channel[] =>
@@ -17,9 +18,37 @@ const toChannels = (text: string): Channel[] =>
 
 /** `herald campaigns send`: a one-off campaign to a segment, decided by the scheduler. */
 export const registerCampaignCommands = (program: Command): void => {
-  program
-    .command('campaigns')
-    .description('one-off campaigns')
+  const campaigns = program.command('campaigns').description('one-off campaigns');
+  campaigns
+    .command('results')
+    .description("a creative campaign's variants: sent, orders, rates, the test against control")
+    .requiredOption('--id <id>', 'campaign id')
+    .option('--learn', 'remember the strategy that beat control for the segment')
+    .option('--segment <name>', 'the segment the campaign went to (for --learn)')
+    .action(async (options: { id: string; learn?: boolean; segment?: string }) => {
+      const services = await loadServices(process.env);
+      try {
+        const results = await campaignResults(
+          services.store,
+          options.id,
+          options.learn === true
+            ? { segment: options.segment ?? null, nowMs: services.clock.nowMs() }
+            : null,
+        );
+        for (const v of results.variants)
+          console.log(
+            `${v.variant}  ${v.strategy.padEnd(12)} sent ${String(v.sent)}, orders ${String(v.conversions)} (${(v.rate * 100).toFixed(1)} %, 95 % CI ${(v.interval.lower * 100).toFixed(1)}–${(v.interval.upper * 100).toFixed(1)} %), revenue ${v.revenue.toFixed(2)}${v.vsControl === null ? '' : `; vs control ${(v.vsControl.difference * 100).toFixed(1)} pts, p = ${v.vsControl.p.toPrecision(3)}`}`,
+          );
+        console.log(
+          results.winner === null
+            ? 'no variant beat control at p < 0.05'
+            : `winner: ${results.winner}${options.learn === true ? ' (learned)' : ''}`,
+        );
+      } finally {
+        await services.close();
+      }
+    });
+  campaigns
     .command('send')
     .description('schedule a one-off campaign for every customer in a segment (or everyone)')
     .requiredOption('--id <id>', 'campaign id (sending the same id again reaches nobody twice)')

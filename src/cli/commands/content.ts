@@ -3,7 +3,6 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createLocalModerator } from '../../adapters/moderation/local-moderator.js';
 import { createOpenAiLanguageModel } from '../../adapters/language-model/openai.js';
 import { AppError, type FieldProblem } from '../../core/errors.js';
 import {
@@ -194,23 +193,10 @@ export const registerContentCommands = (program: Command): void => {
             throw new AppError('invalid-input', `--at is not a date: ${options.at ?? ''}`);
           const started = performance.now();
           const result = await personalize(customers, documents, {
-            atMs,
-            brandName: services.config.messages.brandName,
-            shopUrl: services.config.messages.shopUrl,
-            brand: {
-              voiceWords: c.voiceWords,
-              forbiddenWords: services.config.guardPolicy.forbiddenWords,
-              requiredElements: ['personalisation', 'cta'],
-              targetReadingGrade: c.readingGrade,
-            },
-            guardPolicy: services.config.guardPolicy,
-            moderator: createLocalModerator(),
-            moderationTimeoutMs: 2000,
-            variants: Number(options.variants),
-            cache: new Map(),
-            ...(options.model === 'openai'
-              ? {
-                  languageModel: createOpenAiLanguageModel({
+            ...services.writing(
+              atMs,
+              options.model === 'openai'
+                ? createOpenAiLanguageModel({
                     apiKey: c.openaiApiKey,
                     baseUrl: c.openaiBaseUrl,
                     model: c.openaiModel,
@@ -219,9 +205,10 @@ export const registerContentCommands = (program: Command): void => {
                     pricePer1kOutputUsd: c.pricePer1kOutputUsd,
                     random: { next: Math.random },
                     clock: services.clock,
-                  }),
-                }
-              : {}),
+                  })
+                : undefined,
+            ),
+            variants: Number(options.variants),
           });
           const seconds = (performance.now() - started) / 1000;
           console.log(summary(result));

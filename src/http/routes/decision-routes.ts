@@ -7,6 +7,7 @@ import type { CustomerId } from '../../core/ids.js';
 import type { Membership, WorkRecord } from '../../ports/decide-store.js';
 import { allow, MARKET, READ, type Access } from '../auth.js';
 import { scheduleCampaign, segmentNames } from '../../pipeline/decide/index.js';
+import { campaignResults, prepareCreative } from '../../pipeline/creative.js';
 import type { Channel } from '../../core/profile.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -114,6 +115,7 @@ export const registerDecisionRoutes = (
       sendAt?: string;
       incentive?: { percent: number; validHours: number };
       budget?: number;
+      creative?: { query?: string };
     };
   }>(
     '/v1/campaigns',
@@ -142,6 +144,12 @@ export const registerDecisionRoutes = (
                 description: 'What sending may cost (major units); the campaign pauses at it.',
               }),
             ),
+            creative: Type.Optional(
+              Type.Object(
+                { query: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
+                { additionalProperties: false },
+              ),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -151,6 +159,15 @@ export const registerDecisionRoutes = (
       const b = request.body;
       const nowMs = services.clock.nowMs();
       const sendAtMs = b.sendAt === undefined ? nowMs : Date.parse(b.sendAt);
+      // Creative: variants written from the approved library now, one per customer by hash.
+      const creative =
+        b.creative === undefined
+          ? null
+          : await prepareCreative(
+              store,
+              { id: b.id, segment: b.segment ?? null, query: b.creative.query ?? null },
+              services.writing(nowMs),
+            );
       const audience = await scheduleCampaign(
         store,
         services.decide,
@@ -162,12 +179,32 @@ export const registerDecisionRoutes = (
           incentive: b.incentive ?? null,
           sendAtMs,
           budget: b.budget ?? null,
+          ...(creative === null ? {} : { variantIds: creative.variants.map((v) => v.id) }),
         },
         nowMs,
       );
       services.worker.nudge();
-      return reply.code(202).send({ campaignId: b.id, audience, sendAt: iso(sendAtMs) });
+      return reply.code(202).send({
+        campaignId: b.id,
+        audience,
+        sendAt: iso(sendAtMs),
+        ...(creative === null
+          ? {}
+          : {
+              variants: creative.variants.map((v) => ({
+                id: v.id,
+                strategy: v.strategy,
+                subject: v.subject,
+                citations: v.citations,
+                scores: v.scores,
+              })),
+              refused: creative.refused,
+            }),
+      });
     },
+  );
+  app.get<{ Params: { id: string } }>('/v1/campaigns/:id/results', admin, async (request) =>
+    campaignResults(store, request.params.id, null),
   );
   app.get<{ Params: { id: string } }>('/v1/decisions/:id', admin, async (request) => {
     const decision = await store.getDecision(request.params.id);

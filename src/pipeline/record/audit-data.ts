@@ -34,6 +34,7 @@ export const decisionAuditData = (
     journey: decision.journey,
     campaignId: message?.campaignId ?? null,
     experiment: decision.experiment,
+    variant: message?.variant ?? null,
   },
   confidence: decision.confidence,
   reasons: decision.reasons,

@@ -33,6 +33,11 @@ export interface Renderer {
   templateOf(name: string): Template | undefined;
   /** Renders a message; throws with the template's name and the Liquid error when it cannot. */
   render(input: RenderInput): RenderedContent;
+  /**
+   * Adds a template made at run time (a creative variant) unless one of that name is loaded;
+   * it is parsed once. Throws when it does not parse.
+   */
+  load(template: Template): void;
 }
 
 interface Parsed {
@@ -66,7 +71,7 @@ export const createRenderer = (
   const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
   const byName = new Map<string, Template>();
   const parsed = new Map<string, Parsed>();
-  for (const template of templates) {
+  const add = (template: Template) => {
     const parse = (part: string, text: string) => {
       try {
         return liquid.parse(text);
@@ -76,17 +81,21 @@ export const createRenderer = (
         );
       }
     };
-    byName.set(template.name, template);
     parsed.set(template.name, {
       subject: parse('subject', template.subject),
       preheader: parse('preheader', template.preheader),
       text: parse('text', template.text),
       html: template.html === null ? null : parse('html', template.html),
     });
-  }
+    byName.set(template.name, template);
+  };
+  for (const template of templates) add(template);
   const base = trimUrl(settings.publicUrl);
   return {
     templateOf: (name) => byName.get(name),
+    load(template) {
+      if (!byName.has(template.name)) add(template);
+    },
     render({ messageId, channel, template, profile, decision }) {
       const p = parsed.get(template.name);
       if (p === undefined) throw new Error(`template ${template.name} is not loaded`);

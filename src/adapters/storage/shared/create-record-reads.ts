@@ -10,6 +10,7 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
   async listMessages(query) {
     let q = db.selectFrom('messages').selectAll().orderBy('id', 'desc').limit(query.limit);
     if (query.customerId !== undefined) q = q.where('customer_id', '=', query.customerId);
+    if (query.campaignId !== undefined) q = q.where('campaign_id', '=', query.campaignId);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     // Message ids are the decisions' UUIDv7 ids: they sort by creation.
     if (query.beforeId !== undefined) q = q.where('id', '<', query.beforeId);
@@ -95,10 +96,25 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
         };
   },
   async listConversions(query) {
-    let q = db.selectFrom('conversions').selectAll().orderBy('at_ms', 'desc').limit(query.limit);
-    if (query.decisionId !== undefined) q = q.where('decision_id', '=', query.decisionId);
-    if (query.customerId !== undefined) q = q.where('customer_id', '=', query.customerId);
-    return (await q.execute()).map((row) => ({
+    const read = async (ids: readonly string[] | undefined) => {
+      let q = db.selectFrom('conversions').selectAll().orderBy('at_ms', 'desc').limit(query.limit);
+      if (query.decisionId !== undefined) q = q.where('decision_id', '=', query.decisionId);
+      if (ids !== undefined) q = q.where('decision_id', 'in', ids);
+      if (query.customerId !== undefined) q = q.where('customer_id', '=', query.customerId);
+      return q.execute();
+    };
+    const rows =
+      query.decisionIds === undefined
+        ? await read(undefined)
+        : // Bound parameter lists, whatever the number of decisions.
+          (
+            await Promise.all(
+              Array.from({ length: Math.ceil(query.decisionIds.length / 500) }, (_, i) =>
+                read(query.decisionIds?.slice(i * 500, i * 500 + 500)),
+              ),
+            )
+          ).flat();
+    return rows.map((row) => ({
       orderId: row.order_id,
       customerId: row.customer_id as CustomerId,
       decisionId: row.decision_id,

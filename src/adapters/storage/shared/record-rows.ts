@@ -17,6 +17,7 @@ type MessageBody = Pick<
   | 'reasonCode'
   | 'lastError'
   | 'web'
+  | 'variant'
 >;
 
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
@@ -50,6 +51,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     reasonCode: m.reasonCode,
     lastError: m.lastError,
     web: m.web,
+    variant: m.variant ?? null,
   } satisfies MessageBody),
 });
 

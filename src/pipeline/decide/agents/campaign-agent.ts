@@ -47,6 +47,9 @@ export const campaignAgent = (
       atMs: nowMs,
       optimiseSendTime: true,
       details: { campaignId: c.id },
+      ...(c.variantIds === undefined || c.variantIds.length === 0
+        ? {}
+        : { experiment: { slot: `creative:${c.id}`, variants: c.variantIds } }),
     },
     env,
   );
