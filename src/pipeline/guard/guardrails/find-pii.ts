@@ -7,7 +7,25 @@ export interface PiiMatch {
   normalised: string;
 }
 
-const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/gu;
+// An address is found from each `@` outwards (linear in the text): a regular expression that
+// starts anywhere would retry every position of a long token (a tracking link) and take
+// quadratic time.
+const LOCAL_CHAR = /[\p{L}\p{N}._%+-]/u;
+const DOMAIN_CHAR = /[\p{L}\p{N}.-]/u;
+const DOMAIN = /^[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/u;
+
+const emailsIn = (text: string): { start: number; end: number }[] => {
+  const found: { start: number; end: number }[] = [];
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > 0 && LOCAL_CHAR.test(text.charAt(start - 1))) start -= 1;
+    let end = at + 1;
+    while (end < text.length && DOMAIN_CHAR.test(text.charAt(end))) end += 1;
+    const domain = DOMAIN.exec(text.slice(at + 1, end));
+    if (start < at && domain !== null) found.push({ start, end: at + 1 + domain[0].length });
+  }
+  return found;
+};
 // Digits joined by single spaces, dashes, dots or slashes, with area codes in parentheses,
 // optionally led by `+`.
 const NUMBER = /(?<![\p{L}\p{N}])\+?\(?\d(?:\)?[ .\-/]?\(?\d)*(?![\p{L}\p{N}])/gu;
@@ -43,9 +61,15 @@ export const digitsOf = (value: string): string => value.replace(/\(0\)/g, '').r
  */
 export const findPii = (text: string): PiiMatch[] => {
   const found: PiiMatch[] = [];
-  for (const m of text.matchAll(EMAIL))
-    found.push({ kind: 'email', normalised: normaliseEmail(m[0]) });
-  const numbers = text.replace(LINK, ' ').replace(EMAIL, ' ').replace(TIME, ' ');
+  let withoutEmails = '';
+  let from = 0;
+  for (const { start, end } of emailsIn(text)) {
+    found.push({ kind: 'email', normalised: normaliseEmail(text.slice(start, end)) });
+    withoutEmails += `${text.slice(from, start)} `;
+    from = end;
+  }
+  withoutEmails += text.slice(from);
+  const numbers = withoutEmails.replace(LINK, ' ').replace(TIME, ' ');
   for (const m of numbers.matchAll(NUMBER)) {
     const digits = digitsOf(m[0]);
     if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits))
