@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS } from '../../src/core/time.js';
@@ -16,6 +16,16 @@ const T0 = Date.UTC(2026, 5, 3, 12);
 const PUBLIC = 'https://herald.example.com';
 const json = { 'content-type': 'application/json' };
 const twilioToken = 'twilio-auth-token-0001';
+// SendGrid's Signed Event Webhook: an ECDSA P-256 key pair, the public half given to Herald.
+const sendgridKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const sendgridPublicKey = sendgridKeys.publicKey
+  .export({ type: 'spki', format: 'der' })
+  .toString('base64');
+const signSendGrid = (timestamp: string, payload: string) =>
+  createSign('sha256')
+    .update(timestamp + payload)
+    .sign(sendgridKeys.privateKey)
+    .toString('base64');
 let seq = 0;
 /** Header lines folded onto the next line (RFC 5322 §2.2.3) joined back. */
 const unfold = (raw: string): string => raw.replace(/\r?\n[ \t]+/g, ' ');
@@ -46,6 +56,7 @@ for (const factory of storeFactories) {
           HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
           HERALD_EMAIL_FROM: 'Herald Store <marketing@mail.example.com>',
           HERALD_TWILIO_AUTH_TOKEN: twilioToken,
+          HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridPublicKey,
         },
       });
     });
@@ -221,6 +232,57 @@ for (const factory of storeFactories) {
       const profile = (await admin('GET', '/v1/profiles/flo')).json<{
         email: { hardBounces: number };
       }>();
+      expect(profile.email.hardBounces).toBe(1);
+    });
+
+    it('takes a signed SendGrid bounce and complaint, and refuses an unsigned or stale batch', async () => {
+      await ingest('identify', { userId: 'gia', traits: { email: 'gia@example.com' } });
+      const sent = await send('gia', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      const events = JSON.stringify([
+        {
+          email: 'gia@example.com',
+          timestamp: T0 / 1000,
+          event: 'bounce',
+          type: 'bounce',
+          reason: '550 no such user',
+          sg_event_id: 'ev-1',
+          sg_message_id: 'sg-1',
+          herald_message_id: sent.decisionId,
+        },
+        {
+          email: 'gia@example.com',
+          timestamp: T0 / 1000,
+          event: 'bounce',
+          type: 'bounce',
+          reason: '550 no such user',
+          sg_event_id: 'ev-1',
+          sg_message_id: 'sg-1',
+          herald_message_id: sent.decisionId,
+        },
+      ]);
+      const post = (payload: string, timestamp: string, signature: string) =>
+        herald.app.inject({
+          method: 'POST',
+          url: '/webhooks/sendgrid',
+          headers: {
+            'content-type': 'application/json',
+            'x-twilio-email-event-webhook-timestamp': timestamp,
+            'x-twilio-email-event-webhook-signature': signature,
+          },
+          payload,
+        });
+      const now = String(T0 / 1000);
+      expect((await post(events, now, signSendGrid(now, `${events} `))).statusCode).toBe(401);
+      const stale = String(T0 / 1000 - 3600);
+      expect((await post(events, stale, signSendGrid(stale, events))).statusCode).toBe(401);
+      const ok = await post(events, now, signSendGrid(now, events));
+      expect(ok.statusCode).toBe(200);
+      expect(await message(sent.decisionId)).toMatchObject({ status: 'bounced' });
+      const profile = (await admin('GET', '/v1/profiles/gia')).json<{
+        email: { hardBounces: number };
+      }>();
+      // The same report twice is one bounce.
       expect(profile.email.hardBounces).toBe(1);
     });
 

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { aTrack } from '../support/builders.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 
 const root = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
 const MESSAGES = 300;
 const TIMEOUT_MS = 120_000;
 
@@ -150,6 +152,42 @@ describe('a dispatcher killed mid-batch', () => {
           60_000,
         );
         expect(captured()).toBe(MESSAGES);
+        // What the capture channel kept, as `herald messages` shows it (the worker stopped:
+        // the embedded database is one process's at a time).
+        const worker = child;
+        if (worker !== null) {
+          const exited = new Promise((resolve) => worker.once('exit', resolve));
+          worker.kill('SIGTERM');
+          await exited;
+          child = null;
+        }
+        const list = await run(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'src/cli/main.ts',
+            'messages',
+            'list',
+            '--status',
+            'sent',
+            '--limit',
+            '5',
+          ],
+          { cwd: root, env },
+        );
+        expect(list.stdout.trim().split('\n')).toHaveLength(5);
+        const id = list.stdout.split(/\s+/)[0] ?? '';
+        const shown = JSON.parse(
+          (
+            await run(
+              process.execPath,
+              ['--import', 'tsx', 'src/cli/main.ts', 'messages', 'show', id],
+              { cwd: root, env },
+            )
+          ).stdout,
+        ) as { provider: string; status: string };
+        expect(shown).toMatchObject({ provider: 'capture', status: 'sent' });
       } finally {
         db.close();
       }

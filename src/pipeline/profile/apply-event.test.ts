@@ -35,6 +35,35 @@ describe('applyEvent: responses', () => {
   });
 });
 
+describe('applyEvent: push devices', () => {
+  it('keeps the device tokens events carry, newest seen last, and drops one reported dead', () => {
+    const device = (token: string, type: string, days: number) =>
+      aTrack(
+        'Application Opened',
+        {},
+        { context: { device: { token, type } }, timestampMs: at(days) },
+      );
+    const state = applyAll([
+      device('tok-a', 'ios', 0),
+      device('tok-b', 'android', 1),
+      device('tok-a', 'ios', 2),
+    ]);
+    expect(state.devices).toEqual([
+      { token: 'tok-b', platform: 'android', seenAtMs: at(1) },
+      { token: 'tok-a', platform: 'ios', seenAtMs: at(2) },
+    ]);
+    const after = applyEvent(
+      state,
+      aTrack('Push Token Unregistered', { token: 'tok-a' }, { timestampMs: at(3) }),
+      { repeatOrder: false },
+      policy,
+    );
+    expect(after.devices).toEqual([{ token: 'tok-b', platform: 'android', seenAtMs: at(1) }]);
+    // A profile that never saw a device keeps no device list at all.
+    expect(applyAll([anIdentify({ email: 'x@example.com' })]).devices).toBeUndefined();
+  });
+});
+
 describe('applyEvent', () => {
   describe('identity and traits', () => {
     it('merges identify traits over the earlier ones', () => {
