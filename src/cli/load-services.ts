@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { AppError } from '../core/errors.js';
+import type { CustomerId } from '../core/ids.js';
 import { createServices, type Services } from '../app/create-services.js';
 import { loadConfig } from '../app/load-config.js';
 
@@ -15,4 +16,15 @@ export const loadServices = (env: NodeJS.ProcessEnv, logFd: 1 | 2 = 2): Promise<
     throw new AppError('invalid-config', `HERALD_CONFIG points at ${path}, which does not exist`);
   }
   return createServices(loadConfig(env, fileText), { logFd });
+};
+
+/** The customer a `--customer USERID` option names (undefined without one); not-found names it. */
+export const customerOption = async (
+  services: Services,
+  userId: string | undefined,
+): Promise<CustomerId | undefined> => {
+  if (userId === undefined) return undefined;
+  const id = await services.store.resolveUserId(userId);
+  if (id === undefined) throw new AppError('not-found', `no customer with userId "${userId}"`);
+  return id;
 };

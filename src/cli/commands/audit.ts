@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { auditTrailOf } from '../../pipeline/privacy.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
-import { loadServices } from '../load-services.js';
+import { customerOption, loadServices } from '../load-services.js';
 
 /** `herald audit verify|export` and `herald messages list|show`. */
 export const registerAuditCommands = (program: Command): void => {
@@ -53,12 +53,7 @@ export const registerAuditCommands = (program: Command): void => {
     .action(async (options: { customer?: string; status?: string; limit: string }) => {
       const services = await loadServices(process.env);
       try {
-        const customerId =
-          options.customer === undefined
-            ? undefined
-            : await services.store.resolveUserId(options.customer);
-        if (options.customer !== undefined && customerId === undefined)
-          throw new AppError('not-found', `no customer with userId "${options.customer}"`);
+        const customerId = await customerOption(services, options.customer);
         const list = await services.store.listMessages({
           limit: Number(options.limit),
           ...(customerId === undefined ? {} : { customerId }),

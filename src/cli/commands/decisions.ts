@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Decision } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
-import { loadServices } from '../load-services.js';
+import { customerOption, loadServices } from '../load-services.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -85,12 +85,7 @@ export const registerDecisionCommands = (program: Command): void => {
     .action(async (options: { customer?: string; agent?: string; limit: string }) => {
       const services = await loadServices(process.env);
       try {
-        const customerId =
-          options.customer === undefined
-            ? undefined
-            : await services.store.resolveUserId(options.customer);
-        if (options.customer !== undefined && customerId === undefined)
-          throw new AppError('not-found', `no customer with userId "${options.customer}"`);
+        const customerId = await customerOption(services, options.customer);
         const list = await services.store.listDecisions({
           limit: Number(options.limit),
           ...(customerId === undefined ? {} : { customerId }),
