@@ -232,6 +232,37 @@ for (const factory of storeFactories) {
       expect(again.statusCode).toBe(409);
     });
 
+    it('expires a review item nobody acted on within 48 hours, and never sends it', async () => {
+      await identify('hu', { email: 'hu@example.com', firstName: 'Hu' });
+      await ingest('track', {
+        userId: 'hu',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      clock.set(T0 + 2 * HOUR_MS + 48 * HOUR_MS - 1);
+      expect(
+        (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews,
+      ).toHaveLength(1);
+      clock.set(T0 + 2 * HOUR_MS + 48 * HOUR_MS);
+      expect(
+        (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews,
+      ).toHaveLength(0);
+      expect(await messageOf(item?.id ?? '')).toMatchObject({
+        status: 'expired',
+        reasonCode: 'review_expired',
+      });
+      const late = await call(
+        'POST',
+        `/v1/reviews/${item?.id ?? ''}/approve`,
+        { reason: 'late' },
+        reviewerToken,
+      );
+      expect(late.statusCode).toBe(409);
+    });
+
     it('lets a reviewer approve a review item, which then goes', async () => {
       await identify('gus', { email: 'gus@example.com', firstName: 'Gus' });
       await ingest('track', {

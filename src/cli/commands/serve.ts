@@ -3,6 +3,7 @@ import { createServer } from '../../http/create-server.js';
 import { sweepProfiles } from '../../pipeline/profile/index.js';
 import { trainIfDue } from '../../pipeline/predict/index.js';
 import { MINUTE_MS } from '../../core/time.js';
+import { expireReviews } from '../../pipeline/act-on-messages.js';
 
 /**
  * Serves the HTTP API until SIGINT/SIGTERM, with the periodic profile sweep and (unless turned
@@ -15,6 +16,7 @@ export const serve = async (services: Services): Promise<void> => {
   logger.info({ address, database: services.store.driver }, 'herald listening');
   if (config.inProcessWorker) services.worker.start();
   if (config.providers.inProcessDispatcher) services.dispatcher.start();
+  const reviews = config.inProcessWorker ? expireReviewsEveryMinute(services) : undefined;
   // The learning loop: checked at start and every hour; a run takes seconds and is registered
   // whatever its outcome (trained, or refused with the reason).
   let training: Promise<unknown> = Promise.resolve();
@@ -59,6 +61,7 @@ export const serve = async (services: Services): Promise<void> => {
   });
   clearInterval(timer);
   clearInterval(trainTimer);
+  clearInterval(reviews);
   await training;
   await app.close();
   await sweeping;
@@ -66,10 +69,26 @@ export const serve = async (services: Services): Promise<void> => {
   logger.info({}, 'herald stopped');
 };
 
+/** Review items nobody acted on in time expire (they are not sent), checked every minute. */
+const expireReviewsEveryMinute = (services: Services): NodeJS.Timeout => {
+  const timer = setInterval(() => {
+    expireReviews(services.store, services.clock.nowMs())
+      .then((n) => {
+        if (n > 0) services.logger.info({ expired: n }, 'review items expired');
+      })
+      .catch((error: unknown) => {
+        services.logger.error({ err: error }, 'expiring review items failed');
+      });
+  }, MINUTE_MS);
+  timer.unref();
+  return timer;
+};
+
 /** Runs the scheduler worker and the dispatcher (no HTTP) until SIGINT/SIGTERM. */
 export const work = async (services: Services): Promise<void> => {
   services.worker.start();
   services.dispatcher.start();
+  const reviews = expireReviewsEveryMinute(services);
   services.logger.info({ database: services.store.driver }, 'herald worker running');
   // The loops' timers do not hold the process open (so commands that run them once can
   // exit): this one does, until a signal.
@@ -79,6 +98,7 @@ export const work = async (services: Services): Promise<void> => {
     process.once('SIGTERM', resolve);
   });
   clearInterval(alive);
+  clearInterval(reviews);
   await services.close();
   services.logger.info({}, 'herald worker stopped');
 };
