@@ -39,6 +39,8 @@ export interface Campaign {
   sendAtMs: number;
   /** What the campaign may spend on sending (major units); it pauses at the cap. */
   budget?: number | null;
+  /** Percent of its audience held out of the campaign (a baseline), chosen by hash. */
+  holdoutPercent?: number;
   /**
    * Written variants competing in the campaign's experiment (kept once, in the settings under
    * `creative:<campaign id>`); each customer is assigned one by hash when the message is made.

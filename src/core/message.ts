@@ -8,7 +8,8 @@ export type MessageClass = 'marketing' | 'transactional';
 /**
  * Where a message stands. `queued`: passed the guardrails, in the outbox for delivery at
  * `sendAtMs`; `sending`: claimed by a dispatcher (its lease runs out if the process dies, and the
- * message is claimed again); `review`: waits for a person; `blocked`: a guardrail refused it; `rejected`: a
+ * message is claimed again); `review`: waits for a person; `blocked`: a guardrail refused it; `held-out`: its customer is in the global
+ * holdout or the campaign's (no automated marketing: the baseline lift is measured against); `rejected`: a
  * reviewer refused it; `expired`: nobody reviewed it in time; `cancelled`: a later event made
  * it moot; `sent`, `bounced`, `complained`, `failed`: what delivery made of it.
  */
@@ -17,6 +18,7 @@ export type MessageStatus =
   | 'sending'
   | 'review'
   | 'blocked'
+  | 'held-out'
   | 'rejected'
   | 'expired'
   | 'cancelled'

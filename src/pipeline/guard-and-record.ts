@@ -3,7 +3,7 @@
 // the caller's one transaction. There is no other way into the outbox.
 import { hash } from 'node:crypto';
 import type { CreativeVariant, Decision } from './../core/decision.js';
-import { assignArm } from './experiment/index.js';
+import { assignArm, findHoldoutExclusion, type HoldoutExclusion } from './experiment/index.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord, RenderedContent } from '../core/message.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
@@ -108,7 +108,15 @@ export const placeMessage = (
   const reasonCode = reasonCodeOf(result);
   switch (result.outcome) {
     case 'block':
-      return { status: 'blocked', sendAtMs, reviewExpiresAtMs: null, reasonCode };
+      return {
+        status:
+          reasonCode === 'global_holdout' || reasonCode === 'campaign_holdout'
+            ? 'held-out'
+            : 'blocked',
+        sendAtMs,
+        reviewExpiresAtMs: null,
+        reasonCode,
+      };
     case 'review':
       return {
         status: 'review',
@@ -162,10 +170,36 @@ export const loadGuardBatchState = async (
   return { history, spend, domain: await domainStatsOf(tx, deps, nowMs), creative };
 };
 
-const campaignOf = (decision: Decision): { id: string; budget: number | null } | null =>
+const campaignOf = (
+  decision: Decision,
+): { id: string; budget: number | null; holdoutPercent?: number } | null =>
   decision.trigger.kind === 'campaign'
-    ? { id: decision.trigger.campaign.id, budget: decision.trigger.campaign.budget ?? null }
+    ? {
+        id: decision.trigger.campaign.id,
+        budget: decision.trigger.campaign.budget ?? null,
+        ...(decision.trigger.campaign.holdoutPercent === undefined
+          ? {}
+          : { holdoutPercent: decision.trigger.campaign.holdoutPercent }),
+      }
     : null;
+
+/** A holdout is not a fault: the message is recorded, marked, and not sent. */
+const heldOut = (exclusion: HoldoutExclusion): GuardResult => ({
+  outcome: 'block',
+  verdicts: [
+    {
+      guardrail: 'holdout',
+      outcome: 'block',
+      code: exclusion.kind === 'global-holdout' ? 'global_holdout' : 'campaign_holdout',
+      reason:
+        exclusion.kind === 'global-holdout'
+          ? `in the global holdout (${String(exclusion.percent)} %): no automated marketing`
+          : `in campaign ${exclusion.campaignId}'s holdout (${String(exclusion.percent)} %)`,
+      figures: { percent: exclusion.percent },
+    },
+  ],
+  holdUntilMs: null,
+});
 
 /**
  * Renders and judges one decision's message. A missing template or a template that does not
@@ -215,6 +249,16 @@ export const judgeDecision = (
     }
   const messageClass = template?.class ?? 'marketing';
   const history = batch.history.get(decision.customerId) ?? emptyHistory();
+  if (result === null && messageClass === 'marketing' && decision.agent !== 'api') {
+    const exclusion = findHoldoutExclusion(
+      decision.customerId,
+      { salt: deps.policy.holdout.salt, percent: deps.policy.holdout.globalPercent },
+      campaign === null || (campaign.holdoutPercent ?? 0) === 0
+        ? undefined
+        : { salt: 'campaign', campaignId: campaign.id, percent: campaign.holdoutPercent ?? 0 },
+    );
+    if (exclusion !== undefined) result = heldOut(exclusion);
+  }
   if (result === null) {
     if (state === undefined)
       result = blockedBy('consent', 'no_profile', 'the customer has no profile');

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import { toCustomerId } from '../../src/core/ids.js';
+import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
 import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
@@ -230,6 +232,36 @@ for (const factory of storeFactories) {
       });
       const again = await call('POST', `/v1/reviews/${id}/reject`, { reason: 'x' }, reviewerToken);
       expect(again.statusCode).toBe(409);
+    });
+
+    it("holds a campaign's holdout out of it, by hash, and records them as held out", async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => `ho${i}`);
+      for (const id of ids) await identify(id, { email: `${id}@example.com` });
+      const created = await call('POST', '/v1/campaigns', {
+        id: 'baseline',
+        template: 'upsell',
+        channels: ['email'],
+        holdoutPercent: 25,
+      });
+      expect(created.statusCode).toBe(202);
+      await herald.services.worker.runDue();
+      const list = (await call('GET', '/v1/messages?limit=100', undefined, viewerToken)).json<{
+        messages: { customerId: string; status: string; reasonCode: string | null }[];
+      }>().messages;
+      const expected = new Set(
+        ids.filter((id) =>
+          isInCampaignHoldout(toCustomerId(id), {
+            salt: 'campaign',
+            campaignId: 'baseline',
+            percent: 25,
+          }),
+        ),
+      );
+      const held = list.filter((m) => m.status === 'held-out');
+      expect(held.length).toBeGreaterThan(0);
+      expect(new Set(held.map((m) => m.customerId))).toEqual(expected);
+      expect(held.every((m) => m.reasonCode === 'campaign_holdout')).toBe(true);
+      expect(list.filter((m) => m.status === 'queued')).toHaveLength(40 - expected.size);
     });
 
     it('expires a review item nobody acted on within 48 hours, and never sends it', async () => {

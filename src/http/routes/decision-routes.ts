@@ -115,6 +115,7 @@ export const registerDecisionRoutes = (
       sendAt?: string;
       incentive?: { percent: number; validHours: number };
       budget?: number;
+      holdoutPercent?: number;
       creative?: { query?: string };
     };
   }>(
@@ -142,6 +143,13 @@ export const registerDecisionRoutes = (
               Type.Number({
                 exclusiveMinimum: 0,
                 description: 'What sending may cost (major units); the campaign pauses at it.',
+              }),
+            ),
+            holdoutPercent: Type.Optional(
+              Type.Number({
+                minimum: 0,
+                maximum: 50,
+                description: 'Percent of the audience held out of the campaign, as its baseline.',
               }),
             ),
             creative: Type.Optional(
@@ -179,6 +187,7 @@ export const registerDecisionRoutes = (
           incentive: b.incentive ?? null,
           sendAtMs,
           budget: b.budget ?? null,
+          ...(b.holdoutPercent === undefined ? {} : { holdoutPercent: b.holdoutPercent }),
           ...(creative === null ? {} : { variantIds: creative.variants.map((v) => v.id) }),
         },
         nowMs,

@@ -36,6 +36,7 @@ const statuses: MessageStatus[] = [
   'queued',
   'review',
   'blocked',
+  'held-out',
   'rejected',
   'expired',
   'cancelled',

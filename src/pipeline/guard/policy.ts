@@ -171,6 +171,23 @@ export const guardPolicySchema = Type.Object(
       { default: {}, description: 'GDPR consent rules for customers in the listed countries.' },
     ),
     whatsappApprovedTemplates: words([], 'WhatsApp Business templates approved by Meta.'),
+    holdout: Type.Object(
+      {
+        globalPercent: Type.Number({
+          minimum: 0,
+          maximum: 100,
+          default: 0,
+          description:
+            'Percent of customers in the global holdout, who receive no automated marketing (API sends and transactional messages still go), so lift is measured against doing nothing. 0: none.',
+        }),
+        salt: Type.String({
+          minLength: 1,
+          default: 'global',
+          description: 'Who is held out is fixed for a salt; a new salt draws a new group.',
+        }),
+      },
+      { default: {} },
+    ),
     reputation: Type.Object(
       {
         windowDays: Type.Number({

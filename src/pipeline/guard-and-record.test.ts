@@ -1,0 +1,87 @@
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../core/decision.js';
+import { toCustomerId } from '../core/ids.js';
+import { quietHoursSchema } from '../core/quiet-hours.js';
+import { isInGlobalHoldout } from './experiment/index.js';
+import { judgeDecision, type GuardBatchState, type GuardDeps } from './guard-and-record.js';
+import { guardPolicySchema, type GuardPolicy } from './guard/index.js';
+import { deriveComputed, emptyProfile, profilePolicySchema } from './profile/index.js';
+import { createRenderer, defaultTemplates } from './render/index.js';
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+const profilePolicy = Value.Default(profilePolicySchema, {}) as never;
+
+const deps = (holdoutPercent: number): GuardDeps => ({
+  renderer: createRenderer(defaultTemplates, {
+    brandName: 'Herald Store',
+    from: 'Herald <m@example.com>',
+    replyTo: null,
+    postalAddress: '1 Main St',
+    publicUrl: 'https://h.example.com',
+    shopUrl: 'https://shop.example.com',
+    linkSecret: 'secret',
+  }),
+  policy: Value.Default(guardPolicySchema, {
+    holdout: { globalPercent: holdoutPercent, salt: 's1' },
+  }) as GuardPolicy,
+  quietHours: Value.Default(quietHoursSchema, {}) as never,
+  figures: (state, nowMs) => deriveComputed(state, nowMs, profilePolicy),
+  reviewExpiryMs: 48 * 3600 * 1000,
+  sendingDomain: null,
+});
+
+const batch = (): GuardBatchState => ({
+  history: new Map(),
+  spend: new Map(),
+  domain: null,
+  creative: new Map(),
+});
+
+const decisionFor = (id: string, agent = 'lifecycle'): Decision => ({
+  id: `d-${id}`,
+  customerId: toCustomerId(id),
+  agent,
+  trigger: { kind: 'signed-up' },
+  action: 'engagement',
+  channels: ['email'],
+  template: 'upsell',
+  incentive: null,
+  scheduledForMs: T0,
+  confidence: 1,
+  reasons: [],
+  journey: null,
+  experiment: null,
+  status: 'scheduled',
+  priority: 1,
+  expectedValue: 0,
+  alternatives: [],
+  details: {},
+  createdAtMs: T0,
+});
+
+describe('the global holdout', () => {
+  const customers = Array.from({ length: 200 }, (_, i) => `g${String(i)}`);
+  const judge = (id: string, percent: number, agent?: string) => {
+    const state = {
+      ...emptyProfile(toCustomerId(id), T0 - 1000),
+      traits: { email: `${id}@example.com` },
+    };
+    return judgeDecision(decisionFor(id, agent), state, batch(), deps(percent), T0).message;
+  };
+
+  it('holds out exactly the customers the hash puts in it, from automated marketing only', () => {
+    const held = customers.filter((id) => judge(id, 20).status === 'held-out');
+    const expected = customers.filter((id) =>
+      isInGlobalHoldout(toCustomerId(id), { salt: 's1', percent: 20 }),
+    );
+    expect(held).toEqual(expected);
+    expect(held.length).toBeGreaterThan(20);
+    expect(held.length).toBeLessThan(60);
+    // An API send is someone's explicit request: it is not held out.
+    for (const id of held) expect(judge(id, 20, 'api').status).not.toBe('held-out');
+    // No holdout configured: nobody.
+    expect(customers.filter((id) => judge(id, 0).status === 'held-out')).toEqual([]);
+    expect(judge(held[0] ?? '', 20).reasonCode).toBe('global_holdout');
+  });
+});
