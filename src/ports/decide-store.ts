@@ -80,8 +80,12 @@ export interface DecideTx extends ScheduleTx {
    * transaction ends and other workers skip them, so no work item is handled twice.
    */
   claimDue(nowMs: number, limit: number): Promise<WorkItem[]>;
+  /**
+   * Records how items ended (counting the attempt); an item finished as `pending` with
+   * `retryAtMs` is due again then (a retry after an error).
+   */
   finishWork(
-    items: readonly { id: number; status: WorkStatus; note: string | null }[],
+    items: readonly { id: number; status: WorkStatus; note: string | null; retryAtMs?: number }[],
     nowMs: number,
   ): Promise<void>;
   /**

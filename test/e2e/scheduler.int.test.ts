@@ -79,7 +79,7 @@ describe('the scheduler across a restart (SQLite file)', () => {
 });
 
 describe('a customer whose decision fails', () => {
-  it('has its work marked failed with the error while the others go on', async () => {
+  it('has its work retried twice, then marked failed with the error, while the others go on', async () => {
     const clock = createVirtualClock(T0);
     const services = await createServices(config, {
       store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
@@ -89,25 +89,36 @@ describe('a customer whose decision fails', () => {
     await services.recorder.record([...signup('fine', T0), ...signup('broken', T0)], T0);
     const env = services.decide;
     const figures = env.computeProfile;
-    const round = await runDueWork(
-      services.store,
-      {
-        ...env,
-        computeProfile: (state, nowMs) => {
-          if (state.customerId === 'broken') throw new Error('figures unavailable');
-          return figures(state, nowMs);
-        },
+    const broken = {
+      ...env,
+      computeProfile: (state: Parameters<typeof figures>[0], nowMs: number) => {
+        if (state.customerId === 'broken') throw new Error('figures unavailable');
+        return figures(state, nowMs);
       },
-      T0,
-      100,
-    );
+    };
+    const round = await runDueWork(services.store, broken, T0, 100);
     expect(round.failures.map((f) => f.customerId)).toEqual(['broken']);
-    expect(round.failedItems).toBe(1);
+    expect(round.failedItems).toBe(0);
     expect(round.decisions.map((d) => d.customerId)).toEqual(['fine', 'fine']);
-    const work = await services.store.listWork(toCustomerId('broken'), 10);
-    expect(work).toMatchObject([{ status: 'failed', note: 'error: Error: figures unavailable' }]);
+    const workOf = () => services.store.listWork(toCustomerId('broken'), 10);
+    expect(await workOf()).toMatchObject([
+      {
+        status: 'pending',
+        dueAtMs: T0 + 60_000,
+        note: 'retry 1 after error: Error: figures unavailable',
+      },
+    ]);
+    // Not due again before its retry time; then once more, 4 minutes later; then failed.
+    expect((await runDueWork(services.store, broken, T0 + 59_999, 100)).items).toBe(0);
+    await runDueWork(services.store, broken, T0 + 60_000, 100);
+    expect(await workOf()).toMatchObject([{ status: 'pending', dueAtMs: T0 + 60_000 + 240_000 }]);
+    const last = await runDueWork(services.store, broken, T0 + 300_000, 100);
+    expect(last.failedItems).toBe(1);
+    expect(await workOf()).toMatchObject([
+      { status: 'failed', note: 'error: Error: figures unavailable' },
+    ]);
     // Nothing of the failed customer is left due to fail again and again.
-    expect((await runDueWork(services.store, env, T0, 100)).items).toBe(0);
+    expect((await runDueWork(services.store, env, T0 + 3_600_000, 100)).items).toBe(0);
     await services.close();
   });
 });

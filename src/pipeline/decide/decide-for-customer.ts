@@ -49,7 +49,7 @@ export interface CustomerOutcome {
   cancelDecisions: DecisionCancel[];
   memberships: Membership[];
   marks: CustomerMarks | null;
-  finished: { id: number; status: WorkStatus; note: string | null }[];
+  finished: { id: number; status: WorkStatus; note: string | null; retryAtMs?: number }[];
 }
 
 /** An outcome with nothing in it yet. */

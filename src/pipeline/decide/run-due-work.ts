@@ -44,9 +44,30 @@ const groupByCustomer = (items: readonly WorkItem[]): Map<CustomerId, WorkItem[]
   return groups;
 };
 
-const failedOutcome = (items: readonly WorkItem[], error: unknown): CustomerOutcome => ({
+/** Attempts at a work item whose customer's decision throws, before it is marked failed. */
+export const MAX_WORK_ATTEMPTS = 3;
+const RETRY_BASE_MS = 60_000;
+
+/**
+ * A customer whose decision threw: each item is due again after 1 min, then 4 min (a lost
+ * connection, a deploy mid-round), and marked failed with the error on its last attempt.
+ */
+const failedOutcome = (
+  items: readonly WorkItem[],
+  error: unknown,
+  nowMs: number,
+): CustomerOutcome => ({
   ...emptyOutcome(),
-  finished: items.map((i) => ({ id: i.id, status: 'failed', note: `error: ${String(error)}` })),
+  finished: items.map((i) =>
+    i.attempts + 1 < MAX_WORK_ATTEMPTS
+      ? {
+          id: i.id,
+          status: 'pending',
+          note: `retry ${String(i.attempts + 1)} after error: ${String(error)}`,
+          retryAtMs: nowMs + RETRY_BASE_MS * 4 ** i.attempts,
+        }
+      : { id: i.id, status: 'failed', note: `error: ${String(error)}` },
+  ),
 });
 
 /**
@@ -99,8 +120,8 @@ export const runDueWork = (
         );
       } catch (error) {
         round.failures.push({ customerId, error });
-        round.failedItems += items.length;
-        outcomes.push(failedOutcome(items, error));
+        round.failedItems += items.filter((i) => i.attempts + 1 >= MAX_WORK_ATTEMPTS).length;
+        outcomes.push(failedOutcome(items, error, nowMs));
       }
       for (const item of items) round.lagsMs.push(nowMs - item.dueAtMs);
     }

@@ -93,9 +93,17 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
   async finishWork(items, nowMs) {
     if (items.length === 0) return;
     await client.query(
-      `UPDATE work SET status = u.s, note = u.n, attempts = attempts + 1, updated_at_ms = $4
-       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(i, s, n) WHERE work.id = u.i`,
-      [items.map((i) => i.id), items.map((i) => i.status), items.map((i) => i.note), nowMs],
+      `UPDATE work SET status = u.s, note = u.n, attempts = attempts + 1, updated_at_ms = $4,
+         due_at_ms = COALESCE(u.d, work.due_at_ms)
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $5::bigint[]) AS u(i, s, n, d)
+       WHERE work.id = u.i`,
+      [
+        items.map((i) => i.id),
+        items.map((i) => i.status),
+        items.map((i) => i.note),
+        nowMs,
+        items.map((i) => i.retryAtMs ?? null),
+      ],
     );
   },
   async loadMemberships(ids) {

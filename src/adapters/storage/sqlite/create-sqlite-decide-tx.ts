@@ -42,7 +42,8 @@ export const createSqliteDecideStatements = (db: BetterSqlite3.Database) => ({
     `SELECT * FROM work WHERE status = 'pending' AND due_at_ms <= ? ORDER BY due_at_ms, id LIMIT ?`,
   ),
   finishWork: db.prepare(
-    'UPDATE work SET status = ?, note = ?, attempts = attempts + 1, updated_at_ms = ? WHERE id = ?',
+    `UPDATE work SET status = ?, note = ?, attempts = attempts + 1, updated_at_ms = ?,
+       due_at_ms = COALESCE(?, due_at_ms) WHERE id = ?`,
   ),
   loadMemberships: db.prepare('SELECT * FROM memberships WHERE customer_id = ?'),
   saveMembership: db.prepare(
@@ -107,7 +108,7 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements): DecideTx => ({
     return Promise.resolve((s.claimDue.all(nowMs, limit) as WorkRow[]).map(toWorkRecord));
   },
   finishWork(items, nowMs) {
-    for (const i of items) s.finishWork.run(i.status, i.note, nowMs, i.id);
+    for (const i of items) s.finishWork.run(i.status, i.note, nowMs, i.retryAtMs ?? null, i.id);
     return Promise.resolve();
   },
   loadMemberships(ids) {
