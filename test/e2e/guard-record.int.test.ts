@@ -324,7 +324,10 @@ for (const factory of storeFactories) {
         firstName: 'Halvard',
         phone: '+4915112345678',
       });
-      await send('hal-9000@example.com', 'welcome-1');
+      const hal = await send('hal-9000@example.com', 'welcome-1');
+      // Delivered through the capture channel, which keeps the message and its address.
+      await herald.services.dispatcher.runDue();
+      expect(await herald.services.store.capturedMessage(hal.decisionId)).toBeDefined();
       await identify('ida', { email: 'ida@example.com' });
       await send('ida', 'welcome-1');
       const erased = await call('POST', '/v1/customers/hal-9000%40example.com/erase', {
@@ -336,8 +339,10 @@ for (const factory of storeFactories) {
       const dump = JSON.stringify(await herald.services.store.scanAudit(0, 1000));
       for (const pii of ['hal-9000', 'Halvard', '4915112345678']) expect(dump).not.toContain(pii);
       expect(dump).toContain('"kind"');
+      expect(await herald.services.store.capturedMessage(hal.decisionId)).toBeUndefined();
       const check = await verify();
-      expect(check).toMatchObject({ ok: true, entries: 3 });
+      // Two decisions, one delivery, one erasure.
+      expect(check).toMatchObject({ ok: true, entries: 4 });
       // What remains about others is untouched.
       expect((await call('GET', '/v1/profiles/ida')).statusCode).toBe(200);
     });
