@@ -50,6 +50,19 @@ export const heraldEvent = (
   receivedAtMs: atMs,
 });
 
+/** An `identify` from Herald setting traits on a customer (a preference a request changed). */
+export const heraldIdentify = (
+  customerId: CustomerId,
+  id: string,
+  traits: HeraldEvent['traits'],
+  atMs: number,
+): HeraldEvent => ({
+  ...heraldEvent(customerId, '', id, {}, atMs),
+  type: 'identify',
+  name: null,
+  traits,
+});
+
 /** What delivery learnt about the recipient from an `unreachable` answer, as an event. */
 const unreachableEvent = (
   message: MessageRecord,
@@ -133,6 +146,20 @@ const settle = (
     };
   const o = f.outcome;
   const base = { recipient: f.to, provider: f.provider };
+  /** A dead letter: attempted, failed for good, with its code and the provider's words. */
+  const deadLetter = (code: string, reason: string) => ({
+    update: {
+      status: 'failed' as const,
+      attempted: true,
+      ...base,
+      providerId: null,
+      sentAtMs: null,
+      lastError: reason,
+      reasonCode: code,
+    },
+    note: note('failed', { provider: f.provider, code }),
+    event: null,
+  });
   switch (o.kind) {
     case 'sent':
       return {
@@ -150,20 +177,7 @@ const settle = (
       };
     case 'retry': {
       const attempts = m.attempts + 1;
-      if (attempts >= deps.policy.maxAttempts)
-        return {
-          update: {
-            status: 'failed',
-            attempted: true,
-            ...base,
-            providerId: null,
-            sentAtMs: null,
-            lastError: o.reason,
-            reasonCode: 'retries_exhausted',
-          },
-          note: note('failed', { provider: f.provider, code: 'retries_exhausted' }),
-          event: null,
-        };
+      if (attempts >= deps.policy.maxAttempts) return deadLetter('retries_exhausted', o.reason);
       return {
         update: {
           status: 'queued',
@@ -180,31 +194,10 @@ const settle = (
       };
     }
     case 'failed':
-      return {
-        update: {
-          status: 'failed',
-          attempted: true,
-          ...base,
-          providerId: null,
-          sentAtMs: null,
-          lastError: o.reason,
-          reasonCode: 'provider_rejected',
-        },
-        note: note('failed', { provider: f.provider, code: 'provider_rejected' }),
-        event: null,
-      };
+      return deadLetter('provider_rejected', o.reason);
     case 'unreachable':
       return {
-        update: {
-          status: 'failed',
-          attempted: true,
-          ...base,
-          providerId: null,
-          sentAtMs: null,
-          lastError: o.reason,
-          reasonCode: 'unreachable',
-        },
-        note: note('failed', { provider: f.provider, code: 'unreachable' }),
+        ...deadLetter('unreachable', o.reason),
         event: unreachableEvent(m, f.to, o.reason, nowMs),
       };
   }

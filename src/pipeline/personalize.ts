@@ -9,6 +9,7 @@ import {
   createContentIndex,
   scoreBrand,
   search,
+  usableAt,
   type BrandPolicy,
   type BrandScore,
   type ContentDocument,
@@ -268,11 +269,7 @@ export const personalize = async (
   only?: { segment: ScenarioSegment; plan: (typeof plans)[ScenarioSegment] },
 ): Promise<PersonalizeResult> => {
   const index = createContentIndex(documents);
-  const usable = documents.filter(
-    (d) =>
-      Date.parse(d.approvedAt) <= options.atMs &&
-      (d.expiresAt === null || options.atMs < Date.parse(d.expiresAt)),
-  ).length;
+  const usable = documents.filter((d) => usableAt(d, options.atMs)).length;
   const sizes = new Map<ScenarioSegment, number>();
   for (const c of customers) {
     const segment = only?.segment ?? segmentOf(c);

@@ -10,7 +10,7 @@ import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store } from '../ports/store.js';
 import type { HeraldEvent } from '../core/event.js';
-import { heraldEvent } from './deliver-messages.js';
+import { heraldIdentify } from './deliver-messages.js';
 import { appendAudit } from './record/index.js';
 
 export interface CustomerExport {
@@ -115,18 +115,12 @@ export const setDoNotSell = async (
     throw new AppError('not-found', `no customer ${customerId}`);
   await emit(
     [
-      {
-        ...heraldEvent(
-          customerId,
-          'identify',
-          `do-not-sell:${customerId}:${String(nowMs)}`,
-          {},
-          nowMs,
-        ),
-        type: 'identify',
-        name: null,
-        traits: { preferences: { doNotSell: value } },
-      },
+      heraldIdentify(
+        customerId,
+        `do-not-sell:${customerId}:${String(nowMs)}`,
+        { preferences: { doNotSell: value } },
+        nowMs,
+      ),
     ],
     nowMs,
   );

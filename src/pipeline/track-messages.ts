@@ -8,6 +8,7 @@ import type { MessageRecord } from '../core/message.js';
 import type { ProfileChange } from '../core/profile.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import { heraldEvent } from './deliver-messages.js';
+import { orderIdOf, orderValueCents } from './profile/index.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
 export type MessageResult =
@@ -149,15 +150,6 @@ export const recordMessageResult = async (
   });
 };
 
-const ORDER_COMPLETED = 'Order Completed';
-
-const text = (value: unknown): string | null =>
-  typeof value === 'string' && value !== ''
-    ? value
-    : typeof value === 'number'
-      ? String(value)
-      : null;
-
 /**
  * Links each new order to the messages sent to its customer in the attribution window before
  * it (last touch gets the credit), in the transaction that records the order: a conversion row
@@ -172,9 +164,7 @@ export const attributeConversions = async (
   const notes: AuditNote[] = [];
   for (const change of changes)
     for (const event of change.events) {
-      if (event.type !== 'track' || event.name !== ORDER_COMPLETED) continue;
-      const p = event.properties;
-      const orderId = text(p['order_id']) ?? text(p['orderId']) ?? text(p['checkout_id']);
+      const orderId = orderIdOf(event);
       if (orderId === null) continue;
       const touches = await tx.sentMessagesOf(
         change.customerId,
@@ -183,15 +173,11 @@ export const attributeConversions = async (
       );
       const last = touches[touches.length - 1];
       if (last === undefined) continue;
-      const amount = [p['total'], p['revenue'], p['value']].find((v) => typeof v === 'number');
-      // A total no store takes (not finite, or beyond what cents can count exactly) is not
-      // credited rather than failing the batch that recorded the order.
+      // The order's value as the profile counts it; one no store takes (not finite, or beyond
+      // what cents count exactly) is not credited rather than failing the batch.
+      const cents = orderValueCents(event.properties);
       const revenueCents =
-        typeof amount === 'number' &&
-        Number.isFinite(amount) &&
-        Math.abs(amount) <= Number.MAX_SAFE_INTEGER / 100
-          ? Math.round(amount * 100)
-          : 0;
+        Number.isFinite(cents) && Math.abs(cents) <= Number.MAX_SAFE_INTEGER ? cents : 0;
       const linked = await tx.insertConversion({
         orderId,
         customerId: change.customerId,

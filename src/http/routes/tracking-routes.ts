@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../core/html.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
@@ -67,9 +68,6 @@ export const verifyUserSignature = (
 
 // A transparent 1×1 GIF.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
-
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
 
 const page = (reply: FastifyReply, status: number, title: string, body: string) =>
   reply

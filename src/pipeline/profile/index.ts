@@ -6,9 +6,9 @@ export {
   type EventRecorder,
   type RecordedBatch,
 } from './create-event-recorder.js';
-export { recordEvents, type RecordOutcome, type OnRecorded } from './record-events.js';
+export { recordEvents, orderIdOf, type RecordOutcome, type OnRecorded } from './record-events.js';
 export { sweepProfiles, catchUpProfiles, type SweepOptions } from './sweep-profiles.js';
-export { applyEvent, emptyProfile } from './apply-event.js';
+export { applyEvent, emptyProfile, orderValueCents } from './apply-event.js';
 export { deriveComputed, scoreEngagement, classifyLifecycle } from './derive-computed.js';
 export { scoreChurn } from './score-churn.js';
 export { profilePolicySchema, type ProfilePolicy } from './policy.js';

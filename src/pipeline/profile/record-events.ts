@@ -26,7 +26,8 @@ export interface RecordOutcome {
   isNew: boolean[];
 }
 
-const orderIdOf = (event: HeraldEvent): string | null =>
+/** The order id of an `Order Completed` (`order_id`, `orderId` or `checkout_id`), else null. */
+export const orderIdOf = (event: HeraldEvent): string | null =>
   event.type === 'track' && event.name === 'Order Completed'
     ? asString(pick(event.properties, 'order_id', 'orderId', 'checkout_id'))
     : null;

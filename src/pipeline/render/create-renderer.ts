@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../core/html.js';
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
 import type { RenderedContent } from '../../core/message.js';
@@ -46,9 +47,6 @@ interface Parsed {
   text: LiquidTemplate[];
   html: LiquidTemplate[] | null;
 }
-
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
 
 const trimUrl = (url: string): string => url.replace(/\/+$/, '');
 

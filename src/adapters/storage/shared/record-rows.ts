@@ -68,7 +68,7 @@ export const toMessage = (row: MessagesTable): MessageRecord => {
     sendAtMs: row.send_at_ms,
     createdAtMs: row.created_at_ms,
     updatedAtMs: row.updated_at_ms,
-    reviewExpiresAtMs: row.review_expires_at_ms === null ? null : row.review_expires_at_ms,
+    reviewExpiresAtMs: row.review_expires_at_ms,
     cost: row.cost,
     attempts: row.attempts,
     recipient: row.recipient,
