@@ -82,7 +82,7 @@ try {
   const t0 = performance.now();
   const creative = await prepareCreative(
     services.store,
-    { id: 'bench', segment: null, query: 'features' },
+    { id: 'bench', segment: null, channel: 'email', query: 'features' },
     services.writing(nowMs),
   );
   const t1 = performance.now();

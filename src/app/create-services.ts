@@ -11,6 +11,7 @@ import {
   createDecideWorker,
   createTriggerPlanner,
   loadDecideEnv,
+  segmentCustomer,
   type DecideEnv,
   type DecideWorker,
 } from '../pipeline/decide/index.js';
@@ -130,6 +131,11 @@ export const createServices = async (
     figures,
     reviewExpiryMs: config.reviewExpiryMs,
     sendingDomain: domainOf(config.messages.from),
+    experiments: {
+      windowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
+      segmentOf: (state, nowMs) =>
+        segmentCustomer(state, figures(state, nowMs), nowMs, config.decidePolicy.segments),
+    },
   };
   decide.onDecided = guardOnDecided(guard);
   const dispatcherRef: { current: Dispatcher | null } = { current: null };

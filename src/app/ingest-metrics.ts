@@ -2,12 +2,16 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { WorkRound } from '../pipeline/decide/index.js';
 import type { Finished } from '../pipeline/deliver/index.js';
 
+const RECENT_LAGS = 10_000;
+
 /** Ingest counters and request latency for `/metrics` (Prometheus text format). */
 export interface IngestMetrics {
   countRequest(route: string, status: number, seconds: number): void;
   countEvents(outcome: 'stored' | 'duplicate' | 'rejected', n: number): void;
   /** Decisions by agent and status, work items by outcome, and how late work ran. */
   observeRound(round: WorkRound): void;
+  /** The 95th percentile of the last (up to 10,000) work items' lag, in ms, and how many. */
+  recentLagP95(): { p95Ms: number | null; samples: number };
   /** Delivery outcomes by channel, provider and outcome (`sent`, `retry`, `failed` …). */
   countDeliveries(results: readonly Finished[]): void;
   render(): Promise<string>;
@@ -55,6 +59,8 @@ export const createIngestMetrics = (): IngestMetrics => {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
     registers: [registry],
   });
+  const recentLags = new Float64Array(RECENT_LAGS);
+  let recentCount = 0;
   const deliveries = new Counter({
     name: 'herald_deliveries_total',
     help: 'Delivery attempts and hand-off refusals, by channel, provider and outcome.',
@@ -74,7 +80,17 @@ export const createIngestMetrics = (): IngestMetrics => {
       for (const d of round.decisions) decisions.inc({ agent: d.agent, status: d.status });
       work.inc({ outcome: 'failed' }, round.failedItems);
       work.inc({ outcome: 'done' }, round.items - round.failedItems);
-      for (const ms of round.lagsMs) lag.observe(ms / 1000);
+      for (const ms of round.lagsMs) {
+        lag.observe(ms / 1000);
+        recentLags[recentCount % RECENT_LAGS] = ms;
+        recentCount += 1;
+      }
+    },
+    recentLagP95() {
+      const samples = Math.min(recentCount, RECENT_LAGS);
+      if (samples === 0) return { p95Ms: null, samples };
+      const sorted = Array.from(recentLags.subarray(0, samples)).sort((a, b) => a - b);
+      return { p95Ms: sorted[Math.ceil(0.95 * samples) - 1] ?? null, samples };
     },
     countRequest(route, status, seconds) {
       requests.inc({ route, status: String(status) });

@@ -122,4 +122,6 @@ export interface ProfileChange {
   /** The figures of `after` when the batch was recorded (already worked out for its row). */
   afterComputed: ComputedProfile;
   events: readonly HeraldEvent[];
+  /** The orders among `events` seen for the first time (a repeated order id is not new). */
+  newOrders: readonly { orderId: string; placedAtMs: number; totalCents: number }[];
 }

@@ -7,6 +7,7 @@ import { registerDecisionRoutes } from './routes/decision-routes.js';
 import { registerModelRoutes } from './routes/model-routes.js';
 import { registerMessageRoutes } from './routes/message-routes.js';
 import { registerTrackingRoutes } from './routes/tracking-routes.js';
+import { registerExperimentRoutes } from './routes/experiment-routes.js';
 import { sendError, toAppError } from './send-error.js';
 import type { Access } from './auth.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -59,6 +60,7 @@ export const createServer = (services: Services): FastifyInstance => {
   registerProfileRoutes(app, services, access);
   registerDecisionRoutes(app, services, access);
   registerModelRoutes(app, services, access);
+  registerExperimentRoutes(app, services, access);
   registerMessageRoutes(app, services, access);
   registerTrackingRoutes(app, services);
   return app;

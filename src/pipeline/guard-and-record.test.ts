@@ -28,6 +28,7 @@ const deps = (holdoutPercent: number): GuardDeps => ({
   quietHours: Value.Default(quietHoursSchema, {}) as never,
   figures: (state, nowMs) => deriveComputed(state, nowMs, profilePolicy),
   reviewExpiryMs: 48 * 3600 * 1000,
+  experiments: { windowMs: 7 * 24 * 3600 * 1000, segmentOf: () => 'Standard' },
   sendingDomain: null,
 });
 

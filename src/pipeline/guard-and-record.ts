@@ -10,6 +10,7 @@ import type { ComputedProfile, ProfileState } from '../core/profile.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { SendHistory } from '../ports/record-store.js';
+import type { ExperimentUnit } from '../ports/experiment-store.js';
 import type { StoreTx } from '../ports/store.js';
 import {
   runGuardrails,
@@ -44,6 +45,12 @@ export interface GuardDeps {
    * count runs over the whole reputation window, and a minute's lag does not change it.
    */
   domainCache?: { atMs: number; stats: NonNullable<GuardContext['sendingDomain']> };
+  experiments: {
+    /** Orders this long after a customer's assignment count toward a campaign test. */
+    windowMs: number;
+    /** The segment a customer is counted under in per-segment results. */
+    segmentOf: (state: ProfileState, nowMs: number) => string;
+  };
 }
 
 const DOMAIN_STATS_TTL_MS = 60_000;
@@ -138,6 +145,8 @@ export const placeMessage = (
 export interface Judged {
   message: MessageRecord;
   result: GuardResult;
+  /** The experiment arms the message assigns its customer to (none when it was blocked). */
+  units: ExperimentUnit[];
 }
 
 /** What the guard stage needs to know of the customers and campaigns in one batch. */
@@ -183,10 +192,14 @@ const campaignOf = (
       }
     : null;
 
-/** A holdout is not a fault: the message is recorded, marked, and not sent. */
-const heldOut = (exclusion: HoldoutExclusion): GuardResult => ({
+/**
+ * A holdout is not a fault: the message is recorded, marked, and not sent; the guardrails'
+ * verdicts stay with it (it would have gone).
+ */
+const heldOut = (exclusion: HoldoutExclusion, judged: GuardResult): GuardResult => ({
   outcome: 'block',
   verdicts: [
+    ...judged.verdicts,
     {
       guardrail: 'holdout',
       outcome: 'block',
@@ -249,16 +262,6 @@ export const judgeDecision = (
     }
   const messageClass = template?.class ?? 'marketing';
   const history = batch.history.get(decision.customerId) ?? emptyHistory();
-  if (result === null && messageClass === 'marketing' && decision.agent !== 'api') {
-    const exclusion = findHoldoutExclusion(
-      decision.customerId,
-      { salt: deps.policy.holdout.salt, percent: deps.policy.holdout.globalPercent },
-      campaign === null || (campaign.holdoutPercent ?? 0) === 0
-        ? undefined
-        : { salt: 'campaign', campaignId: campaign.id, percent: campaign.holdoutPercent ?? 0 },
-    );
-    if (exclusion !== undefined) result = heldOut(exclusion);
-  }
   if (result === null) {
     if (state === undefined)
       result = blockedBy('consent', 'no_profile', 'the customer has no profile');
@@ -296,6 +299,20 @@ export const judgeDecision = (
       result = runGuardrails(message, context, deps.policy, deps.guardrails);
     }
   }
+  // Holdouts are drawn among the customers who would have been messaged (nothing blocked it),
+  // so the held-out and the messaged differ only by the draw: their difference is the lift.
+  const automated = messageClass === 'marketing' && decision.agent !== 'api';
+  const exclusion =
+    automated && result.outcome !== 'block'
+      ? findHoldoutExclusion(
+          decision.customerId,
+          { salt: deps.policy.holdout.salt, percent: deps.policy.holdout.globalPercent },
+          campaign === null || (campaign.holdoutPercent ?? 0) === 0
+            ? undefined
+            : { salt: 'campaign', campaignId: campaign.id, percent: campaign.holdoutPercent ?? 0 },
+        )
+      : undefined;
+  if (exclusion !== undefined) result = heldOut(exclusion, result);
   const placed = placeMessage(result, decision.scheduledForMs, nowMs, deps.reviewExpiryMs);
   const message: MessageRecord = {
     id: decision.id,
@@ -334,7 +351,60 @@ export const judgeDecision = (
   }
   if (message.status === 'queued' && campaign !== null)
     batch.spend.set(campaign.id, (batch.spend.get(campaign.id) ?? 0) + message.cost);
-  return { message, result };
+  const units =
+    message.status === 'blocked'
+      ? []
+      : experimentUnitsOf(decision, message, exclusion, campaign, state, deps, nowMs);
+  return { message, result, units };
+};
+
+/** The experiment that measures the global holdout (when one is configured). */
+export const GLOBAL_HOLDOUT_EXPERIMENT = 'global-holdout';
+
+/**
+ * The experiments an automated marketing message takes part in: the global holdout's, when
+ * one is configured, and its campaign's, when the campaign has variants or a holdout (a
+ * customer in the global holdout is outside every campaign's). The arm is `holdout`, the
+ * variant's id, or `treatment`.
+ */
+const experimentUnitsOf = (
+  decision: Decision,
+  message: MessageRecord,
+  exclusion: HoldoutExclusion | undefined,
+  campaign: ReturnType<typeof campaignOf>,
+  state: ProfileState | undefined,
+  deps: GuardDeps,
+  nowMs: number,
+): ExperimentUnit[] => {
+  if (message.class !== 'marketing' || decision.agent === 'api' || state === undefined) return [];
+  const unit = (experimentId: string, arm: string, windowEndsMs: number): ExperimentUnit => ({
+    experimentId,
+    customerId: decision.customerId,
+    arm,
+    messageId: message.id,
+    segment: deps.experiments.segmentOf(state, nowMs),
+    channel: message.channel,
+    assignedAtMs: nowMs,
+    windowEndsMs,
+  });
+  const units: ExperimentUnit[] = [];
+  const global = exclusion?.kind === 'global-holdout';
+  // The global holdout is measured on everything its customers buy after they entered it.
+  if (deps.policy.holdout.globalPercent > 0)
+    units.push(
+      unit(GLOBAL_HOLDOUT_EXPERIMENT, global ? 'holdout' : 'treatment', Number.MAX_SAFE_INTEGER),
+    );
+  const tested =
+    campaign !== null && (message.variant != null || (campaign.holdoutPercent ?? 0) > 0);
+  if (tested && !global)
+    units.push(
+      unit(
+        campaign.id,
+        exclusion === undefined ? (message.variant ?? 'treatment') : 'holdout',
+        nowMs + deps.experiments.windowMs,
+      ),
+    );
+  return units;
 };
 
 /** A web decision's slot and expiry (`details.slot`, `details.expiresAt`), else null. */
@@ -432,6 +502,7 @@ export const guardAndRecord = async (
     });
   }
   await tx.insertMessages(judged.map((j) => j.message));
+  await tx.assignUnits(judged.flatMap((j) => j.units));
   await appendAudit(tx, notes, nowMs);
   return judged;
 };

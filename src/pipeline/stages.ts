@@ -11,7 +11,7 @@ import {
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
 import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
 import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-record.js';
-import { attributeConversions } from './track-messages.js';
+import { attributeConversions, creditExperimentOutcomes } from './track-messages.js';
 import {
   deriveComputed,
   type EventRecorder,
@@ -49,14 +49,16 @@ export const ingestEvents = (
 ): Promise<RecordedBatch> => deps.recorder.record(events, nowMs);
 
 /**
- * profile ─▶ decide and track: the triggers a recorded batch raises, and the conversions its
- * orders make of earlier messages, stored in the same transaction.
+ * profile ─▶ decide and track: the triggers a recorded batch raises, the conversions its
+ * orders make of earlier messages, and the experiment outcomes they add to, stored in the same
+ * transaction.
  */
 export const planDecisionsOnRecord =
   (planner: TriggerPlanner, attributionWindowMs: number): OnRecorded =>
   async (tx, changes, nowMs) => {
     await applyTriggerPlan(tx, planner(changes, nowMs), nowMs);
     await attributeConversions(tx, changes, attributionWindowMs, nowMs);
+    await creditExperimentOutcomes(tx, changes);
   };
 
 /** The profile stage's figures, for the decide stage (which may not import it). */

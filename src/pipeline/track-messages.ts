@@ -121,6 +121,10 @@ export const recordMessageResult = async (
 ): Promise<void> => {
   await deps.emit([eventOf(message, result, atMs, reportId)], nowMs);
   const status = statusOf(result);
+  if (result.kind === 'opened' || result.kind === 'clicked') {
+    await deps.store.transaction((tx) => tx.markEngagement(message.id, result.kind, atMs));
+    return;
+  }
   if (status === null && result.kind !== 'unsubscribed') return;
   await deps.store.transaction(async (tx) => {
     if (status !== null)
@@ -151,9 +155,53 @@ export const recordMessageResult = async (
 };
 
 /**
+ * The message an order event names: `properties.messageId` (or `message_id`), else the
+ * campaign context's `id` — where Segment's browser library puts a landing page's `utm_id`,
+ * which Herald sets to the message's id on every tracked link.
+ */
+const namedMessageOf = (event: HeraldEvent): string | null => {
+  const props = event.properties;
+  const fromProps = props['messageId'] ?? props['message_id'];
+  if (typeof fromProps === 'string' && fromProps !== '') return fromProps;
+  const campaign = event.context['campaign'];
+  if (typeof campaign === 'object' && campaign !== null && !Array.isArray(campaign)) {
+    const id = (campaign as Record<string, unknown>)['id'];
+    if (typeof id === 'string' && id !== '') return id;
+  }
+  return null;
+};
+
+/**
+ * An order's value as the profile counts it; one no store takes (not finite, or beyond what
+ * cents count exactly) is not credited rather than failing the batch.
+ */
+const creditableCents = (cents: number): number =>
+  Number.isFinite(cents) && Math.abs(cents) <= Number.MAX_SAFE_INTEGER ? cents : 0;
+
+/**
+ * Adds each new order to the outcome of the experiment units whose window holds it (every
+ * experiment the customer is in counts it: each was randomised on its own).
+ */
+export const creditExperimentOutcomes = async (
+  tx: StoreTx,
+  changes: readonly ProfileChange[],
+): Promise<number> => {
+  let credited = 0;
+  for (const change of changes)
+    for (const order of change.newOrders)
+      credited += await tx.creditOrder(
+        change.customerId,
+        order.placedAtMs,
+        creditableCents(order.totalCents),
+      );
+  return credited;
+};
+
+/**
  * Links each new order to the messages sent to its customer in the attribution window before
- * it (last touch gets the credit), in the transaction that records the order: a conversion row
- * and an audit entry on the credited decision. An order id seen before links nothing.
+ * it — the message the order names (by id or `utm_id`) gets the credit, else the last touch —
+ * in the transaction that records the order: a conversion row and an audit entry on the
+ * credited decision. An order id seen before links nothing.
  */
 export const attributeConversions = async (
   tx: StoreTx,
@@ -171,17 +219,18 @@ export const attributeConversions = async (
         event.timestampMs - windowMs,
         event.timestampMs,
       );
-      const last = touches[touches.length - 1];
-      if (last === undefined) continue;
-      // The order's value as the profile counts it; one no store takes (not finite, or beyond
-      // what cents count exactly) is not credited rather than failing the batch.
-      const cents = orderValueCents(event.properties);
-      const revenueCents =
-        Number.isFinite(cents) && Math.abs(cents) <= Number.MAX_SAFE_INTEGER ? cents : 0;
+      // The message the order names (its click's `utm_id`, or a `messageId` property) gets the
+      // credit when it is one of the window's touches; otherwise the last touch does.
+      const named = namedMessageOf(event);
+      const credited =
+        (named === null ? undefined : touches.find((m) => m.id === named)) ?? touches.at(-1);
+      if (credited === undefined) continue;
+      const model = credited.id === named ? 'message-id' : 'last-touch';
+      const revenueCents = creditableCents(orderValueCents(event.properties));
       const linked = await tx.insertConversion({
         orderId,
         customerId: change.customerId,
-        decisionId: last.id,
+        decisionId: credited.id,
         revenueCents,
         atMs: event.timestampMs,
         touches: touches.map((m) => ({
@@ -197,10 +246,10 @@ export const attributeConversions = async (
         customerId: change.customerId,
         atMs: nowMs,
         data: {
-          decisionId: last.id,
+          decisionId: credited.id,
           orderId,
           revenue: revenueCents / 100,
-          model: 'last-touch',
+          model,
           windowDays: windowMs / (24 * 3600 * 1000),
           touches: touches.map((m) => m.id),
         },

@@ -51,7 +51,7 @@ export interface ErasureCounts {
 export interface Conversion {
   orderId: string;
   customerId: CustomerId;
-  /** The last message sent before the order: the touch credited. */
+  /** The touch credited: the message the order named (by id or `utm_id`), else the last one. */
   decisionId: string;
   revenueCents: number;
   atMs: number;
@@ -67,6 +67,8 @@ export interface RecordTx extends DeliverTx {
     sinceMs: number,
     untilMs: number,
   ): Promise<MessageRecord[]>;
+  /** Notes a message's first open or click (for the KPIs); later ones change nothing. */
+  markEngagement(messageId: string, kind: 'opened' | 'clicked', atMs: number): Promise<void>;
   /** Stores a conversion; false when the order was already linked. */
   insertConversion(conversion: Conversion): Promise<boolean>;
   sendHistory(

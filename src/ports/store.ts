@@ -5,6 +5,7 @@ import type { DecideReads, DecideTx } from './decide-store.js';
 import type { ModelStore } from './model-store.js';
 import type { RecordReads, RecordTx } from './record-store.js';
 import type { ContentStore } from './content-store.js';
+import type { ExperimentReads, ExperimentTx } from './experiment-store.js';
 
 /** An identity key: `a:<anonymousId>` or `u:<userId>` (a user id merged by `alias`). */
 export type IdentityKey = `a:${string}` | `u:${string}`;
@@ -63,7 +64,7 @@ export interface IngestTx {
 }
 
 /** Everything one transaction may do: record events and profiles, and decide. */
-export interface StoreTx extends IngestTx, DecideTx, RecordTx {
+export interface StoreTx extends IngestTx, DecideTx, RecordTx, ExperimentTx {
   lock(keys: readonly string[]): Promise<void>;
 }
 
@@ -74,7 +75,7 @@ export interface EventCursor {
 }
 
 /** Herald's durable storage; every adapter passes the same contract suite. */
-export interface Store extends DecideReads, ModelStore, RecordReads, ContentStore {
+export interface Store extends DecideReads, ModelStore, RecordReads, ContentStore, ExperimentReads {
   readonly driver: 'sqlite' | 'postgres';
   /** Runs `work` in one transaction: all of it commits, or none of it. */
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { readContentDir } from '../../src/cli/commands/content.js';
 import { HOUR_MS } from '../../src/core/time.js';
-import { campaignResults, prepareCreative } from '../../src/pipeline/creative.js';
+import { prepareCreative } from '../../src/pipeline/creative.js';
+import { promoteDueWinners, promoteWinner } from '../../src/pipeline/experiment-results.js';
 import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
 import { storeFactories } from '../support/stores.js';
@@ -115,28 +116,121 @@ for (const factory of storeFactories)
             properties: { order_id: `o-${m.customerId}`, total: 20 },
           });
         const results = (await admin('GET', '/v1/campaigns/autumn/results')).json<{
-          variants: { variant: string; sent: number; conversions: number; revenue: number }[];
+          arms: {
+            arm: string;
+            units: number;
+            exposed: number;
+            converted: number;
+            revenue: number;
+          }[];
+          test: { analysis: { control: string } };
         }>();
-        expect(results.variants.reduce((n, v) => n + v.sent, 0)).toBe(60);
-        const winner = results.variants.find((v) => v.variant === first?.id);
-        expect(winner?.conversions).toBe(winner?.sent);
-        expect(winner?.revenue).toBe((winner?.sent ?? 0) * 20);
-        for (const v of results.variants.filter((x) => x.variant !== first?.id))
-          expect(v.conversions).toBe(0);
+        expect(results.arms.reduce((n, v) => n + v.exposed, 0)).toBe(60);
+        const winner = results.arms.find((v) => v.arm === first?.id);
+        expect(winner?.converted).toBe(winner?.exposed);
+        expect(winner?.revenue).toBe((winner?.exposed ?? 0) * 20);
+        for (const v of results.arms.filter((x) => x.arm !== first?.id))
+          expect(v.converted).toBe(0);
+        // The first variant written is the control the others are compared with.
+        expect(results.test.analysis.control).toBe(first?.id);
       });
 
-      it('learns the strategy that beat control and writes it first next time', async () => {
+      it('promotes a variant that beat control on live data, keeps the learnings, and writes it first next time', async () => {
+        const ids = Array.from({ length: 600 }, (_, i) => `pw${i}`);
+        for (let i = 0; i < ids.length; i += 200) {
+          seq += 1;
+          const r = await herald.app.inject({
+            method: 'POST',
+            url: '/v1/batch',
+            headers: { ...json, authorization: basicAuth() },
+            payload: JSON.stringify({
+              batch: ids.slice(i, i + 200).map((id) => ({
+                type: 'identify',
+                messageId: `pw-${seq}-${id}`,
+                userId: id,
+                traits: { email: `${id}@example.com`, firstName: 'Pat' },
+                timestamp: new Date(clock.nowMs()).toISOString(),
+              })),
+            }),
+          });
+          expect(r.statusCode).toBe(200);
+        }
+        const created = await admin('POST', '/v1/campaigns', {
+          id: 'winter',
+          template: 'upsell',
+          channels: ['email'],
+          creative: { query: 'features' },
+        });
+        const variants = created.json<{ variants: { id: string; strategy: string }[] }>().variants;
+        expect(variants[0]?.strategy).toBe('control');
+        await herald.services.worker.runDue();
+        await herald.services.dispatcher.runDue();
+        const promote = async () =>
+          (await admin('POST', '/v1/experiments/winter/promote', {})).json<{
+            promoted: boolean;
+            winner?: string;
+            reason?: string;
+          }>();
+        // Nobody bought yet: nothing to promote.
+        const first = await promote();
+        expect(first, JSON.stringify(first)).toMatchObject({ promoted: false });
+        expect((await promote()).reason).toContain('no significant improvement');
+        const challenger = variants[1];
+        const messages = (await admin('GET', '/v1/messages?limit=500')).json<{
+          messages: { id: string; variant: string; customerId: string }[];
+        }>().messages;
+        const more = (
+          await admin('GET', `/v1/messages?limit=500&before=${messages.at(-1)?.id ?? ''}`)
+        ).json<{
+          messages: { variant: string; customerId: string }[];
+        }>().messages;
+        const all = [...messages, ...more];
+        expect(all).toHaveLength(600);
+        // Six in ten of the challenger's customers order; one in ten of everyone else's.
+        clock.set(T0 + 5 * HOUR_MS);
+        const orders = all.filter((m, i) =>
+          m.variant === challenger?.id ? i % 10 < 6 : i % 10 === 0,
+        );
+        for (const m of orders)
+          await ingest('track', {
+            userId: m.customerId,
+            event: 'Order Completed',
+            properties: { order_id: `w-${m.customerId}`, total: 25 },
+          });
+        // The hourly job promotes it; asking again finds it done.
+        expect(await promoteDueWinners(herald.services.store, clock.nowMs())).toEqual(['winter']);
+        const results = (await admin('GET', '/v1/experiments/winter/results')).json<{
+          design: { promoted: { winner: string } };
+          promotion: { allowed: boolean };
+        }>();
+        expect(results.design.promoted.winner).toBe(challenger?.id);
+        expect(results.promotion.allowed).toBe(true);
+        expect((await promote()).reason).toContain('already promoted');
+        const learnings = (await admin('GET', '/v1/learnings?segment=all&channel=email')).json<{
+          learnings: { strategy: string; lift: number; lower: number; upper: number }[];
+        }>().learnings;
+        const learned = learnings.find((l) => l.strategy === challenger?.strategy);
+        expect(learned?.lower).toBeGreaterThan(0);
+        expect(learned?.lift).toBeGreaterThan(learned?.lower ?? Infinity);
+        // The next campaign to the same segment and channel starts from the winner.
+        const next = await prepareCreative(
+          herald.services.store,
+          { id: 'spring', segment: null, channel: 'email', query: null },
+          herald.services.writing(clock.nowMs()),
+        );
+        expect(next.variants[0]?.strategy).toBe(challenger?.strategy);
+      });
+
+      it('writes control first when nothing was learned, and promotes no unknown experiment', async () => {
         const store = herald.services.store;
         const first = await prepareCreative(
           store,
-          { id: 'c1', segment: null, query: null },
+          { id: 'c1', segment: null, channel: 'email', query: null },
           herald.services.writing(T0),
         );
         expect(first.variants[0]?.strategy).toBe('control');
-        // Nothing was sent: nothing is learned.
-        expect(
-          (await campaignResults(store, 'c1', { segment: null, nowMs: T0 })).winner,
-        ).toBeNull();
+        // No experiment was launched under that id: nothing to promote.
+        await expect(promoteWinner(store, 'c1', T0)).rejects.toThrow(/no experiment c1/);
         const refused = await admin('GET', '/v1/campaigns/none/results');
         expect(refused.statusCode).toBe(404);
       });

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { channels as allChannels, type Channel } from '../../core/profile.js';
-import { scheduleCampaign, segmentNames } from '../../pipeline/decide/index.js';
-import { campaignResults } from '../../pipeline/creative.js';
+import { segmentNames } from '../../pipeline/decide/index.js';
+import { experimentResults, promoteWinner } from '../../pipeline/experiment-results.js';
+import { launchCampaign } from '../../pipeline/launch-campaign.js';
+import { formatResults } from './format-experiment-results.js';
 import { loadServices } from '../load-services.js';
 
 const toChannels = (text: string): Channel[] =>
@@ -21,29 +23,29 @@ export const registerCampaignCommands = (program: Command): void => {
   const campaigns = program.command('campaigns').description('one-off campaigns');
   campaigns
     .command('results')
-    .description("a creative campaign's variants: sent, orders, rates, the test against control")
+    .description(
+      "a campaign's experiment: variants against control, the campaign against its holdout",
+    )
     .requiredOption('--id <id>', 'campaign id')
-    .option('--learn', 'remember the strategy that beat control for the segment')
-    .option('--segment <name>', 'the segment the campaign went to (for --learn)')
-    .action(async (options: { id: string; learn?: boolean; segment?: string }) => {
+    .option('--json', 'print the results as one JSON document (as GET /v1/experiments/:id/results)')
+    .option('--promote', 'promote the winner (and keep the learnings) if the statistics allow')
+    .action(async (options: { id: string; json?: boolean; promote?: boolean }) => {
       const services = await loadServices(process.env);
       try {
-        const results = await campaignResults(
-          services.store,
-          options.id,
-          options.learn === true
-            ? { segment: options.segment ?? null, nowMs: services.clock.nowMs() }
-            : null,
-        );
-        for (const v of results.variants)
-          console.log(
-            `${v.variant}  ${v.strategy.padEnd(12)} sent ${String(v.sent)}, orders ${String(v.conversions)} (${(v.rate * 100).toFixed(1)} %, 95 % CI ${(v.interval.lower * 100).toFixed(1)}–${(v.interval.upper * 100).toFixed(1)} %), revenue ${v.revenue.toFixed(2)}${v.vsControl === null ? '' : `; vs control ${(v.vsControl.difference * 100).toFixed(1)} pts, p = ${v.vsControl.p.toPrecision(3)}`}`,
-          );
+        const results = await experimentResults(services.store, options.id, {
+          globalHoldoutPercent: services.guard.policy.holdout.globalPercent,
+        });
         console.log(
-          results.winner === null
-            ? 'no variant beat control at p < 0.05'
-            : `winner: ${results.winner}${options.learn === true ? ' (learned)' : ''}`,
+          options.json === true ? JSON.stringify(results, null, 2) : formatResults(results),
         );
+        if (options.promote === true) {
+          const outcome = await promoteWinner(services.store, options.id, services.clock.nowMs());
+          console.log(
+            outcome.promoted
+              ? `promoted ${outcome.winner} (${outcome.strategy ?? 'no strategy'}); ${String(outcome.learnings)} learnings kept`
+              : `not promoted: ${outcome.reason}`,
+          );
+        }
       } finally {
         await services.close();
       }
@@ -58,6 +60,8 @@ export const registerCampaignCommands = (program: Command): void => {
     .option('--at <date>', 'send time (ISO-8601; default now)')
     .option('--percent <n>', 'discount percent')
     .option('--valid-hours <n>', 'hours the discount code stays valid', '72')
+    .option('--holdout <percent>', 'percent of the audience held out as the baseline (0–50)')
+    .option('--creative [query]', 'write variants from the content library (optionally on a topic)')
     .action(
       async (options: {
         id: string;
@@ -67,6 +71,8 @@ export const registerCampaignCommands = (program: Command): void => {
         at?: string;
         percent?: string;
         validHours: string;
+        holdout?: string;
+        creative?: string | boolean;
       }) => {
         if (options.segment !== undefined && !segmentNames.some((s) => s === options.segment))
           throw new AppError(
@@ -82,7 +88,10 @@ export const registerCampaignCommands = (program: Command): void => {
           const percent = options.percent === undefined ? null : Number(options.percent);
           if (percent !== null && !(percent > 0 && percent <= 100))
             throw new AppError('invalid-input', '--percent must be in (0, 100]');
-          const audience = await scheduleCampaign(
+          const holdout = options.holdout === undefined ? 0 : Number(options.holdout);
+          if (!(holdout >= 0 && holdout <= 50))
+            throw new AppError('invalid-input', '--holdout must be a percent in [0, 50]');
+          const { audience, creative } = await launchCampaign(
             services.store,
             services.decide,
             {
@@ -93,11 +102,18 @@ export const registerCampaignCommands = (program: Command): void => {
               incentive:
                 percent === null ? null : { percent, validHours: Number(options.validHours) },
               sendAtMs,
+              ...(holdout > 0 ? { holdoutPercent: holdout } : {}),
             },
+            options.creative === undefined
+              ? null
+              : {
+                  query: typeof options.creative === 'string' ? options.creative : null,
+                  writing: services.writing(nowMs),
+                },
             nowMs,
           );
           console.log(
-            `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}`,
+            `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}${creative === null ? '' : `, ${String(creative.variants.length)} variants (${creative.variants.map((v) => `${v.id}: ${v.strategy}`).join(', ')})`}${holdout > 0 ? `, ${String(holdout)} % held out` : ''}`,
           );
         } finally {
           await services.close();

@@ -4,6 +4,7 @@ import { sweepProfiles } from '../../pipeline/profile/index.js';
 import { trainIfDue } from '../../pipeline/predict/index.js';
 import { MINUTE_MS } from '../../core/time.js';
 import { expireReviews } from '../../pipeline/act-on-messages.js';
+import { promoteDueWinners } from '../../pipeline/experiment-results.js';
 
 /**
  * Serves the HTTP API until SIGINT/SIGTERM, with the periodic profile sweep and (unless turned
@@ -16,7 +17,7 @@ export const serve = async (services: Services): Promise<void> => {
   logger.info({ address, database: services.store.driver }, 'herald listening');
   if (config.inProcessWorker) services.worker.start();
   if (config.providers.inProcessDispatcher) services.dispatcher.start();
-  const reviews = config.inProcessWorker ? expireReviewsEveryMinute(services) : undefined;
+  const reviews = config.inProcessWorker ? keepHouse(services) : undefined;
   // The learning loop: checked at start and every hour; a run takes seconds and is registered
   // whatever its outcome (trained, or refused with the reason).
   let training: Promise<unknown> = Promise.resolve();
@@ -69,8 +70,13 @@ export const serve = async (services: Services): Promise<void> => {
   logger.info({}, 'herald stopped');
 };
 
-/** Review items nobody acted on in time expire (they are not sent), checked every minute. */
-const expireReviewsEveryMinute = (services: Services): NodeJS.Timeout => {
+/**
+ * Housekeeping beside the worker: review items nobody acted on in time expire (they are not
+ * sent), checked every minute; and every hour each running campaign test whose always-valid
+ * p-value and sample-ratio check allow it has its winner promoted.
+ */
+const keepHouse = (services: Services): NodeJS.Timeout => {
+  let minutes = 0;
   const timer = setInterval(() => {
     expireReviews(services.store, services.clock.nowMs())
       .then((n) => {
@@ -79,6 +85,16 @@ const expireReviewsEveryMinute = (services: Services): NodeJS.Timeout => {
       .catch((error: unknown) => {
         services.logger.error({ err: error }, 'expiring review items failed');
       });
+    minutes += 1;
+    if (minutes % 60 === 0)
+      promoteDueWinners(services.store, services.clock.nowMs())
+        .then((promoted) => {
+          if (promoted.length > 0)
+            services.logger.info({ promoted }, 'experiment winners promoted');
+        })
+        .catch((error: unknown) => {
+          services.logger.error({ err: error }, 'promoting experiment winners failed');
+        });
   }, MINUTE_MS);
   timer.unref();
   return timer;
@@ -88,7 +104,7 @@ const expireReviewsEveryMinute = (services: Services): NodeJS.Timeout => {
 export const work = async (services: Services): Promise<void> => {
   services.worker.start();
   services.dispatcher.start();
-  const reviews = expireReviewsEveryMinute(services);
+  const reviews = keepHouse(services);
   services.logger.info({ database: services.store.driver }, 'herald worker running');
   // The loops' timers do not hold the process open (so commands that run them once can
   // exit): this one does, until a signal.

@@ -6,8 +6,8 @@ import { AppError } from '../../core/errors.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { Membership, WorkRecord } from '../../ports/decide-store.js';
 import { allow, MARKET, READ, type Access } from '../auth.js';
-import { scheduleCampaign, segmentNames } from '../../pipeline/decide/index.js';
-import { campaignResults, prepareCreative } from '../../pipeline/creative.js';
+import { segmentNames } from '../../pipeline/decide/index.js';
+import { launchCampaign } from '../../pipeline/launch-campaign.js';
 import type { Channel } from '../../core/profile.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -168,15 +168,7 @@ export const registerDecisionRoutes = (
       const nowMs = services.clock.nowMs();
       const sendAtMs = b.sendAt === undefined ? nowMs : Date.parse(b.sendAt);
       // Creative: variants written from the approved library now, one per customer by hash.
-      const creative =
-        b.creative === undefined
-          ? null
-          : await prepareCreative(
-              store,
-              { id: b.id, segment: b.segment ?? null, query: b.creative.query ?? null },
-              services.writing(nowMs),
-            );
-      const audience = await scheduleCampaign(
+      const launched = await launchCampaign(
         store,
         services.decide,
         {
@@ -188,10 +180,13 @@ export const registerDecisionRoutes = (
           sendAtMs,
           budget: b.budget ?? null,
           ...(b.holdoutPercent === undefined ? {} : { holdoutPercent: b.holdoutPercent }),
-          ...(creative === null ? {} : { variantIds: creative.variants.map((v) => v.id) }),
         },
+        b.creative === undefined
+          ? null
+          : { query: b.creative.query ?? null, writing: services.writing(nowMs) },
         nowMs,
       );
+      const { audience, creative } = launched;
       services.worker.nudge();
       return reply.code(202).send({
         campaignId: b.id,
@@ -211,9 +206,6 @@ export const registerDecisionRoutes = (
             }),
       });
     },
-  );
-  app.get<{ Params: { id: string } }>('/v1/campaigns/:id/results', admin, async (request) =>
-    campaignResults(store, request.params.id, null),
   );
   app.get<{ Params: { id: string } }>('/v1/decisions/:id', admin, async (request) => {
     const decision = await store.getDecision(request.params.id);

@@ -31,6 +31,7 @@ const change = (
   after,
   afterComputed: toComputed(after, t0),
   events,
+  newOrders: [],
 });
 
 const cartAt = (updatedAtMs: number) => aCart([aCartItem()], updatedAtMs);

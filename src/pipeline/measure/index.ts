@@ -12,4 +12,11 @@ export {
   type PromotionBlock,
 } from './analyze-experiment.js';
 export type { Estimate, MetricArm } from './compare-metric.js';
+export {
+  analyzeUnits,
+  incrementalRevenue,
+  revenueSummary,
+  type ArmSums,
+  type UnitAnalysis,
+} from './analyze-units.js';
 export * from './statistics/index.js';

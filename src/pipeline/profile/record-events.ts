@@ -61,10 +61,11 @@ const groupByCustomer = (drafts: readonly EventDraft[]): Map<CustomerId, EventDr
   return groups;
 };
 
+/** Records the batch's orders; returns the new ones by the event that placed them. */
 const recordOrders = async (
   tx: IngestTx,
   fresh: readonly EventDraft[],
-): Promise<Set<EventDraft>> => {
+): Promise<Map<EventDraft, OrderDraft>> => {
   const orders: OrderDraft[] = [];
   const owners: EventDraft[] = [];
   for (const draft of fresh) {
@@ -78,14 +79,26 @@ const recordOrders = async (
     });
     owners.push(draft);
   }
-  const repeats = new Set<EventDraft>();
-  if (orders.length === 0) return repeats;
+  const placed = new Map<EventDraft, OrderDraft>();
+  if (orders.length === 0) return placed;
   const isNew = await tx.insertOrders(orders);
   owners.forEach((draft, i) => {
-    if (isNew[i] !== true) repeats.add(draft);
+    const order = orders[i];
+    if (isNew[i] === true && order !== undefined) placed.set(draft, order);
   });
-  return repeats;
+  return placed;
 };
+
+const newOrdersIn = (
+  group: readonly EventDraft[],
+  placed: ReadonlyMap<EventDraft, OrderDraft>,
+): ProfileChange['newOrders'] =>
+  group.flatMap((draft) => {
+    const order = placed.get(draft);
+    return order === undefined
+      ? []
+      : [{ orderId: order.orderId, placedAtMs: order.placedAtMs, totalCents: order.totalCents }];
+  });
 
 /**
  * Resolves the batch's customers while holding the locks of every customer it touches. Locks
@@ -145,7 +158,7 @@ export const recordEvents = (
     if (plan.drafts.length !== events.length) throw new Error('identity resolution lost an event');
     const isNew = await tx.insertEvents(plan.drafts);
     const fresh = plan.drafts.filter((_, i) => isNew[i] === true);
-    const repeats = await recordOrders(tx, fresh);
+    const placed = await recordOrders(tx, fresh);
 
     const groups = groupByCustomer(fresh);
     const incremental = [...groups.keys()].filter((id) => !rebuild.has(id));
@@ -157,10 +170,22 @@ export const recordEvents = (
       const before = states.get(customerId) ?? null;
       let state = before ?? emptyProfile(customerId, group[0]?.timestampMs ?? nowMs);
       for (const draft of group)
-        state = applyEvent(state, draft, { repeatOrder: repeats.has(draft) }, policy);
+        state = applyEvent(
+          state,
+          draft,
+          { repeatOrder: orderIdOf(draft) !== null && !placed.has(draft) },
+          policy,
+        );
       const computed = deriveComputed(state, nowMs, policy);
       rows.push({ customerId, state, computed });
-      changes.push({ customerId, before, after: state, afterComputed: computed, events: group });
+      changes.push({
+        customerId,
+        before,
+        after: state,
+        afterComputed: computed,
+        events: group,
+        newOrders: newOrdersIn(group, placed),
+      });
     }
     const rebuiltBefore =
       onRecorded === undefined
@@ -173,7 +198,14 @@ export const recordEvents = (
       rows.push({ customerId, state, computed });
       const before: ProfileState | null = rebuiltBefore.get(customerId) ?? null;
       const events = groups.get(customerId) ?? [];
-      changes.push({ customerId, before, after: state, afterComputed: computed, events });
+      changes.push({
+        customerId,
+        before,
+        after: state,
+        afterComputed: computed,
+        events,
+        newOrders: newOrdersIn(events, placed),
+      });
     }
     await tx.saveProfiles(rows);
     if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);

@@ -24,7 +24,7 @@ describe('link tracking', () => {
     expect(url.startsWith('https://h.example.com/t/c/')).toBe(true);
     expect(destinationOf(url)).toEqual({
       m: 'm-1',
-      u: 'https://shop.example.com/cart?x=1&utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder',
+      u: 'https://shop.example.com/cart?x=1&utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
     });
     expect(out.endsWith('.')).toBe(true);
   });
@@ -34,20 +34,20 @@ describe('link tracking', () => {
       'https://h.example.com/u/abc.def',
     );
     expect(withUtm('https://s.example.com/?utm_source=news', link)).toBe(
-      'https://s.example.com/?utm_source=news&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder',
+      'https://s.example.com/?utm_source=news&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
     );
   });
 
   it('keeps HTML attributes well-formed', () => {
     const out = trackLinks('<a href="https://s.example.com/?a=1&amp;b=2">go</a>', link, false);
     expect(out).toBe(
-      '<a href="https://s.example.com/?a=1&amp;b=2&amp;utm_source=herald&amp;utm_medium=email&amp;utm_campaign=cart-recovery&amp;utm_content=cart-reminder">go</a>',
+      '<a href="https://s.example.com/?a=1&amp;b=2&amp;utm_source=herald&amp;utm_medium=email&amp;utm_campaign=cart-recovery&amp;utm_content=cart-reminder&amp;utm_id=m-1">go</a>',
     );
   });
 
   it('only adds UTM parameters when asked not to track (SMS)', () => {
     expect(trackLinks('Shop https://s.example.com/p', { ...link, medium: 'sms' }, false)).toBe(
-      'Shop https://s.example.com/p?utm_source=herald&utm_medium=sms&utm_campaign=cart-recovery&utm_content=cart-reminder',
+      'Shop https://s.example.com/p?utm_source=herald&utm_medium=sms&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
     );
   });
 });

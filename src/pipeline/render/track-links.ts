@@ -18,10 +18,13 @@ const URL_PATTERN = /https?:\/\/[^\s"'<>]+/g;
 // Trailing punctuation of a sentence is not part of the URL.
 const TRAILING = /[.,;:!?)\]]+$/;
 
-/** Adds the UTM parameters a link does not have yet. */
+/**
+ * Adds the UTM parameters a link does not have yet; `utm_id` is the message's id, so an order
+ * placed after the click can name the message it came from (attribution by message id).
+ */
 export const withUtm = (
   url: string,
-  link: Pick<LinkContext, 'medium' | 'campaign' | 'content'>,
+  link: Pick<LinkContext, 'messageId' | 'medium' | 'campaign' | 'content'>,
 ) => {
   let parsed: URL;
   try {
@@ -34,6 +37,7 @@ export const withUtm = (
     ['utm_medium', link.medium],
     ['utm_campaign', link.campaign],
     ['utm_content', link.content],
+    ['utm_id', link.messageId],
   ];
   for (const [key, value] of add)
     if (!parsed.searchParams.has(key)) parsed.searchParams.set(key, value);

@@ -10,6 +10,7 @@ import { createPostgresDecideTx } from './create-postgres-decide-tx.js';
 import { createRecordReads } from '../shared/create-record-reads.js';
 import { createContentStore } from '../shared/create-content-store.js';
 import { createRecordTx } from '../shared/create-record-tx.js';
+import { createExperimentReads, createExperimentTx } from '../shared/create-experiment-store.js';
 import { postgresRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import {
@@ -50,6 +51,7 @@ const firstInserted = (keys: readonly string[], inserted: ReadonlySet<string>): 
 const createTx = (client: pg.PoolClient): StoreTx => ({
   ...createPostgresDecideTx(client),
   ...createRecordTx(postgresRunner(client)),
+  ...createExperimentTx(postgresRunner(client)),
   async lock(keys) {
     const hashes = [...new Set(keys.map(hashLockKey))].sort((a, b) => a - b);
     if (hashes.length === 0) return;
@@ -231,6 +233,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     ...createDecideReads(db),
     ...createModelStore(db),
     ...createRecordReads(db),
+    ...createExperimentReads(db, 'postgres'),
     ...createContentStore(db),
     transaction: (work) => ingest(work),
     // Profiles are written in the same transaction as their events: never behind.

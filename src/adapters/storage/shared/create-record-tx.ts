@@ -186,6 +186,13 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       }
       return found;
     },
+    async markEngagement(messageId, kind, atMs) {
+      const column = kind === 'opened' ? 'opened_at_ms' : 'clicked_at_ms';
+      await sql.run(`UPDATE messages SET ${column} = ? WHERE id = ? AND ${column} IS NULL`, [
+        atMs,
+        messageId,
+      ]);
+    },
     async eraseCustomer(id) {
       const del = (table: string) => sql.run(`DELETE FROM ${table} WHERE customer_id = ?`, [id]);
       // What the capture channel kept of the customer's messages goes with them.
@@ -203,6 +210,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         work: await del('work'),
       };
       await del('conversions');
+      await del('experiment_units');
       await del('memberships');
       await del('customer_marks');
       await del('subjects');
@@ -260,6 +268,13 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
           id,
         ],
       );
+      // The message reached its customer: that is the exposure of any experiment it carries.
+      if (changed === 1 && u.status === 'sent' && u.sentAtMs !== null)
+        await sql.run(
+          `UPDATE experiment_units SET exposed_at_ms = ?
+           WHERE message_id = ? AND exposed_at_ms IS NULL`,
+          [u.sentAtMs, id],
+        );
       return changed === 1;
     },
     async takeTokens(provider, want, perSecond, burst, nowMs) {

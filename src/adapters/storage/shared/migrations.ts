@@ -367,6 +367,77 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // Experiments: every customer assigned to an experiment's arm (a campaign's variants and
+  // holdout, the global holdout), when the message reached them, and the orders that followed
+  // within the outcome window; and what finished tests taught.
+  '0009-experiments': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const real = dialect === 'postgres' ? 'double precision' : 'real';
+      await db.schema
+        .createTable('experiment_units')
+        .addColumn('experiment_id', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('arm', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .addColumn('segment', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('assigned_at_ms', big, (c) => c.notNull())
+        .addColumn('window_ends_ms', big, (c) => c.notNull())
+        .addColumn('exposed_at_ms', big)
+        .addColumn('orders', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('revenue_cents', big, (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('experiment_units_pk', ['experiment_id', 'customer_id'])
+        .execute();
+      // Results read an experiment's units by arm without touching the table.
+      await db.schema
+        .createIndex('experiment_units_results')
+        .on('experiment_units')
+        .columns(['experiment_id', 'arm', 'exposed_at_ms', 'orders', 'revenue_cents'])
+        .execute();
+      await db.schema
+        .createIndex('experiment_units_customer')
+        .on('experiment_units')
+        .columns(['customer_id', 'assigned_at_ms'])
+        .execute();
+      await db.schema
+        .createIndex('experiment_units_message')
+        .on('experiment_units')
+        .column('message_id')
+        .execute();
+      await db.schema
+        .createTable('learnings')
+        .addColumn('experiment_id', 'text', (c) => c.notNull())
+        .addColumn('strategy', 'text', (c) => c.notNull())
+        .addColumn('segment', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('metric', 'text', (c) => c.notNull())
+        .addColumn('lift', real, (c) => c.notNull())
+        .addColumn('lower', real, (c) => c.notNull())
+        .addColumn('upper', real, (c) => c.notNull())
+        .addColumn('p', real, (c) => c.notNull())
+        .addColumn('units', big, (c) => c.notNull())
+        .addColumn('created_at_ms', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('learnings_pk', [
+          'experiment_id',
+          'strategy',
+          'segment',
+          'channel',
+          'metric',
+        ])
+        .execute();
+      // KPIs: a message's first open and click, and reads of messages and orders by time.
+      await db.schema.alterTable('messages').addColumn('opened_at_ms', big).execute();
+      await db.schema.alterTable('messages').addColumn('clicked_at_ms', big).execute();
+      await db.schema
+        .createIndex('messages_sent')
+        .on('messages')
+        .column('sent_at_ms')
+        .where(sql.ref('sent_at_ms'), 'is not', null)
+        .execute();
+      await db.schema.createIndex('orders_placed').on('orders').column('placed_at_ms').execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

@@ -30,6 +30,34 @@ export interface ProfilesTable {
   updated_at_ms: number;
 }
 
+export interface ExperimentUnitsTable {
+  experiment_id: string;
+  customer_id: string;
+  arm: string;
+  message_id: string;
+  segment: string;
+  channel: string;
+  assigned_at_ms: number;
+  window_ends_ms: number;
+  exposed_at_ms: number | null;
+  orders: Generated<number>;
+  revenue_cents: Generated<number>;
+}
+
+export interface LearningsTable {
+  experiment_id: string;
+  strategy: string;
+  segment: string;
+  channel: string;
+  metric: string;
+  lift: number;
+  lower: number;
+  upper: number;
+  p: number;
+  units: number;
+  created_at_ms: number;
+}
+
 export interface Database {
   events: EventsTable;
   profiles: ProfilesTable;
@@ -55,6 +83,8 @@ export interface Database {
   models: ModelsTable;
   messages: MessagesTable;
   audit_log: AuditLogTable;
+  experiment_units: ExperimentUnitsTable;
+  learnings: LearningsTable;
   subjects: { customer_id: string; pseudonym: string; created_at_ms: number };
   idempotency: { key: string; request_hash: string; response: string; created_at_ms: number };
   captured: {

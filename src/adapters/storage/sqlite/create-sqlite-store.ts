@@ -11,6 +11,7 @@ import { createSqliteDecideStatements, createSqliteDecideTx } from './create-sql
 import { createRecordReads } from '../shared/create-record-reads.js';
 import { createContentStore } from '../shared/create-content-store.js';
 import { createRecordTx } from '../shared/create-record-tx.js';
+import { createExperimentReads, createExperimentTx } from '../shared/create-experiment-store.js';
 import { sqliteRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import type { Database } from '../shared/tables.js';
@@ -62,7 +63,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const s = createSqliteStatements(sqlite);
   // The decide primitives hold no state of their own: one set serves every transaction.
   const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite));
-  const sharedTx = { ...decideTx, ...createRecordTx(sqliteRunner(sqlite)) };
+  const runner = sqliteRunner(sqlite);
+  const sharedTx = { ...decideTx, ...createRecordTx(runner), ...createExperimentTx(runner) };
   const serialise = createQueue();
   const recent = createRecentMessages(options.dedupWindow ?? 2_000_000);
   const latest = s.recentMessages.all(options.dedupWindow ?? 2_000_000) as {
@@ -118,6 +120,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
 
   const reads = createReads(readDb);
   const decideReads = createDecideReads(readDb);
+  const experimentReads = createExperimentReads(readDb, 'sqlite');
   return {
     driver: 'sqlite',
     ...reads,
@@ -127,6 +130,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     saveJourneyVersion: (row) => serialise(() => createDecideReads(db).saveJourneyVersion(row)),
     ...createModelStore(readDb),
     ...createRecordReads(readDb),
+    ...experimentReads,
     listDocuments: () => createContentStore(readDb).listDocuments(),
     // The read connection cannot write: through the writer's queue.
     saveDocument: (doc) => serialise(() => createContentStore(db).saveDocument(doc)),
@@ -153,6 +157,10 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     async counts() {
       await flushAll();
       return reads.counts();
+    },
+    async kpiTotals(fromMs, toMs) {
+      await flushAll();
+      return experimentReads.kpiTotals(fromMs, toMs);
     },
     profilesBehind: () => Promise.resolve(profiles.behind()),
     transaction: (work) =>

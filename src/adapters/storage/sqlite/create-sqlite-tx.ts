@@ -3,6 +3,7 @@ import type { ProfileState } from '../../../core/profile.js';
 import type { IdentityKey, IngestTx, ProfileRow, StoreTx } from '../../../ports/store.js';
 import type { DecideTx } from '../../../ports/decide-store.js';
 import type { RecordTx } from '../../../ports/record-store.js';
+import type { ExperimentTx } from '../../../ports/experiment-store.js';
 import { toEventBody, toStoredEvent, type EventRow } from '../shared/tables.js';
 import type { ProfileWriteBehind } from './profile-write-behind.js';
 import type { RecentMessages } from './recent-messages.js';
@@ -15,7 +16,7 @@ import type { SqliteStatements } from './sqlite-statements.js';
 export const createSqliteTx = (
   s: SqliteStatements,
   /** The decide and record primitives, stateless: one object, the prototype of every tx. */
-  shared: DecideTx & RecordTx,
+  shared: DecideTx & RecordTx & ExperimentTx,
   recent: RecentMessages,
   profiles: ProfileWriteBehind,
 ): StoreTx & { commit(): void } => {
@@ -113,5 +114,5 @@ export const createSqliteTx = (
       return Promise.resolve((s.customerEvents.all(id) as EventRow[]).map(toStoredEvent));
     },
   };
-  return Object.assign(Object.create(shared) as DecideTx & RecordTx, own);
+  return Object.assign(Object.create(shared) as DecideTx & RecordTx & ExperimentTx, own);
 };

@@ -1,0 +1,236 @@
+import { sql as raw, type Kysely } from 'kysely';
+import { DAY_MS } from '../../../core/time.js';
+import type {
+  ExperimentReads,
+  ExperimentTx,
+  Learning,
+  UnitTotals,
+} from '../../../ports/experiment-store.js';
+import type { SqlRunner } from './sql-runner.js';
+import type { Database, LearningsTable } from './tables.js';
+
+const UNIT_COLUMNS = [
+  'experiment_id',
+  'customer_id',
+  'arm',
+  'message_id',
+  'segment',
+  'channel',
+  'assigned_at_ms',
+  'window_ends_ms',
+] as const;
+const INSERT_UNIT = `INSERT INTO experiment_units (${UNIT_COLUMNS.join(', ')})
+  VALUES (${UNIT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`;
+const LEARNING_COLUMNS: readonly (keyof LearningsTable)[] = [
+  'experiment_id',
+  'strategy',
+  'segment',
+  'channel',
+  'metric',
+  'lift',
+  'lower',
+  'upper',
+  'p',
+  'units',
+  'created_at_ms',
+];
+
+/** The experiment stage's writes, one SQL text for both databases. */
+export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
+  async assignUnits(units) {
+    for (const u of units)
+      await sql.run(INSERT_UNIT, [
+        u.experimentId,
+        u.customerId,
+        u.arm,
+        u.messageId,
+        u.segment,
+        u.channel,
+        u.assignedAtMs,
+        u.windowEndsMs,
+      ]);
+  },
+  creditOrder: (customerId, atMs, revenueCents) =>
+    sql.run(
+      `UPDATE experiment_units SET orders = orders + 1, revenue_cents = revenue_cents + ?
+       WHERE customer_id = ? AND assigned_at_ms <= ? AND window_ends_ms >= ?`,
+      [revenueCents, customerId, atMs, atMs],
+    ),
+  async saveLearnings(learnings) {
+    for (const l of learnings) {
+      await sql.run(
+        `DELETE FROM learnings WHERE experiment_id = ? AND strategy = ? AND segment = ?
+           AND channel = ? AND metric = ?`,
+        [l.experimentId, l.strategy, l.segment, l.channel, l.metric],
+      );
+      await sql.run(
+        `INSERT INTO learnings (${LEARNING_COLUMNS.join(', ')})
+         VALUES (${LEARNING_COLUMNS.map(() => '?').join(', ')})`,
+        [
+          l.experimentId,
+          l.strategy,
+          l.segment,
+          l.channel,
+          l.metric,
+          l.lift,
+          l.lower,
+          l.upper,
+          l.p,
+          l.units,
+          l.createdAtMs,
+        ],
+      );
+    }
+  },
+});
+
+interface TotalsRow {
+  arm: string;
+  exposed: number;
+  key: string | number | null;
+  units: number;
+  converted: number | null;
+  revenue: number | null;
+  squares: number | null;
+}
+
+/** The experiment tables' reads, for both dialects. */
+export const createExperimentReads = (
+  db: Kysely<Database>,
+  dialect: 'sqlite' | 'postgres',
+): ExperimentReads => ({
+  async unitTotals(experimentId, by) {
+    // PostgreSQL sums bigints as numeric (returned as text); both are read back as numbers.
+    const float = dialect === 'postgres' ? 'double precision' : 'real';
+    const key =
+      by === 'segment'
+        ? raw<string>`segment`
+        : by === 'day'
+          ? raw<number>`(assigned_at_ms / ${raw.lit(DAY_MS)}) * ${raw.lit(DAY_MS)}`
+          : raw<null>`NULL`;
+    const result = await raw<TotalsRow>`
+      SELECT arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END AS exposed, ${key} AS key,
+        COUNT(*) AS units,
+        SUM(CASE WHEN orders > 0 THEN 1 ELSE 0 END) AS converted,
+        SUM(revenue_cents) AS revenue,
+        SUM(CAST(revenue_cents AS ${raw.raw(float)}) * revenue_cents) AS squares
+      FROM experiment_units WHERE experiment_id = ${experimentId}
+      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END${by === 'arm' ? raw`` : raw`, ${key}`}
+      ORDER BY arm`.execute(db);
+    return result.rows.map((r): UnitTotals => ({
+      arm: r.arm,
+      exposed: r.exposed === 1,
+      key: r.key,
+      units: r.units,
+      converted: r.converted ?? 0,
+      revenueCents: r.revenue ?? 0,
+      revenueSquares: r.squares ?? 0,
+    }));
+  },
+  async kpiTotals(fromMs, toMs) {
+    const n = (v: number | null) => v ?? 0;
+    const touches = await raw<{
+      channel: string;
+      agent: string | null;
+      sent: number;
+      opened: number;
+      clicked: number;
+      complained: number;
+      converted: number;
+      orders: number;
+      revenue: number | null;
+    }>`
+      SELECT m.channel, d.agent, COUNT(*) AS sent,
+        SUM(CASE WHEN m.opened_at_ms IS NULL THEN 0 ELSE 1 END) AS opened,
+        SUM(CASE WHEN m.clicked_at_ms IS NULL THEN 0 ELSE 1 END) AS clicked,
+        SUM(CASE WHEN m.status = 'complained' THEN 1 ELSE 0 END) AS complained,
+        SUM(CASE WHEN c.orders IS NULL THEN 0 ELSE 1 END) AS converted,
+        SUM(COALESCE(c.orders, 0)) AS orders, SUM(COALESCE(c.revenue, 0)) AS revenue
+      FROM messages m
+        LEFT JOIN decisions d ON d.id = m.id
+        LEFT JOIN (SELECT decision_id, COUNT(*) AS orders, SUM(revenue_cents) AS revenue
+                   FROM conversions WHERE at_ms >= ${fromMs} GROUP BY decision_id) c
+          ON c.decision_id = m.id
+      WHERE m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}
+      GROUP BY m.channel, d.agent
+      ORDER BY m.channel, d.agent`.execute(db);
+    const made = await raw<{ status: string; count: number }>`
+      SELECT status, COUNT(*) AS count FROM messages
+      WHERE created_at_ms >= ${fromMs} AND created_at_ms < ${toMs} GROUP BY status`.execute(db);
+    const [orders] = (
+      await raw<{ count: number; revenue: number | null }>`
+        SELECT COUNT(*) AS count, SUM(total_cents) AS revenue FROM orders
+        WHERE placed_at_ms >= ${fromMs} AND placed_at_ms < ${toMs}`.execute(db)
+    ).rows;
+    const stages = await raw<{
+      stage: string;
+      count: number;
+      ordering: number;
+      ltv: number | null;
+    }>`
+      SELECT lifecycle_stage AS stage, COUNT(*) AS count,
+        SUM(CASE WHEN ltv_cents > 0 THEN 1 ELSE 0 END) AS ordering,
+        SUM(CASE WHEN ltv_cents > 0 THEN ltv_cents ELSE 0 END) AS ltv
+      FROM profiles GROUP BY lifecycle_stage`.execute(db);
+    return {
+      touches: touches.rows.map((r) => ({
+        channel: r.channel,
+        agent: r.agent ?? 'unknown',
+        sent: n(r.sent),
+        opened: n(r.opened),
+        clicked: n(r.clicked),
+        complained: n(r.complained),
+        converted: n(r.converted),
+        orders: n(r.orders),
+        revenueCents: n(r.revenue),
+      })),
+      made: Object.fromEntries(made.rows.map((r) => [r.status, n(r.count)])),
+      orders: { count: n(orders?.count ?? 0), revenueCents: n(orders?.revenue ?? 0) },
+      customers: {
+        total: stages.rows.reduce((a, r) => a + n(r.count), 0),
+        byStage: Object.fromEntries(stages.rows.map((r) => [r.stage, n(r.count)])),
+        ordering: stages.rows.reduce((a, r) => a + n(r.ordering), 0),
+        ltvCents: stages.rows.reduce((a, r) => a + n(r.ltv), 0),
+      },
+    };
+  },
+  async listExperiments() {
+    const rows = await db
+      .selectFrom('experiment_units')
+      .select((eb) => [
+        'experiment_id',
+        eb.fn.countAll<number>().as('units'),
+        eb.fn.count<number>('exposed_at_ms').as('exposed'),
+        eb.fn.min<number>('assigned_at_ms').as('first'),
+        eb.fn.max<number>('assigned_at_ms').as('last'),
+      ])
+      .groupBy('experiment_id')
+      .orderBy('experiment_id')
+      .execute();
+    return rows.map((r) => ({
+      experimentId: r.experiment_id,
+      units: r.units,
+      exposed: r.exposed,
+      firstAssignedAtMs: r.first,
+      lastAssignedAtMs: r.last,
+    }));
+  },
+  async listLearnings(query) {
+    let q = db.selectFrom('learnings').selectAll().orderBy('created_at_ms', 'desc');
+    if (query.segment !== undefined) q = q.where('segment', '=', query.segment);
+    if (query.channel !== undefined) q = q.where('channel', '=', query.channel);
+    return (await q.execute()).map((r): Learning => ({
+      experimentId: r.experiment_id,
+      strategy: r.strategy,
+      segment: r.segment,
+      channel: r.channel,
+      metric: r.metric,
+      lift: r.lift,
+      lower: r.lower,
+      upper: r.upper,
+      p: r.p,
+      units: r.units,
+      createdAtMs: r.created_at_ms,
+    }));
+  },
+});

@@ -1,0 +1,55 @@
+import type { ExperimentResults } from '../../pipeline/experiment-results.js';
+import type { Estimate, ExperimentAnalysis } from '../../pipeline/measure/index.js';
+
+const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
+const interval = (e: Estimate, f: (x: number) => string) =>
+  `${f(e.estimate)} [${Number.isFinite(e.lower) ? f(e.lower) : '−∞'}, ${Number.isFinite(e.upper) ? f(e.upper) : '∞'}]`;
+const p = (x: number) => (x < 1e-4 ? x.toExponential(2) : x.toFixed(4));
+
+const analysisLines = (a: ExperimentAnalysis): string[] => {
+  const lines = [
+    `  sample ratio: p = ${p(a.sampleRatio.p)}${a.sampleRatio.alarm ? '  ALARM (assignment is broken; no promotion)' : ''}`,
+  ];
+  for (const metric of a.metrics) {
+    const f = metric.kind === 'binary' ? pct : (x: number) => x.toFixed(2);
+    lines.push(`  ${metric.name}:`);
+    for (const arm of metric.arms)
+      lines.push(`    ${arm.arm.padEnd(24)} n ${String(arm.n).padStart(8)}  ${interval(arm, f)}`);
+    for (const c of metric.comparisons)
+      lines.push(
+        `    ${c.treatment} vs ${a.control}: ${interval(c.absoluteLift, f)} (relative ${interval(c.relativeLift, pct)}), p ${p(c.p)}, always-valid p ${p(c.alwaysValidP)} (Holm ${p(c.alwaysValidHolmP)}), chance to beat ${pct(c.chanceToBeatControl)}`,
+      );
+  }
+  return lines;
+};
+
+/** `herald campaigns results` as text: the arms, the variant test, the holdout, the verdict. */
+export const formatResults = (r: ExperimentResults): string => {
+  const lines = [`experiment ${r.experimentId} (${r.kind})`];
+  for (const a of r.arms)
+    lines.push(
+      `  ${a.arm.padEnd(24)} ${(a.strategy ?? '').padEnd(12)} assigned ${String(a.units).padStart(8)}, exposed ${String(a.exposed).padStart(8)}, converted ${String(a.converted).padStart(6)}, revenue ${a.revenue.toFixed(2)}`,
+    );
+  if (r.test !== null) {
+    lines.push('variants against control (units the message reached):');
+    lines.push(
+      ...('reason' in r.test ? [`  not yet: ${r.test.reason}`] : analysisLines(r.test.analysis)),
+    );
+  }
+  if (r.holdout !== null) {
+    lines.push('campaign against its holdout (everyone assigned):');
+    if ('reason' in r.holdout) lines.push(`  not yet: ${r.holdout.reason}`);
+    else {
+      lines.push(...analysisLines(r.holdout.analysis));
+      const inc = r.holdout.incrementalRevenue;
+      if (inc !== null) lines.push(`  incremental revenue: ${interval(inc, (x) => x.toFixed(2))}`);
+    }
+  }
+  if (r.promotion !== null)
+    lines.push(
+      r.promotion.allowed
+        ? `promotion: allowed — ${r.promotion.winner} wins on ${r.promotion.metric}`
+        : `promotion: blocked — ${r.promotion.blocks.map((b) => (b.kind === 'sample-ratio-mismatch' ? `sample-ratio mismatch (p = ${p(b.p)})` : `no significant improvement on ${b.metric}`)).join('; ')}`,
+    );
+  return lines.join('\n');
+};

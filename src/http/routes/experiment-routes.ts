@@ -1,0 +1,120 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../app/create-services.js';
+import { AppError } from '../../core/errors.js';
+import { DAY_MS } from '../../core/time.js';
+import {
+  experimentDesignOf,
+  experimentResults,
+  experimentTimeline,
+  promoteWinner,
+} from '../../pipeline/experiment-results.js';
+import { computeKpis } from '../../pipeline/kpis.js';
+import { allow, MARKET, READ, type Access } from '../auth.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A query's date (ISO-8601), or the default; a date that does not parse names the parameter. */
+export const parseDate = (name: string, text: string | undefined, fallbackMs: number): number => {
+  if (text === undefined) return fallbackMs;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new AppError('invalid-input', `${name}: "${text}" is not a date`);
+  return ms;
+};
+
+/** Experiments, their results and learnings, and the KPIs (viewer and up; promotion: marketer). */
+export const registerExperimentRoutes = (
+  app: FastifyInstance,
+  services: Services,
+  access: Access,
+): void => {
+  const { store } = services;
+  const read = allow(access, READ);
+  const globalPercent = () => services.guard.policy.holdout.globalPercent;
+  const alphaQuery = {
+    querystring: Type.Object({
+      alpha: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.05 }),
+    }),
+  };
+
+  app.get('/v1/experiments', read, async () => ({
+    experiments: (await store.listExperiments()).map((e) => ({
+      id: e.experimentId,
+      units: e.units,
+      exposed: e.exposed,
+      firstAssignedAt: iso(e.firstAssignedAtMs),
+      lastAssignedAt: iso(e.lastAssignedAtMs),
+    })),
+  }));
+  const results = (id: string, alpha: number) =>
+    experimentResults(store, id, { globalHoldoutPercent: globalPercent(), alpha });
+  app.get<{ Params: { id: string }; Querystring: { alpha: number } }>(
+    '/v1/experiments/:id/results',
+    { ...read, schema: alphaQuery },
+    (request) => results(request.params.id, request.query.alpha),
+  );
+  // A campaign's experiment is the campaign: the same results under the campaign's path.
+  app.get<{ Params: { id: string }; Querystring: { alpha: number } }>(
+    '/v1/campaigns/:id/results',
+    { ...read, schema: alphaQuery },
+    (request) => results(request.params.id, request.query.alpha),
+  );
+  app.get<{ Params: { id: string }; Querystring: { alpha: number } }>(
+    '/v1/experiments/:id/timeline',
+    { ...read, schema: alphaQuery },
+    async (request) => {
+      const design = await experimentDesignOf(store, request.params.id, globalPercent());
+      const points = await experimentTimeline(store, design, request.query.alpha);
+      return {
+        experimentId: design.id,
+        days: points.map(({ dayMs, ...rest }) => ({ day: iso(dayMs).slice(0, 10), ...rest })),
+      };
+    },
+  );
+  app.post<{ Params: { id: string } }>(
+    '/v1/experiments/:id/promote',
+    allow(access, MARKET),
+    (request) => promoteWinner(store, request.params.id, services.clock.nowMs()),
+  );
+  app.get<{ Querystring: { segment?: string; channel?: string } }>(
+    '/v1/learnings',
+    {
+      ...read,
+      schema: {
+        querystring: Type.Object({
+          segment: Type.Optional(Type.String({ minLength: 1 })),
+          channel: Type.Optional(Type.String({ minLength: 1 })),
+        }),
+      },
+    },
+    async (request) => ({
+      learnings: (await store.listLearnings(request.query)).map(({ createdAtMs, ...l }) => ({
+        ...l,
+        createdAt: iso(createdAtMs),
+      })),
+    }),
+  );
+  app.get<{ Querystring: { from?: string; to?: string } }>(
+    '/v1/kpis',
+    {
+      ...read,
+      schema: {
+        querystring: Type.Object({
+          from: Type.Optional(Type.String()),
+          to: Type.Optional(Type.String()),
+        }),
+      },
+    },
+    async (request) => {
+      const nowMs = services.clock.nowMs();
+      const toMs = parseDate('to', request.query.to, nowMs);
+      const fromMs = parseDate('from', request.query.from, toMs - 30 * DAY_MS);
+      if (!(fromMs < toMs))
+        throw new AppError(
+          'invalid-input',
+          `from (${iso(fromMs)}) must be before to (${iso(toMs)})`,
+        );
+      return computeKpis(store, fromMs, toMs, services.metrics.recentLagP95());
+    },
+  );
+};

@@ -1,0 +1,430 @@
+// experiment ─▶ measure: what an experiment's units (assigned when each message was made,
+// exposed when it was sent, credited with the orders that followed) say — the variants against
+// their control among the exposed, the campaign against its holdout among everyone assigned,
+// per segment and day by day — and, when the statistics allow, the winner promoted and the
+// lesson kept for the next campaign to the same segment and channel.
+import { AppError } from '../core/errors.js';
+import type { Channel } from '../core/profile.js';
+import { DAY_MS } from '../core/time.js';
+import type { Learning, UnitTotals } from '../ports/experiment-store.js';
+import { seededRandom } from '../ports/random.js';
+import type { Store } from '../ports/store.js';
+import { allocateThompson } from './experiment/index.js';
+import { GLOBAL_HOLDOUT_EXPERIMENT } from './guard-and-record.js';
+import {
+  analyzeUnits,
+  incrementalRevenue,
+  type ArmSums,
+  type Estimate,
+  type ExperimentAnalysis,
+  type Promotion,
+  type UnitAnalysis,
+} from './measure/index.js';
+import { appendAudit } from './record/index.js';
+
+/** How an experiment was laid out when it started (stored with it; the global one is config). */
+export interface ExperimentDesign {
+  id: string;
+  kind: 'campaign' | 'global-holdout';
+  /** The variant arms in their stored order (equal weights); `treatment` when there are none. */
+  arms: { name: string; strategy: string | null }[];
+  /**
+   * The arm the others are compared with: the first variant, which is the strategy that won
+   * the last finished test for the segment and channel (the promoted control), else `control`.
+   */
+  control: string;
+  /** Percent of the assigned customers held out (no message). */
+  holdoutPercent: number;
+  segment: string | null;
+  channel: Channel;
+  createdAtMs: number;
+  /** Set once a winner was promoted: the test is finished. */
+  promoted?: { winner: string; strategy: string | null; atMs: number };
+}
+
+const designKey = (id: string) => `experiment:${id}`;
+const controlKey = (segment: string, channel: string) => `control:${segment}:${channel}`;
+/** Learnings without a segment apply to everyone. */
+const ALL = 'all';
+
+/**
+ * Stores a campaign's design when it is launched: its variants and its holdout. The first
+ * design of an id stays (a relaunch neither reshuffles nor forgets a promotion).
+ */
+export const registerExperiment = (store: Store, design: ExperimentDesign): Promise<void> =>
+  store.transaction(async (tx) => {
+    if ((await tx.getSetting(designKey(design.id))) === null)
+      await tx.setSetting(designKey(design.id), JSON.stringify(design));
+  });
+
+/** An experiment's design: a campaign's as stored, the global holdout's from the config. */
+export const experimentDesignOf = async (
+  store: Store,
+  id: string,
+  globalHoldoutPercent: number,
+): Promise<ExperimentDesign> => {
+  if (id === GLOBAL_HOLDOUT_EXPERIMENT)
+    return {
+      id,
+      kind: 'global-holdout',
+      arms: [{ name: 'treatment', strategy: null }],
+      control: 'treatment',
+      holdoutPercent: globalHoldoutPercent,
+      segment: null,
+      channel: 'email',
+      createdAtMs: 0,
+    };
+  const stored = await store.transaction((tx) => tx.getSetting(designKey(id)));
+  if (stored === null) throw new AppError('not-found', `no experiment ${id}`);
+  return JSON.parse(stored) as ExperimentDesign;
+};
+
+const HOLDOUT = 'holdout';
+
+const sumOf = (arm: string, rows: readonly UnitTotals[]): ArmSums =>
+  rows.reduce<ArmSums>(
+    (s, r) => ({
+      arm,
+      units: s.units + r.units,
+      converted: s.converted + r.converted,
+      revenueCents: s.revenueCents + r.revenueCents,
+      revenueSquares: s.revenueSquares + r.revenueSquares,
+    }),
+    { arm, units: 0, converted: 0, revenueCents: 0, revenueSquares: 0 },
+  );
+
+/**
+ * The two comparisons one set of rows supports: variants against control among the units the
+ * message reached (exposures, equal designed weights), and everyone assigned a message against
+ * the holdout (intention to treat: a message that failed to go still counts as treated).
+ */
+const compare = (design: ExperimentDesign, rows: readonly UnitTotals[], alpha: number) => {
+  const variants = design.arms.map((a) => a.name);
+  const test: UnitAnalysis | null =
+    variants.length < 2
+      ? null
+      : analyzeUnits(
+          design.control,
+          [design.control, ...variants.filter((v) => v !== design.control)].map((v) =>
+            sumOf(
+              v,
+              rows.filter((r) => r.arm === v && r.exposed),
+            ),
+          ),
+          Object.fromEntries(variants.map((v) => [v, 1])),
+          { alpha },
+        );
+  const treated = sumOf(
+    'treatment',
+    rows.filter((r) => r.arm !== HOLDOUT),
+  );
+  const held = sumOf(
+    HOLDOUT,
+    rows.filter((r) => r.arm === HOLDOUT),
+  );
+  const holdout: UnitAnalysis | null =
+    design.holdoutPercent <= 0
+      ? null
+      : analyzeUnits(
+          HOLDOUT,
+          [held, treated],
+          { [HOLDOUT]: design.holdoutPercent, treatment: 100 - design.holdoutPercent },
+          { alpha },
+        );
+  return { test, holdout, treated, held };
+};
+
+export interface ArmView {
+  arm: string;
+  strategy: string | null;
+  /** Customers assigned to the arm. */
+  units: number;
+  /** Of them, the ones the message reached. */
+  exposed: number;
+  /** Units with an order in their window (all assigned / exposed only). */
+  converted: number;
+  exposedConverted: number;
+  revenue: number;
+}
+
+/** The primary metric's comparisons in a compact form (per segment, per day). */
+export interface LiftView {
+  treatment: string;
+  control: string;
+  units: number;
+  absoluteLift: Estimate;
+  relativeLift: Estimate;
+  p: number;
+  alwaysValidP: number;
+}
+
+export interface ExperimentResults {
+  experimentId: string;
+  kind: ExperimentDesign['kind'];
+  design: ExperimentDesign;
+  arms: ArmView[];
+  /** Variants against control among the exposed; null when there is one arm. */
+  test: { analysis: ExperimentAnalysis } | { reason: string } | null;
+  /** Everyone assigned against the holdout; null when there is no holdout. */
+  holdout:
+    | { analysis: ExperimentAnalysis; incrementalRevenue: Estimate | null }
+    | { reason: string }
+    | null;
+  segments: { segment: string; test: LiftView[]; holdout: LiftView[] }[];
+  /** Whether the winner may be promoted (from the variant test; null without one). */
+  promotion: Promotion | null;
+}
+
+const lifts = (analysis: UnitAnalysis | null): LiftView[] => {
+  if (analysis === null || !analysis.ok) return [];
+  const { control, metrics, arms } = analysis.analysis;
+  const primary = metrics[0];
+  if (primary === undefined) return [];
+  return primary.comparisons.map((c) => ({
+    treatment: c.treatment,
+    control,
+    units: arms.find((a) => a.name === c.treatment)?.n ?? 0,
+    absoluteLift: c.absoluteLift,
+    relativeLift: c.relativeLift,
+    p: c.p,
+    alwaysValidP: c.alwaysValidP,
+  }));
+};
+
+const viewOf = (u: UnitAnalysis | null) => (u === null ? null : u.ok ? u : { reason: u.reason });
+
+/**
+ * The results of one experiment from its units: per arm the counts; the variant test and the
+ * holdout comparison (each with the full analysis: intervals, fixed-horizon and always-valid
+ * p-values, chance to beat control, SRM against the designed weights, promotion gate); the
+ * revenue the campaign added over its holdout; and the primary metric per segment.
+ */
+export const experimentResults = async (
+  store: Store,
+  id: string,
+  options: { globalHoldoutPercent: number; alpha?: number },
+): Promise<ExperimentResults> => {
+  const alpha = options.alpha ?? 0.05;
+  const design = await experimentDesignOf(store, id, options.globalHoldoutPercent);
+  const rows = await store.unitTotals(id, 'arm');
+  const { test, holdout, treated, held } = compare(design, rows, alpha);
+  const names = [
+    ...design.arms.map((a) => a.name),
+    ...(design.holdoutPercent > 0 ? [HOLDOUT] : []),
+  ];
+  const arms = names.map((arm): ArmView => {
+    const mine = rows.filter((r) => r.arm === arm);
+    const all = sumOf(arm, mine);
+    const exposed = sumOf(
+      arm,
+      mine.filter((r) => r.exposed),
+    );
+    return {
+      arm,
+      strategy: design.arms.find((a) => a.name === arm)?.strategy ?? null,
+      units: all.units,
+      exposed: exposed.units,
+      converted: all.converted,
+      exposedConverted: exposed.converted,
+      revenue: all.revenueCents / 100,
+    };
+  });
+  const bySegment = await store.unitTotals(id, 'segment');
+  const segmentNames = [...new Set(bySegment.map((r) => String(r.key)))].sort();
+  const segments = segmentNames.map((segment) => {
+    const c = compare(
+      design,
+      bySegment.filter((r) => r.key === segment),
+      alpha,
+    );
+    return { segment, test: lifts(c.test), holdout: lifts(c.holdout) };
+  });
+  return {
+    experimentId: id,
+    kind: design.kind,
+    design,
+    arms,
+    test: viewOf(test),
+    holdout:
+      holdout === null
+        ? null
+        : holdout.ok
+          ? {
+              analysis: holdout.analysis,
+              incrementalRevenue: incrementalRevenue(treated, held, alpha),
+            }
+          : { reason: holdout.reason },
+    segments,
+    promotion: test !== null && test.ok ? test.analysis.promotion : null,
+  };
+};
+
+/** One day of an experiment, cumulative up to its end. */
+export interface TimelinePoint {
+  dayMs: number;
+  /** Variant test (or, without variants, campaign vs holdout) on the primary metric. */
+  lifts: LiftView[];
+  /** The running minimum of each treatment's always-valid p-value: safe to read at any day. */
+  alwaysValidPath: Record<string, number>;
+  /** Thompson sampling's traffic weights given the data to that day (seeded, reproducible). */
+  banditWeights: Record<string, number> | null;
+}
+
+/**
+ * The experiment day by day (by assignment day, cumulative): lift with its interval, the
+ * always-valid p-value path and the weights a Thompson-sampling bandit would give the variants.
+ */
+export const experimentTimeline = async (
+  store: Store,
+  design: ExperimentDesign,
+  alpha = 0.05,
+): Promise<TimelinePoint[]> => {
+  const rows = await store.unitTotals(design.id, 'day');
+  const days = [...new Set(rows.map((r) => Number(r.key)))].sort((a, b) => a - b);
+  const path: Record<string, number> = {};
+  return days.map((dayMs) => {
+    const upTo = rows.filter((r) => Number(r.key) <= dayMs);
+    const c = compare(design, upTo, alpha);
+    const found = lifts(c.test ?? c.holdout);
+    for (const l of found) path[l.treatment] = Math.min(path[l.treatment] ?? 1, l.alwaysValidP);
+    const variants = design.arms.map((a) => a.name);
+    const banditWeights =
+      variants.length < 2
+        ? null
+        : Object.fromEntries(
+            allocateThompson(
+              variants.map((v) => {
+                const s = sumOf(
+                  v,
+                  upTo.filter((r) => r.arm === v && r.exposed),
+                );
+                return { name: v, successes: s.converted, trials: s.units };
+              }),
+              seededRandom(Math.floor(dayMs / DAY_MS)),
+            ).arms.map((a) => [a.name, a.weight]),
+          );
+    return { dayMs, lifts: found, alwaysValidPath: { ...path }, banditWeights };
+  });
+};
+
+/**
+ * The strategies to write first for a segment and channel: the promoted control, then those
+ * whose lift over control was significantly positive, best lower bound first.
+ */
+export const learnedStrategies = async (
+  store: Store,
+  segment: string | null,
+  channel: Channel,
+): Promise<string[]> => {
+  const key = segment ?? ALL;
+  const control = await store.transaction((tx) => tx.getSetting(controlKey(key, channel)));
+  const learned = (await store.listLearnings({ segment: key, channel }))
+    .filter((l) => l.metric === 'conversion' && l.lower > 0)
+    .sort((a, b) => b.lower - a.lower)
+    .map((l) => l.strategy);
+  return [...new Set([...(control === null ? [] : [control]), ...learned])];
+};
+
+export type PromotionOutcome =
+  | { promoted: true; winner: string; strategy: string | null; learnings: number }
+  | { promoted: false; reason: string };
+
+/**
+ * Promotes a test's winner when the gate allows it (always-valid p below alpha after Holm,
+ * no sample-ratio mismatch): the winner's strategy becomes the control for the segment and
+ * channel, and every variant's lift against control — overall and per segment — is kept as a
+ * learning. Once per experiment; an audit entry records it.
+ */
+export const promoteWinner = async (
+  store: Store,
+  id: string,
+  nowMs: number,
+  options: { alpha?: number } = {},
+): Promise<PromotionOutcome> => {
+  const results = await experimentResults(store, id, { globalHoldoutPercent: 0, ...options });
+  const { design } = results;
+  if (design.promoted !== undefined)
+    return { promoted: false, reason: `already promoted ${design.promoted.winner}` };
+  if (results.test === null) return { promoted: false, reason: 'no variants to choose between' };
+  if (!('analysis' in results.test)) return { promoted: false, reason: results.test.reason };
+  const promotion = results.test.analysis.promotion;
+  if (!promotion.allowed)
+    return {
+      promoted: false,
+      reason: promotion.blocks
+        .map((b) =>
+          b.kind === 'sample-ratio-mismatch'
+            ? `sample-ratio mismatch (p = ${b.p.toPrecision(3)})`
+            : `no significant improvement on ${b.metric}`,
+        )
+        .join('; '),
+    };
+  const strategyOf = (arm: string) => design.arms.find((a) => a.name === arm)?.strategy ?? arm;
+  const learning = (segment: string, l: LiftView): Learning => ({
+    experimentId: id,
+    strategy: strategyOf(l.treatment),
+    segment,
+    channel: design.channel,
+    metric: 'conversion',
+    lift: l.relativeLift.estimate,
+    lower: l.relativeLift.lower,
+    upper: l.relativeLift.upper,
+    p: l.alwaysValidP,
+    units: l.units,
+    createdAtMs: nowMs,
+  });
+  const overall = lifts({ ok: true, analysis: results.test.analysis });
+  const learnings = [
+    ...overall.map((l) => learning(design.segment ?? ALL, l)),
+    ...results.segments.flatMap((s) =>
+      s.segment === design.segment ? [] : s.test.map((l) => learning(s.segment, l)),
+    ),
+  ].filter((l) => Number.isFinite(l.lift) && Number.isFinite(l.lower) && Number.isFinite(l.upper));
+  const strategy = design.arms.find((a) => a.name === promotion.winner)?.strategy ?? null;
+  const promoted: ExperimentDesign = {
+    ...design,
+    promoted: { winner: promotion.winner, strategy, atMs: nowMs },
+  };
+  await store.transaction(async (tx) => {
+    await tx.saveLearnings(learnings);
+    if (strategy !== null)
+      await tx.setSetting(controlKey(design.segment ?? ALL, design.channel), strategy);
+    await tx.setSetting(designKey(id), JSON.stringify(promoted));
+    await appendAudit(
+      tx,
+      [
+        {
+          kind: 'promotion',
+          customerId: null,
+          atMs: nowMs,
+          data: {
+            experimentId: id,
+            winner: promotion.winner,
+            strategy,
+            metric: promotion.metric,
+            segment: design.segment ?? ALL,
+            channel: design.channel,
+            learnings: learnings.length,
+          },
+        },
+      ],
+      nowMs,
+    );
+  });
+  return { promoted: true, winner: promotion.winner, strategy, learnings: learnings.length };
+};
+
+/** Tries to promote every running campaign test (the worker does this every hour). */
+export const promoteDueWinners = async (store: Store, nowMs: number): Promise<string[]> => {
+  const promoted: string[] = [];
+  for (const e of await store.listExperiments()) {
+    if (e.experimentId === GLOBAL_HOLDOUT_EXPERIMENT) continue;
+    const stored = await store.transaction((tx) => tx.getSetting(designKey(e.experimentId)));
+    if (stored === null) continue;
+    const design = JSON.parse(stored) as ExperimentDesign;
+    if (design.promoted !== undefined || design.arms.length < 2) continue;
+    const outcome = await promoteWinner(store, e.experimentId, nowMs);
+    if (outcome.promoted) promoted.push(e.experimentId);
+  }
+  return promoted;
+};

@@ -1,0 +1,94 @@
+// Experiment units summed per arm (how many, how many ordered, the revenue and its squares)
+// become the analysis' input: conversion as a rate, revenue per unit as a mean with its
+// variance. Nothing here reads the store.
+import {
+  analyzeExperiment,
+  type AnalyzeOptions,
+  type ExperimentAnalysis,
+  type MetricInput,
+} from './analyze-experiment.js';
+import type { Estimate } from './compare-metric.js';
+import { studentTQuantile, welchTTest, type SampleSummary } from './statistics/index.js';
+
+/** One arm's sums: units, units with an order in their window, revenue and Σ revenue² (cents). */
+export interface ArmSums {
+  arm: string;
+  units: number;
+  converted: number;
+  revenueCents: number;
+  revenueSquares: number;
+}
+
+/** Revenue per unit in major units: mean and unbiased variance from the sums. */
+export const revenueSummary = (s: ArmSums): SampleSummary => {
+  const mean = s.revenueCents / 100 / s.units;
+  const squares = s.revenueSquares / 10_000;
+  const variance = s.units < 2 ? 0 : Math.max(0, (squares - s.units * mean * mean) / (s.units - 1));
+  return { n: s.units, mean, variance };
+};
+
+export type UnitAnalysis =
+  { ok: true; analysis: ExperimentAnalysis } | { ok: false; reason: string };
+
+/**
+ * The analysis of units summed per arm: `conversion` (primary, binary) and, once any arm's
+ * revenue varies, `revenue` per unit (numeric). Reports why not, rather than throwing, when an
+ * arm has no units yet.
+ */
+export const analyzeUnits = (
+  control: string,
+  arms: readonly ArmSums[],
+  designedWeights: Readonly<Record<string, number>>,
+  options: Omit<AnalyzeOptions, 'designedWeights'> = {},
+): UnitAnalysis => {
+  const empty = arms.filter((a) => a.units === 0).map((a) => a.arm);
+  if (empty.length > 0) return { ok: false, reason: `no units yet in ${empty.join(', ')}` };
+  if (!arms.some((a) => a.arm === control)) return { ok: false, reason: `no control (${control})` };
+  const metrics: MetricInput[] = [
+    {
+      name: 'conversion',
+      kind: 'binary',
+      arms: Object.fromEntries(
+        arms.map((a) => [a.arm, { successes: a.converted, trials: a.units }]),
+      ),
+    },
+  ];
+  const revenue = arms.map((a) => [a.arm, revenueSummary(a)] as const);
+  if (revenue.every(([, r]) => r.n >= 2) && revenue.some(([, r]) => r.variance > 0))
+    metrics.push({ name: 'revenue', kind: 'numeric', arms: Object.fromEntries(revenue) });
+  try {
+    return {
+      ok: true,
+      analysis: analyzeExperiment(
+        { control, arms: arms.map((a) => ({ name: a.arm, n: a.units })), metrics },
+        { ...options, designedWeights },
+      ),
+    };
+  } catch (error) {
+    if (error instanceof RangeError) return { ok: false, reason: error.message };
+    throw error;
+  }
+};
+
+/**
+ * Revenue the treatment earned over doing nothing: (mean per treated unit − mean per holdout
+ * unit) × treated units, with the Welch interval of the difference scaled the same way.
+ */
+export const incrementalRevenue = (
+  treated: ArmSums,
+  holdout: ArmSums,
+  alpha = 0.05,
+): Estimate | null => {
+  if (treated.units < 2 || holdout.units < 2) return null;
+  const welch = welchTTest(revenueSummary(treated), revenueSummary(holdout));
+  const difference = welch.difference;
+  // No variance in either arm: the difference is known exactly.
+  const half =
+    welch.standardError === 0 ? 0 : studentTQuantile(1 - alpha / 2, welch.df) * welch.standardError;
+  const scale = treated.units;
+  return {
+    estimate: difference * scale,
+    lower: (difference - half) * scale,
+    upper: (difference + half) * scale,
+  };
+};

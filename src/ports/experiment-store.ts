@@ -1,0 +1,109 @@
+import type { CustomerId } from '../core/ids.js';
+import type { Channel } from '../core/profile.js';
+
+/**
+ * A customer's place in an experiment: the arm, recorded when the message that carries it is
+ * made (so the holdout, which gets no message, is recorded the same way as everyone else), the
+ * moment it actually reached them (the exposure), and the orders that followed it within the
+ * outcome window. One row per experiment and customer: the first assignment counts.
+ */
+export interface ExperimentUnit {
+  experimentId: string;
+  customerId: CustomerId;
+  arm: string;
+  /** The message (decision) that assigned it. */
+  messageId: string;
+  /** The customer's segment when assigned, for per-segment results. */
+  segment: string;
+  channel: Channel;
+  assignedAtMs: number;
+  /** Orders placed after this moment no longer count toward the unit's outcome. */
+  windowEndsMs: number;
+}
+
+/** What the experiment stage writes inside a store transaction. */
+export interface ExperimentTx {
+  /** Records assignments; a customer already in the experiment keeps the first one. */
+  assignUnits(units: readonly ExperimentUnit[]): Promise<void>;
+  /**
+   * Adds an order to the outcome of every unit of the customer whose window holds the order's
+   * moment (assigned before it, window not yet ended); returns the units credited.
+   */
+  creditOrder(customerId: CustomerId, atMs: number, revenueCents: number): Promise<number>;
+  /** Stores a test's learnings (one per strategy, segment, channel and metric; replaced). */
+  saveLearnings(learnings: readonly Learning[]): Promise<void>;
+}
+
+/**
+ * Sums over an experiment's units, per arm and whether the message reached the customer, and
+ * per `by` (the segment or the assignment day, when asked).
+ */
+export interface UnitTotals {
+  arm: string;
+  exposed: boolean;
+  /** The segment, or the UTC day (ms at midnight) of assignment; null when not grouped. */
+  key: string | number | null;
+  units: number;
+  /** Units with at least one order in their window. */
+  converted: number;
+  revenueCents: number;
+  /** Σ revenue² (cents²), for the variance of revenue per unit. */
+  revenueSquares: number;
+}
+
+/** A finished test's lesson: how a strategy did against control, for a segment and channel. */
+export interface Learning {
+  experimentId: string;
+  strategy: string;
+  segment: string;
+  channel: string;
+  metric: string;
+  /** Relative lift over control, with its interval. */
+  lift: number;
+  lower: number;
+  upper: number;
+  /** The always-valid p-value that allowed the promotion. */
+  p: number;
+  units: number;
+  createdAtMs: number;
+}
+
+export interface ExperimentSummary {
+  experimentId: string;
+  units: number;
+  exposed: number;
+  firstAssignedAtMs: number;
+  lastAssignedAtMs: number;
+}
+
+/** The sums the KPIs are computed from, for messages and orders in a time range. */
+export interface KpiTotals {
+  /** Messages handed to a provider in the range, per channel and agent, and what followed. */
+  touches: {
+    channel: string;
+    agent: string;
+    sent: number;
+    opened: number;
+    clicked: number;
+    complained: number;
+    /** Messages credited with at least one order (last touch). */
+    converted: number;
+    orders: number;
+    revenueCents: number;
+  }[];
+  /** Messages made in the range, by status (queued, blocked, held-out, review, …). */
+  made: Record<string, number>;
+  /** Orders placed in the range. */
+  orders: { count: number; revenueCents: number };
+  /** Every customer now: by lifecycle stage, and the lifetime value of those who ordered. */
+  customers: { total: number; byStage: Record<string, number>; ordering: number; ltvCents: number };
+}
+
+/** Reads of the experiment tables. */
+export interface ExperimentReads {
+  kpiTotals(fromMs: number, toMs: number): Promise<KpiTotals>;
+  unitTotals(experimentId: string, by: 'arm' | 'segment' | 'day'): Promise<UnitTotals[]>;
+  listExperiments(): Promise<ExperimentSummary[]>;
+  /** Learnings, newest first, optionally for one segment and channel. */
+  listLearnings(query: { segment?: string; channel?: string }): Promise<Learning[]>;
+}

@@ -1,0 +1,314 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { toCustomerId } from '../../src/core/ids.js';
+import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import { isInCampaignHoldout, isInGlobalHoldout } from '../../src/pipeline/experiment/index.js';
+import { openPixelUrl } from '../../src/pipeline/render/track-links.js';
+import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// Wednesday 2026-06-03 12:00 UTC: outside the default quiet hours.
+const T0 = Date.UTC(2026, 5, 3, 12);
+const json = { 'content-type': 'application/json' };
+let seq = 0;
+
+interface ArmView {
+  arm: string;
+  units: number;
+  exposed: number;
+  converted: number;
+  revenue: number;
+}
+interface Results {
+  arms: ArmView[];
+  holdout: {
+    analysis: {
+      arms: { name: string; n: number }[];
+      sampleRatio: { p: number; alarm: boolean };
+      metrics: { name: string; comparisons: { absoluteLift: { estimate: number } }[] }[];
+    };
+    incrementalRevenue: { estimate: number; lower: number; upper: number };
+  };
+  segments: { segment: string; holdout: { units: number }[] }[];
+}
+
+for (const factory of storeFactories)
+  describe.skipIf(!factory.available)(`experiments, holdouts and KPIs (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    beforeEach(async () => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, { clock });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+    const batch = async (events: object[]) => {
+      const r = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/batch',
+        headers: { ...json, authorization: basicAuth() },
+        payload: JSON.stringify({
+          batch: events.map((e) => {
+            seq += 1;
+            return {
+              messageId: `x-${seq}`,
+              timestamp: new Date(clock.nowMs()).toISOString(),
+              ...e,
+            };
+          }),
+        }),
+      });
+      expect(r.statusCode).toBe(200);
+    };
+    const order = (userId: string, orderId: string, total: number) => ({
+      type: 'track',
+      userId,
+      event: 'Order Completed',
+      properties: { order_id: orderId, total },
+    });
+    const get = (url: string) =>
+      herald.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${adminToken}` } });
+
+    it('measures a campaign against its holdout: assigned when decided, exposed when sent, orders in the window', async () => {
+      const ids = Array.from({ length: 80 }, (_, i) => `h${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      const created = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        headers: { ...json, authorization: `Bearer ${adminToken}` },
+        payload: JSON.stringify({
+          id: 'spring',
+          template: 'upsell',
+          channels: ['email'],
+          holdoutPercent: 25,
+        }),
+      });
+      expect(created.statusCode).toBe(202);
+      await herald.services.worker.runDue();
+      const held = new Set(
+        ids.filter((id) =>
+          isInCampaignHoldout(toCustomerId(id), {
+            salt: 'campaign',
+            campaignId: 'spring',
+            percent: 25,
+          }),
+        ),
+      );
+      expect(held.size).toBeGreaterThan(5);
+      const beforeResponse = await get('/v1/experiments/spring/results');
+      expect(beforeResponse.statusCode, beforeResponse.body).toBe(200);
+      const before = beforeResponse.json<Results>();
+      const arm = (r: Results, name: string) => r.arms.find((a) => a.arm === name);
+      expect(arm(before, 'holdout')).toMatchObject({ units: held.size, exposed: 0 });
+      // Assigned when decided, exposed only once sent.
+      expect(arm(before, 'treatment')).toMatchObject({ units: 80 - held.size, exposed: 0 });
+      await herald.services.dispatcher.runDue();
+      const sent = (await get('/v1/experiments/spring/results')).json<Results>();
+      expect(arm(sent, 'treatment')).toMatchObject({
+        units: 80 - held.size,
+        exposed: 80 - held.size,
+      });
+      expect(arm(sent, 'holdout')?.exposed).toBe(0);
+
+      // Every third customer orders $30 an hour later; the same order again counts once; an
+      // order 8 days later is past the 7-day window.
+      clock.set(T0 + HOUR_MS);
+      const buyers = ids.filter((_, i) => i % 3 === 0);
+      await batch(buyers.map((id) => order(id, `o-${id}`, 30)));
+      await batch([order(buyers[0] ?? '', `o-${buyers[0] ?? ''}`, 30)]);
+      clock.set(T0 + 8 * DAY_MS);
+      await batch([order('h1', 'late-1', 500)]);
+
+      const results = (await get('/v1/experiments/spring/results')).json<Results>();
+      const treatedBuyers = buyers.filter((id) => !held.has(id)).length;
+      const heldBuyers = buyers.filter((id) => held.has(id)).length;
+      expect(arm(results, 'treatment')).toMatchObject({
+        converted: treatedBuyers,
+        revenue: treatedBuyers * 30,
+      });
+      expect(arm(results, 'holdout')).toMatchObject({
+        converted: heldBuyers,
+        revenue: heldBuyers * 30,
+      });
+      const nT = 80 - held.size;
+      const nH = held.size;
+      const lift = treatedBuyers / nT - heldBuyers / nH;
+      expect(
+        results.holdout.analysis.metrics[0]?.comparisons[0]?.absoluteLift.estimate,
+      ).toBeCloseTo(lift, 12);
+      expect(results.holdout.analysis.arms).toEqual([
+        { name: 'holdout', n: nH, share: nH / 80, designedShare: 0.25 },
+        { name: 'treatment', n: nT, share: nT / 80, designedShare: 0.75 },
+      ]);
+      expect(results.holdout.incrementalRevenue.estimate).toBeCloseTo(
+        ((treatedBuyers * 30) / nT - (heldBuyers * 30) / nH) * nT,
+        9,
+      );
+      expect(results.holdout.incrementalRevenue.lower).toBeLessThan(
+        results.holdout.incrementalRevenue.estimate,
+      );
+      // Per segment: every unit is counted under the segment it was in when assigned.
+      expect(results.segments.reduce((n, s) => n + (s.holdout[0]?.units ?? 0), 0)).toBe(nT);
+
+      const listed = (await get('/v1/experiments')).json<{
+        experiments: { id: string; units: number; exposed: number }[];
+      }>();
+      expect(listed.experiments).toEqual([
+        expect.objectContaining({ id: 'spring', units: 80, exposed: nT }),
+      ]);
+      const timeline = (await get('/v1/experiments/spring/timeline')).json<{
+        days: { day: string; lifts: unknown[]; alwaysValidPath: Record<string, number> }[];
+      }>();
+      expect(timeline.days.map((d) => d.day)).toEqual(['2026-06-03']);
+      expect(timeline.days[0]?.alwaysValidPath['treatment']).toBeGreaterThan(0);
+      expect((await get('/v1/experiments/autumn/results')).statusCode).toBe(404);
+    });
+
+    it('reports the KPIs of a period from what was sent, opened and bought', async () => {
+      const ids = Array.from({ length: 20 }, (_, i) => `k${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      await herald.app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        headers: { ...json, authorization: `Bearer ${adminToken}` },
+        payload: JSON.stringify({ id: 'kpi', template: 'upsell', channels: ['email'] }),
+      });
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+      const messages = (await get('/v1/messages?limit=100')).json<{
+        messages: { id: string; customerId: string; status: string }[];
+      }>().messages;
+      expect(messages.filter((m) => m.status === 'sent')).toHaveLength(20);
+      // Two opens of one message count once; one other message opened.
+      const pixel = (messageId: string) =>
+        openPixelUrl({
+          messageId,
+          medium: 'email',
+          campaign: 'kpi',
+          content: 'upsell',
+          base: '',
+          linkSecret: herald.services.linkSecret,
+        });
+      for (const id of [messages[0]?.id, messages[0]?.id, messages[1]?.id])
+        expect((await herald.app.inject({ method: 'GET', url: pixel(id ?? '') })).statusCode).toBe(
+          200,
+        );
+      clock.set(T0 + 2 * HOUR_MS);
+      await batch([order('k0', 'a', 40), order('k1', 'b', 60), order('k1', 'c', 20)]);
+      const from = new Date(T0 - DAY_MS).toISOString();
+      const to = new Date(T0 + DAY_MS).toISOString();
+      const kpis = (await get(`/v1/kpis?from=${from}&to=${to}`)).json<{
+        sent: { total: number; byChannel: Record<string, number> };
+        revenuePerTouch: number;
+        attributedRevenue: number;
+        conversion: { numerator: number; denominator: number; rate: number; lower: number };
+        open: { numerator: number; denominator: number };
+        orders: number;
+        averageOrderValue: number;
+        complianceViolationsPer100k: number;
+        prevented: { blocked: number };
+      }>();
+      expect(kpis.sent).toEqual({ total: 20, byChannel: { email: 20 } });
+      expect(kpis.attributedRevenue).toBe(120);
+      expect(kpis.revenuePerTouch).toBe(6);
+      expect(kpis.conversion).toMatchObject({ numerator: 2, denominator: 20, rate: 0.1 });
+      expect(kpis.conversion.lower).toBeGreaterThan(0);
+      expect(kpis.open).toMatchObject({ numerator: 2, denominator: 20 });
+      expect(kpis.orders).toBe(3);
+      expect(kpis.averageOrderValue).toBe(40);
+      expect(kpis.complianceViolationsPer100k).toBe(0);
+      // Another period: nothing in it.
+      const empty = (
+        await get(`/v1/kpis?from=${to}&to=${new Date(T0 + 2 * DAY_MS).toISOString()}`)
+      ).json<{
+        sent: { total: number };
+        revenuePerTouch: number | null;
+      }>();
+      expect(empty).toMatchObject({ sent: { total: 0 }, revenuePerTouch: null });
+      const bad = await get('/v1/kpis?from=yesterday');
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json<{ error: { message: string } }>().error.message).toBe(
+        'from: "yesterday" is not a date',
+      );
+      const backwards = await get(`/v1/kpis?from=${to}&to=${from}`);
+      expect(backwards.statusCode).toBe(400);
+      expect(backwards.json<{ error: { message: string } }>().error.message).toMatch(
+        /^from \(.*\) must be before to/,
+      );
+    });
+
+    it('credits the message an order names (utm_id from the click) over the last touch', async () => {
+      await batch([{ type: 'identify', userId: 'ut', traits: { email: 'ut@example.com' } }]);
+      const launch = async (id: string) => {
+        await herald.app.inject({
+          method: 'POST',
+          url: '/v1/campaigns',
+          headers: { ...json, authorization: `Bearer ${adminToken}` },
+          payload: JSON.stringify({ id, template: 'upsell', channels: ['email'] }),
+        });
+        await herald.services.worker.runDue();
+        await herald.services.dispatcher.runDue();
+      };
+      await launch('first');
+      clock.set(T0 + HOUR_MS);
+      await launch('second');
+      const messages = (await get('/v1/messages?limit=10')).json<{
+        messages: { id: string; campaignId: string; status: string }[];
+      }>().messages;
+      const first = messages.find((m) => m.campaignId === 'first');
+      const second = messages.find((m) => m.campaignId === 'second');
+      expect(first?.status).toBe('sent');
+      expect(second?.status).toBe('sent');
+      clock.set(T0 + 2 * HOUR_MS);
+      // The shop's page carried the first message's utm_id into the order's campaign context.
+      await batch([
+        { ...order('ut', 'u-1', 70), context: { campaign: { source: 'herald', id: first?.id } } },
+        order('ut', 'u-2', 30),
+      ]);
+      const conversions = (await get('/v1/conversions?userId=ut')).json<{
+        conversions: { orderId: string; decisionId: string }[];
+      }>().conversions;
+      expect(Object.fromEntries(conversions.map((c) => [c.orderId, c.decisionId]))).toEqual({
+        'u-1': first?.id,
+        'u-2': second?.id,
+      });
+    });
+
+    it('measures the global holdout on everything its customers buy after they entered it', async () => {
+      herald.services.guard.policy.holdout.globalPercent = 30;
+      const ids = Array.from({ length: 40 }, (_, i) => `g${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      await herald.app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        headers: { ...json, authorization: `Bearer ${adminToken}` },
+        payload: JSON.stringify({ id: 'g-camp', template: 'upsell', channels: ['email'] }),
+      });
+      await herald.services.worker.runDue();
+      const global = new Set(
+        ids.filter((id) =>
+          isInGlobalHoldout(toCustomerId(id), {
+            salt: herald.services.guard.policy.holdout.salt,
+            percent: 30,
+          }),
+        ),
+      );
+      // Months later, still counted: the global holdout has no window.
+      clock.set(T0 + 90 * DAY_MS);
+      await batch(ids.map((id) => order(id, `g-${id}`, 10)));
+      const results = (await get('/v1/experiments/global-holdout/results')).json<Results>();
+      expect(results.arms.find((a) => a.arm === 'holdout')).toMatchObject({
+        units: global.size,
+        converted: global.size,
+        revenue: global.size * 10,
+      });
+      expect(results.arms.find((a) => a.arm === 'treatment')?.units).toBe(40 - global.size);
+    });
+  });
