@@ -13,6 +13,7 @@ import { registerModelCommands } from './commands/models.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerTemplateCommands } from './commands/templates.js';
 import { registerContentCommands } from './commands/content.js';
+import { registerReportCommand } from './commands/report.js';
 
 const program = new Command('herald').description(
   'Herald — self-hosted marketing automation engine',
@@ -105,6 +106,7 @@ registerModelCommands(program);
 registerAuditCommands(program);
 registerTemplateCommands(program);
 registerContentCommands(program);
+registerReportCommand(program);
 
 try {
   await program.parseAsync(process.argv);
