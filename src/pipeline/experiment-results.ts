@@ -206,7 +206,8 @@ export const experimentResults = async (
 ): Promise<ExperimentResults> => {
   const alpha = options.alpha ?? 0.05;
   const design = await experimentDesignOf(store, id, options.globalHoldoutPercent);
-  const rows = await store.unitTotals(id, 'arm');
+  // One pass over the units: per arm, exposure and segment; the arm totals are their sums.
+  const rows = await store.unitTotals(id, 'segment');
   const { test, holdout, treated, held } = compare(design, rows, alpha);
   const names = [
     ...design.arms.map((a) => a.name),
@@ -229,12 +230,11 @@ export const experimentResults = async (
       revenue: all.revenueCents / 100,
     };
   });
-  const bySegment = await store.unitTotals(id, 'segment');
-  const segmentNames = [...new Set(bySegment.map((r) => String(r.key)))].sort();
+  const segmentNames = [...new Set(rows.map((r) => String(r.key)))].sort();
   const segments = segmentNames.map((segment) => {
     const c = compare(
       design,
-      bySegment.filter((r) => r.key === segment),
+      rows.filter((r) => r.key === segment),
       alpha,
     );
     return { segment, test: lifts(c.test), holdout: lifts(c.holdout) };

@@ -35,14 +35,14 @@ export interface ExperimentTx {
 }
 
 /**
- * Sums over an experiment's units, per arm and whether the message reached the customer, and
- * per `by` (the segment or the assignment day, when asked).
+ * Sums over an experiment's units, per arm, whether the message reached the customer, and `by`
+ * (the segment, or the assignment day).
  */
 export interface UnitTotals {
   arm: string;
   exposed: boolean;
-  /** The segment, or the UTC day (ms at midnight) of assignment; null when not grouped. */
-  key: string | number | null;
+  /** The segment, or the UTC day (ms at midnight) of assignment. */
+  key: string | number;
   units: number;
   /** Units with at least one order in their window. */
   converted: number;
@@ -102,7 +102,7 @@ export interface KpiTotals {
 /** Reads of the experiment tables. */
 export interface ExperimentReads {
   kpiTotals(fromMs: number, toMs: number): Promise<KpiTotals>;
-  unitTotals(experimentId: string, by: 'arm' | 'segment' | 'day'): Promise<UnitTotals[]>;
+  unitTotals(experimentId: string, by: 'segment' | 'day'): Promise<UnitTotals[]>;
   listExperiments(): Promise<ExperimentSummary[]>;
   /** Learnings, newest first, optionally for one segment and channel. */
   listLearnings(query: { segment?: string; channel?: string }): Promise<Learning[]>;

@@ -87,7 +87,7 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
 interface TotalsRow {
   arm: string;
   exposed: number;
-  key: string | number | null;
+  key: string | number;
   units: number;
   converted: number | null;
   revenue: number | null;
@@ -105,9 +105,7 @@ export const createExperimentReads = (
     const key =
       by === 'segment'
         ? raw<string>`segment`
-        : by === 'day'
-          ? raw<number>`(assigned_at_ms / ${raw.lit(DAY_MS)}) * ${raw.lit(DAY_MS)}`
-          : raw<null>`NULL`;
+        : raw<number>`(assigned_at_ms / ${raw.lit(DAY_MS)}) * ${raw.lit(DAY_MS)}`;
     const result = await raw<TotalsRow>`
       SELECT arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END AS exposed, ${key} AS key,
         COUNT(*) AS units,
@@ -115,7 +113,7 @@ export const createExperimentReads = (
         SUM(revenue_cents) AS revenue,
         SUM(CAST(revenue_cents AS ${raw.raw(float)}) * revenue_cents) AS squares
       FROM experiment_units WHERE experiment_id = ${experimentId}
-      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END${by === 'arm' ? raw`` : raw`, ${key}`}
+      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END, ${key}
       ORDER BY arm`.execute(db);
     return result.rows.map((r): UnitTotals => ({
       arm: r.arm,

@@ -389,11 +389,19 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .addColumn('revenue_cents', big, (c) => c.notNull().defaultTo(0))
         .addPrimaryKeyConstraint('experiment_units_pk', ['experiment_id', 'customer_id'])
         .execute();
-      // Results read an experiment's units by arm without touching the table.
+      // Results sum an experiment's units by arm, segment and day from this index alone.
       await db.schema
         .createIndex('experiment_units_results')
         .on('experiment_units')
-        .columns(['experiment_id', 'arm', 'exposed_at_ms', 'orders', 'revenue_cents'])
+        .columns([
+          'experiment_id',
+          'arm',
+          'segment',
+          'exposed_at_ms',
+          'orders',
+          'revenue_cents',
+          'assigned_at_ms',
+        ])
         .execute();
       await db.schema
         .createIndex('experiment_units_customer')
