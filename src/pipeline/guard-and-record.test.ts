@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Decision } from '../core/decision.js';
 import { toCustomerId } from '../core/ids.js';
 import { quietHoursSchema } from '../core/quiet-hours.js';
-import { isInGlobalHoldout } from './experiment/index.js';
+import { isInGlobalHoldout, isInRollout } from './experiment/index.js';
 import { judgeDecision, type GuardBatchState, type GuardDeps } from './guard-and-record.js';
 import { guardPolicySchema, type GuardPolicy } from './guard/index.js';
 import { deriveComputed, emptyProfile, profilePolicySchema } from './profile/index.js';
@@ -32,11 +32,12 @@ const deps = (holdoutPercent: number): GuardDeps => ({
   sendingDomain: null,
 });
 
-const batch = (): GuardBatchState => ({
+const batch = (rollout: GuardBatchState['rollout'] = null): GuardBatchState => ({
   history: new Map(),
   spend: new Map(),
   domain: null,
   creative: new Map(),
+  rollout,
 });
 
 const decisionFor = (id: string, agent = 'lifecycle'): Decision => ({
@@ -84,5 +85,39 @@ describe('the global holdout', () => {
     // No holdout configured: nobody.
     expect(customers.filter((id) => judge(id, 0).status === 'held-out')).toEqual([]);
     expect(judge(held[0] ?? '', 20).reasonCode).toBe('global_holdout');
+  });
+});
+
+describe('a staged rollout', () => {
+  const customers = Array.from({ length: 200 }, (_, i) => `r${String(i)}`);
+  const judge = (id: string, percent: number, agent?: string, holdout = 0) => {
+    const state = {
+      ...emptyProfile(toCustomerId(id), T0 - 1000),
+      traits: { email: `${id}@example.com` },
+    };
+    return judgeDecision(
+      decisionFor(id, agent),
+      state,
+      batch({ percent, salt: 'stage-salt' }),
+      deps(holdout),
+      T0,
+    );
+  };
+
+  it('gives automated marketing to the cohort only, and assigns the others to no experiment', () => {
+    const inside = customers.filter((id) => judge(id, 20).message.status === 'queued');
+    expect(inside).toEqual(
+      customers.filter((id) => isInRollout(toCustomerId(id), 20, 'stage-salt')),
+    );
+    expect(inside.length).toBeGreaterThan(20);
+    expect(inside.length).toBeLessThan(60);
+    const outside = customers.find((id) => !inside.includes(id)) ?? '';
+    const judged = judge(outside, 20, undefined, 10);
+    expect(judged.message).toMatchObject({ status: 'held-out', reasonCode: 'outside_rollout' });
+    expect(judged.units).toEqual([]);
+    // An API send is someone's explicit request: the rollout does not hold it.
+    expect(judge(outside, 20, 'api').message.status).toBe('queued');
+    // Rolled back to 0 %: nobody gets automated marketing.
+    expect(customers.filter((id) => judge(id, 0).message.status === 'queued')).toEqual([]);
   });
 });

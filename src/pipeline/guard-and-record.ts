@@ -3,7 +3,12 @@
 // the caller's one transaction. There is no other way into the outbox.
 import { hash } from 'node:crypto';
 import type { CreativeVariant, Decision } from './../core/decision.js';
-import { assignArm, findHoldoutExclusion, type HoldoutExclusion } from './experiment/index.js';
+import {
+  assignArm,
+  findHoldoutExclusion,
+  isInRollout,
+  type HoldoutExclusion,
+} from './experiment/index.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord, RenderedContent } from '../core/message.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
@@ -116,10 +121,7 @@ export const placeMessage = (
   switch (result.outcome) {
     case 'block':
       return {
-        status:
-          reasonCode === 'global_holdout' || reasonCode === 'campaign_holdout'
-            ? 'held-out'
-            : 'blocked',
+        status: reasonCode !== null && HELD_OUT.has(reasonCode) ? 'held-out' : 'blocked',
         sendAtMs,
         reviewExpiresAtMs: null,
         reasonCode,
@@ -156,6 +158,8 @@ export interface GuardBatchState {
   domain: GuardContext['sendingDomain'];
   /** Creative variants by experiment slot (`creative:<campaign id>`). */
   creative: Map<string, CreativeVariant[]>;
+  /** The staged rollout's cohort, when one was started (null: everyone). */
+  rollout: { percent: number; salt: string } | null;
 }
 
 export const loadGuardBatchState = async (
@@ -176,7 +180,14 @@ export const loadGuardBatchState = async (
     const stored = await tx.getSetting(slot);
     if (stored !== null) creative.set(slot, JSON.parse(stored) as CreativeVariant[]);
   }
-  return { history, spend, domain: await domainStatsOf(tx, deps, nowMs), creative };
+  const staged = await tx.getSetting('rollout');
+  const rollout =
+    staged === null
+      ? null
+      : (({ percent, salt }: { percent: number; salt: string }) => ({ percent, salt }))(
+          JSON.parse(staged) as { percent: number; salt: string },
+        );
+  return { history, spend, domain: await domainStatsOf(tx, deps, nowMs), creative, rollout };
 };
 
 const campaignOf = (
@@ -192,22 +203,35 @@ const campaignOf = (
       }
     : null;
 
+/** The reason codes of messages held out (status `held-out`): holdouts and the rollout. */
+const HOLD_OUT_CODES = {
+  'global-holdout': 'global_holdout',
+  'campaign-holdout': 'campaign_holdout',
+  'outside-rollout': 'outside_rollout',
+} as const;
+const HELD_OUT: ReadonlySet<string> = new Set(Object.values(HOLD_OUT_CODES));
+
 /**
  * A holdout is not a fault: the message is recorded, marked, and not sent; the guardrails'
  * verdicts stay with it (it would have gone).
  */
-const heldOut = (exclusion: HoldoutExclusion, judged: GuardResult): GuardResult => ({
+const heldOut = (
+  exclusion: HoldoutExclusion | { kind: 'outside-rollout'; percent: number },
+  judged: GuardResult,
+): GuardResult => ({
   outcome: 'block',
   verdicts: [
     ...judged.verdicts,
     {
       guardrail: 'holdout',
       outcome: 'block',
-      code: exclusion.kind === 'global-holdout' ? 'global_holdout' : 'campaign_holdout',
+      code: HOLD_OUT_CODES[exclusion.kind],
       reason:
         exclusion.kind === 'global-holdout'
           ? `in the global holdout (${String(exclusion.percent)} %): no automated marketing`
-          : `in campaign ${exclusion.campaignId}'s holdout (${String(exclusion.percent)} %)`,
+          : exclusion.kind === 'campaign-holdout'
+            ? `in campaign ${exclusion.campaignId}'s holdout (${String(exclusion.percent)} %)`
+            : `outside the staged rollout's cohort (${String(exclusion.percent)} %)`,
       figures: { percent: exclusion.percent },
     },
   ],
@@ -313,6 +337,14 @@ export const judgeDecision = (
         )
       : undefined;
   if (exclusion !== undefined) result = heldOut(exclusion, result);
+  // A staged rollout: automated marketing reaches only the current cohort.
+  const outsideRollout =
+    automated &&
+    result.outcome !== 'block' &&
+    batch.rollout !== null &&
+    !isInRollout(decision.customerId, batch.rollout.percent, batch.rollout.salt);
+  if (outsideRollout && batch.rollout !== null)
+    result = heldOut({ kind: 'outside-rollout', percent: batch.rollout.percent }, result);
   const placed = placeMessage(result, decision.scheduledForMs, nowMs, deps.reviewExpiryMs);
   const message: MessageRecord = {
     id: decision.id,
@@ -352,7 +384,7 @@ export const judgeDecision = (
   if (message.status === 'queued' && campaign !== null)
     batch.spend.set(campaign.id, (batch.spend.get(campaign.id) ?? 0) + message.cost);
   const units =
-    message.status === 'blocked'
+    message.status === 'blocked' || outsideRollout
       ? []
       : experimentUnitsOf(decision, message, exclusion, campaign, state, deps, nowMs);
   return { message, result, units };
@@ -468,7 +500,7 @@ export const guardAndRecord = async (
   const sending = decisions.filter(sendsMessage);
   const batch: GuardBatchState =
     sending.length === 0
-      ? { history: new Map(), spend: new Map(), domain: null, creative: new Map() }
+      ? { history: new Map(), spend: new Map(), domain: null, creative: new Map(), rollout: null }
       : await loadGuardBatchState(
           tx,
           deps,

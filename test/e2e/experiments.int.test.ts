@@ -4,6 +4,7 @@ import { toCustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { isInCampaignHoldout, isInGlobalHoldout } from '../../src/pipeline/experiment/index.js';
 import { openPixelUrl } from '../../src/pipeline/render/track-links.js';
+import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -277,6 +278,77 @@ for (const factory of storeFactories)
         'u-1': first?.id,
         'u-2': second?.id,
       });
+    });
+
+    it('rolls automated marketing out by stage and rolls it back on a complaint', async () => {
+      const admin = (url: string, body: object) =>
+        herald.app.inject({
+          method: 'POST',
+          url,
+          headers: { ...json, authorization: `Bearer ${adminToken}` },
+          payload: JSON.stringify(body),
+        });
+      expect((await get('/v1/rollout')).json()).toEqual({ staged: false, percent: 100 });
+      expect((await admin('/v1/rollout/check', { uptime: 1 })).statusCode).toBe(409);
+      const started = await admin('/v1/rollout/start', {});
+      expect(started.json()).toMatchObject({ staged: true, percent: 5 });
+      const ids = Array.from({ length: 200 }, (_, i) => `ro${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      const launch = async (id: string) => {
+        await admin('/v1/campaigns', { id, template: 'upsell', channels: ['email'] });
+        await herald.services.worker.runDue();
+        await herald.services.dispatcher.runDue();
+        return (await get(`/v1/messages?limit=500`))
+          .json<{
+            messages: {
+              id: string;
+              campaignId: string;
+              status: string;
+              reasonCode: string | null;
+            }[];
+          }>()
+          .messages.filter((m) => m.campaignId === id);
+      };
+      const first = await launch('stage-1');
+      const sent = first.filter((m) => m.status === 'sent');
+      expect(sent.length).toBeGreaterThan(2);
+      expect(sent.length).toBeLessThan(25);
+      expect(first.filter((m) => m.reasonCode === 'outside_rollout')).toHaveLength(
+        200 - sent.length,
+      );
+      // Too few messages to judge the stage: hold.
+      const held = (await admin('/v1/rollout/check', { uptime: 1, p95LatencyMs: 40 })).json<{
+        decision: { action: string; reasons: string[] };
+        health: { messages: number };
+      }>();
+      expect(held.decision.action).toBe('hold');
+      expect(held.health.messages).toBe(sent.length);
+      // A recipient reports spam: the rollout stops, nobody gets automated marketing.
+      const complained = await herald.services.store.getMessage(sent[0]?.id ?? '');
+      if (complained === undefined) throw new Error('no message');
+      await recordMessageResult(
+        {
+          store: herald.services.store,
+          emit: async (events, nowMs) => {
+            await herald.services.recorder.record(events, nowMs);
+          },
+        },
+        complained,
+        { kind: 'complained' },
+        clock.nowMs(),
+        clock.nowMs(),
+      );
+      const stopped = (await admin('/v1/rollout/check', { uptime: 1, p95LatencyMs: 40 })).json<{
+        decision: { action: string; toPercent: number };
+        rollout: { percent: number; history: unknown[] };
+      }>();
+      expect(stopped.decision).toMatchObject({ action: 'roll-back', toPercent: 0 });
+      expect(stopped.rollout.history).toHaveLength(3);
+      const second = await launch('stage-2');
+      expect(second.filter((m) => m.status === 'sent')).toEqual([]);
+      expect(second.every((m) => m.reasonCode === 'outside_rollout')).toBe(true);
     });
 
     it('measures the global holdout on everything its customers buy after they entered it', async () => {

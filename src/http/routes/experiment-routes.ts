@@ -10,7 +10,8 @@ import {
   promoteWinner,
 } from '../../pipeline/experiment-results.js';
 import { computeKpis } from '../../pipeline/kpis.js';
-import { allow, MARKET, READ, type Access } from '../auth.js';
+import { checkRollout, readRollout, startRollout } from '../../pipeline/rollout.js';
+import { ADMIN, allow, MARKET, READ, type Access } from '../auth.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -93,6 +94,52 @@ export const registerExperimentRoutes = (
         createdAt: iso(createdAtMs),
       })),
     }),
+  );
+  const rolloutView = (state: Awaited<ReturnType<typeof readRollout>>) =>
+    state === null
+      ? { staged: false, percent: 100 }
+      : {
+          staged: true,
+          percent: state.percent,
+          stageStartedAt: iso(state.stageStartedAtMs),
+          history: state.history.map(({ atMs, ...h }) => ({ at: iso(atMs), ...h })),
+        };
+  app.get('/v1/rollout', read, async () => rolloutView(await readRollout(store)));
+  app.post('/v1/rollout/start', allow(access, ADMIN), async () =>
+    rolloutView(await startRollout(store, services.clock.nowMs())),
+  );
+  app.post<{ Body: { uptime: number; p95LatencyMs?: number } }>(
+    '/v1/rollout/check',
+    {
+      ...allow(access, ADMIN),
+      schema: {
+        body: Type.Object(
+          {
+            uptime: Type.Number({
+              minimum: 0,
+              maximum: 1,
+              description: 'the share of the stage Herald was up, from your monitoring',
+            }),
+            p95LatencyMs: Type.Optional(Type.Number({ minimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const observed = services.metrics.recentLagP95().p95Ms;
+      const p95LatencyMs = request.body.p95LatencyMs ?? observed;
+      if (p95LatencyMs === null)
+        throw new AppError(
+          'conflict',
+          'no decision latency observed by this process yet: pass p95LatencyMs',
+        );
+      const { decision, health, state } = await checkRollout(store, services.clock.nowMs(), {
+        p95LatencyMs,
+        uptime: request.body.uptime,
+      });
+      return { decision, health, rollout: rolloutView(state) };
+    },
   );
   app.get<{ Querystring: { from?: string; to?: string } }>(
     '/v1/kpis',

@@ -1,0 +1,101 @@
+// experiment ─▶ guard: Herald's automated marketing rolled out to a growing cohort of customers
+// (5 % → 20 % → 50 % → 100 % by default), each stage judged go/no-go on what it did — compliance
+// violations, decision latency, uptime — before the next. Customers outside the cohort get no
+// automated marketing; API sends and transactional messages are not affected.
+import { AppError } from '../core/errors.js';
+import type { Store } from '../ports/store.js';
+import {
+  DEFAULT_ROLLOUT_POLICY,
+  decideRollout,
+  type RolloutDecision,
+  type RolloutHealth,
+} from './experiment/index.js';
+import { appendAudit } from './record/index.js';
+
+/** Where the rollout stands; stored under the setting `rollout`. No setting: not staged. */
+export interface RolloutState {
+  percent: number;
+  salt: string;
+  stageStartedAtMs: number;
+  history: { atMs: number; decision: RolloutDecision; health: RolloutHealth | null }[];
+}
+
+const KEY = 'rollout';
+
+export const readRollout = (store: Store): Promise<RolloutState | null> =>
+  store.transaction(async (tx) => {
+    const stored = await tx.getSetting(KEY);
+    return stored === null ? null : (JSON.parse(stored) as RolloutState);
+  });
+
+const apply = (
+  store: Store,
+  state: RolloutState,
+  decision: RolloutDecision,
+  health: RolloutHealth | null,
+  nowMs: number,
+): Promise<RolloutState> =>
+  store.transaction(async (tx) => {
+    const percent = decision.action === 'hold' ? decision.percent : decision.toPercent;
+    const next: RolloutState = {
+      percent,
+      salt: state.salt,
+      stageStartedAtMs: percent === state.percent ? state.stageStartedAtMs : nowMs,
+      history: [...state.history, { atMs: nowMs, decision, health }],
+    };
+    await tx.setSetting(KEY, JSON.stringify(next));
+    await appendAudit(
+      tx,
+      [
+        {
+          kind: 'rollout',
+          customerId: null,
+          atMs: nowMs,
+          data: {
+            decision: { ...decision, reasons: [...decision.reasons] },
+            health: health === null ? null : { ...health },
+          },
+        },
+      ],
+      nowMs,
+    );
+    return next;
+  });
+
+/**
+ * Starts a staged rollout at its first stage (from 0 %): from then on only that cohort gets
+ * automated marketing. Starting again restarts it at the first stage with a new cohort salt.
+ */
+export const startRollout = async (store: Store, nowMs: number): Promise<RolloutState> =>
+  apply(
+    store,
+    { percent: 0, salt: `rollout-${String(nowMs)}`, stageStartedAtMs: nowMs, history: [] },
+    decideRollout(0, { messages: 0, complianceViolations: 0, p95LatencyMs: 0, uptime: 1 }),
+    null,
+    nowMs,
+  );
+
+/**
+ * The go/no-go step at the end of a stage: what the stage did — messages sent and spam
+ * complaints since it began (the compliance failures recipients report), the decision latency
+ * p95 and the uptime the caller observed (Herald cannot see its own downtime) — decides to
+ * advance, hold or roll back, and the new cohort applies at once.
+ */
+export const checkRollout = async (
+  store: Store,
+  nowMs: number,
+  observed: { p95LatencyMs: number; uptime: number },
+): Promise<{ decision: RolloutDecision; health: RolloutHealth; state: RolloutState }> => {
+  const state = await readRollout(store);
+  if (state === null)
+    throw new AppError('conflict', 'no rollout was started: POST /v1/rollout/start first');
+  const totals = await store.kpiTotals(state.stageStartedAtMs, nowMs + 1);
+  const health: RolloutHealth = {
+    messages: totals.touches.reduce((n, t) => n + t.sent, 0),
+    complianceViolations: totals.touches.reduce((n, t) => n + t.complained, 0),
+    p95LatencyMs: observed.p95LatencyMs,
+    uptime: observed.uptime,
+  };
+  const decision = decideRollout(state.percent, health, DEFAULT_ROLLOUT_POLICY);
+  return { decision, health, state: await apply(store, state, decision, health, nowMs) };
+};
