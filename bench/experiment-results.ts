@@ -96,13 +96,13 @@ try {
       `${label.padEnd(20)}median ${(times[Math.floor(times.length / 2)] ?? 0).toFixed(0)} ms, slowest ${(times.at(-1) ?? 0).toFixed(0)} ms over ${String(runs)} runs`,
     );
   };
-  const results = await experimentResults(reopened, 'big', { globalHoldoutPercent: 0 });
+  const results = await experimentResults(reopened, 'big');
   const exposed = results.arms.reduce((n, a) => n + a.exposed, 0);
   console.log(
     `check               ${exposed.toLocaleString('en')} exposed; SRM p = ${'analysis' in (results.test ?? {}) ? (results.test as { analysis: { sampleRatio: { p: number } } }).analysis.sampleRatio.p.toFixed(3) : 'n/a'}; promotion ${JSON.stringify(results.promotion)}`,
   );
-  await time('results', () => experimentResults(reopened, 'big', { globalHoldoutPercent: 0 }));
-  const design = await experimentDesignOf(reopened, 'big', 0);
+  await time('results', () => experimentResults(reopened, 'big'));
+  const design = await experimentDesignOf(reopened, 'big');
   await time('timeline (14 days)', () => experimentTimeline(reopened, design));
   await reopened.close();
 } finally {

@@ -17,6 +17,10 @@ import {
 } from '../pipeline/decide/index.js';
 import { guardOnDecided, planDecisionsOnRecord, profileFiguresOf } from '../pipeline/stages.js';
 import type { GuardDeps } from '../pipeline/guard-and-record.js';
+import {
+  registerGlobalHoldout,
+  registerJourneyExperiments,
+} from '../pipeline/experiment-results.js';
 import { createRenderer } from '../pipeline/render/index.js';
 import { loadTemplates } from './load-templates.js';
 import { createAdapters, domainOf } from './create-adapters.js';
@@ -112,6 +116,12 @@ export const createServices = async (
     config.decidePolicy,
     figures,
     () => ids.next(),
+    clock.nowMs(),
+  );
+  await registerJourneyExperiments(store, decide.journeys.all, clock.nowMs());
+  await registerGlobalHoldout(
+    store,
+    { percent: config.guardPolicy.holdout.globalPercent, salt: config.guardPolicy.holdout.salt },
     clock.nowMs(),
   );
   const linkSecret =

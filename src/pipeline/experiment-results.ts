@@ -9,9 +9,11 @@ import { DAY_MS } from '../core/time.js';
 import type { Learning, UnitTotals } from '../ports/experiment-store.js';
 import { seededRandom } from '../ports/random.js';
 import type { Store } from '../ports/store.js';
+import type { JourneyDefinition } from './decide/index.js';
 import { allocateThompson } from './experiment/index.js';
-import { GLOBAL_HOLDOUT_EXPERIMENT } from './guard-and-record.js';
+import { globalHoldoutExperimentId, journeyExperimentId, promotedKey } from './guard-and-record.js';
 import {
+  adjustHolm,
   analyzeUnits,
   incrementalRevenue,
   type ArmSums,
@@ -25,9 +27,14 @@ import { appendAudit } from './record/index.js';
 /** How an experiment was laid out when it started (stored with it; the global one is config). */
 export interface ExperimentDesign {
   id: string;
-  kind: 'campaign' | 'global-holdout';
-  /** The variant arms in their stored order (equal weights); `treatment` when there are none. */
-  arms: { name: string; strategy: string | null }[];
+  kind: 'campaign' | 'journey' | 'global-holdout';
+  /**
+   * The variant arms in their stored order, with their designed weights (1 when not given);
+   * `treatment` when there are none.
+   */
+  arms: { name: string; strategy: string | null; weight?: number }[];
+  /** A journey step's variant test: the slot its promoted winner is kept under. */
+  slot?: string;
   /**
    * The arm the others are compared with: the first variant, which is the strategy that won
    * the last finished test for the segment and channel (the promoted control), else `control`.
@@ -42,7 +49,8 @@ export interface ExperimentDesign {
   promoted?: { winner: string; strategy: string | null; atMs: number };
 }
 
-const designKey = (id: string) => `experiment:${id}`;
+/** The setting an experiment's design is stored under. */
+export const designKey = (id: string) => `experiment:${id}`;
 const controlKey = (segment: string, channel: string) => `control:${segment}:${channel}`;
 /** Learnings without a segment apply to everyone. */
 const ALL = 'all';
@@ -57,23 +65,79 @@ export const registerExperiment = (store: Store, design: ExperimentDesign): Prom
       await tx.setSetting(designKey(design.id), JSON.stringify(design));
   });
 
-/** An experiment's design: a campaign's as stored, the global holdout's from the config. */
-export const experimentDesignOf = async (
+/**
+ * Stores the design of every journey experiment — each send step with variants (equal
+ * weights, the first is the control) and each split (its weights, the first arm is the
+ * control) — per journey version, once (the first design of an id stays).
+ */
+export const registerJourneyExperiments = async (
   store: Store,
-  id: string,
-  globalHoldoutPercent: number,
-): Promise<ExperimentDesign> => {
-  if (id === GLOBAL_HOLDOUT_EXPERIMENT)
-    return {
-      id,
-      kind: 'global-holdout',
-      arms: [{ name: 'treatment', strategy: null }],
-      control: 'treatment',
-      holdoutPercent: globalHoldoutPercent,
-      segment: null,
-      channel: 'email',
-      createdAtMs: 0,
-    };
+  journeys: readonly { definition: JourneyDefinition; version: number }[],
+  nowMs: number,
+): Promise<number> => {
+  let registered = 0;
+  for (const { definition, version } of journeys)
+    for (const step of definition.steps) {
+      const id = journeyExperimentId(definition.id, version, step.id);
+      const base = {
+        id,
+        kind: 'journey' as const,
+        holdoutPercent: 0,
+        segment: null,
+        createdAtMs: nowMs,
+      };
+      if (step.type === 'send' && step.variants !== undefined) {
+        const [first] = step.variants;
+        if (first === undefined) continue;
+        await registerExperiment(store, {
+          ...base,
+          arms: step.variants.map((name) => ({ name, strategy: null })),
+          control: first,
+          channel: step.channels[0] ?? 'email',
+          slot: `${definition.id}/${step.id}`,
+        });
+        registered += 1;
+      } else if (step.type === 'branch' && step.split !== undefined) {
+        const [first] = step.split;
+        if (first === undefined) continue;
+        await registerExperiment(store, {
+          ...base,
+          arms: step.split.map((a) => ({ name: a.arm, strategy: null, weight: a.weight })),
+          control: first.arm,
+          channel: 'email',
+        });
+        registered += 1;
+      }
+    }
+  return registered;
+};
+
+/**
+ * Stores the design of the global holdout as configured (when it is above 0 %): one arm,
+ * `treatment`, against `holdout`.
+ */
+export const registerGlobalHoldout = async (
+  store: Store,
+  holdout: { percent: number; salt: string },
+  nowMs: number,
+): Promise<string | null> => {
+  if (holdout.percent <= 0) return null;
+  const id = globalHoldoutExperimentId(holdout);
+  await registerExperiment(store, {
+    id,
+    kind: 'global-holdout',
+    arms: [{ name: 'treatment', strategy: null }],
+    control: 'treatment',
+    holdoutPercent: holdout.percent,
+    segment: null,
+    channel: 'email',
+    createdAtMs: nowMs,
+  });
+  return id;
+};
+
+/** An experiment's design, as stored when it started. */
+export const experimentDesignOf = async (store: Store, id: string): Promise<ExperimentDesign> => {
   const stored = await store.transaction((tx) => tx.getSetting(designKey(id)));
   if (stored === null) throw new AppError('not-found', `no experiment ${id}`);
   return JSON.parse(stored) as ExperimentDesign;
@@ -95,7 +159,7 @@ const sumOf = (arm: string, rows: readonly UnitTotals[]): ArmSums =>
 
 /**
  * The two comparisons one set of rows supports: variants against control among the units the
- * message reached (exposures, equal designed weights), and everyone assigned a message against
+ * message reached (exposures, the designed weights), and everyone assigned a message against
  * the holdout (intention to treat: a message that failed to go still counts as treated).
  */
 const compare = (design: ExperimentDesign, rows: readonly UnitTotals[], alpha: number) => {
@@ -111,7 +175,7 @@ const compare = (design: ExperimentDesign, rows: readonly UnitTotals[], alpha: n
               rows.filter((r) => r.arm === v && r.exposed),
             ),
           ),
-          Object.fromEntries(variants.map((v) => [v, 1])),
+          Object.fromEntries(design.arms.map((a) => [a.name, a.weight ?? 1])),
           { alpha },
         );
   const treated = sumOf(
@@ -156,6 +220,8 @@ export interface LiftView {
   relativeLift: Estimate;
   p: number;
   alwaysValidP: number;
+  /** The always-valid p adjusted by Holm across the analysis' treatments and metrics. */
+  alwaysValidHolmP: number;
 }
 
 export interface ExperimentResults {
@@ -171,7 +237,10 @@ export interface ExperimentResults {
     | { reason: string }
     | null;
   segments: { segment: string; test: LiftView[]; holdout: LiftView[] }[];
-  /** Whether the winner may be promoted (from the variant test; null without one). */
+  /**
+   * Whether the winner may be promoted: the variant test's gate at α = 0.05, whatever alpha
+   * the intervals were asked at (null without a variant test).
+   */
   promotion: Promotion | null;
 }
 
@@ -188,8 +257,15 @@ const lifts = (analysis: UnitAnalysis | null): LiftView[] => {
     relativeLift: c.relativeLift,
     p: c.p,
     alwaysValidP: c.alwaysValidP,
+    alwaysValidHolmP: c.alwaysValidHolmP,
   }));
 };
+
+/** Promotion is judged at one level, whatever the intervals are shown at. */
+const PROMOTION_ALPHA = 0.05;
+
+const promotionOf = (test: UnitAnalysis | null): Promotion | null =>
+  test !== null && test.ok ? test.analysis.promotion : null;
 
 const viewOf = (u: UnitAnalysis | null) => (u === null ? null : u.ok ? u : { reason: u.reason });
 
@@ -202,10 +278,10 @@ const viewOf = (u: UnitAnalysis | null) => (u === null ? null : u.ok ? u : { rea
 export const experimentResults = async (
   store: Store,
   id: string,
-  options: { globalHoldoutPercent: number; alpha?: number },
+  options: { alpha?: number } = {},
 ): Promise<ExperimentResults> => {
   const alpha = options.alpha ?? 0.05;
-  const design = await experimentDesignOf(store, id, options.globalHoldoutPercent);
+  const design = await experimentDesignOf(store, id);
   // One pass over the units: per arm, exposure and segment; the arm totals are their sums.
   const rows = await store.unitTotals(id, 'segment');
   const { test, holdout, treated, held } = compare(design, rows, alpha);
@@ -255,7 +331,9 @@ export const experimentResults = async (
             }
           : { reason: holdout.reason },
     segments,
-    promotion: test !== null && test.ok ? test.analysis.promotion : null,
+    promotion: promotionOf(
+      alpha === PROMOTION_ALPHA ? test : compare(design, rows, PROMOTION_ALPHA).test,
+    ),
   };
 };
 
@@ -264,7 +342,10 @@ export interface TimelinePoint {
   dayMs: number;
   /** Variant test (or, without variants, campaign vs holdout) on the primary metric. */
   lifts: LiftView[];
-  /** The running minimum of each treatment's always-valid p-value: safe to read at any day. */
+  /**
+   * The running minimum of each treatment's always-valid p-value, Holm-adjusted as promotion
+   * uses it: safe to read at any day.
+   */
   alwaysValidPath: Record<string, number>;
   /** Thompson sampling's traffic weights given the data to that day (seeded, reproducible). */
   banditWeights: Record<string, number> | null;
@@ -286,7 +367,7 @@ export const experimentTimeline = async (
     const upTo = rows.filter((r) => Number(r.key) <= dayMs);
     const c = compare(design, upTo, alpha);
     const found = lifts(c.test ?? c.holdout);
-    for (const l of found) path[l.treatment] = Math.min(path[l.treatment] ?? 1, l.alwaysValidP);
+    for (const l of found) path[l.treatment] = Math.min(path[l.treatment] ?? 1, l.alwaysValidHolmP);
     const variants = design.arms.map((a) => a.name);
     const banditWeights =
       variants.length < 2
@@ -309,7 +390,8 @@ export const experimentTimeline = async (
 
 /**
  * The strategies to write first for a segment and channel: the promoted control, then those
- * whose lift over control was significantly positive, best lower bound first.
+ * whose lift over control was significantly positive (adjusted always-valid p below 0.05),
+ * best lower bound first.
  */
 export const learnedStrategies = async (
   store: Store,
@@ -319,7 +401,7 @@ export const learnedStrategies = async (
   const key = segment ?? ALL;
   const control = await store.transaction((tx) => tx.getSetting(controlKey(key, channel)));
   const learned = (await store.listLearnings({ segment: key, channel }))
-    .filter((l) => l.metric === 'conversion' && l.lower > 0)
+    .filter((l) => l.metric === 'conversion' && l.p < PROMOTION_ALPHA && l.lower > 0)
     .sort((a, b) => b.lower - a.lower)
     .map((l) => l.strategy);
   return [...new Set([...(control === null ? [] : [control]), ...learned])];
@@ -339,9 +421,8 @@ export const promoteWinner = async (
   store: Store,
   id: string,
   nowMs: number,
-  options: { alpha?: number } = {},
 ): Promise<PromotionOutcome> => {
-  const results = await experimentResults(store, id, { globalHoldoutPercent: 0, ...options });
+  const results = await experimentResults(store, id);
   const { design } = results;
   if (design.promoted !== undefined)
     return { promoted: false, reason: `already promoted ${design.promoted.winner}` };
@@ -369,26 +450,42 @@ export const promoteWinner = async (
     lift: l.relativeLift.estimate,
     lower: l.relativeLift.lower,
     upper: l.relativeLift.upper,
-    p: l.alwaysValidP,
+    p: l.alwaysValidHolmP,
     units: l.units,
     createdAtMs: nowMs,
   });
   const overall = lifts({ ok: true, analysis: results.test.analysis });
+  // Per segment: many cuts of one test, so their p-values are adjusted (Holm) across every
+  // segment and variant before any of them may lead a later campaign.
+  const cuts = results.segments.flatMap((s) =>
+    s.segment === design.segment ? [] : s.test.map((l) => ({ segment: s.segment, l })),
+  );
+  const adjusted = adjustHolm(cuts.map(({ l }) => l.alwaysValidHolmP));
   const learnings = [
     ...overall.map((l) => learning(design.segment ?? ALL, l)),
-    ...results.segments.flatMap((s) =>
-      s.segment === design.segment ? [] : s.test.map((l) => learning(s.segment, l)),
-    ),
+    ...cuts.map(({ segment, l }, i) => ({
+      ...learning(segment, l),
+      p: adjusted[i] ?? 1,
+    })),
   ].filter((l) => Number.isFinite(l.lift) && Number.isFinite(l.lower) && Number.isFinite(l.upper));
   const strategy = design.arms.find((a) => a.name === promotion.winner)?.strategy ?? null;
   const promoted: ExperimentDesign = {
     ...design,
     promoted: { winner: promotion.winner, strategy, atMs: nowMs },
   };
-  await store.transaction(async (tx) => {
+  const done = await store.transaction(async (tx) => {
+    // One promotion per experiment, whoever asks at the same time: the design is read again
+    // under the experiment's lock.
+    await tx.lock([designKey(id)]);
+    const current = await tx.getSetting(designKey(id));
+    const already =
+      current === null ? undefined : (JSON.parse(current) as ExperimentDesign).promoted;
+    if (already !== undefined) return already;
     await tx.saveLearnings(learnings);
     if (strategy !== null)
       await tx.setSetting(controlKey(design.segment ?? ALL, design.channel), strategy);
+    // A journey step sends its winner to everyone from now on.
+    if (design.slot !== undefined) await tx.setSetting(promotedKey(design.slot), promotion.winner);
     await tx.setSetting(designKey(id), JSON.stringify(promoted));
     await appendAudit(
       tx,
@@ -410,7 +507,9 @@ export const promoteWinner = async (
       ],
       nowMs,
     );
+    return null;
   });
+  if (done !== null) return { promoted: false, reason: `already promoted ${done.winner}` };
   return { promoted: true, winner: promotion.winner, strategy, learnings: learnings.length };
 };
 
@@ -418,7 +517,6 @@ export const promoteWinner = async (
 export const promoteDueWinners = async (store: Store, nowMs: number): Promise<string[]> => {
   const promoted: string[] = [];
   for (const e of await store.listExperiments()) {
-    if (e.experimentId === GLOBAL_HOLDOUT_EXPERIMENT) continue;
     const stored = await store.transaction((tx) => tx.getSetting(designKey(e.experimentId)));
     if (stored === null) continue;
     const design = JSON.parse(stored) as ExperimentDesign;

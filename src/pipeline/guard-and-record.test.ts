@@ -5,7 +5,12 @@ import { toCustomerId } from '../core/ids.js';
 import { quietHoursSchema } from '../core/quiet-hours.js';
 import { isInGlobalHoldout, isInRollout } from './experiment/index.js';
 import { judgeDecision, type GuardBatchState, type GuardDeps } from './guard-and-record.js';
-import { guardPolicySchema, type GuardPolicy } from './guard/index.js';
+import {
+  defaultGuardrails,
+  guardPolicySchema,
+  type Guardrail,
+  type GuardPolicy,
+} from './guard/index.js';
 import { deriveComputed, emptyProfile, profilePolicySchema } from './profile/index.js';
 import { createRenderer, defaultTemplates } from './render/index.js';
 
@@ -38,6 +43,7 @@ const batch = (rollout: GuardBatchState['rollout'] = null): GuardBatchState => (
   domain: null,
   creative: new Map(),
   rollout,
+  promoted: new Map(),
 });
 
 const decisionFor = (id: string, agent = 'lifecycle'): Decision => ({
@@ -119,5 +125,60 @@ describe('a staged rollout', () => {
     expect(judge(outside, 20, 'api').message.status).toBe('queued');
     // Rolled back to 0 %: nobody gets automated marketing.
     expect(customers.filter((id) => judge(id, 0).message.status === 'queued')).toEqual([]);
+  });
+});
+
+describe("a campaign's holdout", () => {
+  const customers = Array.from({ length: 60 }, (_, i) => `c${String(i)}`);
+  const campaignDecision = (id: string): Decision => ({
+    ...decisionFor(id, 'campaign'),
+    trigger: {
+      kind: 'campaign',
+      campaign: {
+        id: 'spring',
+        template: 'upsell',
+        channels: ['email'],
+        segment: null,
+        incentive: null,
+        sendAtMs: T0,
+        holdoutPercent: 50,
+      },
+    },
+  });
+  const judge = (id: string, guardrails?: GuardDeps['guardrails']) => {
+    const state = {
+      ...emptyProfile(toCustomerId(id), T0 - 1000),
+      traits: { email: `${id}@example.com` },
+    };
+    return judgeDecision(
+      campaignDecision(id),
+      state,
+      batch(),
+      { ...deps(0), ...(guardrails === undefined ? {} : { guardrails }) },
+      T0,
+    );
+  };
+
+  it('is drawn among the customers a guardrail let through, who alone join the experiment', () => {
+    const judged = customers.map((id) => judge(id));
+    const held = judged.filter((j) => j.message.status === 'held-out');
+    expect(held.length).toBeGreaterThan(15);
+    expect(held.every((j) => j.units[0]?.arm === 'holdout')).toBe(true);
+    expect(
+      judged
+        .filter((j) => j.message.status === 'queued')
+        .every((j) => j.units[0]?.arm === 'treatment'),
+    ).toBe(true);
+    // The held-out message still carries the verdicts of the guardrails it passed.
+    expect(held[0]?.message.passed).toContain('consent');
+    const refuseAll: Guardrail = {
+      name: 'refuse',
+      check: () => [
+        { guardrail: 'refuse', outcome: 'block', code: 'refused', reason: 'no', figures: {} },
+      ],
+    };
+    const blocked = customers.map((id) => judge(id, [...defaultGuardrails, refuseAll]));
+    expect(blocked.every((j) => j.message.status === 'blocked')).toBe(true);
+    expect(blocked.flatMap((j) => j.units)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import type { CreativeVariant, Decision } from './../core/decision.js';
 import {
   assignArm,
   findHoldoutExclusion,
+  isInGlobalHoldout,
   isInRollout,
   type HoldoutExclusion,
 } from './experiment/index.js';
@@ -147,7 +148,10 @@ export const placeMessage = (
 export interface Judged {
   message: MessageRecord;
   result: GuardResult;
-  /** The experiment arms the message assigns its customer to (none when it was blocked). */
+  /**
+   * The experiment arms the message assigns its customer to: the global holdout's for any
+   * automated marketing decision, the others only when no guardrail blocked it.
+   */
   units: ExperimentUnit[];
 }
 
@@ -160,7 +164,12 @@ export interface GuardBatchState {
   creative: Map<string, CreativeVariant[]>;
   /** The staged rollout's cohort, when one was started (null: everyone). */
   rollout: { percent: number; salt: string } | null;
+  /** The promoted winner of a journey step's variant test, by slot (`<journey>/<step>`). */
+  promoted: Map<string, string>;
 }
+
+/** The setting that holds a journey step's promoted variant (written by the promotion). */
+export const promotedKey = (slot: string) => `promoted:${slot}`;
 
 export const loadGuardBatchState = async (
   tx: StoreTx,
@@ -176,9 +185,12 @@ export const loadGuardBatchState = async (
   });
   const spend = await tx.campaignSpend(campaignIds);
   const creative = new Map<string, CreativeVariant[]>();
+  const promoted = new Map<string, string>();
   for (const slot of new Set(slots)) {
     const stored = await tx.getSetting(slot);
     if (stored !== null) creative.set(slot, JSON.parse(stored) as CreativeVariant[]);
+    const winner = await tx.getSetting(promotedKey(slot));
+    if (winner !== null) promoted.set(slot, winner);
   }
   const staged = await tx.getSetting('rollout');
   const rollout =
@@ -187,7 +199,14 @@ export const loadGuardBatchState = async (
       : (({ percent, salt }: { percent: number; salt: string }) => ({ percent, salt }))(
           JSON.parse(staged) as { percent: number; salt: string },
         );
-  return { history, spend, domain: await domainStatsOf(tx, deps, nowMs), creative, rollout };
+  return {
+    history,
+    spend,
+    domain: await domainStatsOf(tx, deps, nowMs),
+    creative,
+    rollout,
+    promoted,
+  };
 };
 
 const campaignOf = (
@@ -253,21 +272,21 @@ export const judgeDecision = (
 ): Judged => {
   const channel = decision.channels[0] ?? 'email';
   const variant = variantOf(decision, batch);
+  // A journey step's variants are templates: the customer's is assigned by hash, or is the
+  // promoted winner once the step's test finished.
+  const templateVariant = variant === null ? templateVariantOf(decision, batch) : null;
+  const templateName = templateVariant?.name ?? decision.template;
   const template: Template | undefined =
     variant !== null
       ? variantTemplate(variant, deps)
-      : decision.template === null
+      : templateName === null
         ? undefined
-        : deps.renderer.templateOf(decision.template);
+        : deps.renderer.templateOf(templateName);
   const campaign = campaignOf(decision);
   let rendered: RenderedContent | null = content ?? null;
   let result: GuardResult | null = null;
   if (template === undefined)
-    result = blockedBy(
-      'render',
-      'no_template',
-      `no template named ${decision.template ?? '(none)'}`,
-    );
+    result = blockedBy('render', 'no_template', `no template named ${templateName ?? '(none)'}`);
   else if (rendered === null)
     try {
       rendered = deps.renderer.render({
@@ -297,7 +316,7 @@ export const judgeDecision = (
         agent: decision.agent,
         channel,
         class: messageClass,
-        template: decision.template,
+        template: templateName,
         topic: template?.topic ?? null,
         incentive: decision.incentive,
         content: rendered,
@@ -352,7 +371,7 @@ export const judgeDecision = (
     agent: decision.agent,
     channel,
     class: messageClass,
-    template: decision.template,
+    template: templateName,
     topic: template?.topic ?? null,
     campaignId: campaign?.id ?? null,
     ...placed,
@@ -371,7 +390,7 @@ export const judgeDecision = (
     sentAtMs: null,
     lastError: null,
     web: webOf(decision),
-    variant: variant?.id ?? null,
+    variant: variant?.id ?? templateVariant?.name ?? null,
   };
   // Later messages in the same batch see this one in the customer's history and the spend.
   if (message.status === 'queued' && messageClass === 'marketing') {
@@ -383,27 +402,45 @@ export const judgeDecision = (
   }
   if (message.status === 'queued' && campaign !== null)
     batch.spend.set(campaign.id, (batch.spend.get(campaign.id) ?? 0) + message.cost);
-  const units =
-    message.status === 'blocked' || outsideRollout
-      ? []
-      : experimentUnitsOf(decision, message, exclusion, campaign, state, deps, nowMs);
+  const units = outsideRollout
+    ? []
+    : experimentUnitsOf(
+        decision,
+        message,
+        exclusion,
+        campaign,
+        templateVariant !== null && !templateVariant.promoted,
+        state,
+        deps,
+        nowMs,
+      );
   return { message, result, units };
 };
 
-/** The experiment that measures the global holdout (when one is configured). */
-export const GLOBAL_HOLDOUT_EXPERIMENT = 'global-holdout';
+/**
+ * The experiment that measures the global holdout as configured: a new percent or salt draws
+ * a new holdout, so it starts a new experiment (`global-holdout-10pct-1a2b3c4d`).
+ */
+export const globalHoldoutExperimentId = (holdout: { percent: number; salt: string }): string =>
+  `global-holdout-${String(holdout.percent)}pct-${hash('sha256', holdout.salt).slice(0, 8)}`;
+
+/** The experiment of a journey step (its variants, or a split branch), per journey version. */
+export const journeyExperimentId = (journeyId: string, version: number, stepId: string) =>
+  `journey:${journeyId}@${String(version)}:${stepId}`;
 
 /**
  * The experiments an automated marketing message takes part in: the global holdout's, when
- * one is configured, and its campaign's, when the campaign has variants or a holdout (a
- * customer in the global holdout is outside every campaign's). The arm is `holdout`, the
- * variant's id, or `treatment`.
+ * one is configured; its campaign's, when the campaign has variants or a holdout; its journey
+ * step's, when the step's variants are still being tested; and each split the customer took
+ * in the journey (a customer in the global holdout is outside every other one). The arm is
+ * `holdout`, the variant, the split's arm, or `treatment`.
  */
 const experimentUnitsOf = (
   decision: Decision,
   message: MessageRecord,
   exclusion: HoldoutExclusion | undefined,
   campaign: ReturnType<typeof campaignOf>,
+  testedVariant: boolean,
   state: ProfileState | undefined,
   deps: GuardDeps,
   nowMs: number,
@@ -420,12 +457,21 @@ const experimentUnitsOf = (
     windowEndsMs,
   });
   const units: ExperimentUnit[] = [];
+  const holdout = { percent: deps.policy.holdout.globalPercent, salt: deps.policy.holdout.salt };
   const global = exclusion?.kind === 'global-holdout';
-  // The global holdout is measured on everything its customers buy after they entered it.
-  if (deps.policy.holdout.globalPercent > 0)
+  // The global holdout: a customer enters at their first automated marketing decision, sent
+  // or not, in the arm the hash gives — so what earlier messages did to a customer (an
+  // unsubscribe, a cap) cannot decide who enters — and is measured on everything they buy
+  // after that.
+  if (holdout.percent > 0)
     units.push(
-      unit(GLOBAL_HOLDOUT_EXPERIMENT, global ? 'holdout' : 'treatment', Number.MAX_SAFE_INTEGER),
+      unit(
+        globalHoldoutExperimentId(holdout),
+        isInGlobalHoldout(decision.customerId, holdout) ? 'holdout' : 'treatment',
+        Number.MAX_SAFE_INTEGER,
+      ),
     );
+  if (message.status === 'blocked') return units;
   const tested =
     campaign !== null && (message.variant != null || (campaign.holdoutPercent ?? 0) > 0);
   if (tested && !global)
@@ -436,6 +482,27 @@ const experimentUnitsOf = (
         nowMs + deps.experiments.windowMs,
       ),
     );
+  const journey = decision.journey;
+  if (journey === null || global || exclusion !== undefined) return units;
+  if (testedVariant && message.variant != null)
+    units.push(
+      unit(
+        journeyExperimentId(journey.id, journey.version, journey.stepId),
+        message.variant,
+        nowMs + deps.experiments.windowMs,
+      ),
+    );
+  const arms = decision.details['splitArms'];
+  if (typeof arms === 'object' && arms !== null && !Array.isArray(arms))
+    for (const [stepId, arm] of Object.entries(arms))
+      if (typeof arm === 'string')
+        units.push(
+          unit(
+            journeyExperimentId(journey.id, journey.version, stepId),
+            arm,
+            nowMs + deps.experiments.windowMs,
+          ),
+        );
   return units;
 };
 
@@ -464,6 +531,27 @@ const variantOf = (decision: Decision, batch: GuardBatchState): CreativeVariant 
     arms: variants.map((v) => ({ name: v.id, weight: 1 })),
   });
   return variants.find((v) => v.id === arm) ?? null;
+};
+
+/**
+ * A journey step's template variant: the promoted winner once its test finished, else the
+ * customer's arm by hashing the step's slot and the customer (sticky, equal shares). Null when
+ * the decision has no variants or its slot holds written creative.
+ */
+const templateVariantOf = (
+  decision: Decision,
+  batch: GuardBatchState,
+): { name: string; promoted: boolean } | null => {
+  const experiment = decision.experiment;
+  if (experiment === null || experiment.variants.length === 0) return null;
+  if (batch.creative.has(experiment.slot)) return null;
+  const winner = batch.promoted.get(experiment.slot);
+  if (winner !== undefined) return { name: winner, promoted: true };
+  const name = assignArm(decision.customerId, {
+    salt: experiment.slot,
+    arms: experiment.variants.map((v) => ({ name: v, weight: 1 })),
+  });
+  return { name, promoted: false };
 };
 
 /** A variant as a template (parsed once per process): its copy, then its call to action. */
@@ -500,7 +588,14 @@ export const guardAndRecord = async (
   const sending = decisions.filter(sendsMessage);
   const batch: GuardBatchState =
     sending.length === 0
-      ? { history: new Map(), spend: new Map(), domain: null, creative: new Map(), rollout: null }
+      ? {
+          history: new Map(),
+          spend: new Map(),
+          domain: null,
+          creative: new Map(),
+          rollout: null,
+          promoted: new Map(),
+        }
       : await loadGuardBatchState(
           tx,
           deps,

@@ -5,13 +5,32 @@ import type { Campaign, CreativeVariant } from '../core/decision.js';
 import type { Store } from '../ports/store.js';
 import { prepareCreative } from './creative.js';
 import { scheduleCampaign, type DecideEnv } from './decide/index.js';
-import { registerExperiment, type ExperimentDesign } from './experiment-results.js';
+import {
+  designKey,
+  learnedStrategies,
+  registerExperiment,
+  type ExperimentDesign,
+} from './experiment-results.js';
 import type { PersonalizeOptions } from './personalize.js';
 
 export interface CampaignLaunch {
   audience: number;
   creative: { variants: CreativeVariant[]; refused: { id: string; reason: string }[] } | null;
 }
+
+/**
+ * The arm every variant is compared with: the strategy promoted for the segment and channel,
+ * else the composer's `control`; when neither passed the screen, the first variant written.
+ */
+const controlOf = (
+  arms: readonly { name: string; strategy: string | null }[],
+  learned: readonly string[],
+): string =>
+  [learned[0], 'control']
+    .map((strategy) => arms.find((a) => strategy !== undefined && a.strategy === strategy))
+    .find((a) => a !== undefined)?.name ??
+  arms[0]?.name ??
+  'treatment';
 
 /**
  * Launches a campaign. With `creative`, variants are written first and each customer gets one
@@ -26,14 +45,22 @@ export const launchCampaign = async (
   nowMs: number,
 ): Promise<CampaignLaunch> => {
   const channel = campaign.channels[0] ?? 'email';
+  // A campaign launched again keeps its first creative: the messages still to be made must
+  // carry the variants its experiment was designed with.
+  const launched = await store.transaction(async (tx) => ({
+    design: await tx.getSetting(designKey(campaign.id)),
+    variants: await tx.getSetting(`creative:${campaign.id}`),
+  }));
   const written =
     creative === null
       ? null
-      : await prepareCreative(
-          store,
-          { id: campaign.id, segment: campaign.segment, channel, query: creative.query },
-          creative.writing,
-        );
+      : launched.design !== null && launched.variants !== null
+        ? { variants: JSON.parse(launched.variants) as CreativeVariant[], refused: [] }
+        : await prepareCreative(
+            store,
+            { id: campaign.id, segment: campaign.segment, channel, query: creative.query },
+            creative.writing,
+          );
   const holdoutPercent = campaign.holdoutPercent ?? 0;
   if (written !== null || holdoutPercent > 0) {
     const arms =
@@ -44,7 +71,7 @@ export const launchCampaign = async (
       id: campaign.id,
       kind: 'campaign',
       arms,
-      control: arms[0]?.name ?? 'treatment',
+      control: controlOf(arms, await learnedStrategies(store, campaign.segment, channel)),
       holdoutPercent,
       segment: campaign.segment,
       channel,

@@ -3,6 +3,8 @@ import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/
 import { toCustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { isInCampaignHoldout, isInGlobalHoldout } from '../../src/pipeline/experiment/index.js';
+import { globalHoldoutExperimentId } from '../../src/pipeline/guard-and-record.js';
+import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
 import { openPixelUrl } from '../../src/pipeline/render/track-links.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
@@ -26,7 +28,10 @@ interface Results {
     analysis: {
       arms: { name: string; n: number }[];
       sampleRatio: { p: number; alarm: boolean };
-      metrics: { name: string; comparisons: { absoluteLift: { estimate: number } }[] }[];
+      metrics: {
+        name: string;
+        comparisons: { absoluteLift: { estimate: number }; alwaysValidHolmP: number }[];
+      }[];
     };
     incrementalRevenue: { estimate: number; lower: number; upper: number };
   };
@@ -161,10 +166,18 @@ for (const factory of storeFactories)
         expect.objectContaining({ id: 'spring', units: 80, exposed: nT }),
       ]);
       const timeline = (await get('/v1/experiments/spring/timeline')).json<{
-        days: { day: string; lifts: unknown[]; alwaysValidPath: Record<string, number> }[];
+        days: {
+          day: string;
+          lifts: { treatment: string; absoluteLift: { estimate: number } }[];
+          alwaysValidPath: Record<string, number>;
+        }[];
       }>();
+      // Everyone was assigned on one day: that day's cumulative figures are the results'.
       expect(timeline.days.map((d) => d.day)).toEqual(['2026-06-03']);
-      expect(timeline.days[0]?.alwaysValidPath['treatment']).toBeGreaterThan(0);
+      expect(timeline.days[0]?.lifts[0]?.absoluteLift.estimate).toBeCloseTo(lift, 12);
+      expect(timeline.days[0]?.alwaysValidPath['treatment']).toBe(
+        results.holdout.analysis.metrics[0]?.comparisons[0]?.alwaysValidHolmP,
+      );
       expect((await get('/v1/experiments/autumn/results')).statusCode).toBe(404);
     });
 
@@ -352,8 +365,37 @@ for (const factory of storeFactories)
     });
 
     it('measures the global holdout on everything its customers buy after they entered it', async () => {
-      herald.services.guard.policy.holdout.globalPercent = 30;
-      const ids = Array.from({ length: 40 }, (_, i) => `g${i}`);
+      await herald.close();
+      herald = await startHerald(factory, {
+        clock,
+        configYaml: 'guard:\n  holdout:\n    globalPercent: 30\n    salt: g-salt\n',
+      });
+      // A guardrail blocks five customers' messages; they enter the global holdout's
+      // experiment like everyone else (in the arm the hash gives), so who enters does not
+      // depend on what earlier marketing did to them.
+      const ids = Array.from({ length: 45 }, (_, i) => `g${i}`);
+      const refused = new Set(ids.slice(40));
+      const refuse: Guardrail = {
+        name: 'test-refusal',
+        check: (m) => [
+          refused.has(m.customerId)
+            ? {
+                guardrail: 'test-refusal',
+                outcome: 'block',
+                code: 'refused',
+                reason: 'test',
+                figures: {},
+              }
+            : {
+                guardrail: 'test-refusal',
+                outcome: 'pass',
+                code: 'ok',
+                reason: 'test',
+                figures: {},
+              },
+        ],
+      };
+      herald.services.guard.guardrails = [...defaultGuardrails, refuse];
       await batch(
         ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
       );
@@ -364,23 +406,218 @@ for (const factory of storeFactories)
         payload: JSON.stringify({ id: 'g-camp', template: 'upsell', channels: ['email'] }),
       });
       await herald.services.worker.runDue();
+      const statuses = (await get('/v1/messages?limit=100')).json<{
+        messages: { customerId: string; status: string }[];
+      }>().messages;
+      expect(
+        statuses
+          .filter((m) => m.status === 'blocked')
+          .map((m) => m.customerId)
+          .sort(),
+      ).toEqual([...refused].sort());
       const global = new Set(
-        ids.filter((id) =>
-          isInGlobalHoldout(toCustomerId(id), {
-            salt: herald.services.guard.policy.holdout.salt,
-            percent: 30,
-          }),
-        ),
+        ids.filter((id) => isInGlobalHoldout(toCustomerId(id), { salt: 'g-salt', percent: 30 })),
       );
       // Months later, still counted: the global holdout has no window.
       clock.set(T0 + 90 * DAY_MS);
       await batch(ids.map((id) => order(id, `g-${id}`, 10)));
-      const results = (await get('/v1/experiments/global-holdout/results')).json<Results>();
+      const id = globalHoldoutExperimentId({ percent: 30, salt: 'g-salt' });
+      expect(id).toMatch(/^global-holdout-30pct-[0-9a-f]{8}$/);
+      const results = (await get(`/v1/experiments/${id}/results`)).json<Results>();
       expect(results.arms.find((a) => a.arm === 'holdout')).toMatchObject({
         units: global.size,
         converted: global.size,
         revenue: global.size * 10,
       });
-      expect(results.arms.find((a) => a.arm === 'treatment')?.units).toBe(40 - global.size);
+      expect(results.arms.find((a) => a.arm === 'treatment')?.units).toBe(45 - global.size);
+    });
+
+    describe.skipIf(!factory.available)(`journey experiments (${factory.name})`, () => {
+      let herald: TestHerald;
+      let clock: VirtualClock;
+      const journeyYaml = `
+decide:
+  journeys:
+    - id: onboarding-test
+      entry: { trigger: signed-up }
+      reEntry: never
+      steps:
+        - id: pick
+          type: branch
+          split:
+            - { arm: short, weight: 3, next: short-email }
+            - { arm: long, weight: 1, next: long-email }
+        - { id: short-email, type: send, channels: [email], template: welcome-1, sendTimeOptimised: false, next: done }
+        - id: long-email
+          type: send
+          channels: [email]
+          template: welcome-2
+          variants: [welcome-2, welcome-3]
+          sendTimeOptimised: false
+        - { id: done, type: exit }
+`;
+      beforeEach(async () => {
+        clock = createVirtualClock(T0);
+        herald = await startHerald(factory, { clock, configYaml: journeyYaml });
+      });
+      afterEach(async () => {
+        await herald.close();
+      });
+      const get = (url: string) =>
+        herald.app.inject({
+          method: 'GET',
+          url,
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+      interface Listed {
+        id: string;
+        customerId: string;
+        template: string;
+        variant: string | null;
+      }
+      const allMessages = async (): Promise<Listed[]> => {
+        const found: Listed[] = [];
+        let before = '';
+        for (;;) {
+          const page = (
+            await get(`/v1/messages?limit=500${before === '' ? '' : `&before=${before}`}`)
+          ).json<{ messages: Listed[]; next: string | null }>();
+          found.push(...page.messages);
+          if (page.next === null) return found;
+          before = page.next;
+        }
+      };
+
+      it("measures a split by its designed weights and a step's template variants, then sends the winner to everyone", async () => {
+        const ids = Array.from({ length: 1600 }, (_, i) => `j${i}`);
+        const r = await herald.app.inject({
+          method: 'POST',
+          url: '/v1/batch',
+          headers: { ...json, authorization: basicAuth() },
+          payload: JSON.stringify({
+            batch: ids.map((id) => ({
+              type: 'track',
+              messageId: `su-${id}`,
+              userId: id,
+              event: 'Signed Up',
+              timestamp: new Date(T0).toISOString(),
+              context: { traits: { email: `${id}@example.com` } },
+            })),
+          }),
+        });
+        expect(r.statusCode).toBe(200);
+        await herald.app.inject({
+          method: 'POST',
+          url: '/v1/batch',
+          headers: { ...json, authorization: basicAuth() },
+          payload: JSON.stringify({
+            batch: ids.map((id) => ({
+              type: 'identify',
+              messageId: `id-${id}`,
+              userId: id,
+              traits: { email: `${id}@example.com` },
+              timestamp: new Date(T0).toISOString(),
+            })),
+          }),
+        });
+        await herald.services.worker.runDue();
+        await herald.services.dispatcher.runDue();
+        const experiments = (await get('/v1/experiments')).json<{
+          experiments: { id: string; units: number; exposed: number }[];
+        }>().experiments;
+        const split = experiments.find((e) => e.id === 'journey:onboarding-test@1:pick');
+        const variants = experiments.find((e) => e.id === 'journey:onboarding-test@1:long-email');
+        expect(split).toMatchObject({ units: 1600, exposed: 1600 });
+        expect(variants?.units).toBeGreaterThan(50);
+        const splitResults = (
+          await get('/v1/experiments/journey:onboarding-test@1:pick/results')
+        ).json<{
+          arms: { arm: string; units: number }[];
+          test: {
+            analysis: {
+              arms: { name: string; designedShare: number }[];
+              sampleRatio: { alarm: boolean };
+            };
+          };
+        }>();
+        expect(splitResults.test.analysis.arms).toEqual([
+          expect.objectContaining({ name: 'short', designedShare: 0.75 }),
+          expect.objectContaining({ name: 'long', designedShare: 0.25 }),
+        ]);
+        expect(splitResults.test.analysis.sampleRatio.alarm).toBe(false);
+        const long = splitResults.arms.find((a) => a.arm === 'long')?.units;
+        expect(variants?.units).toBe(long);
+
+        // Customers sent welcome-3 buy; nobody else does. The variant test promotes welcome-3.
+        const messages = await allMessages();
+        expect(new Set(messages.filter((m) => m.variant !== null).map((m) => m.template))).toEqual(
+          new Set(['welcome-2', 'welcome-3']),
+        );
+        clock.set(T0 + HOUR_MS);
+        const buyers = messages.filter((m) => m.template === 'welcome-3');
+        const orders = await herald.app.inject({
+          method: 'POST',
+          url: '/v1/batch',
+          headers: { ...json, authorization: basicAuth() },
+          payload: JSON.stringify({
+            batch: buyers.map((m, i) => ({
+              type: 'track',
+              messageId: `buy-${m.customerId}`,
+              userId: m.customerId,
+              event: 'Order Completed',
+              properties: { order_id: `jb-${m.customerId}`, total: 10 + i },
+              timestamp: new Date(T0 + HOUR_MS).toISOString(),
+            })),
+          }),
+        });
+        expect(orders.statusCode).toBe(200);
+        const promoted = await herald.app.inject({
+          method: 'POST',
+          url: '/v1/experiments/journey:onboarding-test@1:long-email/promote',
+          headers: { ...json, authorization: `Bearer ${adminToken}` },
+          payload: '{}',
+        });
+        expect(promoted.json(), promoted.body).toMatchObject({
+          promoted: true,
+          winner: 'welcome-3',
+        });
+
+        // New customers on the long path now all get the winner, and join no finished test.
+        const late = Array.from({ length: 40 }, (_, i) => `late${i}`);
+        await herald.app.inject({
+          method: 'POST',
+          url: '/v1/batch',
+          headers: { ...json, authorization: basicAuth() },
+          payload: JSON.stringify({
+            batch: late.flatMap((id) => [
+              {
+                type: 'identify',
+                messageId: `lid-${id}`,
+                userId: id,
+                traits: { email: `${id}@example.com` },
+                timestamp: new Date(clock.nowMs()).toISOString(),
+              },
+              {
+                type: 'track',
+                messageId: `lsu-${id}`,
+                userId: id,
+                event: 'Signed Up',
+                timestamp: new Date(clock.nowMs()).toISOString(),
+              },
+            ]),
+          }),
+        });
+        await herald.services.worker.runDue();
+        const after = (await allMessages()).filter((m) => m.customerId.startsWith('late'));
+        const lateLong = after.filter((m) => m.variant !== null);
+        expect(lateLong.length).toBeGreaterThan(0);
+        expect(new Set(lateLong.map((m) => m.template))).toEqual(new Set(['welcome-3']));
+        const finished = (await get('/v1/experiments')).json<{
+          experiments: { id: string; units: number }[];
+        }>().experiments;
+        expect(finished.find((e) => e.id === 'journey:onboarding-test@1:long-email')?.units).toBe(
+          variants?.units,
+        );
+      });
     });
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
-import { toMessageId } from '../../src/core/ids.js';
+import { toCustomerId, toMessageId } from '../../src/core/ids.js';
 import { HOUR_MS } from '../../src/core/time.js';
 import { launchCampaign } from '../../src/pipeline/launch-campaign.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -78,6 +78,21 @@ describe('herald report', () => {
         ),
       T0 + HOUR_MS,
     );
+    // Units whose experiment has no stored design: named in the report, not fatal to it.
+    await services.store.transaction((tx) =>
+      tx.assignUnits([
+        {
+          experimentId: 'orphan',
+          customerId: toCustomerId('r1'),
+          arm: 'a',
+          messageId: 'm-orphan',
+          segment: 'Standard',
+          channel: 'email',
+          assignedAtMs: T0,
+          windowEndsMs: T0 + 7 * 24 * HOUR_MS,
+        },
+      ]),
+    );
     await services.close();
   });
   afterAll(() => {
@@ -98,12 +113,15 @@ describe('herald report', () => {
     const html = readFileSync(join(dir, 'june.html'), 'utf8');
     const json = JSON.parse(readFileSync(join(dir, 'june.json'), 'utf8')) as {
       kpis: { sent: { total: number }; orders: number };
+      skipped: { experimentId: string; reason: string }[];
       experiments: {
         results: { experimentId: string; arms: { arm: string; units: number }[] };
         timeline: unknown[];
       }[];
     };
     expect(json.experiments.map((e) => e.results.experimentId)).toEqual(['june']);
+    expect(json.skipped).toEqual([{ experimentId: 'orphan', reason: 'no stored design' }]);
+    expect(html).toContain('Experiment orphan not analysed: no stored design.');
     const arms = json.experiments[0]?.results.arms ?? [];
     expect(arms.reduce((n, a) => n + a.units, 0)).toBe(60);
     expect(json.kpis.sent.total).toBe(arms.find((a) => a.arm === 'treatment')?.units);

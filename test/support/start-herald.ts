@@ -23,7 +23,7 @@ export interface TestHerald {
 /** A Herald API on a fresh store, driven with `inject()` or, after `listen()`, over real HTTP. */
 export const startHerald = async (
   factory: StoreFactory,
-  options: { clock?: Clock; env?: Record<string, string> } = {},
+  options: { clock?: Clock; env?: Record<string, string>; configYaml?: string } = {},
 ): Promise<TestHerald> => {
   const { store, cleanup, raw } = await factory.make();
   const config = loadConfig(
@@ -33,7 +33,7 @@ export const startHerald = async (
       HERALD_DATABASE_URL: 'sqlite::memory:',
       ...options.env,
     },
-    null,
+    options.configYaml ?? null,
   );
   const services = await createServices(config, {
     store,

@@ -32,9 +32,7 @@ export const registerCampaignCommands = (program: Command): void => {
     .action(async (options: { id: string; json?: boolean; promote?: boolean }) => {
       const services = await loadServices(process.env);
       try {
-        const results = await experimentResults(services.store, options.id, {
-          globalHoldoutPercent: services.guard.policy.holdout.globalPercent,
-        });
+        const results = await experimentResults(services.store, options.id);
         console.log(
           options.json === true ? JSON.stringify(results, null, 2) : formatResults(results),
         );

@@ -36,7 +36,6 @@ export const registerReportCommand = (program: Command): void => {
           { fromMs, toMs, nowMs },
           {
             ...(options.experiment === undefined ? {} : { experimentIds: options.experiment }),
-            globalHoldoutPercent: services.guard.policy.holdout.globalPercent,
             latency: services.metrics.recentLagP95(),
           },
         );

@@ -31,7 +31,6 @@ export const registerExperimentRoutes = (
 ): void => {
   const { store } = services;
   const read = allow(access, READ);
-  const globalPercent = () => services.guard.policy.holdout.globalPercent;
   const alphaQuery = {
     querystring: Type.Object({
       alpha: Type.Number({ exclusiveMinimum: 0, maximum: 0.5, default: 0.05 }),
@@ -47,8 +46,7 @@ export const registerExperimentRoutes = (
       lastAssignedAt: iso(e.lastAssignedAtMs),
     })),
   }));
-  const results = (id: string, alpha: number) =>
-    experimentResults(store, id, { globalHoldoutPercent: globalPercent(), alpha });
+  const results = (id: string, alpha: number) => experimentResults(store, id, { alpha });
   app.get<{ Params: { id: string }; Querystring: { alpha: number } }>(
     '/v1/experiments/:id/results',
     { ...read, schema: alphaQuery },
@@ -64,7 +62,7 @@ export const registerExperimentRoutes = (
     '/v1/experiments/:id/timeline',
     { ...read, schema: alphaQuery },
     async (request) => {
-      const design = await experimentDesignOf(store, request.params.id, globalPercent());
+      const design = await experimentDesignOf(store, request.params.id);
       const points = await experimentTimeline(store, design, request.query.alpha);
       return {
         experimentId: design.id,

@@ -1,5 +1,6 @@
 // measure ─▶ report: a period's KPIs and its experiments (results and their day-by-day path)
 // as one JSON document, and the same as a self-contained HTML page with charts.
+import { isAppError } from '../../core/errors.js';
 import { escapeHtml } from '../../core/html.js';
 import type { Store } from '../../ports/store.js';
 import {
@@ -20,6 +21,8 @@ export interface Report {
   to: string;
   kpis: Kpis;
   experiments: { results: ExperimentResults; timeline: TimelinePoint[] }[];
+  /** Experiments with units that could not be analysed, and why. */
+  skipped: { experimentId: string; reason: string }[];
 }
 
 /**
@@ -31,7 +34,6 @@ export const buildReport = async (
   period: { fromMs: number; toMs: number; nowMs: number },
   options: {
     experimentIds?: readonly string[];
-    globalHoldoutPercent: number;
     latency: { p95Ms: number | null; samples: number };
   },
 ): Promise<Report> => {
@@ -42,11 +44,19 @@ export const buildReport = async (
           .filter((e) => e.firstAssignedAtMs < period.toMs && e.lastAssignedAtMs >= period.fromMs)
           .map((e) => e.experimentId);
   const experiments = [];
+  const skipped: Report['skipped'] = [];
   for (const id of ids) {
-    const results = await experimentResults(store, id, {
-      globalHoldoutPercent: options.globalHoldoutPercent,
+    // Units recorded before their experiment's design was stored cannot be analysed: named,
+    // not fatal to the rest of the report.
+    const design = await experimentDesignOf(store, id).catch((error: unknown) => {
+      if (isAppError(error) && error.code === 'not-found') return null;
+      throw error;
     });
-    const design = await experimentDesignOf(store, id, options.globalHoldoutPercent);
+    if (design === null) {
+      skipped.push({ experimentId: id, reason: 'no stored design' });
+      continue;
+    }
+    const results = await experimentResults(store, id);
     experiments.push({ results, timeline: await experimentTimeline(store, design) });
   }
   return {
@@ -55,6 +65,7 @@ export const buildReport = async (
     to: new Date(period.toMs).toISOString(),
     kpis: await computeKpis(store, period.fromMs, period.toMs, options.latency),
     experiments,
+    skipped,
   };
 };
 
@@ -283,5 +294,6 @@ svg .ref{stroke:#999;stroke-dasharray:4 3}
 <p>${escapeHtml(report.from)} to ${escapeHtml(report.to)} (generated ${escapeHtml(report.generatedAt)}). Intervals are 95 %; p-values for promotion are always-valid (mixture SPRT) and Holm-adjusted.</p>
 ${kpiSection(report.kpis)}
 ${report.experiments.length === 0 ? '<p>No experiment assigned anyone in this period.</p>' : report.experiments.map(experimentSection).join('\n')}
+${report.skipped.map((s) => `<p>Experiment ${escapeHtml(s.experimentId)} not analysed: ${escapeHtml(s.reason)}.</p>`).join('\n')}
 </body></html>
 `;

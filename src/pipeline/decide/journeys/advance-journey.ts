@@ -131,6 +131,13 @@ export const advanceJourney = (
       case 'send': {
         const proposal = sendProposal(journey, step, view, env, nowMs, trigger);
         if (typeof proposal === 'string') notes.push(`step ${step.id}: ${proposal}`);
+        // The split arms the customer took so far go with the message: the experiment stage
+        // measures each split from the first message after it.
+        else if (Object.keys(membership.arms).length > 0)
+          proposals.push({
+            ...proposal,
+            details: { ...proposal.details, splitArms: { ...membership.arms } },
+          });
         else proposals.push(proposal);
         stepId = following;
         break;
