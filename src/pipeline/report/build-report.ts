@@ -13,7 +13,7 @@ import {
 } from '../experiment-results.js';
 import { computeKpis, type Kpis, type Rate } from '../kpis.js';
 import type { ExperimentAnalysis } from '../measure/index.js';
-import { intervalChart, lineChart, type IntervalRow } from './svg-charts.js';
+import { colour, intervalChart, lineChart, type IntervalRow } from './svg-charts.js';
 
 export interface Report {
   generatedAt: string;
@@ -170,6 +170,12 @@ const segmentRows = (segments: ExperimentResults['segments'], pick: 'test' | 'ho
 
 const experimentSection = ({ results, timeline }: Report['experiments'][number]) => {
   const parts = [`<h2>Experiment ${escapeHtml(results.experimentId)} (${results.kind})</h2>`];
+  // Each arm keeps one colour in every chart.
+  const names = results.arms.map((a) => a.arm);
+  const tinted = <T extends object>(item: T, arm: string): T & { colour?: string } => {
+    const i = names.indexOf(arm);
+    return i === -1 ? item : { ...item, colour: colour(i) };
+  };
   parts.push(
     table(
       ['arm', 'strategy', 'assigned', 'exposed', 'converted', 'revenue'],
@@ -187,7 +193,7 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
   );
   const rows: IntervalRow[] = [];
   if (results.test !== null && 'analysis' in results.test)
-    rows.push(...armRows(results.test.analysis));
+    rows.push(...armRows(results.test.analysis).map((r) => tinted(r, r.label)));
   if (results.holdout !== null && 'analysis' in results.holdout)
     rows.push(
       ...armRows(results.holdout.analysis).map((r) => ({
@@ -233,26 +239,34 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
           const l = p.lifts.find((x) => x.treatment === t);
           return l === undefined ? [] : [{ x: p.dayMs, l }];
         });
-        return {
-          name: t,
-          points: found.map(({ x, l }) => ({ x, y: l.absoluteLift.estimate })),
-          band: found.map(({ x, l }) => ({
-            x,
-            lower: l.absoluteLift.lower,
-            upper: l.absoluteLift.upper,
-          })),
-        };
+        return tinted(
+          {
+            name: t,
+            points: found.map(({ x, l }) => ({ x, y: l.absoluteLift.estimate })),
+            band: found.map(({ x, l }) => ({
+              x,
+              lower: l.absoluteLift.lower,
+              upper: l.absoluteLift.upper,
+            })),
+          },
+          t,
+        );
       }),
-      { reference: 0 },
+      { reference: 0, format: pct },
     ),
     lineChart(
       'Always-valid p-value path (running minimum; safe to read any day)',
-      treatments.map((t) => ({
-        name: t,
-        points: timeline.flatMap((p) =>
-          p.alwaysValidPath[t] === undefined ? [] : [{ x: p.dayMs, y: p.alwaysValidPath[t] }],
+      treatments.map((t) =>
+        tinted(
+          {
+            name: t,
+            points: timeline.flatMap((p) =>
+              p.alwaysValidPath[t] === undefined ? [] : [{ x: p.dayMs, y: p.alwaysValidPath[t] }],
+            ),
+          },
+          t,
         ),
-      })),
+      ),
       { logY: true, reference: 0.05 },
     ),
   );
@@ -261,12 +275,17 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
     parts.push(
       lineChart(
         'Thompson-sampling weights over time (what a bandit would allocate)',
-        arms.map((a) => ({
-          name: a,
-          points: timeline.flatMap((p) =>
-            p.banditWeights?.[a] === undefined ? [] : [{ x: p.dayMs, y: p.banditWeights[a] }],
+        arms.map((a) =>
+          tinted(
+            {
+              name: a,
+              points: timeline.flatMap((p) =>
+                p.banditWeights?.[a] === undefined ? [] : [{ x: p.dayMs, y: p.banditWeights[a] }],
+              ),
+            },
+            a,
           ),
-        })),
+        ),
       ),
     );
   const segments = segmentRows(results.segments, results.test !== null ? 'test' : 'holdout');
@@ -287,7 +306,7 @@ export const renderReport = (report: Report): string => `<!doctype html>
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:left}
 .ci{color:#777;font-size:12px}.verdict{font-weight:600}svg{display:block;margin:1rem 0}
-svg .title{font-weight:600;font-size:13px}svg .axis,svg .legend,svg .label{font-size:11px;fill:#555}
+svg .title{font-weight:600;font-size:13px}svg .axis,svg .label{font-size:11px;fill:#555}svg .legend{font-size:11px}
 svg .ref{stroke:#999;stroke-dasharray:4 3}
 </style></head><body>
 <h1>Herald report</h1>

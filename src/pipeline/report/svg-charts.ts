@@ -4,7 +4,8 @@ import { escapeHtml } from '../../core/html.js';
 
 const WIDTH = 640;
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf'];
-const colour = (i: number) => COLOURS[i % COLOURS.length] ?? '#333';
+/** The i-th colour of the palette (it repeats after seven). */
+export const colour = (i: number): string => COLOURS[i % COLOURS.length] ?? '#333';
 const fmt = (x: number) =>
   Math.abs(x) >= 1000 || (Math.abs(x) < 0.01 && x !== 0) ? x.toPrecision(3) : x.toFixed(3);
 
@@ -14,6 +15,7 @@ const clamp = (x: number, lo: number, hi: number) =>
 
 export interface IntervalRow {
   label: string;
+  colour?: string;
   estimate: number;
   lower: number;
   upper: number;
@@ -53,10 +55,11 @@ export const intervalChart = (
     );
   rows.forEach((r, i) => {
     const y = 36 + i * rowHeight;
+    const c = r.colour ?? colour(i);
     parts.push(
       `<text x="4" y="${String(y + 4)}" class="label">${escapeHtml(r.label)}</text>`,
-      `<line x1="${x(r.lower).toFixed(1)}" x2="${x(r.upper).toFixed(1)}" y1="${String(y)}" y2="${String(y)}" stroke="${colour(i)}" stroke-width="2"/>`,
-      `<circle cx="${x(r.estimate).toFixed(1)}" cy="${String(y)}" r="4" fill="${colour(i)}"><title>${escapeHtml(`${r.label}: ${f(r.estimate)} [${f(r.lower)}, ${f(r.upper)}]`)}</title></circle>`,
+      `<line x1="${x(r.lower).toFixed(1)}" x2="${x(r.upper).toFixed(1)}" y1="${String(y)}" y2="${String(y)}" stroke="${c}" stroke-width="2"/>`,
+      `<circle cx="${x(r.estimate).toFixed(1)}" cy="${String(y)}" r="4" fill="${c}"><title>${escapeHtml(`${r.label}: ${f(r.estimate)} [${f(r.lower)}, ${f(r.upper)}]`)}</title></circle>`,
     );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${String(WIDTH)}" height="${String(height)}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`;
@@ -64,6 +67,8 @@ export const intervalChart = (
 
 export interface Series {
   name: string;
+  /** A colour of its own (an arm keeps one colour across charts); by position otherwise. */
+  colour?: string;
   points: readonly { x: number; y: number }[];
   /** An interval band around the line, when known. */
   band?: readonly { x: number; lower: number; upper: number }[];
@@ -73,7 +78,7 @@ export interface Series {
 export const lineChart = (
   title: string,
   series: readonly Series[],
-  options: { logY?: boolean; reference?: number; yLabel?: string } = {},
+  options: { logY?: boolean; reference?: number; format?: (y: number) => string } = {},
 ): string => {
   const height = 220;
   const left = 60;
@@ -97,10 +102,12 @@ export const lineChart = (
   if (y0 === y1) y1 = y0 + 1;
   const pad = (y1 - y0) * 0.05;
   y0 -= pad;
-  y1 += pad;
+  // p-values end at 1 (10⁰).
+  y1 = options.logY === true ? Math.min(y1 + pad, 0) : y1 + pad;
   const px = (v: number) => left + ((v - x0) / (x1 - x0)) * (right - left);
   const py = (v: number) => bottom - ((clamp(ty(v), y0, y1) - y0) / (y1 - y0)) * (bottom - top);
-  const label = (v: number) => (options.logY === true ? `1e${v.toFixed(1)}` : fmt(v));
+  const label = (v: number) =>
+    options.logY === true ? (10 ** v).toPrecision(2) : (options.format ?? fmt)(v);
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const parts = [
     `<text x="4" y="16" class="title">${escapeHtml(title)}</text>`,
@@ -114,22 +121,23 @@ export const lineChart = (
       `<line x1="${String(left)}" x2="${String(right)}" y1="${py(options.reference).toFixed(1)}" y2="${py(options.reference).toFixed(1)}" class="ref"/>`,
     );
   series.forEach((s, i) => {
+    const c = s.colour ?? colour(i);
     if (s.band !== undefined && s.band.length > 0) {
       const upper = s.band.map((b) => `${px(b.x).toFixed(1)},${py(b.upper).toFixed(1)}`);
       const lower = [...s.band]
         .reverse()
         .map((b) => `${px(b.x).toFixed(1)},${py(b.lower).toFixed(1)}`);
       parts.push(
-        `<polygon points="${[...upper, ...lower].join(' ')}" fill="${colour(i)}" opacity="0.15"/>`,
+        `<polygon points="${[...upper, ...lower].join(' ')}" fill="${c}" opacity="0.15"/>`,
       );
     }
     parts.push(
-      `<polyline points="${s.points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}" fill="none" stroke="${colour(i)}" stroke-width="2"/>`,
+      `<polyline points="${s.points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2"/>`,
       ...s.points.map(
         (p) =>
-          `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="2.5" fill="${colour(i)}"><title>${escapeHtml(`${s.name} ${day(p.x)}: ${fmt(p.y)}`)}</title></circle>`,
+          `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="2.5" fill="${c}"><title>${escapeHtml(`${s.name} ${day(p.x)}: ${fmt(p.y)}`)}</title></circle>`,
       ),
-      `<text x="${String(right + 8)}" y="${String(top + 14 * (i + 1))}" class="legend" fill="${colour(i)}">${escapeHtml(s.name)}</text>`,
+      `<text x="${String(right + 8)}" y="${String(top + 14 * (i + 1))}" class="legend" style="fill:${c}">${escapeHtml(s.name)}</text>`,
     );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${String(WIDTH)}" height="${String(height)}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`;
