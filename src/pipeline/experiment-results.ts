@@ -10,8 +10,18 @@ import type { Learning, UnitTotals } from '../ports/experiment-store.js';
 import { seededRandom } from '../ports/random.js';
 import type { Store } from '../ports/store.js';
 import type { JourneyDefinition } from './decide/index.js';
-import { allocateThompson } from './experiment/index.js';
-import { globalHoldoutExperimentId, journeyExperimentId, promotedKey } from './guard-and-record.js';
+import {
+  allocateThompson,
+  allocateThreePhase,
+  weightsAt,
+  type AllocationEntry,
+} from './experiment/index.js';
+import {
+  allocationKey,
+  globalHoldoutExperimentId,
+  journeyExperimentId,
+  promotedKey,
+} from './guard-and-record.js';
 import {
   adjustHolm,
   analyzeUnits,
@@ -35,6 +45,8 @@ export interface ExperimentDesign {
   arms: { name: string; strategy: string | null; weight?: number }[];
   /** A journey step's variant test: the slot its promoted winner is kept under. */
   slot?: string;
+  /** How the variants share traffic (journey steps): equal, or reallocated once a day. */
+  allocation?: 'equal' | 'thompson' | 'three-phase';
   /**
    * The arm the others are compared with: the first variant, which is the strategy that won
    * the last finished test for the segment and channel (the promoted control), else `control`.
@@ -95,6 +107,7 @@ export const registerJourneyExperiments = async (
           control: first,
           channel: step.channels[0] ?? 'email',
           slot: `${definition.id}/${step.id}`,
+          allocation: step.allocation ?? 'equal',
         });
         registered += 1;
       } else if (step.type === 'branch' && step.split !== undefined) {
@@ -162,7 +175,12 @@ const sumOf = (arm: string, rows: readonly UnitTotals[]): ArmSums =>
  * message reached (exposures, the designed weights), and everyone assigned a message against
  * the holdout (intention to treat: a message that failed to go still counts as treated).
  */
-const compare = (design: ExperimentDesign, rows: readonly UnitTotals[], alpha: number) => {
+const compare = (
+  design: ExperimentDesign,
+  rows: readonly UnitTotals[],
+  alpha: number,
+  expected?: Readonly<Record<string, number>>,
+) => {
   const variants = design.arms.map((a) => a.name);
   const test: UnitAnalysis | null =
     variants.length < 2
@@ -175,7 +193,7 @@ const compare = (design: ExperimentDesign, rows: readonly UnitTotals[], alpha: n
               rows.filter((r) => r.arm === v && r.exposed),
             ),
           ),
-          Object.fromEntries(design.arms.map((a) => [a.name, a.weight ?? 1])),
+          expected ?? Object.fromEntries(design.arms.map((a) => [a.name, a.weight ?? 1])),
           { alpha },
         );
   const treated = sumOf(
@@ -196,6 +214,40 @@ const compare = (design: ExperimentDesign, rows: readonly UnitTotals[], alpha: n
           { alpha },
         );
   return { test, holdout, treated, held };
+};
+
+const adaptive = (design: ExperimentDesign) =>
+  design.allocation !== undefined && design.allocation !== 'equal' && design.slot !== undefined;
+
+const allocationOf = async (store: Store, design: ExperimentDesign): Promise<AllocationEntry[]> => {
+  if (design.slot === undefined) return [];
+  const slot = design.slot;
+  const stored = await store.transaction((tx) => tx.getSetting(allocationKey(slot)));
+  return stored === null ? [] : (JSON.parse(stored) as AllocationEntry[]);
+};
+
+/**
+ * What the sample-ratio check expects of an adaptively allocated test: each day's exposed units
+ * split by the weights in force that day (weights change only at midnight, UTC).
+ */
+const expectedShares = (
+  design: ExperimentDesign,
+  dayRows: readonly UnitTotals[],
+  history: readonly AllocationEntry[],
+): Record<string, number> => {
+  const expected: Record<string, number> = Object.fromEntries(design.arms.map((a) => [a.name, 0]));
+  for (const day of new Set(dayRows.map((r) => Number(r.key)))) {
+    const n = dayRows
+      .filter((r) => Number(r.key) === day && r.exposed && r.arm !== HOLDOUT)
+      .reduce((sum, r) => sum + r.units, 0);
+    const weights = weightsAt(history, day);
+    const total = design.arms.reduce((sum, a) => sum + (weights?.[a.name] ?? 1), 0);
+    for (const a of design.arms)
+      expected[a.name] = (expected[a.name] ?? 0) + (n * (weights?.[a.name] ?? 1)) / total;
+  }
+  // An arm that was given no traffic keeps a sliver, so an assignment to it still alarms.
+  for (const a of design.arms) expected[a.name] = Math.max(expected[a.name] ?? 0, 1e-9);
+  return expected;
 };
 
 export interface ArmView {
@@ -284,7 +336,10 @@ export const experimentResults = async (
   const design = await experimentDesignOf(store, id);
   // One pass over the units: per arm, exposure and segment; the arm totals are their sums.
   const rows = await store.unitTotals(id, 'segment');
-  const { test, holdout, treated, held } = compare(design, rows, alpha);
+  const expected = adaptive(design)
+    ? expectedShares(design, await store.unitTotals(id, 'day'), await allocationOf(store, design))
+    : undefined;
+  const { test, holdout, treated, held } = compare(design, rows, alpha, expected);
   const names = [
     ...design.arms.map((a) => a.name),
     ...(design.holdoutPercent > 0 ? [HOLDOUT] : []),
@@ -312,6 +367,7 @@ export const experimentResults = async (
       design,
       rows.filter((r) => r.key === segment),
       alpha,
+      expected,
     );
     return { segment, test: lifts(c.test), holdout: lifts(c.holdout) };
   });
@@ -332,7 +388,7 @@ export const experimentResults = async (
           : { reason: holdout.reason },
     segments,
     promotion: promotionOf(
-      alpha === PROMOTION_ALPHA ? test : compare(design, rows, PROMOTION_ALPHA).test,
+      alpha === PROMOTION_ALPHA ? test : compare(design, rows, PROMOTION_ALPHA, expected).test,
     ),
   };
 };
@@ -347,7 +403,10 @@ export interface TimelinePoint {
    * uses it: safe to read at any day.
    */
   alwaysValidPath: Record<string, number>;
-  /** Thompson sampling's traffic weights given the data to that day (seeded, reproducible). */
+  /**
+   * The traffic weights: those an adaptive step ran with that day, else Thompson sampling's on
+   * the data to that day (seeded, reproducible).
+   */
   banditWeights: Record<string, number> | null;
 }
 
@@ -362,28 +421,39 @@ export const experimentTimeline = async (
 ): Promise<TimelinePoint[]> => {
   const rows = await store.unitTotals(design.id, 'day');
   const days = [...new Set(rows.map((r) => Number(r.key)))].sort((a, b) => a - b);
+  const history = adaptive(design) ? await allocationOf(store, design) : [];
   const path: Record<string, number> = {};
   return days.map((dayMs) => {
     const upTo = rows.filter((r) => Number(r.key) <= dayMs);
-    const c = compare(design, upTo, alpha);
+    const c = compare(
+      design,
+      upTo,
+      alpha,
+      adaptive(design) ? expectedShares(design, upTo, history) : undefined,
+    );
     const found = lifts(c.test ?? c.holdout);
     for (const l of found) path[l.treatment] = Math.min(path[l.treatment] ?? 1, l.alwaysValidHolmP);
     const variants = design.arms.map((a) => a.name);
+    // An adaptive step shows the weights it ran with; any other, what Thompson sampling would
+    // have given on the data to that day.
     const banditWeights =
       variants.length < 2
         ? null
-        : Object.fromEntries(
-            allocateThompson(
-              variants.map((v) => {
-                const s = sumOf(
-                  v,
-                  upTo.filter((r) => r.arm === v && r.exposed),
-                );
-                return { name: v, successes: s.converted, trials: s.units };
-              }),
-              seededRandom(Math.floor(dayMs / DAY_MS)),
-            ).arms.map((a) => [a.name, a.weight]),
-          );
+        : adaptive(design)
+          ? (weightsAt(history, dayMs) ??
+            Object.fromEntries(variants.map((v) => [v, 1 / variants.length])))
+          : Object.fromEntries(
+              allocateThompson(
+                variants.map((v) => {
+                  const s = sumOf(
+                    v,
+                    upTo.filter((r) => r.arm === v && r.exposed),
+                  );
+                  return { name: v, successes: s.converted, trials: s.units };
+                }),
+                seededRandom(Math.floor(dayMs / DAY_MS)),
+              ).arms.map((a) => [a.name, a.weight]),
+            );
     return { dayMs, lifts: found, alwaysValidPath: { ...path }, banditWeights };
   });
 };
@@ -525,4 +595,87 @@ export const promoteDueWinners = async (store: Store, nowMs: number): Promise<st
     if (outcome.promoted) promoted.push(e.experimentId);
   }
   return promoted;
+};
+
+/**
+ * Once a day, the next day's weights of every adaptively allocated journey step still being
+ * tested, from its exposed units so far: Thompson sampling (every arm keeps at least 5 %, an
+ * equal split until each arm has 100 trials) or the three-phase policy (its always-valid
+ * p-values and sample-ratio check from the results). They take effect at the next midnight
+ * (UTC), so a day's units are all assigned under one set of weights and the sample-ratio check
+ * knows what to expect. Seeded by the day: the same data gives the same weights.
+ */
+export const reallocateBandits = async (store: Store, nowMs: number): Promise<string[]> => {
+  const fromMs = Math.floor(nowMs / DAY_MS) * DAY_MS + DAY_MS;
+  const changed: string[] = [];
+  for (const e of await store.listExperiments()) {
+    const stored = await store.transaction((tx) => tx.getSetting(designKey(e.experimentId)));
+    if (stored === null) continue;
+    const design = JSON.parse(stored) as ExperimentDesign;
+    const slot = design.slot;
+    if (!adaptive(design) || design.promoted !== undefined || slot === undefined) continue;
+    const history = await allocationOf(store, design);
+    if (history.some((h) => h.fromMs === fromMs)) continue;
+    const rows = await store.unitTotals(design.id, 'segment');
+    const outcomes = design.arms.map((a) => {
+      const s = sumOf(
+        a.name,
+        rows.filter((r) => r.arm === a.name && r.exposed),
+      );
+      return { name: a.name, successes: s.converted, trials: s.units };
+    });
+    const random = seededRandom(Math.floor(fromMs / DAY_MS));
+    let entry: AllocationEntry;
+    if (design.allocation === 'three-phase') {
+      const results = await experimentResults(store, design.id);
+      const analysis =
+        results.test !== null && 'analysis' in results.test ? results.test.analysis : null;
+      const step = allocateThreePhase(
+        {
+          control: design.control,
+          arms: outcomes,
+          alwaysValidP: Object.fromEntries(
+            (analysis?.metrics[0]?.comparisons ?? []).map((c) => [c.treatment, c.alwaysValidHolmP]),
+          ),
+          sampleRatioAlarm: analysis?.sampleRatio.alarm ?? false,
+        },
+        random,
+      );
+      entry = {
+        fromMs,
+        weights: Object.fromEntries(step.arms.map((a) => [a.name, a.weight])),
+        mode: step.phase,
+        reasons: step.reasons,
+      };
+    } else {
+      const step = allocateThompson(outcomes, random, { minShare: 0.05 });
+      entry = {
+        fromMs,
+        weights: Object.fromEntries(step.arms.map((a) => [a.name, a.weight])),
+        mode: step.mode,
+        reasons: [],
+      };
+    }
+    await store.transaction(async (tx) => {
+      await tx.lock([allocationKey(slot)]);
+      const current = await tx.getSetting(allocationKey(slot));
+      const known = current === null ? [] : (JSON.parse(current) as AllocationEntry[]);
+      if (known.some((h) => h.fromMs === fromMs)) return;
+      await tx.setSetting(allocationKey(slot), JSON.stringify([...known, entry]));
+      await appendAudit(
+        tx,
+        [
+          {
+            kind: 'allocation',
+            customerId: null,
+            atMs: nowMs,
+            data: { experimentId: design.id, ...entry, reasons: [...entry.reasons] },
+          },
+        ],
+        nowMs,
+      );
+    });
+    changed.push(design.id);
+  }
+  return changed;
 };

@@ -44,6 +44,7 @@ const batch = (rollout: GuardBatchState['rollout'] = null): GuardBatchState => (
   creative: new Map(),
   rollout,
   promoted: new Map(),
+  weights: new Map(),
 });
 
 const decisionFor = (id: string, agent = 'lifecycle'): Decision => ({

@@ -8,6 +8,8 @@ import {
   findHoldoutExclusion,
   isInGlobalHoldout,
   isInRollout,
+  weightsAt,
+  type AllocationEntry,
   type HoldoutExclusion,
 } from './experiment/index.js';
 import type { CustomerId } from '../core/ids.js';
@@ -166,10 +168,15 @@ export interface GuardBatchState {
   rollout: { percent: number; salt: string } | null;
   /** The promoted winner of a journey step's variant test, by slot (`<journey>/<step>`). */
   promoted: Map<string, string>;
+  /** The traffic weights in force for an adaptively allocated step, by slot. */
+  weights: Map<string, Record<string, number>>;
 }
 
 /** The setting that holds a journey step's promoted variant (written by the promotion). */
 export const promotedKey = (slot: string) => `promoted:${slot}`;
+
+/** The setting an adaptively allocated step's daily weights are kept under, oldest first. */
+export const allocationKey = (slot: string) => `allocation:${slot}`;
 
 export const loadGuardBatchState = async (
   tx: StoreTx,
@@ -186,11 +193,16 @@ export const loadGuardBatchState = async (
   const spend = await tx.campaignSpend(campaignIds);
   const creative = new Map<string, CreativeVariant[]>();
   const promoted = new Map<string, string>();
+  const weights = new Map<string, Record<string, number>>();
   for (const slot of new Set(slots)) {
     const stored = await tx.getSetting(slot);
     if (stored !== null) creative.set(slot, JSON.parse(stored) as CreativeVariant[]);
     const winner = await tx.getSetting(promotedKey(slot));
     if (winner !== null) promoted.set(slot, winner);
+    const history = await tx.getSetting(allocationKey(slot));
+    const inForce =
+      history === null ? null : weightsAt(JSON.parse(history) as AllocationEntry[], nowMs);
+    if (inForce !== null) weights.set(slot, inForce);
   }
   const staged = await tx.getSetting('rollout');
   const rollout =
@@ -206,6 +218,7 @@ export const loadGuardBatchState = async (
     creative,
     rollout,
     promoted,
+    weights,
   };
 };
 
@@ -535,8 +548,9 @@ const variantOf = (decision: Decision, batch: GuardBatchState): CreativeVariant 
 
 /**
  * A journey step's template variant: the promoted winner once its test finished, else the
- * customer's arm by hashing the step's slot and the customer (sticky, equal shares). Null when
- * the decision has no variants or its slot holds written creative.
+ * customer's arm by hashing the step's slot and the customer — equal shares, or the weights in
+ * force for an adaptively allocated step. Null when the decision has no variants or its slot
+ * holds written creative.
  */
 const templateVariantOf = (
   decision: Decision,
@@ -547,9 +561,10 @@ const templateVariantOf = (
   if (batch.creative.has(experiment.slot)) return null;
   const winner = batch.promoted.get(experiment.slot);
   if (winner !== undefined) return { name: winner, promoted: true };
+  const weights = batch.weights.get(experiment.slot);
   const name = assignArm(decision.customerId, {
     salt: experiment.slot,
-    arms: experiment.variants.map((v) => ({ name: v, weight: 1 })),
+    arms: experiment.variants.map((v) => ({ name: v, weight: weights?.[v] ?? 1 })),
   });
   return { name, promoted: false };
 };
@@ -595,6 +610,7 @@ export const guardAndRecord = async (
           creative: new Map(),
           rollout: null,
           promoted: new Map(),
+          weights: new Map(),
         }
       : await loadGuardBatchState(
           tx,

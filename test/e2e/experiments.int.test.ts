@@ -7,6 +7,7 @@ import { globalHoldoutExperimentId } from '../../src/pipeline/guard-and-record.j
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
 import { openPixelUrl } from '../../src/pipeline/render/track-links.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
+import { reallocateBandits } from '../../src/pipeline/experiment-results.js';
 import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -618,6 +619,181 @@ decide:
         expect(finished.find((e) => e.id === 'journey:onboarding-test@1:long-email')?.units).toBe(
           variants?.units,
         );
+      });
+    });
+
+    describe.skipIf(!factory.available)(`adaptive allocation (${factory.name})`, () => {
+      let herald: TestHerald;
+      let clock: VirtualClock;
+      const yaml = `
+decide:
+  journeys:
+    - id: tb
+      entry: { trigger: signed-up }
+      reEntry: never
+      steps:
+        - id: hello
+          type: send
+          channels: [email]
+          template: welcome-2
+          variants: [welcome-2, welcome-3]
+          allocation: thompson
+          sendTimeOptimised: false
+    - id: tp
+      entry: { event: Newsletter Joined }
+      reEntry: never
+      steps:
+        - id: hello
+          type: send
+          channels: [email]
+          template: welcome-1
+          variants: [welcome-1, upsell]
+          allocation: three-phase
+          sendTimeOptimised: false
+`;
+      beforeEach(async () => {
+        clock = createVirtualClock(T0);
+        herald = await startHerald(factory, { clock, configYaml: yaml });
+      });
+      afterEach(async () => {
+        await herald.close();
+      });
+      const call = (method: 'GET' | 'POST', url: string, body?: object, auth?: string) =>
+        herald.app.inject({
+          method,
+          url,
+          headers: { ...json, authorization: auth ?? `Bearer ${adminToken}` },
+          ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+        });
+      const signUp = async (ids: readonly string[]) => {
+        const at = new Date(clock.nowMs()).toISOString();
+        const r = await call(
+          'POST',
+          '/v1/batch',
+          {
+            batch: ids.flatMap((id) => [
+              {
+                type: 'identify',
+                messageId: `i-${id}`,
+                userId: id,
+                traits: { email: `${id}@example.com` },
+                timestamp: at,
+              },
+              {
+                type: 'track',
+                messageId: `s-${id}`,
+                userId: id,
+                event: 'Signed Up',
+                timestamp: at,
+              },
+            ]),
+          },
+          basicAuth(),
+        );
+        expect(r.statusCode).toBe(200);
+        await herald.services.worker.runDue();
+        await herald.services.dispatcher.runDue();
+      };
+      /** Each customer's welcome-2 or welcome-3 message (the thompson step's variant). */
+      const tbVariants = async () =>
+        (await herald.services.store.listMessages({ limit: 10_000 }))
+          .filter((m) => m.variant === 'welcome-2' || m.variant === 'welcome-3')
+          .map((m) => ({ customerId: m.customerId, variant: m.variant ?? '' }));
+
+      it('reallocates traffic toward the variant that converts, and checks the sample ratio against the weights it used', async () => {
+        await signUp(Array.from({ length: 600 }, (_, i) => `a${i}`));
+        const day1 = await tbVariants();
+        expect(day1).toHaveLength(600);
+        const share1 = day1.filter((m) => m.variant === 'welcome-3').length / 600;
+        expect(share1).toBeGreaterThan(0.4);
+        expect(share1).toBeLessThan(0.6);
+        // Some join the newsletter: the three-phase step's first units.
+        clock.set(T0 + HOUR_MS / 2);
+        await call(
+          'POST',
+          '/v1/batch',
+          {
+            batch: Array.from({ length: 50 }, (_, i) => ({
+              type: 'track',
+              messageId: `n-${i}`,
+              userId: `a${i}`,
+              event: 'Newsletter Joined',
+              timestamp: new Date(clock.nowMs()).toISOString(),
+            })),
+          },
+          basicAuth(),
+        );
+        await herald.services.worker.runDue();
+        await herald.services.dispatcher.runDue();
+        // welcome-3 sells far better.
+        clock.set(T0 + HOUR_MS);
+        const buyers = day1.filter((m, i) =>
+          m.variant === 'welcome-3' ? i % 10 < 3 : i % 30 === 0,
+        );
+        const at = new Date(clock.nowMs()).toISOString();
+        await call(
+          'POST',
+          '/v1/batch',
+          {
+            batch: buyers.map((m) => ({
+              type: 'track',
+              messageId: `o-${m.customerId}`,
+              userId: m.customerId,
+              event: 'Order Completed',
+              properties: { order_id: `o-${m.customerId}`, total: 30 },
+              timestamp: at,
+            })),
+          },
+          basicAuth(),
+        );
+        // The hourly housekeeping sets tomorrow's weights, once.
+        expect(await reallocateBandits(herald.services.store, clock.nowMs())).toEqual([
+          'journey:tb@1:hello',
+          'journey:tp@1:hello',
+        ]);
+        expect(await reallocateBandits(herald.services.store, clock.nowMs() + HOUR_MS)).toEqual([]);
+
+        // The next day's signups mostly get the better variant.
+        clock.set(T0 + DAY_MS);
+        await signUp(Array.from({ length: 400 }, (_, i) => `b${i}`));
+        const day2 = (await tbVariants()).filter((m) => m.customerId.startsWith('b'));
+        expect(day2).toHaveLength(400);
+        const share2 = day2.filter((m) => m.variant === 'welcome-3').length / 400;
+        expect(share2).toBeGreaterThan(0.85);
+
+        const timeline = (await call('GET', '/v1/experiments/journey:tb@1:hello/timeline')).json<{
+          days: { banditWeights: Record<string, number> }[];
+        }>().days;
+        expect(timeline).toHaveLength(2);
+        expect(timeline[0]?.banditWeights).toEqual({ 'welcome-2': 0.5, 'welcome-3': 0.5 });
+        const w3 = timeline[1]?.banditWeights['welcome-3'] ?? 0;
+        expect(w3).toBeGreaterThan(0.9);
+        // The sample-ratio check expects each day's split under that day's weights.
+        const results = (await call('GET', '/v1/experiments/journey:tb@1:hello/results')).json<{
+          test: {
+            analysis: {
+              arms: { name: string; designedShare: number }[];
+              sampleRatio: { alarm: boolean };
+            };
+          };
+        }>();
+        const expected = (600 * 0.5 + 400 * w3) / 1000;
+        expect(
+          results.test.analysis.arms.find((a) => a.name === 'welcome-3')?.designedShare,
+        ).toBeCloseTo(expected, 9);
+        expect(results.test.analysis.sampleRatio.alarm).toBe(false);
+
+        // The three-phase step stays in its equal split until every arm has 1,000 trials.
+        const tp = await herald.services.store.transaction((tx) =>
+          tx.getSetting('allocation:tp/hello'),
+        );
+        expect(JSON.parse(tp ?? '[]')).toEqual([
+          expect.objectContaining({
+            fromMs: T0 - 12 * HOUR_MS + DAY_MS,
+            mode: 'equal-split',
+            weights: { 'welcome-1': 0.5, upsell: 0.5 },
+          }),
+        ]);
       });
     });
   });

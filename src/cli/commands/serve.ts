@@ -4,7 +4,7 @@ import { sweepProfiles } from '../../pipeline/profile/index.js';
 import { trainIfDue } from '../../pipeline/predict/index.js';
 import { MINUTE_MS } from '../../core/time.js';
 import { expireReviews } from '../../pipeline/act-on-messages.js';
-import { promoteDueWinners } from '../../pipeline/experiment-results.js';
+import { promoteDueWinners, reallocateBandits } from '../../pipeline/experiment-results.js';
 
 /**
  * Serves the HTTP API until SIGINT/SIGTERM, with the periodic profile sweep and (unless turned
@@ -72,8 +72,9 @@ export const serve = async (services: Services): Promise<void> => {
 
 /**
  * Housekeeping beside the worker: review items nobody acted on in time expire (they are not
- * sent), checked every minute; and every hour each running campaign test whose always-valid
- * p-value and sample-ratio check allow it has its winner promoted.
+ * sent), checked every minute; and every hour each running test whose always-valid p-value
+ * and sample-ratio check allow it has its winner promoted, and adaptively allocated journey
+ * steps get the next day's weights (once a day).
  */
 const keepHouse = (services: Services): NodeJS.Timeout => {
   let minutes = 0;
@@ -88,12 +89,15 @@ const keepHouse = (services: Services): NodeJS.Timeout => {
     minutes += 1;
     if (minutes % 60 === 0)
       promoteDueWinners(services.store, services.clock.nowMs())
-        .then((promoted) => {
+        .then(async (promoted) => {
           if (promoted.length > 0)
             services.logger.info({ promoted }, 'experiment winners promoted');
+          const reallocated = await reallocateBandits(services.store, services.clock.nowMs());
+          if (reallocated.length > 0)
+            services.logger.info({ reallocated }, "tomorrow's traffic weights set");
         })
         .catch((error: unknown) => {
-          services.logger.error({ err: error }, 'promoting experiment winners failed');
+          services.logger.error({ err: error }, 'promoting or reallocating experiments failed');
         });
   }, MINUTE_MS);
   timer.unref();

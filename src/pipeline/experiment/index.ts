@@ -35,3 +35,4 @@ export {
   type ThreePhaseOptions,
   type ThreePhaseAllocation,
 } from './three-phase-policy.js';
+export { weightsAt, type AllocationEntry } from './allocation-history.js';

@@ -95,6 +95,11 @@ export const checkJourneys = (journeys: readonly JourneyDefinition[]): FieldProb
         });
       if (step.type === 'branch' && step.if !== undefined && step.then === undefined)
         problems.push({ path: here, message: `branch step ${step.id} needs "then"` });
+      if (step.type === 'send' && step.allocation !== undefined && step.variants === undefined)
+        problems.push({
+          path: `${here}/allocation`,
+          message: `send step ${step.id} has an allocation but no variants to allocate`,
+        });
     });
   });
   return problems;

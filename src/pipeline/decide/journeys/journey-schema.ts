@@ -43,7 +43,14 @@ const sendStep = Type.Object(
       Type.Array(Type.String({ minLength: 1 }), {
         minItems: 2,
         maxItems: 5,
-        description: 'Message variants for the experiment stage to assign.',
+        description:
+          'Template variants tested against each other (the first is the control); each customer is assigned one.',
+      }),
+    ),
+    allocation: Type.Optional(
+      Type.Union([Type.Literal('equal'), Type.Literal('thompson'), Type.Literal('three-phase')], {
+        description:
+          "How the variants share traffic: equal, Thompson sampling, or the three-phase policy; reallocated once a day from the step's results.",
       }),
     ),
     incentive: Type.Optional(
