@@ -104,6 +104,23 @@ describe('checkJourneys', () => {
     expect(problems[0]?.message).toBe('wait step none needs exactly one of hours, days or until');
   });
 
+  it('refuses an allocation on a send step without variants to allocate', () => {
+    const lonely: JourneyStep = {
+      id: 'lonely',
+      type: 'send',
+      channels: ['email'],
+      template: 'welcome-1',
+      allocation: 'thompson',
+    };
+    const fine: JourneyStep = { ...lonely, id: 'fine', variants: ['welcome-1', 'welcome-2'] };
+    expect(checkJourneys([aJourney('j', [lonely, fine])])).toEqual([
+      {
+        path: '/decide/journeys/0/steps/0/allocation',
+        message: 'send step lonely has an allocation but no variants to allocate',
+      },
+    ]);
+  });
+
   it('needs either a condition or a split on a branch, and "then" with a condition', () => {
     const neither: JourneyStep = { id: 'neither', type: 'branch' };
     const both: JourneyStep = {
