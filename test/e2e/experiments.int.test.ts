@@ -248,7 +248,7 @@ for (const factory of storeFactories)
       const bad = await get('/v1/kpis?from=yesterday');
       expect(bad.statusCode).toBe(400);
       expect(bad.json<{ error: { message: string } }>().error.message).toBe(
-        'from: "yesterday" is not a date',
+        'from: "yesterday" is not a date (use ISO-8601, e.g. 2026-01-31)',
       );
       const backwards = await get(`/v1/kpis?from=${to}&to=${from}`);
       expect(backwards.statusCode).toBe(400);

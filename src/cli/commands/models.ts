@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadConfig } from '../../app/load-config.js';
 import { AppError } from '../../core/errors.js';
+import { parseDateInput } from '../../core/time.js';
 import type { ModelVersion } from '../../ports/model-store.js';
 import { scoreChurn } from '../../pipeline/profile/index.js';
 import {
@@ -19,11 +20,7 @@ import { loadServices } from '../load-services.js';
 
 const iso = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString().slice(0, 10));
 
-const parseDate = (text: string, flag: string): number => {
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(ms)) throw new AppError('invalid-input', `${flag} ${text}: not a date`);
-  return ms;
-};
+const parseDate = (text: string, flag: string): number => parseDateInput(text, flag);
 
 const parseWhole = (text: string, flag: string): number => {
   const n = Number(text);

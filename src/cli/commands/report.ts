@@ -1,16 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
-import { DAY_MS } from '../../core/time.js';
+import { DAY_MS, parseDateInput } from '../../core/time.js';
 import { buildReport, renderReport } from '../../pipeline/report/build-report.js';
 import { loadServices } from '../load-services.js';
 
-const dateOption = (name: string, text: string | undefined, fallbackMs: number): number => {
-  if (text === undefined) return fallbackMs;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new AppError('invalid-input', `--${name}: "${text}" is not a date`);
-  return ms;
-};
+const dateOption = (name: string, text: string | undefined, fallbackMs: number): number =>
+  text === undefined ? fallbackMs : parseDateInput(text, `--${name}`);
 
 /** `herald report`: a period's KPIs and experiments as a self-contained HTML page and its JSON twin. */
 export const registerReportCommand = (program: Command): void => {

@@ -3,18 +3,11 @@ import { performance } from 'node:perf_hooks';
 import { createVirtualClock } from '../../adapters/clock/virtual-clock.js';
 import { createServices } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
+import { parseDateInput } from '../../core/time.js';
 import { simulate, simulationConfig } from '../../sim/simulate.js';
 import { loadServices } from '../load-services.js';
 
-const parseDate = (text: string, flag: string): number => {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms))
-    throw new AppError(
-      'invalid-input',
-      `${flag}: "${text}" is not a date (use ISO-8601, e.g. 2026-01-31)`,
-    );
-  return ms;
-};
+const parseDate = (text: string, flag: string): number => parseDateInput(text, flag);
 
 /** `herald simulate --from --to [--into FILE]`. */
 export const registerSimulateCommand = (program: Command): void => {

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
-import { DAY_MS } from '../../core/time.js';
+import { DAY_MS, parseDateInput } from '../../core/time.js';
 import {
   experimentDesignOf,
   experimentResults,
@@ -18,9 +18,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** A query's date (ISO-8601), or the default; a date that does not parse names the parameter. */
 export const parseDate = (name: string, text: string | undefined, fallbackMs: number): number => {
   if (text === undefined) return fallbackMs;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new AppError('invalid-input', `${name}: "${text}" is not a date`);
-  return ms;
+  return parseDateInput(text, name);
 };
 
 /** Experiments, their results and learnings, and the KPIs (viewer and up; promotion: marketer). */
