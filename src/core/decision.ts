@@ -41,6 +41,8 @@ export interface Campaign {
   budget?: number | null;
   /** Percent of its audience held out of the campaign (a baseline), chosen by hash. */
   holdoutPercent?: number;
+  /** Variants are split within each RFM segment separately (stratified assignment). */
+  stratify?: boolean;
   /**
    * Written variants competing in the campaign's experiment (kept once, in the settings under
    * `creative:<campaign id>`); each customer is assigned one by hash when the message is made.

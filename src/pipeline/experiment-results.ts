@@ -43,6 +43,8 @@ export interface ExperimentDesign {
    * `treatment` when there are none.
    */
   arms: { name: string; strategy: string | null; weight?: number }[];
+  /** Variants were split within each segment separately. */
+  stratified?: boolean;
   /** A journey step's variant test: the slot its promoted winner is kept under. */
   slot?: string;
   /** How the variants share traffic (journey steps): equal, or reallocated once a day. */

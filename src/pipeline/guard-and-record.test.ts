@@ -1,9 +1,9 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../core/decision.js';
+import type { CreativeVariant, Decision } from '../core/decision.js';
 import { toCustomerId } from '../core/ids.js';
 import { quietHoursSchema } from '../core/quiet-hours.js';
-import { isInGlobalHoldout, isInRollout } from './experiment/index.js';
+import { assignArm, isInGlobalHoldout, isInRollout } from './experiment/index.js';
 import { judgeDecision, type GuardBatchState, type GuardDeps } from './guard-and-record.js';
 import {
   defaultGuardrails,
@@ -15,6 +15,7 @@ import { deriveComputed, emptyProfile, profilePolicySchema } from './profile/ind
 import { createRenderer, defaultTemplates } from './render/index.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
+const DAY = 24 * 3600 * 1000;
 const profilePolicy = Value.Default(profilePolicySchema, {}) as never;
 
 const deps = (holdoutPercent: number): GuardDeps => ({
@@ -181,5 +182,64 @@ describe("a campaign's holdout", () => {
     const blocked = customers.map((id) => judge(id, [...defaultGuardrails, refuseAll]));
     expect(blocked.every((j) => j.message.status === 'blocked')).toBe(true);
     expect(blocked.flatMap((j) => j.units)).toEqual([]);
+  });
+});
+
+describe('creative variants', () => {
+  const variantsOf = (ids: readonly string[]): CreativeVariant[] =>
+    ids.map((id) => ({
+      id,
+      strategy: id,
+      tone: 'friendly',
+      subject: `Hello from ${id}`,
+      preheader: '',
+      body: 'Hi {{ customer.firstName | default: "there" }}, new arrivals are in.',
+      cta: 'Shop now',
+      citations: ['doc-1'],
+      generator: 'offline-composer',
+      moderation: { ok: true, moderator: 'local' },
+      scores: { brand: 0.9, tone: 0.9 },
+    }));
+  const variants = variantsOf(['v-a', 'v-b', 'v-c']);
+  const design = { salt: 'creative:c1', arms: variants.map((v) => ({ name: v.id, weight: 1 })) };
+  const segmentOf = (id: string) => (Number(id.slice(1)) % 2 === 0 ? 'New' : 'Standard');
+  const judge = (id: string, stratify: boolean) => {
+    const decision: Decision = {
+      ...decisionFor(id, 'campaign'),
+      trigger: {
+        kind: 'campaign',
+        campaign: {
+          id: 'c1',
+          template: 'upsell',
+          channels: ['email'],
+          segment: null,
+          incentive: null,
+          sendAtMs: T0,
+          ...(stratify ? { stratify: true } : {}),
+        },
+      },
+      experiment: { slot: 'creative:c1', variants: variants.map((v) => v.id) },
+    };
+    const state = {
+      ...emptyProfile(toCustomerId(id), T0 - 1000),
+      traits: { email: `${id}@example.com` },
+    };
+    return judgeDecision(
+      decision,
+      state,
+      { ...batch(), creative: new Map([['creative:c1', variants]]) },
+      { ...deps(0), experiments: { windowMs: 7 * DAY, segmentOf: (s) => segmentOf(s.customerId) } },
+      T0,
+    ).message.variant;
+  };
+
+  it('assigns by hash, and within the segment when the campaign asks for stratification', () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `s${String(i)}`);
+    for (const id of ids) {
+      expect(judge(id, false)).toBe(assignArm(toCustomerId(id), design));
+      expect(judge(id, true)).toBe(assignArm(toCustomerId(id), design, segmentOf(id)));
+    }
+    // The two assignments are different draws.
+    expect(ids.filter((id) => judge(id, false) !== judge(id, true)).length).toBeGreaterThan(10);
   });
 });

@@ -284,7 +284,10 @@ export const judgeDecision = (
   content?: RenderedContent,
 ): Judged => {
   const channel = decision.channels[0] ?? 'email';
-  const variant = variantOf(decision, batch);
+  // A stratified campaign splits each segment on its own (the segment when the message is made).
+  const variant = variantOf(decision, batch, () =>
+    state === undefined ? 'unknown' : deps.experiments.segmentOf(state, nowMs),
+  );
   // A journey step's variants are templates: the customer's is assigned by hash, or is the
   // promoted winner once the step's test finished.
   const templateVariant = variant === null ? templateVariantOf(decision, batch) : null;
@@ -533,16 +536,24 @@ const webOf = (decision: Decision): MessageRecord['web'] => {
 
 /**
  * The creative variant a decision carries, when its experiment slot has stored variants: the
- * arm is assigned by hashing the slot and the customer (sticky, equal shares).
+ * arm is assigned by hashing the slot and the customer (sticky, equal shares) — within the
+ * customer's segment when the campaign asked for stratification.
  */
-const variantOf = (decision: Decision, batch: GuardBatchState): CreativeVariant | null => {
+const variantOf = (
+  decision: Decision,
+  batch: GuardBatchState,
+  stratum: () => string,
+): CreativeVariant | null => {
   const slot = decision.experiment?.slot;
   const variants = slot === undefined ? undefined : batch.creative.get(slot);
   if (slot === undefined || variants === undefined || variants.length === 0) return null;
-  const arm = assignArm(decision.customerId, {
-    salt: slot,
-    arms: variants.map((v) => ({ name: v.id, weight: 1 })),
-  });
+  const stratified =
+    decision.trigger.kind === 'campaign' && decision.trigger.campaign.stratify === true;
+  const arm = assignArm(
+    decision.customerId,
+    { salt: slot, arms: variants.map((v) => ({ name: v.id, weight: 1 })) },
+    stratified ? stratum() : undefined,
+  );
   return variants.find((v) => v.id === arm) ?? null;
 };
 

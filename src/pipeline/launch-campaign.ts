@@ -73,6 +73,7 @@ export const launchCampaign = async (
       arms,
       control: controlOf(arms, await learnedStrategies(store, campaign.segment, channel)),
       holdoutPercent,
+      ...(campaign.stratify === true ? { stratified: true } : {}),
       segment: campaign.segment,
       channel,
       createdAtMs: nowMs,

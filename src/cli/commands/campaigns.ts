@@ -60,6 +60,7 @@ export const registerCampaignCommands = (program: Command): void => {
     .option('--valid-hours <n>', 'hours the discount code stays valid', '72')
     .option('--holdout <percent>', 'percent of the audience held out as the baseline (0–50)')
     .option('--creative [query]', 'write variants from the content library (optionally on a topic)')
+    .option('--stratify', 'split the variants within each RFM segment separately')
     .action(
       async (options: {
         id: string;
@@ -71,6 +72,7 @@ export const registerCampaignCommands = (program: Command): void => {
         validHours: string;
         holdout?: string;
         creative?: string | boolean;
+        stratify?: boolean;
       }) => {
         if (options.segment !== undefined && !segmentNames.some((s) => s === options.segment))
           throw new AppError(
@@ -101,6 +103,7 @@ export const registerCampaignCommands = (program: Command): void => {
                 percent === null ? null : { percent, validHours: Number(options.validHours) },
               sendAtMs,
               ...(holdout > 0 ? { holdoutPercent: holdout } : {}),
+              ...(options.stratify === true ? { stratify: true } : {}),
             },
             options.creative === undefined
               ? null

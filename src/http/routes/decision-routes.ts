@@ -116,6 +116,7 @@ export const registerDecisionRoutes = (
       incentive?: { percent: number; validHours: number };
       budget?: number;
       holdoutPercent?: number;
+      stratify?: boolean;
       creative?: { query?: string };
     };
   }>(
@@ -152,6 +153,11 @@ export const registerDecisionRoutes = (
                 description: 'Percent of the audience held out of the campaign, as its baseline.',
               }),
             ),
+            stratify: Type.Optional(
+              Type.Boolean({
+                description: 'Split the variants within each RFM segment separately.',
+              }),
+            ),
             creative: Type.Optional(
               Type.Object(
                 { query: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
@@ -180,6 +186,7 @@ export const registerDecisionRoutes = (
           sendAtMs,
           budget: b.budget ?? null,
           ...(b.holdoutPercent === undefined ? {} : { holdoutPercent: b.holdoutPercent }),
+          ...(b.stratify === true ? { stratify: true } : {}),
         },
         b.creative === undefined
           ? null
