@@ -191,7 +191,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
   });
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await runMigrations(db as Kysely<unknown>, 'postgres');
+  await runMigrations(db as Kysely<unknown>, 'postgres', schema);
 
   // An idle connection that the server drops (restart, failover, timeout) is discarded by the
   // pool; without a listener its 'error' would end the process.

@@ -2,13 +2,23 @@ import { Migrator, type Kysely } from 'kysely';
 import { AppError } from '../../../core/errors.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 
-/** Applies pending migrations in order; returns the names applied. Fails loudly on any error. */
-export const runMigrations = async (db: Kysely<unknown>, dialect: Dialect): Promise<string[]> => {
+/**
+ * Applies pending migrations in order; returns the names applied. Fails loudly on any error.
+ * On PostgreSQL with a `schema` of its own, the migrator's bookkeeping tables are looked up in
+ * that schema only: Kysely otherwise finds another schema's `herald_migrations_lock`, skips
+ * creating its own and then fails to read it (seen when test runs share one database).
+ */
+export const runMigrations = async (
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  schema?: string,
+): Promise<string[]> => {
   const migrator = new Migrator({
     db,
     provider: migrationProvider(dialect),
     migrationTableName: 'herald_migrations',
     migrationLockTableName: 'herald_migrations_lock',
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
