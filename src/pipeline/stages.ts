@@ -8,12 +8,13 @@ import {
   type ParsedRequest,
   type RequestContext,
 } from './ingest/index.js';
-import type { ComputedProfile, ProfileState } from '../core/profile.js';
+import type { ComputedProfile, LiveChurnModel, ProfileState } from '../core/profile.js';
 import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
 import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-record.js';
 import { attributeConversions } from './track-messages.js';
 import {
   deriveComputed,
+  scoreChurn,
   type EventRecorder,
   type OnRecorded,
   type ProfilePolicy,
@@ -61,9 +62,26 @@ export const planDecisionsOnRecord =
 
 /** The profile stage's figures, for the decide stage (which may not import it). */
 export const profileFiguresOf =
-  (policy: ProfilePolicy) =>
+  (policy: ProfilePolicy, churnModel?: LiveChurnModel) =>
   (state: ProfileState, nowMs: number): ComputedProfile =>
-    deriveComputed(state, nowMs, policy);
+    deriveComputed(state, nowMs, policy, churnModel);
+
+/**
+ * profile ─▶ predict: the rule-based churn score of order facts (imported orders carry no
+ * engagement, so it sees engagement 0), for the predict stage to compare its models with.
+ */
+export const ruleChurnScoreOf =
+  (policy: ProfilePolicy) =>
+  (f: { daysSinceLastOrder: number; orders: number; totalValue: number }): number =>
+    scoreChurn(
+      {
+        daysSinceActive: f.daysSinceLastOrder,
+        orderCount: f.orders,
+        monetary: f.totalValue,
+        engagementScore: 0,
+      },
+      policy.churn,
+    );
 
 /** decide ─▶ guard ─▶ record: in the transaction that stores the decisions. */
 export const guardOnDecided =

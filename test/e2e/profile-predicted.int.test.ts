@@ -53,6 +53,8 @@ for (const factory of storeFactories)
         reason: 'no trained model (herald models train)',
         churnRisk: profile.computed.churnRisk,
         churnRiskSource: 'rules',
+        churnModelVersion: null,
+        churnRiskReason: 'no churn model trained yet (herald models train)',
       });
     });
 
@@ -107,6 +109,39 @@ for (const factory of storeFactories)
       expect((await predicted('browser')).predicted).toMatchObject({
         modelVersion: trained.version,
         reason: 'no orders to score',
+      });
+    });
+
+    it('scores churn risk with a registered churn model once loaded, and says which version', async () => {
+      // 1 − P(alive) as the chosen scorer: a figure worked out here from eq. 11.
+      const churn = await herald.services.store.saveModel({
+        kind: 'churn',
+        status: 'trained',
+        reason: null,
+        trainedAtMs: now - DAY_MS,
+        windowStartMs: day0,
+        windowEndMs: now - DAY_MS,
+        features: [],
+        params: { bgNbd: cdnow },
+        metrics: {},
+        details: { chosen: 'pAlive', periodDays: 7, churnDays: 90 },
+      });
+      const rules = (await predicted('buyer')).predicted;
+      expect(rules['churnRiskSource']).toBe('rules');
+      await herald.services.churnModel.refresh();
+      const { predicted: p, computed } = await predicted('buyer');
+      const { r, alpha, a, b } = cdnow;
+      // Orders on days 0, 14 and 28; the last whole day before now is day 56.
+      const [x, tx, T] = [2, 4, 8];
+      const pAlive = 1 / (1 + (a / (b + x - 1)) * ((alpha + T) / (alpha + tx)) ** (r + x));
+      expect(p).toMatchObject({ churnRiskSource: 'model', churnModelVersion: churn.version });
+      expect(computed.churnRisk).toBeCloseTo(1 - pAlive, 4);
+      expect(p['churnRisk']).toBe(computed.churnRisk);
+      // A customer without orders keeps the rule-based score.
+      expect((await predicted('browser')).predicted).toMatchObject({
+        churnRiskSource: 'rules',
+        churnModelVersion: null,
+        churnRiskReason: 'the customer has no orders',
       });
     });
   });

@@ -61,7 +61,7 @@ export const registerProfileRoutes = (
   services: Services,
   access: Access,
 ): void => {
-  const { store, config, clock } = services;
+  const { store, config, clock, churnModel } = services;
   const resolve = async (userId: string) => {
     const customerId = await store.resolveUserId(userId);
     if (customerId === undefined)
@@ -70,11 +70,24 @@ export const registerProfileRoutes = (
   };
   const admin = allow(access, READ);
   /**
-   * The latest trained CLV model's figures for the customer. Churn risk stays the rule-based
-   * score until a trained classifier is registered (docs/predict.md), and says so.
+   * The latest trained CLV model's figures for the customer, and the live churn risk with the
+   * scorer that made it: the trained churn model (its version) or the rule-based score (and why).
    */
-  const predictedFor = async (customerId: CustomerId, churnRisk: number, nowMs: number) => {
-    const churn = { churnRisk, churnRiskSource: 'rules' as const };
+  const predictedFor = async (customerId: CustomerId, computed: ComputedProfile, nowMs: number) => {
+    const churn =
+      computed.churnModelVersion === null
+        ? {
+            churnRisk: computed.churnRisk,
+            churnRiskSource: 'rules' as const,
+            churnModelVersion: null,
+            churnRiskReason:
+              churnModel.current() === null ? churnModel.why() : 'the customer has no orders',
+          }
+        : {
+            churnRisk: computed.churnRisk,
+            churnRiskSource: 'model' as const,
+            churnModelVersion: computed.churnModelVersion,
+          };
     const latest = (await store.listModels(20)).find((m) => toClvModel(m) !== null);
     if (latest === undefined)
       return { modelVersion: null, reason: 'no trained model (herald models train)', ...churn };
@@ -93,7 +106,7 @@ export const registerProfileRoutes = (
       throw new AppError('not-found', `no profile for userId "${request.params.userId}"`);
     const s = row.state;
     const nowMs = clock.nowMs();
-    const computed = deriveComputed(s, nowMs, config.profilePolicy);
+    const computed = deriveComputed(s, nowMs, config.profilePolicy, churnModel);
     return {
       userId: s.userId,
       customerId: s.customerId,
@@ -110,7 +123,7 @@ export const registerProfileRoutes = (
       eventCount: s.eventCount,
       email: { hardBounces: s.email.hardBounces, complaints: s.email.complaints },
       computed: toComputedView(computed),
-      predicted: await predictedFor(row.customerId, computed.churnRisk, nowMs),
+      predicted: await predictedFor(row.customerId, computed, nowMs),
     };
   });
   app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(

@@ -1,5 +1,5 @@
 // In: the store's order history (customer, time, value) up to a cutoff, or per-customer summaries.
-// Out: registered CLV model versions (BG/NBD + Gamma-Gamma), per-customer P(alive), expected purchases, spend and CLV, and churn backtests.
+// Out: registered model versions (CLV: BG/NBD + Gamma-Gamma; churn: logistic regression), per-customer P(alive), expected purchases, spend, CLV and churn risk, and churn backtests.
 export {
   bgNbdLogLikelihood,
   bgNbdTotalLogLikelihood,
@@ -35,20 +35,39 @@ export { parseCdnowTransactions, parseHistoryCsv } from './parse-cdnow.js';
 export { simulateHistories } from './simulate-purchases.js';
 export {
   clvFeatures,
-  defaultTrainingGate,
   loadTransactions,
+  toClvDraft,
   trainClvModel,
   type TrainOptions,
-  type TrainingGate,
 } from './train-clv-model.js';
 export {
+  checkTrainingGate,
+  defaultTrainingGate,
+  type GateCheck,
+  type TrainingGate,
+} from './data-gate.js';
+export { trainModels, type TrainModelsOptions } from './train-models.js';
+export {
   backtestChurn,
-  churnFeatureNames,
+  churnSetAt,
+  measureScorer,
   type BacktestOptions,
   type BacktestReport,
-  type ChurnFeatures,
   type ScorerQuality,
 } from './churn/backtest.js';
+export {
+  churnFeatureNames,
+  toChurnFeatures,
+  toChurnRow,
+  type ChurnFeatures,
+  type OrderFacts,
+} from './churn/churn-features.js';
+export {
+  toChurnDraft,
+  type ChurnScorerName,
+  type ChurnTrainOptions,
+} from './churn/train-churn-model.js';
+export { createLiveChurnModel, orderFactsOf, toChurnModel } from './churn/live-churn-model.js';
 export {
   areaUnderRoc,
   brierScore,

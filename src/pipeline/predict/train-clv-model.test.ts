@@ -110,16 +110,25 @@ describe('trainIfDue', () => {
   it('trains when nothing is registered, then waits a week, then trains again', async () => {
     const store = aModelStore(simulatedOrders(600, 400));
     const first = await trainIfDue(store, weekly, now);
-    expect(first).toMatchObject({ version: 1, status: 'trained' });
+    expect(first).toMatchObject([
+      { version: 1, kind: 'clv', status: 'trained' },
+      { version: 2, kind: 'churn', status: 'trained' },
+    ]);
     expect(await trainIfDue(store, weekly, now + 6 * DAY_MS)).toBeNull();
-    expect(await trainIfDue(store, weekly, now + 7 * DAY_MS)).toMatchObject({ version: 2 });
+    expect(await trainIfDue(store, weekly, now + 7 * DAY_MS)).toMatchObject([
+      { version: 3, kind: 'clv' },
+      { version: 4, kind: 'churn' },
+    ]);
   });
 
   it('retries a day after a run refused for lack of data', async () => {
     const store = aModelStore(simulatedOrders(20, 400));
-    expect(await trainIfDue(store, weekly, now)).toMatchObject({ status: 'insufficient-data' });
+    expect(await trainIfDue(store, weekly, now)).toMatchObject([
+      { status: 'insufficient-data' },
+      { status: 'insufficient-data' },
+    ]);
     expect(await trainIfDue(store, weekly, now + DAY_MS - 1)).toBeNull();
-    expect(await trainIfDue(store, weekly, now + DAY_MS)).toMatchObject({ version: 2 });
+    expect(await trainIfDue(store, weekly, now + DAY_MS)).toMatchObject([{ version: 3 }, {}]);
   });
 
   it('never trains on a schedule when everyDays is 0', async () => {

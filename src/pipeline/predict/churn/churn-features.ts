@@ -1,0 +1,77 @@
+import { expectedPurchases, probabilityAlive, type BgNbdParams } from '../bg-nbd.js';
+
+const DAY_MS = 86_400_000;
+
+/** What a churn scorer knows of a customer's orders at a moment. */
+export interface OrderFacts {
+  firstOrderAtMs: number;
+  lastOrderAtMs: number;
+  /** Purchases so far, the first included (purchase days in training, orders live). */
+  orders: number;
+  /** Total value of the purchases so far (major units). */
+  totalValue: number;
+}
+
+/** What a churn scorer sees of a customer at a cutoff: order facts only. */
+export interface ChurnFeatures {
+  daysSinceLastOrder: number;
+  /** Purchase days before the cutoff, the first included. */
+  orders: number;
+  totalValue: number;
+  tenureDays: number;
+  /** P(alive) from a BG/NBD fitted on the orders before the same cutoff. */
+  pAlive: number;
+  /** BG/NBD expected purchases in the churn window. */
+  expectedPurchases: number;
+}
+
+export const churnFeatureNames = [
+  'days since last order',
+  'ln(1 + orders)',
+  'ln(1 + total value)',
+  'tenure days',
+  'BG/NBD P(alive)',
+  'ln(1 + BG/NBD expected purchases in the window)',
+];
+
+/** The classifier's input row for a customer's features, in `churnFeatureNames` order. */
+export const toChurnRow = (f: ChurnFeatures): number[] => [
+  f.daysSinceLastOrder,
+  Math.log1p(f.orders),
+  Math.log1p(f.totalValue),
+  f.tenureDays,
+  f.pAlive,
+  Math.log1p(f.expectedPurchases),
+];
+
+/**
+ * A customer's churn features at `nowMs` from their order facts, counted in whole UTC days up to
+ * the last day before `nowMs` as the BG/NBD summaries are (`summariseTransactions`), so the
+ * training set and a live profile are described the same way.
+ */
+export const toChurnFeatures = (
+  facts: OrderFacts,
+  nowMs: number,
+  model: { bgNbd: BgNbdParams; periodDays: number; churnDays: number },
+): ChurnFeatures => {
+  const lastDay = Math.floor((nowMs - 1) / DAY_MS);
+  const firstDay = Math.min(Math.floor(facts.firstOrderAtMs / DAY_MS), lastDay);
+  const lastOrderDay = Math.min(
+    Math.max(Math.floor(facts.lastOrderAtMs / DAY_MS), firstDay),
+    lastDay,
+  );
+  const x = Math.max(0, Math.round(facts.orders) - 1);
+  const history = {
+    x,
+    tx: x === 0 ? 0 : (lastOrderDay - firstDay) / model.periodDays,
+    T: (lastDay - firstDay) / model.periodDays,
+  };
+  return {
+    daysSinceLastOrder: lastDay - lastOrderDay,
+    orders: facts.orders,
+    totalValue: facts.totalValue,
+    tenureDays: lastDay - firstDay,
+    pAlive: probabilityAlive(history, model.bgNbd),
+    expectedPurchases: expectedPurchases(history, model.bgNbd, model.churnDays / model.periodDays),
+  };
+};
