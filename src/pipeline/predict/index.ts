@@ -4,6 +4,7 @@ export {
   bgNbdLogLikelihood,
   bgNbdTotalLogLikelihood,
   expectedPurchases,
+  expectedPurchasesIfAlive,
   expectedPurchasesOfNewCustomer,
   fitBgNbd,
   probabilityAlive,
@@ -21,6 +22,7 @@ export {
 } from './gamma-gamma.js';
 export { customerLifetimeValue } from './clv.js';
 export {
+  createCustomerScorer,
   scoreCustomer,
   type ClvModel,
   type CustomerScore,
@@ -32,7 +34,7 @@ export {
   type Transaction,
 } from './summarise-transactions.js';
 export { parseCdnowTransactions, parseHistoryCsv } from './parse-cdnow.js';
-export { simulateHistories } from './simulate-purchases.js';
+export { simulateHistories, simulatePurchaseTimes } from './simulate-purchases.js';
 export {
   clvFeatures,
   loadTransactions,
