@@ -56,6 +56,10 @@ for (const factory of storeFactories)
         churnRiskSource: 'rules',
         churnModelVersion: null,
         churnRiskReason: 'no churn model trained yet (herald models train)',
+        conversion: {
+          modelVersion: null,
+          reason: 'no conversion model trained yet (herald models train)',
+        },
       });
     });
 

@@ -125,7 +125,7 @@ export const registerModelCommands = (program: Command): void => {
   models
     .command('train')
     .description(
-      'fit BG/NBD + Gamma-Gamma and the churn classifier on the stored orders and register a version of each (or why not)',
+      'fit BG/NBD + Gamma-Gamma, the churn classifier and the conversion model on the stored orders and messages, and register a version of each (or why not)',
     )
     .option('--cutoff <date>', 'use orders before this date (default: now)')
     .option('--holdout-days <n>', 'measure the forecast on the last N days before the cutoff', '0')
@@ -153,6 +153,7 @@ export const registerModelCommands = (program: Command): void => {
             periodDays,
             churnDays,
             ruleScore: ruleChurnScoreOf(services.config.profilePolicy),
+            attributionWindowDays: services.config.deliverPolicy.attributionWindowDays,
             ...(options.cutoff === undefined
               ? {}
               : { cutoffMs: parseDate(options.cutoff, '--cutoff') }),
@@ -172,7 +173,7 @@ export const registerModelCommands = (program: Command): void => {
     .description(
       "compare today's customers with a trained version's training window (population stability index per feature)",
     )
-    .option('--version <n>', 'the model version (default: the latest trained one)')
+    .option('--version <n>', 'the model version (default: the latest trained CLV one)')
     .option('--json', 'print JSON')
     .action(async (options: { version?: string; json?: boolean }) => {
       const services = await loadServices(process.env);
@@ -181,7 +182,9 @@ export const registerModelCommands = (program: Command): void => {
           options.version === undefined ? undefined : parseWhole(options.version, '--version');
         const version =
           wanted === undefined
-            ? (await services.store.listModels(50)).find((m) => m.status === 'trained')
+            ? (await services.store.listModels(50)).find(
+                (m) => m.kind === 'clv' && m.status === 'trained',
+              )
             : await services.store.getModel(wanted);
         if (version === undefined)
           throw new AppError(

@@ -24,6 +24,7 @@ export const serve = async (services: Services): Promise<void> => {
   const retrain = () => {
     training = trainIfDue(services.store, config.retrain, services.clock.nowMs(), {
       ruleScore: ruleChurnScoreOf(config.profilePolicy),
+      attributionWindowDays: config.deliverPolicy.attributionWindowDays,
     })
       .then(async (models) => {
         for (const model of models ?? [])

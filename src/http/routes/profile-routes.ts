@@ -4,8 +4,9 @@ import { AppError } from '../../core/errors.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { deriveComputed } from '../../pipeline/profile/index.js';
-import { predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
+import { predictConversion, predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
 import type { CustomerId } from '../../core/ids.js';
+import type { ModelVersion } from '../../ports/model-store.js';
 import type { Services } from '../../app/create-services.js';
 import { allow, READ, type Access } from '../auth.js';
 
@@ -70,6 +71,23 @@ export const registerProfileRoutes = (
   };
   const admin = allow(access, READ);
   /**
+   * The customer's probability of converting on each channel (and the strategies' rates) under
+   * the latest conversion run, or why there is none.
+   */
+  const conversionFor = async (customerId: CustomerId, recent: readonly ModelVersion[]) => {
+    const latest = recent.find((m) => m.kind === 'conversion');
+    if (latest === undefined)
+      return {
+        modelVersion: null,
+        reason: 'no conversion model trained yet (herald models train)',
+      };
+    const prediction = predictConversion(
+      latest,
+      await store.listCustomerMessageOutcomes(customerId),
+    );
+    return prediction ?? { modelVersion: latest.version, reason: latest.reason };
+  };
+  /**
    * The latest trained CLV model's figures for the customer, and the live churn risk with the
    * scorer that made it: the trained churn model (its version) or the rule-based score (and why).
    */
@@ -88,17 +106,24 @@ export const registerProfileRoutes = (
             churnRiskSource: 'model' as const,
             churnModelVersion: computed.churnModelVersion,
           };
-    const latest = (await store.listModels(20)).find((m) => toClvModel(m) !== null);
+    const recent = await store.listModels(20);
+    const conversion = await conversionFor(customerId, recent);
+    const latest = recent.find((m) => toClvModel(m) !== null);
     if (latest === undefined)
-      return { modelVersion: null, reason: 'no trained model (herald models train)', ...churn };
+      return {
+        modelVersion: null,
+        reason: 'no trained model (herald models train)',
+        ...churn,
+        conversion,
+      };
     const prediction = predictForCustomer(
       latest,
       await store.listCustomerOrders(customerId),
       nowMs,
     );
     if (prediction === null)
-      return { modelVersion: latest.version, reason: 'no orders to score', ...churn };
-    return { ...prediction, ...churn };
+      return { modelVersion: latest.version, reason: 'no orders to score', ...churn, conversion };
+    return { ...prediction, ...churn, conversion };
   };
   app.get<{ Params: { userId: string } }>('/v1/profiles/:userId', admin, async (request) => {
     const row = await store.getProfile(await resolve(request.params.userId));

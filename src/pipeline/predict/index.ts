@@ -71,6 +71,19 @@ export {
 } from './churn/train-churn-model.js';
 export { createLiveChurnModel, orderFactsOf, toChurnModel } from './churn/live-churn-model.js';
 export {
+  conversionFeatures,
+  predictConversion,
+  toConversionDraft,
+  type ConversionPrediction,
+  type ConversionTrainOptions,
+} from './conversion/train-conversion-model.js';
+export {
+  fitBetaPrior,
+  shrunkRate,
+  type BetaPrior,
+  type SendRecord,
+} from './conversion/beta-binomial.js';
+export {
   areaUnderRoc,
   brierScore,
   calibrationCurve,

@@ -30,6 +30,9 @@ const aModelStore = (orders: StoredOrder[]): ModelStore & { saved: ModelVersion[
     },
     listModels: (limit) => Promise.resolve([...saved].reverse().slice(0, limit)),
     getModel: (version) => Promise.resolve(saved.find((m) => m.version === version)),
+    // No messages were sent: the conversion model registers why it has nothing.
+    listMessageOutcomes: () => Promise.resolve([]),
+    listCustomerMessageOutcomes: () => Promise.resolve([]),
   };
 };
 
@@ -113,11 +116,14 @@ describe('trainIfDue', () => {
     expect(first).toMatchObject([
       { version: 1, kind: 'clv', status: 'trained' },
       { version: 2, kind: 'churn', status: 'trained' },
+      // No message was sent: nothing to learn conversion from, which does not shorten the wait.
+      { version: 3, kind: 'conversion', status: 'insufficient-data' },
     ]);
     expect(await trainIfDue(store, weekly, now + 6 * DAY_MS)).toBeNull();
     expect(await trainIfDue(store, weekly, now + 7 * DAY_MS)).toMatchObject([
-      { version: 3, kind: 'clv' },
-      { version: 4, kind: 'churn' },
+      { version: 4, kind: 'clv' },
+      { version: 5, kind: 'churn' },
+      { version: 6, kind: 'conversion' },
     ]);
   });
 
@@ -126,9 +132,14 @@ describe('trainIfDue', () => {
     expect(await trainIfDue(store, weekly, now)).toMatchObject([
       { status: 'insufficient-data' },
       { status: 'insufficient-data' },
+      { status: 'insufficient-data' },
     ]);
     expect(await trainIfDue(store, weekly, now + DAY_MS - 1)).toBeNull();
-    expect(await trainIfDue(store, weekly, now + DAY_MS)).toMatchObject([{ version: 3 }, {}]);
+    expect(await trainIfDue(store, weekly, now + DAY_MS)).toMatchObject([
+      { version: 4, kind: 'clv' },
+      {},
+      {},
+    ]);
   });
 
   it('never trains on a schedule when everyDays is 0', async () => {

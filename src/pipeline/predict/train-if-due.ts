@@ -10,18 +10,20 @@ export interface RetrainPolicy {
 }
 
 /**
- * The learning loop's schedule: trains when no run is registered yet, when the latest trained
- * model is `everyDays` old, or a day after a run refused for lack of data (data keeps
- * arriving). Returns the new versions (CLV, then churn), or null when nothing was due.
+ * The learning loop's schedule: trains when no run is registered yet, when the latest run's
+ * CLV model trained `everyDays` ago, or a day after a run whose CLV model the data gate refused
+ * (orders keep arriving). Returns the new versions (CLV, churn, conversion), or null when nothing was due.
  */
 export const trainIfDue = async (
-  store: Pick<ModelStore, 'listOrders' | 'saveModel' | 'listModels'>,
+  store: Pick<ModelStore, 'listOrders' | 'saveModel' | 'listModels' | 'listMessageOutcomes'>,
   policy: RetrainPolicy,
   nowMs: number,
-  options: Pick<TrainModelsOptions, 'ruleScore' | 'churnDays'> = {},
+  options: Pick<TrainModelsOptions, 'ruleScore' | 'churnDays' | 'attributionWindowDays'> = {},
 ): Promise<ModelVersion[] | null> => {
   if (policy.everyDays <= 0) return null;
-  const [latest] = await store.listModels(1);
+  // One run registers a CLV, a churn and a conversion version; its CLV version says whether
+  // the orders passed the data gate.
+  const latest = (await store.listModels(10)).find((m) => m.kind === 'clv');
   if (latest !== undefined) {
     const waitDays = latest.status === 'trained' ? policy.everyDays : Math.min(1, policy.everyDays);
     if (nowMs - latest.trainedAtMs < waitDays * DAY_MS) return null;

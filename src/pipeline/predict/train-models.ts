@@ -1,16 +1,25 @@
 import type { ModelStore, ModelVersion } from '../../ports/model-store.js';
 import { toChurnDraft, type ChurnTrainOptions } from './churn/train-churn-model.js';
+import { toConversionDraft } from './conversion/train-conversion-model.js';
 import { loadTransactions, toClvDraft, type TrainOptions } from './train-clv-model.js';
 
-export type TrainModelsOptions = TrainOptions & Pick<ChurnTrainOptions, 'churnDays' | 'ruleScore'>;
+const DAY_MS = 86_400_000;
+
+export type TrainModelsOptions = TrainOptions &
+  Pick<ChurnTrainOptions, 'churnDays' | 'ruleScore'> & {
+    /** How long after a send an order still credits it (the deliver policy's; default 7). */
+    attributionWindowDays?: number;
+    /** How far back the conversion model reads sends (default 365 days). */
+    conversionLookbackDays?: number;
+  };
 
 /**
- * One training run on the store's orders before the cutoff: the CLV model (BG/NBD +
- * Gamma-Gamma) and the churn classifier, each registered as its own version (or as
- * `insufficient-data` with the reason), CLV first.
+ * One training run on the store's orders and sent messages before the cutoff: the CLV model
+ * (BG/NBD + Gamma-Gamma), the churn classifier and the conversion model, each registered as its
+ * own version (or as `insufficient-data` with the reason), in that order.
  */
 export const trainModels = async (
-  store: Pick<ModelStore, 'listOrders' | 'saveModel'>,
+  store: Pick<ModelStore, 'listOrders' | 'saveModel' | 'listMessageOutcomes'>,
   options: TrainModelsOptions,
 ): Promise<ModelVersion[]> => {
   const transactions = await loadTransactions(
@@ -29,5 +38,20 @@ export const trainModels = async (
       ...(options.ruleScore === undefined ? {} : { ruleScore: options.ruleScore }),
     }),
   );
-  return [clv, churn];
+  const cutoffMs = options.cutoffMs ?? options.nowMs;
+  const windowDays = options.attributionWindowDays ?? 7;
+  const lookbackDays = options.conversionLookbackDays ?? 365;
+  const sends = await store.listMessageOutcomes(
+    cutoffMs - (windowDays + lookbackDays) * DAY_MS,
+    cutoffMs,
+  );
+  const conversion = await store.saveModel(
+    toConversionDraft(sends, {
+      nowMs: options.nowMs,
+      cutoffMs,
+      attributionWindowDays: windowDays,
+      lookbackDays,
+    }),
+  );
+  return [clv, churn, conversion];
 };
