@@ -66,6 +66,26 @@ describe('toConversionDraft', () => {
     expect(draft.windowEndMs).toBe(cutoffMs - 7 * DAY_MS);
   });
 
+  it('measures the probabilities on the last 30 days of sends, against simpler rates', () => {
+    // 300 customers, 30 emails each over 200 days; every other one converts on 30 %, the rest 2 %.
+    const random = seededRandom(29);
+    const sends: MessageOutcome[] = [];
+    for (let c = 0; c < 300; c++)
+      for (let i = 0; i < 30; i++)
+        sends.push({
+          customerId: toCustomerId(`h${c}`),
+          channel: 'email',
+          sentAtMs: cutoffMs - (10 + Math.floor(random.next() * 200)) * DAY_MS,
+          variant: null,
+          converted: random.next() < (c % 2 === 0 ? 0.3 : 0.02),
+        });
+    const m = toConversionDraft(sends, { nowMs: cutoffMs, attributionWindowDays: 7 }).metrics;
+    expect(m['email.holdoutSends']).toBeGreaterThan(1000);
+    expect(m['email.holdoutAuc']).toBeGreaterThan(0.7);
+    expect(m['email.holdoutBrier']).toBeLessThan(m['email.holdoutBrierChannelRate'] ?? 0);
+    expect(m['email.holdoutBrier']).toBeLessThan(m['email.holdoutBrierOwnRate'] ?? 0);
+  });
+
   it('rates each strategy, shrunk toward its channel', () => {
     const strategies = draft.details['strategies'] as { variant: string; probability: number }[];
     expect(strategies.map((s) => s.variant)).toEqual(['a', 'b']);

@@ -1,4 +1,5 @@
 import type { MessageOutcome, ModelDraft } from '../../../ports/model-store.js';
+import { areaUnderRoc, brierScore } from '../churn/classification-metrics.js';
 import { fitBetaPrior, shrunkRate, type SendRecord } from './beta-binomial.js';
 
 const DAY_MS = 86_400_000;
@@ -11,6 +12,8 @@ export interface ConversionTrainOptions {
   attributionWindowDays: number;
   /** How far back sends are read (default 365 days). */
   lookbackDays?: number;
+  /** The last days of sends held out to measure the probabilities (default 30; 0: none). */
+  holdoutDays?: number;
   /** A channel needs this many sends and conversions to be modelled (defaults 200 and 5). */
   minSends?: number;
   minConversions?: number;
@@ -35,6 +38,44 @@ const tally = (outcomes: readonly MessageOutcome[], keyOf: (o: MessageOutcome) =
 };
 
 /**
+ * Time-based holdout on one channel's sends: a prior fitted on the sends before `splitMs`
+ * predicts each later send from its customer's earlier record; AUC and Brier score of that, and
+ * the Brier scores of the channel's rate for everyone and of each customer's own raw rate (the
+ * channel's for a customer new to it), to compare with.
+ */
+const measureOnHoldout = (
+  sends: readonly MessageOutcome[],
+  splitMs: number,
+): Record<string, number> => {
+  const before = sends.filter((o) => o.sentAtMs < splitMs);
+  const after = sends.filter((o) => o.sentAtMs >= splitMs);
+  const converted = before.filter((o) => o.converted).length;
+  if (after.length === 0 || converted === 0) return {};
+  const own = tally(before, (o) => o.customerId);
+  const prior = fitBetaPrior([...own.values()]);
+  const channelRate = converted / before.length;
+  const labels = after.map((o): 0 | 1 => (o.converted ? 1 : 0));
+  const shrunk = after.map((o) =>
+    shrunkRate(own.get(o.customerId) ?? { sends: 0, conversions: 0 }, prior),
+  );
+  const raw = after.map((o) => {
+    const r = own.get(o.customerId);
+    return r === undefined ? channelRate : r.conversions / r.sends;
+  });
+  return {
+    holdoutSends: after.length,
+    holdoutConversions: labels.filter((l) => l === 1).length,
+    holdoutAuc: areaUnderRoc(shrunk, labels),
+    holdoutBrier: brierScore(shrunk, labels),
+    holdoutBrierChannelRate: brierScore(
+      after.map(() => channelRate),
+      labels,
+    ),
+    holdoutBrierOwnRate: brierScore(raw, labels),
+  };
+};
+
+/**
  * The conversion model's registry entry: per channel, the Beta prior of customers' probability
  * that a sent message is credited with an order (empirical Bayes over the customers' sends and
  * conversions), and per message strategy (creative variant) its rate shrunk toward its channel's.
@@ -47,6 +88,7 @@ export const toConversionDraft = (
 ): ModelDraft => {
   const cutoffMs = options.cutoffMs ?? options.nowMs;
   const lookbackDays = options.lookbackDays ?? 365;
+  const holdoutDays = options.holdoutDays ?? 30;
   const minSends = options.minSends ?? 200;
   const minConversions = options.minConversions ?? 5;
   const endMs = cutoffMs - options.attributionWindowDays * DAY_MS;
@@ -76,6 +118,14 @@ export const toConversionDraft = (
     metrics[`${channel}.rate`] = total.conversions / total.sends;
     metrics[`${channel}.priorMean`] = prior.alpha / (prior.alpha + prior.beta);
     metrics[`${channel}.priorStrength`] = prior.alpha + prior.beta;
+    if (holdoutDays > 0)
+      for (const [name, value] of Object.entries(
+        measureOnHoldout(
+          used.filter((o) => o.channel === channel),
+          endMs - holdoutDays * DAY_MS,
+        ),
+      ))
+        metrics[`${channel}.${name}`] = value;
   }
   const strategies = [
     ...tally(
@@ -105,6 +155,7 @@ export const toConversionDraft = (
   const details = {
     attributionWindowDays: options.attributionWindowDays,
     lookbackDays,
+    holdoutDays,
     minSends,
     minConversions,
     sends: used.length,
