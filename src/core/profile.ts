@@ -113,8 +113,15 @@ export interface ComputedProfile {
 /** A trained churn model in memory: the profile stage scores with it instead of the rules. */
 export interface ChurnModel {
   modelVersion: number;
-  /** P(no purchase in the model's churn window); null for a customer it cannot score (no orders). */
-  score(state: ProfileState, nowMs: number): number | null;
+  /**
+   * P(no purchase in the model's churn window); null for a customer it cannot score (no
+   * orders). `activity` is what the profile stage worked out from the state at `nowMs`.
+   */
+  score(
+    state: ProfileState,
+    nowMs: number,
+    activity: { engagementScore: number; daysSinceActive: number | null; cartValue: number },
+  ): number | null;
 }
 
 /** Where the profile stage finds the current churn model; it changes when a model is trained. */

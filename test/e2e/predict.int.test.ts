@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/app/load-config.js';
 import { importFile } from '../../src/cli/commands/import-file.js';
 import { createServer } from '../../src/http/create-server.js';
 import { trainClvModel, trainModels } from '../../src/pipeline/predict/index.js';
-import { ruleChurnScoreOf } from '../../src/pipeline/stages.js';
+import { activityHistoryOf, ruleChurnScoreOf } from '../../src/pipeline/stages.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
 
@@ -112,6 +112,7 @@ describe('herald models: training on the store’s own orders', () => {
         cutoffMs,
         holdoutDays: 273,
         ruleScore: ruleChurnScoreOf(services.config.profilePolicy),
+        activityHistory: activityHistoryOf(services.store, services.config.profilePolicy),
       });
       if (model === undefined || churn === undefined) throw new Error('two versions expected');
       expect(model.status).toBe('trained');
@@ -146,6 +147,9 @@ describe('herald models: training on the store’s own orders', () => {
       expect(c['logistic.auc']).toBeGreaterThan(c['pAlive.auc'] ?? 1);
       expect(c['logistic.brier']).toBeLessThan(c['rules.brier'] ?? 0);
       expect(c['logistic.liftTopDecile']).toBeGreaterThan(1);
+      // The imported orders are events: replayed, they give each customer an engagement score
+      // (purchase points, decayed) at both cutoffs, and the classifier weighs it.
+      expect(churn.params['logistic']?.['engagement score']).not.toBe(0);
 
       // Live: once loaded, a buyer's churn risk comes from the model and says which version.
       await services.churnModel.refresh();

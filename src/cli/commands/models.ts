@@ -4,7 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { loadConfig } from '../../app/load-config.js';
 import { AppError } from '../../core/errors.js';
 import type { ModelVersion } from '../../ports/model-store.js';
-import { ruleChurnScoreOf } from '../../pipeline/stages.js';
+import { activityHistoryOf, ruleChurnScoreOf } from '../../pipeline/stages.js';
 import {
   checkDrift,
   backtestChurn,
@@ -154,6 +154,7 @@ export const registerModelCommands = (program: Command): void => {
             churnDays,
             ruleScore: ruleChurnScoreOf(services.config.profilePolicy),
             attributionWindowDays: services.config.deliverPolicy.attributionWindowDays,
+            activityHistory: activityHistoryOf(services.store, services.config.profilePolicy),
             ...(options.cutoff === undefined
               ? {}
               : { cutoffMs: parseDate(options.cutoff, '--cutoff') }),

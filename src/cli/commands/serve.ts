@@ -2,7 +2,7 @@ import type { Services } from '../../app/create-services.js';
 import { createServer } from '../../http/create-server.js';
 import { sweepProfiles } from '../../pipeline/profile/index.js';
 import { trainIfDue } from '../../pipeline/predict/index.js';
-import { ruleChurnScoreOf } from '../../pipeline/stages.js';
+import { activityHistoryOf, ruleChurnScoreOf } from '../../pipeline/stages.js';
 import { MINUTE_MS } from '../../core/time.js';
 import { expireReviews } from '../../pipeline/act-on-messages.js';
 
@@ -25,6 +25,7 @@ export const serve = async (services: Services): Promise<void> => {
     training = trainIfDue(services.store, config.retrain, services.clock.nowMs(), {
       ruleScore: ruleChurnScoreOf(config.profilePolicy),
       attributionWindowDays: config.deliverPolicy.attributionWindowDays,
+      activityHistory: activityHistoryOf(services.store, config.profilePolicy),
     })
       .then(async (models) => {
         for (const model of models ?? [])

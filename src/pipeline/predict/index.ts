@@ -61,6 +61,7 @@ export {
   churnFeatureNames,
   toChurnFeatures,
   toChurnRow,
+  type ActivityFacts,
   type ChurnFeatures,
   type OrderFacts,
 } from './churn/churn-features.js';

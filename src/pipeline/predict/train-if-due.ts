@@ -18,7 +18,10 @@ export const trainIfDue = async (
   store: Pick<ModelStore, 'listOrders' | 'saveModel' | 'listModels' | 'listMessageOutcomes'>,
   policy: RetrainPolicy,
   nowMs: number,
-  options: Pick<TrainModelsOptions, 'ruleScore' | 'churnDays' | 'attributionWindowDays'> = {},
+  options: Pick<
+    TrainModelsOptions,
+    'ruleScore' | 'churnDays' | 'attributionWindowDays' | 'activityHistory'
+  > = {},
 ): Promise<ModelVersion[] | null> => {
   if (policy.everyDays <= 0) return null;
   // One run registers a CLV, a churn and a conversion version; its CLV version says whether

@@ -1,4 +1,5 @@
 import type { ModelStore, ModelVersion } from '../../ports/model-store.js';
+import type { ActivityFacts } from './churn/churn-features.js';
 import { toChurnDraft, type ChurnTrainOptions } from './churn/train-churn-model.js';
 import { toConversionDraft } from './conversion/train-conversion-model.js';
 import { loadTransactions, toClvDraft, type TrainOptions } from './train-clv-model.js';
@@ -11,6 +12,13 @@ export type TrainModelsOptions = TrainOptions &
     attributionWindowDays?: number;
     /** How far back the conversion model reads sends (default 365 days). */
     conversionLookbackDays?: number;
+    /**
+     * Each customer's profile activity at the given cutoffs, replayed from their events, for the
+     * churn classifier's activity features; without it they keep their defaults.
+     */
+    activityHistory?: (
+      cutoffsMs: readonly number[],
+    ) => Promise<ReadonlyMap<string, readonly (ActivityFacts | null)[]>>;
   };
 
 /**
@@ -28,6 +36,21 @@ export const trainModels = async (
     options.pageSize,
   );
   const clv = await store.saveModel(toClvDraft(transactions, options));
+  const cutoffMs = options.cutoffMs ?? options.nowMs;
+  const churnDays = options.churnDays ?? 90;
+  // The churn classifier's two cutoffs: it learns at cutoff − 2N and is judged at cutoff − N.
+  const history = await options.activityHistory?.([
+    cutoffMs - 2 * churnDays * DAY_MS,
+    cutoffMs - churnDays * DAY_MS,
+  ]);
+  const at = (index: number) => {
+    const out = new Map<string, ActivityFacts>();
+    for (const [id, facts] of history ?? []) {
+      const f = facts[index];
+      if (f != null) out.set(id, f);
+    }
+    return out;
+  };
   const churn = await store.saveModel(
     toChurnDraft(transactions, {
       nowMs: options.nowMs,
@@ -36,9 +59,9 @@ export const trainModels = async (
       ...(options.gate === undefined ? {} : { gate: options.gate }),
       ...(options.churnDays === undefined ? {} : { churnDays: options.churnDays }),
       ...(options.ruleScore === undefined ? {} : { ruleScore: options.ruleScore }),
+      ...(history === undefined ? {} : { activity: { learn: at(0), evaluate: at(1) } }),
     }),
   );
-  const cutoffMs = options.cutoffMs ?? options.nowMs;
   const windowDays = options.attributionWindowDays ?? 7;
   const lookbackDays = options.conversionLookbackDays ?? 365;
   const sends = await store.listMessageOutcomes(

@@ -66,7 +66,14 @@ export const deriveComputed = (
   const daysSinceActive =
     state.lastActiveAtMs === null ? null : Math.max(0, daysBetween(state.lastActiveAtMs, nowMs));
   const model = churnModel?.current() ?? null;
-  const modelled = model === null ? null : model.score(state, nowMs);
+  const modelled =
+    model === null
+      ? null
+      : model.score(state, nowMs, {
+          engagementScore,
+          daysSinceActive,
+          cartValue: (state.cart?.valueCents ?? 0) / 100,
+        });
   const churnRisk =
     modelled ??
     scoreChurn(

@@ -21,6 +21,7 @@ import {
   churnFeatureNames,
   toChurnFeatures,
   toChurnRow,
+  type ActivityFacts,
   type ChurnFeatures,
 } from './churn-features.js';
 
@@ -71,13 +72,15 @@ export interface BacktestReport {
 
 /**
  * Every customer who bought before `cutoffMs`: their churn features then (with a BG/NBD fitted
- * on the orders before it) and whether they bought nothing in the `churnDays` after it (1).
+ * on the orders before it, and their profile's activity then when `activity` has it) and
+ * whether they bought nothing in the `churnDays` after it (1).
  */
 export const churnSetAt = (
   transactions: readonly Transaction[],
   cutoffMs: number,
   churnDays: number,
   periodDays: number,
+  activity?: ReadonlyMap<string, ActivityFacts>,
 ) => {
   const summaries = summariseTransactions(transactions, {
     cutoffMs,
@@ -96,6 +99,7 @@ export const churnSetAt = (
       },
       cutoffMs,
       model,
+      activity?.get(s.customerId) ?? null,
     ),
   );
   const labels = summaries.map((s): 0 | 1 => (s.holdoutPurchases === 0 ? 1 : 0));

@@ -12,7 +12,17 @@ export interface OrderFacts {
   totalValue: number;
 }
 
-/** What a churn scorer sees of a customer at a cutoff: order facts only. */
+/**
+ * What the profile said of a customer's activity at a moment: its engagement score, days since
+ * the customer last acted (null: never), and the open cart's value (0: none).
+ */
+export interface ActivityFacts {
+  engagementScore: number;
+  daysSinceActive: number | null;
+  cartValue: number;
+}
+
+/** What a churn scorer sees of a customer at a cutoff: order facts, and activity when known. */
 export interface ChurnFeatures {
   daysSinceLastOrder: number;
   /** Purchase days before the cutoff, the first included. */
@@ -23,6 +33,12 @@ export interface ChurnFeatures {
   pAlive: number;
   /** BG/NBD expected purchases in the churn window. */
   expectedPurchases: number;
+  /** The profile's engagement score then (0 when the activity is unknown). */
+  engagementScore: number;
+  /** Days since the customer last acted (since the last order when unknown). */
+  daysSinceActive: number;
+  /** The open cart's value then (0: none, or unknown). */
+  cartValue: number;
 }
 
 export const churnFeatureNames = [
@@ -32,6 +48,9 @@ export const churnFeatureNames = [
   'tenure days',
   'BG/NBD P(alive)',
   'ln(1 + BG/NBD expected purchases in the window)',
+  'engagement score',
+  'days since last activity',
+  'ln(1 + open cart value)',
 ];
 
 /** The classifier's input row for a customer's features, in `churnFeatureNames` order. */
@@ -42,6 +61,9 @@ export const toChurnRow = (f: ChurnFeatures): number[] => [
   f.tenureDays,
   f.pAlive,
   Math.log1p(f.expectedPurchases),
+  f.engagementScore,
+  f.daysSinceActive,
+  Math.log1p(f.cartValue),
 ];
 
 /**
@@ -53,6 +75,7 @@ export const toChurnFeatures = (
   facts: OrderFacts,
   nowMs: number,
   model: { bgNbd: BgNbdParams; periodDays: number; churnDays: number },
+  activity: ActivityFacts | null = null,
 ): ChurnFeatures => {
   const lastDay = Math.floor((nowMs - 1) / DAY_MS);
   const firstDay = Math.min(Math.floor(facts.firstOrderAtMs / DAY_MS), lastDay);
@@ -73,5 +96,12 @@ export const toChurnFeatures = (
     tenureDays: lastDay - firstDay,
     pAlive: probabilityAlive(history, model.bgNbd),
     expectedPurchases: expectedPurchases(history, model.bgNbd, model.churnDays / model.periodDays),
+    engagementScore: activity?.engagementScore ?? 0,
+    // An order is an activity, so without the profile the last order stands in for it.
+    daysSinceActive: Math.min(
+      activity?.daysSinceActive ?? lastDay - lastOrderDay,
+      lastDay - lastOrderDay,
+    ),
+    cartValue: Math.max(0, activity?.cartValue ?? 0),
   };
 };

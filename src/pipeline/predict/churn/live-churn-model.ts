@@ -62,11 +62,11 @@ export const toChurnModel = (version: ModelVersion): ChurnModel | null => {
   };
   return {
     modelVersion: version.version,
-    score: (state, nowMs) => {
+    score: (state, nowMs, activity) => {
       const facts = orderFactsOf(state);
       return facts === null
         ? null
-        : predictLogistic(model, toChurnRow(toChurnFeatures(facts, nowMs, features)));
+        : predictLogistic(model, toChurnRow(toChurnFeatures(facts, nowMs, features, activity)));
     },
   };
 };

@@ -84,10 +84,11 @@ describe('toChurnDraft', () => {
     expect(calibration['logistic']?.reduce((s, b) => s + b.count, 0)).toBe(
       draft.metrics['evaluationCustomers'],
     );
-    expect(Object.keys(draft.params['logistic'] ?? {})).toHaveLength(7);
+    expect(Object.keys(draft.params['logistic'] ?? {})).toHaveLength(10);
   });
 
   it('scores a profile in memory with the registered coefficients', () => {
+    const activity = { engagementScore: 0.4, daysSinceActive: 20, cartValue: 50 };
     const model = toChurnModel(asVersion(draft));
     expect(model?.modelVersion).toBe(4);
     const nowMs = cutoffMs + DAY_MS / 2;
@@ -107,6 +108,7 @@ describe('toChurnDraft', () => {
         periodDays: 7,
         churnDays: 90,
       },
+      activity,
     );
     const logistic = draft.params['logistic'] ?? {};
     const names = draft.features;
@@ -121,13 +123,46 @@ describe('toChurnDraft', () => {
       },
       toChurnRow(features),
     );
-    expect(model?.score(state, nowMs)).toBeCloseTo(expected, 12);
+    expect(model?.score(state, nowMs, activity)).toBeCloseTo(expected, 12);
     // Lapsed longer, riskier.
     const lapsed = { ...state, orders: { ...state.orders, lastAtMs: start + 100 * DAY_MS } };
-    expect(model?.score(lapsed, nowMs)).toBeGreaterThan(model?.score(state, nowMs) ?? 1);
+    expect(model?.score(lapsed, nowMs, activity)).toBeGreaterThan(
+      model?.score(state, nowMs, activity) ?? 1,
+    );
     // No orders: the model cannot score the customer; the rules do.
     const none = { count: 0, revenueCents: 0, refundedCents: 0, firstAtMs: null, lastAtMs: null };
-    expect(model?.score(aBuyer(none), nowMs)).toBeNull();
+    expect(model?.score(aBuyer(none), nowMs, activity)).toBeNull();
+  });
+
+  it('learns from the profile activity it is given at each cutoff', () => {
+    // Activity that gives the outcome away: engaged exactly when the customer buys next window.
+    const DAY = DAY_MS;
+    const buyersAfter = (fromMs: number) =>
+      new Set(
+        transactions
+          .filter((t) => t.atMs >= fromMs && t.atMs < fromMs + 90 * DAY)
+          .map((t) => t.customerId),
+      );
+    const activityAt = (fromMs: number) => {
+      const buyers = buyersAfter(fromMs);
+      return new Map(
+        [...new Set(transactions.map((t) => t.customerId))].map((id) => [
+          id,
+          { engagementScore: buyers.has(id) ? 1 : 0, daysSinceActive: null, cartValue: 0 },
+        ]),
+      );
+    };
+    const informed = toChurnDraft(transactions, {
+      nowMs: cutoffMs,
+      activity: {
+        learn: activityAt(cutoffMs - 180 * DAY),
+        evaluate: activityAt(cutoffMs - 90 * DAY),
+      },
+    });
+    expect(informed.metrics['logistic.auc']).toBeGreaterThan(0.99);
+    expect(informed.params['logistic']?.['engagement score']).toBeLessThan(-1);
+    // Without it, the feature is constant and its weight stays 0.
+    expect(draft.params['logistic']?.['engagement score']).toBe(0);
   });
 
   it('leaves the rules live when they had the best holdout AUC, and says so', async () => {

@@ -3,7 +3,12 @@ import { fitBgNbd } from '../bg-nbd.js';
 import { checkTrainingGate, defaultTrainingGate, type TrainingGate } from '../data-gate.js';
 import { summariseTransactions, type Transaction } from '../summarise-transactions.js';
 import { churnSetAt, measureScorer, type ScorerQuality } from './backtest.js';
-import { churnFeatureNames, toChurnRow, type ChurnFeatures } from './churn-features.js';
+import {
+  churnFeatureNames,
+  toChurnRow,
+  type ActivityFacts,
+  type ChurnFeatures,
+} from './churn-features.js';
 import { fitLogisticRegression, predictLogistic } from './logistic-regression.js';
 
 const DAY_MS = 86_400_000;
@@ -23,6 +28,15 @@ export interface ChurnTrainOptions {
   l2?: number;
   /** The rule-based churn score to compare with (the profile stage's, fed order facts). */
   ruleScore?: (f: ChurnFeatures) => number;
+  /**
+   * Each customer's profile activity at the learning cutoff (cutoff − 2N) and at the evaluation
+   * cutoff (cutoff − N), replayed from their events; without it those features are left at
+   * their defaults (no engagement, no cart, last activity = last order).
+   */
+  activity?: {
+    learn: ReadonlyMap<string, ActivityFacts>;
+    evaluate: ReadonlyMap<string, ActivityFacts>;
+  };
 }
 
 /**
@@ -92,7 +106,9 @@ export const toChurnDraft = (
       `${learningCustomers} customers ordered before ${new Date(learnMs).toISOString().slice(0, 10)}, two churn windows of ${churnDays} days before the cutoff (needs ≥ ${gate.minOrderingCustomers})`,
     );
   const train =
-    shortfalls.length === 0 ? churnSetAt(transactions, learnMs, churnDays, periodDays) : null;
+    shortfalls.length === 0
+      ? churnSetAt(transactions, learnMs, churnDays, periodDays, options.activity?.learn)
+      : null;
   const churned = train?.labels.filter((l) => l === 1).length ?? 0;
   if (train !== null && (churned === 0 || churned === train.labels.length))
     shortfalls.push(
@@ -109,7 +125,7 @@ export const toChurnDraft = (
     };
 
   const learned = fitLogisticRegression(train.features.map(toChurnRow), train.labels, { l2 });
-  const test = churnSetAt(transactions, splitMs, churnDays, periodDays);
+  const test = churnSetAt(transactions, splitMs, churnDays, periodDays, options.activity?.evaluate);
   const scorers: Partial<Record<ChurnScorerName, ScorerQuality>> = {
     logistic: measureScorer(
       test.features.map((f) => predictLogistic(learned, toChurnRow(f))),
