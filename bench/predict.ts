@@ -136,8 +136,12 @@ if (churnModel !== null) {
   const start = performance.now();
   for (const state of profiles)
     risk +=
-      churnModel.score(state, nowMs, { engagementScore: 0, daysSinceActive: null, cartValue: 0 }) ??
-      0;
+      churnModel.score(state, nowMs, {
+        engagementScore: 0,
+        daysSinceActive: null,
+        cartValue: 0,
+        responsesByChannel: {},
+      }) ?? 0;
   const seconds = (performance.now() - start) / 1000;
   console.log(
     `live churn score of ${customers.toLocaleString('en')} profiles: ${seconds.toFixed(2)} s (${((seconds * 1e6) / customers).toFixed(2)} µs each); mean risk ${(risk / customers).toFixed(3)}`,

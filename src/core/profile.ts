@@ -120,7 +120,12 @@ export interface ChurnModel {
   score(
     state: ProfileState,
     nowMs: number,
-    activity: { engagementScore: number; daysSinceActive: number | null; cartValue: number },
+    activity: {
+      engagementScore: number;
+      daysSinceActive: number | null;
+      cartValue: number;
+      responsesByChannel: Partial<Record<Channel, number>>;
+    },
   ): number | null;
 }
 

@@ -119,6 +119,7 @@ export const activityHistoryOf =
               engagementScore: figures.engagementScore,
               daysSinceActive: figures.daysSinceActive,
               cartValue: figures.cart?.value ?? 0,
+              responsesByChannel: state.responses?.byChannel ?? {},
             };
           }),
         );

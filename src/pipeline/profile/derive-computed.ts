@@ -73,6 +73,7 @@ export const deriveComputed = (
           engagementScore,
           daysSinceActive,
           cartValue: (state.cart?.valueCents ?? 0) / 100,
+          responsesByChannel: state.responses?.byChannel ?? {},
         });
   const churnRisk =
     modelled ??

@@ -14,12 +14,14 @@ export interface OrderFacts {
 
 /**
  * What the profile said of a customer's activity at a moment: its engagement score, days since
- * the customer last acted (null: never), and the open cart's value (0: none).
+ * the customer last acted (null: never), the open cart's value (0: none), and their opens and
+ * clicks by channel so far.
  */
 export interface ActivityFacts {
   engagementScore: number;
   daysSinceActive: number | null;
   cartValue: number;
+  responsesByChannel: Partial<Record<string, number>>;
 }
 
 /** What a churn scorer sees of a customer at a cutoff: order facts, and activity when known. */
@@ -39,6 +41,9 @@ export interface ChurnFeatures {
   daysSinceActive: number;
   /** The open cart's value then (0: none, or unknown). */
   cartValue: number;
+  /** Opens and clicks so far, all channels, and on how many channels (0 when unknown). */
+  responses: number;
+  respondingChannels: number;
 }
 
 export const churnFeatureNames = [
@@ -51,6 +56,8 @@ export const churnFeatureNames = [
   'engagement score',
   'days since last activity',
   'ln(1 + open cart value)',
+  'ln(1 + opens and clicks)',
+  'channels with an open or click',
 ];
 
 /** The classifier's input row for a customer's features, in `churnFeatureNames` order. */
@@ -64,6 +71,8 @@ export const toChurnRow = (f: ChurnFeatures): number[] => [
   f.engagementScore,
   f.daysSinceActive,
   Math.log1p(f.cartValue),
+  Math.log1p(f.responses),
+  f.respondingChannels,
 ];
 
 /**
@@ -84,6 +93,7 @@ export const toChurnFeatures = (
     lastDay,
   );
   const x = Math.max(0, Math.round(facts.orders) - 1);
+  const counts = Object.values(activity?.responsesByChannel ?? {}).map((n) => Math.max(0, n ?? 0));
   const history = {
     x,
     tx: x === 0 ? 0 : (lastOrderDay - firstDay) / model.periodDays,
@@ -103,5 +113,7 @@ export const toChurnFeatures = (
       lastDay - lastOrderDay,
     ),
     cartValue: Math.max(0, activity?.cartValue ?? 0),
+    responses: counts.reduce((s, n) => s + n, 0),
+    respondingChannels: counts.filter((n) => n > 0).length,
   };
 };

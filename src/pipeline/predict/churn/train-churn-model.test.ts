@@ -84,11 +84,16 @@ describe('toChurnDraft', () => {
     expect(calibration['logistic']?.reduce((s, b) => s + b.count, 0)).toBe(
       draft.metrics['evaluationCustomers'],
     );
-    expect(Object.keys(draft.params['logistic'] ?? {})).toHaveLength(10);
+    expect(Object.keys(draft.params['logistic'] ?? {})).toHaveLength(12);
   });
 
   it('scores a profile in memory with the registered coefficients', () => {
-    const activity = { engagementScore: 0.4, daysSinceActive: 20, cartValue: 50 };
+    const activity = {
+      engagementScore: 0.4,
+      daysSinceActive: 20,
+      cartValue: 50,
+      responsesByChannel: { email: 3, push: 1 },
+    };
     const model = toChurnModel(asVersion(draft));
     expect(model?.modelVersion).toBe(4);
     const nowMs = cutoffMs + DAY_MS / 2;
@@ -148,7 +153,12 @@ describe('toChurnDraft', () => {
       return new Map(
         [...new Set(transactions.map((t) => t.customerId))].map((id) => [
           id,
-          { engagementScore: buyers.has(id) ? 1 : 0, daysSinceActive: null, cartValue: 0 },
+          {
+            engagementScore: buyers.has(id) ? 1 : 0,
+            daysSinceActive: null,
+            cartValue: 0,
+            responsesByChannel: {},
+          },
         ]),
       );
     };
