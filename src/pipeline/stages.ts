@@ -71,18 +71,24 @@ export const profileFiguresOf =
     deriveComputed(state, nowMs, policy, churnModel);
 
 /**
- * profile ─▶ predict: the rule-based churn score of order facts (imported orders carry no
- * engagement, so it sees engagement 0), for the predict stage to compare its models with.
+ * profile ─▶ predict: the rule-based churn score of a customer's churn features — days since
+ * they last acted, orders, spend and engagement as the profile had them at the cutoff (without
+ * their events: the last order, and engagement 0) — for the predict stage to compare with.
  */
 export const ruleChurnScoreOf =
   (policy: ProfilePolicy) =>
-  (f: { daysSinceLastOrder: number; orders: number; totalValue: number }): number =>
+  (f: {
+    daysSinceActive: number;
+    orders: number;
+    totalValue: number;
+    engagementScore: number;
+  }): number =>
     scoreChurn(
       {
-        daysSinceActive: f.daysSinceLastOrder,
+        daysSinceActive: f.daysSinceActive,
         orderCount: f.orders,
         monetary: f.totalValue,
-        engagementScore: 0,
+        engagementScore: f.engagementScore,
       },
       policy.churn,
     );
