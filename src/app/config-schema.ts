@@ -201,7 +201,7 @@ export const configSchema = Type.Object(
             minimum: 0,
             default: 7,
             description:
-              '`serve` trains the CLV model this often (the learning loop), and a day after a run refused for lack of data; 0 turns the schedule off (`herald models train` still works).',
+              '`serve` trains the CLV and churn models this often (the learning loop), and a day after a run refused for lack of data; 0 turns the schedule off (`herald models train` still works).',
           }),
           { env: 'HERALD_RETRAIN_EVERY_DAYS' },
         ),

@@ -25,6 +25,7 @@ import { createRenderer } from '../pipeline/render/index.js';
 import { loadTemplates } from './load-templates.js';
 import { createAdapters, domainOf } from './create-adapters.js';
 import { createDispatcher, type Dispatcher } from '../pipeline/deliver/index.js';
+import { createLiveChurnModel } from '../pipeline/predict/index.js';
 import { createDispatchIo } from '../pipeline/deliver-messages.js';
 import type { ChannelAdapter } from '../ports/channel-adapter.js';
 import { createLocalModerator } from '../adapters/moderation/local-moderator.js';
@@ -61,6 +62,8 @@ export interface Services {
   adapters: readonly ChannelAdapter[];
   /** The outbox to the providers; `serve` and `worker` start it. */
   dispatcher: Dispatcher;
+  /** The churn model profiles are scored with, in memory; `refresh` after training. */
+  churnModel: ReturnType<typeof createLiveChurnModel>;
   close(): Promise<void>;
 }
 
@@ -105,12 +108,14 @@ export const createServices = async (
           },
     ));
   const clock = overrides.clock ?? systemClock;
-  const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs());
+  const churnModel = createLiveChurnModel(store);
+  await churnModel.refresh();
+  const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs(), churnModel);
   if (rebuilt > 0)
     logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
   const ids = overrides.ids ?? uuidV7Source(clock);
   const metrics = createIngestMetrics();
-  const figures = profileFiguresOf(config.profilePolicy);
+  const figures = profileFiguresOf(config.profilePolicy, churnModel);
   const decide = await loadDecideEnv(
     store,
     config.decidePolicy,
@@ -157,6 +162,7 @@ export const createServices = async (
     },
   });
   const recorder = createEventRecorder(store, config.profilePolicy, {
+    churnModel,
     concurrency:
       config.storage.driver === 'postgres'
         ? Math.max(1, Math.floor(config.storage.poolSize / 2))
@@ -229,6 +235,7 @@ export const createServices = async (
     worker,
     adapters,
     dispatcher,
+    churnModel,
     close: async () => {
       await worker.stop();
       await dispatcher.stop();

@@ -87,6 +87,7 @@ profiles
         services.clock.nowMs(),
         {
           mode: options.refresh === true ? 'refresh' : 'rebuild',
+          churnModel: services.churnModel,
           onProgress: (done) => process.stderr.write(`\r${done} profiles`),
         },
       );

@@ -93,6 +93,19 @@ export interface Alternative {
   reason: string;
 }
 
+/** A score a decision used, and what made it: a trained model's registry version, or the rules. */
+export interface UsedScore {
+  value: number;
+  source: 'rules' | 'model';
+  /** The registry version when `source` is `model`; null for the rules. */
+  modelVersion: number | null;
+}
+
+/** The scores behind a decision (the lifecycle stage, segment and journey conditions read them). */
+export interface DecisionScores {
+  churnRisk: UsedScore;
+}
+
 /** One decision: what to say to whom, on which channels, when, and why. */
 export interface Decision {
   id: string;
@@ -117,5 +130,10 @@ export interface Decision {
   alternatives: Alternative[];
   /** Agent-specific figures (cart products, win-back tier, segment …). */
   details: JsonObject;
+  /**
+   * The scores the agents saw and which model made each; absent on decisions that read none
+   * (sends asked for through the API) and on those recorded before scores were stamped.
+   */
+  scores?: DecisionScores;
   createdAtMs: number;
 }

@@ -99,6 +99,8 @@ export interface ComputedProfile {
   monetary: number;
   engagementScore: number;
   churnRisk: number;
+  /** The trained churn model that scored `churnRisk`; null when it is the rule-based score. */
+  churnModelVersion: number | null;
   lifecycleStage: LifecycleStage;
   /** Historical lifetime value (net revenue) in major currency units. */
   ltv: number;
@@ -106,6 +108,30 @@ export interface ComputedProfile {
   daysSinceActive: number | null;
   cart: { items: CartItem[]; value: number; updatedAtMs: number } | null;
   computedAtMs: number;
+}
+
+/** A trained churn model in memory: the profile stage scores with it instead of the rules. */
+export interface ChurnModel {
+  modelVersion: number;
+  /**
+   * P(no purchase in the model's churn window); null for a customer it cannot score (no
+   * orders). `activity` is what the profile stage worked out from the state at `nowMs`.
+   */
+  score(
+    state: ProfileState,
+    nowMs: number,
+    activity: {
+      engagementScore: number;
+      daysSinceActive: number | null;
+      cartValue: number;
+      responsesByChannel: Partial<Record<Channel, number>>;
+    },
+  ): number | null;
+}
+
+/** Where the profile stage finds the current churn model; it changes when a model is trained. */
+export interface LiveChurnModel {
+  current(): ChurnModel | null;
 }
 
 export interface Profile {

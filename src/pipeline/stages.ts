@@ -8,12 +8,17 @@ import {
   type ParsedRequest,
   type RequestContext,
 } from './ingest/index.js';
-import type { ComputedProfile, ProfileState } from '../core/profile.js';
+import type { ComputedProfile, LiveChurnModel, ProfileState } from '../core/profile.js';
 import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
 import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-record.js';
 import { attributeConversions, creditExperimentOutcomes } from './track-messages.js';
+import type { CustomerId } from '../core/ids.js';
+import type { Store } from '../ports/store.js';
+import type { ActivityFacts } from './predict/index.js';
 import {
   deriveComputed,
+  replayHistory,
+  scoreChurn,
   type EventRecorder,
   type OnRecorded,
   type ProfilePolicy,
@@ -63,9 +68,73 @@ export const planDecisionsOnRecord =
 
 /** The profile stage's figures, for the decide stage (which may not import it). */
 export const profileFiguresOf =
-  (policy: ProfilePolicy) =>
+  (policy: ProfilePolicy, churnModel?: LiveChurnModel) =>
   (state: ProfileState, nowMs: number): ComputedProfile =>
-    deriveComputed(state, nowMs, policy);
+    deriveComputed(state, nowMs, policy, churnModel);
+
+/**
+ * profile ─▶ predict: the rule-based churn score of a customer's churn features — days since
+ * they last acted, orders, spend and engagement as the profile had them at the cutoff (without
+ * their events: the last order, and engagement 0) — for the predict stage to compare with.
+ */
+export const ruleChurnScoreOf =
+  (policy: ProfilePolicy) =>
+  (f: {
+    daysSinceActive: number;
+    orders: number;
+    totalValue: number;
+    engagementScore: number;
+  }): number =>
+    scoreChurn(
+      {
+        daysSinceActive: f.daysSinceActive,
+        orderCount: f.orders,
+        monetary: f.totalValue,
+        engagementScore: f.engagementScore,
+      },
+      policy.churn,
+    );
+
+/**
+ * profile ─▶ predict: what each customer's profile said of their activity at each of `cutoffsMs`
+ * (engagement score, days since they last acted, open cart), replayed from their events before
+ * it — the point-in-time figures the churn classifier learns from. Null where the customer had
+ * no event yet. One read of a customer's events serves every cutoff.
+ */
+export const activityHistoryOf =
+  (store: Pick<Store, 'listCustomerIds' | 'listEvents'>, policy: ProfilePolicy) =>
+  async (cutoffsMs: readonly number[]): Promise<Map<string, (ActivityFacts | null)[]>> => {
+    const out = new Map<string, (ActivityFacts | null)[]>();
+    let after: CustomerId | null = null;
+    for (;;) {
+      const ids = await store.listCustomerIds(after, 500);
+      const last = ids.at(-1);
+      if (last === undefined) return out;
+      for (const id of ids) {
+        // Newest first from the store: oldest first to replay.
+        const events = (await store.listEvents(id, Number.MAX_SAFE_INTEGER)).reverse();
+        out.set(
+          id,
+          cutoffsMs.map((cutoffMs) => {
+            const state = replayHistory(
+              id,
+              events.filter((e) => e.timestampMs < cutoffMs),
+              policy,
+            );
+            if (state === null) return null;
+            const figures = deriveComputed(state, cutoffMs, policy);
+            return {
+              engagementScore: figures.engagementScore,
+              daysSinceActive: figures.daysSinceActive,
+              cartValue: figures.cart?.value ?? 0,
+              responsesByChannel: state.responses?.byChannel ?? {},
+            };
+          }),
+        );
+      }
+      after = last;
+    }
+  };
 
 /** decide ─▶ guard ─▶ record: in the transaction that stores the decisions. */
 export const guardOnDecided =

@@ -9,6 +9,16 @@ export interface StoredOrder {
   totalCents: number;
 }
 
+/** A sent message and whether an order was credited to it (last touch, as conversions record). */
+export interface MessageOutcome {
+  customerId: CustomerId;
+  channel: string;
+  sentAtMs: number;
+  /** The creative variant (message strategy) it carried in an experiment, else null. */
+  variant: string | null;
+  converted: boolean;
+}
+
 /** Whether a training run fitted anything; when not, `reason` says why. */
 export type ModelStatus = 'trained' | 'insufficient-data';
 
@@ -44,6 +54,13 @@ export interface ModelStore {
   listOrders(afterOrderId: string | null, limit: number): Promise<StoredOrder[]>;
   /** One customer's orders, oldest first. */
   listCustomerOrders(customerId: CustomerId): Promise<StoredOrder[]>;
+  /**
+   * Messages that reached the customer (`sent`, or `complained` after it) with a send time in
+   * [fromMs, beforeMs), and whether a conversion credits each.
+   */
+  listMessageOutcomes(fromMs: number, beforeMs: number): Promise<MessageOutcome[]>;
+  /** The same for one customer, all time. */
+  listCustomerMessageOutcomes(customerId: CustomerId): Promise<MessageOutcome[]>;
   /** Registers a training run under the next version number and returns it. */
   saveModel(draft: ModelDraft): Promise<ModelVersion>;
   /** Newest version first. */

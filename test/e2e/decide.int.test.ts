@@ -18,6 +18,7 @@ interface DecisionView {
   journey: { id: string; stepId: string } | null;
   channels: string[];
   alternatives: { agent: string; reason: string }[];
+  scores?: { churnRisk: { value: number; source: string; modelVersion: number | null } };
 }
 // The admin API's answers: each call fills the fields of its own route.
 interface AdminBody {
@@ -116,6 +117,10 @@ for (const factory of storeFactories) {
         expect(decision?.journey).toMatchObject({ id: 'cart-recovery', stepId: 'offer' });
         expect(decision?.channels[0]).toBe('email');
         expect(decision?.reasons.join(' ')).toMatch(/cart of \$250\.00 idle for 2 h/);
+        // No churn model is trained here: the decision says its churn risk came from the rules.
+        expect(decision?.scores).toEqual({
+          churnRisk: { value: expect.any(Number), source: 'rules', modelVersion: null },
+        });
       });
 
       it('cancels the cart recovery when an order comes before the 2 h', async () => {

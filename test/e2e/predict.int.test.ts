@@ -8,7 +8,8 @@ import { createServices, type Services } from '../../src/app/create-services.js'
 import { loadConfig } from '../../src/app/load-config.js';
 import { importFile } from '../../src/cli/commands/import-file.js';
 import { createServer } from '../../src/http/create-server.js';
-import { trainClvModel } from '../../src/pipeline/predict/index.js';
+import { trainClvModel, trainModels } from '../../src/pipeline/predict/index.js';
+import { activityHistoryOf, ruleChurnScoreOf } from '../../src/pipeline/stages.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
 
@@ -106,11 +107,14 @@ describe('herald models: training on the store’s own orders', () => {
       // 1998-07-01 is the day after the last transaction; the last 273 days (39 weeks) are the
       // paper's holdout, the 39 weeks before them its calibration period.
       const cutoffMs = Date.UTC(1998, 6, 1);
-      const model = await trainClvModel(services.store, {
+      const [model, churn] = await trainModels(services.store, {
         nowMs: Date.UTC(2026, 0, 1),
         cutoffMs,
         holdoutDays: 273,
+        ruleScore: ruleChurnScoreOf(services.config.profilePolicy),
+        activityHistory: activityHistoryOf(services.store, services.config.profilePolicy),
       });
+      if (model === undefined || churn === undefined) throw new Error('two versions expected');
       expect(model.status).toBe('trained');
       expect(model.windowStartMs).toBe(Date.UTC(1997, 0, 1));
       expect(model.details).toMatchObject({ orderingCustomers: 23_570, orders: 69_659 });
@@ -128,7 +132,45 @@ describe('herald models: training on the store’s own orders', () => {
       expect(model.params['bgNbd']).toBeDefined();
       expect(model.params['gammaGamma']?.['q']).toBeGreaterThan(1);
 
-      const [listed] = await listModels();
+      // The churn classifier: learned from features at 1998-01-02 (two 90-day windows before
+      // the cutoff), judged on who bought nothing from 1998-04-02 to the cutoff.
+      expect(churn).toMatchObject({ version: 2, kind: 'churn', status: 'trained' });
+      expect(churn.details).toMatchObject({
+        chosen: 'logistic',
+        learnCutoffMs: cutoffMs - 180 * DAY_MS,
+        evaluationCutoffMs: cutoffMs - 90 * DAY_MS,
+        converged: true,
+      });
+      const c = churn.metrics;
+      expect(c['evaluationCustomers']).toBe(23_570);
+      expect(c['logistic.auc']).toBeGreaterThan(c['rules.auc'] ?? 1);
+      expect(c['logistic.auc']).toBeGreaterThan(c['pAlive.auc'] ?? 1);
+      expect(c['logistic.brier']).toBeLessThan(c['rules.brier'] ?? 0);
+      expect(c['logistic.liftTopDecile']).toBeGreaterThan(1);
+      // The imported orders are events: replayed, they give each customer an engagement score
+      // (purchase points, decayed) at both cutoffs, and the classifier weighs it.
+      expect(churn.params['logistic']?.['engagement score']).not.toBe(0);
+
+      // Live: once loaded, a buyer's churn risk comes from the model and says which version.
+      await services.churnModel.refresh();
+      const app = createServer(services);
+      try {
+        const res = await app.inject({
+          method: 'GET',
+          url: '/v1/profiles/00001',
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        expect(res.statusCode).toBe(200);
+        expect(res.json().predicted).toMatchObject({
+          modelVersion: 1,
+          churnRiskSource: 'model',
+          churnModelVersion: 2,
+        });
+      } finally {
+        await app.close();
+      }
+
+      const listed = (await listModels()).find((m) => m['version'] === 1);
       expect(listed).toMatchObject({
         version: 1,
         kind: 'clv',
@@ -151,6 +193,18 @@ describe('herald models: training on the store’s own orders', () => {
         { env },
       );
       expect(cli.stdout).toMatch(/model v1 \(clv\) — trained/);
+      expect(cli.stdout).toMatch(/model v2 \(churn\) — trained/);
+      expect(cli.stdout).toMatch(/live: {5}logistic \(best holdout AUC\)/);
+      // The drift check compares with the CLV version (the churn and conversion runs came later
+      // and store no feature distribution); 28 years on, every customer has aged.
+      const drift = await run(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'models', 'drift', '--json'],
+        { env },
+      );
+      const report = JSON.parse(drift.stdout) as { version: number; drift: { level: string }[] };
+      expect(report.version).toBe(1);
+      expect(report.drift.some((d) => d.level === 'shifted')).toBe(true);
       expect(cli.stdout).toMatch(/bgNbd: r = /);
     }, 180_000);
   });

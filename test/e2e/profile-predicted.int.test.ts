@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { explainDecision } from '../../src/cli/commands/decisions.js';
 import { DAY_MS } from '../../src/core/time.js';
 import { adminToken, startHerald, type TestHerald } from '../support/start-herald.js';
 import { aTrack } from '../support/builders.js';
@@ -53,6 +54,12 @@ for (const factory of storeFactories)
         reason: 'no trained model (herald models train)',
         churnRisk: profile.computed.churnRisk,
         churnRiskSource: 'rules',
+        churnModelVersion: null,
+        churnRiskReason: 'no churn model trained yet (herald models train)',
+        conversion: {
+          modelVersion: null,
+          reason: 'no conversion model trained yet (herald models train)',
+        },
       });
     });
 
@@ -107,6 +114,73 @@ for (const factory of storeFactories)
       expect((await predicted('browser')).predicted).toMatchObject({
         modelVersion: trained.version,
         reason: 'no orders to score',
+      });
+    });
+
+    it('scores churn risk with a registered churn model once loaded, and says which version', async () => {
+      // 1 − P(alive) as the chosen scorer: a figure worked out here from eq. 11.
+      const churn = await herald.services.store.saveModel({
+        kind: 'churn',
+        status: 'trained',
+        reason: null,
+        trainedAtMs: now - DAY_MS,
+        windowStartMs: day0,
+        windowEndMs: now - DAY_MS,
+        features: [],
+        params: { bgNbd: cdnow },
+        metrics: {},
+        details: { chosen: 'pAlive', periodDays: 7, churnDays: 90 },
+      });
+      const rules = (await predicted('buyer')).predicted;
+      expect(rules['churnRiskSource']).toBe('rules');
+      await herald.services.churnModel.refresh();
+      const { predicted: p, computed } = await predicted('buyer');
+      const { r, alpha, a, b } = cdnow;
+      // Orders on days 0, 14 and 28; the last whole day before now is day 56.
+      const [x, tx, T] = [2, 4, 8];
+      const pAlive = 1 / (1 + (a / (b + x - 1)) * ((alpha + T) / (alpha + tx)) ** (r + x));
+      expect(p).toMatchObject({ churnRiskSource: 'model', churnModelVersion: churn.version });
+      expect(computed.churnRisk).toBeCloseTo(1 - pAlive, 4);
+      expect(p['churnRisk']).toBe(computed.churnRisk);
+      // A decision made now records the model version behind the churn risk it saw.
+      // A cart left now is abandoned two hours later: the cart agent decides then.
+      await herald.services.recorder.record(
+        [
+          aTrack({
+            userId: 'buyer',
+            name: 'Product Added',
+            properties: { product_id: 'p1', price: 80, quantity: 1 },
+            timestampMs: now,
+          }),
+        ],
+        now,
+      );
+      await herald.services.worker.runDue(now + 3 * 3_600_000);
+      const customerId = await herald.services.store.resolveUserId('buyer');
+      const decisions = await herald.services.store.listDecisions({
+        limit: 10,
+        ...(customerId === undefined ? {} : { customerId }),
+      });
+      expect(decisions.length).toBeGreaterThan(0);
+      for (const d of decisions)
+        expect(d.scores?.churnRisk).toMatchObject({ source: 'model', modelVersion: churn.version });
+      const [first] = decisions;
+      if (first === undefined) throw new Error('a decision expected');
+      expect(explainDecision(first)).toMatch(
+        new RegExp(`scores: {5}churn risk [0-9.]+ from churn model v${churn.version}`),
+      );
+      const api = await herald.app.inject({
+        url: `/v1/decisions/${first.id}`,
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(api.json()).toMatchObject({
+        scores: { churnRisk: { source: 'model', modelVersion: churn.version } },
+      });
+      // A customer without orders keeps the rule-based score.
+      expect((await predicted('browser')).predicted).toMatchObject({
+        churnRiskSource: 'rules',
+        churnModelVersion: null,
+        churnRiskReason: 'the customer has no orders',
       });
     });
   });

@@ -70,12 +70,19 @@ describe('herald serve', () => {
       expect(steps).toHaveLength(2);
       // The learning loop ran at start: too little data, registered with the reason.
       let models: { [key: string]: unknown }[] = [];
-      for (let i = 0; i < 100 && models.length === 0; i += 1) {
+      for (let i = 0; i < 100 && models.length < 3; i += 1) {
         models = (await admin('/v1/models')).models ?? [];
-        if (models.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        if (models.length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect(models).toMatchObject([{ version: 1, status: 'insufficient-data' }]);
-      expect(String(models[0]?.['reason'])).toMatch(/ordering customers \(needs ≥ 500\)/);
+      // The run's three models, newest first: conversion, churn, CLV.
+      expect(models).toMatchObject([
+        { version: 3, kind: 'conversion', status: 'insufficient-data' },
+        { version: 2, kind: 'churn', status: 'insufficient-data' },
+        { version: 1, kind: 'clv', status: 'insufficient-data' },
+      ]);
+      expect(String(models[0]?.['reason'])).toMatch(/no message sent/);
+      for (const m of models.slice(1))
+        expect(String(m['reason'])).toMatch(/ordering customers \(needs ≥ 500\)/);
     } finally {
       child.kill('SIGTERM');
     }

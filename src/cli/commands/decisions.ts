@@ -47,6 +47,12 @@ export const explainDecision = (d: Decision): string => {
     lines.push(
       `  experiment: slot ${d.experiment.slot}, variants ${d.experiment.variants.join(', ')}`,
     );
+  if (d.scores !== undefined) {
+    const churn = d.scores.churnRisk;
+    lines.push(
+      `  scores:     churn risk ${churn.value} from ${churn.source === 'model' ? `churn model v${churn.modelVersion ?? '?'}` : 'the rules'}`,
+    );
+  }
   lines.push('  because:');
   for (const r of d.reasons) lines.push(`    - ${r}`);
   if (d.alternatives.length > 0) {

@@ -5,14 +5,14 @@ import { loadConfig } from '../../app/load-config.js';
 import { AppError } from '../../core/errors.js';
 import { parseDateInput } from '../../core/time.js';
 import type { ModelVersion } from '../../ports/model-store.js';
-import { scoreChurn } from '../../pipeline/profile/index.js';
+import { activityHistoryOf, ruleChurnScoreOf } from '../../pipeline/stages.js';
 import {
   checkDrift,
   backtestChurn,
   fitBgNbd,
   parseCdnowTransactions,
   parseHistoryCsv,
-  trainClvModel,
+  trainModels,
   type BacktestReport,
   type Transaction,
 } from '../../pipeline/predict/index.js';
@@ -43,6 +43,11 @@ export const describeModel = (m: ModelVersion): string => {
       `  ${name}: ${Object.entries(params)
         .map(([k, v]) => `${k} = ${round(v)}`)
         .join(', ')}`,
+    );
+  const chosen = m.details['chosen'];
+  if (typeof chosen === 'string')
+    lines.push(
+      `  live:     ${chosen === 'rules' ? 'the rule-based score (best holdout AUC)' : `${chosen} (best holdout AUC)`}`,
     );
   const metrics = Object.entries(m.metrics);
   if (metrics.length > 0)
@@ -117,34 +122,44 @@ export const registerModelCommands = (program: Command): void => {
   models
     .command('train')
     .description(
-      'fit BG/NBD + Gamma-Gamma on the stored orders and register a version (or why not)',
+      'fit BG/NBD + Gamma-Gamma, the churn classifier and the conversion model on the stored orders and messages, and register a version of each (or why not)',
     )
     .option('--cutoff <date>', 'use orders before this date (default: now)')
     .option('--holdout-days <n>', 'measure the forecast on the last N days before the cutoff', '0')
     .option('--period-days <n>', "the model's time unit in days", '7')
-    .option('--json', 'print the registered version as JSON')
+    .option('--churn-days <n>', 'churn = no purchase in this many days', '90')
+    .option('--json', 'print the registered versions as JSON')
     .action(
       async (options: {
         cutoff?: string;
         holdoutDays: string;
         periodDays: string;
+        churnDays: string;
         json?: boolean;
       }) => {
+        const churnDays = parseWhole(options.churnDays, '--churn-days');
+        if (churnDays === 0) throw new AppError('invalid-input', '--churn-days must be ≥ 1');
         const holdoutDays = parseWhole(options.holdoutDays, '--holdout-days');
         const periodDays = parseWhole(options.periodDays, '--period-days');
         if (periodDays === 0) throw new AppError('invalid-input', '--period-days must be ≥ 1');
         const services = await loadServices(process.env);
         try {
-          const model = await trainClvModel(services.store, {
+          const models = await trainModels(services.store, {
             nowMs: services.clock.nowMs(),
             holdoutDays,
             periodDays,
+            churnDays,
+            ruleScore: ruleChurnScoreOf(services.config.profilePolicy),
+            attributionWindowDays: services.config.deliverPolicy.attributionWindowDays,
+            activityHistory: activityHistoryOf(services.store, services.config.profilePolicy),
             ...(options.cutoff === undefined
               ? {}
               : { cutoffMs: parseDate(options.cutoff, '--cutoff') }),
           });
           console.log(
-            options.json === true ? JSON.stringify(model, null, 2) : describeModel(model),
+            options.json === true
+              ? JSON.stringify(models, null, 2)
+              : models.map(describeModel).join('\n'),
           );
         } finally {
           await services.close();
@@ -156,7 +171,7 @@ export const registerModelCommands = (program: Command): void => {
     .description(
       "compare today's customers with a trained version's training window (population stability index per feature)",
     )
-    .option('--version <n>', 'the model version (default: the latest trained one)')
+    .option('--version <n>', 'the model version (default: the latest trained CLV one)')
     .option('--json', 'print JSON')
     .action(async (options: { version?: string; json?: boolean }) => {
       const services = await loadServices(process.env);
@@ -165,7 +180,9 @@ export const registerModelCommands = (program: Command): void => {
           options.version === undefined ? undefined : parseWhole(options.version, '--version');
         const version =
           wanted === undefined
-            ? (await services.store.listModels(50)).find((m) => m.status === 'trained')
+            ? (await services.store.listModels(50)).find(
+                (m) => m.kind === 'clv' && m.status === 'trained',
+              )
             : await services.store.getModel(wanted);
         if (version === undefined)
           throw new AppError(
@@ -273,16 +290,7 @@ export const registerModelCommands = (program: Command): void => {
               ? {}
               : { untilMs: parseDate(options.until, '--until') }),
             // Imported orders carry no engagement: the rule-based score sees engagement 0.
-            ruleScore: (f) =>
-              scoreChurn(
-                {
-                  daysSinceActive: f.daysSinceLastOrder,
-                  orderCount: f.orders,
-                  monetary: f.totalValue,
-                  engagementScore: 0,
-                },
-                policy.churn,
-              ),
+            ruleScore: ruleChurnScoreOf(policy),
           });
         } catch (error) {
           if (error instanceof RangeError) throw new AppError('invalid-input', error.message);

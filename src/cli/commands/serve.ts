@@ -2,6 +2,7 @@ import type { Services } from '../../app/create-services.js';
 import { createServer } from '../../http/create-server.js';
 import { sweepProfiles } from '../../pipeline/profile/index.js';
 import { trainIfDue } from '../../pipeline/predict/index.js';
+import { activityHistoryOf, ruleChurnScoreOf } from '../../pipeline/stages.js';
 import { MINUTE_MS } from '../../core/time.js';
 import { expireReviews } from '../../pipeline/act-on-messages.js';
 import { promoteDueWinners, reallocateBandits } from '../../pipeline/experiment-results.js';
@@ -22,28 +23,41 @@ export const serve = async (services: Services): Promise<void> => {
   // whatever its outcome (trained, or refused with the reason).
   let training: Promise<unknown> = Promise.resolve();
   const retrain = () => {
-    training = trainIfDue(services.store, config.retrain, services.clock.nowMs())
-      .then((model) => {
-        if (model !== null)
+    training = trainIfDue(services.store, config.retrain, services.clock.nowMs(), {
+      ruleScore: ruleChurnScoreOf(config.profilePolicy),
+      attributionWindowDays: config.deliverPolicy.attributionWindowDays,
+      activityHistory: activityHistoryOf(services.store, config.profilePolicy),
+    })
+      .then(async (models) => {
+        for (const model of models ?? [])
           logger.info(
-            { version: model.version, status: model.status, reason: model.reason },
+            {
+              version: model.version,
+              kind: model.kind,
+              status: model.status,
+              reason: model.reason,
+            },
             'model trained',
           );
+        // Also picks up a version `herald models train` registered from another process.
+        await services.churnModel.refresh();
       })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'scheduled model training failed');
       });
   };
-  const trainTimer =
-    config.retrain.everyDays > 0 ? setInterval(retrain, 60 * MINUTE_MS) : undefined;
-  trainTimer?.unref();
-  if (trainTimer !== undefined) retrain();
+  // With the schedule off (everyDays 0) nothing is trained, but the hourly check still loads a
+  // churn model registered by `herald models train`.
+  const trainTimer = setInterval(retrain, 60 * MINUTE_MS);
+  trainTimer.unref();
+  retrain();
   let sweeping: Promise<unknown> = Promise.resolve();
   const timer =
     config.sweepIntervalMinutes > 0
       ? setInterval(() => {
           sweeping = sweepProfiles(services.store, config.profilePolicy, services.clock.nowMs(), {
             mode: 'refresh',
+            churnModel: services.churnModel,
           })
             .then((n) => {
               logger.info({ profiles: n }, 'profile sweep done');

@@ -4,8 +4,9 @@ import { AppError } from '../../core/errors.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { deriveComputed } from '../../pipeline/profile/index.js';
-import { predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
+import { predictConversion, predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
 import type { CustomerId } from '../../core/ids.js';
+import type { ModelVersion } from '../../ports/model-store.js';
 import type { Services } from '../../app/create-services.js';
 import { allow, READ, type Access } from '../auth.js';
 
@@ -61,7 +62,7 @@ export const registerProfileRoutes = (
   services: Services,
   access: Access,
 ): void => {
-  const { store, config, clock } = services;
+  const { store, config, clock, churnModel } = services;
   const resolve = async (userId: string) => {
     const customerId = await store.resolveUserId(userId);
     if (customerId === undefined)
@@ -70,22 +71,59 @@ export const registerProfileRoutes = (
   };
   const admin = allow(access, READ);
   /**
-   * The latest trained CLV model's figures for the customer. Churn risk stays the rule-based
-   * score until a trained classifier is registered (docs/predict.md), and says so.
+   * The customer's probability of converting on each channel (and the strategies' rates) under
+   * the latest conversion run, or why there is none.
    */
-  const predictedFor = async (customerId: CustomerId, churnRisk: number, nowMs: number) => {
-    const churn = { churnRisk, churnRiskSource: 'rules' as const };
-    const latest = (await store.listModels(20)).find((m) => toClvModel(m) !== null);
+  const conversionFor = async (customerId: CustomerId, recent: readonly ModelVersion[]) => {
+    const latest = recent.find((m) => m.kind === 'conversion');
     if (latest === undefined)
-      return { modelVersion: null, reason: 'no trained model (herald models train)', ...churn };
+      return {
+        modelVersion: null,
+        reason: 'no conversion model trained yet (herald models train)',
+      };
+    const prediction = predictConversion(
+      latest,
+      await store.listCustomerMessageOutcomes(customerId),
+    );
+    return prediction ?? { modelVersion: latest.version, reason: latest.reason };
+  };
+  /**
+   * The latest trained CLV model's figures for the customer, and the live churn risk with the
+   * scorer that made it: the trained churn model (its version) or the rule-based score (and why).
+   */
+  const predictedFor = async (customerId: CustomerId, computed: ComputedProfile, nowMs: number) => {
+    const churn =
+      computed.churnModelVersion === null
+        ? {
+            churnRisk: computed.churnRisk,
+            churnRiskSource: 'rules' as const,
+            churnModelVersion: null,
+            churnRiskReason:
+              churnModel.current() === null ? churnModel.why() : 'the customer has no orders',
+          }
+        : {
+            churnRisk: computed.churnRisk,
+            churnRiskSource: 'model' as const,
+            churnModelVersion: computed.churnModelVersion,
+          };
+    const recent = await store.listModels(20);
+    const conversion = await conversionFor(customerId, recent);
+    const latest = recent.find((m) => toClvModel(m) !== null);
+    if (latest === undefined)
+      return {
+        modelVersion: null,
+        reason: 'no trained model (herald models train)',
+        ...churn,
+        conversion,
+      };
     const prediction = predictForCustomer(
       latest,
       await store.listCustomerOrders(customerId),
       nowMs,
     );
     if (prediction === null)
-      return { modelVersion: latest.version, reason: 'no orders to score', ...churn };
-    return { ...prediction, ...churn };
+      return { modelVersion: latest.version, reason: 'no orders to score', ...churn, conversion };
+    return { ...prediction, ...churn, conversion };
   };
   app.get<{ Params: { userId: string } }>('/v1/profiles/:userId', admin, async (request) => {
     const row = await store.getProfile(await resolve(request.params.userId));
@@ -93,7 +131,7 @@ export const registerProfileRoutes = (
       throw new AppError('not-found', `no profile for userId "${request.params.userId}"`);
     const s = row.state;
     const nowMs = clock.nowMs();
-    const computed = deriveComputed(s, nowMs, config.profilePolicy);
+    const computed = deriveComputed(s, nowMs, config.profilePolicy, churnModel);
     return {
       userId: s.userId,
       customerId: s.customerId,
@@ -110,7 +148,7 @@ export const registerProfileRoutes = (
       eventCount: s.eventCount,
       email: { hardBounces: s.email.hardBounces, complaints: s.email.complaints },
       computed: toComputedView(computed),
-      predicted: await predictedFor(row.customerId, computed.churnRisk, nowMs),
+      predicted: await predictedFor(row.customerId, computed, nowMs),
     };
   });
   app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(

@@ -52,6 +52,29 @@ const orderCompleted: Trigger = {
 const newcomer = aState({ firstSeenAtMs: t0, signedUpAtMs: t0, lastActiveAtMs: t0 });
 
 describe('decideForCustomer', () => {
+  describe('scores', () => {
+    it('stamps each decision with the churn risk it saw and the model that made it', () => {
+      const modelled = anEnv({
+        computeProfile: (state, atMs) => ({
+          ...anEnv().computeProfile(state, atMs),
+          churnRisk: 0.42,
+          churnModelVersion: 12,
+        }),
+      });
+      const out = decide([{ kind: 'signed-up' }], { state: newcomer, env: modelled });
+      expect(out.decisions.length).toBeGreaterThan(0);
+      for (const d of out.decisions)
+        expect(d.scores).toEqual({
+          churnRisk: { value: 0.42, source: 'model', modelVersion: 12 },
+        });
+      const rules = decide([{ kind: 'signed-up' }], { state: newcomer });
+      expect(rules.decisions[0]?.scores?.churnRisk).toMatchObject({
+        source: 'rules',
+        modelVersion: null,
+      });
+    });
+  });
+
   describe('welcome journey', () => {
     it('enters a new signup: day-1 email and web banner now, wakes two days later', () => {
       const out = decide([{ kind: 'signed-up' }], { state: newcomer });

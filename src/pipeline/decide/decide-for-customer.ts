@@ -1,4 +1,4 @@
-import type { Decision, Trigger } from '../../core/decision.js';
+import type { Decision, DecisionScores, Trigger } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
 import { DAY_MS } from '../../core/time.js';
@@ -320,7 +320,19 @@ export const decideForCustomer = (
     out.marks = { customerId: id, segment, stage, updatedAtMs: nowMs };
   }
 
-  out.decisions = arbitrate(id, proposals, env.policy, nowMs, env.nextId);
+  // Every decision here read the customer's figures (stage, segment, journey conditions), so
+  // each records which churn model, or the rules, made the churn risk among them.
+  const scores: DecisionScores = {
+    churnRisk: {
+      value: computed.churnRisk,
+      source: computed.churnModelVersion === null ? 'rules' : 'model',
+      modelVersion: computed.churnModelVersion,
+    },
+  };
+  out.decisions = arbitrate(id, proposals, env.policy, nowMs, env.nextId).map((d) => ({
+    ...d,
+    scores,
+  }));
   out.memberships = [...changed].flatMap((j) => {
     const m = memberships.get(j);
     return m === undefined ? [] : [m];

@@ -125,6 +125,7 @@ export const toComputed = (state: ProfileState, nowMs: number): ComputedProfile 
     monetary,
     engagementScore: 0,
     churnRisk: 0,
+    churnModelVersion: null,
     lifecycleStage: stage,
     ltv: monetary,
     vip: monetary > 1000,

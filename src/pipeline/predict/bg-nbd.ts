@@ -171,16 +171,34 @@ export const probabilityAlive = (h: PurchaseHistory, p: BgNbdParams): number => 
  */
 export const expectedPurchases = (h: PurchaseHistory, p: BgNbdParams, t: number): number => {
   if (t <= 0) return 0;
+  const numerator = expectedPurchasesIfAlive(h.x, h.T, p, t);
+  if (h.x === 0) return numerator;
   const a = Math.abs(p.a - 1) < 1e-9 ? 1 + 1e-9 : p.a;
   const { r, alpha, b } = p;
   const { x, tx, T } = h;
+  const odds = (a / (b + x - 1)) * Math.exp((r + x) * Math.log((alpha + T) / (alpha + tx)));
+  return numerator / (1 + odds);
+};
+
+/**
+ * Eq. 10's numerator, (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(…)]: the expected
+ * purchases in the next `t` periods of a customer known to be alive. It depends on x and T but
+ * not on t_x, and E[Y(t) | x, t_x, T] is it times P(alive), so customers who share (x, T) share
+ * it (`createCustomerScorer`).
+ */
+export const expectedPurchasesIfAlive = (
+  x: number,
+  T: number,
+  p: BgNbdParams,
+  t: number,
+): number => {
+  if (t <= 0) return 0;
+  const a = Math.abs(p.a - 1) < 1e-9 ? 1 + 1e-9 : p.a;
+  const { r, alpha, b } = p;
   const z = t / (alpha + T + t);
   const f = hyp2f1(r + x, b + x, a + b + x - 1, z);
   const bracket = 1 - Math.exp((r + x) * Math.log((alpha + T) / (alpha + T + t))) * f;
-  const numerator = ((a + b + x - 1) / (a - 1)) * bracket;
-  if (x === 0) return numerator;
-  const odds = (a / (b + x - 1)) * Math.exp((r + x) * Math.log((alpha + T) / (alpha + tx)));
-  return numerator / (1 + odds);
+  return ((a + b + x - 1) / (a - 1)) * bracket;
 };
 
 /**

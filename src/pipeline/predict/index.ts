@@ -1,9 +1,10 @@
 // In: the store's order history (customer, time, value) up to a cutoff, or per-customer summaries.
-// Out: registered CLV model versions (BG/NBD + Gamma-Gamma), per-customer P(alive), expected purchases, spend and CLV, and churn backtests.
+// Out: registered model versions (CLV: BG/NBD + Gamma-Gamma; churn: logistic regression), per-customer P(alive), expected purchases, spend, CLV and churn risk, and churn backtests.
 export {
   bgNbdLogLikelihood,
   bgNbdTotalLogLikelihood,
   expectedPurchases,
+  expectedPurchasesIfAlive,
   expectedPurchasesOfNewCustomer,
   fitBgNbd,
   probabilityAlive,
@@ -21,6 +22,7 @@ export {
 } from './gamma-gamma.js';
 export { customerLifetimeValue } from './clv.js';
 export {
+  createCustomerScorer,
   scoreCustomer,
   type ClvModel,
   type CustomerScore,
@@ -32,23 +34,56 @@ export {
   type Transaction,
 } from './summarise-transactions.js';
 export { parseCdnowTransactions, parseHistoryCsv } from './parse-cdnow.js';
-export { simulateHistories } from './simulate-purchases.js';
+export { simulateHistories, simulatePurchaseTimes } from './simulate-purchases.js';
 export {
   clvFeatures,
-  defaultTrainingGate,
   loadTransactions,
+  toClvDraft,
   trainClvModel,
   type TrainOptions,
-  type TrainingGate,
 } from './train-clv-model.js';
 export {
+  checkTrainingGate,
+  defaultTrainingGate,
+  type GateCheck,
+  type TrainingGate,
+} from './data-gate.js';
+export { trainModels, type TrainModelsOptions } from './train-models.js';
+export {
   backtestChurn,
-  churnFeatureNames,
+  churnSetAt,
+  measureScorer,
   type BacktestOptions,
   type BacktestReport,
-  type ChurnFeatures,
   type ScorerQuality,
 } from './churn/backtest.js';
+export {
+  churnFeatureNames,
+  toChurnFeatures,
+  toChurnRow,
+  type ActivityFacts,
+  type ChurnFeatures,
+  type OrderFacts,
+} from './churn/churn-features.js';
+export {
+  toChurnDraft,
+  type ChurnScorerName,
+  type ChurnTrainOptions,
+} from './churn/train-churn-model.js';
+export { createLiveChurnModel, orderFactsOf, toChurnModel } from './churn/live-churn-model.js';
+export {
+  conversionFeatures,
+  predictConversion,
+  toConversionDraft,
+  type ConversionPrediction,
+  type ConversionTrainOptions,
+} from './conversion/train-conversion-model.js';
+export {
+  fitBetaPrior,
+  shrunkRate,
+  type BetaPrior,
+  type SendRecord,
+} from './conversion/beta-binomial.js';
 export {
   areaUnderRoc,
   brierScore,

@@ -30,6 +30,9 @@ const aModelStore = (orders: StoredOrder[]): ModelStore & { saved: ModelVersion[
     },
     listModels: (limit) => Promise.resolve([...saved].reverse().slice(0, limit)),
     getModel: (version) => Promise.resolve(saved.find((m) => m.version === version)),
+    // No messages were sent: the conversion model registers why it has nothing.
+    listMessageOutcomes: () => Promise.resolve([]),
+    listCustomerMessageOutcomes: () => Promise.resolve([]),
   };
 };
 
@@ -110,16 +113,33 @@ describe('trainIfDue', () => {
   it('trains when nothing is registered, then waits a week, then trains again', async () => {
     const store = aModelStore(simulatedOrders(600, 400));
     const first = await trainIfDue(store, weekly, now);
-    expect(first).toMatchObject({ version: 1, status: 'trained' });
+    expect(first).toMatchObject([
+      { version: 1, kind: 'clv', status: 'trained' },
+      { version: 2, kind: 'churn', status: 'trained' },
+      // No message was sent: nothing to learn conversion from, which does not shorten the wait.
+      { version: 3, kind: 'conversion', status: 'insufficient-data' },
+    ]);
     expect(await trainIfDue(store, weekly, now + 6 * DAY_MS)).toBeNull();
-    expect(await trainIfDue(store, weekly, now + 7 * DAY_MS)).toMatchObject({ version: 2 });
+    expect(await trainIfDue(store, weekly, now + 7 * DAY_MS)).toMatchObject([
+      { version: 4, kind: 'clv' },
+      { version: 5, kind: 'churn' },
+      { version: 6, kind: 'conversion' },
+    ]);
   });
 
   it('retries a day after a run refused for lack of data', async () => {
     const store = aModelStore(simulatedOrders(20, 400));
-    expect(await trainIfDue(store, weekly, now)).toMatchObject({ status: 'insufficient-data' });
+    expect(await trainIfDue(store, weekly, now)).toMatchObject([
+      { status: 'insufficient-data' },
+      { status: 'insufficient-data' },
+      { status: 'insufficient-data' },
+    ]);
     expect(await trainIfDue(store, weekly, now + DAY_MS - 1)).toBeNull();
-    expect(await trainIfDue(store, weekly, now + DAY_MS)).toMatchObject({ version: 2 });
+    expect(await trainIfDue(store, weekly, now + DAY_MS)).toMatchObject([
+      { version: 4, kind: 'clv' },
+      {},
+      {},
+    ]);
   });
 
   it('never trains on a schedule when everyDays is 0', async () => {

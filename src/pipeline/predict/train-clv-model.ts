@@ -1,5 +1,6 @@
 import type { ModelDraft, ModelStore, ModelVersion } from '../../ports/model-store.js';
 import { expectedPurchases, fitBgNbd, type BgNbdFit } from './bg-nbd.js';
+import { checkTrainingGate, defaultTrainingGate, type TrainingGate } from './data-gate.js';
 import { featureBinsOf } from './feature-bins.js';
 import { fitGammaGamma, type GammaGammaFit } from './gamma-gamma.js';
 import {
@@ -9,14 +10,6 @@ import {
 } from './summarise-transactions.js';
 
 const DAY_MS = 86_400_000;
-
-export interface TrainingGate {
-  minOrderingCustomers: number;
-  minHistoryDays: number;
-}
-
-/** The issue's defaults: below them the rule-based scores stay. */
-export const defaultTrainingGate: TrainingGate = { minOrderingCustomers: 500, minHistoryDays: 180 };
 
 export interface TrainOptions {
   /** The training run's own time (the registry's `trainedAtMs`). */
@@ -120,46 +113,48 @@ export const trainClvModel = async (
   store: Pick<ModelStore, 'listOrders' | 'saveModel'>,
   options: TrainOptions,
 ): Promise<ModelVersion> => {
+  const transactions = await loadTransactions(
+    store,
+    options.cutoffMs ?? options.nowMs,
+    options.pageSize,
+  );
+  return store.saveModel(toClvDraft(transactions, options));
+};
+
+/** The CLV registry entry for the orders before the cutoff (see `trainClvModel`). */
+export const toClvDraft = (
+  transactions: readonly Transaction[],
+  options: TrainOptions,
+): ModelDraft => {
   const cutoffMs = options.cutoffMs ?? options.nowMs;
   const periodDays = options.periodDays ?? 7;
   const holdoutDays = options.holdoutDays ?? 0;
   const gate = options.gate ?? defaultTrainingGate;
-  const transactions = await loadTransactions(store, cutoffMs, options.pageSize);
-  const customers = new Set(transactions.map((t) => t.customerId)).size;
-  let firstMs = Infinity;
-  for (const t of transactions) firstMs = Math.min(firstMs, t.atMs);
-  const historyDays = customers === 0 ? 0 : (cutoffMs - firstMs) / DAY_MS;
+  const checked = checkTrainingGate(transactions, cutoffMs, gate);
+  const { historyDays, shortfalls } = checked;
   const base = {
     kind: 'clv',
     trainedAtMs: options.nowMs,
-    windowStartMs: customers === 0 ? null : firstMs,
+    windowStartMs: checked.firstMs,
     windowEndMs: cutoffMs,
     features: clvFeatures,
   };
   const gateDetails = {
-    orderingCustomers: customers,
+    orderingCustomers: checked.orderingCustomers,
     historyDays: Math.floor(historyDays),
     orders: transactions.length,
     gate: { ...gate },
     periodDays,
   };
-  const shortfalls = [
-    customers < gate.minOrderingCustomers
-      ? `${customers} ordering customers (needs ≥ ${gate.minOrderingCustomers})`
-      : null,
-    historyDays < gate.minHistoryDays
-      ? `${Math.floor(historyDays)} days of order history (needs ≥ ${gate.minHistoryDays})`
-      : null,
-  ].filter((s): s is string => s !== null);
   if (shortfalls.length > 0)
-    return store.saveModel({
+    return {
       ...base,
       status: 'insufficient-data',
       reason: `not enough data: ${shortfalls.join('; ')}; the rule-based scores stay`,
       params: {},
       metrics: {},
       details: gateDetails,
-    });
+    };
   const summaries = summariseTransactions(transactions, { cutoffMs, periodDays });
   const bg = fitBgNbd(summaries);
   const gg = fitSpend(summaries);
@@ -173,7 +168,7 @@ export const trainClvModel = async (
       ? measureHoldout(transactions, cutoffMs, holdoutDays, periodDays)
       : {}),
   };
-  return store.saveModel({
+  return {
     ...base,
     status: 'trained',
     reason: null,
@@ -185,5 +180,5 @@ export const trainClvModel = async (
       // What the customers looked like, for the drift check against later ones.
       featureBins: featureBinsOf(summaries),
     },
-  });
+  };
 };

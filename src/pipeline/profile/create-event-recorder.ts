@@ -1,4 +1,5 @@
 import type { HeraldEvent } from '../../core/event.js';
+import type { LiveChurnModel } from '../../core/profile.js';
 import type { Store } from '../../ports/store.js';
 import type { ProfilePolicy } from './policy.js';
 import { recordEvents, type OnRecorded } from './record-events.js';
@@ -34,7 +35,13 @@ const outcomeOf = (isNew: readonly boolean[]): RecordedBatch => {
 export const createEventRecorder = (
   store: Store,
   policy: ProfilePolicy,
-  options: { maxEvents?: number; concurrency?: number; onRecorded?: OnRecorded } = {},
+  options: {
+    maxEvents?: number;
+    concurrency?: number;
+    onRecorded?: OnRecorded;
+    /** The trained churn model profiles are scored with (the rule-based score without one). */
+    churnModel?: LiveChurnModel;
+  } = {},
 ): EventRecorder => {
   const maxEvents = options.maxEvents ?? 5000;
   const concurrency = options.concurrency ?? 1;
@@ -57,7 +64,18 @@ export const createEventRecorder = (
   const runAlone = async (w: Waiting) => {
     try {
       w.resolve(
-        outcomeOf((await recordEvents(store, w.events, policy, w.nowMs, options.onRecorded)).isNew),
+        outcomeOf(
+          (
+            await recordEvents(
+              store,
+              w.events,
+              policy,
+              w.nowMs,
+              options.onRecorded,
+              options.churnModel,
+            )
+          ).isNew,
+        ),
       );
     } catch (error) {
       w.reject(error);
@@ -81,6 +99,7 @@ export const createEventRecorder = (
           policy,
           nowMs,
           options.onRecorded,
+          options.churnModel,
         );
         let offset = 0;
         for (const w of group) {

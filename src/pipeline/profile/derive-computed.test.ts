@@ -22,6 +22,43 @@ const orders = (overrides: Partial<ProfileState['orders']>): ProfileState['order
 });
 
 describe('deriveComputed', () => {
+  describe('churn risk from a live model', () => {
+    // A stand-in model: risk grows with the days since the last order; no orders, no score.
+    const model = {
+      modelVersion: 7,
+      score: (state: ProfileState, atMs: number) =>
+        state.orders.lastAtMs === null
+          ? null
+          : Math.min(1, (atMs - state.orders.lastAtMs) / daysMs(100)),
+    };
+    const live = { current: () => model };
+
+    it('takes the model’s score and version for a customer it can score', () => {
+      const state = anEstablished({
+        lastActiveAtMs: daysAgo(1),
+        orders: orders({ count: 2, firstAtMs: daysAgo(80), lastAtMs: daysAgo(75) }),
+      });
+      const computed = deriveComputed(state, now, policy, live);
+      expect(computed.churnRisk).toBe(0.75);
+      expect(computed.churnModelVersion).toBe(7);
+      // Above the at-risk threshold (0.7) though active yesterday: the model's risk counts.
+      expect(computed.lifecycleStage).toBe('at-risk');
+      expect(deriveComputed(state, now, policy).churnModelVersion).toBeNull();
+    });
+
+    it('keeps the rule-based score for a customer the model cannot score, or without a model', () => {
+      const state = anEstablished({ lastActiveAtMs: daysAgo(1) });
+      const rules = deriveComputed(state, now, policy);
+      expect(deriveComputed(state, now, policy, live)).toMatchObject({
+        churnRisk: rules.churnRisk,
+        churnModelVersion: null,
+      });
+      expect(
+        deriveComputed(state, now, policy, { current: () => null }).churnModelVersion,
+      ).toBeNull();
+    });
+  });
+
   describe('RFM and value', () => {
     it('has no recency without orders', () => {
       const computed = deriveComputed(anEstablished(), now, policy);

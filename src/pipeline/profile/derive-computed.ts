@@ -1,4 +1,9 @@
-import type { ComputedProfile, LifecycleStage, ProfileState } from '../../core/profile.js';
+import type {
+  ComputedProfile,
+  LifecycleStage,
+  LiveChurnModel,
+  ProfileState,
+} from '../../core/profile.js';
 import { daysBetween } from '../../core/time.js';
 import { decayFactor } from './decay-points.js';
 import type { ProfilePolicy } from './policy.js';
@@ -44,21 +49,38 @@ export const classifyLifecycle = (
   return 'active';
 };
 
-/** The figures derived from a profile's facts at `nowMs`. */
+/**
+ * The figures derived from a profile's facts at `nowMs`. Churn risk is the trained model's when
+ * one is live and can score the customer (they have ordered), otherwise the rule-based score;
+ * `churnModelVersion` says which.
+ */
 export const deriveComputed = (
   state: ProfileState,
   nowMs: number,
   policy: ProfilePolicy,
+  churnModel?: LiveChurnModel,
 ): ComputedProfile => {
   const netCents = state.orders.revenueCents - state.orders.refundedCents;
   const monetary = netCents / 100;
   const engagementScore = scoreEngagement(state, nowMs, policy);
   const daysSinceActive =
     state.lastActiveAtMs === null ? null : Math.max(0, daysBetween(state.lastActiveAtMs, nowMs));
-  const churnRisk = scoreChurn(
-    { daysSinceActive, orderCount: state.orders.count, monetary, engagementScore },
-    policy.churn,
-  );
+  const model = churnModel?.current() ?? null;
+  const modelled =
+    model === null
+      ? null
+      : model.score(state, nowMs, {
+          engagementScore,
+          daysSinceActive,
+          cartValue: (state.cart?.valueCents ?? 0) / 100,
+          responsesByChannel: state.responses?.byChannel ?? {},
+        });
+  const churnRisk =
+    modelled ??
+    scoreChurn(
+      { daysSinceActive, orderCount: state.orders.count, monetary, engagementScore },
+      policy.churn,
+    );
   const cart = state.cart;
   return {
     recencyDays:
@@ -69,6 +91,7 @@ export const deriveComputed = (
     monetary,
     engagementScore: round(engagementScore, 4),
     churnRisk: round(churnRisk, 4),
+    churnModelVersion: modelled === null || model === null ? null : model.modelVersion,
     lifecycleStage: classifyLifecycle(state, churnRisk, nowMs, policy.lifecycle),
     ltv: monetary,
     vip: monetary > policy.vipLtv,

@@ -6,7 +6,13 @@ export {
   type EventRecorder,
   type RecordedBatch,
 } from './create-event-recorder.js';
-export { recordEvents, orderIdOf, type RecordOutcome, type OnRecorded } from './record-events.js';
+export {
+  recordEvents,
+  orderIdOf,
+  replayHistory,
+  type RecordOutcome,
+  type OnRecorded,
+} from './record-events.js';
 export { sweepProfiles, catchUpProfiles, type SweepOptions } from './sweep-profiles.js';
 export { applyEvent, emptyProfile, orderValueCents } from './apply-event.js';
 export { deriveComputed, scoreEngagement, classifyLifecycle } from './derive-computed.js';

@@ -1,6 +1,6 @@
 import type { HeraldEvent } from '../../core/event.js';
 import type { CustomerId } from '../../core/ids.js';
-import type { ProfileChange, ProfileState } from '../../core/profile.js';
+import type { LiveChurnModel, ProfileChange, ProfileState } from '../../core/profile.js';
 import type {
   EventDraft,
   IngestTx,
@@ -145,6 +145,7 @@ export const recordEvents = (
   policy: ProfilePolicy,
   nowMs: number,
   onRecorded?: OnRecorded,
+  churnModel?: LiveChurnModel,
 ): Promise<RecordOutcome> =>
   store.transaction(async (tx) => {
     if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0, isNew: [] };
@@ -176,7 +177,7 @@ export const recordEvents = (
           { repeatOrder: orderIdOf(draft) !== null && !placed.has(draft) },
           policy,
         );
-      const computed = deriveComputed(state, nowMs, policy);
+      const computed = deriveComputed(state, nowMs, policy, churnModel);
       rows.push({ customerId, state, computed });
       changes.push({
         customerId,
@@ -194,7 +195,7 @@ export const recordEvents = (
     for (const customerId of rebuild) {
       const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
       if (state === null) continue;
-      const computed = deriveComputed(state, nowMs, policy);
+      const computed = deriveComputed(state, nowMs, policy, churnModel);
       rows.push({ customerId, state, computed });
       const before: ProfileState | null = rebuiltBefore.get(customerId) ?? null;
       const events = groups.get(customerId) ?? [];

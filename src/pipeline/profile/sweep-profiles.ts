@@ -1,4 +1,5 @@
 import type { CustomerId } from '../../core/ids.js';
+import type { LiveChurnModel } from '../../core/profile.js';
 import type { IngestTx, ProfileRow, Store } from '../../ports/store.js';
 import { deriveComputed } from './derive-computed.js';
 import type { ProfilePolicy } from './policy.js';
@@ -10,6 +11,8 @@ export interface SweepOptions {
   mode: 'refresh' | 'rebuild';
   batchSize?: number;
   onProgress?: (done: number) => void;
+  /** The trained churn model profiles are scored with (the rule-based score without one). */
+  churnModel?: LiveChurnModel;
 }
 
 /** Pages through every profile, re-deriving or rebuilding it at `nowMs`; returns how many. */
@@ -31,11 +34,15 @@ export const sweepProfiles = async (
       const rows: ProfileRow[] = [];
       if (options.mode === 'refresh') {
         for (const [customerId, state] of await tx.loadProfiles(ids)) {
-          rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+          rows.push({
+            customerId,
+            state,
+            computed: deriveComputed(state, nowMs, policy, options.churnModel),
+          });
         }
         await tx.saveProfiles(rows);
       } else {
-        await rebuildIn(tx, ids, policy, nowMs);
+        await rebuildIn(tx, ids, policy, nowMs, options.churnModel);
       }
     });
     done += ids.length;
@@ -49,12 +56,13 @@ const rebuildIn = async (
   ids: readonly CustomerId[],
   policy: ProfilePolicy,
   nowMs: number,
+  churnModel?: LiveChurnModel,
 ): Promise<void> => {
   const rows: ProfileRow[] = [];
   for (const customerId of ids) {
     const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
     if (state !== null)
-      rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy) });
+      rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy, churnModel) });
   }
   await tx.saveProfiles(rows);
 };
@@ -67,13 +75,14 @@ export const catchUpProfiles = async (
   store: Store,
   policy: ProfilePolicy,
   nowMs: number,
+  churnModel?: LiveChurnModel,
 ): Promise<number> => {
   const behind = await store.profilesBehind();
   for (let i = 0; i < behind.length; i += 500) {
     const ids = behind.slice(i, i + 500);
     await store.transaction(async (tx) => {
       await tx.lock(ids);
-      await rebuildIn(tx, ids, policy, nowMs);
+      await rebuildIn(tx, ids, policy, nowMs, churnModel);
     });
   }
   return behind.length;

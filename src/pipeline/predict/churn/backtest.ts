@@ -1,4 +1,4 @@
-import { expectedPurchases, fitBgNbd, probabilityAlive, type BgNbdParams } from '../bg-nbd.js';
+import { expectedPurchases, fitBgNbd, type BgNbdParams } from '../bg-nbd.js';
 import { expectedSpend, fitGammaGamma } from '../gamma-gamma.js';
 import {
   summariseTransactions,
@@ -17,39 +17,15 @@ import {
   predictLogistic,
   type LogisticModel,
 } from './logistic-regression.js';
+import {
+  churnFeatureNames,
+  toChurnFeatures,
+  toChurnRow,
+  type ActivityFacts,
+  type ChurnFeatures,
+} from './churn-features.js';
 
 const DAY_MS = 86_400_000;
-
-/** What a churn scorer sees of a customer at a cutoff: order facts only. */
-export interface ChurnFeatures {
-  daysSinceLastOrder: number;
-  /** Purchase days before the cutoff, the first included. */
-  orders: number;
-  totalValue: number;
-  tenureDays: number;
-  /** P(alive) from a BG/NBD fitted on the orders before the same cutoff. */
-  pAlive: number;
-  /** BG/NBD expected purchases in the churn window. */
-  expectedPurchases: number;
-}
-
-export const churnFeatureNames = [
-  'days since last order',
-  'ln(1 + orders)',
-  'ln(1 + total value)',
-  'tenure days',
-  'BG/NBD P(alive)',
-  'ln(1 + BG/NBD expected purchases in the window)',
-];
-
-const toRow = (f: ChurnFeatures): number[] => [
-  f.daysSinceLastOrder,
-  Math.log1p(f.orders),
-  Math.log1p(f.totalValue),
-  f.tenureDays,
-  f.pAlive,
-  Math.log1p(f.expectedPurchases),
-];
 
 export interface ScorerQuality {
   auc: number;
@@ -94,11 +70,17 @@ export interface BacktestReport {
   };
 }
 
-const featuresAt = (
+/**
+ * Every customer who bought before `cutoffMs`: their churn features then (with a BG/NBD fitted
+ * on the orders before it, and their profile's activity then when `activity` has it) and
+ * whether they bought nothing in the `churnDays` after it (1).
+ */
+export const churnSetAt = (
   transactions: readonly Transaction[],
   cutoffMs: number,
   churnDays: number,
   periodDays: number,
+  activity?: ReadonlyMap<string, ActivityFacts>,
 ) => {
   const summaries = summariseTransactions(transactions, {
     cutoffMs,
@@ -106,20 +88,25 @@ const featuresAt = (
     periodDays,
   });
   const fit = fitBgNbd(summaries);
-  const lastDayMs = Math.floor((cutoffMs - 1) / DAY_MS) * DAY_MS;
-  const features = summaries.map((s): ChurnFeatures => ({
-    daysSinceLastOrder: (lastDayMs - s.lastAtMs) / DAY_MS,
-    orders: s.x + 1,
-    totalValue: s.totalValue,
-    tenureDays: (lastDayMs - s.firstAtMs) / DAY_MS,
-    pAlive: probabilityAlive(s, fit.params),
-    expectedPurchases: expectedPurchases(s, fit.params, churnDays / periodDays),
-  }));
+  const model = { bgNbd: fit.params, periodDays, churnDays };
+  const features = summaries.map((s) =>
+    toChurnFeatures(
+      {
+        firstOrderAtMs: s.firstAtMs,
+        lastOrderAtMs: s.lastAtMs,
+        orders: s.x + 1,
+        totalValue: s.totalValue,
+      },
+      cutoffMs,
+      model,
+      activity?.get(s.customerId) ?? null,
+    ),
+  );
   const labels = summaries.map((s): 0 | 1 => (s.holdoutPurchases === 0 ? 1 : 0));
   return { summaries, features, labels, bgNbd: fit.params };
 };
 
-const quality = (scores: number[], labels: (0 | 1)[]): ScorerQuality => ({
+export const measureScorer = (scores: number[], labels: (0 | 1)[]): ScorerQuality => ({
   auc: areaUnderRoc(scores, labels),
   brier: brierScore(scores, labels),
   liftTopDecile: liftInTopDecile(scores, labels),
@@ -181,23 +168,24 @@ export const backtestChurn = (
   const trainCutoffMs = options.splitMs - churnDays * DAY_MS;
   if (!(trainCutoffMs > firstMs))
     throw new RangeError(`the split leaves less than ${churnDays} days of history to learn from`);
-  const train = featuresAt(transactions, trainCutoffMs, churnDays, periodDays);
-  const test = featuresAt(transactions, options.splitMs, churnDays, periodDays);
-  const model: LogisticModel = fitLogisticRegression(train.features.map(toRow), train.labels, {
+  const train = churnSetAt(transactions, trainCutoffMs, churnDays, periodDays);
+  const test = churnSetAt(transactions, options.splitMs, churnDays, periodDays);
+  const model: LogisticModel = fitLogisticRegression(train.features.map(toChurnRow), train.labels, {
     l2: options.l2 ?? 1,
   });
   const scorers: Record<string, ScorerQuality> = {
-    logistic: quality(
-      test.features.map((f) => predictLogistic(model, toRow(f))),
+    logistic: measureScorer(
+      test.features.map((f) => predictLogistic(model, toChurnRow(f))),
       test.labels,
     ),
-    '1 - P(alive)': quality(
+    '1 - P(alive)': measureScorer(
       test.features.map((f) => 1 - f.pAlive),
       test.labels,
     ),
   };
   const rule = options.ruleScore;
-  if (rule !== undefined) scorers['rule-based'] = quality(test.features.map(rule), test.labels);
+  if (rule !== undefined)
+    scorers['rule-based'] = measureScorer(test.features.map(rule), test.labels);
   const horizon = summariseTransactions(transactions, {
     cutoffMs: options.splitMs,
     holdoutEndMs: untilMs,

@@ -1,0 +1,100 @@
+import type { ChurnModel, LiveChurnModel, ProfileState } from '../../../core/profile.js';
+import type { ModelStore, ModelVersion } from '../../../ports/model-store.js';
+import {
+  churnFeatureNames,
+  toChurnFeatures,
+  toChurnRow,
+  type OrderFacts,
+} from './churn-features.js';
+import { predictLogistic, type LogisticModel } from './logistic-regression.js';
+
+const finite = (values: (number | undefined)[]): number[] | null =>
+  values.every((v): v is number => typeof v === 'number' && Number.isFinite(v)) ? values : null;
+
+/** A customer's order facts from their profile; null before their first order. */
+export const orderFactsOf = (state: ProfileState): OrderFacts | null => {
+  const o = state.orders;
+  if (o.count === 0 || o.firstAtMs === null || o.lastAtMs === null) return null;
+  return {
+    firstOrderAtMs: o.firstAtMs,
+    lastOrderAtMs: o.lastAtMs,
+    orders: o.count,
+    totalValue: Math.max(0, o.revenueCents - o.refundedCents) / 100,
+  };
+};
+
+/**
+ * The scorer a trained churn version chose (the best by holdout AUC), ready to score profiles in
+ * memory; null when the version fitted nothing, when the rule-based score won, or when its
+ * parameters are incomplete.
+ */
+export const toChurnModel = (version: ModelVersion): ChurnModel | null => {
+  if (version.kind !== 'churn' || version.status !== 'trained') return null;
+  const chosen = version.details['chosen'];
+  const periodDays = version.details['periodDays'];
+  const churnDays = version.details['churnDays'];
+  if (typeof periodDays !== 'number' || typeof churnDays !== 'number') return null;
+  const bg = finite(['r', 'alpha', 'a', 'b'].map((k) => version.params['bgNbd']?.[k]));
+  if (bg === null) return null;
+  const [r = 0, alpha = 0, a = 0, b = 0] = bg;
+  const features = { bgNbd: { r, alpha, a, b }, periodDays, churnDays };
+  if (chosen === 'pAlive')
+    return {
+      modelVersion: version.version,
+      score: (state, nowMs) => {
+        const facts = orderFactsOf(state);
+        return facts === null ? null : 1 - toChurnFeatures(facts, nowMs, features).pAlive;
+      },
+    };
+  if (chosen !== 'logistic') return null;
+  const { logistic, means, scales } = version.params;
+  const weights = finite([logistic?.['intercept'], ...churnFeatureNames.map((n) => logistic?.[n])]);
+  const m = finite(churnFeatureNames.map((n) => means?.[n]));
+  const s = finite(churnFeatureNames.map((n) => scales?.[n]));
+  if (weights === null || m === null || s === null) return null;
+  const model: LogisticModel = {
+    weights,
+    means: m,
+    scales: s,
+    l2: 0,
+    iterations: 0,
+    converged: true,
+  };
+  return {
+    modelVersion: version.version,
+    score: (state, nowMs, activity) => {
+      const facts = orderFactsOf(state);
+      return facts === null
+        ? null
+        : predictLogistic(model, toChurnRow(toChurnFeatures(facts, nowMs, features, activity)));
+    },
+  };
+};
+
+/**
+ * The churn model the profile stage scores with, held in memory: `refresh` reads the latest
+ * churn run from the registry (after training, and on the serve loop's hourly check), so the
+ * ingest path never reads the database for it. Without a usable run the rule-based score stays,
+ * and `why` says so.
+ */
+export const createLiveChurnModel = (
+  store: Pick<ModelStore, 'listModels'>,
+): LiveChurnModel & { refresh(): Promise<void>; why(): string | null } => {
+  let model: ChurnModel | null = null;
+  let reason: string | null = 'no churn model trained yet (herald models train)';
+  return {
+    current: () => model,
+    why: () => reason,
+    async refresh() {
+      const latest = (await store.listModels(50)).find((m) => m.kind === 'churn');
+      model = latest === undefined ? null : toChurnModel(latest);
+      reason =
+        latest === undefined
+          ? 'no churn model trained yet (herald models train)'
+          : model !== null
+            ? null
+            : (latest.reason ??
+              `churn run v${latest.version}: the rule-based score had the best holdout AUC`);
+    },
+  };
+};
