@@ -68,7 +68,7 @@ try {
         `c${String(i)}`,
         arm,
         `m${String(i)}`,
-        segments[i % segments.length] ?? 'Standard',
+        segments[Math.floor(random.next() * segments.length)] ?? 'Standard',
         assigned,
         assigned + 7 * DAY_MS,
         held ? null : assigned + 1000,

@@ -160,12 +160,20 @@ const armRows = (a: ExperimentAnalysis): IntervalRow[] =>
     upper: arm.upper,
   }));
 
-const segmentRows = (segments: ExperimentResults['segments'], pick: 'test' | 'holdout') =>
+const segmentRows = (
+  segments: ExperimentResults['segments'],
+  pick: 'test' | 'holdout',
+  colourOf: (arm: string) => string | undefined,
+) =>
   segments.flatMap((s) =>
-    s[pick].map((l: LiftView): IntervalRow => ({
-      label: `${s.segment} · ${l.treatment}`,
-      ...l.absoluteLift,
-    })),
+    s[pick].map((l: LiftView): IntervalRow => {
+      const colour = colourOf(l.treatment);
+      return {
+        label: `${s.segment} · ${l.treatment}`,
+        ...l.absoluteLift,
+        ...(colour === undefined ? {} : { colour }),
+      };
+    }),
   );
 
 const experimentSection = ({ results, timeline }: Report['experiments'][number]) => {
@@ -230,6 +238,17 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
           : `Promotion blocked: ${escapeHtml(results.promotion.blocks.map((b) => (b.kind === 'sample-ratio-mismatch' ? `sample-ratio mismatch (p = ${pValue(b.p)})` : `no significant improvement on ${b.metric}`)).join('; '))}.`
       }${results.design.promoted === undefined ? '' : ` Promoted ${escapeHtml(results.design.promoted.winner)} on ${new Date(results.design.promoted.atMs).toISOString().slice(0, 10)}.`}</p>`,
     );
+  const seriesOf = (name: string, value: (p: TimelinePoint) => number | undefined) =>
+    tinted(
+      {
+        name,
+        points: timeline.flatMap((p) => {
+          const y = value(p);
+          return y === undefined ? [] : [{ x: p.dayMs, y }];
+        }),
+      },
+      name,
+    );
   const treatments = [...new Set(timeline.flatMap((p) => p.lifts.map((l) => l.treatment)))];
   parts.push(
     lineChart(
@@ -256,17 +275,7 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
     ),
     lineChart(
       'Always-valid p-value path (running minimum; safe to read any day)',
-      treatments.map((t) =>
-        tinted(
-          {
-            name: t,
-            points: timeline.flatMap((p) =>
-              p.alwaysValidPath[t] === undefined ? [] : [{ x: p.dayMs, y: p.alwaysValidPath[t] }],
-            ),
-          },
-          t,
-        ),
-      ),
+      treatments.map((t) => seriesOf(t, (p) => p.alwaysValidPath[t])),
       { logY: true, reference: 0.05 },
     ),
   );
@@ -274,28 +283,25 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
   if (arms.length > 0)
     parts.push(
       lineChart(
-        'Thompson-sampling weights over time (what a bandit would allocate)',
-        arms.map((a) =>
-          tinted(
-            {
-              name: a,
-              points: timeline.flatMap((p) =>
-                p.banditWeights?.[a] === undefined ? [] : [{ x: p.dayMs, y: p.banditWeights[a] }],
-              ),
-            },
-            a,
-          ),
-        ),
+        results.design.allocation === 'thompson' || results.design.allocation === 'three-phase'
+          ? `Traffic weights over time (${results.design.allocation}, as the step ran)`
+          : 'Thompson-sampling weights over time (what a bandit would allocate)',
+        arms.map((a) => seriesOf(a, (p) => p.banditWeights?.[a])),
       ),
     );
-  const segments = segmentRows(results.segments, results.test !== null ? 'test' : 'holdout');
-  if (segments.length > 0)
-    parts.push(
-      intervalChart('Absolute lift in conversion by segment, 95 % intervals', segments, {
-        reference: 0,
-        format: pct,
-      }),
-    );
+  for (const [pick, what] of [
+    ['test', 'variants against control'],
+    ['holdout', 'campaign against holdout'],
+  ] as const) {
+    const segments = segmentRows(results.segments, pick, (arm) => tinted({}, arm).colour);
+    if (segments.length > 0)
+      parts.push(
+        intervalChart(`Absolute lift in conversion by segment, ${what}, 95 % intervals`, segments, {
+          reference: 0,
+          format: pct,
+        }),
+      );
+  }
   return parts.join('\n');
 };
 
