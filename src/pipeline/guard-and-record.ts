@@ -462,12 +462,14 @@ const experimentUnitsOf = (
   nowMs: number,
 ): ExperimentUnit[] => {
   if (message.class !== 'marketing' || decision.agent === 'api' || state === undefined) return [];
+  // Worked out once, and only when the message joins an experiment.
+  let segment: string | undefined;
   const unit = (experimentId: string, arm: string, windowEndsMs: number): ExperimentUnit => ({
     experimentId,
     customerId: decision.customerId,
     arm,
     messageId: message.id,
-    segment: deps.experiments.segmentOf(state, nowMs),
+    segment: (segment ??= deps.experiments.segmentOf(state, nowMs)),
     channel: message.channel,
     assignedAtMs: nowMs,
     windowEndsMs,
