@@ -25,7 +25,11 @@ import { createRenderer } from '../pipeline/render/index.js';
 import { loadTemplates } from './load-templates.js';
 import { createAdapters, domainOf } from './create-adapters.js';
 import { createDispatcher, type Dispatcher } from '../pipeline/deliver/index.js';
-import { createLiveChurnModel } from '../pipeline/predict/index.js';
+import {
+  createLiveChurnModel,
+  createLiveConversionModel,
+  type LiveConversionModel,
+} from '../pipeline/predict/index.js';
 import { createDispatchIo } from '../pipeline/deliver-messages.js';
 import type { ChannelAdapter } from '../ports/channel-adapter.js';
 import { createLocalModerator } from '../adapters/moderation/local-moderator.js';
@@ -64,6 +68,8 @@ export interface Services {
   dispatcher: Dispatcher;
   /** The churn model profiles are scored with, in memory; `refresh` after training. */
   churnModel: ReturnType<typeof createLiveChurnModel>;
+  /** The conversion model message proposals are weighed with, in memory; `refresh` after training. */
+  conversionModel: LiveConversionModel;
   close(): Promise<void>;
 }
 
@@ -123,6 +129,13 @@ export const createServices = async (
     () => ids.next(),
     clock.nowMs(),
   );
+  const conversionModel = createLiveConversionModel(store);
+  await conversionModel.refresh();
+  decide.conversion = {
+    active: () => conversionModel.active(),
+    score: (counts) => conversionModel.score(counts),
+    windowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
+  };
   await registerJourneyExperiments(store, decide.journeys.all, clock.nowMs());
   await registerGlobalHoldout(
     store,
@@ -236,6 +249,7 @@ export const createServices = async (
     adapters,
     dispatcher,
     churnModel,
+    conversionModel,
     close: async () => {
       await worker.stop();
       await dispatcher.stop();

@@ -101,9 +101,20 @@ export interface UsedScore {
   modelVersion: number | null;
 }
 
+/**
+ * A customer's probability that the next message on each channel is credited with an order,
+ * under a trained conversion model (their own record shrunk toward the channel's).
+ */
+export interface ConversionView {
+  modelVersion: number;
+  byChannel: Partial<Record<Channel, number>>;
+}
+
 /** The scores behind a decision (the lifecycle stage, segment and journey conditions read them). */
 export interface DecisionScores {
   churnRisk: UsedScore;
+  /** The conversion probability its expected value used (its first channel), when a model had one. */
+  conversion?: { channel: Channel; probability: number; modelVersion: number };
 }
 
 /** One decision: what to say to whom, on which channels, when, and why. */

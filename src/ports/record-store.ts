@@ -69,6 +69,14 @@ export interface RecordTx extends DeliverTx {
   ): Promise<MessageRecord[]>;
   /** Notes a message's first open or click (for the KPIs); later ones change nothing. */
   markEngagement(messageId: string, kind: 'opened' | 'clicked', atMs: number): Promise<void>;
+  /**
+   * Each customer's messages sent before `sentBeforeMs` (their attribution window closed) and
+   * how many of them were credited with an order, per channel.
+   */
+  conversionCounts(
+    ids: readonly CustomerId[],
+    sentBeforeMs: number,
+  ): Promise<Map<CustomerId, Record<string, { sends: number; conversions: number }>>>;
   /** Stores a conversion; false when the order was already linked. */
   insertConversion(conversion: Conversion): Promise<boolean>;
   sendHistory(

@@ -133,5 +133,52 @@ for (const factory of storeFactories)
           { channel: 'email', variant: 'b' },
         ],
       });
+
+      // Once loaded, the model weighs the customer's message proposals.
+      await herald.services.conversionModel.refresh();
+      await herald.services.recorder.record(
+        [
+          aTrack({
+            type: 'identify',
+            name: null,
+            userId: 'u1',
+            traits: { email: 'u1@example.com' },
+            timestampMs: now - 1000,
+          }),
+        ],
+        now,
+      );
+      const campaign = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ id: 'june', template: 'upsell', channels: ['email'] }),
+      });
+      expect(campaign.statusCode).toBe(202);
+      await herald.services.worker.runDue(now);
+      const decisions = (
+        await herald.app.inject({
+          url: '/v1/decisions?customerId=u1',
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      ).json<{
+        decisions: {
+          agent: string;
+          confidence: number;
+          expectedValue: number;
+          scores: { conversion: { channel: string; probability: number; modelVersion: number } };
+          reasons: string[];
+        }[];
+      }>().decisions;
+      const decided = decisions.find((d) => d.agent === 'campaign');
+      const probability = (4 + alpha) / (10 + alpha + beta);
+      expect(decided?.scores.conversion).toEqual({
+        channel: 'email',
+        probability,
+        modelVersion: 3,
+      });
+      expect(decided?.reasons).toContain(
+        `conversion probability on email ${probability.toFixed(4)} (conversion model v3)`,
+      );
     });
   });

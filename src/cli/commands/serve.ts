@@ -41,6 +41,7 @@ export const serve = async (services: Services): Promise<void> => {
           );
         // Also picks up a version `herald models train` registered from another process.
         await services.churnModel.refresh();
+        await services.conversionModel.refresh();
       })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'scheduled model training failed');

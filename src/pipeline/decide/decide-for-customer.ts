@@ -1,4 +1,4 @@
-import type { Decision, DecisionScores, Trigger } from '../../core/decision.js';
+import type { ConversionView, Decision, DecisionScores, Trigger } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
 import { DAY_MS } from '../../core/time.js';
@@ -34,6 +34,8 @@ export interface CustomerInput {
   state: ProfileState | undefined;
   memberships: readonly Membership[];
   marks: CustomerMarks | undefined;
+  /** The customer's conversion probability per channel, when a conversion model is trained. */
+  conversion?: ConversionView | null;
 }
 
 export interface DecisionCancel {
@@ -105,7 +107,13 @@ export const decideForCustomer = (
   const id = input.customerId;
   const computed = env.computeProfile(state, nowMs);
   const segment = segmentCustomer(state, computed, nowMs, env.policy.segments);
-  const view: CustomerView = { customerId: id, state, computed, segment };
+  const view: CustomerView = {
+    customerId: id,
+    state,
+    computed,
+    segment,
+    conversion: input.conversion ?? null,
+  };
   const memberships = new Map(input.memberships.map((m) => [m.journeyId, m]));
   const changed = new Set<string>();
   const proposals: Proposal[] = [];
@@ -329,10 +337,20 @@ export const decideForCustomer = (
       modelVersion: computed.churnModelVersion,
     },
   };
-  out.decisions = arbitrate(id, proposals, env.policy, nowMs, env.nextId).map((d) => ({
-    ...d,
-    scores,
-  }));
+  out.decisions = arbitrate(id, proposals, env.policy, nowMs, env.nextId).map((d) => {
+    const channel = d.channels[0];
+    const probability = channel === undefined ? undefined : view.conversion?.byChannel[channel];
+    return {
+      ...d,
+      scores:
+        channel === undefined || probability === undefined || view.conversion === null
+          ? scores
+          : {
+              ...scores,
+              conversion: { channel, probability, modelVersion: view.conversion.modelVersion },
+            },
+    };
+  });
   out.memberships = [...changed].flatMap((j) => {
     const m = memberships.get(j);
     return m === undefined ? [] : [m];

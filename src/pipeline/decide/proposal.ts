@@ -1,4 +1,4 @@
-import type { Decision } from '../../core/decision.js';
+import type { ConversionView, Decision } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import type { StoreTx } from '../../ports/store.js';
@@ -20,6 +20,8 @@ export interface CustomerView {
   state: ProfileState;
   computed: ComputedProfile;
   segment: string;
+  /** The customer's conversion probability per channel, when a conversion model is trained. */
+  conversion: ConversionView | null;
 }
 
 /** Everything the decide core needs besides the customer; the same for a whole batch. */
@@ -31,6 +33,19 @@ export interface DecideEnv {
   /** Opens and clicks of everyone by UTC hour of week (168 shares summing to 1), or null. */
   population: number[] | null;
   nextId: () => string;
+  /**
+   * The conversion model in force (the predict stage's, passed in): a customer's sends and
+   * credited sends per channel → their probability per channel. Absent or inactive: expected
+   * values are confidence × value at stake alone.
+   */
+  conversion?: {
+    active(): boolean;
+    score(
+      counts: Readonly<Record<string, { sends: number; conversions: number }>>,
+    ): ConversionView | null;
+    /** Sends this recent are left out: their attribution window is still open. */
+    windowMs: number;
+  };
   /**
    * The next stages, in the same transaction as the decisions: guard and record them, and
    * withdraw the messages of decisions a later event cancelled.

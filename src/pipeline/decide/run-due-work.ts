@@ -101,6 +101,11 @@ export const runDueWork = (
     const profiles = await tx.loadProfiles(ids);
     const memberships = await tx.loadMemberships(ids);
     const marks = await tx.loadMarks(ids);
+    // With a conversion model trained, each customer's sends and credited sends per channel
+    // (one query for the batch) weigh their message proposals.
+    const model = env.conversion;
+    const counts =
+      model?.active() === true ? await tx.conversionCounts(ids, nowMs - model.windowMs) : null;
     const outcomes: CustomerOutcome[] = [];
     for (const customerId of ids) {
       const items = groups.get(customerId) ?? [];
@@ -112,6 +117,10 @@ export const runDueWork = (
               state: profiles.get(customerId),
               memberships: memberships.get(customerId) ?? [],
               marks: marks.get(customerId),
+              conversion:
+                counts === null || model === undefined
+                  ? null
+                  : model.score(counts.get(customerId) ?? {}),
             },
             items,
             env,

@@ -158,6 +158,7 @@ export const aView = (
     state,
     computed: { ...toComputed(state, t0), ...overrides.computed },
     segment: overrides.segment ?? 'Standard',
+    conversion: null,
   };
 };
 

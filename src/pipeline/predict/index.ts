@@ -85,6 +85,11 @@ export {
   type SendRecord,
 } from './conversion/beta-binomial.js';
 export {
+  createLiveConversionModel,
+  type ChannelCounts,
+  type LiveConversionModel,
+} from './conversion/live-conversion-model.js';
+export {
   areaUnderRoc,
   brierScore,
   calibrationCurve,

@@ -32,6 +32,26 @@ interface HistoryRow {
 export const createRecordTx = (sql: SqlRunner): RecordTx => {
   const pg = sql.dialect === 'postgres';
   return {
+    async conversionCounts(ids, sentBeforeMs) {
+      const found = new Map<CustomerId, Record<string, { sends: number; conversions: number }>>();
+      const query = `SELECT m.customer_id, m.channel, COUNT(*) AS sends,
+          SUM(CASE WHEN EXISTS (SELECT 1 FROM conversions c WHERE c.decision_id = m.id)
+            THEN 1 ELSE 0 END) AS conversions
+        FROM messages m WHERE m.customer_id ${pg ? '= ANY(?::text[])' : '= ?'}
+          AND m.sent_at_ms IS NOT NULL AND m.sent_at_ms < ?
+        GROUP BY m.customer_id, m.channel`;
+      type Row = { customer_id: string; channel: string; sends: number; conversions: number };
+      const rows: Row[] = [];
+      if (pg) rows.push(...(await sql.all<Row>(query, [[...ids], sentBeforeMs])));
+      else for (const id of ids) rows.push(...(await sql.all<Row>(query, [id, sentBeforeMs])));
+      for (const row of rows) {
+        const id = row.customer_id as CustomerId;
+        const counts = found.get(id) ?? {};
+        counts[row.channel] = { sends: row.sends, conversions: row.conversions };
+        found.set(id, counts);
+      }
+      return found;
+    },
     async sendHistory(ids, since) {
       const found = new Map<CustomerId, SendHistory>();
       const query = `SELECT customer_id, channel, COUNT(*) AS total,

@@ -49,6 +49,22 @@ describe('toIncentiveCode', () => {
 });
 
 describe('proposeMessage', () => {
+  it("weighs the expected value by the customer's conversion probability on the channel", () => {
+    const view = { ...aView(), conversion: { modelVersion: 7, byChannel: { email: 0.05 } } };
+    const weighed = proposeMessage(view, intent(), anEnv());
+    expect(weighed.confidence).toBe(0.8);
+    expect(weighed.expectedValue).toBe(2);
+    expect(weighed.reasons).toContain(
+      'conversion probability on email 0.0500 (conversion model v7)',
+    );
+    // A channel the model has no rate for gets the mean of the customer's others.
+    const unknown = {
+      ...aView(),
+      conversion: { modelVersion: 7, byChannel: { sms: 0.02, push: 0.04 } },
+    };
+    expect(proposeMessage(unknown, intent(), anEnv()).expectedValue).toBe(1.2);
+  });
+
   it('multiplies the agent confidence by the reach of the first channel', () => {
     const optedIn = proposeMessage(aView(), intent(), anEnv());
     expect(optedIn.confidence).toBe(0.8);

@@ -28,8 +28,24 @@ export interface MessageIntent {
 /**
  * A message proposal: channels the customer can receive, ordered by past responses; a send
  * time out of quiet hours (and at the customer's best hour when asked); confidence = base ×
- * reach of the first channel; expected value = confidence × value at stake.
+ * reach of the first channel; expected value = confidence × value at stake × the customer's
+ * conversion probability on that channel, when a conversion model is trained (every message
+ * proposal is weighed the same way, so they stay comparable).
  */
+/**
+ * The customer's conversion probability on a channel; a channel the model has no rate for gets
+ * the mean of the customer's other channels (so it is not favoured by being unknown). Null
+ * without a model.
+ */
+const conversionOn = (view: CustomerView, channel: Channel | undefined): number | null => {
+  const rates = view.conversion?.byChannel;
+  if (rates === undefined || channel === undefined) return null;
+  const known = rates[channel];
+  if (known !== undefined) return known;
+  const all = Object.values(rates);
+  return all.length === 0 ? null : all.reduce((a, b) => a + b, 0) / all.length;
+};
+
 export const proposeMessage = (
   view: CustomerView,
   intent: MessageIntent,
@@ -39,6 +55,7 @@ export const proposeMessage = (
   const first = choice.channels[0];
   const when = scheduleSend(intent.atMs, first, view.state, env, intent.optimiseSendTime);
   const confidence = Math.round(intent.baseConfidence * choice.reach * 1000) / 1000;
+  const conversion = conversionOn(view, first);
   return {
     agent: intent.agent,
     trigger: intent.trigger,
@@ -55,9 +72,14 @@ export const proposeMessage = (
       ...choice.reasons,
       ...when.reasons,
       `confidence ${confidence} = ${intent.baseConfidence} (agent) × ${choice.reach} (reach)`,
+      ...(conversion === null
+        ? []
+        : [
+            `conversion probability on ${first ?? ''} ${conversion.toFixed(4)} (conversion model v${String(view.conversion?.modelVersion)})`,
+          ]),
     ],
     priority: intent.priority,
-    expectedValue: Math.round(confidence * intent.valueAtStake * 100) / 100,
+    expectedValue: Math.round(confidence * intent.valueAtStake * (conversion ?? 1) * 100) / 100,
     journey: intent.journey ?? null,
     experiment: intent.experiment ?? null,
     details: { segment: view.segment, ...intent.details },
