@@ -249,6 +249,17 @@ export const reviewMessage = async (
   });
 };
 
+/**
+ * Of the review queue's decided items (by the last action taken), how many a person let through
+ * (approved, possibly edited): the human override rate's numerator and denominator.
+ */
+export const overridesOf = (
+  counts: Readonly<Record<string, number>>,
+): { overridden: number; decided: number } => {
+  const overridden = (counts['approve'] ?? 0) + (counts['edit-approve'] ?? 0);
+  return { overridden, decided: overridden + (counts['reject'] ?? 0) };
+};
+
 /** Expires review items nobody acted on in time; returns how many. */
 export const expireReviews = (store: Store, nowMs: number, limit = 1000): Promise<number> =>
   store.transaction(async (tx) => {

@@ -9,7 +9,7 @@ import { DAY_MS } from '../core/time.js';
 import type { Learning, UnitTotals } from '../ports/experiment-store.js';
 import { seededRandom } from '../ports/random.js';
 import type { Store } from '../ports/store.js';
-import type { JourneyDefinition } from './decide/index.js';
+import { journeyStepSlot, type JourneyDefinition } from './decide/index.js';
 import {
   allocateThompson,
   allocateThreePhase,
@@ -25,6 +25,7 @@ import {
 import {
   adjustHolm,
   analyzeUnits,
+  describeBlocks,
   incrementalRevenue,
   type ArmSums,
   type Estimate,
@@ -50,8 +51,8 @@ export interface ExperimentDesign {
   /** How the variants share traffic (journey steps): equal, or reallocated once a day. */
   allocation?: 'equal' | 'thompson' | 'three-phase';
   /**
-   * The arm the others are compared with: the first variant, which is the strategy that won
-   * the last finished test for the segment and channel (the promoted control), else `control`.
+   * The arm the others are compared with: for a campaign, the variant of the strategy promoted
+   * for its segment and channel, else the composer's `control`; for a journey, the first.
    */
   control: string;
   /** Percent of the assigned customers held out (no message). */
@@ -108,7 +109,7 @@ export const registerJourneyExperiments = async (
           arms: step.variants.map((name) => ({ name, strategy: null })),
           control: first,
           channel: step.channels[0] ?? 'email',
-          slot: `${definition.id}/${step.id}`,
+          slot: journeyStepSlot(definition.id, step.id),
           allocation: step.allocation ?? 'equal',
         });
         registered += 1;
@@ -151,11 +152,17 @@ export const registerGlobalHoldout = async (
   return id;
 };
 
-/** An experiment's design, as stored when it started. */
-export const experimentDesignOf = async (store: Store, id: string): Promise<ExperimentDesign> => {
+/** An experiment's design as stored when it started, or null. */
+export const storedDesign = async (store: Store, id: string): Promise<ExperimentDesign | null> => {
   const stored = await store.transaction((tx) => tx.getSetting(designKey(id)));
-  if (stored === null) throw new AppError('not-found', `no experiment ${id}`);
-  return JSON.parse(stored) as ExperimentDesign;
+  return stored === null ? null : (JSON.parse(stored) as ExperimentDesign);
+};
+
+/** An experiment's design, as stored when it started; not found without one. */
+export const experimentDesignOf = async (store: Store, id: string): Promise<ExperimentDesign> => {
+  const design = await storedDesign(store, id);
+  if (design === null) throw new AppError('not-found', `no experiment ${id}`);
+  return design;
 };
 
 const HOLDOUT = 'holdout';
@@ -217,6 +224,16 @@ const compare = (
         );
   return { test, holdout, treated, held };
 };
+
+/** Each variant's exposed units and those that converted: what a bandit learns from. */
+const exposedOutcomes = (design: ExperimentDesign, rows: readonly UnitTotals[]) =>
+  design.arms.map((a) => {
+    const s = sumOf(
+      a.name,
+      rows.filter((r) => r.arm === a.name && r.exposed),
+    );
+    return { name: a.name, successes: s.converted, trials: s.units };
+  });
 
 const adaptive = (design: ExperimentDesign) =>
   design.allocation !== undefined && design.allocation !== 'equal' && design.slot !== undefined;
@@ -446,13 +463,7 @@ export const experimentTimeline = async (
             Object.fromEntries(variants.map((v) => [v, 1 / variants.length])))
           : Object.fromEntries(
               allocateThompson(
-                variants.map((v) => {
-                  const s = sumOf(
-                    v,
-                    upTo.filter((r) => r.arm === v && r.exposed),
-                  );
-                  return { name: v, successes: s.converted, trials: s.units };
-                }),
+                exposedOutcomes(design, upTo),
                 seededRandom(Math.floor(dayMs / DAY_MS)),
               ).arms.map((a) => [a.name, a.weight]),
             );
@@ -501,17 +512,7 @@ export const promoteWinner = async (
   if (results.test === null) return { promoted: false, reason: 'no variants to choose between' };
   if (!('analysis' in results.test)) return { promoted: false, reason: results.test.reason };
   const promotion = results.test.analysis.promotion;
-  if (!promotion.allowed)
-    return {
-      promoted: false,
-      reason: promotion.blocks
-        .map((b) =>
-          b.kind === 'sample-ratio-mismatch'
-            ? `sample-ratio mismatch (p = ${b.p.toPrecision(3)})`
-            : `no significant improvement on ${b.metric}`,
-        )
-        .join('; '),
-    };
+  if (!promotion.allowed) return { promoted: false, reason: describeBlocks(promotion.blocks) };
   const strategyOf = (arm: string) => design.arms.find((a) => a.name === arm)?.strategy ?? arm;
   const learning = (segment: string, l: LiftView): Learning => ({
     experimentId: id,
@@ -589,9 +590,8 @@ export const promoteWinner = async (
 export const promoteDueWinners = async (store: Store, nowMs: number): Promise<string[]> => {
   const promoted: string[] = [];
   for (const e of await store.listExperiments()) {
-    const stored = await store.transaction((tx) => tx.getSetting(designKey(e.experimentId)));
-    if (stored === null) continue;
-    const design = JSON.parse(stored) as ExperimentDesign;
+    const design = await storedDesign(store, e.experimentId);
+    if (design === null) continue;
     if (design.promoted !== undefined || design.arms.length < 2) continue;
     const outcome = await promoteWinner(store, e.experimentId, nowMs);
     if (outcome.promoted) promoted.push(e.experimentId);
@@ -611,21 +611,14 @@ export const reallocateBandits = async (store: Store, nowMs: number): Promise<st
   const fromMs = Math.floor(nowMs / DAY_MS) * DAY_MS + DAY_MS;
   const changed: string[] = [];
   for (const e of await store.listExperiments()) {
-    const stored = await store.transaction((tx) => tx.getSetting(designKey(e.experimentId)));
-    if (stored === null) continue;
-    const design = JSON.parse(stored) as ExperimentDesign;
+    const design = await storedDesign(store, e.experimentId);
+    if (design === null) continue;
     const slot = design.slot;
     if (!adaptive(design) || design.promoted !== undefined || slot === undefined) continue;
     const history = await allocationOf(store, design);
     if (history.some((h) => h.fromMs === fromMs)) continue;
     const rows = await store.unitTotals(design.id, 'segment');
-    const outcomes = design.arms.map((a) => {
-      const s = sumOf(
-        a.name,
-        rows.filter((r) => r.arm === a.name && r.exposed),
-      );
-      return { name: a.name, successes: s.converted, trials: s.units };
-    });
+    const outcomes = exposedOutcomes(design, rows);
     const random = seededRandom(Math.floor(fromMs / DAY_MS));
     let entry: AllocationEntry;
     if (design.allocation === 'three-phase') {

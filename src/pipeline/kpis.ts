@@ -2,6 +2,7 @@
 // credited with, the orders placed, the profiles as they are now and the review queue.
 import type { KpiTotals } from '../ports/experiment-store.js';
 import type { Store } from '../ports/store.js';
+import { overridesOf } from './act-on-messages.js';
 import { wilsonInterval } from './measure/index.js';
 
 /** A rate with its 95 % Wilson interval and the counts behind it; null rate when nothing to count. */
@@ -75,10 +76,7 @@ export const computeKpis = async (
   const clickable = touches.filter((r) => r.channel === 'email' || r.channel === 'sms');
   const cart = touches.filter((r) => r.agent === 'cart');
   const complaints = sum(touches, (r) => r.complained);
-  const reviews = await store.reviewCounts();
-  const reviewed =
-    (reviews['approve'] ?? 0) + (reviews['edit-approve'] ?? 0) + (reviews['reject'] ?? 0);
-  const overridden = (reviews['approve'] ?? 0) + (reviews['edit-approve'] ?? 0);
+  const { overridden, decided } = overridesOf(await store.reviewCounts());
   const { customers, orders } = totals;
   return {
     from: new Date(fromMs).toISOString(),
@@ -114,7 +112,7 @@ export const computeKpis = async (
       heldOut: totals.made['held-out'] ?? 0,
       review: totals.made['review'] ?? 0,
     },
-    humanOverrideRate: rateOf(overridden, reviewed),
+    humanOverrideRate: rateOf(overridden, decided),
     decisionLatencyP95Ms: latency.p95Ms,
     decisionLatencySamples: latency.samples,
   };

@@ -1,5 +1,9 @@
 import type { ExperimentResults } from '../../pipeline/experiment-results.js';
-import type { Estimate, ExperimentAnalysis } from '../../pipeline/measure/index.js';
+import {
+  describeBlocks,
+  type Estimate,
+  type ExperimentAnalysis,
+} from '../../pipeline/measure/index.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 const interval = (e: Estimate, f: (x: number) => string) =>
@@ -49,7 +53,7 @@ export const formatResults = (r: ExperimentResults): string => {
     lines.push(
       r.promotion.allowed
         ? `promotion: allowed — ${r.promotion.winner} wins on ${r.promotion.metric}`
-        : `promotion: blocked — ${r.promotion.blocks.map((b) => (b.kind === 'sample-ratio-mismatch' ? `sample-ratio mismatch (p = ${p(b.p)})` : `no significant improvement on ${b.metric}`)).join('; ')}`,
+        : `promotion: blocked — ${describeBlocks(r.promotion.blocks)}`,
     );
   return lines.join('\n');
 };

@@ -6,7 +6,12 @@ import type { JsonObject } from '../../core/event.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { MessageRecord, MessageStatus } from '../../core/message.js';
 import type { Channel } from '../../core/profile.js';
-import { expireReviews, reviewMessage, sendNow } from '../../pipeline/act-on-messages.js';
+import {
+  expireReviews,
+  overridesOf,
+  reviewMessage,
+  sendNow,
+} from '../../pipeline/act-on-messages.js';
 import {
   auditTrailOf,
   eraseCustomer,
@@ -163,9 +168,7 @@ export const registerMessageRoutes = (
         ...(request.query.before === undefined ? {} : { beforeId: request.query.before }),
       });
       const counts = await store.reviewCounts();
-      const decided =
-        (counts['approve'] ?? 0) + (counts['edit-approve'] ?? 0) + (counts['reject'] ?? 0);
-      const overridden = (counts['approve'] ?? 0) + (counts['edit-approve'] ?? 0);
+      const { overridden, decided } = overridesOf(counts);
       const last = waiting[waiting.length - 1];
       return {
         reviews: waiting.map(toMessageView),

@@ -13,6 +13,7 @@ export {
   type WorkerObserver,
 } from './create-decide-worker.js';
 export { decideForCustomer } from './decide-for-customer.js';
+export { journeyStepSlot } from './journeys/advance-journey.js';
 export { segmentCustomer, segmentNames } from './agents/segment-customer.js';
 export type { DecideEnv, CustomerView, Proposal, OnDecided, DecidedBatch } from './proposal.js';
 export { scheduleCampaign } from './schedule-campaign.js';

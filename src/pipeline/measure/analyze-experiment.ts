@@ -59,6 +59,16 @@ export type PromotionBlock =
   | { kind: 'sample-ratio-mismatch'; p: number }
   | { kind: 'no-significant-improvement'; metric: string };
 
+/** Why promotion was refused, in words (p-values at three significant figures). */
+export const describeBlocks = (blocks: readonly PromotionBlock[]): string =>
+  blocks
+    .map((b) =>
+      b.kind === 'sample-ratio-mismatch'
+        ? `sample-ratio mismatch (p = ${b.p.toPrecision(3)})`
+        : `no significant improvement on ${b.metric}`,
+    )
+    .join('; ');
+
 export type Promotion =
   { allowed: true; winner: string; metric: string } | { allowed: false; blocks: PromotionBlock[] };
 

@@ -2,6 +2,7 @@
 // the control arm and the designed weights. Out: the full analysis, promotion gate, statistics.
 export {
   analyzeExperiment,
+  describeBlocks,
   type AnalyzeOptions,
   type Comparison,
   type ExperimentAnalysis,

@@ -4,7 +4,6 @@ import { isAppError } from '../../core/errors.js';
 import { escapeHtml } from '../../core/html.js';
 import type { Store } from '../../ports/store.js';
 import {
-  experimentDesignOf,
   experimentResults,
   experimentTimeline,
   type ExperimentResults,
@@ -12,7 +11,7 @@ import {
   type TimelinePoint,
 } from '../experiment-results.js';
 import { computeKpis, type Kpis, type Rate } from '../kpis.js';
-import type { ExperimentAnalysis } from '../measure/index.js';
+import { describeBlocks, type ExperimentAnalysis } from '../measure/index.js';
 import { colour, intervalChart, lineChart, type IntervalRow } from './svg-charts.js';
 
 export interface Report {
@@ -48,16 +47,15 @@ export const buildReport = async (
   for (const id of ids) {
     // Units recorded before their experiment's design was stored cannot be analysed: named,
     // not fatal to the rest of the report.
-    const design = await experimentDesignOf(store, id).catch((error: unknown) => {
+    const results = await experimentResults(store, id).catch((error: unknown) => {
       if (isAppError(error) && error.code === 'not-found') return null;
       throw error;
     });
-    if (design === null) {
+    if (results === null) {
       skipped.push({ experimentId: id, reason: 'no stored design' });
       continue;
     }
-    const results = await experimentResults(store, id);
-    experiments.push({ results, timeline: await experimentTimeline(store, design) });
+    experiments.push({ results, timeline: await experimentTimeline(store, results.design) });
   }
   return {
     generatedAt: new Date(period.nowMs).toISOString(),
@@ -235,7 +233,7 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
       `<p class="verdict">${
         results.promotion.allowed
           ? `Promotion allowed: ${escapeHtml(results.promotion.winner)} wins on ${escapeHtml(results.promotion.metric)}.`
-          : `Promotion blocked: ${escapeHtml(results.promotion.blocks.map((b) => (b.kind === 'sample-ratio-mismatch' ? `sample-ratio mismatch (p = ${pValue(b.p)})` : `no significant improvement on ${b.metric}`)).join('; '))}.`
+          : `Promotion blocked: ${escapeHtml(describeBlocks(results.promotion.blocks))}.`
       }${results.design.promoted === undefined ? '' : ` Promoted ${escapeHtml(results.design.promoted.winner)} on ${new Date(results.design.promoted.atMs).toISOString().slice(0, 10)}.`}</p>`,
     );
   const seriesOf = (name: string, value: (p: TimelinePoint) => number | undefined) =>

@@ -34,6 +34,10 @@ const pickArm = (
   return split[split.length - 1] ?? split[0];
 };
 
+/** The experiment slot of a journey step's variants: `<journey>/<step>`. */
+export const journeyStepSlot = (journeyId: string, stepId: string): string =>
+  `${journeyId}/${stepId}`;
+
 const sendProposal = (
   journey: Journey,
   step: Extract<JourneyStep, { type: 'send' }>,
@@ -86,7 +90,7 @@ const sendProposal = (
       experiment:
         step.variants === undefined
           ? null
-          : { slot: `${journey.definition.id}/${step.id}`, variants: step.variants },
+          : { slot: journeyStepSlot(journey.definition.id, step.id), variants: step.variants },
     },
     env,
   );
