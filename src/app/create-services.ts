@@ -103,6 +103,9 @@ export const createServices = async (
             onFlushError: (error: unknown) => {
               logger.error({ err: error }, 'profile flush failed');
             },
+            onCheckpointError: (error: unknown) => {
+              logger.warn({ err: error }, 'checkpoint thread stopped: the writer checkpoints');
+            },
           }
         : {
             driver: 'postgres',

@@ -20,6 +20,7 @@ import { createRecentMessages } from './recent-messages.js';
 import { createSqliteTx } from './create-sqlite-tx.js';
 import { createProfileWriteBehind } from './profile-write-behind.js';
 import { createSqliteStatements } from './sqlite-statements.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteOptions {
   /** A file path, or `:memory:`. */
@@ -34,7 +35,18 @@ export interface SqliteOptions {
   onFlushError?: (error: unknown) => void;
   /** Pending profile rows are flushed at least this often (and when as many rows are pending as the cache holds). */
   profileFlushMs?: number;
+  /** Told when the background checkpoint thread stops (the writer then checkpoints itself). */
+  onCheckpointError?: (error: unknown) => void;
 }
+
+/** The writer's own checkpoint threshold, in pages, when no background thread does it. */
+const WRITER_CHECKPOINT_PAGES = 10_000;
+/**
+ * With the checkpoint thread, the log's length (pages) past which the writer lets it start
+ * over: the writer then copies what the thread has not and syncs the file (30–130 ms here,
+ * mostly the two syncs), so it is rare — once per 40 MB of log.
+ */
+const LOG_RESTART_PAGES = 10_000;
 
 /** Runs async work one call at a time: SQLite has one connection and one writer. */
 const createQueue = () => {
@@ -55,9 +67,26 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
-  // A larger page cache and fewer, larger checkpoints: ingest touches many pages per batch.
+  // A larger page cache: ingest touches many pages per batch.
   sqlite.pragma('cache_size = -65536');
-  sqlite.pragma('wal_autocheckpoint = 10000');
+  // Checkpoints run on a thread of their own (wal-checkpointer.ts). The log mostly starts over
+  // by itself, in the pauses between transactions; a writer that never pauses is asked to let
+  // it start over past LOG_RESTART_PAGES. The writer keeps a far threshold of its own only as a
+  // backstop, and takes checkpoints back if that thread stops.
+  const checkpointer = inMemory
+    ? null
+    : startWalCheckpointer({
+        file: options.file,
+        intervalMs: 50,
+        restartFrames: LOG_RESTART_PAGES,
+        onStopped: (error) => {
+          if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+          options.onCheckpointError?.(error);
+        },
+      });
+  sqlite.pragma(
+    `wal_autocheckpoint = ${checkpointer === null ? WRITER_CHECKPOINT_PAGES : 4 * LOG_RESTART_PAGES}`,
+  );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await runMigrations(db as Kysely<unknown>, 'sqlite');
   const s = createSqliteStatements(sqlite);
@@ -170,6 +199,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
         try {
           const result = await work(tx);
           s.commit.run();
+          // The few frames the checkpoint thread has not copied, so the next transaction starts
+          // the log over (wal-checkpointer.ts).
+          if (checkpointer?.restartDue() === true) sqlite.pragma('wal_checkpoint(PASSIVE)');
           tx.commit();
           if (profiles.pending >= Math.max(cacheSize, 2000))
             void flushInSteps().catch(onFlushError);
@@ -188,6 +220,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
         clearInterval(timer);
         flushEverything();
         closed = true;
+        // Stopped first, so closing the writer (the last connection) checkpoints what is left.
+        await checkpointer?.close();
         if (readDb !== db) await readDb.destroy();
         await db.destroy();
         release();

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+
+const until = async (done: () => boolean, what: string) => {
+  for (let i = 0; i < 500; i += 1) {
+    if (done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('the background WAL checkpointer', () => {
+  const dirs: string[] = [];
+  const open: { close(): unknown }[] = [];
+  afterEach(async () => {
+    for (const thing of open.splice(0).reverse()) await thing.close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const writer = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-wal-'));
+    dirs.push(dir);
+    const file = join(dir, 'db.sqlite');
+    const db = new BetterSqlite3(file);
+    db.pragma('journal_mode = WAL');
+    // The writer never checkpoints by itself: whatever reaches the file was copied by the thread.
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    open.push(db);
+    return { db, file };
+  };
+  const fill = (db: BetterSqlite3.Database, from: number, rows: number) => {
+    const insert = db.prepare('INSERT INTO t (id, body) VALUES (?, ?)');
+    db.transaction(() => {
+      for (let i = from; i < from + rows; i += 1) insert.run(i, 'x'.repeat(1000));
+    })();
+  };
+
+  it('copies committed pages into the database file while the writer goes on, and lets the log restart', async () => {
+    const { db, file } = writer();
+    fill(db, 0, 5000);
+    expect(statSync(file).size).toBeLessThan(100_000);
+    const errors: Error[] = [];
+    const checkpointer: WalCheckpointer = startWalCheckpointer({
+      file,
+      intervalMs: 5,
+      restartFrames: 1_000_000,
+      onStopped: (error) => errors.push(error),
+    });
+    open.push(checkpointer);
+    await until(
+      () => checkpointer.stats.logFrames > 1000 && checkpointer.stats.behindFrames === 0,
+      'a complete pass',
+    );
+    expect(statSync(file).size).toBeGreaterThan(5_000_000);
+    // A later write starts the log again from its beginning (once no pass is copying at that
+    // moment): the log no longer holds 5,000 rows.
+    let next = 5000;
+    // 5,000 rows are there; each write below adds one more, numbered 5001 upwards.
+    await until(() => {
+      fill(db, (next += 1), 1);
+      return checkpointer.stats.logFrames < 20;
+    }, 'the log to restart');
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: next });
+    expect(errors).toEqual([]);
+  });
+
+  it('asks a writer that never pauses to let the log start over, once it is past the limit', async () => {
+    const { db, file } = writer();
+    const checkpointer = startWalCheckpointer({
+      file,
+      intervalMs: 1,
+      restartFrames: 500,
+      onStopped: () => undefined,
+    });
+    open.push(checkpointer);
+    // Small transactions back to back, as a busy writer commits, asking after each.
+    let asked = false;
+    let rows = 0;
+    for (let i = 0; i < 200_000 && !asked; i += 1) {
+      fill(db, rows, 2);
+      rows += 2;
+      asked = checkpointer.restartDue();
+      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(asked).toBe(true);
+    expect(checkpointer.stats.logFrames).toBeGreaterThanOrEqual(500);
+    // The writer copies what the thread has not (retrying while the thread's own pass runs)…
+    const checkpoint = () =>
+      db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    let [row] = checkpoint();
+    while (row !== undefined && (row.log === -1 || row.checkpointed < row.log)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      [row] = checkpoint();
+    }
+    // … and its next transaction starts the log over from the beginning.
+    fill(db, rows, 2);
+    expect(checkpoint()[0]?.log).toBeLessThan(10);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows + 2 });
+  });
+
+  it('says when it cannot work, so the writer takes checkpoints back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-wal-'));
+    dirs.push(dir);
+    const errors: Error[] = [];
+    const checkpointer = startWalCheckpointer({
+      file: join(dir, 'missing.sqlite'),
+      intervalMs: 5,
+      restartFrames: 100,
+      onStopped: (error) => errors.push(error),
+    });
+    open.push(checkpointer);
+    await until(() => errors.length > 0, 'the failure');
+    expect(String(errors[0])).toMatch(
+      /checkpoint thread stopped: .*(SQLITE_CANTOPEN|does not exist)/,
+    );
+  });
+});
