@@ -104,7 +104,7 @@ export const createServices = async (
               logger.error({ err: error }, 'profile flush failed');
             },
             onCheckpointError: (error: unknown) => {
-              logger.warn({ err: error }, 'checkpoint thread stopped: the writer checkpoints');
+              logger.warn({ err: error }, 'WAL checkpoint failed');
             },
           }
         : {

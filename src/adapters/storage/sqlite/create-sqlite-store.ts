@@ -35,7 +35,10 @@ export interface SqliteOptions {
   onFlushError?: (error: unknown) => void;
   /** Pending profile rows are flushed at least this often (and when as many rows are pending as the cache holds). */
   profileFlushMs?: number;
-  /** Told when the background checkpoint thread stops (the writer then checkpoints itself). */
+  /**
+   * Told when checkpointing fails: the background thread stopped (the writer then checkpoints
+   * itself), or the writer's own step to restart the log failed (asked again after a later pass).
+   */
   onCheckpointError?: (error: unknown) => void;
 }
 
@@ -87,6 +90,15 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   sqlite.pragma(
     `wal_autocheckpoint = ${checkpointer === null ? WRITER_CHECKPOINT_PAGES : 4 * LOG_RESTART_PAGES}`,
   );
+  // The few frames the checkpoint thread has not copied, so the next transaction starts the log
+  // over. After a commit, and never its failure: the transaction has already committed.
+  const restartLog = () => {
+    try {
+      sqlite.pragma('wal_checkpoint(PASSIVE)');
+    } catch (error) {
+      options.onCheckpointError?.(error);
+    }
+  };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await runMigrations(db as Kysely<unknown>, 'sqlite');
   const s = createSqliteStatements(sqlite);
@@ -199,10 +211,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
         try {
           const result = await work(tx);
           s.commit.run();
-          // The few frames the checkpoint thread has not copied, so the next transaction starts
-          // the log over (wal-checkpointer.ts).
-          if (checkpointer?.restartDue() === true) sqlite.pragma('wal_checkpoint(PASSIVE)');
           tx.commit();
+          if (checkpointer?.restartDue() === true) restartLog();
           if (profiles.pending >= Math.max(cacheSize, 2000))
             void flushInSteps().catch(onFlushError);
           return result;
