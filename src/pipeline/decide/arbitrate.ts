@@ -1,5 +1,6 @@
-import type { Alternative, Decision } from '../../core/decision.js';
+import type { Alternative, Decision, DecisionScores } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
+import type { Channel } from '../../core/profile.js';
 import type { DecidePolicy } from './policy.js';
 import type { Proposal } from './proposal.js';
 
@@ -22,6 +23,11 @@ const toAlternative = (loser: Proposal, winner: Proposal): Alternative => ({
   reason: whyLost(loser, winner),
 });
 
+/** The scores a decision records, by its first channel (absent: the decision read none). */
+export type ScoresFor = (channel: Channel | undefined) => DecisionScores | undefined;
+
+const noScores: ScoresFor = () => undefined;
+
 const toDecision = (
   p: Proposal,
   customerId: CustomerId,
@@ -30,6 +36,7 @@ const toDecision = (
   extraReasons: string[],
   alternatives: Alternative[],
   nowMs: number,
+  scoresFor: ScoresFor,
 ): Decision => ({
   id,
   customerId,
@@ -50,7 +57,12 @@ const toDecision = (
   alternatives,
   details: p.details,
   createdAtMs: nowMs,
+  // Built in place: copying each finished decision to add them cost a sixth of the decide core.
+  ...optionalScores(scoresFor(p.channels[0])),
 });
+
+const optionalScores = (scores: DecisionScores | undefined): { scores?: DecisionScores } =>
+  scores === undefined ? {} : { scores };
 
 /**
  * One customer's proposals at one moment → decisions. Messages compete: the highest priority,
@@ -64,17 +76,27 @@ export const arbitrate = (
   policy: DecidePolicy,
   nowMs: number,
   nextId: () => string,
+  scoresFor: ScoresFor = noScores,
 ): Decision[] => {
   const decisions: Decision[] = [];
   const messages: Proposal[] = [];
   for (const p of proposals) {
     if (p.kind === 'web')
-      decisions.push(toDecision(p, customerId, nextId(), 'scheduled', [], [], nowMs));
+      decisions.push(toDecision(p, customerId, nextId(), 'scheduled', [], [], nowMs, scoresFor));
     else if (p.kind === 'escalate')
-      decisions.push(toDecision(p, customerId, nextId(), 'escalated', [], [], nowMs));
+      decisions.push(toDecision(p, customerId, nextId(), 'escalated', [], [], nowMs, scoresFor));
     else if (p.channels.length === 0)
       decisions.push(
-        toDecision(p, customerId, nextId(), 'skipped', ['skipped: no channel'], [], nowMs),
+        toDecision(
+          p,
+          customerId,
+          nextId(),
+          'skipped',
+          ['skipped: no channel'],
+          [],
+          nowMs,
+          scoresFor,
+        ),
       );
     else if (p.confidence < policy.confidenceThreshold)
       decisions.push(
@@ -86,6 +108,7 @@ export const arbitrate = (
           [`skipped: confidence ${p.confidence} below the threshold ${policy.confidenceThreshold}`],
           [],
           nowMs,
+          scoresFor,
         ),
       );
     else messages.push(p);
@@ -95,7 +118,7 @@ export const arbitrate = (
     const alternatives = losers.map((l) => toAlternative(l, winner));
     const extra = alternatives.map((a) => `outranked ${a.agent}/${a.action}: ${a.reason}`);
     decisions.push(
-      toDecision(winner, customerId, nextId(), 'scheduled', extra, alternatives, nowMs),
+      toDecision(winner, customerId, nextId(), 'scheduled', extra, alternatives, nowMs, scoresFor),
     );
   }
   return decisions;

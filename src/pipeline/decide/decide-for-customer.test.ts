@@ -27,6 +27,7 @@ interface Setup {
   marks?: CustomerMarks | undefined;
   env?: DecideEnv;
   nowMs?: number;
+  conversion?: CustomerInput['conversion'];
 }
 
 /** Decides for `c1` with marks matching the state (no stage change) unless given. */
@@ -38,6 +39,7 @@ const decide = (triggers: Trigger[], setup: Setup = {}) => {
     state,
     memberships: setup.memberships ?? [],
     marks: 'marks' in setup ? setup.marks : state === undefined ? undefined : marksOf(state, nowMs),
+    conversion: setup.conversion ?? null,
   };
   const items: WorkItem[] = triggers.map((trigger, i) => aWorkItem(trigger, { id: i + 1 }));
   return decideForCustomer(input, items, setup.env ?? anEnv(), nowMs);
@@ -72,6 +74,21 @@ describe('decideForCustomer', () => {
         source: 'rules',
         modelVersion: null,
       });
+    });
+
+    it('stamps a send with the conversion probability of its channel, and nothing else with one', () => {
+      const out = decide([{ kind: 'signed-up' }], {
+        state: newcomer,
+        conversion: { modelVersion: 3, byChannel: { email: 0.031 } },
+      });
+      const churnRisk = { value: expect.any(Number), source: 'rules', modelVersion: null };
+      expect(out.decisions.map((d) => [d.channels[0], d.scores])).toEqual([
+        ['web', { churnRisk }],
+        [
+          'email',
+          { churnRisk, conversion: { channel: 'email', probability: 0.031, modelVersion: 3 } },
+        ],
+      ]);
     });
   });
 

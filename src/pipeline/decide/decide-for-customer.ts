@@ -337,23 +337,16 @@ export const decideForCustomer = (
       modelVersion: computed.churnModelVersion,
     },
   };
-  out.decisions = arbitrate(id, proposals, env.policy, nowMs, env.nextId).map((d) => {
-    const channel = d.channels[0];
-    const probability = channel === undefined ? undefined : view.conversion?.byChannel[channel];
-    return {
-      ...d,
-      scores:
-        channel === undefined || probability === undefined || view.conversion === null
-          ? scores
-          : {
-              ...scores,
-              conversion: { channel, probability, modelVersion: view.conversion.modelVersion },
-            },
-    };
+  const conversion = view.conversion;
+  out.decisions = arbitrate(id, proposals, env.policy, nowMs, env.nextId, (channel) => {
+    const probability = channel === undefined ? undefined : conversion?.byChannel[channel];
+    return channel === undefined || probability === undefined || conversion === null
+      ? scores
+      : { ...scores, conversion: { channel, probability, modelVersion: conversion.modelVersion } };
   });
-  out.memberships = [...changed].flatMap((j) => {
+  for (const j of changed) {
     const m = memberships.get(j);
-    return m === undefined ? [] : [m];
-  });
+    if (m !== undefined) out.memberships.push(m);
+  }
   return out;
 };
