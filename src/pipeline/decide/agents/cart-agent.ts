@@ -1,5 +1,5 @@
 import type { Decision, Trigger } from '../../../core/decision.js';
-import type { CartItem } from '../../../core/profile.js';
+import type { CartItem, Channel } from '../../../core/profile.js';
 import { HOUR_MS } from '../../../core/time.js';
 import type { DecidePolicy } from '../policy.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
@@ -20,9 +20,19 @@ export const topCartProducts = (items: readonly CartItem[], n: number): CartItem
     .sort((a, b) => (b.marginCents ?? b.priceCents) - (a.marginCents ?? a.priceCents))
     .slice(0, n);
 
+/** Where a journey step sends the offer: its channels, in its order of preference, and template. */
+export interface CartOfferSend {
+  wanted: readonly Channel[];
+  template: string;
+}
+
+const CART_CHANNELS: readonly Channel[] = ['email', 'push', 'sms'];
+
 /**
  * Abandoned cart: the offer for a cart left unchanged for `idleMinutes`. The cart must still be
- * the one that armed the timer (a later change re-armed it; an order cancelled it).
+ * the one that armed the timer (a later change re-armed it; an order cancelled it). A journey
+ * step running it says where it goes (`send`); otherwise email, push or SMS with the policy's
+ * template.
  */
 export const cartAgent = (
   view: CustomerView,
@@ -30,6 +40,7 @@ export const cartAgent = (
   env: DecideEnv,
   nowMs: number,
   journey: Decision['journey'] = null,
+  send: CartOfferSend | null = null,
 ): Proposal | string => {
   const cart = view.state.cart;
   if (cart === null) return 'the cart is empty now';
@@ -47,8 +58,8 @@ export const cartAgent = (
       agent: 'cart',
       trigger,
       action: 'cart-recovery',
-      wanted: ['email', 'push', 'sms'],
-      template: p.template,
+      wanted: send?.wanted ?? CART_CHANNELS,
+      template: send?.template ?? p.template,
       incentive: {
         kind: 'percent-off',
         percent,

@@ -293,6 +293,26 @@ describe('advanceJourney', () => {
       expect(p?.journey).toEqual({ id: 'cart-push', version: 1, stepId: 'offer' });
     });
 
+    it("prefers the step's channels in the step's order, and rates reach on the channel it sends", () => {
+      // Email has no recorded opt-in (reach 0.8); push is opted in (reach 1).
+      const view = aView({
+        state: aState({
+          consent: consentOf(['push']),
+          cart: aCart([aCartItem({ priceCents: 25_000 })], updatedAtMs),
+        }),
+      });
+      const emailFirst = journeyOf('cart-email-first', [
+        { id: 'offer', type: 'send', channels: ['email', 'push'], template: 'c', offer: 'cart' },
+      ]);
+      const pushFirst = journeyOf('cart-push-first', [
+        { id: 'offer', type: 'send', channels: ['push', 'email'], template: 'c', offer: 'cart' },
+      ]);
+      const [byEmail] = run(emailFirst, at(emailFirst, 'offer'), view, abandoned).proposals;
+      const [byPush] = run(pushFirst, at(pushFirst, 'offer'), view, abandoned).proposals;
+      expect(byEmail).toMatchObject({ channels: ['email', 'push'], confidence: 0.72 });
+      expect(byPush).toMatchObject({ channels: ['push', 'email'], confidence: 0.9 });
+    });
+
     it('builds the offer from the current cart when woken by a timer', () => {
       const step: Trigger = {
         kind: 'journey-step',

@@ -53,13 +53,11 @@ const sendProposal = (
       trigger.kind === 'cart-abandoned'
         ? trigger
         : { kind: 'cart-abandoned', cartUpdatedAtMs: cart?.updatedAtMs ?? 0 };
-    const offer = cartAgent(view, cartTrigger, env, nowMs, ref);
-    if (typeof offer === 'string') return offer;
-    return {
-      ...offer,
-      channels: offer.channels.filter((c) => step.channels.includes(c)),
+    // The step's channels, in its order, and its template.
+    return cartAgent(view, cartTrigger, env, nowMs, ref, {
+      wanted: step.channels,
       template: step.template,
-    };
+    });
   }
   const aov = view.computed.frequency > 0 ? view.computed.monetary / view.computed.frequency : 0;
   return proposeMessage(
