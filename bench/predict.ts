@@ -24,6 +24,7 @@ import { seededRandom } from '../src/ports/random.js';
 import type { ModelDraft } from '../src/ports/model-store.js';
 import type { ProfileState } from '../src/core/profile.js';
 import { toCustomerId } from '../src/core/ids.js';
+import { emptyProfile } from '../src/pipeline/profile/index.js';
 
 const { values: args } = parseArgs({
   options: { customers: { type: 'string', default: '1000000' } },
@@ -108,18 +109,8 @@ if (churnModel !== null) {
   const nowMs = Date.UTC(2026, 0, 1);
   const DAY_MS = 86_400_000;
   const profiles = histories.map((h, i): ProfileState => ({
-    customerId: toCustomerId(`c${i}`),
-    userId: `c${i}`,
-    anonymousIds: [],
-    aliases: [],
-    traits: {},
-    location: { country: null, region: null, city: null, timezone: null },
-    consent: {},
-    preferences: {},
-    firstSeenAtMs: nowMs - h.T * 7 * DAY_MS,
+    ...emptyProfile(toCustomerId(`c${i}`), nowMs - h.T * 7 * DAY_MS),
     lastSeenAtMs: nowMs,
-    signedUpAtMs: null,
-    lastActiveAtMs: null,
     orders: {
       count: h.x + 1,
       revenueCents: Math.round((h.x + 1) * h.meanSpend * 100),
@@ -128,8 +119,6 @@ if (churnModel !== null) {
       lastAtMs: nowMs - ((h.T - h.tx) * 7 + 1) * DAY_MS,
     },
     engagement: { points: 0, asOfMs: nowMs },
-    email: { hardBounces: 0, complaints: 0, lastBounceAtMs: null },
-    cart: null,
     eventCount: h.x + 1,
   }));
   let risk = 0;
