@@ -48,7 +48,7 @@ const toDecision = (
   incentive: p.incentive,
   scheduledForMs: p.scheduledForMs,
   confidence: p.confidence,
-  reasons: [...p.reasons, ...extraReasons],
+  reasons: extraReasons.length === 0 ? p.reasons : [...p.reasons, ...extraReasons],
   journey: p.journey,
   experiment: p.experiment,
   status,
@@ -113,8 +113,11 @@ export const arbitrate = (
       );
     else messages.push(p);
   }
-  const [winner, ...losers] = [...messages].sort(ranks);
+  // Most moments have one message: it wins without a sort.
+  const ranked = messages.length > 1 ? messages.sort(ranks) : messages;
+  const winner = ranked[0];
   if (winner !== undefined) {
+    const losers = ranked.slice(1);
     const alternatives = losers.map((l) => toAlternative(l, winner));
     const extra = alternatives.map((a) => `outranked ${a.agent}/${a.action}: ${a.reason}`);
     decisions.push(

@@ -121,7 +121,7 @@ export const decideForCustomer = (
   const applyRun = (journey: Journey, run: JourneyRun) => {
     memberships.set(journey.definition.id, run.membership);
     changed.add(journey.definition.id);
-    proposals.push(...run.proposals);
+    for (const p of run.proposals) proposals.push(p);
     const key = journeyKey(id, journey.definition.id);
     if (run.wakeAtMs === null)
       out.cancelWork.push({ key, note: `journey ${run.membership.status}` });
@@ -241,8 +241,10 @@ export const decideForCustomer = (
         return onStep(trigger);
       case 'cart-abandoned': {
         const journeys = enterJourneys(trigger);
-        const handled = env.journeys.current.some((j) => entryMatches(j, trigger));
-        if (!handled) propose(cartAgent(view, trigger, env, nowMs), notes);
+        let handled = false;
+        for (const j of env.journeys.current) handled ||= entryMatches(j, trigger);
+        if (handled) return journeys;
+        propose(cartAgent(view, trigger, env, nowMs), notes);
         return [...journeys, ...notes];
       }
       case 'signed-up':

@@ -20,17 +20,21 @@ const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));
  * with no orders and no engagement scores 0.85/0.95 ≈ 0.89.
  */
 export const scoreChurn = (inputs: ChurnInputs, policy: ProfilePolicy['churn']): number => {
-  const terms: [number, number][] = [
-    [
-      policy.recencyWeight,
-      clamp01((inputs.daysSinceActive ?? policy.recencyCapDays) / policy.recencyCapDays),
-    ],
-    [policy.frequencyWeight, 1 - clamp01(inputs.orderCount / policy.frequencyCap)],
-    [policy.monetaryWeight, clamp01(inputs.monetary / policy.monetaryCap)],
-    [policy.engagementWeight, 1 - clamp01(inputs.engagementScore)],
-  ];
-  const span = terms.reduce((sum, [w]) => sum + Math.abs(w), 0);
+  // Written out rather than as an array of terms: this runs for every profile on every look.
+  const r = clamp01((inputs.daysSinceActive ?? policy.recencyCapDays) / policy.recencyCapDays);
+  const f = 1 - clamp01(inputs.orderCount / policy.frequencyCap);
+  const m = clamp01(inputs.monetary / policy.monetaryCap);
+  const e = 1 - clamp01(inputs.engagementScore);
+  const span =
+    Math.abs(policy.recencyWeight) +
+    Math.abs(policy.frequencyWeight) +
+    Math.abs(policy.monetaryWeight) +
+    Math.abs(policy.engagementWeight);
   if (span === 0) return 0;
-  const raw = terms.reduce((sum, [w, x]) => sum + w * x, 0);
+  const raw =
+    policy.recencyWeight * r +
+    policy.frequencyWeight * f +
+    policy.monetaryWeight * m +
+    policy.engagementWeight * e;
   return clamp01(raw / span);
 };

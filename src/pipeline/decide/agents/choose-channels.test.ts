@@ -92,6 +92,16 @@ describe('chooseChannels', () => {
     const choice = chooseChannels(state, ['sms', 'email', 'push']);
     expect(choice.channels).toEqual(['push', 'sms', 'email']);
     expect(choice.reasons).toEqual(['push: 5 past responses']);
+    const middle = aState({
+      traits: withPhone,
+      consent: consentOf(['email', 'sms', 'push']),
+      responses: { byChannel: { sms: 1, email: 3, push: 2 }, byHourOfWeek: {} },
+    });
+    expect(chooseChannels(middle, ['sms', 'email', 'push']).channels).toEqual([
+      'email',
+      'push',
+      'sms',
+    ]);
   });
 
   it('reports the reach of the channel that comes first', () => {

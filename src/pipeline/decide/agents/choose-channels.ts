@@ -43,20 +43,32 @@ const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: s
  * the customer's past responses on each (opens and clicks), ties kept in the order wanted.
  */
 export const chooseChannels = (state: ProfileState, wanted: readonly Channel[]): ChannelChoice => {
+  // Plain loops and an insertion sort: a handful of channels, asked for every message proposed.
   const reasons: string[] = [];
-  const usable: { channel: Channel; reach: number; responses: number; order: number }[] = [];
-  wanted.forEach((channel, order) => {
+  const usable: { channel: Channel; reach: number; responses: number; why: string }[] = [];
+  for (const channel of wanted) {
     const { reach, why } = reachOf(state, channel);
     if (reach === 0) {
       reasons.push(why);
-      return;
+      continue;
     }
-    usable.push({ channel, reach, responses: state.responses?.byChannel[channel] ?? 0, order });
-  });
-  usable.sort((a, b) => b.responses - a.responses || a.order - b.order);
+    const candidate = { channel, reach, responses: state.responses?.byChannel[channel] ?? 0, why };
+    // After every channel with at least as many responses: ties keep the order wanted.
+    let at = usable.length;
+    while (at > 0) {
+      const before = usable[at - 1];
+      if (before === undefined || before.responses >= candidate.responses) break;
+      usable[at] = before;
+      at -= 1;
+    }
+    usable[at] = candidate;
+  }
   const first = usable[0];
   if (first === undefined) return { channels: [], reach: 0, reasons };
-  if (first.responses > 0) reasons.push(`${first.channel}: ${first.responses} past responses`);
-  else reasons.push(reachOf(state, first.channel).why);
-  return { channels: usable.map((u) => u.channel), reach: first.reach, reasons };
+  reasons.push(
+    first.responses > 0 ? `${first.channel}: ${first.responses} past responses` : first.why,
+  );
+  const channels: Channel[] = [];
+  for (const u of usable) channels.push(u.channel);
+  return { channels, reach: first.reach, reasons };
 };

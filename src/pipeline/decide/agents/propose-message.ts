@@ -56,6 +56,17 @@ export const proposeMessage = (
   const when = scheduleSend(intent.atMs, first, view.state, env, intent.optimiseSendTime);
   const confidence = Math.round(intent.baseConfidence * choice.reach * 1000) / 1000;
   const conversion = conversionOn(view, first);
+  const reasons = [...intent.reasons];
+  if (first === undefined) reasons.push('no channel the customer can receive');
+  for (const r of choice.reasons) reasons.push(r);
+  for (const r of when.reasons) reasons.push(r);
+  reasons.push(
+    `confidence ${confidence} = ${intent.baseConfidence} (agent) × ${choice.reach} (reach)`,
+  );
+  if (conversion !== null)
+    reasons.push(
+      `conversion probability on ${first ?? ''} ${conversion.toFixed(4)} (conversion model v${String(view.conversion?.modelVersion)})`,
+    );
   return {
     agent: intent.agent,
     trigger: intent.trigger,
@@ -66,18 +77,7 @@ export const proposeMessage = (
     incentive: intent.incentive ?? null,
     scheduledForMs: when.atMs,
     confidence,
-    reasons: [
-      ...intent.reasons,
-      ...(first === undefined ? ['no channel the customer can receive'] : []),
-      ...choice.reasons,
-      ...when.reasons,
-      `confidence ${confidence} = ${intent.baseConfidence} (agent) × ${choice.reach} (reach)`,
-      ...(conversion === null
-        ? []
-        : [
-            `conversion probability on ${first ?? ''} ${conversion.toFixed(4)} (conversion model v${String(view.conversion?.modelVersion)})`,
-          ]),
-    ],
+    reasons,
     priority: intent.priority,
     expectedValue: Math.round(confidence * intent.valueAtStake * (conversion ?? 1) * 100) / 100,
     journey: intent.journey ?? null,
@@ -87,6 +87,7 @@ export const proposeMessage = (
 };
 
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const LETTER_CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
 
 /**
  * A discount code derived from a fresh id (a random UUID in production): 12 characters of a
@@ -104,8 +105,21 @@ export const toIncentiveCode = (prefix: string, decisionId: string): string => {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  let code = '';
-  for (let i = 0; i < 6; i += 1) code += ALPHABET[(h1 >>> (i * 5)) & 31] ?? 'A';
-  for (let i = 0; i < 6; i += 1) code += ALPHABET[(h2 >>> (i * 5)) & 31] ?? 'A';
+  // One string from twelve character codes (appending twelve times copies the string each time).
+  const at = (h: number, i: number) => LETTER_CODES[(h >>> (i * 5)) & 31] ?? 65;
+  const code = String.fromCharCode(
+    at(h1, 0),
+    at(h1, 1),
+    at(h1, 2),
+    at(h1, 3),
+    at(h1, 4),
+    at(h1, 5),
+    at(h2, 0),
+    at(h2, 1),
+    at(h2, 2),
+    at(h2, 3),
+    at(h2, 4),
+    at(h2, 5),
+  );
   return `${prefix}-${code}`;
 };
