@@ -41,9 +41,16 @@ export const createProfileWriteBehind = (
     cache.delete(id);
     if (row === null || options.cacheSize === 0) return;
     cache.set(id, row);
-    if (cache.size > options.cacheSize) {
-      const oldest = cache.keys().next();
-      if (oldest.done !== true) cache.delete(oldest.value);
+    if (cache.size <= options.cacheSize) return;
+    // The least recently used tenth goes in one pass. Evicting one entry at a time from the
+    // front is quadratic in V8: a Map's iterator steps over every deleted slot before the first
+    // live one, and those pile up at the front until the table is rebuilt (measured: a tenth of
+    // an import of 1,000,000 events over 100,000 customers).
+    let excess = cache.size - Math.floor(options.cacheSize * 0.9);
+    for (const key of cache.keys()) {
+      if (excess <= 0) break;
+      cache.delete(key);
+      excess -= 1;
     }
   };
   return {
