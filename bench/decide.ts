@@ -3,7 +3,9 @@
 //   2. stored: 100,000 customers in the welcome journey, the day-3 step decided and stored;
 //   3. event → decision latency in process (record an order, run the due work);
 //   4. a 30-day simulation of 10,000 customers (`herald simulate`'s engine).
-//   npx tsx bench/decide.ts [-- --customers N --sim-customers N]
+//   npm run bench:decide [-- --customers N --sim-customers N --only core|stored|simulate]
+// runs it with the young generation `npm start` gives the server (--max-semi-space-size=64);
+// `npx tsx bench/decide.ts` runs it with Node's default. The first line says which.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +43,12 @@ const { values: args } = parseArgs({
   },
 });
 const customers = Number(args.customers);
+const semiSpace = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(' ')]
+  .find((a) => a.startsWith('--max-semi-space-size='))
+  ?.split('=')[1];
+console.log(
+  `node                ${process.version}, semi-spaces ${semiSpace === undefined ? "of Node's default size (16 MB)" : `of ${semiSpace} MB (as npm start runs Herald)`}`,
+);
 const T0 = Date.UTC(2026, 5, 3, 12);
 const source = toSourceId('web');
 let seq = 0;

@@ -37,18 +37,14 @@ console.log(
 );
 
 const started = performance.now();
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', 'src/cli/main.ts', 'import', 'events', file],
-  {
-    env: {
-      ...process.env,
-      HERALD_DATABASE_URL: `sqlite:${join(dir, 'herald.db')}`,
-      HERALD_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const child = spawn(process.execPath, ['bin/herald.js', 'import', 'events', file], {
+  env: {
+    ...process.env,
+    HERALD_DATABASE_URL: `sqlite:${join(dir, 'herald.db')}`,
+    HERALD_LOG_LEVEL: 'warn',
   },
-);
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
 let stdout = '';
 child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
 child.stderr.resume();

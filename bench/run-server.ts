@@ -14,7 +14,8 @@ export const runServer = (env: Record<string, string>): Promise<RunningServer> =
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     const child = spawn(
       process.execPath,
-      [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve'],
+      // As `npm start` runs it: compiled by bin/herald.js, with its young generation.
+      ['--max-semi-space-size=64', ...nodeArgs, 'bin/herald.js', 'serve'],
       {
         env: {
           ...process.env,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,6 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const writeKey = 'serve-loop-key-0001';
 const adminToken = 'herald-dev-admin-token';
+const startScript = (
+  JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }
+).scripts.start;
 
 describe('herald serve', () => {
   const dirs: string[] = [];
@@ -17,7 +20,10 @@ describe('herald serve', () => {
   it('runs the scheduler worker and the learning loop in its process', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-serve-'));
     dirs.push(dir);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    // Exactly what `npm start` runs: Herald compiled by bin/herald.js (node's flags included).
+    const [node, ...startArgs] = startScript.split(' ');
+    expect(node).toBe('node');
+    const child = spawn(process.execPath, startArgs, {
       env: {
         ...process.env,
         HERALD_DATABASE_URL: `sqlite:${join(dir, 'herald.db')}`,
