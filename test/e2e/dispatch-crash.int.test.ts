@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -36,10 +36,12 @@ describe('a dispatcher killed mid-batch', () => {
   let child: ChildProcess | null = null;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'herald-dispatch-crash-'));
-    // Claims come back two seconds after their dispatcher died.
+    // Claims come back two seconds after their dispatcher died. No quiet hours: the emails are
+    // marketing, and between 21:00 and 08:00 UTC they would otherwise be held until morning.
     writeFileSync(
       join(dir, 'herald.config.yaml'),
-      'deliver:\n  leaseSeconds: 2\n  timeoutSeconds: 1\n  pollMs: 50\n',
+      'deliver:\n  leaseSeconds: 2\n  timeoutSeconds: 1\n  pollMs: 50\n' +
+        'decide:\n  quietHours:\n    startHour: 0\n    endHour: 0\n',
     );
     env = {
       ...process.env,
@@ -55,9 +57,12 @@ describe('a dispatcher killed mid-batch', () => {
 
   /** Customers, each with one queued email, recorded before any dispatcher runs. */
   const queue = async (extraEnv: Record<string, string>) => {
-    const services = await createServices(loadConfig({ ...env, ...extraEnv }, null), {
-      logger: silentLogger,
-    });
+    const services = await createServices(
+      loadConfig({ ...env, ...extraEnv }, readFileSync(join(dir, 'herald.config.yaml'), 'utf8')),
+      {
+        logger: silentLogger,
+      },
+    );
     const t = services.clock.nowMs();
     await services.recorder.record(
       Array.from({ length: MESSAGES }, (_, i) =>
