@@ -1,6 +1,6 @@
 // Bandit reallocation benchmark: Thompson sampling (plain and top-two) and the three-phase policy
 // over 10 arms, timed over many calls after a warm-up; prints the median and p95 per call.
-//   npx tsx bench/bandit.ts [-- --draws N --runs N]
+//   npm run bench:bandit [-- --draws N --runs N]
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { allocateThompson, allocateThreePhase } from '../src/pipeline/experiment/index.js';

@@ -5,7 +5,7 @@
 //   4. a 30-day simulation of 10,000 customers (`herald simulate`'s engine).
 //   npm run bench:decide [-- --customers N --sim-customers N --only core|stored|simulate]
 // runs it with the young generation `npm start` gives the server (--max-semi-space-size=64);
-// `npx tsx bench/decide.ts` runs it with Node's default. The first line says which.
+// `node bin/bench.js bench/decide.ts` runs it with Node's default. The first line says which.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

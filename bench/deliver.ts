@@ -3,7 +3,7 @@
 //   2. smtp: N queued messages dispatched over pooled SMTP to a local smtp-server on loopback;
 //   3. latency: messages recorded one at a time by POST /v1/sends' path while the dispatcher
 //      runs, from the commit to the hand-off to the adapter, p50/p99.
-//   npx tsx bench/deliver.ts [-- --messages N --pool N --only capture|smtp|latency]
+//   npm run bench:deliver [-- --messages N --pool N --only capture|smtp|latency]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,11 +28,14 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
-// The benchmark measures what the channels can do, not the default provider rate limits.
+// The benchmark measures what the channels can do, not the default provider rate limits; and
+// with no quiet hours, or between 21:00 and 08:00 UTC every queued email would be held.
 const unlimited = `deliver:
   rateLimits:
     smtp: { perSecond: 1000000 }
     capture: { perSecond: 1000000 }
+decide:
+  quietHours: { startHour: 0, endHour: 0 }
 `;
 
 const withServices = async <T>(env: Record<string, string>, work: (s: Services) => Promise<T>) => {

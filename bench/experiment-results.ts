@@ -2,7 +2,7 @@
 // across 5 variant arms (plus a 10 % holdout that is assigned but never exposed), with orders
 // at 4–6 %; times `experimentResults` (sums per arm and per segment in SQL, then the full
 // analysis) and the day-by-day timeline. Prints the median and the slowest of the runs.
-//   npx tsx bench/experiment-results.ts [--units N] [--runs N]
+//   npm run bench:experiment-results [-- --units N --runs N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
 //   2. stored: decisions guarded and recorded (decision, message, audit entry) on SQLite,
 //      2,000 per transaction as the scheduler batches them;
 //   3. `herald audit verify` over the chain, grown to --audit entries.
-//   npx tsx bench/guard.ts [-- --decisions N --audit N]
+//   npm run bench:guard [-- --decisions N --audit N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,11 +3,11 @@
 //      segment, grounding, screen, scores (the offline composer);
 //   2. a creative campaign to N customers (100,000 by default): variants written, the campaign
 //      fanned out, and every message decided, assigned a variant, rendered, guarded and queued.
-//   npx tsx bench/personalize.ts [-- --customers N]   (needs ../shared/data)
+//   npm run bench:personalize [-- --customers N]   (needs ../shared/data)
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSqliteStore } from '../src/adapters/storage/sqlite/create-sqlite-store.js';
 import { createServices } from '../src/app/create-services.js';
@@ -24,7 +24,11 @@ const { values: args } = parseArgs({
   options: { customers: { type: 'string', default: '100000' } },
 });
 const total = Number(args.customers);
-const data = join(import.meta.dirname, '../../shared/data/personalization-scenario');
+// From the repository root (where npm runs scripts): the benchmark runs compiled elsewhere.
+const data = join(
+  process.env['HERALD_SHARED_DATA'] ?? resolve('../shared/data'),
+  'personalization-scenario',
+);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-personalize-bench-'));

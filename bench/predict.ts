@@ -3,9 +3,9 @@
 // days, CLV over 365 days with and without monthly discounting), one by one and with the
 // batch scorer that shares forecasts between customers with one (x, T); then the live churn
 // score the profile stage computes for each profile, with a classifier trained on CDNOW.
-//   npx tsx bench/predict.ts [-- --customers N]
+//   npm run bench:predict [-- --customers N]
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import {
@@ -39,7 +39,8 @@ const timed = <T>(label: string, work: () => T): T => {
 };
 
 const cdnowFile = join(
-  process.env['HERALD_SHARED_DATA'] ?? join(import.meta.dirname, '../../shared/data'),
+  // From the repository root (where npm runs scripts): the benchmark runs compiled elsewhere.
+  process.env['HERALD_SHARED_DATA'] ?? resolve('../shared/data'),
   'cdnow/CDNOW_master.txt',
 );
 let model: ClvModel = {
