@@ -14,8 +14,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Compiles `entry` (relative to the repository) and returns the path of the module. */
 export const compile = async (entry) => {
+  // Inside the repository, so the module finds its packages in node_modules as the sources do.
   const dir = join(root, 'node_modules', '.cache', 'herald');
-  mkdirSync(dir, { recursive: true });
   const outfile = join(dir, `${basename(entry, '.ts')}.mjs`);
   const result = await build({
     entryPoints: [join(root, entry)],
@@ -29,16 +29,23 @@ export const compile = async (entry) => {
     write: false,
     logLevel: 'silent',
   });
-  // Written under names of this process's own, then renamed: processes starting side by side
-  // never read one another's half-written file.
-  const written = result.outputFiles.map((file) => {
-    const temporary = `${file.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, file.contents);
-    return [temporary, file.path];
-  });
-  // The map first, so the module never points at a map that is not there yet.
-  const isMap = ([, path]) => path.endsWith('.map');
-  for (const [temporary, path] of written.filter(isMap)) renameSync(temporary, path);
-  for (const [temporary, path] of written.filter((w) => !isMap(w))) renameSync(temporary, path);
+  try {
+    mkdirSync(dir, { recursive: true });
+    // Written under names of this process's own, then renamed: processes starting side by side
+    // never read one another's half-written file.
+    const written = result.outputFiles.map((file) => {
+      const temporary = `${file.path}.${process.pid}.tmp`;
+      writeFileSync(temporary, file.contents);
+      return [temporary, file.path];
+    });
+    // The map first, so the module never points at a map that is not there yet.
+    const isMap = ([, path]) => path.endsWith('.map');
+    for (const [temporary, path] of written.filter(isMap)) renameSync(temporary, path);
+    for (const [temporary, path] of written.filter((w) => !isMap(w))) renameSync(temporary, path);
+  } catch (error) {
+    throw new Error(
+      `Herald compiles itself into ${dir} as it starts and could not write there (${error.code ?? error.message}): make that folder writable for the user running Herald`,
+    );
+  }
   return outfile;
 };
