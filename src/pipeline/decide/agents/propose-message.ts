@@ -88,6 +88,8 @@ export const proposeMessage = (
 
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const LETTER_CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
+/** The character code of the letter that five bits of `h`, from bit `5i`, choose. */
+const letterAt = (h: number, i: number): number => LETTER_CODES[(h >>> (i * 5)) & 31] ?? 65;
 
 /**
  * A discount code derived from a fresh id (a random UUID in production): 12 characters of a
@@ -106,20 +108,19 @@ export const toIncentiveCode = (prefix: string, decisionId: string): string => {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   // One string from twelve character codes (appending twelve times copies the string each time).
-  const at = (h: number, i: number) => LETTER_CODES[(h >>> (i * 5)) & 31] ?? 65;
   const code = String.fromCharCode(
-    at(h1, 0),
-    at(h1, 1),
-    at(h1, 2),
-    at(h1, 3),
-    at(h1, 4),
-    at(h1, 5),
-    at(h2, 0),
-    at(h2, 1),
-    at(h2, 2),
-    at(h2, 3),
-    at(h2, 4),
-    at(h2, 5),
+    letterAt(h1, 0),
+    letterAt(h1, 1),
+    letterAt(h1, 2),
+    letterAt(h1, 3),
+    letterAt(h1, 4),
+    letterAt(h1, 5),
+    letterAt(h2, 0),
+    letterAt(h2, 1),
+    letterAt(h2, 2),
+    letterAt(h2, 3),
+    letterAt(h2, 4),
+    letterAt(h2, 5),
   );
   return `${prefix}-${code}`;
 };
