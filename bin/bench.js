@@ -10,4 +10,4 @@ if (entry === undefined) {
   process.exit(2);
 }
 process.setSourceMapsEnabled(true);
-await import(pathToFileURL(await compile(entry)).href);
+await import(pathToFileURL(compile(entry)).href);

@@ -5,47 +5,83 @@
 // `keepNames`, which wraps every named function expression in a call that sets its `name`
 // property each time the function is created. The hot paths create such closures per event
 // and per decision; the decide bench's core ran at about half the speed that way.
-import { build } from 'esbuild';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { buildSync } from 'esbuild';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** Compiled versions of one entry point kept beside the newest (a process may still run one). */
+const KEEP = 4;
 
-/** Compiles `entry` (relative to the repository) and returns the path of the module. */
-export const compile = async (entry) => {
+/** Compiles `entry` (relative to the repository, or absolute) and returns the module's path. */
+export const compile = (entry) => {
   // Inside the repository, so the module finds its packages in node_modules as the sources do.
   const dir = join(root, 'node_modules', '.cache', 'herald');
-  const outfile = join(dir, `${basename(entry, '.ts')}.mjs`);
-  const result = await build({
-    entryPoints: [join(root, entry)],
+  const name = basename(entry, '.ts');
+  // Synchronous: esbuild's asynchronous API leaves its service process running beside Herald.
+  const result = buildSync({
+    entryPoints: [resolve(root, entry)],
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
     sourcemap: 'linked',
-    outfile,
+    // Named by a hash of the content: an unchanged build is not written again (so a folder that
+    // cannot be written still serves the version compiled there before), and processes started
+    // from different sources, as during a deploy, never load each other's module or map.
+    entryNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    outdir: dir,
     write: false,
     logLevel: 'silent',
   });
+  const module = result.outputFiles.find((file) => file.path.endsWith('.mjs'));
+  if (module === undefined) throw new Error(`esbuild wrote no module for ${entry}`);
+  const missing = result.outputFiles.filter((file) => !existsSync(file.path));
+  const temporaries = [];
   try {
     mkdirSync(dir, { recursive: true });
-    // Written under names of this process's own, then renamed: processes starting side by side
-    // never read one another's half-written file.
-    const written = result.outputFiles.map((file) => {
+    // Under names of this process's own, then renamed: a process starting beside this one never
+    // reads a half-written file. The map first, so the module never points at a missing map.
+    missing.sort((a, b) => Number(b.path.endsWith('.map')) - Number(a.path.endsWith('.map')));
+    for (const file of missing) {
       const temporary = `${file.path}.${process.pid}.tmp`;
+      temporaries.push(temporary);
       writeFileSync(temporary, file.contents);
-      return [temporary, file.path];
-    });
-    // The map first, so the module never points at a map that is not there yet.
-    const isMap = ([, path]) => path.endsWith('.map');
-    for (const [temporary, path] of written.filter(isMap)) renameSync(temporary, path);
-    for (const [temporary, path] of written.filter((w) => !isMap(w))) renameSync(temporary, path);
+      renameSync(temporary, file.path);
+    }
   } catch (error) {
+    for (const temporary of temporaries) rmSync(temporary, { force: true });
     throw new Error(
       `Herald compiles itself into ${dir} as it starts and could not write there (${error.code ?? error.message}): make that folder writable for the user running Herald`,
     );
   }
-  return outfile;
+  forgetOldVersions(dir, name, basename(module.path));
+  return module.path;
+};
+
+/** Removes all but the newest KEEP compiled versions of an entry point (and their maps). */
+const forgetOldVersions = (dir, name, current) => {
+  try {
+    const versions = readdirSync(dir)
+      .filter((file) => file.startsWith(`${name}-`) && file.endsWith('.mjs') && file !== current)
+      .map((file) => ({ file, at: statSync(join(dir, file)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const { file } of versions.slice(KEEP)) {
+      rmSync(join(dir, file), { force: true });
+      rmSync(join(dir, `${file}.map`), { force: true });
+    }
+  } catch {
+    // Housekeeping only: a folder that cannot be listed or cleaned still runs Herald.
+  }
 };

@@ -6,4 +6,4 @@ import { pathToFileURL } from 'node:url';
 import { compile } from './compile.js';
 
 process.setSourceMapsEnabled(true);
-await import(pathToFileURL(await compile('src/cli/main.ts')).href);
+await import(pathToFileURL(compile('src/cli/main.ts')).href);

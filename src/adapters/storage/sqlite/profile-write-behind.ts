@@ -46,7 +46,7 @@ export const createProfileWriteBehind = (
     // front is quadratic in V8: a Map's iterator steps over every deleted slot before the first
     // live one, and those pile up at the front until the table is rebuilt (measured: a tenth of
     // an import of 1,000,000 events over 100,000 customers).
-    let excess = cache.size - Math.floor(options.cacheSize * 0.9);
+    let excess = cache.size - Math.max(1, Math.floor(options.cacheSize * 0.9));
     for (const key of cache.keys()) {
       if (excess <= 0) break;
       cache.delete(key);
