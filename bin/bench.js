@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 // Runs a benchmark compiled the way bin/herald.js compiles Herald, so in-process figures
 // measure the code as it runs in production:  node bin/bench.js bench/decide.ts [flags]
-import { pathToFileURL } from 'node:url';
-import { compile } from './compile.js';
+import { run } from './compile.js';
 
 const [entry] = process.argv.splice(2, 1);
 if (entry === undefined) {
   console.error('usage: node bin/bench.js bench/NAME.ts [flags]');
   process.exit(2);
 }
-process.setSourceMapsEnabled(true);
-await import(pathToFileURL(compile(entry)).href);
+await run(entry);

@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Compiled versions of one entry point kept beside the newest (a process may still run one). */
@@ -84,4 +84,10 @@ const forgetOldVersions = (dir, name, current) => {
   } catch {
     // Housekeeping only: a folder that cannot be listed or cleaned still runs Herald.
   }
+};
+
+/** Compiles `entry` and runs it, with stack traces mapped back to the TypeScript lines. */
+export const run = async (entry) => {
+  process.setSourceMapsEnabled(true);
+  await import(pathToFileURL(compile(entry)).href);
 };

@@ -44,8 +44,8 @@ export const createProfileWriteBehind = (
     if (cache.size <= options.cacheSize) return;
     // The least recently used tenth goes in one pass. Evicting one entry at a time from the
     // front is quadratic in V8: a Map's iterator steps over every deleted slot before the first
-    // live one, and those pile up at the front until the table is rebuilt (measured: a tenth of
-    // an import of 1,000,000 events over 100,000 customers).
+    // live one, and those pile up at the front until the table is rebuilt (measured: about 6 %
+    // of the CPU time of an import of 1,000,000 events over 100,000 customers).
     let excess = cache.size - Math.max(1, Math.floor(options.cacheSize * 0.9));
     for (const key of cache.keys()) {
       if (excess <= 0) break;
