@@ -80,6 +80,8 @@ export interface ServiceOverrides {
   ids?: IdSource;
   logger?: Logger;
   store?: Store;
+  /** Opens the embedded store for one bulk writer (`herald import`; see SqliteOptions.bulk). */
+  bulk?: boolean;
 }
 
 /** The composition root: the only place that opens connections and picks adapters. */
@@ -100,6 +102,7 @@ export const createServices = async (
       config.storage.driver === 'sqlite'
         ? {
             ...config.storage,
+            bulk: overrides.bulk === true,
             onFlushError: (error: unknown) => {
               logger.error({ err: error }, 'profile flush failed');
             },

@@ -8,14 +8,18 @@ import { loadConfig } from '../app/load-config.js';
  * Reads `herald.config.yaml` (or `HERALD_CONFIG`) and the environment, then builds the services;
  * logs go to stderr unless `logFd` is 1 (the server), so a command's stdout is its output.
  */
-export const loadServices = (env: NodeJS.ProcessEnv, logFd: 1 | 2 = 2): Promise<Services> => {
+export const loadServices = (
+  env: NodeJS.ProcessEnv,
+  logFd: 1 | 2 = 2,
+  options: { bulk?: boolean } = {},
+): Promise<Services> => {
   const path = env['HERALD_CONFIG'] ?? 'herald.config.yaml';
   const explicit = env['HERALD_CONFIG'] !== undefined;
   const fileText = existsSync(path) ? readFileSync(path, 'utf8') : null;
   if (fileText === null && explicit) {
     throw new AppError('invalid-config', `HERALD_CONFIG points at ${path}, which does not exist`);
   }
-  return createServices(loadConfig(env, fileText), { logFd });
+  return createServices(loadConfig(env, fileText), { logFd, ...options });
 };
 
 /** The customer a `--customer USERID` option names (undefined without one); not-found names it. */

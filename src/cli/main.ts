@@ -54,7 +54,9 @@ program
       file: string,
       options: { format?: string; map?: string[]; batchSize: string },
     ) => {
-      const services = await loadServices(process.env);
+      // One writer loading history: profiles are written once per pending limit, not per flush
+      // interval (SqliteOptions.bulk).
+      const services = await loadServices(process.env, 2, { bulk: true });
       try {
         const summary = await importFile(
           services,

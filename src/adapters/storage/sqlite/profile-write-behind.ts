@@ -1,6 +1,7 @@
 import type { CustomerId } from '../../../core/ids.js';
-import type { ProfileRow } from '../../../ports/store.js';
-import { toProfileColumns } from '../shared/tables.js';
+import type { ProfileState } from '../../../core/profile.js';
+import type { ProfileRow, StoredProfile } from '../../../ports/store.js';
+import { toProfileColumns, type ProfilesTable } from '../shared/tables.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
 /**
@@ -9,12 +10,18 @@ import type { SqliteStatements } from './sqlite-statements.js';
  * event seq every flushed profile reflects. After a crash, the customers with events past the
  * watermark are `behind` and are rebuilt from their events before Herald serves. Writing each
  * profile once per flush rather than once per batch is most of the embedded ingest speed.
+ *
+ * Memory: at most `cacheSize` profiles stay parsed (between commits). A changed profile that
+ * leaves the parsed cache before it is flushed is kept as its row's column values (its state as
+ * JSON text: about 1 KB against about 2 KB parsed, with its figures), so a flush can wait for more
+ * changed customers than the cache holds without reading any of them back from the table.
  */
 export interface ProfileWriteBehind {
-  /** The newest committed row: pending (null when deleted), cached, or undefined if unknown. */
-  get(id: CustomerId): ProfileRow | null | undefined;
+  /** The newest committed profile: pending (null when deleted), cached, or undefined if unknown. */
+  get(id: CustomerId): StoredProfile | null | undefined;
   /** Applies a committed transaction's profile changes and the highest event seq it stored. */
   commit(changes: ReadonlyMap<CustomerId, ProfileRow | null>, maxSeq: number): void;
+  /** Changed profiles not yet written. */
   readonly pending: number;
   behind(): CustomerId[];
   /**
@@ -25,38 +32,65 @@ export interface ProfileWriteBehind {
   flushStep(maxRows: number): boolean;
 }
 
+/** A pending change: the parsed row while it is cached, its column values after, or a deletion. */
+type Pending = ProfileRow | ProfilesTable | null;
+
+const isColumns = (p: ProfileRow | ProfilesTable): p is ProfilesTable =>
+  typeof p.state === 'string';
+
 export const createProfileWriteBehind = (
   s: SqliteStatements,
   options: { cacheSize: number },
 ): ProfileWriteBehind => {
-  const cache = new Map<CustomerId, ProfileRow>();
-  const dirty = new Map<CustomerId, ProfileRow | null>();
+  const cache = new Map<CustomerId, StoredProfile>();
+  const dirty = new Map<CustomerId, Pending>();
   let watermark = (s.getMeta.get('profiles_seq') as { value: number } | undefined)?.value ?? 0;
   let maxSeq = (s.maxSeq.get() as { seq: number | null }).seq ?? 0;
   let flushing: { ids: CustomerId[]; next: number; target: number } | null = null;
   const behind = new Set(
     (s.customersAfter.all(watermark) as { customer_id: CustomerId }[]).map((r) => r.customer_id),
   );
-  const remember = (id: CustomerId, row: ProfileRow | null) => {
-    cache.delete(id);
-    if (row === null || options.cacheSize === 0) return;
-    cache.set(id, row);
+  const trim = () => {
     if (cache.size <= options.cacheSize) return;
     // The least recently used tenth goes in one pass. Evicting one entry at a time from the
     // front is quadratic in V8: a Map's iterator steps over every deleted slot before the first
     // live one, and those pile up at the front until the table is rebuilt (measured: about 6 %
     // of the CPU time of an import of 1,000,000 events over 100,000 customers).
     let excess = cache.size - Math.max(1, Math.floor(options.cacheSize * 0.9));
-    for (const key of cache.keys()) {
+    for (const [key, evicted] of cache) {
       if (excess <= 0) break;
       cache.delete(key);
       excess -= 1;
+      // A change not yet written stays pending, as text: the parsed copy can go.
+      const pending = dirty.get(key);
+      if (pending === evicted) dirty.set(key, toProfileColumns(pending));
     }
+  };
+  const remember = (id: CustomerId, profile: StoredProfile | null) => {
+    cache.delete(id);
+    if (profile === null || options.cacheSize === 0) {
+      const pending = dirty.get(id);
+      if (pending !== undefined && pending !== null && !isColumns(pending))
+        dirty.set(id, toProfileColumns(pending));
+      return;
+    }
+    cache.set(id, profile);
+    trim();
   };
   return {
     get(id) {
       const pending = dirty.get(id);
-      return pending !== undefined ? pending : cache.get(id);
+      if (pending === null) return null;
+      const cached = cache.get(id);
+      if (cached !== undefined || pending === undefined) return cached;
+      if (!isColumns(pending)) return pending;
+      // Pending as text only: parsed again and cached (the change stays pending as it is).
+      const profile = { customerId: id, state: JSON.parse(pending.state) as ProfileState };
+      if (options.cacheSize > 0) {
+        cache.set(id, profile);
+        trim();
+      }
+      return profile;
     },
     commit(changes, seq) {
       for (const [id, row] of changes) {
@@ -78,26 +112,31 @@ export const createProfileWriteBehind = (
       }
       const run = flushing;
       const end = Math.min(run.ids.length, run.next + maxRows);
-      const written: [CustomerId, ProfileRow | null][] = [];
+      const written: [CustomerId, Pending][] = [];
       s.begin.run();
       try {
         for (let i = run.next; i < end; i += 1) {
           const id = run.ids[i];
-          const row = id === undefined ? undefined : dirty.get(id);
-          if (id === undefined || row === undefined) continue;
-          if (row === null) s.deleteProfile.run(id);
-          else s.saveProfile.run(toProfileColumns(row));
-          written.push([id, row]);
+          const pending = id === undefined ? undefined : dirty.get(id);
+          if (id === undefined || pending === undefined) continue;
+          if (pending === null) s.deleteProfile.run(id);
+          else s.saveProfile.run(isColumns(pending) ? pending : toProfileColumns(pending));
+          written.push([id, pending]);
         }
         if (end === run.ids.length) s.setMeta.run('profiles_seq', run.target);
         s.commit.run();
       } catch (error) {
-        s.rollback.run();
         flushing = null;
+        // SQLite may have rolled back by itself (a full disk): the first error is the one to tell.
+        try {
+          s.rollback.run();
+        } catch {
+          // no transaction left to roll back
+        }
         throw error;
       }
       // A row changed again since this flush began stays pending for the next one.
-      for (const [id, row] of written) if (dirty.get(id) === row) dirty.delete(id);
+      for (const [id, pending] of written) if (dirty.get(id) === pending) dirty.delete(id);
       run.next = end;
       if (end < run.ids.length) return false;
       watermark = run.target;

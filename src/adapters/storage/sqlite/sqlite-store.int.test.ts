@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { Value } from '@sinclair/typebox/value';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toCustomerId, toMessageId, toSourceId } from '../../../core/ids.js';
@@ -41,8 +42,14 @@ describe('embedded SQLite store', () => {
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   });
-  const open = (options: { dedupWindow?: number; profileFlushMs?: number } = {}) =>
-    createSqliteStore({ file, synchronous: 'normal', ...options });
+  const open = (
+    options: {
+      dedupWindow?: number;
+      profileFlushMs?: number;
+      profileCacheSize?: number;
+      bulk?: boolean;
+    } = {},
+  ) => createSqliteStore({ file, synchronous: 'normal', ...options });
 
   it('still recognises a retried message after a restart', async () => {
     const first = await open();
@@ -81,6 +88,64 @@ describe('embedded SQLite store', () => {
     const reopened = await open();
     expect(await reopened.profilesBehind()).toEqual([]);
     expect((await reopened.getProfile(toCustomerId('u1')))?.state.eventCount).toBe(1);
+    await reopened.close();
+  });
+
+  it('serves and writes a changed profile that left the parsed cache before its flush', async () => {
+    const store = await open({ profileFlushMs: 600_000, profileCacheSize: 2 });
+    // Five customers through a cache of two: most changes wait as text, not as parsed rows.
+    await recordEvents(
+      store,
+      ['a', 'b', 'c', 'd', 'e'].map((u) => event(`m-${u}`, u)),
+      policy,
+      t0,
+    );
+    expect((await store.getProfile(toCustomerId('a')))?.state.eventCount).toBe(1);
+    // A customer pending as text takes a second event on top of the first.
+    await recordEvents(store, [event('m-a2', 'a'), event('m-b2', 'b')], policy, t0 + 1000);
+    expect((await store.getProfile(toCustomerId('a')))?.state.eventCount).toBe(2);
+    await store.close();
+    const onDisk = new BetterSqlite3(file, { readonly: true });
+    const counts = onDisk
+      .prepare('SELECT customer_id, state FROM profiles ORDER BY customer_id')
+      .all()
+      .map((r) => {
+        const row = r as { customer_id: string; state: string };
+        return [row.customer_id, (JSON.parse(row.state) as { eventCount: number }).eventCount];
+      });
+    onDisk.close();
+    expect(counts).toEqual([
+      ['a', 2],
+      ['b', 2],
+      ['c', 1],
+      ['d', 1],
+      ['e', 1],
+    ]);
+  });
+
+  it('in bulk, writes profiles only at the pending limit and at close', async () => {
+    const store = await open({ bulk: true, profileCacheSize: 0, profileFlushMs: 10 });
+    const rowsOnDisk = () => {
+      const db = new BetterSqlite3(file, { readonly: true });
+      const { n } = db.prepare('SELECT COUNT(*) AS n FROM profiles').get() as { n: number };
+      db.close();
+      return n;
+    };
+    // 1,999 customers: under the limit of 2,000 (the floor with no cache), so nothing is written,
+    // however long it waits (no flush interval in bulk).
+    const first = Array.from({ length: 1999 }, (_, i) => event(`p${i}`, `c${i}`));
+    await recordEvents(store, first, policy, t0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(rowsOnDisk()).toBe(0);
+    expect((await store.getProfile(toCustomerId('c7')))?.state.eventCount).toBe(1);
+    await recordEvents(store, [event('p1999', 'c1999'), event('p2000', 'c2000')], policy, t0);
+    expect(rowsOnDisk()).toBe(2001);
+    await recordEvents(store, [event('p2001', 'c7')], policy, t0);
+    expect(rowsOnDisk()).toBe(2001);
+    await store.close();
+    const reopened = await open();
+    expect(await reopened.profilesBehind()).toEqual([]);
+    expect((await reopened.getProfile(toCustomerId('c7')))?.state.eventCount).toBe(2);
     await reopened.close();
   });
 
