@@ -38,7 +38,7 @@ export const configSchema = Type.Object(
             minimum: 1000,
             default: 2_000_000,
             description:
-              'SQLite: a repeated messageId is recognised among at least this many of the latest messages (memory: up to twice as many, about 70 bytes each). PostgreSQL checks all of history with a unique index.',
+              'SQLite: a repeated messageId is recognised among at least this many of the latest messages (memory: up to twice as many, 21–43 bytes each, in hash tables outside the JavaScript heap). PostgreSQL checks all of history with a unique index.',
           }),
           { env: 'HERALD_SQLITE_DEDUP_WINDOW' },
         ),
@@ -46,14 +46,14 @@ export const configSchema = Type.Object(
           minimum: 0,
           default: 20_000,
           description:
-            'SQLite: profiles kept parsed in memory between batches (about 2 KB each). A changed profile that leaves this cache before its flush waits as text (about 1 KB); a flush starts once twice this many changed profiles are pending.',
+            'SQLite: profiles kept parsed in memory between batches (about 2 KB each). A changed profile that leaves this cache before its flush waits packed as UTF-8 outside the JavaScript heap (about 1 KB); a flush starts once five times this many changed profiles are pending.',
         }),
         sqliteProfileFlushMs: field(
           Type.Integer({
             minimum: 10,
             default: 5000,
             description:
-              'SQLite: profiles are written behind their events at least this often (and whenever twice as many profiles changed as the profile cache holds), 250 rows per transaction; after a crash the ones behind are rebuilt from their events at start. `herald import` writes them only at that limit and at its end.',
+              'SQLite: profiles are written behind their events at least this often (and whenever five times as many profiles changed as the profile cache holds), 250 rows per transaction; after a crash the ones behind are rebuilt from their events at start. `herald import` writes them only at that limit and at its end.',
           }),
           { env: 'HERALD_SQLITE_PROFILE_FLUSH_MS' },
         ),

@@ -41,7 +41,8 @@ export interface SqliteOptions {
   /**
    * One writer loading a large history (`herald import`): profiles are written only when the
    * pending limit is reached and at close, each flush in one transaction, so a customer with many
-   * events in the file is written about once rather than once per flush interval.
+   * events in the file is written about once rather than once per flush interval; at most
+   * `BULK_PARSED_CACHE` profiles stay parsed.
    */
   bulk?: boolean;
   /**
@@ -61,13 +62,20 @@ const WRITER_CHECKPOINT_PAGES = 10_000;
 const LOG_RESTART_PAGES = 10_000;
 
 /**
- * Changed profiles pending, per profile the cache holds, before a flush starts. Past the cache
- * they wait as text (about 1 KB each at the bench's profiles): the default cache of 20,000 lets
- * 40,000 wait. Measured on an import of 1,000,000 events over 100,000 customers: 5 (every
- * customer waiting) took 89 s at 1.1 GB peak RSS, 2 took 109 s at 714 MB; the garbage collector
- * lets the heap grow to about four times what is live.
+ * Changed profiles pending, per profile the cache holds, before a flush starts. Past the parsed
+ * cache they wait packed (their state as UTF-8 in a buffer of its own, about 1 KB at the bench's
+ * profiles, outside the JavaScript heap): the default cache of 20,000 lets 100,000 wait. On an
+ * import of 1,000,000 events over 100,000 customers, 2 (rows written about eight times each)
+ * took 108.7 s at 610 MB peak RSS, 5 (about once) 82.5 s at 767 MB.
  */
-const PENDING_PER_CACHED = 2;
+const PENDING_PER_CACHED = 5;
+
+/**
+ * Profiles a bulk writer keeps parsed: in bulk the rest wait packed and the parsed copies are
+ * mostly garbage in waiting. The same import: 20,000 parsed took 82.5 s at 767 MB peak RSS,
+ * 2,000 took 88.2 s at 683 MB.
+ */
+const BULK_PARSED_CACHE = 2000;
 
 /** Runs async work one call at a time: SQLite has one connection and one writer. */
 const createQueue = () => {
@@ -137,7 +145,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   }
   const cacheSize = options.profileCacheSize ?? 20_000;
   const onFlushError = options.onFlushError ?? (() => undefined);
-  const profiles = createProfileWriteBehind(s, { cacheSize });
+  const profiles = createProfileWriteBehind(s, {
+    cacheSize: options.bulk === true ? Math.min(cacheSize, BULK_PARSED_CACHE) : cacheSize,
+  });
   // Flushes run in steps of 250 rows, each its own turn of the queue, so ingest never waits
   // behind a whole flush; listings and close flush everything first.
   const flushStep = () => serialise(() => Promise.resolve(closed || profiles.flushStep(250)));

@@ -32,11 +32,25 @@ export interface ProfileWriteBehind {
   flushStep(maxRows: number): boolean;
 }
 
-/** A pending change: the parsed row while it is cached, its column values after, or a deletion. */
-type Pending = ProfileRow | ProfilesTable | null;
+/**
+ * A profile row's column values with its state as UTF-8 bytes in a buffer of its own: outside
+ * the JavaScript heap, so waiting rows neither grow the heap the collector marks and sizes its
+ * next collection by, nor share a pooled slab that one live row would keep whole.
+ */
+type PackedColumns = Omit<ProfilesTable, 'state'> & { state: Buffer };
 
-const isColumns = (p: ProfileRow | ProfilesTable): p is ProfilesTable =>
-  typeof p.state === 'string';
+const pack = (row: ProfileRow): PackedColumns => {
+  const columns = toProfileColumns(row);
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(columns.state));
+  bytes.write(columns.state);
+  return { ...columns, state: bytes };
+};
+
+/** A pending change: the parsed row while it is cached, packed after, or a deletion. */
+type Pending = ProfileRow | PackedColumns | null;
+
+const isColumns = (p: ProfileRow | PackedColumns): p is PackedColumns =>
+  p.state instanceof Uint8Array;
 
 export const createProfileWriteBehind = (
   s: SqliteStatements,
@@ -63,7 +77,7 @@ export const createProfileWriteBehind = (
       excess -= 1;
       // A change not yet written stays pending, as text: the parsed copy can go.
       const pending = dirty.get(key);
-      if (pending === evicted) dirty.set(key, toProfileColumns(pending));
+      if (pending === evicted) dirty.set(key, pack(pending));
     }
   };
   const remember = (id: CustomerId, profile: StoredProfile | null) => {
@@ -71,7 +85,7 @@ export const createProfileWriteBehind = (
     if (profile === null || options.cacheSize === 0) {
       const pending = dirty.get(id);
       if (pending !== undefined && pending !== null && !isColumns(pending))
-        dirty.set(id, toProfileColumns(pending));
+        dirty.set(id, pack(pending));
       return;
     }
     cache.set(id, profile);
@@ -85,7 +99,10 @@ export const createProfileWriteBehind = (
       if (cached !== undefined || pending === undefined) return cached;
       if (!isColumns(pending)) return pending;
       // Pending as text only: parsed again and cached (the change stays pending as it is).
-      const profile = { customerId: id, state: JSON.parse(pending.state) as ProfileState };
+      const profile = {
+        customerId: id,
+        state: JSON.parse(pending.state.toString()) as ProfileState,
+      };
       if (options.cacheSize > 0) {
         cache.set(id, profile);
         trim();
@@ -120,7 +137,12 @@ export const createProfileWriteBehind = (
           const pending = id === undefined ? undefined : dirty.get(id);
           if (id === undefined || pending === undefined) continue;
           if (pending === null) s.deleteProfile.run(id);
-          else s.saveProfile.run(isColumns(pending) ? pending : toProfileColumns(pending));
+          else
+            s.saveProfile.run(
+              isColumns(pending)
+                ? { ...pending, state: pending.state.toString() }
+                : toProfileColumns(pending),
+            );
           written.push([id, pending]);
         }
         if (end === run.ids.length) s.setMeta.run('profiles_seq', run.target);

@@ -29,4 +29,30 @@ describe('recent messages window', () => {
     recent.remember('ab', 'c', 1);
     expect(recent.find('a', 'bc')).toBeUndefined();
   });
+
+  it('keeps every key through the table doubling many times over', () => {
+    const recent = createRecentMessages(200_000);
+    for (let i = 0; i < 100_000; i += 1) recent.remember('web', `msg-${i}`, i + 1);
+    expect(recent.size).toBe(100_000);
+    let found = 0;
+    let wrong = 0;
+    for (let i = 0; i < 100_000; i += 1) {
+      const seq = recent.find('web', `msg-${i}`);
+      if (seq === i + 1) found += 1;
+      else wrong += 1;
+    }
+    expect({ found, wrong }).toEqual({ found: 100_000, wrong: 0 });
+    let strays = 0;
+    for (let i = 100_000; i < 200_000; i += 1)
+      if (recent.find('web', `msg-${i}`) !== undefined) strays += 1;
+    expect(strays).toBe(0);
+  });
+
+  it('points a message remembered again at its newest row', () => {
+    const recent = createRecentMessages(10);
+    recent.remember('web', 'm1', 3);
+    recent.remember('web', 'm1', 9);
+    expect(recent.find('web', 'm1')).toBe(9);
+    expect(recent.size).toBe(1);
+  });
 });

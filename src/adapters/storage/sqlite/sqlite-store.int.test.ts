@@ -123,6 +123,25 @@ describe('embedded SQLite store', () => {
     ]);
   });
 
+  it('deletes a merged-away profile that was waiting packed, and keeps it deleted', async () => {
+    const store = await open({ profileFlushMs: 600_000, profileCacheSize: 1 });
+    await recordEvents(store, [{ ...event('a1'), userId: null, anonymousId: 'dev' }], policy, t0);
+    // Two more customers push anon:dev out of the parsed cache: its change waits packed.
+    await recordEvents(store, [event('x1', 'x'), event('y1', 'y')], policy, t0);
+    await recordEvents(
+      store,
+      [{ ...event('i1', 'ada'), type: 'identify', anonymousId: 'dev' }],
+      policy,
+      t0,
+    );
+    expect(await store.getProfile(toCustomerId('anon:dev'))).toBeUndefined();
+    await store.close();
+    const reopened = await open();
+    expect(await reopened.listCustomerIds(null, 10)).toEqual(['ada', 'x', 'y']);
+    expect((await reopened.getProfile(toCustomerId('ada')))?.state.eventCount).toBe(2);
+    await reopened.close();
+  });
+
   it('in bulk, writes profiles only at the pending limit and at close', async () => {
     const store = await open({ bulk: true, profileCacheSize: 0, profileFlushMs: 10 });
     const rowsOnDisk = () => {
