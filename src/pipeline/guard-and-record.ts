@@ -629,9 +629,11 @@ export const guardAndRecord = async (
           tx,
           deps,
           [...new Set(sending.map((d) => d.customerId))],
+          // Only a campaign with a budget cap needs what it has spent: summing a large
+          // campaign's messages for every batch made fanning it out quadratic.
           sending.flatMap((d) => {
             const c = campaignOf(d);
-            return c === null ? [] : [c.id];
+            return c === null || c.budget === null ? [] : [c.id];
           }),
           nowMs,
           sending.flatMap((d) => (d.experiment === null ? [] : [d.experiment.slot])),

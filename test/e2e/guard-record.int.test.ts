@@ -264,6 +264,34 @@ for (const factory of storeFactories) {
       expect(list.filter((m) => m.status === 'queued')).toHaveLength(40 - expected.size);
     });
 
+    it('pauses a campaign at its budget cap, and sends one without a cap to everyone', async () => {
+      const ids = Array.from({ length: 10 }, (_, i) => `bc${i}`);
+      for (const id of ids) await identify(id, { email: `${id}@example.com` });
+      // An email costs 0.001 by default: three fit exactly.
+      const capped = await call('POST', '/v1/campaigns', {
+        id: 'capped',
+        template: 'upsell',
+        channels: ['email'],
+        budget: 0.003,
+      });
+      expect(capped.statusCode).toBe(202);
+      await herald.services.worker.runDue();
+      const free = await call('POST', '/v1/campaigns', {
+        id: 'uncapped',
+        template: 'upsell',
+        channels: ['email'],
+      });
+      expect(free.statusCode).toBe(202);
+      await herald.services.worker.runDue();
+      const list = (await call('GET', '/v1/messages?limit=100', undefined, viewerToken)).json<{
+        messages: { campaignId: string | null; status: string; reasonCode: string | null }[];
+      }>().messages;
+      const of = (campaign: string) => list.filter((m) => m.campaignId === campaign);
+      expect(of('capped').filter((m) => m.status === 'queued')).toHaveLength(3);
+      expect(of('capped').filter((m) => m.reasonCode === 'budget_exhausted')).toHaveLength(7);
+      expect(of('uncapped').filter((m) => m.status === 'queued')).toHaveLength(10);
+    });
+
     it('expires a review item nobody acted on within 48 hours, and never sends it', async () => {
       await identify('hu', { email: 'hu@example.com', firstName: 'Hu' });
       await ingest('track', {
