@@ -105,7 +105,7 @@ try {
     nowMs,
   );
   const t2 = performance.now();
-  await services.worker.runDue(nowMs);
+  await services.worker.countDue(nowMs);
   const t3 = performance.now();
   const queued = (await services.store.listMessages({ status: 'queued', limit: 10 * total }))
     .length;

@@ -1,7 +1,10 @@
 /** A loop that runs `drain` when asked, when nudged, and every `pollMs` while started. */
 export interface PollingLoop<T> {
-  /** Runs `drain` now (after a run in progress), and returns what it returned. */
-  runDue(nowMs?: number): Promise<T>;
+  /**
+   * Runs `drain` now (after a run in progress), and returns what it returned. `collect` (true by
+   * default) is handed to `drain`; the loop's own runs pass false, as nobody reads their result.
+   */
+  runDue(nowMs?: number, collect?: boolean): Promise<T>;
   /** Polls every `pollMs`, and soon after `nudge()`. */
   start(): void;
   /** Asks a started loop to run now; a nudge during a run makes it run again right after. */
@@ -15,7 +18,7 @@ export interface PollingLoop<T> {
  * re-runs the loop as soon as the current run ends), errors reported and the loop kept going.
  */
 export const createPollingLoop = <T>(
-  drain: (nowMs: number) => Promise<T>,
+  drain: (nowMs: number, collect: boolean) => Promise<T>,
   empty: T,
   options: { pollMs: number; nowMs: () => number; onError: (error: unknown) => void },
 ): PollingLoop<T> => {
@@ -24,9 +27,9 @@ export const createPollingLoop = <T>(
   let timer: NodeJS.Timeout | null = null;
   let started = false;
 
-  const runDue = (nowMs = options.nowMs()): Promise<T> => {
+  const runDue = (nowMs = options.nowMs(), collect = true): Promise<T> => {
     const previous = running ?? Promise.resolve(empty);
-    const next = previous.catch(() => empty).then(() => drain(nowMs));
+    const next = previous.catch(() => empty).then(() => drain(nowMs, collect));
     running = next;
     void next
       .finally(() => {
@@ -44,7 +47,7 @@ export const createPollingLoop = <T>(
   const tick = () => {
     timer = null;
     if (!started) return;
-    runDue()
+    runDue(options.nowMs(), false)
       .catch(options.onError)
       .finally(() => {
         if (!started) return;

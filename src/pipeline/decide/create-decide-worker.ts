@@ -12,10 +12,21 @@ export interface WorkerObserver {
   onRound?(round: WorkRound): void;
 }
 
+interface Drained {
+  /** Every decision made, when asked to collect them; empty otherwise. */
+  decisions: Decision[];
+  count: number;
+}
+
 /** The scheduler's worker: runs due work (and the daily sweep) until none is left. */
 export interface DecideWorker {
   /** Runs everything due at `nowMs` (the clock's now by default), then returns what it decided. */
   runDue(nowMs?: number): Promise<Decision[]>;
+  /**
+   * The same, returning only how many decisions it made: a large campaign's decisions are not
+   * held in memory until the last of them is made (the polling loop runs this way).
+   */
+  countDue(nowMs?: number): Promise<number>;
   /** Polls every `pollMs`, and soon after `nudge()`. */
   start(): void;
   /** Asks a started worker to look for due work now (after events were recorded). */
@@ -35,7 +46,7 @@ export const createDecideWorker = (
   let populationLoaded = false;
   let sweptDay = Number.NEGATIVE_INFINITY;
 
-  const drain = async (nowMs: number): Promise<Decision[]> => {
+  const drain = async (nowMs: number, collect: boolean): Promise<Drained> => {
     if (!populationLoaded) {
       env.population = (await loadPopulation(store)) ?? env.population;
       populationLoaded = true;
@@ -47,23 +58,40 @@ export const createDecideWorker = (
       sweptDay = sweepDayDue(nowMs, env.policy.sweepHourUtc);
     }
     const decided: Decision[] = [];
+    let count = 0;
     for (;;) {
       const round = await runDueWork(store, env, nowMs, batchSize);
       for (const f of round.failures)
         logger.error({ customerId: f.customerId, err: f.error }, 'decide failed for a customer');
       if (round.items > 0) observer.onRound?.(round);
-      decided.push(...round.decisions);
+      count += round.decisions.length;
+      if (collect) decided.push(...round.decisions);
       // A round can make more work due at once (a journey's next step, a wave): go on until a
       // round finds nothing it can take (the rest, if any, belongs to customers busy elsewhere).
-      if (round.items === 0 || !round.moreDue) return decided;
+      if (round.items === 0 || !round.moreDue) return { decisions: decided, count };
     }
   };
 
-  return createPollingLoop<Decision[]>(drain, [], {
-    pollMs,
-    nowMs: () => clock.nowMs(),
-    onError: (error) => {
-      logger.error({ err: error }, 'decide round failed');
+  const loop = createPollingLoop<Drained>(
+    drain,
+    { decisions: [], count: 0 },
+    {
+      pollMs,
+      nowMs: () => clock.nowMs(),
+      onError: (error) => {
+        logger.error({ err: error }, 'decide round failed');
+      },
     },
-  });
+  );
+  return {
+    runDue: async (nowMs) => (await loop.runDue(nowMs, true)).decisions,
+    countDue: async (nowMs) => (await loop.runDue(nowMs, false)).count,
+    start: () => {
+      loop.start();
+    },
+    nudge: () => {
+      loop.nudge();
+    },
+    stop: () => loop.stop(),
+  };
 };
