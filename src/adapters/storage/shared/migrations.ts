@@ -446,6 +446,19 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('orders_placed').on('orders').column('placed_at_ms').execute();
     },
   },
+  // A campaign's committed spend (the budget guardrail sums it for every batch of a capped
+  // campaign) read from the index alone, without visiting each message's row.
+  '0010-campaign-spend': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.dropIndex('messages_campaign').execute();
+      await db.schema
+        .createIndex('messages_campaign')
+        .on('messages')
+        .columns(['campaign_id', 'status', 'cost'])
+        .where(sql.ref('campaign_id'), 'is not', null)
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({
