@@ -447,16 +447,19 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
     },
   },
   // A campaign's committed spend (the budget guardrail sums it for every batch of a capped
-  // campaign) read from the index alone, without visiting each message's row.
+  // campaign) read from the index (on SQLite without visiting each message's row). The new
+  // index is built before the old one goes, each step safe to repeat: SQLite runs migrations
+  // without a transaction, so an interrupted start must be able to run this again.
   '0010-campaign-spend': {
     async up(db: Kysely<unknown>) {
-      await db.schema.dropIndex('messages_campaign').execute();
       await db.schema
-        .createIndex('messages_campaign')
+        .createIndex('messages_campaign_spend')
+        .ifNotExists()
         .on('messages')
         .columns(['campaign_id', 'status', 'cost'])
         .where(sql.ref('campaign_id'), 'is not', null)
         .execute();
+      await db.schema.dropIndex('messages_campaign').ifExists().execute();
     },
   },
 });
