@@ -75,7 +75,7 @@ export const createProfileWriteBehind = (
       if (excess <= 0) break;
       cache.delete(key);
       excess -= 1;
-      // A change not yet written stays pending, as text: the parsed copy can go.
+      // A change not yet written stays pending, packed: the parsed copy can go.
       const pending = dirty.get(key);
       if (pending === evicted) dirty.set(key, pack(pending));
     }
@@ -98,7 +98,7 @@ export const createProfileWriteBehind = (
       const cached = cache.get(id);
       if (cached !== undefined || pending === undefined) return cached;
       if (!isColumns(pending)) return pending;
-      // Pending as text only: parsed again and cached (the change stays pending as it is).
+      // Pending packed only: parsed again and cached (the change stays pending as it is).
       const profile = {
         customerId: id,
         state: JSON.parse(pending.state.toString()) as ProfileState,
