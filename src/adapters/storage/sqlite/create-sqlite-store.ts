@@ -145,8 +145,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   }
   const cacheSize = options.profileCacheSize ?? 20_000;
   const onFlushError = options.onFlushError ?? (() => undefined);
+  const bulk = options.bulk === true;
   const profiles = createProfileWriteBehind(s, {
-    cacheSize: options.bulk === true ? Math.min(cacheSize, BULK_PARSED_CACHE) : cacheSize,
+    cacheSize: bulk ? Math.min(cacheSize, BULK_PARSED_CACHE) : cacheSize,
   });
   // Flushes run in steps of 250 rows, each its own turn of the queue, so ingest never waits
   // behind a whole flush; listings and close flush everything first.
@@ -173,7 +174,6 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       flushing = false;
     }
   };
-  const bulk = options.bulk === true;
   const pendingLimit = Math.max(PENDING_PER_CACHED * cacheSize, 2000);
   const timer = bulk
     ? undefined

@@ -49,7 +49,7 @@ const pack = (row: ProfileRow): PackedColumns => {
 /** A pending change: the parsed row while it is cached, packed after, or a deletion. */
 type Pending = ProfileRow | PackedColumns | null;
 
-const isColumns = (p: ProfileRow | PackedColumns): p is PackedColumns =>
+const isPacked = (p: ProfileRow | PackedColumns): p is PackedColumns =>
   p.state instanceof Uint8Array;
 
 export const createProfileWriteBehind = (
@@ -84,7 +84,7 @@ export const createProfileWriteBehind = (
     cache.delete(id);
     if (profile === null || options.cacheSize === 0) {
       const pending = dirty.get(id);
-      if (pending !== undefined && pending !== null && !isColumns(pending))
+      if (pending !== undefined && pending !== null && !isPacked(pending))
         dirty.set(id, pack(pending));
       return;
     }
@@ -97,7 +97,7 @@ export const createProfileWriteBehind = (
       if (pending === null) return null;
       const cached = cache.get(id);
       if (cached !== undefined || pending === undefined) return cached;
-      if (!isColumns(pending)) return pending;
+      if (!isPacked(pending)) return pending;
       // Pending packed only: parsed again and cached (the change stays pending as it is).
       const profile = {
         customerId: id,
@@ -139,7 +139,7 @@ export const createProfileWriteBehind = (
           if (pending === null) s.deleteProfile.run(id);
           else
             s.saveProfile.run(
-              isColumns(pending)
+              isPacked(pending)
                 ? { ...pending, state: pending.state.toString() }
                 : toProfileColumns(pending),
             );
