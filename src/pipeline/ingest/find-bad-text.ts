@@ -24,7 +24,18 @@ const walk = (value: unknown, path: string): FieldProblem | null => {
 
 /**
  * Text PostgreSQL and most tools cannot store (NUL, unpaired surrogates), with the field that
- * holds it; null when the event is clean. `json` is the event already serialised.
+ * holds it; null when the event is clean. `json` is the event already serialised: one scan of it
+ * clears a clean event. Only then are `places` walked, in order, for the field to name — each
+ * built on demand (the same text can sit in more than one; the first that holds it is named).
  */
-export const findBadText = (json: string, event: object, path: string): FieldProblem | null =>
-  suspicious.test(json) ? walk(event, path) : null;
+export const findBadText = (
+  json: string,
+  places: () => Iterable<readonly [value: unknown, path: string]>,
+): FieldProblem | null => {
+  if (!suspicious.test(json)) return null;
+  for (const [value, path] of places()) {
+    const found = walk(value, path);
+    if (found !== null) return found;
+  }
+  return null;
+};

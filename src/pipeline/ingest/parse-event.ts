@@ -200,14 +200,17 @@ export const parseEvent = (
   const json = JSON.stringify(event);
   // Report bad text where the client put it: the stored `name` of a track call is its `event`,
   // and the batch context sits at the request's root.
-  const body: JsonObject = raw;
-  const stored = Object.fromEntries(
-    storedFields(type).flatMap((key) => (key in body ? [[key, body[key]]] : [])),
-  );
-  const bad =
-    findBadText(json, stored, path) ??
-    (envelope.context === null ? null : findBadText(json, envelope.context, '/context')) ??
-    findBadText(json, event, path);
+  const bad = findBadText(json, () => {
+    const body: JsonObject = raw;
+    const stored = Object.fromEntries(
+      storedFields(type).flatMap((key) => (key in body ? [[key, body[key]]] : [])),
+    );
+    return [
+      [stored, path],
+      ...(envelope.context === null ? [] : [[envelope.context, '/context'] as const]),
+      [event, path],
+    ];
+  });
   if (bad !== null) return err([bad]);
   const bytes = Buffer.byteLength(json);
   if (bytes > limits.maxEventBytes) {
