@@ -201,6 +201,7 @@ export const parseEvent = (
   // Report bad text where the client put it: the stored `name` of a track call is its `event`,
   // and the batch context sits at the request's root.
   const bad = findBadText(json, () => {
+    // Indexed by name: as a JSON object, not the checked shape `raw` is narrowed to.
     const body: JsonObject = raw;
     const stored = Object.fromEntries(
       storedFields(type).flatMap((key) => (key in body ? [[key, body[key]]] : [])),

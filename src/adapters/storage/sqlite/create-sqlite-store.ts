@@ -75,8 +75,8 @@ const PENDING_PER_CACHED = 5;
  * mostly garbage in waiting — an import in time order meets a customer again only after
  * thousands of others, so nearly every event unpacks its profile whatever this is, and a larger
  * cache only keeps profiles alive long enough to be promoted to the old generation. The same
- * import: 20,000 parsed took 82.5 s at 767 MB peak RSS, 2,000 took 88.2 s at 683 MB, 256
- * 72.8 s at 692 MB.
+ * import: 20,000 parsed took 82.5 s at 767 MB peak RSS, 2,000 took 88.2 s at 683 MB; 256 is in
+ * the import's figures since 2026-12-02 (bench/README.md, "Import memory").
  */
 const BULK_PARSED_CACHE = 256;
 
@@ -110,7 +110,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
-  // A larger page cache: ingest touches many pages per batch (a bulk writer: see BULK_PAGE_CACHE_KB).
+  // A larger page cache than SQLite's 2 MB: ingest touches many pages per batch (a bulk writer
+  // takes less: BULK_PAGE_CACHE_KB).
   sqlite.pragma(`cache_size = -${options.bulk === true ? BULK_PAGE_CACHE_KB : PAGE_CACHE_KB}`);
   // Checkpoints run on a thread of their own (wal-checkpointer.ts). The log mostly starts over
   // by itself, in the pauses between transactions; a writer that never pauses is asked to let
