@@ -80,6 +80,16 @@ const PENDING_PER_CACHED = 5;
  */
 const BULK_PARSED_CACHE = 256;
 
+/**
+ * The events-by-customer index, as migration 0001 defines it. A bulk writer that opens an empty
+ * events table builds it once, after its last event, instead of one random page per event: an
+ * import of 1,000,000 events took 84.9 s without it against 96.7 s with it, and building it
+ * afterwards 1.4 s. Reads of a customer's events (a merge of two customers, an erasure) build it
+ * first; every open builds it if an interrupted bulk load left it out.
+ */
+const EVENTS_BY_CUSTOMER =
+  'CREATE INDEX IF NOT EXISTS "events_customer_time" ON "events" ("customer_id", "timestamp_ms")';
+
 /** SQLite's page cache (KiB) for the server's connection. */
 const PAGE_CACHE_KB = 65_536;
 
@@ -142,7 +152,14 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await runMigrations(db as Kysely<unknown>, 'sqlite');
+  sqlite.exec(EVENTS_BY_CUSTOMER);
   const s = createSqliteStatements(sqlite);
+  const bulk = options.bulk === true;
+  const deferIndex = bulk && (s.maxSeq.get() as { seq: number | null }).seq === null;
+  if (deferIndex) sqlite.exec('DROP INDEX "events_customer_time"');
+  // Inside a transaction that rolls back the index goes with it: asked again each time, a no-op
+  // once it is there.
+  const needCustomerIndex = deferIndex ? () => sqlite.exec(EVENTS_BY_CUSTOMER) : () => undefined;
   // The decide primitives hold no state of their own: one set serves every transaction.
   const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite));
   const runner = sqliteRunner(sqlite);
@@ -160,7 +177,6 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   }
   const cacheSize = options.profileCacheSize ?? 20_000;
   const onFlushError = options.onFlushError ?? (() => undefined);
-  const bulk = options.bulk === true;
   const profiles = createProfileWriteBehind(s, {
     cacheSize: bulk ? Math.min(cacheSize, BULK_PARSED_CACHE) : cacheSize,
   });
@@ -253,7 +269,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     profilesBehind: () => Promise.resolve(profiles.behind()),
     transaction: (work) =>
       serialise(async () => {
-        const tx = createSqliteTx(s, sharedTx, recent, profiles);
+        const tx = createSqliteTx(s, sharedTx, recent, profiles, needCustomerIndex);
         s.begin.run();
         try {
           const result = await work(tx);
@@ -285,6 +301,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       serialise(async () => {
         clearInterval(timer);
         flushEverything();
+        needCustomerIndex();
         closed = true;
         // Stopped first, so closing the writer (the last connection) checkpoints what is left.
         await checkpointer?.close();

@@ -19,6 +19,8 @@ export const createSqliteTx = (
   shared: DecideTx & RecordTx & ExperimentTx,
   recent: RecentMessages,
   profiles: ProfileWriteBehind,
+  /** Called before reading or changing one customer's events: builds a deferred index. */
+  needCustomerIndex: () => void = () => undefined,
 ): StoreTx & { commit(): void } => {
   const staged = new Map<CustomerId, ProfileRow | null>();
   let maxSeq = 0;
@@ -30,6 +32,7 @@ export const createSqliteTx = (
   // object cost more than some transactions' work.
   const own: IngestTx & Pick<RecordTx, 'eraseCustomer'> & { commit(): void } = {
     async eraseCustomer(id) {
+      needCustomerIndex();
       const counts = await shared.eraseCustomer(id);
       staged.set(id, null);
       return counts;
@@ -101,6 +104,7 @@ export const createSqliteTx = (
       return Promise.resolve();
     },
     mergeCustomer(from, to) {
+      needCustomerIndex();
       const moved = s.moveEvents.run(to, from).changes;
       s.moveOrders.run(to, from);
       s.moveLinks.run(to, from);
@@ -111,6 +115,7 @@ export const createSqliteTx = (
       return Promise.resolve(moved > 0);
     },
     loadCustomerEvents(id) {
+      needCustomerIndex();
       return Promise.resolve((s.customerEvents.all(id) as EventRow[]).map(toStoredEvent));
     },
   };

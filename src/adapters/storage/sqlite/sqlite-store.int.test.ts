@@ -168,6 +168,67 @@ describe('embedded SQLite store', () => {
     await reopened.close();
   });
 
+  /** The columns of the events-by-customer index as the file has it; none when it is absent. */
+  const customerIndex = () => {
+    const db = new BetterSqlite3(file, { readonly: true });
+    const columns = db
+      .prepare("SELECT name FROM pragma_index_info('events_customer_time') ORDER BY seqno")
+      .all() as { name: string }[];
+    db.close();
+    return columns.map((c) => c.name);
+  };
+  const indexed = ['customer_id', 'timestamp_ms'];
+
+  it('in bulk into an empty database, builds the events-by-customer index once, at close', async () => {
+    const store = await open({ bulk: true });
+    expect(customerIndex()).toEqual([]);
+    await recordEvents(store, [event('m1'), event('m2', 'u2'), event('m3')], policy, t0);
+    expect(customerIndex()).toEqual([]);
+    await store.close();
+    expect(customerIndex()).toEqual(indexed);
+    const reopened = await open();
+    expect((await reopened.listEvents(toCustomerId('u1'), 10)).map((e) => e.messageId)).toEqual([
+      'm3',
+      'm1',
+    ]);
+    await reopened.close();
+  });
+
+  it("in bulk, builds the deferred index before a merge moves a customer's events", async () => {
+    const store = await open({ bulk: true });
+    const anonymous = { ...event('a1'), userId: null, anonymousId: 'dev' };
+    await recordEvents(store, [anonymous, event('x1', 'x')], policy, t0);
+    expect(customerIndex()).toEqual([]);
+    await recordEvents(
+      store,
+      [{ ...event('i1', 'ada'), type: 'identify', anonymousId: 'dev' }],
+      policy,
+      t0,
+    );
+    expect(customerIndex()).toEqual(indexed);
+    await store.close();
+    const reopened = await open();
+    expect(await reopened.listCustomerIds(null, 10)).toEqual(['ada', 'x']);
+    expect((await reopened.listEvents(toCustomerId('ada'), 10)).map((e) => e.messageId)).toEqual([
+      'i1',
+      'a1',
+    ]);
+    await reopened.close();
+  });
+
+  it('builds the index on open after an interrupted bulk load, and keeps it in bulk over events', async () => {
+    const store = await open({ bulk: true });
+    await recordEvents(store, [event('m1')], policy, t0);
+    rmSync(`${file}.lock`); // the kill
+    expect(customerIndex()).toEqual([]);
+    const afterCrash = await open({ bulk: true });
+    // The table holds events now: this bulk writer keeps the index as it goes.
+    expect(customerIndex()).toEqual(indexed);
+    await recordEvents(afterCrash, [event('m2')], policy, t0);
+    expect(customerIndex()).toEqual(indexed);
+    await afterCrash.close();
+  });
+
   it('refuses a second process on the same file', async () => {
     const store = await open();
     await expect(open()).rejects.toThrow(/in use by another Herald process/);
