@@ -216,17 +216,44 @@ describe('embedded SQLite store', () => {
     await reopened.close();
   });
 
+  it('in bulk, a merge that rolls back leaves the index to be built at close', async () => {
+    const store = await open({ bulk: true });
+    await recordEvents(store, [event('m1', 'a'), event('m2', 'b')], policy, t0);
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.mergeCustomer(toCustomerId('a'), toCustomerId('b'));
+        throw new Error('the batch failed');
+      }),
+    ).rejects.toThrow('the batch failed');
+    expect(customerIndex()).toEqual([]);
+    await store.close();
+    expect(customerIndex()).toEqual(indexed);
+  });
+
   it('builds the index on open after an interrupted bulk load, and keeps it in bulk over events', async () => {
     const store = await open({ bulk: true });
     await recordEvents(store, [event('m1')], policy, t0);
     rmSync(`${file}.lock`); // the kill
     expect(customerIndex()).toEqual([]);
-    const afterCrash = await open({ bulk: true });
-    // The table holds events now: this bulk writer keeps the index as it goes.
-    expect(customerIndex()).toEqual(indexed);
-    await recordEvents(afterCrash, [event('m2')], policy, t0);
+    const afterCrash = await open();
     expect(customerIndex()).toEqual(indexed);
     await afterCrash.close();
+    // The table holds events now: a bulk writer keeps the index as it goes.
+    const bulkAgain = await open({ bulk: true });
+    expect(customerIndex()).toEqual(indexed);
+    await recordEvents(bulkAgain, [event('m2')], policy, t0);
+    expect(customerIndex()).toEqual(indexed);
+    await bulkAgain.close();
+  });
+
+  it('never builds the index on open unless a bulk load of its own left it out', async () => {
+    await (await open()).close();
+    // As a later migration replacing the index would leave it.
+    const db = new BetterSqlite3(file);
+    db.exec('DROP INDEX events_customer_time');
+    db.close();
+    await (await open()).close();
+    expect(customerIndex()).toEqual([]);
   });
 
   it('refuses a second process on the same file', async () => {
