@@ -12,6 +12,7 @@ import {
   recordEvents,
   type ProfilePolicy,
 } from '../../../pipeline/profile/index.js';
+import type { Store } from '../../../ports/store.js';
 import { createSqliteStore } from './create-sqlite-store.js';
 
 const policy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
@@ -178,6 +179,9 @@ describe('embedded SQLite store', () => {
     return columns.map((c) => c.name);
   };
   const indexed = ['customer_id', 'timestamp_ms'];
+  /** A customer's events, newest first, by message id. */
+  const eventsOf = async (store: Store, id: string) =>
+    (await store.listEvents(toCustomerId(id), 10)).map((e) => e.messageId);
 
   it('in bulk into an empty database, builds the events-by-customer index once, at close', async () => {
     const store = await open({ bulk: true });
@@ -187,10 +191,7 @@ describe('embedded SQLite store', () => {
     await store.close();
     expect(customerIndex()).toEqual(indexed);
     const reopened = await open();
-    expect((await reopened.listEvents(toCustomerId('u1'), 10)).map((e) => e.messageId)).toEqual([
-      'm3',
-      'm1',
-    ]);
+    expect(await eventsOf(reopened, 'u1')).toEqual(['m3', 'm1']);
     await reopened.close();
   });
 
@@ -209,10 +210,7 @@ describe('embedded SQLite store', () => {
     await store.close();
     const reopened = await open();
     expect(await reopened.listCustomerIds(null, 10)).toEqual(['ada', 'x']);
-    expect((await reopened.listEvents(toCustomerId('ada'), 10)).map((e) => e.messageId)).toEqual([
-      'i1',
-      'a1',
-    ]);
+    expect(await eventsOf(reopened, 'ada')).toEqual(['i1', 'a1']);
     await reopened.close();
   });
 
