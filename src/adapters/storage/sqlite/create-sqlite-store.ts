@@ -164,7 +164,13 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     s.setMeta.run(INDEX_DEFERRED, 0);
   };
   const wasDeferred = (s.getMeta.get(INDEX_DEFERRED) as { value: number } | undefined)?.value === 1;
-  const deferIndex = bulk && (s.maxSeq.get() as { seq: number | null }).seq === null;
+  // Deferred only as migration 0001 left it: never one a later migration dropped or replaced.
+  const deferIndex =
+    bulk &&
+    (s.maxSeq.get() as { seq: number | null }).seq === null &&
+    sqlite
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_customer_time'")
+      .get() !== undefined;
   if (wasDeferred !== deferIndex)
     sqlite.transaction(() => {
       if (!deferIndex) {
