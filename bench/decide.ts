@@ -34,6 +34,7 @@ import {
 } from '../src/pipeline/profile/index.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { simulate, simulationConfig } from '../src/sim/simulate.js';
+import { nodeLine } from './node-line.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,12 +44,7 @@ const { values: args } = parseArgs({
   },
 });
 const customers = Number(args.customers);
-const semiSpace = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(' ')]
-  .find((a) => a.startsWith('--max-semi-space-size='))
-  ?.split('=')[1];
-console.log(
-  `node                ${process.version}, semi-spaces ${semiSpace === undefined ? "of Node's default size (16 MB)" : `of ${semiSpace} MB (as npm start runs Herald)`}`,
-);
+console.log(nodeLine());
 const T0 = Date.UTC(2026, 5, 3, 12);
 const source = toSourceId('web');
 let seq = 0;

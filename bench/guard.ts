@@ -4,6 +4,7 @@
 //      2,000 per transaction as the scheduler batches them;
 //   3. `herald audit verify` over the chain, grown to --audit entries.
 //   npm run bench:guard [-- --decisions N --audit N]
+// runs it with the young generation `npm start` gives the server (bench/node-line.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import {
 import { applyEvent, emptyProfile, profilePolicySchema } from '../src/pipeline/profile/index.js';
 import { appendAudit, decisionAuditData, verifyAuditLog } from '../src/pipeline/record/index.js';
 import { silentLogger } from '../src/ports/logger.js';
+import { nodeLine } from './node-line.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
   },
 });
 const total = Number(args.decisions);
+console.log(nodeLine());
 const auditTarget = Number(args.audit);
 const T0 = Date.UTC(2026, 5, 3, 12);
 const BATCH = 2000;

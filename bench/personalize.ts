@@ -4,6 +4,7 @@
 //   2. a creative campaign to N customers (100,000 by default): variants written, the campaign
 //      fanned out, and every message decided, assigned a variant, rendered, guarded and queued.
 //   npm run bench:personalize [-- --customers N]   (needs ../shared/data)
+// runs it with the young generation `npm start` gives the server (bench/node-line.ts).
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +20,13 @@ import { prepareCreative } from '../src/pipeline/creative.js';
 import { scheduleCampaign } from '../src/pipeline/decide/index.js';
 import { personalize } from '../src/pipeline/personalize.js';
 import { silentLogger } from '../src/ports/logger.js';
+import { nodeLine } from './node-line.js';
 
 const { values: args } = parseArgs({
   options: { customers: { type: 'string', default: '100000' } },
 });
 const total = Number(args.customers);
+console.log(nodeLine());
 // From the repository root (where npm runs scripts): the benchmark runs compiled elsewhere.
 const data = join(
   process.env['HERALD_SHARED_DATA'] ?? resolve('../shared/data'),
