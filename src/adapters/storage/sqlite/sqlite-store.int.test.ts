@@ -259,6 +259,39 @@ describe('embedded SQLite store', () => {
     expect(customerIndex()).toEqual([]);
   });
 
+  const pageSize = () => {
+    const db = new BetterSqlite3(file, { readonly: true });
+    try {
+      return db.pragma('page_size', { simple: true }) as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('makes a new database with 16 KiB pages', async () => {
+    const store = await open();
+    await recordEvents(store, [event('m1')], policy, t0);
+    await store.close();
+    expect(pageSize()).toBe(16_384);
+  });
+
+  it('keeps the page size of a database made before, and its data', async () => {
+    const made = new BetterSqlite3(file);
+    made.pragma('page_size = 4096');
+    made.pragma('journal_mode = WAL');
+    made.exec('CREATE TABLE kept (v TEXT)');
+    made.exec("INSERT INTO kept VALUES ('there')");
+    made.close();
+    const store = await open();
+    await recordEvents(store, [event('m1')], policy, t0);
+    await store.close();
+    expect(pageSize()).toBe(4096);
+    const db = new BetterSqlite3(file, { readonly: true });
+    expect(db.prepare('SELECT v FROM kept').all()).toEqual([{ v: 'there' }]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 1 });
+    db.close();
+  });
+
   it('refuses a second process on the same file', async () => {
     const store = await open();
     await expect(open()).rejects.toThrow(/in use by another Herald process/);
