@@ -99,18 +99,20 @@ const EVENTS_BY_CUSTOMER =
 const INDEX_DEFERRED = 'events_customer_time_deferred';
 
 /**
- * The page size (bytes) of a new database file: 16 KiB instead of SQLite's 4 KiB. A decision
+ * The page size (bytes) of a new database file: 8 KiB instead of SQLite's 4 KiB. A decision
  * writes about 5 KB of rows (its audit entry alone about 2 KB, every guardrail's verdict), and
  * SQLite builds, checksums and logs every page a transaction touches: larger pages hold several
- * such rows, split less often and make shallower trees. Measured on a 2-core machine whose speed
- * drifts by a third within an hour, so in pairs run side by side (bench/README.md, 2026-12-02):
- * a campaign to 100,000 customers queued 10–14 % sooner, the scheduler stored 8–19 % more
- * decisions a second on day 1 and 9–57 % more on day 3, guarded-and-recorded decisions 4–10 %
- * more; a 1,000,000-event import and the event → decision p99 did not change beyond the noise.
- * Set before the first table exists; an existing file keeps the size it was made with
- * (docs/architecture.md says how to convert one).
+ * such rows, split less often and make shallower trees. But ingest updates a random page of the
+ * events-by-customer index per event, and logs the whole page. Measured on a 2-core machine
+ * whose speed drifts by a third within an hour, so in pairs run side by side (bench/README.md,
+ * 2026-12-02): 16 KiB against 4 KiB queued a 100,000-customer campaign 10–14 % sooner, stored
+ * 8–57 % more decisions a second, ran the 30-day simulation 35 % faster, but ingested 4–8 % fewer
+ * events a second; 8 KiB kept most of that (3–7 % behind 16 KiB on decisions and the
+ * simulation, level on the campaign) and ingested as 4 KiB did (+4 % and −7 %). Set before the
+ * first table exists; an existing file keeps the size it was made with (docs/architecture.md
+ * says how to convert one).
  */
-const PAGE_SIZE = 16_384;
+const PAGE_SIZE = 8192;
 
 /** SQLite's page cache (KiB) for the server's connection. */
 const PAGE_CACHE_KB = 65_536;

@@ -268,11 +268,11 @@ describe('embedded SQLite store', () => {
     }
   };
 
-  it('makes a new database with 16 KiB pages', async () => {
+  it('makes a new database with 8 KiB pages', async () => {
     const store = await open();
     await recordEvents(store, [event('m1')], policy, t0);
     await store.close();
-    expect(pageSize()).toBe(16_384);
+    expect(pageSize()).toBe(8192);
   });
 
   it('keeps the page size of a database made before, and its data', async () => {
