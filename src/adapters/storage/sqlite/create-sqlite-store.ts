@@ -105,9 +105,9 @@ const INDEX_DEFERRED = 'events_customer_time_deferred';
  * such rows, split less often and make shallower trees. But ingest updates a random page of the
  * events-by-customer index per event, and logs the whole page. Measured on a 2-core machine
  * whose speed drifts by a third within an hour, so in pairs run side by side (bench/README.md,
- * 2026-12-02): 16 KiB against 4 KiB queued a 100,000-customer campaign 10–14 % sooner, stored
- * 8–57 % more decisions a second, ran the 30-day simulation 35 % faster, but ingested 4–8 % fewer
- * events a second; 8 KiB kept most of that (3–7 % behind 16 KiB on decisions and the
+ * 2026-12-02): 16 KiB against 4 KiB queued a 100,000-customer campaign 10–15 % sooner, stored
+ * 8–57 % more decisions a second, ran the 30-day simulation 30–35 % faster, but ingested 4–8 %
+ * fewer events a second; 8 KiB kept most of that (3–7 % behind 16 KiB on decisions and the
  * simulation, level on the campaign) and ingested as 4 KiB did (+4 % and −7 %). Set before the
  * first table exists; an existing file keeps the size it was made with (docs/architecture.md
  * says how to convert one).
