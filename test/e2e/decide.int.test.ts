@@ -218,39 +218,6 @@ for (const factory of storeFactories) {
         expect(summary.clusters?.map((c) => c.size)).toEqual([1, 1]);
       });
 
-      it('sends a campaign to everyone, and nothing to a customer merged away before it runs', async () => {
-        await identify('all-a', { email: 'all-a@example.com' });
-        await identify('all-b', { email: 'all-b@example.com' });
-        await runAt(T0);
-        const launched = await herald.app.inject({
-          method: 'POST',
-          url: '/v1/campaigns',
-          headers: { ...json, authorization: `Bearer ${adminToken}` },
-          payload: JSON.stringify({ id: 'all', template: 'summer-sale', channels: ['email'] }),
-        });
-        expect(launched.statusCode).toBe(202);
-        // Fanned out to both; then all-b becomes all-a before the work runs.
-        messages += 1;
-        const alias = await herald.app.inject({
-          method: 'POST',
-          url: '/v1/alias',
-          headers: { ...json, authorization: basicAuth() },
-          payload: JSON.stringify({
-            previousId: 'all-b',
-            userId: 'all-a',
-            messageId: `m-${messages}`,
-            timestamp: new Date(clock.nowMs()).toISOString(),
-          }),
-        });
-        expect(alias.statusCode).toBe(200);
-        await runAt(T0 + HOUR_MS);
-        const campaign = (await admin('/v1/decisions?agent=campaign')).decisions;
-        expect(campaign).toMatchObject([{ action: 'campaign:all', status: 'scheduled' }]);
-        expect(campaign.map((d) => (d as unknown as { customerId: string }).customerId)).toEqual([
-          'all-a',
-        ]);
-      });
-
       it('picks the win-back tier by LTV once a customer has been dormant for 90 days', async () => {
         for (const [userId, total] of [
           ['wb-200', 200],

@@ -24,28 +24,21 @@ export const scheduleCampaign = async (
     const last = ids.at(-1);
     if (last === undefined) return audience;
     audience += await store.transaction(async (tx) => {
-      // A campaign to everyone needs no profile here: the listing named customers who have one,
-      // and the worker finds anyone merged away since (and does nothing for them).
-      const members =
-        campaign.segment === null
-          ? ids
-          : [...(await tx.loadProfiles(ids))].flatMap(([customerId, state]) =>
-              segmentCustomer(
-                state,
-                env.computeProfile(state, nowMs),
-                nowMs,
-                env.policy.segments,
-              ) === campaign.segment
-                ? [customerId]
-                : [],
-            );
-      const work = members.map((customerId): WorkDraft => ({
-        key: `${customerId}|campaign|${campaign.id}`,
-        customerId,
-        dueAtMs: campaign.sendAtMs,
-        trigger: { kind: 'campaign', campaign },
-        mode: 'once',
-      }));
+      const work: WorkDraft[] = [];
+      for (const [customerId, state] of await tx.loadProfiles(ids)) {
+        if (campaign.segment !== null) {
+          const computed = env.computeProfile(state, nowMs);
+          if (segmentCustomer(state, computed, nowMs, env.policy.segments) !== campaign.segment)
+            continue;
+        }
+        work.push({
+          key: `${customerId}|campaign|${campaign.id}`,
+          customerId,
+          dueAtMs: campaign.sendAtMs,
+          trigger: { kind: 'campaign', campaign },
+          mode: 'once',
+        });
+      }
       await tx.schedule(work, nowMs);
       return work.length;
     });
