@@ -1,6 +1,10 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { runMigrations } from '../src/adapters/storage/shared/run-migrations.js';
+import {
+  PAGE_SIZE,
+  WRITER_CHECKPOINT_BYTES,
+} from '../src/adapters/storage/sqlite/create-sqlite-store.js';
 import type { createEventMix } from './event-mix.js';
 
 type Mix = ReturnType<typeof createEventMix>;
@@ -16,10 +20,12 @@ export const measureSqliteCeiling = async (
   perTransaction: number,
 ): Promise<number> => {
   const sqlite = new BetterSqlite3(file);
+  // Herald's page size, and its writer's own checkpoint threshold in pages of that size.
+  sqlite.pragma(`page_size = ${PAGE_SIZE}`);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('cache_size = -65536');
-  sqlite.pragma('wal_autocheckpoint = 10000');
+  sqlite.pragma(`wal_autocheckpoint = ${Math.ceil(WRITER_CHECKPOINT_BYTES / PAGE_SIZE)}`);
   await runMigrations(
     new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) }),
     'sqlite',

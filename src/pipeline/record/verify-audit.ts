@@ -6,10 +6,11 @@ import { verifyChain, type ChainCheck } from './audit-chain.js';
  * that is missing, out of order, altered, or does not follow the one before it.
  *
  * Pages are small so that each dies young: an entry is about 2 KB of text (twice that when a
- * reason holds a character outside Latin-1), and a page of 20,000 outgrew V8's young generation,
- * so every page was copied and promoted before it was dropped — the garbage collector took about
- * 60 % of a verify. 400,000 entries in the guard bench: 7.9–8.2 s in pages of 20,000, 6.9–7.1 s
- * in pages of 2,000, 2.4–2.8 s in pages of 200, 500 or 1,000.
+ * reason holds a character outside Latin-1), and a page of 20,000 outgrew V8's young generation
+ * (16 MB semi-spaces by default, as the command runs), so every page was copied and promoted
+ * before it was dropped — the garbage collector took about 60 % of a verify. 400,000 entries in
+ * the guard bench at that default: 7.9–8.2 s in pages of 20,000, 6.9–7.1 s in pages of 2,000,
+ * 2.4–2.8 s in pages of 200, 500 or 1,000. On PostgreSQL each page is a round trip.
  */
 export const verifyAuditLog = async (
   store: Pick<RecordReads, 'scanAudit'>,

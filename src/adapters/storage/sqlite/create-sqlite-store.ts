@@ -56,7 +56,7 @@ export interface SqliteOptions {
  * The writer's own checkpoint threshold (bytes of log) when no background thread does it:
  * 10,000 pages of SQLite's default 4 KiB.
  */
-const WRITER_CHECKPOINT_BYTES = 10_000 * 4096;
+export const WRITER_CHECKPOINT_BYTES = 10_000 * 4096;
 /**
  * With the checkpoint thread, the log's length (bytes) past which the writer lets it start
  * over: the writer then copies what the thread has not and syncs the file (30–130 ms here,
@@ -99,20 +99,21 @@ const EVENTS_BY_CUSTOMER =
 const INDEX_DEFERRED = 'events_customer_time_deferred';
 
 /**
- * The page size (bytes) of a new database file: 8 KiB instead of SQLite's 4 KiB. A decision
- * writes about 5 KB of rows (its audit entry alone about 2 KB, every guardrail's verdict), and
- * SQLite builds, checksums and logs every page a transaction touches: larger pages hold several
- * such rows, split less often and make shallower trees. But ingest updates a random page of the
+ * The page size (bytes) of a new database file (and of an in-memory one, as `herald simulate`
+ * uses): 8 KiB instead of SQLite's 4 KiB. A decision writes about 5 KB of rows (its audit entry
+ * alone about 2 KB, every guardrail's verdict), and SQLite builds, checksums and logs every
+ * page a transaction touches: larger pages hold several such rows, split less often and make
+ * shallower trees (the part that also holds in memory). But ingest updates a random page of the
  * events-by-customer index per event, and logs the whole page. Measured on a 2-core machine
- * whose speed drifts by a third within an hour, so in pairs run side by side (bench/README.md,
- * 2026-12-02): 16 KiB against 4 KiB queued a 100,000-customer campaign 10–15 % sooner, stored
- * 8–57 % more decisions a second, ran the 30-day simulation 30–35 % faster, but ingested 4–8 %
- * fewer events a second; 8 KiB kept most of that (3–7 % behind 16 KiB on decisions and the
- * simulation, level on the campaign) and ingested as 4 KiB did (+4 % and −7 %). Set before the
- * first table exists; an existing file keeps the size it was made with (docs/architecture.md
- * says how to convert one).
+ * whose speed drifts by a third within an hour, mostly in pairs run side by side
+ * (bench/README.md, 2026-12-02): 16 KiB against 4 KiB queued a 100,000-customer campaign
+ * 10–15 % sooner, stored 8–57 % more decisions a second, ran the 30-day simulation in 30–35 %
+ * less time, but ingested 4–8 % fewer events a second; 8 KiB was 3–7 % behind 16 KiB on stored
+ * decisions and the simulation, level on the campaign, and ingested +4 % and −7 % against 4 KiB
+ * (within the noise of those pairs). An existing file keeps the size it was made with
+ * (docs/architecture.md says how to convert one).
  */
-const PAGE_SIZE = 8192;
+export const PAGE_SIZE = 8192;
 
 /** SQLite's page cache (KiB) for the server's connection. */
 const PAGE_CACHE_KB = 65_536;
@@ -141,6 +142,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   if (!inMemory) mkdirSync(dirname(options.file), { recursive: true });
   const release = inMemory ? () => undefined : claimDatabaseFile(options.file);
   const sqlite = new BetterSqlite3(options.file);
+  // Before journal_mode: once a file is in WAL mode its page size can no longer change (and an
+  // existing file's is kept either way).
   sqlite.pragma(`page_size = ${PAGE_SIZE}`);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
