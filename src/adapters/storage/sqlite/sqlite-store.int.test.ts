@@ -169,15 +169,23 @@ describe('embedded SQLite store', () => {
     await reopened.close();
   });
 
-  /** The columns of the events-by-customer index as the file has it; none when it is absent. */
-  const customerIndex = () => {
+  /** Reads the file on a connection of its own, as another process would. */
+  const inspect = <T>(read: (db: BetterSqlite3.Database) => T): T => {
     const db = new BetterSqlite3(file, { readonly: true });
-    const columns = db
-      .prepare("SELECT name FROM pragma_index_info('events_customer_time') ORDER BY seqno")
-      .all() as { name: string }[];
-    db.close();
-    return columns.map((c) => c.name);
+    try {
+      return read(db);
+    } finally {
+      db.close();
+    }
   };
+  /** The columns of the events-by-customer index as the file has it; none when it is absent. */
+  const customerIndex = () =>
+    inspect(
+      (db) =>
+        db
+          .prepare("SELECT name FROM pragma_index_info('events_customer_time') ORDER BY seqno")
+          .all() as { name: string }[],
+    ).map((c) => c.name);
   const indexed = ['customer_id', 'timestamp_ms'];
   /** A customer's events, newest first, by message id. */
   const eventsOf = async (store: Store, id: string) =>
@@ -259,14 +267,7 @@ describe('embedded SQLite store', () => {
     expect(customerIndex()).toEqual([]);
   });
 
-  const pageSize = () => {
-    const db = new BetterSqlite3(file, { readonly: true });
-    try {
-      return db.pragma('page_size', { simple: true }) as number;
-    } finally {
-      db.close();
-    }
-  };
+  const pageSize = () => inspect((db) => db.pragma('page_size', { simple: true }) as number);
 
   it('makes a new database with 8 KiB pages', async () => {
     const store = await open();
@@ -286,10 +287,8 @@ describe('embedded SQLite store', () => {
     await recordEvents(store, [event('m1')], policy, t0);
     await store.close();
     expect(pageSize()).toBe(4096);
-    const db = new BetterSqlite3(file, { readonly: true });
-    expect(db.prepare('SELECT v FROM kept').all()).toEqual([{ v: 'there' }]);
-    expect(db.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 1 });
-    db.close();
+    expect(inspect((db) => db.prepare('SELECT v FROM kept').all())).toEqual([{ v: 'there' }]);
+    expect(inspect((db) => db.prepare('SELECT COUNT(*) AS n FROM events').get())).toEqual({ n: 1 });
   });
 
   it('refuses a second process on the same file', async () => {
