@@ -46,14 +46,14 @@ export const configSchema = Type.Object(
           minimum: 0,
           default: 20_000,
           description:
-            'SQLite: profiles kept parsed in memory between batches (about 2 KB each). A changed profile that leaves this cache before its flush waits packed as UTF-8 outside the JavaScript heap (about 1 KB); a flush starts once five times this many changed profiles are pending.',
+            'SQLite: profiles kept parsed in memory between batches (about 2 KB each). A changed profile that leaves this cache before its flush waits packed as UTF-8 outside the JavaScript heap (about 1 KB); a flush starts once five times this many changed profiles are pending, or once those waiting packed hold 32 MB.',
         }),
         sqliteProfileFlushMs: field(
           Type.Integer({
             minimum: 10,
             default: 5000,
             description:
-              'SQLite: profiles are written behind their events at least this often (and whenever five times as many profiles changed as the profile cache holds), 250 rows per transaction; after a crash the ones behind are rebuilt from their events at start. `herald import` writes them only at that limit and at its end.',
+              'SQLite: profiles are written behind their events at least this often (and whenever five times as many profiles changed as the profile cache holds, or those waiting packed hold 32 MB), 250 rows per transaction, in key order; after a crash the ones behind are rebuilt from their events at start. `herald import` writes them only at those limits and at its end.',
           }),
           { env: 'HERALD_SQLITE_PROFILE_FLUSH_MS' },
         ),

@@ -23,6 +23,8 @@ export interface ProfileWriteBehind {
   commit(changes: ReadonlyMap<CustomerId, ProfileRow | null>, maxSeq: number): void;
   /** Changed profiles not yet written. */
   readonly pending: number;
+  /** The bytes of state the changed profiles waiting packed hold (outside the JavaScript heap). */
+  readonly pendingBytes: number;
   behind(): CustomerId[];
   /**
    * Writes up to `maxRows` pending rows in one transaction, continuing the flush in progress or
@@ -58,6 +60,18 @@ export const createProfileWriteBehind = (
 ): ProfileWriteBehind => {
   const cache = new Map<CustomerId, StoredProfile>();
   const dirty = new Map<CustomerId, Pending>();
+  let packedBytes = 0;
+  const bytesOf = (p: Pending | undefined) =>
+    p === undefined || p === null || !isPacked(p) ? 0 : p.state.byteLength;
+  /** Every change to `dirty` goes through these two, so `packedBytes` stays its sum. */
+  const setDirty = (id: CustomerId, pending: Pending) => {
+    packedBytes += bytesOf(pending) - bytesOf(dirty.get(id));
+    dirty.set(id, pending);
+  };
+  const clearDirty = (id: CustomerId) => {
+    packedBytes -= bytesOf(dirty.get(id));
+    dirty.delete(id);
+  };
   let watermark = (s.getMeta.get('profiles_seq') as { value: number } | undefined)?.value ?? 0;
   let maxSeq = (s.maxSeq.get() as { seq: number | null }).seq ?? 0;
   let flushing: { ids: CustomerId[]; next: number; target: number } | null = null;
@@ -77,7 +91,7 @@ export const createProfileWriteBehind = (
       excess -= 1;
       // A change not yet written stays pending, packed: the parsed copy can go.
       const pending = dirty.get(key);
-      if (pending === evicted) dirty.set(key, pack(pending));
+      if (pending === evicted) setDirty(key, pack(pending));
     }
   };
   const remember = (id: CustomerId, profile: StoredProfile | null) => {
@@ -85,7 +99,7 @@ export const createProfileWriteBehind = (
     if (profile === null || options.cacheSize === 0) {
       const pending = dirty.get(id);
       if (pending !== undefined && pending !== null && !isPacked(pending))
-        dirty.set(id, pack(pending));
+        setDirty(id, pack(pending));
       return;
     }
     cache.set(id, profile);
@@ -111,7 +125,7 @@ export const createProfileWriteBehind = (
     },
     commit(changes, seq) {
       for (const [id, row] of changes) {
-        dirty.set(id, row);
+        setDirty(id, row);
         remember(id, row);
         behind.delete(id);
       }
@@ -120,12 +134,18 @@ export const createProfileWriteBehind = (
     get pending() {
       return dirty.size;
     },
+    get pendingBytes() {
+      return packedBytes;
+    },
     behind: () => [...behind],
     flushStep(maxRows) {
       if (flushing === null) {
         const target = behind.size === 0 ? maxSeq : watermark;
         if (dirty.size === 0 && target === watermark) return true;
-        flushing = { ids: [...dirty.keys()], next: 0, target };
+        // In key order, as the table's B-tree holds them: each page is then changed once per
+        // flush, not once per row on it — a page evicted from the cache between two of its rows
+        // is read and written again.
+        flushing = { ids: [...dirty.keys()].sort(), next: 0, target };
       }
       const run = flushing;
       const end = Math.min(run.ids.length, run.next + maxRows);
@@ -158,7 +178,7 @@ export const createProfileWriteBehind = (
         throw error;
       }
       // A row changed again since this flush began stays pending for the next one.
-      for (const [id, pending] of written) if (dirty.get(id) === pending) dirty.delete(id);
+      for (const [id, pending] of written) if (dirty.get(id) === pending) clearDirty(id);
       run.next = end;
       if (end < run.ids.length) return false;
       watermark = run.target;

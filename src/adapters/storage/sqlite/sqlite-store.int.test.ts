@@ -13,7 +13,7 @@ import {
   type ProfilePolicy,
 } from '../../../pipeline/profile/index.js';
 import type { Store } from '../../../ports/store.js';
-import { createSqliteStore } from './create-sqlite-store.js';
+import { createSqliteStore, type SqliteOptions } from './create-sqlite-store.js';
 
 const policy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
 const t0 = Date.UTC(2026, 0, 1);
@@ -44,12 +44,10 @@ describe('embedded SQLite store', () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const open = (
-    options: {
-      dedupWindow?: number;
-      profileFlushMs?: number;
-      profileCacheSize?: number;
-      bulk?: boolean;
-    } = {},
+    options: Pick<
+      SqliteOptions,
+      'dedupWindow' | 'profileFlushMs' | 'profileCacheSize' | 'pendingBytesLimit' | 'bulk'
+    > = {},
   ) => createSqliteStore({ file, synchronous: 'normal', ...options });
 
   it('still recognises a retried message after a restart', async () => {
@@ -167,6 +165,30 @@ describe('embedded SQLite store', () => {
     expect(await reopened.profilesBehind()).toEqual([]);
     expect((await reopened.getProfile(toCustomerId('c7')))?.state.eventCount).toBe(2);
     await reopened.close();
+  });
+
+  it('flushes once the profiles waiting packed hold the byte limit, however few they are', async () => {
+    // No parsed cache: every changed profile waits packed from its first commit.
+    const store = await open({ bulk: true, profileCacheSize: 0, pendingBytesLimit: 8 * 1024 });
+    const rowsOnDisk = () =>
+      inspect((db) => (db.prepare('SELECT COUNT(*) AS n FROM profiles').get() as { n: number }).n);
+    // A few profiles of about 500 bytes each: under 8 KiB and far under the count limit (2,000).
+    await recordEvents(
+      store,
+      Array.from({ length: 4 }, (_, i) => event(`a${i}`, `c${i}`)),
+      policy,
+      t0,
+    );
+    expect(rowsOnDisk()).toBe(0);
+    // Thirty more pass 8 KiB: everything pending is written in that batch's flush.
+    await recordEvents(
+      store,
+      Array.from({ length: 30 }, (_, i) => event(`b${i}`, `c${i + 4}`)),
+      policy,
+      t0,
+    );
+    expect(rowsOnDisk()).toBe(34);
+    await store.close();
   });
 
   /** Reads the file on a connection of its own, as another process would. */
