@@ -102,6 +102,49 @@ describe('the background WAL checkpointer', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows + 2 });
   });
 
+  it('never asks again on the length of a log that has already started over', async () => {
+    const { db, file } = writer();
+    const checkpointer = startWalCheckpointer({
+      file,
+      // Passes far apart, so none runs between the writer's transaction and its question.
+      intervalMs: 50,
+      restartFrames: 500,
+      onStopped: () => undefined,
+    });
+    open.push(checkpointer);
+    let asked = false;
+    let rows = 0;
+    for (let i = 0; i < 200_000 && !asked; i += 1) {
+      fill(db, rows, 2);
+      rows += 2;
+      asked = checkpointer.restartDue();
+      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(asked).toBe(true);
+    const checkpoint = () =>
+      db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+    let [row] = checkpoint();
+    while (row !== undefined && (row.log === -1 || row.checkpointed < row.log)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      [row] = checkpoint();
+    }
+    // A pass before the writer's next transaction still sees the whole old log, copied.
+    const passes = checkpointer.stats.passes;
+    await until(() => checkpointer.stats.passes > passes, 'a pass before the restart');
+    expect(checkpointer.stats.logFrames).toBeGreaterThanOrEqual(500);
+    // The next transaction starts the log over: those figures are no reason to ask again.
+    fill(db, rows, 2);
+    rows += 2;
+    expect(checkpointer.restartDue()).toBe(false);
+    expect(checkpointer.restartDue()).toBe(false);
+    // Nor are those of the passes after it, of a log far under the limit.
+    const after = checkpointer.stats.passes;
+    await until(() => checkpointer.stats.passes > after + 1, 'passes after the restart');
+    expect(checkpointer.stats.logFrames).toBeLessThan(500);
+    expect(checkpointer.restartDue()).toBe(false);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows });
+  });
+
   it('says when it cannot work, so the writer takes checkpoints back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-wal-'));
     dirs.push(dir);
