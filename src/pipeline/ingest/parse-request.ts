@@ -91,7 +91,7 @@ export const parseRequest = (
   const events: HeraldEvent[] = [];
   const rejected: RejectedEvent[] = [];
   batch.forEach((raw: unknown, index) => {
-    const result = parseEvent(raw, { ...shared, path: `/batch/${index}` }, limits);
+    const result = parseEvent(raw, { path: `/batch/${index}`, ...shared }, limits);
     if (result.ok) events.push(result.value.event);
     else rejected.push({ index, messageId: messageIdOf(raw), problems: result.error });
   });

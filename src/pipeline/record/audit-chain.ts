@@ -32,11 +32,8 @@ export const chainEntries = (
   return drafts.map((draft) => {
     seq += 1;
     // The stored text is what the hash commits to: verifying needs no canonical form.
-    const body = {
-      ...draft,
-      data: (JSON.stringify(draft.data) as string | undefined) ?? 'null',
-      seq,
-    };
+    const data = (JSON.stringify(draft.data) as string | undefined) ?? 'null';
+    const body = { seq, atMs: draft.atMs, kind: draft.kind, subject: draft.subject, data };
     const hash = hashEntry(prevHash, body);
     const entry: AuditEntry = { ...body, prevHash, hash };
     prevHash = hash;

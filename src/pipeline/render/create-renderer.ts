@@ -114,7 +114,11 @@ export const createRenderer = (
           decision.incentive === null
             ? null
             : {
-                ...decision.incentive,
+                kind: decision.incentive.kind,
+                percent: decision.incentive.percent,
+                amount: decision.incentive.amount,
+                code: decision.incentive.code,
+                expiresAtMs: decision.incentive.expiresAtMs,
                 expiresAt: new Date(decision.incentive.expiresAtMs).toISOString(),
                 /** `June 5` (UTC): what the built-in templates print. */
                 expiresOn: dayFormat.format(decision.incentive.expiresAtMs),

@@ -260,16 +260,18 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
            WHERE id = ?`,
           [leaseUntilMs, nowMs, row.id],
         );
-      return rows.map((row) => ({ ...toMessage(row), status: 'sending' as const }));
+      return rows.map((row) => {
+        const message = toMessage(row);
+        message.status = 'sending';
+        return message;
+      });
     },
     async finishDelivery(id, u, nowMs) {
       const [row] = await sql.all<{ body: string }>('SELECT body FROM messages WHERE id = ?', [id]);
       if (row === undefined) return false;
-      const body = {
-        ...(JSON.parse(row.body) as Record<string, unknown>),
-        lastError: u.lastError,
-        reasonCode: u.reasonCode,
-      };
+      const body = JSON.parse(row.body) as Record<string, unknown>;
+      body['lastError'] = u.lastError;
+      body['reasonCode'] = u.reasonCode;
       const changed = await sql.run(
         `UPDATE messages SET status = ?, send_at_ms = COALESCE(?, send_at_ms), lease_until_ms = NULL,
            attempts = attempts + ?, recipient = ?, provider = ?, provider_id = ?, sent_at_ms = ?,
