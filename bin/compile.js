@@ -5,7 +5,6 @@
 // `keepNames`, which wraps every named function expression in a call that sets its `name`
 // property each time the function is created. The hot paths create such closures per event
 // and per decision; the decide bench's core ran at about half the speed that way.
-import { buildSync, stop } from 'esbuild';
 import {
   existsSync,
   mkdirSync,
@@ -17,6 +16,13 @@ import {
 } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// Without a worker thread: esbuild otherwise answers synchronous calls from a thread with a
+// JavaScript heap of its own and an esbuild process beside Herald's, both for as long as
+// Herald runs (about 20 MB of resident memory; stopped, the process was left a zombie). This
+// way each build is one esbuild process, waited for. Read when esbuild loads, so set first.
+process.env.ESBUILD_WORKER_THREADS ??= '0';
+const { buildSync } = await import('esbuild');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Compiled versions of one entry point kept beside the newest (a process may still run one). */
@@ -89,10 +95,5 @@ const forgetOldVersions = (dir, name, current) => {
 /** Compiles `entry` and runs it, with stack traces mapped back to the TypeScript lines. */
 export const run = async (entry) => {
   process.setSourceMapsEnabled(true);
-  const module = compile(entry);
-  // esbuild answers synchronous calls from a worker thread that keeps its own JavaScript heap
-  // and an esbuild process beside Herald's for as long as Herald runs: about 20 MB of resident
-  // memory in this process alone, for nothing once the module is written.
-  await stop();
-  await import(pathToFileURL(module).href);
+  await import(pathToFileURL(compile(entry)).href);
 };
