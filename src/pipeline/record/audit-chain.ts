@@ -33,9 +33,9 @@ export const chainEntries = (
     seq += 1;
     // The stored text is what the hash commits to: verifying needs no canonical form.
     const data = (JSON.stringify(draft.data) as string | undefined) ?? 'null';
-    const body = { seq, atMs: draft.atMs, kind: draft.kind, subject: draft.subject, data };
-    const hash = hashEntry(prevHash, body);
-    const entry: AuditEntry = { ...body, prevHash, hash };
+    const { atMs, kind, subject } = draft;
+    const hash = hashEntry(prevHash, { seq, atMs, kind, subject, data });
+    const entry: AuditEntry = { seq, atMs, kind, subject, data, prevHash, hash };
     prevHash = hash;
     return entry;
   });
