@@ -53,7 +53,7 @@ export const configSchema = Type.Object(
             minimum: 10,
             default: 5000,
             description:
-              'SQLite: profiles are written behind their events at least this often (and whenever five times as many profiles changed as the profile cache holds, or those waiting packed hold 32 MB), 250 rows per transaction, in key order; after a crash the ones behind are rebuilt from their events at start. `herald import` writes them only at those limits and at its end.',
+              'SQLite: profiles are written behind their events at least this often (and whenever five times as many profiles changed as the profile cache holds, or those waiting packed hold 32 MB), 250 rows per transaction; after a crash the ones behind are rebuilt from their events at start. `herald import` writes them only at those limits and at its end.',
           }),
           { env: 'HERALD_SQLITE_PROFILE_FLUSH_MS' },
         ),

@@ -65,7 +65,7 @@ export const resolveIdentities = (
     } else {
       continue; // parseEvent guarantees an id; nothing to attach the event to otherwise
     }
-    plan.drafts.push({ customerId, ...event });
+    plan.drafts.push({ ...event, customerId });
   }
   // The store merges before it inserts the batch, so an event filed under a customer that this
   // batch merges away (an anonymous page view before the identify) must follow the merge.

@@ -86,7 +86,7 @@ const PENDING_PER_CACHED = 5;
  * again around it) and peaked at 426–444 MB RSS. Flushing at 20,000 waiting took 274–277 MB and
  * about 10 % longer, at 40,000 303 MB and 7 % longer (each flush rewrites most of the profile
  * table's pages), at 60,000 337 MB. At 32 MB (about 37,000 profiles of that import's size),
- * with each flush in key order, 305 MB and 3 % longer, in runs side by side.
+ * with each flush in customer-id order, 305 MB and 3 % longer, in runs side by side.
  */
 const PENDING_BYTES = 32 * 1024 * 1024;
 
@@ -247,6 +247,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const onFlushError = options.onFlushError ?? (() => undefined);
   const profiles = createProfileWriteBehind(s, {
     cacheSize: bulk ? Math.min(cacheSize, BULK_PARSED_CACHE) : cacheSize,
+    ordered: bulk,
   });
   // Flushes run in steps of 250 rows, each its own turn of the queue, so ingest never waits
   // behind a whole flush; listings and close flush everything first.

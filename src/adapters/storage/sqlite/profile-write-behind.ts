@@ -74,7 +74,17 @@ const isPacked = (p: ProfileRow | PackedColumns): p is PackedColumns =>
 
 export const createProfileWriteBehind = (
   s: SqliteStatements,
-  options: { cacheSize: number },
+  options: {
+    cacheSize: number;
+    /**
+     * Write each flush in customer-id order (a bulk load). The primary-key index is then
+     * visited in order, and the rows a flush first writes get their rowids in that order, so
+     * later flushes find them in order too: each page changes once per flush rather than once
+     * per row on it. Not for the server, whose flushes run in small steps between requests:
+     * sorting 50,000 ids takes 20–30 ms in one step.
+     */
+    ordered?: boolean;
+  },
 ): ProfileWriteBehind => {
   const cache = new Map<CustomerId, StoredProfile>();
   const dirty = new Map<CustomerId, Pending>();
@@ -160,10 +170,9 @@ export const createProfileWriteBehind = (
       if (flushing === null) {
         const target = behind.size === 0 ? maxSeq : watermark;
         if (dirty.size === 0 && target === watermark) return true;
-        // In key order, as the table's B-tree holds them: each page is then changed once per
-        // flush, not once per row on it — a page evicted from the cache between two of its rows
-        // is read and written again.
-        flushing = { ids: [...dirty.keys()].sort(), next: 0, target };
+        const ids = [...dirty.keys()];
+        if (options.ordered === true) ids.sort();
+        flushing = { ids, next: 0, target };
       }
       const run = flushing;
       const end = Math.min(run.ids.length, run.next + maxRows);

@@ -142,6 +142,16 @@ describe('the background WAL checkpointer', () => {
     await until(() => checkpointer.stats.passes > after + 1, 'passes after the restart');
     expect(checkpointer.stats.logFrames).toBeLessThan(500);
     expect(checkpointer.restartDue()).toBe(false);
+    // Once the new log passes the limit, it asks again.
+    let again = false;
+    for (let i = 0; i < 200_000 && !again; i += 1) {
+      fill(db, rows, 2);
+      rows += 2;
+      again = checkpointer.restartDue();
+      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(again).toBe(true);
+    expect(checkpointer.stats.logFrames).toBeGreaterThanOrEqual(500);
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows });
   });
 

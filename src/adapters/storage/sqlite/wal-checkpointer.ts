@@ -22,8 +22,9 @@ export interface WalCheckpointer {
   readonly stats: CheckpointStats;
   /**
    * Asked by the writer after each commit: true when it should checkpoint now (PASSIVE) so that
-   * its next transaction starts the log over. Never on figures from before the log last started
-   * over.
+   * its next transaction starts the log over. Never on figures from before the last restart it
+   * asked for (one SQLite makes by itself, after a pause, can still be followed by one needless
+   * ask: the writer cannot tell that its transaction started the log over).
    */
   restartDue(): boolean;
   /** Stops the thread after its current pass; the writer's own checkpoints take over. */
@@ -147,9 +148,9 @@ export const startWalCheckpointer = (options: WalCheckpointerOptions): WalCheckp
   // A restart takes the writer's own checkpoint when the thread has kept up (most frames copied)
   // or the log is twice the limit. Each costs every waiting transaction a sync of the file
   // (20–180 ms on this machine's disk), so none is asked on figures of the log before the last
-  // restart: a pass begun before it can end after it and report the old log's length. Asking on
-  // those made 7 of the decide bench's 78 restarts needless (logs of 2,800–4,500 frames against a
-  // limit of 5,000, 80–137 ms each).
+  // restart it asked for: a pass begun before it can end after it and report the old log's
+  // length. Asking on those made 7 of the decide bench's 78 restarts needless (logs of
+  // 2,800–4,500 frames against a limit of 5,000, 80–137 ms each).
   let restarting = false;
   /** Passes begun before the log last started over: their figures are of the old log. */
   let beganBeforeRestart = 0;
@@ -174,7 +175,9 @@ export const startWalCheckpointer = (options: WalCheckpointerOptions): WalCheckp
         beganBeforeRestart = Atomics.load(shared, STARTED);
         return false;
       }
-      if (stopped || Atomics.load(shared, FIGURES_OF) <= beganBeforeRestart) return false;
+      // Compared as a difference, so the counters may wrap around.
+      if (stopped || ((Atomics.load(shared, FIGURES_OF) - beganBeforeRestart) | 0) <= 0)
+        return false;
       const log = Atomics.load(shared, LOG);
       if (log < options.restartFrames) return false;
       // Behind by much: wait for the thread to catch up, unless the log is twice as long.
