@@ -39,6 +39,35 @@ describe('the background WAL checkpointer', () => {
     })();
   };
 
+  /**
+   * Small transactions back to back, as a busy writer commits, asking after each until the
+   * checkpointer asks for a restart; returns the rows written in all.
+   */
+  const writeUntilAsked = async (
+    db: BetterSqlite3.Database,
+    checkpointer: WalCheckpointer,
+    from: number,
+  ): Promise<number> => {
+    let rows = from;
+    for (let i = 0; i < 200_000; i += 1) {
+      fill(db, rows, 2);
+      rows += 2;
+      if (checkpointer.restartDue()) return rows;
+      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    throw new Error('the checkpointer never asked for a restart');
+  };
+  const checkpoint = (db: BetterSqlite3.Database) =>
+    db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+  /** The writer's own checkpoint at a restart, retried while the thread's pass holds it off. */
+  const checkpointAll = async (db: BetterSqlite3.Database) => {
+    let [row] = checkpoint(db);
+    while (row !== undefined && (row.log === -1 || row.checkpointed < row.log)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      [row] = checkpoint(db);
+    }
+  };
+
   it('copies committed pages into the database file while the writer goes on, and lets the log restart', async () => {
     const { db, file } = writer();
     fill(db, 0, 5000);
@@ -77,28 +106,13 @@ describe('the background WAL checkpointer', () => {
       onStopped: () => undefined,
     });
     open.push(checkpointer);
-    // Small transactions back to back, as a busy writer commits, asking after each.
-    let asked = false;
-    let rows = 0;
-    for (let i = 0; i < 200_000 && !asked; i += 1) {
-      fill(db, rows, 2);
-      rows += 2;
-      asked = checkpointer.restartDue();
-      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    expect(asked).toBe(true);
+    const rows = await writeUntilAsked(db, checkpointer, 0);
     expect(checkpointer.stats.logFrames).toBeGreaterThanOrEqual(500);
     // The writer copies what the thread has not (retrying while the thread's own pass runs)…
-    const checkpoint = () =>
-      db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
-    let [row] = checkpoint();
-    while (row !== undefined && (row.log === -1 || row.checkpointed < row.log)) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      [row] = checkpoint();
-    }
+    await checkpointAll(db);
     // … and its next transaction starts the log over from the beginning.
     fill(db, rows, 2);
-    expect(checkpoint()[0]?.log).toBeLessThan(10);
+    expect(checkpoint(db)[0]?.log).toBeLessThan(10);
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows + 2 });
   });
 
@@ -112,22 +126,8 @@ describe('the background WAL checkpointer', () => {
       onStopped: () => undefined,
     });
     open.push(checkpointer);
-    let asked = false;
-    let rows = 0;
-    for (let i = 0; i < 200_000 && !asked; i += 1) {
-      fill(db, rows, 2);
-      rows += 2;
-      asked = checkpointer.restartDue();
-      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    expect(asked).toBe(true);
-    const checkpoint = () =>
-      db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
-    let [row] = checkpoint();
-    while (row !== undefined && (row.log === -1 || row.checkpointed < row.log)) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      [row] = checkpoint();
-    }
+    let rows = await writeUntilAsked(db, checkpointer, 0);
+    await checkpointAll(db);
     // A pass before the writer's next transaction still sees the whole old log, copied.
     const passes = checkpointer.stats.passes;
     await until(() => checkpointer.stats.passes > passes, 'a pass before the restart');
@@ -143,14 +143,7 @@ describe('the background WAL checkpointer', () => {
     expect(checkpointer.stats.logFrames).toBeLessThan(500);
     expect(checkpointer.restartDue()).toBe(false);
     // Once the new log passes the limit, it asks again.
-    let again = false;
-    for (let i = 0; i < 200_000 && !again; i += 1) {
-      fill(db, rows, 2);
-      rows += 2;
-      again = checkpointer.restartDue();
-      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    expect(again).toBe(true);
+    rows = await writeUntilAsked(db, checkpointer, rows);
     expect(checkpointer.stats.logFrames).toBeGreaterThanOrEqual(500);
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows });
   });
