@@ -50,14 +50,13 @@ export interface WalCheckpointerOptions {
   onStopped: (error: Error) => void;
 }
 
-// Shared counters, written by the thread after each pass (STARTED as each begins).
+// Shared counters, written by the thread after each pass (STARTED as each begins). Passes run
+// one after another, so PASSES is also the number of the pass LOG and BEHIND are from.
 const PASSES = 0;
 const LOG = 1;
 const BEHIND = 2;
 /** Passes begun. */
 const STARTED = 3;
-/** Which pass (its number among those begun) the figures in LOG and BEHIND are from. */
-const FIGURES_OF = 4;
 
 // Plain JavaScript run by the worker (no TypeScript loader is needed, so it runs under tsx,
 // vitest and a bundle alike). It owns its own connection to the file.
@@ -80,11 +79,10 @@ const fail = (error) => {
   stop();
 };
 const pass = () => {
-  const number = Atomics.add(shared, ${STARTED}, 1) + 1;
+  Atomics.add(shared, ${STARTED}, 1);
   const [row] = db.pragma('wal_checkpoint(PASSIVE)');
   Atomics.store(shared, ${LOG}, Math.max(0, row.log));
   Atomics.store(shared, ${BEHIND}, Math.max(0, row.log - row.checkpointed));
-  Atomics.store(shared, ${FIGURES_OF}, number);
   Atomics.add(shared, ${PASSES}, 1);
   return row;
 };
@@ -114,7 +112,7 @@ try {
 
 export const startWalCheckpointer = (options: WalCheckpointerOptions): WalCheckpointer => {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const shared = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT));
+  const shared = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
   const worker = new Worker(workerSource, {
     eval: true,
     workerData: {
@@ -176,8 +174,7 @@ export const startWalCheckpointer = (options: WalCheckpointerOptions): WalCheckp
         return false;
       }
       // Compared as a difference, so the counters may wrap around.
-      if (stopped || ((Atomics.load(shared, FIGURES_OF) - beganBeforeRestart) | 0) <= 0)
-        return false;
+      if (stopped || ((Atomics.load(shared, PASSES) - beganBeforeRestart) | 0) <= 0) return false;
       const log = Atomics.load(shared, LOG);
       if (log < options.restartFrames) return false;
       // Behind by much: wait for the thread to catch up, unless the log is twice as long.
