@@ -173,7 +173,7 @@ try {
       }
       messages += await store.transaction(async (tx) => {
         await tx.insertDecisions(decisions);
-        return (await guardAndRecord(tx, guard, decisions, batchProfiles, T0)).length;
+        return guardAndRecord(tx, guard, decisions, batchProfiles, T0);
       });
     }
     const s = (performance.now() - started) / 1000;

@@ -104,7 +104,8 @@ export const sendNow = async (
       createdAtMs: nowMs,
     };
     await tx.insertDecisions([decision]);
-    const [judged] = await guardAndRecord(tx, deps, [decision], profiles, nowMs);
+    let judged: Judged | undefined;
+    await guardAndRecord(tx, deps, [decision], profiles, nowMs, (one) => (judged = one));
     if (judged === undefined) throw new Error('the send recorded no message');
     const answer = answerOf(judged);
     if (key !== null) await tx.saveIdempotent(key, requestHash, JSON.stringify(answer), nowMs);

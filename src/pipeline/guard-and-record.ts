@@ -601,9 +601,18 @@ const variantTemplate = (variant: CreativeVariant, deps: GuardDeps): Template =>
 const sendsMessage = (d: Decision): boolean => d.status === 'scheduled' && d.channels.length > 0;
 
 /**
+ * Decisions judged and written at a time within a batch. What a judged message makes (its
+ * rendered text, verdicts, audit entry and their JSON) is garbage once written: writing each
+ * few dozen at once lets most of it die young, where a batch of 2,000 judged before any was
+ * written kept all of it alive through a collection or two, copying and promoting it.
+ */
+const RECORD_CHUNK = 64;
+
+/**
  * Guards and records a batch of decisions inside the transaction that stores them: each
  * decision gets its audit entry, and each one that sends gets its message row (queued,
- * in review or blocked, with every verdict).
+ * in review or blocked, with every verdict). Returns how many messages it recorded;
+ * `onJudged` sees each judged message as it is recorded.
  */
 export const guardAndRecord = async (
   tx: StoreTx,
@@ -611,8 +620,9 @@ export const guardAndRecord = async (
   decisions: readonly Decision[],
   profiles: ReadonlyMap<CustomerId, ProfileState>,
   nowMs: number,
-): Promise<Judged[]> => {
-  if (decisions.length === 0) return [];
+  onJudged?: (judged: Judged) => void,
+): Promise<number> => {
+  if (decisions.length === 0) return 0;
   const sending = decisions.filter(sendsMessage);
   const batch: GuardBatchState =
     sending.length === 0
@@ -638,31 +648,37 @@ export const guardAndRecord = async (
           nowMs,
           sending.flatMap((d) => (d.experiment === null ? [] : [d.experiment.slot])),
         );
-  const judged: Judged[] = [];
-  const notes: AuditNote[] = [];
-  for (const decision of decisions) {
-    if (!sendsMessage(decision)) {
+  let recorded = 0;
+  for (let start = 0; start < decisions.length; start += RECORD_CHUNK) {
+    const judged: Judged[] = [];
+    const notes: AuditNote[] = [];
+    for (let i = start; i < Math.min(decisions.length, start + RECORD_CHUNK); i += 1) {
+      const decision = decisions[i] as Decision;
+      if (!sendsMessage(decision)) {
+        notes.push({
+          kind: 'decision',
+          customerId: decision.customerId,
+          atMs: nowMs,
+          data: decisionAuditData(decision, null, []),
+        });
+        continue;
+      }
+      const one = judgeDecision(decision, profiles.get(decision.customerId), batch, deps, nowMs);
+      judged.push(one);
       notes.push({
         kind: 'decision',
         customerId: decision.customerId,
         atMs: nowMs,
-        data: decisionAuditData(decision, null, []),
+        data: decisionAuditData(decision, one.message, one.result.verdicts),
       });
-      continue;
     }
-    const one = judgeDecision(decision, profiles.get(decision.customerId), batch, deps, nowMs);
-    judged.push(one);
-    notes.push({
-      kind: 'decision',
-      customerId: decision.customerId,
-      atMs: nowMs,
-      data: decisionAuditData(decision, one.message, one.result.verdicts),
-    });
+    await tx.insertMessages(judged.map((j) => j.message));
+    await tx.assignUnits(judged.flatMap((j) => j.units));
+    await appendAudit(tx, notes, nowMs);
+    recorded += judged.length;
+    if (onJudged !== undefined) for (const one of judged) onJudged(one);
   }
-  await tx.insertMessages(judged.map((j) => j.message));
-  await tx.assignUnits(judged.flatMap((j) => j.units));
-  await appendAudit(tx, notes, nowMs);
-  return judged;
+  return recorded;
 };
 
 /** Cancels the waiting messages of decisions a later event made moot, with an audit entry each. */

@@ -292,6 +292,29 @@ for (const factory of storeFactories) {
       expect(of('uncapped').filter((m) => m.status === 'queued')).toHaveLength(10);
     });
 
+    it('keeps one budget and one audit chain across a round larger than a write at a time', async () => {
+      // 150 customers in one worker round: judged and written some dozens at a time, the
+      // spend of those written first still counts against the cap for those after.
+      const ids = Array.from({ length: 150 }, (_, i) => `big${String(i).padStart(3, '0')}`);
+      for (const id of ids) await identify(id, { email: `${id}@example.com` });
+      const started = await call('POST', '/v1/campaigns', {
+        id: 'big',
+        template: 'upsell',
+        channels: ['email'],
+        budget: 0.1,
+      });
+      expect(started.statusCode).toBe(202);
+      await herald.services.worker.runDue();
+      const list = (await call('GET', '/v1/messages?limit=500', undefined, viewerToken)).json<{
+        messages: { campaignId: string | null; status: string; reasonCode: string | null }[];
+      }>().messages;
+      const big = list.filter((m) => m.campaignId === 'big');
+      expect(big).toHaveLength(150);
+      expect(big.filter((m) => m.status === 'queued')).toHaveLength(100);
+      expect(big.filter((m) => m.reasonCode === 'budget_exhausted')).toHaveLength(50);
+      expect(await verify()).toMatchObject({ ok: true, entries: 150 });
+    });
+
     it('expires a review item nobody acted on within 48 hours, and never sends it', async () => {
       await identify('hu', { email: 'hu@example.com', firstName: 'Hu' });
       await ingest('track', {

@@ -186,6 +186,22 @@ describe('runGuardrails', () => {
     ).toEqual(['review:not_personalised']);
   });
 
+  it('names every forbidden word or phrase found on its own, in any case, and no word inside another', () => {
+    const content = aMessage().content;
+    if (content === null) throw new Error('test message has content');
+    const brandVerdict = (body: string) =>
+      runGuardrails(aMessage({ content: { ...content, body } }), aContext(), policy).verdicts.find(
+        (v) => v.guardrail === 'brand' && v.code === 'forbidden_words',
+      );
+    expect(
+      brandVerdict(`${content.body} Cheapest? DESPERATE times, too good to be true.`)?.figures,
+    ).toEqual({ words: ['desperate', 'too good to be true'] });
+    expect(brandVerdict(`${content.body} Cheapest, undesperate, cheap-ish`)?.figures).toEqual({
+      words: ['cheap'],
+    });
+    expect(brandVerdict(`${content.body} Cheapest prices`)).toBeUndefined();
+  });
+
   it('sends customers above the LTV threshold, and disengaged ones, the right way', () => {
     expect(codesOf(aMessage(), aContext({ ltv: 5000.01 }))).toEqual(['review:vip_review']);
     const cold = (total: number) =>

@@ -50,4 +50,21 @@ describe('link tracking', () => {
       'Shop https://s.example.com/p?utm_source=herald&utm_medium=sms&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
     );
   });
+
+  it('gives each message its own id on a link it shares with others, encoded when it must be', () => {
+    const url = 'https://s.example.com/p#top';
+    const tail =
+      'utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder';
+    expect(withUtm(url, link)).toBe(`https://s.example.com/p?${tail}&utm_id=m-1#top`);
+    expect(withUtm(url, { ...link, messageId: 'm-2' })).toBe(
+      `https://s.example.com/p?${tail}&utm_id=m-2#top`,
+    );
+    expect(withUtm(url, { ...link, messageId: 'a b&c' })).toBe(
+      `https://s.example.com/p?${tail}&utm_id=a+b%26c#top`,
+    );
+    // Another campaign on the same link is not the first one's.
+    expect(withUtm(url, { ...link, campaign: 'win-back' })).toBe(
+      `https://s.example.com/p?${tail.replace('cart-recovery', 'win-back')}&utm_id=m-1#top`,
+    );
+  });
 });

@@ -18,14 +18,10 @@ const URL_PATTERN = /https?:\/\/[^\s"'<>]+/g;
 // Trailing punctuation of a sentence is not part of the URL.
 const TRAILING = /[.,;:!?)\]]+$/;
 
-/**
- * Adds the UTM parameters a link does not have yet; `utm_id` is the message's id, so an order
- * placed after the click can name the message it came from (attribution by message id).
- */
-export const withUtm = (
+const addUtm = (
   url: string,
   link: Pick<LinkContext, 'messageId' | 'medium' | 'campaign' | 'content'>,
-) => {
+): string => {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -42,6 +38,35 @@ export const withUtm = (
   for (const [key, value] of add)
     if (!parsed.searchParams.has(key)) parsed.searchParams.set(key, value);
   return parsed.toString();
+};
+
+// Message ids a query string carries as they are (form encoding leaves these alone).
+const PLAIN_ID = /^[A-Za-z0-9._-]+$/;
+// Stands for the message id in a remembered link; a URL that holds it is never remembered.
+const ID_MARK = 'HERALDMESSAGEIDf41c9e';
+const MAX_REMEMBERED = 1000;
+const remembered = new Map<string, string>();
+
+/**
+ * Adds the UTM parameters a link does not have yet; `utm_id` is the message's id, so an order
+ * placed after the click can name the message it came from (attribution by message id).
+ * Every message of a template and campaign has the same links but for that id: each link is
+ * parsed once, with a mark where the id goes, and the id is put in its place after.
+ */
+export const withUtm = (
+  url: string,
+  link: Pick<LinkContext, 'messageId' | 'medium' | 'campaign' | 'content'>,
+): string => {
+  if (!PLAIN_ID.test(link.messageId) || url.includes(ID_MARK)) return addUtm(url, link);
+  // Lengths first: no two different sets of parts make the same key.
+  const key = `${String(url.length)},${String(link.medium.length)},${String(link.campaign.length)}:${url}${link.medium}${link.campaign}${link.content}`;
+  let marked = remembered.get(key);
+  if (marked === undefined) {
+    marked = addUtm(url, { ...link, messageId: ID_MARK });
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+    remembered.set(key, marked);
+  }
+  return marked.replace(ID_MARK, link.messageId);
 };
 
 /** The signed click-tracking URL for a destination: `base/t/c/<token>`. */

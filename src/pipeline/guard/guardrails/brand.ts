@@ -3,11 +3,34 @@ import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'brand';
 
-const containsWord = (text: string, word: string): boolean =>
-  new RegExp(
-    `(^|[^\\p{L}\\p{N}])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}\\p{N}])`,
-    'iu',
-  ).test(text);
+const escape = (word: string) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The policy's forbidden words as one pattern, compiled once per list: a word on its own
+ * (no letter or digit on either side), in any case. One pass over the text finds whether any
+ * of them is there; only then is each word looked for, to name them.
+ */
+const patterns = new WeakMap<readonly string[], { any: RegExp; each: [string, RegExp][] }>();
+const patternsOf = (words: readonly string[]) => {
+  let found = patterns.get(words);
+  if (found === undefined) {
+    const bounded = (alternatives: string) =>
+      new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives})(?![\\p{L}\\p{N}])`, 'iu');
+    found = {
+      any: bounded(words.map(escape).join('|')),
+      each: words.map((w) => [w, bounded(escape(w))]),
+    };
+    patterns.set(words, found);
+  }
+  return found;
+};
+
+const forbiddenIn = (text: string, words: readonly string[]): string[] => {
+  if (words.length === 0) return [];
+  const { any, each } = patternsOf(words);
+  if (!any.test(text)) return [];
+  return each.filter(([, pattern]) => pattern.test(text)).map(([word]) => word);
+};
 
 /**
  * Tone and brand on the rendered message: forbidden words (blocked), a subject of at most
@@ -24,7 +47,7 @@ export const brandGuardrail: Guardrail = {
     // The HTML part is checked too (its text, without tags): most clients show it.
     const htmlText = (c.html ?? '').replace(/<[^>]*>/g, ' ');
     const text = `${c.subject ?? ''}\n${c.body}\n${htmlText}`;
-    const forbidden = policy.forbiddenWords.filter((w) => containsWord(text, w));
+    const forbidden = forbiddenIn(text, policy.forbiddenWords);
     if (forbidden.length > 0)
       found.push(
         verdict(
