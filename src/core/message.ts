@@ -45,21 +45,40 @@ export interface RecordedVerdict {
   holdUntilMs?: number;
 }
 
-/** A rendered message: what leaves (email uses every field; SMS, push and web the text). */
+/**
+ * A rendered message: what leaves (email uses every field; SMS, push and web the text). Never
+ * changed once made (an edit makes a new one): its JSON text is kept with it (`contentJsonOf`).
+ */
 export interface RenderedContent {
-  subject: string | null;
-  preheader: string | null;
+  readonly subject: string | null;
+  readonly preheader: string | null;
   /** The text body (SMS, WhatsApp, push and web use it alone). */
-  body: string;
-  html: string | null;
-  from: string | null;
-  replyTo: string | null;
+  readonly body: string;
+  readonly html: string | null;
+  readonly from: string | null;
+  readonly replyTo: string | null;
   /** The sender's physical postal address in the footer (CAN-SPAM). */
-  footerAddress: string | null;
-  unsubscribeUrl: string | null;
+  readonly footerAddress: string | null;
+  readonly unsubscribeUrl: string | null;
 }
 
 /** A person's action on a message in the review queue. */
+const contentTexts = new WeakMap<RenderedContent, string>();
+
+/**
+ * A message's content as JSON text, made once per content object: its hash is taken over this
+ * text, and the stored message row holds the same text.
+ */
+export const contentJsonOf = (content: RenderedContent | null): string => {
+  if (content === null) return 'null';
+  let text = contentTexts.get(content);
+  if (text === undefined) {
+    text = JSON.stringify(content);
+    contentTexts.set(content, text);
+  }
+  return text;
+};
+
 export interface ReviewAction {
   action: 'approve' | 'edit-approve' | 'reject' | 'expire';
   reviewer: string;

@@ -94,6 +94,26 @@ describe('the global holdout', () => {
     expect(customers.filter((id) => judge(id, 0).status === 'held-out')).toEqual([]);
     expect(judge(held[0] ?? '', 20).reasonCode).toBe('global_holdout');
   });
+
+  it("enters each customer in the global holdout's experiment in the arm the hash gives, sent or blocked", () => {
+    const state = (id: string) => ({
+      ...emptyProfile(toCustomerId(id), T0 - 1000),
+      traits: { email: `${id}@example.com` },
+    });
+    const armOf = (id: string, template: string) => {
+      const decision = { ...decisionFor(id), template };
+      const judged = judgeDecision(decision, state(id), batch(), deps(20), T0);
+      return { status: judged.message.status, arm: judged.units[0]?.arm };
+    };
+    for (const id of customers) {
+      const expected = isInGlobalHoldout(toCustomerId(id), { salt: 's1', percent: 20 })
+        ? 'holdout'
+        : 'treatment';
+      expect(armOf(id, 'upsell').arm).toBe(expected);
+      // No such template: blocked before any holdout is drawn, and still entered.
+      expect(armOf(id, 'no-such-template')).toEqual({ status: 'blocked', arm: expected });
+    }
+  });
 });
 
 describe('a staged rollout', () => {

@@ -13,7 +13,7 @@ import {
   type HoldoutExclusion,
 } from './experiment/index.js';
 import type { CustomerId } from '../core/ids.js';
-import type { MessageRecord, RenderedContent } from '../core/message.js';
+import { contentJsonOf, type MessageRecord, type RenderedContent } from '../core/message.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
@@ -90,7 +90,7 @@ const emptyHistory = (): SendHistory => ({
 });
 
 export const contentHashOf = (content: RenderedContent | null): string | null =>
-  content === null ? null : hash('sha256', JSON.stringify(content));
+  content === null ? null : hash('sha256', contentJsonOf(content));
 
 const blockedBy = (guardrail: string, code: string, reason: string): GuardResult => ({
   outcome: 'block',
@@ -361,16 +361,18 @@ export const judgeDecision = (
   // Holdouts are drawn among the customers who would have been messaged (nothing blocked it),
   // so the held-out and the messaged differ only by the draw: their difference is the lift.
   const automated = messageClass === 'marketing' && decision.agent !== 'api';
-  const exclusion =
-    automated && result.outcome !== 'block'
-      ? findHoldoutExclusion(
-          decision.customerId,
-          { salt: deps.policy.holdout.salt, percent: deps.policy.holdout.globalPercent },
-          campaign === null || (campaign.holdoutPercent ?? 0) === 0
-            ? undefined
-            : { salt: 'campaign', campaignId: campaign.id, percent: campaign.holdoutPercent ?? 0 },
-        )
-      : undefined;
+  // Whether the holdouts were drawn: then `exclusion` also says whether the customer is in
+  // the global holdout, and the experiments need not hash them again.
+  const drawn = automated && result.outcome !== 'block';
+  const exclusion = drawn
+    ? findHoldoutExclusion(
+        decision.customerId,
+        { salt: deps.policy.holdout.salt, percent: deps.policy.holdout.globalPercent },
+        campaign === null || (campaign.holdoutPercent ?? 0) === 0
+          ? undefined
+          : { salt: 'campaign', campaignId: campaign.id, percent: campaign.holdoutPercent ?? 0 },
+      )
+    : undefined;
   if (exclusion !== undefined) result = heldOut(exclusion, result);
   // A staged rollout: automated marketing reaches only the current cohort.
   const outsideRollout =
@@ -424,6 +426,7 @@ export const judgeDecision = (
         decision,
         message,
         exclusion,
+        drawn,
         campaign,
         templateVariant !== null && !templateVariant.promoted,
         state,
@@ -437,8 +440,16 @@ export const judgeDecision = (
  * The experiment that measures the global holdout as configured: a new percent or salt draws
  * a new holdout, so it starts a new experiment (`global-holdout-10pct-1a2b3c4d`).
  */
-export const globalHoldoutExperimentId = (holdout: { percent: number; salt: string }): string =>
-  `global-holdout-${String(holdout.percent)}pct-${hash('sha256', holdout.salt).slice(0, 8)}`;
+const saltHashes = new Map<string, string>();
+export const globalHoldoutExperimentId = (holdout: { percent: number; salt: string }): string => {
+  // Every automated marketing message names it: the salt's hash is worked out once.
+  let saltHash = saltHashes.get(holdout.salt);
+  if (saltHash === undefined) {
+    saltHash = hash('sha256', holdout.salt).slice(0, 8);
+    saltHashes.set(holdout.salt, saltHash);
+  }
+  return `global-holdout-${String(holdout.percent)}pct-${saltHash}`;
+};
 
 /** The experiment of a journey step (its variants, or a split branch), per journey version. */
 export const journeyExperimentId = (journeyId: string, version: number, stepId: string) =>
@@ -455,6 +466,8 @@ const experimentUnitsOf = (
   decision: Decision,
   message: MessageRecord,
   exclusion: HoldoutExclusion | undefined,
+  /** Whether `exclusion` was drawn (else the global holdout is hashed here). */
+  drawn: boolean,
   campaign: ReturnType<typeof campaignOf>,
   testedVariant: boolean,
   state: ProfileState | undefined,
@@ -485,7 +498,9 @@ const experimentUnitsOf = (
     units.push(
       unit(
         globalHoldoutExperimentId(holdout),
-        isInGlobalHoldout(decision.customerId, holdout) ? 'holdout' : 'treatment',
+        (drawn ? global : isInGlobalHoldout(decision.customerId, holdout))
+          ? 'holdout'
+          : 'treatment',
         Number.MAX_SAFE_INTEGER,
       ),
     );

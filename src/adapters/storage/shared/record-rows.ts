@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../core/audit.js';
 import type { CustomerId } from '../../../core/ids.js';
-import type { MessageRecord } from '../../../core/message.js';
+import { contentJsonOf, type MessageRecord } from '../../../core/message.js';
 import type { AuditLogTable, MessagesTable } from './tables.js';
 
 /** The parts of a message kept as JSON in `body`. */
@@ -39,11 +39,11 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
   provider: m.provider,
   provider_id: m.providerId,
   sent_at_ms: m.sentAtMs,
-  body: JSON.stringify({
+  // The content's text is the one its hash was taken over (made once), put in by hand.
+  body: `{"content":${contentJsonOf(m.content)},${JSON.stringify({
     agent: m.agent,
     template: m.template,
     topic: m.topic,
-    content: m.content,
     contentHash: m.contentHash,
     verdicts: m.verdicts,
     passed: m.passed,
@@ -52,7 +52,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     lastError: m.lastError,
     web: m.web,
     variant: m.variant ?? null,
-  } satisfies MessageBody),
+  } satisfies Omit<MessageBody, 'content'>).slice(1)}`,
 });
 
 export const toMessage = (row: MessagesTable): MessageRecord => {
