@@ -14,8 +14,14 @@ const patterns = new WeakMap<readonly string[], { any: RegExp; each: [string, Re
 const patternsOf = (words: readonly string[]) => {
   let found = patterns.get(words);
   if (found === undefined) {
+    // The words first, the boundary before them checked behind: a pattern that opens with the
+    // look behind is tried at every position, and took 11 us instead of 1.6 over 2,000
+    // characters of two-byte text (copy with a dash or an arrow in it).
     const bounded = (alternatives: string) =>
-      new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives})(?![\\p{L}\\p{N}])`, 'iu');
+      new RegExp(
+        `(?:${alternatives})(?<=(?<![\\p{L}\\p{N}])(?:${alternatives}))(?![\\p{L}\\p{N}])`,
+        'iu',
+      );
     found = {
       any: bounded(words.map(escape).join('|')),
       each: words.map((w) => [w, bounded(escape(w))]),
