@@ -4,7 +4,15 @@ import type { CreativeVariant, Decision } from '../core/decision.js';
 import { toCustomerId } from '../core/ids.js';
 import { quietHoursSchema } from '../core/quiet-hours.js';
 import { assignArm, isInGlobalHoldout, isInRollout } from './experiment/index.js';
-import { judgeDecision, type GuardBatchState, type GuardDeps } from './guard-and-record.js';
+import {
+  guardAndRecord,
+  judgeDecision,
+  type GuardBatchState,
+  type GuardDeps,
+} from './guard-and-record.js';
+import type { StoreTx } from '../ports/store.js';
+import type { CustomerId } from '../core/ids.js';
+import type { ProfileState } from '../core/profile.js';
 import {
   defaultGuardrails,
   guardPolicySchema,
@@ -261,5 +269,68 @@ describe('creative variants', () => {
     }
     // The two assignments are different draws.
     expect(ids.filter((id) => judge(id, false) !== judge(id, true)).length).toBeGreaterThan(10);
+  });
+});
+
+describe('recording a round', () => {
+  // A transaction that notes the order of its writes and answers reads with nothing.
+  const recordingTx = (auditLockIsFree: boolean) => {
+    const calls: string[] = [];
+    const answers: Record<string, unknown> = {
+      sendHistory: new Map(),
+      campaignSpend: new Map(),
+      getSetting: null,
+      lockAuditHead: null,
+      pseudonymsOf: new Map(),
+    };
+    const tx = new Proxy(
+      { auditLockIsFree },
+      {
+        get: (target, name: string) =>
+          name in target
+            ? target[name as keyof typeof target]
+            : (...args: unknown[]) => {
+                const rows = args[0];
+                calls.push(Array.isArray(rows) ? `${name} ${String(rows.length)}` : name);
+                return Promise.resolve(answers[name]);
+              },
+      },
+    ) as unknown as StoreTx;
+    return { tx, calls };
+  };
+  const customers = Array.from({ length: 150 }, (_, i) => `w${String(i)}`);
+  const profiles = new Map<CustomerId, ProfileState>(
+    customers.map((id) => [
+      toCustomerId(id),
+      { ...emptyProfile(toCustomerId(id), T0 - 1000), traits: { email: `${id}@example.com` } },
+    ]),
+  );
+  const decisions = customers.map((id) => decisionFor(id));
+
+  it('appends the audit entries with each group where the lock is free, else once at the end', async () => {
+    const free = recordingTx(true);
+    expect(await guardAndRecord(free.tx, deps(0), decisions, profiles, T0)).toBe(150);
+    const writes = (calls: string[]) =>
+      calls.filter((c) => /^(insertMessages|insertAudit|lockAuditHead)/.test(c));
+    expect(writes(free.calls)).toEqual([
+      'insertMessages 64',
+      'lockAuditHead',
+      'insertAudit 64',
+      'insertMessages 64',
+      'lockAuditHead',
+      'insertAudit 64',
+      'insertMessages 22',
+      'lockAuditHead',
+      'insertAudit 22',
+    ]);
+    const shared = recordingTx(false);
+    expect(await guardAndRecord(shared.tx, deps(0), decisions, profiles, T0)).toBe(150);
+    expect(writes(shared.calls)).toEqual([
+      'insertMessages 64',
+      'insertMessages 64',
+      'insertMessages 22',
+      'lockAuditHead',
+      'insertAudit 150',
+    ]);
   });
 });

@@ -30,6 +30,7 @@ import {
 } from './guard/index.js';
 import {
   appendAudit,
+  AuditJson,
   decisionAuditData,
   messageAuditData,
   type AuditNote,
@@ -617,9 +618,12 @@ const sendsMessage = (d: Decision): boolean => d.status === 'scheduled' && d.cha
 
 /**
  * Decisions judged and written at a time within a batch. What a judged message makes (its
- * rendered text, verdicts, audit entry and their JSON) is garbage once written: writing each
- * few dozen at once lets most of it die young, where a batch of 2,000 judged before any was
- * written kept all of it alive through a collection or two, copying and promoting it.
+ * rendered text, verdicts, audit entry and their JSON) is garbage once written: writing each few
+ * dozen at once lets most of it die young, where a batch of 2,000 judged before any was written
+ * kept all of it alive through a collection or two, copying and promoting it. Appending audit
+ * entries takes the audit chain's lock; where that lock holds up other processes until the
+ * commit (PostgreSQL: other workers' rounds, reviews, the dispatcher), the entries wait as
+ * JSON text and are appended once the round is judged, not from its first group on.
  */
 const RECORD_CHUNK = 64;
 
@@ -663,36 +667,38 @@ export const guardAndRecord = async (
           nowMs,
           sending.flatMap((d) => (d.experiment === null ? [] : [d.experiment.slot])),
         );
+  const appendEachGroup = tx.auditLockIsFree;
+  let notes: AuditNote[] = [];
+  const note = (decision: Decision, data: ReturnType<typeof decisionAuditData>) =>
+    notes.push({
+      kind: 'decision',
+      customerId: decision.customerId,
+      atMs: nowMs,
+      data: appendEachGroup ? data : new AuditJson(JSON.stringify(data)),
+    });
   let recorded = 0;
   for (let start = 0; start < decisions.length; start += RECORD_CHUNK) {
     const judged: Judged[] = [];
-    const notes: AuditNote[] = [];
     for (let i = start; i < Math.min(decisions.length, start + RECORD_CHUNK); i += 1) {
       const decision = decisions[i] as Decision;
       if (!sendsMessage(decision)) {
-        notes.push({
-          kind: 'decision',
-          customerId: decision.customerId,
-          atMs: nowMs,
-          data: decisionAuditData(decision, null, []),
-        });
+        note(decision, decisionAuditData(decision, null, []));
         continue;
       }
       const one = judgeDecision(decision, profiles.get(decision.customerId), batch, deps, nowMs);
       judged.push(one);
-      notes.push({
-        kind: 'decision',
-        customerId: decision.customerId,
-        atMs: nowMs,
-        data: decisionAuditData(decision, one.message, one.result.verdicts),
-      });
+      note(decision, decisionAuditData(decision, one.message, one.result.verdicts));
     }
     await tx.insertMessages(judged.map((j) => j.message));
     await tx.assignUnits(judged.flatMap((j) => j.units));
-    await appendAudit(tx, notes, nowMs);
+    if (appendEachGroup) {
+      await appendAudit(tx, notes, nowMs);
+      notes = [];
+    }
     recorded += judged.length;
     if (onJudged !== undefined) for (const one of judged) onJudged(one);
   }
+  await appendAudit(tx, notes, nowMs);
   return recorded;
 };
 

@@ -108,6 +108,12 @@ export interface RecordTx extends DeliverTx {
    * processes) and returns the last entry.
    */
   lockAuditHead(): Promise<AuditHead>;
+  /**
+   * Whether a transaction already shuts out every other writer (SQLite's single writer), so the
+   * audit chain's lock costs nothing however early it is taken. False on PostgreSQL, where it
+   * holds up other processes' appends until the commit.
+   */
+  readonly auditLockIsFree: boolean;
   insertAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Each customer's pseudonym in the audit log, created on first use. */
   pseudonymsOf(ids: readonly CustomerId[], nowMs: number): Promise<Map<CustomerId, string>>;

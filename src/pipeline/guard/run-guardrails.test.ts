@@ -200,6 +200,16 @@ describe('runGuardrails', () => {
       words: ['cheap'],
     });
     expect(brandVerdict(`${content.body} Cheapest prices`)).toBeUndefined();
+    // Another list is another pattern; its words are taken literally, punctuation and all.
+    const other = { ...policy, forbiddenWords: ['50% off!', 'c++', '(free)'] };
+    const named = (body: string) =>
+      runGuardrails(aMessage({ content: { ...content, body } }), aContext(), other).verdicts.find(
+        (v) => v.code === 'forbidden_words',
+      )?.figures;
+    expect(named(`${content.body} Get 50% OFF! today, C++ fans (free)`)).toEqual({
+      words: ['50% off!', 'c++', '(free)'],
+    });
+    expect(named(`${content.body} cheap 50% offer, cxx, free`)).toBeUndefined();
   });
 
   it('sends customers above the LTV threshold, and disengaged ones, the right way', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AuditJson,
   chainEntries,
   GENESIS_HASH,
   hashEntry,
@@ -27,6 +28,17 @@ describe('the audit chain', () => {
     expect(chain[0]?.prevHash).toBe(GENESIS_HASH);
     for (let i = 1; i < chain.length; i += 1) expect(chain[i]?.prevHash).toBe(chain[i - 1]?.hash);
     expect(verifyChain(chain)).toEqual({ ok: true, entries: 5, lastHash: chain[4]?.hash });
+  });
+
+  it('stores data already written as JSON as it is, chained like the rest', () => {
+    const written = drafts.map((d) => ({ ...d, data: new AuditJson(JSON.stringify(d.data)) }));
+    const same = chainEntries(null, written);
+    expect(same.map((e) => e.data)).toEqual(chain.map((e) => e.data));
+    expect(same.map((e) => e.hash)).toEqual(chain.map((e) => e.hash));
+    const text = '{"b":1, "a":2}';
+    const [kept] = chainEntries(null, [{ ...drafts[0], data: new AuditJson(text) } as AuditDraft]);
+    expect(kept?.data).toBe(text);
+    expect(verifyChain(kept === undefined ? [] : [kept]).ok).toBe(true);
   });
 
   it('commits to the stored text of each entry', () => {

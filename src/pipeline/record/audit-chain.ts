@@ -3,7 +3,15 @@ import { hash } from 'node:crypto';
 
 export type { AuditEntry };
 
-/** An entry to append: its data as a value, written down as JSON. */
+/**
+ * Audit data already written down as JSON text, stored as it is: a caller that holds many
+ * entries before appending them keeps one string each rather than their objects.
+ */
+export class AuditJson {
+  constructor(readonly text: string) {}
+}
+
+/** An entry to append: its data as a value, written down as JSON (or already written). */
 export type AuditDraft = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash' | 'data'> & {
   data: unknown;
 };
@@ -32,7 +40,10 @@ export const chainEntries = (
   return drafts.map((draft) => {
     seq += 1;
     // The stored text is what the hash commits to: verifying needs no canonical form.
-    const data = (JSON.stringify(draft.data) as string | undefined) ?? 'null';
+    const data =
+      draft.data instanceof AuditJson
+        ? draft.data.text
+        : ((JSON.stringify(draft.data) as string | undefined) ?? 'null');
     const { atMs, kind, subject } = draft;
     const hash = hashEntry(prevHash, { seq, atMs, kind, subject, data });
     const entry: AuditEntry = { seq, atMs, kind, subject, data, prevHash, hash };

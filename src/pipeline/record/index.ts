@@ -2,6 +2,7 @@
 // Out: an append-only audit trail, hash-chained so that any change to an entry is detectable,
 // written in the same transaction as what it describes.
 export {
+  AuditJson,
   chainEntries,
   verifyChain,
   hashEntry,

@@ -62,9 +62,15 @@ describe('link tracking', () => {
     expect(withUtm(url, { ...link, messageId: 'a b&c' })).toBe(
       `https://s.example.com/p?${tail}&utm_id=a+b%26c#top`,
     );
-    // Another campaign on the same link is not the first one's.
+    // Another campaign, medium or template on the same link is not the first one's.
     expect(withUtm(url, { ...link, campaign: 'win-back' })).toBe(
       `https://s.example.com/p?${tail.replace('cart-recovery', 'win-back')}&utm_id=m-1#top`,
+    );
+    expect(withUtm(url, { ...link, medium: 'sms' })).toBe(
+      `https://s.example.com/p?${tail.replace('email', 'sms')}&utm_id=m-1#top`,
+    );
+    expect(withUtm(url, { ...link, content: 'upsell' })).toBe(
+      `https://s.example.com/p?${tail.replace('cart-reminder', 'upsell')}&utm_id=m-1#top`,
     );
   });
 });

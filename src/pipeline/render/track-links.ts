@@ -42,7 +42,7 @@ const addUtm = (
 
 // Message ids a query string carries as they are (form encoding leaves these alone).
 const PLAIN_ID = /^[A-Za-z0-9._-]+$/;
-// Stands for the message id in a remembered link; a URL that holds it is never remembered.
+// Stands for the message id in a remembered link; a link whose parts hold it is never remembered.
 const ID_MARK = 'HERALDMESSAGEIDf41c9e';
 const MAX_REMEMBERED = 1000;
 const remembered = new Map<string, string>();
@@ -57,7 +57,11 @@ export const withUtm = (
   url: string,
   link: Pick<LinkContext, 'messageId' | 'medium' | 'campaign' | 'content'>,
 ): string => {
-  if (!PLAIN_ID.test(link.messageId) || url.includes(ID_MARK)) return addUtm(url, link);
+  if (
+    !PLAIN_ID.test(link.messageId) ||
+    [url, link.medium, link.campaign, link.content].some((part) => part.includes(ID_MARK))
+  )
+    return addUtm(url, link);
   // Lengths first: no two different sets of parts make the same key.
   const key = `${String(url.length)},${String(link.medium.length)},${String(link.campaign.length)}:${url}${link.medium}${link.campaign}${link.content}`;
   let marked = remembered.get(key);

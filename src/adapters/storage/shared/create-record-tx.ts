@@ -32,6 +32,7 @@ interface HistoryRow {
 export const createRecordTx = (sql: SqlRunner): RecordTx => {
   const pg = sql.dialect === 'postgres';
   return {
+    auditLockIsFree: !pg,
     async conversionCounts(ids, sentBeforeMs) {
       const found = new Map<CustomerId, Record<string, { sends: number; conversions: number }>>();
       const query = `SELECT m.customer_id, m.channel, COUNT(*) AS sends,
