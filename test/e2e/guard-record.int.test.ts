@@ -107,6 +107,25 @@ for (const factory of storeFactories) {
     };
     const verify = async () =>
       (await call('GET', '/v1/audit/verify')).json<{ ok: boolean; entries: number }>();
+    /** Launches a campaign (upsell by email) to these new customers and lists the messages. */
+    const campaignTo = async (ids: readonly string[], campaign: object) => {
+      for (const id of ids) await identify(id, { email: `${id}@example.com` });
+      const created = await call('POST', '/v1/campaigns', {
+        template: 'upsell',
+        channels: ['email'],
+        ...campaign,
+      });
+      expect(created.statusCode).toBe(202);
+      await herald.services.worker.runDue();
+      return (await call('GET', '/v1/messages?limit=500', undefined, viewerToken)).json<{
+        messages: {
+          customerId: string;
+          campaignId: string | null;
+          status: string;
+          reasonCode: string | null;
+        }[];
+      }>().messages;
+    };
 
     it('queues a send that passes every guardrail, with each verdict and an audit entry', async () => {
       await identify('ana', { email: 'ana@example.com', firstName: 'Ana' });
@@ -236,18 +255,7 @@ for (const factory of storeFactories) {
 
     it("holds a campaign's holdout out of it, by hash, and records them as held out", async () => {
       const ids = Array.from({ length: 40 }, (_, i) => `ho${i}`);
-      for (const id of ids) await identify(id, { email: `${id}@example.com` });
-      const created = await call('POST', '/v1/campaigns', {
-        id: 'baseline',
-        template: 'upsell',
-        channels: ['email'],
-        holdoutPercent: 25,
-      });
-      expect(created.statusCode).toBe(202);
-      await herald.services.worker.runDue();
-      const list = (await call('GET', '/v1/messages?limit=100', undefined, viewerToken)).json<{
-        messages: { customerId: string; status: string; reasonCode: string | null }[];
-      }>().messages;
+      const list = await campaignTo(ids, { id: 'baseline', holdoutPercent: 25 });
       const expected = new Set(
         ids.filter((id) =>
           isInCampaignHoldout(toCustomerId(id), {
@@ -296,19 +304,9 @@ for (const factory of storeFactories) {
       // 150 customers in one worker round: judged and written some dozens at a time, the
       // spend of those written first still counts against the cap for those after.
       const ids = Array.from({ length: 150 }, (_, i) => `big${String(i).padStart(3, '0')}`);
-      for (const id of ids) await identify(id, { email: `${id}@example.com` });
-      const started = await call('POST', '/v1/campaigns', {
-        id: 'big',
-        template: 'upsell',
-        channels: ['email'],
-        budget: 0.1,
-      });
-      expect(started.statusCode).toBe(202);
-      await herald.services.worker.runDue();
-      const list = (await call('GET', '/v1/messages?limit=500', undefined, viewerToken)).json<{
-        messages: { campaignId: string | null; status: string; reasonCode: string | null }[];
-      }>().messages;
-      const big = list.filter((m) => m.campaignId === 'big');
+      const big = (await campaignTo(ids, { id: 'big', budget: 0.1 })).filter(
+        (m) => m.campaignId === 'big',
+      );
       expect(big).toHaveLength(150);
       expect(big.filter((m) => m.status === 'queued')).toHaveLength(100);
       expect(big.filter((m) => m.reasonCode === 'budget_exhausted')).toHaveLength(50);
