@@ -62,7 +62,6 @@ export interface RenderedContent {
   readonly unsubscribeUrl: string | null;
 }
 
-/** A person's action on a message in the review queue. */
 const contentTexts = new WeakMap<RenderedContent, string>();
 
 /**
@@ -79,6 +78,7 @@ export const contentJsonOf = (content: RenderedContent | null): string => {
   return text;
 };
 
+/** A person's action on a message in the review queue. */
 export interface ReviewAction {
   action: 'approve' | 'edit-approve' | 'reject' | 'expire';
   reviewer: string;
