@@ -5,6 +5,12 @@ import type { RenderedContent } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { signToken } from '../../core/signed-token.js';
 import type { Template } from './template.js';
+import {
+  compileSubset,
+  LIQUID_OPTIONS,
+  renderSubset,
+  type SubsetTemplate,
+} from './liquid-subset.js';
 import { openPixelUrl, trackLinks, type LinkContext } from './track-links.js';
 
 /** The sender and the links every message is rendered with (`messages:` in the config). */
@@ -41,11 +47,17 @@ export interface Renderer {
   load(template: Template): void;
 }
 
+/** A part parsed by liquidjs, and compiled to the subset rendered without it where it can be. */
+interface Part {
+  liquid: LiquidTemplate[];
+  subset: SubsetTemplate | null;
+}
+
 interface Parsed {
-  subject: LiquidTemplate[];
-  preheader: LiquidTemplate[];
-  text: LiquidTemplate[];
-  html: LiquidTemplate[] | null;
+  subject: Part;
+  preheader: Part;
+  text: Part;
+  html: Part | null;
 }
 
 const trimUrl = (url: string): string => url.replace(/\/+$/, '');
@@ -66,13 +78,14 @@ export const createRenderer = (
   templates: readonly Template[],
   settings: RenderSettings,
 ): Renderer => {
-  const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
+  const liquid = new Liquid(LIQUID_OPTIONS);
   const byName = new Map<string, Template>();
   const parsed = new Map<string, Parsed>();
   const add = (template: Template) => {
-    const parse = (part: string, text: string) => {
+    const parse = (part: string, text: string): Part => {
       try {
-        return liquid.parse(text);
+        // liquidjs parses every part, so a template it refuses fails here whatever the subset.
+        return { liquid: liquid.parse(text), subset: compileSubset(text) };
       } catch (error) {
         throw new Error(
           `template ${template.name}: ${part} does not parse: ${error instanceof Error ? error.message : String(error)}`,
@@ -139,8 +152,10 @@ export const createRenderer = (
           unsubscribe: unsubscribeUrl,
         },
       };
-      const run = (part: string, tpl: LiquidTemplate[]) => {
+      const run = (part: string, { liquid: tpl, subset }: Part) => {
         if (tpl.length === 0) return '';
+        const fast = subset === null ? undefined : renderSubset(subset, scope);
+        if (fast !== undefined) return fast.trim();
         try {
           return String(liquid.renderSync(tpl, scope)).trim();
         } catch (error) {

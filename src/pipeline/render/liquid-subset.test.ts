@@ -1,0 +1,180 @@
+import { Liquid } from 'liquidjs';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../ports/random.js';
+import { defaultTemplates } from './default-templates.js';
+import { compileSubset, LIQUID_OPTIONS, renderSubset } from './liquid-subset.js';
+
+const liquid = new Liquid(LIQUID_OPTIONS);
+const byLiquid = (text: string, scope: object) => String(liquid.parseAndRenderSync(text, scope));
+
+describe('compileSubset', () => {
+  it('takes text, variables, default with a quoted text, and if / else / endif', () => {
+    for (const text of [
+      'plain text, } and %} and { alone',
+      '{{ customer.firstName }}',
+      '{{customer.firstName|default:"there"}}',
+      "{{ a | default: 'x' }}",
+      '{% if a %}yes{% endif %}',
+      '{%if a.b%}{% if c %}1{% else %}2{% endif %}{%else%}3{% endif %}',
+    ])
+      expect(compileSubset(text), text).not.toBeNull();
+  });
+
+  it('leaves to liquidjs whatever it does not render itself', () => {
+    for (const text of [
+      '{{ a | upcase }}',
+      '{{ a | default: b }}',
+      '{{ a | default: 5 }}',
+      '{{ a | default: "x" | default: "y" }}',
+      '{{ a | default: "x", allow_false: true }}',
+      '{{ a["b"] }}',
+      '{{ items.size }}',
+      '{{ items.first }}',
+      '{{ items.last }}',
+      '{{ true }}',
+      '{{ nil }}',
+      '{{ 5 }}',
+      '{{ "text" }}',
+      '{{- a }}',
+      '{{ a -}}',
+      '{%- if a %}x{% endif %}',
+      '{% if a and b %}x{% endif %}',
+      '{% if a == 1 %}x{% endif %}',
+      '{% if a %}x{% elsif b %}y{% endif %}',
+      '{% unless a %}x{% endunless %}',
+      '{% for i in items %}{{ i }}{% endfor %}',
+      '{% raw %}{{ a }}{% endraw %}',
+      '{% # a comment %}',
+      '{% assign a = 1 %}',
+      '{% if a %}unclosed',
+      '{% else %}',
+      '{{ a }',
+      '{{ a.1 }}',
+      '{{ a..b }}',
+    ])
+      expect(compileSubset(text), text).toBeNull();
+  });
+
+  it('compiles every built-in template, so they never wait for liquidjs', () => {
+    for (const t of defaultTemplates)
+      for (const text of [t.subject, t.preheader, t.text, t.html ?? ''])
+        expect(compileSubset(text), `${t.name}: ${text}`).not.toBeNull();
+  });
+});
+
+describe('renderSubset', () => {
+  const values: unknown[] = [
+    'Ann',
+    '',
+    ' spaced ',
+    'é → ✓',
+    0,
+    20,
+    1.5,
+    -3,
+    Number.NaN,
+    true,
+    false,
+    null,
+    [],
+    ['a', 1, null, ['b']],
+    [{}],
+    {},
+    { firstName: 'Bo', n: 0 },
+  ];
+  const keys = ['a', 'b', 'firstName', 'length', 'n', 'constructor', 'toString', '__proto__'];
+  const texts = ['', 'Hi ', ', ', '\n', ' } ', '%} ', '{ ', '50% off ', 'é→ '];
+
+  const randomScope = (pick: <T>(list: readonly T[]) => T, depth: number): object => {
+    const scope: Record<string, unknown> = {};
+    for (const key of keys) {
+      const roll = pick([0, 1, 2, 3]);
+      // An own `toString` that is not a function makes liquidjs throw: now and then only.
+      if (roll === 0 || (key === 'toString' && pick([true, true, true, true, false]))) continue;
+      // Defined, not assigned: an own `__proto__` key, as JSON.parse makes one.
+      Object.defineProperty(scope, key, {
+        value: roll === 1 && depth > 0 ? randomScope(pick, depth - 1) : pick(values),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return scope;
+  };
+
+  const randomPath = (pick: <T>(list: readonly T[]) => T): string =>
+    Array.from({ length: pick([1, 1, 2, 3]) }, () => pick(keys)).join('.');
+
+  const randomTemplate = (pick: <T>(list: readonly T[]) => T, depth: number): string => {
+    let text = '';
+    for (let i = pick([0, 1, 2, 3, 4]); i > 0; i -= 1) {
+      const kind = pick(depth > 0 ? [0, 1, 2, 3] : [0, 1, 2]);
+      if (kind === 0) text += pick(texts);
+      else if (kind === 1) text += `{{ ${randomPath(pick)} }}`;
+      else if (kind === 2)
+        text += `{{${pick(['', ' '])}${randomPath(pick)} | default: ${pick(['"there"', "'x'", '""'])} }}`;
+      else {
+        const otherwise = pick([true, false]) ? `{% else %}${randomTemplate(pick, depth - 1)}` : '';
+        text += `{% if ${randomPath(pick)} %}${randomTemplate(pick, depth - 1)}${otherwise}{%endif%}`;
+      }
+    }
+    return text;
+  };
+
+  it('prints what liquidjs prints, on random templates and scopes', () => {
+    const random = seededRandom(20261202);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random.next() * list.length)] as T;
+    let compared = 0;
+    let failed = 0;
+    for (let i = 0; i < 5000; i += 1) {
+      const text = randomTemplate(pick, 2);
+      const compiled = compileSubset(text);
+      if (compiled === null) continue;
+      for (let j = 0; j < 4; j += 1) {
+        const scope = randomScope(pick, 2);
+        let expected: string | undefined;
+        try {
+          expected = byLiquid(text, scope);
+        } catch {
+          // liquidjs cannot print it (an object whose toString is a text): it must be asked.
+          expected = undefined;
+          failed += 1;
+        }
+        expect(renderSubset(compiled, scope), `${text} with ${JSON.stringify(scope)}`).toBe(
+          expected,
+        );
+        compared += 1;
+      }
+    }
+    // Nearly every generated template is in the subset (a stray "{ " before "{{" is not).
+    expect(compared).toBeGreaterThan(15_000);
+    expect(failed).toBeLessThan(compared / 10);
+  });
+
+  it('renders the built-in templates as liquidjs does', () => {
+    const scope = {
+      customer: { id: 'c1', firstName: 'Ann', lastName: null, traits: { plan: 'pro' } },
+      incentive: { code: 'SAVE20', percent: 20, expiresOn: 'June 5' },
+      cart: { value: '12.50', itemCount: 2, items: [] },
+      brand: { name: 'Shop' },
+      links: { shop: 'https://shop.example.com', cart: 'https://shop.example.com/cart' },
+      details: {},
+    };
+    for (const s of [scope, { ...scope, customer: { id: 'c2' }, incentive: null, cart: null }])
+      for (const t of defaultTemplates)
+        for (const text of [t.subject, t.text]) {
+          const compiled = compileSubset(text);
+          expect(compiled).not.toBeNull();
+          if (compiled !== null) expect(renderSubset(compiled, s)).toBe(byLiquid(text, s));
+        }
+  });
+
+  it('gives up to liquidjs when a value along a path is a function or has toLiquid', () => {
+    const compiled = compileSubset('{{ a.b }}');
+    expect(compiled).not.toBeNull();
+    if (compiled === null) return;
+    expect(renderSubset(compiled, { a: { b: () => 'called' } })).toBeUndefined();
+    expect(renderSubset(compiled, { a: { toLiquid: () => ({ b: 'x' }) } })).toBeUndefined();
+    expect(renderSubset(compiled, { a: { b: 'plain' } })).toBe('plain');
+  });
+});
