@@ -1,7 +1,7 @@
 import type { Campaign } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { WorkDraft } from '../../ports/decide-store.js';
-import type { Store } from '../../ports/store.js';
+import type { Store, StoreTx } from '../../ports/store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
 import type { DecideEnv } from './proposal.js';
 
@@ -9,6 +9,10 @@ import type { DecideEnv } from './proposal.js';
  * Fans a one-off campaign out as one work item per customer in its segment now (checked again
  * when each message is decided), due at its send time. Keyed by campaign and customer, so
  * sending the same campaign again schedules nobody twice. Returns the audience size.
+ *
+ * A campaign to everyone reads no profiles: the listing names customers with one, and a customer
+ * merged away before their turn is skipped then ("no profile"). Reading and parsing 100,000
+ * profiles for nothing took about a third of the fan-out (bench/README.md, 2026-12-02).
  */
 export const scheduleCampaign = async (
   store: Store,
@@ -17,6 +21,18 @@ export const scheduleCampaign = async (
   nowMs: number,
   pageSize = 1000,
 ): Promise<number> => {
+  const { segment } = campaign;
+  const trigger = { kind: 'campaign', campaign } as const;
+  const inSegment = async (tx: StoreTx, ids: CustomerId[]): Promise<CustomerId[]> => {
+    if (segment === null) return ids;
+    const found: CustomerId[] = [];
+    for (const [customerId, state] of await tx.loadProfiles(ids)) {
+      const computed = env.computeProfile(state, nowMs);
+      if (segmentCustomer(state, computed, nowMs, env.policy.segments) === segment)
+        found.push(customerId);
+    }
+    return found;
+  };
   let after: CustomerId | null = null;
   let audience = 0;
   for (;;) {
@@ -24,21 +40,13 @@ export const scheduleCampaign = async (
     const last = ids.at(-1);
     if (last === undefined) return audience;
     audience += await store.transaction(async (tx) => {
-      const work: WorkDraft[] = [];
-      for (const [customerId, state] of await tx.loadProfiles(ids)) {
-        if (campaign.segment !== null) {
-          const computed = env.computeProfile(state, nowMs);
-          if (segmentCustomer(state, computed, nowMs, env.policy.segments) !== campaign.segment)
-            continue;
-        }
-        work.push({
-          key: `${customerId}|campaign|${campaign.id}`,
-          customerId,
-          dueAtMs: campaign.sendAtMs,
-          trigger: { kind: 'campaign', campaign },
-          mode: 'once',
-        });
-      }
+      const work = (await inSegment(tx, ids)).map((customerId): WorkDraft => ({
+        key: `${customerId}|campaign|${campaign.id}`,
+        customerId,
+        dueAtMs: campaign.sendAtMs,
+        trigger,
+        mode: 'once',
+      }));
       await tx.schedule(work, nowMs);
       return work.length;
     });
