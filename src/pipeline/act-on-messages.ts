@@ -161,6 +161,10 @@ export const reviewMessage = async (
           problems: [{ path: '/edits/html', message: 'is required when the body is edited' }],
         },
       );
+    if (message.channel !== 'email' && request.edits?.html !== undefined)
+      throw new AppError('invalid-input', `a ${message.channel} message has no HTML part`, {
+        problems: [{ path: '/edits/html', message: 'only an email has an HTML part' }],
+      });
     const action = request.action === 'reject' ? 'reject' : edited ? 'edit-approve' : 'approve';
     const review = {
       action,
@@ -183,7 +187,21 @@ export const reviewMessage = async (
         decision.experiment === null ? [] : [decision.experiment.slot],
       );
       const content =
-        message.content === null ? undefined : { ...message.content, ...(request.edits ?? {}) };
+        message.content === null
+          ? undefined
+          : request.edits === undefined
+            ? message.content
+            : deps.renderer.withEdits(
+                {
+                  messageId: message.id,
+                  channel: message.channel,
+                  templateName: message.template ?? decision.template ?? message.agent,
+                  marketing: message.class === 'marketing',
+                  decision,
+                },
+                message.content,
+                request.edits,
+              );
       const { result } = judgeDecision(
         { ...decision, scheduledForMs: Math.max(message.sendAtMs, nowMs) },
         profiles.get(message.customerId),

@@ -253,6 +253,48 @@ for (const factory of storeFactories) {
       expect(again.statusCode).toBe(409);
     });
 
+    it('keeps the footer and the unsubscribe link of an edited email, and tracks its new links', async () => {
+      for (const id of ['gus', 'hal']) {
+        await identify(id, { email: `${id}@example.com`, firstName: id });
+        await ingest('track', {
+          userId: id,
+          event: 'Product Added',
+          properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+        });
+      }
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const { reviews } = (await call('GET', '/v1/reviews', undefined, viewerToken)).json<{
+        reviews: (MessageView & { customerId: string })[];
+      }>();
+      const approve = async (item: MessageView | undefined, body: string) => {
+        const answer = await call(
+          'POST',
+          `/v1/reviews/${item?.id ?? ''}/approve`,
+          { reason: 'rewritten', edits: { body } },
+          reviewerToken,
+        );
+        expect(answer.statusCode).toBe(200);
+        return answer.json<MessageView>();
+      };
+      const footer = (view: MessageView) =>
+        view.content?.body.split(`Unsubscribe: ${view.content.unsubscribeUrl}`).length ?? 0;
+      // A body written anew, without the footer: it is put back, and the new link is tracked.
+      const gus = reviews.find((r) => r.customerId === 'gus');
+      const rewritten = await approve(gus, 'Boots for you, gus: https://shop.example.com/boots');
+      expect(rewritten.status).toBe('queued');
+      expect(rewritten.content?.unsubscribeUrl).toBe(gus?.content?.unsubscribeUrl);
+      expect(footer(rewritten)).toBe(2);
+      expect(rewritten.content?.body).toMatch(/^Boots for you, gus: http:\/\/\S+\/t\/c\/\S+\n/);
+      expect(rewritten.content?.body).not.toContain('https://shop.example.com/boots');
+      // The rendered body with one word mended keeps its one footer.
+      const hal = reviews.find((r) => r.customerId === 'hal');
+      const mended = await approve(hal, (hal?.content?.body ?? '').replace('hal', 'Hal'));
+      expect(mended.status).toBe('queued');
+      expect(mended.content?.body).toBe(hal?.content?.body.replace('hal', 'Hal'));
+      expect(footer(mended)).toBe(2);
+    });
+
     it("holds a campaign's holdout out of it, by hash, and records them as held out", async () => {
       const ids = Array.from({ length: 40 }, (_, i) => `ho${i}`);
       const list = await campaignTo(ids, { id: 'baseline', holdoutPercent: 25 });

@@ -35,11 +35,32 @@ export interface RenderInput {
   decision: Decision;
 }
 
+/** The message a reviewer's edits apply to. */
+export interface EditedMessage {
+  messageId: string;
+  channel: Channel;
+  /** The template it was rendered from (its links' `utm_content`). */
+  templateName: string;
+  marketing: boolean;
+  decision: Decision;
+}
+
+export type ContentEdits = Partial<
+  Pick<RenderedContent, 'subject' | 'preheader' | 'body' | 'html'>
+>;
+
 export interface Renderer {
   /** The template by name, or undefined. */
   templateOf(name: string): Template | undefined;
   /** Renders a message; throws with the template's name and the Liquid error when it cannot. */
   render(input: RenderInput): RenderedContent;
+  /**
+   * A rendered message with a reviewer's edits, finished as rendering finishes copy: links in
+   * edited text are tracked, and an edited marketing email that lost its footer (the postal
+   * address and the unsubscribe link) gets it back, as an edited HTML part its open pixel.
+   * Copy that kept them (a reviewer mending a word) is not given them twice.
+   */
+  withEdits(message: EditedMessage, content: RenderedContent, edits: ContentEdits): RenderedContent;
   /**
    * Adds a template made at run time (a creative variant) unless one of that name is loaded;
    * it is parsed once. Throws when it does not parse.
@@ -102,6 +123,38 @@ export const createRenderer = (
   };
   for (const template of templates) add(template);
   const base = trimUrl(settings.publicUrl);
+  const linkOf = (
+    messageId: string,
+    channel: Channel,
+    templateName: string,
+    decision: Decision,
+  ): LinkContext => ({
+    messageId,
+    medium: channel,
+    campaign:
+      decision.trigger.kind === 'campaign'
+        ? decision.trigger.campaign.id
+        : (decision.journey?.id ?? templateName),
+    content: templateName,
+    base,
+    linkSecret: settings.linkSecret,
+  });
+  const unsubscribeUrlOf = (messageId: string) =>
+    `${base}/u/${signToken(settings.linkSecret, messageId)}`;
+  const address = settings.postalAddress ?? '';
+  const textFooter = (unsubscribeUrl: string) =>
+    `\n\n--\n${settings.brandName}${address === '' ? '' : ` · ${address}`}\nUnsubscribe: ${unsubscribeUrl}`;
+  const beforeBodyEnd = (html: string, part: string) =>
+    html.includes('</body>') ? html.replace('</body>', `${part}</body>`) : `${html}${part}`;
+  const withHtmlFooter = (html: string, unsubscribeUrl: string) =>
+    beforeBodyEnd(
+      html,
+      `<p style="font-size:12px;color:#666">${escapeHtml(settings.brandName)}${
+        address === '' ? '' : ` · ${escapeHtml(address)}`
+      }<br><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a></p>`,
+    );
+  const pixelOf = (link: LinkContext) =>
+    `<img src="${escapeHtml(openPixelUrl(link))}" width="1" height="1" alt="" style="display:block;border:0">`;
   return {
     templateOf: (name) => byName.get(name),
     load(template) {
@@ -114,7 +167,7 @@ export const createRenderer = (
       const first = traits['firstName'] ?? traits['first_name'];
       const last = traits['lastName'] ?? traits['last_name'];
       const cart = profile?.cart ?? null;
-      const unsubscribeUrl = `${base}/u/${signToken(settings.linkSecret, messageId)}`;
+      const unsubscribeUrl = unsubscribeUrlOf(messageId);
       const scope = {
         customer: {
           id: decision.customerId,
@@ -166,17 +219,7 @@ export const createRenderer = (
       };
       const marketingEmail = channel === 'email' && template.class === 'marketing';
       const subject = run('subject', p.subject);
-      const link: LinkContext = {
-        messageId,
-        medium: channel,
-        campaign:
-          decision.trigger.kind === 'campaign'
-            ? decision.trigger.campaign.id
-            : (decision.journey?.id ?? template.name),
-        content: template.name,
-        base,
-        linkSecret: settings.linkSecret,
-      };
+      const link = linkOf(messageId, channel, template.name, decision);
       // Email links go through the signed click redirect; SMS and push links only get UTM
       // parameters (a redirect would double an SMS's length).
       const tracked = channel === 'email';
@@ -185,23 +228,10 @@ export const createRenderer = (
       let html =
         channel === 'email' && p.html !== null ? trackLinks(run('html', p.html), link, true) : null;
       if (marketingEmail) {
-        const address = settings.postalAddress ?? '';
-        body += `\n\n--\n${settings.brandName}${address === '' ? '' : ` · ${address}`}\nUnsubscribe: ${unsubscribeUrl}`;
-        if (html !== null) {
-          const footer = `<p style="font-size:12px;color:#666">${escapeHtml(settings.brandName)}${
-            address === '' ? '' : ` · ${escapeHtml(address)}`
-          }<br><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a></p>`;
-          html = html.includes('</body>')
-            ? html.replace('</body>', `${footer}</body>`)
-            : `${html}${footer}`;
-        }
+        body += textFooter(unsubscribeUrl);
+        if (html !== null) html = withHtmlFooter(html, unsubscribeUrl);
       }
-      if (html !== null) {
-        const pixel = `<img src="${escapeHtml(openPixelUrl(link))}" width="1" height="1" alt="" style="display:block;border:0">`;
-        html = html.includes('</body>')
-          ? html.replace('</body>', `${pixel}</body>`)
-          : `${html}${pixel}`;
-      }
+      if (html !== null) html = beforeBodyEnd(html, pixelOf(link));
       return {
         subject: channel === 'email' || channel === 'push' ? subject : null,
         preheader: channel === 'email' ? run('preheader', p.preheader) || null : null,
@@ -211,6 +241,31 @@ export const createRenderer = (
         replyTo: channel === 'email' ? settings.replyTo : null,
         footerAddress: marketingEmail ? settings.postalAddress : null,
         unsubscribeUrl: channel === 'web' ? null : unsubscribeUrl,
+      };
+    },
+    withEdits({ messageId, channel, templateName, marketing, decision }, content, edits) {
+      const link = linkOf(messageId, channel, templateName, decision);
+      const marketingEmail = channel === 'email' && marketing;
+      const unsubscribeUrl = content.unsubscribeUrl ?? unsubscribeUrlOf(messageId);
+      let { body, html } = content;
+      if (edits.body !== undefined) {
+        body = trackLinks(edits.body.trim(), link, channel === 'email');
+        if (marketingEmail && !body.includes(unsubscribeUrl)) body += textFooter(unsubscribeUrl);
+      }
+      if (edits.html === null) html = null;
+      else if (edits.html !== undefined) {
+        html = trackLinks(edits.html.trim(), link, true);
+        if (marketingEmail && !html.includes(escapeHtml(unsubscribeUrl)))
+          html = withHtmlFooter(html, unsubscribeUrl);
+        const pixel = pixelOf(link);
+        if (!html.includes(pixel)) html = beforeBodyEnd(html, pixel);
+      }
+      return {
+        ...content,
+        subject: edits.subject ?? content.subject,
+        preheader: edits.preheader ?? content.preheader,
+        body,
+        html,
       };
     },
   };

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../core/decision.js';
+import { toCustomerId } from '../../core/ids.js';
+import { createRenderer } from './create-renderer.js';
+import type { Template } from './template.js';
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+const template: Template = {
+  name: 'news',
+  class: 'marketing',
+  topic: 'promotions',
+  subject: 'News for {{ customer.firstName | default: "you" }}',
+  preheader: '',
+  text: 'Hi {{ customer.firstName }}, see {{ links.shop }}',
+  html: '<html><body><p>Hi {{ customer.firstName }}, <a href="{{ links.shop }}">see</a></p></body></html>',
+};
+const renderer = createRenderer([template], {
+  brandName: 'Herald Store',
+  from: 'Herald <m@example.com>',
+  replyTo: null,
+  postalAddress: '1 Main St',
+  publicUrl: 'https://h.example.com',
+  shopUrl: 'https://shop.example.com',
+  linkSecret: 'secret',
+});
+const decision: Decision = {
+  id: 'm-1',
+  customerId: toCustomerId('c-1'),
+  agent: 'lifecycle',
+  trigger: { kind: 'signed-up' },
+  action: 'engagement',
+  channels: ['email'],
+  template: 'news',
+  incentive: null,
+  scheduledForMs: T0,
+  confidence: 1,
+  reasons: [],
+  journey: null,
+  experiment: null,
+  status: 'scheduled',
+  priority: 1,
+  expectedValue: 0,
+  alternatives: [],
+  details: {},
+  createdAtMs: T0,
+};
+const rendered = renderer.render({
+  messageId: 'm-1',
+  channel: 'email',
+  template,
+  profile: undefined,
+  decision,
+});
+const message = {
+  messageId: 'm-1',
+  channel: 'email',
+  templateName: 'news',
+  marketing: true,
+  decision,
+} as const;
+const count = (text: string | null, part: string) => (text ?? '').split(part).length - 1;
+
+describe('withEdits', () => {
+  it('gives edited HTML written anew its footer, its pixel and tracked links', () => {
+    const edited = renderer.withEdits(message, rendered, {
+      body: 'New copy: https://shop.example.com/new',
+      html: '<p>New copy: <a href="https://shop.example.com/new">new</a></p>',
+    });
+    const unsubscribe = rendered.unsubscribeUrl ?? '';
+    expect(unsubscribe).toMatch(/^https:\/\/h\.example\.com\/u\//);
+    for (const part of [edited.body, edited.html]) {
+      expect(count(part, unsubscribe)).toBe(1);
+      expect(count(part, '1 Main St')).toBe(1);
+      expect(part).not.toContain('"https://shop.example.com/new"');
+      expect(part).toContain('https://h.example.com/t/c/');
+    }
+    expect(count(edited.html, 'https://h.example.com/t/o/')).toBe(1);
+    expect(edited.subject).toBe(rendered.subject);
+  });
+
+  it('changes nothing else in copy that kept its footer and pixel', () => {
+    const html = (rendered.html ?? '').replace('Hi', 'Hello');
+    const body = rendered.body.replace('Hi', 'Hello');
+    const edited = renderer.withEdits(message, rendered, { body, html, subject: 'Mended' });
+    expect(edited).toEqual({ ...rendered, body, html, subject: 'Mended' });
+  });
+
+  it('adds no footer to an edited transactional email', () => {
+    const edited = renderer.withEdits({ ...message, marketing: false }, rendered, {
+      body: 'Your receipt',
+    });
+    expect(edited.body).toBe('Your receipt');
+  });
+});
