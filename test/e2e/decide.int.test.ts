@@ -194,9 +194,14 @@ for (const factory of storeFactories) {
         const bad = await send({ id: 'summer', template: 't', channels: ['fax'], segment: 'Nope' });
         expect(bad.statusCode).toBe(400);
         expect(bad.body).toMatch(/channels|segment/);
+        const unknown = await send({ id: 'summer', template: 'summer-sale', channels: ['email'] });
+        expect(unknown.statusCode).toBe(400);
+        expect(unknown.json()).toMatchObject({
+          error: { problems: [{ path: '/template', message: 'no template named "summer-sale"' }] },
+        });
         const body = {
           id: 'summer',
-          template: 'summer-sale',
+          template: 'upsell',
           channels: ['email'],
           segment: 'High-Value Recent',
         };
@@ -205,7 +210,7 @@ for (const factory of storeFactories) {
         await runAt(T0 + HOUR_MS);
         const toVip = (await decisionsOf('camp-vip')).filter((d) => d.agent === 'campaign');
         expect(toVip).toMatchObject([
-          { action: 'campaign:summer', template: 'summer-sale', status: 'scheduled' },
+          { action: 'campaign:summer', template: 'upsell', status: 'scheduled' },
         ]);
         expect((await decisionsOf('camp-new')).filter((d) => d.agent === 'campaign')).toEqual([]);
         const summary = await summariseSegments(

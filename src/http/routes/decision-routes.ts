@@ -171,6 +171,11 @@ export const registerDecisionRoutes = (
     },
     async (request, reply) => {
       const b = request.body;
+      // Refused now, not found out message by message as each is blocked with no_template.
+      if (services.guard.renderer.templateOf(b.template) === undefined)
+        throw new AppError('invalid-input', `no template named "${b.template}"`, {
+          problems: [{ path: '/template', message: `no template named "${b.template}"` }],
+        });
       const nowMs = services.clock.nowMs();
       const sendAtMs = b.sendAt === undefined ? nowMs : Date.parse(b.sendAt);
       // Creative: variants written from the approved library now, one per customer by hash.
