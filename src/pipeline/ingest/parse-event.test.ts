@@ -376,6 +376,50 @@ describe('parseEvent', () => {
     });
   });
 
+  describe('order amounts', () => {
+    it.each(['abc', -50, '-30', '0x10', '1e400', '', ' ', '1,5', true, { v: 1 }])(
+      'rejects an order total of %j, naming it',
+      (total) => {
+        const problems = problemsOf(parse(aTrackCall({ properties: { total } }), { path: '/b/1' }));
+        expect(problems).toEqual([
+          { path: '/b/1/properties/total', message: expect.stringMatching(/^must be an amount/) },
+        ]);
+      },
+    );
+
+    it.each([0, 19.99, '19.99', ' 20 ', '7'])('accepts an order total of %j', (total) => {
+      accepted(parse(aTrackCall({ properties: { total } })));
+    });
+
+    it('checks revenue, value and each product of a refund or a cancellation too', () => {
+      for (const event of ['Order Refunded', 'Order Cancelled'])
+        expect(
+          pathsOf(
+            parse(
+              aTrackCall({
+                event,
+                properties: {
+                  revenue: -1,
+                  value: 'ten',
+                  products: [{ price: 5, quantity: 1 }, { price: '0x1', quantity: -2 }, 'x'],
+                },
+              }),
+            ),
+          ),
+        ).toEqual([
+          '/properties/revenue',
+          '/properties/value',
+          '/properties/products/1/price',
+          '/properties/products/1/quantity',
+        ]);
+    });
+
+    it('leaves the amounts of other events alone', () => {
+      accepted(parse(aTrackCall({ event: 'Product Viewed', properties: { price: 'n/a' } })));
+      accepted(parse(aTrackCall({ properties: { total: null } })));
+    });
+  });
+
   describe('size limit', () => {
     it('rejects an event over 32 KB, naming the limit', () => {
       const problems = problemsOf(

@@ -101,6 +101,48 @@ const requiredIds = (type: EventType, raw: JsonObject, path: string): FieldProbl
   return problems;
 };
 
+// Order events whose amounts become revenue, refunds and lifetime value.
+const ORDER_EVENTS = new Set(['Order Completed', 'Order Refunded', 'Order Cancelled']);
+// A number as text: decimal digits only (`Number` would also read "0x10", "1e400" and "").
+const DECIMAL_TEXT = /^\s*\d+(?:\.\d+)?\s*$/;
+
+const isAmount = (value: unknown): boolean =>
+  typeof value === 'number'
+    ? Number.isFinite(value) && value >= 0
+    : typeof value === 'string' && DECIMAL_TEXT.test(value) && Number.isFinite(Number(value));
+
+const amountProblem = (value: unknown, path: string): FieldProblem[] =>
+  value === undefined || value === null || isAmount(value)
+    ? []
+    : [
+        {
+          path,
+          message: `must be an amount of 0 or more (a number, or decimal digits as text), not ${JSON.stringify(value).slice(0, 40)}`,
+        },
+      ];
+
+/**
+ * An order event's amounts: `total`, `revenue`, `value` and each product's `price` and
+ * `quantity`, where present, must be amounts — an order of "abc" or −30 would otherwise count
+ * as an order of $0 or lower lifetime value without a word. A refund is its own event.
+ */
+const orderAmountProblems = (raw: JsonObject, path: string): FieldProblem[] => {
+  const name = raw['event'];
+  if (typeof name !== 'string' || !ORDER_EVENTS.has(name)) return [];
+  const props = objectOf(raw['properties']);
+  const problems = ['total', 'revenue', 'value'].flatMap((key) =>
+    amountProblem(props[key], `${path}/properties/${key}`),
+  );
+  const products = props['products'];
+  if (Array.isArray(products))
+    products.forEach((product, i) => {
+      const item = objectOf(product);
+      for (const key of ['price', 'quantity'])
+        problems.push(...amountProblem(item[key], `${path}/properties/products/${i}/${key}`));
+    });
+  return problems;
+};
+
 /**
  * Segment's clock-skew correction: when the client says when it sent the request (`sentAt`),
  * `timestamp = receivedAt − (sentAt − originalTimestamp)`; otherwise the client's timestamp, or
@@ -165,6 +207,7 @@ export const parseEvent = (
     );
   }
   const problems = requiredIds(type, raw, path);
+  if (type === 'track') problems.push(...orderAmountProblems(raw, path));
   const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
   const originalMs = parseTime(raw[timeField], `${path}/${timeField}`, problems);
   // Without its own sentAt the event uses the batch's, which sits at the request's root.
