@@ -36,6 +36,7 @@ import {
   type AuditNote,
 } from './record/index.js';
 import type { Renderer, Template } from './render/index.js';
+import { recipientOf } from './deliver/recipient.js';
 
 export interface GuardDeps {
   renderer: Renderer;
@@ -325,6 +326,9 @@ export const judgeDecision = (
   if (result === null) {
     if (state === undefined)
       result = blockedBy('consent', 'no_profile', 'the customer has no profile');
+    // Found out now, not by the dispatcher after the sender was told the message was queued.
+    else if (recipientOf(state, channel) === null)
+      result = blockedBy('recipient', 'no_recipient', `no ${channel} address on the profile`);
     else {
       const figures = deps.figures(state, nowMs);
       const message: GuardMessage = {

@@ -181,6 +181,18 @@ for (const factory of storeFactories) {
       expect(answer.verdicts.find((v) => v.guardrail === 'quiet-hours')?.outcome).toBe('hold');
     });
 
+    it('answers a send to a customer without an address for its channel as blocked', async () => {
+      await identify('noe', { firstName: 'Noe', consent: { email: { marketing: true } } });
+      const answer = await send('noe', 'upsell');
+      expect(answer).toMatchObject({ status: 'blocked', reasonCode: 'no_recipient' });
+      expect(answer.verdicts).toContainEqual(
+        expect.objectContaining({
+          guardrail: 'recipient',
+          reason: 'no email address on the profile',
+        }),
+      );
+    });
+
     it('blocks a message when a guardrail throws, naming it', async () => {
       await identify('dee', { email: 'dee@example.com' });
       const broken: Guardrail = {
