@@ -11,6 +11,7 @@ import { registerExperimentRoutes } from './routes/experiment-routes.js';
 import { sendError, toAppError } from './send-error.js';
 import type { Access } from './auth.js';
 import { createRateLimiter } from './rate-limit.js';
+import { schemaErrorOf } from './schema-errors.js';
 
 /** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
 export const createServer = (services: Services): FastifyInstance => {
@@ -19,6 +20,10 @@ export const createServer = (services: Services): FastifyInstance => {
     bodyLimit: services.config.ingestLimits.maxBatchBytes,
     // Signed click links carry their destination: path parameters far longer than 100 chars.
     routerOptions: { maxParamLength: 4096 },
+    schemaErrorFormatter: schemaErrorOf,
+    // A property a route does not know is refused, not dropped: a campaign with `segmnet`
+    // would otherwise go to everyone.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   registerBodyReading(app);
   const access: Access = {

@@ -362,6 +362,19 @@ describe('parseEvent', () => {
       expect(problems.map((p) => p.path)).toContain(`/batch/3/${field}`);
     });
 
+    it.each([
+      ['userId', '', 'must be a string of 1–256 characters or a number, or null'],
+      ['userId', {}, 'must be a string of 1–256 characters or a number, or null'],
+      ['properties', [1], 'must be a JSON object or null'],
+      ['timestamp', 1767225600000, 'must be an ISO-8601 date string (up to 64 characters) or null'],
+      ['name', 5, 'must be a string of up to 512 characters or null'],
+    ])('says what %s = %j must be', (field, value, message) => {
+      expect(problemsOf(parse(aTrackCall({ [field]: value })))).toContainEqual({
+        path: `/${field}`,
+        message,
+      });
+    });
+
     it('reports a wrong type at the field path of a single call', () => {
       expect(pathsOf(parse(aTrackCall({ userId: false })))).toContain('/userId');
     });

@@ -201,9 +201,13 @@ export const parseEvent = (
   }
   if (!rawEventChecker.Check(raw)) {
     return err(
-      [...rawEventChecker.Errors(raw)]
-        .slice(0, 10)
-        .map((e) => ({ path: `${path}${e.path}`, message: e.message })),
+      [...rawEventChecker.Errors(raw)].slice(0, 10).map((e) => ({
+        path: `${path}${e.path}`,
+        message:
+          e.message === 'Expected union value' && typeof e.schema.description === 'string'
+            ? `must be ${e.schema.description}`
+            : e.message,
+      })),
     );
   }
   const problems = requiredIds(type, raw, path);
