@@ -221,6 +221,35 @@ describe('loadConfig', () => {
       for (const path of byPath.keys()) expect(error.message).toContain(`  ${path}: `);
     });
 
+    it('lists the allowed values of a choice and names the variable of a list item', () => {
+      const error = configError({
+        HERALD_LOG_LEVEL: 'loud',
+        HERALD_SQLITE_SYNCHRONOUS: 'off',
+        HERALD_WRITE_KEYS: 'short,webshop=abc',
+      });
+      expect(Object.fromEntries(error.problems.map((p) => [p.path, p.message]))).toEqual({
+        '/log/level':
+          'must be one of fatal, error, warn, info, debug, trace, silent (HERALD_LOG_LEVEL)',
+        '/database/sqliteSynchronous': 'must be one of normal, full (HERALD_SQLITE_SYNCHRONOUS)',
+        '/ingest/writeKeys/0': 'Expected string length greater or equal to 8 (HERALD_WRITE_KEYS)',
+        '/ingest/writeKeys/1':
+          'the key after "name=" needs at least 8 characters (HERALD_WRITE_KEYS)',
+      });
+      expect(error.message).toContain(
+        '  /log/level: must be one of fatal, error, warn, info, debug, trace, silent (HERALD_LOG_LEVEL)',
+      );
+    });
+
+    it('names no variable for a field the file set', () => {
+      const error = configError({}, 'log:\n  level: loud\n');
+      expect(error.problems).toEqual([
+        {
+          path: '/log/level',
+          message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+        },
+      ]);
+    });
+
     it('refuses a delivery lease no longer than one attempt', () => {
       const error = configError({}, 'deliver:\n  leaseSeconds: 15\n  timeoutSeconds: 15\n');
       expect(pathsOf(error.problems)).toEqual(['/deliver/leaseSeconds']);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Kind, type TObject, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { AppError, type FieldProblem } from '../core/errors.js';
 import { toSourceId, type SourceId } from '../core/ids.js';
@@ -156,18 +156,13 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     if (value !== undefined) setPath(raw, path, fromEnv(value, schema));
   }
   const withDefaults = Value.Default(configSchema, raw);
-  for (const e of Value.Errors(configSchema, withDefaults)) {
-    const envName = configFields().find((f) => `/${f.path.join('/')}` === e.path)?.schema.env;
-    problems.push({
-      path: e.path,
-      message: envName === undefined ? e.message : `${e.message} (${envName})`,
-    });
-  }
+  for (const e of Value.Errors(configSchema, withDefaults))
+    problems.push({ path: e.path, message: describeSchemaError(e) });
   checkDeployment(withDefaults, problems);
   const journeys = fieldOf(withDefaults, 'decide', 'journeys');
   if (Array.isArray(journeys) && !problems.some((p) => p.path.startsWith('/decide/journeys')))
     problems.push(...checkJourneys(journeys as JourneyDefinition[]));
-  if (problems.length > 0) throw invalid(problems);
+  if (problems.length > 0) throw invalid(problems.map((p) => namingEnv(p, env)));
   const c = withDefaults as RawConfig;
   const url = c.database.url;
   const storage: StorageConfig = url.startsWith('sqlite:')
@@ -250,6 +245,25 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     sweepIntervalMinutes,
     warnings,
   };
+};
+
+/** TypeBox's message, except a choice among fixed values, which lists them. */
+const describeSchemaError = (e: ValueError): string => {
+  const choices = e.type === ValueErrorType.Union ? (e.schema.anyOf as TSchema[]) : [];
+  return choices.length > 0 && choices.every((c) => c.const !== undefined)
+    ? `must be one of ${choices.map((c) => String(c.const)).join(', ')}`
+    : e.message;
+};
+
+/** The problem with the environment variable named, when one set the field (or an item of it). */
+const namingEnv = (problem: FieldProblem, env: Env): FieldProblem => {
+  const name = configFields().find(
+    (f) =>
+      problem.path === `/${f.path.join('/')}` || problem.path.startsWith(`/${f.path.join('/')}/`),
+  )?.schema.env;
+  return name === undefined || env[name] === undefined || problem.message.includes(name)
+    ? problem
+    : { path: problem.path, message: `${problem.message} (${name})` };
 };
 
 const fieldOf = (config: unknown, section: string, key: string): unknown => {

@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
-import { Command } from 'commander';
-import { exitCodeOf, isAppError } from '../core/errors.js';
+import { Command, CommanderError } from 'commander';
+import { exitCodeOf, isAppError, type AppError } from '../core/errors.js';
 import { sweepProfiles } from '../pipeline/profile/index.js';
 import { loadServices } from './load-services.js';
 import { serve, work } from './commands/serve.js';
@@ -8,7 +8,7 @@ import { registerDecisionCommands } from './commands/decisions.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerCampaignCommands } from './commands/campaigns.js';
 import { registerSegmentCommands } from './commands/segments.js';
-import { importFile, importKinds, type ImportKind } from './commands/import-file.js';
+import { importFile, importKinds } from './commands/import-file.js';
 import { registerExperimentCommands } from './commands/experiment.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerAuditCommands } from './commands/audit.js';
@@ -16,9 +16,34 @@ import { registerTemplateCommands } from './commands/templates.js';
 import { registerContentCommands } from './commands/content.js';
 import { registerReportCommand } from './commands/report.js';
 
-const program = new Command('herald').description(
-  'Herald — self-hosted marketing automation engine',
-);
+const program = new Command('herald')
+  .description('Herald — self-hosted marketing automation engine')
+  // A usage error (a missing option, an unknown command) is bad input like any other: it throws
+  // here and exits with invalid-input's code below. Set before the commands are added, as they
+  // copy these settings when they are created.
+  .exitOverride()
+  .configureOutput({
+    outputError: (text, write) => {
+      write(text.replace(/^error: /, 'herald: '));
+    },
+  });
+
+/** The most field-level problems an error lists; a count stands for the rest. */
+const MAX_PROBLEMS_SHOWN = 20;
+
+/** The error's message, then its problems (those the message does not list already), one a line. */
+const describeError = (error: AppError): string => {
+  const unsaid = error.problems
+    .map((p) => `${p.path}: ${p.message}`)
+    .filter((line) => !error.message.includes(line));
+  const lines = [
+    `herald: ${error.message}`,
+    ...unsaid.slice(0, MAX_PROBLEMS_SHOWN).map((l) => `  ${l}`),
+  ];
+  if (unsaid.length > MAX_PROBLEMS_SHOWN)
+    lines.push(`  … and ${String(unsaid.length - MAX_PROBLEMS_SHOWN)} more`);
+  return lines.join('\n');
+};
 
 program
   .command('serve')
@@ -68,15 +93,11 @@ program
       // interval (SqliteOptions.bulk).
       const services = await loadServices(process.env, 2, { bulk: true });
       try {
-        const summary = await importFile(
-          services,
-          kind as ImportKind,
-          file,
-          options,
-          process.stderr,
-        );
+        const summary = await importFile(services, kind, file, options, process.stderr);
         console.log(JSON.stringify(summary, null, 2));
-        if (summary.accepted === 0 && summary.rejected > 0) process.exitCode = 65;
+        // Stopped part-way (an unreadable rest of the file) is not a success, whatever was read.
+        if (summary.stopped !== null || (summary.accepted === 0 && summary.rejected > 0))
+          process.exitCode = 65;
       } finally {
         await services.close();
       }
@@ -124,8 +145,11 @@ registerReportCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (isAppError(error)) {
-    console.error(`herald: ${error.message}`);
+  if (error instanceof CommanderError) {
+    // Commander has printed the problem (or the help or version asked for).
+    process.exitCode = error.exitCode === 0 ? 0 : exitCodeOf['invalid-input'];
+  } else if (isAppError(error)) {
+    console.error(describeError(error));
     process.exitCode = exitCodeOf[error.code];
   } else {
     console.error(error);

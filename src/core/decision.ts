@@ -28,6 +28,9 @@ export type Trigger =
   /** A send asked for through `POST /v1/sends`, by the token's holder. */
   | { kind: 'api'; by: string };
 
+/** A campaign's id: lower-case letters, digits and `-`, up to 64 characters (API and CLI alike). */
+export const CAMPAIGN_ID_PATTERN = '^[a-z0-9][a-z0-9-]{0,63}$';
+
 /** A one-off campaign to a segment (or everyone), fanned out as one work item per customer. */
 export interface Campaign {
   id: string;

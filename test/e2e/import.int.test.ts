@@ -51,7 +51,7 @@ describe('herald import', () => {
     expect(summary.errors).toEqual([
       {
         line: 3,
-        problems: [{ path: 'line 3/userId', message: expect.stringMatching(/no user id column/) }],
+        problems: [{ path: 'line 3/userId', message: 'the customer_id cell is empty' }],
       },
     ]);
     expect((await profile('c1'))?.traits).toEqual({ email: 'a@x.io', age: 34, zip: '02134' });
@@ -105,6 +105,128 @@ describe('herald import', () => {
     expect(summary.errors[0]?.problems[0]?.message).toMatch(/not valid JSON/);
     expect(summary.errors[1]?.problems[0]).toMatchObject({ path: 'line 3/event' });
     expect((await profile('e1'))?.traits).toEqual({ plan: 'pro' });
+  });
+
+  it('keeps identifiers, phone numbers and long digit strings exactly as the CSV has them', async () => {
+    const path = file(
+      'customers.csv',
+      'customer_id,phone,loyalty_card,age\nc1,15551234567,12345678901234567890,34\n',
+    );
+    const summary = await importFile(services, 'customers', path, { batchSize: '1000' }, sink);
+    expect(summary).toMatchObject({ accepted: 1, rejected: 0 });
+    expect((await profile('c1'))?.traits).toEqual({
+      phone: '15551234567',
+      loyalty_card: '12345678901234567890',
+      age: 34,
+    });
+  });
+
+  it('rejects order totals that are not plain non-negative decimals, by line and cell', async () => {
+    const path = file(
+      'orders.csv',
+      'customer_id,order_id,total\nc1,o1,10\nc1,o2,0x10\nc1,o3,-30\nc1,,5\nc1,o5,\n',
+    );
+    const summary = await importFile(services, 'orders', path, { batchSize: '1000' }, sink);
+    expect(summary).toMatchObject({ accepted: 1, rejected: 4 });
+    expect(summary.errors).toEqual([
+      {
+        line: 3,
+        problems: [
+          {
+            path: 'line 3/total',
+            message: expect.stringMatching(/^the total cell must be a decimal number/),
+          },
+        ],
+      },
+      {
+        line: 4,
+        problems: [
+          {
+            path: 'line 4/total',
+            message: expect.stringMatching(/^the total cell must not be negative/),
+          },
+        ],
+      },
+      { line: 5, problems: [{ path: 'line 5/orderId', message: 'the order_id cell is empty' }] },
+      { line: 6, problems: [{ path: 'line 6/total', message: 'the total cell is empty' }] },
+    ]);
+    expect((await profile('c1'))?.orders).toMatchObject({ count: 1, revenueCents: 1000 });
+  });
+
+  describe('a CSV with a quoting error', () => {
+    const importCustomers = (text: string) =>
+      importFile(services, 'customers', file('customers.csv', text), { batchSize: '1000' }, sink);
+
+    it('writes the rows before a quote that is never closed and says where reading stopped', async () => {
+      const summary = await importCustomers('id,name\nG1,Ann\nG2,Bo\nG3,Cy\nG4,"bad\nG5,Di\n');
+      expect(summary).toMatchObject({ lines: 5, accepted: 3, stored: 3, rejected: 1 });
+      expect(summary.errors).toEqual([
+        {
+          line: 5,
+          problems: [
+            {
+              path: 'line 5',
+              message: expect.stringMatching(/name cell opens a quote that is never closed/),
+            },
+          ],
+        },
+      ]);
+      expect(summary.stopped).toEqual({
+        line: 5,
+        reason: expect.stringMatching(/never closed.*import the file again once it is fixed/),
+      });
+      expect((await services.store.counts()).profiles).toBe(3);
+      expect((await profile('G3'))?.traits).toEqual({ name: 'Cy' });
+    });
+
+    it('counts blank lines when it says where the unclosed quote opened', async () => {
+      const summary = await importCustomers('id,name\nG1,Ann\n\n\nG4,"bad\nG5,Di\n');
+      expect(summary).toMatchObject({ accepted: 1, stopped: { line: 5 } });
+    });
+
+    it('stops at text after a closing quote, since the next row cannot be told apart', async () => {
+      for (const bad of ['G2,"Bo"x', 'G2,"Bo" x']) {
+        const summary = await importCustomers(`id,name\nG1,Ann\n${bad}\nG3,Cy\n`);
+        expect(summary).toMatchObject({ accepted: 1, rejected: 1, stopped: { line: 3 } });
+        expect(summary.errors[0]?.problems[0]?.message).toMatch(/Invalid Closing Quote/);
+      }
+      expect((await profile('G1'))?.traits).toEqual({ name: 'Ann' });
+    });
+
+    it('rejects a row with a stray quote inside a cell and reads on', async () => {
+      const summary = await importCustomers('id,name\nG1,Ann\nG2,B"o\nG3,Cy\n');
+      expect(summary).toMatchObject({ lines: 4, accepted: 2, rejected: 1, stopped: null });
+      expect(summary.errors).toEqual([
+        {
+          line: 3,
+          problems: [{ path: 'line 3', message: expect.stringMatching(/Invalid Opening Quote/) }],
+        },
+      ]);
+      expect((await profile('G3'))?.traits).toEqual({ name: 'Cy' });
+    });
+  });
+
+  it('names the allowed kinds for an unknown kind, and the file when it is missing', async () => {
+    const path = file('c.csv', 'id,name\nk1,Kim\n');
+    await expect(
+      importFile(services, 'widgets', path, { batchSize: '1000' }, sink),
+    ).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: 'cannot import "widgets": the kinds are customers, orders, events',
+    });
+    const missing = join(dir, 'none.csv');
+    await expect(
+      importFile(services, 'events', missing, { batchSize: '1000' }, sink),
+    ).rejects.toMatchObject({
+      code: 'not-found',
+      message: `no file ${missing}`,
+    });
+    await expect(
+      importFile(services, 'events', dir, { format: 'csv', batchSize: '1000' }, sink),
+    ).rejects.toMatchObject({
+      code: 'invalid-input',
+      message: `${dir} is not a file`,
+    });
   });
 
   describe.skipIf(sharedDataDir === undefined)('on the real data sets', () => {

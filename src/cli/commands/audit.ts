@@ -3,6 +3,10 @@ import { AppError } from '../../core/errors.js';
 import { auditTrailOf } from '../../pipeline/privacy.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { customerOption, loadServices } from '../load-services.js';
+import { parseIntegerOption } from './parse-integer-option.js';
+
+/** The bounds of GET /v1/messages?limit=. */
+const LIMIT_BOUNDS = { min: 1, max: 500 };
 
 /** `herald audit verify|export` and `herald messages list|show`. */
 export const registerAuditCommands = (program: Command): void => {
@@ -49,13 +53,14 @@ export const registerAuditCommands = (program: Command): void => {
     .description('the latest messages, newest first')
     .option('--customer <userId>', 'only this customer')
     .option('--status <status>', 'only this status (queued, review, blocked …)')
-    .option('--limit <n>', 'how many', '20')
+    .option('--limit <n>', 'how many (1–500)', '20')
     .action(async (options: { customer?: string; status?: string; limit: string }) => {
+      const limit = parseIntegerOption(options.limit, '--limit', LIMIT_BOUNDS);
       const services = await loadServices(process.env);
       try {
         const customerId = await customerOption(services, options.customer);
         const list = await services.store.listMessages({
-          limit: Number(options.limit),
+          limit,
           ...(customerId === undefined ? {} : { customerId }),
           ...(options.status === undefined ? {} : { status: options.status as 'queued' }),
         });

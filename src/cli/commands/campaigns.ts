@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CAMPAIGN_ID_PATTERN } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import { channels as allChannels, type Channel } from '../../core/profile.js';
 import { segmentNames } from '../../pipeline/decide/index.js';
@@ -6,6 +7,7 @@ import { experimentResults, promoteWinner } from '../../pipeline/experiment-resu
 import { launchCampaign } from '../../pipeline/launch-campaign.js';
 import { formatResults } from './format-experiment-results.js';
 import { loadServices } from '../load-services.js';
+import { parseIntegerOption } from './parse-integer-option.js';
 
 const toChannels = (text: string): Channel[] =>
   text.split(',').map((c) => {
@@ -17,6 +19,8 @@ const toChannels = (text: string): Channel[] =>
       );
     return channel;
   });
+
+const CAMPAIGN_ID = new RegExp(CAMPAIGN_ID_PATTERN);
 
 /** `herald campaigns send`: a one-off campaign to a segment, decided by the scheduler. */
 export const registerCampaignCommands = (program: Command): void => {
@@ -74,6 +78,12 @@ export const registerCampaignCommands = (program: Command): void => {
         creative?: string | boolean;
         stratify?: boolean;
       }) => {
+        if (!CAMPAIGN_ID.test(options.id))
+          throw new AppError(
+            'invalid-input',
+            `--id: "${options.id}" is not a campaign id (1–64 lowercase letters, digits and hyphens, not starting with a hyphen)`,
+          );
+        const validHours = parseIntegerOption(options.validHours, '--valid-hours', { min: 1 });
         if (options.segment !== undefined && !segmentNames.some((s) => s === options.segment))
           throw new AppError(
             'invalid-input',
@@ -81,6 +91,11 @@ export const registerCampaignCommands = (program: Command): void => {
           );
         const services = await loadServices(process.env);
         try {
+          if (services.guard.renderer.templateOf(options.template) === undefined)
+            throw new AppError(
+              'invalid-input',
+              `--template: no template named "${options.template}" (herald templates list shows them)`,
+            );
           const nowMs = services.clock.nowMs();
           const sendAtMs = options.at === undefined ? nowMs : Date.parse(options.at);
           if (Number.isNaN(sendAtMs))
@@ -99,8 +114,7 @@ export const registerCampaignCommands = (program: Command): void => {
               template: options.template,
               channels: toChannels(options.channels),
               segment: options.segment ?? null,
-              incentive:
-                percent === null ? null : { percent, validHours: Number(options.validHours) },
+              incentive: percent === null ? null : { percent, validHours },
               sendAtMs,
               ...(holdout > 0 ? { holdoutPercent: holdout } : {}),
               ...(options.stratify === true ? { stratify: true } : {}),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -16,6 +16,11 @@ import {
   type ScenarioCustomer,
 } from '../../pipeline/personalize.js';
 import { loadServices } from '../load-services.js';
+import { parseIntegerOption } from './parse-integer-option.js';
+import { writeOutputFile } from './write-output-file.js';
+
+/** The variants per segment the composer writes (`composeVariants`). */
+const VARIANTS = { min: 3, max: 5 };
 
 /** Every `.json` and `.md` document of a directory; every invalid file is reported at once. */
 export const readContentDir = (dir: string): ContentDocument[] => {
@@ -61,11 +66,19 @@ const number = (
 
 /** The personalisation scenario's customers file; every bad row is named. */
 export const readScenarioCustomers = (file: string): ScenarioCustomer[] => {
-  const rows = parseCsv<Record<string, string>>(readFileSync(file, 'utf8'), {
-    columns: true,
-    skip_empty_lines: true,
-    trim: true,
-  });
+  let rows: Record<string, string>[];
+  try {
+    rows = parseCsv<Record<string, string>>(readFileSync(file, 'utf8'), {
+      columns: true,
+      skip_empty_lines: true,
+      trim: true,
+    });
+  } catch (error) {
+    throw new AppError(
+      'invalid-input',
+      `customers file ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   const problems: FieldProblem[] = [];
   const customers = rows.map((row, i) => {
     const line = i + 2;
@@ -164,7 +177,11 @@ export const registerContentCommands = (program: Command): void => {
     )
     .requiredOption('--content <dir>', 'approved documents (JSON or Markdown)')
     .option('--out <file>', 'write the full result as JSON')
-    .option('--variants <n>', 'variants per segment (3–5)', '3')
+    .option(
+      '--variants <n>',
+      `variants per segment (${String(VARIANTS.min)}–${String(VARIANTS.max)})`,
+      '3',
+    )
     .option('--at <date>', 'judge document validity at this moment (default: now)')
     .option(
       '--model <name>',
@@ -179,6 +196,7 @@ export const registerContentCommands = (program: Command): void => {
         at?: string;
         model?: string;
       }) => {
+        const variants = parseIntegerOption(options.variants, '--variants', VARIANTS);
         const customers = readScenarioCustomers(options.customers);
         const documents = readContentDir(options.content);
         const services = await loadServices(process.env);
@@ -208,13 +226,13 @@ export const registerContentCommands = (program: Command): void => {
                   })
                 : undefined,
             ),
-            variants: Number(options.variants),
+            variants,
           });
           const seconds = (performance.now() - started) / 1000;
           console.log(summary(result));
           console.log(`\n(${seconds.toFixed(3)} s)`);
           if (options.out !== undefined)
-            writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
+            writeOutputFile(options.out, `${JSON.stringify(result, null, 2)}\n`);
         } finally {
           await services.close();
         }

@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import type { Decision } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import { customerOption, loadServices } from '../load-services.js';
+import { parseIntegerOption } from './parse-integer-option.js';
+
+/** The bounds of GET /v1/decisions?limit=. */
+const LIMIT_BOUNDS = { min: 1, max: 1000 };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -87,13 +91,14 @@ export const registerDecisionCommands = (program: Command): void => {
     .description('the latest decisions, newest first')
     .option('--customer <userId>', 'only this customer')
     .option('--agent <agent>', 'only this agent')
-    .option('--limit <n>', 'how many', '20')
+    .option('--limit <n>', 'how many (1–1000)', '20')
     .action(async (options: { customer?: string; agent?: string; limit: string }) => {
+      const limit = parseIntegerOption(options.limit, '--limit', LIMIT_BOUNDS);
       const services = await loadServices(process.env);
       try {
         const customerId = await customerOption(services, options.customer);
         const list = await services.store.listDecisions({
-          limit: Number(options.limit),
+          limit,
           ...(customerId === undefined ? {} : { customerId }),
           ...(options.agent === undefined ? {} : { agent: options.agent }),
         });

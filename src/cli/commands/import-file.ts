@@ -1,15 +1,23 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { extname } from 'node:path';
-import { parse as parseCsv } from 'csv-parse';
+import { pipeline } from 'node:stream';
+import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { AppError, type FieldProblem } from '../../core/errors.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { toSourceId } from '../../core/ids.js';
 import { parseEvent } from '../../pipeline/ingest/index.js';
 import { ingestEvents } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
-import { toRawEvent, type ImportKind, type FieldMapping } from './to-raw-event.js';
+import {
+  importKinds,
+  isImportKind,
+  toRawEvent,
+  type FieldMapping,
+  type ImportKind,
+} from './to-raw-event.js';
 
 export { importKinds, type ImportKind } from './to-raw-event.js';
 
@@ -23,6 +31,8 @@ export interface ImportSummary {
   rejected: number;
   /** The first rejections (at most 100), with their line numbers. */
   errors: { line: number; problems: FieldProblem[] }[];
+  /** Where and why reading stopped before the end of the file; null when it read it all. */
+  stopped: { line: number; reason: string } | null;
   seconds: number;
 }
 
@@ -42,62 +52,161 @@ const parseMapping = (entries: readonly string[]): FieldMapping => {
   return mapping;
 };
 
-/** Yields `[lineNumber, record]` for each data row; a row that cannot be read yields an Error. */
-async function* readRows(
-  file: string,
-  format: 'csv' | 'ndjson',
-): AsyncGenerator<[number, JsonObject | Error]> {
-  if (format === 'csv') {
-    const parser = createReadStream(file).pipe(
-      parseCsv({
-        columns: true,
-        bom: true,
-        skip_empty_lines: true,
-        trim: true,
-        info: true,
-        relax_column_count: true,
-      }),
-    );
+/** Fails with an error naming `file` when it is missing or not a readable file. */
+const checkReadable = async (file: string): Promise<void> => {
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new AppError('not-found', `no file ${file}`, { cause: error });
+    throw new AppError('invalid-input', `cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!(await stat(file)).isFile()) throw new AppError('invalid-input', `${file} is not a file`);
+};
+
+/** What reading a file gives, in line order; `stopped` comes last, when the rest is unreadable. */
+type FileItem =
+  | { kind: 'row'; line: number; row: JsonObject }
+  | { kind: 'unreadable'; line: number; reason: string }
+  | { kind: 'stopped'; line: number; reason: string };
+
+/** Where csv-parse was (CsvError carries it untyped). */
+interface CsvPosition {
+  lines: number;
+  empty_lines: number;
+  column: string | number | null;
+}
+
+const resumeAdvice =
+  'import the file again once it is fixed (rows already imported are not stored twice)';
+
+/**
+ * What a row csv-parse skipped becomes. Only a stray quote inside an unquoted cell leaves
+ * csv-parse sure where the next row starts; after any other error (a quote never closed, text
+ * after a closing quote) it would read on from the middle of a cell, so reading stops there.
+ * `after` is the position of the last row or error read, to find where a never-closed quote
+ * opened: csv-parse reports the end of the file.
+ */
+const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem[] => {
+  if (error.code === 'INVALID_OPENING_QUOTE')
+    return [{ kind: 'unreadable', line: error.lines, reason: error.message }];
+  const [line, reason] =
+    error.code === 'CSV_QUOTE_NOT_CLOSED'
+      ? [
+          after.lines + 1 + error.empty_lines - after.empty_lines,
+          `the ${String(error.column)} cell opens a quote that is never closed (the rest of the file, to line ${error.lines}, would be that one cell)`,
+        ]
+      : [error.lines, error.message];
+  return [
+    { kind: 'unreadable', line, reason },
+    { kind: 'stopped', line, reason: `${reason}; ${resumeAdvice}` },
+  ];
+};
+
+/** The rows of a CSV file (first line: column names), by the line each ends on. */
+async function* readCsv(file: string): AsyncGenerator<FileItem> {
+  const skipped: (CsvError & CsvPosition)[] = [];
+  const parser = parseCsv({
+    columns: true,
+    bom: true,
+    skip_empty_lines: true,
+    trim: true,
+    info: true,
+    relax_column_count: true,
+    // A row csv-parse cannot read comes here instead of failing the whole stream.
+    skip_records_with_error: true,
+    on_skip: (error) => {
+      if (error !== undefined) skipped.push(error as CsvError & CsvPosition);
+      return undefined;
+    },
+  });
+  // A read error destroys the parser with it, which ends the loop below.
+  pipeline(createReadStream(file), parser, () => undefined);
+  let after: CsvPosition = { lines: 1, empty_lines: 0, column: null };
+  /** The skipped rows up to `line`, in order. */
+  const takeSkipped = (line: number): FileItem[] => {
+    const due = skipped.filter((error) => error.lines <= line);
+    skipped.splice(0, due.length);
+    return due.flatMap((error) => {
+      const items = toCsvItems(error, after);
+      after = error;
+      return items;
+    });
+  };
+  try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: JsonObject;
-      info: { lines: number };
+      info: CsvPosition;
     }>) {
-      yield [info.lines, record];
+      for (const item of takeSkipped(info.lines)) {
+        yield item;
+        if (item.kind === 'stopped') return;
+      }
+      yield { kind: 'row', line: info.lines, row: record };
+      after = info;
     }
+  } catch (error) {
+    yield {
+      kind: 'stopped',
+      line: after.lines + 1,
+      reason: `reading failed: ${(error as Error).message}`,
+    };
     return;
   }
+  for (const item of takeSkipped(Infinity)) {
+    yield item;
+    if (item.kind === 'stopped') return;
+  }
+}
+
+/** The rows of an NDJSON file, one JSON object a line. */
+async function* readNdjson(file: string): AsyncGenerator<FileItem> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of lines) {
-    n += 1;
-    if (line.trim() === '') continue;
-    try {
-      const value: unknown = JSON.parse(line);
-      yield [
-        n,
-        typeof value === 'object' && value !== null && !Array.isArray(value)
-          ? (value as JsonObject)
-          : new Error('must be a JSON object'),
-      ];
-    } catch (error) {
-      yield [n, new Error(`not valid JSON: ${(error as Error).message}`)];
+  try {
+    for await (const line of lines) {
+      n += 1;
+      if (line.trim() === '') continue;
+      try {
+        const value: unknown = JSON.parse(line);
+        yield typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? { kind: 'row', line: n, row: value as JsonObject }
+          : { kind: 'unreadable', line: n, reason: 'must be a JSON object' };
+      } catch (error) {
+        yield {
+          kind: 'unreadable',
+          line: n,
+          reason: `not valid JSON: ${(error as Error).message}`,
+        };
+      }
     }
+  } catch (error) {
+    yield { kind: 'stopped', line: n + 1, reason: `reading failed: ${(error as Error).message}` };
   }
 }
 
 /**
  * Imports a CSV or NDJSON file through the same validation and profile updates as the HTTP API,
  * in transactions of `batchSize` events. Message ids derive from the file's content (order id,
- * row content), so importing the same file twice stores nothing twice.
+ * row content), so importing the same file twice stores nothing twice. A row that cannot be read
+ * is a rejection; when the rest of the file cannot be read, what was accepted is still written
+ * and the summary says where reading stopped.
  */
 export const importFile = async (
   services: Services,
-  kind: ImportKind,
+  kind: string,
   file: string,
   options: ImportOptions,
   progress: NodeJS.WritableStream,
 ): Promise<ImportSummary> => {
   const { config, clock } = services;
+  if (!isImportKind(kind))
+    throw new AppError(
+      'invalid-input',
+      `cannot import "${kind}": the kinds are ${importKinds.join(', ')}`,
+    );
   const ext = extname(file).toLowerCase();
   const format =
     options.format ??
@@ -111,6 +220,7 @@ export const importFile = async (
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new AppError('invalid-input', '--batch-size must be a positive integer');
   const mapping = parseMapping(options.map ?? []);
+  await checkReadable(file);
   const deps = { recorder: services.recorder, limits: config.ingestLimits };
   const sourceId = toSourceId(`import-${kind}`);
   const started = clock.nowMs();
@@ -123,6 +233,7 @@ export const importFile = async (
     duplicates: 0,
     rejected: 0,
     errors: [],
+    stopped: null,
     seconds: 0,
   };
   const reject = (line: number, problems: FieldProblem[]) => {
@@ -146,15 +257,20 @@ export const importFile = async (
       );
     }
   };
-  for await (const [line, row] of readRows(file, format)) {
+  for await (const item of format === 'csv' ? readCsv(file) : readNdjson(file)) {
+    const { line } = item;
     summary.lines = line;
-    if (row instanceof Error) {
-      reject(line, [{ path: `line ${line}`, message: row.message }]);
+    if (item.kind === 'stopped') {
+      summary.stopped = { line, reason: item.reason };
+      break;
+    }
+    if (item.kind === 'unreadable') {
+      reject(line, [{ path: `line ${line}`, message: item.reason }]);
       continue;
     }
     const raw = toRawEvent(
       kind,
-      row,
+      item.row,
       mapping,
       (text) => createHash('sha1').update(text).digest('hex'),
       format,

@@ -58,7 +58,8 @@ export const readExperimentCsv = async (
     if (problems.length < MAX_LISTED) problems.push(problem);
   };
   let header: string[] | undefined;
-  const parser = createReadStream(file).pipe(
+  const input = createReadStream(file);
+  const parser = input.pipe(
     parseCsv({
       columns: (names: string[]) => {
         header = names.map((name) => name.trim());
@@ -84,6 +85,9 @@ export const readExperimentCsv = async (
       },
     }),
   );
+  // `pipe` does not pass on the file's errors (a file that does not exist): the loop below
+  // reports them once the parser is destroyed with them.
+  input.once('error', (error) => parser.destroy(error));
   const arms = new Map<string, { n: number; metrics: Accumulator[] }>();
   const allBinary = metricColumns.map(() => true);
   let rows = 0;

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { DAY_MS, parseDateInput } from '../../core/time.js';
 import { buildReport, renderReport } from '../../pipeline/report/build-report.js';
 import { loadServices } from '../load-services.js';
+import { writeOutputFile } from './write-output-file.js';
 
 const dateOption = (name: string, text: string | undefined, fallbackMs: number): number =>
   text === undefined ? fallbackMs : parseDateInput(text, `--${name}`);
@@ -36,8 +36,8 @@ export const registerReportCommand = (program: Command): void => {
           },
         );
         const json = options.out.replace(/\.html?$/i, '') + '.json';
-        writeFileSync(options.out, renderReport(report));
-        writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+        writeOutputFile(options.out, renderReport(report));
+        writeOutputFile(json, `${JSON.stringify(report, null, 2)}\n`);
         console.log(
           `report: ${options.out} and ${json} (${String(report.experiments.length)} experiments, ${String(report.kpis.sent.total)} messages sent in the period)`,
         );

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { summariseSegments } from '../../pipeline/decide/index.js';
 import { loadServices } from '../load-services.js';
+import { parseIntegerOption } from './parse-integer-option.js';
 
 /** `herald segments [--k N]`: the rule segments now, and k-means over RFM when asked. */
 export const registerSegmentCommands = (program: Command): void => {
@@ -12,23 +13,22 @@ export const registerSegmentCommands = (program: Command): void => {
     .option('--seed <n>', 'seed of the k-means++ start', '1')
     .option('--json', 'print one JSON document')
     .action(async (options: { k?: string; seed: string; json?: boolean }) => {
-      const k = options.k === undefined ? undefined : Number(options.k);
-      if (k !== undefined && !(Number.isInteger(k) && k >= 1))
-        throw new AppError(
-          'invalid-input',
-          `--k must be a positive integer, got "${options.k ?? ''}"`,
-        );
+      const k =
+        options.k === undefined ? undefined : parseIntegerOption(options.k, '--k', { min: 1 });
+      const seed = parseIntegerOption(options.seed, '--seed', { min: 0 });
       const services = await loadServices(process.env);
       try {
         const summary = await summariseSegments(
           services.store,
           services.decide,
           services.clock.nowMs(),
-          {
-            ...(k === undefined ? {} : { k }),
-            seed: Number(options.seed),
-          },
-        );
+          { ...(k === undefined ? {} : { k }), seed },
+        ).catch((error: unknown) => {
+          // k-means refuses a k larger than the customers with a RangeError saying so.
+          if (error instanceof RangeError)
+            throw new AppError('invalid-input', `--k: ${error.message}`, { cause: error });
+          throw error;
+        });
         if (options.json === true) {
           console.log(JSON.stringify(summary, null, 2));
           return;

@@ -1,4 +1,5 @@
 import type { Services } from '../../app/create-services.js';
+import { AppError } from '../../core/errors.js';
 import { createServer } from '../../http/create-server.js';
 import { sweepProfiles } from '../../pipeline/profile/index.js';
 import { trainIfDue } from '../../pipeline/predict/index.js';
@@ -14,7 +15,13 @@ import { promoteDueWinners, reallocateBandits } from '../../pipeline/experiment-
 export const serve = async (services: Services): Promise<void> => {
   const { config, logger } = services;
   const app = createServer(services);
-  const address = await app.listen({ port: config.http.port, host: config.http.host });
+  const address = await app
+    .listen({ port: config.http.port, host: config.http.host })
+    .catch(async (error: unknown) => {
+      await app.close();
+      await services.close();
+      throw listenError(error, config.http);
+    });
   logger.info({ address, database: services.store.driver }, 'herald listening');
   if (config.inProcessWorker) services.worker.start();
   if (config.providers.inProcessDispatcher) services.dispatcher.start();
@@ -83,6 +90,19 @@ export const serve = async (services: Services): Promise<void> => {
   await sweeping;
   await services.close();
   logger.info({}, 'herald stopped');
+};
+
+/** Why the server could not listen, naming the address (a port in use, a port not allowed). */
+const listenError = (error: unknown, http: { port: number; host: string }): AppError => {
+  const where = `${http.host}:${String(http.port)}`;
+  const inUse = error instanceof Error && 'code' in error && error.code === 'EADDRINUSE';
+  return new AppError(
+    'unavailable',
+    inUse
+      ? `cannot listen on ${where}: port ${String(http.port)} is already in use (set HERALD_PORT to another)`
+      : `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
 };
 
 /**

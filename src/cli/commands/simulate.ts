@@ -24,24 +24,27 @@ export const registerSimulateCommand = (program: Command): void => {
       const toMs = parseDate(options.to, '--to');
       if (toMs <= fromMs) throw new AppError('invalid-input', '--to must be after --from');
       const source = await loadServices(process.env);
-      const clock = createVirtualClock(fromMs);
-      const target = await createServices(simulationConfig(source.config, options.into), {
-        clock,
-        logFd: 2,
-        logger: source.logger.child({ simulated: true }),
-      });
       try {
-        const summary = await simulate(source.store, target, clock, {
-          fromMs,
-          toMs,
-          wallNowMs: () => performance.now(),
-          onProgress: (n, at) =>
-            process.stderr.write(`\r${n} events, virtual time ${new Date(at).toISOString()}`),
+        const clock = createVirtualClock(fromMs);
+        const target = await createServices(simulationConfig(source.config, options.into), {
+          clock,
+          logFd: 2,
+          logger: source.logger.child({ simulated: true }),
         });
-        process.stderr.write('\n');
-        console.log(JSON.stringify(summary, null, 2));
+        try {
+          const summary = await simulate(source.store, target, clock, {
+            fromMs,
+            toMs,
+            wallNowMs: () => performance.now(),
+            onProgress: (n, at) =>
+              process.stderr.write(`\r${n} events, virtual time ${new Date(at).toISOString()}`),
+          });
+          process.stderr.write('\n');
+          console.log(JSON.stringify(summary, null, 2));
+        } finally {
+          await target.close();
+        }
       } finally {
-        await target.close();
         await source.close();
       }
     });

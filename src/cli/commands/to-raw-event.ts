@@ -5,6 +5,9 @@ import { err, ok, type Result } from '../../core/result.js';
 export const importKinds = ['customers', 'orders', 'events'] as const;
 export type ImportKind = (typeof importKinds)[number];
 
+export const isImportKind = (text: string): text is ImportKind =>
+  (importKinds as readonly string[]).includes(text);
+
 /** Herald field → source column, from `--map field=column`. */
 export type FieldMapping = Record<string, string>;
 
@@ -19,19 +22,88 @@ const candidates: Record<string, string[]> = {
   event: ['event', 'event_name'],
 };
 
-/** Finds a field's column: the mapped one, else the first conventional name present. */
-const columnOf = (row: JsonObject, field: string, mapping: FieldMapping): string | undefined => {
-  const mapped = mapping[field];
-  if (mapped !== undefined) return mapped;
-  return (candidates[field] ?? []).find((c) => row[c] !== undefined && row[c] !== '');
-};
+/**
+ * Finds a field's column: the mapped one, else the first conventional name the row has, even
+ * when its cell is empty, so that an empty cell is reported as such rather than as no column.
+ */
+const columnOf = (row: JsonObject, field: string, mapping: FieldMapping): string | undefined =>
+  mapping[field] ?? (candidates[field] ?? []).find((c) => row[c] !== undefined);
 
-/** CSV cells are text: numbers and booleans that are unambiguous become typed values. */
-const typed = (value: unknown): unknown => {
+const isBlank = (value: unknown): boolean => value === undefined || value === null || value === '';
+
+/** Why a required field has no value: no column for it, or an empty cell in this row. */
+const missing = (
+  row: JsonObject,
+  field: string,
+  column: string | undefined,
+  label: string,
+): FieldProblem => ({
+  path: `/${field}`,
+  message:
+    column === undefined
+      ? `no ${label} column (map one with --map ${field}=COLUMN)`
+      : row[column] === undefined
+        ? `no ${column} cell in this row (from --map ${field}=${column})`
+        : `the ${column} cell is empty`,
+});
+
+/** Words in a column name that mark an identifier or a contact detail: digits there are text. */
+const textWords = new Set([
+  'id',
+  'phone',
+  'mobile',
+  'tel',
+  'zip',
+  'zipcode',
+  'postal',
+  'postcode',
+  'code',
+  'card',
+  'account',
+  'sku',
+]);
+
+const isTextColumn = (column: string): boolean =>
+  column
+    .replace(/([a-z\d])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z\d]+/)
+    .some((word) => textWords.has(word));
+
+/**
+ * CSV cells are text. A cell becomes a number only when the number prints back as exactly the
+ * same text (`34`, `-2.5`; not `02134`, `10.50`, `1e3` or `12345678901234567890`, whose text a
+ * number would change) and its column is not named as an identifier or contact detail (a word of
+ * `textWords`, as in `customer_id`, `phoneNumber`, `loyalty_card`): a phone number must stay a
+ * string to be reachable by SMS. `true` and `false` become booleans.
+ */
+const typed = (column: string, value: unknown): unknown => {
   if (typeof value !== 'string') return value;
-  if (/^-?(0|[1-9]\d*)(\.\d+)?$/.test(value)) return Number(value);
+  if (/^-?\d+(\.\d+)?$/.test(value) && String(Number(value)) === value && !isTextColumn(column))
+    return Number(value);
   if (value === 'true' || value === 'false') return value === 'true';
   return value;
+};
+
+/** An order total: a finite decimal of at least 0 (a refund is its own `Order Refunded` event). */
+const readTotal = (row: JsonObject, column: string | undefined): Result<number, FieldProblem> => {
+  if (column === undefined || isBlank(row[column]))
+    return err(missing(row, 'total', column, 'order total'));
+  const cell = row[column];
+  const total =
+    typeof cell === 'number'
+      ? cell
+      : typeof cell === 'string' && /^-?\d+(\.\d+)?$/.test(cell)
+        ? Number(cell)
+        : Number.NaN;
+  const problem = (what: string) => err({ path: '/total', message: `the ${column} cell ${what}` });
+  if (!Number.isFinite(total))
+    return problem(`must be a decimal number such as 10.50, not ${JSON.stringify(cell)}`);
+  if (total < 0)
+    return problem(
+      `must not be negative (${JSON.stringify(cell)}): a refund is an Order Refunded event`,
+    );
+  return ok(total);
 };
 
 /** `YYYYMMDD` (as in CDNOW) becomes an ISO date; everything else passes through. */
@@ -39,13 +111,6 @@ const toTimestamp = (value: unknown): unknown =>
   typeof value === 'string' && /^\d{8}$/.test(value)
     ? `${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6, 8)}T00:00:00Z`
     : value;
-
-const rest = (row: JsonObject, used: (string | undefined)[]): JsonObject =>
-  Object.fromEntries(
-    Object.entries(row)
-      .filter(([k]) => !used.includes(k))
-      .map(([k, v]) => [k, typed(v)]),
-  );
 
 /**
  * Turns an imported row into a Segment call: customers → identify (other columns become
@@ -63,54 +128,63 @@ export const toRawEvent = (
   const col = (field: string) => columnOf(row, field, mapping);
   const value = (field: string): unknown => {
     const c = col(field);
-    return c === undefined ? undefined : row[c];
+    return c === undefined || isBlank(row[c]) ? undefined : row[c];
   };
+  // NDJSON values are already typed; only CSV text is read as numbers and booleans.
+  const rest = (used: (string | undefined)[]): JsonObject =>
+    Object.fromEntries(
+      Object.entries(row)
+        .filter(([k]) => !used.includes(k))
+        .map(([k, v]) => [k, format === 'csv' ? typed(k, v) : v]),
+    );
   const userCol = col('userId');
   const anonCol = col('anonymousId');
   const timeCol = col('timestamp');
   const ids = { userId: value('userId'), anonymousId: value('anonymousId') };
+  const time = value('timestamp');
+  const timestamp = time === undefined ? {} : { timestamp: toTimestamp(time) };
   switch (kind) {
     case 'customers': {
-      if (ids.userId === undefined || ids.userId === '')
-        return err([
-          { path: '/userId', message: 'no user id column (map one with --map userId=COLUMN)' },
-        ]);
-      const traits = rest(row, [userCol, anonCol, timeCol]);
+      if (ids.userId === undefined) return err([missing(row, 'userId', userCol, 'user id')]);
+      const traits = rest([userCol, anonCol, timeCol]);
       return ok({
         type: 'identify',
         messageId: `import-customer-${hash(JSON.stringify(row))}`,
         ...ids,
         traits,
-        ...(timeCol === undefined ? {} : { timestamp: toTimestamp(row[timeCol]) }),
+        ...timestamp,
       });
     }
     case 'orders': {
       const orderCol = col('orderId');
       const totalCol = col('total');
       const orderId = value('orderId');
+      const orderText =
+        typeof orderId === 'string' || typeof orderId === 'number' ? String(orderId) : undefined;
+      const total = readTotal(row, totalCol);
       const problems: FieldProblem[] = [];
-      if (orderId === undefined || orderId === '')
-        problems.push({
-          path: '/orderId',
-          message: 'no order id column (map one with --map orderId=COLUMN)',
-        });
-      if (totalCol === undefined || !Number.isFinite(Number(row[totalCol])))
-        problems.push({
-          path: '/total',
-          message: 'no numeric order total (map one with --map total=COLUMN)',
-        });
-      if (problems.length > 0 || totalCol === undefined) return err(problems);
+      if (orderText === undefined)
+        problems.push(
+          orderId === undefined
+            ? missing(row, 'orderId', orderCol, 'order id')
+            : {
+                path: '/orderId',
+                message: `the ${String(orderCol)} value is not text or a number`,
+              },
+        );
+      if (!total.ok) problems.push(total.error);
+      if (orderText === undefined || !total.ok) return err(problems);
       return ok({
         type: 'track',
         event: 'Order Completed',
-        messageId: `import-order-${String(orderId)}`,
+        messageId: `import-order-${orderText}`,
         ...ids,
         properties: {
-          ...rest(row, [userCol, anonCol, timeCol, orderCol, totalCol]),
-          order_id: String(orderId),
-          total: Number(row[totalCol]),
+          ...rest([userCol, anonCol, timeCol, orderCol, totalCol]),
+          order_id: orderText,
+          total: total.value,
         },
-        ...(timeCol === undefined ? {} : { timestamp: toTimestamp(row[timeCol]) }),
+        ...timestamp,
       });
     }
     case 'events': {
@@ -119,12 +193,12 @@ export const toRawEvent = (
       const typeCol = col('type');
       const eventCol = col('event');
       return ok({
-        type: typeCol === undefined ? 'track' : row[typeCol],
-        event: eventCol === undefined ? undefined : row[eventCol],
+        type: value('type') ?? 'track',
+        event: value('event'),
         messageId,
         ...ids,
-        properties: rest(row, [userCol, anonCol, timeCol, typeCol, eventCol, col('messageId')]),
-        ...(timeCol === undefined ? {} : { timestamp: toTimestamp(row[timeCol]) }),
+        properties: rest([userCol, anonCol, timeCol, typeCol, eventCol, col('messageId')]),
+        ...timestamp,
       });
     }
   }

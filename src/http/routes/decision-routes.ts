@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
-import type { Decision } from '../../core/decision.js';
+import { CAMPAIGN_ID_PATTERN, type Decision } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { Membership, WorkRecord } from '../../ports/decide-store.js';
@@ -126,7 +126,7 @@ export const registerDecisionRoutes = (
       schema: {
         body: Type.Object(
           {
-            id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }),
+            id: Type.String({ pattern: CAMPAIGN_ID_PATTERN }),
             template: Type.String({ minLength: 1 }),
             channels: Type.Array(
               Type.Union(['email', 'sms', 'whatsapp', 'push', 'web'].map((c) => Type.Literal(c))),

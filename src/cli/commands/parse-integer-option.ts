@@ -1,0 +1,22 @@
+import { AppError } from '../../core/errors.js';
+
+/** A whole-number option from `min` to `max`; anything else is invalid input naming the option. */
+export const parseIntegerOption = (
+  text: string,
+  label: string,
+  bounds: { min: number; max?: number },
+): number => {
+  const value = Number(text);
+  const { min, max } = bounds;
+  if (
+    text.trim() === '' ||
+    !Number.isInteger(value) ||
+    value < min ||
+    (max !== undefined && value > max)
+  )
+    throw new AppError(
+      'invalid-input',
+      `${label}: "${text}" is not a whole number ${max === undefined ? `of at least ${String(min)}` : `from ${String(min)} to ${String(max)}`}`,
+    );
+  return value;
+};

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '../../core/event.js';
+import { isImportKind, toRawEvent, type FieldMapping, type ImportKind } from './to-raw-event.js';
+
+const hash = (text: string) => `h${String(text.length)}`;
+
+const convert = (
+  kind: ImportKind,
+  row: JsonObject,
+  options: { map?: FieldMapping; format?: 'csv' | 'ndjson' } = {},
+) => toRawEvent(kind, row, options.map ?? {}, hash, options.format ?? 'csv');
+
+const traitsOf = (row: JsonObject, format: 'csv' | 'ndjson' = 'csv') => {
+  const raw = convert('customers', { customer_id: 'c1', ...row }, { format });
+  return raw.ok ? raw.value['traits'] : raw.error;
+};
+
+const problemsOf = (kind: ImportKind, row: JsonObject, map: FieldMapping = {}) => {
+  const raw = convert(kind, row, { map });
+  return raw.ok ? [] : raw.error;
+};
+
+const anOrder = (overrides: JsonObject = {}): JsonObject => ({
+  customer_id: 'c1',
+  order_id: 'o1',
+  total: '10.50',
+  ...overrides,
+});
+
+describe('isImportKind', () => {
+  it('accepts the three kinds and nothing else', () => {
+    expect(['customers', 'orders', 'events', 'widgets', ''].map(isImportKind)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe('toRawEvent on CSV cells', () => {
+  it('reads a number only when it prints back as the same text', () => {
+    expect(
+      traitsOf({ age: '34', score: '-2.5', number_of_cds: '3', zip: '02134', price: '10.50' }),
+    ).toEqual({ age: 34, score: -2.5, number_of_cds: 3, zip: '02134', price: '10.50' });
+    expect(traitsOf({ big: '1e3', hex: '0x10', plus: '+1', dot: '.5' })).toEqual({
+      big: '1e3',
+      hex: '0x10',
+      plus: '+1',
+      dot: '.5',
+    });
+  });
+
+  it('keeps digits that a number cannot hold exactly as text', () => {
+    expect(traitsOf({ points: '12345678901234567890' })).toEqual({
+      points: '12345678901234567890',
+    });
+  });
+
+  it('keeps identifiers and contact details as text even when they are digits', () => {
+    expect(
+      traitsOf({
+        phone: '15551234567',
+        mobilePhone: '15551234568',
+        loyalty_card: '1234567890',
+        store_id: '42',
+        postCode: '10115',
+        'Account Number': '7',
+      }),
+    ).toEqual({
+      phone: '15551234567',
+      mobilePhone: '15551234568',
+      loyalty_card: '1234567890',
+      store_id: '42',
+      postCode: '10115',
+      'Account Number': '7',
+    });
+  });
+
+  it('reads true and false as booleans', () => {
+    expect(traitsOf({ vip: 'true', churned: 'false', note: 'yes' })).toEqual({
+      vip: true,
+      churned: false,
+      note: 'yes',
+    });
+  });
+
+  it('leaves NDJSON values as the file typed them', () => {
+    expect(traitsOf({ phone: '15551234567', age: '34', vip: 'true' }, 'ndjson')).toEqual({
+      phone: '15551234567',
+      age: '34',
+      vip: 'true',
+    });
+  });
+});
+
+describe('toRawEvent on missing values', () => {
+  it('names the empty cell when the column exists', () => {
+    expect(problemsOf('orders', anOrder({ order_id: '', total: '' }))).toEqual([
+      { path: '/orderId', message: 'the order_id cell is empty' },
+      { path: '/total', message: 'the total cell is empty' },
+    ]);
+    expect(problemsOf('customers', { customer_id: '', email: 'a@x.io' })).toEqual([
+      { path: '/userId', message: 'the customer_id cell is empty' },
+    ]);
+  });
+
+  it('asks for a mapping only when no column matches', () => {
+    expect(problemsOf('orders', { customer_id: 'c1', invoice: 'i1', amount_due: '3' })).toEqual([
+      { path: '/orderId', message: 'no order id column (map one with --map orderId=COLUMN)' },
+      { path: '/total', message: 'no order total column (map one with --map total=COLUMN)' },
+    ]);
+  });
+
+  it('names a mapped column the row does not have', () => {
+    expect(problemsOf('orders', anOrder(), { total: 'amount' })).toEqual([
+      { path: '/total', message: 'no amount cell in this row (from --map total=amount)' },
+    ]);
+  });
+
+  it('leaves out an empty timestamp instead of sending it', () => {
+    const raw = convert('customers', { customer_id: 'c1', created_at: '' });
+    expect(raw.ok && raw.value).toMatchObject({ userId: 'c1', traits: {} });
+    expect(raw.ok && 'timestamp' in raw.value).toBe(false);
+  });
+});
+
+describe('toRawEvent on order totals', () => {
+  it('accepts a plain decimal of at least 0', () => {
+    for (const [text, total] of [
+      ['10.50', 10.5],
+      ['0', 0],
+      ['1200', 1200],
+    ] as const) {
+      const raw = convert('orders', anOrder({ total: text }));
+      expect(raw.ok && raw.value['properties']).toMatchObject({ order_id: 'o1', total });
+    }
+  });
+
+  it('rejects other notations, naming the cell', () => {
+    for (const text of ['0x10', '1e3', 'Infinity', 'NaN', '1,200.00', '$10', '10.', '.5']) {
+      expect(problemsOf('orders', anOrder({ total: text }))).toEqual([
+        {
+          path: '/total',
+          message: `the total cell must be a decimal number such as 10.50, not "${text}"`,
+        },
+      ]);
+    }
+  });
+
+  it('rejects a negative total: a refund is an event of its own', () => {
+    expect(problemsOf('orders', anOrder({ total: '-30' }))).toEqual([
+      {
+        path: '/total',
+        message: 'the total cell must not be negative ("-30"): a refund is an Order Refunded event',
+      },
+    ]);
+    expect(problemsOf('orders', anOrder({ total: -30 }))).toHaveLength(1);
+  });
+});

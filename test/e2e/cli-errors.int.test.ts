@@ -1,0 +1,275 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServices } from '../../src/app/create-services.js';
+import { loadConfig } from '../../src/app/load-config.js';
+import { silentLogger } from '../../src/ports/logger.js';
+import { aTrack } from '../support/builders.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const TIMEOUT_MS = 60_000;
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const customersHeader = 'customer_id,tier,purchase_frequency,avg_order_value,last_engagement_days';
+
+describe('the CLI on bad input', () => {
+  let dir: string;
+  let url: string;
+  /** Runs `herald ARGS` as `npx herald` does; resolves with the exit code whatever it is. */
+  const herald = (args: string[], env: Record<string, string> = {}): Promise<Outcome> =>
+    run(process.execPath, [join(root, 'bin/herald.js'), ...args], {
+      cwd: dir,
+      env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'silent', ...env },
+      timeout: TIMEOUT_MS / 2,
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: unknown) => {
+        const e = error as { code?: number; killed?: boolean; stdout: string; stderr: string };
+        return {
+          code: e.killed === true ? null : (e.code ?? null),
+          stdout: e.stdout,
+          stderr: e.stderr,
+        };
+      },
+    );
+  /** Exit 65 with one line on stderr (no stack trace) saying `message`. */
+  const expectBadInput = (outcome: Outcome, message: RegExp) => {
+    expect(outcome.code).toBe(65);
+    expect(outcome.stderr).toMatch(message);
+    expect(outcome.stderr).not.toMatch(/^\s+at /m);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-cli-errors-'));
+    mkdirSync(join(dir, 'content'));
+    url = `sqlite:${join(dir, 'herald.db')}`;
+    const services = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+      logger: silentLogger,
+    });
+    await services.recorder.record(
+      ['ann', 'bob', 'cem'].map((userId) =>
+        aTrack({
+          type: 'identify',
+          name: null,
+          userId,
+          traits: { email: `${userId}@example.com` },
+        }),
+      ),
+      1_700_000_000_000,
+    );
+    await services.close();
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'lists each bad row of a customers file with its line and column',
+    async () => {
+      writeFileSync(
+        join(dir, 'customers.csv'),
+        [customersHeader, 'C001,Gold,12,250,5', 'C002,Silver,x,150,30', 'C003,Gold,18,,3'].join(
+          '\n',
+        ),
+      );
+      const outcome = await herald([
+        'personalize',
+        '--customers',
+        'customers.csv',
+        '--content',
+        'content',
+      ]);
+      expectBadInput(outcome, /^herald: invalid customers in customers\.csv$/m);
+      expect(outcome.stderr).toMatch(/^ {2}line 3\/purchase_frequency: is not a number: "x"$/m);
+      expect(outcome.stderr).toMatch(/^ {2}line 4\/avg_order_value: is not a number: ""$/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'lists the first 20 problems and counts the rest',
+    async () => {
+      const rows = Array.from({ length: 25 }, (_, i) => `C${String(i)},Gold,x,250,5`);
+      writeFileSync(join(dir, 'many.csv'), [customersHeader, ...rows].join('\n'));
+      const outcome = await herald([
+        'personalize',
+        '--customers',
+        'many.csv',
+        '--content',
+        'content',
+      ]);
+      expectBadInput(outcome, /^ {2}line 21\/purchase_frequency: /m);
+      expect(outcome.stderr).not.toMatch(/line 22\//);
+      expect(outcome.stderr).toMatch(/^ {2}… and 5 more$/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'names a customers file that does not exist',
+    async () => {
+      const outcome = await herald([
+        'personalize',
+        '--customers',
+        'nope.csv',
+        '--content',
+        'content',
+      ]);
+      expectBadInput(outcome, /^herald: customers file nope\.csv: ENOENT/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'refuses a number of variants the composer cannot write, saying the range',
+    async () => {
+      const outcome = await herald([
+        'personalize',
+        '--customers',
+        'customers.csv',
+        '--content',
+        'content',
+        '--variants',
+        '9',
+      ]);
+      expectBadInput(outcome, /^herald: --variants: "9" is not a whole number from 3 to 5$/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'refuses a listing limit outside the API’s bounds',
+    async () => {
+      for (const limit of ['abc', '0', '1001'])
+        expectBadInput(
+          await herald(['decisions', 'list', '--limit', limit]),
+          new RegExp(`^herald: --limit: "${limit}" is not a whole number from 1 to 1000$`, 'm'),
+        );
+      expectBadInput(
+        await herald(['messages', 'list', '--limit', 'abc']),
+        /^herald: --limit: "abc" is not a whole number from 1 to 500$/m,
+      );
+    },
+    TIMEOUT_MS * 2,
+  );
+
+  it(
+    'refuses more k-means clusters than customers as bad input',
+    async () => {
+      const outcome = await herald(['segments', '--k', '1000']);
+      expectBadInput(outcome, /^herald: --k: k-means needs at least k = 1000 customers, got 3$/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'exits with the bad-input code on a usage error, and 0 on --help',
+    async () => {
+      expectBadInput(
+        await herald(['audit', 'export']),
+        /^herald: required option '--customer <userId>' not specified$/m,
+      );
+      expectBadInput(await herald(['personalize', '--customers', 'customers.csv']), /--content/);
+      expectBadInput(await herald(['nope']), /^herald: unknown command 'nope'$/m);
+      const help = await herald(['--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: herald/);
+    },
+    TIMEOUT_MS * 2,
+  );
+
+  it(
+    'refuses a campaign id the API would refuse, and a template that does not exist',
+    async () => {
+      for (const id of ['Bad', 'has space'])
+        expectBadInput(
+          await herald(['campaigns', 'send', '--id', id, '--template', 'welcome-1']),
+          /^herald: --id: ".*" is not a campaign id/m,
+        );
+      expectBadInput(
+        await herald(['campaigns', 'send', '--id', 'spring', '--template', 'nope']),
+        /^herald: --template: no template named "nope"/m,
+      );
+      const listed = await herald(['decisions', 'list']);
+      expect(listed).toEqual({ code: 0, stdout: '', stderr: '' });
+    },
+    TIMEOUT_MS * 2,
+  );
+
+  it(
+    'exits with 65 after an import that stopped part-way, having written the rows before',
+    async () => {
+      writeFileSync(
+        join(dir, 'broken.csv'),
+        ['customer_id,tier', 'q1,gold', 'q2,silver', 'q3,"never closed', 'q4,gold'].join('\n'),
+      );
+      const outcome = await herald(['import', 'customers', 'broken.csv']);
+      expect(outcome.code).toBe(65);
+      expect(JSON.parse(outcome.stdout)).toMatchObject({
+        accepted: 2,
+        stored: 2,
+        stopped: { line: 4 },
+      });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'names an output file it cannot write',
+    async () => {
+      expectBadInput(
+        await herald(['report', '--out', 'missing-dir/report.html']),
+        /^herald: --out: cannot write missing-dir\/report\.html: ENOENT/m,
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'exits when the simulated database cannot be opened',
+    async () => {
+      writeFileSync(join(dir, 'a-file'), '');
+      const outcome = await herald([
+        'simulate',
+        '--from',
+        '2024-01-01',
+        '--to',
+        '2024-01-02',
+        '--into',
+        'a-file/simulated.db',
+      ]);
+      expect(outcome.code).not.toBeNull();
+      expect(outcome.code).not.toBe(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'stops serving with one line naming a port already in use, and exits',
+    async () => {
+      const holder = createServer();
+      await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
+      const { port } = holder.address() as AddressInfo;
+      try {
+        const outcome = await herald(['serve'], { HERALD_PORT: String(port) });
+        expect(outcome.code).toBe(69);
+        expect(outcome.stderr.trim()).toBe(
+          `herald: cannot listen on 127.0.0.1:${String(port)}: port ${String(port)} is already in use (set HERALD_PORT to another)`,
+        );
+      } finally {
+        await new Promise((done) => holder.close(done));
+      }
+    },
+    TIMEOUT_MS,
+  );
+});
