@@ -9,6 +9,12 @@ export interface ConsentEntry {
   granted: boolean;
   atMs: number;
   source: string;
+  /**
+   * Set by an event that says what the customer chose (`Consent Updated`, `Unsubscribed`, a
+   * complaint), not by identify traits. A withdrawal set so is not undone by traits granting
+   * again: integrations resend every trait, stale ones included. Absent: traits set it.
+   */
+  explicit?: true;
 }
 /** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
 export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;

@@ -274,8 +274,10 @@ describe('applyEvent', () => {
         aTrack('Consent Updated', { channel: 'push' }),
       ]);
       expect(state.consent).toEqual({
-        sms: { alerts: { granted: true, atMs: t0, source: 'app' } },
-        email: { marketing: { granted: true, atMs: t0, source: 'Consent Updated' } },
+        sms: { alerts: { granted: true, atMs: t0, source: 'app', explicit: true } },
+        email: {
+          marketing: { granted: true, atMs: t0, source: 'Consent Updated', explicit: true },
+        },
       });
     });
 
@@ -289,11 +291,13 @@ describe('applyEvent', () => {
         granted: false,
         atMs: at(1),
         source: 'Unsubscribed',
+        explicit: true,
       });
       expect(state.consent.sms?.['marketing']).toEqual({
         granted: false,
         atMs: at(2),
         source: 'STOP',
+        explicit: true,
       });
     });
 
@@ -307,16 +311,51 @@ describe('applyEvent', () => {
     });
 
     it('keeps the newer fact when an older one arrives late, in either order', () => {
-      const grant = anIdentify({ consent: { email: { marketing: true } } }, { timestampMs: at(2) });
+      const grant = aTrack('Consent Updated', { granted: true }, { timestampMs: at(2) });
       const withdraw = aTrack('Unsubscribed', {}, { timestampMs: at(1) });
       const lateWithdrawal = applyAll([grant, withdraw]);
       const inOrder = applyAll([withdraw, grant]);
-      expect(lateWithdrawal.consent.email?.['marketing']).toEqual({
+      expect(lateWithdrawal.consent.email?.['marketing']).toMatchObject({
         granted: true,
         atMs: at(2),
-        source: 'identify',
       });
       expect(inOrder.consent).toEqual(lateWithdrawal.consent);
+      const traits = (granted: boolean, hour: number) =>
+        anIdentify({ consent: { email: { marketing: granted } } }, { timestampMs: at(hour) });
+      // Between two facts from traits, too.
+      expect(applyAll([traits(false, 2), traits(true, 1)]).consent).toEqual(
+        applyAll([traits(true, 1), traits(false, 2)]).consent,
+      );
+      expect(
+        applyAll([traits(true, 1), traits(false, 2)]).consent.email?.['marketing']?.granted,
+      ).toBe(false);
+    });
+
+    it('never lets traits granting again undo an unsubscribe, in either order', () => {
+      // An integration resends every trait, the stale consent included.
+      const stale = anIdentify({ consent: { email: { marketing: true } } }, { timestampMs: at(2) });
+      const unsubscribe = aTrack('Unsubscribed', {}, { timestampMs: at(1) });
+      for (const events of [
+        [unsubscribe, stale],
+        [stale, unsubscribe],
+      ])
+        expect(applyAll(events).consent.email?.['marketing']).toEqual({
+          granted: false,
+          atMs: at(1),
+          source: 'Unsubscribed',
+          explicit: true,
+        });
+      // A newer Consent Updated does.
+      const again = aTrack('Consent Updated', { granted: true }, { timestampMs: at(3) });
+      expect(applyAll([unsubscribe, stale, again]).consent.email?.['marketing']?.granted).toBe(
+        true,
+      );
+      // Traits withdrawing are heard as before: they only make sending safer.
+      const opted = applyAll([
+        again,
+        anIdentify({ consent: { email: { marketing: false } } }, { timestampMs: at(4) }),
+      ]);
+      expect(opted.consent.email?.['marketing']).toMatchObject({ granted: false, atMs: at(4) });
     });
 
     it('lets a later withdrawal override an earlier grant', () => {

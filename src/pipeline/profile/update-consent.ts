@@ -4,7 +4,23 @@ import { asBoolean, asObject, asString, pick } from './read-props.js';
 
 const isChannel = (value: string): value is Channel => (channels as string[]).includes(value);
 
-/** Sets one consent fact unless a newer fact for the same channel and purpose is already known. */
+const isWithdrawal = (e: ConsentEntry) => e.explicit === true && !e.granted;
+const isTraitGrant = (e: ConsentEntry) => e.explicit !== true && e.granted;
+
+/**
+ * Whether a consent fact replaces the one held: a withdrawal the customer made (an unsubscribe,
+ * a complaint, `Consent Updated` false) outranks a grant in identify traits whatever their times
+ * — integrations resend every trait, stale consent included — and is undone only by a newer
+ * `Consent Updated` granting again. Otherwise the newer fact wins. Either way the outcome does
+ * not depend on the order the two arrive in.
+ */
+const replaces = (entry: ConsentEntry, current: ConsentEntry): boolean => {
+  if (isWithdrawal(current) && isTraitGrant(entry)) return false;
+  if (isWithdrawal(entry) && isTraitGrant(current)) return true;
+  return entry.atMs >= current.atMs;
+};
+
+/** Sets one consent fact unless the fact held for the same channel and purpose outranks it. */
 const setConsent = (
   consent: Consent,
   channel: Channel,
@@ -12,7 +28,7 @@ const setConsent = (
   entry: ConsentEntry,
 ): Consent => {
   const current = consent[channel]?.[purpose];
-  if (current !== undefined && current.atMs > entry.atMs) return consent;
+  if (current !== undefined && !replaces(entry, current)) return consent;
   return { ...consent, [channel]: { ...consent[channel], [purpose]: entry } };
 };
 
@@ -61,14 +77,24 @@ export const updateConsent = (
     const purpose = asString(pick(props, 'purpose')) ?? 'marketing';
     return granted === null
       ? consent
-      : setConsent(consent, channel, purpose, { granted, atMs, source });
+      : setConsent(consent, channel, purpose, { granted, atMs, source, explicit: true });
   }
   if (event.name === 'Unsubscribed') {
     const purpose = asString(pick(props, 'purpose')) ?? 'marketing';
-    return setConsent(consent, channel, purpose, { granted: false, atMs, source });
+    return setConsent(consent, channel, purpose, {
+      granted: false,
+      atMs,
+      source,
+      explicit: true,
+    });
   }
   if (complaintEvents.includes(event.name)) {
-    return setConsent(consent, 'email', 'marketing', { granted: false, atMs, source });
+    return setConsent(consent, 'email', 'marketing', {
+      granted: false,
+      atMs,
+      source,
+      explicit: true,
+    });
   }
   return consent;
 };
