@@ -407,7 +407,18 @@ for (const factory of storeFactories) {
       });
       clock.set(T0 + 2 * HOUR_MS);
       await herald.services.worker.runDue();
-      const [item] = (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      const before = (await call('GET', '/v1/reviews')).json<{
+        reviews: MessageView[];
+        metrics: object;
+      }>();
+      expect(before.metrics).toEqual({
+        approve: 0,
+        'edit-approve': 0,
+        reject: 0,
+        expire: 0,
+        humanOverrideRate: null,
+      });
+      const [item] = before.reviews;
       const approved = await call(
         'POST',
         `/v1/reviews/${item?.id ?? ''}/approve`,
@@ -415,10 +426,14 @@ for (const factory of storeFactories) {
         reviewerToken,
       );
       expect(approved.json<MessageView>().status).toBe('queued');
-      const metrics = (await call('GET', '/v1/reviews')).json<{
-        metrics: { humanOverrideRate: number };
-      }>().metrics;
-      expect(metrics.humanOverrideRate).toBe(1);
+      const metrics = (await call('GET', '/v1/reviews')).json<{ metrics: object }>().metrics;
+      expect(metrics).toEqual({
+        approve: 1,
+        'edit-approve': 0,
+        reject: 0,
+        expire: 0,
+        humanOverrideRate: 1,
+      });
     });
 
     it('erases a customer: no personal data left, the audit chain still verifies', async () => {

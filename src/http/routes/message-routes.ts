@@ -174,6 +174,11 @@ export const registerMessageRoutes = (
         reviews: waiting.map(toMessageView),
         next: waiting.length === request.query.limit && last !== undefined ? last.id : null,
         metrics: {
+          // Every action, counted or not: a dashboard reads zero, not a missing key.
+          approve: 0,
+          'edit-approve': 0,
+          reject: 0,
+          expire: 0,
           ...counts,
           // Of the messages a guardrail sent to a person, the share a person let through.
           humanOverrideRate: decided === 0 ? null : overridden / decided,
