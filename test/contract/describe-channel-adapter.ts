@@ -13,7 +13,7 @@ export type Scenario =
 
 /** A running fake provider (a local server speaking the provider's documented shapes). */
 export interface FakeProvider {
-  /** Built against the fake, with a short timeout (≤ 300 ms) so `hang` is quick. */
+  /** Built against the fake, with a short timeout (a second at most) so `hang` is quick. */
   adapter: ChannelAdapter;
   /** Every request from now on is answered this way. */
   setScenario(scenario: Scenario): void;

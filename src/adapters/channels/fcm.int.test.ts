@@ -187,7 +187,9 @@ const startFcmFake = async (
       token_uri: tokenUri,
     },
     baseUrl: fake.baseUrl,
-    timeoutMs: 200,
+    // Longer than the other providers' fakes: a first send also signs a JWT and fetches a token,
+    // which under a full test run on two cores took more than 200 ms.
+    timeoutMs: 1000,
     now: () => clock.nowMs,
     ...adapterOptions,
   });
