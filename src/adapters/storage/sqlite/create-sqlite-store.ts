@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { AppError, isAppError } from '../../../core/errors.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { Store } from '../../../ports/store.js';
 import { createDecideReads } from '../shared/create-decide-reads.js';
@@ -156,9 +157,30 @@ const createQueue = () => {
 /** Opens (creating if needed) the embedded SQLite database and applies pending migrations. */
 export const createSqliteStore = async (options: SqliteOptions): Promise<Store> => {
   const inMemory = options.file === ':memory:';
-  if (!inMemory) mkdirSync(dirname(options.file), { recursive: true });
-  const release = inMemory ? () => undefined : claimDatabaseFile(options.file);
-  const sqlite = new BetterSqlite3(options.file);
+  // A path that cannot hold a database (a file where a folder should be, no permission) is the
+  // database being unavailable, said in one line, not a file-system error with its stack.
+  const cannotOpen = (error: unknown) =>
+    isAppError(error)
+      ? error
+      : new AppError(
+          'unavailable',
+          `cannot open the SQLite database ${options.file}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+  let release: () => void;
+  let sqlite: BetterSqlite3.Database;
+  try {
+    if (!inMemory) mkdirSync(dirname(options.file), { recursive: true });
+    release = inMemory ? () => undefined : claimDatabaseFile(options.file);
+  } catch (error) {
+    throw cannotOpen(error);
+  }
+  try {
+    sqlite = new BetterSqlite3(options.file);
+  } catch (error) {
+    release();
+    throw cannotOpen(error);
+  }
   // Before journal_mode: once a file is in WAL mode its page size can no longer change (and an
   // existing file's is kept either way).
   sqlite.pragma(`page_size = ${PAGE_SIZE}`);

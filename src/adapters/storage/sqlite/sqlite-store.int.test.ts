@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -49,6 +49,15 @@ describe('embedded SQLite store', () => {
       'dedupWindow' | 'profileFlushMs' | 'profileCacheSize' | 'pendingBytesLimit' | 'bulk'
     > = {},
   ) => createSqliteStore({ file, synchronous: 'normal', ...options });
+
+  it('says in one line, as unavailable, that a path cannot hold the database', async () => {
+    writeFileSync(join(dir, 'a-file'), '');
+    const where = join(dir, 'a-file', 'h.db');
+    await expect(createSqliteStore({ file: where, synchronous: 'normal' })).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringMatching(new RegExp(`^cannot open the SQLite database ${where}: `)),
+    });
+  });
 
   it('still recognises a retried message after a restart', async () => {
     const first = await open();
