@@ -15,6 +15,8 @@ export interface ConsentEntry {
    * again: integrations resend every trait, stale ones included. Absent: traits set it.
    */
   explicit?: true;
+  /** The latest fact of the other kind (explicit or from traits), when there is one. */
+  other?: ConsentEntry;
 }
 /** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
 export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;

@@ -287,13 +287,13 @@ describe('applyEvent', () => {
         aTrack('Unsubscribed', {}, { timestampMs: at(1) }),
         aTrack('Unsubscribed', { channel: 'sms', source: 'STOP' }, { timestampMs: at(2) }),
       ]);
-      expect(state.consent.email?.['marketing']).toEqual({
+      expect(state.consent.email?.['marketing']).toMatchObject({
         granted: false,
         atMs: at(1),
         source: 'Unsubscribed',
         explicit: true,
       });
-      expect(state.consent.sms?.['marketing']).toEqual({
+      expect(state.consent.sms?.['marketing']).toMatchObject({
         granted: false,
         atMs: at(2),
         source: 'STOP',
@@ -331,39 +331,48 @@ describe('applyEvent', () => {
       ).toBe(false);
     });
 
-    it('never lets traits granting again undo an unsubscribe, in either order', () => {
-      // An integration resends every trait, the stale consent included.
-      const stale = anIdentify({ consent: { email: { marketing: true } } }, { timestampMs: at(2) });
+    it('never lets traits undo an unsubscribe, in any order; a newer Consent Updated does', () => {
+      // An integration resends every trait, stale consent included: withdrawing, then granting.
       const unsubscribe = aTrack('Unsubscribed', {}, { timestampMs: at(1) });
-      for (const events of [
-        [unsubscribe, stale],
-        [stale, unsubscribe],
-      ])
-        expect(applyAll(events).consent.email?.['marketing']).toEqual({
-          granted: false,
-          atMs: at(1),
-          source: 'Unsubscribed',
-          explicit: true,
-        });
-      // A newer Consent Updated does.
-      const again = aTrack('Consent Updated', { granted: true }, { timestampMs: at(3) });
-      expect(applyAll([unsubscribe, stale, again]).consent.email?.['marketing']?.granted).toBe(
-        true,
-      );
-      // Traits withdrawing are heard as before: they only make sending safer.
-      const opted = applyAll([
-        again,
-        anIdentify({ consent: { email: { marketing: false } } }, { timestampMs: at(4) }),
-      ]);
-      expect(opted.consent.email?.['marketing']).toMatchObject({ granted: false, atMs: at(4) });
-    });
-
-    it('lets a later withdrawal override an earlier grant', () => {
-      const state = applyAll([
-        aTrack('Consent Updated', { channel: 'whatsapp', granted: true }, { timestampMs: at(1) }),
-        aTrack('Consent Updated', { channel: 'whatsapp', granted: false }, { timestampMs: at(3) }),
-      ]);
-      expect(state.consent.whatsapp?.['marketing']?.granted).toBe(false);
+      const traits = (granted: boolean, hour: number) =>
+        anIdentify({ consent: { email: { marketing: granted } } }, { timestampMs: at(hour) });
+      const regrant = aTrack('Consent Updated', { granted: true }, { timestampMs: at(4) });
+      const permutations = <T>(items: T[]): T[][] =>
+        items.length <= 1
+          ? [items]
+          : items.flatMap((item, i) =>
+              permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [
+                item,
+                ...rest,
+              ]),
+            );
+      const outcomes = (events: HeraldEvent[]) =>
+        new Set(permutations(events).map((order) => JSON.stringify(applyAll(order).consent.email)));
+      const withdrawn = [unsubscribe, traits(false, 2), traits(true, 3)];
+      expect(outcomes(withdrawn).size).toBe(1);
+      expect(applyAll(withdrawn).consent.email?.['marketing']).toMatchObject({
+        granted: false,
+        atMs: at(1),
+        source: 'Unsubscribed',
+        explicit: true,
+      });
+      // A newer explicit grant lifts it; traits newer than that grant count again.
+      expect(outcomes([...withdrawn, regrant]).size).toBe(1);
+      expect(applyAll([...withdrawn, regrant]).consent.email?.['marketing']?.granted).toBe(true);
+      const later = [...withdrawn, regrant, traits(false, 5)];
+      expect(outcomes(later).size).toBe(1);
+      expect(applyAll(later).consent.email?.['marketing']).toMatchObject({
+        granted: false,
+        atMs: at(5),
+        source: 'identify',
+      });
+      // An explicit grant older than the unsubscribe lifts nothing.
+      const stale = [
+        aTrack('Consent Updated', { granted: true }, { timestampMs: at(0) }),
+        ...withdrawn,
+      ];
+      expect(outcomes(stale).size).toBe(1);
+      expect(applyAll(stale).consent.email?.['marketing']?.granted).toBe(false);
     });
   });
 

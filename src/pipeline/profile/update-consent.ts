@@ -4,32 +4,51 @@ import { asBoolean, asObject, asString, pick } from './read-props.js';
 
 const isChannel = (value: string): value is Channel => (channels as string[]).includes(value);
 
-const isWithdrawal = (e: ConsentEntry) => e.explicit === true && !e.granted;
-const isTraitGrant = (e: ConsentEntry) => e.explicit !== true && e.granted;
+/** One fact, without the other kind's. */
+const factOf = ({ granted, atMs, source, explicit }: ConsentEntry): ConsentEntry =>
+  explicit === true ? { granted, atMs, source, explicit } : { granted, atMs, source };
+
+const newer = (a: ConsentEntry | undefined, b: ConsentEntry): ConsentEntry =>
+  a !== undefined && a.atMs > b.atMs ? a : b;
 
 /**
- * Whether a consent fact replaces the one held: a withdrawal the customer made (an unsubscribe,
- * a complaint, `Consent Updated` false) outranks a grant in identify traits whatever their times
- * — integrations resend every trait, stale consent included — and is undone only by a newer
- * `Consent Updated` granting again. Otherwise the newer fact wins. Either way the outcome does
- * not depend on the order the two arrive in.
+ * The consent held for one channel and purpose, from the latest fact of each kind: what an
+ * event said the customer chose (`Consent Updated`, `Unsubscribed`, a complaint — explicit)
+ * and what identify traits said. An explicit withdrawal stands until a newer explicit grant:
+ * traits granting again never undo it, whatever their times — integrations resend every trait,
+ * stale consent included. Otherwise the newer fact wins. Each kind keeps its latest fact, so
+ * the outcome does not depend on the order events arrive in. The entry is the fact that holds;
+ * `other` keeps the latest fact of the other kind, for the next fact to be weighed against.
  */
-const replaces = (entry: ConsentEntry, current: ConsentEntry): boolean => {
-  if (isWithdrawal(current) && isTraitGrant(entry)) return false;
-  if (isWithdrawal(entry) && isTraitGrant(current)) return true;
-  return entry.atMs >= current.atMs;
+const settle = (explicit: ConsentEntry | undefined, traits: ConsentEntry | undefined) => {
+  const held =
+    explicit === undefined
+      ? traits
+      : !explicit.granted || traits === undefined
+        ? explicit
+        : newer(explicit, traits);
+  const other = held === explicit ? traits : explicit;
+  return held === undefined ? undefined : other === undefined ? held : { ...held, other };
 };
 
-/** Sets one consent fact unless the fact held for the same channel and purpose outranks it. */
+/** Weighs one new fact against those held for the same channel and purpose. */
 const setConsent = (
   consent: Consent,
   channel: Channel,
   purpose: string,
-  entry: ConsentEntry,
+  fact: ConsentEntry,
 ): Consent => {
   const current = consent[channel]?.[purpose];
-  if (current !== undefined && !replaces(entry, current)) return consent;
-  return { ...consent, [channel]: { ...consent[channel], [purpose]: entry } };
+  const facts = current === undefined ? [] : [current, ...(current.other ? [current.other] : [])];
+  const latest = (explicit: boolean) =>
+    facts.filter((f) => (f.explicit === true) === explicit).map(factOf)[0];
+  const entry =
+    fact.explicit === true
+      ? settle(newer(latest(true), fact), latest(false))
+      : settle(latest(true), newer(latest(false), fact));
+  return entry === undefined
+    ? consent
+    : { ...consent, [channel]: { ...consent[channel], [purpose]: entry } };
 };
 
 /**
