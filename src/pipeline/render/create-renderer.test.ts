@@ -85,6 +85,32 @@ describe('withEdits', () => {
     expect(edited).toEqual({ ...rendered, body, html, subject: 'Mended' });
   });
 
+  it('puts the footer back when an edit kept the unsubscribe link but not the postal address', () => {
+    const unsubscribe = rendered.unsubscribeUrl ?? '';
+    const edited = renderer.withEdits(message, rendered, {
+      body: `New copy\nUnsubscribe: ${unsubscribe}`,
+      html: `<p>New copy <a href="${unsubscribe}">Unsubscribe</a></p>`,
+    });
+    for (const part of [edited.body, edited.html]) expect(count(part, '1 Main St')).toBe(1);
+  });
+
+  it('prints a brand or address with $ signs as written', () => {
+    const dollars = createRenderer([template], {
+      brandName: 'Shop $& Co',
+      from: 'Shop <m@example.com>',
+      replyTo: null,
+      postalAddress: "1 Main St $'",
+      publicUrl: 'https://h.example.com',
+      shopUrl: 'https://shop.example.com',
+      linkSecret: 'secret',
+    });
+    const html =
+      dollars.render({ messageId: 'm-2', channel: 'email', template, profile: undefined, decision })
+        .html ?? '';
+    expect(html).toContain('Shop $&#38; Co · 1 Main St $&#39;');
+    expect(count(html, '</body>')).toBe(1);
+  });
+
   it('adds no footer to an edited transactional email', () => {
     const edited = renderer.withEdits({ ...message, marketing: false }, rendered, {
       body: 'Your receipt',

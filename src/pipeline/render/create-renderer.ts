@@ -144,8 +144,9 @@ export const createRenderer = (
   const address = settings.postalAddress ?? '';
   const textFooter = (unsubscribeUrl: string) =>
     `\n\n--\n${settings.brandName}${address === '' ? '' : ` · ${address}`}\nUnsubscribe: ${unsubscribeUrl}`;
+  // A function, not a replacement text: `$&` or `$'` in a brand name or address stays as written.
   const beforeBodyEnd = (html: string, part: string) =>
-    html.includes('</body>') ? html.replace('</body>', `${part}</body>`) : `${html}${part}`;
+    html.includes('</body>') ? html.replace('</body>', () => `${part}</body>`) : `${html}${part}`;
   const withHtmlFooter = (html: string, unsubscribeUrl: string) =>
     beforeBodyEnd(
       html,
@@ -153,6 +154,9 @@ export const createRenderer = (
         address === '' ? '' : ` · ${escapeHtml(address)}`
       }<br><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a></p>`,
     );
+  // Edited copy kept its footer when it still has the unsubscribe link and the postal address.
+  const keepsFooter = (copy: string, unsubscribeUrl: string, postal: string) =>
+    copy.includes(unsubscribeUrl) && copy.includes(postal);
   const pixelOf = (link: LinkContext) =>
     `<img src="${escapeHtml(openPixelUrl(link))}" width="1" height="1" alt="" style="display:block;border:0">`;
   return {
@@ -250,12 +254,13 @@ export const createRenderer = (
       let { body, html } = content;
       if (edits.body !== undefined) {
         body = trackLinks(edits.body.trim(), link, channel === 'email');
-        if (marketingEmail && !body.includes(unsubscribeUrl)) body += textFooter(unsubscribeUrl);
+        if (marketingEmail && !keepsFooter(body, unsubscribeUrl, address))
+          body += textFooter(unsubscribeUrl);
       }
       if (edits.html === null) html = null;
       else if (edits.html !== undefined) {
         html = trackLinks(edits.html.trim(), link, true);
-        if (marketingEmail && !html.includes(escapeHtml(unsubscribeUrl)))
+        if (marketingEmail && !keepsFooter(html, escapeHtml(unsubscribeUrl), escapeHtml(address)))
           html = withHtmlFooter(html, unsubscribeUrl);
         const pixel = pixelOf(link);
         if (!html.includes(pixel)) html = beforeBodyEnd(html, pixel);

@@ -51,6 +51,15 @@ describe('compileSubset', () => {
       '{{ a }',
       '{{ a.1 }}',
       '{{ a..b }}',
+      '{{ not }}',
+      '{{ or.x }}',
+      '{{ a.and }}',
+      '{% if not %}y{% else %}n{% endif %}',
+      '{{ contains | default: "d" }}',
+      '{{\uFEFFa}}',
+      '{{ a\uFEFF}}',
+      '{% if a\uFEFF%}y{% endif %}',
+      '{{ a\u00a0}}',
     ])
       expect(compileSubset(text), text).toBeNull();
   });
@@ -83,6 +92,8 @@ describe('renderSubset', () => {
     { firstName: 'Bo', n: 0 },
   ];
   const keys = ['a', 'b', 'firstName', 'length', 'n', 'constructor', 'toString', '__proto__'];
+  // Blanks between the braces and the name: ASCII ones are the subset's, others liquidjs's.
+  const blanks = ['', ' ', '  ', '\n', '\t', '\uFEFF', '\u00a0'];
   const texts = ['', 'Hi ', ', ', '\n', ' } ', '%} ', '{ ', '50% off ', 'é→ '];
 
   const randomScope = (pick: <T>(list: readonly T[]) => T, depth: number): object => {
@@ -110,7 +121,7 @@ describe('renderSubset', () => {
     for (let i = pick([0, 1, 2, 3, 4]); i > 0; i -= 1) {
       const kind = pick(depth > 0 ? [0, 1, 2, 3] : [0, 1, 2]);
       if (kind === 0) text += pick(texts);
-      else if (kind === 1) text += `{{ ${randomPath(pick)} }}`;
+      else if (kind === 1) text += `{{${pick(blanks)}${randomPath(pick)}${pick(blanks)}}}`;
       else if (kind === 2)
         text += `{{${pick(['', ' '])}${randomPath(pick)} | default: ${pick(['"there"', "'x'", '""'])} }}`;
       else {
@@ -126,7 +137,7 @@ describe('renderSubset', () => {
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random.next() * list.length)] as T;
     let compared = 0;
     let failed = 0;
-    for (let i = 0; i < 5000; i += 1) {
+    for (let i = 0; i < 6000; i += 1) {
       const text = randomTemplate(pick, 2);
       const compiled = compileSubset(text);
       if (compiled === null) continue;
@@ -146,8 +157,9 @@ describe('renderSubset', () => {
         compared += 1;
       }
     }
-    // Nearly every generated template is in the subset (a stray "{ " before "{{" is not).
-    expect(compared).toBeGreaterThan(15_000);
+    // Most generated templates are in the subset (not those with a stray "{ " before "{{", or a
+    // blank beyond ASCII).
+    expect(compared).toBeGreaterThan(14_000);
     expect(failed).toBeLessThan(compared / 10);
   });
 

@@ -25,7 +25,8 @@ type Piece =
 
 export type SubsetTemplate = readonly Piece[];
 
-// A key liquidjs reads as a literal, or answers specially (`size`, `first`, `last`).
+// A key liquidjs reads as a literal or an operator, or answers specially (`size`, `first`,
+// `last`): left to liquidjs wherever it appears in a path.
 const SPECIAL = new Set([
   'true',
   'false',
@@ -36,11 +37,17 @@ const SPECIAL = new Set([
   'size',
   'first',
   'last',
+  'and',
+  'or',
+  'not',
+  'contains',
 ]);
 const PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+// ASCII blanks only: JavaScript's \s and liquidjs's blanks differ beyond them (U+FEFF is a
+// blank to one and part of a name to the other), so any other one sends the part to liquidjs.
 const OUTPUT =
-  /^\s*([A-Za-z0-9_.]+)\s*(?:\|\s*default\s*:\s*(?:"([^"'\\{}%|]*)"|'([^"'\\{}%|]*)')\s*)?$/;
-const TAG = /^\s*([a-z]+)(?:\s+([A-Za-z0-9_.]+))?\s*$/;
+  /^[ \t\n\v\f\r]*([A-Za-z0-9_.]+)[ \t\n\v\f\r]*(?:\|[ \t\n\v\f\r]*default[ \t\n\v\f\r]*:[ \t\n\v\f\r]*(?:"([^"'\\{}%|]*)"|'([^"'\\{}%|]*)')[ \t\n\v\f\r]*)?$/;
+const TAG = /^[ \t\n\v\f\r]*([a-z]+)(?:[ \t\n\v\f\r]+([A-Za-z0-9_.]+))?[ \t\n\v\f\r]*$/;
 
 const pathOf = (text: string): Path | null => {
   if (!PATH.test(text)) return null;
