@@ -14,7 +14,7 @@ import {
 } from './experiment/index.js';
 import type { CustomerId } from '../core/ids.js';
 import { contentJsonOf, type MessageRecord, type RenderedContent } from '../core/message.js';
-import type { ComputedProfile, ProfileState } from '../core/profile.js';
+import type { Channel, ComputedProfile, ProfileState } from '../core/profile.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { SendHistory } from '../ports/record-store.js';
@@ -99,6 +99,30 @@ const blockedBy = (guardrail: string, code: string, reason: string): GuardResult
   verdicts: [{ guardrail, outcome: 'block', code, reason, figures: {} }],
   holdUntilMs: null,
 });
+
+/**
+ * The guardrails' result, blocked as well when the profile has no address for the channel:
+ * found out when the message is judged, not by the dispatcher after the sender was told it was
+ * queued. After the guardrails, so their verdicts are kept and name the first reason (an
+ * unsubscribed customer stays `unsubscribed`).
+ */
+const withRecipient = (result: GuardResult, state: ProfileState, channel: Channel): GuardResult =>
+  recipientOf(state, channel) !== null
+    ? result
+    : {
+        outcome: 'block',
+        verdicts: [
+          ...result.verdicts,
+          {
+            guardrail: 'recipient',
+            outcome: 'block',
+            code: 'no_recipient',
+            reason: `no ${channel} address on the profile`,
+            figures: {},
+          },
+        ],
+        holdUntilMs: null,
+      };
 
 /** A message keeps the verdicts that did not pass and the names of the guardrails that did. */
 export const splitVerdicts = (result: GuardResult): Pick<MessageRecord, 'verdicts' | 'passed'> => {
@@ -326,9 +350,6 @@ export const judgeDecision = (
   if (result === null) {
     if (state === undefined)
       result = blockedBy('consent', 'no_profile', 'the customer has no profile');
-    // Found out now, not by the dispatcher after the sender was told the message was queued.
-    else if (recipientOf(state, channel) === null)
-      result = blockedBy('recipient', 'no_recipient', `no ${channel} address on the profile`);
     else {
       const figures = deps.figures(state, nowMs);
       const message: GuardMessage = {
@@ -360,7 +381,11 @@ export const judgeDecision = (
         brandScores: variant === null ? null : variant.scores,
         nowMs,
       };
-      result = runGuardrails(message, context, deps.policy, deps.guardrails);
+      result = withRecipient(
+        runGuardrails(message, context, deps.policy, deps.guardrails),
+        state,
+        channel,
+      );
     }
   }
   // Holdouts are drawn among the customers who would have been messaged (nothing blocked it),

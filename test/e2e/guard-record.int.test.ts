@@ -185,6 +185,10 @@ for (const factory of storeFactories) {
       await identify('noe', { firstName: 'Noe', consent: { email: { marketing: true } } });
       const answer = await send('noe', 'upsell');
       expect(answer).toMatchObject({ status: 'blocked', reasonCode: 'no_recipient' });
+      // Judged by every guardrail all the same: their verdicts are kept.
+      expect(answer.verdicts.map((v) => v.guardrail)).toEqual(
+        expect.arrayContaining(['consent', 'spam', 'brand', 'recipient']),
+      );
       expect(answer.verdicts).toContainEqual(
         expect.objectContaining({
           guardrail: 'recipient',
