@@ -20,7 +20,20 @@ describe('parseIntegerOption', () => {
   });
 
   it('refuses what is not a whole number within its bounds, naming the option and the range', () => {
-    for (const text of ['abc', '1.5', '0', '-1', '1001', '', ' ', 'Infinity']) {
+    for (const text of [
+      'abc',
+      '1.5',
+      '0',
+      '-1',
+      '1001',
+      '',
+      ' ',
+      'Infinity',
+      '0x10',
+      '1e2',
+      ' 5',
+      '2.0',
+    ]) {
       const error = refusal(text, { min: 1, max: 1000 });
       expect(error?.code).toBe('invalid-input');
       expect(error?.message).toBe(`--limit: "${text}" is not a whole number from 1 to 1000`);

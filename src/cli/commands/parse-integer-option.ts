@@ -8,9 +8,10 @@ export const parseIntegerOption = (
 ): number => {
   const value = Number(text);
   const { min, max } = bounds;
+  // Digits only, an optional minus: Number() alone would also take "0x10", "1e3" and " 5".
   if (
-    text.trim() === '' ||
-    !Number.isInteger(value) ||
+    !/^-?\d+$/.test(text) ||
+    !Number.isSafeInteger(value) ||
     value < min ||
     (max !== undefined && value > max)
   )

@@ -25,7 +25,7 @@ export const registerSegmentCommands = (program: Command): void => {
           { ...(k === undefined ? {} : { k }), seed },
         ).catch((error: unknown) => {
           // k-means refuses a k larger than the customers with a RangeError saying so.
-          if (error instanceof RangeError)
+          if (error instanceof RangeError && error.message.startsWith('k-means'))
             throw new AppError('invalid-input', `--k: ${error.message}`, { cause: error });
           throw error;
         });

@@ -18,8 +18,9 @@ export const serve = async (services: Services): Promise<void> => {
   const address = await app
     .listen({ port: config.http.port, host: config.http.host })
     .catch(async (error: unknown) => {
-      await app.close();
-      await services.close();
+      // Closing what was opened must not hide why listening failed.
+      await app.close().catch(() => undefined);
+      await services.close().catch(() => undefined);
       throw listenError(error, config.http);
     });
   logger.info({ address, database: services.store.driver }, 'herald listening');

@@ -135,10 +135,13 @@ export const registerDecisionRoutes = (
             segment: Type.Optional(Type.Union(segmentNames.map((n) => Type.Literal(n)))),
             sendAt: Type.Optional(Type.String({ format: 'date-time' })),
             incentive: Type.Optional(
-              Type.Object({
-                percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
-                validHours: Type.Integer({ minimum: 1 }),
-              }),
+              Type.Object(
+                {
+                  percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+                  validHours: Type.Integer({ minimum: 1 }),
+                },
+                { additionalProperties: false },
+              ),
             ),
             budget: Type.Optional(
               Type.Number({

@@ -390,7 +390,7 @@ describe('parseEvent', () => {
   });
 
   describe('order amounts', () => {
-    it.each(['abc', -50, '-30', '0x10', '1e400', '', ' ', '1,5', true, { v: 1 }])(
+    it.each(['abc', -50, '-30', '0x10', '1e400', '', ' ', '1,5', '.', true, { v: 1 }])(
       'rejects an order total of %j, naming it',
       (total) => {
         const problems = problemsOf(parse(aTrackCall({ properties: { total } }), { path: '/b/1' }));
@@ -400,9 +400,12 @@ describe('parseEvent', () => {
       },
     );
 
-    it.each([0, 19.99, '19.99', ' 20 ', '7'])('accepts an order total of %j', (total) => {
-      accepted(parse(aTrackCall({ properties: { total } })));
-    });
+    it.each([0, 19.99, '19.99', ' 20 ', '7', '.5', '20.'])(
+      'accepts an order total of %j',
+      (total) => {
+        accepted(parse(aTrackCall({ properties: { total } })));
+      },
+    );
 
     it('checks revenue, value and each product of a refund or a cancellation too', () => {
       for (const event of ['Order Refunded', 'Order Cancelled'])

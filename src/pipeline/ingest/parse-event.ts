@@ -104,7 +104,7 @@ const requiredIds = (type: EventType, raw: JsonObject, path: string): FieldProbl
 // Order events whose amounts become revenue, refunds and lifetime value.
 const ORDER_EVENTS = new Set(['Order Completed', 'Order Refunded', 'Order Cancelled']);
 // A number as text: decimal digits only (`Number` would also read "0x10", "1e400" and "").
-const DECIMAL_TEXT = /^\s*\d+(?:\.\d+)?\s*$/;
+const DECIMAL_TEXT = /^\s*(?:\d+(?:\.\d*)?|\.\d+)\s*$/;
 
 const isAmount = (value: unknown): boolean =>
   typeof value === 'number'
