@@ -36,7 +36,7 @@ import {
   type AuditNote,
 } from './record/index.js';
 import type { Renderer, Template } from './render/index.js';
-import { recipientOf } from './deliver/recipient.js';
+import { recipientOf } from '../core/recipient.js';
 
 export interface GuardDeps {
   renderer: Renderer;

@@ -61,7 +61,8 @@ export const anOrders = (
 
 /**
  * Customer `c1`: first seen and signed up 100 days before t0, active a day ago, with an email
- * address opted in to marketing, no orders and no cart; override any fact.
+ * address opted in to marketing, a push device (not opted in), no orders and no cart; override
+ * any fact.
  */
 export const aState = (overrides: Partial<ProfileState> = {}): ProfileState => ({
   customerId: c1,
@@ -69,6 +70,7 @@ export const aState = (overrides: Partial<ProfileState> = {}): ProfileState => (
   anonymousIds: [],
   aliases: [],
   traits: { email: 'c1@example.com' },
+  devices: [{ token: 'device-c1', platform: 'android', seenAtMs: t0 - daysMs(1) }],
   location: { country: null, region: null, city: null, timezone: null },
   consent: consentOf(['email']),
   preferences: {},

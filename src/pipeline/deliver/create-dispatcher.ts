@@ -6,7 +6,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import { createCircuit, type Circuit } from './circuit-breaker.js';
 import type { DeliverPolicy } from './policy.js';
-import { recipientOf } from './recipient.js';
+import { recipientOf } from '../../core/recipient.js';
 
 /** A claimed message with its recipient's current profile. */
 export interface Claimed {

@@ -4,7 +4,7 @@
 export { deliverPolicySchema, type DeliverPolicy } from './policy.js';
 export { retryDelayMs } from './backoff.js';
 export { createCircuit, type Circuit } from './circuit-breaker.js';
-export { recipientOf, normalisePhone, type Recipient } from './recipient.js';
+export { recipientOf, normalisePhone, type Recipient } from '../../core/recipient.js';
 export {
   createDispatcher,
   type Claimed,

@@ -62,6 +62,16 @@ describe('chooseChannels', () => {
     });
   });
 
+  it('needs an address the dispatcher can send to: a valid email, a push device', () => {
+    const notAnAddress = aState({ traits: { email: 'c1 at example' } });
+    expect(chooseChannels(notAnAddress, ['email']).reasons).toEqual(['email: no address']);
+    const noDevice = aState({ consent: consentOf(['push']), devices: [] });
+    expect(chooseChannels(noDevice, ['push', 'email'])).toMatchObject({
+      channels: ['email'],
+      reasons: expect.arrayContaining(['push: no device']),
+    });
+  });
+
   it('needs an opt-in for push', () => {
     expect(chooseChannels(aState(), ['push']).channels).toEqual([]);
     expect(chooseChannels(aState({ consent: consentOf(['push']) }), ['push']).channels).toEqual([

@@ -1,4 +1,5 @@
 import type { Channel, ProfileState } from '../../../core/profile.js';
+import { recipientOf } from '../../../core/recipient.js';
 
 export interface ChannelChoice {
   channels: Channel[];
@@ -7,15 +8,14 @@ export interface ChannelChoice {
   reasons: string[];
 }
 
-const hasText = (value: unknown): boolean => typeof value === 'string' && value.trim() !== '';
-
 /** Whether the customer can be reached on a channel at all, and how firmly (1 = opted in). */
 const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: string } => {
   const marketing = state.consent[channel]?.['marketing'];
   if (marketing?.granted === false) return { reach: 0, why: `${channel}: opted out` };
   switch (channel) {
     case 'email':
-      if (!hasText(state.traits['email'])) return { reach: 0, why: 'email: no address' };
+      // The address as the dispatcher reads it: a trait that is not an address reaches no one.
+      if (recipientOf(state, 'email') === null) return { reach: 0, why: 'email: no address' };
       if (state.email.hardBounces >= 3) return { reach: 0, why: 'email: address bounces' };
       // Without a recorded opt-in, email may still be allowed (CAN-SPAM is opt-out); the guard
       // stage decides per jurisdiction, so it stays a candidate with lower confidence.
@@ -24,12 +24,14 @@ const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: s
         : { reach: 0.8, why: 'email: no explicit opt-in recorded' };
     case 'sms':
     case 'whatsapp':
-      if (!hasText(state.traits['phone'])) return { reach: 0, why: `${channel}: no phone number` };
+      if (recipientOf(state, channel) === null)
+        return { reach: 0, why: `${channel}: no phone number` };
       // SMS and WhatsApp need an explicit opt-in (TCPA, WhatsApp Business policy).
       return marketing?.granted === true
         ? { reach: 1, why: `${channel}: opted in` }
         : { reach: 0, why: `${channel}: no opt-in` };
     case 'push':
+      if (recipientOf(state, 'push') === null) return { reach: 0, why: 'push: no device' };
       return marketing?.granted === true
         ? { reach: 1, why: 'push: opted in' }
         : { reach: 0, why: 'push: no opt-in' };

@@ -1,4 +1,4 @@
-import type { Channel, ProfileState } from '../../core/profile.js';
+import type { Channel, ProfileState } from './profile.js';
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
