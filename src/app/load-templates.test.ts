@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../core/decision.js';
 import { isAppError, type AppError } from '../core/errors.js';
 import { toCustomerId } from '../core/ids.js';
+import { aDecision as aDecisionFor } from '../../test/support/builders.js';
 import { emptyProfile } from '../pipeline/profile/index.js';
 import { createRenderer, defaultTemplates, type Template } from '../pipeline/render/index.js';
 import { loadTemplates } from './load-templates.js';
@@ -57,28 +58,18 @@ const linkTargetsOf = (html: string): string[] =>
     return new URL(payload.u).origin + new URL(payload.u).pathname;
   });
 
-const aDecision = (overrides: Partial<Decision> = {}): Decision => ({
-  id: 'dec-1',
-  customerId: toCustomerId('ann'),
-  agent: 'cart-recovery',
-  trigger: { kind: 'cart-abandoned', cartUpdatedAtMs: 0 },
-  action: 'send',
-  channels: ['email'],
-  template: 'cart-recovery',
-  incentive: null,
-  scheduledForMs: 0,
-  confidence: 1,
-  reasons: [],
-  journey: null,
-  experiment: null,
-  status: 'scheduled',
-  priority: 1,
-  expectedValue: 0,
-  alternatives: [],
-  details: {},
-  createdAtMs: 0,
-  ...overrides,
-});
+const aDecision = (overrides: Partial<Decision> = {}): Decision =>
+  aDecisionFor({
+    id: 'dec-1',
+    customerId: toCustomerId('ann'),
+    agent: 'cart-recovery',
+    trigger: { kind: 'cart-abandoned', cartUpdatedAtMs: 0 },
+    action: 'send',
+    template: 'cart-recovery',
+    scheduledForMs: 0,
+    createdAtMs: 0,
+    ...overrides,
+  });
 
 describe('loadTemplates', () => {
   it('keeps the built-in templates text-only', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CreativeVariant, Decision } from '../core/decision.js';
 import { toCustomerId } from '../core/ids.js';
 import { quietHoursSchema } from '../core/quiet-hours.js';
+import { aDecision } from '../../test/support/builders.js';
 import { assignArm, isInGlobalHoldout, isInRollout } from './experiment/index.js';
 import {
   guardAndRecord,
@@ -56,27 +57,14 @@ const batch = (rollout: GuardBatchState['rollout'] = null): GuardBatchState => (
   weights: new Map(),
 });
 
-const decisionFor = (id: string, agent = 'lifecycle'): Decision => ({
-  id: `d-${id}`,
-  customerId: toCustomerId(id),
-  agent,
-  trigger: { kind: 'signed-up' },
-  action: 'engagement',
-  channels: ['email'],
-  template: 'upsell',
-  incentive: null,
-  scheduledForMs: T0,
-  confidence: 1,
-  reasons: [],
-  journey: null,
-  experiment: null,
-  status: 'scheduled',
-  priority: 1,
-  expectedValue: 0,
-  alternatives: [],
-  details: {},
-  createdAtMs: T0,
-});
+const decisionFor = (id: string, agent = 'lifecycle'): Decision =>
+  aDecision({
+    id: `d-${id}`,
+    customerId: toCustomerId(id),
+    agent,
+    scheduledForMs: T0,
+    createdAtMs: T0,
+  });
 
 describe('the global holdout', () => {
   const customers = Array.from({ length: 200 }, (_, i) => `g${String(i)}`);

@@ -1,5 +1,6 @@
+import type { Decision } from '../../src/core/decision.js';
 import type { HeraldEvent } from '../../src/core/event.js';
-import { toMessageId } from '../../src/core/ids.js';
+import { toCustomerId, toMessageId } from '../../src/core/ids.js';
 import { anEvent } from '../../src/pipeline/profile/test-builders.js';
 
 let counter = 0;
@@ -9,3 +10,32 @@ export const aTrack = (overrides: Partial<HeraldEvent> = {}): HeraldEvent => {
   counter += 1;
   return anEvent({ messageId: toMessageId(`m-${counter}`), ...overrides });
 };
+
+const T0 = Date.parse('2026-01-15T12:00:00.000Z');
+
+/**
+ * A scheduled decision for customer `c1` by the lifecycle agent: an engagement email from the
+ * `upsell` template, no incentive, made and due at T0 (2026-01-15 12:00 UTC); override any field.
+ */
+export const aDecision = (overrides: Partial<Decision> = {}): Decision => ({
+  id: 'd-c1',
+  customerId: toCustomerId('c1'),
+  agent: 'lifecycle',
+  trigger: { kind: 'signed-up' },
+  action: 'engagement',
+  channels: ['email'],
+  template: 'upsell',
+  incentive: null,
+  scheduledForMs: T0,
+  confidence: 1,
+  reasons: [],
+  journey: null,
+  experiment: null,
+  status: 'scheduled',
+  priority: 1,
+  expectedValue: 0,
+  alternatives: [],
+  details: {},
+  createdAtMs: T0,
+  ...overrides,
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../../core/decision.js';
 import { toCustomerId } from '../../core/ids.js';
+import { aDecision } from '../../../test/support/builders.js';
 import { createRenderer } from './create-renderer.js';
 import type { Template } from './template.js';
 
@@ -23,27 +23,13 @@ const renderer = createRenderer([template], {
   shopUrl: 'https://shop.example.com',
   linkSecret: 'secret',
 });
-const decision: Decision = {
+const decision = aDecision({
   id: 'm-1',
   customerId: toCustomerId('c-1'),
-  agent: 'lifecycle',
-  trigger: { kind: 'signed-up' },
-  action: 'engagement',
-  channels: ['email'],
   template: 'news',
-  incentive: null,
   scheduledForMs: T0,
-  confidence: 1,
-  reasons: [],
-  journey: null,
-  experiment: null,
-  status: 'scheduled',
-  priority: 1,
-  expectedValue: 0,
-  alternatives: [],
-  details: {},
   createdAtMs: T0,
-};
+});
 const rendered = renderer.render({
   messageId: 'm-1',
   channel: 'email',
