@@ -1,4 +1,4 @@
-import type { Channel, ProfileState } from './profile.js';
+import type { Channel, Device, ProfileState } from './profile.js';
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
@@ -36,10 +36,33 @@ export const recipientOf = (state: ProfileState, channel: Channel): Recipient | 
       return phone === null ? null : { to: normalisePhone(phone) };
     }
     case 'push': {
-      const device = [...(state.devices ?? [])].sort((a, b) => b.seenAtMs - a.seenAtMs)[0];
+      // The most recently seen (the first of equals), without copying the list.
+      let device: Device | undefined;
+      for (const d of state.devices ?? [])
+        if (device === undefined || d.seenAtMs > device.seenAtMs) device = d;
       return device === undefined ? null : { to: device.token, platform: device.platform };
     }
     case 'web':
       return { to: state.customerId };
+  }
+};
+
+/**
+ * Whether `recipientOf` finds someone, without building the recipient: channel choice asks it of
+ * every channel of every message proposed.
+ */
+export const hasRecipient = (state: ProfileState, channel: Channel): boolean => {
+  switch (channel) {
+    case 'email': {
+      const email = state.traits['email'];
+      return typeof email === 'string' && EMAIL.test(email.trim());
+    }
+    case 'sms':
+    case 'whatsapp':
+      return text(state.traits['phone']) !== null;
+    case 'push':
+      return (state.devices?.length ?? 0) > 0;
+    case 'web':
+      return true;
   }
 };

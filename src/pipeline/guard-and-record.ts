@@ -36,7 +36,7 @@ import {
   type AuditNote,
 } from './record/index.js';
 import type { Renderer, Template } from './render/index.js';
-import { recipientOf } from '../core/recipient.js';
+import { hasRecipient } from '../core/recipient.js';
 
 export interface GuardDeps {
   renderer: Renderer;
@@ -107,7 +107,7 @@ const blockedBy = (guardrail: string, code: string, reason: string): GuardResult
  * unsubscribed customer stays `unsubscribed`).
  */
 const withRecipient = (result: GuardResult, state: ProfileState, channel: Channel): GuardResult =>
-  recipientOf(state, channel) !== null
+  hasRecipient(state, channel)
     ? result
     : {
         outcome: 'block',

@@ -1,5 +1,5 @@
 import type { Channel, ProfileState } from '../../../core/profile.js';
-import { recipientOf } from '../../../core/recipient.js';
+import { hasRecipient } from '../../../core/recipient.js';
 
 export interface ChannelChoice {
   channels: Channel[];
@@ -15,7 +15,7 @@ const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: s
   switch (channel) {
     case 'email':
       // The address as the dispatcher reads it: a trait that is not an address reaches no one.
-      if (recipientOf(state, 'email') === null) return { reach: 0, why: 'email: no address' };
+      if (!hasRecipient(state, 'email')) return { reach: 0, why: 'email: no address' };
       if (state.email.hardBounces >= 3) return { reach: 0, why: 'email: address bounces' };
       // Without a recorded opt-in, email may still be allowed (CAN-SPAM is opt-out); the guard
       // stage decides per jurisdiction, so it stays a candidate with lower confidence.
@@ -24,14 +24,13 @@ const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: s
         : { reach: 0.8, why: 'email: no explicit opt-in recorded' };
     case 'sms':
     case 'whatsapp':
-      if (recipientOf(state, channel) === null)
-        return { reach: 0, why: `${channel}: no phone number` };
+      if (!hasRecipient(state, channel)) return { reach: 0, why: `${channel}: no phone number` };
       // SMS and WhatsApp need an explicit opt-in (TCPA, WhatsApp Business policy).
       return marketing?.granted === true
         ? { reach: 1, why: `${channel}: opted in` }
         : { reach: 0, why: `${channel}: no opt-in` };
     case 'push':
-      if (recipientOf(state, 'push') === null) return { reach: 0, why: 'push: no device' };
+      if (!hasRecipient(state, 'push')) return { reach: 0, why: 'push: no device' };
       return marketing?.granted === true
         ? { reach: 1, why: 'push: opted in' }
         : { reach: 0, why: 'push: no opt-in' };
