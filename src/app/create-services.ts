@@ -190,12 +190,18 @@ export const createServices = async (
       createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
       config.deliverPolicy.attributionWindowDays * DAY_MS,
     ),
+    deferProfiles: overrides.bulk === true,
   });
   const recording: EventRecorder = {
     async record(events, nowMs) {
       const outcome = await recorder.record(events, nowMs);
       worker.nudge();
       return outcome;
+    },
+    async settle(nowMs, onProgress) {
+      const written = await recorder.settle(nowMs, onProgress);
+      worker.nudge();
+      return written;
     },
   };
   const adapters = createAdapters(config, store, clock);

@@ -54,6 +54,16 @@ export const ingestEvents = (
 ): Promise<RecordedBatch> => deps.recorder.record(events, nowMs);
 
 /**
+ * ingest ─▶ profile after a bulk import: rebuilds the profiles its batches left behind their
+ * events, once each, with their triggers planned; returns how many were written.
+ */
+export const settleImportedProfiles = (
+  deps: PipelineDeps,
+  nowMs: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<number> => deps.recorder.settle(nowMs, onProgress);
+
+/**
  * profile ─▶ decide and track: the triggers a recorded batch raises, the conversions its
  * orders make of earlier messages, and the experiment outcomes they add to, stored in the same
  * transaction.

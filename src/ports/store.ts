@@ -59,8 +59,18 @@ export interface IngestTx {
    * when `from` had any history to move.
    */
   mergeCustomer(from: CustomerId, to: CustomerId): Promise<boolean>;
-  /** A customer's events in the order they happened. */
-  loadCustomerEvents(id: CustomerId): Promise<StoredEvent[]>;
+  /**
+   * Each customer's events in the order they happened, in one read; a customer with none is
+   * absent from the map.
+   */
+  loadEventsOf(ids: readonly CustomerId[]): Promise<Map<CustomerId, StoredEvent[]>>;
+  /**
+   * Where a profile may lag its events (the embedded store): leaves these customers' profiles
+   * as they are, reported behind (`Store.profilesBehind`, across a crash too) until a later
+   * transaction saves them. A bulk load stores its events this way and rebuilds each profile
+   * once at its end. Absent where every transaction must save the profiles it changes.
+   */
+  leaveBehind?(ids: Iterable<CustomerId>): void;
 }
 
 /** Everything one transaction may do: record events and profiles, and decide. */

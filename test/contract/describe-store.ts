@@ -117,12 +117,39 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(
         await store.transaction((tx) => tx.mergeCustomer('anon:none' as CustomerId, u('u1'))),
       ).toBe(false);
-      const events = await store.transaction((tx) => tx.loadCustomerEvents(u('u1')));
-      expect(events.map((e) => e.timestampMs)).toEqual([t0 + 1, t0 + 2]);
+      const events = await store.transaction((tx) => tx.loadEventsOf([u('u1'), anon]));
+      expect(events.get(u('u1'))?.map((e) => e.timestampMs)).toEqual([t0 + 1, t0 + 2]);
+      expect(events.has(anon)).toBe(false);
       expect(await store.getProfile(anon)).toBeUndefined();
       expect(await store.transaction((tx) => tx.findLinks(['a:y']))).toEqual(
         new Map([['a:y', 'u1']]),
       );
+    });
+
+    it('reads many customers’ events at once, each in time order, whatever the list', async () => {
+      // 600 customers: more than one statement's list, and a short list at the end.
+      const ids = Array.from({ length: 600 }, (_, i) => u(`c${String(i).padStart(3, '0')}`));
+      await store.transaction((tx) =>
+        tx.insertEvents(
+          ids.flatMap((customerId, i) => [
+            // Stored newest first, so time order is not storage order.
+            draft({ customerId, messageId: toMessageId(`${i}-b`), timestampMs: t0 + 2 }),
+            draft({ customerId, messageId: toMessageId(`${i}-a`), timestampMs: t0 + 1 }),
+            draft({ customerId, messageId: toMessageId(`${i}-c`), timestampMs: t0 + 2 }),
+          ]),
+        ),
+      );
+      const wanted = [...ids.slice(0, 520).reverse(), ids[3] ?? u('x'), u('nobody')];
+      const found = await store.transaction((tx) => tx.loadEventsOf(wanted));
+      expect([...found.keys()].sort()).toEqual(ids.slice(0, 520));
+      for (const [customerId, events] of found) {
+        const i = ids.indexOf(customerId);
+        expect(events.map((e) => e.messageId)).toEqual([`${i}-a`, `${i}-b`, `${i}-c`]);
+        expect(events.every((e) => e.customerId === customerId)).toBe(true);
+      }
+      const few = await store.transaction((tx) => tx.loadEventsOf([ids[599] ?? u('x')]));
+      expect(few.get(ids[599] ?? u('x'))).toHaveLength(3);
+      expect(await store.transaction((tx) => tx.loadEventsOf([]))).toEqual(new Map());
     });
 
     it('lists a customer’s events newest first, limited, with their bodies intact', async () => {

@@ -9,7 +9,7 @@ import { AppError, type FieldProblem } from '../../core/errors.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { toSourceId } from '../../core/ids.js';
 import { parseEvent } from '../../pipeline/ingest/index.js';
-import { ingestEvents } from '../../pipeline/stages.js';
+import { ingestEvents, settleImportedProfiles } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
 import {
   importKinds,
@@ -33,6 +33,8 @@ export interface ImportSummary {
   errors: { line: number; problems: FieldProblem[] }[];
   /** Where and why reading stopped before the end of the file; null when it read it all. */
   stopped: { line: number; reason: string } | null;
+  /** Customer profiles brought up to date (each once, after the events are stored). */
+  profiles: number;
   seconds: number;
 }
 
@@ -234,6 +236,7 @@ export const importFile = async (
     rejected: 0,
     errors: [],
     stopped: null,
+    profiles: 0,
     seconds: 0,
   };
   const reject = (line: number, problems: FieldProblem[]) => {
@@ -300,6 +303,13 @@ export const importFile = async (
     if (batch.length >= batchSize) await flush();
   }
   await flush();
+  // What was stored is kept even when the rest of the file could not be read: its profiles too.
+  summary.profiles = await settleImportedProfiles(deps, clock.nowMs(), (done, total) => {
+    const now = clock.nowMs();
+    if (now - lastReport < 1000 && done < total) return;
+    lastReport = now;
+    progress.write(`profiles: ${done} of ${total} brought up to date\n`);
+  });
   summary.seconds = (clock.nowMs() - started) / 1000;
   return summary;
 };

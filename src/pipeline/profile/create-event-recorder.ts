@@ -2,7 +2,12 @@ import type { HeraldEvent } from '../../core/event.js';
 import type { LiveChurnModel } from '../../core/profile.js';
 import type { Store } from '../../ports/store.js';
 import type { ProfilePolicy } from './policy.js';
-import { recordEvents, type OnRecorded } from './record-events.js';
+import {
+  createDeferredProfiles,
+  recordEvents,
+  settleDeferred,
+  type OnRecorded,
+} from './record-events.js';
 
 export interface RecordedBatch {
   stored: number;
@@ -12,6 +17,11 @@ export interface RecordedBatch {
 /** Records batches of events, committing concurrent callers' batches together. */
 export interface EventRecorder {
   record(events: readonly HeraldEvent[], nowMs: number): Promise<RecordedBatch>;
+  /**
+   * Brings the profiles a bulk recorder left behind up to date (see `deferProfiles`) and
+   * returns how many it wrote; 0 for a recorder that keeps them current.
+   */
+  settle(nowMs: number, onProgress?: (done: number, total: number) => void): Promise<number>;
 }
 
 interface Waiting {
@@ -41,8 +51,15 @@ export const createEventRecorder = (
     onRecorded?: OnRecorded;
     /** The trained churn model profiles are scored with (the rule-based score without one). */
     churnModel?: LiveChurnModel;
+    /**
+     * A bulk load (`herald import`): where the store can leave profiles behind their events,
+     * batches store events and orders only, and `settle` rebuilds each changed profile once
+     * from its events at the end (docs/architecture.md, "Imports rebuild profiles once").
+     */
+    deferProfiles?: boolean;
   } = {},
 ): EventRecorder => {
+  const deferred = options.deferProfiles === true ? createDeferredProfiles() : undefined;
   const maxEvents = options.maxEvents ?? 5000;
   const concurrency = options.concurrency ?? 1;
   const queue: Waiting[] = [];
@@ -73,6 +90,7 @@ export const createEventRecorder = (
               w.nowMs,
               options.onRecorded,
               options.churnModel,
+              deferred,
             )
           ).isNew,
         ),
@@ -100,6 +118,7 @@ export const createEventRecorder = (
           nowMs,
           options.onRecorded,
           options.churnModel,
+          deferred,
         );
         let offset = 0;
         for (const w of group) {
@@ -119,6 +138,14 @@ export const createEventRecorder = (
       return new Promise((resolve, reject) => {
         queue.push({ events, nowMs, resolve, reject });
         if (running < concurrency) void drain();
+      });
+    },
+    settle(nowMs, onProgress) {
+      if (deferred === undefined) return Promise.resolve(0);
+      return settleDeferred(store, deferred, policy, nowMs, {
+        ...(options.onRecorded === undefined ? {} : { onRecorded: options.onRecorded }),
+        ...(options.churnModel === undefined ? {} : { churnModel: options.churnModel }),
+        ...(onProgress === undefined ? {} : { onProgress }),
       });
     },
   };

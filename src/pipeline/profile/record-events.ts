@@ -1,4 +1,4 @@
-import type { HeraldEvent } from '../../core/event.js';
+import type { HeraldEvent, StoredEvent } from '../../core/event.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { LiveChurnModel, ProfileChange, ProfileState } from '../../core/profile.js';
 import type {
@@ -135,9 +135,51 @@ export type OnRecorded = (
 ) => Promise<void>;
 
 /**
+ * The profiles a bulk load has left behind its events (where the store allows it,
+ * `IngestTx.leaveBehind`), to be rebuilt once each at its end by `settleDeferred`: per customer
+ * how many of their events are new (their newest by seq: one writer stores them in turn), and
+ * the order ids that were new.
+ */
+export interface DeferredProfiles {
+  freshEvents: Map<CustomerId, number>;
+  newOrderIds: Set<string>;
+}
+
+export const createDeferredProfiles = (): DeferredProfiles => ({
+  freshEvents: new Map(),
+  newOrderIds: new Set(),
+});
+
+/** Notes what a batch stored without its profiles, and tells the store they are behind. */
+const leaveBehind = (
+  tx: IngestTx & { leaveBehind(ids: Iterable<CustomerId>): void },
+  deferred: DeferredProfiles,
+  merges: IdentityPlan['merges'],
+  fresh: readonly EventDraft[],
+  placed: ReadonlyMap<EventDraft, OrderDraft>,
+): void => {
+  const counts = deferred.freshEvents;
+  const touched = new Set<CustomerId>();
+  // A merge moved `from`'s events, the new ones among them, to `to`.
+  for (const { from, to } of merges) {
+    counts.set(to, (counts.get(to) ?? 0) + (counts.get(from) ?? 0));
+    counts.delete(from);
+    touched.add(to);
+  }
+  for (const draft of fresh) {
+    counts.set(draft.customerId, (counts.get(draft.customerId) ?? 0) + 1);
+    touched.add(draft.customerId);
+  }
+  for (const order of placed.values()) deferred.newOrderIds.add(order.orderId);
+  tx.leaveBehind(touched);
+};
+
+/**
  * Stores a batch of events and brings every affected profile up to date, in one transaction:
  * after it resolves, the events are durable and the profiles reflect them; if it throws,
  * nothing of the batch was kept. Retried events (same source and messageId) change nothing.
+ * With `deferred`, where the store can leave profiles behind, the profiles are not touched:
+ * the batch is noted there for `settleDeferred`.
  */
 export const recordEvents = (
   store: Store,
@@ -146,6 +188,7 @@ export const recordEvents = (
   nowMs: number,
   onRecorded?: OnRecorded,
   churnModel?: LiveChurnModel,
+  deferred?: DeferredProfiles,
 ): Promise<RecordOutcome> =>
   store.transaction(async (tx) => {
     if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0, isNew: [] };
@@ -160,6 +203,11 @@ export const recordEvents = (
     const isNew = await tx.insertEvents(plan.drafts);
     const fresh = plan.drafts.filter((_, i) => isNew[i] === true);
     const placed = await recordOrders(tx, fresh);
+    const duplicates = plan.drafts.length - fresh.length;
+    if (deferred !== undefined && tx.leaveBehind !== undefined) {
+      leaveBehind(tx as Parameters<typeof leaveBehind>[0], deferred, plan.merges, fresh, placed);
+      return { stored: fresh.length, duplicates, profiles: 0, isNew };
+    }
 
     const groups = groupByCustomer(fresh);
     const incremental = [...groups.keys()].filter((id) => !rebuild.has(id));
@@ -192,8 +240,12 @@ export const recordEvents = (
       onRecorded === undefined
         ? new Map<CustomerId, ProfileState>()
         : await tx.loadProfiles([...rebuild]);
+    const histories =
+      rebuild.size === 0
+        ? new Map<CustomerId, StoredEvent[]>()
+        : await tx.loadEventsOf([...rebuild]);
     for (const customerId of rebuild) {
-      const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
+      const state = replayHistory(customerId, histories.get(customerId) ?? [], policy);
       if (state === null) continue;
       const computed = deriveComputed(state, nowMs, policy, churnModel);
       rows.push({ customerId, state, computed });
@@ -210,10 +262,89 @@ export const recordEvents = (
     }
     await tx.saveProfiles(rows);
     if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
-    return {
-      stored: fresh.length,
-      duplicates: plan.drafts.length - fresh.length,
-      profiles: rows.length,
-      isNew,
-    };
+    return { stored: fresh.length, duplicates, profiles: rows.length, isNew };
   });
+
+/** The customer's new events (their newest `count` by seq), in the order they were stored. */
+const newestBySeq = (history: readonly StoredEvent[], count: number): StoredEvent[] =>
+  count === 0 ? [] : [...history].sort((a, b) => a.seq - b.seq).slice(-count);
+
+/** The orders among `events` whose ids were new, each at the first event that names it. */
+const placedOrders = (
+  events: readonly StoredEvent[],
+  newOrderIds: Set<string>,
+): ProfileChange['newOrders'] => {
+  const orders: ProfileChange['newOrders'][number][] = [];
+  for (const event of events) {
+    const orderId = orderIdOf(event);
+    if (orderId === null || !newOrderIds.delete(orderId)) continue;
+    orders.push({
+      orderId,
+      placedAtMs: event.timestampMs,
+      totalCents: orderValueCents(event.properties),
+    });
+  }
+  return orders;
+};
+
+/**
+ * Rebuilds every profile a bulk load left behind from the customer's stored events, in
+ * customer-id order and transactions of `batchSize` customers, and hands `onRecorded` each one's
+ * change as one batch of the load's events (before: the profile as the load found it). Returns
+ * how many profiles were written.
+ */
+export const settleDeferred = async (
+  store: Store,
+  deferred: DeferredProfiles,
+  policy: ProfilePolicy,
+  nowMs: number,
+  options: {
+    onRecorded?: OnRecorded;
+    churnModel?: LiveChurnModel;
+    batchSize?: number;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
+): Promise<number> => {
+  const ids = [...deferred.freshEvents.keys()].sort();
+  const batchSize = options.batchSize ?? 500;
+  const { onRecorded, churnModel } = options;
+  let written = 0;
+  for (let i = 0; i < ids.length; i += batchSize) {
+    const batch = ids.slice(i, i + batchSize);
+    written += await store.transaction(async (tx) => {
+      await tx.lock(batch);
+      const before =
+        onRecorded === undefined
+          ? new Map<CustomerId, ProfileState>()
+          : await tx.loadProfiles(batch);
+      const histories = await tx.loadEventsOf(batch);
+      const rows: ProfileRow[] = [];
+      const changes: ProfileChange[] = [];
+      for (const customerId of batch) {
+        const history = histories.get(customerId) ?? [];
+        // Merged into another customer since: nothing of theirs is left to rebuild.
+        const state = replayHistory(customerId, history, policy);
+        if (state === null) continue;
+        const computed = deriveComputed(state, nowMs, policy, churnModel);
+        rows.push({ customerId, state, computed });
+        if (onRecorded === undefined) continue;
+        const events = newestBySeq(history, deferred.freshEvents.get(customerId) ?? 0);
+        changes.push({
+          customerId,
+          before: before.get(customerId) ?? null,
+          after: state,
+          afterComputed: computed,
+          events,
+          newOrders: placedOrders(events, deferred.newOrderIds),
+        });
+      }
+      await tx.saveProfiles(rows);
+      if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
+      return rows.length;
+    });
+    for (const id of batch) deferred.freshEvents.delete(id);
+    options.onProgress?.(Math.min(i + batchSize, ids.length), ids.length);
+  }
+  deferred.newOrderIds.clear();
+  return written;
+};

@@ -59,8 +59,9 @@ const rebuildIn = async (
   churnModel?: LiveChurnModel,
 ): Promise<void> => {
   const rows: ProfileRow[] = [];
+  const histories = await tx.loadEventsOf(ids);
   for (const customerId of ids) {
-    const state = replayHistory(customerId, await tx.loadCustomerEvents(customerId), policy);
+    const state = replayHistory(customerId, histories.get(customerId) ?? [], policy);
     if (state !== null)
       rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy, churnModel) });
   }

@@ -14,6 +14,7 @@ import { createExperimentReads, createExperimentTx } from '../shared/create-expe
 import { postgresRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
 import {
+  groupEvents,
   toEventBody,
   toProfileColumns,
   toStoredEvent,
@@ -170,12 +171,12 @@ const createTx = (client: pg.PoolClient): StoreTx => ({
     await client.query('DELETE FROM profiles WHERE customer_id = $1', [from]);
     return (moved.rowCount ?? 0) > 0;
   },
-  async loadCustomerEvents(id) {
+  async loadEventsOf(ids) {
     const { rows } = await client.query<EventRow>(
-      'SELECT * FROM events WHERE customer_id = $1 ORDER BY timestamp_ms, seq',
-      [id],
+      'SELECT * FROM events WHERE customer_id = ANY($1) ORDER BY customer_id, timestamp_ms, seq',
+      [ids],
     );
-    return rows.map(toStoredEvent);
+    return groupEvents(rows.map(toStoredEvent));
   },
 });
 

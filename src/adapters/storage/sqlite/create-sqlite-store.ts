@@ -20,7 +20,7 @@ import { claimDatabaseFile } from './claim-database-file.js';
 import { createRecentMessages } from './recent-messages.js';
 import { createSqliteTx } from './create-sqlite-tx.js';
 import { createProfileWriteBehind } from './profile-write-behind.js';
-import { createSqliteStatements } from './sqlite-statements.js';
+import { createEventsOf, createSqliteStatements } from './sqlite-statements.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 
 export interface SqliteOptions {
@@ -255,6 +255,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const runner = sqliteRunner(sqlite);
   const sharedTx = { ...decideTx, ...createRecordTx(runner), ...createExperimentTx(runner) };
   const serialise = createQueue();
+  const eventsOf = createEventsOf(sqlite);
   const recent = createRecentMessages(options.dedupWindow ?? 2_000_000);
   const latest = s.recentMessages.all(options.dedupWindow ?? 2_000_000) as {
     seq: number;
@@ -361,7 +362,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     profilesBehind: () => Promise.resolve(profiles.behind()),
     transaction: (work) =>
       serialise(async () => {
-        const tx = createSqliteTx(s, sharedTx, recent, profiles, needCustomerIndex);
+        const tx = createSqliteTx(s, sharedTx, recent, profiles, eventsOf, needCustomerIndex);
         s.begin.run();
         try {
           const result = await work(tx);

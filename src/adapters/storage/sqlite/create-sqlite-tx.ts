@@ -1,10 +1,11 @@
 import type { CustomerId } from '../../../core/ids.js';
+import type { StoredEvent } from '../../../core/event.js';
 import type { ProfileState } from '../../../core/profile.js';
 import type { IdentityKey, IngestTx, ProfileRow, StoreTx } from '../../../ports/store.js';
 import type { DecideTx } from '../../../ports/decide-store.js';
 import type { RecordTx } from '../../../ports/record-store.js';
 import type { ExperimentTx } from '../../../ports/experiment-store.js';
-import { toEventBody, toStoredEvent, type EventRow } from '../shared/tables.js';
+import { toEventBody } from '../shared/tables.js';
 import type { ProfileWriteBehind } from './profile-write-behind.js';
 import type { RecentMessages } from './recent-messages.js';
 import type { SqliteStatements } from './sqlite-statements.js';
@@ -19,10 +20,12 @@ export const createSqliteTx = (
   shared: DecideTx & RecordTx & ExperimentTx,
   recent: RecentMessages,
   profiles: ProfileWriteBehind,
+  eventsOf: (ids: readonly CustomerId[]) => Map<CustomerId, StoredEvent[]>,
   /** Called before reading or changing one customer's events: builds a deferred index. */
   needCustomerIndex: () => void = () => undefined,
 ): StoreTx & { commit(): void } => {
   const staged = new Map<CustomerId, ProfileRow | null>();
+  const left: CustomerId[] = [];
   let maxSeq = 0;
   const isStored = (seq: number, sourceId: string, messageId: string): boolean => {
     const row = s.messageAt.get(seq) as { source_id: string; message_id: string } | undefined;
@@ -30,7 +33,7 @@ export const createSqliteTx = (
   };
   // The shared primitives come through the prototype: copying them into every transaction
   // object cost more than some transactions' work.
-  const own: IngestTx & Pick<RecordTx, 'eraseCustomer'> & { commit(): void } = {
+  const own: Required<IngestTx> & Pick<RecordTx, 'eraseCustomer'> & { commit(): void } = {
     async eraseCustomer(id) {
       needCustomerIndex();
       const counts = await shared.eraseCustomer(id);
@@ -39,6 +42,10 @@ export const createSqliteTx = (
     },
     commit() {
       profiles.commit(staged, maxSeq);
+      profiles.leaveBehind(left);
+    },
+    leaveBehind(ids) {
+      for (const id of ids) left.push(id);
     },
     lock: () => Promise.resolve(),
     findLinks(keys) {
@@ -114,9 +121,9 @@ export const createSqliteTx = (
       staged.set(from, null);
       return Promise.resolve(moved > 0);
     },
-    loadCustomerEvents(id) {
+    loadEventsOf(ids) {
       needCustomerIndex();
-      return Promise.resolve((s.customerEvents.all(id) as EventRow[]).map(toStoredEvent));
+      return Promise.resolve(eventsOf(ids));
     },
   };
   return Object.assign(Object.create(shared) as DecideTx & RecordTx & ExperimentTx, own);

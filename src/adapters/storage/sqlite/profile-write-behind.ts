@@ -21,6 +21,11 @@ export interface ProfileWriteBehind {
   get(id: CustomerId): StoredProfile | null | undefined;
   /** Applies a committed transaction's profile changes and the highest event seq it stored. */
   commit(changes: ReadonlyMap<CustomerId, ProfileRow | null>, maxSeq: number): void;
+  /**
+   * Reports these customers behind until a committed transaction saves their rows: the
+   * watermark waits for them, so after a crash they are rebuilt from their events.
+   */
+  leaveBehind(ids: Iterable<CustomerId>): void;
   /** Changed profiles not yet written. */
   readonly pending: number;
   /** The bytes of state the changed profiles waiting packed hold (outside the JavaScript heap). */
@@ -158,6 +163,9 @@ export const createProfileWriteBehind = (
         behind.delete(id);
       }
       maxSeq = Math.max(maxSeq, seq);
+    },
+    leaveBehind(ids) {
+      for (const id of ids) behind.add(id);
     },
     get pending() {
       return dirty.size;

@@ -1,4 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { StoredEvent } from '../../../core/event.js';
+import type { CustomerId } from '../../../core/ids.js';
+import { groupEvents, toStoredEvent } from '../shared/tables.js';
 
 /** Prepared statements for the ingest hot path (prepared once, reused for every batch). */
 export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
@@ -45,9 +48,72 @@ export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
   moveOrders: db.prepare('UPDATE orders SET customer_id = ? WHERE customer_id = ?'),
   moveLinks: db.prepare('UPDATE identities SET customer_id = ? WHERE customer_id = ?'),
   deleteProfile: db.prepare('DELETE FROM profiles WHERE customer_id = ?'),
-  customerEvents: db.prepare(
-    'SELECT * FROM events WHERE customer_id = ? ORDER BY timestamp_ms, seq',
-  ),
 });
 
 export type SqliteStatements = ReturnType<typeof createSqliteStatements>;
+
+type EventTuple = [
+  seq: number,
+  sourceId: string,
+  messageId: string,
+  customerId: string,
+  type: string,
+  name: string | null,
+  userId: string | null,
+  anonymousId: string | null,
+  timestampMs: number,
+  receivedAtMs: number,
+  body: string,
+];
+
+/** Lists of customers read per statement; a shorter list is padded to the next of these. */
+const LIST_SIZES = [1, 8, 64, 500] as const;
+
+/**
+ * Reads several customers' events with one statement per 500 customers, each customer's in the
+ * order they happened. Rows come as arrays: better-sqlite3 builds a row object property by
+ * property, and a whole events row as an object cost about twice as much as the array (8.2
+ * against 4.7 µs a row, reading 300,000). A list is padded by repeating its last id (`IN` takes
+ * each once), so four statements serve every length.
+ */
+export const createEventsOf = (db: BetterSqlite3.Database) => {
+  const statements = LIST_SIZES.map((size) =>
+    db
+      .prepare(
+        `SELECT seq, source_id, message_id, customer_id, type, name, user_id, anonymous_id,
+           timestamp_ms, received_at_ms, body
+         FROM events WHERE customer_id IN (${Array.from({ length: size }, () => '?').join(', ')})
+         ORDER BY customer_id, timestamp_ms, seq`,
+      )
+      .raw(true),
+  );
+  const largest = LIST_SIZES[LIST_SIZES.length - 1] ?? 1;
+  return (ids: readonly CustomerId[]): Map<CustomerId, StoredEvent[]> => {
+    const unique = [...new Set(ids)];
+    const events: StoredEvent[] = [];
+    for (let i = 0; i < unique.length; i += largest) {
+      const list = unique.slice(i, i + largest);
+      const at = LIST_SIZES.findIndex((size) => size >= list.length);
+      const size = LIST_SIZES[at] ?? largest;
+      const last = list[list.length - 1];
+      while (list.length < size && last !== undefined) list.push(last);
+      for (const r of statements[at]?.all(list) as EventTuple[])
+        events.push(
+          toStoredEvent({
+            seq: r[0],
+            source_id: r[1],
+            message_id: r[2],
+            customer_id: r[3],
+            type: r[4],
+            name: r[5],
+            user_id: r[6],
+            anonymous_id: r[7],
+            timestamp_ms: r[8],
+            received_at_ms: r[9],
+            body: r[10],
+          }),
+        );
+    }
+    return groupEvents(events);
+  };
+};
