@@ -154,6 +154,64 @@ for (const factory of storeFactories)
       expect(byCustomer.get(id('u1'))?.after.orders.count).toBe(1);
     });
 
+    it('settles a chain of merges in one batch and leaves no one behind', async () => {
+      const chain = [
+        anEvent({
+          messageId: ids.messageId(20),
+          userId: null,
+          anonymousId: 'a',
+          timestampMs: at(1),
+        }),
+        anIdentify(
+          {},
+          { messageId: ids.messageId(21), userId: 'B', anonymousId: 'a', timestampMs: at(2) },
+        ),
+        anEvent({
+          type: 'alias',
+          name: null,
+          messageId: ids.messageId(22),
+          userId: 'C',
+          previousId: 'B',
+          timestampMs: at(3),
+        }),
+      ];
+      const recorder = createEventRecorder(deferred, policy, { deferProfiles: true });
+      await recorder.record(chain, nowMs);
+      await createEventRecorder(current, policy).record(chain, nowMs);
+      await recorder.settle(nowMs);
+      expect(await deferred.profilesBehind()).toEqual([]);
+      expect((await deferred.getProfile(id('C')))?.state).toEqual(
+        (await current.getProfile(id('C')))?.state,
+      );
+      expect((await deferred.getProfile(id('C')))?.state.eventCount).toBe(3);
+      expect(await deferred.getProfile(id('B'))).toBeUndefined();
+    });
+
+    it('gives a new order to the customer who placed it, not to one who sent its id again', async () => {
+      const { changes, onRecorded } = collect();
+      const recorder = createEventRecorder(deferred, policy, { deferProfiles: true, onRecorded });
+      await recorder.record(
+        [
+          aTrack(
+            'Order Completed',
+            { order_id: 'o9', total: 40 },
+            { messageId: ids.messageId(30), userId: 'zed', timestampMs: at(1) },
+          ),
+          aTrack(
+            'Order Completed',
+            { order_id: 'o9', total: 99 },
+            { messageId: ids.messageId(31), userId: 'amy', timestampMs: at(2) },
+          ),
+        ],
+        nowMs,
+      );
+      await recorder.settle(nowMs);
+      if (factory.name !== 'sqlite') return;
+      const orders = (c: string) => changes.find((x) => x.customerId === id(c))?.newOrders;
+      expect(orders('amy')).toEqual([]);
+      expect(orders('zed')).toEqual([{ orderId: 'o9', placedAtMs: at(1), totalCents: 4000 }]);
+    });
+
     it('counts only what this load stored for a customer who already had history', async () => {
       await createEventRecorder(deferred, policy).record(batches[0] ?? [], nowMs);
       const { changes, onRecorded } = collect();
@@ -178,6 +236,20 @@ describe('profiles deferred by a bulk load that stops before settling (SQLite)',
   });
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves no one behind on disk once settled', async () => {
+    const file = join(dir, 'settled.db');
+    const store = await createSqliteStore({ file, synchronous: 'normal', bulk: true });
+    const { recorder } = await recordAll(store, { deferProfiles: true });
+    await recorder.settle(nowMs);
+    await store.close();
+    const reopened = await createSqliteStore({ file, synchronous: 'normal' });
+    try {
+      expect(await reopened.profilesBehind()).toEqual([]);
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('leaves them behind on disk, so the next start rebuilds them from their events', async () => {

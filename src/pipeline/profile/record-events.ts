@@ -136,42 +136,69 @@ export type OnRecorded = (
 
 /**
  * The profiles a bulk load has left behind its events (where the store allows it,
- * `IngestTx.leaveBehind`), to be rebuilt once each at its end by `settleDeferred`: per customer
- * how many of their events are new (their newest by seq: one writer stores them in turn), and
- * the order ids that were new.
+ * `IngestTx.leaveBehind`), to be rebuilt once each at its end by `settleDeferred`. Only
+ * committed batches are noted.
  */
 export interface DeferredProfiles {
+  /** Per customer left behind, how many of their events are new: their newest by seq (one
+   * writer stores them in turn). */
   freshEvents: Map<CustomerId, number>;
-  newOrderIds: Set<string>;
+  /** Each order id that was new, with the customer it was recorded for. */
+  newOrders: Map<string, CustomerId>;
+  /** Customers merged into another since, to find whose an order is now. */
+  mergedInto: Map<CustomerId, CustomerId>;
 }
 
 export const createDeferredProfiles = (): DeferredProfiles => ({
   freshEvents: new Map(),
-  newOrderIds: new Set(),
+  newOrders: new Map(),
+  mergedInto: new Map(),
 });
 
-/** Notes what a batch stored without its profiles, and tells the store they are behind. */
+/** What one batch stored without its profiles, noted once its transaction has committed. */
+interface DeferredBatch {
+  merges: IdentityPlan['merges'];
+  fresh: readonly EventDraft[];
+  placed: ReadonlyMap<EventDraft, OrderDraft>;
+}
+
+/** Tells the store which customers the batch leaves behind: a customer merged away is gone. */
 const leaveBehind = (
   tx: IngestTx & { leaveBehind(ids: Iterable<CustomerId>): void },
-  deferred: DeferredProfiles,
-  merges: IdentityPlan['merges'],
-  fresh: readonly EventDraft[],
-  placed: ReadonlyMap<EventDraft, OrderDraft>,
+  { merges, fresh }: DeferredBatch,
 ): void => {
-  const counts = deferred.freshEvents;
   const touched = new Set<CustomerId>();
+  for (const { to } of merges) touched.add(to);
+  for (const draft of fresh) touched.add(draft.customerId);
+  // Drafts name the customer a chain of merges ends at, so a `from` has nothing new of its own.
+  for (const { from } of merges) touched.delete(from);
+  tx.leaveBehind(touched);
+};
+
+const noteDeferred = (deferred: DeferredProfiles, { merges, fresh, placed }: DeferredBatch) => {
+  const counts = deferred.freshEvents;
   // A merge moved `from`'s events, the new ones among them, to `to`.
   for (const { from, to } of merges) {
-    counts.set(to, (counts.get(to) ?? 0) + (counts.get(from) ?? 0));
+    const moved = counts.get(from);
+    if (moved !== undefined) counts.set(to, (counts.get(to) ?? 0) + moved);
+    else if (!counts.has(to)) counts.set(to, 0);
     counts.delete(from);
-    touched.add(to);
+    deferred.mergedInto.set(from, to);
   }
-  for (const draft of fresh) {
-    counts.set(draft.customerId, (counts.get(draft.customerId) ?? 0) + 1);
-    touched.add(draft.customerId);
+  for (const draft of fresh) counts.set(draft.customerId, (counts.get(draft.customerId) ?? 0) + 1);
+  for (const order of placed.values()) deferred.newOrders.set(order.orderId, order.customerId);
+};
+
+/** The customer `id` is now, after the merges a bulk load made. */
+const currentCustomer = (deferred: DeferredProfiles, id: CustomerId): CustomerId => {
+  let current = id;
+  // Bounded: a merge chain is short, and a cycle must not hang the load.
+  for (let step = 0; step < 100; step += 1) {
+    const next = deferred.mergedInto.get(current);
+    if (next === undefined) return current;
+    current = next;
   }
-  for (const order of placed.values()) deferred.newOrderIds.add(order.orderId);
-  tx.leaveBehind(touched);
+  return current;
 };
 
 /**
@@ -181,7 +208,7 @@ const leaveBehind = (
  * With `deferred`, where the store can leave profiles behind, the profiles are not touched:
  * the batch is noted there for `settleDeferred`.
  */
-export const recordEvents = (
+export const recordEvents = async (
   store: Store,
   events: readonly HeraldEvent[],
   policy: ProfilePolicy,
@@ -189,8 +216,9 @@ export const recordEvents = (
   onRecorded?: OnRecorded,
   churnModel?: LiveChurnModel,
   deferred?: DeferredProfiles,
-): Promise<RecordOutcome> =>
-  store.transaction(async (tx) => {
+): Promise<RecordOutcome> => {
+  let left: DeferredBatch | undefined;
+  const outcome = await store.transaction(async (tx): Promise<RecordOutcome> => {
     if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0, isNew: [] };
     const plan = await resolveLocked(tx, events);
     await tx.addLinks(plan.links);
@@ -205,7 +233,8 @@ export const recordEvents = (
     const placed = await recordOrders(tx, fresh);
     const duplicates = plan.drafts.length - fresh.length;
     if (deferred !== undefined && tx.leaveBehind !== undefined) {
-      leaveBehind(tx as Parameters<typeof leaveBehind>[0], deferred, plan.merges, fresh, placed);
+      left = { merges: plan.merges, fresh, placed };
+      leaveBehind(tx as Parameters<typeof leaveBehind>[0], left);
       return { stored: fresh.length, duplicates, profiles: 0, isNew };
     }
 
@@ -264,20 +293,31 @@ export const recordEvents = (
     if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
     return { stored: fresh.length, duplicates, profiles: rows.length, isNew };
   });
+  if (deferred !== undefined && left !== undefined) noteDeferred(deferred, left);
+  return outcome;
+};
 
 /** The customer's new events (their newest `count` by seq), in the order they were stored. */
 const newestBySeq = (history: readonly StoredEvent[], count: number): StoredEvent[] =>
   count === 0 ? [] : [...history].sort((a, b) => a.seq - b.seq).slice(-count);
 
-/** The orders among `events` whose ids were new, each at the first event that names it. */
+/**
+ * The orders among a customer's new events whose ids were new and recorded for them (or for a
+ * customer merged into them), each at the first event that names it.
+ */
 const placedOrders = (
+  deferred: DeferredProfiles,
+  customerId: CustomerId,
   events: readonly StoredEvent[],
-  newOrderIds: Set<string>,
 ): ProfileChange['newOrders'] => {
   const orders: ProfileChange['newOrders'][number][] = [];
+  const taken = new Set<string>();
   for (const event of events) {
     const orderId = orderIdOf(event);
-    if (orderId === null || !newOrderIds.delete(orderId)) continue;
+    if (orderId === null || taken.has(orderId)) continue;
+    const owner = deferred.newOrders.get(orderId);
+    if (owner === undefined || currentCustomer(deferred, owner) !== customerId) continue;
+    taken.add(orderId);
     orders.push({
       orderId,
       placedAtMs: event.timestampMs,
@@ -335,7 +375,7 @@ export const settleDeferred = async (
           after: state,
           afterComputed: computed,
           events,
-          newOrders: placedOrders(events, deferred.newOrderIds),
+          newOrders: placedOrders(deferred, customerId, events),
         });
       }
       await tx.saveProfiles(rows);
@@ -345,6 +385,7 @@ export const settleDeferred = async (
     for (const id of batch) deferred.freshEvents.delete(id);
     options.onProgress?.(Math.min(i + batchSize, ids.length), ids.length);
   }
-  deferred.newOrderIds.clear();
+  deferred.newOrders.clear();
+  deferred.mergedInto.clear();
   return written;
 };

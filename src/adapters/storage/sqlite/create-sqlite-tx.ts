@@ -42,7 +42,8 @@ export const createSqliteTx = (
     },
     commit() {
       profiles.commit(staged, maxSeq);
-      profiles.leaveBehind(left);
+      // A customer this transaction deleted (merged away, erased) is not behind: it is gone.
+      profiles.leaveBehind(left.filter((id) => staged.get(id) !== null));
     },
     leaveBehind(ids) {
       for (const id of ids) left.push(id);
