@@ -33,7 +33,24 @@ export interface HeraldEvent {
   timestampMs: number;
   /** When Herald received it. */
   receivedAtMs: number;
+  /**
+   * The stored body (`eventBodyJson`) as `parseEvent` serialised it to check the event, kept so
+   * that storing the event does not serialise it again. Only `parseEvent` sets it; events are
+   * never changed after that, and a copy that changed a body field would have to leave it out.
+   */
+  bodyJson?: string;
 }
+
+/** The parts of an event stored as one JSON document beside its columns. */
+export const eventBodyJson = (e: HeraldEvent): string =>
+  e.bodyJson ??
+  JSON.stringify({
+    previousId: e.previousId,
+    groupId: e.groupId,
+    properties: e.properties,
+    traits: e.traits,
+    context: e.context,
+  });
 
 /** An event after identity resolution, as stored. */
 export interface StoredEvent extends HeraldEvent {

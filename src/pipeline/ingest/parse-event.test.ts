@@ -111,8 +111,21 @@ describe('parseEvent', () => {
         context: { ip: '203.0.113.9' },
         timestampMs: receivedAt,
         receivedAtMs: receivedAt,
+        bodyJson: JSON.stringify({
+          previousId: null,
+          groupId: null,
+          properties: { total: 10 },
+          traits: {},
+          context: { ip: '203.0.113.9' },
+        }),
       });
-      expect(bytes).toBe(Buffer.byteLength(JSON.stringify(event)));
+      // What is stored: the body and the other columns' text.
+      expect(bytes).toBe(
+        Buffer.byteLength(event.bodyJson ?? '') +
+          Buffer.byteLength(
+            JSON.stringify(['m-1', 'web', 'track', 'u1', 'dev-1', 'Order Completed']),
+          ),
+      );
     });
 
     it('gives an event without a messageId a new one', () => {

@@ -24,7 +24,10 @@ export interface EventEnvelope {
 
 export interface ParsedEvent {
   event: HeraldEvent;
-  /** The event as JSON, as stored; its byte length was checked against the limit. */
+  /**
+   * The event's size as stored, in UTF-8 bytes: its body's JSON and its other columns' text;
+   * checked against the limit.
+   */
   bytes: number;
 }
 
@@ -227,6 +230,12 @@ export const parseEvent = (
     envelope.context === null
       ? objectOf(raw['context'])
       : { ...envelope.context, ...objectOf(raw['context']) };
+  const previousId = idOf(raw['previousId']);
+  const groupId = idOf(raw['groupId']);
+  const properties = objectOf(raw['properties']);
+  const traits = objectOf(raw['traits']);
+  // Serialised once: the checks below read this text, and the store keeps it as the body.
+  const bodyJson = JSON.stringify({ previousId, groupId, properties, traits, context });
   const event: HeraldEvent = {
     messageId: toMessageId(
       typeof raw['messageId'] === 'string' ? raw['messageId'] : envelope.newMessageId(),
@@ -235,16 +244,26 @@ export const parseEvent = (
     type,
     userId: idOf(raw['userId']),
     anonymousId: idOf(raw['anonymousId']),
-    previousId: idOf(raw['previousId']),
-    groupId: idOf(raw['groupId']),
+    previousId,
+    groupId,
     name: type === 'track' ? (raw['event'] as string) : idOf(raw['name']),
-    properties: objectOf(raw['properties']),
-    traits: objectOf(raw['traits']),
+    properties,
+    traits,
     context,
     timestampMs,
     receivedAtMs: envelope.receivedAtMs,
+    bodyJson,
   };
-  const json = JSON.stringify(event);
+  // The text of the event's other columns, checked and counted with the body.
+  const columns = JSON.stringify([
+    event.messageId,
+    event.sourceId,
+    event.type,
+    event.userId,
+    event.anonymousId,
+    event.name,
+  ]);
+  const json = columns + bodyJson;
   // Report bad text where the client put it: the stored `name` of a track call is its `event`,
   // and the batch context sits at the request's root.
   const bad = findBadText(json, () => {

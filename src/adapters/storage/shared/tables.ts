@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { StoredEvent } from '../../../core/event.js';
+import { eventBodyJson, type StoredEvent } from '../../../core/event.js';
 import { toMessageId, toSourceId, type CustomerId } from '../../../core/ids.js';
 import type { EventDraft, ProfileRow, StoredProfile } from '../../../ports/store.js';
 
@@ -202,14 +202,8 @@ interface EventBody {
   context: StoredEvent['context'];
 }
 
-export const toEventBody = (e: EventDraft): string =>
-  JSON.stringify({
-    previousId: e.previousId,
-    groupId: e.groupId,
-    properties: e.properties,
-    traits: e.traits,
-    context: e.context,
-  } satisfies EventBody);
+/** The body column's text (serialised once, when the event was parsed, where it came that way). */
+export const toEventBody = (e: EventDraft): string => eventBodyJson(e);
 
 export type EventRow = Pick<
   EventsTable,
