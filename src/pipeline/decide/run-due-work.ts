@@ -1,4 +1,5 @@
 import type { Decision } from '../../core/decision.js';
+import { groupByCustomer } from '../../core/group-by-customer.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { WorkDraft, WorkItem } from '../../ports/decide-store.js';
 import type { Store, StoreTx } from '../../ports/store.js';
@@ -32,16 +33,6 @@ export const applyTriggerPlan = async (
   for (const c of plan.cancel) byNote.set(c.note, [...(byNote.get(c.note) ?? []), c.key]);
   for (const [note, keys] of byNote) await tx.cancelWork(keys, note, nowMs);
   await tx.schedule(plan.schedule, nowMs);
-};
-
-const groupByCustomer = (items: readonly WorkItem[]): Map<CustomerId, WorkItem[]> => {
-  const groups = new Map<CustomerId, WorkItem[]>();
-  for (const item of items) {
-    const group = groups.get(item.customerId);
-    if (group === undefined) groups.set(item.customerId, [item]);
-    else group.push(item);
-  }
-  return groups;
 };
 
 /** Attempts at a work item whose customer's decision throws, before it is marked failed. */

@@ -1,4 +1,5 @@
 import type { HeraldEvent, StoredEvent } from '../../core/event.js';
+import { groupByCustomer } from '../../core/group-by-customer.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { LiveChurnModel, ProfileChange, ProfileState } from '../../core/profile.js';
 import type {
@@ -49,16 +50,6 @@ export const replayHistory = (
     state = applyEvent(state, event, { repeatOrder }, policy);
   }
   return state;
-};
-
-const groupByCustomer = (drafts: readonly EventDraft[]): Map<CustomerId, EventDraft[]> => {
-  const groups = new Map<CustomerId, EventDraft[]>();
-  for (const draft of drafts) {
-    const group = groups.get(draft.customerId);
-    if (group === undefined) groups.set(draft.customerId, [draft]);
-    else group.push(draft);
-  }
-  return groups;
 };
 
 /** Records the batch's orders; returns the new ones by the event that placed them. */

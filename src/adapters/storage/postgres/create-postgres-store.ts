@@ -13,8 +13,8 @@ import { createRecordTx } from '../shared/create-record-tx.js';
 import { createExperimentReads, createExperimentTx } from '../shared/create-experiment-store.js';
 import { postgresRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
+import { groupByCustomer } from '../../../core/group-by-customer.js';
 import {
-  groupEvents,
   toEventBody,
   toProfileColumns,
   toStoredEvent,
@@ -176,7 +176,7 @@ const createTx = (client: pg.PoolClient): StoreTx => ({
       'SELECT * FROM events WHERE customer_id = ANY($1) ORDER BY customer_id, timestamp_ms, seq',
       [ids],
     );
-    return groupEvents(rows.map(toStoredEvent));
+    return groupByCustomer(rows.map(toStoredEvent));
   },
 });
 

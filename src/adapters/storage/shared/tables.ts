@@ -241,17 +241,6 @@ export const toStoredEvent = (row: EventRow): StoredEvent => {
   };
 };
 
-/** Events in customer order, each customer's in turn, grouped by customer (order kept). */
-export const groupEvents = (events: readonly StoredEvent[]): Map<CustomerId, StoredEvent[]> => {
-  const groups = new Map<CustomerId, StoredEvent[]>();
-  for (const event of events) {
-    const group = groups.get(event.customerId);
-    if (group === undefined) groups.set(event.customerId, [event]);
-    else group.push(event);
-  }
-  return groups;
-};
-
 /** Column values for a profile row; the indexed columns repeat figures from `computed`. */
 export const toProfileColumns = (row: ProfileRow): ProfilesTable => ({
   customer_id: row.customerId,

@@ -1,7 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { StoredEvent } from '../../../core/event.js';
 import type { CustomerId } from '../../../core/ids.js';
-import { groupEvents, toStoredEvent } from '../shared/tables.js';
+import { groupByCustomer } from '../../../core/group-by-customer.js';
+import { toStoredEvent } from '../shared/tables.js';
 
 /** Prepared statements for the ingest hot path (prepared once, reused for every batch). */
 export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
@@ -114,6 +115,6 @@ export const createEventsOf = (db: BetterSqlite3.Database) => {
           }),
         );
     }
-    return groupEvents(events);
+    return groupByCustomer(events);
   };
 };
