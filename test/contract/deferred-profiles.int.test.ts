@@ -212,6 +212,21 @@ for (const factory of storeFactories)
       expect(orders('zed')).toEqual([{ orderId: 'o9', placedAtMs: at(1), totalCents: 4000 }]);
     });
 
+    it('rebuilds every customer of a settle, across the groups their histories are read in', async () => {
+      const many = Array.from({ length: 150 }, (_, i) =>
+        aTrack(
+          'Product Viewed',
+          {},
+          { messageId: ids.messageId(100 + i), userId: `m${i}`, timestampMs: at(i) },
+        ),
+      );
+      const recorder = createEventRecorder(deferred, policy, { deferProfiles: true });
+      await recorder.record(many, nowMs);
+      await recorder.settle(nowMs);
+      const states = await Promise.all(many.map((e) => deferred.getProfile(id(e.userId ?? ''))));
+      expect(states.map((p) => p?.state.eventCount)).toEqual(many.map(() => 1));
+    });
+
     it('counts only what this load stored for a customer who already had history', async () => {
       await createEventRecorder(deferred, policy).record(batches[0] ?? [], nowMs);
       const { changes, onRecorded } = collect();

@@ -52,6 +52,25 @@ export const replayHistory = (
   return state;
 };
 
+/**
+ * Customers whose whole histories are read at once: a read per group keeps the statements few,
+ * and the group bounds the memory a few very long histories (a bot's) can take together.
+ */
+const HISTORY_GROUP = 64;
+
+/** Hands `visit` each customer's events in time order, reading them a group at a time. */
+export const forEachHistory = async (
+  tx: IngestTx,
+  ids: readonly CustomerId[],
+  visit: (customerId: CustomerId, history: readonly StoredEvent[]) => void,
+): Promise<void> => {
+  for (let i = 0; i < ids.length; i += HISTORY_GROUP) {
+    const group = ids.slice(i, i + HISTORY_GROUP);
+    const histories = await tx.loadEventsOf(group);
+    for (const customerId of group) visit(customerId, histories.get(customerId) ?? []);
+  }
+};
+
 /** Records the batch's orders; returns the new ones by the event that placed them. */
 const recordOrders = async (
   tx: IngestTx,
@@ -260,13 +279,9 @@ export const recordEvents = async (
       onRecorded === undefined
         ? new Map<CustomerId, ProfileState>()
         : await tx.loadProfiles([...rebuild]);
-    const histories =
-      rebuild.size === 0
-        ? new Map<CustomerId, StoredEvent[]>()
-        : await tx.loadEventsOf([...rebuild]);
-    for (const customerId of rebuild) {
-      const state = replayHistory(customerId, histories.get(customerId) ?? [], policy);
-      if (state === null) continue;
+    await forEachHistory(tx, [...rebuild], (customerId, history) => {
+      const state = replayHistory(customerId, history, policy);
+      if (state === null) return;
       const computed = deriveComputed(state, nowMs, policy, churnModel);
       rows.push({ customerId, state, computed });
       const before: ProfileState | null = rebuiltBefore.get(customerId) ?? null;
@@ -279,7 +294,7 @@ export const recordEvents = async (
         events,
         newOrders: newOrdersIn(events, placed),
       });
-    }
+    });
     await tx.saveProfiles(rows);
     if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
     return { stored: fresh.length, duplicates, profiles: rows.length, isNew };
@@ -348,17 +363,15 @@ export const settleDeferred = async (
         onRecorded === undefined
           ? new Map<CustomerId, ProfileState>()
           : await tx.loadProfiles(batch);
-      const histories = await tx.loadEventsOf(batch);
       const rows: ProfileRow[] = [];
       const changes: ProfileChange[] = [];
-      for (const customerId of batch) {
-        const history = histories.get(customerId) ?? [];
+      await forEachHistory(tx, batch, (customerId, history) => {
         // Merged into another customer since: nothing of theirs is left to rebuild.
         const state = replayHistory(customerId, history, policy);
-        if (state === null) continue;
+        if (state === null) return;
         const computed = deriveComputed(state, nowMs, policy, churnModel);
         rows.push({ customerId, state, computed });
-        if (onRecorded === undefined) continue;
+        if (onRecorded === undefined) return;
         const events = newestBySeq(history, deferred.freshEvents.get(customerId) ?? 0);
         changes.push({
           customerId,
@@ -368,7 +381,7 @@ export const settleDeferred = async (
           events,
           newOrders: placedOrders(deferred, customerId, events),
         });
-      }
+      });
       await tx.saveProfiles(rows);
       if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
       return rows.length;

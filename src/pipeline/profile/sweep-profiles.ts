@@ -3,7 +3,7 @@ import type { LiveChurnModel } from '../../core/profile.js';
 import type { IngestTx, ProfileRow, Store } from '../../ports/store.js';
 import { deriveComputed } from './derive-computed.js';
 import type { ProfilePolicy } from './policy.js';
-import { replayHistory } from './record-events.js';
+import { forEachHistory, replayHistory } from './record-events.js';
 
 export interface SweepOptions {
   /** `refresh` re-derives figures from the stored facts (time moves on: recency, lifecycle);
@@ -59,12 +59,11 @@ const rebuildIn = async (
   churnModel?: LiveChurnModel,
 ): Promise<void> => {
   const rows: ProfileRow[] = [];
-  const histories = await tx.loadEventsOf(ids);
-  for (const customerId of ids) {
-    const state = replayHistory(customerId, histories.get(customerId) ?? [], policy);
+  await forEachHistory(tx, ids, (customerId, history) => {
+    const state = replayHistory(customerId, history, policy);
     if (state !== null)
       rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy, churnModel) });
-  }
+  });
   await tx.saveProfiles(rows);
 };
 
