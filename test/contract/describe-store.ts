@@ -50,6 +50,25 @@ export const describeStore = (factory: StoreFactory): void => {
       expect((await store.counts()).events).toBe(3);
     });
 
+    it('knows every event of a large batch again, each by its own row', async () => {
+      const events = Array.from({ length: 120 }, (_, i) =>
+        draft({ messageId: toMessageId(`big-${i}`), timestampMs: t0 + i }),
+      );
+      // A repeat inside the batch, and one of a row written before it.
+      const first = await store.transaction((tx) =>
+        tx.insertEvents([...events.slice(0, 60), events[7] ?? draft(), ...events.slice(60)]),
+      );
+      expect(first.filter(Boolean)).toHaveLength(120);
+      expect(first[60]).toBe(false);
+      const again = await store.transaction((tx) =>
+        tx.insertEvents([draft({ messageId: toMessageId('new-1') }), ...events.reverse()]),
+      );
+      expect(again).toEqual([true, ...events.map(() => false)]);
+      expect((await store.counts()).events).toBe(121);
+      const stored = await store.transaction((tx) => tx.loadEventsOf([u('u1')]));
+      expect(stored.get(u('u1'))?.filter((e) => e.messageId.startsWith('big-')).length).toBe(120);
+    });
+
     it('keeps nothing of a transaction that throws', async () => {
       const event = draft();
       await expect(
