@@ -188,28 +188,33 @@ for (const factory of storeFactories)
     });
 
     it('gives a new order to the customer who placed it, not to one who sent its id again', async () => {
+      const orders = [
+        aTrack(
+          'Order Completed',
+          { order_id: 'o9', total: 40 },
+          { messageId: ids.messageId(30), userId: 'zed', timestampMs: at(1) },
+        ),
+        aTrack(
+          'Order Completed',
+          { order_id: 'o9', total: 99 },
+          { messageId: ids.messageId(31), userId: 'amy', timestampMs: at(2) },
+        ),
+      ];
       const { changes, onRecorded } = collect();
       const recorder = createEventRecorder(deferred, policy, { deferProfiles: true, onRecorded });
-      await recorder.record(
-        [
-          aTrack(
-            'Order Completed',
-            { order_id: 'o9', total: 40 },
-            { messageId: ids.messageId(30), userId: 'zed', timestampMs: at(1) },
-          ),
-          aTrack(
-            'Order Completed',
-            { order_id: 'o9', total: 99 },
-            { messageId: ids.messageId(31), userId: 'amy', timestampMs: at(2) },
-          ),
-        ],
-        nowMs,
-      );
+      await recorder.record(orders, nowMs);
       await recorder.settle(nowMs);
+      await createEventRecorder(current, policy).record(orders, nowMs);
+      for (const c of ['amy', 'zed'])
+        expect((await deferred.getProfile(id(c)))?.state).toEqual(
+          (await current.getProfile(id(c)))?.state,
+        );
+      expect((await deferred.getProfile(id('amy')))?.state.orders.count).toBe(0);
+      expect((await deferred.getProfile(id('zed')))?.state.orders.revenueCents).toBe(4000);
       if (factory.name !== 'sqlite') return;
-      const orders = (c: string) => changes.find((x) => x.customerId === id(c))?.newOrders;
-      expect(orders('amy')).toEqual([]);
-      expect(orders('zed')).toEqual([{ orderId: 'o9', placedAtMs: at(1), totalCents: 4000 }]);
+      const placed = (c: string) => changes.find((x) => x.customerId === id(c))?.newOrders;
+      expect(placed('amy')).toEqual([]);
+      expect(placed('zed')).toEqual([{ orderId: 'o9', placedAtMs: at(1), totalCents: 4000 }]);
     });
 
     it('rebuilds every customer of a settle, across the groups their histories are read in', async () => {

@@ -69,6 +69,27 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(stored.get(u('u1'))?.filter((e) => e.messageId.startsWith('big-')).length).toBe(120);
     });
 
+    it('says whose each recorded order is, after a merge too', async () => {
+      const order = (orderId: string, customerId: CustomerId) => ({
+        orderId,
+        customerId,
+        placedAtMs: t0,
+        totalCents: 100,
+      });
+      await store.transaction(async (tx) => {
+        await tx.insertEvents([draft({ customerId: u('anon:a') })]);
+        await tx.insertOrders([order('o1', u('u1')), order('o2', u('anon:a'))]);
+      });
+      await store.transaction((tx) => tx.mergeCustomer(u('anon:a'), u('u2')));
+      expect(await store.transaction((tx) => tx.orderOwners(['o1', 'o2', 'o3']))).toEqual(
+        new Map([
+          ['o1', 'u1'],
+          ['o2', 'u2'],
+        ]),
+      );
+      expect(await store.transaction((tx) => tx.orderOwners([]))).toEqual(new Map());
+    });
+
     it('keeps nothing of a transaction that throws', async () => {
       const event = draft();
       await expect(

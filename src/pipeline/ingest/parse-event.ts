@@ -25,8 +25,8 @@ export interface EventEnvelope {
 export interface ParsedEvent {
   event: HeraldEvent;
   /**
-   * The event's size as stored, in UTF-8 bytes: its body's JSON and its other columns' text;
-   * checked against the limit.
+   * The event's size as stored, in UTF-8 bytes: its body's JSON and a JSON list of its other
+   * columns' text (a few bytes of quoting over what the row holds); checked against the limit.
    */
   bytes: number;
 }

@@ -33,11 +33,15 @@ export const orderIdOf = (event: HeraldEvent): string | null =>
     ? asString(pick(event.properties, 'order_id', 'orderId', 'checkout_id'))
     : null;
 
-/** Replays a customer's whole history from nothing; the first record of an order id counts. */
+/**
+ * Replays a customer's whole history from nothing; the first record of an order id counts,
+ * unless `orderOwners` says the order is another customer's (who sent that id first).
+ */
 export const replayHistory = (
   customerId: CustomerId,
   events: readonly HeraldEvent[],
   policy: ProfilePolicy,
+  orderOwners?: ReadonlyMap<string, CustomerId>,
 ): ProfileState | null => {
   const first = events[0];
   if (first === undefined) return null;
@@ -45,7 +49,10 @@ export const replayHistory = (
   let state = emptyProfile(customerId, first.timestampMs);
   for (const event of events) {
     const orderId = orderIdOf(event);
-    const repeatOrder = orderId !== null && seenOrders.has(orderId);
+    const owner = orderId === null ? undefined : orderOwners?.get(orderId);
+    const repeatOrder =
+      orderId !== null &&
+      (seenOrders.has(orderId) || (owner !== undefined && owner !== customerId));
     if (orderId !== null) seenOrders.add(orderId);
     state = applyEvent(state, event, { repeatOrder }, policy);
   }
@@ -58,16 +65,30 @@ export const replayHistory = (
  */
 const HISTORY_GROUP = 64;
 
-/** Hands `visit` each customer's events in time order, reading them a group at a time. */
+/**
+ * Hands `visit` each customer's events in time order, reading them a group at a time, with the
+ * customer each order id in them belongs to (for `replayHistory`).
+ */
 export const forEachHistory = async (
   tx: IngestTx,
   ids: readonly CustomerId[],
-  visit: (customerId: CustomerId, history: readonly StoredEvent[]) => void,
+  visit: (
+    customerId: CustomerId,
+    history: readonly StoredEvent[],
+    orderOwners: ReadonlyMap<string, CustomerId>,
+  ) => void,
 ): Promise<void> => {
   for (let i = 0; i < ids.length; i += HISTORY_GROUP) {
     const group = ids.slice(i, i + HISTORY_GROUP);
     const histories = await tx.loadEventsOf(group);
-    for (const customerId of group) visit(customerId, histories.get(customerId) ?? []);
+    const orderIds: string[] = [];
+    for (const history of histories.values())
+      for (const event of history) {
+        const orderId = orderIdOf(event);
+        if (orderId !== null) orderIds.push(orderId);
+      }
+    const owners = await tx.orderOwners(orderIds);
+    for (const customerId of group) visit(customerId, histories.get(customerId) ?? [], owners);
   }
 };
 
@@ -202,8 +223,8 @@ const noteDeferred = (deferred: DeferredProfiles, { merges, fresh, placed }: Def
 /** The customer `id` is now, after the merges a bulk load made. */
 const currentCustomer = (deferred: DeferredProfiles, id: CustomerId): CustomerId => {
   let current = id;
-  // Bounded: a merge chain is short, and a cycle must not hang the load.
-  for (let step = 0; step < 100; step += 1) {
+  // A chain is no longer than the merges made (links point at the final customer, so none loops).
+  for (let step = 0; step <= deferred.mergedInto.size; step += 1) {
     const next = deferred.mergedInto.get(current);
     if (next === undefined) return current;
     current = next;
@@ -279,8 +300,8 @@ export const recordEvents = async (
       onRecorded === undefined
         ? new Map<CustomerId, ProfileState>()
         : await tx.loadProfiles([...rebuild]);
-    await forEachHistory(tx, [...rebuild], (customerId, history) => {
-      const state = replayHistory(customerId, history, policy);
+    await forEachHistory(tx, [...rebuild], (customerId, history, owners) => {
+      const state = replayHistory(customerId, history, policy, owners);
       if (state === null) return;
       const computed = deriveComputed(state, nowMs, policy, churnModel);
       rows.push({ customerId, state, computed });
@@ -365,9 +386,9 @@ export const settleDeferred = async (
           : await tx.loadProfiles(batch);
       const rows: ProfileRow[] = [];
       const changes: ProfileChange[] = [];
-      await forEachHistory(tx, batch, (customerId, history) => {
+      await forEachHistory(tx, batch, (customerId, history, owners) => {
         // Merged into another customer since: nothing of theirs is left to rebuild.
-        const state = replayHistory(customerId, history, policy);
+        const state = replayHistory(customerId, history, policy, owners);
         if (state === null) return;
         const computed = deriveComputed(state, nowMs, policy, churnModel);
         rows.push({ customerId, state, computed });

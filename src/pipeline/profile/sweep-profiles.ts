@@ -59,8 +59,8 @@ const rebuildIn = async (
   churnModel?: LiveChurnModel,
 ): Promise<void> => {
   const rows: ProfileRow[] = [];
-  await forEachHistory(tx, ids, (customerId, history) => {
-    const state = replayHistory(customerId, history, policy);
+  await forEachHistory(tx, ids, (customerId, history, owners) => {
+    const state = replayHistory(customerId, history, policy, owners);
     if (state !== null)
       rows.push({ customerId, state, computed: deriveComputed(state, nowMs, policy, churnModel) });
   });

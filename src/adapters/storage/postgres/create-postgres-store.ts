@@ -106,6 +106,14 @@ const createTx = (client: pg.PoolClient): StoreTx => ({
       inserted,
     );
   },
+  async orderOwners(orderIds) {
+    if (orderIds.length === 0) return new Map();
+    const { rows } = await client.query<{ order_id: string; customer_id: CustomerId }>(
+      'SELECT order_id, customer_id FROM orders WHERE order_id = ANY($1)',
+      [orderIds],
+    );
+    return new Map(rows.map((r) => [r.order_id, r.customer_id]));
+  },
   async insertOrders(orders) {
     if (orders.length === 0) return [];
     const { rows } = await client.query<{ order_id: string }>(

@@ -42,7 +42,8 @@ export const createSqliteTx = (
     },
     commit() {
       profiles.commit(staged, maxSeq);
-      // A customer this transaction deleted (merged away, erased) is not behind: it is gone.
+      // A customer this transaction deleted (merged away, erased) is gone, never behind; the
+      // recorder leaves no such customer behind, and this keeps it so whoever asks.
       profiles.leaveBehind(left.filter((id) => staged.get(id) !== null));
     },
     leaveBehind(ids) {
@@ -92,6 +93,14 @@ export const createSqliteTx = (
             s.insertOrder.run(o.orderId, o.customerId, o.placedAtMs, o.totalCents).changes === 1,
         ),
       );
+    },
+    orderOwners(orderIds) {
+      const owners = new Map<string, CustomerId>();
+      for (const orderId of orderIds) {
+        const row = s.orderOwner.get(orderId) as { customer_id: CustomerId } | undefined;
+        if (row !== undefined) owners.set(orderId, row.customer_id);
+      }
+      return Promise.resolve(owners);
     },
     loadProfiles(ids) {
       const found = new Map<CustomerId, ProfileState>();

@@ -29,6 +29,7 @@ export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
        timestamp_ms, received_at_ms, body)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
+  orderOwner: db.prepare('SELECT customer_id FROM orders WHERE order_id = ?'),
   insertOrder: db.prepare(
     `INSERT INTO orders (order_id, customer_id, placed_at_ms, total_cents) VALUES (?, ?, ?, ?)
      ON CONFLICT (order_id) DO NOTHING`,
