@@ -42,15 +42,23 @@ export interface HeraldEvent {
 }
 
 /** The parts of an event stored as one JSON document beside its columns. */
-export const eventBodyJson = (e: HeraldEvent): string =>
-  e.bodyJson ??
+export type EventBody = Pick<
+  HeraldEvent,
+  'previousId' | 'groupId' | 'properties' | 'traits' | 'context'
+>;
+
+/** The body's JSON, as stored: the one place that writes its shape. */
+export const serialiseEventBody = (b: EventBody): string =>
   JSON.stringify({
-    previousId: e.previousId,
-    groupId: e.groupId,
-    properties: e.properties,
-    traits: e.traits,
-    context: e.context,
+    previousId: b.previousId,
+    groupId: b.groupId,
+    properties: b.properties,
+    traits: b.traits,
+    context: b.context,
   });
+
+/** An event's body as stored: what `parseEvent` serialised, or serialised now. */
+export const eventBodyJson = (e: HeraldEvent): string => e.bodyJson ?? serialiseEventBody(e);
 
 /** An event after identity resolution, as stored. */
 export interface StoredEvent extends HeraldEvent {

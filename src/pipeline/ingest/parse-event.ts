@@ -1,5 +1,11 @@
 import type { FieldProblem } from '../../core/errors.js';
-import { eventTypes, type EventType, type HeraldEvent, type JsonObject } from '../../core/event.js';
+import {
+  eventTypes,
+  serialiseEventBody,
+  type EventType,
+  type HeraldEvent,
+  type JsonObject,
+} from '../../core/event.js';
 import { toMessageId, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { HOUR_MS } from '../../core/time.js';
@@ -235,7 +241,7 @@ export const parseEvent = (
   const properties = objectOf(raw['properties']);
   const traits = objectOf(raw['traits']);
   // Serialised once: the checks below read this text, and the store keeps it as the body.
-  const bodyJson = JSON.stringify({ previousId, groupId, properties, traits, context });
+  const bodyJson = serialiseEventBody({ previousId, groupId, properties, traits, context });
   const event: HeraldEvent = {
     messageId: toMessageId(
       typeof raw['messageId'] === 'string' ? raw['messageId'] : envelope.newMessageId(),

@@ -13,14 +13,9 @@ import { createRecordTx } from '../shared/create-record-tx.js';
 import { createExperimentReads, createExperimentTx } from '../shared/create-experiment-store.js';
 import { postgresRunner } from '../shared/sql-runner.js';
 import { runMigrations } from '../shared/run-migrations.js';
+import { eventBodyJson } from '../../../core/event.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
-import {
-  toEventBody,
-  toProfileColumns,
-  toStoredEvent,
-  type Database,
-  type EventRow,
-} from '../shared/tables.js';
+import { toProfileColumns, toStoredEvent, type Database, type EventRow } from '../shared/tables.js';
 import { hashLockKey } from './hash-lock-key.js';
 
 export interface PostgresOptions {
@@ -97,7 +92,7 @@ const createTx = (client: pg.PoolClient): StoreTx => ({
         events.map((e) => e.anonymousId),
         events.map((e) => e.timestampMs),
         events.map((e) => e.receivedAtMs),
-        events.map(toEventBody),
+        events.map(eventBodyJson),
       ],
     );
     const inserted = new Set(rows.map((r) => `${r.source_id}\u0001${r.message_id}`));

@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely';
-import { eventBodyJson, type StoredEvent } from '../../../core/event.js';
+import type { EventBody, StoredEvent } from '../../../core/event.js';
 import { toMessageId, toSourceId, type CustomerId } from '../../../core/ids.js';
-import type { EventDraft, ProfileRow, StoredProfile } from '../../../ports/store.js';
+import type { ProfileRow, StoredProfile } from '../../../ports/store.js';
 
 export interface EventsTable {
   seq: number;
@@ -192,18 +192,6 @@ export interface MembershipsTable {
   exit_reason: string | null;
   data: string;
 }
-
-/** The parts of an event kept in the `body` column (the rest have columns of their own). */
-interface EventBody {
-  previousId: string | null;
-  groupId: string | null;
-  properties: StoredEvent['properties'];
-  traits: StoredEvent['traits'];
-  context: StoredEvent['context'];
-}
-
-/** The body column's text (serialised once, when the event was parsed, where it came that way). */
-export const toEventBody = (e: EventDraft): string => eventBodyJson(e);
 
 export type EventRow = Pick<
   EventsTable,

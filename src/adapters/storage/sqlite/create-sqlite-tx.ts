@@ -1,11 +1,10 @@
 import type { CustomerId } from '../../../core/ids.js';
-import type { StoredEvent } from '../../../core/event.js';
+import { eventBodyJson, type StoredEvent } from '../../../core/event.js';
 import type { ProfileState } from '../../../core/profile.js';
 import type { IdentityKey, IngestTx, ProfileRow, StoreTx } from '../../../ports/store.js';
 import type { DecideTx } from '../../../ports/decide-store.js';
 import type { RecordTx } from '../../../ports/record-store.js';
 import type { ExperimentTx } from '../../../ports/experiment-store.js';
-import { toEventBody } from '../shared/tables.js';
 import type { ProfileWriteBehind } from './profile-write-behind.js';
 import type { RecentMessages } from './recent-messages.js';
 import type { SqliteStatements } from './sqlite-statements.js';
@@ -77,7 +76,7 @@ export const createSqliteTx = (
             e.anonymousId,
             e.timestampMs,
             e.receivedAtMs,
-            toEventBody(e),
+            eventBodyJson(e),
           );
           const seq = Number(info.lastInsertRowid);
           maxSeq = Math.max(maxSeq, seq);
