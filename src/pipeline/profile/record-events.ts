@@ -174,16 +174,13 @@ export interface DeferredProfiles {
   /** Per customer left behind, how many of their events are new: their newest by seq (one
    * writer stores them in turn). */
   freshEvents: Map<CustomerId, number>;
-  /** Each order id that was new, with the customer it was recorded for. */
-  newOrders: Map<string, CustomerId>;
-  /** Customers merged into another since, to find whose an order is now. */
-  mergedInto: Map<CustomerId, CustomerId>;
+  /** The order ids that were new (whose each is now, the orders table says). */
+  newOrderIds: Set<string>;
 }
 
 export const createDeferredProfiles = (): DeferredProfiles => ({
   freshEvents: new Map(),
-  newOrders: new Map(),
-  mergedInto: new Map(),
+  newOrderIds: new Set(),
 });
 
 /** What one batch stored without its profiles, noted once its transaction has committed. */
@@ -193,17 +190,14 @@ interface DeferredBatch {
   placed: ReadonlyMap<EventDraft, OrderDraft>;
 }
 
-/** Tells the store which customers the batch leaves behind: a customer merged away is gone. */
-const leaveBehind = (
-  tx: IngestTx & { leaveBehind(ids: Iterable<CustomerId>): void },
-  { merges, fresh }: DeferredBatch,
-): void => {
+/** The customers a batch leaves behind: a customer merged away is gone. */
+const leftBehind = ({ merges, fresh }: DeferredBatch): Set<CustomerId> => {
   const touched = new Set<CustomerId>();
   for (const { to } of merges) touched.add(to);
   for (const draft of fresh) touched.add(draft.customerId);
   // Drafts name the customer a chain of merges ends at, so a `from` has nothing new of its own.
   for (const { from } of merges) touched.delete(from);
-  tx.leaveBehind(touched);
+  return touched;
 };
 
 const noteDeferred = (deferred: DeferredProfiles, { merges, fresh, placed }: DeferredBatch) => {
@@ -214,22 +208,9 @@ const noteDeferred = (deferred: DeferredProfiles, { merges, fresh, placed }: Def
     if (moved !== undefined) counts.set(to, (counts.get(to) ?? 0) + moved);
     else if (!counts.has(to)) counts.set(to, 0);
     counts.delete(from);
-    deferred.mergedInto.set(from, to);
   }
   for (const draft of fresh) counts.set(draft.customerId, (counts.get(draft.customerId) ?? 0) + 1);
-  for (const order of placed.values()) deferred.newOrders.set(order.orderId, order.customerId);
-};
-
-/** The customer `id` is now, after the merges a bulk load made. */
-const currentCustomer = (deferred: DeferredProfiles, id: CustomerId): CustomerId => {
-  let current = id;
-  // A chain is no longer than the merges made (links point at the final customer, so none loops).
-  for (let step = 0; step <= deferred.mergedInto.size; step += 1) {
-    const next = deferred.mergedInto.get(current);
-    if (next === undefined) return current;
-    current = next;
-  }
-  return current;
+  for (const order of placed.values()) deferred.newOrderIds.add(order.orderId);
 };
 
 /**
@@ -265,7 +246,7 @@ export const recordEvents = async (
     const duplicates = plan.drafts.length - fresh.length;
     if (deferred !== undefined && tx.leaveBehind !== undefined) {
       left = { merges: plan.merges, fresh, placed };
-      leaveBehind(tx as Parameters<typeof leaveBehind>[0], left);
+      tx.leaveBehind(leftBehind(left));
       return { stored: fresh.length, duplicates, profiles: 0, isNew };
     }
 
@@ -329,21 +310,21 @@ const newestBySeq = (history: readonly StoredEvent[], count: number): StoredEven
   count === 0 ? [] : [...history].sort((a, b) => a.seq - b.seq).slice(-count);
 
 /**
- * The orders among a customer's new events whose ids were new and recorded for them (or for a
- * customer merged into them), each at the first event that names it.
+ * The orders among a customer's new events whose ids were new and are theirs now (the orders
+ * table follows merges), each at the first event that names it.
  */
 const placedOrders = (
-  deferred: DeferredProfiles,
   customerId: CustomerId,
   events: readonly StoredEvent[],
+  newOrderIds: ReadonlySet<string>,
+  owners: ReadonlyMap<string, CustomerId>,
 ): ProfileChange['newOrders'] => {
   const orders: ProfileChange['newOrders'][number][] = [];
   const taken = new Set<string>();
   for (const event of events) {
     const orderId = orderIdOf(event);
-    if (orderId === null || taken.has(orderId)) continue;
-    const owner = deferred.newOrders.get(orderId);
-    if (owner === undefined || currentCustomer(deferred, owner) !== customerId) continue;
+    if (orderId === null || taken.has(orderId) || !newOrderIds.has(orderId)) continue;
+    if (owners.get(orderId) !== customerId) continue;
     taken.add(orderId);
     orders.push({
       orderId,
@@ -400,7 +381,7 @@ export const settleDeferred = async (
           after: state,
           afterComputed: computed,
           events,
-          newOrders: placedOrders(deferred, customerId, events),
+          newOrders: placedOrders(customerId, events, deferred.newOrderIds, owners),
         });
       });
       await tx.saveProfiles(rows);
@@ -410,7 +391,6 @@ export const settleDeferred = async (
     for (const id of batch) deferred.freshEvents.delete(id);
     options.onProgress?.(Math.min(i + batchSize, ids.length), ids.length);
   }
-  deferred.newOrders.clear();
-  deferred.mergedInto.clear();
+  deferred.newOrderIds.clear();
   return written;
 };
