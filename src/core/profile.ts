@@ -158,4 +158,9 @@ export interface ProfileChange {
   events: readonly HeraldEvent[];
   /** The orders among `events` seen for the first time (a repeated order id is not new). */
   newOrders: readonly { orderId: string; placedAtMs: number; totalCents: number }[];
+  /**
+   * Set when the change is handed on after its events were stored (a bulk load's settle): how
+   * fresh they are is judged at each one's arrival (`receivedAtMs`), not when it is handed on.
+   */
+  arrived?: true;
 }

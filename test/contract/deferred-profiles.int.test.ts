@@ -18,6 +18,14 @@ import {
   defaultPolicy,
   t0,
 } from '../../src/pipeline/profile/test-builders.js';
+import { defaultJourneys } from '../../src/pipeline/decide/journeys/default-journeys.js';
+import { createTriggerPlanner } from '../../src/pipeline/decide/plan-triggers.js';
+import {
+  catalogOf,
+  defaultDecidePolicy,
+  toComputed,
+} from '../../src/pipeline/decide/test-builders.js';
+import type { WorkDraft } from '../../src/ports/decide-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -152,6 +160,29 @@ for (const factory of storeFactories)
       expect(byCustomer.get(id('u2'))?.newOrders.map((o) => o.orderId)).toEqual(['o2']);
       expect(byCustomer.get(id('u3'))?.before).toBeNull();
       expect(byCustomer.get(id('u1'))?.after.orders.count).toBe(1);
+    });
+
+    it('plans what the events triggered when they arrived, however long the load took', async () => {
+      const planner = createTriggerPlanner(
+        defaultDecidePolicy(),
+        catalogOf(defaultJourneys),
+        toComputed,
+      );
+      const planned: WorkDraft[] = [];
+      const onRecorded: OnRecorded = (_tx, changes, nowMs) => {
+        planned.push(...planner(changes, nowMs).schedule);
+        return Promise.resolve();
+      };
+      const recorder = createEventRecorder(deferred, policy, { deferProfiles: true, onRecorded });
+      const read = at(10);
+      for (const batch of batches)
+        await recorder.record(
+          batch.map((e) => ({ ...e, receivedAtMs: read })),
+          read,
+        );
+      await recorder.settle(read + 3 * 60 * 60_000);
+      const events = planned.filter((w) => w.trigger.kind === 'event').map((w) => w.key);
+      expect(events.sort()).toEqual(['u1|event|test|m4', 'u1|event|test|m7', 'u2|event|test|m6']);
     });
 
     it('settles a chain of merges in one batch and leaves no one behind', async () => {

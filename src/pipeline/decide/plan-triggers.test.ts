@@ -106,6 +106,30 @@ describe('createTriggerPlanner', () => {
     });
   });
 
+  it('judges a change handed on after its events were stored at their arrival', () => {
+    // Arrived a minute after they happened, planned three hours later (a long bulk load).
+    const happened = t0 - hoursMs(3);
+    const arrival = { timestampMs: happened, receivedAtMs: happened + 60_000 };
+    const order = anEvent('Order Completed', {}, { messageId: toMessageId('o'), ...arrival });
+    const added = anEvent('Product Added', {}, { messageId: toMessageId('a'), ...arrival });
+    const after = aState({ signedUpAtMs: happened, cart: cartAt(happened) });
+    const late = change(aState({ signedUpAtMs: null }), after, [added, order]);
+    expect(plan([late], t0).schedule).toEqual([]);
+    expect(plan([{ ...late, arrived: true }], t0).schedule.map((w) => [w.key, w.dueAtMs])).toEqual([
+      ['c1|cart', happened + hoursMs(2)],
+      ['c1|signed-up', t0],
+      ['c1|event|src|o', t0],
+      ['c1|check', t0],
+    ]);
+    // Already stale when it arrived: still nothing.
+    const stale = anEvent('Order Completed', {}, { timestampMs: happened, receivedAtMs: t0 });
+    const afterStale = aState({ cart: cartAt(happened) });
+    expect(plan([{ ...change(known, afterStale, [stale]), arrived: true }], t0)).toEqual({
+      schedule: [],
+      cancel: [],
+    });
+  });
+
   it('does not arm the timer for a cart last changed long ago', () => {
     const before = aState({ cart: null });
     const after = aState({ cart: cartAt(t0 - hoursMs(3)) });

@@ -32,6 +32,13 @@ export const eventsOfInterest = (policy: DecidePolicy, catalog: JourneyCatalog):
 
 const isOrder = (e: HeraldEvent): boolean => e.type === 'track' && e.name === 'Order Completed';
 
+/** When the last of `events` arrived (never after `nowMs`). */
+const arrivalOf = (events: readonly HeraldEvent[], nowMs: number): number => {
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const e of events) if (e.receivedAtMs > latest) latest = e.receivedAtMs;
+  return Math.min(latest, nowMs);
+};
+
 export type TriggerPlanner = (changes: readonly ProfileChange[], nowMs: number) => TriggerPlan;
 
 /**
@@ -39,7 +46,8 @@ export type TriggerPlanner = (changes: readonly ProfileChange[], nowMs: number) 
  * is lost between the two): a cart change re-arms the customer's abandoned-cart timer (a due
  * time, not a poll), emptying the cart or ordering cancels it; a signup, an event of interest,
  * or a change of lifecycle stage or segment is due at once. Events older than
- * `staleEventMinutes` when they arrive (an import of history) update profiles but plan nothing.
+ * `staleEventMinutes` when they arrive (an import of history) update profiles but plan nothing:
+ * when they are recorded, or for a change marked `arrived`, at their `receivedAtMs`.
  */
 export const createTriggerPlanner = (
   policy: DecidePolicy,
@@ -53,14 +61,19 @@ export const createTriggerPlanner = (
     `${computed.lifecycleStage}/${segmentCustomer(state, computed, nowMs, policy.segments)}`;
   return (changes, nowMs) => {
     const plan: TriggerPlan = { schedule: [], cancel: [] };
-    for (const { customerId, before, after, afterComputed, events } of changes) {
-      const fresh = events.filter((e) => nowMs - e.timestampMs <= staleMs);
+    for (const { customerId, before, after, afterComputed, events, arrived } of changes) {
+      const fresh = events.filter(
+        (e) =>
+          (arrived === true ? Math.min(e.receivedAtMs, nowMs) : nowMs) - e.timestampMs <= staleMs,
+      );
       if (fresh.length === 0) continue;
+      // The cart and the signup are judged when the last of the fresh events arrived.
+      const atMs = arrived === true ? arrivalOf(fresh, nowMs) : nowMs;
       const cart = after.cart;
       if (
         cart !== null &&
         cart.updatedAtMs !== before?.cart?.updatedAtMs &&
-        nowMs - cart.updatedAtMs <= staleMs
+        atMs - cart.updatedAtMs <= staleMs
       )
         plan.schedule.push({
           key: cartKey(customerId),
@@ -73,7 +86,7 @@ export const createTriggerPlanner = (
       if (
         before?.signedUpAtMs == null &&
         after.signedUpAtMs !== null &&
-        nowMs - after.signedUpAtMs <= staleMs
+        atMs - after.signedUpAtMs <= staleMs
       )
         plan.schedule.push({
           key: `${customerId}|signed-up`,

@@ -382,6 +382,7 @@ export const settleDeferred = async (
           afterComputed: computed,
           events,
           newOrders: placedOrders(customerId, events, deferred.newOrderIds, owners),
+          arrived: true,
         });
       });
       await tx.saveProfiles(rows);
