@@ -5,6 +5,8 @@ import { systemClock, uuidV7Source } from '../adapters/clock/system-clock.js';
 import {
   catchUpProfiles,
   createEventRecorder,
+  settleUnfinishedLoad,
+  unfinishedLoad,
   type EventRecorder,
 } from '../pipeline/profile/index.js';
 import {
@@ -122,9 +124,13 @@ export const createServices = async (
   const clock = overrides.clock ?? systemClock;
   const churnModel = createLiveChurnModel(store);
   await churnModel.refresh();
-  const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs(), churnModel);
-  if (rebuilt > 0)
-    logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
+  // A bulk load that stopped before settling is settled once its triggers can be planned.
+  const unfinishedLoadAfter = await unfinishedLoad(store);
+  if (unfinishedLoadAfter === null) {
+    const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs(), churnModel);
+    if (rebuilt > 0)
+      logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
+  }
   const ids = overrides.ids ?? uuidV7Source(clock);
   const metrics = createIngestMetrics();
   const figures = profileFiguresOf(config.profilePolicy, churnModel);
@@ -180,18 +186,29 @@ export const createServices = async (
       dispatcherRef.current?.nudge();
     },
   });
+  const onRecorded = planDecisionsOnRecord(
+    createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
+    config.deliverPolicy.attributionWindowDays * DAY_MS,
+  );
   const recorder = createEventRecorder(store, config.profilePolicy, {
     churnModel,
     concurrency:
       config.storage.driver === 'postgres'
         ? Math.max(1, Math.floor(config.storage.poolSize / 2))
         : 1,
-    onRecorded: planDecisionsOnRecord(
-      createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
-      config.deliverPolicy.attributionWindowDays * DAY_MS,
-    ),
+    onRecorded,
     deferProfiles: overrides.bulk === true,
   });
+  if (unfinishedLoadAfter !== null) {
+    const settled = await settleUnfinishedLoad(store, config.profilePolicy, clock.nowMs(), {
+      onRecorded,
+      churnModel,
+    });
+    logger.warn(
+      { profiles: settled, afterSeq: unfinishedLoadAfter },
+      'an import that stopped before its end settled: profiles rebuilt, triggers planned',
+    );
+  }
   const recording: EventRecorder = {
     async record(events, nowMs) {
       const outcome = await recorder.record(events, nowMs);

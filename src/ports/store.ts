@@ -52,6 +52,8 @@ export interface IngestTx {
   insertEvents(events: readonly EventDraft[]): Promise<boolean[]>;
   /** Records orders; `true` where the order id is new. */
   insertOrders(orders: readonly OrderDraft[]): Promise<boolean[]>;
+  /** The seq of the last event stored (0 when there is none). */
+  lastEventSeq(): Promise<number>;
   /** The customer each recorded order id belongs to now; ids never recorded are absent. */
   orderOwners(orderIds: readonly string[]): Promise<Map<string, CustomerId>>;
   loadProfiles(ids: readonly CustomerId[]): Promise<Map<CustomerId, ProfileState>>;

@@ -69,6 +69,24 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(stored.get(u('u1'))?.filter((e) => e.messageId.startsWith('big-')).length).toBe(120);
     });
 
+    it('names the seq of the last event stored, and the events after it', async () => {
+      expect(await store.transaction((tx) => tx.lastEventSeq())).toBe(0);
+      await store.transaction((tx) => tx.insertEvents([draft({ messageId: toMessageId('s1') })]));
+      const before = await store.transaction((tx) => tx.lastEventSeq());
+      await store.transaction((tx) =>
+        tx.insertEvents([
+          draft({ messageId: toMessageId('s2') }),
+          draft({ messageId: toMessageId('s3') }),
+        ]),
+      );
+      const events = (await store.transaction((tx) => tx.loadEventsOf([u('u1')]))).get(u('u1'));
+      const after = events?.filter((e) => e.seq > before).map((e) => e.messageId);
+      expect(after?.sort()).toEqual(['s2', 's3']);
+      expect(await store.transaction((tx) => tx.lastEventSeq())).toBe(
+        Math.max(...(events ?? []).map((e) => e.seq)),
+      );
+    });
+
     it('says whose each recorded order is, after a merge too', async () => {
       const order = (orderId: string, customerId: CustomerId) => ({
         orderId,

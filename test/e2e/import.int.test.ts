@@ -7,7 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { importFile } from '../../src/cli/commands/import-file.js';
-import type { CustomerId } from '../../src/core/ids.js';
+import { toMessageId, type CustomerId } from '../../src/core/ids.js';
+import { unfinishedLoad } from '../../src/pipeline/profile/index.js';
+import { aTrack } from '../../src/pipeline/profile/test-builders.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { sharedDataDir } from '../support/shared-data.js';
 
@@ -154,6 +156,45 @@ describe('herald import', () => {
       expect(await bulk.store.profilesBehind()).toEqual([]);
     } finally {
       await bulk.close();
+    }
+  });
+
+  it('settles an import that stopped before its end at the next start, triggers included', async () => {
+    const url = `sqlite:${join(dir, 'stopped.db')}`;
+    const now = Date.now();
+    const events = [
+      aTrack('Product Added', { product_id: 'p1', price: 30 }, { userId: 's1' }),
+      aTrack('Order Completed', { order_id: 'so1', total: 30 }, { userId: 's1' }),
+      aTrack('Product Added', { product_id: 'p2', price: 8 }, { userId: 's2' }),
+    ].map((e, i) => ({
+      ...e,
+      messageId: toMessageId(`stop-${String(i)}`),
+      timestampMs: now - 60_000 + i,
+      receivedAtMs: now,
+    }));
+    const bulk = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+      logger: silentLogger,
+      bulk: true,
+    });
+    // Stored, then stopped before the settle.
+    await bulk.recorder.record(events, now);
+    await bulk.close();
+
+    const next = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+      logger: silentLogger,
+    });
+    try {
+      expect(await next.store.profilesBehind()).toEqual([]);
+      const s1 = (await next.store.getProfile('s1' as CustomerId))?.state;
+      expect(s1?.orders.count).toBe(1);
+      expect((await next.store.getProfile('s2' as CustomerId))?.state.cart?.items).toHaveLength(1);
+      const work = async (id: string) =>
+        (await next.store.listWork(id as CustomerId, 10)).map((w) => w.key).sort();
+      expect(await work('s1')).toContain('s1|event|test|stop-1');
+      expect(await work('s2')).toEqual(['s2|cart']);
+      expect(await unfinishedLoad(next.store)).toBeNull();
+    } finally {
+      await next.close();
     }
   });
 

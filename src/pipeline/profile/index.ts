@@ -10,6 +10,8 @@ export {
   recordEvents,
   orderIdOf,
   replayHistory,
+  settleUnfinishedLoad,
+  unfinishedLoad,
   type RecordOutcome,
   type OnRecorded,
 } from './record-events.js';

@@ -166,28 +166,38 @@ export type OnRecorded = (
 ) => Promise<void>;
 
 /**
+ * The setting that marks a bulk load whose profiles are not all settled: the last event seq
+ * stored before it (empty once settled). Written with the load's first batch, so a load that
+ * stops before settling — an error, a kill — is settled at the next start
+ * (`settleUnfinishedLoad`), triggers included.
+ */
+export const UNSETTLED_LOAD = 'profiles.unsettled_load_after_seq';
+
+/**
  * The profiles a bulk load has left behind its events (where the store allows it,
  * `IngestTx.leaveBehind`), to be rebuilt once each at its end by `settleDeferred`. Only
  * committed batches are noted.
  */
 export interface DeferredProfiles {
-  /** Per customer left behind, how many of their events are new: their newest by seq (one
-   * writer stores them in turn). */
-  freshEvents: Map<CustomerId, number>;
-  /** The order ids that were new (whose each is now, the orders table says). */
-  newOrderIds: Set<string>;
+  /**
+   * The last event seq stored before the load's first batch, null before it: the load's events
+   * are the ones after it (the embedded store has one writer, and the load holds its file).
+   */
+  afterSeq: number | null;
+  /** The customers left behind. */
+  customers: Set<CustomerId>;
 }
 
 export const createDeferredProfiles = (): DeferredProfiles => ({
-  freshEvents: new Map(),
-  newOrderIds: new Set(),
+  afterSeq: null,
+  customers: new Set(),
 });
 
 /** What one batch stored without its profiles, noted once its transaction has committed. */
 interface DeferredBatch {
+  afterSeq: number;
   merges: IdentityPlan['merges'];
   fresh: readonly EventDraft[];
-  placed: ReadonlyMap<EventDraft, OrderDraft>;
 }
 
 /** The customers a batch leaves behind: a customer merged away is gone. */
@@ -200,17 +210,11 @@ const leftBehind = ({ merges, fresh }: DeferredBatch): Set<CustomerId> => {
   return touched;
 };
 
-const noteDeferred = (deferred: DeferredProfiles, { merges, fresh, placed }: DeferredBatch) => {
-  const counts = deferred.freshEvents;
+const noteDeferred = (deferred: DeferredProfiles, batch: DeferredBatch) => {
+  deferred.afterSeq ??= batch.afterSeq;
   // A merge moved `from`'s events, the new ones among them, to `to`.
-  for (const { from, to } of merges) {
-    const moved = counts.get(from);
-    if (moved !== undefined) counts.set(to, (counts.get(to) ?? 0) + moved);
-    else if (!counts.has(to)) counts.set(to, 0);
-    counts.delete(from);
-  }
-  for (const draft of fresh) counts.set(draft.customerId, (counts.get(draft.customerId) ?? 0) + 1);
-  for (const order of placed.values()) deferred.newOrderIds.add(order.orderId);
+  for (const { from } of batch.merges) deferred.customers.delete(from);
+  for (const id of leftBehind(batch)) deferred.customers.add(id);
 };
 
 /**
@@ -232,6 +236,12 @@ export const recordEvents = async (
   let left: DeferredBatch | undefined;
   const outcome = await store.transaction(async (tx): Promise<RecordOutcome> => {
     if (events.length === 0) return { stored: 0, duplicates: 0, profiles: 0, isNew: [] };
+    const defer = deferred !== undefined && tx.leaveBehind !== undefined;
+    let afterSeq = deferred?.afterSeq ?? null;
+    if (defer && afterSeq === null) {
+      afterSeq = await tx.lastEventSeq();
+      await tx.setSetting(UNSETTLED_LOAD, String(afterSeq));
+    }
     const plan = await resolveLocked(tx, events);
     await tx.addLinks(plan.links);
     const rebuild = new Set<CustomerId>();
@@ -244,9 +254,9 @@ export const recordEvents = async (
     const fresh = plan.drafts.filter((_, i) => isNew[i] === true);
     const placed = await recordOrders(tx, fresh);
     const duplicates = plan.drafts.length - fresh.length;
-    if (deferred !== undefined && tx.leaveBehind !== undefined) {
-      left = { merges: plan.merges, fresh, placed };
-      tx.leaveBehind(leftBehind(left));
+    if (defer && afterSeq !== null) {
+      left = { afterSeq, merges: plan.merges, fresh };
+      tx.leaveBehind?.(leftBehind(left));
       return { stored: fresh.length, duplicates, profiles: 0, isNew };
     }
 
@@ -305,27 +315,27 @@ export const recordEvents = async (
   return outcome;
 };
 
-/** The customer's new events (their newest `count` by seq), in the order they were stored. */
-const newestBySeq = (history: readonly StoredEvent[], count: number): StoredEvent[] =>
-  count === 0 ? [] : [...history].sort((a, b) => a.seq - b.seq).slice(-count);
-
 /**
- * The orders among a customer's new events whose ids were new and are theirs now (the orders
- * table follows merges), each at the first event that names it.
+ * The orders among a customer's new events that are new and theirs: named by none of their
+ * earlier events, and theirs now by the orders table (which follows merges; an order id another
+ * customer sent first is theirs), each at the first event that names it.
  */
 const placedOrders = (
   customerId: CustomerId,
-  events: readonly StoredEvent[],
-  newOrderIds: ReadonlySet<string>,
+  history: readonly StoredEvent[],
+  afterSeq: number,
   owners: ReadonlyMap<string, CustomerId>,
 ): ProfileChange['newOrders'] => {
+  const earlier = new Set<string>();
+  for (const event of history) {
+    const orderId = event.seq <= afterSeq ? orderIdOf(event) : null;
+    if (orderId !== null) earlier.add(orderId);
+  }
   const orders: ProfileChange['newOrders'][number][] = [];
-  const taken = new Set<string>();
-  for (const event of events) {
-    const orderId = orderIdOf(event);
-    if (orderId === null || taken.has(orderId) || !newOrderIds.has(orderId)) continue;
-    if (owners.get(orderId) !== customerId) continue;
-    taken.add(orderId);
+  for (const event of [...history].sort((a, b) => a.seq - b.seq)) {
+    const orderId = event.seq > afterSeq ? orderIdOf(event) : null;
+    if (orderId === null || earlier.has(orderId) || owners.get(orderId) !== customerId) continue;
+    earlier.add(orderId);
     orders.push({
       orderId,
       placedAtMs: event.timestampMs,
@@ -353,7 +363,9 @@ export const settleDeferred = async (
     onProgress?: (done: number, total: number) => void;
   } = {},
 ): Promise<number> => {
-  const ids = [...deferred.freshEvents.keys()].sort();
+  const afterSeq = deferred.afterSeq;
+  if (afterSeq === null) return 0;
+  const ids = [...deferred.customers].sort();
   const batchSize = options.batchSize ?? 500;
   const { onRecorded, churnModel } = options;
   let written = 0;
@@ -374,14 +386,14 @@ export const settleDeferred = async (
         const computed = deriveComputed(state, nowMs, policy, churnModel);
         rows.push({ customerId, state, computed });
         if (onRecorded === undefined) return;
-        const events = newestBySeq(history, deferred.freshEvents.get(customerId) ?? 0);
         changes.push({
           customerId,
           before: before.get(customerId) ?? null,
           after: state,
           afterComputed: computed,
-          events,
-          newOrders: placedOrders(customerId, events, deferred.newOrderIds, owners),
+          // The load's events, in the order they were stored.
+          events: history.filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq),
+          newOrders: placedOrders(customerId, history, afterSeq, owners),
           arrived: true,
         });
       });
@@ -389,9 +401,38 @@ export const settleDeferred = async (
       if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
       return rows.length;
     });
-    for (const id of batch) deferred.freshEvents.delete(id);
+    for (const id of batch) deferred.customers.delete(id);
     options.onProgress?.(Math.min(i + batchSize, ids.length), ids.length);
   }
-  deferred.newOrderIds.clear();
+  // Each transaction above planned its customers' triggers, so a crash from here on leaves
+  // only profiles behind, which the next start rebuilds either way.
+  await store.transaction((tx) => tx.setSetting(UNSETTLED_LOAD, ''));
+  deferred.afterSeq = null;
   return written;
+};
+
+/**
+ * Settles a bulk load that stopped before it had (see `UNSETTLED_LOAD`): the customers still
+ * behind are the ones it left, and its events are the ones after the seq it noted. Returns how
+ * many profiles were written; 0 when no load is unfinished. Run at start, before serving.
+ */
+export const settleUnfinishedLoad = async (
+  store: Store,
+  policy: ProfilePolicy,
+  nowMs: number,
+  options: Parameters<typeof settleDeferred>[4] = {},
+): Promise<number> => {
+  const noted = await unfinishedLoad(store);
+  if (noted === null) return 0;
+  const deferred: DeferredProfiles = {
+    afterSeq: noted,
+    customers: new Set(await store.profilesBehind()),
+  };
+  return settleDeferred(store, deferred, policy, nowMs, options);
+};
+
+/** The seq an unfinished bulk load noted before its first batch, or null when there is none. */
+export const unfinishedLoad = async (store: Store): Promise<number | null> => {
+  const text = await store.transaction((tx) => tx.getSetting(UNSETTLED_LOAD));
+  return text === null || text === '' ? null : Number(text);
 };

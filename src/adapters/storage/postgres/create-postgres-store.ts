@@ -101,6 +101,12 @@ const createTx = (client: pg.PoolClient): StoreTx => ({
       inserted,
     );
   },
+  async lastEventSeq() {
+    const { rows } = await client.query<{ seq: string }>(
+      'SELECT coalesce(max(seq), 0) AS seq FROM events',
+    );
+    return Number(rows[0]?.seq ?? 0);
+  },
   async orderOwners(orderIds) {
     if (orderIds.length === 0) return new Map();
     const { rows } = await client.query<{ order_id: string; customer_id: CustomerId }>(

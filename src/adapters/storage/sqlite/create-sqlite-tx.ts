@@ -93,6 +93,9 @@ export const createSqliteTx = (
         ),
       );
     },
+    lastEventSeq() {
+      return Promise.resolve(s.lastEventSeq.get() as number);
+    },
     orderOwners(orderIds) {
       const owners = new Map<string, CustomerId>();
       for (const orderId of orderIds) {
