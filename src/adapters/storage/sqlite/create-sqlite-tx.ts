@@ -94,7 +94,7 @@ export const createSqliteTx = (
       );
     },
     lastEventSeq() {
-      return Promise.resolve(s.lastEventSeq.get() as number);
+      return Promise.resolve((s.maxSeq.get() as { seq: number | null }).seq ?? 0);
     },
     orderOwners(orderIds) {
       const owners = new Map<string, CustomerId>();

@@ -30,7 +30,6 @@ export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
   orderOwner: db.prepare('SELECT customer_id FROM orders WHERE order_id = ?'),
-  lastEventSeq: db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck(),
   insertOrder: db.prepare(
     `INSERT INTO orders (order_id, customer_id, placed_at_ms, total_cents) VALUES (?, ?, ?, ?)
      ON CONFLICT (order_id) DO NOTHING`,
