@@ -1,5 +1,5 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../../../core/errors.js';
 
 /** Files this process holds, to tell its own lock from a stale one with a reused pid. */
@@ -15,12 +15,29 @@ const isAlive = (pid: number): boolean => {
 };
 
 /**
+ * The file's path with every symbolic link resolved (its folder's, when the file does not exist
+ * yet), so that opening it through a link claims the same lock.
+ */
+const canonicalPath = (path: string): string => {
+  const file = resolve(path);
+  try {
+    return realpathSync(file);
+  } catch {
+    try {
+      return join(realpathSync(dirname(file)), basename(file));
+    } catch {
+      return file;
+    }
+  }
+};
+
+/**
  * Makes this process the only Herald writing `file`: the embedded mode keeps de-duplication
  * and profile caches in memory, so a second process on the same file would work on stale data.
  * A lock left by a process that died (SIGKILL, power loss) is taken over. Returns the release.
  */
 export const claimDatabaseFile = (path: string): (() => void) => {
-  const file = resolve(path);
+  const file = canonicalPath(path);
   const lockPath = `${file}.lock`;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {

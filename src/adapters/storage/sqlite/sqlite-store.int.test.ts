@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -326,6 +326,21 @@ describe('embedded SQLite store', () => {
     const store = await open();
     await expect(open()).rejects.toThrow(/in use by another Herald process/);
     await store.close();
+  });
+
+  it('refuses a second process that reaches the same file through a symbolic link', async () => {
+    const store = await open();
+    const linkedDir = join(dir, 'linked');
+    symlinkSync(dir, linkedDir);
+    symlinkSync(file, join(dir, 'link.db'));
+    try {
+      for (const path of [join(linkedDir, 'h.db'), join(dir, 'link.db')])
+        await expect(createSqliteStore({ file: path, synchronous: 'normal' })).rejects.toThrow(
+          /in use by another Herald process/,
+        );
+    } finally {
+      await store.close();
+    }
   });
 
   it('rebuilds the profiles a crash left behind their events', async () => {
