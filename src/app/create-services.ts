@@ -125,8 +125,8 @@ export const createServices = async (
   const churnModel = createLiveChurnModel(store);
   await churnModel.refresh();
   // A bulk load that stopped before settling is settled once its triggers can be planned.
-  const unfinishedLoadAfter = await unfinishedLoad(store);
-  if (unfinishedLoadAfter === null) {
+  const unsettledLoad = await unfinishedLoad(store);
+  if (unsettledLoad === null) {
     const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs(), churnModel);
     if (rebuilt > 0)
       logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
@@ -199,13 +199,19 @@ export const createServices = async (
     onRecorded,
     deferProfiles: overrides.bulk === true,
   });
-  if (unfinishedLoadAfter !== null) {
-    const settled = await settleUnfinishedLoad(store, config.profilePolicy, clock.nowMs(), {
-      onRecorded,
-      churnModel,
-    });
+  if (unsettledLoad !== null) {
+    const settled = await settleUnfinishedLoad(
+      store,
+      unsettledLoad,
+      config.profilePolicy,
+      clock.nowMs(),
+      {
+        onRecorded,
+        churnModel,
+      },
+    );
     logger.warn(
-      { profiles: settled, afterSeq: unfinishedLoadAfter },
+      { profiles: settled, afterSeq: unsettledLoad.afterSeq },
       'an import that stopped before its end settled: profiles rebuilt, triggers planned',
     );
   }

@@ -52,7 +52,11 @@ export interface IngestTx {
   insertEvents(events: readonly EventDraft[]): Promise<boolean[]>;
   /** Records orders; `true` where the order id is new. */
   insertOrders(orders: readonly OrderDraft[]): Promise<boolean[]>;
-  /** The seq of the last event stored (0 when there is none). */
+  /**
+   * The seq of the last event stored (0 when there is none). A boundary between what was stored
+   * before and after only where one writer stores events in turn (the embedded store); on
+   * PostgreSQL concurrent transactions take seqs before they commit.
+   */
   lastEventSeq(): Promise<number>;
   /** The customer each recorded order id belongs to now; ids never recorded are absent. */
   orderOwners(orderIds: readonly string[]): Promise<Map<string, CustomerId>>;

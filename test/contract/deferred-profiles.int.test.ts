@@ -9,8 +9,15 @@ import type { ProfileChange } from '../../src/core/profile.js';
 import {
   catchUpProfiles,
   createEventRecorder,
+  settleUnfinishedLoad,
+  unfinishedLoad,
   type OnRecorded,
 } from '../../src/pipeline/profile/index.js';
+import {
+  createDeferredProfiles,
+  recordEvents,
+  settleDeferred,
+} from '../../src/pipeline/profile/record-events.js';
 import {
   aTrack,
   anEvent,
@@ -95,6 +102,17 @@ const recordAll = async (store: Store, options: Parameters<typeof createEventRec
 
 const statesOf = async (store: Store) =>
   Promise.all(customers.map(async (c) => (await store.getProfile(c))?.state));
+
+/** The profiles a recorder that keeps them current leaves. */
+const referenceStates = async () => {
+  const reference = await createSqliteStore({ file: ':memory:', synchronous: 'normal' });
+  try {
+    await recordAll(reference, {});
+    return await statesOf(reference);
+  } finally {
+    await reference.close();
+  }
+};
 
 const collect = () => {
   const changes: ProfileChange[] = [];
@@ -183,6 +201,16 @@ for (const factory of storeFactories)
       await recorder.settle(read + 3 * 60 * 60_000);
       const events = planned.filter((w) => w.trigger.kind === 'event').map((w) => w.key);
       expect(events.sort()).toEqual(['u1|event|test|m4', 'u1|event|test|m7', 'u2|event|test|m6']);
+    });
+
+    it('notes an unsettled load where profiles are left behind, and clears it once settled', async () => {
+      const { recorder } = await recordAll(deferred, { deferProfiles: true });
+      // PostgreSQL keeps every profile current: there is never a load to settle.
+      expect(await unfinishedLoad(deferred)).toEqual(
+        factory.name === 'sqlite' ? { afterSeq: 0, settledThrough: null } : null,
+      );
+      await recorder.settle(nowMs);
+      expect(await unfinishedLoad(deferred)).toBeNull();
     });
 
     it('settles a chain of merges in one batch and leaves no one behind', async () => {
@@ -303,6 +331,42 @@ describe('profiles deferred by a bulk load that stops before settling (SQLite)',
     }
   });
 
+  it('hands on only the customers a settle that stopped part-way had not, at the next start', async () => {
+    const file = join(dir, 'part.db');
+    const store = await createSqliteStore({ file, synchronous: 'normal', bulk: true });
+    const deferred = createDeferredProfiles();
+    for (const batch of batches)
+      await recordEvents(store, batch, policy, nowMs, undefined, undefined, deferred);
+    const handed: CustomerId[] = [];
+    const stopOnSecond: OnRecorded = (_tx, changes) => {
+      if (handed.length > 0) throw new Error('stopped');
+      handed.push(...changes.map((c) => c.customerId));
+      return Promise.resolve();
+    };
+    await expect(
+      settleDeferred(store, deferred, policy, nowMs, { onRecorded: stopOnSecond, batchSize: 1 }),
+    ).rejects.toThrow('stopped');
+    expect(handed).toEqual([id('u1')]);
+    await store.close();
+
+    const reopened = await createSqliteStore({ file, synchronous: 'normal' });
+    try {
+      const load = await unfinishedLoad(reopened);
+      expect(load).toEqual({ afterSeq: 0, settledThrough: 'u1' });
+      if (load === null) return;
+      const { changes, onRecorded } = collect();
+      expect(await settleUnfinishedLoad(reopened, load, policy, nowMs, { onRecorded })).toBe(3);
+      expect(changes.map((c) => c.customerId).sort()).toEqual([id('u2'), id('u3')]);
+      // A start after the stop judges the events fresh then, not when they were read.
+      expect(changes.every((c) => c.arrived === undefined)).toBe(true);
+      expect(await reopened.profilesBehind()).toEqual([]);
+      expect(await unfinishedLoad(reopened)).toBeNull();
+      expect(await statesOf(reopened)).toEqual(await referenceStates());
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('leaves them behind on disk, so the next start rebuilds them from their events', async () => {
     const file = join(dir, 'h.db');
     const store = await createSqliteStore({ file, synchronous: 'normal', bulk: true });
@@ -315,13 +379,7 @@ describe('profiles deferred by a bulk load that stops before settling (SQLite)',
     try {
       expect(new Set(await reopened.profilesBehind())).toEqual(new Set(customers));
       expect(await catchUpProfiles(reopened, policy, nowMs)).toBe(3);
-      const reference = await createSqliteStore({ file: ':memory:', synchronous: 'normal' });
-      try {
-        await recordAll(reference, {});
-        expect(await statesOf(reopened)).toEqual(await statesOf(reference));
-      } finally {
-        await reference.close();
-      }
+      expect(await statesOf(reopened)).toEqual(await referenceStates());
     } finally {
       await reopened.close();
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../src/app/create-services.js';
+import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { importFile } from '../../src/cli/commands/import-file.js';
 import { toMessageId, type CustomerId } from '../../src/core/ids.js';
@@ -159,43 +160,85 @@ describe('herald import', () => {
     }
   });
 
-  it('settles an import that stopped before its end at the next start, triggers included', async () => {
-    const url = `sqlite:${join(dir, 'stopped.db')}`;
-    const now = Date.now();
-    const events = [
-      aTrack('Product Added', { product_id: 'p1', price: 30 }, { userId: 's1' }),
-      aTrack('Order Completed', { order_id: 'so1', total: 30 }, { userId: 's1' }),
-      aTrack('Product Added', { product_id: 'p2', price: 8 }, { userId: 's2' }),
-    ].map((e, i) => ({
-      ...e,
-      messageId: toMessageId(`stop-${String(i)}`),
-      timestampMs: now - 60_000 + i,
-      receivedAtMs: now,
-    }));
-    const bulk = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
-      logger: silentLogger,
-      bulk: true,
-    });
-    // Stored, then stopped before the settle.
-    await bulk.recorder.record(events, now);
-    await bulk.close();
+  describe('an import that stopped before its end', () => {
+    const t = Date.UTC(2026, 5, 1, 12);
+    const minutes = (n: number) => n * 60_000;
+    /**
+     * A database with some history, then an import of three events that stops before it
+     * settles, then a start at `restartAtMs`: what the customers' profiles and work are then.
+     */
+    const stopAndRestart = async (name: string, restartAtMs: number) => {
+      const url = `sqlite:${join(dir, name)}`;
+      const clock = createVirtualClock(t - minutes(60 * 24 * 10));
+      const earlier = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+        logger: silentLogger,
+        clock,
+      });
+      const before = aTrack('Order Completed', { order_id: 'so0', total: 12 }, { userId: 's1' });
+      await earlier.recorder.record(
+        // History: long past when it arrived, so it plans nothing of its own.
+        [{ ...before, timestampMs: clock.nowMs() - minutes(600), receivedAtMs: clock.nowMs() }],
+        clock.nowMs(),
+      );
+      await earlier.close();
 
-    const next = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
-      logger: silentLogger,
+      clock.set(t);
+      const events = [
+        aTrack('Product Added', { product_id: 'p1', price: 30 }, { userId: 's1' }),
+        aTrack('Order Completed', { order_id: 'so1', total: 30 }, { userId: 's1' }),
+        aTrack('Product Added', { product_id: 'p2', price: 8 }, { userId: 's2' }),
+      ].map((e, i) => ({
+        ...e,
+        messageId: toMessageId(`stop-${String(i)}`),
+        timestampMs: t - minutes(1) + i,
+        receivedAtMs: t,
+      }));
+      const bulk = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+        logger: silentLogger,
+        clock,
+        bulk: true,
+      });
+      await bulk.recorder.record(events, t);
+      await bulk.close(); // stopped before the settle
+
+      clock.set(restartAtMs);
+      const next = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+        logger: silentLogger,
+        clock,
+      });
+      try {
+        const work = async (id: string) =>
+          (await next.store.listWork(id as CustomerId, 10)).map((w) => w.key).sort();
+        return {
+          behind: await next.store.profilesBehind(),
+          unfinished: await unfinishedLoad(next.store),
+          s1: (await next.store.getProfile('s1' as CustomerId))?.state,
+          s2: (await next.store.getProfile('s2' as CustomerId))?.state,
+          s1Work: await work('s1'),
+          s2Work: await work('s2'),
+        };
+      } finally {
+        await next.close();
+      }
+    };
+
+    it('is settled at the next start, with the triggers its events owe', async () => {
+      const after = await stopAndRestart('soon.db', t + minutes(5));
+      expect(after.behind).toEqual([]);
+      expect(after.unfinished).toBeNull();
+      expect(after.s1?.orders.count).toBe(2);
+      expect(after.s2?.cart?.items).toHaveLength(1);
+      expect(after.s1Work.filter((k) => k.includes('|event|'))).toEqual(['s1|event|test|stop-1']);
+      expect(after.s2Work).toEqual(['s2|cart']);
     });
-    try {
-      expect(await next.store.profilesBehind()).toEqual([]);
-      const s1 = (await next.store.getProfile('s1' as CustomerId))?.state;
-      expect(s1?.orders.count).toBe(1);
-      expect((await next.store.getProfile('s2' as CustomerId))?.state.cart?.items).toHaveLength(1);
-      const work = async (id: string) =>
-        (await next.store.listWork(id as CustomerId, 10)).map((w) => w.key).sort();
-      expect(await work('s1')).toContain('s1|event|test|stop-1');
-      expect(await work('s2')).toEqual(['s2|cart']);
-      expect(await unfinishedLoad(next.store)).toBeNull();
-    } finally {
-      await next.close();
-    }
+
+    it('judges its events when the next start comes, as events that arrive late', async () => {
+      const after = await stopAndRestart('late.db', t + minutes(120));
+      expect(after.behind).toEqual([]);
+      expect(after.s1?.orders.count).toBe(2);
+      expect(after.s1Work.filter((k) => k.includes('|event|'))).toEqual([]);
+      expect(after.s2Work).toEqual([]);
+    });
   });
 
   it('keeps identifiers, phone numbers and long digit strings exactly as the CSV has them', async () => {

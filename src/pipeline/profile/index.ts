@@ -12,6 +12,7 @@ export {
   replayHistory,
   settleUnfinishedLoad,
   unfinishedLoad,
+  type UnsettledLoad,
   type RecordOutcome,
   type OnRecorded,
 } from './record-events.js';

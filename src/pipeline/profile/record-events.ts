@@ -166,12 +166,22 @@ export type OnRecorded = (
 ) => Promise<void>;
 
 /**
- * The setting that marks a bulk load whose profiles are not all settled: the last event seq
- * stored before it (empty once settled). Written with the load's first batch, so a load that
- * stops before settling — an error, a kill — is settled at the next start
- * (`settleUnfinishedLoad`), triggers included.
+ * The setting that marks a bulk load whose profiles are not all settled (empty once they are):
+ * `UnsettledLoad` as JSON. Written with the load's first batch and updated by each transaction
+ * of its settle, so a load that stops before it has settled — an error, a kill — is settled at
+ * the next start (`settleUnfinishedLoad`), triggers included, each customer's once.
  */
-export const UNSETTLED_LOAD = 'profiles.unsettled_load_after_seq';
+export const UNSETTLED_LOAD = 'profiles.unsettled_load';
+
+export interface UnsettledLoad {
+  /** The last event seq stored before the load's first batch. */
+  afterSeq: number;
+  /** The last customer id (in sort order) whose change the settle has handed on, if any. */
+  settledThrough: string | null;
+}
+
+const noteUnsettled = (tx: StoreTx, load: UnsettledLoad): Promise<void> =>
+  tx.setSetting(UNSETTLED_LOAD, JSON.stringify(load));
 
 /**
  * The profiles a bulk load has left behind its events (where the store allows it,
@@ -240,7 +250,7 @@ export const recordEvents = async (
     let afterSeq = deferred?.afterSeq ?? null;
     if (defer && afterSeq === null) {
       afterSeq = await tx.lastEventSeq();
-      await tx.setSetting(UNSETTLED_LOAD, String(afterSeq));
+      await noteUnsettled(tx, { afterSeq, settledThrough: null });
     }
     const plan = await resolveLocked(tx, events);
     await tx.addLinks(plan.links);
@@ -348,8 +358,10 @@ const placedOrders = (
 /**
  * Rebuilds every profile a bulk load left behind from the customer's stored events, in
  * customer-id order and transactions of `batchSize` customers, and hands `onRecorded` each one's
- * change as one batch of the load's events (before: the profile as the load found it). Returns
- * how many profiles were written.
+ * change as one batch of the load's events (before: the profile as the load found it), except
+ * for customers up to `settledThrough` (handed on by a settle that stopped part-way). The
+ * changes are marked `arrived` (judged fresh when their events were read) unless `atArrival`
+ * is false. Returns how many profiles were written.
  */
 export const settleDeferred = async (
   store: Store,
@@ -361,10 +373,14 @@ export const settleDeferred = async (
     churnModel?: LiveChurnModel;
     batchSize?: number;
     onProgress?: (done: number, total: number) => void;
+    settledThrough?: string | null;
+    atArrival?: boolean;
   } = {},
 ): Promise<number> => {
   const afterSeq = deferred.afterSeq;
   if (afterSeq === null) return 0;
+  const settledThrough = options.settledThrough ?? null;
+  const arrived = options.atArrival === false ? undefined : true;
   const ids = [...deferred.customers].sort();
   const batchSize = options.batchSize ?? 500;
   const { onRecorded, churnModel } = options;
@@ -386,6 +402,7 @@ export const settleDeferred = async (
         const computed = deriveComputed(state, nowMs, policy, churnModel);
         rows.push({ customerId, state, computed });
         if (onRecorded === undefined) return;
+        if (settledThrough !== null && customerId <= settledThrough) return;
         changes.push({
           customerId,
           before: before.get(customerId) ?? null,
@@ -394,18 +411,25 @@ export const settleDeferred = async (
           // The load's events, in the order they were stored.
           events: history.filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq),
           newOrders: placedOrders(customerId, history, afterSeq, owners),
-          arrived: true,
+          ...(arrived === undefined ? {} : { arrived }),
         });
       });
       await tx.saveProfiles(rows);
       if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
+      // The planned work and this mark commit together: a stop after it hands none of these on again.
+      const last = batch.at(-1) ?? null;
+      await noteUnsettled(tx, {
+        afterSeq,
+        settledThrough:
+          settledThrough !== null && last !== null && last < settledThrough ? settledThrough : last,
+      });
       return rows.length;
     });
     for (const id of batch) deferred.customers.delete(id);
     options.onProgress?.(Math.min(i + batchSize, ids.length), ids.length);
   }
-  // Each transaction above planned its customers' triggers, so a crash from here on leaves
-  // only profiles behind, which the next start rebuilds either way.
+  // Each transaction above handed its customers on, so a stop from here on leaves only profiles
+  // behind, which the next start rebuilds either way.
   await store.transaction((tx) => tx.setSetting(UNSETTLED_LOAD, ''));
   deferred.afterSeq = null;
   return written;
@@ -413,26 +437,38 @@ export const settleDeferred = async (
 
 /**
  * Settles a bulk load that stopped before it had (see `UNSETTLED_LOAD`): the customers still
- * behind are the ones it left, and its events are the ones after the seq it noted. Returns how
- * many profiles were written; 0 when no load is unfinished. Run at start, before serving.
+ * behind are the ones it left, and its events are the ones after the seq it noted. The time
+ * between the stop and this start is downtime, so its events are judged fresh now, as events
+ * that reach Herald late are, not when they were read. Returns how many profiles were written.
+ * Run at start (`unfinishedLoad` says whether there is one), before serving.
  */
 export const settleUnfinishedLoad = async (
   store: Store,
+  load: UnsettledLoad,
   policy: ProfilePolicy,
   nowMs: number,
-  options: Parameters<typeof settleDeferred>[4] = {},
+  options: { onRecorded?: OnRecorded; churnModel?: LiveChurnModel } = {},
 ): Promise<number> => {
-  const noted = await unfinishedLoad(store);
-  if (noted === null) return 0;
   const deferred: DeferredProfiles = {
-    afterSeq: noted,
+    afterSeq: load.afterSeq,
     customers: new Set(await store.profilesBehind()),
   };
-  return settleDeferred(store, deferred, policy, nowMs, options);
+  return settleDeferred(store, deferred, policy, nowMs, {
+    ...options,
+    settledThrough: load.settledThrough,
+    atArrival: false,
+  });
 };
 
-/** The seq an unfinished bulk load noted before its first batch, or null when there is none. */
-export const unfinishedLoad = async (store: Store): Promise<number | null> => {
+/** The bulk load that stopped before it had settled, or null when there is none. */
+export const unfinishedLoad = async (store: Store): Promise<UnsettledLoad | null> => {
   const text = await store.transaction((tx) => tx.getSetting(UNSETTLED_LOAD));
-  return text === null || text === '' ? null : Number(text);
+  if (text === null || text === '') return null;
+  const load = JSON.parse(text) as Partial<UnsettledLoad>;
+  if (
+    typeof load.afterSeq !== 'number' ||
+    !(load.settledThrough === null || typeof load.settledThrough === 'string')
+  )
+    throw new Error(`the setting ${UNSETTLED_LOAD} is not an unsettled load: ${text}`);
+  return { afterSeq: load.afterSeq, settledThrough: load.settledThrough };
 };
