@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
+import type { CustomerId } from '../../src/core/ids.js';
 import { silentLogger } from '../../src/ports/logger.js';
 
 const writeKey = 'crash-test-write-key';
@@ -99,4 +100,96 @@ describe('durability of acknowledged events', () => {
     await services.close();
     expect(counted).toBe(stored.size);
   });
+
+  it('settles an import killed part-way at the next start, with the triggers its events owe', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-crash-import-'));
+    dirs.push(dir);
+    const file = join(dir, 'herald.db');
+    const events = join(dir, 'events.ndjson');
+    // Recent events, so that what they trigger is owed: carts, and an order now and then.
+    const now = Date.now();
+    const lines: string[] = [];
+    for (let i = 0; i < 60_000; i += 1)
+      lines.push(
+        JSON.stringify({
+          type: 'track',
+          userId: `k${i % 3000}`,
+          event: i % 10 === 9 ? 'Order Completed' : 'Product Added',
+          properties:
+            i % 10 === 9
+              ? { order_id: `ko${i}`, total: 20 }
+              : { product_id: `p${i % 40}`, price: 5 },
+          messageId: `k-${i}`,
+          timestamp: new Date(now - 20 * 60_000 + i).toISOString(),
+        }),
+      );
+    writeFileSync(events, `${lines.join('\n')}\n`);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'events', events, '--batch-size', '200'],
+      {
+        env: { ...process.env, HERALD_DATABASE_URL: `sqlite:${file}`, HERALD_LOG_LEVEL: 'warn' },
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => {
+        resolve(signal);
+      }),
+    );
+    // Killed once a few batches are stored: their profiles are left behind until the end.
+    const storedSoFar = () => {
+      try {
+        const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+        try {
+          return (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return 0; // not made yet
+      }
+    };
+    while (storedSoFar() < 2000 && child.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    const db = new BetterSqlite3(file, { readonly: true });
+    const orders = db
+      .prepare(
+        "SELECT customer_id, message_id FROM events WHERE name = 'Order Completed' ORDER BY seq",
+      )
+      .all() as { customer_id: string; message_id: string }[];
+    const storedCount = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+    const unsettled = db
+      .prepare("SELECT value FROM settings WHERE key = 'profiles.unsettled_load'")
+      .get() as { value: string } | undefined;
+    db.close();
+    // Part of the file, not settled.
+    expect(storedCount).toBeLessThan(lines.length);
+    expect(unsettled?.value).toMatch(/afterSeq/);
+    expect(orders.length).toBeGreaterThan(0);
+
+    const services = await createServices(
+      loadConfig({ HERALD_DATABASE_URL: `sqlite:${file}` }, null),
+      { logger: silentLogger },
+    );
+    try {
+      expect(await services.store.profilesBehind()).toEqual([]);
+      const missing: string[] = [];
+      for (const { customer_id: id, message_id: messageId } of orders) {
+        const work = await services.store.listWork(id as CustomerId, 1000);
+        if (!work.some((w) => w.key === `${id}|event|import-events|${messageId}`))
+          missing.push(messageId);
+      }
+      expect(missing).toEqual([]);
+      let counted = 0;
+      for (const id of await services.store.listCustomerIds(null, 10_000))
+        counted += (await services.store.getProfile(id))?.state.eventCount ?? 0;
+      expect(counted).toBe(storedCount);
+    } finally {
+      await services.close();
+    }
+  }, 60_000);
 });
