@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HeraldEvent } from '../core/event.js';
 import { HERALD_EVENTS } from '../core/event-names.js';
+import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
 import type { ProfileChange } from '../core/profile.js';
 import type { Store, StoreTx } from '../ports/store.js';
@@ -186,15 +187,14 @@ export const creditExperimentOutcomes = async (
   tx: StoreTx,
   changes: readonly ProfileChange[],
 ): Promise<number> => {
-  let credited = 0;
-  for (const change of changes)
-    for (const order of change.newOrders)
-      credited += await tx.creditOrder(
-        change.customerId,
-        order.placedAtMs,
-        creditableCents(order.totalCents),
-      );
-  return credited;
+  const orders = changes.flatMap((change) =>
+    change.newOrders.map((order) => ({
+      customerId: change.customerId,
+      atMs: order.placedAtMs,
+      revenueCents: creditableCents(order.totalCents),
+    })),
+  );
+  return tx.creditOrders(orders);
 };
 
 /**
@@ -209,52 +209,69 @@ export const attributeConversions = async (
   windowMs: number,
   nowMs: number,
 ): Promise<number> => {
-  const notes: AuditNote[] = [];
+  const orders: { customerId: CustomerId; event: HeraldEvent; orderId: string }[] = [];
   for (const change of changes)
     for (const event of change.events) {
       const orderId = orderIdOf(event);
-      if (orderId === null) continue;
-      const touches = await tx.sentMessagesOf(
-        change.customerId,
-        event.timestampMs - windowMs,
-        event.timestampMs,
-      );
-      // The message the order names (its click's `utm_id`, or a `messageId` property) gets the
-      // credit when it is one of the window's touches; otherwise the last touch does.
-      const named = namedMessageOf(event);
-      const credited =
-        (named === null ? undefined : touches.find((m) => m.id === named)) ?? touches.at(-1);
-      if (credited === undefined) continue;
-      const model = credited.id === named ? 'message-id' : 'last-touch';
-      const revenueCents = creditableCents(orderValueCents(event.properties));
-      const linked = await tx.insertConversion({
-        orderId,
-        customerId: change.customerId,
-        decisionId: credited.id,
-        revenueCents,
-        atMs: event.timestampMs,
-        touches: touches.map((m) => ({
-          decisionId: m.id,
-          channel: m.channel,
-          template: m.template,
-          sentAtMs: m.sentAtMs ?? m.sendAtMs,
-        })),
-      });
-      if (!linked) continue;
-      notes.push({
-        kind: 'conversion',
-        customerId: change.customerId,
-        atMs: nowMs,
-        data: {
-          decisionId: credited.id,
-          orderId,
-          revenue: revenueCents / 100,
-          model,
-          windowDays: windowMs / (24 * 3600 * 1000),
-          touches: touches.map((m) => m.id),
-        },
-      });
+      if (orderId !== null) orders.push({ customerId: change.customerId, event, orderId });
     }
+  if (orders.length === 0) return 0;
+  // One read for the batch, over the windows of all its orders; each order keeps its own.
+  let fromMs = Number.POSITIVE_INFINITY;
+  let toMs = Number.NEGATIVE_INFINITY;
+  for (const { event } of orders) {
+    fromMs = Math.min(fromMs, event.timestampMs - windowMs);
+    toMs = Math.max(toMs, event.timestampMs);
+  }
+  const sent = await tx.sentMessagesOf(
+    orders.map((o) => o.customerId),
+    fromMs,
+    toMs,
+  );
+  const notes: AuditNote[] = [];
+  for (const { customerId, event, orderId } of orders) {
+    const touches = (sent.get(customerId) ?? []).filter(
+      (m) =>
+        m.sentAtMs !== null &&
+        m.sentAtMs >= event.timestampMs - windowMs &&
+        m.sentAtMs <= event.timestampMs,
+    );
+    // The message the order names (its click's `utm_id`, or a `messageId` property) gets the
+    // credit when it is one of the window's touches; otherwise the last touch does.
+    const named = namedMessageOf(event);
+    const credited =
+      (named === null ? undefined : touches.find((m) => m.id === named)) ?? touches.at(-1);
+    if (credited === undefined) continue;
+    const model = credited.id === named ? 'message-id' : 'last-touch';
+    const revenueCents = creditableCents(orderValueCents(event.properties));
+    const linked = await tx.insertConversion({
+      orderId,
+      customerId,
+      decisionId: credited.id,
+      revenueCents,
+      atMs: event.timestampMs,
+      touches: touches.map((m) => ({
+        decisionId: m.id,
+        channel: m.channel,
+        template: m.template,
+        sentAtMs: m.sentAtMs ?? m.sendAtMs,
+      })),
+    });
+    if (!linked) continue;
+    notes.push({
+      kind: 'conversion',
+      customerId,
+      atMs: nowMs,
+      data: {
+        decisionId: credited.id,
+        orderId,
+        revenue: revenueCents / 100,
+        model,
+        windowDays: windowMs / (24 * 3600 * 1000),
+        touches: touches.map((m) => m.id),
+      },
+    });
+  }
   await appendAudit(tx, notes, nowMs);
   return notes.length;
 };

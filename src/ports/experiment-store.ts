@@ -26,10 +26,13 @@ export interface ExperimentTx {
   /** Records assignments; a customer already in the experiment keeps the first one. */
   assignUnits(units: readonly ExperimentUnit[]): Promise<void>;
   /**
-   * Adds an order to the outcome of every unit of the customer whose window holds the order's
-   * moment (assigned before it, window not yet ended); returns the units credited.
+   * Adds each order to the outcome of every unit of its customer whose window holds the order's
+   * moment (assigned before it, window not yet ended); returns how many credits that made (a
+   * unit that two orders fall into counts twice).
    */
-  creditOrder(customerId: CustomerId, atMs: number, revenueCents: number): Promise<number>;
+  creditOrders(
+    orders: readonly { customerId: CustomerId; atMs: number; revenueCents: number }[],
+  ): Promise<number>;
   /** Stores a test's learnings (one per strategy, segment, channel and metric; replaced). */
   saveLearnings(learnings: readonly Learning[]): Promise<void>;
 }

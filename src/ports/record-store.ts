@@ -61,12 +61,15 @@ export interface Conversion {
 
 /** The record stage's primitives inside a store transaction. */
 export interface RecordTx extends DeliverTx {
-  /** Messages sent to a customer between two moments, oldest first. */
+  /**
+   * The messages sent to each of these customers between two moments, oldest first; a customer
+   * with none is absent.
+   */
   sentMessagesOf(
-    customerId: CustomerId,
+    customerIds: readonly CustomerId[],
     sinceMs: number,
     untilMs: number,
-  ): Promise<MessageRecord[]>;
+  ): Promise<Map<CustomerId, MessageRecord[]>>;
   /** Notes a message's first open or click (for the KPIs); later ones change nothing. */
   markEngagement(messageId: string, kind: 'opened' | 'clicked', atMs: number): Promise<void>;
   /**

@@ -9,7 +9,7 @@ import {
   recordEvents,
   type ProfilePolicy,
 } from '../../src/pipeline/profile/index.js';
-import { aTrack } from '../support/builders.js';
+import { aSentMessage, aTrack } from '../support/builders.js';
 import type { StoreFactory } from '../support/stores.js';
 
 const policy: ProfilePolicy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
@@ -85,6 +85,70 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.lastEventSeq())).toBe(
         Math.max(...(events ?? []).map((e) => e.seq)),
       );
+    });
+
+    it('finds the messages sent to several customers in a window, oldest first', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('s-late', 'u1', t0 + 3000),
+          aSentMessage('s-early', 'u1', t0 + 1000),
+          aSentMessage('s-u2', 'u2', t0 + 2000),
+          aSentMessage('s-out', 'u2', t0 + 9000),
+          aSentMessage('s-queued', 'u3', t0 + 2000, { status: 'queued' }),
+        ]),
+      );
+      const sent = await store.transaction((tx) =>
+        tx.sentMessagesOf([u('u1'), u('u2'), u('u3'), u('u1')], t0, t0 + 5000),
+      );
+      expect([...sent].map(([id, ms]) => [id, ms.map((m) => m.id)])).toEqual(
+        expect.arrayContaining([
+          ['u1', ['s-early', 's-late']],
+          ['u2', ['s-u2']],
+        ]),
+      );
+      expect(sent.size).toBe(2);
+      expect(await store.transaction((tx) => tx.sentMessagesOf([], t0, t0 + 5000))).toEqual(
+        new Map(),
+      );
+    });
+
+    it('credits each unit with every order its window holds, in one call', async () => {
+      const unit = (experimentId: string, customerId: string, windowEndsMs: number) => ({
+        experimentId,
+        customerId: u(customerId),
+        arm: 'a',
+        messageId: `${experimentId}-${customerId}`,
+        segment: 'new',
+        channel: 'email' as const,
+        assignedAtMs: t0,
+        windowEndsMs,
+      });
+      await store.transaction((tx) =>
+        tx.assignUnits([
+          unit('x', 'u1', t0 + 100),
+          unit('y', 'u1', t0 + 10),
+          unit('x', 'u2', t0 + 100),
+        ]),
+      );
+      const credited = await store.transaction((tx) =>
+        tx.creditOrders([
+          { customerId: u('u1'), atMs: t0 + 5, revenueCents: 1000 },
+          { customerId: u('u1'), atMs: t0 + 50, revenueCents: 250 },
+          { customerId: u('u2'), atMs: t0 - 1, revenueCents: 99 }, // before its assignment
+          { customerId: u('u3'), atMs: t0 + 5, revenueCents: 7 }, // in no experiment
+        ]),
+      );
+      // x/u1 holds both orders, y/u1 only the first; u2's came before it was assigned.
+      expect(credited).toBe(3);
+      const totals = async (experimentId: string) =>
+        (await store.unitTotals(experimentId, 'segment')).map((t) => ({
+          units: t.units,
+          converted: t.converted,
+          revenueCents: t.revenueCents,
+        }));
+      expect(await totals('x')).toEqual([{ units: 2, converted: 1, revenueCents: 1250 }]);
+      expect(await totals('y')).toEqual([{ units: 1, converted: 1, revenueCents: 1000 }]);
+      expect(await store.transaction((tx) => tx.creditOrders([]))).toBe(0);
     });
 
     it('says whose each recorded order is, after a merge too', async () => {

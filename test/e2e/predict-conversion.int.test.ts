@@ -5,7 +5,7 @@ import type { Channel } from '../../src/core/profile.js';
 import { DAY_MS } from '../../src/core/time.js';
 import { trainModels } from '../../src/pipeline/predict/index.js';
 import { adminToken, startHerald, type TestHerald } from '../support/start-herald.js';
-import { aTrack } from '../support/builders.js';
+import { aSentMessage as sentMessage, aTrack } from '../support/builders.js';
 import { storeFactories } from '../support/stores.js';
 
 const now = Date.UTC(2026, 5, 1);
@@ -17,37 +17,7 @@ const aSentMessage = (
   channel: Channel,
   daysAgo: number,
   variant: string | null = null,
-): MessageRecord => ({
-  id,
-  customerId: toCustomerId(userId),
-  agent: 'campaign',
-  channel,
-  class: 'marketing',
-  template: 'spring',
-  topic: null,
-  campaignId: 'spring',
-  status: 'sent',
-  sendAtMs: now - daysAgo * DAY_MS,
-  createdAtMs: now - daysAgo * DAY_MS,
-  updatedAtMs: now - daysAgo * DAY_MS,
-  cost: 0,
-  sendingDomain: null,
-  content: null,
-  contentHash: null,
-  verdicts: [],
-  passed: [],
-  reviewExpiresAtMs: null,
-  reviews: [],
-  reasonCode: null,
-  attempts: 1,
-  recipient: `${userId}@example.com`,
-  provider: 'capture',
-  providerId: null,
-  sentAtMs: now - daysAgo * DAY_MS,
-  lastError: null,
-  web: null,
-  variant,
-});
+): MessageRecord => sentMessage(id, userId, now - daysAgo * DAY_MS, { channel, variant });
 
 for (const factory of storeFactories)
   describe.skipIf(!factory.available)(`conversion probabilities (${factory.name})`, () => {

@@ -1,6 +1,7 @@
 import type { Decision } from '../../src/core/decision.js';
 import type { HeraldEvent } from '../../src/core/event.js';
 import { toCustomerId, toMessageId } from '../../src/core/ids.js';
+import type { MessageRecord } from '../../src/core/message.js';
 import { anEvent } from '../../src/pipeline/profile/test-builders.js';
 
 let counter = 0;
@@ -37,5 +38,47 @@ export const aDecision = (overrides: Partial<Decision> = {}): Decision => ({
   alternatives: [],
   details: {},
   createdAtMs: T0,
+  ...overrides,
+});
+
+/**
+ * A campaign email that reached `customerId` at `sentAtMs`, made and queued then too (sent
+ * through the capture channel); override any field.
+ */
+export const aSentMessage = (
+  id: string,
+  customerId: string,
+  sentAtMs: number,
+  overrides: Partial<MessageRecord> = {},
+): MessageRecord => ({
+  id,
+  customerId: toCustomerId(customerId),
+  agent: 'campaign',
+  channel: 'email',
+  class: 'marketing',
+  template: 'spring',
+  topic: null,
+  campaignId: 'spring',
+  status: 'sent',
+  sendAtMs: sentAtMs,
+  createdAtMs: sentAtMs,
+  updatedAtMs: sentAtMs,
+  cost: 0,
+  sendingDomain: null,
+  content: null,
+  contentHash: null,
+  verdicts: [],
+  passed: [],
+  reviewExpiresAtMs: null,
+  reviews: [],
+  reasonCode: null,
+  attempts: 1,
+  recipient: `${customerId}@example.com`,
+  provider: 'capture',
+  providerId: null,
+  sentAtMs,
+  lastError: null,
+  web: null,
+  variant: null,
   ...overrides,
 });

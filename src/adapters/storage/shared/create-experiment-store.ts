@@ -50,12 +50,41 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
         u.windowEndsMs,
       ]);
   },
-  creditOrder: (customerId, atMs, revenueCents) =>
-    sql.run(
-      `UPDATE experiment_units SET orders = orders + 1, revenue_cents = revenue_cents + ?
-       WHERE customer_id = ? AND assigned_at_ms <= ? AND window_ends_ms >= ?`,
-      [revenueCents, customerId, atMs, atMs],
-    ),
+  async creditOrders(orders) {
+    if (orders.length === 0) return 0;
+    if (sql.dialect === 'postgres') {
+      // One statement for the batch: each unit gains every order its window holds.
+      const rows = await sql.all<{ n: string }>(
+        `WITH o AS (
+           SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[])
+             AS o(customer_id, at_ms, revenue_cents)
+         ), x AS (
+           SELECT u.experiment_id, u.customer_id, COUNT(*) AS n, SUM(o.revenue_cents) AS revenue
+           FROM experiment_units u JOIN o ON u.customer_id = o.customer_id
+             AND u.assigned_at_ms <= o.at_ms AND u.window_ends_ms >= o.at_ms
+           GROUP BY u.experiment_id, u.customer_id
+         )
+         UPDATE experiment_units u
+           SET orders = u.orders + x.n, revenue_cents = u.revenue_cents + x.revenue
+         FROM x WHERE u.experiment_id = x.experiment_id AND u.customer_id = x.customer_id
+         RETURNING x.n`,
+        [
+          orders.map((o) => o.customerId),
+          orders.map((o) => o.atMs),
+          orders.map((o) => o.revenueCents),
+        ],
+      );
+      return rows.reduce((sum, r) => sum + Number(r.n), 0);
+    }
+    let credited = 0;
+    for (const o of orders)
+      credited += await sql.run(
+        `UPDATE experiment_units SET orders = orders + 1, revenue_cents = revenue_cents + ?
+         WHERE customer_id = ? AND assigned_at_ms <= ? AND window_ends_ms >= ?`,
+        [o.revenueCents, o.customerId, o.atMs, o.atMs],
+      );
+    return credited;
+  },
   async saveLearnings(learnings) {
     for (const l of learnings) {
       await sql.run(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CustomerId } from '../../../core/ids.js';
+import type { MessageRecord } from '../../../core/message.js';
 import type { Channel } from '../../../core/profile.js';
 import type {
   ErasureCounts,
@@ -334,13 +335,25 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         )) === 1
       );
     },
-    async sentMessagesOf(customerId, sinceMs, untilMs) {
-      const rows = await sql.all<MessagesTable>(
-        `SELECT * FROM messages WHERE customer_id = ? AND sent_at_ms >= ? AND sent_at_ms <= ?
-           AND status IN ('sent', 'complained') ORDER BY sent_at_ms`,
-        [customerId, sinceMs, untilMs],
-      );
-      return rows.map(toMessage);
+    async sentMessagesOf(customerIds, sinceMs, untilMs) {
+      const query = `SELECT * FROM messages WHERE customer_id ${pg ? '= ANY(?::text[])' : '= ?'}
+          AND sent_at_ms >= ? AND sent_at_ms <= ? AND status IN ('sent', 'complained')
+        ORDER BY sent_at_ms`;
+      const rows: MessagesTable[] = [];
+      const ids = [...new Set(customerIds)];
+      if (pg && ids.length > 0)
+        rows.push(...(await sql.all<MessagesTable>(query, [ids, sinceMs, untilMs])));
+      else
+        for (const id of ids)
+          rows.push(...(await sql.all<MessagesTable>(query, [id, sinceMs, untilMs])));
+      const found = new Map<CustomerId, MessageRecord[]>();
+      for (const row of rows) {
+        const message = toMessage(row);
+        const list = found.get(message.customerId);
+        if (list === undefined) found.set(message.customerId, [message]);
+        else list.push(message);
+      }
+      return found;
     },
     async insertConversion(c) {
       return (
