@@ -210,9 +210,17 @@ export const describeStore = (factory: StoreFactory): void => {
     });
 
     it('round-trips profiles and replaces them on save', async () => {
-      const state = { ...emptyProfile(u('u1'), t0), userId: 'u1', traits: { name: 'Ada 👩‍💻' } };
+      const traits = { name: 'Ada 👩‍💻', note: `"quoted" 'single' back\\slash\ttab\nline é` };
+      const state = { ...emptyProfile(u('u1'), t0), userId: 'u1', traits };
       const row = { customerId: u('u1'), state, computed: deriveComputed(state, t0, policy) };
-      await store.transaction((tx) => tx.saveProfiles([row]));
+      const other = { ...emptyProfile(u('u2'), t0), userId: 'u2', traits: { name: '[]{}' } };
+      await store.transaction((tx) =>
+        tx.saveProfiles([
+          row,
+          { customerId: u('u2'), state: other, computed: deriveComputed(other, t0, policy) },
+        ]),
+      );
+      expect((await store.getProfile(u('u2')))?.state).toEqual(other);
       const updated = { ...state, eventCount: 7 };
       await store.transaction((tx) => tx.saveProfiles([{ ...row, state: updated }]));
       const loaded = await store.transaction((tx) => tx.loadProfiles([u('u1'), u('nobody')]));
