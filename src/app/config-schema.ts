@@ -21,7 +21,8 @@ export const configSchema = Type.Object(
           Type.String({
             default: 'sqlite:./data/herald.db',
             pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
-            description: '`sqlite:PATH` (embedded, the default) or `postgres://user@host:port/db`.',
+            description:
+              "`sqlite:PATH` (embedded, the default) or `postgres://user@host:port/db`. On PostgreSQL Herald works in the first schema of the connection's search path that exists: `?options=-c%20search_path%3Dherald` keeps its tables in a schema of their own, beside other Herald schemas in the same database.",
           }),
           { env: 'HERALD_DATABASE_URL', secret: true },
         ),

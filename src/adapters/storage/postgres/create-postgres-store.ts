@@ -203,7 +203,15 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
   });
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await runMigrations(db as Kysely<unknown>, 'postgres', schema);
+  // The migrations' bookkeeping lives in the schema Herald works in: the one given, else the
+  // first schema of the connection's search_path that exists (a role's default, PGOPTIONS, the
+  // URL's options), so another Herald's tables in another schema are never taken for its own.
+  const working =
+    schema ??
+    (await pool.query<{ schema: string | null }>('SELECT current_schema() AS schema')).rows[0]
+      ?.schema ??
+    undefined;
+  await runMigrations(db as Kysely<unknown>, 'postgres', working);
 
   // An idle connection that the server drops (restart, failover, timeout) is discarded by the
   // pool; without a listener its 'error' would end the process.

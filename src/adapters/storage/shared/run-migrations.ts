@@ -4,9 +4,9 @@ import { migrationProvider, type Dialect } from './migrations.js';
 
 /**
  * Applies pending migrations in order; returns the names applied. Fails loudly on any error.
- * On PostgreSQL with a `schema` of its own, the migrator's bookkeeping tables are looked up in
- * that schema only: Kysely otherwise finds another schema's `herald_migrations_lock`, skips
- * creating its own and then fails to read it (seen when test runs share one database).
+ * On PostgreSQL the migrator's bookkeeping tables are looked up in `schema` (the one Herald
+ * works in) only: Kysely otherwise finds another schema's `herald_migrations_lock`, skips
+ * creating its own and then fails to read it (two Herald schemas in one database).
  */
 export const runMigrations = async (
   db: Kysely<unknown>,

@@ -1,0 +1,50 @@
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from '../../../../test/support/stores.js';
+import { createPostgresStore } from './create-postgres-store.js';
+
+const stamp = `${String(process.pid)}_${Date.now().toString(36)}`;
+const schemas = [`herald_a_${stamp}`, `herald_b_${stamp}`];
+
+const withClient = async <T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> => {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+};
+
+describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () => {
+  const url = testDatabaseUrl ?? '';
+  afterEach(async () => {
+    await withClient(url, async (client) => {
+      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    });
+  });
+
+  it('migrates the schema its search path names, beside another Herald in another schema', async () => {
+    const [first, second] = schemas as [string, string];
+    await (await createPostgresStore({ url, poolSize: 2, schema: first })).close();
+    await withClient(url, (client) => client.query(`CREATE SCHEMA ${second}`));
+    // The second Herald is pointed at its schema by the connection's options only.
+    const viaPath = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${second}`)}`;
+    const store = await createPostgresStore({ url: viaPath, poolSize: 2 });
+    try {
+      await store.ping();
+      const tables = await withClient(url, async (client) =>
+        (
+          await client.query<{ table_schema: string }>(
+            `SELECT table_schema FROM information_schema.tables
+             WHERE table_name = 'herald_migrations' AND table_schema = ANY($1) ORDER BY 1`,
+            [schemas],
+          )
+        ).rows.map((r) => r.table_schema),
+      );
+      expect(tables).toEqual([first, second].sort());
+    } finally {
+      await store.close();
+    }
+  });
+});
