@@ -5,6 +5,7 @@ import type { MessageRecord } from '../../core/message.js';
 import type { ProfileState } from '../../core/profile.js';
 import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
 import { silentLogger } from '../../ports/logger.js';
+import { aSentMessage } from '../../../test/support/builders.js';
 import {
   createDispatcher,
   type Claimed,
@@ -15,45 +16,28 @@ import { deliverPolicySchema, type DeliverPolicy } from './policy.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 
-const aMessage = (id: string): MessageRecord => ({
-  id,
-  customerId: toCustomerId(`c-${id}`),
-  agent: 'api',
-  channel: 'email',
-  class: 'marketing',
-  template: 'welcome-1',
-  topic: null,
-  campaignId: null,
-  status: 'sending',
-  sendAtMs: T0,
-  createdAtMs: T0,
-  updatedAtMs: T0,
-  cost: 0,
-  sendingDomain: null,
-  content: {
-    subject: 'Hi',
-    preheader: null,
-    body: 'Hi https://shop.example.com',
-    html: null,
-    from: 'a@example.com',
-    replyTo: null,
-    footerAddress: null,
-    unsubscribeUrl: null,
-  },
-  contentHash: null,
-  verdicts: [],
-  passed: [],
-  reviewExpiresAtMs: null,
-  reviews: [],
-  reasonCode: null,
-  attempts: 0,
-  recipient: null,
-  provider: null,
-  providerId: null,
-  sentAtMs: null,
-  lastError: null,
-  web: null,
-});
+/** A message the dispatcher has claimed and not yet sent. */
+const aMessage = (id: string): MessageRecord =>
+  aSentMessage(id, `c-${id}`, T0, {
+    agent: 'api',
+    template: 'welcome-1',
+    campaignId: null,
+    status: 'sending',
+    content: {
+      subject: 'Hi',
+      preheader: null,
+      body: 'Hi https://shop.example.com',
+      html: null,
+      from: 'a@example.com',
+      replyTo: null,
+      footerAddress: null,
+      unsubscribeUrl: null,
+    },
+    attempts: 0,
+    recipient: null,
+    provider: null,
+    sentAtMs: null,
+  });
 
 const aState = (id: string): ProfileState =>
   ({

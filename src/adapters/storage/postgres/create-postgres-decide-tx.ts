@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { CustomerMarks, DecideTx, Membership } from '../../../ports/decide-store.js';
 import {
@@ -107,19 +108,12 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
     );
   },
   async loadMemberships(ids) {
-    const found = new Map<CustomerId, Membership[]>();
-    if (ids.length === 0) return found;
+    if (ids.length === 0) return new Map<CustomerId, Membership[]>();
     const { rows } = await client.query<MembershipsTable>(
       'SELECT * FROM memberships WHERE customer_id = ANY($1::text[])',
       [ids],
     );
-    for (const row of rows) {
-      const m = toMembership(row);
-      const list = found.get(m.customerId);
-      if (list === undefined) found.set(m.customerId, [m]);
-      else list.push(m);
-    }
-    return found;
+    return groupByCustomer(rows.map(toMembership));
   },
   async saveMemberships(memberships) {
     if (memberships.length === 0) return;

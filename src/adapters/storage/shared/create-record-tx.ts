@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CustomerId } from '../../../core/ids.js';
-import type { MessageRecord } from '../../../core/message.js';
+import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
 import type {
   ErasureCounts,
@@ -346,14 +346,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       else
         for (const id of ids)
           rows.push(...(await sql.all<MessagesTable>(query, [id, sinceMs, untilMs])));
-      const found = new Map<CustomerId, MessageRecord[]>();
-      for (const row of rows) {
-        const message = toMessage(row);
-        const list = found.get(message.customerId);
-        if (list === undefined) found.set(message.customerId, [message]);
-        else list.push(message);
-      }
-      return found;
+      return groupByCustomer(rows.map(toMessage));
     },
     async insertConversion(c) {
       return (
