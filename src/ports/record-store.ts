@@ -62,8 +62,8 @@ export interface Conversion {
 /** The record stage's primitives inside a store transaction. */
 export interface RecordTx extends DeliverTx {
   /**
-   * The messages sent to each of these customers between two moments, oldest first; a customer
-   * with none is absent.
+   * The messages sent to each of these customers between two moments, oldest first (by id
+   * among those sent at the same moment); a customer with none is absent.
    */
   sentMessagesOf(
     customerIds: readonly CustomerId[],

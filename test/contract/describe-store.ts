@@ -87,9 +87,10 @@ export const describeStore = (factory: StoreFactory): void => {
       );
     });
 
-    it('finds the messages sent to several customers in a window, oldest first', async () => {
+    it('finds the messages sent to several customers in a window, oldest first, then by id', async () => {
       await store.transaction((tx) =>
         tx.insertMessages([
+          aSentMessage('s-tie', 'u1', t0 + 3000),
           aSentMessage('s-late', 'u1', t0 + 3000),
           aSentMessage('s-early', 'u1', t0 + 1000),
           aSentMessage('s-u2', 'u2', t0 + 2000),
@@ -102,7 +103,7 @@ export const describeStore = (factory: StoreFactory): void => {
       );
       expect([...sent].map(([id, ms]) => [id, ms.map((m) => m.id)])).toEqual(
         expect.arrayContaining([
-          ['u1', ['s-early', 's-late']],
+          ['u1', ['s-early', 's-late', 's-tie']],
           ['u2', ['s-u2']],
         ]),
       );

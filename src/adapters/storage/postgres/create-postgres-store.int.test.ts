@@ -4,7 +4,7 @@ import { testDatabaseUrl } from '../../../../test/support/stores.js';
 import { createPostgresStore } from './create-postgres-store.js';
 
 const stamp = `${String(process.pid)}_${Date.now().toString(36)}`;
-const schemas = [`herald_a_${stamp}`, `herald_b_${stamp}`];
+const schemas = [`herald_a_${stamp}`, `herald_b_${stamp}`, `herald_c_${stamp}`];
 
 const withClient = async <T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> => {
   const client = new pg.Client({ connectionString: url });
@@ -45,6 +45,36 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () =>
       expect(tables).toEqual([first, second].sort());
     } finally {
       await store.close();
+    }
+  });
+
+  it('keeps an installation in its schema when an empty one comes ahead of it in the path', async () => {
+    const [installed, , ahead] = schemas as [string, string, string];
+    const store = await createPostgresStore({ url, poolSize: 2, schema: installed });
+    await store.transaction((tx) => tx.setSetting('kept', 'yes'));
+    await store.close();
+    // As a schema named after the role appears ahead of `public` in `"$user", public`.
+    await withClient(url, (client) => client.query(`CREATE SCHEMA ${ahead}`));
+    const path = encodeURIComponent(`-c search_path=${ahead},${installed}`);
+    const reopened = await createPostgresStore({
+      url: `${url}${url.includes('?') ? '&' : '?'}options=${path}`,
+      poolSize: 2,
+    });
+    try {
+      expect(await reopened.transaction((tx) => tx.getSetting('kept'))).toBe('yes');
+      const tablesAhead = await withClient(url, async (client) =>
+        Number(
+          (
+            await client.query<{ n: string }>(
+              'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = $1',
+              [ahead],
+            )
+          ).rows[0]?.n,
+        ),
+      );
+      expect(tablesAhead).toBe(0);
+    } finally {
+      await reopened.close();
     }
   });
 });

@@ -189,6 +189,25 @@ const createTx = (client: pg.PoolClient): StoreTx => ({
   },
 });
 
+/**
+ * Where the migrations' bookkeeping is, for a connection given no schema of its own: the first
+ * schema of its search path (a role's default, PGOPTIONS, the URL's options) that holds
+ * Herald's tables already — so an installation keeps its schema when one named after the role
+ * appears ahead of it — else the first that exists, where new tables go. A schema outside the
+ * search path, another Herald's, is never taken for this one's.
+ */
+const migrationSchemaOf = async (pool: pg.Pool): Promise<string | undefined> => {
+  const { rows } = await pool.query<{ schema: string | null }>(
+    `SELECT COALESCE(
+       (SELECT s FROM unnest(current_schemas(false)) WITH ORDINALITY AS p(s, i)
+        WHERE EXISTS (SELECT 1 FROM information_schema.tables
+                      WHERE table_schema = p.s AND table_name = 'herald_migrations')
+        ORDER BY i LIMIT 1),
+       current_schema()) AS schema`,
+  );
+  return rows[0]?.schema ?? undefined;
+};
+
 /** Connects to PostgreSQL (a pool shared by every request) and applies pending migrations. */
 export const createPostgresStore = async (options: PostgresOptions): Promise<Store> => {
   const schema = options.schema;
@@ -203,15 +222,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
   });
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  // The migrations' bookkeeping lives in the schema Herald works in: the one given, else the
-  // first schema of the connection's search_path that exists (a role's default, PGOPTIONS, the
-  // URL's options), so another Herald's tables in another schema are never taken for its own.
-  const working =
-    schema ??
-    (await pool.query<{ schema: string | null }>('SELECT current_schema() AS schema')).rows[0]
-      ?.schema ??
-    undefined;
-  await runMigrations(db as Kysely<unknown>, 'postgres', working);
+  await runMigrations(db as Kysely<unknown>, 'postgres', schema ?? (await migrationSchemaOf(pool)));
 
   // An idle connection that the server drops (restart, failover, timeout) is discarded by the
   // pool; without a listener its 'error' would end the process.

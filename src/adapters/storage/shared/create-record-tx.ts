@@ -338,7 +338,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
     async sentMessagesOf(customerIds, sinceMs, untilMs) {
       const query = `SELECT * FROM messages WHERE customer_id ${pg ? '= ANY(?::text[])' : '= ?'}
           AND sent_at_ms >= ? AND sent_at_ms <= ? AND status IN ('sent', 'complained')
-        ORDER BY sent_at_ms`;
+        ORDER BY sent_at_ms, id`;
       const rows: MessagesTable[] = [];
       const ids = [...new Set(customerIds)];
       if (pg && ids.length > 0)
