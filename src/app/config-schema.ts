@@ -22,7 +22,7 @@ export const configSchema = Type.Object(
             default: 'sqlite:./data/herald.db',
             pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
             description:
-              "`sqlite:PATH` (embedded, the default) or `postgres://user@host:port/db`. On PostgreSQL Herald works in the first schema of the connection's search path that exists: `?options=-c%20search_path%3Dherald` keeps its tables in a schema of their own, beside other Herald schemas in the same database.",
+              "`sqlite:PATH` (embedded, the default) or `postgres://user@host:port/db`. On PostgreSQL Herald works in the first schema of the connection's search path that holds its tables, else the first that exists: `?options=-c%20search_path%3Dherald` keeps its tables in a schema of their own, beside other Herald schemas in the same database.",
           }),
           { env: 'HERALD_DATABASE_URL', secret: true },
         ),
