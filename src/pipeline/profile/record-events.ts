@@ -327,8 +327,8 @@ export const recordEvents = async (
 
 /**
  * The orders among a customer's new events that are new and theirs: named by none of their
- * earlier events, and theirs now by the orders table (which follows merges; an order id another
- * customer sent first is theirs), each at the first event that names it.
+ * earlier events, and given to them by the orders table (which follows merges, and gives an
+ * order id to the customer who sent it first), each at the first event that names it.
  */
 const placedOrders = (
   customerId: CustomerId,
