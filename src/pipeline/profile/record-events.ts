@@ -326,13 +326,14 @@ export const recordEvents = async (
 };
 
 /**
- * The orders among a customer's new events that are new and theirs: named by none of their
- * earlier events, and given to them by the orders table (which follows merges, and gives an
+ * The orders among a customer's events from the load (`loaded`, in the order they were stored)
+ * that are new and theirs: named by none of their earlier events in `history`, and given to them by the orders table (which follows merges, and gives an
  * order id to the customer who sent it first), each at the first event that names it.
  */
 const placedOrders = (
   customerId: CustomerId,
   history: readonly StoredEvent[],
+  loaded: readonly StoredEvent[],
   afterSeq: number,
   owners: ReadonlyMap<string, CustomerId>,
 ): ProfileChange['newOrders'] => {
@@ -342,8 +343,8 @@ const placedOrders = (
     if (orderId !== null) earlier.add(orderId);
   }
   const orders: ProfileChange['newOrders'][number][] = [];
-  for (const event of [...history].sort((a, b) => a.seq - b.seq)) {
-    const orderId = event.seq > afterSeq ? orderIdOf(event) : null;
+  for (const event of loaded) {
+    const orderId = orderIdOf(event);
     if (orderId === null || earlier.has(orderId) || owners.get(orderId) !== customerId) continue;
     earlier.add(orderId);
     orders.push({
@@ -403,25 +404,26 @@ export const settleDeferred = async (
         rows.push({ customerId, state, computed });
         if (onRecorded === undefined) return;
         if (settledThrough !== null && customerId <= settledThrough) return;
+        // The load's events, in the order they were stored.
+        const loaded = history.filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq);
         changes.push({
           customerId,
           before: before.get(customerId) ?? null,
           after: state,
           afterComputed: computed,
-          // The load's events, in the order they were stored.
-          events: history.filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq),
-          newOrders: placedOrders(customerId, history, afterSeq, owners),
+          events: loaded,
+          newOrders: placedOrders(customerId, history, loaded, afterSeq, owners),
           ...(arrived === undefined ? {} : { arrived }),
         });
       });
       await tx.saveProfiles(rows);
       if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
-      // The planned work and this mark commit together: a stop after it hands none of these on again.
+      // The planned work and this mark commit together: a stop after it hands none of these on
+      // again. Batches go in id order, so the mark only moves forward.
       const last = batch.at(-1) ?? null;
       await noteUnsettled(tx, {
         afterSeq,
-        settledThrough:
-          settledThrough !== null && last !== null && last < settledThrough ? settledThrough : last,
+        settledThrough: last === null || (settledThrough ?? '') > last ? settledThrough : last,
       });
       return rows.length;
     });

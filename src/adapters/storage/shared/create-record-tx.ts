@@ -32,6 +32,23 @@ interface HistoryRow {
 /** The record stage's primitives, one SQL text for both databases. */
 export const createRecordTx = (sql: SqlRunner): RecordTx => {
   const pg = sql.dialect === 'postgres';
+  /** Matches `customer_id` against the customers a query is for (`?`): all of them at once. */
+  const ofCustomers = pg ? '= ANY(?::text[])' : '= ?';
+  /**
+   * The rows of a query for each of `ids`: one statement on PostgreSQL, one run of the prepared
+   * statement per customer on SQLite; `params` puts the customers (or the one) in their place.
+   */
+  const allOfCustomers = async <T>(
+    query: string,
+    ids: readonly CustomerId[],
+    params: (customers: unknown) => unknown[],
+  ): Promise<T[]> => {
+    if (ids.length === 0) return [];
+    if (pg) return sql.all<T>(query, params([...ids]));
+    const rows: T[] = [];
+    for (const id of ids) rows.push(...(await sql.all<T>(query, params(id))));
+    return rows;
+  };
   return {
     auditLockIsFree: !pg,
     async conversionCounts(ids, sentBeforeMs) {
@@ -39,13 +56,11 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       const query = `SELECT m.customer_id, m.channel, COUNT(*) AS sends,
           SUM(CASE WHEN EXISTS (SELECT 1 FROM conversions c WHERE c.decision_id = m.id)
             THEN 1 ELSE 0 END) AS conversions
-        FROM messages m WHERE m.customer_id ${pg ? '= ANY(?::text[])' : '= ?'}
+        FROM messages m WHERE m.customer_id ${ofCustomers}
           AND m.sent_at_ms IS NOT NULL AND m.sent_at_ms < ?
         GROUP BY m.customer_id, m.channel`;
       type Row = { customer_id: string; channel: string; sends: number; conversions: number };
-      const rows: Row[] = [];
-      if (pg) rows.push(...(await sql.all<Row>(query, [[...ids], sentBeforeMs])));
-      else for (const id of ids) rows.push(...(await sql.all<Row>(query, [id, sentBeforeMs])));
+      const rows = await allOfCustomers<Row>(query, ids, (c) => [c, sentBeforeMs]);
       for (const row of rows) {
         const id = row.customer_id as CustomerId;
         const counts = found.get(id) ?? {};
@@ -59,19 +74,14 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       const query = `SELECT customer_id, channel, COUNT(*) AS total,
           SUM(CASE WHEN send_at_ms > ? THEN 1 ELSE 0 END) AS in_window,
           SUM(CASE WHEN send_at_ms > ? THEN 1 ELSE 0 END) AS today
-        FROM messages WHERE customer_id ${pg ? '= ANY(?::text[])' : '= ?'}
+        FROM messages WHERE customer_id ${ofCustomers}
           AND class = 'marketing' AND ${SENDING}
         GROUP BY customer_id, channel`;
-      const rows: HistoryRow[] = [];
-      if (pg)
-        rows.push(
-          ...(await sql.all<HistoryRow>(query, [since.windowStartMs, since.dayStartMs, [...ids]])),
-        );
-      else
-        for (const id of ids)
-          rows.push(
-            ...(await sql.all<HistoryRow>(query, [since.windowStartMs, since.dayStartMs, id])),
-          );
+      const rows = await allOfCustomers<HistoryRow>(query, ids, (c) => [
+        since.windowStartMs,
+        since.dayStartMs,
+        c,
+      ]);
       for (const row of rows) {
         const id = row.customer_id as CustomerId;
         let h = found.get(id);
@@ -336,16 +346,14 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       );
     },
     async sentMessagesOf(customerIds, sinceMs, untilMs) {
-      const query = `SELECT * FROM messages WHERE customer_id ${pg ? '= ANY(?::text[])' : '= ?'}
+      const query = `SELECT * FROM messages WHERE customer_id ${ofCustomers}
           AND sent_at_ms >= ? AND sent_at_ms <= ? AND status IN ('sent', 'complained')
         ORDER BY sent_at_ms, id`;
-      const rows: MessagesTable[] = [];
-      const ids = [...new Set(customerIds)];
-      if (pg && ids.length > 0)
-        rows.push(...(await sql.all<MessagesTable>(query, [ids, sinceMs, untilMs])));
-      else
-        for (const id of ids)
-          rows.push(...(await sql.all<MessagesTable>(query, [id, sinceMs, untilMs])));
+      const rows = await allOfCustomers<MessagesTable>(query, [...new Set(customerIds)], (c) => [
+        c,
+        sinceMs,
+        untilMs,
+      ]);
       return groupByCustomer(rows.map(toMessage));
     },
     async insertConversion(c) {

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { CustomerId } from '../../../core/ids.js';
 import { eventBodyJson, type StoredEvent } from '../../../core/event.js';
 import type { ProfileState } from '../../../core/profile.js';
@@ -30,6 +31,15 @@ export const createSqliteTx = (
     const row = s.messageAt.get(seq) as { source_id: string; message_id: string } | undefined;
     return row !== undefined && row.source_id === sourceId && row.message_id === messageId;
   };
+  /** The customer a one-column lookup (`findLink`, `orderOwner`) gives each key that has one. */
+  const customerOf = <K extends string>(statement: BetterSqlite3.Statement, keys: readonly K[]) => {
+    const found = new Map<K, CustomerId>();
+    for (const key of keys) {
+      const row = statement.get(key) as { customer_id: CustomerId } | undefined;
+      if (row !== undefined) found.set(key, row.customer_id);
+    }
+    return Promise.resolve(found);
+  };
   // The shared primitives come through the prototype: copying them into every transaction
   // object cost more than some transactions' work.
   const own: Required<IngestTx> & Pick<RecordTx, 'eraseCustomer'> & { commit(): void } = {
@@ -49,14 +59,7 @@ export const createSqliteTx = (
       for (const id of ids) left.push(id);
     },
     lock: () => Promise.resolve(),
-    findLinks(keys) {
-      const found = new Map<IdentityKey, CustomerId>();
-      for (const key of keys) {
-        const row = s.findLink.get(key) as { customer_id: CustomerId } | undefined;
-        if (row !== undefined) found.set(key, row.customer_id);
-      }
-      return Promise.resolve(found);
-    },
+    findLinks: (keys) => customerOf<IdentityKey>(s.findLink, keys),
     addLinks(links) {
       for (const l of links) s.addLink.run(l.key, l.customerId, l.linkedAtMs);
       return Promise.resolve();
@@ -96,14 +99,7 @@ export const createSqliteTx = (
     lastEventSeq() {
       return Promise.resolve((s.maxSeq.get() as { seq: number | null }).seq ?? 0);
     },
-    orderOwners(orderIds) {
-      const owners = new Map<string, CustomerId>();
-      for (const orderId of orderIds) {
-        const row = s.orderOwner.get(orderId) as { customer_id: CustomerId } | undefined;
-        if (row !== undefined) owners.set(orderId, row.customer_id);
-      }
-      return Promise.resolve(owners);
-    },
+    orderOwners: (orderIds) => customerOf(s.orderOwner, orderIds),
     loadProfiles(ids) {
       const found = new Map<CustomerId, ProfileState>();
       for (const id of ids) {
