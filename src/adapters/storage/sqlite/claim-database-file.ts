@@ -1,18 +1,7 @@
-import { closeSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { readFileSync, realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../../../core/errors.js';
-
-/** Files this process holds, to tell its own lock from a stale one with a reused pid. */
-const claimed = new Set<string>();
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /**
  * The file's path with every symbolic link resolved (its folder's, when the file does not exist
@@ -31,38 +20,60 @@ const canonicalPath = (path: string): string => {
   }
 };
 
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const inUse = (file: string, holder: string) =>
+  new AppError(
+    'unavailable',
+    `${file} is in use by another Herald process (${holder}); the embedded SQLite mode is one process per file — stop it, or use PostgreSQL to run several`,
+  );
+
+/**
+ * A lock file written by an earlier Herald (its pid as text, not a database): refused while
+ * that process lives, removed when it is gone.
+ */
+const clearPidLock = (file: string, lockPath: string): void => {
+  const pid = Number(readFileSync(lockPath, 'utf8').trim());
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))
+    throw inUse(file, `pid ${pid}`);
+  rmSync(lockPath, { force: true });
+};
+
 /**
  * Makes this process the only Herald writing `file`: the embedded mode keeps de-duplication
  * and profile caches in memory, so a second process on the same file would work on stale data.
- * A lock left by a process that died (SIGKILL, power loss) is taken over. Returns the release.
+ *
+ * The claim is an exclusive lock the operating system holds on `FILE.lock` (a SQLite
+ * transaction kept open on an empty database beside the real path): the kernel drops it the
+ * moment the process ends, however it ends (SIGKILL, a crash, power loss), so there is no stale
+ * lock to judge, and two processes claiming at once cannot both win. The file stays when
+ * released: removing it could let one process lock the old file while another made a new one.
+ * Returns the release.
  */
 export const claimDatabaseFile = (path: string): (() => void) => {
   const file = canonicalPath(path);
   const lockPath = `${file}.lock`;
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  for (let attempt = 0; ; attempt += 1) {
+    // No busy timeout: a held lock is an answer, not something to wait for.
+    const lock = new BetterSqlite3(lockPath, { timeout: 0 });
     try {
-      const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      claimed.add(file);
+      lock.exec('BEGIN EXCLUSIVE');
       return () => {
-        claimed.delete(file);
-        rmSync(lockPath, { force: true });
+        if (lock.open) lock.close();
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number(readFileSync(lockPath, 'utf8').trim());
-      // Our own pid in the file is a lock this process holds — or one a previous process with
-      // the same pid left behind (a restarted container), which is stale.
-      const ours = pid === process.pid && !claimed.has(file);
-      if (Number.isInteger(pid) && pid > 0 && !ours && isAlive(pid)) {
-        throw new AppError(
-          'unavailable',
-          `${file} is in use by another Herald process (pid ${pid}); the embedded SQLite mode is one process per file — stop it, or use PostgreSQL to run several`,
-        );
-      }
-      rmSync(lockPath, { force: true });
+      lock.close();
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_BUSY') throw inUse(file, `it holds ${lockPath}`);
+      if (code !== 'SQLITE_NOTADB' || attempt > 0) throw error;
+      clearPidLock(file, lockPath);
     }
   }
-  throw new AppError('unavailable', `could not claim ${lockPath}`);
 };
