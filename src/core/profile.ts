@@ -74,6 +74,11 @@ export interface ProfileState {
     refundedCents: number;
     firstAtMs: number | null;
     lastAtMs: number | null;
+    /**
+     * The order ids cancelled so far (the latest `CANCELLED_IDS_KEPT`), so that a cancellation
+     * sent again counts once. Absent in profiles recorded before they were kept.
+     */
+    cancelledIds?: string[];
   };
   /** Engagement points, decayed to `asOfMs`. */
   engagement: { points: number; asOfMs: number };

@@ -7,6 +7,7 @@ import {
   emptyProfile,
   profilePolicySchema,
   recordEvents,
+  sweepProfiles,
   type ProfilePolicy,
 } from '../../src/pipeline/profile/index.js';
 import { aSentMessage, aTrack } from '../support/builders.js';
@@ -435,6 +436,23 @@ export const describeStore = (factory: StoreFactory): void => {
       const row = await store.getProfile(u('u1'));
       expect(row?.state.orders).toMatchObject({ count: 1, revenueCents: 10000 });
       expect(row?.state.eventCount).toBe(3);
+    });
+
+    it('counts an order id two customers send once, live and after a rebuild', async () => {
+      const order = (userId: string) =>
+        aTrack({ userId, name: 'Order Completed', properties: { order_id: 'o1', total: 80 } });
+      await recordEvents(store, [order('u1')], policy, t0);
+      await recordEvents(store, [order('u2')], policy, t0 + 1000);
+      const ordersOf = async () =>
+        Promise.all(['u1', 'u2'].map(async (id) => (await store.getProfile(u(id)))?.state.orders));
+      const live = await ordersOf();
+      expect(live).toMatchObject([
+        { count: 1, revenueCents: 8000 },
+        { count: 0, revenueCents: 0 },
+      ]);
+      // `herald profiles recompute`: the replay follows the orders table, as the live path does.
+      expect(await sweepProfiles(store, policy, t0 + 2000, { mode: 'rebuild' })).toBe(2);
+      expect(await ordersOf()).toEqual(live);
     });
 
     it('loses no update when many writers record orders for one customer at once', async () => {

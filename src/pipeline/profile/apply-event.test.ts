@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HeraldEvent } from '../../core/event.js';
-import { applyEvent, orderValueCents } from './apply-event.js';
+import { applyEvent, CANCELLED_IDS_KEPT, orderValueCents } from './apply-event.js';
 import {
   aTrack,
   anEvent,
@@ -415,6 +415,37 @@ describe('applyEvent', () => {
         aTrack('Order Cancelled', { order_id: 'o0', total: 5 }, { timestampMs: at(2) }),
       ]);
       expect(state.orders).toMatchObject({ count: 0, revenueCents: 4000, refundedCents: 4500 });
+    });
+
+    it('cancels an order id once, however often the cancellation is sent', () => {
+      const cancel = (at1: number, id: string | null) =>
+        aTrack('Order Cancelled', id === null ? { total: 10 } : { order_id: id, total: 40 }, {
+          timestampMs: at(at1),
+        });
+      const state = applyAll([
+        aTrack('Order Completed', { order_id: 'o1', total: 40 }),
+        aTrack('Order Completed', { order_id: 'o2', total: 40 }),
+        aTrack('Order Completed', { order_id: 'o3', total: 40 }),
+        cancel(1, 'o1'),
+        cancel(2, 'o1'), // sent again with a new messageId
+        cancel(3, null),
+        cancel(4, null), // without an id, each one counts
+      ]);
+      expect(state.orders).toMatchObject({
+        count: 0,
+        refundedCents: 6000,
+        cancelledIds: ['o1'],
+      });
+    });
+
+    it('remembers the latest cancelled order ids only', () => {
+      const events = Array.from({ length: CANCELLED_IDS_KEPT + 5 }, (_, i) =>
+        aTrack('Order Cancelled', { order_id: `o${i}`, total: 1 }, { timestampMs: at(i) }),
+      );
+      const ids = applyAll(events).orders.cancelledIds ?? [];
+      expect(ids).toHaveLength(CANCELLED_IDS_KEPT);
+      expect(ids[0]).toBe('o5');
+      expect(ids.at(-1)).toBe(`o${CANCELLED_IDS_KEPT + 4}`);
     });
 
     it('ignores order events that are not track calls', () => {

@@ -44,6 +44,13 @@ export interface EventFacts {
   repeatOrder: boolean;
 }
 
+/** The order id of an order event's properties: `order_id`, `orderId` or `checkout_id`. */
+export const orderIdIn = (props: JsonObject): string | null =>
+  asString(pick(props, 'order_id', 'orderId', 'checkout_id'));
+
+/** Cancelled order ids a profile remembers: a customer's latest, far more than anyone cancels. */
+export const CANCELLED_IDS_KEPT = 200;
+
 /** Order value per the Segment e-commerce spec: total, else revenue, else value, else products. */
 export const orderValueCents = (props: JsonObject): number => {
   const amount = asNumber(pick(props, 'total', 'revenue', 'value'));
@@ -163,12 +170,21 @@ const updateOrders = (
       };
     case 'Order Refunded':
       return { ...orders, refundedCents: orders.refundedCents + orderValueCents(event.properties) };
-    case 'Order Cancelled':
+    case 'Order Cancelled': {
+      // An order is cancelled once: the same order id cancelled again (a re-sent event with a
+      // new messageId) changes nothing. Cancellations without an order id always count.
+      const orderId = orderIdIn(event.properties);
+      const cancelled = orders.cancelledIds ?? [];
+      if (orderId !== null && cancelled.includes(orderId)) return orders;
       return {
         ...orders,
         count: Math.max(0, orders.count - 1),
         refundedCents: orders.refundedCents + orderValueCents(event.properties),
+        ...(orderId === null
+          ? {}
+          : { cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT) }),
       };
+    }
     default:
       return orders;
   }

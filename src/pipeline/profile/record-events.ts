@@ -10,10 +10,9 @@ import type {
   Store,
   StoreTx,
 } from '../../ports/store.js';
-import { applyEvent, emptyProfile, orderValueCents } from './apply-event.js';
+import { applyEvent, emptyProfile, orderIdIn, orderValueCents } from './apply-event.js';
 import { deriveComputed } from './derive-computed.js';
 import type { ProfilePolicy } from './policy.js';
-import { asString, pick } from './read-props.js';
 import { identityKeysOf, resolveIdentities, type IdentityPlan } from './resolve-identities.js';
 
 export interface RecordOutcome {
@@ -29,9 +28,7 @@ export interface RecordOutcome {
 
 /** The order id of an `Order Completed` (`order_id`, `orderId` or `checkout_id`), else null. */
 export const orderIdOf = (event: HeraldEvent): string | null =>
-  event.type === 'track' && event.name === 'Order Completed'
-    ? asString(pick(event.properties, 'order_id', 'orderId', 'checkout_id'))
-    : null;
+  event.type === 'track' && event.name === 'Order Completed' ? orderIdIn(event.properties) : null;
 
 /**
  * Replays a customer's whole history from nothing; the first record of an order id counts,
