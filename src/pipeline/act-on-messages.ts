@@ -203,7 +203,12 @@ export const reviewMessage = async (
                 request.edits,
               );
       const { result } = judgeDecision(
-        { ...decision, scheduledForMs: Math.max(message.sendAtMs, nowMs) },
+        // Judged again on the channel it was judged on (it may have fallen back to it).
+        {
+          ...decision,
+          channels: [message.channel],
+          scheduledForMs: Math.max(message.sendAtMs, nowMs),
+        },
         profiles.get(message.customerId),
         batch,
         deps,

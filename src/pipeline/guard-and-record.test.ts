@@ -8,9 +8,11 @@ import { assignArm, isInGlobalHoldout, isInRollout } from './experiment/index.js
 import {
   guardAndRecord,
   judgeDecision,
+  judgeOnChannels,
   type GuardBatchState,
   type GuardDeps,
 } from './guard-and-record.js';
+import type { SendHistory } from '../ports/record-store.js';
 import type { StoreTx } from '../ports/store.js';
 import type { CustomerId } from '../core/ids.js';
 import type { ProfileState } from '../core/profile.js';
@@ -320,5 +322,137 @@ describe('recording a round', () => {
       'lockAuditHead',
       'insertAudit 150',
     ]);
+  });
+});
+
+describe('falling back to the next channel', () => {
+  const consent = (granted: boolean) => ({
+    marketing: { granted, atMs: T0 - DAY, source: 'test' },
+  });
+  /** A US customer (on UTC: noon, out of quiet hours) with an email address and a phone. */
+  const customer = (id: string, email: boolean, sms: boolean): ProfileState => ({
+    ...emptyProfile(toCustomerId(id), T0 - 1000),
+    traits: { email: `${id}@example.com`, phone: '+15555550100' },
+    location: { country: 'US', region: null, city: null, timezone: 'Etc/UTC' },
+    consent: { email: consent(email), sms: consent(sms) },
+  });
+  const emailThenSms = (id: string, overrides: Partial<Decision> = {}) =>
+    aDecision({
+      id: `d-${id}`,
+      customerId: toCustomerId(id),
+      channels: ['email', 'sms'],
+      scheduledForMs: T0,
+      createdAtMs: T0,
+      ...overrides,
+    });
+  const withPolicy = (channelFallback: boolean): GuardDeps => ({
+    ...deps(0),
+    policy: { ...deps(0).policy, channelFallback },
+  });
+  const fallback = (j: { result: { verdicts: { guardrail: string }[] } }) =>
+    j.result.verdicts.filter((v) => v.guardrail === 'channel-fallback');
+
+  it('sends on the next channel when the first blocks it for its own reasons, and says so', () => {
+    const judged = judgeOnChannels(
+      emailThenSms('f1'),
+      customer('f1', false, true),
+      batch(),
+      deps(0),
+      T0,
+    );
+    expect(judged.message).toMatchObject({ channel: 'sms', status: 'queued', reasonCode: null });
+    expect(judged.message.passed).toContain('channel-fallback');
+    expect(fallback(judged)).toEqual([
+      {
+        guardrail: 'channel-fallback',
+        outcome: 'pass',
+        code: 'ok',
+        reason: 'on sms: blocked on email (unsubscribed)',
+        figures: { passedOver: [{ channel: 'email', codes: ['unsubscribed'] }] },
+      },
+    ]);
+  });
+
+  it('keeps the first channel when turned off', () => {
+    const judged = judgeOnChannels(
+      emailThenSms('f2'),
+      customer('f2', false, true),
+      batch(),
+      withPolicy(false),
+      T0,
+    );
+    expect(judged.message).toMatchObject({
+      channel: 'email',
+      status: 'blocked',
+      reasonCode: 'unsubscribed',
+    });
+    expect(fallback(judged)).toEqual([]);
+  });
+
+  it('keeps the first channel’s block, naming the others’, when every channel blocks', () => {
+    const judged = judgeOnChannels(
+      emailThenSms('f3'),
+      customer('f3', false, false),
+      batch(),
+      deps(0),
+      T0,
+    );
+    expect(judged.message).toMatchObject({
+      channel: 'email',
+      status: 'blocked',
+      reasonCode: 'unsubscribed',
+    });
+    expect(fallback(judged)).toMatchObject([
+      {
+        outcome: 'block',
+        code: 'no_channel_left',
+        reason: 'blocked on every channel: sms (unsubscribed)',
+      },
+    ]);
+  });
+
+  it('never falls back from a block every channel would give (an offer above the limit)', () => {
+    const judged = judgeOnChannels(
+      emailThenSms('f4', {
+        incentive: {
+          kind: 'percent-off',
+          percent: 30,
+          amount: null,
+          code: 'X-1',
+          expiresAtMs: T0 + DAY,
+        },
+      }),
+      customer('f4', false, true),
+      batch(),
+      deps(0),
+      T0,
+    );
+    expect(judged.message).toMatchObject({ channel: 'email', status: 'blocked' });
+    expect(judged.message.verdicts.map((v) => v.code)).toContain('discount_too_high');
+    expect(fallback(judged)).toEqual([]);
+  });
+
+  it('counts the send on the channel it went on: a capped email moves to SMS, SMS is counted', () => {
+    const state = batch();
+    const history: SendHistory = {
+      marketingInWindow: { email: 3 },
+      campaignsToday: 0,
+      marketingTotal: 3,
+    };
+    state.history.set(toCustomerId('f5'), history);
+    // Engagement is not at issue here (after three messages, a low score blocks every channel).
+    const engagedEnough = { ...deps(0), policy: { ...deps(0).policy, minEngagement: 0 } };
+    const judged = judgeOnChannels(
+      emailThenSms('f5'),
+      customer('f5', true, true),
+      state,
+      engagedEnough,
+      T0,
+    );
+    expect(judged.message).toMatchObject({ channel: 'sms', status: 'queued' });
+    expect(fallback(judged)[0]).toMatchObject({
+      reason: 'on sms: blocked on email (frequency_capped)',
+    });
+    expect(state.history.get(toCustomerId('f5'))?.marketingInWindow).toEqual({ email: 3, sms: 1 });
   });
 });

@@ -13,7 +13,12 @@ import {
   type HoldoutExclusion,
 } from './experiment/index.js';
 import type { CustomerId } from '../core/ids.js';
-import { contentJsonOf, type MessageRecord, type RenderedContent } from '../core/message.js';
+import {
+  contentJsonOf,
+  type MessageRecord,
+  type RecordedVerdict,
+  type RenderedContent,
+} from '../core/message.js';
 import type { Channel, ComputedProfile, ProfileState } from '../core/profile.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
@@ -467,6 +472,93 @@ export const judgeDecision = (
 };
 
 /**
+ * The codes that block a message on its channel alone: another channel of the same decision
+ * may carry it (its consent, preferences, cap, address and sending domain are its own).
+ * Anything else — the content, the offer, the customer's rights, the campaign's limits —
+ * blocks it on every channel.
+ */
+const CHANNEL_BOUND_CODES: ReadonlySet<string> = new Set([
+  'suppressed_bounced',
+  'suppressed_complained',
+  'unsubscribed',
+  'no_consent',
+  'channel_preference',
+  'gdpr_no_consent',
+  'gdpr_consent_implied',
+  'gdpr_consent_expired',
+  'whatsapp_template_not_approved',
+  'frequency_capped',
+  'domain_paused',
+  'no_recipient',
+]);
+
+const blockedOnItsChannel = (result: GuardResult): boolean =>
+  result.outcome === 'block' &&
+  result.verdicts.every((v) => v.outcome !== 'block' || CHANNEL_BOUND_CODES.has(v.code));
+
+const blockingCodes = (result: GuardResult): string[] =>
+  result.verdicts.filter((v) => v.outcome === 'block').map((v) => v.code);
+
+/** A judged message with one more verdict, its record's verdict lists made again. */
+const withVerdict = (judged: Judged, verdict: RecordedVerdict): Judged => {
+  const result: GuardResult = { ...judged.result, verdicts: [...judged.result.verdicts, verdict] };
+  return { ...judged, result, message: { ...judged.message, ...splitVerdicts(result) } };
+};
+
+/**
+ * Judges a decision's message on its first channel and, when that channel alone blocks it
+ * (`CHANNEL_BOUND_CODES`) and `guard.channelFallback` allows, on each next channel the decision
+ * ranked until one does not block. The message goes on that channel with a `channel-fallback`
+ * verdict saying which channels were passed over and why; when every channel blocks, the first
+ * channel's message is kept, with a `channel-fallback` block naming the others' reasons. A
+ * blocked attempt changes nothing (no send counted, no spend), so only the message kept counts.
+ */
+export const judgeOnChannels = (
+  decision: Decision,
+  state: ProfileState | undefined,
+  batch: GuardBatchState,
+  deps: GuardDeps,
+  nowMs: number,
+): Judged => {
+  const first = judgeDecision(decision, state, batch, deps, nowMs);
+  if (!deps.policy.channelFallback || decision.channels.length < 2) return first;
+  const passedOver: { channel: Channel; codes: string[] }[] = [];
+  let last = first;
+  for (let i = 1; i < decision.channels.length && blockedOnItsChannel(last.result); i += 1) {
+    passedOver.push({ channel: last.message.channel, codes: blockingCodes(last.result) });
+    last = judgeDecision(
+      { ...decision, channels: decision.channels.slice(i) },
+      state,
+      batch,
+      deps,
+      nowMs,
+    );
+    if (last.result.outcome !== 'block') {
+      const skipped = passedOver.map((p) => `${p.channel} (${p.codes.join(', ')})`).join(', ');
+      return withVerdict(last, {
+        guardrail: 'channel-fallback',
+        outcome: 'pass',
+        code: 'ok',
+        reason: `on ${last.message.channel}: blocked on ${skipped}`,
+        figures: { passedOver },
+      });
+    }
+  }
+  if (passedOver.length === 0) return first;
+  const others = [
+    ...passedOver.slice(1),
+    { channel: last.message.channel, codes: blockingCodes(last.result) },
+  ];
+  return withVerdict(first, {
+    guardrail: 'channel-fallback',
+    outcome: 'block',
+    code: 'no_channel_left',
+    reason: `blocked on every channel: ${others.map((p) => `${p.channel} (${p.codes.join(', ')})`).join(', ')}`,
+    figures: { others },
+  });
+};
+
+/**
  * The experiment that measures the global holdout as configured: a new percent or salt draws
  * a new holdout, so it starts a new experiment (`global-holdout-10pct-1a2b3c4d`).
  */
@@ -714,7 +806,7 @@ export const guardAndRecord = async (
         note(decision, decisionAuditData(decision, null, []));
         continue;
       }
-      const one = judgeDecision(decision, profiles.get(decision.customerId), batch, deps, nowMs);
+      const one = judgeOnChannels(decision, profiles.get(decision.customerId), batch, deps, nowMs);
       judged.push(one);
       note(decision, decisionAuditData(decision, one.message, one.result.verdicts));
     }

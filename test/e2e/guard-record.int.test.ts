@@ -172,6 +172,48 @@ for (const factory of storeFactories) {
       expect(last).toMatchObject({ status: 'blocked', reasonCode: 'frequency_capped' });
     });
 
+    it('moves a campaign email past its cap to SMS, the next channel ranked, and says why', async () => {
+      await identify('gus', {
+        email: 'gus@example.com',
+        phone: '+15555550123',
+        consent: { sms: { marketing: true } },
+      });
+      for (let i = 0; i < 3; i += 1) {
+        clock.set(T0 + i * HOUR_MS);
+        expect((await send('gus', 'upsell')).status).toBe('queued');
+      }
+      // Engaged (past the grace of 3 messages, a low score would block every channel).
+      for (const event of ['Email Opened', 'Email Link Clicked', 'Email Opened'])
+        await ingest('track', { userId: 'gus', event });
+      clock.set(T0 + 3 * HOUR_MS);
+      const created = await call('POST', '/v1/campaigns', {
+        id: 'fallback',
+        template: 'upsell',
+        channels: ['email', 'sms'],
+      });
+      expect(created.statusCode).toBe(202);
+      await herald.services.worker.runDue();
+      const { messages } = (
+        await call('GET', '/v1/messages?limit=50', undefined, viewerToken)
+      ).json<{
+        messages: { id: string; campaignId: string | null; channel: string; status: string }[];
+      }>();
+      const sent = messages.find((m) => m.campaignId === 'fallback');
+      expect(sent).toMatchObject({ channel: 'sms', status: 'queued' });
+      const trail = (await call('GET', '/v1/customers/gus/audit')).json<{
+        audit: { data: { decisionId: string; guardrails: Verdict[] } }[];
+      }>();
+      const entry = trail.audit.find((a) => a.data.decisionId === sent?.id);
+      expect(entry?.data.guardrails).toContainEqual(
+        expect.objectContaining({
+          guardrail: 'channel-fallback',
+          outcome: 'pass',
+          reason: 'on sms: blocked on email (frequency_capped)',
+        }),
+      );
+      expect(await verify()).toMatchObject({ ok: true });
+    });
+
     it('holds a message at 02:00 local time until 08:00, instead of dropping it', async () => {
       await identify('cai', { email: 'cai@example.com' }, { timezone: 'America/New_York' });
       clock.set(Date.UTC(2026, 5, 4, 6)); // 02:00 in New York (EDT, UTC−4)

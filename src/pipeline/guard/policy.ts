@@ -91,6 +91,11 @@ export const guardPolicySchema = Type.Object(
       default: false,
       description: 'Send every message with generated copy to review.',
     }),
+    channelFallback: Type.Boolean({
+      default: true,
+      description:
+        "A message blocked on its channel alone (consent, preference, frequency cap, no address, paused domain) goes on the next of the decision's channels that passes, in the order the decision ranked them.",
+    }),
     maxCampaignsPerDay: Type.Integer({
       minimum: 0,
       default: 10,
