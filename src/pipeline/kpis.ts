@@ -34,8 +34,13 @@ export interface Kpis {
   open: Rate;
   /** Email and SMS: messages with a tracked click per message sent on those channels. */
   clickThrough: Rate;
-  /** Cart recovery messages sent that were credited with an order. */
+  /**
+   * Cart recovery messages sent whose customer ordered within the recovery window after it
+   * (`decide.cart.recoveryWindowDays`), whichever message got the credit.
+   */
   cartRecovery: Rate;
+  /** The value of those orders (each once). */
+  recoveredCartRevenue: number;
   /** Orders placed in the period and their average value. */
   orders: number;
   averageOrderValue: number | null;
@@ -65,8 +70,10 @@ export const computeKpis = async (
   fromMs: number,
   toMs: number,
   latency: { p95Ms: number | null; samples: number },
+  cartRecoveryWindowMs: number,
 ): Promise<Kpis> => {
   const totals = await store.kpiTotals(fromMs, toMs);
+  const carts = await store.cartRecoveries(fromMs, toMs, cartRecoveryWindowMs);
   const touches = totals.touches;
   const sent = sum(touches, (r) => r.sent);
   const byChannel: Record<string, number> = {};
@@ -74,7 +81,6 @@ export const computeKpis = async (
   const revenue = sum(touches, (r) => r.revenueCents) / 100;
   const email = touches.filter((r) => r.channel === 'email');
   const clickable = touches.filter((r) => r.channel === 'email' || r.channel === 'sms');
-  const cart = touches.filter((r) => r.agent === 'cart');
   const complaints = sum(touches, (r) => r.complained);
   const { overridden, decided } = overridesOf(await store.reviewCounts());
   const { customers, orders } = totals;
@@ -96,10 +102,8 @@ export const computeKpis = async (
       sum(clickable, (r) => r.clicked),
       sum(clickable, (r) => r.sent),
     ),
-    cartRecovery: rateOf(
-      sum(cart, (r) => r.converted),
-      sum(cart, (r) => r.sent),
-    ),
+    cartRecovery: rateOf(carts.recovered, carts.sent),
+    recoveredCartRevenue: carts.revenueCents / 100,
     orders: orders.count,
     averageOrderValue: orders.count === 0 ? null : orders.revenueCents / 100 / orders.count,
     churn: rateOf(customers.byStage['churned'] ?? 0, customers.total),

@@ -102,9 +102,20 @@ export interface KpiTotals {
   customers: { total: number; byStage: Record<string, number>; ordering: number; ltvCents: number };
 }
 
+/** Cart-recovery messages sent in a range, and how many carts came back within the window. */
+export interface CartRecoveries {
+  sent: number;
+  /** Of those, the messages whose customer ordered within the window after it was sent. */
+  recovered: number;
+  /** The value of those orders, each order once (two messages before it count it once). */
+  revenueCents: number;
+}
+
 /** Reads of the experiment tables. */
 export interface ExperimentReads {
   kpiTotals(fromMs: number, toMs: number): Promise<KpiTotals>;
+  /** The cart agent's messages sent in [fromMs, toMs), and the orders within `windowMs` of each. */
+  cartRecoveries(fromMs: number, toMs: number, windowMs: number): Promise<CartRecoveries>;
   unitTotals(experimentId: string, by: 'segment' | 'day'): Promise<UnitTotals[]>;
   listExperiments(): Promise<ExperimentSummary[]>;
   /** Learnings, newest first, optionally for one segment and channel. */

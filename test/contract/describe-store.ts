@@ -10,7 +10,7 @@ import {
   sweepProfiles,
   type ProfilePolicy,
 } from '../../src/pipeline/profile/index.js';
-import { aSentMessage, aTrack } from '../support/builders.js';
+import { aDecision, aSentMessage, aTrack } from '../support/builders.js';
 import type { StoreFactory } from '../support/stores.js';
 
 const policy: ProfilePolicy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
@@ -112,6 +112,60 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.sentMessagesOf([], t0, t0 + 5000))).toEqual(
         new Map(),
       );
+    });
+
+    it('counts the carts recovered within the window after each cart message, orders once', async () => {
+      const day = 24 * 3600 * 1000;
+      const window = 7 * day;
+      const cart = (id: string, customerId: string, sentAtMs: number) =>
+        aSentMessage(id, customerId, sentAtMs, { agent: 'cart', campaignId: null });
+      await store.transaction(async (tx) => {
+        const messages = [
+          cart('c-back', 'u1', t0), // an order 2 days later
+          cart('c-twice', 'u1', t0 + day), // the same order, 1 day later: counted once
+          cart('c-late', 'u2', t0), // an order 8 days later: outside the window
+          cart('c-none', 'u3', t0),
+          cart('c-before', 'u4', t0 + day), // the order came first
+          aSentMessage('x-other', 'u5', t0), // not the cart agent's
+          cart('c-out', 'u6', t0 + 20 * day), // sent after the range
+        ];
+        await tx.insertDecisions(
+          messages.map((m) => aDecision({ id: m.id, customerId: m.customerId, agent: m.agent })),
+        );
+        await tx.insertMessages(messages);
+      });
+      const order = (userId: string, orderId: string, atMs: number, total: number) =>
+        aTrack({
+          userId,
+          name: 'Order Completed',
+          properties: { order_id: orderId, total },
+          timestampMs: atMs,
+        });
+      await recordEvents(
+        store,
+        [
+          order('u1', 'o1', t0 + 2 * day, 50),
+          order('u2', 'o2', t0 + 8 * day, 70),
+          order('u4', 'o4', t0, 30),
+          order('u5', 'o5', t0 + day, 90),
+        ],
+        policy,
+        t0 + 9 * day,
+      );
+      expect(await store.cartRecoveries(t0, t0 + 10 * day, window)).toEqual({
+        sent: 5,
+        recovered: 2,
+        revenueCents: 5000,
+      });
+      expect(await store.cartRecoveries(t0, t0 + 10 * day, 9 * day)).toMatchObject({
+        recovered: 3,
+        revenueCents: 12_000,
+      });
+      expect(await store.cartRecoveries(t0 + 30 * day, t0 + 31 * day, window)).toEqual({
+        sent: 0,
+        recovered: 0,
+        revenueCents: 0,
+      });
     });
 
     it('credits each unit with every order its window holds, in one call', async () => {

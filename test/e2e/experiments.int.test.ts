@@ -227,8 +227,13 @@ for (const factory of storeFactories)
         averageOrderValue: number;
         complianceViolationsPer100k: number;
         prevented: { blocked: number };
+        cartRecovery: { denominator: number };
+        recoveredCartRevenue: number;
       }>();
       expect(kpis.sent).toEqual({ total: 20, byChannel: { email: 20 } });
+      // Campaign messages only: no cart message, so no cart recovered.
+      expect(kpis.cartRecovery.denominator).toBe(0);
+      expect(kpis.recoveredCartRevenue).toBe(0);
       expect(kpis.attributedRevenue).toBe(120);
       expect(kpis.revenuePerTouch).toBe(6);
       expect(kpis.conversion).toMatchObject({ numerator: 2, denominator: 20, rate: 0.1 });

@@ -33,6 +33,7 @@ export const registerReportCommand = (program: Command): void => {
           {
             ...(options.experiment === undefined ? {} : { experimentIds: options.experiment }),
             latency: services.metrics.recentLagP95(),
+            cartRecoveryWindowMs: services.config.decidePolicy.cart.recoveryWindowDays * DAY_MS,
           },
         );
         const json = options.out.replace(/\.html?$/i, '') + '.json';

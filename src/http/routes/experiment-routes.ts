@@ -157,7 +157,13 @@ export const registerExperimentRoutes = (
           'invalid-input',
           `from (${iso(fromMs)}) must be before to (${iso(toMs)})`,
         );
-      return computeKpis(store, fromMs, toMs, services.metrics.recentLagP95());
+      return computeKpis(
+        store,
+        fromMs,
+        toMs,
+        services.metrics.recentLagP95(),
+        services.config.decidePolicy.cart.recoveryWindowDays * DAY_MS,
+      );
     },
   );
 };

@@ -34,6 +34,8 @@ export const buildReport = async (
   options: {
     experimentIds?: readonly string[];
     latency: { p95Ms: number | null; samples: number };
+    /** An order within this long after a cart-recovery message counts as a recovered cart. */
+    cartRecoveryWindowMs: number;
   },
 ): Promise<Report> => {
   const ids =
@@ -61,7 +63,13 @@ export const buildReport = async (
     generatedAt: new Date(period.nowMs).toISOString(),
     from: new Date(period.fromMs).toISOString(),
     to: new Date(period.toMs).toISOString(),
-    kpis: await computeKpis(store, period.fromMs, period.toMs, options.latency),
+    kpis: await computeKpis(
+      store,
+      period.fromMs,
+      period.toMs,
+      options.latency,
+      options.cartRecoveryWindowMs,
+    ),
     experiments,
     skipped,
   };
@@ -96,6 +104,7 @@ const kpiSection = (k: Kpis) =>
       row(['Open rate (email)', rate(k.open)]),
       row(['Click-through (email, SMS)', rate(k.clickThrough)]),
       row(['Cart recovery', rate(k.cartRecovery)]),
+      row(['Recovered cart revenue', money(k.recoveredCartRevenue)]),
       row(['Orders / average order value', `${String(k.orders)} / ${money(k.averageOrderValue)}`]),
       row(['Churned customers (now)', rate(k.churn)]),
       row(['Customer lifetime value (now, customers who ordered)', money(k.customerLifetimeValue)]),

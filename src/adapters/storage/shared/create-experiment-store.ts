@@ -221,6 +221,36 @@ export const createExperimentReads = (
       },
     };
   },
+  async cartRecoveries(fromMs, toMs, windowMs) {
+    // An order follows a message when the customer placed it from the send to the window's end.
+    const [messages] = (
+      await raw<{ sent: number; recovered: number | null }>`
+        SELECT COUNT(*) AS sent,
+          SUM(CASE WHEN EXISTS (
+            SELECT 1 FROM orders o
+            WHERE o.customer_id = m.customer_id
+              AND o.placed_at_ms >= m.sent_at_ms AND o.placed_at_ms < m.sent_at_ms + ${windowMs}
+          ) THEN 1 ELSE 0 END) AS recovered
+        FROM messages m JOIN decisions d ON d.id = m.id
+        WHERE d.agent = 'cart' AND m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}`.execute(db)
+    ).rows;
+    const [orders] = (
+      await raw<{ revenue: number | null }>`
+        SELECT SUM(o.total_cents) AS revenue FROM orders o
+        WHERE o.placed_at_ms >= ${fromMs} AND o.placed_at_ms < ${toMs + windowMs}
+          AND EXISTS (
+            SELECT 1 FROM messages m JOIN decisions d ON d.id = m.id
+            WHERE d.agent = 'cart' AND m.customer_id = o.customer_id
+              AND m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}
+              AND o.placed_at_ms >= m.sent_at_ms AND o.placed_at_ms < m.sent_at_ms + ${windowMs}
+          )`.execute(db)
+    ).rows;
+    return {
+      sent: messages?.sent ?? 0,
+      recovered: messages?.recovered ?? 0,
+      revenueCents: orders?.revenue ?? 0,
+    };
+  },
   async listExperiments() {
     const rows = await db
       .selectFrom('experiment_units')

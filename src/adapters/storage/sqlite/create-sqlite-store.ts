@@ -359,6 +359,10 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       await flushAll();
       return experimentReads.kpiTotals(fromMs, toMs);
     },
+    async cartRecoveries(fromMs, toMs, windowMs) {
+      await flushAll();
+      return experimentReads.cartRecoveries(fromMs, toMs, windowMs);
+    },
     profilesBehind: () => Promise.resolve(profiles.behind()),
     transaction: (work) =>
       serialise(async () => {
