@@ -427,12 +427,13 @@ describe('applyEvent', () => {
         aTrack('Order Completed', { order_id: 'o2', total: 40 }),
         aTrack('Order Completed', { order_id: 'o3', total: 40 }),
         cancel(1, 'o1'),
-        cancel(2, 'o1'), // sent again with a new messageId
-        cancel(3, null),
-        cancel(4, null), // without an id, each one counts
+        aTrack('Order Completed', { order_id: 'o4', total: 40 }, { timestampMs: at(2) }),
+        cancel(3, 'o1'), // sent again with a new messageId, after another order
+        cancel(4, null),
+        cancel(5, null), // without an id, each one counts
       ]);
       expect(state.orders).toMatchObject({
-        count: 0,
+        count: 1,
         refundedCents: 6000,
         cancelledIds: ['o1'],
       });

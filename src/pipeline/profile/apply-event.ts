@@ -162,9 +162,9 @@ const updateOrders = (
     case 'Order Completed':
       if (facts.repeatOrder) return orders;
       return {
+        ...orders,
         count: orders.count + 1,
         revenueCents: orders.revenueCents + orderValueCents(event.properties),
-        refundedCents: orders.refundedCents,
         firstAtMs: minOf(orders.firstAtMs, at),
         lastAtMs: maxOf(orders.lastAtMs, at),
       };
