@@ -373,6 +373,46 @@ describe('falling back to the next channel', () => {
     ]);
   });
 
+  it('goes on to a channel where the customer is held out, as one who would be messaged', () => {
+    const judged = judgeOnChannels(
+      emailThenSms('f6'),
+      customer('f6', false, true),
+      batch(),
+      deps(100),
+      T0,
+    );
+    expect(judged.message).toMatchObject({
+      channel: 'sms',
+      status: 'held-out',
+      reasonCode: 'global_holdout',
+    });
+    expect(judged.units.map((u) => u.arm)).toEqual(['holdout']);
+    expect(fallback(judged)).toMatchObject([{ outcome: 'pass' }]);
+  });
+
+  it('tries every next channel in turn, whatever blocks a later one', () => {
+    const state = {
+      ...customer('f7', true, false),
+      consent: { ...customer('f7', true, false).consent, whatsapp: consent(true) },
+    };
+    const policy = {
+      ...deps(0).policy,
+      maxSubjectLength: 5,
+      whatsappApprovedTemplates: ['upsell'],
+    };
+    const judged = judgeOnChannels(
+      emailThenSms('f7', { channels: ['sms', 'email', 'whatsapp'] }),
+      state,
+      batch(),
+      { ...deps(0), policy },
+      T0,
+    );
+    expect(judged.message).toMatchObject({ channel: 'whatsapp', status: 'queued' });
+    expect(fallback(judged)[0]?.reason).toBe(
+      'on whatsapp: blocked on sms (unsubscribed), email (subject_too_long)',
+    );
+  });
+
   it('keeps the first channel when turned off', () => {
     const judged = judgeOnChannels(
       emailThenSms('f2'),

@@ -508,10 +508,13 @@ const withVerdict = (judged: Judged, verdict: RecordedVerdict): Judged => {
 /**
  * Judges a decision's message on its first channel and, when that channel alone blocks it
  * (`CHANNEL_BOUND_CODES`) and `guard.channelFallback` allows, on each next channel the decision
- * ranked until one does not block. The message goes on that channel with a `channel-fallback`
- * verdict saying which channels were passed over and why; when every channel blocks, the first
- * channel's message is kept, with a `channel-fallback` block naming the others' reasons. A
- * blocked attempt changes nothing (no send counted, no spend), so only the message kept counts.
+ * ranked, in turn, until one does not block it — whatever blocks a later one (its cost against a
+ * campaign's budget, its template), the next is tried. The message goes on that channel
+ * (queued, held, in review, or held out: the holdouts are drawn among the customers who would
+ * be messaged, which this one would) with a `channel-fallback` verdict saying which channels
+ * were passed over and why. When every channel blocks, the first channel's message is kept,
+ * with a `channel-fallback` block naming the others' reasons. A blocked attempt changes nothing
+ * (no send counted, no spend), so only the message kept counts.
  */
 export const judgeOnChannels = (
   decision: Decision,
@@ -521,39 +524,39 @@ export const judgeOnChannels = (
   nowMs: number,
 ): Judged => {
   const first = judgeDecision(decision, state, batch, deps, nowMs);
-  if (!deps.policy.channelFallback || decision.channels.length < 2) return first;
-  const passedOver: { channel: Channel; codes: string[] }[] = [];
-  let last = first;
-  for (let i = 1; i < decision.channels.length && blockedOnItsChannel(last.result); i += 1) {
-    passedOver.push({ channel: last.message.channel, codes: blockingCodes(last.result) });
-    last = judgeDecision(
+  if (
+    !deps.policy.channelFallback ||
+    decision.channels.length < 2 ||
+    !blockedOnItsChannel(first.result)
+  )
+    return first;
+  const passedOver = [{ channel: first.message.channel, codes: blockingCodes(first.result) }];
+  const listed = (list: typeof passedOver) =>
+    list.map((p) => `${p.channel} (${p.codes.join(', ')})`).join(', ');
+  for (let i = 1; i < decision.channels.length; i += 1) {
+    const next = judgeDecision(
       { ...decision, channels: decision.channels.slice(i) },
       state,
       batch,
       deps,
       nowMs,
     );
-    if (last.result.outcome !== 'block') {
-      const skipped = passedOver.map((p) => `${p.channel} (${p.codes.join(', ')})`).join(', ');
-      return withVerdict(last, {
+    if (next.message.status !== 'blocked')
+      return withVerdict(next, {
         guardrail: 'channel-fallback',
         outcome: 'pass',
         code: 'ok',
-        reason: `on ${last.message.channel}: blocked on ${skipped}`,
+        reason: `on ${next.message.channel}: blocked on ${listed(passedOver)}`,
         figures: { passedOver },
       });
-    }
+    passedOver.push({ channel: next.message.channel, codes: blockingCodes(next.result) });
   }
-  if (passedOver.length === 0) return first;
-  const others = [
-    ...passedOver.slice(1),
-    { channel: last.message.channel, codes: blockingCodes(last.result) },
-  ];
+  const others = passedOver.slice(1);
   return withVerdict(first, {
     guardrail: 'channel-fallback',
     outcome: 'block',
     code: 'no_channel_left',
-    reason: `blocked on every channel: ${others.map((p) => `${p.channel} (${p.codes.join(', ')})`).join(', ')}`,
+    reason: `blocked on every channel: ${listed(others)}`,
     figures: { others },
   });
 };
