@@ -10,6 +10,7 @@ import {
   judgeDecision,
   judgeOnChannels,
   type GuardBatchState,
+  type Judged,
   type GuardDeps,
 } from './guard-and-record.js';
 import type { SendHistory } from '../ports/record-store.js';
@@ -349,7 +350,7 @@ describe('falling back to the next channel', () => {
     ...deps(0),
     policy: { ...deps(0).policy, channelFallback },
   });
-  const fallback = (j: { result: { verdicts: { guardrail: string }[] } }) =>
+  const fallback = (j: Judged) =>
     j.result.verdicts.filter((v) => v.guardrail === 'channel-fallback');
 
   it('sends on the next channel when the first blocks it for its own reasons, and says so', () => {

@@ -64,15 +64,15 @@ describe('claiming the embedded database file', () => {
     children.push(holder.child);
     expect(await holder.answer).toBe('claimed');
     expect(() => claimDatabaseFile(file)).toThrow(
-      `${file} is in use by another Herald process (it holds ${file}.lock)`,
+      `${file} is in use by another Herald process (it holds ${file}.writer-lock)`,
     );
     // SIGKILL: no clean-up runs, the lock file stays, and the kernel drops the lock.
     await killed(holder.child);
-    expect(existsSync(`${file}.lock`)).toBe(true);
+    expect(existsSync(`${file}.writer-lock`)).toBe(true);
     const release = claimDatabaseFile(file);
     release();
     // Released, the file stays behind (see claimDatabaseFile) and can be claimed again.
-    expect(existsSync(`${file}.lock`)).toBe(true);
+    expect(existsSync(`${file}.writer-lock`)).toBe(true);
     claimDatabaseFile(file)();
   });
 
@@ -85,14 +85,17 @@ describe('claiming the embedded database file', () => {
       expect(refused).toMatch(/^refused: .* is in use by another Herald process/);
   });
 
-  it('takes over the pid lock file of an earlier Herald that died, and refuses a living one', () => {
+  it('clears the pid file of an earlier Herald that died, and refuses while one lives', () => {
     // A pid no process has: above the kernel's largest (2^22).
     writeFileSync(`${file}.lock`, '4194305');
     claimDatabaseFile(file)();
-    rmSync(`${file}.lock`);
+    expect(existsSync(`${file}.lock`)).toBe(false);
     writeFileSync(`${file}.lock`, String(process.ppid));
     expect(() => claimDatabaseFile(file)).toThrow(
       `${file} is in use by another Herald process (pid ${process.ppid})`,
     );
+    // Refused, it let its own lock go: once the old process is gone, the file can be claimed.
+    rmSync(`${file}.lock`);
+    claimDatabaseFile(file)();
   });
 });

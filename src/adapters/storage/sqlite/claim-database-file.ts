@@ -36,21 +36,30 @@ const inUse = (file: string, holder: string) =>
   );
 
 /**
- * A lock file written by an earlier Herald (its pid as text, not a database): refused while
- * that process lives, removed when it is gone.
+ * The pid file an earlier Herald claimed the database with (`FILE.lock`): refused while that
+ * process lives; removed when it is gone. The lock itself lives in a file of another name, so
+ * two processes clearing an old pid file at once cannot remove each other's lock.
  */
-const clearPidLock = (file: string, lockPath: string): void => {
-  const pid = Number(readFileSync(lockPath, 'utf8').trim());
+const checkPidLock = (file: string): void => {
+  const pidPath = `${file}.lock`;
+  let text: string;
+  try {
+    text = readFileSync(pidPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const pid = Number(text.trim());
   if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))
     throw inUse(file, `pid ${pid}`);
-  rmSync(lockPath, { force: true });
+  rmSync(pidPath, { force: true });
 };
 
 /**
  * Makes this process the only Herald writing `file`: the embedded mode keeps de-duplication
  * and profile caches in memory, so a second process on the same file would work on stale data.
  *
- * The claim is an exclusive lock the operating system holds on `FILE.lock` (a SQLite
+ * The claim is an exclusive lock the operating system holds on `FILE.writer-lock` (a SQLite
  * transaction kept open on an empty database beside the real path): the kernel drops it the
  * moment the process ends, however it ends (SIGKILL, a crash, power loss), so there is no stale
  * lock to judge, and two processes claiming at once cannot both win. The file stays when
@@ -59,21 +68,24 @@ const clearPidLock = (file: string, lockPath: string): void => {
  */
 export const claimDatabaseFile = (path: string): (() => void) => {
   const file = canonicalPath(path);
-  const lockPath = `${file}.lock`;
-  for (let attempt = 0; ; attempt += 1) {
-    // No busy timeout: a held lock is an answer, not something to wait for.
-    const lock = new BetterSqlite3(lockPath, { timeout: 0 });
-    try {
-      lock.exec('BEGIN EXCLUSIVE');
-      return () => {
-        if (lock.open) lock.close();
-      };
-    } catch (error) {
-      lock.close();
-      const code = (error as { code?: string }).code;
-      if (code === 'SQLITE_BUSY') throw inUse(file, `it holds ${lockPath}`);
-      if (code !== 'SQLITE_NOTADB' || attempt > 0) throw error;
-      clearPidLock(file, lockPath);
-    }
+  const lockPath = `${file}.writer-lock`;
+  // No busy timeout: a held lock is an answer, not something to wait for.
+  const lock = new BetterSqlite3(lockPath, { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY')
+      throw inUse(file, `it holds ${lockPath}`);
+    throw error;
   }
+  try {
+    checkPidLock(file);
+  } catch (error) {
+    lock.close();
+    throw error;
+  }
+  return () => {
+    if (lock.open) lock.close();
+  };
 };

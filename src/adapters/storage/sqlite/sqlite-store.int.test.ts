@@ -270,7 +270,7 @@ describe('embedded SQLite store', () => {
   it('builds the index on open after an interrupted bulk load, and keeps it in bulk over events', async () => {
     const store = await open({ bulk: true });
     await recordEvents(store, [event('m1')], policy, t0);
-    rmSync(`${file}.lock`); // the kill
+    rmSync(`${file}.writer-lock`); // the kill
     expect(customerIndex()).toEqual([]);
     const afterCrash = await open();
     expect(customerIndex()).toEqual(indexed);
@@ -349,7 +349,7 @@ describe('embedded SQLite store', () => {
     await store.counts(); // flushes: u1 and u2 are on disk with one event each
     await recordEvents(store, [event('m3'), event('m4')], policy, t0);
     // Simulate the kill: drop the lock as a dead process would leave it, without closing.
-    rmSync(`${file}.lock`);
+    rmSync(`${file}.writer-lock`);
     const afterCrash = await open();
     expect(await afterCrash.profilesBehind()).toEqual(['u1']);
     expect(await catchUpProfiles(afterCrash, policy, t0)).toBe(1);
@@ -370,7 +370,7 @@ describe('embedded SQLite store', () => {
       policy,
       t0,
     );
-    rmSync(`${file}.lock`); // the kill
+    rmSync(`${file}.writer-lock`); // the kill
     const afterCrash = await open();
     await catchUpProfiles(afterCrash, policy, t0);
     expect(await afterCrash.listCustomerIds(null, 10)).toEqual(['ada']);
