@@ -97,6 +97,11 @@ export interface DecideTx extends ScheduleTx {
   setSetting(key: string, value: string): Promise<void>;
   loadMemberships(ids: readonly CustomerId[]): Promise<Map<CustomerId, Membership[]>>;
   saveMemberships(rows: readonly Membership[]): Promise<void>;
+  /**
+   * When `from` is merged into `to` (an anonymous visitor who identifies, an alias): moves
+   * `from`'s journeys `to` is not in, each with its pending step; `to`'s own stand.
+   */
+  moveJourneys(from: CustomerId, to: CustomerId, nowMs: number): Promise<void>;
   loadMarks(ids: readonly CustomerId[]): Promise<Map<CustomerId, CustomerMarks>>;
   saveMarks(rows: readonly CustomerMarks[]): Promise<void>;
   insertDecisions(decisions: readonly Decision[]): Promise<void>;

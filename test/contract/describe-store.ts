@@ -228,6 +228,70 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.orderOwners([]))).toEqual(new Map());
     });
 
+    it('moves the journeys of a merged customer the other is not in, with their pending steps', async () => {
+      const member = (customerId: string, journeyId: string, stepId: string) => ({
+        customerId: u(customerId),
+        journeyId,
+        version: 1,
+        stepId,
+        status: 'active' as const,
+        enteredAtMs: t0,
+        updatedAtMs: t0,
+        entries: 1,
+        exitReason: null,
+        seenEvents: [],
+        waitingFor: null,
+        arms: {},
+      });
+      const step = (customerId: string, journeyId: string, stepId: string) => ({
+        key: `${customerId}|journey|${journeyId}`,
+        customerId: u(customerId),
+        dueAtMs: t0 + 1000,
+        trigger: { kind: 'journey-step' as const, journeyId, version: 1, stepId },
+      });
+      await store.transaction(async (tx) => {
+        await tx.saveMemberships([
+          member('anon:v', 'welcome', 'day-3'),
+          member('anon:v', 'cart', 'offer'),
+          member('ann', 'cart', 'wait'),
+        ]);
+        await tx.schedule(
+          [
+            step('anon:v', 'welcome', 'day-3'),
+            step('anon:v', 'cart', 'offer'),
+            step('ann', 'cart', 'wait'),
+          ],
+          t0,
+        );
+        await tx.moveJourneys(u('anon:v'), u('ann'), t0 + 10);
+      });
+      const memberships = await store.transaction((tx) =>
+        tx.loadMemberships([u('anon:v'), u('ann')]),
+      );
+      expect(memberships.get(u('anon:v'))).toBeUndefined();
+      expect(
+        (memberships.get(u('ann')) ?? []).map((m) => `${m.journeyId}/${m.stepId}`).sort(),
+      ).toEqual(['cart/wait', 'welcome/day-3']);
+      const work = (id: string) =>
+        store
+          .listWork(u(id), 10)
+          .then((rows) =>
+            rows
+              .map((w) => [
+                w.key,
+                w.status,
+                w.trigger.kind === 'journey-step' ? w.trigger.stepId : '',
+              ])
+              .sort(),
+          );
+      expect(await work('ann')).toEqual([
+        ['ann|journey|cart', 'pending', 'wait'],
+        ['ann|journey|welcome', 'pending', 'day-3'],
+      ]);
+      // ann was in the cart journey already: the visitor's step there is cancelled, not moved.
+      expect(await work('anon:v')).toEqual([['anon:v|journey|cart', 'cancelled', 'offer']]);
+    });
+
     it('keeps nothing of a transaction that throws', async () => {
       const event = draft();
       await expect(

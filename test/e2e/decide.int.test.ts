@@ -178,6 +178,41 @@ for (const factory of storeFactories) {
         expect(thanks?.alternatives.map((a) => a.agent)).toContain('lifecycle');
       });
 
+      it('goes on with the welcome journey of a visitor who signed up before identifying', async () => {
+        const post = async (route: string, body: object) => {
+          messages += 1;
+          const response = await herald.app.inject({
+            method: 'POST',
+            url: `/v1/${route}`,
+            headers: { ...json, authorization: basicAuth() },
+            payload: JSON.stringify({
+              messageId: `m-${messages}`,
+              timestamp: new Date(clock.nowMs()).toISOString(),
+              ...body,
+            }),
+          });
+          expect(response.statusCode).toBe(200);
+        };
+        await post('track', { anonymousId: 'visitor-1', event: 'Signed Up' });
+        await runAt(T0);
+        clock.set(T0 + HOUR_MS);
+        await post('identify', {
+          userId: 'ann',
+          anonymousId: 'visitor-1',
+          traits: { email: 'ann@example.com' },
+        });
+        expect((await admin('/v1/customers/ann/journeys')).journeys).toMatchObject([
+          { journeyId: 'welcome', status: 'active' },
+        ]);
+        const steps = (await admin('/v1/customers/ann/work')).work.filter((w) =>
+          w.key.startsWith('ann|journey|'),
+        );
+        expect(steps).toMatchObject([{ key: 'ann|journey|welcome', status: 'pending' }]);
+        await runAt(T0 + 2 * DAY_MS);
+        const decisions = await decisionsOf('ann');
+        expect(decisions.map((d) => d.journey?.stepId)).toContain('day-3-email');
+      });
+
       it('sends a one-off campaign to a segment, once per customer', async () => {
         await identify('camp-new', { email: 'camp-new@example.com' });
         await identify('camp-vip', { email: 'camp-vip@example.com' });

@@ -11,6 +11,8 @@ import {
   toWorkRecord,
   type WorkRow,
 } from '../shared/decide-rows.js';
+import { moveJourneys } from '../shared/move-journeys.js';
+import type { SqlRunner } from '../shared/sql-runner.js';
 import type { MembershipsTable } from '../shared/tables.js';
 
 /** Prepared statements for the decide stage's tables. */
@@ -78,7 +80,8 @@ export const createSqliteDecideStatements = (db: BetterSqlite3.Database) => ({
 export type SqliteDecideStatements = ReturnType<typeof createSqliteDecideStatements>;
 
 /** The decide primitives over prepared statements; they run inside the store's transaction. */
-export const createSqliteDecideTx = (s: SqliteDecideStatements): DecideTx => ({
+export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): DecideTx => ({
+  moveJourneys: (from, to, nowMs) => moveJourneys(db, from, to, nowMs),
   schedule(work, nowMs) {
     for (const w of work)
       (w.mode === 'once' ? s.scheduleOnce : w.mode === 'log' ? s.scheduleLog : s.schedule).run(

@@ -251,8 +251,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   // once it is there.
   const needCustomerIndex = deferIndex ? buildCustomerIndex : () => undefined;
   // The decide primitives hold no state of their own: one set serves every transaction.
-  const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite));
   const runner = sqliteRunner(sqlite);
+  const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite), runner);
   const sharedTx = { ...decideTx, ...createRecordTx(runner), ...createExperimentTx(runner) };
   const serialise = createQueue();
   const eventsOf = createEventsOf(sqlite);
