@@ -20,10 +20,15 @@ export const topCartProducts = (items: readonly CartItem[], n: number): CartItem
     .sort((a, b) => (b.marginCents ?? b.priceCents) - (a.marginCents ?? a.priceCents))
     .slice(0, n);
 
-/** Where a journey step sends the offer: its channels, in its order of preference, and template. */
+/**
+ * Where a journey step sends the offer: its channels, in its order of preference, and
+ * template; the step's own incentive in place of the cart bands', and its template variants.
+ */
 export interface CartOfferSend {
   wanted: readonly Channel[];
   template: string;
+  incentive?: { percent: number; validHours: number };
+  experiment?: Decision['experiment'];
 }
 
 const CART_CHANNELS: readonly Channel[] = ['email', 'push', 'sms'];
@@ -48,7 +53,9 @@ export const cartAgent = (
     return 'the cart changed after the timer was set';
   const p = env.policy.cart;
   const value = cart.valueCents / 100;
-  const percent = cartIncentivePercent(value, p.incentiveBands);
+  const own = send?.incentive;
+  const percent = own?.percent ?? cartIncentivePercent(value, p.incentiveBands);
+  const validHours = own?.validHours ?? p.codeValidHours;
   const decisionSeed = env.nextId();
   const products = topCartProducts(cart.items, p.topProducts);
   const idleHours = Math.round(((nowMs - cart.updatedAtMs) / HOUR_MS) * 10) / 10;
@@ -65,20 +72,23 @@ export const cartAgent = (
         percent,
         amount: null,
         code: toIncentiveCode(`CART${percent}`, decisionSeed),
-        expiresAtMs: nowMs + p.codeValidHours * HOUR_MS,
+        expiresAtMs: nowMs + validHours * HOUR_MS,
       },
       baseConfidence: 0.9,
       priority: env.policy.priorities.cart,
       valueAtStake: value,
       reasons: [
         `cart of $${value.toFixed(2)} idle for ${idleHours} h (threshold ${p.idleMinutes / 60} h)`,
-        `${percent} % incentive for a cart value ${bandText(value, p.incentiveBands)}`,
-        `code valid ${p.codeValidHours} h`,
+        own === undefined
+          ? `${percent} % incentive for a cart value ${bandText(value, p.incentiveBands)}`
+          : `${percent} % incentive set by the journey step`,
+        `code valid ${validHours} h`,
         `top ${products.length} of ${cart.items.length} products by margin`,
       ],
       atMs: nowMs,
       optimiseSendTime: false,
       journey,
+      experiment: send?.experiment ?? null,
       details: {
         cartValue: value,
         products: products.map((i) => ({

@@ -293,6 +293,28 @@ describe('advanceJourney', () => {
       expect(p?.journey).toEqual({ id: 'cart-push', version: 1, stepId: 'offer' });
     });
 
+    it("takes the step's own incentive and template variants over the cart bands", () => {
+      const tested = journeyOf('cart-tested', [
+        {
+          id: 'offer',
+          type: 'send',
+          channels: ['email'],
+          template: 'cart-a',
+          offer: 'cart',
+          incentive: { percent: 10, validHours: 24 },
+          variants: ['cart-a', 'cart-b'],
+        },
+      ]);
+      const [p] = run(tested, at(tested, 'offer'), withCart, abandoned).proposals;
+      expect(p).toMatchObject({
+        agent: 'cart',
+        incentive: { percent: 10, expiresAtMs: t0 + hoursMs(24) },
+        experiment: { slot: 'cart-tested/offer', variants: ['cart-a', 'cart-b'] },
+      });
+      expect(p?.reasons).toContain('10 % incentive set by the journey step');
+      expect(p?.reasons).toContain('code valid 24 h');
+    });
+
     it("prefers the step's channels in the step's order, and rates reach on the channel it sends", () => {
       // Email has no recorded opt-in (reach 0.8); push is opted in (reach 1).
       const view = aView({

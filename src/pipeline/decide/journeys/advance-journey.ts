@@ -47,16 +47,22 @@ const sendProposal = (
   trigger: Trigger,
 ): Proposal | string => {
   const ref = { id: journey.definition.id, version: journey.version, stepId: step.id };
+  const experiment =
+    step.variants === undefined
+      ? null
+      : { slot: journeyStepSlot(journey.definition.id, step.id), variants: step.variants };
   if (step.offer === 'cart') {
     const cart = view.state.cart;
     const cartTrigger: Extract<Trigger, { kind: 'cart-abandoned' }> =
       trigger.kind === 'cart-abandoned'
         ? trigger
         : { kind: 'cart-abandoned', cartUpdatedAtMs: cart?.updatedAtMs ?? 0 };
-    // The step's channels, in its order, and its template.
+    // The step's channels, in its order, its template and variants, and its incentive if set.
     return cartAgent(view, cartTrigger, env, nowMs, ref, {
       wanted: step.channels,
       template: step.template,
+      experiment,
+      ...(step.incentive === undefined ? {} : { incentive: step.incentive }),
     });
   }
   const aov = view.computed.frequency > 0 ? view.computed.monetary / view.computed.frequency : 0;
@@ -85,10 +91,7 @@ const sendProposal = (
       atMs: nowMs,
       optimiseSendTime: step.sendTimeOptimised ?? true,
       journey: ref,
-      experiment:
-        step.variants === undefined
-          ? null
-          : { slot: journeyStepSlot(journey.definition.id, step.id), variants: step.variants },
+      experiment,
     },
     env,
   );
