@@ -98,8 +98,9 @@ export interface DecideTx extends ScheduleTx {
   loadMemberships(ids: readonly CustomerId[]): Promise<Map<CustomerId, Membership[]>>;
   saveMemberships(rows: readonly Membership[]): Promise<void>;
   /**
-   * When `from` is merged into `to` (an anonymous visitor who identifies, an alias): moves
-   * `from`'s journeys `to` is not in, each with its pending step; `to`'s own stand.
+   * When `from` is merged into `to` (an anonymous visitor who identifies, an alias): moves each
+   * of `from`'s journeys `to` is not in, or has only finished or left while `from`'s is active,
+   * with its pending step; in the others `to`'s state stands.
    */
   moveJourneys(from: CustomerId, to: CustomerId, nowMs: number): Promise<void>;
   loadMarks(ids: readonly CustomerId[]): Promise<Map<CustomerId, CustomerMarks>>;

@@ -228,13 +228,18 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.orderOwners([]))).toEqual(new Map());
     });
 
-    it('moves the journeys of a merged customer the other is not in, with their pending steps', async () => {
-      const member = (customerId: string, journeyId: string, stepId: string) => ({
+    it('moves a merged customer’s journeys the other is not in or has left, with their steps', async () => {
+      const member = (
+        customerId: string,
+        journeyId: string,
+        stepId: string,
+        status: 'active' | 'completed' = 'active',
+      ) => ({
         customerId: u(customerId),
         journeyId,
         version: 1,
         stepId,
-        status: 'active' as const,
+        status,
         enteredAtMs: t0,
         updatedAtMs: t0,
         entries: 1,
@@ -249,29 +254,38 @@ export const describeStore = (factory: StoreFactory): void => {
         dueAtMs: t0 + 1000,
         trigger: { kind: 'journey-step' as const, journeyId, version: 1, stepId },
       });
+      // Ids of any script (code points beyond 16 bits included) are keyed as they are.
+      const visitor = 'anon:v😀';
       await store.transaction(async (tx) => {
         await tx.saveMemberships([
-          member('anon:v', 'welcome', 'day-3'),
-          member('anon:v', 'cart', 'offer'),
+          member(visitor, 'welcome', 'day-3'),
+          member(visitor, 'cart', 'offer'),
+          member(visitor, 'win-back', 'wave-2'),
           member('ann', 'cart', 'wait'),
+          member('ann', 'win-back', 'done', 'completed'),
         ]);
         await tx.schedule(
           [
-            step('anon:v', 'welcome', 'day-3'),
-            step('anon:v', 'cart', 'offer'),
+            step(visitor, 'welcome', 'day-3'),
+            step(visitor, 'cart', 'offer'),
+            step(visitor, 'win-back', 'wave-2'),
             step('ann', 'cart', 'wait'),
+            // ann's finished win-back left its row behind, done, under the key to move to.
+            { ...step('ann', 'win-back', 'done'), mode: 'log' as const },
           ],
           t0,
         );
-        await tx.moveJourneys(u('anon:v'), u('ann'), t0 + 10);
+        await tx.moveJourneys(u(visitor), u('ann'), t0 + 10);
       });
       const memberships = await store.transaction((tx) =>
-        tx.loadMemberships([u('anon:v'), u('ann')]),
+        tx.loadMemberships([u(visitor), u('ann')]),
       );
-      expect(memberships.get(u('anon:v'))).toBeUndefined();
+      expect(memberships.get(u(visitor))).toBeUndefined();
       expect(
-        (memberships.get(u('ann')) ?? []).map((m) => `${m.journeyId}/${m.stepId}`).sort(),
-      ).toEqual(['cart/wait', 'welcome/day-3']);
+        (memberships.get(u('ann')) ?? [])
+          .map((m) => `${m.journeyId}/${m.stepId}/${m.status}`)
+          .sort(),
+      ).toEqual(['cart/wait/active', 'welcome/day-3/active', 'win-back/wave-2/active']);
       const work = (id: string) =>
         store
           .listWork(u(id), 10)
@@ -287,9 +301,14 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await work('ann')).toEqual([
         ['ann|journey|cart', 'pending', 'wait'],
         ['ann|journey|welcome', 'pending', 'day-3'],
+        ['ann|journey|win-back', 'pending', 'wave-2'],
       ]);
       // ann was in the cart journey already: the visitor's step there is cancelled, not moved.
-      expect(await work('anon:v')).toEqual([['anon:v|journey|cart', 'cancelled', 'offer']]);
+      expect(await work(visitor)).toEqual([
+        [`${visitor}|journey|cart`, 'cancelled', 'offer'],
+        [`${visitor}|journey|welcome`, 'cancelled', 'day-3'],
+        [`${visitor}|journey|win-back`, 'cancelled', 'wave-2'],
+      ]);
     });
 
     it('keeps nothing of a transaction that throws', async () => {

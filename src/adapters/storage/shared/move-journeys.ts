@@ -1,12 +1,25 @@
 import type { CustomerId } from '../../../core/ids.js';
 import type { SqlRunner } from './sql-runner.js';
 
+interface MemberRow {
+  customer_id: string;
+  journey_id: string;
+  status: string;
+}
+
+interface StepRow {
+  key: string;
+  due_at_ms: number;
+  trigger: string;
+}
+
 /**
- * The journeys of a customer merged into another (`DecideTx.moveJourneys`): each journey `to`
- * has no membership in moves over with its pending step (the work item keyed
- * `from|journey|ID`, keyed `to|journey|ID` now); where `to` has one (active, finished or
- * exited), `to`'s stands, and `from`'s pending step is cancelled. The same statements on
- * both databases.
+ * The journeys of a customer merged into another (`DecideTx.moveJourneys`), journey by journey:
+ * `from`'s membership moves to `to` when `to` has none, or has only a finished or exited one
+ * while `from`'s is active — with its pending step, re-keyed `to|journey|ID` (the key the
+ * scheduler finds it by), and the old row cancelled with a note saying where it went.
+ * Otherwise `to`'s stands, and `from`'s pending step is cancelled. Then `from` has no
+ * membership left. The same statements on both databases.
  */
 export const moveJourneys = async (
   db: SqlRunner,
@@ -14,27 +27,55 @@ export const moveJourneys = async (
   to: CustomerId,
   nowMs: number,
 ): Promise<void> => {
-  const fromPrefix = `${from}|journey|`;
-  const toPrefix = `${to}|journey|`;
-  // Where the journey id starts in a `from|journey|ID` key (SQL counts from 1).
-  const idAt = fromPrefix.length + 1;
-  await db.run(
-    `UPDATE work SET customer_id = ?, key = ? || substr(key, ?)
-     WHERE customer_id = ? AND status = 'pending' AND substr(key, 1, ?) = ?
-       AND substr(key, ?) NOT IN (SELECT journey_id FROM memberships WHERE customer_id = ?)
-       AND NOT EXISTS (SELECT 1 FROM work w WHERE w.key = ? || substr(work.key, ?))`,
-    [to, toPrefix, idAt, from, fromPrefix.length, fromPrefix, idAt, to, toPrefix, idAt],
+  const members = await db.all<MemberRow>(
+    'SELECT customer_id, journey_id, status FROM memberships WHERE customer_id IN (?, ?)',
+    [from, to],
   );
-  await db.run(
-    `UPDATE memberships SET customer_id = ?
-     WHERE customer_id = ?
-       AND journey_id NOT IN (SELECT journey_id FROM memberships WHERE customer_id = ?)`,
-    [to, from, to],
+  const theirs = new Map(
+    members.filter((m) => m.customer_id === to).map((m) => [m.journey_id, m.status]),
   );
-  await db.run(
-    `UPDATE work SET status = 'cancelled', note = ?, updated_at_ms = ?
-     WHERE customer_id = ? AND status = 'pending' AND substr(key, 1, ?) = ?`,
-    [`merged into ${to}, who is in the journey already`, nowMs, from, fromPrefix.length, fromPrefix],
+  const steps = new Map(
+    (
+      await db.all<StepRow>(
+        "SELECT key, due_at_ms, trigger FROM work WHERE customer_id = ? AND status = 'pending'",
+        [from],
+      )
+    ).map((s) => [s.key, s]),
   );
+  const cancel = (key: string, note: string) =>
+    db.run(
+      "UPDATE work SET status = 'cancelled', note = ?, updated_at_ms = ? WHERE key = ? AND status = 'pending'",
+      [note, nowMs, key],
+    );
+  for (const m of members) {
+    if (m.customer_id !== from) continue;
+    const journeyId = m.journey_id;
+    const step = steps.get(`${from}|journey|${journeyId}`);
+    const other = theirs.get(journeyId);
+    if (other !== undefined && (other === 'active' || m.status !== 'active')) {
+      if (step !== undefined)
+        await cancel(step.key, `merged into ${to}, who is in the journey already`);
+      continue;
+    }
+    if (other !== undefined)
+      await db.run('DELETE FROM memberships WHERE customer_id = ? AND journey_id = ?', [
+        to,
+        journeyId,
+      ]);
+    await db.run(
+      'UPDATE memberships SET customer_id = ? WHERE customer_id = ? AND journey_id = ?',
+      [to, from, journeyId],
+    );
+    if (step === undefined) continue;
+    await db.run(
+      `INSERT INTO work (key, customer_id, due_at_ms, trigger, status, attempts, note, updated_at_ms)
+       VALUES (?, ?, ?, ?, 'pending', 0, NULL, ?)
+       ON CONFLICT (key) DO UPDATE SET customer_id = excluded.customer_id,
+         due_at_ms = excluded.due_at_ms, trigger = excluded.trigger, status = 'pending',
+         attempts = 0, note = NULL, updated_at_ms = excluded.updated_at_ms`,
+      [`${to}|journey|${journeyId}`, to, step.due_at_ms, step.trigger, nowMs],
+    );
+    await cancel(step.key, `moved to ${to}, merged into them`);
+  }
   await db.run('DELETE FROM memberships WHERE customer_id = ?', [from]);
 };
