@@ -234,16 +234,17 @@ export const createExperimentReads = (
         FROM messages m JOIN decisions d ON d.id = m.id
         WHERE d.agent = 'cart' AND m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}`.execute(db)
     ).rows;
+    // Driven by the cart messages (few) rather than the orders (many), each order once.
     const [orders] = (
       await raw<{ revenue: number | null }>`
-        SELECT SUM(o.total_cents) AS revenue FROM orders o
-        WHERE o.placed_at_ms >= ${fromMs} AND o.placed_at_ms < ${toMs + windowMs}
-          AND EXISTS (
-            SELECT 1 FROM messages m JOIN decisions d ON d.id = m.id
-            WHERE d.agent = 'cart' AND m.customer_id = o.customer_id
-              AND m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}
+        SELECT SUM(total_cents) AS revenue FROM (
+          SELECT DISTINCT o.order_id, o.total_cents
+          FROM messages m
+            JOIN decisions d ON d.id = m.id
+            JOIN orders o ON o.customer_id = m.customer_id
               AND o.placed_at_ms >= m.sent_at_ms AND o.placed_at_ms < m.sent_at_ms + ${windowMs}
-          )`.execute(db)
+          WHERE d.agent = 'cart' AND m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}
+        ) recovered`.execute(db)
     ).rows;
     return {
       sent: messages?.sent ?? 0,

@@ -462,6 +462,20 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.dropIndex('messages_campaign').ifExists().execute();
     },
   },
+  // A customer's orders by time (the recovered-cart KPI looks for one within a window after
+  // each cart message); it serves every lookup by customer the old index did. Built before the
+  // old one goes, each step safe to repeat (see 0010).
+  '0011-orders-by-customer-time': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('orders_customer_time')
+        .ifNotExists()
+        .on('orders')
+        .columns(['customer_id', 'placed_at_ms'])
+        .execute();
+      await db.schema.dropIndex('orders_customer').ifExists().execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({
