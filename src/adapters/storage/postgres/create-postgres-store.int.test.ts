@@ -77,4 +77,39 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () =>
       await reopened.close();
     }
   });
+
+  it('starts while another session creates and drops schemas in the same database', async () => {
+    const churned = `herald_churn_${stamp}`;
+    const churn = new pg.Client({ connectionString: url });
+    await churn.connect();
+    const running = { stopped: false };
+    // Another application (or another Herald's tests) coming and going beside this one.
+    const churning = (async () => {
+      while (!running.stopped) {
+        await churn.query(
+          `CREATE SCHEMA IF NOT EXISTS ${churned}; CREATE TABLE IF NOT EXISTS ${churned}.t (id serial PRIMARY KEY, a int, b text)`,
+        );
+        await churn.query(`DROP SCHEMA ${churned} CASCADE`);
+      }
+    })();
+    const failures: string[] = [];
+    try {
+      for (let n = 0; n < 8; n += 1) {
+        const schema = schemas[n % schemas.length] ?? '';
+        await createPostgresStore({ url, poolSize: 2, schema })
+          .then((store) => store.close())
+          .catch((error: unknown) => {
+            const cause = (error as { cause?: Error }).cause;
+            failures.push(`${String(error)}: ${cause?.message ?? ''}`);
+          });
+        await withClient(url, (client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    } finally {
+      running.stopped = true;
+      await churning;
+      await churn.query(`DROP SCHEMA IF EXISTS ${churned} CASCADE`);
+      await churn.end();
+    }
+    expect(failures).toEqual([]);
+  });
 });

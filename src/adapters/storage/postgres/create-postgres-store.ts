@@ -1,4 +1,5 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
+import { NamesOnlyPostgresDialect } from './names-only-dialect.js';
 import pg from 'pg';
 import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
@@ -221,7 +222,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new NamesOnlyPostgresDialect({ pool }) });
   await runMigrations(db as Kysely<unknown>, 'postgres', schema ?? (await migrationSchemaOf(pool)));
 
   // An idle connection that the server drops (restart, failover, timeout) is discarded by the
