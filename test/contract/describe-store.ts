@@ -10,6 +10,7 @@ import {
   sweepProfiles,
   type ProfilePolicy,
 } from '../../src/pipeline/profile/index.js';
+import { aMembership } from '../../src/pipeline/decide/test-builders.js';
 import { aDecision, aSentMessage, aTrack } from '../support/builders.js';
 import type { StoreFactory } from '../support/stores.js';
 
@@ -234,20 +235,7 @@ export const describeStore = (factory: StoreFactory): void => {
         journeyId: string,
         stepId: string,
         status: 'active' | 'completed' = 'active',
-      ) => ({
-        customerId: u(customerId),
-        journeyId,
-        version: 1,
-        stepId,
-        status,
-        enteredAtMs: t0,
-        updatedAtMs: t0,
-        entries: 1,
-        exitReason: null,
-        seenEvents: [],
-        waitingFor: null,
-        arms: {},
-      });
+      ) => aMembership({ customerId: u(customerId), journeyId, stepId, status });
       const step = (customerId: string, journeyId: string, stepId: string) => ({
         key: `${customerId}|journey|${journeyId}`,
         customerId: u(customerId),

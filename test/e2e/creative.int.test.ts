@@ -6,7 +6,13 @@ import { readContentDir } from '../../src/cli/commands/content.js';
 import { HOUR_MS } from '../../src/core/time.js';
 import { prepareCreative } from '../../src/pipeline/creative.js';
 import { promoteDueWinners, promoteWinner } from '../../src/pipeline/experiment-results.js';
-import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import {
+  adminToken,
+  basicAuth,
+  startHerald,
+  type TestHerald,
+  ingestCall,
+} from '../support/start-herald.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -40,20 +46,7 @@ for (const factory of storeFactories)
       afterEach(async () => {
         await herald.close();
       });
-      const ingest = async (route: string, body: object) => {
-        seq += 1;
-        const r = await herald.app.inject({
-          method: 'POST',
-          url: `/v1/${route}`,
-          headers: { ...json, authorization: basicAuth() },
-          payload: JSON.stringify({
-            messageId: `cr-${seq}`,
-            timestamp: new Date(clock.nowMs()).toISOString(),
-            ...body,
-          }),
-        });
-        expect(r.statusCode).toBe(200);
-      };
+      const ingest = (route: string, body: object) => ingestCall(herald, clock, route, body);
       const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
         herald.app.inject({
           method,

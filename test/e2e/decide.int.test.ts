@@ -2,7 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
 import { summariseSegments } from '../../src/pipeline/decide/index.js';
-import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import {
+  adminToken,
+  basicAuth,
+  startHerald,
+  type TestHerald,
+  ingestCall,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // Wednesday 2026-06-03 12:00 UTC: well outside the default quiet hours (21:00–08:00 UTC).
@@ -179,20 +185,7 @@ for (const factory of storeFactories) {
       });
 
       it('goes on with the welcome journey of a visitor who signed up before identifying', async () => {
-        const post = async (route: string, body: object) => {
-          messages += 1;
-          const response = await herald.app.inject({
-            method: 'POST',
-            url: `/v1/${route}`,
-            headers: { ...json, authorization: basicAuth() },
-            payload: JSON.stringify({
-              messageId: `m-${messages}`,
-              timestamp: new Date(clock.nowMs()).toISOString(),
-              ...body,
-            }),
-          });
-          expect(response.statusCode).toBe(200);
-        };
+        const post = (route: string, body: object) => ingestCall(herald, clock, route, body);
         await post('track', { anonymousId: 'visitor-1', event: 'Signed Up' });
         await runAt(T0);
         clock.set(T0 + HOUR_MS);

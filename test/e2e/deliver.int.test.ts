@@ -5,10 +5,10 @@ import { HOUR_MS } from '../../src/core/time.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import {
   adminToken,
-  basicAuth,
   startHerald,
   writeKey,
   type TestHerald,
+  ingestCall,
 } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -26,7 +26,6 @@ const signSendGrid = (timestamp: string, payload: string) =>
     .update(timestamp + payload)
     .sign(sendgridKeys.privateKey)
     .toString('base64');
-let seq = 0;
 /** Header lines folded onto the next line (RFC 5322 §2.2.3) joined back. */
 const unfold = (raw: string): string => raw.replace(/\r?\n[ \t]+/g, ' ');
 
@@ -65,20 +64,7 @@ for (const factory of storeFactories) {
       await smtp.stop();
     });
 
-    const ingest = async (route: string, body: object) => {
-      seq += 1;
-      const response = await herald.app.inject({
-        method: 'POST',
-        url: `/v1/${route}`,
-        headers: { ...json, authorization: basicAuth() },
-        payload: JSON.stringify({
-          messageId: `d-${seq}`,
-          timestamp: new Date(clock.nowMs()).toISOString(),
-          ...body,
-        }),
-      });
-      expect(response.statusCode).toBe(200);
-    };
+    const ingest = (route: string, body: object) => ingestCall(herald, clock, route, body);
     const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
       herald.app.inject({
         method,

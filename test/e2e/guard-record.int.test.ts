@@ -4,7 +4,7 @@ import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
-import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import { adminToken, startHerald, type TestHerald, ingestCall } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // Wednesday 2026-06-03 12:00 UTC: outside the default quiet hours (21:00–08:00).
@@ -37,7 +37,6 @@ interface MessageView {
   verdicts: Verdict[];
   reviews: { action: string; reviewer: string; reason: string }[];
 }
-let seq = 0;
 
 for (const factory of storeFactories) {
   describe.skipIf(!factory.available)(`guard and record over HTTP (${factory.name})`, () => {
@@ -60,20 +59,7 @@ for (const factory of storeFactories) {
       await herald.close();
     });
 
-    const ingest = async (route: string, body: object) => {
-      seq += 1;
-      const response = await herald.app.inject({
-        method: 'POST',
-        url: `/v1/${route}`,
-        headers: { ...json, authorization: basicAuth() },
-        payload: JSON.stringify({
-          messageId: `g-${seq}`,
-          timestamp: new Date(clock.nowMs()).toISOString(),
-          ...body,
-        }),
-      });
-      expect(response.statusCode).toBe(200);
-    };
+    const ingest = (route: string, body: object) => ingestCall(herald, clock, route, body);
     const identify = (userId: string, traits: object, context: object = {}) =>
       ingest('identify', { userId, traits, context });
     const call = (

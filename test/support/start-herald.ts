@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createServices, type Services } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
@@ -60,3 +61,29 @@ export const startHerald = async (
 
 export const basicAuth = (key: string = writeKey): string =>
   `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+let calls = 0;
+
+/**
+ * One Segment call (`route`: track, identify, alias …) to Herald's tracking API with a fresh
+ * messageId and the clock's time (the body may set either), expected to be accepted.
+ */
+export const ingestCall = async (
+  herald: TestHerald,
+  clock: Clock,
+  route: string,
+  body: object,
+): Promise<void> => {
+  calls += 1;
+  const response = await herald.app.inject({
+    method: 'POST',
+    url: `/v1/${route}`,
+    headers: { 'content-type': 'application/json', authorization: basicAuth() },
+    payload: JSON.stringify({
+      messageId: `call-${String(calls)}`,
+      timestamp: new Date(clock.nowMs()).toISOString(),
+      ...body,
+    }),
+  });
+  expect(response.statusCode).toBe(200);
+};
