@@ -98,4 +98,33 @@ describe('claiming the embedded database file', () => {
     rmSync(`${file}.lock`);
     claimDatabaseFile(file)();
   });
+
+  it('refuses while another process holds a lock file of the SQLite kind by the old name', async () => {
+    // As a version that kept its OS lock in FILE.lock did.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import Database from 'better-sqlite3';
+         const db = new Database(${JSON.stringify(`${file}.lock`)});
+         db.exec('BEGIN EXCLUSIVE');
+         console.log('holding');
+         setInterval(() => undefined, 60_000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    children.push(holder);
+    await new Promise<void>((resolve) => {
+      holder.stdout.once('data', () => {
+        resolve();
+      });
+    });
+    expect(() => claimDatabaseFile(file)).toThrow(
+      `${file} is in use by another Herald process (it holds ${file}.lock)`,
+    );
+    await killed(holder);
+    claimDatabaseFile(file)();
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  });
 });

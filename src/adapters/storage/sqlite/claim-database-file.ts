@@ -35,24 +35,41 @@ const inUse = (file: string, holder: string) =>
     `${file} is in use by another Herald process (${holder}); the embedded SQLite mode is one process per file — stop it, or use PostgreSQL to run several`,
   );
 
+/** Whether a lock file in this module's format (a SQLite database) is held by a process. */
+const isLockHeld = (path: string): boolean => {
+  let db: BetterSqlite3.Database | null = null;
+  try {
+    db = new BetterSqlite3(path, { timeout: 0, fileMustExist: true });
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('ROLLBACK');
+    return false;
+  } catch (error) {
+    return (error as { code?: string }).code === 'SQLITE_BUSY';
+  } finally {
+    db?.close();
+  }
+};
+
 /**
- * The pid file an earlier Herald claimed the database with (`FILE.lock`): refused while that
- * process lives; removed when it is gone. The lock itself lives in a file of another name, so
- * two processes clearing an old pid file at once cannot remove each other's lock.
+ * The lock file earlier versions claimed the database with (`FILE.lock`): a pid as text, or,
+ * for a while, a SQLite database held the way `FILE.writer-lock` is now. Refused while the
+ * process that wrote it lives or holds it; removed when it is gone. The lock itself lives in
+ * a file of another name, so two processes clearing an old file at once cannot remove each
+ * other's lock.
  */
-const checkPidLock = (file: string): void => {
-  const pidPath = `${file}.lock`;
+const checkEarlierLock = (file: string): void => {
+  const earlier = `${file}.lock`;
   let text: string;
   try {
-    text = readFileSync(pidPath, 'utf8');
+    text = readFileSync(earlier, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  const pid = Number(text.trim());
-  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))
-    throw inUse(file, `pid ${pid}`);
-  rmSync(pidPath, { force: true });
+  const pid = /^\s*\d+\s*$/.test(text) ? Number(text) : null;
+  if (pid === null ? isLockHeld(earlier) : pid > 0 && pid !== process.pid && isAlive(pid))
+    throw inUse(file, pid === null ? `it holds ${earlier}` : `pid ${pid}`);
+  rmSync(earlier, { force: true });
 };
 
 /**
@@ -80,7 +97,7 @@ export const claimDatabaseFile = (path: string): (() => void) => {
     throw error;
   }
   try {
-    checkPidLock(file);
+    checkEarlierLock(file);
   } catch (error) {
     lock.close();
     throw error;
