@@ -414,6 +414,42 @@ describe('falling back to the next channel', () => {
     );
   });
 
+  it('stops at a channel where a guardrail fails: that blocks the message, fail closed', () => {
+    const state = {
+      ...customer('f8', false, true),
+      consent: { ...customer('f8', false, true).consent, whatsapp: consent(true) },
+    };
+    const brokenOnSms: Guardrail = {
+      name: 'broken',
+      check: (message) => {
+        if (message.channel === 'sms') throw new Error('service down');
+        return [{ guardrail: 'broken', outcome: 'pass', code: 'ok', reason: 'up', figures: {} }];
+      },
+    };
+    const judged = judgeOnChannels(
+      emailThenSms('f8', { channels: ['email', 'sms', 'whatsapp'] }),
+      state,
+      batch(),
+      {
+        ...deps(0),
+        guardrails: [...defaultGuardrails, brokenOnSms],
+        policy: { ...deps(0).policy, whatsappApprovedTemplates: ['upsell'] },
+      },
+      T0,
+    );
+    expect(judged.message).toMatchObject({
+      channel: 'email',
+      status: 'blocked',
+      reasonCode: 'unsubscribed',
+    });
+    expect(fallback(judged)).toMatchObject([
+      {
+        code: 'no_channel_left',
+        figures: { others: [{ channel: 'sms', codes: ['guardrail_failed'] }] },
+      },
+    ]);
+  });
+
   it('keeps the first channel when turned off', () => {
     const judged = judgeOnChannels(
       emailThenSms('f2'),
@@ -447,7 +483,7 @@ describe('falling back to the next channel', () => {
       {
         outcome: 'block',
         code: 'no_channel_left',
-        reason: 'blocked on every channel: sms (unsubscribed)',
+        reason: 'blocked on every channel tried: sms (unsubscribed)',
       },
     ]);
   });

@@ -492,6 +492,9 @@ const CHANNEL_BOUND_CODES: ReadonlySet<string> = new Set([
   'no_recipient',
 ]);
 
+/** A guardrail that threw, timed out or could not judge: fail closed, on every channel. */
+const FAILED_CODES: ReadonlySet<string> = new Set(['guardrail_failed', 'moderation_failed']);
+
 const blockedOnItsChannel = (result: GuardResult): boolean =>
   result.outcome === 'block' &&
   result.verdicts.every((v) => v.outcome !== 'block' || CHANNEL_BOUND_CODES.has(v.code));
@@ -509,7 +512,8 @@ const withVerdict = (judged: Judged, verdict: RecordedVerdict): Judged => {
  * Judges a decision's message on its first channel and, when that channel alone blocks it
  * (`CHANNEL_BOUND_CODES`) and `guard.channelFallback` allows, on each next channel the decision
  * ranked, in turn, until one does not block it — whatever blocks a later one (its cost against a
- * campaign's budget, its template), the next is tried. The message goes on that channel
+ * campaign's budget, its template), the next is tried, unless a guardrail failed there (fail
+ * closed: that blocks the message). The message goes on that channel
  * (queued, held, in review, or held out: the holdouts are drawn among the customers who would
  * be messaged, which this one would) with a `channel-fallback` verdict saying which channels
  * were passed over and why. When every channel blocks, the first channel's message is kept,
@@ -549,14 +553,17 @@ export const judgeOnChannels = (
         reason: `on ${next.message.channel}: blocked on ${listed(passedOver)}`,
         figures: { passedOver },
       });
-    passedOver.push({ channel: next.message.channel, codes: blockingCodes(next.result) });
+    const codes = blockingCodes(next.result);
+    passedOver.push({ channel: next.message.channel, codes });
+    // A guardrail that failed on this channel blocks the message, not just the channel.
+    if (codes.some((code) => FAILED_CODES.has(code))) break;
   }
   const others = passedOver.slice(1);
   return withVerdict(first, {
     guardrail: 'channel-fallback',
     outcome: 'block',
     code: 'no_channel_left',
-    reason: `blocked on every channel: ${listed(others)}`,
+    reason: `blocked on every channel tried: ${listed(others)}`,
     figures: { others },
   });
 };
