@@ -222,34 +222,30 @@ export const createExperimentReads = (
     };
   },
   async cartRecoveries(fromMs, toMs, windowMs) {
-    // An order follows a message when the customer placed it from the send to the window's end.
-    const [messages] = (
-      await raw<{ sent: number; recovered: number | null }>`
-        SELECT COUNT(*) AS sent,
-          SUM(CASE WHEN EXISTS (
-            SELECT 1 FROM orders o
-            WHERE o.customer_id = m.customer_id
-              AND o.placed_at_ms >= m.sent_at_ms AND o.placed_at_ms < m.sent_at_ms + ${windowMs}
-          ) THEN 1 ELSE 0 END) AS recovered
-        FROM messages m JOIN decisions d ON d.id = m.id
-        WHERE d.agent = 'cart' AND m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}`.execute(db)
-    ).rows;
-    // Driven by the cart messages (few) rather than the orders (many), each order once.
-    const [orders] = (
-      await raw<{ revenue: number | null }>`
-        SELECT SUM(total_cents) AS revenue FROM (
-          SELECT DISTINCT o.order_id, o.total_cents
+    // Each cart message of the range with every order its customer placed from the send to the
+    // window's end (none: one row, no order), joined once (MATERIALIZED: SQLite would otherwise
+    // run it for each of the three reads); messages counted once each, orders too.
+    const [row] = (
+      await raw<{ sent: number; recovered: number; revenue: number | null }>`
+        WITH hits AS MATERIALIZED (
+          SELECT m.id AS message_id, o.order_id, o.total_cents
           FROM messages m
             JOIN decisions d ON d.id = m.id
-            JOIN orders o ON o.customer_id = m.customer_id
+            LEFT JOIN orders o ON o.customer_id = m.customer_id
               AND o.placed_at_ms >= m.sent_at_ms AND o.placed_at_ms < m.sent_at_ms + ${windowMs}
           WHERE d.agent = 'cart' AND m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}
-        ) recovered`.execute(db)
+        )
+        SELECT
+          (SELECT COUNT(DISTINCT message_id) FROM hits) AS sent,
+          (SELECT COUNT(DISTINCT message_id) FROM hits WHERE order_id IS NOT NULL) AS recovered,
+          (SELECT SUM(total_cents) FROM (
+             SELECT DISTINCT order_id, total_cents FROM hits WHERE order_id IS NOT NULL
+           ) recovered_orders) AS revenue`.execute(db)
     ).rows;
     return {
-      sent: messages?.sent ?? 0,
-      recovered: messages?.recovered ?? 0,
-      revenueCents: orders?.revenue ?? 0,
+      sent: row?.sent ?? 0,
+      recovered: row?.recovered ?? 0,
+      revenueCents: row?.revenue ?? 0,
     };
   },
   async listExperiments() {
