@@ -31,6 +31,7 @@ export const moveJourneys = async (
     'SELECT customer_id, journey_id, status FROM memberships WHERE customer_id IN (?, ?)',
     [from, to],
   );
+  if (!members.some((m) => m.customer_id === from)) return;
   const theirs = new Map(
     members.filter((m) => m.customer_id === to).map((m) => [m.journey_id, m.status]),
   );
