@@ -16,7 +16,7 @@ import {
 import type { SendHistory } from '../ports/record-store.js';
 import type { StoreTx } from '../ports/store.js';
 import type { CustomerId } from '../core/ids.js';
-import type { ProfileState } from '../core/profile.js';
+import type { Channel, ProfileState } from '../core/profile.js';
 import {
   defaultGuardrails,
   guardPolicySchema,
@@ -330,37 +330,45 @@ describe('falling back to the next channel', () => {
   const consent = (granted: boolean) => ({
     marketing: { granted, atMs: T0 - DAY, source: 'test' },
   });
-  /** A US customer (on UTC: noon, out of quiet hours) with an email address and a phone. */
-  const customer = (id: string, email: boolean, sms: boolean): ProfileState => ({
+  /**
+   * A US customer (on UTC: noon, out of quiet hours) with an email address and a phone, and
+   * marketing consent granted or withdrawn per channel.
+   */
+  const customer = (id: string, granted: Partial<Record<Channel, boolean>>): ProfileState => ({
     ...emptyProfile(toCustomerId(id), T0 - 1000),
     traits: { email: `${id}@example.com`, phone: '+15555550100' },
     location: { country: 'US', region: null, city: null, timezone: 'Etc/UTC' },
-    consent: { email: consent(email), sms: consent(sms) },
+    consent: Object.fromEntries(Object.entries(granted).map(([c, g]) => [c, consent(g)])),
   });
-  const emailThenSms = (id: string, overrides: Partial<Decision> = {}) =>
-    aDecision({
-      id: `d-${id}`,
-      customerId: toCustomerId(id),
-      channels: ['email', 'sms'],
-      scheduledForMs: T0,
-      createdAtMs: T0,
-      ...overrides,
-    });
-  const withPolicy = (channelFallback: boolean): GuardDeps => ({
+  /** The decision for `id` (email, then SMS, unless `decision` says otherwise), judged. */
+  const judge = (
+    id: string,
+    granted: Partial<Record<Channel, boolean>>,
+    options: { decision?: Partial<Decision>; deps?: GuardDeps; batch?: GuardBatchState } = {},
+  ) =>
+    judgeOnChannels(
+      aDecision({
+        id: `d-${id}`,
+        customerId: toCustomerId(id),
+        channels: ['email', 'sms'],
+        scheduledForMs: T0,
+        createdAtMs: T0,
+        ...options.decision,
+      }),
+      customer(id, granted),
+      options.batch ?? batch(),
+      options.deps ?? deps(0),
+      T0,
+    );
+  const withPolicy = (policy: Partial<GuardPolicy>): GuardDeps => ({
     ...deps(0),
-    policy: { ...deps(0).policy, channelFallback },
+    policy: { ...deps(0).policy, ...policy },
   });
   const fallback = (j: Judged) =>
     j.result.verdicts.filter((v) => v.guardrail === 'channel-fallback');
 
   it('sends on the next channel when the first blocks it for its own reasons, and says so', () => {
-    const judged = judgeOnChannels(
-      emailThenSms('f1'),
-      customer('f1', false, true),
-      batch(),
-      deps(0),
-      T0,
-    );
+    const judged = judge('f1', { email: false, sms: true });
     expect(judged.message).toMatchObject({ channel: 'sms', status: 'queued', reasonCode: null });
     expect(judged.message.passed).toContain('channel-fallback');
     expect(fallback(judged)).toEqual([
@@ -375,13 +383,7 @@ describe('falling back to the next channel', () => {
   });
 
   it('goes on to a channel where the customer is held out, as one who would be messaged', () => {
-    const judged = judgeOnChannels(
-      emailThenSms('f6'),
-      customer('f6', false, true),
-      batch(),
-      deps(100),
-      T0,
-    );
+    const judged = judge('f6', { email: false, sms: true }, { deps: deps(100) });
     expect(judged.message).toMatchObject({
       channel: 'sms',
       status: 'held-out',
@@ -392,21 +394,13 @@ describe('falling back to the next channel', () => {
   });
 
   it('tries every next channel in turn, whatever blocks a later one', () => {
-    const state = {
-      ...customer('f7', true, false),
-      consent: { ...customer('f7', true, false).consent, whatsapp: consent(true) },
-    };
-    const policy = {
-      ...deps(0).policy,
-      maxSubjectLength: 5,
-      whatsappApprovedTemplates: ['upsell'],
-    };
-    const judged = judgeOnChannels(
-      emailThenSms('f7', { channels: ['sms', 'email', 'whatsapp'] }),
-      state,
-      batch(),
-      { ...deps(0), policy },
-      T0,
+    const judged = judge(
+      'f7',
+      { email: true, sms: false, whatsapp: true },
+      {
+        decision: { channels: ['sms', 'email', 'whatsapp'] },
+        deps: withPolicy({ maxSubjectLength: 5, whatsappApprovedTemplates: ['upsell'] }),
+      },
     );
     expect(judged.message).toMatchObject({ channel: 'whatsapp', status: 'queued' });
     expect(fallback(judged)[0]?.reason).toBe(
@@ -415,10 +409,6 @@ describe('falling back to the next channel', () => {
   });
 
   it('stops at a channel where a guardrail fails: that blocks the message, fail closed', () => {
-    const state = {
-      ...customer('f8', false, true),
-      consent: { ...customer('f8', false, true).consent, whatsapp: consent(true) },
-    };
     const brokenOnSms: Guardrail = {
       name: 'broken',
       check: (message) => {
@@ -426,16 +416,16 @@ describe('falling back to the next channel', () => {
         return [{ guardrail: 'broken', outcome: 'pass', code: 'ok', reason: 'up', figures: {} }];
       },
     };
-    const judged = judgeOnChannels(
-      emailThenSms('f8', { channels: ['email', 'sms', 'whatsapp'] }),
-      state,
-      batch(),
+    const judged = judge(
+      'f8',
+      { email: false, sms: true, whatsapp: true },
       {
-        ...deps(0),
-        guardrails: [...defaultGuardrails, brokenOnSms],
-        policy: { ...deps(0).policy, whatsappApprovedTemplates: ['upsell'] },
+        decision: { channels: ['email', 'sms', 'whatsapp'] },
+        deps: {
+          ...withPolicy({ whatsappApprovedTemplates: ['upsell'] }),
+          guardrails: [...defaultGuardrails, brokenOnSms],
+        },
       },
-      T0,
     );
     expect(judged.message).toMatchObject({
       channel: 'email',
@@ -451,12 +441,10 @@ describe('falling back to the next channel', () => {
   });
 
   it('keeps the first channel when turned off', () => {
-    const judged = judgeOnChannels(
-      emailThenSms('f2'),
-      customer('f2', false, true),
-      batch(),
-      withPolicy(false),
-      T0,
+    const judged = judge(
+      'f2',
+      { email: false, sms: true },
+      { deps: withPolicy({ channelFallback: false }) },
     );
     expect(judged.message).toMatchObject({
       channel: 'email',
@@ -467,13 +455,7 @@ describe('falling back to the next channel', () => {
   });
 
   it('keeps the first channel’s block, naming the others’, when every channel blocks', () => {
-    const judged = judgeOnChannels(
-      emailThenSms('f3'),
-      customer('f3', false, false),
-      batch(),
-      deps(0),
-      T0,
-    );
+    const judged = judge('f3', { email: false, sms: false });
     expect(judged.message).toMatchObject({
       channel: 'email',
       status: 'blocked',
@@ -489,21 +471,14 @@ describe('falling back to the next channel', () => {
   });
 
   it('never falls back from a block every channel would give (an offer above the limit)', () => {
-    const judged = judgeOnChannels(
-      emailThenSms('f4', {
-        incentive: {
-          kind: 'percent-off',
-          percent: 30,
-          amount: null,
-          code: 'X-1',
-          expiresAtMs: T0 + DAY,
-        },
-      }),
-      customer('f4', false, true),
-      batch(),
-      deps(0),
-      T0,
-    );
+    const incentive = {
+      kind: 'percent-off' as const,
+      percent: 30,
+      amount: null,
+      code: 'X-1',
+      expiresAtMs: T0 + DAY,
+    };
+    const judged = judge('f4', { email: false, sms: true }, { decision: { incentive } });
     expect(judged.message).toMatchObject({ channel: 'email', status: 'blocked' });
     expect(judged.message.verdicts.map((v) => v.code)).toContain('discount_too_high');
     expect(fallback(judged)).toEqual([]);
@@ -518,13 +493,10 @@ describe('falling back to the next channel', () => {
     };
     state.history.set(toCustomerId('f5'), history);
     // Engagement is not at issue here (after three messages, a low score blocks every channel).
-    const engagedEnough = { ...deps(0), policy: { ...deps(0).policy, minEngagement: 0 } };
-    const judged = judgeOnChannels(
-      emailThenSms('f5'),
-      customer('f5', true, true),
-      state,
-      engagedEnough,
-      T0,
+    const judged = judge(
+      'f5',
+      { email: true, sms: true },
+      { batch: state, deps: withPolicy({ minEngagement: 0 }) },
     );
     expect(judged.message).toMatchObject({ channel: 'sms', status: 'queued' });
     expect(fallback(judged)[0]).toMatchObject({
