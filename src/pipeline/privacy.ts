@@ -41,7 +41,6 @@ export const exportCustomer = async (
       nowMs,
     ),
   );
-  const subject = await store.pseudonymOf(customerId);
   return {
     customerId,
     exportedAt: new Date(nowMs).toISOString(),
@@ -49,23 +48,27 @@ export const exportCustomer = async (
     events: (await store.listEvents(customerId, ALL)).reverse(),
     decisions: await store.listDecisions({ customerId, limit: ALL }),
     messages: await store.listMessages({ customerId, limit: ALL }),
-    audit: await auditTrailOf(store, subject),
+    audit: await auditTrailOf(store, customerId),
   };
 };
 
-/** A customer's audit entries (by pseudonym), with their data parsed. */
+/**
+ * A customer's audit entries, with their data parsed: those about each of their pseudonyms
+ * (their own, and those of customers merged into them).
+ */
 export const auditTrailOf = async (
-  store: Pick<Store, 'auditOf'>,
-  subject: string | undefined,
+  store: Pick<Store, 'auditOf' | 'pseudonymsOfCustomer'>,
+  customerId: CustomerId,
 ): Promise<CustomerExport['audit']> =>
-  subject === undefined
-    ? []
-    : (await store.auditOf(subject)).map((e) => ({ ...e, data: JSON.parse(e.data) as unknown }));
+  (await store.auditOf(await store.pseudonymsOfCustomer(customerId))).map((e) => ({
+    ...e,
+    data: JSON.parse(e.data) as unknown,
+  }));
 
 /**
  * Erases a customer (GDPR art. 17): events, orders, identities, profile, decisions, messages
- * and journey state are deleted, and the link from the customer to their audit pseudonym goes
- * with them — the audit trail stays whole (the chain still verifies) but no longer leads to
+ * and journey state are deleted, and the links from the customer to their audit pseudonyms
+ * (their own, and those of customers merged into them) go with them — the audit trail stays whole (the chain still verifies) but no longer leads to
  * anyone. Runs at once, well within any configured deadline.
  */
 export const eraseCustomer = (

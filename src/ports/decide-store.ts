@@ -98,11 +98,13 @@ export interface DecideTx extends ScheduleTx {
   loadMemberships(ids: readonly CustomerId[]): Promise<Map<CustomerId, Membership[]>>;
   saveMemberships(rows: readonly Membership[]): Promise<void>;
   /**
-   * When `from` is merged into `to` (an anonymous visitor who identifies, an alias): moves each
-   * of `from`'s journeys `to` is not in, or has only finished or left while `from`'s is active,
-   * with its pending step; in the others `to`'s state stands.
+   * When `from` is merged into `to` (an anonymous visitor who identifies, an alias): hands over
+   * everything the decide and record stages keep of `from` — journeys (each one `to` is not in,
+   * or has only finished or left while `from`'s is active, with its pending step; in the others
+   * `to`'s state stands), pending and finished work, decisions, messages, conversions,
+   * experiment units and the audit pseudonym (storage/shared/hand-over.ts says how).
    */
-  moveJourneys(from: CustomerId, to: CustomerId, nowMs: number): Promise<void>;
+  handOver(from: CustomerId, to: CustomerId, nowMs: number): Promise<void>;
   loadMarks(ids: readonly CustomerId[]): Promise<Map<CustomerId, CustomerMarks>>;
   saveMarks(rows: readonly CustomerMarks[]): Promise<void>;
   insertDecisions(decisions: readonly Decision[]): Promise<void>;

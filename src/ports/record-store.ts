@@ -142,9 +142,13 @@ export interface RecordReads {
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** Audit entries after `afterSeq`, in order. */
   scanAudit(afterSeq: number, limit: number): Promise<AuditEntry[]>;
-  auditOf(subject: string): Promise<AuditEntry[]>;
-  /** The customer's pseudonym, if the audit log holds anything about them. */
-  pseudonymOf(id: CustomerId): Promise<string | undefined>;
+  /** The entries about any of these pseudonyms, in order. */
+  auditOf(subjects: readonly string[]): Promise<AuditEntry[]>;
+  /**
+   * The customer's pseudonyms, their own first: none when the audit log holds nothing about
+   * them, several when customers merged into them had their own.
+   */
+  pseudonymsOfCustomer(id: CustomerId): Promise<string[]>;
   /** The review queue's counts by the last action taken, for the override rate. */
   reviewCounts(): Promise<Record<string, number>>;
   /** The message a provider's id names (webhooks). */

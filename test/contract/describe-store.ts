@@ -12,7 +12,7 @@ import {
 } from '../../src/pipeline/profile/index.js';
 import { aMembership } from '../../src/pipeline/decide/test-builders.js';
 import { aDecision, aSentMessage, aTrack } from '../support/builders.js';
-import type { StoreFactory } from '../support/stores.js';
+import type { RawSql, StoreFactory } from '../support/stores.js';
 
 const policy: ProfilePolicy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
 const t0 = Date.UTC(2026, 0, 1);
@@ -28,8 +28,10 @@ export const describeStore = (factory: StoreFactory): void => {
   describe.skipIf(!factory.available)(`store contract: ${factory.name}`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
+    let raw: RawSql;
+    let reopen: () => Promise<Store>;
     beforeEach(async () => {
-      ({ store, cleanup } = await factory.make());
+      ({ store, cleanup, raw, reopen } = await factory.make());
     });
     afterEach(async () => {
       await cleanup();
@@ -263,7 +265,7 @@ export const describeStore = (factory: StoreFactory): void => {
           ],
           t0,
         );
-        await tx.moveJourneys(u(visitor), u('ann'), t0 + 10);
+        await tx.handOver(u(visitor), u('ann'), t0 + 10);
       });
       const memberships = await store.transaction((tx) =>
         tx.loadMemberships([u(visitor), u('ann')]),
@@ -286,17 +288,132 @@ export const describeStore = (factory: StoreFactory): void => {
               ])
               .sort(),
           );
+      // ann was in the cart journey already: the visitor's step there is cancelled, not moved;
+      // the rows the moved steps left behind are ann's history now.
       expect(await work('ann')).toEqual([
         ['ann|journey|cart', 'pending', 'wait'],
         ['ann|journey|welcome', 'pending', 'day-3'],
         ['ann|journey|win-back', 'pending', 'wave-2'],
-      ]);
-      // ann was in the cart journey already: the visitor's step there is cancelled, not moved.
-      expect(await work(visitor)).toEqual([
         [`${visitor}|journey|cart`, 'cancelled', 'offer'],
         [`${visitor}|journey|welcome`, 'cancelled', 'day-3'],
         [`${visitor}|journey|win-back`, 'cancelled', 'wave-2'],
       ]);
+      expect(await work(visitor)).toEqual([]);
+    });
+
+    it('hands a merged customer’s work, decisions, messages, units and pseudonym over', async () => {
+      const visitor = u('anon:v😀');
+      const ann = u('ann');
+      const work = (customerId: CustomerId, key: string, mode?: 'log') => ({
+        key: `${customerId}|${key}`,
+        customerId,
+        dueAtMs: t0 + 1000,
+        trigger: { kind: 'signed-up' as const },
+        ...(mode === undefined ? {} : { mode }),
+      });
+      const unit = (experimentId: string, customerId: CustomerId, assignedAtMs: number) => ({
+        experimentId,
+        customerId,
+        arm: `${experimentId}-${customerId === ann ? 'ann' : 'visitor'}`,
+        messageId: `${experimentId}-${customerId}`,
+        segment: 'new',
+        channel: 'email' as const,
+        assignedAtMs,
+        windowEndsMs: t0 + 100_000,
+      });
+      const mine = { visitor: '', ann: '' };
+      await store.transaction(async (tx) => {
+        mine.visitor = (await tx.pseudonymsOf([visitor], t0)).get(visitor) ?? '';
+        mine.ann = (await tx.pseudonymsOf([ann], t0 + 1)).get(ann) ?? '';
+        await tx.schedule(
+          [
+            work(visitor, 'cart'), // ann has none: it goes on as ann's
+            work(visitor, 'signed-up'), // ann's ran already: cancelled
+            work(visitor, 'event|seen', 'log'), // finished: kept as history
+            work(ann, 'signed-up', 'log'),
+          ],
+          t0,
+        );
+        const messages = [
+          aSentMessage('m-visitor', visitor, t0, { status: 'queued' }),
+          aSentMessage('m-ann', ann, t0),
+        ];
+        await tx.insertDecisions(
+          messages.map((m) => aDecision({ id: m.id, customerId: m.customerId })),
+        );
+        await tx.insertMessages(messages);
+        await tx.insertConversion({
+          orderId: 'o-visitor',
+          customerId: visitor,
+          decisionId: 'm-visitor',
+          revenueCents: 500,
+          atMs: t0 + 10,
+          touches: [],
+        });
+        await tx.assignUnits([
+          unit('x', visitor, t0), // assigned before ann's: counts
+          unit('x', ann, t0 + 1),
+          unit('y', visitor, t0 + 5), // after ann's: dropped
+          unit('y', ann, t0 + 2),
+          unit('z', visitor, t0 + 3), // ann has none: moved
+        ]);
+        await tx.saveMarks([
+          { customerId: visitor, segment: 'New', stage: 'new', updatedAtMs: t0 },
+        ]);
+        await tx.handOver(visitor, ann, t0 + 10);
+      });
+      const rows = await store.listWork(ann, 10);
+      expect(rows.map((w) => [w.key, w.status]).sort()).toEqual([
+        ['ann|cart', 'pending'],
+        ['ann|signed-up', 'done'],
+        [`${visitor}|event|seen`, 'done'],
+        [`${visitor}|signed-up`, 'cancelled'],
+      ]);
+      expect(await store.listWork(visitor, 10)).toEqual([]);
+      const decisions = await store.listDecisions({ customerId: ann, limit: 10 });
+      expect(decisions.map((d) => d.id).sort()).toEqual(['m-ann', 'm-visitor']);
+      const messages = await store.listMessages({ customerId: ann, limit: 10 });
+      expect(messages.map((m) => `${m.id}/${m.status}`).sort()).toEqual([
+        'm-ann/sent',
+        'm-visitor/queued',
+      ]);
+      expect(await store.listMessages({ customerId: visitor, limit: 10 })).toEqual([]);
+      expect(
+        (await store.listConversions({ customerId: ann, limit: 10 })).map((c) => c.orderId),
+      ).toEqual(['o-visitor']);
+      const arms = async (experimentId: string) =>
+        (await store.unitTotals(experimentId, 'segment')).map((t) => `${t.arm}:${t.units}`);
+      expect(await arms('x')).toEqual(['x-visitor:1']);
+      expect(await arms('y')).toEqual(['y-ann:1']);
+      expect(await arms('z')).toEqual(['z-visitor:1']);
+      expect(await store.transaction((tx) => tx.loadMarks([visitor]))).toEqual(new Map());
+      // ann holds both pseudonyms; the one made first names what is written about her next.
+      expect(await store.pseudonymsOfCustomer(ann)).toEqual([mine.visitor, mine.ann]);
+      expect(await store.pseudonymsOfCustomer(visitor)).toEqual([]);
+      expect((await store.transaction((tx) => tx.pseudonymsOf([ann], t0 + 20))).get(ann)).toBe(
+        mine.visitor,
+      );
+      // Erasing ann leaves nothing of the visitor she was either.
+      await store.transaction((tx) => tx.eraseCustomer(ann));
+      expect(await store.listMessages({ customerId: ann, limit: 10 })).toEqual([]);
+      expect(await store.listDecisions({ customerId: ann, limit: 10 })).toEqual([]);
+      expect(await store.listWork(ann, 10)).toEqual([]);
+      expect(await store.pseudonymsOfCustomer(ann)).toEqual([]);
+      expect(await arms('x')).toEqual([]);
+    });
+
+    it('keeps the pseudonyms a schema from before migration 0012 held', async () => {
+      await raw(`DROP TABLE pseudonyms;
+        CREATE TABLE subjects (customer_id text PRIMARY KEY, pseudonym text NOT NULL UNIQUE,
+          created_at_ms bigint NOT NULL);
+        INSERT INTO subjects VALUES ('ann', 's_ann', 1), ('bob', 's_bob', 2);
+        DELETE FROM herald_migrations WHERE name = '0012-pseudonyms';`);
+      store = await reopen();
+      expect(await store.pseudonymsOfCustomer(u('ann'))).toEqual(['s_ann']);
+      expect(
+        (await store.transaction((tx) => tx.pseudonymsOf([u('bob'), u('cy')], t0))).get(u('bob')),
+      ).toBe('s_bob');
+      await expect(raw('SELECT * FROM subjects')).rejects.toThrow(/subjects/);
     });
 
     it('keeps nothing of a transaction that throws', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { toCustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
 import { summariseSegments } from '../../src/pipeline/decide/index.js';
 import {
@@ -8,6 +9,7 @@ import {
   startHerald,
   type TestHerald,
   ingestCall,
+  writeKey,
 } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -204,6 +206,55 @@ for (const factory of storeFactories) {
         await runAt(T0 + 2 * DAY_MS);
         const decisions = await decisionsOf('ann');
         expect(decisions.map((d) => d.journey?.stepId)).toContain('day-3-email');
+      });
+
+      it('shows a visitor the banner queued before they identified, and erases it with them', async () => {
+        const post = (route: string, body: object) => ingestCall(herald, clock, route, body);
+        await post('track', { anonymousId: 'visitor-3', event: 'Signed Up' });
+        await runAt(T0);
+        clock.set(T0 + HOUR_MS);
+        await post('identify', {
+          userId: 'dee',
+          anonymousId: 'visitor-3',
+          traits: { email: 'dee@example.com' },
+        });
+        await herald.services.dispatcher.runDue();
+        const banner = await herald.app.inject({
+          url: `/v1/personalize?anonymousId=visitor-3&slot=homepage-hero&writeKey=${writeKey}`,
+        });
+        expect(banner.json<{ content: { template: string } | null }>().content).toMatchObject({
+          template: 'welcome-banner',
+        });
+        const exported = (
+          await herald.app.inject({
+            url: '/v1/customers/dee/export',
+            headers: { authorization: `Bearer ${adminToken}` },
+          })
+        ).json<{
+          decisions: { journey: { stepId: string } | null }[];
+          messages: { id: string; template: string; status: string }[];
+          audit: { kind: string; data: { decisionId?: string } }[];
+        }>();
+        expect(exported.decisions.map((d) => d.journey?.stepId)).toContain('day-1-banner');
+        expect(exported.messages).toContainEqual(
+          expect.objectContaining({ template: 'welcome-banner', status: 'sent' }),
+        );
+        // The visitor's decisions were audited under the visitor's pseudonym, which dee holds.
+        const audited = new Set(exported.audit.map((e) => e.data.decisionId));
+        for (const message of exported.messages) expect(audited).toContain(message.id);
+        const erased = await herald.app.inject({
+          method: 'POST',
+          url: '/v1/customers/dee/erase',
+          headers: { ...json, authorization: `Bearer ${adminToken}` },
+          payload: JSON.stringify({ reason: 'customer request' }),
+        });
+        expect(erased.statusCode).toBe(200);
+        const store = herald.services.store;
+        for (const id of ['dee', 'anon:visitor-3'].map(toCustomerId)) {
+          expect(await store.listMessages({ customerId: id, limit: 10 })).toEqual([]);
+          expect(await store.listDecisions({ customerId: id, limit: 10 })).toEqual([]);
+          expect(await store.pseudonymsOfCustomer(id)).toEqual([]);
+        }
       });
 
       it('sends a one-off campaign to a segment, once per customer', async () => {

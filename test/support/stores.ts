@@ -22,7 +22,13 @@ export interface StoreFactory {
    * A fresh, empty store; `cleanup` removes what it created. `raw` runs SQL on its database
    * over a connection of its own, as someone with direct database access would (tamper tests).
    */
-  make(): Promise<{ store: Store; cleanup: () => Promise<void>; raw: RawSql }>;
+  make(): Promise<{
+    store: Store;
+    cleanup: () => Promise<void>;
+    raw: RawSql;
+    /** Closes the store and opens its database again (migrating it), as a restart does. */
+    reopen: () => Promise<Store>;
+  }>;
 }
 
 export const sqliteFactory: StoreFactory = {
@@ -31,9 +37,15 @@ export const sqliteFactory: StoreFactory = {
   async make() {
     const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
     const file = join(dir, 'herald.db');
-    const store = await createSqliteStore({ file, synchronous: 'normal' });
+    const open = () => createSqliteStore({ file, synchronous: 'normal' });
+    let store = await open();
     return {
       store,
+      reopen: async () => {
+        await store.close();
+        store = await open();
+        return store;
+      },
       raw: async (sql) => {
         await Promise.resolve();
         const db = new BetterSqlite3(file);
@@ -60,9 +72,15 @@ export const postgresFactory: StoreFactory = {
     const url = testDatabaseUrl ?? '';
     schemaCounter += 1;
     const schema = `herald_test_${process.pid}_${schemaCounter}_${Date.now().toString(36)}`;
-    const store = await createPostgresStore({ url, poolSize: 8, schema });
+    const open = () => createPostgresStore({ url, poolSize: 8, schema });
+    let store = await open();
     return {
       store,
+      reopen: async () => {
+        await store.close();
+        store = await open();
+        return store;
+      },
       raw: async (sql) => {
         const client = new pg.Client({
           connectionString: url,

@@ -40,7 +40,7 @@ export const registerAuditCommands = (program: Command): void => {
         const id = await services.store.resolveUserId(options.customer);
         if (id === undefined)
           throw new AppError('not-found', `no customer with userId "${options.customer}"`);
-        const trail = await auditTrailOf(services.store, await services.store.pseudonymOf(id));
+        const trail = await auditTrailOf(services.store, id);
         console.log(JSON.stringify({ customerId: id, audit: trail }, null, 2));
       } finally {
         await services.close();

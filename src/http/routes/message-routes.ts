@@ -268,7 +268,7 @@ export const registerMessageRoutes = (
   app.get('/v1/audit/verify', admin, async () => verifyAuditLog(store));
   app.get<{ Params: { userId: string } }>('/v1/customers/:userId/audit', admin, async (request) => {
     const id = await customerOf(request.params.userId);
-    return { customerId: id, audit: await auditTrailOf(store, await store.pseudonymOf(id)) };
+    return { customerId: id, audit: await auditTrailOf(store, id) };
   });
   app.get<{ Params: { userId: string } }>('/v1/customers/:userId/export', admin, async (request) =>
     exportCustomer(

@@ -254,8 +254,9 @@ export const recordEvents = async (
     const rebuild = new Set<CustomerId>();
     for (const { from, to } of plan.merges) {
       if (await tx.mergeCustomer(from, to)) rebuild.add(to);
-      // A visitor who signed up before identifying goes on with the welcome series as the user.
-      await tx.moveJourneys(from, to, nowMs);
+      // One person, one history: a visitor who signed up before identifying goes on with the
+      // welcome series as the user, and an erasure of the user finds what the visitor was sent.
+      await tx.handOver(from, to, nowMs);
     }
     // parseEvent guarantees every event an id, so every event has a draft, in order.
     if (plan.drafts.length !== events.length) throw new Error('identity resolution lost an event');

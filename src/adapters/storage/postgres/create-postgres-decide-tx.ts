@@ -13,13 +13,13 @@ import {
   type WorkRow,
 } from '../shared/decide-rows.js';
 import type { MembershipsTable } from '../shared/tables.js';
-import { moveJourneys } from '../shared/move-journeys.js';
+import { handOver } from '../shared/hand-over.js';
 import { postgresRunner } from '../shared/sql-runner.js';
 import { hashLockKey } from './hash-lock-key.js';
 
 /** The decide primitives on one pooled connection, inside its open transaction. */
 export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
-  moveJourneys: (from, to, nowMs) => moveJourneys(postgresRunner(client), from, to, nowMs),
+  handOver: (from, to, nowMs) => handOver(postgresRunner(client), from, to, nowMs),
   async schedule(work, nowMs) {
     for (const mode of ['replace', 'once', 'log'] as const) {
       // One row per key: the last draft for a key wins, as if they were applied in order.

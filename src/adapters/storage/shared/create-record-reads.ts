@@ -30,22 +30,25 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .execute();
     return rows.map(toAuditEntry);
   },
-  async auditOf(subject) {
+  async auditOf(subjects) {
+    if (subjects.length === 0) return [];
     const rows = await db
       .selectFrom('audit_log')
       .selectAll()
-      .where('subject', '=', subject)
+      .where('subject', 'in', subjects)
       .orderBy('seq')
       .execute();
     return rows.map(toAuditEntry);
   },
-  async pseudonymOf(id) {
-    const row = await db
-      .selectFrom('subjects')
+  async pseudonymsOfCustomer(id) {
+    const rows = await db
+      .selectFrom('pseudonyms')
       .select('pseudonym')
       .where('customer_id', '=', id)
-      .executeTakeFirst();
-    return row?.pseudonym;
+      .orderBy('created_at_ms')
+      .orderBy('pseudonym')
+      .execute();
+    return rows.map((r) => r.pseudonym);
   },
   async reviewCounts() {
     const rows = await db

@@ -200,8 +200,9 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
     async pseudonymsOf(ids, nowMs) {
       const found = new Map<CustomerId, string>();
       for (const id of new Set(ids)) {
+        // A customer who took others in on merges holds their pseudonyms too; the first is theirs.
         const [row] = await sql.all<{ pseudonym: string }>(
-          'SELECT pseudonym FROM subjects WHERE customer_id = ?',
+          'SELECT pseudonym FROM pseudonyms WHERE customer_id = ? ORDER BY created_at_ms, pseudonym LIMIT 1',
           [id],
         );
         if (row !== undefined) {
@@ -211,8 +212,8 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         // Random, not derived from the id: once the link is deleted nothing leads back.
         const pseudonym = `s_${randomUUID().replaceAll('-', '')}`;
         await sql.run(
-          'INSERT INTO subjects (customer_id, pseudonym, created_at_ms) VALUES (?, ?, ?)',
-          [id, pseudonym, nowMs],
+          'INSERT INTO pseudonyms (pseudonym, customer_id, created_at_ms) VALUES (?, ?, ?)',
+          [pseudonym, id, nowMs],
         );
         found.set(id, pseudonym);
       }
@@ -245,7 +246,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       await del('experiment_units');
       await del('memberships');
       await del('customer_marks');
-      await del('subjects');
+      await del('pseudonyms');
       return counts;
     },
     async claimOutbox(channels, nowMs, limit, leaseUntilMs) {

@@ -476,6 +476,39 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.dropIndex('orders_customer').ifExists().execute();
     },
   },
+  // A customer merged into another hands over their audit pseudonym too, so a customer may hold
+  // several (erasure unlinks them all, an export reads the trail of each): keyed by pseudonym
+  // now. The rows move from `subjects`, which goes; each step safe to repeat (see 0010).
+  '0012-pseudonyms': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      await db.schema
+        .createTable('pseudonyms')
+        .ifNotExists()
+        .addColumn('pseudonym', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('created_at_ms', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('pseudonyms_customer')
+        .ifNotExists()
+        .on('pseudonyms')
+        .columns(['customer_id', 'created_at_ms'])
+        .execute();
+      // The table the unqualified name below resolves to (on PostgreSQL, in Herald's schema).
+      const { rows } = await (
+        dialect === 'postgres'
+          ? sql<{ found: number }>`SELECT 1 AS found WHERE to_regclass('subjects') IS NOT NULL`
+          : sql<{ found: number }>`SELECT 1 AS found FROM sqlite_master
+              WHERE type = 'table' AND name = 'subjects'`
+      ).execute(db);
+      if (rows.length === 0) return;
+      await sql`INSERT INTO pseudonyms (pseudonym, customer_id, created_at_ms)
+        SELECT pseudonym, customer_id, created_at_ms FROM subjects WHERE true
+        ON CONFLICT (pseudonym) DO NOTHING`.execute(db);
+      await db.schema.dropTable('subjects').execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

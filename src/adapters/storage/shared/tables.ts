@@ -85,7 +85,7 @@ export interface Database {
   audit_log: AuditLogTable;
   experiment_units: ExperimentUnitsTable;
   learnings: LearningsTable;
-  subjects: { customer_id: string; pseudonym: string; created_at_ms: number };
+  pseudonyms: { pseudonym: string; customer_id: string; created_at_ms: number };
   idempotency: { key: string; request_hash: string; response: string; created_at_ms: number };
   captured: {
     message_id: string;

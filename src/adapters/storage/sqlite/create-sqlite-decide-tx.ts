@@ -11,7 +11,7 @@ import {
   toWorkRecord,
   type WorkRow,
 } from '../shared/decide-rows.js';
-import { moveJourneys } from '../shared/move-journeys.js';
+import { handOver } from '../shared/hand-over.js';
 import type { SqlRunner } from '../shared/sql-runner.js';
 import type { MembershipsTable } from '../shared/tables.js';
 
@@ -81,7 +81,7 @@ export type SqliteDecideStatements = ReturnType<typeof createSqliteDecideStateme
 
 /** The decide primitives over prepared statements; they run inside the store's transaction. */
 export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): DecideTx => ({
-  moveJourneys: (from, to, nowMs) => moveJourneys(db, from, to, nowMs),
+  handOver: (from, to, nowMs) => handOver(db, from, to, nowMs),
   schedule(work, nowMs) {
     for (const w of work)
       (w.mode === 'once' ? s.scheduleOnce : w.mode === 'log' ? s.scheduleLog : s.schedule).run(
