@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { DAY_MS, parseDateInput } from '../../core/time.js';
+import { cartRecoveryWindowMs } from '../../pipeline/decide/policy.js';
 import { buildReport, renderReport } from '../../pipeline/report/build-report.js';
 import { loadServices } from '../load-services.js';
 import { writeOutputFile } from './write-output-file.js';
@@ -33,7 +34,7 @@ export const registerReportCommand = (program: Command): void => {
           {
             ...(options.experiment === undefined ? {} : { experimentIds: options.experiment }),
             latency: services.metrics.recentLagP95(),
-            cartRecoveryWindowMs: services.config.decidePolicy.cart.recoveryWindowDays * DAY_MS,
+            cartRecoveryWindowMs: cartRecoveryWindowMs(services.config.decidePolicy),
           },
         );
         const json = options.out.replace(/\.html?$/i, '') + '.json';

@@ -9,6 +9,7 @@ import {
   experimentTimeline,
   promoteWinner,
 } from '../../pipeline/experiment-results.js';
+import { cartRecoveryWindowMs } from '../../pipeline/decide/policy.js';
 import { computeKpis } from '../../pipeline/kpis.js';
 import { checkRollout, readRollout, startRollout } from '../../pipeline/rollout.js';
 import { ADMIN, allow, MARKET, READ, type Access } from '../auth.js';
@@ -162,7 +163,7 @@ export const registerExperimentRoutes = (
         fromMs,
         toMs,
         services.metrics.recentLagP95(),
-        services.config.decidePolicy.cart.recoveryWindowDays * DAY_MS,
+        cartRecoveryWindowMs(services.config.decidePolicy),
       );
     },
   );

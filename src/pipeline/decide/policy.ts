@@ -1,4 +1,5 @@
 import { quietHoursSchema } from '../../core/quiet-hours.js';
+import { DAY_MS } from '../../core/time.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { channelSchema, journeySchema } from './journeys/journey-schema.js';
 
@@ -149,3 +150,7 @@ export const decidePolicySchema = Type.Object(
 );
 
 export type DecidePolicy = Static<typeof decidePolicySchema>;
+
+/** How long after a cart message an order counts as its cart recovered. */
+export const cartRecoveryWindowMs = (policy: Pick<DecidePolicy, 'cart'>): number =>
+  policy.cart.recoveryWindowDays * DAY_MS;

@@ -1,7 +1,7 @@
 import type { Decision, Trigger } from '../../../core/decision.js';
 import type { CartItem, Channel } from '../../../core/profile.js';
 import { HOUR_MS } from '../../../core/time.js';
-import type { DecidePolicy } from '../policy.js';
+import { cartRecoveryWindowMs, type DecidePolicy } from '../policy.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
 import { proposeMessage, toIncentiveCode } from './propose-message.js';
 
@@ -96,7 +96,7 @@ export const cartAgent = (
           name: i.name,
           price: i.priceCents / 100,
         })),
-        recoveryWindowEndsAtMs: nowMs + p.recoveryWindowDays * 24 * HOUR_MS,
+        recoveryWindowEndsAtMs: nowMs + cartRecoveryWindowMs(env.policy),
       },
     },
     env,
