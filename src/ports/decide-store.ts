@@ -101,8 +101,8 @@ export interface DecideTx extends ScheduleTx {
    * When `from` is merged into `to` (an anonymous visitor who identifies, an alias): hands over
    * everything the decide and record stages keep of `from` — journeys (each one `to` is not in,
    * or has only finished or left while `from`'s is active, with its pending step; in the others
-   * `to`'s state stands), pending and finished work, decisions, messages, conversions,
-   * experiment units and the audit pseudonym (storage/shared/hand-over.ts says how).
+   * `to`'s state stands), pending and finished work, decisions, messages, conversions and the
+   * audit pseudonym (storage/shared/hand-over.ts says how).
    */
   handOver(from: CustomerId, to: CustomerId, nowMs: number): Promise<void>;
   loadMarks(ids: readonly CustomerId[]): Promise<Map<CustomerId, CustomerMarks>>;

@@ -145,8 +145,8 @@ export interface RecordReads {
   /** The entries about any of these pseudonyms, in order. */
   auditOf(subjects: readonly string[]): Promise<AuditEntry[]>;
   /**
-   * The customer's pseudonyms, their own first: none when the audit log holds nothing about
-   * them, several when customers merged into them had their own.
+   * The customer's pseudonyms, the first made first (the one new entries name): none when the
+   * audit log holds nothing about them, several when customers merged into them had their own.
    */
   pseudonymsOfCustomer(id: CustomerId): Promise<string[]>;
   /** The review queue's counts by the last action taken, for the override rate. */

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { toCustomerId, toMessageId, type CustomerId } from '../../src/core/ids.js';
+import type { Trigger } from '../../src/core/decision.js';
 import type { EventDraft, Store } from '../../src/ports/store.js';
 import {
   deriveComputed,
@@ -301,24 +302,30 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await work(visitor)).toEqual([]);
     });
 
-    it('hands a merged customer’s work, decisions, messages, units and pseudonym over', async () => {
+    it('hands a merged customer’s work, decisions, messages and pseudonym over', async () => {
       const visitor = u('anon:v😀');
       const ann = u('ann');
-      const work = (customerId: CustomerId, key: string, mode?: 'log') => ({
+      const work = (
+        customerId: CustomerId,
+        key: string,
+        trigger: Trigger = { kind: 'signed-up' },
+        mode?: 'log',
+      ) => ({
         key: `${customerId}|${key}`,
         customerId,
         dueAtMs: t0 + 1000,
-        trigger: { kind: 'signed-up' as const },
+        trigger,
         ...(mode === undefined ? {} : { mode }),
       });
-      const unit = (experimentId: string, customerId: CustomerId, assignedAtMs: number) => ({
+      const cart: Trigger = { kind: 'cart-abandoned', cartUpdatedAtMs: t0 };
+      const unit = (experimentId: string, customerId: CustomerId) => ({
         experimentId,
         customerId,
-        arm: `${experimentId}-${customerId === ann ? 'ann' : 'visitor'}`,
+        arm: 'a',
         messageId: `${experimentId}-${customerId}`,
         segment: 'new',
         channel: 'email' as const,
-        assignedAtMs,
+        assignedAtMs: t0,
         windowEndsMs: t0 + 100_000,
       });
       const mine = { visitor: '', ann: '' };
@@ -327,10 +334,13 @@ export const describeStore = (factory: StoreFactory): void => {
         mine.ann = (await tx.pseudonymsOf([ann], t0 + 1)).get(ann) ?? '';
         await tx.schedule(
           [
-            work(visitor, 'cart'), // ann has none: it goes on as ann's
-            work(visitor, 'signed-up'), // ann's ran already: cancelled
-            work(visitor, 'event|seen', 'log'), // finished: kept as history
-            work(ann, 'signed-up', 'log'),
+            work(visitor, 'cart', cart), // re-armed: over ann's finished one
+            work(visitor, 'signed-up'), // ann's ran already, and fires once: cancelled
+            work(visitor, 'check', { kind: 'profile-changed' }), // ann has one pending: it stands
+            work(visitor, 'event|seen', undefined, 'log'), // finished: kept as history
+            work(ann, 'cart', cart, 'log'),
+            work(ann, 'signed-up', undefined, 'log'),
+            work(ann, 'check', { kind: 'profile-changed' }),
           ],
           t0,
         );
@@ -350,28 +360,34 @@ export const describeStore = (factory: StoreFactory): void => {
           atMs: t0 + 10,
           touches: [],
         });
-        await tx.assignUnits([
-          unit('x', visitor, t0), // assigned before ann's: counts
-          unit('x', ann, t0 + 1),
-          unit('y', visitor, t0 + 5), // after ann's: dropped
-          unit('y', ann, t0 + 2),
-          unit('z', visitor, t0 + 3), // ann has none: moved
-        ]);
+        await tx.assignUnits([unit('x', visitor), unit('x', ann)]);
         await tx.saveMarks([
           { customerId: visitor, segment: 'New', stage: 'new', updatedAtMs: t0 },
         ]);
+        // As the merge links the visitor's device to ann.
+        await tx.addLinks([{ key: 'a:v😀', customerId: ann, linkedAtMs: t0 + 10 }]);
         await tx.handOver(visitor, ann, t0 + 10);
       });
       const rows = await store.listWork(ann, 10);
-      expect(rows.map((w) => [w.key, w.status]).sort()).toEqual([
-        ['ann|cart', 'pending'],
-        ['ann|signed-up', 'done'],
-        [`${visitor}|event|seen`, 'done'],
-        [`${visitor}|signed-up`, 'cancelled'],
+      expect(rows.map((w) => [w.key, w.status, w.dueAtMs]).sort()).toEqual([
+        ['ann|cart', 'pending', t0 + 1000],
+        ['ann|check', 'pending', t0 + 1000],
+        ['ann|signed-up', 'done', t0 + 1000],
+        [`${visitor}|cart`, 'cancelled', t0 + 1000],
+        [`${visitor}|check`, 'cancelled', t0 + 1000],
+        [`${visitor}|event|seen`, 'done', t0 + 1000],
+        [`${visitor}|signed-up`, 'cancelled', t0 + 1000],
       ]);
+      expect(rows.find((w) => w.key === `${visitor}|cart`)?.note).toBe(
+        'moved to ann, merged into them',
+      );
       expect(await store.listWork(visitor, 10)).toEqual([]);
       const decisions = await store.listDecisions({ customerId: ann, limit: 10 });
-      expect(decisions.map((d) => d.id).sort()).toEqual(['m-ann', 'm-visitor']);
+      expect(decisions.map((d) => `${d.id}/${d.customerId}`).sort()).toEqual([
+        'm-ann/ann',
+        'm-visitor/ann',
+      ]);
+      expect((await store.getDecision('m-visitor'))?.customerId).toBe(ann);
       const messages = await store.listMessages({ customerId: ann, limit: 10 });
       expect(messages.map((m) => `${m.id}/${m.status}`).sort()).toEqual([
         'm-ann/sent',
@@ -381,11 +397,8 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(
         (await store.listConversions({ customerId: ann, limit: 10 })).map((c) => c.orderId),
       ).toEqual(['o-visitor']);
-      const arms = async (experimentId: string) =>
-        (await store.unitTotals(experimentId, 'segment')).map((t) => `${t.arm}:${t.units}`);
-      expect(await arms('x')).toEqual(['x-visitor:1']);
-      expect(await arms('y')).toEqual(['y-ann:1']);
-      expect(await arms('z')).toEqual(['z-visitor:1']);
+      // Arms are drawn from the customer id: the visitor's unit stays theirs.
+      expect((await store.unitTotals('x', 'segment'))[0]?.units).toBe(2);
       expect(await store.transaction((tx) => tx.loadMarks([visitor]))).toEqual(new Map());
       // ann holds both pseudonyms; the one made first names what is written about her next.
       expect(await store.pseudonymsOfCustomer(ann)).toEqual([mine.visitor, mine.ann]);
@@ -399,7 +412,20 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.listDecisions({ customerId: ann, limit: 10 })).toEqual([]);
       expect(await store.listWork(ann, 10)).toEqual([]);
       expect(await store.pseudonymsOfCustomer(ann)).toEqual([]);
-      expect(await arms('x')).toEqual([]);
+      expect(await store.unitTotals('x', 'segment')).toEqual([]);
+    });
+
+    it('hands over nothing, and changes nothing, for a merged customer with nothing to hand', async () => {
+      await store.transaction(async (tx) => {
+        await tx.schedule(
+          [{ key: 'ann|cart', customerId: u('ann'), dueAtMs: t0, trigger: { kind: 'signed-up' } }],
+          t0,
+        );
+        await tx.handOver(u('anon:nobody'), u('ann'), t0 + 10);
+      });
+      expect((await store.listWork(u('ann'), 10)).map((w) => [w.key, w.status])).toEqual([
+        ['ann|cart', 'pending'],
+      ]);
     });
 
     it('keeps the pseudonyms a schema from before migration 0012 held', async () => {

@@ -193,7 +193,7 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
   },
   async cancelDecisions(customerId, match, reason, nowMs) {
     const { rows } = await client.query<DueDecisionRow>(
-      `SELECT id, agent, journey_id, status, body FROM decisions
+      `SELECT id, customer_id, agent, journey_id, status, body FROM decisions
        WHERE customer_id = $1 AND status = 'scheduled' AND scheduled_for_ms > $2`,
       [customerId, nowMs],
     );

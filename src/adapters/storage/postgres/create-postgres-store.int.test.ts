@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from '../../../../test/support/stores.js';
+import { toCustomerId } from '../../../core/ids.js';
 import { createPostgresStore } from './create-postgres-store.js';
 
 const stamp = `${String(process.pid)}_${Date.now().toString(36)}`;
@@ -53,6 +54,15 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () =>
     const store = await createPostgresStore({ url, poolSize: 2, schema: installed });
     await store.transaction((tx) => tx.setSetting('kept', 'yes'));
     await store.close();
+    // Installed before migration 0012, which adds a table: it must go where the others are.
+    await withClient(url, (client) =>
+      client.query(`SET search_path = ${installed};
+        DROP TABLE pseudonyms;
+        CREATE TABLE subjects (customer_id text PRIMARY KEY, pseudonym text NOT NULL UNIQUE,
+          created_at_ms bigint NOT NULL);
+        INSERT INTO subjects VALUES ('ann', 's_ann', 1);
+        DELETE FROM herald_migrations WHERE name = '0012-pseudonyms'`),
+    );
     // As a schema named after the role appears ahead of `public` in `"$user", public`.
     await withClient(url, (client) => client.query(`CREATE SCHEMA ${ahead}`));
     const path = encodeURIComponent(`-c search_path=${ahead},${installed}`);
@@ -62,6 +72,7 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () =>
     });
     try {
       expect(await reopened.transaction((tx) => tx.getSetting('kept'))).toBe('yes');
+      expect(await reopened.pseudonymsOfCustomer(toCustomerId('ann'))).toEqual(['s_ann']);
       const tablesAhead = await withClient(url, async (client) =>
         Number(
           (

@@ -8,7 +8,7 @@ export const createDecideReads = (db: Kysely<Database>): DecideReads => ({
   async listDecisions(query) {
     let q = db
       .selectFrom('decisions')
-      .select(['status', 'body'])
+      .select(['status', 'body', 'customer_id'])
       .orderBy('created_at_ms', 'desc')
       .orderBy('id', 'desc')
       .limit(query.limit);
@@ -34,7 +34,7 @@ export const createDecideReads = (db: Kysely<Database>): DecideReads => ({
   async getDecision(id) {
     const row = await db
       .selectFrom('decisions')
-      .select(['status', 'body'])
+      .select(['status', 'body', 'customer_id'])
       .where('id', '=', id)
       .executeTakeFirst();
     return row === undefined ? undefined : toDecision(row);

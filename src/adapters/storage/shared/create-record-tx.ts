@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CustomerId } from '../../../core/ids.js';
+import { anonymousCustomerId, toCustomerId, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
 import type {
@@ -227,11 +227,26 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       ]);
     },
     async eraseCustomer(id) {
-      const del = (table: string) => sql.run(`DELETE FROM ${table} WHERE customer_id = ?`, [id]);
+      // With the customers merged into this one, found by the identity links that now lead
+      // here: what a merge leaves under their ids (experiment units) goes too.
+      const links = await sql.all<{ key: string }>(
+        'SELECT key FROM identities WHERE customer_id = ?',
+        [id],
+      );
+      const ids = [
+        ...new Set([
+          id,
+          ...links.map(({ key }) =>
+            key.startsWith('a:') ? anonymousCustomerId(key.slice(2)) : toCustomerId(key.slice(2)),
+          ),
+        ]),
+      ];
+      const of = `customer_id IN (${ids.map(() => '?').join(', ')})`;
+      const del = (table: string) => sql.run(`DELETE FROM ${table} WHERE ${of}`, ids);
       // What the capture channel kept of the customer's messages goes with them.
       await sql.run(
-        'DELETE FROM captured WHERE message_id IN (SELECT id FROM messages WHERE customer_id = ?)',
-        [id],
+        `DELETE FROM captured WHERE message_id IN (SELECT id FROM messages WHERE ${of})`,
+        ids,
       );
       const counts: ErasureCounts = {
         events: await del('events'),

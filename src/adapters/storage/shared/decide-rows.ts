@@ -23,12 +23,18 @@ export const toDecisionColumns = (d: Decision): DecisionsTable => ({
   body: JSON.stringify(d),
 });
 
-/** A stored decision; `status` comes from its column, which cancellations update. */
-export const toDecision = (row: Pick<DecisionsTable, 'status' | 'body'>): Decision => {
+/**
+ * A stored decision; `status` comes from its column, which cancellations update, and so does
+ * `customerId`, which a merge hands over.
+ */
+export const toDecision = (
+  row: Pick<DecisionsTable, 'status' | 'body' | 'customer_id'>,
+): Decision => {
   // Set on the parsed object rather than spread into a new one: V8 (Node 20) copies an object
   // literal that opens with a spread through a slow path, about a microsecond a property.
   const decision = JSON.parse(row.body) as Decision;
   decision.status = row.status as Decision['status'];
+  decision.customerId = row.customer_id as CustomerId;
   return decision;
 };
 
@@ -102,6 +108,7 @@ export const toMarks = (row: {
 
 export interface DueDecisionRow {
   id: string;
+  customer_id: string;
   agent: string;
   journey_id: string | null;
   status: string;

@@ -1,16 +1,21 @@
+import type { Trigger } from '../../../core/decision.js';
 import type { CustomerId } from '../../../core/ids.js';
 import { moveJourneys } from './move-journeys.js';
 import type { SqlRunner } from './sql-runner.js';
 
-interface KeyRow {
-  key: string;
-}
+/**
+ * Work a later trigger re-arms (a cart timer, a profile check, a win-back wave): one pending for
+ * the merged customer takes the place of the survivor's finished one. Other keys fire once per
+ * customer (a signup, a birthday of a year, a campaign), so a finished one stands.
+ */
+const REARMED: ReadonlySet<Trigger['kind']> = new Set([
+  'cart-abandoned',
+  'profile-changed',
+  'win-back-wave',
+]);
 
-interface UnitRow {
-  experiment_id: string;
-  customer_id: string;
-  assigned_at_ms: number;
-}
+/** What a merged customer may have left in the decide and record stages' tables. */
+const HELD = ['work', 'decisions', 'messages', 'conversions', 'pseudonyms', 'customer_marks'];
 
 /**
  * Everything the decide and record stages keep about a customer merged into another
@@ -18,14 +23,16 @@ interface UnitRow {
  * what it may still send, and what an erasure or an export must find:
  * - journeys, as `moveJourneys` says;
  * - pending work re-keyed from `from|…` to `to|…` (a timer or an event of interest goes on as
- *   the survivor's), or cancelled when the survivor has work of that key already; finished
- *   work is kept as history;
+ *   the survivor's), unless the survivor has that work pending, or finished and firing once
+ *   (then `from`'s is cancelled); finished work is kept as history;
  * - decisions, messages (a queued one still passes the hand-off's checks on the survivor's
  *   profile: consent, unsubscribes, suppressions) and conversions;
- * - experiment units: one per person and experiment, the one assigned first;
  * - the audit pseudonym, which the survivor holds beside their own.
- * The stage marks of `from` go: the survivor's are their own. The same statements on both
- * databases; matching keys in JavaScript, not by SQL string length (ids may hold any character).
+ * The stage marks of `from` go: the survivor's are their own. Experiment units stay under
+ * `from` (arms are drawn from the customer id, so the survivor's next messages follow their own
+ * draw); an erasure of the survivor finds them through the identity links.
+ * The same statements on both databases; keys matched in JavaScript, not by SQL string length
+ * (ids may hold any character). A customer with nothing here costs one query.
  */
 export const handOver = async (
   db: SqlRunner,
@@ -33,53 +40,59 @@ export const handOver = async (
   to: CustomerId,
   nowMs: number,
 ): Promise<void> => {
+  const probe = ['memberships', ...HELD]
+    .map((table) => `EXISTS (SELECT 1 FROM ${table} WHERE customer_id = ?)`)
+    .join(' OR ');
+  const held = await db.all(`SELECT 1 AS found WHERE ${probe}`, [from, ...HELD.map(() => from)]);
+  if (held.length === 0) return;
   await moveJourneys(db, from, to, nowMs);
-  const prefix = `${from}|`;
-  const pending = await db.all<KeyRow>(
-    "SELECT key FROM work WHERE customer_id = ? AND status = 'pending'",
-    [from],
-  );
-  for (const { key } of pending) {
-    if (!key.startsWith(prefix)) continue;
-    const target = `${to}|${key.slice(prefix.length)}`;
-    const [taken] = await db.all<KeyRow>('SELECT key FROM work WHERE key = ?', [target]);
-    if (taken === undefined)
-      await db.run('UPDATE work SET key = ?, customer_id = ?, updated_at_ms = ? WHERE key = ?', [
-        target,
-        to,
-        nowMs,
-        key,
-      ]);
-    else
-      await db.run(
-        "UPDATE work SET status = 'cancelled', note = ?, updated_at_ms = ? WHERE key = ?",
-        [`merged into ${to}, who has this work already`, nowMs, key],
-      );
-  }
+  await moveWork(db, from, to, nowMs);
   for (const table of ['work', 'decisions', 'messages', 'conversions', 'pseudonyms'])
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
-  const units = await db.all<UnitRow>(
-    'SELECT experiment_id, customer_id, assigned_at_ms FROM experiment_units WHERE customer_id IN (?, ?)',
-    [from, to],
-  );
-  const theirs = new Map(
-    units.filter((u) => u.customer_id === to).map((u) => [u.experiment_id, u.assigned_at_ms]),
-  );
-  const unitOf = 'experiment_id = ? AND customer_id = ?';
-  for (const unit of units) {
-    if (unit.customer_id !== from) continue;
-    const other = theirs.get(unit.experiment_id);
-    if (other !== undefined && other <= unit.assigned_at_ms) {
-      await db.run(`DELETE FROM experiment_units WHERE ${unitOf}`, [unit.experiment_id, from]);
-      continue;
-    }
-    if (other !== undefined)
-      await db.run(`DELETE FROM experiment_units WHERE ${unitOf}`, [unit.experiment_id, to]);
-    await db.run(`UPDATE experiment_units SET customer_id = ? WHERE ${unitOf}`, [
-      to,
-      unit.experiment_id,
-      from,
-    ]);
-  }
   await db.run('DELETE FROM customer_marks WHERE customer_id = ?', [from]);
+};
+
+interface PendingRow {
+  key: string;
+  trigger: string;
+}
+
+const moveWork = async (
+  db: SqlRunner,
+  from: CustomerId,
+  to: CustomerId,
+  nowMs: number,
+): Promise<void> => {
+  const prefix = `${from}|`;
+  const pending = await db.all<PendingRow>(
+    "SELECT key, trigger FROM work WHERE customer_id = ? AND status = 'pending'",
+    [from],
+  );
+  const cancel = (key: string, note: string) =>
+    db.run(
+      "UPDATE work SET status = 'cancelled', note = ?, updated_at_ms = ? WHERE key = ? AND status = 'pending'",
+      [note, nowMs, key],
+    );
+  for (const { key, trigger } of pending) {
+    if (!key.startsWith(prefix)) continue;
+    const target = `${to}|${key.slice(prefix.length)}`;
+    const rearmed = REARMED.has((JSON.parse(trigger) as Trigger).kind);
+    // Over a finished row only where it re-arms; never over a pending one, even one another
+    // transaction wrote meanwhile (the statement then waits for it and changes nothing).
+    const moved = await db.run(
+      `INSERT INTO work (key, customer_id, due_at_ms, trigger, status, attempts, note, updated_at_ms)
+       SELECT ?, ?, due_at_ms, trigger, 'pending', 0, NULL, ? FROM work WHERE key = ?
+       ON CONFLICT (key) DO UPDATE SET customer_id = excluded.customer_id,
+         due_at_ms = excluded.due_at_ms, trigger = excluded.trigger, status = 'pending',
+         attempts = 0, note = NULL, updated_at_ms = excluded.updated_at_ms
+       WHERE work.status <> 'pending' AND ? = 1`,
+      [target, to, nowMs, key, rearmed ? 1 : 0],
+    );
+    await cancel(
+      key,
+      moved > 0
+        ? `moved to ${to}, merged into them`
+        : `merged into ${to}, who has this work already`,
+    );
+  }
 };

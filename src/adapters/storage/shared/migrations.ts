@@ -2,6 +2,16 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** The schema Herald's tables are in: where the search path finds `events` (PostgreSQL). */
+const homeSchemaOf = async (db: Kysely<unknown>): Promise<string> => {
+  const { rows } = await sql<{ schema: string }>`
+    SELECT n.nspname AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = to_regclass('events')`.execute(db);
+  const schema = rows[0]?.schema;
+  if (schema === undefined) throw new Error('no events table on the search path');
+  return schema;
+};
+
 /** Versioned schema changes, applied in name order; the same list for both databases. */
 const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0001-events-profiles': {
@@ -482,14 +492,17 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0012-pseudonyms': {
     async up(db: Kysely<unknown>) {
       const big = dialect === 'postgres' ? 'bigint' : 'integer';
-      await db.schema
+      // On PostgreSQL, beside the tables already there: a new table would otherwise go to the
+      // first schema of the search path, which may be an empty one ahead of Herald's.
+      const home = dialect === 'postgres' ? db.withSchema(await homeSchemaOf(db)) : db;
+      await home.schema
         .createTable('pseudonyms')
         .ifNotExists()
         .addColumn('pseudonym', 'text', (c) => c.primaryKey())
         .addColumn('customer_id', 'text', (c) => c.notNull())
         .addColumn('created_at_ms', big, (c) => c.notNull())
         .execute();
-      await db.schema
+      await home.schema
         .createIndex('pseudonyms_customer')
         .ifNotExists()
         .on('pseudonyms')
@@ -503,9 +516,9 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
               WHERE type = 'table' AND name = 'subjects'`
       ).execute(db);
       if (rows.length === 0) return;
-      await sql`INSERT INTO pseudonyms (pseudonym, customer_id, created_at_ms)
+      await sql`INSERT INTO ${sql.table('pseudonyms')} (pseudonym, customer_id, created_at_ms)
         SELECT pseudonym, customer_id, created_at_ms FROM subjects WHERE true
-        ON CONFLICT (pseudonym) DO NOTHING`.execute(db);
+        ON CONFLICT (pseudonym) DO NOTHING`.execute(home);
       await db.schema.dropTable('subjects').execute();
     },
   },

@@ -71,7 +71,7 @@ export const createSqliteDecideStatements = (db: BetterSqlite3.Database) => ({
        @scheduled_for_ms, @created_at_ms, @body)`,
   ),
   dueDecisions: db.prepare(
-    `SELECT id, agent, journey_id, status, body FROM decisions
+    `SELECT id, customer_id, agent, journey_id, status, body FROM decisions
      WHERE customer_id = ? AND status = 'scheduled' AND scheduled_for_ms > ?`,
   ),
   cancelDecision: db.prepare(`UPDATE decisions SET status = 'cancelled', body = ? WHERE id = ?`),
