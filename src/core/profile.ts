@@ -95,6 +95,12 @@ export interface ProfileState {
    * for channel choice and send-time optimisation. Absent on profiles stored before it existed.
    */
   responses?: Responses;
+  /**
+   * When each trait, preference and location field was last set (the setting event's
+   * timestamp; keys `traits.<key>`, `preferences.<key>`, `location.<field>`): an older event
+   * arriving later does not overwrite it. Absent on profiles stored before it was kept.
+   */
+  setAtMs?: Record<string, number>;
 }
 
 export interface Responses {

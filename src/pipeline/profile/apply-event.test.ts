@@ -100,6 +100,88 @@ describe('applyEvent', () => {
       expect(state.preferences).toEqual({ topics: ['shoes'], frequency: 'daily' });
     });
 
+    it('keeps the newer trait, preference and location when an older identify arrives late', () => {
+      const state = applyAll([
+        anIdentify({ email: 'old@example.com', plan: 'free' }, { timestampMs: at(0) }),
+        anIdentify(
+          { email: 'new@example.com', preferences: { frequency: 'daily' }, timezone: 'Asia/Tokyo' },
+          { timestampMs: at(2) },
+        ),
+        // Queued on a device that was offline: older than the change above, newer than the first.
+        anIdentify(
+          {
+            email: 'old@example.com',
+            plan: 'pro',
+            preferences: { frequency: 'weekly', topics: ['shoes'] },
+            timezone: 'Europe/Berlin',
+          },
+          { timestampMs: at(1) },
+        ),
+      ]);
+      expect(state.traits).toMatchObject({ email: 'new@example.com', plan: 'pro' });
+      expect(state.preferences).toEqual({ frequency: 'daily', topics: ['shoes'] });
+      expect(state.location.timezone).toBe('Asia/Tokyo');
+      expect(state.setAtMs).toMatchObject({
+        'traits.email': at(2),
+        'traits.plan': at(1),
+        'preferences.topics': at(1),
+        'location.timezone': at(2),
+      });
+    });
+
+    it('ends with the same traits, preferences and location whatever order events arrive in', () => {
+      const events = [
+        anIdentify(
+          { email: 'a@example.com', plan: 'free', address: { country: 'DE', city: 'Hamburg' } },
+          { timestampMs: at(0) },
+        ),
+        anEvent({ type: 'page', name: 'Home', timestampMs: at(1), context: { timezone: 'UTC' } }),
+        anIdentify(
+          { plan: 'pro', preferences: { frequency: 'weekly' }, timezone: 'Europe/Paris' },
+          { timestampMs: at(2) },
+        ),
+        anIdentify(
+          { email: 'b@example.com', address: { country: 'FR' }, preferences: { topics: ['x'] } },
+          { timestampMs: at(3), context: { location: { city: 'Lyon' } } },
+        ),
+        anEvent({ timestampMs: at(4), context: { timezone: 'Europe/Lisbon' } }),
+        anIdentify({ preferences: { frequency: 'daily' } }, { timestampMs: at(5) }),
+      ];
+      const facts = (state: ReturnType<typeof applyAll>) => ({
+        traits: state.traits,
+        preferences: state.preferences,
+        location: state.location,
+        setAtMs: state.setAtMs,
+      });
+      const inTimeOrder = facts(applyAll(events));
+      expect(inTimeOrder.traits).toMatchObject({ email: 'b@example.com', plan: 'pro' });
+      expect(inTimeOrder.location).toEqual({
+        country: 'FR',
+        region: null,
+        city: 'Lyon',
+        timezone: 'Europe/Lisbon',
+      });
+      // Every rotation and its reverse: each event arrives first, last and in between.
+      for (let shift = 1; shift < events.length; shift += 1) {
+        const rotated = [...events.slice(shift), ...events.slice(0, shift)];
+        expect(facts(applyAll(rotated))).toEqual(inTimeOrder);
+        expect(facts(applyAll(rotated.reverse()))).toEqual(inTimeOrder);
+      }
+    });
+
+    it('takes any value for a field a profile stored before set times were kept', () => {
+      const stored = applyAll([anIdentify({ email: 'new@example.com' }, { timestampMs: at(2) })]);
+      delete stored.setAtMs;
+      const state = applyAll(
+        [anIdentify({ email: 'old@example.com' }, { timestampMs: at(1) })],
+        policy,
+        stored,
+      );
+      expect(state.traits['email']).toBe('old@example.com');
+      // A call that sets none of them leaves a profile without times as it was.
+      expect(applyAll([aTrack('Product Viewed')], policy, stored).setAtMs).toBeUndefined();
+    });
+
     it('widens first and last seen and counts every event', () => {
       const state = applyAll([
         anEvent({ timestampMs: at(5) }),
