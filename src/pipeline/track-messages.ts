@@ -28,8 +28,10 @@ export interface TrackDeps {
 }
 
 /**
- * The event a result becomes. Ids: an unsubscribe, a bounce or a delivery report happens once
- * per message (a repeated report is recorded once); opens and clicks each count.
+ * The event a result becomes. Ids: a bounce or a delivery report happens once per message (a
+ * repeated report is recorded once); opens, clicks and unsubscribes each count — an unsubscribe
+ * through the same message after a re-subscribe must be heard again (a provider's report id, when
+ * there is one, makes its retries of one report count once).
  */
 const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: string | null) => {
   const props = { messageId: m.id, channel: m.channel, template: m.template };
@@ -50,7 +52,7 @@ const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: str
       return heraldEvent(
         m.customerId,
         HERALD_EVENTS.unsubscribed,
-        once('unsubscribe'),
+        each('unsubscribe'),
         { ...props, source: r.source },
         atMs,
       );

@@ -179,6 +179,23 @@ for (const factory of storeFactories) {
       expect(smtp.messages).toHaveLength(1);
       expect((await send('bo', 'upsell')).reasonCode).toBe('unsubscribed');
       expect(first.status).toBe('queued');
+      // Subscribed again (a preference centre), then the same link once more: heard again.
+      clock.set(T0 + 60_000);
+      await ingest('track', {
+        userId: 'bo',
+        event: 'Consent Updated',
+        properties: { channel: 'email', purpose: 'marketing', granted: true },
+      });
+      expect((await send('bo', 'upsell')).status).toBe('queued');
+      clock.set(T0 + 120_000);
+      const again = await herald.app.inject({
+        method: 'POST',
+        url: path(unsubscribe),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
+      expect(again.statusCode).toBe(200);
+      expect((await send('bo', 'upsell')).reasonCode).toBe('unsubscribed');
     });
 
     it('retries a transient refusal with backoff, dead-letters after the last attempt, and suppresses a hard bounce', async () => {

@@ -315,7 +315,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           `${config.messages.brandName}: reply STOP to unsubscribe, START to resubscribe.`,
         );
       if (message !== undefined && keyword === 'stop')
-        await record(message, { kind: 'unsubscribed', source: 'sms-reply' });
+        await record(
+          message,
+          { kind: 'unsubscribed', source: 'sms-reply' },
+          params.get('MessageSid') ?? null,
+        );
       if (message !== undefined && keyword === 'start') {
         const nowMs = services.clock.nowMs();
         await services.recorder.record(
