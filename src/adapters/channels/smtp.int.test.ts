@@ -50,6 +50,26 @@ describe('the SMTP adapter', () => {
     }
   });
 
+  it('takes a send given up on out of the pool, so the relay never gets it later', async () => {
+    // Two connections, a relay that takes half a second a message, six sends given up on
+    // while the first two are still with it: the four waiting must never leave.
+    const fake = await startSmtpServer(5000, 500);
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          fake.adapter.send({ ...delivery, messageId: `m-${String(i)}` }, AbortSignal.timeout(200)),
+        ),
+      );
+      expect(outcomes.every((o) => o.kind === 'retry')).toBe(true);
+      // Long enough for the pool to have sent all six, three rounds of two, had it kept them.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(fake.accepted()).toBeLessThanOrEqual(2);
+    } finally {
+      await fake.adapter.close();
+      await fake.stop();
+    }
+  });
+
   it('leaves the unsubscribe headers off a message without an unsubscribe link', async () => {
     const fake = await startSmtpServer();
     try {

@@ -81,6 +81,9 @@ export const createSmtpAdapter = (options: SmtpOptions): ChannelAdapter => {
         text: c.body,
         ...(c.html === null ? {} : { html: c.html }),
         messageId: `<${delivery.messageId}@${options.messageIdDomain}>`,
+        // A send given up on leaves the pool: taken out of its queue, or its connection closed
+        // (the relay may still have it whole, as when the answer is lost: same Message-ID).
+        signal,
         ...(c.unsubscribeUrl === null
           ? {}
           : {
