@@ -118,6 +118,24 @@ export const describeStore = (factory: StoreFactory): void => {
       );
     });
 
+    it('counts messages a dispatcher is sending toward caps and campaign budgets', async () => {
+      const at = t0 + 1000;
+      await store.transaction((tx) =>
+        tx.insertMessages(
+          (['queued', 'sending', 'sent', 'failed', 'blocked'] as const).map((status) =>
+            aSentMessage(`m-${status}`, 'u1', at, { status, cost: 1 }),
+          ),
+        ),
+      );
+      const history = await store.transaction((tx) =>
+        tx.sendHistory([u('u1')], { windowStartMs: t0, dayStartMs: t0 }),
+      );
+      expect(history.get(u('u1'))).toMatchObject({ marketingInWindow: { email: 3 } });
+      expect(await store.transaction((tx) => tx.campaignSpend(['spring']))).toEqual(
+        new Map([['spring', 3]]),
+      );
+    });
+
     it('counts the carts recovered within the window after each cart message, orders once', async () => {
       const day = 24 * 3600 * 1000;
       const window = 7 * day;

@@ -12,8 +12,9 @@ import { MESSAGE_COLUMNS, toAuditColumns, toMessage, toMessageColumns } from './
 import type { SqlRunner } from './sql-runner.js';
 import type { MessagesTable } from './tables.js';
 
-// Counted for caps and budgets: what left, or is in the outbox to leave.
-const SENDING = `status IN ('queued', 'sent', 'bounced', 'complained')`;
+// Counted for caps and budgets: what left, is leaving (claimed by a dispatcher, for as long as
+// its lease if that dispatcher died), or is in the outbox to leave.
+const SENDING = `status IN ('queued', 'sending', 'sent', 'bounced', 'complained')`;
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
   VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_AUDIT = `INSERT INTO audit_log (seq, at_ms, kind, subject, data, prev_hash, hash)
