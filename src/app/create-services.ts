@@ -242,8 +242,8 @@ export const createServices = async (
     adapters,
     {
       ...io,
-      async finish(results, nowMs) {
-        await io.finish(results, nowMs);
+      async finish(results, nowMs, leaseUntilMs) {
+        await io.finish(results, nowMs, leaseUntilMs);
         metrics.countDeliveries(results);
       },
     },

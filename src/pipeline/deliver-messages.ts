@@ -215,7 +215,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
   takeTokens: (bucket, want, perSecond, burst, nowMs) =>
     deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
   handOff: (message, state) => checkAtHandOff(message, state, deps.guardPolicy),
-  async finish(results, nowMs) {
+  async finish(results, nowMs, leaseUntilMs) {
     const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
     // Events first: their ids make a repeat harmless, so a crash before the outbox write
     // below loses nothing (the message is claimed again and gives the same event). A message
@@ -228,7 +228,10 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
     await deps.store.transaction(async (tx) => {
       const notes: AuditNote[] = [];
       for (const s of settled)
-        if ((await tx.finishDelivery(s.f.message.id, s.update, nowMs)) && s.note !== null)
+        if (
+          (await tx.finishDelivery(s.f.message.id, s.update, nowMs, leaseUntilMs)) &&
+          s.note !== null
+        )
           notes.push(s.note);
       await appendAudit(tx, notes, nowMs);
     });

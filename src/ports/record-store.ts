@@ -200,10 +200,16 @@ export interface DeliverTx {
     leaseUntilMs: number,
   ): Promise<MessageRecord[]>;
   /**
-   * Writes an attempt's outcome to a message this dispatcher claimed; false when the message
-   * is no longer `sending` (its customer was erased meanwhile).
+   * Writes an attempt's outcome to a message this dispatcher claimed until `leaseUntilMs`;
+   * false when the message is no longer `sending` under that claim (its customer was erased
+   * meanwhile, or its lease ran out and another dispatcher claimed it).
    */
-  finishDelivery(id: string, update: DeliveryUpdate, nowMs: number): Promise<boolean>;
+  finishDelivery(
+    id: string,
+    update: DeliveryUpdate,
+    nowMs: number,
+    leaseUntilMs: number,
+  ): Promise<boolean>;
   /**
    * Takes up to `want` tokens from a provider's bucket (refilled at `perSecond`, holding at
    * most `burst`), shared by every process on the database; returns how many it got. A

@@ -118,6 +118,36 @@ export const describeStore = (factory: StoreFactory): void => {
       );
     });
 
+    it('writes an outcome only under the claim that sent it, not after another claimed it again', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([aSentMessage('m1', 'u1', t0, { status: 'queued' })]),
+      );
+      const claim = (nowMs: number, leaseUntilMs: number) =>
+        store.transaction((tx) => tx.claimOutbox(['email'], nowMs, 10, leaseUntilMs));
+      expect((await claim(t0, t0 + 1000)).map((m) => m.id)).toEqual(['m1']);
+      // The first dispatcher stalled past its lease; a second claims the message again.
+      expect((await claim(t0 + 2000, t0 + 3000)).map((m) => m.id)).toEqual(['m1']);
+      const sent = {
+        status: 'sent' as const,
+        attempted: true,
+        recipient: 'u1@example.com',
+        provider: 'capture',
+        providerId: null,
+        sentAtMs: t0 + 2500,
+        lastError: null,
+        reasonCode: null,
+      };
+      const finish = (leaseUntilMs: number, update: typeof sent | { status: 'queued' }) =>
+        store.transaction((tx) =>
+          tx.finishDelivery('m1', { ...sent, ...update }, t0 + 2500, leaseUntilMs),
+        );
+      // The first one's late retry does not give the message back under the second's feet.
+      expect(await finish(t0 + 1000, { status: 'queued' })).toBe(false);
+      expect((await store.getMessage('m1'))?.status).toBe('sending');
+      expect(await finish(t0 + 3000, sent)).toBe(true);
+      expect((await store.getMessage('m1'))?.status).toBe('sent');
+    });
+
     it('counts messages a dispatcher is sending toward caps and campaign budgets', async () => {
       const at = t0 + 1000;
       await store.transaction((tx) =>

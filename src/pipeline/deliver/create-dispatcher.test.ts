@@ -105,6 +105,46 @@ describe('the dispatcher', () => {
     expect(adapter.sent).toHaveLength(3);
   });
 
+  it('sends nothing more while outcomes cannot be written, and gives the rest back unsent', async () => {
+    let failures = 2;
+    const written: Finished[] = [];
+    const { io } = memoryIo(['a', 'b', 'c', 'd', 'e'], {
+      finish: (results) => {
+        if (failures > 0) {
+          failures -= 1;
+          return Promise.reject(new Error('connection reset'));
+        }
+        written.push(...results);
+        return Promise.resolve();
+      },
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    const slow: ChannelAdapter = {
+      ...adapter,
+      send: async (d, signal) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return adapter.send(d, signal);
+      },
+    };
+    const dispatcher = createDispatcher(
+      [slow],
+      io,
+      policy({ concurrency: 1 }),
+      clock,
+      silentLogger,
+    );
+    await dispatcher.runDue();
+    // The first write failed while the second send was under way; none started after it.
+    expect(adapter.sent).toEqual(['a', 'b']);
+    expect(written.map((w) => `${w.message.id}:${w.kind}`).sort()).toEqual([
+      'a:outcome',
+      'b:outcome',
+      'c:released',
+      'd:released',
+      'e:released',
+    ]);
+  });
+
   it('gives a half-open circuit its probe again when the probe never reached the provider', async () => {
     let fail = true;
     const adapter = anAdapter(() =>

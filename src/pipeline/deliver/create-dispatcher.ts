@@ -38,8 +38,12 @@ export interface DispatchIo {
     burst: number,
     nowMs: number,
   ): Promise<number>;
-  /** Writes outcomes back (and what they teach: bounces, dead tokens); one transaction. */
-  finish(results: readonly Finished[], nowMs: number): Promise<void>;
+  /**
+   * Writes outcomes back (and what they teach: bounces, dead tokens); one transaction. Only to
+   * messages still under this round's claim (`leaseUntilMs`): one claimed again since belongs
+   * to another dispatcher.
+   */
+  finish(results: readonly Finished[], nowMs: number, leaseUntilMs: number): Promise<void>;
   /** A reason not to send after all, judged on the current profile; null to go. */
   handOff(
     message: MessageRecord,
@@ -154,7 +158,7 @@ export const createDispatcher = (
       if (writing !== null || pending.length === 0) return writing ?? Promise.resolve();
       const batch = pending.splice(0, pending.length);
       writing = io
-        .finish(batch, clock.nowMs())
+        .finish(batch, clock.nowMs(), leaseUntilMs)
         .then(() => {
           writeError = null;
         })
@@ -170,16 +174,20 @@ export const createDispatcher = (
         });
       return writing;
     };
+    // Outcomes not written back before the claim runs out are sent again by whoever claims the
+    // messages next: keep trying for as long as the lease lasts (in real time, which a virtual
+    // clock does not stop), at most two seconds apart.
+    const writeDeadline = performance.now() + (leaseUntilMs - nowMs) - 1000;
     const flushAll = async () => {
       for (let attempt = 0; writing !== null || pending.length > 0;) {
         await (writing ?? flush());
         if (writeError !== null && pending.length > 0) {
           attempt += 1;
-          if (attempt > 5)
+          if (performance.now() >= writeDeadline)
             throw writeError instanceof Error
               ? writeError
               : new Error('writing delivery outcomes failed', { cause: writeError });
-          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
         }
       }
     };
@@ -188,6 +196,12 @@ export const createDispatcher = (
     const worker = async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         const { message, state } = next;
+        if (writeError !== null) {
+          // Outcomes cannot be written back now: send nothing more that could be forgotten.
+          // What is left goes back to the outbox unsent once a write gets through.
+          pending.push({ message, kind: 'released', untilMs: clock.nowMs() });
+          continue;
+        }
         const refusal = io.handOff(message, state);
         const recipient = state === undefined ? null : recipientOf(state, message.channel);
         if (clock.nowMs() + policy.timeoutSeconds * 1000 > leaseUntilMs) {

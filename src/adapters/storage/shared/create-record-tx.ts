@@ -295,7 +295,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         return message;
       });
     },
-    async finishDelivery(id, u, nowMs) {
+    async finishDelivery(id, u, nowMs, leaseUntilMs) {
       const [row] = await sql.all<{ body: string }>('SELECT body FROM messages WHERE id = ?', [id]);
       if (row === undefined) return false;
       const body = JSON.parse(row.body) as Record<string, unknown>;
@@ -305,7 +305,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         `UPDATE messages SET status = ?, send_at_ms = COALESCE(?, send_at_ms), lease_until_ms = NULL,
            attempts = attempts + ?, recipient = ?, provider = ?, provider_id = ?, sent_at_ms = ?,
            updated_at_ms = ?, body = ?
-         WHERE id = ? AND status = 'sending'`,
+         WHERE id = ? AND status = 'sending' AND lease_until_ms = ?`,
         [
           u.status,
           u.sendAtMs ?? null,
@@ -317,6 +317,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
           nowMs,
           JSON.stringify(body),
           id,
+          leaseUntilMs,
         ],
       );
       // The message reached its customer: that is the exposure of any experiment it carries.
