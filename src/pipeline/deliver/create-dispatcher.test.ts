@@ -145,6 +145,23 @@ describe('the dispatcher', () => {
     ]);
   });
 
+  it('stops sending a batch to a provider once its circuit opens, and gives the rest back', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `m${String(i)}`);
+    const { io, written } = memoryIo(ids);
+    const adapter = anAdapter(() => ({ kind: 'retry', reason: 'down', afterMs: null }));
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ concurrency: 1, circuit: { failures: 10, cooldownSeconds: 60 } }),
+      clock,
+      silentLogger,
+    );
+    await dispatcher.runDue();
+    expect(adapter.sent).toHaveLength(10);
+    expect(dispatcher.circuits()).toEqual({ test: 'open' });
+    expect(written.filter((w) => w.kind === 'released')).toHaveLength(90);
+  });
+
   it('gives a half-open circuit its probe again when the probe never reached the provider', async () => {
     let fail = true;
     const adapter = anAdapter(() =>

@@ -196,10 +196,13 @@ export const createDispatcher = (
     const worker = async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         const { message, state } = next;
-        if (writeError !== null) {
+        if (writeError !== null || circuit?.state === 'open') {
           // Outcomes cannot be written back now: send nothing more that could be forgotten.
-          // What is left goes back to the outbox unsent once a write gets through.
+          // Or the provider's circuit opened during the batch: the rest waits out its
+          // cooldown instead of spending an attempt each on a provider that is down. Either
+          // way what is left goes back to the outbox unsent, without an attempt.
           pending.push({ message, kind: 'released', untilMs: clock.nowMs() });
+          void flush();
           continue;
         }
         const refusal = io.handOff(message, state);
