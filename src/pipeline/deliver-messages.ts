@@ -195,6 +195,21 @@ const settle = (
     }
     case 'failed':
       return deadLetter('provider_rejected', o.reason);
+    case 'suspended':
+      // Back to the outbox unsent, without an attempt, for when the provider's circuit (open
+      // now) lets a probe through; the provider's words say what to fix.
+      return {
+        update: {
+          status: 'queued',
+          sendAtMs: nowMs + deps.policy.circuit.cooldownSeconds * 1000,
+          attempted: false,
+          ...none,
+          lastError: o.reason,
+          reasonCode: null,
+        },
+        note: null,
+        event: null,
+      };
     case 'unreachable':
       return {
         ...deadLetter('unreachable', o.reason),

@@ -27,16 +27,21 @@ export interface Delivery {
 /**
  * What a provider made of a delivery. `sent`: accepted (the provider's id when it gives one).
  * `retry`: a transient failure (429, 5xx, timeout, connection) — try again, after `afterMs`
- * when the provider said (Retry-After). `failed`: a permanent failure (a malformed request,
- * rejected content, bad credentials) — dead-lettered with the reason. `unreachable`: the
+ * when the provider said (Retry-After). `failed`: a permanent failure of this message (a
+ * malformed request, rejected content) — dead-lettered with the reason. `unreachable`: the
  * recipient cannot receive (a hard bounce, an invalid number, an unregistered push token, a
  * recipient who opted out at the provider) — dead-lettered, and the address is suppressed.
+ * `suspended`: the provider refused Herald, not the message (credentials rejected or expired,
+ * an account suspended, a sender not verified) — every message would get the same answer, so
+ * none is dead-lettered: it goes back unsent and the provider's circuit opens until an
+ * operator fixes the account.
  */
 export type DeliveryOutcome =
   | { kind: 'sent'; providerId: string | null }
   | { kind: 'retry'; reason: string; afterMs: number | null }
   | { kind: 'failed'; reason: string }
-  | { kind: 'unreachable'; reason: string };
+  | { kind: 'unreachable'; reason: string }
+  | { kind: 'suspended'; reason: string };
 
 /** One provider for one channel; every adapter passes the same contract suite. */
 export interface ChannelAdapter {

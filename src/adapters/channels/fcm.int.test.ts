@@ -312,14 +312,14 @@ describe('fcm adapter against a fake Google', () => {
       expect(fcm.sent()).toBe(2);
     });
 
-    it('gives up after exactly one refresh when FCM keeps answering 401', async () => {
+    it('gives up after exactly one refresh when FCM keeps answering 401, pausing the account', async () => {
       const fcm = await start();
       fcm.setSendAnswer({
         status: 401,
         body: fcmError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'),
       });
       const outcome = await fcm.adapter.send(aPush(), signal());
-      expect(outcome.kind).toBe('failed');
+      expect(outcome.kind).toBe('suspended');
       expect(fcm.tokenRequests()).toHaveLength(2);
       expect(fcm.sendRequests()).toHaveLength(2);
     });
@@ -338,18 +338,18 @@ describe('fcm adapter against a fake Google', () => {
       expect(fcm.tokenRequests()).toHaveLength(1);
     });
 
-    it('fails when the token endpoint cannot verify our signature', async () => {
+    it('pauses the account when the token endpoint cannot verify our signature', async () => {
       const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
       const fcm = await start({ signingKey: stranger });
       const outcome = await fcm.adapter.send(aPush(), signal());
-      expect(outcome.kind).toBe('failed');
-      expect(outcome.kind === 'failed' && outcome.reason).toContain('invalid JWT signature');
+      expect(outcome.kind).toBe('suspended');
+      expect(outcome.kind === 'suspended' && outcome.reason).toContain('invalid JWT signature');
       expect(fcm.sendRequests()).toHaveLength(0);
     });
 
     it.each([
-      ['invalid-grant', 'failed'],
-      ['invalid-client', 'failed'],
+      ['invalid-grant', 'suspended'],
+      ['invalid-client', 'suspended'],
       ['unavailable', 'retry'],
     ] as const)('answers %s from the token endpoint with %s', async (mode, kind) => {
       const fcm = await start();

@@ -135,9 +135,9 @@ describe('toFcmOutcome', () => {
     [
       401,
       fcmError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'),
-      'failed',
+      'suspended',
     ],
-    [403, fcmError(403, 'PERMISSION_DENIED', 'Permission denied.'), 'failed'],
+    [403, fcmError(403, 'PERMISSION_DENIED', 'Permission denied.'), 'suspended'],
     [404, fcmError(404, 'NOT_FOUND', 'Project not found.'), 'failed'],
     [429, fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.', 'QUOTA_EXCEEDED'), 'retry'],
     [503, fcmError(503, 'UNAVAILABLE', 'Unavailable.', 'UNAVAILABLE'), 'retry'],
@@ -199,8 +199,8 @@ describe('toTokenResult', () => {
   });
 
   it.each([
-    [400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }, 'failed'],
-    [401, { error: 'invalid_client', error_description: 'Unauthorized' }, 'failed'],
+    [400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }, 'suspended'],
+    [401, { error: 'invalid_client', error_description: 'Unauthorized' }, 'suspended'],
     [200, { token_type: 'Bearer' }, 'failed'],
     [500, null, 'retry'],
     [503, null, 'retry'],
@@ -215,7 +215,7 @@ describe('toTokenResult', () => {
       anAnswer(400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' }),
     );
     expect(result.ok ? null : result.error).toEqual({
-      kind: 'failed',
+      kind: 'suspended',
       reason:
         'token endpoint refused the service account (400): invalid_grant: Invalid JWT Signature.',
     });

@@ -16,7 +16,10 @@
  *   UNREGISTERED (404), INVALID_ARGUMENT (400; an invalid registration token comes as
  *   INVALID_ARGUMENT "The registration token is not a valid FCM registration token"),
  *   SENDER_ID_MISMATCH (403), QUOTA_EXCEEDED (429), UNAVAILABLE (503), INTERNAL (500),
- *   THIRD_PARTY_AUTH_ERROR (401: the APNs certificate or web push key, not our token)
+ *   THIRD_PARTY_AUTH_ERROR (401: the APNs certificate or web push key, not our token; the
+ *   message fails, since Android messages still go). Our own credentials refused (a 401 after a
+ *   fresh token, PERMISSION_DENIED, the token endpoint's invalid_grant or invalid_client) are
+ *   the account's fault, not the message's: `suspended`.
  *   (reference/fcm/rest/v1/ErrorCode, cloud-messaging/error-codes).
  * - OAuth for service accounts: an RS256 JWT `{ iss, scope, aud: token_uri, iat, exp ≤ iat +
  *   3600 }` exchanged at `token_uri` with `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`
@@ -180,6 +183,10 @@ export const toFcmOutcome = (answer: HttpAnswer): DeliveryOutcome => {
       break;
   }
   if (facts.badToken) return { kind: 'unreachable', reason };
+  // Our credentials, refused even after a fresh token (401), or a service account without the
+  // permission to send (403): every message would get the same answer.
+  if (answer.status === 401 || (answer.status === 403 && facts.code === 'PERMISSION_DENIED'))
+    return { kind: 'suspended', reason };
   if (answer.status === 429 || answer.status === 408 || answer.status >= 500) {
     return toRetryOutcome(answer, describeAnswer(answer, facts), retryAfterMsOf(answer));
   }
@@ -210,9 +217,10 @@ export const toTokenResult = (answer: HttpAnswer): Result<AccessToken, DeliveryO
       retry.kind === 'retry' ? { ...retry, reason: `token endpoint: ${retry.reason}` } : retry,
     );
   }
-  // 400 invalid_grant / 401 invalid_client: the service account or its key is wrong.
+  // 400 invalid_grant / 401 invalid_client: the service account or its key is wrong, for
+  // every message alike.
   return err({
-    kind: 'failed',
+    kind: 'suspended',
     reason: `token endpoint refused the service account (${answer.status})${detail === '' ? '' : `: ${detail}`}`,
   });
 };

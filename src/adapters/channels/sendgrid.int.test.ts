@@ -158,7 +158,7 @@ describe('createSendGridAdapter', () => {
     expect(outcome).toEqual({ kind: 'sent', providerId: null });
   });
 
-  it.each<[string, FakeAnswer, string]>([
+  it.each<[string, FakeAnswer, string, 'failed' | 'suspended']>([
     [
       '401',
       {
@@ -169,6 +169,7 @@ describe('createSendGridAdapter', () => {
         }),
       },
       'SendGrid answered 401: The provided authorization grant is invalid, expired, or revoked',
+      'suspended',
     ],
     [
       '403',
@@ -180,6 +181,7 @@ describe('createSendGridAdapter', () => {
         }),
       },
       'SendGrid answered 403: from: The from address does not match a verified Sender Identity.',
+      'suspended',
     ],
     [
       '413',
@@ -188,6 +190,7 @@ describe('createSendGridAdapter', () => {
         body: sendGridErrors({ message: 'The JSON payload is too large.', field: null }),
       },
       'SendGrid answered 413: The JSON payload is too large.',
+      'failed',
     ],
     [
       'a 400 naming the recipient and another field',
@@ -199,11 +202,15 @@ describe('createSendGridAdapter', () => {
         ),
       },
       'SendGrid answered 400: personalizations.0.to.0.email: Does not contain a valid address.; subject: The subject is required.',
+      'failed',
     ],
-  ])('fails on %s, quoting SendGrid', async (_label, answer, reason) => {
-    const { outcome } = await sendOnce(anEmail(), () => answer);
-    expect(outcome).toEqual({ kind: 'failed', reason });
-  });
+  ])(
+    'answers %s as %4$s (the account, or the message), quoting SendGrid',
+    async (_label, answer, reason, kind) => {
+      const { outcome } = await sendOnce(anEmail(), () => answer);
+      expect(outcome).toEqual({ kind, reason });
+    },
+  );
 
   it('prefers Retry-After to X-RateLimit-Reset when SendGrid sends both', async () => {
     const { outcome } = await sendOnce(anEmail(), () => ({

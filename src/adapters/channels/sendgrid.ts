@@ -141,6 +141,13 @@ export const toSendGridOutcome = (answer: HttpAnswer): DeliveryOutcome => {
   if (status >= 500) return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
   if (status === 400 && errors.length > 0 && errors.every((e) => isRecipientField(e.field)))
     return { kind: 'unreachable', reason: `SendGrid refused the recipient: ${detail}` };
+  // 401: the API key is wrong or revoked; 403: it lacks Mail Send, or the sender identity is
+  // not verified — every message would get the same answer.
+  if (status === 401 || status === 403)
+    return {
+      kind: 'suspended',
+      reason: `SendGrid answered ${status}${detail === '' ? '' : `: ${detail}`}`,
+    };
   return {
     kind: 'failed',
     reason: `SendGrid answered ${status}${detail === '' ? '' : `: ${detail}`}`,

@@ -1,8 +1,10 @@
+import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { toCustomerId } from '../../core/ids.js';
 import type { Delivery } from '../../ports/channel-adapter.js';
 import { describeChannelAdapter } from '../../../test/contract/describe-channel-adapter.js';
 import { startSmtpServer } from '../../../test/support/smtp-server.js';
+import { createSmtpAdapter } from './smtp.js';
 
 const delivery: Delivery = {
   messageId: '01a2-msg-1',
@@ -67,6 +69,39 @@ describe('the SMTP adapter', () => {
     } finally {
       await fake.adapter.close();
       await fake.stop();
+    }
+  });
+
+  it('answers a relay that refuses the credentials as suspended, not as the message failing', async () => {
+    const server = new SMTPServer({
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onAuth: (_auth, _session, callback) => {
+        callback(new Error('5.7.8 Authentication credentials invalid'));
+      },
+    });
+    server.on('error', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const adapter = createSmtpAdapter({
+      url: `smtp://herald:rotated@127.0.0.1:${String(port)}`,
+      maxConnections: 1,
+      timeoutMs: 5000,
+      messageIdDomain: 'mail.example.com',
+    });
+    try {
+      const outcome = await adapter.send(delivery, new AbortController().signal);
+      expect(outcome.kind).toBe('suspended');
+    } finally {
+      await adapter.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     }
   });
 

@@ -32,8 +32,11 @@ export const smtpOutcome = (error: SmtpError): DeliveryOutcome => {
       (error.code === 'EENVELOPE' && [550, 551, 553].includes(status)))
   )
     return { kind: 'unreachable', reason };
+  // 530 authentication required, 535 credentials rejected (RFC 4954), or nodemailer's EAUTH:
+  // the relay refuses Herald, whatever the message.
+  if (error.code === 'EAUTH' || status === 530 || status === 535)
+    return { kind: 'suspended', reason };
   if (status !== undefined && status >= 500) return { kind: 'failed', reason };
-  if (error.code === 'EAUTH') return { kind: 'failed', reason };
   // ECONNECTION, ETIMEDOUT, ESOCKET, EDNS …: the relay could not be reached or went away.
   return { kind: 'retry', reason, afterMs: null };
 };

@@ -159,16 +159,20 @@ describe('createTwilioSmsAdapter', () => {
   });
 
   it.each([
-    [400, 21602, 'Message body is required.'],
-    [401, 20003, 'Authenticate'],
-    [400, 21408, 'Permission to send an SMS has not been enabled for the region'],
-  ])('fails on %i with error %i, naming code and message', async (status, code, message) => {
-    const { outcome } = await sendOnce(() => twilioError(status, code, message));
-    expect(outcome).toEqual({
-      kind: 'failed',
-      reason: `Twilio answered ${status}: Twilio error ${code}: ${message}`,
-    });
-  });
+    [400, 21602, 'Message body is required.', 'failed'],
+    [401, 20003, 'Authenticate', 'suspended'],
+    [401, 20005, 'Account not active', 'suspended'],
+    [400, 21408, 'Permission to send an SMS has not been enabled for the region', 'failed'],
+  ] as const)(
+    'answers %i with error %i as %4$s, naming code and message',
+    async (status, code, message, kind) => {
+      const { outcome } = await sendOnce(() => twilioError(status, code, message));
+      expect(outcome).toEqual({
+        kind,
+        reason: `Twilio answered ${status}: Twilio error ${code}: ${message}`,
+      });
+    },
+  );
 
   it('asks to retry with no wait when a 429 carries no Retry-After', async () => {
     const { outcome } = await sendOnce(() => twilioError(429, 20429, 'Too Many Requests'));

@@ -44,6 +44,12 @@ export interface TwilioSmsAdapterOptions {
 }
 
 /** Twilio error codes meaning the recipient cannot receive: suppress the number. */
+/**
+ * Errors of the account, not the message: 20003 authentication failed (the SID or token is
+ * wrong), 20005 the account is not active (suspended or closed).
+ */
+export const twilioAccountCodes: ReadonlySet<number> = new Set([20003, 20005]);
+
 export const twilioUnreachableCodes: ReadonlySet<number> = new Set([
   21211, // invalid 'To' phone number
   21614, // 'To' is not a valid mobile number
@@ -82,6 +88,11 @@ export const toTwilioOutcome = (answer: HttpAnswer): DeliveryOutcome => {
     return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
   if (typeof code === 'number' && twilioUnreachableCodes.has(code))
     return { kind: 'unreachable', reason: detail };
+  if (status === 401 || (typeof code === 'number' && twilioAccountCodes.has(code)))
+    return {
+      kind: 'suspended',
+      reason: `Twilio answered ${status}${detail === '' ? '' : `: ${detail}`}`,
+    };
   return {
     kind: 'failed',
     reason: `Twilio answered ${status}${detail === '' ? '' : `: ${detail}`}`,

@@ -186,20 +186,24 @@ describe('createWhatsAppAdapter', () => {
   });
 
   it.each([
-    [404, 132001, 'Template name does not exist in the translation'],
-    [400, 132000, 'Number of parameters does not match the expected number of params'],
-    [400, 132015, 'Template is paused'],
-    [401, 190, 'Error validating access token: Session has expired'],
-    [400, 100, 'Invalid parameter'],
-  ])('fails on %i with code %i, quoting the API', async (status, code, message) => {
-    const { outcome } = await sendOnce(aWhatsApp(), () =>
-      graphError(status, code, message, 'more on the cause'),
-    );
-    expect(outcome).toEqual({
-      kind: 'failed',
-      reason: `WhatsApp answered ${status}: WhatsApp error ${code}: ${message}: more on the cause`,
-    });
-  });
+    [404, 132001, 'Template name does not exist in the translation', 'failed'],
+    [400, 132000, 'Number of parameters does not match the expected number of params', 'failed'],
+    [400, 132015, 'Template is paused', 'failed'],
+    [401, 190, 'Error validating access token: Session has expired', 'suspended'],
+    [403, 200, 'Permissions error', 'suspended'],
+    [400, 100, 'Invalid parameter', 'failed'],
+  ] as const)(
+    'answers %i with code %i as %4$s, quoting the API',
+    async (status, code, message, kind) => {
+      const { outcome } = await sendOnce(aWhatsApp(), () =>
+        graphError(status, code, message, 'more on the cause'),
+      );
+      expect(outcome).toEqual({
+        kind,
+        reason: `WhatsApp answered ${status}: WhatsApp error ${code}: ${message}: more on the cause`,
+      });
+    },
+  );
 
   it('honours a Retry-After sent with a rate-limit error', async () => {
     const { outcome } = await sendOnce(aWhatsApp(), () => ({

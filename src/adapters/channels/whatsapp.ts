@@ -18,8 +18,9 @@
  *   131056 too many messages to the same recipient — all transient; 131026 message
  *   undeliverable (not a WhatsApp number, or the recipient cannot receive business messages),
  *   131030 recipient not in the allowed list — the recipient; 132000–132015 template problems
- *   (132001 template does not exist in that language), 190 access token expired or invalid,
- *   100 invalid parameter, 10 and 200–299 permissions — permanent.
+ *   (132001 template does not exist in that language), 100 invalid parameter — permanent;
+ *   190 access token expired or invalid, 10 and 200–299 permissions, 131031 business account
+ *   locked — the account's, not the message's (`suspended`).
  * - Many recipient failures (131026 among them) usually arrive later in the `statuses`
  *   webhook rather than in this answer; this adapter maps those the answer does carry.
  * - The Cloud API takes no idempotency key: a retry after a timeout whose request did reach
@@ -53,6 +54,14 @@ export const whatsAppRetryCodes: ReadonlySet<number> = new Set([
 
 /** Cloud API codes meaning the recipient cannot receive: suppress the number. */
 export const whatsAppUnreachableCodes: ReadonlySet<number> = new Set([131026, 131030]);
+
+/**
+ * Errors of the account, not the message: 190 the access token expired or is invalid (a
+ * temporary token lasts 24 h), 10 and 200–299 the token lacks a permission, 131031 the
+ * business account is locked.
+ */
+const isWhatsAppAccountCode = (code: number): boolean =>
+  code === 190 || code === 10 || (code >= 200 && code <= 299) || code === 131031;
 
 /** The send-message request body for one template delivery. */
 export const toWhatsAppTemplateMessage = (
@@ -102,6 +111,11 @@ export const toWhatsAppOutcome = (answer: HttpAnswer): DeliveryOutcome => {
     return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
   if (code !== null && whatsAppUnreachableCodes.has(code))
     return { kind: 'unreachable', reason: detail };
+  if ((code !== null && isWhatsAppAccountCode(code)) || status === 401)
+    return {
+      kind: 'suspended',
+      reason: `WhatsApp answered ${status}${detail === '' ? '' : `: ${detail}`}`,
+    };
   if (status === 429 || status >= 500)
     return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
   return {

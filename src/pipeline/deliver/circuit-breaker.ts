@@ -8,6 +8,8 @@ export interface Circuit {
   allowance(nowMs: number, wanted: number): number;
   success(): void;
   failure(nowMs: number): void;
+  /** Opens at once, whatever the count (the provider refuses every message alike). */
+  trip(nowMs: number): void;
   /** The probe found nothing to send: the next round may probe again. */
   unused(): void;
   readonly state: 'closed' | 'open' | 'half-open';
@@ -33,6 +35,11 @@ export const createCircuit = (failures: number, cooldownMs: number): Circuit => 
       probing = false;
     },
     unused() {
+      probing = false;
+    },
+    trip(nowMs) {
+      inARow = Math.max(inARow, failures);
+      openedAtMs = nowMs;
       probing = false;
     },
     failure(nowMs) {

@@ -162,6 +162,26 @@ describe('the dispatcher', () => {
     expect(written.filter((w) => w.kind === 'released')).toHaveLength(90);
   });
 
+  it('dead-letters nothing when the provider refuses Herald itself, and pauses it', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `m${String(i)}`);
+    const { io, written } = memoryIo(ids);
+    const adapter = anAdapter(() => ({ kind: 'suspended', reason: 'API key revoked' }));
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ concurrency: 1 }),
+      clock,
+      silentLogger,
+    );
+    await dispatcher.runDue();
+    expect(adapter.sent).toEqual(['m0']);
+    expect(dispatcher.circuits()).toEqual({ test: 'open' });
+    expect(written.map((w) => (w.kind === 'outcome' ? w.outcome.kind : w.kind))).toEqual([
+      'suspended',
+      ...ids.slice(1).map(() => 'released'),
+    ]);
+  });
+
   it('gives a half-open circuit its probe again when the probe never reached the provider', async () => {
     let fail = true;
     const adapter = anAdapter(() =>

@@ -243,7 +243,14 @@ export const createDispatcher = (
               reason: `adapter error: ${error instanceof Error ? error.message : String(error)}`,
               afterMs: null,
             }));
-          if (outcome.kind === 'retry') circuit?.failure(clock.nowMs());
+          if (outcome.kind === 'suspended') {
+            // Not this message's fault: it waits, unsent, until the account works again.
+            logger.error(
+              { provider: adapter.name, reason: outcome.reason },
+              'the provider refused Herald itself (credentials, account or sender): delivery paused',
+            );
+            circuit?.trip(clock.nowMs());
+          } else if (outcome.kind === 'retry') circuit?.failure(clock.nowMs());
           else circuit?.success();
           if (outcome.kind === 'sent') sent += 1;
           pending.push({
