@@ -233,6 +233,7 @@ export const createServices = async (
     store,
     policy: config.deliverPolicy,
     guardPolicy: config.guardPolicy,
+    quietHours: config.decidePolicy.quietHours,
     random: Math.random,
     emit: async (events, nowMs) => {
       await recording.record(events, nowMs);

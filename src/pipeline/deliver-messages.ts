@@ -13,13 +13,16 @@ import {
   type DispatchIo,
   type Finished,
 } from './deliver/index.js';
-import { checkAtHandOff, type GuardPolicy } from './guard/index.js';
+import { checkAtHandOff, checkTimingAtHandOff, type GuardPolicy } from './guard/index.js';
+import type { QuietHours } from '../core/quiet-hours.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
 export interface DeliverDeps {
   store: Store;
   policy: DeliverPolicy;
   guardPolicy: Pick<GuardPolicy, 'autoOptOutHardBounces'>;
+  /** The customers' quiet hours (`decide.quietHours`), checked again at hand-off. */
+  quietHours: QuietHours;
   random: () => number;
   /** Records events through the ingest path (the profile stage learns from them). */
   emit(events: readonly HeraldEvent[], nowMs: number): Promise<void>;
@@ -229,7 +232,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
     }),
   takeTokens: (bucket, want, perSecond, burst, nowMs) =>
     deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
-  handOff: (message, state) => checkAtHandOff(message, state, deps.guardPolicy),
+  handOff: (message, state, nowMs) =>
+    checkAtHandOff(message, state, deps.guardPolicy) ??
+    (state === undefined
+      ? null
+      : checkTimingAtHandOff(message, state, deps.quietHours, deps.policy.maxLatenessHours, nowMs)),
   async finish(results, nowMs, leaseUntilMs) {
     const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
     // Events first: their ids make a repeat harmless, so a crash before the outbox write

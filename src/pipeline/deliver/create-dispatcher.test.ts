@@ -182,6 +182,19 @@ describe('the dispatcher', () => {
     ]);
   });
 
+  it('gives a message the hand-off holds back to the outbox until the moment it names', async () => {
+    const { io, written } = memoryIo(['quiet', 'now'], {
+      handOff: (m) => (m.id === 'quiet' ? { holdUntilMs: T0 + 3_600_000, reason: 'night' } : null),
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    await createDispatcher([adapter], io, policy(), clock, silentLogger).runDue();
+    expect(adapter.sent).toEqual(['now']);
+    expect(written.find((w) => w.message.id === 'quiet')).toMatchObject({
+      kind: 'released',
+      untilMs: T0 + 3_600_000,
+    });
+  });
+
   it('gives a half-open circuit its probe again when the probe never reached the provider', async () => {
     let fail = true;
     const adapter = anAdapter(() =>

@@ -44,11 +44,15 @@ export interface DispatchIo {
    * to another dispatcher.
    */
   finish(results: readonly Finished[], nowMs: number, leaseUntilMs: number): Promise<void>;
-  /** A reason not to send after all, judged on the current profile; null to go. */
+  /**
+   * A reason not to send after all, judged on the current profile at `nowMs`, or a moment to
+   * wait for (quiet hours); null to go.
+   */
   handOff(
     message: MessageRecord,
     state: ProfileState | undefined,
-  ): { code: string; reason: string } | null;
+    nowMs: number,
+  ): { code: string; reason: string } | { holdUntilMs: number; reason: string } | null;
 }
 
 /** `runDue` sends everything due now, round after round, and returns how many went. */
@@ -205,12 +209,16 @@ export const createDispatcher = (
           void flush();
           continue;
         }
-        const refusal = io.handOff(message, state);
+        const check = io.handOff(message, state, clock.nowMs());
+        const refusal = check !== null && 'code' in check ? check : null;
         const recipient = state === undefined ? null : recipientOf(state, message.channel);
         if (clock.nowMs() + policy.timeoutSeconds * 1000 > leaseUntilMs) {
           // The claim would run out during the attempt and another dispatcher could send the
           // message too: it goes back to the outbox unsent.
           pending.push({ message, kind: 'released', untilMs: clock.nowMs() });
+        } else if (check !== null && 'holdUntilMs' in check) {
+          // Quiet hours came while it waited (a retry, a backlog): it goes when they end.
+          pending.push({ message, kind: 'released', untilMs: check.holdUntilMs });
         } else if (refusal !== null || recipient === null || message.content === null) {
           pending.push({
             message,

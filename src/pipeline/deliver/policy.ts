@@ -30,6 +30,12 @@ export const deliverPolicySchema = Type.Object(
       default: 15,
       description: 'One attempt at a provider gives up after this long (a retry).',
     }),
+    maxLatenessHours: Type.Number({
+      exclusiveMinimum: 0,
+      default: 24,
+      description:
+        'A marketing message (not web) due longer ago than this when a dispatcher gets to it — after an outage, a backlog or its retries — is not sent (`stale`): a cart reminder or a sale days late says the wrong thing. Transactional messages always go.',
+    }),
     maxAttempts: Type.Integer({
       minimum: 1,
       default: 8,

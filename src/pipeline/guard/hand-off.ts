@@ -1,5 +1,7 @@
+import { HOUR_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
+import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
 import type { GuardPolicy } from './policy.js';
 
 /**
@@ -31,4 +33,34 @@ export const checkAtHandOff = (
   if (message.channel !== 'email' && message.channel !== 'web' && consent?.granted !== true)
     return { code: 'no_consent', reason: `${message.channel} marketing needs an explicit opt-in` };
   return null;
+};
+
+/** What the moment of hand-off asks of a marketing message: go, wait, or not at all. */
+export type Timing = { holdUntilMs: number; reason: string } | { code: string; reason: string };
+
+/**
+ * The timing check at hand-off, for marketing on channels that interrupt (not web): a message
+ * due more than `maxLatenessHours` ago (an outage, a backlog, retries) is refused as `stale`,
+ * since a cart reminder or a sale two days late says the wrong thing; one whose hand-off falls
+ * in the customer's local quiet hours (a retry or a backlog pushed it there) waits until they
+ * end. Null when it may go now.
+ */
+export const checkTimingAtHandOff = (
+  message: { channel: Channel; class: MessageClass; sendAtMs: number },
+  profile: ProfileState,
+  quietHours: QuietHours,
+  maxLatenessHours: number,
+  nowMs: number,
+): Timing | null => {
+  if (message.class === 'transactional' || message.channel === 'web') return null;
+  const lateMs = nowMs - message.sendAtMs;
+  if (lateMs > maxLatenessHours * HOUR_MS)
+    return {
+      code: 'stale',
+      reason: `due ${String(Math.floor(lateMs / HOUR_MS))} h ago, past the ${String(maxLatenessHours)} h a marketing message may be late`,
+    };
+  const { timezone } = resolveTimezone(profile.location, quietHours);
+  const untilMs = afterQuietHours(nowMs, timezone, quietHours);
+  if (untilMs <= nowMs) return null;
+  return { holdUntilMs: untilMs, reason: `quiet hours in ${timezone}` };
 };

@@ -15,4 +15,4 @@ export type {
   Severity,
   Verdict,
 } from './guard-types.js';
-export { checkAtHandOff } from './hand-off.js';
+export { checkAtHandOff, checkTimingAtHandOff, type Timing } from './hand-off.js';

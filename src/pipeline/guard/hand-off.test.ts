@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { HOUR_MS } from '../../core/time.js';
+import { checkTimingAtHandOff } from './hand-off.js';
+import { aProfile, defaultQuietHours, now } from './test-builders.js';
+
+// `now` is 08:00 in New York: 21:05 there is 13 h 5 min later, 02:00 the next night 18 h.
+const ny = aProfile();
+const quiet = defaultQuietHours();
+const sms = (sendAtMs: number, overrides: object = {}) => ({
+  channel: 'sms' as const,
+  class: 'marketing' as const,
+  sendAtMs,
+  ...overrides,
+});
+const at = (hours: number, minutes = 0) => now + hours * HOUR_MS + minutes * 60_000;
+
+describe('the timing check at hand-off', () => {
+  it('lets a marketing message go outside quiet hours, when it is due', () => {
+    expect(checkTimingAtHandOff(sms(at(2)), ny, quiet, 24, at(2, 30))).toBeNull();
+  });
+
+  it('holds a retry pushed into the customer’s quiet hours until they end', () => {
+    // Due at 20:50 local, retried at 21:05 local: it waits until 08:00 local.
+    expect(checkTimingAtHandOff(sms(at(12, 50)), ny, quiet, 24, at(13, 5))).toEqual({
+      holdUntilMs: at(24),
+      reason: 'quiet hours in America/New_York',
+    });
+  });
+
+  it('refuses a marketing message due longer ago than the lateness allowed', () => {
+    expect(checkTimingAtHandOff(sms(at(-50)), ny, quiet, 24, at(2))).toEqual({
+      code: 'stale',
+      reason: 'due 52 h ago, past the 24 h a marketing message may be late',
+    });
+    expect(checkTimingAtHandOff(sms(at(-20)), ny, quiet, 24, at(2))).toBeNull();
+  });
+
+  it('never holds or refuses a transactional message or web content', () => {
+    const midnight = at(16);
+    for (const message of [
+      sms(at(-50), { class: 'transactional' }),
+      sms(at(-50), { channel: 'web' }),
+    ])
+      expect(checkTimingAtHandOff(message, ny, quiet, 24, midnight)).toBeNull();
+  });
+});
