@@ -232,6 +232,10 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
     }),
   takeTokens: (bucket, want, perSecond, burst, nowMs) =>
     deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
+  async recheck(message) {
+    if ((await deps.store.getMessage(message.id))?.status !== 'sending') return null;
+    return { state: (await deps.store.getProfile(message.customerId))?.state };
+  },
   handOff: (message, state, nowMs) =>
     checkAtHandOff(message, state, deps.guardPolicy) ??
     (state === undefined

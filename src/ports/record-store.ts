@@ -222,7 +222,10 @@ export interface DeliverTx {
     burst: number,
     nowMs: number,
   ): Promise<number>;
-  /** Keeps a message the capture channel received; false when it was already kept. */
+  /**
+   * Keeps a message the capture channel received; false when it was already kept, or the
+   * message is gone (erased while it was being sent).
+   */
   capture(row: {
     messageId: string;
     channel: Channel;

@@ -148,6 +148,27 @@ export const describeStore = (factory: StoreFactory): void => {
       expect((await store.getMessage('m1'))?.status).toBe('sent');
     });
 
+    it('captures a message once, and never one erased while it was being sent', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([aSentMessage('m1', 'u1', t0, { status: 'sending' })]),
+      );
+      const capture = (messageId: string) =>
+        store.transaction((tx) =>
+          tx.capture({
+            messageId,
+            channel: 'email',
+            recipient: 'x@example.com',
+            payload: '{}',
+            atMs: t0,
+          }),
+        );
+      expect(await capture('m1')).toBe(true);
+      expect(await capture('m1')).toBe(false);
+      expect(await capture('gone')).toBe(false);
+      expect(await store.capturedMessage('m1')).toBeDefined();
+      expect(await store.capturedMessage('gone')).toBeUndefined();
+    });
+
     it('counts messages a dispatcher is sending toward caps and campaign budgets', async () => {
       const at = t0 + 1000;
       await store.transaction((tx) =>

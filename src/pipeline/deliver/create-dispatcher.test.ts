@@ -55,6 +55,7 @@ const memoryIo = (ids: string[], overrides: Partial<DispatchIo> = {}) => {
         queue.splice(0, limit).map((id) => ({ message: aMessage(id), state: aState(id) })),
       ),
     takeTokens: (_bucket, want) => Promise.resolve(want),
+    recheck: (message) => Promise.resolve({ state: aState(message.id) }),
     finish: (results) => {
       written.push(...results);
       return Promise.resolve();
@@ -180,6 +181,26 @@ describe('the dispatcher', () => {
       'suspended',
       ...ids.slice(1).map(() => 'released'),
     ]);
+  });
+
+  it('sends nothing to a customer erased after the claim, and writes nothing back for them', async () => {
+    const { io, written } = memoryIo(['kept', 'erased'], {
+      recheck: (m) => Promise.resolve(m.id === 'erased' ? null : { state: aState(m.id) }),
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    await createDispatcher([adapter], io, policy(), clock, silentLogger).runDue();
+    expect(adapter.sent).toEqual(['kept']);
+    expect(written.map((w) => w.message.id)).toEqual(['kept']);
+  });
+
+  it('hands off on the profile as it is at the attempt, not as it was at the claim', async () => {
+    const { io } = memoryIo(['a'], {
+      recheck: () => Promise.resolve({ state: undefined }),
+      handOff: (_m, state) => (state === undefined ? { code: 'no_profile', reason: 'gone' } : null),
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    await createDispatcher([adapter], io, policy(), clock, silentLogger).runDue();
+    expect(adapter.sent).toEqual([]);
   });
 
   it('gives a message the hand-off holds back to the outbox until the moment it names', async () => {

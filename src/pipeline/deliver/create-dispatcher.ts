@@ -45,6 +45,12 @@ export interface DispatchIo {
    */
   finish(results: readonly Finished[], nowMs: number, leaseUntilMs: number): Promise<void>;
   /**
+   * The message's customer as they are right before its attempt, or null when the message is
+   * no longer `sending` (its customer was erased meanwhile): a batch can take minutes, and an
+   * unsubscribe or an erasure in between must count.
+   */
+  recheck(message: MessageRecord): Promise<{ state: ProfileState | undefined } | null>;
+  /**
    * A reason not to send after all, judged on the current profile at `nowMs`, or a moment to
    * wait for (quiet hours); null to go.
    */
@@ -199,7 +205,7 @@ export const createDispatcher = (
     let sent = 0;
     const worker = async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        const { message, state } = next;
+        const { message } = next;
         if (writeError !== null || circuit?.state === 'open') {
           // Outcomes cannot be written back now: send nothing more that could be forgotten.
           // Or the provider's circuit opened during the batch: the rest waits out its
@@ -209,6 +215,10 @@ export const createDispatcher = (
           void flush();
           continue;
         }
+        const fresh = await io.recheck(message);
+        // Gone since the claim (erased): nothing to send, nothing to write back.
+        if (fresh === null) continue;
+        const { state } = fresh;
         const check = io.handOff(message, state, clock.nowMs());
         const refusal = check !== null && 'code' in check ? check : null;
         const recipient = state === undefined ? null : recipientOf(state, message.channel);

@@ -357,9 +357,12 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
     async capture(row) {
       return (
         (await sql.run(
+          // Only for a message that is still there: one erased while it was being sent leaves
+          // no copy of its address and content behind.
           `INSERT INTO captured (message_id, channel, recipient, payload, captured_at_ms)
-           VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
-          [row.messageId, row.channel, row.recipient, row.payload, row.atMs],
+           SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)
+           ON CONFLICT (message_id) DO NOTHING`,
+          [row.messageId, row.channel, row.recipient, row.payload, row.atMs, row.messageId],
         )) === 1
       );
     },
