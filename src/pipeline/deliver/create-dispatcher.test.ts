@@ -188,19 +188,25 @@ describe('the dispatcher', () => {
       recheck: (m) => Promise.resolve(m.id === 'erased' ? null : { state: aState(m.id) }),
     });
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
-    await createDispatcher([adapter], io, policy(), clock, silentLogger).runDue();
+    const fresh = policy({ recheckAfterSeconds: 0 });
+    await createDispatcher([adapter], io, fresh, clock, silentLogger).runDue();
     expect(adapter.sent).toEqual(['kept']);
     expect(written.map((w) => w.message.id)).toEqual(['kept']);
   });
 
-  it('hands off on the profile as it is at the attempt, not as it was at the claim', async () => {
-    const { io } = memoryIo(['a'], {
-      recheck: () => Promise.resolve({ state: undefined }),
-      handOff: (_m, state) => (state === undefined ? { code: 'no_profile', reason: 'gone' } : null),
-    });
+  it('hands off on the profile read again once a batch has run a while, not as claimed', async () => {
+    const erasedSince = (id: string) =>
+      memoryIo([id], {
+        recheck: () => Promise.resolve({ state: undefined }),
+        handOff: (_m, state) =>
+          state === undefined ? { code: 'no_profile', reason: 'gone' } : null,
+      }).io;
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
-    await createDispatcher([adapter], io, policy(), clock, silentLogger).runDue();
-    expect(adapter.sent).toEqual([]);
+    // Within the second after the claim, the profile read with it is fresh enough.
+    await createDispatcher([adapter], erasedSince('a'), policy(), clock, silentLogger).runDue();
+    const late = policy({ recheckAfterSeconds: 0 });
+    await createDispatcher([adapter], erasedSince('b'), late, clock, silentLogger).runDue();
+    expect(adapter.sent).toEqual(['a']);
   });
 
   it('gives a message the hand-off holds back to the outbox until the moment it names', async () => {

@@ -141,6 +141,7 @@ export const createDispatcher = (
     if (wanted === 0) return { sent: 0, full: false };
     const leaseUntilMs = nowMs + policy.leaseSeconds * 1000;
     const claimed = await io.claim(adapter.channel, nowMs, wanted, leaseUntilMs);
+    const claimedAt = performance.now();
     if (claimed.length === 0) {
       circuit?.unused();
       return { sent: 0, full: false };
@@ -206,6 +207,7 @@ export const createDispatcher = (
     const worker = async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         const { message } = next;
+        let { state } = next;
         if (writeError !== null || circuit?.state === 'open') {
           // Outcomes cannot be written back now: send nothing more that could be forgotten.
           // Or the provider's circuit opened during the batch: the rest waits out its
@@ -215,10 +217,12 @@ export const createDispatcher = (
           void flush();
           continue;
         }
-        const fresh = await io.recheck(message);
-        // Gone since the claim (erased): nothing to send, nothing to write back.
-        if (fresh === null) continue;
-        const { state } = fresh;
+        if (performance.now() - claimedAt >= policy.recheckAfterSeconds * 1000) {
+          const fresh = await io.recheck(message);
+          // Gone since the claim (erased): nothing to send, nothing to write back.
+          if (fresh === null) continue;
+          state = fresh.state;
+        }
         const check = io.handOff(message, state, clock.nowMs());
         const refusal = check !== null && 'code' in check ? check : null;
         const recipient = state === undefined ? null : recipientOf(state, message.channel);

@@ -30,6 +30,12 @@ export const deliverPolicySchema = Type.Object(
       default: 15,
       description: 'One attempt at a provider gives up after this long (a retry).',
     }),
+    recheckAfterSeconds: Type.Number({
+      minimum: 0,
+      default: 1,
+      description:
+        'An attempt that starts this long after its batch was claimed (a slow provider, a long batch) first reads the message and the customer again, so an unsubscribe or an erasure meanwhile is heard; sooner, the profile read at the claim is fresh enough.',
+    }),
     maxLatenessHours: Type.Number({
       exclusiveMinimum: 0,
       default: 24,
