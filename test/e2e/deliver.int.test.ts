@@ -332,6 +332,53 @@ for (const factory of storeFactories) {
       expect((await send('cy', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
     });
 
+    it('takes a Twilio status for the message its signed callback URL names, before its id is known', async () => {
+      await ingest('identify', {
+        userId: 'di',
+        traits: { phone: '+14155550199', consent: { sms: { marketing: true } } },
+      });
+      const sent = await send('di', 'upsell', 'sms');
+      // Twilio calls back before the send's answer is written: no message has its SID yet.
+      const path = `/webhooks/twilio/status?message=${sent.decisionId}`;
+      const params = new URLSearchParams({
+        MessageSid: 'SM-not-yet-known',
+        MessageStatus: 'undelivered',
+        ErrorCode: '30003',
+      });
+      const signed =
+        `${PUBLIC}${path}` +
+        [...params]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => k + v)
+          .join('');
+      const post = (signature: string, url = path) =>
+        herald.app.inject({
+          method: 'POST',
+          url,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': signature,
+          },
+          payload: params.toString(),
+        });
+      const signature = createHmac('sha1', twilioToken).update(signed).digest('base64');
+      // The message named is part of what Twilio signed: another one cannot be put in its place.
+      const other = (await send('di', 'upsell', 'sms')).decisionId;
+      expect((await post(signature, `/webhooks/twilio/status?message=${other}`)).statusCode).toBe(
+        401,
+      );
+      expect((await post(signature)).statusCode).toBe(204);
+      const events = (await admin('GET', '/v1/profiles/di/events')).json<{
+        events: { event: string | null; properties: { messageId?: string } }[];
+      }>().events;
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          event: 'SMS Undelivered',
+          properties: expect.objectContaining({ messageId: sent.decisionId }),
+        }),
+      );
+    });
+
     it('serves published web content to the site, with a TTL, until it expires', async () => {
       await ingest('identify', { userId: 'di', traits: { firstName: 'Di' } });
       const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();

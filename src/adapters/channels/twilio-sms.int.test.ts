@@ -125,7 +125,7 @@ describe('createTwilioSmsAdapter', () => {
       To: '+14155550123',
       From: '+14155550100',
       Body: 'Your order has shipped & is on its way',
-      StatusCallback: 'https://herald.example/hooks/twilio',
+      StatusCallback: `https://herald.example/hooks/twilio?message=${anSms().messageId}`,
     });
   });
 

@@ -65,7 +65,13 @@ export const toTwilioMessageForm = (
   statusCallbackUrl: string | undefined,
 ): URLSearchParams => {
   const form = new URLSearchParams({ To: delivery.to, ...sender, Body: delivery.content.body });
-  if (statusCallbackUrl !== undefined) form.set('StatusCallback', statusCallbackUrl);
+  // Naming the message in the callback's URL (which Twilio signs whole): a status that comes
+  // before the send's answer is written back (a fast failure) still finds its message.
+  if (statusCallbackUrl !== undefined)
+    form.set(
+      'StatusCallback',
+      `${statusCallbackUrl}${statusCallbackUrl.includes('?') ? '&' : '?'}message=${encodeURIComponent(delivery.messageId)}`,
+    );
   return form;
 };
 

@@ -289,21 +289,28 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         throw new AppError('unauthorized', 'X-Twilio-Signature does not verify');
       return params;
     };
-    scope.post('/webhooks/twilio/status', async (request, reply) => {
-      const params = twilioParams(request);
-      const sid = params.get('MessageSid') ?? '';
-      const status = params.get('MessageStatus') ?? '';
-      const message = sid === '' ? undefined : await store.messageByProviderId(sid);
-      if (message !== undefined) {
-        if (status === 'delivered') await record(message, { kind: 'delivered' });
-        else if (status === 'undelivered' || status === 'failed')
-          await record(message, {
-            kind: 'undelivered',
-            reason: `${status} ${params.get('ErrorCode') ?? ''}`.trim(),
-          });
-      }
-      return reply.status(204).send();
-    });
+    scope.post<{ Querystring: { message?: string } }>(
+      '/webhooks/twilio/status',
+      async (request, reply) => {
+        const params = twilioParams(request);
+        const sid = params.get('MessageSid') ?? '';
+        const status = params.get('MessageStatus') ?? '';
+        // By the message the callback URL names (signed with it), else by Twilio's id.
+        const named = request.query.message;
+        const message =
+          (named === undefined ? undefined : await store.getMessage(named)) ??
+          (sid === '' ? undefined : await store.messageByProviderId(sid));
+        if (message !== undefined) {
+          if (status === 'delivered') await record(message, { kind: 'delivered' });
+          else if (status === 'undelivered' || status === 'failed')
+            await record(message, {
+              kind: 'undelivered',
+              reason: `${status} ${params.get('ErrorCode') ?? ''}`.trim(),
+            });
+        }
+        return reply.status(204).send();
+      },
+    );
     scope.post('/webhooks/twilio/inbound', async (request, reply) => {
       const params = twilioParams(request);
       const keyword = keywordOf(params.get('Body') ?? '');
