@@ -101,6 +101,12 @@ export interface ProfileState {
    * arriving later does not overwrite it. Absent on profiles stored before it was kept.
    */
   setAtMs?: Record<string, number>;
+  /**
+   * Numbers a provider said cannot receive (normalised; `SMS Undelivered` with `permanent:
+   * true`), per channel: not messaged again on that channel until the `phone` trait changes.
+   * Absent until one fails.
+   */
+  unreachable?: Partial<Record<'sms' | 'whatsapp', string>>;
 }
 
 export interface Responses {

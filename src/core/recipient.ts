@@ -19,10 +19,18 @@ export interface Recipient {
 const text = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 
+/** The customer's phone for SMS or WhatsApp, unless a provider said it cannot receive there. */
+const reachablePhone = (state: ProfileState, channel: 'sms' | 'whatsapp'): string | null => {
+  const phone = text(state.traits['phone']);
+  if (phone === null) return null;
+  const to = normalisePhone(phone);
+  return state.unreachable?.[channel] === to ? null : to;
+};
+
 /**
  * Where a message for this channel goes: the `email` trait, the `phone` trait (SMS and
- * WhatsApp), the most recently seen push device, or — web content — the customer itself.
- * Null when the profile has none.
+ * WhatsApp, unless that number failed for good there), the most recently seen push device, or
+ * — web content — the customer itself. Null when the profile has none.
  */
 export const recipientOf = (state: ProfileState, channel: Channel): Recipient | null => {
   switch (channel) {
@@ -32,8 +40,8 @@ export const recipientOf = (state: ProfileState, channel: Channel): Recipient | 
     }
     case 'sms':
     case 'whatsapp': {
-      const phone = text(state.traits['phone']);
-      return phone === null ? null : { to: normalisePhone(phone) };
+      const to = reachablePhone(state, channel);
+      return to === null ? null : { to };
     }
     case 'push': {
       // The most recently seen (the first of equals), without copying the list.
@@ -59,7 +67,9 @@ export const hasRecipient = (state: ProfileState, channel: Channel): boolean => 
     }
     case 'sms':
     case 'whatsapp':
-      return text(state.traits['phone']) !== null;
+      return state.unreachable === undefined
+        ? text(state.traits['phone']) !== null
+        : reachablePhone(state, channel) !== null;
     case 'push':
       return (state.devices?.length ?? 0) > 0;
     case 'web':

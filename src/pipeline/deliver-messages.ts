@@ -89,7 +89,7 @@ const unreachableEvent = (
         message.customerId,
         HERALD_EVENTS.smsUndelivered,
         id,
-        { channel: message.channel, permanent: true, messageId: message.id, reason },
+        { channel: message.channel, permanent: true, to, messageId: message.id, reason },
         atMs,
       );
     case 'push':

@@ -122,7 +122,12 @@ const withRecipient = (result: GuardResult, state: ProfileState, channel: Channe
             guardrail: 'recipient',
             outcome: 'block',
             code: 'no_recipient',
-            reason: `no ${channel} address on the profile`,
+            reason:
+              (channel === 'sms' || channel === 'whatsapp') &&
+              state.unreachable?.[channel] !== undefined &&
+              typeof state.traits['phone'] === 'string'
+                ? `the ${channel} number on the profile cannot receive (its provider said so)`
+                : `no ${channel} address on the profile`,
             figures: {},
           },
         ],

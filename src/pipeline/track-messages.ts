@@ -20,7 +20,8 @@ export type MessageResult =
   | { kind: 'bounced'; hard: boolean; reason: string }
   | { kind: 'complained' }
   | { kind: 'dropped'; reason: string }
-  | { kind: 'undelivered'; reason: string };
+  /** `permanent`: the number cannot receive (it is then not messaged again on the channel). */
+  | { kind: 'undelivered'; reason: string; permanent?: { to: string } };
 
 export interface TrackDeps {
   store: Store;
@@ -93,7 +94,9 @@ const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: str
         m.customerId,
         HERALD_EVENTS.smsUndelivered,
         once('undelivered'),
-        { ...props, reason: r.reason },
+        r.permanent === undefined
+          ? { ...props, reason: r.reason }
+          : { ...props, reason: r.reason, permanent: true, to: r.permanent.to },
         atMs,
       );
   }

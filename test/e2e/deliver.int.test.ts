@@ -379,6 +379,43 @@ for (const factory of storeFactories) {
       );
     });
 
+    it('sends no more SMS to a number Twilio reports cannot receive, until the phone changes', async () => {
+      await ingest('identify', {
+        userId: 'ed',
+        traits: { phone: '+14155550177', consent: { sms: { marketing: true } } },
+      });
+      const sent = await send('ed', 'upsell', 'sms');
+      const path = `/webhooks/twilio/status?message=${sent.decisionId}`;
+      const params = new URLSearchParams({
+        MessageSid: 'SM-ed',
+        MessageStatus: 'undelivered',
+        ErrorCode: '30005',
+        To: '+14155550177',
+      });
+      const signed =
+        `${PUBLIC}${path}` +
+        [...params]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => k + v)
+          .join('');
+      const answer = await herald.app.inject({
+        method: 'POST',
+        url: path,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': createHmac('sha1', twilioToken).update(signed).digest('base64'),
+        },
+        payload: params.toString(),
+      });
+      expect(answer.statusCode).toBe(204);
+      expect(await send('ed', 'upsell', 'sms')).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'no_recipient',
+      });
+      await ingest('identify', { userId: 'ed', traits: { phone: '+14155550178' } });
+      expect((await send('ed', 'upsell', 'sms')).status).toBe('queued');
+    });
+
     it('serves published web content to the site, with a TTL, until it expires', async () => {
       await ingest('identify', { userId: 'di', traits: { firstName: 'Di' } });
       const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();

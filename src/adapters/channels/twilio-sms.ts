@@ -43,13 +43,13 @@ export interface TwilioSmsAdapterOptions {
   timeoutMs?: number;
 }
 
-/** Twilio error codes meaning the recipient cannot receive: suppress the number. */
 /**
  * Errors of the account, not the message: 20003 authentication failed (the SID or token is
  * wrong), 20005 the account is not active (suspended or closed).
  */
 export const twilioAccountCodes: ReadonlySet<number> = new Set([20003, 20005]);
 
+/** Twilio error codes meaning the recipient cannot receive: suppress the number. */
 export const twilioUnreachableCodes: ReadonlySet<number> = new Set([
   21211, // invalid 'To' phone number
   21614, // 'To' is not a valid mobile number

@@ -306,6 +306,12 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             await record(message, {
               kind: 'undelivered',
               reason: `${status} ${params.get('ErrorCode') ?? ''}`.trim(),
+              // 30005 unknown destination handset, 30006 landline or unreachable carrier: the
+              // number itself cannot receive SMS.
+              ...(['30005', '30006'].includes(params.get('ErrorCode') ?? '') &&
+              (params.get('To') ?? '') !== ''
+                ? { permanent: { to: params.get('To') ?? '' } }
+                : {}),
             });
         }
         return reply.status(204).send();

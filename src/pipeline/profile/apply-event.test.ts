@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HeraldEvent } from '../../core/event.js';
+import { hasRecipient, recipientOf } from '../../core/recipient.js';
 import { applyEvent, CANCELLED_IDS_KEPT, orderValueCents } from './apply-event.js';
 import {
   aTrack,
@@ -32,6 +33,38 @@ describe('applyEvent: responses', () => {
 
   it('has no responses until the customer opens or clicks something', () => {
     expect(applyAll([aTrack('Product Viewed')]).responses).toBeUndefined();
+  });
+});
+
+describe('applyEvent: numbers that cannot receive', () => {
+  const failed = (to: string, permanent = true, channel = 'sms') =>
+    aTrack('SMS Undelivered', { channel, permanent, to, reason: '30005' });
+  const phone = (number: string, days: number) =>
+    anIdentify({ phone: number }, { timestampMs: at(days) });
+
+  it('stops messaging a number its provider said cannot receive, until the phone changes', () => {
+    const dead = applyAll([phone('+1 415 555 0199', 0), failed('+14155550199')]);
+    expect(dead.unreachable).toEqual({ sms: '+14155550199' });
+    expect(recipientOf(dead, 'sms')).toBeNull();
+    expect(hasRecipient(dead, 'sms')).toBe(false);
+    // WhatsApp is another provider's word.
+    expect(recipientOf(dead, 'whatsapp')).toEqual({ to: '+14155550199' });
+    const changed = applyAll([phone('+14155550100', 1)], policy, dead);
+    expect(recipientOf(changed, 'sms')).toEqual({ to: '+14155550100' });
+  });
+
+  it('does not stop for a failure that may pass, and hears an opt-in from the number again', () => {
+    expect(applyAll([phone('+14155550199', 0), failed('+14155550199', false)]).unreachable).toBe(
+      undefined,
+    );
+    const dead = applyAll([phone('+14155550199', 0), failed('+14155550199')]);
+    const back = applyAll(
+      [aTrack('Consent Updated', { channel: 'sms', purpose: 'marketing', granted: true })],
+      policy,
+      dead,
+    );
+    expect(back.unreachable).toBeUndefined();
+    expect(recipientOf(back, 'sms')).toEqual({ to: '+14155550199' });
   });
 });
 

@@ -1,6 +1,7 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
+import { normalisePhone } from '../../core/recipient.js';
 import { HOUR_MS } from '../../core/time.js';
 import type { Channel, Device, Location, ProfileState, Responses } from '../../core/profile.js';
 import { addPoints } from './decay-points.js';
@@ -278,6 +279,46 @@ const withDevices = (devices: Device[] | undefined): { devices?: Device[] } =>
 const withSetAtMs = (setAtMs: SetTimes | undefined): { setAtMs?: SetTimes } =>
   setAtMs === undefined ? {} : { setAtMs };
 
+type Unreachable = NonNullable<ProfileState['unreachable']>;
+
+/**
+ * A number a provider said cannot receive (`SMS Undelivered` with `permanent: true` and the
+ * number in `to`), per channel. A customer who opts in on that channel again (`Consent
+ * Updated` granting it, as an SMS START reply records) can receive there after all (a carrier
+ * also answers "cannot receive" for a number that texted STOP). Other events leave it.
+ */
+const updateUnreachable = (
+  unreachable: Unreachable | undefined,
+  event: HeraldEvent,
+): Unreachable | undefined => {
+  if (unreachable !== undefined && event.name === 'Consent Updated') {
+    const channel = event.properties['channel'];
+    if ((channel === 'sms' || channel === 'whatsapp') && unreachable[channel] !== undefined) {
+      const granted = event.properties['granted'];
+      if (granted === true || granted === 'true') {
+        const { sms, whatsapp } = unreachable;
+        const rest: Unreachable = {
+          ...(channel === 'sms' || sms === undefined ? {} : { sms }),
+          ...(channel === 'whatsapp' || whatsapp === undefined ? {} : { whatsapp }),
+        };
+        return rest.sms === undefined && rest.whatsapp === undefined ? undefined : rest;
+      }
+    }
+    return unreachable;
+  }
+  if (event.name !== HERALD_EVENTS.smsUndelivered || event.properties['permanent'] !== true)
+    return unreachable;
+  const to = event.properties['to'];
+  const channel = event.properties['channel'] ?? 'sms';
+  if (typeof to !== 'string' || to === '' || (channel !== 'sms' && channel !== 'whatsapp'))
+    return unreachable;
+  const number = normalisePhone(to);
+  return unreachable?.[channel] === number ? unreachable : { ...unreachable, [channel]: number };
+};
+
+const withUnreachable = (unreachable: Unreachable | undefined): { unreachable?: Unreachable } =>
+  unreachable === undefined ? {} : { unreachable };
+
 export const applyEvent = (
   state: ProfileState,
   event: HeraldEvent,
@@ -342,5 +383,8 @@ export const applyEvent = (
     eventCount: state.eventCount + 1,
     ...withResponses(updateResponses(state.responses, event, policy)),
     ...withSetAtMs(stamps === null ? state.setAtMs : stamps.times),
+    ...withUnreachable(
+      event.type === 'track' ? updateUnreachable(state.unreachable, event) : state.unreachable,
+    ),
   };
 };
