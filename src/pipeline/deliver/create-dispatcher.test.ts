@@ -209,6 +209,25 @@ describe('the dispatcher', () => {
     expect(adapter.sent).toEqual(['a']);
   });
 
+  it('writes back what was sent when a read before an attempt fails, and sends nothing more', async () => {
+    const { io, written } = memoryIo(['a', 'b', 'c', 'd'], {
+      recheck: (m) =>
+        m.id === 'b'
+          ? Promise.reject(new Error('db hiccup'))
+          : Promise.resolve({ state: aState(m.id) }),
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    const fresh = policy({ concurrency: 1, recheckAfterSeconds: 0 });
+    await createDispatcher([adapter], io, fresh, clock, silentLogger).runDue();
+    expect(adapter.sent).toEqual(['a']);
+    expect(written.map((w) => `${w.message.id}:${w.kind}`).sort()).toEqual([
+      'a:outcome',
+      'b:released',
+      'c:released',
+      'd:released',
+    ]);
+  });
+
   it('gives a message the hand-off holds back to the outbox until the moment it names', async () => {
     const { io, written } = memoryIo(['quiet', 'now'], {
       handOff: (m) => (m.id === 'quiet' ? { holdUntilMs: T0 + 3_600_000, reason: 'night' } : null),

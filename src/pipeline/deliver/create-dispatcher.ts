@@ -139,7 +139,9 @@ export const createDispatcher = (
   ): Promise<{ sent: number; full: boolean }> => {
     const wanted = circuit?.allowance(nowMs, policy.batchSize) ?? policy.batchSize;
     if (wanted === 0) return { sent: 0, full: false };
-    const leaseUntilMs = nowMs + policy.leaseSeconds * 1000;
+    // From the moment of the claim: a round can start well after the `nowMs` it was given
+    // (another channel's round went first).
+    const leaseUntilMs = clock.nowMs() + policy.leaseSeconds * 1000;
     const claimed = await io.claim(adapter.channel, nowMs, wanted, leaseUntilMs);
     const claimedAt = performance.now();
     if (claimed.length === 0) {
@@ -165,6 +167,8 @@ export const createDispatcher = (
     // send a message twice is one write long.
     let writing: Promise<void> | null = null;
     let writeError: unknown = null;
+    // A read before an attempt failed: the database is in trouble, send nothing more.
+    let readFailed = false;
     const flush = (): Promise<void> => {
       if (writing !== null || pending.length === 0) return writing ?? Promise.resolve();
       const batch = pending.splice(0, pending.length);
@@ -188,7 +192,7 @@ export const createDispatcher = (
     // Outcomes not written back before the claim runs out are sent again by whoever claims the
     // messages next: keep trying for as long as the lease lasts (in real time, which a virtual
     // clock does not stop), at most two seconds apart.
-    const writeDeadline = performance.now() + (leaseUntilMs - nowMs) - 1000;
+    const writeDeadline = performance.now() + (leaseUntilMs - clock.nowMs()) - 1000;
     const flushAll = async () => {
       for (let attempt = 0; writing !== null || pending.length > 0;) {
         await (writing ?? flush());
@@ -208,7 +212,7 @@ export const createDispatcher = (
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         const { message } = next;
         let { state } = next;
-        if (writeError !== null || circuit?.state === 'open') {
+        if (writeError !== null || readFailed || circuit?.state === 'open') {
           // Outcomes cannot be written back now: send nothing more that could be forgotten.
           // Or the provider's circuit opened during the batch: the rest waits out its
           // cooldown instead of spending an attempt each on a provider that is down. Either
@@ -218,7 +222,18 @@ export const createDispatcher = (
           continue;
         }
         if (performance.now() - claimedAt >= policy.recheckAfterSeconds * 1000) {
-          const fresh = await io.recheck(message);
+          let fresh: Awaited<ReturnType<DispatchIo['recheck']>>;
+          try {
+            fresh = await io.recheck(message);
+          } catch (error) {
+            // Never let one worker's error end the round: the others' outcomes must still
+            // be written back, or what the provider accepted is sent again after the lease.
+            logger.error({ err: error }, 'reading a message again before its attempt failed');
+            readFailed = true;
+            pending.push({ message, kind: 'released', untilMs: clock.nowMs() });
+            void flush();
+            continue;
+          }
           // Gone since the claim (erased): nothing to send, nothing to write back.
           if (fresh === null) continue;
           state = fresh.state;
