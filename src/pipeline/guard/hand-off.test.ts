@@ -6,10 +6,10 @@ import { aProfile, defaultQuietHours, now } from './test-builders.js';
 // `now` is 08:00 in New York: 21:05 there is 13 h 5 min later, 02:00 the next night 18 h.
 const ny = aProfile();
 const quiet = defaultQuietHours();
-const sms = (sendAtMs: number, overrides: object = {}) => ({
+const sms = (createdAtMs: number, overrides: object = {}) => ({
   channel: 'sms' as const,
   class: 'marketing' as const,
-  sendAtMs,
+  createdAtMs,
   ...overrides,
 });
 const at = (hours: number, minutes = 0) => now + hours * HOUR_MS + minutes * 60_000;
@@ -20,17 +20,17 @@ describe('the timing check at hand-off', () => {
   });
 
   it('holds a retry pushed into the customer’s quiet hours until they end', () => {
-    // Due at 20:50 local, retried at 21:05 local: it waits until 08:00 local.
+    // Queued at 20:50 local, retried at 21:05 local: it waits until 08:00 local.
     expect(checkTimingAtHandOff(sms(at(12, 50)), ny, quiet, 24, at(13, 5))).toEqual({
       holdUntilMs: at(24),
       reason: 'quiet hours in America/New_York',
     });
   });
 
-  it('refuses a marketing message due longer ago than the lateness allowed', () => {
+  it('refuses a marketing message queued longer ago than the lateness allowed, retries or not', () => {
     expect(checkTimingAtHandOff(sms(at(-50)), ny, quiet, 24, at(2))).toEqual({
       code: 'stale',
-      reason: 'due 52 h ago, past the 24 h a marketing message may be late',
+      reason: 'queued 52 h ago, past the 24 h a marketing message may wait',
     });
     expect(checkTimingAtHandOff(sms(at(-20)), ny, quiet, 24, at(2))).toBeNull();
   });
