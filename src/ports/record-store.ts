@@ -201,8 +201,9 @@ export interface DeliverTx {
   ): Promise<MessageRecord[]>;
   /**
    * Writes an attempt's outcome to a message this dispatcher claimed until `leaseUntilMs`;
-   * false when the message is no longer `sending` under that claim (its customer was erased
-   * meanwhile, or its lease ran out and another dispatcher claimed it).
+   * false when the message is no longer under that claim (its customer was erased meanwhile,
+   * or its lease ran out and another dispatcher claimed it). A status a provider's report set
+   * meanwhile (a fast failure report) stands; the attempt's facts are written all the same.
    */
   finishDelivery(
     id: string,

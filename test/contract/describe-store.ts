@@ -148,6 +148,42 @@ export const describeStore = (factory: StoreFactory): void => {
       expect((await store.getMessage('m1'))?.status).toBe('sent');
     });
 
+    it('keeps a failure a provider reported before the send was written back, with the send', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([aSentMessage('m1', 'u1', t0, { status: 'queued' })]),
+      );
+      await store.transaction((tx) => tx.claimOutbox(['email'], t0, 10, t0 + 1000));
+      // The provider's "undelivered" came first.
+      await store.transaction((tx) =>
+        tx.updateMessage('m1', { status: 'failed', reasonCode: 'undelivered' }, t0 + 5, 'sending'),
+      );
+      const written = await store.transaction((tx) =>
+        tx.finishDelivery(
+          'm1',
+          {
+            status: 'sent',
+            attempted: true,
+            recipient: 'u1@example.com',
+            provider: 'twilio',
+            providerId: 'SM1',
+            sentAtMs: t0 + 10,
+            lastError: null,
+            reasonCode: null,
+          },
+          t0 + 10,
+          t0 + 1000,
+        ),
+      );
+      expect(written).toBe(true);
+      expect(await store.getMessage('m1')).toMatchObject({
+        status: 'failed',
+        reasonCode: 'undelivered',
+        provider: 'twilio',
+        providerId: 'SM1',
+        recipient: 'u1@example.com',
+      });
+    });
+
     it('captures a message once, and never one erased while it was being sent', async () => {
       await store.transaction((tx) =>
         tx.insertMessages([aSentMessage('m1', 'u1', t0, { status: 'sending' })]),

@@ -296,16 +296,25 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       });
     },
     async finishDelivery(id, u, nowMs, leaseUntilMs) {
-      const [row] = await sql.all<{ body: string }>('SELECT body FROM messages WHERE id = ?', [id]);
+      const [row] = await sql.all<{ body: string; status: string }>(
+        'SELECT body, status FROM messages WHERE id = ?',
+        [id],
+      );
       if (row === undefined) return false;
       const body = JSON.parse(row.body) as Record<string, unknown>;
-      body['lastError'] = u.lastError;
-      body['reasonCode'] = u.reasonCode;
+      if (row.status === 'sending') {
+        body['lastError'] = u.lastError;
+        body['reasonCode'] = u.reasonCode;
+      }
       const changed = await sql.run(
-        `UPDATE messages SET status = ?, send_at_ms = COALESCE(?, send_at_ms), lease_until_ms = NULL,
+        // Under this claim's lease only. A provider's report that came before this write (a
+        // fast "undelivered") may have changed the status already: it stands, and the send's
+        // facts (provider, its id, recipient, time) are still written.
+        `UPDATE messages SET status = CASE WHEN status = 'sending' THEN ? ELSE status END,
+           send_at_ms = COALESCE(?, send_at_ms), lease_until_ms = NULL,
            attempts = attempts + ?, recipient = ?, provider = ?, provider_id = ?, sent_at_ms = ?,
            updated_at_ms = ?, body = ?
-         WHERE id = ? AND status = 'sending' AND lease_until_ms = ?`,
+         WHERE id = ? AND lease_until_ms = ?`,
         [
           u.status,
           u.sendAtMs ?? null,
