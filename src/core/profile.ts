@@ -102,11 +102,12 @@ export interface ProfileState {
    */
   setAtMs?: Record<string, number>;
   /**
-   * Numbers a provider said cannot receive (normalised; `SMS Undelivered` with `permanent:
-   * true`), per channel: not messaged again on that channel until the `phone` trait changes.
-   * Absent until one fails.
+   * The number a provider last said cannot receive (normalised; `SMS Undelivered` with
+   * `permanent: true`), per channel, and when: not messaged again on that channel while it is
+   * the `phone` trait, unless the number itself opted in since (an SMS START reply). Absent
+   * until one fails.
    */
-  unreachable?: Partial<Record<'sms' | 'whatsapp', string>>;
+  unreachable?: Partial<Record<'sms' | 'whatsapp', { to: string; atMs: number }>>;
 }
 
 export interface Responses {

@@ -19,12 +19,22 @@ export interface Recipient {
 const text = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 
-/** The customer's phone for SMS or WhatsApp, unless a provider said it cannot receive there. */
+/**
+ * The customer's phone for SMS or WhatsApp, unless a provider said it cannot receive there and
+ * the number has not opted in since by writing to us itself (an SMS START reply: a carrier also
+ * answers "cannot receive" for a number that texted STOP). Judged on facts that keep their
+ * times, so the answer does not depend on the order events arrived in.
+ */
 const reachablePhone = (state: ProfileState, channel: 'sms' | 'whatsapp'): string | null => {
   const phone = text(state.traits['phone']);
   if (phone === null) return null;
   const to = normalisePhone(phone);
-  return state.unreachable?.[channel] === to ? null : to;
+  const failed = state.unreachable?.[channel];
+  if (failed?.to !== to) return to;
+  const optIn = state.consent[channel]?.['marketing'];
+  return optIn?.granted === true && optIn.source === 'sms-reply' && optIn.atMs > failed.atMs
+    ? to
+    : null;
 };
 
 /**

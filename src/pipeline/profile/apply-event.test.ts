@@ -44,7 +44,7 @@ describe('applyEvent: numbers that cannot receive', () => {
 
   it('stops messaging a number its provider said cannot receive, until the phone changes', () => {
     const dead = applyAll([phone('+1 415 555 0199', 0), failed('+14155550199')]);
-    expect(dead.unreachable).toEqual({ sms: '+14155550199' });
+    expect(dead.unreachable).toEqual({ sms: { to: '+14155550199', atMs: t0 } });
     expect(recipientOf(dead, 'sms')).toBeNull();
     expect(hasRecipient(dead, 'sms')).toBe(false);
     // WhatsApp is another provider's word.
@@ -53,18 +53,28 @@ describe('applyEvent: numbers that cannot receive', () => {
     expect(recipientOf(changed, 'sms')).toEqual({ to: '+14155550100' });
   });
 
-  it('does not stop for a failure that may pass, and hears an opt-in from the number again', () => {
+  it('does not stop for a failure that may pass, and hears an opt-in from the number itself', () => {
     expect(applyAll([phone('+14155550199', 0), failed('+14155550199', false)]).unreachable).toBe(
       undefined,
     );
-    const dead = applyAll([phone('+14155550199', 0), failed('+14155550199')]);
-    const back = applyAll(
-      [aTrack('Consent Updated', { channel: 'sms', purpose: 'marketing', granted: true })],
-      policy,
-      dead,
-    );
-    expect(back.unreachable).toBeUndefined();
-    expect(recipientOf(back, 'sms')).toEqual({ to: '+14155550199' });
+    const optIn = (source: string, days: number) =>
+      aTrack(
+        'Consent Updated',
+        { channel: 'sms', purpose: 'marketing', granted: true, source },
+        { timestampMs: at(days) },
+      );
+    const events = [
+      phone('+14155550199', 0),
+      { ...failed('+14155550199'), timestampMs: at(1) },
+      optIn('web-form', 2), // a form saved again says nothing about the number
+    ];
+    expect(recipientOf(applyAll(events), 'sms')).toBeNull();
+    const texted = [...events, optIn('sms-reply', 3)];
+    expect(recipientOf(applyAll(texted), 'sms')).toEqual({ to: '+14155550199' });
+    // Whatever order they arrive in.
+    expect(recipientOf(applyAll([...texted].reverse()), 'sms')).toEqual({ to: '+14155550199' });
+    const failedAgain = [...texted, { ...failed('+14155550199'), timestampMs: at(4) }];
+    expect(recipientOf(applyAll([...failedAgain].reverse()), 'sms')).toBeNull();
   });
 });
 

@@ -282,38 +282,24 @@ const withSetAtMs = (setAtMs: SetTimes | undefined): { setAtMs?: SetTimes } =>
 type Unreachable = NonNullable<ProfileState['unreachable']>;
 
 /**
- * A number a provider said cannot receive (`SMS Undelivered` with `permanent: true` and the
- * number in `to`), per channel. A customer who opts in on that channel again (`Consent
- * Updated` granting it, as an SMS START reply records) can receive there after all (a carrier
- * also answers "cannot receive" for a number that texted STOP). Other events leave it.
+ * The latest number a provider said cannot receive (`SMS Undelivered` with `permanent: true`
+ * and the number in `to`), per channel, with the report's time; the latest by time wins, so
+ * the order reports arrive in does not matter. Whether the number is reachable again is read
+ * from the consent it gave since (core/recipient.ts). Other events leave it.
  */
 const updateUnreachable = (
   unreachable: Unreachable | undefined,
   event: HeraldEvent,
 ): Unreachable | undefined => {
-  if (unreachable !== undefined && event.name === 'Consent Updated') {
-    const channel = event.properties['channel'];
-    if ((channel === 'sms' || channel === 'whatsapp') && unreachable[channel] !== undefined) {
-      const granted = event.properties['granted'];
-      if (granted === true || granted === 'true') {
-        const { sms, whatsapp } = unreachable;
-        const rest: Unreachable = {
-          ...(channel === 'sms' || sms === undefined ? {} : { sms }),
-          ...(channel === 'whatsapp' || whatsapp === undefined ? {} : { whatsapp }),
-        };
-        return rest.sms === undefined && rest.whatsapp === undefined ? undefined : rest;
-      }
-    }
-    return unreachable;
-  }
   if (event.name !== HERALD_EVENTS.smsUndelivered || event.properties['permanent'] !== true)
     return unreachable;
   const to = event.properties['to'];
   const channel = event.properties['channel'] ?? 'sms';
   if (typeof to !== 'string' || to === '' || (channel !== 'sms' && channel !== 'whatsapp'))
     return unreachable;
-  const number = normalisePhone(to);
-  return unreachable?.[channel] === number ? unreachable : { ...unreachable, [channel]: number };
+  const held = unreachable?.[channel];
+  if (held !== undefined && held.atMs > event.timestampMs) return unreachable;
+  return { ...unreachable, [channel]: { to: normalisePhone(to), atMs: event.timestampMs } };
 };
 
 const withUnreachable = (unreachable: Unreachable | undefined): { unreachable?: Unreachable } =>
