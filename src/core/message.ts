@@ -27,14 +27,6 @@ export type MessageStatus =
   | 'complained'
   | 'failed';
 
-/** Statuses that count as sent (or about to be) for frequency caps and budgets. */
-export const SENDING_STATUSES: readonly MessageStatus[] = [
-  'queued',
-  'sent',
-  'bounced',
-  'complained',
-];
-
 /** One guardrail's judgement as recorded with the message and in the audit log. */
 export interface RecordedVerdict {
   guardrail: string;
