@@ -81,6 +81,32 @@ for (const factory of storeFactories) {
     const message = async (id: string) =>
       (await admin('GET', `/v1/messages/${id}`)).json<MessageView>();
     const path = (url: string) => url.slice(PUBLIC.length);
+    /** Twilio's signature of a webhook call: HMAC-SHA1 of the URL and the sorted form fields. */
+    const twilioSignature = (url: string, params: URLSearchParams) =>
+      createHmac('sha1', twilioToken)
+        .update(
+          `${PUBLIC}${url}` +
+            [...params]
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, v]) => k + v)
+              .join(''),
+        )
+        .digest('base64');
+    /** A Twilio webhook call, signed as Twilio signs it unless another signature is given. */
+    const twilioPost = (
+      url: string,
+      params: URLSearchParams,
+      signature = twilioSignature(url, params),
+    ) =>
+      herald.app.inject({
+        method: 'POST',
+        url,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': signature,
+        },
+        payload: params.toString(),
+      });
 
     it('delivers the approved cart-recovery email over SMTP with its headers, footer and signed links', async () => {
       await ingest('identify', {
@@ -306,27 +332,10 @@ for (const factory of storeFactories) {
         Body: ' stop ',
         MessageSid: 'SM1',
       });
-      const url = `${PUBLIC}/webhooks/twilio/inbound`;
-      const signed =
-        url +
-        [...params]
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([k, v]) => k + v)
-          .join('');
-      const signature = createHmac('sha1', twilioToken).update(signed).digest('base64');
-      const post = (sig: string) =>
-        herald.app.inject({
-          method: 'POST',
-          url: '/webhooks/twilio/inbound',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            'x-twilio-signature': sig,
-          },
-          payload: params.toString(),
-        });
-      expect((await post('bad')).statusCode).toBe(401);
+      const inbound = '/webhooks/twilio/inbound';
+      expect((await twilioPost(inbound, params, 'bad')).statusCode).toBe(401);
       expect((await send('cy', 'upsell', 'sms')).status).toBe('queued');
-      const answer = await post(signature);
+      const answer = await twilioPost(inbound, params);
       expect(answer.statusCode).toBe(200);
       expect(answer.body).toMatch(/<Response><\/Response>/);
       expect((await send('cy', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
@@ -345,29 +354,13 @@ for (const factory of storeFactories) {
         MessageStatus: 'undelivered',
         ErrorCode: '30003',
       });
-      const signed =
-        `${PUBLIC}${path}` +
-        [...params]
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([k, v]) => k + v)
-          .join('');
-      const post = (signature: string, url = path) =>
-        herald.app.inject({
-          method: 'POST',
-          url,
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            'x-twilio-signature': signature,
-          },
-          payload: params.toString(),
-        });
-      const signature = createHmac('sha1', twilioToken).update(signed).digest('base64');
       // The message named is part of what Twilio signed: another one cannot be put in its place.
       const other = (await send('di', 'upsell', 'sms')).decisionId;
-      expect((await post(signature, `/webhooks/twilio/status?message=${other}`)).statusCode).toBe(
+      const swapped = `/webhooks/twilio/status?message=${other}`;
+      expect((await twilioPost(swapped, params, twilioSignature(path, params))).statusCode).toBe(
         401,
       );
-      expect((await post(signature)).statusCode).toBe(204);
+      expect((await twilioPost(path, params)).statusCode).toBe(204);
       const events = (await admin('GET', '/v1/profiles/di/events')).json<{
         events: { event: string | null; properties: { messageId?: string } }[];
       }>().events;
@@ -392,22 +385,7 @@ for (const factory of storeFactories) {
         ErrorCode: '30005',
         To: '+14155550177',
       });
-      const signed =
-        `${PUBLIC}${path}` +
-        [...params]
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([k, v]) => k + v)
-          .join('');
-      const answer = await herald.app.inject({
-        method: 'POST',
-        url: path,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-twilio-signature': createHmac('sha1', twilioToken).update(signed).digest('base64'),
-        },
-        payload: params.toString(),
-      });
-      expect(answer.statusCode).toBe(204);
+      expect((await twilioPost(path, params)).statusCode).toBe(204);
       expect(await send('ed', 'upsell', 'sms')).toMatchObject({
         status: 'blocked',
         reasonCode: 'no_recipient',

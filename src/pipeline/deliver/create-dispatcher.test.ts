@@ -45,10 +45,14 @@ const aState = (id: string): ProfileState =>
     traits: { email: `${id}@example.com` },
   }) as unknown as ProfileState;
 
-/** An outbox in memory: what the dispatcher claims, and everything it writes back. */
-const memoryIo = (ids: string[], overrides: Partial<DispatchIo> = {}) => {
+/**
+ * An outbox in memory: what the dispatcher claims, and everything it writes back (the first
+ * `failedWrites` writes fail, as a database that went away would).
+ */
+const memoryIo = (ids: string[], overrides: Partial<DispatchIo> = {}, failedWrites = 0) => {
   const queue = [...ids];
   const written: Finished[] = [];
+  let failures = failedWrites;
   const io: DispatchIo = {
     claim: (_channel, _nowMs, limit): Promise<Claimed[]> =>
       Promise.resolve(
@@ -57,6 +61,10 @@ const memoryIo = (ids: string[], overrides: Partial<DispatchIo> = {}) => {
     takeTokens: (_bucket, want) => Promise.resolve(want),
     recheck: (message) => Promise.resolve({ state: aState(message.id) }),
     finish: (results) => {
+      if (failures > 0) {
+        failures -= 1;
+        return Promise.reject(new Error('connection reset'));
+      }
       written.push(...results);
       return Promise.resolve();
     },
@@ -87,18 +95,7 @@ const clock = { nowMs: () => T0 };
 
 describe('the dispatcher', () => {
   it('keeps outcomes whose write failed and writes them again: nothing sent is forgotten', async () => {
-    let failures = 1;
-    const written: Finished[] = [];
-    const { io } = memoryIo(['a', 'b', 'c'], {
-      finish: (results) => {
-        if (failures > 0) {
-          failures -= 1;
-          return Promise.reject(new Error('connection reset'));
-        }
-        written.push(...results);
-        return Promise.resolve();
-      },
-    });
+    const { io, written } = memoryIo(['a', 'b', 'c'], {}, 1);
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
     const dispatcher = createDispatcher([adapter], io, policy(), clock, silentLogger);
     expect(await dispatcher.runDue()).toBe(3);
@@ -107,18 +104,7 @@ describe('the dispatcher', () => {
   });
 
   it('sends nothing more while outcomes cannot be written, and gives the rest back unsent', async () => {
-    let failures = 2;
-    const written: Finished[] = [];
-    const { io } = memoryIo(['a', 'b', 'c', 'd', 'e'], {
-      finish: (results) => {
-        if (failures > 0) {
-          failures -= 1;
-          return Promise.reject(new Error('connection reset'));
-        }
-        written.push(...results);
-        return Promise.resolve();
-      },
-    });
+    const { io, written } = memoryIo(['a', 'b', 'c', 'd', 'e'], {}, 2);
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
     const slow: ChannelAdapter = {
       ...adapter,
