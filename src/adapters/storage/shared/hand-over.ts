@@ -2,6 +2,7 @@ import type { Trigger } from '../../../core/decision.js';
 import type { CustomerId } from '../../../core/ids.js';
 import { moveJourneys } from './move-journeys.js';
 import type { SqlRunner } from './sql-runner.js';
+import { cancelPendingWork, copyWorkTo } from './work-moves.js';
 
 /**
  * Work a later trigger re-arms (a cart timer, a profile check, a win-back wave): one pending for
@@ -68,31 +69,17 @@ const moveWork = async (
     "SELECT key, trigger FROM work WHERE customer_id = ? AND status = 'pending'",
     [from],
   );
-  const cancel = (key: string, note: string) =>
-    db.run(
-      "UPDATE work SET status = 'cancelled', note = ?, updated_at_ms = ? WHERE key = ? AND status = 'pending'",
-      [note, nowMs, key],
-    );
   for (const { key, trigger } of pending) {
     if (!key.startsWith(prefix)) continue;
     const target = `${to}|${key.slice(prefix.length)}`;
     const rearmed = REARMED.has((JSON.parse(trigger) as Trigger).kind);
-    // Over a finished row only where it re-arms; never over a pending one, even one another
-    // transaction wrote meanwhile (the statement then waits for it and changes nothing).
-    const moved = await db.run(
-      `INSERT INTO work (key, customer_id, due_at_ms, trigger, status, attempts, note, updated_at_ms)
-       SELECT ?, ?, due_at_ms, trigger, 'pending', 0, NULL, ? FROM work WHERE key = ?
-       ON CONFLICT (key) DO UPDATE SET customer_id = excluded.customer_id,
-         due_at_ms = excluded.due_at_ms, trigger = excluded.trigger, status = 'pending',
-         attempts = 0, note = NULL, updated_at_ms = excluded.updated_at_ms
-       WHERE work.status <> 'pending' AND ? = 1`,
-      [target, to, nowMs, key, rearmed ? 1 : 0],
-    );
-    await cancel(
+    // Over a finished row only where it re-arms; never over a pending one.
+    const moved = await copyWorkTo(db, key, target, to, nowMs, rearmed ? 'finished' : 'none');
+    await cancelPendingWork(
+      db,
       key,
-      moved > 0
-        ? `moved to ${to}, merged into them`
-        : `merged into ${to}, who has this work already`,
+      moved ? `moved to ${to}, merged into them` : `merged into ${to}, who has this work already`,
+      nowMs,
     );
   }
 };

@@ -1,5 +1,6 @@
 import type { CustomerId } from '../../../core/ids.js';
 import type { SqlRunner } from './sql-runner.js';
+import { cancelPendingWork, copyWorkTo } from './work-moves.js';
 
 interface MemberRow {
   customer_id: string;
@@ -43,11 +44,7 @@ export const moveJourneys = async (
       )
     ).map((s) => [s.key, s]),
   );
-  const cancel = (key: string, note: string) =>
-    db.run(
-      "UPDATE work SET status = 'cancelled', note = ?, updated_at_ms = ? WHERE key = ? AND status = 'pending'",
-      [note, nowMs, key],
-    );
+  const cancel = (key: string, note: string) => cancelPendingWork(db, key, note, nowMs);
   for (const m of members) {
     if (m.customer_id !== from) continue;
     const journeyId = m.journey_id;
@@ -68,14 +65,7 @@ export const moveJourneys = async (
       [to, from, journeyId],
     );
     if (step === undefined) continue;
-    await db.run(
-      `INSERT INTO work (key, customer_id, due_at_ms, trigger, status, attempts, note, updated_at_ms)
-       VALUES (?, ?, ?, ?, 'pending', 0, NULL, ?)
-       ON CONFLICT (key) DO UPDATE SET customer_id = excluded.customer_id,
-         due_at_ms = excluded.due_at_ms, trigger = excluded.trigger, status = 'pending',
-         attempts = 0, note = NULL, updated_at_ms = excluded.updated_at_ms`,
-      [`${to}|journey|${journeyId}`, to, step.due_at_ms, step.trigger, nowMs],
-    );
+    await copyWorkTo(db, step.key, `${to}|journey|${journeyId}`, to, nowMs, 'any');
     await cancel(step.key, `moved to ${to}, merged into them`);
   }
   await db.run('DELETE FROM memberships WHERE customer_id = ?', [from]);
