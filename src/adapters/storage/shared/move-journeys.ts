@@ -10,8 +10,6 @@ interface MemberRow {
 
 interface StepRow {
   key: string;
-  due_at_ms: number;
-  trigger: string;
 }
 
 /**
@@ -38,10 +36,9 @@ export const moveJourneys = async (
   );
   const steps = new Map(
     (
-      await db.all<StepRow>(
-        "SELECT key, due_at_ms, trigger FROM work WHERE customer_id = ? AND status = 'pending'",
-        [from],
-      )
+      await db.all<StepRow>("SELECT key FROM work WHERE customer_id = ? AND status = 'pending'", [
+        from,
+      ])
     ).map((s) => [s.key, s]),
   );
   const cancel = (key: string, note: string) => cancelPendingWork(db, key, note, nowMs);
