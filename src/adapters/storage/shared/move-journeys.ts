@@ -13,7 +13,7 @@ interface StepRow {
 }
 
 /**
- * The journeys of a customer merged into another (`DecideTx.moveJourneys`), journey by journey:
+ * The journeys of a customer merged into another (part of `DecideTx.handOver`), journey by journey:
  * `from`'s membership moves to `to` when `to` has none, or has only a finished or exited one
  * while `from`'s is active — with its pending step, re-keyed `to|journey|ID` (the key the
  * scheduler finds it by), and the old row cancelled with a note saying where it went.
