@@ -52,6 +52,22 @@ export interface RenderedContent {
   /** The sender's physical postal address in the footer (CAN-SPAM). */
   readonly footerAddress: string | null;
   readonly unsubscribeUrl: string | null;
+  /**
+   * WhatsApp only: the approved template sent in place of the body, its language and its
+   * variables' values. Absent on other channels, and on WhatsApp messages rendered before
+   * Herald sent variables (they go out under the Herald template's name, in `en_US`).
+   */
+  readonly whatsapp?: WhatsAppCall;
+}
+
+/** An approved WhatsApp template as one message sends it. */
+export interface WhatsAppCall {
+  /** The template's name at Meta. */
+  readonly name: string;
+  /** Its language code (`en_US`, `de` …). */
+  readonly language: string;
+  /** The body's variables, `{{1}}` first; whitespace runs are single spaces (Meta's rule). */
+  readonly parameters: readonly string[];
 }
 
 const contentTexts = new WeakMap<RenderedContent, string>();

@@ -161,6 +161,14 @@ export const reviewMessage = async (
           problems: [{ path: '/edits/html', message: 'is required when the body is edited' }],
         },
       );
+    // What leaves is the template Meta approved, filled with its variables: edited copy would
+    // be approved here and never reach the recipient.
+    if (message.channel === 'whatsapp' && edited)
+      throw new AppError(
+        'invalid-input',
+        'a WhatsApp message is sent as the template Meta approved: its copy cannot be edited here; approve or reject it',
+        { problems: [{ path: '/edits', message: 'is not allowed on a WhatsApp message' }] },
+      );
     if (message.channel !== 'email' && request.edits?.html !== undefined)
       throw new AppError('invalid-input', `a ${message.channel} message has no HTML part`, {
         problems: [{ path: '/edits/html', message: 'only an email has an HTML part' }],

@@ -492,6 +492,8 @@ const CHANNEL_BOUND_CODES: ReadonlySet<string> = new Set([
   'gdpr_consent_implied',
   'gdpr_consent_expired',
   'whatsapp_template_not_approved',
+  'whatsapp_language_invalid',
+  'whatsapp_parameter_missing',
   'frequency_capped',
   'domain_paused',
   'no_recipient',

@@ -17,11 +17,8 @@ export interface Delivery {
   to: string;
   /** Push only: the device's platform, for the platform-specific payload. */
   platform?: 'ios' | 'android' | 'web';
+  /** What leaves; on WhatsApp its `whatsapp` names the approved template and its variables. */
   content: RenderedContent;
-  /** Template variables in order, for providers that take them separately (WhatsApp). */
-  parameters?: string[];
-  /** A language code for provider templates (WhatsApp), e.g. `en_US`. */
-  language?: string;
 }
 
 /**

@@ -65,6 +65,24 @@ describe('herald templates list and preview', () => {
   );
 
   it(
+    'shows the template a WhatsApp message would name at Meta',
+    async () => {
+      const { stdout } = await herald(
+        {},
+        'templates',
+        'preview',
+        'welcome-1',
+        '--customer',
+        'ann',
+        '--channel',
+        'whatsapp',
+      );
+      expect(stdout).toMatch(/^whatsapp: +template welcome_1 in en_US$/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'shows the HTML compiled from the MJML example, with a sample incentive',
     async () => {
       const { stdout } = await herald(

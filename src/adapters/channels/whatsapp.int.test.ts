@@ -62,10 +62,8 @@ const aWhatsApp = (overrides: Partial<Delivery> = {}): Delivery => ({
   customerId: toCustomerId('u-9'),
   channel: 'whatsapp',
   class: 'transactional',
-  template: 'order_shipped',
+  template: 'order-shipped',
   to: '+4915112345678',
-  parameters: ['Ada', 'A-1001'],
-  language: 'de',
   content: {
     subject: null,
     preheader: null,
@@ -75,6 +73,7 @@ const aWhatsApp = (overrides: Partial<Delivery> = {}): Delivery => ({
     replyTo: null,
     footerAddress: null,
     unsubscribeUrl: null,
+    whatsapp: { name: 'order_shipped', language: 'de', parameters: ['Ada', 'A-1001'] },
   },
   ...overrides,
 });
@@ -145,11 +144,26 @@ describe('createWhatsAppAdapter', () => {
     });
   });
 
-  it('defaults the language to en_US and sends no components for a template without variables', async () => {
+  it('sends no components for a template without variables', async () => {
     const delivery = aWhatsApp();
-    delete delivery.parameters;
-    delete delivery.language;
-    const { request } = await sendOnce(delivery);
+    const { request } = await sendOnce({
+      ...delivery,
+      content: {
+        ...delivery.content,
+        whatsapp: { name: 'hello_world', language: 'en_US', parameters: [] },
+      },
+    });
+    expect(jsonBodyOf(request)).toMatchObject({
+      template: { name: 'hello_world', language: { code: 'en_US' } },
+    });
+    expect(jsonBodyOf(request)).not.toHaveProperty('template.components');
+  });
+
+  it('sends a message rendered without a WhatsApp call under its template name, in en_US', async () => {
+    const delivery = aWhatsApp({ template: 'order_shipped' });
+    const content = { ...delivery.content };
+    delete content.whatsapp;
+    const { request } = await sendOnce({ ...delivery, content });
     expect(jsonBodyOf(request)).toMatchObject({
       template: { name: 'order_shipped', language: { code: 'en_US' } },
     });

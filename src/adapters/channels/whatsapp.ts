@@ -63,20 +63,25 @@ export const whatsAppUnreachableCodes: ReadonlySet<number> = new Set([131026, 13
 const isWhatsAppAccountCode = (code: number): boolean =>
   code === 190 || code === 10 || (code >= 200 && code <= 299) || code === 131031;
 
-/** The send-message request body for one template delivery. */
+/**
+ * The send-message request body for one template delivery: the template, language and body
+ * variables the message was rendered with (`content.whatsapp`). A message rendered before
+ * Herald sent variables goes out under its template's name, in `en_US`, without variables.
+ */
 export const toWhatsAppTemplateMessage = (
   delivery: Delivery,
   template: string,
 ): Record<string, unknown> => {
-  const parameters = (delivery.parameters ?? []).map((text) => ({ type: 'text', text }));
+  const call = delivery.content.whatsapp;
+  const parameters = (call?.parameters ?? []).map((text) => ({ type: 'text', text }));
   return {
     messaging_product: 'whatsapp',
     recipient_type: 'individual',
     to: delivery.to,
     type: 'template',
     template: {
-      name: template,
-      language: { code: delivery.language ?? 'en_US' },
+      name: call?.name ?? template,
+      language: { code: call?.language ?? 'en_US' },
       ...(parameters.length === 0 ? {} : { components: [{ type: 'body', parameters }] }),
     },
   };

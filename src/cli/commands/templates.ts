@@ -86,6 +86,14 @@ const formatPreview = (
     'text:',
     content.body,
   ];
+  const call = content.whatsapp;
+  if (call !== undefined)
+    lines.push(
+      `whatsapp:  template ${call.name} in ${call.language}`,
+      ...call.parameters.map(
+        (text, i) => `  {{${String(i + 1)}}} ${text === '' ? '(empty)' : text}`,
+      ),
+    );
   if (withHtml) lines.push('html:', content.html ?? '(none: a text-only message)');
   return lines.join('\n');
 };

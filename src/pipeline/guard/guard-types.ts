@@ -1,6 +1,7 @@
 import type { Incentive } from '../../core/decision.js';
 import type { JsonObject } from '../../core/event.js';
 import type { CustomerId } from '../../core/ids.js';
+import type { WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import type { QuietHours } from '../../core/quiet-hours.js';
 import type { ModerationFinding } from '../../ports/content-moderator.js';
@@ -20,6 +21,8 @@ export interface MessageContent {
   /** The sender's physical postal address in the footer (CAN-SPAM). */
   footerAddress: string | null;
   unsubscribeUrl: string | null;
+  /** WhatsApp: the approved template, language and variables sent in place of the body. */
+  whatsapp?: WhatsAppCall;
 }
 
 /** One message about to leave: what the guardrails judge. */

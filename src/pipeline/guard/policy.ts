@@ -175,7 +175,10 @@ export const guardPolicySchema = Type.Object(
       },
       { default: {}, description: 'GDPR consent rules for customers in the listed countries.' },
     ),
-    whatsappApprovedTemplates: words([], 'WhatsApp Business templates approved by Meta.'),
+    whatsappApprovedTemplates: words(
+      [],
+      "WhatsApp Business templates approved by Meta, by their names there (a Herald template's `whatsapp.name`, or its name with `-` as `_`); a WhatsApp message of any other is blocked.",
+    ),
     holdout: Type.Object(
       {
         globalPercent: Type.Number({

@@ -262,6 +262,45 @@ describe('runGuardrails', () => {
     ).toEqual([]);
   });
 
+  it('judges a WhatsApp message by the template it sends at Meta, with every variable filled', () => {
+    const optedIn = aContext({
+      profile: aProfile({
+        traits: { phone: '+15555550100' },
+        consent: { whatsapp: { marketing: { granted: true, atMs: now, source: 'form' } } },
+      }),
+    });
+    const approved = { ...policy, whatsappApprovedTemplates: ['order_shipped'] };
+    const sending = (whatsapp: { name: string; language: string; parameters: string[] }) =>
+      aMessage({
+        channel: 'whatsapp',
+        class: 'transactional',
+        template: 'order-shipped',
+        content: aContent({ whatsapp }),
+      });
+    const good = sending({ name: 'order_shipped', language: 'de', parameters: ['Ada', 'A-1'] });
+    expect(codesOf(good, optedIn, approved)).toEqual([]);
+    // The Herald name is not what Meta approved.
+    expect(
+      codesOf(good, optedIn, { ...policy, whatsappApprovedTemplates: ['order-shipped'] }),
+    ).toEqual(['block:whatsapp_template_not_approved']);
+    expect(
+      codesOf(
+        sending({ name: 'order_shipped', language: 'de-DE', parameters: ['', 'A-1', ''] }),
+        optedIn,
+        approved,
+      ),
+    ).toEqual(['block:whatsapp_language_invalid', 'block:whatsapp_parameter_missing']);
+    const [missing] = runGuardrails(
+      sending({ name: 'order_shipped', language: 'pt_BR', parameters: ['', 'A-1', ''] }),
+      optedIn,
+      approved,
+    ).verdicts.filter((v) => v.outcome === 'block');
+    expect(missing).toMatchObject({
+      reason: 'WhatsApp: template order_shipped variable {{1}}, {{3}} rendered empty',
+      figures: { template: 'order_shipped', empty: [1, 3] },
+    });
+  });
+
   it('ranks hold above pass and below review and block, holding until the latest moment', () => {
     const holding = (name: string, untilMs: number): Guardrail => ({
       name,

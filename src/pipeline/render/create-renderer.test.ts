@@ -104,3 +104,107 @@ describe('withEdits', () => {
     expect(edited.body).toBe('Your receipt');
   });
 });
+
+describe('WhatsApp templates', () => {
+  const shipped: Template = {
+    name: 'order-shipped',
+    class: 'transactional',
+    topic: null,
+    subject: '',
+    preheader: '',
+    text: 'Hi {{ customer.firstName }}, order {{ details.orderId }} is on its way',
+    html: null,
+    whatsapp: {
+      language: '{{ customer.traits.whatsappLanguage | default: "en_US" }}',
+      parameters: ['{{ customer.firstName }}', '{{ details.orderId }}'],
+    },
+  };
+  const whatsApp = createRenderer([shipped, template], {
+    brandName: 'Herald Store',
+    from: 'Herald <m@example.com>',
+    replyTo: null,
+    postalAddress: '1 Main St',
+    publicUrl: 'https://h.example.com',
+    shopUrl: 'https://shop.example.com',
+    linkSecret: 'secret',
+  });
+  const profileWith = (traits: Record<string, string>) =>
+    ({ traits }) as unknown as Parameters<typeof whatsApp.render>[0]['profile'];
+  const shippedDecision = aDecision({
+    id: 'm-3',
+    customerId: toCustomerId('c-1'),
+    template: 'order-shipped',
+    details: { orderId: 'A-1001' },
+    scheduledForMs: T0,
+    createdAtMs: T0,
+  });
+
+  it('renders the approved template’s name, language and variables in order', () => {
+    const content = whatsApp.render({
+      messageId: 'm-3',
+      channel: 'whatsapp',
+      template: shipped,
+      profile: profileWith({ firstName: 'Ada\n\tLovelace', whatsappLanguage: 'de' }),
+      decision: shippedDecision,
+    });
+    expect(content.whatsapp).toEqual({
+      name: 'order_shipped',
+      language: 'de',
+      parameters: ['Ada Lovelace', 'A-1001'],
+    });
+    expect(content.body).toBe('Hi Ada\n\tLovelace, order A-1001 is on its way');
+  });
+
+  it('names the template at Meta as configured, and leaves a missing value empty', () => {
+    const named: Template = {
+      ...shipped,
+      name: 'shipped',
+      whatsapp: {
+        name: 'order_update_v2',
+        language: 'en_US',
+        parameters: ['{{ customer.firstName }}', '{{ details.orderId }}'],
+      },
+    };
+    const r = createRenderer([named], {
+      brandName: 'B',
+      from: 'b@example.com',
+      replyTo: null,
+      postalAddress: null,
+      publicUrl: 'https://h.example.com',
+      shopUrl: 'https://shop.example.com',
+      linkSecret: 'secret',
+    });
+    const content = r.render({
+      messageId: 'm-4',
+      channel: 'whatsapp',
+      template: named,
+      profile: profileWith({}),
+      decision: shippedDecision,
+    });
+    expect(content.whatsapp).toEqual({
+      name: 'order_update_v2',
+      language: 'en_US',
+      parameters: ['', 'A-1001'],
+    });
+  });
+
+  it('gives a template without a WhatsApp block its own name with underscores and no variables', () => {
+    const content = whatsApp.render({
+      messageId: 'm-5',
+      channel: 'whatsapp',
+      template,
+      profile: undefined,
+      decision,
+    });
+    expect(content.whatsapp).toEqual({ name: 'news', language: 'en_US', parameters: [] });
+    expect(
+      whatsApp.render({
+        messageId: 'm-6',
+        channel: 'sms',
+        template: shipped,
+        profile: undefined,
+        decision: shippedDecision,
+      }),
+    ).not.toHaveProperty('whatsapp');
+  });
+});

@@ -1,7 +1,7 @@
 import { escapeHtml } from '../../core/html.js';
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
-import type { RenderedContent } from '../../core/message.js';
+import type { RenderedContent, WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { signToken } from '../../core/signed-token.js';
 import type { Template } from './template.js';
@@ -79,7 +79,15 @@ interface Parsed {
   preheader: Part;
   text: Part;
   html: Part | null;
+  whatsapp: { name: string; language: Part; parameters: Part[] };
 }
+
+/** Meta's template names have no hyphens: `order-shipped` stands for `order_shipped`. */
+export const whatsAppNameOf = (template: Template): string =>
+  template.whatsapp?.name ?? template.name.replaceAll('-', '_');
+
+// Meta refuses a variable with a line break, a tab or more than four spaces in a row.
+const asParameter = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 const trimUrl = (url: string): string => url.replace(/\/+$/, '');
 
@@ -118,6 +126,13 @@ export const createRenderer = (
       preheader: parse('preheader', template.preheader),
       text: parse('text', template.text),
       html: template.html === null ? null : parse('html', template.html),
+      whatsapp: {
+        name: whatsAppNameOf(template),
+        language: parse('whatsapp/language', template.whatsapp?.language ?? 'en_US'),
+        parameters: (template.whatsapp?.parameters ?? []).map((text, i) =>
+          parse(`whatsapp/parameters/${String(i)}`, text),
+        ),
+      },
     });
     byName.set(template.name, template);
   };
@@ -236,6 +251,16 @@ export const createRenderer = (
         if (html !== null) html = withHtmlFooter(html, unsubscribeUrl);
       }
       if (html !== null) html = beforeBodyEnd(html, pixelOf(link));
+      const whatsapp: WhatsAppCall | null =
+        channel === 'whatsapp'
+          ? {
+              name: p.whatsapp.name,
+              language: run('whatsapp/language', p.whatsapp.language),
+              parameters: p.whatsapp.parameters.map((part, i) =>
+                asParameter(run(`whatsapp/parameters/${String(i)}`, part)),
+              ),
+            }
+          : null;
       return {
         subject: channel === 'email' || channel === 'push' ? subject : null,
         preheader: channel === 'email' ? run('preheader', p.preheader) || null : null,
@@ -245,6 +270,7 @@ export const createRenderer = (
         replyTo: channel === 'email' ? settings.replyTo : null,
         footerAddress: marketingEmail ? settings.postalAddress : null,
         unsubscribeUrl: channel === 'web' ? null : unsubscribeUrl,
+        ...(whatsapp === null ? {} : { whatsapp }),
       };
     },
     withEdits({ messageId, channel, templateName, marketing, decision }, content, edits) {

@@ -1,5 +1,6 @@
 import { DAY_MS } from '../../../core/time.js';
-import type { Guardrail, Verdict } from '../guard-types.js';
+import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
+import type { GuardPolicy } from '../policy.js';
 import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'compliance';
@@ -17,13 +18,60 @@ const addressOf = (header: string | null): string | null => {
   return (angle?.[1] ?? header).trim();
 };
 
+// Meta's language codes: `en`, `en_US`, `pt_BR`, `zh_HK` …
+const WHATSAPP_LANGUAGE = /^[a-z]{2,3}(?:_[A-Z]{2})?$/;
+
+/**
+ * A WhatsApp message goes out as a template Meta approved, by its name there, in a language
+ * Meta knows, with every variable filled: Meta would refuse anything else, so it is refused
+ * here, where the reason is recorded, instead of failing at the provider.
+ */
+const whatsAppProblems = (message: GuardMessage, policy: GuardPolicy): Verdict[] => {
+  const call = message.content?.whatsapp;
+  const name = call?.name ?? message.template;
+  if (name === null || !policy.whatsappApprovedTemplates.includes(name))
+    return [
+      verdict(
+        NAME,
+        'block',
+        'whatsapp_template_not_approved',
+        `WhatsApp: template ${name ?? '(none)'} is not approved`,
+        { template: name },
+      ),
+    ];
+  if (call === undefined) return [];
+  const found: Verdict[] = [];
+  if (!WHATSAPP_LANGUAGE.test(call.language))
+    found.push(
+      verdict(
+        NAME,
+        'block',
+        'whatsapp_language_invalid',
+        `WhatsApp: "${call.language}" is not a language code like en_US`,
+        { template: name, language: call.language },
+      ),
+    );
+  const empty = call.parameters.flatMap((text, i) => (text === '' ? [i + 1] : []));
+  if (empty.length > 0)
+    found.push(
+      verdict(
+        NAME,
+        'block',
+        'whatsapp_parameter_missing',
+        `WhatsApp: template ${name} variable ${empty.map((n) => `{{${String(n)}}}`).join(', ')} rendered empty`,
+        { template: name, empty },
+      ),
+    );
+  return found;
+};
+
 /**
  * Compliance by jurisdiction and channel. GDPR (EU/EEA): marketing consent for the channel,
  * given explicitly (not from an implied source) and younger than `consentMaxAgeDays`.
  * CAN-SPAM (US marketing email): a physical address in the footer, a working unsubscribe
  * link and valid From/Reply-To — checked on the rendered message, so a message not yet
  * rendered is blocked. CCPA (California): a sale/share opt-out blocks retargeting (web).
- * WhatsApp: approved templates only. An erased customer receives nothing.
+ * WhatsApp: approved templates only, each variable filled. An erased customer receives nothing.
  */
 export const complianceGuardrail: Guardrail = {
   name: NAME,
@@ -129,18 +177,7 @@ export const complianceGuardrail: Guardrail = {
       found.push(
         verdict(NAME, 'block', 'ccpa_opt_out', 'CCPA: the customer opted out of sale and sharing'),
       );
-    if (
-      message.channel === 'whatsapp' &&
-      (message.template === null || !policy.whatsappApprovedTemplates.includes(message.template))
-    )
-      found.push(
-        verdict(
-          NAME,
-          'block',
-          'whatsapp_template_not_approved',
-          `WhatsApp: template ${message.template ?? '(none)'} is not approved`,
-        ),
-      );
+    if (message.channel === 'whatsapp') found.push(...whatsAppProblems(message, policy));
     return found.length > 0
       ? found
       : [pass(NAME, 'no rule of its jurisdiction or channel is broken', { country })];
