@@ -124,6 +124,7 @@ describe('loadTemplates', () => {
     };
     const render = (decision: Decision) =>
       renderer.render({
+        messageClass: 'marketing',
         messageId: 'msg-1',
         channel: 'email',
         template: byName(templates, 'cart-recovery'),

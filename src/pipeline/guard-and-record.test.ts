@@ -505,3 +505,92 @@ describe('falling back to the next channel', () => {
     expect(state.history.get(toCustomerId('f5'))?.marketingInWindow).toEqual({ email: 3, sms: 1 });
   });
 });
+
+describe('the class of a message', () => {
+  const orderUpdate = {
+    ...defaultTemplates[0]!,
+    name: 'order-update',
+    class: 'transactional' as const,
+    topic: null,
+    subject: 'Your order',
+    text: 'Hi {{ customer.firstName }}, your order is on its way.',
+    html: null,
+  };
+  const withOrderUpdate: GuardDeps = {
+    ...deps(0),
+    renderer: createRenderer([...defaultTemplates, orderUpdate], {
+      brandName: 'Herald Store',
+      from: 'Herald <m@example.com>',
+      replyTo: null,
+      postalAddress: '1 Main St',
+      publicUrl: 'https://h.example.com',
+      shopUrl: 'https://shop.example.com',
+      linkSecret: 'secret',
+    }),
+  };
+  // Unsubscribed from email marketing: only a transactional message may reach them.
+  const state: ProfileState = {
+    ...emptyProfile(toCustomerId('u1'), T0 - DAY),
+    traits: { email: 'u1@example.com', firstName: 'Uma' },
+    consent: {
+      email: { marketing: { granted: false, atMs: T0 - DAY, source: 'link', explicit: true } },
+    },
+  };
+  const judge = (overrides: Partial<Decision>) =>
+    judgeDecision(
+      aDecision({
+        id: 'd-u1',
+        customerId: toCustomerId('u1'),
+        agent: 'api',
+        trigger: { kind: 'api', by: 'admin' },
+        template: 'order-update',
+        scheduledForMs: T0,
+        createdAtMs: T0,
+        ...overrides,
+      }),
+      state,
+      batch(),
+      withOrderUpdate,
+      T0,
+    ).message;
+
+  it('keeps a transactional template transactional on an API send without an offer', () => {
+    const message = judge({});
+    expect(message).toMatchObject({ class: 'transactional', status: 'queued' });
+    expect(message.content?.body).not.toContain('Unsubscribe:');
+  });
+
+  it('makes an agent’s message, a campaign’s or one with an incentive marketing whatever the template says', () => {
+    const campaign = {
+      id: 'spring',
+      segment: null,
+      template: 'order-update',
+      channels: ['email' as const],
+      incentive: null,
+      budget: null,
+      holdoutPercent: 0,
+      variants: null,
+    } as unknown as Extract<Decision['trigger'], { kind: 'campaign' }>['campaign'];
+    for (const overrides of [
+      { agent: 'cart', trigger: { kind: 'cart-abandoned', cartUpdatedAtMs: T0 - DAY } },
+      { agent: 'campaign', trigger: { kind: 'campaign', campaign } },
+      {
+        incentive: {
+          kind: 'percent-off',
+          percent: 10,
+          amount: null,
+          code: 'TEN',
+          expiresAtMs: T0 + DAY,
+        },
+      },
+    ] as Partial<Decision>[]) {
+      const message = judge(overrides);
+      expect(message).toMatchObject({
+        class: 'marketing',
+        status: 'blocked',
+        reasonCode: 'unsubscribed',
+      });
+      expect(message.content?.body).toContain('Unsubscribe:');
+    }
+  });
+});

@@ -15,6 +15,7 @@ import {
 import type { CustomerId } from '../core/ids.js';
 import {
   contentJsonOf,
+  type MessageClass,
   type MessageRecord,
   type RecordedVerdict,
   type RenderedContent,
@@ -306,6 +307,29 @@ const heldOut = (
   holdUntilMs: null,
 });
 
+/** The agents whose messages a customer's own action or an operator's rule asks for. */
+const MAY_BE_TRANSACTIONAL: ReadonlySet<string> = new Set(['api', 'journey', 'custom']);
+
+/**
+ * A message's class. A template can say `transactional`, but only a message a customer's own
+ * action or an operator's rule asked for (an API send, a journey step, a configured event)
+ * keeps that class, and only without an incentive and with copy a person wrote: a campaign,
+ * an agent's offer or reminder, a discount or generated copy is marketing whatever the template
+ * says — else naming a transactional template would skip consent, caps and quiet hours.
+ */
+export const messageClassOf = (
+  template: Template | undefined,
+  decision: Decision,
+  generated: boolean,
+): MessageClass =>
+  template?.class === 'transactional' &&
+  MAY_BE_TRANSACTIONAL.has(decision.agent) &&
+  decision.trigger.kind !== 'campaign' &&
+  decision.incentive === null &&
+  !generated
+    ? 'transactional'
+    : 'marketing';
+
 /**
  * Renders and judges one decision's message. A missing template or a template that does not
  * render blocks the message (fail closed), with the error as the reason. `content` replaces
@@ -335,6 +359,7 @@ export const judgeDecision = (
         ? undefined
         : deps.renderer.templateOf(templateName);
   const campaign = campaignOf(decision);
+  const messageClass = messageClassOf(template, decision, variant !== null);
   let rendered: RenderedContent | null = content ?? null;
   let result: GuardResult | null = null;
   if (template === undefined)
@@ -345,6 +370,7 @@ export const judgeDecision = (
         messageId: decision.id,
         channel,
         template,
+        messageClass,
         profile: state,
         decision,
       });
@@ -355,7 +381,6 @@ export const judgeDecision = (
         error instanceof Error ? error.message : String(error),
       );
     }
-  const messageClass = template?.class ?? 'marketing';
   const history = batch.history.get(decision.customerId) ?? emptyHistory();
   if (result === null) {
     if (state === undefined)

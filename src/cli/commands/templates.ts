@@ -169,6 +169,7 @@ export const registerTemplateCommands = (program: Command): void => {
               messageId: services.ids.next(),
               channel,
               template,
+              messageClass: template.class,
               profile: stored?.state,
               decision,
             });

@@ -31,6 +31,7 @@ const decision = aDecision({
   createdAtMs: T0,
 });
 const rendered = renderer.render({
+  messageClass: 'marketing',
   messageId: 'm-1',
   channel: 'email',
   template,
@@ -91,8 +92,14 @@ describe('withEdits', () => {
       linkSecret: 'secret',
     });
     const html =
-      dollars.render({ messageId: 'm-2', channel: 'email', template, profile: undefined, decision })
-        .html ?? '';
+      dollars.render({
+        messageClass: 'marketing',
+        messageId: 'm-2',
+        channel: 'email',
+        template,
+        profile: undefined,
+        decision,
+      }).html ?? '';
     expect(html).toContain('Shop $&#38; Co · 1 Main St $&#39;');
     expect(count(html, '</body>')).toBe(1);
   });
@@ -141,6 +148,7 @@ describe('WhatsApp templates', () => {
 
   it('renders the approved template’s name, language and variables in order', () => {
     const content = whatsApp.render({
+      messageClass: 'marketing',
       messageId: 'm-3',
       channel: 'whatsapp',
       template: shipped,
@@ -175,6 +183,7 @@ describe('WhatsApp templates', () => {
       linkSecret: 'secret',
     });
     const content = r.render({
+      messageClass: 'marketing',
       messageId: 'm-4',
       channel: 'whatsapp',
       template: named,
@@ -190,6 +199,7 @@ describe('WhatsApp templates', () => {
 
   it('gives a template without a WhatsApp block its own name with underscores and no variables', () => {
     const content = whatsApp.render({
+      messageClass: 'marketing',
       messageId: 'm-5',
       channel: 'whatsapp',
       template,
@@ -199,6 +209,7 @@ describe('WhatsApp templates', () => {
     expect(content.whatsapp).toEqual({ name: 'news', language: 'en_US', parameters: [] });
     expect(
       whatsApp.render({
+        messageClass: 'marketing',
         messageId: 'm-6',
         channel: 'sms',
         template: shipped,

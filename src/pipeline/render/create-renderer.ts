@@ -1,7 +1,7 @@
 import { escapeHtml } from '../../core/html.js';
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
-import type { RenderedContent, WhatsAppCall } from '../../core/message.js';
+import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { signToken } from '../../core/signed-token.js';
 import type { Template } from './template.js';
@@ -31,6 +31,8 @@ export interface RenderInput {
   messageId: string;
   channel: Channel;
   template: Template;
+  /** The message's class (`messageClassOf`): marketing email gets the footer. */
+  messageClass: MessageClass;
   profile: ProfileState | undefined;
   decision: Decision;
 }
@@ -179,7 +181,7 @@ export const createRenderer = (
     load(template) {
       if (!byName.has(template.name)) add(template);
     },
-    render({ messageId, channel, template, profile, decision }) {
+    render({ messageId, channel, template, messageClass, profile, decision }) {
       const p = parsed.get(template.name);
       if (p === undefined) throw new Error(`template ${template.name} is not loaded`);
       const traits = profile?.traits ?? {};
@@ -236,7 +238,7 @@ export const createRenderer = (
           );
         }
       };
-      const marketingEmail = channel === 'email' && template.class === 'marketing';
+      const marketingEmail = channel === 'email' && messageClass === 'marketing';
       const subject = run('subject', p.subject);
       const link = linkOf(messageId, channel, template.name, decision);
       // Email links go through the signed click redirect; SMS and push links only get UTM
