@@ -147,6 +147,27 @@ describe('a staged rollout', () => {
     // Rolled back to 0 %: nobody gets automated marketing.
     expect(customers.filter((id) => judge(id, 0).message.status === 'queued')).toEqual([]);
   });
+
+  it('keeps every customer outside the cohort out of the experiments, held out or blocked', () => {
+    const outside = customers.filter((id) => !isInRollout(toCustomerId(id), 20, 'stage-salt'));
+    // With a 50 % global holdout about half of them would be drawn into it: none may join.
+    for (const id of outside) {
+      const judged = judge(id, 20, undefined, 50);
+      expect(judged.units).toEqual([]);
+      expect(judged.message.reasonCode).toBe('outside_rollout');
+    }
+    // Blocked (no address): still no experiment unit.
+    const [first = ''] = outside;
+    const blocked = judgeDecision(
+      decisionFor(first),
+      emptyProfile(toCustomerId(first), T0 - 1000),
+      batch({ percent: 20, salt: 'stage-salt' }),
+      deps(50),
+      T0,
+    );
+    expect(blocked.message.status).toBe('blocked');
+    expect(blocked.units).toEqual([]);
+  });
 });
 
 describe("a campaign's holdout", () => {

@@ -423,12 +423,19 @@ export const judgeDecision = (
       );
     }
   }
+  const automated = messageClass === 'marketing' && decision.agent !== 'api';
+  // A staged rollout: automated marketing reaches only the current cohort, and the customers
+  // outside it join no experiment — held out, blocked or not — so the holdouts and the tests
+  // compare customers of the cohort only.
+  const outsideRollout =
+    automated &&
+    batch.rollout !== null &&
+    !isInRollout(decision.customerId, batch.rollout.percent, batch.rollout.salt);
   // Holdouts are drawn among the customers who would have been messaged (nothing blocked it),
   // so the held-out and the messaged differ only by the draw: their difference is the lift.
-  const automated = messageClass === 'marketing' && decision.agent !== 'api';
   // Whether the holdouts were drawn: then `exclusion` also says whether the customer is in
   // the global holdout, and the experiments need not hash them again.
-  const drawn = automated && result.outcome !== 'block';
+  const drawn = automated && !outsideRollout && result.outcome !== 'block';
   const exclusion = drawn
     ? findHoldoutExclusion(
         decision.customerId,
@@ -439,13 +446,7 @@ export const judgeDecision = (
       )
     : undefined;
   if (exclusion !== undefined) result = heldOut(exclusion, result);
-  // A staged rollout: automated marketing reaches only the current cohort.
-  const outsideRollout =
-    automated &&
-    result.outcome !== 'block' &&
-    batch.rollout !== null &&
-    !isInRollout(decision.customerId, batch.rollout.percent, batch.rollout.salt);
-  if (outsideRollout && batch.rollout !== null)
+  if (outsideRollout && batch.rollout !== null && result.outcome !== 'block')
     result = heldOut({ kind: 'outside-rollout', percent: batch.rollout.percent }, result);
   const placed = placeMessage(result, decision.scheduledForMs, nowMs, deps.reviewExpiryMs);
   const message: MessageRecord = {
