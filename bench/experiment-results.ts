@@ -30,6 +30,8 @@ const runs = Number(args.runs);
 const dir = mkdtempSync(join(tmpdir(), 'herald-bench-results-'));
 const file = join(dir, 'herald.db');
 const T0 = Date.UTC(2026, 5, 1);
+// Read three weeks after the first assignment: every unit's window has closed.
+const nowMs = T0 + 21 * DAY_MS;
 const arms = ['v-control', 'v-benefit', 'v-curiosity', 'v-fomo', 'v-social'];
 const segments = ['High-Value Recent', 'New', 'Standard', 'At-Risk', 'Dormant'];
 
@@ -96,14 +98,14 @@ try {
       `${label.padEnd(20)}median ${(times[Math.floor(times.length / 2)] ?? 0).toFixed(0)} ms, slowest ${(times.at(-1) ?? 0).toFixed(0)} ms over ${String(runs)} runs`,
     );
   };
-  const results = await experimentResults(reopened, 'big');
+  const results = await experimentResults(reopened, 'big', { nowMs });
   const exposed = results.arms.reduce((n, a) => n + a.exposed, 0);
   console.log(
     `check               ${exposed.toLocaleString('en')} exposed; SRM p = ${'analysis' in (results.test ?? {}) ? (results.test as { analysis: { sampleRatio: { p: number } } }).analysis.sampleRatio.p.toFixed(3) : 'n/a'}; promotion ${JSON.stringify(results.promotion)}`,
   );
-  await time('results', () => experimentResults(reopened, 'big'));
+  await time('results', () => experimentResults(reopened, 'big', { nowMs }));
   const design = await experimentDesignOf(reopened, 'big');
-  await time('timeline (14 days)', () => experimentTimeline(reopened, design));
+  await time('timeline (14 days)', () => experimentTimeline(reopened, design, nowMs));
   await reopened.close();
 } finally {
   if (process.env['KEEP'] === undefined) rmSync(dir, { recursive: true, force: true });

@@ -179,6 +179,22 @@ const sumOf = (arm: string, rows: readonly UnitTotals[]): ArmSums =>
     { arm, units: 0, converted: 0, revenueCents: 0, revenueSquares: 0 },
   );
 
+const adaptive = (design: ExperimentDesign) =>
+  design.allocation !== undefined && design.allocation !== 'equal' && design.slot !== undefined;
+
+/**
+ * The units the variant test compares: those the message reached — and, when the traffic
+ * weights move (an adaptive step), only those whose window has closed. A young unit has had
+ * few days to order, and an arm that gained traffic holds more of them, so counting them would
+ * make it look worse and an arm that lost traffic better (an A/A test at 5 % everywhere, cut
+ * from equal to 20/40/40/0 % after a week, showed the starved arm at 5.0 % against control's
+ * 3.9 %, p ≈ 1e-5). Under fixed weights every arm's units are equally young, so all count.
+ */
+const testedRows = (design: ExperimentDesign, rows: readonly UnitTotals[]): UnitTotals[] => {
+  const matureOnly = adaptive(design);
+  return rows.filter((r) => r.exposed && (r.matured || !matureOnly));
+};
+
 /**
  * The two comparisons one set of rows supports: variants against control among the units the
  * message reached (exposures, the designed weights), and everyone assigned a message against
@@ -191,6 +207,7 @@ const compare = (
   expected?: Readonly<Record<string, number>>,
 ) => {
   const variants = design.arms.map((a) => a.name);
+  const tested = testedRows(design, rows);
   const test: UnitAnalysis | null =
     variants.length < 2
       ? null
@@ -199,7 +216,7 @@ const compare = (
           [design.control, ...variants.filter((v) => v !== design.control)].map((v) =>
             sumOf(
               v,
-              rows.filter((r) => r.arm === v && r.exposed),
+              tested.filter((r) => r.arm === v),
             ),
           ),
           expected ?? Object.fromEntries(design.arms.map((a) => [a.name, a.weight ?? 1])),
@@ -225,18 +242,17 @@ const compare = (
   return { test, holdout, treated, held };
 };
 
-/** Each variant's exposed units and those that converted: what a bandit learns from. */
-const exposedOutcomes = (design: ExperimentDesign, rows: readonly UnitTotals[]) =>
-  design.arms.map((a) => {
+/** Each variant's tested units and those that converted: what a bandit learns from. */
+const exposedOutcomes = (design: ExperimentDesign, rows: readonly UnitTotals[]) => {
+  const tested = testedRows(design, rows);
+  return design.arms.map((a) => {
     const s = sumOf(
       a.name,
-      rows.filter((r) => r.arm === a.name && r.exposed),
+      tested.filter((r) => r.arm === a.name),
     );
     return { name: a.name, successes: s.converted, trials: s.units };
   });
-
-const adaptive = (design: ExperimentDesign) =>
-  design.allocation !== undefined && design.allocation !== 'equal' && design.slot !== undefined;
+};
 
 const allocationOf = async (store: Store, design: ExperimentDesign): Promise<AllocationEntry[]> => {
   if (design.slot === undefined) return [];
@@ -256,8 +272,8 @@ const expectedShares = (
 ): Record<string, number> => {
   const expected: Record<string, number> = Object.fromEntries(design.arms.map((a) => [a.name, 0]));
   for (const day of new Set(dayRows.map((r) => Number(r.key)))) {
-    const n = dayRows
-      .filter((r) => Number(r.key) === day && r.exposed && r.arm !== HOLDOUT)
+    const n = testedRows(design, dayRows)
+      .filter((r) => Number(r.key) === day && r.arm !== HOLDOUT)
       .reduce((sum, r) => sum + r.units, 0);
     const weights = weightsAt(history, day);
     const total = design.arms.reduce((sum, a) => sum + (weights?.[a.name] ?? 1), 0);
@@ -276,6 +292,11 @@ export interface ArmView {
   units: number;
   /** Of them, the ones the message reached. */
   exposed: number;
+  /**
+   * The exposed units the variant test counts: all of them, or under adaptive weights those
+   * whose window has closed.
+   */
+  tested: number;
   /** Units with an order in their window (all assigned / exposed only). */
   converted: number;
   exposedConverted: number;
@@ -349,14 +370,19 @@ const viewOf = (u: UnitAnalysis | null) => (u === null ? null : u.ok ? u : { rea
 export const experimentResults = async (
   store: Store,
   id: string,
-  options: { alpha?: number } = {},
+  options: { alpha?: number; nowMs: number },
 ): Promise<ExperimentResults> => {
   const alpha = options.alpha ?? 0.05;
+  const { nowMs } = options;
   const design = await experimentDesignOf(store, id);
   // One pass over the units: per arm, exposure and segment; the arm totals are their sums.
-  const rows = await store.unitTotals(id, 'segment');
+  const rows = await store.unitTotals(id, 'segment', nowMs);
   const expected = adaptive(design)
-    ? expectedShares(design, await store.unitTotals(id, 'day'), await allocationOf(store, design))
+    ? expectedShares(
+        design,
+        await store.unitTotals(id, 'day', nowMs),
+        await allocationOf(store, design),
+      )
     : undefined;
   const { test, holdout, treated, held } = compare(design, rows, alpha, expected);
   const names = [
@@ -370,6 +396,7 @@ export const experimentResults = async (
       arm,
       mine.filter((r) => r.exposed),
     );
+    const tested = sumOf(arm, testedRows(design, mine));
     return {
       arm,
       strategy: design.arms.find((a) => a.name === arm)?.strategy ?? null,
@@ -377,6 +404,7 @@ export const experimentResults = async (
       exposed: exposed.units,
       converted: all.converted,
       exposedConverted: exposed.converted,
+      tested: arm === HOLDOUT ? 0 : tested.units,
       revenue: all.revenueCents / 100,
     };
   });
@@ -436,9 +464,10 @@ export interface TimelinePoint {
 export const experimentTimeline = async (
   store: Store,
   design: ExperimentDesign,
+  nowMs: number,
   alpha = 0.05,
 ): Promise<TimelinePoint[]> => {
-  const rows = await store.unitTotals(design.id, 'day');
+  const rows = await store.unitTotals(design.id, 'day', nowMs);
   const days = [...new Set(rows.map((r) => Number(r.key)))].sort((a, b) => a - b);
   const history = adaptive(design) ? await allocationOf(store, design) : [];
   const path: Record<string, number> = {};
@@ -505,7 +534,7 @@ export const promoteWinner = async (
   id: string,
   nowMs: number,
 ): Promise<PromotionOutcome> => {
-  const results = await experimentResults(store, id);
+  const results = await experimentResults(store, id, { nowMs });
   const { design } = results;
   if (design.promoted !== undefined)
     return { promoted: false, reason: `already promoted ${design.promoted.winner}` };
@@ -617,12 +646,12 @@ export const reallocateBandits = async (store: Store, nowMs: number): Promise<st
     if (!adaptive(design) || design.promoted !== undefined || slot === undefined) continue;
     const history = await allocationOf(store, design);
     if (history.some((h) => h.fromMs === fromMs)) continue;
-    const rows = await store.unitTotals(design.id, 'segment');
+    const rows = await store.unitTotals(design.id, 'segment', nowMs);
     const outcomes = exposedOutcomes(design, rows);
     const random = seededRandom(Math.floor(fromMs / DAY_MS));
     let entry: AllocationEntry;
     if (design.allocation === 'three-phase') {
-      const results = await experimentResults(store, design.id);
+      const results = await experimentResults(store, design.id, { nowMs });
       const analysis =
         results.test !== null && 'analysis' in results.test ? results.test.analysis : null;
       const step = allocateThreePhase(

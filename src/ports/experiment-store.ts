@@ -44,6 +44,8 @@ export interface ExperimentTx {
 export interface UnitTotals {
   arm: string;
   exposed: boolean;
+  /** Whether the units' windows had closed by the time asked about: every order counted. */
+  matured: boolean;
   /** The segment, or the UTC day (ms at midnight) of assignment. */
   key: string | number;
   units: number;
@@ -116,7 +118,7 @@ export interface ExperimentReads {
   kpiTotals(fromMs: number, toMs: number): Promise<KpiTotals>;
   /** The cart agent's messages sent in [fromMs, toMs), and the orders within `windowMs` of each. */
   cartRecoveries(fromMs: number, toMs: number, windowMs: number): Promise<CartRecoveries>;
-  unitTotals(experimentId: string, by: 'segment' | 'day'): Promise<UnitTotals[]>;
+  unitTotals(experimentId: string, by: 'segment' | 'day', nowMs: number): Promise<UnitTotals[]>;
   listExperiments(): Promise<ExperimentSummary[]>;
   /** Learnings, newest first, optionally for one segment and channel. */
   listLearnings(query: { segment?: string; channel?: string }): Promise<Learning[]>;

@@ -306,7 +306,7 @@ export const describeStore = (factory: StoreFactory): void => {
       // x/u1 holds both orders, y/u1 only the first; u2's came before it was assigned.
       expect(credited).toBe(3);
       const totals = async (experimentId: string) =>
-        (await store.unitTotals(experimentId, 'segment')).map((t) => ({
+        (await store.unitTotals(experimentId, 'segment', t0 + 100)).map((t) => ({
           units: t.units,
           converted: t.converted,
           revenueCents: t.revenueCents,
@@ -503,7 +503,7 @@ export const describeStore = (factory: StoreFactory): void => {
         (await store.listConversions({ customerId: ann, limit: 10 })).map((c) => c.orderId),
       ).toEqual(['o-visitor']);
       // Arms are drawn from the customer id: the visitor's unit stays theirs.
-      expect((await store.unitTotals('x', 'segment'))[0]?.units).toBe(2);
+      expect((await store.unitTotals('x', 'segment', t0 + 100))[0]?.units).toBe(2);
       expect(await store.transaction((tx) => tx.loadMarks([visitor]))).toEqual(new Map());
       // ann holds both pseudonyms; the one made first names what is written about her next.
       expect(await store.pseudonymsOfCustomer(ann)).toEqual([mine.visitor, mine.ann]);
@@ -517,7 +517,7 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.listDecisions({ customerId: ann, limit: 10 })).toEqual([]);
       expect(await store.listWork(ann, 10)).toEqual([]);
       expect(await store.pseudonymsOfCustomer(ann)).toEqual([]);
-      expect(await store.unitTotals('x', 'segment')).toEqual([]);
+      expect(await store.unitTotals('x', 'segment', t0 + 100)).toEqual([]);
     });
 
     it('hands over nothing, and changes nothing, for a merged customer with nothing to hand', async () => {

@@ -751,15 +751,38 @@ decide:
           },
           basicAuth(),
         );
-        // The hourly housekeeping sets tomorrow's weights, once.
+        // The hourly housekeeping sets tomorrow's weights, once. No unit's window has closed
+        // yet: a unit an hour old has had no time to order, so nothing is learnt from it.
         expect(await reallocateBandits(herald.services.store, clock.nowMs())).toEqual([
           'journey:tb@1:hello',
           'journey:tp@1:hello',
         ]);
         expect(await reallocateBandits(herald.services.store, clock.nowMs() + HOUR_MS)).toEqual([]);
+        const young = (await call('GET', '/v1/experiments/journey:tb@1:hello/results')).json<{
+          arms: { arm: string; exposed: number; tested: number }[];
+        }>();
+        expect(young.arms.map((a) => [a.exposed > 0, a.tested])).toEqual([
+          [true, 0],
+          [true, 0],
+        ]);
+        const tbWeights = async () =>
+          (
+            JSON.parse(
+              (await herald.services.store.transaction((tx) =>
+                tx.getSetting('allocation:tb/hello'),
+              )) ?? '[]',
+            ) as { weights: Record<string, number> }[]
+          ).map((e) => e.weights);
+        expect(await tbWeights()).toEqual([{ 'welcome-2': 0.5, 'welcome-3': 0.5 }]);
+
+        // A week on, the first day's windows have closed: the weights follow what they sold.
+        clock.set(T0 + 7 * DAY_MS + HOUR_MS);
+        expect(await reallocateBandits(herald.services.store, clock.nowMs())).toContain(
+          'journey:tb@1:hello',
+        );
 
         // The next day's signups mostly get the better variant.
-        clock.set(T0 + DAY_MS);
+        clock.set(T0 + 8 * DAY_MS);
         await signUp(Array.from({ length: 400 }, (_, i) => `b${i}`));
         const day2 = (await tbVariants()).filter((m) => m.customerId.startsWith('b'));
         expect(day2).toHaveLength(400);
@@ -773,7 +796,9 @@ decide:
         expect(timeline[0]?.banditWeights).toEqual({ 'welcome-2': 0.5, 'welcome-3': 0.5 });
         const w3 = timeline[1]?.banditWeights['welcome-3'] ?? 0;
         expect(w3).toBeGreaterThan(0.9);
-        // The sample-ratio check expects each day's split under that day's weights.
+        // The sample-ratio check expects each day's split under that day's weights, once
+        // the second day's windows have closed too.
+        clock.set(T0 + 15 * DAY_MS + HOUR_MS);
         const results = (await call('GET', '/v1/experiments/journey:tb@1:hello/results')).json<{
           test: {
             analysis: {
@@ -792,13 +817,18 @@ decide:
         const tp = await herald.services.store.transaction((tx) =>
           tx.getSetting('allocation:tp/hello'),
         );
-        expect(JSON.parse(tp ?? '[]')).toEqual([
-          expect.objectContaining({
-            fromMs: T0 - 12 * HOUR_MS + DAY_MS,
+        const tpEntries = JSON.parse(tp ?? '[]') as {
+          fromMs: number;
+          mode: string;
+          weights: Record<string, number>;
+        }[];
+        expect(tpEntries.map(({ fromMs, mode, weights }) => ({ fromMs, mode, weights }))).toEqual(
+          [1, 8].map((days) => ({
+            fromMs: T0 - 12 * HOUR_MS + days * DAY_MS,
             mode: 'equal-split',
             weights: { 'welcome-1': 0.5, upsell: 0.5 },
-          }),
-        ]);
+          })),
+        );
       });
     });
   });

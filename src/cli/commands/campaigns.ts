@@ -36,7 +36,9 @@ export const registerCampaignCommands = (program: Command): void => {
     .action(async (options: { id: string; json?: boolean; promote?: boolean }) => {
       const services = await loadServices(process.env);
       try {
-        const results = await experimentResults(services.store, options.id);
+        const results = await experimentResults(services.store, options.id, {
+          nowMs: services.clock.nowMs(),
+        });
         console.log(
           options.json === true ? JSON.stringify(results, null, 2) : formatResults(results),
         );

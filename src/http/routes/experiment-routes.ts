@@ -45,7 +45,8 @@ export const registerExperimentRoutes = (
       lastAssignedAt: iso(e.lastAssignedAtMs),
     })),
   }));
-  const results = (id: string, alpha: number) => experimentResults(store, id, { alpha });
+  const results = (id: string, alpha: number) =>
+    experimentResults(store, id, { alpha, nowMs: services.clock.nowMs() });
   app.get<{ Params: { id: string }; Querystring: { alpha: number } }>(
     '/v1/experiments/:id/results',
     { ...read, schema: alphaQuery },
@@ -62,7 +63,12 @@ export const registerExperimentRoutes = (
     { ...read, schema: alphaQuery },
     async (request) => {
       const design = await experimentDesignOf(store, request.params.id);
-      const points = await experimentTimeline(store, design, request.query.alpha);
+      const points = await experimentTimeline(
+        store,
+        design,
+        services.clock.nowMs(),
+        request.query.alpha,
+      );
       return {
         experimentId: design.id,
         days: points.map(({ dayMs, ...rest }) => ({ day: iso(dayMs).slice(0, 10), ...rest })),

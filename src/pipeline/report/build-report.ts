@@ -49,15 +49,20 @@ export const buildReport = async (
   for (const id of ids) {
     // Units recorded before their experiment's design was stored cannot be analysed: named,
     // not fatal to the rest of the report.
-    const results = await experimentResults(store, id).catch((error: unknown) => {
-      if (isAppError(error) && error.code === 'not-found') return null;
-      throw error;
-    });
+    const results = await experimentResults(store, id, { nowMs: period.nowMs }).catch(
+      (error: unknown) => {
+        if (isAppError(error) && error.code === 'not-found') return null;
+        throw error;
+      },
+    );
     if (results === null) {
       skipped.push({ experimentId: id, reason: 'no stored design' });
       continue;
     }
-    experiments.push({ results, timeline: await experimentTimeline(store, results.design) });
+    experiments.push({
+      results,
+      timeline: await experimentTimeline(store, results.design, period.nowMs),
+    });
   }
   return {
     generatedAt: new Date(period.nowMs).toISOString(),

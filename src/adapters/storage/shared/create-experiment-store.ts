@@ -116,6 +116,7 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
 interface TotalsRow {
   arm: string;
   exposed: number;
+  matured: number;
   key: string | number;
   units: number;
   converted: number | null;
@@ -128,25 +129,30 @@ export const createExperimentReads = (
   db: Kysely<Database>,
   dialect: 'sqlite' | 'postgres',
 ): ExperimentReads => ({
-  async unitTotals(experimentId, by) {
+  async unitTotals(experimentId, by, nowMs) {
     // PostgreSQL sums bigints as numeric (returned as text); both are read back as numbers.
     const float = dialect === 'postgres' ? 'double precision' : 'real';
     const key =
       by === 'segment'
         ? raw<string>`segment`
         : raw<number>`(assigned_at_ms / ${raw.lit(DAY_MS)}) * ${raw.lit(DAY_MS)}`;
+    // A literal, as the day key: PostgreSQL matches the GROUP BY expression to the selected
+    // one only when both are the same text, and two parameters are not.
+    const matured = raw<number>`CASE WHEN window_ends_ms <= ${raw.lit(Math.floor(nowMs))} THEN 1 ELSE 0 END`;
     const result = await raw<TotalsRow>`
       SELECT arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END AS exposed, ${key} AS key,
+        ${matured} AS matured,
         COUNT(*) AS units,
         SUM(CASE WHEN orders > 0 THEN 1 ELSE 0 END) AS converted,
         SUM(revenue_cents) AS revenue,
         SUM(CAST(revenue_cents AS ${raw.raw(float)}) * revenue_cents) AS squares
       FROM experiment_units WHERE experiment_id = ${experimentId}
-      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END, ${key}
+      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END, ${key}, ${matured}
       ORDER BY arm`.execute(db);
     return result.rows.map((r): UnitTotals => ({
       arm: r.arm,
       exposed: r.exposed === 1,
+      matured: r.matured === 1,
       key: r.key,
       units: r.units,
       converted: r.converted ?? 0,
