@@ -513,6 +513,7 @@ const CHANNEL_BOUND_CODES: ReadonlySet<string> = new Set([
   'suppressed_complained',
   'unsubscribed',
   'no_consent',
+  'unsubscribed_topic',
   'channel_preference',
   'gdpr_no_consent',
   'gdpr_consent_implied',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../core/time.js';
-import { checkTimingAtHandOff } from './hand-off.js';
+import { checkAtHandOff, checkTimingAtHandOff } from './hand-off.js';
 import { aProfile, defaultQuietHours, now } from './test-builders.js';
 
 // `now` is 08:00 in New York: 21:05 there is 13 h 5 min later, 02:00 the next night 18 h.
@@ -42,5 +42,31 @@ describe('the timing check at hand-off', () => {
       sms(at(-50), { channel: 'web' }),
     ])
       expect(checkTimingAtHandOff(message, ny, quiet, 24, midnight)).toBeNull();
+  });
+});
+
+describe('the consent check at hand-off', () => {
+  const policy = { autoOptOutHardBounces: 3 };
+  const email = (topic: string | null) => ({
+    channel: 'email' as const,
+    class: 'marketing' as const,
+    topic,
+  });
+  it('refuses a message whose topic the customer unsubscribed from since it was judged', () => {
+    const profile = aProfile({
+      consent: {
+        email: {
+          marketing: { granted: true, atMs: now, source: 'form' },
+          promotions: { granted: false, atMs: now, source: 'Unsubscribed', explicit: true },
+        },
+      },
+    });
+    expect(checkAtHandOff(email('promotions'), profile, policy)).toMatchObject({
+      code: 'unsubscribed_topic',
+    });
+    expect(checkAtHandOff(email('onboarding'), profile, policy)).toBeNull();
+    expect(
+      checkAtHandOff({ ...email('promotions'), class: 'transactional' }, profile, policy),
+    ).toBeNull();
   });
 });

@@ -7,11 +7,11 @@ import type { GuardPolicy } from './policy.js';
 /**
  * The check at hand-off, on the customer's profile as it is when the message leaves (it may
  * have changed since the guardrails passed it): no profile (erased), email suppressed by hard
- * bounces or a complaint, marketing consent withdrawn for the channel, or — SMS, WhatsApp,
- * push — never given. Null when the message may go.
+ * bounces or a complaint, marketing consent withdrawn for the channel or for the message's
+ * topic, or — SMS, WhatsApp, push — never given. Null when the message may go.
  */
 export const checkAtHandOff = (
-  message: { channel: Channel; class: MessageClass },
+  message: { channel: Channel; class: MessageClass; topic: string | null },
   profile: ProfileState | undefined,
   policy: Pick<GuardPolicy, 'autoOptOutHardBounces'>,
 ): { code: string; reason: string } | null => {
@@ -32,6 +32,14 @@ export const checkAtHandOff = (
     };
   if (message.channel !== 'email' && message.channel !== 'web' && consent?.granted !== true)
     return { code: 'no_consent', reason: `${message.channel} marketing needs an explicit opt-in` };
+  if (
+    message.topic !== null &&
+    profile.consent[message.channel]?.[message.topic]?.granted === false
+  )
+    return {
+      code: 'unsubscribed_topic',
+      reason: `unsubscribed from ${message.topic} on ${message.channel} before the message left`,
+    };
   return null;
 };
 

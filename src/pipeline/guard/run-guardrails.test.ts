@@ -160,6 +160,28 @@ describe('runGuardrails', () => {
     });
     expect(codesOf(aMessage(), emailOnly)).toEqual(['block:topic_preference']);
     expect(codesOf(aMessage({ topic: 'product-updates' }), emailOnly)).toEqual([]);
+    // One name where a list was expected, in its own case, is a list of one.
+    const smsOnly = aContext({
+      profile: aProfile({ preferences: { channels: 'SMS', topics: 'Product-Updates' } }),
+    });
+    expect(codesOf(aMessage({ topic: 'product-updates' }), smsOnly)).toEqual([
+      'block:channel_preference',
+    ]);
+    // Unsubscribed from one topic on the channel: that topic is blocked, the others are not.
+    const noPromotions = aContext({
+      profile: aProfile({
+        consent: {
+          email: {
+            marketing: { granted: true, atMs: now, source: 'form' },
+            promotions: { granted: false, atMs: now, source: 'Unsubscribed', explicit: true },
+          },
+        },
+      }),
+    });
+    expect(codesOf(aMessage({ topic: 'promotions' }), noPromotions)).toEqual([
+      'block:unsubscribed_topic',
+    ]);
+    expect(codesOf(aMessage({ topic: 'product-updates' }), noPromotions)).toEqual([]);
     const weekly = aContext({
       profile: aProfile({ preferences: { cadence: 'weekly' } }),
       history: { marketingInWindow: { push: 1 }, campaignsToday: 0, marketingTotal: 4 },

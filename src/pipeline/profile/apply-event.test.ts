@@ -426,6 +426,35 @@ describe('applyEvent', () => {
       });
     });
 
+    it('reads channel names in any case, and withdraws everywhere for a channel it does not know', () => {
+      const state = applyAll([
+        anIdentify({ consent: { Email: { marketing: true }, sms: true, whatsapp: false } }),
+        aTrack('Unsubscribed', { channel: 'SMS ' }, { timestampMs: at(1) }),
+      ]);
+      expect(state.consent.email?.['marketing']).toMatchObject({ granted: true, atMs: t0 });
+      expect(state.consent.sms?.['marketing']).toMatchObject({ granted: false, atMs: at(1) });
+      expect(state.consent.whatsapp?.['marketing']).toMatchObject({ granted: false, atMs: t0 });
+      for (const channel of ['all', 'newsletter']) {
+        const everywhere = applyAll([
+          anIdentify({ consent: { email: { marketing: true }, push: { marketing: true } } }),
+          aTrack('Unsubscribed', { channel }, { timestampMs: at(1) }),
+        ]);
+        for (const c of ['email', 'sms', 'whatsapp', 'push', 'web'] as const)
+          expect(everywhere.consent[c]?.['marketing']).toMatchObject({
+            granted: false,
+            atMs: at(1),
+            explicit: true,
+          });
+      }
+      // A grant that names no channel Herald knows grants nothing; a withdrawal still withdraws.
+      const odd = applyAll([
+        aTrack('Consent Updated', { channel: 'fax', granted: true }),
+        aTrack('Consent Updated', { channel: 'fax', granted: false, purpose: 'promotions' }),
+      ]);
+      expect(odd.consent.email?.['marketing']).toBeUndefined();
+      expect(odd.consent.email?.['promotions']).toMatchObject({ granted: false });
+    });
+
     it('withdraws email marketing on a spam complaint', () => {
       const state = applyAll([
         anIdentify({ consent: { email: { marketing: true } } }),

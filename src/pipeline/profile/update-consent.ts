@@ -4,6 +4,12 @@ import { asBoolean, asObject, asString, pick } from './read-props.js';
 
 const isChannel = (value: string): value is Channel => (channels as string[]).includes(value);
 
+/** A channel as sources write it (`Email`, ` sms `), or null for anything else. */
+const channelOf = (value: string): Channel | null => {
+  const name = value.trim().toLowerCase();
+  return isChannel(name) ? name : null;
+};
+
 /** One fact, without the other kind's. */
 const factOf = ({ granted, atMs, source, explicit }: ConsentEntry): ConsentEntry =>
   explicit === true ? { granted, atMs, source, explicit } : { granted, atMs, source };
@@ -53,16 +59,18 @@ const setConsent = (
 
 /**
  * Consent from identify traits shaped `consent: { email: { marketing: true } }` (a boolean or
- * `{ granted, source }` per purpose).
+ * `{ granted, source }` per purpose; a boolean for the channel, `{ sms: false }`, is its
+ * marketing). Channel names are read in any case.
  */
 const fromTraits = (consent: Consent, traits: JsonObject, atMs: number): Consent => {
   const byChannel = asObject(traits['consent']);
   if (byChannel === null) return consent;
   const defaultSource = asString(traits['consentSource']) ?? 'identify';
   let next = consent;
-  for (const [channel, purposes] of Object.entries(byChannel)) {
-    const byPurpose = asObject(purposes);
-    if (!isChannel(channel) || byPurpose === null) continue;
+  for (const [name, purposes] of Object.entries(byChannel)) {
+    const channel = channelOf(name);
+    const byPurpose = typeof purposes === 'boolean' ? { marketing: purposes } : asObject(purposes);
+    if (channel === null || byPurpose === null) continue;
     for (const [purpose, value] of Object.entries(byPurpose)) {
       const detail = asObject(value);
       const granted = asBoolean(detail === null ? value : detail['granted']);
@@ -77,7 +85,9 @@ const fromTraits = (consent: Consent, traits: JsonObject, atMs: number): Consent
 /**
  * The consent after an event: identify traits, `Consent Updated { channel, purpose, granted,
  * source }`, `Unsubscribed` (withdraws marketing on its channel, email by default) and spam
- * complaints (withdraw email marketing).
+ * complaints (withdraw email marketing). A withdrawal whose channel is `all`, or is not one
+ * Herald knows (`newsletter`, a typo), withdraws on every channel: an opt-out is never dropped
+ * for being written oddly. A grant must name a channel.
  */
 export const updateConsent = (
   consent: Consent,
@@ -88,25 +98,24 @@ export const updateConsent = (
   if (event.type === 'identify') return fromTraits(consent, event.traits, atMs);
   if (event.type !== 'track' || event.name === null) return consent;
   const props = event.properties;
-  const channel = asString(pick(props, 'channel')) ?? 'email';
-  if (!isChannel(channel)) return consent;
+  const named = asString(pick(props, 'channel')) ?? 'email';
+  const channel = channelOf(named);
   const source = asString(pick(props, 'source')) ?? event.name;
+  const withdraw = (purpose: string) =>
+    (channel === null ? channels : [channel]).reduce(
+      (next, c) => setConsent(next, c, purpose, { granted: false, atMs, source, explicit: true }),
+      consent,
+    );
   if (event.name === 'Consent Updated') {
     const granted = asBoolean(pick(props, 'granted'));
     const purpose = asString(pick(props, 'purpose')) ?? 'marketing';
-    return granted === null
+    if (granted === false) return withdraw(purpose);
+    return granted === null || channel === null
       ? consent
       : setConsent(consent, channel, purpose, { granted, atMs, source, explicit: true });
   }
-  if (event.name === 'Unsubscribed') {
-    const purpose = asString(pick(props, 'purpose')) ?? 'marketing';
-    return setConsent(consent, channel, purpose, {
-      granted: false,
-      atMs,
-      source,
-      explicit: true,
-    });
-  }
+  if (event.name === 'Unsubscribed')
+    return withdraw(asString(pick(props, 'purpose')) ?? 'marketing');
   if (complaintEvents.includes(event.name)) {
     return setConsent(consent, 'email', 'marketing', {
       granted: false,

@@ -3,13 +3,19 @@ import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'consent';
 
-const listOf = (value: unknown): string[] | null =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : null;
+/** A preference list, in lower case; one name on its own (`"email"`) is a list of one. */
+const listOf = (value: unknown): string[] | null => {
+  const items = typeof value === 'string' ? [value] : Array.isArray(value) ? value : null;
+  return items === null
+    ? null
+    : items.filter((v): v is string => typeof v === 'string').map((v) => v.trim().toLowerCase());
+};
 
 /**
  * Consent and preferences: global suppression (unsubscribed from the channel, email bounced
  * or complained), explicit opt-in for SMS, WhatsApp and push, the customer's channel
- * preferences (`preferences.channels`), topics (`preferences.topics`) and cadence
+ * preferences (`preferences.channels`), topics (`preferences.topics`, and a topic the customer
+ * unsubscribed from on the channel: consent for the topic as a purpose) and cadence
  * (`preferences.cadence: weekly`). Transactional messages skip the marketing rules but never
  * go to a suppressed address.
  */
@@ -37,12 +43,27 @@ export const consentGuardrail: Guardrail = {
     }
     if (message.class === 'transactional')
       return found.length > 0 ? found : [pass(NAME, 'transactional')];
+    const topical = message.topic === null ? undefined : profile.consent[channel]?.[message.topic];
     if (marketing?.granted === false)
       found.push(
         verdict(NAME, 'block', 'unsubscribed', `unsubscribed from ${channel} marketing`, {
           at: new Date(marketing.atMs).toISOString(),
           source: marketing.source,
         }),
+      );
+    else if (topical?.granted === false)
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'unsubscribed_topic',
+          `unsubscribed from ${message.topic ?? ''} on ${channel}`,
+          {
+            topic: message.topic,
+            at: new Date(topical.atMs).toISOString(),
+            source: topical.source,
+          },
+        ),
       );
     else if (channel !== 'email' && channel !== 'web' && marketing?.granted !== true)
       // TCPA (SMS), WhatsApp Business policy and the platforms' push rules: opt-in only.
@@ -63,7 +84,10 @@ export const consentGuardrail: Guardrail = {
         ),
       );
     const topics = listOf(profile.preferences['topics']);
-    if (topics !== null && (message.topic === null || !topics.includes(message.topic)))
+    if (
+      topics !== null &&
+      (message.topic === null || !topics.includes(message.topic.trim().toLowerCase()))
+    )
       found.push(
         verdict(NAME, 'block', 'topic_preference', `the customer only wants ${topics.join(', ')}`, {
           topics,
