@@ -22,6 +22,9 @@ const formatterOf = (timezone: string): Intl.DateTimeFormat | null => {
   return f;
 };
 
+/** Whether `timezone` is a zone name Intl knows (`Europe/Berlin`, `PST`; not `Berlin time` or `GMT+25`). */
+export const isTimezone = (timezone: string): boolean => formatterOf(timezone) !== null;
+
 const MINUTES_PER_DAY = 24 * 60;
 
 /** The zone's offset from UTC in minutes during the UTC hour that contains `atMs`. */

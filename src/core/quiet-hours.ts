@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { localHour, localMinuteOfDay } from './local-time.js';
+import { countryCode } from './country.js';
+import { isTimezone, localHour, localMinuteOfDay } from './local-time.js';
 import type { Location } from './profile.js';
 import { MINUTE_MS } from './time.js';
 
@@ -73,12 +74,13 @@ export interface ResolvedTimezone {
   source: 'profile' | 'country' | 'default';
 }
 
-/** The customer's timezone: profile → country (single-zone countries) → configured default. */
+/** The customer's timezone: profile (a zone Intl knows) → country (single-zone countries) → configured default. */
 export const resolveTimezone = (location: Location, q: QuietHours): ResolvedTimezone => {
-  if (location.timezone !== null && location.timezone !== '')
-    return { timezone: location.timezone, source: 'profile' };
-  const zone =
-    location.country === null ? undefined : zoneOfCountry[location.country.toUpperCase()];
+  // A zone Intl cannot read (`PST`, a typo) would count as UTC: the country decides instead.
+  const own = location.timezone?.trim() ?? '';
+  if (own !== '' && isTimezone(own)) return { timezone: own, source: 'profile' };
+  const code = countryCode(location.country);
+  const zone = code === null ? undefined : zoneOfCountry[code];
   if (zone !== undefined) return { timezone: zone, source: 'country' };
   return { timezone: q.defaultTimezone, source: 'default' };
 };

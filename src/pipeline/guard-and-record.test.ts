@@ -24,7 +24,7 @@ import {
   type GuardPolicy,
 } from './guard/index.js';
 import { deriveComputed, emptyProfile, profilePolicySchema } from './profile/index.js';
-import { createRenderer, defaultTemplates } from './render/index.js';
+import { createRenderer, defaultTemplates, type Template } from './render/index.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 const DAY = 24 * 3600 * 1000;
@@ -528,12 +528,12 @@ describe('falling back to the next channel', () => {
 });
 
 describe('the class of a message', () => {
-  const orderUpdate = {
-    ...defaultTemplates[0]!,
+  const orderUpdate: Template = {
     name: 'order-update',
-    class: 'transactional' as const,
+    class: 'transactional',
     topic: null,
     subject: 'Your order',
+    preheader: '',
     text: 'Hi {{ customer.firstName }}, your order is on its way.',
     html: null,
   };

@@ -164,8 +164,16 @@ export const guardPolicySchema = Type.Object(
             'IS',
             'LI',
             'NO',
+            // EU territory with codes of their own: the outermost regions and Åland.
+            'RE',
+            'GP',
+            'MQ',
+            'GF',
+            'YT',
+            'MF',
+            'AX',
           ],
-          'EU and EEA country codes (ISO 3166-1 alpha-2).',
+          'EU and EEA country codes (ISO 3166-1 alpha-2), with the EU territories that have codes of their own; a country Herald cannot read is treated as one of them.',
         ),
         /** Consent sources that are not an explicit act of the customer. */
         impliedSources: words(

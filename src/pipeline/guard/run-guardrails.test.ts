@@ -108,6 +108,27 @@ describe('runGuardrails', () => {
     expect(codesOf(aMessage({ class: 'transactional', incentive: null }), paris({}))).toEqual([]);
   });
 
+  it('reads the country as sources write it, and applies GDPR to one it cannot read', () => {
+    const from = (country: string) =>
+      aContext({
+        profile: aProfile({
+          location: { country, region: null, city: null, timezone: null },
+          consent: {},
+        }),
+      });
+    for (const country of ['Germany', 'deu', 'Réunion', 'Atlantis', 'EU'])
+      expect([country, codesOf(aMessage(), from(country))]).toEqual([
+        country,
+        ['block:gdpr_no_consent'],
+      ]);
+    for (const country of ['United States', 'GB', 'Switzerland'])
+      expect([country, codesOf(aMessage(), from(country))]).toEqual([country, []]);
+    const [gdpr] = runGuardrails(aMessage(), from('Atlantis'), policy).verdicts.filter(
+      (v) => v.outcome === 'block',
+    );
+    expect(gdpr?.reason).toBe('GDPR (country not recognised): no marketing consent for email');
+  });
+
   it('checks CAN-SPAM on US marketing email: address, unsubscribe and sender', () => {
     const bare = aMessage({
       content: {

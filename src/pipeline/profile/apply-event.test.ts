@@ -198,10 +198,11 @@ describe('applyEvent', () => {
       });
       const inTimeOrder = facts(applyAll(events));
       expect(inTimeOrder.traits).toMatchObject({ email: 'b@example.com', plan: 'pro' });
+      // Lyon was only observed (context.location); Hamburg was declared.
       expect(inTimeOrder.location).toEqual({
         country: 'FR',
         region: null,
-        city: 'Lyon',
+        city: 'Hamburg',
         timezone: 'Europe/Lisbon',
       });
       // Every rotation and its reverse: each event arrives first, last and in between.
@@ -210,6 +211,43 @@ describe('applyEvent', () => {
         expect(facts(applyAll(rotated))).toEqual(inTimeOrder);
         expect(facts(applyAll(rotated.reverse()))).toEqual(inTimeOrder);
       }
+    });
+
+    it('keeps a declared country over one a device or geo-IP observed later, as an ISO code', () => {
+      const travelling = [
+        anIdentify({ address: { country: 'Germany', state: 'HH' } }, { timestampMs: at(1) }),
+        aTrack(
+          'Product Viewed',
+          {},
+          {
+            timestampMs: at(2),
+            context: { location: { country: 'United States', region: 'CA' } },
+          },
+        ),
+      ];
+      for (const order of [travelling, [...travelling].reverse()])
+        expect(applyAll(order).location).toMatchObject({ country: 'DE', region: 'HH' });
+      // Nothing declared: what was observed fills in, newest first, until something is.
+      const observed = applyAll([
+        aTrack(
+          'Product Viewed',
+          {},
+          { timestampMs: at(1), context: { location: { country: 'fr' } } },
+        ),
+        aTrack(
+          'Product Viewed',
+          {},
+          { timestampMs: at(2), context: { location: { country: 'ESP' } } },
+        ),
+      ]);
+      expect(observed.location.country).toBe('ES');
+      const declared = applyAll(
+        [anIdentify({ country: 'Atlantis' }, { timestampMs: at(0) })],
+        policy,
+        observed,
+      );
+      // An older declaration still outranks an observation; text naming no country is kept.
+      expect(declared.location.country).toBe('Atlantis');
     });
 
     it('takes any value for a field a profile stored before set times were kept', () => {

@@ -1,3 +1,4 @@
+import { countryCode } from '../../core/country.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
@@ -67,6 +68,13 @@ export const orderValueCents = (props: JsonObject): number => {
   }, 0);
 };
 
+/**
+ * Where the customer is. What they or the business declared (an identify's `address` or
+ * traits) outranks what a device or geo-IP observed (`context.location`): an observed country,
+ * region or city fills the field only while nothing was ever declared for it — a trip abroad,
+ * a VPN or a server in another country must not move a German customer out of the GDPR. A
+ * country is kept as its ISO code when it names one (`Germany` → `DE`).
+ */
 const locationFrom = (location: Location, event: HeraldEvent, stamps: Stamps): Location => {
   // Only identify traits describe the customer; a group call's traits describe the account.
   const traits = event.type === 'identify' ? event.traits : {};
@@ -76,22 +84,34 @@ const locationFrom = (location: Location, event: HeraldEvent, stamps: Stamps): L
   const at = event.timestampMs;
   const newer = (key: string, value: string | null, held: string | null) =>
     value !== null && stamps.take(key, at) ? value : held;
+  const placed = (
+    field: 'country' | 'region' | 'city',
+    declared: string | null,
+    observed: string | null,
+  ) => {
+    // The observation's time is kept even while a declaration outranks it, so the times do
+    // not depend on the order events arrive in either.
+    const seen = newer(`location.${field}.observed`, observed, null);
+    return declared !== null
+      ? newer(`location.${field}`, declared, location[field])
+      : seen === null || stamps.has(`location.${field}`)
+        ? location[field]
+        : seen;
+  };
+  const asCountry = (text: string | null) =>
+    text === null ? null : (countryCode(text) ?? text.trim());
   return {
-    country: newer(
-      'location.country',
-      first(address['country'], traits['country'], ctxLocation['country']),
-      location.country,
+    country: placed(
+      'country',
+      asCountry(first(address['country'], traits['country'])),
+      asCountry(first(ctxLocation['country'])),
     ),
-    region: newer(
-      'location.region',
-      first(address['state'], address['region'], traits['region'], ctxLocation['region']),
-      location.region,
+    region: placed(
+      'region',
+      first(address['state'], address['region'], traits['region']),
+      first(ctxLocation['region']),
     ),
-    city: newer(
-      'location.city',
-      first(address['city'], traits['city'], ctxLocation['city']),
-      location.city,
-    ),
+    city: placed('city', first(address['city'], traits['city']), first(ctxLocation['city'])),
     timezone: newer(
       'location.timezone',
       first(traits['timezone'], event.context['timezone']),

@@ -17,6 +17,11 @@ export class Stamps {
 
   constructor(public times: SetTimes | undefined) {}
 
+  /** Whether a value was ever set under `key` (with a time). */
+  has(key: string): boolean {
+    return this.times?.[key] !== undefined;
+  }
+
   /** Whether a value set at `atMs` replaces the one held under `key` (noting the time if so). */
   take(key: string, atMs: number): boolean {
     const held = this.times?.[key];

@@ -1,3 +1,4 @@
+import { countryCode } from '../../../core/country.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
@@ -6,11 +7,8 @@ import { pass, verdict } from '../guard-types.js';
 const NAME = 'compliance';
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
-const countryCode = (country: string | null): string | null => {
-  if (country === null) return null;
-  const c = country.trim().toUpperCase();
-  return c.length === 2 ? c : null;
-};
+// CAN-SPAM covers the United States and its territories.
+const CAN_SPAM = new Set(['US', 'PR', 'GU', 'VI', 'AS', 'MP', 'UM']);
 
 const addressOf = (header: string | null): string | null => {
   if (header === null) return null;
@@ -66,7 +64,9 @@ const whatsAppProblems = (message: GuardMessage, policy: GuardPolicy): Verdict[]
 };
 
 /**
- * Compliance by jurisdiction and channel. GDPR (EU/EEA): marketing consent for the channel,
+ * Compliance by jurisdiction and channel; the profile's country read as an ISO code
+ * (`countryCode`), and one it cannot read treated as EU and US alike (fail closed). GDPR
+ * (EU/EEA): marketing consent for the channel,
  * given explicitly (not from an implied source) and younger than `consentMaxAgeDays`.
  * CAN-SPAM (US marketing email): a physical address in the footer, a working unsubscribe
  * link and valid From/Reply-To — checked on the rendered message, so a message not yet
@@ -80,9 +80,16 @@ export const complianceGuardrail: Guardrail = {
     const found: Verdict[] = [];
     if (profile.preferences['erased'] === true)
       return [verdict(NAME, 'block', 'erased', 'the customer asked to be erased')];
-    const country = countryCode(profile.location.country);
+    const given = profile.location.country?.trim() ?? '';
+    const country = countryCode(given);
+    // A country Herald cannot read might be in the EU: its rules apply (fail closed).
+    const unreadable = given !== '' && country === null;
     const marketing = message.class === 'marketing';
-    if (marketing && country !== null && policy.gdpr.countries.includes(country)) {
+    const where = country ?? 'country not recognised';
+    if (
+      marketing &&
+      (unreadable || (country !== null && policy.gdpr.countries.includes(country)))
+    ) {
       const consent = profile.consent[message.channel]?.['marketing'];
       const maxAgeMs = policy.gdpr.consentMaxAgeDays * DAY_MS;
       if (consent?.granted !== true)
@@ -91,7 +98,7 @@ export const complianceGuardrail: Guardrail = {
             NAME,
             'block',
             'gdpr_no_consent',
-            `GDPR (${country}): no marketing consent for ${message.channel}`,
+            `GDPR (${where}): no marketing consent for ${message.channel}`,
           ),
         );
       else if (policy.gdpr.impliedSources.includes(consent.source))
@@ -100,7 +107,7 @@ export const complianceGuardrail: Guardrail = {
             NAME,
             'block',
             'gdpr_consent_implied',
-            `GDPR (${country}): consent from "${consent.source}" is not explicit`,
+            `GDPR (${where}): consent from "${consent.source}" is not explicit`,
           ),
         );
       else if (nowMs - consent.atMs > maxAgeMs)
@@ -109,7 +116,7 @@ export const complianceGuardrail: Guardrail = {
             NAME,
             'block',
             'gdpr_consent_expired',
-            `GDPR (${country}): consent older than ${policy.gdpr.consentMaxAgeDays} days`,
+            `GDPR (${where}): consent older than ${policy.gdpr.consentMaxAgeDays} days`,
             {
               consentAt: new Date(consent.atMs).toISOString(),
               ageDays: Math.floor((nowMs - consent.atMs) / DAY_MS),
@@ -117,7 +124,7 @@ export const complianceGuardrail: Guardrail = {
           ),
         );
     }
-    if (marketing && message.channel === 'email' && country === 'US') {
+    if (marketing && message.channel === 'email' && (unreadable || CAN_SPAM.has(country ?? ''))) {
       const c = message.content;
       if (c === null)
         found.push(

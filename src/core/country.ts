@@ -1,0 +1,42 @@
+import { createRequire } from 'node:module';
+import countries from 'i18n-iso-countries';
+
+// The languages sources write country names in: English, and those of the larger EU markets.
+const LOCALES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'pt', 'pl'];
+const load = createRequire(import.meta.url);
+for (const locale of LOCALES)
+  countries.registerLocale(load(`i18n-iso-countries/langs/${locale}.json`) as countries.LocaleData);
+
+// Codes in use that ISO 3166-1 reserves for something else or does not have.
+const ALIASES: Readonly<Record<string, string>> = { UK: 'GB', EL: 'GR', HOLLAND: 'NL' };
+
+const cache = new Map<string, string | null>();
+
+/**
+ * A country as ISO 3166-1 alpha-2 (`DE`), from how sources write it: an alpha-2 or alpha-3
+ * code in any case (`de`, `DEU`), `UK` and the EU's `EL`, or a name in English, German, French,
+ * Spanish, Italian, Dutch, Portuguese or Polish (`Germany`, `Deutschland`, `United States`),
+ * accents and case aside. Null for blank text and for text that names no country it knows —
+ * which the guardrails treat as a country whose rules they cannot rule out.
+ */
+export const countryCode = (text: string | null): string | null => {
+  if (text === null) return null;
+  const key = text.trim();
+  if (key === '') return null;
+  let code = cache.get(key);
+  if (code === undefined) {
+    const upper = key.toUpperCase();
+    const aliased = ALIASES[upper] ?? upper;
+    code =
+      /^[A-Z]{2}$/.test(aliased) && countries.isValid(aliased)
+        ? aliased
+        : /^[A-Z]{3}$/.test(upper) && countries.alpha3ToAlpha2(upper) !== undefined
+          ? (countries.alpha3ToAlpha2(upper) ?? null)
+          : (LOCALES.map(
+              (l) => countries.getSimpleAlpha2Code(key, l) ?? countries.getAlpha2Code(key, l),
+            ).find((c) => c !== undefined) ?? null);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, code);
+  }
+  return code;
+};
