@@ -15,6 +15,12 @@ export interface ConsentEntry {
    * again: integrations resend every trait, stale ones included. Absent: traits set it.
    */
   explicit?: true;
+  /**
+   * Traits only: when traits first said what they still say. Integrations resend every trait on
+   * each identify, so a restated grant is not a new one: the GDPR age of consent counts from
+   * here. Absent: since `atMs`.
+   */
+  sinceMs?: number;
   /** The latest fact of the other kind (explicit or from traits), when there is one. */
   other?: ConsentEntry;
 }

@@ -19,7 +19,12 @@ const toConsentView = (consent: ProfileState['consent']) =>
       Object.fromEntries(
         Object.entries(purposes).map(([purpose, e]) => [
           purpose,
-          { granted: e.granted, at: iso(e.atMs), source: e.source },
+          {
+            granted: e.granted,
+            at: iso(e.atMs),
+            source: e.source,
+            ...(e.sinceMs === undefined ? {} : { since: iso(e.sinceMs) }),
+          },
         ]),
       ),
     ]),

@@ -88,6 +88,23 @@ describe('runGuardrails', () => {
       });
     expect(codesOf(aMessage(), berlin(1095 - 1))).toEqual([]);
     expect(codesOf(aMessage(), berlin(1095 + 1))).toEqual(['block:gdpr_consent_expired']);
+    // Restated by traits yesterday, first given four years ago: expired.
+    const restated = aContext({
+      profile: aProfile({
+        location: { country: 'DE', region: null, city: 'Berlin', timezone: 'Europe/Berlin' },
+        consent: {
+          email: {
+            marketing: {
+              granted: true,
+              atMs: now - DAY_MS,
+              sinceMs: now - 4 * 365 * DAY_MS,
+              source: 'identify',
+            },
+          },
+        },
+      }),
+    });
+    expect(codesOf(aMessage(), restated)).toEqual(['block:gdpr_consent_expired']);
   });
 
   it('refuses GDPR marketing without consent or with implied consent, but not a transactional message', () => {

@@ -493,6 +493,67 @@ describe('applyEvent', () => {
       expect(odd.consent.email?.['promotions']).toMatchObject({ granted: false });
     });
 
+    it('never dates restated consent later than the run of statements it belongs to, in any order', () => {
+      // Statements true@1, false@2, true@3, true@4: the grant held runs from 3. In time order
+      // Herald knows that; in other orders only the latest fact is kept, and it errs old.
+      const say = (hour: number, granted: boolean) =>
+        anIdentify({ consent: { email: { marketing: granted } } }, { timestampMs: at(hour) });
+      const [s1, s2, s3, s4] = [say(1, true), say(2, false), say(3, true), say(4, true)];
+      const orders = [
+        [s1, s2, s3, s4],
+        [s4, s3, s2, s1],
+        [s1, s4, s3, s2],
+      ];
+      for (const order of orders) {
+        const entry = applyAll(order).consent.email?.['marketing'];
+        expect(entry).toMatchObject({ granted: true, atMs: at(4) });
+        // Never later than 3 (that would make the consent younger than it is).
+        expect(entry?.sinceMs ?? entry?.atMs).toBeLessThanOrEqual(at(3));
+      }
+      expect(applyAll([s1, s2, s3, s4]).consent.email?.['marketing']?.sinceMs).toBe(at(3));
+    });
+
+    it('keeps when traits first granted consent they restate, and renews it on an explicit grant', () => {
+      const grantOn = (day: number) =>
+        anIdentify(
+          { consent: { email: { marketing: true } } },
+          { timestampMs: t0 + day * 24 * 3600 * 1000 },
+        );
+      const restating = [0, 400, 800, 1200].map(grantOn);
+      const last = t0 + 1200 * 24 * 3600 * 1000;
+      for (const order of [restating, [...restating].reverse()])
+        expect(applyAll(order).consent.email?.['marketing']).toEqual({
+          granted: true,
+          atMs: last,
+          source: 'identify',
+          sinceMs: t0,
+        });
+      // Withdrawn by traits in between: the grant after it is a new one.
+      const regranted = applyAll([
+        grantOn(0),
+        anIdentify({ consent: { email: { marketing: false } } }, { timestampMs: at(5) }),
+        grantOn(1200),
+      ]);
+      expect(regranted.consent.email?.['marketing']).toEqual({
+        granted: true,
+        atMs: last,
+        source: 'identify',
+      });
+      const renewed = applyAll([
+        ...restating,
+        aTrack(
+          'Consent Updated',
+          { granted: true, source: 'preference-centre' },
+          { timestampMs: last + 1 },
+        ),
+      ]);
+      expect(renewed.consent.email?.['marketing']).toMatchObject({
+        atMs: last + 1,
+        explicit: true,
+      });
+      expect(renewed.consent.email?.['marketing']?.sinceMs).toBeUndefined();
+    });
+
     it('withdraws email marketing on a spam complaint', () => {
       const state = applyAll([
         anIdentify({ consent: { email: { marketing: true } } }),
@@ -538,8 +599,15 @@ describe('applyEvent', () => {
                 ...rest,
               ]),
             );
+      // Only `sinceMs` may depend on the order (never later than the truth): left out here.
       const outcomes = (events: HeraldEvent[]) =>
-        new Set(permutations(events).map((order) => JSON.stringify(applyAll(order).consent.email)));
+        new Set(
+          permutations(events).map((order) =>
+            JSON.stringify(applyAll(order).consent.email, (key, value: unknown) =>
+              key === 'sinceMs' ? undefined : value,
+            ),
+          ),
+        );
       const withdrawn = [unsubscribe, traits(false, 2), traits(true, 3)];
       expect(outcomes(withdrawn).size).toBe(1);
       expect(applyAll(withdrawn).consent.email?.['marketing']).toMatchObject({

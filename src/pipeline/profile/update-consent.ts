@@ -11,8 +11,33 @@ const channelOf = (value: string): Channel | null => {
 };
 
 /** One fact, without the other kind's. */
-const factOf = ({ granted, atMs, source, explicit }: ConsentEntry): ConsentEntry =>
-  explicit === true ? { granted, atMs, source, explicit } : { granted, atMs, source };
+const factOf = ({ granted, atMs, source, explicit, sinceMs }: ConsentEntry): ConsentEntry =>
+  explicit === true
+    ? { granted, atMs, source, explicit }
+    : sinceMs === undefined
+      ? { granted, atMs, source }
+      : { granted, atMs, source, sinceMs };
+
+/**
+ * The latest traits fact after another: the newer one, but a value restated keeps the time it
+ * was first stated (`sinceMs`) — the earlier of the two when they agree, whichever came first.
+ * Only the latest fact is kept, so a contrary statement arriving late (older than the one held)
+ * can only move `sinceMs` up to its own time: the value was stated again after it, at a time no
+ * longer known. `sinceMs` is therefore never later than the true start of the run — the age
+ * of consent errs old, towards asking again — and only it, never the value or `atMs`, can
+ * depend on the order statements arrive in.
+ */
+const restated = (held: ConsentEntry | undefined, fact: ConsentEntry): ConsentEntry => {
+  const latest = newer(held, fact);
+  if (held === undefined) return latest;
+  if (held.granted !== fact.granted)
+    // `latest === held`: the held fact is strictly newer (a tie goes to the fact).
+    return latest === held && held.sinceMs !== undefined && fact.atMs > held.sinceMs
+      ? { ...held, sinceMs: fact.atMs }
+      : latest;
+  const sinceMs = Math.min(held.sinceMs ?? held.atMs, fact.sinceMs ?? fact.atMs);
+  return sinceMs === latest.atMs ? latest : { ...latest, sinceMs };
+};
 
 const newer = (a: ConsentEntry | undefined, b: ConsentEntry): ConsentEntry =>
   a !== undefined && a.atMs > b.atMs ? a : b;
@@ -51,7 +76,7 @@ const setConsent = (
   const entry =
     fact.explicit === true
       ? settle(newer(latest(true), fact), latest(false))
-      : settle(latest(true), newer(latest(false), fact));
+      : settle(latest(true), restated(latest(false), fact));
   return entry === undefined
     ? consent
     : { ...consent, [channel]: { ...consent[channel], [purpose]: entry } };

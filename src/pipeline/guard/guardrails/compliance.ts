@@ -110,7 +110,8 @@ export const complianceGuardrail: Guardrail = {
             `GDPR (${where}): consent from "${consent.source}" is not explicit`,
           ),
         );
-      else if (nowMs - consent.atMs > maxAgeMs)
+      // Traits restating a grant do not renew it: its age counts from when it was first given.
+      else if (nowMs - (consent.sinceMs ?? consent.atMs) > maxAgeMs)
         found.push(
           verdict(
             NAME,
@@ -118,8 +119,8 @@ export const complianceGuardrail: Guardrail = {
             'gdpr_consent_expired',
             `GDPR (${where}): consent older than ${policy.gdpr.consentMaxAgeDays} days`,
             {
-              consentAt: new Date(consent.atMs).toISOString(),
-              ageDays: Math.floor((nowMs - consent.atMs) / DAY_MS),
+              consentAt: new Date(consent.sinceMs ?? consent.atMs).toISOString(),
+              ageDays: Math.floor((nowMs - (consent.sinceMs ?? consent.atMs)) / DAY_MS),
             },
           ),
         );
