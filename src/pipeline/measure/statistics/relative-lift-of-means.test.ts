@@ -4,16 +4,19 @@ import { relativeLift } from './relative-lift.js';
 import { relativeLiftOfMeans } from './relative-lift-of-means.js';
 
 describe('relativeLiftOfMeans', () => {
-  it('matches the log-scale delta method computed with scipy for positive means', () => {
+  it('matches the log-scale delta method with a Welch t quantile computed with scipy for positive means', () => {
     const lift = relativeLiftOfMeans(
       { n: 400, mean: 12.5, variance: 900 },
       { n: 380, mean: 10, variance: 640 },
     );
     expect(lift.scale).toBe('log');
     expectClose(lift.lift, 0.25, 1e-12);
-    expectClose(lift.lower, -0.11599153148723151, 1e-10);
-    expectClose(lift.upper, 0.767517004253033, 1e-10);
+    // scipy.stats.t.ppf(0.975, df) with df = (A + B)² / (A²/399 + B²/379), A = 900/400/12.5²,
+    // B = 640/380/10²: 769.69.
+    expectClose(lift.lower, -0.11647373277999447, 1e-10);
+    expectClose(lift.upper, 0.7684816603318081, 1e-10);
     expectClose(lift.standardError, 0.17675436419833568, 1e-12);
+    expectClose(lift.degreesOfFreedom, 769.6896951480418, 1e-10);
   });
 
   it('falls back to the linear delta method when a mean is not positive', () => {
@@ -23,8 +26,8 @@ describe('relativeLiftOfMeans', () => {
     );
     expect(lift.scale).toBe('linear');
     expectClose(lift.lift, -1.2, 1e-12);
-    expectClose(lift.lower, -1.4983634589196648, 1e-10);
-    expectClose(lift.upper, -0.9016365410803352, 1e-10);
+    expectClose(lift.lower, -1.499219897912158, 1e-10);
+    expectClose(lift.upper, -0.9007801020878419, 1e-10);
   });
 
   it('agrees with the proportion version on 0/1 data, up to the n − 1 in the variance', () => {
@@ -41,6 +44,18 @@ describe('relativeLiftOfMeans', () => {
     expectClose(asMeans.lift, asRates.lift, 1e-12);
     expectClose(asMeans.lower, asRates.lower, 0, 5e-4);
     expectClose(asMeans.upper, asRates.upper, 0, 5e-4);
+  });
+
+  it('does not exclude 0 on three customers an arm where the Welch test does not either', () => {
+    // Means 10 and 6, standard deviations 2, n = 3: Welch p ≈ 0.07. A normal quantile gave
+    // [+7.4 %, +159 %]; scipy's t quantile at df 3.27 gives the interval below.
+    const lift = relativeLiftOfMeans(
+      { n: 3, mean: 10, variance: 4 },
+      { n: 3, mean: 6, variance: 4 },
+    );
+    expectClose(lift.degreesOfFreedom, 3.2747875354107654, 1e-10);
+    expectClose(lift.lower, -0.15691300252760568, 1e-9);
+    expectClose(lift.upper, 2.2947700369068165, 1e-9);
   });
 
   it('has no ratio when the control mean is 0', () => {

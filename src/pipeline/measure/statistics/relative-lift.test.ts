@@ -27,4 +27,16 @@ describe('relativeLift', () => {
     expect(relativeLift(some, none)).toMatchObject({ lift: Infinity, upper: Infinity });
     expect(relativeLift(none, none).lift).toBe(0);
   });
+
+  it('keeps an interval when an arm converted every unit (½ added to each cell)', () => {
+    // scipy: exp(ln r ± Φ⁻¹(0.975)·√(1/(x₁+½) − 1/(n₁+1) + 1/(x₂+½) − 1/(n₂+1))) − 1.
+    const all = relativeLift({ successes: 20, trials: 20 }, { successes: 20, trials: 20 });
+    expect(all.lift).toBe(0);
+    expectClose(all.lower, -0.0901385574159194, 1e-10);
+    expectClose(all.upper, 0.09906844404783059, 1e-10);
+    const almost = relativeLift({ successes: 20, trials: 20 }, { successes: 19, trials: 20 });
+    expectClose(almost.lift, 0.05263157894736836, 1e-12);
+    expectClose(almost.lower, -0.08134286261305454, 1e-10);
+    expectClose(almost.upper, 0.20614448623231854, 1e-10);
+  });
 });

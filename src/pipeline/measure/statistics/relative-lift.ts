@@ -18,7 +18,10 @@ export interface RelativeLift {
  * exp(ln(p̂₁/p̂₂) ± z·SE) − 1 with z = Φ⁻¹(1 − α/2) (Katz, Baptista, Azen & Pike 1978, Biometrics
  * 34:469–474; Agresti 2013 §3.1.4). When either arm has no successes the standard error is
  * infinite and the interval is (−1, ∞); the lift is then −1 (treatment 0), ∞ (control 0) or 0
- * (both 0, no difference observed).
+ * (both 0, no difference observed). When an arm converted every unit (x = n) the formula's
+ * variance vanishes — 20/20 against 20/20 gave the interval [0, 0] — so the standard error then
+ * comes from the table with ½ added to every cell (x + ½ of n + 1; Gart & Zweifel 1967,
+ * Biometrika 54:181–187), around the uncorrected lift.
  */
 export const relativeLift = (
   treatment: Proportion,
@@ -35,8 +38,12 @@ export const relativeLift = (
     return { lift, lower: -1, upper: Infinity, logRatioStandardError: Infinity };
   }
   const logRatio = Math.log(x1 / treatment.trials) - Math.log(x2 / control.trials);
+  const corrected = x1 === treatment.trials || x2 === control.trials ? 0.5 : 0;
   const logRatioStandardError = Math.sqrt(
-    1 / x1 - 1 / treatment.trials + 1 / x2 - 1 / control.trials,
+    1 / (x1 + corrected) -
+      1 / (treatment.trials + 2 * corrected) +
+      1 / (x2 + corrected) -
+      1 / (control.trials + 2 * corrected),
   );
   const margin = normalQuantile(1 - alpha / 2) * logRatioStandardError;
   return {
