@@ -2,6 +2,7 @@
 // asked), its experiment's design stored (variants, holdout), and one work item per customer
 // of its segment scheduled for its send time.
 import type { Campaign, CreativeVariant } from '../core/decision.js';
+import { AppError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
 import { prepareCreative } from './creative.js';
 import { scheduleCampaign, type DecideEnv } from './decide/index.js';
@@ -62,6 +63,15 @@ export const launchCampaign = async (
             creative.writing,
           );
   const holdoutPercent = campaign.holdoutPercent ?? 0;
+  // The holdout is part of the design: messages made after a relaunch with another share would
+  // be assigned by one figure and analysed by the other.
+  const stored =
+    launched.design === null ? null : (JSON.parse(launched.design) as ExperimentDesign);
+  if (stored !== null && stored.holdoutPercent !== holdoutPercent)
+    throw new AppError(
+      'conflict',
+      `campaign ${campaign.id} was launched with a ${String(stored.holdoutPercent)} % holdout; launch it again with the same holdout, or under a new id`,
+    );
   if (written !== null || holdoutPercent > 0) {
     const arms =
       written === null

@@ -94,6 +94,21 @@ for (const factory of storeFactories)
         }),
       });
       expect(created.statusCode).toBe(202);
+      // Launched again with another holdout: refused, as its messages would be assigned by one
+      // share and analysed by the other.
+      const relaunched = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        headers: { ...json, authorization: `Bearer ${adminToken}` },
+        payload: JSON.stringify({
+          id: 'spring',
+          template: 'upsell',
+          channels: ['email'],
+          holdoutPercent: 10,
+        }),
+      });
+      expect(relaunched.statusCode).toBe(409);
+      expect(relaunched.body).toContain('25 % holdout');
       await herald.services.worker.runDue();
       const held = new Set(
         ids.filter((id) =>
