@@ -213,11 +213,21 @@ const settle = (
         note: null,
         event: null,
       };
-    case 'unreachable':
+    case 'unreachable': {
+      const dead = deadLetter('unreachable', o.reason);
+      // An address the receiving server refused is a hard bounce, if a synchronous one: the
+      // sending domain's bounce rate (the reputation guardrail) counts it as one.
       return {
-        ...deadLetter('unreachable', o.reason),
+        ...dead,
+        ...(m.channel === 'email'
+          ? {
+              update: { ...dead.update, status: 'bounced' as const },
+              note: note('bounced', { provider: f.provider, code: 'unreachable' }),
+            }
+          : {}),
         event: unreachableEvent(m, f.to, o.reason, nowMs),
       };
+    }
   }
 };
 

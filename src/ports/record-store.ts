@@ -172,7 +172,7 @@ export interface RecordReads {
 
 /** How one delivery attempt ended, as the dispatcher writes it back to the outbox. */
 export interface DeliveryUpdate {
-  status: 'queued' | 'sent' | 'failed' | 'blocked';
+  status: 'queued' | 'sent' | 'failed' | 'bounced' | 'blocked';
   /** For a retry: when to try again. */
   sendAtMs?: number;
   /** False when the message goes back unsent without an attempt (a rate limit, a circuit). */

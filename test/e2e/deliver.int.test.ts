@@ -254,10 +254,15 @@ for (const factory of storeFactories) {
       smtp.setScenario('bad-recipient');
       const bounced = await send('flo', 'welcome-1');
       await herald.services.dispatcher.runDue();
+      // Refused at RCPT: a hard bounce, and the sending domain's bounce rate counts it.
       expect(await message(bounced.decisionId)).toMatchObject({
-        status: 'failed',
+        status: 'bounced',
         reasonCode: 'unreachable',
       });
+      const stats = await herald.services.store.transaction((tx) =>
+        tx.domainStats('mail.example.com', 0),
+      );
+      expect(stats).toMatchObject({ bounced: 1 });
       const profile = (await admin('GET', '/v1/profiles/flo')).json<{
         email: { hardBounces: number };
       }>();
