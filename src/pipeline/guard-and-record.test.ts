@@ -511,6 +511,7 @@ describe('falling back to the next channel', () => {
       marketingInWindow: { email: 3 },
       campaignsToday: 0,
       marketingTotal: 3,
+      lastMarketingAtMs: null,
     };
     state.history.set(toCustomerId('f5'), history);
     // Engagement is not at issue here (after three messages, a low score blocks every channel).

@@ -95,6 +95,7 @@ const emptyHistory = (): SendHistory => ({
   marketingInWindow: {},
   campaignsToday: 0,
   marketingTotal: 0,
+  lastMarketingAtMs: null,
 });
 
 export const contentHashOf = (content: RenderedContent | null): string | null =>
@@ -480,8 +481,11 @@ export const judgeDecision = (
   if (message.status === 'queued' && messageClass === 'marketing') {
     const h = batch.history.get(decision.customerId) ?? emptyHistory();
     h.marketingInWindow[channel] = (h.marketingInWindow[channel] ?? 0) + 1;
-    h.campaignsToday += 1;
     h.marketingTotal += 1;
+    if (channel !== 'web') {
+      h.campaignsToday += 1;
+      h.lastMarketingAtMs = Math.max(h.lastMarketingAtMs ?? message.sendAtMs, message.sendAtMs);
+    }
     batch.history.set(decision.customerId, h);
   }
   if (message.status === 'queued' && campaign !== null)

@@ -187,7 +187,12 @@ const screen = async (
       profile: emptyProfile(toCustomerId('segment'), options.atMs),
       engagementScore: 1,
       ltv: 0,
-      history: { marketingInWindow: {}, campaignsToday: 0, marketingTotal: 0 },
+      history: {
+        marketingInWindow: {},
+        campaignsToday: 0,
+        marketingTotal: 0,
+        lastMarketingAtMs: null,
+      },
       quietHours,
       sendingDomain: null,
       campaignBudget: null,

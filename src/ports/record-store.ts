@@ -7,10 +7,12 @@ import type { Channel } from '../core/profile.js';
 export interface SendHistory {
   /** Marketing messages per channel since the frequency-cap window's start. */
   marketingInWindow: Partial<Record<Channel, number>>;
-  /** Marketing messages on any channel in the last 24 hours. */
+  /** Marketing messages on any channel but web in the last 24 hours. */
   campaignsToday: number;
   /** Marketing messages ever. */
   marketingTotal: number;
+  /** When the latest marketing message on any channel but web left or is to leave. */
+  lastMarketingAtMs: number | null;
 }
 
 /** Delivery results of one sending domain since a moment. */

@@ -217,7 +217,26 @@ export const describeStore = (factory: StoreFactory): void => {
       const history = await store.transaction((tx) =>
         tx.sendHistory([u('u1')], { windowStartMs: t0, dayStartMs: t0 }),
       );
-      expect(history.get(u('u1'))).toMatchObject({ marketingInWindow: { email: 3 } });
+      expect(history.get(u('u1'))).toMatchObject({
+        marketingInWindow: { email: 3 },
+        campaignsToday: 3,
+        lastMarketingAtMs: at,
+      });
+      // Web content counts toward its own channel's cap only: not the day's limit or the cadence.
+      await store.transaction((tx) =>
+        tx.insertMessages([aSentMessage('m-web', 'u1', at + 5000, { channel: 'web' })]),
+      );
+      expect(
+        (
+          await store.transaction((tx) =>
+            tx.sendHistory([u('u1')], { windowStartMs: t0, dayStartMs: t0 }),
+          )
+        ).get(u('u1')),
+      ).toMatchObject({
+        marketingInWindow: { email: 3, web: 1 },
+        campaignsToday: 3,
+        lastMarketingAtMs: at,
+      });
       expect(await store.transaction((tx) => tx.campaignSpend(['spring']))).toEqual(
         new Map([['spring', 3]]),
       );

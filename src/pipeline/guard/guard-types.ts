@@ -63,10 +63,15 @@ export interface GuardContext {
   history: {
     /** Marketing messages per channel in the frequency-cap window. */
     marketingInWindow: Partial<Record<Channel, number>>;
-    /** Campaign messages (any channel) in the last 24 hours. */
+    /** Marketing messages (any channel but web) in the last 24 hours. */
     campaignsToday: number;
     /** Marketing messages ever sent, to tell a new customer from a disengaged one. */
     marketingTotal: number;
+    /**
+     * When the latest marketing message (any channel but web) left or is to leave, for the
+     * customer's cadence; absent where no cadence is read.
+     */
+    lastMarketingAtMs?: number | null;
   };
   /** Local quiet hours (shared with the decide stage's scheduling). */
   quietHours: QuietHours;

@@ -220,11 +220,36 @@ describe('runGuardrails', () => {
       'block:unsubscribed_topic',
     ]);
     expect(codesOf(aMessage({ topic: 'product-updates' }), noPromotions)).toEqual([]);
-    const weekly = aContext({
-      profile: aProfile({ preferences: { cadence: 'weekly' } }),
-      history: { marketingInWindow: { push: 1 }, campaignsToday: 0, marketingTotal: 4 },
-    });
-    expect(codesOf(aMessage(), weekly)).toEqual(['block:cadence']);
+    // Cadence: at most one marketing message a day, week or month, counted over its own period
+    // whatever the caps' window; none for `never`; an unknown value blocks.
+    const cadence = (value: unknown, lastDaysAgo: number | null) =>
+      codesOf(
+        aMessage(),
+        aContext({
+          profile: aProfile({ preferences: { cadence: value } }),
+          history: {
+            marketingInWindow: {},
+            campaignsToday: 0,
+            marketingTotal: 4,
+            lastMarketingAtMs: lastDaysAgo === null ? null : now - lastDaysAgo * DAY_MS,
+          },
+        }),
+      );
+    expect(cadence('weekly', 6.5)).toEqual(['block:cadence']);
+    expect(cadence('Weekly', 7.5)).toEqual([]);
+    expect(cadence('daily', 0.5)).toEqual(['block:cadence']);
+    expect(cadence('daily', 1.5)).toEqual([]);
+    expect(cadence('monthly', 20)).toEqual(['block:cadence']);
+    expect(cadence('monthly', null)).toEqual([]);
+    expect(cadence('never', null)).toEqual(['block:cadence']);
+    expect(cadence('fortnightly', null)).toEqual(['block:cadence']);
+    // Web content neither counts nor is held to a cadence.
+    expect(
+      codesOf(
+        aMessage({ channel: 'web' }),
+        aContext({ profile: aProfile({ preferences: { cadence: 'never' } }) }),
+      ),
+    ).not.toContain('block:cadence');
   });
 
   it('blocks forbidden words and long subjects, reviews spam triggers and missing personalisation', () => {

@@ -28,6 +28,7 @@ interface HistoryRow {
   total: number;
   in_window: number;
   today: number;
+  latest: number | string | null;
 }
 
 /** The record stage's primitives, one SQL text for both databases. */
@@ -74,7 +75,8 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       const found = new Map<CustomerId, SendHistory>();
       const query = `SELECT customer_id, channel, COUNT(*) AS total,
           SUM(CASE WHEN send_at_ms > ? THEN 1 ELSE 0 END) AS in_window,
-          SUM(CASE WHEN send_at_ms > ? THEN 1 ELSE 0 END) AS today
+          SUM(CASE WHEN send_at_ms > ? AND channel <> 'web' THEN 1 ELSE 0 END) AS today,
+          MAX(CASE WHEN channel <> 'web' THEN send_at_ms END) AS latest
         FROM messages WHERE customer_id ${ofCustomers}
           AND class = 'marketing' AND ${SENDING}
         GROUP BY customer_id, channel`;
@@ -87,9 +89,18 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         const id = row.customer_id as CustomerId;
         let h = found.get(id);
         if (h === undefined) {
-          h = { marketingInWindow: {}, campaignsToday: 0, marketingTotal: 0 };
+          h = {
+            marketingInWindow: {},
+            campaignsToday: 0,
+            marketingTotal: 0,
+            lastMarketingAtMs: null,
+          };
           found.set(id, h);
         }
+        // PostgreSQL gives a bigint's MAX as text.
+        const latest = row.latest === null ? null : Number(row.latest);
+        if (latest !== null && (h.lastMarketingAtMs === null || latest > h.lastMarketingAtMs))
+          h.lastMarketingAtMs = latest;
         h.marketingInWindow[row.channel as Channel] = row.in_window;
         h.campaignsToday += row.today;
         h.marketingTotal += row.total;

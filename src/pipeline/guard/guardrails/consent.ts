@@ -1,7 +1,47 @@
+import { DAY_MS } from '../../../core/time.js';
 import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'consent';
+
+/** How often a customer's `preferences.cadence` lets marketing reach them. */
+const CADENCE_DAYS: Readonly<Record<string, number>> = { daily: 1, weekly: 7, monthly: 30 };
+
+/**
+ * The customer's cadence against their latest marketing message (web content aside): at most
+ * one a day, a week or a month, none for `never`. A cadence Herald does not know blocks — it
+ * cannot tell how often the customer asked to hear — and says which value it met.
+ */
+const cadenceProblem = (
+  value: unknown,
+  lastMs: number | null,
+  sendAtMs: number,
+): Verdict | null => {
+  const cadence = typeof value === 'string' ? value.trim().toLowerCase() : String(value);
+  if (cadence === 'never')
+    return verdict(NAME, 'block', 'cadence', 'the customer asked for no marketing (cadence never)');
+  const days = CADENCE_DAYS[cadence];
+  if (days === undefined)
+    return verdict(
+      NAME,
+      'block',
+      'cadence',
+      `cadence "${cadence}" is not daily, weekly, monthly or never`,
+      { cadence },
+    );
+  return lastMs !== null && lastMs > sendAtMs - days * DAY_MS
+    ? verdict(
+        NAME,
+        'block',
+        'cadence',
+        `${cadence} cadence: already had a message this ${cadence === 'daily' ? 'day' : cadence.slice(0, -2)}`,
+        {
+          cadence,
+          lastAt: new Date(lastMs).toISOString(),
+        },
+      )
+    : null;
+};
 
 /** A preference list, in lower case; one name on its own (`"email"`) is a list of one. */
 const listOf = (value: unknown): string[] | null => {
@@ -94,14 +134,14 @@ export const consentGuardrail: Guardrail = {
           topic: message.topic,
         }),
       );
-    if (profile.preferences['cadence'] === 'weekly') {
-      const sent = Object.values(context.history.marketingInWindow).reduce((a, b) => a + b, 0);
-      if (sent >= 1)
-        found.push(
-          verdict(NAME, 'block', 'cadence', 'weekly cadence: already had a message this week', {
-            sentInWindow: sent,
-          }),
-        );
+    const cadence = profile.preferences['cadence'];
+    if (cadence !== undefined && cadence !== null && channel !== 'web') {
+      const problem = cadenceProblem(
+        cadence,
+        context.history.lastMarketingAtMs ?? null,
+        message.sendAtMs,
+      );
+      if (problem !== null) found.push(problem);
     }
     return found.length > 0 ? found : [pass(NAME, 'consent and preferences allow it')];
   },

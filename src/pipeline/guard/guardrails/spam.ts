@@ -65,11 +65,15 @@ export const spamGuardrail: Guardrail = {
   },
 };
 
-/** At most `maxCampaignsPerDay` campaign messages per customer in 24 hours. */
+/**
+ * At most `maxCampaignsPerDay` marketing messages per customer in 24 hours, on any channel but
+ * web: content a site shows in a slot interrupts nobody, and neither counts nor is counted.
+ */
 export const rateGuardrail: Guardrail = {
   name: 'rate',
   check(message, context, policy) {
     if (message.class === 'transactional') return [pass('rate', 'transactional')];
+    if (message.channel === 'web') return [pass('rate', 'web content is not limited per day')];
     const today = context.history.campaignsToday;
     return today >= policy.maxCampaignsPerDay
       ? [
@@ -77,7 +81,7 @@ export const rateGuardrail: Guardrail = {
             'rate',
             'block',
             'rate_limited',
-            `${today} campaign messages today (limit ${policy.maxCampaignsPerDay})`,
+            `${today} marketing messages in the last 24 hours (limit ${policy.maxCampaignsPerDay})`,
             {
               campaignsToday: today,
               limit: policy.maxCampaignsPerDay,
