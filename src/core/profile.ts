@@ -188,3 +188,11 @@ export interface ProfileChange {
    */
   arrived?: true;
 }
+
+/**
+ * Whether the customer opted out of the sale and sharing of their data: by a request through
+ * Herald (an explicit fact, consent `web`/`sale` withdrawn, that traits cannot undo) or by a
+ * `preferences.doNotSell` trait.
+ */
+export const optedOutOfSale = (state: ProfileState): boolean =>
+  state.preferences['doNotSell'] === true || state.consent.web?.['sale']?.granted === false;

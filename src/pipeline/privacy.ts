@@ -10,7 +10,7 @@ import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store } from '../ports/store.js';
 import type { HeraldEvent } from '../core/event.js';
-import { heraldIdentify } from './deliver-messages.js';
+import { heraldEvent, heraldIdentify } from './deliver-messages.js';
 import { appendAudit } from './record/index.js';
 
 export interface CustomerExport {
@@ -102,9 +102,10 @@ export const eraseCustomer = (
   });
 
 /**
- * Sets the CCPA do-not-sell/share flag (`preferences.doNotSell`, which compliance honours) by
- * recording it as an event — an `identify` with the preference, from Herald — so the profile
- * keeps it through every rebuild from events; then writes the request in the audit log.
+ * Sets the CCPA do-not-sell/share flag by recording it as events from Herald, so the profile
+ * keeps it through every rebuild: an explicit consent fact (`Consent Updated`, `web`/`sale`) —
+ * which, like an unsubscribe, no identify resending `doNotSell: false` can undo, only another
+ * request — and the `preferences.doNotSell` trait; then writes the request in the audit log.
  */
 export const setDoNotSell = async (
   store: Store,
@@ -118,6 +119,13 @@ export const setDoNotSell = async (
     throw new AppError('not-found', `no customer ${customerId}`);
   await emit(
     [
+      heraldEvent(
+        customerId,
+        'Consent Updated',
+        `do-not-sell-consent:${customerId}:${String(nowMs)}`,
+        { channel: 'web', purpose: 'sale', granted: !value, source: 'ccpa-request' },
+        nowMs,
+      ),
       heraldIdentify(
         customerId,
         `do-not-sell:${customerId}:${String(nowMs)}`,

@@ -544,6 +544,32 @@ for (const factory of storeFactories) {
         marketerToken,
       );
       expect(web.json<SendAnswer>().reasonCode).toBe('ccpa_opt_out');
+      // A preference centre resending a stale `doNotSell: false` through the write key does
+      // not undo the request; only another request does.
+      clock.set(clock.nowMs() + 60_000);
+      await identify('kai', { preferences: { doNotSell: false } });
+      const resent = await call(
+        'POST',
+        '/v1/sends',
+        { userId: 'kai', channel: 'web', template: 'welcome-banner' },
+        marketerToken,
+      );
+      expect(resent.json<SendAnswer>().reasonCode).toBe('ccpa_opt_out');
+      // Honoured outside California too: the request is what counts.
+      await identify('kai', {}, { location: { country: 'US', region: 'NY' } });
+      expect(
+        (
+          await call(
+            'POST',
+            '/v1/sends',
+            { userId: 'kai', channel: 'web', template: 'welcome-banner' },
+            marketerToken,
+          )
+        ).json<SendAnswer>().reasonCode,
+      ).toBe('ccpa_opt_out');
+      expect(
+        (await call('POST', '/v1/customers/kai/do-not-sell', { doNotSell: false })).json(),
+      ).toEqual({ doNotSell: false });
       const trail = (await call('GET', '/v1/customers/kai/audit')).json<{
         audit: { kind: string }[];
       }>();

@@ -18,6 +18,7 @@ import {
   exportCustomer,
   setDoNotSell,
 } from '../../pipeline/privacy.js';
+import { optedOutOfSale } from '../../core/profile.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { ADMIN, allow, MARKET, principalOfRequest, READ, REVIEW, type Access } from '../auth.js';
 
@@ -319,7 +320,7 @@ export const registerMessageRoutes = (
         services.clock.nowMs(),
       );
       const profile = await store.getProfile(customerId);
-      return { doNotSell: profile?.state.preferences['doNotSell'] === true };
+      return { doNotSell: profile !== undefined && optedOutOfSale(profile.state) };
     },
   );
 };

@@ -1,4 +1,5 @@
 import { countryCode } from '../../../core/country.js';
+import { optedOutOfSale } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
@@ -174,14 +175,9 @@ export const complianceGuardrail: Guardrail = {
         }
       }
     }
-    const region = profile.location.region?.trim().toUpperCase();
-    const californian = country === 'US' && (region === 'CA' || region === 'CALIFORNIA');
-    if (
-      californian &&
-      profile.preferences['doNotSell'] === true &&
-      message.channel === 'web' &&
-      marketing
-    )
+    // Honoured wherever the customer lives: the request is what counts, and other US states'
+    // laws give the same right.
+    if (optedOutOfSale(profile) && message.channel === 'web' && marketing)
       found.push(
         verdict(NAME, 'block', 'ccpa_opt_out', 'CCPA: the customer opted out of sale and sharing'),
       );
