@@ -54,8 +54,9 @@ try {
   const db = new BetterSqlite3(file);
   const insert = db.prepare(
     `INSERT INTO experiment_units (experiment_id, customer_id, arm, message_id, segment, channel,
-       assigned_at_ms, window_ends_ms, exposed_at_ms, orders, revenue_cents)
-     VALUES ('big', ?, ?, ?, ?, 'email', ?, ?, ?, ?, ?)`,
+       assigned_at_ms, window_ends_ms, exposed_at_ms, orders, revenue_cents, exposed_orders,
+       exposed_revenue_cents)
+     VALUES ('big', ?, ?, ?, ?, 'email', ?, ?, ?, ?, ?, ?, ?)`,
   );
   const random = seededRandom(7);
   const total = Math.round(units / 0.9);
@@ -66,6 +67,7 @@ try {
       const rate = held ? 0.04 : 0.05 + 0.0025 * (i % arms.length);
       const ordered = random.next() < rate;
       const assigned = T0 + Math.floor(random.next() * 14) * DAY_MS;
+      const revenue = ordered ? 1000 + Math.floor(random.next() * 20_000) : 0;
       insert.run(
         `c${String(i)}`,
         arm,
@@ -75,7 +77,10 @@ try {
         assigned + 7 * DAY_MS,
         held ? null : assigned + 1000,
         ordered ? 1 : 0,
-        ordered ? 1000 + Math.floor(random.next() * 20_000) : 0,
+        revenue,
+        // Exposed a second after assignment: the same orders in the window from exposure.
+        held || !ordered ? 0 : 1,
+        held ? 0 : revenue,
       );
     }
   })();

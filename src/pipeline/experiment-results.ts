@@ -183,8 +183,10 @@ const adaptive = (design: ExperimentDesign) =>
   design.allocation !== undefined && design.allocation !== 'equal' && design.slot !== undefined;
 
 /**
- * The units the variant test compares: those the message reached — and, when the traffic
- * weights move (an adaptive step), only those whose window has closed. A young unit has had
+ * The units the variant test compares: those the message reached, with the orders of the
+ * window from their exposure (not those placed while the message waited for a review, quiet
+ * hours or a rate limit, which a variant that waits longer would otherwise collect) — and,
+ * when the traffic weights move (an adaptive step), only those whose window has closed. A young unit has had
  * few days to order, and an arm that gained traffic holds more of them, so counting them would
  * make it look worse and an arm that lost traffic better (an A/A test at 5 % everywhere, cut
  * from equal to 20/40/40/0 % after a week, showed the starved arm at 5.0 % against control's
@@ -192,7 +194,14 @@ const adaptive = (design: ExperimentDesign) =>
  */
 const testedRows = (design: ExperimentDesign, rows: readonly UnitTotals[]): UnitTotals[] => {
   const matureOnly = adaptive(design);
-  return rows.filter((r) => r.exposed && (r.matured || !matureOnly));
+  return rows
+    .filter((r) => r.exposed && (r.matured || !matureOnly))
+    .map((r) => ({
+      ...r,
+      converted: r.exposedConverted,
+      revenueCents: r.exposedRevenueCents,
+      revenueSquares: r.exposedRevenueSquares,
+    }));
 };
 
 /**
@@ -297,7 +306,10 @@ export interface ArmView {
    * whose window has closed.
    */
   tested: number;
-  /** Units with an order in their window (all assigned / exposed only). */
+  /**
+   * Units with an order in their window: all assigned, from assignment / exposed only, from
+   * exposure.
+   */
   converted: number;
   exposedConverted: number;
   revenue: number;
@@ -394,7 +406,9 @@ export const experimentResults = async (
     const all = sumOf(arm, mine);
     const exposed = sumOf(
       arm,
-      mine.filter((r) => r.exposed),
+      mine
+        .filter((r) => r.exposed)
+        .map((r) => ({ ...r, converted: r.exposedConverted, revenueCents: r.exposedRevenueCents })),
     );
     const tested = sumOf(arm, testedRows(design, mine));
     return {

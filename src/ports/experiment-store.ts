@@ -44,7 +44,10 @@ export interface ExperimentTx {
 export interface UnitTotals {
   arm: string;
   exposed: boolean;
-  /** Whether the units' windows had closed by the time asked about: every order counted. */
+  /**
+   * Whether the units' windows (from exposure once exposed, else from assignment) had closed
+   * by the time asked about: every order counted.
+   */
   matured: boolean;
   /** The segment, or the UTC day (ms at midnight) of assignment. */
   key: string | number;
@@ -54,6 +57,13 @@ export interface UnitTotals {
   revenueCents: number;
   /** Σ revenue² (cents²), for the variance of revenue per unit. */
   revenueSquares: number;
+  /**
+   * The same three over the window from exposure (0 for units never exposed): the orders that
+   * followed the message, not those placed while it waited to leave.
+   */
+  exposedConverted: number;
+  exposedRevenueCents: number;
+  exposedRevenueSquares: number;
 }
 
 /** A finished test's lesson: how a strategy did against control, for a segment and channel. */

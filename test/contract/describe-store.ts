@@ -335,6 +335,44 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.creditOrders([]))).toBe(0);
     });
 
+    it('credits an exposed unit with the orders of the window from its exposure too', async () => {
+      // Assigned at t0 with a 100 ms window, sent (exposed) at t0 + 50 after a review.
+      await store.transaction((tx) =>
+        tx.assignUnits([
+          {
+            experimentId: 'x',
+            customerId: u('u1'),
+            arm: 'a',
+            messageId: 'm-u1',
+            segment: 'new',
+            channel: 'email',
+            assignedAtMs: t0,
+            windowEndsMs: t0 + 100,
+          },
+        ]),
+      );
+      await raw(`UPDATE experiment_units SET exposed_at_ms = ${String(t0 + 50)}`);
+      const credited = await store.transaction((tx) =>
+        tx.creditOrders([
+          { customerId: u('u1'), atMs: t0 + 20, revenueCents: 100 }, // while it waited
+          { customerId: u('u1'), atMs: t0 + 60, revenueCents: 200 }, // in both windows
+          { customerId: u('u1'), atMs: t0 + 120, revenueCents: 400 }, // exposure window only
+          { customerId: u('u1'), atMs: t0 + 151, revenueCents: 800 }, // in neither
+        ]),
+      );
+      expect(credited).toBe(3);
+      const [totals] = await store.unitTotals('x', 'segment', t0 + 1000);
+      expect(totals).toMatchObject({
+        converted: 1,
+        revenueCents: 300,
+        exposedConverted: 1,
+        exposedRevenueCents: 600,
+        matured: true,
+      });
+      // Its window from exposure closes at t0 + 150: not matured at t0 + 120.
+      expect((await store.unitTotals('x', 'segment', t0 + 120))[0]?.matured).toBe(false);
+    });
+
     it('says whose each recorded order is, after a merge too', async () => {
       const order = (orderId: string, customerId: CustomerId) => ({
         orderId,
@@ -557,13 +595,28 @@ export const describeStore = (factory: StoreFactory): void => {
         CREATE TABLE subjects (customer_id text PRIMARY KEY, pseudonym text NOT NULL UNIQUE,
           created_at_ms bigint NOT NULL);
         INSERT INTO subjects VALUES ('ann', 's_ann', 1), ('bob', 's_bob', 2);
-        DELETE FROM herald_migrations WHERE name = '0012-pseudonyms';`);
+        DELETE FROM herald_migrations WHERE name IN ('0012-pseudonyms', '0013-exposure-windows');`);
       store = await reopen();
       expect(await store.pseudonymsOfCustomer(u('ann'))).toEqual(['s_ann']);
       expect(
         (await store.transaction((tx) => tx.pseudonymsOf([u('bob'), u('cy')], t0))).get(u('bob')),
       ).toBe('s_bob');
       await expect(raw('SELECT * FROM subjects')).rejects.toThrow(/subjects/);
+    });
+
+    it('credits a unit exposed before migration 0013 with the orders of its window', async () => {
+      await raw(`DROP INDEX experiment_units_totals;
+        ALTER TABLE experiment_units DROP COLUMN exposed_orders;
+        ALTER TABLE experiment_units DROP COLUMN exposed_revenue_cents;
+        INSERT INTO experiment_units (experiment_id, customer_id, arm, message_id, segment,
+          channel, assigned_at_ms, window_ends_ms, exposed_at_ms, orders, revenue_cents)
+        VALUES ('x', 'ann', 'a', 'm-1', 'New', 'email', ${String(t0)}, ${String(t0 + 100)},
+          ${String(t0 + 10)}, 1, 500);
+        DELETE FROM herald_migrations WHERE name = '0013-exposure-windows';`);
+      store = await reopen();
+      const [totals] = await store.unitTotals('x', 'segment', t0 + 1000);
+      expect(totals).toMatchObject({ units: 1, converted: 1, exposedConverted: 1 });
+      expect(totals?.exposedRevenueCents).toBe(500);
     });
 
     it('keeps nothing of a transaction that throws', async () => {

@@ -52,22 +52,35 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
   },
   async creditOrders(orders) {
     if (orders.length === 0) return 0;
+    // Each unit gains the orders of its window from assignment (intention to treat) and,
+    // once exposed, of the window of the same length from exposure (the test among the
+    // exposed); a unit is credited when either holds the order.
+    const fromExposure = `u.exposed_at_ms IS NOT NULL AND u.exposed_at_ms <= o.at_ms
+      AND u.exposed_at_ms + (u.window_ends_ms - u.assigned_at_ms) >= o.at_ms`;
+    const fromAssignment = 'u.assigned_at_ms <= o.at_ms AND u.window_ends_ms >= o.at_ms';
     if (sql.dialect === 'postgres') {
-      // One statement for the batch: each unit gains every order its window holds.
+      // One statement for the batch.
       const rows = await sql.all<{ n: string }>(
         `WITH o AS (
            SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[])
              AS o(customer_id, at_ms, revenue_cents)
          ), x AS (
-           SELECT u.experiment_id, u.customer_id, COUNT(*) AS n, SUM(o.revenue_cents) AS revenue
+           SELECT u.experiment_id, u.customer_id, COUNT(*) AS pairs,
+             SUM(CASE WHEN ${fromAssignment} THEN 1 ELSE 0 END) AS n,
+             SUM(CASE WHEN ${fromAssignment} THEN o.revenue_cents ELSE 0 END) AS revenue,
+             SUM(CASE WHEN ${fromExposure} THEN 1 ELSE 0 END) AS en,
+             SUM(CASE WHEN ${fromExposure} THEN o.revenue_cents ELSE 0 END) AS erevenue
            FROM experiment_units u JOIN o ON u.customer_id = o.customer_id
-             AND u.assigned_at_ms <= o.at_ms AND u.window_ends_ms >= o.at_ms
+             AND u.assigned_at_ms <= o.at_ms
+           WHERE (${fromAssignment}) OR (${fromExposure})
            GROUP BY u.experiment_id, u.customer_id
          )
          UPDATE experiment_units u
-           SET orders = u.orders + x.n, revenue_cents = u.revenue_cents + x.revenue
+           SET orders = u.orders + x.n, revenue_cents = u.revenue_cents + x.revenue,
+             exposed_orders = u.exposed_orders + x.en,
+             exposed_revenue_cents = u.exposed_revenue_cents + x.erevenue
          FROM x WHERE u.experiment_id = x.experiment_id AND u.customer_id = x.customer_id
-         RETURNING x.n`,
+         RETURNING x.pairs AS n`,
         [
           orders.map((o) => o.customerId),
           orders.map((o) => o.atMs),
@@ -76,13 +89,39 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
       );
       return rows.reduce((sum, r) => sum + Number(r.n), 0);
     }
+    // The same windows for one order at a time (each `?` the order's time).
+    const assigned = 'assigned_at_ms <= ? AND window_ends_ms >= ?';
+    const exposed = `exposed_at_ms IS NOT NULL AND exposed_at_ms <= ?
+      AND exposed_at_ms + (window_ends_ms - assigned_at_ms) >= ?`;
     let credited = 0;
-    for (const o of orders)
+    for (const o of orders) {
       credited += await sql.run(
-        `UPDATE experiment_units SET orders = orders + 1, revenue_cents = revenue_cents + ?
-         WHERE customer_id = ? AND assigned_at_ms <= ? AND window_ends_ms >= ?`,
-        [o.revenueCents, o.customerId, o.atMs, o.atMs],
+        `UPDATE experiment_units SET
+           orders = orders + CASE WHEN ${assigned} THEN 1 ELSE 0 END,
+           revenue_cents = revenue_cents + CASE WHEN ${assigned} THEN ? ELSE 0 END,
+           exposed_orders = exposed_orders + CASE WHEN ${exposed} THEN 1 ELSE 0 END,
+           exposed_revenue_cents = exposed_revenue_cents + CASE WHEN ${exposed} THEN ? ELSE 0 END
+         WHERE customer_id = ? AND assigned_at_ms <= ? AND ((${assigned}) OR (${exposed}))`,
+        [
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.revenueCents,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.revenueCents,
+          o.customerId,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+        ],
       );
+    }
     return credited;
   },
   async saveLearnings(learnings) {
@@ -122,6 +161,9 @@ interface TotalsRow {
   converted: number | null;
   revenue: number | null;
   squares: number | null;
+  exposed_converted: number | null;
+  exposed_revenue: number | null;
+  exposed_squares: number | null;
 }
 
 /** The experiment tables' reads, for both dialects. */
@@ -138,14 +180,20 @@ export const createExperimentReads = (
         : raw<number>`(assigned_at_ms / ${raw.lit(DAY_MS)}) * ${raw.lit(DAY_MS)}`;
     // A literal, as the day key: PostgreSQL matches the GROUP BY expression to the selected
     // one only when both are the same text, and two parameters are not.
-    const matured = raw<number>`CASE WHEN window_ends_ms <= ${raw.lit(Math.floor(nowMs))} THEN 1 ELSE 0 END`;
+    // A unit's window: from its exposure once exposed, else from its assignment.
+    const matured = raw<number>`CASE WHEN window_ends_ms + COALESCE(exposed_at_ms - assigned_at_ms, 0)
+      <= ${raw.lit(Math.floor(nowMs))} THEN 1 ELSE 0 END`;
     const result = await raw<TotalsRow>`
       SELECT arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END AS exposed, ${key} AS key,
         ${matured} AS matured,
         COUNT(*) AS units,
         SUM(CASE WHEN orders > 0 THEN 1 ELSE 0 END) AS converted,
         SUM(revenue_cents) AS revenue,
-        SUM(CAST(revenue_cents AS ${raw.raw(float)}) * revenue_cents) AS squares
+        SUM(CAST(revenue_cents AS ${raw.raw(float)}) * revenue_cents) AS squares,
+        SUM(CASE WHEN exposed_orders > 0 THEN 1 ELSE 0 END) AS exposed_converted,
+        SUM(exposed_revenue_cents) AS exposed_revenue,
+        SUM(CAST(exposed_revenue_cents AS ${raw.raw(float)}) * exposed_revenue_cents)
+          AS exposed_squares
       FROM experiment_units WHERE experiment_id = ${experimentId}
       GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END, ${key}, ${matured}
       ORDER BY arm`.execute(db);
@@ -158,6 +206,9 @@ export const createExperimentReads = (
       converted: r.converted ?? 0,
       revenueCents: r.revenue ?? 0,
       revenueSquares: r.squares ?? 0,
+      exposedConverted: r.exposed_converted ?? 0,
+      exposedRevenueCents: r.exposed_revenue ?? 0,
+      exposedRevenueSquares: r.exposed_squares ?? 0,
     }));
   },
   async kpiTotals(fromMs, toMs) {

@@ -28,7 +28,7 @@ interface HistoryRow {
   total: number;
   in_window: number;
   today: number;
-  latest: number | string | null;
+  latest: number | null;
 }
 
 /** The record stage's primitives, one SQL text for both databases. */
@@ -97,8 +97,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
           };
           found.set(id, h);
         }
-        // PostgreSQL gives a bigint's MAX as text.
-        const latest = row.latest === null ? null : Number(row.latest);
+        const latest = row.latest;
         if (latest !== null && (h.lastMarketingAtMs === null || latest > h.lastMarketingAtMs))
           h.lastMarketingAtMs = latest;
         h.marketingInWindow[row.channel as Channel] = row.in_window;

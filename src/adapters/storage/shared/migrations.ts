@@ -522,6 +522,54 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.dropTable('subjects').execute();
     },
   },
+  // The test among the exposed counts the orders that followed the message, not those placed
+  // while it waited for review, quiet hours or a rate limit: each unit also keeps the orders in
+  // a window of the same length from its exposure. Units exposed before take the orders of
+  // their assignment window (what the test counted until now). The results index gains the
+  // columns the results read, built before the old one goes; each step safe to repeat (see
+  // 0010).
+  '0013-exposure-windows': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const { rows } = await (
+        dialect === 'postgres'
+          ? sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+              WHERE table_name = 'experiment_units' AND table_schema = ${await homeSchemaOf(db)}`
+          : sql<{ name: string }>`SELECT name FROM pragma_table_info('experiment_units')`
+      ).execute(db);
+      if (!rows.some((r) => r.name === 'exposed_orders')) {
+        await db.schema
+          .alterTable('experiment_units')
+          .addColumn('exposed_orders', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .alterTable('experiment_units')
+          .addColumn('exposed_revenue_cents', big, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await sql`UPDATE experiment_units
+          SET exposed_orders = orders, exposed_revenue_cents = revenue_cents
+          WHERE exposed_at_ms IS NOT NULL`.execute(db);
+      }
+      await db.schema
+        .createIndex('experiment_units_totals')
+        .ifNotExists()
+        .on('experiment_units')
+        .columns([
+          'experiment_id',
+          'arm',
+          'segment',
+          'exposed_at_ms',
+          'orders',
+          'revenue_cents',
+          'exposed_orders',
+          'exposed_revenue_cents',
+          'assigned_at_ms',
+          'window_ends_ms',
+        ])
+        .execute();
+      await db.schema.dropIndex('experiment_units_results').ifExists().execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

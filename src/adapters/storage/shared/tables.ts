@@ -40,8 +40,12 @@ export interface ExperimentUnitsTable {
   assigned_at_ms: number;
   window_ends_ms: number;
   exposed_at_ms: number | null;
+  /** Orders in the window from assignment (the holdout comparison: intention to treat). */
   orders: Generated<number>;
   revenue_cents: Generated<number>;
+  /** Orders in the window of the same length from exposure (the test among the exposed). */
+  exposed_orders: Generated<number>;
+  exposed_revenue_cents: Generated<number>;
 }
 
 export interface LearningsTable {
