@@ -110,6 +110,43 @@ describe('herald import', () => {
     expect((await profile('e1'))?.traits).toEqual({ plan: 'pro' });
   });
 
+  it('keeps the time of each exported call: a sentAt does not move history to the import', async () => {
+    const lines = [
+      // A Segment export: timestamp already corrected, with sentAt and receivedAt beside it.
+      {
+        type: 'track',
+        userId: 'h1',
+        event: 'Order Completed',
+        properties: { order_id: 'h-1', total: 50 },
+        timestamp: '2021-03-01T10:00:00.000Z',
+        originalTimestamp: '2021-03-01T09:59:58.000Z',
+        sentAt: '2021-03-01T10:00:02.000Z',
+        receivedAt: '2021-03-01T10:00:01.000Z',
+      },
+      // Only the device's time: corrected as Segment does, with the call's own clocks.
+      {
+        type: 'page',
+        userId: 'h1',
+        name: 'Home',
+        originalTimestamp: '2021-03-02T10:00:00.000Z',
+        sentAt: '2021-03-02T10:00:05.000Z',
+        receivedAt: '2021-03-02T11:00:05.000Z',
+      },
+    ].map((l) => JSON.stringify(l));
+    const summary = await importFile(
+      services,
+      'events',
+      file('export.ndjson', lines.join('\n')),
+      { batchSize: '1000' },
+      sink,
+    );
+    expect(summary).toMatchObject({ accepted: 2, rejected: 0 });
+    const times = (await services.store.listEvents('h1' as CustomerId, 10))
+      .map((e) => new Date(e.timestampMs).toISOString())
+      .sort();
+    expect(times).toEqual(['2021-03-01T10:00:00.000Z', '2021-03-02T11:00:00.000Z']);
+  });
+
   it('as a bulk load, writes each profile once at the end, as the API would have left it', async () => {
     const events = [
       { type: 'page', anonymousId: 'v9', name: 'Home', timestamp: '2025-01-01T00:00:00Z' },

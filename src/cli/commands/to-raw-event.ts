@@ -106,6 +106,25 @@ const readTotal = (row: JsonObject, column: string | undefined): Result<number, 
   return ok(total);
 };
 
+/**
+ * A Segment call from an export is history: its `timestamp` is final — Segment corrected it
+ * for the device's clock when it received the call — so its `sentAt` must not correct it
+ * again against the import's clock, which would move years of events to the moment of the
+ * import. A call with only `originalTimestamp` gets Segment's correction with its own
+ * `sentAt` and `receivedAt`; `sentAt` and `receivedAt` themselves are left out.
+ */
+const asHistory = (call: JsonObject): JsonObject => {
+  const { sentAt, receivedAt, ...rest } = call;
+  if (rest['timestamp'] !== undefined && rest['timestamp'] !== null) return rest;
+  const times = [rest['originalTimestamp'], sentAt, receivedAt].map((t) =>
+    typeof t === 'string' ? Date.parse(t) : Number.NaN,
+  );
+  const [original = Number.NaN, sent = Number.NaN, received = Number.NaN] = times;
+  return times.every(Number.isFinite)
+    ? { ...rest, timestamp: new Date(received - (sent - original)).toISOString() }
+    : rest;
+};
+
 /** `YYYYMMDD` (as in CDNOW) becomes an ISO date; everything else passes through. */
 const toTimestamp = (value: unknown): unknown =>
   typeof value === 'string' && /^\d{8}$/.test(value)
@@ -189,7 +208,7 @@ export const toRawEvent = (
     }
     case 'events': {
       const messageId = value('messageId') ?? `import-event-${hash(JSON.stringify(row))}`;
-      if (format === 'ndjson') return ok({ ...row, messageId });
+      if (format === 'ndjson') return ok(asHistory({ ...row, messageId }));
       const typeCol = col('type');
       const eventCol = col('event');
       return ok({
