@@ -179,6 +179,32 @@ for (const factory of storeFactories) {
       expect(trail.map((e) => e.kind)).toEqual(['decision', 'review', 'delivery', 'conversion']);
     });
 
+    it('does not send a cart offer approved after the customer ordered', async () => {
+      await ingest('identify', { userId: 'ola', traits: { email: 'ola@example.com' } });
+      await ingest('track', {
+        userId: 'ola',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await admin('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      // The offer waits for a reviewer; meanwhile the customer buys.
+      clock.set(T0 + 3 * HOUR_MS);
+      await ingest('track', {
+        userId: 'ola',
+        event: 'Order Completed',
+        properties: { order_id: 'o-ola', total: 250 },
+      });
+      await admin('POST', `/v1/reviews/${item?.id ?? ''}/approve`, { reason: 'ok' });
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      expect(smtp.messages).toHaveLength(0);
+      expect(await message(item?.id ?? '')).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'superseded',
+      });
+    });
+
     it('stops mail after the one-click unsubscribe: the queued message is refused at hand-off and the next send blocked', async () => {
       await ingest('identify', { userId: 'bo', traits: { email: 'bo@example.com' } });
       const first = await send('bo', 'welcome-1');

@@ -47,10 +47,12 @@ describe('the timing check at hand-off', () => {
 
 describe('the consent check at hand-off', () => {
   const policy = { autoOptOutHardBounces: 3 };
-  const email = (topic: string | null) => ({
+  const email = (topic: string | null, agent = 'lifecycle', createdAtMs = now - HOUR_MS) => ({
     channel: 'email' as const,
     class: 'marketing' as const,
     topic,
+    agent,
+    createdAtMs,
   });
   it('refuses a message whose topic the customer unsubscribed from since it was judged', () => {
     const profile = aProfile({
@@ -67,6 +69,46 @@ describe('the consent check at hand-off', () => {
     expect(checkAtHandOff(email('onboarding'), profile, policy)).toBeNull();
     expect(
       checkAtHandOff({ ...email('promotions'), class: 'transactional' }, profile, policy),
+    ).toBeNull();
+  });
+});
+
+describe('an offer made moot since it was made', () => {
+  const policy = { autoOptOutHardBounces: 3 };
+  const offer = (agent: string, topic: string, createdAtMs: number) => ({
+    channel: 'email' as const,
+    class: 'marketing' as const,
+    topic,
+    agent,
+    createdAtMs,
+  });
+  it('refuses a cart offer after an order, and a win-back message after a visit', () => {
+    const ordered = aProfile({
+      orders: { ...aProfile().orders, lastAtMs: now },
+      lastActiveAtMs: now,
+    });
+    expect(
+      checkAtHandOff(offer('cart', 'promotions', now - HOUR_MS), ordered, policy),
+    ).toMatchObject({
+      code: 'superseded',
+    });
+    expect(
+      checkAtHandOff(offer('win-back', 'win-back', now - HOUR_MS), ordered, policy),
+    ).toMatchObject({
+      code: 'superseded',
+    });
+    // Lifecycle offers carry the topic too.
+    expect(
+      checkAtHandOff(offer('lifecycle', 'win-back', now - HOUR_MS), ordered, policy),
+    ).toMatchObject({
+      code: 'superseded',
+    });
+    // Made after the order and the visit: they go.
+    expect(checkAtHandOff(offer('cart', 'promotions', now + 1), ordered, policy)).toBeNull();
+    expect(checkAtHandOff(offer('win-back', 'win-back', now + 1), ordered, policy)).toBeNull();
+    // Other messages do not depend on it.
+    expect(
+      checkAtHandOff(offer('lifecycle', 'onboarding', now - HOUR_MS), ordered, policy),
     ).toBeNull();
   });
 });

@@ -5,13 +5,38 @@ import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/qu
 import type { GuardPolicy } from './policy.js';
 
 /**
+ * What made an offer moot since it was made: a cart reminder after the customer ordered (the
+ * offer may wait for quiet hours, a review or a send time chosen for them), a win-back message
+ * after they came back. The decide stage withdraws what is still due when it handles the
+ * order or the visit; this catches what already left its hands.
+ */
+const supersededBy = (
+  message: { agent: string; topic: string | null; createdAtMs: number },
+  profile: ProfileState,
+): string | null => {
+  const ordered = profile.orders.lastAtMs;
+  if (message.agent === 'cart' && ordered !== null && ordered > message.createdAtMs)
+    return `the customer ordered on ${new Date(ordered).toISOString()}, after the cart offer was made`;
+  const active = profile.lastActiveAtMs;
+  if (message.topic === 'win-back' && active !== null && active > message.createdAtMs)
+    return `the customer came back on ${new Date(active).toISOString()}, after the win-back message was made`;
+  return null;
+};
+
+/**
  * The check at hand-off, on the customer's profile as it is when the message leaves (it may
  * have changed since the guardrails passed it): no profile (erased), email suppressed by hard
- * bounces or a complaint, marketing consent withdrawn for the channel or for the message's
- * topic, or — SMS, WhatsApp, push — never given. Null when the message may go.
+ * bounces or a complaint, a marketing offer made moot since (`superseded`), marketing consent
+ * withdrawn for the channel or for the message's topic, or — SMS, WhatsApp, push — never given. Null when the message may go.
  */
 export const checkAtHandOff = (
-  message: { channel: Channel; class: MessageClass; topic: string | null },
+  message: {
+    channel: Channel;
+    class: MessageClass;
+    topic: string | null;
+    agent: string;
+    createdAtMs: number;
+  },
   profile: ProfileState | undefined,
   policy: Pick<GuardPolicy, 'autoOptOutHardBounces'>,
 ): { code: string; reason: string } | null => {
@@ -24,6 +49,8 @@ export const checkAtHandOff = (
       return { code: 'suppressed_complained', reason: 'the customer marked a message as spam' };
   }
   if (message.class === 'transactional') return null;
+  const superseded = supersededBy(message, profile);
+  if (superseded !== null) return { code: 'superseded', reason: superseded };
   const consent = profile.consent[message.channel]?.['marketing'];
   if (consent?.granted === false)
     return {
