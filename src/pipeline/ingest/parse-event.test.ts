@@ -545,6 +545,18 @@ describe('parseEvent', () => {
     });
   });
 
+  it('refuses a numeric id JSON cannot carry exactly, and keeps one it can', () => {
+    // 1234567890123456789 and …790 both parse as 1234567890123456800: one customer of two.
+    const big = JSON.parse('{"userId": 1234567890123456789}') as { userId: number };
+    const result = parseEvent(aTrackCall({ userId: big.userId }), anEnvelope(), segmentLimits);
+    expect(result).toMatchObject({
+      ok: false,
+      error: [{ path: '/userId', message: expect.stringMatching(/send it as a string/) }],
+    });
+    const small = parseEvent(aTrackCall({ userId: 42 }), anEnvelope(), segmentLimits);
+    expect(small).toMatchObject({ ok: true, value: { event: { userId: '42' } } });
+  });
+
   it('refuses a user id in the namespace of anonymous visitors', () => {
     const result = parseEvent(aTrackCall({ userId: 'anon:abc' }), anEnvelope(), segmentLimits);
     expect(result).toMatchObject({

@@ -83,6 +83,15 @@ const parseTime = (value: unknown, path: string, problems: FieldProblem[]): numb
 const requiredIds = (type: EventType, raw: JsonObject, path: string): FieldProblem[] => {
   const problems: FieldProblem[] = [];
   const has = (key: string) => idOf(raw[key]) !== null;
+  // JSON numbers past 2^53 arrive rounded: two customers' int64 ids would become one.
+  for (const key of ['userId', 'anonymousId', 'previousId', 'groupId']) {
+    const value = raw[key];
+    if (typeof value === 'number' && !Number.isSafeInteger(value))
+      problems.push({
+        path: `${path}/${key}`,
+        message: `is the number ${String(value)}, which JSON cannot carry exactly (ids must be whole numbers below 2^53): send it as a string`,
+      });
+  }
   // `anon:` names the profile of a visitor who has not identified; a user id must not collide.
   for (const key of ['userId', 'previousId']) {
     if (idOf(raw[key])?.startsWith('anon:') === true) {
