@@ -95,6 +95,11 @@ export interface ProfileState {
    */
   devices?: Device[];
   cart: Cart | null;
+  /**
+   * When the cart was last closed — an order, or its last item removed: a cart change older
+   * than that arrived late and does not reopen it. Absent until then.
+   */
+  cartClosedAtMs?: number;
   eventCount: number;
   /**
    * Opens and clicks: how many per channel, and per UTC hour of the week (0 = Monday 00:00),

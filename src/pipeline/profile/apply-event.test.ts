@@ -984,6 +984,26 @@ describe('applyEvent', () => {
       expect(after.cart).toEqual(cart.cart);
     });
 
+    it('never lets a late cart change reopen a cart an order or a removal closed, in any order', () => {
+      const order = aTrack(
+        'Order Completed',
+        { order_id: 'o1', total: 10 },
+        { timestampMs: at(5) },
+      );
+      const events = [added('p1', 10, 1), order, added('p2', 4, 3)];
+      for (const arrival of [events, [...events].reverse()])
+        expect(applyAll(arrival).cart).toBeNull();
+      // Emptied by removing its last item at day 5: an addition stamped day 3 arrives late.
+      const emptied = applyAll([
+        added('p1', 10, 1),
+        aTrack('Product Removed', { product_id: 'p1', quantity: 1 }, { timestampMs: at(5) }),
+        added('p2', 4, 3),
+      ]);
+      expect(emptied.cart).toBeNull();
+      // A change after the close opens a new cart.
+      expect(applyAll([added('p1', 10, 1), order, added('p3', 7, 6)]).cart?.items).toHaveLength(1);
+    });
+
     it('ignores products without an id and cart events that are not track calls', () => {
       const state = applyAll([
         aTrack('Product Added', { name: 'Mystery', price: 10 }),

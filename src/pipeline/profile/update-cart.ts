@@ -3,6 +3,23 @@ import type { Cart, CartItem } from '../../core/profile.js';
 import { asNumber, asObject, asString, pick, toCents } from './read-props.js';
 
 /** Reads a product from Segment e-commerce properties; null without a product or sku id. */
+/**
+ * When the cart was last closed after an event: an order's time (the latest order closes
+ * whatever it follows), or the time of the change that emptied the cart.
+ */
+export const cartClosedAfter = (
+  before: Cart | null,
+  after: Cart | null,
+  event: HeraldEvent,
+  closedAtMs: number | undefined,
+): number | undefined => {
+  if (event.type !== 'track') return closedAtMs;
+  const at = event.timestampMs;
+  if (event.name === 'Order Completed' || (before !== null && after === null))
+    return closedAtMs === undefined ? at : Math.max(closedAtMs, at);
+  return closedAtMs;
+};
+
 export const toCartItem = (props: JsonObject): CartItem | null => {
   const productId = asString(pick(props, 'product_id', 'productId', 'id', 'sku'));
   if (productId === null) return null;
@@ -34,12 +51,18 @@ const productsOf = (props: JsonObject): CartItem[] | null => {
 };
 
 /**
- * The open cart after an e-commerce event. A cart change older than the cart's last update is
- * ignored (events can arrive late); a completed order empties the cart it followed.
+ * The open cart after an e-commerce event. A cart change older than the cart's last update, or
+ * than the moment the cart was last closed (`closedAtMs`: an order, or its last item removed),
+ * is ignored — events can arrive late, and a late `Product Added` must not reopen a cart an
+ * order closed; a completed order empties the cart it followed.
  */
-export const updateCart = (cart: Cart | null, event: HeraldEvent): Cart | null => {
+export const updateCart = (
+  cart: Cart | null,
+  event: HeraldEvent,
+  closedAtMs: number | undefined,
+): Cart | null => {
   const at = event.timestampMs;
-  const stale = cart !== null && at < cart.updatedAtMs;
+  const stale = at < (cart === null ? (closedAtMs ?? -Infinity) : cart.updatedAtMs);
   switch (event.name) {
     case 'Product Added': {
       const item = toCartItem(event.properties);
@@ -68,7 +91,7 @@ export const updateCart = (cart: Cart | null, event: HeraldEvent): Cart | null =
       return withItems(items, at);
     }
     case 'Order Completed':
-      return stale ? cart : null;
+      return stale && cart !== null ? cart : null;
     default:
       return cart;
   }
