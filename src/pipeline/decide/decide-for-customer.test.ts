@@ -182,6 +182,29 @@ describe('decideForCustomer', () => {
     });
   });
 
+  it('leaves the timer of a cart opened after the order it handles', () => {
+    // Ordered at t0; a new cart began 8 s later, before the worker reached the order.
+    const shopping = aState({
+      orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }),
+      cart: aCart([aCartItem()], t0 + 8000),
+    });
+    const out = decide([orderCompleted], { state: shopping, nowMs: t0 + 60_000 });
+    expect(out.cancelWork).not.toContainEqual({ key: 'c1|cart', note: 'order placed' });
+    expect(out.cancelDecisions).not.toContainEqual({
+      match: { agents: ['cart'] },
+      reason: 'order placed',
+    });
+    // The cart the order closed (not newer than it): cancelled as before.
+    const closed = aState({
+      orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }),
+      cart: null,
+    });
+    expect(decide([orderCompleted], { state: closed }).cancelWork).toContainEqual({
+      key: 'c1|cart',
+      note: 'order placed',
+    });
+  });
+
   it('thanks for the first order when two orders arrive in one batch', () => {
     const twice = aState({ orders: anOrders({ count: 2, revenueCents: 8000, lastAtMs: t0 }) });
     const first: Trigger = { ...orderCompleted, messageId: 'o1', orderNumber: 1 };

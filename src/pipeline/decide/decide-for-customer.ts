@@ -200,8 +200,15 @@ export const decideForCustomer = (
     }
     notes.push(...enterJourneys(trigger));
     if (trigger.name === 'Order Completed') {
-      out.cancelWork.push({ key: cartKey(id), note: 'order placed' });
-      out.cancelDecisions.push({ match: { agents: ['cart'] }, reason: 'order placed' });
+      // A cart opened after the latest order (the next purchase begun before this event was
+      // handled) is not the one the order closed: its timer and offer stand.
+      const lastOrderMs = state.orders.lastAtMs;
+      const newerCart =
+        state.cart !== null && lastOrderMs !== null && state.cart.updatedAtMs > lastOrderMs;
+      if (!newerCart) {
+        out.cancelWork.push({ key: cartKey(id), note: 'order placed' });
+        out.cancelDecisions.push({ match: { agents: ['cart'] }, reason: 'order placed' });
+      }
       const placed: Trigger = {
         kind: 'order-placed',
         orderCount: trigger.orderNumber ?? state.orders.count,
