@@ -182,6 +182,24 @@ describe('decideForCustomer', () => {
     });
   });
 
+  it('withdraws what a signup proposed when an order in the same round exits the journey', () => {
+    // An account created at checkout: the signup and the order are handled in one round.
+    const buyer = aState({
+      firstSeenAtMs: t0,
+      signedUpAtMs: t0,
+      lastActiveAtMs: t0,
+      orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }),
+    });
+    const out = decide([{ kind: 'signed-up' }, orderCompleted], { state: buyer });
+    expect(out.decisions.map((d) => [d.agent, d.action])).toEqual([
+      ['milestone', 'first-order-thanks'],
+    ]);
+    expect(out.decisions.some((d) => d.journey?.id === 'welcome')).toBe(false);
+    // Nor does the journey wake again: its next step was armed and is taken back.
+    expect(out.schedule.filter((w) => w.key === 'c1|journey|welcome')).toEqual([]);
+    expect(out.finished[1]?.note).toMatch(/withdrew journey .* proposed this round/);
+  });
+
   it('leaves the timer of a cart opened after the order it handles', () => {
     // Ordered at t0; a new cart began 8 s later, before the worker reached the order.
     const shopping = aState({

@@ -157,6 +157,32 @@ export const decideForCustomer = (
     return notes;
   };
 
+  /**
+   * Cancels decisions matching `match`: those stored (by the caller) and those proposed earlier
+   * in this round, which are not stored yet — a welcome email proposed for a signup must not
+   * go out, or win arbitration, when the order in the same round exits the journey.
+   */
+  const cancelDecisions = (match: DecisionCancel['match'], reason: string): string[] => {
+    out.cancelDecisions.push({ match, reason });
+    const withdrawn: string[] = [];
+    for (let i = proposals.length - 1; i >= 0; i -= 1) {
+      const p = proposals[i];
+      if (p === undefined) continue;
+      const hit =
+        (match.journeyId !== undefined && p.journey?.id === match.journeyId) ||
+        (match.agents?.includes(p.agent) ?? false);
+      if (!hit) continue;
+      proposals.splice(i, 1);
+      withdrawn.push(`withdrew ${p.agent} ${p.action} proposed this round: ${reason}`);
+    }
+    return withdrawn.reverse();
+  };
+  /** Cancels a work item, and any wake-up this round set for the same key. */
+  const cancelWork = (key: string, note: string) => {
+    out.cancelWork.push({ key, note });
+    out.schedule = out.schedule.filter((w) => w.key !== key);
+  };
+
   const exitJourney = (m: Membership, reason: string): string => {
     memberships.set(m.journeyId, {
       ...m,
@@ -166,9 +192,11 @@ export const decideForCustomer = (
       updatedAtMs: nowMs,
     });
     changed.add(m.journeyId);
-    out.cancelWork.push({ key: journeyKey(id, m.journeyId), note: reason });
-    out.cancelDecisions.push({ match: { journeyId: m.journeyId }, reason });
-    return `exited journey ${m.journeyId}: ${reason}`;
+    cancelWork(journeyKey(id, m.journeyId), reason);
+    return [
+      `exited journey ${m.journeyId}: ${reason}`,
+      ...cancelDecisions({ journeyId: m.journeyId }, reason),
+    ].join('; ');
   };
 
   const propose = (result: Proposal | string, notes: string[]) => {
@@ -206,8 +234,8 @@ export const decideForCustomer = (
       const newerCart =
         state.cart !== null && lastOrderMs !== null && state.cart.updatedAtMs > lastOrderMs;
       if (!newerCart) {
-        out.cancelWork.push({ key: cartKey(id), note: 'order placed' });
-        out.cancelDecisions.push({ match: { agents: ['cart'] }, reason: 'order placed' });
+        cancelWork(cartKey(id), 'order placed');
+        notes.push(...cancelDecisions({ agents: ['cart'] }, 'order placed'));
       }
       const placed: Trigger = {
         kind: 'order-placed',
