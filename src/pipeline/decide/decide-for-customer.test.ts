@@ -119,6 +119,56 @@ describe('decideForCustomer', () => {
       expect(out.finished).toEqual([{ id: 1, status: 'done', note: 'entered journey welcome v1' }]);
     });
 
+    it('waits for a process that knows a journey version this one never loaded', () => {
+      // Version 2 was stored by a process started later with a newer configuration.
+      const member = aMembership({ stepId: 'day-3-email', version: 2 });
+      const step: Trigger = {
+        kind: 'journey-step',
+        journeyId: 'welcome',
+        version: 2,
+        stepId: 'day-3-email',
+      };
+      const nowMs = t0 + daysMs(2);
+      const first = decideForCustomer(
+        {
+          customerId: c1,
+          state: newcomer,
+          memberships: [member],
+          marks: marksOf(newcomer, nowMs),
+          conversion: null,
+        },
+        [aWorkItem(step)],
+        anEnv(),
+        nowMs,
+      );
+      expect(first.finished).toEqual([
+        {
+          id: 1,
+          status: 'pending',
+          note: expect.stringMatching(/version 2 is not known to this process/),
+          retryAtMs: nowMs + 5 * 60_000,
+        },
+      ]);
+      expect(first.memberships).toEqual([]);
+      expect(first.cancelDecisions).toEqual([]);
+      // After its last try it ends, as before.
+      const last = decideForCustomer(
+        {
+          customerId: c1,
+          state: newcomer,
+          memberships: [member],
+          marks: marksOf(newcomer, nowMs),
+          conversion: null,
+        },
+        [aWorkItem(step, { attempts: 2 })],
+        anEnv(),
+        nowMs,
+      );
+      expect(last.memberships).toMatchObject([
+        { status: 'exited', exitReason: 'version 2 is unknown' },
+      ]);
+    });
+
     it('sends the day-3 email when the journey wakes at day 3', () => {
       const member = aMembership({ stepId: 'day-3-email' });
       const step: Trigger = {

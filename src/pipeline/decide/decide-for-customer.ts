@@ -38,6 +38,10 @@ export interface CustomerInput {
   conversion?: ConversionView | null;
 }
 
+/** Tries of a step whose journey version this process does not know, 5 minutes apart. */
+const UNKNOWN_VERSION_TRIES = 3;
+const RETRY_UNKNOWN_MS = 5 * 60_000;
+
 export interface DecisionCancel {
   match: { agents?: string[]; journeyId?: string };
   reason: string;
@@ -117,6 +121,9 @@ export const decideForCustomer = (
   const memberships = new Map(input.memberships.map((m) => [m.journeyId, m]));
   const changed = new Set<string>();
   const proposals: Proposal[] = [];
+  // The item being handled: its attempts so far, and why it waits when it must.
+  let attempts = 0;
+  let deferred: string | null = null;
 
   const applyRun = (journey: Journey, run: JourneyRun) => {
     memberships.set(journey.definition.id, run.membership);
@@ -263,7 +270,16 @@ export const decideForCustomer = (
     if (m?.status !== 'active' || m.version !== trigger.version || m.stepId !== trigger.stepId)
       return [`journey ${trigger.journeyId} is no longer at step ${trigger.stepId}`];
     const journey = env.journeys.find(m.journeyId, m.version);
-    if (journey === undefined) return [exitJourney(m, `version ${m.version} is unknown`)];
+    if (journey === undefined) {
+      // Another process, started with a newer configuration, stored this version; this one
+      // loaded its catalog before. The step waits for a process that knows it rather than
+      // ending the customer's journey; only after several tries does it end.
+      if (attempts + 1 < UNKNOWN_VERSION_TRIES) {
+        deferred = `journey ${m.journeyId} version ${String(m.version)} is not known to this process: tried again later`;
+        return [];
+      }
+      return [exitJourney(m, `version ${m.version} is unknown`)];
+    }
     return applyRun(journey, advanceJourney(journey, m, view, env, nowMs, trigger));
   };
 
@@ -331,13 +347,18 @@ export const decideForCustomer = (
     }
   };
 
+  // Read through a call: `handle` sets it, which the compiler's narrowing cannot see.
+  const deferral = (): string | null => deferred;
   for (const item of items) {
+    attempts = item.attempts;
+    deferred = null;
     const notes = handle(item.trigger);
-    out.finished.push({
-      id: item.id,
-      status: 'done',
-      note: notes.length === 0 ? null : notes.join('; '),
-    });
+    const waits = deferral();
+    out.finished.push(
+      waits === null
+        ? { id: item.id, status: 'done', note: notes.length === 0 ? null : notes.join('; ') }
+        : { id: item.id, status: 'pending', note: waits, retryAtMs: nowMs + RETRY_UNKNOWN_MS },
+    );
   }
 
   // Stage and segment changes since this customer was last looked at (the first look only
