@@ -396,6 +396,15 @@ describe('decideForCustomer', () => {
       expect(out.finished[0]?.note).toContain('dormant path started: 4 waves');
     });
 
+    it('does not start for a customer who came back after the sweep queued them', () => {
+      // Swept at 06:00, back at 06:01, the item handled at 06:03.
+      const back = aState({ ...dormant, lastActiveAtMs: t0 + 60_000 });
+      const out = decide([{ kind: 'inactive', days: 90 }], { state: back, nowMs: t0 + 180_000 });
+      expect(out.decisions).toEqual([]);
+      expect(out.schedule).toEqual([]);
+      expect(out.finished[0]?.note).toMatch(/^active again on .*: no longer inactive for 90 days$/);
+    });
+
     it('does not start at 30 days inactive', () => {
       const out = decide([{ kind: 'inactive', days: 30 }], { state: dormant });
       expect(out.decisions).toEqual([]);

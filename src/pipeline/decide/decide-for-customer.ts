@@ -306,7 +306,13 @@ export const decideForCustomer = (
         return [...notes, ...enterJourneys(trigger)];
       case 'segment-changed':
         return enterJourneys(trigger);
-      case 'inactive':
+      case 'inactive': {
+        // The sweep found them inactive; they may have come back since it queued this.
+        const lastActive = state.lastActiveAtMs ?? state.firstSeenAtMs;
+        if (nowMs - lastActive < trigger.days * DAY_MS)
+          return [
+            `active again on ${new Date(lastActive).toISOString()}: no longer inactive for ${String(trigger.days)} days`,
+          ];
         if (trigger.days === env.policy.winBack.dormantDays) {
           // The first wave is decided now, with everything else due at this moment; the
           // later ones are timers.
@@ -326,6 +332,7 @@ export const decideForCustomer = (
           notes.push(`dormant path started: ${env.policy.winBack.waves.length} waves`);
         }
         return [...notes, ...enterJourneys(trigger)];
+      }
       case 'win-back-wave':
         propose(winBackAgent(view, trigger, env, nowMs), notes);
         return notes;
