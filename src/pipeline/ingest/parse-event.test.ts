@@ -279,7 +279,29 @@ describe('parseEvent', () => {
       );
       expect(problems).toHaveLength(1);
       expect(problems[0]?.path).toBe('/batch/1/timestamp');
-      expect(problems[0]?.message).toMatch(/not an ISO-8601 date: "yesterday"/);
+      expect(problems[0]?.message).toMatch(/not an ISO-8601 date .*: "yesterday"/);
+    });
+
+    it('reads only ISO 8601, and a time without a zone as UTC whatever the server’s zone', () => {
+      const at = (timestamp: string) =>
+        accepted(parse(aTrackCall({ timestamp }))).event.timestampMs;
+      // Node reads TZ again when it changes: a server in Berlin.
+      const zone = process.env['TZ'];
+      process.env['TZ'] = 'Europe/Berlin';
+      try {
+        expect(at('2024-03-01T09:00:00')).toBe(Date.UTC(2024, 2, 1, 9));
+        expect(at('2024-03-01 09:00:00')).toBe(Date.UTC(2024, 2, 1, 9));
+      } finally {
+        if (zone === undefined) delete process.env['TZ'];
+        else process.env['TZ'] = zone;
+      }
+      expect(at('2024-03-01T09:00:00.123456+00:00')).toBe(Date.UTC(2024, 2, 1, 9, 0, 0, 123));
+      expect(at('2024-03-01T09:00:00+0100')).toBe(Date.UTC(2024, 2, 1, 8));
+      expect(at('2024-03-01T09:00:00+01')).toBe(Date.UTC(2024, 2, 1, 8));
+      expect(at('2024-03-01')).toBe(Date.UTC(2024, 2, 1));
+      // Date.parse alone reads "1" as 2001 and "March 1, 2024" as a date.
+      for (const timestamp of ['1', 'March 1, 2024', '2024-13-01T00:00:00Z', '01/03/2024'])
+        expect(pathsOf(parse(aTrackCall({ timestamp })))).toEqual(['/timestamp']);
     });
 
     it('names originalTimestamp when that is the field that is not a date', () => {
