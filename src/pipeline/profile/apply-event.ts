@@ -45,6 +45,13 @@ export const emptyProfile = (customerId: CustomerId, atMs: number): ProfileState
 export interface EventFacts {
   /** An `Order Completed` whose order id was already counted (a re-sent order). */
   repeatOrder: boolean;
+  /**
+   * An `Order Cancelled` naming an order id: whether that order was placed (recorded) before
+   * the cancellation is applied. False when the cancellation arrived first or names an order
+   * Herald never saw: it then uncounts nothing, and the order, should it arrive, never counts.
+   * Absent: placed (callers that do not know).
+   */
+  cancelsPlacedOrder?: boolean;
 }
 
 /** The order id of an order event's properties: `order_id`, `orderId` or `checkout_id`. */
@@ -211,8 +218,11 @@ const updateOrders = (
   if (event.type !== 'track') return orders;
   const at = event.timestampMs;
   switch (event.name) {
-    case 'Order Completed':
+    case 'Order Completed': {
       if (facts.repeatOrder) return orders;
+      // Cancelled before it arrived: it never counts, whatever order the two came in.
+      const orderId = orderIdIn(event.properties);
+      if (orderId !== null && orders.cancelledIds?.includes(orderId) === true) return orders;
       return {
         ...orders,
         count: orders.count + 1,
@@ -220,6 +230,7 @@ const updateOrders = (
         firstAtMs: minOf(orders.firstAtMs, at),
         lastAtMs: maxOf(orders.lastAtMs, at),
       };
+    }
     case 'Order Refunded':
       return { ...orders, refundedCents: orders.refundedCents + orderValueCents(event.properties) };
     case 'Order Cancelled': {
@@ -228,6 +239,8 @@ const updateOrders = (
       const orderId = orderIdIn(event.properties);
       const cancelled = orders.cancelledIds ?? [];
       if (orderId !== null && cancelled.includes(orderId)) return orders;
+      if (orderId !== null && facts.cancelsPlacedOrder === false)
+        return { ...orders, cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT) };
       return {
         ...orders,
         count: Math.max(0, orders.count - 1),

@@ -83,8 +83,9 @@ export const deriveComputed = (
     );
   const cart = state.cart;
   return {
+    // No order left counted (each one cancelled): no recency either.
     recencyDays:
-      state.orders.lastAtMs === null
+      state.orders.lastAtMs === null || state.orders.count === 0
         ? null
         : Math.max(0, Math.floor(daysBetween(state.orders.lastAtMs, nowMs))),
     frequency: state.orders.count,

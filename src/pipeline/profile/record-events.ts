@@ -30,6 +30,10 @@ export interface RecordOutcome {
 export const orderIdOf = (event: HeraldEvent): string | null =>
   event.type === 'track' && event.name === 'Order Completed' ? orderIdIn(event.properties) : null;
 
+/** The order id an `Order Cancelled` names, or null. */
+const cancelledOrderIdOf = (event: HeraldEvent): string | null =>
+  event.type === 'track' && event.name === 'Order Cancelled' ? orderIdIn(event.properties) : null;
+
 /**
  * Replays a customer's whole history from nothing; the first record of an order id counts,
  * unless `orderOwners` says the order is another customer's (who sent that id first).
@@ -51,7 +55,15 @@ export const replayHistory = (
       orderId !== null &&
       (seenOrders.has(orderId) || (owner !== undefined && owner !== customerId));
     if (orderId !== null) seenOrders.add(orderId);
-    state = applyEvent(state, event, { repeatOrder }, policy);
+    const cancels = cancelledOrderIdOf(event);
+    state = applyEvent(
+      state,
+      event,
+      cancels === null
+        ? { repeatOrder }
+        : { repeatOrder, cancelsPlacedOrder: seenOrders.has(cancels) },
+      policy,
+    );
   }
   return state;
 };
@@ -273,19 +285,44 @@ export const recordEvents = async (
     const groups = groupByCustomer(fresh);
     const incremental = [...groups.keys()].filter((id) => !rebuild.has(id));
     const states = await tx.loadProfiles(incremental);
+    // Cancellations of orders: whether each order was placed before it — in an earlier batch
+    // (the table), or earlier in this one (the table holds this batch's orders too, so those
+    // count only once their completion has been applied).
+    const cancelIds = fresh.flatMap((d) => {
+      const id = cancelledOrderIdOf(d);
+      return id === null ? [] : [id];
+    });
+    const placedOrders =
+      cancelIds.length === 0 ? new Map<string, CustomerId>() : await tx.orderOwners(cancelIds);
+    const completedInBatch = new Set(
+      cancelIds.length === 0 ? [] : fresh.flatMap((d) => orderIdOf(d) ?? []),
+    );
     const rows: ProfileRow[] = [];
     const changes: ProfileChange[] = [];
     for (const customerId of incremental) {
       const group = groups.get(customerId) ?? [];
       const before = states.get(customerId) ?? null;
       let state = before ?? emptyProfile(customerId, group[0]?.timestampMs ?? nowMs);
-      for (const draft of group)
+      const completedSoFar = new Set<string>();
+      for (const draft of group) {
+        const orderId = orderIdOf(draft);
+        const repeatOrder = orderId !== null && !placed.has(draft);
+        if (orderId !== null) completedSoFar.add(orderId);
+        const cancels = cancelledOrderIdOf(draft);
         state = applyEvent(
           state,
           draft,
-          { repeatOrder: orderIdOf(draft) !== null && !placed.has(draft) },
+          cancels === null
+            ? { repeatOrder }
+            : {
+                repeatOrder,
+                cancelsPlacedOrder:
+                  completedSoFar.has(cancels) ||
+                  (placedOrders.has(cancels) && !completedInBatch.has(cancels)),
+              },
           policy,
         );
+      }
       const computed = deriveComputed(state, nowMs, policy, churnModel);
       rows.push({ customerId, state, computed });
       changes.push({

@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { HOUR_MS } from '../../src/core/time.js';
+import { sweepProfiles } from '../../src/pipeline/profile/sweep-profiles.js';
+import { adminToken, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`order cancellations (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    beforeEach(async () => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, { clock });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+
+    const track = (userId: string, event: string, properties: object, atMs: number) =>
+      ingestCall(herald, clock, 'track', { userId, event, properties, timestamp: iso(atMs) });
+    const orders = async (userId: string) => {
+      const profile = (
+        await herald.app.inject({
+          method: 'GET',
+          url: `/v1/profiles/${userId}`,
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      ).json<{ computed: { frequency: number; monetary: number; recencyDays: number | null } }>();
+      const { frequency, monetary, recencyDays } = profile.computed;
+      return { count: frequency, monetary, recencyDays };
+    };
+    const rebuilt = async (userId: string) => {
+      await sweepProfiles(
+        herald.services.store,
+        herald.services.config.profilePolicy,
+        clock.nowMs(),
+        { mode: 'rebuild', churnModel: herald.services.churnModel },
+      );
+      return orders(userId);
+    };
+
+    it('counts an order cancelled before it arrived as never placed, as a rebuild does', async () => {
+      // The cancellation arrives first (two sources, a retry queue), stamped after the order.
+      await track('ana', 'Order Cancelled', { order_id: 'o1', total: 40 }, T0 + HOUR_MS);
+      await track('ana', 'Order Completed', { order_id: 'o1', total: 40 }, T0);
+      const live = await orders('ana');
+      expect(live).toEqual({ count: 0, monetary: 0, recencyDays: null });
+      expect(await rebuilt('ana')).toEqual(live);
+    });
+
+    it('uncounts nothing for a cancellation of an order the customer never placed', async () => {
+      await track('bo', 'Order Completed', { order_id: 'b1', total: 30 }, T0);
+      await track('bo', 'Order Cancelled', { order_id: 'someone-else', total: 99 }, T0 + HOUR_MS);
+      const live = await orders('bo');
+      expect(live).toEqual({ count: 1, monetary: 30, recencyDays: 0 });
+      expect(await rebuilt('bo')).toEqual(live);
+    });
+
+    it('still uncounts an order cancelled after it, and one cancelled in the same batch', async () => {
+      await track('cy', 'Order Completed', { order_id: 'c1', total: 20 }, T0);
+      await track('cy', 'Order Cancelled', { order_id: 'c1', total: 20 }, T0 + HOUR_MS);
+      expect(await orders('cy')).toEqual({ count: 0, monetary: 0, recencyDays: null });
+      const batch = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/batch',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from('test-write-key-0001:').toString('base64')}`,
+        },
+        payload: JSON.stringify({
+          batch: [
+            {
+              type: 'track',
+              userId: 'di',
+              event: 'Order Completed',
+              messageId: 'd-1',
+              properties: { order_id: 'd1', total: 15 },
+              timestamp: iso(T0),
+            },
+            {
+              type: 'track',
+              userId: 'di',
+              event: 'Order Cancelled',
+              messageId: 'd-2',
+              properties: { order_id: 'd1', total: 15 },
+              timestamp: iso(T0 + HOUR_MS),
+            },
+          ],
+        }),
+      });
+      expect(batch.statusCode).toBe(200);
+      expect(await orders('di')).toEqual({ count: 0, monetary: 0, recencyDays: null });
+      expect(await rebuilt('di')).toEqual(await orders('di'));
+    });
+  });
+}
