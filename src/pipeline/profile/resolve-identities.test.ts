@@ -74,6 +74,17 @@ describe('resolveIdentities', () => {
     expect(plan.merges).toEqual([]);
   });
 
+  it('never merges into a customer the same batch merged away', () => {
+    // Earlier: B-old was aliased into B. This batch aliases B into A, then B-old identifies
+    // on device Z: Z's history goes to A, where B (and B-old) now are.
+    const known = new Map<IdentityKey, CustomerId>([['u:B-old', u('B')]]);
+    const plan = resolveIdentities([alias('A', 'B'), userEvent('B-old', 'Z')], known);
+    expect(plan.merges).toContainEqual({ from: anon('Z'), to: u('A') });
+    expect(plan.merges.filter((m) => m.to === u('B'))).toEqual([]);
+    expect(plan.links).toContainEqual({ key: 'a:Z', customerId: u('A'), linkedAtMs: t0 });
+    expect(plan.drafts.map((d) => d.customerId)).toEqual(['A', 'A']);
+  });
+
   it('merges the previous id of an alias into the user, as a user id and as a device', () => {
     const plan = resolveIdentities([alias('ada', 'old-ada', t0 + 9)], noLinks);
     expect(plan.drafts.map((d) => d.customerId)).toEqual(['ada']);

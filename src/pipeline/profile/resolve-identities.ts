@@ -40,6 +40,10 @@ export const resolveIdentities = (
     links.set(key, customerId);
     plan.links.push({ key, customerId, linkedAtMs: atMs });
     plan.merges.push({ from, to: customerId });
+    // What led to the customer merged away leads to the survivor now (as the store moves their
+    // links): a later event of this batch naming one must not file anything under a customer
+    // that no longer exists.
+    for (const [k, v] of links) if (v === from) links.set(k, customerId);
   };
   const userCustomer = (userId: string): CustomerId =>
     links.get(`u:${userId}`) ?? toCustomerId(userId);
