@@ -292,10 +292,33 @@ describe('herald import', () => {
     });
   });
 
+  it('rejects orders without their time instead of stamping them with the import’s', async () => {
+    const path = file(
+      'untimed.csv',
+      'customer_id,order_id,total,Created at\nc1,o1,10,2025-01-01\n',
+    );
+    const summary = await importFile(services, 'orders', path, { batchSize: '1000' }, sink);
+    expect(summary).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(summary.errors[0]?.problems).toEqual([
+      {
+        path: 'line 2/timestamp',
+        message: 'no time column (map one with --map timestamp=COLUMN)',
+      },
+    ]);
+    const mapped = await importFile(
+      services,
+      'orders',
+      path,
+      { batchSize: '1000', map: ['timestamp=Created at'] },
+      sink,
+    );
+    expect(mapped).toMatchObject({ accepted: 1, rejected: 0 });
+  });
+
   it('rejects order totals that are not plain non-negative decimals, by line and cell', async () => {
     const path = file(
       'orders.csv',
-      'customer_id,order_id,total\nc1,o1,10\nc1,o2,0x10\nc1,o3,-30\nc1,,5\nc1,o5,\n',
+      'customer_id,order_id,total,date\nc1,o1,10,2025-01-01\nc1,o2,0x10,2025-01-01\nc1,o3,-30,2025-01-01\nc1,,5,2025-01-01\nc1,o5,,2025-01-01\n',
     );
     const summary = await importFile(services, 'orders', path, { batchSize: '1000' }, sink);
     expect(summary).toMatchObject({ accepted: 1, rejected: 4 });

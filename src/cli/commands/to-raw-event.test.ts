@@ -24,6 +24,7 @@ const anOrder = (overrides: JsonObject = {}): JsonObject => ({
   customer_id: 'c1',
   order_id: 'o1',
   total: '10.50',
+  order_date: '2025-01-01',
   ...overrides,
 });
 
@@ -110,7 +111,20 @@ describe('toRawEvent on missing values', () => {
     expect(problemsOf('orders', { customer_id: 'c1', invoice: 'i1', amount_due: '3' })).toEqual([
       { path: '/orderId', message: 'no order id column (map one with --map orderId=COLUMN)' },
       { path: '/total', message: 'no order total column (map one with --map total=COLUMN)' },
+      // Without its time an order would be stamped with the moment of the import.
+      { path: '/timestamp', message: 'no time column (map one with --map timestamp=COLUMN)' },
     ]);
+    expect(problemsOf('events', { customer_id: 'c1', event: 'Signed Up' })).toEqual([
+      { path: '/timestamp', message: 'no time column (map one with --map timestamp=COLUMN)' },
+    ]);
+  });
+
+  it('keeps a customer’s created_at as a trait, the signup date, and as the call’s time', () => {
+    const raw = convert('customers', { customer_id: 'c1', created_at: '2024-05-01' });
+    expect(raw.ok && raw.value).toMatchObject({
+      traits: { created_at: '2024-05-01' },
+      timestamp: '2024-05-01',
+    });
   });
 
   it('names a mapped column the row does not have', () => {

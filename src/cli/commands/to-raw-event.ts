@@ -162,10 +162,17 @@ export const toRawEvent = (
   const ids = { userId: value('userId'), anonymousId: value('anonymousId') };
   const time = value('timestamp');
   const timestamp = time === undefined ? {} : { timestamp: toTimestamp(time) };
+  // An order or event row without its time would be stamped with the moment of the import:
+  // history moved to today, silently. Customers may come without one.
+  const timeless =
+    kind !== 'customers' && format === 'csv' && time === undefined
+      ? missing(row, 'timestamp', timeCol, 'time')
+      : null;
   switch (kind) {
     case 'customers': {
       if (ids.userId === undefined) return err([missing(row, 'userId', userCol, 'user id')]);
-      const traits = rest([userCol, anonCol, timeCol]);
+      // The time column stays a trait too: `created_at` is the signup date.
+      const traits = rest([userCol, anonCol]);
       return ok({
         type: 'identify',
         messageId: `import-customer-${hash(JSON.stringify(row))}`,
@@ -192,7 +199,8 @@ export const toRawEvent = (
               },
         );
       if (!total.ok) problems.push(total.error);
-      if (orderText === undefined || !total.ok) return err(problems);
+      if (timeless !== null) problems.push(timeless);
+      if (orderText === undefined || !total.ok || timeless !== null) return err(problems);
       return ok({
         type: 'track',
         event: 'Order Completed',
@@ -209,6 +217,7 @@ export const toRawEvent = (
     case 'events': {
       const messageId = value('messageId') ?? `import-event-${hash(JSON.stringify(row))}`;
       if (format === 'ndjson') return ok(asHistory({ ...row, messageId }));
+      if (timeless !== null) return err([timeless]);
       const typeCol = col('type');
       const eventCol = col('event');
       return ok({
