@@ -96,6 +96,25 @@ describe('cartAgent', () => {
     expect(proposal.incentive?.expiresAtMs).toBe(t0 + hoursMs(48));
   });
 
+  it('gives the code its 48 hours from when the message leaves, after quiet hours', () => {
+    // Idle at 22:00 UTC (quiet hours 21:00–08:00 UTC): held until 08:00.
+    const late = t0 + hoursMs(10);
+    const idleSince = late - hoursMs(2);
+    const view = aView({
+      state: aState({ cart: aCart([aCartItem({ priceCents: 25_000 })], idleSince) }),
+    });
+    const result = cartAgent(
+      view,
+      { kind: 'cart-abandoned', cartUpdatedAtMs: idleSince },
+      anEnv(),
+      late,
+    );
+    if (typeof result === 'string') throw new Error(result);
+    const eight = Date.parse('2026-01-16T08:00:00.000Z');
+    expect(result.scheduledForMs).toBe(eight);
+    expect(result.incentive?.expiresAtMs).toBe(eight + hoursMs(48));
+  });
+
   it('weighs the cart value by confidence as the expected value', () => {
     const proposal = propose(250);
     expect(proposal.confidence).toBeGreaterThan(0.5);

@@ -74,7 +74,15 @@ export const proposeMessage = (
     action: intent.action,
     channels: choice.channels,
     template: intent.template,
-    incentive: intent.incentive ?? null,
+    // A code's validity runs from when the message is to leave, not from when it was decided:
+    // a 48-hour code held overnight by quiet hours still gives the customer 48 hours.
+    incentive:
+      intent.incentive === undefined || intent.incentive === null
+        ? null
+        : {
+            ...intent.incentive,
+            expiresAtMs: intent.incentive.expiresAtMs + (when.atMs - intent.atMs),
+          },
     scheduledForMs: when.atMs,
     confidence,
     reasons,

@@ -139,11 +139,17 @@ describe('scheduleSend', () => {
     expect(moved.reasons).toEqual([
       "send time: moved to the customer's best hour (2026-01-15T17:00:00.000Z)",
     ]);
+  });
+
+  it('chooses the best hour outside quiet hours, not one quiet hours would hold 10 h more', () => {
+    // Their responses come at 22:00, a quiet hour: moving there would hold the message until
+    // 08:00 the next day, 20 h after now. The hours outside quiet hours score alike: now.
     const held = scheduleSend(t0, 'email', eveningFan, env(), true);
-    expect(iso(held.atMs)).toBe('2026-01-16T08:00:00.000Z');
-    expect(held.reasons[1]).toBe(
-      'quiet hours 21:00–8:00 in UTC (default): held until 2026-01-16T08:00:00.000Z',
-    );
+    expect(iso(held.atMs)).toBe(iso(t0));
+    expect(held.reasons).toEqual([]);
+    // Asked at 20:30, a message is not moved into the night either.
+    const late = at('2026-01-15T20:30:00.000Z');
+    expect(iso(scheduleSend(late, 'email', eveningFan, env(), true).atMs)).toBe(iso(late));
   });
 
   it('does not move sends when send-time optimisation is off', () => {

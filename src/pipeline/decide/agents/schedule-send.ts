@@ -11,13 +11,16 @@ const hourOfWeek = (atMs: number): number => {
 /**
  * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by hour of
  * week, smoothed toward the population with `priorWeight` pseudo-responses (uniform when the
- * population is unknown). Null when they have too few responses to say.
+ * population is unknown), among the hours `allowed` (outside their quiet hours: a best hour
+ * of 22:00 would otherwise be held until 08:00, later than any hour considered). Null when they
+ * have too few responses to say, or no hour is allowed.
  */
 export const bestSendHour = (
   atMs: number,
   state: ProfileState,
   population: readonly number[] | null,
   s: DecidePolicy['sendTime'],
+  allowed: (slotAtMs: number) => boolean = () => true,
 ): { atMs: number; score: number } | null => {
   const own = state.responses?.byHourOfWeek;
   if (own === undefined) return null;
@@ -28,6 +31,7 @@ export const bestSendHour = (
   const start = Math.floor(atMs / HOUR_MS) * HOUR_MS;
   for (let h = 0; h <= s.maxDelayHours; h += 1) {
     const slotStart = start + h * HOUR_MS;
+    if (!allowed(Math.max(atMs, slotStart))) continue;
     const slot = hourOfWeek(slotStart);
     const prior = population?.[slot] ?? 1 / 168;
     const score = ((own[String(slot)] ?? 0) + s.priorWeight * prior) / (total + s.priorWeight);
@@ -51,8 +55,11 @@ export const scheduleSend = (
 ): SendTime => {
   const reasons: string[] = [];
   let when = atMs;
+  const tz = resolveTimezone(state.location, env.policy.quietHours);
+  const outsideQuietHours = (t: number) =>
+    afterQuietHours(t, tz.timezone, env.policy.quietHours) === t;
   if (optimise && env.policy.sendTime.enabled && channel !== 'web') {
-    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime);
+    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, outsideQuietHours);
     if (best !== null && best.atMs > atMs) {
       when = best.atMs;
       reasons.push(
@@ -61,7 +68,6 @@ export const scheduleSend = (
     }
   }
   if (channel !== 'web') {
-    const tz = resolveTimezone(state.location, env.policy.quietHours);
     const allowed = afterQuietHours(when, tz.timezone, env.policy.quietHours);
     if (allowed !== when) {
       reasons.push(
