@@ -81,6 +81,40 @@ describe('the scheduler across a restart (SQLite file)', () => {
   });
 });
 
+describe('a drain that takes time', () => {
+  it('decides each round at its own moment, not at the moment the drain began', async () => {
+    // A clock that moves ten minutes each time it is read: a slow drain of several rounds.
+    let now = T0;
+    const clock = { nowMs: () => (now += 10 * 60_000) };
+    const small = loadConfig(
+      {
+        HERALD_WRITE_KEYS: 'web=test-write-key-0001',
+        HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
+      },
+      'decide:\n  worker:\n    batchSize: 2\n',
+    );
+    const services = await createServices(small, {
+      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+      clock,
+      logger: silentLogger,
+    });
+    try {
+      for (const id of ['d-1', 'd-2', 'd-3', 'd-4', 'd-5', 'd-6'])
+        await services.recorder.record(signup(id, T0), T0);
+      const start = now;
+      await services.worker.runDue(start);
+      const created = (await services.store.listDecisions({ limit: 100 })).map(
+        (d) => d.createdAtMs,
+      );
+      expect(created.length).toBeGreaterThan(0);
+      // Rounds after the first were decided later than the drain's start.
+      expect(Math.max(...created)).toBeGreaterThan(start);
+    } finally {
+      await services.close();
+    }
+  });
+});
+
 describe('a customer whose decision fails', () => {
   it('has its work retried twice, then marked failed with the error, while the others go on', async () => {
     const clock = createVirtualClock(T0);

@@ -60,7 +60,10 @@ export const createDecideWorker = (
     const decided: Decision[] = [];
     let count = 0;
     for (;;) {
-      const round = await runDueWork(store, env, nowMs, batchSize);
+      // Each round decides at its own moment: a drain (a sweep of every customer, a backlog)
+      // can take minutes, and a round decided at the drain's start would schedule messages in
+      // the past, judged against quiet hours that have begun since.
+      const round = await runDueWork(store, env, Math.max(nowMs, clock.nowMs()), batchSize);
       for (const f of round.failures)
         logger.error({ customerId: f.customerId, err: f.error }, 'decide failed for a customer');
       if (round.items > 0) observer.onRound?.(round);
