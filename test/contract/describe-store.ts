@@ -619,6 +619,19 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(totals?.exposedRevenueCents).toBe(500);
     });
 
+    it('finishes migration 0013 that stopped after its first column', async () => {
+      await raw(`DROP INDEX experiment_units_totals;
+        ALTER TABLE experiment_units DROP COLUMN exposed_revenue_cents;
+        INSERT INTO experiment_units (experiment_id, customer_id, arm, message_id, segment,
+          channel, assigned_at_ms, window_ends_ms, exposed_at_ms, orders, revenue_cents)
+        VALUES ('x', 'ann', 'a', 'm-1', 'New', 'email', ${String(t0)}, ${String(t0 + 100)},
+          ${String(t0 + 10)}, 1, 500);
+        DELETE FROM herald_migrations WHERE name = '0013-exposure-windows';`);
+      store = await reopen();
+      const [totals] = await store.unitTotals('x', 'segment', t0 + 1000);
+      expect(totals).toMatchObject({ exposedConverted: 1, exposedRevenueCents: 500 });
+    });
+
     it('keeps nothing of a transaction that throws', async () => {
       const event = draft();
       await expect(

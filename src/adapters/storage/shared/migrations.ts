@@ -537,19 +537,22 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
               WHERE table_name = 'experiment_units' AND table_schema = ${await homeSchemaOf(db)}`
           : sql<{ name: string }>`SELECT name FROM pragma_table_info('experiment_units')`
       ).execute(db);
-      if (!rows.some((r) => r.name === 'exposed_orders')) {
+      // Each column on its own, so an interrupted run (SQLite migrates without a transaction)
+      // finishes what it began; the backfill runs every time the migration does — it is a
+      // plain copy, and nothing credits orders before the migration is recorded as done.
+      for (const [column, type] of [
+        ['exposed_orders', 'integer'],
+        ['exposed_revenue_cents', big],
+      ] as const) {
+        if (rows.some((r) => r.name === column)) continue;
         await db.schema
           .alterTable('experiment_units')
-          .addColumn('exposed_orders', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn(column, type, (c) => c.notNull().defaultTo(0))
           .execute();
-        await db.schema
-          .alterTable('experiment_units')
-          .addColumn('exposed_revenue_cents', big, (c) => c.notNull().defaultTo(0))
-          .execute();
-        await sql`UPDATE experiment_units
+      }
+      await sql`UPDATE experiment_units
           SET exposed_orders = orders, exposed_revenue_cents = revenue_cents
           WHERE exposed_at_ms IS NOT NULL`.execute(db);
-      }
       await db.schema
         .createIndex('experiment_units_totals')
         .ifNotExists()
