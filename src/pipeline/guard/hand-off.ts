@@ -6,7 +6,7 @@ import type { GuardPolicy } from './policy.js';
 
 /**
  * What made an offer moot since it was made: a cart reminder after the customer ordered (the
- * offer may wait for quiet hours, a review or a send time chosen for them), a win-back message
+ * offer may wait for quiet hours, a review or a send time chosen for them), a win-back wave
  * after they came back. The decide stage withdraws what is still due when it handles the
  * order or the visit; this catches what already left its hands.
  */
@@ -18,8 +18,8 @@ const supersededBy = (
   if (message.agent === 'cart' && ordered !== null && ordered > message.createdAtMs)
     return `the customer ordered on ${new Date(ordered).toISOString()}, after the cart offer was made`;
   const active = profile.lastActiveAtMs;
-  if (message.topic === 'win-back' && active !== null && active > message.createdAtMs)
-    return `the customer came back on ${new Date(active).toISOString()}, after the win-back message was made`;
+  if (message.agent === 'win-back' && active !== null && active > message.createdAtMs)
+    return `the customer came back on ${new Date(active).toISOString()}, after the win-back wave was made`;
   return null;
 };
 
@@ -61,7 +61,7 @@ export const checkAtHandOff = (
     return { code: 'no_consent', reason: `${message.channel} marketing needs an explicit opt-in` };
   if (
     message.topic !== null &&
-    profile.consent[message.channel]?.[message.topic]?.granted === false
+    profile.consent[message.channel]?.[message.topic.trim().toLowerCase()]?.granted === false
   )
     return {
       code: 'unsubscribed_topic',

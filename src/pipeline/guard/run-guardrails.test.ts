@@ -105,6 +105,29 @@ describe('runGuardrails', () => {
       }),
     });
     expect(codesOf(aMessage(), restated)).toEqual(['block:gdpr_consent_expired']);
+    // Renewed by the customer last month (an explicit grant kept beside the traits fact).
+    const renewed = aContext({
+      profile: aProfile({
+        location: { country: 'DE', region: null, city: 'Berlin', timezone: 'Europe/Berlin' },
+        consent: {
+          email: {
+            marketing: {
+              granted: true,
+              atMs: now - DAY_MS,
+              sinceMs: now - 4 * 365 * DAY_MS,
+              source: 'identify',
+              other: {
+                granted: true,
+                atMs: now - 30 * DAY_MS,
+                source: 'preference-centre',
+                explicit: true,
+              },
+            },
+          },
+        },
+      }),
+    });
+    expect(codesOf(aMessage(), renewed)).toEqual([]);
   });
 
   it('refuses GDPR marketing without consent or with implied consent, but not a transactional message', () => {
@@ -221,7 +244,7 @@ describe('runGuardrails', () => {
     ]);
     expect(codesOf(aMessage({ topic: 'product-updates' }), noPromotions)).toEqual([]);
     // Cadence: at most one marketing message a day, week or month, counted over its own period
-    // whatever the caps' window; none for `never`; an unknown value blocks.
+    // whatever the caps' window; none for `never`.
     const cadence = (value: unknown, lastDaysAgo: number | null) =>
       codesOf(
         aMessage(),
@@ -242,7 +265,10 @@ describe('runGuardrails', () => {
     expect(cadence('monthly', 20)).toEqual(['block:cadence']);
     expect(cadence('monthly', null)).toEqual([]);
     expect(cadence('never', null)).toEqual(['block:cadence']);
-    expect(cadence('fortnightly', null)).toEqual(['block:cadence']);
+    // Unknown: held to weekly. Blank: no cadence.
+    expect(cadence('fortnightly', null)).toEqual([]);
+    expect(cadence('fortnightly', 3)).toEqual(['block:cadence']);
+    expect(cadence('', 0.1)).toEqual([]);
     // Web content neither counts nor is held to a cadence.
     expect(
       codesOf(

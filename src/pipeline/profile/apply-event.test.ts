@@ -484,6 +484,11 @@ describe('applyEvent', () => {
             explicit: true,
           });
       }
+      // Purposes are kept trimmed and in lower case, as topics are looked up.
+      const topic = applyAll([
+        aTrack('Unsubscribed', { purpose: ' Newsletter ' }, { timestampMs: at(1) }),
+      ]);
+      expect(topic.consent.email?.['newsletter']).toMatchObject({ granted: false });
       // A grant that names no channel Herald knows grants nothing; a withdrawal still withdraws.
       const odd = applyAll([
         aTrack('Consent Updated', { channel: 'fax', granted: true }),

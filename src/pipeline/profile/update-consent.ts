@@ -4,6 +4,9 @@ import { asBoolean, asObject, asString, pick } from './read-props.js';
 
 const isChannel = (value: string): value is Channel => (channels as string[]).includes(value);
 
+/** A purpose (`marketing`, a topic) as the guardrails look it up: trimmed, in lower case. */
+export const purposeOf = (name: string): string => name.trim().toLowerCase();
+
 /** A channel as sources write it (`Email`, ` sms `), or null for anything else. */
 const channelOf = (value: string): Channel | null => {
   const name = value.trim().toLowerCase();
@@ -30,7 +33,8 @@ const factOf = ({ granted, atMs, source, explicit, sinceMs }: ConsentEntry): Con
 const restated = (held: ConsentEntry | undefined, fact: ConsentEntry): ConsentEntry => {
   const latest = newer(held, fact);
   if (held === undefined) return latest;
-  if (held.granted !== fact.granted)
+  // Another source (`implied`, then `double-opt-in`) is a new statement, not a restatement.
+  if (held.granted !== fact.granted || held.source !== fact.source)
     // `latest === held`: the held fact is strictly newer (a tie goes to the fact).
     return latest === held && held.sinceMs !== undefined && fact.atMs > held.sinceMs
       ? { ...held, sinceMs: fact.atMs }
@@ -96,7 +100,8 @@ const fromTraits = (consent: Consent, traits: JsonObject, atMs: number): Consent
     const channel = channelOf(name);
     const byPurpose = typeof purposes === 'boolean' ? { marketing: purposes } : asObject(purposes);
     if (channel === null || byPurpose === null) continue;
-    for (const [purpose, value] of Object.entries(byPurpose)) {
+    for (const [name, value] of Object.entries(byPurpose)) {
+      const purpose = purposeOf(name);
       const detail = asObject(value);
       const granted = asBoolean(detail === null ? value : detail['granted']);
       if (granted === null) continue;
@@ -133,14 +138,14 @@ export const updateConsent = (
     );
   if (event.name === 'Consent Updated') {
     const granted = asBoolean(pick(props, 'granted'));
-    const purpose = asString(pick(props, 'purpose')) ?? 'marketing';
+    const purpose = purposeOf(asString(pick(props, 'purpose')) ?? 'marketing');
     if (granted === false) return withdraw(purpose);
     return granted === null || channel === null
       ? consent
       : setConsent(consent, channel, purpose, { granted, atMs, source, explicit: true });
   }
   if (event.name === 'Unsubscribed')
-    return withdraw(asString(pick(props, 'purpose')) ?? 'marketing');
+    return withdraw(purposeOf(asString(pick(props, 'purpose')) ?? 'marketing'));
   if (complaintEvents.includes(event.name)) {
     return setConsent(consent, 'email', 'marketing', {
       granted: false,

@@ -1,5 +1,5 @@
 import { countryCode } from '../../../core/country.js';
-import { optedOutOfSale } from '../../../core/profile.js';
+import { optedOutOfSale, type ConsentEntry } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
@@ -7,6 +7,16 @@ import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'compliance';
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+/**
+ * Since when consent has stood: a traits grant since traits first stated it (`sinceMs`), renewed
+ * by an explicit grant of the customer's kept beside it (`other`) when that one is later.
+ */
+const grantedSinceMs = (c: ConsentEntry): number => {
+  const since = c.sinceMs ?? c.atMs;
+  const renewed = c.other?.explicit === true && c.other.granted ? c.other.atMs : since;
+  return Math.max(since, renewed);
+};
 
 // CAN-SPAM covers the United States and its territories.
 const CAN_SPAM = new Set(['US', 'PR', 'GU', 'VI', 'AS', 'MP', 'UM']);
@@ -111,8 +121,9 @@ export const complianceGuardrail: Guardrail = {
             `GDPR (${where}): consent from "${consent.source}" is not explicit`,
           ),
         );
-      // Traits restating a grant do not renew it: its age counts from when it was first given.
-      else if (nowMs - (consent.sinceMs ?? consent.atMs) > maxAgeMs)
+      // Traits restating a grant do not renew it: its age counts from when it was first given,
+      // or from the customer's latest explicit grant, when that is later.
+      else if (nowMs - grantedSinceMs(consent) > maxAgeMs)
         found.push(
           verdict(
             NAME,
@@ -120,8 +131,8 @@ export const complianceGuardrail: Guardrail = {
             'gdpr_consent_expired',
             `GDPR (${where}): consent older than ${policy.gdpr.consentMaxAgeDays} days`,
             {
-              consentAt: new Date(consent.sinceMs ?? consent.atMs).toISOString(),
-              ageDays: Math.floor((nowMs - (consent.sinceMs ?? consent.atMs)) / DAY_MS),
+              consentAt: new Date(grantedSinceMs(consent)).toISOString(),
+              ageDays: Math.floor((nowMs - grantedSinceMs(consent)) / DAY_MS),
             },
           ),
         );

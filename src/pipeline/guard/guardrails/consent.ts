@@ -9,36 +9,32 @@ const CADENCE_DAYS: Readonly<Record<string, number>> = { daily: 1, weekly: 7, mo
 
 /**
  * The customer's cadence against their latest marketing message (web content aside): at most
- * one a day, a week or a month, none for `never`. A cadence Herald does not know blocks — it
- * cannot tell how often the customer asked to hear — and says which value it met.
+ * one a day, a week or a month, none for `never`. A blank value is no cadence. A value Herald
+ * does not know (`biweekly`, `immediately`) is held to weekly, the reason naming it: it cannot
+ * tell how often the customer asked to hear, and blocking everything would silence them.
  */
 const cadenceProblem = (
   value: unknown,
   lastMs: number | null,
   sendAtMs: number,
 ): Verdict | null => {
-  const cadence = typeof value === 'string' ? value.trim().toLowerCase() : String(value);
-  if (cadence === 'never')
+  const given = typeof value === 'string' ? value.trim().toLowerCase() : String(value);
+  if (given === '') return null;
+  if (given === 'never')
     return verdict(NAME, 'block', 'cadence', 'the customer asked for no marketing (cadence never)');
-  const days = CADENCE_DAYS[cadence];
-  if (days === undefined)
-    return verdict(
-      NAME,
-      'block',
-      'cadence',
-      `cadence "${cadence}" is not daily, weekly, monthly or never`,
-      { cadence },
-    );
+  const known = CADENCE_DAYS[given] !== undefined;
+  const cadence = known ? given : 'weekly';
+  const days = CADENCE_DAYS[cadence] ?? 7;
+  const period = cadence === 'daily' ? 'day' : cadence.slice(0, -2);
   return lastMs !== null && lastMs > sendAtMs - days * DAY_MS
     ? verdict(
         NAME,
         'block',
         'cadence',
-        `${cadence} cadence: already had a message this ${cadence === 'daily' ? 'day' : cadence.slice(0, -2)}`,
-        {
-          cadence,
-          lastAt: new Date(lastMs).toISOString(),
-        },
+        known
+          ? `${cadence} cadence: already had a message this ${period}`
+          : `cadence "${given}" is not daily, weekly, monthly or never: held to weekly, and already had a message this week`,
+        { cadence: given, lastAt: new Date(lastMs).toISOString() },
       )
     : null;
 };
@@ -83,7 +79,11 @@ export const consentGuardrail: Guardrail = {
     }
     if (message.class === 'transactional')
       return found.length > 0 ? found : [pass(NAME, 'transactional')];
-    const topical = message.topic === null ? undefined : profile.consent[channel]?.[message.topic];
+    // Purposes are kept trimmed and in lower case.
+    const topical =
+      message.topic === null
+        ? undefined
+        : profile.consent[channel]?.[message.topic.trim().toLowerCase()];
     if (marketing?.granted === false)
       found.push(
         verdict(NAME, 'block', 'unsubscribed', `unsubscribed from ${channel} marketing`, {
