@@ -35,18 +35,25 @@ export const resolveIdentities = (
 ): IdentityPlan => {
   const links = new Map(known);
   const plan: IdentityPlan = { drafts: [], links: [], merges: [] };
+  // Who each customer merged away in this batch went into: what led to them leads to the
+  // survivor now (the store moves their links as it merges), so a later event of the batch
+  // naming one files nothing under a customer that no longer exists.
+  const survivorOf = new Map<CustomerId, CustomerId>();
+  const current = (id: CustomerId): CustomerId => {
+    let at = id;
+    for (let next = survivorOf.get(at); next !== undefined; next = survivorOf.get(at)) at = next;
+    return at;
+  };
+  const linked = (key: IdentityKey, otherwise: CustomerId): CustomerId =>
+    current(links.get(key) ?? otherwise);
   const link = (key: IdentityKey, customerId: CustomerId, from: CustomerId, atMs: number) => {
     if (links.has(key) || from === customerId) return;
     links.set(key, customerId);
     plan.links.push({ key, customerId, linkedAtMs: atMs });
     plan.merges.push({ from, to: customerId });
-    // What led to the customer merged away leads to the survivor now (as the store moves their
-    // links): a later event of this batch naming one must not file anything under a customer
-    // that no longer exists.
-    for (const [k, v] of links) if (v === from) links.set(k, customerId);
+    survivorOf.set(from, customerId);
   };
-  const userCustomer = (userId: string): CustomerId =>
-    links.get(`u:${userId}`) ?? toCustomerId(userId);
+  const userCustomer = (userId: string): CustomerId => linked(`u:${userId}`, toCustomerId(userId));
   for (const event of events) {
     let customerId: CustomerId;
     if (event.type === 'alias' && event.userId !== null && event.previousId !== null) {
@@ -65,7 +72,7 @@ export const resolveIdentities = (
         );
       }
     } else if (event.anonymousId !== null) {
-      customerId = links.get(`a:${event.anonymousId}`) ?? anonymousCustomerId(event.anonymousId);
+      customerId = linked(`a:${event.anonymousId}`, anonymousCustomerId(event.anonymousId));
     } else {
       continue; // parseEvent guarantees an id; nothing to attach the event to otherwise
     }
