@@ -59,11 +59,14 @@ export const createDecideWorker = (
     }
     const decided: Decision[] = [];
     let count = 0;
+    const startedAtMs = clock.nowMs();
     for (;;) {
-      // Each round decides at its own moment: a drain (a sweep of every customer, a backlog)
-      // can take minutes, and a round decided at the drain's start would schedule messages in
-      // the past, judged against quiet hours that have begun since.
-      const round = await runDueWork(store, env, Math.max(nowMs, clock.nowMs()), batchSize);
+      // Each round decides at its own moment — the drain's, moved on by the time the drain has
+      // taken: a sweep of every customer or a backlog can take minutes, and a round decided at
+      // the drain's start would schedule messages in the past, judged against quiet hours that
+      // have begun since. (A virtual clock that stands still keeps every round at `nowMs`.)
+      const roundNowMs = nowMs + Math.max(0, clock.nowMs() - startedAtMs);
+      const round = await runDueWork(store, env, roundNowMs, batchSize);
       for (const f of round.failures)
         logger.error({ customerId: f.customerId, err: f.error }, 'decide failed for a customer');
       if (round.items > 0) observer.onRound?.(round);
