@@ -76,7 +76,7 @@ export interface ResolvedTimezone {
 
 /** The customer's timezone: profile (a zone Intl knows) → country (single-zone countries) → configured default. */
 export const resolveTimezone = (location: Location, q: QuietHours): ResolvedTimezone => {
-  // A zone Intl cannot read (`PST`, a typo) would count as UTC: the country decides instead.
+  // A zone Intl cannot read (`Berlin time`, a typo) would count as UTC: the country decides.
   const own = location.timezone?.trim() ?? '';
   if (own !== '' && isTimezone(own)) return { timezone: own, source: 'profile' };
   const code = countryCode(location.country);

@@ -294,8 +294,9 @@ export const recordEvents = async (
     });
     const placedOrders =
       cancelIds.length === 0 ? new Map<string, CustomerId>() : await tx.orderOwners(cancelIds);
+    // Orders new in this batch (a re-sent order placed before is no new one).
     const completedInBatch = new Set(
-      cancelIds.length === 0 ? [] : fresh.flatMap((d) => orderIdOf(d) ?? []),
+      cancelIds.length === 0 ? [] : [...placed.values()].map((o) => o.orderId),
     );
     const rows: ProfileRow[] = [];
     const changes: ProfileChange[] = [];
