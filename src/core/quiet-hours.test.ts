@@ -1,6 +1,11 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { quietHoursSchema, resolveTimezone, type QuietHours } from './quiet-hours.js';
+import {
+  afterQuietHours,
+  quietHoursSchema,
+  resolveTimezone,
+  type QuietHours,
+} from './quiet-hours.js';
 
 const q = { ...(Value.Default(quietHoursSchema, {}) as QuietHours), defaultTimezone: 'UTC' };
 const at = (country: string | null, timezone: string | null) =>
@@ -22,5 +27,22 @@ describe('resolveTimezone', () => {
     expect(at('US', 'PST')).toEqual({ timezone: 'PST', source: 'profile' });
     expect(at('UK', ' ')).toEqual({ timezone: 'Europe/London', source: 'country' });
     expect(at('Atlantis', 'Mars/Olympus_Mons')).toEqual({ timezone: 'UTC', source: 'default' });
+  });
+});
+
+describe('afterQuietHours', () => {
+  const berlin = (iso: string) =>
+    new Date(afterQuietHours(Date.parse(iso), 'Europe/Berlin', q)).toISOString();
+
+  it('releases at 08:00 local on the nights the clocks change, and on any other', () => {
+    // 2026-03-29: 02:00 CET becomes 03:00 CEST. 23:00 CET is 22:00Z; 08:00 CEST is 06:00Z.
+    expect(berlin('2026-03-28T22:00:00.000Z')).toBe('2026-03-29T06:00:00.000Z');
+    // 2026-10-25: 03:00 CEST becomes 02:00 CET. 23:00 CEST is 21:00Z; 08:00 CET is 07:00Z.
+    expect(berlin('2026-10-24T21:00:00.000Z')).toBe('2026-10-25T07:00:00.000Z');
+    // An ordinary night, and a moment outside quiet hours.
+    expect(berlin('2026-06-10T21:30:00.000Z')).toBe('2026-06-11T06:00:00.000Z');
+    expect(berlin('2026-06-10T12:15:00.000Z')).toBe('2026-06-10T12:15:00.000Z');
+    // 07:30 local: held half an hour, not moved back before it.
+    expect(berlin('2026-06-10T05:30:00.000Z')).toBe('2026-06-10T06:00:00.000Z');
   });
 });

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { countryCode } from './country.js';
 import { isTimezone, localHour, localMinuteOfDay } from './local-time.js';
 import type { Location } from './profile.js';
-import { MINUTE_MS } from './time.js';
+import { HOUR_MS, MINUTE_MS } from './time.js';
 
 /** Local hours in which no marketing message is sent; decide schedules around them, guard holds. */
 export const quietHoursSchema = Type.Object(
@@ -99,9 +99,23 @@ export const afterQuietHours = (atMs: number, timezone: string, q: QuietHours): 
   if (q.startHour === q.endHour) return atMs;
   let t = atMs;
   for (let i = 0; i < 3; i += 1) {
-    if (!isQuietHour(localHour(t, timezone), q)) return t;
+    if (!isQuietHour(localHour(t, timezone), q)) return earliestAfter(t, atMs, timezone, q);
     const minutesToEnd = (q.endHour * 60 - localMinuteOfDay(t, timezone) + 24 * 60) % (24 * 60);
     t = Math.floor(t / MINUTE_MS) * MINUTE_MS + minutesToEnd * MINUTE_MS;
   }
-  return t;
+  return earliestAfter(t, atMs, timezone, q);
+};
+
+/**
+ * `t` moved back by whole hours while the hour before it is still outside quiet hours and after
+ * `atMs`: the wall-clock minutes to `endHour` overshoot by an hour on the night the clocks go
+ * forward (23:00 to 08:00 is 8 hours then, not 9).
+ */
+const earliestAfter = (t: number, atMs: number, timezone: string, q: QuietHours): number => {
+  let at = t;
+  for (let i = 0; i < 2 && at - HOUR_MS >= atMs; i += 1) {
+    if (isQuietHour(localHour(at - HOUR_MS, timezone), q)) break;
+    at -= HOUR_MS;
+  }
+  return at;
 };
