@@ -46,7 +46,9 @@ export const runSweepIfDue = async (
       for (const [customerId, state] of profiles) {
         const computed = env.computeProfile(state, nowMs);
         const known = marks.get(customerId);
-        work.push(...sweepCustomer(customerId, state, computed, known, env.policy, nowMs));
+        work.push(
+          ...sweepCustomer(customerId, state, computed, known, env.policy, nowMs, due * DAY_MS),
+        );
         // Customers no work has touched yet (an import): their stage and segment from now on.
         if (known === undefined)
           firstLooks.push({

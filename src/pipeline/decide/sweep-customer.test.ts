@@ -74,6 +74,16 @@ describe('sweepCustomer', () => {
       ]);
     });
 
+    it('celebrates the day swept when the sweep runs late, after midnight', () => {
+      // The sweep for 15 January runs at 01:00 on the 16th (the worker was down).
+      const late = t0 + daysMs(0.54);
+      const state = born('1990-01-15');
+      const day = Math.floor(t0 / daysMs(1)) * daysMs(1);
+      expect(
+        sweepCustomer(c1, state, toComputed(state, late), marksOf(state, late), policy, late, day),
+      ).toMatchObject([{ key: 'c1|birthday|2026', trigger: { kind: 'birthday' } }]);
+    });
+
     it.each(['1990-01-16', '01-14', 'January 15', 19900115, null])('raises none for %s', (day) => {
       expect(sweep(born(day))).toEqual([]);
     });

@@ -28,8 +28,10 @@ const birthdayMonthDay = (value: unknown): string | null => {
 
 /**
  * The daily sweep's look at one customer: inactivity thresholds crossed (30 and 90 days by
- * default, each once per period of inactivity), a birthday or signup anniversary today (UTC),
- * and a stage or segment that moved with time alone. Every trigger's key makes it fire once.
+ * default, each once per period of inactivity), a birthday or signup anniversary on the day
+ * swept (UTC; `dayMs`, any moment of it — a sweep that runs late, after midnight, still
+ * celebrates the day it is for), and a stage or segment that moved with time alone. Every
+ * trigger's key makes it fire once.
  */
 export const sweepCustomer = (
   customerId: CustomerId,
@@ -38,6 +40,7 @@ export const sweepCustomer = (
   marks: CustomerMarks | undefined,
   policy: DecidePolicy,
   nowMs: number,
+  dayMs: number = nowMs,
 ): WorkDraft[] => {
   const work: WorkDraft[] = [];
   const lastActive = state.lastActiveAtMs ?? state.firstSeenAtMs;
@@ -52,9 +55,9 @@ export const sweepCustomer = (
         mode: 'once',
       });
   }
-  const year = new Date(nowMs).getUTCFullYear();
+  const year = new Date(dayMs).getUTCFullYear();
   if (policy.birthdays) {
-    if (isToday(birthdayMonthDay(state.traits['birthday']), nowMs))
+    if (isToday(birthdayMonthDay(state.traits['birthday']), dayMs))
       work.push({
         key: `${customerId}|birthday|${year}`,
         customerId,
@@ -63,7 +66,7 @@ export const sweepCustomer = (
         mode: 'once',
       });
     const signedUp = state.signedUpAtMs;
-    if (signedUp !== null && isToday(monthDay(signedUp), nowMs)) {
+    if (signedUp !== null && isToday(monthDay(signedUp), dayMs)) {
       const years = year - new Date(signedUp).getUTCFullYear();
       if (years >= 1)
         work.push({
