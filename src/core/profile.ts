@@ -24,6 +24,12 @@ export interface ConsentEntry {
   /** The latest fact of the other kind (explicit or from traits), when there is one. */
   other?: ConsentEntry;
 }
+/**
+ * A consent purpose (`marketing`, a topic) as it is kept and looked up: trimmed, in lower case,
+ * so `Newsletter` from one source and `newsletter` from a template are the same topic.
+ */
+export const purposeOf = (name: string): string => name.trim().toLowerCase();
+
 /** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
 export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;
 

@@ -1,6 +1,6 @@
 import { HOUR_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
-import type { Channel, ProfileState } from '../../core/profile.js';
+import { purposeOf, type Channel, type ProfileState } from '../../core/profile.js';
 import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
 import type { GuardPolicy } from './policy.js';
 
@@ -61,7 +61,7 @@ export const checkAtHandOff = (
     return { code: 'no_consent', reason: `${message.channel} marketing needs an explicit opt-in` };
   if (
     message.topic !== null &&
-    profile.consent[message.channel]?.[message.topic.trim().toLowerCase()]?.granted === false
+    profile.consent[message.channel]?.[purposeOf(message.topic)]?.granted === false
   )
     return {
       code: 'unsubscribed_topic',

@@ -1,11 +1,14 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
-import { channels, type Channel, type Consent, type ConsentEntry } from '../../core/profile.js';
+import {
+  channels,
+  purposeOf,
+  type Channel,
+  type Consent,
+  type ConsentEntry,
+} from '../../core/profile.js';
 import { asBoolean, asObject, asString, pick } from './read-props.js';
 
 const isChannel = (value: string): value is Channel => (channels as string[]).includes(value);
-
-/** A purpose (`marketing`, a topic) as the guardrails look it up: trimmed, in lower case. */
-export const purposeOf = (name: string): string => name.trim().toLowerCase();
 
 /** A channel as sources write it (`Email`, ` sms `), or null for anything else. */
 const channelOf = (value: string): Channel | null => {

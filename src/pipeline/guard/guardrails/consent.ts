@@ -1,3 +1,4 @@
+import { purposeOf } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
@@ -44,7 +45,7 @@ const listOf = (value: unknown): string[] | null => {
   const items = typeof value === 'string' ? [value] : Array.isArray(value) ? value : null;
   return items === null
     ? null
-    : items.filter((v): v is string => typeof v === 'string').map((v) => v.trim().toLowerCase());
+    : items.filter((v): v is string => typeof v === 'string').map(purposeOf);
 };
 
 /**
@@ -79,11 +80,8 @@ export const consentGuardrail: Guardrail = {
     }
     if (message.class === 'transactional')
       return found.length > 0 ? found : [pass(NAME, 'transactional')];
-    // Purposes are kept trimmed and in lower case.
     const topical =
-      message.topic === null
-        ? undefined
-        : profile.consent[channel]?.[message.topic.trim().toLowerCase()];
+      message.topic === null ? undefined : profile.consent[channel]?.[purposeOf(message.topic)];
     if (marketing?.granted === false)
       found.push(
         verdict(NAME, 'block', 'unsubscribed', `unsubscribed from ${channel} marketing`, {
@@ -124,10 +122,7 @@ export const consentGuardrail: Guardrail = {
         ),
       );
     const topics = listOf(profile.preferences['topics']);
-    if (
-      topics !== null &&
-      (message.topic === null || !topics.includes(message.topic.trim().toLowerCase()))
-    )
+    if (topics !== null && (message.topic === null || !topics.includes(purposeOf(message.topic))))
       found.push(
         verdict(NAME, 'block', 'topic_preference', `the customer only wants ${topics.join(', ')}`, {
           topics,
