@@ -604,15 +604,22 @@ export const describeStore = (factory: StoreFactory): void => {
       await expect(raw('SELECT * FROM subjects')).rejects.toThrow(/subjects/);
     });
 
-    it('credits a unit exposed before migration 0013 with the orders of its window', async () => {
-      await raw(`DROP INDEX experiment_units_totals;
-        ALTER TABLE experiment_units DROP COLUMN exposed_orders;
+    /**
+     * The schema as a start of migration 0013 left it: `kept` of its two columns added, one
+     * exposed unit with an order in its window, the migration not recorded as done.
+     */
+    const before0013 = (kept: 'none' | 'first') =>
+      raw(`DROP INDEX experiment_units_totals;
+        ${kept === 'none' ? 'ALTER TABLE experiment_units DROP COLUMN exposed_orders;' : ''}
         ALTER TABLE experiment_units DROP COLUMN exposed_revenue_cents;
         INSERT INTO experiment_units (experiment_id, customer_id, arm, message_id, segment,
           channel, assigned_at_ms, window_ends_ms, exposed_at_ms, orders, revenue_cents)
         VALUES ('x', 'ann', 'a', 'm-1', 'New', 'email', ${String(t0)}, ${String(t0 + 100)},
           ${String(t0 + 10)}, 1, 500);
         DELETE FROM herald_migrations WHERE name = '0013-exposure-windows';`);
+
+    it('credits a unit exposed before migration 0013 with the orders of its window', async () => {
+      await before0013('none');
       store = await reopen();
       const [totals] = await store.unitTotals('x', 'segment', t0 + 1000);
       expect(totals).toMatchObject({ units: 1, converted: 1, exposedConverted: 1 });
@@ -620,13 +627,7 @@ export const describeStore = (factory: StoreFactory): void => {
     });
 
     it('finishes migration 0013 that stopped after its first column', async () => {
-      await raw(`DROP INDEX experiment_units_totals;
-        ALTER TABLE experiment_units DROP COLUMN exposed_revenue_cents;
-        INSERT INTO experiment_units (experiment_id, customer_id, arm, message_id, segment,
-          channel, assigned_at_ms, window_ends_ms, exposed_at_ms, orders, revenue_cents)
-        VALUES ('x', 'ann', 'a', 'm-1', 'New', 'email', ${String(t0)}, ${String(t0 + 100)},
-          ${String(t0 + 10)}, 1, 500);
-        DELETE FROM herald_migrations WHERE name = '0013-exposure-windows';`);
+      await before0013('first');
       store = await reopen();
       const [totals] = await store.unitTotals('x', 'segment', t0 + 1000);
       expect(totals).toMatchObject({ exposedConverted: 1, exposedRevenueCents: 500 });

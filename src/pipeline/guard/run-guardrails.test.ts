@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProfileState } from '../../core/profile.js';
+import type { ConsentEntry, ProfileState } from '../../core/profile.js';
 import { DAY_MS, HOUR_MS } from '../../core/time.js';
 import type { GuardContext, GuardMessage, Guardrail } from './guard-types.js';
 import { hold, pass } from './guard-types.js';
@@ -77,57 +77,33 @@ describe('runGuardrails', () => {
   });
 
   it('accepts GDPR consent aged 3 years less a day and refuses it a day older', () => {
-    const berlin = (ageDays: number) =>
+    const inBerlin = (marketing: ConsentEntry) =>
       aContext({
         profile: aProfile({
           location: { country: 'DE', region: null, city: 'Berlin', timezone: 'Europe/Berlin' },
-          consent: {
-            email: { marketing: { granted: true, atMs: now - ageDays * DAY_MS, source: 'form' } },
-          },
+          consent: { email: { marketing } },
         }),
       });
+    const berlin = (ageDays: number) =>
+      inBerlin({ granted: true, atMs: now - ageDays * DAY_MS, source: 'form' });
     expect(codesOf(aMessage(), berlin(1095 - 1))).toEqual([]);
     expect(codesOf(aMessage(), berlin(1095 + 1))).toEqual(['block:gdpr_consent_expired']);
     // Restated by traits yesterday, first given four years ago: expired.
-    const restated = aContext({
-      profile: aProfile({
-        location: { country: 'DE', region: null, city: 'Berlin', timezone: 'Europe/Berlin' },
-        consent: {
-          email: {
-            marketing: {
-              granted: true,
-              atMs: now - DAY_MS,
-              sinceMs: now - 4 * 365 * DAY_MS,
-              source: 'identify',
-            },
-          },
-        },
-      }),
-    });
-    expect(codesOf(aMessage(), restated)).toEqual(['block:gdpr_consent_expired']);
+    const restated: ConsentEntry = {
+      granted: true,
+      atMs: now - DAY_MS,
+      sinceMs: now - 4 * 365 * DAY_MS,
+      source: 'identify',
+    };
+    expect(codesOf(aMessage(), inBerlin(restated))).toEqual(['block:gdpr_consent_expired']);
     // Renewed by the customer last month (an explicit grant kept beside the traits fact).
-    const renewed = aContext({
-      profile: aProfile({
-        location: { country: 'DE', region: null, city: 'Berlin', timezone: 'Europe/Berlin' },
-        consent: {
-          email: {
-            marketing: {
-              granted: true,
-              atMs: now - DAY_MS,
-              sinceMs: now - 4 * 365 * DAY_MS,
-              source: 'identify',
-              other: {
-                granted: true,
-                atMs: now - 30 * DAY_MS,
-                source: 'preference-centre',
-                explicit: true,
-              },
-            },
-          },
-        },
-      }),
-    });
-    expect(codesOf(aMessage(), renewed)).toEqual([]);
+    const renewal: ConsentEntry = {
+      granted: true,
+      atMs: now - 30 * DAY_MS,
+      source: 'preference-centre',
+      explicit: true,
+    };
+    expect(codesOf(aMessage(), inBerlin({ ...restated, other: renewal }))).toEqual([]);
   });
 
   it('refuses GDPR marketing without consent or with implied consent, but not a transactional message', () => {
