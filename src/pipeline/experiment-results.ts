@@ -192,16 +192,17 @@ const adaptive = (design: ExperimentDesign) =>
  * from equal to 20/40/40/0 % after a week, showed the starved arm at 5.0 % against control's
  * 3.9 %, p ≈ 1e-5). Under fixed weights every arm's units are equally young, so all count.
  */
+/** Exposed units' totals with the orders of the window from their exposure. */
+const fromExposure = (r: UnitTotals): UnitTotals => ({
+  ...r,
+  converted: r.exposedConverted,
+  revenueCents: r.exposedRevenueCents,
+  revenueSquares: r.exposedRevenueSquares,
+});
+
 const testedRows = (design: ExperimentDesign, rows: readonly UnitTotals[]): UnitTotals[] => {
   const matureOnly = adaptive(design);
-  return rows
-    .filter((r) => r.exposed && (r.matured || !matureOnly))
-    .map((r) => ({
-      ...r,
-      converted: r.exposedConverted,
-      revenueCents: r.exposedRevenueCents,
-      revenueSquares: r.exposedRevenueSquares,
-    }));
+  return rows.filter((r) => r.exposed && (r.matured || !matureOnly)).map(fromExposure);
 };
 
 /**
@@ -404,12 +405,7 @@ export const experimentResults = async (
   const arms = names.map((arm): ArmView => {
     const mine = rows.filter((r) => r.arm === arm);
     const all = sumOf(arm, mine);
-    const exposed = sumOf(
-      arm,
-      mine
-        .filter((r) => r.exposed)
-        .map((r) => ({ ...r, converted: r.exposedConverted, revenueCents: r.exposedRevenueCents })),
-    );
+    const exposed = sumOf(arm, mine.filter((r) => r.exposed).map(fromExposure));
     const tested = sumOf(arm, testedRows(design, mine));
     return {
       arm,
