@@ -136,7 +136,9 @@ try {
   if (run('latency')) {
     const n = Math.min(total, 20_000);
     const profiles = Array.from({ length: n }, (_, i) => profileOf(i));
-    const batch = await store.transaction((tx) => loadGuardBatchState(tx, guard, [], [], T0));
+    const batch = await store.transaction((tx) =>
+      loadGuardBatchState(tx, guard, [], new Map(), [], T0),
+    );
     const measure = () => {
       const times: number[] = [];
       const outcomes = new Map<string, number>();
@@ -187,7 +189,9 @@ try {
     const have = total;
     // Entries as large as the real ones: a decision's with every verdict.
     const sampleDecision = decisionOf(1, 'd-sample');
-    const batchState = await store.transaction((tx) => loadGuardBatchState(tx, guard, [], [], T0));
+    const batchState = await store.transaction((tx) =>
+      loadGuardBatchState(tx, guard, [], new Map(), [], T0),
+    );
     const judged = judgeDecision(sampleDecision, profileOf(1), batchState, guard, T0);
     const sample = decisionAuditData(sampleDecision, judged.message, judged.result.verdicts);
     const started = performance.now();

@@ -190,6 +190,7 @@ export const reviewMessage = async (
         tx,
         deps,
         [message.customerId],
+        profiles,
         message.campaignId === null ? [] : [message.campaignId],
         nowMs,
         decision.experiment === null ? [] : [decision.experiment.slot],

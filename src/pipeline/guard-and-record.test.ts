@@ -58,6 +58,7 @@ const batch = (rollout: GuardBatchState['rollout'] = null): GuardBatchState => (
   rollout,
   promoted: new Map(),
   weights: new Map(),
+  erased: new Map(),
 });
 
 const decisionFor = (id: string, agent = 'lifecycle'): Decision =>

@@ -21,6 +21,7 @@ import {
   type RenderedContent,
 } from '../core/message.js';
 import type { Channel, ComputedProfile, ProfileState } from '../core/profile.js';
+import { erasedSinceOf } from './erased-identities.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { SendHistory } from '../ports/record-store.js';
@@ -208,6 +209,8 @@ export interface GuardBatchState {
   promoted: Map<string, string>;
   /** The traffic weights in force for an adaptively allocated step, by slot. */
   weights: Map<string, Record<string, number>>;
+  /** When an identity of the customer was last erased, for those known by one. */
+  erased: Map<CustomerId, number>;
 }
 
 /** The setting that holds a journey step's promoted variant (written by the promotion). */
@@ -220,6 +223,7 @@ export const loadGuardBatchState = async (
   tx: StoreTx,
   deps: GuardDeps,
   customerIds: readonly CustomerId[],
+  profiles: ReadonlyMap<CustomerId, ProfileState>,
   campaignIds: readonly string[],
   nowMs: number,
   slots: readonly string[] = [],
@@ -257,6 +261,10 @@ export const loadGuardBatchState = async (
     rollout,
     promoted,
     weights,
+    erased: await erasedSinceOf(
+      tx,
+      customerIds.flatMap((id) => profiles.get(id) ?? []),
+    ),
   };
 };
 
@@ -415,6 +423,7 @@ export const judgeDecision = (
             : { budget: campaign.budget, spent: batch.spend.get(campaign.id) ?? 0 },
         moderation: variant === null ? null : (variant.moderation as GuardContext['moderation']),
         brandScores: variant === null ? null : variant.scores,
+        erasedAtMs: batch.erased.get(decision.customerId) ?? null,
         nowMs,
       };
       result = withRecipient(
@@ -822,11 +831,13 @@ export const guardAndRecord = async (
           rollout: null,
           promoted: new Map(),
           weights: new Map(),
+          erased: new Map(),
         }
       : await loadGuardBatchState(
           tx,
           deps,
           [...new Set(sending.map((d) => d.customerId))],
+          profiles,
           // Only a campaign with a budget cap needs what it has spent: summing a large
           // campaign's messages for every batch made fanning it out quadratic.
           sending.flatMap((d) => {

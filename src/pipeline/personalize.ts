@@ -198,6 +198,7 @@ const screen = async (
       campaignBudget: null,
       moderation,
       brandScores: { brand: scores.brandConsistency, tone: scores.toneConsistency },
+      erasedAtMs: null,
       nowMs: options.atMs,
     },
     options.guardPolicy,

@@ -11,6 +11,7 @@ import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store } from '../ports/store.js';
 import type { HeraldEvent } from '../core/event.js';
 import { heraldEvent, heraldIdentify } from './deliver-messages.js';
+import { identitiesOf, rememberErased } from './erased-identities.js';
 import { appendAudit } from './record/index.js';
 
 export interface CustomerExport {
@@ -68,8 +69,10 @@ export const auditTrailOf = async (
 /**
  * Erases a customer (GDPR art. 17): events, orders, identities, profile, decisions, messages
  * and journey state are deleted, and the links from the customer to their audit pseudonyms
- * (their own, and those of customers merged into them) go with them — the audit trail stays whole (the chain still verifies) but no longer leads to
- * anyone. Runs at once, well within any configured deadline.
+ * (their own, and those of customers merged into them) go with them — the audit trail stays
+ * whole (the chain still verifies) but no longer leads to anyone. A keyed hash of each identity
+ * removed stays (`rememberErased`), so that the person named again gets no marketing until they
+ * opt in anew. Runs at once, well within any configured deadline.
  */
 export const eraseCustomer = (
   store: Store,
@@ -82,9 +85,15 @@ export const eraseCustomer = (
     await tx.lock([customerId]);
     const subject = (await tx.pseudonymsOf([customerId], nowMs)).get(customerId);
     if (subject === undefined) throw new Error('no pseudonym');
+    // Read before they go: what the person is known by, to know them again (only as hashes).
+    const identities = identitiesOf(
+      (await tx.loadProfiles([customerId])).get(customerId),
+      await tx.identityKeysOf(customerId),
+    );
     const erased = await tx.eraseCustomer(customerId);
     if (erased.profiles === 0 && erased.events === 0)
       throw new AppError('not-found', `no customer ${customerId}`);
+    await rememberErased(tx, identities, nowMs);
     await appendAudit(
       tx,
       [
@@ -93,7 +102,14 @@ export const eraseCustomer = (
           customerId: null,
           subject,
           atMs: nowMs,
-          data: { by, reason, request: 'gdpr-erasure', erased },
+          data: {
+            by,
+            reason,
+            request: 'gdpr-erasure',
+            erased,
+            // How many identities are kept as keyed hashes to know the person again.
+            identitiesKept: identities.length,
+          },
         },
       ],
       nowMs,

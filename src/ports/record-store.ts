@@ -124,6 +124,14 @@ export interface RecordTx extends DeliverTx {
   pseudonymsOf(ids: readonly CustomerId[], nowMs: number): Promise<Map<CustomerId, string>>;
   /** Deletes or blanks everything that identifies the customer, and the link to its pseudonym. */
   eraseCustomer(id: CustomerId): Promise<ErasureCounts>;
+  /** The identity links that lead to the customer: `u:<user id>`, `a:<anonymous id>`. */
+  identityKeysOf(id: CustomerId): Promise<string[]>;
+  /** Keeps the keyed hashes of identities an erasure removed; erased again, the later time. */
+  addErasedIdentities(hashes: readonly string[], atMs: number): Promise<void>;
+  /** Of these hashes, those of erased identities, with when each was (last) erased. */
+  erasedIdentities(hashes: readonly string[]): Promise<Map<string, number>>;
+  /** Whether any identity was ever erased: when none was, the guard has nothing to look up. */
+  anyErasedIdentity(): Promise<boolean>;
   /** A stored answer for this idempotency key, or null; `save` stores one. */
   findIdempotent(key: string): Promise<{ requestHash: string; response: string } | null>;
   saveIdempotent(key: string, requestHash: string, response: string, nowMs: number): Promise<void>;

@@ -590,12 +590,17 @@ export const describeStore = (factory: StoreFactory): void => {
       ]);
     });
 
+    /** Undoes the migrations after 0013, for a test that starts from a schema before it. */
+    const UNDO_AFTER_0013 = `DROP TABLE erased_identities;
+      DELETE FROM herald_migrations WHERE name > '0013-exposure-windows';`;
+
     it('keeps the pseudonyms a schema from before migration 0012 held', async () => {
       await raw(`DROP TABLE pseudonyms;
         CREATE TABLE subjects (customer_id text PRIMARY KEY, pseudonym text NOT NULL UNIQUE,
           created_at_ms bigint NOT NULL);
         INSERT INTO subjects VALUES ('ann', 's_ann', 1), ('bob', 's_bob', 2);
-        DELETE FROM herald_migrations WHERE name IN ('0012-pseudonyms', '0013-exposure-windows');`);
+        DELETE FROM herald_migrations WHERE name IN ('0012-pseudonyms', '0013-exposure-windows');
+        ${UNDO_AFTER_0013}`);
       store = await reopen();
       expect(await store.pseudonymsOfCustomer(u('ann'))).toEqual(['s_ann']);
       expect(
@@ -616,7 +621,8 @@ export const describeStore = (factory: StoreFactory): void => {
           channel, assigned_at_ms, window_ends_ms, exposed_at_ms, orders, revenue_cents)
         VALUES ('x', 'ann', 'a', 'm-1', 'New', 'email', ${String(t0)}, ${String(t0 + 100)},
           ${String(t0 + 10)}, 1, 500);
-        DELETE FROM herald_migrations WHERE name = '0013-exposure-windows';`);
+        DELETE FROM herald_migrations WHERE name = '0013-exposure-windows';
+        ${UNDO_AFTER_0013}`);
 
     it('credits a unit exposed before migration 0013 with the orders of its window', async () => {
       await before0013('none');

@@ -497,6 +497,47 @@ for (const factory of storeFactories) {
       expect((await call('GET', '/v1/profiles/ida')).statusCode).toBe(200);
     });
 
+    it('knows an erased person named again: no marketing until they opt in after the erasure', async () => {
+      // Outside the EU no consent is needed for marketing email: only the unsubscribe stops
+      // it, and the erasure deletes the unsubscribe with everything else.
+      const gb = { location: { country: 'GB' } };
+      await identify('lea', { email: 'Lea@Example.com', phone: '+1 415 555 0100' }, gb);
+      await ingest('track', {
+        userId: 'lea',
+        event: 'Unsubscribed',
+        properties: { channel: 'email' },
+      });
+      expect((await send('lea', 'upsell')).reasonCode).toBe('unsubscribed');
+      const erased = await call('POST', '/v1/customers/lea/erase', { reason: 'deletion request' });
+      expect(erased.statusCode).toBe(200);
+
+      // The shop's tag sends the same user id again; a CRM sync brings the email under another.
+      clock.set(T0 + DAY_MS);
+      await identify('lea', { firstName: 'Lea' }, gb);
+      await identify('crm-77', { email: 'lea@example.com', firstName: 'Lea' }, gb);
+      await identify('ned', { email: 'ned@example.com', firstName: 'Ned' }, gb);
+      for (const who of ['lea', 'crm-77']) {
+        const blocked = await send(who, 'upsell');
+        expect(blocked.reasonCode).toBe('erased');
+        expect(blocked.verdicts.find((v) => v.code === 'erased')?.reason).toContain(
+          new Date(T0).toISOString().slice(0, 10),
+        );
+      }
+      expect((await send('ned', 'upsell')).status).toBe('queued');
+      // Traits saying yes could be replayed from before the erasure: not enough.
+      await identify('crm-77', { consent: { email: { marketing: true } } }, gb);
+      expect((await send('crm-77', 'upsell')).reasonCode).toBe('erased');
+      // An explicit opt-in given after the erasure is.
+      clock.set(T0 + 2 * DAY_MS);
+      await ingest('track', {
+        userId: 'crm-77',
+        event: 'Consent Updated',
+        properties: { channel: 'email', purpose: 'marketing', granted: true },
+      });
+      expect((await send('crm-77', 'upsell')).status).toBe('queued');
+      expect((await send('lea', 'upsell')).reasonCode).toBe('erased');
+    });
+
     it('refuses to change an audit entry, and names one changed behind its back', async () => {
       await identify('jo', { email: 'jo@example.com' });
       for (let i = 0; i < 3; i += 1) await send('jo', 'welcome-1');

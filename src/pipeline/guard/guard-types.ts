@@ -86,6 +86,11 @@ export interface GuardContext {
   moderation: ModerationOutcome | null;
   /** Brand and tone scores in [0, 1] of generated copy (the content stage's), else null. */
   brandScores?: { brand: number; tone: number } | null;
+  /**
+   * When an identity this customer is known by (user id, anonymous id, email, phone) was last
+   * erased on request, or null: the person was forgotten and has been named again since.
+   */
+  erasedAtMs: number | null;
   nowMs: number;
 }
 

@@ -177,6 +177,32 @@ describe('runGuardrails', () => {
     expect(codesOf(withHtml('<p>Hi, no way out</p>'))).toEqual(['block:canspam_no_unsubscribe']);
   });
 
+  it('holds marketing back from someone erased until an explicit opt-in after the erasure', () => {
+    const erasedAtMs = now - 5 * DAY_MS;
+    const grant = (atMs: number, explicit: boolean): ConsentEntry => ({
+      granted: true,
+      atMs,
+      source: explicit ? 'preference-centre' : 'identify',
+      ...(explicit ? { explicit: true as const } : {}),
+    });
+    const named = (marketing: ConsentEntry) =>
+      aContext({ erasedAtMs, profile: aProfile({ consent: { email: { marketing } } }) });
+    // Traits granting after the erasure may be a sync replaying what it held from before.
+    expect(codesOf(aMessage(), named(grant(now, false)))).toEqual(['block:erased']);
+    expect(codesOf(aMessage(), named(grant(erasedAtMs - DAY_MS, true)))).toEqual(['block:erased']);
+    expect(codesOf(aMessage(), named(grant(erasedAtMs + 1, true)))).toEqual([]);
+    // Kept beside a traits grant, the explicit one counts too.
+    expect(
+      codesOf(aMessage(), named({ ...grant(now, false), other: grant(erasedAtMs + 1, true) })),
+    ).toEqual([]);
+    // An opt-in on another channel opens only that one.
+    expect(codesOf(aMessage({ channel: 'sms', template: 't' }), named(grant(now, true)))).toContain(
+      'block:erased',
+    );
+    // A receipt for something the person did since is not marketing.
+    expect(codesOf(aMessage({ class: 'transactional' }), named(grant(now, false)))).toEqual([]);
+  });
+
   it('honours suppression, opt-ins, preferences and cadence', () => {
     const bounced = aContext({
       profile: aProfile({ email: { hardBounces: 3, complaints: 0, lastBounceAtMs: now } }),

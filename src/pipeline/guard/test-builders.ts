@@ -82,6 +82,7 @@ export const aContext = (overrides: Partial<GuardContext> = {}): GuardContext =>
   sendingDomain: null,
   campaignBudget: null,
   moderation: null,
+  erasedAtMs: null,
   nowMs: now,
   ...overrides,
 });

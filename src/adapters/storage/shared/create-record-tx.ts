@@ -19,6 +19,8 @@ const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
   VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_AUDIT = `INSERT INTO audit_log (seq, at_ms, kind, subject, data, prev_hash, hash)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
+/** Erased identities looked up per statement (a guard batch asks for a few thousand). */
+const ERASED_LOOKUP_CHUNK = 500;
 /** The advisory-lock class of the audit chain's head (customers use 18501). */
 const AUDIT_LOCK = 18502;
 
@@ -229,6 +231,39 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         found.set(id, pseudonym);
       }
       return found;
+    },
+    async identityKeysOf(id) {
+      const rows = await sql.all<{ key: string }>(
+        'SELECT key FROM identities WHERE customer_id = ? ORDER BY key',
+        [id],
+      );
+      return rows.map((r) => r.key);
+    },
+    async addErasedIdentities(hashes, atMs) {
+      for (const hash of new Set(hashes))
+        await sql.run(
+          `INSERT INTO erased_identities (key_hash, erased_at_ms) VALUES (?, ?)
+             ON CONFLICT (key_hash) DO UPDATE SET erased_at_ms = excluded.erased_at_ms
+             WHERE excluded.erased_at_ms > erased_identities.erased_at_ms`,
+          [hash, atMs],
+        );
+    },
+    async erasedIdentities(hashes) {
+      const found = new Map<string, number>();
+      const unique = [...new Set(hashes)];
+      for (let i = 0; i < unique.length; i += ERASED_LOOKUP_CHUNK) {
+        const chunk = unique.slice(i, i + ERASED_LOOKUP_CHUNK);
+        const rows = await sql.all<{ key_hash: string; erased_at_ms: number | string }>(
+          `SELECT key_hash, erased_at_ms FROM erased_identities
+             WHERE key_hash IN (${chunk.map(() => '?').join(', ')})`,
+          chunk,
+        );
+        for (const r of rows) found.set(r.key_hash, Number(r.erased_at_ms));
+      }
+      return found;
+    },
+    async anyErasedIdentity() {
+      return (await sql.all('SELECT 1 AS found FROM erased_identities LIMIT 1')).length > 0;
     },
     async markEngagement(messageId, kind, atMs) {
       const column = kind === 'opened' ? 'opened_at_ms' : 'clicked_at_ms';

@@ -573,6 +573,21 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.dropIndex('experiment_units_results').ifExists().execute();
     },
   },
+  // What an erasure leaves: a keyed hash of each identity it removed (user id, anonymous id,
+  // email, phone) and when, so that the same person seen again gets no marketing until they opt
+  // in anew (docs/guardrails.md, "Data-subject rights"). No customer id, no plain identity.
+  '0014-erased-identities': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const home = dialect === 'postgres' ? db.withSchema(await homeSchemaOf(db)) : db;
+      await home.schema
+        .createTable('erased_identities')
+        .ifNotExists()
+        .addColumn('key_hash', 'text', (c) => c.primaryKey())
+        .addColumn('erased_at_ms', big, (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

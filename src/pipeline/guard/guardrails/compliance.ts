@@ -18,6 +18,15 @@ const grantedSinceMs = (c: ConsentEntry): number => {
   return Math.max(since, renewed);
 };
 
+/**
+ * Whether the customer opted in explicitly (an event saying what they chose, not traits an
+ * integration may replay from before) after `sinceMs`.
+ */
+const optedInAfter = (c: ConsentEntry | undefined, sinceMs: number): boolean => {
+  const explicit = c?.explicit === true ? c : c?.other?.explicit === true ? c.other : undefined;
+  return explicit?.granted === true && explicit.atMs > sinceMs;
+};
+
 // CAN-SPAM covers the United States and its territories.
 const CAN_SPAM = new Set(['US', 'PR', 'GU', 'VI', 'AS', 'MP', 'UM']);
 
@@ -82,20 +91,35 @@ const whatsAppProblems = (message: GuardMessage, policy: GuardPolicy): Verdict[]
  * CAN-SPAM (US marketing email): a physical address in the footer, a working unsubscribe
  * link and valid From/Reply-To — checked on the rendered message, so a message not yet
  * rendered is blocked. CCPA (California): a sale/share opt-out blocks retargeting (web).
- * WhatsApp: approved templates only, each variable filled. An erased customer receives nothing.
+ * WhatsApp: approved templates only, each variable filled. Someone erased on request and named
+ * again since (by a user id, anonymous id, email or phone the erasure removed) gets no marketing
+ * until they opt in again, explicitly, after the erasure.
  */
 export const complianceGuardrail: Guardrail = {
   name: NAME,
   check(message, context, policy) {
     const { profile, nowMs } = context;
     const found: Verdict[] = [];
-    if (profile.preferences['erased'] === true)
-      return [verdict(NAME, 'block', 'erased', 'the customer asked to be erased')];
+    const marketing = message.class === 'marketing';
+    const { erasedAtMs } = context;
+    if (
+      marketing &&
+      erasedAtMs !== null &&
+      !optedInAfter(profile.consent[message.channel]?.['marketing'], erasedAtMs)
+    )
+      return [
+        verdict(
+          NAME,
+          'block',
+          'erased',
+          `the customer was erased on request (${new Date(erasedAtMs).toISOString()}) and has not opted in to ${message.channel} marketing since`,
+          { erasedAt: new Date(erasedAtMs).toISOString() },
+        ),
+      ];
     const given = profile.location.country?.trim() ?? '';
     const country = countryCode(given);
     // A country Herald cannot read might be in the EU: its rules apply (fail closed).
     const unreadable = given !== '' && country === null;
-    const marketing = message.class === 'marketing';
     const where = country ?? 'country not recognised';
     if (
       marketing &&

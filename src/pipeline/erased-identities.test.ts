@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { toCustomerId } from '../core/ids.js';
+import { aProfile } from './guard/test-builders.js';
+import { ERASURE_KEY, erasedSinceOf, identitiesOf, rememberErased } from './erased-identities.js';
+
+/** The five calls the module makes, over maps, counting the lookups. */
+const memoryTx = () => {
+  const settings = new Map<string, string>();
+  const erased = new Map<string, number>();
+  let lookups = 0;
+  return {
+    settings,
+    erased,
+    lookups: () => lookups,
+    getSetting: (key: string) => Promise.resolve(settings.get(key) ?? null),
+    setSetting: (key: string, value: string) => {
+      settings.set(key, value);
+      return Promise.resolve();
+    },
+    addErasedIdentities: (hashes: readonly string[], atMs: number) => {
+      for (const h of hashes) erased.set(h, Math.max(atMs, erased.get(h) ?? 0));
+      return Promise.resolve();
+    },
+    erasedIdentities: (hashes: readonly string[]) => {
+      lookups += 1;
+      return Promise.resolve(
+        new Map(hashes.flatMap((h) => (erased.has(h) ? [[h, erased.get(h) ?? 0] as const] : []))),
+      );
+    },
+    anyErasedIdentity: () => Promise.resolve(erased.size > 0),
+  };
+};
+
+const lea = aProfile({
+  customerId: toCustomerId('lea'),
+  userId: 'lea',
+  aliases: ['lea-old'],
+  anonymousIds: ['anon-1'],
+  traits: { email: ' Lea@Example.COM ', phone: '+44 (0)20 7946 0000' },
+});
+
+describe('erased identities', () => {
+  it('knows a profile by its user ids, anonymous ids, email in lower case and phone as sent to', () => {
+    expect(identitiesOf(lea, ['u:lea', 'a:anon-2']).sort()).toEqual([
+      'a:anon-1',
+      'a:anon-2',
+      'email:lea@example.com',
+      'phone:+4402079460000',
+      'u:lea',
+      'u:lea-old',
+    ]);
+    expect(identitiesOf(undefined, ['u:x'])).toEqual(['u:x']);
+    expect(identitiesOf(aProfile({ userId: null, traits: { phone: ' - ' } }))).toEqual([]);
+  });
+
+  it('keeps keyed hashes only, and finds the person again by any one identity', async () => {
+    const tx = memoryTx();
+    expect(await erasedSinceOf(tx, [lea])).toEqual(new Map());
+    expect(tx.lookups()).toBe(0);
+    await rememberErased(tx, identitiesOf(lea), 1_000);
+    const key = tx.settings.get(ERASURE_KEY) ?? '';
+    expect(key).toMatch(/^[\w-]{43}$/);
+    for (const h of tx.erased.keys()) expect(h).toMatch(/^[0-9a-f]{64}$/);
+    const dump = JSON.stringify([...tx.erased]);
+    for (const plain of ['lea', 'example', '7946']) expect(dump).not.toContain(plain);
+
+    const byEmail = aProfile({
+      customerId: toCustomerId('crm-1'),
+      userId: 'crm-1',
+      traits: { email: 'LEA@example.com' },
+    });
+    const stranger = aProfile({ customerId: toCustomerId('ned'), userId: 'ned' });
+    expect(await erasedSinceOf(tx, [byEmail, stranger])).toEqual(
+      new Map([[toCustomerId('crm-1'), 1_000]]),
+    );
+    // Erased again later (named again, then erased again): the later time counts.
+    await rememberErased(tx, ['email:lea@example.com'], 5_000);
+    expect((await erasedSinceOf(tx, [byEmail])).get(toCustomerId('crm-1'))).toBe(5_000);
+    // Another database (another key) makes other hashes of the same identities.
+    const other = memoryTx();
+    await rememberErased(other, identitiesOf(lea), 1_000);
+    expect([...other.erased.keys()].some((h) => tx.erased.has(h))).toBe(false);
+  });
+
+  it('refuses to judge when hashes are kept but their key is gone', async () => {
+    const tx = memoryTx();
+    await rememberErased(tx, ['u:lea'], 1_000);
+    tx.settings.delete(ERASURE_KEY);
+    await expect(erasedSinceOf(tx, [lea])).rejects.toThrow(/erasure_key setting is missing/);
+  });
+});

@@ -1,0 +1,97 @@
+// What an erasure leaves behind so that it is not undone by the next event: a keyed hash of each
+// identity it removed. The person's data is gone, but their tracking library, CRM sync or shop
+// will name them again (the same user id, email or phone), and the customer made anew would
+// have no unsubscribe, no complaint and no consent on record: outside the EU, nothing would stop
+// marketing to someone who had withdrawn from it and then asked to be forgotten. The guard looks
+// the hashes up (`erasedSinceOf`) and the compliance guardrail holds back marketing until the
+// person opts in again, explicitly, after the erasure.
+import { hash, randomBytes } from 'node:crypto';
+import type { CustomerId } from '../core/ids.js';
+import type { ProfileState } from '../core/profile.js';
+import { normalisePhone } from '../core/recipient.js';
+import type { StoreTx } from '../ports/store.js';
+
+/** The setting that keeps the key the hashes are made with (random, made at the first erasure). */
+export const ERASURE_KEY = 'erasure_key';
+
+type Tx = Pick<
+  StoreTx,
+  'getSetting' | 'setSetting' | 'addErasedIdentities' | 'erasedIdentities' | 'anyErasedIdentity'
+>;
+
+const textTrait = (profile: ProfileState, name: string): string | null => {
+  const value = profile.traits[name];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+};
+
+/**
+ * The identities a profile is known by: its user ids (its own and those aliased to it), its
+ * anonymous ids, its email (in lower case) and its phone (as messages are addressed), plus any
+ * identity links given (`u:<user id>`, `a:<anonymous id>`, as the identity table keeps them).
+ */
+export const identitiesOf = (profile: ProfileState | undefined, links: readonly string[] = []) => {
+  const keys = new Set(links);
+  if (profile === undefined) return [...keys];
+  if (profile.userId !== null) keys.add(`u:${profile.userId}`);
+  for (const id of profile.aliases) keys.add(`u:${id}`);
+  for (const id of profile.anonymousIds) keys.add(`a:${id}`);
+  const email = textTrait(profile, 'email');
+  if (email !== null) keys.add(`email:${email.toLowerCase()}`);
+  const phone = textTrait(profile, 'phone');
+  const number = phone === null ? '' : normalisePhone(phone);
+  if (number.replace('+', '') !== '') keys.add(`phone:${number}`);
+  return [...keys];
+};
+
+/**
+ * Keyed, so the table is no list of addresses: without the key (kept in the database's settings)
+ * a hash cannot be tested against a guessed email.
+ */
+const hashOf = (key: string, identity: string) => hash('sha256', `${key}\n${identity}`);
+
+/** Remembers, in the erasing transaction, the identities of the customer being erased. */
+export const rememberErased = async (
+  tx: Tx,
+  identities: readonly string[],
+  atMs: number,
+): Promise<void> => {
+  if (identities.length === 0) return;
+  let key = await tx.getSetting(ERASURE_KEY);
+  if (key === null) {
+    key = randomBytes(32).toString('base64url');
+    await tx.setSetting(ERASURE_KEY, key);
+  }
+  const secret = key;
+  await tx.addErasedIdentities(
+    identities.map((identity) => hashOf(secret, identity)),
+    atMs,
+  );
+};
+
+/**
+ * For each profile known by an identity erased before, the latest such erasure. Nothing is
+ * hashed while no identity was ever erased.
+ */
+export const erasedSinceOf = async (
+  tx: Tx,
+  profiles: readonly ProfileState[],
+): Promise<Map<CustomerId, number>> => {
+  const found = new Map<CustomerId, number>();
+  if (profiles.length === 0 || !(await tx.anyErasedIdentity())) return found;
+  const key = await tx.getSetting(ERASURE_KEY);
+  // Written in the transaction that wrote the first hash: without it no hash can be matched,
+  // and letting every message through as if nothing had been erased would not be safe.
+  if (key === null)
+    throw new Error(`erased identities are kept but the ${ERASURE_KEY} setting is missing`);
+  const hashes = profiles.map((p) => identitiesOf(p).map((identity) => hashOf(key, identity)));
+  const erased = await tx.erasedIdentities(hashes.flat());
+  if (erased.size === 0) return found;
+  profiles.forEach((profile, i) => {
+    for (const h of hashes[i] ?? []) {
+      const atMs = erased.get(h);
+      if (atMs !== undefined && atMs > (found.get(profile.customerId) ?? -Infinity))
+        found.set(profile.customerId, atMs);
+    }
+  });
+  return found;
+};
