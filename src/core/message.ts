@@ -107,6 +107,12 @@ export interface MessageRecord {
   campaignId: string | null;
   status: MessageStatus;
   sendAtMs: number;
+  /**
+   * When it was meant to leave: its send time as recorded (a chosen send time, a quiet-hours
+   * hold) or as a reviewer's approval set it. Retries and holds at hand-off move `sendAtMs`, not
+   * this; lateness is counted from here. Absent in messages recorded before it was kept.
+   */
+  dueAtMs?: number;
   createdAtMs: number;
   updatedAtMs: number;
   /** What sending it costs (provider price), major units; campaign budgets add these up. */

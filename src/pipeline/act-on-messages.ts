@@ -230,6 +230,8 @@ export const reviewMessage = async (
         ...message,
         status: blocked ? 'blocked' : 'queued',
         sendAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
+        // Approved now: late from now on, however long it waited for the reviewer.
+        dueAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
         content: content ?? null,
         contentHash: contentHashOf(content ?? null),
         ...splitVerdicts(result),
@@ -247,6 +249,7 @@ export const reviewMessage = async (
       {
         status: updated.status,
         sendAtMs: updated.sendAtMs,
+        ...(updated.dueAtMs === undefined ? {} : { dueAtMs: updated.dueAtMs }),
         content: updated.content,
         contentHash: updated.contentHash,
         verdicts: updated.verdicts,
@@ -271,7 +274,8 @@ export const reviewMessage = async (
             action,
             by: request.reviewer,
             reason: request.reason,
-            override: request.action === 'approve',
+            // An approval the guardrails then blocked overrode nothing.
+            override: request.action === 'approve' && updated.status !== 'blocked',
             ...(verdicts === undefined ? {} : { verdicts }),
           }),
         },

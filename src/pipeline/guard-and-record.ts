@@ -469,6 +469,7 @@ export const judgeDecision = (
     topic: template?.topic ?? null,
     campaignId: campaign?.id ?? null,
     ...placed,
+    dueAtMs: placed.sendAtMs,
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
     cost: deps.policy.costPerMessage[channel],

@@ -29,6 +29,7 @@ export type AuditHead = Pick<AuditEntry, 'seq' | 'hash'> | null;
 export interface MessagePatch {
   status?: MessageStatus;
   sendAtMs?: number;
+  dueAtMs?: number;
   content?: MessageRecord['content'];
   contentHash?: string | null;
   verdicts?: MessageRecord['verdicts'];

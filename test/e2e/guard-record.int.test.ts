@@ -468,6 +468,43 @@ for (const factory of storeFactories) {
       });
     });
 
+    it('sends an item approved a day and more after it was recorded, within the review window', async () => {
+      for (const who of ['hugo', 'ivy']) {
+        await identify(who, { email: `${who}@example.com`, firstName: who });
+        await ingest('track', {
+          userId: who,
+          event: 'Product Added',
+          properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+        });
+      }
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const items = (await call('GET', '/v1/reviews')).json<{
+        reviews: (MessageView & { customerId: string })[];
+      }>().reviews;
+      const itemOf = (who: string) => items.find((m) => m.customerId === who)?.id ?? '';
+      // 30 hours in the queue: past the 24 h a queued message may be late, inside the 48 h a
+      // reviewer has. The approval says when it is due.
+      clock.set(T0 + 32 * HOUR_MS);
+      await ingest('track', { userId: 'ivy', event: 'Unsubscribed', properties: {} });
+      const approve = (who: string) =>
+        call('POST', `/v1/reviews/${itemOf(who)}/approve`, { reason: 'margin' }, reviewerToken);
+      expect((await approve('hugo')).json<MessageView>().status).toBe('queued');
+      expect((await approve('ivy')).json<MessageView>().status).toBe('blocked');
+      await herald.services.dispatcher.runDue();
+      expect((await messageOf(itemOf('hugo'))).status).toBe('sent');
+      // Only the approval that took effect overrode the guardrails' call for review.
+      for (const [who, override] of [
+        ['hugo', true],
+        ['ivy', false],
+      ] as const) {
+        const trail = (await call('GET', `/v1/customers/${who}/audit`)).json<{
+          audit: { kind: string; data: { override?: boolean } }[];
+        }>().audit;
+        expect(trail.find((e) => e.kind === 'review')?.data.override).toBe(override);
+      }
+    });
+
     it('erases a customer: no personal data left, the audit chain still verifies', async () => {
       await identify('hal-9000@example.com', {
         email: 'hal-9000@example.com',

@@ -27,12 +27,25 @@ describe('the timing check at hand-off', () => {
     });
   });
 
-  it('refuses a marketing message queued longer ago than the lateness allowed, retries or not', () => {
+  it('refuses a marketing message due longer ago than the lateness allowed, retries or not', () => {
     expect(checkTimingAtHandOff(sms(at(-50)), ny, quiet, 24, at(2))).toEqual({
       code: 'stale',
-      reason: 'queued 52 h ago, past the 24 h a marketing message may wait',
+      reason: 'due 52 h ago, past the 24 h a marketing message may be late',
     });
     expect(checkTimingAtHandOff(sms(at(-20)), ny, quiet, 24, at(2))).toBeNull();
+    expect(checkTimingAtHandOff(sms(at(-50), { dueAtMs: at(-30) }), ny, quiet, 24, at(2))).toEqual({
+      code: 'stale',
+      reason: 'due 32 h ago, past the 24 h a marketing message may be late',
+    });
+  });
+
+  it('counts lateness from when the message was meant to leave, not when it was decided', () => {
+    // Sent at the customer's best hour a day later, or approved by a reviewer 40 h after it
+    // was recorded: neither is late on the hour it was due.
+    expect(checkTimingAtHandOff(sms(at(-40), { dueAtMs: at(1) }), ny, quiet, 24, at(2))).toBeNull();
+    expect(
+      checkTimingAtHandOff(sms(at(-40), { dueAtMs: at(1) }), ny, quiet, 24, at(25, 1)),
+    ).toMatchObject({ code: 'stale' });
   });
 
   it('never holds or refuses a transactional message or web content', () => {

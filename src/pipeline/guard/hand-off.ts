@@ -75,25 +75,26 @@ export type Timing = { holdUntilMs: number; reason: string } | { code: string; r
 
 /**
  * The timing check at hand-off, for marketing on channels that interrupt (not web): a message
- * queued more than `maxLatenessHours` ago (an outage, a backlog, retries; counted from when it
- * was queued, since every retry moves its `sendAtMs`) is refused as `stale`,
+ * due more than `maxLatenessHours` ago (an outage, a backlog, retries; counted from when it was
+ * meant to leave — its send time as recorded, a chosen send time or a quiet-hours hold, or as
+ * a reviewer's approval set it — since every retry moves its `sendAtMs`) is refused as `stale`,
  * since a cart reminder or a sale two days late says the wrong thing; one whose hand-off falls
  * in the customer's local quiet hours (a retry or a backlog pushed it there) waits until they
  * end. Null when it may go now.
  */
 export const checkTimingAtHandOff = (
-  message: { channel: Channel; class: MessageClass; createdAtMs: number },
+  message: { channel: Channel; class: MessageClass; createdAtMs: number; dueAtMs?: number },
   profile: ProfileState,
   quietHours: QuietHours,
   maxLatenessHours: number,
   nowMs: number,
 ): Timing | null => {
   if (message.class === 'transactional' || message.channel === 'web') return null;
-  const lateMs = nowMs - message.createdAtMs;
+  const lateMs = nowMs - Math.max(message.createdAtMs, message.dueAtMs ?? message.createdAtMs);
   if (lateMs > maxLatenessHours * HOUR_MS)
     return {
       code: 'stale',
-      reason: `queued ${String(Math.floor(lateMs / HOUR_MS))} h ago, past the ${String(maxLatenessHours)} h a marketing message may wait`,
+      reason: `due ${String(Math.floor(lateMs / HOUR_MS))} h ago, past the ${String(maxLatenessHours)} h a marketing message may be late`,
     };
   const { timezone } = resolveTimezone(profile.location, quietHours);
   const untilMs = afterQuietHours(nowMs, timezone, quietHours);

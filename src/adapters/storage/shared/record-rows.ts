@@ -18,6 +18,7 @@ type MessageBody = Pick<
   | 'lastError'
   | 'web'
   | 'variant'
+  | 'dueAtMs'
 >;
 
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
@@ -52,6 +53,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     lastError: m.lastError,
     web: m.web,
     variant: m.variant ?? null,
+    ...(m.dueAtMs === undefined ? {} : { dueAtMs: m.dueAtMs }),
   } satisfies Omit<MessageBody, 'content'>).slice(1)}`,
 });
 
