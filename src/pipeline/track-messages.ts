@@ -16,7 +16,12 @@ export type MessageResult =
   | { kind: 'opened' }
   | { kind: 'clicked'; url: string }
   | { kind: 'unsubscribed'; source: string }
-  | { kind: 'delivered' }
+  /**
+   * The provider took the message (Twilio `queued`/`sent`, SendGrid `processed`): not an
+   * outcome for the customer, but proof that an attempt that seemed to fail went through.
+   */
+  | { kind: 'accepted'; providerId: string | null }
+  | { kind: 'delivered'; providerId?: string | null }
   | { kind: 'bounced'; hard: boolean; reason: string }
   | { kind: 'complained' }
   | { kind: 'dropped'; reason: string }
@@ -39,6 +44,8 @@ const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: str
   const once = (what: string) => `${what}:${m.id}`;
   const each = (what: string) => `${what}:${m.id}:${reportId ?? randomUUID()}`;
   switch (r.kind) {
+    case 'accepted':
+      return null;
     case 'opened':
       return heraldEvent(m.customerId, HERALD_EVENTS.emailOpened, each('open'), props, atMs);
     case 'clicked':
@@ -112,6 +119,51 @@ const statusOf = (r: MessageResult): MessageRecord['status'] | null =>
         ? 'failed'
         : null;
 
+const PROVE_ACCEPTED: ReadonlySet<MessageResult['kind']> = new Set([
+  'accepted',
+  'delivered',
+  'opened',
+  'clicked',
+]);
+
+/**
+ * A message waiting in the outbox for a retry, whose earlier attempt a report shows went
+ * through (an attempt that timed out after the provider had taken it): marked sent, so the
+ * retry does not send it twice. Only a message the dispatcher is not sending right now.
+ */
+const markSentAfterAll = async (
+  deps: TrackDeps,
+  message: MessageRecord,
+  result: MessageResult,
+  atMs: number,
+  nowMs: number,
+): Promise<void> => {
+  if (message.status !== 'queued' || message.attempts === 0) return;
+  const providerId =
+    result.kind === 'accepted' || result.kind === 'delivered' ? (result.providerId ?? null) : null;
+  await deps.store.transaction(async (tx) => {
+    if (!(await tx.markAcceptedAfterAll(message.id, providerId, atMs, nowMs))) return;
+    await appendAudit(
+      tx,
+      [
+        {
+          kind: 'result',
+          customerId: message.customerId,
+          atMs: nowMs,
+          data: {
+            decisionId: message.id,
+            channel: message.channel,
+            result: result.kind,
+            status: 'sent',
+            reason: 'a provider report shows an attempt that seemed to fail was accepted',
+          },
+        },
+      ],
+      nowMs,
+    );
+  });
+};
+
 /**
  * Records what happened to a message: the event on its customer (through the ingest path, so
  * consent, suppression and engagement follow), and for bounces, complaints and drops the
@@ -125,7 +177,10 @@ export const recordMessageResult = async (
   nowMs: number,
   reportId: string | null = null,
 ): Promise<void> => {
-  await deps.emit([eventOf(message, result, atMs, reportId)], nowMs);
+  const event = eventOf(message, result, atMs, reportId);
+  if (event !== null) await deps.emit([event], nowMs);
+  // Each of these says the message reached the provider, if not the customer.
+  if (PROVE_ACCEPTED.has(result.kind)) await markSentAfterAll(deps, message, result, atMs, nowMs);
   const status = statusOf(result);
   if (result.kind === 'opened' || result.kind === 'clicked') {
     await deps.store.transaction((tx) => tx.markEngagement(message.id, result.kind, atMs));

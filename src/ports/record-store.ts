@@ -223,6 +223,18 @@ export interface DeliverTx {
     leaseUntilMs: number,
   ): Promise<boolean>;
   /**
+   * A message back in the outbox for a retry (an attempt timed out or failed to answer) that a
+   * provider's report shows was accepted after all: `sent`, with the report's provider id when
+   * it had none, at `sentAtMs`, and its experiment exposure. False when it is no longer waiting
+   * for a retry (the retry went, or something else changed it).
+   */
+  markAcceptedAfterAll(
+    id: string,
+    providerId: string | null,
+    sentAtMs: number,
+    nowMs: number,
+  ): Promise<boolean>;
+  /**
    * Takes up to `want` tokens from a provider's bucket (refilled at `perSecond`, holding at
    * most `burst`), shared by every process on the database; returns how many it got. A
    * negative `want` gives tokens back.

@@ -295,6 +295,60 @@ for (const factory of storeFactories) {
       expect(profile.email.hardBounces).toBe(1);
     });
 
+    it('does not send again what the relay took after the attempt gave up, once it is seen', async () => {
+      // A relay that takes 1.5 s to accept, an attempt that gives up after 0.5 s: the message
+      // goes back to the outbox for a retry, though the relay has it and delivers it.
+      const slow = await startSmtpServer(5000, 1500);
+      await slow.adapter.close();
+      const other = await startHerald(factory, {
+        clock,
+        env: {
+          HERALD_SMTP_URL: `smtp://127.0.0.1:${String(slow.port)}`,
+          HERALD_PUBLIC_URL: PUBLIC,
+          HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+        },
+        configYaml: 'deliver:\n  timeoutSeconds: 0.5\n',
+      });
+      try {
+        await ingestCall(other, clock, 'identify', {
+          userId: 'gil',
+          traits: { email: 'gil@example.com', firstName: 'Gil' },
+        });
+        const sent = (
+          await other.app.inject({
+            method: 'POST',
+            url: '/v1/sends',
+            headers: { ...json, authorization: `Bearer ${adminToken}` },
+            payload: JSON.stringify({ userId: 'gil', channel: 'email', template: 'welcome-1' }),
+          })
+        ).json<{ decisionId: string }>();
+        await other.services.dispatcher.runDue();
+        const view = async () =>
+          (
+            await other.app.inject({
+              method: 'GET',
+              url: `/v1/messages/${sent.decisionId}`,
+              headers: { authorization: `Bearer ${adminToken}` },
+            })
+          ).json<MessageView & { attempts: number }>();
+        expect(await view()).toMatchObject({ status: 'queued', attempts: 1 });
+        for (let i = 0; i < 50 && slow.messages.length === 0; i += 1)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(slow.messages).toHaveLength(1);
+        // The customer follows a link in the copy that arrived: it went after all.
+        const body = unfold(slow.messages[0] ?? '').replace(/=\r?\n/g, '');
+        const link = /https:\/\/herald\.example\.com(\/t\/c\/[\w.-]+)/.exec(body)?.[1] ?? '';
+        expect((await other.app.inject({ method: 'GET', url: link })).statusCode).toBe(302);
+        expect(await view()).toMatchObject({ status: 'sent', attempts: 1 });
+        clock.set(clock.nowMs() + HOUR_MS);
+        expect(await other.services.dispatcher.runDue()).toBe(0);
+        expect(slow.messages).toHaveLength(1);
+      } finally {
+        await other.close();
+        await slow.stop();
+      }
+    });
+
     it('takes a signed SendGrid bounce and complaint, and refuses an unsigned or stale batch', async () => {
       await ingest('identify', { userId: 'gia', traits: { email: 'gia@example.com' } });
       const sent = await send('gia', 'welcome-1');
@@ -401,6 +455,29 @@ for (const factory of storeFactories) {
           properties: expect.objectContaining({ messageId: sent.decisionId }),
         }),
       );
+    });
+
+    it('takes Twilio’s "sent" for a message back in the outbox after an attempt gave up: no second send', async () => {
+      await ingest('identify', {
+        userId: 'fay',
+        traits: { phone: '+14155550123', consent: { sms: { marketing: true } } },
+      });
+      const sent = await send('fay', 'upsell', 'sms');
+      // As an attempt that timed out leaves it: queued again, one attempt counted, no SID.
+      await herald.raw(`UPDATE messages SET attempts = 1 WHERE id = '${sent.decisionId}'`);
+      const path = `/webhooks/twilio/status?message=${sent.decisionId}`;
+      const params = new URLSearchParams({ MessageSid: 'SM-fay', MessageStatus: 'sent' });
+      expect((await twilioPost(path, params)).statusCode).toBe(204);
+      expect(await message(sent.decisionId)).toMatchObject({ status: 'sent' });
+      expect(await herald.services.store.messageByProviderId('SM-fay')).toMatchObject({
+        id: sent.decisionId,
+      });
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      // A message not yet attempted is the dispatcher's to send, whatever a report says.
+      const fresh = await send('fay', 'upsell', 'sms');
+      const early = new URLSearchParams({ MessageSid: 'SM-fay-2', MessageStatus: 'queued' });
+      await twilioPost(`/webhooks/twilio/status?message=${fresh.decisionId}`, early);
+      expect(await message(fresh.decisionId)).toMatchObject({ status: 'queued' });
     });
 
     it('sends no more SMS to a number Twilio reports cannot receive, until the phone changes', async () => {

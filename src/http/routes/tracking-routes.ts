@@ -67,6 +67,13 @@ export const verifyUserSignature = (
 };
 
 // A transparent 1×1 GIF.
+/**
+ * The id SendGrid answered the send with (`X-Message-Id`) from an event's `sg_message_id`,
+ * which appends the filter that handled it (`<id>.filterdrecv-…`, `<id>.filter0001.…`).
+ */
+const providerIdOf = (sgMessageId: string | null): string | null =>
+  sgMessageId === null ? null : sgMessageId.replace(/\.filter.*$/s, '');
+
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 const page = (reply: FastifyReply, status: number, title: string, body: string) =>
@@ -243,19 +250,21 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             : await store.messageByProviderId(e.providerMessageId));
         if (message === undefined) continue;
         const result: MessageResult | null =
-          e.kind === 'delivered'
-            ? { kind: 'delivered' }
-            : e.kind === 'bounced-hard' || e.kind === 'bounced-soft'
-              ? { kind: 'bounced', hard: e.kind === 'bounced-hard', reason: e.reason ?? '' }
-              : e.kind === 'dropped'
-                ? { kind: 'dropped', reason: e.reason ?? '' }
-                : e.kind === 'complained'
-                  ? { kind: 'complained' }
-                  : e.kind === 'unsubscribed'
-                    ? { kind: 'unsubscribed', source: 'sendgrid' }
-                    : e.kind === 'opened'
-                      ? { kind: 'opened' }
-                      : { kind: 'clicked', url: e.url ?? '' };
+          e.kind === 'accepted'
+            ? { kind: 'accepted', providerId: providerIdOf(e.providerMessageId) }
+            : e.kind === 'delivered'
+              ? { kind: 'delivered', providerId: providerIdOf(e.providerMessageId) }
+              : e.kind === 'bounced-hard' || e.kind === 'bounced-soft'
+                ? { kind: 'bounced', hard: e.kind === 'bounced-hard', reason: e.reason ?? '' }
+                : e.kind === 'dropped'
+                  ? { kind: 'dropped', reason: e.reason ?? '' }
+                  : e.kind === 'complained'
+                    ? { kind: 'complained' }
+                    : e.kind === 'unsubscribed'
+                      ? { kind: 'unsubscribed', source: 'sendgrid' }
+                      : e.kind === 'opened'
+                        ? { kind: 'opened' }
+                        : { kind: 'clicked', url: e.url ?? '' };
         const nowMs = services.clock.nowMs();
         await recordMessageResult(deps, message, result, e.atMs, nowMs, e.eventId);
         recorded += 1;
@@ -301,7 +310,12 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           (named === undefined ? undefined : await store.getMessage(named)) ??
           (sid === '' ? undefined : await store.messageByProviderId(sid));
         if (message !== undefined) {
-          if (status === 'delivered') await record(message, { kind: 'delivered' });
+          // Twilio took it (a callback for each step): proof an attempt that seemed to fail
+          // went through.
+          if (['accepted', 'queued', 'sending', 'sent'].includes(status))
+            await record(message, { kind: 'accepted', providerId: sid === '' ? null : sid });
+          else if (status === 'delivered')
+            await record(message, { kind: 'delivered', providerId: sid === '' ? null : sid });
           else if (status === 'undelivered' || status === 'failed')
             await record(message, {
               kind: 'undelivered',

@@ -74,14 +74,18 @@ describe('parseSendGridEvents', () => {
     expect(first?.providerMessageId).toBeNull();
   });
 
-  it('skips processed, deferred and events it does not know', () => {
+  it('reads processed and deferred as accepted, and skips events it does not know', () => {
     const result = parsed([
-      anEvent({ event: 'processed' }),
-      anEvent({ event: 'deferred', attempt: '5', response: '400 try again later' }),
+      anEvent({ event: 'processed', sg_event_id: 'evt-p' }),
+      anEvent({ event: 'deferred', sg_event_id: 'evt-d', attempt: '5', response: '400 later' }),
       anEvent({ event: 'group_resubscribe' }),
       anEvent({ event: 'delivered', sg_event_id: 'evt-kept' }),
     ]);
-    expect(result.events.map((e) => e.eventId)).toEqual(['evt-kept']);
+    expect(result.events.map((e) => [e.eventId, e.kind])).toEqual([
+      ['evt-p', 'accepted'],
+      ['evt-d', 'accepted'],
+      ['evt-kept', 'delivered'],
+    ]);
     expect(result.malformed).toEqual([]);
   });
 

@@ -8,6 +8,7 @@ import { err, ok, type Result } from '../../core/result.js';
  * seconds.
  */
 export type SendGridEventKind =
+  | 'accepted'
   | 'delivered'
   | 'bounced-hard'
   | 'bounced-soft'
@@ -47,11 +48,14 @@ export interface ParsedSendGridEvents {
 export type SendGridBodyError = { kind: 'not-a-list' };
 
 /**
- * Events Herald acts on. `processed` (accepted for sending) and `deferred` (SendGrid retries
- * for up to 72 hours, then reports a bounce or drop) are not outcomes, so they are skipped
- * like any event not listed here.
+ * Events Herald acts on; any other is skipped. `processed` (accepted for sending) and `deferred`
+ * (SendGrid retries for up to 72 hours, then reports a bounce or drop) are not outcomes, but
+ * they prove SendGrid took the message: one back in the outbox after an attempt that seemed to
+ * fail is not sent again.
  */
 const kindOf: Readonly<Record<string, SendGridEventKind | 'bounce'>> = {
+  processed: 'accepted',
+  deferred: 'accepted',
   delivered: 'delivered',
   bounce: 'bounce',
   dropped: 'dropped',

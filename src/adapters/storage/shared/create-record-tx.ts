@@ -36,6 +36,13 @@ interface HistoryRow {
 /** The record stage's primitives, one SQL text for both databases. */
 export const createRecordTx = (sql: SqlRunner): RecordTx => {
   const pg = sql.dialect === 'postgres';
+  /** A message that reached its customer exposes the experiment units it carries. */
+  const exposeUnits = (messageId: string, atMs: number) =>
+    sql.run(
+      `UPDATE experiment_units SET exposed_at_ms = ?
+       WHERE message_id = ? AND exposed_at_ms IS NULL`,
+      [atMs, messageId],
+    );
   /** Matches `customer_id` against the customers a query is for (`?`): all of them at once. */
   const ofCustomers = pg ? '= ANY(?::text[])' : '= ?';
   /**
@@ -376,11 +383,17 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       );
       // The message reached its customer: that is the exposure of any experiment it carries.
       if (changed === 1 && u.status === 'sent' && u.sentAtMs !== null)
-        await sql.run(
-          `UPDATE experiment_units SET exposed_at_ms = ?
-           WHERE message_id = ? AND exposed_at_ms IS NULL`,
-          [u.sentAtMs, id],
-        );
+        await exposeUnits(id, u.sentAtMs);
+      return changed === 1;
+    },
+    async markAcceptedAfterAll(id, providerId, sentAtMs, nowMs) {
+      const changed = await sql.run(
+        `UPDATE messages SET status = 'sent', provider_id = COALESCE(provider_id, ?),
+           sent_at_ms = ?, updated_at_ms = ?
+         WHERE id = ? AND status = 'queued' AND attempts > 0`,
+        [providerId, sentAtMs, nowMs, id],
+      );
+      if (changed === 1) await exposeUnits(id, sentAtMs);
       return changed === 1;
     },
     async takeTokens(provider, want, perSecond, burst, nowMs) {
