@@ -24,12 +24,17 @@ export const smtpOutcome = (error: SmtpError): DeliveryOutcome => {
   const status = error.responseCode;
   if (status !== undefined && status >= 400 && status < 500)
     return { kind: 'retry', reason, afterMs: null };
-  // 550/551/553 at RCPT, or an enhanced status 5.1.x (bad destination mailbox): the address.
+  // The address itself is bad (a hard bounce, counted against it and the sending domain): an
+  // enhanced status 5.1.x (RFC 3463, addressing), or without one 550/551/553 at RCPT. Any other
+  // enhanced status at RCPT is not about the mailbox — 5.7.x is the receiver's policy (a
+  // blocklisted relay, DMARC, spam), which says nothing about the address: failed, not bounced.
+  const enhanced = /\b5\.(\d{1,3})\.\d{1,3}\b/.exec(reason);
   if (
     status !== undefined &&
     status >= 500 &&
-    (/\b5\.1\.\d+\b/.test(reason) ||
-      (error.code === 'EENVELOPE' && [550, 551, 553].includes(status)))
+    (enhanced === null
+      ? error.code === 'EENVELOPE' && [550, 551, 553].includes(status)
+      : enhanced[1] === '1')
   )
     return { kind: 'unreachable', reason };
   // 530 authentication required, 535 credentials rejected (RFC 4954), or nodemailer's EAUTH:

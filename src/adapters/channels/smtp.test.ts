@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { smtpOutcome } from './smtp.js';
+
+const atRcpt = (responseCode: number, response: string) =>
+  smtpOutcome({ code: 'EENVELOPE', responseCode, response }).kind;
+
+describe('smtpOutcome', () => {
+  it('takes a bad address at RCPT for a hard bounce', () => {
+    expect(atRcpt(550, '550 5.1.1 The email account that you tried to reach does not exist')).toBe(
+      'unreachable',
+    );
+    expect(atRcpt(553, '553 5.1.3 Bad recipient address syntax')).toBe('unreachable');
+    // No enhanced status: the reply code at RCPT is all there is to go on.
+    expect(atRcpt(550, '550 No such user here')).toBe('unreachable');
+  });
+
+  it('does not count a receiver’s policy refusal against the address', () => {
+    expect(atRcpt(550, '550 5.7.1 Client host [192.0.2.1] blocked using Spamhaus')).toBe('failed');
+    expect(atRcpt(550, '550 5.7.26 Unauthenticated email is not accepted (DMARC)')).toBe('failed');
+    expect(
+      smtpOutcome({ code: 'EMESSAGE', responseCode: 554, response: '554 5.7.1 Spam' }).kind,
+    ).toBe('failed');
+  });
+
+  it('retries what the receiver refuses for now, and suspends on refused credentials', () => {
+    expect(atRcpt(450, '450 4.2.0 Mailbox busy')).toBe('retry');
+    expect(smtpOutcome({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 no' }).kind).toBe(
+      'suspended',
+    );
+    expect(smtpOutcome({ code: 'ECONNECTION', message: 'connect ECONNREFUSED' }).kind).toBe(
+      'retry',
+    );
+  });
+});
