@@ -134,6 +134,10 @@ describe('createSendGridAdapter', () => {
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       },
       custom_args: { herald_message_id: 'msg-0001' },
+      tracking_settings: {
+        click_tracking: { enable: false, enable_text: false },
+        open_tracking: { enable: false },
+      },
     });
   });
 

@@ -84,6 +84,13 @@ export const toSendGridMail = (delivery: Delivery, from: string): Record<string,
           },
         }),
     custom_args: { herald_message_id: delivery.messageId },
+    // Herald tracks opens and clicks itself (its pixel, its signed links). SendGrid's tracking,
+    // on by default in many accounts, would add a second pixel and wrap Herald's links: each
+    // open and click would then come back twice, doubling engagement scores.
+    tracking_settings: {
+      click_tracking: { enable: false, enable_text: false },
+      open_tracking: { enable: false },
+    },
   };
 };
 
