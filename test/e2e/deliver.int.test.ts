@@ -174,9 +174,25 @@ for (const factory of storeFactories) {
         expect.objectContaining({ orderId: 'o-77', decisionId: item?.id, revenue: 212.5 }),
       ]);
       const trail = (await admin('GET', '/v1/customers/ana/audit')).json<{
-        audit: { kind: string }[];
+        audit: { kind: string; data: object }[];
       }>().audit;
       expect(trail.map((e) => e.kind)).toEqual(['decision', 'review', 'delivery', 'conversion']);
+      // The order is named by the conversion row, which an erasure deletes, not in the log.
+      expect(JSON.stringify(trail.at(-1)?.data)).not.toContain('o-77');
+    });
+
+    it('takes the customer where the link goes even when the click cannot be recorded', async () => {
+      await ingest('identify', { userId: 'bea', traits: { email: 'bea@example.com' } });
+      await send('bea', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      const body = unfold(smtp.messages[0] ?? '').replace(/=\r?\n/g, '');
+      const click = /https:\/\/herald\.example\.com(\/t\/c\/[\w-]+\.[\w-]+)/.exec(body)?.[1] ?? '';
+      // The database fails under the request (here: the table it reads is gone).
+      await herald.raw('ALTER TABLE messages RENAME TO messages_away');
+      const followed = await herald.app.inject({ url: click });
+      expect(followed.statusCode).toBe(302);
+      expect(followed.headers.location).toMatch(/^https:\/\/shop\.example\.com\//);
+      await herald.raw('ALTER TABLE messages_away RENAME TO messages');
     });
 
     it('does not send a cart offer approved after the customer ordered', async () => {

@@ -144,6 +144,21 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
     const nowMs = services.clock.nowMs();
     return recordMessageResult(deps, message, result, nowMs, nowMs, reportId);
   };
+  /**
+   * Records an open or a click without making the customer wait for it or see it fail: the
+   * pixel and the redirect answer whatever becomes of the recording (a database that is busy or
+   * down), and a failure is logged with the message it was for.
+   */
+  const recordBeside = async (what: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+    } catch (error) {
+      services.logger.error(
+        { err: error, what },
+        'a tracking call could not be recorded; the customer was answered anyway',
+      );
+    }
+  };
   const messageOfToken = async (token: string): Promise<MessageRecord | undefined> => {
     const id = verifyToken(secret, token);
     return id === null ? undefined : store.getMessage(id);
@@ -156,8 +171,10 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
     });
 
     scope.get<{ Params: { token: string } }>('/t/o/:token', async (request, reply) => {
-      const message = await messageOfToken(request.params.token.replace(/\.gif$/, ''));
-      if (message !== undefined) await record(message, { kind: 'opened' });
+      await recordBeside('open', async () => {
+        const message = await messageOfToken(request.params.token.replace(/\.gif$/, ''));
+        if (message !== undefined) await record(message, { kind: 'opened' });
+      });
       return reply.type('image/gif').header('cache-control', 'no-store').send(PIXEL);
     });
 
@@ -173,8 +190,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       // Only a link Herald signed redirects, and only to http(s): never an open redirect.
       if (url === null || !/^https?:\/\//i.test(url) || typeof link?.m !== 'string')
         return page(reply, 404, 'Link not valid', '<p>This link is not valid.</p>');
-      const message = await store.getMessage(link.m);
-      if (message !== undefined) await record(message, { kind: 'clicked', url });
+      const messageId = link.m;
+      await recordBeside(`click on ${messageId}`, async () => {
+        const message = await store.getMessage(messageId);
+        if (message !== undefined) await record(message, { kind: 'clicked', url });
+      });
       return reply.header('cache-control', 'no-store').redirect(url, 302);
     });
 
