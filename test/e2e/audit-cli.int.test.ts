@@ -81,11 +81,32 @@ describe('herald audit verify and export', () => {
     TIMEOUT_MS,
   );
   it(
-    'exits 0 when the chain holds, then 1 naming the entry someone changed',
+    'exits 0 when the chain holds, 1 when it was cut back past a kept entry or an entry changed',
     async () => {
       const ok = await herald('audit', 'verify');
       expect(ok.stdout).toMatch(/^audit chain holds: 5 entries verified/);
+      const last = /^last entry: (5:[0-9a-f]{64})$/m.exec(ok.stdout)?.[1] ?? '';
+      expect((await herald('audit', 'verify', '--expect', last)).stdout).toMatch(
+        /entry 5 is the one expected/,
+      );
+      const fails = (...args: string[]) =>
+        herald('audit', 'verify', ...args).then(
+          () => null,
+          (error: unknown) => error as { code: number; stderr: string },
+        );
+      // The last entry deleted by someone who can drop the guard: the shorter chain holds,
+      // the entry kept from before says what is missing.
       const db = new BetterSqlite3(join(dir, 'herald.db'));
+      db.exec('DROP TRIGGER audit_log_no_delete');
+      db.exec('DELETE FROM audit_log WHERE seq = 5');
+      expect((await herald('audit', 'verify')).stdout).toMatch(/holds: 4 entries/);
+      expect((await fails('--expect', last))?.stderr).toMatch(
+        /audit chain cut: entry 5 is gone \(the chain ends at 4\)/,
+      );
+      expect((await fails('--expect', `4:${'0'.repeat(64)}`))?.stderr).toMatch(
+        /audit chain rewritten: entry 4 is not the one expected/,
+      );
+      expect((await fails('--expect', 'latest'))?.code).toBe(65);
       db.exec('DROP TRIGGER audit_log_no_update');
       db.exec(`UPDATE audit_log SET data = '{"decisionId":"d3","status":"sent"}' WHERE seq = 4`);
       db.close();
