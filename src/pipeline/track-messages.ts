@@ -322,9 +322,10 @@ export const attributeConversions = async (
       kind: 'conversion',
       customerId,
       atMs: nowMs,
+      // Not the order id: the shop's order records would lead from it to the person, past an
+      // erasure (which deletes the conversion row that links the two while they are a customer).
       data: {
         decisionId: credited.id,
-        orderId,
         revenue: revenueCents / 100,
         model,
         windowDays: windowMs / (24 * 3600 * 1000),
