@@ -3,9 +3,11 @@
 import type { AuditEntry } from '../core/audit.js';
 import { AppError } from '../core/errors.js';
 import type { StoredEvent } from '../core/event.js';
-import type { CustomerId } from '../core/ids.js';
+import { anonymousCustomerId, toCustomerId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
-import type { ProfileState } from '../core/profile.js';
+import type { ComputedProfile, ProfileState } from '../core/profile.js';
+import type { Membership } from '../ports/decide-store.js';
+import type { Conversion } from '../ports/record-store.js';
 import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store } from '../ports/store.js';
@@ -18,37 +20,65 @@ export interface CustomerExport {
   customerId: CustomerId;
   exportedAt: string;
   profile: ProfileState | null;
+  /** What Herald works out about them (GDPR art. 15(1)(h), profiling): RFM, churn risk … */
+  computed: ComputedProfile | null;
   events: StoredEvent[];
   decisions: Decision[];
   messages: MessageRecord[];
+  /** Where they are in each journey. */
+  journeys: Membership[];
+  /** The experiments they were assigned to, with the arm. */
+  experiments: Awaited<ReturnType<Store['unitsOfCustomer']>>;
+  /** Orders credited to messages they got. */
+  conversions: Conversion[];
   audit: (Omit<AuditEntry, 'data'> & { data: unknown })[];
 }
 
 const ALL = 1_000_000;
 
-/** Everything Herald holds about a customer (GDPR art. 15), and the export is audited. */
+/**
+ * Everything Herald holds about a customer (GDPR art. 15), and the export is audited.
+ * `figures` works out the profile's figures as the profile API shows them.
+ */
 export const exportCustomer = async (
   store: Store,
   customerId: CustomerId,
   by: string,
   nowMs: number,
+  figures: (state: ProfileState, nowMs: number) => ComputedProfile,
 ): Promise<CustomerExport> => {
   const profile = await store.getProfile(customerId);
   if (profile === undefined) throw new AppError('not-found', `no customer ${customerId}`);
-  await store.transaction((tx) =>
-    appendAudit(
+  const links = await store.transaction(async (tx) => {
+    await appendAudit(
       tx,
       [{ kind: 'access-export', customerId, atMs: nowMs, data: { by, request: 'gdpr-access' } }],
       nowMs,
-    ),
-  );
+    );
+    return tx.identityKeysOf(customerId);
+  });
+  // A merge hands the customer's rows over, but experiment units stay under the id they were
+  // drawn for (the visitor they were before identifying, a user id aliased since).
+  const ids = [
+    ...new Set([
+      customerId,
+      ...links.map((key) =>
+        key.startsWith('a:') ? anonymousCustomerId(key.slice(2)) : toCustomerId(key.slice(2)),
+      ),
+    ]),
+  ];
+  const experiments = (await Promise.all(ids.map((id) => store.unitsOfCustomer(id)))).flat();
   return {
     customerId,
     exportedAt: new Date(nowMs).toISOString(),
     profile: profile.state,
+    computed: figures(profile.state, nowMs),
     events: (await store.listEvents(customerId, ALL)).reverse(),
     decisions: await store.listDecisions({ customerId, limit: ALL }),
     messages: await store.listMessages({ customerId, limit: ALL }),
+    journeys: await store.listMemberships(customerId),
+    experiments,
+    conversions: await store.listConversions({ customerId, limit: ALL }),
     audit: await auditTrailOf(store, customerId),
   };
 };

@@ -132,4 +132,8 @@ export interface ExperimentReads {
   listExperiments(): Promise<ExperimentSummary[]>;
   /** Learnings, newest first, optionally for one segment and channel. */
   listLearnings(query: { segment?: string; channel?: string }): Promise<Learning[]>;
+  /** The customer's experiment assignments (an access request's), oldest first. */
+  unitsOfCustomer(
+    customerId: CustomerId,
+  ): Promise<(ExperimentUnit & { exposedAtMs: number | null })[]>;
 }

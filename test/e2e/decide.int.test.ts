@@ -231,11 +231,19 @@ for (const factory of storeFactories) {
             headers: { authorization: `Bearer ${adminToken}` },
           })
         ).json<{
+          computed: { lifecycleStage: string; churnRisk: number } | null;
           decisions: { journey: { stepId: string } | null }[];
           messages: { id: string; template: string; status: string }[];
+          journeys: { journeyId: string }[];
+          conversions: unknown[];
           audit: { kind: string; data: { decisionId?: string } }[];
         }>();
         expect(exported.decisions.map((d) => d.journey?.stepId)).toContain('day-1-banner');
+        // What Herald works out about them, and where they stand in journeys and experiments.
+        expect(exported.computed).toMatchObject({ lifecycleStage: 'new' });
+        expect(exported.computed?.churnRisk).toBeGreaterThanOrEqual(0);
+        expect(exported.journeys).toMatchObject([{ journeyId: 'welcome' }]);
+        expect(exported.conversions).toEqual([]);
         expect(exported.messages).toContainEqual(
           expect.objectContaining({ template: 'welcome-banner', status: 'sent' }),
         );

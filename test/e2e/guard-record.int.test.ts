@@ -356,6 +356,16 @@ for (const factory of storeFactories) {
       expect(new Set(held.map((m) => m.customerId))).toEqual(expected);
       expect(held.every((m) => m.reasonCode === 'campaign_holdout')).toBe(true);
       expect(list.filter((m) => m.status === 'queued')).toHaveLength(40 - expected.size);
+      // An access request shows each customer the arm they were drawn into.
+      for (const [who, arm] of [
+        [held[0]?.customerId, 'holdout'],
+        [list.find((m) => m.status === 'queued')?.customerId, 'treatment'],
+      ]) {
+        const exported = (await call('GET', `/v1/customers/${who ?? ''}/export`)).json<{
+          experiments: { experimentId: string; arm: string }[];
+        }>();
+        expect(exported.experiments).toMatchObject([{ experimentId: 'baseline', arm }]);
+      }
     });
 
     it('pauses a campaign at its budget cap, and sends one without a cap to everyone', async () => {

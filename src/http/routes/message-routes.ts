@@ -277,6 +277,7 @@ export const registerMessageRoutes = (
       await customerOf(request.params.userId),
       principalOfRequest(request).name,
       services.clock.nowMs(),
+      services.guard.figures,
     ),
   );
   app.post<{ Params: { userId: string }; Body: { reason: string } }>(

@@ -1,5 +1,7 @@
 import { sql as raw, type Kysely } from 'kysely';
 import { DAY_MS } from '../../../core/time.js';
+import type { CustomerId } from '../../../core/ids.js';
+import type { Channel } from '../../../core/profile.js';
 import type {
   ExperimentReads,
   ExperimentTx,
@@ -171,6 +173,36 @@ export const createExperimentReads = (
   db: Kysely<Database>,
   dialect: 'sqlite' | 'postgres',
 ): ExperimentReads => ({
+  async unitsOfCustomer(customerId) {
+    const rows = await db
+      .selectFrom('experiment_units')
+      .select([
+        'experiment_id',
+        'customer_id',
+        'arm',
+        'message_id',
+        'segment',
+        'channel',
+        'assigned_at_ms',
+        'window_ends_ms',
+        'exposed_at_ms',
+      ])
+      .where('customer_id', '=', customerId)
+      .orderBy('assigned_at_ms')
+      .orderBy('experiment_id')
+      .execute();
+    return rows.map((r) => ({
+      experimentId: r.experiment_id,
+      customerId: r.customer_id as CustomerId,
+      arm: r.arm,
+      messageId: r.message_id,
+      segment: r.segment,
+      channel: r.channel as Channel,
+      assignedAtMs: r.assigned_at_ms,
+      windowEndsMs: r.window_ends_ms,
+      exposedAtMs: r.exposed_at_ms,
+    }));
+  },
   async unitTotals(experimentId, by, nowMs) {
     // PostgreSQL sums bigints as numeric (returned as text); both are read back as numbers.
     const float = dialect === 'postgres' ? 'double precision' : 'real';
