@@ -164,8 +164,11 @@ export interface RecordReads {
   reviewCounts(): Promise<Record<string, number>>;
   /** The message a provider's id names (webhooks). */
   messageByProviderId(providerId: string): Promise<MessageRecord | undefined>;
-  /** The last message sent to an address or number (inbound replies). */
-  lastMessageTo(recipient: string, channel: Channel): Promise<MessageRecord | undefined>;
+  /**
+   * The last message sent to an address or number on a channel, one per customer who got one,
+   * newest first (inbound replies: a number several customers share speaks for each of them).
+   */
+  latestMessagesTo(recipient: string, channel: Channel): Promise<MessageRecord[]>;
   /** What the capture channel kept of a message. */
   capturedMessage(
     messageId: string,

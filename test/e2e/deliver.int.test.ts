@@ -417,12 +417,15 @@ for (const factory of storeFactories) {
     });
 
     it('honours an SMS STOP reply signed by Twilio, and refuses an unsigned one', async () => {
-      await ingest('identify', {
-        userId: 'cy',
-        traits: { phone: '+14155550123', consent: { sms: { marketing: true } } },
-      });
+      // The same phone on two accounts: both were texted, STOP speaks for both.
+      for (const who of ['cy', 'cy-work'])
+        await ingest('identify', {
+          userId: who,
+          traits: { phone: '+14155550123', consent: { sms: { marketing: true } } },
+        });
       const first = await send('cy', 'upsell', 'sms');
       expect(first.status).toBe('queued');
+      expect((await send('cy-work', 'upsell', 'sms')).status).toBe('queued');
       await herald.services.dispatcher.runDue();
       expect(await message(first.decisionId)).toMatchObject({
         status: 'sent',
@@ -440,6 +443,14 @@ for (const factory of storeFactories) {
       expect(answer.statusCode).toBe(200);
       expect(answer.body).toMatch(/<Response><\/Response>/);
       expect((await send('cy', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+      expect((await send('cy-work', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+      // START from the same phone opts both in again.
+      clock.set(clock.nowMs() + 60_000);
+      const start = new URLSearchParams({ From: '+14155550123', Body: 'START', MessageSid: 'SM2' });
+      expect((await twilioPost(inbound, start)).statusCode).toBe(200);
+      // (cy has had the two marketing texts a week allows.)
+      expect((await send('cy', 'upsell', 'sms')).reasonCode).toBe('frequency_capped');
+      expect((await send('cy-work', 'upsell', 'sms')).status).toBe('queued');
     });
 
     it('takes a Twilio status for the message its signed callback URL names, before its id is known', async () => {

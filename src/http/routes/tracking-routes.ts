@@ -355,30 +355,30 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       const params = twilioParams(request);
       const keyword = keywordOf(params.get('Body') ?? '');
       const from = params.get('From') ?? '';
-      const message = from === '' ? undefined : await store.lastMessageTo(from, 'sms');
       if (keyword === 'help')
         return twiml(
           reply,
           `${config.messages.brandName}: reply STOP to unsubscribe, START to resubscribe.`,
         );
-      if (message !== undefined && keyword === 'stop')
-        await record(
-          message,
-          { kind: 'unsubscribed', source: 'sms-reply' },
-          params.get('MessageSid') ?? null,
-        );
-      if (message !== undefined && keyword === 'start') {
+      // Every customer Herald texted at this number: the phone's owner speaks for all of them
+      // (a number entered on two accounts, a household's phone).
+      const messages = from === '' ? [] : await store.latestMessagesTo(from, 'sms');
+      const sid = params.get('MessageSid');
+      if (keyword === 'stop')
+        for (const message of messages)
+          await record(message, { kind: 'unsubscribed', source: 'sms-reply' }, sid);
+      if (keyword === 'start' && messages.length > 0) {
         const nowMs = services.clock.nowMs();
         await services.recorder.record(
-          [
+          messages.map((message) =>
             heraldEvent(
               message.customerId,
               'Consent Updated',
-              `sms-start:${params.get('MessageSid') ?? String(nowMs)}`,
+              `sms-start:${sid ?? String(nowMs)}:${message.customerId}`,
               { channel: 'sms', purpose: 'marketing', granted: true, source: 'sms-reply' },
               nowMs,
             ),
-          ],
+          ),
           nowMs,
         );
       }

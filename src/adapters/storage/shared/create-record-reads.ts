@@ -4,6 +4,10 @@ import type { CustomerId } from '../../../core/ids.js';
 import type { Conversion, RecordReads } from '../../../ports/record-store.js';
 import { toAuditEntry, toMessage } from './record-rows.js';
 import type { Database } from './tables.js';
+import type { MessageRecord } from '../../../core/message.js';
+
+/** The latest messages to one number read for its customers: a household, not a call centre. */
+const LATEST_TO_READ = 1000;
 
 /** The record stage's read queries, written once in Kysely for both dialects. */
 export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
@@ -71,8 +75,8 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .executeTakeFirst();
     return row === undefined ? undefined : toMessage(row);
   },
-  async lastMessageTo(recipient, channel) {
-    const row = await db
+  async latestMessagesTo(recipient, channel) {
+    const rows = await db
       .selectFrom('messages')
       .selectAll()
       .where('recipient', '=', recipient)
@@ -80,8 +84,12 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       // Only what was sent: PostgreSQL orders NULLs first, and a retried row has no send time.
       .where('sent_at_ms', 'is not', null)
       .orderBy('sent_at_ms', 'desc')
-      .executeTakeFirst();
-    return row === undefined ? undefined : toMessage(row);
+      .limit(LATEST_TO_READ)
+      .execute();
+    const latest = new Map<string, MessageRecord>();
+    for (const row of rows)
+      if (!latest.has(row.customer_id)) latest.set(row.customer_id, toMessage(row));
+    return [...latest.values()];
   },
   async capturedMessage(messageId) {
     const row = await db
