@@ -19,6 +19,8 @@ import {
   type GuardDeps,
   type Judged,
 } from './guard-and-record.js';
+import { checkAtHandOff, type GuardResult } from './guard/index.js';
+import { verdict } from './guard/guard-types.js';
 import { appendAudit, messageAuditData } from './record/index.js';
 
 export interface SendRequest {
@@ -211,7 +213,7 @@ export const reviewMessage = async (
                 message.content,
                 request.edits,
               );
-      const { result } = judgeDecision(
+      const judged = judgeDecision(
         // Judged again on the channel it was judged on (it may have fallen back to it).
         {
           ...decision,
@@ -223,7 +225,18 @@ export const reviewMessage = async (
         deps,
         nowMs,
         content,
-      );
+      ).result;
+      // What the dispatcher would refuse at hand-off is refused now, where the reviewer sees
+      // it: a cart offer approved after the customer ordered, a win-back after they came back.
+      const moot = checkAtHandOff(message, profiles.get(message.customerId), deps.policy);
+      const result: GuardResult =
+        moot === null || judged.outcome === 'block'
+          ? judged
+          : {
+              outcome: 'block',
+              verdicts: [...judged.verdicts, verdict('hand-off', 'block', moot.code, moot.reason)],
+              holdUntilMs: null,
+            };
       const blocked = result.outcome === 'block';
       verdicts = result.verdicts;
       updated = {

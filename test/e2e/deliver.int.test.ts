@@ -212,7 +212,14 @@ for (const factory of storeFactories) {
         event: 'Order Completed',
         properties: { order_id: 'o-ola', total: 250 },
       });
-      await admin('POST', `/v1/reviews/${item?.id ?? ''}/approve`, { reason: 'ok' });
+      // The reviewer is told at once, not left to find it blocked after delivery.
+      const approved = await admin('POST', `/v1/reviews/${item?.id ?? ''}/approve`, {
+        reason: 'ok',
+      });
+      expect(approved.json<MessageView>()).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'superseded',
+      });
       expect(await herald.services.dispatcher.runDue()).toBe(0);
       expect(smtp.messages).toHaveLength(0);
       expect(await message(item?.id ?? '')).toMatchObject({
