@@ -12,6 +12,14 @@ describe('smtpOutcome', () => {
     expect(atRcpt(553, '553 5.1.3 Bad recipient address syntax')).toBe('unreachable');
     // No enhanced status: the reply code at RCPT is all there is to go on.
     expect(atRcpt(550, '550 No such user here')).toBe('unreachable');
+    // Dead mailboxes as the large receivers word them.
+    expect(atRcpt(550, '550 5.5.0 Requested action not taken: mailbox unavailable')).toBe(
+      'unreachable',
+    );
+    expect(atRcpt(550, '550-5.2.1 The email account that you tried to reach is disabled')).toBe(
+      'unreachable',
+    );
+    expect(atRcpt(550, '550 5.4.1 Recipient address rejected: Access denied')).toBe('unreachable');
   });
 
   it('does not count a receiver’s policy refusal against the address', () => {

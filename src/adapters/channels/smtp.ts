@@ -25,16 +25,15 @@ export const smtpOutcome = (error: SmtpError): DeliveryOutcome => {
   if (status !== undefined && status >= 400 && status < 500)
     return { kind: 'retry', reason, afterMs: null };
   // The address itself is bad (a hard bounce, counted against it and the sending domain): an
-  // enhanced status 5.1.x (RFC 3463, addressing), or without one 550/551/553 at RCPT. Any other
-  // enhanced status at RCPT is not about the mailbox — 5.7.x is the receiver's policy (a
-  // blocklisted relay, DMARC, spam), which says nothing about the address: failed, not bounced.
-  const enhanced = /\b5\.(\d{1,3})\.\d{1,3}\b/.exec(reason);
+  // enhanced status 5.1.x (RFC 3463, addressing), or 550/551/553 at RCPT (5.2.1 disabled,
+  // 5.5.0 unavailable, 5.4.1 rejected …) — unless its enhanced status is 5.7.x, the receiver's
+  // policy (a blocklisted relay, DMARC, spam), which says nothing about the address: failed.
+  const enhancedClass = /\b5\.(\d{1,3})\.\d{1,3}\b/.exec(reason)?.[1];
   if (
     status !== undefined &&
     status >= 500 &&
-    (enhanced === null
-      ? error.code === 'EENVELOPE' && [550, 551, 553].includes(status)
-      : enhanced[1] === '1')
+    enhancedClass !== '7' &&
+    (enhancedClass === '1' || (error.code === 'EENVELOPE' && [550, 551, 553].includes(status)))
   )
     return { kind: 'unreachable', reason };
   // 530 authentication required, 535 credentials rejected (RFC 4954), or nodemailer's EAUTH:
