@@ -127,9 +127,9 @@ const PROVE_ACCEPTED: ReadonlySet<MessageResult['kind']> = new Set([
 ]);
 
 /**
- * A message waiting in the outbox for a retry, whose earlier attempt a report shows went
- * through (an attempt that timed out after the provider had taken it): marked sent, so the
- * retry does not send it twice. Only a message the dispatcher is not sending right now.
+ * A message waiting in the outbox for a retry, or left `sending` by a dispatcher that died,
+ * whose attempt a report shows went through (one that timed out after the provider had taken
+ * it): marked sent, so it is not sent twice. Not one a live dispatcher is sending right now.
  */
 const markSentAfterAll = async (
   deps: TrackDeps,
@@ -138,7 +138,8 @@ const markSentAfterAll = async (
   atMs: number,
   nowMs: number,
 ): Promise<void> => {
-  if (message.status !== 'queued' || message.attempts === 0) return;
+  if (!(message.status === 'queued' && message.attempts > 0) && message.status !== 'sending')
+    return;
   const providerId =
     result.kind === 'accepted' || result.kind === 'delivered' ? (result.providerId ?? null) : null;
   await deps.store.transaction(async (tx) => {

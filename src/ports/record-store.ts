@@ -226,10 +226,11 @@ export interface DeliverTx {
     leaseUntilMs: number,
   ): Promise<boolean>;
   /**
-   * A message back in the outbox for a retry (an attempt timed out or failed to answer) that a
+   * A message back in the outbox for a retry (an attempt timed out or failed to answer), or
+   * claimed by a dispatcher that died before writing back (its lease ran out), that a
    * provider's report shows was accepted after all: `sent`, with the report's provider id when
-   * it had none, at `sentAtMs`, and its experiment exposure. False when it is no longer waiting
-   * for a retry (the retry went, or something else changed it).
+   * it had none, at `sentAtMs`, and its experiment exposure. False otherwise (the retry went, a
+   * live dispatcher is sending it, or something else changed it).
    */
   markAcceptedAfterAll(
     id: string,

@@ -458,6 +458,20 @@ for (const factory of storeFactories) {
       // (cy has had the two marketing texts a week allows.)
       expect((await send('cy', 'upsell', 'sms')).reasonCode).toBe('frequency_capped');
       expect((await send('cy-work', 'upsell', 'sms')).status).toBe('queued');
+      // cy-work moves to another number, which stops; the old one, passed on, says START:
+      // the new owner's opt-in is not cy-work's.
+      await ingest('identify', { userId: 'cy-work', traits: { phone: '+14155550999' } });
+      clock.set(clock.nowMs() + 60_000);
+      await twilioPost(
+        inbound,
+        new URLSearchParams({ From: '+14155550123', Body: 'STOP', MessageSid: 'SM3' }),
+      );
+      clock.set(clock.nowMs() + 60_000);
+      await twilioPost(
+        inbound,
+        new URLSearchParams({ From: '+14155550123', Body: 'START', MessageSid: 'SM4' }),
+      );
+      expect((await send('cy-work', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
     });
 
     it('takes a Twilio status for the message its signed callback URL names, before its id is known', async () => {
@@ -512,6 +526,19 @@ for (const factory of storeFactories) {
       const early = new URLSearchParams({ MessageSid: 'SM-fay-2', MessageStatus: 'queued' });
       await twilioPost(`/webhooks/twilio/status?message=${fresh.decisionId}`, early);
       expect(await message(fresh.decisionId)).toMatchObject({ status: 'queued' });
+      // Claimed by a dispatcher: alive (its lease runs), the send is its to finish; dead (the
+      // lease ran out before it wrote back), the report settles it.
+      const claimed = async (leaseUntilMs: number) => {
+        const id = (await send('fay', 'welcome-1', 'sms')).decisionId;
+        await herald.raw(
+          `UPDATE messages SET status = 'sending', lease_until_ms = ${String(leaseUntilMs)} WHERE id = '${id}'`,
+        );
+        const report = new URLSearchParams({ MessageSid: `SM-${id}`, MessageStatus: 'sent' });
+        await twilioPost(`/webhooks/twilio/status?message=${id}`, report);
+        return (await message(id)).status;
+      };
+      expect(await claimed(clock.nowMs() + 60_000)).toBe('sending');
+      expect(await claimed(clock.nowMs() - 1)).toBe('sent');
     });
 
     it('sends no more SMS to a number Twilio reports cannot receive, until the phone changes', async () => {

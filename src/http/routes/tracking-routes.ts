@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import type { MessageRecord } from '../../core/message.js';
+import { normalisePhone } from '../../core/recipient.js';
 import { verifyToken } from '../../core/signed-token.js';
 import { heraldEvent } from '../../pipeline/deliver-messages.js';
 import {
@@ -73,6 +74,9 @@ export const verifyUserSignature = (
  */
 const providerIdOf = (sgMessageId: string | null): string | null =>
   sgMessageId === null ? null : sgMessageId.replace(/\.filter.*$/s, '');
+
+/** How long a click or an open waits for its recording before the customer is answered. */
+const TRACKING_WAIT_MS = 250;
 
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
@@ -145,19 +149,24 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
     return recordMessageResult(deps, message, result, nowMs, nowMs, reportId);
   };
   /**
-   * Records an open or a click without making the customer wait for it or see it fail: the
-   * pixel and the redirect answer whatever becomes of the recording (a database that is busy or
-   * down), and a failure is logged with the message it was for.
+   * Records an open or a click without making the customer wait long for it or see it fail:
+   * the pixel and the redirect answer once it is recorded or after `TRACKING_WAIT_MS`, whichever
+   * comes first (a busy database), and whatever becomes of it (a database that is down); a
+   * recording that fails is logged with the message it was for.
    */
   const recordBeside = async (what: string, work: () => Promise<unknown>) => {
-    try {
-      await work();
-    } catch (error) {
+    const recorded = work().catch((error: unknown) => {
       services.logger.error(
         { err: error, what },
         'a tracking call could not be recorded; the customer was answered anyway',
       );
-    }
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      recorded,
+      new Promise((resolve) => (timer = setTimeout(resolve, TRACKING_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   };
   const messageOfToken = async (token: string): Promise<MessageRecord | undefined> => {
     const id = verifyToken(secret, token);
@@ -267,7 +276,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           (e.messageId === null ? undefined : await store.getMessage(e.messageId)) ??
           (e.providerMessageId === null
             ? undefined
-            : await store.messageByProviderId(e.providerMessageId));
+            : await store.messageByProviderId(providerIdOf(e.providerMessageId) ?? ''));
         if (message === undefined) continue;
         const result: MessageResult | null =
           e.kind === 'accepted'
@@ -368,9 +377,16 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         for (const message of messages)
           await record(message, { kind: 'unsubscribed', source: 'sms-reply' }, sid);
       if (keyword === 'start' && messages.length > 0) {
+        // An opt-in only for those whose phone this still is: a number changes hands, and a
+        // customer texted at it years ago must not be opted in by its new owner.
+        const profiles = await Promise.all(messages.map((m) => store.getProfile(m.customerId)));
+        const holders = messages.filter((_, i) => {
+          const phone = profiles[i]?.state.traits['phone'];
+          return typeof phone === 'string' && normalisePhone(phone) === normalisePhone(from);
+        });
         const nowMs = services.clock.nowMs();
         await services.recorder.record(
-          messages.map((message) =>
+          holders.map((message) =>
             heraldEvent(
               message.customerId,
               'Consent Updated',

@@ -388,10 +388,13 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
     },
     async markAcceptedAfterAll(id, providerId, sentAtMs, nowMs) {
       const changed = await sql.run(
+        // Back in the outbox after an attempt, or claimed by a dispatcher that died (its lease
+        // ran out) — not one a live dispatcher is sending now.
         `UPDATE messages SET status = 'sent', provider_id = COALESCE(provider_id, ?),
-           sent_at_ms = ?, updated_at_ms = ?
-         WHERE id = ? AND status = 'queued' AND attempts > 0`,
-        [providerId, sentAtMs, nowMs, id],
+           sent_at_ms = ?, updated_at_ms = ?, lease_until_ms = NULL
+         WHERE id = ? AND ((status = 'queued' AND attempts > 0)
+           OR (status = 'sending' AND lease_until_ms <= ?))`,
+        [providerId, sentAtMs, nowMs, id, nowMs],
       );
       if (changed === 1) await exposeUnits(id, sentAtMs);
       return changed === 1;
