@@ -307,7 +307,11 @@ export const overridesOf = (
   counts: Readonly<Record<string, number>>,
 ): { overridden: number; decided: number } => {
   const overridden = (counts['approve'] ?? 0) + (counts['edit-approve'] ?? 0);
-  return { overridden, decided: overridden + (counts['reject'] ?? 0) };
+  // An approval the guardrails then blocked was a decision that let nothing through.
+  return {
+    overridden,
+    decided: overridden + (counts['reject'] ?? 0) + (counts['approve-blocked'] ?? 0),
+  };
 };
 
 /** Expires review items nobody acted on in time; returns how many. */

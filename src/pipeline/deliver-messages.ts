@@ -175,7 +175,9 @@ const settle = (
           lastError: null,
           reasonCode: null,
         },
-        note: note('sent', { provider: f.provider, providerId: o.providerId }),
+        // Not the provider's id: its logs name the recipient, and would lead back to the person
+        // after an erasure (the message row, which an erasure deletes, keeps it).
+        note: note('sent', { provider: f.provider }),
         event: null,
       };
     case 'retry': {

@@ -16,7 +16,12 @@ export const ERASURE_KEY = 'erasure_key';
 
 type Tx = Pick<
   StoreTx,
-  'getSetting' | 'setSetting' | 'addErasedIdentities' | 'erasedIdentities' | 'anyErasedIdentity'
+  | 'lock'
+  | 'getSetting'
+  | 'setSetting'
+  | 'addErasedIdentities'
+  | 'erasedIdentities'
+  | 'anyErasedIdentity'
 >;
 
 const textTrait = (profile: ProfileState, name: string): string | null => {
@@ -56,6 +61,9 @@ export const rememberErased = async (
   atMs: number,
 ): Promise<void> => {
   if (identities.length === 0) return;
+  // Two first erasures at once (PostgreSQL) would each make a key, the later overwriting the
+  // earlier: the earlier's hashes would then match nothing. One makes it, the other reads it.
+  await tx.lock([ERASURE_KEY]);
   let key = await tx.getSetting(ERASURE_KEY);
   if (key === null) {
     key = randomBytes(32).toString('base64url');

@@ -38,7 +38,8 @@ const ALL = 1_000_000;
 
 /**
  * Everything Herald holds about a customer (GDPR art. 15), and the export is audited.
- * `figures` works out the profile's figures as the profile API shows them.
+ * `figures` works out the profile's figures as the profile stage does (the profile API's
+ * `computed`); a trained model's predictions, which that API adds, are not part of it.
  */
 export const exportCustomer = async (
   store: Store,

@@ -456,6 +456,7 @@ for (const factory of storeFactories) {
       expect(before.metrics).toEqual({
         approve: 0,
         'edit-approve': 0,
+        'approve-blocked': 0,
         reject: 0,
         expire: 0,
         humanOverrideRate: null,
@@ -472,6 +473,7 @@ for (const factory of storeFactories) {
       expect(metrics).toEqual({
         approve: 1,
         'edit-approve': 0,
+        'approve-blocked': 0,
         reject: 0,
         expire: 0,
         humanOverrideRate: 1,
@@ -503,6 +505,12 @@ for (const factory of storeFactories) {
       expect((await approve('ivy')).json<MessageView>().status).toBe('blocked');
       await herald.services.dispatcher.runDue();
       expect((await messageOf(itemOf('hugo'))).status).toBe('sent');
+      // Two decided, one let through.
+      expect((await call('GET', '/v1/reviews')).json<{ metrics: object }>().metrics).toMatchObject({
+        approve: 1,
+        'approve-blocked': 1,
+        humanOverrideRate: 0.5,
+      });
       // Only the approval that took effect overrode the guardrails' call for review.
       for (const [who, override] of [
         ['hugo', true],

@@ -26,10 +26,11 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /** A message as the API shows it: times as ISO-8601. */
 export const toMessageView = (m: MessageRecord) => {
-  const { sendAtMs, createdAtMs, updatedAtMs, reviewExpiresAtMs, reviews, ...rest } = m;
+  const { sendAtMs, dueAtMs, createdAtMs, updatedAtMs, reviewExpiresAtMs, reviews, ...rest } = m;
   return {
     ...rest,
     sendAt: iso(sendAtMs),
+    dueAt: iso(dueAtMs ?? null),
     createdAt: iso(createdAtMs),
     updatedAt: iso(updatedAtMs),
     reviewExpiresAt: iso(reviewExpiresAtMs),
@@ -178,6 +179,7 @@ export const registerMessageRoutes = (
           // Every action, counted or not: a dashboard reads zero, not a missing key.
           approve: 0,
           'edit-approve': 0,
+          'approve-blocked': 0,
           reject: 0,
           expire: 0,
           ...counts,

@@ -62,7 +62,12 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .execute();
     const counts: Record<string, number> = {};
     for (const row of rows) {
-      const action = (JSON.parse(row.data) as { action?: string }).action ?? 'unknown';
+      const data = JSON.parse(row.data) as { action?: string; status?: string };
+      // An approval the re-check blocked let nothing through: not an override.
+      const action =
+        data.action !== undefined && data.action.endsWith('approve') && data.status === 'blocked'
+          ? 'approve-blocked'
+          : (data.action ?? 'unknown');
       counts[action] = (counts[action] ?? 0) + 1;
     }
     return counts;
