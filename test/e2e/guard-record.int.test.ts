@@ -603,6 +603,16 @@ for (const factory of storeFactories) {
       await expect(herald.raw('DELETE FROM audit_log WHERE seq = 3')).rejects.toThrow(
         /append-only/,
       );
+      // Nor through the back door of an insert that replaces (SQLite) or upserts (PostgreSQL).
+      const copy = `SELECT seq, at_ms, kind, subject, 'rewritten', prev_hash, hash FROM audit_log WHERE seq = 2`;
+      await expect(
+        herald.raw(
+          factory.name === 'sqlite'
+            ? `INSERT OR REPLACE INTO audit_log ${copy}`
+            : `INSERT INTO audit_log ${copy} ON CONFLICT (seq) DO UPDATE SET data = excluded.data`,
+        ),
+      ).rejects.toThrow(/append-only/);
+      expect(await verify()).toMatchObject({ ok: true, entries: 3 });
       // Someone with the database owner's rights turns the guard off and edits an entry.
       await herald.raw(
         factory.name === 'sqlite'

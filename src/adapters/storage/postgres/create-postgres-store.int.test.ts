@@ -62,8 +62,7 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () =>
         CREATE TABLE subjects (customer_id text PRIMARY KEY, pseudonym text NOT NULL UNIQUE,
           created_at_ms bigint NOT NULL);
         INSERT INTO subjects VALUES ('ann', 's_ann', 1);
-        DELETE FROM herald_migrations
-          WHERE name IN ('0012-pseudonyms', '0013-exposure-windows', '0014-erased-identities')`),
+        DELETE FROM herald_migrations WHERE name >= '0012'`),
     );
     // As a schema named after the role appears ahead of `public` in `"$user", public`.
     await withClient(url, (client) => client.query(`CREATE SCHEMA ${ahead}`));

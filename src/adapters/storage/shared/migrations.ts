@@ -588,6 +588,20 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // On SQLite, `INSERT OR REPLACE` deletes the row it replaces without firing delete triggers
+  // (unless recursive triggers are on, which they are not by default): an entry could be
+  // rewritten past the update and delete guards. An entry may only be added after the last.
+  // PostgreSQL has no REPLACE; its upsert fires the update guard.
+  '0015-audit-append-only-inserts': {
+    async up(db: Kysely<unknown>) {
+      if (dialect !== 'sqlite') return;
+      await sql`CREATE TRIGGER IF NOT EXISTS audit_log_no_replace BEFORE INSERT ON audit_log
+        WHEN NEW.seq <= (SELECT max(seq) FROM audit_log)
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: an entry goes after the last'); END`.execute(
+        db,
+      );
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({
