@@ -110,7 +110,8 @@ export const sendNow = async (
     await guardAndRecord(tx, deps, [decision], profiles, nowMs, (one) => (judged = one));
     if (judged === undefined) throw new Error('the send recorded no message');
     const answer = answerOf(judged);
-    if (key !== null) await tx.saveIdempotent(key, requestHash, JSON.stringify(answer), nowMs);
+    if (key !== null)
+      await tx.saveIdempotent(key, request.customerId, requestHash, JSON.stringify(answer), nowMs);
     return { answer, replayed: false };
   });
 };

@@ -135,7 +135,13 @@ export interface RecordTx extends DeliverTx {
   anyErasedIdentity(): Promise<boolean>;
   /** A stored answer for this idempotency key, or null; `save` stores one. */
   findIdempotent(key: string): Promise<{ requestHash: string; response: string } | null>;
-  saveIdempotent(key: string, requestHash: string, response: string, nowMs: number): Promise<void>;
+  saveIdempotent(
+    key: string,
+    customerId: CustomerId,
+    requestHash: string,
+    response: string,
+    nowMs: number,
+  ): Promise<void>;
 }
 
 export interface MessageQuery {

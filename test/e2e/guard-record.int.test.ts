@@ -529,7 +529,15 @@ for (const factory of storeFactories) {
         firstName: 'Halvard',
         phone: '+4915112345678',
       });
-      const hal = await send('hal-9000@example.com', 'welcome-1');
+      // The caller's idempotency key names the person: the stored answer goes with them.
+      const hal = await send('hal-9000@example.com', 'welcome-1', {
+        'idempotency-key': 'hal-9000@example.com/welcome',
+      });
+      const storedAnswer = () =>
+        herald.services.store.transaction((tx) =>
+          tx.findIdempotent('mark:hal-9000@example.com/welcome'),
+        );
+      expect(await storedAnswer()).not.toBeNull();
       // Delivered through the capture channel, which keeps the message and its address.
       await herald.services.dispatcher.runDue();
       expect(await herald.services.store.capturedMessage(hal.decisionId)).toBeDefined();
@@ -545,6 +553,7 @@ for (const factory of storeFactories) {
       for (const pii of ['hal-9000', 'Halvard', '4915112345678']) expect(dump).not.toContain(pii);
       expect(dump).toContain('"kind"');
       expect(await herald.services.store.capturedMessage(hal.decisionId)).toBeUndefined();
+      expect(await storedAnswer()).toBeNull();
       const check = await verify();
       // Two decisions, one delivery, one erasure.
       expect(check).toMatchObject({ ok: true, entries: 4 });

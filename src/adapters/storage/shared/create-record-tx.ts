@@ -315,6 +315,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       await del('memberships');
       await del('customer_marks');
       await del('pseudonyms');
+      await del('idempotency');
       return counts;
     },
     async claimOutbox(channels, nowMs, limit, leaseUntilMs) {
@@ -470,10 +471,11 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       );
       return row === undefined ? null : { requestHash: row.request_hash, response: row.response };
     },
-    async saveIdempotent(key, requestHash, response, nowMs) {
+    async saveIdempotent(key, customerId, requestHash, response, nowMs) {
       await sql.run(
-        'INSERT INTO idempotency (key, request_hash, response, created_at_ms) VALUES (?, ?, ?, ?)',
-        [key, requestHash, response, nowMs],
+        `INSERT INTO idempotency (key, customer_id, request_hash, response, created_at_ms)
+           VALUES (?, ?, ?, ?, ?)`,
+        [key, customerId, requestHash, response, nowMs],
       );
     },
   };

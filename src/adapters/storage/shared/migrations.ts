@@ -602,6 +602,26 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       );
     },
   },
+  // A stored answer to an API send is the customer's data too (the caller's key may even name
+  // them): it names its customer, so that an erasure deletes it. Safe to repeat (see 0010).
+  '0016-idempotency-customer': {
+    async up(db: Kysely<unknown>) {
+      const { rows } = await (
+        dialect === 'postgres'
+          ? sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+              WHERE table_name = 'idempotency' AND table_schema = ${await homeSchemaOf(db)}`
+          : sql<{ name: string }>`SELECT name FROM pragma_table_info('idempotency')`
+      ).execute(db);
+      if (!rows.some((r) => r.name === 'customer_id'))
+        await db.schema.alterTable('idempotency').addColumn('customer_id', 'text').execute();
+      await db.schema
+        .createIndex('idempotency_customer')
+        .ifNotExists()
+        .on('idempotency')
+        .column('customer_id')
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

@@ -90,7 +90,14 @@ export interface Database {
   experiment_units: ExperimentUnitsTable;
   learnings: LearningsTable;
   pseudonyms: { pseudonym: string; customer_id: string; created_at_ms: number };
-  idempotency: { key: string; request_hash: string; response: string; created_at_ms: number };
+  idempotency: {
+    key: string;
+    /** Null in rows stored before migration 0016. */
+    customer_id: string | null;
+    request_hash: string;
+    response: string;
+    created_at_ms: number;
+  };
   captured: {
     message_id: string;
     channel: string;
