@@ -233,19 +233,26 @@ const generate = async (
   if (!composed.ok) throw new Error(`the composer refused: ${composed.error.kind}`);
   if (options.languageModel === undefined)
     return { variants: composed.value, generator: 'offline-composer', fallback: null };
-  const answer = await options.languageModel.generate(
-    {
-      segment,
-      strategy: plan.strategies.join(','),
-      tone: plan.tone,
-      count: options.variants,
-      snippets: retrieved.map((r) => ({ docId: r.doc.id, title: r.doc.title, text: r.snippet })),
-      incentive,
-      brand: { name: options.brandName, voice: [...options.brand.voiceWords] },
-      maxSubjectLength: 60,
-    },
-    AbortSignal.timeout(60_000),
-  );
+  const { languageModel } = options;
+  // An adapter reports failures as answers; one that throws all the same is a failure too.
+  const answer = await languageModel
+    .generate(
+      {
+        segment,
+        strategy: plan.strategies.join(','),
+        tone: plan.tone,
+        count: options.variants,
+        snippets: retrieved.map((r) => ({ docId: r.doc.id, title: r.doc.title, text: r.snippet })),
+        incentive,
+        brand: { name: options.brandName, voice: [...options.brand.voiceWords] },
+        maxSubjectLength: 60,
+      },
+      AbortSignal.timeout(60_000),
+    )
+    .catch((error: unknown) => ({
+      ok: false as const,
+      reason: `the language model failed: ${error instanceof Error ? error.message : String(error)}`,
+    }));
   if (!answer.ok)
     return { variants: composed.value, generator: 'offline-composer', fallback: answer.reason };
   return {

@@ -201,6 +201,19 @@ describe('createOpenAiLanguageModel', () => {
     expect(api.seen).toHaveLength(1);
   });
 
+  it('reports a 200 that is no chat completion (a proxy page, an error object) as malformed', async () => {
+    const page: Answer = (res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Welcome to the proxy</body></html>');
+    };
+    for (const answer of [page, json(200, { error: { message: 'no such model' } })]) {
+      const api = await startApi([answer], clock());
+      const outcome = await aModel(api.baseUrl).model.generate(aRequest(), signal());
+      expect(outcome).toMatchObject({ ok: false, retryable: false });
+      expect(outcome.ok ? '' : outcome.reason).toBe('malformed reply: not a chat completion');
+    }
+  });
+
   it('reports JSON of the wrong shape as malformed, naming the path', async () => {
     const time = clock();
     const wrong = { variants: [{ ...variant, citations: 'kb-offline' }] };

@@ -189,12 +189,20 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
           continue;
         }
         const { completion } = result;
+        // A proxy or a wrong base URL can answer 200 with a page or an error object: the SDK
+        // hands that over as it came (text, or JSON of another shape).
+        if (
+          typeof completion !== 'object' ||
+          (completion as unknown) === null ||
+          !Array.isArray((completion as { choices?: unknown }).choices)
+        )
+          return failure('malformed reply: not a chat completion', false);
         const usage = toUsage(completion.usage, options);
         const choice = completion.choices[0];
         if (choice === undefined) return failure('malformed reply: no choices', false, usage);
         if (choice.finish_reason === 'length')
           return failure('malformed reply: cut off at the token limit', false, usage);
-        const content = choice.message.content;
+        const content = (choice.message as typeof choice.message | undefined)?.content ?? null;
         if (content === null || content === '')
           return failure(
             `malformed reply: no content${choice.message.refusal ? ` (refused: ${choice.message.refusal})` : ''}`,
