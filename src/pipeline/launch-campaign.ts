@@ -46,6 +46,14 @@ export const launchCampaign = async (
   nowMs: number,
 ): Promise<CampaignLaunch> => {
   const channel = campaign.channels[0] ?? 'email';
+  // Written copy is grounded without an offer and replaces the template that would name the
+  // code: each customer would be given a discount no message mentions.
+  if (creative !== null && campaign.incentive !== null)
+    throw new AppError(
+      'invalid-input',
+      'a campaign with creative cannot carry an incentive: the written copy would not name the code',
+      { problems: [{ path: '/incentive', message: 'not allowed together with creative' }] },
+    );
   // A campaign launched again keeps its first creative: the messages still to be made must
   // carry the variants its experiment was designed with.
   const launched = await store.transaction(async (tx) => ({
@@ -71,6 +79,13 @@ export const launchCampaign = async (
     throw new AppError(
       'conflict',
       `campaign ${campaign.id} was launched with a ${String(stored.holdoutPercent)} % holdout; launch it again with the same holdout, or under a new id`,
+    );
+  // So are its audience and channel: the copy was written for them, and the results compare
+  // the customers the design names.
+  if (stored !== null && (stored.segment !== campaign.segment || stored.channel !== channel))
+    throw new AppError(
+      'conflict',
+      `campaign ${campaign.id} was launched to ${stored.segment ?? 'everyone'} on ${stored.channel}; launch it again the same way, or under a new id`,
     );
   if (written !== null || holdoutPercent > 0) {
     const arms =

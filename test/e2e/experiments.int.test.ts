@@ -109,6 +109,21 @@ for (const factory of storeFactories)
       });
       expect(relaunched.statusCode).toBe(409);
       expect(relaunched.body).toContain('25 % holdout');
+      // Or to another segment: the design, and any copy written for it, name the first.
+      const elsewhere = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        headers: { ...json, authorization: `Bearer ${adminToken}` },
+        payload: JSON.stringify({
+          id: 'spring',
+          template: 'upsell',
+          channels: ['email'],
+          segment: 'At-Risk',
+          holdoutPercent: 25,
+        }),
+      });
+      expect(elsewhere.statusCode).toBe(409);
+      expect(elsewhere.body).toContain('launched to everyone on email');
       await herald.services.worker.runDue();
       const held = new Set(
         ids.filter((id) =>
