@@ -68,6 +68,11 @@ export interface CreativeVariant {
   moderation: { ok: boolean; moderator: string; findings?: unknown[]; error?: string };
   /** Brand and tone consistency in [0, 1] when it was written. */
   scores: { brand: number; tone: number };
+  /**
+   * When the first of its cited documents expires (null: none does): its claims may not go out
+   * after that. Absent in variants written before it was kept.
+   */
+  validUntilMs?: number | null;
 }
 
 export type TriggerKind = Trigger['kind'];

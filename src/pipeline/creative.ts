@@ -22,6 +22,14 @@ export const currentDocuments = async (store: Store, atMs: number): Promise<Cont
   return [...latest.values()].filter((d) => usableAt(d, atMs));
 };
 
+/** When the first of the cited documents expires; null when none does. */
+const validUntilOf = (citations: readonly string[], documents: readonly ContentDocument[]) => {
+  const ends = documents
+    .filter((d) => citations.includes(d.id) && d.expiresAt !== null)
+    .map((d) => Date.parse(d.expiresAt ?? ''));
+  return ends.length === 0 ? null : Math.min(...ends);
+};
+
 /**
  * Writes a campaign's variants (grounded, screened, scored) and keeps them under the
  * campaign's experiment slot, with an audit entry naming them and their sources. Refuses when
@@ -62,6 +70,7 @@ export const prepareCreative = async (
     generator: v.generator,
     moderation: v.safety.moderation,
     scores: { brand: v.scores.brandConsistency, tone: v.scores.toneConsistency },
+    validUntilMs: validUntilOf(v.citations, documents),
   }));
   await store.transaction(async (tx) => {
     await tx.setSetting(`creative:${campaign.id}`, JSON.stringify(variants));

@@ -238,13 +238,13 @@ describe('creative variants', () => {
       cta: 'Shop now',
       citations: ['doc-1'],
       generator: 'offline-composer',
-      moderation: { ok: true, moderator: 'local' },
+      moderation: { ok: true, moderator: 'local', findings: [] },
       scores: { brand: 0.9, tone: 0.9 },
     }));
   const variants = variantsOf(['v-a', 'v-b', 'v-c']);
   const design = { salt: 'creative:c1', arms: variants.map((v) => ({ name: v.id, weight: 1 })) };
   const segmentOf = (id: string) => (Number(id.slice(1)) % 2 === 0 ? 'New' : 'Standard');
-  const judge = (id: string, stratify: boolean) => {
+  const judgeWith = (id: string, stratify: boolean, written = variants) => {
     const decision: Decision = {
       ...decisionFor(id, 'campaign'),
       trigger: {
@@ -268,11 +268,21 @@ describe('creative variants', () => {
     return judgeDecision(
       decision,
       state,
-      { ...batch(), creative: new Map([['creative:c1', variants]]) },
+      { ...batch(), creative: new Map([['creative:c1', written]]) },
       { ...deps(0), experiments: { windowMs: 7 * DAY, segmentOf: (s) => segmentOf(s.customerId) } },
       T0,
-    ).message.variant;
+    ).message;
   };
+  const judge = (id: string, stratify: boolean) => judgeWith(id, stratify).variant;
+
+  it('refuses copy whose cited document expired before it would go', () => {
+    const until = (validUntilMs: number) => variants.map((v) => ({ ...v, validUntilMs }));
+    expect(judgeWith('s1', false, until(T0))).toMatchObject({
+      status: 'blocked',
+      reasonCode: 'content_expired',
+    });
+    expect(judgeWith('s1', false, until(T0 + 1)).status).toBe('queued');
+  });
 
   it('assigns by hash, and within the segment when the campaign asks for stratification', () => {
     const ids = Array.from({ length: 60 }, (_, i) => `s${String(i)}`);

@@ -371,8 +371,17 @@ export const judgeDecision = (
   const messageClass = messageClassOf(template, decision, variant !== null);
   let rendered: RenderedContent | null = content ?? null;
   let result: GuardResult | null = null;
+  const validUntilMs = variant?.validUntilMs ?? null;
   if (template === undefined)
     result = blockedBy('render', 'no_template', `no template named ${templateName ?? '(none)'}`);
+  // Written copy grounded on a document that has expired by the time it would go (a campaign
+  // sent later than it was written, or launched again) makes claims nobody vouches for now.
+  else if (validUntilMs !== null && decision.scheduledForMs >= validUntilMs)
+    result = blockedBy(
+      'content',
+      'content_expired',
+      `variant ${variant?.id ?? ''} cites a document that expired ${new Date(validUntilMs).toISOString()}`,
+    );
   else if (rendered === null)
     try {
       rendered = deps.renderer.render({

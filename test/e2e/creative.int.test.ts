@@ -55,6 +55,18 @@ for (const factory of storeFactories)
           ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
         });
 
+      it('refuses creative together with an incentive the written copy would not name', async () => {
+        const refused = await admin('POST', '/v1/campaigns', {
+          id: 'sale',
+          template: 'upsell',
+          channels: ['email'],
+          incentive: { percent: 10, validHours: 48 },
+          creative: { query: 'features' },
+        });
+        expect(refused.statusCode).toBe(400);
+        expect(refused.body).toContain('not allowed together with creative');
+      });
+
       it('writes cited variants, gives each customer one, sends it, and credits orders to it', async () => {
         const customers = Array.from({ length: 60 }, (_, i) => `cr${i}`);
         for (const id of customers)
@@ -71,11 +83,19 @@ for (const factory of storeFactories)
         expect(created.statusCode).toBe(202);
         const body = created.json<{
           audience: number;
-          variants: { id: string; citations: string[]; subject: string }[];
+          variants: {
+            id: string;
+            citations: string[];
+            subject: string;
+            validUntil: string | null;
+          }[];
         }>();
         expect(body.audience).toBe(60);
         expect(body.variants.length).toBeGreaterThanOrEqual(2);
         for (const v of body.variants) expect(v.citations.length).toBeGreaterThan(0);
+        // Until when each may go: the first expiry among its sources — none of the scenario's
+        // documents expires (the unit tests of the guard cover one that does).
+        for (const v of body.variants) expect(v.validUntil).toBeNull();
         await herald.services.worker.runDue();
         await herald.services.dispatcher.runDue();
         const messages = (await admin('GET', '/v1/messages?limit=500')).json<{

@@ -216,6 +216,10 @@ export const registerDecisionRoutes = (
                 subject: v.subject,
                 citations: v.citations,
                 scores: v.scores,
+                validUntil:
+                  v.validUntilMs === undefined || v.validUntilMs === null
+                    ? null
+                    : iso(v.validUntilMs),
               })),
               refused: creative.refused,
             }),
