@@ -93,6 +93,8 @@ export const prepareCreative = async (
               scores: v.scores,
             })),
             refused: written.refused,
+            // Token and cost accounting of the campaign's copy.
+            usage: written.usage,
           },
         },
       ],

@@ -30,7 +30,7 @@ import {
 } from './guard/index.js';
 import { emptyProfile } from './profile/index.js';
 import type { ContentModerator } from '../ports/content-moderator.js';
-import type { LanguageModel } from '../ports/language-model.js';
+import type { LanguageModel, Usage } from '../ports/language-model.js';
 import { quietHoursSchema } from '../core/quiet-hours.js';
 import { Value } from '@sinclair/typebox/value';
 
@@ -114,10 +114,18 @@ export interface PersonalizeOptions {
    * Generation cache, by segment, strategies, tone, content set and template version: a
    * campaign to many customers asks once per segment.
    */
-  cache?: Map<string, { variants: GeneratedVariant[]; generator: string; fallback: string | null }>;
+  cache?: Map<string, Written>;
 }
 
 export type GeneratedVariant = Omit<Variant, 'generator'> & { generator: string };
+
+/** A segment's variants as written, and what the model's call cost (null without one). */
+interface Written {
+  variants: GeneratedVariant[];
+  generator: string;
+  fallback: string | null;
+  usage: Usage | null;
+}
 
 export interface ScreenedVariant extends GeneratedVariant {
   grounding: { ok: boolean; problems: GroundingProblem[]; replacedBy: string | null };
@@ -133,6 +141,11 @@ export interface SegmentResult {
   generator: string;
   /** Why the language model's variants were not used, when they were not. */
   fallback: string | null;
+  /**
+   * What the language model's call for the segment cost (billed even when its reply was
+   * refused); null without a call (the offline composer, or copy from the cache).
+   */
+  usage: Usage | null;
   variants: ScreenedVariant[];
   /** Why no variant was written (no approved content for the segment). */
   skipped: string | null;
@@ -142,6 +155,8 @@ export interface PersonalizeResult {
   generatedAt: string;
   customers: number;
   documents: { total: number; usable: number };
+  /** Language-model calls made and what they cost, in all (zero with the offline composer). */
+  usage: Usage & { calls: number };
   segments: SegmentResult[];
 }
 
@@ -219,7 +234,7 @@ const generate = async (
   plan: (typeof plans)[ScenarioSegment],
   retrieved: readonly RetrievedContent[],
   options: PersonalizeOptions,
-): Promise<{ variants: GeneratedVariant[]; generator: string; fallback: string | null }> => {
+): Promise<Written> => {
   const incentive = options.incentive ?? null;
   const composed = composeVariants({
     segment,
@@ -232,7 +247,7 @@ const generate = async (
   });
   if (!composed.ok) throw new Error(`the composer refused: ${composed.error.kind}`);
   if (options.languageModel === undefined)
-    return { variants: composed.value, generator: 'offline-composer', fallback: null };
+    return { variants: composed.value, generator: 'offline-composer', fallback: null, usage: null };
   const { languageModel } = options;
   // An adapter reports failures as answers; one that throws all the same is a failure too.
   const answer = await languageModel
@@ -252,9 +267,15 @@ const generate = async (
     .catch((error: unknown) => ({
       ok: false as const,
       reason: `the language model failed: ${error instanceof Error ? error.message : String(error)}`,
+      usage: null,
     }));
   if (!answer.ok)
-    return { variants: composed.value, generator: 'offline-composer', fallback: answer.reason };
+    return {
+      variants: composed.value,
+      generator: 'offline-composer',
+      fallback: answer.reason,
+      usage: answer.usage,
+    };
   return {
     variants: answer.variants.map((v, i) => ({
       ...v,
@@ -265,6 +286,7 @@ const generate = async (
     })),
     generator: answer.model,
     fallback: null,
+    usage: answer.usage,
   };
 };
 
@@ -310,6 +332,7 @@ export const personalize = async (
         ...base,
         generator: 'none',
         fallback: null,
+        usage: null,
         variants: [],
         skipped: 'no approved content for the segment',
       });
@@ -358,14 +381,23 @@ export const personalize = async (
       ...base,
       generator: written.generator,
       fallback: written.fallback,
+      // Copy from the cache cost nothing this time.
+      usage: cached === undefined ? written.usage : null,
       variants,
       skipped: null,
     });
   }
+  const billed = segments.flatMap((s) => (s.usage === null ? [] : [s.usage]));
   return {
     generatedAt: new Date(options.atMs).toISOString(),
     customers: customers.length,
     documents: { total: documents.length, usable },
+    usage: {
+      calls: billed.length,
+      promptTokens: billed.reduce((sum, u) => sum + u.promptTokens, 0),
+      completionTokens: billed.reduce((sum, u) => sum + u.completionTokens, 0),
+      costUsd: billed.reduce((sum, u) => sum + u.costUsd, 0),
+    },
     segments,
   };
 };
@@ -385,6 +417,8 @@ const planOfAudience = (audience: string) =>
 export interface CampaignCreative {
   /** Variants that passed grounding and the screen (safety pass, scores on brand). */
   usable: ScreenedVariant[];
+  /** What the language model's call cost (zero with the offline composer). */
+  usage: PersonalizeResult['usage'];
   /** Variants left out, with why. */
   refused: { id: string; reason: string }[];
   retrieved: { id: string; title: string; score: number }[];
@@ -435,5 +469,5 @@ export const writeCampaignVariants = async (
       });
     else usable.push(v);
   }
-  return { usable, refused, retrieved: written?.retrieved ?? [] };
+  return { usable, refused, retrieved: written?.retrieved ?? [], usage: result.usage };
 };

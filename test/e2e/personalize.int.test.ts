@@ -135,6 +135,15 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
         grounding: { ok: true },
       });
       expect(server.requests()).toHaveLength(result.segments.length);
+      // What the calls cost: 100 + 50 tokens each at $0.001 and $0.002 per 1,000.
+      const calls = result.segments.length;
+      expect(hv?.usage).toEqual({ promptTokens: 100, completionTokens: 50, costUsd: 0.0002 });
+      expect(result.usage).toMatchObject({
+        calls,
+        promptTokens: 100 * calls,
+        completionTokens: 50 * calls,
+      });
+      expect(result.usage.costUsd).toBeCloseTo(0.0002 * calls, 10);
     });
 
     it('replaces a variant that invents a 50 % discount by the control, naming the claim', async () => {
@@ -162,6 +171,8 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
       const malformed = highValue(await personalize(customers(), documents(), withModel()));
       expect(malformed?.generator).toBe('offline-composer');
       expect(malformed?.fallback).toMatch(/malformed reply/);
+      // A refused reply was billed all the same.
+      expect(malformed?.usage).toMatchObject({ promptTokens: 100, completionTokens: 50 });
       server.setScenario('hang');
       const slow = highValue(await personalize(customers(), documents(), withModel(200)));
       expect(slow?.fallback).toMatch(/timed out/);

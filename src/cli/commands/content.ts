@@ -101,6 +101,9 @@ export const readScenarioCustomers = (file: string): ScenarioCustomer[] => {
 const summary = (r: PersonalizeResult): string => {
   const lines = [
     `${String(r.customers)} customers, ${String(r.documents.usable)} of ${String(r.documents.total)} documents usable`,
+    r.usage.calls === 0
+      ? 'language model: no calls'
+      : `language model: ${String(r.usage.calls)} calls, ${String(r.usage.promptTokens)} prompt + ${String(r.usage.completionTokens)} completion tokens, $${r.usage.costUsd.toFixed(4)}`,
   ];
   for (const s of r.segments) {
     lines.push(
