@@ -14,12 +14,37 @@ import {
 } from './personalize.js';
 import { appendAudit } from './record/index.js';
 
-/** The latest stored version of each document, usable at `atMs`. */
+/**
+ * Which of two versions of a document is the newer: the later approval, then the higher
+ * version (`v10` after `v9`), then the later import — never import order alone, since one
+ * `content import` stores all its files at the same moment.
+ */
+const newer = (
+  a: { document: ContentDocument; importedAtMs: number },
+  b: { document: ContentDocument; importedAtMs: number },
+): boolean => {
+  const approved = Date.parse(a.document.approvedAt) - Date.parse(b.document.approvedAt);
+  if (approved !== 0) return approved > 0;
+  const version = a.document.version.localeCompare(b.document.version, 'en', { numeric: true });
+  return version !== 0 ? version > 0 : a.importedAtMs > b.importedAtMs;
+};
+
+/**
+ * The latest version of each document approved by `atMs`, when it is usable then: a version
+ * approved for later does not hide the current one, an expired one does hide older ones.
+ */
 export const currentDocuments = async (store: Store, atMs: number): Promise<ContentDocument[]> => {
-  const latest = new Map<string, ContentDocument>();
-  for (const stored of await store.listDocuments())
-    latest.set(stored.id, stored.document as ContentDocument);
-  return [...latest.values()].filter((d) => usableAt(d, atMs));
+  const latest = new Map<string, { document: ContentDocument; importedAtMs: number }>();
+  for (const stored of await store.listDocuments()) {
+    const candidate = {
+      document: stored.document as ContentDocument,
+      importedAtMs: stored.importedAtMs,
+    };
+    if (Date.parse(candidate.document.approvedAt) > atMs) continue;
+    const known = latest.get(stored.id);
+    if (known === undefined || newer(candidate, known)) latest.set(stored.id, candidate);
+  }
+  return [...latest.values()].map((v) => v.document).filter((d) => usableAt(d, atMs));
 };
 
 /** When the first of the cited documents expires; null when none does. */

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { ContentDocument } from './content/index.js';
+import { currentDocuments } from './creative.js';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 5, 1);
+const at = (days: number) => new Date(NOW + days * DAY).toISOString();
+
+const doc = (version: string, fields: Partial<ContentDocument> = {}): ContentDocument => ({
+  id: 'promo',
+  title: `Spring promotion ${version}`,
+  category: 'promotion',
+  audience: ['all'],
+  keywords: [],
+  body: `Version ${version}.`,
+  approvedAt: at(-10),
+  expiresAt: null,
+  sourceUrl: null,
+  version,
+  ...fields,
+});
+
+/** The library as the store lists it: oldest import first, ties in whatever order it keeps. */
+const library = (...docs: ContentDocument[]) => ({
+  listDocuments: () =>
+    Promise.resolve(
+      docs.map((d) => ({
+        id: d.id,
+        version: d.version,
+        hash: d.version,
+        document: d,
+        importedAtMs: NOW,
+      })),
+    ),
+});
+const current = async (...docs: ContentDocument[]) =>
+  (await currentDocuments(library(...docs) as never, NOW)).map((d) => d.version);
+
+describe('currentDocuments', () => {
+  it('takes the highest version among those imported together, whatever order they came in', async () => {
+    expect(await current(doc('v10'), doc('v9'))).toEqual(['v10']);
+    expect(await current(doc('v9'), doc('v10'))).toEqual(['v10']);
+  });
+
+  it('takes the later approval first', async () => {
+    expect(
+      await current(doc('v2', { approvedAt: at(-20) }), doc('v1', { approvedAt: at(-5) })),
+    ).toEqual(['v1']);
+  });
+
+  it('is not hidden by a version approved for later, and is by one that expired', async () => {
+    expect(await current(doc('v1'), doc('v2', { approvedAt: at(3) }))).toEqual(['v1']);
+    expect(
+      await current(doc('v1'), doc('v2', { approvedAt: at(-1), expiresAt: at(-0.5) })),
+    ).toEqual([]);
+  });
+});
