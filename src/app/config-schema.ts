@@ -144,7 +144,7 @@ export const configSchema = Type.Object(
             {
               default: [],
               description:
-                'More API tokens, each `role:name:token` (comma-separated in the environment). Roles: `viewer` reads; `reviewer` also acts on the review queue; `marketer` also sends, runs campaigns and trains models; `admin` may do everything, including data-subject requests and the audit export. The admin token has the admin role.',
+                'More API tokens, each `role:name:token` (comma-separated in the environment). Roles: `viewer` reads; `reviewer` also acts on the review queue; `marketer` also sends, runs campaigns and trains models; `admin` may do everything, including data-subject requests and the audit export. The admin token has the admin role (and the name `admin`). Each token and each name may appear once.',
             },
           ),
           { env: 'HERALD_API_TOKENS', secret: true },

@@ -190,6 +190,32 @@ describe('loadConfig', () => {
       expect([...config.writeKeys]).toEqual([['wk_app_0123456789', 'app']]);
     });
 
+    it('refuses a token given twice, or a name, so no entry silently replaces another', () => {
+      const admin = { HERALD_ADMIN_TOKEN: strongToken };
+      const tokens = (list: string) =>
+        pathsOf(configError({ ...admin, HERALD_API_TOKENS: list }).problems);
+      expect(tokens(`viewer:vera:${'v'.repeat(16)},viewer:vic:${'v'.repeat(16)}`)).toEqual([
+        '/admin/tokens/1',
+      ]);
+      expect(tokens(`viewer:vera:${strongToken}`)).toEqual(['/admin/tokens/0']);
+      expect(tokens(`viewer:admin:${'v'.repeat(16)}`)).toEqual(['/admin/tokens/0']);
+      expect(tokens(`viewer:vera:${'v'.repeat(16)},reviewer:vera:${'r'.repeat(16)}`)).toEqual([
+        '/admin/tokens/1',
+      ]);
+      // The message names the entry, never the token.
+      const error = configError({ ...admin, HERALD_API_TOKENS: `viewer:vera:${strongToken}` });
+      expect(JSON.stringify(error.problems)).not.toContain(strongToken);
+      expect(
+        loadConfig(
+          {
+            ...admin,
+            HERALD_API_TOKENS: `viewer:vera:${'v'.repeat(16)},reviewer:rita:${'r'.repeat(16)}`,
+          },
+          null,
+        ).tokens.size,
+      ).toBe(3);
+    });
+
     it('rejects a write key shorter than 8 characters, with or without a name', () => {
       expect(pathsOf(configError({ HERALD_WRITE_KEYS: 'ok-key-123,short' }).problems)).toEqual([
         '/ingest/writeKeys/1',

@@ -159,6 +159,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
   for (const e of Value.Errors(configSchema, withDefaults))
     problems.push({ path: e.path, message: describeSchemaError(e) });
   checkDeployment(withDefaults, problems);
+  checkTokens(withDefaults, problems);
   const journeys = fieldOf(withDefaults, 'decide', 'journeys');
   if (Array.isArray(journeys) && !problems.some((p) => p.path.startsWith('/decide/journeys')))
     problems.push(...checkJourneys(journeys as JourneyDefinition[]));
@@ -268,6 +269,37 @@ const namingEnv = (problem: FieldProblem, env: Env): FieldProblem => {
   return name === undefined || env[name] === undefined || problem.message.includes(name)
     ? problem
     : { path: problem.path, message: `${problem.message} (${name})` };
+};
+
+/**
+ * Each API token names one principal, and each principal one token: a token given twice would
+ * let the later entry silently take the earlier's place (the admin's, even), and a name given
+ * twice would share one rate-limit bucket. The tokens themselves are never repeated back.
+ */
+const checkTokens = (config: unknown, problems: FieldProblem[]): void => {
+  const admin = fieldOf(config, 'admin', 'token');
+  const entries = fieldOf(config, 'admin', 'tokens');
+  if (!Array.isArray(entries)) return;
+  const tokens = new Set(typeof admin === 'string' && admin !== '' ? [admin] : []);
+  const names = new Set(['admin']);
+  entries.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string') return;
+    const [, name = '', ...rest] = entry.split(':');
+    const token = rest.join(':');
+    const path = `/admin/tokens/${String(i)}`;
+    if (tokens.has(token))
+      problems.push({
+        path,
+        message: 'this token is already another principal’s (or the admin token)',
+      });
+    if (names.has(name))
+      problems.push({
+        path,
+        message: `the name "${name}" is already taken${name === 'admin' ? ' (by the admin token)' : ''}`,
+      });
+    tokens.add(token);
+    names.add(name);
+  });
 };
 
 const fieldOf = (config: unknown, section: string, key: string): unknown => {
