@@ -108,10 +108,20 @@ describe('checkGrounding', () => {
     );
   });
 
-  it('ignores Liquid tags', () => {
+  it('judges what a Liquid tag prints, not the names it reads or the conditions it tests', () => {
     const body =
-      'Hi {{ customer.firstName | default: "Big Spender 99%" }}, {% if customer.vip == "Gold Club" %}welcome{% endif %}.';
+      'Hi {{ customer.firstName | default: "there" }}, {% if customer.vip == "Gold Club" %}welcome{% endif %}.';
     expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
+    // A claim written as a Liquid literal is printed all the same.
+    for (const printed of [
+      'Hi {{ customer.firstName | default: "Big Spender 99%" }}.',
+      'Hi there, {{ "save 70% today" }}.',
+      '{% assign deal = "70% off" %}Hi there, {{ deal }}.',
+    ])
+      expect(claimsOf(checkGrounding(aVariant({ body: printed }), [doc], null))).toContainEqual([
+        'percentage',
+        expect.stringMatching(/^(99|70)%$/),
+      ]);
   });
 
   it('rejects a variant citing nothing, or a document it was not given', () => {

@@ -1,6 +1,6 @@
 import type { ContentDocument } from './document.js';
 import type { Incentive, Variant } from './compose.js';
-import { maskLiquid, normalise } from './text.js';
+import { maskLiquidKeepingLiterals, normalise } from './text.js';
 
 export type ClaimKind = 'citation' | 'percentage' | 'price' | 'date' | 'number' | 'product-name';
 
@@ -131,9 +131,12 @@ const productNames = (text: string): Claim[] => {
   return claims;
 };
 
-/** Every concrete claim in `text` (Liquid tags and `allowed` strings, e.g. a code, ignored). */
+/**
+ * Every concrete claim in `text` (Liquid tags ignored but for the literals they print, and
+ * `allowed` strings, e.g. a code).
+ */
 export const extractClaims = (text: string, allowed: readonly string[] = []): Claim[] => {
-  let rest = maskLiquid(text);
+  let rest = maskLiquidKeepingLiterals(text);
   for (const phrase of allowed) {
     if (phrase.trim() === '') continue;
     rest = rest.split(phrase).join(' '.repeat(phrase.length));

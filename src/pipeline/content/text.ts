@@ -21,6 +21,25 @@ export const toSentences = (text: string): string[] =>
 export const maskLiquid = (text: string): string =>
   text.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) => ' '.repeat(tag.length));
 
+/**
+ * `text` with Liquid tags blanked except what a tag may print from the copy itself — the quoted
+ * strings (without the quotes) and numbers of an output (`{{ … }}`, `{% echo %}`, and
+ * `{% assign %}`, whose value an output may print) — kept where they stand: `{{ "Save 70%" }}`
+ * and `{{ name | default: "50% off" }}` print claims like any other text; the condition of an
+ * `{% if %}` prints nothing.
+ */
+export const maskLiquidKeepingLiterals = (text: string): string =>
+  text.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) => {
+    const kept = Array.from({ length: tag.length }, () => ' ');
+    if (!/^\{\{|^\{%-?\s*(?:echo|assign)\b/.test(tag)) return kept.join('');
+    for (const m of tag.matchAll(/"([^"]*)"|'([^']*)'|\b\d+(?:\.\d+)?\b/g)) {
+      const literal = m[1] ?? m[2] ?? m[0];
+      const at = m.index + (m[1] !== undefined || m[2] !== undefined ? 1 : 0);
+      for (let i = 0; i < literal.length; i += 1) kept[at + i] = literal[i] ?? ' ';
+    }
+    return kept.join('');
+  });
+
 /** Lower case, every run of non-letters and non-digits one space: for substring comparison. */
 export const normalise = (text: string): string =>
   text
