@@ -199,6 +199,10 @@ describe('loadConfig', () => {
       ]);
       expect(tokens(`viewer:vera:${strongToken}`)).toEqual(['/admin/tokens/0']);
       expect(tokens(`viewer:admin:${'v'.repeat(16)}`)).toEqual(['/admin/tokens/0']);
+      // Nor the development admin token SQLite falls back to.
+      expect(
+        pathsOf(configError({ HERALD_API_TOKENS: `viewer:vera:${devAdminToken}` }).problems),
+      ).toEqual(['/admin/tokens/0']);
       expect(tokens(`viewer:vera:${'v'.repeat(16)},reviewer:vera:${'r'.repeat(16)}`)).toEqual([
         '/admin/tokens/1',
       ]);

@@ -277,7 +277,11 @@ const namingEnv = (problem: FieldProblem, env: Env): FieldProblem => {
  * twice would share one rate-limit bucket. The tokens themselves are never repeated back.
  */
 const checkTokens = (config: unknown, problems: FieldProblem[]): void => {
-  const admin = fieldOf(config, 'admin', 'token');
+  const url = fieldOf(config, 'database', 'url');
+  const given = fieldOf(config, 'admin', 'token');
+  // On SQLite without one, the development token is the admin's.
+  const admin =
+    given === '' && typeof url === 'string' && url.startsWith('sqlite:') ? devAdminToken : given;
   const entries = fieldOf(config, 'admin', 'tokens');
   if (!Array.isArray(entries)) return;
   const tokens = new Set(typeof admin === 'string' && admin !== '' ? [admin] : []);

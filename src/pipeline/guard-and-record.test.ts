@@ -244,7 +244,12 @@ describe('creative variants', () => {
   const variants = variantsOf(['v-a', 'v-b', 'v-c']);
   const design = { salt: 'creative:c1', arms: variants.map((v) => ({ name: v.id, weight: 1 })) };
   const segmentOf = (id: string) => (Number(id.slice(1)) % 2 === 0 ? 'New' : 'Standard');
-  const judgeWith = (id: string, stratify: boolean, written = variants) => {
+  const judgeWith = (
+    id: string,
+    stratify: boolean,
+    written = variants,
+    location: Partial<ProfileState['location']> = {},
+  ) => {
     const decision: Decision = {
       ...decisionFor(id, 'campaign'),
       trigger: {
@@ -261,8 +266,10 @@ describe('creative variants', () => {
       },
       experiment: { slot: 'creative:c1', variants: variants.map((v) => v.id) },
     };
+    const empty = emptyProfile(toCustomerId(id), T0 - 1000);
     const state = {
-      ...emptyProfile(toCustomerId(id), T0 - 1000),
+      ...empty,
+      location: { ...empty.location, ...location },
       traits: { email: `${id}@example.com` },
     };
     return judgeDecision(
@@ -282,6 +289,16 @@ describe('creative variants', () => {
       reasonCode: 'content_expired',
     });
     expect(judgeWith('s1', false, until(T0 + 1)).status).toBe('queued');
+    // 12:00 UTC is 22:00 in Sydney: held by quiet hours until 08:00 there (22:00 UTC).
+    const sydney = { timezone: 'Australia/Sydney' };
+    expect(judgeWith('s1', false, until(T0 + 2 * 3_600_000), sydney)).toMatchObject({
+      status: 'blocked',
+      reasonCode: 'content_expired',
+    });
+    expect(judgeWith('s1', false, until(T0 + DAY), sydney)).toMatchObject({
+      status: 'queued',
+      sendAtMs: T0 + 10 * 3_600_000,
+    });
   });
 
   it('assigns by hash, and within the segment when the campaign asks for stratification', () => {

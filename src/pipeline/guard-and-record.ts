@@ -376,7 +376,7 @@ export const judgeDecision = (
     result = blockedBy('render', 'no_template', `no template named ${templateName ?? '(none)'}`);
   // Written copy grounded on a document that has expired by the time it would go (a campaign
   // sent later than it was written, or launched again) makes claims nobody vouches for now.
-  else if (validUntilMs !== null && decision.scheduledForMs >= validUntilMs)
+  else if (validUntilMs !== null && Math.max(decision.scheduledForMs, nowMs) >= validUntilMs)
     result = blockedBy(
       'content',
       'content_expired',
@@ -442,6 +442,18 @@ export const judgeDecision = (
       );
     }
   }
+  // Held past the expiry (quiet hours until the morning after the sale ended): not then either.
+  if (
+    validUntilMs !== null &&
+    result.outcome !== 'block' &&
+    result.holdUntilMs !== null &&
+    result.holdUntilMs >= validUntilMs
+  )
+    result = blockedBy(
+      'content',
+      'content_expired',
+      `variant ${variant?.id ?? ''} cites a document that expires ${new Date(validUntilMs).toISOString()}, before the hold ends`,
+    );
   const automated = messageClass === 'marketing' && decision.agent !== 'api';
   // A staged rollout: automated marketing reaches only the current cohort, and the customers
   // outside it join no experiment — held out, blocked or not — so the holdouts and the tests

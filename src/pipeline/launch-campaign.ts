@@ -60,16 +60,6 @@ export const launchCampaign = async (
     design: await tx.getSetting(designKey(campaign.id)),
     variants: await tx.getSetting(`creative:${campaign.id}`),
   }));
-  const written =
-    creative === null
-      ? null
-      : launched.design !== null && launched.variants !== null
-        ? { variants: JSON.parse(launched.variants) as CreativeVariant[], refused: [] }
-        : await prepareCreative(
-            store,
-            { id: campaign.id, segment: campaign.segment, channel, query: creative.query },
-            creative.writing,
-          );
   const holdoutPercent = campaign.holdoutPercent ?? 0;
   // The holdout is part of the design: messages made after a relaunch with another share would
   // be assigned by one figure and analysed by the other.
@@ -87,6 +77,17 @@ export const launchCampaign = async (
       'conflict',
       `campaign ${campaign.id} was launched to ${stored.segment ?? 'everyone'} on ${stored.channel}; launch it again the same way, or under a new id`,
     );
+  // Only now is copy written: a relaunch refused above writes, pays for and keeps nothing.
+  const written =
+    creative === null
+      ? null
+      : launched.design !== null && launched.variants !== null
+        ? { variants: JSON.parse(launched.variants) as CreativeVariant[], refused: [] }
+        : await prepareCreative(
+            store,
+            { id: campaign.id, segment: campaign.segment, channel, query: creative.query },
+            creative.writing,
+          );
   if (written !== null || holdoutPercent > 0) {
     const arms =
       written === null

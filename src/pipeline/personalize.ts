@@ -124,6 +124,8 @@ interface Written {
   variants: GeneratedVariant[];
   generator: string;
   fallback: string | null;
+  /** Whether the language model was asked (it may have failed before billing anything). */
+  called: boolean;
   usage: Usage | null;
 }
 
@@ -143,9 +145,12 @@ export interface SegmentResult {
   fallback: string | null;
   /**
    * What the language model's call for the segment cost (billed even when its reply was
-   * refused); null without a call (the offline composer, or copy from the cache).
+   * refused); null when nothing was billed (no call — the offline composer, copy from the
+   * cache — or a call that failed before an answer: a timeout, a refused connection).
    */
   usage: Usage | null;
+  /** Whether the language model was asked for this segment's copy this time. */
+  called: boolean;
   variants: ScreenedVariant[];
   /** Why no variant was written (no approved content for the segment). */
   skipped: string | null;
@@ -155,7 +160,7 @@ export interface PersonalizeResult {
   generatedAt: string;
   customers: number;
   documents: { total: number; usable: number };
-  /** Language-model calls made and what they cost, in all (zero with the offline composer). */
+  /** Language-model calls made (failed ones too) and what they cost, in all. */
   usage: Usage & { calls: number };
   segments: SegmentResult[];
 }
@@ -247,7 +252,13 @@ const generate = async (
   });
   if (!composed.ok) throw new Error(`the composer refused: ${composed.error.kind}`);
   if (options.languageModel === undefined)
-    return { variants: composed.value, generator: 'offline-composer', fallback: null, usage: null };
+    return {
+      variants: composed.value,
+      generator: 'offline-composer',
+      fallback: null,
+      called: false,
+      usage: null,
+    };
   const { languageModel } = options;
   // An adapter reports failures as answers; one that throws all the same is a failure too.
   const answer = await languageModel
@@ -274,6 +285,7 @@ const generate = async (
       variants: composed.value,
       generator: 'offline-composer',
       fallback: answer.reason,
+      called: true,
       usage: answer.usage,
     };
   return {
@@ -286,6 +298,7 @@ const generate = async (
     })),
     generator: answer.model,
     fallback: null,
+    called: true,
     usage: answer.usage,
   };
 };
@@ -333,6 +346,7 @@ export const personalize = async (
         generator: 'none',
         fallback: null,
         usage: null,
+        called: false,
         variants: [],
         skipped: 'no approved content for the segment',
       });
@@ -383,6 +397,7 @@ export const personalize = async (
       fallback: written.fallback,
       // Copy from the cache cost nothing this time.
       usage: cached === undefined ? written.usage : null,
+      called: cached === undefined && written.called,
       variants,
       skipped: null,
     });
@@ -393,7 +408,7 @@ export const personalize = async (
     customers: customers.length,
     documents: { total: documents.length, usable },
     usage: {
-      calls: billed.length,
+      calls: segments.filter((s) => s.called).length,
       promptTokens: billed.reduce((sum, u) => sum + u.promptTokens, 0),
       completionTokens: billed.reduce((sum, u) => sum + u.completionTokens, 0),
       costUsd: billed.reduce((sum, u) => sum + u.costUsd, 0),

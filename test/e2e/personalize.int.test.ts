@@ -174,8 +174,12 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
       // A refused reply was billed all the same.
       expect(malformed?.usage).toMatchObject({ promptTokens: 100, completionTokens: 50 });
       server.setScenario('hang');
-      const slow = highValue(await personalize(customers(), documents(), withModel(200)));
+      const timedOut = await personalize(customers(), documents(), withModel(200));
+      const slow = highValue(timedOut);
       expect(slow?.fallback).toMatch(/timed out/);
+      // Asked, but nothing billed: the call counts, its cost is zero.
+      expect(slow).toMatchObject({ called: true, usage: null });
+      expect(timedOut.usage).toMatchObject({ calls: timedOut.segments.length, costUsd: 0 });
       expect(slow?.variants).toHaveLength(3);
     });
   });

@@ -212,6 +212,17 @@ describe('createOpenAiLanguageModel', () => {
       expect(outcome).toMatchObject({ ok: false, retryable: false });
       expect(outcome.ok ? '' : outcome.reason).toBe('malformed reply: not a chat completion');
     }
+    // A completion whose choice is missing or has no message.
+    for (const [choices, reason] of [
+      [[null], 'malformed reply: no choices'],
+      [[{ index: 0, finish_reason: 'stop' }], 'malformed reply: a choice without a message'],
+    ] as const) {
+      const usage = { prompt_tokens: 10, completion_tokens: 0, total_tokens: 10 };
+      const api = await startApi([json(200, { choices, usage })], clock());
+      const outcome = await aModel(api.baseUrl).model.generate(aRequest(), signal());
+      expect(outcome).toMatchObject({ ok: false, usage: { promptTokens: 10 } });
+      expect(outcome.ok ? '' : outcome.reason).toBe(reason);
+    }
   });
 
   it('reports JSON of the wrong shape as malformed, naming the path', async () => {

@@ -198,11 +198,15 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
         )
           return failure('malformed reply: not a chat completion', false);
         const usage = toUsage(completion.usage, options);
-        const choice = completion.choices[0];
-        if (choice === undefined) return failure('malformed reply: no choices', false, usage);
+        const choice = completion.choices[0] as
+          (typeof completion.choices)[number] | null | undefined;
+        if (typeof choice !== 'object' || choice === null)
+          return failure('malformed reply: no choices', false, usage);
+        if (typeof (choice.message as unknown) !== 'object' || (choice.message as unknown) === null)
+          return failure('malformed reply: a choice without a message', false, usage);
         if (choice.finish_reason === 'length')
           return failure('malformed reply: cut off at the token limit', false, usage);
-        const content = (choice.message as typeof choice.message | undefined)?.content ?? null;
+        const content = choice.message.content;
         if (content === null || content === '')
           return failure(
             `malformed reply: no content${choice.message.refusal ? ` (refused: ${choice.message.refusal})` : ''}`,

@@ -112,11 +112,17 @@ describe('checkGrounding', () => {
     const body =
       'Hi {{ customer.firstName | default: "there" }}, {% if customer.vip == "Gold Club" %}welcome{% endif %}.';
     expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
+    // Nor the arguments of filters that print nothing of them, nor an index.
+    const quiet = 'Hi {{ customer.firstName | truncate: 20 }}, see {{ items[0].title }}.';
+    expect(checkGrounding(aVariant({ body: quiet }), [doc], null)).toEqual({ ok: true });
     // A claim written as a Liquid literal is printed all the same.
     for (const printed of [
       'Hi {{ customer.firstName | default: "Big Spender 99%" }}.',
       'Hi there, {{ "save 70% today" }}.',
       '{% assign deal = "70% off" %}Hi there, {{ deal }}.',
+      'Hi there, save {{ 70 }}% today.',
+      'Hi there, {{- "save " | append: 70 | append: "%" -}} today.',
+      '{% liquid echo "save 70% today" %}',
     ])
       expect(claimsOf(checkGrounding(aVariant({ body: printed }), [doc], null))).toContainEqual([
         'percentage',

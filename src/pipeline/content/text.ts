@@ -21,24 +21,67 @@ export const toSentences = (text: string): string[] =>
 export const maskLiquid = (text: string): string =>
   text.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) => ' '.repeat(tag.length));
 
+// A Liquid literal: a quoted string or a number.
+const LITERAL = /^\s*(?:"([^"]*)"|'([^']*)'|(-?\d+(?:\.\d+)?))\s*$/;
+const literalOf = (expression: string): string | null => {
+  const m = LITERAL.exec(expression);
+  return m === null ? null : (m[1] ?? m[2] ?? m[3] ?? null);
+};
+// The filters whose argument is printed with the value.
+const PRINTING_FILTERS = new Set(['default', 'append', 'prepend']);
+
+/** What an output expression (`value | filter: arg …`) prints from literals in the copy. */
+const printedBy = (expression: string): string => {
+  const [value = '', ...filters] = expression.split('|');
+  const printed = [literalOf(value) ?? ''];
+  for (const filter of filters) {
+    const colon = filter.indexOf(':');
+    const name = (colon < 0 ? filter : filter.slice(0, colon)).trim();
+    if (colon >= 0 && PRINTING_FILTERS.has(name))
+      printed.push(
+        filter
+          .slice(colon + 1)
+          .split(',')
+          .map((arg) => literalOf(arg) ?? '')
+          .join(''),
+      );
+    // Arithmetic and any other filter on a literal prints what no literal says: kept as is,
+    // so the numbers it works on are read as claims rather than passed over.
+    else if (literalOf(value) !== null && name !== '') printed.push(filter.slice(colon + 1));
+  }
+  return printed.join('');
+};
+
 /**
- * `text` with Liquid tags blanked except what a tag may print from the copy itself — the quoted
- * strings (without the quotes) and numbers of an output (`{{ … }}`, `{% echo %}`, and
- * `{% assign %}`, whose value an output may print) — kept where they stand: `{{ "Save 70%" }}`
- * and `{{ name | default: "50% off" }}` print claims like any other text; the condition of an
- * `{% if %}` prints nothing.
+ * `text` with Liquid tags replaced by what they may print from the copy itself: an output
+ * (`{{ … }}`, `{% echo … %}`) its literal value and the arguments of `default`, `append` and
+ * `prepend` (`{{ name | default: "50% off" }}` prints a claim; `{{ items[0] | truncate: 20 }}`
+ * does not), an `{% assign %}` its literal (an output may print it later), `{% liquid %}` and
+ * `{% cycle %}` every quoted string (read as claims, not parsed); every other tag (`{% if %}`,
+ * `{% for %}` …) prints nothing. Tags are replaced, not padded, so `Save {{ 70 }}%` reads
+ * `Save 70%`.
  */
 export const maskLiquidKeepingLiterals = (text: string): string =>
-  text.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) => {
-    const kept = Array.from({ length: tag.length }, () => ' ');
-    if (!/^\{\{|^\{%-?\s*(?:echo|assign)\b/.test(tag)) return kept.join('');
-    for (const m of tag.matchAll(/"([^"]*)"|'([^']*)'|\b\d+(?:\.\d+)?\b/g)) {
-      const literal = m[1] ?? m[2] ?? m[0];
-      const at = m.index + (m[1] !== undefined || m[2] !== undefined ? 1 : 0);
-      for (let i = 0; i < literal.length; i += 1) kept[at + i] = literal[i] ?? ' ';
-    }
-    return kept.join('');
-  });
+  text.replace(
+    /\{\{-?([\s\S]*?)-?\}\}|\{%-?\s*(\w+)([\s\S]*?)-?%\}/g,
+    (_tag, output, name, rest) => {
+      if (typeof output === 'string') return printedBy(output);
+      const body = String(rest);
+      switch (name) {
+        case 'echo':
+          return printedBy(body);
+        case 'assign':
+          return printedBy(body.slice(body.indexOf('=') + 1));
+        case 'liquid':
+        case 'cycle':
+          return [...body.matchAll(/"([^"]*)"|'([^']*)'/g)]
+            .map((m) => m[1] ?? m[2] ?? '')
+            .join(' ');
+        default:
+          return '';
+      }
+    },
+  );
 
 /** Lower case, every run of non-letters and non-digits one space: for substring comparison. */
 export const normalise = (text: string): string =>
