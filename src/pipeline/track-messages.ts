@@ -119,6 +119,27 @@ const statusOf = (r: MessageResult): MessageRecord['status'] | null =>
         ? 'failed'
         : null;
 
+/** The `result` audit entry of what a report or a reply did to a message. */
+const appendResult = (
+  tx: StoreTx,
+  message: MessageRecord,
+  result: MessageResult,
+  nowMs: number,
+  detail: { status?: string; reason?: string },
+) =>
+  appendAudit(
+    tx,
+    [
+      {
+        kind: 'result',
+        customerId: message.customerId,
+        atMs: nowMs,
+        data: { decisionId: message.id, channel: message.channel, result: result.kind, ...detail },
+      },
+    ],
+    nowMs,
+  );
+
 const PROVE_ACCEPTED: ReadonlySet<MessageResult['kind']> = new Set([
   'accepted',
   'delivered',
@@ -144,24 +165,10 @@ const markSentAfterAll = async (
     result.kind === 'accepted' || result.kind === 'delivered' ? (result.providerId ?? null) : null;
   await deps.store.transaction(async (tx) => {
     if (!(await tx.markAcceptedAfterAll(message.id, providerId, atMs, nowMs))) return;
-    await appendAudit(
-      tx,
-      [
-        {
-          kind: 'result',
-          customerId: message.customerId,
-          atMs: nowMs,
-          data: {
-            decisionId: message.id,
-            channel: message.channel,
-            result: result.kind,
-            status: 'sent',
-            reason: 'a provider report shows an attempt that seemed to fail was accepted',
-          },
-        },
-      ],
-      nowMs,
-    );
+    await appendResult(tx, message, result, nowMs, {
+      status: 'sent',
+      reason: 'a provider report shows an attempt that seemed to fail was accepted',
+    });
   });
 };
 
@@ -196,23 +203,7 @@ export const recordMessageResult = async (
         nowMs,
         message.status,
       );
-    await appendAudit(
-      tx,
-      [
-        {
-          kind: 'result',
-          customerId: message.customerId,
-          atMs: nowMs,
-          data: {
-            decisionId: message.id,
-            channel: message.channel,
-            result: result.kind,
-            ...(status === null ? {} : { status }),
-          },
-        },
-      ],
-      nowMs,
-    );
+    await appendResult(tx, message, result, nowMs, status === null ? {} : { status });
   });
 };
 

@@ -176,17 +176,7 @@ export const createExperimentReads = (
   async unitsOfCustomer(customerId) {
     const rows = await db
       .selectFrom('experiment_units')
-      .select([
-        'experiment_id',
-        'customer_id',
-        'arm',
-        'message_id',
-        'segment',
-        'channel',
-        'assigned_at_ms',
-        'window_ends_ms',
-        'exposed_at_ms',
-      ])
+      .select([...UNIT_COLUMNS, 'exposed_at_ms'])
       .where('customer_id', '=', customerId)
       .orderBy('assigned_at_ms')
       .orderBy('experiment_id')
