@@ -64,11 +64,17 @@ export interface Principal {
   role: Role;
 }
 
+/** One `role:name:token` entry of `HERALD_API_TOKENS` (the token may hold colons). */
+const tokenEntryOf = (entry: string) => {
+  const [role = '', name = '', ...rest] = entry.split(':');
+  return { role: role as Role, name, token: rest.join(':') };
+};
+
 const principalsOf = (adminToken: string, entries: readonly string[]): Map<string, Principal> => {
   const tokens = new Map<string, Principal>([[adminToken, { name: 'admin', role: 'admin' }]]);
   for (const entry of entries) {
-    const [role = '', name = '', ...rest] = entry.split(':');
-    tokens.set(rest.join(':'), { name, role: role as Role });
+    const { role, name, token } = tokenEntryOf(entry);
+    tokens.set(token, { name, role });
   }
   return tokens;
 };
@@ -288,8 +294,7 @@ const checkTokens = (config: unknown, problems: FieldProblem[]): void => {
   const names = new Set(['admin']);
   entries.forEach((entry: unknown, i) => {
     if (typeof entry !== 'string') return;
-    const [, name = '', ...rest] = entry.split(':');
-    const token = rest.join(':');
+    const { name, token } = tokenEntryOf(entry);
     const path = `/admin/tokens/${String(i)}`;
     if (tokens.has(token))
       problems.push({

@@ -11,5 +11,17 @@ export const toCustomerId = (userId: string): CustomerId => userId as CustomerId
 export const anonymousCustomerId = (anonymousId: string): CustomerId =>
   `anon:${anonymousId}` as CustomerId;
 export const isAnonymousCustomerId = (id: CustomerId): boolean => id.startsWith('anon:');
+/**
+ * A customer and the customers merged into it, from the identity links that lead to it
+ * (`u:<user id>`, `a:<anonymous id>`): a merge leaves some rows under the ids it folded in.
+ */
+export const mergedCustomerIds = (id: CustomerId, links: readonly string[]): CustomerId[] => [
+  ...new Set([
+    id,
+    ...links.map((key) =>
+      key.startsWith('a:') ? anonymousCustomerId(key.slice(2)) : toCustomerId(key.slice(2)),
+    ),
+  ]),
+];
 export const toMessageId = (id: string): MessageId => id as MessageId;
 export const toSourceId = (id: string): SourceId => id as SourceId;

@@ -374,14 +374,6 @@ export const judgeDecision = (
   const validUntilMs = variant?.validUntilMs ?? null;
   if (template === undefined)
     result = blockedBy('render', 'no_template', `no template named ${templateName ?? '(none)'}`);
-  // Written copy grounded on a document that has expired by the time it would go (a campaign
-  // sent later than it was written, or launched again) makes claims nobody vouches for now.
-  else if (validUntilMs !== null && Math.max(decision.scheduledForMs, nowMs) >= validUntilMs)
-    result = blockedBy(
-      'content',
-      'content_expired',
-      `variant ${variant?.id ?? ''} cites a document that expired ${new Date(validUntilMs).toISOString()}`,
-    );
   else if (rendered === null)
     try {
       rendered = deps.renderer.render({
@@ -442,17 +434,18 @@ export const judgeDecision = (
       );
     }
   }
-  // Held past the expiry (quiet hours until the morning after the sale ended): not then either.
+  // Written copy grounded on a document that has expired by the time it would go — a campaign
+  // sent later than it was written or launched again, quiet hours holding it until the morning
+  // after the sale ended — makes claims nobody vouches for then.
   if (
     validUntilMs !== null &&
     result.outcome !== 'block' &&
-    result.holdUntilMs !== null &&
-    result.holdUntilMs >= validUntilMs
+    Math.max(decision.scheduledForMs, nowMs, result.holdUntilMs ?? 0) >= validUntilMs
   )
     result = blockedBy(
       'content',
       'content_expired',
-      `variant ${variant?.id ?? ''} cites a document that expires ${new Date(validUntilMs).toISOString()}, before the hold ends`,
+      `variant ${variant?.id ?? ''} cites a document that expires ${new Date(validUntilMs).toISOString()}, before it would go`,
     );
   const automated = messageClass === 'marketing' && decision.agent !== 'api';
   // A staged rollout: automated marketing reaches only the current cohort, and the customers

@@ -3,7 +3,7 @@
 import type { AuditEntry } from '../core/audit.js';
 import { AppError } from '../core/errors.js';
 import type { StoredEvent } from '../core/event.js';
-import { anonymousCustomerId, toCustomerId, type CustomerId } from '../core/ids.js';
+import { mergedCustomerIds, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
 import type { Membership } from '../ports/decide-store.js';
@@ -60,15 +60,9 @@ export const exportCustomer = async (
   });
   // A merge hands the customer's rows over, but experiment units stay under the id they were
   // drawn for (the visitor they were before identifying, a user id aliased since).
-  const ids = [
-    ...new Set([
-      customerId,
-      ...links.map((key) =>
-        key.startsWith('a:') ? anonymousCustomerId(key.slice(2)) : toCustomerId(key.slice(2)),
-      ),
-    ]),
-  ];
-  const experiments = (await Promise.all(ids.map((id) => store.unitsOfCustomer(id)))).flat();
+  const experiments = (
+    await Promise.all(mergedCustomerIds(customerId, links).map((id) => store.unitsOfCustomer(id)))
+  ).flat();
   return {
     customerId,
     exportedAt: new Date(nowMs).toISOString(),

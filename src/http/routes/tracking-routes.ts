@@ -67,7 +67,6 @@ export const verifyUserSignature = (
   return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
 };
 
-// A transparent 1×1 GIF.
 /**
  * The id SendGrid answered the send with (`X-Message-Id`) from an event's `sg_message_id`,
  * which appends the filter that handled it (`<id>.filterdrecv-…`, `<id>.filter0001.…`).
@@ -78,6 +77,7 @@ const providerIdOf = (sgMessageId: string | null): string | null =>
 /** How long a click or an open waits for its recording before the customer is answered. */
 const TRACKING_WAIT_MS = 250;
 
+// A transparent 1×1 GIF.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 const page = (reply: FastifyReply, status: number, title: string, body: string) =>

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { anonymousCustomerId, toCustomerId, type CustomerId } from '../../../core/ids.js';
+import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
 import type {
@@ -286,14 +286,10 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         'SELECT key FROM identities WHERE customer_id = ?',
         [id],
       );
-      const ids = [
-        ...new Set([
-          id,
-          ...links.map(({ key }) =>
-            key.startsWith('a:') ? anonymousCustomerId(key.slice(2)) : toCustomerId(key.slice(2)),
-          ),
-        ]),
-      ];
+      const ids = mergedCustomerIds(
+        id,
+        links.map(({ key }) => key),
+      );
       const of = `customer_id IN (${ids.map(() => '?').join(', ')})`;
       const del = (table: string) => sql.run(`DELETE FROM ${table} WHERE ${of}`, ids);
       // What the capture channel kept of the customer's messages goes with them.
