@@ -81,6 +81,12 @@ export interface IngestTx {
   leaveBehind?(ids: Iterable<CustomerId>): void;
 }
 
+/** One customer's events in the order they happened. */
+export interface CustomerHistory {
+  customerId: CustomerId;
+  events: StoredEvent[];
+}
+
 /** Everything one transaction may do: record events and profiles, and decide. */
 export interface StoreTx extends IngestTx, DecideTx, RecordTx, ExperimentTx {
   lock(keys: readonly string[]): Promise<void>;
@@ -114,6 +120,19 @@ export interface Store extends DecideReads, ModelStore, RecordReads, ContentStor
    * behind the events); they must be rebuilt from their events before anything reads them.
    */
   profilesBehind(): Promise<CustomerId[]>;
+  /**
+   * For rebuilding most of the table's profiles at once (a bulk load's settle): the events of
+   * every customer `wanted` accepts, customer by customer in id order — the order of SQLite's
+   * text comparison, which is JavaScript's for ids without characters from U+D800 up — each
+   * customer's in time order, as `loadEventsOf` gives them, read in one pass as the store stood
+   * when the first was read. Null where it would cost more than reading customers by id: when
+   * the events after `afterSeq` (the load's) are under half the table, and on stores without
+   * such a scan. Only for a store with one writer, where nothing else changes events meanwhile.
+   */
+  scanHistories?(
+    afterSeq: number,
+    wanted: (customerId: CustomerId) => boolean,
+  ): Promise<Iterable<CustomerHistory> | null>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

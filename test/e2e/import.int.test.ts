@@ -147,55 +147,78 @@ describe('herald import', () => {
     expect(times).toEqual(['2021-03-01T10:00:00.000Z', '2021-03-02T11:00:00.000Z']);
   });
 
-  it('as a bulk load, writes each profile once at the end, as the API would have left it', async () => {
-    const events = [
-      { type: 'page', anonymousId: 'v9', name: 'Home', timestamp: '2025-01-01T00:00:00Z' },
-      {
-        type: 'track',
-        userId: 'b1',
-        event: 'Product Added',
-        properties: { product_id: 'p1', price: 12.5 },
-        timestamp: '2025-01-01T00:01:00Z',
-      },
-      {
-        type: 'identify',
-        userId: 'b2',
-        anonymousId: 'v9',
-        traits: { email: 'b2@example.com' },
-        timestamp: '2025-01-01T00:02:00Z',
-      },
-      {
-        type: 'track',
-        userId: 'b1',
-        event: 'Order Completed',
-        properties: { order_id: 'bo1', total: 12.5 },
-        timestamp: '2025-01-01T00:03:00Z',
-      },
-      { type: 'track', userId: 'b2', event: 'Email Opened', timestamp: '2025-01-01T00:04:00Z' },
-    ];
-    const path = file('bulk.ndjson', events.map((e) => JSON.stringify(e)).join('\n'));
-    const bulk = await createServices(
-      loadConfig({ HERALD_DATABASE_URL: `sqlite:${join(dir, 'bulk.db')}` }, null),
-      { logger: silentLogger, bulk: true },
-    );
-    try {
-      // Two events a transaction: the merge and the order land in different ones.
-      const summary = await importFile(bulk, 'events', path, { batchSize: '2' }, sink);
-      expect(summary).toMatchObject({ accepted: 5, stored: 5, rejected: 0, profiles: 2 });
-      const kept = await importFile(services, 'events', path, { batchSize: '2' }, sink);
-      expect(kept.profiles).toBe(0);
-      for (const id of ['b1', 'b2'] as CustomerId[]) {
-        const state = (await bulk.store.getProfile(id))?.state;
-        expect(state).toBeDefined();
-        expect(state).toEqual(await profile(id));
+  // Into an empty database, the settle reads every history in one sorted scan; beside a longer
+  // history of others, customer by customer (Store.scanHistories).
+  it.each([
+    ['into an empty database', 0],
+    ['beside a longer history of others', 6],
+  ])(
+    'as a bulk load %s, writes each profile once at the end, as the API would have left it',
+    async (_, others) => {
+      const bulkUrl = `sqlite:${join(dir, 'bulk.db')}`;
+      if (others > 0) {
+        const earlier = await createServices(loadConfig({ HERALD_DATABASE_URL: bulkUrl }, null), {
+          logger: silentLogger,
+        });
+        const visit = aTrack('Product Viewed', { product_id: 'p0' }, { userId: 'other' });
+        await earlier.recorder.record(
+          Array.from({ length: others }, (_, i) => ({
+            ...visit,
+            messageId: toMessageId(`other-${String(i)}`),
+          })),
+          Date.UTC(2025, 0, 1),
+        );
+        await earlier.close();
       }
-      expect((await bulk.store.getProfile('b1' as CustomerId))?.state.orders.count).toBe(1);
-      expect((await bulk.store.getProfile('b2' as CustomerId))?.state.eventCount).toBe(3);
-      expect(await bulk.store.profilesBehind()).toEqual([]);
-    } finally {
-      await bulk.close();
-    }
-  });
+      const events = [
+        { type: 'page', anonymousId: 'v9', name: 'Home', timestamp: '2025-01-01T00:00:00Z' },
+        {
+          type: 'track',
+          userId: 'b1',
+          event: 'Product Added',
+          properties: { product_id: 'p1', price: 12.5 },
+          timestamp: '2025-01-01T00:01:00Z',
+        },
+        {
+          type: 'identify',
+          userId: 'b2',
+          anonymousId: 'v9',
+          traits: { email: 'b2@example.com' },
+          timestamp: '2025-01-01T00:02:00Z',
+        },
+        {
+          type: 'track',
+          userId: 'b1',
+          event: 'Order Completed',
+          properties: { order_id: 'bo1', total: 12.5 },
+          timestamp: '2025-01-01T00:03:00Z',
+        },
+        { type: 'track', userId: 'b2', event: 'Email Opened', timestamp: '2025-01-01T00:04:00Z' },
+      ];
+      const path = file('bulk.ndjson', events.map((e) => JSON.stringify(e)).join('\n'));
+      const bulk = await createServices(loadConfig({ HERALD_DATABASE_URL: bulkUrl }, null), {
+        logger: silentLogger,
+        bulk: true,
+      });
+      try {
+        // Two events a transaction: the merge and the order land in different ones.
+        const summary = await importFile(bulk, 'events', path, { batchSize: '2' }, sink);
+        expect(summary).toMatchObject({ accepted: 5, stored: 5, rejected: 0, profiles: 2 });
+        const kept = await importFile(services, 'events', path, { batchSize: '2' }, sink);
+        expect(kept.profiles).toBe(0);
+        for (const id of ['b1', 'b2'] as CustomerId[]) {
+          const state = (await bulk.store.getProfile(id))?.state;
+          expect(state).toBeDefined();
+          expect(state).toEqual(await profile(id));
+        }
+        expect((await bulk.store.getProfile('b1' as CustomerId))?.state.orders.count).toBe(1);
+        expect((await bulk.store.getProfile('b2' as CustomerId))?.state.eventCount).toBe(3);
+        expect(await bulk.store.profilesBehind()).toEqual([]);
+      } finally {
+        await bulk.close();
+      }
+    },
+  );
 
   describe('an import that stopped before its end', () => {
     const t = Date.UTC(2026, 5, 1, 12);

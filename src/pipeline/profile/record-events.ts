@@ -3,6 +3,7 @@ import { groupByCustomer } from '../../core/group-by-customer.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { LiveChurnModel, ProfileChange, ProfileState } from '../../core/profile.js';
 import type {
+  CustomerHistory,
   EventDraft,
   IngestTx,
   OrderDraft,
@@ -75,8 +76,9 @@ export const replayHistory = (
 const HISTORY_GROUP = 64;
 
 /**
- * Hands `visit` each customer's events in time order, reading them a group at a time, with the
- * customer each order id in them belongs to (for `replayHistory`).
+ * Hands `visit` each customer's events in time order, with the customer each order id in them
+ * belongs to (for `replayHistory`), a group at a time: read from `known` where the caller has
+ * them already (a scan, `Store.scanHistories`), else from the store.
  */
 export const forEachHistory = async (
   tx: IngestTx,
@@ -86,10 +88,14 @@ export const forEachHistory = async (
     history: readonly StoredEvent[],
     orderOwners: ReadonlyMap<string, CustomerId>,
   ) => void,
+  known?: ReadonlyMap<CustomerId, StoredEvent[]>,
 ): Promise<void> => {
   for (let i = 0; i < ids.length; i += HISTORY_GROUP) {
     const group = ids.slice(i, i + HISTORY_GROUP);
-    const histories = await tx.loadEventsOf(group);
+    const histories =
+      known === undefined
+        ? await tx.loadEventsOf(group)
+        : new Map(group.map((id) => [id, known.get(id) ?? []]));
     const orderIds: string[] = [];
     for (const history of histories.values())
       for (const event of history) {
@@ -423,9 +429,15 @@ export const settleDeferred = async (
   const ids = [...deferred.customers].sort();
   const batchSize = options.batchSize ?? 500;
   const { onRecorded, churnModel } = options;
+  // The scan hands customers on in SQLite's order, which the mark below must agree with.
+  const scan = ids.some((id) => /[\uD800-\uFFFF]/.test(id))
+    ? null
+    : ((await store.scanHistories?.(afterSeq, (id) => deferred.customers.has(id))) ?? null);
   let written = 0;
-  for (let i = 0; i < ids.length; i += batchSize) {
-    const batch = ids.slice(i, i + batchSize);
+  let done = 0;
+  for (const { batch, known } of scan === null
+    ? batchesOf(ids, batchSize)
+    : scannedBatches(scan, batchSize)) {
     written += await store.transaction(async (tx) => {
       await tx.lock(batch);
       const before =
@@ -434,26 +446,31 @@ export const settleDeferred = async (
           : await tx.loadProfiles(batch);
       const rows: ProfileRow[] = [];
       const changes: ProfileChange[] = [];
-      await forEachHistory(tx, batch, (customerId, history, owners) => {
-        // Merged into another customer since: nothing of theirs is left to rebuild.
-        const state = replayHistory(customerId, history, policy, owners);
-        if (state === null) return;
-        const computed = deriveComputed(state, nowMs, policy, churnModel);
-        rows.push({ customerId, state, computed });
-        if (onRecorded === undefined) return;
-        if (settledThrough !== null && customerId <= settledThrough) return;
-        // The load's events, in the order they were stored.
-        const loaded = history.filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq);
-        changes.push({
-          customerId,
-          before: before.get(customerId) ?? null,
-          after: state,
-          afterComputed: computed,
-          events: loaded,
-          newOrders: placedOrders(customerId, history, loaded, afterSeq, owners),
-          ...(arrived === undefined ? {} : { arrived }),
-        });
-      });
+      await forEachHistory(
+        tx,
+        batch,
+        (customerId, history, owners) => {
+          // Merged into another customer since: nothing of theirs is left to rebuild.
+          const state = replayHistory(customerId, history, policy, owners);
+          if (state === null) return;
+          const computed = deriveComputed(state, nowMs, policy, churnModel);
+          rows.push({ customerId, state, computed });
+          if (onRecorded === undefined) return;
+          if (settledThrough !== null && customerId <= settledThrough) return;
+          // The load's events, in the order they were stored.
+          const loaded = history.filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq);
+          changes.push({
+            customerId,
+            before: before.get(customerId) ?? null,
+            after: state,
+            afterComputed: computed,
+            events: loaded,
+            newOrders: placedOrders(customerId, history, loaded, afterSeq, owners),
+            ...(arrived === undefined ? {} : { arrived }),
+          });
+        },
+        known,
+      );
       await tx.saveProfiles(rows);
       if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
       // The planned work and this mark commit together: a stop after it hands none of these on
@@ -466,14 +483,41 @@ export const settleDeferred = async (
       return rows.length;
     });
     for (const id of batch) deferred.customers.delete(id);
-    options.onProgress?.(Math.min(i + batchSize, ids.length), ids.length);
+    done += batch.length;
+    options.onProgress?.(Math.min(done, ids.length), ids.length);
   }
+  // Those the scan never met have no events left (merged into another customer since).
+  if (done < ids.length) options.onProgress?.(ids.length, ids.length);
+  deferred.customers.clear();
   // Each transaction above handed its customers on, so a stop from here on leaves only profiles
   // behind, which the next start rebuilds either way.
   await store.transaction((tx) => tx.setSetting(UNSETTLED_LOAD, ''));
   deferred.afterSeq = null;
   return written;
 };
+
+/** A settle's customers in batches, their events read in each batch's transaction. */
+function* batchesOf(
+  ids: readonly CustomerId[],
+  size: number,
+): Generator<{ batch: CustomerId[]; known?: Map<CustomerId, StoredEvent[]> }> {
+  for (let i = 0; i < ids.length; i += size) yield { batch: ids.slice(i, i + size) };
+}
+
+/** A settle's customers in batches as a scan meets them, their events with them. */
+function* scannedBatches(
+  scan: Iterable<CustomerHistory>,
+  size: number,
+): Generator<{ batch: CustomerId[]; known?: Map<CustomerId, StoredEvent[]> }> {
+  let known = new Map<CustomerId, StoredEvent[]>();
+  for (const { customerId, events } of scan) {
+    known.set(customerId, events);
+    if (known.size < size) continue;
+    yield { batch: [...known.keys()], known };
+    known = new Map();
+  }
+  if (known.size > 0) yield { batch: [...known.keys()], known };
+}
 
 /**
  * Settles a bulk load that stopped before it had (see `UNSETTLED_LOAD`): the customers still

@@ -22,6 +22,7 @@ import { createSqliteTx } from './create-sqlite-tx.js';
 import { createProfileWriteBehind } from './profile-write-behind.js';
 import { createEventsOf, createSqliteStatements } from './sqlite-statements.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
+import { scanHistories } from './scan-histories.js';
 
 export interface SqliteOptions {
   /** A file path, or `:memory:`. */
@@ -364,6 +365,14 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       return experimentReads.cartRecoveries(fromMs, toMs, windowMs);
     },
     profilesBehind: () => Promise.resolve(profiles.behind()),
+    scanHistories: (afterSeq, wanted) =>
+      serialise(() => {
+        const last = (s.maxSeq.get() as { seq: number | null }).seq ?? 0;
+        // Seqs are never reused, so the table holds at most `last` rows: the load's share is
+        // at least this.
+        const worthIt = !inMemory && (last - afterSeq) * 2 >= last && last > afterSeq;
+        return Promise.resolve(worthIt ? scanHistories(options.file, wanted) : null);
+      }),
     transaction: (work) =>
       serialise(async () => {
         const tx = createSqliteTx(s, sharedTx, recent, profiles, eventsOf, needCustomerIndex);

@@ -54,7 +54,7 @@ export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
 
 export type SqliteStatements = ReturnType<typeof createSqliteStatements>;
 
-type EventTuple = [
+export type EventTuple = [
   seq: number,
   sourceId: string,
   messageId: string,
@@ -67,6 +67,26 @@ type EventTuple = [
   receivedAtMs: number,
   body: string,
 ];
+
+/** An events row read as an array (see createEventsOf), as the profile stage reads it. */
+export const storedEventOf = (r: EventTuple): StoredEvent =>
+  toStoredEvent({
+    seq: r[0],
+    source_id: r[1],
+    message_id: r[2],
+    customer_id: r[3],
+    type: r[4],
+    name: r[5],
+    user_id: r[6],
+    anonymous_id: r[7],
+    timestamp_ms: r[8],
+    received_at_ms: r[9],
+    body: r[10],
+  });
+
+/** The columns of an events row in EventTuple's order. */
+export const EVENT_COLUMNS = `seq, source_id, message_id, customer_id, type, name, user_id, anonymous_id,
+           timestamp_ms, received_at_ms, body`;
 
 /** Lists of customers read per statement; a shorter list is padded to the next of these. */
 const LIST_SIZES = [1, 8, 64, 500] as const;
@@ -82,8 +102,7 @@ export const createEventsOf = (db: BetterSqlite3.Database) => {
   const statements = LIST_SIZES.map((size) =>
     db
       .prepare(
-        `SELECT seq, source_id, message_id, customer_id, type, name, user_id, anonymous_id,
-           timestamp_ms, received_at_ms, body
+        `SELECT ${EVENT_COLUMNS}
          FROM events WHERE customer_id IN (${Array.from({ length: size }, () => '?').join(', ')})
          ORDER BY customer_id, timestamp_ms, seq`,
       )
@@ -99,22 +118,7 @@ export const createEventsOf = (db: BetterSqlite3.Database) => {
       const size = LIST_SIZES[at] ?? largest;
       const last = list[list.length - 1];
       while (list.length < size && last !== undefined) list.push(last);
-      for (const r of statements[at]?.all(list) as EventTuple[])
-        events.push(
-          toStoredEvent({
-            seq: r[0],
-            source_id: r[1],
-            message_id: r[2],
-            customer_id: r[3],
-            type: r[4],
-            name: r[5],
-            user_id: r[6],
-            anonymous_id: r[7],
-            timestamp_ms: r[8],
-            received_at_ms: r[9],
-            body: r[10],
-          }),
-        );
+      for (const r of statements[at]?.all(list) as EventTuple[]) events.push(storedEventOf(r));
     }
     return groupByCustomer(events);
   };

@@ -377,4 +377,73 @@ describe('embedded SQLite store', () => {
     expect((await afterCrash.getProfile(toCustomerId('ada')))?.state.eventCount).toBe(2);
     await afterCrash.close();
   });
+
+  describe('scanning every history at once', () => {
+    /** Events of three customers, out of id and time order, and a merge that empties one. */
+    const stored = async (store: Store) => {
+      const at = (e: HeraldEvent, minutes: number) => ({
+        ...e,
+        timestampMs: t0 + minutes * 60_000,
+      });
+      await recordEvents(
+        store,
+        [at(event('c1', 'cy'), 5), at(event('c2', 'ab'), 9), at(event('c3', 'cy'), 1)],
+        policy,
+        t0,
+      );
+      await recordEvents(store, [at(event('c4', 'ab'), 2), at(event('c5', 'mz'), 3)], policy, t0);
+    };
+    const scanned = async (store: Store, afterSeq: number, wanted = (_id: string) => true) => {
+      const scan = await store.scanHistories?.(afterSeq, wanted);
+      return scan === null || scan === undefined
+        ? null
+        : [...scan].map((h) => ({ id: h.customerId, seqs: h.events.map((e) => e.seq) }));
+    };
+
+    it('reads each customer asked for in id order, their events as loadEventsOf gives them', async () => {
+      const store = await open();
+      await stored(store);
+      const byIndex = await store.transaction((tx) =>
+        tx.loadEventsOf(['ab', 'cy'].map(toCustomerId)),
+      );
+      const scan = await store.scanHistories?.(0, (id) => id !== 'mz');
+      expect(scan).not.toBeNull();
+      const histories = [...(scan ?? [])];
+      expect(histories.map((h) => h.customerId)).toEqual(['ab', 'cy']);
+      for (const h of histories) expect(h.events).toEqual(byIndex.get(h.customerId));
+      expect(histories.map((h) => h.events.map((e) => e.messageId))).toEqual([
+        ['c4', 'c2'],
+        ['c3', 'c1'],
+      ]);
+      await store.close();
+    });
+
+    it('declines when the events after the mark are under half the table, or in memory', async () => {
+      const store = await open();
+      await stored(store);
+      expect(await scanned(store, 2)).toHaveLength(3); // 3 of 5 events after seq 2
+      expect(await scanned(store, 3)).toBeNull(); // 2 of 5
+      expect(await scanned(store, 5)).toBeNull(); // none
+      await store.close();
+      const inMemory = await createSqliteStore({ file: ':memory:', synchronous: 'normal' });
+      await stored(inMemory);
+      expect(await scanned(inMemory, 0)).toBeNull();
+      await inMemory.close();
+    });
+
+    it('sees the table as it was at its first row, whatever is written meanwhile', async () => {
+      const store = await open();
+      await stored(store);
+      const scan = (await store.scanHistories?.(0, () => true)) ?? [];
+      const rows = scan[Symbol.iterator]();
+      expect(rows.next().value?.customerId).toBe('ab');
+      await recordEvents(store, [event('c6', 'cy'), event('c7', 'zz')], policy, t0);
+      const rest = [...{ [Symbol.iterator]: () => rows }];
+      expect(rest.map((h) => [h.customerId, h.events.length])).toEqual([
+        ['cy', 2],
+        ['mz', 1],
+      ]);
+      await store.close();
+    });
+  });
 });
