@@ -20,7 +20,8 @@ const SCAN_CACHE_KB = 4096;
  * table (they arrive among everyone else's), so reading them by the customer index costs a page
  * read a row; the scan reads each page once and sorts, on a second thread as well as this one
  * (`PRAGMA threads`). Reading the bench import's 1,000,000 events this way took about 5 s of
- * the settle against about 9 s through the index, parsing the bodies aside (bench/README.md, 2026-12-03, night).
+ * the settle against about 9 s through the index, parsing the bodies aside (bench/README.md,
+ * 2026-12-03, night).
  */
 export function* scanHistories(
   file: string,
