@@ -113,6 +113,12 @@ export interface MessageRecord {
    * this; lateness is counted from here. Absent in messages recorded before it was kept.
    */
   dueAtMs?: number;
+  /**
+   * Until when its content may go: the earliest expiry among the approved documents its
+   * written variant cites. Absent when nothing it cites expires, and in messages recorded
+   * before it was kept.
+   */
+  validUntilMs?: number;
   createdAtMs: number;
   updatedAtMs: number;
   /** What sending it costs (provider price), major units; campaign budgets add these up. */

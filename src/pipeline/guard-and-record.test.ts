@@ -301,6 +301,12 @@ describe('creative variants', () => {
     });
   });
 
+  it('keeps until when the copy may go on the message, for the check at hand-off', () => {
+    const until = variants.map((v) => ({ ...v, validUntilMs: T0 + DAY }));
+    expect(judgeWith('s1', false, until).validUntilMs).toBe(T0 + DAY);
+    expect(judgeWith('s1', false).validUntilMs).toBeUndefined();
+  });
+
   it('assigns by hash, and within the segment when the campaign asks for stratification', () => {
     const ids = Array.from({ length: 60 }, (_, i) => `s${String(i)}`);
     for (const id of ids) {

@@ -484,6 +484,7 @@ export const judgeDecision = (
     campaignId: campaign?.id ?? null,
     ...placed,
     dueAtMs: placed.sendAtMs,
+    ...(validUntilMs === null ? {} : { validUntilMs }),
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
     cost: deps.policy.costPerMessage[channel],

@@ -26,11 +26,21 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /** A message as the API shows it: times as ISO-8601. */
 export const toMessageView = (m: MessageRecord) => {
-  const { sendAtMs, dueAtMs, createdAtMs, updatedAtMs, reviewExpiresAtMs, reviews, ...rest } = m;
+  const {
+    sendAtMs,
+    dueAtMs,
+    validUntilMs,
+    createdAtMs,
+    updatedAtMs,
+    reviewExpiresAtMs,
+    reviews,
+    ...rest
+  } = m;
   return {
     ...rest,
     sendAt: iso(sendAtMs),
     dueAt: iso(dueAtMs ?? null),
+    validUntil: iso(validUntilMs ?? null),
     createdAt: iso(createdAtMs),
     updatedAt: iso(updatedAtMs),
     reviewExpiresAt: iso(reviewExpiresAtMs),

@@ -27,6 +27,28 @@ describe('the timing check at hand-off', () => {
     });
   });
 
+  it('refuses a message whose copy cites a document that expired since, whatever its class', () => {
+    const expired = {
+      code: 'content_expired',
+      reason: `its copy cites a document that expired ${new Date(at(1)).toISOString()}, before it left`,
+    };
+    expect(checkTimingAtHandOff(sms(at(0), { validUntilMs: at(1) }), ny, quiet, 24, at(1))).toEqual(
+      expired,
+    );
+    expect(
+      checkTimingAtHandOff(
+        sms(at(0), { validUntilMs: at(1), class: 'transactional', channel: 'web' }),
+        ny,
+        quiet,
+        24,
+        at(2),
+      ),
+    ).toEqual(expired);
+    expect(
+      checkTimingAtHandOff(sms(at(0), { validUntilMs: at(1) }), ny, quiet, 24, at(0, 59)),
+    ).toBeNull();
+  });
+
   it('refuses a marketing message due longer ago than the lateness allowed, retries or not', () => {
     expect(checkTimingAtHandOff(sms(at(-50)), ny, quiet, 24, at(2))).toEqual({
       code: 'stale',

@@ -74,7 +74,10 @@ export const checkAtHandOff = (
 export type Timing = { holdUntilMs: number; reason: string } | { code: string; reason: string };
 
 /**
- * The timing check at hand-off, for marketing on channels that interrupt (not web): a message
+ * The timing check at hand-off. For any message whose written copy cites a document that has
+ * expired since (it waited in a backlog, for retries or for quiet hours past the guard's
+ * reckoning): `content_expired`, as the guard would have refused it. For marketing on channels
+ * that interrupt (not web): a message
  * due more than `maxLatenessHours` ago (an outage, a backlog, retries; counted from when it was
  * meant to leave — its send time as recorded, a chosen send time or a quiet-hours hold, or as
  * a reviewer's approval set it — since every retry moves its `sendAtMs`) is refused as `stale`,
@@ -83,12 +86,23 @@ export type Timing = { holdUntilMs: number; reason: string } | { code: string; r
  * end. Null when it may go now.
  */
 export const checkTimingAtHandOff = (
-  message: { channel: Channel; class: MessageClass; createdAtMs: number; dueAtMs?: number },
+  message: {
+    channel: Channel;
+    class: MessageClass;
+    createdAtMs: number;
+    dueAtMs?: number;
+    validUntilMs?: number;
+  },
   profile: ProfileState,
   quietHours: QuietHours,
   maxLatenessHours: number,
   nowMs: number,
 ): Timing | null => {
+  if (message.validUntilMs !== undefined && nowMs >= message.validUntilMs)
+    return {
+      code: 'content_expired',
+      reason: `its copy cites a document that expired ${new Date(message.validUntilMs).toISOString()}, before it left`,
+    };
   if (message.class === 'transactional' || message.channel === 'web') return null;
   const lateMs = nowMs - Math.max(message.createdAtMs, message.dueAtMs ?? message.createdAtMs);
   if (lateMs > maxLatenessHours * HOUR_MS)

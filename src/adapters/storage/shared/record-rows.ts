@@ -19,6 +19,7 @@ type MessageBody = Pick<
   | 'web'
   | 'variant'
   | 'dueAtMs'
+  | 'validUntilMs'
 >;
 
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
@@ -54,6 +55,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     web: m.web,
     variant: m.variant ?? null,
     ...(m.dueAtMs === undefined ? {} : { dueAtMs: m.dueAtMs }),
+    ...(m.validUntilMs === undefined ? {} : { validUntilMs: m.validUntilMs }),
   } satisfies Omit<MessageBody, 'content'>).slice(1)}`,
 });
 
