@@ -64,6 +64,63 @@ describe('checkGrounding', () => {
     ).toEqual([['price', '€200']]);
   });
 
+  it('reads amounts written in words, and half price as 50 %', () => {
+    const words = aDocument({
+      id: 'DOC2',
+      title: 'Spring offer',
+      body: 'Members save twenty-five percent, and orders over one hundred and fifty dollars ship free.',
+    });
+    const grounded = (body: string, docs = [doc]) =>
+      checkGrounding(
+        aVariant({ subject: '', preheader: '', body, citations: docs.map((d) => d.id) }),
+        docs,
+        null,
+      ).ok;
+    expect(grounded('Save twenty-five percent on credits worth two hundred dollars.')).toBe(true);
+    expect(grounded('Save 25% on orders over $150.', [words])).toBe(true);
+    expect(grounded('Save a hundred percent.', [doc])).toBe(false);
+    expect(
+      claimsOf(
+        checkGrounding(
+          aVariant({
+            body: 'Save fifty percent, or half price, on a twenty dollar gift: ten bucks.',
+          }),
+          [doc],
+          null,
+        ),
+      ),
+    ).toEqual([
+      ['price', 'twenty dollar'],
+      ['price', 'ten bucks'],
+      ['percentage', 'fifty percent'],
+      ['percentage', 'half price'],
+    ]);
+    // "a" counts only as "a hundred": "a twenty percent saving" is 20 %, grounded nowhere here.
+    expect(extractClaims('a twenty percent saving')).toEqual([
+      { text: 'twenty percent', kind: 'percentage', key: '20' },
+    ]);
+  });
+
+  it('tells currencies apart by symbol and ISO code', () => {
+    const grounded = (body: string) => checkGrounding(aVariant({ body }), [doc], null).ok;
+    for (const same of ['USD 200', 'US$200', '200 usd', '$200']) expect(grounded(same)).toBe(true);
+    expect(
+      claimsOf(
+        checkGrounding(
+          aVariant({ body: 'Worth C$200, A$200, CAD 200, 200 CHF or ¥200.' }),
+          [doc],
+          null,
+        ),
+      ),
+    ).toEqual([
+      ['price', 'C$200'],
+      ['price', 'A$200'],
+      ['price', '¥200'],
+      ['price', 'CAD 200'],
+      ['price', '200 CHF'],
+    ]);
+  });
+
   it('compares dates by day, and by year when the claim gives one', () => {
     for (const date of ['5 June 2026', '2026-06-05', 'June 5th', 'Jun 5']) {
       expect(checkGrounding(aVariant({ body: `It starts ${date}.` }), [doc], null).ok).toBe(true);

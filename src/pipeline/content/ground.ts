@@ -45,11 +45,92 @@ const monthOf = (name: string): number =>
   months.findIndex((m) => m.startsWith(name.toLowerCase().slice(0, 3))) + 1;
 
 const amountOf = (digits: string): string => String(Number(digits.replace(/,/g, '')));
+
+/** Currency marks (symbols, ISO codes, names) by the ISO code they stand for. */
+const currencies: Record<string, string> = {
+  $: 'USD',
+  us$: 'USD',
+  usd: 'USD',
+  dollar: 'USD',
+  dollars: 'USD',
+  bucks: 'USD',
+  c$: 'CAD',
+  ca$: 'CAD',
+  a$: 'AUD',
+  au$: 'AUD',
+  nz$: 'NZD',
+  '€': 'EUR',
+  euro: 'EUR',
+  euros: 'EUR',
+  '£': 'GBP',
+  pound: 'GBP',
+  pounds: 'GBP',
+  '¥': 'JPY',
+  yen: 'JPY',
+  '₹': 'INR',
+  rupees: 'INR',
+};
+/** ISO 4217 codes Herald reads beside an amount (the currencies' own marks above too). */
+const currencyCodes =
+  'USD|EUR|GBP|CAD|AUD|NZD|JPY|CHF|SEK|NOK|DKK|PLN|CZK|INR|CNY|HKD|SGD|BRL|MXN|ZAR';
 const currencyOf = (mark: string): string => {
-  const m = mark.toLowerCase();
-  if (m === '€' || m.startsWith('eur')) return 'EUR';
-  if (m === '£' || m === 'gbp') return 'GBP';
-  return 'USD';
+  const m = mark.toLowerCase().replace(/\s+/g, '');
+  return currencies[m] ?? m.toUpperCase();
+};
+const symbols = '(US\\$|CA?\\$|AU?\\$|NZ\\$|[$€£¥₹])';
+const currencyWords = `(${currencyCodes}|dollars?|bucks|euros?|pounds?|yen|rupees)`;
+
+const smallNumbers: Record<string, number> = {
+  a: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
+};
+const numberWord = `(?:${Object.keys(smallNumbers)
+  .filter((w) => w !== 'a')
+  .join('|')}|hundred|thousand)`;
+/**
+ * A number written in words ("twenty-five", "a hundred", "two hundred and fifty"); "a" only
+ * before hundred or thousand.
+ */
+const inWords = `((?:a[\\s-]+(?=hundred|thousand))?${numberWord}(?:(?:[\\s-]+and)?[\\s-]+${numberWord})*)`;
+
+/** The value of a number written in words (`inWords`). */
+const valueOfWords = (words: string): number => {
+  let total = 0;
+  let current = 0;
+  for (const word of words.toLowerCase().split(/[\s-]+/)) {
+    if (word === 'hundred') current = (current === 0 ? 1 : current) * 100;
+    else if (word === 'thousand') {
+      total += (current === 0 ? 1 : current) * 1000;
+      current = 0;
+    } else current += smallNumbers[word] ?? 0;
+  }
+  return total + current;
 };
 
 const amount = '(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?)';
@@ -65,13 +146,34 @@ const extractors: readonly {
 }[] = [
   {
     kind: 'price',
-    pattern: new RegExp(`([$€£])\\s?${amount}`, 'g'),
+    pattern: new RegExp(`(?<![\\p{L}\\p{N}])${symbols}\\s?${amount}`, 'gu'),
     key: (m) => `${currencyOf(m[1] ?? '$')}:${amountOf(m[2] ?? '')}`,
   },
   {
     kind: 'price',
-    pattern: new RegExp(`\\b${amount}\\s?(USD|EUR|GBP|dollars?|euros?)\\b`, 'gi'),
+    pattern: new RegExp(`\\b(${currencyCodes})\\s?${amount}`, 'g'),
+    key: (m) => `${currencyOf(m[1] ?? 'usd')}:${amountOf(m[2] ?? '')}`,
+  },
+  {
+    kind: 'price',
+    pattern: new RegExp(`\\b${amount}\\s?${currencyWords}\\b`, 'gi'),
     key: (m) => `${currencyOf(m[2] ?? 'usd')}:${amountOf(m[1] ?? '')}`,
+  },
+  {
+    kind: 'price',
+    pattern: new RegExp(`\\b${inWords}\\s+${currencyWords}\\b`, 'gi'),
+    key: (m) => `${currencyOf(m[2] ?? 'usd')}:${String(valueOfWords(m[1] ?? ''))}`,
+  },
+  {
+    kind: 'percentage',
+    pattern: new RegExp(`\\b${inWords}\\s?(?:%|percent\\b|per cent\\b)`, 'gi'),
+    key: (m) => String(valueOfWords(m[1] ?? '')),
+  },
+  {
+    // "Half price", "half off": 50 %.
+    kind: 'percentage',
+    pattern: /\bhalf[\s-]+(?:price|off)\b/gi,
+    key: () => '50',
   },
   {
     kind: 'percentage',
