@@ -12,6 +12,7 @@ import { toMessageId, type CustomerId } from '../../src/core/ids.js';
 import { unfinishedLoad } from '../../src/pipeline/profile/index.js';
 import { aTrack } from '../../src/pipeline/profile/test-builders.js';
 import { silentLogger } from '../../src/ports/logger.js';
+import type { CustomerHistory } from '../../src/ports/store.js';
 import { sharedDataDir } from '../support/shared-data.js';
 
 const run = promisify(execFile);
@@ -150,11 +151,13 @@ describe('herald import', () => {
   // Into an empty database, the settle reads every history in one sorted scan; beside a longer
   // history of others, customer by customer (Store.scanHistories).
   it.each([
-    ['into an empty database', 0],
-    ['beside a longer history of others', 6],
+    ['into an empty database', 0, false],
+    ['beside a longer history of others', 6, false],
+    // The sort needs temporary space; without it the settle reads customer by customer.
+    ['into an empty database when the sorting scan fails', 0, true],
   ])(
     'as a bulk load %s, writes each profile once at the end, as the API would have left it',
-    async (_, others) => {
+    async (_, others, scanFails) => {
       const bulkUrl = `sqlite:${join(dir, 'bulk.db')}`;
       if (others > 0) {
         const earlier = await createServices(loadConfig({ HERALD_DATABASE_URL: bulkUrl }, null), {
@@ -200,6 +203,17 @@ describe('herald import', () => {
         logger: silentLogger,
         bulk: true,
       });
+      let scanned = 0;
+      if (scanFails)
+        bulk.store.scanHistories = () => {
+          scanned += 1;
+          return Promise.resolve(
+            (function* (): Generator<CustomerHistory> {
+              yield* [];
+              throw new Error('database or disk is full');
+            })(),
+          );
+        };
       try {
         // Two events a transaction: the merge and the order land in different ones.
         const summary = await importFile(bulk, 'events', path, { batchSize: '2' }, sink);
@@ -214,6 +228,7 @@ describe('herald import', () => {
         expect((await bulk.store.getProfile('b1' as CustomerId))?.state.orders.count).toBe(1);
         expect((await bulk.store.getProfile('b2' as CustomerId))?.state.eventCount).toBe(3);
         expect(await bulk.store.profilesBehind()).toEqual([]);
+        expect(scanned).toBe(scanFails ? 1 : 0);
       } finally {
         await bulk.close();
       }

@@ -95,15 +95,24 @@ describe('checkGrounding', () => {
       ['percentage', 'fifty percent'],
       ['percentage', 'half price'],
     ]);
-    // "a" counts only as "a hundred": "a twenty percent saving" is 20 %, grounded nowhere here.
+    // "a" counts only as "a hundred", "and" only after hundred or thousand.
     expect(extractClaims('a twenty percent saving')).toEqual([
       { text: 'twenty percent', kind: 'percentage', key: '20' },
     ]);
+    expect(extractClaims('between ten and twenty-percent off a fifty-dollar bag')).toEqual([
+      { text: 'fifty-dollar', kind: 'price', key: 'USD:50' },
+      { text: 'twenty-percent', kind: 'percentage', key: '20' },
+    ]);
+    // "Pounds" is as often a weight: a bare number, as before.
+    expect(extractClaims('a 10 pounds bag')).toEqual([{ text: '10', kind: 'number', key: '10' }]);
   });
 
   it('tells currencies apart by symbol and ISO code', () => {
     const grounded = (body: string) => checkGrounding(aVariant({ body }), [doc], null).ok;
-    for (const same of ['USD 200', 'US$200', '200 usd', '$200']) expect(grounded(same)).toBe(true);
+    for (const same of ['USD 200', 'usd 200', 'US$200', 'us$200', '200 usd', '$200'])
+      expect(grounded(same)).toBe(true);
+    // A dollar this file does not name is its own currency, never a bare number $200 grounds.
+    expect(extractClaims('HK$200')).toEqual([{ text: 'HK$200', kind: 'price', key: 'HK$:200' }]);
     expect(
       claimsOf(
         checkGrounding(

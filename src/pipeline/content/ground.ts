@@ -63,8 +63,6 @@ const currencies: Record<string, string> = {
   euro: 'EUR',
   euros: 'EUR',
   '£': 'GBP',
-  pound: 'GBP',
-  pounds: 'GBP',
   '¥': 'JPY',
   yen: 'JPY',
   '₹': 'INR',
@@ -77,8 +75,13 @@ const currencyOf = (mark: string): string => {
   const m = mark.toLowerCase().replace(/\s+/g, '');
   return currencies[m] ?? m.toUpperCase();
 };
-const symbols = '(US\\$|CA?\\$|AU?\\$|NZ\\$|[$€£¥₹])';
-const currencyWords = `(${currencyCodes}|dollars?|bucks|euros?|pounds?|yen|rupees)`;
+/**
+ * A currency symbol: letters before a `$` name their dollar (`US$`, `C$`, `HK$`; a mark this
+ * file does not know stands for itself, never for US dollars), the others stand alone.
+ */
+const symbols = '(?:(?<![\\p{L}\\p{N}])([A-Za-z]{1,3}\\$)|([$€£¥₹]))';
+// Not "pounds": as often a weight as a price.
+const currencyWords = `(${currencyCodes}|dollars?|bucks|euros?|yen|rupees)`;
 
 const smallNumbers: Record<string, number> = {
   a: 1,
@@ -115,9 +118,9 @@ const numberWord = `(?:${Object.keys(smallNumbers)
   .join('|')}|hundred|thousand)`;
 /**
  * A number written in words ("twenty-five", "a hundred", "two hundred and fifty"); "a" only
- * before hundred or thousand.
+ * before hundred or thousand, "and" only after them ("ten and twenty percent" is two numbers).
  */
-const inWords = `((?:a[\\s-]+(?=hundred|thousand))?${numberWord}(?:(?:[\\s-]+and)?[\\s-]+${numberWord})*)`;
+const inWords = `((?:a[\\s-]+(?=hundred|thousand))?${numberWord}(?:(?:(?<=hundred|thousand)[\\s-]+and)?[\\s-]+${numberWord})*)`;
 
 /** The value of a number written in words (`inWords`). */
 const valueOfWords = (words: string): number => {
@@ -146,12 +149,12 @@ const extractors: readonly {
 }[] = [
   {
     kind: 'price',
-    pattern: new RegExp(`(?<![\\p{L}\\p{N}])${symbols}\\s?${amount}`, 'gu'),
-    key: (m) => `${currencyOf(m[1] ?? '$')}:${amountOf(m[2] ?? '')}`,
+    pattern: new RegExp(`${symbols}\\s?${amount}`, 'gu'),
+    key: (m) => `${currencyOf(m[1] ?? m[2] ?? '$')}:${amountOf(m[3] ?? '')}`,
   },
   {
     kind: 'price',
-    pattern: new RegExp(`\\b(${currencyCodes})\\s?${amount}`, 'g'),
+    pattern: new RegExp(`\\b(${currencyCodes})\\s?${amount}`, 'gi'),
     key: (m) => `${currencyOf(m[1] ?? 'usd')}:${amountOf(m[2] ?? '')}`,
   },
   {
@@ -161,12 +164,12 @@ const extractors: readonly {
   },
   {
     kind: 'price',
-    pattern: new RegExp(`\\b${inWords}\\s+${currencyWords}\\b`, 'gi'),
+    pattern: new RegExp(`\\b${inWords}[\\s-]+${currencyWords}\\b`, 'gi'),
     key: (m) => `${currencyOf(m[2] ?? 'usd')}:${String(valueOfWords(m[1] ?? ''))}`,
   },
   {
     kind: 'percentage',
-    pattern: new RegExp(`\\b${inWords}\\s?(?:%|percent\\b|per cent\\b)`, 'gi'),
+    pattern: new RegExp(`\\b${inWords}[\\s-]?(?:%|percent\\b|per cent\\b)`, 'gi'),
     key: (m) => String(valueOfWords(m[1] ?? '')),
   },
   {

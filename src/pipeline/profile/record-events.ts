@@ -430,9 +430,12 @@ export const settleDeferred = async (
   const batchSize = options.batchSize ?? 500;
   const { onRecorded, churnModel } = options;
   // The scan hands customers on in SQLite's order, which the mark below must agree with.
-  const scan = ids.some((id) => /[\uD800-\uFFFF]/.test(id))
-    ? null
-    : ((await store.scanHistories?.(afterSeq, (id) => deferred.customers.has(id))) ?? null);
+  const scan =
+    ids.length === 0 || ids.some((id) => /[\uD800-\uFFFF]/.test(id))
+      ? null
+      : started(
+          (await store.scanHistories?.(afterSeq, (id) => deferred.customers.has(id))) ?? null,
+        );
   let written = 0;
   let done = 0;
   for (const { batch, known } of scan === null
@@ -494,6 +497,33 @@ export const settleDeferred = async (
   await store.transaction((tx) => tx.setSetting(UNSETTLED_LOAD, ''));
   deferred.afterSeq = null;
   return written;
+};
+
+/**
+ * The scan with its first history read — the sort runs then, and may fail for want of temporary
+ * space — or null when it failed there: nothing has been handed on yet, and reading customer by
+ * customer needs no such space, so the settle goes that way rather than fail at every start.
+ */
+const started = (scan: Iterable<CustomerHistory> | null): Iterable<CustomerHistory> | null => {
+  if (scan === null) return null;
+  const histories = scan[Symbol.iterator]();
+  let first: IteratorResult<CustomerHistory>;
+  try {
+    first = histories.next();
+  } catch {
+    histories.return?.();
+    return null;
+  }
+  return (function* () {
+    try {
+      if (first.done === true) return;
+      yield first.value;
+      yield* { [Symbol.iterator]: () => histories };
+    } finally {
+      // Stopped early (a batch failed): the scan's connection closes with it.
+      histories.return?.();
+    }
+  })();
 };
 
 /** A settle's customers in batches, their events read in each batch's transaction. */
