@@ -46,11 +46,10 @@ const monthOf = (name: string): number =>
 
 const amountOf = (digits: string): string => String(Number(digits.replace(/,/g, '')));
 
-/** Currency marks (symbols, ISO codes, names) by the ISO code they stand for. */
+/** Currency marks (symbols, names) by the ISO code they stand for; a code stands for itself. */
 const currencies: Record<string, string> = {
   $: 'USD',
   us$: 'USD',
-  usd: 'USD',
   dollar: 'USD',
   dollars: 'USD',
   bucks: 'USD',
