@@ -163,6 +163,8 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
       const v = highValue(await personalize(customers(), documents(), withModel()))?.variants[0];
       expect(v?.grounding.problems).toEqual([
         expect.objectContaining({ claim: 'DOC999', kind: 'citation' }),
+        // With no document cited, the tier it names is grounded nowhere (named once).
+        expect.objectContaining({ claim: 'Gold', kind: 'product-name' }),
       ]);
     });
 

@@ -166,6 +166,30 @@ describe('checkGrounding', () => {
     ).toEqual([['product-name', 'Gadget Pro']]);
   });
 
+  it('rejects a one-word name mid-sentence, but not a month, a title, an acronym or title case', () => {
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'Try the new Zephyr today.' }), [doc], null)),
+    ).toEqual([['product-name', 'Zephyr']]);
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'Pair it with your iPhone.' }), [doc], null)),
+    ).toEqual([['product-name', 'iPhone']]);
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'eBook readers save.' }), [doc], null)),
+    ).toEqual([['product-name', 'eBook']]);
+    // Named in the cited document (any case), it is grounded.
+    expect(checkGrounding(aVariant({ body: 'Your Widget waits for you.' }), [doc], null).ok).toBe(
+      true,
+    );
+    for (const body of [
+      'See you in March, or on Friday.',
+      'Thank you, Mr {{ customer.lastName }}, and I hope to see you.',
+      'Enjoy FREE delivery, and read the FAQ.',
+      'Details at https://shop.example.com/Deals or help@Example.com.',
+    ])
+      expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
+    expect(checkGrounding(aVariant({ cta: 'Shop Now' }), [doc], null).ok).toBe(true);
+  });
+
   it('accepts known names such as the brand', () => {
     const variant = aVariant({ body: 'From all of us at Northwind Traders.' });
     expect(checkGrounding(variant, [doc], null).ok).toBe(false);

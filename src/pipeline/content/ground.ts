@@ -213,22 +213,62 @@ const extractors: readonly {
 const blank = (text: string, start: number, length: number): string =>
   text.slice(0, start) + ' '.repeat(length) + text.slice(start + length);
 
-// A run of two or more capitalised words (letters, digits, hyphens and apostrophes after a capital).
-const capitalisedRun = /\p{Lu}[\p{L}\p{N}'’-]*(?:[ \t]+\p{Lu}[\p{L}\p{N}'’-]*)+/gu;
+// A run of capitalised words (letters, digits, hyphens and apostrophes after a capital), or of
+// words with a capital after their first lower-case letters ("iPhone", "eBook").
+const nameWord = "(?:\\p{Lu}|\\p{Ll}+\\p{Lu})[\\p{L}\\p{N}'’-]*";
+const capitalisedRun = new RegExp(`(?<![\\p{L}\\p{N}'’-])${nameWord}(?:[ \\t]+${nameWord})*`, 'gu');
+// Such a word in a run: never capitalised by grammar, so always a name.
+const startsLower = /^\p{Ll}/u;
 const sentenceBreak = /(?:^|[.!?:;—–•*\n]|\s-)[\s"'“‘([]*$/u;
+// Addresses name places, not products: left out before names are looked for.
+const address = /\bhttps?:\/\/\S+|\S+@\S+\.\S+/giu;
 
 /**
- * Product names: a run of two or more capitalised words ("Premium Widget", "Flash Sale Weekend
- * Special"). A run that opens a sentence, line or clause (after `. ! ? : ; — –` or a bullet) loses
- * its first word, which is capitalised by grammar alone; what is left must still be two words.
+ * Words capitalised mid-sentence that name no product: the pronoun, months and days (a date with
+ * a day is a claim of its own), and the titles before a name.
+ */
+const notNames = new Set([
+  'i',
+  "i'm",
+  "i've",
+  "i'll",
+  "i'd",
+  ...months,
+  ...['jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec'],
+  ...['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'],
+  ...['mr', 'mrs', 'ms', 'mx', 'dr', 'prof'],
+]);
+
+/**
+ * A single capitalised word mid-sentence names something ("the new Zephyr") when it has a
+ * lower-case letter: one written all in capitals is an acronym or emphasis ("FREE", "PM").
+ */
+const isSingleName = (word: string): boolean =>
+  /\p{Ll}/u.test(word) && !notNames.has(word.toLowerCase().replace(/’/g, "'"));
+
+/**
+ * Product names:
+ * - a run of two or more capitalised words ("Premium Widget", "Flash Sale Weekend Special");
+ * - one capitalised word mid-sentence ("try the new Zephyr"), unless it is all capitals or one
+ *   of `notNames`;
+ * - a word with a capital inside after lower-case letters ("iPhone"), anywhere.
+ * A run that opens a sentence, line or clause (after `. ! ? : ; — –` or a bullet) loses its
+ * first word when grammar capitalised it; what is left must still be two words, since title case
+ * ("Shop Now", "Meet Zephyr") cannot be told from a name.
  */
 const productNames = (text: string): Claim[] => {
   const claims: Claim[] = [];
-  for (const m of text.matchAll(capitalisedRun)) {
-    const words = m[0].split(/[ \t]+/);
-    const atStart = sentenceBreak.test(text.slice(0, m.index));
-    const name = (atStart ? words.slice(1) : words).join(' ');
-    if ((atStart ? words.length - 1 : words.length) >= 2) {
+  const rest = text.replace(address, (a) => ' '.repeat(a.length));
+  for (const m of rest.matchAll(capitalisedRun)) {
+    const written = m[0].split(/[ \t]+/);
+    const atStart = sentenceBreak.test(rest.slice(0, m.index));
+    const words = atStart && !startsLower.test(m[0]) ? written.slice(1) : written;
+    const [only] = words;
+    const named =
+      words.length >= 2 ||
+      (only !== undefined && (startsLower.test(only) || (!atStart && isSingleName(only))));
+    if (named) {
+      const name = words.join(' ');
       claims.push({ text: name, kind: 'product-name', key: normalise(name) });
     }
   }
@@ -334,7 +374,11 @@ export const checkGrounding = (
   const incentiveKeys = incentive === null ? [] : [amountOf(String(incentive.percent))];
   const allowed = [...(incentive === null ? [] : [incentive.code]), ...(options.knownNames ?? [])];
   const fields = [variant.subject, variant.preheader, variant.body, variant.cta];
+  const named = new Set<string>();
   for (const claim of fields.flatMap((field) => extractClaims(field, allowed))) {
+    // A claim made twice (in the subject and the body) is named once.
+    if (named.has(`${claim.kind} ${claim.text}`)) continue;
+    named.add(`${claim.kind} ${claim.text}`);
     const fromIncentive =
       (claim.kind === 'percentage' || claim.kind === 'number') && incentiveKeys.includes(claim.key);
     if (fromIncentive || isGrounded(claim, facts)) continue;
