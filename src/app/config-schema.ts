@@ -101,7 +101,7 @@ export const configSchema = Type.Object(
           Type.Array(Type.String({ minLength: 8 }), {
             default: [],
             description:
-              'Source write keys (comma-separated in the environment). `name=key` names the source; a bare key gets a name derived from its hash. Empty on SQLite: the development key `herald-dev-write-key` is accepted, with a warning; required on PostgreSQL.',
+              'Source write keys (comma-separated in the environment). `name=key` names the source (not `herald`, the name of the events Herald records itself); a bare key gets a name derived from its hash. Empty on SQLite: the development key `herald-dev-write-key` is accepted, with a warning; required on PostgreSQL.',
           }),
           { env: 'HERALD_WRITE_KEYS', secret: true },
         ),

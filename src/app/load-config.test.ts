@@ -270,6 +270,17 @@ describe('loadConfig', () => {
       );
     });
 
+    it("refuses a write key naming its source as Herald's own", () => {
+      const error = configError({ HERALD_WRITE_KEYS: 'web=key-one-long,herald=key-two-long' });
+      expect(error.problems).toEqual([
+        {
+          path: '/ingest/writeKeys/1',
+          message:
+            'the source name "herald" is Herald\'s own (the events it records about its messages): name the source otherwise (HERALD_WRITE_KEYS)',
+        },
+      ]);
+    });
+
     it('names no variable for a field the file set', () => {
       const error = configError({}, 'log:\n  level: loud\n');
       expect(error.problems).toEqual([

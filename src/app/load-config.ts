@@ -4,6 +4,7 @@ import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml';
 import { AppError, type FieldProblem } from '../core/errors.js';
 import { toSourceId, type SourceId } from '../core/ids.js';
+import { HERALD_SOURCE } from '../core/event-names.js';
 import { HOUR_MS } from '../core/time.js';
 import type { IngestLimits } from '../pipeline/ingest/index.js';
 import type { ProfilePolicy } from '../pipeline/profile/index.js';
@@ -341,9 +342,14 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   const entries = Array.isArray(keys) ? (keys as unknown[]) : [];
   entries.forEach((entry, i) => {
     if (typeof entry !== 'string') return;
-    const [key] = sourceIdOf(entry);
+    const [key, source] = sourceIdOf(entry);
     if (key.length < 8)
       add(`/ingest/writeKeys/${i}`, 'the key after "name=" needs at least 8 characters');
+    if (source === HERALD_SOURCE)
+      add(
+        `/ingest/writeKeys/${i}`,
+        'the source name "herald" is Herald\'s own (the events it records about its messages): name the source otherwise',
+      );
   });
   const token = fieldOf(config, 'admin', 'token');
   const url = fieldOf(config, 'database', 'url');

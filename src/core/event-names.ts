@@ -1,3 +1,11 @@
+import { toSourceId } from './ids.js';
+
+/**
+ * The source of the events Herald records itself: no write key may name its source so, and an
+ * event from it about a message is recorded only while that message exists (see `recordEvents`).
+ */
+export const HERALD_SOURCE = toSourceId('herald');
+
 /**
  * The track events Herald records itself about its messages (delivery results, tracking,
  * provider webhooks); the profile stage reads them back like any customer's events.

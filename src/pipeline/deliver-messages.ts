@@ -2,8 +2,8 @@
 // the guard's check at hand-off, and each outcome written back with its audit entry and the
 // events it teaches (a hard bounce, a dead push token).
 import type { HeraldEvent } from '../core/event.js';
-import { HERALD_EVENTS } from '../core/event-names.js';
-import { isAnonymousCustomerId, toMessageId, toSourceId, type CustomerId } from '../core/ids.js';
+import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
+import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
 import type { Store } from '../ports/store.js';
@@ -28,8 +28,6 @@ export interface DeliverDeps {
   emit(events: readonly HeraldEvent[], nowMs: number): Promise<void>;
 }
 
-const SOURCE = toSourceId('herald');
-
 /** An event about a customer, from Herald itself; its id makes recording it twice harmless. */
 export const heraldEvent = (
   customerId: CustomerId,
@@ -39,7 +37,7 @@ export const heraldEvent = (
   atMs: number,
 ): HeraldEvent => ({
   messageId: toMessageId(`herald:${id}`),
-  sourceId: SOURCE,
+  sourceId: HERALD_SOURCE,
   type: 'track',
   userId: isAnonymousCustomerId(customerId) ? null : customerId,
   anonymousId: isAnonymousCustomerId(customerId) ? customerId.slice('anon:'.length) : null,

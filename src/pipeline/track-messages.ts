@@ -196,6 +196,10 @@ export const recordMessageResult = async (
   }
   if (status === null && result.kind !== 'unsubscribed') return;
   await deps.store.transaction(async (tx) => {
+    // Under the lock an erasure takes: a message erased since leaves nothing behind, not even
+    // an audit entry that would give its customer a pseudonym again.
+    await tx.lock([message.customerId]);
+    if ((await tx.existingMessages([message.id])).size === 0) return;
     if (status !== null)
       await tx.updateMessage(
         message.id,

@@ -93,6 +93,8 @@ export interface RecordTx extends DeliverTx {
   campaignSpend(campaignIds: readonly string[]): Promise<Map<string, number>>;
   domainStats(domain: string, sinceMs: number): Promise<DomainStats>;
   insertMessages(rows: readonly MessageRecord[]): Promise<void>;
+  /** Which of these messages exist (an erasure deletes a customer's). */
+  existingMessages(ids: readonly string[]): Promise<Set<string>>;
   /** Locks the message until the transaction ends (PostgreSQL: `FOR UPDATE`). */
   getMessageForUpdate(id: string): Promise<MessageRecord | undefined>;
   /**

@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import type { HeraldEvent } from '../../src/core/event.js';
 import { toCustomerId } from '../../src/core/ids.js';
+import { heraldEvent } from '../../src/pipeline/deliver-messages.js';
+import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
 import { adminToken, startHerald, type TestHerald, ingestCall } from '../support/start-herald.js';
@@ -559,6 +562,57 @@ for (const factory of storeFactories) {
       expect(check).toMatchObject({ ok: true, entries: 4 });
       // What remains about others is untouched.
       expect((await call('GET', '/v1/profiles/ida')).statusCode).toBe(200);
+    });
+
+    it('records no report about a message erased after it was read: nobody comes back', async () => {
+      await identify('ola', { email: 'ola@example.com', firstName: 'Ola' });
+      await identify('ida', { email: 'ida@example.com' });
+      const sent = await send('ola', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      // A click and a bounce read the message, then the erasure commits before they record.
+      const message = await herald.services.store.getMessage(sent.decisionId);
+      if (message === undefined) throw new Error('the message was not recorded');
+      const erased = await call('POST', '/v1/customers/ola/erase', { reason: 'request' });
+      expect(erased.statusCode).toBe(200);
+      const deps = {
+        store: herald.services.store,
+        emit: async (events: readonly HeraldEvent[], nowMs: number) => {
+          await herald.services.recorder.record(events, nowMs);
+        },
+      };
+      const nowMs = clock.nowMs();
+      await recordMessageResult(
+        deps,
+        message,
+        { kind: 'clicked', url: 'https://x.test' },
+        nowMs,
+        nowMs,
+      );
+      await recordMessageResult(
+        deps,
+        message,
+        { kind: 'bounced', hard: true, reason: '550' },
+        nowMs,
+        nowMs,
+      );
+      expect((await call('GET', '/v1/profiles/ola')).statusCode).toBe(404);
+      expect(await herald.services.store.listEvents(toCustomerId('ola'), 10)).toEqual([]);
+      expect(await herald.services.store.pseudonymsOfCustomer(toCustomerId('ola'))).toEqual([]);
+      expect(JSON.stringify(await herald.services.store.scanAudit(0, 1000))).not.toContain('ola');
+      // In a batch beside it, anyone else's event is stored and counted.
+      const opened = heraldEvent(
+        toCustomerId('ola'),
+        'Email Opened',
+        'late-open',
+        { messageId: message.id },
+        nowMs,
+      );
+      const other = heraldEvent(toCustomerId('ida'), 'Email Opened', 'other-open', {}, nowMs);
+      expect((await herald.services.recorder.record([opened, other], nowMs)).stored).toBe(1);
+      expect(
+        (await herald.services.store.listEvents(toCustomerId('ida'), 10)).map((e) => e.name),
+      ).toContain('Email Opened');
+      expect((await call('GET', '/v1/profiles/ola')).statusCode).toBe(404);
     });
 
     it('knows an erased person named again: no marketing until they opt in after the erasure', async () => {

@@ -391,7 +391,14 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
               message.customerId,
               'Consent Updated',
               `sms-start:${sid ?? String(nowMs)}:${message.customerId}`,
-              { channel: 'sms', purpose: 'marketing', granted: true, source: 'sms-reply' },
+              // The message it answers: recorded only while that exists (an erasure races it).
+              {
+                channel: 'sms',
+                purpose: 'marketing',
+                granted: true,
+                source: 'sms-reply',
+                messageId: message.id,
+              },
               nowMs,
             ),
           ),

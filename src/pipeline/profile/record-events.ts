@@ -1,4 +1,5 @@
 import type { HeraldEvent, StoredEvent } from '../../core/event.js';
+import { HERALD_SOURCE } from '../../core/event-names.js';
 import { groupByCustomer } from '../../core/group-by-customer.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { LiveChurnModel, ProfileChange, ProfileState } from '../../core/profile.js';
@@ -173,6 +174,41 @@ const resolveLocked = async (
   }
 };
 
+/**
+ * The events without Herald's own about messages that are gone (`properties.messageId`: an open,
+ * a click, a bounce): an erasure deleted the message with its customer after the report was
+ * read, and recording it would bring the customer back. Read while the batch's customers are
+ * locked (an erasure takes the same lock), so such an event is recorded before the erasure, and
+ * erased with it, or not at all. Returns `events` itself when nothing is left out.
+ */
+const withoutResultsOfErased = async (
+  tx: StoreTx,
+  events: readonly HeraldEvent[],
+): Promise<readonly HeraldEvent[]> => {
+  const messageOf = (e: HeraldEvent): string | null => {
+    const id = e.sourceId === HERALD_SOURCE ? e.properties['messageId'] : undefined;
+    return typeof id === 'string' ? id : null;
+  };
+  const named = events.flatMap((e) => messageOf(e) ?? []);
+  if (named.length === 0) return events;
+  const existing = await tx.existingMessages(named);
+  if (existing.size === new Set(named).size) return events;
+  return events.filter((e) => {
+    const id = messageOf(e);
+    return id === null || existing.has(id);
+  });
+};
+
+/** Per event given, whether it was stored for the first time: one left out was not. */
+const realigned = (
+  events: readonly HeraldEvent[],
+  kept: readonly HeraldEvent[],
+  keptIsNew: readonly boolean[],
+): boolean[] => {
+  const stored = new Map(kept.map((e, i) => [e, keptIsNew[i] === true]));
+  return events.map((e) => stored.get(e) ?? false);
+};
+
 /** Called inside the recording transaction with every profile the batch changed. */
 export type OnRecorded = (
   tx: StoreTx,
@@ -267,7 +303,10 @@ export const recordEvents = async (
       afterSeq = await tx.lastEventSeq();
       await noteUnsettled(tx, { afterSeq, settledThrough: null });
     }
-    const plan = await resolveLocked(tx, events);
+    let plan = await resolveLocked(tx, events);
+    const kept = await withoutResultsOfErased(tx, events);
+    // Resolved again without them (under the locks already held): they must not link anyone.
+    if (kept !== events) plan = await resolveLocked(tx, kept);
     await tx.addLinks(plan.links);
     const rebuild = new Set<CustomerId>();
     for (const { from, to } of plan.merges) {
@@ -277,8 +316,9 @@ export const recordEvents = async (
       await tx.handOver(from, to, nowMs);
     }
     // parseEvent guarantees every event an id, so every event has a draft, in order.
-    if (plan.drafts.length !== events.length) throw new Error('identity resolution lost an event');
-    const isNew = await tx.insertEvents(plan.drafts);
+    if (plan.drafts.length !== kept.length) throw new Error('identity resolution lost an event');
+    const keptIsNew = await tx.insertEvents(plan.drafts);
+    const isNew = kept === events ? keptIsNew : realigned(events, kept, keptIsNew);
     const fresh = plan.drafts.filter((_, i) => isNew[i] === true);
     const placed = await recordOrders(tx, fresh);
     const duplicates = plan.drafts.length - fresh.length;

@@ -19,8 +19,22 @@ const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
   VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_AUDIT = `INSERT INTO audit_log (seq, at_ms, kind, subject, data, prev_hash, hash)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
-/** Erased identities looked up per statement (a guard batch asks for a few thousand). */
-const ERASED_LOOKUP_CHUNK = 500;
+/** Keys looked up per statement (a guard batch asks for a few thousand erased identities). */
+const LOOKUP_CHUNK = 500;
+
+/** The rows `read` finds for each distinct value, asked `LOOKUP_CHUNK` at a time. */
+const lookUpAll = async <T>(
+  values: readonly string[],
+  read: (chunk: string[], marks: string) => Promise<T[]>,
+): Promise<T[]> => {
+  const unique = [...new Set(values)];
+  const rows: T[] = [];
+  for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
+    const chunk = unique.slice(i, i + LOOKUP_CHUNK);
+    rows.push(...(await read(chunk, chunk.map(() => '?').join(', '))));
+  }
+  return rows;
+};
 /** The advisory-lock class of the audit chain's head (customers use 18501). */
 const AUDIT_LOCK = 18502;
 
@@ -150,6 +164,12 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         );
       }
     },
+    async existingMessages(ids) {
+      const rows = await lookUpAll(ids, (chunk, marks) =>
+        sql.all<{ id: string }>(`SELECT id FROM messages WHERE id IN (${marks})`, chunk),
+      );
+      return new Set(rows.map((r) => r.id));
+    },
     async getMessageForUpdate(id) {
       const [row] = await sql.all<MessagesTable>(
         `SELECT * FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
@@ -256,18 +276,13 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         );
     },
     async erasedIdentities(hashes) {
-      const found = new Map<string, number>();
-      const unique = [...new Set(hashes)];
-      for (let i = 0; i < unique.length; i += ERASED_LOOKUP_CHUNK) {
-        const chunk = unique.slice(i, i + ERASED_LOOKUP_CHUNK);
-        const rows = await sql.all<{ key_hash: string; erased_at_ms: number | string }>(
-          `SELECT key_hash, erased_at_ms FROM erased_identities
-             WHERE key_hash IN (${chunk.map(() => '?').join(', ')})`,
+      const rows = await lookUpAll(hashes, (chunk, marks) =>
+        sql.all<{ key_hash: string; erased_at_ms: number | string }>(
+          `SELECT key_hash, erased_at_ms FROM erased_identities WHERE key_hash IN (${marks})`,
           chunk,
-        );
-        for (const r of rows) found.set(r.key_hash, Number(r.erased_at_ms));
-      }
-      return found;
+        ),
+      );
+      return new Map(rows.map((r) => [r.key_hash, Number(r.erased_at_ms)]));
     },
     async anyErasedIdentity() {
       return (await sql.all('SELECT 1 AS found FROM erased_identities LIMIT 1')).length > 0;
