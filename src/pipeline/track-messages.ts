@@ -197,9 +197,15 @@ export const recordMessageResult = async (
   if (status === null && result.kind !== 'unsubscribed') return;
   await deps.store.transaction(async (tx) => {
     // Under the lock an erasure takes: a message erased since leaves nothing behind, not even
-    // an audit entry that would give its customer a pseudonym again.
+    // an audit entry that would give its customer a pseudonym again. The message may have been
+    // handed over since it was read (a visitor who identified): then its new customer's lock.
     await tx.lock([message.customerId]);
-    if ((await tx.existingMessages([message.id])).size === 0) return;
+    let current = await tx.getMessageForUpdate(message.id);
+    if (current !== undefined && current.customerId !== message.customerId) {
+      await tx.lock([current.customerId]);
+      current = await tx.getMessageForUpdate(message.id);
+    }
+    if (current === undefined) return;
     if (status !== null)
       await tx.updateMessage(
         message.id,
@@ -207,7 +213,7 @@ export const recordMessageResult = async (
         nowMs,
         message.status,
       );
-    await appendResult(tx, message, result, nowMs, status === null ? {} : { status });
+    await appendResult(tx, current, result, nowMs, status === null ? {} : { status });
   });
 };
 

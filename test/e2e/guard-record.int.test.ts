@@ -599,7 +599,10 @@ for (const factory of storeFactories) {
       expect(await herald.services.store.listEvents(toCustomerId('ola'), 10)).toEqual([]);
       expect(await herald.services.store.pseudonymsOfCustomer(toCustomerId('ola'))).toEqual([]);
       expect(JSON.stringify(await herald.services.store.scanAudit(0, 1000))).not.toContain('ola');
-      // In a batch beside it, anyone else's event is stored and counted.
+      // In a batch beside it, anyone else's event is stored, counted and applied to them.
+      const eventsOfIda = async () =>
+        (await call('GET', '/v1/profiles/ida')).json<{ eventCount: number }>().eventCount;
+      const before = await eventsOfIda();
       const opened = heraldEvent(
         toCustomerId('ola'),
         'Email Opened',
@@ -612,6 +615,7 @@ for (const factory of storeFactories) {
       expect(
         (await herald.services.store.listEvents(toCustomerId('ida'), 10)).map((e) => e.name),
       ).toContain('Email Opened');
+      expect(await eventsOfIda()).toBe(before + 1);
       expect((await call('GET', '/v1/profiles/ola')).statusCode).toBe(404);
     });
 

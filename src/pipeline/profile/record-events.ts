@@ -199,14 +199,21 @@ const withoutResultsOfErased = async (
   });
 };
 
-/** Per event given, whether it was stored for the first time: one left out was not. */
+/**
+ * Per event given, whether it was stored for the first time: one left out was not. `kept` is
+ * `events` with some left out, in order.
+ */
 const realigned = (
   events: readonly HeraldEvent[],
   kept: readonly HeraldEvent[],
   keptIsNew: readonly boolean[],
 ): boolean[] => {
-  const stored = new Map(kept.map((e, i) => [e, keptIsNew[i] === true]));
-  return events.map((e) => stored.get(e) ?? false);
+  let k = 0;
+  return events.map((e) => {
+    if (kept[k] !== e) return false;
+    k += 1;
+    return keptIsNew[k - 1] === true;
+  });
 };
 
 /** Called inside the recording transaction with every profile the batch changed. */
@@ -319,7 +326,7 @@ export const recordEvents = async (
     if (plan.drafts.length !== kept.length) throw new Error('identity resolution lost an event');
     const keptIsNew = await tx.insertEvents(plan.drafts);
     const isNew = kept === events ? keptIsNew : realigned(events, kept, keptIsNew);
-    const fresh = plan.drafts.filter((_, i) => isNew[i] === true);
+    const fresh = plan.drafts.filter((_, i) => keptIsNew[i] === true);
     const placed = await recordOrders(tx, fresh);
     const duplicates = plan.drafts.length - fresh.length;
     if (defer && afterSeq !== null) {
