@@ -177,14 +177,20 @@ describe('checkGrounding', () => {
       claimsOf(checkGrounding(aVariant({ body: 'eBook readers save.' }), [doc], null)),
     ).toEqual([['product-name', 'eBook']]);
     // Named in the cited document (any case), it is grounded.
-    expect(checkGrounding(aVariant({ body: 'Your Widget waits for you.' }), [doc], null).ok).toBe(
-      true,
-    );
+    const named = 'Order your widget, or your Widget’s case, today.';
+    expect(checkGrounding(aVariant({ body: named }), [doc], null).ok).toBe(true);
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'Order your Zephyr’s case.' }), [doc], null)),
+    ).toEqual([['product-name', 'Zephyr’s']]);
     for (const body of [
       'See you in March, or on Friday.',
       'Thank you, Mr {{ customer.lastName }}, and I hope to see you.',
       'Enjoy FREE delivery, and read the FAQ.',
       'Details at https://shop.example.com/Deals or help@Example.com.',
+      // A date, an address or a quotation may end the sentence before.
+      'Write to help@example.com. We reply at https://example.com/help. Thanks!',
+      'It starts June 5. Don’t miss it. “Great.” Thanks, see you Fri or Sat.',
+      '# Welcome\n- Grab a T-shirt, OK?',
     ])
       expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
     expect(checkGrounding(aVariant({ cta: 'Shop Now' }), [doc], null).ok).toBe(true);

@@ -219,7 +219,9 @@ const nameWord = "(?:\\p{Lu}|\\p{Ll}+\\p{Lu})[\\p{L}\\p{N}'’-]*";
 const capitalisedRun = new RegExp(`(?<![\\p{L}\\p{N}'’-])${nameWord}(?:[ \\t]+${nameWord})*`, 'gu');
 // Such a word in a run: never capitalised by grammar, so always a name.
 const startsLower = /^\p{Ll}/u;
-const sentenceBreak = /(?:^|[.!?:;—–•*\n]|\s-)[\s"'“‘([]*$/u;
+// What ends a sentence, line or clause before a word (closing quotes and brackets after it,
+// opening ones before the word), a Markdown heading's or list's mark included.
+const sentenceBreak = /(?:^|[.!?:;—–•*#\n]|\s-)["'”’)\]]*[\s"'“‘([]*$/u;
 // Addresses name places, not products: left out before names are looked for.
 const address = /\bhttps?:\/\/\S+|\S+@\S+\.\S+/giu;
 
@@ -236,15 +238,20 @@ const notNames = new Set([
   ...months,
   ...['jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec'],
   ...['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'],
+  ...['mon', 'tue', 'tues', 'wed', 'thu', 'thur', 'thurs', 'fri', 'sat', 'sun'],
+  'ok',
   ...['mr', 'mrs', 'ms', 'mx', 'dr', 'prof'],
 ]);
 
 /**
  * A single capitalised word mid-sentence names something ("the new Zephyr") when it has a
- * lower-case letter: one written all in capitals is an acronym or emphasis ("FREE", "PM").
+ * lower-case letter: one written all in capitals is an acronym or emphasis ("FREE", "PM"), and
+ * one capital before a hyphen a shape ("T-shirt").
  */
 const isSingleName = (word: string): boolean =>
-  /\p{Ll}/u.test(word) && !notNames.has(word.toLowerCase().replace(/’/g, "'"));
+  /\p{Ll}/u.test(word) &&
+  !/^\p{Lu}-/u.test(word) &&
+  !notNames.has(word.toLowerCase().replace(/’/g, "'"));
 
 /**
  * Product names:
@@ -252,16 +259,19 @@ const isSingleName = (word: string): boolean =>
  * - one capitalised word mid-sentence ("try the new Zephyr"), unless it is all capitals or one
  *   of `notNames`;
  * - a word with a capital inside after lower-case letters ("iPhone"), anywhere.
- * A run that opens a sentence, line or clause (after `. ! ? : ; — –` or a bullet) loses its
- * first word when grammar capitalised it; what is left must still be two words, since title case
- * ("Shop Now", "Meet Zephyr") cannot be told from a name.
+ * A run that opens a sentence, line or clause (after `. ! ? : ; — –`, a bullet or a heading's
+ * `#`) loses its first word when grammar capitalised it; what is left must still be two words
+ * (or one that starts in lower case), since title case ("Shop Now", "Meet Zephyr") cannot be
+ * told from a name.
  */
-const productNames = (text: string): Claim[] => {
+const productNames = (text: string, unblanked: string): Claim[] => {
   const claims: Claim[] = [];
   const rest = text.replace(address, (a) => ' '.repeat(a.length));
   for (const m of rest.matchAll(capitalisedRun)) {
     const written = m[0].split(/[ \t]+/);
-    const atStart = sentenceBreak.test(rest.slice(0, m.index));
+    // Read where the text still has the claims and addresses blanked above: a date or an
+    // address may end a sentence ("ends 5 March. Don't miss it").
+    const atStart = sentenceBreak.test(unblanked.slice(0, m.index));
     const words = atStart && !startsLower.test(m[0]) ? written.slice(1) : written;
     const [only] = words;
     const named =
@@ -269,7 +279,9 @@ const productNames = (text: string): Claim[] => {
       (only !== undefined && (startsLower.test(only) || (!atStart && isSingleName(only))));
     if (named) {
       const name = words.join(' ');
-      claims.push({ text: name, kind: 'product-name', key: normalise(name) });
+      // A possessive names the same thing ("Zephyr's").
+      const key = normalise(name.replace(/['’]s$/u, ''));
+      claims.push({ text: name, kind: 'product-name', key });
     }
   }
   return claims;
@@ -280,7 +292,8 @@ const productNames = (text: string): Claim[] => {
  * `allowed` strings, e.g. a code).
  */
 export const extractClaims = (text: string, allowed: readonly string[] = []): Claim[] => {
-  let rest = maskLiquidKeepingLiterals(text);
+  const masked = maskLiquidKeepingLiterals(text);
+  let rest = masked;
   for (const phrase of allowed) {
     if (phrase.trim() === '') continue;
     rest = rest.split(phrase).join(' '.repeat(phrase.length));
@@ -292,7 +305,8 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
       rest = blank(rest, m.index, m[0].length);
     }
   }
-  return [...claims, ...productNames(rest)];
+  // Blanking keeps every length, so positions in `rest` are positions in `masked`.
+  return [...claims, ...productNames(rest, masked)];
 };
 
 interface Facts {
