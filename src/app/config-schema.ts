@@ -105,6 +105,14 @@ export const configSchema = Type.Object(
           }),
           { env: 'HERALD_WRITE_KEYS', secret: true },
         ),
+        verifiedSources: field(
+          Type.Array(Type.String({ minLength: 1 }), {
+            default: [],
+            description:
+              'Sources (by their `name=` in `ingest.writeKeys`) whose write key is public, as a browser or app key is: an event from one that names a `userId` needs `context.userSignature`, the hex HMAC-SHA-256 of `user:` and the user id with `messages.linkSecret` (which must then be set), computed by the site\'s server; one without it, or with another, is rejected, and `alias` is not accepted from them. Without this, anyone holding a public key can set any user\'s email, consent or orders (api.md, "Verified sources").',
+          }),
+          { env: 'HERALD_VERIFIED_SOURCES' },
+        ),
         maxEventBytes: Type.Integer({
           minimum: 1024,
           default: 32 * 1024,

@@ -281,6 +281,30 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it('takes verified sources only by the names the write keys give', () => {
+      const keys = {
+        HERALD_WRITE_KEYS: 'web=key-one-long,server=key-two-long',
+        HERALD_LINK_SECRET: 'link-secret-0123456789abcdef',
+      };
+      const config = loadConfig({ ...keys, HERALD_VERIFIED_SOURCES: 'web' }, null);
+      expect([...config.verifiedSources]).toEqual(['web']);
+      expect(configError({ ...keys, HERALD_VERIFIED_SOURCES: 'web,browser' }).problems).toEqual([
+        {
+          path: '/ingest/verifiedSources/1',
+          message:
+            'no write key names the source "browser" (ingest.writeKeys: web, server) (HERALD_VERIFIED_SOURCES)',
+        },
+      ]);
+      const withoutSecret = { HERALD_WRITE_KEYS: keys.HERALD_WRITE_KEYS };
+      expect(configError({ ...withoutSecret, HERALD_VERIFIED_SOURCES: 'web' }).problems).toEqual([
+        {
+          path: '/messages/linkSecret',
+          message:
+            "must be set (HERALD_LINK_SECRET) when ingest.verifiedSources is: the sites' servers sign user ids with it",
+        },
+      ]);
+    });
+
     it('names no variable for a field the file set', () => {
       const error = configError({}, 'log:\n  level: loud\n');
       expect(error.problems).toEqual([

@@ -33,6 +33,8 @@ export interface Config {
   http: RawConfig['http'];
   /** Write key → source id. */
   writeKeys: ReadonlyMap<string, SourceId>;
+  /** Sources whose events must vouch for the user ids they name (`ingest.verifiedSources`). */
+  verifiedSources: ReadonlySet<SourceId>;
   adminToken: string;
   /** Bearer token → who holds it and their role (the admin token included). */
   tokens: ReadonlyMap<string, Principal>;
@@ -221,6 +223,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     storage,
     http: c.http,
     writeKeys: new Map(keys.map(sourceIdOf)),
+    verifiedSources: new Set(c.ingest.verifiedSources.map(toSourceId)),
     adminToken,
     tokens: principalsOf(adminToken, c.admin.tokens),
     rateLimitPerMinute: c.admin.rateLimitPerMinute,
@@ -340,15 +343,33 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
     add('/ingest/earliestTimestamp', 'is not an ISO-8601 date');
   const keys = fieldOf(config, 'ingest', 'writeKeys');
   const entries = Array.isArray(keys) ? (keys as unknown[]) : [];
+  const sources = new Set<string>();
   entries.forEach((entry, i) => {
     if (typeof entry !== 'string') return;
     const [key, source] = sourceIdOf(entry);
     if (key.length < 8)
       add(`/ingest/writeKeys/${i}`, 'the key after "name=" needs at least 8 characters');
+    sources.add(source);
     if (source === HERALD_SOURCE)
       add(
         `/ingest/writeKeys/${i}`,
         'the source name "herald" is Herald\'s own (the events it records about its messages): name the source otherwise',
+      );
+  });
+  // Without write keys, SQLite's development key names the source "dev".
+  if (entries.length === 0) sources.add('dev');
+  const verified = fieldOf(config, 'ingest', 'verifiedSources');
+  // The site's server signs with the link secret: one Herald made for itself it cannot know.
+  if (Array.isArray(verified) && verified.length > 0 && !fieldOf(config, 'messages', 'linkSecret'))
+    add(
+      '/messages/linkSecret',
+      "must be set (HERALD_LINK_SECRET) when ingest.verifiedSources is: the sites' servers sign user ids with it",
+    );
+  (Array.isArray(verified) ? (verified as unknown[]) : []).forEach((name, i) => {
+    if (typeof name === 'string' && !sources.has(name))
+      add(
+        `/ingest/verifiedSources/${i}`,
+        `no write key names the source "${name}" (ingest.writeKeys: ${[...sources].join(', ') || 'none'})`,
       );
   });
   const token = fieldOf(config, 'admin', 'token');

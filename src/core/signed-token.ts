@@ -20,3 +20,19 @@ export const verifyToken = (secret: string, token: string): string | null => {
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   return Buffer.from(body, 'base64url').toString('utf8');
 };
+
+/**
+ * Whether `signature` is the hex HMAC-SHA-256 of `user:` and `userId` under the link secret:
+ * what a site's server computes to vouch for the user its page names (web personalisation,
+ * verified sources). The prefix keeps it apart from the tokens above, signed with the same
+ * secret over base64url text, which has no colon: a user id can never be made a token's body.
+ */
+export const verifyUserSignature = (
+  secret: string,
+  userId: string,
+  signature: unknown,
+): boolean => {
+  if (typeof signature !== 'string' || !/^[0-9a-f]{64}$/i.test(signature)) return false;
+  const expected = createHmac('sha256', secret).update(`user:${userId}`).digest();
+  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
+};

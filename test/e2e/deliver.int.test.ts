@@ -1,4 +1,5 @@
 import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS } from '../../src/core/time.js';
@@ -569,7 +570,9 @@ for (const factory of storeFactories) {
       const web = await send('di', 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
       expect(web.status).toBe('queued');
       await herald.services.dispatcher.runDue();
-      const signature = createHmac('sha256', herald.services.linkSecret).update('di').digest('hex');
+      const signature = createHmac('sha256', herald.services.linkSecret)
+        .update('user:di')
+        .digest('hex');
       const ask = () =>
         herald.app.inject({
           url: `/v1/personalize?userId=di&userSignature=${signature}&slot=home-hero&writeKey=${writeKey}`,
@@ -585,10 +588,50 @@ for (const factory of storeFactories) {
       expect(
         (await herald.app.inject({ url: '/v1/personalize?userId=di&slot=home-hero' })).statusCode,
       ).toBe(401);
-      clock.set(T0 + 3 * HOUR_MS);
-      expect((await ask()).json<{ content: unknown }>().content).toBeNull();
       const script = await herald.app.inject({ url: '/v1/personalize.js' });
       expect(script.body).toMatch(/data-herald-slot/);
+      // The script on a page, signed in as di: it fills the slot and reports the impression
+      // with the signature, which a verified source needs (docs/api.md, "Verified sources").
+      const tracked: { context?: { userSignature?: string } }[] = [];
+      const inflight: Promise<unknown>[] = [];
+      const slot = {
+        textContent: '',
+        getAttribute: () => 'home-hero',
+        setAttribute: () => undefined,
+        addEventListener: () => undefined,
+      };
+      const page = {
+        window: {} as { Herald?: { personalize(o: object): Promise<unknown> } },
+        document: { querySelectorAll: () => [slot] },
+        fetch: async (url: string, init?: { method?: string; body?: string }) => {
+          const path = url.slice('http://herald.test'.length);
+          if (init?.body !== undefined) tracked.push(JSON.parse(init.body) as never);
+          const answering = herald.app.inject({
+            method: init?.method === 'POST' ? 'POST' : 'GET',
+            url: path,
+            ...(init?.body === undefined
+              ? {}
+              : { payload: init.body, headers: { 'content-type': 'application/json' } }),
+          });
+          inflight.push(answering);
+          const answer = await answering;
+          return { json: () => Promise.resolve(answer.json()) };
+        },
+      };
+      runInNewContext(script.body, page);
+      await page.window.Herald?.personalize({
+        host: 'http://herald.test',
+        writeKey,
+        userId: 'di',
+        userSignature: signature,
+      });
+      expect(slot.textContent).toBe('Welcome to Herald Store, Di!');
+      await Promise.all(inflight);
+      expect(tracked).toMatchObject([
+        { event: 'Web Content Viewed', context: { userSignature: signature } },
+      ]);
+      clock.set(T0 + 3 * HOUR_MS);
+      expect((await ask()).json<{ content: unknown }>().content).toBeNull();
     });
   });
 }

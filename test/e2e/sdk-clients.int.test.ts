@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -55,6 +56,57 @@ for (const factory of storeFactories) {
       });
       expect(profile['computed']).toMatchObject({ frequency: 1, monetary: 99.5 });
       expect(profile['eventCount']).toBe(6);
+    });
+
+    it("takes a verified source's signed calls from @segment/analytics-node, and no others", async () => {
+      const secret = 'link-secret-for-sdk-tests-000001';
+      const serverKey = 'server-write-key-0001';
+      const verified = await startHerald(factory, {
+        env: {
+          HERALD_WRITE_KEYS: `web=${writeKey},server=${serverKey}`,
+          HERALD_VERIFIED_SOURCES: 'web',
+          HERALD_LINK_SECRET: secret,
+        },
+      });
+      try {
+        const url = await verified.listen();
+        const errors: unknown[] = [];
+        const browserKey = new SegmentAnalytics({ writeKey, host: url, flushAt: 3, maxRetries: 0 });
+        browserKey.on('error', (error) => errors.push(error));
+        const userSignature = createHmac('sha256', secret).update('user:ana').digest('hex');
+        // One batch: the signed call and a visitor's are stored, the forged one is rejected.
+        browserKey.identify({
+          userId: 'ana',
+          traits: { email: 'ana@example.com' },
+          context: { userSignature },
+        });
+        browserKey.identify({ userId: 'bo', traits: { email: 'attacker@example.com' } });
+        browserKey.track({ anonymousId: 'visitor-1', event: 'Product Viewed' });
+        await browserKey.closeAndFlush({ timeout: 10_000 });
+        expect(errors).toEqual([]);
+        const profile = (userId: string) =>
+          fetch(`${url}/v1/profiles/${userId}`, {
+            headers: { authorization: `Bearer ${adminToken}` },
+          });
+        expect(await (await profile('ana')).json()).toMatchObject({
+          traits: { email: 'ana@example.com' },
+        });
+        expect((await profile('bo')).status).toBe(404);
+        expect((await profile('anon:visitor-1')).status).toBe(200);
+        const exported = await fetch(`${url}/v1/customers/ana/export`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        expect(await exported.text()).not.toContain(userSignature);
+        // The server's key is not verified: it vouches for its users itself.
+        const serverSide = new SegmentAnalytics({ writeKey: serverKey, host: url, flushAt: 1 });
+        serverSide.identify({ userId: 'bo', traits: { email: 'bo@example.com' } });
+        await serverSide.closeAndFlush({ timeout: 10_000 });
+        expect(await (await profile('bo')).json()).toMatchObject({
+          traits: { email: 'bo@example.com' },
+        });
+      } finally {
+        await verified.close();
+      }
     });
 
     it('takes gzipped batches from @rudderstack/rudder-sdk-node unchanged', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
+import { verifyUserSignature } from '../../core/signed-token.js';
 import type { EventType } from '../../core/event.js';
 import { ingestRequest } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
@@ -20,6 +21,8 @@ const routes: (EventType | 'batch')[] = [
 export const registerIngestRoutes = (app: FastifyInstance, services: Services): void => {
   const { config, clock, ids, metrics, logger } = services;
   const deps = { recorder: services.recorder, limits: config.ingestLimits };
+  const verifyUser = (userId: string, signature: unknown) =>
+    verifyUserSignature(services.linkSecret, userId, signature);
   for (const route of routes) {
     app.post(
       `/v1/${route}`,
@@ -34,6 +37,7 @@ export const registerIngestRoutes = (app: FastifyInstance, services: Services): 
           sourceId,
           receivedAtMs,
           newMessageId: () => `herald-${ids.next()}`,
+          ...(config.verifiedSources.has(sourceId) ? { verifyUser } : {}),
         });
         const { parsed } = outcome;
         metrics.countEvents('stored', outcome.stored);

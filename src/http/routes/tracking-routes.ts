@@ -1,11 +1,10 @@
 import { escapeHtml } from '../../core/html.js';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import type { MessageRecord } from '../../core/message.js';
 import { normalisePhone } from '../../core/recipient.js';
-import { verifyToken } from '../../core/signed-token.js';
+import { verifyToken, verifyUserSignature } from '../../core/signed-token.js';
 import { heraldEvent } from '../../pipeline/deliver-messages.js';
 import {
   recordMessageResult,
@@ -32,7 +31,8 @@ const PERSONALIZE_SCRIPT = `(function () {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: JSON.stringify({ writeKey: o.writeKey, userId: o.userId, anonymousId: o.anonymousId,
-        event: event, properties: props, messageId: 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2) }),
+        event: event, properties: props, context: o.userId ? { userSignature: o.userSignature } : {},
+        messageId: 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2) }),
       keepalive: true,
     });
   }
@@ -55,17 +55,6 @@ const PERSONALIZE_SCRIPT = `(function () {
   window.Herald = { personalize: personalize };
 })();
 `;
-
-/** Whether `signature` is the hex HMAC-SHA-256 of `userId` under the link secret. */
-export const verifyUserSignature = (
-  secret: string,
-  userId: string,
-  signature: string | undefined,
-) => {
-  if (signature === undefined || !/^[0-9a-f]{64}$/i.test(signature)) return false;
-  const expected = createHmac('sha256', secret).update(userId).digest();
-  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
-};
 
 /**
  * The id SendGrid answered the send with (`X-Message-Id`) from an event's `sg_message_id`,
@@ -445,7 +434,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         )
           throw new AppError(
             'unauthorized',
-            'userId needs userSignature: hex HMAC-SHA-256 of the userId with HERALD_LINK_SECRET, computed by your server (or send anonymousId)',
+            'userId needs userSignature: hex HMAC-SHA-256 of "user:" and the userId with HERALD_LINK_SECRET, computed by your server (or send anonymousId)',
           );
         const customerId =
           (userId === undefined ? undefined : await store.resolveUserId(userId)) ??

@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { FieldProblem } from '../../core/errors.js';
 import { toSourceId } from '../../core/ids.js';
 import type { Result } from '../../core/result.js';
+import { verifyUserSignature } from '../../core/signed-token.js';
 import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../../core/time.js';
 import type { IngestLimits } from './ingest-limits.js';
 import {
@@ -585,5 +587,56 @@ describe('parseEvent', () => {
       ok: false,
       error: [{ path: '/userId', message: expect.stringMatching(/anon:/) }],
     });
+  });
+});
+
+describe('parseEvent from a verified source', () => {
+  const secret = 'link-secret-for-tests-0123456789';
+  const sign = (userId: string) =>
+    createHmac('sha256', secret).update(`user:${userId}`).digest('hex');
+  const verified = (overrides: Partial<EventEnvelope> = {}) => ({
+    verifyUser: (userId: string, signature: unknown) =>
+      verifyUserSignature(secret, userId, signature),
+    ...overrides,
+  });
+
+  it('accepts a user id its signature vouches for, and does not keep the signature', () => {
+    const { event } = accepted(
+      parse(aTrackCall({ context: { userSignature: sign('u1'), ip: '1.2.3.4' } }), verified()),
+    );
+    expect(event.context).toEqual({ ip: '1.2.3.4' });
+    expect(event.bodyJson).not.toContain(sign('u1'));
+    // From the batch's context as well.
+    const fromBatch = verified({ context: { userSignature: sign('u1') }, path: '/batch/0' });
+    expect(accepted(parse(aTrackCall(), fromBatch)).event.context).toEqual({});
+  });
+
+  it('rejects a user id without a signature, or with one for another user, and says where', () => {
+    for (const context of [{}, { userSignature: sign('u2') }, { userSignature: 'not-hex' }])
+      expect(problemsOf(parse(aTrackCall({ context }), verified({ path: '/batch/3' })))).toEqual([
+        {
+          path: '/batch/3/context/userSignature',
+          message: expect.stringMatching(
+            /^the source is verified: a userId needs context\.userSignature/,
+          ),
+        },
+      ]);
+  });
+
+  it('accepts an anonymous visitor without a signature, and refuses an alias', () => {
+    const anonymous = aTrackCall({ userId: undefined, anonymousId: 'a-1' });
+    expect(accepted(parse(anonymous, verified())).event.anonymousId).toBe('a-1');
+    const alias = {
+      type: 'alias',
+      userId: 'u1',
+      previousId: 'u2',
+      context: { userSignature: sign('u1') },
+    };
+    expect(pathsOf(parse(alias, verified()))).toEqual(['/type']);
+  });
+
+  it('keeps no signature from another source either, and does not check it there', () => {
+    const { event } = accepted(parse(aTrackCall({ context: { userSignature: 'anything' } })));
+    expect(event.context).toEqual({});
   });
 });

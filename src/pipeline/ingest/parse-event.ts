@@ -26,7 +26,53 @@ export interface EventEnvelope {
   /** Where the event sits in the request, for error paths (`/batch/3`). */
   path: string;
   newMessageId: () => string;
+  /**
+   * For a verified source (`ingest.verifiedSources`): whether a signature vouches for the user
+   * id an event names. Absent for the others.
+   */
+  verifyUser?: (userId: string, signature: unknown) => boolean;
 }
+
+/** Where in `context` a verified source's event carries its user id's signature. */
+export const USER_SIGNATURE = 'userSignature';
+
+/**
+ * What a verified source's event lacks: the signature of the user id it names (one naming only
+ * an anonymous visitor needs none); and it may not alias, which merges two users.
+ */
+const unverifiedUser = (
+  type: EventType,
+  raw: JsonObject,
+  envelope: EventEnvelope,
+  verify: (userId: string, signature: unknown) => boolean,
+): FieldProblem[] => {
+  const path = envelope.path;
+  if (type === 'alias')
+    return [
+      {
+        path: `${path}/type`,
+        message:
+          'alias is not accepted from a verified source: merging two users must come from a server source',
+      },
+    ];
+  const userId = idOf(raw['userId']);
+  if (userId === null) return [];
+  const signature = objectOf(raw['context'])[USER_SIGNATURE] ?? envelope.context?.[USER_SIGNATURE];
+  return verify(userId, signature)
+    ? []
+    : [
+        {
+          path: `${path}/context/${USER_SIGNATURE}`,
+          message: `the source is verified: a userId needs context.${USER_SIGNATURE}, the hex HMAC-SHA-256 of "user:" and the userId with HERALD_LINK_SECRET, computed by your server (or send only an anonymousId)`,
+        },
+      ];
+};
+
+/** The context as stored: a user id's signature vouches for one call and is not kept. */
+const withoutSignature = (context: JsonObject): JsonObject => {
+  if (!(USER_SIGNATURE in context)) return context;
+  return Object.fromEntries(Object.entries(context).filter(([key]) => key !== USER_SIGNATURE));
+};
 
 export interface ParsedEvent {
   event: HeraldEvent;
@@ -250,6 +296,8 @@ export const parseEvent = (
     );
   }
   const problems = requiredIds(type, raw, path);
+  if (envelope.verifyUser !== undefined)
+    problems.push(...unverifiedUser(type, raw, envelope, envelope.verifyUser));
   if (type === 'track') problems.push(...orderAmountProblems(raw, path));
   const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
   const originalMs = parseTime(raw[timeField], `${path}/${timeField}`, problems);
@@ -262,10 +310,11 @@ export const parseEvent = (
   const range = checkRange(timestampMs, envelope.receivedAtMs, limits, `${path}/timestamp`);
   if (range.length > 0) return err(range);
 
-  const context =
+  const context = withoutSignature(
     envelope.context === null
       ? objectOf(raw['context'])
-      : { ...envelope.context, ...objectOf(raw['context']) };
+      : { ...envelope.context, ...objectOf(raw['context']) },
+  );
   const previousId = idOf(raw['previousId']);
   const groupId = idOf(raw['groupId']);
   const properties = objectOf(raw['properties']);

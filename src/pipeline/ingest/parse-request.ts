@@ -22,6 +22,8 @@ export interface RequestContext {
   sourceId: SourceId;
   receivedAtMs: number;
   newMessageId: () => string;
+  /** For a verified source: whether a signature vouches for a user id (see `EventEnvelope`). */
+  verifyUser?: (userId: string, signature: unknown) => boolean;
 }
 
 const messageIdOf = (raw: unknown): string | null => {
@@ -44,6 +46,7 @@ export const parseRequest = (
     sourceId: context.sourceId,
     receivedAtMs: context.receivedAtMs,
     newMessageId: context.newMessageId,
+    ...(context.verifyUser === undefined ? {} : { verifyUser: context.verifyUser }),
   };
   if (route !== 'batch') {
     const result = parseEvent(
