@@ -139,6 +139,9 @@ export const reviewMessage = async (
 ): Promise<MessageRecord> => {
   const decision = await store.getDecision(request.messageId);
   return store.transaction(async (tx) => {
+    // The customer's lock before the message's row, in the order an erasure takes them (their
+    // lock, then their rows): the other order could deadlock with it.
+    if (decision !== undefined) await tx.lock([decision.customerId]);
     const message = await tx.getMessageForUpdate(request.messageId);
     if (message === undefined || decision === undefined)
       throw new AppError('not-found', `no message ${request.messageId}`);
