@@ -182,6 +182,10 @@ describe('checkGrounding', () => {
     expect(
       claimsOf(checkGrounding(aVariant({ body: 'Order your Zephyr’s case.' }), [doc], null)),
     ).toEqual([['product-name', 'Zephyr’s']]);
+    // A hashtag is no heading.
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'Shop the #Zephyr look.' }), [doc], null)),
+    ).toEqual([['product-name', 'Zephyr']]);
     for (const body of [
       'See you in March, or on Friday.',
       'Thank you, Mr {{ customer.lastName }}, and I hope to see you.',
@@ -189,8 +193,10 @@ describe('checkGrounding', () => {
       'Details at https://shop.example.com/Deals or help@Example.com.',
       // A date, an address or a quotation may end the sentence before.
       'Write to help@example.com. We reply at https://example.com/help. Thanks!',
-      'It starts June 5. Don’t miss it. “Great.” Thanks, see you Fri or Sat.',
-      '# Welcome\n- Grab a T-shirt, OK?',
+      'It ends 5 June. Don’t miss it. “Great.” Thanks, see you Fri or Sat.',
+      '# Welcome\n- Grab a T-shirt, Ok?',
+      // A claim that opens a sentence leaves it open all the same.
+      'Up to 25% off. $200 Credit is yours.',
     ])
       expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
     expect(checkGrounding(aVariant({ cta: 'Shop Now' }), [doc], null).ok).toBe(true);

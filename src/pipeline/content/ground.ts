@@ -220,8 +220,9 @@ const capitalisedRun = new RegExp(`(?<![\\p{L}\\p{N}'’-])${nameWord}(?:[ \\t]+
 // Such a word in a run: never capitalised by grammar, so always a name.
 const startsLower = /^\p{Ll}/u;
 // What ends a sentence, line or clause before a word (closing quotes and brackets after it,
-// opening ones before the word), a Markdown heading's or list's mark included.
-const sentenceBreak = /(?:^|[.!?:;—–•*#\n]|\s-)["'”’)\]]*[\s"'“‘([]*$/u;
+// opening ones before the word), a list's mark and a Markdown heading's (at a line's start: a
+// hashtag is no heading) included.
+const sentenceBreak = /(?:^|[.!?:;—–•*\n]|\s-|(?:^|\n)[ \t]*#{1,6})["'”’)\]]*[\s"'“‘([]*$/u;
 // Addresses name places, not products: left out before names are looked for.
 const address = /\bhttps?:\/\/\S+|\S+@\S+\.\S+/giu;
 
@@ -269,9 +270,11 @@ const productNames = (text: string, unblanked: string): Claim[] => {
   const rest = text.replace(address, (a) => ' '.repeat(a.length));
   for (const m of rest.matchAll(capitalisedRun)) {
     const written = m[0].split(/[ \t]+/);
-    // Read where the text still has the claims and addresses blanked above: a date or an
-    // address may end a sentence ("ends 5 March. Don't miss it").
-    const atStart = sentenceBreak.test(unblanked.slice(0, m.index));
+    // Read where the text still has the claims and addresses blanked above (a date or an
+    // address may end a sentence: "ends 5 March. Don't miss it"), and where it has not (one
+    // may open it: "$20 Credit for you").
+    const atStart =
+      sentenceBreak.test(unblanked.slice(0, m.index)) || sentenceBreak.test(rest.slice(0, m.index));
     const words = atStart && !startsLower.test(m[0]) ? written.slice(1) : written;
     const [only] = words;
     const named =
