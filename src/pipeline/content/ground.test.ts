@@ -24,6 +24,8 @@ const aVariant = (overrides: Partial<Variant> = {}): Variant => ({
 
 const claimsOf = (result: ReturnType<typeof checkGrounding>) =>
   result.ok ? [] : result.problems.map((p) => [p.kind, p.claim]);
+/** The problems of a variant whose body is `body`, citing `doc`. */
+const claimsInBody = (body: string) => claimsOf(checkGrounding(aVariant({ body }), [doc], null));
 
 describe('checkGrounding', () => {
   it('passes a variant whose claims all come from its cited document', () => {
@@ -167,25 +169,18 @@ describe('checkGrounding', () => {
   });
 
   it('rejects a one-word name mid-sentence, but not a month, a title, an acronym or title case', () => {
-    expect(
-      claimsOf(checkGrounding(aVariant({ body: 'Try the new Zephyr today.' }), [doc], null)),
-    ).toEqual([['product-name', 'Zephyr']]);
-    expect(
-      claimsOf(checkGrounding(aVariant({ body: 'Pair it with your iPhone.' }), [doc], null)),
-    ).toEqual([['product-name', 'iPhone']]);
-    expect(
-      claimsOf(checkGrounding(aVariant({ body: 'eBook readers save.' }), [doc], null)),
-    ).toEqual([['product-name', 'eBook']]);
+    for (const [body, name] of [
+      ['Try the new Zephyr today.', 'Zephyr'],
+      ['Pair it with your iPhone.', 'iPhone'],
+      ['eBook readers save.', 'eBook'],
+      ['Order your Zephyr’s case.', 'Zephyr’s'],
+      // A hashtag is no heading.
+      ['Shop the #Zephyr look.', 'Zephyr'],
+    ] as const)
+      expect(claimsInBody(body)).toEqual([['product-name', name]]);
     // Named in the cited document (any case), it is grounded.
     const named = 'Order your widget, or your Widget’s case, today.';
     expect(checkGrounding(aVariant({ body: named }), [doc], null).ok).toBe(true);
-    expect(
-      claimsOf(checkGrounding(aVariant({ body: 'Order your Zephyr’s case.' }), [doc], null)),
-    ).toEqual([['product-name', 'Zephyr’s']]);
-    // A hashtag is no heading.
-    expect(
-      claimsOf(checkGrounding(aVariant({ body: 'Shop the #Zephyr look.' }), [doc], null)),
-    ).toEqual([['product-name', 'Zephyr']]);
     for (const body of [
       'See you in March, or on Friday.',
       'Thank you, Mr {{ customer.lastName }}, and I hope to see you.',

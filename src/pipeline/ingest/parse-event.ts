@@ -34,7 +34,7 @@ export interface EventEnvelope {
 }
 
 /** Where in `context` a verified source's event carries its user id's signature. */
-export const USER_SIGNATURE = 'userSignature';
+const USER_SIGNATURE = 'userSignature';
 
 /**
  * What a verified source's event lacks: the signature of the user id it names (one naming only
