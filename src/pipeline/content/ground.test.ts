@@ -160,12 +160,41 @@ describe('checkGrounding', () => {
     expect(
       checkGrounding(aVariant({ body: 'Good news. Premium Widget owners save.' }), [doc], null).ok,
     ).toBe(true);
-    // Grammar capitalises the first word, so "Gadget Pro" is what is claimed.
+    // Grammar capitalises a common first word, so "Gadget Pro" is what is claimed; a first word
+    // that is no common word is part of the name.
+    expect(
+      claimsOf(
+        checkGrounding(aVariant({ body: 'Good news. New Gadget Pro is here.' }), [doc], null),
+      ),
+    ).toEqual([['product-name', 'Gadget Pro']]);
     expect(
       claimsOf(
         checkGrounding(aVariant({ body: 'Good news. Mega Gadget Pro is here.' }), [doc], null),
       ),
-    ).toEqual([['product-name', 'Gadget Pro']]);
+    ).toEqual([['product-name', 'Mega Gadget Pro']]);
+  });
+
+  it('rejects a one-word name that opens a sentence when it is no common English word', () => {
+    for (const [field, text, name] of [
+      ['body', 'Zephyr is back in stock.', 'Zephyr'],
+      ['body', 'Good news! Zephyr’s back, and quieter.', 'Zephyr’s'],
+      ['body', 'Meet Zephyr, our quietest blender.', 'Zephyr'],
+      ['body', '- Zephyr\n- Blender', 'Zephyr'],
+      ['subject', 'Zephyr is here', 'Zephyr'],
+      ['cta', 'Shop Zephyr', 'Zephyr'],
+    ] as const)
+      expect(claimsOf(checkGrounding(aVariant({ [field]: text }), [doc], null))).toEqual([
+        ['product-name', name],
+      ]);
+    // Common words, in any spelling, contracted, hyphenated or in title case, name nothing.
+    for (const body of [
+      'Don’t miss it. We’re open late. Can’t wait? Won’t last.',
+      'Colour your weekend. Long-lasting comfort. Psst: it’s yours.',
+      'Treat Yourself. Shop Now. Discover More.',
+    ])
+      expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
+    // Named in the cited document, it is grounded.
+    expect(checkGrounding(aVariant({ body: 'Widget is back.' }), [doc], null).ok).toBe(true);
   });
 
   it('rejects a one-word name mid-sentence, but not a month, a title, an acronym or title case', () => {

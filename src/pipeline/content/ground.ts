@@ -1,5 +1,6 @@
 import type { ContentDocument } from './document.js';
 import type { Incentive, Variant } from './compose.js';
+import { isCommonWord } from './common-words.js';
 import { maskLiquidKeepingLiterals, normalise } from './text.js';
 
 export type ClaimKind = 'citation' | 'percentage' | 'price' | 'date' | 'number' | 'product-name';
@@ -254,6 +255,9 @@ const isSingleName = (word: string): boolean =>
   !/^\p{Lu}-/u.test(word) &&
   !notNames.has(word.toLowerCase().replace(/’/g, "'"));
 
+/** A capitalised word that could be a name wherever it stands: not a common English word. */
+const isRareName = (word: string): boolean => isSingleName(word) && !isCommonWord(word);
+
 /**
  * Product names:
  * - a run of two or more capitalised words ("Premium Widget", "Flash Sale Weekend Special");
@@ -261,9 +265,10 @@ const isSingleName = (word: string): boolean =>
  *   of `notNames`;
  * - a word with a capital inside after lower-case letters ("iPhone"), anywhere.
  * A run that opens a sentence, line or clause (after `. ! ? : ; — –`, a bullet or a heading's
- * `#`) loses its first word when grammar capitalised it; what is left must still be two words
- * (or one that starts in lower case), since title case ("Shop Now", "Meet Zephyr") cannot be
- * told from a name.
+ * `#`) loses its first word when that is a common English word or all capitals, capitalised by
+ * grammar or for emphasis ("Meet", "NEW"); one that is not names something ("Zephyr is back").
+ * Title case there is read the same way: after that first word, one word left is a name only
+ * when it is not a common word ("Meet Zephyr", but not "Shop Now").
  */
 const productNames = (text: string, unblanked: string): Claim[] => {
   const claims: Claim[] = [];
@@ -275,11 +280,15 @@ const productNames = (text: string, unblanked: string): Claim[] => {
     // may open it: "$20 Credit for you").
     const atStart =
       sentenceBreak.test(unblanked.slice(0, m.index)) || sentenceBreak.test(rest.slice(0, m.index));
-    const words = atStart && !startsLower.test(m[0]) ? written.slice(1) : written;
+    const [first] = written;
+    const grammatical =
+      atStart && first !== undefined && !startsLower.test(first) && !isRareName(first);
+    const words = grammatical ? written.slice(1) : written;
     const [only] = words;
     const named =
       words.length >= 2 ||
-      (only !== undefined && (startsLower.test(only) || (!atStart && isSingleName(only))));
+      (only !== undefined &&
+        (startsLower.test(only) || (atStart ? isRareName(only) : isSingleName(only))));
     if (named) {
       const name = words.join(' ');
       // A possessive names the same thing ("Zephyr's").
