@@ -197,6 +197,23 @@ describe('checkGrounding', () => {
     expect(checkGrounding(aVariant({ body: 'Widget is back.' }), [doc], null).ok).toBe(true);
   });
 
+  it('reads the words after a greeting, up to a comma, as the reader, not a name', () => {
+    for (const body of [
+      'Dear Valued Customer, thanks for shopping.',
+      'Hello Loyal Shopper!\nThanks.',
+      'Thanks. Hey Gadget Fans: see what is new.',
+    ])
+      expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
+    // Not when a word is no common word, or the sentence goes on: then they may name a product.
+    expect(claimsInBody('Hi Zephyr Owner, it is back.')).toEqual([
+      ['product-name', 'Zephyr Owner'],
+    ]);
+    expect(claimsInBody('Hi Zephyr fans, it is back.')).toEqual([['product-name', 'Zephyr']]);
+    expect(claimsInBody('Dear Zephyr Pro owners, hello.')).toEqual([
+      ['product-name', 'Zephyr Pro'],
+    ]);
+  });
+
   it('rejects a one-word name mid-sentence, but not a month, a title, an acronym or title case', () => {
     for (const [body, name] of [
       ['Try the new Zephyr today.', 'Zephyr'],

@@ -255,6 +255,8 @@ const isSingleName = (word: string): boolean =>
   !/^\p{Lu}-/u.test(word) &&
   !notNames.has(word.toLowerCase().replace(/’/g, "'"));
 
+const greetings = new Set(['dear', 'hi', 'hello', 'hey']);
+
 /** A capitalised word that could be a name wherever it stands: not a common English word. */
 const isRareName = (word: string): boolean => isSingleName(word) && !isCommonWord(word);
 
@@ -281,6 +283,14 @@ const productNames = (text: string, unblanked: string): Claim[] => {
     const atStart =
       sentenceBreak.test(unblanked.slice(0, m.index)) || sentenceBreak.test(rest.slice(0, m.index));
     const [first] = written;
+    // "Dear Valued Customer," addresses the reader: common words after a greeting, up to a
+    // comma or the line's end, name nobody's product ("Hi Zephyr Owner," still names one).
+    const addressee =
+      atStart &&
+      greetings.has(first?.toLowerCase() ?? '') &&
+      written.slice(1).every(isCommonWord) &&
+      /^[ \t]*(?:[,!:\n]|$)/u.test(rest.slice(m.index + m[0].length));
+    if (addressee) continue;
     const grammatical =
       atStart && first !== undefined && !startsLower.test(first) && !isRareName(first);
     const words = grammatical ? written.slice(1) : written;
