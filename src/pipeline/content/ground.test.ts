@@ -160,8 +160,8 @@ describe('checkGrounding', () => {
     expect(
       checkGrounding(aVariant({ body: 'Good news. Premium Widget owners save.' }), [doc], null).ok,
     ).toBe(true);
-    // Grammar capitalises a common first word, so "Gadget Pro" is what is claimed; a first word
-    // that is no common word is part of the name.
+    // Grammar capitalises an English first word, so "Gadget Pro" is what is claimed; a first word
+    // that is no English word is part of the name.
     expect(
       claimsOf(
         checkGrounding(aVariant({ body: 'Good news. New Gadget Pro is here.' }), [doc], null),
@@ -169,78 +169,56 @@ describe('checkGrounding', () => {
     ).toEqual([['product-name', 'Gadget Pro']]);
     expect(
       claimsOf(
-        checkGrounding(aVariant({ body: 'Good news. Mega Gadget Pro is here.' }), [doc], null),
+        checkGrounding(aVariant({ body: 'Good news. Zentra Gadget Pro is here.' }), [doc], null),
       ),
-    ).toEqual([['product-name', 'Mega Gadget Pro']]);
+    ).toEqual([['product-name', 'Zentra Gadget Pro']]);
   });
 
-  it('rejects a one-word name that opens a sentence when it is no common English word', () => {
+  it('rejects a one-word name that opens a sentence when it is no English word', () => {
     for (const [field, text, name] of [
-      ['body', 'Zephyr is back in stock.', 'Zephyr'],
-      ['body', 'Good news! Zephyr’s back, and quieter.', 'Zephyr’s'],
-      ['body', 'Meet Zephyr, our quietest blender.', 'Zephyr'],
-      ['body', '- Zephyr\n- Blender', 'Zephyr'],
-      ['subject', 'Zephyr is here', 'Zephyr'],
-      ['cta', 'Shop Zephyr', 'Zephyr'],
+      ['body', 'Lumora is back in stock.', 'Lumora'],
+      ['body', 'Good news! Lumora’s back, and quieter.', 'Lumora’s'],
+      ['body', 'Meet Lumora, our quietest blender.', 'Lumora'],
+      ['body', '- Lumora\n- Blender', 'Lumora'],
+      ['subject', 'Lumora is here', 'Lumora'],
+      ['cta', 'Shop Lumora', 'Lumora'],
+      // A hyphenated first word of English parts is grammar's, not the name's.
+      ['body', 'Pre-order Gadget Pro now.', 'Gadget Pro'],
     ] as const)
       expect(claimsOf(checkGrounding(aVariant({ [field]: text }), [doc], null))).toEqual([
         ['product-name', name],
       ]);
-    // Common words, in any spelling, contracted, hyphenated or in title case, name nothing.
+    // English words, in any spelling, contracted, hyphenated or in title case, name nothing.
     for (const body of [
       'Don’t miss it. We’re open late. Can’t wait? Won’t last.',
       'Colour your weekend. Long-lasting comfort. Psst: it’s yours.',
       'Treat Yourself. Shop Now. Discover More.',
+      'Online only. Skincare you will love. Congrats! Eco-friendly, too. Wi-Fi is free.',
+      'Shoppers’ favourites are back. Mondays are for deals. Unboxing day!',
     ])
       expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
     // Named in the cited document, it is grounded.
-    expect(checkGrounding(aVariant({ body: 'Widget is back.' }), [doc], null).ok).toBe(true);
+    const cited = { ...doc, body: `${doc.body} Lumora, our quietest blender, is back.` };
+    expect(checkGrounding(aVariant({ body: 'Lumora is back.' }), [cited], null).ok).toBe(true);
   });
 
-  it('reads the words after a greeting, up to a comma, as the reader, not a name', () => {
+  it('reads the words after a greeting that address the reader as no name', () => {
     for (const body of [
       'Dear Valued Customer, thanks for shopping.',
-      'Hello Loyal Shopper!\nThanks.',
-      'Thanks. Hey Gadget Fans: see what is new.',
+      'Hello Loyal Shopper!\r\nThanks.',
+      'Thanks. Hey Loyal Members: see what is new.',
+      'Hello, Valued Customers! Dear VIP Member.',
     ])
       expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
-    // Not when a word is no common word, or the sentence goes on: then they may name a product.
-    expect(claimsInBody('Hi Zephyr Owner, it is back.')).toEqual([
-      ['product-name', 'Zephyr Owner'],
-    ]);
-    expect(claimsInBody('Hi Zephyr fans, it is back.')).toEqual([['product-name', 'Zephyr']]);
-    expect(claimsInBody('Dear Zephyr Pro owners, hello.')).toEqual([
-      ['product-name', 'Zephyr Pro'],
-    ]);
-  });
-
-  it('rejects a one-word name mid-sentence, but not a month, a title, an acronym or title case', () => {
+    // Not when they end in no word for the reader, hold no English word, or the sentence goes
+    // on: then they may name a product.
     for (const [body, name] of [
-      ['Try the new Zephyr today.', 'Zephyr'],
-      ['Pair it with your iPhone.', 'iPhone'],
-      ['eBook readers save.', 'eBook'],
-      ['Order your Zephyr’s case.', 'Zephyr’s'],
-      // A hashtag is no heading.
-      ['Shop the #Zephyr look.', 'Zephyr'],
+      ['Hello Fall Collection!', 'Fall Collection'],
+      ['Hi Lumora Customer, it is back.', 'Lumora Customer'],
+      ['Hi Lumora fans, it is back.', 'Lumora'],
+      ['Dear Gadget Pro owners, hello.', 'Gadget Pro'],
     ] as const)
       expect(claimsInBody(body)).toEqual([['product-name', name]]);
-    // Named in the cited document (any case), it is grounded.
-    const named = 'Order your widget, or your Widget’s case, today.';
-    expect(checkGrounding(aVariant({ body: named }), [doc], null).ok).toBe(true);
-    for (const body of [
-      'See you in March, or on Friday.',
-      'Thank you, Mr {{ customer.lastName }}, and I hope to see you.',
-      'Enjoy FREE delivery, and read the FAQ.',
-      'Details at https://shop.example.com/Deals or help@Example.com.',
-      // A date, an address or a quotation may end the sentence before.
-      'Write to help@example.com. We reply at https://example.com/help. Thanks!',
-      'It ends 5 June. Don’t miss it. “Great.” Thanks, see you Fri or Sat.',
-      '# Welcome\n- Grab a T-shirt, Ok?',
-      // A claim that opens a sentence leaves it open all the same.
-      'Up to 25% off. $200 Credit is yours.',
-    ])
-      expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
-    expect(checkGrounding(aVariant({ cta: 'Shop Now' }), [doc], null).ok).toBe(true);
   });
 
   it('accepts known names such as the brand', () => {

@@ -1,6 +1,6 @@
 import type { ContentDocument } from './document.js';
 import type { Incentive, Variant } from './compose.js';
-import { isCommonWord } from './common-words.js';
+import { isEnglishWord } from './english-words.js';
 import { maskLiquidKeepingLiterals, normalise } from './text.js';
 
 export type ClaimKind = 'citation' | 'percentage' | 'price' | 'date' | 'number' | 'product-name';
@@ -240,6 +240,7 @@ const notNames = new Set([
   ...months,
   ...['jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec'],
   ...['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'],
+  ...['mondays', 'tuesdays', 'wednesdays', 'thursdays', 'fridays', 'saturdays', 'sundays'],
   ...['mon', 'tue', 'tues', 'wed', 'thu', 'thur', 'thurs', 'fri', 'sat', 'sun'],
   'ok',
   ...['mr', 'mrs', 'ms', 'mx', 'dr', 'prof'],
@@ -256,9 +257,20 @@ const isSingleName = (word: string): boolean =>
   !notNames.has(word.toLowerCase().replace(/’/g, "'"));
 
 const greetings = new Set(['dear', 'hi', 'hello', 'hey']);
+// A greeting and its comma at a sentence's start, before the words that follow.
+const greetingBefore =
+  /(?:^|[.!?:;—–•*\n])["'”’)\]]*[\s"'“‘([]*(?:dear|hi|hello|hey)[ \t]*,[ \t]*$/iu;
+// Words for the reader a greeting may end in (a plural as its singular).
+const readers = new Set(
+  'customer shopper friend member subscriber reader client guest patron buyer insider user folks everyone everybody all team family community there'.split(
+    ' ',
+  ),
+);
+// What ends the clause after an addressee.
+const clauseEnd = /^[ \t]*(?:[,!:.;—–\r\n]|$)/u;
 
-/** A capitalised word that could be a name wherever it stands: not a common English word. */
-const isRareName = (word: string): boolean => isSingleName(word) && !isCommonWord(word);
+/** A capitalised word that could be a name wherever it stands: no English word. */
+const isRareName = (word: string): boolean => isSingleName(word) && !isEnglishWord(word);
 
 /**
  * Product names:
@@ -267,10 +279,11 @@ const isRareName = (word: string): boolean => isSingleName(word) && !isCommonWor
  *   of `notNames`;
  * - a word with a capital inside after lower-case letters ("iPhone"), anywhere.
  * A run that opens a sentence, line or clause (after `. ! ? : ; — –`, a bullet or a heading's
- * `#`) loses its first word when that is a common English word or all capitals, capitalised by
- * grammar or for emphasis ("Meet", "NEW"); one that is not names something ("Zephyr is back").
+ * `#`) loses its first word when that is an English word or all capitals, capitalised by
+ * grammar or for emphasis ("Meet", "NEW"); one that is not names something ("Lumora is back").
  * Title case there is read the same way: after that first word, one word left is a name only
- * when it is not a common word ("Meet Zephyr", but not "Shop Now").
+ * when it is no English word ("Meet Lumora", but not "Shop Now"). After a greeting, the words
+ * addressing the reader are no name ("Dear Valued Customer,").
  */
 const productNames = (text: string, unblanked: string): Claim[] => {
   const claims: Claim[] = [];
@@ -283,16 +296,23 @@ const productNames = (text: string, unblanked: string): Claim[] => {
     const atStart =
       sentenceBreak.test(unblanked.slice(0, m.index)) || sentenceBreak.test(rest.slice(0, m.index));
     const [first] = written;
-    // "Dear Valued Customer," addresses the reader: common words after a greeting, up to a
-    // comma or the line's end, name nobody's product ("Hi Zephyr Owner," still names one).
+    if (first === undefined) continue;
+    // After a greeting that opens a sentence, up to the clause's end, English words or acronyms
+    // that end in a word for the reader address the reader ("Dear Valued Customer,", "Hello,
+    // Loyal Shoppers!"): they name nobody's product ("Hello Fall Collection" still does).
+    const greeted =
+      atStart && greetings.has(first.toLowerCase())
+        ? written.slice(1)
+        : greetingBefore.test(rest.slice(0, m.index))
+          ? written
+          : [];
+    const reader = greeted.at(-1)?.toLowerCase() ?? '';
     const addressee =
-      atStart &&
-      greetings.has(first?.toLowerCase() ?? '') &&
-      written.slice(1).every(isCommonWord) &&
-      /^[ \t]*(?:[,!:\n]|$)/u.test(rest.slice(m.index + m[0].length));
+      (readers.has(reader) || readers.has(reader.replace(/s$/u, ''))) &&
+      greeted.every((w) => isEnglishWord(w) || !/\p{Ll}/u.test(w)) &&
+      clauseEnd.test(rest.slice(m.index + m[0].length));
     if (addressee) continue;
-    const grammatical =
-      atStart && first !== undefined && !startsLower.test(first) && !isRareName(first);
+    const grammatical = atStart && !startsLower.test(first) && !isRareName(first);
     const words = grammatical ? written.slice(1) : written;
     const [only] = words;
     const named =
