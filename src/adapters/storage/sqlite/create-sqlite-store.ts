@@ -214,8 +214,11 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     `wal_autocheckpoint = ${checkpointer === null ? writerCheckpointPages : 4 * restartPages}`,
   );
   // The few frames the checkpoint thread has not copied, so the next transaction starts the log
-  // over. After a commit, and never its failure: the transaction has already committed.
-  const restartLog = () => {
+  // over: queued after a commit, and never failing (the transaction has already committed).
+  // The thread copies them and syncs the file while this thread's event loop goes on; the
+  // writer copies them itself only if the thread has stopped or could not copy them all.
+  const restartLog = async (): Promise<void> => {
+    if (checkpointer === null || (await checkpointer.catchUp()) || closed) return;
     try {
       sqlite.pragma('wal_checkpoint(PASSIVE)');
     } catch (error) {
@@ -381,7 +384,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
           const result = await work(tx);
           s.commit.run();
           tx.commit();
-          if (checkpointer?.restartDue() === true) restartLog();
+          // Transactions queued from now on begin after it; this one's caller need not wait.
+          if (checkpointer?.restartDue() === true) void serialise(restartLog);
           if (profiles.pending >= pendingLimit || profiles.pendingBytes >= pendingBytesLimit) {
             // In bulk, nobody waits behind the writer: one transaction touches each page once.
             if (bulk) {

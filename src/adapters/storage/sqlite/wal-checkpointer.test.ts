@@ -116,6 +116,28 @@ describe('the background WAL checkpointer', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows + 2 });
   });
 
+  it('copies every committed frame when asked, so the next transaction starts the log over', async () => {
+    const { db, file } = writer();
+    const checkpointer = startWalCheckpointer({
+      file,
+      // Passes far apart: only the one asked for runs in between.
+      intervalMs: 60_000,
+      restartFrames: 500,
+      onStopped: () => undefined,
+    });
+    open.push(checkpointer);
+    fill(db, 0, 2000);
+    // All of it in the log, nothing copied yet.
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(2_000_000);
+    expect(statSync(file).size).toBeLessThan(100_000);
+    expect(await checkpointer.catchUp()).toBe(true);
+    expect(checkpointer.stats.behindFrames).toBe(0);
+    expect(statSync(file).size).toBeGreaterThan(2_000_000);
+    fill(db, 2000, 2);
+    expect(checkpoint(db)[0]?.log).toBeLessThan(10);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 2002 });
+  });
+
   it('never asks again on the length of a log that has already started over', async () => {
     const { db, file } = writer();
     const checkpointer = startWalCheckpointer({
@@ -127,7 +149,11 @@ describe('the background WAL checkpointer', () => {
     });
     open.push(checkpointer);
     let rows = await writeUntilAsked(db, checkpointer, 0);
-    await checkpointAll(db);
+    // Nor while the catch-up it asked for has not answered (transactions queued before it).
+    fill(db, rows, 2);
+    rows += 2;
+    expect(checkpointer.restartDue()).toBe(false);
+    expect(await checkpointer.catchUp()).toBe(true);
     // A pass before the writer's next transaction still sees the whole old log, copied.
     const passes = checkpointer.stats.passes;
     await until(() => checkpointer.stats.passes > passes, 'a pass before the restart');
@@ -163,5 +189,7 @@ describe('the background WAL checkpointer', () => {
     expect(String(errors[0])).toMatch(
       /checkpoint thread stopped: .*(SQLITE_CANTOPEN|does not exist)/,
     );
+    // Asked to catch up, it says it did not, so the writer checkpoints by itself.
+    expect(await checkpointer.catchUp()).toBe(false);
   });
 });

@@ -14,19 +14,28 @@ import { Worker } from 'node:worker_threads';
  * a complete checkpoint, which happens by itself in the pauses between transactions but never
  * for a writer that never pauses. So the thread publishes how long the log is (in shared
  * memory, read without waiting for the event loop), and once it is past `restartFrames` the
- * writer, between two transactions, copies the few frames the thread has not (`restartDue`) and
- * its next transaction starts the log over.
+ * writer, between two transactions, has the thread copy the few frames it has not yet
+ * (`restartDue`, `catchUp`) and its next transaction starts the log over. The writer's event loop
+ * goes on meanwhile: requests are read and checked while the file is synced.
  */
 export interface WalCheckpointer {
   /** What the background thread has done so far. */
   readonly stats: CheckpointStats;
   /**
-   * Asked by the writer after each commit: true when it should checkpoint now (PASSIVE) so that
-   * its next transaction starts the log over. Never on figures from before the last restart it
-   * asked for (one SQLite makes by itself, after a pause, can still be followed by one needless
-   * ask: the writer cannot tell that its transaction started the log over).
+   * Asked by the writer after each commit: true when it should have the thread catch up
+   * (`catchUp`) before its next transaction begins, so that that transaction starts the log
+   * over. Not again until the catch-up has answered, nor on figures from before the first
+   * commit after it (one restart SQLite makes by itself, after a pause, can still be followed
+   * by one needless ask: the writer cannot tell that its transaction started the log over).
    */
   restartDue(): boolean;
+  /**
+   * Runs a pass now, and passes while frames are left behind: resolves true once the thread has
+   * copied every frame committed before the call (so a transaction begun next, with no commit
+   * in between, starts the log over), false when the thread has stopped or copied less (the
+   * writer then checkpoints by itself).
+   */
+  catchUp(): Promise<boolean>;
   /** Stops the thread after its current pass; the writer's own checkpoints take over. */
   close(): Promise<void>;
 }
@@ -86,20 +95,30 @@ const pass = () => {
   Atomics.add(shared, ${PASSES}, 1);
   return row;
 };
+// Returns whether the last pass copied the whole log.
 const run = () => {
   timer = null;
-  if (stopping) return;
+  if (stopping) return false;
+  let row;
   try {
     // Repeat while frames are left behind: each pass copies what the last one missed.
-    let row = pass();
+    row = pass();
     for (let i = 0; i < 4 && !stopping && row.checkpointed < row.log; i += 1) row = pass();
   } catch (error) {
     fail(error);
-    return;
+    return false;
   }
   timer = setTimeout(run, workerData.intervalMs);
+  return row.log >= 0 && row.checkpointed === row.log;
 };
-parentPort.on('message', (message) => { if (message === 'stop') stop(); });
+parentPort.on('message', (message) => {
+  if (message === 'stop') stop();
+  else if (message === 'catch-up') {
+    if (timer !== null) clearTimeout(timer);
+    const copied = run();
+    if (!stopping) parentPort.postMessage({ caughtUp: copied });
+  }
+});
 try {
   const Database = require(workerData.driver);
   db = new Database(workerData.file, { fileMustExist: true });
@@ -126,13 +145,26 @@ export const startWalCheckpointer = (options: WalCheckpointerOptions): WalCheckp
   worker.unref();
   let closing = false;
   let stopped = false;
+  /** Callers of catchUp waiting for the thread, oldest first. */
+  const waiting: ((copied: boolean) => void)[] = [];
+  const answerAll = (copied: boolean) => {
+    for (const answer of waiting.splice(0)) answer(copied);
+  };
+  // Held open while a caller waits for it: a process must not end with a transaction queued
+  // behind the answer.
+  const answered = (copied: boolean) => {
+    waiting.shift()?.(copied);
+    if (waiting.length === 0 && !closing) worker.unref();
+  };
   const stoppedBy = (error: Error) => {
+    answerAll(false);
     if (closing || stopped) return;
     stopped = true;
     options.onStopped(error);
   };
-  worker.on('message', (message: { failed: string }) => {
-    stoppedBy(new Error(`the checkpoint thread stopped: ${message.failed}`));
+  worker.on('message', (message: { failed: string } | { caughtUp: boolean }) => {
+    if ('caughtUp' in message) answered(message.caughtUp);
+    else stoppedBy(new Error(`the checkpoint thread stopped: ${message.failed}`));
   });
   const exited = new Promise<void>((resolve) => {
     worker.on('error', (error: unknown) => {
@@ -143,13 +175,13 @@ export const startWalCheckpointer = (options: WalCheckpointerOptions): WalCheckp
       resolve();
     });
   });
-  // A restart takes the writer's own checkpoint when the thread has kept up (most frames copied)
-  // or the log is twice the limit. Each costs every waiting transaction a sync of the file
+  // A restart (the thread's catch-up pass) is asked when the thread has kept up (most frames
+  // copied) or the log is twice the limit. Each costs every waiting transaction a sync of the file
   // (20–180 ms on this machine's disk), so none is asked on figures of the log before the last
   // restart it asked for: a pass begun before it can end after it and report the old log's
   // length. Asking on those made 7 of the decide bench's 78 restarts needless (logs of
   // 2,800–4,500 frames against a limit of 5,000, 80–137 ms each).
-  let restarting = false;
+  let restart: 'none' | 'asked' | 'caught-up' = 'none';
   /** Passes begun before the log last started over: their figures are of the old log. */
   let beganBeforeRestart = 0;
   const stats: CheckpointStats = {
@@ -166,10 +198,12 @@ export const startWalCheckpointer = (options: WalCheckpointerOptions): WalCheckp
   return {
     stats,
     restartDue: () => {
-      if (restarting) {
-        // The transaction just committed began the log again (or, had the checkpoint found
-        // the thread busy, a later figure will ask again).
-        restarting = false;
+      // Transactions queued before the catch-up commit while it waits: none asks again.
+      if (restart === 'asked') return false;
+      if (restart === 'caught-up') {
+        // The first transaction after the catch-up began the log again (or, had the thread
+        // copied less, a later figure will ask again).
+        restart = 'none';
         beganBeforeRestart = Atomics.load(shared, STARTED);
         return false;
       }
@@ -183,8 +217,19 @@ export const startWalCheckpointer = (options: WalCheckpointerOptions): WalCheckp
         log < 2 * options.restartFrames
       )
         return false;
-      restarting = true;
+      restart = 'asked';
       return true;
+    },
+    catchUp: () => {
+      if (stopped || closing) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => {
+        waiting.push((copied) => {
+          if (restart === 'asked') restart = 'caught-up';
+          resolve(copied);
+        });
+        worker.ref();
+        worker.postMessage('catch-up');
+      });
     },
     close: async () => {
       closing = true;
