@@ -66,6 +66,35 @@ describe('checkGrounding', () => {
     ).toEqual([['price', '€200']]);
   });
 
+  it('reads counts and spans written in words, from two up', () => {
+    expect(claimsInBody('Only three left!')).toEqual([['number', 'three left']]);
+    expect(claimsInBody('Hurry: just twenty-two more days to go.')).toEqual([
+      ['number', 'twenty-two more days'],
+    ]);
+    expect(claimsInBody('Two hundred and fifty remaining.')).toEqual([
+      ['number', 'Two hundred and fifty remaining'],
+    ]);
+    // Grounded by the value: the document's "48 hours" grounds forty-eight hours.
+    expect(claimsInBody('It runs for forty-eight hours.')).toEqual([]);
+    // Words in a document ground digits, and words.
+    const inWords = { ...doc, body: `${doc.body} Delivery takes three days.` };
+    for (const body of ['Delivery in 3 days.', 'Delivery in three days.'])
+      expect(checkGrounding(aVariant({ body }), [inWords], null)).toEqual({ ok: true });
+    // Not "one" alone, nor a number without a count or a span after it, nor an ordinal, nor
+    // words that make no single number.
+    for (const body of [
+      'One day, you will thank us. Someone left a review; no one left behind.',
+      'One of our favourites, twice over: two of a kind.',
+      'It ends on the twenty-second.',
+      'Ships in two-three days; enjoy two three-day weekends.',
+    ])
+      expect(claimsInBody(body)).toEqual([]);
+    // Written in title case, it is part of a name, read whole.
+    expect(claimsInBody('Try the Ten Day Detox Kit.')).toEqual([
+      ['product-name', 'Ten Day Detox Kit'],
+    ]);
+  });
+
   it('reads amounts written in words, and half price as 50 %', () => {
     const words = aDocument({
       id: 'DOC2',

@@ -136,6 +136,38 @@ const valueOfWords = (words: string): number => {
   return total + current;
 };
 
+type NumberPart = 'unit' | 'teen' | 'ten' | 'hundred' | 'thousand';
+const partOf = (word: string): NumberPart => {
+  if (word === 'hundred' || word === 'thousand') return word;
+  const value = smallNumbers[word] ?? 0;
+  return value >= 20 ? 'ten' : value >= 10 ? 'teen' : 'unit';
+};
+// What may follow each part of one number: "twenty-four", "two hundred and five", "three
+// thousand two hundred"; not "two-three" or "twenty-four seven", which are two numbers.
+const follows: Record<NumberPart, readonly NumberPart[]> = {
+  unit: ['hundred', 'thousand'],
+  teen: ['hundred', 'thousand'],
+  ten: ['unit', 'hundred', 'thousand'],
+  hundred: ['unit', 'teen', 'ten', 'thousand'],
+  thousand: ['unit', 'teen', 'ten'],
+};
+/** Whether words matched by `inWords` make one number, not several side by side. */
+const isOneNumber = (words: string): boolean => {
+  const parts = words
+    .toLowerCase()
+    .split(/[\s-]+/)
+    .filter((w) => w !== 'and' && w !== 'a')
+    .map(partOf);
+  // After a ten's unit ("twenty-four"), only hundred or thousand.
+  return parts.every((part, i) => {
+    const before = parts[i - 1];
+    if (before === undefined) return true;
+    if (before === 'unit' && parts[i - 2] === 'ten')
+      return part === 'hundred' || part === 'thousand';
+    return follows[before].includes(part);
+  });
+};
+
 const amount = '(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?)';
 
 /**
@@ -146,6 +178,8 @@ const extractors: readonly {
   kind: Claim['kind'];
   pattern: RegExp;
   key: (m: RegExpExecArray) => string;
+  /** Whether a match is a claim of this kind (when left out, every match is). */
+  accept?: (m: RegExpExecArray) => boolean;
 }[] = [
   {
     kind: 'price',
@@ -203,6 +237,19 @@ const extractors: readonly {
       'g',
     ),
     key: (m) => `${monthOf(m[2] ?? '')}-${Number(m[1])}/${m[3] ?? ''}`,
+  },
+  {
+    // A count or a span written in words ("only three left", "forty-eight hours"), from two up:
+    // "one" alone is too often no number ("one day, you'll …", "no one left"), and "second"
+    // alone an ordinal ("the twenty-second"). Not one written in title case, which is part of
+    // a name ("the Seven Day Kit"), nor words that make no single number ("two-three days").
+    kind: 'number',
+    pattern: new RegExp(
+      `\\b(?!one\\b(?![\\s-]+(?:hundred|thousand)))${inWords}[\\s-]+(?:more[\\s-]+)?(?:left|remaining|to[\\s-]+go|seconds|(?:minute|hour|day|night|week|month|year)s?)\\b`,
+      'gi',
+    ),
+    key: (m) => String(valueOfWords(m[1] ?? '')),
+    accept: (m) => !/\p{Lu}/u.test(m[0].slice(1)) && isOneNumber(m[1] ?? ''),
   },
   {
     kind: 'number',
@@ -341,8 +388,9 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
     rest = rest.split(phrase).join(' '.repeat(phrase.length));
   }
   const claims: Claim[] = [];
-  for (const { kind, pattern, key } of extractors) {
+  for (const { kind, pattern, key, accept } of extractors) {
     for (const m of [...rest.matchAll(new RegExp(pattern.source, pattern.flags))]) {
+      if (accept?.(m) === false) continue;
       claims.push({ text: m[0].trim(), kind, key: key(m) });
       rest = blank(rest, m.index, m[0].length);
     }
@@ -389,7 +437,8 @@ const isGrounded = (claim: Claim, facts: Facts): boolean => {
       });
     }
     case 'number':
-      return facts.numbers.has(claim.key);
+      // Written in digits in a source, or in words with a unit ("three days").
+      return facts.numbers.has(claim.key) || facts.keys.number.has(claim.key);
     case 'product-name':
       return facts.text.includes(` ${claim.key} `);
   }
