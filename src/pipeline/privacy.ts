@@ -176,8 +176,13 @@ export const setDoNotSell = async (
     ],
     nowMs,
   );
-  await store.transaction((tx) =>
-    appendAudit(
+  // Under the customer's lock, as an erasure takes it: a customer erased since the check above
+  // gets no audit entry (and so no pseudonym) back; their request was left out of the events.
+  await store.transaction(async (tx) => {
+    await tx.lock([customerId]);
+    if (!(await tx.loadProfiles([customerId])).has(customerId))
+      throw new AppError('not-found', `no customer ${customerId}`);
+    await appendAudit(
       tx,
       [
         {
@@ -188,6 +193,6 @@ export const setDoNotSell = async (
         },
       ],
       nowMs,
-    ),
-  );
+    );
+  });
 };

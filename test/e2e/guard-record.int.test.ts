@@ -4,6 +4,7 @@ import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import type { HeraldEvent } from '../../src/core/event.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { heraldEvent } from '../../src/pipeline/deliver-messages.js';
+import { setDoNotSell } from '../../src/pipeline/privacy.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
@@ -617,6 +618,46 @@ for (const factory of storeFactories) {
       ).toContain('Email Opened');
       expect(await eventsOfIda()).toBe(before + 1);
       expect((await call('GET', '/v1/profiles/ola')).statusCode).toBe(404);
+    });
+
+    it('records no do-not-sell request for a customer erased after it was read', async () => {
+      await identify('noa', { email: 'noa@example.com' });
+      await ingest('page', { anonymousId: 'dev-9', name: 'Home' });
+      for (const id of ['noa', 'anon:dev-9'].map(toCustomerId)) {
+        // The request finds the customer, then an erasure commits before it is recorded.
+        const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
+          const path = `/v1/customers/${encodeURIComponent(id)}/erase`;
+          expect((await call('POST', path, { reason: 'request' })).statusCode).toBe(200);
+          await herald.services.recorder.record(events, nowMs);
+        };
+        await expect(
+          setDoNotSell(herald.services.store, emit, id, true, 'ops', clock.nowMs()),
+        ).rejects.toMatchObject({ code: 'not-found' });
+        expect(await herald.services.store.getProfile(id)).toBeUndefined();
+        expect(await herald.services.store.listEvents(id, 10)).toEqual([]);
+        expect(await herald.services.store.pseudonymsOfCustomer(id)).toEqual([]);
+      }
+      const audit = JSON.stringify(await herald.services.store.scanAudit(0, 1000));
+      expect(audit).not.toContain('noa');
+      expect(audit).not.toContain('do-not-sell');
+      // A customer still there has the request recorded.
+      await identify('ida', { email: 'ida@example.com' });
+      const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
+        await herald.services.recorder.record(events, nowMs);
+      };
+      await setDoNotSell(
+        herald.services.store,
+        emit,
+        toCustomerId('ida'),
+        true,
+        'ops',
+        clock.nowMs(),
+      );
+      const events = await herald.services.store.listEvents(toCustomerId('ida'), 10);
+      expect(events.some((e) => e.name === 'Consent Updated')).toBe(true);
+      expect(JSON.stringify(await herald.services.store.scanAudit(0, 1000))).toContain(
+        'do-not-sell',
+      );
     });
 
     it('knows an erased person named again: no marketing until they opt in after the erasure', async () => {

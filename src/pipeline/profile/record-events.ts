@@ -175,28 +175,39 @@ const resolveLocked = async (
 };
 
 /**
- * The events without Herald's own about messages that are gone (`properties.messageId`: an open,
- * a click, a bounce): an erasure deleted the message with its customer after the report was
- * read, and recording it would bring the customer back. Read while the batch's customers are
- * locked (an erasure takes the same lock), so such an event is recorded before the erasure, and
- * erased with it, or not at all. Returns `events` itself when nothing is left out.
+ * The events without Herald's own about customers erased since they were read: those about a
+ * message that is gone (`properties.messageId`: an open, a click, a bounce), whose erasure
+ * deleted it with its customer, and those about no message (a do-not-sell request) whose
+ * customer, as `plan` resolves it, has no profile. Recording either would bring them back.
+ * Read while the batch's customers are locked (an erasure takes the same lock), so such an event
+ * is recorded before the erasure, and erased with it, or not at all. Returns `events` itself
+ * when nothing is left out.
  */
 const withoutResultsOfErased = async (
   tx: StoreTx,
   events: readonly HeraldEvent[],
+  plan: IdentityPlan,
 ): Promise<readonly HeraldEvent[]> => {
   const messageOf = (e: HeraldEvent): string | null => {
     const id = e.sourceId === HERALD_SOURCE ? e.properties['messageId'] : undefined;
     return typeof id === 'string' ? id : null;
   };
   const named = events.flatMap((e) => messageOf(e) ?? []);
-  if (named.length === 0) return events;
-  const existing = await tx.existingMessages(named);
-  if (existing.size === new Set(named).size) return events;
-  return events.filter((e) => {
+  const existing = named.length === 0 ? new Set<string>() : await tx.existingMessages(named);
+  // Drafts are the events resolved, in order: the customer each event is about.
+  const customerOf = new Map(events.map((e, i) => [e, plan.drafts[i]?.customerId]));
+  const unattached = events.flatMap((e) =>
+    e.sourceId === HERALD_SOURCE && messageOf(e) === null ? (customerOf.get(e) ?? []) : [],
+  );
+  const profiles = unattached.length === 0 ? new Map() : await tx.loadProfiles(unattached);
+  const kept = (e: HeraldEvent): boolean => {
+    if (e.sourceId !== HERALD_SOURCE) return true;
     const id = messageOf(e);
-    return id === null || existing.has(id);
-  });
+    if (id !== null) return existing.has(id);
+    const customer = customerOf.get(e);
+    return customer !== undefined && profiles.has(customer);
+  };
+  return events.every(kept) ? events : events.filter(kept);
 };
 
 /**
@@ -311,7 +322,7 @@ export const recordEvents = async (
       await noteUnsettled(tx, { afterSeq, settledThrough: null });
     }
     let plan = await resolveLocked(tx, events);
-    const kept = await withoutResultsOfErased(tx, events);
+    const kept = await withoutResultsOfErased(tx, events, plan);
     // Resolved again without them (under the locks already held): they must not link anyone.
     if (kept !== events) plan = await resolveLocked(tx, kept);
     await tx.addLinks(plan.links);
