@@ -32,6 +32,17 @@ describe('the background WAL checkpointer', () => {
     open.push(db);
     return { db, file };
   };
+  /** A checkpointer on `file` that asks for a restart past 500 frames, closed after the test. */
+  const checkpointerOn = (file: string, intervalMs: number): WalCheckpointer => {
+    const checkpointer = startWalCheckpointer({
+      file,
+      intervalMs,
+      restartFrames: 500,
+      onStopped: () => undefined,
+    });
+    open.push(checkpointer);
+    return checkpointer;
+  };
   const fill = (db: BetterSqlite3.Database, from: number, rows: number) => {
     const insert = db.prepare('INSERT INTO t (id, body) VALUES (?, ?)');
     db.transaction(() => {
@@ -99,13 +110,7 @@ describe('the background WAL checkpointer', () => {
 
   it('asks a writer that never pauses to let the log start over, once it is past the limit', async () => {
     const { db, file } = writer();
-    const checkpointer = startWalCheckpointer({
-      file,
-      intervalMs: 1,
-      restartFrames: 500,
-      onStopped: () => undefined,
-    });
-    open.push(checkpointer);
+    const checkpointer = checkpointerOn(file, 1);
     const rows = await writeUntilAsked(db, checkpointer, 0);
     expect(checkpointer.stats.logFrames).toBeGreaterThanOrEqual(500);
     // The writer copies what the thread has not (retrying while the thread's own pass runs)…
@@ -118,14 +123,8 @@ describe('the background WAL checkpointer', () => {
 
   it('copies every committed frame when asked, so the next transaction starts the log over', async () => {
     const { db, file } = writer();
-    const checkpointer = startWalCheckpointer({
-      file,
-      // Passes far apart: only the one asked for runs in between.
-      intervalMs: 60_000,
-      restartFrames: 500,
-      onStopped: () => undefined,
-    });
-    open.push(checkpointer);
+    // Passes far apart: only the one asked for runs in between.
+    const checkpointer = checkpointerOn(file, 60_000);
     fill(db, 0, 2000);
     // All of it in the log, nothing copied yet.
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(2_000_000);
@@ -140,14 +139,8 @@ describe('the background WAL checkpointer', () => {
 
   it('never asks again on the length of a log that has already started over', async () => {
     const { db, file } = writer();
-    const checkpointer = startWalCheckpointer({
-      file,
-      // Passes far apart, so none runs between the writer's transaction and its question.
-      intervalMs: 50,
-      restartFrames: 500,
-      onStopped: () => undefined,
-    });
-    open.push(checkpointer);
+    // Passes far apart, so none runs between the writer's transaction and its question.
+    const checkpointer = checkpointerOn(file, 50);
     let rows = await writeUntilAsked(db, checkpointer, 0);
     // Nor while the catch-up it asked for has not answered (transactions queued before it).
     fill(db, rows, 2);
