@@ -237,6 +237,8 @@ describe('checkGrounding', () => {
       'Hello Loyal Shopper!\r\nThanks.',
       'Thanks. Hey Loyal Members: see what is new.',
       'Hello, Valued Customers! Dear VIP Member.',
+      // A greeting opens a sentence wherever a name's would: after a list's mark too.
+      'Our news:\n- Hello, Valued Customer!',
     ])
       expect(checkGrounding(aVariant({ body }), [doc], null)).toEqual({ ok: true });
     // Not when they end in no word for the reader, hold no English word, or the sentence goes

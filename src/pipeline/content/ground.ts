@@ -270,7 +270,8 @@ const startsLower = /^\p{Ll}/u;
 // What ends a sentence, line or clause before a word (closing quotes and brackets after it,
 // opening ones before the word), a list's mark and a Markdown heading's (at a line's start: a
 // hashtag is no heading) included.
-const sentenceBreak = /(?:^|[.!?:;—–•*\n]|\s-|(?:^|\n)[ \t]*#{1,6})["'”’)\]]*[\s"'“‘([]*$/u;
+const breakBefore = String.raw`(?:^|[.!?:;—–•*\n]|\s-|(?:^|\n)[ \t]*#{1,6})["'”’)\]]*[\s"'“‘([]*`;
+const sentenceBreak = new RegExp(`${breakBefore}$`, 'u');
 // Addresses name places, not products: left out before names are looked for.
 const address = /\bhttps?:\/\/\S+|\S+@\S+\.\S+/giu;
 
@@ -305,8 +306,10 @@ const isSingleName = (word: string): boolean =>
 
 const greetings = new Set(['dear', 'hi', 'hello', 'hey']);
 // A greeting and its comma at a sentence's start, before the words that follow.
-const greetingBefore =
-  /(?:^|[.!?:;—–•*\n])["'”’)\]]*[\s"'“‘([]*(?:dear|hi|hello|hey)[ \t]*,[ \t]*$/iu;
+const greetingBefore = new RegExp(
+  `${breakBefore}(?:${[...greetings].join('|')})[ \\t]*,[ \\t]*$`,
+  'iu',
+);
 // Words for the reader a greeting may end in (a plural as its singular).
 const readers = new Set(
   'customer shopper friend member subscriber reader client guest patron buyer insider user folks everyone everybody all team family community there'.split(
