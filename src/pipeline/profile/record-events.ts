@@ -188,6 +188,8 @@ const withoutResultsOfErased = async (
   events: readonly HeraldEvent[],
   plan: IdentityPlan,
 ): Promise<readonly HeraldEvent[]> => {
+  // Most batches hold none of Herald's own events: they pay for nothing below.
+  if (!events.some((e) => e.sourceId === HERALD_SOURCE)) return events;
   const messageOf = (e: HeraldEvent): string | null => {
     const id = e.sourceId === HERALD_SOURCE ? e.properties['messageId'] : undefined;
     return typeof id === 'string' ? id : null;
@@ -195,16 +197,15 @@ const withoutResultsOfErased = async (
   const named = events.flatMap((e) => messageOf(e) ?? []);
   const existing = named.length === 0 ? new Set<string>() : await tx.existingMessages(named);
   // Drafts are the events resolved, in order: the customer each event is about.
-  const customerOf = new Map(events.map((e, i) => [e, plan.drafts[i]?.customerId]));
-  const unattached = events.flatMap((e) =>
-    e.sourceId === HERALD_SOURCE && messageOf(e) === null ? (customerOf.get(e) ?? []) : [],
+  const unattached = events.flatMap((e, i) =>
+    e.sourceId === HERALD_SOURCE && messageOf(e) === null ? (plan.drafts[i]?.customerId ?? []) : [],
   );
   const profiles = unattached.length === 0 ? new Map() : await tx.loadProfiles(unattached);
-  const kept = (e: HeraldEvent): boolean => {
+  const kept = (e: HeraldEvent, i: number): boolean => {
     if (e.sourceId !== HERALD_SOURCE) return true;
     const id = messageOf(e);
     if (id !== null) return existing.has(id);
-    const customer = customerOf.get(e);
+    const customer = plan.drafts[i]?.customerId;
     return customer !== undefined && profiles.has(customer);
   };
   return events.every(kept) ? events : events.filter(kept);
