@@ -206,14 +206,17 @@ export const recordMessageResult = async (
       current = await tx.getMessageForUpdate(message.id);
     }
     if (current === undefined) return;
-    if (status !== null)
-      await tx.updateMessage(
+    // The status as it is now, under the lock: the message read before may have moved on since
+    // (a dispatcher that was sending it has marked it sent), and the report still applies.
+    const changed =
+      status !== null &&
+      (await tx.updateMessage(
         message.id,
         { status, reasonCode: result.kind },
         nowMs,
-        message.status,
-      );
-    await appendResult(tx, current, result, nowMs, status === null ? {} : { status });
+        current.status,
+      ));
+    await appendResult(tx, current, result, nowMs, changed ? { status } : {});
   });
 };
 

@@ -620,6 +620,41 @@ for (const factory of storeFactories) {
       expect((await call('GET', '/v1/profiles/ola')).statusCode).toBe(404);
     });
 
+    it('marks a bounce on a message whose status moved on after the report read it', async () => {
+      await identify('ugo', { email: 'ugo@example.com', firstName: 'Ugo' });
+      const sent = await send('ugo', 'welcome-1');
+      // The report reads the message, then the dispatcher marks it sent before it records.
+      const read = await herald.services.store.getMessage(sent.decisionId);
+      if (read === undefined) throw new Error('the message was not recorded');
+      await herald.services.dispatcher.runDue();
+      expect(await herald.services.store.getMessage(sent.decisionId)).toMatchObject({
+        status: 'sent',
+      });
+      const deps = {
+        store: herald.services.store,
+        emit: async (events: readonly HeraldEvent[], nowMs: number) => {
+          await herald.services.recorder.record(events, nowMs);
+        },
+      };
+      const nowMs = clock.nowMs();
+      const bounce = { kind: 'bounced', hard: true, reason: '550 no such user' } as const;
+      await recordMessageResult(deps, read, bounce, nowMs, nowMs);
+      expect(await herald.services.store.getMessage(sent.decisionId)).toMatchObject({
+        status: 'bounced',
+        reasonCode: 'bounced',
+      });
+      const results = (await herald.services.store.scanAudit(0, 1000)).filter(
+        (e) => e.kind === 'result',
+      );
+      expect(results.map((e) => JSON.parse(e.data) as unknown)).toEqual([
+        expect.objectContaining({
+          decisionId: sent.decisionId,
+          result: 'bounced',
+          status: 'bounced',
+        }),
+      ]);
+    });
+
     it('records no do-not-sell request for a customer erased after it was read', async () => {
       await identify('noa', { email: 'noa@example.com' });
       await ingest('page', { anonymousId: 'dev-9', name: 'Home' });
