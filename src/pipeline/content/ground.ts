@@ -47,6 +47,27 @@ const monthOf = (name: string): number =>
 
 const amountOf = (digits: string): string => String(Number(digits.replace(/,/g, '')));
 
+/** A day of the month in words ("fifth", "twenty-first", "thirtieth") by its number. */
+const ordinals: Record<string, number> = Object.fromEntries(
+  [
+    'first second third fourth fifth sixth seventh eighth ninth tenth',
+    'eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth',
+    'nineteenth twentieth',
+  ]
+    .join(' ')
+    .split(' ')
+    .map((word, i) => [word, i + 1]),
+);
+ordinals['thirtieth'] = 30;
+const ordinalPattern = `((?:(?:twenty|thirty)[\\s-]+)?(?:${Object.keys(ordinals).join('|')}))`;
+/** The day an ordinal in words names: "twenty-first" is 21. */
+const dayOfWords = (words: string): number => {
+  const parts = words.toLowerCase().split(/[\s-]+/);
+  const last = ordinals[parts.at(-1) ?? ''] ?? 0;
+  return parts.length === 1 ? last : (parts[0] === 'thirty' ? 30 : 20) + last;
+};
+const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+
 /** Currency marks (symbols, names) by the ISO code they stand for; a code stands for itself. */
 const currencies: Record<string, string> = {
   $: 'USD',
@@ -170,6 +191,22 @@ const isOneNumber = (words: string): boolean => {
 
 const amount = '(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?)';
 
+/** The dot of an abbreviated month ("5 Jun. 2026"), not a full stop after a month's name. */
+const abbreviationDot = '(?:(?<=\\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\\.)?';
+
+/** A count in an offer ("buy one", "3 for 2"): digits, or a word up to ten. */
+const offerCount = `(\\d{1,2}|${Object.keys(smallNumbers)
+  .filter((w) => w !== 'a' && (smallNumbers[w] ?? 0) <= 10)
+  .join('|')})`;
+const countOf = (written: string | undefined): number =>
+  written === undefined ? 0 : (smallNumbers[written.toLowerCase()] ?? Number(written));
+/** The items had and the items paid for in an offer the pattern above matched. */
+const offerOf = (m: RegExpExecArray): [number, number] => {
+  if (m[1] !== undefined) return [countOf(m[1]) + countOf(m[2]), countOf(m[1])];
+  if (m[3] !== undefined) return [2, 1];
+  return [countOf(m[4]), countOf(m[5])];
+};
+
 /**
  * Claim extractors, in the order they run. Each one blanks out what it matched so that, say, the
  * 50 of "50%" is not read again as a bare number.
@@ -233,10 +270,52 @@ const extractors: readonly {
   {
     kind: 'date',
     pattern: new RegExp(
-      `\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?${monthPattern}\\b\\.?(?:,?\\s+(\\d{4})\\b)?`,
+      `\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
       'g',
     ),
     key: (m) => `${monthOf(m[2] ?? '')}-${Number(m[1])}/${m[3] ?? ''}`,
+  },
+  {
+    // A day in words: "the fifth of June", "the twenty-first of May, 2026".
+    kind: 'date',
+    pattern: new RegExp(
+      `(?:\\b[Tt]he\\s+)?\\b${ordinalPattern}\\s+of\\s+${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
+      'g',
+    ),
+    key: (m) => `${monthOf(m[2] ?? '')}-${dayOfWords(m[1] ?? '')}/${m[3] ?? ''}`,
+  },
+  {
+    // "June fifth", "June the twenty-first, 2026".
+    kind: 'date',
+    pattern: new RegExp(
+      `\\b${monthPattern}\\.?\\s+(?:the\\s+)?${ordinalPattern}\\b(?:,?\\s+(\\d{4})\\b)?`,
+      'g',
+    ),
+    key: (m) => `${monthOf(m[1] ?? '')}-${dayOfWords(m[2] ?? '')}/${m[3] ?? ''}`,
+  },
+  {
+    // A day of the week ("ends Friday", "free delivery on Sundays") is a date the sources must
+    // name: compared by the day, in any week.
+    kind: 'date',
+    pattern: /\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?\b/gi,
+    key: (m) => `${(m[1] ?? '').toLowerCase()}day/`,
+  },
+  {
+    // So many for the price of fewer: "buy one, get one free", "BOGO", "3 for 2" — compared
+    // as the pair, so "buy two, get one free" is "3 for 2".
+    kind: 'number',
+    pattern: new RegExp(
+      `\\b(?:buy[\\s-]+${offerCount}[,\\s-]+get[\\s-]+${offerCount}[\\s-]+free\\b|(bogo)\\b|${offerCount}[\\s-]+for[\\s-]+${offerCount}\\b)`,
+      'gi',
+    ),
+    key: (m) => {
+      const [total, paid] = offerOf(m);
+      return `${total} for ${paid}`;
+    },
+    accept: (m) => {
+      const [total, paid] = offerOf(m);
+      return total > paid && paid > 0;
+    },
   },
   {
     // A count or a span written in words ("only three left", "forty-eight hours"), from two up:
@@ -245,7 +324,7 @@ const extractors: readonly {
     // a name ("the Seven Day Kit"), nor words that make no single number ("two-three days").
     kind: 'number',
     pattern: new RegExp(
-      `\\b(?!one\\b(?![\\s-]+(?:hundred|thousand)))${inWords}[\\s-]+(?:more[\\s-]+)?(?:left|remaining|to[\\s-]+go|seconds|(?:minute|hour|day|night|week|month|year)s?)\\b`,
+      `\\b(?!one\\b(?![\\s-]+(?:hundred|thousand)))${inWords}[\\s-]+(?:more[\\s-]+)?(?:left|remaining|to[\\s-]+go|seconds|(?:minute|hour|day|night|week|month|year|pound|cent|point|credit)s?|quid|pence)\\b`,
       'gi',
     ),
     key: (m) => String(valueOfWords(m[1] ?? '')),
@@ -253,8 +332,11 @@ const extractors: readonly {
   },
   {
     kind: 'number',
-    pattern: /\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b|\b\d+(?:\.\d+)?\b/g,
-    key: (m) => amountOf(m[0]),
+    // Digits, and digits with a short unit or suffix ("48h", "5pm", "2nd", "3x", "4K"); not
+    // those inside a word or a code ("B2B", "5f3a9c").
+    pattern:
+      /(?<![\p{L}\p{N}_])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\p{L}{0,3}(?![\p{L}\p{N}_])/gu,
+    key: (m) => amountOf(m[1] ?? ''),
   },
 ];
 
@@ -287,8 +369,8 @@ const notNames = new Set([
   "i'd",
   ...months,
   ...['jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec'],
-  ...['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'],
-  ...['mondays', 'tuesdays', 'wednesdays', 'thursdays', 'fridays', 'saturdays', 'sundays'],
+  ...weekdays,
+  ...weekdays.map((day) => `${day}s`),
   ...['mon', 'tue', 'tues', 'wed', 'thu', 'thur', 'thurs', 'fri', 'sat', 'sun'],
   'ok',
   ...['mr', 'mrs', 'ms', 'mx', 'dr', 'prof'],
