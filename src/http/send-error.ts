@@ -11,7 +11,11 @@ export const toAppError = (error: FastifyError | Error, request: FastifyRequest)
   switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
       const limit = request.routeOptions.bodyLimit;
-      const what = request.url.startsWith('/v1/batch') ? 'batch' : 'single-event';
+      const what = request.url.startsWith('/v1/batch')
+        ? 'batch'
+        : /^\/v1\/(?:identify|track|page|screen|group|alias)(?:[/?]|$)/.test(request.url)
+          ? 'single-event'
+          : 'request';
       return new AppError(
         'payload-too-large',
         `the request body exceeds the ${Math.round(limit / 1024)} KB ${what} limit (${limit} bytes after decompression)`,

@@ -424,6 +424,52 @@ for (const factory of storeFactories) {
       expect(profile.email.hardBounces).toBe(1);
     });
 
+    it('takes a SendGrid batch of the 768 KB SendGrid sends, above the ingest limit', async () => {
+      await ingest('identify', { userId: 'gus', traits: { email: 'gus@example.com' } });
+      const sent = await send('gus', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      // Reports about messages of another system, as a shared SendGrid account sends them.
+      const others = Array.from({ length: 2200 }, (_, i) => ({
+        email: `someone-${i}@example.com`,
+        timestamp: T0 / 1000,
+        event: 'delivered',
+        response: '250 OK',
+        sg_event_id: `ev-other-${i}-0000000000000000000000`,
+        sg_message_id: `sg-other-${i}.recvd-5f54b5d587-pczjm-1-67BADEEA-6.0`,
+        'smtp-id': `<14c5d75ce93.dfd.${i}@ismtpd-555>`,
+        category: ['newsletter'],
+      }));
+      const payload = JSON.stringify([
+        ...others,
+        {
+          email: 'gus@example.com',
+          timestamp: T0 / 1000,
+          event: 'unsubscribe',
+          sg_event_id: 'ev-unsub',
+          herald_message_id: sent.decisionId,
+        },
+      ]);
+      expect(payload.length).toBeGreaterThan(600 * 1024);
+      expect(payload.length).toBeLessThan(768 * 1000);
+      const now = String(T0 / 1000);
+      const answer = await herald.app.inject({
+        method: 'POST',
+        url: '/webhooks/sendgrid',
+        headers: {
+          'content-type': 'application/json',
+          'x-twilio-email-event-webhook-timestamp': now,
+          'x-twilio-email-event-webhook-signature': signSendGrid(now, payload),
+        },
+        payload,
+      });
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toMatchObject({ recorded: 1 });
+      const profile = (await admin('GET', '/v1/profiles/gus')).json<{
+        consent: Record<string, Record<string, { granted: boolean }>>;
+      }>();
+      expect(profile.consent['email']?.['marketing']).toMatchObject({ granted: false });
+    });
+
     it('honours an SMS STOP reply signed by Twilio, and refuses an unsigned one', async () => {
       // The same phone on two accounts: both were texted, STOP speaks for both.
       for (const who of ['cy', 'cy-work'])

@@ -61,7 +61,7 @@ const PERSONALIZE_SCRIPT = `(function () {
  * which appends the filter that handled it (`<id>.filterdrecv-…`, `<id>.filter0001.…`).
  */
 const providerIdOf = (sgMessageId: string | null): string | null =>
-  sgMessageId === null ? null : sgMessageId.replace(/\.filter.*$/s, '');
+  sgMessageId === null ? null : sgMessageId.replace(/\.(?:filter|recvd).*$/s, '');
 
 /** How long a click or an open waits for its recording before the customer is answered. */
 const TRACKING_WAIT_MS = 250;
@@ -112,6 +112,13 @@ const twiml = (reply: FastifyReply, message: string | null) =>
     .send(
       `<?xml version="1.0" encoding="UTF-8"?><Response>${message === null ? '' : `<Message>${escapeHtml(message)}</Message>`}</Response>`,
     );
+
+/**
+ * SendGrid posts its event webhook in batches of up to 768 KB (its docs: "within approximately
+ * 30 seconds or when the batch size reaches 768 kilobytes"), above the ingest API's 500 KB: a
+ * batch refused is retried for 24 hours and then dropped, with its bounces and unsubscribes.
+ */
+const SENDGRID_BODY_LIMIT = 2 * 1024 * 1024;
 
 /**
  * What customers and providers call back: the open pixel, signed click redirects, the
@@ -225,7 +232,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       return unsubscribed(reply);
     });
 
-    scope.post('/webhooks/sendgrid', async (request, reply) => {
+    scope.post('/webhooks/sendgrid', { bodyLimit: SENDGRID_BODY_LIMIT }, async (request, reply) => {
       const key = config.providers.sendgridWebhookPublicKey;
       if (key === '')
         throw new AppError(

@@ -589,6 +589,27 @@ describe('applyEvent', () => {
       ).toBe(false);
     });
 
+    it('dates a fact no later than it was received: a clock running ahead cannot outlast an unsubscribe', () => {
+      // A source stamps a grant 10 hours ahead; the customer unsubscribes an hour after it came.
+      const hour = (h: number) => t0 + h * 3_600_000;
+      const grant = aTrack(
+        'Consent Updated',
+        { granted: true },
+        { timestampMs: hour(10), receivedAtMs: hour(0) },
+      );
+      const unsubscribe = aTrack('Unsubscribed', {}, { timestampMs: hour(1) });
+      for (const order of [
+        [grant, unsubscribe],
+        [unsubscribe, grant],
+      ])
+        expect(applyAll(order).consent.email?.['marketing']).toMatchObject({
+          granted: false,
+          atMs: hour(1),
+          source: 'Unsubscribed',
+        });
+      expect(applyAll([grant]).consent.email?.['marketing']).toMatchObject({ atMs: hour(0) });
+    });
+
     it('never lets traits undo an unsubscribe, in any order; a newer Consent Updated does', () => {
       // An integration resends every trait, stale consent included: withdrawing, then granting.
       const unsubscribe = aTrack('Unsubscribed', {}, { timestampMs: at(1) });

@@ -19,7 +19,7 @@ export const defaultPolicy = (): ProfilePolicy => {
   return policy;
 };
 
-/** A track event by `u1` at t0; override any field. */
+/** A track event by `u1` at t0, received when it happened; override any field. */
 export const anEvent = (overrides: Partial<HeraldEvent> = {}): HeraldEvent => ({
   messageId: toMessageId(`m-${String(overrides.timestampMs ?? t0)}-${overrides.name ?? ''}`),
   sourceId: toSourceId('test'),
@@ -33,7 +33,7 @@ export const anEvent = (overrides: Partial<HeraldEvent> = {}): HeraldEvent => ({
   traits: {},
   context: {},
   timestampMs: t0,
-  receivedAtMs: t0,
+  receivedAtMs: overrides.timestampMs ?? t0,
   ...overrides,
 });
 

@@ -127,7 +127,10 @@ export const updateConsent = (
   event: HeraldEvent,
   complaintEvents: readonly string[],
 ): Consent => {
-  const atMs = event.timestampMs;
+  // Dated when it happened, never after Herald heard of it: a source whose clock runs ahead
+  // (ingest accepts up to `maxFutureHours`) must not date a grant past a withdrawal that comes
+  // after it, which would then lose to it for good.
+  const atMs = Math.min(event.timestampMs, event.receivedAtMs);
   if (event.type === 'identify') return fromTraits(consent, event.traits, atMs);
   if (event.type !== 'track' || event.name === null) return consent;
   const props = event.properties;
