@@ -137,6 +137,9 @@ export const reviewMessage = async (
   request: ReviewRequest,
   nowMs: number,
 ): Promise<MessageRecord> => {
+  // Items past their deadline are expired first (with their audit entries), so one acted on
+  // after it answers as expired, wherever the sweep has got to.
+  await expireReviews(store, nowMs);
   const decision = await store.getDecision(request.messageId);
   return store.transaction(async (tx) => {
     // The customer's lock before the message's row, in the order an erasure takes them (their
@@ -149,6 +152,11 @@ export const reviewMessage = async (
       throw new AppError(
         'conflict',
         `message ${message.id} is ${message.status}, not waiting for review`,
+      );
+    if (message.reviewExpiresAtMs !== null && message.reviewExpiresAtMs <= nowMs)
+      throw new AppError(
+        'conflict',
+        `message ${message.id} waited for review until ${new Date(message.reviewExpiresAtMs).toISOString()}: it has expired`,
       );
     await tx.lock([message.customerId]);
     const edited = request.edits !== undefined && Object.keys(request.edits).length > 0;

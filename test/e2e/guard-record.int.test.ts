@@ -444,6 +444,32 @@ for (const factory of storeFactories) {
       expect(late.statusCode).toBe(409);
     });
 
+    it('refuses an approval after the deadline, before any sweep has expired the item', async () => {
+      await identify('ivo', { email: 'ivo@example.com', firstName: 'Ivo' });
+      await ingest('track', {
+        userId: 'ivo',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      // No listing, no housekeeping: the approval is the first thing to arrive after 48 hours.
+      clock.set(T0 + 2 * HOUR_MS + 48 * HOUR_MS + 60_000);
+      const late = await call(
+        'POST',
+        `/v1/reviews/${item?.id ?? ''}/approve`,
+        { reason: 'late' },
+        reviewerToken,
+      );
+      expect(late.statusCode).toBe(409);
+      expect(await messageOf(item?.id ?? '')).toMatchObject({
+        status: 'expired',
+        reasonCode: 'review_expired',
+      });
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+    });
+
     it('lets a reviewer approve a review item, which then goes', async () => {
       await identify('gus', { email: 'gus@example.com', firstName: 'Gus' });
       await ingest('track', {
