@@ -232,6 +232,11 @@ export const loadGuardBatchState = async (
     windowStartMs: nowMs - deps.policy.frequencyCaps.windowDays * DAY_MS,
     dayStartMs: nowMs - 24 * HOUR_MS,
   });
+  // A budgeted campaign's spend is read under its lock, held to the commit: two rounds (two
+  // workers, or a round and an approval) judging the same campaign at once would otherwise read
+  // the same spend and together queue past the cap. Taken after the customers' locks, as on
+  // every path (no-op on SQLite, which has one writer).
+  if (campaignIds.length > 0) await tx.lock(campaignIds.map((id) => `campaign-budget:${id}`));
   const spend = await tx.campaignSpend(campaignIds);
   const creative = new Map<string, CreativeVariant[]>();
   const promoted = new Map<string, string>();

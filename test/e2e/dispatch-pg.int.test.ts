@@ -4,6 +4,7 @@ import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
 import { createServices, type Services } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
+import { createServer } from '../../src/http/create-server.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { sendNow } from '../../src/pipeline/act-on-messages.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -87,5 +88,55 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
     } finally {
       await smtp.stop();
     }
+  }, 60_000);
+
+  it("keeps a campaign's budget cap when two workers judge it at once", async () => {
+    const clock = createVirtualClock(T0);
+    const open = async () => {
+      const store = await createPostgresStore({ url: testDatabaseUrl ?? '', poolSize: 4, schema });
+      const config = loadConfig(
+        {
+          HERALD_DATABASE_URL: testDatabaseUrl ?? '',
+          HERALD_WRITE_KEYS: 'test-write-key-0001',
+          HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
+        },
+        // Each worker round takes 6 customers: the two rounds judge different halves.
+        'decide:\n  worker:\n    batchSize: 6\n',
+      );
+      const services = await createServices(config, { store, clock, logger: silentLogger });
+      opened.push(services);
+      return services;
+    };
+    const a = await open();
+    const b = await open();
+    await a.recorder.record(
+      Array.from({ length: 12 }, (_, i) =>
+        aTrack({ type: 'identify', name: null, userId: `b${i}`, traits: { email: `b${i}@x.io` } }),
+      ),
+      T0,
+    );
+    const created = await createServer(a).inject({
+      method: 'POST',
+      url: '/v1/campaigns',
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer test-admin-token-0001',
+      },
+      // An email costs 0.001 by default: room for six of the twelve.
+      payload: JSON.stringify({
+        id: 'spring',
+        template: 'upsell',
+        channels: ['email'],
+        budget: 0.006,
+      }),
+    });
+    expect(created.statusCode).toBe(202);
+    await Promise.all([a.worker.runDue(), b.worker.runDue()]);
+    const messages = await a.store.listMessages({ limit: 100 });
+    expect(messages).toHaveLength(12);
+    expect(messages.filter((m) => m.status === 'queued')).toHaveLength(6);
+    expect(
+      messages.filter((m) => m.status === 'blocked' && m.reasonCode === 'budget_exhausted'),
+    ).toHaveLength(6);
   }, 60_000);
 });
