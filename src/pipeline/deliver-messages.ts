@@ -243,8 +243,10 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
   takeTokens: (bucket, want, perSecond, burst, nowMs) =>
     deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
   async recheck(message) {
-    if ((await deps.store.getMessage(message.id))?.status !== 'sending') return null;
-    return { state: (await deps.store.getProfile(message.customerId))?.state };
+    const fresh = await deps.store.getMessage(message.id);
+    if (fresh?.status !== 'sending') return null;
+    // Its customer as it is now: merged into another since the claim, the message went with them.
+    return { state: (await deps.store.getProfile(fresh.customerId))?.state };
   },
   handOff: (message, state, nowMs) =>
     checkAtHandOff(message, state, deps.guardPolicy) ??

@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS } from '../../src/core/time.js';
+import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import {
   adminToken,
@@ -422,6 +423,31 @@ for (const factory of storeFactories) {
       }>();
       // The same report twice is one bounce.
       expect(profile.email.hardBounces).toBe(1);
+    });
+
+    it('reads the profile a claimed message has come to since: its customer merged into another', async () => {
+      await ingest('identify', { userId: 'old-u', traits: { email: 'old@example.com' } });
+      await ingest('identify', { userId: 'new-u', traits: { email: 'new@example.com' } });
+      const sent = await send('old-u', 'welcome-1');
+      const { config, store, recorder } = herald.services;
+      const io = createDispatchIo({
+        store,
+        policy: config.deliverPolicy,
+        guardPolicy: config.guardPolicy,
+        quietHours: config.decidePolicy.quietHours,
+        random: Math.random,
+        emit: async (events, nowMs) => {
+          await recorder.record(events, nowMs);
+        },
+      });
+      const [claimed] = await io.claim('email', T0, 10, T0 + 60_000);
+      if (claimed === undefined) throw new Error('nothing was claimed');
+      expect(claimed.message.id).toBe(sent.decisionId);
+      // While the batch is in flight, old-u is merged into new-u: the message goes with them.
+      await ingest('alias', { previousId: 'old-u', userId: 'new-u' });
+      expect(await store.getMessage(sent.decisionId)).toMatchObject({ customerId: 'new-u' });
+      const fresh = await io.recheck(claimed.message);
+      expect(fresh?.state?.customerId).toBe('new-u');
     });
 
     it('takes a SendGrid batch of the 768 KB SendGrid sends, above the ingest limit', async () => {
