@@ -103,7 +103,16 @@ const unreachableEvent = (
   }
 };
 
-const none = { recipient: null, provider: null, providerId: null, sentAtMs: null };
+/**
+ * Not attempted this time: the facts of the attempt before (its recipient, provider and id) are
+ * kept, for a report about that attempt (a STOP reply, "sent after all") to find its message.
+ */
+const lastAttemptOf = (m: MessageRecord) => ({
+  recipient: m.recipient,
+  provider: m.provider,
+  providerId: m.providerId,
+  sentAtMs: m.sentAtMs,
+});
 
 /** The outbox update, the audit note (final outcomes only) and the event one result gives. */
 const settle = (
@@ -126,7 +135,7 @@ const settle = (
         status: 'queued',
         sendAtMs: f.untilMs,
         attempted: false,
-        ...none,
+        ...lastAttemptOf(m),
         lastError: m.lastError,
         reasonCode: m.reasonCode,
       },
@@ -138,7 +147,7 @@ const settle = (
       update: {
         status: 'blocked',
         attempted: false,
-        ...none,
+        ...lastAttemptOf(m),
         lastError: f.reason,
         reasonCode: f.code,
       },
@@ -206,7 +215,7 @@ const settle = (
           status: 'queued',
           sendAtMs: nowMs + deps.policy.circuit.cooldownSeconds * 1000,
           attempted: false,
-          ...none,
+          ...lastAttemptOf(m),
           lastError: o.reason,
           reasonCode: null,
         },

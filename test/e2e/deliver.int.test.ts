@@ -3,7 +3,9 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS } from '../../src/core/time.js';
+import type { MessageRecord } from '../../src/core/message.js';
 import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
+import type { Finished } from '../../src/pipeline/deliver/create-dispatcher.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import {
   adminToken,
@@ -448,6 +450,44 @@ for (const factory of storeFactories) {
       expect(await store.getMessage(sent.decisionId)).toMatchObject({ customerId: 'new-u' });
       const fresh = await io.recheck(claimed.message);
       expect(fresh?.state?.customerId).toBe('new-u');
+    });
+
+    it("keeps the last attempt's recipient on a message put back unsent", async () => {
+      await ingest('identify', { userId: 'ray', traits: { email: 'ray@example.com' } });
+      const sent = await send('ray', 'welcome-1');
+      const { config, store, recorder } = herald.services;
+      const io = createDispatchIo({
+        store,
+        policy: config.deliverPolicy,
+        guardPolicy: config.guardPolicy,
+        quietHours: config.decidePolicy.quietHours,
+        random: () => 0,
+        emit: async (events, nowMs) => {
+          await recorder.record(events, nowMs);
+        },
+      });
+      // The first attempt times out (the provider may have taken it); the retry is put back
+      // unsent (a rate limit, quiet hours, a circuit that opened).
+      const attempt = async (nowMs: number, finish: (m: MessageRecord) => Finished) => {
+        const [claimed] = await io.claim('email', nowMs, 10, nowMs + 60_000);
+        if (claimed === undefined) throw new Error('nothing was claimed');
+        await io.finish([finish(claimed.message)], nowMs, nowMs + 60_000);
+      };
+      await attempt(T0, (message) => ({
+        message,
+        kind: 'outcome',
+        provider: 'capture',
+        to: 'ray@example.com',
+        outcome: { kind: 'retry', reason: 'timed out', afterMs: 1000 },
+      }));
+      const later = T0 + HOUR_MS;
+      await attempt(later, (message) => ({ message, kind: 'released', untilMs: later + 1000 }));
+      expect(await store.getMessage(sent.decisionId)).toMatchObject({
+        status: 'queued',
+        attempts: 1,
+        recipient: 'ray@example.com',
+        provider: 'capture',
+      });
     });
 
     it('takes a SendGrid batch of the 768 KB SendGrid sends, above the ingest limit', async () => {

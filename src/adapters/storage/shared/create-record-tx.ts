@@ -360,8 +360,10 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       });
     },
     async finishDelivery(id, u, nowMs, leaseUntilMs) {
+      // Locked on PostgreSQL: a provider's report committing between this read and the write
+      // below would have its reason overwritten with this body.
       const [row] = await sql.all<{ body: string; status: string }>(
-        'SELECT body, status FROM messages WHERE id = ?',
+        `SELECT body, status FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
         [id],
       );
       if (row === undefined) return false;
