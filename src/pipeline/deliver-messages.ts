@@ -6,7 +6,7 @@ import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
-import type { Store } from '../ports/store.js';
+import type { Store, StoreTx } from '../ports/store.js';
 import {
   retryDelayMs,
   type DeliverPolicy,
@@ -240,6 +240,46 @@ const settle = (
   }
 };
 
+/**
+ * An outcome that puts the message back in the outbox (a timeout, a release), for a message a
+ * provider's report showed accepted while this attempt was under way (`markAcceptedAfterAll`
+ * kept the acceptance on the row): `sent` instead, so that it is not sent twice.
+ */
+const acceptedMeanwhile = async (
+  tx: StoreTx,
+  s: { f: Finished; update: DeliveryUpdate; note: AuditNote | null },
+  nowMs: number,
+): Promise<{ update: DeliveryUpdate; note: AuditNote | null }> => {
+  const row = await tx.getMessageForUpdate(s.f.message.id);
+  if (row?.status !== 'sending' || row.sentAtMs === null) return s;
+  const m = s.f.message;
+  return {
+    update: {
+      status: 'sent',
+      attempted: s.update.attempted,
+      recipient: s.update.recipient ?? row.recipient,
+      provider: s.update.provider ?? row.provider,
+      providerId: row.providerId,
+      sentAtMs: row.sentAtMs,
+      lastError: null,
+      reasonCode: null,
+    },
+    note: {
+      kind: 'delivery',
+      customerId: m.customerId,
+      atMs: nowMs,
+      data: {
+        decisionId: m.id,
+        channel: m.channel,
+        status: 'sent',
+        attempt: m.attempts + 1,
+        provider: s.update.provider ?? row.provider,
+        reason: 'a provider report shows the attempt was accepted',
+      },
+    },
+  };
+};
+
 /** The dispatcher's I/O over the store. */
 export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
   claim: (channel, nowMs, limit, leaseUntilMs) =>
@@ -274,12 +314,12 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
     if (events.length > 0) await deps.emit(events, nowMs);
     await deps.store.transaction(async (tx) => {
       const notes: AuditNote[] = [];
-      for (const s of settled)
-        if (
-          (await tx.finishDelivery(s.f.message.id, s.update, nowMs, leaseUntilMs)) &&
-          s.note !== null
-        )
-          notes.push(s.note);
+      for (const s of settled) {
+        const { update, note } =
+          s.update.status === 'queued' ? await acceptedMeanwhile(tx, s, nowMs) : s;
+        if ((await tx.finishDelivery(s.f.message.id, update, nowMs, leaseUntilMs)) && note !== null)
+          notes.push(note);
+      }
       await appendAudit(tx, notes, nowMs);
     });
   },

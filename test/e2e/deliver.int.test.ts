@@ -4,7 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS } from '../../src/core/time.js';
 import type { MessageRecord } from '../../src/core/message.js';
+import type { HeraldEvent } from '../../src/core/event.js';
 import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
+import { createDispatcher } from '../../src/pipeline/deliver/index.js';
+import { recordMessageResult } from '../../src/pipeline/track-messages.js';
+import type { ChannelAdapter } from '../../src/ports/channel-adapter.js';
+import { silentLogger } from '../../src/ports/logger.js';
 import type { Finished } from '../../src/pipeline/deliver/create-dispatcher.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import {
@@ -488,6 +493,63 @@ for (const factory of storeFactories) {
         recipient: 'ray@example.com',
         provider: 'capture',
       });
+    });
+
+    it('sends once a message a report showed accepted while its attempt was still waiting', async () => {
+      await ingest('identify', { userId: 'fay', traits: { email: 'fay@example.com' } });
+      const sent = await send('fay', 'welcome-1');
+      const { config, store, recorder } = herald.services;
+      const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
+        await recorder.record(events, nowMs);
+      };
+      const io = createDispatchIo({
+        store,
+        policy: config.deliverPolicy,
+        guardPolicy: config.guardPolicy,
+        quietHours: config.decidePolicy.quietHours,
+        random: () => 0,
+        emit,
+      });
+      let attempts = 0;
+      const slow: ChannelAdapter = {
+        name: 'slow',
+        channel: 'email',
+        async send(delivery) {
+          attempts += 1;
+          if (attempts > 1) return { kind: 'sent', providerId: 'p-2' };
+          // The provider took it; its report comes while the answer is still on its way, and
+          // the attempt then gives up.
+          const message = await store.getMessage(delivery.messageId);
+          if (message === undefined) throw new Error('the message is gone');
+          const nowMs = clock.nowMs();
+          await recordMessageResult(
+            { store, emit },
+            message,
+            { kind: 'accepted', providerId: 'p-1' },
+            nowMs,
+            nowMs,
+          );
+          return { kind: 'retry', reason: 'timed out', afterMs: 1000 };
+        },
+        close: () => Promise.resolve(),
+      };
+      const dispatcher = createDispatcher([slow], io, config.deliverPolicy, clock, silentLogger);
+      await dispatcher.runDue();
+      clock.set(clock.nowMs() + HOUR_MS);
+      await dispatcher.runDue();
+      expect(attempts).toBe(1);
+      expect(await store.getMessage(sent.decisionId)).toMatchObject({
+        status: 'sent',
+        attempts: 1,
+        providerId: 'p-1',
+        recipient: 'fay@example.com',
+      });
+      const delivery = (await store.scanAudit(0, 1000))
+        .filter((e) => e.kind === 'delivery')
+        .map((e) => JSON.parse(e.data) as { decisionId: string; status: string });
+      expect(delivery).toEqual([
+        expect.objectContaining({ decisionId: sent.decisionId, status: 'sent' }),
+      ]);
     });
 
     it('takes a SendGrid batch of the 768 KB SendGrid sends, above the ingest limit', async () => {

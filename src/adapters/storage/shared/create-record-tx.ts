@@ -410,8 +410,20 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
            OR (status = 'sending' AND lease_until_ms <= ?))`,
         [providerId, sentAtMs, nowMs, id, nowMs],
       );
-      if (changed === 1) await exposeUnits(id, sentAtMs);
-      return changed === 1;
+      if (changed === 1) {
+        await exposeUnits(id, sentAtMs);
+        return true;
+      }
+      // Being sent by a live dispatcher now (a slow answer, whose report came first): the
+      // acceptance is kept on the row (`sent_at_ms`, which a message being sent has not),
+      // for that attempt's outcome to be `sent` if it gives up (DispatchIo.finish).
+      await sql.run(
+        `UPDATE messages SET sent_at_ms = COALESCE(sent_at_ms, ?),
+           provider_id = COALESCE(provider_id, ?), updated_at_ms = ?
+         WHERE id = ? AND status = 'sending' AND lease_until_ms > ?`,
+        [sentAtMs, providerId, nowMs, id, nowMs],
+      );
+      return false;
     },
     async takeTokens(provider, want, perSecond, burst, nowMs) {
       if (want === 0) return 0;
