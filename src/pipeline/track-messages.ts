@@ -88,14 +88,40 @@ const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: str
         props,
         atMs,
       );
-    case 'dropped':
-      return heraldEvent(
-        m.customerId,
-        'Email Dropped',
-        once('dropped'),
-        { ...props, reason: r.reason },
-        atMs,
-      );
+    case 'dropped': {
+      // SendGrid drops mail to an address on one of its suppression lists, and its reason names
+      // the list: the profile learns what put the address there, as if reported to Herald.
+      const dropped = { ...props, reason: r.reason, dropped: true };
+      const list = r.reason.trim().toLowerCase();
+      if (list === 'unsubscribed address' || list === 'unsubscribed group')
+        return heraldEvent(
+          m.customerId,
+          HERALD_EVENTS.unsubscribed,
+          once('dropped'),
+          {
+            ...dropped,
+            source: 'sendgrid-suppression',
+          },
+          atMs,
+        );
+      if (list === 'spam reporting address')
+        return heraldEvent(
+          m.customerId,
+          HERALD_EVENTS.emailComplained,
+          once('dropped'),
+          dropped,
+          atMs,
+        );
+      if (list === 'bounced address')
+        return heraldEvent(
+          m.customerId,
+          HERALD_EVENTS.emailBounced,
+          once('dropped'),
+          { ...dropped, type: 'hard' },
+          atMs,
+        );
+      return heraldEvent(m.customerId, 'Email Dropped', once('dropped'), dropped, atMs);
+    }
     case 'undelivered':
       return heraldEvent(
         m.customerId,

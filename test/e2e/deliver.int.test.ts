@@ -552,6 +552,55 @@ for (const factory of storeFactories) {
       ]);
     });
 
+    it('learns from a SendGrid drop what put the address on its suppression list', async () => {
+      const { store, recorder } = herald.services;
+      const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
+        await recorder.record(events, nowMs);
+      };
+      const reasons = {
+        una: 'Unsubscribed Address',
+        spa: 'Spam Reporting Address',
+        bou: 'Bounced Address',
+        inv: 'Invalid',
+      };
+      for (const [userId, reason] of Object.entries(reasons)) {
+        await ingest('identify', {
+          userId,
+          traits: { email: `${userId}@example.com`, consent: { email: { marketing: true } } },
+        });
+        const sent = await send(userId, 'welcome-1');
+        const message = await store.getMessage(sent.decisionId);
+        if (message === undefined) throw new Error('the message was not recorded');
+        const nowMs = clock.nowMs();
+        await recordMessageResult(
+          { store, emit },
+          message,
+          { kind: 'dropped', reason },
+          nowMs,
+          nowMs,
+        );
+        expect(await store.getMessage(sent.decisionId)).toMatchObject({ status: 'failed' });
+      }
+      const profile = async (userId: string) =>
+        (await admin('GET', `/v1/profiles/${userId}`)).json<{
+          consent: Record<string, Record<string, { granted: boolean; source: string }>>;
+          email: { hardBounces: number; complaints: number };
+        }>();
+      expect((await profile('una')).consent['email']?.['marketing']).toMatchObject({
+        granted: false,
+        source: 'sendgrid-suppression',
+      });
+      expect((await profile('spa')).consent['email']?.['marketing']).toMatchObject({
+        granted: false,
+      });
+      expect((await profile('spa')).email.complaints).toBe(1);
+      expect((await profile('bou')).email.hardBounces).toBe(1);
+      expect((await profile('inv')).consent['email']?.['marketing']).toMatchObject({
+        granted: true,
+      });
+      expect((await profile('inv')).email).toMatchObject({ hardBounces: 0, complaints: 0 });
+    });
+
     it('takes a SendGrid batch of the 768 KB SendGrid sends, above the ingest limit', async () => {
       await ingest('identify', { userId: 'gus', traits: { email: 'gus@example.com' } });
       const sent = await send('gus', 'welcome-1');
