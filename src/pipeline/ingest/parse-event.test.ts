@@ -467,6 +467,24 @@ describe('parseEvent', () => {
         ]);
     });
 
+    it('rejects an order whose value is more than whole cents count exactly, naming where', () => {
+      expect(problemsOf(parse(aTrackCall({ properties: { total: 1e17 } })))).toEqual([
+        {
+          path: '/properties/total',
+          message: expect.stringMatching(/^an order's value must be at most 90071992547409\.00/),
+        },
+      ]);
+      accepted(parse(aTrackCall({ properties: { products: [{ price: 19.99, quantity: 1.5 }] } })));
+      expect(
+        pathsOf(
+          parse(
+            aTrackCall({ properties: { products: [{ price: 90_000_000_000_000, quantity: 2 }] } }),
+          ),
+        ),
+      ).toEqual(['/properties/products']);
+      accepted(parse(aTrackCall({ properties: { total: 90_071_992_547_409 } })));
+    });
+
     it('leaves the amounts of other events alone', () => {
       accepted(parse(aTrackCall({ event: 'Product Viewed', properties: { price: 'n/a' } })));
       accepted(parse(aTrackCall({ properties: { total: null } })));

@@ -225,8 +225,39 @@ const orderAmountProblems = (raw: JsonObject, path: string): FieldProblem[] => {
       for (const key of ['price', 'quantity'])
         problems.push(...amountProblem(item[key], `${path}/properties/products/${i}/${key}`));
     });
-  return problems;
+  if (problems.length > 0) return problems;
+  // An order's value is counted in whole cents, exactly, by every store (PostgreSQL's bigint
+  // columns refuse more): whichever of these amounts it is taken from stays within that.
+  const amount = (value: unknown) => (value === undefined || value === null ? 0 : Number(value));
+  const lines = Array.isArray(products)
+    ? products.reduce<number>((sum, product) => {
+        const item = objectOf(product);
+        return (
+          sum +
+          amount(item['price']) * (item['quantity'] === undefined ? 1 : amount(item['quantity']))
+        );
+      }, 0)
+    : 0;
+  return [
+    ...['total', 'revenue', 'value'].map((key) => ({
+      at: `${path}/properties/${key}`,
+      value: amount(props[key]),
+    })),
+    { at: `${path}/properties/products`, value: lines },
+  ].flatMap(({ at, value }) =>
+    value <= MAX_ORDER_VALUE
+      ? []
+      : [
+          {
+            path: at,
+            message: `an order's value must be at most ${MAX_ORDER_VALUE.toFixed(2)} (whole cents counted exactly), not ${value.toExponential(3)}`,
+          },
+        ],
+  );
 };
+
+/** The largest order value whose cents are exact as a JavaScript number (about 9 × 10^13). */
+const MAX_ORDER_VALUE = Math.floor(Number.MAX_SAFE_INTEGER / 100);
 
 /**
  * Segment's clock-skew correction: when the client says when it sent the request (`sentAt`),

@@ -757,6 +757,8 @@ describe('applyEvent', () => {
         }),
       ).toBe(2250);
       expect(orderValueCents({})).toBe(0);
+      // Sold by weight: each line in whole cents.
+      expect(orderValueCents({ products: [{ price: 19.99, quantity: 1.5 }] })).toBe(2999);
       expect(orderValueCents({ total: 'n/a' })).toBe(0);
     });
   });

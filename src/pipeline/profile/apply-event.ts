@@ -71,7 +71,8 @@ export const orderValueCents = (props: JsonObject): number => {
     const product = asObject(p);
     if (product === null) return sum;
     const price = asNumber(product['price']) ?? 0;
-    return sum + toCents(price) * (asNumber(product['quantity']) ?? 1);
+    // Whole cents for each line: a quantity sold by weight (1.5 kg) is a fraction.
+    return sum + Math.round(toCents(price) * (asNumber(product['quantity']) ?? 1));
   }, 0);
 };
 
