@@ -60,6 +60,17 @@ for (const factory of storeFactories) {
       expect(await rebuilt('bo')).toEqual(live);
     });
 
+    it("uncounts nothing for a cancellation of another customer's order, live or rebuilt", async () => {
+      await track('dee', 'Order Completed', { order_id: 'd1', total: 50 }, T0);
+      await track('eli', 'Order Completed', { order_id: 'e1', total: 80 }, T0);
+      // The same order id again under eli (a re-sent checkout), then eli cancels dee's order.
+      await track('eli', 'Order Completed', { order_id: 'd1', total: 50 }, T0 + HOUR_MS);
+      await track('eli', 'Order Cancelled', { order_id: 'd1', total: 50 }, T0 + 2 * HOUR_MS);
+      expect(await orders('eli')).toEqual({ count: 1, monetary: 80, recencyDays: 0 });
+      expect(await orders('dee')).toEqual({ count: 1, monetary: 50, recencyDays: 0 });
+      expect(await rebuilt('eli')).toEqual({ count: 1, monetary: 80, recencyDays: 0 });
+    });
+
     it('still uncounts an order cancelled after it, and one cancelled in the same batch', async () => {
       await track('cy', 'Order Completed', { order_id: 'c1', total: 20 }, T0);
       await track('cy', 'Order Cancelled', { order_id: 'c1', total: 20 }, T0 + HOUR_MS);

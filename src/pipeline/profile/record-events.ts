@@ -49,21 +49,23 @@ export const replayHistory = (
   const first = events[0];
   if (first === undefined) return null;
   const seenOrders = new Set<string>();
+  // The orders this customer placed so far: a cancellation takes back only one of those.
+  const ownOrders = new Set<string>();
   let state = emptyProfile(customerId, first.timestampMs);
   for (const event of events) {
     const orderId = orderIdOf(event);
     const owner = orderId === null ? undefined : orderOwners?.get(orderId);
-    const repeatOrder =
-      orderId !== null &&
-      (seenOrders.has(orderId) || (owner !== undefined && owner !== customerId));
+    const theirs = owner === undefined || owner === customerId;
+    const repeatOrder = orderId !== null && (seenOrders.has(orderId) || !theirs);
     if (orderId !== null) seenOrders.add(orderId);
+    if (orderId !== null && theirs) ownOrders.add(orderId);
     const cancels = cancelledOrderIdOf(event);
     state = applyEvent(
       state,
       event,
       cancels === null
         ? { repeatOrder }
-        : { repeatOrder, cancelsPlacedOrder: seenOrders.has(cancels) },
+        : { repeatOrder, cancelsPlacedOrder: ownOrders.has(cancels) },
       policy,
     );
   }
@@ -373,7 +375,8 @@ export const recordEvents = async (
       for (const draft of group) {
         const orderId = orderIdOf(draft);
         const repeatOrder = orderId !== null && !placed.has(draft);
-        if (orderId !== null) completedSoFar.add(orderId);
+        // This customer's new orders: a re-sent one of theirs is in the table already.
+        if (orderId !== null && !repeatOrder) completedSoFar.add(orderId);
         const cancels = cancelledOrderIdOf(draft);
         state = applyEvent(
           state,
@@ -384,7 +387,7 @@ export const recordEvents = async (
                 repeatOrder,
                 cancelsPlacedOrder:
                   completedSoFar.has(cancels) ||
-                  (placedOrders.has(cancels) && !completedInBatch.has(cancels)),
+                  (placedOrders.get(cancels) === customerId && !completedInBatch.has(cancels)),
               },
           policy,
         );
