@@ -111,6 +111,20 @@ describe('herald import', () => {
     expect((await profile('e1'))?.traits).toEqual({ plan: 'pro' });
   });
 
+  it('reads an NDJSON file saved with a byte-order mark from its first line', async () => {
+    const line = (userId: string) =>
+      JSON.stringify({ type: 'identify', userId, traits: { plan: 'pro' } });
+    const summary = await importFile(
+      services,
+      'events',
+      file('bom.ndjson', `\uFEFF${line('bom1')}\n${line('bom2')}\n`),
+      { batchSize: '1000' },
+      sink,
+    );
+    expect(summary).toMatchObject({ lines: 2, accepted: 2, rejected: 0 });
+    expect((await profile('bom1'))?.traits).toEqual({ plan: 'pro' });
+  });
+
   it('keeps the time of each exported call: a sentAt does not move history to the import', async () => {
     const lines = [
       // A Segment export: timestamp already corrected, with sentAt and receivedAt beside it.

@@ -168,8 +168,10 @@ async function* readNdjson(file: string): AsyncGenerator<FileItem> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let n = 0;
   try {
-    for await (const line of lines) {
+    for await (const read of lines) {
       n += 1;
+      // A file saved as "UTF-8 with BOM" (Notepad, PowerShell) starts with one: not JSON.
+      const line = n === 1 ? read.replace(/^\uFEFF/, '') : read;
       if (line.trim() === '') continue;
       try {
         const value: unknown = JSON.parse(line);
