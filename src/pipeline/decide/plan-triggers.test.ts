@@ -96,6 +96,49 @@ describe('createTriggerPlanner', () => {
     ]);
   });
 
+  it('numbers only the orders a change placed: a resent one earns nothing, merged ones count', () => {
+    const withOrders = (count: number) => ({ ...known, orders: { ...known.orders, count } });
+    const placing = (orderId: string) => ({
+      newOrders: [{ orderId, placedAtMs: t0, totalCents: 4000 }],
+    });
+    // The same order id again, under a new messageId (a webhook and a client both track it).
+    const resent = anEvent(
+      'Order Completed',
+      { order_id: 'o-1' },
+      { messageId: toMessageId('m2') },
+    );
+    expect(plan([change(withOrders(1), withOrders(1), [resent])], t0)).toEqual({
+      schedule: [],
+      cancel: [],
+    });
+    // A guest's order merged in with this change, and a new one: the new one is the 2nd.
+    const second = anEvent(
+      'Order Completed',
+      { order_id: 'o-2' },
+      { messageId: toMessageId('m3') },
+    );
+    const merged = { ...change(known, withOrders(2), [second]), ...placing('o-2') };
+    expect(plan([merged], t0).schedule.map((w) => w.trigger)).toEqual([
+      expect.objectContaining({ orderNumber: 2 }),
+    ]);
+  });
+
+  it('leaves the timer of a cart filled after a late order', () => {
+    // An earlier purchase arrives after the customer filled a new cart.
+    const order = anEvent(
+      'Order Completed',
+      { order_id: 'o-3' },
+      { messageId: toMessageId('m4'), timestampMs: t0 - 10 * 60_000 },
+    );
+    const cart = cartAt(t0 - 5 * 60_000);
+    const after = aState({ cart, orders: { ...known.orders, count: 1 } });
+    const late = {
+      ...change(aState({ cart }), after, [order]),
+      newOrders: [{ orderId: 'o-3', placedAtMs: t0 - 10 * 60_000, totalCents: 0 }],
+    };
+    expect(plan([late], t0).cancel).toEqual([]);
+  });
+
   it('plans nothing for events older than staleEventMinutes', () => {
     const old = anEvent('Order Completed', {}, { timestampMs: t0 - hoursMs(2) });
     const after = aState({ signedUpAtMs: t0 - hoursMs(2), cart: cartAt(t0 - hoursMs(2)) });

@@ -1,6 +1,7 @@
 import type { HeraldEvent } from '../../core/event.js';
 import type { ProfileChange } from '../../core/profile.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
+import { orderIdIn } from '../../core/read-props.js';
 import { MINUTE_MS } from '../../core/time.js';
 import type { WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
@@ -61,7 +62,8 @@ export const createTriggerPlanner = (
     `${computed.lifecycleStage}/${segmentCustomer(state, computed, nowMs, policy.segments)}`;
   return (changes, nowMs) => {
     const plan: TriggerPlan = { schedule: [], cancel: [] };
-    for (const { customerId, before, after, afterComputed, events, arrived } of changes) {
+    for (const change of changes) {
+      const { customerId, before, after, afterComputed, events, arrived } = change;
       const fresh = events.filter(
         (e) =>
           (arrived === true ? Math.min(e.receivedAtMs, nowMs) : nowMs) - e.timestampMs <= staleMs,
@@ -95,14 +97,28 @@ export const createTriggerPlanner = (
           trigger: { kind: 'signed-up' },
           mode: 'once',
         });
-      // Orders are numbered as they come, so two in one batch are the 1st and the 2nd.
-      let orders = before?.orders.count ?? 0;
+      // The orders this change placed: an order id seen before (a resent order, another
+      // customer's) places none and earns no milestone. They are numbered back from the count
+      // the profile ends with, so two in one batch are the last two, and orders a merge
+      // brought in count before them.
+      const newIds = new Set(change.newOrders.map((o) => o.orderId));
+      const placed = new Set(
+        fresh.filter((e) => {
+          if (!isOrder(e)) return false;
+          const id = orderIdIn(e.properties);
+          return id === null || newIds.delete(id);
+        }),
+      );
+      let numbered = after.orders.count - placed.size;
       for (const e of fresh) {
         if (e.type !== 'track' || e.name === null || !interesting.has(e.name)) continue;
         const order = isOrder(e);
+        if (order && !placed.has(e)) continue;
         if (order) {
-          orders += 1;
-          plan.cancel.push({ key: cartKey(customerId), note: 'order placed' });
+          numbered += 1;
+          // Unless the cart is newer than the order (filled again since): its timer stands.
+          if (after.cart === null || after.cart.updatedAtMs <= e.timestampMs)
+            plan.cancel.push({ key: cartKey(customerId), note: 'order placed' });
         }
         plan.schedule.push({
           key: `${customerId}|event|${e.sourceId}|${e.messageId}`,
@@ -113,7 +129,7 @@ export const createTriggerPlanner = (
             name: e.name,
             messageId: e.messageId,
             properties: e.properties,
-            ...(order ? { orderNumber: Math.min(orders, after.orders.count) } : {}),
+            ...(order ? { orderNumber: Math.max(1, numbered) } : {}),
           },
           mode: 'once',
         });

@@ -7,7 +7,15 @@ import { HOUR_MS } from '../../core/time.js';
 import type { Channel, Device, Location, ProfileState, Responses } from '../../core/profile.js';
 import { addPoints } from './decay-points.js';
 import type { ProfilePolicy } from './policy.js';
-import { asNumber, asObject, asString, asTimeMs, pick, toCents } from './read-props.js';
+import {
+  asNumber,
+  asObject,
+  asString,
+  asTimeMs,
+  orderIdIn,
+  pick,
+  toCents,
+} from '../../core/read-props.js';
 import { cartClosedAfter, updateCart } from './update-cart.js';
 import { Stamps, type SetTimes } from './stamps.js';
 import { updateConsent } from './update-consent.js';
@@ -54,9 +62,7 @@ export interface EventFacts {
   cancelsPlacedOrder?: boolean;
 }
 
-/** The order id of an order event's properties: `order_id`, `orderId` or `checkout_id`. */
-export const orderIdIn = (props: JsonObject): string | null =>
-  asString(pick(props, 'order_id', 'orderId', 'checkout_id'));
+export { orderIdIn };
 
 /** Cancelled order ids a profile remembers: a customer's latest, far more than anyone cancels. */
 export const CANCELLED_IDS_KEPT = 200;

@@ -1,6 +1,6 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import type { Cart, CartItem } from '../../core/profile.js';
-import { asNumber, asObject, asString, pick, toCents } from './read-props.js';
+import { asNumber, asObject, asString, pick, toCents } from '../../core/read-props.js';
 
 /** Reads a product from Segment e-commerce properties; null without a product or sku id. */
 /**

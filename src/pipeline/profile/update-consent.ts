@@ -6,7 +6,7 @@ import {
   type Consent,
   type ConsentEntry,
 } from '../../core/profile.js';
-import { asBoolean, asObject, asString, pick } from './read-props.js';
+import { asBoolean, asObject, asString, pick } from '../../core/read-props.js';
 
 const isChannel = (value: string): value is Channel => (channels as string[]).includes(value);
 

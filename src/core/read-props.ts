@@ -1,4 +1,4 @@
-import type { JsonObject } from '../../core/event.js';
+import type { JsonObject } from './event.js';
 
 /** Tolerant readers for event properties, which arrive from many SDKs in many shapes. */
 export const asObject = (value: unknown): JsonObject | null =>
@@ -46,3 +46,7 @@ export const pick = (props: JsonObject, ...keys: string[]): unknown => {
 };
 
 export const toCents = (amount: number): number => Math.round(amount * 100);
+
+/** The order id of an order event's properties: `order_id`, `orderId` or `checkout_id`. */
+export const orderIdIn = (props: JsonObject): string | null =>
+  asString(pick(props, 'order_id', 'orderId', 'checkout_id'));
