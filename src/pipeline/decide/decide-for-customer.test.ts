@@ -309,6 +309,19 @@ describe('decideForCustomer', () => {
       ]);
     });
 
+    it('enters no journey when the cart is empty or changed since the timer was armed', () => {
+      for (const state of [
+        aState({ cart: null }),
+        aState({ cart: aCart([aCartItem({ priceCents: 25_000 })], updatedAtMs + 60_000) }),
+      ]) {
+        const out = decide([abandoned], { state });
+        expect(out.decisions).toEqual([]);
+        expect(out.memberships).toEqual([]);
+        expect(out.schedule).toEqual([]);
+        expect(out.finished[0]?.note).toMatch(/^the cart (is empty now|changed after the timer)/);
+      }
+    });
+
     it('lets the cart agent act alone when no journey starts on abandoned carts', () => {
       const env = anEnv({ journeys: catalogOf([]) });
       const out = decide([abandoned], { state: withCart, env });

@@ -291,6 +291,13 @@ export const decideForCustomer = (
       case 'journey-step':
         return onStep(trigger);
       case 'cart-abandoned': {
+        // Only the cart that armed the timer was abandoned: one emptied or changed since
+        // without arming it again (a late order, a late Product Added) enters no journey, or
+        // the next real cart would find the customer in it already. The agent says why.
+        if (state.cart?.updatedAtMs !== trigger.cartUpdatedAtMs) {
+          propose(cartAgent(view, trigger, env, nowMs), notes);
+          return notes;
+        }
         const journeys = enterJourneys(trigger);
         let handled = false;
         for (const j of env.journeys.current) handled ||= entryMatches(j, trigger);
