@@ -248,6 +248,16 @@ describe('decideForCustomer', () => {
     // Nor does the journey wake again: its next step was armed and is taken back.
     expect(out.schedule.filter((w) => w.key === 'c1|journey|welcome')).toEqual([]);
     expect(out.finished[1]?.note).toMatch(/withdrew journey .* proposed this round/);
+    // Handled the other way round, the order first: the signup does not enter it either.
+    const reversed = decide([orderCompleted, { kind: 'signed-up' }], { state: buyer });
+    expect(reversed.decisions.map((d) => [d.agent, d.action])).toEqual([
+      ['milestone', 'first-order-thanks'],
+    ]);
+    expect(reversed.memberships).toEqual([]);
+    expect(reversed.schedule.filter((w) => w.key === 'c1|journey|welcome')).toEqual([]);
+    expect(reversed.finished[1]?.note).toBe(
+      'not entered journey welcome: Order Completed came with it',
+    );
   });
 
   it('leaves the timer of a cart opened after the order it handles', () => {

@@ -147,10 +147,18 @@ export const decideForCustomer = (
     return run.notes;
   };
 
+  // Events handled this round: a journey one of them exits is not entered later in the round
+  // either, whichever the round handles first (a signup and an order at checkout).
+  const eventsHandled = new Set<string>();
   const enterJourneys = (trigger: Trigger): string[] => {
     const notes: string[] = [];
     for (const journey of env.journeys.current) {
       if (!entryMatches(journey, trigger)) continue;
+      const exitedBy = journey.definition.exitOn?.find((name) => eventsHandled.has(name));
+      if (exitedBy !== undefined) {
+        notes.push(`not entered journey ${journey.definition.id}: ${exitedBy} came with it`);
+        continue;
+      }
       const existing = memberships.get(journey.definition.id);
       const refused = mayEnter(journey, existing, nowMs);
       if (refused !== null) {
@@ -262,6 +270,8 @@ export const decideForCustomer = (
         ),
         notes,
       );
+    // After its own entries: a journey it starts may name it as an exit (the next order).
+    eventsHandled.add(trigger.name);
     return notes;
   };
 
