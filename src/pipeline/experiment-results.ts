@@ -109,7 +109,7 @@ export const registerJourneyExperiments = async (
           arms: step.variants.map((name) => ({ name, strategy: null })),
           control: first,
           channel: step.channels[0] ?? 'email',
-          slot: journeyStepSlot(definition.id, step.id),
+          slot: journeyStepSlot(definition.id, version, step.id),
           allocation: step.allocation ?? 'equal',
         });
         registered += 1;

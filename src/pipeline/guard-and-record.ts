@@ -205,7 +205,7 @@ export interface GuardBatchState {
   creative: Map<string, CreativeVariant[]>;
   /** The staged rollout's cohort, when one was started (null: everyone). */
   rollout: { percent: number; salt: string } | null;
-  /** The promoted winner of a journey step's variant test, by slot (`<journey>/<step>`). */
+  /** The promoted winner of a journey step's variant test, by slot (`<journey>@<version>/<step>`). */
   promoted: Map<string, string>;
   /** The traffic weights in force for an adaptively allocated step, by slot. */
   weights: Map<string, Record<string, number>>;

@@ -799,7 +799,7 @@ decide:
           (
             JSON.parse(
               (await herald.services.store.transaction((tx) =>
-                tx.getSetting('allocation:tb/hello'),
+                tx.getSetting('allocation:tb@1/hello'),
               )) ?? '[]',
             ) as { weights: Record<string, number> }[]
           ).map((e) => e.weights);
@@ -845,7 +845,7 @@ decide:
 
         // The three-phase step stays in its equal split until every arm has 1,000 trials.
         const tp = await herald.services.store.transaction((tx) =>
-          tx.getSetting('allocation:tp/hello'),
+          tx.getSetting('allocation:tp@1/hello'),
         );
         const tpEntries = JSON.parse(tp ?? '[]') as {
           fromMs: number;

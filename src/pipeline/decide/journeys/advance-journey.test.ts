@@ -268,8 +268,11 @@ describe('advanceJourney', () => {
       code: expect.stringMatching(/^PROMO-[A-Z2-9]{12}$/),
       expiresAtMs: t0 + hoursMs(10),
     });
-    expect(p?.experiment).toEqual({ slot: 'promo/mail', variants: ['v1', 'v2'] });
+    expect(p?.experiment).toEqual({ slot: 'promo@1/mail', variants: ['v1', 'v2'] });
     expect(p?.priority).toBe(77);
+    // Another version is a test of its own: its weights and winner are not version 1's.
+    const next = { ...journey, version: 2 };
+    expect(run(next, at(next, 'mail')).proposals[0]?.experiment?.slot).toBe('promo@2/mail');
   });
 
   describe('cart offer', () => {
@@ -309,7 +312,7 @@ describe('advanceJourney', () => {
       expect(p).toMatchObject({
         agent: 'cart',
         incentive: { percent: 10, expiresAtMs: t0 + hoursMs(24) },
-        experiment: { slot: 'cart-tested/offer', variants: ['cart-a', 'cart-b'] },
+        experiment: { slot: 'cart-tested@1/offer', variants: ['cart-a', 'cart-b'] },
       });
       expect(p?.reasons).toContain('10 % incentive set by the journey step');
       expect(p?.reasons).toContain('code valid 24 h');

@@ -34,9 +34,13 @@ const pickArm = (
   return split[split.length - 1] ?? split[0];
 };
 
-/** The experiment slot of a journey step's variants: `<journey>/<step>`. */
-export const journeyStepSlot = (journeyId: string, stepId: string): string =>
-  `${journeyId}/${stepId}`;
+/**
+ * The experiment slot of a journey step's variants: `<journey>@<version>/<step>`. Each version
+ * is an experiment of its own (its variants may differ), so each keeps its own weights and
+ * promoted winner.
+ */
+export const journeyStepSlot = (journeyId: string, version: number, stepId: string): string =>
+  `${journeyId}@${version}/${stepId}`;
 
 const sendProposal = (
   journey: Journey,
@@ -50,7 +54,10 @@ const sendProposal = (
   const experiment =
     step.variants === undefined
       ? null
-      : { slot: journeyStepSlot(journey.definition.id, step.id), variants: step.variants };
+      : {
+          slot: journeyStepSlot(journey.definition.id, journey.version, step.id),
+          variants: step.variants,
+        };
   if (step.offer === 'cart') {
     const cart = view.state.cart;
     const cartTrigger: Extract<Trigger, { kind: 'cart-abandoned' }> =
