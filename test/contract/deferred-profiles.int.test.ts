@@ -200,7 +200,8 @@ for (const factory of storeFactories)
         );
       await recorder.settle(read + 3 * 60 * 60_000);
       const events = planned.filter((w) => w.trigger.kind === 'event').map((w) => w.key);
-      expect(events.sort()).toEqual(['u1|event|test|m4', 'u1|event|test|m7', 'u2|event|test|m6']);
+      // m7 sends order o1 again: no new order, so nothing to plan for it.
+      expect(events.sort()).toEqual(['u1|event|test|m4', 'u2|event|test|m6']);
     });
 
     it('notes an unsettled load where profiles are left behind, and clears it once settled', async () => {
