@@ -4,7 +4,7 @@ import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import type { HeraldEvent } from '../../src/core/event.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { heraldEvent } from '../../src/pipeline/deliver-messages.js';
-import { setDoNotSell } from '../../src/pipeline/privacy.js';
+import { exportCustomer, setDoNotSell } from '../../src/pipeline/privacy.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
@@ -140,6 +140,15 @@ for (const factory of storeFactories) {
       });
       expect(trail.audit[0]?.data.guardrails.length).toBe(answer.verdicts.length);
       expect(await verify()).toMatchObject({ ok: true, entries: 1 });
+    });
+
+    it("never makes a customer's own data a signed redirect to another site", async () => {
+      await identify('eve', { email: 'eve@example.com', firstName: 'https://evil.example/login' });
+      const answer = await send('eve', 'welcome-1');
+      const message = await messageOf(answer.decisionId);
+      // Left as the customer wrote it, while the template's own links are still tracked.
+      expect(message.content?.body).toContain('Hi https://evil.example/login');
+      expect(message.content?.body).toMatch(/\/t\/c\//);
     });
 
     it('lets the 3rd marketing email in 7 days go and caps the 4th', async () => {
@@ -679,6 +688,34 @@ for (const factory of storeFactories) {
           status: 'bounced',
         }),
       ]);
+    });
+
+    it('exports nothing for a customer erased after the export found them', async () => {
+      await identify('hal', { email: 'hal@example.com' });
+      const { store } = herald.services;
+      // The export reads the profile, then an erasure commits before its audit entry.
+      const racing: typeof store = {
+        ...store,
+        getProfile: async (id) => {
+          const found = await store.getProfile(id);
+          expect((await call('POST', '/v1/customers/hal/erase', { reason: 'r' })).statusCode).toBe(
+            200,
+          );
+          return found;
+        },
+      };
+      await expect(
+        exportCustomer(
+          racing,
+          toCustomerId('hal'),
+          'ops',
+          clock.nowMs(),
+          herald.services.guard.figures,
+        ),
+      ).rejects.toMatchObject({ code: 'not-found' });
+      expect(await store.pseudonymsOfCustomer(toCustomerId('hal'))).toEqual([]);
+      const kinds = (await store.scanAudit(0, 1000)).map((e) => e.kind);
+      expect(kinds).not.toContain('access-export');
     });
 
     it('records no do-not-sell request for a customer erased after it was read', async () => {

@@ -11,7 +11,7 @@ import {
   renderSubset,
   type SubsetTemplate,
 } from './liquid-subset.js';
-import { openPixelUrl, trackLinks, type LinkContext } from './track-links.js';
+import { linkHostsIn, openPixelUrl, trackLinks, type LinkContext } from './track-links.js';
 
 /** The sender and the links every message is rendered with (`messages:` in the config). */
 export interface RenderSettings {
@@ -82,6 +82,8 @@ interface Parsed {
   text: Part;
   html: Part | null;
   whatsapp: { name: string; language: Part; parameters: Part[] };
+  /** Hosts its links may be tracked to: those the template and the shop link to. */
+  linkHosts: ReadonlySet<string>;
 }
 
 /** Meta's template names have no hyphens: `order-shipped` stands for `order_shipped`. */
@@ -124,6 +126,13 @@ export const createRenderer = (
       }
     };
     parsed.set(template.name, {
+      linkHosts: linkHostsIn([
+        settings.shopUrl,
+        template.subject,
+        template.preheader,
+        template.text,
+        template.html ?? '',
+      ]),
       subject: parse('subject', template.subject),
       preheader: parse('preheader', template.preheader),
       text: parse('text', template.text),
@@ -244,10 +253,12 @@ export const createRenderer = (
       // Email links go through the signed click redirect; SMS and push links only get UTM
       // parameters (a redirect would double an SMS's length).
       const tracked = channel === 'email';
-      let body = trackLinks(run('text', p.text), link, tracked);
+      let body = trackLinks(run('text', p.text), link, tracked, p.linkHosts);
       // A template without HTML makes a text-only email: its footer goes in the text.
       let html =
-        channel === 'email' && p.html !== null ? trackLinks(run('html', p.html), link, true) : null;
+        channel === 'email' && p.html !== null
+          ? trackLinks(run('html', p.html), link, true, p.linkHosts)
+          : null;
       if (marketingEmail) {
         body += textFooter(unsubscribeUrl);
         if (html !== null) html = withHtmlFooter(html, unsubscribeUrl);
@@ -277,17 +288,19 @@ export const createRenderer = (
     },
     withEdits({ messageId, channel, templateName, marketing, decision }, content, edits) {
       const link = linkOf(messageId, channel, templateName, decision);
+      // A reviewer's copy links where the template did: a link to another host stays as written.
+      const hosts = parsed.get(templateName)?.linkHosts ?? linkHostsIn([settings.shopUrl]);
       const marketingEmail = channel === 'email' && marketing;
       const unsubscribeUrl = content.unsubscribeUrl ?? unsubscribeUrlOf(messageId);
       let { body, html } = content;
       if (edits.body !== undefined) {
-        body = trackLinks(edits.body.trim(), link, channel === 'email');
+        body = trackLinks(edits.body.trim(), link, channel === 'email', hosts);
         if (marketingEmail && !keepsFooter(body, unsubscribeUrl, address))
           body += textFooter(unsubscribeUrl);
       }
       if (edits.html === null) html = null;
       else if (edits.html !== undefined) {
-        html = trackLinks(edits.html.trim(), link, true);
+        html = trackLinks(edits.html.trim(), link, true, hosts);
         if (marketingEmail && !keepsFooter(html, escapeHtml(unsubscribeUrl), escapeHtml(address)))
           html = withHtmlFooter(html, unsubscribeUrl);
         const pixel = pixelOf(link);

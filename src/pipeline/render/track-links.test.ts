@@ -11,6 +11,9 @@ const link: LinkContext = {
   linkSecret: 'secret',
 };
 
+/** The hosts the template links to. */
+const hosts = new Set(['shop.example.com', 's.example.com']);
+
 const destinationOf = (tracked: string): unknown => {
   const token = tracked.slice('https://h.example.com/t/c/'.length);
   const payload = verifyToken('secret', token);
@@ -19,7 +22,7 @@ const destinationOf = (tracked: string): unknown => {
 
 describe('link tracking', () => {
   it('sends a link through a signed redirect whose destination carries the UTM parameters', () => {
-    const out = trackLinks('Finish here: https://shop.example.com/cart?x=1.', link, true);
+    const out = trackLinks('Finish here: https://shop.example.com/cart?x=1.', link, true, hosts);
     const url = /https:\/\/\S+(?=\.$)/.exec(out)?.[0] ?? '';
     expect(url.startsWith('https://h.example.com/t/c/')).toBe(true);
     expect(destinationOf(url)).toEqual({
@@ -30,7 +33,7 @@ describe('link tracking', () => {
   });
 
   it("leaves Herald's own links and existing UTM parameters alone", () => {
-    expect(trackLinks('https://h.example.com/u/abc.def', link, true)).toBe(
+    expect(trackLinks('https://h.example.com/u/abc.def', link, true, hosts)).toBe(
       'https://h.example.com/u/abc.def',
     );
     expect(withUtm('https://s.example.com/?utm_source=news', link)).toBe(
@@ -39,14 +42,30 @@ describe('link tracking', () => {
   });
 
   it('keeps HTML attributes well-formed', () => {
-    const out = trackLinks('<a href="https://s.example.com/?a=1&amp;b=2">go</a>', link, false);
+    const out = trackLinks(
+      '<a href="https://s.example.com/?a=1&amp;b=2">go</a>',
+      link,
+      false,
+      hosts,
+    );
     expect(out).toBe(
       '<a href="https://s.example.com/?a=1&amp;b=2&amp;utm_source=herald&amp;utm_medium=email&amp;utm_campaign=cart-recovery&amp;utm_content=cart-reminder&amp;utm_id=m-1">go</a>',
     );
   });
 
+  it('leaves a link to a host the template does not link to as written: no open redirect', () => {
+    for (const text of [
+      'Hi https://evil.example/login, welcome',
+      'Hi https://shop.example.com.evil.example/x',
+      'Hi https://shop.example.com@evil.example/x',
+    ])
+      expect(trackLinks(text, link, true, hosts)).toBe(text);
+  });
+
   it('only adds UTM parameters when asked not to track (SMS)', () => {
-    expect(trackLinks('Shop https://s.example.com/p', { ...link, medium: 'sms' }, false)).toBe(
+    expect(
+      trackLinks('Shop https://s.example.com/p', { ...link, medium: 'sms' }, false, hosts),
+    ).toBe(
       'Shop https://s.example.com/p?utm_source=herald&utm_medium=sms&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
     );
   });

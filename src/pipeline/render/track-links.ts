@@ -81,17 +81,38 @@ export const clickUrl = (destination: string, link: LinkContext): string =>
 export const openPixelUrl = (link: LinkContext): string =>
   `${link.base}/t/o/${signToken(link.linkSecret, link.messageId)}`;
 
+const hostOf = (url: string): string | null => {
+  try {
+    return new URL(url.replace(/&amp;/g, '&')).host.toLowerCase();
+  } catch {
+    return null;
+  }
+};
+
+/** The hosts of the links written in these texts (a template's parts, the shop's URL). */
+export const linkHostsIn = (texts: readonly string[]): Set<string> =>
+  new Set(texts.flatMap((text) => (text.match(URL_PATTERN) ?? []).flatMap((u) => hostOf(u) ?? [])));
+
 /**
- * Rewrites every link to Herald's own pages untouched and every other link to go through a
- * signed click redirect, with UTM parameters on its destination. With `track` false (SMS,
- * push), links only get their UTM parameters.
+ * Rewrites the links to `hosts` (those the template itself or the shop links to) to go through
+ * a signed click redirect, with UTM parameters on their destination; links to Herald's own
+ * pages, and links to any other host — one a customer's name or traits carry — stay as written:
+ * a signed redirect to wherever a customer's data points would make Herald's domain an open
+ * redirect. With `track` false (SMS, push), links only get their UTM parameters.
  */
-export const trackLinks = (text: string, link: LinkContext, track: boolean): string =>
+export const trackLinks = (
+  text: string,
+  link: LinkContext,
+  track: boolean,
+  hosts: ReadonlySet<string>,
+): string =>
   text.replace(URL_PATTERN, (match) => {
     const trailing = TRAILING.exec(match)?.[0] ?? '';
     const url = trailing === '' ? match : match.slice(0, -trailing.length);
     const decoded = url.replace(/&amp;/g, '&');
     if (decoded.startsWith(`${link.base}/`)) return match;
+    const host = hostOf(decoded);
+    if (host === null || !hosts.has(host)) return match;
     const destination = withUtm(decoded, link);
     const replaced = track ? clickUrl(destination, link) : destination;
     // In HTML the ampersands of the new query string are escaped as they were found.
