@@ -51,6 +51,11 @@ export const exportCustomer = async (
   const profile = await store.getProfile(customerId);
   if (profile === undefined) throw new AppError('not-found', `no customer ${customerId}`);
   const links = await store.transaction(async (tx) => {
+    // Under the customer's lock, as an erasure takes it: a customer erased since the check
+    // above is not found, rather than given a pseudonym again by the export's audit entry.
+    await tx.lock([customerId]);
+    if (!(await tx.loadProfiles([customerId])).has(customerId))
+      throw new AppError('not-found', `no customer ${customerId}`);
     await appendAudit(
       tx,
       [{ kind: 'access-export', customerId, atMs: nowMs, data: { by, request: 'gdpr-access' } }],
