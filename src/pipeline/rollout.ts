@@ -85,10 +85,23 @@ export const checkRollout = async (
   store: Store,
   nowMs: number,
   observed: { p95LatencyMs: number; uptime: number },
-): Promise<{ decision: RolloutDecision; health: RolloutHealth; state: RolloutState }> => {
+): Promise<{ decision: RolloutDecision; health: RolloutHealth | null; state: RolloutState }> => {
   const state = await readRollout(store);
   if (state === null)
     throw new AppError('conflict', 'no rollout was started: POST /v1/rollout/start first');
+  // Rolled back to nothing, the rollout stays stopped until a person starts it again: the next
+  // check would otherwise start it over at once, on the same cohort, whatever stopped it.
+  const last = state.history.at(-1)?.decision;
+  if (state.percent === 0 && last?.action === 'roll-back') {
+    const decision: RolloutDecision = {
+      action: 'hold',
+      percent: 0,
+      reasons: [
+        `stopped by a roll-back (${last.reasons.join('; ')}): POST /v1/rollout/start starts it again`,
+      ],
+    };
+    return { decision, health: null, state };
+  }
   const totals = await store.kpiTotals(state.stageStartedAtMs, nowMs + 1);
   const health: RolloutHealth = {
     messages: totals.touches.reduce((n, t) => n + t.sent, 0),

@@ -395,6 +395,14 @@ for (const factory of storeFactories)
       }>();
       expect(stopped.decision).toMatchObject({ action: 'roll-back', toPercent: 0 });
       expect(stopped.rollout.history).toHaveLength(3);
+      // Stopped, it stays stopped: the next check does not start it over.
+      const after = (await admin('/v1/rollout/check', { uptime: 1, p95LatencyMs: 40 })).json<{
+        decision: { action: string; percent: number; reasons: string[] };
+        rollout: { percent: number };
+      }>();
+      expect(after.decision).toMatchObject({ action: 'hold', percent: 0 });
+      expect(after.decision.reasons[0]).toMatch(/^stopped by a roll-back/);
+      expect(after.rollout.percent).toBe(0);
       const second = await launch('stage-2');
       expect(second.filter((m) => m.status === 'sent')).toEqual([]);
       expect(second.every((m) => m.reasonCode === 'outside_rollout')).toBe(true);
