@@ -787,6 +787,37 @@ for (const factory of storeFactories) {
       expect((await send('ed', 'upsell', 'sms')).status).toBe('queued');
     });
 
+    it('takes published web content down when its customer opts out of it or of sale', async () => {
+      const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();
+      const contentOf = async (userId: string) => {
+        const signature = createHmac('sha256', herald.services.linkSecret)
+          .update(`user:${userId}`)
+          .digest('hex');
+        const answer = await herald.app.inject({
+          url: `/v1/personalize?userId=${userId}&userSignature=${signature}&slot=home-hero&writeKey=${writeKey}`,
+        });
+        return answer.json<{ content: { body: string } | null }>().content;
+      };
+      for (const userId of ['dk', 'dl']) {
+        await ingest('identify', { userId, traits: { firstName: 'D' } });
+        const web = await send(userId, 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
+        expect(web.status).toBe('queued');
+      }
+      await herald.services.dispatcher.runDue();
+      expect(await contentOf('dk')).not.toBeNull();
+      expect(await contentOf('dl')).not.toBeNull();
+      await ingest('track', {
+        userId: 'dk',
+        event: 'Consent Updated',
+        properties: { channel: 'web', granted: false },
+      });
+      expect(
+        (await admin('POST', '/v1/customers/dl/do-not-sell', { doNotSell: true })).statusCode,
+      ).toBe(200);
+      expect(await contentOf('dk')).toBeNull();
+      expect(await contentOf('dl')).toBeNull();
+    });
+
     it('serves published web content to the site, with a TTL, until it expires', async () => {
       await ingest('identify', { userId: 'di', traits: { firstName: 'Di' } });
       const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();

@@ -3,9 +3,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import type { MessageRecord } from '../../core/message.js';
+import { optedOutOfSale } from '../../core/profile.js';
 import { normalisePhone } from '../../core/recipient.js';
 import { verifyToken, verifyUserSignature } from '../../core/signed-token.js';
 import { heraldEvent } from '../../pipeline/deliver-messages.js';
+import { checkAtHandOff } from '../../pipeline/guard/index.js';
 import {
   recordMessageResult,
   type MessageResult,
@@ -449,12 +451,24 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             ? undefined
             : await store.resolveAnonymousId(q['anonymousId']));
         const nowMs = services.clock.nowMs();
-        const live =
+        const published =
           customerId === undefined
             ? undefined
             : (await store.webContent(customerId, slot, nowMs - 30 * 24 * 3600 * 1000)).find(
                 (m) => (m.web?.expiresAtMs ?? 0) > nowMs && m.content !== null,
               );
+        // Judged again each time it is shown, as a message is at hand-off: an unsubscribe from
+        // web marketing or a do-not-sell request since it was published takes it down at once.
+        const state =
+          published === undefined || customerId === undefined
+            ? undefined
+            : (await store.getProfile(customerId))?.state;
+        const live =
+          published === undefined ||
+          checkAtHandOff(published, state, config.guardPolicy) !== null ||
+          (published.class === 'marketing' && state !== undefined && optedOutOfSale(state))
+            ? undefined
+            : published;
         // Fresh for at most five minutes, and never past the content's own expiry.
         const ttlSeconds =
           live === undefined
