@@ -45,9 +45,11 @@ export const createSqliteTx = (
   const own: Required<IngestTx> & Pick<RecordTx, 'eraseCustomer'> & { commit(): void } = {
     async eraseCustomer(id) {
       needCustomerIndex();
+      // A profile still waiting to be written has no row to delete, and is erased all the same.
+      const waiting = (staged.has(id) ? staged.get(id) : profiles.get(id)) ?? null;
       const counts = await shared.eraseCustomer(id);
       staged.set(id, null);
-      return counts;
+      return waiting !== null && counts.profiles === 0 ? { ...counts, profiles: 1 } : counts;
     },
     commit() {
       profiles.commit(staged, maxSeq);
