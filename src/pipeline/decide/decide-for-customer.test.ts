@@ -266,8 +266,15 @@ describe('decideForCustomer', () => {
       orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }),
       cart: aCart([aCartItem()], t0 + 8000),
     });
-    const out = decide([orderCompleted], { state: shopping, nowMs: t0 + 60_000 });
+    const recovering = aMembership({ journeyId: 'cart-recovery', stepId: 'cart-still-open' });
+    const out = decide([orderCompleted], {
+      state: shopping,
+      nowMs: t0 + 60_000,
+      memberships: [recovering],
+    });
     expect(out.cancelWork).not.toContainEqual({ key: 'c1|cart', note: 'order placed' });
+    // Nor does it end the recovery of the newer cart.
+    expect(out.memberships.filter((m) => m.status === 'exited')).toEqual([]);
     expect(out.cancelDecisions).not.toContainEqual({
       match: { agents: ['cart'] },
       reason: 'order placed',

@@ -221,10 +221,25 @@ export const decideForCustomer = (
 
   const onEvent = (trigger: Extract<Trigger, { kind: 'event' }>): string[] => {
     const notes: string[] = [];
+    // A cart opened after the latest order (the next purchase begun before this event was
+    // handled) is not the one the order closed: its timer, its offer and the recovery journey
+    // it started stand.
+    const lastOrderMs = state.orders.lastAtMs;
+    const newerCart =
+      trigger.name === 'Order Completed' &&
+      state.cart !== null &&
+      lastOrderMs !== null &&
+      state.cart.updatedAtMs > lastOrderMs;
     for (const m of [...memberships.values()]) {
       if (m.status !== 'active') continue;
       const journey = env.journeys.find(m.journeyId, m.version);
-      if (journey?.definition.exitOn?.includes(trigger.name) === true) {
+      const entry = journey?.definition.entry;
+      const ofNewerCart =
+        newerCart &&
+        entry !== undefined &&
+        'trigger' in entry &&
+        entry.trigger === 'cart-abandoned';
+      if (journey?.definition.exitOn?.includes(trigger.name) === true && !ofNewerCart) {
         notes.push(exitJourney(m, `event ${trigger.name}`));
         continue;
       }
@@ -243,11 +258,6 @@ export const decideForCustomer = (
     }
     notes.push(...enterJourneys(trigger));
     if (trigger.name === 'Order Completed') {
-      // A cart opened after the latest order (the next purchase begun before this event was
-      // handled) is not the one the order closed: its timer and offer stand.
-      const lastOrderMs = state.orders.lastAtMs;
-      const newerCart =
-        state.cart !== null && lastOrderMs !== null && state.cart.updatedAtMs > lastOrderMs;
       if (!newerCart) {
         cancelWork(cartKey(id), 'order placed');
         notes.push(...cancelDecisions({ agents: ['cart'] }, 'order placed'));
