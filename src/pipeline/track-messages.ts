@@ -271,19 +271,29 @@ const creditableCents = (cents: number): number =>
   Number.isFinite(cents) && Math.abs(cents) <= Number.MAX_SAFE_INTEGER ? cents : 0;
 
 /**
+ * Whether the profile counts this order as cancelled already (its cancellation came first, or
+ * in the same batch): such an order earns no credit. One cancelled later stays credited.
+ */
+const cancelledBy = (change: ProfileChange, orderId: string): boolean =>
+  change.after.orders.cancelledIds?.includes(orderId) ?? false;
+
+/**
  * Adds each new order to the outcome of the experiment units whose window holds it (every
- * experiment the customer is in counts it: each was randomised on its own).
+ * experiment the customer is in counts it: each was randomised on its own), unless the profile
+ * counts it cancelled already.
  */
 export const creditExperimentOutcomes = async (
   tx: StoreTx,
   changes: readonly ProfileChange[],
 ): Promise<number> => {
   const orders = changes.flatMap((change) =>
-    change.newOrders.map((order) => ({
-      customerId: change.customerId,
-      atMs: order.placedAtMs,
-      revenueCents: creditableCents(order.totalCents),
-    })),
+    change.newOrders
+      .filter((order) => !cancelledBy(change, order.orderId))
+      .map((order) => ({
+        customerId: change.customerId,
+        atMs: order.placedAtMs,
+        revenueCents: creditableCents(order.totalCents),
+      })),
   );
   return tx.creditOrders(orders);
 };
@@ -304,7 +314,8 @@ export const attributeConversions = async (
   for (const change of changes)
     for (const event of change.events) {
       const orderId = orderIdOf(event);
-      if (orderId !== null) orders.push({ customerId: change.customerId, event, orderId });
+      if (orderId !== null && !cancelledBy(change, orderId))
+        orders.push({ customerId: change.customerId, event, orderId });
     }
   if (orders.length === 0) return 0;
   // One read for the batch, over the windows of all its orders; each order keeps its own.

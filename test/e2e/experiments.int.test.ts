@@ -320,6 +320,16 @@ for (const factory of storeFactories)
         { ...order('ut', 'u-1', 70), context: { campaign: { source: 'herald', id: first?.id } } },
         order('ut', 'u-2', 30),
       ]);
+      // An order whose cancellation came first is no order: nothing is credited for it.
+      await batch([
+        {
+          type: 'track',
+          userId: 'ut',
+          event: 'Order Cancelled',
+          properties: { order_id: 'u-3', total: 50 },
+        },
+      ]);
+      await batch([order('ut', 'u-3', 50)]);
       const conversions = (await get('/v1/conversions?userId=ut')).json<{
         conversions: { orderId: string; decisionId: string }[];
       }>().conversions;
