@@ -26,7 +26,7 @@ import {
 import { createRenderer } from '../pipeline/render/index.js';
 import { loadTemplates } from './load-templates.js';
 import { createAdapters, domainOf } from './create-adapters.js';
-import { createDispatcher, type Dispatcher } from '../pipeline/deliver/index.js';
+import { createDispatcher, type Dispatcher, type DispatchIo } from '../pipeline/deliver/index.js';
 import {
   createLiveChurnModel,
   createLiveConversionModel,
@@ -68,6 +68,8 @@ export interface Services {
   adapters: readonly ChannelAdapter[];
   /** The outbox to the providers; `serve` and `worker` start it. */
   dispatcher: Dispatcher;
+  /** The dispatcher's reads and writes of the outbox (claims, rechecks, outcomes). */
+  dispatchIo: DispatchIo;
   /** The churn model profiles are scored with, in memory; `refresh` after training. */
   churnModel: ReturnType<typeof createLiveChurnModel>;
   /** The conversion model message proposals are weighed with, in memory; `refresh` after training. */
@@ -284,6 +286,7 @@ export const createServices = async (
     worker,
     adapters,
     dispatcher,
+    dispatchIo: io,
     churnModel,
     conversionModel,
     close: async () => {

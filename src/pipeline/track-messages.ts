@@ -33,6 +33,20 @@ export interface TrackDeps {
   emit(events: readonly HeraldEvent[], nowMs: number): Promise<void>;
 }
 
+/** SendGrid's suppression lists, by the reason a drop names: what put an address there. */
+const SUPPRESSION_LISTS = new Map<string, { name: string; properties?: Record<string, string> }>([
+  [
+    'unsubscribed address',
+    { name: HERALD_EVENTS.unsubscribed, properties: { source: 'sendgrid-suppression' } },
+  ],
+  [
+    'unsubscribed group',
+    { name: HERALD_EVENTS.unsubscribed, properties: { source: 'sendgrid-suppression' } },
+  ],
+  ['spam reporting address', { name: HERALD_EVENTS.emailComplained }],
+  ['bounced address', { name: HERALD_EVENTS.emailBounced, properties: { type: 'hard' } }],
+]);
+
 /**
  * The event a result becomes. Ids: a bounce or a delivery report happens once per message (a
  * repeated report is recorded once); opens, clicks and unsubscribes each count — an unsubscribe
@@ -91,36 +105,14 @@ const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: str
     case 'dropped': {
       // SendGrid drops mail to an address on one of its suppression lists, and its reason names
       // the list: the profile learns what put the address there, as if reported to Herald.
-      const dropped = { ...props, reason: r.reason, dropped: true };
-      const list = r.reason.trim().toLowerCase();
-      if (list === 'unsubscribed address' || list === 'unsubscribed group')
-        return heraldEvent(
-          m.customerId,
-          HERALD_EVENTS.unsubscribed,
-          once('dropped'),
-          {
-            ...dropped,
-            source: 'sendgrid-suppression',
-          },
-          atMs,
-        );
-      if (list === 'spam reporting address')
-        return heraldEvent(
-          m.customerId,
-          HERALD_EVENTS.emailComplained,
-          once('dropped'),
-          dropped,
-          atMs,
-        );
-      if (list === 'bounced address')
-        return heraldEvent(
-          m.customerId,
-          HERALD_EVENTS.emailBounced,
-          once('dropped'),
-          { ...dropped, type: 'hard' },
-          atMs,
-        );
-      return heraldEvent(m.customerId, 'Email Dropped', once('dropped'), dropped, atMs);
+      const list = SUPPRESSION_LISTS.get(r.reason.trim().toLowerCase());
+      return heraldEvent(
+        m.customerId,
+        list?.name ?? 'Email Dropped',
+        once('dropped'),
+        { ...props, reason: r.reason, dropped: true, ...list?.properties },
+        atMs,
+      );
     }
     case 'undelivered':
       return heraldEvent(

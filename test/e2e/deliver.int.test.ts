@@ -5,7 +5,6 @@ import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/
 import { HOUR_MS } from '../../src/core/time.js';
 import type { MessageRecord } from '../../src/core/message.js';
 import type { HeraldEvent } from '../../src/core/event.js';
-import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
 import { createDispatcher } from '../../src/pipeline/deliver/index.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import type { ChannelAdapter } from '../../src/ports/channel-adapter.js';
@@ -436,17 +435,7 @@ for (const factory of storeFactories) {
       await ingest('identify', { userId: 'old-u', traits: { email: 'old@example.com' } });
       await ingest('identify', { userId: 'new-u', traits: { email: 'new@example.com' } });
       const sent = await send('old-u', 'welcome-1');
-      const { config, store, recorder } = herald.services;
-      const io = createDispatchIo({
-        store,
-        policy: config.deliverPolicy,
-        guardPolicy: config.guardPolicy,
-        quietHours: config.decidePolicy.quietHours,
-        random: Math.random,
-        emit: async (events, nowMs) => {
-          await recorder.record(events, nowMs);
-        },
-      });
+      const { store, dispatchIo: io } = herald.services;
       const [claimed] = await io.claim('email', T0, 10, T0 + 60_000);
       if (claimed === undefined) throw new Error('nothing was claimed');
       expect(claimed.message.id).toBe(sent.decisionId);
@@ -460,17 +449,7 @@ for (const factory of storeFactories) {
     it("keeps the last attempt's recipient on a message put back unsent", async () => {
       await ingest('identify', { userId: 'ray', traits: { email: 'ray@example.com' } });
       const sent = await send('ray', 'welcome-1');
-      const { config, store, recorder } = herald.services;
-      const io = createDispatchIo({
-        store,
-        policy: config.deliverPolicy,
-        guardPolicy: config.guardPolicy,
-        quietHours: config.decidePolicy.quietHours,
-        random: () => 0,
-        emit: async (events, nowMs) => {
-          await recorder.record(events, nowMs);
-        },
-      });
+      const { store, dispatchIo: io } = herald.services;
       // The first attempt times out (the provider may have taken it); the retry is put back
       // unsent (a rate limit, quiet hours, a circuit that opened).
       const attempt = async (nowMs: number, finish: (m: MessageRecord) => Finished) => {
@@ -502,14 +481,7 @@ for (const factory of storeFactories) {
       const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
         await recorder.record(events, nowMs);
       };
-      const io = createDispatchIo({
-        store,
-        policy: config.deliverPolicy,
-        guardPolicy: config.guardPolicy,
-        quietHours: config.decidePolicy.quietHours,
-        random: () => 0,
-        emit,
-      });
+      const io = herald.services.dispatchIo;
       let attempts = 0;
       const slow: ChannelAdapter = {
         name: 'slow',

@@ -98,6 +98,23 @@ for (const factory of storeFactories) {
     const verify = async () =>
       (await call('GET', '/v1/audit/verify')).json<{ ok: boolean; entries: number }>();
     /** Launches a campaign (upsell by email) to these new customers and lists the messages. */
+    /** A reviewer's approval of a review item. */
+    const approve = (id: string, reason: string) =>
+      call('POST', `/v1/reviews/${id}/approve`, { reason }, reviewerToken);
+    /** A new customer's $250 cart, abandoned: its 20 % offer waits in the review queue. */
+    const cartOfferInReview = async (userId: string, firstName: string) => {
+      await identify(userId, { email: `${userId}@example.com`, firstName });
+      await ingest('track', {
+        userId,
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      if (item === undefined) throw new Error(`no review item for ${userId}`);
+      return item;
+    };
     const campaignTo = async (ids: readonly string[], campaign: object) => {
       for (const id of ids) await identify(id, { email: `${id}@example.com` });
       const created = await call('POST', '/v1/campaigns', {
@@ -423,15 +440,7 @@ for (const factory of storeFactories) {
     });
 
     it('expires a review item nobody acted on within 48 hours, and never sends it', async () => {
-      await identify('hu', { email: 'hu@example.com', firstName: 'Hu' });
-      await ingest('track', {
-        userId: 'hu',
-        event: 'Product Added',
-        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
-      });
-      clock.set(T0 + 2 * HOUR_MS);
-      await herald.services.worker.runDue();
-      const [item] = (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      const item = await cartOfferInReview('hu', 'Hu');
       clock.set(T0 + 2 * HOUR_MS + 48 * HOUR_MS - 1);
       expect(
         (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews,
@@ -440,39 +449,21 @@ for (const factory of storeFactories) {
       expect(
         (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews,
       ).toHaveLength(0);
-      expect(await messageOf(item?.id ?? '')).toMatchObject({
+      expect(await messageOf(item.id)).toMatchObject({
         status: 'expired',
         reasonCode: 'review_expired',
       });
-      const late = await call(
-        'POST',
-        `/v1/reviews/${item?.id ?? ''}/approve`,
-        { reason: 'late' },
-        reviewerToken,
-      );
+      const late = await approve(item.id, 'late');
       expect(late.statusCode).toBe(409);
     });
 
     it('refuses an approval after the deadline, before any sweep has expired the item', async () => {
-      await identify('ivo', { email: 'ivo@example.com', firstName: 'Ivo' });
-      await ingest('track', {
-        userId: 'ivo',
-        event: 'Product Added',
-        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
-      });
-      clock.set(T0 + 2 * HOUR_MS);
-      await herald.services.worker.runDue();
-      const [item] = (await call('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      const item = await cartOfferInReview('ivo', 'Ivo');
       // No listing, no housekeeping: the approval is the first thing to arrive after 48 hours.
       clock.set(T0 + 2 * HOUR_MS + 48 * HOUR_MS + 60_000);
-      const late = await call(
-        'POST',
-        `/v1/reviews/${item?.id ?? ''}/approve`,
-        { reason: 'late' },
-        reviewerToken,
-      );
+      const late = await approve(item.id, 'late');
       expect(late.statusCode).toBe(409);
-      expect(await messageOf(item?.id ?? '')).toMatchObject({
+      expect(await messageOf(item.id)).toMatchObject({
         status: 'expired',
         reasonCode: 'review_expired',
       });
