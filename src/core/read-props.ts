@@ -50,3 +50,18 @@ export const toCents = (amount: number): number => Math.round(amount * 100);
 /** The order id of an order event's properties: `order_id`, `orderId` or `checkout_id`. */
 export const orderIdIn = (props: JsonObject): string | null =>
   asString(pick(props, 'order_id', 'orderId', 'checkout_id'));
+
+/** Order value per the Segment e-commerce spec: total, else revenue, else value, else products. */
+export const orderValueCents = (props: JsonObject): number => {
+  const amount = asNumber(pick(props, 'total', 'revenue', 'value'));
+  if (amount !== null) return toCents(amount);
+  const products = props['products'];
+  if (!Array.isArray(products)) return 0;
+  return products.reduce<number>((sum, p) => {
+    const product = asObject(p);
+    if (product === null) return sum;
+    const price = asNumber(product['price']) ?? 0;
+    // Whole cents for each line: a quantity sold by weight (1.5 kg) is a fraction.
+    return sum + Math.round(toCents(price) * (asNumber(product['quantity']) ?? 1));
+  }, 0);
+};

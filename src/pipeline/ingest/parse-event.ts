@@ -8,6 +8,7 @@ import {
 } from '../../core/event.js';
 import { toMessageId, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
+import { orderValueCents } from '../../core/read-props.js';
 import { HOUR_MS } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
 import type { IngestLimits } from './ingest-limits.js';
@@ -228,32 +229,20 @@ const orderAmountProblems = (raw: JsonObject, path: string): FieldProblem[] => {
   if (problems.length > 0) return problems;
   // An order's value is counted in whole cents, exactly, by every store (PostgreSQL's bigint
   // columns refuse more): whichever of these amounts it is taken from stays within that.
-  const amount = (value: unknown) => (value === undefined || value === null ? 0 : Number(value));
-  const lines = Array.isArray(products)
-    ? products.reduce<number>((sum, product) => {
-        const item = objectOf(product);
-        return (
-          sum +
-          amount(item['price']) * (item['quantity'] === undefined ? 1 : amount(item['quantity']))
-        );
-      }, 0)
-    : 0;
   return [
-    ...['total', 'revenue', 'value'].map((key) => ({
-      at: `${path}/properties/${key}`,
-      value: amount(props[key]),
-    })),
-    { at: `${path}/properties/products`, value: lines },
-  ].flatMap(({ at, value }) =>
-    value <= MAX_ORDER_VALUE
+    ...['total', 'revenue', 'value'].map((key) => ({ key, part: { [key]: props[key] } })),
+    { key: 'products', part: { products } },
+  ].flatMap(({ key, part }) => {
+    const cents = orderValueCents(part);
+    return cents <= MAX_ORDER_VALUE * 100
       ? []
       : [
           {
-            path: at,
-            message: `an order's value must be at most ${MAX_ORDER_VALUE.toFixed(2)} (whole cents counted exactly), not ${value.toExponential(3)}`,
+            path: `${path}/properties/${key}`,
+            message: `an order's value must be at most ${MAX_ORDER_VALUE.toFixed(2)} (whole cents counted exactly), not ${(cents / 100).toExponential(3)}`,
           },
-        ],
-  );
+        ];
+  });
 };
 
 /** The largest order value whose cents are exact as a JavaScript number (about 9 × 10^13). */

@@ -8,13 +8,12 @@ import type { Channel, Device, Location, ProfileState, Responses } from '../../c
 import { addPoints } from './decay-points.js';
 import type { ProfilePolicy } from './policy.js';
 import {
-  asNumber,
   asObject,
   asString,
   asTimeMs,
   orderIdIn,
+  orderValueCents,
   pick,
-  toCents,
 } from '../../core/read-props.js';
 import { cartClosedAfter, updateCart } from './update-cart.js';
 import { Stamps, type SetTimes } from './stamps.js';
@@ -62,25 +61,10 @@ export interface EventFacts {
   cancelsPlacedOrder?: boolean;
 }
 
-export { orderIdIn };
+export { orderIdIn, orderValueCents };
 
 /** Cancelled order ids a profile remembers: a customer's latest, far more than anyone cancels. */
 export const CANCELLED_IDS_KEPT = 200;
-
-/** Order value per the Segment e-commerce spec: total, else revenue, else value, else products. */
-export const orderValueCents = (props: JsonObject): number => {
-  const amount = asNumber(pick(props, 'total', 'revenue', 'value'));
-  if (amount !== null) return toCents(amount);
-  const products = props['products'];
-  if (!Array.isArray(products)) return 0;
-  return products.reduce<number>((sum, p) => {
-    const product = asObject(p);
-    if (product === null) return sum;
-    const price = asNumber(product['price']) ?? 0;
-    // Whole cents for each line: a quantity sold by weight (1.5 kg) is a fraction.
-    return sum + Math.round(toCents(price) * (asNumber(product['quantity']) ?? 1));
-  }, 0);
-};
 
 /**
  * Where the customer is. What they or the business declared (an identify's `address` or
