@@ -73,7 +73,7 @@ program
   .argument('<file>', 'a .csv, .ndjson or .jsonl file')
   .option('--format <format>', 'csv or ndjson (default: from the file extension)')
   .option('--map <mapping...>', 'CSV column mapping, field=column (e.g. userId=customer_id)')
-  .option('--batch-size <n>', 'events per transaction', '1000')
+  .option('--batch-size <n>', 'lines per transaction (their valid events)', '1000')
   .action(
     async (
       kind: string,

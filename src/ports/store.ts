@@ -122,7 +122,7 @@ export interface Store extends DecideReads, ModelStore, RecordReads, ContentStor
   profilesBehind(): Promise<CustomerId[]>;
   /**
    * For rebuilding most of the table's profiles at once (a bulk load's settle): the events of
-   * every customer `wanted` accepts, customer by customer in id order — the order of SQLite's
+   * every customer in `wanted`, customer by customer in id order — the order of SQLite's
    * text comparison, which is JavaScript's for ids without characters from U+D800 up — each
    * customer's in time order, as `loadEventsOf` gives them, read in one pass as the store stood
    * when the first was read. Null where it would cost more than reading customers by id: when
@@ -131,8 +131,8 @@ export interface Store extends DecideReads, ModelStore, RecordReads, ContentStor
    */
   scanHistories?(
     afterSeq: number,
-    wanted: (customerId: CustomerId) => boolean,
-  ): Promise<Iterable<CustomerHistory> | null>;
+    wanted: ReadonlySet<CustomerId>,
+  ): Promise<AsyncIterable<CustomerHistory> | null>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -111,6 +111,50 @@ describe('herald import', () => {
     expect((await profile('e1'))?.traits).toEqual({ plan: 'pro' });
   });
 
+  it('counts every rejection and keeps the first 100 in line order, however the batches fall', async () => {
+    // Batches of 3 lines on the reading thread: rejections alone fill some of them.
+    const good = (i: number) =>
+      JSON.stringify({ type: 'identify', userId: `r${String(i)}`, traits: { n: i } });
+    const lines = Array.from({ length: 250 }, (_, i) => (i % 5 === 4 ? good(i) : '{"type": 1}'));
+    const summary = await importFile(
+      services,
+      'events',
+      file('mostly-bad.ndjson', lines.join('\n')),
+      { batchSize: '3' },
+      sink,
+    );
+    expect(summary).toMatchObject({ lines: 250, accepted: 50, stored: 50, rejected: 200 });
+    expect(summary.errors).toHaveLength(100);
+    const badLines = lines.flatMap((_, i) => (i % 5 === 4 ? [] : [i + 1]));
+    expect(summary.errors.map((e) => e.line)).toEqual(badLines.slice(0, 100));
+    expect((await profile('r249'))?.traits).toEqual({ n: 249 });
+  });
+
+  it('stamps what it reads with the time of the services’ clock, as the API does', async () => {
+    const at = Date.UTC(2024, 5, 1, 12);
+    const clocked = await createServices(
+      loadConfig({ HERALD_DATABASE_URL: `sqlite:${join(dir, 'clocked.db')}` }, null),
+      { logger: silentLogger, clock: createVirtualClock(at) },
+    );
+    try {
+      const line = (i: number) =>
+        JSON.stringify({
+          type: 'track',
+          userId: 'ck',
+          event: 'Product Viewed',
+          timestamp: new Date(at - 60_000 + i).toISOString(),
+        });
+      const path = file('clocked.ndjson', [0, 1, 2, 3, 4].map(line).join('\n'));
+      expect(await importFile(clocked, 'events', path, { batchSize: '2' }, sink)).toMatchObject({
+        stored: 5,
+      });
+      const stored = await clocked.store.listEvents('ck' as CustomerId, 10);
+      expect(stored.map((e) => e.receivedAtMs)).toEqual([at, at, at, at, at]);
+    } finally {
+      await clocked.close();
+    }
+  });
+
   it('reads an NDJSON file saved with a byte-order mark from its first line', async () => {
     const line = (userId: string) =>
       JSON.stringify({ type: 'identify', userId, traits: { plan: 'pro' } });
@@ -222,9 +266,10 @@ describe('herald import', () => {
         bulk.store.scanHistories = () => {
           scanned += 1;
           return Promise.resolve(
-            (function* (): Generator<CustomerHistory> {
+            (async function* (): AsyncGenerator<CustomerHistory> {
+              // The sort runs when the first history is asked for, and fails there.
+              await Promise.reject(new Error('database or disk is full'));
               yield* [];
-              throw new Error('database or disk is full');
             })(),
           );
         };

@@ -470,6 +470,14 @@ const placedOrders = (
  * changes are marked `arrived` (judged fresh when their events were read) unless `atArrival`
  * is false. Returns how many profiles were written.
  */
+/**
+ * Customers a settle writes a transaction. Small, so that a batch's parsed histories die young:
+ * held across a transaction, histories of 500 customers (about 15 MB in the bench import) were
+ * promoted by the collector's scavenges and made the settle about a third collection; 50 took
+ * 11–13 s of the settle against 14–17 s (bench/README.md, 2026-12-04, afternoon).
+ */
+const SETTLE_BATCH = 50;
+
 export const settleDeferred = async (
   store: Store,
   deferred: DeferredProfiles,
@@ -489,18 +497,16 @@ export const settleDeferred = async (
   const settledThrough = options.settledThrough ?? null;
   const arrived = options.atArrival === false ? undefined : true;
   const ids = [...deferred.customers].sort();
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? SETTLE_BATCH;
   const { onRecorded, churnModel } = options;
   // The scan hands customers on in SQLite's order, which the mark below must agree with.
   const scan =
     ids.length === 0 || ids.some((id) => /[\uD800-\uFFFF]/.test(id))
       ? null
-      : started(
-          (await store.scanHistories?.(afterSeq, (id) => deferred.customers.has(id))) ?? null,
-        );
+      : await started((await store.scanHistories?.(afterSeq, deferred.customers)) ?? null);
   let written = 0;
   let done = 0;
-  for (const { batch, known } of scan === null
+  for await (const { batch, known } of scan === null
     ? batchesOf(ids, batchSize)
     : scannedBatches(scan, batchSize)) {
     written += await store.transaction(async (tx) => {
@@ -566,24 +572,26 @@ export const settleDeferred = async (
  * space — or null when it failed there: nothing has been handed on yet, and reading customer by
  * customer needs no such space, so the settle goes that way rather than fail at every start.
  */
-const started = (scan: Iterable<CustomerHistory> | null): Iterable<CustomerHistory> | null => {
+const started = async (
+  scan: AsyncIterable<CustomerHistory> | null,
+): Promise<AsyncIterable<CustomerHistory> | null> => {
   if (scan === null) return null;
-  const histories = scan[Symbol.iterator]();
+  const histories = scan[Symbol.asyncIterator]();
   let first: IteratorResult<CustomerHistory>;
   try {
-    first = histories.next();
+    first = await histories.next();
   } catch {
-    histories.return?.();
+    await histories.return?.();
     return null;
   }
-  return (function* () {
+  return (async function* () {
     try {
       if (first.done === true) return;
       yield first.value;
-      yield* { [Symbol.iterator]: () => histories };
+      yield* { [Symbol.asyncIterator]: () => histories };
     } finally {
       // Stopped early (a batch failed): the scan's connection closes with it.
-      histories.return?.();
+      await histories.return?.();
     }
   })();
 };
@@ -597,12 +605,12 @@ function* batchesOf(
 }
 
 /** A settle's customers in batches as a scan meets them, their events with them. */
-function* scannedBatches(
-  scan: Iterable<CustomerHistory>,
+async function* scannedBatches(
+  scan: AsyncIterable<CustomerHistory>,
   size: number,
-): Generator<{ batch: CustomerId[]; known?: Map<CustomerId, StoredEvent[]> }> {
+): AsyncGenerator<{ batch: CustomerId[]; known?: Map<CustomerId, StoredEvent[]> }> {
   let known = new Map<CustomerId, StoredEvent[]>();
-  for (const { customerId, events } of scan) {
+  for await (const { customerId, events } of scan) {
     known.set(customerId, events);
     if (known.size < size) continue;
     yield { batch: [...known.keys()], known };

@@ -1,4 +1,5 @@
-import BetterSqlite3 from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { StoredEvent } from '../../../core/event.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { CustomerHistory } from '../../../ports/store.js';
@@ -13,47 +14,166 @@ import { EVENT_COLUMNS, storedEventOf, type EventTuple } from './sqlite-statemen
 const SCAN_CACHE_KB = 4096;
 
 /**
- * The events of every customer `wanted` accepts, customer by customer in id order (SQLite's:
- * the bytes of the UTF-8), each customer's in the order they happened — the order and the rows
+ * Rows the thread hands over at a time (whole customers, so a chunk can hold more). A chunk
+ * arrives whole in this thread's heap and lives until its last customer is used: chunks of 4,000
+ * rows lived long enough to be promoted by the collector (the bench import's settle took 16–17 s
+ * with them, 11–12 s with chunks of 500).
+ */
+const CHUNK_ROWS = 500;
+
+/** Chunks the thread may read ahead of the one being used. */
+const READ_AHEAD = 2;
+
+// Shared between the thread and its reader: chunks the reader will take, and a stop flag.
+const CREDITS = 0;
+const STOP = 1;
+
+// Plain JavaScript run by the worker (as the checkpoint thread's: no TypeScript loader needed).
+// It owns its own read-only connection; rows go over as one flat array a chunk (strings and
+// numbers, cloned without per-row objects) with the number of rows of each customer.
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { driver, file, wanted, sql, cacheKb, chunkRows, shared } = workerData;
+const flags = new Int32Array(shared);
+const stopped = () => Atomics.load(flags, ${STOP}) !== 0;
+// Waits until the reader takes another chunk; false when it has stopped.
+const mayPost = () => {
+  for (;;) {
+    if (stopped()) return false;
+    const credits = Atomics.load(flags, ${CREDITS});
+    if (credits > 0) return true;
+    Atomics.wait(flags, ${CREDITS}, credits);
+  }
+};
+let db = null;
+try {
+  const Database = require(driver);
+  db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('cache_size = -' + cacheKb);
+  db.pragma('threads = 2');
+  const rows = db.prepare(sql).raw(true).iterate();
+  let ids = [];
+  let counts = [];
+  let values = [];
+  let customerId = null;
+  let keep = false;
+  const post = () => {
+    if (!mayPost()) return false;
+    Atomics.sub(flags, ${CREDITS}, 1);
+    parentPort.postMessage({ ids, counts, values });
+    ids = [];
+    counts = [];
+    values = [];
+    return true;
+  };
+  let going = true;
+  for (const row of rows) {
+    const id = row[3];
+    if (id !== customerId) {
+      if (values.length >= chunkRows * row.length && !post()) {
+        going = false;
+        break;
+      }
+      customerId = id;
+      keep = wanted.has(id);
+      if (keep) {
+        ids.push(id);
+        counts.push(0);
+      }
+    }
+    if (!keep) continue;
+    counts[counts.length - 1] += 1;
+    for (const value of row) values.push(value);
+  }
+  if (going && (ids.length === 0 || post())) parentPort.postMessage({ done: true });
+} catch (error) {
+  // Sent as text: SQLite's errors lose their message when cloned between threads.
+  const code = error && error.code ? ' (' + error.code + ')' : '';
+  parentPort.postMessage({ failed: String(error && error.message ? error.message : error) + code });
+} finally {
+  if (db !== null && db.open) db.close();
+}
+`;
+
+type ScanMessage =
+  | { ids: CustomerId[]; counts: number[]; values: EventTuple[number][] }
+  | { done: true }
+  | { failed: string };
+
+/** How many values an events row has (EVENT_COLUMNS). */
+const ROW_WIDTH = 11;
+
+/**
+ * The events of every customer in `wanted`, customer by customer in id order (SQLite's: the
+ * bytes of the UTF-8), each customer's in the order they happened — the order and the rows
  * `loadEventsOf` gives. One sorting scan of the whole table on a read-only connection of its own,
  * which sees the database as it was at the first row. A customer's events are scattered over the
  * table (they arrive among everyone else's), so reading them by the customer index costs a page
- * read a row; the scan reads each page once and sorts, on a second thread as well as this one
- * (`PRAGMA threads`). Reading the bench import's 1,000,000 events this way took about 5 s of
- * the settle against about 9 s through the index, parsing the bodies aside (bench/README.md,
- * 2026-12-03, night).
+ * read a row; the scan reads each page once and sorts (bench/README.md, 2026-12-03, night).
+ *
+ * The scan runs on a thread of its own, a few thousand rows ahead of the caller (who parses the
+ * bodies, where they are used): stepping through the sort was about 4 s of the bench import's
+ * settle on the thread that replays the histories and writes the profiles. Fails (on the first
+ * history asked for, when the sort runs) where the sort cannot, for want of temporary space.
+ * Stopping early (a `for await` left by `break` or a throw) stops the thread.
  */
-export function* scanHistories(
+export async function* scanHistories(
   file: string,
-  wanted: (customerId: CustomerId) => boolean,
-): Generator<CustomerHistory> {
-  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  wanted: ReadonlySet<CustomerId>,
+): AsyncGenerator<CustomerHistory> {
+  const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  Atomics.store(flags, CREDITS, READ_AHEAD);
+  const worker = new Worker(workerSource, {
+    eval: true,
+    workerData: {
+      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      file,
+      wanted,
+      // NOT INDEXED: the customer index would read the rows in order, each from its own page.
+      sql: `SELECT ${EVENT_COLUMNS} FROM events NOT INDEXED ORDER BY customer_id, timestamp_ms, seq`,
+      cacheKb: SCAN_CACHE_KB,
+      chunkRows: CHUNK_ROWS,
+      shared: flags.buffer,
+    },
+  });
+  const inbox: ScanMessage[] = [];
+  let wake: (() => void) | null = null;
+  const deliver = (message: ScanMessage) => {
+    inbox.push(message);
+    wake?.();
+  };
+  worker.on('message', deliver);
+  worker.on('error', (error: Error) => {
+    deliver({ failed: error.message });
+  });
+  worker.on('exit', (code) => {
+    deliver({ failed: `the scan's thread exited with code ${code}` });
+  });
   try {
-    db.pragma(`cache_size = -${SCAN_CACHE_KB}`);
-    db.pragma('threads = 2');
-    // NOT INDEXED: the customer index would read the rows in order, each from its own page.
-    const rows = db
-      .prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events NOT INDEXED ORDER BY customer_id, timestamp_ms, seq`,
-      )
-      .raw(true)
-      .iterate() as IterableIterator<EventTuple>;
-    let customerId: CustomerId | null = null;
-    let events: StoredEvent[] = [];
-    let keep = false;
-    for (const row of rows) {
-      const id = row[3] as CustomerId;
-      if (id !== customerId) {
-        if (keep && customerId !== null) yield { customerId, events };
-        customerId = id;
-        events = [];
-        keep = wanted(id);
+    for (;;) {
+      while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      const message = inbox.shift() as ScanMessage;
+      if ('done' in message) return;
+      if ('failed' in message) throw new Error(`scanning the events failed: ${message.failed}`);
+      // The next chunk is read while this one is used.
+      Atomics.add(flags, CREDITS, 1);
+      Atomics.notify(flags, CREDITS);
+      const { ids, counts, values } = message;
+      let at = 0;
+      for (let i = 0; i < ids.length; i += 1) {
+        const events: StoredEvent[] = [];
+        for (let n = counts[i] ?? 0; n > 0; n -= 1) {
+          events.push(storedEventOf(values.slice(at, at + ROW_WIDTH) as EventTuple));
+          at += ROW_WIDTH;
+        }
+        yield { customerId: ids[i] as CustomerId, events };
       }
-      // Parsing a body is most of a row's cost: only for the customers asked for.
-      if (keep) events.push(storedEventOf(row));
     }
-    if (keep && customerId !== null) yield { customerId, events };
   } finally {
-    db.close();
+    Atomics.store(flags, STOP, 1);
+    Atomics.notify(flags, CREDITS);
+    worker.removeAllListeners('exit');
+    await worker.terminate();
   }
 }

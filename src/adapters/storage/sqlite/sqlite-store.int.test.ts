@@ -14,6 +14,7 @@ import {
 } from '../../../pipeline/profile/index.js';
 import type { Store } from '../../../ports/store.js';
 import { createSqliteStore, type SqliteOptions } from './create-sqlite-store.js';
+import { scanHistories } from './scan-histories.js';
 
 const policy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
 const t0 = Date.UTC(2026, 0, 1);
@@ -393,11 +394,17 @@ describe('embedded SQLite store', () => {
       );
       await recordEvents(store, [at(event('c4', 'ab'), 2), at(event('c5', 'mz'), 3)], policy, t0);
     };
-    const scanned = async (store: Store, afterSeq: number, wanted = (_id: string) => true) => {
-      const scan = await store.scanHistories?.(afterSeq, wanted);
+    const everyone = new Set(['ab', 'cy', 'mz', 'zz'].map(toCustomerId));
+    const all = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
+      const list: T[] = [];
+      for await (const item of items) list.push(item);
+      return list;
+    };
+    const scanned = async (store: Store, afterSeq: number) => {
+      const scan = await store.scanHistories?.(afterSeq, everyone);
       return scan === null || scan === undefined
         ? null
-        : [...scan].map((h) => ({ id: h.customerId, seqs: h.events.map((e) => e.seq) }));
+        : (await all(scan)).map((h) => ({ id: h.customerId, seqs: h.events.map((e) => e.seq) }));
     };
 
     it('reads each customer asked for in id order, their events as loadEventsOf gives them', async () => {
@@ -406,9 +413,9 @@ describe('embedded SQLite store', () => {
       const byIndex = await store.transaction((tx) =>
         tx.loadEventsOf(['ab', 'cy'].map(toCustomerId)),
       );
-      const scan = await store.scanHistories?.(0, (id) => id !== 'mz');
+      const scan = await store.scanHistories?.(0, new Set(['ab', 'cy'].map(toCustomerId)));
       expect(scan).not.toBeNull();
-      const histories = [...(scan ?? [])];
+      const histories = scan === null || scan === undefined ? [] : await all(scan);
       expect(histories.map((h) => h.customerId)).toEqual(['ab', 'cy']);
       for (const h of histories) expect(h.events).toEqual(byIndex.get(h.customerId));
       expect(histories.map((h) => h.events.map((e) => e.messageId))).toEqual([
@@ -431,14 +438,59 @@ describe('embedded SQLite store', () => {
       await inMemory.close();
     });
 
+    it('hands over many customers in chunks, ahead of the reader, as loadEventsOf gives them', async () => {
+      const store = await open();
+      // 12,000 events of 1,200 customers: several of the scan thread's chunks (4,000 rows each).
+      const ids = Array.from({ length: 1200 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+      for (let round = 0; round < 10; round += 1)
+        await recordEvents(
+          store,
+          ids.map((id, i) => ({
+            ...event(`${id}-${round}`, id),
+            timestampMs: t0 + ((round * 7 + i) % 10) * 60_000,
+          })),
+          policy,
+          t0,
+        );
+      const wanted = new Set(ids.filter((_, i) => i % 3 !== 1).map(toCustomerId));
+      const scan = await store.scanHistories?.(0, wanted);
+      if (scan === null || scan === undefined) throw new Error('no scan');
+      const histories = await all(scan);
+      expect(histories.map((h) => h.customerId)).toEqual([...wanted].sort());
+      const byIndex = await store.transaction((tx) => tx.loadEventsOf([...wanted]));
+      for (const h of histories) expect(h.events).toEqual(byIndex.get(h.customerId));
+      expect(histories.reduce((n, h) => n + h.events.length, 0)).toBe(wanted.size * 10);
+      await store.close();
+    });
+
+    it('stops its thread when the reader stops early, and fails where the sort cannot run', async () => {
+      const store = await open();
+      await stored(store);
+      const scan = await store.scanHistories?.(0, everyone);
+      if (scan === null || scan === undefined) throw new Error('no scan');
+      for await (const history of scan) {
+        expect(history.customerId).toBe('ab');
+        break;
+      }
+      // The store goes on (the thread held no lock), and closes.
+      await recordEvents(store, [event('c6', 'cy')], policy, t0);
+      await store.close();
+      const notHerald = join(dir, 'other.db');
+      new BetterSqlite3(notHerald).exec('CREATE TABLE t (x)').close();
+      await expect(all(scanHistories(notHerald, everyone))).rejects.toThrow(
+        /^scanning the events failed: no such table: events/,
+      );
+    });
+
     it('sees the table as it was at its first row, whatever is written meanwhile', async () => {
       const store = await open();
       await stored(store);
-      const scan = (await store.scanHistories?.(0, () => true)) ?? [];
-      const rows = scan[Symbol.iterator]();
-      expect(rows.next().value?.customerId).toBe('ab');
+      const scan = await store.scanHistories?.(0, everyone);
+      if (scan === null || scan === undefined) throw new Error('no scan');
+      const rows = scan[Symbol.asyncIterator]();
+      expect((await rows.next()).value?.customerId).toBe('ab');
       await recordEvents(store, [event('c6', 'cy'), event('c7', 'zz')], policy, t0);
-      const rest = [...{ [Symbol.iterator]: () => rows }];
+      const rest = await all({ [Symbol.asyncIterator]: () => rows });
       expect(rest.map((h) => [h.customerId, h.events.length])).toEqual([
         ['cy', 2],
         ['mz', 1],

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseEvent } from '../../pipeline/ingest/index.js';
+import { toSourceId } from '../../core/ids.js';
+import {
+  fromColumns,
+  readImport,
+  toColumns,
+  type ImportRead,
+  type ReadBatch,
+} from './read-import.js';
+
+const limits = {
+  maxEventBytes: 32_000,
+  maxBatchBytes: 500_000,
+  maxFutureMs: 86_400_000,
+  earliestTimestampMs: Date.UTC(2000, 0, 1),
+};
+
+describe('reading an import file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-read-import-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const read = (lines: string[]): ImportRead => {
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, lines.join('\n'));
+    return { kind: 'events', file, format: 'ndjson', mapping: {}, limits };
+  };
+  const all = async (batches: AsyncIterable<ReadBatch>) => {
+    const list: ReadBatch[] = [];
+    for await (const batch of batches) list.push(batch);
+    return list;
+  };
+
+  it('hands on batches of at most batchSize lines, rejections included', async () => {
+    const good = JSON.stringify({ type: 'identify', userId: 'u1', traits: {} });
+    const lines = [...Array<string>(7).fill('not json'), good, good, '[1]'];
+    const batches = await all(readImport(read(lines), 3, () => Date.UTC(2025, 0, 1)));
+    expect(batches.map((b) => b.events.length + b.rejected.length)).toEqual([3, 3, 3, 1]);
+    expect(batches.map((b) => b.lines)).toEqual([3, 6, 9, 10]);
+    expect(batches.flatMap((b) => b.rejected.map((r) => r.line))).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 10,
+    ]);
+  });
+
+  it('stamps each event with the time asked as it is read', async () => {
+    const line = JSON.stringify({ type: 'track', userId: 'u1', event: 'Signed Up' });
+    let now = 1_700_000_000_000;
+    const batches = await all(readImport(read([line, line, line]), 10, () => (now += 1000)));
+    expect(batches[0]?.events.map((e) => e.receivedAtMs)).toEqual([
+      1_700_000_001_000, 1_700_000_002_000, 1_700_000_003_000,
+    ]);
+  });
+
+  it('hands events to another thread as values and makes them whole again, unchanged', () => {
+    const parsed = [
+      {
+        type: 'alias',
+        userId: 'u2',
+        previousId: 'anon-1',
+        timestamp: '2025-01-01T00:00:00Z',
+      },
+      {
+        type: 'track',
+        anonymousId: 'a1',
+        event: 'Order Completed',
+        properties: { order_id: 'o1', total: 12.5, items: [{ sku: 'é', qty: 2 }] },
+        context: { timezone: 'Europe/Paris', ip: '192.0.2.1' },
+        timestamp: '2025-01-02T00:00:00Z',
+      },
+      { type: 'group', userId: 'u3', groupId: 'g1', traits: { name: 'Acme' } },
+    ].map((raw, i) => {
+      const result = parseEvent(
+        raw,
+        {
+          sourceId: toSourceId('import-events'),
+          receivedAtMs: Date.UTC(2025, 0, 3),
+          type: null,
+          sentAt: undefined,
+          context: null,
+          path: `line ${String(i + 1)}`,
+          newMessageId: () => `m${String(i)}`,
+        },
+        limits,
+      );
+      if (!result.ok) throw new Error(JSON.stringify(result.error));
+      return result.value.event;
+    });
+    const again = fromColumns(structuredClone(toColumns(parsed)));
+    expect(again).toEqual(parsed);
+  });
+});

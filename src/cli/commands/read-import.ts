@@ -1,0 +1,284 @@
+import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream';
+import { parse as parseCsv, type CsvError } from 'csv-parse';
+import type { FieldProblem } from '../../core/errors.js';
+import {
+  eventBodyJson,
+  type EventBody,
+  type EventType,
+  type HeraldEvent,
+  type JsonObject,
+} from '../../core/event.js';
+import { toSourceId, type MessageId, type SourceId } from '../../core/ids.js';
+import { err, ok, type Result } from '../../core/result.js';
+import { parseEvent } from '../../pipeline/ingest/index.js';
+import type { IngestLimits } from '../../pipeline/ingest/ingest-limits.js';
+import { toRawEvent, type FieldMapping, type ImportKind } from './to-raw-event.js';
+
+/** What reading a file gives, in line order; `stopped` comes last, when the rest is unreadable. */
+type FileItem =
+  | { kind: 'row'; line: number; row: JsonObject }
+  | { kind: 'unreadable'; line: number; reason: string }
+  | { kind: 'stopped'; line: number; reason: string };
+
+/** Where csv-parse was (CsvError carries it untyped). */
+interface CsvPosition {
+  lines: number;
+  empty_lines: number;
+  column: string | number | null;
+}
+
+const resumeAdvice =
+  'import the file again once it is fixed (rows already imported are not stored twice)';
+
+/**
+ * What a row csv-parse skipped becomes. Only a stray quote inside an unquoted cell leaves
+ * csv-parse sure where the next row starts; after any other error (a quote never closed, text
+ * after a closing quote) it would read on from the middle of a cell, so reading stops there.
+ * `after` is the position of the last row or error read, to find where a never-closed quote
+ * opened: csv-parse reports the end of the file.
+ */
+const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem[] => {
+  if (error.code === 'INVALID_OPENING_QUOTE')
+    return [{ kind: 'unreadable', line: error.lines, reason: error.message }];
+  const [line, reason] =
+    error.code === 'CSV_QUOTE_NOT_CLOSED'
+      ? [
+          after.lines + 1 + error.empty_lines - after.empty_lines,
+          `the ${String(error.column)} cell opens a quote that is never closed (the rest of the file, to line ${error.lines}, would be that one cell)`,
+        ]
+      : [error.lines, error.message];
+  return [
+    { kind: 'unreadable', line, reason },
+    { kind: 'stopped', line, reason: `${reason}; ${resumeAdvice}` },
+  ];
+};
+
+/** The rows of a CSV file (first line: column names), by the line each ends on. */
+async function* readCsv(file: string): AsyncGenerator<FileItem> {
+  const skipped: (CsvError & CsvPosition)[] = [];
+  const parser = parseCsv({
+    columns: true,
+    bom: true,
+    skip_empty_lines: true,
+    trim: true,
+    info: true,
+    relax_column_count: true,
+    // A row csv-parse cannot read comes here instead of failing the whole stream.
+    skip_records_with_error: true,
+    on_skip: (error) => {
+      if (error !== undefined) skipped.push(error as CsvError & CsvPosition);
+      return undefined;
+    },
+  });
+  // A read error destroys the parser with it, which ends the loop below.
+  pipeline(createReadStream(file), parser, () => undefined);
+  let after: CsvPosition = { lines: 1, empty_lines: 0, column: null };
+  /** The skipped rows up to `line`, in order. */
+  const takeSkipped = (line: number): FileItem[] => {
+    const due = skipped.filter((error) => error.lines <= line);
+    skipped.splice(0, due.length);
+    return due.flatMap((error) => {
+      const items = toCsvItems(error, after);
+      after = error;
+      return items;
+    });
+  };
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: JsonObject;
+      info: CsvPosition;
+    }>) {
+      for (const item of takeSkipped(info.lines)) {
+        yield item;
+        if (item.kind === 'stopped') return;
+      }
+      yield { kind: 'row', line: info.lines, row: record };
+      after = info;
+    }
+  } catch (error) {
+    yield {
+      kind: 'stopped',
+      line: after.lines + 1,
+      reason: `reading failed: ${(error as Error).message}`,
+    };
+    return;
+  }
+  for (const item of takeSkipped(Infinity)) {
+    yield item;
+    if (item.kind === 'stopped') return;
+  }
+}
+
+/** The rows of an NDJSON file, one JSON object a line. */
+async function* readNdjson(file: string): AsyncGenerator<FileItem> {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const read of lines) {
+      n += 1;
+      // A file saved as "UTF-8 with BOM" (Notepad, PowerShell) starts with one: not JSON.
+      const line = n === 1 ? read.replace(/^\uFEFF/, '') : read;
+      if (line.trim() === '') continue;
+      try {
+        const value: unknown = JSON.parse(line);
+        yield typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? { kind: 'row', line: n, row: value as JsonObject }
+          : { kind: 'unreadable', line: n, reason: 'must be a JSON object' };
+      } catch (error) {
+        yield {
+          kind: 'unreadable',
+          line: n,
+          reason: `not valid JSON: ${(error as Error).message}`,
+        };
+      }
+    }
+  } catch (error) {
+    yield { kind: 'stopped', line: n + 1, reason: `reading failed: ${(error as Error).message}` };
+  }
+}
+
+/** What an import reads, as `readImport` hands it on. */
+export interface ImportRead {
+  kind: ImportKind;
+  file: string;
+  format: 'csv' | 'ndjson';
+  mapping: FieldMapping;
+  limits: IngestLimits;
+}
+
+/** What reading part of a file gave, in line order. */
+export interface ReadBatch {
+  /** Valid events, checked as the HTTP API checks them. */
+  events: HeraldEvent[];
+  /** Lines that are not events, with why. */
+  rejected: { line: number; problems: FieldProblem[] }[];
+  /** The last line read so far. */
+  lines: number;
+  /** Where and why reading stopped before the end of the file (the last batch only). */
+  stopped: { line: number; reason: string } | null;
+}
+
+/**
+ * Reads and checks a CSV or NDJSON file of `kind` through the same validation as the HTTP API,
+ * in batches of up to `batchSize` lines (valid events and rejections). Message ids derive from
+ * the file's content (order id, row content), so reading the same file twice gives the same
+ * events. `nowMs` is each event's receipt time, asked as it is read.
+ */
+export async function* readImport(
+  read: ImportRead,
+  batchSize: number,
+  nowMs: () => number,
+): AsyncGenerator<ReadBatch> {
+  const { kind, format, mapping, limits } = read;
+  const sourceId = toSourceId(`import-${kind}`);
+  const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+  /** A row as the event it makes, or why it makes none. */
+  const check = (row: JsonObject, line: number): Result<HeraldEvent, FieldProblem[]> => {
+    const raw = toRawEvent(kind, row, mapping, sha1, format);
+    if (!raw.ok) return err(raw.error.map((p) => ({ ...p, path: `line ${line}${p.path}` })));
+    const parsed = parseEvent(
+      raw.value,
+      {
+        sourceId,
+        receivedAtMs: nowMs(),
+        type: null,
+        sentAt: undefined,
+        context: null,
+        path: `line ${line}`,
+        newMessageId: () => `import-${kind}-${line}`,
+      },
+      limits,
+    );
+    return parsed.ok ? ok(parsed.value.event) : parsed;
+  };
+  let batch: ReadBatch = { events: [], rejected: [], lines: 0, stopped: null };
+  for await (const item of format === 'csv' ? readCsv(read.file) : readNdjson(read.file)) {
+    const { line } = item;
+    batch.lines = line;
+    if (item.kind === 'stopped') {
+      batch.stopped = { line, reason: item.reason };
+      break;
+    }
+    const checked: Result<HeraldEvent, FieldProblem[]> =
+      item.kind === 'unreadable'
+        ? err([{ path: `line ${line}`, message: item.reason }])
+        : check(item.row, line);
+    if (checked.ok) batch.events.push(checked.value);
+    else batch.rejected.push({ line, problems: checked.error });
+    // Rejections count towards a batch too: a file of nothing else is not held whole.
+    if (batch.events.length + batch.rejected.length >= batchSize) {
+      yield batch;
+      batch = { events: [], rejected: [], lines: line, stopped: null };
+    }
+  }
+  yield batch;
+}
+
+/** Values of one event as a thread hands it over (strings and numbers: cloned without objects). */
+const EVENT_WIDTH = 9;
+
+/** The events of a batch as one flat list of values, to hand to another thread. */
+export const toColumns = (events: readonly HeraldEvent[]): (string | number | null)[] => {
+  const values: (string | number | null)[] = [];
+  for (const e of events)
+    values.push(
+      e.messageId,
+      e.sourceId,
+      e.type,
+      e.userId,
+      e.anonymousId,
+      e.name,
+      e.timestampMs,
+      e.receivedAtMs,
+      eventBodyJson(e),
+    );
+  return values;
+};
+
+/** The events `toColumns` flattened, whole again (their bodies parsed from the stored JSON). */
+export const fromColumns = (values: readonly (string | number | null)[]): HeraldEvent[] => {
+  const events: HeraldEvent[] = [];
+  for (let i = 0; i + EVENT_WIDTH <= values.length; i += EVENT_WIDTH) {
+    const bodyJson = values[i + 8] as string;
+    const body = JSON.parse(bodyJson) as EventBody;
+    events.push({
+      messageId: values[i] as MessageId,
+      sourceId: values[i + 1] as SourceId,
+      type: values[i + 2] as EventType,
+      userId: values[i + 3] as string | null,
+      anonymousId: values[i + 4] as string | null,
+      previousId: body.previousId,
+      groupId: body.groupId,
+      name: values[i + 5] as string | null,
+      properties: body.properties,
+      traits: body.traits,
+      context: body.context,
+      timestampMs: values[i + 6] as number,
+      receivedAtMs: values[i + 7] as number,
+      bodyJson,
+    });
+  }
+  return events;
+};
+
+/** What the import thread is started with (import-thread.ts). */
+export interface ImportThreadData {
+  read: ImportRead;
+  batchSize: number;
+  /** `threadFlags`' memory. */
+  shared: SharedArrayBuffer;
+}
+
+/** In the shared flags: batches the writer will take, and whether it has stopped. */
+export const CREDITS = 0;
+export const STOP = 1;
+
+/** The memory the import thread and the writer share: the flags, and the writer's clock. */
+export const threadFlags = (shared: SharedArrayBuffer) => ({
+  flags: new Int32Array(shared, 0, 2),
+  /** The writer's clock as it last took a batch: the receipt time of what is read next. */
+  now: new Float64Array(shared, 8, 1),
+});
