@@ -2,7 +2,7 @@
 // hands the valid events over a batch at a time, at most READ_AHEAD batches ahead of the
 // writer.
 import { parentPort, workerData } from 'node:worker_threads';
-import { readImport, toColumns, type ImportThreadData } from './read-import.js';
+import { eventValues, readImport, type ImportThreadData } from './read-import.js';
 import { CREDITS, STOP, threadFlags } from './read-import.js';
 
 const { read, batchSize, shared } = workerData as ImportThreadData;
@@ -22,14 +22,14 @@ const mayPost = (): boolean => {
 
 try {
   let going = true;
-  for await (const batch of readImport(read, batchSize, () => now[0] ?? Date.now())) {
+  for await (const batch of readImport(read, batchSize, () => now[0] ?? Date.now(), eventValues)) {
     if (!mayPost()) {
       going = false;
       break;
     }
     Atomics.sub(flags, CREDITS, 1);
     port.postMessage({
-      columns: toColumns(batch.events),
+      columns: batch.events.flat(),
       rejected: batch.rejected,
       lines: batch.lines,
       stopped: batch.stopped,

@@ -7,7 +7,7 @@ import { toSourceId } from '../../core/ids.js';
 import {
   fromColumns,
   readImport,
-  toColumns,
+  eventValues,
   type ImportRead,
   type ReadBatch,
 } from './read-import.js';
@@ -47,6 +47,38 @@ describe('reading an import file', () => {
     expect(batches.flatMap((b) => b.rejected.map((r) => r.line))).toEqual([
       1, 2, 3, 4, 5, 6, 7, 10,
     ]);
+  });
+
+  it('counts lines as readline does: LF, CRLF and a lone CR, across the chunks it reads', async () => {
+    const at = () => Date.UTC(2025, 0, 1);
+    const identify = (id: string, pad = '') =>
+      JSON.stringify({ type: 'identify', userId: id, traits: { pad } });
+    // A BOM (3 bytes), a filler line, then CRLF-ended lines placed so that a CR is the last byte
+    // of the first 1 MiB chunk read and its LF the first of the next.
+    const line = (i: number) => identify(`u${String(i).padStart(6, '0')}`);
+    const record = line(0).length + 2;
+    const k = Math.floor(((1 << 20) - 4 - 200) / record);
+    const filler = identify(
+      'filler',
+      'x'.repeat((1 << 20) - 4 - k * record - identify('filler').length),
+    );
+    const count = k + 5;
+    const lines = [filler, ...Array.from({ length: count }, (_, i) => line(i))];
+    const text = `\uFEFF${lines.join('\r\n')}\r\n\r\n${line(count)}\r${line(count + 1)}`;
+    const bytes = Buffer.from(text);
+    expect([bytes[(1 << 20) - 1], bytes[1 << 20]]).toEqual([0x0d, 0x0a]);
+    const file = join(dir, 'crlf.ndjson');
+    writeFileSync(file, bytes);
+    const batches = await all(
+      readImport({ kind: 'events', file, format: 'ndjson', mapping: {}, limits }, 1_000_000, at),
+    );
+    expect(batches.flatMap((b) => b.rejected)).toEqual([]);
+    expect(batches.flatMap((b) => b.events.map((e) => e.userId))).toEqual([
+      'filler',
+      ...Array.from({ length: count + 2 }, (_, i) => `u${String(i).padStart(6, '0')}`),
+    ]);
+    // The filler, count lines, a blank one, then two split by a lone CR.
+    expect(batches.at(-1)?.lines).toBe(count + 4);
   });
 
   it('stamps each event with the time asked as it is read', async () => {
@@ -92,7 +124,7 @@ describe('reading an import file', () => {
       if (!result.ok) throw new Error(JSON.stringify(result.error));
       return result.value.event;
     });
-    const again = fromColumns(structuredClone(toColumns(parsed)));
+    const again = fromColumns(structuredClone(parsed.flatMap(eventValues)));
     expect(again).toEqual(parsed);
   });
 });

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
 import type { FieldProblem } from '../../core/errors.js';
@@ -57,7 +56,7 @@ const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem
 };
 
 /** The rows of a CSV file (first line: column names), by the line each ends on. */
-async function* readCsv(file: string): AsyncGenerator<FileItem> {
+async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
   const skipped: (CsvError & CsvPosition)[] = [];
   const parser = parseCsv({
     columns: true,
@@ -91,53 +90,72 @@ async function* readCsv(file: string): AsyncGenerator<FileItem> {
       record: JsonObject;
       info: CsvPosition;
     }>) {
-      for (const item of takeSkipped(info.lines)) {
-        yield item;
-        if (item.kind === 'stopped') return;
-      }
-      yield { kind: 'row', line: info.lines, row: record };
+      const items = takeSkipped(info.lines);
+      yield items;
+      if (items.some((item) => item.kind === 'stopped')) return;
+      yield [{ kind: 'row', line: info.lines, row: record }];
       after = info;
     }
   } catch (error) {
-    yield {
-      kind: 'stopped',
-      line: after.lines + 1,
-      reason: `reading failed: ${(error as Error).message}`,
-    };
+    yield [
+      {
+        kind: 'stopped',
+        line: after.lines + 1,
+        reason: `reading failed: ${(error as Error).message}`,
+      },
+    ];
     return;
   }
-  for (const item of takeSkipped(Infinity)) {
-    yield item;
-    if (item.kind === 'stopped') return;
-  }
+  yield takeSkipped(Infinity);
 }
 
-/** The rows of an NDJSON file, one JSON object a line. */
-async function* readNdjson(file: string): AsyncGenerator<FileItem> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+/** Line breaks as readline reads them: LF, CRLF, and a CR alone. */
+const LINE_BREAK = /\r?\n|\r(?!\n)/;
+
+/**
+ * The rows of an NDJSON file, one JSON object a line, a chunk of the file's lines at a time
+ * (one step of an asynchronous loop per line, as readline gives them, cost about a microsecond a
+ * line), each line parsed as it is used: parsed a chunk at a time, rows lived long enough to be
+ * promoted by the collector.
+ */
+async function* readNdjson(file: string): AsyncGenerator<Iterable<FileItem>> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
   let n = 0;
+  let carry = '';
+  const itemOf = (text: string): FileItem | null => {
+    n += 1;
+    // A file saved as "UTF-8 with BOM" (Notepad, PowerShell) starts with one: not JSON.
+    const line = n === 1 ? text.replace(/^\uFEFF/, '') : text;
+    if (line.trim() === '') return null;
+    try {
+      const value: unknown = JSON.parse(line);
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? { kind: 'row', line: n, row: value as JsonObject }
+        : { kind: 'unreadable', line: n, reason: 'must be a JSON object' };
+    } catch (error) {
+      return { kind: 'unreadable', line: n, reason: `not valid JSON: ${(error as Error).message}` };
+    }
+  };
+  function* itemsOf(lines: readonly string[]): Generator<FileItem> {
+    for (const line of lines) {
+      const item = itemOf(line);
+      if (item !== null) yield item;
+    }
+  }
   try {
-    for await (const read of lines) {
-      n += 1;
-      // A file saved as "UTF-8 with BOM" (Notepad, PowerShell) starts with one: not JSON.
-      const line = n === 1 ? read.replace(/^\uFEFF/, '') : read;
-      if (line.trim() === '') continue;
-      try {
-        const value: unknown = JSON.parse(line);
-        yield typeof value === 'object' && value !== null && !Array.isArray(value)
-          ? { kind: 'row', line: n, row: value as JsonObject }
-          : { kind: 'unreadable', line: n, reason: 'must be a JSON object' };
-      } catch (error) {
-        yield {
-          kind: 'unreadable',
-          line: n,
-          reason: `not valid JSON: ${(error as Error).message}`,
-        };
-      }
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const text = carry + chunk;
+      // The last piece may go on in the next chunk; so may a CR at the end (a CRLF split).
+      const held = text.endsWith('\r') ? 1 : 0;
+      const lines = text.slice(0, text.length - held).split(LINE_BREAK);
+      carry = (lines.pop() ?? '') + (held === 1 ? '\r' : '');
+      yield itemsOf(lines);
     }
   } catch (error) {
-    yield { kind: 'stopped', line: n + 1, reason: `reading failed: ${(error as Error).message}` };
+    yield [{ kind: 'stopped', line: n + 1, reason: `reading failed: ${(error as Error).message}` }];
+    return;
   }
+  if (carry !== '') yield itemsOf(carry.split(LINE_BREAK));
 }
 
 /** What an import reads, as `readImport` hands it on. */
@@ -150,9 +168,9 @@ export interface ImportRead {
 }
 
 /** What reading part of a file gave, in line order. */
-export interface ReadBatch {
-  /** Valid events, checked as the HTTP API checks them. */
-  events: HeraldEvent[];
+export interface ReadBatch<T = HeraldEvent> {
+  /** Valid events, checked as the HTTP API checks them (as `readImport`'s `keep` keeps them). */
+  events: T[];
   /** Lines that are not events, with why. */
   rejected: { line: number; problems: FieldProblem[] }[];
   /** The last line read so far. */
@@ -165,13 +183,16 @@ export interface ReadBatch {
  * Reads and checks a CSV or NDJSON file of `kind` through the same validation as the HTTP API,
  * in batches of up to `batchSize` lines (valid events and rejections). Message ids derive from
  * the file's content (order id, row content), so reading the same file twice gives the same
- * events. `nowMs` is each event's receipt time, asked as it is read.
+ * events. `nowMs` is each event's receipt time, asked as it is read. `keep` is what a batch
+ * holds of each event (the event itself by default): kept whole, a batch's events outlive
+ * the collector's scavenges and are promoted, where their values alone are much smaller.
  */
-export async function* readImport(
+export async function* readImport<T = HeraldEvent>(
   read: ImportRead,
   batchSize: number,
   nowMs: () => number,
-): AsyncGenerator<ReadBatch> {
+  keep: (event: HeraldEvent) => T = (event) => event as T,
+): AsyncGenerator<ReadBatch<T>> {
   const { kind, format, mapping, limits } = read;
   const sourceId = toSourceId(`import-${kind}`);
   const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
@@ -194,52 +215,52 @@ export async function* readImport(
     );
     return parsed.ok ? ok(parsed.value.event) : parsed;
   };
-  let batch: ReadBatch = { events: [], rejected: [], lines: 0, stopped: null };
-  for await (const item of format === 'csv' ? readCsv(read.file) : readNdjson(read.file)) {
-    const { line } = item;
-    batch.lines = line;
-    if (item.kind === 'stopped') {
-      batch.stopped = { line, reason: item.reason };
-      break;
+  let batch: ReadBatch<T> = { events: [], rejected: [], lines: 0, stopped: null };
+  const chunks = format === 'csv' ? readCsv(read.file) : readNdjson(read.file);
+  reading: for await (const items of chunks)
+    for (const item of items) {
+      const { line } = item;
+      batch.lines = line;
+      if (item.kind === 'stopped') {
+        batch.stopped = { line, reason: item.reason };
+        break reading;
+      }
+      const checked: Result<HeraldEvent, FieldProblem[]> =
+        item.kind === 'unreadable'
+          ? err([{ path: `line ${line}`, message: item.reason }])
+          : check(item.row, line);
+      if (checked.ok) batch.events.push(keep(checked.value));
+      else batch.rejected.push({ line, problems: checked.error });
+      // Rejections count towards a batch too: a file of nothing else is not held whole.
+      if (batch.events.length + batch.rejected.length >= batchSize) {
+        yield batch;
+        batch = { events: [], rejected: [], lines: line, stopped: null };
+      }
     }
-    const checked: Result<HeraldEvent, FieldProblem[]> =
-      item.kind === 'unreadable'
-        ? err([{ path: `line ${line}`, message: item.reason }])
-        : check(item.row, line);
-    if (checked.ok) batch.events.push(checked.value);
-    else batch.rejected.push({ line, problems: checked.error });
-    // Rejections count towards a batch too: a file of nothing else is not held whole.
-    if (batch.events.length + batch.rejected.length >= batchSize) {
-      yield batch;
-      batch = { events: [], rejected: [], lines: line, stopped: null };
-    }
-  }
   yield batch;
 }
 
-/** Values of one event as a thread hands it over (strings and numbers: cloned without objects). */
+/** An event's values as a thread hands them over: strings and numbers, cloned without objects. */
+export type EventValues = (string | number | null)[];
+
+/** How many values `eventValues` gives. */
 const EVENT_WIDTH = 9;
 
-/** The events of a batch as one flat list of values, to hand to another thread. */
-export const toColumns = (events: readonly HeraldEvent[]): (string | number | null)[] => {
-  const values: (string | number | null)[] = [];
-  for (const e of events)
-    values.push(
-      e.messageId,
-      e.sourceId,
-      e.type,
-      e.userId,
-      e.anonymousId,
-      e.name,
-      e.timestampMs,
-      e.receivedAtMs,
-      eventBodyJson(e),
-    );
-  return values;
-};
+/** An event as values to hand to another thread: its columns and its body's JSON. */
+export const eventValues = (e: HeraldEvent): EventValues => [
+  e.messageId,
+  e.sourceId,
+  e.type,
+  e.userId,
+  e.anonymousId,
+  e.name,
+  e.timestampMs,
+  e.receivedAtMs,
+  eventBodyJson(e),
+];
 
-/** The events `toColumns` flattened, whole again (their bodies parsed from the stored JSON). */
-export const fromColumns = (values: readonly (string | number | null)[]): HeraldEvent[] => {
+/** Events from their `eventValues` one after another, whole again (bodies parsed back). */
+export const fromColumns = (values: Readonly<EventValues>): HeraldEvent[] => {
   const events: HeraldEvent[] = [];
   for (let i = 0; i + EVENT_WIDTH <= values.length; i += EVENT_WIDTH) {
     const bodyJson = values[i + 8] as string;
