@@ -77,10 +77,12 @@ export const compile = (entry) => {
 };
 
 /** Removes all but the newest KEEP compiled versions of an entry point (and their maps). */
-const forgetOldVersions = (dir, name, current) => {
+export const forgetOldVersions = (dir, name, current) => {
+  const versionOf = new RegExp(`^${name.replace(/[^\w]/g, '\\$&')}-[A-Z0-9]+\\.mjs$`);
   try {
     const versions = readdirSync(dir)
-      .filter((file) => file.startsWith(`${name}-`) && file.endsWith('.mjs') && file !== current)
+      // An entry's versions only: `import-` must not match `import-thread-`.
+      .filter((file) => versionOf.test(file) && file !== current)
       .map((file) => ({ file, at: statSync(join(dir, file)).mtimeMs }))
       .sort((a, b) => b.at - a.at);
     for (const { file } of versions.slice(KEEP)) {

@@ -22,7 +22,7 @@ const mayPost = (): boolean => {
 
 try {
   let going = true;
-  for await (const batch of readImport(read, batchSize, () => now[0] ?? Date.now(), eventValues)) {
+  for await (const batch of readImport(read, batchSize, now, eventValues)) {
     if (!mayPost()) {
       going = false;
       break;

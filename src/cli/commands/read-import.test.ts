@@ -81,6 +81,22 @@ describe('reading an import file', () => {
     expect(batches.at(-1)?.lines).toBe(count + 4);
   });
 
+  it('reads lines longer than a chunk, and chunks of nothing but line breaks', async () => {
+    const at = () => Date.UTC(2025, 0, 1);
+    const identify = (id: string, pad = '') =>
+      JSON.stringify({ type: 'identify', userId: id, traits: { pad } });
+    // A line of 2.5 MiB (too large an event) spans three chunks; then 1.5 MiB of blank lines.
+    const lines = [identify('a'), identify('big', 'x'.repeat(5 << 19)), identify('b')];
+    const file = join(dir, 'long.ndjson');
+    writeFileSync(file, `${lines.join('\n')}${'\n'.repeat(3 << 19)}${identify('c')}\n`);
+    const batches = await all(
+      readImport({ kind: 'events', file, format: 'ndjson', mapping: {}, limits }, 10, at),
+    );
+    expect(batches.flatMap((b) => b.events.map((e) => e.userId))).toEqual(['a', 'b', 'c']);
+    expect(batches.flatMap((b) => b.rejected.map((r) => r.line))).toEqual([2]);
+    expect(batches.at(-1)?.lines).toBe(3 + (3 << 19));
+  });
+
   it('stamps each event with the time asked as it is read', async () => {
     const line = JSON.stringify({ type: 'track', userId: 'u1', event: 'Signed Up' });
     let now = 1_700_000_000_000;

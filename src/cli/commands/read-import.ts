@@ -121,7 +121,6 @@ const LINE_BREAK = /\r?\n|\r(?!\n)/;
 async function* readNdjson(file: string): AsyncGenerator<Iterable<FileItem>> {
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
   let n = 0;
-  let carry = '';
   const itemOf = (text: string): FileItem | null => {
     n += 1;
     // A file saved as "UTF-8 with BOM" (Notepad, PowerShell) starts with one: not JSON.
@@ -142,20 +141,39 @@ async function* readNdjson(file: string): AsyncGenerator<Iterable<FileItem>> {
       if (item !== null) yield item;
     }
   }
+  /** The line read so far, in pieces (a line can be longer than a chunk: never split again). */
+  let pieces: string[] = [];
+  /** Whether the last chunk ended with a CR: a line break, of which this chunk's LF is part. */
+  let heldCr = false;
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
-      const text = carry + chunk;
-      // The last piece may go on in the next chunk; so may a CR at the end (a CRLF split).
-      const held = text.endsWith('\r') ? 1 : 0;
-      const lines = text.slice(0, text.length - held).split(LINE_BREAK);
-      carry = (lines.pop() ?? '') + (held === 1 ? '\r' : '');
+      const lines: string[] = [];
+      let text = chunk;
+      if (heldCr) {
+        lines.push(pieces.join(''));
+        pieces = [];
+        if (text.startsWith('\n')) text = text.slice(1);
+      }
+      heldCr = text.endsWith('\r');
+      const parts = (heldCr ? text.slice(0, -1) : text).split(LINE_BREAK);
+      // The last part may go on in the next chunk.
+      const last = parts.pop() ?? '';
+      const first = parts.shift();
+      if (first !== undefined) {
+        lines.push(pieces.join('') + first);
+        // One at a time: a chunk of empty lines holds a million of them.
+        for (const part of parts) lines.push(part);
+        pieces = [];
+      }
+      pieces.push(last);
       yield itemsOf(lines);
     }
   } catch (error) {
     yield [{ kind: 'stopped', line: n + 1, reason: `reading failed: ${(error as Error).message}` }];
     return;
   }
-  if (carry !== '') yield itemsOf(carry.split(LINE_BREAK));
+  const rest = pieces.join('');
+  if (heldCr || rest !== '') yield itemsOf([rest]);
 }
 
 /** What an import reads, as `readImport` hands it on. */
@@ -298,8 +316,22 @@ export const CREDITS = 0;
 export const STOP = 1;
 
 /** The memory the import thread and the writer share: the flags, and the writer's clock. */
-export const threadFlags = (shared: SharedArrayBuffer) => ({
-  flags: new Int32Array(shared, 0, 2),
-  /** The writer's clock as it last took a batch: the receipt time of what is read next. */
-  now: new Float64Array(shared, 8, 1),
-});
+export const threadFlags = (shared: SharedArrayBuffer) => {
+  const clock = new BigInt64Array(shared, 8, 1);
+  // A time crosses as its 64 bits, read and written whole (Atomics): a plain read of shared
+  // memory may see half of a write.
+  const bits = new BigInt64Array(1);
+  const time = new Float64Array(bits.buffer);
+  return {
+    flags: new Int32Array(shared, 0, 2),
+    /** Sets the writer's clock as it takes a batch: the receipt time of what is read next. */
+    setNow: (ms: number): void => {
+      time[0] = ms;
+      Atomics.store(clock, 0, bits[0] ?? 0n);
+    },
+    now: (): number => {
+      bits[0] = Atomics.load(clock, 0);
+      return time[0] ?? 0;
+    },
+  };
+};

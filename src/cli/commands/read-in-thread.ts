@@ -37,14 +37,13 @@ export async function* readInThread(
   batchSize: number,
   nowMs: () => number,
 ): AsyncGenerator<ReadBatch> {
+  const entry = compiledModule('src/cli/commands/import-thread.ts');
   const shared = new SharedArrayBuffer(16);
-  const { flags, now } = threadFlags(shared);
-  now[0] = nowMs();
+  const { flags, setNow } = threadFlags(shared);
+  setNow(nowMs());
   Atomics.store(flags, CREDITS, READ_AHEAD);
   const data: ImportThreadData = { read, batchSize, shared };
-  const worker = new Worker(compiledModule('src/cli/commands/import-thread.ts'), {
-    workerData: data,
-  });
+  const worker = new Worker(entry, { workerData: data });
   const inbox: ThreadMessage[] = [];
   let wake: (() => void) | null = null;
   const deliver = (message: ThreadMessage) => {
@@ -74,7 +73,7 @@ export async function* readInThread(
         };
         return;
       }
-      now[0] = nowMs();
+      setNow(nowMs());
       Atomics.add(flags, CREDITS, 1);
       Atomics.notify(flags, CREDITS);
       ({ lines } = message);

@@ -440,7 +440,7 @@ describe('embedded SQLite store', () => {
 
     it('hands over many customers in chunks, ahead of the reader, as loadEventsOf gives them', async () => {
       const store = await open();
-      // 12,000 events of 1,200 customers: several of the scan thread's chunks (4,000 rows each).
+      // 12,000 events of 1,200 customers: several of the scan thread's chunks (about 500 rows each).
       const ids = Array.from({ length: 1200 }, (_, i) => `k${String(i).padStart(4, '0')}`);
       for (let round = 0; round < 10; round += 1)
         await recordEvents(
