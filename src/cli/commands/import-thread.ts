@@ -2,32 +2,21 @@
 // hands the valid events over a batch at a time, at most READ_AHEAD batches ahead of the
 // writer.
 import { parentPort, workerData } from 'node:worker_threads';
-import { eventValues, readImport, type ImportThreadData } from './read-import.js';
-import { CREDITS, STOP, threadFlags } from './read-import.js';
+import { mayPost } from '../../core/worker-feed.js';
+import { eventValues, readImport, threadFlags, type ImportThreadData } from './read-import.js';
 
 const { read, batchSize, shared } = workerData as ImportThreadData;
 const { flags, now } = threadFlags(shared);
 if (parentPort === null) throw new Error('import-thread runs as a worker thread only');
 const port = parentPort;
 
-/** Waits until the writer takes another batch; false once it has stopped. */
-const mayPost = (): boolean => {
-  for (;;) {
-    if (Atomics.load(flags, STOP) !== 0) return false;
-    const credits = Atomics.load(flags, CREDITS);
-    if (credits > 0) return true;
-    Atomics.wait(flags, CREDITS, credits);
-  }
-};
-
 try {
   let going = true;
   for await (const batch of readImport(read, batchSize, now, eventValues)) {
-    if (!mayPost()) {
+    if (!mayPost(flags)) {
       going = false;
       break;
     }
-    Atomics.sub(flags, CREDITS, 1);
     port.postMessage({
       columns: batch.events.flat(),
       rejected: batch.rejected,

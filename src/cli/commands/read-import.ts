@@ -12,6 +12,7 @@ import {
 } from '../../core/event.js';
 import { toSourceId, type MessageId, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
+import { feedFlags } from '../../core/worker-feed.js';
 import { parseEvent } from '../../pipeline/ingest/index.js';
 import type { IngestLimits } from '../../pipeline/ingest/ingest-limits.js';
 import { toRawEvent, type FieldMapping, type ImportKind } from './to-raw-event.js';
@@ -311,19 +312,15 @@ export interface ImportThreadData {
   shared: SharedArrayBuffer;
 }
 
-/** In the shared flags: batches the writer will take, and whether it has stopped. */
-export const CREDITS = 0;
-export const STOP = 1;
-
 /** The memory the import thread and the writer share: the flags, and the writer's clock. */
-export const threadFlags = (shared: SharedArrayBuffer) => {
+export const threadFlags = (shared: SharedArrayBuffer, ahead?: number) => {
   const clock = new BigInt64Array(shared, 8, 1);
   // A time crosses as its 64 bits, read and written whole (Atomics): a plain read of shared
   // memory may see half of a write.
   const bits = new BigInt64Array(1);
   const time = new Float64Array(bits.buffer);
   return {
-    flags: new Int32Array(shared, 0, 2),
+    flags: feedFlags(shared, 0, ahead),
     /** Sets the writer's clock as it takes a batch: the receipt time of what is read next. */
     setNow: (ms: number): void => {
       time[0] = ms;

@@ -1,10 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { FieldProblem } from '../../core/errors.js';
+import { workerFeed } from '../../core/worker-feed.js';
 import { compiledModule } from '../compiled-module.js';
 import {
-  CREDITS,
   fromColumns,
-  STOP,
   threadFlags,
   type ImportRead,
   type ImportThreadData,
@@ -21,8 +20,7 @@ type ThreadMessage =
       lines: number;
       stopped: ReadBatch['stopped'];
     }
-  | { done: true }
-  | { failed: string };
+  | { done: true };
 
 /**
  * `readImport` on a thread of its own (import-thread.ts), so that reading and checking the file
@@ -39,30 +37,18 @@ export async function* readInThread(
 ): AsyncGenerator<ReadBatch> {
   const entry = compiledModule('src/cli/commands/import-thread.ts');
   const shared = new SharedArrayBuffer(16);
-  const { flags, setNow } = threadFlags(shared);
+  const { flags, setNow } = threadFlags(shared, READ_AHEAD);
   setNow(nowMs());
-  Atomics.store(flags, CREDITS, READ_AHEAD);
   const data: ImportThreadData = { read, batchSize, shared };
-  const worker = new Worker(entry, { workerData: data });
-  const inbox: ThreadMessage[] = [];
-  let wake: (() => void) | null = null;
-  const deliver = (message: ThreadMessage) => {
-    inbox.push(message);
-    wake?.();
-  };
-  worker.on('message', deliver);
-  worker.on('error', (error: Error) => {
-    deliver({ failed: error.message });
-  });
-  worker.on('exit', (code) => {
-    deliver({ failed: `the reading thread exited with code ${code}` });
-  });
+  const feed = workerFeed<ThreadMessage>(
+    new Worker(entry, { workerData: data }),
+    'the reading thread',
+    flags,
+  );
   let lines = 0;
   try {
     for (;;) {
-      while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
-      const message = inbox.shift() as ThreadMessage;
+      const message = await feed.next();
       if ('done' in message) return;
       if ('failed' in message) {
         yield {
@@ -74,8 +60,7 @@ export async function* readInThread(
         return;
       }
       setNow(nowMs());
-      Atomics.add(flags, CREDITS, 1);
-      Atomics.notify(flags, CREDITS);
+      feed.more();
       ({ lines } = message);
       yield {
         events: fromColumns(message.columns),
@@ -85,9 +70,6 @@ export async function* readInThread(
       };
     }
   } finally {
-    Atomics.store(flags, STOP, 1);
-    Atomics.notify(flags, CREDITS);
-    worker.removeAllListeners('exit');
-    await worker.terminate();
+    await feed.stop();
   }
 }

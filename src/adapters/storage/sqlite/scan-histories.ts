@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { StoredEvent } from '../../../core/event.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { CustomerHistory } from '../../../ports/store.js';
+import { CREDITS, feedFlags, STOP, workerFeed } from '../../../core/worker-feed.js';
 import { EVENT_COLUMNS, storedEventOf, type EventTuple } from './sqlite-statements.js';
 
 /**
@@ -23,10 +24,6 @@ const CHUNK_ROWS = 500;
 
 /** Chunks the thread may read ahead of the one being used. */
 const READ_AHEAD = 2;
-
-// Shared between the thread and its reader: chunks the reader will take, and a stop flag.
-const CREDITS = 0;
-const STOP = 1;
 
 // Plain JavaScript run by the worker (as the checkpoint thread's: no TypeScript loader needed).
 // It owns its own read-only connection; rows go over as one flat array a chunk (strings and
@@ -96,9 +93,7 @@ try {
 `;
 
 type ScanMessage =
-  | { ids: CustomerId[]; counts: number[]; values: EventTuple[number][] }
-  | { done: true }
-  | { failed: string };
+  { ids: CustomerId[]; counts: number[]; values: EventTuple[number][] } | { done: true };
 
 /** How many values an events row has (EVENT_COLUMNS). */
 const ROW_WIDTH = 11;
@@ -121,8 +116,7 @@ export async function* scanHistories(
   file: string,
   wanted: ReadonlySet<CustomerId>,
 ): AsyncGenerator<CustomerHistory> {
-  const flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
-  Atomics.store(flags, CREDITS, READ_AHEAD);
+  const flags = feedFlags(new SharedArrayBuffer(8), 0, READ_AHEAD);
   const worker = new Worker(workerSource, {
     eval: true,
     workerData: {
@@ -136,29 +130,14 @@ export async function* scanHistories(
       shared: flags.buffer,
     },
   });
-  const inbox: ScanMessage[] = [];
-  let wake: (() => void) | null = null;
-  const deliver = (message: ScanMessage) => {
-    inbox.push(message);
-    wake?.();
-  };
-  worker.on('message', deliver);
-  worker.on('error', (error: Error) => {
-    deliver({ failed: error.message });
-  });
-  worker.on('exit', (code) => {
-    deliver({ failed: `the scan's thread exited with code ${code}` });
-  });
+  const feed = workerFeed<ScanMessage>(worker, "the scan's thread", flags);
   try {
     for (;;) {
-      while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
-      const message = inbox.shift() as ScanMessage;
+      const message = await feed.next();
       if ('done' in message) return;
       if ('failed' in message) throw new Error(`scanning the events failed: ${message.failed}`);
       // The next chunk is read while this one is used.
-      Atomics.add(flags, CREDITS, 1);
-      Atomics.notify(flags, CREDITS);
+      feed.more();
       const { ids, counts, values } = message;
       let at = 0;
       for (let i = 0; i < ids.length; i += 1) {
@@ -171,9 +150,6 @@ export async function* scanHistories(
       }
     }
   } finally {
-    Atomics.store(flags, STOP, 1);
-    Atomics.notify(flags, CREDITS);
-    worker.removeAllListeners('exit');
-    await worker.terminate();
+    await feed.stop();
   }
 }
