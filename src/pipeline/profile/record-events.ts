@@ -463,6 +463,14 @@ const placedOrders = (
 };
 
 /**
+ * Customers a settle writes a transaction. Small, so that a batch's parsed histories die young
+ * rather than outlive the collector's scavenges across its transaction: with the scan handing
+ * over chunks of 500 rows, 50 took 9.7–12.8 s of the bench import's settle in five runs against
+ * 16.5 s for 500 (bench/README.md, 2026-12-04, afternoon).
+ */
+const SETTLE_BATCH = 50;
+
+/**
  * Rebuilds every profile a bulk load left behind from the customer's stored events, in
  * customer-id order and transactions of `batchSize` customers, and hands `onRecorded` each one's
  * change as one batch of the load's events (before: the profile as the load found it), except
@@ -470,14 +478,6 @@ const placedOrders = (
  * changes are marked `arrived` (judged fresh when their events were read) unless `atArrival`
  * is false. Returns how many profiles were written.
  */
-/**
- * Customers a settle writes a transaction. Small, so that a batch's parsed histories die young:
- * held across a transaction, histories of 500 customers (about 15 MB in the bench import) were
- * promoted by the collector's scavenges and made the settle about a third collection; 50 took
- * 11–13 s of the settle against 14–17 s (bench/README.md, 2026-12-04, afternoon).
- */
-const SETTLE_BATCH = 50;
-
 export const settleDeferred = async (
   store: Store,
   deferred: DeferredProfiles,
