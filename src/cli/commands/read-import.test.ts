@@ -27,9 +27,13 @@ describe('reading an import file', () => {
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   });
-  const read = (lines: string[]): ImportRead => {
+  const at = () => Date.UTC(2025, 0, 1);
+  const identify = (id: string, pad = '') =>
+    JSON.stringify({ type: 'identify', userId: id, traits: { pad } });
+  /** An NDJSON file of `content` (lines, or the file's text or bytes) to read. */
+  const read = (content: string[] | string | Buffer): ImportRead => {
     const file = join(dir, 'events.ndjson');
-    writeFileSync(file, lines.join('\n'));
+    writeFileSync(file, Array.isArray(content) ? content.join('\n') : content);
     return { kind: 'events', file, format: 'ndjson', mapping: {}, limits };
   };
   const all = async (batches: AsyncIterable<ReadBatch>) => {
@@ -39,9 +43,9 @@ describe('reading an import file', () => {
   };
 
   it('hands on batches of at most batchSize lines, rejections included', async () => {
-    const good = JSON.stringify({ type: 'identify', userId: 'u1', traits: {} });
+    const good = identify('u1');
     const lines = [...Array<string>(7).fill('not json'), good, good, '[1]'];
-    const batches = await all(readImport(read(lines), 3, () => Date.UTC(2025, 0, 1)));
+    const batches = await all(readImport(read(lines), 3, at));
     expect(batches.map((b) => b.events.length + b.rejected.length)).toEqual([3, 3, 3, 1]);
     expect(batches.map((b) => b.lines)).toEqual([3, 6, 9, 10]);
     expect(batches.flatMap((b) => b.rejected.map((r) => r.line))).toEqual([
@@ -50,9 +54,6 @@ describe('reading an import file', () => {
   });
 
   it('counts lines as readline does: LF, CRLF and a lone CR, across the chunks it reads', async () => {
-    const at = () => Date.UTC(2025, 0, 1);
-    const identify = (id: string, pad = '') =>
-      JSON.stringify({ type: 'identify', userId: id, traits: { pad } });
     // A BOM (3 bytes), a filler line, then CRLF-ended lines placed so that a CR is the last byte
     // of the first 1 MiB chunk read and its LF the first of the next.
     const line = (i: number) => identify(`u${String(i).padStart(6, '0')}`);
@@ -67,11 +68,7 @@ describe('reading an import file', () => {
     const text = `\uFEFF${lines.join('\r\n')}\r\n\r\n${line(count)}\r${line(count + 1)}`;
     const bytes = Buffer.from(text);
     expect([bytes[(1 << 20) - 1], bytes[1 << 20]]).toEqual([0x0d, 0x0a]);
-    const file = join(dir, 'crlf.ndjson');
-    writeFileSync(file, bytes);
-    const batches = await all(
-      readImport({ kind: 'events', file, format: 'ndjson', mapping: {}, limits }, 1_000_000, at),
-    );
+    const batches = await all(readImport(read(bytes), 1_000_000, at));
     expect(batches.flatMap((b) => b.rejected)).toEqual([]);
     expect(batches.flatMap((b) => b.events.map((e) => e.userId))).toEqual([
       'filler',
@@ -82,16 +79,10 @@ describe('reading an import file', () => {
   });
 
   it('reads lines longer than a chunk, and chunks of nothing but line breaks', async () => {
-    const at = () => Date.UTC(2025, 0, 1);
-    const identify = (id: string, pad = '') =>
-      JSON.stringify({ type: 'identify', userId: id, traits: { pad } });
     // A line of 2.5 MiB (too large an event) spans three chunks; then 1.5 MiB of blank lines.
     const lines = [identify('a'), identify('big', 'x'.repeat(5 << 19)), identify('b')];
-    const file = join(dir, 'long.ndjson');
-    writeFileSync(file, `${lines.join('\n')}${'\n'.repeat(3 << 19)}${identify('c')}\n`);
-    const batches = await all(
-      readImport({ kind: 'events', file, format: 'ndjson', mapping: {}, limits }, 10, at),
-    );
+    const text = `${lines.join('\n')}${'\n'.repeat(3 << 19)}${identify('c')}\n`;
+    const batches = await all(readImport(read(text), 10, at));
     expect(batches.flatMap((b) => b.events.map((e) => e.userId))).toEqual(['a', 'b', 'c']);
     expect(batches.flatMap((b) => b.rejected.map((r) => r.line))).toEqual([2]);
     expect(batches.at(-1)?.lines).toBe(3 + (3 << 19));

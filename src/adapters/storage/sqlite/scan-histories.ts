@@ -108,8 +108,9 @@ const ROW_WIDTH = 11;
  *
  * The scan runs on a thread of its own, up to about 1,500 rows ahead of the caller (who parses
  * the bodies, where they are used): stepping through the sort was about 4 s of the bench
- * import's settle on the thread that replays the histories and writes the profiles. Fails (on the first
- * history asked for, when the sort runs) where the sort cannot, for want of temporary space.
+ * import's settle on the thread that replays the histories and writes the profiles. Fails (on
+ * the first history asked for, when the sort runs) where the sort cannot, for want of temporary
+ * space.
  * Stopping early (a `for await` left by `break` or a throw) stops the thread.
  */
 export async function* scanHistories(
