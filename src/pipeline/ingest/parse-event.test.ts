@@ -491,6 +491,93 @@ describe('parseEvent', () => {
     });
   });
 
+  describe('cart amounts', () => {
+    it.each(['Product Added', 'Product Removed'])(
+      'rejects a %s whose price or quantity is not an amount, naming it',
+      (event) => {
+        for (const [price, quantity] of [
+          [-50, 1],
+          ['abc', 1],
+          ['1e400', 1],
+          [10, -2],
+          [10, 'two'],
+        ])
+          expect(
+            problemsOf(
+              parse(aTrackCall({ event, properties: { product_id: 'p1', price, quantity } }), {
+                path: '/b/3',
+              }),
+            ),
+          ).toEqual([
+            {
+              path: expect.stringMatching(/^\/b\/3\/properties\/(price|quantity)$/),
+              message: expect.stringMatching(/^must be an amount/),
+            },
+          ]);
+        accepted(parse(aTrackCall({ event, properties: { product_id: 'p1', price: '19.99' } })));
+        accepted(parse(aTrackCall({ event, properties: { product_id: 'p1' } })));
+      },
+    );
+
+    it('rejects a cart line or a cart worth more than whole cents count exactly', () => {
+      expect(
+        problemsOf(
+          parse(
+            aTrackCall({
+              event: 'Product Added',
+              properties: { product_id: 'p1', price: 1e300, quantity: 1 },
+            }),
+          ),
+        ),
+      ).toEqual([
+        {
+          path: '/properties/price',
+          message: expect.stringMatching(/^a cart line's value must be at most 90071992547409\.00/),
+        },
+      ]);
+      for (const event of ['Cart Viewed', 'Checkout Started'])
+        expect(
+          problemsOf(
+            parse(
+              aTrackCall({
+                event,
+                properties: {
+                  products: [
+                    { product_id: 'a', price: 90_000_000_000_000, quantity: 1 },
+                    { product_id: 'b', price: 90_000_000_000_000, quantity: 1 },
+                  ],
+                },
+              }),
+            ),
+          ),
+        ).toEqual([
+          {
+            path: '/properties/products',
+            message: expect.stringMatching(/^a cart's value must be at most/),
+          },
+        ]);
+    });
+
+    it("checks each product of a cart's list", () => {
+      for (const event of ['Cart Viewed', 'Checkout Started'])
+        expect(
+          pathsOf(
+            parse(
+              aTrackCall({
+                event,
+                properties: {
+                  products: [
+                    { product_id: 'a', price: 5, quantity: 1 },
+                    { product_id: 'b', price: -5, quantity: 'x' },
+                  ],
+                },
+              }),
+            ),
+          ),
+        ).toEqual(['/properties/products/1/price', '/properties/products/1/quantity']);
+    });
+  });
+
   describe('size limit', () => {
     it('rejects an event over 32 KB, naming the limit', () => {
       const problems = problemsOf(

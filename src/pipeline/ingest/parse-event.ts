@@ -189,6 +189,13 @@ const requiredIds = (type: EventType, raw: JsonObject, path: string): FieldProbl
 
 // Order events whose amounts become revenue, refunds and lifetime value.
 const ORDER_EVENTS = new Set(['Order Completed', 'Order Refunded', 'Order Cancelled']);
+// Cart events whose amounts become the open cart's value (`updateCart`).
+const CART_EVENTS = new Set([
+  'Product Added',
+  'Product Removed',
+  'Cart Viewed',
+  'Checkout Started',
+]);
 // A number as text: decimal digits only (`Number` would also read "0x10", "1e400" and "").
 const DECIMAL_TEXT = /^\s*(?:\d+(?:\.\d*)?|\.\d+)\s*$/;
 
@@ -212,37 +219,75 @@ const amountProblem = (value: unknown, path: string): FieldProblem[] =>
  * `quantity`, where present, must be amounts — an order of "abc" or −30 would otherwise count
  * as an order of $0 or lower lifetime value without a word. A refund is its own event.
  */
-const orderAmountProblems = (raw: JsonObject, path: string): FieldProblem[] => {
-  const name = raw['event'];
-  if (typeof name !== 'string' || !ORDER_EVENTS.has(name)) return [];
-  const props = objectOf(raw['properties']);
+const orderAmountProblems = (props: JsonObject, path: string): FieldProblem[] => {
   const problems = ['total', 'revenue', 'value'].flatMap((key) =>
     amountProblem(props[key], `${path}/properties/${key}`),
   );
-  const products = props['products'];
-  if (Array.isArray(products))
-    products.forEach((product, i) => {
-      const item = objectOf(product);
-      for (const key of ['price', 'quantity'])
-        problems.push(...amountProblem(item[key], `${path}/properties/products/${i}/${key}`));
-    });
+  problems.push(...productAmountProblems(props['products'], path));
   if (problems.length > 0) return problems;
   // An order's value is counted in whole cents, exactly, by every store (PostgreSQL's bigint
   // columns refuse more): whichever of these amounts it is taken from stays within that.
   return [
     ...['total', 'revenue', 'value'].map((key) => ({ key, part: { [key]: props[key] } })),
-    { key: 'products', part: { products } },
-  ].flatMap(({ key, part }) => {
-    const cents = orderValueCents(part);
-    return cents <= MAX_ORDER_VALUE * 100
-      ? []
-      : [
-          {
-            path: `${path}/properties/${key}`,
-            message: `an order's value must be at most ${MAX_ORDER_VALUE.toFixed(2)} (whole cents counted exactly), not ${(cents / 100).toExponential(3)}`,
-          },
-        ];
-  });
+    { key: 'products', part: { products: props['products'] } },
+  ].flatMap(({ key, part }) =>
+    valueProblem('an order', orderValueCents(part), `${path}/properties/${key}`),
+  );
+};
+
+/** Each product's `price` and `quantity` in a list of products, where present. */
+const productAmountProblems = (products: unknown, path: string): FieldProblem[] =>
+  Array.isArray(products)
+    ? products.flatMap((product, i) => {
+        const item = objectOf(product);
+        return ['price', 'quantity'].flatMap((key) =>
+          amountProblem(item[key], `${path}/properties/products/${i}/${key}`),
+        );
+      })
+    : [];
+
+const valueProblem = (what: string, cents: number, path: string): FieldProblem[] =>
+  cents <= MAX_ORDER_VALUE * 100
+    ? []
+    : [
+        {
+          path,
+          message: `${what}'s value must be at most ${MAX_ORDER_VALUE.toFixed(2)} (whole cents counted exactly), not ${(cents / 100).toExponential(3)}`,
+        },
+      ];
+
+/**
+ * A cart event's amounts, which become the open cart's value (and so the cart offer's tier): a
+ * product added or removed (`price`, `quantity`) or a cart's list of products, each an amount
+ * where present, and the cart's value within what orders may hold — a price of −50 or "abc"
+ * would otherwise open a cart of negative or no value without a word, and 1e300 one of
+ * infinite value, which no store keeps.
+ */
+const cartAmountProblems = (name: string, props: JsonObject, path: string): FieldProblem[] => {
+  if (name === 'Product Added' || name === 'Product Removed') {
+    const problems = ['price', 'quantity'].flatMap((key) =>
+      amountProblem(props[key], `${path}/properties/${key}`),
+    );
+    if (problems.length > 0) return problems;
+    const line = { products: [{ price: props['price'], quantity: props['quantity'] }] };
+    return valueProblem('a cart line', orderValueCents(line), `${path}/properties/price`);
+  }
+  const problems = productAmountProblems(props['products'], path);
+  if (problems.length > 0) return problems;
+  return valueProblem(
+    'a cart',
+    orderValueCents({ products: props['products'] }),
+    `${path}/properties/products`,
+  );
+};
+
+/** The amounts of an order or cart event (others are left alone). */
+const amountProblems = (raw: JsonObject, path: string): FieldProblem[] => {
+  const name = raw['event'];
+  if (typeof name !== 'string') return [];
+  if (ORDER_EVENTS.has(name)) return orderAmountProblems(objectOf(raw['properties']), path);
+  if (CART_EVENTS.has(name)) return cartAmountProblems(name, objectOf(raw['properties']), path);
+  return [];
 };
 
 /** The largest order value whose cents are exact as a JavaScript number (about 9 × 10^13). */
@@ -318,7 +363,7 @@ export const parseEvent = (
   const problems = requiredIds(type, raw, path);
   if (envelope.verifyUser !== undefined)
     problems.push(...unverifiedUser(type, raw, envelope, envelope.verifyUser));
-  if (type === 'track') problems.push(...orderAmountProblems(raw, path));
+  if (type === 'track') problems.push(...amountProblems(raw, path));
   const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
   const originalMs = parseTime(raw[timeField], `${path}/${timeField}`, problems);
   // Without its own sentAt the event uses the batch's, which sits at the request's root.
