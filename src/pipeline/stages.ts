@@ -11,7 +11,11 @@ import {
 import type { ComputedProfile, LiveChurnModel, ProfileState } from '../core/profile.js';
 import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
 import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-record.js';
-import { attributeConversions, creditExperimentOutcomes } from './track-messages.js';
+import {
+  attributeConversions,
+  creditExperimentOutcomes,
+  takeBackCancelledOrders,
+} from './track-messages.js';
 import type { CustomerId } from '../core/ids.js';
 import type { Store } from '../ports/store.js';
 import type { ActivityFacts } from './predict/index.js';
@@ -65,8 +69,8 @@ export const settleImportedProfiles = (
 
 /**
  * profile ─▶ decide and track: the triggers a recorded batch raises, the conversions its
- * orders make of earlier messages, and the experiment outcomes they add to, stored in the same
- * transaction.
+ * orders make of earlier messages, and the experiment outcomes they add to (or, for orders
+ * cancelled after they were credited, take back), stored in the same transaction.
  */
 export const planDecisionsOnRecord =
   (planner: TriggerPlanner, attributionWindowMs: number): OnRecorded =>
@@ -74,6 +78,7 @@ export const planDecisionsOnRecord =
     await applyTriggerPlan(tx, planner(changes, nowMs), nowMs);
     await attributeConversions(tx, changes, attributionWindowMs, nowMs);
     await creditExperimentOutcomes(tx, changes);
+    await takeBackCancelledOrders(tx, changes, nowMs);
   };
 
 /** The profile stage's figures, for the decide stage (which may not import it). */

@@ -9,6 +9,7 @@ import type { MessageRecord } from '../core/message.js';
 import type { ProfileChange } from '../core/profile.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import { heraldEvent } from './deliver-messages.js';
+import { orderIdIn } from '../core/read-props.js';
 import { orderIdOf, orderValueCents } from './profile/index.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
@@ -264,7 +265,8 @@ const creditableCents = (cents: number): number =>
 
 /**
  * Whether the profile counts this order as cancelled already (its cancellation came first, or
- * in the same batch): such an order earns no credit. One cancelled later stays credited.
+ * in the same batch): such an order earns no credit. One cancelled later has its credit taken
+ * back (`takeBackCancelledOrders`).
  */
 const cancelledBy = (change: ProfileChange, orderId: string): boolean =>
   change.after.orders.cancelledIds?.includes(orderId) ?? false;
@@ -288,6 +290,67 @@ export const creditExperimentOutcomes = async (
       })),
   );
   return tx.creditOrders(orders);
+};
+
+/**
+ * The orders a change cancels that were credited when they were recorded: named by one of its
+ * `Order Cancelled` events, placed before the change (not among its new orders, which a
+ * cancellation in the same change kept from being credited), and not cancelled before it.
+ */
+const cancelledAfterCredit = (change: ProfileChange): string[] => {
+  const before = new Set(change.before?.orders.cancelledIds ?? []);
+  const fresh = new Set(change.newOrders.map((o) => o.orderId));
+  const ids = new Set<string>();
+  for (const event of change.events) {
+    if (event.type !== 'track' || event.name !== 'Order Cancelled') continue;
+    const orderId = orderIdIn(event.properties);
+    if (orderId !== null && !before.has(orderId) && !fresh.has(orderId)) ids.add(orderId);
+  }
+  return [...ids];
+};
+
+/**
+ * Takes back what an order cancelled after it was credited had earned: its outcome in the
+ * experiment units that counted it (the same moment, value and windows, subtracted) and its
+ * conversion, with an audit entry `conversion-cancelled` on the decision that had the credit.
+ * Only the customer's own orders (the orders table's owner) are taken back. Returns how many
+ * orders were.
+ */
+export const takeBackCancelledOrders = async (
+  tx: StoreTx,
+  changes: readonly ProfileChange[],
+  nowMs: number,
+): Promise<number> => {
+  const cancels = changes.flatMap((change) =>
+    cancelledAfterCredit(change).map((orderId) => ({ customerId: change.customerId, orderId })),
+  );
+  if (cancels.length === 0) return 0;
+  const placed = await tx.placedOrders(cancels.map((c) => c.orderId));
+  const orders = cancels.flatMap(({ customerId, orderId }) => {
+    const order = placed.get(orderId);
+    return order?.customerId === customerId ? [{ orderId, customerId, order }] : [];
+  });
+  if (orders.length === 0) return 0;
+  await tx.uncreditOrders(
+    orders.map(({ customerId, order }) => ({
+      customerId,
+      atMs: order.placedAtMs,
+      revenueCents: creditableCents(order.totalCents),
+    })),
+  );
+  const removed = await tx.removeConversions(orders.map((o) => o.orderId));
+  await appendAudit(
+    tx,
+    removed.map((c) => ({
+      kind: 'conversion-cancelled',
+      customerId: c.customerId,
+      atMs: nowMs,
+      // As for the conversion: not the order id.
+      data: { decisionId: c.decisionId, revenue: c.revenueCents / 100 },
+    })),
+    nowMs,
+  );
+  return orders.length;
 };
 
 /**

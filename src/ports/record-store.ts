@@ -85,6 +85,13 @@ export interface RecordTx extends DeliverTx {
   ): Promise<Map<CustomerId, Record<string, { sends: number; conversions: number }>>>;
   /** Stores a conversion; false when the order was already linked. */
   insertConversion(conversion: Conversion): Promise<boolean>;
+  /**
+   * Removes the conversions of these orders (cancelled after they were credited); returns what
+   * each credited, for the audit trail.
+   */
+  removeConversions(
+    orderIds: readonly string[],
+  ): Promise<Pick<Conversion, 'orderId' | 'customerId' | 'decisionId' | 'revenueCents'>[]>;
   sendHistory(
     ids: readonly CustomerId[],
     since: { windowStartMs: number; dayStartMs: number },

@@ -123,6 +123,39 @@ describe('createTriggerPlanner', () => {
     ]);
   });
 
+  it('earns no milestone for an order the profile counts as cancelled (its cancellation came first)', () => {
+    const order = anEvent('Order Completed', { order_id: 'o-9' }, { messageId: toMessageId('m9') });
+    // The profile counts no order: the cancellation arrived before it (or with it).
+    const cancelled = { ...known, orders: { ...known.orders, count: 0, cancelledIds: ['o-9'] } };
+    const placed = {
+      ...change(known, cancelled, [order]),
+      newOrders: [{ orderId: 'o-9', placedAtMs: t0, totalCents: 4000 }],
+    };
+    expect(plan([placed], t0)).toEqual({ schedule: [], cancel: [] });
+    // It still empties the cart it followed, whose timer goes with it.
+    const withCart = { ...placed, before: aState({ cart: cartAt(t0 - hoursMs(1)) }) };
+    expect(plan([withCart], t0)).toEqual({
+      schedule: [],
+      cancel: [{ key: 'c1|cart', note: 'cart emptied' }],
+    });
+    // Another order in the same change still counts, as the profile's first.
+    const other = anEvent(
+      'Order Completed',
+      { order_id: 'o-10' },
+      { messageId: toMessageId('m10') },
+    );
+    const both = {
+      ...change(known, { ...cancelled, orders: { ...cancelled.orders, count: 1 } }, [order, other]),
+      newOrders: [
+        { orderId: 'o-9', placedAtMs: t0, totalCents: 4000 },
+        { orderId: 'o-10', placedAtMs: t0, totalCents: 2000 },
+      ],
+    };
+    expect(plan([both], t0).schedule.map((w) => w.trigger)).toEqual([
+      expect.objectContaining({ messageId: 'm10', orderNumber: 1 }),
+    ]);
+  });
+
   it('leaves the timer of a cart filled after a late order', () => {
     // An earlier purchase arrives after the customer filled a new cart.
     const order = anEvent(

@@ -71,6 +71,20 @@ export const createTriggerPlanner = (
       if (fresh.length === 0) continue;
       // The cart and the signup are judged when the last of the fresh events arrived.
       const atMs = arrived === true ? arrivalOf(fresh, nowMs) : nowMs;
+      // The orders this change placed: an order id seen before (a resent order, another
+      // customer's) places none and earns no milestone, nor does one the profile counts as
+      // cancelled (its cancellation came first, or in the same change). They are numbered back
+      // from the count the profile ends with, so two in one batch are the last two, and orders
+      // a merge brought in count before them.
+      const newIds = new Set(change.newOrders.map((o) => o.orderId));
+      const cancelled = new Set(after.orders.cancelledIds ?? []);
+      const placed = new Set(
+        fresh.filter((e) => {
+          if (!isOrder(e)) return false;
+          const id = orderIdIn(e.properties);
+          return id === null || (newIds.delete(id) && !cancelled.has(id));
+        }),
+      );
       const cart = after.cart;
       if (
         cart !== null &&
@@ -83,7 +97,8 @@ export const createTriggerPlanner = (
           dueAtMs: cart.updatedAtMs + idleMs,
           trigger: { kind: 'cart-abandoned', cartUpdatedAtMs: cart.updatedAtMs },
         });
-      else if (cart === null && before?.cart != null && !fresh.some(isOrder))
+      // Emptied by what placed no order (an order cancelled before it came empties the cart too).
+      else if (cart === null && before?.cart != null && placed.size === 0)
         plan.cancel.push({ key: cartKey(customerId), note: 'cart emptied' });
       if (
         before?.signedUpAtMs == null &&
@@ -97,18 +112,6 @@ export const createTriggerPlanner = (
           trigger: { kind: 'signed-up' },
           mode: 'once',
         });
-      // The orders this change placed: an order id seen before (a resent order, another
-      // customer's) places none and earns no milestone. They are numbered back from the count
-      // the profile ends with, so two in one batch are the last two, and orders a merge
-      // brought in count before them.
-      const newIds = new Set(change.newOrders.map((o) => o.orderId));
-      const placed = new Set(
-        fresh.filter((e) => {
-          if (!isOrder(e)) return false;
-          const id = orderIdIn(e.properties);
-          return id === null || newIds.delete(id);
-        }),
-      );
       let numbered = after.orders.count - placed.size;
       for (const e of fresh) {
         if (e.type !== 'track' || e.name === null || !interesting.has(e.name)) continue;

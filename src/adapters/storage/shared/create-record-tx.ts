@@ -489,6 +489,26 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         )) === 1
       );
     },
+    async removeConversions(orderIds) {
+      const rows = await lookUpAll(orderIds, (chunk, marks) =>
+        sql.all<{
+          order_id: string;
+          customer_id: string;
+          decision_id: string;
+          revenue_cents: number | string;
+        }>(
+          `DELETE FROM conversions WHERE order_id IN (${marks})
+           RETURNING order_id, customer_id, decision_id, revenue_cents`,
+          chunk,
+        ),
+      );
+      return rows.map((r) => ({
+        orderId: r.order_id,
+        customerId: r.customer_id as CustomerId,
+        decisionId: r.decision_id,
+        revenueCents: Number(r.revenue_cents),
+      }));
+    },
     async findIdempotent(key) {
       const [row] = await sql.all<{ request_hash: string; response: string }>(
         'SELECT request_hash, response FROM idempotency WHERE key = ?',
