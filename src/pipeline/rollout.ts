@@ -77,9 +77,9 @@ export const startRollout = async (store: Store, nowMs: number): Promise<Rollout
 
 /**
  * The go/no-go step at the end of a stage: what the stage did — messages sent and spam
- * complaints since it began (the compliance failures recipients report), the decision latency
- * p95 and the uptime the caller observed (Herald cannot see its own downtime) — decides to
- * advance, hold or roll back, and the new cohort applies at once.
+ * complaints received since it began (the compliance failures recipients report), the
+ * decision latency p95 and the uptime the caller observed (Herald cannot see its own
+ * downtime) — decides to advance, hold or roll back, and the new cohort applies at once.
  */
 export const checkRollout = async (
   store: Store,
@@ -105,7 +105,9 @@ export const checkRollout = async (
   const totals = await store.kpiTotals(state.stageStartedAtMs, nowMs + 1);
   const health: RolloutHealth = {
     messages: totals.touches.reduce((n, t) => n + t.sent, 0),
-    complianceViolations: totals.touches.reduce((n, t) => n + t.complained, 0),
+    // Complaints that came during the stage, about any message: one about the stage before's
+    // (sent before this stage began, or reported after its check) still stops the rollout.
+    complianceViolations: await store.complaintsReceived(state.stageStartedAtMs, nowMs + 1),
     p95LatencyMs: observed.p95LatencyMs,
     uptime: observed.uptime,
   };

@@ -226,9 +226,11 @@ export const recordMessageResult = async (
     }
     if (current === undefined) return;
     // The status as it is now, under the lock: the message read before may have moved on since
-    // (a dispatcher that was sending it has marked it sent), and the report still applies.
+    // (a dispatcher that was sending it has marked it sent), and the report still applies. A
+    // report of what the message already is (a complaint re-sent) leaves the row as it was.
     const changed =
       status !== null &&
+      status !== current.status &&
       (await tx.updateMessage(
         message.id,
         { status, reasonCode: result.kind },

@@ -138,6 +138,11 @@ export interface CartRecoveries {
 /** Reads of the experiment tables. */
 export interface ExperimentReads {
   kpiTotals(fromMs: number, toMs: number): Promise<KpiTotals>;
+  /**
+   * Spam complaints recorded in [fromMs, toMs), whenever their messages were sent (a
+   * complaint about last week's message counts when it comes).
+   */
+  complaintsReceived(fromMs: number, toMs: number): Promise<number>;
   /** The cart agent's messages sent in [fromMs, toMs), and the orders within `windowMs` of each. */
   cartRecoveries(fromMs: number, toMs: number, windowMs: number): Promise<CartRecoveries>;
   unitTotals(experimentId: string, by: 'segment' | 'day', nowMs: number): Promise<UnitTotals[]>;

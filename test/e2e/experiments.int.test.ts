@@ -503,6 +503,76 @@ for (const factory of storeFactories)
       expect(second.every((m) => m.reasonCode === 'outside_rollout')).toBe(true);
     });
 
+    it('counts a complaint in the stage it comes in, whenever its message was sent', async () => {
+      const admin = (url: string, body: object) =>
+        herald.app.inject({
+          method: 'POST',
+          url,
+          headers: { ...json, authorization: `Bearer ${adminToken}` },
+          payload: JSON.stringify(body),
+        });
+      await admin('/v1/rollout/start', {});
+      const ids = Array.from({ length: 200 }, (_, i) => `lc${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      await admin('/v1/campaigns', { id: 'late', template: 'upsell', channels: ['email'] });
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+      const sent = (await get('/v1/messages?limit=500'))
+        .json<{ messages: { id: string; status: string }[] }>()
+        .messages.filter((m) => m.status === 'sent');
+      expect(sent.length).toBeGreaterThan(0);
+      // The stage went on to 20 % an hour later (as an advance leaves it; a stage needs 1,000
+      // messages to advance, too many for this test to send).
+      const { store } = herald.services;
+      const rollout = await store.transaction(async (tx) => tx.getSetting('rollout'));
+      clock.set(T0 + HOUR_MS);
+      await store.transaction((tx) =>
+        tx.setSetting(
+          'rollout',
+          JSON.stringify({
+            ...JSON.parse(rollout ?? '{}'),
+            percent: 20,
+            stageStartedAtMs: T0 + HOUR_MS,
+          }),
+        ),
+      );
+      // A recipient of the first stage's message complains during the second.
+      clock.set(T0 + 2 * HOUR_MS);
+      const message = await store.getMessage(sent[0]?.id ?? '');
+      if (message === undefined) throw new Error('no message');
+      const deps = {
+        store,
+        emit: async (
+          events: Parameters<typeof herald.services.recorder.record>[0],
+          nowMs: number,
+        ) => {
+          await herald.services.recorder.record(events, nowMs);
+        },
+      };
+      await recordMessageResult(
+        deps,
+        message,
+        { kind: 'complained' },
+        clock.nowMs(),
+        clock.nowMs(),
+      );
+      clock.set(T0 + 3 * HOUR_MS);
+      const checked = (await admin('/v1/rollout/check', { uptime: 1, p95LatencyMs: 40 })).json<{
+        decision: { action: string; toPercent: number };
+        health: { complianceViolations: number };
+      }>();
+      expect(checked.health.complianceViolations).toBe(1);
+      expect(checked.decision).toMatchObject({ action: 'roll-back', toPercent: 0 });
+      // The same complaint reported again later counts no second time.
+      const again = await store.getMessage(message.id);
+      if (again === undefined) throw new Error('no message');
+      await recordMessageResult(deps, again, { kind: 'complained' }, clock.nowMs(), clock.nowMs());
+      expect(await store.complaintsReceived(T0 + 2 * HOUR_MS + 1, T0 + 4 * HOUR_MS)).toBe(0);
+      expect(await store.complaintsReceived(T0 + 2 * HOUR_MS, T0 + 4 * HOUR_MS)).toBe(1);
+    });
+
     it('measures the global holdout on everything its customers buy after they entered it', async () => {
       await herald.close();
       herald = await startHerald(factory, {

@@ -351,6 +351,16 @@ export const createExperimentReads = (
       },
     };
   },
+  async complaintsReceived(fromMs, toMs) {
+    // When the message was marked complained: a report re-sent leaves it be
+    // (`recordMessageResult`); a hard bounce reported after the complaint takes it out.
+    const [row] = (
+      await raw<{ n: number | string }>`
+        SELECT COUNT(*) AS n FROM messages WHERE status = 'complained'
+          AND updated_at_ms >= ${fromMs} AND updated_at_ms < ${toMs}`.execute(db)
+    ).rows;
+    return Number(row?.n ?? 0);
+  },
   async cartRecoveries(fromMs, toMs, windowMs) {
     // Each cart message of the range with every order its customer placed from the send to the
     // window's end (none: one row, no order), joined once (MATERIALIZED: SQLite would otherwise
