@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../pipeline/ingest/index.js';
 import { toSourceId } from '../../core/ids.js';
@@ -8,6 +10,7 @@ import {
   fromColumns,
   readImport,
   eventValues,
+  utf8Text,
   type ImportRead,
   type ReadBatch,
 } from './read-import.js';
@@ -86,6 +89,70 @@ describe('reading an import file', () => {
     expect(batches.flatMap((b) => b.events.map((e) => e.userId))).toEqual(['a', 'b', 'c']);
     expect(batches.flatMap((b) => b.rejected.map((r) => r.line))).toEqual([2]);
     expect(batches.at(-1)?.lines).toBe(3 + (3 << 19));
+  });
+
+  it('reads text whose characters straddle the chunks, between chunks of ASCII alone', async () => {
+    // A name whose 4-byte character is cut by the first chunk's end (1 MiB); the chunks after
+    // the next are ASCII throughout.
+    const name = 'José 😀 Núñez';
+    const head = identify('a');
+    const prefix = '{"type":"identify","userId":"b","traits":{"name":"';
+    const fixed =
+      head.length + 1 + identify('pad').length + 1 + Buffer.byteLength(`${prefix}José `);
+    const pad = identify('pad', 'x'.repeat((1 << 20) - 1 - fixed));
+    const before = `${head}\n${pad}\n${prefix}José `;
+    expect(Buffer.byteLength(before)).toBe((1 << 20) - 1);
+    const text = `${before}${name.slice('José '.length)}"}}\n${identify('c', 'y'.repeat(3 << 20))}\n${identify('d')}\n`;
+    const batches = await all(readImport(read(Buffer.from(text)), 10, at));
+    const events = batches.flatMap((b) => b.events);
+    // The filler lines are too large an event each (over 32 KB): rejected, as they should be.
+    expect(batches.flatMap((b) => b.rejected.map((r) => r.line))).toEqual([2, 4]);
+    expect(events.map((e) => e.userId)).toEqual(['a', 'b', 'd']);
+    expect(events[1]?.traits['name']).toBe(name);
+  });
+
+  it('decodes as a stream decoder does, malformed bytes and split characters included', async () => {
+    // Random runs of ASCII, whole and cut multi-byte characters and stray bytes, cut into
+    // random chunks: ASCII chunks take the short way, the text must not change.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = [
+      [0x61],
+      [0x0a],
+      [0xc3, 0xa9],
+      [0xe2, 0x82, 0xac],
+      [0xf0, 0x9f, 0x98, 0x80],
+      [0xe2],
+      [0xe2, 0x82],
+      [0x80],
+      [0xff],
+      [0xf0, 0x9f],
+      [0xed, 0xa0, 0x80],
+      [0x7a, 0x7a],
+    ];
+    const text = async (chunks: Buffer[]) => {
+      let out = '';
+      for await (const part of utf8Text(Readable.from(chunks))) out += part;
+      return out;
+    };
+    for (let n = 0; n < 3000; n += 1) {
+      const bytes = Array.from(
+        { length: 1 + random(10) },
+        () => pieces[random(pieces.length)] ?? [],
+      ).flat();
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length;) {
+        const k = 1 + random(4);
+        chunks.push(Buffer.from(bytes.slice(i, i + k)));
+        i += k;
+      }
+      const decoder = new StringDecoder('utf8');
+      const expected = chunks.map((c) => decoder.write(c)).join('') + decoder.end();
+      expect(await text(chunks)).toBe(expected);
+    }
   });
 
   it('stamps each event with the time asked as it is read', async () => {
