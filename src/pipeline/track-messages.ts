@@ -7,6 +7,7 @@ import { HERALD_EVENTS } from '../core/event-names.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
 import type { ProfileChange } from '../core/profile.js';
+import { recipientOf } from '../core/recipient.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import { heraldEvent } from './deliver-messages.js';
 import { orderIdIn } from '../core/read-props.js';
@@ -183,7 +184,12 @@ const markSentAfterAll = async (
   const providerId =
     result.kind === 'accepted' || result.kind === 'delivered' ? (result.providerId ?? null) : null;
   await deps.store.transaction(async (tx) => {
-    if (!(await tx.markAcceptedAfterAll(message.id, providerId, atMs, nowMs))) return;
+    // Where the attempt went, as its dispatcher would have written it (one that died did not):
+    // an SMS STOP finds the customers Herald texted at a number by it.
+    const state = (await tx.loadProfiles([message.customerId])).get(message.customerId);
+    const recipient =
+      state === undefined ? null : (recipientOf(state, message.channel)?.to ?? null);
+    if (!(await tx.markAcceptedAfterAll(message.id, providerId, recipient, atMs, nowMs))) return;
     await appendResult(tx, message, result, nowMs, {
       status: 'sent',
       reason: 'a provider report shows an attempt that seemed to fail was accepted',

@@ -243,14 +243,16 @@ export interface DeliverTx {
   /**
    * A message back in the outbox for a retry (an attempt timed out or failed to answer), or
    * claimed by a dispatcher that died before writing back (its lease ran out), that a
-   * provider's report shows was accepted after all: `sent`, with the report's provider id when
-   * it had none, at `sentAtMs`, and its experiment exposure. False otherwise (the retry went,
-   * or something else changed it); one a live dispatcher is sending keeps the acceptance
-   * (`sentAtMs`, the provider id) for that attempt's outcome to be `sent` if it gives up.
+   * provider's report shows was accepted after all: `sent`, with the report's provider id and
+   * `recipient` where it had none (a dispatcher that died wrote neither), at `sentAtMs`, and
+   * its experiment exposure. False otherwise (the retry went, or something else changed it);
+   * one a live dispatcher is sending keeps the acceptance (`sentAtMs`, the provider id) for
+   * that attempt's outcome to be `sent` if it gives up.
    */
   markAcceptedAfterAll(
     id: string,
     providerId: string | null,
+    recipient: string | null,
     sentAtMs: number,
     nowMs: number,
   ): Promise<boolean>;

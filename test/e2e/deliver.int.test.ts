@@ -737,6 +737,28 @@ for (const factory of storeFactories) {
       expect(await claimed(clock.nowMs() - 1)).toBe('sent');
     });
 
+    it('keeps the number of a message a report settles after its dispatcher died, for a STOP from it', async () => {
+      await ingest('identify', {
+        userId: 'gus',
+        traits: { phone: '+14155550144', consent: { sms: { marketing: true } } },
+      });
+      const { decisionId } = await send('gus', 'upsell', 'sms');
+      // Claimed by a dispatcher that died before it wrote back (its lease ran out).
+      await herald.raw(
+        `UPDATE messages SET status = 'sending', lease_until_ms = ${String(clock.nowMs() - 1)} WHERE id = '${decisionId}'`,
+      );
+      const report = new URLSearchParams({ MessageSid: 'SM-gus', MessageStatus: 'delivered' });
+      await twilioPost(`/webhooks/twilio/status?message=${decisionId}`, report);
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        recipient: '+14155550144',
+      });
+      // The only text gus was sent went to that number: a STOP from it is theirs.
+      const stop = new URLSearchParams({ From: '+14155550144', Body: 'STOP', MessageSid: 'SM5' });
+      expect((await twilioPost('/webhooks/twilio/inbound', stop)).statusCode).toBe(200);
+      expect((await send('gus', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    });
+
     it('sends no more SMS to a number Twilio reports cannot receive, until the phone changes', async () => {
       await ingest('identify', {
         userId: 'ed',

@@ -400,15 +400,16 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         await exposeUnits(id, u.sentAtMs);
       return changed === 1;
     },
-    async markAcceptedAfterAll(id, providerId, sentAtMs, nowMs) {
+    async markAcceptedAfterAll(id, providerId, recipient, sentAtMs, nowMs) {
       const changed = await sql.run(
         // Back in the outbox after an attempt, or claimed by a dispatcher that died (its lease
         // ran out) — not one a live dispatcher is sending now.
         `UPDATE messages SET status = 'sent', provider_id = COALESCE(provider_id, ?),
-           sent_at_ms = ?, updated_at_ms = ?, lease_until_ms = NULL
+           recipient = COALESCE(recipient, ?), sent_at_ms = ?, updated_at_ms = ?,
+           lease_until_ms = NULL
          WHERE id = ? AND ((status = 'queued' AND attempts > 0)
            OR (status = 'sending' AND lease_until_ms <= ?))`,
-        [providerId, sentAtMs, nowMs, id, nowMs],
+        [providerId, recipient, sentAtMs, nowMs, id, nowMs],
       );
       if (changed === 1) {
         await exposeUnits(id, sentAtMs);
