@@ -7,7 +7,7 @@ import { parse as parseCsv, type CsvError } from 'csv-parse';
 import type { FieldProblem } from '../../core/errors.js';
 import {
   eventBodyJson,
-  type EventBody,
+  withBodyParsedOnRead,
   type EventType,
   type HeraldEvent,
   type JsonObject,
@@ -281,7 +281,7 @@ export async function* readImport<T = HeraldEvent>(
 export type EventValues = (string | number | null)[];
 
 /** How many values `eventValues` gives. */
-const EVENT_WIDTH = 9;
+const EVENT_WIDTH = 11;
 
 /** An event as values to hand to another thread: its columns and its body's JSON. */
 export const eventValues = (e: HeraldEvent): EventValues => [
@@ -290,35 +290,38 @@ export const eventValues = (e: HeraldEvent): EventValues => [
   e.type,
   e.userId,
   e.anonymousId,
+  e.previousId,
+  e.groupId,
   e.name,
   e.timestampMs,
   e.receivedAtMs,
   eventBodyJson(e),
 ];
 
-/** Events from their `eventValues` one after another, whole again (bodies parsed back). */
+/**
+ * Events from their `eventValues` one after another, whole again: each body is parsed when
+ * first read (`withBodyParsedOnRead`), which for most of a load's events is never.
+ */
 export const fromColumns = (values: Readonly<EventValues>): HeraldEvent[] => {
   const events: HeraldEvent[] = [];
-  for (let i = 0; i + EVENT_WIDTH <= values.length; i += EVENT_WIDTH) {
-    const bodyJson = values[i + 8] as string;
-    const body = JSON.parse(bodyJson) as EventBody;
-    events.push({
-      messageId: values[i] as MessageId,
-      sourceId: values[i + 1] as SourceId,
-      type: values[i + 2] as EventType,
-      userId: values[i + 3] as string | null,
-      anonymousId: values[i + 4] as string | null,
-      previousId: body.previousId,
-      groupId: body.groupId,
-      name: values[i + 5] as string | null,
-      properties: body.properties,
-      traits: body.traits,
-      context: body.context,
-      timestampMs: values[i + 6] as number,
-      receivedAtMs: values[i + 7] as number,
-      bodyJson,
-    });
-  }
+  for (let i = 0; i + EVENT_WIDTH <= values.length; i += EVENT_WIDTH)
+    events.push(
+      withBodyParsedOnRead(
+        {
+          messageId: values[i] as MessageId,
+          sourceId: values[i + 1] as SourceId,
+          type: values[i + 2] as EventType,
+          userId: values[i + 3] as string | null,
+          anonymousId: values[i + 4] as string | null,
+          previousId: values[i + 5] as string | null,
+          groupId: values[i + 6] as string | null,
+          name: values[i + 7] as string | null,
+          timestampMs: values[i + 8] as number,
+          receivedAtMs: values[i + 9] as number,
+        },
+        values[i + 10] as string,
+      ),
+    );
   return events;
 };
 

@@ -1,4 +1,4 @@
-import type { HeraldEvent } from '../../core/event.js';
+import { withCustomerId, type HeraldEvent } from '../../core/event.js';
 import { anonymousCustomerId, toCustomerId, type CustomerId } from '../../core/ids.js';
 import type { EventDraft, IdentityKey, IdentityLink } from '../../ports/store.js';
 
@@ -76,7 +76,7 @@ export const resolveIdentities = (
     } else {
       continue; // parseEvent guarantees an id; nothing to attach the event to otherwise
     }
-    plan.drafts.push({ ...event, customerId });
+    plan.drafts.push(withCustomerId(event, customerId));
   }
   // The store merges before it inserts the batch, so an event filed under a customer that this
   // batch merges away (an anonymous page view before the identify) must follow the merge.
