@@ -47,6 +47,21 @@ export const pick = (props: JsonObject, ...keys: string[]): unknown => {
 
 export const toCents = (amount: number): number => Math.round(amount * 100);
 
+/** How many of a product a cart holds for an event's `quantity`: a whole number, at least 1. */
+export const cartQuantityOf = (value: unknown): number =>
+  Math.max(1, Math.round(asNumber(value) ?? 1));
+
+/**
+ * What a list of products adds to a cart, in cents: each one's price times its cart quantity
+ * (`cartQuantityOf`), as the open cart counts them; items that are not objects count nothing.
+ */
+export const cartValueCents = (products: readonly unknown[]): number =>
+  products.reduce<number>((sum, p) => {
+    const product = asObject(p);
+    if (product === null) return sum;
+    return sum + toCents(asNumber(product['price']) ?? 0) * cartQuantityOf(product['quantity']);
+  }, 0);
+
 /** The order id of an order event's properties: `order_id`, `orderId` or `checkout_id`. */
 export const orderIdIn = (props: JsonObject): string | null =>
   asString(pick(props, 'order_id', 'orderId', 'checkout_id'));

@@ -535,6 +535,28 @@ describe('parseEvent', () => {
           message: expect.stringMatching(/^a cart line's value must be at most 90071992547409\.00/),
         },
       ]);
+      // As the cart counts it: a quantity of 0 or a fraction is one or a whole number.
+      for (const quantity of [0, 0.4, '0'])
+        expect(
+          pathsOf(
+            parse(
+              aTrackCall({
+                event: 'Product Added',
+                properties: { product_id: 'p1', price: 1e306, quantity },
+              }),
+            ),
+          ),
+        ).toEqual(['/properties/price']);
+      expect(
+        pathsOf(
+          parse(
+            aTrackCall({
+              event: 'Cart Viewed',
+              properties: { products: [{ product_id: 'a', price: 1e306, quantity: 0 }] },
+            }),
+          ),
+        ),
+      ).toEqual(['/properties/products']);
       for (const event of ['Cart Viewed', 'Checkout Started'])
         expect(
           problemsOf(

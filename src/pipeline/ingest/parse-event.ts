@@ -8,7 +8,7 @@ import {
 } from '../../core/event.js';
 import { toMessageId, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { orderValueCents } from '../../core/read-props.js';
+import { cartValueCents, orderValueCents } from '../../core/read-props.js';
 import { HOUR_MS } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
 import type { IngestLimits } from './ingest-limits.js';
@@ -269,16 +269,15 @@ const cartAmountProblems = (name: string, props: JsonObject, path: string): Fiel
       amountProblem(props[key], `${path}/properties/${key}`),
     );
     if (problems.length > 0) return problems;
-    const line = { products: [{ price: props['price'], quantity: props['quantity'] }] };
-    return valueProblem('a cart line', orderValueCents(line), `${path}/properties/price`);
+    const line = [{ price: props['price'], quantity: props['quantity'] }];
+    return valueProblem('a cart line', cartValueCents(line), `${path}/properties/price`);
   }
   const problems = productAmountProblems(props['products'], path);
   if (problems.length > 0) return problems;
-  return valueProblem(
-    'a cart',
-    orderValueCents({ products: props['products'] }),
-    `${path}/properties/products`,
-  );
+  const products = props['products'];
+  return Array.isArray(products)
+    ? valueProblem('a cart', cartValueCents(products), `${path}/properties/products`)
+    : [];
 };
 
 /** The amounts of an order or cart event (others are left alone). */

@@ -1,6 +1,13 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import type { Cart, CartItem } from '../../core/profile.js';
-import { asNumber, asObject, asString, pick, toCents } from '../../core/read-props.js';
+import {
+  asNumber,
+  asObject,
+  asString,
+  cartQuantityOf,
+  pick,
+  toCents,
+} from '../../core/read-props.js';
 
 /** Reads a product from Segment e-commerce properties; null without a product or sku id. */
 /**
@@ -30,7 +37,7 @@ export const toCartItem = (props: JsonObject): CartItem | null => {
     sku: asString(pick(props, 'sku')),
     name: asString(pick(props, 'name')),
     priceCents: toCents(price),
-    quantity: Math.max(1, Math.round(asNumber(pick(props, 'quantity')) ?? 1)),
+    quantity: cartQuantityOf(pick(props, 'quantity')),
     marginCents: margin === null ? null : toCents(margin),
   };
 };
