@@ -14,7 +14,7 @@ import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-re
 import {
   attributeConversions,
   creditExperimentOutcomes,
-  takeBackCancelledOrders,
+  withdrawCancelledConversions,
 } from './track-messages.js';
 import type { CustomerId } from '../core/ids.js';
 import type { Store } from '../ports/store.js';
@@ -69,8 +69,8 @@ export const settleImportedProfiles = (
 
 /**
  * profile ─▶ decide and track: the triggers a recorded batch raises, the conversions its
- * orders make of earlier messages, and the experiment outcomes they add to (or, for orders
- * cancelled after they were credited, take back), stored in the same transaction.
+ * orders make of earlier messages, and the experiment outcomes they add to (and the conversions
+ * of orders cancelled since, withdrawn), stored in the same transaction.
  */
 export const planDecisionsOnRecord =
   (planner: TriggerPlanner, attributionWindowMs: number): OnRecorded =>
@@ -78,7 +78,7 @@ export const planDecisionsOnRecord =
     await applyTriggerPlan(tx, planner(changes, nowMs), nowMs);
     await attributeConversions(tx, changes, attributionWindowMs, nowMs);
     await creditExperimentOutcomes(tx, changes);
-    await takeBackCancelledOrders(tx, changes, nowMs);
+    await withdrawCancelledConversions(tx, changes, nowMs);
   };
 
 /** The profile stage's figures, for the decide stage (which may not import it). */

@@ -273,8 +273,8 @@ const creditableCents = (cents: number): number =>
 
 /**
  * Whether the profile counts this order as cancelled already (its cancellation came first, or
- * in the same batch): such an order earns no credit. One cancelled later has its credit taken
- * back (`takeBackCancelledOrders`).
+ * in the same batch): such an order earns no credit. One cancelled later loses its conversion
+ * (`withdrawCancelledConversions`), not its experiment credit.
  */
 const cancelledBy = (change: ProfileChange, orderId: string): boolean =>
   change.after.orders.cancelledIds?.includes(orderId) ?? false;
@@ -318,13 +318,13 @@ const cancelledAfterCredit = (change: ProfileChange): string[] => {
 };
 
 /**
- * Takes back what an order cancelled after it was credited had earned: its outcome in the
- * experiment units that counted it (the same moment, value and windows, subtracted) and its
- * conversion, with an audit entry `conversion-cancelled` on the decision that had the credit.
- * Only the customer's own orders (the orders table's owner) are taken back. Returns how many
- * orders were.
+ * Withdraws the conversion of an order cancelled after it was credited to a message, with an
+ * audit entry `conversion-cancelled` on the decision that had the credit: a cancelled order is
+ * no conversion. Only the customer's own orders (the orders table's owner, which follows
+ * merges) are. Experiment units keep the order (docs/experiments.md says why). Returns how many
+ * conversions were withdrawn.
  */
-export const takeBackCancelledOrders = async (
+export const withdrawCancelledConversions = async (
   tx: StoreTx,
   changes: readonly ProfileChange[],
   nowMs: number,
@@ -333,20 +333,10 @@ export const takeBackCancelledOrders = async (
     cancelledAfterCredit(change).map((orderId) => ({ customerId: change.customerId, orderId })),
   );
   if (cancels.length === 0) return 0;
-  const placed = await tx.placedOrders(cancels.map((c) => c.orderId));
-  const orders = cancels.flatMap(({ customerId, orderId }) => {
-    const order = placed.get(orderId);
-    return order?.customerId === customerId ? [{ orderId, customerId, order }] : [];
-  });
-  if (orders.length === 0) return 0;
-  await tx.uncreditOrders(
-    orders.map(({ customerId, order }) => ({
-      customerId,
-      atMs: order.placedAtMs,
-      revenueCents: creditableCents(order.totalCents),
-    })),
-  );
-  const removed = await tx.removeConversions(orders.map((o) => o.orderId));
+  const owners = await tx.orderOwners(cancels.map((c) => c.orderId));
+  const theirs = cancels.filter((c) => owners.get(c.orderId) === c.customerId);
+  if (theirs.length === 0) return 0;
+  const removed = await tx.removeConversions(theirs.map((c) => c.orderId));
   await appendAudit(
     tx,
     removed.map((c) => ({
@@ -358,7 +348,7 @@ export const takeBackCancelledOrders = async (
     })),
     nowMs,
   );
-  return orders.length;
+  return removed.length;
 };
 
 /**

@@ -33,18 +33,6 @@ export interface ExperimentTx {
   creditOrders(
     orders: readonly { customerId: CustomerId; atMs: number; revenueCents: number }[],
   ): Promise<number>;
-  /**
-   * Takes back what `creditOrders` added for these orders (each at its own moment and value,
-   * against the same windows — which never move once set): orders cancelled after they were
-   * credited. Returns how many credits that took back.
-   */
-  uncreditOrders(
-    orders: readonly { customerId: CustomerId; atMs: number; revenueCents: number }[],
-  ): Promise<number>;
-  /** The orders table's record of each of these order ids that has one. */
-  placedOrders(
-    orderIds: readonly string[],
-  ): Promise<Map<string, { customerId: CustomerId; placedAtMs: number; totalCents: number }>>;
   /** Stores a test's learnings (one per strategy, segment, channel and metric; replaced). */
   saveLearnings(learnings: readonly Learning[]): Promise<void>;
 }

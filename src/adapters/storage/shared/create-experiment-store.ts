@@ -37,94 +37,6 @@ const LEARNING_COLUMNS: readonly (keyof LearningsTable)[] = [
   'created_at_ms',
 ];
 
-/** Order ids looked up per statement. */
-const LOOKUP_CHUNK = 500;
-
-/**
- * Adds `n` orders (1 to credit, −1 to take a credit back) and their revenue (signed with them)
- * to every unit of each order's customer whose window holds the order's moment.
- */
-const addOrders = async (
-  sql: SqlRunner,
-  orders: readonly { customerId: CustomerId; atMs: number; revenueCents: number; n: 1 | -1 }[],
-): Promise<number> => {
-  if (orders.length === 0) return 0;
-  // Each unit gains the orders of its window from assignment (intention to treat) and,
-  // once exposed, of the window of the same length from exposure (the test among the
-  // exposed); a unit is credited when either holds the order.
-  const fromExposure = `u.exposed_at_ms IS NOT NULL AND u.exposed_at_ms <= o.at_ms
-      AND u.exposed_at_ms + (u.window_ends_ms - u.assigned_at_ms) >= o.at_ms`;
-  const fromAssignment = 'u.assigned_at_ms <= o.at_ms AND u.window_ends_ms >= o.at_ms';
-  if (sql.dialect === 'postgres') {
-    // One statement for the batch.
-    const rows = await sql.all<{ n: string }>(
-      `WITH o AS (
-           SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::int[])
-             AS o(customer_id, at_ms, revenue_cents, n)
-         ), x AS (
-           SELECT u.experiment_id, u.customer_id, COUNT(*) AS pairs,
-             SUM(CASE WHEN ${fromAssignment} THEN o.n ELSE 0 END) AS n,
-             SUM(CASE WHEN ${fromAssignment} THEN o.revenue_cents ELSE 0 END) AS revenue,
-             SUM(CASE WHEN ${fromExposure} THEN o.n ELSE 0 END) AS en,
-             SUM(CASE WHEN ${fromExposure} THEN o.revenue_cents ELSE 0 END) AS erevenue
-           FROM experiment_units u JOIN o ON u.customer_id = o.customer_id
-             AND u.assigned_at_ms <= o.at_ms
-           WHERE (${fromAssignment}) OR (${fromExposure})
-           GROUP BY u.experiment_id, u.customer_id
-         )
-         UPDATE experiment_units u
-           SET orders = u.orders + x.n, revenue_cents = u.revenue_cents + x.revenue,
-             exposed_orders = u.exposed_orders + x.en,
-             exposed_revenue_cents = u.exposed_revenue_cents + x.erevenue
-         FROM x WHERE u.experiment_id = x.experiment_id AND u.customer_id = x.customer_id
-         RETURNING x.pairs AS n`,
-      [
-        orders.map((o) => o.customerId),
-        orders.map((o) => o.atMs),
-        orders.map((o) => o.revenueCents),
-        orders.map((o) => o.n),
-      ],
-    );
-    return rows.reduce((sum, r) => sum + Number(r.n), 0);
-  }
-  // The same windows for one order at a time (each `?` the order's time).
-  const assigned = 'assigned_at_ms <= ? AND window_ends_ms >= ?';
-  const exposed = `exposed_at_ms IS NOT NULL AND exposed_at_ms <= ?
-      AND exposed_at_ms + (window_ends_ms - assigned_at_ms) >= ?`;
-  let credited = 0;
-  for (const o of orders) {
-    credited += await sql.run(
-      `UPDATE experiment_units SET
-           orders = orders + CASE WHEN ${assigned} THEN ? ELSE 0 END,
-           revenue_cents = revenue_cents + CASE WHEN ${assigned} THEN ? ELSE 0 END,
-           exposed_orders = exposed_orders + CASE WHEN ${exposed} THEN ? ELSE 0 END,
-           exposed_revenue_cents = exposed_revenue_cents + CASE WHEN ${exposed} THEN ? ELSE 0 END
-         WHERE customer_id = ? AND assigned_at_ms <= ? AND ((${assigned}) OR (${exposed}))`,
-      [
-        o.atMs,
-        o.atMs,
-        o.n,
-        o.atMs,
-        o.atMs,
-        o.revenueCents,
-        o.atMs,
-        o.atMs,
-        o.n,
-        o.atMs,
-        o.atMs,
-        o.revenueCents,
-        o.customerId,
-        o.atMs,
-        o.atMs,
-        o.atMs,
-        o.atMs,
-        o.atMs,
-      ],
-    );
-  }
-  return credited;
-};
-
 /** The experiment stage's writes, one SQL text for both databases. */
 export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
   async assignUnits(units) {
@@ -140,43 +52,81 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
         u.windowEndsMs,
       ]);
   },
-  creditOrders: (orders) =>
-    addOrders(
-      sql,
-      orders.map((o) => ({ ...o, n: 1 })),
-    ),
-  uncreditOrders: (orders) =>
-    addOrders(
-      sql,
-      orders.map((o) => ({ ...o, revenueCents: -o.revenueCents, n: -1 })),
-    ),
-  async placedOrders(orderIds) {
-    const found = new Map<
-      string,
-      { customerId: CustomerId; placedAtMs: number; totalCents: number }
-    >();
-    const unique = [...new Set(orderIds)];
-    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
-      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
-      const rows = await sql.all<{
-        order_id: string;
-        customer_id: string;
-        placed_at_ms: number | string;
-        total_cents: number | string;
-      }>(
-        `SELECT order_id, customer_id, placed_at_ms, total_cents FROM orders
-         WHERE order_id IN (${chunk.map(() => '?').join(', ')})`,
-        chunk,
+  async creditOrders(orders) {
+    if (orders.length === 0) return 0;
+    // Each unit gains the orders of its window from assignment (intention to treat) and,
+    // once exposed, of the window of the same length from exposure (the test among the
+    // exposed); a unit is credited when either holds the order.
+    const fromExposure = `u.exposed_at_ms IS NOT NULL AND u.exposed_at_ms <= o.at_ms
+      AND u.exposed_at_ms + (u.window_ends_ms - u.assigned_at_ms) >= o.at_ms`;
+    const fromAssignment = 'u.assigned_at_ms <= o.at_ms AND u.window_ends_ms >= o.at_ms';
+    if (sql.dialect === 'postgres') {
+      // One statement for the batch.
+      const rows = await sql.all<{ n: string }>(
+        `WITH o AS (
+           SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[])
+             AS o(customer_id, at_ms, revenue_cents)
+         ), x AS (
+           SELECT u.experiment_id, u.customer_id, COUNT(*) AS pairs,
+             SUM(CASE WHEN ${fromAssignment} THEN 1 ELSE 0 END) AS n,
+             SUM(CASE WHEN ${fromAssignment} THEN o.revenue_cents ELSE 0 END) AS revenue,
+             SUM(CASE WHEN ${fromExposure} THEN 1 ELSE 0 END) AS en,
+             SUM(CASE WHEN ${fromExposure} THEN o.revenue_cents ELSE 0 END) AS erevenue
+           FROM experiment_units u JOIN o ON u.customer_id = o.customer_id
+             AND u.assigned_at_ms <= o.at_ms
+           WHERE (${fromAssignment}) OR (${fromExposure})
+           GROUP BY u.experiment_id, u.customer_id
+         )
+         UPDATE experiment_units u
+           SET orders = u.orders + x.n, revenue_cents = u.revenue_cents + x.revenue,
+             exposed_orders = u.exposed_orders + x.en,
+             exposed_revenue_cents = u.exposed_revenue_cents + x.erevenue
+         FROM x WHERE u.experiment_id = x.experiment_id AND u.customer_id = x.customer_id
+         RETURNING x.pairs AS n`,
+        [
+          orders.map((o) => o.customerId),
+          orders.map((o) => o.atMs),
+          orders.map((o) => o.revenueCents),
+        ],
       );
-      for (const r of rows)
-        found.set(r.order_id, {
-          customerId: r.customer_id as CustomerId,
-          placedAtMs: Number(r.placed_at_ms),
-          totalCents: Number(r.total_cents),
-        });
+      return rows.reduce((sum, r) => sum + Number(r.n), 0);
     }
-    return found;
+    // The same windows for one order at a time (each `?` the order's time).
+    const assigned = 'assigned_at_ms <= ? AND window_ends_ms >= ?';
+    const exposed = `exposed_at_ms IS NOT NULL AND exposed_at_ms <= ?
+      AND exposed_at_ms + (window_ends_ms - assigned_at_ms) >= ?`;
+    let credited = 0;
+    for (const o of orders) {
+      credited += await sql.run(
+        `UPDATE experiment_units SET
+           orders = orders + CASE WHEN ${assigned} THEN 1 ELSE 0 END,
+           revenue_cents = revenue_cents + CASE WHEN ${assigned} THEN ? ELSE 0 END,
+           exposed_orders = exposed_orders + CASE WHEN ${exposed} THEN 1 ELSE 0 END,
+           exposed_revenue_cents = exposed_revenue_cents + CASE WHEN ${exposed} THEN ? ELSE 0 END
+         WHERE customer_id = ? AND assigned_at_ms <= ? AND ((${assigned}) OR (${exposed}))`,
+        [
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.revenueCents,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.revenueCents,
+          o.customerId,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+          o.atMs,
+        ],
+      );
+    }
+    return credited;
   },
+
   async saveLearnings(learnings) {
     for (const l of learnings) {
       await sql.run(
