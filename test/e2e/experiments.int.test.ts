@@ -74,6 +74,14 @@ for (const factory of storeFactories)
       event: 'Order Completed',
       properties: { order_id: orderId, total },
     });
+    /** An admin's POST. */
+    const admin = (url: string, body: object) =>
+      herald.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...json, authorization: `Bearer ${adminToken}` },
+        payload: JSON.stringify(body),
+      });
     const get = (url: string) =>
       herald.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${adminToken}` } });
 
@@ -364,13 +372,6 @@ for (const factory of storeFactories)
     });
 
     it('rolls automated marketing out by stage and rolls it back on a complaint', async () => {
-      const admin = (url: string, body: object) =>
-        herald.app.inject({
-          method: 'POST',
-          url,
-          headers: { ...json, authorization: `Bearer ${adminToken}` },
-          payload: JSON.stringify(body),
-        });
       expect((await get('/v1/rollout')).json()).toEqual({ staged: false, percent: 100 });
       expect((await admin('/v1/rollout/check', { uptime: 1 })).statusCode).toBe(409);
       const started = await admin('/v1/rollout/start', {});
@@ -443,13 +444,6 @@ for (const factory of storeFactories)
     });
 
     it('counts a complaint in the stage it comes in, whenever its message was sent', async () => {
-      const admin = (url: string, body: object) =>
-        herald.app.inject({
-          method: 'POST',
-          url,
-          headers: { ...json, authorization: `Bearer ${adminToken}` },
-          payload: JSON.stringify(body),
-        });
       await admin('/v1/rollout/start', {});
       const ids = Array.from({ length: 200 }, (_, i) => `lc${i}`);
       await batch(

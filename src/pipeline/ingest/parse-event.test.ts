@@ -63,6 +63,10 @@ const problemsOf = (result: Result<ParsedEvent, FieldProblem[]>): FieldProblem[]
 const pathsOf = (result: Result<ParsedEvent, FieldProblem[]>): string[] =>
   problemsOf(result).map((p) => p.path);
 
+/** The paths of the problems of a `track` call of `event` with these properties. */
+const trackPaths = (event: string, properties: Record<string, unknown>): string[] =>
+  pathsOf(parse(aTrackCall({ event, properties })));
+
 describe('correctTimestamp', () => {
   it('shifts the client time by the client clock skew: receivedAt − (sentAt − originalTimestamp)', () => {
     const original = Date.parse('2026-03-01T10:00:00.000Z');
@@ -447,18 +451,11 @@ describe('parseEvent', () => {
     it('checks revenue, value and each product of a refund or a cancellation too', () => {
       for (const event of ['Order Refunded', 'Order Cancelled'])
         expect(
-          pathsOf(
-            parse(
-              aTrackCall({
-                event,
-                properties: {
-                  revenue: -1,
-                  value: 'ten',
-                  products: [{ price: 5, quantity: 1 }, { price: '0x1', quantity: -2 }, 'x'],
-                },
-              }),
-            ),
-          ),
+          trackPaths(event, {
+            revenue: -1,
+            value: 'ten',
+            products: [{ price: 5, quantity: 1 }, { price: '0x1', quantity: -2 }, 'x'],
+          }),
         ).toEqual([
           '/properties/revenue',
           '/properties/value',
@@ -537,25 +534,11 @@ describe('parseEvent', () => {
       ]);
       // As the cart counts it: a quantity of 0 or a fraction is one or a whole number.
       for (const quantity of [0, 0.4, '0'])
-        expect(
-          pathsOf(
-            parse(
-              aTrackCall({
-                event: 'Product Added',
-                properties: { product_id: 'p1', price: 1e306, quantity },
-              }),
-            ),
-          ),
-        ).toEqual(['/properties/price']);
+        expect(trackPaths('Product Added', { product_id: 'p1', price: 1e306, quantity })).toEqual([
+          '/properties/price',
+        ]);
       expect(
-        pathsOf(
-          parse(
-            aTrackCall({
-              event: 'Cart Viewed',
-              properties: { products: [{ product_id: 'a', price: 1e306, quantity: 0 }] },
-            }),
-          ),
-        ),
+        trackPaths('Cart Viewed', { products: [{ product_id: 'a', price: 1e306, quantity: 0 }] }),
       ).toEqual(['/properties/products']);
       for (const event of ['Cart Viewed', 'Checkout Started'])
         expect(
@@ -583,19 +566,12 @@ describe('parseEvent', () => {
     it("checks each product of a cart's list", () => {
       for (const event of ['Cart Viewed', 'Checkout Started'])
         expect(
-          pathsOf(
-            parse(
-              aTrackCall({
-                event,
-                properties: {
-                  products: [
-                    { product_id: 'a', price: 5, quantity: 1 },
-                    { product_id: 'b', price: -5, quantity: 'x' },
-                  ],
-                },
-              }),
-            ),
-          ),
+          trackPaths(event, {
+            products: [
+              { product_id: 'a', price: 5, quantity: 1 },
+              { product_id: 'b', price: -5, quantity: 'x' },
+            ],
+          }),
         ).toEqual(['/properties/products/1/price', '/properties/products/1/quantity']);
     });
   });
