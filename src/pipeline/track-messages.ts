@@ -7,10 +7,10 @@ import { HERALD_EVENTS } from '../core/event-names.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
 import type { ProfileChange } from '../core/profile.js';
+import { orderIdIn } from '../core/read-props.js';
 import { recipientOf } from '../core/recipient.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import { heraldEvent } from './deliver-messages.js';
-import { orderIdIn } from '../core/read-props.js';
 import { orderIdOf, orderValueCents } from './profile/index.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 

@@ -126,7 +126,6 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
     }
     return credited;
   },
-
   async saveLearnings(learnings) {
     for (const l of learnings) {
       await sql.run(
