@@ -233,10 +233,13 @@ export const recordMessageResult = async (
     if (current === undefined) return;
     // The status as it is now, under the lock: the message read before may have moved on since
     // (a dispatcher that was sending it has marked it sent), and the report still applies. A
-    // report of what the message already is (a complaint re-sent) leaves the row as it was.
+    // report of what the message already is (a complaint re-sent) leaves the row as it was, and
+    // so does any after a complaint: the recipient's word outranks a bounce or a drop reported
+    // later, and the rollout and the KPIs count complaints by the messages marked so.
     const changed =
       status !== null &&
       status !== current.status &&
+      current.status !== 'complained' &&
       (await tx.updateMessage(
         message.id,
         { status, reasonCode: result.kind },

@@ -502,6 +502,15 @@ for (const factory of storeFactories)
       const again = await store.getMessage(message.id);
       if (again === undefined) throw new Error('no message');
       await recordMessageResult(deps, again, { kind: 'complained' }, clock.nowMs(), clock.nowMs());
+      // Nor does a bounce reported after the complaint take it out.
+      await recordMessageResult(
+        deps,
+        again,
+        { kind: 'bounced', hard: true, reason: 'late' },
+        clock.nowMs(),
+        clock.nowMs(),
+      );
+      expect((await store.getMessage(message.id))?.status).toBe('complained');
       expect(await store.complaintsReceived(T0 + 2 * HOUR_MS + 1, T0 + 4 * HOUR_MS)).toBe(0);
       expect(await store.complaintsReceived(T0 + 2 * HOUR_MS, T0 + 4 * HOUR_MS)).toBe(1);
     });

@@ -301,8 +301,8 @@ export const createExperimentReads = (
     };
   },
   async complaintsReceived(fromMs, toMs) {
-    // When the message was marked complained: a report re-sent leaves it be
-    // (`recordMessageResult`); a hard bounce reported after the complaint takes it out.
+    // When the message was marked complained: no report after that changes the row
+    // (`recordMessageResult`), a complaint re-sent included.
     const [row] = (
       await raw<{ n: number | string }>`
         SELECT COUNT(*) AS n FROM messages WHERE status = 'complained'
