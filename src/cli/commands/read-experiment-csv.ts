@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { TOLERANT_CSV } from './csv-options.js';
 import { AppError } from '../../core/errors.js';
 import type { MetricInput } from '../../pipeline/measure/index.js';
 
@@ -72,12 +73,7 @@ export const readExperimentCsv = async (
         }
         return header;
       },
-      bom: true,
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-      relax_column_count: true,
-      skip_records_with_error: true,
+      ...TOLERANT_CSV,
       on_skip: (error: CsvError | undefined) => {
         const line = typeof error?.['lines'] === 'number' ? error['lines'] : 0;
         report({ line, message: error?.message ?? 'unreadable record' });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { TOLERANT_CSV } from './csv-options.js';
 import type { FieldProblem } from '../../core/errors.js';
 import {
   eventBodyJson,
@@ -62,14 +63,9 @@ const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem
 async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
   const skipped: (CsvError & CsvPosition)[] = [];
   const parser = parseCsv({
+    ...TOLERANT_CSV,
     columns: true,
-    bom: true,
-    skip_empty_lines: true,
-    trim: true,
-    info: true,
-    relax_column_count: true,
     // A row csv-parse cannot read comes here instead of failing the whole stream.
-    skip_records_with_error: true,
     on_skip: (error) => {
       if (error !== undefined) skipped.push(error as CsvError & CsvPosition);
       return undefined;
