@@ -41,9 +41,13 @@ export interface Kpis {
   cartRecovery: Rate;
   /** The value of those orders (each once). */
   recoveredCartRevenue: number;
-  /** Orders placed in the period and their average value. */
+  /**
+   * Orders placed in the period and their average value, net of those the customer cancelled
+   * since (an `Order Cancelled` naming the order); `cancelledOrders` counts those.
+   */
   orders: number;
   averageOrderValue: number | null;
+  cancelledOrders: number;
   /** Customers now: the share churned (lifecycle stage), and the mean lifetime value of those who ordered. */
   churn: Rate;
   customerLifetimeValue: number | null;
@@ -106,6 +110,7 @@ export const computeKpis = async (
     recoveredCartRevenue: carts.revenueCents / 100,
     orders: orders.count,
     averageOrderValue: orders.count === 0 ? null : orders.revenueCents / 100 / orders.count,
+    cancelledOrders: orders.cancelled,
     churn: rateOf(customers.byStage['churned'] ?? 0, customers.total),
     customerLifetimeValue:
       customers.ordering === 0 ? null : customers.ltvCents / 100 / customers.ordering,

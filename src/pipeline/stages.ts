@@ -14,6 +14,7 @@ import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-re
 import {
   attributeConversions,
   creditExperimentOutcomes,
+  markCancelledOrders,
   withdrawCancelledConversions,
 } from './track-messages.js';
 import type { CustomerId } from '../core/ids.js';
@@ -70,7 +71,8 @@ export const settleImportedProfiles = (
 /**
  * profile ─▶ decide and track: the triggers a recorded batch raises, the conversions its
  * orders make of earlier messages, and the experiment outcomes they add to (and the conversions
- * of orders cancelled since, withdrawn), stored in the same transaction.
+ * of orders cancelled since, withdrawn, the orders marked cancelled), stored in the same
+ * transaction.
  */
 export const planDecisionsOnRecord =
   (planner: TriggerPlanner, attributionWindowMs: number): OnRecorded =>
@@ -79,6 +81,7 @@ export const planDecisionsOnRecord =
     await attributeConversions(tx, changes, attributionWindowMs, nowMs);
     await creditExperimentOutcomes(tx, changes);
     await withdrawCancelledConversions(tx, changes, nowMs);
+    await markCancelledOrders(tx, changes);
   };
 
 /** The profile stage's figures, for the decide stage (which may not import it). */

@@ -355,6 +355,28 @@ export const withdrawCancelledConversions = async (
 };
 
 /**
+ * Marks cancelled in the orders table each order a change's profile counts cancelled for the
+ * first time: named by one of its `Order Cancelled` events, or placed in it after its
+ * cancellation came (an order the profile never counted). Only the customer's own orders are
+ * marked (`markOrdersCancelled`); the KPIs leave the marked ones out. Returns how many were
+ * marked.
+ */
+export const markCancelledOrders = async (
+  tx: StoreTx,
+  changes: readonly ProfileChange[],
+): Promise<number> => {
+  let marked = 0;
+  for (const change of changes) {
+    const before = new Set(change.before?.orders.cancelledIds ?? []);
+    const ids = new Set((change.after.orders.cancelledIds ?? []).filter((id) => !before.has(id)));
+    for (const order of change.newOrders)
+      if (cancelledBy(change, order.orderId)) ids.add(order.orderId);
+    if (ids.size > 0) marked += await tx.markOrdersCancelled(change.customerId, [...ids]);
+  }
+  return marked;
+};
+
+/**
  * Links each new order to the messages sent to its customer in the attribution window before
  * it — the message the order names (by id or `utm_id`) gets the credit, else the last touch —
  * in the transaction that records the order: a conversion row and an audit entry on the

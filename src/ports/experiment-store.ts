@@ -108,8 +108,11 @@ export interface KpiTotals {
   }[];
   /** Messages made in the range, by status (queued, blocked, held-out, review, …). */
   made: Record<string, number>;
-  /** Orders placed in the range. */
-  orders: { count: number; revenueCents: number };
+  /**
+   * Orders placed in the range and their value, net of those their customer cancelled since;
+   * `cancelled` counts those.
+   */
+  orders: { count: number; revenueCents: number; cancelled: number };
   /** Every customer now: by lifecycle stage, and the lifetime value of those who ordered. */
   customers: { total: number; byStage: Record<string, number>; ordering: number; ltvCents: number };
 }
@@ -117,7 +120,10 @@ export interface KpiTotals {
 /** Cart-recovery messages sent in a range, and how many carts came back within the window. */
 export interface CartRecoveries {
   sent: number;
-  /** Of those, the messages whose customer ordered within the window after it was sent. */
+  /**
+   * Of those, the messages whose customer ordered within the window after it was sent (an
+   * order cancelled since does not count).
+   */
   recovered: number;
   /** The value of those orders, each order once (two messages before it count it once). */
   revenueCents: number;

@@ -50,7 +50,10 @@ export interface ModelVersion extends ModelDraft {
 
 /** The model registry and the order history models are trained on. */
 export interface ModelStore {
-  /** Orders in ascending order id after `afterOrderId`, for training runs that page through all. */
+  /**
+   * Orders in ascending order id after `afterOrderId`, for training runs that page through all;
+   * here and in `listCustomerOrders`, not those their customer cancelled.
+   */
   listOrders(afterOrderId: string | null, limit: number): Promise<StoredOrder[]>;
   /** One customer's orders, oldest first. */
   listCustomerOrders(customerId: CustomerId): Promise<StoredOrder[]>;

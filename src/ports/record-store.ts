@@ -92,6 +92,11 @@ export interface RecordTx extends DeliverTx {
   removeConversions(
     orderIds: readonly string[],
   ): Promise<Pick<Conversion, 'orderId' | 'customerId' | 'decisionId' | 'revenueCents'>[]>;
+  /**
+   * Marks the orders among `orderIds` that `customerId` placed (the orders table's owner) as
+   * cancelled; returns how many were not marked before.
+   */
+  markOrdersCancelled(customerId: CustomerId, orderIds: readonly string[]): Promise<number>;
   sendHistory(
     ids: readonly CustomerId[],
     since: { windowStartMs: number; dayStartMs: number },

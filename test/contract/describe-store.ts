@@ -314,6 +314,50 @@ export const describeStore = (factory: StoreFactory): void => {
       });
     });
 
+    it('marks only the customer’s own orders cancelled, and the order figures leave them out', async () => {
+      const order = (orderId: string, customerId: string, totalCents: number) => ({
+        orderId,
+        customerId: u(customerId),
+        placedAtMs: t0,
+        totalCents,
+      });
+      await store.transaction((tx) =>
+        tx.insertOrders([order('o1', 'u1', 5000), order('o2', 'u1', 1000), order('o3', 'u2', 700)]),
+      );
+      const cart = aSentMessage('c1', 'u1', t0 - 1000, { agent: 'cart', campaignId: null });
+      await store.transaction(async (tx) => {
+        await tx.insertDecisions([
+          aDecision({ id: cart.id, customerId: cart.customerId, agent: 'cart' }),
+        ]);
+        await tx.insertMessages([cart]);
+      });
+      const figures = async () => ({
+        orders: (await store.kpiTotals(t0 - 1000, t0 + 1000)).orders,
+        carts: await store.cartRecoveries(t0 - 1000, t0 + 1000, 3600_000),
+      });
+      expect(await figures()).toEqual({
+        orders: { count: 3, revenueCents: 6700, cancelled: 0 },
+        carts: { sent: 1, recovered: 1, revenueCents: 6000 },
+      });
+      // o3 is u2's: u1 cannot cancel it; a second cancellation changes nothing.
+      expect(
+        await store.transaction((tx) => tx.markOrdersCancelled(u('u1'), ['o1', 'o3', 'o9'])),
+      ).toBe(1);
+      expect(await store.transaction((tx) => tx.markOrdersCancelled(u('u1'), ['o1']))).toBe(0);
+      expect(await figures()).toEqual({
+        orders: { count: 2, revenueCents: 1700, cancelled: 1 },
+        carts: { sent: 1, recovered: 1, revenueCents: 1000 },
+      });
+      await store.transaction((tx) => tx.markOrdersCancelled(u('u1'), ['o2']));
+      expect(await figures()).toEqual({
+        orders: { count: 1, revenueCents: 700, cancelled: 2 },
+        carts: { sent: 1, recovered: 0, revenueCents: 0 },
+      });
+      // Nor are they purchases to the models trained on the orders.
+      expect((await store.listOrders(null, 10)).map((o) => o.orderId)).toEqual(['o3']);
+      expect(await store.listCustomerOrders(u('u1'))).toEqual([]);
+    });
+
     it('credits each unit with every order its window holds, in one call', async () => {
       const unit = (experimentId: string, customerId: string, windowEndsMs: number) => ({
         experimentId,

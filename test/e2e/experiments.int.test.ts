@@ -263,6 +263,7 @@ for (const factory of storeFactories)
         open: { numerator: number; denominator: number };
         orders: number;
         averageOrderValue: number;
+        cancelledOrders: number;
         complianceViolationsPer100k: number;
         prevented: { blocked: number };
         cartRecovery: { denominator: number };
@@ -279,7 +280,24 @@ for (const factory of storeFactories)
       expect(kpis.open).toMatchObject({ numerator: 2, denominator: 20 });
       expect(kpis.orders).toBe(3);
       expect(kpis.averageOrderValue).toBe(40);
+      expect(kpis.cancelledOrders).toBe(0);
       expect(kpis.complianceViolationsPer100k).toBe(0);
+      // Cancellations: k1's own order c goes out of the figures; k2 cannot cancel k0's order a;
+      // k3's order d, whose cancellation came first, never counts.
+      const cancel = (userId: string, orderId: string) => ({
+        type: 'track',
+        userId,
+        event: 'Order Cancelled',
+        properties: { order_id: orderId },
+      });
+      await batch([cancel('k1', 'c'), cancel('k2', 'a'), cancel('k3', 'd')]);
+      await batch([order('k3', 'd', 500), cancel('k1', 'c')]);
+      const net = (await get(`/v1/kpis?from=${from}&to=${to}`)).json<typeof kpis>();
+      expect(net.orders).toBe(2);
+      expect(net.averageOrderValue).toBe(50);
+      expect(net.cancelledOrders).toBe(2);
+      expect(net.attributedRevenue).toBe(100);
+      expect(net.conversion).toMatchObject({ numerator: 2, denominator: 20 });
       // Another period: nothing in it.
       const empty = (
         await get(`/v1/kpis?from=${to}&to=${new Date(T0 + 2 * DAY_MS).toISOString()}`)

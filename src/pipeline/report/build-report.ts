@@ -110,7 +110,10 @@ const kpiSection = (k: Kpis) =>
       row(['Click-through (email, SMS)', rate(k.clickThrough)]),
       row(['Cart recovery', rate(k.cartRecovery)]),
       row(['Recovered cart revenue', money(k.recoveredCartRevenue)]),
-      row(['Orders / average order value', `${String(k.orders)} / ${money(k.averageOrderValue)}`]),
+      row([
+        'Orders / average order value (net of cancellations)',
+        `${String(k.orders)} / ${money(k.averageOrderValue)} <span class="ci">${String(k.cancelledOrders)} cancelled</span>`,
+      ]),
       row(['Churned customers (now)', rate(k.churn)]),
       row(['Customer lifetime value (now, customers who ordered)', money(k.customerLifetimeValue)]),
       row([

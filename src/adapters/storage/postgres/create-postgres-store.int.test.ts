@@ -2,8 +2,16 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from '../../../../test/support/stores.js';
 import { toCustomerId } from '../../../core/ids.js';
+import { Value } from '@sinclair/typebox/value';
+import {
+  deriveComputed,
+  emptyProfile,
+  profilePolicySchema,
+  type ProfilePolicy,
+} from '../../../pipeline/profile/index.js';
 import { createPostgresStore } from './create-postgres-store.js';
 
+const policy = Value.Default(profilePolicySchema, {}) as ProfilePolicy;
 const stamp = `${String(process.pid)}_${Date.now().toString(36)}`;
 const schemas = [`herald_a_${stamp}`, `herald_b_${stamp}`, `herald_c_${stamp}`];
 
@@ -88,6 +96,56 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () =>
     } finally {
       await reopened.close();
     }
+  });
+
+  it('marks the orders profiles count cancelled when migration 0017 runs on an older database', async () => {
+    const schema = schemas[2] ?? '';
+    const store = await createPostgresStore({ url, poolSize: 2, schema });
+    const order = (orderId: string, customerId: string) => ({
+      orderId,
+      customerId: toCustomerId(customerId),
+      placedAtMs: 1,
+      totalCents: 100,
+    });
+    const profile = (customerId: string, cancelledIds: string[]) => ({
+      customerId: toCustomerId(customerId),
+      state: {
+        ...emptyProfile(toCustomerId(customerId), 1),
+        orders: { ...emptyProfile(toCustomerId(customerId), 1).orders, cancelledIds },
+      },
+      computed: deriveComputed(emptyProfile(toCustomerId(customerId), 1), 1, policy),
+    });
+    // As before 0017: the profiles know which orders were cancelled, the table does not.
+    await store.transaction(async (tx) => {
+      await tx.insertOrders([order('o1', 'ann'), order('o2', 'ann'), order('o3', 'cy')]);
+      await tx.saveProfiles([
+        profile('ann', ['o1']),
+        profile('bob', ['o2']),
+        profile('cy', ['o3']),
+      ]);
+    });
+    await store.close();
+    await withClient(url, (client) =>
+      client.query(
+        `UPDATE ${schema}.orders SET cancelled = 0;
+         DELETE FROM ${schema}.herald_migrations WHERE name = '0017-orders-cancelled'`,
+      ),
+    );
+    await (await createPostgresStore({ url, poolSize: 2, schema })).close();
+    const flags = await withClient(
+      url,
+      async (client) =>
+        (
+          await client.query<{ order_id: string; cancelled: number }>(
+            `SELECT order_id, cancelled FROM ${schema}.orders ORDER BY order_id`,
+          )
+        ).rows,
+    );
+    expect(flags).toEqual([
+      { order_id: 'o1', cancelled: 1 },
+      { order_id: 'o2', cancelled: 0 },
+      { order_id: 'o3', cancelled: 1 },
+    ]);
   });
 
   it('starts while another session creates and drops schemas in the same database', async () => {

@@ -263,9 +263,13 @@ export const createExperimentReads = (
     const made = await raw<{ status: string; count: number }>`
       SELECT status, COUNT(*) AS count FROM messages
       WHERE created_at_ms >= ${fromMs} AND created_at_ms < ${toMs} GROUP BY status`.execute(db);
+    // Orders placed in the range, net of those cancelled since (by the customer who placed them).
     const [orders] = (
-      await raw<{ count: number; revenue: number | null }>`
-        SELECT COUNT(*) AS count, SUM(total_cents) AS revenue FROM orders
+      await raw<{ count: number | null; revenue: number | null; cancelled: number | null }>`
+        SELECT SUM(1 - cancelled) AS count,
+          SUM(CASE WHEN cancelled = 0 THEN total_cents ELSE 0 END) AS revenue,
+          SUM(cancelled) AS cancelled
+        FROM orders
         WHERE placed_at_ms >= ${fromMs} AND placed_at_ms < ${toMs}`.execute(db)
     ).rows;
     const stages = await raw<{
@@ -291,7 +295,11 @@ export const createExperimentReads = (
         revenueCents: n(r.revenue),
       })),
       made: Object.fromEntries(made.rows.map((r) => [r.status, n(r.count)])),
-      orders: { count: n(orders?.count ?? 0), revenueCents: n(orders?.revenue ?? 0) },
+      orders: {
+        count: n(orders?.count ?? 0),
+        revenueCents: n(orders?.revenue ?? 0),
+        cancelled: n(orders?.cancelled ?? 0),
+      },
       customers: {
         total: stages.rows.reduce((a, r) => a + n(r.count), 0),
         byStage: Object.fromEntries(stages.rows.map((r) => [r.stage, n(r.count)])),
@@ -312,7 +320,7 @@ export const createExperimentReads = (
   },
   async cartRecoveries(fromMs, toMs, windowMs) {
     // Each cart message of the range with every order its customer placed from the send to the
-    // window's end (none: one row, no order), joined once (MATERIALIZED: SQLite would otherwise
+    // window's end and did not cancel (none: one row, no order), joined once (MATERIALIZED: SQLite would otherwise
     // run it for each of the three reads); messages counted once each, orders too.
     const [row] = (
       await raw<{ sent: number; recovered: number; revenue: number | null }>`
@@ -320,7 +328,7 @@ export const createExperimentReads = (
           SELECT m.id AS message_id, o.order_id, o.total_cents
           FROM messages m
             JOIN decisions d ON d.id = m.id
-            LEFT JOIN orders o ON o.customer_id = m.customer_id
+            LEFT JOIN orders o ON o.customer_id = m.customer_id AND o.cancelled = 0
               AND o.placed_at_ms >= m.sent_at_ms AND o.placed_at_ms < m.sent_at_ms + ${windowMs}
           WHERE d.agent = 'cart' AND m.sent_at_ms >= ${fromMs} AND m.sent_at_ms < ${toMs}
         )

@@ -73,7 +73,12 @@ export const createModelStore = (db: Kysely<Database>): ModelStore => {
       return (await outcomes({ customerId })).map(toOutcome);
     },
     async listOrders(afterOrderId, limit) {
-      let q = db.selectFrom('orders').selectAll().orderBy('order_id').limit(limit);
+      let q = db
+        .selectFrom('orders')
+        .selectAll()
+        .where('cancelled', '=', 0)
+        .orderBy('order_id')
+        .limit(limit);
       if (afterOrderId !== null) q = q.where('order_id', '>', afterOrderId);
       return (await q.execute()).map((row) => ({
         orderId: row.order_id,
@@ -87,6 +92,7 @@ export const createModelStore = (db: Kysely<Database>): ModelStore => {
         .selectFrom('orders')
         .selectAll()
         .where('customer_id', '=', customerId)
+        .where('cancelled', '=', 0)
         .orderBy('placed_at_ms')
         .execute();
       return rows.map((row) => ({

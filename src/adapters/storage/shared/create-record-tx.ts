@@ -510,6 +510,18 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         revenueCents: Number(r.revenue_cents),
       }));
     },
+    async markOrdersCancelled(customerId, orderIds) {
+      let marked = 0;
+      await lookUpAll(orderIds, async (chunk, marks) => {
+        marked += await sql.run(
+          `UPDATE orders SET cancelled = 1
+           WHERE customer_id = ? AND order_id IN (${marks}) AND cancelled = 0`,
+          [customerId, ...chunk],
+        );
+        return [];
+      });
+      return marked;
+    },
     async findIdempotent(key) {
       const [row] = await sql.all<{ request_hash: string; response: string }>(
         'SELECT request_hash, response FROM idempotency WHERE key = ?',

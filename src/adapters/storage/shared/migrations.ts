@@ -622,6 +622,36 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // Orders cancelled by the customer who placed them (an `Order Cancelled` naming the order's
+  // id), so that the KPIs' orders and revenue and the carts recovered leave them out. Those
+  // cancelled before this migration are read from their customers' profiles (the latest 200
+  // cancelled ids each keeps). Safe to repeat (see 0010).
+  '0017-orders-cancelled': {
+    async up(db: Kysely<unknown>) {
+      const { rows } = await (
+        dialect === 'postgres'
+          ? sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+              WHERE table_name = 'orders' AND table_schema = ${await homeSchemaOf(db)}`
+          : sql<{ name: string }>`SELECT name FROM pragma_table_info('orders')`
+      ).execute(db);
+      if (!rows.some((r) => r.name === 'cancelled'))
+        await db.schema
+          .alterTable('orders')
+          .addColumn('cancelled', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      await (
+        dialect === 'postgres'
+          ? sql`UPDATE orders o SET cancelled = 1
+              FROM profiles p,
+                jsonb_array_elements_text(p.state::jsonb -> 'orders' -> 'cancelledIds') AS c(order_id)
+              WHERE o.cancelled = 0 AND p.customer_id = o.customer_id AND c.order_id = o.order_id`
+          : sql`UPDATE orders SET cancelled = 1
+              WHERE cancelled = 0 AND EXISTS (
+                SELECT 1 FROM profiles p, json_each(p.state, '$.orders.cancelledIds') c
+                WHERE p.customer_id = orders.customer_id AND c.value = orders.order_id)`
+      ).execute(db);
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

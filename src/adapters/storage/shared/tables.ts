@@ -67,7 +67,13 @@ export interface Database {
   profiles: ProfilesTable;
   identities: { key: string; customer_id: string; linked_at_ms: number };
   meta: { key: string; value: number };
-  orders: { order_id: string; customer_id: string; placed_at_ms: number; total_cents: number };
+  orders: {
+    order_id: string;
+    customer_id: string;
+    placed_at_ms: number;
+    total_cents: number;
+    cancelled: Generated<number>;
+  };
   work: WorkTable;
   decisions: DecisionsTable;
   memberships: MembershipsTable;

@@ -379,6 +379,52 @@ describe('embedded SQLite store', () => {
     await afterCrash.close();
   });
 
+  it('marks the orders profiles count cancelled when migration 0017 runs on an older database', async () => {
+    const store = await open();
+    const track = (messageId: string, userId: string, name: string, orderId: string) => ({
+      ...event(messageId, userId),
+      name,
+      properties: { order_id: orderId, total: 20 },
+    });
+    // Recorded without the track stage, as before 0017: the profiles know, the table does not.
+    await recordEvents(
+      store,
+      [
+        track('m1', 'ann', 'Order Completed', 'o1'),
+        track('m2', 'ann', 'Order Completed', 'o2'),
+        track('m3', 'ann', 'Order Cancelled', 'o1'),
+        track('m4', 'bob', 'Order Cancelled', 'o2'), // not his
+        track('m5', 'cy', 'Order Cancelled', 'o3'), // before the order
+        track('m6', 'cy', 'Order Completed', 'o3'),
+      ],
+      policy,
+      t0,
+    );
+    await store.close();
+    const flags = () => {
+      const db = new BetterSqlite3(file);
+      try {
+        return db.prepare('SELECT order_id, cancelled FROM orders ORDER BY order_id').all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(flags()).toEqual([
+      { order_id: 'o1', cancelled: 0 },
+      { order_id: 'o2', cancelled: 0 },
+      { order_id: 'o3', cancelled: 0 },
+    ]);
+    const db = new BetterSqlite3(file);
+    db.prepare("DELETE FROM herald_migrations WHERE name = '0017-orders-cancelled'").run();
+    db.close();
+    await (await open()).close();
+    expect(flags()).toEqual([
+      { order_id: 'o1', cancelled: 1 },
+      { order_id: 'o2', cancelled: 0 },
+      { order_id: 'o3', cancelled: 1 },
+    ]);
+  });
+
   describe('scanning every history at once', () => {
     /** Events of three customers, out of id and time order, and a merge that empties one. */
     const stored = async (store: Store) => {
