@@ -138,6 +138,9 @@ export interface DecideReads {
   /** The earliest due time of pending work, or null. */
   nextDueAtMs(): Promise<number | null>;
   loadJourneyVersions(): Promise<JourneyVersionRow[]>;
-  /** Stores a journey version if no version with that hash exists; returns the stored rows. */
+  /**
+   * Stores a journey version; does nothing when the journey has a version of that number
+   * already (another process stored it first, perhaps with other content).
+   */
   saveJourneyVersion(row: JourneyVersionRow): Promise<void>;
 }
