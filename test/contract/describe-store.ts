@@ -435,6 +435,60 @@ export const describeStore = (factory: StoreFactory): void => {
       expect((await store.unitTotals('x', 'segment', t0 + 120))[0]?.matured).toBe(false);
     });
 
+    it('credits a unit exposed late with the orders recorded since its message went', async () => {
+      // Assigned at t0 with a 100 ms window; its attempt seemed to fail, and a provider's
+      // report at t0 + 500 shows it was accepted at t0 + 50.
+      await store.transaction(async (tx) => {
+        await tx.assignUnits([
+          {
+            experimentId: 'x',
+            customerId: u('u1'),
+            arm: 'a',
+            messageId: 'm-u1',
+            segment: 'new',
+            channel: 'email',
+            assignedAtMs: t0,
+            windowEndsMs: t0 + 100,
+          },
+        ]);
+        await tx.insertDecisions([aDecision({ id: 'm-u1', customerId: u('u1') })]);
+        await tx.insertMessages([
+          aSentMessage('m-u1', 'u1', t0, { status: 'queued', attempts: 1, sentAtMs: null }),
+        ]);
+        const order = (orderId: string, customerId: string, atMs: number, totalCents: number) => ({
+          orderId,
+          customerId: u(customerId),
+          placedAtMs: atMs,
+          totalCents,
+        });
+        await tx.insertOrders([
+          order('o1', 'u1', t0 + 20, 100), // before the message went
+          order('o2', 'u1', t0 + 60, 200), // in the window from exposure
+          order('o3', 'u1', t0 + 120, 400), // in it too
+          order('o4', 'u1', t0 + 70, 800), // cancelled
+          order('o5', 'u2', t0 + 60, 1600), // someone else's
+          order('o6', 'u1', t0 + 151, 3200), // after the window
+        ]);
+        await tx.markOrdersCancelled(u('u1'), ['o4']);
+      });
+      const accepted = () =>
+        store.transaction((tx) => tx.markAcceptedAfterAll('m-u1', 'p-1', null, t0 + 50, t0 + 500));
+      expect(await accepted()).toBe(true);
+      const exposed = async () => {
+        const [totals] = await store.unitTotals('x', 'segment', t0 + 1000);
+        return [totals?.exposedConverted, totals?.exposedRevenueCents];
+      };
+      expect(await exposed()).toEqual([1, 600]);
+      // Reported again: exposed once, credited once.
+      expect(await accepted()).toBe(false);
+      expect(await exposed()).toEqual([1, 600]);
+      // An order recorded after the exposure is credited as it comes, once.
+      await store.transaction((tx) =>
+        tx.creditOrders([{ customerId: u('u1'), atMs: t0 + 90, revenueCents: 50 }]),
+      );
+      expect(await exposed()).toEqual([1, 650]);
+    });
+
     it('says whose each recorded order is, after a merge too', async () => {
       const order = (orderId: string, customerId: CustomerId) => ({
         orderId,

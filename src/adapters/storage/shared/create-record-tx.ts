@@ -50,13 +50,33 @@ interface HistoryRow {
 /** The record stage's primitives, one SQL text for both databases. */
 export const createRecordTx = (sql: SqlRunner): RecordTx => {
   const pg = sql.dialect === 'postgres';
-  /** A message that reached its customer exposes the experiment units it carries. */
-  const exposeUnits = (messageId: string, atMs: number) =>
-    sql.run(
+  /**
+   * A message that reached its customer (at `atMs`) exposes the experiment units it carries,
+   * each then credited with the orders of the window from its exposure that are recorded
+   * already (not cancelled): placed after the message went but recorded before its exposure was
+   * (a provider's report that an attempt which seemed to fail went through), they counted for
+   * the unit's assignment only. An order recorded later finds the exposure (`creditOrders`).
+   */
+  const exposeUnits = async (messageId: string, atMs: number) => {
+    const exposed = await sql.run(
       `UPDATE experiment_units SET exposed_at_ms = ?
        WHERE message_id = ? AND exposed_at_ms IS NULL`,
       [atMs, messageId],
     );
+    if (exposed === 0) return;
+    const inWindow = `FROM orders o WHERE o.customer_id = experiment_units.customer_id
+      AND o.cancelled = 0 AND o.placed_at_ms >= experiment_units.assigned_at_ms
+      AND o.placed_at_ms >= experiment_units.exposed_at_ms AND o.placed_at_ms <=
+        experiment_units.exposed_at_ms + (experiment_units.window_ends_ms - experiment_units.assigned_at_ms)`;
+    await sql.run(
+      `UPDATE experiment_units SET
+         exposed_orders = exposed_orders + (SELECT COUNT(*) ${inWindow}),
+         exposed_revenue_cents = exposed_revenue_cents
+           + (SELECT COALESCE(SUM(o.total_cents), 0) ${inWindow})
+       WHERE message_id = ? AND exposed_at_ms = ?`,
+      [messageId, atMs],
+    );
+  };
   /** Matches `customer_id` against the customers a query is for (`?`): all of them at once. */
   const ofCustomers = pg ? '= ANY(?::text[])' : '= ?';
   /**
