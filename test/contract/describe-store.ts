@@ -397,22 +397,21 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.creditOrders([]))).toBe(0);
     });
 
+    /** u1's unit of experiment x for message m-u1, assigned at t0 with a 100 ms window. */
+    const unitOfU1 = {
+      experimentId: 'x',
+      customerId: u('u1'),
+      arm: 'a',
+      messageId: 'm-u1',
+      segment: 'new',
+      channel: 'email' as const,
+      assignedAtMs: t0,
+      windowEndsMs: t0 + 100,
+    };
+
     it('credits an exposed unit with the orders of the window from its exposure too', async () => {
       // Assigned at t0 with a 100 ms window, sent (exposed) at t0 + 50 after a review.
-      await store.transaction((tx) =>
-        tx.assignUnits([
-          {
-            experimentId: 'x',
-            customerId: u('u1'),
-            arm: 'a',
-            messageId: 'm-u1',
-            segment: 'new',
-            channel: 'email',
-            assignedAtMs: t0,
-            windowEndsMs: t0 + 100,
-          },
-        ]),
-      );
+      await store.transaction((tx) => tx.assignUnits([unitOfU1]));
       await raw(`UPDATE experiment_units SET exposed_at_ms = ${String(t0 + 50)}`);
       const credited = await store.transaction((tx) =>
         tx.creditOrders([
@@ -439,18 +438,7 @@ export const describeStore = (factory: StoreFactory): void => {
       // Assigned at t0 with a 100 ms window; its attempt seemed to fail, and a provider's
       // report at t0 + 500 shows it was accepted at t0 + 50.
       await store.transaction(async (tx) => {
-        await tx.assignUnits([
-          {
-            experimentId: 'x',
-            customerId: u('u1'),
-            arm: 'a',
-            messageId: 'm-u1',
-            segment: 'new',
-            channel: 'email',
-            assignedAtMs: t0,
-            windowEndsMs: t0 + 100,
-          },
-        ]);
+        await tx.assignUnits([unitOfU1]);
         await tx.insertDecisions([aDecision({ id: 'm-u1', customerId: u('u1') })]);
         await tx.insertMessages([
           aSentMessage('m-u1', 'u1', t0, { status: 'queued', attempts: 1, sentAtMs: null }),

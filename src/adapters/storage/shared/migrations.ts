@@ -12,6 +12,21 @@ const homeSchemaOf = async (db: Kysely<unknown>): Promise<string> => {
   return schema;
 };
 
+/** The names of a table's columns (in Herald's schema, on PostgreSQL). */
+const columnsOf = async (
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  table: string,
+): Promise<string[]> => {
+  const { rows } = await (
+    dialect === 'postgres'
+      ? sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
+          WHERE table_name = ${table} AND table_schema = ${await homeSchemaOf(db)}`
+      : sql<{ name: string }>`SELECT name FROM pragma_table_info(${table})`
+  ).execute(db);
+  return rows.map((r) => r.name);
+};
+
 /** Versioned schema changes, applied in name order; the same list for both databases. */
 const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0001-events-profiles': {
@@ -531,12 +546,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0013-exposure-windows': {
     async up(db: Kysely<unknown>) {
       const big = dialect === 'postgres' ? 'bigint' : 'integer';
-      const { rows } = await (
-        dialect === 'postgres'
-          ? sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
-              WHERE table_name = 'experiment_units' AND table_schema = ${await homeSchemaOf(db)}`
-          : sql<{ name: string }>`SELECT name FROM pragma_table_info('experiment_units')`
-      ).execute(db);
+      const columns = await columnsOf(db, dialect, 'experiment_units');
       // Each column on its own, so an interrupted run (SQLite migrates without a transaction)
       // finishes what it began; the backfill runs every time the migration does — it is a
       // plain copy, and nothing credits orders before the migration is recorded as done.
@@ -544,7 +554,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         ['exposed_orders', 'integer'],
         ['exposed_revenue_cents', big],
       ] as const) {
-        if (rows.some((r) => r.name === column)) continue;
+        if (columns.includes(column)) continue;
         await db.schema
           .alterTable('experiment_units')
           .addColumn(column, type, (c) => c.notNull().defaultTo(0))
@@ -606,13 +616,8 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   // them): it names its customer, so that an erasure deletes it. Safe to repeat (see 0010).
   '0016-idempotency-customer': {
     async up(db: Kysely<unknown>) {
-      const { rows } = await (
-        dialect === 'postgres'
-          ? sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
-              WHERE table_name = 'idempotency' AND table_schema = ${await homeSchemaOf(db)}`
-          : sql<{ name: string }>`SELECT name FROM pragma_table_info('idempotency')`
-      ).execute(db);
-      if (!rows.some((r) => r.name === 'customer_id'))
+      const columns = await columnsOf(db, dialect, 'idempotency');
+      if (!columns.includes('customer_id'))
         await db.schema.alterTable('idempotency').addColumn('customer_id', 'text').execute();
       await db.schema
         .createIndex('idempotency_customer')
@@ -628,13 +633,8 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   // cancelled ids each keeps). Safe to repeat (see 0010).
   '0017-orders-cancelled': {
     async up(db: Kysely<unknown>) {
-      const { rows } = await (
-        dialect === 'postgres'
-          ? sql<{ name: string }>`SELECT column_name AS name FROM information_schema.columns
-              WHERE table_name = 'orders' AND table_schema = ${await homeSchemaOf(db)}`
-          : sql<{ name: string }>`SELECT name FROM pragma_table_info('orders')`
-      ).execute(db);
-      if (!rows.some((r) => r.name === 'cancelled'))
+      const columns = await columnsOf(db, dialect, 'orders');
+      if (!columns.includes('cancelled'))
         await db.schema
           .alterTable('orders')
           .addColumn('cancelled', 'integer', (c) => c.notNull().defaultTo(0))
