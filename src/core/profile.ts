@@ -198,6 +198,11 @@ export interface ProfileChange {
    * fresh they are is judged at each one's arrival (`receivedAtMs`), not when it is handed on.
    */
   arrived?: true;
+  /**
+   * Set when `after` was replayed from the customer's whole history (a merge, a bulk load's
+   * settle) rather than updated by `events` alone: facts it holds may come from earlier events.
+   */
+  replayed?: true;
 }
 
 /**

@@ -184,6 +184,9 @@ const markSentAfterAll = async (
   const providerId =
     result.kind === 'accepted' || result.kind === 'delivered' ? (result.providerId ?? null) : null;
   await deps.store.transaction(async (tx) => {
+    // As the customer's events are recorded (PostgreSQL): the exposure's credit then sees every
+    // order of theirs recorded before it, and an order recorded after sees the exposure.
+    await tx.lock([message.customerId]);
     // Where the attempt went, as its dispatcher would have written it (one that died did not):
     // an SMS STOP finds the customers Herald texted at a number by it.
     const state = (await tx.loadProfiles([message.customerId])).get(message.customerId);
@@ -355,11 +358,12 @@ export const withdrawCancelledConversions = async (
 };
 
 /**
- * Marks cancelled in the orders table each order a change's profile counts cancelled for the
- * first time: named by one of its `Order Cancelled` events, or placed in it after its
- * cancellation came (an order the profile never counted). Only the customer's own orders are
- * marked (`markOrdersCancelled`); the KPIs leave the marked ones out. Returns how many were
- * marked.
+ * Marks cancelled in the orders table the orders a change cancels: each its `Order Cancelled`
+ * events name, each new order the profile counts cancelled (its cancellation came first), and,
+ * when the profile was replayed from the whole history (a merge, a bulk load's settle), each it
+ * lists as cancelled — a merge can make an order cancelled earlier the customer's own. Only the
+ * customer's own orders are marked (`markOrdersCancelled`); the KPIs leave the marked ones out.
+ * Returns how many were marked.
  */
 export const markCancelledOrders = async (
   tx: StoreTx,
@@ -367,8 +371,12 @@ export const markCancelledOrders = async (
 ): Promise<number> => {
   let marked = 0;
   for (const change of changes) {
-    const before = new Set(change.before?.orders.cancelledIds ?? []);
-    const ids = new Set((change.after.orders.cancelledIds ?? []).filter((id) => !before.has(id)));
+    const ids = new Set(change.replayed === true ? (change.after.orders.cancelledIds ?? []) : []);
+    for (const event of change.events) {
+      if (event.type !== 'track' || event.name !== 'Order Cancelled') continue;
+      const orderId = orderIdIn(event.properties);
+      if (orderId !== null) ids.add(orderId);
+    }
     for (const order of change.newOrders)
       if (cancelledBy(change, order.orderId)) ids.add(order.orderId);
     if (ids.size > 0) marked += await tx.markOrdersCancelled(change.customerId, [...ids]);

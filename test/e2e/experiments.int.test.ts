@@ -298,6 +298,23 @@ for (const factory of storeFactories)
       expect(net.cancelledOrders).toBe(2);
       expect(net.attributedRevenue).toBe(100);
       expect(net.conversion).toMatchObject({ numerator: 2, denominator: 20 });
+      // A merge makes an order cancelled before it the customer's own; one batch may cancel
+      // more orders than a profile lists (200).
+      await batch([
+        {
+          type: 'track',
+          anonymousId: 'a9',
+          event: 'Order Completed',
+          properties: { order_id: 'o9', total: 10 },
+        },
+      ]);
+      await batch([cancel('k5', 'o9')]);
+      await batch([{ type: 'identify', userId: 'k5', anonymousId: 'a9' }]);
+      const many = Array.from({ length: 201 }, (_, i) => `m${String(i)}`);
+      await batch([...many.map((id) => order('k6', id, 1)), ...many.map((id) => cancel('k6', id))]);
+      const later = (await get(`/v1/kpis?from=${from}&to=${to}`)).json<typeof kpis>();
+      expect(later.orders).toBe(2);
+      expect(later.cancelledOrders).toBe(2 + 1 + 201);
       // Another period: nothing in it.
       const empty = (
         await get(`/v1/kpis?from=${to}&to=${new Date(T0 + 2 * DAY_MS).toISOString()}`)

@@ -24,10 +24,11 @@ export const loadDecideEnv = async (
   nowMs: number,
 ): Promise<DecideEnv> => {
   const configured = policy.journeys ?? defaultJourneys;
-  for (let round = 0; round < SAVE_ROUNDS; round += 1) {
+  for (let round = 0; ; round += 1) {
     const { catalog, added } = buildCatalog(configured, await store.loadJourneyVersions());
     if (added.length === 0)
       return { policy, journeys: catalog, computeProfile, population: null, nextId };
+    if (round === SAVE_ROUNDS) break;
     for (const version of added) await store.saveJourneyVersion({ ...version, createdAtMs: nowMs });
   }
   throw new Error(

@@ -421,6 +421,7 @@ export const recordEvents = async (
         afterComputed: computed,
         events,
         newOrders: newOrdersIn(events, placed),
+        replayed: true,
       });
     });
     await tx.saveProfiles(rows);
@@ -538,6 +539,7 @@ export const settleDeferred = async (
             events: loaded,
             newOrders: placedOrders(customerId, history, loaded, afterSeq, owners),
             ...(arrived === undefined ? {} : { arrived }),
+            replayed: true,
           });
         },
         known,

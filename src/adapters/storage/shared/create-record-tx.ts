@@ -55,7 +55,11 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
    * each then credited with the orders of the window from its exposure that are recorded
    * already (not cancelled): placed after the message went but recorded before its exposure was
    * (a provider's report that an attempt which seemed to fail went through), they counted for
-   * the unit's assignment only. An order recorded later finds the exposure (`creditOrders`).
+   * the unit's assignment only; a value beyond what cents count exactly counts 0, as there. An
+   * order recorded later finds the exposure (`creditOrders`). On PostgreSQL an order recorded
+   * in a transaction still open when the exposure commits is missed unless the exposure's
+   * transaction holds its customer's lock (a provider's report does; the dispatcher's write-back
+   * of a send it just made does not).
    */
   const exposeUnits = async (messageId: string, atMs: number) => {
     const exposed = await sql.run(
@@ -72,7 +76,8 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       `UPDATE experiment_units SET
          exposed_orders = exposed_orders + (SELECT COUNT(*) ${inWindow}),
          exposed_revenue_cents = exposed_revenue_cents
-           + (SELECT COALESCE(SUM(o.total_cents), 0) ${inWindow})
+           + (SELECT COALESCE(SUM(CASE WHEN abs(o.total_cents) <= ${String(Number.MAX_SAFE_INTEGER)}
+               THEN o.total_cents ELSE 0 END), 0) ${inWindow})
        WHERE message_id = ? AND exposed_at_ms = ?`,
       [messageId, atMs],
     );

@@ -27,6 +27,9 @@ const columnsOf = async (
   return rows.map((r) => r.name);
 };
 
+/** Profiles a backfill reads at a time. */
+const BACKFILL_PAGE = 1000;
+
 /** Versioned schema changes, applied in name order; the same list for both databases. */
 const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0001-events-profiles': {
@@ -639,17 +642,29 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
           .alterTable('orders')
           .addColumn('cancelled', 'integer', (c) => c.notNull().defaultTo(0))
           .execute();
-      await (
-        dialect === 'postgres'
-          ? sql`UPDATE orders o SET cancelled = 1
-              FROM profiles p,
-                jsonb_array_elements_text(p.state::jsonb -> 'orders' -> 'cancelledIds') AS c(order_id)
-              WHERE o.cancelled = 0 AND p.customer_id = o.customer_id AND c.order_id = o.order_id`
-          : sql`UPDATE orders SET cancelled = 1
-              WHERE cancelled = 0 AND EXISTS (
-                SELECT 1 FROM profiles p, json_each(p.state, '$.orders.cancelledIds') c
-                WHERE p.customer_id = orders.customer_id AND c.value = orders.order_id)`
-      ).execute(db);
+      // Profiles read as text, a page at a time, and parsed here: PostgreSQL's jsonb refuses
+      // some JSON a state may hold (a \u0000 escape).
+      let after = '';
+      for (;;) {
+        const { rows } = await sql<{ customer_id: string; state: string }>`
+          SELECT customer_id, state FROM profiles
+          WHERE customer_id > ${after} AND state LIKE ${'%"cancelledIds":[%'}
+          ORDER BY customer_id LIMIT ${BACKFILL_PAGE}`.execute(db);
+        for (const { customer_id: customerId, state } of rows) {
+          const listed = (JSON.parse(state) as { orders?: { cancelledIds?: unknown } }).orders
+            ?.cancelledIds;
+          const ids = Array.isArray(listed)
+            ? listed.filter((id): id is string => typeof id === 'string')
+            : [];
+          if (ids.length > 0)
+            await sql`UPDATE orders SET cancelled = 1
+              WHERE customer_id = ${customerId} AND cancelled = 0
+                AND order_id IN (${sql.join(ids)})`.execute(db);
+        }
+        const last = rows.at(-1);
+        if (last === undefined || rows.length < BACKFILL_PAGE) break;
+        after = last.customer_id;
+      }
     },
   },
 });
