@@ -15,8 +15,13 @@ export const verifyToken = (secret: string, token: string): string | null => {
   const dot = token.indexOf('.');
   if (dot <= 0) return null;
   const body = token.slice(0, dot);
-  const given = Buffer.from(token.slice(dot + 1), 'base64url');
-  const expected = createHmac('sha256', secret).update(body).digest();
+  // Compared as the text signToken writes: decoded first, a signature had several spellings
+  // (the last character's two spare bits), so a changed token could still hold.
+  const given = Buffer.from(token.slice(dot + 1), 'utf8');
+  const expected = Buffer.from(
+    createHmac('sha256', secret).update(body).digest('base64url'),
+    'utf8',
+  );
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   return Buffer.from(body, 'base64url').toString('utf8');
 };

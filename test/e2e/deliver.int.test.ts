@@ -160,7 +160,11 @@ for (const factory of storeFactories) {
       expect(followed.headers.location).toMatch(
         /^https:\/\/shop\.example\.com\/cart\?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery/,
       );
-      const tampered = await herald.app.inject({ url: `${path(click).slice(0, -2)}xx` });
+      // The signature's last character changed to another.
+      const last = path(click).slice(-1);
+      const tampered = await herald.app.inject({
+        url: `${path(click).slice(0, -1)}${last === 'A' ? 'B' : 'A'}`,
+      });
       expect(tampered.statusCode).toBe(404);
       expect(tampered.headers.location).toBeUndefined();
       const events = (await admin('GET', '/v1/profiles/ana/events?limit=20')).json<{
