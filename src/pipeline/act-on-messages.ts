@@ -175,6 +175,22 @@ export const reviewMessage = async (
           problems: [{ path: '/edits/html', message: 'is required when the body is edited' }],
         },
       );
+    // The text part goes with the HTML as its alternative: editing only the HTML would send the
+    // original copy there.
+    if (
+      message.content?.html !== null &&
+      message.content?.html !== undefined &&
+      request.edits?.html !== undefined &&
+      request.edits.html !== null &&
+      request.edits.body === undefined
+    )
+      throw new AppError(
+        'invalid-input',
+        'this email has a text part beside its HTML: edit body as well as html',
+        {
+          problems: [{ path: '/edits/body', message: 'is required when the HTML is edited' }],
+        },
+      );
     // What leaves is the template Meta approved, filled with its variables: edited copy would
     // be approved here and never reach the recipient.
     if (message.channel === 'whatsapp' && edited)
@@ -229,6 +245,9 @@ export const reviewMessage = async (
         // Judged again on the channel it was judged on (it may have fallen back to it).
         {
           ...decision,
+          // The message's customer: a merge while the reviewer waited moved it to the survivor,
+          // whose history, caps and erasure the batch state holds.
+          customerId: message.customerId,
           channels: [message.channel],
           scheduledForMs: Math.max(message.sendAtMs, nowMs),
         },

@@ -70,6 +70,37 @@ const decisionFor = (id: string, agent = 'lifecycle'): Decision =>
     createdAtMs: T0,
   });
 
+describe('an offer with a code', () => {
+  const judgeOffer = (expiresAtMs: number, timezone: string | null = null) => {
+    const empty = emptyProfile(toCustomerId('o1'), T0 - 1000);
+    const state = {
+      ...empty,
+      location: { ...empty.location, timezone },
+      traits: { email: 'o1@example.com' },
+      consent: { email: { marketing: { granted: true, atMs: T0 - 1000, source: 'test' } } },
+    };
+    const decision: Decision = {
+      ...decisionFor('o1'),
+      incentive: { kind: 'percent-off', percent: 10, amount: null, code: 'SAVE10', expiresAtMs },
+    };
+    return judgeDecision(decision, state, batch(), deps(0), T0).message;
+  };
+
+  it('is refused when its code expires before the message would go, a hold included', () => {
+    expect(judgeOffer(T0)).toMatchObject({ status: 'blocked', reasonCode: 'offer_expired' });
+    expect(judgeOffer(T0 + 1).status).toBe('queued');
+    // 12:00 UTC is 22:00 in Sydney: held by quiet hours until 08:00 there (22:00 UTC).
+    expect(judgeOffer(T0 + 2 * 3_600_000, 'Australia/Sydney')).toMatchObject({
+      status: 'blocked',
+      reasonCode: 'offer_expired',
+    });
+    expect(judgeOffer(T0 + DAY, 'Australia/Sydney')).toMatchObject({
+      status: 'queued',
+      sendAtMs: T0 + 10 * 3_600_000,
+    });
+  });
+});
+
 describe('the global holdout', () => {
   const customers = Array.from({ length: 200 }, (_, i) => `g${String(i)}`);
   const judge = (id: string, percent: number, agent?: string) => {

@@ -452,6 +452,19 @@ export const judgeDecision = (
       'content_expired',
       `variant ${variant?.id ?? ''} cites a document that expires ${new Date(validUntilMs).toISOString()}, before it would go`,
     );
+  // An offer whose code has expired by the time the message would go (a reviewer, quiet hours
+  // or a chosen send time held it) promises what the shop no longer honours.
+  const offerEndsMs = decision.incentive?.expiresAtMs ?? null;
+  if (
+    offerEndsMs !== null &&
+    result.outcome !== 'block' &&
+    Math.max(decision.scheduledForMs, nowMs, result.holdUntilMs ?? 0) >= offerEndsMs
+  )
+    result = blockedBy(
+      'financial',
+      'offer_expired',
+      `its code ${decision.incentive?.code ?? ''} expires ${new Date(offerEndsMs).toISOString()}, before it would go`,
+    );
   const automated = messageClass === 'marketing' && decision.agent !== 'api';
   // A staged rollout: automated marketing reaches only the current cohort, and the customers
   // outside it join no experiment — held out, blocked or not — so the holdouts and the tests

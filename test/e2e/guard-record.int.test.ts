@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
@@ -37,7 +40,7 @@ interface MessageView {
   reasonCode: string | null;
   channel: string;
   sendAt: string;
-  content: { subject: string; body: string; unsubscribeUrl: string } | null;
+  content: { subject: string; body: string; html?: string | null; unsubscribeUrl: string } | null;
   verdicts: Verdict[];
   reviews: { action: string; reviewer: string; reason: string }[];
 }
@@ -325,6 +328,102 @@ for (const factory of storeFactories) {
       });
       const again = await call('POST', `/v1/reviews/${id}/reject`, { reason: 'x' }, reviewerToken);
       expect(again.statusCode).toBe(409);
+    });
+
+    it('judges an approval for the customer a merge moved the message to while it waited', async () => {
+      // A visitor's cart offer waits for review…
+      await ingest('identify', {
+        anonymousId: 'v-ada',
+        traits: { email: 'ada@example.com', firstName: 'Ada' },
+      });
+      await ingest('track', {
+        anonymousId: 'v-ada',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await call('GET', '/v1/reviews', undefined, viewerToken)).json<{
+        reviews: (MessageView & { customerId: string })[];
+      }>().reviews;
+      expect(item?.customerId).toBe('anon:v-ada');
+      const id = item?.id ?? '';
+      const store = herald.services.store;
+      const before = await store.getDecision(id);
+      // …while the visitor turns out to be ada, sent three marketing emails this week.
+      await identify('ada', { email: 'ada@example.com', firstName: 'Ada' });
+      for (let i = 0; i < 3; i += 1) expect((await send('ada', 'upsell')).status).toBe('queued');
+      await ingest('identify', { userId: 'ada', anonymousId: 'v-ada' });
+      expect((await store.getMessage(id))?.customerId).toBe('ada');
+      // The approval read the decision before the merge moved it (it then waited on the lock).
+      const read = store.getDecision.bind(store);
+      store.getDecision = (decisionId) =>
+        decisionId === id ? Promise.resolve(before) : read(decisionId);
+      const approved = await call(
+        'POST',
+        `/v1/reviews/${id}/approve`,
+        { reason: 'ok' },
+        reviewerToken,
+      );
+      expect(approved.statusCode).toBe(200);
+      const view = approved.json<MessageView>();
+      expect(view.status).toBe('blocked');
+      expect(view.verdicts.map((v) => v.code)).toContain('frequency_capped');
+    });
+
+    it('edits the text and the HTML of an email together, never one alone', async () => {
+      await herald.close();
+      const dir = mkdtempSync(join(tmpdir(), 'herald-templates-'));
+      writeFileSync(
+        join(dir, 'cart-recovery.yaml'),
+        [
+          'subject: "{{ customer.firstName }}, your cart is waiting"',
+          'text: "Hi {{ customer.firstName }}, your cart: {{ links.cart }} Code {{ incentive.code }}."',
+          'html: "<html><body><p>Hi {{ customer.firstName | escape }}, your cart: <a href=\\"{{ links.cart }}\\">open it</a>. Code {{ incentive.code }}.</p></body></html>"',
+        ].join('\n'),
+      );
+      herald = await startHerald(factory, {
+        clock,
+        env: { HERALD_TEMPLATES_DIR: dir, HERALD_API_TOKENS: `reviewer:rita:${reviewerToken}` },
+      });
+      await identify('ola', { email: 'ola@example.com', firstName: 'Ola' });
+      await ingest('track', {
+        userId: 'ola',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
+        reviews: MessageView[];
+      }>().reviews;
+      expect(item?.content?.html).toContain('open it');
+      const approve = (edits: object) =>
+        call(
+          'POST',
+          `/v1/reviews/${item?.id ?? ''}/approve`,
+          { reason: 'r', edits },
+          reviewerToken,
+        );
+      for (const [edits, path] of [
+        [{ body: 'Hi Ola, your cart: https://shop.example.com/cart' }, '/edits/html'],
+        [{ html: '<html><body><p>Hi Ola</p></body></html>' }, '/edits/body'],
+      ] as const) {
+        const refused = await approve(edits);
+        expect(refused.statusCode).toBe(400);
+        expect(
+          refused.json<{ error: { problems: { path: string }[] } }>().error.problems[0]?.path,
+        ).toBe(path);
+      }
+      const both = await approve({
+        body: 'Hi Ola, your boots wait: https://shop.example.com/cart',
+        html: '<html><body><p>Hi Ola, your boots wait: <a href="https://shop.example.com/cart">open it</a></p></body></html>',
+      });
+      expect(both.statusCode).toBe(200);
+      const view = both.json<MessageView>();
+      expect(view.content?.body).toMatch(/^Hi Ola, your boots wait/);
+      expect(view.content?.html).toContain('your boots wait');
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it('keeps the footer and the unsubscribe link of an edited email, and tracks its new links', async () => {
