@@ -98,6 +98,16 @@ for (const factory of storeFactories) {
       expect(response.statusCode).toBe(200);
       return response.json<MessageView>();
     };
+    /** Boots worth $250 left in a cart, and the worker's round 2 h later: a 20 % offer for review. */
+    const offerInReview = async (who: { userId: string } | { anonymousId: string }) => {
+      await ingest('track', {
+        ...who,
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+    };
     const verify = async () =>
       (await call('GET', '/v1/audit/verify')).json<{ ok: boolean; entries: number }>();
     /** Launches a campaign (upsell by email) to these new customers and lists the messages. */
@@ -294,13 +304,7 @@ for (const factory of storeFactories) {
 
     it('sends a 20 % cart offer to review; a viewer may not approve, an edit that breaks a rule is re-blocked', async () => {
       await identify('fay', { email: 'fay@example.com', firstName: 'Fay' });
-      await ingest('track', {
-        userId: 'fay',
-        event: 'Product Added',
-        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
-      });
-      clock.set(T0 + 2 * HOUR_MS);
-      await herald.services.worker.runDue();
+      await offerInReview({ userId: 'fay' });
       const queue = (await call('GET', '/v1/reviews', undefined, viewerToken)).json<{
         reviews: MessageView[];
       }>();
@@ -336,13 +340,7 @@ for (const factory of storeFactories) {
         anonymousId: 'v-ada',
         traits: { email: 'ada@example.com', firstName: 'Ada' },
       });
-      await ingest('track', {
-        anonymousId: 'v-ada',
-        event: 'Product Added',
-        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
-      });
-      clock.set(T0 + 2 * HOUR_MS);
-      await herald.services.worker.runDue();
+      await offerInReview({ anonymousId: 'v-ada' });
       const [item] = (await call('GET', '/v1/reviews', undefined, viewerToken)).json<{
         reviews: (MessageView & { customerId: string })[];
       }>().reviews;
@@ -387,13 +385,7 @@ for (const factory of storeFactories) {
         env: { HERALD_TEMPLATES_DIR: dir, HERALD_API_TOKENS: `reviewer:rita:${reviewerToken}` },
       });
       await identify('ola', { email: 'ola@example.com', firstName: 'Ola' });
-      await ingest('track', {
-        userId: 'ola',
-        event: 'Product Added',
-        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
-      });
-      clock.set(T0 + 2 * HOUR_MS);
-      await herald.services.worker.runDue();
+      await offerInReview({ userId: 'ola' });
       const [item] = (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
         reviews: MessageView[];
       }>().reviews;
