@@ -203,6 +203,14 @@ export const reviewMessage = async (
       throw new AppError('invalid-input', `a ${message.channel} message has no HTML part`, {
         problems: [{ path: '/edits/html', message: 'only an email has an HTML part' }],
       });
+    // Edited copy is trimmed: all blanks would send an empty message.
+    for (const field of ['body', 'html'] as const) {
+      const text = request.edits?.[field];
+      if (typeof text === 'string' && text.trim() === '')
+        throw new AppError('invalid-input', `the edited ${field} is empty`, {
+          problems: [{ path: `/edits/${field}`, message: 'has nothing but blanks' }],
+        });
+    }
     const action = request.action === 'reject' ? 'reject' : edited ? 'edit-approve' : 'approve';
     const review = {
       action,

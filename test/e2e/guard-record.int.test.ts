@@ -369,7 +369,7 @@ for (const factory of storeFactories) {
       expect(view.verdicts.map((v) => v.code)).toContain('frequency_capped');
     });
 
-    it('edits the text and the HTML of an email together, never one alone', async () => {
+    it('edits the text and the HTML of an email together, never one alone nor blank', async () => {
       await herald.close();
       const dir = mkdtempSync(join(tmpdir(), 'herald-templates-'));
       writeFileSync(
@@ -400,6 +400,8 @@ for (const factory of storeFactories) {
       for (const [edits, path] of [
         [{ body: 'Hi Ola, your cart: https://shop.example.com/cart' }, '/edits/html'],
         [{ html: '<html><body><p>Hi Ola</p></body></html>' }, '/edits/body'],
+        [{ body: ' \n ', html: '<html><body><p>Hi Ola</p></body></html>' }, '/edits/body'],
+        [{ body: 'Hi Ola', html: '   ' }, '/edits/html'],
       ] as const) {
         const refused = await approve(edits);
         expect(refused.statusCode).toBe(400);
