@@ -160,37 +160,24 @@ export const reviewMessage = async (
       );
     await tx.lock([message.customerId]);
     const edited = request.edits !== undefined && Object.keys(request.edits).length > 0;
-    // The HTML part is what most mail clients show: editing only the text would send the
-    // original copy there.
+    // An email with an HTML part sends its text as the alternative, and most mail clients show
+    // the HTML: editing one alone would send the original copy in the other.
+    const editsBody = request.edits?.body !== undefined;
+    const editsHtml = request.edits?.html !== undefined && request.edits.html !== null;
     if (
       message.content?.html !== null &&
       message.content?.html !== undefined &&
-      request.edits?.body !== undefined &&
-      request.edits.html === undefined
-    )
+      editsBody !== editsHtml
+    ) {
+      const [missing, given] = editsBody ? ['html', 'body'] : ['body', 'html'];
       throw new AppError(
         'invalid-input',
-        'this email has an HTML part: edit html as well as body',
+        `this email has a text part and an HTML part: edit ${missing} as well as ${given}`,
         {
-          problems: [{ path: '/edits/html', message: 'is required when the body is edited' }],
+          problems: [{ path: `/edits/${missing}`, message: `is required when ${given} is edited` }],
         },
       );
-    // The text part goes with the HTML as its alternative: editing only the HTML would send the
-    // original copy there.
-    if (
-      message.content?.html !== null &&
-      message.content?.html !== undefined &&
-      request.edits?.html !== undefined &&
-      request.edits.html !== null &&
-      request.edits.body === undefined
-    )
-      throw new AppError(
-        'invalid-input',
-        'this email has a text part beside its HTML: edit body as well as html',
-        {
-          problems: [{ path: '/edits/body', message: 'is required when the HTML is edited' }],
-        },
-      );
+    }
     // What leaves is the template Meta approved, filled with its variables: edited copy would
     // be approved here and never reach the recipient.
     if (message.channel === 'whatsapp' && edited)

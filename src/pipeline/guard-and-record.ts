@@ -439,13 +439,16 @@ export const judgeDecision = (
       );
     }
   }
+  // When the message would go: when it is due, now, or at the end of its hold.
+  const goesAtMs = (holdUntilMs: number | null) =>
+    Math.max(decision.scheduledForMs, nowMs, holdUntilMs ?? 0);
   // Written copy grounded on a document that has expired by the time it would go — a campaign
   // sent later than it was written or launched again, quiet hours holding it until the morning
   // after the sale ended — makes claims nobody vouches for then.
   if (
     validUntilMs !== null &&
     result.outcome !== 'block' &&
-    Math.max(decision.scheduledForMs, nowMs, result.holdUntilMs ?? 0) >= validUntilMs
+    goesAtMs(result.holdUntilMs) >= validUntilMs
   )
     result = blockedBy(
       'content',
@@ -458,7 +461,7 @@ export const judgeDecision = (
   if (
     offerEndsMs !== null &&
     result.outcome !== 'block' &&
-    Math.max(decision.scheduledForMs, nowMs, result.holdUntilMs ?? 0) >= offerEndsMs
+    goesAtMs(result.holdUntilMs) >= offerEndsMs
   )
     result = blockedBy(
       'financial',
