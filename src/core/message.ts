@@ -119,6 +119,11 @@ export interface MessageRecord {
    * before it was kept.
    */
   validUntilMs?: number;
+  /**
+   * Until when the offer it carries holds: its code's expiry. Absent when it carries no offer
+   * with an expiry, and in messages recorded before it was kept.
+   */
+  offerEndsMs?: number;
   createdAtMs: number;
   updatedAtMs: number;
   /** What sending it costs (provider price), major units; campaign budgets add these up. */

@@ -88,7 +88,7 @@ describe('an offer with a code', () => {
 
   it('is refused when its code expires before the message would go, a hold included', () => {
     expect(judgeOffer(T0)).toMatchObject({ status: 'blocked', reasonCode: 'offer_expired' });
-    expect(judgeOffer(T0 + 1).status).toBe('queued');
+    expect(judgeOffer(T0 + 1)).toMatchObject({ status: 'queued', offerEndsMs: T0 + 1 });
     // 12:00 UTC is 22:00 in Sydney: held by quiet hours until 08:00 there (22:00 UTC).
     expect(judgeOffer(T0 + 2 * 3_600_000, 'Australia/Sydney')).toMatchObject({
       status: 'blocked',

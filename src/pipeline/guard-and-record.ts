@@ -506,6 +506,7 @@ export const judgeDecision = (
     ...placed,
     dueAtMs: placed.sendAtMs,
     ...(validUntilMs === null ? {} : { validUntilMs }),
+    ...(offerEndsMs === null ? {} : { offerEndsMs }),
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
     cost: deps.policy.costPerMessage[channel],

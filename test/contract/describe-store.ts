@@ -118,22 +118,33 @@ export const describeStore = (factory: StoreFactory): void => {
       );
     });
 
-    it('keeps until when the copy of a message may go, through an update and a claim', async () => {
+    it('keeps until when the copy and the offer of a message may go, through an update and a claim', async () => {
       await store.transaction((tx) =>
         tx.insertMessages([
-          aSentMessage('m-until', 'u1', t0, { status: 'review', validUntilMs: t0 + 5000 }),
+          aSentMessage('m-until', 'u1', t0, {
+            status: 'review',
+            validUntilMs: t0 + 5000,
+            offerEndsMs: t0 + 6000,
+          }),
           aSentMessage('m-plain', 'u1', t0, { status: 'queued' }),
         ]),
       );
-      expect((await store.getMessage('m-until'))?.validUntilMs).toBe(t0 + 5000);
+      expect(await store.getMessage('m-until')).toMatchObject({
+        validUntilMs: t0 + 5000,
+        offerEndsMs: t0 + 6000,
+      });
       expect((await store.getMessage('m-plain'))?.validUntilMs).toBeUndefined();
+      expect((await store.getMessage('m-plain'))?.offerEndsMs).toBeUndefined();
       await store.transaction((tx) =>
         tx.updateMessage('m-until', { status: 'queued' }, t0 + 1, 'review'),
       );
       const claimed = await store.transaction((tx) =>
         tx.claimOutbox(['email'], t0 + 2, 10, t0 + 1000),
       );
-      expect(claimed.find((m) => m.id === 'm-until')?.validUntilMs).toBe(t0 + 5000);
+      expect(claimed.find((m) => m.id === 'm-until')).toMatchObject({
+        validUntilMs: t0 + 5000,
+        offerEndsMs: t0 + 6000,
+      });
     });
 
     it('writes an outcome only under the claim that sent it, not after another claimed it again', async () => {

@@ -240,6 +240,34 @@ for (const factory of storeFactories) {
       });
     });
 
+    it('does not send a cart offer whose code expired while it waited in the outbox', async () => {
+      await ingest('identify', { userId: 'oz', traits: { email: 'oz@example.com' } });
+      await ingest('track', {
+        userId: 'oz',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await admin('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      // Approved late, yet in time; then nothing is dispatched for ten hours (an outage): the
+      // message is not stale, but the code it carries has run out.
+      clock.set(T0 + 40 * HOUR_MS);
+      const approved = await admin('POST', `/v1/reviews/${item?.id ?? ''}/approve`, {
+        reason: 'ok',
+      });
+      const offerEnds = approved.json<MessageView & { offerEnds: string }>().offerEnds;
+      expect(approved.json<MessageView>().status).toBe('queued');
+      expect(Date.parse(offerEnds)).toBe(T0 + 50 * HOUR_MS);
+      clock.set(Date.parse(offerEnds));
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      expect(smtp.messages).toHaveLength(0);
+      expect(await message(item?.id ?? '')).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'offer_expired',
+      });
+    });
+
     it('stops mail after the one-click unsubscribe: the queued message is refused at hand-off and the next send blocked', async () => {
       await ingest('identify', { userId: 'bo', traits: { email: 'bo@example.com' } });
       const first = await send('bo', 'welcome-1');

@@ -27,6 +27,28 @@ describe('the timing check at hand-off', () => {
     });
   });
 
+  it('refuses a message whose offer’s code expired since it was judged, whatever its channel', () => {
+    const expired = {
+      code: 'offer_expired',
+      reason: `the code of its offer expired ${new Date(at(1)).toISOString()}, before it left`,
+    };
+    expect(checkTimingAtHandOff(sms(at(0), { offerEndsMs: at(1) }), ny, quiet, 24, at(1))).toEqual(
+      expired,
+    );
+    expect(
+      checkTimingAtHandOff(
+        sms(at(0), { offerEndsMs: at(1), channel: 'web' }),
+        ny,
+        quiet,
+        24,
+        at(3),
+      ),
+    ).toEqual(expired);
+    expect(
+      checkTimingAtHandOff(sms(at(0), { offerEndsMs: at(1) }), ny, quiet, 24, at(0, 59)),
+    ).toBeNull();
+  });
+
   it('refuses a message whose copy cites a document that expired since, whatever its class', () => {
     const expired = {
       code: 'content_expired',

@@ -76,7 +76,8 @@ export type Timing = { holdUntilMs: number; reason: string } | { code: string; r
 /**
  * The timing check at hand-off. For any message whose written copy cites a document that has
  * expired since (it waited in a backlog, for retries or for quiet hours past the guard's
- * reckoning): `content_expired`, as the guard would have refused it. For marketing on channels
+ * reckoning): `content_expired`, as the guard would have refused it; for one whose offer's code
+ * has expired since: `offer_expired`. For marketing on channels
  * that interrupt (not web): a message
  * due more than `maxLatenessHours` ago (an outage, a backlog, retries; counted from when it was
  * meant to leave — its send time as recorded, a chosen send time or a quiet-hours hold, or as
@@ -92,6 +93,7 @@ export const checkTimingAtHandOff = (
     createdAtMs: number;
     dueAtMs?: number;
     validUntilMs?: number;
+    offerEndsMs?: number;
   },
   profile: ProfileState,
   quietHours: QuietHours,
@@ -102,6 +104,11 @@ export const checkTimingAtHandOff = (
     return {
       code: 'content_expired',
       reason: `its copy cites a document that expired ${new Date(message.validUntilMs).toISOString()}, before it left`,
+    };
+  if (message.offerEndsMs !== undefined && nowMs >= message.offerEndsMs)
+    return {
+      code: 'offer_expired',
+      reason: `the code of its offer expired ${new Date(message.offerEndsMs).toISOString()}, before it left`,
     };
   if (message.class === 'transactional' || message.channel === 'web') return null;
   const lateMs = nowMs - Math.max(message.createdAtMs, message.dueAtMs ?? message.createdAtMs);

@@ -20,6 +20,7 @@ type MessageBody = Pick<
   | 'variant'
   | 'dueAtMs'
   | 'validUntilMs'
+  | 'offerEndsMs'
 >;
 
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
@@ -56,6 +57,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     variant: m.variant ?? null,
     ...(m.dueAtMs === undefined ? {} : { dueAtMs: m.dueAtMs }),
     ...(m.validUntilMs === undefined ? {} : { validUntilMs: m.validUntilMs }),
+    ...(m.offerEndsMs === undefined ? {} : { offerEndsMs: m.offerEndsMs }),
   } satisfies Omit<MessageBody, 'content'>).slice(1)}`,
 });
 
