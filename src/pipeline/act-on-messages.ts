@@ -131,6 +131,12 @@ export interface ReviewRequest {
  * stands in for every `review` verdict, but a `block` — a rule the edit broke, or a cap that
  * filled while it waited — blocks it.
  */
+/** The channels a subject and a preheader are sent on. */
+const EDITABLE_HEADINGS: readonly (readonly ['subject' | 'preheader', readonly Channel[]])[] = [
+  ['subject', ['email', 'push']],
+  ['preheader', ['email']],
+];
+
 export const reviewMessage = async (
   store: Store,
   deps: GuardDeps,
@@ -190,8 +196,15 @@ export const reviewMessage = async (
       throw new AppError('invalid-input', `a ${message.channel} message has no HTML part`, {
         problems: [{ path: '/edits/html', message: 'only an email has an HTML part' }],
       });
+    // A subject goes out on email (and as a push notification's title), a preheader on email
+    // only: an edit of one elsewhere would be approved here and never reach the recipient.
+    for (const [field, where] of EDITABLE_HEADINGS)
+      if (request.edits?.[field] !== undefined && !where.includes(message.channel))
+        throw new AppError('invalid-input', `a ${message.channel} message has no ${field}`, {
+          problems: [{ path: `/edits/${field}`, message: `only ${where.join(' and ')} has one` }],
+        });
     // Edited copy is trimmed: all blanks would send an empty message.
-    for (const field of ['body', 'html'] as const) {
+    for (const field of ['body', 'html', 'subject'] as const) {
       const text = request.edits?.[field];
       if (typeof text === 'string' && text.trim() === '')
         throw new AppError('invalid-input', `the edited ${field} is empty`, {

@@ -402,6 +402,7 @@ for (const factory of storeFactories) {
         [{ html: '<html><body><p>Hi Ola</p></body></html>' }, '/edits/body'],
         [{ body: ' \n ', html: '<html><body><p>Hi Ola</p></body></html>' }, '/edits/body'],
         [{ body: 'Hi Ola', html: '   ' }, '/edits/html'],
+        [{ subject: ' ' }, '/edits/subject'],
       ] as const) {
         const refused = await approve(edits);
         expect(refused.statusCode).toBe(400);
@@ -418,6 +419,35 @@ for (const factory of storeFactories) {
       expect(view.content?.body).toMatch(/^Hi Ola, your boots wait/);
       expect(view.content?.html).toContain('your boots wait');
       rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('refuses an edit of a subject or a preheader on a channel that sends neither', async () => {
+      await identify('sam', { phone: '+15555550199', consent: { sms: { marketing: true } } });
+      await offerInReview({ userId: 'sam' });
+      const [item] = (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
+        reviews: MessageView[];
+      }>().reviews;
+      expect(item).toMatchObject({ channel: 'sms', status: 'review' });
+      const approve = (edits: object) =>
+        call(
+          'POST',
+          `/v1/reviews/${item?.id ?? ''}/approve`,
+          { reason: 'r', edits },
+          reviewerToken,
+        );
+      for (const [edits, path] of [
+        [{ subject: 'Your boots' }, '/edits/subject'],
+        [{ preheader: 'Still there', body: 'Your boots wait' }, '/edits/preheader'],
+      ] as const) {
+        const refused = await approve(edits);
+        expect(refused.statusCode).toBe(400);
+        expect(
+          refused.json<{ error: { problems: { path: string }[] } }>().error.problems[0]?.path,
+        ).toBe(path);
+      }
+      const edited = await approve({ body: 'Sam, your boots wait: https://shop.example.com/cart' });
+      expect(edited.statusCode).toBe(200);
+      expect(edited.json<MessageView>().content?.body).toMatch(/^Sam, your boots wait/);
     });
 
     it('keeps the footer and the unsubscribe link of an edited email, and tracks its new links', async () => {
