@@ -313,6 +313,10 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
         events.push(s.event);
     if (events.length > 0) await deps.emit(events, nowMs);
     await deps.store.transaction(async (tx) => {
+      // A message that went exposes the experiment units it carries, crediting the orders of
+      // their window recorded already; under its customer's lock (as an order is recorded), an
+      // order recorded meanwhile on PostgreSQL either is seen here or sees the exposure.
+      await tx.lock(settled.map((s) => s.f.message.customerId));
       const notes: AuditNote[] = [];
       for (const s of settled) {
         const { update, note } =

@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/ports/logger.js';
 import { aTrack } from '../support/builders.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import { testDatabaseUrl } from '../support/stores.js';
+import { hashLockKey } from '../../src/adapters/storage/postgres/hash-lock-key.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 const MESSAGES = 200;
@@ -138,5 +139,73 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
     expect(
       messages.filter((m) => m.status === 'blocked' && m.reasonCode === 'budget_exhausted'),
     ).toHaveLength(6);
+  }, 60_000);
+
+  it("writes a send back under its customer's lock, as an order for them is recorded", async () => {
+    const smtp = await startSmtpServer(5000, 2);
+    await smtp.adapter.close();
+    const clock = createVirtualClock(T0);
+    const store = await createPostgresStore({ url: testDatabaseUrl ?? '', poolSize: 4, schema });
+    const config = loadConfig(
+      {
+        HERALD_DATABASE_URL: testDatabaseUrl ?? '',
+        HERALD_WRITE_KEYS: 'test-write-key-0001',
+        HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
+        HERALD_SMTP_URL: `smtp://127.0.0.1:${String(smtp.port)}`,
+      },
+      null,
+    );
+    const services = await createServices(config, { store, clock, logger: silentLogger });
+    opened.push(services);
+    // A customer id of this run alone: advisory locks are shared by the whole database.
+    const userId = `lock-${schema}`;
+    const holder = new pg.Client({ connectionString: testDatabaseUrl });
+    await holder.connect();
+    try {
+      await services.recorder.record(
+        [aTrack({ type: 'identify', name: null, userId, traits: { email: 'l@example.com' } })],
+        T0,
+      );
+      await sendNow(
+        store,
+        services.guard,
+        {
+          customerId: toCustomerId(userId),
+          channel: 'email',
+          template: 'welcome-1',
+          data: {},
+          by: 'test',
+          idempotencyKey: null,
+        },
+        () => services.ids.next(),
+        T0,
+      );
+      // Another transaction holds the customer's lock (as recording an order for them does).
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(18501, $1)', [hashLockKey(userId)]);
+      const round = { finished: false };
+      const dispatched = services.dispatcher.runDue().finally(() => {
+        round.finished = true;
+      });
+      // The write-back waits for the lock: seen in pg_locks, before the round finishes.
+      let waited = false;
+      while (!round.finished && !waited) {
+        const { rows } = await holder.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+             AND classid = 18501 AND objid = ($1::int)::oid`,
+          [hashLockKey(userId)],
+        );
+        waited = Number(rows[0]?.n) > 0;
+        if (!waited) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(waited).toBe(true);
+      expect(round.finished).toBe(false);
+      await holder.query('COMMIT');
+      expect(await dispatched).toBe(1);
+      expect(smtp.messages).toHaveLength(1);
+    } finally {
+      await holder.end();
+      await smtp.stop();
+    }
   }, 60_000);
 });

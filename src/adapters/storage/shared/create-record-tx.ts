@@ -58,8 +58,8 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
    * the unit's assignment only; a value beyond what cents count exactly counts 0, as there. An
    * order recorded later finds the exposure (`creditOrders`). On PostgreSQL an order recorded
    * in a transaction still open when the exposure commits is missed unless the exposure's
-   * transaction holds its customer's lock (a provider's report does; the dispatcher's write-back
-   * of a send it just made does not).
+   * transaction holds its customer's lock (a provider's report's and the dispatcher's
+   * write-back do).
    */
   const exposeUnits = async (messageId: string, atMs: number) => {
     const exposed = await sql.run(
