@@ -15,6 +15,7 @@ import {
   judgeDecision,
   loadGuardBatchState,
   reasonCodeOf,
+  statusOfBlocked,
   splitVerdicts,
   type GuardDeps,
   type Judged,
@@ -280,7 +281,9 @@ export const reviewMessage = async (
       verdicts = result.verdicts;
       updated = {
         ...message,
-        status: blocked ? 'blocked' : 'queued',
+        // A rollout stage that leaves the customer out now (started or rolled back while the
+        // message waited) holds it out, as a new message would be.
+        status: blocked ? statusOfBlocked(reasonCodeOf(result)) : 'queued',
         sendAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
         // Approved now: late from now on, however long it waited for the reviewer.
         dueAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
@@ -327,7 +330,7 @@ export const reviewMessage = async (
             by: request.reviewer,
             reason: request.reason,
             // An approval the guardrails then blocked overrode nothing.
-            override: request.action === 'approve' && updated.status !== 'blocked',
+            override: request.action === 'approve' && updated.status === 'queued',
             ...(verdicts === undefined ? {} : { verdicts }),
           }),
         },

@@ -163,7 +163,7 @@ export const placeMessage = (
   switch (result.outcome) {
     case 'block':
       return {
-        status: reasonCode !== null && HELD_OUT.has(reasonCode) ? 'held-out' : 'blocked',
+        status: statusOfBlocked(reasonCode),
         sendAtMs,
         reviewExpiresAtMs: null,
         reasonCode,
@@ -293,6 +293,10 @@ const HOLD_OUT_CODES = {
   'outside-rollout': 'outside_rollout',
 } as const;
 const HELD_OUT: ReadonlySet<string> = new Set(Object.values(HOLD_OUT_CODES));
+
+/** The status of a message that does not go: `held-out` for a holdout or the rollout. */
+export const statusOfBlocked = (reasonCode: string | null): 'held-out' | 'blocked' =>
+  reasonCode !== null && HELD_OUT.has(reasonCode) ? 'held-out' : 'blocked';
 
 /**
  * A holdout is not a fault: the message is recorded, marked, and not sent; the guardrails'

@@ -676,6 +676,24 @@ for (const factory of storeFactories) {
       }
     });
 
+    it('holds out an approved offer whose customer a rollout started meanwhile leaves out', async () => {
+      const item = await cartOfferInReview('ray', 'Ray');
+      // The first stage reaches 5 % of customers (drawn with a salt of the start's time); ray is
+      // not among them.
+      expect((await call('POST', '/v1/rollout/start', {})).json()).toMatchObject({ percent: 5 });
+      const approved = await approve(item.id, 'margin allows it');
+      expect(approved.json<MessageView>()).toMatchObject({
+        status: 'held-out',
+        reasonCode: 'outside_rollout',
+      });
+      expect((await call('GET', '/v1/reviews')).json<{ metrics: object }>().metrics).toMatchObject({
+        approve: 0,
+        'approve-blocked': 1,
+        humanOverrideRate: 0,
+      });
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+    });
+
     it('erases a customer: no personal data left, the audit chain still verifies', async () => {
       await identify('hal-9000@example.com', {
         email: 'hal-9000@example.com',

@@ -63,9 +63,11 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
     const counts: Record<string, number> = {};
     for (const row of rows) {
       const data = JSON.parse(row.data) as { action?: string; status?: string };
-      // An approval the re-check blocked let nothing through: not an override.
+      // An approval the re-check blocked or held out let nothing through: not an override.
       const action =
-        data.action !== undefined && data.action.endsWith('approve') && data.status === 'blocked'
+        data.action !== undefined &&
+        data.action.endsWith('approve') &&
+        (data.status === 'blocked' || data.status === 'held-out')
           ? 'approve-blocked'
           : (data.action ?? 'unknown');
       counts[action] = (counts[action] ?? 0) + 1;
