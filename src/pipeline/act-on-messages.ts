@@ -85,6 +85,13 @@ export const sendNow = async (
       }
     }
     const profiles = await tx.loadProfiles([request.customerId]);
+    // Erased (or merged into another) since the request found them: recording the send would
+    // bring their id and the request's data back after the erasure, where nothing removes it.
+    if (!profiles.has(request.customerId))
+      throw new AppError(
+        'not-found',
+        `customer ${request.customerId} has no profile: erased or merged into another since the request began`,
+      );
     const decision: Decision = {
       id: nextId(),
       customerId: request.customerId,

@@ -8,6 +8,7 @@ import type { HeraldEvent } from '../../src/core/event.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { heraldEvent } from '../../src/pipeline/deliver-messages.js';
 import { exportCustomer, setDoNotSell } from '../../src/pipeline/privacy.js';
+import { sendNow } from '../../src/pipeline/act-on-messages.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
@@ -734,6 +735,35 @@ for (const factory of storeFactories) {
       expect(check).toMatchObject({ ok: true, entries: 4 });
       // What remains about others is untouched.
       expect((await call('GET', '/v1/profiles/ida')).statusCode).toBe(200);
+    });
+
+    it('records no API send for a customer erased after the request found them', async () => {
+      await identify('rob', { email: 'rob@example.com', firstName: 'Rob' });
+      // The send resolved rob; then the erasure commits before its transaction.
+      expect(
+        (await call('POST', '/v1/customers/rob/erase', { reason: 'request' })).statusCode,
+      ).toBe(200);
+      const { store, guard, ids } = herald.services;
+      await expect(
+        sendNow(
+          store,
+          guard,
+          {
+            customerId: toCustomerId('rob'),
+            channel: 'email',
+            template: 'welcome-1',
+            data: { note: 'Rob, 12 Elm St' },
+            by: 'mark',
+            idempotencyKey: 'rob-welcome',
+          },
+          () => ids.next(),
+          clock.nowMs(),
+        ),
+      ).rejects.toMatchObject({ code: 'not-found' });
+      // Nothing names him again: no decision, message, stored answer or audit entry.
+      expect(await store.listMessages({ limit: 10 })).toEqual([]);
+      expect(await store.transaction((tx) => tx.findIdempotent('mark:rob-welcome'))).toBeNull();
+      expect(await verify()).toMatchObject({ ok: true, entries: 1 });
     });
 
     it('records no report about a message erased after it was read: nobody comes back', async () => {
