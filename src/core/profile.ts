@@ -1,5 +1,6 @@
 import type { HeraldEvent, JsonObject } from './event.js';
 import type { CustomerId } from './ids.js';
+import { asBoolean } from './read-props.js';
 
 export type Channel = 'email' | 'sms' | 'whatsapp' | 'push' | 'web';
 export const channels: readonly Channel[] = ['email', 'sms', 'whatsapp', 'push', 'web'];
@@ -211,4 +212,6 @@ export interface ProfileChange {
  * `preferences.doNotSell` trait.
  */
 export const optedOutOfSale = (state: ProfileState): boolean =>
-  state.preferences['doNotSell'] === true || state.consent.web?.['sale']?.granted === false;
+  // A preference centre or a CRM may send the flag as `"true"`, `"yes"` or `1`, as consent.
+  asBoolean(state.preferences['doNotSell']) === true ||
+  state.consent.web?.['sale']?.granted === false;

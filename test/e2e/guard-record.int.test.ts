@@ -1058,6 +1058,29 @@ for (const factory of storeFactories) {
       ).toBe(403);
     });
 
+    it('honours a do-not-sell trait sent as text or a number, as consent is', async () => {
+      const webSend = async (userId: string) =>
+        (
+          await call(
+            'POST',
+            '/v1/sends',
+            { userId, channel: 'web', template: 'welcome-banner' },
+            marketerToken,
+          )
+        ).json<SendAnswer>();
+      const us = { location: { country: 'US', region: 'CA' } };
+      for (const [userId, doNotSell] of [
+        ['lea', 'true'],
+        ['lou', 'yes'],
+        ['lyn', 1],
+      ] as const) {
+        await identify(userId, { email: `${userId}@example.com`, preferences: { doNotSell } }, us);
+        expect((await webSend(userId)).reasonCode).toBe('ccpa_opt_out');
+      }
+      await identify('lee', { email: 'lee@example.com', preferences: { doNotSell: 'no' } }, us);
+      expect((await webSend('lee')).reasonCode).not.toBe('ccpa_opt_out');
+    });
+
     it('limits requests per token with 429 and Retry-After', async () => {
       await herald.close();
       herald = await startHerald(factory, { clock, env: { HERALD_RATE_LIMIT_PER_MINUTE: '3' } });
