@@ -57,6 +57,16 @@ describe('erased identities', () => {
       'u:lea-old',
     ]);
     expect(identitiesOf(undefined, ['u:x'])).toEqual(['u:x']);
+    // Earlier traits: an address changed since, one left by a visitor merged in.
+    expect(
+      identitiesOf(
+        lea,
+        [],
+        [{ email: 'Old@Example.com' }, { phone: '+1 415 555 0100' }, { email: 5 }],
+      )
+        .filter((k) => !identitiesOf(lea).includes(k))
+        .sort(),
+    ).toEqual(['email:old@example.com', 'phone:+14155550100']);
     expect(identitiesOf(aProfile({ userId: null, traits: { phone: ' - ' } }))).toEqual([]);
   });
 

@@ -6,6 +6,7 @@
 // the hashes up (`erasedSinceOf`) and the compliance guardrail holds back marketing until the
 // person opts in again, explicitly, after the erasure.
 import { hash, randomBytes } from 'node:crypto';
+import type { JsonObject } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
 import type { ProfileState } from '../core/profile.js';
 import { normalisePhone } from '../core/recipient.js';
@@ -24,27 +25,37 @@ type Tx = Pick<
   | 'anyErasedIdentity'
 >;
 
-const textTrait = (profile: ProfileState, name: string): string | null => {
-  const value = profile.traits[name];
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+const textOf = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+
+/** The email (in lower case) and phone (as messages are addressed) that traits name. */
+const contactsIn = (traits: JsonObject, keys: Set<string>): void => {
+  const email = textOf(traits['email']);
+  if (email !== null) keys.add(`email:${email.toLowerCase()}`);
+  const phone = textOf(traits['phone']);
+  const number = phone === null ? '' : normalisePhone(phone);
+  if (number.replace('+', '') !== '') keys.add(`phone:${number}`);
 };
 
 /**
  * The identities a profile is known by: its user ids (its own and those aliased to it), its
  * anonymous ids, its email (in lower case) and its phone (as messages are addressed), plus any
- * identity links given (`u:<user id>`, `a:<anonymous id>`, as the identity table keeps them).
+ * identity links given (`u:<user id>`, `a:<anonymous id>`, as the identity table keeps them) and
+ * the emails and phones of earlier traits (`pastTraits`: an address changed since, or left by a
+ * visitor merged into the customer), which a CRM sync may bring back as well.
  */
-export const identitiesOf = (profile: ProfileState | undefined, links: readonly string[] = []) => {
+export const identitiesOf = (
+  profile: ProfileState | undefined,
+  links: readonly string[] = [],
+  pastTraits: readonly JsonObject[] = [],
+) => {
   const keys = new Set(links);
+  for (const traits of pastTraits) contactsIn(traits, keys);
   if (profile === undefined) return [...keys];
   if (profile.userId !== null) keys.add(`u:${profile.userId}`);
   for (const id of profile.aliases) keys.add(`u:${id}`);
   for (const id of profile.anonymousIds) keys.add(`a:${id}`);
-  const email = textTrait(profile, 'email');
-  if (email !== null) keys.add(`email:${email.toLowerCase()}`);
-  const phone = textTrait(profile, 'phone');
-  const number = phone === null ? '' : normalisePhone(phone);
-  if (number.replace('+', '') !== '') keys.add(`phone:${number}`);
+  contactsIn(profile.traits, keys);
   return [...keys];
 };
 

@@ -116,9 +116,11 @@ export const eraseCustomer = (
     const subject = (await tx.pseudonymsOf([customerId], nowMs)).get(customerId);
     if (subject === undefined) throw new Error('no pseudonym');
     // Read before they go: what the person is known by, to know them again (only as hashes).
+    const history = (await tx.loadEventsOf([customerId])).get(customerId) ?? [];
     const identities = identitiesOf(
       (await tx.loadProfiles([customerId])).get(customerId),
       await tx.identityKeysOf(customerId),
+      history.filter((e) => e.type === 'identify').map((e) => e.traits),
     );
     const erased = await tx.eraseCustomer(customerId);
     if (erased.profiles === 0 && erased.events === 0)

@@ -965,6 +965,47 @@ for (const factory of storeFactories) {
       expect((await send('lea', 'upsell')).reasonCode).toBe('erased');
     });
 
+    it('knows an erased person by an address they had before, or left as a visitor', async () => {
+      const gb = { location: { country: 'GB' } };
+      // A newsletter box took one address from a visitor, who then signed up with another.
+      await ingest('identify', {
+        anonymousId: 'v-9',
+        traits: { email: 'newsletter.mia@example.com' },
+        context: gb,
+      });
+      await ingest('identify', {
+        userId: 'mia',
+        anonymousId: 'v-9',
+        traits: { email: 'mia@work.example.com' },
+        context: gb,
+      });
+      // Another changed address.
+      await identify('tom', { email: 'tom.old@example.com', phone: '+1 415 555 0101' }, gb);
+      await identify('tom', { email: 'tom.new@example.com', phone: '+1 415 555 0102' }, gb);
+      for (const who of ['mia', 'tom']) {
+        await ingest('track', {
+          userId: who,
+          event: 'Unsubscribed',
+          properties: { channel: 'email' },
+        });
+        expect((await call('POST', `/v1/customers/${who}/erase`, { reason: 'r' })).statusCode).toBe(
+          200,
+        );
+      }
+      clock.set(T0 + DAY_MS);
+      // A CRM sync brings each address back under an id of its own.
+      const comeBack = [
+        { email: 'newsletter.mia@example.com' },
+        { email: 'tom.old@example.com' },
+        { email: 'tom.new@example.com' },
+        { phone: '+1 415 555 0101' },
+      ];
+      for (const [i, traits] of comeBack.entries()) {
+        await identify(`crm-${String(i)}`, { ...traits, firstName: 'X' }, gb);
+        expect((await send(`crm-${String(i)}`, 'upsell')).reasonCode).toBe('erased');
+      }
+    });
+
     it('refuses to change an audit entry, and names one changed behind its back', async () => {
       await identify('jo', { email: 'jo@example.com' });
       for (let i = 0; i < 3; i += 1) await send('jo', 'welcome-1');
