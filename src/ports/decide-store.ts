@@ -88,6 +88,8 @@ export interface DecideTx extends ScheduleTx {
     items: readonly { id: number; status: WorkStatus; note: string | null; retryAtMs?: number }[],
     nowMs: number,
   ): Promise<void>;
+  /** Deletes work items outright (work for a customer who no longer has a profile). */
+  deleteWork(ids: readonly number[]): Promise<void>;
   /**
    * Takes the customers' locks that are free right now (the same locks ingest takes) and
    * returns those customers; work for the others waits for a later round instead of a deadlock.

@@ -766,6 +766,42 @@ for (const factory of storeFactories) {
       expect(await verify()).toMatchObject({ ok: true, entries: 1 });
     });
 
+    it('keeps no work for a customer a campaign listed before the erasure', async () => {
+      await identify('jane@example.com', { email: 'jane@example.com' });
+      await identify('kim', { email: 'kim@example.com' });
+      const erased = await call('POST', '/v1/customers/jane%40example.com/erase', { reason: 'r' });
+      expect(erased.statusCode).toBe(200);
+      // The campaign to everyone listed jane before the erasure and writes her work after it.
+      const { store, worker } = herald.services;
+      const jane = toCustomerId('jane@example.com');
+      await store.transaction((tx) =>
+        tx.schedule(
+          ['jane@example.com', 'kim'].map((id) => ({
+            key: `${id}|campaign|summer`,
+            customerId: toCustomerId(id),
+            dueAtMs: clock.nowMs(),
+            trigger: {
+              kind: 'campaign' as const,
+              campaign: {
+                id: 'summer',
+                template: 'upsell',
+                channels: ['email' as const],
+                segment: null,
+                incentive: null,
+                sendAtMs: clock.nowMs(),
+              },
+            },
+            mode: 'once' as const,
+          })),
+          clock.nowMs(),
+        ),
+      );
+      expect(await store.listWork(jane, 10)).toHaveLength(1);
+      await worker.runDue();
+      expect(await store.listWork(jane, 10)).toEqual([]);
+      expect(await store.listWork(toCustomerId('kim'), 10)).toMatchObject([{ status: 'done' }]);
+    });
+
     it('records no report about a message erased after it was read: nobody comes back', async () => {
       await identify('ola', { email: 'ola@example.com', firstName: 'Ola' });
       await identify('ida', { email: 'ida@example.com' });

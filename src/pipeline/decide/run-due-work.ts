@@ -133,10 +133,17 @@ export const runDueWork = (
       schedule.filter((w) => (w.mode ?? 'replace') === 'replace').map((w) => w.key),
     );
     const keyOf = new Map(claimed.map((item) => [item.id, item.key]));
+    // Work for a customer with no profile — erased after a campaign listed them, or merged into
+    // another — is deleted rather than kept done: its row names someone no erasure finds.
+    const orphaned = ids
+      .filter((id) => !profiles.has(id))
+      .flatMap((id) => (groups.get(id) ?? []).map((item) => item.id));
+    const deleted = new Set(orphaned);
     await tx.finishWork(
-      finished.filter((f) => !rescheduled.has(keyOf.get(f.id) ?? '')),
+      finished.filter((f) => !rescheduled.has(keyOf.get(f.id) ?? '') && !deleted.has(f.id)),
       nowMs,
     );
+    await tx.deleteWork(orphaned);
     await applyTriggerPlan(tx, { cancel: outcomes.flatMap((o) => o.cancelWork), schedule }, nowMs);
     const cancelled: DecidedBatch['cancelled'] = [];
     for (const [i, o] of outcomes.entries()) {

@@ -110,6 +110,10 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
       ],
     );
   },
+  async deleteWork(ids) {
+    if (ids.length === 0) return;
+    await client.query('DELETE FROM work WHERE id = ANY($1::bigint[])', [ids]);
+  },
   async loadMemberships(ids) {
     if (ids.length === 0) return new Map<CustomerId, Membership[]>();
     const { rows } = await client.query<MembershipsTable>(

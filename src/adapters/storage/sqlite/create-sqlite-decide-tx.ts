@@ -47,6 +47,7 @@ export const createSqliteDecideStatements = (db: BetterSqlite3.Database) => ({
     `UPDATE work SET status = ?, note = ?, attempts = attempts + 1, updated_at_ms = ?,
        due_at_ms = COALESCE(?, due_at_ms) WHERE id = ?`,
   ),
+  deleteWork: db.prepare('DELETE FROM work WHERE id = ?'),
   loadMemberships: db.prepare('SELECT * FROM memberships WHERE customer_id = ?'),
   saveMembership: db.prepare(
     `INSERT INTO memberships (customer_id, journey_id, version, step_id, status, entered_at_ms,
@@ -112,6 +113,10 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): 
   },
   finishWork(items, nowMs) {
     for (const i of items) s.finishWork.run(i.status, i.note, nowMs, i.retryAtMs ?? null, i.id);
+    return Promise.resolve();
+  },
+  deleteWork(ids) {
+    for (const id of ids) s.deleteWork.run(id);
     return Promise.resolve();
   },
   loadMemberships(ids) {
