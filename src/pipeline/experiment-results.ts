@@ -182,16 +182,6 @@ const sumOf = (arm: string, rows: readonly UnitTotals[]): ArmSums =>
 const adaptive = (design: ExperimentDesign) =>
   design.allocation !== undefined && design.allocation !== 'equal' && design.slot !== undefined;
 
-/**
- * The units the variant test compares: those the message reached, with the orders of the
- * window from their exposure (not those placed while the message waited for a review, quiet
- * hours or a rate limit, which a variant that waits longer would otherwise collect) — and,
- * when the traffic weights move (an adaptive step), only those whose window has closed. A young unit has had
- * few days to order, and an arm that gained traffic holds more of them, so counting them would
- * make it look worse and an arm that lost traffic better (an A/A test at 5 % everywhere, cut
- * from equal to 20/40/40/0 % after a week, showed the starved arm at 5.0 % against control's
- * 3.9 %, p ≈ 1e-5). Under fixed weights every arm's units are equally young, so all count.
- */
 /** Exposed units' totals with the orders of the window from their exposure. */
 const fromExposure = (r: UnitTotals): UnitTotals => ({
   ...r,
@@ -200,10 +190,39 @@ const fromExposure = (r: UnitTotals): UnitTotals => ({
   revenueSquares: r.exposedRevenueSquares,
 });
 
-const testedRows = (design: ExperimentDesign, rows: readonly UnitTotals[]): UnitTotals[] => {
-  const matureOnly = adaptive(design);
-  return rows.filter((r) => r.exposed && (r.matured || !matureOnly)).map(fromExposure);
-};
+/**
+ * The units the variant test compares: those the message reached, with the orders of the
+ * window from their exposure (not those placed while the message waited for a review, quiet
+ * hours or a rate limit, which a variant that waits longer would otherwise collect), and only
+ * those whose window has closed, whatever the design. A young unit has had few days to order:
+ * counting them, a variant whose messages leave a day later (a 20 % offer waiting for review)
+ * has younger units than one that left at once and looks worse (an A/A test at 5 % with one
+ * arm exposed a day later showed the other at +0.72 points, p ≈ 1e-5, three days in), and under
+ * moving weights an arm that gained traffic holds more of them (an A/A test cut from equal to
+ * 20/40/40/0 % after a week showed the starved arm at 5.0 % against control's 3.9 %).
+ */
+const testedRows = (rows: readonly UnitTotals[]): UnitTotals[] =>
+  rows.filter((r) => r.exposed && r.matured).map(fromExposure);
+
+/**
+ * The units the sample-ratio check counts: exposed and settled (every unit assigned before
+ * them has its exposure decided), mature or not. Maturity follows exposure, so an arm exposed a
+ * day later always has a day fewer of mature units: counting those would alarm for ever. Units
+ * still waiting for their message are left out until it goes or is refused, so a variant that
+ * reviewers often reject still alarms (the exposed are then no longer comparable).
+ */
+const settledUnits = (
+  rows: readonly UnitTotals[],
+  arms: readonly string[],
+): Record<string, number> =>
+  Object.fromEntries(
+    arms.map((arm) => [
+      arm,
+      rows
+        .filter((r) => r.arm === arm && r.exposed && r.settled)
+        .reduce((sum, r) => sum + r.units, 0),
+    ]),
+  );
 
 /**
  * The two comparisons one set of rows supports: variants against control among the units the
@@ -217,7 +236,7 @@ const compare = (
   expected?: Readonly<Record<string, number>>,
 ) => {
   const variants = design.arms.map((a) => a.name);
-  const tested = testedRows(design, rows);
+  const tested = testedRows(rows);
   const test: UnitAnalysis | null =
     variants.length < 2
       ? null
@@ -230,7 +249,7 @@ const compare = (
             ),
           ),
           expected ?? Object.fromEntries(design.arms.map((a) => [a.name, a.weight ?? 1])),
-          { alpha },
+          { alpha, sampleRatioSizes: settledUnits(rows, variants) },
         );
   const treated = sumOf(
     'treatment',
@@ -254,7 +273,7 @@ const compare = (
 
 /** Each variant's tested units and those that converted: what a bandit learns from. */
 const exposedOutcomes = (design: ExperimentDesign, rows: readonly UnitTotals[]) => {
-  const tested = testedRows(design, rows);
+  const tested = testedRows(rows);
   return design.arms.map((a) => {
     const s = sumOf(
       a.name,
@@ -282,8 +301,8 @@ const expectedShares = (
 ): Record<string, number> => {
   const expected: Record<string, number> = Object.fromEntries(design.arms.map((a) => [a.name, 0]));
   for (const day of new Set(dayRows.map((r) => Number(r.key)))) {
-    const n = testedRows(design, dayRows)
-      .filter((r) => Number(r.key) === day && r.arm !== HOLDOUT)
+    const n = dayRows
+      .filter((r) => Number(r.key) === day && r.arm !== HOLDOUT && r.exposed && r.settled)
       .reduce((sum, r) => sum + r.units, 0);
     const weights = weightsAt(history, day);
     const total = design.arms.reduce((sum, a) => sum + (weights?.[a.name] ?? 1), 0);
@@ -398,6 +417,15 @@ export const experimentResults = async (
       )
     : undefined;
   const { test, holdout, treated, held } = compare(design, rows, alpha, expected);
+  // Promotion is judged at 0.05 whatever `alpha` the intervals are shown at; the analyses carry
+  // that verdict too, so one answer never holds two.
+  const verdict = promotionOf(
+    alpha === PROMOTION_ALPHA ? test : compare(design, rows, PROMOTION_ALPHA, expected).test,
+  );
+  const judged = (u: UnitAnalysis | null): UnitAnalysis | null =>
+    u === null || !u.ok || verdict === null
+      ? u
+      : { ...u, analysis: { ...u.analysis, promotion: verdict } };
   const names = [
     ...design.arms.map((a) => a.name),
     ...(design.holdoutPercent > 0 ? [HOLDOUT] : []),
@@ -406,7 +434,7 @@ export const experimentResults = async (
     const mine = rows.filter((r) => r.arm === arm);
     const all = sumOf(arm, mine);
     const exposed = sumOf(arm, mine.filter((r) => r.exposed).map(fromExposure));
-    const tested = sumOf(arm, testedRows(design, mine));
+    const tested = sumOf(arm, testedRows(mine));
     return {
       arm,
       strategy: design.arms.find((a) => a.name === arm)?.strategy ?? null,
@@ -433,7 +461,7 @@ export const experimentResults = async (
     kind: design.kind,
     design,
     arms,
-    test: viewOf(test),
+    test: viewOf(judged(test)),
     holdout:
       holdout === null
         ? null
@@ -444,9 +472,7 @@ export const experimentResults = async (
             }
           : { reason: holdout.reason },
     segments,
-    promotion: promotionOf(
-      alpha === PROMOTION_ALPHA ? test : compare(design, rows, PROMOTION_ALPHA, expected).test,
-    ),
+    promotion: verdict,
   };
 };
 

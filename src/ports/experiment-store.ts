@@ -49,6 +49,13 @@ export interface UnitTotals {
    * by the time asked about: every order counted.
    */
   matured: boolean;
+  /**
+   * Whether every unit assigned up to these units' assignment has its exposure decided: none
+   * assigned by then waits, unexposed, with its message still queued, in review or being sent.
+   * The sample-ratio check counts settled units, so that a variant whose messages leave later
+   * (a review, quiet hours) is not taken for one that lost its traffic.
+   */
+  settled: boolean;
   /** The segment, or the UTC day (ms at midnight) of assignment. */
   key: string | number;
   units: number;

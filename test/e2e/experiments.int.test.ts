@@ -715,25 +715,6 @@ decide:
         const variants = experiments.find((e) => e.id === 'journey:onboarding-test@1:long-email');
         expect(split).toMatchObject({ units: 1600, exposed: 1600 });
         expect(variants?.units).toBeGreaterThan(50);
-        const splitResults = (
-          await get('/v1/experiments/journey:onboarding-test@1:pick/results')
-        ).json<{
-          arms: { arm: string; units: number }[];
-          test: {
-            analysis: {
-              arms: { name: string; designedShare: number }[];
-              sampleRatio: { alarm: boolean };
-            };
-          };
-        }>();
-        expect(splitResults.test.analysis.arms).toEqual([
-          expect.objectContaining({ name: 'short', designedShare: 0.75 }),
-          expect.objectContaining({ name: 'long', designedShare: 0.25 }),
-        ]);
-        expect(splitResults.test.analysis.sampleRatio.alarm).toBe(false);
-        const long = splitResults.arms.find((a) => a.arm === 'long')?.units;
-        expect(variants?.units).toBe(long);
-
         // Customers sent welcome-3 buy; nobody else does. The variant test promotes welcome-3.
         const messages = await allMessages();
         expect(new Set(messages.filter((m) => m.variant !== null).map((m) => m.template))).toEqual(
@@ -757,6 +738,27 @@ decide:
           }),
         });
         expect(orders.statusCode).toBe(200);
+        // The tests read units whose window (7 days from the send) has closed.
+        clock.set(T0 + 7 * DAY_MS + HOUR_MS);
+        const splitResults = (
+          await get('/v1/experiments/journey:onboarding-test@1:pick/results')
+        ).json<{
+          arms: { arm: string; units: number }[];
+          test: {
+            analysis: {
+              arms: { name: string; designedShare: number }[];
+              sampleRatio: { alarm: boolean };
+            };
+          };
+        }>();
+        expect(splitResults.test.analysis.arms).toEqual([
+          expect.objectContaining({ name: 'short', designedShare: 0.75 }),
+          expect.objectContaining({ name: 'long', designedShare: 0.25 }),
+        ]);
+        expect(splitResults.test.analysis.sampleRatio.alarm).toBe(false);
+        const long = splitResults.arms.find((a) => a.arm === 'long')?.units;
+        expect(variants?.units).toBe(long);
+
         const promoted = await herald.app.inject({
           method: 'POST',
           url: '/v1/experiments/journey:onboarding-test@1:long-email/promote',

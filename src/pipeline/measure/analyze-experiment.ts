@@ -37,6 +37,12 @@ export interface AnalyzeOptions {
   numericMixingSd?: number;
   /** The SRM alarm threshold; 0.001 (issue 6). */
   sampleRatioThreshold?: number;
+  /**
+   * The arm sizes the sample-ratio check counts, when they are not the analysed ones (the
+   * units whose exposure is settled, where the analysis takes mature units only); an arm left
+   * out counts 0.
+   */
+  sampleRatioSizes?: Readonly<Record<string, number>>;
 }
 
 export interface Comparison extends RawComparison {
@@ -147,7 +153,11 @@ export const analyzeExperiment = (
   ];
   const sizes = order.map((name) => data.arms.find((arm) => arm.name === name)?.n ?? 0);
   const designed = order.map((name) => weights[name] ?? 0);
-  const sampleRatio = checkSampleRatio(sizes, designed, {
+  const counted =
+    options.sampleRatioSizes === undefined
+      ? sizes
+      : order.map((name) => options.sampleRatioSizes?.[name] ?? 0);
+  const sampleRatio = checkSampleRatio(counted, designed, {
     threshold: options.sampleRatioThreshold ?? 0.001,
   });
   const total = sizes.reduce((sum, n) => sum + n, 0);

@@ -44,6 +44,12 @@ export const analyzeUnits = (
   const empty = arms.filter((a) => a.units === 0).map((a) => a.arm);
   if (empty.length > 0) return { ok: false, reason: `no units yet in ${empty.join(', ')}` };
   if (!arms.some((a) => a.arm === control)) return { ok: false, reason: `no control (${control})` };
+  const settled = options.sampleRatioSizes;
+  if (settled !== undefined && Object.values(settled).every((n) => n === 0))
+    return {
+      ok: false,
+      reason: 'no exposure settled yet: a message of an earlier unit may still go',
+    };
   const metrics: MetricInput[] = [
     {
       name: 'conversion',

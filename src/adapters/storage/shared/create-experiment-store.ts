@@ -158,6 +158,7 @@ interface TotalsRow {
   arm: string;
   exposed: number;
   matured: number;
+  settled: number;
   key: string | number;
   units: number;
   converted: number | null;
@@ -205,9 +206,18 @@ export const createExperimentReads = (
     // A unit's window: from its exposure once exposed, else from its assignment.
     const matured = raw<number>`CASE WHEN window_ends_ms + COALESCE(exposed_at_ms - assigned_at_ms, 0)
       <= ${raw.lit(Math.floor(nowMs))} THEN 1 ELSE 0 END`;
+    // The first assignment whose exposure is still undecided: its message may yet go.
+    const waiting = await raw<{ first: number | null }>`
+      SELECT MIN(u.assigned_at_ms) AS first FROM experiment_units u
+        JOIN messages m ON m.id = u.message_id
+      WHERE u.experiment_id = ${experimentId} AND u.exposed_at_ms IS NULL
+        AND m.status IN ('queued', 'review', 'sending')`.execute(db);
+    const firstWaiting = waiting.rows[0]?.first ?? Number.MAX_SAFE_INTEGER;
+    // A CASE even when nothing waits: a bare number in GROUP BY would name a column.
+    const settled = raw<number>`CASE WHEN assigned_at_ms < ${raw.lit(firstWaiting)} THEN 1 ELSE 0 END`;
     const result = await raw<TotalsRow>`
       SELECT arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END AS exposed, ${key} AS key,
-        ${matured} AS matured,
+        ${matured} AS matured, ${settled} AS settled,
         COUNT(*) AS units,
         SUM(CASE WHEN orders > 0 THEN 1 ELSE 0 END) AS converted,
         SUM(revenue_cents) AS revenue,
@@ -217,12 +227,14 @@ export const createExperimentReads = (
         SUM(CAST(exposed_revenue_cents AS ${raw.raw(float)}) * exposed_revenue_cents)
           AS exposed_squares
       FROM experiment_units WHERE experiment_id = ${experimentId}
-      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END, ${key}, ${matured}
+      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END, ${key}, ${matured},
+        ${settled}
       ORDER BY arm`.execute(db);
     return result.rows.map((r): UnitTotals => ({
       arm: r.arm,
       exposed: r.exposed === 1,
       matured: r.matured === 1,
+      settled: r.settled === 1,
       key: r.key,
       units: r.units,
       converted: r.converted ?? 0,
