@@ -206,12 +206,16 @@ export const createExperimentReads = (
     // A unit's window: from its exposure once exposed, else from its assignment.
     const matured = raw<number>`CASE WHEN window_ends_ms + COALESCE(exposed_at_ms - assigned_at_ms, 0)
       <= ${raw.lit(Math.floor(nowMs))} THEN 1 ELSE 0 END`;
-    // The first assignment whose exposure is still undecided: its message may yet go.
+    // The first assignment whose exposure is still undecided: its message may yet go. Read from
+    // the messages waiting (by their status index) to their units (by message), not from the
+    // experiment's units: few messages wait, and an experiment may hold millions of units
+    // (SQLite's CROSS JOIN keeps that order; PostgreSQL's planner picks it from the counts).
+    const join = raw.raw(dialect === 'sqlite' ? 'CROSS JOIN' : 'JOIN');
     const waiting = await raw<{ first: number | null }>`
-      SELECT MIN(u.assigned_at_ms) AS first FROM experiment_units u
-        JOIN messages m ON m.id = u.message_id
-      WHERE u.experiment_id = ${experimentId} AND u.exposed_at_ms IS NULL
-        AND m.status IN ('queued', 'review', 'sending')`.execute(db);
+      SELECT MIN(u.assigned_at_ms) AS first FROM messages m
+        ${join} experiment_units u ON u.message_id = m.id
+      WHERE m.status IN ('queued', 'review', 'sending') AND u.experiment_id = ${experimentId}
+        AND u.exposed_at_ms IS NULL`.execute(db);
     const firstWaiting = waiting.rows[0]?.first ?? Number.MAX_SAFE_INTEGER;
     // A CASE even when nothing waits: a bare number in GROUP BY would name a column.
     const settled = raw<number>`CASE WHEN assigned_at_ms < ${raw.lit(firstWaiting)} THEN 1 ELSE 0 END`;
