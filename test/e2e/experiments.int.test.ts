@@ -715,13 +715,17 @@ decide:
         const variants = experiments.find((e) => e.id === 'journey:onboarding-test@1:long-email');
         expect(split).toMatchObject({ units: 1600, exposed: 1600 });
         expect(variants?.units).toBeGreaterThan(50);
-        // Customers sent welcome-3 buy; nobody else does. The variant test promotes welcome-3.
+        // Nineteen in twenty customers sent welcome-3 buy, one in twenty of those sent welcome-2.
+        // The variant test promotes welcome-3.
         const messages = await allMessages();
         expect(new Set(messages.filter((m) => m.variant !== null).map((m) => m.template))).toEqual(
           new Set(['welcome-2', 'welcome-3']),
         );
         clock.set(T0 + HOUR_MS);
-        const buyers = messages.filter((m) => m.template === 'welcome-3');
+        const buyers = [
+          ...messages.filter((m) => m.template === 'welcome-3').filter((_, i) => i % 20 !== 0),
+          ...messages.filter((m) => m.template === 'welcome-2').filter((_, i) => i % 20 === 0),
+        ];
         const orders = await herald.app.inject({
           method: 'POST',
           url: '/v1/batch',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../ports/random.js';
+import { compareBinary } from './compare-metric.js';
 import { mixtureSprt, twoProportionZTest, updateAlwaysValidP } from './statistics/index.js';
 
 // Issue 6's acceptance: an A/A test looked at every hour, replicated 1,000 times. The statistics
@@ -43,5 +44,58 @@ describe('an A/A test peeked at every hour for a week', () => {
     );
     expect(sequentialRate).toBeLessThanOrEqual(alpha);
     expect(naiveRate).toBeGreaterThan(alpha);
+  });
+
+  it('keeps it for a 1 % holdout of rare conversions, where the bare mixture SPRT does not', () => {
+    const random = seededRandom(42);
+    /** A binomial draw by inversion (n·p is small here). */
+    const binomial = (n: number, p: number) => {
+      const u = random.next();
+      let k = 0;
+      let probability = (1 - p) ** n;
+      let cdf = probability;
+      while (u > cdf && k < n) {
+        probability *= ((n - k) / (k + 1)) * (p / (1 - p));
+        k += 1;
+        cdf += probability;
+      }
+      return k;
+    };
+    const replications = 1000;
+    let gated = 0;
+    let bare = 0;
+    for (let r = 0; r < replications; r++) {
+      const held = { successes: 0, trials: 0 };
+      const treated = { successes: 0, trials: 0 };
+      let gatedHit = false;
+      let bareHit = false;
+      for (let hour = 0; hour < 7 * 24 && !gatedHit; hour++) {
+        const n = binomial(2000, 0.01);
+        held.trials += n;
+        treated.trials += 2000 - n;
+        held.successes += binomial(n, 0.001);
+        treated.successes += binomial(2000 - n, 0.001);
+        if (held.trials === 0 || held.successes + treated.successes === 0) continue;
+        // The gate only ever raises p: the full comparison is worked out where the bare one fires.
+        if (mixtureSprt(treated, held).p >= 0.05) continue;
+        bareHit = true;
+        const look = compareBinary(
+          [
+            { arm: 'holdout', data: held },
+            { arm: 'treatment', data: treated },
+          ],
+          held,
+          { alpha: 0.05 },
+        ).comparisons[0];
+        if ((look?.alwaysValidP ?? 1) < 0.05) gatedHit = true;
+      }
+      if (gatedHit) gated++;
+      if (bareHit) bare++;
+    }
+    console.log(
+      `A/A, 1 % holdout at 0.1 %, 168 hourly peeks × ${replications}: false positives ${gated / replications} (bare mixture SPRT ${bare / replications})`,
+    );
+    expect(gated / replications).toBeLessThanOrEqual(0.05);
+    expect(bare / replications).toBeGreaterThan(0.05);
   });
 });

@@ -59,6 +59,21 @@ export interface CompareOptions {
   numericMixingSd?: number;
 }
 
+/**
+ * The fewest successes and failures each of the two arms needs before the mixture SPRT's p-value
+ * counts (it is 1 until then). Its martingale property holds for the normal approximation of the
+ * difference, which a handful of events does not give: with a 1 % holdout converting at 0.1 %,
+ * one conversion in the small arm gave Λ ≈ 5,600 (p ≈ 1.8e-4, where Fisher's exact test gives
+ * 0.03), and an A/A test peeked at every hour for a week rejected at p < 0.05 in 10.9 % of 1,500
+ * simulated runs; waiting for 5 of each brought it to 1.9 % (1.2–2.4 % across rates of 0.1–5 %
+ * and splits of 1–50 %), at the cost of the earliest looks.
+ */
+export const MIN_EVENTS_PER_ARM = 5;
+
+const enoughEvents = (a: Proportion, b: Proportion): boolean =>
+  Math.min(a.successes, a.trials - a.successes, b.successes, b.trials - b.successes) >=
+  MIN_EVENTS_PER_ARM;
+
 /** Rate with Wilson interval per arm; Newcombe, delta-method lift, z-test, mSPRT, Beta-Binomial. */
 export const compareBinary = (
   arms: readonly { arm: string; data: Proportion }[],
@@ -88,8 +103,9 @@ export const compareBinary = (
       relativeLift: { estimate: lift.lift, lower: lift.lower, upper: lift.upper },
       p: test.p,
       logP: test.logP,
-      alwaysValidP: sequential.p,
-      alwaysValidLogP: sequential.logP,
+      ...(enoughEvents(data, control)
+        ? { alwaysValidP: sequential.p, alwaysValidLogP: sequential.logP }
+        : { alwaysValidP: 1, alwaysValidLogP: 0 }),
       chanceToBeatControl: bayes.chanceToBeatControl,
       expectedLoss: bayes.expectedLossTreatment,
     };
