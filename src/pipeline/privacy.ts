@@ -6,7 +6,7 @@ import type { StoredEvent } from '../core/event.js';
 import { mergedCustomerIds, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
 import type { ComputedProfile, ProfileState } from '../core/profile.js';
-import type { Membership } from '../ports/decide-store.js';
+import type { Membership, WorkRecord } from '../ports/decide-store.js';
 import type { Conversion } from '../ports/record-store.js';
 import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
@@ -31,6 +31,20 @@ export interface CustomerExport {
   experiments: Awaited<ReturnType<Store['unitsOfCustomer']>>;
   /** Orders credited to messages they got. */
   conversions: Conversion[];
+  /** Every order recorded for them, those they cancelled marked. */
+  orders: Awaited<ReturnType<Store['ordersOfCustomer']>>;
+  /** Work scheduled for them (journey steps, cart timers, win-back waves, campaign sends). */
+  work: WorkRecord[];
+  /** The answers kept for API sends to them, by the caller's `Idempotency-Key`. */
+  apiSends: { key: string; answer: unknown; createdAt: string }[];
+  /** What the capture channel kept of messages to them (the development channel). */
+  captured: {
+    messageId: string;
+    channel: string;
+    recipient: string;
+    payload: string;
+    capturedAt: string;
+  }[];
   audit: (Omit<AuditEntry, 'data'> & { data: unknown })[];
 }
 
@@ -68,6 +82,7 @@ export const exportCustomer = async (
   const experiments = (
     await Promise.all(mergedCustomerIds(customerId, links).map((id) => store.unitsOfCustomer(id)))
   ).flat();
+  const messages = await store.listMessages({ customerId, limit: ALL });
   return {
     customerId,
     exportedAt: new Date(nowMs).toISOString(),
@@ -75,12 +90,40 @@ export const exportCustomer = async (
     computed: figures(profile.state, nowMs),
     events: (await store.listEvents(customerId, ALL)).reverse(),
     decisions: await store.listDecisions({ customerId, limit: ALL }),
-    messages: await store.listMessages({ customerId, limit: ALL }),
+    messages,
     journeys: await store.listMemberships(customerId),
     experiments,
     conversions: await store.listConversions({ customerId, limit: ALL }),
+    orders: await store.ordersOfCustomer(customerId),
+    work: await store.listWork(customerId, ALL),
+    apiSends: (await store.idempotentAnswersOf(customerId)).map((a) => ({
+      key: a.key,
+      answer: JSON.parse(a.response) as unknown,
+      createdAt: new Date(a.createdAtMs).toISOString(),
+    })),
+    captured: await capturedOf(store, messages),
     audit: await auditTrailOf(store, customerId),
   };
+};
+
+/** What the capture channel kept of these messages. */
+const capturedOf = async (
+  store: Pick<Store, 'capturedMessage'>,
+  messages: readonly MessageRecord[],
+): Promise<CustomerExport['captured']> => {
+  const found: CustomerExport['captured'] = [];
+  for (const m of messages) {
+    const copy = await store.capturedMessage(m.id);
+    if (copy !== undefined)
+      found.push({
+        messageId: m.id,
+        channel: copy.channel,
+        recipient: copy.recipient,
+        payload: copy.payload,
+        capturedAt: new Date(copy.atMs).toISOString(),
+      });
+  }
+  return found;
 };
 
 /**

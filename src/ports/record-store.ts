@@ -189,6 +189,14 @@ export interface RecordReads {
    * newest first (inbound replies: a number several customers share speaks for each of them).
    */
   latestMessagesTo(recipient: string, channel: Channel): Promise<MessageRecord[]>;
+  /** Every order recorded for a customer, those they cancelled marked, oldest first. */
+  ordersOfCustomer(
+    customerId: CustomerId,
+  ): Promise<{ orderId: string; placedAtMs: number; totalCents: number; cancelled: boolean }[]>;
+  /** The answers kept for API sends to a customer (`Idempotency-Key`), oldest first. */
+  idempotentAnswersOf(
+    customerId: CustomerId,
+  ): Promise<{ key: string; response: string; createdAtMs: number }[]>;
   /** What the capture channel kept of a message. */
   capturedMessage(
     messageId: string,

@@ -737,6 +737,42 @@ for (const factory of storeFactories) {
       expect((await call('GET', '/v1/profiles/ida')).statusCode).toBe(200);
     });
 
+    it('exports every order, the work scheduled, the answers kept and the copies captured', async () => {
+      await identify('exa', { email: 'exa@example.com' });
+      const order = (id: string, event = 'Order Completed') =>
+        ingest('track', { userId: 'exa', event, properties: { order_id: id, total: 30 } });
+      await order('o-1');
+      await order('o-2');
+      await order('o-1', 'Order Cancelled');
+      await ingest('track', {
+        userId: 'exa',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      const sent = await send('exa', 'welcome-1', { 'idempotency-key': 'exa-welcome' });
+      await herald.services.dispatcher.runDue();
+      const exported = (await call('GET', '/v1/customers/exa/export')).json<{
+        orders: { orderId: string; cancelled: boolean }[];
+        work: { key: string; status: string }[];
+        apiSends: { key: string; answer: { decisionId: string } }[];
+        captured: { messageId: string; recipient: string }[];
+      }>();
+      expect(exported.orders.map((o) => [o.orderId, o.cancelled])).toEqual([
+        ['o-1', true],
+        ['o-2', false],
+      ]);
+      expect(exported.work.some((w) => w.status === 'pending')).toBe(true);
+      expect(exported.apiSends).toMatchObject([
+        {
+          key: expect.stringMatching(/:exa-welcome$/) as unknown,
+          answer: { decisionId: sent.decisionId },
+        },
+      ]);
+      expect(exported.captured).toMatchObject([
+        { messageId: sent.decisionId, recipient: 'exa@example.com' },
+      ]);
+    });
+
     it('records no API send for a customer erased after the request found them', async () => {
       await identify('rob', { email: 'rob@example.com', firstName: 'Rob' });
       // The send resolved rob; then the erasure commits before its transaction.

@@ -98,6 +98,35 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       if (!latest.has(row.customer_id)) latest.set(row.customer_id, toMessage(row));
     return [...latest.values()];
   },
+  async ordersOfCustomer(customerId) {
+    const rows = await db
+      .selectFrom('orders')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .orderBy('placed_at_ms')
+      .orderBy('order_id')
+      .execute();
+    return rows.map((row) => ({
+      orderId: row.order_id,
+      placedAtMs: row.placed_at_ms,
+      totalCents: row.total_cents,
+      cancelled: row.cancelled !== 0,
+    }));
+  },
+  async idempotentAnswersOf(customerId) {
+    const rows = await db
+      .selectFrom('idempotency')
+      .select(['key', 'response', 'created_at_ms'])
+      .where('customer_id', '=', customerId)
+      .orderBy('created_at_ms')
+      .orderBy('key')
+      .execute();
+    return rows.map((row) => ({
+      key: row.key,
+      response: row.response,
+      createdAtMs: row.created_at_ms,
+    }));
+  },
   async capturedMessage(messageId) {
     const row = await db
       .selectFrom('captured')
