@@ -206,6 +206,37 @@ describe('herald import', () => {
     expect(times).toEqual(['2021-03-01T10:00:00.000Z', '2021-03-02T11:00:00.000Z']);
   });
 
+  it('reads an exported call’s times as the API does: ISO 8601 only, UTC without a zone', async () => {
+    const zone = process.env['TZ'];
+    // Where the server runs must not move history.
+    process.env['TZ'] = 'America/New_York';
+    try {
+      const call = (userId: string, originalTimestamp: string) =>
+        JSON.stringify({
+          type: 'page',
+          userId,
+          name: 'Home',
+          originalTimestamp,
+          sentAt: '2025-01-03T00:00:00Z',
+          receivedAt: '2025-01-03T00:00:00Z',
+        });
+      const summary = await importFile(
+        services,
+        'events',
+        file('zones.ndjson', [call('z1', '2025-01-02T00:00:00'), call('z2', '1')].join('\n')),
+        { batchSize: '1000' },
+        sink,
+      );
+      expect(summary).toMatchObject({ accepted: 1, rejected: 1 });
+      expect(summary.errors[0]).toMatchObject({ line: 2 });
+      const [event] = await services.store.listEvents('z1' as CustomerId, 10);
+      expect(new Date(event?.timestampMs ?? 0).toISOString()).toBe('2025-01-02T00:00:00.000Z');
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
+    }
+  });
+
   // Into an empty database, the settle reads every history in one sorted scan; beside a longer
   // history of others, customer by customer (Store.scanHistories).
   it.each([

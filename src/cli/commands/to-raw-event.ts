@@ -1,6 +1,7 @@
 import type { FieldProblem } from '../../core/errors.js';
 import type { JsonObject } from '../../core/event.js';
 import { err, ok, type Result } from '../../core/result.js';
+import { isoTimeMs } from '../../core/read-props.js';
 
 export const importKinds = ['customers', 'orders', 'events'] as const;
 export type ImportKind = (typeof importKinds)[number];
@@ -116,8 +117,10 @@ const readTotal = (row: JsonObject, column: string | undefined): Result<number, 
 const asHistory = (call: JsonObject): JsonObject => {
   const { sentAt, receivedAt, ...rest } = call;
   if (rest['timestamp'] !== undefined && rest['timestamp'] !== null) return rest;
+  // Read as the API reads times (ISO 8601, UTC without a zone); anything else is left for the
+  // check to refuse, with its line.
   const times = [rest['originalTimestamp'], sentAt, receivedAt].map((t) =>
-    typeof t === 'string' ? Date.parse(t) : Number.NaN,
+    typeof t === 'string' ? isoTimeMs(t) : Number.NaN,
   );
   const [original = Number.NaN, sent = Number.NaN, received = Number.NaN] = times;
   return times.every(Number.isFinite)

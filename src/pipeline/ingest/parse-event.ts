@@ -8,7 +8,7 @@ import {
 } from '../../core/event.js';
 import { toMessageId, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { cartValueCents, orderValueCents } from '../../core/read-props.js';
+import { cartValueCents, isoTimeMs, orderValueCents } from '../../core/read-props.js';
 import { HOUR_MS } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
 import type { IngestLimits } from './ingest-limits.js';
@@ -114,30 +114,10 @@ const storedFields = (type: EventType): string[] => [
 
 const kilobytes = (bytes: number): string => `${Number((bytes / 1024).toFixed(1))} KB`;
 
-// ISO 8601 as SDKs write it: a date, or a date and time (`T` or a space) with optional seconds,
-// fraction and zone (`Z`, `+01:00`, `+0100`, `+01`).
-const ISO_8601 =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-
-/**
- * An ISO-8601 time in milliseconds. Only ISO 8601: `Date.parse` alone also reads `"1"` as
- * 2001 and `"March 1"` as a date. A date and time without a zone is UTC, as a date alone is —
- * not the server's local time, which would make the stored moment depend on where Herald runs.
- */
+/** An ISO-8601 time in milliseconds (`isoTimeMs`), or a problem naming the field. */
 const parseTime = (value: unknown, path: string, problems: FieldProblem[]): number | null => {
   if (value === undefined || value === null) return null;
-  const match = typeof value === 'string' ? ISO_8601.exec(value.trim()) : null;
-  const text = typeof value === 'string' ? value.trim() : '';
-  const zone = match?.[1];
-  const iso =
-    match === null
-      ? null
-      : text.length > 10 && zone === undefined
-        ? `${text}Z`
-        : zone !== undefined && zone.length === 3
-          ? `${text}:00`
-          : text;
-  const ms = iso === null ? Number.NaN : Date.parse(iso);
+  const ms = typeof value === 'string' ? isoTimeMs(value) : Number.NaN;
   if (Number.isNaN(ms)) {
     problems.push({
       path,

@@ -1065,6 +1065,21 @@ describe('applyEvent', () => {
       expect(state.signedUpAtMs).toBe(at(-100));
     });
 
+    it('reads a createdAt as ISO 8601 only, in UTC without a zone, wherever Herald runs', () => {
+      const zone = process.env['TZ'];
+      process.env['TZ'] = 'Asia/Tokyo';
+      try {
+        expect(applyAll([anIdentify({ createdAt: '2026-02-20T09:00:00' })]).signedUpAtMs).toBe(
+          Date.UTC(2026, 1, 20, 9),
+        );
+        for (const createdAt of ['1', 'March 1, 2024'])
+          expect(applyAll([anIdentify({ createdAt })]).signedUpAtMs).toBeNull();
+      } finally {
+        if (zone === undefined) delete process.env['TZ'];
+        else process.env['TZ'] = zone;
+      }
+    });
+
     it('ignores an unreadable createdAt and createdAt on other calls', () => {
       const state = applyAll([
         anIdentify({ createdAt: 'last spring' }),
