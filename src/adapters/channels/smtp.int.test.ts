@@ -105,6 +105,42 @@ describe('the SMTP adapter', () => {
     }
   });
 
+  it('answers a relay that refuses the sender as suspended, not as a bad address', async () => {
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onMailFrom: (_address, _session, callback) => {
+        callback(
+          Object.assign(new Error('5.1.8 Sender address rejected: Domain not found'), {
+            responseCode: 550,
+          }),
+        );
+      },
+    });
+    server.on('error', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const adapter = createSmtpAdapter({
+      url: `smtp://127.0.0.1:${String(port)}`,
+      maxConnections: 1,
+      timeoutMs: 5000,
+      messageIdDomain: 'mail.example.com',
+    });
+    try {
+      const outcome = await adapter.send(delivery, new AbortController().signal);
+      expect(outcome.kind).toBe('suspended');
+    } finally {
+      await adapter.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    }
+  });
+
   it('leaves the unsubscribe headers off a message without an unsubscribe link', async () => {
     const fake = await startSmtpServer();
     try {

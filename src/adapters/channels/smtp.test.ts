@@ -22,6 +22,21 @@ describe('smtpOutcome', () => {
     expect(atRcpt(550, '550 5.4.1 Recipient address rejected: Access denied')).toBe('unreachable');
   });
 
+  it('suspends the channel when the relay refuses the sender, counting no address', () => {
+    const atMailFrom = (response: string) =>
+      smtpOutcome({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 550, response }).kind;
+    expect(atMailFrom('550 5.1.8 Sender address rejected: Domain not found')).toBe('suspended');
+    expect(atMailFrom('550 5.7.1 Sender not allowed')).toBe('suspended');
+    expect(
+      smtpOutcome({
+        code: 'EENVELOPE',
+        command: 'RCPT TO',
+        responseCode: 550,
+        response: '550 5.1.1 no',
+      }).kind,
+    ).toBe('unreachable');
+  });
+
   it('does not count a receiver’s policy refusal against the address', () => {
     expect(atRcpt(550, '550 5.7.1 Client host [192.0.2.1] blocked using Spamhaus')).toBe('failed');
     expect(atRcpt(550, '550 5.7.26 Unauthenticated email is not accepted (DMARC)')).toBe('failed');

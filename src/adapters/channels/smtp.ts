@@ -13,6 +13,8 @@ export interface SmtpOptions {
 
 interface SmtpError {
   code?: string;
+  /** The command the relay answered (nodemailer's `command`: `MAIL FROM`, `RCPT TO`, …). */
+  command?: string;
   responseCode?: number;
   response?: string;
   message?: string;
@@ -24,6 +26,11 @@ export const smtpOutcome = (error: SmtpError): DeliveryOutcome => {
   const status = error.responseCode;
   if (status !== undefined && status >= 400 && status < 500)
     return { kind: 'retry', reason, afterMs: null };
+  // Refused at MAIL FROM: the sender (a From domain that does not resolve, a relay that does not
+  // take it), the same for every message, whatever its address: the channel is suspended, and
+  // no recipient's address is counted a hard bounce.
+  if (status !== undefined && status >= 500 && error.command === 'MAIL FROM')
+    return { kind: 'suspended', reason: `the relay refuses the sender: ${reason}` };
   // The address itself is bad (a hard bounce, counted against it and the sending domain): an
   // enhanced status 5.1.x (RFC 3463, addressing), or 550/551/553 at RCPT (5.2.1 disabled,
   // 5.5.0 unavailable, 5.4.1 rejected …) — unless its enhanced status is 5.7.x, the receiver's
