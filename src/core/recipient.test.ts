@@ -26,6 +26,12 @@ describe('hasRecipient', () => {
         expect(hasRecipient(state, channel), `${channel} ${JSON.stringify(state.traits)}`).toBe(
           recipientOf(state, channel) !== null,
         );
+    // Typed with a comma or a semicolon, or in display-name form: no address to send to.
+    for (const email of ['john,smith@gmail.com', 'a@x.com;b@y.com', '"A" <a@x.com>', 'a(b)@x.com'])
+      expect(recipientOf({ ...base, traits: { email } }, 'email'), email).toBeNull();
+    expect(recipientOf({ ...base, traits: { email: 'o.brien+tag@x.co.uk' } }, 'email')).toEqual({
+      to: 'o.brien+tag@x.co.uk',
+    });
     expect(recipientOf(states.at(-1) as ProfileState, 'push')).toEqual({
       to: 'new',
       platform: 'android',

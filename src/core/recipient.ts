@@ -1,6 +1,9 @@
 import type { Channel, Device, ProfileState } from './profile.js';
 
-const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+// One plain address: no list separators (`,` `;`), quotes, brackets or display-name syntax.
+// Mail libraries split `john,smith@gmail.com` into two recipients, one of them a stranger who
+// would get the customer's copy, offer code and unsubscribe link.
+const EMAIL = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
 
 /** `+` and digits only; a number without `+` is taken as given (providers reject what is wrong). */
 export const normalisePhone = (raw: string): string => {
