@@ -10,6 +10,7 @@ import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import type { ChannelAdapter } from '../../src/ports/channel-adapter.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { Finished } from '../../src/pipeline/deliver/create-dispatcher.js';
+import { aSentMessage } from '../support/builders.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import {
   adminToken,
@@ -700,6 +701,25 @@ for (const factory of storeFactories) {
         new URLSearchParams({ From: '+14155550123', Body: 'START', MessageSid: 'SM4' }),
       );
       expect((await send('cy-work', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    });
+
+    it('takes a YES to a transactional text for no opt-in to marketing from one who never gave it', async () => {
+      await ingest('identify', { userId: 'yan', traits: { phone: '+14155550177' } });
+      expect((await send('yan', 'upsell', 'sms')).reasonCode).toBe('no_consent');
+      // A transactional text ("Reply YES to confirm your delivery slot") reached them.
+      await herald.services.store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('m-yan', 'yan', clock.nowMs(), {
+            channel: 'sms',
+            class: 'transactional',
+            recipient: '+14155550177',
+          }),
+        ]),
+      );
+      clock.set(clock.nowMs() + 60_000);
+      const yes = new URLSearchParams({ From: '+14155550177', Body: 'Yes!', MessageSid: 'SM9' });
+      expect((await twilioPost('/webhooks/twilio/inbound', yes)).statusCode).toBe(200);
+      expect((await send('yan', 'upsell', 'sms')).reasonCode).toBe('no_consent');
     });
 
     it('takes a Twilio status for the message its signed callback URL names, before its id is known', async () => {

@@ -375,12 +375,19 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         for (const message of messages)
           await record(message, { kind: 'unsubscribed', source: 'sms-reply' }, sid);
       if (keyword === 'start' && messages.length > 0) {
-        // An opt-in only for those whose phone this still is: a number changes hands, and a
-        // customer texted at it years ago must not be opted in by its new owner.
+        // An opt-in again, only for those whose phone this still is (a number changes hands, and
+        // a customer texted at it years ago must not be opted in by its new owner) and who opted
+        // out before: "YES" answers many a transactional text, and is no consent to marketing
+        // from someone who never gave it.
         const profiles = await Promise.all(messages.map((m) => store.getProfile(m.customerId)));
         const holders = messages.filter((_, i) => {
-          const phone = profiles[i]?.state.traits['phone'];
-          return typeof phone === 'string' && normalisePhone(phone) === normalisePhone(from);
+          const state = profiles[i]?.state;
+          const phone = state?.traits['phone'];
+          return (
+            typeof phone === 'string' &&
+            normalisePhone(phone) === normalisePhone(from) &&
+            state?.consent.sms?.['marketing']?.granted === false
+          );
         });
         const nowMs = services.clock.nowMs();
         await services.recorder.record(
