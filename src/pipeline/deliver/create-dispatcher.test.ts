@@ -267,13 +267,35 @@ describe('the dispatcher', () => {
     const dispatcher = createDispatcher(
       [adapter],
       io,
-      policy({ concurrency: 1, leaseSeconds: 20, timeoutSeconds: 5 }),
+      policy({ concurrency: 1, leaseSeconds: 30, timeoutSeconds: 5 }),
       { nowMs: () => now },
       silentLogger,
     );
     await dispatcher.runDue(T0);
-    // a at 0 s, b at 9 s; c would start at 18 s with 5 s to go on a 20 s lease: released.
+    // a at 0 s, b at 9 s; c would start at 18 s, its 5 s attempt and the 12.5 s kept for the
+    // write-back going past a 30 s lease: released.
     expect(adapter.sent).toEqual(['a', 'b']);
     expect(written.find((w) => w.message.id === 'c')?.kind).toBe('released');
+  });
+
+  it('leaves an attempt room on its claim to write its outcome back', async () => {
+    let now = T0;
+    const adapter = anAdapter(() => {
+      now += 9_990; // just inside the 10 s an attempt may take
+      return { kind: 'sent', providerId: null };
+    });
+    const { io, written } = memoryIo(['a', 'b']);
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ concurrency: 1, leaseSeconds: 20, timeoutSeconds: 10 }),
+      { nowMs: () => now },
+      silentLogger,
+    );
+    await dispatcher.runDue(T0);
+    // b would start at 9.99 s and could end at 19.99 s of a 20 s lease, its outcome written
+    // after the claim ran out (another dispatcher may have sent it by then): released.
+    expect(adapter.sent).toEqual(['a']);
+    expect(written.find((w) => w.message.id === 'b')?.kind).toBe('released');
   });
 });

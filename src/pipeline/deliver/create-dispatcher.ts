@@ -89,6 +89,11 @@ export const createDispatcher = (
   );
 
   const limitFor = (adapter: ChannelAdapter) => policy.rateLimits[adapter.name];
+  /**
+   * What an attempt leaves of its claim for writing its outcome back: half of what the lease
+   * holds beyond an attempt, at most 30 s (the write waits its turn behind others).
+   */
+  const writeBackMs = Math.min((policy.leaseSeconds - policy.timeoutSeconds) * 500, 30_000);
 
   /** Takes tokens from the per-second and per-hour buckets; returns what both gave. */
   const tokens = async (adapter: ChannelAdapter, want: number, nowMs: number): Promise<number> => {
@@ -97,11 +102,15 @@ export const createDispatcher = (
     if (limit?.perSecond !== undefined)
       got = await io.takeTokens(`${adapter.name}/s`, got, limit.perSecond, limit.perSecond, nowMs);
     if (limit?.perHour !== undefined && got > 0) {
+      // A bucket holding a minute's worth, filled at the rest of the hour's rate: at most
+      // `perHour` in any hour. (Holding an hour's worth would let an idle hour's tokens and the
+      // next hour's refill through together: about twice the figure.)
+      const burst = limit.perHour / 60;
       const hourly = await io.takeTokens(
         `${adapter.name}/h`,
         got,
-        limit.perHour / 3600,
-        limit.perHour,
+        (limit.perHour - burst) / 3600,
+        burst,
         nowMs,
       );
       // What the hour refused goes back to the second's bucket.
@@ -241,9 +250,9 @@ export const createDispatcher = (
         const check = io.handOff(message, state, clock.nowMs());
         const refusal = check !== null && 'code' in check ? check : null;
         const recipient = state === undefined ? null : recipientOf(state, message.channel);
-        if (clock.nowMs() + policy.timeoutSeconds * 1000 > leaseUntilMs) {
-          // The claim would run out during the attempt and another dispatcher could send the
-          // message too: it goes back to the outbox unsent.
+        if (clock.nowMs() + policy.timeoutSeconds * 1000 + writeBackMs > leaseUntilMs) {
+          // The claim would run out during the attempt, or before its outcome is written back,
+          // and another dispatcher could send the message too: it goes back to the outbox unsent.
           pending.push({ message, kind: 'released', untilMs: clock.nowMs() });
         } else if (check !== null && 'holdUntilMs' in check) {
           // Quiet hours came while it waited (a retry, a backlog): it goes when they end.

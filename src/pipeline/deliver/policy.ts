@@ -22,7 +22,7 @@ export const deliverPolicySchema = Type.Object(
       exclusiveMinimum: 0,
       default: 300,
       description:
-        'A claimed message is claimed again after this long if its dispatcher has not written back (it died). Longer than `timeoutSeconds`; a message whose lease would run out during its attempt goes back to the outbox unsent.',
+        'A claimed message is claimed again after this long if its dispatcher has not written back (it died). Longer than `timeoutSeconds`; a message whose lease would run out during its attempt, or within the time kept after it for writing the outcome back (half of what the lease holds beyond an attempt, at most 30 s), goes back to the outbox unsent.',
     }),
     pollMs: Type.Integer({ minimum: 10, default: 250, description: 'Idle polling interval.' }),
     timeoutSeconds: Type.Number({
