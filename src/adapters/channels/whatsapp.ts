@@ -17,7 +17,8 @@
  *   Business Account rate limit, 130429 Cloud API throughput reached, 131048 spam rate limit,
  *   131056 too many messages to the same recipient — all transient; 131026 message
  *   undeliverable (not a WhatsApp number, or the recipient cannot receive business messages),
- *   131030 recipient not in the allowed list — the recipient; 132000–132015 template problems
+ *   the recipient; 131030 recipient not in the allowed list of a test number — the business
+ *   account's set-up, not the number (`failed`, the number kept); 132000–132015 template problems
  *   (132001 template does not exist in that language), 100 invalid parameter — permanent;
  *   190 access token expired or invalid, 10 and 200–299 permissions, 131031 business account
  *   locked — the account's, not the message's (`suspended`).
@@ -53,7 +54,7 @@ export const whatsAppRetryCodes: ReadonlySet<number> = new Set([
 ]);
 
 /** Cloud API codes meaning the recipient cannot receive: suppress the number. */
-export const whatsAppUnreachableCodes: ReadonlySet<number> = new Set([131026, 131030]);
+export const whatsAppUnreachableCodes: ReadonlySet<number> = new Set([131026]);
 
 /**
  * Errors of the account, not the message: 190 the access token expired or is invalid (a
