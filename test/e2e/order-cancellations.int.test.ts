@@ -43,6 +43,14 @@ for (const factory of storeFactories) {
       return orders(userId);
     };
 
+    it('counts, after a rebuild, the record of an order that arrived first, as it was counted live', async () => {
+      await track('c9', 'Order Completed', { order_id: 'o-1', total: 129.9 }, T0 - HOUR_MS);
+      // A backfill sends the same order again, stamped earlier, with another total.
+      await track('c9', 'Order Completed', { order_id: 'o-1', total: 109.16 }, T0 - 2 * HOUR_MS);
+      expect(await orders('c9')).toMatchObject({ count: 1, monetary: 129.9 });
+      expect(await rebuilt('c9')).toMatchObject({ count: 1, monetary: 129.9 });
+    });
+
     it('counts an order cancelled before it arrived as never placed, as a rebuild does', async () => {
       // The cancellation arrives first (two sources, a retry queue), stamped after the order.
       await track('ana', 'Order Cancelled', { order_id: 'o1', total: 40 }, T0 + HOUR_MS);

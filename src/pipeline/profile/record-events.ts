@@ -37,8 +37,26 @@ const cancelledOrderIdOf = (event: HeraldEvent): string | null =>
   event.type === 'track' && event.name === 'Order Cancelled' ? orderIdIn(event.properties) : null;
 
 /**
- * Replays a customer's whole history from nothing; the first record of an order id counts,
- * unless `orderOwners` says the order is another customer's (who sent that id first).
+ * For each order id sent more than once, the arrival (`seq`) of the record that counts: the
+ * first to arrive, as when the events were recorded live (and as the orders table holds it) —
+ * not the earliest in time, which a backfill re-sending an order with another time and total
+ * would be. Empty for events without arrival numbers (then the first in time counts).
+ */
+const countedOrderRecords = (events: readonly HeraldEvent[]): Map<string, number> => {
+  const counted = new Map<string, number>();
+  for (const event of events) {
+    const orderId = orderIdOf(event);
+    const seq = (event as Partial<StoredEvent>).seq;
+    if (orderId === null || seq === undefined) continue;
+    const known = counted.get(orderId);
+    if (known === undefined || seq < known) counted.set(orderId, seq);
+  }
+  return counted;
+};
+
+/**
+ * Replays a customer's whole history from nothing; the first record of an order id to arrive
+ * counts, unless `orderOwners` says the order is another customer's (who sent that id first).
  */
 export const replayHistory = (
   customerId: CustomerId,
@@ -48,6 +66,7 @@ export const replayHistory = (
 ): ProfileState | null => {
   const first = events[0];
   if (first === undefined) return null;
+  const countedSeq = countedOrderRecords(events);
   const seenOrders = new Set<string>();
   // The orders this customer placed so far: a cancellation takes back only one of those.
   const ownOrders = new Set<string>();
@@ -56,7 +75,13 @@ export const replayHistory = (
     const orderId = orderIdOf(event);
     const owner = orderId === null ? undefined : orderOwners?.get(orderId);
     const theirs = owner === undefined || owner === customerId;
-    const repeatOrder = orderId !== null && (seenOrders.has(orderId) || !theirs);
+    const counted = orderId === null ? undefined : countedSeq.get(orderId);
+    const repeatOrder =
+      orderId !== null &&
+      (!theirs ||
+        (counted === undefined
+          ? seenOrders.has(orderId)
+          : (event as Partial<StoredEvent>).seq !== counted));
     if (orderId !== null) seenOrders.add(orderId);
     if (orderId !== null && theirs) ownOrders.add(orderId);
     const cancels = cancelledOrderIdOf(event);
