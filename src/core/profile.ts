@@ -101,6 +101,12 @@ export interface ProfileState {
    * reports it unregistered. Absent in profiles recorded before devices were kept.
    */
   devices?: Device[];
+  /**
+   * Tokens a provider reported unregistered, and when (the latest few): an event stamped before
+   * that, arriving late (a device's offline queue), does not bring the token back. Absent until
+   * a token was unregistered.
+   */
+  unregisteredTokens?: { token: string; atMs: number }[];
   cart: Cart | null;
   /**
    * When the cart was last closed — an order, or its last item removed: a cart change older

@@ -105,6 +105,34 @@ describe('applyEvent: push devices', () => {
     // A profile that never saw a device keeps no device list at all.
     expect(applyAll([anIdentify({ email: 'x@example.com' })]).devices).toBeUndefined();
   });
+
+  const device = (token: string, days: number) =>
+    aTrack(
+      'Application Opened',
+      {},
+      { context: { device: { token, type: 'android' } }, timestampMs: at(days) },
+    );
+  const unregistered = (token: string, days: number) =>
+    aTrack('Push Token Unregistered', { token }, { timestampMs: at(days) });
+  const tokensOf = (events: ReturnType<typeof device>[]) =>
+    (applyAll(events).devices ?? []).map((d) => d.token);
+
+  it('brings back no unregistered token with an event stamped before, arriving late', () => {
+    // Seen, unregistered, then a device's offline queue delivers an event from between.
+    expect(tokensOf([device('dead', 0), unregistered('dead', 4), device('dead', 2)])).toEqual([]);
+    // As a replay in time order gives it; an event after the unregistration does bring it back.
+    expect(tokensOf([device('dead', 0), device('dead', 2), unregistered('dead', 4)])).toEqual([]);
+    expect(tokensOf([device('dead', 0), unregistered('dead', 4), device('dead', 5)])).toEqual([
+      'dead',
+    ]);
+  });
+
+  it('keeps the five devices seen last by their times, whatever order the events came in', () => {
+    const recent = [1, 2, 3, 4, 5].map((d) => device(`tok${String(d)}`, d));
+    const expected = ['tok1', 'tok2', 'tok3', 'tok4', 'tok5'];
+    expect(tokensOf([...recent, device('old', 0)])).toEqual(expected);
+    expect(tokensOf([device('old', 0), ...recent])).toEqual(expected);
+  });
 });
 
 describe('applyEvent', () => {

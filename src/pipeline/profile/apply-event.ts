@@ -274,31 +274,60 @@ const platformOf = (type: unknown): Device['platform'] =>
       ? 'web'
       : 'android';
 
+/** Unregistered tokens remembered, the latest by time. */
+const MAX_UNREGISTERED = 20;
+
+type DeviceFacts = Pick<ProfileState, 'devices' | 'unregisteredTokens'>;
+
 /**
  * Push devices: `context.device.token` (Segment's field) adds or refreshes one, with its
  * platform from `context.device.type`; `Push Token Unregistered` removes the token in its
- * properties. At most five, the most recently seen.
+ * properties and remembers when, so an event stamped before that does not bring it back. At
+ * most five, the most recently seen (by their times, not by when the events arrived): the
+ * same devices whatever order the events come in.
  */
-const updateDevices = (devices: Device[] | undefined, event: HeraldEvent): Device[] | undefined => {
+const updateDevices = (state: DeviceFacts, event: HeraldEvent): DeviceFacts => {
+  const { devices, unregisteredTokens } = state;
   if (event.name === HERALD_EVENTS.pushTokenUnregistered) {
     const token = event.properties['token'];
-    return devices?.filter((d) => d.token !== token);
+    if (typeof token !== 'string' || token === '') return state;
+    const before = unregisteredTokens?.find((u) => u.token === token)?.atMs ?? -Infinity;
+    return {
+      ...(devices === undefined ? {} : { devices: devices.filter((d) => d.token !== token) }),
+      unregisteredTokens: [
+        ...(unregisteredTokens ?? []).filter((u) => u.token !== token),
+        { token, atMs: Math.max(before, event.timestampMs) },
+      ]
+        .sort((a, b) => a.atMs - b.atMs)
+        .slice(-MAX_UNREGISTERED),
+    };
   }
   const device = asObject(event.context['device']);
   const token = device?.['token'];
-  if (typeof token !== 'string' || token === '') return devices;
+  if (typeof token !== 'string' || token === '') return state;
+  const gone = unregisteredTokens?.find((u) => u.token === token);
+  if (gone !== undefined && gone.atMs >= event.timestampMs) return state;
   const known = devices?.find((d) => d.token === token);
-  if (known !== undefined && known.seenAtMs >= event.timestampMs) return devices;
+  if (known !== undefined && known.seenAtMs >= event.timestampMs) return state;
   const others = (devices ?? []).filter((d) => d.token !== token);
-  return [
-    ...others,
-    { token, platform: platformOf(device?.['type']), seenAtMs: event.timestampMs },
-  ].slice(-MAX_DEVICES);
+  return {
+    devices: [
+      ...others,
+      { token, platform: platformOf(device?.['type']), seenAtMs: event.timestampMs },
+    ]
+      .sort((a, b) => a.seenAtMs - b.seenAtMs)
+      .slice(-MAX_DEVICES),
+    ...(unregisteredTokens === undefined ? {} : { unregisteredTokens }),
+  };
 };
 
 // Absent stays absent, so profiles without devices keep their stored shape.
-const withDevices = (devices: Device[] | undefined): { devices?: Device[] } =>
-  devices === undefined ? {} : { devices };
+const withDevices = (facts: DeviceFacts): DeviceFacts => ({
+  ...(facts.devices === undefined ? {} : { devices: facts.devices }),
+  ...(facts.unregisteredTokens === undefined
+    ? {}
+    : { unregisteredTokens: facts.unregisteredTokens }),
+});
 
 const withSetAtMs = (setAtMs: SetTimes | undefined): { setAtMs?: SetTimes } =>
   setAtMs === undefined ? {} : { setAtMs };
@@ -395,7 +424,7 @@ export const applyEvent = (
         : state.email,
     cart,
     ...withCartClosed(cartClosedAfter(state.cart, cart, event, state.cartClosedAtMs)),
-    ...withDevices(updateDevices(state.devices, event)),
+    ...withDevices(updateDevices(state, event)),
     eventCount: state.eventCount + 1,
     ...withResponses(updateResponses(state.responses, event, policy)),
     ...withSetAtMs(stamps === null ? state.setAtMs : stamps.times),
