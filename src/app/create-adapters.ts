@@ -28,7 +28,12 @@ export const createAdapters = (config: Config, store: Store, clock: Clock): Chan
           messageIdDomain: domainOf(config.messages.from) ?? 'herald.invalid',
         })
       : p.sendgridApiKey !== ''
-        ? createSendGridAdapter({ apiKey: p.sendgridApiKey, baseUrl: p.sendgridBaseUrl, timeoutMs })
+        ? createSendGridAdapter({
+            apiKey: p.sendgridApiKey,
+            baseUrl: p.sendgridBaseUrl,
+            timeoutMs,
+            messageIdDomain: domainOf(config.messages.from) ?? 'herald.invalid',
+          })
         : createCaptureAdapter('email', store, clock);
   const sms =
     p.twilioAccountSid !== ''

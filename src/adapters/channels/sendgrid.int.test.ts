@@ -82,6 +82,7 @@ const start = async (answer: RespondFn = respond) => {
     apiKey: 'SG.test-key',
     baseUrl: fake.baseUrl,
     timeoutMs: 200,
+    messageIdDomain: 'shop.example',
   });
   return { fake, adapter };
 };
@@ -130,6 +131,7 @@ describe('createSendGridAdapter', () => {
         { type: 'text/html', value: '<p>Hello Ada</p>' },
       ],
       headers: {
+        'Message-ID': '<msg-0001@shop.example>',
         'List-Unsubscribe': '<https://shop.example/u/abc>',
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       },
@@ -141,13 +143,13 @@ describe('createSendGridAdapter', () => {
     });
   });
 
-  it('sends text alone and no unsubscribe headers when the message has neither', async () => {
+  it('sends text alone, and no unsubscribe headers but its Message-ID, when the message has neither', async () => {
     const { request } = await sendOnce(
       anEmail({ html: null, unsubscribeUrl: null, replyTo: null }),
     );
     const body = jsonBodyOf(request);
     expect(body).toMatchObject({ content: [{ type: 'text/plain', value: 'Hello Ada' }] });
-    expect(body).not.toHaveProperty('headers');
+    expect(body).toHaveProperty('headers', { 'Message-ID': '<msg-0001@shop.example>' });
     expect(body).not.toHaveProperty('reply_to');
   });
 

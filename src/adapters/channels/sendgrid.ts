@@ -40,6 +40,8 @@ export interface SendGridAdapterOptions {
   baseUrl?: string;
   /** Default 10 s; the attempt is abandoned (`retry`) after it. */
   timeoutMs?: number;
+  /** The domain of every message's `Message-ID` (`<message id@domain>`), as over SMTP. */
+  messageIdDomain: string;
 }
 
 /** An address as SendGrid takes it. */
@@ -61,7 +63,11 @@ export const toSendGridAddress = (value: string): SendGridAddress => {
 };
 
 /** The Mail Send request body for one delivery. */
-export const toSendGridMail = (delivery: Delivery, from: string): Record<string, unknown> => {
+export const toSendGridMail = (
+  delivery: Delivery,
+  from: string,
+  messageIdDomain: string,
+): Record<string, unknown> => {
   const { content } = delivery;
   return {
     personalizations: [{ to: [{ email: delivery.to }] }],
@@ -73,16 +79,19 @@ export const toSendGridMail = (delivery: Delivery, from: string): Record<string,
       { type: 'text/plain', value: content.body },
       ...(content.html === null ? [] : [{ type: 'text/html', value: content.html }]),
     ],
-    // RFC 8058 one-click unsubscribe: the URL in List-Unsubscribe plus the fixed
-    // List-Unsubscribe-Post value; Gmail and Yahoo require both for bulk senders.
-    ...(content.unsubscribeUrl === null
-      ? {}
-      : {
-          headers: {
+    headers: {
+      // Stable across attempts, as over SMTP: a receiver drops the copy a retry sends after an
+      // answer that was lost.
+      'Message-ID': `<${delivery.messageId}@${messageIdDomain}>`,
+      // RFC 8058 one-click unsubscribe: the URL in List-Unsubscribe plus the fixed
+      // List-Unsubscribe-Post value; Gmail and Yahoo require both for bulk senders.
+      ...(content.unsubscribeUrl === null
+        ? {}
+        : {
             'List-Unsubscribe': `<${content.unsubscribeUrl}>`,
             'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-          },
-        }),
+          }),
+    },
     custom_args: { herald_message_id: delivery.messageId },
     // Herald tracks opens and clicks itself (its pixel, its signed links). SendGrid's tracking,
     // on by default in many accounts, would add a second pixel and wrap Herald's links: each
@@ -178,7 +187,7 @@ export const createSendGridAdapter = (options: SendGridAdapterOptions): ChannelA
           authorization: `Bearer ${options.apiKey}`,
           'content-type': 'application/json',
         },
-        body: JSON.stringify(toSendGridMail(delivery, from)),
+        body: JSON.stringify(toSendGridMail(delivery, from, options.messageIdDomain)),
         timeoutMs,
         signal,
       });
