@@ -98,4 +98,17 @@ describe('an A/A test peeked at every hour for a week', () => {
     expect(gated / replications).toBeLessThanOrEqual(0.05);
     expect(bare / replications).toBeGreaterThan(0.05);
   });
+
+  it('still takes an arm that never converts, against one that does, for evidence', () => {
+    // The three-phase policy hands all traffic to control once a broken variant loses for sure.
+    const [broken] = compareBinary(
+      [
+        { arm: 'control', data: { successes: 100, trials: 2000 } },
+        { arm: 'broken', data: { successes: 0, trials: 2000 } },
+      ],
+      { successes: 100, trials: 2000 },
+      { alpha: 0.05 },
+    ).comparisons;
+    expect(broken?.alwaysValidP).toBeLessThan(1e-6);
+  });
 });
