@@ -102,14 +102,15 @@ export const createDispatcher = (
     if (limit?.perSecond !== undefined)
       got = await io.takeTokens(`${adapter.name}/s`, got, limit.perSecond, limit.perSecond, nowMs);
     if (limit?.perHour !== undefined && got > 0) {
-      // A bucket holding a minute's worth, filled at the rest of the hour's rate: at most
-      // `perHour` in any hour. (Holding an hour's worth would let an idle hour's tokens and the
-      // next hour's refill through together: about twice the figure.)
-      const burst = limit.perHour / 60;
+      // A bucket holding a minute's worth (at least one token), filled at the rest of the hour's
+      // rate: at most `perHour` in any hour, for a limit of 2 or more. (Holding an hour's worth
+      // would let an idle hour's tokens and the next hour's refill through together: about
+      // twice the figure.)
+      const burst = Math.max(1, limit.perHour / 60);
       const hourly = await io.takeTokens(
         `${adapter.name}/h`,
         got,
-        (limit.perHour - burst) / 3600,
+        Math.max(limit.perHour - burst, 1) / 3600,
         burst,
         nowMs,
       );

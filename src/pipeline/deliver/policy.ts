@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const limits = Type.Object({
   perSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  perHour: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  perHour: Type.Optional(Type.Number({ minimum: 1 })),
 });
 
 /** How the dispatcher claims, sends, retries and limits (`deliver:` in the config). */
