@@ -125,6 +125,8 @@ describe('applyEvent: push devices', () => {
     expect(tokensOf([device('dead', 0), unregistered('dead', 4), device('dead', 5)])).toEqual([
       'dead',
     ]);
+    // Seen after the unregistration, but arrived before it: it stays, as in time order.
+    expect(tokensOf([device('live', 5), unregistered('live', 4)])).toEqual(['live']);
   });
 
   it('keeps the five devices seen last by their times, whatever order the events came in', () => {

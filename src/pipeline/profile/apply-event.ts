@@ -293,7 +293,13 @@ const updateDevices = (state: DeviceFacts, event: HeraldEvent): DeviceFacts => {
     if (typeof token !== 'string' || token === '') return state;
     const before = unregisteredTokens?.find((u) => u.token === token)?.atMs ?? -Infinity;
     return {
-      ...(devices === undefined ? {} : { devices: devices.filter((d) => d.token !== token) }),
+      // A device seen after the unregistration (recorded before it arrived) stays, as it does
+      // when the events are replayed in time order.
+      ...(devices === undefined
+        ? {}
+        : {
+            devices: devices.filter((d) => d.token !== token || d.seenAtMs > event.timestampMs),
+          }),
       unregisteredTokens: [
         ...(unregisteredTokens ?? []).filter((u) => u.token !== token),
         { token, atMs: Math.max(before, event.timestampMs) },
