@@ -199,10 +199,12 @@ const fromExposure = (r: UnitTotals): UnitTotals => ({
  * has younger units than one that left at once and looks worse (an A/A test at 5 % with one
  * arm exposed a day later showed the other at +0.72 points, p ≈ 1e-5, three days in), and under
  * moving weights an arm that gained traffic holds more of them (an A/A test cut from equal to
- * 20/40/40/0 % after a week showed the starved arm at 5.0 % against control's 3.9 %).
+ * 20/40/40/0 % after a week showed the starved arm at 5.0 % against control's 3.9 %). And only
+ * those the sample-ratio check can vouch for (`settledUnits`): assigned before the first unit
+ * whose message still waits, so a broken split after it cannot be promoted unchecked.
  */
 const testedRows = (rows: readonly UnitTotals[]): UnitTotals[] =>
-  rows.filter((r) => r.exposed && r.matured).map(fromExposure);
+  rows.filter((r) => r.exposed && r.matured && r.settled).map(fromExposure);
 
 /**
  * The units the sample-ratio check counts: exposed and settled (every unit assigned before
@@ -322,8 +324,8 @@ export interface ArmView {
   /** Of them, the ones the message reached. */
   exposed: number;
   /**
-   * The exposed units the variant test counts: all of them, or under adaptive weights those
-   * whose window has closed.
+   * The exposed units the variant test counts: those whose window has closed, assigned before
+   * the first unit whose message still waits to go.
    */
   tested: number;
   /**

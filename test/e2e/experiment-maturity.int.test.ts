@@ -194,5 +194,46 @@ for (const factory of storeFactories)
         );
         expect((await at(0.05)).promotion).toEqual(loose.promotion);
       });
+
+      it('tests no units assigned after one whose message still waits: the check cannot vouch for them', async () => {
+        await registerExperiment(store, design({ control: 'A' }));
+        // Three days split evenly and alike; then one message stuck in the outbox; then a
+        // broken split sending 70 % to B, whose customers all order.
+        const units = Array.from({ length: 10 }, (_, day) =>
+          Array.from({ length: 400 }, (_, i) => {
+            const arm = day < 4 ? (i % 2 === 0 ? 'A' : 'B') : i % 10 < 3 ? 'A' : 'B';
+            return unit(`d${String(day)}-${String(i)}`, arm, T0 + day * DAY_MS);
+          }),
+        ).flat();
+        const stuck = units.find((u) => u.assignedAtMs === T0 + 3 * DAY_MS);
+        await store.transaction(async (tx) => {
+          await tx.assignUnits(units);
+          await tx.insertMessages(
+            units.map((u) =>
+              aSentMessage(u.messageId, u.customerId, u.assignedAtMs, {
+                status: u === stuck ? 'queued' : 'sent',
+              }),
+            ),
+          );
+          await tx.creditOrders(
+            units
+              .filter((u, i) => (u.assignedAtMs > T0 + 3 * DAY_MS ? u.arm === 'B' : i % 10 === 0))
+              .map((u) => ({
+                customerId: u.customerId,
+                atMs: u.assignedAtMs + HOUR_MS,
+                revenueCents: 100,
+              })),
+          );
+        });
+        await raw(`UPDATE experiment_units SET exposed_at_ms = assigned_at_ms
+          WHERE message_id IN (SELECT id FROM messages WHERE status = 'sent')`);
+        const results = await experimentResults(store, 'x', { nowMs: T0 + 20 * DAY_MS });
+        // Only the first three days are compared, and they show nothing.
+        expect(results.arms.map((a) => [a.arm, a.tested])).toEqual([
+          ['A', 600],
+          ['B', 600],
+        ]);
+        expect(results.promotion).toMatchObject({ allowed: false });
+      });
     },
   );
