@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/app/load-config.js';
 import { createServer } from '../../src/http/create-server.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { sendNow } from '../../src/pipeline/act-on-messages.js';
+import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { aTrack } from '../support/builders.js';
 import { startSmtpServer } from '../support/smtp-server.js';
@@ -166,7 +167,7 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
         [aTrack({ type: 'identify', name: null, userId, traits: { email: 'l@example.com' } })],
         T0,
       );
-      await sendNow(
+      const { answer } = await sendNow(
         store,
         services.guard,
         {
@@ -180,29 +181,48 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
         () => services.ids.next(),
         T0,
       );
-      // Another transaction holds the customer's lock (as recording an order for them does).
-      await holder.query('BEGIN');
-      await holder.query('SELECT pg_advisory_xact_lock(18501, $1)', [hashLockKey(userId)]);
-      const round = { finished: false };
-      const dispatched = services.dispatcher.runDue().finally(() => {
-        round.finished = true;
-      });
-      // The write-back waits for the lock: seen in pg_locks, before the round finishes.
-      let waited = false;
-      while (!round.finished && !waited) {
-        const { rows } = await holder.query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-             AND classid = 18501 AND objid = ($1::int)::oid`,
-          [hashLockKey(userId)],
-        );
-        waited = Number(rows[0]?.n) > 0;
-        if (!waited) await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      /**
+       * Runs `work` while another transaction holds the customer's lock (as recording an order
+       * for them does): true when it waited for the lock (seen in pg_locks) before finishing.
+       */
+      const waitsForTheLock = async <T>(work: () => Promise<T>): Promise<[boolean, T]> => {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock(18501, $1)', [hashLockKey(userId)]);
+        const state = { finished: false };
+        const running = work().finally(() => {
+          state.finished = true;
+        });
+        let waited = false;
+        while (!state.finished && !waited) {
+          const { rows } = await holder.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+               AND classid = 18501 AND objid = ($1::int)::oid`,
+            [hashLockKey(userId)],
+          );
+          waited = Number(rows[0]?.n) > 0;
+          if (!waited) await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const finishedFirst = state.finished;
+        await holder.query('COMMIT');
+        return [waited && !finishedFirst, await running];
+      };
+      const [waited, dispatched] = await waitsForTheLock(() => services.dispatcher.runDue());
       expect(waited).toBe(true);
-      expect(round.finished).toBe(false);
-      await holder.query('COMMIT');
-      expect(await dispatched).toBe(1);
+      expect(dispatched).toBe(1);
       expect(smtp.messages).toHaveLength(1);
+      // A provider's report that an attempt which seemed to fail went through waits too.
+      await holder.query(
+        `UPDATE ${schema}.messages SET status = 'queued', sent_at_ms = NULL WHERE id = $1`,
+        [answer.decisionId],
+      );
+      const message = await store.getMessage(answer.decisionId);
+      if (message === undefined) throw new Error('no message');
+      const deps = { store, emit: () => Promise.resolve() };
+      const [reportWaited] = await waitsForTheLock(() =>
+        recordMessageResult(deps, message, { kind: 'accepted', providerId: 'p-1' }, T0, T0),
+      );
+      expect(reportWaited).toBe(true);
+      expect((await store.getMessage(answer.decisionId))?.status).toBe('sent');
     } finally {
       await holder.end();
       await smtp.stop();
