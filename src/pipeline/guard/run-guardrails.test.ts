@@ -325,6 +325,50 @@ describe('runGuardrails', () => {
     expect(named(`${content.body} cheap 50% offer, cxx, free`)).toBeUndefined();
   });
 
+  it('reads the copy as a reader sees it: no forbidden word, trigger or discount slips past', () => {
+    const content = aContent();
+    const withBody = (body: string, html: string | null = null) =>
+      codesOf(aMessage({ content: { ...content, body: `${content.body} ${body}`, html } }));
+    for (const body of [
+      'too good\nto be true',
+      'too good to  be true',
+      'ch\u00ADeap',
+      'ch\u200Beap',
+      '\uFF43\uFF48\uFF45\uFF41\uFF50',
+    ])
+      expect(withBody(body), JSON.stringify(body)).toContain('block:forbidden_words');
+    for (const html of ['<p>too&nbsp;good&nbsp;to be true</p>', '<b>ch</b>eap', '&#99;heap'])
+      expect(withBody('', html), html).toContain('block:forbidden_words');
+    for (const subject of ['Ada: act\u00A0now', 'Ada: act\u200B now', 'Ada: limited  time'])
+      expect(codesOf(aMessage({ content: { ...content, subject } })), subject).toEqual([
+        'review:spam_trigger_words',
+      ]);
+    // A discount the copy states is held to the limits as an incentive is.
+    expect(withBody('Take 60% off every winter boot')).toEqual(['block:discount_too_high']);
+    expect(withBody('Save ２０ percent today')).toEqual(['review:discount_needs_review']);
+    expect(withBody('', '<p>Take <b>40</b>% off</p>')).toContain('block:discount_too_high');
+    expect(withBody('20% of our customers came back')).toEqual([]);
+    expect(
+      codesOf(
+        aMessage({
+          incentive: percentOff(10),
+          content: { ...content, body: 'Ada, 10% off: https://x.example' },
+        }),
+      ),
+    ).toEqual([]);
+    // The footer's unsubscribe link is no call to action.
+    expect(
+      codesOf(
+        aMessage({
+          content: {
+            ...content,
+            body: `Hello Ada, nothing to click here.\nUnsubscribe: ${content.unsubscribeUrl ?? ''}`,
+          },
+        }),
+      ),
+    ).toEqual(['block:no_cta']);
+  });
+
   it('sends customers above the LTV threshold, and disengaged ones, the right way', () => {
     expect(codesOf(aMessage(), aContext({ ltv: 5000.01 }))).toEqual(['review:vip_review']);
     const cold = (total: number) =>

@@ -1,5 +1,6 @@
 import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
+import { visibleHtmlText, visibleText } from '../../../core/visible-text.js';
 
 const NAME = 'brand';
 
@@ -50,9 +51,9 @@ export const brandGuardrail: Guardrail = {
     const c = message.content;
     if (c === null) return [pass(NAME, 'nothing rendered to check yet')];
     const found: Verdict[] = [];
-    // The HTML part is checked too (its text, without tags): most clients show it.
-    const htmlText = (c.html ?? '').replace(/<[^>]*>/g, ' ');
-    const text = `${c.subject ?? ''}\n${c.body}\n${htmlText}`;
+    // As a reader sees it (line breaks, odd spaces, invisible characters and full-width forms
+    // folded), the HTML part too (its visible text: most clients show it).
+    const text = `${visibleText(`${c.subject ?? ''}\n${c.body}`)} ${visibleHtmlText(c.html ?? '')}`;
     const forbidden = forbiddenIn(text, policy.forbiddenWords);
     if (forbidden.length > 0)
       found.push(
@@ -79,12 +80,18 @@ export const brandGuardrail: Guardrail = {
         ),
       );
     if (message.class === 'marketing' && message.channel === 'email') {
-      if (policy.requireCta && !/https?:\/\/\S+/.test(c.body))
+      // The footer's unsubscribe link is no call to action.
+      const body = c.unsubscribeUrl === null ? c.body : c.body.replaceAll(c.unsubscribeUrl, '');
+      if (policy.requireCta && !/https?:\/\/\S+/.test(body))
         found.push(verdict(NAME, 'block', 'no_cta', 'no call to action (link) in the body'));
       if (policy.signature !== '' && !c.body.includes(policy.signature))
         found.push(verdict(NAME, 'block', 'no_signature', 'the signature is missing'));
       const firstName = context.profile.traits['firstName'] ?? context.profile.traits['first_name'];
-      if (typeof firstName === 'string' && firstName !== '' && !text.includes(firstName))
+      if (
+        typeof firstName === 'string' &&
+        firstName !== '' &&
+        !text.includes(visibleText(firstName).trim())
+      )
         // The reason goes to the audit log, which holds no personal data: no name in it.
         found.push(
           verdict(NAME, 'review', 'not_personalised', 'does not address the customer by name'),

@@ -66,6 +66,23 @@ describe('contentSafetyGuardrail', () => {
     expect(codes(generated('Your voucher 4111 1111 1111 1112 is ready'))).toEqual([]);
   });
 
+  it('finds personal data however it is spaced or written, in the HTML part too', () => {
+    for (const body of [
+      'Card 4111\u00A01111\u00A01111\u00A01111 saved',
+      'Card 4111\u2009 1111  1111 1111 saved',
+      'Card \uFF14\uFF11\uFF11\uFF11 1111 1111 1111 saved',
+      'Call 555\u00A0867\u00A05309 now',
+      'Call (555) 867 - 5309 now',
+      'Write to bob\uFF20example.com',
+    ])
+      expect(codes(generated(body)), JSON.stringify(body)).toEqual(['block:pii_leak']);
+    const withHtml = aMessage({
+      generated: true,
+      content: aContent({ html: '<p>Ask <b>bob</b>@other.example about it</p>' }),
+    });
+    expect(codes(withHtml)).toEqual(['block:pii_leak']);
+  });
+
   it("allows the recipient's own e-mail address and blocks another one", () => {
     const profile = aProfile({ traits: { email: 'Ada@Example.com', firstName: 'Ada' } });
     expect(codes(generated('We will write to ada@example.com'), { profile })).toEqual([]);

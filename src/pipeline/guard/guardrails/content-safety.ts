@@ -2,6 +2,7 @@ import type { JsonObject } from '../../../core/event.js';
 import { err, ok, type Result } from '../../../core/result.js';
 import { severityRank } from '../../../ports/content-moderator.js';
 import type { GuardContext, Guardrail, Verdict } from '../guard-types.js';
+import { visibleHtmlText, visibleText } from '../../../core/visible-text.js';
 import { pass, verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
 import {
@@ -110,7 +111,10 @@ export const contentSafetyGuardrail: Guardrail = {
     const leaks =
       c === null
         ? []
-        : findPii(`${c.subject ?? ''}\n${c.body}`).filter((m) => !isAllowed(m, context, policy));
+        : // As a reader sees it (odd spaces, full-width digits and `＠` folded), the HTML too.
+          findPii(
+            `${visibleText(`${c.subject ?? ''}\n${c.body}`)}\n${visibleHtmlText(c.html ?? '')}`,
+          ).filter((m) => !isAllowed(m, context, policy));
     if (leaks.length > 0) {
       const kinds = [...new Set(leaks.map((m) => m.kind))];
       found.push(

@@ -1,7 +1,38 @@
 import type { Guardrail, Verdict } from '../guard-types.js';
-import { pass, verdict } from '../guard-types.js';
+import { pass, verdict, type GuardMessage } from '../guard-types.js';
+import { visibleHtmlText, visibleText } from '../../../core/visible-text.js';
 
 const NAME = 'financial';
+
+const PERCENT = String.raw`(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)`;
+// "40% off", "40 percent discount"; "save 40%", "take an extra 40% off", "up to 40%".
+const DISCOUNT_AFTER = new RegExp(
+  `${PERCENT}\\s*(?:off\\b|discount|reduction|savings?\\b|rebate|markdown)`,
+  'giu',
+);
+const DISCOUNT_BEFORE = new RegExp(
+  String.raw`\b(?:save|saving|savings|take|get|extra|discount(?:\s+of)?|reduced\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?` +
+    PERCENT,
+  'giu',
+);
+
+/**
+ * The largest discount the copy itself states (subject, text and HTML, as a reader sees them):
+ * a template or generated copy may promise one the decision's incentive does not carry, and it
+ * is held to the same limits. Null when it states none.
+ */
+export const discountInCopy = (content: GuardMessage['content']): number | null => {
+  if (content === null) return null;
+  const text = `${visibleText(`${content.subject ?? ''}\n${content.body}`)} ${visibleHtmlText(content.html ?? '')}`;
+  let most: number | null = null;
+  for (const pattern of [DISCOUNT_AFTER, DISCOUNT_BEFORE])
+    for (const match of text.matchAll(pattern)) {
+      const percent = Number((match[1] ?? '').replace(',', '.'));
+      if (Number.isFinite(percent) && percent <= 100 && (most === null || percent > most))
+        most = percent;
+    }
+  return most;
+};
 
 /**
  * Financial controls: a discount below `reviewFromPercent` goes automatically, from it up to
@@ -12,17 +43,22 @@ export const financialGuardrail: Guardrail = {
   name: NAME,
   check(message, context, policy) {
     const found: Verdict[] = [];
-    const percent = message.incentive?.percent ?? null;
+    const offered = message.incentive?.percent ?? null;
+    const stated = discountInCopy(message.content);
+    // The larger of the incentive and what the copy promises.
+    const percent = stated === null || (offered !== null && offered >= stated) ? offered : stated;
+    const what =
+      percent !== null && percent === stated && percent !== offered
+        ? `the copy promises ${String(percent)} %, which`
+        : `${String(percent)} %`;
     const d = policy.discount;
     if (percent !== null && percent > d.blockAbovePercent)
       found.push(
-        verdict(
-          NAME,
-          'block',
-          'discount_too_high',
-          `${percent} % is above ${d.blockAbovePercent} %`,
-          { percent },
-        ),
+        verdict(NAME, 'block', 'discount_too_high', `${what} is above ${d.blockAbovePercent} %`, {
+          percent,
+          offered,
+          stated,
+        }),
       );
     else if (percent !== null && percent >= d.reviewFromPercent)
       found.push(
@@ -30,8 +66,8 @@ export const financialGuardrail: Guardrail = {
           NAME,
           'review',
           'discount_needs_review',
-          `${percent} % is from ${d.reviewFromPercent} % to ${d.blockAbovePercent} %`,
-          { percent },
+          `${what} is from ${d.reviewFromPercent} % to ${d.blockAbovePercent} %`,
+          { percent, offered, stated },
         ),
       );
     if (context.ltv > policy.reviewLtvAbove)

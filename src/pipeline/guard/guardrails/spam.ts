@@ -1,4 +1,5 @@
 import type { Guardrail, Verdict } from '../guard-types.js';
+import { visibleText } from '../../../core/visible-text.js';
 import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'spam';
@@ -45,8 +46,11 @@ export const spamGuardrail: Guardrail = {
           },
         ),
       );
-    const subject = message.content?.subject?.toLowerCase() ?? '';
-    const triggers = policy.spamTriggerWords.filter((w) => subject.includes(w.toLowerCase()));
+    // As a reader sees it: `act\u00A0now` and `act\u200B now` read "act now".
+    const subject = visibleText(message.content?.subject ?? '').toLowerCase();
+    const triggers = policy.spamTriggerWords.filter((w) =>
+      subject.includes(visibleText(w).toLowerCase()),
+    );
     if (triggers.length > 0)
       found.push(
         verdict(
