@@ -15,6 +15,16 @@ const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD]/gu;
 export const visibleText = (text: string): string =>
   text.normalize('NFKC').replace(INVISIBLE, '').replace(/\s+/gu, ' ');
 
+/**
+ * Compatibility forms folded and invisible characters removed, every space character a plain
+ * space — line breaks kept, for readers that care where a line starts.
+ */
+export const foldedText = (text: string): string =>
+  text
+    .normalize('NFKC')
+    .replace(INVISIBLE, '')
+    .replace(/\p{Zs}/gu, ' ');
+
 // Elements whose text is not shown.
 const HIDDEN_ELEMENTS = /<(style|script|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>/giu;
 // Elements that run inside a line: removed without a space, so `<b>ch</b>eap` reads `cheap`.

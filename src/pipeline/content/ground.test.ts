@@ -46,6 +46,14 @@ describe('checkGrounding', () => {
     ]);
   });
 
+  it('reads a claim written in full-width digits, odd spaces or as pct', () => {
+    for (const written of ['\uFF17\uFF10%', '70\uFF05', '70\u00A0%', '70 pct', '70-percent'])
+      expect(claimsInBody(`Save ${written} today.`), written).toEqual([
+        ['percentage', expect.stringMatching(/70/) as unknown],
+      ]);
+    expect(claimsInBody('Save \uFF12\uFF15% today.')).toEqual([]);
+  });
+
   it('accepts the incentive percent and code, and nothing else from outside', () => {
     const incentive = { percent: 15, code: 'SPRING SAVER15' };
     const body = 'Use code SPRING SAVER15 for 15% off.';

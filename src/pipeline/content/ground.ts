@@ -2,6 +2,7 @@ import type { ContentDocument } from './document.js';
 import type { Incentive, Variant } from './compose.js';
 import { isEnglishWord } from './english-words.js';
 import { maskLiquidKeepingLiterals, normalise } from './text.js';
+import { foldedText } from '../../core/visible-text.js';
 
 export type ClaimKind = 'citation' | 'percentage' | 'price' | 'date' | 'number' | 'product-name';
 
@@ -251,7 +252,7 @@ const extractors: readonly {
   },
   {
     kind: 'percentage',
-    pattern: /\b(\d+(?:\.\d+)?)\s?(?:%|percent\b|per cent\b)/gi,
+    pattern: /\b(\d+(?:\.\d+)?)[\s-]?(?:%|percent\b|per cent\b|pct\b)/gi,
     key: (m) => amountOf(m[1] ?? ''),
   },
   {
@@ -466,7 +467,8 @@ const productNames = (text: string, unblanked: string): Claim[] => {
  * `allowed` strings, e.g. a code).
  */
 export const extractClaims = (text: string, allowed: readonly string[] = []): Claim[] => {
-  const masked = maskLiquidKeepingLiterals(text);
+  // As a reader sees it: `７０％` is 70 %, a non-breaking space a space.
+  const masked = maskLiquidKeepingLiterals(foldedText(text));
   let rest = masked;
   for (const phrase of allowed) {
     if (phrase.trim() === '') continue;
@@ -501,7 +503,8 @@ const factsOf = (sources: readonly string[]): Facts => {
   const numbers = new Set<string>();
   for (const source of sources) {
     for (const claim of extractClaims(source)) keys[claim.kind].add(claim.key);
-    for (const digits of source.match(/\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?/g) ?? []) {
+    for (const digits of foldedText(source).match(/\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?/g) ??
+      []) {
       numbers.add(amountOf(digits));
     }
   }
