@@ -131,6 +131,39 @@ for (const factory of storeFactories) {
         });
       });
 
+      it('recovers the merged cart of a visitor who signs in, from the newer cart’s timer', async () => {
+        await identify('cart-m', { email: 'cart-m@example.com' });
+        await track('cart-m', 'Product Added', { product_id: 'p1', price: 50, quantity: 1 });
+        clock.set(T0 + 30 * MINUTE_MS);
+        const visit = (type: string, body: object) =>
+          herald.app.inject({
+            method: 'POST',
+            url: `/v1/${type}`,
+            headers: { ...json, authorization: basicAuth() },
+            payload: JSON.stringify({
+              ...body,
+              messageId: `m-${String((messages += 1))}`,
+              timestamp: new Date(clock.nowMs()).toISOString(),
+            }),
+          });
+        await visit('track', {
+          anonymousId: 'v-m',
+          event: 'Product Added',
+          properties: { product_id: 'p2', price: 80, quantity: 1 },
+        });
+        await runAt(T0 + 105 * MINUTE_MS);
+        // The visitor signs in: one cart of $130, last changed at 00:30.
+        await visit('identify', { anonymousId: 'v-m', userId: 'cart-m', traits: {} });
+        await runAt(T0 + 2 * HOUR_MS);
+        await runAt(T0 + 2 * HOUR_MS + 30 * MINUTE_MS);
+        const offers = (await decisionsOf('cart-m')).filter((d) => d.agent === 'cart');
+        expect(offers).toHaveLength(1);
+        expect(offers[0]?.scheduledFor).toBe(
+          new Date(T0 + 2 * HOUR_MS + 30 * MINUTE_MS).toISOString(),
+        );
+        expect(offers[0]?.reasons.join(' ')).toMatch(/cart of \$130\.00/);
+      });
+
       it('cancels the cart recovery when an order comes before the 2 h', async () => {
         await identify('cart-2', { email: 'cart-2@example.com' });
         await track('cart-2', 'Product Added', { product_id: 'p1', price: 250, quantity: 1 });

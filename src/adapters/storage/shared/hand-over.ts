@@ -24,8 +24,8 @@ const HELD = ['work', 'decisions', 'messages', 'conversions', 'pseudonyms', 'cus
  * what it may still send, and what an erasure or an export must find:
  * - journeys, as `moveJourneys` says;
  * - pending work re-keyed from `from|…` to `to|…` (a timer or an event of interest goes on as
- *   the survivor's), unless the survivor has that work pending, or finished and firing once
- *   (then `from`'s is cancelled); finished work is kept as history;
+ *   the survivor's), unless the survivor has that work pending (a cart timer: due later), or
+ *   finished and firing once (then `from`'s is cancelled); finished work is kept as history;
  * - decisions, messages (a queued one still passes the hand-off's checks on the survivor's
  *   profile: consent, unsubscribes, suppressions) and conversions;
  * - the audit pseudonym, which the survivor holds beside their own.
@@ -72,9 +72,12 @@ const moveWork = async (
   for (const { key, trigger } of pending) {
     if (!key.startsWith(prefix)) continue;
     const target = `${to}|${key.slice(prefix.length)}`;
-    const rearmed = REARMED.has((JSON.parse(trigger) as Trigger).kind);
-    // Over a finished row only where it re-arms; never over a pending one.
-    const moved = await copyWorkTo(db, key, target, to, nowMs, rearmed ? 'finished' : 'none');
+    const kind = (JSON.parse(trigger) as Trigger).kind;
+    // Over a finished row only where it re-arms; never over a pending one — but for a cart
+    // timer due later than the survivor's: the merged cart is as new as the newer of the two
+    // carts, and the older timer would find the cart changed after it was set, and stop.
+    const over = kind === 'cart-abandoned' ? 'later' : REARMED.has(kind) ? 'finished' : 'none';
+    const moved = await copyWorkTo(db, key, target, to, nowMs, over);
     await cancelPendingWork(
       db,
       key,

@@ -17,6 +17,8 @@ export const cancelPendingWork = (
 const REPLACES = {
   none: '1 = 0',
   finished: "work.status <> 'pending'",
+  // A finished row, or a pending one due before the copy (a cart timer set for an older cart).
+  later: "work.status <> 'pending' OR work.due_at_ms < excluded.due_at_ms",
   any: '1 = 1',
 } as const;
 
