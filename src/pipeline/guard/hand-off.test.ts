@@ -139,6 +139,20 @@ describe('an offer made moot since it was made', () => {
     agent,
     createdAtMs,
   });
+  it('refuses a cart offer after the customer emptied the cart', () => {
+    const emptied = aProfile({
+      cartClosedAtMs: now,
+      orders: { ...aProfile().orders, lastAtMs: null },
+    });
+    expect(
+      checkAtHandOff(offer('cart', 'promotions', now - HOUR_MS), emptied, policy),
+    ).toMatchObject({
+      code: 'superseded',
+      reason: expect.stringMatching(/emptied the cart/) as unknown,
+    });
+    expect(checkAtHandOff(offer('cart', 'promotions', now + 1), emptied, policy)).toBeNull();
+  });
+
   it('refuses a cart offer after an order, and a win-back message after a visit', () => {
     const ordered = aProfile({
       orders: { ...aProfile().orders, lastAtMs: now },

@@ -5,9 +5,9 @@ import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/qu
 import type { GuardPolicy } from './policy.js';
 
 /**
- * What made an offer moot since it was made: a cart reminder after the customer ordered (the
- * offer may wait for quiet hours, a review or a send time chosen for them), a win-back wave
- * after they came back. The decide stage withdraws what is still due when it handles the
+ * What made an offer moot since it was made: a cart reminder after the customer ordered or
+ * emptied the cart (the offer may wait for quiet hours, a review or a send time chosen for
+ * them), a win-back wave after they came back. The decide stage withdraws what is still due when it handles the
  * order or the visit; this catches what already left its hands.
  */
 const supersededBy = (
@@ -17,6 +17,9 @@ const supersededBy = (
   const ordered = profile.orders.lastAtMs;
   if (message.agent === 'cart' && ordered !== null && ordered > message.createdAtMs)
     return `the customer ordered on ${new Date(ordered).toISOString()}, after the cart offer was made`;
+  const closed = profile.cartClosedAtMs ?? null;
+  if (message.agent === 'cart' && closed !== null && closed > message.createdAtMs)
+    return `the customer emptied the cart on ${new Date(closed).toISOString()}, after the cart offer was made`;
   const active = profile.lastActiveAtMs;
   if (message.agent === 'win-back' && active !== null && active > message.createdAtMs)
     return `the customer came back on ${new Date(active).toISOString()}, after the win-back wave was made`;
