@@ -169,6 +169,33 @@ describe('decideForCustomer', () => {
       ]);
     });
 
+    it('holds an event back for a process that knows a journey version it may exit', () => {
+      const member = aMembership({ stepId: 'day-3-email', version: 2 });
+      const order = orderCompleted;
+      const nowMs = t0 + daysMs(2);
+      const input = {
+        customerId: c1,
+        state: newcomer,
+        memberships: [member],
+        marks: marksOf(newcomer, nowMs),
+        conversion: null,
+      };
+      const first = decideForCustomer(input, [aWorkItem(order)], anEnv(), nowMs);
+      expect(first.finished).toEqual([
+        {
+          id: 1,
+          status: 'pending',
+          note: expect.stringMatching(/version 2 is not known to this process/),
+          retryAtMs: nowMs + 5 * 60_000,
+        },
+      ]);
+      expect(first.memberships).toEqual([]);
+      expect(first.cancelWork).toEqual([]);
+      // After its last try it is handled as before.
+      const last = decideForCustomer(input, [aWorkItem(order, { attempts: 2 })], anEnv(), nowMs);
+      expect(last.finished[0]?.status).toBe('done');
+    });
+
     it('sends the day-3 email when the journey wakes at day 3', () => {
       const member = aMembership({ stepId: 'day-3-email' });
       const step: Trigger = {

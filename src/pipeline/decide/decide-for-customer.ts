@@ -220,6 +220,15 @@ export const decideForCustomer = (
   };
 
   const onEvent = (trigger: Extract<Trigger, { kind: 'event' }>): string[] => {
+    // A journey version another process stored and this one has not loaded may exit on this
+    // event: the event waits, untouched, for a process that knows it, as a step does.
+    const unknown = [...memberships.values()].find(
+      (m) => m.status === 'active' && env.journeys.find(m.journeyId, m.version) === undefined,
+    );
+    if (unknown !== undefined && attempts + 1 < UNKNOWN_VERSION_TRIES) {
+      deferred = `journey ${unknown.journeyId} version ${String(unknown.version)} is not known to this process: tried again later`;
+      return [];
+    }
     const notes: string[] = [];
     // A cart opened after the latest order (the next purchase begun before this event was
     // handled) is not the one the order closed: its timer, its offer and the recovery journey
