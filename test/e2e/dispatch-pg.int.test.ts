@@ -28,30 +28,41 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
     await client.end();
   });
 
+  /** Herald's services on the shared schema, as one process of several would run them. */
+  const open = async (
+    clock: ReturnType<typeof createVirtualClock>,
+    options: { smtpPort?: number; fileText?: string | null; poolSize?: number } = {},
+  ) => {
+    const store = await createPostgresStore({
+      url: testDatabaseUrl ?? '',
+      poolSize: options.poolSize ?? 4,
+      schema,
+    });
+    const config = loadConfig(
+      {
+        HERALD_DATABASE_URL: testDatabaseUrl ?? '',
+        HERALD_WRITE_KEYS: 'test-write-key-0001',
+        HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
+        ...(options.smtpPort === undefined
+          ? {}
+          : { HERALD_SMTP_URL: `smtp://127.0.0.1:${String(options.smtpPort)}` }),
+      },
+      options.fileText ?? null,
+    );
+    const services = await createServices(config, { store, clock, logger: silentLogger });
+    opened.push(services);
+    return services;
+  };
+
   it('send every message exactly once, and share one rate limit', async () => {
     const smtp = await startSmtpServer(5000, 2);
     await smtp.adapter.close();
     const clock = createVirtualClock(T0);
-    const open = async (fileText: string) => {
-      const store = await createPostgresStore({ url: testDatabaseUrl ?? '', poolSize: 6, schema });
-      const config = loadConfig(
-        {
-          HERALD_DATABASE_URL: testDatabaseUrl ?? '',
-          HERALD_WRITE_KEYS: 'test-write-key-0001',
-          HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
-          HERALD_SMTP_URL: `smtp://127.0.0.1:${String(smtp.port)}`,
-        },
-        fileText,
-      );
-      const services = await createServices(config, { store, clock, logger: silentLogger });
-      opened.push(services);
-      return services;
-    };
     try {
       // 150 a second between them: one virtual second lets 150 of the 200 go.
       const limits = 'deliver:\n  batchSize: 40\n  rateLimits:\n    smtp: { perSecond: 150 }\n';
-      const a = await open(limits);
-      const b = await open(limits);
+      const a = await open(clock, { smtpPort: smtp.port, fileText: limits, poolSize: 6 });
+      const b = await open(clock, { smtpPort: smtp.port, fileText: limits, poolSize: 6 });
       await a.recorder.record(
         Array.from({ length: MESSAGES }, (_, i) =>
           aTrack({
@@ -94,23 +105,10 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
 
   it("keeps a campaign's budget cap when two workers judge it at once", async () => {
     const clock = createVirtualClock(T0);
-    const open = async () => {
-      const store = await createPostgresStore({ url: testDatabaseUrl ?? '', poolSize: 4, schema });
-      const config = loadConfig(
-        {
-          HERALD_DATABASE_URL: testDatabaseUrl ?? '',
-          HERALD_WRITE_KEYS: 'test-write-key-0001',
-          HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
-        },
-        // Each worker round takes 6 customers: the two rounds judge different halves.
-        'decide:\n  worker:\n    batchSize: 6\n',
-      );
-      const services = await createServices(config, { store, clock, logger: silentLogger });
-      opened.push(services);
-      return services;
-    };
-    const a = await open();
-    const b = await open();
+    // Each worker round takes 6 customers: the two rounds judge different halves.
+    const rounds = { fileText: 'decide:\n  worker:\n    batchSize: 6\n' };
+    const a = await open(clock, rounds);
+    const b = await open(clock, rounds);
     await a.recorder.record(
       Array.from({ length: 12 }, (_, i) =>
         aTrack({ type: 'identify', name: null, userId: `b${i}`, traits: { email: `b${i}@x.io` } }),
@@ -146,18 +144,8 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
     const smtp = await startSmtpServer(5000, 2);
     await smtp.adapter.close();
     const clock = createVirtualClock(T0);
-    const store = await createPostgresStore({ url: testDatabaseUrl ?? '', poolSize: 4, schema });
-    const config = loadConfig(
-      {
-        HERALD_DATABASE_URL: testDatabaseUrl ?? '',
-        HERALD_WRITE_KEYS: 'test-write-key-0001',
-        HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
-        HERALD_SMTP_URL: `smtp://127.0.0.1:${String(smtp.port)}`,
-      },
-      null,
-    );
-    const services = await createServices(config, { store, clock, logger: silentLogger });
-    opened.push(services);
+    const services = await open(clock, { smtpPort: smtp.port });
+    const { store } = services;
     // A customer id of this run alone: advisory locks are shared by the whole database.
     const userId = `lock-${schema}`;
     const holder = new pg.Client({ connectionString: testDatabaseUrl });

@@ -109,6 +109,20 @@ for (const factory of storeFactories) {
       clock.set(T0 + 2 * HOUR_MS);
       await herald.services.worker.runDue();
     };
+    /** The first item of the review queue, as a reviewer sees it. */
+    const firstInReview = async () =>
+      (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
+        reviews: MessageView[];
+      }>().reviews[0];
+    /** A reviewer's approval of item `id` with `edits`. */
+    const approveEdited = (id: string | undefined, edits: object) =>
+      call('POST', `/v1/reviews/${id ?? ''}/approve`, { reason: 'r', edits }, reviewerToken);
+    /** The field a refused edit names (answered 400). */
+    const refusedPath = async (id: string | undefined, edits: object) => {
+      const refused = await approveEdited(id, edits);
+      expect(refused.statusCode).toBe(400);
+      return refused.json<{ error: { problems: { path: string }[] } }>().error.problems[0]?.path;
+    };
     const verify = async () =>
       (await call('GET', '/v1/audit/verify')).json<{ ok: boolean; entries: number }>();
     /** Launches a campaign (upsell by email) to these new customers and lists the messages. */
@@ -387,31 +401,17 @@ for (const factory of storeFactories) {
       });
       await identify('ola', { email: 'ola@example.com', firstName: 'Ola' });
       await offerInReview({ userId: 'ola' });
-      const [item] = (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
-        reviews: MessageView[];
-      }>().reviews;
+      const item = await firstInReview();
       expect(item?.content?.html).toContain('open it');
-      const approve = (edits: object) =>
-        call(
-          'POST',
-          `/v1/reviews/${item?.id ?? ''}/approve`,
-          { reason: 'r', edits },
-          reviewerToken,
-        );
       for (const [edits, path] of [
         [{ body: 'Hi Ola, your cart: https://shop.example.com/cart' }, '/edits/html'],
         [{ html: '<html><body><p>Hi Ola</p></body></html>' }, '/edits/body'],
         [{ body: ' \n ', html: '<html><body><p>Hi Ola</p></body></html>' }, '/edits/body'],
         [{ body: 'Hi Ola', html: '   ' }, '/edits/html'],
         [{ subject: ' ' }, '/edits/subject'],
-      ] as const) {
-        const refused = await approve(edits);
-        expect(refused.statusCode).toBe(400);
-        expect(
-          refused.json<{ error: { problems: { path: string }[] } }>().error.problems[0]?.path,
-        ).toBe(path);
-      }
-      const both = await approve({
+      ] as const)
+        expect(await refusedPath(item?.id, edits)).toBe(path);
+      const both = await approveEdited(item?.id, {
         body: 'Hi Ola, your boots wait: https://shop.example.com/cart',
         html: '<html><body><p>Hi Ola, your boots wait: <a href="https://shop.example.com/cart">open it</a></p></body></html>',
       });
@@ -425,28 +425,16 @@ for (const factory of storeFactories) {
     it('refuses an edit of a subject or a preheader on a channel that sends neither', async () => {
       await identify('sam', { phone: '+15555550199', consent: { sms: { marketing: true } } });
       await offerInReview({ userId: 'sam' });
-      const [item] = (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
-        reviews: MessageView[];
-      }>().reviews;
+      const item = await firstInReview();
       expect(item).toMatchObject({ channel: 'sms', status: 'review' });
-      const approve = (edits: object) =>
-        call(
-          'POST',
-          `/v1/reviews/${item?.id ?? ''}/approve`,
-          { reason: 'r', edits },
-          reviewerToken,
-        );
       for (const [edits, path] of [
         [{ subject: 'Your boots' }, '/edits/subject'],
         [{ preheader: 'Still there', body: 'Your boots wait' }, '/edits/preheader'],
-      ] as const) {
-        const refused = await approve(edits);
-        expect(refused.statusCode).toBe(400);
-        expect(
-          refused.json<{ error: { problems: { path: string }[] } }>().error.problems[0]?.path,
-        ).toBe(path);
-      }
-      const edited = await approve({ body: 'Sam, your boots wait: https://shop.example.com/cart' });
+      ] as const)
+        expect(await refusedPath(item?.id, edits)).toBe(path);
+      const edited = await approveEdited(item?.id, {
+        body: 'Sam, your boots wait: https://shop.example.com/cart',
+      });
       expect(edited.statusCode).toBe(200);
       expect(edited.json<MessageView>().content?.body).toMatch(/^Sam, your boots wait/);
     });

@@ -72,29 +72,24 @@ describe('the SMTP adapter', () => {
     }
   });
 
-  it('answers a relay that refuses the credentials as suspended, not as the message failing', async () => {
-    const server = new SMTPServer({
-      authMethods: ['PLAIN', 'LOGIN'],
-      allowInsecureAuth: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onAuth: (_auth, _session, callback) => {
-        callback(new Error('5.7.8 Authentication credentials invalid'));
-      },
-    });
+  /** What one send comes to against a relay with these options (credentials in `auth`). */
+  const outcomeAgainst = async (
+    options: ConstructorParameters<typeof SMTPServer>[0],
+    auth = '',
+  ) => {
+    const server = new SMTPServer({ disabledCommands: ['STARTTLS'], logger: false, ...options });
     server.on('error', () => undefined);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     const adapter = createSmtpAdapter({
-      url: `smtp://herald:rotated@127.0.0.1:${String(port)}`,
+      url: `smtp://${auth}127.0.0.1:${String(port)}`,
       maxConnections: 1,
       timeoutMs: 5000,
       messageIdDomain: 'mail.example.com',
     });
     try {
-      const outcome = await adapter.send(delivery, new AbortController().signal);
-      expect(outcome.kind).toBe('suspended');
+      return await adapter.send(delivery, new AbortController().signal);
     } finally {
       await adapter.close();
       await new Promise<void>((resolve) => {
@@ -103,13 +98,25 @@ describe('the SMTP adapter', () => {
         });
       });
     }
+  };
+
+  it('answers a relay that refuses the credentials as suspended, not as the message failing', async () => {
+    const outcome = await outcomeAgainst(
+      {
+        authMethods: ['PLAIN', 'LOGIN'],
+        allowInsecureAuth: true,
+        onAuth: (_auth, _session, callback) => {
+          callback(new Error('5.7.8 Authentication credentials invalid'));
+        },
+      },
+      'herald:rotated@',
+    );
+    expect(outcome.kind).toBe('suspended');
   });
 
   it('answers a relay that refuses the sender as suspended, not as a bad address', async () => {
-    const server = new SMTPServer({
+    const outcome = await outcomeAgainst({
       authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
       onMailFrom: (_address, _session, callback) => {
         callback(
           Object.assign(new Error('5.1.8 Sender address rejected: Domain not found'), {
@@ -118,27 +125,7 @@ describe('the SMTP adapter', () => {
         );
       },
     });
-    server.on('error', () => undefined);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    const adapter = createSmtpAdapter({
-      url: `smtp://127.0.0.1:${String(port)}`,
-      maxConnections: 1,
-      timeoutMs: 5000,
-      messageIdDomain: 'mail.example.com',
-    });
-    try {
-      const outcome = await adapter.send(delivery, new AbortController().signal);
-      expect(outcome.kind).toBe('suspended');
-    } finally {
-      await adapter.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-      });
-    }
+    expect(outcome.kind).toBe('suspended');
   });
 
   it('leaves the unsubscribe headers off a message without an unsubscribe link', async () => {

@@ -119,81 +119,58 @@ describe('decideForCustomer', () => {
       expect(out.finished).toEqual([{ id: 1, status: 'done', note: 'entered journey welcome v1' }]);
     });
 
+    /**
+     * A customer in version 2 of the welcome journey, which a process started later with a
+     * newer configuration stored: `trigger` handled by this one, on its `attempts`th retry.
+     */
+    const inUnknownVersion = (trigger: Trigger, attempts = 0) => {
+      const nowMs = t0 + daysMs(2);
+      const outcome = decideForCustomer(
+        {
+          customerId: c1,
+          state: newcomer,
+          memberships: [aMembership({ stepId: 'day-3-email', version: 2 })],
+          marks: marksOf(newcomer, nowMs),
+          conversion: null,
+        },
+        [aWorkItem(trigger, { attempts })],
+        anEnv(),
+        nowMs,
+      );
+      return { outcome, nowMs };
+    };
+    const waitsForAnotherProcess = ({ outcome, nowMs }: ReturnType<typeof inUnknownVersion>) => {
+      expect(outcome.finished).toEqual([
+        {
+          id: 1,
+          status: 'pending',
+          note: expect.stringMatching(/version 2 is not known to this process/),
+          retryAtMs: nowMs + 5 * 60_000,
+        },
+      ]);
+      expect(outcome.memberships).toEqual([]);
+      expect(outcome.cancelDecisions).toEqual([]);
+      expect(outcome.cancelWork).toEqual([]);
+    };
+
     it('waits for a process that knows a journey version this one never loaded', () => {
-      // Version 2 was stored by a process started later with a newer configuration.
-      const member = aMembership({ stepId: 'day-3-email', version: 2 });
       const step: Trigger = {
         kind: 'journey-step',
         journeyId: 'welcome',
         version: 2,
         stepId: 'day-3-email',
       };
-      const nowMs = t0 + daysMs(2);
-      const first = decideForCustomer(
-        {
-          customerId: c1,
-          state: newcomer,
-          memberships: [member],
-          marks: marksOf(newcomer, nowMs),
-          conversion: null,
-        },
-        [aWorkItem(step)],
-        anEnv(),
-        nowMs,
-      );
-      expect(first.finished).toEqual([
-        {
-          id: 1,
-          status: 'pending',
-          note: expect.stringMatching(/version 2 is not known to this process/),
-          retryAtMs: nowMs + 5 * 60_000,
-        },
-      ]);
-      expect(first.memberships).toEqual([]);
-      expect(first.cancelDecisions).toEqual([]);
+      waitsForAnotherProcess(inUnknownVersion(step));
       // After its last try it ends, as before.
-      const last = decideForCustomer(
-        {
-          customerId: c1,
-          state: newcomer,
-          memberships: [member],
-          marks: marksOf(newcomer, nowMs),
-          conversion: null,
-        },
-        [aWorkItem(step, { attempts: 2 })],
-        anEnv(),
-        nowMs,
-      );
-      expect(last.memberships).toMatchObject([
+      expect(inUnknownVersion(step, 2).outcome.memberships).toMatchObject([
         { status: 'exited', exitReason: 'version 2 is unknown' },
       ]);
     });
 
     it('holds an event back for a process that knows a journey version it may exit', () => {
-      const member = aMembership({ stepId: 'day-3-email', version: 2 });
-      const order = orderCompleted;
-      const nowMs = t0 + daysMs(2);
-      const input = {
-        customerId: c1,
-        state: newcomer,
-        memberships: [member],
-        marks: marksOf(newcomer, nowMs),
-        conversion: null,
-      };
-      const first = decideForCustomer(input, [aWorkItem(order)], anEnv(), nowMs);
-      expect(first.finished).toEqual([
-        {
-          id: 1,
-          status: 'pending',
-          note: expect.stringMatching(/version 2 is not known to this process/),
-          retryAtMs: nowMs + 5 * 60_000,
-        },
-      ]);
-      expect(first.memberships).toEqual([]);
-      expect(first.cancelWork).toEqual([]);
+      waitsForAnotherProcess(inUnknownVersion(orderCompleted));
       // After its last try it is handled as before.
-      const last = decideForCustomer(input, [aWorkItem(order, { attempts: 2 })], anEnv(), nowMs);
-      expect(last.finished[0]?.status).toBe('done');
+      expect(inUnknownVersion(orderCompleted, 2).outcome.finished[0]?.status).toBe('done');
     });
 
     it('sends the day-3 email when the journey wakes at day 3', () => {
