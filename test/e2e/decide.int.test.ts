@@ -164,6 +164,40 @@ for (const factory of storeFactories) {
         expect(offers[0]?.reasons.join(' ')).toMatch(/cart of \$130\.00/);
       });
 
+      it('numbers a guest’s order among the orders of the customer they sign in as', async () => {
+        await identify('ord-u', { email: 'ord-u@example.com' });
+        for (let i = 1; i <= 4; i += 1) {
+          clock.set(T0 + i * DAY_MS);
+          await track('ord-u', 'Order Completed', { order_id: `ou-${String(i)}`, total: 30 });
+          await runAt(T0 + i * DAY_MS + MINUTE_MS);
+        }
+        // A guest checkout on another device, then a sign-in before the worker's next round.
+        clock.set(T0 + 10 * DAY_MS);
+        const call = (type: string, body: object) =>
+          herald.app.inject({
+            method: 'POST',
+            url: `/v1/${type}`,
+            headers: { ...json, authorization: basicAuth() },
+            payload: JSON.stringify({
+              ...body,
+              messageId: `m-${String((messages += 1))}`,
+              timestamp: new Date(clock.nowMs()).toISOString(),
+            }),
+          });
+        await call('track', {
+          anonymousId: 'ord-g',
+          event: 'Order Completed',
+          properties: { order_id: 'ou-5', total: 30 },
+        });
+        await call('identify', { anonymousId: 'ord-g', userId: 'ord-u', traits: {} });
+        await runAt(T0 + 10 * DAY_MS + MINUTE_MS);
+        const reasons = (await decisionsOf('ord-u'))
+          .filter((d) => d.agent === 'milestone')
+          .map((d) => d.reasons[0]);
+        expect(reasons).toContain('order number 5 is a milestone');
+        expect(reasons.filter((r) => r === 'order number 1 is a milestone')).toHaveLength(1);
+      });
+
       it('cancels the cart recovery when an order comes before the 2 h', async () => {
         await identify('cart-2', { email: 'cart-2@example.com' });
         await track('cart-2', 'Product Added', { product_id: 'p1', price: 250, quantity: 1 });

@@ -1,5 +1,6 @@
 import type { Trigger } from '../../../core/decision.js';
 import type { CustomerId } from '../../../core/ids.js';
+import { orderIdIn } from '../../../core/read-props.js';
 import { moveJourneys } from './move-journeys.js';
 import type { SqlRunner } from './sql-runner.js';
 import { cancelPendingWork, copyWorkTo } from './work-moves.js';
@@ -53,6 +54,35 @@ export const handOver = async (
   await db.run('DELETE FROM customer_marks WHERE customer_id = ?', [from]);
 };
 
+/**
+ * An order not yet handled was numbered among the merged customer's orders alone (a guest's
+ * first order): among the survivor's too it may be their fifth, a milestone. Its number becomes
+ * its place among both customers' orders, the cancelled left out, as their profile counts them.
+ */
+const renumberOrder = async (
+  db: SqlRunner,
+  key: string,
+  trigger: Trigger,
+  from: CustomerId,
+  to: CustomerId,
+): Promise<void> => {
+  if (trigger.kind !== 'event' || trigger.name !== 'Order Completed') return;
+  const orderId = orderIdIn(trigger.properties);
+  if (orderId === null) return;
+  const [row] = await db.all<{ place: number }>(
+    `SELECT COUNT(*) AS place FROM orders o, orders mine
+     WHERE mine.order_id = ? AND o.customer_id IN (?, ?) AND o.cancelled = 0
+       AND o.placed_at_ms <= mine.placed_at_ms`,
+    [orderId, from, to],
+  );
+  const place = row?.place ?? 0;
+  if (place <= (trigger.orderNumber ?? 0)) return;
+  await db.run('UPDATE work SET trigger = ? WHERE key = ?', [
+    JSON.stringify({ ...trigger, orderNumber: place }),
+    key,
+  ]);
+};
+
 interface PendingRow {
   key: string;
   trigger: string;
@@ -72,7 +102,9 @@ const moveWork = async (
   for (const { key, trigger } of pending) {
     if (!key.startsWith(prefix)) continue;
     const target = `${to}|${key.slice(prefix.length)}`;
-    const kind = (JSON.parse(trigger) as Trigger).kind;
+    const parsed = JSON.parse(trigger) as Trigger;
+    const kind = parsed.kind;
+    await renumberOrder(db, key, parsed, from, to);
     // Over a finished row only where it re-arms; never over a pending one — but for a cart
     // timer due later than the survivor's: the merged cart is as new as the newer of the two
     // carts, and the older timer would find the cart changed after it was set, and stop.
