@@ -153,6 +153,20 @@ describe('createSendGridAdapter', () => {
     expect(body).not.toHaveProperty('reply_to');
   });
 
+  it('puts the preheader first in the HTML part, hidden, for the inbox preview', async () => {
+    const { request } = await sendOnce(anEmail({ preheader: 'New in: boots' }));
+    expect(jsonBodyOf(request)).toMatchObject({
+      content: [
+        { type: 'text/plain', value: 'Hello Ada' },
+        {
+          type: 'text/html',
+          value:
+            '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all">New in: boots</div><p>Hello Ada</p>',
+        },
+      ],
+    });
+  });
+
   it('fails without calling SendGrid when the message has no from address', async () => {
     const { outcome } = await sendOnce(anEmail({ from: null }));
     expect(outcome.kind).toBe('failed');

@@ -25,6 +25,7 @@
  *   name the message, so duplicates can at least be recognised.
  */
 import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
+import { withPreheader } from './preheader.js';
 import {
   answerDateMs,
   fieldOf,
@@ -77,7 +78,14 @@ export const toSendGridMail = (
     // SendGrid requires text/plain first, then text/html.
     content: [
       { type: 'text/plain', value: content.body },
-      ...(content.html === null ? [] : [{ type: 'text/html', value: content.html }]),
+      ...(content.html === null
+        ? []
+        : [
+            {
+              type: 'text/html',
+              value: withPreheader(content.html, content.preheader) ?? content.html,
+            },
+          ]),
     ],
     headers: {
       // Stable across attempts, as over SMTP: a receiver drops the copy a retry sends after an

@@ -52,6 +52,29 @@ describe('the SMTP adapter', () => {
     }
   });
 
+  it('puts the preheader first in the HTML part, hidden, for the inbox preview', async () => {
+    const fake = await startSmtpServer();
+    try {
+      const withPreview = {
+        ...delivery,
+        content: {
+          ...delivery.content,
+          preheader: 'Boots & socks, 20% off',
+          html: '<html><body><p>Hi Ana</p></body></html>',
+        },
+      };
+      await fake.adapter.send(withPreview, new AbortController().signal);
+      const [raw = ''] = fake.messages;
+      const html = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      expect(html).toContain(
+        '<body><div style="display:none;max-height:0;overflow:hidden;mso-hide:all">Boots &amp; socks, 20% off</div><p>Hi Ana</p>',
+      );
+    } finally {
+      await fake.adapter.close();
+      await fake.stop();
+    }
+  });
+
   it('takes a send given up on out of the pool, so the relay never gets it later', async () => {
     // Two connections, a relay that takes half a second a message, six sends given up on
     // while the first two are still with it: the four waiting must never leave.

@@ -1,3 +1,4 @@
+import { withPreheader } from './preheader.js';
 import nodemailer from 'nodemailer';
 import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
 
@@ -93,7 +94,7 @@ export const createSmtpAdapter = (options: SmtpOptions): ChannelAdapter => {
         replyTo: c.replyTo ?? undefined,
         subject: c.subject ?? '',
         text: c.body,
-        ...(c.html === null ? {} : { html: c.html }),
+        ...(c.html === null ? {} : { html: withPreheader(c.html, c.preheader) ?? c.html }),
         messageId: `<${delivery.messageId}@${options.messageIdDomain}>`,
         // A send given up on leaves the pool: taken out of its queue, or its connection closed
         // (the relay may still have it whole, as when the answer is lost: same Message-ID).

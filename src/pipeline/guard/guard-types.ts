@@ -13,6 +13,8 @@ export type MessageClass = 'marketing' | 'transactional';
 /** The rendered message, once the render stage has produced it. */
 export interface MessageContent {
   subject: string | null;
+  /** The email's preview line, shown in the inbox after the subject. */
+  preheader?: string | null;
   body: string;
   /** The HTML part, when the email has one. */
   html?: string | null;

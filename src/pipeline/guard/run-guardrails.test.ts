@@ -356,6 +356,10 @@ describe('runGuardrails', () => {
         }),
       ),
     ).toEqual([]);
+    // The preheader is read too: inboxes show it beside the subject.
+    expect(
+      codesOf(aMessage({ content: { ...content, preheader: 'Too good to be true, Ada' } })),
+    ).toEqual(['block:forbidden_words']);
     // The footer's unsubscribe link is no call to action.
     expect(
       codesOf(

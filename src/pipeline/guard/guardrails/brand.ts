@@ -53,7 +53,7 @@ export const brandGuardrail: Guardrail = {
     const found: Verdict[] = [];
     // As a reader sees it (line breaks, odd spaces, invisible characters and full-width forms
     // folded), the HTML part too (its visible text: most clients show it).
-    const text = `${visibleText(`${c.subject ?? ''}\n${c.body}`)} ${visibleHtmlText(c.html ?? '')}`;
+    const text = `${visibleText(`${c.subject ?? ''}\n${c.preheader ?? ''}\n${c.body}`)} ${visibleHtmlText(c.html ?? '')}`;
     const forbidden = forbiddenIn(text, policy.forbiddenWords);
     if (forbidden.length > 0)
       found.push(

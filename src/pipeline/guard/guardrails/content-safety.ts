@@ -113,7 +113,7 @@ export const contentSafetyGuardrail: Guardrail = {
         ? []
         : // As a reader sees it (odd spaces, full-width digits and `＠` folded), the HTML too.
           findPii(
-            `${visibleText(`${c.subject ?? ''}\n${c.body}`)}\n${visibleHtmlText(c.html ?? '')}`,
+            `${visibleText(`${c.subject ?? ''}\n${c.preheader ?? ''}\n${c.body}`)}\n${visibleHtmlText(c.html ?? '')}`,
           ).filter((m) => !isAllowed(m, context, policy));
     if (leaks.length > 0) {
       const kinds = [...new Set(leaks.map((m) => m.kind))];

@@ -23,7 +23,7 @@ const DISCOUNT_BEFORE = new RegExp(
  */
 export const discountInCopy = (content: GuardMessage['content']): number | null => {
   if (content === null) return null;
-  const text = `${visibleText(`${content.subject ?? ''}\n${content.body}`)} ${visibleHtmlText(content.html ?? '')}`;
+  const text = `${visibleText(`${content.subject ?? ''}\n${content.preheader ?? ''}\n${content.body}`)} ${visibleHtmlText(content.html ?? '')}`;
   let most: number | null = null;
   for (const pattern of [DISCOUNT_AFTER, DISCOUNT_BEFORE])
     for (const match of text.matchAll(pattern)) {
