@@ -83,6 +83,18 @@ for (const factory of storeFactories) {
         });
         expect(response.statusCode).toBe(200);
       };
+      /** Any call of the tracking API (a visitor's, an alias), at the clock's time. */
+      const call = (type: string, body: object) =>
+        herald.app.inject({
+          method: 'POST',
+          url: `/v1/${type}`,
+          headers: { ...json, authorization: basicAuth() },
+          payload: JSON.stringify({
+            ...body,
+            messageId: `m-${String((messages += 1))}`,
+            timestamp: new Date(clock.nowMs()).toISOString(),
+          }),
+        });
       const admin = async (url: string) => {
         const response = await herald.app.inject({
           url,
@@ -135,25 +147,14 @@ for (const factory of storeFactories) {
         await identify('cart-m', { email: 'cart-m@example.com' });
         await track('cart-m', 'Product Added', { product_id: 'p1', price: 50, quantity: 1 });
         clock.set(T0 + 30 * MINUTE_MS);
-        const visit = (type: string, body: object) =>
-          herald.app.inject({
-            method: 'POST',
-            url: `/v1/${type}`,
-            headers: { ...json, authorization: basicAuth() },
-            payload: JSON.stringify({
-              ...body,
-              messageId: `m-${String((messages += 1))}`,
-              timestamp: new Date(clock.nowMs()).toISOString(),
-            }),
-          });
-        await visit('track', {
+        await call('track', {
           anonymousId: 'v-m',
           event: 'Product Added',
           properties: { product_id: 'p2', price: 80, quantity: 1 },
         });
         await runAt(T0 + 105 * MINUTE_MS);
         // The visitor signs in: one cart of $130, last changed at 00:30.
-        await visit('identify', { anonymousId: 'v-m', userId: 'cart-m', traits: {} });
+        await call('identify', { anonymousId: 'v-m', userId: 'cart-m', traits: {} });
         await runAt(T0 + 2 * HOUR_MS);
         await runAt(T0 + 2 * HOUR_MS + 30 * MINUTE_MS);
         const offers = (await decisionsOf('cart-m')).filter((d) => d.agent === 'cart');
@@ -173,17 +174,6 @@ for (const factory of storeFactories) {
         }
         // A guest checkout on another device, then a sign-in before the worker's next round.
         clock.set(T0 + 10 * DAY_MS);
-        const call = (type: string, body: object) =>
-          herald.app.inject({
-            method: 'POST',
-            url: `/v1/${type}`,
-            headers: { ...json, authorization: basicAuth() },
-            payload: JSON.stringify({
-              ...body,
-              messageId: `m-${String((messages += 1))}`,
-              timestamp: new Date(clock.nowMs()).toISOString(),
-            }),
-          });
         await call('track', {
           anonymousId: 'ord-g',
           event: 'Order Completed',
