@@ -1,6 +1,7 @@
 import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
-import { visibleHtmlText, visibleText } from '../../../core/visible-text.js';
+import { visibleText } from '../../../core/visible-text.js';
+import { visibleCopy } from './visible-copy.js';
 
 const NAME = 'brand';
 
@@ -53,7 +54,7 @@ export const brandGuardrail: Guardrail = {
     const found: Verdict[] = [];
     // As a reader sees it (line breaks, odd spaces, invisible characters and full-width forms
     // folded), the HTML part too (its visible text: most clients show it).
-    const text = `${visibleText(`${c.subject ?? ''}\n${c.preheader ?? ''}\n${c.body}`)} ${visibleHtmlText(c.html ?? '')}`;
+    const text = visibleCopy(c);
     const forbidden = forbiddenIn(text, policy.forbiddenWords);
     if (forbidden.length > 0)
       found.push(

@@ -2,7 +2,7 @@ import type { JsonObject } from '../../../core/event.js';
 import { err, ok, type Result } from '../../../core/result.js';
 import { severityRank } from '../../../ports/content-moderator.js';
 import type { GuardContext, Guardrail, Verdict } from '../guard-types.js';
-import { visibleHtmlText, visibleText } from '../../../core/visible-text.js';
+import { visibleCopy } from './visible-copy.js';
 import { pass, verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
 import {
@@ -109,12 +109,7 @@ export const contentSafetyGuardrail: Guardrail = {
     if (!moderation.ok) found.push(moderation.error);
     const c = message.content;
     const leaks =
-      c === null
-        ? []
-        : // As a reader sees it (odd spaces, full-width digits and `＠` folded), the HTML too.
-          findPii(
-            `${visibleText(`${c.subject ?? ''}\n${c.preheader ?? ''}\n${c.body}`)}\n${visibleHtmlText(c.html ?? '')}`,
-          ).filter((m) => !isAllowed(m, context, policy));
+      c === null ? [] : findPii(visibleCopy(c)).filter((m) => !isAllowed(m, context, policy));
     if (leaks.length > 0) {
       const kinds = [...new Set(leaks.map((m) => m.kind))];
       found.push(

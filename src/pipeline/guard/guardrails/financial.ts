@@ -1,6 +1,6 @@
 import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict, type GuardMessage } from '../guard-types.js';
-import { visibleHtmlText, visibleText } from '../../../core/visible-text.js';
+import { visibleCopy } from './visible-copy.js';
 
 const NAME = 'financial';
 
@@ -23,7 +23,7 @@ const DISCOUNT_BEFORE = new RegExp(
  */
 export const discountInCopy = (content: GuardMessage['content']): number | null => {
   if (content === null) return null;
-  const text = `${visibleText(`${content.subject ?? ''}\n${content.preheader ?? ''}\n${content.body}`)} ${visibleHtmlText(content.html ?? '')}`;
+  const text = visibleCopy(content);
   let most: number | null = null;
   for (const pattern of [DISCOUNT_AFTER, DISCOUNT_BEFORE])
     for (const match of text.matchAll(pattern)) {
