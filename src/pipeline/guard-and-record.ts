@@ -443,30 +443,25 @@ export const judgeDecision = (
       );
     }
   }
-  // When the message would go: when it is due, now, or at the end of its hold.
-  const goesAtMs = (holdUntilMs: number | null) =>
-    Math.max(decision.scheduledForMs, nowMs, holdUntilMs ?? 0);
+  // Whether something the message leans on ends by the time it would go: when it is due, now,
+  // or at the end of its hold (a reviewer, quiet hours, a chosen send time).
+  const endsFirst = (endsMs: number | null, judged: GuardResult): endsMs is number =>
+    endsMs !== null &&
+    judged.outcome !== 'block' &&
+    Math.max(decision.scheduledForMs, nowMs, judged.holdUntilMs ?? 0) >= endsMs;
   // Written copy grounded on a document that has expired by the time it would go — a campaign
   // sent later than it was written or launched again, quiet hours holding it until the morning
   // after the sale ended — makes claims nobody vouches for then.
-  if (
-    validUntilMs !== null &&
-    result.outcome !== 'block' &&
-    goesAtMs(result.holdUntilMs) >= validUntilMs
-  )
+  if (endsFirst(validUntilMs, result))
     result = blockedBy(
       'content',
       'content_expired',
       `variant ${variant?.id ?? ''} cites a document that expires ${new Date(validUntilMs).toISOString()}, before it would go`,
     );
-  // An offer whose code has expired by the time the message would go (a reviewer, quiet hours
-  // or a chosen send time held it) promises what the shop no longer honours.
+  // An offer whose code has expired by the time the message would go promises what the shop no
+  // longer honours.
   const offerEndsMs = decision.incentive?.expiresAtMs ?? null;
-  if (
-    offerEndsMs !== null &&
-    result.outcome !== 'block' &&
-    goesAtMs(result.holdUntilMs) >= offerEndsMs
-  )
+  if (endsFirst(offerEndsMs, result))
     result = blockedBy(
       'financial',
       'offer_expired',
