@@ -19,20 +19,22 @@ export const createAdapters = (config: Config, store: Store, clock: Clock): Chan
   const p = config.providers;
   const timeoutMs = config.deliverPolicy.timeoutSeconds * 1000;
   const publicUrl = config.messages.publicUrl.replace(/\/+$/, '');
+  // Every email's Message-ID is `<message id@this domain>`, whichever provider sends it.
+  const messageIdDomain = domainOf(config.messages.from) ?? 'herald.invalid';
   const email =
     p.smtpUrl !== ''
       ? createSmtpAdapter({
           url: p.smtpUrl,
           maxConnections: p.smtpPoolSize,
           timeoutMs,
-          messageIdDomain: domainOf(config.messages.from) ?? 'herald.invalid',
+          messageIdDomain,
         })
       : p.sendgridApiKey !== ''
         ? createSendGridAdapter({
             apiKey: p.sendgridApiKey,
             baseUrl: p.sendgridBaseUrl,
             timeoutMs,
-            messageIdDomain: domainOf(config.messages.from) ?? 'herald.invalid',
+            messageIdDomain,
           })
         : createCaptureAdapter('email', store, clock);
   const sms =

@@ -83,7 +83,7 @@ export const toSendGridMail = (
         : [
             {
               type: 'text/html',
-              value: withPreheader(content.html, content.preheader) ?? content.html,
+              value: withPreheader(content.html, content.preheader),
             },
           ]),
     ],

@@ -67,7 +67,7 @@ describe('the SMTP adapter', () => {
       const [raw = ''] = fake.messages;
       const html = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
       expect(html).toContain(
-        '<body><div style="display:none;max-height:0;overflow:hidden;mso-hide:all">Boots &amp; socks, 20% off</div><p>Hi Ana</p>',
+        '<body><div style="display:none;max-height:0;overflow:hidden;mso-hide:all">Boots &#38; socks, 20% off</div><p>Hi Ana</p>',
       );
     } finally {
       await fake.adapter.close();

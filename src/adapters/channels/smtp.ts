@@ -94,7 +94,7 @@ export const createSmtpAdapter = (options: SmtpOptions): ChannelAdapter => {
         replyTo: c.replyTo ?? undefined,
         subject: c.subject ?? '',
         text: c.body,
-        ...(c.html === null ? {} : { html: withPreheader(c.html, c.preheader) ?? c.html }),
+        ...(c.html === null ? {} : { html: withPreheader(c.html, c.preheader) }),
         messageId: `<${delivery.messageId}@${options.messageIdDomain}>`,
         // A send given up on leaves the pool: taken out of its queue, or its connection closed
         // (the relay may still have it whole, as when the answer is lost: same Message-ID).
