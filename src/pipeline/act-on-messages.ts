@@ -133,18 +133,18 @@ export interface ReviewRequest {
   edits?: Partial<Pick<RenderedContent, 'subject' | 'preheader' | 'body' | 'html'>>;
 }
 
-/**
- * A reviewer's action on a message in the review queue. Rejecting ends it. Approving runs the
- * guardrails again on the message as it now stands (edited or not): the reviewer's approval
- * stands in for every `review` verdict, but a `block` — a rule the edit broke, or a cap that
- * filled while it waited — blocks it.
- */
 /** The channels a subject and a preheader are sent on. */
 const EDITABLE_HEADINGS: readonly (readonly ['subject' | 'preheader', readonly Channel[]])[] = [
   ['subject', ['email', 'push']],
   ['preheader', ['email']],
 ];
 
+/**
+ * A reviewer's action on a message in the review queue. Rejecting ends it. Approving runs the
+ * guardrails again on the message as it now stands (edited or not): the reviewer's approval
+ * stands in for every `review` verdict, but a `block` — a rule the edit broke, or a cap that
+ * filled while it waited — blocks it.
+ */
 export const reviewMessage = async (
   store: Store,
   deps: GuardDeps,

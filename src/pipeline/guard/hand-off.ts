@@ -7,8 +7,8 @@ import type { GuardPolicy } from './policy.js';
 /**
  * What made an offer moot since it was made: a cart reminder after the customer ordered or
  * emptied the cart (the offer may wait for quiet hours, a review or a send time chosen for
- * them), a win-back wave after they came back. The decide stage withdraws what is still due when it handles the
- * order or the visit; this catches what already left its hands.
+ * them), a win-back wave after they came back. The decide stage withdraws what is still due
+ * when it handles the order or the visit; this catches what already left its hands.
  */
 const supersededBy = (
   message: { agent: string; topic: string | null; createdAtMs: number },
