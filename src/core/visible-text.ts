@@ -13,7 +13,18 @@ const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD]/gu;
  * spaces included) one space.
  */
 export const visibleText = (text: string): string =>
-  text.normalize('NFKC').replace(INVISIBLE, '').replace(/\s+/gu, ' ');
+  // Copy made only of characters NFKC leaves as they are and none of them invisible needs only
+  // its white space folded (most copy is such, and NFKC is the cost).
+  PLAIN.test(text)
+    ? text.replace(/\s+/g, ' ')
+    : text.normalize('NFKC').replace(INVISIBLE, '').replace(/\s+/gu, ' ');
+
+// Printable ASCII and its white space; Latin-1's letters and signs but those with a
+// compatibility form (¨ ª ¯ ² ³ ´ µ ¸ ¹ º ¼ ½ ¾), the non-breaking space and the soft hyphen;
+// dashes, curly quotes, the bullet, the euro sign and the arrow. All are starters, so no two
+// of them compose either.
+const PLAIN =
+  /^[\t-\r -~\u00A1-\u00A7\u00A9\u00AB\u00AC\u00AE\u00B0\u00B1\u00B6\u00B7\u00BB\u00BF-\u00FF\u2013\u2014\u2018\u2019\u201C\u201D\u2022\u20AC\u2192]*$/;
 
 /**
  * Compatibility forms folded and invisible characters removed, every space character a plain

@@ -4,17 +4,15 @@ import { visibleCopy } from './visible-copy.js';
 
 const NAME = 'financial';
 
-const PERCENT = String.raw`(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)`;
-// "40% off", "40 percent discount"; "save 40%", "take an extra 40% off", "up to 40%".
-const DISCOUNT_AFTER = new RegExp(
-  `${PERCENT}\\s*(?:off\\b|discount|reduction|savings?\\b|rebate|markdown)`,
-  'giu',
-);
-const DISCOUNT_BEFORE = new RegExp(
-  String.raw`\b(?:save|saving|savings|take|get|extra|discount(?:\s+of)?|reduced\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?` +
-    PERCENT,
-  'giu',
-);
+// A percentage: "40%", "40 percent", "12,5 per cent", "40 pct".
+const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)/giu;
+// What makes one a discount, after it: "40% off", "40 percent discount" …
+const DISCOUNT_AFTER = /^\s*(?:off\b|discount|reduction|savings?\b|rebate|markdown)/iu;
+// … or before it: "save 40%", "take an extra 40% off", "up to 40%".
+const DISCOUNT_BEFORE =
+  /\b(?:save|saving|savings|take|get|extra|discount(?:\s+of)?|reduced\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
+// The longest lead-in DISCOUNT_BEFORE can match in copy whose white space is folded, with room.
+const LEAD_IN = 64;
 
 /**
  * The largest discount the copy itself states (subject, text and HTML, as a reader sees them):
@@ -25,12 +23,19 @@ export const discountInCopy = (content: GuardMessage['content']): number | null 
   if (content === null) return null;
   const text = visibleCopy(content);
   let most: number | null = null;
-  for (const pattern of [DISCOUNT_AFTER, DISCOUNT_BEFORE])
-    for (const match of text.matchAll(pattern)) {
-      const percent = Number((match[1] ?? '').replace(',', '.'));
-      if (Number.isFinite(percent) && percent <= 100 && (most === null || percent > most))
-        most = percent;
-    }
+  // Each percentage is found first (a scan for digits), then read in its context: much cheaper
+  // than trying every lead-in word at every position of the copy.
+  for (const match of text.matchAll(PERCENT)) {
+    const percent = Number((match[1] ?? '').replace(',', '.'));
+    if (!Number.isFinite(percent) || percent > 100 || (most !== null && percent <= most)) continue;
+    const at = match.index;
+    const end = at + match[0].length;
+    if (
+      DISCOUNT_AFTER.test(text.slice(end, end + LEAD_IN)) ||
+      DISCOUNT_BEFORE.test(text.slice(Math.max(0, at - LEAD_IN), at))
+    )
+      most = percent;
+  }
   return most;
 };
 

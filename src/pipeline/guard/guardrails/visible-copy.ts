@@ -6,5 +6,29 @@ import type { MessageContent } from '../guard-types.js';
  * text — as they see it (`visibleText`): what the checks for words, discounts and personal data
  * read.
  */
-export const visibleCopy = (c: MessageContent): string =>
-  `${visibleText(`${c.subject ?? ''}\n${c.preheader ?? ''}\n${c.body}`)}\n${visibleHtmlText(c.html ?? '')}`;
+export const visibleCopy = (c: MessageContent): string => {
+  // Three guardrails read it for each message: worked out once, and again whenever a part of
+  // the copy is no longer the one it was worked out from.
+  const known = seen.get(c);
+  if (
+    known !== undefined &&
+    known.subject === c.subject &&
+    known.preheader === c.preheader &&
+    known.body === c.body &&
+    known.html === c.html
+  )
+    return known.text;
+  const text = `${visibleText(`${c.subject ?? ''}\n${c.preheader ?? ''}\n${c.body}`)}\n${visibleHtmlText(c.html ?? '')}`;
+  seen.set(c, { subject: c.subject, preheader: c.preheader, body: c.body, html: c.html, text });
+  return text;
+};
+
+interface Read {
+  subject: string | null;
+  preheader: string | null | undefined;
+  body: string;
+  html: string | null | undefined;
+  text: string;
+}
+
+const seen = new WeakMap<MessageContent, Read>();
