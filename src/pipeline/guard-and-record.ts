@@ -813,10 +813,20 @@ const templateVariantOf = (
   return { name, promoted: false };
 };
 
-/** A variant as a template (parsed once per process): its copy, then its call to action. */
+/**
+ * A variant as a template (parsed once per process): its copy, then its call to action. Named
+ * by its copy as well as its id: variant ids repeat from one campaign to the next (the composer
+ * names them by segment, place, strategy and tone), and one name for two copies would send the
+ * copy parsed first to both campaigns.
+ */
 const variantTemplate = (variant: CreativeVariant, deps: GuardDeps): Template => {
+  let made = variantTemplates.get(deps.renderer);
+  if (made === undefined) variantTemplates.set(deps.renderer, (made = new WeakMap()));
+  const known = made.get(variant);
+  if (known !== undefined) return known;
+  const copy = JSON.stringify([variant.subject, variant.preheader, variant.body, variant.cta]);
   const template: Template = {
-    name: `creative-${variant.id}`,
+    name: `creative-${variant.id}-${hash('sha256', copy).slice(0, 16)}`,
     class: 'marketing',
     topic: 'promotions',
     subject: variant.subject,
@@ -825,8 +835,12 @@ const variantTemplate = (variant: CreativeVariant, deps: GuardDeps): Template =>
     html: null,
   };
   deps.renderer.load(template);
-  return deps.renderer.templateOf(template.name) ?? template;
+  const loaded = deps.renderer.templateOf(template.name) ?? template;
+  made.set(variant, loaded);
+  return loaded;
 };
+// Each renderer's template of each variant read (its name costs a hash).
+const variantTemplates = new WeakMap<Renderer, WeakMap<CreativeVariant, Template>>();
 
 /** Whether a decision asks for a message (rather than recording a skip or an escalation). */
 const sendsMessage = (d: Decision): boolean => d.status === 'scheduled' && d.channels.length > 0;

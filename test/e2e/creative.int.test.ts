@@ -255,6 +255,40 @@ for (const factory of storeFactories)
         expect(next.variants[0]?.strategy).toBe(challenger?.strategy);
       });
 
+      it("sends each campaign its own copy when their variants' ids are the same", async () => {
+        for (const id of ['ka', 'kb', 'kc', 'kd'])
+          await ingest('identify', {
+            userId: id,
+            traits: { email: `${id}@example.com`, firstName: 'Pat' },
+          });
+        type Created = { variants: { id: string; subject: string }[] };
+        const launch = async (id: string, query: string) =>
+          (
+            await admin('POST', '/v1/campaigns', {
+              id,
+              template: 'upsell',
+              channels: ['email'],
+              creative: { query },
+            })
+          ).json<Created>().variants;
+        const a = await launch('camp-a', 'features');
+        await herald.services.worker.runDue();
+        clock.set(T0 + 3 * DAY_MS);
+        const b = await launch('camp-b', 'password account security support');
+        // The composer names variants by segment, place, strategy and tone: the same ids.
+        const shared = b.filter((v) => a.some((w) => w.id === v.id && w.subject !== v.subject));
+        expect(shared.length).toBeGreaterThan(0);
+        await herald.services.worker.runDue();
+        const messages = (await admin('GET', '/v1/messages?limit=500')).json<{
+          messages: { campaignId: string | null; variant: string; content: { subject: string } }[];
+        }>().messages;
+        expect(messages).toHaveLength(8);
+        for (const m of messages) {
+          const written = m.campaignId === 'camp-b' ? b : a;
+          expect(m.content.subject).toBe(written.find((v) => v.id === m.variant)?.subject);
+        }
+      });
+
       it('writes control first when nothing was learned, and promotes no unknown experiment', async () => {
         const store = herald.services.store;
         const first = await prepareCreative(

@@ -219,3 +219,16 @@ describe('WhatsApp templates', () => {
     ).not.toHaveProperty('whatsapp');
   });
 });
+
+describe('load', () => {
+  it('loads a template once, and refuses other copy under a name already taken', () => {
+    const made = { ...template, name: 'made-at-run-time', subject: 'First' };
+    renderer.load(made);
+    renderer.load({ ...made });
+    expect(renderer.templateOf('made-at-run-time')?.subject).toBe('First');
+    expect(() => {
+      renderer.load({ ...made, subject: 'Second' });
+    }).toThrow(/made-at-run-time is already loaded with other copy/);
+    expect(renderer.templateOf('made-at-run-time')?.subject).toBe('First');
+  });
+});

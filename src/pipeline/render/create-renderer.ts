@@ -64,11 +64,22 @@ export interface Renderer {
    */
   withEdits(message: EditedMessage, content: RenderedContent, edits: ContentEdits): RenderedContent;
   /**
-   * Adds a template made at run time (a creative variant) unless one of that name is loaded;
-   * it is parsed once. Throws when it does not parse.
+   * Adds a template made at run time (a creative variant) unless the same one is loaded; it is
+   * parsed once. Throws when it does not parse, or when another template has its name.
    */
   load(template: Template): void;
 }
+
+/** Whether two templates would render the same messages. */
+const sameTemplate = (a: Template, b: Template): boolean =>
+  a === b ||
+  (a.class === b.class &&
+    a.topic === b.topic &&
+    a.subject === b.subject &&
+    a.preheader === b.preheader &&
+    a.text === b.text &&
+    a.html === b.html &&
+    JSON.stringify(a.whatsapp) === JSON.stringify(b.whatsapp));
 
 /** A part parsed by liquidjs, and compiled to the subset rendered without it where it can be. */
 interface Part {
@@ -188,7 +199,11 @@ export const createRenderer = (
   return {
     templateOf: (name) => byName.get(name),
     load(template) {
-      if (!byName.has(template.name)) add(template);
+      const known = byName.get(template.name);
+      if (known === undefined) add(template);
+      // Another template under a name already taken would be sent as the first one.
+      else if (!sameTemplate(known, template))
+        throw new Error(`template ${template.name} is already loaded with other copy`);
     },
     render({ messageId, channel, template, messageClass, profile, decision }) {
       const p = parsed.get(template.name);
