@@ -73,6 +73,12 @@ export interface CreativeVariant {
    * after that. Absent in variants written before it was kept.
    */
   validUntilMs?: number | null;
+  /**
+   * The version of each cited document it was written from: once another is in force (or none
+   * is: withdrawn, expired), its claims stand on copy nobody approved now. Absent in variants
+   * written before it was kept.
+   */
+  sources?: { id: string; version: string }[];
 }
 
 export type TriggerKind = Trigger['kind'];

@@ -4,7 +4,7 @@
 import type { CreativeVariant } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
-import { usableAt, type ContentDocument } from './content/index.js';
+import { documentsInForce, type ContentDocument } from './content/index.js';
 import type { Channel } from '../core/profile.js';
 import { learnedStrategies } from './experiment-results.js';
 import {
@@ -14,38 +14,15 @@ import {
 } from './personalize.js';
 import { appendAudit } from './record/index.js';
 
-/**
- * Which of two versions of a document is the newer: the later approval, then the higher
- * version (`v10` after `v9`), then the later import — never import order alone, since one
- * `content import` stores all its files at the same moment.
- */
-const newer = (
-  a: { document: ContentDocument; importedAtMs: number },
-  b: { document: ContentDocument; importedAtMs: number },
-): boolean => {
-  const approved = Date.parse(a.document.approvedAt) - Date.parse(b.document.approvedAt);
-  if (approved !== 0) return approved > 0;
-  const version = a.document.version.localeCompare(b.document.version, 'en', { numeric: true });
-  return version !== 0 ? version > 0 : a.importedAtMs > b.importedAtMs;
-};
-
-/**
- * The latest version of each document approved by `atMs`, when it is usable then: a version
- * approved for later does not hide the current one, an expired one does hide older ones.
- */
-export const currentDocuments = async (store: Store, atMs: number): Promise<ContentDocument[]> => {
-  const latest = new Map<string, { document: ContentDocument; importedAtMs: number }>();
-  for (const stored of await store.listDocuments()) {
-    const candidate = {
+/** The documents in force at `atMs` (`documentsInForce`), read from the library. */
+export const currentDocuments = async (store: Store, atMs: number): Promise<ContentDocument[]> =>
+  documentsInForce(
+    (await store.listDocuments()).map((stored) => ({
       document: stored.document as ContentDocument,
       importedAtMs: stored.importedAtMs,
-    };
-    if (Date.parse(candidate.document.approvedAt) > atMs) continue;
-    const known = latest.get(stored.id);
-    if (known === undefined || newer(candidate, known)) latest.set(stored.id, candidate);
-  }
-  return [...latest.values()].map((v) => v.document).filter((d) => usableAt(d, atMs));
-};
+    })),
+    atMs,
+  );
 
 /** When the first of the cited documents expires; null when none does. */
 const validUntilOf = (citations: readonly string[], documents: readonly ContentDocument[]) => {
@@ -96,6 +73,9 @@ export const prepareCreative = async (
     moderation: v.safety.moderation,
     scores: { brand: v.scores.brandConsistency, tone: v.scores.toneConsistency },
     validUntilMs: validUntilOf(v.citations, documents),
+    sources: documents
+      .filter((d) => v.citations.includes(d.id))
+      .map((d) => ({ id: d.id, version: d.version })),
   }));
   await store.transaction(async (tx) => {
     await tx.setSetting(`creative:${campaign.id}`, JSON.stringify(variants));

@@ -59,6 +59,7 @@ const batch = (rollout: GuardBatchState['rollout'] = null): GuardBatchState => (
   promoted: new Map(),
   weights: new Map(),
   erased: new Map(),
+  withdrawn: new Map(),
 });
 
 const decisionFor = (id: string, agent = 'lifecycle'): Decision =>

@@ -43,6 +43,7 @@ import {
   type AuditNote,
 } from './record/index.js';
 import type { Renderer, Template } from './render/index.js';
+import { documentsInForce, type ContentDocument } from './content/index.js';
 import { hasRecipient } from '../core/recipient.js';
 
 export interface GuardDeps {
@@ -203,6 +204,8 @@ export interface GuardBatchState {
   domain: GuardContext['sendingDomain'];
   /** Creative variants by experiment slot (`creative:<campaign id>`). */
   creative: Map<string, CreativeVariant[]>;
+  /** Why each of those variants no longer stands on the library, for those that do not. */
+  withdrawn: Map<CreativeVariant, string>;
   /** The staged rollout's cohort, when one was started (null: everyone). */
   rollout: { percent: number; salt: string } | null;
   /** The promoted winner of a journey step's variant test, by slot (`<journey>@<version>/<step>`). */
@@ -263,6 +266,7 @@ export const loadGuardBatchState = async (
     spend,
     domain: await domainStatsOf(tx, deps, nowMs),
     creative,
+    withdrawn: await withdrawnVariants(tx, creative, nowMs),
     rollout,
     promoted,
     weights,
@@ -271,6 +275,47 @@ export const loadGuardBatchState = async (
       customerIds.flatMap((id) => profiles.get(id) ?? []),
     ),
   };
+};
+
+/**
+ * The variants whose copy no longer stands on the library, each with why: a cited document
+ * withdrawn or expired, or replaced by another version since the variant was written — its
+ * claims were checked against copy nobody approves now. Read once a batch.
+ */
+const withdrawnVariants = async (
+  tx: StoreTx,
+  creative: ReadonlyMap<string, readonly CreativeVariant[]>,
+  nowMs: number,
+): Promise<Map<CreativeVariant, string>> => {
+  const withdrawn = new Map<CreativeVariant, string>();
+  const variants = [...creative.values()].flat();
+  if (variants.length === 0) return withdrawn;
+  const stored = await tx.documentVersionsOf([...new Set(variants.flatMap((v) => v.citations))]);
+  const inForce = new Map(
+    documentsInForce(
+      stored.map((d) => ({
+        document: d.document as ContentDocument,
+        importedAtMs: d.importedAtMs,
+      })),
+      nowMs,
+    ).map((d) => [d.id, d.version]),
+  );
+  for (const variant of variants)
+    for (const id of variant.citations) {
+      const current = inForce.get(id);
+      const written = variant.sources?.find((source) => source.id === id)?.version;
+      const why =
+        current === undefined
+          ? `cites document ${id}, which is no longer in force (withdrawn, expired or not yet approved)`
+          : written !== undefined && written !== current
+            ? `cites version ${written} of document ${id}, replaced by version ${current}`
+            : null;
+      if (why !== null) {
+        withdrawn.set(variant, `variant ${variant.id} ${why}`);
+        break;
+      }
+    }
+  return withdrawn;
 };
 
 const campaignOf = (
@@ -452,6 +497,9 @@ export const judgeDecision = (
   // Written copy grounded on a document that has expired by the time it would go — a campaign
   // sent later than it was written or launched again, quiet hours holding it until the morning
   // after the sale ended — makes claims nobody vouches for then.
+  const withdrawn = variant === null ? undefined : batch.withdrawn.get(variant);
+  if (withdrawn !== undefined && result.outcome !== 'block')
+    result = blockedBy('content', 'content_withdrawn', withdrawn);
   if (endsFirst(validUntilMs, result))
     result = blockedBy(
       'content',
@@ -883,6 +931,7 @@ export const guardAndRecord = async (
           promoted: new Map(),
           weights: new Map(),
           erased: new Map(),
+          withdrawn: new Map(),
         }
       : await loadGuardBatchState(
           tx,

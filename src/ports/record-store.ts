@@ -2,6 +2,7 @@ import type { AuditEntry } from '../core/audit.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord, MessageStatus } from '../core/message.js';
 import type { Channel } from '../core/profile.js';
+import type { StoredDocument } from './content-store.js';
 
 /** What a customer was already sent (or is about to be), for caps and cadence. */
 export interface SendHistory {
@@ -147,6 +148,11 @@ export interface RecordTx extends DeliverTx {
   erasedIdentities(hashes: readonly string[]): Promise<Map<string, number>>;
   /** Whether any identity was ever erased: when none was, the guard has nothing to look up. */
   anyErasedIdentity(): Promise<boolean>;
+  /**
+   * Every stored version of these content documents: the guard checks that the copy written
+   * from them still stands on the versions in force.
+   */
+  documentVersionsOf(ids: readonly string[]): Promise<StoredDocument[]>;
   /** A stored answer for this idempotency key, or null; `save` stores one. */
   findIdempotent(key: string): Promise<{ requestHash: string; response: string } | null>;
   saveIdempotent(

@@ -289,6 +289,109 @@ for (const factory of storeFactories)
         }
       });
 
+      it('blocks copy whose cited document was withdrawn or replaced before it went', async () => {
+        const docs = readContentDir(library ?? '');
+        const save = (doc: (typeof docs)[number], atMs: number) =>
+          herald.services.store.saveDocument({
+            id: doc.id,
+            version: doc.version,
+            hash: createHash('sha256').update(JSON.stringify(doc)).digest('hex'),
+            document: doc,
+            importedAtMs: atMs,
+          });
+        const customers = Array.from({ length: 12 }, (_, i) => `w${String(i)}`);
+        for (const id of customers)
+          await ingest('identify', {
+            userId: id,
+            traits: { email: `${id}@example.com`, firstName: 'Pat' },
+          });
+        const launch = async (id: string, query: string, sendAtMs: number) =>
+          (
+            await admin('POST', '/v1/campaigns', {
+              id,
+              template: 'upsell',
+              channels: ['email'],
+              sendAt: new Date(sendAtMs).toISOString(),
+              creative: { query },
+            })
+          ).json<{ variants: { id: string; citations: string[] }[] }>().variants;
+        const later = await launch('later', 'features', T0 + 2 * DAY_MS);
+        // An hour apart: two campaigns due at once for a customer are arbitrated to one.
+        const steady = await launch(
+          'steady',
+          'training resources library',
+          T0 + 2 * DAY_MS + HOUR_MS,
+        );
+        const [first, second] = later;
+        const withdrawnId = first?.citations[0];
+        const replacedId = second?.citations.find((id) => !(first?.citations ?? []).includes(id));
+        if (withdrawnId === undefined || replacedId === undefined)
+          throw new Error('two variants citing two documents expected');
+        // A day later the first variant's source is withdrawn (a version that has expired) and
+        // the second's replaced by a new version; the other sources stand.
+        clock.set(T0 + DAY_MS);
+        for (const doc of docs) {
+          if (doc.id === withdrawnId)
+            await save(
+              {
+                ...doc,
+                version: `${doc.version}-withdrawn`,
+                approvedAt: new Date(T0 + DAY_MS - 1000).toISOString(),
+                expiresAt: new Date(T0 + DAY_MS).toISOString(),
+              },
+              T0 + DAY_MS,
+            );
+          if (doc.id === replacedId)
+            await save(
+              {
+                ...doc,
+                version: `${doc.version}-b`,
+                approvedAt: new Date(T0 + DAY_MS).toISOString(),
+              },
+              T0 + DAY_MS,
+            );
+        }
+        clock.set(T0 + 2 * DAY_MS);
+        await herald.services.worker.runDue();
+        clock.set(T0 + 2 * DAY_MS + HOUR_MS);
+        await herald.services.worker.runDue();
+        const messages = (await admin('GET', '/v1/messages?limit=500')).json<{
+          messages: {
+            campaignId: string;
+            variant: string;
+            status: string;
+            reasonCode: string | null;
+            verdicts: { code: string; reason: string }[];
+          }[];
+        }>().messages;
+        expect(messages).toHaveLength(2 * customers.length);
+        const written = [...later, ...steady];
+        const reasonOf = (m: { campaignId: string; variant: string }) => {
+          const cites = (m.campaignId === 'later' ? later : steady).find(
+            (v) => v.id === m.variant,
+          )?.citations;
+          if (cites === undefined) throw new Error(`unknown variant ${m.variant}`);
+          return cites.includes(withdrawnId)
+            ? `document ${withdrawnId}, which is no longer in force`
+            : cites.includes(replacedId)
+              ? `of document ${replacedId}, replaced by version`
+              : null;
+        };
+        for (const m of messages) {
+          const reason = reasonOf(m);
+          if (reason === null) expect(m.status).toBe('queued');
+          else {
+            expect(m).toMatchObject({ status: 'blocked', reasonCode: 'content_withdrawn' });
+            expect(m.verdicts[0]?.reason).toContain(reason);
+          }
+        }
+        expect(written.length).toBeGreaterThan(2);
+        expect(messages.some((m) => m.status === 'queued')).toBe(true);
+        const said = messages.map((m) => m.verdicts[0]?.reason ?? '');
+        expect(said.some((r) => r.includes('replaced by'))).toBe(true);
+        expect(said.some((r) => r.includes('no longer in force'))).toBe(true);
+      });
+
       it('writes control first when nothing was learned, and promotes no unknown experiment', async () => {
         const store = herald.services.store;
         const first = await prepareCreative(

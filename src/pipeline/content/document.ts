@@ -165,6 +165,42 @@ export const usableAt = (doc: ContentDocument, nowMs: number): boolean =>
   Date.parse(doc.approvedAt) <= nowMs &&
   (doc.expiresAt === null || nowMs < Date.parse(doc.expiresAt));
 
+/**
+ * Which of two versions of a document is the newer: the later approval, then the higher
+ * version (`v10` after `v9`), then the later import — never import order alone, since one
+ * `content import` stores all its files at the same moment.
+ */
+const newer = (a: StoredVersion, b: StoredVersion): boolean => {
+  const approved = Date.parse(a.document.approvedAt) - Date.parse(b.document.approvedAt);
+  if (approved !== 0) return approved > 0;
+  const version = a.document.version.localeCompare(b.document.version, 'en', { numeric: true });
+  return version !== 0 ? version > 0 : a.importedAtMs > b.importedAtMs;
+};
+
+/** A stored version of a document, with when it was imported. */
+export interface StoredVersion {
+  document: ContentDocument;
+  importedAtMs: number;
+}
+
+/**
+ * The latest version of each document approved by `atMs`, when it is usable then: a version
+ * approved for later does not hide the current one, an expired one does hide older ones.
+ */
+export const documentsInForce = (
+  versions: readonly StoredVersion[],
+  atMs: number,
+): ContentDocument[] => {
+  const latest = new Map<string, StoredVersion>();
+  for (const candidate of versions) {
+    if (Date.parse(candidate.document.approvedAt) > atMs) continue;
+    const known = latest.get(candidate.document.id);
+    if (known === undefined || newer(candidate, known))
+      latest.set(candidate.document.id, candidate);
+  }
+  return [...latest.values()].map((v) => v.document).filter((d) => usableAt(d, atMs));
+};
+
 /** A one-line account of an invalid document, for logs and CLI output. */
 export const describeInvalidDocument = (invalid: InvalidDocument): string =>
   `${invalid.fileName}: ${invalid.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`;

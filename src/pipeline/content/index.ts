@@ -4,6 +4,7 @@ export {
   contentDocumentSchema,
   parseDocument,
   usableAt,
+  documentsInForce,
   describeInvalidDocument,
   type ContentDocument,
   type InvalidDocument,

@@ -309,6 +309,27 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       );
       return new Map(rows.map((r) => [r.key_hash, Number(r.erased_at_ms)]));
     },
+    async documentVersionsOf(ids) {
+      const rows = await lookUpAll(ids, (chunk, marks) =>
+        sql.all<{
+          id: string;
+          version: string;
+          hash: string;
+          body: string;
+          imported_at_ms: number | string;
+        }>(
+          `SELECT id, version, hash, body, imported_at_ms FROM content_documents WHERE id IN (${marks})`,
+          chunk,
+        ),
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        version: r.version,
+        hash: r.hash,
+        document: JSON.parse(r.body) as unknown,
+        importedAtMs: Number(r.imported_at_ms),
+      }));
+    },
     async anyErasedIdentity() {
       return (await sql.all('SELECT 1 AS found FROM erased_identities LIMIT 1')).length > 0;
     },
