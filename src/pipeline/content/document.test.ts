@@ -115,6 +115,48 @@ describe('parseDocument', () => {
     ]);
   });
 
+  it('refuses a field it does not know instead of dropping it, naming the right spelling', () => {
+    const md = (line: string) =>
+      parseDocument(
+        `---\nid: D1\ntitle: T\ncategory: C\naudience: A\napprovedAt: 2025-01-01\n${line}\nversion: "1"\n---\nbody`,
+        'd.md',
+      );
+    // Dropped, `expires_at` read as no expiry kept an expired document in use.
+    const snake = md('expires_at: 2025-06-30');
+    expect(snake.ok || snake.error.problems).toEqual([
+      { path: 'expires_at', message: 'is not a field of a document: did you mean expiresAt?' },
+    ]);
+    expect(md('expiresAt: 2025-06-30').ok).toBe(true);
+    const camel = parseDocument(json({ expiresAt: '2025-06-30' }), 'x.json');
+    expect(camel.ok || camel.error.problems).toEqual([
+      { path: 'expiresAt', message: 'is not a field of a document: did you mean expiry_date?' },
+    ]);
+    const hidden = parseDocument(
+      json({ metadata: { version: '1', expiry_date: '2025-06-30' } }),
+      'x.json',
+    );
+    expect(hidden.ok || hidden.error.problems[0]?.path).toBe('metadata.expiry_date');
+    const expiring = parseDocument(json({ expiry_date: '2025-12-30' }), 'x.json');
+    expect(expiring.ok && expiring.value.expiresAt).toBe('2025-12-30');
+  });
+
+  it('refuses a version written as a number, which loses its trailing zeros', () => {
+    const parsed = parseDocument(json({ metadata: { version: 1.1 } }), 'x.json');
+    expect(parsed.ok || parsed.error.problems[0]?.path).toBe('metadata.version');
+  });
+
+  it('refuses a day the calendar does not have, and an expiry not after the approval', () => {
+    const feb30 = parseDocument(json({ expiry_date: '2026-02-30' }), 'x.json');
+    expect(feb30.ok || feb30.error.problems).toEqual([
+      { path: 'expiry_date', message: 'is not a real date' },
+    ]);
+    expect(parseDocument(json({ expiry_date: '2028-02-29' }), 'x.json').ok).toBe(true);
+    const before = parseDocument(json({ expiry_date: '2025-10-01' }), 'x.json');
+    expect(before.ok || before.error.problems).toEqual([
+      { path: 'expiry_date', message: 'is not after approval_date (2025-11-01T00:00:00Z)' },
+    ]);
+  });
+
   it.skipIf(sharedDataDir === undefined)('parses all 25 approved scenario documents', () => {
     const docs = loadScenarioDocuments();
     expect(docs).toHaveLength(25);

@@ -46,6 +46,75 @@ const nullable = (value: unknown): unknown =>
     ? null
     : value;
 
+// The fields each format knows. Any other is refused, not dropped: a misspelt expiry
+// (`expires_at` in front matter, `expiresAt` in JSON) read as none would keep an expired
+// document in use.
+const JSON_FIELDS = new Set([
+  'document_id',
+  'title',
+  'category',
+  'content',
+  'audience',
+  'keywords',
+  'approval_date',
+  'expiry_date',
+  'expires_at',
+  'source_url',
+  'metadata',
+]);
+const MARKDOWN_FIELDS = new Set([
+  'id',
+  'title',
+  'category',
+  'audience',
+  'keywords',
+  'approvedAt',
+  'expiresAt',
+  'sourceUrl',
+  'version',
+]);
+// The other format's spelling of a field, and names people reach for.
+const SPELLINGS: Readonly<Record<string, string>> = {
+  documentId: 'document_id',
+  id: 'document_id',
+  body: 'content',
+  approvedAt: 'approval_date',
+  approved_at: 'approval_date',
+  expiresAt: 'expiry_date',
+  expiryDate: 'expiry_date',
+  expires: 'expiry_date',
+  expiry: 'expiry_date',
+  sourceUrl: 'source_url',
+  version: 'metadata.version',
+};
+const MARKDOWN_SPELLINGS: Readonly<Record<string, string>> = {
+  document_id: 'id',
+  approval_date: 'approvedAt',
+  approved_at: 'approvedAt',
+  expiry_date: 'expiresAt',
+  expires_at: 'expiresAt',
+  expiryDate: 'expiresAt',
+  expires: 'expiresAt',
+  expiry: 'expiresAt',
+  source_url: 'sourceUrl',
+};
+
+const unknownFields = (
+  raw: Record<string, unknown>,
+  known: ReadonlySet<string>,
+  spellings: Readonly<Record<string, string>>,
+  prefix = '',
+): FieldProblem[] =>
+  Object.keys(raw)
+    .filter((key) => !known.has(key))
+    .map((key) => ({
+      path: `${prefix}${key}`,
+      message:
+        spellings[key] === undefined
+          ? 'is not a field of a document'
+          : `is not a field of a document: did you mean ${spellings[key]}?`,
+    }));
+
 const fromJson = (raw: Record<string, unknown>): Record<string, unknown> => {
   const metadata = isRecord(raw['metadata']) ? raw['metadata'] : {};
   const version = metadata['version'];
@@ -59,8 +128,32 @@ const fromJson = (raw: Record<string, unknown>): Record<string, unknown> => {
     approvedAt: raw['approval_date'],
     expiresAt: nullable(raw['expiry_date'] ?? raw['expires_at']),
     sourceUrl: nullable(raw['source_url']),
-    version: typeof version === 'number' ? String(version) : version,
+    version,
   };
+};
+
+// Problems of the JSON export's own making: unknown fields, an expiry hidden in the free-form
+// metadata, a version written as a number (1.10 reads as 1.1, and would be refused as a
+// changed 1.1).
+const jsonProblems = (raw: Record<string, unknown>): FieldProblem[] => {
+  const problems = unknownFields(raw, JSON_FIELDS, SPELLINGS);
+  const metadata = raw['metadata'];
+  if (metadata !== undefined && !isRecord(metadata))
+    problems.push({ path: 'metadata', message: 'must be an object' });
+  if (isRecord(metadata)) {
+    for (const key of Object.keys(metadata))
+      if (/expir/i.test(key))
+        problems.push({
+          path: `metadata.${key}`,
+          message: 'is not read: an expiry goes at the top level, as expiry_date',
+        });
+    if (typeof metadata['version'] === 'number')
+      problems.push({
+        path: 'metadata.version',
+        message: `must be a string: a number loses its trailing zeros (write "${String(metadata['version'])}" as it was meant)`,
+      });
+  }
+  return problems;
 };
 
 // The JSON source names fields in snake_case; problems are reported under those names.
@@ -87,6 +180,8 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
     return err([{ path: 'front matter', message: `is not YAML: ${String(error)}` }]);
   }
   if (!isRecord(meta)) return err([{ path: 'front matter', message: 'must be a YAML mapping' }]);
+  const unknown = unknownFields(meta, MARKDOWN_FIELDS, MARKDOWN_SPELLINGS);
+  if (unknown.length > 0) return err(unknown);
   return ok({
     id: meta['id'],
     title: meta['title'],
@@ -99,6 +194,18 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
     sourceUrl: nullable(meta['sourceUrl']),
     version: meta['version'],
   });
+};
+
+/**
+ * Whether an ISO date (or date-time) names a day the calendar has: `Date.parse` reads
+ * `2025-02-30` as the 2nd of March.
+ */
+const isRealDate = (value: string): boolean => {
+  if (Number.isNaN(Date.parse(value))) return false;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  if (year === undefined || month === undefined || day === undefined) return false;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 };
 
 const validate = (
@@ -116,10 +223,23 @@ const validate = (
   }
   for (const field of ['approvedAt', 'expiresAt'] as const) {
     const value = candidate[field];
-    if (!seen.has(field) && typeof value === 'string' && Number.isNaN(Date.parse(value))) {
+    if (!seen.has(field) && typeof value === 'string' && !isRealDate(value)) {
+      seen.add(field);
       problems.push({ path: fieldName(field), message: 'is not a real date' });
     }
   }
+  const { approvedAt, expiresAt } = candidate;
+  if (
+    !seen.has('approvedAt') &&
+    !seen.has('expiresAt') &&
+    typeof approvedAt === 'string' &&
+    typeof expiresAt === 'string' &&
+    Date.parse(expiresAt) <= Date.parse(approvedAt)
+  )
+    problems.push({
+      path: fieldName('expiresAt'),
+      message: `is not after ${fieldName('approvedAt')} (${approvedAt})`,
+    });
   return problems;
 };
 
@@ -145,6 +265,8 @@ export const parseDocument = (
       return invalid([{ path: '/', message: `is not JSON: ${String(error)}` }]);
     }
     if (!isRecord(raw)) return invalid([{ path: '/', message: 'must be a JSON object' }]);
+    const own = jsonProblems(raw);
+    if (own.length > 0) return invalid(own);
     candidate = fromJson(raw);
     fieldName = (field) => jsonFieldOf[field] ?? field;
   } else if (lower.endsWith('.md') || lower.endsWith('.markdown')) {
