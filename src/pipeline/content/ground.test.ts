@@ -181,6 +181,38 @@ describe('checkGrounding', () => {
     ).toEqual([['date', '5 June 2027']]);
   });
 
+  it('reads numeric dates every way the calendar allows', () => {
+    // The source names the 5th of June 2026.
+    for (const date of ['6/5', '5/6', '05/06/2026', '6/5/26', '2026/06/05', '05.06.2026'])
+      expect(claimsInBody(`It starts ${date}.`), date).toEqual([]);
+    // Read as a date, not as two bare numbers each found somewhere in the source.
+    for (const date of ['6/30', '30/6', '2026/06/30', '5/6/2027', '30.06.2026'])
+      expect(claimsInBody(`The sale ends ${date}.`), date).toEqual([['date', date]]);
+    // Not dates: a split, a price, a version.
+    expect(claimsInBody('A 50/50 split.')).toEqual([['number', '50']]);
+    expect(extractClaims('Only 4.99 today').map((c) => c.kind)).toEqual(['number']);
+  });
+
+  it('reads a price with its scale as the whole sum', () => {
+    const prize = aDocument({
+      id: 'DOC2',
+      body: 'Orders over $20 enter a $1,000 prize draw; the fund holds $2,000,000.',
+    });
+    const problems = (body: string) =>
+      claimsOf(
+        checkGrounding(
+          aVariant({ subject: 'A prize draw', preheader: '', body, citations: ['DOC2'] }),
+          [prize],
+          null,
+        ),
+      );
+    for (const claim of ['$20K', '$20 million', '20 thousand dollars', '$1.5M', 'USD 20k'])
+      expect(problems(`Win ${claim}.`), claim).toEqual([['price', claim]]);
+    for (const claim of ['$1K', '$2M', '$2 million', '1 thousand dollars', '$1,000'])
+      expect(problems(`Win ${claim}.`), claim).toEqual([]);
+    expect(problems('Spend $20 more.')).toEqual([]);
+  });
+
   it('rejects bare numbers the sources do not state', () => {
     expect(
       claimsOf(checkGrounding(aVariant({ body: 'It runs for 72 hours.' }), [doc], null)),

@@ -192,6 +192,44 @@ const isOneNumber = (words: string): boolean => {
 
 const amount = '(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?)';
 
+// A scale after an amount of money: "$20K", "$1.5M", "$2 bn", "20 thousand dollars" — read as
+// the whole sum, so "$20K" is not grounded by a "$20" in a source.
+const scale = '(?:\\s?(k|m|mn|bn|b|thousand|million|billion)(?![\\p{L}\\p{N}]))?';
+const scales: Readonly<Record<string, number>> = {
+  k: 1e3,
+  thousand: 1e3,
+  m: 1e6,
+  mn: 1e6,
+  million: 1e6,
+  b: 1e9,
+  bn: 1e9,
+  billion: 1e9,
+};
+/** An amount with its scale, to the cent: `20` and `K` is 20000. */
+const scaledAmountOf = (digits: string, scaleWord: string | undefined): string =>
+  scaleWord === undefined
+    ? amountOf(digits)
+    : String(
+        Math.round(
+          Number(digits.replace(/,/g, '')) * (scales[scaleWord.toLowerCase()] ?? 1) * 100,
+        ) / 100,
+      );
+
+/**
+ * The days a numeric date can name, as `month-day/year` (year empty when not written): "6/30"
+ * only the 30th of June, "5/6" the 6th of May or the 5th of June, "2026/06/30" one day. None for
+ * what no calendar has ("50/50", "13/13"), nor for a dotted one without its year ("4.99").
+ */
+const numericDateReadings = (m: RegExpExecArray): string[] => {
+  const day = (month: number, date: number, year: string) =>
+    month >= 1 && month <= 12 && date >= 1 && date <= 31 ? [`${month}-${date}/${year}`] : [];
+  if (m[1] !== undefined) return day(Number(m[2]), Number(m[3]), m[1]);
+  const [a, b, separator, written] = [Number(m[4]), Number(m[6]), m[5], m[7]];
+  if (separator === '.' && written === undefined) return [];
+  const year = written === undefined ? '' : written.length === 2 ? `20${written}` : written;
+  return [...new Set([...day(a, b, year), ...day(b, a, year)])];
+};
+
 /** The dot of an abbreviated month ("5 Jun. 2026"), not a full stop after a month's name. */
 const abbreviationDot = '(?:(?<=\\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\\.)?';
 
@@ -221,18 +259,21 @@ const extractors: readonly {
 }[] = [
   {
     kind: 'price',
-    pattern: new RegExp(`${symbols}\\s?${amount}`, 'gu'),
-    key: (m) => `${currencyOf(m[1] ?? m[2] ?? '$')}:${amountOf(m[3] ?? '')}`,
+    pattern: new RegExp(`${symbols}\\s?${amount}${scale}`, 'giu'),
+    key: (m) => `${currencyOf(m[1] ?? m[2] ?? '$')}:${scaledAmountOf(m[3] ?? '', m[4])}`,
   },
   {
     kind: 'price',
-    pattern: new RegExp(`\\b(${currencyCodes})\\s?${amount}`, 'gi'),
-    key: (m) => `${currencyOf(m[1] ?? 'usd')}:${amountOf(m[2] ?? '')}`,
+    pattern: new RegExp(`\\b(${currencyCodes})\\s?${amount}${scale}`, 'giu'),
+    key: (m) => `${currencyOf(m[1] ?? 'usd')}:${scaledAmountOf(m[2] ?? '', m[3])}`,
   },
   {
     kind: 'price',
-    pattern: new RegExp(`\\b${amount}\\s?${currencyWords}\\b`, 'gi'),
-    key: (m) => `${currencyOf(m[2] ?? 'usd')}:${amountOf(m[1] ?? '')}`,
+    pattern: new RegExp(
+      `\\b${amount}(?:\\s?(k|m|mn|bn|thousand|million|billion))?\\s?${currencyWords}\\b`,
+      'gi',
+    ),
+    key: (m) => `${currencyOf(m[3] ?? 'usd')}:${scaledAmountOf(m[1] ?? '', m[2])}`,
   },
   {
     kind: 'price',
@@ -259,6 +300,16 @@ const extractors: readonly {
     kind: 'date',
     pattern: /\b(\d{4})-(\d{2})-(\d{2})\b/g,
     key: (m) => `${Number(m[2])}-${Number(m[3])}/${m[1] ?? ''}`,
+  },
+  {
+    // Numeric dates: "6/30", "30/6/2026", "2026/06/30", "30.06.2026" — every day they can name
+    // (`numericDateReadings`), grounded when a source names one of them. Not a fraction of
+    // digits inside a longer run, nor a dotted pair without its year (a price, a version).
+    kind: 'date',
+    pattern:
+      /(?<![\p{N}./])(?:(\d{4})\/(\d{1,2})\/(\d{1,2})|(\d{1,2})([/.])(\d{1,2})(?:\5(\d{4}|\d{2}))?)(?![\p{N}/]|\.\d)/gu,
+    key: (m) => numericDateReadings(m).join('|'),
+    accept: (m) => numericDateReadings(m).length > 0,
   },
   {
     kind: 'date',
@@ -518,10 +569,14 @@ const isGrounded = (claim: Claim, facts: Facts): boolean => {
       return facts.keys[claim.kind].has(claim.key);
     case 'date': {
       // A date without a year matches the same day in any year; one with a year must match it.
-      const [day, year] = claim.key.split('/');
-      return [...facts.keys.date].some((k) => {
-        const [factDay, factYear] = k.split('/');
-        return factDay === day && (year === '' || factYear === year);
+      // A numeric date names each day it can be read as (`|`): one reading in a source will do.
+      const facts_ = [...facts.keys.date].flatMap((k) => k.split('|'));
+      return claim.key.split('|').some((reading) => {
+        const [day, year] = reading.split('/');
+        return facts_.some((k) => {
+          const [factDay, factYear] = k.split('/');
+          return factDay === day && (year === '' || factYear === year);
+        });
       });
     }
     case 'number':
