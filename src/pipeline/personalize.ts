@@ -273,7 +273,10 @@ const generate = async (
         brand: { name: options.brandName, voice: [...options.brand.voiceWords] },
         maxSubjectLength: 60,
       },
-      AbortSignal.timeout(60_000),
+      // No deadline of its own: the adapter bounds a call by its settings (each attempt's
+      // timeout, its retries and the longest Retry-After it waits out), as documented. A cap
+      // here cut off the retries those settings allow and reported them as an abort.
+      new AbortController().signal,
     )
     .catch((error: unknown) => ({
       ok: false as const,
