@@ -83,6 +83,13 @@ export interface CreativeVariant {
 
 export type TriggerKind = Trigger['kind'];
 
+/**
+ * The longest an offer's code may stay valid: a year and a day. Beyond it an expiry is no
+ * business offer, and past JavaScript's last date it is no date at all (a worker round that
+ * wrote it would fail).
+ */
+export const MAX_CODE_VALID_HOURS = 366 * 24;
+
 export interface Incentive {
   kind: 'percent-off' | 'amount-off' | 'free-shipping';
   percent: number | null;

@@ -1,6 +1,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import type { CreativeVariant, Decision } from '../core/decision.js';
+import type { MessageRecord } from '../core/message.js';
 import { toCustomerId } from '../core/ids.js';
 import { quietHoursSchema } from '../core/quiet-hours.js';
 import { aDecision } from '../../test/support/builders.js';
@@ -410,6 +411,60 @@ describe('recording a round', () => {
       'lockAuditHead',
       'insertAudit 150',
     ]);
+  });
+});
+
+describe('a decision that cannot be judged', () => {
+  it('blocks its own message (guard_error) and records the rest of the round', async () => {
+    const messages: MessageRecord[] = [];
+    const audited: unknown[] = [];
+    const tx = new Proxy(
+      { auditLockIsFree: true },
+      {
+        get: (target, name: string) =>
+          name in target
+            ? target[name as keyof typeof target]
+            : (...args: unknown[]) => {
+                if (name === 'insertMessages') messages.push(...(args[0] as MessageRecord[]));
+                if (name === 'insertAudit') audited.push(...(args[0] as unknown[]));
+                return Promise.resolve(
+                  name === 'sendHistory' || name === 'campaignSpend' || name === 'pseudonymsOf'
+                    ? new Map()
+                    : null,
+                );
+              },
+      },
+    ) as unknown as StoreTx;
+    const base = deps(0);
+    const failing: GuardDeps = {
+      ...base,
+      renderer: {
+        ...base.renderer,
+        templateOf: (name) => {
+          if (name === 'broken') throw new Error('the template store is gone');
+          return base.renderer.templateOf(name);
+        },
+      },
+    };
+    const ids = ['f1', 'f2', 'f3'];
+    const profiles = new Map<CustomerId, ProfileState>(
+      ids.map((id) => [
+        toCustomerId(id),
+        { ...emptyProfile(toCustomerId(id), T0 - 1000), traits: { email: `${id}@example.com` } },
+      ]),
+    );
+    const decisions = ids.map((id) => ({
+      ...decisionFor(id),
+      template: id === 'f2' ? 'broken' : 'upsell',
+    }));
+    expect(await guardAndRecord(tx, failing, decisions, profiles, T0)).toBe(3);
+    expect(messages.map((m) => [m.id, m.status, m.reasonCode])).toEqual([
+      ['d-f1', 'queued', null],
+      ['d-f2', 'blocked', 'guard_error'],
+      ['d-f3', 'queued', null],
+    ]);
+    expect(messages[1]?.verdicts[0]?.reason).toContain('the template store is gone');
+    expect(audited).toHaveLength(3);
   });
 });
 

@@ -965,9 +965,19 @@ export const guardAndRecord = async (
         note(decision, decisionAuditData(decision, null, []));
         continue;
       }
-      const one = judgeOnChannels(decision, profiles.get(decision.customerId), batch, deps, nowMs);
+      let one: Judged;
+      let data: ReturnType<typeof decisionAuditData>;
+      try {
+        one = judgeOnChannels(decision, profiles.get(decision.customerId), batch, deps, nowMs);
+        data = decisionAuditData(decision, one.message, one.result.verdicts);
+      } catch (error) {
+        // Fail closed, for this decision alone: thrown out of the round, one decision nobody
+        // can judge would roll back every other customer's work and come back each round.
+        one = failedJudgement(decision, error, deps, nowMs);
+        data = decisionAuditData(decision, one.message, one.result.verdicts);
+      }
       judged.push(one);
-      note(decision, decisionAuditData(decision, one.message, one.result.verdicts));
+      note(decision, data);
     }
     await tx.insertMessages(judged.map((j) => j.message));
     await tx.assignUnits(judged.flatMap((j) => j.units));
@@ -980,6 +990,58 @@ export const guardAndRecord = async (
   }
   await appendAudit(tx, notes, nowMs);
   return recorded;
+};
+
+/**
+ * A decision whose judging threw: its message blocked (`guard_error`, the error in the
+ * reason), nothing rendered, no experiment joined.
+ */
+const failedJudgement = (
+  decision: Decision,
+  error: unknown,
+  deps: GuardDeps,
+  nowMs: number,
+): Judged => {
+  const result = blockedBy(
+    'pipeline',
+    'guard_error',
+    `judging the decision failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  const channel = decision.channels[0] ?? 'email';
+  const sendAtMs = Number.isFinite(decision.scheduledForMs) ? decision.scheduledForMs : nowMs;
+  const placed = placeMessage(result, sendAtMs, nowMs, deps.reviewExpiryMs);
+  return {
+    message: {
+      id: decision.id,
+      customerId: decision.customerId,
+      agent: decision.agent,
+      channel,
+      class: 'marketing',
+      template: decision.template,
+      topic: null,
+      campaignId: campaignOf(decision)?.id ?? null,
+      ...placed,
+      dueAtMs: placed.sendAtMs,
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+      cost: 0,
+      sendingDomain: null,
+      content: null,
+      contentHash: null,
+      ...splitVerdicts(result),
+      reviews: [],
+      attempts: 0,
+      recipient: null,
+      provider: null,
+      providerId: null,
+      sentAtMs: null,
+      lastError: null,
+      web: null,
+      variant: null,
+    },
+    result,
+    units: [],
+  };
 };
 
 /** Cancels the waiting messages of decisions a later event made moot, with an audit entry each. */

@@ -348,6 +348,17 @@ for (const factory of storeFactories) {
         expect(extra.json()).toMatchObject({
           error: { problems: [{ path: 'body', message: 'must not have the property "when"' }] },
         });
+        // An offer valid for longer than a year is refused: past JavaScript's last date, its
+        // expiry once failed every worker round that wrote it.
+        const forever = await send({
+          id: 'forever',
+          template: 'upsell',
+          channels: ['email'],
+          incentive: { percent: 10, validHours: 9007199254740991 },
+        });
+        expect(forever.json()).toMatchObject({
+          error: { problems: [{ path: 'body/incentive/validHours', message: 'must be <= 8784' }] },
+        });
         const status = await herald.app.inject({
           method: 'GET',
           url: '/v1/decisions?status=foo',

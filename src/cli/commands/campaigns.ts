@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CAMPAIGN_ID_PATTERN } from '../../core/decision.js';
+import { CAMPAIGN_ID_PATTERN, MAX_CODE_VALID_HOURS } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import { channels as allChannels, type Channel } from '../../core/profile.js';
 import { segmentNames } from '../../pipeline/decide/index.js';
@@ -85,7 +85,10 @@ export const registerCampaignCommands = (program: Command): void => {
             'invalid-input',
             `--id: "${options.id}" is not a campaign id (1–64 lowercase letters, digits and hyphens, not starting with a hyphen)`,
           );
-        const validHours = parseIntegerOption(options.validHours, '--valid-hours', { min: 1 });
+        const validHours = parseIntegerOption(options.validHours, '--valid-hours', {
+          min: 1,
+          max: MAX_CODE_VALID_HOURS,
+        });
         if (options.segment !== undefined && !segmentNames.some((s) => s === options.segment))
           throw new AppError(
             'invalid-input',

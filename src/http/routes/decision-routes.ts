@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
-import { CAMPAIGN_ID_PATTERN, type Decision } from '../../core/decision.js';
+import { CAMPAIGN_ID_PATTERN, MAX_CODE_VALID_HOURS, type Decision } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { Membership, WorkRecord } from '../../ports/decide-store.js';
@@ -138,7 +138,7 @@ export const registerDecisionRoutes = (
               Type.Object(
                 {
                   percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
-                  validHours: Type.Integer({ minimum: 1 }),
+                  validHours: Type.Integer({ minimum: 1, maximum: MAX_CODE_VALID_HOURS }),
                 },
                 { additionalProperties: false },
               ),

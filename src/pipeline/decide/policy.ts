@@ -1,12 +1,18 @@
 import { quietHoursSchema } from '../../core/quiet-hours.js';
 import { DAY_MS } from '../../core/time.js';
+import { MAX_CODE_VALID_HOURS } from '../../core/decision.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { channelSchema, journeySchema } from './journeys/journey-schema.js';
 
 const num = (value: number, description: string, min = 0) =>
   Type.Number({ minimum: min, default: value, description });
-const int = (value: number, description: string, min = 0) =>
-  Type.Integer({ minimum: min, default: value, description });
+const int = (value: number, description: string, min = 0, max?: number) =>
+  Type.Integer({
+    minimum: min,
+    ...(max === undefined ? {} : { maximum: max }),
+    default: value,
+    description,
+  });
 const channelList = (value: string[], description: string) =>
   Type.Array(channelSchema, { default: value, description });
 
@@ -49,7 +55,7 @@ export const decidePolicySchema = Type.Object(
           description:
             'Discount by cart value: the first band whose `below` exceeds the value; the last band has no bound.',
         }),
-        codeValidHours: int(48, 'Hours a cart-recovery code stays valid.', 1),
+        codeValidHours: int(48, 'Hours a cart-recovery code stays valid.', 1, MAX_CODE_VALID_HOURS),
         recoveryWindowDays: int(7, 'An order within this many days counts as a recovered cart.', 1),
         template: Type.String({
           default: 'cart-recovery',
@@ -69,7 +75,7 @@ export const decidePolicySchema = Type.Object(
         discountLtv: num(300, 'LTV from which the discount and new-products tier applies.'),
         discountPercent: num(20, 'Discount of the middle tier.'),
         genericPercent: num(10, 'Discount of the generic offer (lowest tier).'),
-        codeValidHours: int(168, 'Hours a win-back code stays valid.', 1),
+        codeValidHours: int(168, 'Hours a win-back code stays valid.', 1, MAX_CODE_VALID_HOURS),
         waves: Type.Array(
           Type.Object({ day: Type.Integer({ minimum: 0 }), channel: Type.String() }),
           {

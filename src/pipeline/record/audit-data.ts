@@ -1,6 +1,10 @@
 import type { Decision } from '../../core/decision.js';
 import type { MessageRecord, RecordedVerdict } from '../../core/message.js';
 
+/** A moment as ISO text; null for one no calendar has (a decision gone wrong must still be told). */
+const isoOf = (ms: number): string | null =>
+  Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
+
 /**
  * A decision's audit entry in the requirements' shape: decision, agent, action, parameters,
  * every guardrail result, confidence, human override, execution status. It names the content
@@ -27,10 +31,10 @@ export const decisionAuditData = (
             kind: decision.incentive.kind,
             percent: decision.incentive.percent,
             amount: decision.incentive.amount,
-            expiresAt: new Date(decision.incentive.expiresAtMs).toISOString(),
+            expiresAt: isoOf(decision.incentive.expiresAtMs),
           },
-    scheduledFor: new Date(decision.scheduledForMs).toISOString(),
-    sendAt: message === null ? null : new Date(message.sendAtMs).toISOString(),
+    scheduledFor: isoOf(decision.scheduledForMs),
+    sendAt: message === null ? null : isoOf(message.sendAtMs),
     journey: decision.journey,
     campaignId: message?.campaignId ?? null,
     experiment: decision.experiment,

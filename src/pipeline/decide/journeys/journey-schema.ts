@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_CODE_VALID_HOURS } from '../../../core/decision.js';
 
 export const channelSchema = Type.Union([
   Type.Literal('email'),
@@ -56,7 +57,7 @@ const sendStep = Type.Object(
     incentive: Type.Optional(
       Type.Object({
         percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
-        validHours: Type.Integer({ minimum: 1 }),
+        validHours: Type.Integer({ minimum: 1, maximum: MAX_CODE_VALID_HOURS }),
       }),
     ),
     offer: Type.Optional(
