@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signToken, verifyToken } from './signed-token.js';
+import { signMessageToken, signToken, verifyMessageToken, verifyToken } from './signed-token.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
@@ -21,5 +21,22 @@ describe('signed tokens', () => {
     const respelt = `${mac.slice(0, -1)}${ALPHABET[ALPHABET.indexOf(last) ^ 1] ?? ''}`;
     expect(Buffer.from(respelt, 'base64url')).toEqual(Buffer.from(mac, 'base64url'));
     expect(verifyToken('secret', `${body}.${respelt}`)).toBeNull();
+  });
+});
+
+describe('message tokens', () => {
+  it('read only for the purpose they were signed for, or as a bare id signed before purposes', () => {
+    const open = signMessageToken('s', 'o', 'm-1');
+    const unsubscribe = signMessageToken('s', 'u', 'm-1');
+    expect(verifyMessageToken('s', 'o', open)).toBe('m-1');
+    expect(verifyMessageToken('s', 'u', unsubscribe)).toBe('m-1');
+    expect(verifyMessageToken('s', 'u', open)).toBeNull();
+    expect(verifyMessageToken('s', 'o', unsubscribe)).toBeNull();
+    const bare = signToken('s', 'm-1');
+    expect(verifyMessageToken('s', 'u', bare)).toBe('m-1');
+    expect(verifyMessageToken('s', 'o', bare)).toBe('m-1');
+    // A click's token (JSON) is no message token, nor is one under another secret.
+    expect(verifyMessageToken('s', 'u', signToken('s', '{"m":"m-1","u":"https://x"}'))).toBeNull();
+    expect(verifyMessageToken('t', 'u', unsubscribe)).toBeNull();
   });
 });

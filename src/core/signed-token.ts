@@ -26,6 +26,31 @@ export const verifyToken = (secret: string, token: string): string | null => {
   return Buffer.from(body, 'base64url').toString('utf8');
 };
 
+/** What a message's link is for: its unsubscribe link (`u`), its open pixel (`o`). */
+export type LinkPurpose = 'u' | 'o';
+
+/**
+ * A token for one purpose of one message: the purpose is signed with the id, so the open
+ * pixel's token (which image proxies fetch and logs keep) cannot unsubscribe anyone.
+ */
+export const signMessageToken = (secret: string, purpose: LinkPurpose, messageId: string) =>
+  signToken(secret, `${purpose}:${messageId}`);
+
+/**
+ * The message id of a token signed for `purpose`, or null. A token signed before links had a
+ * purpose (the bare id) is read for either, so the links of mail already sent keep working.
+ */
+export const verifyMessageToken = (
+  secret: string,
+  purpose: LinkPurpose,
+  token: string,
+): string | null => {
+  const payload = verifyToken(secret, token);
+  if (payload === null) return null;
+  if (payload.startsWith(`${purpose}:`)) return payload.slice(2);
+  return /^[a-z]:/.test(payload) || payload.startsWith('{') ? null : payload;
+};
+
 /**
  * Whether `signature` is the hex HMAC-SHA-256 of `user:` and `userId` under the link secret:
  * what a site's server computes to vouch for the user its page names (web personalisation,

@@ -3,6 +3,8 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS } from '../../src/core/time.js';
+import { signToken } from '../../src/core/signed-token.js';
+import { openPixelUrl } from '../../src/pipeline/render/track-links.js';
 import type { MessageRecord } from '../../src/core/message.js';
 import type { HeraldEvent } from '../../src/core/event.js';
 import { createDispatcher } from '../../src/pipeline/deliver/index.js';
@@ -312,6 +314,47 @@ for (const factory of storeFactories) {
       });
       expect(again.statusCode).toBe(200);
       expect((await send('bo', 'upsell')).reasonCode).toBe('unsubscribed');
+    });
+
+    it('unsubscribes only with the link of mail that left, never with its open pixel', async () => {
+      await ingest('identify', { userId: 'di', traits: { email: 'di@example.com' } });
+      const post = (url: string) =>
+        herald.app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'List-Unsubscribe=One-Click',
+        });
+      const consented = async () =>
+        (await admin('GET', '/v1/profiles/di')).json<{
+          consent: { email?: { marketing?: { granted: boolean } } };
+        }>().consent.email?.marketing?.granted;
+      // A message still waiting: its copy (and link) is what the API and reviewers read.
+      clock.set(T0 + 60_000);
+      const waiting = await send('di', 'welcome-1');
+      const view = await admin('GET', `/v1/messages/${waiting.decisionId}`);
+      const link = view.json<{ content: { unsubscribeUrl: string } }>().content.unsubscribeUrl;
+      expect(link).toContain('/u/');
+      expect((await post(path(link))).statusCode).toBe(404);
+      expect(await consented()).toBeUndefined();
+      await herald.services.dispatcher.runDue();
+      // Sent now: the open pixel's token is another than the unsubscribe link's.
+      const pixel = openPixelUrl({
+        messageId: waiting.decisionId,
+        medium: 'email',
+        campaign: 'welcome',
+        content: 'welcome-1',
+        base: '',
+        linkSecret: herald.services.linkSecret,
+      });
+      const pixelToken = pixel.slice('/t/o/'.length);
+      expect(link.endsWith(pixelToken)).toBe(false);
+      expect((await post(`/u/${pixelToken}`)).statusCode).toBe(404);
+      expect(await consented()).toBeUndefined();
+      // A link signed before links had a purpose (the bare id) still unsubscribes.
+      const legacy = signToken(herald.services.linkSecret, waiting.decisionId);
+      expect((await post(`/u/${legacy}`)).statusCode).toBe(200);
+      expect(await consented()).toBe(false);
     });
 
     it('retries a transient refusal with backoff, dead-letters after the last attempt, and suppresses a hard bounce', async () => {

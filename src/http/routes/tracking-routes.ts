@@ -5,7 +5,12 @@ import { AppError } from '../../core/errors.js';
 import type { MessageRecord } from '../../core/message.js';
 import { optedOutOfSale } from '../../core/profile.js';
 import { normalisePhone } from '../../core/recipient.js';
-import { verifyToken, verifyUserSignature } from '../../core/signed-token.js';
+import {
+  verifyMessageToken,
+  verifyToken,
+  verifyUserSignature,
+  type LinkPurpose,
+} from '../../core/signed-token.js';
 import { heraldEvent } from '../../pipeline/deliver-messages.js';
 import { checkAtHandOff } from '../../pipeline/guard/index.js';
 import {
@@ -166,8 +171,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
     ]);
     clearTimeout(timer);
   };
-  const messageOfToken = async (token: string): Promise<MessageRecord | undefined> => {
-    const id = verifyToken(secret, token);
+  const messageOfToken = async (
+    token: string,
+    purpose: LinkPurpose,
+  ): Promise<MessageRecord | undefined> => {
+    const id = verifyMessageToken(secret, purpose, token);
     return id === null ? undefined : store.getMessage(id);
   };
 
@@ -179,8 +187,10 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
 
     scope.get<{ Params: { token: string } }>('/t/o/:token', async (request, reply) => {
       await recordBeside('open', async () => {
-        const message = await messageOfToken(request.params.token.replace(/\.gif$/, ''));
-        if (message !== undefined) await record(message, { kind: 'opened' });
+        const message = await messageOfToken(request.params.token.replace(/\.gif$/, ''), 'o');
+        // Only mail that left is opened: a preview of one waiting (a review) is no open.
+        if (message !== undefined && message.sentAtMs !== null)
+          await record(message, { kind: 'opened' });
       });
       return reply.type('image/gif').header('cache-control', 'no-store').send(PIXEL);
     });
@@ -212,8 +222,14 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         'Unsubscribed',
         `<h1>You are unsubscribed</h1><p>You will receive no more marketing from ${escapeHtml(config.messages.brandName)} on this channel.</p>`,
       );
+    // Only the links of a message that left unsubscribe: one waiting, blocked or in review was
+    // never the customer's, and its copy is what the API and reviewers read.
+    const sentMessageOfToken = async (token: string) => {
+      const message = await messageOfToken(token, 'u');
+      return message?.sentAtMs === null ? undefined : message;
+    };
     scope.get<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
-      const message = await messageOfToken(request.params.token);
+      const message = await sentMessageOfToken(request.params.token);
       if (message === undefined)
         return page(reply, 404, 'Link not valid', '<p>This unsubscribe link is not valid.</p>');
       // A GET changes nothing (mail scanners follow links): the page asks to confirm.
@@ -225,7 +241,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       );
     });
     scope.post<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
-      const message = await messageOfToken(request.params.token);
+      const message = await sentMessageOfToken(request.params.token);
       if (message === undefined)
         return page(reply, 404, 'Link not valid', '<p>This unsubscribe link is not valid.</p>');
       const body = typeof request.body === 'string' ? request.body : '';

@@ -3,7 +3,7 @@ import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
-import { signToken } from '../../core/signed-token.js';
+import { signMessageToken } from '../../core/signed-token.js';
 import type { Template } from './template.js';
 import {
   compileSubset,
@@ -177,7 +177,7 @@ export const createRenderer = (
     linkSecret: settings.linkSecret,
   });
   const unsubscribeUrlOf = (messageId: string) =>
-    `${base}/u/${signToken(settings.linkSecret, messageId)}`;
+    `${base}/u/${signMessageToken(settings.linkSecret, 'u', messageId)}`;
   const address = settings.postalAddress ?? '';
   const textFooter = (unsubscribeUrl: string) =>
     `\n\n--\n${settings.brandName}${address === '' ? '' : ` · ${address}`}\nUnsubscribe: ${unsubscribeUrl}`;

@@ -1,4 +1,4 @@
-import { signToken } from '../../core/signed-token.js';
+import { signMessageToken, signToken } from '../../core/signed-token.js';
 
 export interface LinkContext {
   messageId: string;
@@ -79,7 +79,7 @@ export const clickUrl = (destination: string, link: LinkContext): string =>
 
 /** The open pixel's URL: `base/t/o/<token>`. */
 export const openPixelUrl = (link: LinkContext): string =>
-  `${link.base}/t/o/${signToken(link.linkSecret, link.messageId)}`;
+  `${link.base}/t/o/${signMessageToken(link.linkSecret, 'o', link.messageId)}`;
 
 const hostOf = (url: string): string | null => {
   try {
