@@ -315,6 +315,22 @@ for (const factory of storeFactories) {
         { 'idempotency-key': 'k-1' },
       );
       expect(reused.statusCode).toBe(409);
+      // Data nested too deeply is a 400 naming where, not a 500 (its serialising overflowed).
+      const deep = `${'['.repeat(5_000)}1${']'.repeat(5_000)}`;
+      const nested = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/sends',
+        headers: { ...json, authorization: `Bearer ${marketerToken}` },
+        payload: `{"userId":"eve","channel":"email","template":"upsell","data":{"x":${deep}}}`,
+      });
+      expect(nested.statusCode).toBe(400);
+      expect(nested.json()).toMatchObject({
+        error: {
+          problems: [
+            { path: `/data/x${'/0'.repeat(63)}`, message: 'is nested deeper than 64 levels' },
+          ],
+        },
+      });
     });
 
     it('sends a 20 % cart offer to review; a viewer may not approve, an edit that breaks a rule is re-blocked', async () => {

@@ -104,6 +104,25 @@ for (const factory of storeFactories) {
       expect((await profile('42')).json().traits).toEqual({ plan: 'pro' });
     });
 
+    it('refuses an event nested too deeply, naming where, and keeps the rest of its batch', async () => {
+      // 5,000 arrays deep fits in 32 KB; serialised, it once overflowed the stack: a 500 the
+      // SDKs retry for ever, failing the batch's valid events with it.
+      const deep = `${'['.repeat(5_000)}1${']'.repeat(5_000)}`;
+      const res = await post(
+        '/v1/batch',
+        `{"batch":[{"type":"track","userId":"u1","event":"Deep","messageId":"deep-1","properties":{"a":${deep}}},` +
+          `{"type":"track","userId":"u1","event":"Fine","messageId":"fine-1"}]}`,
+      );
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ stored: 1 });
+      const [rejected] = res.json<{
+        rejected: { index: number; errors: { path: string; message: string }[] }[];
+      }>().rejected;
+      expect(rejected?.index).toBe(0);
+      expect(rejected?.errors[0]?.message).toBe('is nested deeper than 64 levels');
+      expect(rejected?.errors[0]?.path).toBe(`/batch/0/properties/a${'/0'.repeat(63)}`);
+    });
+
     it('answers 400 when no event of a batch is valid, and for a batch that is not one', async () => {
       const none = await post('/v1/batch', { batch: [{ type: 'track' }] });
       expect(none.statusCode).toBe(400);

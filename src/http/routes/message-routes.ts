@@ -21,6 +21,7 @@ import {
 import { optedOutOfSale } from '../../core/profile.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { ADMIN, allow, MARKET, principalOfRequest, READ, REVIEW, type Access } from '../auth.js';
+import { tooDeepAt, tooDeepMessage } from '../../core/json-depth.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -107,6 +108,11 @@ export const registerMessageRoutes = (
       if (key !== null && key.length > 255)
         throw new AppError('invalid-input', 'Idempotency-Key is longer than 255 characters');
       const b = request.body;
+      const deep = tooDeepAt(b.data ?? {}, '/data');
+      if (deep !== null)
+        throw new AppError('invalid-input', `${deep} ${tooDeepMessage}`, {
+          problems: [{ path: deep, message: tooDeepMessage }],
+        });
       const { answer, replayed } = await sendNow(
         store,
         services.guard,

@@ -1,4 +1,5 @@
 import type { FieldProblem } from '../../core/errors.js';
+import { tooDeepAt, tooDeepMessage } from '../../core/json-depth.js';
 import {
   eventTypes,
   serialiseEventBody,
@@ -363,6 +364,14 @@ export const parseEvent = (
   const groupId = idOf(raw['groupId']);
   const properties = objectOf(raw['properties']);
   const traits = objectOf(raw['traits']);
+  for (const [field, value] of [
+    ['properties', properties],
+    ['traits', traits],
+    ['context', context],
+  ] as const) {
+    const at = tooDeepAt(value, `${path}/${field}`);
+    if (at !== null) return err([{ path: at, message: tooDeepMessage }]);
+  }
   // Serialised once: the checks below read this text, and the store keeps it as the body.
   const bodyJson = serialiseEventBody({ previousId, groupId, properties, traits, context });
   const event: HeraldEvent = {
