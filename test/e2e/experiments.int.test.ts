@@ -282,6 +282,12 @@ for (const factory of storeFactories)
       expect(kpis.averageOrderValue).toBe(40);
       expect(kpis.cancelledOrders).toBe(0);
       expect(kpis.complianceViolationsPer100k).toBe(0);
+      // A window at the edge of what JavaScript dates allow is a 400 naming the field.
+      const edge = await get('/v1/kpis?to=-271821-04-20T00:00:00Z');
+      expect(edge.statusCode).toBe(400);
+      expect(edge.json()).toMatchObject({
+        error: { message: 'to: "-271821-04-20T00:00:00Z" is outside the years 1900 to 9999' },
+      });
       // Cancellations: k1's own order c goes out of the figures; k2 cannot cancel k0's order a;
       // k3's order d, whose cancellation came first, never counts.
       const cancel = (userId: string, orderId: string) => ({
