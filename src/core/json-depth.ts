@@ -5,31 +5,44 @@
  */
 export const MAX_JSON_DEPTH = 64;
 
-/**
- * Where (a JSON Pointer below `path`) `value` holds an object or array nested deeper than
- * `MAX_JSON_DEPTH` levels, or null when it does not. Stops looking at that depth, so it never
- * recurses deeper than the limit itself.
- */
-export const tooDeepAt = (value: unknown, path: string, depth = 0): string | null => {
+/** Whether `value` holds an object or array nested `MAX_JSON_DEPTH` or more levels below it. */
+const tooDeep = (value: unknown, depth: number): boolean => {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth >= MAX_JSON_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (tooDeep(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value)
+    if (tooDeep((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
+};
+
+/** The path to the first place `value` goes too deep, once it is known to. */
+const pathTooDeep = (value: unknown, path: string, depth: number): string | null => {
   if (typeof value !== 'object' || value === null) return null;
   if (depth >= MAX_JSON_DEPTH) return path;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      const found = tooDeepAt(value[i], `${path}/${String(i)}`, depth + 1);
-      if (found !== null) return found;
-    }
-    return null;
-  }
-  for (const key in value) {
-    const found = tooDeepAt(
-      (value as Record<string, unknown>)[key],
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((item, i) => [String(i), item])
+    : Object.entries(value);
+  for (const [key, child] of entries) {
+    if (!tooDeep(child, depth + 1)) continue;
+    return pathTooDeep(
+      child,
       `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
       depth + 1,
     );
-    if (found !== null) return found;
   }
   return null;
 };
+
+/**
+ * Where (a JSON Pointer below `path`) `value` holds an object or array nested deeper than
+ * `MAX_JSON_DEPTH` levels, or null when it does not. Never recurses deeper than the limit
+ * itself; the path is only built for a value that goes too deep.
+ */
+export const tooDeepAt = (value: unknown, path: string): string | null =>
+  tooDeep(value, 0) ? pathTooDeep(value, path, 0) : null;
 
 /** The problem of a value nested too deeply, named at the first place it goes too deep. */
 export const tooDeepMessage = `is nested deeper than ${String(MAX_JSON_DEPTH)} levels`;
