@@ -31,7 +31,10 @@ export const summariseSegments = async (
     const last = ids.at(-1);
     if (last === undefined) break;
     const profiles = await store.transaction((tx) => tx.loadProfiles(ids));
-    for (const state of profiles.values()) {
+    // In id order, whatever order the database read them in: k-means seeds from the order.
+    for (const id of ids) {
+      const state = profiles.get(id);
+      if (state === undefined) continue;
       const computed = env.computeProfile(state, nowMs);
       segments.push(segmentCustomer(state, computed, nowMs, env.policy.segments));
       rfm.push({

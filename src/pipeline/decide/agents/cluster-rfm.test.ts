@@ -40,6 +40,55 @@ describe('clusterRfm', () => {
     expect(three).toBeLessThan(two);
   });
 
+  it('reports the inertia of the clusters it gives, each customer in its nearest', () => {
+    for (let seed = 0; seed < 20; seed += 1) {
+      const random = seededRandom(seed);
+      const customers = Array.from({ length: 30 }, () => ({
+        recencyDays: Math.round(random.next() * 200),
+        frequency: Math.round(random.next() * 10),
+        monetary: Math.round(random.next() * 1000),
+      }));
+      const before = JSON.stringify(customers);
+      const result = clusterRfm(customers, 4, seededRandom(seed + 100));
+      expect(JSON.stringify(customers)).toBe(before);
+      // The same space as the clustering: standardised features.
+      const features = customers.map((r) => [
+        Math.min(r.recencyDays, 365),
+        Math.log1p(r.frequency),
+        Math.log1p(r.monetary),
+      ]);
+      const mean = [0, 1, 2].map((d) => features.reduce((s, f) => s + (f[d] ?? 0), 0) / 30);
+      const sd = [0, 1, 2].map((d) =>
+        Math.sqrt(features.reduce((s, f) => s + ((f[d] ?? 0) - (mean[d] ?? 0)) ** 2, 0) / 30),
+      );
+      const points = features.map((f) => f.map((x, d) => (x - (mean[d] ?? 0)) / (sd[d] ?? 1)));
+      const centres = result.clusters.map((_, j) => {
+        const members = points.filter((__, i) => result.assignment[i] === j);
+        return [0, 1, 2].map((d) => members.reduce((s, p) => s + (p[d] ?? 0), 0) / members.length);
+      });
+      const d2 = (a: number[], b: number[]) => a.reduce((s, x, d) => s + (x - (b[d] ?? 0)) ** 2, 0);
+      const inertia = points.reduce(
+        (s, p, i) => s + d2(p, centres[result.assignment[i] ?? 0] ?? []),
+        0,
+      );
+      expect(result.inertia).toBeCloseTo(inertia, 9);
+      points.forEach((p, i) => {
+        const own = d2(p, centres[result.assignment[i] ?? 0] ?? []);
+        for (const c of centres)
+          if (!Number.isNaN(c[0])) expect(own).toBeLessThanOrEqual(d2(p, c) + 1e-9);
+      });
+    }
+  });
+
+  it('gives as many clusters as there are distinct customers when fewer than k', () => {
+    const same = Array.from({ length: 5 }, () => ({ recencyDays: 10, frequency: 2, monetary: 50 }));
+    const result = clusterRfm(same, 3, seededRandom(1));
+    expect(result.clusters).toEqual([
+      { size: 5, centroid: { recencyDays: 10, frequency: 2, monetary: 50 } },
+    ]);
+    expect(result.inertia).toBe(0);
+  });
+
   it('refuses a k it cannot honour', () => {
     expect(() => clusterRfm(all.slice(0, 2), 3, seededRandom(1))).toThrow(/at least k = 3/);
     expect(() => clusterRfm(all, 0, seededRandom(1))).toThrow(/positive integer/);

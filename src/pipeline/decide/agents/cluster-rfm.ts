@@ -41,7 +41,8 @@ const distance2 = (a: readonly number[], b: readonly number[]): number => {
 /**
  * k-means over RFM (recency capped at 365 days, log1p of frequency and revenue, each
  * standardised to mean 0 and variance 1), seeded with k-means++ from `random` and iterated
- * (Lloyd) until no customer changes cluster or `maxIterations`. Deterministic for a seed.
+ * (Lloyd) until no customer changes cluster or `maxIterations`. Deterministic for a seed and
+ * the customers' order. Fewer clusters than `k` when fewer customers than `k` differ.
  */
 export const clusterRfm = (
   customers: readonly Rfm[],
@@ -66,18 +67,21 @@ export const clusterRfm = (
   const points = raw.map((p) => p.map((x, d) => (x - (mean[d] ?? 0)) / (sd[d] ?? 1)));
 
   // k-means++: each next centre drawn with probability proportional to its squared distance.
-  const first = points[Math.floor(random.next() * points.length)] ?? [];
+  // Centres are copies: they move to their clusters' means, and the points must not.
+  const first = [...(points[Math.floor(random.next() * points.length)] ?? [])];
   const centres: number[][] = [first];
   const nearest = points.map((p) => distance2(p, first));
   while (centres.length < k) {
     const total = nearest.reduce((a, b) => a + b, 0);
+    // Every point sits on a centre already: fewer distinct customers than k, fewer clusters.
+    if (total === 0) break;
     let target = random.next() * total;
     let index = 0;
     for (; index < points.length - 1; index += 1) {
       target -= nearest[index] ?? 0;
       if (target <= 0) break;
     }
-    const centre = points[index] ?? [];
+    const centre = [...(points[index] ?? [])];
     centres.push(centre);
     points.forEach((p, i) => {
       nearest[i] = Math.min(nearest[i] ?? Infinity, distance2(p, centre));
