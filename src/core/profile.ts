@@ -65,6 +65,14 @@ export interface Location {
 
 export type LifecycleStage = 'new' | 'active' | 'at-risk' | 'churned';
 
+/** A counted order as a profile keeps it. */
+export interface KeptOrder {
+  id: string;
+  cents: number;
+  atMs: number;
+  refundedCents: number;
+}
+
 /** The facts accumulated from a customer's events; everything else is derived from these. */
 export interface ProfileState {
   customerId: CustomerId;
@@ -92,6 +100,13 @@ export interface ProfileState {
      * sent again counts once. Absent in profiles recorded before they were kept.
      */
     cancelledIds?: string[];
+    /**
+     * The latest counted orders (`ORDERS_KEPT`, oldest first): each one's value, time and what
+     * was refunded of it, so that a cancellation naming one takes back what is left of it
+     * (its own value when the cancellation states none) and the last order's time moves back
+     * to the one before. Absent in profiles recorded before they were kept.
+     */
+    kept?: KeptOrder[];
   };
   /** Engagement points, decayed to `asOfMs`. */
   engagement: { points: number; asOfMs: number };

@@ -704,6 +704,10 @@ describe('applyEvent', () => {
         refundedCents: 0,
         firstAtMs: at(1),
         lastAtMs: at(3),
+        kept: [
+          { id: 'o1', cents: 4999, atMs: at(3), refundedCents: 0 },
+          { id: 'o2', cents: 2000, atMs: at(1), refundedCents: 0 },
+        ],
       });
     });
 
@@ -753,6 +757,35 @@ describe('applyEvent', () => {
         refundedCents: 6000,
         cancelledIds: ['o1'],
       });
+    });
+
+    it('takes back what is left of a cancelled order: its own value, less its refunds', () => {
+      const vip = applyAll([
+        aTrack('Order Completed', { order_id: 'o1', total: 1500 }),
+        // No amount stated: the order's own is taken back (a VIP by this order alone no more).
+        aTrack('Order Cancelled', { order_id: 'o1' }, { timestampMs: at(1) }),
+      ]);
+      expect(vip.orders).toMatchObject({ count: 0, revenueCents: 150_000, refundedCents: 150_000 });
+      const refunded = applyAll([
+        aTrack('Order Completed', { order_id: 'o1', total: 2000 }),
+        aTrack('Order Completed', { order_id: 'o2', total: 1500 }, { timestampMs: at(1) }),
+        aTrack('Order Refunded', { order_id: 'o2', total: 1500 }, { timestampMs: at(2) }),
+        aTrack('Order Cancelled', { order_id: 'o2', total: 1500 }, { timestampMs: at(3) }),
+        // A refund stated again, or beyond the order, takes back no more than is left.
+        aTrack('Order Refunded', { order_id: 'o1', total: 500 }, { timestampMs: at(4) }),
+        aTrack('Order Refunded', { order_id: 'o1', total: 1800 }, { timestampMs: at(5) }),
+      ]);
+      expect(refunded.orders.revenueCents - refunded.orders.refundedCents).toBe(0);
+      expect(refunded.orders).toMatchObject({ count: 1, refundedCents: 350_000 });
+    });
+
+    it("moves the last order's time back to the latest order that still counts", () => {
+      const state = applyAll([
+        aTrack('Order Completed', { order_id: 'o1', total: 600 }),
+        aTrack('Order Completed', { order_id: 'o2', total: 600 }, { timestampMs: at(80) }),
+        aTrack('Order Cancelled', { order_id: 'o2', total: 600 }, { timestampMs: at(81) }),
+      ]);
+      expect(state.orders).toMatchObject({ count: 1, lastAtMs: at(0) });
     });
 
     it('remembers the latest cancelled order ids only', () => {

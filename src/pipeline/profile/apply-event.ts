@@ -66,6 +66,9 @@ export { orderIdIn, orderValueCents };
 /** Cancelled order ids a profile remembers: a customer's latest, far more than anyone cancels. */
 export const CANCELLED_IDS_KEPT = 200;
 
+/** Counted orders a profile keeps (`orders.kept`): cancellations and refunds name recent ones. */
+export const ORDERS_KEPT = 50;
+
 /**
  * Where the customer is. What they or the business declared (an identify's `address` or
  * traits) outranks what a device or geo-IP observed (`context.location`): an observed country,
@@ -214,16 +217,38 @@ const updateOrders = (
       // Cancelled before it arrived: it never counts, whatever order the two came in.
       const orderId = orderIdIn(event.properties);
       if (orderId !== null && orders.cancelledIds?.includes(orderId) === true) return orders;
+      const cents = orderValueCents(event.properties);
       return {
         ...orders,
         count: orders.count + 1,
-        revenueCents: orders.revenueCents + orderValueCents(event.properties),
+        revenueCents: orders.revenueCents + cents,
         firstAtMs: minOf(orders.firstAtMs, at),
         lastAtMs: maxOf(orders.lastAtMs, at),
+        ...(orderId === null
+          ? {}
+          : {
+              kept: [
+                ...(orders.kept ?? []),
+                { id: orderId, cents, atMs: at, refundedCents: 0 },
+              ].slice(-ORDERS_KEPT),
+            }),
       };
     }
-    case 'Order Refunded':
-      return { ...orders, refundedCents: orders.refundedCents + orderValueCents(event.properties) };
+    case 'Order Refunded': {
+      const stated = orderValueCents(event.properties);
+      const orderId = orderIdIn(event.properties);
+      const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
+      if (kept === undefined) return { ...orders, refundedCents: orders.refundedCents + stated };
+      // Never more than is left of the order (a refund stated twice, or beyond its value).
+      const refund = Math.min(stated, Math.max(0, kept.cents - kept.refundedCents));
+      return {
+        ...orders,
+        refundedCents: orders.refundedCents + refund,
+        kept: (orders.kept ?? []).map((o) =>
+          o === kept ? { ...o, refundedCents: o.refundedCents + refund } : o,
+        ),
+      };
+    }
     case 'Order Cancelled': {
       // An order is cancelled once: the same order id cancelled again (a re-sent event with a
       // new messageId) changes nothing. Cancellations without an order id always count.
@@ -232,10 +257,30 @@ const updateOrders = (
       if (orderId !== null && cancelled.includes(orderId)) return orders;
       if (orderId !== null && facts.cancelsPlacedOrder === false)
         return { ...orders, cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT) };
+      const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
+      const stated = orderValueCents(event.properties);
+      // What is left of the order: its own value when the cancellation states none, less what
+      // was refunded of it already.
+      const takenBack =
+        kept === undefined
+          ? stated
+          : Math.max(
+              0,
+              Math.min(stated === 0 ? kept.cents : stated, kept.cents) - kept.refundedCents,
+            );
+      const rest = kept === undefined ? orders.kept : (orders.kept ?? []).filter((o) => o !== kept);
       return {
         ...orders,
         count: Math.max(0, orders.count - 1),
-        refundedCents: orders.refundedCents + orderValueCents(event.properties),
+        refundedCents: orders.refundedCents + takenBack,
+        // The last order is the latest one that still counts.
+        ...(kept !== undefined &&
+        kept.atMs === orders.lastAtMs &&
+        rest !== undefined &&
+        rest.length > 0
+          ? { lastAtMs: Math.max(...rest.map((o) => o.atMs)) }
+          : {}),
+        ...(rest === undefined ? {} : { kept: rest }),
         ...(orderId === null
           ? {}
           : { cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT) }),
