@@ -161,3 +161,13 @@ export interface MessageRecord {
   /** The experiment arm (a creative variant's id) this message carries, when it has one. */
   variant?: string | null;
 }
+
+/**
+ * Whether a message may have reached its customer: sent, being sent, or tried at least once
+ * (an attempt that timed out may have been taken by the provider all the same). Only such a
+ * message's links unsubscribe and its pixel counts: the copy of one never handed over is what
+ * the API and reviewers read.
+ */
+export const mayHaveReachedCustomer = (
+  message: Pick<MessageRecord, 'sentAtMs' | 'attempts' | 'status'>,
+): boolean => message.sentAtMs !== null || message.attempts > 0 || message.status === 'sending';

@@ -442,6 +442,16 @@ for (const factory of storeFactories) {
         for (let i = 0; i < 50 && slow.messages.length === 0; i += 1)
           await new Promise((resolve) => setTimeout(resolve, 100));
         expect(slow.messages).toHaveLength(1);
+        // Its unsubscribe link works, though the message's row does not know it left yet.
+        const unsubscribe =
+          /^List-Unsubscribe: <([^>]+)>/m.exec(unfold(slow.messages[0] ?? ''))?.[1] ?? '';
+        const oneClick = await other.app.inject({
+          method: 'POST',
+          url: path(unsubscribe),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'List-Unsubscribe=One-Click',
+        });
+        expect(oneClick.statusCode).toBe(200);
         // The customer follows a link in the copy that arrived: it went after all.
         const body = unfold(slow.messages[0] ?? '').replace(/=\r?\n/g, '');
         const link = /https:\/\/herald\.example\.com(\/t\/c\/[\w.-]+)/.exec(body)?.[1] ?? '';

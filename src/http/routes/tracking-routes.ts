@@ -2,7 +2,7 @@ import { escapeHtml } from '../../core/html.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
-import type { MessageRecord } from '../../core/message.js';
+import { mayHaveReachedCustomer, type MessageRecord } from '../../core/message.js';
 import { optedOutOfSale } from '../../core/profile.js';
 import { normalisePhone } from '../../core/recipient.js';
 import {
@@ -188,8 +188,8 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
     scope.get<{ Params: { token: string } }>('/t/o/:token', async (request, reply) => {
       await recordBeside('open', async () => {
         const message = await messageOfToken(request.params.token.replace(/\.gif$/, ''), 'o');
-        // Only mail that left is opened: a preview of one waiting (a review) is no open.
-        if (message !== undefined && message.sentAtMs !== null)
+        // Only mail that may have left is opened: a preview of one waiting (a review) is no open.
+        if (message !== undefined && mayHaveReachedCustomer(message))
           await record(message, { kind: 'opened' });
       });
       return reply.type('image/gif').header('cache-control', 'no-store').send(PIXEL);
@@ -222,11 +222,12 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         'Unsubscribed',
         `<h1>You are unsubscribed</h1><p>You will receive no more marketing from ${escapeHtml(config.messages.brandName)} on this channel.</p>`,
       );
-    // Only the links of a message that left unsubscribe: one waiting, blocked or in review was
-    // never the customer's, and its copy is what the API and reviewers read.
+    // Only the links of a message that may have left unsubscribe: one never handed to a
+    // provider (waiting, blocked, in review) was never the customer's, and its copy is what the
+    // API and reviewers read.
     const sentMessageOfToken = async (token: string) => {
       const message = await messageOfToken(token, 'u');
-      return message?.sentAtMs === null ? undefined : message;
+      return message === undefined || !mayHaveReachedCustomer(message) ? undefined : message;
     };
     scope.get<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
       const message = await sentMessageOfToken(request.params.token);
