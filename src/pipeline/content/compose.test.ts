@@ -35,6 +35,16 @@ const compose = (overrides: Partial<ComposeInput> = {}): Variant[] => {
 };
 
 describe('composeVariants', () => {
+  it('never cuts an amount from its scale when it shortens a snippet', () => {
+    // The preheader's cut (100 characters) falls between "$2" and "million".
+    const body = `${'The Northwind community fund, open to every member, '.padEnd(85, 'x')} grants $2 million to local makers each year.`;
+    const doc = aDocument({ body, title: 'Community Fund' });
+    for (const v of compose({ retrieved: [retrievedOf(doc)] })) {
+      expect(v.preheader).toMatch(/ grants…$/);
+      expect(checkGrounding(v, [doc], null, { knownNames: [brand.name] })).toEqual({ ok: true });
+    }
+  });
+
   it('writes count variants, one strategy each in turn, labelled as the offline composer', () => {
     const variants = compose({ count: 4 });
     expect(variants.map((v) => v.strategy)).toEqual(['control', 'curiosity', 'benefit', 'control']);

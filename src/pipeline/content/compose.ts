@@ -101,7 +101,10 @@ const slug = (text: string): string =>
 const shorten = (text: string, maxLength: number): string => {
   if (text.length <= maxLength) return text;
   const cut = text.slice(0, maxLength - 1);
-  const atWord = cut.slice(0, Math.max(cut.lastIndexOf(' '), 1));
+  let atWord = cut.slice(0, Math.max(cut.lastIndexOf(' '), 1));
+  // An amount cut from its scale ("$2" of "$2 million") would claim another sum: it goes too.
+  if (/^\s*(?:k|m|mn|bn|b|thousand|million|billion)\b/i.test(text.slice(atWord.length)))
+    atWord = atWord.replace(/\S*\d\S*$/, '');
   return `${atWord.replace(/[\s,;:.!?–—-]+$/, '')}…`;
 };
 

@@ -188,6 +188,17 @@ describe('checkGrounding', () => {
     // Read as a date, not as two bare numbers each found somewhere in the source.
     for (const date of ['6/30', '30/6', '2026/06/30', '5/6/2027', '30.06.2026'])
       expect(claimsInBody(`The sale ends ${date}.`), date).toEqual([['date', date]]);
+    for (const before of ['until', 'by', 'on', 'from 6/5 to', 'valid through', 'Expires:'])
+      expect(claimsInBody(`Offer ${before} 6/30.`), before).toEqual([['date', '6/30']]);
+    // Without a word a date follows, a day and month are figures: "24/7", "9/10 customers".
+    expect(extractClaims('Support 24/7, rated 9/10 and 4/5 stars').map((c) => c.kind)).toEqual([
+      'number',
+      'number',
+      'number',
+      'number',
+      'number',
+      'number',
+    ]);
     // Not dates: a split, a price, a version.
     expect(claimsInBody('A 50/50 split.')).toEqual([['number', '50']]);
     expect(extractClaims('Only 4.99 today').map((c) => c.kind)).toEqual(['number']);

@@ -215,6 +215,17 @@ const scaledAmountOf = (digits: string, scaleWord: string | undefined): string =
         ) / 100,
       );
 
+// Words a day follows: "ends 6/30", "valid until 30/6", "from 6/1 to 6/30".
+const DATE_CUE =
+  /\b(?:until|till|by|ends?|ending|ended|on|from|through|thru|to|before|after|since|starting|starts?|expires?|expiring|valid|due|deadline|dated?)\s*:?\s*$/i;
+/**
+ * Whether a day and month without a year stand where a date would: after a word a date
+ * follows. Without one, "24/7", "9/10 customers" or "4/5 stars" are figures, not days (read as
+ * numbers, grounded as numbers are).
+ */
+const dateCueBefore = (m: RegExpExecArray): boolean =>
+  DATE_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index));
+
 /**
  * The days a numeric date can name, as `month-day/year` (year empty when not written): "6/30"
  * only the 30th of June, "5/6" the 6th of May or the 5th of June, "2026/06/30" one day. None for
@@ -309,7 +320,9 @@ const extractors: readonly {
     pattern:
       /(?<![\p{N}./])(?:(\d{4})\/(\d{1,2})\/(\d{1,2})|(\d{1,2})([/.])(\d{1,2})(?:\5(\d{4}|\d{2}))?)(?![\p{N}/]|\.\d)/gu,
     key: (m) => numericDateReadings(m).join('|'),
-    accept: (m) => numericDateReadings(m).length > 0,
+    accept: (m) =>
+      numericDateReadings(m).length > 0 &&
+      (m[4] === undefined || m[7] !== undefined || dateCueBefore(m)),
   },
   {
     kind: 'date',
