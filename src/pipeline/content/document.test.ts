@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDocument, usableAt } from './document.js';
+import { documentsInForce, parseDocument, usableAt } from './document.js';
 import {
   aDocument,
   loadScenarioDocuments,
@@ -140,9 +140,23 @@ describe('parseDocument', () => {
     expect(expiring.ok && expiring.value.expiresAt).toBe('2025-12-30');
   });
 
-  it('refuses a version written as a number, which loses its trailing zeros', () => {
+  it('refuses a version written as a number with a fraction, which loses its trailing zeros', () => {
     const parsed = parseDocument(json({ metadata: { version: 1.1 } }), 'x.json');
     expect(parsed.ok || parsed.error.problems[0]?.path).toBe('metadata.version');
+    const whole = parseDocument(json({ metadata: { version: 2 } }), 'x.json');
+    expect(whole.ok && whole.value.version).toBe('2');
+  });
+
+  it('keeps other fields out of the document, refusing only those that look like limits', () => {
+    const md = (lines: string) =>
+      parseDocument(
+        `---\nid: D1\ntitle: T\ncategory: C\naudience: A\napprovedAt: 2025-01-01\nversion: "1"\n${lines}\n---\nbody`,
+        'd.md',
+      );
+    expect(md('author: Marketing\ntags: [spring]').ok).toBe(true);
+    expect(parseDocument(json({ tags: ['spring'] }), 'x.json').ok).toBe(true);
+    const until = md('valid_until: 2025-06-30');
+    expect(until.ok || until.error.problems[0]?.path).toBe('valid_until');
   });
 
   it('refuses a day the calendar does not have, and an expiry not after the approval', () => {
@@ -180,5 +194,21 @@ describe('usableAt', () => {
 
   it('never expires without an expiry', () => {
     expect(usableAt(aDocument({ expiresAt: null }), Date.parse('2099-01-01T00:00:00Z'))).toBe(true);
+  });
+});
+
+describe('documentsInForce', () => {
+  it('picks the same version whatever order the versions are read in', () => {
+    const version = (v: string) => ({
+      document: aDocument({ id: 'D1', version: v, approvedAt: '2026-01-01T00:00:00Z' }),
+      importedAtMs: 5,
+    });
+    const versions = [version('1.0'), version('1.00'), version('01.0')];
+    const picked = (list: typeof versions) =>
+      documentsInForce(list, Date.parse('2026-02-01T00:00:00Z')).map((d) => d.version);
+    expect(picked(versions)).toEqual(picked([...versions].reverse()));
+    expect(picked([versions[1], versions[2], versions[0]].filter((v) => v !== undefined))).toEqual(
+      picked(versions),
+    );
   });
 });

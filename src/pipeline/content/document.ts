@@ -46,9 +46,10 @@ const nullable = (value: unknown): unknown =>
     ? null
     : value;
 
-// The fields each format knows. Any other is refused, not dropped: a misspelt expiry
-// (`expires_at` in front matter, `expiresAt` in JSON) read as none would keep an expired
-// document in use.
+// The fields each format knows. Another field is kept out of the document, but one that looks
+// like a known field misspelt, or like a date that limits where the document may be used, is
+// refused: read as absent, `expires_at` in front matter (or `expiresAt` in JSON) would keep an
+// expired document in use.
 const JSON_FIELDS = new Set([
   'document_id',
   'title',
@@ -99,6 +100,9 @@ const MARKDOWN_SPELLINGS: Readonly<Record<string, string>> = {
   source_url: 'sourceUrl',
 };
 
+// What a field limiting when a document may be used could be called.
+const LIMITING = /expir|approv|valid|until/i;
+
 const unknownFields = (
   raw: Record<string, unknown>,
   known: ReadonlySet<string>,
@@ -106,12 +110,12 @@ const unknownFields = (
   prefix = '',
 ): FieldProblem[] =>
   Object.keys(raw)
-    .filter((key) => !known.has(key))
+    .filter((key) => !known.has(key) && (spellings[key] !== undefined || LIMITING.test(key)))
     .map((key) => ({
       path: `${prefix}${key}`,
       message:
         spellings[key] === undefined
-          ? 'is not a field of a document'
+          ? 'is not a field of a document, and one that limits when it may be used is not ignored'
           : `is not a field of a document: did you mean ${spellings[key]}?`,
     }));
 
@@ -128,7 +132,7 @@ const fromJson = (raw: Record<string, unknown>): Record<string, unknown> => {
     approvedAt: raw['approval_date'],
     expiresAt: nullable(raw['expiry_date'] ?? raw['expires_at']),
     sourceUrl: nullable(raw['source_url']),
-    version,
+    version: typeof version === 'number' && Number.isInteger(version) ? String(version) : version,
   };
 };
 
@@ -147,10 +151,12 @@ const jsonProblems = (raw: Record<string, unknown>): FieldProblem[] => {
           path: `metadata.${key}`,
           message: 'is not read: an expiry goes at the top level, as expiry_date',
         });
-    if (typeof metadata['version'] === 'number')
+    const version = metadata['version'];
+    // A whole number loses nothing; 1.10 reads as 1.1 and would collide with it.
+    if (typeof version === 'number' && !Number.isInteger(version))
       problems.push({
         path: 'metadata.version',
-        message: `must be a string: a number loses its trailing zeros (write "${String(metadata['version'])}" as it was meant)`,
+        message: `must be a string: a number loses its trailing zeros (write "${String(version)}" as it was meant)`,
       });
   }
   return problems;
@@ -290,13 +296,17 @@ export const usableAt = (doc: ContentDocument, nowMs: number): boolean =>
 /**
  * Which of two versions of a document is the newer: the later approval, then the higher
  * version (`v10` after `v9`), then the later import — never import order alone, since one
- * `content import` stores all its files at the same moment.
+ * `content import` stores all its files at the same moment — then the version's spelling.
  */
 const newer = (a: StoredVersion, b: StoredVersion): boolean => {
   const approved = Date.parse(a.document.approvedAt) - Date.parse(b.document.approvedAt);
   if (approved !== 0) return approved > 0;
   const version = a.document.version.localeCompare(b.document.version, 'en', { numeric: true });
-  return version !== 0 ? version > 0 : a.importedAtMs > b.importedAtMs;
+  if (version !== 0) return version > 0;
+  if (a.importedAtMs !== b.importedAtMs) return a.importedAtMs > b.importedAtMs;
+  // "1.0" and "1.00" read as one number: the spelling decides, so every reader agrees
+  // whatever order the rows come in.
+  return a.document.version > b.document.version;
 };
 
 /** A stored version of a document, with when it was imported. */

@@ -318,7 +318,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
           body: string;
           imported_at_ms: number | string;
         }>(
-          `SELECT id, version, hash, body, imported_at_ms FROM content_documents WHERE id IN (${marks})`,
+          `SELECT id, version, hash, body, imported_at_ms FROM content_documents WHERE id IN (${marks}) ORDER BY imported_at_ms, id, version`,
           chunk,
         ),
       );
