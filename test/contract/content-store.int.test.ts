@@ -33,4 +33,17 @@ for (const factory of storeFactories)
       ]);
       expect(all[1]?.document).toEqual({ id: 'DOC001', version: '1.1', title: 'Widget v1.1' });
     });
+
+    it('reads the versions of the documents asked for, inside a transaction', async () => {
+      await store.saveDocument(doc('1.1', 'b', 2));
+      await store.saveDocument(doc('1.0', 'a', 1));
+      await store.saveDocument({ ...doc('3', 'x', 1), id: 'DOC002' });
+      const read = await store.transaction((tx) => tx.documentVersionsOf(['DOC001', 'NONE']));
+      expect(read.map((d) => [d.id, d.version, d.hash, d.importedAtMs])).toEqual([
+        ['DOC001', '1.0', 'a', 1],
+        ['DOC001', '1.1', 'b', 2],
+      ]);
+      expect(read[1]?.document).toEqual({ id: 'DOC001', version: '1.1', title: 'Widget v1.1' });
+      expect(await store.transaction((tx) => tx.documentVersionsOf([]))).toEqual([]);
+    });
   });
