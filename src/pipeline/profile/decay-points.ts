@@ -14,6 +14,9 @@ export const addPoints = (
   atMs: number,
   halfLifeDays: number,
 ): { points: number; asOfMs: number } => {
+  // Nothing held yet: the total starts at these points' time, not at whatever event first made
+  // the profile (one stamped ahead would otherwise hold back these points' decay).
+  if (total.points === 0) return { points, asOfMs: atMs };
   if (atMs >= total.asOfMs) {
     const decayed = total.points * decayFactor(atMs - total.asOfMs, halfLifeDays);
     return { points: decayed + points, asOfMs: atMs };
