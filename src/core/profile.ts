@@ -50,6 +50,18 @@ export interface Cart {
   updatedAtMs: number;
 }
 
+/**
+ * What happened to a cart, as the profile keeps it (`cartLog`): a product added or removed, the
+ * cart replaced by a snapshot (`Cart Viewed`, `Checkout Started` with `products`), or closed by
+ * an order. The cart is the fold of these in time order from the latest snapshot or order, so
+ * it is the same whatever order the events arrived in: a late order takes out what was in the
+ * cart before it and leaves what came after, a late add lands where its time puts it.
+ */
+export type CartEntry =
+  | { kind: 'add' | 'remove'; atMs: number; item: CartItem }
+  | { kind: 'set'; atMs: number; items: CartItem[] }
+  | { kind: 'order'; atMs: number };
+
 export interface Device {
   token: string;
   platform: 'ios' | 'android' | 'web';
@@ -123,6 +135,12 @@ export interface ProfileState {
    */
   unregisteredTokens?: { token: string; atMs: number }[];
   cart: Cart | null;
+  /**
+   * The cart's changes since its latest snapshot or order, in time order (that entry first):
+   * `cart` is their fold. Absent in profiles recorded before it was kept (their cart then
+   * stands as a snapshot at its last change).
+   */
+  cartLog?: readonly CartEntry[];
   /**
    * When the cart was last closed — an order, or its last item removed: a cart change older
    * than that arrived late and does not reopen it. Absent until then.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../ports/random.js';
 import type { HeraldEvent } from '../../core/event.js';
 import { hasRecipient, recipientOf } from '../../core/recipient.js';
 import { applyEvent, CANCELLED_IDS_KEPT, orderValueCents } from './apply-event.js';
@@ -1063,7 +1064,7 @@ describe('applyEvent', () => {
       expect(state.cart).toBeNull();
     });
 
-    it('ignores cart events older than the cart’s last change', () => {
+    it('places a late cart change at its time, as a rebuild in time order does', () => {
       const cart = applyAll([added('p1', 10, 5)]);
       const late = [
         added('p2', 4, 4),
@@ -1072,10 +1073,12 @@ describe('applyEvent', () => {
         aTrack('Order Completed', { order_id: 'o0', total: 1 }, { timestampMs: at(1) }),
       ];
       const after = applyAll(late, policy, cart);
-      expect(after.cart).toEqual(cart.cart);
+      const inTime = applyAll([...late].reverse().concat([added('p1', 10, 5)]));
+      expect(after.cart).toEqual(inTime.cart);
+      expect(after.cart?.items.map((i) => i.productId)).toEqual(['p2', 'p1']);
     });
 
-    it('never lets a late cart change reopen a cart an order or a removal closed, in any order', () => {
+    it('never lets a late cart change reopen a cart an order closed, in any order', () => {
       const order = aTrack(
         'Order Completed',
         { order_id: 'o1', total: 10 },
@@ -1084,15 +1087,63 @@ describe('applyEvent', () => {
       const events = [added('p1', 10, 1), order, added('p2', 4, 3)];
       for (const arrival of [events, [...events].reverse()])
         expect(applyAll(arrival).cart).toBeNull();
-      // Emptied by removing its last item at day 5: an addition stamped day 3 arrives late.
+      // An order arriving after a later addition takes out only what came before it.
+      const lateOrder = applyAll([added('p1', 80, 1), added('p2', 30, 7), order]);
+      expect(lateOrder.cart?.items.map((i) => i.productId)).toEqual(['p2']);
+      // Emptied by removing its last item at day 5, an addition stamped day 3 arriving late was
+      // in the cart all along: the removal leaves it.
       const emptied = applyAll([
         added('p1', 10, 1),
         aTrack('Product Removed', { product_id: 'p1', quantity: 1 }, { timestampMs: at(5) }),
         added('p2', 4, 3),
       ]);
-      expect(emptied.cart).toBeNull();
+      expect(emptied.cart?.items.map((i) => i.productId)).toEqual(['p2']);
       // A change after the close opens a new cart.
       expect(applyAll([added('p1', 10, 1), order, added('p3', 7, 6)]).cart?.items).toHaveLength(1);
+    });
+
+    it('comes to the same cart whatever order its events arrive in', () => {
+      const random = seededRandom(42);
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(random.next() * list.length)] as T;
+      for (let run = 0; run < 300; run += 1) {
+        const events = Array.from({ length: 2 + Math.floor(random.next() * 10) }, (_, i) => {
+          const atMs = at(0) + (i + 1) * 60_000 + Math.floor(random.next() * 30) * 1000;
+          const product = pick(['p1', 'p2', 'p3']);
+          const quantity = 1 + Math.floor(random.next() * 3);
+          switch (pick(['add', 'add', 'add', 'remove', 'view', 'order'])) {
+            case 'add':
+              return aTrack(
+                'Product Added',
+                { product_id: product, price: 5, quantity },
+                { timestampMs: atMs },
+              );
+            case 'remove':
+              return aTrack(
+                'Product Removed',
+                { product_id: product, quantity },
+                { timestampMs: atMs },
+              );
+            case 'view':
+              return aTrack(
+                'Cart Viewed',
+                { products: [{ product_id: product, price: 5, quantity }] },
+                { timestampMs: atMs },
+              );
+            default:
+              return aTrack(
+                'Order Completed',
+                { order_id: `o${String(i)}`, total: 5 },
+                { timestampMs: atMs },
+              );
+          }
+        });
+        const inTime = [...events].sort((a, b) => a.timestampMs - b.timestampMs);
+        const shuffled = [...events].sort(() => random.next() - 0.5);
+        expect(
+          applyAll(shuffled).cart,
+          JSON.stringify(shuffled.map((e) => [e.name, e.timestampMs])),
+        ).toEqual(applyAll(inTime).cart);
+      }
     });
 
     it('ignores products without an id and cart events that are not track calls', () => {

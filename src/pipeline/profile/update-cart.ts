@@ -1,5 +1,6 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
-import type { Cart, CartItem } from '../../core/profile.js';
+import type { Cart, CartEntry, CartItem } from '../../core/profile.js';
+import { DAY_MS } from '../../core/time.js';
 import {
   asNumber,
   asObject,
@@ -58,48 +59,135 @@ const productsOf = (props: JsonObject): CartItem[] | null => {
 };
 
 /**
- * The open cart after an e-commerce event. A cart change older than the cart's last update, or
- * than the moment the cart was last closed (`closedAtMs`: an order, or its last item removed),
- * is ignored — events can arrive late, and a late `Product Added` must not reopen a cart an
- * order closed; a completed order empties the cart it followed.
+ * Changes kept after the latest snapshot or order: at most 50, and none more than a day older
+ * than the newest. Older ones are folded into a snapshot, so a change arriving later than that
+ * behind the others is taken as stale (as one older than an order is).
  */
-export const updateCart = (
-  cart: Cart | null,
-  event: HeraldEvent,
-  closedAtMs: number | undefined,
-): Cart | null => {
-  const at = event.timestampMs;
-  const stale = at < (cart === null ? (closedAtMs ?? -Infinity) : cart.updatedAtMs);
+export const CART_LOG_KEPT = 50;
+export const CART_LOG_WINDOW_MS = DAY_MS;
+
+const entryOf = (event: HeraldEvent): CartEntry | null => {
+  const atMs = event.timestampMs;
   switch (event.name) {
-    case 'Product Added': {
-      const item = toCartItem(event.properties);
-      if (item === null || stale) return cart;
-      const items = [...(cart?.items ?? [])];
-      const index = items.findIndex((i) => i.productId === item.productId);
-      const existing = items[index];
-      if (existing === undefined) items.push(item);
-      else items[index] = { ...existing, ...item, quantity: existing.quantity + item.quantity };
-      return withItems(items, at);
-    }
+    case 'Product Added':
     case 'Product Removed': {
       const item = toCartItem(event.properties);
-      if (item === null || stale || cart === null) return cart;
-      const items = cart.items.flatMap((i) => {
-        if (i.productId !== item.productId) return [i];
-        const quantity = i.quantity - item.quantity;
-        return quantity > 0 ? [{ ...i, quantity }] : [];
-      });
-      return withItems(items, at);
+      return item === null
+        ? null
+        : { kind: event.name === 'Product Added' ? 'add' : 'remove', atMs, item };
     }
     case 'Cart Viewed':
     case 'Checkout Started': {
       const items = productsOf(event.properties);
-      if (items === null || stale) return cart;
-      return withItems(items, at);
+      return items === null ? null : { kind: 'set', atMs, items };
     }
     case 'Order Completed':
-      return stale && cart !== null ? cart : null;
+      return { kind: 'order', atMs };
     default:
-      return cart;
+      return null;
   }
+};
+
+const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
+  switch (entry.kind) {
+    case 'set':
+      return [...entry.items];
+    case 'order':
+      return [];
+    case 'add': {
+      const next = [...items];
+      const index = next.findIndex((i) => i.productId === entry.item.productId);
+      const existing = next[index];
+      if (existing === undefined) next.push(entry.item);
+      else
+        next[index] = {
+          ...existing,
+          ...entry.item,
+          quantity: existing.quantity + entry.item.quantity,
+        };
+      return next;
+    }
+    case 'remove':
+      return items.flatMap((i) => {
+        if (i.productId !== entry.item.productId) return [i];
+        const quantity = i.quantity - entry.item.quantity;
+        return quantity > 0 ? [{ ...i, quantity }] : [];
+      });
+  }
+};
+
+/** The cart a log (in time order, a snapshot or order first if any) comes to. */
+const foldCart = (log: readonly CartEntry[]): Cart | null => {
+  let items: CartItem[] = [];
+  let atMs = 0;
+  for (const entry of log) {
+    items = applyChange(items, entry);
+    atMs = entry.atMs;
+  }
+  return withItems(items, atMs);
+};
+
+/**
+ * The log of a profile kept before there was one: its cart as a snapshot at its last change,
+ * or — no cart, but closed — an order at that moment.
+ */
+const logOf = (
+  cart: Cart | null,
+  cartLog: readonly CartEntry[] | undefined,
+  closedAtMs: number | undefined,
+): CartEntry[] => {
+  if (cartLog !== undefined) return [...cartLog];
+  if (cart !== null) return [{ kind: 'set', atMs: cart.updatedAtMs, items: cart.items }];
+  return closedAtMs === undefined ? [] : [{ kind: 'order', atMs: closedAtMs }];
+};
+
+/**
+ * The open cart and its log after an e-commerce event. A change older than the latest order or
+ * snapshot is ignored (a late `Product Added` never reopens a cart a later order closed); any
+ * other lands at its time, and the cart is folded again from the log.
+ */
+export const updateCart = (
+  cart: Cart | null,
+  cartLog: readonly CartEntry[] | undefined,
+  closedAtMs: number | undefined,
+  event: HeraldEvent,
+): { cart: Cart | null; cartLog: readonly CartEntry[] | undefined } => {
+  const entry = entryOf(event);
+  if (entry === null) return { cart, cartLog };
+  const log = logOf(cart, cartLog, closedAtMs);
+  const base = log[0];
+  // Before the snapshot or order the log starts from: it changed a cart since replaced.
+  if (
+    base !== undefined &&
+    (base.kind === 'set' || base.kind === 'order') &&
+    entry.atMs < base.atMs
+  )
+    return { cart, cartLog: log };
+  // After every entry of its time or earlier: events of one moment apply in arrival order.
+  let at = log.length;
+  while (at > 0 && (log[at - 1]?.atMs ?? 0) > entry.atMs) at -= 1;
+  log.splice(at, 0, entry);
+  // From the latest snapshot or order on; past the limit, the oldest changes become one.
+  let from = 0;
+  for (let i = log.length - 1; i >= 0; i -= 1) {
+    const kind = log[i]?.kind;
+    if (kind === 'set' || kind === 'order') {
+      from = i;
+      break;
+    }
+  }
+  let kept = log.slice(from);
+  const newest = kept.at(-1)?.atMs ?? entry.atMs;
+  let folding = Math.max(1, kept.length - CART_LOG_KEPT);
+  while (folding < kept.length && (kept[folding]?.atMs ?? 0) < newest - CART_LOG_WINDOW_MS)
+    folding += 1;
+  if (folding > 1) {
+    const folded = kept.slice(0, folding);
+    const last = folded.at(-1);
+    kept = [
+      { kind: 'set', atMs: last?.atMs ?? entry.atMs, items: foldCart(folded)?.items ?? [] },
+      ...kept.slice(folding),
+    ];
+  }
+  return { cart: foldCart(kept), cartLog: kept };
 };
