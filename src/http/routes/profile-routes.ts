@@ -121,11 +121,19 @@ export const registerProfileRoutes = (
         ...churn,
         conversion,
       };
-    const prediction = predictForCustomer(
-      latest,
-      await store.listCustomerOrders(customerId),
-      nowMs,
-    );
+    const orders = await store.listCustomerOrders(customerId);
+    let prediction: ReturnType<typeof predictForCustomer>;
+    try {
+      prediction = predictForCustomer(latest, orders, nowMs);
+    } catch (error) {
+      // A model's numerical failure for one customer is no failure of their profile.
+      return {
+        modelVersion: latest.version,
+        reason: `the model could not score this customer: ${error instanceof Error ? error.message : String(error)}`,
+        ...churn,
+        conversion,
+      };
+    }
     if (prediction === null)
       return { modelVersion: latest.version, reason: 'no orders to score', ...churn, conversion };
     return { ...prediction, ...churn, conversion };

@@ -111,3 +111,21 @@ describe('Gamma-Gamma', () => {
   });
   if (sharedDataDir === undefined) it.skip(sharedDataNote, () => undefined);
 });
+
+describe('fitGammaGamma from a start far from the optimum', () => {
+  it('does not stop where its search got stuck: it fits spend that varies little', () => {
+    const random = seededRandom(3);
+    const histories = Array.from({ length: 3_000 }, () => {
+      const x = 1 + Math.floor(random.next() * 5);
+      const spends = Array.from({ length: x }, () => 20 + 30 * random.next());
+      return { x, meanSpend: spends.reduce((a, b) => a + b, 0) / x };
+    });
+    const fit = fitGammaGamma(histories);
+    expect(fit.converged).toBe(true);
+    expect(fit.params.q).toBeGreaterThan(1);
+    // The population mean spend is the sample's, about 35.
+    const mean = (fit.params.p * fit.params.gamma) / (fit.params.q - 1);
+    expect(mean).toBeGreaterThan(33);
+    expect(mean).toBeLessThan(37);
+  });
+});

@@ -83,14 +83,33 @@ export const fitGammaGamma = (
     const value = -total / n;
     return Number.isFinite(value) ? value : Number.NaN;
   };
-  const found = minimise(objective, [start.p, start.q, start.gamma].map(Math.log));
-  return {
-    params: toParams(found.x),
-    logLikelihood: -found.value * n,
-    customers: n,
-    iterations: found.iterations,
-    converged: found.converged,
+  const fitFrom = (from: GammaGammaParams) => {
+    const found = minimise(objective, [from.p, from.q, from.gamma].map(Math.log));
+    return {
+      params: toParams(found.x),
+      logLikelihood: -found.value * n,
+      customers: n,
+      iterations: found.iterations,
+      converged: found.converged,
+    };
   };
+  const first = fitFrom(start);
+  if (first.converged && first.params.q > 1) return first;
+  // Stuck (spend that varies little from customer to customer puts the optimum far from
+  // p = q = γ = 1): again from starts whose population mean pγ/(q−1) is the sample's, the
+  // best usable fit kept.
+  const mean = histories.reduce((sum, h) => sum + h.meanSpend, 0) / n;
+  const fits = [
+    first,
+    ...[
+      { p: 10, q: 10 },
+      { p: 10, q: 100 },
+      { p: 100, q: 1000 },
+    ].map(({ p, q }) => fitFrom({ p, q, gamma: (mean * (q - 1)) / p })),
+  ];
+  const usable = fits.filter((f) => f.converged && f.params.q > 1);
+  const pool = usable.length > 0 ? usable : fits;
+  return pool.reduce((best, f) => (f.logLikelihood > best.logLikelihood ? f : best));
 };
 
 /**

@@ -27,7 +27,10 @@ export const toClvModel = (version: ModelVersion): ClvModel | null => {
   const periodDays = version.details['periodDays'];
   return {
     bgNbd: { r, alpha, a, b },
-    ...(p == null || q == null || gamma == null ? {} : { gammaGamma: { p, q, gamma } }),
+    // A spend model whose mean is infinite (q ≤ 1, a fit that went wrong) is no spend model.
+    ...(p == null || q == null || gamma == null || !(q > 1) || !(p > 0) || !(gamma > 0)
+      ? {}
+      : { gammaGamma: { p, q, gamma } }),
     periodDays: typeof periodDays === 'number' && periodDays > 0 ? periodDays : 7,
   };
 };

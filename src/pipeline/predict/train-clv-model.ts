@@ -57,7 +57,10 @@ export const loadTransactions = async (
 const fitSpend = (summaries: readonly CustomerSummary[]): GammaGammaFit | undefined => {
   const repeaters = summaries.filter((s) => s.x > 0 && s.meanSpend > 0);
   // Three parameters need more than a handful of repeat customers; below that spend is unknown.
-  return repeaters.length < 20 ? undefined : fitGammaGamma(repeaters);
+  if (repeaters.length < 20) return undefined;
+  const fit = fitGammaGamma(repeaters);
+  // A mean spend that is infinite (q ≤ 1) is a fit gone wrong, never a model to score with.
+  return fit.params.q > 1 ? fit : undefined;
 };
 
 /** Forecast quality on the held-out days, from a fit on the days before them. */

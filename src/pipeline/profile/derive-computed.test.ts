@@ -57,6 +57,24 @@ describe('deriveComputed', () => {
         deriveComputed(state, now, policy, { current: () => null }).churnModelVersion,
       ).toBeNull();
     });
+
+    it('keeps the rule-based score when the model fails or gives no probability', () => {
+      const state = anEstablished({
+        lastActiveAtMs: daysAgo(1),
+        orders: orders({ count: 1, firstAtMs: daysAgo(80), lastAtMs: daysAgo(80) }),
+      });
+      const rules = deriveComputed(state, now, policy);
+      for (const score of [
+        () => {
+          throw new RangeError('c must be positive for 2F1');
+        },
+        () => Number.NaN,
+        () => 1.5,
+      ])
+        expect(
+          deriveComputed(state, now, policy, { current: () => ({ modelVersion: 8, score }) }),
+        ).toMatchObject({ churnRisk: rules.churnRisk, churnModelVersion: null });
+    });
   });
 
   describe('RFM and value', () => {

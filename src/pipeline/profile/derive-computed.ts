@@ -50,6 +50,23 @@ export const classifyLifecycle = (
 };
 
 /**
+ * The trained model's churn score, or null — as when it cannot score the customer — when
+ * scoring fails or gives no probability: a model's numerical failure must not stop ingest, the
+ * sweep or the decisions that derive figures; the rule-based score stands in.
+ */
+const modelScore = (
+  model: NonNullable<ReturnType<LiveChurnModel['current']>>,
+  ...args: Parameters<NonNullable<ReturnType<LiveChurnModel['current']>>['score']>
+): number | null => {
+  try {
+    const score = model.score(...args);
+    return score === null || (Number.isFinite(score) && score >= 0 && score <= 1) ? score : null;
+  } catch {
+    return null;
+  }
+};
+
+/**
  * The figures derived from a profile's facts at `nowMs`. Churn risk is the trained model's when
  * one is live and can score the customer (they have ordered), otherwise the rule-based score;
  * `churnModelVersion` says which.
@@ -69,7 +86,7 @@ export const deriveComputed = (
   const modelled =
     model === null
       ? null
-      : model.score(state, nowMs, {
+      : modelScore(model, state, nowMs, {
           engagementScore,
           daysSinceActive,
           cartValue: (state.cart?.valueCents ?? 0) / 100,

@@ -12,6 +12,9 @@ export interface Minimum {
   message: string;
 }
 
+/** The largest slope a minimum found may keep in any direction. */
+const GRADIENT_TOL = 1e-3;
+
 /** Central differences: the error is O(h²) in truncation plus O(ε·|f|/h) in rounding. */
 const centralGradient =
   (f: (x: number[]) => number, h: number) =>
@@ -42,7 +45,12 @@ export const minimise = (
     x: result.solution,
     value: result.f,
     iterations: result.iterations,
-    converged: /smaller than tol/.test(result.message),
+    // numeric.js also stops when its line search cannot go on ("Line search step size smaller
+    // than tol"): near the minimum that is rounding, elsewhere it is stuck. The gradient there
+    // tells which (the objectives are means per customer, so one scale fits them all).
+    converged:
+      /smaller than tol/.test(result.message) &&
+      gradient(result.solution).every((g) => Math.abs(g) <= GRADIENT_TOL),
     message: result.message,
   };
 };
