@@ -22,6 +22,11 @@ export type Trigger =
       properties: JsonObject;
       /** `Order Completed`: which order of the customer's this was. */
       orderNumber?: number;
+      /**
+       * Set (to the event's time) for an event that arrived too late to act on: it only ends
+       * the journeys it exits that were entered at or before it.
+       */
+      lateAtMs?: number;
     }
   | { kind: 'profile-changed' }
   | { kind: 'campaign'; campaign: Campaign }

@@ -173,6 +173,27 @@ describe('decideForCustomer', () => {
       expect(inUnknownVersion(orderCompleted, 2).outcome.finished[0]?.status).toBe('done');
     });
 
+    it('lets an order that came late end only the journeys entered by its time', () => {
+      const late = (atMs: number): Trigger => ({ ...orderCompleted, lateAtMs: atMs });
+      const nowMs = t0 + daysMs(2);
+      const member = aMembership({ stepId: 'day-3-email', enteredAtMs: t0 });
+      const out = decide([late(t0 + daysMs(1))], { state: newcomer, memberships: [member], nowMs });
+      expect(out.memberships.map((m) => [m.journeyId, m.status, m.exitReason])).toEqual([
+        ['welcome', 'exited', 'event Order Completed (arrived late)'],
+      ]);
+      expect(out.cancelWork.map((w) => w.key)).toEqual(['c1|journey|welcome']);
+      // Nothing else: no thanks for the order, no journey entered.
+      expect(out.decisions).toEqual([]);
+      // An order placed before the customer entered does not end it.
+      const before = decide([late(t0 - daysMs(1))], {
+        state: newcomer,
+        memberships: [member],
+        nowMs,
+      });
+      expect(before.memberships).toEqual([]);
+      expect(before.finished[0]?.note).toBe('Order Completed arrived late: no journey it exits');
+    });
+
     it('sends the day-3 email when the journey wakes at day 3', () => {
       const member = aMembership({ stepId: 'day-3-email' });
       const step: Trigger = {
@@ -249,9 +270,9 @@ describe('decideForCustomer', () => {
       ['milestone', 'first-order-thanks'],
     ]);
     expect(out.decisions.some((d) => d.journey?.id === 'welcome')).toBe(false);
-    // Nor does the journey wake again: its next step was armed and is taken back.
+    // Nor does the journey wake: the signup, handled first, sees the order in the profile.
     expect(out.schedule.filter((w) => w.key === 'c1|journey|welcome')).toEqual([]);
-    expect(out.finished[1]?.note).toMatch(/withdrew journey .* proposed this round/);
+    expect(out.finished[0]?.note).toBe('not entered journey welcome: ordered since signing up');
     // Handled the other way round, the order first: the signup does not enter it either.
     const reversed = decide([orderCompleted, { kind: 'signed-up' }], { state: buyer });
     expect(reversed.decisions.map((d) => [d.agent, d.action])).toEqual([

@@ -159,6 +159,19 @@ export const decideForCustomer = (
         notes.push(`not entered journey ${journey.definition.id}: ${exitedBy} came with it`);
         continue;
       }
+      // A signup whose customer has ordered since (an order handled in an earlier round) does
+      // not start a series an order ends.
+      const orderedAtMs = state.orders.count > 0 ? state.orders.lastAtMs : null;
+      if (
+        trigger.kind === 'signed-up' &&
+        journey.definition.exitOn?.includes('Order Completed') === true &&
+        orderedAtMs !== null &&
+        state.signedUpAtMs !== null &&
+        orderedAtMs >= state.signedUpAtMs
+      ) {
+        notes.push(`not entered journey ${journey.definition.id}: ordered since signing up`);
+        continue;
+      }
       const existing = memberships.get(journey.definition.id);
       const refused = mayEnter(journey, existing, nowMs);
       if (refused !== null) {
@@ -230,6 +243,20 @@ export const decideForCustomer = (
       return [];
     }
     const notes: string[] = [];
+    // Too late to act on: it only ends the journeys it exits that were entered by its time.
+    if (trigger.lateAtMs !== undefined) {
+      const at = trigger.lateAtMs;
+      for (const m of [...memberships.values()]) {
+        const journey = env.journeys.find(m.journeyId, m.version);
+        if (
+          m.status === 'active' &&
+          m.enteredAtMs <= at &&
+          journey?.definition.exitOn?.includes(trigger.name) === true
+        )
+          notes.push(exitJourney(m, `event ${trigger.name} (arrived late)`));
+      }
+      return notes.length > 0 ? notes : [`${trigger.name} arrived late: no journey it exits`];
+    }
     // A cart opened after the latest order (the next purchase begun before this event was
     // handled) is not the one the order closed: its timer, its offer and the recovery journey
     // it started stand.

@@ -172,14 +172,34 @@ describe('createTriggerPlanner', () => {
     expect(plan([late], t0).cancel).toEqual([]);
   });
 
-  it('plans nothing for events older than staleEventMinutes', () => {
-    const old = anEvent('Order Completed', {}, { timestampMs: t0 - hoursMs(2) });
+  it('plans nothing for events older than staleEventMinutes, but the exits of journeys', () => {
+    const old = anEvent('Product Viewed', {}, { timestampMs: t0 - hoursMs(2) });
     const after = aState({ signedUpAtMs: t0 - hoursMs(2), cart: cartAt(t0 - hoursMs(2)) });
     const stranger = aState({ lastActiveAtMs: t0 - daysMs(80) });
     expect(plan([change(null, after, [old]), change(known, stranger, [old])], t0)).toEqual({
       schedule: [],
       cancel: [],
     });
+    // An order two hours late still ends the journeys it exits (welcome): that alone.
+    const order = anEvent('Order Completed', {}, { timestampMs: t0 - hoursMs(2) });
+    expect(plan([change(known, stranger, [order])], t0).schedule).toEqual([
+      {
+        key: `c1|event|src|${order.messageId}`,
+        customerId: 'c1',
+        dueAtMs: t0,
+        trigger: {
+          kind: 'event',
+          name: 'Order Completed',
+          messageId: order.messageId,
+          properties: {},
+          lateAtMs: t0 - hoursMs(2),
+        },
+        mode: 'once',
+      },
+    ]);
+    // More than a week late (history imported): nothing.
+    const history = anEvent('Order Completed', {}, { timestampMs: t0 - daysMs(8) });
+    expect(plan([change(known, stranger, [history])], t0).schedule).toEqual([]);
   });
 
   it('judges a change handed on after its events were stored at their arrival', () => {
@@ -190,7 +210,19 @@ describe('createTriggerPlanner', () => {
     const added = anEvent('Product Added', {}, { messageId: toMessageId('a'), ...arrival });
     const after = aState({ signedUpAtMs: happened, cart: cartAt(happened) });
     const late = change(aState({ signedUpAtMs: null }), after, [added, order]);
-    expect(plan([late], t0).schedule).toEqual([]);
+    // Judged now, three hours on: the order only ends the journeys it exits.
+    expect(plan([late], t0).schedule.map((w) => [w.key, w.trigger])).toEqual([
+      [
+        'c1|event|src|o',
+        {
+          kind: 'event',
+          name: 'Order Completed',
+          messageId: 'o',
+          properties: {},
+          lateAtMs: happened,
+        },
+      ],
+    ]);
     expect(plan([{ ...late, arrived: true }], t0).schedule.map((w) => [w.key, w.dueAtMs])).toEqual([
       ['c1|cart', happened + hoursMs(2)],
       ['c1|signed-up', t0],
@@ -198,7 +230,7 @@ describe('createTriggerPlanner', () => {
       ['c1|check', t0],
     ]);
     // Already stale when it arrived: still nothing.
-    const stale = anEvent('Order Completed', {}, { timestampMs: happened, receivedAtMs: t0 });
+    const stale = anEvent('Product Viewed', {}, { timestampMs: happened, receivedAtMs: t0 });
     const afterStale = aState({ cart: cartAt(happened) });
     expect(plan([{ ...change(known, afterStale, [stale]), arrived: true }], t0)).toEqual({
       schedule: [],

@@ -2,7 +2,7 @@ import type { HeraldEvent } from '../../core/event.js';
 import type { ProfileChange } from '../../core/profile.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { orderIdIn } from '../../core/read-props.js';
-import { MINUTE_MS } from '../../core/time.js';
+import { DAY_MS, MINUTE_MS } from '../../core/time.js';
 import type { WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
 import { cartKey } from './decide-for-customer.js';
@@ -31,6 +31,9 @@ export const eventsOfInterest = (policy: DecidePolicy, catalog: JourneyCatalog):
   return names;
 };
 
+/** How late an event that exits journeys may come and still end them. */
+const LATE_EXIT_MS = 7 * DAY_MS;
+
 const isOrder = (e: HeraldEvent): boolean => e.type === 'track' && e.name === 'Order Completed';
 
 /** When the last of `events` arrived (never after `nowMs`). */
@@ -56,6 +59,7 @@ export const createTriggerPlanner = (
   computeProfile: (state: ProfileState, nowMs: number) => ComputedProfile,
 ): TriggerPlanner => {
   const interesting = eventsOfInterest(policy, catalog);
+  const exitNames = new Set(catalog.all.flatMap((j) => j.definition.exitOn ?? []));
   const staleMs = policy.staleEventMinutes * MINUTE_MS;
   const idleMs = policy.cart.idleMinutes * MINUTE_MS;
   const marks = (state: ProfileState, computed: ComputedProfile, nowMs: number): string =>
@@ -68,6 +72,29 @@ export const createTriggerPlanner = (
         (e) =>
           (arrived === true ? Math.min(e.receivedAtMs, nowMs) : nowMs) - e.timestampMs <= staleMs,
       );
+      // An event too late to act on still ends the journeys it exits (an order that came two
+      // hours late must not leave its customer in the welcome series), within a week of it.
+      for (const e of events)
+        if (
+          !fresh.includes(e) &&
+          e.type === 'track' &&
+          e.name !== null &&
+          exitNames.has(e.name) &&
+          nowMs - e.timestampMs <= LATE_EXIT_MS
+        )
+          plan.schedule.push({
+            key: `${customerId}|event|${e.sourceId}|${e.messageId}`,
+            customerId,
+            dueAtMs: nowMs,
+            trigger: {
+              kind: 'event',
+              name: e.name,
+              messageId: e.messageId,
+              properties: {},
+              lateAtMs: e.timestampMs,
+            },
+            mode: 'once',
+          });
       if (fresh.length === 0) continue;
       // The cart and the signup are judged when the last of the fresh events arrived.
       const atMs = arrived === true ? arrivalOf(fresh, nowMs) : nowMs;
