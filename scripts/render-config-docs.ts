@@ -9,6 +9,7 @@ http:
   host: 0.0.0.0
   port: 8080
 admin:
+  # Refused as it stands: put a long random token of your own here or in HERALD_ADMIN_TOKEN.
   token: change-me-to-a-long-random-token
 database:
   sqliteSynchronous: full
@@ -180,9 +181,10 @@ export const renderConfigDocs = (): string => {
     '  and logs a warning;',
     `- with no admin token the profile API accepts ${code(devAdminToken)}, with a warning.`,
     '',
-    'On PostgreSQL neither default applies: at least one write key (`HERALD_WRITE_KEYS`) and an',
-    'admin token of at least 16 characters (`HERALD_ADMIN_TOKEN`) are required, and Herald refuses',
-    'to start without them.',
+    'On PostgreSQL, or listening beyond 127.0.0.1 (`HERALD_HOST`), neither default applies: at',
+    'least one write key (`HERALD_WRITE_KEYS`) and an admin token of at least 16 characters',
+    '(`HERALD_ADMIN_TOKEN`) are required, and Herald refuses to start without them. The example',
+    'token below is refused everywhere.',
     '',
     'A write key is at least 8 characters. `name=key` names the source the key belongs to; a bare',
     'key gets a source name derived from its hash (`src-` and 10 hex digits). The source matters:',
@@ -190,7 +192,9 @@ export const renderConfigDocs = (): string => {
     '',
     'Settings marked secret hold credentials (a database URL may carry a password). Keep them in',
     'the environment rather than in a file under version control; Herald does not repeat their',
-    'values in configuration errors.',
+    'values in configuration errors, nor quote a config file that is not valid YAML (only the',
+    'line and column of the fault). `decide.quietHours.defaultTimezone` must be a timezone the',
+    'clock knows (an IANA name): an unknown one would be read as UTC.',
     '',
     '## Node.js flags',
     '',

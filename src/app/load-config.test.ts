@@ -339,11 +339,46 @@ describe('loadConfig', () => {
       expect(pathsOf(configError({ HERALD_PORT: '70000' }).problems)).toEqual(['/http/port']);
     });
 
-    it('rejects a file that is not valid YAML', () => {
+    it('rejects a file that is not valid YAML, saying where but quoting none of it', () => {
       const error = configError({}, 'http: {port: 80\n');
       expect(error.problems).toHaveLength(1);
       expect(error.problems[0]?.path).toBe('/');
-      expect(error.problems[0]?.message).toMatch(/^the config file is not valid YAML: /);
+      expect(error.problems[0]?.message).toMatch(
+        /^the config file is not valid YAML at line \d+, column \d+$/,
+      );
+      const secret = configError({}, 'deliver:\n  sendgridApiKey: SG.abcdefSECRET: x\n');
+      expect(secret.problems[0]?.message).toBe(
+        'the config file is not valid YAML at line 2, column 19',
+      );
+      expect(secret.message).not.toContain('SECRET');
+    });
+
+    it('refuses a short admin token beyond 127.0.0.1, the docs example anywhere, and an unknown default timezone', () => {
+      const keys = { HERALD_WRITE_KEYS: 'web=abcdefgh' };
+      expect(
+        configError({ ...keys, HERALD_HOST: '0.0.0.0', HERALD_ADMIN_TOKEN: 'x' }).problems,
+      ).toEqual([
+        {
+          path: '/admin/token',
+          message:
+            'needs at least 16 characters when Herald listens beyond 127.0.0.1 (HERALD_ADMIN_TOKEN)',
+        },
+      ]);
+      expect(
+        pathsOf(
+          configError({ ...keys, HERALD_ADMIN_TOKEN: 'change-me-to-a-long-random-token' }).problems,
+        ),
+      ).toEqual(['/admin/token']);
+      expect(() => loadConfig({ ...keys, HERALD_ADMIN_TOKEN: 'x' }, null)).not.toThrow();
+      expect(
+        configError(keys, 'decide:\n  quietHours:\n    defaultTimezone: America/New_Yrok\n')
+          .problems,
+      ).toEqual([
+        {
+          path: '/decide/quietHours/defaultTimezone',
+          message: '"America/New_Yrok" is not a timezone (an IANA name such as America/New_York)',
+        },
+      ]);
     });
 
     it('reports invalid YAML together with bad variables', () => {

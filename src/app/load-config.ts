@@ -16,6 +16,7 @@ import {
   type JourneyDefinition,
 } from '../pipeline/decide/index.js';
 import { configSchema, type FieldMeta, type RawConfig } from './config-schema.js';
+import { isTimezone } from '../core/local-time.js';
 
 export type StorageConfig =
   | {
@@ -84,6 +85,8 @@ const principalsOf = (adminToken: string, entries: readonly string[]): Map<strin
 
 export const devWriteKey = 'herald-dev-write-key';
 export const devAdminToken = 'herald-dev-admin-token';
+/** The admin token the configuration docs show as an example: never one to run with. */
+export const EXAMPLE_ADMIN_TOKEN = 'change-me-to-a-long-random-token';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -145,9 +148,14 @@ const parseFile = (fileText: string | null, problems: FieldProblem[]): Record<st
       return parsed as Record<string, unknown>;
     problems.push({ path: '/', message: 'the config file must be a YAML mapping' });
   } catch (error) {
+    // Where, not what: the message quotes the lines around the fault, which may hold secrets.
+    const position = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     problems.push({
       path: '/',
-      message: `the config file is not valid YAML: ${(error as Error).message}`,
+      message:
+        position === undefined
+          ? 'the config file is not valid YAML'
+          : `the config file is not valid YAML at line ${String(position.line)}, column ${String(position.col)}`,
     });
   }
   return {};
@@ -331,6 +339,18 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   const add = (path: string, message: string) => {
     if (!faulted.has(path)) problems.push({ path, message });
   };
+  // A timezone no clock knows would be read as UTC: quiet hours at the wrong hours for every
+  // customer whose own timezone is not known.
+  const quiet = fieldOf(config, 'decide', 'quietHours');
+  const zone =
+    typeof quiet === 'object' && quiet !== null
+      ? (quiet as Record<string, unknown>)['defaultTimezone']
+      : undefined;
+  if (typeof zone === 'string' && !isTimezone(zone))
+    add(
+      '/decide/quietHours/defaultTimezone',
+      `"${zone}" is not a timezone (an IANA name such as America/New_York)`,
+    );
   const lease = fieldOf(config, 'deliver', 'leaseSeconds');
   const timeout = fieldOf(config, 'deliver', 'timeoutSeconds');
   if (typeof lease === 'number' && typeof timeout === 'number' && lease <= timeout)
@@ -386,7 +406,13 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   }
   if (!postgres && !loopback && (token === '' || token === devAdminToken)) {
     add('/admin/token', `set HERALD_ADMIN_TOKEN: the development token is ${where}`);
-  }
+  } else if (!postgres && !loopback && typeof token === 'string' && token.length < 16)
+    add(
+      '/admin/token',
+      'needs at least 16 characters when Herald listens beyond 127.0.0.1 (HERALD_ADMIN_TOKEN)',
+    );
+  if (typeof token === 'string' && token === EXAMPLE_ADMIN_TOKEN)
+    add('/admin/token', 'is the example from the docs: set a long random token of your own');
   if (postgres && devKey) add('/ingest/writeKeys', `the development key is ${where}`);
   if (postgres && token === devAdminToken) add('/admin/token', `the development token is ${where}`);
   if (!postgres) return;

@@ -30,8 +30,12 @@ describe('docs/configuration.md', () => {
     expect(await format(doc, { ...options, filepath: docPath })).toBe(doc);
   });
 
-  it('shows an example file that Herald accepts', () => {
-    const config = loadConfig({}, exampleConfigYaml);
+  it('shows an example file that Herald accepts once its example token is replaced', () => {
+    expect(() => loadConfig({}, exampleConfigYaml)).toThrow(/admin\/token: is the example/);
+    const config = loadConfig(
+      { HERALD_ADMIN_TOKEN: 'a-token-of-our-own-32-characters' },
+      exampleConfigYaml,
+    );
     expect(config.http.port).toBe(8080);
     expect(config.profilePolicy.engagement.halfLifeDays).toBe(45);
     expect(config.profilePolicy.engagement.click).toBe(0.5);
