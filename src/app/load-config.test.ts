@@ -353,6 +353,28 @@ describe('loadConfig', () => {
       expect(secret.message).not.toContain('SECRET');
     });
 
+    it('names a setting it does not have, with the one its spelling is closest to', () => {
+      const error = configError(
+        {},
+        [
+          'htpp:',
+          '  port: 4000',
+          'decide:',
+          '  quietHours:',
+          '    endhour: 7',
+          'deliver:',
+          '  rateLimits:',
+          '    sendgird:',
+          '      perHour: 5',
+        ].join('\n'),
+      );
+      expect(error.problems).toEqual([
+        { path: '/deliver/rateLimits/sendgird', message: 'is not a setting' },
+        { path: '/htpp', message: 'is not a setting' },
+        { path: '/decide/quietHours/endhour', message: 'is not a setting (did you mean endHour?)' },
+      ]);
+    });
+
     it('refuses a short admin token beyond 127.0.0.1, the docs example anywhere, and an unknown default timezone', () => {
       const keys = { HERALD_WRITE_KEYS: 'web=abcdefgh' };
       expect(

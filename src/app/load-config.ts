@@ -162,6 +162,41 @@ const parseFile = (fileText: string | null, problems: FieldProblem[]): Record<st
 };
 
 /**
+ * Settings the schema does not have, each named where it stands (and with the setting its
+ * spelling is closest to, ignoring case): a misspelt key (`endhour` for `endHour`) would
+ * otherwise leave the default in force without a word. Walks plain objects and arrays of the
+ * schema; a record, a union or an object that states its own rule for other keys is left to it.
+ */
+const unknownSettings = (schema: TSchema, value: unknown, path: string): FieldProblem[] => {
+  if (Array.isArray(value) && schema.type === 'array' && schema.items !== undefined)
+    return value.flatMap((item, i) =>
+      unknownSettings(schema.items as TSchema, item, `${path}/${String(i)}`),
+    );
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    schema.type !== 'object' ||
+    schema.properties === undefined ||
+    schema.additionalProperties !== undefined ||
+    schema.patternProperties !== undefined
+  )
+    return [];
+  const properties = schema.properties as Record<string, TSchema>;
+  return Object.entries(value).flatMap(([key, child]) => {
+    const known = properties[key];
+    if (known !== undefined) return unknownSettings(known, child, `${path}/${key}`);
+    const near = Object.keys(properties).find((k) => k.toLowerCase() === key.toLowerCase());
+    return [
+      {
+        path: `${path}/${key}`,
+        message: `is not a setting${near === undefined ? '' : ` (did you mean ${near}?)`}`,
+      },
+    ];
+  });
+};
+
+/**
  * Builds the configuration from a YAML file's text (or null) and the environment, which wins.
  * Pure; reports every problem at once as one `invalid-config` error.
  */
@@ -175,6 +210,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
   const withDefaults = Value.Default(configSchema, raw);
   for (const e of Value.Errors(configSchema, withDefaults))
     problems.push({ path: e.path, message: describeSchemaError(e) });
+  problems.push(...unknownSettings(configSchema, raw, ''));
   checkDeployment(withDefaults, problems);
   checkTokens(withDefaults, problems);
   const journeys = fieldOf(withDefaults, 'decide', 'journeys');
@@ -273,6 +309,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
 /** TypeBox's message, except a choice among fixed values, which lists them. */
 const describeSchemaError = (e: ValueError): string => {
   const choices = e.type === ValueErrorType.Union ? (e.schema.anyOf as TSchema[]) : [];
+  if (e.type === ValueErrorType.ObjectAdditionalProperties) return 'is not a setting';
   return choices.length > 0 && choices.every((c) => c.const !== undefined)
     ? `must be one of ${choices.map((c) => String(c.const)).join(', ')}`
     : e.message;

@@ -6,6 +6,9 @@ const limits = Type.Object({
 });
 
 /** How the dispatcher claims, sends, retries and limits (`deliver:` in the config). */
+// The providers a rate limit may name: another name (a typo) would limit nothing.
+const PROVIDER_NAMES = '^(smtp|sendgrid|twilio|whatsapp|fcm|capture)$';
+
 export const deliverPolicySchema = Type.Object(
   {
     batchSize: Type.Integer({
@@ -75,7 +78,8 @@ export const deliverPolicySchema = Type.Object(
       description:
         'An order is linked to the messages sent to its customer in this many days before it; the last one gets the credit.',
     }),
-    rateLimits: Type.Record(Type.String(), limits, {
+    rateLimits: Type.Record(Type.String({ pattern: PROVIDER_NAMES }), limits, {
+      additionalProperties: false,
       default: {
         smtp: { perSecond: 500, perHour: 100_000 },
         sendgrid: { perSecond: 500, perHour: 100_000 },
