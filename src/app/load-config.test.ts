@@ -353,6 +353,40 @@ describe('loadConfig', () => {
       expect(secret.message).not.toContain('SECRET');
     });
 
+    it('refuses settings that contradict each other, and a wave on no channel', () => {
+      const error = configError(
+        {},
+        [
+          'guard:',
+          '  discount:',
+          '    reviewFromPercent: 50',
+          '    blockAbovePercent: 10',
+          'deliver:',
+          '  backoff:',
+          '    baseSeconds: 7200',
+          '    maxSeconds: 1',
+          'content:',
+          '  readingGrade: [12, 2]',
+          'decide:',
+          '  segments:',
+          '    atRiskDays: 200',
+          '    dormantDays: 90',
+          '  cart:',
+          '    incentiveBands: []',
+          '  winBack:',
+          '    waves: [{ day: 1, channel: emial }]',
+        ].join('\n'),
+      );
+      expect(pathsOf(error.problems).sort()).toEqual([
+        '/content/readingGrade',
+        '/decide/cart/incentiveBands',
+        '/decide/segments/atRiskDays',
+        '/decide/winBack/waves/0/channel',
+        '/deliver/backoff/baseSeconds',
+        '/guard/discount/reviewFromPercent',
+      ]);
+    });
+
     it('names a setting it does not have, with the one its spelling is closest to', () => {
       const error = configError(
         {},

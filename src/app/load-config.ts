@@ -376,6 +376,42 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   const add = (path: string, message: string) => {
     if (!faulted.has(path)) problems.push({ path, message });
   };
+  // Pairs that must come in order: the second would otherwise never apply, or contradict.
+  const at = (...keys: string[]): unknown =>
+    keys.reduce<unknown>(
+      (node, key) =>
+        typeof node === 'object' && node !== null
+          ? (node as Record<string, unknown>)[key]
+          : undefined,
+      config,
+    );
+  const ordered = (low: string[], high: string[], strict: boolean) => {
+    const a = at(...low);
+    const b = at(...high);
+    if (typeof a === 'number' && typeof b === 'number' && (strict ? a >= b : a > b))
+      add(
+        `/${low.join('/')}`,
+        `must be ${strict ? 'below' : 'at most'} ${high.join('.')} (${String(b)})`,
+      );
+  };
+  ordered(
+    ['guard', 'discount', 'reviewFromPercent'],
+    ['guard', 'discount', 'blockAbovePercent'],
+    false,
+  );
+  ordered(['deliver', 'backoff', 'baseSeconds'], ['deliver', 'backoff', 'maxSeconds'], false);
+  ordered(['decide', 'segments', 'atRiskDays'], ['decide', 'segments', 'dormantDays'], true);
+  const grade = at('content', 'readingGrade');
+  if (
+    Array.isArray(grade) &&
+    typeof grade[0] === 'number' &&
+    typeof grade[1] === 'number' &&
+    grade[0] > grade[1]
+  )
+    add('/content/readingGrade', 'must be [lowest, highest]: the first is above the second');
+  const bands = at('decide', 'cart', 'incentiveBands');
+  if (Array.isArray(bands) && bands.length === 0)
+    add('/decide/cart/incentiveBands', 'needs at least one band (the last has no bound)');
   // A timezone no clock knows would be read as UTC: quiet hours at the wrong hours for every
   // customer whose own timezone is not known.
   const quiet = fieldOf(config, 'decide', 'quietHours');

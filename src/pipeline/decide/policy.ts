@@ -77,7 +77,7 @@ export const decidePolicySchema = Type.Object(
         genericPercent: num(10, 'Discount of the generic offer (lowest tier).'),
         codeValidHours: int(168, 'Hours a win-back code stays valid.', 1, MAX_CODE_VALID_HOURS),
         waves: Type.Array(
-          Type.Object({ day: Type.Integer({ minimum: 0 }), channel: Type.String() }),
+          Type.Object({ day: Type.Integer({ minimum: 0 }), channel: channelSchema }),
           {
             default: [
               { day: 1, channel: 'email' },

@@ -1,5 +1,4 @@
 import type { Trigger } from '../../../core/decision.js';
-import type { Channel } from '../../../core/profile.js';
 import { DAY_MS, HOUR_MS } from '../../../core/time.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
 import { proposeMessage, toIncentiveCode } from './propose-message.js';
@@ -9,9 +8,6 @@ export type WinBackTier = 'concierge' | 'discount' | 'generic';
 /** The dormant-path tier by LTV: > conciergeLtv concierge, ≥ discountLtv discount, else generic. */
 export const winBackTier = (ltv: number, p: DecideEnv['policy']['winBack']): WinBackTier =>
   ltv > p.conciergeLtv ? 'concierge' : ltv >= p.discountLtv ? 'discount' : 'generic';
-
-const asChannel = (name: string): Channel =>
-  name === 'sms' || name === 'whatsapp' || name === 'push' || name === 'web' ? name : 'email';
 
 /**
  * Win-back, dormant path: one wave of the multi-wave schedule (email day 1 → SMS day 3 →
@@ -58,7 +54,7 @@ export const winBackAgent = (
     };
   }
   const percent = tier === 'discount' ? p.discountPercent : p.genericPercent;
-  const channel = asChannel(wave.channel);
+  const channel = wave.channel;
   const followUp = trigger.wave === p.waves.length - 1 && trigger.wave > 0;
   return proposeMessage(
     view,
