@@ -127,10 +127,10 @@ describe('checkJourneys', () => {
       id: 'both',
       type: 'branch',
       if: { event: 'X' },
-      then: 'neither',
+      then: 'no-then',
       split: [
-        { arm: 'x', weight: 1, next: 'neither' },
-        { arm: 'y', weight: 1, next: 'neither' },
+        { arm: 'x', weight: 1, next: 'no-then' },
+        { arm: 'y', weight: 1, next: 'no-then' },
       ],
     };
     const noThen: JourneyStep = { id: 'no-then', type: 'branch', if: { event: 'X' } };
@@ -145,6 +145,27 @@ describe('checkJourneys', () => {
       },
       { path: '/decide/journeys/0/steps/2', message: 'branch step no-then needs "then"' },
     ]);
+  });
+
+  it('refuses steps that go round with no wait step on the way', () => {
+    const loop: JourneyStep[] = [
+      { id: 'a', type: 'send', channels: ['email'], template: 't' },
+      { id: 'b', type: 'branch', if: { field: 'vip', op: 'eq', value: false }, then: 'a' },
+    ];
+    expect(checkJourneys([aJourney('loop', loop)])).toEqual([
+      {
+        path: '/decide/journeys/0/steps',
+        message:
+          'steps a → b → a go round with no wait step on the way: a customer would be sent round it at once',
+      },
+    ]);
+    // With a wait in the round it is a reminder every so often.
+    const waits: JourneyStep[] = [
+      { id: 'a', type: 'send', channels: ['email'], template: 't' },
+      { id: 'w', type: 'wait', days: 7 },
+      { id: 'b', type: 'branch', if: { field: 'vip', op: 'eq', value: false }, then: 'a' },
+    ];
+    expect(checkJourneys([aJourney('waits', waits)])).toEqual([]);
   });
 
   it('reports every problem of every journey at once', () => {

@@ -54,6 +54,51 @@ const targetsOf = (step: JourneyStep): (string | undefined)[] => {
 };
 
 /**
+ * A run of steps that comes back to where it started without a wait step on the way, as step
+ * ids (the first repeated at the end), or null. Runs go on from a step to its `next`, `then`,
+ * `else` or split arm, and without one to the step below it; a wait ends a run.
+ */
+const loopWithoutWait = (journey: JourneyDefinition): string[] | null => {
+  const steps = journey.steps;
+  const index = new Map(steps.map((step, i) => [step.id, i]));
+  const successors = (i: number): number[] => {
+    const step = steps[i];
+    if (step === undefined || step.type === 'wait' || step.type === 'exit') return [];
+    const below = steps[i + 1]?.id;
+    const targets =
+      step.type === 'branch'
+        ? [step.then ?? below, step.else ?? below, ...(step.split ?? []).map((s) => s.next)]
+        : [step.next ?? below];
+    return targets.flatMap((id) => {
+      const j = id === undefined ? undefined : index.get(id);
+      return j === undefined || steps[j]?.type === 'wait' ? [] : [j];
+    });
+  };
+  const state = new Array<0 | 1 | 2>(steps.length).fill(0);
+  const path: number[] = [];
+  const visit = (i: number): number[] | null => {
+    state[i] = 1;
+    path.push(i);
+    for (const j of successors(i)) {
+      if (state[j] === 1) return [...path.slice(path.indexOf(j)), j];
+      if (state[j] === 0) {
+        const found = visit(j);
+        if (found !== null) return found;
+      }
+    }
+    path.pop();
+    state[i] = 2;
+    return null;
+  };
+  for (let i = 0; i < steps.length; i += 1)
+    if (state[i] === 0) {
+      const found = visit(i);
+      if (found !== null) return found.map((j) => steps[j]?.id ?? '?');
+    }
+  return null;
+};
+
+/**
  * The semantic checks the schema cannot make: unique journey and step ids, every `next`/`then`
  * /`else` naming a step of the same journey, a wait with exactly one of hours/days/until, and a
  * branch with either a condition or a split. Every problem is reported, with its path.
@@ -72,6 +117,12 @@ export const checkJourneys = (journeys: readonly JourneyDefinition[]): FieldProb
         problems.push({ path: `${at}/steps/${i}/id`, message: `step id ${step.id} is used twice` });
       stepIds.add(step.id);
     });
+    const loop = loopWithoutWait(journey);
+    if (loop !== null)
+      problems.push({
+        path: `${at}/steps`,
+        message: `steps ${loop.join(' → ')} go round with no wait step on the way: a customer would be sent round it at once`,
+      });
     journey.steps.forEach((step, i) => {
       const here = `${at}/steps/${i}`;
       for (const target of targetsOf(step))
