@@ -158,6 +158,43 @@ describe('a customer whose decision fails', () => {
     expect((await runDueWork(services.store, env, T0 + 3_600_000, 100)).items).toBe(0);
     await services.close();
   });
+
+  it('ends a journey whose wake-up failed for good, so the customer is not held in it', async () => {
+    const clock = createVirtualClock(T0);
+    const services = await createServices(config, {
+      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+      clock,
+      logger: silentLogger,
+    });
+    await services.recorder.record(signup('stuck', T0), T0);
+    const env = services.decide;
+    await runDueWork(services.store, env, T0, 100);
+    const membershipsOf = () =>
+      services.store.transaction(async (tx) =>
+        (await tx.loadMemberships([toCustomerId('stuck')])).get(toCustomerId('stuck')),
+      );
+    expect(await membershipsOf()).toMatchObject([{ journeyId: 'welcome', status: 'active' }]);
+    const figures = env.computeProfile;
+    const broken = {
+      ...env,
+      computeProfile: (state: Parameters<typeof figures>[0], nowMs: number) => {
+        if (nowMs > T0) throw new Error('figures unavailable');
+        return figures(state, nowMs);
+      },
+    };
+    // The day-3 wake-up, tried three times.
+    const wake = T0 + 2 * DAY_MS;
+    for (const at of [wake, wake + 60_000, wake + 300_000])
+      await runDueWork(services.store, broken, at, 100);
+    expect(await membershipsOf()).toMatchObject([
+      {
+        journeyId: 'welcome',
+        status: 'exited',
+        exitReason: 'wake-up failed: Error: figures unavailable',
+      },
+    ]);
+    await services.close();
+  });
 });
 
 describe.skipIf(testDatabaseUrl === undefined)('two workers sharing PostgreSQL', () => {

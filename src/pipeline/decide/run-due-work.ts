@@ -1,7 +1,7 @@
 import type { Decision } from '../../core/decision.js';
 import { groupByCustomer } from '../../core/group-by-customer.js';
 import type { CustomerId } from '../../core/ids.js';
-import type { WorkDraft, WorkItem } from '../../ports/decide-store.js';
+import type { Membership, WorkDraft, WorkItem } from '../../ports/decide-store.js';
 import type { Store, StoreTx } from '../../ports/store.js';
 import { decideForCustomer, emptyOutcome, type CustomerOutcome } from './decide-for-customer.js';
 import type { DecideEnv, DecidedBatch } from './proposal.js';
@@ -41,14 +41,40 @@ const RETRY_BASE_MS = 60_000;
 
 /**
  * A customer whose decision threw: each item is due again after 1 min, then 4 min (a lost
- * connection, a deploy mid-round), and marked failed with the error on its last attempt.
+ * connection, a deploy mid-round), and marked failed with the error on its last attempt. A
+ * journey's wake-up failed for good ends the customer's membership (exited, the error the
+ * reason): nothing would wake it again, and a membership left active refuses every later entry
+ * (the next abandoned cart: "already in journey").
  */
 const failedOutcome = (
   items: readonly WorkItem[],
+  memberships: readonly Membership[],
   error: unknown,
   nowMs: number,
 ): CustomerOutcome => ({
   ...emptyOutcome(),
+  memberships: items.flatMap((i) => {
+    const t = i.trigger;
+    if (t.kind !== 'journey-step' || i.attempts + 1 < MAX_WORK_ATTEMPTS) return [];
+    const m = memberships.find(
+      (x) =>
+        x.journeyId === t.journeyId &&
+        x.version === t.version &&
+        x.stepId === t.stepId &&
+        x.status === 'active',
+    );
+    return m === undefined
+      ? []
+      : [
+          {
+            ...m,
+            status: 'exited' as const,
+            exitReason: `wake-up failed: ${String(error)}`,
+            waitingFor: null,
+            updatedAtMs: nowMs,
+          },
+        ];
+  }),
   finished: items.map((i) =>
     i.attempts + 1 < MAX_WORK_ATTEMPTS
       ? {
@@ -121,7 +147,7 @@ export const runDueWork = (
       } catch (error) {
         round.failures.push({ customerId, error });
         round.failedItems += items.filter((i) => i.attempts + 1 >= MAX_WORK_ATTEMPTS).length;
-        outcomes.push(failedOutcome(items, error, nowMs));
+        outcomes.push(failedOutcome(items, memberships.get(customerId) ?? [], error, nowMs));
       }
       for (const item of items) round.lagsMs.push(nowMs - item.dueAtMs);
     }
