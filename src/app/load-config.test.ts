@@ -577,6 +577,25 @@ decide:
     );
   });
 
+  it("checks the journeys the schema passed, beside another journey's schema problem", () => {
+    const file = `
+decide:
+  journeys:
+    - id: one
+      entry: { trigger: signed-up }
+      steps:
+        - { id: s1, type: send, channels: [email], template: welcome-1, next: nowhere }
+    - id: two
+      entry: { trigger: signed-up }
+      steps:
+        - { id: s1, type: send, channels: [emial], template: welcome-1 }
+`;
+    expect(pathsOf(configError({}, file).problems).sort()).toEqual([
+      '/decide/journeys/0/steps/0',
+      '/decide/journeys/1/steps/0',
+    ]);
+  });
+
   it('names the field the schema rejects', () => {
     const file = `
 decide:

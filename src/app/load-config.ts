@@ -213,9 +213,29 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
   problems.push(...unknownSettings(configSchema, raw, ''));
   checkDeployment(withDefaults, problems);
   checkTokens(withDefaults, problems);
+  // The journeys the schema passed are checked further at once: a journey the schema faulted
+  // stands aside (it may not have the shape the checks read), so no problem waits for the next
+  // run to be told.
   const journeys = fieldOf(withDefaults, 'decide', 'journeys');
-  if (Array.isArray(journeys) && !problems.some((p) => p.path.startsWith('/decide/journeys')))
-    problems.push(...checkJourneys(journeys as JourneyDefinition[]));
+  if (Array.isArray(journeys)) {
+    const faulted = (j: number) =>
+      problems.some(
+        (p) =>
+          p.path.startsWith(`/decide/journeys/${String(j)}/`) ||
+          p.path === `/decide/journeys/${String(j)}`,
+      ) || problems.some((p) => p.path === '/decide/journeys');
+    const checked = journeys.map((journey, j) =>
+      faulted(j)
+        ? ({ id: `\u0000faulted-${String(j)}`, steps: [] } as unknown as JourneyDefinition)
+        : (journey as JourneyDefinition),
+    );
+    problems.push(
+      ...checkJourneys(checked).filter((p) => {
+        const j = /^\/decide\/journeys\/(\d+)/.exec(p.path)?.[1];
+        return j === undefined || !faulted(Number(j));
+      }),
+    );
+  }
   if (problems.length > 0) throw invalid(problems.map((p) => namingEnv(p, env)));
   const c = withDefaults as RawConfig;
   const url = c.database.url;
