@@ -20,6 +20,21 @@ describe('hyp2f1', () => {
     expect(hyp2f1(0.243, 2.426, 2.219, 0.95)).toBeCloseTo(2.44618667703099, 11);
   });
 
+  it('sums for c in (−1, 0), as the forecast of a one-order customer needs when a + b < 1', () => {
+    // d/dz ₂F₁(a, b; c; z) = (ab/c) ₂F₁(a+1, b+1; c+1; z) (A&S 15.2.1): the right side has c > 0.
+    for (const [a, b, c, z] of [
+      [0.5, 0.29, -0.21, 0.4],
+      [0.74, 0.4, -0.6, 0.8],
+    ] as const) {
+      const h = 1e-6;
+      const slope = (hyp2f1(a, b, c, z + h) - hyp2f1(a, b, c, z - h)) / (2 * h);
+      const expected = ((a * b) / c) * hyp2f1(a + 1, b + 1, c + 1, z);
+      expect(Math.abs(slope - expected) / Math.abs(expected)).toBeLessThan(1e-6);
+    }
+    expect(() => hyp2f1(1, 1, 0, 0.5)).toThrow(RangeError);
+    expect(() => hyp2f1(1, 1, -1.5, 0.5)).toThrow(RangeError);
+  });
+
   it('refuses z outside [0, 1) and says when it runs out of terms', () => {
     expect(() => hyp2f1(1, 1, 2, 1)).toThrow(RangeError);
     expect(() => hyp2f1(1, 1, 2, 0.999999, { maxTerms: 100 })).toThrow(SeriesDidNotConverge);
