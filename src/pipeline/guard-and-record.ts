@@ -871,7 +871,11 @@ const variantTemplate = (variant: CreativeVariant, deps: GuardDeps): Template =>
   let made = variantTemplates.get(deps.renderer);
   if (made === undefined) variantTemplates.set(deps.renderer, (made = new WeakMap()));
   const known = made.get(variant);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    // Loaded again each time: the renderer keeps only the run-time templates used lately.
+    deps.renderer.load(known);
+    return known;
+  }
   const copy = JSON.stringify([variant.subject, variant.preheader, variant.body, variant.cta]);
   const template: Template = {
     name: `creative-${variant.id}-${hash('sha256', copy).slice(0, 16)}`,

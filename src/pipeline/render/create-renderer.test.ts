@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCustomerId } from '../../core/ids.js';
 import { aDecision } from '../../../test/support/builders.js';
-import { createRenderer } from './create-renderer.js';
+import { createRenderer, RUN_TIME_TEMPLATES_KEPT } from './create-renderer.js';
 import type { Template } from './template.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -221,6 +221,45 @@ describe('WhatsApp templates', () => {
 });
 
 describe('load', () => {
+  it('keeps the run-time templates loaded most recently, never the configured ones', () => {
+    const own = createRenderer([template], {
+      brandName: 'Herald Store',
+      from: 'Herald <m@example.com>',
+      replyTo: null,
+      postalAddress: '1 Main St',
+      publicUrl: 'https://h.example.com',
+      shopUrl: 'https://shop.example.com',
+      linkSecret: 'secret',
+    });
+    const made = (i: number) => ({
+      ...template,
+      name: `run-${String(i)}`,
+      subject: `S${String(i)}`,
+    });
+    own.load(made(0));
+    own.load(made(1));
+    for (let i = 2; i <= RUN_TIME_TEMPLATES_KEPT; i += 1) {
+      own.load(made(i));
+      own.load(made(1)); // in use all along
+    }
+    expect(own.templateOf('run-0')).toBeUndefined();
+    expect(own.templateOf('run-1')?.subject).toBe('S1');
+    expect(own.templateOf(`run-${String(RUN_TIME_TEMPLATES_KEPT)}`)).toBeDefined();
+    expect(own.templateOf('news')).toBeDefined();
+    // Loaded again, it renders as before.
+    own.load(made(0));
+    expect(
+      own.render({
+        messageClass: 'marketing',
+        messageId: 'm-9',
+        channel: 'email',
+        template: made(0),
+        profile: undefined,
+        decision,
+      }).subject,
+    ).toBe('S0');
+  });
+
   it('loads a template once, and refuses other copy under a name already taken', () => {
     const made = { ...template, name: 'made-at-run-time', subject: 'First' };
     renderer.load(made);

@@ -65,10 +65,18 @@ export interface Renderer {
   withEdits(message: EditedMessage, content: RenderedContent, edits: ContentEdits): RenderedContent;
   /**
    * Adds a template made at run time (a creative variant) unless the same one is loaded; it is
-   * parsed once. Throws when it does not parse, or when another template has its name.
+   * parsed once, and kept while it is among the `RUN_TIME_TEMPLATES_KEPT` loaded most recently
+   * (load it again before each render). Throws when it does not parse, or when another
+   * template has its name.
    */
   load(template: Template): void;
 }
+
+/**
+ * Templates made at run time a renderer keeps parsed at most: each campaign's variants add
+ * theirs, and a worker that runs for months must not keep every copy it ever sent.
+ */
+export const RUN_TIME_TEMPLATES_KEPT = 1_000;
 
 /** Whether two templates would render the same messages. */
 const sameTemplate = (a: Template, b: Template): boolean =>
@@ -159,6 +167,8 @@ export const createRenderer = (
     byName.set(template.name, template);
   };
   for (const template of templates) add(template);
+  // Templates made at run time (creative variants), least recently loaded first.
+  const loadedAtRunTime = new Set<string>();
   const base = trimUrl(settings.publicUrl);
   const linkOf = (
     messageId: string,
@@ -200,10 +210,21 @@ export const createRenderer = (
     templateOf: (name) => byName.get(name),
     load(template) {
       const known = byName.get(template.name);
-      if (known === undefined) add(template);
       // Another template under a name already taken would be sent as the first one.
-      else if (!sameTemplate(known, template))
+      if (known !== undefined && !sameTemplate(known, template))
         throw new Error(`template ${template.name} is already loaded with other copy`);
+      if (known !== undefined && !loadedAtRunTime.has(template.name)) return;
+      if (known === undefined) add(template);
+      // The latest used last: a long-running worker keeps the copies it still sends, not every
+      // copy it ever sent.
+      loadedAtRunTime.delete(template.name);
+      loadedAtRunTime.add(template.name);
+      for (const oldest of loadedAtRunTime) {
+        if (loadedAtRunTime.size <= RUN_TIME_TEMPLATES_KEPT) break;
+        loadedAtRunTime.delete(oldest);
+        byName.delete(oldest);
+        parsed.delete(oldest);
+      }
     },
     render({ messageId, channel, template, messageClass, profile, decision }) {
       const p = parsed.get(template.name);
