@@ -83,6 +83,8 @@ export interface KeptOrder {
   cents: number;
   atMs: number;
   refundedCents: number;
+  /** Cancelled since: it counts no more, and takes no more back. */
+  cancelled?: true;
 }
 
 /** The facts accumulated from a customer's events; everything else is derived from these. */

@@ -410,10 +410,10 @@ describe('herald import', () => {
       const after = await stopAndRestart('late.db', t + minutes(120));
       expect(after.behind).toEqual([]);
       expect(after.s1?.orders.count).toBe(2);
-      // Its orders only end the journeys they exit.
-      const events = after.s1Work.filter((k) => k.includes('|event|'));
-      expect(events.length).toBeGreaterThan(0);
-      expect(events.every((k) => k.endsWith('(late)'))).toBe(true);
+      // Its order, too late to act on, only ends the journeys it exits: s1 was known before.
+      expect(
+        after.s1Work.filter((k) => k.includes('|event|') || k.includes('|late-exit|')),
+      ).toEqual(['s1|late-exit|Order Completed (late)']);
       expect(after.s2Work).toEqual([]);
     });
   });

@@ -194,6 +194,37 @@ describe('decideForCustomer', () => {
       expect(before.finished[0]?.note).toBe('Order Completed arrived late: no journey it exits');
     });
 
+    it('lets a late order end the recovery of the cart it closed, not of a newer one', () => {
+      // The cart changed at t0, its timer fired (the journey entered) at +2 h; the order, placed
+      // at +1 h, arrives at +3 h.
+      const recovering = aMembership({
+        journeyId: 'cart-recovery',
+        stepId: 'cart-still-open',
+        enteredAtMs: t0 + hoursMs(2),
+      });
+      const late: Trigger = { ...orderCompleted, lateAtMs: t0 + hoursMs(1) };
+      const closed = aState({
+        cart: null,
+        orders: anOrders({ count: 1, lastAtMs: t0 + hoursMs(1) }),
+      });
+      const out = decide([late], {
+        state: closed,
+        memberships: [recovering],
+        nowMs: t0 + hoursMs(3),
+      });
+      expect(out.memberships.map((m) => [m.journeyId, m.status])).toEqual([
+        ['cart-recovery', 'exited'],
+      ]);
+      // A cart begun after the order is another cart: its recovery goes on.
+      const newer = aState({ cart: aCart([aCartItem()], t0 + hoursMs(1.5)) });
+      const kept = decide([late], {
+        state: newer,
+        memberships: [recovering],
+        nowMs: t0 + hoursMs(3),
+      });
+      expect(kept.memberships).toEqual([]);
+    });
+
     it('sends the day-3 email when the journey wakes at day 3', () => {
       const member = aMembership({ stepId: 'day-3-email' });
       const step: Trigger = {

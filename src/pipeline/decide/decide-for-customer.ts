@@ -1,7 +1,7 @@
 import type { ConversionView, Decision, DecisionScores, Trigger } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
-import { DAY_MS } from '../../core/time.js';
+import { DAY_MS, MINUTE_MS } from '../../core/time.js';
 import type {
   CustomerMarks,
   Membership,
@@ -248,12 +248,18 @@ export const decideForCustomer = (
       const at = trigger.lateAtMs;
       for (const m of [...memberships.values()]) {
         const journey = env.journeys.find(m.journeyId, m.version);
-        if (
-          m.status === 'active' &&
-          m.enteredAtMs <= at &&
-          journey?.definition.exitOn?.includes(trigger.name) === true
-        )
-          notes.push(exitJourney(m, `event ${trigger.name} (arrived late)`));
+        if (m.status !== 'active' || journey?.definition.exitOn?.includes(trigger.name) !== true)
+          continue;
+        // A journey of an abandoned cart is entered when its timer fires, after the cart's
+        // last change: an order placed since that change closed the cart it is about (unless
+        // a newer cart has begun since the order).
+        const entry = journey.definition.entry;
+        const ofCart = 'trigger' in entry && entry.trigger === 'cart-abandoned';
+        const closes =
+          ofCart && trigger.name === 'Order Completed'
+            ? state.cart === null || state.cart.updatedAtMs <= at
+            : m.enteredAtMs - (ofCart ? env.policy.cart.idleMinutes * MINUTE_MS : 0) <= at;
+        if (closes) notes.push(exitJourney(m, `event ${trigger.name} (arrived late)`));
       }
       return notes.length > 0 ? notes : [`${trigger.name} arrived late: no journey it exits`];
     }

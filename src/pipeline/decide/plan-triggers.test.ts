@@ -182,20 +182,44 @@ describe('createTriggerPlanner', () => {
     });
     // An order two hours late still ends the journeys it exits (welcome): that alone.
     const order = anEvent('Order Completed', {}, { timestampMs: t0 - hoursMs(2) });
-    expect(plan([change(known, stranger, [order])], t0).schedule).toEqual([
-      {
-        key: `c1|event|src|${order.messageId}`,
-        customerId: 'c1',
-        dueAtMs: t0,
-        trigger: {
-          kind: 'event',
-          name: 'Order Completed',
-          messageId: order.messageId,
-          properties: {},
-          lateAtMs: t0 - hoursMs(2),
-        },
-        mode: 'once',
+    const lateExit = (atMs: number) => ({
+      key: 'c1|late-exit|Order Completed',
+      customerId: 'c1',
+      dueAtMs: t0,
+      trigger: {
+        kind: 'event',
+        name: 'Order Completed',
+        messageId: 'late-exit:Order Completed',
+        properties: {},
+        lateAtMs: atMs,
       },
+    });
+    expect(plan([change(known, stranger, [order])], t0).schedule).toEqual([
+      lateExit(t0 - hoursMs(2)),
+    ]);
+    // Several in one batch: one item, at the latest of them.
+    const earlier = anEvent(
+      'Order Completed',
+      {},
+      { messageId: toMessageId('e'), timestampMs: t0 - hoursMs(5) },
+    );
+    expect(plan([change(known, stranger, [earlier, order])], t0).schedule).toEqual([
+      lateExit(t0 - hoursMs(2)),
+    ]);
+    // Not for a customer seen for the first time, nor for an order that places none.
+    expect(plan([change(null, stranger, [order])], t0).schedule).toEqual([]);
+    const resent = anEvent(
+      'Order Completed',
+      { order_id: 'o-old' },
+      { timestampMs: t0 - hoursMs(2) },
+    );
+    expect(plan([change(known, stranger, [resent])], t0).schedule).toEqual([]);
+    const placedNow = {
+      ...change(known, stranger, [resent]),
+      newOrders: [{ orderId: 'o-old', placedAtMs: t0 - hoursMs(2), totalCents: 100 }],
+    };
+    expect(plan([placedNow], t0).schedule.map((w) => w.key)).toEqual([
+      'c1|late-exit|Order Completed',
     ]);
     // More than a week late (history imported): nothing.
     const history = anEvent('Order Completed', {}, { timestampMs: t0 - daysMs(8) });
@@ -213,11 +237,11 @@ describe('createTriggerPlanner', () => {
     // Judged now, three hours on: the order only ends the journeys it exits.
     expect(plan([late], t0).schedule.map((w) => [w.key, w.trigger])).toEqual([
       [
-        'c1|event|src|o',
+        'c1|late-exit|Order Completed',
         {
           kind: 'event',
           name: 'Order Completed',
-          messageId: 'o',
+          messageId: 'late-exit:Order Completed',
           properties: {},
           lateAtMs: happened,
         },

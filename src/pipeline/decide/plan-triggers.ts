@@ -73,28 +73,41 @@ export const createTriggerPlanner = (
           (arrived === true ? Math.min(e.receivedAtMs, nowMs) : nowMs) - e.timestampMs <= staleMs,
       );
       // An event too late to act on still ends the journeys it exits (an order that came two
-      // hours late must not leave its customer in the welcome series), within a week of it.
-      for (const e of events)
-        if (
-          !fresh.includes(e) &&
-          e.type === 'track' &&
-          e.name !== null &&
-          exitNames.has(e.name) &&
-          nowMs - e.timestampMs <= LATE_EXIT_MS
-        )
+      // hours late must not leave its customer in the welcome series), within a week of it: one
+      // work item a customer and event name, at the latest such event. Not for a customer seen
+      // for the first time (in no journey yet), nor for an order that places none (sent again,
+      // another customer's, or cancelled before it came).
+      if (before !== null) {
+        const newOrderIds = new Set(change.newOrders.map((o) => o.orderId));
+        const cancelledIds = new Set(after.orders.cancelledIds ?? []);
+        const latest = new Map<string, number>();
+        for (const e of events) {
+          if (
+            fresh.includes(e) ||
+            e.type !== 'track' ||
+            e.name === null ||
+            !exitNames.has(e.name) ||
+            nowMs - e.timestampMs > LATE_EXIT_MS
+          )
+            continue;
+          const id = isOrder(e) ? orderIdIn(e.properties) : null;
+          if (id !== null && (!newOrderIds.has(id) || cancelledIds.has(id))) continue;
+          latest.set(e.name, Math.max(latest.get(e.name) ?? -Infinity, e.timestampMs));
+        }
+        for (const [name, atMs] of latest)
           plan.schedule.push({
-            key: `${customerId}|event|${e.sourceId}|${e.messageId}`,
+            key: `${customerId}|late-exit|${name}`,
             customerId,
             dueAtMs: nowMs,
             trigger: {
               kind: 'event',
-              name: e.name,
-              messageId: e.messageId,
+              name,
+              messageId: `late-exit:${name}`,
               properties: {},
-              lateAtMs: e.timestampMs,
+              lateAtMs: atMs,
             },
-            mode: 'once',
           });
+      }
       if (fresh.length === 0) continue;
       // The cart and the signup are judged when the last of the fresh events arrived.
       const atMs = arrived === true ? arrivalOf(fresh, nowMs) : nowMs;

@@ -778,6 +778,21 @@ describe('applyEvent', () => {
       ]);
       expect(refunded.orders.revenueCents - refunded.orders.refundedCents).toBe(0);
       expect(refunded.orders).toMatchObject({ count: 1, refundedCents: 350_000 });
+      // A refund after the cancellation takes nothing more back, in either order.
+      const order = aTrack('Order Completed', { order_id: 'o1', total: 100 });
+      const cancel = aTrack('Order Cancelled', { order_id: 'o1' }, { timestampMs: at(1) });
+      const refund = aTrack(
+        'Order Refunded',
+        { order_id: 'o1', total: 100 },
+        { timestampMs: at(2) },
+      );
+      for (const events of [
+        [order, cancel, refund],
+        [order, refund, cancel],
+      ]) {
+        const net = applyAll(events).orders;
+        expect(net.revenueCents - net.refundedCents).toBe(0);
+      }
     });
 
     it("moves the last order's time back to the latest order that still counts", () => {
@@ -1100,6 +1115,22 @@ describe('applyEvent', () => {
       expect(emptied.cart?.items.map((i) => i.productId)).toEqual(['p2']);
       // A change after the close opens a new cart.
       expect(applyAll([added('p1', 10, 1), order, added('p3', 7, 6)]).cart?.items).toHaveLength(1);
+    });
+
+    it('keeps its log to 50 changes within a week of the newest, later ones than that stale', () => {
+      const many = applyAll(
+        Array.from({ length: 80 }, (_, i) => added(`p${String(i % 5)}`, 1, i / 24)),
+      );
+      expect(many.cartLog?.length).toBeLessThanOrEqual(50);
+      expect(many.cart?.items.reduce((n, i) => n + i.quantity, 0)).toBe(80);
+      const spread = applyAll([added('p1', 10, 0), added('p2', 10, 10)]);
+      // More than a week behind the newest: stale; within the week: applied at its time.
+      expect(
+        applyAll([added('p3', 10, 1)], policy, spread).cart?.items.map((i) => i.productId),
+      ).toEqual(['p1', 'p2']);
+      expect(
+        applyAll([added('p3', 10, 5)], policy, spread).cart?.items.map((i) => i.productId),
+      ).toEqual(['p1', 'p3', 'p2']);
     });
 
     it('comes to the same cart whatever order its events arrive in', () => {

@@ -268,19 +268,26 @@ const updateOrders = (
               0,
               Math.min(stated === 0 ? kept.cents : stated, kept.cents) - kept.refundedCents,
             );
-      const rest = kept === undefined ? orders.kept : (orders.kept ?? []).filter((o) => o !== kept);
+      // Kept, marked cancelled with what it took back: a refund of it after the cancellation
+      // takes back no more than is left.
+      const after =
+        kept === undefined
+          ? orders.kept
+          : (orders.kept ?? []).map((o) =>
+              o === kept
+                ? { ...o, refundedCents: o.refundedCents + takenBack, cancelled: true as const }
+                : o,
+            );
+      const counting = (after ?? []).filter((o) => o.cancelled !== true);
       return {
         ...orders,
         count: Math.max(0, orders.count - 1),
         refundedCents: orders.refundedCents + takenBack,
         // The last order is the latest one that still counts.
-        ...(kept !== undefined &&
-        kept.atMs === orders.lastAtMs &&
-        rest !== undefined &&
-        rest.length > 0
-          ? { lastAtMs: Math.max(...rest.map((o) => o.atMs)) }
+        ...(kept !== undefined && kept.atMs === orders.lastAtMs && counting.length > 0
+          ? { lastAtMs: Math.max(...counting.map((o) => o.atMs)) }
           : {}),
-        ...(rest === undefined ? {} : { kept: rest }),
+        ...(after === undefined ? {} : { kept: after }),
         ...(orderId === null
           ? {}
           : { cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT) }),

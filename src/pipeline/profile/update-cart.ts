@@ -59,12 +59,13 @@ const productsOf = (props: JsonObject): CartItem[] | null => {
 };
 
 /**
- * Changes kept after the latest snapshot or order: at most 50, and none more than a day older
- * than the newest. Older ones are folded into a snapshot, so a change arriving later than that
- * behind the others is taken as stale (as one older than an order is).
+ * The cart log's limits: at most 50 entries, and none but the newest more than a week older
+ * than it. Older ones are folded into one snapshot stamped a week before the newest (or at the
+ * last entry folded), so a change stamped before that, arriving now, is taken as stale (as one
+ * older than an order is).
  */
 export const CART_LOG_KEPT = 50;
-export const CART_LOG_WINDOW_MS = DAY_MS;
+export const CART_LOG_WINDOW_MS = 7 * DAY_MS;
 
 const entryOf = (event: HeraldEvent): CartEntry | null => {
   const atMs = event.timestampMs;
@@ -178,16 +179,21 @@ export const updateCart = (
   }
   let kept = log.slice(from);
   const newest = kept.at(-1)?.atMs ?? entry.atMs;
-  let folding = Math.max(1, kept.length - CART_LOG_KEPT);
-  while (folding < kept.length && (kept[folding]?.atMs ?? 0) < newest - CART_LOG_WINDOW_MS)
+  // The entries to fold into one snapshot: those more than the window older than the newest,
+  // and as many more of the oldest as keep the log (its snapshot included) to the limit.
+  let folding = Math.max(0, kept.length - (CART_LOG_KEPT - 1));
+  while (folding < kept.length - 1 && (kept[folding]?.atMs ?? 0) < newest - CART_LOG_WINDOW_MS)
     folding += 1;
-  if (folding > 1) {
+  const first = kept[0]?.kind;
+  const alreadyOne = folding === 1 && (first === 'set' || first === 'order');
+  if (folding > 0 && !alreadyOne) {
     const folded = kept.slice(0, folding);
-    const last = folded.at(-1);
-    kept = [
-      { kind: 'set', atMs: last?.atMs ?? entry.atMs, items: foldCart(folded)?.items ?? [] },
-      ...kept.slice(folding),
-    ];
+    const lastFolded = folded.at(-1)?.atMs ?? entry.atMs;
+    const firstKept = kept[folding]?.atMs ?? newest;
+    // Stamped at the window's start (never after what it precedes): a change older than that,
+    // arriving now, is stale, as one older than an order is.
+    const atMs = Math.max(lastFolded, Math.min(newest - CART_LOG_WINDOW_MS, firstKept));
+    kept = [{ kind: 'set', atMs, items: foldCart(folded)?.items ?? [] }, ...kept.slice(folding)];
   }
   return { cart: foldCart(kept), cartLog: kept };
 };

@@ -166,6 +166,22 @@ describe('checkJourneys', () => {
       { id: 'b', type: 'branch', if: { field: 'vip', op: 'eq', value: false }, then: 'a' },
     ];
     expect(checkJourneys([aJourney('waits', waits)])).toEqual([]);
+    // A split goes to its arms only, never to the step below it.
+    const split: JourneyStep[] = [
+      {
+        id: 'pick',
+        type: 'branch',
+        split: [
+          { arm: 'a', weight: 1, next: 'email-a' },
+          { arm: 'b', weight: 1, next: 'email-b' },
+        ],
+      },
+      { id: 'again', type: 'send', channels: ['email'], template: 't', next: 'pick' },
+      { id: 'email-a', type: 'send', channels: ['email'], template: 't', next: 'w' },
+      { id: 'email-b', type: 'send', channels: ['email'], template: 't', next: 'w' },
+      { id: 'w', type: 'wait', days: 7, next: 'again' },
+    ];
+    expect(checkJourneys([aJourney('split', split)])).toEqual([]);
   });
 
   it('reports every problem of every journey at once', () => {

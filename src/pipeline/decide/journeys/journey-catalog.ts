@@ -65,9 +65,13 @@ const loopWithoutWait = (journey: JourneyDefinition): string[] | null => {
     const step = steps[i];
     if (step === undefined || step.type === 'wait' || step.type === 'exit') return [];
     const below = steps[i + 1]?.id;
+    // A split goes to one of its arms and nowhere else; a condition to then or else (else,
+    // and then when missing, the step below).
     const targets =
       step.type === 'branch'
-        ? [step.then ?? below, step.else ?? below, ...(step.split ?? []).map((s) => s.next)]
+        ? step.split !== undefined
+          ? step.split.map((s) => s.next)
+          : [step.then ?? below, step.else ?? below]
         : [step.next ?? below];
     return targets.flatMap((id) => {
       const j = id === undefined ? undefined : index.get(id);
