@@ -195,5 +195,11 @@ export const updateCart = (
     const atMs = Math.max(lastFolded, Math.min(newest - CART_LOG_WINDOW_MS, firstKept));
     kept = [{ kind: 'set', atMs, items: foldCart(folded)?.items ?? [] }, ...kept.slice(folding)];
   }
-  return { cart: foldCart(kept), cartLog: kept };
+  // Arrived in time order (the common case): the cart is the one before with this change, as
+  // folding keeps what the log comes to; only a change landing before others folds again.
+  const appended = at === log.length - 1;
+  return {
+    cart: appended ? withItems(applyChange(cart?.items ?? [], entry), entry.atMs) : foldCart(kept),
+    cartLog: kept,
+  };
 };
