@@ -1,7 +1,7 @@
 import type { ConversionView, Decision, DecisionScores, Trigger } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
-import { DAY_MS, MINUTE_MS } from '../../core/time.js';
+import { DAY_MS } from '../../core/time.js';
 import type {
   CustomerMarks,
   Membership,
@@ -258,7 +258,7 @@ export const decideForCustomer = (
         const closes =
           ofCart && trigger.name === 'Order Completed'
             ? state.cart === null || state.cart.updatedAtMs <= at
-            : m.enteredAtMs - (ofCart ? env.policy.cart.idleMinutes * MINUTE_MS : 0) <= at;
+            : m.enteredAtMs <= at;
         if (closes) notes.push(exitJourney(m, `event ${trigger.name} (arrived late)`));
       }
       return notes.length > 0 ? notes : [`${trigger.name} arrived late: no journey it exits`];

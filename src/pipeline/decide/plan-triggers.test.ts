@@ -183,9 +183,10 @@ describe('createTriggerPlanner', () => {
     // An order two hours late still ends the journeys it exits (welcome): that alone.
     const order = anEvent('Order Completed', {}, { timestampMs: t0 - hoursMs(2) });
     const lateExit = (atMs: number) => ({
-      key: 'c1|late-exit|Order Completed',
+      key: `c1|late-exit|Order Completed|${String(atMs)}`,
       customerId: 'c1',
       dueAtMs: t0,
+      mode: 'once',
       trigger: {
         kind: 'event',
         name: 'Order Completed',
@@ -219,7 +220,7 @@ describe('createTriggerPlanner', () => {
       newOrders: [{ orderId: 'o-old', placedAtMs: t0 - hoursMs(2), totalCents: 100 }],
     };
     expect(plan([placedNow], t0).schedule.map((w) => w.key)).toEqual([
-      'c1|late-exit|Order Completed',
+      `c1|late-exit|Order Completed|${String(t0 - hoursMs(2))}`,
     ]);
     // More than a week late (history imported): nothing.
     const history = anEvent('Order Completed', {}, { timestampMs: t0 - daysMs(8) });
@@ -237,7 +238,7 @@ describe('createTriggerPlanner', () => {
     // Judged now, three hours on: the order only ends the journeys it exits.
     expect(plan([late], t0).schedule.map((w) => [w.key, w.trigger])).toEqual([
       [
-        'c1|late-exit|Order Completed',
+        `c1|late-exit|Order Completed|${String(happened)}`,
         {
           kind: 'event',
           name: 'Order Completed',

@@ -94,9 +94,11 @@ export const createTriggerPlanner = (
           if (id !== null && (!newOrderIds.has(id) || cancelledIds.has(id))) continue;
           latest.set(e.name, Math.max(latest.get(e.name) ?? -Infinity, e.timestampMs));
         }
+        // Keyed by the time too, once: a later batch's item for an older event must not take
+        // the place (and the time) of one not yet handled.
         for (const [name, atMs] of latest)
           plan.schedule.push({
-            key: `${customerId}|late-exit|${name}`,
+            key: `${customerId}|late-exit|${name}|${String(atMs)}`,
             customerId,
             dueAtMs: nowMs,
             trigger: {
@@ -106,6 +108,7 @@ export const createTriggerPlanner = (
               properties: {},
               lateAtMs: atMs,
             },
+            mode: 'once',
           });
       }
       if (fresh.length === 0) continue;

@@ -4,6 +4,7 @@ import type { HeraldEvent } from '../../core/event.js';
 import { hasRecipient, recipientOf } from '../../core/recipient.js';
 import { applyEvent, CANCELLED_IDS_KEPT, orderValueCents } from './apply-event.js';
 import {
+  aProfile,
   aTrack,
   anEvent,
   anIdentify,
@@ -786,9 +787,36 @@ describe('applyEvent', () => {
         { order_id: 'o1', total: 100 },
         { timestampMs: at(2) },
       );
+      const noFacts = { repeatOrder: false };
       for (const events of [
         [order, cancel, refund],
         [order, refund, cancel],
+      ]) {
+        const net = applyAll(events).orders;
+        expect(net.revenueCents - net.refundedCents).toBe(0);
+      }
+      // The cancellation first (the order then never counts): a refund takes nothing back.
+      const cancelledFirst = [cancel, order, refund].reduce(
+        (state, e) =>
+          applyEvent(
+            state,
+            e,
+            e === cancel ? { ...noFacts, cancelsPlacedOrder: false } : noFacts,
+            policy,
+          ),
+        aProfile(),
+      ).orders;
+      expect(cancelledFirst.revenueCents - cancelledFirst.refundedCents).toBe(0);
+      // A cancellation stating less than is left takes back the rest all the same.
+      const partial = aTrack(
+        'Order Cancelled',
+        { order_id: 'o1', total: 30 },
+        { timestampMs: at(3) },
+      );
+      const half = aTrack('Order Refunded', { order_id: 'o1', total: 50 }, { timestampMs: at(2) });
+      for (const events of [
+        [order, half, partial],
+        [order, partial, half],
       ]) {
         const net = applyAll(events).orders;
         expect(net.revenueCents - net.refundedCents).toBe(0);

@@ -237,6 +237,9 @@ const updateOrders = (
     case 'Order Refunded': {
       const stated = orderValueCents(event.properties);
       const orderId = orderIdIn(event.properties);
+      // A refund of an order cancelled before it was placed takes back nothing: it never counted.
+      if (orderId !== null && orders.cancelledIds?.includes(orderId) === true)
+        if (orders.kept?.some((o) => o.id === orderId) !== true) return orders;
       const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
       if (kept === undefined) return { ...orders, refundedCents: orders.refundedCents + stated };
       // Never more than is left of the order (a refund stated twice, or beyond its value).
@@ -261,13 +264,9 @@ const updateOrders = (
       const stated = orderValueCents(event.properties);
       // What is left of the order: its own value when the cancellation states none, less what
       // was refunded of it already.
-      const takenBack =
-        kept === undefined
-          ? stated
-          : Math.max(
-              0,
-              Math.min(stated === 0 ? kept.cents : stated, kept.cents) - kept.refundedCents,
-            );
+      // A kept order cancelled is taken back whole, less its refunds, whatever amount the
+      // cancellation states: refunds and the cancellation then net the same in any order.
+      const takenBack = kept === undefined ? stated : Math.max(0, kept.cents - kept.refundedCents);
       // Kept, marked cancelled with what it took back: a refund of it after the cancellation
       // takes back no more than is left.
       const after =
