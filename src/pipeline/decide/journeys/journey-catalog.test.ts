@@ -147,7 +147,7 @@ describe('checkJourneys', () => {
     ]);
   });
 
-  it('refuses steps that go round with no wait step on the way', () => {
+  it('refuses steps that go round with no timed wait step on the way', () => {
     const loop: JourneyStep[] = [
       { id: 'a', type: 'send', channels: ['email'], template: 't' },
       { id: 'b', type: 'branch', if: { field: 'vip', op: 'eq', value: false }, then: 'a' },
@@ -156,7 +156,7 @@ describe('checkJourneys', () => {
       {
         path: '/decide/journeys/0/steps',
         message:
-          'steps a → b → a go round with no wait step on the way: a customer would be sent round it at once',
+          'steps a → b → a go round with no timed wait step on the way: a customer would be sent round it at once',
       },
     ]);
     // With a wait in the round it is a reminder every so often.
@@ -182,6 +182,19 @@ describe('checkJourneys', () => {
       { id: 'w', type: 'wait', days: 7, next: 'again' },
     ];
     expect(checkJourneys([aJourney('split', split)])).toEqual([]);
+    // A wait until an event passes at once when the event was seen before: no wait at all then.
+    const until: JourneyStep[] = [
+      { id: 'nudge', type: 'send', channels: ['email'], template: 't' },
+      {
+        id: 'until-viewed',
+        type: 'wait',
+        until: { event: 'Product Viewed', timeoutHours: 24 },
+        next: 'nudge',
+      },
+    ];
+    expect(checkJourneys([aJourney('until', until)]).map((p) => p.message)).toEqual([
+      'steps nudge → until-viewed → nudge go round with no timed wait step on the way: a customer would be sent round it at once',
+    ]);
   });
 
   it('reports every problem of every journey at once', () => {

@@ -54,16 +54,21 @@ const targetsOf = (step: JourneyStep): (string | undefined)[] => {
 };
 
 /**
- * A run of steps that comes back to where it started without a wait step on the way, as step
+ * A run of steps that comes back to where it started without a timed wait (hours or days) on
+ * the way, as step
  * ids (the first repeated at the end), or null. Runs go on from a step to its `next`, `then`,
  * `else` or split arm, and without one to the step below it; a wait ends a run.
  */
 const loopWithoutWait = (journey: JourneyDefinition): string[] | null => {
   const steps = journey.steps;
   const index = new Map(steps.map((step, i) => [step.id, i]));
+  // A wait until an event goes straight on once the customer has sent that event (it stays
+  // seen): only a wait for a time (hours, days) takes a run out of the round for certain.
+  const holds = (step: JourneyStep | undefined) =>
+    step?.type === 'wait' && step.until === undefined;
   const successors = (i: number): number[] => {
     const step = steps[i];
-    if (step === undefined || step.type === 'wait' || step.type === 'exit') return [];
+    if (step === undefined || holds(step) || step.type === 'exit') return [];
     const below = steps[i + 1]?.id;
     // A split goes to one of its arms and nowhere else; a condition to then or else (else,
     // and then when missing, the step below).
@@ -75,7 +80,7 @@ const loopWithoutWait = (journey: JourneyDefinition): string[] | null => {
         : [step.next ?? below];
     return targets.flatMap((id) => {
       const j = id === undefined ? undefined : index.get(id);
-      return j === undefined || steps[j]?.type === 'wait' ? [] : [j];
+      return j === undefined || holds(steps[j]) ? [] : [j];
     });
   };
   const state = new Array<0 | 1 | 2>(steps.length).fill(0);
@@ -125,7 +130,7 @@ export const checkJourneys = (journeys: readonly JourneyDefinition[]): FieldProb
     if (loop !== null)
       problems.push({
         path: `${at}/steps`,
-        message: `steps ${loop.join(' → ')} go round with no wait step on the way: a customer would be sent round it at once`,
+        message: `steps ${loop.join(' → ')} go round with no timed wait step on the way: a customer would be sent round it at once`,
       });
     journey.steps.forEach((step, i) => {
       const here = `${at}/steps/${i}`;
