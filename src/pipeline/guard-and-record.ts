@@ -561,13 +561,7 @@ export const judgeDecision = (
     content: rendered,
     contentHash: contentHashOf(rendered),
     ...splitVerdicts(result),
-    reviews: [],
-    attempts: 0,
-    recipient: null,
-    provider: null,
-    providerId: null,
-    sentAtMs: null,
-    lastError: null,
+    ...notYetSent(),
     web: webOf(decision),
     variant: variant?.id ?? templateVariant?.name ?? null,
   };
@@ -894,6 +888,20 @@ const variantTemplate = (variant: CreativeVariant, deps: GuardDeps): Template =>
 // Each renderer's template of each variant read (its name costs a hash).
 const variantTemplates = new WeakMap<Renderer, WeakMap<CreativeVariant, Template>>();
 
+/** What a message just recorded has not had yet: reviews, attempts, a provider (a fresh list). */
+const notYetSent = (): Pick<
+  MessageRecord,
+  'reviews' | 'attempts' | 'recipient' | 'provider' | 'providerId' | 'sentAtMs' | 'lastError'
+> => ({
+  reviews: [],
+  attempts: 0,
+  recipient: null,
+  provider: null,
+  providerId: null,
+  sentAtMs: null,
+  lastError: null,
+});
+
 /** Whether a decision asks for a message (rather than recording a skip or an escalation). */
 const sendsMessage = (d: Decision): boolean => d.status === 'scheduled' && d.channels.length > 0;
 
@@ -1033,13 +1041,7 @@ const failedJudgement = (
       content: null,
       contentHash: null,
       ...splitVerdicts(result),
-      reviews: [],
-      attempts: 0,
-      recipient: null,
-      provider: null,
-      providerId: null,
-      sentAtMs: null,
-      lastError: null,
+      ...notYetSent(),
       web: null,
       variant: null,
     },

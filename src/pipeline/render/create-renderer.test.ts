@@ -14,7 +14,7 @@ const template: Template = {
   text: 'Hi {{ customer.firstName }}, see {{ links.shop }}',
   html: '<html><body><p>Hi {{ customer.firstName }}, <a href="{{ links.shop }}">see</a></p></body></html>',
 };
-const renderer = createRenderer([template], {
+const settings = {
   brandName: 'Herald Store',
   from: 'Herald <m@example.com>',
   replyTo: null,
@@ -22,7 +22,8 @@ const renderer = createRenderer([template], {
   publicUrl: 'https://h.example.com',
   shopUrl: 'https://shop.example.com',
   linkSecret: 'secret',
-});
+};
+const renderer = createRenderer([template], settings);
 const decision = aDecision({
   id: 'm-1',
   customerId: toCustomerId('c-1'),
@@ -222,15 +223,7 @@ describe('WhatsApp templates', () => {
 
 describe('load', () => {
   it('keeps the run-time templates loaded most recently, never the configured ones', () => {
-    const own = createRenderer([template], {
-      brandName: 'Herald Store',
-      from: 'Herald <m@example.com>',
-      replyTo: null,
-      postalAddress: '1 Main St',
-      publicUrl: 'https://h.example.com',
-      shopUrl: 'https://shop.example.com',
-      linkSecret: 'secret',
-    });
+    const own = createRenderer([template], settings);
     const made = (i: number) => ({
       ...template,
       name: `run-${String(i)}`,
