@@ -74,7 +74,7 @@ export const createTriggerPlanner = (
       );
       // An event too late to act on still ends the journeys it exits (an order that came two
       // hours late must not leave its customer in the welcome series), within a week of it: one
-      // work item a customer and event name, at the latest such event. Not for a customer seen
+      // work item a customer, event name and batch, at the latest such event. Not for a customer seen
       // for the first time (in no journey yet), nor for an order that places none (sent again,
       // another customer's, or cancelled before it came).
       if (before !== null) {
