@@ -5,6 +5,8 @@ import type { HeraldEvent } from '../core/event.js';
 import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
+import type { CreativeVariant } from '../core/decision.js';
+import { withdrawnVariants } from './guard-and-record.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import {
@@ -280,51 +282,100 @@ const acceptedMeanwhile = async (
   };
 };
 
+/**
+ * Why each claimed message of written copy no longer stands on the library (a cited document
+ * withdrawn or replaced since its variant was written), by message id: read as they are
+ * claimed, the library being read by the variants of their campaigns.
+ */
+const withdrawnCopyOf = async (
+  tx: StoreTx,
+  messages: readonly MessageRecord[],
+  nowMs: number,
+): Promise<Map<string, string>> => {
+  const written = messages.filter((m) => m.campaignId !== null && m.variant !== null);
+  const found = new Map<string, string>();
+  if (written.length === 0) return found;
+  const creative = new Map<string, CreativeVariant[]>();
+  for (const id of new Set(written.map((m) => m.campaignId ?? ''))) {
+    const stored = await tx.getSetting(`creative:${id}`);
+    if (stored !== null) creative.set(`creative:${id}`, JSON.parse(stored) as CreativeVariant[]);
+  }
+  if (creative.size === 0) return found;
+  const withdrawn = await withdrawnVariants(tx, creative, nowMs);
+  for (const m of written) {
+    const variant = creative.get(`creative:${m.campaignId ?? ''}`)?.find((v) => v.id === m.variant);
+    const why = variant === undefined ? undefined : withdrawn.get(variant);
+    if (why !== undefined) found.set(m.id, why);
+  }
+  return found;
+};
+
 /** The dispatcher's I/O over the store. */
-export const createDispatchIo = (deps: DeliverDeps): DispatchIo => ({
-  claim: (channel, nowMs, limit, leaseUntilMs) =>
-    deps.store.transaction(async (tx) => {
-      const messages = await tx.claimOutbox([channel], nowMs, limit, leaseUntilMs);
-      if (messages.length === 0) return [];
-      const profiles = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
-      return messages.map((message) => ({ message, state: profiles.get(message.customerId) }));
-    }),
-  takeTokens: (bucket, want, perSecond, burst, nowMs) =>
-    deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
-  async recheck(message) {
-    const fresh = await deps.store.getMessage(message.id);
-    if (fresh?.status !== 'sending') return null;
-    // Its customer as it is now: merged into another since the claim, the message went with them.
-    return { state: (await deps.store.getProfile(fresh.customerId))?.state };
-  },
-  handOff: (message, state, nowMs) =>
-    checkAtHandOff(message, state, deps.guardPolicy) ??
-    (state === undefined
-      ? null
-      : checkTimingAtHandOff(message, state, deps.quietHours, deps.policy.maxLatenessHours, nowMs)),
-  async finish(results, nowMs, leaseUntilMs) {
-    const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
-    // Events first: their ids make a repeat harmless, so a crash before the outbox write
-    // below loses nothing (the message is claimed again and gives the same event). A message
-    // gone meanwhile (its customer erased) teaches nothing about anyone.
-    const events: HeraldEvent[] = [];
-    for (const s of settled)
-      if (s.event !== null && (await deps.store.getMessage(s.f.message.id)) !== undefined)
-        events.push(s.event);
-    if (events.length > 0) await deps.emit(events, nowMs);
-    await deps.store.transaction(async (tx) => {
-      // A message that went exposes the experiment units it carries, crediting the orders of
-      // their window recorded already; under its customer's lock (as an order is recorded), an
-      // order recorded meanwhile on PostgreSQL either is seen here or sees the exposure.
-      await tx.lock(settled.map((s) => s.f.message.customerId));
-      const notes: AuditNote[] = [];
-      for (const s of settled) {
-        const { update, note } =
-          s.update.status === 'queued' ? await acceptedMeanwhile(tx, s, nowMs) : s;
-        if ((await tx.finishDelivery(s.f.message.id, update, nowMs, leaseUntilMs)) && note !== null)
-          notes.push(note);
-      }
-      await appendAudit(tx, notes, nowMs);
-    });
-  },
-});
+export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
+  // Claimed messages whose written copy no longer stands, until their hand-off.
+  const withdrawn = new Map<string, string>();
+  return {
+    claim: (channel, nowMs, limit, leaseUntilMs) =>
+      deps.store.transaction(async (tx) => {
+        const messages = await tx.claimOutbox([channel], nowMs, limit, leaseUntilMs);
+        if (messages.length === 0) return [];
+        const profiles = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
+        for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
+        return messages.map((message) => ({ message, state: profiles.get(message.customerId) }));
+      }),
+    takeTokens: (bucket, want, perSecond, burst, nowMs) =>
+      deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
+    async recheck(message) {
+      const fresh = await deps.store.getMessage(message.id);
+      if (fresh?.status !== 'sending') return null;
+      // Its customer as it is now: merged into another since the claim, the message went with them.
+      return { state: (await deps.store.getProfile(fresh.customerId))?.state };
+    },
+    handOff: (message, state, nowMs) => {
+      const why = withdrawn.get(message.id);
+      withdrawn.delete(message.id);
+      return (
+        checkAtHandOff(message, state, deps.guardPolicy) ??
+        (why === undefined ? null : { code: 'content_withdrawn', reason: why }) ??
+        (state === undefined
+          ? null
+          : checkTimingAtHandOff(
+              message,
+              state,
+              deps.quietHours,
+              deps.policy.maxLatenessHours,
+              nowMs,
+            ))
+      );
+    },
+    async finish(results, nowMs, leaseUntilMs) {
+      for (const r of results) withdrawn.delete(r.message.id);
+      const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
+      // Events first: their ids make a repeat harmless, so a crash before the outbox write
+      // below loses nothing (the message is claimed again and gives the same event). A message
+      // gone meanwhile (its customer erased) teaches nothing about anyone.
+      const events: HeraldEvent[] = [];
+      for (const s of settled)
+        if (s.event !== null && (await deps.store.getMessage(s.f.message.id)) !== undefined)
+          events.push(s.event);
+      if (events.length > 0) await deps.emit(events, nowMs);
+      await deps.store.transaction(async (tx) => {
+        // A message that went exposes the experiment units it carries, crediting the orders of
+        // their window recorded already; under its customer's lock (as an order is recorded), an
+        // order recorded meanwhile on PostgreSQL either is seen here or sees the exposure.
+        await tx.lock(settled.map((s) => s.f.message.customerId));
+        const notes: AuditNote[] = [];
+        for (const s of settled) {
+          const { update, note } =
+            s.update.status === 'queued' ? await acceptedMeanwhile(tx, s, nowMs) : s;
+          if (
+            (await tx.finishDelivery(s.f.message.id, update, nowMs, leaseUntilMs)) &&
+            note !== null
+          )
+            notes.push(note);
+        }
+        await appendAudit(tx, notes, nowMs);
+      });
+    },
+  };
+};

@@ -280,9 +280,10 @@ export const loadGuardBatchState = async (
 /**
  * The variants whose copy no longer stands on the library, each with why: a cited document
  * withdrawn or expired, or replaced by another version since the variant was written — its
- * claims were checked against copy nobody approves now. Read once a batch.
+ * claims were checked against copy nobody approves now. Read once a batch, and again by the
+ * dispatcher when it claims messages of written copy.
  */
-const withdrawnVariants = async (
+export const withdrawnVariants = async (
   tx: StoreTx,
   creative: ReadonlyMap<string, readonly CreativeVariant[]>,
   nowMs: number,

@@ -392,6 +392,48 @@ for (const factory of storeFactories)
         expect(said.some((r) => r.includes('no longer in force'))).toBe(true);
       });
 
+      it('refuses at hand-off copy whose cited document was replaced after its message was made', async () => {
+        await ingest('identify', {
+          userId: 'hx',
+          traits: { email: 'hx@example.com', firstName: 'Pat' },
+        });
+        const created = await admin('POST', '/v1/campaigns', {
+          id: 'queued-then-replaced',
+          template: 'upsell',
+          channels: ['email'],
+          creative: { query: 'features' },
+        });
+        const cited = created
+          .json<{ variants: { citations: string[] }[] }>()
+          .variants.flatMap((v) => v.citations);
+        await herald.services.worker.runDue();
+        const queued = (await admin('GET', '/v1/messages?limit=10')).json<{
+          messages: { id: string; status: string }[];
+        }>().messages;
+        expect(queued.map((m) => m.status)).toEqual(['queued']);
+        // Before the dispatcher gets to it, every cited document gets a new version.
+        clock.set(T0 + HOUR_MS);
+        for (const doc of readContentDir(library ?? ''))
+          if (cited.includes(doc.id))
+            await herald.services.store.saveDocument({
+              id: doc.id,
+              version: `${doc.version}-b`,
+              hash: `replaced-${doc.id}`,
+              document: {
+                ...doc,
+                version: `${doc.version}-b`,
+                approvedAt: new Date(T0 + HOUR_MS).toISOString(),
+              },
+              importedAtMs: T0 + HOUR_MS,
+            });
+        await herald.services.dispatcher.runDue();
+        const after = (await admin('GET', `/v1/messages/${queued[0]?.id ?? ''}`)).json<{
+          status: string;
+          reasonCode: string | null;
+        }>();
+        expect(after).toMatchObject({ status: 'blocked', reasonCode: 'content_withdrawn' });
+      });
+
       it('writes control first when nothing was learned, and promotes no unknown experiment', async () => {
         const store = herald.services.store;
         const first = await prepareCreative(
