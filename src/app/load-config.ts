@@ -217,24 +217,16 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
   // stands aside (it may not have the shape the checks read), so no problem waits for the next
   // run to be told.
   const journeys = fieldOf(withDefaults, 'decide', 'journeys');
-  if (Array.isArray(journeys)) {
-    const faulted = (j: number) =>
-      problems.some(
-        (p) =>
-          p.path.startsWith(`/decide/journeys/${String(j)}/`) ||
-          p.path === `/decide/journeys/${String(j)}`,
-      ) || problems.some((p) => p.path === '/decide/journeys');
+  if (Array.isArray(journeys) && !problems.some((p) => p.path === '/decide/journeys')) {
+    const faulted = new Set(
+      problems.flatMap((p) => /^\/decide\/journeys\/(\d+)(?:\/|$)/.exec(p.path)?.[1] ?? []),
+    );
     const checked = journeys.map((journey, j) =>
-      faulted(j)
+      faulted.has(String(j))
         ? ({ id: `\u0000faulted-${String(j)}`, steps: [] } as unknown as JourneyDefinition)
         : (journey as JourneyDefinition),
     );
-    problems.push(
-      ...checkJourneys(checked).filter((p) => {
-        const j = /^\/decide\/journeys\/(\d+)/.exec(p.path)?.[1];
-        return j === undefined || !faulted(Number(j));
-      }),
-    );
+    problems.push(...checkJourneys(checked));
   }
   if (problems.length > 0) throw invalid(problems.map((p) => namingEnv(p, env)));
   const c = withDefaults as RawConfig;
@@ -429,16 +421,9 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
     grade[0] > grade[1]
   )
     add('/content/readingGrade', 'must be [lowest, highest]: the first is above the second');
-  const bands = at('decide', 'cart', 'incentiveBands');
-  if (Array.isArray(bands) && bands.length === 0)
-    add('/decide/cart/incentiveBands', 'needs at least one band (the last has no bound)');
   // A timezone no clock knows would be read as UTC: quiet hours at the wrong hours for every
   // customer whose own timezone is not known.
-  const quiet = fieldOf(config, 'decide', 'quietHours');
-  const zone =
-    typeof quiet === 'object' && quiet !== null
-      ? (quiet as Record<string, unknown>)['defaultTimezone']
-      : undefined;
+  const zone = at('decide', 'quietHours', 'defaultTimezone');
   if (typeof zone === 'string' && !isTimezone(zone))
     add(
       '/decide/quietHours/defaultTimezone',

@@ -6,7 +6,7 @@ import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
 import type { CreativeVariant } from '../core/decision.js';
-import { withdrawnVariants } from './guard-and-record.js';
+import { creativeOf, withdrawnVariants } from './guard-and-record.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import {
@@ -297,8 +297,8 @@ const withdrawnCopyOf = async (
   if (written.length === 0) return found;
   const creative = new Map<string, CreativeVariant[]>();
   for (const id of new Set(written.map((m) => m.campaignId ?? ''))) {
-    const stored = await tx.getSetting(`creative:${id}`);
-    if (stored !== null) creative.set(`creative:${id}`, JSON.parse(stored) as CreativeVariant[]);
+    const variants = await creativeOf(tx, `creative:${id}`);
+    if (variants !== null) creative.set(`creative:${id}`, variants);
   }
   if (creative.size === 0) return found;
   const withdrawn = await withdrawnVariants(tx, creative, nowMs);

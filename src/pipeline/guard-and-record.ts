@@ -216,6 +216,12 @@ export interface GuardBatchState {
   erased: Map<CustomerId, number>;
 }
 
+/** A campaign's written variants, kept under its experiment slot (`creative:<id>`), or null. */
+export const creativeOf = async (tx: StoreTx, slot: string): Promise<CreativeVariant[] | null> => {
+  const stored = await tx.getSetting(slot);
+  return stored === null ? null : (JSON.parse(stored) as CreativeVariant[]);
+};
+
 /** The setting that holds a journey step's promoted variant (written by the promotion). */
 export const promotedKey = (slot: string) => `promoted:${slot}`;
 
@@ -245,8 +251,8 @@ export const loadGuardBatchState = async (
   const promoted = new Map<string, string>();
   const weights = new Map<string, Record<string, number>>();
   for (const slot of new Set(slots)) {
-    const stored = await tx.getSetting(slot);
-    if (stored !== null) creative.set(slot, JSON.parse(stored) as CreativeVariant[]);
+    const variants = await creativeOf(tx, slot);
+    if (variants !== null) creative.set(slot, variants);
     const winner = await tx.getSetting(promotedKey(slot));
     if (winner !== null) promoted.set(slot, winner);
     const history = await tx.getSetting(allocationKey(slot));
@@ -495,12 +501,14 @@ export const judgeDecision = (
     endsMs !== null &&
     judged.outcome !== 'block' &&
     Math.max(decision.scheduledForMs, nowMs, judged.holdUntilMs ?? 0) >= endsMs;
-  // Written copy grounded on a document that has expired by the time it would go — a campaign
-  // sent later than it was written or launched again, quiet hours holding it until the morning
-  // after the sale ended — makes claims nobody vouches for then.
+  // Written copy whose cited document was withdrawn or replaced since makes claims nobody
+  // approves now.
   const withdrawn = variant === null ? undefined : batch.withdrawn.get(variant);
   if (withdrawn !== undefined && result.outcome !== 'block')
     result = blockedBy('content', 'content_withdrawn', withdrawn);
+  // Written copy grounded on a document that has expired by the time it would go — a campaign
+  // sent later than it was written or launched again, quiet hours holding it until the morning
+  // after the sale ended — makes claims nobody vouches for then.
   if (endsFirst(validUntilMs, result))
     result = blockedBy(
       'content',

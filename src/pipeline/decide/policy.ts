@@ -51,6 +51,7 @@ export const decidePolicySchema = Type.Object(
         idleMinutes: int(120, 'A cart unchanged for this long is abandoned.', 1),
         topProducts: int(3, 'Products shown, by margin (price when no margin is known).', 1),
         incentiveBands: Type.Array(band, {
+          minItems: 1,
           default: [{ below: 100, percent: 25 }, { below: 500, percent: 20 }, { percent: 15 }],
           description:
             'Discount by cart value: the first band whose `below` exceeds the value; the last band has no bound.',
