@@ -237,10 +237,10 @@ const updateOrders = (
     case 'Order Refunded': {
       const stated = orderValueCents(event.properties);
       const orderId = orderIdIn(event.properties);
-      // A refund of an order cancelled before it was placed takes back nothing: it never counted.
-      if (orderId !== null && orders.cancelledIds?.includes(orderId) === true)
-        if (orders.kept?.some((o) => o.id === orderId) !== true) return orders;
       const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
+      // A refund of an order cancelled before it was placed takes back nothing: it never counted.
+      if (kept === undefined && orderId !== null && orders.cancelledIds?.includes(orderId) === true)
+        return orders;
       if (kept === undefined) return { ...orders, refundedCents: orders.refundedCents + stated };
       // Never more than is left of the order (a refund stated twice, or beyond its value).
       const refund = Math.min(stated, Math.max(0, kept.cents - kept.refundedCents));
@@ -262,8 +262,6 @@ const updateOrders = (
         return { ...orders, cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT) };
       const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
       const stated = orderValueCents(event.properties);
-      // What is left of the order: its own value when the cancellation states none, less what
-      // was refunded of it already.
       // A kept order cancelled is taken back whole, less its refunds, whatever amount the
       // cancellation states: refunds and the cancellation then net the same in any order.
       const takenBack = kept === undefined ? stated : Math.max(0, kept.cents - kept.refundedCents);
