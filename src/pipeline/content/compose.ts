@@ -2,6 +2,7 @@ import { err, ok, type Result } from '../../core/result.js';
 import type { RetrievedContent } from './retrieve.js';
 import { toSentences } from './text.js';
 import type { Tone } from './tone.js';
+import { SCALE_WORDS } from './ground.js';
 
 export const strategies = ['control', 'curiosity', 'benefit', 'fomo', 'social-proof'] as const;
 /** How a variant tries to win attention; `fomo` is the scarcity strategy. */
@@ -103,7 +104,7 @@ const shorten = (text: string, maxLength: number): string => {
   const cut = text.slice(0, maxLength - 1);
   let atWord = cut.slice(0, Math.max(cut.lastIndexOf(' '), 1));
   // An amount cut from its scale ("$2" of "$2 million") would claim another sum: it goes too.
-  if (/^\s*(?:k|m|mn|bn|b|thousand|million|billion)\b/i.test(text.slice(atWord.length)))
+  if (new RegExp(`^\\s*(?:${SCALE_WORDS})\\b`, 'i').test(text.slice(atWord.length)))
     atWord = atWord.replace(/\S*\d\S*$/, '');
   return `${atWord.replace(/[\s,;:.!?–—-]+$/, '')}…`;
 };

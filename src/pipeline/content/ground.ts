@@ -194,7 +194,9 @@ const amount = '(\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?)';
 
 // A scale after an amount of money: "$20K", "$1.5M", "$2 bn", "20 thousand dollars" — read as
 // the whole sum, so "$20K" is not grounded by a "$20" in a source.
-const scale = '(?:\\s?(k|m|mn|bn|b|thousand|million|billion)(?![\\p{L}\\p{N}]))?';
+/** The words of a scale after an amount of money (`scales`' keys), as a pattern. */
+export const SCALE_WORDS = 'k|m|mn|bn|b|thousand|million|billion';
+const scale = `(?:\\s?(${SCALE_WORDS})(?![\\p{L}\\p{N}]))?`;
 const scales: Readonly<Record<string, number>> = {
   k: 1e3,
   thousand: 1e3,
