@@ -6,7 +6,8 @@ export interface Minimum {
   /** The function's value there. */
   value: number;
   iterations: number;
-  /** Whether the optimiser stopped because its step fell below the tolerance. */
+  /** Whether the optimiser stopped because its step fell below the tolerance where the slope
+   * is flat (no direction steeper than 1e-3): a minimum, not a stalled search. */
   converged: boolean;
   /** The optimiser's own words for why it stopped. */
   message: string;
@@ -31,7 +32,8 @@ const centralGradient =
  * Minimises a smooth, unconstrained function with numeric.js's BFGS quasi-Newton method
  * (`numeric.uncmin`: inverse-Hessian updates and a backtracking Armijo line search), using
  * `gradient` when given and central differences otherwise. It stops when the Newton step is
- * shorter than `tol`; `converged` says whether that happened within `maxIterations`.
+ * shorter than `tol`; `converged` says whether that happened within `maxIterations` at a flat
+ * slope.
  */
 export const minimise = (
   f: (x: number[]) => number,
