@@ -5,6 +5,8 @@ import type { HeraldEvent } from '../core/event.js';
 import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
+import type { Channel } from '../core/profile.js';
+import { recipientOf } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
 import { creativeOf, withdrawnVariants } from './guard-and-record.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
@@ -242,10 +244,31 @@ const settle = (
   }
 };
 
+/** The audit note of a message marked sent because a provider's report showed it went. */
+const acceptedNote = (
+  m: MessageRecord,
+  attempt: number,
+  provider: string | null,
+  nowMs: number,
+): AuditNote => ({
+  kind: 'delivery',
+  customerId: m.customerId,
+  atMs: nowMs,
+  data: {
+    decisionId: m.id,
+    channel: m.channel,
+    status: 'sent',
+    attempt,
+    provider,
+    reason: 'a provider report shows the attempt was accepted',
+  },
+});
+
 /**
- * An outcome that puts the message back in the outbox (a timeout, a release), for a message a
- * provider's report showed accepted while this attempt was under way (`markAcceptedAfterAll`
- * kept the acceptance on the row): `sent` instead, so that it is not sent twice.
+ * Any outcome but `sent` (a timeout that re-queues it or, on the last attempt, files it failed;
+ * a release; a refusal at hand-off) for a message a provider's report showed accepted while
+ * this claim was under way (`markAcceptedAfterAll` kept the acceptance on the row): `sent`
+ * instead — it went, and must be neither sent twice nor filed as failed or blocked.
  */
 const acceptedMeanwhile = async (
   tx: StoreTx,
@@ -266,20 +289,36 @@ const acceptedMeanwhile = async (
       lastError: null,
       reasonCode: null,
     },
-    note: {
-      kind: 'delivery',
-      customerId: m.customerId,
-      atMs: nowMs,
-      data: {
-        decisionId: m.id,
-        channel: m.channel,
-        status: 'sent',
-        attempt: m.attempts + 1,
-        provider: s.update.provider ?? row.provider,
-        reason: 'a provider report shows the attempt was accepted',
-      },
-    },
+    note: acceptedNote(m, m.attempts + 1, s.update.provider ?? row.provider, nowMs),
   };
+};
+
+/**
+ * Messages left `sending` by a dispatcher that died after a provider's report showed it took
+ * them (the report came while the dead dispatcher's lease ran): marked sent, with their
+ * recipient as it would have written it, rather than claimed and sent a second time.
+ */
+const settleAcceptedLeftSending = async (
+  tx: StoreTx,
+  channel: Channel,
+  nowMs: number,
+  limit: number,
+): Promise<void> => {
+  const left = await tx.acceptedLeftSending([channel], nowMs, limit);
+  if (left.length === 0) return;
+  // As a report settles one (PostgreSQL): the exposure's credit sees every order recorded
+  // before it, and an order recorded after sees the exposure.
+  const customers = [...new Set(left.map((m) => m.customerId))];
+  await tx.lock(customers);
+  const profiles = await tx.loadProfiles(customers);
+  const notes: AuditNote[] = [];
+  for (const m of left) {
+    const state = profiles.get(m.customerId);
+    const to = state === undefined ? null : (recipientOf(state, m.channel)?.to ?? null);
+    if (await tx.markAcceptedAfterAll(m.id, m.providerId, to, m.sentAtMs ?? nowMs, nowMs))
+      notes.push(acceptedNote(m, m.attempts + 1, m.provider, nowMs));
+  }
+  await appendAudit(tx, notes, nowMs);
 };
 
 /**
@@ -317,6 +356,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   return {
     claim: (channel, nowMs, limit, leaseUntilMs) =>
       deps.store.transaction(async (tx) => {
+        await settleAcceptedLeftSending(tx, channel, nowMs, limit);
         const messages = await tx.claimOutbox([channel], nowMs, limit, leaseUntilMs);
         if (messages.length === 0) return [];
         const profiles = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
@@ -367,7 +407,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         const notes: AuditNote[] = [];
         for (const s of settled) {
           const { update, note } =
-            s.update.status === 'queued' ? await acceptedMeanwhile(tx, s, nowMs) : s;
+            s.update.status === 'sent' ? s : await acceptedMeanwhile(tx, s, nowMs);
           if (
             (await tx.finishDelivery(s.f.message.id, update, nowMs, leaseUntilMs)) &&
             note !== null

@@ -168,9 +168,20 @@ const PROVE_ACCEPTED: ReadonlySet<MessageResult['kind']> = new Set([
 ]);
 
 /**
- * A message waiting in the outbox for a retry, or left `sending` by a dispatcher that died,
- * whose attempt a report shows went through (one that timed out after the provider had taken
- * it): marked sent, so it is not sent twice. Not one a live dispatcher is sending right now.
+ * Whether a result shows the message reached the provider: a report of it, or the customer
+ * acting on its copy — opening it, following a link, unsubscribing through it (its own page or
+ * one-click link, or SendGrid's). Not an SMS STOP: a reply names a number, not the message it
+ * answers, which may be an older one.
+ */
+const provesAccepted = (result: MessageResult): boolean =>
+  PROVE_ACCEPTED.has(result.kind) ||
+  (result.kind === 'unsubscribed' && result.source !== 'sms-reply');
+
+/**
+ * A message waiting in the outbox for a retry, left `sending` by a dispatcher that died, or
+ * filed failed when its last attempt gave up waiting, whose attempt a report shows went through
+ * (one that timed out after the provider had taken it): marked sent, so it is not sent twice
+ * nor counted as failed. Not one a live dispatcher is sending right now.
  */
 const markSentAfterAll = async (
   deps: TrackDeps,
@@ -179,7 +190,12 @@ const markSentAfterAll = async (
   atMs: number,
   nowMs: number,
 ): Promise<void> => {
-  if (!(message.status === 'queued' && message.attempts > 0) && message.status !== 'sending')
+  const gaveUp = message.status === 'failed' && message.reasonCode === 'retries_exhausted';
+  if (
+    !(message.status === 'queued' && message.attempts > 0) &&
+    message.status !== 'sending' &&
+    !gaveUp
+  )
     return;
   const providerId =
     result.kind === 'accepted' || result.kind === 'delivered' ? (result.providerId ?? null) : null;
@@ -216,7 +232,7 @@ export const recordMessageResult = async (
   const event = eventOf(message, result, atMs, reportId);
   if (event !== null) await deps.emit([event], nowMs);
   // Each of these says the message reached the provider, if not the customer.
-  if (PROVE_ACCEPTED.has(result.kind)) await markSentAfterAll(deps, message, result, atMs, nowMs);
+  if (provesAccepted(result)) await markSentAfterAll(deps, message, result, atMs, nowMs);
   const status = statusOf(result);
   if (result.kind === 'opened' || result.kind === 'clicked') {
     await deps.store.transaction((tx) => tx.markEngagement(message.id, result.kind, atMs));

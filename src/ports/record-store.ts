@@ -193,6 +193,8 @@ export interface RecordReads {
   /**
    * The last message sent to an address or number on a channel, one per customer who got one,
    * newest first (inbound replies: a number several customers share speaks for each of them).
+   * An attempt the provider may have taken counts as sent (one that timed out, now back in the
+   * outbox or filed failed): its recipient may be answering it.
    */
   latestMessagesTo(recipient: string, channel: Channel): Promise<MessageRecord[]>;
   /** Every order recorded for a customer, those they cancelled marked, oldest first. */
@@ -237,9 +239,9 @@ export interface DeliveryUpdate {
 export interface DeliverTx {
   /**
    * Claims up to `limit` messages on these channels that are due (queued, `sendAt` passed) or
-   * whose dispatcher died (sending, lease run out): marks them `sending` until
-   * `leaseUntilMs` (`finishDelivery` counts the attempt). On PostgreSQL rows another dispatcher holds are
-   * skipped, never waited for.
+   * whose dispatcher died (sending, lease run out) before any report showed the provider took
+   * them: marks them `sending` until `leaseUntilMs` (`finishDelivery` counts the attempt). On
+   * PostgreSQL rows another dispatcher holds are skipped, never waited for.
    */
   claimOutbox(
     channels: readonly Channel[],
@@ -260,13 +262,24 @@ export interface DeliverTx {
     leaseUntilMs: number,
   ): Promise<boolean>;
   /**
-   * A message back in the outbox for a retry (an attempt timed out or failed to answer), or
-   * claimed by a dispatcher that died before writing back (its lease ran out), that a
-   * provider's report shows was accepted after all: `sent`, with the report's provider id and
-   * `recipient` where it had none (a dispatcher that died wrote neither), at `sentAtMs`, and
-   * its experiment exposure. False otherwise (the retry went, or something else changed it);
-   * one a live dispatcher is sending keeps the acceptance (`sentAtMs`, the provider id) for
-   * that attempt's outcome to be `sent` if it gives up.
+   * Messages on these channels left `sending` by a dispatcher that died (its lease ran out)
+   * after a provider's report showed the provider took them (`sentAtMs` kept by
+   * `markAcceptedAfterAll` while the lease ran): to be marked sent, never claimed again.
+   */
+  acceptedLeftSending(
+    channels: readonly Channel[],
+    nowMs: number,
+    limit: number,
+  ): Promise<MessageRecord[]>;
+  /**
+   * A message back in the outbox for a retry (an attempt timed out or failed to answer),
+   * claimed by a dispatcher that died before writing back (its lease ran out), or filed failed
+   * after its last attempt timed out (`retries_exhausted`), that a provider's report shows was
+   * accepted after all: `sent`, with the report's provider id and `recipient` where it had none
+   * (a dispatcher that died wrote neither), at `sentAtMs`, and its experiment exposure. False
+   * otherwise (the retry went, or something else changed it); one a live dispatcher is sending
+   * keeps the acceptance (`sentAtMs`, the provider id) for that attempt's outcome to be `sent`
+   * whatever it turns out to be.
    */
   markAcceptedAfterAll(
     id: string,

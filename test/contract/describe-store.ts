@@ -147,10 +147,17 @@ export const describeStore = (factory: StoreFactory): void => {
       });
     });
 
+    /** A message in the outbox that no attempt has reached a provider with. */
+    const unsent = {
+      status: 'queued',
+      attempts: 0,
+      sentAtMs: null,
+      recipient: null,
+      provider: null,
+    } as const;
+
     it('writes an outcome only under the claim that sent it, not after another claimed it again', async () => {
-      await store.transaction((tx) =>
-        tx.insertMessages([aSentMessage('m1', 'u1', t0, { status: 'queued' })]),
-      );
+      await store.transaction((tx) => tx.insertMessages([aSentMessage('m1', 'u1', t0, unsent)]));
       const claim = (nowMs: number, leaseUntilMs: number) =>
         store.transaction((tx) => tx.claimOutbox(['email'], nowMs, 10, leaseUntilMs));
       expect((await claim(t0, t0 + 1000)).map((m) => m.id)).toEqual(['m1']);
@@ -175,6 +182,93 @@ export const describeStore = (factory: StoreFactory): void => {
       expect((await store.getMessage('m1'))?.status).toBe('sending');
       expect(await finish(t0 + 3000, sent)).toBe(true);
       expect((await store.getMessage('m1'))?.status).toBe('sent');
+    });
+
+    it('marks sent, never claims again, what a report showed taken before its dispatcher died', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('m-taken', 'u1', t0, unsent),
+          aSentMessage('m-silent', 'u2', t0, unsent),
+        ]),
+      );
+      await store.transaction((tx) => tx.claimOutbox(['email'], t0, 10, t0 + 1000));
+      // The provider's report for one comes while the (dead) dispatcher's lease still runs.
+      expect(
+        await store.transaction((tx) =>
+          tx.markAcceptedAfterAll('m-taken', 'p-1', null, t0 + 5, t0 + 10),
+        ),
+      ).toBe(false);
+      const left = () =>
+        store.transaction((tx) => tx.acceptedLeftSending(['email'], t0 + 2000, 10));
+      expect(
+        await store.transaction((tx) => tx.acceptedLeftSending(['email'], t0 + 500, 10)),
+      ).toEqual([]);
+      expect((await left()).map((m) => m.id)).toEqual(['m-taken']);
+      // After the lease: only the one nobody reported on is claimed again.
+      const claimed = await store.transaction((tx) =>
+        tx.claimOutbox(['email'], t0 + 2000, 10, t0 + 3000),
+      );
+      expect(claimed.map((m) => m.id)).toEqual(['m-silent']);
+      expect(
+        await store.transaction((tx) =>
+          tx.markAcceptedAfterAll('m-taken', 'p-1', 'u1@example.com', t0 + 5, t0 + 2000),
+        ),
+      ).toBe(true);
+      expect(await store.getMessage('m-taken')).toMatchObject({
+        status: 'sent',
+        sentAtMs: t0 + 5,
+        providerId: 'p-1',
+        recipient: 'u1@example.com',
+      });
+      expect(await left()).toEqual([]);
+    });
+
+    it('turns a message filed failed when its last attempt gave up into sent on a report it went', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('m-gave-up', 'u1', t0, { ...unsent, attempts: 7 }),
+          aSentMessage('m-refused', 'u2', t0, { ...unsent, attempts: 1 }),
+        ]),
+      );
+      const claimed = await store.transaction((tx) => tx.claimOutbox(['email'], t0, 10, t0 + 1000));
+      expect(claimed).toHaveLength(2);
+      const failed = (id: string, reasonCode: string) =>
+        store.transaction((tx) =>
+          tx.finishDelivery(
+            id,
+            {
+              status: 'failed',
+              attempted: true,
+              recipient: 'someone@example.com',
+              provider: 'sendgrid',
+              providerId: null,
+              sentAtMs: null,
+              lastError: 'no answer within 15000 ms',
+              reasonCode,
+            },
+            t0 + 20,
+            t0 + 1000,
+          ),
+        );
+      expect(await failed('m-gave-up', 'retries_exhausted')).toBe(true);
+      expect(await failed('m-refused', 'provider_rejected')).toBe(true);
+      const report = (id: string) =>
+        store.transaction((tx) => tx.markAcceptedAfterAll(id, 'p-9', null, t0 + 15, t0 + 30));
+      expect(await report('m-gave-up')).toBe(true);
+      expect(await store.getMessage('m-gave-up')).toMatchObject({
+        status: 'sent',
+        sentAtMs: t0 + 15,
+        reasonCode: null,
+        lastError: null,
+        attempts: 8,
+      });
+      // A refusal is the provider's own word: a report does not overrule it here.
+      expect(await report('m-refused')).toBe(false);
+      expect((await store.getMessage('m-refused'))?.status).toBe('failed');
+      // Both count as texted at their number, the one given up on too.
+      expect(
+        (await store.latestMessagesTo('someone@example.com', 'email')).map((m) => m.id).sort(),
+      ).toEqual(['m-gave-up', 'm-refused']);
     });
 
     it('keeps a failure a provider reported before the send was written back, with the send', async () => {

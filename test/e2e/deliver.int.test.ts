@@ -610,6 +610,167 @@ for (const factory of storeFactories) {
       ]);
     });
 
+    it('files as sent, not failed, a last attempt that gave up after a report showed it went', async () => {
+      await ingest('identify', {
+        userId: 'gus',
+        traits: { phone: '+14155550144', consent: { sms: { marketing: true } } },
+      });
+      const { decisionId } = await send('gus', 'upsell', 'sms');
+      const { config, store } = herald.services;
+      // Every attempt but the last already made (transient failures).
+      await herald.raw(
+        `UPDATE messages SET attempts = ${String(config.deliverPolicy.maxAttempts - 1)} WHERE id = '${decisionId}'`,
+      );
+      const slow: ChannelAdapter = {
+        name: 'twilio',
+        channel: 'sms',
+        async send(delivery) {
+          // Twilio took it and says so before its slow answer; the attempt then gives up.
+          const report = new URLSearchParams({ MessageSid: 'SM-8', MessageStatus: 'sent' });
+          await twilioPost(`/webhooks/twilio/status?message=${delivery.messageId}`, report);
+          return { kind: 'retry', reason: 'timed out', afterMs: null };
+        },
+        close: () => Promise.resolve(),
+      };
+      const io = herald.services.dispatchIo;
+      await createDispatcher([slow], io, config.deliverPolicy, clock, silentLogger).runDue();
+      expect(await store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        providerId: 'SM-8',
+        recipient: '+14155550144',
+        reasonCode: null,
+      });
+      // The customer answers the text they were sent.
+      const stop = new URLSearchParams({ From: '+14155550144', Body: 'STOP', MessageSid: 'SM9' });
+      expect((await twilioPost('/webhooks/twilio/inbound', stop)).statusCode).toBe(200);
+      expect((await send('gus', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    });
+
+    it('turns a message given up on into sent when a report that it went comes after', async () => {
+      await ingest('identify', {
+        userId: 'hal',
+        traits: { phone: '+14155550155', consent: { sms: { marketing: true } } },
+      });
+      const { decisionId } = await send('hal', 'upsell', 'sms');
+      const { config, store } = herald.services;
+      await herald.raw(
+        `UPDATE messages SET attempts = ${String(config.deliverPolicy.maxAttempts - 1)} WHERE id = '${decisionId}'`,
+      );
+      const silent: ChannelAdapter = {
+        name: 'twilio',
+        channel: 'sms',
+        send: () => Promise.resolve({ kind: 'retry', reason: 'timed out', afterMs: null }),
+        close: () => Promise.resolve(),
+      };
+      const io = herald.services.dispatchIo;
+      await createDispatcher([silent], io, config.deliverPolicy, clock, silentLogger).runDue();
+      expect(await store.getMessage(decisionId)).toMatchObject({
+        status: 'failed',
+        reasonCode: 'retries_exhausted',
+      });
+      // A STOP from the number it was tried at is heard before any report comes.
+      const stop = new URLSearchParams({ From: '+14155550155', Body: 'STOP', MessageSid: 'SM10' });
+      expect((await twilioPost('/webhooks/twilio/inbound', stop)).statusCode).toBe(200);
+      expect((await send('hal', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+      clock.set(clock.nowMs() + 10_000);
+      const report = new URLSearchParams({ MessageSid: 'SM-hal', MessageStatus: 'delivered' });
+      await twilioPost(`/webhooks/twilio/status?message=${decisionId}`, report);
+      expect(await store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        providerId: 'SM-hal',
+        reasonCode: null,
+        lastError: null,
+      });
+    });
+
+    it('sends nothing twice when a report showed it taken before its dispatcher died', async () => {
+      await ingest('identify', {
+        userId: 'ivy',
+        traits: { phone: '+14155550166', consent: { sms: { marketing: true } } },
+      });
+      const { decisionId } = await send('ivy', 'upsell', 'sms');
+      const { config, store } = herald.services;
+      const io = herald.services.dispatchIo;
+      const leaseMs = config.deliverPolicy.leaseSeconds * 1000;
+      // A dispatcher claims it, hands it to Twilio and dies before writing back.
+      const start = clock.nowMs();
+      expect((await io.claim('sms', start, 10, start + leaseMs)).map((c) => c.message.id)).toEqual([
+        decisionId,
+      ]);
+      // Twilio's callbacks come seconds later, while the dead dispatcher's lease still runs.
+      clock.set(start + 5000);
+      for (const status of ['queued', 'sent', 'delivered']) {
+        const report = new URLSearchParams({ MessageSid: 'SM-ivy', MessageStatus: status });
+        await twilioPost(`/webhooks/twilio/status?message=${decisionId}`, report);
+      }
+      expect((await store.getMessage(decisionId))?.status).toBe('sending');
+      // The lease runs out; the restarted dispatcher runs.
+      clock.set(start + leaseMs + 1000);
+      const sends: string[] = [];
+      const twilio: ChannelAdapter = {
+        name: 'twilio',
+        channel: 'sms',
+        send(delivery) {
+          sends.push(delivery.to);
+          return Promise.resolve({ kind: 'sent', providerId: 'SM-again' });
+        },
+        close: () => Promise.resolve(),
+      };
+      await createDispatcher([twilio], io, config.deliverPolicy, clock, silentLogger).runDue();
+      expect(sends).toEqual([]);
+      expect(await store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        providerId: 'SM-ivy',
+        recipient: '+14155550166',
+        sentAtMs: start + 5000,
+      });
+      const delivery = (await store.scanAudit(0, 1000))
+        .filter((e) => e.kind === 'delivery')
+        .map((e) => JSON.parse(e.data) as { decisionId: string; status: string });
+      expect(delivery).toEqual([expect.objectContaining({ decisionId, status: 'sent' })]);
+    });
+
+    it('counts an unsubscribe through a message as proof it went, not a reason to block its retry', async () => {
+      await ingest('identify', { userId: 'jo', traits: { email: 'jo@example.com' } });
+      const { decisionId } = await send('jo', 'welcome-1');
+      const { store } = herald.services;
+      const io = herald.services.dispatchIo;
+      const start = clock.nowMs();
+      const [claimed] = await io.claim('email', start, 10, start + 300_000);
+      if (claimed === undefined) throw new Error('nothing claimed');
+      // The attempt gave up waiting for the relay, which delivered it all the same.
+      await io.finish(
+        [
+          {
+            message: claimed.message,
+            kind: 'outcome',
+            provider: 'smtp',
+            to: 'jo@example.com',
+            outcome: { kind: 'retry', reason: 'timed out waiting for the relay', afterMs: null },
+          },
+        ],
+        start,
+        start + 300_000,
+      );
+      const queued = await store.getMessage(decisionId);
+      expect(queued).toMatchObject({ status: 'queued', attempts: 1 });
+      // The customer presses their mail client's one-click unsubscribe.
+      const answer = await herald.app.inject({
+        method: 'POST',
+        url: path(queued?.content?.unsubscribeUrl ?? ''),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
+      expect(answer.statusCode).toBe(200);
+      expect(await store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        recipient: 'jo@example.com',
+      });
+      clock.set(start + HOUR_MS);
+      await herald.services.dispatcher.runDue();
+      expect((await store.getMessage(decisionId))?.status).toBe('sent');
+    });
+
     it('learns from a SendGrid drop what put the address on its suppression list', async () => {
       const { store, recorder } = herald.services;
       const emit = async (events: readonly HeraldEvent[], nowMs: number) => {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Channel } from '../../../core/profile.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { Conversion, RecordReads } from '../../../ports/record-store.js';
@@ -88,9 +88,10 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .selectAll()
       .where('recipient', '=', recipient)
       .where('channel', '=', channel)
-      // Only what was sent: PostgreSQL orders NULLs first, and a retried row has no send time.
-      .where('sent_at_ms', 'is not', null)
-      .orderBy('sent_at_ms', 'desc')
+      // What was sent, or attempted (a timeout the provider may have taken all the same): a
+      // retried row has no send time, so it is ordered by its attempt's write-back.
+      .where((eb) => eb.or([eb('sent_at_ms', 'is not', null), eb('attempts', '>', 0)]))
+      .orderBy(sql`coalesce(sent_at_ms, updated_at_ms)`, 'desc')
       .limit(LATEST_TO_READ)
       .execute();
     const latest = new Map<string, MessageRecord>();

@@ -388,7 +388,9 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       if (rows.length < limit)
         rows.push(
           ...(await sql.all<MessagesTable>(
-            `SELECT * FROM messages WHERE status = 'sending' AND lease_until_ms <= ? AND ${inChannels}
+            // Not one a report showed the provider took (`acceptedLeftSending`): that went.
+            `SELECT * FROM messages WHERE status = 'sending' AND lease_until_ms <= ?
+               AND sent_at_ms IS NULL AND ${inChannels}
              ORDER BY lease_until_ms LIMIT ?${lock}`,
             [nowMs, ...channels, limit - rows.length],
           )),
@@ -446,16 +448,46 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
         await exposeUnits(id, u.sentAtMs);
       return changed === 1;
     },
+    async acceptedLeftSending(channels, nowMs, limit) {
+      if (channels.length === 0 || limit <= 0) return [];
+      const rows = await sql.all<MessagesTable>(
+        `SELECT * FROM messages WHERE status = 'sending' AND lease_until_ms <= ?
+           AND sent_at_ms IS NOT NULL AND channel IN (${channels.map(() => '?').join(', ')})
+         ORDER BY lease_until_ms LIMIT ?${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+        [nowMs, ...channels, limit],
+      );
+      return rows.map(toMessage);
+    },
     async markAcceptedAfterAll(id, providerId, recipient, sentAtMs, nowMs) {
+      const [row] = await sql.all<{ status: string; body: string }>(
+        `SELECT status, body FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
+        [id],
+      );
+      // Filed failed because its last attempt gave up waiting: the provider had it after all.
+      const body = row === undefined ? null : (JSON.parse(row.body) as Record<string, unknown>);
+      const gaveUp = row?.status === 'failed' && body?.['reasonCode'] === 'retries_exhausted';
+      if (gaveUp) {
+        body['reasonCode'] = null;
+        body['lastError'] = null;
+      }
       const changed = await sql.run(
-        // Back in the outbox after an attempt, or claimed by a dispatcher that died (its lease
-        // ran out) — not one a live dispatcher is sending now.
+        // Back in the outbox after an attempt, claimed by a dispatcher that died (its lease ran
+        // out), or given up on — not one a live dispatcher is sending now.
         `UPDATE messages SET status = 'sent', provider_id = COALESCE(provider_id, ?),
            recipient = COALESCE(recipient, ?), sent_at_ms = ?, updated_at_ms = ?,
-           lease_until_ms = NULL
+           lease_until_ms = NULL, body = COALESCE(?, body)
          WHERE id = ? AND ((status = 'queued' AND attempts > 0)
-           OR (status = 'sending' AND lease_until_ms <= ?))`,
-        [providerId, recipient, sentAtMs, nowMs, id, nowMs],
+           OR (status = 'sending' AND lease_until_ms <= ?) OR (status = 'failed' AND ? = 1))`,
+        [
+          providerId,
+          recipient,
+          sentAtMs,
+          nowMs,
+          gaveUp ? JSON.stringify(body) : null,
+          id,
+          nowMs,
+          gaveUp ? 1 : 0,
+        ],
       );
       if (changed === 1) {
         await exposeUnits(id, sentAtMs);
