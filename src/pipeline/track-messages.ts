@@ -11,7 +11,7 @@ import { orderIdIn } from '../core/read-props.js';
 import { recipientOf } from '../core/recipient.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import { heraldEvent } from './deliver-messages.js';
-import { orderIdOf, orderValueCents } from './profile/index.js';
+import { orderIdOf } from './profile/index.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
 export type MessageResult =
@@ -412,20 +412,38 @@ export const attributeConversions = async (
   windowMs: number,
   nowMs: number,
 ): Promise<number> => {
-  const orders: { customerId: CustomerId; event: HeraldEvent; orderId: string }[] = [];
+  // The orders seen for the first time, at the time and for the total they were first seen
+  // with: a re-sent order id (a later copy of an order, or another customer's id) is no order,
+  // and earns a message sent after the first nothing.
+  const orders: {
+    customerId: CustomerId;
+    orderId: string;
+    atMs: number;
+    totalCents: number;
+    named: string | null;
+  }[] = [];
   for (const change of changes)
-    for (const event of change.events) {
-      const orderId = orderIdOf(event);
-      if (orderId !== null && !cancelledBy(change, orderId))
-        orders.push({ customerId: change.customerId, event, orderId });
+    for (const order of change.newOrders) {
+      if (cancelledBy(change, order.orderId)) continue;
+      const event =
+        change.events.find(
+          (e) => e.timestampMs === order.placedAtMs && orderIdOf(e) === order.orderId,
+        ) ?? change.events.find((e) => orderIdOf(e) === order.orderId);
+      orders.push({
+        customerId: change.customerId,
+        orderId: order.orderId,
+        atMs: order.placedAtMs,
+        totalCents: order.totalCents,
+        named: event === undefined ? null : namedMessageOf(event),
+      });
     }
   if (orders.length === 0) return 0;
   // One read for the batch, over the windows of all its orders; each order keeps its own.
   let fromMs = Number.POSITIVE_INFINITY;
   let toMs = Number.NEGATIVE_INFINITY;
-  for (const { event } of orders) {
-    fromMs = Math.min(fromMs, event.timestampMs - windowMs);
-    toMs = Math.max(toMs, event.timestampMs);
+  for (const { atMs } of orders) {
+    fromMs = Math.min(fromMs, atMs - windowMs);
+    toMs = Math.max(toMs, atMs);
   }
   const sent = await tx.sentMessagesOf(
     orders.map((o) => o.customerId),
@@ -433,27 +451,23 @@ export const attributeConversions = async (
     toMs,
   );
   const notes: AuditNote[] = [];
-  for (const { customerId, event, orderId } of orders) {
+  for (const { customerId, orderId, atMs, totalCents, named } of orders) {
     const touches = (sent.get(customerId) ?? []).filter(
-      (m) =>
-        m.sentAtMs !== null &&
-        m.sentAtMs >= event.timestampMs - windowMs &&
-        m.sentAtMs <= event.timestampMs,
+      (m) => m.sentAtMs !== null && m.sentAtMs >= atMs - windowMs && m.sentAtMs <= atMs,
     );
     // The message the order names (its click's `utm_id`, or a `messageId` property) gets the
     // credit when it is one of the window's touches; otherwise the last touch does.
-    const named = namedMessageOf(event);
     const credited =
       (named === null ? undefined : touches.find((m) => m.id === named)) ?? touches.at(-1);
     if (credited === undefined) continue;
     const model = credited.id === named ? 'message-id' : 'last-touch';
-    const revenueCents = creditableCents(orderValueCents(event.properties));
+    const revenueCents = creditableCents(totalCents);
     const linked = await tx.insertConversion({
       orderId,
       customerId,
       decisionId: credited.id,
       revenueCents,
-      atMs: event.timestampMs,
+      atMs,
       touches: touches.map((m) => ({
         decisionId: m.id,
         channel: m.channel,

@@ -412,6 +412,30 @@ for (const factory of storeFactories)
       expect((await get('/v1/audit/verify')).json<{ ok: boolean }>().ok).toBe(true);
     });
 
+    it('credits no message sent after an order with that order sent again', async () => {
+      await batch([{ type: 'identify', userId: 'rs', traits: { email: 'rs@example.com' } }]);
+      await batch([order('rs', 'r-1', 100)]);
+      // The thank-you for it goes an hour later; a campaign the next day.
+      clock.set(T0 + HOUR_MS);
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+      clock.set(T0 + DAY_MS);
+      await admin('/v1/campaigns', { id: 'after', template: 'upsell', channels: ['email'] });
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+      const messages = (await get('/v1/messages?limit=10')).json<{
+        messages: { campaignId: string | null; status: string }[];
+      }>().messages;
+      expect(messages.find((m) => m.campaignId === 'after')?.status).toBe('sent');
+      // The shop sends the day-old order again (a backfill, a status webhook re-sent).
+      clock.set(T0 + DAY_MS + HOUR_MS);
+      await batch([order('rs', 'r-1', 100)]);
+      const conversions = (await get('/v1/conversions?userId=rs')).json<{
+        conversions: unknown[];
+      }>().conversions;
+      expect(conversions).toEqual([]);
+    });
+
     it('rolls automated marketing out by stage and rolls it back on a complaint', async () => {
       expect((await get('/v1/rollout')).json()).toEqual({ staged: false, percent: 100 });
       expect((await admin('/v1/rollout/check', { uptime: 1 })).statusCode).toBe(409);
