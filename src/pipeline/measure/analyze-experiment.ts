@@ -2,6 +2,7 @@ import {
   compareBinary,
   compareNumeric,
   type MetricArm,
+  type NumericSummary,
   type RawComparison,
 } from './compare-metric.js';
 import {
@@ -10,13 +11,12 @@ import {
   checkSampleRatio,
   type Proportion,
   type SampleRatioCheck,
-  type SampleSummary,
 } from './statistics/index.js';
 
 /** One metric's per-arm data, keyed by arm name: 0/1 outcomes as counts, others as summaries. */
 export type MetricInput =
   | { name: string; kind: 'binary'; arms: Readonly<Record<string, Proportion>> }
-  | { name: string; kind: 'numeric'; arms: Readonly<Record<string, SampleSummary>> };
+  | { name: string; kind: 'numeric'; arms: Readonly<Record<string, NumericSummary>> };
 
 export interface ExperimentData {
   control: string;

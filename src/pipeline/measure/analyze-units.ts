@@ -7,7 +7,7 @@ import {
   type ExperimentAnalysis,
   type MetricInput,
 } from './analyze-experiment.js';
-import type { Estimate } from './compare-metric.js';
+import { enoughNonZero, type Estimate } from './compare-metric.js';
 import { studentTQuantile, welchTTest, type SampleSummary } from './statistics/index.js';
 
 /** One arm's sums: units, units with an order in their window, revenue and Σ revenue² (cents). */
@@ -59,7 +59,8 @@ export const analyzeUnits = (
       ),
     },
   ];
-  const revenue = arms.map((a) => [a.arm, revenueSummary(a)] as const);
+  // Revenue is mostly zeros: each arm says how many of its units ordered.
+  const revenue = arms.map((a) => [a.arm, { ...revenueSummary(a), nonZero: a.converted }] as const);
   if (revenue.every(([, r]) => r.n >= 2) && revenue.some(([, r]) => r.variance > 0))
     metrics.push({ name: 'revenue', kind: 'numeric', arms: Object.fromEntries(revenue) });
   try {
@@ -78,7 +79,8 @@ export const analyzeUnits = (
 
 /**
  * Revenue the treatment earned over doing nothing: (mean per treated unit − mean per holdout
- * unit) × treated units, with the Welch interval of the difference scaled the same way.
+ * unit) × treated units, with the Welch interval of the difference scaled the same way —
+ * unbounded while the arms expect too few buyers to measure the spread by (`enoughNonZero`).
  */
 export const incrementalRevenue = (
   treated: ArmSums,
@@ -88,10 +90,17 @@ export const incrementalRevenue = (
   if (treated.units < 2 || holdout.units < 2) return null;
   const welch = welchTTest(revenueSummary(treated), revenueSummary(holdout));
   const difference = welch.difference;
+  const scale = treated.units;
+  if (
+    !enoughNonZero(
+      { ...revenueSummary(treated), nonZero: treated.converted },
+      { ...revenueSummary(holdout), nonZero: holdout.converted },
+    )
+  )
+    return { estimate: difference * scale, lower: -Infinity, upper: Infinity };
   // No variance in either arm: the difference is known exactly.
   const half =
     welch.standardError === 0 ? 0 : studentTQuantile(1 - alpha / 2, welch.df) * welch.standardError;
-  const scale = treated.units;
   return {
     estimate: difference * scale,
     lower: (difference - half) * scale,

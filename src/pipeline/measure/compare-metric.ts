@@ -114,6 +114,26 @@ export const compareBinary = (
   }),
 });
 
+/**
+ * A numeric metric's arm, with how many of its units have a value other than 0 when the
+ * metric is mostly zeros (revenue per unit: the units that ordered).
+ */
+export type NumericSummary = SampleSummary & { nonZero?: number };
+
+/**
+ * Whether two arms of a mostly-zero metric each expect enough non-zero values, at the pooled
+ * share, for a test of their means to count: as `MIN_EXPECTED_EVENTS` for rates. A holdout of
+ * 200 units with no buyer against 19,800 with 40 (0.2 % each way, Fisher's exact p = 1) gave a
+ * revenue Welch p of 7e-10, the arm without buyers having no variance: in simulated A/A tests
+ * with a 1 % holdout at 0.2 %, 65 % of runs found revenue "significant" at 5 %. A metric that
+ * does not say how many values are non-zero is taken as it is.
+ */
+export const enoughNonZero = (a: NumericSummary, b: NumericSummary): boolean => {
+  if (a.nonZero === undefined || b.nonZero === undefined) return true;
+  const pooled = (a.nonZero + b.nonZero) / (a.n + b.n);
+  return Math.min(a.n, b.n) * pooled >= MIN_EXPECTED_EVENTS;
+};
+
 const meanInterval = (summary: SampleSummary, alpha: number): Estimate => {
   const margin =
     studentTQuantile(1 - alpha / 2, summary.n - 1) * Math.sqrt(summary.variance / summary.n);
@@ -124,11 +144,13 @@ const meanInterval = (summary: SampleSummary, alpha: number): Estimate => {
  * Mean with t interval per arm; Welch difference with Welch–Satterthwaite t interval, delta-method
  * relative lift, Welch p, mSPRT on means, and the chance to beat control by the normal
  * approximation Φ((x̄₁ − x̄₂)/SE) — the posterior Pr(μ₁ > μ₂) under flat priors when the means
- * are approximately normal (large n), not an exact Bayesian answer for skewed revenue.
+ * are approximately normal (large n), not an exact Bayesian answer for skewed revenue. A
+ * mostly-zero metric whose arms expect too few non-zero values (`enoughNonZero`) gets p = 1,
+ * unbounded intervals and an even chance.
  */
 export const compareNumeric = (
-  arms: readonly { arm: string; data: SampleSummary }[],
-  control: SampleSummary,
+  arms: readonly { arm: string; data: NumericSummary }[],
+  control: NumericSummary,
   options: CompareOptions,
 ): { arms: MetricArm[]; comparisons: RawComparison[] } => {
   const sdFraction = options.numericMixingSd ?? 0.1;
@@ -152,6 +174,18 @@ export const compareNumeric = (
         mixingVariance: (sdFraction * spread) ** 2,
       });
       const lift = relativeLiftOfMeans(data, control, options.alpha);
+      // Too few non-zero values to measure a spread by: no evidence, no interval.
+      if (!enoughNonZero(data, control))
+        return {
+          treatment: arm,
+          absoluteLift: { estimate: test.difference, lower: -Infinity, upper: Infinity },
+          relativeLift: { estimate: lift.lift, lower: -Infinity, upper: Infinity },
+          p: 1,
+          logP: 0,
+          alwaysValidP: 1,
+          alwaysValidLogP: 0,
+          chanceToBeatControl: 0.5,
+        };
       const chance =
         test.standardError > 0
           ? normalCdf(test.difference / test.standardError)

@@ -80,8 +80,12 @@ export const buildReport = async (
   };
 };
 
-const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)} %`);
-const money = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+/** An end of an interval may be unbounded: shown as ±∞. */
+const bounded = (x: number, f: (x: number) => string) =>
+  x === Infinity ? '∞' : x === -Infinity ? '−∞' : f(x);
+const pct = (x: number | null) =>
+  x === null ? '—' : bounded(x, (v) => `${(v * 100).toFixed(2)} %`);
+const money = (x: number | null) => (x === null ? '—' : bounded(x, (v) => v.toFixed(2)));
 const rate = (r: Rate) =>
   r.rate === null
     ? '—'
@@ -157,7 +161,7 @@ const analysisTables = (a: ExperimentAnalysis) =>
           row([
             escapeHtml(c.treatment),
             `${f(c.absoluteLift.estimate)} [${f(c.absoluteLift.lower)}, ${f(c.absoluteLift.upper)}]`,
-            `${pct(c.relativeLift.estimate)} [${pct(c.relativeLift.lower)}, ${pct(Number.isFinite(c.relativeLift.upper) ? c.relativeLift.upper : null)}]`,
+            `${pct(c.relativeLift.estimate)} [${pct(c.relativeLift.lower)}, ${pct(c.relativeLift.upper)}]`,
             pValue(c.p),
             pValue(c.alwaysValidHolmP),
             pct(c.chanceToBeatControl),

@@ -30,6 +30,15 @@ describe('relativeLiftOfMeans', () => {
     expectClose(lift.upper, -0.9007801020878419, 1e-10);
   });
 
+  it('gives no interval, not the certainty of −100 %, for a treatment mean of 0', () => {
+    // No buyer in 200 treated units against 2 of 200 in control.
+    const lift = relativeLiftOfMeans(
+      { n: 200, mean: 0, variance: 0 },
+      { n: 200, mean: 0.5, variance: 24.87 },
+    );
+    expect(lift).toMatchObject({ lift: -1, lower: -Infinity, upper: Infinity });
+  });
+
   it('agrees with the proportion version on 0/1 data, up to the n − 1 in the variance', () => {
     const mean1 = 150 / 1000;
     const mean2 = 120 / 1000;
