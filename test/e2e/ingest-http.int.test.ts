@@ -138,6 +138,41 @@ for (const factory of storeFactories) {
       ]);
     });
 
+    it('lists the first 100 invalid events of a batch and counts them all', async () => {
+      // 255,000 bare zeros fit in 500 KB (548 bytes gzipped): each is an invalid event.
+      const zeros = `{"batch":[${Array<string>(255_000).fill('0').join(',')}]}`;
+      const none = await post('/v1/batch', gzipSync(zeros), { 'content-encoding': 'gzip' });
+      expect(none.statusCode).toBe(400);
+      expect(none.payload.length).toBeLessThan(64_000);
+      const body = none.json<{
+        error: { message: string; problems: unknown[] };
+        rejected: { index: number }[];
+        rejectedCount: number;
+      }>();
+      expect(body.error.message).toBe(
+        'no event in the batch is valid (255000 events; the first 100 are listed)',
+      );
+      expect(body.rejected.map((r) => r.index)).toEqual([...Array(100).keys()]);
+      expect(body.rejectedCount).toBe(255_000);
+      expect(body.error.problems).toHaveLength(100);
+      // A valid event among many invalid ones is stored, and the answer stays small.
+      const mixed = await post('/v1/batch', {
+        batch: [...Array<number>(300).fill(0), { type: 'track', userId: 'z', event: 'Seen' }],
+      });
+      expect(mixed.statusCode).toBe(200);
+      expect(mixed.json()).toMatchObject({ stored: 1, rejectedCount: 300 });
+      expect(mixed.json<{ rejected: unknown[] }>().rejected).toHaveLength(100);
+    });
+
+    it('takes a batch at /v1/import, where Segment’s Ruby library sends every batch', async () => {
+      const answer = await post('/v1/import', {
+        batch: [{ type: 'track', userId: 'rb', event: 'Signed Up', messageId: 'rb-1' }],
+      });
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toMatchObject({ stored: 1, rejected: [], rejectedCount: 0 });
+      expect((await profile('rb')).statusCode).toBe(200);
+    });
+
     it('de-duplicates a retried batch by messageId', async () => {
       const batch = {
         batch: [
