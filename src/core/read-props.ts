@@ -1,4 +1,5 @@
 import type { JsonObject } from './event.js';
+import { isCalendarDay } from './time.js';
 
 /** Tolerant readers for event properties, which arrive from many SDKs in many shapes. */
 export const asObject = (value: unknown): JsonObject | null =>
@@ -35,14 +36,14 @@ const ISO_8601 =
 
 /**
  * An ISO-8601 time in milliseconds, NaN when the text is not one. Only ISO 8601: `Date.parse`
- * alone also reads `"1"` as 2001 and `"March 1"` as a date. A date and time without a zone is
- * UTC, as a date alone is — not the server's local time, which would make the stored moment
- * depend on where Herald runs.
+ * alone also reads `"1"` as 2001 and `"March 1"` as a date, and 2024-02-30 as the 1st of
+ * March. A date and time without a zone is UTC, as a date alone is — not the server's local
+ * time, which would make the stored moment depend on where Herald runs.
  */
 export const isoTimeMs = (value: string): number => {
   const text = value.trim();
   const match = ISO_8601.exec(text);
-  if (match === null) return Number.NaN;
+  if (match === null || !isCalendarDay(text)) return Number.NaN;
   const zone = match[1];
   return Date.parse(
     text.length > 10 && zone === undefined

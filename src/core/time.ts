@@ -9,6 +9,20 @@ export const DAY_MS = 24 * HOUR_MS;
 export const daysBetween = (earlierMs: number, laterMs: number): number =>
   (laterMs - earlierMs) / DAY_MS;
 
+/**
+ * Whether text that opens with an ISO date (`YYYY-MM-DD`) names a day the calendar has:
+ * `Date.parse` reads 2024-02-30 as the 1st of March and 2024-04-31 as the 1st of May.
+ */
+export const isCalendarDay = (text: string): boolean => {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  if (!(Number.isInteger(year) && Number.isInteger(month) && Number.isInteger(day))) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month >= 1 && month <= 12 && day >= 1 && day <= days;
+};
+
 const EARLIEST_INPUT_MS = Date.UTC(1900, 0, 1);
 const LATEST_INPUT_MS = Date.UTC(10000, 0, 1);
 
@@ -19,7 +33,7 @@ const LATEST_INPUT_MS = Date.UTC(10000, 0, 1);
  */
 export const parseDateInput = (text: string, label: string): number => {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(ms))
+  if (Number.isNaN(ms) || (/^\d{4}-\d{2}-\d{2}/.test(text) && !isCalendarDay(text)))
     throw new AppError(
       'invalid-input',
       `${label}: "${text}" is not a date (use ISO-8601, e.g. 2026-01-31)`,

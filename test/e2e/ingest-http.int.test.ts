@@ -281,6 +281,21 @@ for (const factory of storeFactories) {
       });
       const notDate = await post('/v1/track', { userId: 'u1', event: 'X', timestamp: 'yesterday' });
       expect(notDate.json().error.problems[0]).toMatchObject({ path: '/timestamp' });
+      // Days the calendar lacks are refused, not moved into the next month.
+      for (const timestamp of ['2024-02-30T10:00:00Z', '2023-02-29', '2024-04-31T23:00:00Z']) {
+        const noDay = await post('/v1/track', { userId: 'u1', event: 'X', timestamp });
+        expect(noDay.statusCode).toBe(400);
+        expect(noDay.json().error.problems[0]).toMatchObject({
+          path: '/timestamp',
+          message: expect.stringMatching(/^names a day the calendar does not have/),
+        });
+      }
+      const leapDay = await post('/v1/track', {
+        userId: 'u1',
+        event: 'X',
+        timestamp: '2024-02-29T10:00:00Z',
+      });
+      expect(leapDay.statusCode).toBe(200);
       const nul = await post(
         '/v1/track',
         '{"userId":"u1","event":"X","properties":{"note":"a\\u0000b"}}',

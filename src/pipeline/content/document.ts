@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import type { FieldProblem } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
+import { isCalendarDay } from '../../core/time.js';
 
 const isoPattern =
   '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
@@ -202,17 +203,9 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
   });
 };
 
-/**
- * Whether an ISO date (or date-time) names a day the calendar has: `Date.parse` reads
- * `2025-02-30` as the 2nd of March.
- */
-const isRealDate = (value: string): boolean => {
-  if (Number.isNaN(Date.parse(value))) return false;
-  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
-  if (year === undefined || month === undefined || day === undefined) return false;
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-};
+/** Whether an ISO date (or date-time) parses and names a day the calendar has. */
+const isRealDate = (value: string): boolean =>
+  !Number.isNaN(Date.parse(value)) && isCalendarDay(value);
 
 const validate = (
   candidate: Record<string, unknown>,

@@ -10,7 +10,7 @@ import {
 import { toMessageId, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { cartValueCents, isoTimeMs, orderValueCents } from '../../core/read-props.js';
-import { HOUR_MS } from '../../core/time.js';
+import { HOUR_MS, isCalendarDay } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
 import type { IngestLimits } from './ingest-limits.js';
 import { findBadText } from './find-bad-text.js';
@@ -120,9 +120,13 @@ const parseTime = (value: unknown, path: string, problems: FieldProblem[]): numb
   if (value === undefined || value === null) return null;
   const ms = typeof value === 'string' ? isoTimeMs(value) : Number.NaN;
   if (Number.isNaN(ms)) {
+    const text = typeof value === 'string' ? value.trim() : '';
     problems.push({
       path,
-      message: `is not an ISO-8601 date such as 2024-03-01T09:00:00Z: ${JSON.stringify(value).slice(0, 80)}`,
+      message:
+        /^\d{4}-\d{2}-\d{2}/.test(text) && !isCalendarDay(text)
+          ? `names a day the calendar does not have: ${JSON.stringify(value).slice(0, 80)}`
+          : `is not an ISO-8601 date such as 2024-03-01T09:00:00Z: ${JSON.stringify(value).slice(0, 80)}`,
     });
     return null;
   }
