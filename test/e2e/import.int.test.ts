@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/app/load-config.js';
 import { importFile } from '../../src/cli/commands/import-file.js';
 import { toMessageId, type CustomerId } from '../../src/core/ids.js';
 import { unfinishedLoad } from '../../src/pipeline/profile/index.js';
-import { aTrack } from '../../src/pipeline/profile/test-builders.js';
+import { aTrack, anIdentify } from '../../src/pipeline/profile/test-builders.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { CustomerHistory } from '../../src/ports/store.js';
 import { sharedDataDir } from '../support/shared-data.js';
@@ -430,6 +430,77 @@ describe('herald import', () => {
       loyalty_card: '12345678901234567890',
       age: 34,
     });
+  });
+
+  it('leaves out empty cells: they erase no trait and make no amount of ""', async () => {
+    const nowMs = services.clock.nowMs();
+    await services.recorder.record(
+      [
+        anIdentify(
+          { email: 'ada@example.com', phone: '+4915112345678' },
+          { userId: 'ada', timestampMs: nowMs - 60_000, receivedAtMs: nowMs - 60_000 },
+        ),
+      ],
+      nowMs,
+    );
+    const customers = file('customers.csv', 'user_id,email,phone,name\nada,ada@example.com,,Ada\n');
+    expect(
+      await importFile(services, 'customers', customers, { batchSize: '10' }, sink),
+    ).toMatchObject({ accepted: 1, rejected: 0 });
+    expect((await profile('ada'))?.traits).toMatchObject({
+      phone: '+4915112345678',
+      name: 'Ada',
+    });
+    const events = file(
+      'events.csv',
+      'user_id,event,timestamp,revenue,quantity\nada,Product Viewed,2024-01-01T00:00:00Z,,\n',
+    );
+    expect(await importFile(services, 'events', events, { batchSize: '10' }, sink)).toMatchObject({
+      accepted: 1,
+      rejected: 0,
+    });
+    const orders = file(
+      'orders.csv',
+      'user_id,order_id,total,value,date\nada,o1,10.00,,2024-01-01\n',
+    );
+    expect(await importFile(services, 'orders', orders, { batchSize: '10' }, sink)).toMatchObject({
+      accepted: 1,
+      rejected: 0,
+    });
+  });
+
+  it('gives each CSV event row the call its type names, with its columns where they belong', async () => {
+    const path = file(
+      'events.csv',
+      [
+        'type,user_id,event,name,timestamp,email,plan,group_id,previous_id',
+        'identify,bo,,,2024-01-01T00:00:00Z,bo@example.com,pro,,',
+        'page,bo,,Pricing,2024-01-02T00:00:00Z,,,,',
+        'group,bo,,,2024-01-03T00:00:00Z,,enterprise,g-1,',
+        'alias,bo,,,2024-01-04T00:00:00Z,,,,visitor-9',
+        'track,bo,Plan Chosen,,2024-01-05T00:00:00Z,,pro,,',
+        '',
+      ].join('\n'),
+    );
+    expect(await importFile(services, 'events', path, { batchSize: '10' }, sink)).toMatchObject({
+      accepted: 5,
+      rejected: 0,
+    });
+    expect((await profile('bo'))?.traits).toMatchObject({ email: 'bo@example.com', plan: 'pro' });
+    const history = await services.store.transaction((tx) => tx.loadEventsOf(['bo' as CustomerId]));
+    const stored = (history.get('bo' as CustomerId) ?? []).map((e) => [
+      e.type,
+      e.name,
+      e.type === 'group' ? e.groupId : e.type === 'alias' ? e.previousId : null,
+      e.type === 'page' ? e.properties : e.type === 'track' ? e.properties : e.traits,
+    ]);
+    expect(stored).toEqual([
+      ['identify', null, null, { email: 'bo@example.com', plan: 'pro' }],
+      ['page', 'Pricing', null, {}],
+      ['group', null, 'g-1', { plan: 'enterprise' }],
+      ['alias', null, 'visitor-9', {}],
+      ['track', 'Plan Chosen', null, { plan: 'pro' }],
+    ]);
   });
 
   it('rejects orders without their time instead of stamping them with the import’s', async () => {

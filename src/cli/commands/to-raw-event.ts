@@ -21,6 +21,9 @@ const candidates: Record<string, string[]> = {
   messageId: ['messageId', 'message_id'],
   type: ['type'],
   event: ['event', 'event_name'],
+  name: ['name', 'page_name', 'screen_name'],
+  groupId: ['groupId', 'group_id'],
+  previousId: ['previousId', 'previous_id'],
 };
 
 /**
@@ -152,11 +155,13 @@ export const toRawEvent = (
     const c = col(field);
     return c === undefined || isBlank(row[c]) ? undefined : row[c];
   };
-  // NDJSON values are already typed; only CSV text is read as numbers and booleans.
+  // NDJSON values are already typed; only CSV text is read as numbers and booleans. An empty
+  // CSV cell is absent: an empty `phone` must not erase the phone a customer has, nor an unused
+  // `revenue` column make an event's amount "".
   const rest = (used: (string | undefined)[]): JsonObject =>
     Object.fromEntries(
       Object.entries(row)
-        .filter(([k]) => !used.includes(k))
+        .filter(([k, v]) => !used.includes(k) && !(format === 'csv' && isBlank(v)))
         .map(([k, v]) => [k, format === 'csv' ? typed(k, v) : v]),
     );
   const userCol = col('userId');
@@ -221,16 +226,33 @@ export const toRawEvent = (
       const messageId = value('messageId') ?? `import-event-${hash(JSON.stringify(row))}`;
       if (format === 'ndjson') return ok(asHistory({ ...row, messageId }));
       if (timeless !== null) return err([timeless]);
-      const typeCol = col('type');
-      const eventCol = col('event');
-      return ok({
-        type: value('type') ?? 'track',
-        event: value('event'),
-        messageId,
-        ...ids,
-        properties: rest([userCol, anonCol, timeCol, typeCol, eventCol, col('messageId')]),
-        ...timestamp,
-      });
+      const used = [userCol, anonCol, timeCol, col('type'), col('event'), col('messageId')];
+      const type = value('type') ?? 'track';
+      const call = { type, messageId, ...ids, ...timestamp };
+      // The other columns are what the call carries: traits for identify and group, the page
+      // or screen's properties beside its name, the previous id of an alias.
+      switch (type) {
+        case 'identify':
+          return ok({ ...call, traits: rest(used) });
+        case 'group': {
+          const groupCol = col('groupId');
+          return ok({ ...call, groupId: value('groupId'), traits: rest([...used, groupCol]) });
+        }
+        case 'page':
+        case 'screen': {
+          const nameCol = col('name');
+          const name = value('event') ?? value('name');
+          return ok({
+            ...call,
+            ...(name === undefined ? {} : { name }),
+            properties: rest([...used, nameCol]),
+          });
+        }
+        case 'alias':
+          return ok({ ...call, previousId: value('previousId') });
+        default:
+          return ok({ ...call, event: value('event'), properties: rest(used) });
+      }
     }
   }
 };
