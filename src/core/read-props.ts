@@ -22,10 +22,19 @@ export const asNumber = (value: unknown): number | null => {
   return null;
 };
 
+/**
+ * A yes or no as sources write it: `true`/`false`, `1`/`0`, and the words `true`, `false`,
+ * `yes`, `no`, `1`, `0` in any case and with blanks around (`"FALSE"`, `"Yes"` from a CRM or a
+ * spreadsheet: an opt-out written so must not be dropped).
+ */
 export const asBoolean = (value: unknown): boolean | null => {
   if (typeof value === 'boolean') return value;
-  if (value === 'true' || value === 'yes' || value === 1 || value === '1') return true;
-  if (value === 'false' || value === 'no' || value === 0 || value === '0') return false;
+  if (value === 1) return true;
+  if (value === 0) return false;
+  if (typeof value !== 'string') return null;
+  const word = value.trim().toLowerCase();
+  if (word === 'true' || word === 'yes' || word === '1') return true;
+  if (word === 'false' || word === 'no' || word === '0') return false;
   return null;
 };
 

@@ -121,6 +121,11 @@ describe('runGuardrails', () => {
         paris({ email: { marketing: { granted: true, atMs: now, source: 'implied' } } }),
       ),
     ).toEqual(['block:gdpr_consent_implied']);
+    // However a source writes it.
+    for (const source of ['Implied', 'IMPLIED', ' implied '])
+      expect(
+        codesOf(aMessage(), paris({ email: { marketing: { granted: true, atMs: now, source } } })),
+      ).toEqual(['block:gdpr_consent_implied']);
     expect(codesOf(aMessage({ class: 'transactional', incentive: null }), paris({}))).toEqual([]);
   });
 

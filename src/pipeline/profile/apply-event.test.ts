@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../ports/random.js';
 import type { HeraldEvent } from '../../core/event.js';
 import { hasRecipient, recipientOf } from '../../core/recipient.js';
+import { optedOutOfSale } from '../../core/profile.js';
 import { applyEvent, CANCELLED_IDS_KEPT, orderValueCents } from './apply-event.js';
 import {
   aProfile,
@@ -474,6 +475,23 @@ describe('applyEvent', () => {
           marketing: { granted: true, atMs: t0, source: 'Consent Updated', explicit: true },
         },
       });
+    });
+
+    it('reads yes and no however a CRM or a spreadsheet writes them', () => {
+      const state = applyAll([
+        anIdentify({ consent: { email: { marketing: true }, sms: { marketing: true } } }),
+        aTrack('Consent Updated', { channel: 'email', granted: 'FALSE' }, { timestampMs: at(1) }),
+        aTrack('Consent Updated', { channel: 'sms', granted: ' No ' }, { timestampMs: at(2) }),
+        aTrack('Consent Updated', { channel: 'push', granted: 'Yes' }, { timestampMs: at(3) }),
+      ]);
+      expect(state.consent.email?.['marketing']?.granted).toBe(false);
+      expect(state.consent.sms?.['marketing']?.granted).toBe(false);
+      expect(state.consent.push?.['marketing']?.granted).toBe(true);
+      for (const doNotSell of ['Yes', 'TRUE', ' true'])
+        expect(optedOutOfSale(applyAll([anIdentify({ preferences: { doNotSell } })]))).toBe(true);
+      expect(optedOutOfSale(applyAll([anIdentify({ preferences: { doNotSell: 'No' } })]))).toBe(
+        false,
+      );
     });
 
     it('withdraws marketing on Unsubscribed, for email unless a channel is named', () => {

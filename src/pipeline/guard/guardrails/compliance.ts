@@ -6,6 +6,13 @@ import type { GuardPolicy } from '../policy.js';
 import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'compliance';
+
+/** A consent source is implied however it is written (`Implied`, ` implied `). */
+const isImpliedSource = (source: string, implied: readonly string[]): boolean => {
+  const spelled = source.trim().toLowerCase();
+  return implied.some((s) => s.trim().toLowerCase() === spelled);
+};
+
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
 /**
@@ -136,7 +143,7 @@ export const complianceGuardrail: Guardrail = {
             `GDPR (${where}): no marketing consent for ${message.channel}`,
           ),
         );
-      else if (policy.gdpr.impliedSources.includes(consent.source))
+      else if (isImpliedSource(consent.source, policy.gdpr.impliedSources))
         found.push(
           verdict(
             NAME,
