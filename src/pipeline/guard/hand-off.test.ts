@@ -168,7 +168,18 @@ describe('an offer made moot since it was made', () => {
     ).toMatchObject({
       code: 'superseded',
     });
-    // A lifecycle offer to an at-risk customer who is still active is not a win-back wave.
+    // A lifecycle offer to an at-risk customer who is still active is not a win-back wave: a
+    // visit leaves it, an order since it was made does not.
+    const visited = aProfile({
+      lastActiveAtMs: now,
+      orders: { ...aProfile().orders, lastAtMs: null },
+    });
+    const stageOffer = { ...offer('lifecycle', 'win-back', now - HOUR_MS), offerEndsMs: now + 1 };
+    expect(checkAtHandOff(stageOffer, visited, policy)).toBeNull();
+    expect(checkAtHandOff(stageOffer, ordered, policy)).toMatchObject({
+      code: 'superseded',
+      reason: expect.stringMatching(/ordered on .* after the offer to win them back/) as unknown,
+    });
     expect(
       checkAtHandOff(offer('lifecycle', 'win-back', now - HOUR_MS), ordered, policy),
     ).toBeNull();

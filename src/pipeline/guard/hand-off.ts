@@ -7,11 +7,13 @@ import type { GuardPolicy } from './policy.js';
 /**
  * What made an offer moot since it was made: a cart reminder after the customer ordered or
  * emptied the cart (the offer may wait for quiet hours, a review or a send time chosen for
- * them), a win-back wave after they came back. The decide stage withdraws what is still due
- * when it handles the order or the visit; this catches what already left its hands.
+ * them), a win-back wave after they came back, the lifecycle stage's offer to an at-risk or
+ * churned customer (any lifecycle message with an offer) after they ordered. The decide stage
+ * withdraws what is still due when it handles the order or the visit; this catches what
+ * already left its hands.
  */
 const supersededBy = (
-  message: { agent: string; topic: string | null; createdAtMs: number },
+  message: { agent: string; topic: string | null; createdAtMs: number; offerEndsMs?: number },
   profile: ProfileState,
 ): string | null => {
   const ordered = profile.orders.lastAtMs;
@@ -23,6 +25,15 @@ const supersededBy = (
   const active = profile.lastActiveAtMs;
   if (message.agent === 'win-back' && active !== null && active > message.createdAtMs)
     return `the customer came back on ${new Date(active).toISOString()}, after the win-back wave was made`;
+  // A lifecycle stage's offer (at-risk, churned) survives a visit — a customer at risk by their
+  // churn score may still be browsing — but not an order: a discount right after a purchase.
+  if (
+    message.agent === 'lifecycle' &&
+    message.offerEndsMs !== undefined &&
+    ordered !== null &&
+    ordered > message.createdAtMs
+  )
+    return `the customer ordered on ${new Date(ordered).toISOString()}, after the offer to win them back was made`;
   return null;
 };
 
@@ -39,6 +50,7 @@ export const checkAtHandOff = (
     topic: string | null;
     agent: string;
     createdAtMs: number;
+    offerEndsMs?: number;
   },
   profile: ProfileState | undefined,
   policy: Pick<GuardPolicy, 'autoOptOutHardBounces'>,
