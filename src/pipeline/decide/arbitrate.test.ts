@@ -94,4 +94,15 @@ describe('arbitrate', () => {
     expect(decisions[2]?.alternatives.map((a) => a.action)).toEqual(['engagement']);
     expect(new Set(decisions.map((d) => d.id)).size).toBe(3);
   });
+
+  it('lets a message for the web alone through without pushing out an email', () => {
+    const decisions = decide(
+      { agent: 'win-back', action: 'win-back-web', channels: ['web'], priority: 70 },
+      { agent: 'lifecycle', action: 'birthday', channels: ['email'], priority: 30 },
+    );
+    expect(decisions.map((d) => [d.action, d.status, d.alternatives.length])).toEqual([
+      ['win-back-web', 'scheduled', 0],
+      ['birthday', 'scheduled', 0],
+    ]);
+  });
 });

@@ -68,7 +68,8 @@ const optionalScores = (scores: DecisionScores | undefined): { scores?: Decision
  * One customer's proposals at one moment → decisions. Messages compete: the highest priority,
  * then the highest expected value, wins and the others are recorded on it as alternatives with
  * the reason they lost. A message below the confidence threshold, or with no channel, is
- * recorded as skipped. Web content and escalations to a person do not compete.
+ * recorded as skipped. Web content (a message for the web channel alone too) and escalations to
+ * a person do not compete.
  */
 export const arbitrate = (
   customerId: CustomerId,
@@ -111,6 +112,10 @@ export const arbitrate = (
           scoresFor,
         ),
       );
+    // A message for the web alone (a win-back wave's retargeting) takes no inbox: it does not
+    // compete with, and cannot push out, an email or a text.
+    else if (p.channels.every((c) => c === 'web'))
+      decisions.push(toDecision(p, customerId, nextId(), 'scheduled', [], [], nowMs, scoresFor));
     else messages.push(p);
   }
   // Most moments have one message: it wins without a sort.
