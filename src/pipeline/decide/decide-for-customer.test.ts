@@ -382,6 +382,21 @@ describe('decideForCustomer', () => {
       ]);
     });
 
+    it('hands a VIP to a person instead of making the cart offer', () => {
+      const vip = aState({
+        cart: aCart([aCartItem({ priceCents: 25_000 })], updatedAtMs),
+        orders: anOrders({ count: 4, revenueCents: 250_000, lastAtMs: t0 - daysMs(10) }),
+      });
+      const out = decide([abandoned], { state: vip });
+      expect(out.decisions.map((d) => [d.agent, d.action, d.status, d.incentive])).toEqual([
+        ['cart', 'vip-outreach', 'escalated', null],
+      ]);
+      expect(out.decisions[0]?.channels).toEqual([]);
+      expect(out.decisions[0]?.reasons.at(-1)).toMatch(
+        /^VIP \(LTV \$2500\.00\): a person reaches out instead of the automated offer \(cart cart-recovery, percent-off 20\)$/,
+      );
+    });
+
     it('enters no journey when the cart is empty or changed since the timer was armed', () => {
       for (const state of [
         aState({ cart: null }),

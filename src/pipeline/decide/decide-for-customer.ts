@@ -87,6 +87,26 @@ const entryMatches = (journey: Journey, trigger: Trigger): boolean => {
 };
 
 /**
+ * An automated offer to a VIP turned into an escalation: a person reaches out instead (the
+ * lifecycle agent's rule, held for every agent — a campaign with an incentive, a cart
+ * reminder, a journey's offer).
+ */
+const vipOutreachInstead = (p: Proposal, ltv: number): Proposal => ({
+  ...p,
+  kind: 'escalate',
+  action: 'vip-outreach',
+  channels: [],
+  template: null,
+  incentive: null,
+  experiment: null,
+  reasons: [
+    ...p.reasons,
+    `VIP (LTV $${ltv.toFixed(2)}): a person reaches out instead of the automated offer (${p.agent} ${p.action}, ${p.incentive === null ? 'no' : `${p.incentive.kind} ${String(p.incentive.percent ?? p.incentive.amount)}`})`,
+  ],
+  details: { ...p.details, instead: { agent: p.agent, action: p.action } },
+});
+
+/**
  * The decide core for one customer: runs the agents and journeys for each due work item,
  * notices stage and segment changes since last time, and arbitrates everything proposed at
  * this moment. Pure: all it needs is passed in, all it wants done is returned.
@@ -472,6 +492,13 @@ export const decideForCustomer = (
     },
   };
   const conversion = view.conversion;
+  // A VIP gets no automated offer, whichever agent or journey makes it: a person reaches out.
+  if (computed.vip)
+    for (let i = 0; i < proposals.length; i += 1) {
+      const p = proposals[i];
+      if (p !== undefined && p.kind !== 'escalate' && p.incentive !== null)
+        proposals[i] = vipOutreachInstead(p, computed.ltv);
+    }
   out.decisions = arbitrate(id, proposals, env.policy, nowMs, env.nextId, (channel) => {
     const probability = channel === undefined ? undefined : conversion?.byChannel[channel];
     return channel === undefined || probability === undefined || conversion === null
