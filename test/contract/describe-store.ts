@@ -735,6 +735,7 @@ export const describeStore = (factory: StoreFactory): void => {
         await tx.saveMarks([
           { customerId: visitor, segment: 'New', stage: 'new', updatedAtMs: t0 },
         ]);
+        await tx.saveIdempotent('send-1', visitor, 'hash', '{"status":"queued"}', t0 + 5);
         // As the merge links the visitor's device to ann.
         await tx.addLinks([{ key: 'a:v😀', customerId: ann, linkedAtMs: t0 + 10 }]);
         await tx.handOver(visitor, ann, t0 + 10);
@@ -774,6 +775,9 @@ export const describeStore = (factory: StoreFactory): void => {
       // ann holds both pseudonyms; the one made first names what is written about her next.
       expect(await store.pseudonymsOfCustomer(ann)).toEqual([mine.visitor, mine.ann]);
       expect(await store.pseudonymsOfCustomer(visitor)).toEqual([]);
+      // The answer kept for the visitor's API send is ann's now: her export shows it.
+      expect((await store.idempotentAnswersOf(ann)).map((a) => a.key)).toEqual(['send-1']);
+      expect(await store.idempotentAnswersOf(visitor)).toEqual([]);
       expect((await store.transaction((tx) => tx.pseudonymsOf([ann], t0 + 20))).get(ann)).toBe(
         mine.visitor,
       );

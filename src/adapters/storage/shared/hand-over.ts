@@ -17,7 +17,15 @@ const REARMED: ReadonlySet<Trigger['kind']> = new Set([
 ]);
 
 /** What a merged customer may have left in the decide and record stages' tables. */
-const HELD = ['work', 'decisions', 'messages', 'conversions', 'pseudonyms', 'customer_marks'];
+const HELD = [
+  'work',
+  'decisions',
+  'messages',
+  'conversions',
+  'pseudonyms',
+  'idempotency',
+  'customer_marks',
+];
 
 /**
  * Everything the decide and record stages keep about a customer merged into another
@@ -28,7 +36,8 @@ const HELD = ['work', 'decisions', 'messages', 'conversions', 'pseudonyms', 'cus
  *   the survivor's), unless the survivor has that work pending (a cart timer: due later), or
  *   finished and firing once (then `from`'s is cancelled); finished work is kept as history;
  * - decisions, messages (a queued one still passes the hand-off's checks on the survivor's
- *   profile: consent, unsubscribes, suppressions) and conversions;
+ *   profile: consent, unsubscribes, suppressions), conversions, and the answers kept for API
+ *   sends by idempotency key (a data-subject export shows them);
  * - the audit pseudonym, which the survivor holds beside their own.
  * The stage marks of `from` go: the survivor's are their own. Experiment units stay under
  * `from` (arms are drawn from the customer id, so the survivor's next messages follow their own
@@ -49,7 +58,7 @@ export const handOver = async (
   if (held.length === 0) return;
   await moveJourneys(db, from, to, nowMs);
   await moveWork(db, from, to, nowMs);
-  for (const table of ['work', 'decisions', 'messages', 'conversions', 'pseudonyms'])
+  for (const table of ['work', 'decisions', 'messages', 'conversions', 'pseudonyms', 'idempotency'])
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
   await db.run('DELETE FROM customer_marks WHERE customer_id = ?', [from]);
 };
