@@ -121,4 +121,33 @@ describe('herald audit verify and export', () => {
     },
     TIMEOUT_MS,
   );
+  it(
+    'names an entry numbered below the first, and serves it to nobody',
+    async () => {
+      const db = new BetterSqlite3(join(dir, 'herald.db'));
+      db.exec(`UPDATE audit_log SET data = '{"decisionId":"d3","status":"queued"}' WHERE seq = 4`);
+      expect((await herald('audit', 'verify')).stdout).toMatch(/holds: 4 entries/);
+      const subject = (
+        db.prepare('SELECT subject FROM audit_log WHERE seq = 1').get() as { subject: string }
+      ).subject;
+      db.exec('DROP TRIGGER audit_log_no_replace');
+      db.prepare(
+        `INSERT INTO audit_log (seq, at_ms, kind, subject, data, prev_hash, hash)
+         VALUES (0, 0, 'review', ?, '{"decisionId":"forged","action":"approve"}', ?, ?)`,
+      ).run(subject, '0'.repeat(64), '0'.repeat(64));
+      db.close();
+      const broken = await herald('audit', 'verify').then(
+        () => null,
+        (error: unknown) => error as { code: number; stderr: string },
+      );
+      expect(broken?.code).toBe(1);
+      expect(broken?.stderr).toMatch(
+        /audit chain broken at entry 0: numbered before the first entry/,
+      );
+      const { stdout } = await herald('audit', 'export', '--customer', 'ann');
+      const trail = JSON.parse(stdout) as { audit: { data: { decisionId: string } }[] };
+      expect(trail.audit.map((e) => e.data.decisionId)).toEqual(['d0', 'd2']);
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -3,7 +3,8 @@ import { verifyChain, type ChainCheck } from './audit-chain.js';
 
 /**
  * Verifies the whole stored audit chain page by page (constant memory): names the first entry
- * that is missing, out of order, altered, or does not follow the one before it.
+ * that is missing, out of order, altered, or does not follow the one before it, or one
+ * numbered below the chain's first.
  *
  * Pages are small so that each dies young: an entry is about 2 KB of text (twice that when a
  * reason holds a character outside Latin-1), and a page of 20,000 outgrew V8's young generation
@@ -16,6 +17,15 @@ export const verifyAuditLog = async (
   store: Pick<RecordReads, 'scanAudit'>,
   pageSize = 500,
 ): Promise<ChainCheck> => {
+  // The chain starts at 1: an entry numbered below (inserted by hand, where the append-only
+  // triggers let an insert through) is outside it, and would be served as an entry of it.
+  const [lowest] = await store.scanAudit(Number.MIN_SAFE_INTEGER, 1);
+  if (lowest !== undefined && lowest.seq < 1)
+    return {
+      ok: false,
+      brokenAtSeq: lowest.seq,
+      reason: 'numbered before the first entry: no entry of the chain',
+    };
   let before: { seq: number; hash: string } | null = null;
   let entries = 0;
   for (;;) {

@@ -40,6 +40,8 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .selectFrom('audit_log')
       .selectAll()
       .where('subject', 'in', subjects)
+      // The chain's entries only: one numbered below its first is none of them.
+      .where('seq', '>=', 1)
       .orderBy('seq')
       .execute();
     return rows.map(toAuditEntry);
@@ -59,6 +61,7 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .selectFrom('audit_log')
       .select(['data'])
       .where('kind', '=', 'review')
+      .where('seq', '>=', 1)
       .execute();
     const counts: Record<string, number> = {};
     for (const row of rows) {
