@@ -34,6 +34,15 @@ export const purposeOf = (name: string): string => name.trim().toLowerCase();
 /** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
 export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;
 
+/**
+ * Whether the customer opted in explicitly (an event saying what they chose, not traits an
+ * integration may replay from before) after `sinceMs`.
+ */
+export const optedInAfter = (c: ConsentEntry | undefined, sinceMs: number): boolean => {
+  const explicit = c?.explicit === true ? c : c?.other?.explicit === true ? c.other : undefined;
+  return explicit?.granted === true && explicit.atMs > sinceMs;
+};
+
 export interface CartItem {
   productId: string;
   sku: string | null;

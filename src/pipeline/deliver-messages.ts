@@ -5,10 +5,11 @@ import type { HeraldEvent } from '../core/event.js';
 import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
-import type { Channel } from '../core/profile.js';
+import { optedInAfter, type Channel } from '../core/profile.js';
 import { recipientOf } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
 import { creativeOf, withdrawnVariants } from './guard-and-record.js';
+import { addressOptOutsOf } from './erased-identities.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import {
@@ -353,6 +354,8 @@ const withdrawnCopyOf = async (
 export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   // Claimed messages whose written copy no longer stands, until their hand-off.
   const withdrawn = new Map<string, string>();
+  // Claimed email marketing whose address opted out (on any record of it), and when.
+  const addressOut = new Map<string, number>();
   return {
     claim: (channel, nowMs, limit, leaseUntilMs) =>
       deps.store.transaction(async (tx) => {
@@ -361,6 +364,13 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         if (messages.length === 0) return [];
         const profiles = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
         for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
+        if (channel === 'email') {
+          const out = await addressOptOutsOf(tx, [...profiles.values()]);
+          for (const m of messages) {
+            const atMs = out.get(m.customerId);
+            if (atMs !== undefined && m.class === 'marketing') addressOut.set(m.id, atMs);
+          }
+        }
         return messages.map((message) => ({ message, state: profiles.get(message.customerId) }));
       }),
     takeTokens: (bucket, want, perSecond, burst, nowMs) =>
@@ -374,9 +384,18 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
     handOff: (message, state, nowMs) => {
       const why = withdrawn.get(message.id);
       withdrawn.delete(message.id);
+      const outAtMs = addressOut.get(message.id);
+      addressOut.delete(message.id);
       return (
         checkAtHandOff(message, state, deps.guardPolicy) ??
         (why === undefined ? null : { code: 'content_withdrawn', reason: why }) ??
+        (outAtMs === undefined || optedInAfter(state?.consent.email?.['marketing'], outAtMs)
+          ? null
+          : {
+              code: 'unsubscribed',
+              reason:
+                'the email address unsubscribed from marketing, on another customer record, before the message left',
+            }) ??
         (state === undefined
           ? null
           : checkTimingAtHandOff(
@@ -389,7 +408,10 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       );
     },
     async finish(results, nowMs, leaseUntilMs) {
-      for (const r of results) withdrawn.delete(r.message.id);
+      for (const r of results) {
+        withdrawn.delete(r.message.id);
+        addressOut.delete(r.message.id);
+      }
       const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
       // Events first: their ids make a repeat harmless, so a crash before the outbox write
       // below loses nothing (the message is claimed again and gives the same event). A message

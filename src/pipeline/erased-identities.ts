@@ -88,6 +88,47 @@ export const rememberErased = async (
 };
 
 /**
+ * An email address's opt-out is the address's, whoever's record it was sent from (CAN-SPAM
+ * ties it to the address): kept as a keyed hash beside the erased identities, under a name no
+ * erased identity has, so it also outlives an erasure.
+ */
+const optOutIdentity = (address: string) => `opt-out:email:${address.trim().toLowerCase()}`;
+
+/**
+ * Remembers, in the transaction that records it, that an email address unsubscribed from
+ * marketing (through a message's own link, or a complaint): every customer record with that
+ * address is held back from email marketing until it opts in again, explicitly, after.
+ */
+export const rememberAddressOptOut = (tx: Tx, address: string, atMs: number): Promise<void> =>
+  address.trim() === '' ? Promise.resolve() : rememberErased(tx, [optOutIdentity(address)], atMs);
+
+/**
+ * For each profile whose email address opted out of marketing (on any customer record), when it
+ * last did. Nothing is hashed while nothing was ever kept.
+ */
+export const addressOptOutsOf = async (
+  tx: Tx,
+  profiles: readonly ProfileState[],
+): Promise<Map<CustomerId, number>> => {
+  const found = new Map<CustomerId, number>();
+  const addressed = profiles.flatMap((p) => {
+    const email = textOf(p.traits['email']);
+    return email === null ? [] : [{ customerId: p.customerId, email }];
+  });
+  if (addressed.length === 0 || !(await tx.anyErasedIdentity())) return found;
+  const key = await tx.getSetting(ERASURE_KEY);
+  if (key === null)
+    throw new Error(`erased identities are kept but the ${ERASURE_KEY} setting is missing`);
+  const hashes = addressed.map((a) => hashOf(key, optOutIdentity(a.email)));
+  const kept = await tx.erasedIdentities(hashes);
+  addressed.forEach((a, i) => {
+    const atMs = kept.get(hashes[i] ?? '');
+    if (atMs !== undefined) found.set(a.customerId, atMs);
+  });
+  return found;
+};
+
+/**
  * For each profile known by an identity erased before, the latest such erasure. Nothing is
  * hashed while no identity was ever erased.
  */

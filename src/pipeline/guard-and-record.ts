@@ -21,7 +21,7 @@ import {
   type RenderedContent,
 } from '../core/message.js';
 import type { Channel, ComputedProfile, ProfileState } from '../core/profile.js';
-import { erasedSinceOf } from './erased-identities.js';
+import { addressOptOutsOf, erasedSinceOf } from './erased-identities.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { SendHistory } from '../ports/record-store.js';
@@ -214,6 +214,8 @@ export interface GuardBatchState {
   weights: Map<string, Record<string, number>>;
   /** When an identity of the customer was last erased, for those known by one. */
   erased: Map<CustomerId, number>;
+  /** When the customer's email address last opted out on any record of it, for those it did. */
+  addressOptOuts?: Map<CustomerId, number>;
 }
 
 /** A campaign's written variants, kept under its experiment slot (`creative:<id>`), or null. */
@@ -260,6 +262,7 @@ export const loadGuardBatchState = async (
       history === null ? null : weightsAt(JSON.parse(history) as AllocationEntry[], nowMs);
     if (inForce !== null) weights.set(slot, inForce);
   }
+  const known = customerIds.flatMap((id) => profiles.get(id) ?? []);
   const staged = await tx.getSetting('rollout');
   const rollout =
     staged === null
@@ -276,10 +279,8 @@ export const loadGuardBatchState = async (
     rollout,
     promoted,
     weights,
-    erased: await erasedSinceOf(
-      tx,
-      customerIds.flatMap((id) => profiles.get(id) ?? []),
-    ),
+    erased: await erasedSinceOf(tx, known),
+    addressOptOuts: await addressOptOutsOf(tx, known),
   };
 };
 
@@ -486,6 +487,7 @@ export const judgeDecision = (
         moderation: variant === null ? null : (variant.moderation as GuardContext['moderation']),
         brandScores: variant === null ? null : variant.scores,
         erasedAtMs: batch.erased.get(decision.customerId) ?? null,
+        addressOptedOutAtMs: batch.addressOptOuts?.get(decision.customerId) ?? null,
         nowMs,
       };
       result = withRecipient(

@@ -13,6 +13,7 @@ import type { Store, StoreTx } from '../ports/store.js';
 import { heraldEvent } from './deliver-messages.js';
 import { orderIdOf } from './profile/index.js';
 import { appendAudit, type AuditNote } from './record/index.js';
+import { rememberAddressOptOut } from './erased-identities.js';
 
 export type MessageResult =
   | { kind: 'opened' }
@@ -250,6 +251,18 @@ export const recordMessageResult = async (
       current = await tx.getMessageForUpdate(message.id);
     }
     if (current === undefined) return;
+    // An email unsubscribe or complaint is the address's, on every record that has it.
+    if (
+      current.channel === 'email' &&
+      (result.kind === 'complained' ||
+        (result.kind === 'unsubscribed' && result.source !== 'sms-reply'))
+    ) {
+      const state = (await tx.loadProfiles([current.customerId])).get(current.customerId);
+      const address =
+        current.recipient ??
+        (state === undefined ? null : (recipientOf(state, 'email')?.to ?? null));
+      if (address !== null) await rememberAddressOptOut(tx, address, atMs);
+    }
     // The status as it is now, under the lock: the message read before may have moved on since
     // (a dispatcher that was sending it has marked it sent), and the report still applies. A
     // report of what the message already is (a complaint re-sent) leaves the row as it was, and

@@ -316,6 +316,45 @@ for (const factory of storeFactories) {
       expect((await send('bo', 'upsell')).reasonCode).toBe('unsubscribed');
     });
 
+    it('holds every record of an address to its unsubscribe, until one of them opts in again', async () => {
+      // A guest checkout and an account, one mailbox.
+      await ingest('identify', { userId: 'guest-7', traits: { email: 'Pat@Example.com' } });
+      await ingest('identify', { userId: 'acct-42', traits: { email: 'pat@example.com' } });
+      await send('guest-7', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      const queued = await send('acct-42', 'upsell');
+      expect(queued.status).toBe('queued');
+      const raw = unfold(smtp.messages[0] ?? '');
+      const unsubscribe = /^List-Unsubscribe: <([^>]+)>/m.exec(raw)?.[1] ?? '';
+      const oneClick = await herald.app.inject({
+        method: 'POST',
+        url: path(unsubscribe),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
+      expect(oneClick.statusCode).toBe(200);
+      // The account's message queued before it is refused as it leaves; the next is not made.
+      await herald.services.dispatcher.runDue();
+      expect(await message(queued.decisionId)).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'unsubscribed',
+      });
+      expect(smtp.messages).toHaveLength(1);
+      expect(await send('acct-42', 'upsell')).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'unsubscribed',
+      });
+      // The account opts in again, explicitly, after: its marketing goes; the guest's does not.
+      clock.set(T0 + 60_000);
+      await ingest('track', {
+        userId: 'acct-42',
+        event: 'Consent Updated',
+        properties: { channel: 'email', purpose: 'marketing', granted: true },
+      });
+      expect((await send('acct-42', 'upsell')).status).toBe('queued');
+      expect((await send('guest-7', 'upsell')).reasonCode).toBe('unsubscribed');
+    });
+
     it('unsubscribes only with the link of mail that left, never with its open pixel', async () => {
       await ingest('identify', { userId: 'di', traits: { email: 'di@example.com' } });
       const post = (url: string) =>

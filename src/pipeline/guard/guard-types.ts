@@ -93,6 +93,11 @@ export interface GuardContext {
    * erased on request, or null: the person was forgotten and has been named again since.
    */
   erasedAtMs: number | null;
+  /**
+   * When the customer's email address last opted out of marketing on any customer record (a
+   * message's unsubscribe link, a complaint), or null; read for email only.
+   */
+  addressOptedOutAtMs?: number | null;
   nowMs: number;
 }
 

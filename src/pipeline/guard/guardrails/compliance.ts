@@ -1,5 +1,5 @@
 import { countryCode } from '../../../core/country.js';
-import { optedOutOfSale, type ConsentEntry } from '../../../core/profile.js';
+import { optedInAfter, optedOutOfSale, type ConsentEntry } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
@@ -23,15 +23,6 @@ const grantedSinceMs = (c: ConsentEntry): number => {
   const since = c.sinceMs ?? c.atMs;
   const renewed = c.other?.explicit === true && c.other.granted ? c.other.atMs : since;
   return Math.max(since, renewed);
-};
-
-/**
- * Whether the customer opted in explicitly (an event saying what they chose, not traits an
- * integration may replay from before) after `sinceMs`.
- */
-const optedInAfter = (c: ConsentEntry | undefined, sinceMs: number): boolean => {
-  const explicit = c?.explicit === true ? c : c?.other?.explicit === true ? c.other : undefined;
-  return explicit?.granted === true && explicit.atMs > sinceMs;
 };
 
 // CAN-SPAM covers the United States and its territories.

@@ -1,4 +1,4 @@
-import { purposeOf } from '../../../core/profile.js';
+import { optedInAfter, purposeOf } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
@@ -49,8 +49,8 @@ const listOf = (value: unknown): string[] | null => {
 };
 
 /**
- * Consent and preferences: global suppression (unsubscribed from the channel, email bounced
- * or complained), explicit opt-in for SMS, WhatsApp and push, the customer's channel
+ * Consent and preferences: global suppression (unsubscribed from the channel, or the email
+ * address unsubscribed on any record of it; email bounced or complained), explicit opt-in for SMS, WhatsApp and push, the customer's channel
  * preferences (`preferences.channels`), topics (`preferences.topics`, and a topic the customer
  * unsubscribed from on the channel: consent for the topic as a purpose) and cadence
  * (`preferences.cadence: weekly`). Transactional messages skip the marketing rules but never
@@ -82,12 +82,25 @@ export const consentGuardrail: Guardrail = {
       return found.length > 0 ? found : [pass(NAME, 'transactional')];
     const topical =
       message.topic === null ? undefined : profile.consent[channel]?.[purposeOf(message.topic)];
+    const addressOut = channel === 'email' ? (context.addressOptedOutAtMs ?? null) : null;
     if (marketing?.granted === false)
       found.push(
         verdict(NAME, 'block', 'unsubscribed', `unsubscribed from ${channel} marketing`, {
           at: new Date(marketing.atMs).toISOString(),
           source: marketing.source,
         }),
+      );
+    // The address opted out through another record of it (a guest checkout and an account):
+    // the opt-out is the address's, until this record opts in again, explicitly, after it.
+    else if (addressOut !== null && !optedInAfter(marketing, addressOut))
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'unsubscribed',
+          'the email address unsubscribed from marketing, on another customer record, and has not opted in since',
+          { at: new Date(addressOut).toISOString(), source: 'address' },
+        ),
       );
     else if (topical?.granted === false)
       found.push(
