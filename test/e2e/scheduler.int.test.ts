@@ -115,6 +115,53 @@ describe('a drain that takes time', () => {
   });
 });
 
+describe('the daily sweep after days the worker missed', () => {
+  it('celebrates the birthdays of the days it missed, up to three days back, once', async () => {
+    const start = Date.UTC(2026, 5, 1, 12);
+    const clock = createVirtualClock(start);
+    const services = await createServices(config, {
+      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+      clock,
+      logger: silentLogger,
+    });
+    try {
+      const born = (userId: string, birthday: string) =>
+        aTrack({
+          type: 'identify',
+          userId,
+          name: null,
+          traits: { email: `${userId}@example.com`, birthday },
+          timestampMs: start,
+          receivedAtMs: start,
+        });
+      await services.recorder.record(
+        [born('b-2', '1990-06-02'), born('b-3', '1990-06-03'), born('b-9', '1990-06-09')],
+        start,
+      );
+      clock.set(start + 3_600_000);
+      await services.worker.runDue(); // the sweep of 1 June
+      // Down through 2 June; back on 3 June, then down again until the 13th.
+      for (const at of [
+        Date.UTC(2026, 5, 3, 7),
+        Date.UTC(2026, 5, 5, 7),
+        Date.UTC(2026, 5, 13, 7),
+      ]) {
+        clock.set(at);
+        await services.worker.runDue();
+        await services.worker.runDue();
+      }
+      const birthdays = (await services.store.listDecisions({ limit: 1000 }))
+        .filter((d) => d.action === 'birthday')
+        .map((d) => d.customerId)
+        .sort();
+      // 9 June was four days before the sweep of the 13th: too late for a greeting.
+      expect(birthdays).toEqual(['b-2', 'b-3']);
+    } finally {
+      await services.close();
+    }
+  });
+});
+
 describe('a customer whose decision fails', () => {
   it('has its work retried twice, then marked failed with the error, while the others go on', async () => {
     const clock = createVirtualClock(T0);

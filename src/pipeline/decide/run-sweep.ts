@@ -4,7 +4,7 @@ import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
 import type { Store } from '../../ports/store.js';
 import type { DecideEnv } from './proposal.js';
-import { sweepCustomer } from './sweep-customer.js';
+import { CELEBRATION_GRACE_DAYS, sweepCustomer } from './sweep-customer.js';
 
 const LAST_SWEEP = 'decide.sweep.lastDay';
 export const POPULATION = 'decide.population.hourOfWeek';
@@ -31,6 +31,11 @@ export const runSweepIfDue = async (
   const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
   const last = await store.transaction((tx) => tx.getSetting(LAST_SWEEP));
   if (last !== null && Number(last) >= due) return null;
+  // The days whose celebrations no sweep has looked at yet (the worker was down), back to
+  // `CELEBRATION_GRACE_DAYS`; their keys make each fire once.
+  const first =
+    last === null ? due : Math.max(Number(last) + 1, due - (CELEBRATION_GRACE_DAYS - 1));
+  const days = Array.from({ length: due - first + 1 }, (_, i) => (first + i) * DAY_MS);
   const histogram = new Array<number>(168).fill(0);
   let after: CustomerId | null = null;
   let swept = 0;
@@ -46,9 +51,7 @@ export const runSweepIfDue = async (
       for (const [customerId, state] of profiles) {
         const computed = env.computeProfile(state, nowMs);
         const known = marks.get(customerId);
-        work.push(
-          ...sweepCustomer(customerId, state, computed, known, env.policy, nowMs, due * DAY_MS),
-        );
+        work.push(...sweepCustomer(customerId, state, computed, known, env.policy, nowMs, days));
         // Customers no work has touched yet (an import): their stage and segment from now on.
         if (known === undefined)
           firstLooks.push({

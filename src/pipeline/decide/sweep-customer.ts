@@ -8,6 +8,12 @@ import type { DecidePolicy } from './policy.js';
 /** Days after a threshold during which crossing it still raises its trigger (missed sweeps). */
 export const SWEEP_GRACE_DAYS = 7;
 
+/**
+ * Days back a sweep looks for birthdays and anniversaries it missed (the worker down on the
+ * day): today and the two before. A greeting later than that is no greeting.
+ */
+export const CELEBRATION_GRACE_DAYS = 3;
+
 const monthDay = (atMs: number): string => new Date(atMs).toISOString().slice(5, 10);
 
 const isLeapYear = (year: number): boolean =>
@@ -26,12 +32,44 @@ const birthdayMonthDay = (value: unknown): string | null => {
   return m === null ? null : `${m[1] ?? ''}-${m[2] ?? ''}`;
 };
 
+/** A birthday or signup anniversary on the UTC day of `dayMs`, keyed to fire once a year. */
+const celebrations = (
+  customerId: CustomerId,
+  state: ProfileState,
+  nowMs: number,
+  dayMs: number,
+): WorkDraft[] => {
+  const work: WorkDraft[] = [];
+  const year = new Date(dayMs).getUTCFullYear();
+  if (isToday(birthdayMonthDay(state.traits['birthday']), dayMs))
+    work.push({
+      key: `${customerId}|birthday|${year}`,
+      customerId,
+      dueAtMs: nowMs,
+      trigger: { kind: 'birthday' },
+      mode: 'once',
+    });
+  const signedUp = state.signedUpAtMs;
+  if (signedUp !== null && isToday(monthDay(signedUp), dayMs)) {
+    const years = year - new Date(signedUp).getUTCFullYear();
+    if (years >= 1)
+      work.push({
+        key: `${customerId}|anniversary|${year}`,
+        customerId,
+        dueAtMs: nowMs,
+        trigger: { kind: 'anniversary', years },
+        mode: 'once',
+      });
+  }
+  return work;
+};
+
 /**
  * The daily sweep's look at one customer: inactivity thresholds crossed (30 and 90 days by
- * default, each once per period of inactivity), a birthday or signup anniversary on the day
+ * default, each once per period of inactivity), a birthday or signup anniversary on a day
  * swept (UTC; `dayMs`, any moment of it — a sweep that runs late, after midnight, still
- * celebrates the day it is for), and a stage or segment that moved with time alone. Every
- * trigger's key makes it fire once.
+ * celebrates the day it is for; several days when sweeps were missed), and a stage or segment
+ * that moved with time alone. Every trigger's key makes it fire once.
  */
 export const sweepCustomer = (
   customerId: CustomerId,
@@ -40,7 +78,7 @@ export const sweepCustomer = (
   marks: CustomerMarks | undefined,
   policy: DecidePolicy,
   nowMs: number,
-  dayMs: number = nowMs,
+  dayMs: number | readonly number[] = nowMs,
 ): WorkDraft[] => {
   const work: WorkDraft[] = [];
   const lastActive = state.lastActiveAtMs ?? state.firstSeenAtMs;
@@ -55,29 +93,9 @@ export const sweepCustomer = (
         mode: 'once',
       });
   }
-  const year = new Date(dayMs).getUTCFullYear();
-  if (policy.birthdays) {
-    if (isToday(birthdayMonthDay(state.traits['birthday']), dayMs))
-      work.push({
-        key: `${customerId}|birthday|${year}`,
-        customerId,
-        dueAtMs: nowMs,
-        trigger: { kind: 'birthday' },
-        mode: 'once',
-      });
-    const signedUp = state.signedUpAtMs;
-    if (signedUp !== null && isToday(monthDay(signedUp), dayMs)) {
-      const years = year - new Date(signedUp).getUTCFullYear();
-      if (years >= 1)
-        work.push({
-          key: `${customerId}|anniversary|${year}`,
-          customerId,
-          dueAtMs: nowMs,
-          trigger: { kind: 'anniversary', years },
-          mode: 'once',
-        });
-    }
-  }
+  if (policy.birthdays)
+    for (const day of typeof dayMs === 'number' ? [dayMs] : dayMs)
+      work.push(...celebrations(customerId, state, nowMs, day));
   const segment = segmentCustomer(state, computed, nowMs, policy.segments);
   if (marks !== undefined && (marks.stage !== computed.lifecycleStage || marks.segment !== segment))
     work.push({
