@@ -45,4 +45,16 @@ describe('afterQuietHours', () => {
     // 07:30 local: held half an hour, not moved back before it.
     expect(berlin('2026-06-10T05:30:00.000Z')).toBe('2026-06-10T06:00:00.000Z');
   });
+
+  it('releases at 08:00 local where the clocks move by half an hour, and in zones off the hour', () => {
+    const at = (iso: string, zone: string) =>
+      new Date(afterQuietHours(Date.parse(iso), zone, q)).toISOString();
+    // Lord Howe Island, 2026-10-04: 02:00 +10:30 becomes 02:30 +11. 21:30 local on the 3rd is
+    // 11:00Z; 08:00 at +11 is 21:00Z.
+    expect(at('2026-10-03T11:00:00.000Z', 'Australia/Lord_Howe')).toBe('2026-10-03T21:00:00.000Z');
+    // A week later, an ordinary night at +11.
+    expect(at('2026-10-10T11:00:00.000Z', 'Australia/Lord_Howe')).toBe('2026-10-10T21:00:00.000Z');
+    // Kathmandu, +5:45: 23:00 local is 17:15Z; 08:00 is 02:15Z.
+    expect(at('2026-06-10T17:15:00.000Z', 'Asia/Kathmandu')).toBe('2026-06-11T02:15:00.000Z');
+  });
 });

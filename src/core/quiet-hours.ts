@@ -106,16 +106,20 @@ export const afterQuietHours = (atMs: number, timezone: string, q: QuietHours): 
   return earliestAfter(t, atMs, timezone, q);
 };
 
+/** The step `earliestAfter` moves back by: clocks change by an hour, or half of one. */
+const STEP_BACK_MS = 15 * MINUTE_MS;
+
 /**
- * `t` moved back by whole hours while the hour before it is still outside quiet hours and after
- * `atMs`: the wall-clock minutes to `endHour` overshoot by an hour on the night the clocks go
- * forward (23:00 to 08:00 is 8 hours then, not 9).
+ * `t` moved back, a quarter of an hour at a time (up to two hours), while the moment before it
+ * is still outside quiet hours and after `atMs`: the wall-clock minutes to `endHour` overshoot
+ * by the change on the night the clocks go forward — an hour in most zones (23:00 to 08:00 is
+ * 8 hours then, not 9), half an hour on Lord Howe Island.
  */
 const earliestAfter = (t: number, atMs: number, timezone: string, q: QuietHours): number => {
   let at = t;
-  for (let i = 0; i < 2 && at - HOUR_MS >= atMs; i += 1) {
-    if (isQuietHour(localHour(at - HOUR_MS, timezone), q)) break;
-    at -= HOUR_MS;
+  for (let i = 0; i < (2 * HOUR_MS) / STEP_BACK_MS && at - STEP_BACK_MS >= atMs; i += 1) {
+    if (isQuietHour(localHour(at - STEP_BACK_MS, timezone), q)) break;
+    at -= STEP_BACK_MS;
   }
   return at;
 };
