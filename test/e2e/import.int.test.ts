@@ -469,6 +469,23 @@ describe('herald import', () => {
     });
   });
 
+  it('names the line a CSV row starts on, past cells over several lines and blank lines', async () => {
+    const path = file(
+      'orders.csv',
+      [
+        'user_id,order_id,total,note,date',
+        'u1,o1,abc,"a note',
+        'over two',
+        'more lines",2024-01-01',
+        '',
+        'u1,o2,xyz,plain,2024-01-02',
+        '',
+      ].join('\n'),
+    );
+    const summary = await importFile(services, 'orders', path, { batchSize: '10' }, sink);
+    expect(summary.errors.map((e) => e.line)).toEqual([2, 6]);
+  });
+
   it('gives each CSV event row the call its type names, with its columns where they belong', async () => {
     const path = file(
       'events.csv',

@@ -59,7 +59,10 @@ const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem
   ];
 };
 
-/** The rows of a CSV file (first line: column names), by the line each ends on. */
+/**
+ * The rows of a CSV file (first line: column names), each by the line it starts on: a row whose
+ * quoted cell runs over several lines is where it begins, where its bad cell is most likely.
+ */
 async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
   const skipped: (CsvError & CsvPosition)[] = [];
   const parser = parseCsv({
@@ -92,7 +95,9 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
       const items = takeSkipped(info.lines);
       yield items;
       if (items.some((item) => item.kind === 'stopped')) return;
-      yield [{ kind: 'row', line: info.lines, row: record }];
+      // Blank lines before it are skipped: the first after them is where it starts.
+      const line = after.lines + 1 + info.empty_lines - after.empty_lines;
+      yield [{ kind: 'row', line, row: record }];
       after = info;
     }
   } catch (error) {
