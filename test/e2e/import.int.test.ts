@@ -469,7 +469,7 @@ describe('herald import', () => {
     });
   });
 
-  it('names the line a CSV row starts on, past cells over several lines and blank lines', async () => {
+  it('names the line a CSV row starts on, past cells over several lines and blank lines, and a short row’s empty cells', async () => {
     const path = file(
       'orders.csv',
       [
@@ -479,11 +479,16 @@ describe('herald import', () => {
         'more lines",2024-01-01',
         '',
         'u1,o2,xyz,plain,2024-01-02',
+        'u1,o3,12.50',
         '',
       ].join('\n'),
     );
     const summary = await importFile(services, 'orders', path, { batchSize: '10' }, sink);
-    expect(summary.errors.map((e) => e.line)).toEqual([2, 6]);
+    expect(summary.errors.map((e) => e.line)).toEqual([2, 6, 7]);
+    // A row short of cells the header names has them empty, not missing from the file.
+    expect(summary.errors[2]?.problems).toEqual([
+      { path: 'line 7/timestamp', message: 'the date cell is empty' },
+    ]);
   });
 
   it('gives each CSV event row the call its type names, with its columns where they belong', async () => {

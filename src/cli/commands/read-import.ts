@@ -65,9 +65,10 @@ const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem
  */
 async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
   const skipped: (CsvError & CsvPosition)[] = [];
+  let header: string[] = [];
   const parser = parseCsv({
     ...TOLERANT_CSV,
-    columns: true,
+    columns: (names: string[]) => (header = names),
     // A row csv-parse cannot read comes here instead of failing the whole stream.
     on_skip: (error) => {
       if (error !== undefined) skipped.push(error as CsvError & CsvPosition);
@@ -97,6 +98,9 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
       if (items.some((item) => item.kind === 'stopped')) return;
       // Blank lines before it are skipped: the first after them is where it starts.
       const line = after.lines + 1 + info.empty_lines - after.empty_lines;
+      // A row short of trailing cells has them empty: "the date cell is empty", not "no date
+      // column" for a column the header has.
+      for (const name of header) if (!(name in record)) record[name] = '';
       yield [{ kind: 'row', line, row: record }];
       after = info;
     }
