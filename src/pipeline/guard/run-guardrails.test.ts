@@ -353,6 +353,20 @@ describe('runGuardrails', () => {
     expect(withBody('Save ２０ percent today')).toEqual(['review:discount_needs_review']);
     expect(withBody('', '<p>Take <b>40</b>% off</p>')).toContain('block:discount_too_high');
     expect(withBody('20% of our customers came back')).toEqual([]);
+    expect(withBody('Everything is half price')).toEqual(['block:discount_too_high']);
+    expect(withBody('$20 off your next order')).toEqual(['review:discount_needs_review']);
+    // A transactional message offers nothing: an offer would skip marketing's rules.
+    const receipt = (body: string) =>
+      codesOf(
+        aMessage({
+          class: 'transactional',
+          incentive: null,
+          content: { ...content, body: `${content.body} ${body}` },
+        }),
+      );
+    expect(receipt('Enjoy 10% off your next order')).toEqual(['block:offer_in_transactional']);
+    expect(receipt('$5 off your next order')).toEqual(['block:offer_in_transactional']);
+    expect(receipt('Your order ships today')).toEqual([]);
     expect(
       codesOf(
         aMessage({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aContent } from '../test-builders.js';
 import { visibleCopy } from './visible-copy.js';
-import { discountInCopy } from './financial.js';
+import { discountInCopy, unmeasuredAmountOff } from './financial.js';
 
 const stated = (body: string, html: string | null = null) =>
   discountInCopy(aContent({ subject: 'Hello', preheader: null, body, html }));
@@ -23,8 +23,29 @@ describe('discountInCopy', () => {
     ['10% off, then save 25%, and 30% of shoppers agree', 25],
     ['save\n50\u00A0%', 50],
     ['nothing here', null],
+    // Written other ways a reader still takes for a discount.
+    ['our 50%-off sale starts now', 50],
+    ['Discount: 50% on everything', 50],
+    ['everything -50% this week', 50],
+    ['everything is half price this week', 50],
+    ['half off everything', 50],
+    ['buy one, get one free', 50],
+    ['$20 off any $40 order', 50],
+    ['€15 off orders over €60', 25],
+    // Not discounts: a range, a price, an amount off with no order to measure it by.
+    ['20-50% of shoppers', null],
+    ['boots from $40', null],
+    ['$20 off your next order', null],
   ])('reads %j as %j', (body, expected) => {
     expect(stated(body)).toBe(expected);
+  });
+
+  it('finds an amount off whose order it cannot tell', () => {
+    const content = (body: string) =>
+      aContent({ subject: 'Hello', preheader: null, body, html: null });
+    expect(unmeasuredAmountOff(content('$20 off your next order'))).toBe(20);
+    expect(unmeasuredAmountOff(content('$20 off any $40 order'))).toBeNull();
+    expect(unmeasuredAmountOff(content('boots from $40'))).toBeNull();
   });
 
   it('reads the HTML part as a reader sees it', () => {

@@ -6,11 +6,23 @@ const NAME = 'financial';
 
 // A percentage: "40%", "40 percent", "12,5 per cent", "40 pct".
 const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)/giu;
-// What makes one a discount, after it: "40% off", "40 percent discount" …
-const DISCOUNT_AFTER = /^\s*(?:off\b|discount|reduction|savings?\b|rebate|markdown)/iu;
-// … or before it: "save 40%", "take an extra 40% off", "up to 40%".
+// What makes one a discount, after it: "40% off", "40%-off", "40 percent discount" …
+const DISCOUNT_AFTER = /^[\s\p{Pd}:]*(?:off\b|discount|reduction|savings?\b|rebate|markdown)/iu;
+// … or before it: "save 40%", "take an extra 40% off", "up to 40%", "Discount: 40%".
 const DISCOUNT_BEFORE =
-  /\b(?:save|saving|savings|take|get|extra|discount(?:\s+of)?|reduced\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
+  /\b(?:save|saving|savings|take|get|extra|discount(?:\s+of)?|reduced\s+by|up\s+to)[\s:]+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
+// … or a minus sign right before it, not after a digit (a range): "everything -50%".
+const MINUS_BEFORE = /(?:^|[^\d\s]\s*|\s)[-\u2212\u2013]\s?$/u;
+// Discounts in words, with the share they give: "half price", "half off", "buy one, get one free".
+const WORDED: readonly (readonly [RegExp, number])[] = [
+  [/\bhalf[\s\p{Pd}]*(?:price|off)\b/iu, 50],
+  [/\b(?:bogo|buy\s+one,?\s+get\s+one\s+free|2\s+for\s+1|two\s+for\s+one)\b/iu, 50],
+];
+// An amount off ("$20 off", "€15 discount"), and the order it is taken from, when stated just
+// after it ("… any $40 order", "… orders over $40", "… a purchase of $40").
+const AMOUNT_OFF = /[$€£]\s?(\d{1,6}(?:[.,]\d{1,2})?)\s*(?:off\b|discount)/giu;
+const AMOUNT_BASE =
+  /^[^$€£]{0,40}?\b(?:orders?|purchases?|spend|basket|cart)\b[^$€£]{0,12}[$€£]\s?(\d{1,6}(?:[.,]\d{1,2})?)|^[^$€£]{0,12}\b(?:any|a|an|your)\s+[$€£]\s?(\d{1,6}(?:[.,]\d{1,2})?)/iu;
 // The longest lead-in DISCOUNT_BEFORE can match in copy whose white space is folded, with room.
 const LEAD_IN = 64;
 
@@ -30,13 +42,46 @@ export const discountInCopy = (content: GuardMessage['content']): number | null 
     if (!Number.isFinite(percent) || percent > 100 || (most !== null && percent <= most)) continue;
     const at = match.index;
     const end = at + match[0].length;
+    const before = text.slice(Math.max(0, at - LEAD_IN), at);
     if (
       DISCOUNT_AFTER.test(text.slice(end, end + LEAD_IN)) ||
-      DISCOUNT_BEFORE.test(text.slice(Math.max(0, at - LEAD_IN), at))
+      DISCOUNT_BEFORE.test(before) ||
+      MINUS_BEFORE.test(before)
     )
       most = percent;
   }
+  for (const [pattern, percent] of WORDED)
+    if ((most === null || percent > most) && pattern.test(text)) most = percent;
+  for (const amount of amountsOff(text))
+    if (amount.ofMajor !== null) {
+      const percent = Math.min(100, (100 * amount.major) / amount.ofMajor);
+      if (most === null || percent > most) most = percent;
+    }
   return most;
+};
+
+const decimal = (text: string | undefined): number => Number((text ?? '').replace(',', '.'));
+
+/** The amounts off the copy states, each with the order it is taken from when it says. */
+const amountsOff = (text: string): { major: number; ofMajor: number | null }[] => {
+  const found: { major: number; ofMajor: number | null }[] = [];
+  for (const match of text.matchAll(AMOUNT_OFF)) {
+    const end = match.index + match[0].length;
+    const base = AMOUNT_BASE.exec(text.slice(end, end + LEAD_IN));
+    const of = base === null ? null : decimal(base[1] ?? base[2]);
+    found.push({ major: decimal(match[1]), ofMajor: of !== null && of > 0 ? of : null });
+  }
+  return found;
+};
+
+/**
+ * An amount off the copy states without the order it is taken from ("$20 off your next
+ * order"): its share of the order cannot be told, so a person looks at it. Null when none.
+ */
+export const unmeasuredAmountOff = (content: GuardMessage['content']): number | null => {
+  if (content === null) return null;
+  const amounts = amountsOff(visibleCopy(content)).filter((a) => a.ofMajor === null);
+  return amounts.length === 0 ? null : Math.max(...amounts.map((a) => a.major));
 };
 
 /**
@@ -57,6 +102,30 @@ export const financialGuardrail: Guardrail = {
         ? `the copy promises ${String(percent)} %, which`
         : `${String(percent)} %`;
     const d = policy.discount;
+    // A message kept transactional (a template that says so, sent on a customer's action)
+    // skips consent, caps and quiet hours: copy that offers a discount would make it marketing
+    // through a side door.
+    const amountOff = percent === null ? unmeasuredAmountOff(message.content) : null;
+    if (message.class === 'transactional' && (stated !== null || amountOff !== null))
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'offer_in_transactional',
+          `the copy of a transactional message offers ${stated === null ? `${String(amountOff)} off` : `${String(stated)} % off`}: an offer is marketing (use a marketing template)`,
+          { stated, amountOff },
+        ),
+      );
+    else if (amountOff !== null)
+      found.push(
+        verdict(
+          NAME,
+          'review',
+          'discount_needs_review',
+          `the copy offers ${String(amountOff)} off an order whose amount it does not state: its share cannot be told`,
+          { amountOff },
+        ),
+      );
     if (percent !== null && percent > d.blockAbovePercent)
       found.push(
         verdict(NAME, 'block', 'discount_too_high', `${what} is above ${d.blockAbovePercent} %`, {
