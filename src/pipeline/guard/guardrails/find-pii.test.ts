@@ -18,6 +18,11 @@ describe('findPii', () => {
     expect(kinds('Call (555) 555-0100')).toEqual(['phone:5555550100']);
     expect(kinds('Ruf an: 030/1234567')).toEqual(['phone:0301234567']);
     expect(kinds('Code 12345678')).toEqual([]);
+    // Joined by dashes other than the hyphen, or by middle dots.
+    expect(kinds('Call Jane on 555\u2013123\u20134567 today')).toEqual(['phone:5551234567']);
+    expect(kinds('Call Jane on (555)123\u20114567')).toEqual(['phone:5551234567']);
+    expect(kinds('Call Jane on 555 \u00B7 123 \u00B7 4567')).toEqual(['phone:5551234567']);
+    expect(kinds('Card 4111\u20131111\u20131111\u20131111')).toEqual(['card:4111111111111111']);
   });
 
   it('finds e-mail addresses, in lower case', () => {
