@@ -113,6 +113,22 @@ describe('withEdits', () => {
   });
 });
 
+describe('unsubscribe links', () => {
+  it('gives marketing email an unsubscribe link for List-Unsubscribe, and a receipt none', () => {
+    expect(rendered.unsubscribeUrl).toMatch(/^https:\/\/h\.example\.com\/u\//);
+    const receipt = renderer.render({
+      messageClass: 'transactional',
+      messageId: 'm-2',
+      channel: 'email',
+      template,
+      profile: undefined,
+      decision,
+    });
+    expect(receipt.unsubscribeUrl).toBeNull();
+    expect(receipt.body).not.toContain('/u/');
+  });
+});
+
 describe('WhatsApp templates', () => {
   const shipped: Template = {
     name: 'order-shipped',

@@ -318,7 +318,10 @@ export const createRenderer = (
         from: channel === 'email' ? settings.from : null,
         replyTo: channel === 'email' ? settings.replyTo : null,
         footerAddress: marketingEmail ? settings.postalAddress : null,
-        unsubscribeUrl: channel === 'web' ? null : unsubscribeUrl,
+        // Transactional email has none: a receipt with List-Unsubscribe shows an unsubscribe
+        // button, and a mail client's one-click POST to it would withdraw marketing consent.
+        unsubscribeUrl:
+          channel === 'web' || (channel === 'email' && !marketingEmail) ? null : unsubscribeUrl,
         ...(whatsapp === null ? {} : { whatsapp }),
       };
     },
