@@ -116,7 +116,7 @@ describe('milestoneAgent', () => {
       action: 'first-order-thanks',
       template: 'first-order',
       priority: 55,
-      details: { orderCount: 1 },
+      details: { orderCount: 1, orderNumber: 1 },
     });
   });
 

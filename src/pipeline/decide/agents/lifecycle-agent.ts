@@ -113,7 +113,8 @@ export const milestoneAgent = (
       reasons: [`order number ${trigger.orderCount} is a milestone`],
       atMs: nowMs,
       optimiseSendTime: true,
-      details: { orderCount: trigger.orderCount },
+      // `orderNumber`, as the built-in `order-milestone` template (and an API send's data) names it.
+      details: { orderCount: trigger.orderCount, orderNumber: trigger.orderCount },
     },
     env,
   );
