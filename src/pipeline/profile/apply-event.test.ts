@@ -487,6 +487,12 @@ describe('applyEvent', () => {
       expect(state.consent.email?.['marketing']?.granted).toBe(false);
       expect(state.consent.sms?.['marketing']?.granted).toBe(false);
       expect(state.consent.push?.['marketing']?.granted).toBe(true);
+      // For the whole channel too.
+      const whole = applyAll([
+        anIdentify({ consent: { email: { marketing: true } } }),
+        anIdentify({ consent: { email: 'FALSE' } }, { timestampMs: at(1) }),
+      ]);
+      expect(whole.consent.email?.['marketing']?.granted).toBe(false);
       for (const doNotSell of ['Yes', 'TRUE', ' true'])
         expect(optedOutOfSale(applyAll([anIdentify({ preferences: { doNotSell } })]))).toBe(true);
       expect(optedOutOfSale(applyAll([anIdentify({ preferences: { doNotSell: 'No' } })]))).toBe(

@@ -101,7 +101,9 @@ const fromTraits = (consent: Consent, traits: JsonObject, atMs: number): Consent
   let next = consent;
   for (const [name, purposes] of Object.entries(byChannel)) {
     const channel = channelOf(name);
-    const byPurpose = typeof purposes === 'boolean' ? { marketing: purposes } : asObject(purposes);
+    // A yes or no for the whole channel (`{ sms: false }`, `{ email: "FALSE" }`) is its marketing.
+    const whole = asObject(purposes) === null ? asBoolean(purposes) : null;
+    const byPurpose = whole !== null ? { marketing: whole } : asObject(purposes);
     if (channel === null || byPurpose === null) continue;
     for (const [name, value] of Object.entries(byPurpose)) {
       const purpose = purposeOf(name);
