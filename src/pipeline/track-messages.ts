@@ -179,8 +179,9 @@ const provesAccepted = (result: MessageResult): boolean =>
   (result.kind === 'unsubscribed' && result.source !== 'sms-reply');
 
 /**
- * A message waiting in the outbox for a retry, left `sending` by a dispatcher that died, or
- * filed failed when its last attempt gave up waiting, whose attempt a report shows went through
+ * A message waiting in the outbox for a retry, left `sending` by a dispatcher that died, filed
+ * failed when its last attempt gave up waiting, or refused at a retry's hand-off after an
+ * attempt, whose attempt a report shows went through
  * (one that timed out after the provider had taken it): marked sent, so it is not sent twice
  * nor counted as failed. Not one a live dispatcher is sending right now.
  */
@@ -191,7 +192,9 @@ const markSentAfterAll = async (
   atMs: number,
   nowMs: number,
 ): Promise<void> => {
-  const gaveUp = message.status === 'failed' && message.reasonCode === 'retries_exhausted';
+  const gaveUp =
+    (message.status === 'failed' && message.reasonCode === 'retries_exhausted') ||
+    (message.status === 'blocked' && message.attempts > 0);
   if (
     !(message.status === 'queued' && message.attempts > 0) &&
     message.status !== 'sending' &&

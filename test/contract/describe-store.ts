@@ -265,6 +265,29 @@ export const describeStore = (factory: StoreFactory): void => {
       // A refusal is the provider's own word: a report does not overrule it here.
       expect(await report('m-refused')).toBe(false);
       expect((await store.getMessage('m-refused'))?.status).toBe('failed');
+      // Refused at a retry's hand-off after an attempt the provider took: it went; one never
+      // attempted did not.
+      await store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('m-retry-blocked', 'u3', t0, {
+            ...unsent,
+            status: 'blocked',
+            attempts: 1,
+            reasonCode: 'superseded',
+          }),
+          aSentMessage('m-never-tried', 'u3', t0, {
+            ...unsent,
+            status: 'blocked',
+            reasonCode: 'superseded',
+          }),
+        ]),
+      );
+      expect(await report('m-retry-blocked')).toBe(true);
+      expect(await store.getMessage('m-retry-blocked')).toMatchObject({
+        status: 'sent',
+        reasonCode: null,
+      });
+      expect(await report('m-never-tried')).toBe(false);
       // Both count as texted at their number, the one given up on too.
       expect(
         (await store.latestMessagesTo('someone@example.com', 'email')).map((m) => m.id).sort(),

@@ -453,20 +453,25 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       const rows = await sql.all<MessagesTable>(
         `SELECT * FROM messages WHERE status = 'sending' AND lease_until_ms <= ?
            AND sent_at_ms IS NOT NULL AND channel IN (${channels.map(() => '?').join(', ')})
-         ORDER BY lease_until_ms LIMIT ?${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+         ORDER BY lease_until_ms LIMIT ?`,
         [nowMs, ...channels, limit],
       );
-      return rows.map(toMessage);
+      // Not locked here: the caller takes their customers' locks first, as every path does,
+      // and `markAcceptedAfterAll` locks each row and checks it again.
+      return rows.map((row) => toMessage(row));
     },
     async markAcceptedAfterAll(id, providerId, recipient, sentAtMs, nowMs) {
-      const [row] = await sql.all<{ status: string; body: string }>(
-        `SELECT status, body FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
+      const [row] = await sql.all<{ status: string; body: string; attempts: number }>(
+        `SELECT status, body, attempts FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
         [id],
       );
-      // Filed failed because its last attempt gave up waiting: the provider had it after all.
+      // Filed failed because its last attempt gave up waiting, or refused at a retry's hand-off
+      // after an attempt: the provider had it after all.
       const body = row === undefined ? null : (JSON.parse(row.body) as Record<string, unknown>);
-      const gaveUp = row?.status === 'failed' && body?.['reasonCode'] === 'retries_exhausted';
-      if (gaveUp) {
+      const gaveUp =
+        (row?.status === 'failed' && body?.['reasonCode'] === 'retries_exhausted') ||
+        (row?.status === 'blocked' && row.attempts > 0);
+      if (gaveUp && body !== null) {
         body['reasonCode'] = null;
         body['lastError'] = null;
       }
@@ -477,7 +482,8 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
            recipient = COALESCE(recipient, ?), sent_at_ms = ?, updated_at_ms = ?,
            lease_until_ms = NULL, body = COALESCE(?, body)
          WHERE id = ? AND ((status = 'queued' AND attempts > 0)
-           OR (status = 'sending' AND lease_until_ms <= ?) OR (status = 'failed' AND ? = 1))`,
+           OR (status = 'sending' AND lease_until_ms <= ?)
+           OR (status IN ('failed', 'blocked') AND ? = 1))`,
         [
           providerId,
           recipient,
