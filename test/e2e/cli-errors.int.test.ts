@@ -200,6 +200,20 @@ describe('the CLI on bad input', () => {
         await herald(['campaigns', 'send', '--id', 'spring', '--template', 'nope']),
         /^herald: --template: no template named "nope"/m,
       );
+      // A day the calendar lacks is refused, not moved into March.
+      expectBadInput(
+        await herald([
+          'campaigns',
+          'send',
+          '--id',
+          'spring',
+          '--template',
+          'welcome-1',
+          '--at',
+          '2026-02-30T09:00:00Z',
+        ]),
+        /^herald: --at: "2026-02-30T09:00:00Z" is not a date/m,
+      );
       const listed = await herald(['decisions', 'list']);
       expect(listed).toEqual({ code: 0, stdout: '', stderr: '' });
     },

@@ -1,3 +1,4 @@
+import { parseDateInput } from '../../core/time.js';
 import type { Command } from 'commander';
 import { CAMPAIGN_ID_PATTERN, MAX_CODE_VALID_HOURS } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
@@ -102,9 +103,7 @@ export const registerCampaignCommands = (program: Command): void => {
               `--template: no template named "${options.template}" (herald templates list shows them)`,
             );
           const nowMs = services.clock.nowMs();
-          const sendAtMs = options.at === undefined ? nowMs : Date.parse(options.at);
-          if (Number.isNaN(sendAtMs))
-            throw new AppError('invalid-input', `--at: "${options.at ?? ''}" is not a date`);
+          const sendAtMs = options.at === undefined ? nowMs : parseDateInput(options.at, '--at');
           const percent = options.percent === undefined ? null : Number(options.percent);
           if (percent !== null && !(percent > 0 && percent <= 100))
             throw new AppError('invalid-input', '--percent must be in (0, 100]');

@@ -1,3 +1,4 @@
+import { parseDateInput } from '../../core/time.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -209,9 +210,8 @@ export const registerContentCommands = (program: Command): void => {
             throw new AppError('invalid-input', `unknown model "${options.model}": use openai`);
           if (options.model === 'openai' && c.openaiApiKey === '')
             throw new AppError('invalid-config', '--model openai needs HERALD_OPENAI_API_KEY');
-          const atMs = options.at === undefined ? services.clock.nowMs() : Date.parse(options.at);
-          if (Number.isNaN(atMs))
-            throw new AppError('invalid-input', `--at is not a date: ${options.at ?? ''}`);
+          const atMs =
+            options.at === undefined ? services.clock.nowMs() : parseDateInput(options.at, '--at');
           const started = performance.now();
           const result = await personalize(customers, documents, {
             ...services.writing(
