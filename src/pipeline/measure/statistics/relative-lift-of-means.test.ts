@@ -37,6 +37,13 @@ describe('relativeLiftOfMeans', () => {
       { n: 200, mean: 0.5, variance: 24.87 },
     );
     expect(lift).toMatchObject({ lift: -1, lower: -Infinity, upper: Infinity });
+    // A mean of 0 from values that vary (a signed metric) keeps its interval.
+    const signed = relativeLiftOfMeans(
+      { n: 200, mean: 0, variance: 25 },
+      { n: 200, mean: 2, variance: 25 },
+    );
+    expect(Number.isFinite(signed.lower) && Number.isFinite(signed.upper)).toBe(true);
+    expect(signed.lower).toBeLessThan(-1);
   });
 
   it('agrees with the proportion version on 0/1 data, up to the n − 1 in the variance', () => {

@@ -47,8 +47,8 @@ const assertSummary = (summary: SampleSummary, name: string): void => {
  * SE(ln(x̄₁/x̄₂)) = √(s₁²/(n₁x̄₁²) + s₂²/(n₂x̄₂²)), interval exp(ln r ± z·SE) − 1, never below −1.
  * Otherwise (a mean ≤ 0) on the ratio itself: SE(r) = √(s₁²/(n₁x̄₂²) + x̄₁²s₂²/(n₂x̄₂⁴)),
  * interval r − 1 ± z·SE (Casella & Berger 2002, §5.5.4). A control mean of 0 has no ratio: the
- * interval is (−∞, ∞); so is that of a treatment mean of 0 (lift −1), whose standard error the
- * delta method cannot give. The quantile is Student's t, not the normal one, with the
+ * interval is (−∞, ∞); so is that of a treatment arm of zeros alone (lift −1), whose standard
+ * error the delta method cannot give. The quantile is Student's t, not the normal one, with the
  * Welch–Satterthwaite degrees of freedom of the two parts of the variance as weighted here, as
  * the Welch test of the difference uses: with three customers an arm, a normal quantile gave a
  * relative interval that excluded 0 where the test of the difference did not.
@@ -92,10 +92,10 @@ export const relativeLiftOfMeans = (
       degreesOfFreedom,
     };
   }
-  // A treatment mean of 0 (no revenue at all in the arm, say) has no spread to measure the
-  // ratio's by: the delta method would give a standard error of 0 and the certainty of −100 %,
+  // A treatment arm of zeros alone (no revenue at all in the arm, say) has no spread to measure
+  // the ratio's by: the delta method would give a standard error of 0 and the certainty of −100 %,
   // where the same arm's next unit could move it anywhere. As for a control mean of 0, no interval.
-  if (m1 === 0)
+  if (m1 === 0 && treatment.variance === 0)
     return {
       lift: -1,
       lower: -Infinity,
