@@ -367,6 +367,9 @@ describe('runGuardrails', () => {
     expect(receipt('Enjoy 10% off your next order')).toEqual(['block:offer_in_transactional']);
     expect(receipt('$5 off your next order')).toEqual(['block:offer_in_transactional']);
     expect(receipt('Your order ships today')).toEqual([]);
+    // A receipt reports the discount applied: that offers nothing.
+    expect(receipt('Subtotal $50.00, Discount: 10%, Total $45.00')).toEqual([]);
+    expect(receipt('Subtotal $50.00, Discount: 30%, Total $35.00')).toEqual([]);
     expect(
       codesOf(
         aMessage({

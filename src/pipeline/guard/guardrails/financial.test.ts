@@ -32,8 +32,11 @@ describe('discountInCopy', () => {
     ['buy one, get one free', 50],
     ['$20 off any $40 order', 50],
     ['€15 off orders over €60', 25],
-    // Not discounts: a range, a price, an amount off with no order to measure it by.
+    // Not discounts: a range, a dash between clauses, a price, an amount off with no order.
     ['20-50% of shoppers', null],
+    ['Our boots are back \u2013 90% of you asked for them', null],
+    ['Rated 4.8 by our customers - 96% would buy again', null],
+    ['New arrivals -- 35% more colours', null],
     ['boots from $40', null],
     ['$20 off your next order', null],
   ])('reads %j as %j', (body, expected) => {

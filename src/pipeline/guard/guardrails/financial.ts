@@ -8,11 +8,14 @@ const NAME = 'financial';
 const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)/giu;
 // What makes one a discount, after it: "40% off", "40%-off", "40 percent discount" …
 const DISCOUNT_AFTER = /^[\s\p{Pd}:]*(?:off\b|discount|reduction|savings?\b|rebate|markdown)/iu;
-// … or before it: "save 40%", "take an extra 40% off", "up to 40%", "Discount: 40%".
+// … or before it: "save 40%", "take an extra 40% off", "up to 40%".
 const DISCOUNT_BEFORE =
-  /\b(?:save|saving|savings|take|get|extra|discount(?:\s+of)?|reduced\s+by|up\s+to)[\s:]+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
-// … or a minus sign right before it, not after a digit (a range): "everything -50%".
-const MINUS_BEFORE = /(?:^|[^\d\s]\s*|\s)[-\u2212\u2013]\s?$/u;
+  /\b(?:save|saving|savings|take|get|extra|discount(?:\s+of)?|reduced\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
+// … or a label before it, as a receipt or a price tag writes it: "Discount: 40%".
+const LABEL_BEFORE = /\bdiscount\s*:\s*$/iu;
+// … or a minus sign attached to it, after a space or at the start (not a range, "20-50%", nor a
+// dash between clauses, "back – 90% of you"): "everything -50%".
+const MINUS_BEFORE = /(?:^|[\s(])[-\u2212]$/u;
 // Discounts in words, with the share they give: "half price", "half off", "buy one, get one free".
 const WORDED: readonly (readonly [RegExp, number])[] = [
   [/\bhalf[\s\p{Pd}]*(?:price|off)\b/iu, 50],
@@ -31,9 +34,17 @@ const LEAD_IN = 64;
  * a template or generated copy may promise one the decision's incentive does not carry, and it
  * is held to the same limits. Null when it states none.
  */
-export const discountInCopy = (content: GuardMessage['content']): number | null => {
-  if (content === null) return null;
-  const text = visibleCopy(content);
+export const discountInCopy = (content: GuardMessage['content']): number | null =>
+  content === null ? null : statedIn(visibleCopy(content), true);
+
+/**
+ * The largest discount the copy offers: as `discountInCopy`, but not one it only labels
+ * ("Discount: 10%" on a receipt reports what was applied; it offers nothing).
+ */
+export const offerInCopy = (content: GuardMessage['content']): number | null =>
+  content === null ? null : statedIn(visibleCopy(content), false);
+
+const statedIn = (text: string, labels: boolean): number | null => {
   let most: number | null = null;
   // Each percentage is found first (a scan for digits), then read in its context: much cheaper
   // than trying every lead-in word at every position of the copy.
@@ -46,7 +57,8 @@ export const discountInCopy = (content: GuardMessage['content']): number | null 
     if (
       DISCOUNT_AFTER.test(text.slice(end, end + LEAD_IN)) ||
       DISCOUNT_BEFORE.test(before) ||
-      MINUS_BEFORE.test(before)
+      MINUS_BEFORE.test(before) ||
+      (labels && LABEL_BEFORE.test(before))
     )
       most = percent;
   }
@@ -94,7 +106,10 @@ export const financialGuardrail: Guardrail = {
   check(message, context, policy) {
     const found: Verdict[] = [];
     const offered = message.incentive?.percent ?? null;
-    const stated = discountInCopy(message.content);
+    // A transactional message's copy may report a discount applied ("Discount: 10%" on a
+    // receipt); only what it offers counts there.
+    const transactional = message.class === 'transactional';
+    const stated = transactional ? offerInCopy(message.content) : discountInCopy(message.content);
     // The larger of the incentive and what the copy promises.
     const percent = stated === null || (offered !== null && offered >= stated) ? offered : stated;
     const what =
@@ -106,7 +121,7 @@ export const financialGuardrail: Guardrail = {
     // skips consent, caps and quiet hours: copy that offers a discount would make it marketing
     // through a side door.
     const amountOff = percent === null ? unmeasuredAmountOff(message.content) : null;
-    if (message.class === 'transactional' && (stated !== null || amountOff !== null))
+    if (transactional && (stated !== null || amountOff !== null))
       found.push(
         verdict(
           NAME,
