@@ -5,7 +5,7 @@ import { visibleHtmlText, visibleText } from './visible-text.js';
 const byDefinition = (text: string) =>
   text
     .normalize('NFKC')
-    .replace(/[\u200B-\u200D\u2060\uFEFF\u00AD]/gu, '')
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
     .replace(/\s+/gu, ' ');
 
 describe('visibleText', () => {
@@ -30,5 +30,16 @@ describe('visibleText', () => {
 
   it('reads the visible text of HTML', () => {
     expect(visibleHtmlText('<style>p{}</style><p>too&nbsp;<b>go</b>od</p>')).toBe(' too good ');
+  });
+
+  it('drops every character a reader does not see, and reads HTML as a browser does', () => {
+    // Direction marks and isolates, invisible operators, the grapheme joiner, variation selectors.
+    for (const hidden of ['\u200E', '\u2062', '\u034F', '\uFE0F', '\u2066', '\u2069', '\u2063'])
+      expect(visibleText(`ch${hidden}eap`), hidden.codePointAt(0)?.toString(16)).toBe('cheap');
+    // A comment inside a word, entities of the whole HTML5 table, a reference without its `;`.
+    expect(visibleHtmlText('<p>ch<!---->eap</p>')).toBe(' cheap ');
+    expect(visibleHtmlText('<p>ch&ZeroWidthSpace;eap</p>')).toBe(' cheap ');
+    expect(visibleHtmlText('<p>&#99heap</p>')).toBe(' cheap ');
+    expect(visibleHtmlText('<p>act&hairsp;now</p>')).toBe(' act now ');
   });
 });
