@@ -11,7 +11,14 @@ import {
   renderSubset,
   type SubsetTemplate,
 } from './liquid-subset.js';
-import { linkHostsIn, openPixelUrl, trackLinks, type LinkContext } from './track-links.js';
+import {
+  htmlLinkHostsIn,
+  linkHostsIn,
+  openPixelUrl,
+  trackHtmlLinks,
+  trackLinks,
+  type LinkContext,
+} from './track-links.js';
 
 /** The sender and the links every message is rendered with (`messages:` in the config). */
 export interface RenderSettings {
@@ -145,12 +152,9 @@ export const createRenderer = (
       }
     };
     parsed.set(template.name, {
-      linkHosts: linkHostsIn([
-        settings.shopUrl,
-        template.subject,
-        template.preheader,
-        template.text,
-        template.html ?? '',
+      linkHosts: new Set([
+        ...linkHostsIn([settings.shopUrl, template.subject, template.preheader, template.text]),
+        ...htmlLinkHostsIn(template.html ?? ''),
       ]),
       subject: parse('subject', template.subject),
       preheader: parse('preheader', template.preheader),
@@ -293,7 +297,7 @@ export const createRenderer = (
       // A template without HTML makes a text-only email: its footer goes in the text.
       let html =
         channel === 'email' && p.html !== null
-          ? trackLinks(run('html', p.html), link, true, p.linkHosts)
+          ? trackHtmlLinks(run('html', p.html), link, p.linkHosts)
           : null;
       if (marketingEmail) {
         body += textFooter(unsubscribeUrl);
@@ -339,7 +343,7 @@ export const createRenderer = (
       }
       if (edits.html === null) html = null;
       else if (edits.html !== undefined) {
-        html = trackLinks(edits.html.trim(), link, true, hosts);
+        html = trackHtmlLinks(edits.html.trim(), link, hosts);
         if (marketingEmail && !keepsFooter(html, escapeHtml(unsubscribeUrl), escapeHtml(address)))
           html = withHtmlFooter(html, unsubscribeUrl);
         const pixel = pixelOf(link);

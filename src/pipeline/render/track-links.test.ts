@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { verifyToken } from '../../core/signed-token.js';
-import { trackLinks, withUtm, type LinkContext } from './track-links.js';
+import {
+  htmlLinkHostsIn,
+  trackHtmlLinks,
+  trackLinks,
+  withUtm,
+  type LinkContext,
+} from './track-links.js';
 
 const link: LinkContext = {
   messageId: 'm-1',
@@ -41,15 +47,43 @@ describe('link tracking', () => {
     );
   });
 
-  it('keeps HTML attributes well-formed', () => {
-    const out = trackLinks(
-      '<a href="https://s.example.com/?a=1&amp;b=2">go</a>',
-      link,
-      false,
-      hosts,
+  it('reads an href as a browser does, and tracks links only, not images or namespaces', () => {
+    const html =
+      '<html xmlns="http://s.example.com/1999/xhtml"><img src="https://s.example.com/logo.png">' +
+      '<a class="x" href="https://s.example.com/search?q=men&#39;s&amp;page=1">go</a>' +
+      "<area href='https://s.example.com/map'></html>";
+    const out = trackHtmlLinks(html, link, hosts);
+    expect(out).toContain('xmlns="http://s.example.com/1999/xhtml"');
+    expect(out).toContain('<img src="https://s.example.com/logo.png">');
+    const hrefs = [...out.matchAll(/href="([^"]*)"/g)].map((m) => m[1] ?? '');
+    expect(hrefs.map((h) => destinationOf(h))).toEqual([
+      {
+        m: 'm-1',
+        u: 'https://s.example.com/search?q=men%27s&page=1&utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
+      },
+      {
+        m: 'm-1',
+        u: 'https://s.example.com/map?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
+      },
+    ]);
+    // The hosts a template links to are those of its links, not of its images.
+    expect([
+      ...htmlLinkHostsIn(
+        '<img src="https://cdn.example.com/a.png"><a href="https://s.example.com/">x</a>',
+      ),
+    ]).toEqual(['s.example.com']);
+  });
+
+  it('ends a link in text where URL characters end', () => {
+    const sms = (text: string) => trackLinks(text, link, false, hosts);
+    expect(sms('Sale at \u201Chttps://shop.example.com/sale\u201D until Sunday')).toBe(
+      '\u201Chttps://shop.example.com/sale?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1\u201D until Sunday'.replace(
+        /^/,
+        'Sale at ',
+      ),
     );
-    expect(out).toBe(
-      '<a href="https://s.example.com/?a=1&amp;b=2&amp;utm_source=herald&amp;utm_medium=email&amp;utm_campaign=cart-recovery&amp;utm_content=cart-reminder&amp;utm_id=m-1">go</a>',
+    expect(sms('セール：https://shop.example.com/sale。今すぐ')).toBe(
+      'セール：https://shop.example.com/sale?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1。今すぐ',
     );
   });
 

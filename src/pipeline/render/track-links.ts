@@ -1,3 +1,4 @@
+import { decodeHTMLAttribute, escapeAttribute } from 'entities';
 import { signMessageToken, signToken } from '../../core/signed-token.js';
 
 export interface LinkContext {
@@ -13,8 +14,13 @@ export interface LinkContext {
   linkSecret: string;
 }
 
-// A URL in text or in an attribute: stops at whitespace, quotes and angle brackets.
-const URL_PATTERN = /https?:\/\/[^\s"'<>]+/g;
+// A URL in text: the characters a URL may hold (RFC 3986, `%` escapes), so it stops at white
+// space, quotes, angle brackets and any other character — curly quotes, CJK punctuation and the
+// text after them are not part of it. A link to a non-ASCII path is written percent-encoded.
+const URL_PATTERN = /https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&()*+,;=%]+/g;
+// An `<a>` or `<area>` element's `href`: the links a reader follows in HTML (an image's `src`,
+// a namespace, a stylesheet are not: loading them is no click).
+const HREF = /(<(?:a|area)\b[^>]*?\bhref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
 // Trailing punctuation of a sentence is not part of the URL.
 const TRAILING = /[.,;:!?)\]]+$/;
 
@@ -93,6 +99,40 @@ const hostOf = (url: string): string | null => {
 export const linkHostsIn = (texts: readonly string[]): Set<string> =>
   new Set(texts.flatMap((text) => (text.match(URL_PATTERN) ?? []).flatMap((u) => hostOf(u) ?? [])));
 
+/** The hosts of the links an HTML part's `<a href>` and `<area href>` point to. */
+export const htmlLinkHostsIn = (html: string): Set<string> =>
+  new Set(
+    [...html.matchAll(HREF)].flatMap(
+      (m) => hostOf(decodeHTMLAttribute(m[2] ?? m[3] ?? m[4] ?? '').trim()) ?? [],
+    ),
+  );
+
+/** A link's tracked form, or null when it stays as written (see `trackLinks`). */
+const rewritten = (
+  url: string,
+  link: LinkContext,
+  track: boolean,
+  hosts: ReadonlySet<string>,
+): string | null => {
+  if (url.startsWith(`${link.base}/`)) return null;
+  const host = hostOf(url);
+  if (host === null || !hosts.has(host)) return null;
+  const destination = withUtm(url, link);
+  return track ? clickUrl(destination, link) : destination;
+};
+
+/**
+ * `trackLinks` for an HTML part: the `href` of each `<a>` and `<area>`, its character
+ * references decoded as a browser decodes them (`&#39;`, `&amp;`) before it is read, and the
+ * new value escaped for the attribute.
+ */
+export const trackHtmlLinks = (html: string, link: LinkContext, hosts: ReadonlySet<string>) =>
+  html.replace(HREF, (whole, lead: string, dq?: string, sq?: string, bare?: string) => {
+    const url = decodeHTMLAttribute(dq ?? sq ?? bare ?? '').trim();
+    const tracked = rewritten(url, link, true, hosts);
+    return tracked === null ? whole : `${lead}"${escapeAttribute(tracked)}"`;
+  });
+
 /**
  * Rewrites the links to `hosts` (those the template itself or the shop links to) to go through
  * a signed click redirect, with UTM parameters on their destination; links to Herald's own
@@ -109,12 +149,6 @@ export const trackLinks = (
   text.replace(URL_PATTERN, (match) => {
     const trailing = TRAILING.exec(match)?.[0] ?? '';
     const url = trailing === '' ? match : match.slice(0, -trailing.length);
-    const decoded = url.replace(/&amp;/g, '&');
-    if (decoded.startsWith(`${link.base}/`)) return match;
-    const host = hostOf(decoded);
-    if (host === null || !hosts.has(host)) return match;
-    const destination = withUtm(decoded, link);
-    const replaced = track ? clickUrl(destination, link) : destination;
-    // In HTML the ampersands of the new query string are escaped as they were found.
-    return (url !== decoded ? replaced.replace(/&/g, '&amp;') : replaced) + trailing;
+    const tracked = rewritten(url, link, track, hosts);
+    return tracked === null ? match : tracked + trailing;
   });
