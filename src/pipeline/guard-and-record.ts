@@ -28,6 +28,7 @@ import type { SendHistory } from '../ports/record-store.js';
 import type { ExperimentUnit } from '../ports/experiment-store.js';
 import type { StoreTx } from '../ports/store.js';
 import {
+  messageCost,
   runGuardrails,
   type GuardContext,
   type GuardMessage,
@@ -567,7 +568,7 @@ export const judgeDecision = (
     ...(offerEndsMs === null ? {} : { offerEndsMs }),
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
-    cost: deps.policy.costPerMessage[channel],
+    cost: messageCost({ channel, content: rendered }, deps.policy),
     sendingDomain: channel === 'email' ? deps.sendingDomain : null,
     content: rendered,
     contentHash: contentHashOf(rendered),

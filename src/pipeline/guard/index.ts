@@ -16,3 +16,4 @@ export type {
   Verdict,
 } from './guard-types.js';
 export { checkAtHandOff, checkTimingAtHandOff, type Timing } from './hand-off.js';
+export { messageCost } from './guardrails/budget.js';

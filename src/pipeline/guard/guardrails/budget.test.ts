@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel } from '../../../core/profile.js';
 import type { GuardContext } from '../guard-types.js';
-import { aContext, aMessage, defaultGuardPolicy, notPassing } from '../test-builders.js';
+import { aContent, aContext, aMessage, defaultGuardPolicy, notPassing } from '../test-builders.js';
 import type { GuardPolicy } from '../policy.js';
-import { budgetGuardrail } from './budget.js';
+import { budgetGuardrail, messageCost } from './budget.js';
 
 const policy = defaultGuardPolicy();
 
@@ -48,6 +48,25 @@ describe('budgetGuardrail', () => {
       figures: { campaignId: 'spring-sale', budget: 50, spent: 50, cost: 0.0079 },
     });
     expect(v?.reason).toContain('campaign paused at its budget cap');
+  });
+
+  it('prices an SMS by the segments its text takes', () => {
+    const sms = (body: string) =>
+      messageCost({ channel: 'sms', content: aContent({ body }) }, policy);
+    expect(sms('a'.repeat(160))).toBeCloseTo(0.0079, 10);
+    expect(sms('a'.repeat(528))).toBeCloseTo(4 * 0.0079, 10);
+    expect(sms(`Анна ${'a'.repeat(224)}`)).toBeCloseTo(4 * 0.0079, 10);
+    // Two segments' budget left: a four-segment text pauses the campaign.
+    const [v] = budgetGuardrail.check(
+      aMessage({
+        campaignId: 'spring-sale',
+        channel: 'sms',
+        content: aContent({ body: 'a'.repeat(528) }),
+      }),
+      aContext({ campaignBudget: { budget: 0.0158, spent: 0 } }),
+      policy,
+    );
+    expect(v).toMatchObject({ outcome: 'block', code: 'budget_exhausted' });
   });
 
   it('does not cap a campaign without a budget, a free channel or a message of no campaign', () => {

@@ -1,5 +1,7 @@
-import type { Guardrail } from '../guard-types.js';
+import { smsSegments } from '../../../core/sms-segments.js';
+import type { GuardMessage, Guardrail } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
+import type { GuardPolicy } from '../policy.js';
 
 const NAME = 'budget';
 
@@ -8,9 +10,21 @@ const NAME = 'budget';
 const micros = (amount: number): number => Math.round(amount * 1_000_000);
 
 /**
+ * What sending a message costs: `costPerMessage` for its channel — for SMS, a segment's price
+ * times the segments its text takes (GSM-7 or UCS-2, as carriers bill it).
+ */
+export const messageCost = (
+  message: Pick<GuardMessage, 'channel' | 'content'>,
+  policy: Pick<GuardPolicy, 'costPerMessage'>,
+): number =>
+  message.channel === 'sms'
+    ? policy.costPerMessage.sms * smsSegments(message.content?.body ?? '').segments
+    : policy.costPerMessage[message.channel];
+
+/**
  * Campaign budget caps: a message of a campaign with a budget goes only while what the
- * campaign has committed plus this message's cost (`costPerMessage` for its channel) stays
- * within the budget — landing exactly on the cap is allowed; beyond it the campaign is paused.
+ * campaign has committed plus this message's cost (`messageCost`) stays within the budget —
+ * landing exactly on the cap is allowed; beyond it the campaign is paused.
  */
 export const budgetGuardrail: Guardrail = {
   name: NAME,
@@ -18,7 +32,7 @@ export const budgetGuardrail: Guardrail = {
     if (message.campaignId === null) return [pass(NAME, 'not part of a campaign')];
     const b = context.campaignBudget;
     if (b === null || b.budget === null) return [pass(NAME, 'the campaign has no budget cap')];
-    const cost = policy.costPerMessage[message.channel];
+    const cost = messageCost(message, policy);
     const figures = { campaignId: message.campaignId, budget: b.budget, spent: b.spent, cost };
     if (micros(b.spent) + micros(cost) > micros(b.budget))
       return [
