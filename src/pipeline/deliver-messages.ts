@@ -18,14 +18,19 @@ import {
   type DispatchIo,
   type Finished,
 } from './deliver/index.js';
-import { checkAtHandOff, checkTimingAtHandOff, type GuardPolicy } from './guard/index.js';
+import {
+  checkAtHandOff,
+  checkTimingAtHandOff,
+  gdprConsentEndsMs,
+  type GuardPolicy,
+} from './guard/index.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
 export interface DeliverDeps {
   store: Store;
   policy: DeliverPolicy;
-  guardPolicy: Pick<GuardPolicy, 'autoOptOutHardBounces'>;
+  guardPolicy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr'>;
   /** The customers' quiet hours (`decide.quietHours`), checked again at hand-off. */
   quietHours: QuietHours;
   random: () => number;
@@ -386,9 +391,19 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       withdrawn.delete(message.id);
       const outAtMs = addressOut.get(message.id);
       addressOut.delete(message.id);
+      const consentEnds =
+        message.class === 'marketing' && state !== undefined
+          ? gdprConsentEndsMs(state, message.channel, deps.guardPolicy)
+          : null;
       return (
         checkAtHandOff(message, state, deps.guardPolicy) ??
         (why === undefined ? null : { code: 'content_withdrawn', reason: why }) ??
+        (consentEnds !== null && nowMs > consentEnds
+          ? {
+              code: 'gdpr_consent_expired',
+              reason: `GDPR: marketing consent for ${message.channel} ran out on ${new Date(consentEnds).toISOString()}, before the message left`,
+            }
+          : null) ??
         (outAtMs === undefined || optedInAfter(state?.consent.email?.['marketing'], outAtMs)
           ? null
           : {

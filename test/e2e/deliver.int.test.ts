@@ -346,6 +346,32 @@ for (const factory of storeFactories) {
       expect((await send('guest-7', 'upsell')).reasonCode).toBe('unsubscribed');
     });
 
+    it('refuses marketing held past the day a GDPR consent runs out, as it leaves', async () => {
+      // Judged at 23:00 in Berlin, its consent two hours short of three years old; held by
+      // quiet hours until 08:00, when it is older.
+      const granted = Date.UTC(2026, 5, 3, 23);
+      const judged = granted + 1095 * 24 * HOUR_MS - 2 * HOUR_MS;
+      clock.set(granted);
+      await ingest('identify', {
+        userId: 'de-1',
+        traits: {
+          email: 'de-1@example.com',
+          country: 'DE',
+          consent: { email: { marketing: true } },
+        },
+      });
+      clock.set(judged);
+      const held = await send('de-1', 'upsell');
+      expect(held.status).toBe('queued');
+      clock.set(judged + 9 * HOUR_MS + 60_000);
+      await herald.services.dispatcher.runDue();
+      expect(await message(held.decisionId)).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'gdpr_consent_expired',
+      });
+      expect(smtp.messages).toHaveLength(0);
+    });
+
     it('unsubscribes only with the link of mail that left, never with its open pixel', async () => {
       await ingest('identify', { userId: 'di', traits: { email: 'di@example.com' } });
       const post = (url: string) =>

@@ -1,5 +1,11 @@
 import { countryCode } from '../../../core/country.js';
-import { optedInAfter, optedOutOfSale, type ConsentEntry } from '../../../core/profile.js';
+import {
+  optedInAfter,
+  optedOutOfSale,
+  type Channel,
+  type ConsentEntry,
+  type ProfileState,
+} from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
@@ -23,6 +29,28 @@ const grantedSinceMs = (c: ConsentEntry): number => {
   const since = c.sinceMs ?? c.atMs;
   const renewed = c.other?.explicit === true && c.other.granted ? c.other.atMs : since;
   return Math.max(since, renewed);
+};
+
+/**
+ * When a GDPR customer's marketing consent for the channel runs out (`consentMaxAgeDays` after
+ * it was given or last renewed explicitly), or null where GDPR does not apply or there is no
+ * grant to run out (the guardrail blocks those). A message held after it was judged (quiet
+ * hours, a reviewer, a send time chosen for the customer) is checked against it as it leaves.
+ */
+export const gdprConsentEndsMs = (
+  profile: ProfileState,
+  channel: Channel,
+  policy: Pick<GuardPolicy, 'gdpr'>,
+): number | null => {
+  const given = profile.location.country?.trim() ?? '';
+  const country = countryCode(given);
+  const gdpr =
+    (given !== '' && country === null) ||
+    (country !== null && policy.gdpr.countries.includes(country));
+  const consent = profile.consent[channel]?.['marketing'];
+  return gdpr && consent?.granted === true
+    ? grantedSinceMs(consent) + policy.gdpr.consentMaxAgeDays * DAY_MS
+    : null;
 };
 
 // CAN-SPAM covers the United States and its territories.
@@ -144,8 +172,9 @@ export const complianceGuardrail: Guardrail = {
           ),
         );
       // Traits restating a grant do not renew it: its age counts from when it was first given,
-      // or from the customer's latest explicit grant, when that is later.
-      else if (nowMs - grantedSinceMs(consent) > maxAgeMs)
+      // or from the customer's latest explicit grant, when that is later. Judged when the
+      // message is due to go, if that is later than now.
+      else if (Math.max(nowMs, message.sendAtMs) - grantedSinceMs(consent) > maxAgeMs)
         found.push(
           verdict(
             NAME,
