@@ -355,7 +355,8 @@ describe('runGuardrails', () => {
     expect(withBody('20% of our customers came back')).toEqual([]);
     expect(withBody('Everything is half price')).toEqual(['block:discount_too_high']);
     expect(withBody('$20 off your next order')).toEqual(['review:discount_needs_review']);
-    // A transactional message offers nothing: an offer would skip marketing's rules.
+    // A transactional message that states a discount goes to a person: an offer would skip
+    // marketing's rules, and a receipt may only report one applied.
     const receipt = (body: string) =>
       codesOf(
         aMessage({
@@ -364,8 +365,9 @@ describe('runGuardrails', () => {
           content: { ...content, body: `${content.body} ${body}` },
         }),
       );
-    expect(receipt('Enjoy 10% off your next order')).toEqual(['block:offer_in_transactional']);
-    expect(receipt('$5 off your next order')).toEqual(['block:offer_in_transactional']);
+    expect(receipt('Enjoy 10% off your next order')).toEqual(['review:offer_in_transactional']);
+    expect(receipt('$5 off your next order')).toEqual(['review:offer_in_transactional']);
+    expect(receipt('Scarf (half price) $10.00')).toEqual(['review:offer_in_transactional']);
     expect(receipt('Your order ships today')).toEqual([]);
     // A receipt reports the discount applied: that offers nothing.
     expect(receipt('Subtotal $50.00, Discount: 10%, Total $45.00')).toEqual([]);

@@ -16,10 +16,11 @@ const LABEL_BEFORE = /\bdiscount\s*:\s*$/iu;
 // … or a minus sign attached to it, after a space or at the start (not a range, "20-50%", nor a
 // dash between clauses, "back – 90% of you"): "everything -50%".
 const MINUS_BEFORE = /(?:^|[\s(])[-\u2212]$/u;
-// Discounts in words, with the share they give: "half price", "half off", "buy one, get one free".
+// Discounts in words, with the share they give: "half price", "half off", "buy one, get one free"
+// ("2 for 1" is left out: "pack for 2 for 1 week" is no offer).
 const WORDED: readonly (readonly [RegExp, number])[] = [
   [/\bhalf[\s\p{Pd}]*(?:price|off)\b/iu, 50],
-  [/\b(?:bogo|buy\s+one,?\s+get\s+one\s+free|2\s+for\s+1|two\s+for\s+one)\b/iu, 50],
+  [/\b(?:bogo|buy\s+one,?\s+get\s+one\s+free)\b/iu, 50],
 ];
 // An amount off ("$20 off", "€15 discount"), and the order it is taken from, when stated just
 // after it ("… any $40 order", "… orders over $40", "… a purchase of $40").
@@ -117,17 +118,18 @@ export const financialGuardrail: Guardrail = {
         ? `the copy promises ${String(percent)} %, which`
         : `${String(percent)} %`;
     const d = policy.discount;
+    const amountOff = percent === null ? unmeasuredAmountOff(message.content) : null;
     // A message kept transactional (a template that says so, sent on a customer's action)
     // skips consent, caps and quiet hours: copy that offers a discount would make it marketing
-    // through a side door.
-    const amountOff = percent === null ? unmeasuredAmountOff(message.content) : null;
+    // through a side door. Stating one, it may also be a receipt reporting one applied ("10%
+    // off applied", "(-10%)"): a person tells which; the bands are for offers.
     if (transactional && (stated !== null || amountOff !== null))
       found.push(
         verdict(
           NAME,
-          'block',
+          'review',
           'offer_in_transactional',
-          `the copy of a transactional message offers ${stated === null ? `${String(amountOff)} off` : `${String(stated)} % off`}: an offer is marketing (use a marketing template)`,
+          `the copy of a transactional message states ${stated === null ? `${String(amountOff)} off` : `${String(stated)} % off`}: a person checks it reports a discount applied, not an offer (an offer is marketing)`,
           { stated, amountOff },
         ),
       );
@@ -141,7 +143,9 @@ export const financialGuardrail: Guardrail = {
           { amountOff },
         ),
       );
-    if (percent !== null && percent > d.blockAbovePercent)
+    // The bands are for offers: a transactional message's stated discount is judged above.
+    const banded = transactional ? null : percent;
+    if (banded !== null && banded > d.blockAbovePercent)
       found.push(
         verdict(NAME, 'block', 'discount_too_high', `${what} is above ${d.blockAbovePercent} %`, {
           percent,
@@ -149,7 +153,7 @@ export const financialGuardrail: Guardrail = {
           stated,
         }),
       );
-    else if (percent !== null && percent >= d.reviewFromPercent)
+    else if (banded !== null && banded >= d.reviewFromPercent)
       found.push(
         verdict(
           NAME,
