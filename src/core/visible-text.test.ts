@@ -38,6 +38,9 @@ describe('visibleText', () => {
       expect(visibleText(`ch${hidden}eap`), hidden.codePointAt(0)?.toString(16)).toBe('cheap');
     // A comment inside a word, entities of the whole HTML5 table, a reference without its `;`.
     expect(visibleHtmlText('<p>ch<!---->eap</p>')).toBe(' cheap ');
+    // Comments end where a browser ends them: nothing after them is hidden.
+    for (const opening of ['<!-->', '<!--->', '<!-- x --!>'])
+      expect(visibleHtmlText(`<p>Hi${opening}cheap boots<!-- --></p>`)).toBe(' Hicheap boots ');
     expect(visibleHtmlText('<p>ch&ZeroWidthSpace;eap</p>')).toBe(' cheap ');
     expect(visibleHtmlText('<p>&#99heap</p>')).toBe(' cheap ');
     expect(visibleHtmlText('<p>act&hairsp;now</p>')).toBe(' act now ');

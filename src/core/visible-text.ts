@@ -47,8 +47,9 @@ const INLINE_TAG =
   /<\/?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small|span|strike|strong|sub|sup|time|tt|u|var|wbr)\b[^>]*>/giu;
 const ANY_TAG = /<[^>]*>/gu;
 
-// Comments are not shown, and stand for nothing: `ch<!---->eap` reads `cheap`.
-const COMMENT = /<!--[\s\S]*?(?:-->|$)/gu;
+// Comments are not shown, and stand for nothing: `ch<!---->eap` reads `cheap`. Ended as the
+// HTML tokenizer ends them: `<!-->` and `<!--->` are empty, and `--!>` closes one too.
+const COMMENT = /<!--(?:-?>|[\s\S]*?(?:--!?>|$))/gu;
 
 /**
  * The visible text of an HTML part: comments and hidden elements dropped, tags removed, every
