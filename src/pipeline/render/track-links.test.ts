@@ -74,6 +74,24 @@ describe('link tracking', () => {
     ]).toEqual(['s.example.com']);
   });
 
+  it('tracks an href after a data-href, after a quoted >, and on Outlook VML buttons', () => {
+    for (const html of [
+      '<a data-href="#hero" href="https://s.example.com/sale">x</a>',
+      '<a title="Women > Boots" href="https://s.example.com/boots">x</a>',
+      '<!--[if mso]><v:roundrect arcsize="10%" href="https://s.example.com/sale"><![endif]-->',
+      '<A HREF=https://s.example.com/sale>x</A>',
+    ]) {
+      const out = trackHtmlLinks(html, link, hosts);
+      expect(out, html).toContain('https://h.example.com/t/c/');
+    }
+  });
+
+  it('keeps a non-ASCII path whole in text', () => {
+    expect(trackLinks('Neu: https://shop.example.com/damen/größen jetzt', link, false, hosts)).toBe(
+      'Neu: https://shop.example.com/damen/gr%C3%B6%C3%9Fen?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1 jetzt',
+    );
+  });
+
   it('ends a link in text where URL characters end', () => {
     const sms = (text: string) => trackLinks(text, link, false, hosts);
     expect(sms('Sale at \u201Chttps://shop.example.com/sale\u201D until Sunday')).toBe(

@@ -14,13 +14,16 @@ export interface LinkContext {
   linkSecret: string;
 }
 
-// A URL in text: the characters a URL may hold (RFC 3986, `%` escapes), so it stops at white
-// space, quotes, angle brackets and any other character — curly quotes, CJK punctuation and the
-// text after them are not part of it. A link to a non-ASCII path is written percent-encoded.
-const URL_PATTERN = /https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&()*+,;=%]+/g;
-// An `<a>` or `<area>` element's `href`: the links a reader follows in HTML (an image's `src`,
-// a namespace, a stylesheet are not: loading them is no click).
-const HREF = /(<(?:a|area)\b[^>]*?\bhref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
+// A URL in text: the characters a URL may hold (RFC 3986, `%` escapes, and letters, digits and
+// marks of any script in an internationalised path), so it stops at white space, quotes, angle
+// brackets and other punctuation — curly quotes, CJK punctuation and the text after them.
+const URL_PATTERN = /https?:\/\/[\p{L}\p{N}\p{M}\-._~:/?#[\]@!$&()*+,;=%]+/gu;
+// The `href` of an `<a>` or `<area>` element, or of an Outlook VML button (`<v:roundrect>`,
+// `<v:rect>`): the links a reader follows in HTML (an image's `src`, a namespace, a stylesheet
+// are not: loading them is no click). Quoted values of attributes before it are stepped over
+// whole (a `>` in a title), and `href` must be an attribute of its own (not `data-href`).
+const HREF =
+  /(<(?:a|area|v:roundrect|v:rect)\b(?:[^>"']|"[^"]*"|'[^']*')*?\shref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
 // Trailing punctuation of a sentence is not part of the URL.
 const TRAILING = /[.,;:!?)\]]+$/;
 
