@@ -18,11 +18,14 @@ describe('findPii', () => {
     expect(kinds('Call (555) 555-0100')).toEqual(['phone:5555550100']);
     expect(kinds('Ruf an: 030/1234567')).toEqual(['phone:0301234567']);
     expect(kinds('Code 12345678')).toEqual([]);
-    // Joined by dashes other than the hyphen, or by middle dots.
-    expect(kinds('Call Jane on 555\u2013123\u20134567 today')).toEqual(['phone:5551234567']);
+    // Joined by hyphens other than the ASCII one.
+    expect(kinds('Call Jane on 555\u2010123\u20104567 today')).toEqual(['phone:5551234567']);
     expect(kinds('Call Jane on (555)123\u20114567')).toEqual(['phone:5551234567']);
-    expect(kinds('Call Jane on 555 \u00B7 123 \u00B7 4567')).toEqual(['phone:5551234567']);
-    expect(kinds('Card 4111\u20131111\u20131111\u20131111')).toEqual(['card:4111111111111111']);
+    expect(kinds('Card 4111\u20121111\u20121111\u20121111')).toEqual(['card:4111111111111111']);
+    // Not ranges of dates, prices or years, set with en dashes.
+    expect(kinds('Our sale runs 01.06.\u201315.06.2026 in every store')).toEqual([]);
+    expect(kinds('Jackets now 129.90\u2013249.90 in all sizes')).toEqual([]);
+    expect(kinds('New season 2025\u20132026 \u00B7 120 styles')).toEqual([]);
   });
 
   it('finds e-mail addresses, in lower case', () => {

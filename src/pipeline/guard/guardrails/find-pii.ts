@@ -26,11 +26,11 @@ const emailsIn = (text: string): { start: number; end: number }[] => {
   }
   return found;
 };
-// Digits joined by spaces, dashes of any kind (hyphen, en dash, non-breaking hyphen), dots,
-// middle dots or slashes (up to three together: `867 - 5309`), with area codes in parentheses,
-// optionally led by `+`.
-const NUMBER =
-  /(?<![\p{L}\p{N}])\+?\(?\d(?:\)?[ .\p{Pd}/\u00B7\u2027]{0,3}\(?\d)*(?![\p{L}\p{N}])/gu;
+// Digits joined by spaces, hyphens (the ASCII one, the Unicode hyphen, the non-breaking
+// hyphen, the figure dash), dots or slashes (up to three together: `867 - 5309`), with area
+// codes in parentheses, optionally led by `+`. Not the en dash: it marks ranges (`01.06.–15.06.`,
+// `129.90–249.90`), which would join into one long number.
+const NUMBER = /(?<![\p{L}\p{N}])\+?\(?\d(?:\)?[ .\-\u2010-\u2012/]{0,3}\(?\d)*(?![\p{L}\p{N}])/gu;
 // Links carry ids and tracking tokens, not phone numbers; clock times ("10:00") would join a
 // date before them into one long number.
 const LINK = /https?:\/\/\S+/giu;
