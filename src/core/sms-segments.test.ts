@@ -11,6 +11,11 @@ describe('smsSegments', () => {
     expect(smsSegments('€'.repeat(80))).toEqual({ encoding: 'GSM-7', segments: 1 });
     expect(smsSegments(`${'€'.repeat(80)}a`)).toEqual({ encoding: 'GSM-7', segments: 2 });
     expect(smsSegments('')).toEqual({ encoding: 'GSM-7', segments: 1 });
+    // An escape pair is never cut between two segments.
+    expect(smsSegments(`${'a'.repeat(152)}€${'a'.repeat(152)}`)).toEqual({
+      encoding: 'GSM-7',
+      segments: 3,
+    });
   });
 
   it('sends a text with any other character as UCS-2: 70 units in one segment, 67 split', () => {
@@ -19,5 +24,10 @@ describe('smsSegments', () => {
     // A character outside the BMP takes two units.
     expect(smsSegments(`😀${'a'.repeat(68)}`)).toEqual({ encoding: 'UCS-2', segments: 1 });
     expect(smsSegments(`😀${'a'.repeat(69)}`)).toEqual({ encoding: 'UCS-2', segments: 2 });
+    // Nor a surrogate pair.
+    expect(smsSegments(`${'Ж'.repeat(66)}😀${'Ж'.repeat(66)}`)).toEqual({
+      encoding: 'UCS-2',
+      segments: 3,
+    });
   });
 });

@@ -16,16 +16,44 @@ export interface SmsSegments {
   segments: number;
 }
 
+/**
+ * How many segments characters of these sizes fill: one when they fit `single`, else segments
+ * of `split`, a character never cut between two (an escape pair, a surrogate pair).
+ */
+const fill = (sizes: readonly number[], single: number, split: number): number => {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total <= single) return 1;
+  let segments = 1;
+  let used = 0;
+  for (const size of sizes) {
+    if (used + size > split) {
+      segments += 1;
+      used = 0;
+    }
+    used += size;
+  }
+  return segments;
+};
+
 /** The encoding an SMS of this text is sent in, and how many segments it takes (at least 1). */
 export const smsSegments = (text: string): SmsSegments => {
-  let septets = 0;
-  for (const c of text) {
-    if (basic.has(c)) septets += 1;
-    else if (extension.has(c)) septets += 2;
-    else {
-      const units = text.length;
-      return { encoding: 'UCS-2', segments: units <= 70 ? 1 : Math.ceil(units / 67) };
-    }
-  }
-  return { encoding: 'GSM-7', segments: septets <= 160 ? 1 : Math.ceil(septets / 153) };
+  // Code points, as the encodings count them: a surrogate pair is one character of two units.
+  const chars = Array.from(text);
+  if (chars.every((c) => basic.has(c) || extension.has(c)))
+    return {
+      encoding: 'GSM-7',
+      segments: fill(
+        chars.map((c) => (extension.has(c) ? 2 : 1)),
+        160,
+        153,
+      ),
+    };
+  return {
+    encoding: 'UCS-2',
+    segments: fill(
+      chars.map((c) => c.length),
+      70,
+      67,
+    ),
+  };
 };

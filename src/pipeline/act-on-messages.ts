@@ -20,7 +20,7 @@ import {
   type GuardDeps,
   type Judged,
 } from './guard-and-record.js';
-import { checkAtHandOff, type GuardResult } from './guard/index.js';
+import { checkAtHandOff, messageCost, type GuardResult } from './guard/index.js';
 import { verdict } from './guard/guard-types.js';
 import { appendAudit, messageAuditData } from './record/index.js';
 
@@ -314,6 +314,8 @@ export const reviewMessage = async (
         ...(updated.dueAtMs === undefined ? {} : { dueAtMs: updated.dueAtMs }),
         content: updated.content,
         contentHash: updated.contentHash,
+        // An edited SMS may take more segments (or fewer) than the copy it replaced.
+        cost: messageCost({ channel: message.channel, content: updated.content }, deps.policy),
         verdicts: updated.verdicts,
         passed: updated.passed,
         reviews: updated.reviews,

@@ -38,6 +38,8 @@ export interface MessagePatch {
   reviews?: MessageRecord['reviews'];
   reviewExpiresAtMs?: number | null;
   reasonCode?: string | null;
+  /** What sending it costs, when its copy changed (a reviewer's edit of an SMS). */
+  cost?: number;
 }
 
 /** What an erasure removed. */

@@ -294,6 +294,20 @@ export const describeStore = (factory: StoreFactory): void => {
       ).toEqual(['m-gave-up', 'm-refused']);
     });
 
+    it('writes a message’s new cost with its edited copy', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('m-edited', 'u1', t0, { status: 'review', channel: 'sms', cost: 0.0079 }),
+        ]),
+      );
+      expect(
+        await store.transaction((tx) =>
+          tx.updateMessage('m-edited', { status: 'queued', cost: 0.0316 }, t0 + 1, 'review'),
+        ),
+      ).toBe(true);
+      expect(await store.getMessage('m-edited')).toMatchObject({ status: 'queued', cost: 0.0316 });
+    });
+
     it('keeps a failure a provider reported before the send was written back, with the send', async () => {
       await store.transaction((tx) =>
         tx.insertMessages([aSentMessage('m1', 'u1', t0, { status: 'queued' })]),

@@ -217,8 +217,17 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       return (
         (await sql.run(
           `UPDATE messages SET status = ?, send_at_ms = ?, review_expires_at_ms = ?,
-             updated_at_ms = ?, body = ? WHERE id = ? AND status = ?`,
-          [c.status, c.send_at_ms, c.review_expires_at_ms, c.updated_at_ms, c.body, id, row.status],
+             updated_at_ms = ?, cost = ?, body = ? WHERE id = ? AND status = ?`,
+          [
+            c.status,
+            c.send_at_ms,
+            c.review_expires_at_ms,
+            c.updated_at_ms,
+            c.cost,
+            c.body,
+            id,
+            row.status,
+          ],
         )) === 1
       );
     },
