@@ -666,17 +666,22 @@ for (const factory of storeFactories) {
       ]);
     });
 
-    it('files as sent, not failed, a last attempt that gave up after a report showed it went', async () => {
+    /** An SMS to a customer who opted in, every attempt but the last already made. */
+    const smsOnItsLastAttempt = async (userId: string, phone: string) => {
       await ingest('identify', {
-        userId: 'gus',
-        traits: { phone: '+14155550144', consent: { sms: { marketing: true } } },
+        userId,
+        traits: { phone, consent: { sms: { marketing: true } } },
       });
-      const { decisionId } = await send('gus', 'upsell', 'sms');
-      const { config, store } = herald.services;
-      // Every attempt but the last already made (transient failures).
+      const { decisionId } = await send(userId, 'upsell', 'sms');
       await herald.raw(
-        `UPDATE messages SET attempts = ${String(config.deliverPolicy.maxAttempts - 1)} WHERE id = '${decisionId}'`,
+        `UPDATE messages SET attempts = ${String(herald.services.config.deliverPolicy.maxAttempts - 1)} WHERE id = '${decisionId}'`,
       );
+      return decisionId;
+    };
+
+    it('files as sent, not failed, a last attempt that gave up after a report showed it went', async () => {
+      const decisionId = await smsOnItsLastAttempt('gus', '+14155550144');
+      const { config, store } = herald.services;
       const slow: ChannelAdapter = {
         name: 'twilio',
         channel: 'sms',
@@ -703,15 +708,8 @@ for (const factory of storeFactories) {
     });
 
     it('turns a message given up on into sent when a report that it went comes after', async () => {
-      await ingest('identify', {
-        userId: 'hal',
-        traits: { phone: '+14155550155', consent: { sms: { marketing: true } } },
-      });
-      const { decisionId } = await send('hal', 'upsell', 'sms');
+      const decisionId = await smsOnItsLastAttempt('hal', '+14155550155');
       const { config, store } = herald.services;
-      await herald.raw(
-        `UPDATE messages SET attempts = ${String(config.deliverPolicy.maxAttempts - 1)} WHERE id = '${decisionId}'`,
-      );
       const silent: ChannelAdapter = {
         name: 'twilio',
         channel: 'sms',
