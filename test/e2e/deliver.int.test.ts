@@ -1148,6 +1148,17 @@ for (const factory of storeFactories) {
       const answer = (await ask()).json<{ ttlSeconds: number; content: { body: string } | null }>();
       expect(answer.content?.body).toBe('Welcome to Herald Store, Di!');
       expect(answer.ttlSeconds).toBe(300);
+      // Content carrying an offer comes down when the offer's code expires, not only the slot.
+      await herald.raw(
+        `UPDATE messages SET body = replace(body, '"web":', '"offerEndsMs":${String(T0 + 90_000)},"web":') WHERE id = '${web.decisionId}'`,
+      );
+      const offered = (await ask()).json<{ ttlSeconds: number; content: unknown }>();
+      expect(offered.ttlSeconds).toBe(90);
+      clock.set(T0 + 90_000);
+      expect((await ask()).json<{ content: unknown }>().content).toBeNull();
+      await herald.raw(
+        `UPDATE messages SET body = replace(body, '"offerEndsMs":${String(T0 + 90_000)},', '') WHERE id = '${web.decisionId}'`,
+      );
       expect(
         (await herald.app.inject({ url: '/v1/personalize?userId=di&slot=home-hero' })).statusCode,
       ).toBe(401);

@@ -12,7 +12,7 @@ import {
   type LinkPurpose,
 } from '../../core/signed-token.js';
 import { heraldEvent } from '../../pipeline/deliver-messages.js';
-import { checkAtHandOff } from '../../pipeline/guard/index.js';
+import { checkAtHandOff, checkTimingAtHandOff } from '../../pipeline/guard/index.js';
 import {
   recordMessageResult,
   type MessageResult,
@@ -487,9 +487,18 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           published === undefined || customerId === undefined
             ? undefined
             : (await store.getProfile(customerId))?.state;
+        // An offer whose code expired, or copy citing a document that did, comes down too.
         const live =
           published === undefined ||
           checkAtHandOff(published, state, config.guardPolicy) !== null ||
+          (state !== undefined &&
+            checkTimingAtHandOff(
+              published,
+              state,
+              config.decidePolicy.quietHours,
+              config.deliverPolicy.maxLatenessHours,
+              nowMs,
+            ) !== null) ||
           (published.class === 'marketing' && state !== undefined && optedOutOfSale(state))
             ? undefined
             : published;
@@ -499,7 +508,18 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             ? 60
             : Math.max(
                 1,
-                Math.min(300, Math.floor(((live.web?.expiresAtMs ?? nowMs) - nowMs) / 1000)),
+                Math.min(
+                  300,
+                  Math.floor(
+                    (Math.min(
+                      live.web?.expiresAtMs ?? nowMs,
+                      live.offerEndsMs ?? Infinity,
+                      live.validUntilMs ?? Infinity,
+                    ) -
+                      nowMs) /
+                      1000,
+                  ),
+                ),
               );
         void reply
           .header('cache-control', `private, max-age=${String(ttlSeconds)}`)
