@@ -491,6 +491,26 @@ describe('herald import', () => {
     ]);
   });
 
+  it('rejects, by line, rows of a file saved as Latin-1 instead of storing them garbled', async () => {
+    const csv = join(dir, 'latin1.csv');
+    writeFileSync(csv, Buffer.from('customer_id,name\nc1,Ana\nc2,Jos\xe9\n', 'latin1'));
+    const summary = await importFile(services, 'customers', csv, { batchSize: '10' }, sink);
+    expect(summary).toMatchObject({ accepted: 1, rejected: 1 });
+    expect(summary.errors[0]?.line).toBe(3);
+    expect(JSON.stringify(summary.errors[0]?.problems)).toMatch(/not UTF-8/);
+    expect(await profile('c2')).toBeUndefined();
+    const ndjson = join(dir, 'latin1.ndjson');
+    writeFileSync(
+      ndjson,
+      Buffer.from(
+        '{"type":"identify","userId":"n1","traits":{"name":"Jos\xe9"},"timestamp":"2024-01-01T00:00:00Z"}\n',
+        'latin1',
+      ),
+    );
+    const events = await importFile(services, 'events', ndjson, { batchSize: '10' }, sink);
+    expect(events).toMatchObject({ accepted: 0, rejected: 1 });
+  });
+
   it('gives each CSV event row the call its type names, with its columns where they belong', async () => {
     const path = file(
       'events.csv',

@@ -59,6 +59,11 @@ const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem
   ];
 };
 
+// What a byte sequence that is not UTF-8 is read as.
+const REPLACEMENT = '\uFFFD';
+const NOT_UTF8 =
+  'holds bytes that are not UTF-8 (a file saved as Latin-1 or Windows-1252, as spreadsheets often do): save the file as UTF-8 and import it again (rows already imported are not stored twice)';
+
 /**
  * The rows of a CSV file (first line: column names), each by the line it starts on: a row whose
  * quoted cell runs over several lines is where it begins, where its bad cell is most likely.
@@ -101,7 +106,14 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
       // A row short of trailing cells has them empty: "the date cell is empty", not "no date
       // column" for a column the header has.
       for (const name of header) if (!(name in record)) record[name] = '';
-      yield [{ kind: 'row', line, row: record }];
+      const garbled = Object.values(record).some(
+        (v) => typeof v === 'string' && v.includes(REPLACEMENT),
+      );
+      yield [
+        garbled
+          ? { kind: 'unreadable', line, reason: NOT_UTF8 }
+          : { kind: 'row', line, row: record },
+      ];
       after = info;
     }
   } catch (error) {
@@ -150,6 +162,7 @@ async function* readNdjson(file: string): AsyncGenerator<Iterable<FileItem>> {
     // A file saved as "UTF-8 with BOM" (Notepad, PowerShell) starts with one: not JSON.
     const line = n === 1 ? text.replace(/^\uFEFF/, '') : text;
     if (line.trim() === '') return null;
+    if (line.includes(REPLACEMENT)) return { kind: 'unreadable', line: n, reason: NOT_UTF8 };
     try {
       const value: unknown = JSON.parse(line);
       return typeof value === 'object' && value !== null && !Array.isArray(value)
