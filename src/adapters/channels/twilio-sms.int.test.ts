@@ -163,6 +163,9 @@ describe('createTwilioSmsAdapter', () => {
     [401, 20003, 'Authenticate', 'suspended'],
     [401, 20005, 'Account not active', 'suspended'],
     [400, 21408, 'Permission to send an SMS has not been enabled for the region', 'failed'],
+    [400, 21660, "Mismatch between the 'From' number and the account", 'suspended'],
+    [400, 21601, 'Phone number is not a valid SMS-capable inbound phone number', 'suspended'],
+    [400, 21212, "Invalid 'From' Number", 'suspended'],
   ] as const)(
     'answers %i with error %i as %4$s, naming code and message',
     async (status, code, message, kind) => {

@@ -44,10 +44,17 @@ export interface TwilioSmsAdapterOptions {
 }
 
 /**
- * Errors of the account, not the message: 20003 authentication failed (the SID or token is
- * wrong), 20005 the account is not active (suspended or closed).
+ * Errors of the account or its sender, not the message — every message would fail alike until
+ * someone fixes the setup, so the provider is paused rather than each message dead-lettered:
+ * 20003 authentication failed (the SID or token is wrong), 20005 the account is not active
+ * (suspended or closed), 21212 the `From` number is invalid, 21601 it is not an SMS-capable
+ * number of the account, 21616 it matches several of the account's numbers, 21660 it belongs
+ * to another account (twilio.com/docs/api/errors/<code>). Sender errors that depend on the
+ * destination (21606, 21659 for a short code in another country) stay the message's.
  */
-export const twilioAccountCodes: ReadonlySet<number> = new Set([20003, 20005]);
+export const twilioAccountCodes: ReadonlySet<number> = new Set([
+  20003, 20005, 21212, 21601, 21616, 21660,
+]);
 
 /** Twilio error codes meaning the recipient cannot receive: suppress the number. */
 export const twilioUnreachableCodes: ReadonlySet<number> = new Set([
