@@ -267,6 +267,21 @@ describe('fcm adapter against a fake Google', () => {
     current = null;
   });
 
+  it('refuses a payload over 4,096 bytes without asking FCM, and sends one under it', async () => {
+    const fcm = await start();
+    const withBody = (body: string) =>
+      aPush({ platform: 'ios', content: { ...aPush().content, body } });
+    const over = await fcm.adapter.send(withBody('x'.repeat(4100)), signal());
+    expect(over).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringMatching(
+        /^the push payload is \d+ bytes, over the 4096 FCM and APNs take/,
+      ) as unknown,
+    });
+    expect(fcm.sendRequests()).toHaveLength(0);
+    expect((await fcm.adapter.send(withBody('x'.repeat(3500)), signal())).kind).toBe('sent');
+  });
+
   describe('access token', () => {
     it('exchanges a signed assertion once and reuses the token across sends', async () => {
       const fcm = await start();

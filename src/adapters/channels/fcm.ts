@@ -121,6 +121,24 @@ export const toFcmMessage = (
   return message;
 };
 
+/** What FCM (and APNs, for iOS) take of a notification: 4,096 bytes of payload. */
+export const FCM_PAYLOAD_LIMIT = 4096;
+
+/**
+ * The bytes of a message's payload as FCM counts it (its notification and data), and of the
+ * APNs payload an iOS message carries: the larger.
+ */
+export const fcmPayloadBytes = (message: Record<string, unknown>): number => {
+  const fcm = Buffer.byteLength(
+    JSON.stringify({ notification: message['notification'], data: message['data'] }),
+  );
+  const apns = message['apns'] as { payload?: unknown } | undefined;
+  return Math.max(
+    fcm,
+    apns?.payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(apns.payload)),
+  );
+};
+
 interface FcmErrorFacts {
   /** The FcmError `errorCode`, else the google.rpc `status`, else null. */
   code: string | null;
@@ -322,6 +340,13 @@ export const createFcmAdapter = (options: FcmAdapterOptions): ChannelAdapter => 
     channel: 'push',
     async send(delivery, signal) {
       if (delivery.to.trim() === '') return { kind: 'unreachable', reason: 'no push token' };
+      // FCM refuses it whatever is tried again: no request, and the reason says what to shorten.
+      const bytes = fcmPayloadBytes(toFcmMessage(delivery, options));
+      if (bytes > FCM_PAYLOAD_LIMIT)
+        return {
+          kind: 'failed',
+          reason: `the push payload is ${String(bytes)} bytes, over the ${String(FCM_PAYLOAD_LIMIT)} FCM and APNs take: shorten the title or body`,
+        };
       for (let refreshed = false; ; refreshed = true) {
         const token = await accessToken(signal);
         if (!token.ok) return token.error;
