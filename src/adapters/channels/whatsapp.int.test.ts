@@ -207,6 +207,9 @@ describe('createWhatsAppAdapter', () => {
     [400, 132015, 'Template is paused', 'failed'],
     [401, 190, 'Error validating access token: Session has expired', 'suspended'],
     [403, 200, 'Permissions error', 'suspended'],
+    [400, 131042, 'Business eligibility payment issue', 'suspended'],
+    [400, 368, 'Temporarily blocked for policies violations', 'suspended'],
+    [400, 133010, 'Phone number not registered', 'suspended'],
     [400, 100, 'Invalid parameter', 'failed'],
     // A test number's allowed list: the account's set-up, the recipient's number is not at fault.
     [400, 131030, 'Recipient phone number not in allowed list', 'failed'],

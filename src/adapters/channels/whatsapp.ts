@@ -57,12 +57,17 @@ export const whatsAppRetryCodes: ReadonlySet<number> = new Set([
 export const whatsAppUnreachableCodes: ReadonlySet<number> = new Set([131026]);
 
 /**
- * Errors of the account, not the message: 190 the access token expired or is invalid (a
- * temporary token lasts 24 h), 10 and 200–299 the token lacks a permission, 131031 the
- * business account is locked.
+ * Errors of the account, not the message — every message would get the same answer until
+ * someone fixes the account, so the provider is paused rather than each message dead-lettered
+ * (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes): 190 the access token
+ * expired or is invalid (a temporary token lasts 24 h), 10 and 200–299 the token lacks a
+ * permission, 131031 the business account is locked, 131042 its payment method has a problem,
+ * 368 it is temporarily blocked for policy violations, 133010 its phone number is not
+ * registered on the Cloud API.
  */
+const WHATSAPP_ACCOUNT_CODES: ReadonlySet<number> = new Set([10, 190, 131031, 131042, 368, 133010]);
 const isWhatsAppAccountCode = (code: number): boolean =>
-  code === 190 || code === 10 || (code >= 200 && code <= 299) || code === 131031;
+  WHATSAPP_ACCOUNT_CODES.has(code) || (code >= 200 && code <= 299);
 
 /**
  * The send-message request body for one template delivery: the template, language and body
