@@ -88,6 +88,19 @@ export const rememberErased = async (
 };
 
 /**
+ * The key the kept hashes were made with, or null while nothing was ever kept. It is written in
+ * the transaction that wrote the first hash: without it no hash can be matched, and letting
+ * every message through as if nothing had been kept would not be safe.
+ */
+const keptKey = async (tx: Tx): Promise<string | null> => {
+  if (!(await tx.anyErasedIdentity())) return null;
+  const key = await tx.getSetting(ERASURE_KEY);
+  if (key === null)
+    throw new Error(`erased identities are kept but the ${ERASURE_KEY} setting is missing`);
+  return key;
+};
+
+/**
  * An email address's opt-out is the address's, whoever's record it was sent from (CAN-SPAM
  * ties it to the address): kept as a keyed hash beside the erased identities, under a name no
  * erased identity has, so it also outlives an erasure.
@@ -115,10 +128,8 @@ export const addressOptOutsOf = async (
     const email = textOf(p.traits['email']);
     return email === null ? [] : [{ customerId: p.customerId, email }];
   });
-  if (addressed.length === 0 || !(await tx.anyErasedIdentity())) return found;
-  const key = await tx.getSetting(ERASURE_KEY);
-  if (key === null)
-    throw new Error(`erased identities are kept but the ${ERASURE_KEY} setting is missing`);
+  const key = addressed.length === 0 ? null : await keptKey(tx);
+  if (key === null) return found;
   const hashes = addressed.map((a) => hashOf(key, optOutIdentity(a.email)));
   const kept = await tx.erasedIdentities(hashes);
   addressed.forEach((a, i) => {
@@ -137,12 +148,8 @@ export const erasedSinceOf = async (
   profiles: readonly ProfileState[],
 ): Promise<Map<CustomerId, number>> => {
   const found = new Map<CustomerId, number>();
-  if (profiles.length === 0 || !(await tx.anyErasedIdentity())) return found;
-  const key = await tx.getSetting(ERASURE_KEY);
-  // Written in the transaction that wrote the first hash: without it no hash can be matched,
-  // and letting every message through as if nothing had been erased would not be safe.
-  if (key === null)
-    throw new Error(`erased identities are kept but the ${ERASURE_KEY} setting is missing`);
+  const key = profiles.length === 0 ? null : await keptKey(tx);
+  if (key === null) return found;
   const hashes = profiles.map((p) => identitiesOf(p).map((identity) => hashOf(key, identity)));
   const erased = await tx.erasedIdentities(hashes.flat());
   if (erased.size === 0) return found;

@@ -175,8 +175,11 @@ const PROVE_ACCEPTED: ReadonlySet<MessageResult['kind']> = new Set([
  * answers, which may be an older one.
  */
 const provesAccepted = (result: MessageResult): boolean =>
-  PROVE_ACCEPTED.has(result.kind) ||
-  (result.kind === 'unsubscribed' && result.source !== 'sms-reply');
+  PROVE_ACCEPTED.has(result.kind) || unsubscribedThroughIt(result);
+
+/** An unsubscribe through the message itself (its link, SendGrid's), not an SMS STOP reply. */
+const unsubscribedThroughIt = (result: MessageResult): boolean =>
+  result.kind === 'unsubscribed' && result.source !== 'sms-reply';
 
 /**
  * A message waiting in the outbox for a retry, left `sending` by a dispatcher that died, filed
@@ -257,8 +260,7 @@ export const recordMessageResult = async (
     // An email unsubscribe or complaint is the address's, on every record that has it.
     if (
       current.channel === 'email' &&
-      (result.kind === 'complained' ||
-        (result.kind === 'unsubscribed' && result.source !== 'sms-reply'))
+      (result.kind === 'complained' || unsubscribedThroughIt(result))
     ) {
       const state = (await tx.loadProfiles([current.customerId])).get(current.customerId);
       const address =

@@ -32,6 +32,24 @@ const grantedSinceMs = (c: ConsentEntry): number => {
 };
 
 /**
+ * Whether GDPR applies to the customer, and the country it names: one Herald cannot read might
+ * be in the EU, and its rules apply (fail closed).
+ */
+const gdprOf = (
+  profile: ProfileState,
+  policy: Pick<GuardPolicy, 'gdpr'>,
+): { applies: boolean; country: string | null; unreadable: boolean } => {
+  const given = profile.location.country?.trim() ?? '';
+  const country = countryCode(given);
+  const unreadable = given !== '' && country === null;
+  return {
+    applies: unreadable || (country !== null && policy.gdpr.countries.includes(country)),
+    country,
+    unreadable,
+  };
+};
+
+/**
  * When a GDPR customer's marketing consent for the channel runs out (`consentMaxAgeDays` after
  * it was given or last renewed explicitly), or null where GDPR does not apply or there is no
  * grant to run out (the guardrail blocks those). A message held after it was judged (quiet
@@ -42,13 +60,8 @@ export const gdprConsentEndsMs = (
   channel: Channel,
   policy: Pick<GuardPolicy, 'gdpr'>,
 ): number | null => {
-  const given = profile.location.country?.trim() ?? '';
-  const country = countryCode(given);
-  const gdpr =
-    (given !== '' && country === null) ||
-    (country !== null && policy.gdpr.countries.includes(country));
   const consent = profile.consent[channel]?.['marketing'];
-  return gdpr && consent?.granted === true
+  return gdprOf(profile, policy).applies && consent?.granted === true
     ? grantedSinceMs(consent) + policy.gdpr.consentMaxAgeDays * DAY_MS
     : null;
 };
@@ -142,15 +155,9 @@ export const complianceGuardrail: Guardrail = {
           { erasedAt: new Date(erasedAtMs).toISOString() },
         ),
       ];
-    const given = profile.location.country?.trim() ?? '';
-    const country = countryCode(given);
-    // A country Herald cannot read might be in the EU: its rules apply (fail closed).
-    const unreadable = given !== '' && country === null;
+    const { applies, country, unreadable } = gdprOf(profile, policy);
     const where = country ?? 'country not recognised';
-    if (
-      marketing &&
-      (unreadable || (country !== null && policy.gdpr.countries.includes(country)))
-    ) {
+    if (marketing && applies) {
       const consent = profile.consent[message.channel]?.['marketing'];
       const maxAgeMs = policy.gdpr.consentMaxAgeDays * DAY_MS;
       if (consent?.granted !== true)

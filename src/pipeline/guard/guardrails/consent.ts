@@ -50,8 +50,8 @@ const listOf = (value: unknown): string[] | null => {
 
 /**
  * Consent and preferences: global suppression (unsubscribed from the channel, or the email
- * address unsubscribed on any record of it; email bounced or complained), explicit opt-in for SMS, WhatsApp and push, the customer's channel
- * preferences (`preferences.channels`), topics (`preferences.topics`, and a topic the customer
+ * address unsubscribed on any record of it; email bounced or complained), explicit opt-in for
+ * SMS, WhatsApp and push, the customer's channel preferences (`preferences.channels`), topics (`preferences.topics`, and a topic the customer
  * unsubscribed from on the channel: consent for the topic as a purpose) and cadence
  * (`preferences.cadence: weekly`). Transactional messages skip the marketing rules but never
  * go to a suppressed address.
