@@ -39,6 +39,9 @@ const signSendGrid = (timestamp: string, payload: string) =>
     .toString('base64');
 /** Header lines folded onto the next line (RFC 5322 §2.2.3) joined back. */
 const unfold = (raw: string): string => raw.replace(/\r?\n[ \t]+/g, ' ');
+/** The URL a received mail's List-Unsubscribe header names. */
+const listUnsubscribeOf = (raw: string | undefined): string =>
+  /^List-Unsubscribe: <([^>]+)>/m.exec(unfold(raw ?? ''))?.[1] ?? '';
 
 interface MessageView {
   id: string;
@@ -285,8 +288,7 @@ for (const factory of storeFactories) {
       await herald.services.dispatcher.runDue();
       const queued = await send('bo', 'upsell');
       expect(queued.status).toBe('queued');
-      const raw = unfold(smtp.messages[0] ?? '');
-      const unsubscribe = /^List-Unsubscribe: <([^>]+)>/m.exec(raw)?.[1] ?? '';
+      const unsubscribe = listUnsubscribeOf(smtp.messages[0]);
       const page = await herald.app.inject({ url: path(unsubscribe) });
       expect(page.statusCode).toBe(200);
       expect(page.body).toMatch(/<form method="post">/);
@@ -321,8 +323,7 @@ for (const factory of storeFactories) {
       await herald.services.dispatcher.runDue();
       const queued = await send('acct-42', 'upsell');
       expect(queued.status).toBe('queued');
-      const raw = unfold(smtp.messages[0] ?? '');
-      const unsubscribe = /^List-Unsubscribe: <([^>]+)>/m.exec(raw)?.[1] ?? '';
+      const unsubscribe = listUnsubscribeOf(smtp.messages[0]);
       expect((await oneClick(path(unsubscribe))).statusCode).toBe(200);
       // The account's message queued before it is refused as it leaves; the next is not made.
       await herald.services.dispatcher.runDue();
@@ -499,8 +500,7 @@ for (const factory of storeFactories) {
           await new Promise((resolve) => setTimeout(resolve, 100));
         expect(slow.messages).toHaveLength(1);
         // Its unsubscribe link works, though the message's row does not know it left yet.
-        const unsubscribe =
-          /^List-Unsubscribe: <([^>]+)>/m.exec(unfold(slow.messages[0] ?? ''))?.[1] ?? '';
+        const unsubscribe = listUnsubscribeOf(slow.messages[0]);
         const unsubscribed = await other.app.inject({
           method: 'POST',
           url: path(unsubscribe),
