@@ -275,7 +275,7 @@ export const reviewMessage = async (
       ).result;
       // What the dispatcher would refuse at hand-off is refused now, where the reviewer sees
       // it: a cart offer approved after the customer ordered, a win-back after they came back.
-      const moot = checkAtHandOff(message, profiles.get(message.customerId), deps.policy);
+      const moot = checkAtHandOff(message, profiles.get(message.customerId), deps.policy, nowMs);
       const result: GuardResult =
         moot === null || judged.outcome === 'block'
           ? judged

@@ -18,12 +18,7 @@ import {
   type DispatchIo,
   type Finished,
 } from './deliver/index.js';
-import {
-  checkAtHandOff,
-  checkTimingAtHandOff,
-  gdprConsentEndsMs,
-  type GuardPolicy,
-} from './guard/index.js';
+import { checkAtHandOff, checkTimingAtHandOff, type GuardPolicy } from './guard/index.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
@@ -391,19 +386,9 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       withdrawn.delete(message.id);
       const outAtMs = addressOut.get(message.id);
       addressOut.delete(message.id);
-      const consentEnds =
-        message.class === 'marketing' && state !== undefined
-          ? gdprConsentEndsMs(state, message.channel, deps.guardPolicy)
-          : null;
       return (
-        checkAtHandOff(message, state, deps.guardPolicy) ??
+        checkAtHandOff(message, state, deps.guardPolicy, nowMs) ??
         (why === undefined ? null : { code: 'content_withdrawn', reason: why }) ??
-        (consentEnds !== null && nowMs > consentEnds
-          ? {
-              code: 'gdpr_consent_expired',
-              reason: `GDPR: marketing consent for ${message.channel} ran out on ${new Date(consentEnds).toISOString()}, before the message left`,
-            }
-          : null) ??
         (outAtMs === undefined || optedInAfter(state?.consent.email?.['marketing'], outAtMs)
           ? null
           : {

@@ -1127,6 +1127,32 @@ for (const factory of storeFactories) {
       expect(await contentOf('dl')).toBeNull();
     });
 
+    it('takes published web content down when a GDPR consent runs out while it is shown', async () => {
+      const granted = clock.nowMs();
+      await ingest('identify', {
+        userId: 'de-web',
+        traits: { firstName: 'D', country: 'DE', consent: { web: { marketing: true } } },
+      });
+      // Published two hours before the consent is three years old, for a day.
+      clock.set(granted + 1095 * 24 * HOUR_MS - 2 * HOUR_MS);
+      const expiresAt = new Date(clock.nowMs() + 24 * HOUR_MS).toISOString();
+      const web = await send('de-web', 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
+      expect(web.status).toBe('queued');
+      await herald.services.dispatcher.runDue();
+      const signature = createHmac('sha256', herald.services.linkSecret)
+        .update('user:de-web')
+        .digest('hex');
+      const contentNow = async () =>
+        (
+          await herald.app.inject({
+            url: `/v1/personalize?userId=de-web&userSignature=${signature}&slot=home-hero&writeKey=${writeKey}`,
+          })
+        ).json<{ content: unknown }>().content;
+      expect(await contentNow()).not.toBeNull();
+      clock.set(clock.nowMs() + 3 * HOUR_MS);
+      expect(await contentNow()).toBeNull();
+    });
+
     it('serves published web content to the site, with a TTL, until it expires', async () => {
       await ingest('identify', { userId: 'di', traits: { firstName: 'Di' } });
       const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();

@@ -490,7 +490,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         // An offer whose code expired, or copy citing a document that did, comes down too.
         const live =
           published === undefined ||
-          checkAtHandOff(published, state, config.guardPolicy) !== null ||
+          checkAtHandOff(published, state, config.guardPolicy, nowMs) !== null ||
           (state !== undefined &&
             checkTimingAtHandOff(
               published,

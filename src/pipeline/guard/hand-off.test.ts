@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../core/time.js';
 import { checkAtHandOff, checkTimingAtHandOff } from './hand-off.js';
-import { aProfile, defaultQuietHours, now } from './test-builders.js';
+import { aProfile, defaultGuardPolicy, defaultQuietHours, now } from './test-builders.js';
 
 // `now` is 08:00 in New York: 21:05 there is 13 h 5 min later, 02:00 the next night 18 h.
 const ny = aProfile();
@@ -103,7 +103,7 @@ describe('the timing check at hand-off', () => {
 });
 
 describe('the consent check at hand-off', () => {
-  const policy = { autoOptOutHardBounces: 3 };
+  const policy = { autoOptOutHardBounces: 3, gdpr: defaultGuardPolicy().gdpr };
   const email = (topic: string | null, agent = 'lifecycle', createdAtMs = now - HOUR_MS) => ({
     channel: 'email' as const,
     class: 'marketing' as const,
@@ -120,18 +120,37 @@ describe('the consent check at hand-off', () => {
         },
       },
     });
-    expect(checkAtHandOff(email('promotions'), profile, policy)).toMatchObject({
+    expect(checkAtHandOff(email('promotions'), profile, policy, now)).toMatchObject({
       code: 'unsubscribed_topic',
     });
-    expect(checkAtHandOff(email('onboarding'), profile, policy)).toBeNull();
+    expect(checkAtHandOff(email('onboarding'), profile, policy, now)).toBeNull();
     expect(
-      checkAtHandOff({ ...email('promotions'), class: 'transactional' }, profile, policy),
+      checkAtHandOff({ ...email('promotions'), class: 'transactional' }, profile, policy, now),
+    ).toBeNull();
+  });
+  it('refuses marketing to a GDPR customer whose consent ran out since it was judged', () => {
+    const grantedAtMs = now - 1095 * 24 * HOUR_MS;
+    const profile = aProfile({
+      location: { country: 'DE', region: null, city: null, timezone: 'Europe/Berlin' },
+      consent: { web: { marketing: { granted: true, atMs: grantedAtMs, source: 'form' } } },
+    });
+    const banner = { ...email(null), channel: 'web' as const };
+    expect(checkAtHandOff(banner, profile, policy, now)).toBeNull();
+    expect(checkAtHandOff(banner, profile, policy, now + 1)).toMatchObject({
+      code: 'gdpr_consent_expired',
+    });
+    expect(
+      checkAtHandOff({ ...banner, class: 'transactional' }, profile, policy, now + 1),
+    ).toBeNull();
+    // Outside the EU the age does not count.
+    expect(
+      checkAtHandOff(banner, aProfile({ consent: profile.consent }), policy, now + 1),
     ).toBeNull();
   });
 });
 
 describe('an offer made moot since it was made', () => {
-  const policy = { autoOptOutHardBounces: 3 };
+  const policy = { autoOptOutHardBounces: 3, gdpr: defaultGuardPolicy().gdpr };
   const offer = (agent: string, topic: string, createdAtMs: number) => ({
     channel: 'email' as const,
     class: 'marketing' as const,
@@ -145,12 +164,12 @@ describe('an offer made moot since it was made', () => {
       orders: { ...aProfile().orders, lastAtMs: null },
     });
     expect(
-      checkAtHandOff(offer('cart', 'promotions', now - HOUR_MS), emptied, policy),
+      checkAtHandOff(offer('cart', 'promotions', now - HOUR_MS), emptied, policy, now),
     ).toMatchObject({
       code: 'superseded',
       reason: expect.stringMatching(/emptied the cart/) as unknown,
     });
-    expect(checkAtHandOff(offer('cart', 'promotions', now + 1), emptied, policy)).toBeNull();
+    expect(checkAtHandOff(offer('cart', 'promotions', now + 1), emptied, policy, now)).toBeNull();
   });
 
   it('refuses a cart offer after an order, and a win-back message after a visit', () => {
@@ -159,12 +178,12 @@ describe('an offer made moot since it was made', () => {
       lastActiveAtMs: now,
     });
     expect(
-      checkAtHandOff(offer('cart', 'promotions', now - HOUR_MS), ordered, policy),
+      checkAtHandOff(offer('cart', 'promotions', now - HOUR_MS), ordered, policy, now),
     ).toMatchObject({
       code: 'superseded',
     });
     expect(
-      checkAtHandOff(offer('win-back', 'win-back', now - HOUR_MS), ordered, policy),
+      checkAtHandOff(offer('win-back', 'win-back', now - HOUR_MS), ordered, policy, now),
     ).toMatchObject({
       code: 'superseded',
     });
@@ -175,20 +194,20 @@ describe('an offer made moot since it was made', () => {
       orders: { ...aProfile().orders, lastAtMs: null },
     });
     const stageOffer = { ...offer('lifecycle', 'win-back', now - HOUR_MS), offerEndsMs: now + 1 };
-    expect(checkAtHandOff(stageOffer, visited, policy)).toBeNull();
-    expect(checkAtHandOff(stageOffer, ordered, policy)).toMatchObject({
+    expect(checkAtHandOff(stageOffer, visited, policy, now)).toBeNull();
+    expect(checkAtHandOff(stageOffer, ordered, policy, now)).toMatchObject({
       code: 'superseded',
       reason: expect.stringMatching(/ordered on .* after the offer to win them back/) as unknown,
     });
     expect(
-      checkAtHandOff(offer('lifecycle', 'win-back', now - HOUR_MS), ordered, policy),
+      checkAtHandOff(offer('lifecycle', 'win-back', now - HOUR_MS), ordered, policy, now),
     ).toBeNull();
     // Made after the order and the visit: they go.
-    expect(checkAtHandOff(offer('cart', 'promotions', now + 1), ordered, policy)).toBeNull();
-    expect(checkAtHandOff(offer('win-back', 'win-back', now + 1), ordered, policy)).toBeNull();
+    expect(checkAtHandOff(offer('cart', 'promotions', now + 1), ordered, policy, now)).toBeNull();
+    expect(checkAtHandOff(offer('win-back', 'win-back', now + 1), ordered, policy, now)).toBeNull();
     // Other messages do not depend on it.
     expect(
-      checkAtHandOff(offer('lifecycle', 'onboarding', now - HOUR_MS), ordered, policy),
+      checkAtHandOff(offer('lifecycle', 'onboarding', now - HOUR_MS), ordered, policy, now),
     ).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { HOUR_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
 import { purposeOf, type Channel, type ProfileState } from '../../core/profile.js';
 import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
+import { gdprConsentEndsMs } from './guardrails/compliance.js';
 import type { GuardPolicy } from './policy.js';
 
 /**
@@ -41,7 +42,9 @@ const supersededBy = (
  * The check at hand-off, on the customer's profile as it is when the message leaves (it may
  * have changed since the guardrails passed it): no profile (erased), email suppressed by hard
  * bounces or a complaint, a marketing offer made moot since (`superseded`), marketing consent
- * withdrawn for the channel or for the message's topic, or — SMS, WhatsApp, push — never given. Null when the message may go.
+ * withdrawn for the channel or for the message's topic, or — SMS, WhatsApp, push — never given,
+ * or a GDPR customer's consent run out since it was judged (a message held by quiet hours, a
+ * reviewer or a chosen send time; a web banner shown for days). Null when the message may go.
  */
 export const checkAtHandOff = (
   message: {
@@ -53,7 +56,8 @@ export const checkAtHandOff = (
     offerEndsMs?: number;
   },
   profile: ProfileState | undefined,
-  policy: Pick<GuardPolicy, 'autoOptOutHardBounces'>,
+  policy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr'>,
+  nowMs: number,
 ): { code: string; reason: string } | null => {
   if (profile === undefined)
     return { code: 'no_profile', reason: 'the customer no longer has a profile' };
@@ -81,6 +85,12 @@ export const checkAtHandOff = (
     return {
       code: 'unsubscribed_topic',
       reason: `unsubscribed from ${message.topic} on ${message.channel} before the message left`,
+    };
+  const consentEndsMs = gdprConsentEndsMs(profile, message.channel, policy);
+  if (consentEndsMs !== null && nowMs > consentEndsMs)
+    return {
+      code: 'gdpr_consent_expired',
+      reason: `GDPR: marketing consent for ${message.channel} ran out on ${new Date(consentEndsMs).toISOString()}, before the message left`,
     };
   return null;
 };

@@ -16,5 +16,4 @@ export type {
   Verdict,
 } from './guard-types.js';
 export { checkAtHandOff, checkTimingAtHandOff, type Timing } from './hand-off.js';
-export { gdprConsentEndsMs } from './guardrails/compliance.js';
 export { messageCost } from './guardrails/budget.js';
