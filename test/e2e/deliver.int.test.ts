@@ -94,6 +94,16 @@ for (const factory of storeFactories) {
       }>();
     const message = async (id: string) =>
       (await admin('GET', `/v1/messages/${id}`)).json<MessageView>();
+    /** The site server's signature of a user id, which the personalisation route asks for. */
+    const signatureOf = (userId: string) =>
+      createHmac('sha256', herald.services.linkSecret).update(`user:${userId}`).digest('hex');
+    /** A page asking for a signed-in customer's home-hero content. */
+    const askForContent = (userId: string) =>
+      herald.app.inject({
+        url: `/v1/personalize?userId=${userId}&userSignature=${signatureOf(userId)}&slot=home-hero&writeKey=${writeKey}`,
+      });
+    const contentOf = async (userId: string) =>
+      (await askForContent(userId)).json<{ content: { body: string } | null }>().content;
     const path = (url: string) => url.slice(PUBLIC.length);
     /** A mail client's one-click unsubscribe (RFC 8058) through a message's link. */
     const oneClick = (url: string) =>
@@ -1098,15 +1108,6 @@ for (const factory of storeFactories) {
 
     it('takes published web content down when its customer opts out of it or of sale', async () => {
       const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();
-      const contentOf = async (userId: string) => {
-        const signature = createHmac('sha256', herald.services.linkSecret)
-          .update(`user:${userId}`)
-          .digest('hex');
-        const answer = await herald.app.inject({
-          url: `/v1/personalize?userId=${userId}&userSignature=${signature}&slot=home-hero&writeKey=${writeKey}`,
-        });
-        return answer.json<{ content: { body: string } | null }>().content;
-      };
       for (const userId of ['dk', 'dl']) {
         await ingest('identify', { userId, traits: { firstName: 'D' } });
         const web = await send(userId, 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
@@ -1139,18 +1140,9 @@ for (const factory of storeFactories) {
       const web = await send('de-web', 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
       expect(web.status).toBe('queued');
       await herald.services.dispatcher.runDue();
-      const signature = createHmac('sha256', herald.services.linkSecret)
-        .update('user:de-web')
-        .digest('hex');
-      const contentNow = async () =>
-        (
-          await herald.app.inject({
-            url: `/v1/personalize?userId=de-web&userSignature=${signature}&slot=home-hero&writeKey=${writeKey}`,
-          })
-        ).json<{ content: unknown }>().content;
-      expect(await contentNow()).not.toBeNull();
+      expect(await contentOf('de-web')).not.toBeNull();
       clock.set(clock.nowMs() + 3 * HOUR_MS);
-      expect(await contentNow()).toBeNull();
+      expect(await contentOf('de-web')).toBeNull();
     });
 
     it('serves published web content to the site, with a TTL, until it expires', async () => {
@@ -1159,13 +1151,8 @@ for (const factory of storeFactories) {
       const web = await send('di', 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
       expect(web.status).toBe('queued');
       await herald.services.dispatcher.runDue();
-      const signature = createHmac('sha256', herald.services.linkSecret)
-        .update('user:di')
-        .digest('hex');
-      const ask = () =>
-        herald.app.inject({
-          url: `/v1/personalize?userId=di&userSignature=${signature}&slot=home-hero&writeKey=${writeKey}`,
-        });
+      const signature = signatureOf('di');
+      const ask = () => askForContent('di');
       // The write key is public: a user id without the server's signature reads nothing.
       const unsigned = await herald.app.inject({
         url: `/v1/personalize?userId=di&slot=home-hero&writeKey=${writeKey}`,
