@@ -2,14 +2,15 @@
 // per segment, variants written (offline composer, or a language model with the composer as
 // fallback), each checked for grounding, screened for safety and scored for brand and tone.
 import { createHash } from 'node:crypto';
+import { AppError } from '../core/errors.js';
 import { toCustomerId } from '../core/ids.js';
 import {
   checkGrounding,
   composeVariants,
   createContentIndex,
+  documentsInForce,
   scoreBrand,
   search,
-  usableAt,
   type BrandPolicy,
   type BrandScore,
   type ContentDocument,
@@ -111,8 +112,9 @@ export interface PersonalizeOptions {
   /** Variants per segment (3–5). */
   variants: number;
   /**
-   * Generation cache, by segment, strategies, tone, content set and template version: a
-   * campaign to many customers asks once per segment.
+   * Generation cache, by segment, strategies, tone, content set and template version (and the
+   * incentive, variant count, brand and writer the copy is written with): a campaign to many
+   * customers asks once per segment.
    */
   cache?: Map<string, Written>;
 }
@@ -319,8 +321,25 @@ export const personalize = async (
   /** Every customer in one segment, addressed with this plan (campaigns). */
   only?: { segment: ScenarioSegment; plan: (typeof plans)[ScenarioSegment] },
 ): Promise<PersonalizeResult> => {
-  const index = createContentIndex(documents);
-  const usable = documents.filter((d) => usableAt(d, options.atMs)).length;
+  // A folder may hold several versions of a document, as the library does: the version in
+  // force is the one read (`documentsInForce`); one version given twice is a mistake.
+  const seen = new Set<string>();
+  for (const d of documents) {
+    const version = JSON.stringify([d.id, d.version]);
+    if (seen.has(version))
+      throw new AppError(
+        'invalid-input',
+        `content document ${d.id} version ${d.version} is given more than once`,
+        { problems: [{ path: 'id', message: `${d.id} ${d.version} appears more than once` }] },
+      );
+    seen.add(version);
+  }
+  const inForce = documentsInForce(
+    documents.map((document) => ({ document, importedAtMs: 0 })),
+    options.atMs,
+  );
+  const index = createContentIndex(inForce);
+  const usable = inForce.length;
   const sizes = new Map<ScenarioSegment, number>();
   for (const c of customers) {
     const segment = only?.segment ?? segmentOf(c);
@@ -355,13 +374,20 @@ export const personalize = async (
       });
       continue;
     }
-    const key = [
+    // Everything the copy is written from: an offer, a count, a brand or a writer of their own
+    // ask for copy of their own.
+    const key = JSON.stringify([
       segment,
-      plan.strategies.join(','),
+      plan.strategies,
       plan.tone,
       contentSetHash(retrieved),
       TEMPLATE_VERSION,
-    ].join('|');
+      options.incentive ?? null,
+      options.variants,
+      options.brandName,
+      options.brand.voiceWords,
+      options.languageModel?.name ?? 'offline-composer',
+    ]);
     const cached = options.cache?.get(key);
     const written = cached ?? (await generate(segment, plan, retrieved, options));
     if (cached === undefined) options.cache?.set(key, written);
@@ -409,7 +435,7 @@ export const personalize = async (
   return {
     generatedAt: new Date(options.atMs).toISOString(),
     customers: customers.length,
-    documents: { total: documents.length, usable },
+    documents: { total: new Set(documents.map((d) => d.id)).size, usable },
     usage: {
       calls: segments.filter((s) => s.called).length,
       promptTokens: billed.reduce((sum, u) => sum + u.promptTokens, 0),

@@ -68,6 +68,46 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
     }
   });
 
+  it('writes copy again from a shared cache for another offer or variant count', async () => {
+    const cache = new Map();
+    const copyOf = (r: PersonalizeResult) =>
+      r.segments.flatMap((s) => s.variants.map((v) => `${v.subject}\n${v.body}`)).join('\n');
+    const winter = await personalize(
+      customers(),
+      documents(),
+      options({ cache, incentive: { percent: 20, code: 'WINTER20' } }),
+    );
+    expect(copyOf(winter)).toContain('WINTER20');
+    const spring = await personalize(
+      customers(),
+      documents(),
+      options({ cache, incentive: { percent: 20, code: 'SPRING20' }, variants: 4 }),
+    );
+    expect(copyOf(spring)).toContain('SPRING20');
+    expect(copyOf(spring)).not.toContain('WINTER20');
+    expect(spring.segments.every((s) => s.variants.length === 4)).toBe(true);
+    // The same request again is served from the cache: the same copy.
+    const again = await personalize(
+      customers(),
+      documents(),
+      options({ cache, incentive: { percent: 20, code: 'SPRING20' }, variants: 4 }),
+    );
+    expect(copyOf(again)).toBe(copyOf(spring));
+  });
+
+  it('reads the version in force of a document the folder holds twice, and refuses one given twice', async () => {
+    const docs = documents();
+    const first = docs[0];
+    if (first === undefined) throw new Error('no documents');
+    // An older version, since replaced, that says something else.
+    const older = { ...first, version: '0.9', approvedAt: '2020-01-01T00:00:00.000Z' };
+    const result = await personalize(customers(), [older, ...docs], options());
+    expect(result.documents).toEqual({ total: docs.length, usable: docs.length });
+    await expect(personalize(customers(), [first, ...docs], options())).rejects.toThrow(
+      new RegExp(`content document ${first.id} version ${first.version} is given more than once`),
+    );
+  });
+
   describe('with a language model', () => {
     let server: FakeHttpProvider;
     let reply: unknown;
