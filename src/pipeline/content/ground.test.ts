@@ -224,6 +224,54 @@ describe('checkGrounding', () => {
     expect(problems('Spend $20 more.')).toEqual([]);
   });
 
+  it('reads lower-case months, a month alone, a day alone, abbreviated days and dashed dates', () => {
+    // The source names the 5th of June 2026 and nothing else.
+    for (const date of ['june 5', 'on the 5th', 'in June', 'June 2026', '06-05-2026'])
+      expect(claimsInBody(`It starts ${date}.`), date).toEqual([]);
+    for (const [body, claim] of [
+      ['It ends june 10.', 'june 10'],
+      ['It ends on the 10th.', '10th'],
+      ['It ends in July.', 'July'],
+      ['It ends July 2026.', 'July 2026'],
+      ['It runs through June 2027.', 'June 2027'],
+      ['It ends Sun.', 'Sun.'],
+      ['Valid until 06-30-2026.', '06-30-2026'],
+    ])
+      expect(claimsInBody(body), body).toEqual([['date', claim]]);
+    // Without a word a period follows, a month's name is a word ("May we"), and a dashed pair
+    // without its year is a range.
+    expect(claimsInBody('May we suggest something?')).toEqual([]);
+    expect(claimsInBody('Ships in 7-48 hours.')).toEqual([['number', '7']]);
+    // A source naming only the month grounds no day of it.
+    const june = { ...doc, body: 'Get 25% off the Premium Widget: our sale runs in June.' };
+    expect(checkGrounding(aVariant({ body: 'It ends in June.' }), [june], null).ok).toBe(true);
+    expect(claimsOf(checkGrounding(aVariant({ body: 'It ends June 30.' }), [june], null))).toEqual(
+      expect.arrayContaining([['date', 'June 30']]),
+    );
+  });
+
+  it('reads scales after a count, fractions and multiples', () => {
+    const tools = { ...doc, body: 'Connect over 200 tools; earn 2x points; save 1/3 off today.' };
+    const problems = (body: string) =>
+      claimsOf(checkGrounding(aVariant({ subject: 'Tools', preheader: '', body }), [tools], null));
+    for (const [body, kind, claim] of [
+      ['Trusted by 200K teams.', 'number', '200K'],
+      ['Join 200 million members.', 'number', '200 million'],
+      ['Take ½ off.', 'percentage', '1⁄2 off'],
+      ['Take a quarter off.', 'percentage', 'a quarter off'],
+      ['Earn triple points.', 'number', 'triple points'],
+      ['Earn 3x points.', 'number', '3x'],
+    ])
+      expect(problems(body ?? ''), body).toEqual([[kind, claim]]);
+    for (const body of [
+      'Connect 200 tools.',
+      'Earn double points.',
+      'Take a third off.',
+      'Take 1/3 off.',
+    ])
+      expect(problems(body), body).toEqual([]);
+  });
+
   it('rejects bare numbers the sources do not state', () => {
     expect(
       claimsOf(checkGrounding(aVariant({ body: 'It runs for 72 hours.' }), [doc], null)),
@@ -354,6 +402,11 @@ describe('checkGrounding', () => {
     expect(checkGrounding(variant, [doc], null, { knownNames: ['Northwind Traders'] }).ok).toBe(
       true,
     );
+    // A name right after the brand's does not open a sentence: it claims itself.
+    const launch = aVariant({ body: 'Northwind Traders Vault Pro is here.' });
+    expect(
+      claimsOf(checkGrounding(launch, [doc], null, { knownNames: ['Northwind Traders'] })),
+    ).toEqual([['product-name', 'Vault Pro']]);
   });
 
   it('judges what a Liquid tag prints, not the names it reads or the conditions it tests', () => {

@@ -207,6 +207,21 @@ const scales: Readonly<Record<string, number>> = {
   bn: 1e9,
   billion: 1e9,
 };
+/** The share a fraction in words names, in percent. */
+const fractions: Readonly<Record<string, number>> = {
+  third: 33.33,
+  quarter: 25,
+  fifth: 20,
+  tenth: 10,
+};
+/** The multiple a word names. */
+const multiples: Readonly<Record<string, number>> = {
+  double: 2,
+  twice: 2,
+  triple: 3,
+  thrice: 3,
+  quadruple: 4,
+};
 /** An amount with its scale, to the cent: `20` and `K` is 20000. */
 const scaledAmountOf = (digits: string, scaleWord: string | undefined): string =>
   scaleWord === undefined
@@ -227,6 +242,14 @@ const DATE_CUE =
  */
 const dateCueBefore = (m: RegExpExecArray): boolean =>
   DATE_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index));
+
+// Words a period follows: a date's, and "in", "this", "next", "every", "during" … ("ends in
+// July", "this Fri").
+const PERIOD_CUE =
+  /\b(?:until|till|by|ends?|ending|ended|on|from|through|thru|to|before|after|since|starting|starts?|expires?|expiring|valid|due|deadline|dated?|in|this|next|every|each|during|throughout|of|early|late|mid)\s*:?\s*$/i;
+/** Whether a day or month alone stands where a date would (`PERIOD_CUE` before it). */
+const periodCueBefore = (m: RegExpExecArray): boolean =>
+  PERIOD_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index));
 
 /**
  * The days a numeric date can name, as `month-day/year` (year empty when not written): "6/30"
@@ -299,10 +322,19 @@ const extractors: readonly {
     key: (m) => String(valueOfWords(m[1] ?? '')),
   },
   {
-    // "Half price", "half off": 50 %.
+    // "Half price", "half off": 50 %; "a third off", "one quarter off": 33.33 % and 25 %.
     kind: 'percentage',
-    pattern: /\bhalf[\s-]+(?:price|off)\b/gi,
-    key: () => '50',
+    pattern: /\b(?:(half)|(?:a|one)[\s-]+(third|quarter|fifth|tenth))[\s-]+(?:price|off)\b/gi,
+    key: (m) => (m[1] !== undefined ? '50' : String(fractions[(m[2] ?? '').toLowerCase()] ?? 0)),
+  },
+  {
+    // A fraction in figures ("½", read as 1⁄2, "1/3 off"): a share, in percent.
+    kind: 'percentage',
+    pattern: /(?<![\p{N}/⁄])(\d{1,2})\s?([⁄/])\s?(\d{1,2})(?![\p{N}/⁄])(?:[\s-]+(off|price)\b)?/giu,
+    key: (m) => String(Math.round((Number(m[1]) / Number(m[3])) * 10_000) / 100),
+    // "½" anywhere; "1/3" only before "off" or "price" (else a date or a rating: "9/10").
+    accept: (m) =>
+      Number(m[1]) > 0 && Number(m[1]) < Number(m[3]) && (m[2] === '⁄' || m[4] !== undefined),
   },
   {
     kind: 'percentage',
@@ -315,22 +347,24 @@ const extractors: readonly {
     key: (m) => `${Number(m[2])}-${Number(m[3])}/${m[1] ?? ''}`,
   },
   {
-    // Numeric dates: "6/30", "30/6/2026", "2026/06/30", "30.06.2026" — every day they can name
-    // (`numericDateReadings`), grounded when a source names one of them. Not a fraction of
-    // digits inside a longer run, nor a dotted pair without its year (a price, a version).
+    // Numeric dates: "6/30", "30/6/2026", "2026/06/30", "30.06.2026", "06-30-2026" — every day
+    // they can name (`numericDateReadings`), grounded when a source names one of them. Not a
+    // fraction of digits inside a longer run, nor a dotted pair without its year (a price, a
+    // version), nor a dashed one without a four-digit year (a range: "10-15").
     kind: 'date',
     pattern:
-      /(?<![\p{N}./])(?:(\d{4})\/(\d{1,2})\/(\d{1,2})|(\d{1,2})([/.])(\d{1,2})(?:\5(\d{4}|\d{2}))?)(?![\p{N}/]|\.\d)/gu,
+      /(?<![\p{N}./-])(?:(\d{4})\/(\d{1,2})\/(\d{1,2})|(\d{1,2})([/.-])(\d{1,2})(?:\5(\d{4}|\d{2}))?)(?![\p{N}/-]|\.\d)/gu,
     key: (m) => numericDateReadings(m).join('|'),
     accept: (m) =>
       numericDateReadings(m).length > 0 &&
+      (m[5] !== '-' || m[7]?.length === 4) &&
       (m[4] === undefined || m[7] !== undefined || dateCueBefore(m)),
   },
   {
     kind: 'date',
     pattern: new RegExp(
       `\\b${monthPattern}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?:,?\\s+(\\d{4})\\b)?`,
-      'g',
+      'gi',
     ),
     key: (m) => `${monthOf(m[1] ?? '')}-${Number(m[2])}/${m[3] ?? ''}`,
   },
@@ -338,7 +372,7 @@ const extractors: readonly {
     kind: 'date',
     pattern: new RegExp(
       `\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
-      'g',
+      'gi',
     ),
     key: (m) => `${monthOf(m[2] ?? '')}-${Number(m[1])}/${m[3] ?? ''}`,
   },
@@ -347,7 +381,7 @@ const extractors: readonly {
     kind: 'date',
     pattern: new RegExp(
       `(?:\\b[Tt]he\\s+)?\\b${ordinalPattern}\\s+of\\s+${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
-      'g',
+      'gi',
     ),
     key: (m) => `${monthOf(m[2] ?? '')}-${dayOfWords(m[1] ?? '')}/${m[3] ?? ''}`,
   },
@@ -356,7 +390,7 @@ const extractors: readonly {
     kind: 'date',
     pattern: new RegExp(
       `\\b${monthPattern}\\.?\\s+(?:the\\s+)?${ordinalPattern}\\b(?:,?\\s+(\\d{4})\\b)?`,
-      'g',
+      'gi',
     ),
     key: (m) => `${monthOf(m[1] ?? '')}-${dayOfWords(m[2] ?? '')}/${m[3] ?? ''}`,
   },
@@ -366,6 +400,29 @@ const extractors: readonly {
     kind: 'date',
     pattern: /\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?\b/gi,
     key: (m) => `${(m[1] ?? '').toLowerCase()}day/`,
+  },
+  {
+    // An abbreviated day after a word a date follows: "ends Sun.", "from Fri".
+    kind: 'date',
+    pattern: /\b(Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)\b\.?/g,
+    key: (m) => `${weekdays.find((d) => d.startsWith((m[1] ?? '').toLowerCase())) ?? ''}/`,
+    accept: (m) => periodCueBefore(m),
+  },
+  {
+    // A day of the month alone after such a word: "ends on the 10th".
+    kind: 'date',
+    pattern: /(?<=\bthe\s+)(\d{1,2})(?:st|nd|rd|th)\b/gi,
+    key: (m) => `*-${Number(m[1])}/`,
+    accept: (m) =>
+      DATE_CUE.test(m.input.slice(Math.max(0, m.index - 28), m.index).replace(/\s*the\s+$/i, '')),
+  },
+  {
+    // A month alone, with its year or after a word a period follows: "ends in July", "June
+    // 2026" — grounded by a source naming any day of it (of that year, when given).
+    kind: 'date',
+    pattern: new RegExp(`\\b${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`, 'g'),
+    key: (m) => `${monthOf(m[1] ?? '')}-*/${m[2] ?? ''}`,
+    accept: (m) => m[2] !== undefined || periodCueBefore(m),
   },
   {
     // So many for the price of fewer: "buy one, get one free", "BOGO", "3 for 2" — compared
@@ -398,12 +455,27 @@ const extractors: readonly {
     accept: (m) => !/\p{Lu}/u.test(m[0].slice(1)) && isOneNumber(m[1] ?? ''),
   },
   {
+    // So many times as much: "double points", "triple the credits", "twice the rewards" —
+    // compared with "2x", "3x" as written in digits.
+    kind: 'number',
+    pattern:
+      /\b(double|triple|quadruple|twice|thrice)(?:[\s-]+(?:the|your))?[\s-]+(?:points?|credits?|rewards?|miles|cash[\s-]?back|savings?|discounts?|stamps|bonus(?:es)?|perks)\b/gi,
+    key: (m) => `${String(multiples[(m[1] ?? '').toLowerCase()] ?? 0)}x`,
+  },
+  {
     kind: 'number',
     // Digits, and digits with a short unit or suffix ("48h", "5pm", "2nd", "3x", "4K"); not
-    // those inside a word or a code ("B2B", "5f3a9c").
+    // those inside a word or a code ("B2B", "5f3a9c"). A multiple ("3x") is compared as one; a
+    // scale ("200K", "50M", "2bn", "50 million") counts in the number, so "200K teams" is not
+    // grounded by a source's "200" (a lower-case "m" is as often minutes or metres: not read).
     pattern:
-      /(?<![\p{L}\p{N}_])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\p{L}{0,3}(?![\p{L}\p{N}_])/gu,
-    key: (m) => amountOf(m[1] ?? ''),
+      /(?<![\p{L}\p{N}_])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(\p{L}{0,3})(?![\p{L}\p{N}_])(?:\s+(thousand|million|billion)\b)?/giu,
+    key: (m) => {
+      const [digits = '', suffix = '', word] = [m[1], m[2], m[3]];
+      if (/^[xX×]$/u.test(suffix)) return `${amountOf(digits)}x`;
+      if (/^(?:k|K|M|B|mn|bn)$/u.test(suffix)) return scaledAmountOf(digits, suffix);
+      return word !== undefined && suffix === '' ? scaledAmountOf(digits, word) : amountOf(digits);
+    },
   },
 ];
 
@@ -484,7 +556,7 @@ const isRareName = (word: string): boolean => isSingleName(word) && !isEnglishWo
  * when it is no English word ("Meet Lumora", but not "Shop Now"). After a greeting, the words
  * addressing the reader are no name ("Dear Valued Customer,").
  */
-const productNames = (text: string, unblanked: string): Claim[] => {
+const productNames = (text: string, unblanked: string, marked: string): Claim[] => {
   const claims: Claim[] = [];
   const rest = text.replace(address, (a) => ' '.repeat(a.length));
   for (const m of rest.matchAll(capitalisedRun)) {
@@ -493,7 +565,8 @@ const productNames = (text: string, unblanked: string): Claim[] => {
     // address may end a sentence: "ends 5 March. Don't miss it"), and where it has not (one
     // may open it: "$20 Credit for you").
     const atStart =
-      sentenceBreak.test(unblanked.slice(0, m.index)) || sentenceBreak.test(rest.slice(0, m.index));
+      sentenceBreak.test(unblanked.slice(0, m.index)) ||
+      sentenceBreak.test(marked.slice(0, m.index));
     const [first] = written;
     if (first === undefined) continue;
     // After a greeting that opens a sentence, up to the clause's end, English words or acronyms
@@ -536,9 +609,13 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
   // As a reader sees it: `７０％` is 70 %, a non-breaking space a space.
   const masked = maskLiquidKeepingLiterals(foldedText(text));
   let rest = masked;
+  // The same, with allowed phrases kept as marks: a word right after one ("Herald Store Vault
+  // Pro") does not open a sentence.
+  let marked = masked;
   for (const phrase of allowed) {
     if (phrase.trim() === '') continue;
     rest = rest.split(phrase).join(' '.repeat(phrase.length));
+    marked = marked.split(phrase).join('_'.repeat(phrase.length));
   }
   const claims: Claim[] = [];
   for (const { kind, pattern, key, accept } of extractors) {
@@ -546,10 +623,11 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
       if (accept?.(m) === false) continue;
       claims.push({ text: m[0].trim(), kind, key: key(m) });
       rest = blank(rest, m.index, m[0].length);
+      marked = blank(marked, m.index, m[0].length);
     }
   }
   // Blanking keeps every length, so positions in `rest` are positions in `masked`.
-  return [...claims, ...productNames(rest, masked)];
+  return [...claims, ...productNames(rest, masked, marked)];
 };
 
 interface Facts {
@@ -585,12 +663,20 @@ const isGrounded = (claim: Claim, facts: Facts): boolean => {
     case 'date': {
       // A date without a year matches the same day in any year; one with a year must match it.
       // A numeric date names each day it can be read as (`|`): one reading in a source will do.
+      // A month alone (`7-*`) is grounded by any day of it a source names, a day of the month
+      // alone (`*-10`) by that day of any month; a source naming only a month grounds no day.
       const facts_ = [...facts.keys.date].flatMap((k) => k.split('|'));
       return claim.key.split('|').some((reading) => {
-        const [day, year] = reading.split('/');
+        const [day = '', year] = reading.split('/');
+        const [month, date] = day.split('-');
         return facts_.some((k) => {
-          const [factDay, factYear] = k.split('/');
-          return factDay === day && (year === '' || factYear === year);
+          const [factDay = '', factYear] = k.split('/');
+          const [factMonth, factDate] = factDay.split('-');
+          const sameDay =
+            date === undefined // a day of the week
+              ? factDay === day
+              : (month === '*' || month === factMonth) && (date === '*' || date === factDate);
+          return sameDay && (year === '' || factYear === year);
         });
       });
     }
