@@ -236,7 +236,7 @@ describe('checkGrounding', () => {
       ['It runs through June 2027.', 'June 2027'],
       ['It ends Sun.', 'Sun.'],
       ['Valid until 06-30-2026.', '06-30-2026'],
-    ])
+    ] as const)
       expect(claimsInBody(body), body).toEqual([['date', claim]]);
     // Without a word a period follows, a month's name is a word ("May we"), and a dashed pair
     // without its year is a range.
