@@ -22,6 +22,11 @@ export interface ConsentEntry {
    * here. Absent: since `atMs`.
    */
   sinceMs?: number;
+  /**
+   * When the source stamped the fact, where that is after `atMs` (a fact is dated no later than
+   * Herald heard of it): facts dated alike are weighed by it, as a replay orders them.
+   */
+  stampedAtMs?: number;
   /** The latest fact of the other kind (explicit or from traits), when there is one. */
   other?: ConsentEntry;
 }

@@ -477,6 +477,24 @@ describe('applyEvent', () => {
       });
     });
 
+    it('weighs facts stamped after they were received by their stamps, in any arrival order', () => {
+      // A source whose clock runs ahead: both facts are dated when they were received, t0; the
+      // customer granted at their t0 + 1 min and withdrew at t0 + 2 min.
+      const ahead = (minutes: number) => ({ timestampMs: t0 + minutes * 60_000, receivedAtMs: t0 });
+      const grant = aTrack('Consent Updated', { granted: true }, ahead(1));
+      const withdraw = aTrack('Consent Updated', { granted: false }, ahead(2));
+      const traitsGrant = anIdentify({ consent: { sms: { marketing: true } } }, ahead(1));
+      const traitsWithdraw = anIdentify({ consent: { sms: { marketing: false } } }, ahead(2));
+      for (const events of [
+        [grant, withdraw, traitsGrant, traitsWithdraw],
+        [withdraw, grant, traitsWithdraw, traitsGrant],
+      ]) {
+        const state = applyAll(events);
+        expect(state.consent.email?.['marketing']).toMatchObject({ granted: false, atMs: t0 });
+        expect(state.consent.sms?.['marketing']).toMatchObject({ granted: false, atMs: t0 });
+      }
+    });
+
     it('reads yes and no however a CRM or a spreadsheet writes them', () => {
       const state = applyAll([
         anIdentify({ consent: { email: { marketing: true }, sms: { marketing: true } } }),

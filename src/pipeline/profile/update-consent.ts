@@ -17,12 +17,10 @@ const channelOf = (value: string): Channel | null => {
 };
 
 /** One fact, without the other kind's. */
-const factOf = ({ granted, atMs, source, explicit, sinceMs }: ConsentEntry): ConsentEntry =>
-  explicit === true
-    ? { granted, atMs, source, explicit }
-    : sinceMs === undefined
-      ? { granted, atMs, source }
-      : { granted, atMs, source, sinceMs };
+const factOf = ({ other: _, ...fact }: ConsentEntry): ConsentEntry => {
+  if (fact.explicit === true) delete fact.sinceMs;
+  return fact;
+};
 
 /**
  * The latest traits fact after another: the newer one, but a value restated keeps the time it
@@ -46,8 +44,16 @@ const restated = (held: ConsentEntry | undefined, fact: ConsentEntry): ConsentEn
   return sinceMs === latest.atMs ? latest : { ...latest, sinceMs };
 };
 
-const newer = (a: ConsentEntry | undefined, b: ConsentEntry): ConsentEntry =>
-  a !== undefined && a.atMs > b.atMs ? a : b;
+/**
+ * The newer of two facts: by their dates, then — dated alike, as facts stamped after Herald
+ * heard of them are (dated when received) — by when their source stamped them, as a replay
+ * orders them. A full tie goes to `b`, the fact being applied.
+ */
+const newer = (a: ConsentEntry | undefined, b: ConsentEntry): ConsentEntry => {
+  if (a === undefined) return b;
+  if (a.atMs !== b.atMs) return a.atMs > b.atMs ? a : b;
+  return (a.stampedAtMs ?? a.atMs) > (b.stampedAtMs ?? b.atMs) ? a : b;
+};
 
 /**
  * The consent held for one channel and purpose, from the latest fact of each kind: what an
@@ -94,7 +100,11 @@ const setConsent = (
  * `{ granted, source }` per purpose; a boolean for the channel, `{ sms: false }`, is its
  * marketing). Channel names are read in any case.
  */
-const fromTraits = (consent: Consent, traits: JsonObject, atMs: number): Consent => {
+const fromTraits = (
+  consent: Consent,
+  traits: JsonObject,
+  dated: Pick<ConsentEntry, 'atMs' | 'stampedAtMs'>,
+): Consent => {
   const byChannel = asObject(traits['consent']);
   if (byChannel === null) return consent;
   const defaultSource = asString(traits['consentSource']) ?? 'identify';
@@ -111,7 +121,7 @@ const fromTraits = (consent: Consent, traits: JsonObject, atMs: number): Consent
       const granted = asBoolean(detail === null ? value : detail['granted']);
       if (granted === null) continue;
       const source = (detail && asString(detail['source'])) ?? defaultSource;
-      next = setConsent(next, channel, purpose, { granted, atMs, source });
+      next = setConsent(next, channel, purpose, { granted, ...dated, source });
     }
   }
   return next;
@@ -133,7 +143,8 @@ export const updateConsent = (
   // (ingest accepts up to `maxFutureHours`) must not date a grant past a withdrawal that comes
   // after it, which would then lose to it for good.
   const atMs = Math.min(event.timestampMs, event.receivedAtMs);
-  if (event.type === 'identify') return fromTraits(consent, event.traits, atMs);
+  const dated = event.timestampMs > atMs ? { atMs, stampedAtMs: event.timestampMs } : { atMs };
+  if (event.type === 'identify') return fromTraits(consent, event.traits, dated);
   if (event.type !== 'track' || event.name === null) return consent;
   const props = event.properties;
   const named = asString(pick(props, 'channel')) ?? 'email';
@@ -141,7 +152,8 @@ export const updateConsent = (
   const source = asString(pick(props, 'source')) ?? event.name;
   const withdraw = (purpose: string) =>
     (channel === null ? channels : [channel]).reduce(
-      (next, c) => setConsent(next, c, purpose, { granted: false, atMs, source, explicit: true }),
+      (next, c) =>
+        setConsent(next, c, purpose, { granted: false, ...dated, source, explicit: true }),
       consent,
     );
   if (event.name === 'Consent Updated') {
@@ -150,14 +162,14 @@ export const updateConsent = (
     if (granted === false) return withdraw(purpose);
     return granted === null || channel === null
       ? consent
-      : setConsent(consent, channel, purpose, { granted, atMs, source, explicit: true });
+      : setConsent(consent, channel, purpose, { granted, ...dated, source, explicit: true });
   }
   if (event.name === 'Unsubscribed')
     return withdraw(purposeOf(asString(pick(props, 'purpose')) ?? 'marketing'));
   if (complaintEvents.includes(event.name)) {
     return setConsent(consent, 'email', 'marketing', {
       granted: false,
-      atMs,
+      ...dated,
       source,
       explicit: true,
     });
