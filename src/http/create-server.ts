@@ -1,3 +1,4 @@
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Services } from '../app/create-services.js';
 import { registerBodyReading } from './read-body.js';
@@ -21,10 +22,18 @@ export const createServer = (services: Services): FastifyInstance => {
     // Signed click links carry their destination: path parameters far longer than 100 chars.
     routerOptions: { maxParamLength: 4096 },
     schemaErrorFormatter: schemaErrorOf,
-    // A property a route does not know is refused, not dropped: a campaign with `segmnet`
-    // would otherwise go to everyone.
-    ajv: { customOptions: { removeAdditional: false } },
   });
+  // A property a route does not know is refused, not dropped: a campaign with `segmnet` would
+  // otherwise go to everyone. A JSON body's values are taken as they are typed: coerced, a
+  // `null` would read as `false` or 0 (`{"doNotSell": null}` undoing an opt-out of sale), so a
+  // wrong type is refused with its path. Query strings and path parameters are text, read as
+  // the numbers and booleans their schemas ask for.
+  const compilers = AjvCompiler();
+  const asTyped = compilers({}, { customOptions: { removeAdditional: false, coerceTypes: false } });
+  const fromText = compilers({}, { customOptions: { removeAdditional: false } });
+  app.setValidatorCompiler((route) =>
+    route.httpPart === 'body' ? asTyped(route) : fromText(route),
+  );
   registerBodyReading(app);
   const access: Access = {
     tokens: services.config.tokens,

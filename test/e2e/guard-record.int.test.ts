@@ -1126,6 +1126,12 @@ for (const factory of storeFactories) {
       );
       const set = await call('POST', '/v1/customers/kai/do-not-sell', { doNotSell: true });
       expect(set.json()).toEqual({ doNotSell: true });
+      // A body's values are taken as typed: a null, 0 or "false" is refused, not read as false.
+      for (const doNotSell of [null, 0, 'false']) {
+        const wrong = await call('POST', '/v1/customers/kai/do-not-sell', { doNotSell });
+        expect(wrong.statusCode, String(doNotSell)).toBe(400);
+        expect(JSON.stringify(wrong.json()), String(doNotSell)).toMatch(/doNotSell/);
+      }
       const events = (await call('GET', '/v1/profiles/kai/events?limit=10')).json<{
         events: { type: string; traits?: { preferences?: { doNotSell?: boolean } } }[];
       }>().events;
