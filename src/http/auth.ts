@@ -1,14 +1,24 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 import type { SourceId } from '../core/ids.js';
 import type { Principal, Role } from '../app/load-config.js';
 import type { RateLimiter } from './rate-limit.js';
 
-const sameText = (a: string, b: string): boolean => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+const digestOf = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** The scheme of an Authorization header is read in any case (RFC 9110): `bearer`, `BASIC`. */
+const credentialsOf = (header: string | undefined, scheme: string): string | undefined =>
+  header !== undefined && header.slice(0, scheme.length + 1).toLowerCase() === `${scheme} `
+    ? header.slice(scheme.length + 1).trim()
+    : undefined;
+
+/** The user name of HTTP Basic credentials (where Segment's SDKs put the write key). */
+export const basicUserOf = (header: string | undefined): string | undefined => {
+  const basic = credentialsOf(header, 'basic');
+  return basic === undefined
+    ? undefined
+    : Buffer.from(basic, 'base64').toString('utf8').split(':')[0];
 };
 
 /** The write key from HTTP Basic (username, as Segment's SDKs send it) or the body's `writeKey`. */
@@ -16,12 +26,7 @@ export const sourceOf = (
   request: FastifyRequest,
   writeKeys: ReadonlyMap<string, SourceId>,
 ): SourceId => {
-  let key: string | undefined;
-  const header = request.headers.authorization;
-  if (header?.startsWith('Basic ') === true) {
-    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-    key = decoded.split(':')[0];
-  }
+  let key = basicUserOf(request.headers.authorization);
   const body = request.body;
   if ((key === undefined || key === '') && typeof body === 'object' && body !== null) {
     const fromBody = (body as Record<string, unknown>)['writeKey'];
@@ -55,10 +60,15 @@ const principalOf = (
   request: FastifyRequest,
   tokens: ReadonlyMap<string, Principal>,
 ): Principal => {
-  const header = request.headers.authorization ?? '';
-  if (header.startsWith('Bearer ')) {
-    const given = header.slice(7);
-    for (const [token, principal] of tokens) if (sameText(given, token)) return principal;
+  const given = credentialsOf(request.headers.authorization, 'bearer');
+  if (given !== undefined) {
+    // Digests of equal length, every token compared: the time taken tells nothing of a token's
+    // length or of which one came close.
+    const digest = digestOf(given);
+    let found: Principal | undefined;
+    for (const [token, principal] of tokens)
+      if (timingSafeEqual(digest, digestOf(token)) && found === undefined) found = principal;
+    if (found !== undefined) return found;
   }
   throw new AppError(
     'unauthorized',

@@ -359,6 +359,18 @@ for (const factory of storeFactories) {
         ).statusCode,
       ).toBe(401);
       expect((await profile('nobody')).statusCode).toBe(404);
+      // The scheme is read in any case (RFC 9110); a token's prefix is no token.
+      const asked = (authorization: string) =>
+        herald.app.inject({ url: '/v1/profiles/u1', headers: { authorization } });
+      expect((await asked(`bearer ${adminToken}`)).statusCode).toBe(200);
+      expect((await asked(`BEARER ${adminToken}`)).statusCode).toBe(200);
+      expect((await asked(`Bearer ${adminToken.slice(0, -1)}`)).statusCode).toBe(401);
+      const lowerBasic = await post(
+        '/v1/track',
+        { userId: 'u1', event: 'X' },
+        { authorization: basicAuth(writeKey).replace('Basic', 'basic') },
+      );
+      expect(lowerBasic.statusCode).toBe(200);
       const bad = await herald.app.inject({
         url: '/v1/profiles/u1/events?limit=0',
         headers: { authorization: `Bearer ${adminToken}` },

@@ -1,4 +1,5 @@
 import { escapeHtml } from '../../core/html.js';
+import { basicUserOf } from '../auth.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
@@ -435,13 +436,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       '/v1/personalize',
       async (request, reply) => {
         const q = request.query;
-        const key =
-          q['writeKey'] ??
-          (request.headers.authorization?.startsWith('Basic ') === true
-            ? Buffer.from(request.headers.authorization.slice(6), 'base64')
-                .toString('utf8')
-                .split(':')[0]
-            : undefined);
+        const key = q['writeKey'] ?? basicUserOf(request.headers.authorization);
         if (key === undefined || !config.writeKeys.has(key))
           throw new AppError(
             'unauthorized',
