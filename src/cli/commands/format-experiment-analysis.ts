@@ -1,17 +1,15 @@
 import type { ExperimentAnalysis, MetricResult } from '../../pipeline/measure/index.js';
+import { bounded } from './format-bounded.js';
 import type { ExperimentCsv } from './read-experiment-csv.js';
 
 const count = (n: number): string => n.toLocaleString('en-US');
-const percent = (x: number, digits = 2): string => `${(100 * x).toFixed(digits)} %`;
+const percent = (x: number, digits = 2): string =>
+  bounded(x, (v) => `${(100 * v).toFixed(digits)} %`);
 const signed = (text: string, x: number): string => (x > 0 ? `+${text}` : text);
-const number = (x: number): string => {
-  if (x === Infinity) return '∞';
-  if (x === -Infinity) return '−∞';
-  if (Number.isNaN(x)) return '—';
-  return Math.abs(x) >= 1e5 || (x !== 0 && Math.abs(x) < 1e-3)
-    ? x.toExponential(2)
-    : x.toPrecision(4);
-};
+const number = (x: number): string =>
+  bounded(x, (v) =>
+    Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(4),
+  );
 
 /** A p-value readable at any size, from its log when p itself underflowed to 0. */
 const pValue = (p: number, logP: number): string => {
@@ -43,7 +41,8 @@ const metricSection = (metric: MetricResult, analysis: ExperimentAnalysis): stri
   const binary = metric.kind === 'binary';
   // Rates print as percentages and their differences as percentage points.
   const value = (x: number) => (binary ? percent(x, 3) : number(x));
-  const difference = (x: number) => signed(binary ? `${(100 * x).toFixed(3)} pt` : number(x), x);
+  const difference = (x: number) =>
+    signed(binary ? bounded(x, (v) => `${(100 * v).toFixed(3)} pt`) : number(x), x);
   const arms = table([
     ['arm', 'n', binary ? 'rate' : 'mean', `${confidence} interval`],
     ...metric.arms.map((arm) => [

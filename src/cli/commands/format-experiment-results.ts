@@ -4,10 +4,11 @@ import {
   type Estimate,
   type ExperimentAnalysis,
 } from '../../pipeline/measure/index.js';
+import { bounded } from './format-bounded.js';
 
-const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
+const pct = (x: number) => bounded(x, (v) => `${(v * 100).toFixed(2)} %`);
 const interval = (e: Estimate, f: (x: number) => string) =>
-  `${f(e.estimate)} [${Number.isFinite(e.lower) ? f(e.lower) : '−∞'}, ${Number.isFinite(e.upper) ? f(e.upper) : '∞'}]`;
+  `${bounded(e.estimate, f)} [${bounded(e.lower, f)}, ${bounded(e.upper, f)}]`;
 const p = (x: number) => (x < 1e-4 ? x.toExponential(2) : x.toFixed(4));
 
 const analysisLines = (a: ExperimentAnalysis): string[] => {
