@@ -1,5 +1,5 @@
 import type { JsonObject } from './event.js';
-import { isCalendarDay } from './time.js';
+import { isoTimeMs } from './time.js';
 
 /** Tolerant readers for event properties, which arrive from many SDKs in many shapes. */
 export const asObject = (value: unknown): JsonObject | null =>
@@ -36,31 +36,6 @@ export const asBoolean = (value: unknown): boolean | null => {
   if (word === 'true' || word === 'yes' || word === '1') return true;
   if (word === 'false' || word === 'no' || word === '0') return false;
   return null;
-};
-
-// ISO 8601 as SDKs write it: a date, or a date and time (`T` or a space) with optional seconds,
-// fraction and zone (`Z`, `+01:00`, `+0100`, `+01`).
-const ISO_8601 =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-
-/**
- * An ISO-8601 time in milliseconds, NaN when the text is not one. Only ISO 8601: `Date.parse`
- * alone also reads `"1"` as 2001 and `"March 1"` as a date, and 2024-02-30 as the 1st of
- * March. A date and time without a zone is UTC, as a date alone is — not the server's local
- * time, which would make the stored moment depend on where Herald runs.
- */
-export const isoTimeMs = (value: string): number => {
-  const text = value.trim();
-  const match = ISO_8601.exec(text);
-  if (match === null || !isCalendarDay(text)) return Number.NaN;
-  const zone = match[1];
-  return Date.parse(
-    text.length > 10 && zone === undefined
-      ? `${text}Z`
-      : zone !== undefined && zone.length === 3
-        ? `${text}:00`
-        : text,
-  );
 };
 
 /** Parses an ISO-8601 date (`isoTimeMs`) or epoch milliseconds; null when absent or not a date. */

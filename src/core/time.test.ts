@@ -22,4 +22,11 @@ describe('days the calendar has', () => {
       '--from: "2024-02-30" is not a date (use ISO-8601, e.g. 2026-01-31)',
     );
   });
+
+  it('reads a typed time without a zone as UTC, and nothing but ISO-8601', () => {
+    expect(parseDateInput('2026-06-01T00:00', '--from')).toBe(Date.UTC(2026, 5, 1));
+    expect(parseDateInput('2026-06-01T02:00+02:00', '--from')).toBe(Date.UTC(2026, 5, 1));
+    for (const text of ['1', 'June 1, 2026', '06/01/2026'])
+      expect(() => parseDateInput(text, '--at'), text).toThrow(`--at: "${text}" is not a date`);
+  });
 });

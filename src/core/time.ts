@@ -23,17 +23,43 @@ export const isCalendarDay = (text: string): boolean => {
   return month >= 1 && month <= 12 && day >= 1 && day <= days;
 };
 
+// ISO 8601 as SDKs write it: a date, or a date and time (`T` or a space) with optional seconds,
+// fraction and zone (`Z`, `+01:00`, `+0100`, `+01`).
+const ISO_8601 =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/**
+ * An ISO-8601 time in milliseconds, NaN when the text is not one. Only ISO 8601: `Date.parse`
+ * alone also reads `"1"` as 2001 and `"March 1"` as a date, and 2024-02-30 as the 1st of
+ * March. A date and time without a zone is UTC, as a date alone is — not the server's local
+ * time, which would make the stored moment depend on where Herald runs.
+ */
+export const isoTimeMs = (value: string): number => {
+  const text = value.trim();
+  const match = ISO_8601.exec(text);
+  if (match === null || !isCalendarDay(text)) return Number.NaN;
+  const zone = match[1];
+  return Date.parse(
+    text.length > 10 && zone === undefined
+      ? `${text}Z`
+      : zone !== undefined && zone.length === 3
+        ? `${text}:00`
+        : text,
+  );
+};
+
 const EARLIEST_INPUT_MS = Date.UTC(1900, 0, 1);
 const LATEST_INPUT_MS = Date.UTC(10000, 0, 1);
 
 /**
- * A date a person typed (a CLI option, a query parameter): ISO-8601, a bare date being that
- * day's midnight UTC, in the years 1900 to 9999. One that does not parse, or lies outside them,
- * is bad input naming where it came from.
+ * A date a person typed (a CLI option, a query parameter): ISO-8601 (`isoTimeMs`: a bare date
+ * is that day's midnight UTC, and a time without a zone is UTC, never the server's local time),
+ * in the years 1900 to 9999. One that does not parse, or lies outside them, is bad input naming
+ * where it came from.
  */
 export const parseDateInput = (text: string, label: string): number => {
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(ms) || (/^\d{4}-\d{2}-\d{2}/.test(text) && !isCalendarDay(text)))
+  const ms = isoTimeMs(text);
+  if (Number.isNaN(ms))
     throw new AppError(
       'invalid-input',
       `${label}: "${text}" is not a date (use ISO-8601, e.g. 2026-01-31)`,

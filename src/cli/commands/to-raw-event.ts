@@ -1,7 +1,7 @@
 import type { FieldProblem } from '../../core/errors.js';
 import type { JsonObject } from '../../core/event.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { isoTimeMs } from '../../core/read-props.js';
+import { isoTimeMs } from '../../core/time.js';
 
 export const importKinds = ['customers', 'orders', 'events'] as const;
 export type ImportKind = (typeof importKinds)[number];

@@ -9,8 +9,8 @@ import {
 } from '../../core/event.js';
 import { toMessageId, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { cartValueCents, isoTimeMs, orderValueCents } from '../../core/read-props.js';
-import { HOUR_MS, isCalendarDay } from '../../core/time.js';
+import { cartValueCents, orderValueCents } from '../../core/read-props.js';
+import { HOUR_MS, isCalendarDay, isoTimeMs } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
 import type { IngestLimits } from './ingest-limits.js';
 import { findBadText } from './find-bad-text.js';
