@@ -1,6 +1,8 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Services } from '../app/create-services.js';
+import { AppError } from '../core/errors.js';
+import { findBadText } from '../core/find-bad-text.js';
 import { registerBodyReading } from './read-body.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerProfileRoutes } from './routes/profile-routes.js';
@@ -53,6 +55,26 @@ export const createServer = (services: Services): FastifyInstance => {
       },
     }),
   );
+  // Text PostgreSQL cannot store (NUL, an unpaired surrogate) in a path parameter, a query or
+  // a body a route's schema reads is bad input, named where it sits, on every store alike.
+  // (The tracking routes judge their bodies event by event: they have no body schema.)
+  app.addHook('preValidation', (request, _reply, done) => {
+    const places: [unknown, string][] = [
+      [request.params, '/params'],
+      [request.query, '/querystring'],
+      ...(request.routeOptions.schema?.body === undefined
+        ? []
+        : ([[request.body, '/body']] as [unknown, string][])),
+    ];
+    const problem = findBadText(JSON.stringify(places.map(([value]) => value)), () => places);
+    done(
+      problem === null
+        ? undefined
+        : new AppError('invalid-input', `${problem.path} ${problem.message}`, {
+            problems: [problem],
+          }),
+    );
+  });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     services.metrics.countRequest(route, reply.statusCode, reply.elapsedTime / 1000);

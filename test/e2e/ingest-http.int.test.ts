@@ -378,6 +378,36 @@ for (const factory of storeFactories) {
       expect(bad.statusCode).toBe(400);
     });
 
+    it('refuses a NUL character in an admin request where it sits, on every store', async () => {
+      const asAdmin = (url: string, method: 'GET' | 'POST' = 'GET', payload?: object) =>
+        herald.app.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${adminToken}` },
+          ...(payload === undefined ? {} : { payload }),
+        });
+      for (const [url, path] of [
+        ['/v1/profiles/a%00b', '/params/userId'],
+        ['/v1/decisions?agent=%00', '/querystring/agent'],
+      ] as const) {
+        const answer = await asAdmin(url);
+        expect(answer.statusCode, url).toBe(400);
+        expect(
+          answer.json<{ error: { problems: { path: string }[] } }>().error.problems,
+          url,
+        ).toEqual([{ path, message: 'contains a NUL character (U+0000)' }]);
+      }
+      const send = await asAdmin('/v1/sends', 'POST', {
+        userId: 'a\u0000',
+        channel: 'email',
+        template: 'upsell',
+      });
+      expect(send.statusCode).toBe(400);
+      expect(send.json<{ error: { message: string } }>().error.message).toBe(
+        '/body/userId contains a NUL character (U+0000)',
+      );
+    });
+
     it('returns the computed profile the issue promises', async () => {
       const day = 86_400_000;
       await post('/v1/batch', {

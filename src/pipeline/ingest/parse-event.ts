@@ -13,7 +13,7 @@ import { cartValueCents, orderValueCents } from '../../core/read-props.js';
 import { HOUR_MS, isCalendarDay, isoTimeMs } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
 import type { IngestLimits } from './ingest-limits.js';
-import { findBadText } from './find-bad-text.js';
+import { findBadText } from '../../core/find-bad-text.js';
 
 /** What the request around an event tells about it. */
 export interface EventEnvelope {

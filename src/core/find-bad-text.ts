@@ -1,4 +1,4 @@
-import type { FieldProblem } from '../../core/errors.js';
+import type { FieldProblem } from './errors.js';
 
 // JSON.stringify escapes NUL and lone surrogates, so one scan of the JSON finds both.
 const suspicious = /\\u0000|\\ud[89a-f][0-9a-f]{2}/i;
