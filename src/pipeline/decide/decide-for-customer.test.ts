@@ -316,33 +316,98 @@ describe('decideForCustomer', () => {
     );
   });
 
-  it('leaves the timer of a cart opened after the order it handles', () => {
+  describe('an order handled after a newer cart began', () => {
     // Ordered at t0; a new cart began 8 s later, before the worker reached the order.
     const shopping = aState({
       orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }),
       cart: aCart([aCartItem()], t0 + 8000),
     });
-    const recovering = aMembership({ journeyId: 'cart-recovery', stepId: 'cart-still-open' });
-    const out = decide([orderCompleted], {
-      state: shopping,
-      nowMs: t0 + 60_000,
-      memberships: [recovering],
+    const newerCartTimer: Trigger = { kind: 'cart-abandoned', cartUpdatedAtMs: t0 + 8000 };
+    const orderPlaced = { match: { agents: ['cart'] }, reason: 'order placed' };
+
+    it('ends the recovery of the cart the order closed, and its offers still due', () => {
+      // Entered when that cart's timer fired, the day before: the reminder must not follow
+      // the purchase.
+      const recovering = aMembership({
+        journeyId: 'cart-recovery',
+        stepId: 'cart-still-open',
+        enteredAtMs: t0 - hoursMs(23),
+      });
+      const out = decide([orderCompleted], {
+        state: shopping,
+        nowMs: t0 + 60_000,
+        memberships: [recovering],
+      });
+      expect(out.memberships).toMatchObject([
+        { journeyId: 'cart-recovery', status: 'exited', exitReason: 'event Order Completed' },
+      ]);
+      expect(out.cancelWork).toContainEqual({
+        key: 'c1|journey|cart-recovery',
+        note: 'event Order Completed',
+      });
+      expect(out.cancelDecisions).toEqual(
+        expect.arrayContaining([
+          { match: { journeyId: 'cart-recovery' }, reason: 'event Order Completed' },
+          orderPlaced,
+        ]),
+      );
+      // The newer cart's timer stands.
+      expect(out.cancelWork).not.toContainEqual({ key: 'c1|cart', note: 'order placed' });
+      // Entered at the moment of the order, it was about the cart the order closed too.
+      const atOrder = decide([orderCompleted], {
+        state: shopping,
+        nowMs: t0 + 60_000,
+        memberships: [{ ...recovering, enteredAtMs: t0 }],
+      });
+      expect(atOrder.memberships.map((m) => m.status)).toEqual(['exited']);
     });
-    expect(out.cancelWork).not.toContainEqual({ key: 'c1|cart', note: 'order placed' });
-    // Nor does it end the recovery of the newer cart.
-    expect(out.memberships.filter((m) => m.status === 'exited')).toEqual([]);
-    expect(out.cancelDecisions).not.toContainEqual({
-      match: { agents: ['cart'] },
-      reason: 'order placed',
+
+    it('leaves the newer cart its timer, and the recovery journey it entered since the order', () => {
+      // The newer cart's timer fired 2 h after it began, before the worker reached the order.
+      const enteredAtMs = t0 + 8000 + hoursMs(2);
+      const recovering = aMembership({
+        journeyId: 'cart-recovery',
+        stepId: 'cart-still-open',
+        enteredAtMs,
+        updatedAtMs: enteredAtMs,
+      });
+      const out = decide([orderCompleted], {
+        state: shopping,
+        nowMs: enteredAtMs + 60_000,
+        memberships: [recovering],
+      });
+      // Untouched: the order came before it, so it is not an event seen since it was entered.
+      expect(out.memberships).toEqual([]);
+      expect(out.cancelWork).toEqual([]);
+      // Its offer is among the cart's decisions still due.
+      expect(out.cancelDecisions).toEqual([]);
     });
-    // The cart the order closed (not newer than it): cancelled as before.
-    const closed = aState({
-      orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }),
-      cart: null,
+
+    it('leaves the offer the newer cart’s timer made in the same round', () => {
+      // The cart agent acting alone, no journey entered on an abandoned cart.
+      const env = anEnv({ journeys: catalogOf([]) });
+      const out = decide([newerCartTimer, orderCompleted], {
+        state: shopping,
+        nowMs: t0 + 8000 + hoursMs(2),
+        env,
+      });
+      expect(out.decisions.map((d) => [d.agent, d.action, d.status])).toContainEqual([
+        'cart',
+        'cart-recovery',
+        'scheduled',
+      ]);
+      // The stored offers, all made before this round, go.
+      expect(out.cancelDecisions).toEqual([orderPlaced]);
     });
-    expect(decide([orderCompleted], { state: closed }).cancelWork).toContainEqual({
-      key: 'c1|cart',
-      note: 'order placed',
+
+    it('cancels the timer and the offers of the cart the order closed', () => {
+      const closed = aState({
+        orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }),
+        cart: null,
+      });
+      const out = decide([orderCompleted], { state: closed });
+      expect(out.cancelWork).toContainEqual({ key: 'c1|cart', note: 'order placed' });
+      expect(out.cancelDecisions).toContainEqual(orderPlaced);
     });
   });
 
@@ -566,6 +631,120 @@ describe('decideForCustomer', () => {
       expect(out.memberships).toMatchObject([
         { status: 'active', stepId: 'after', seenEvents: ['Opened', 'Viewed'] },
       ]);
+    });
+
+    describe('in one round', () => {
+      // A journey a view starts and the next view starts again.
+      const browse = catalogOf([
+        {
+          id: 'browse',
+          entry: { event: 'Product Viewed' },
+          exitOn: ['Product Viewed'],
+          reEntry: 'after-exit',
+          steps: [
+            { id: 'wait', type: 'wait', hours: 4 },
+            { id: 'nudge', type: 'send', channels: ['email'], template: 'browse-nudge' },
+          ],
+        },
+      ]);
+      const env = anEnv({ journeys: browse });
+      const viewed = event('Product Viewed');
+      const wakeUp: Trigger = {
+        kind: 'journey-step',
+        journeyId: 'browse',
+        version: 1,
+        stepId: 'nudge',
+      };
+
+      it('starts a journey again on the second of two exit events, as two rounds do', () => {
+        const one = decide([viewed, viewed], { env });
+        const first = decide([viewed], { env });
+        const two = decide([viewed], { env, memberships: first.memberships });
+        for (const out of [one, two]) {
+          expect(out.memberships).toMatchObject([
+            { journeyId: 'browse', status: 'active', stepId: 'nudge', entries: 2 },
+          ]);
+          expect(out.schedule.map((w) => [w.key, w.dueAtMs])).toEqual([
+            ['c1|journey|browse', t0 + hoursMs(4)],
+          ]);
+        }
+        expect(one.finished.map((f) => f.note)).toEqual([
+          'entered journey browse v1',
+          'exited journey browse: event Product Viewed; entered journey browse v1',
+        ]);
+      });
+
+      it('starts the journey an order starts again on the next order', () => {
+        const postPurchase = catalogOf([
+          {
+            id: 'post-purchase',
+            entry: { trigger: 'order-placed' },
+            exitOn: ['Order Completed'],
+            reEntry: 'after-exit',
+            steps: [
+              { id: 'wait', type: 'wait', days: 3 },
+              { id: 'review', type: 'send', channels: ['email'], template: 'review' },
+            ],
+          },
+        ]);
+        const twice = aState({ orders: anOrders({ count: 2, revenueCents: 8000, lastAtMs: t0 }) });
+        const out = decide([orderCompleted, { ...orderCompleted, messageId: 'm2' }], {
+          state: twice,
+          env: anEnv({ journeys: postPurchase }),
+        });
+        expect(out.memberships).toMatchObject([{ status: 'active', stepId: 'review', entries: 2 }]);
+        expect(out.schedule.map((w) => w.key)).toEqual(['c1|journey|post-purchase']);
+      });
+
+      it('does not let the wake-up of the entry before skip the wait of the one made in the round', () => {
+        // Entered 4 h ago; viewed again 1 h ago, handled with the wake-up that came due since.
+        const before = aMembership({
+          journeyId: 'browse',
+          stepId: 'nudge',
+          enteredAtMs: t0 - hoursMs(4),
+          updatedAtMs: t0 - hoursMs(4),
+        });
+        const out = decide([viewed, wakeUp], { env, memberships: [before] });
+        expect(out.decisions).toEqual([]);
+        expect(out.memberships).toMatchObject([
+          { status: 'active', stepId: 'nudge', entries: 2, enteredAtMs: t0 },
+        ]);
+        expect(out.schedule.map((w) => [w.key, w.dueAtMs])).toEqual([
+          ['c1|journey|browse', t0 + hoursMs(4)],
+        ]);
+        expect(out.finished[1]?.note).toBe(
+          'journey browse moved on earlier in this round: a wake-up armed before it',
+        );
+        // Handled first, the wake-up is the entry's own: the nudge goes, then the view restarts.
+        const inTime = decide([wakeUp, viewed], { env, memberships: [before] });
+        expect(inTime.decisions.map((d) => d.template)).toEqual(['browse-nudge']);
+        expect(inTime.memberships).toMatchObject([{ status: 'active', entries: 2 }]);
+      });
+
+      it('takes back the wake-up an entry set when the journey ends in the same round', () => {
+        const quiz = catalogOf([
+          {
+            id: 'nudge',
+            entry: { event: 'Quiz Started' },
+            steps: [
+              { id: 'w', type: 'wait', until: { event: 'Clicked', timeoutHours: 48 } },
+              { id: 'after', type: 'send', channels: ['email'], template: 'thanks' },
+            ],
+          },
+        ]);
+        const out = decide([event('Quiz Started'), event('Clicked')], {
+          env: anEnv({ journeys: quiz }),
+        });
+        expect(out.memberships).toMatchObject([{ journeyId: 'nudge', status: 'completed' }]);
+        expect(out.decisions.map((d) => d.template)).toEqual(['thanks']);
+        // The round's plan is cancelled before it is scheduled: a wake-up left in it would
+        // outlive the journey.
+        expect(out.schedule).toEqual([]);
+        expect(out.cancelWork).toContainEqual({
+          key: 'c1|journey|nudge',
+          note: 'journey completed',
+        });
+      });
     });
 
     it('sends the configured message for a custom event', () => {

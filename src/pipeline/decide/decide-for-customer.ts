@@ -50,6 +50,7 @@ export interface DecisionCancel {
 /** Everything one customer's work produced; the caller stores it in one transaction. */
 export interface CustomerOutcome {
   decisions: Decision[];
+  /** Applied after `cancelWork`: no key in it was cancelled after it was scheduled. */
   schedule: WorkDraft[];
   cancelWork: { key: string; note: string }[];
   cancelDecisions: DecisionCancel[];
@@ -145,14 +146,27 @@ export const decideForCustomer = (
   let attempts = 0;
   let deferred: string | null = null;
 
+  /** Cancels a work item, and any wake-up this round set for the same key. */
+  const cancelWork = (key: string, note: string) => {
+    out.cancelWork.push({ key, note });
+    out.schedule = out.schedule.filter((w) => w.key !== key);
+  };
+
+  // Journeys that started or moved on this round: their wake-up is the one this round sets, so
+  // a wake-up claimed with the round was armed before (for an entry since ended, or a step
+  // passed since) and must not move them again.
+  const ranThisRound = new Set<string>();
   const applyRun = (journey: Journey, run: JourneyRun) => {
     memberships.set(journey.definition.id, run.membership);
     changed.add(journey.definition.id);
+    ranThisRound.add(journey.definition.id);
     for (const p of run.proposals) proposals.push(p);
     const key = journeyKey(id, journey.definition.id);
-    if (run.wakeAtMs === null)
-      out.cancelWork.push({ key, note: `journey ${run.membership.status}` });
-    else
+    // A wake-up set earlier in this round (an entry) is replaced, or taken back when this run
+    // ended the journey: the caller cancels before it schedules, so one left would outlive it.
+    if (run.wakeAtMs === null) cancelWork(key, `journey ${run.membership.status}`);
+    else {
+      out.schedule = out.schedule.filter((w) => w.key !== key);
       out.schedule.push({
         key,
         customerId: id,
@@ -164,17 +178,23 @@ export const decideForCustomer = (
           stepId: run.membership.stepId,
         },
       });
+    }
     return run.notes;
   };
 
   // Events handled this round: a journey one of them exits is not entered later in the round
-  // either, whichever the round handles first (a signup and an order at checkout).
+  // either, whichever the round handles first (a signup and an order at checkout). An event's
+  // own entries (`ownEvent`, its name) are refused by the others only: an earlier event of the
+  // same name was ended by this one, as in two rounds (two orders: the second starts again
+  // what the first started and it ended).
   const eventsHandled = new Set<string>();
-  const enterJourneys = (trigger: Trigger): string[] => {
+  const enterJourneys = (trigger: Trigger, ownEvent?: string): string[] => {
     const notes: string[] = [];
     for (const journey of env.journeys.current) {
       if (!entryMatches(journey, trigger)) continue;
-      const exitedBy = journey.definition.exitOn?.find((name) => eventsHandled.has(name));
+      const exitedBy = journey.definition.exitOn?.find(
+        (name) => name !== ownEvent && eventsHandled.has(name),
+      );
       if (exitedBy !== undefined) {
         notes.push(`not entered journey ${journey.definition.id}: ${exitedBy} came with it`);
         continue;
@@ -225,12 +245,6 @@ export const decideForCustomer = (
     }
     return withdrawn.reverse();
   };
-  /** Cancels a work item, and any wake-up this round set for the same key. */
-  const cancelWork = (key: string, note: string) => {
-    out.cancelWork.push({ key, note });
-    out.schedule = out.schedule.filter((w) => w.key !== key);
-  };
-
   const exitJourney = (m: Membership, reason: string): string => {
     memberships.set(m.journeyId, {
       ...m,
@@ -284,24 +298,33 @@ export const decideForCustomer = (
       return notes.length > 0 ? notes : [`${trigger.name} arrived late: no journey it exits`];
     }
     // A cart opened after the latest order (the next purchase begun before this event was
-    // handled) is not the one the order closed: its timer, its offer and the recovery journey
-    // it started stand.
+    // handled) is not the one the order closed: its timer stands, and so does a recovery
+    // journey entered after the order, which is that cart's (the order, from before its entry,
+    // is no event of it). One entered at or before the order was about the closed cart: it ends.
     const lastOrderMs = state.orders.lastAtMs;
-    const newerCart =
+    const newerCartSinceMs =
       trigger.name === 'Order Completed' &&
       state.cart !== null &&
       lastOrderMs !== null &&
-      state.cart.updatedAtMs > lastOrderMs;
+      state.cart.updatedAtMs > lastOrderMs
+        ? lastOrderMs
+        : null;
+    let newerCartJourney = false;
     for (const m of [...memberships.values()]) {
       if (m.status !== 'active') continue;
       const journey = env.journeys.find(m.journeyId, m.version);
       const entry = journey?.definition.entry;
-      const ofNewerCart =
-        newerCart &&
+      if (
+        newerCartSinceMs !== null &&
         entry !== undefined &&
         'trigger' in entry &&
-        entry.trigger === 'cart-abandoned';
-      if (journey?.definition.exitOn?.includes(trigger.name) === true && !ofNewerCart) {
+        entry.trigger === 'cart-abandoned' &&
+        m.enteredAtMs > newerCartSinceMs
+      ) {
+        newerCartJourney = true;
+        continue;
+      }
+      if (journey?.definition.exitOn?.includes(trigger.name) === true) {
         notes.push(exitJourney(m, `event ${trigger.name}`));
         continue;
       }
@@ -318,19 +341,23 @@ export const decideForCustomer = (
         );
       }
     }
-    notes.push(...enterJourneys(trigger));
+    notes.push(...enterJourneys(trigger, trigger.name));
     if (trigger.name === 'Order Completed') {
-      if (!newerCart) {
+      if (newerCartSinceMs === null) {
         cancelWork(cartKey(id), 'order placed');
         notes.push(...cancelDecisions({ agents: ['cart'] }, 'order placed'));
-      }
+      } else if (!newerCartJourney)
+        // The cart offers stored are from before the order, about the cart it closed; those
+        // proposed this round (the newer cart's timer) stand. A recovery journey entered since
+        // the order holds the newer cart's offer among them: then they all stand.
+        out.cancelDecisions.push({ match: { agents: ['cart'] }, reason: 'order placed' });
       const placed: Trigger = {
         kind: 'order-placed',
         orderCount: trigger.orderNumber ?? state.orders.count,
         revenue: computed.monetary,
       };
       propose(milestoneAgent(view, placed, env, nowMs), notes);
-      notes.push(...enterJourneys(placed));
+      notes.push(...enterJourneys(placed, trigger.name));
     }
     if (env.policy.customEvents.some((c) => c.event === trigger.name))
       propose(
@@ -348,6 +375,10 @@ export const decideForCustomer = (
   };
 
   const onStep = (trigger: Extract<Trigger, { kind: 'journey-step' }>): string[] => {
+    if (ranThisRound.has(trigger.journeyId))
+      return [
+        `journey ${trigger.journeyId} moved on earlier in this round: a wake-up armed before it`,
+      ];
     const m = memberships.get(trigger.journeyId);
     if (m?.status !== 'active' || m.version !== trigger.version || m.stepId !== trigger.stepId)
       return [`journey ${trigger.journeyId} is no longer at step ${trigger.stepId}`];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultJourneys } from './default-journeys.js';
 import { buildCatalog, checkJourneys, hashJourney, type StoredVersion } from './journey-catalog.js';
 import { Value } from '@sinclair/typebox/value';
@@ -216,6 +216,32 @@ describe('checkJourneys', () => {
 describe('hashJourney', () => {
   it('hashes the same content in any key order the same', () => {
     expect(hashJourney(reversed(simple) as JourneyDefinition)).toBe(hashJourney(simple));
+  });
+
+  describe('in any locale', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('hashes the default journeys as they are stored, whatever the collation', () => {
+      // The hashes every installation stored for the defaults: a change gives them new versions.
+      const stored = [
+        ['welcome', 'cf7cd3d6fc937386'],
+        ['cart-recovery', '7ff5f4f23718ffdb'],
+      ];
+      const hashes = () => defaultJourneys.map((j) => [j.id, hashJourney(j)]);
+      expect(hashes()).toEqual(stored);
+      // A process started with LANG=lt_LT.UTF-8 collates by Lithuanian rules (`y` with `i`).
+      const lithuanian = new Intl.Collator('lt');
+      vi.spyOn(String.prototype, 'localeCompare').mockImplementation(function (
+        this: string,
+        that: string,
+      ) {
+        return lithuanian.compare(this, that);
+      });
+      expect('type'.localeCompare('ttlHours')).toBeLessThan(0);
+      expect(hashes()).toEqual(stored);
+    });
   });
 
   it('hashes changed content differently, step order included', () => {

@@ -19,12 +19,19 @@ export interface JourneyCatalog {
   find(id: string, version: number): Journey | undefined;
 }
 
+/**
+ * Keys in UTF-16 code-unit order: a collation (`localeCompare`) follows the process locale, and
+ * under another one (Lithuanian sorts `y` with `i`) the same journey would hash differently.
+ * For the schema's keys this is the order `en-US` collation gives, so stored hashes stand.
+ */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 const stable = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(stable);
   if (value !== null && typeof value === 'object')
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>)
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([a], [b]) => byCodeUnit(a, b))
         .map(([k, v]) => [k, stable(v)]),
     );
   return value;

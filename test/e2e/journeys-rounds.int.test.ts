@@ -1,0 +1,168 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
+import { adminToken, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// Wednesday 2026-06-03 12:00 UTC: well outside the default quiet hours (21:00–08:00 UTC).
+const T0 = Date.UTC(2026, 5, 3, 12);
+
+// A journey every view starts, and the next view starts again.
+const browseYaml = `decide:
+  journeys:
+    - id: browse
+      entry: { event: Product Viewed }
+      exitOn: [Product Viewed]
+      reEntry: after-exit
+      steps:
+        - { id: wait, type: wait, hours: 4 }
+        - { id: nudge, type: send, channels: [email], template: browse-nudge }
+`;
+
+interface AdminBody {
+  decisions: { agent: string; action: string; status: string; createdAt: string }[];
+  work: { key: string; status: string; note: string | null; dueAt: string }[];
+  journeys: {
+    journeyId: string;
+    status: string;
+    stepId: string;
+    entries: number;
+    enteredAt: string;
+    exitReason: string | null;
+  }[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`journeys over worker rounds (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    const start = async (configYaml?: string) => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, {
+        clock,
+        ...(configYaml === undefined ? {} : { configYaml }),
+      });
+    };
+    afterEach(async () => {
+      await herald.close();
+    });
+
+    const post = (route: string, body: object) => ingestCall(herald, clock, route, body);
+    const admin = async (url: string) => {
+      const response = await herald.app.inject({
+        url,
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(response.statusCode).toBe(200);
+      return response.json<AdminBody>();
+    };
+    const runAt = async (atMs: number) => {
+      clock.set(atMs);
+      await herald.services.worker.runDue();
+    };
+    const journeysOf = async (userId: string) =>
+      (await admin(`/v1/customers/${userId}/journeys`)).journeys;
+    const wakeUpsOf = async (userId: string) =>
+      (await admin(`/v1/customers/${userId}/work`)).work.filter(
+        (w) => w.key.includes('|journey|') && w.status === 'pending',
+      );
+    const decisionsOf = async (userId: string) =>
+      (await admin(`/v1/decisions?customerId=${userId}`)).decisions;
+
+    it('ends the recovery of the cart an order closed, though a new cart began before the worker handled it', async () => {
+      await start();
+      await post('identify', { userId: 'buyer', traits: { email: 'buyer@example.com' } });
+      await post('track', {
+        userId: 'buyer',
+        event: 'Product Added',
+        properties: { product_id: 'p1', price: 120, quantity: 1 },
+      });
+      await runAt(T0 + 2 * HOUR_MS); // the cart's timer: its offer, and cart-recovery entered
+      // A day later the customer buys, and begins a new cart before the worker's next round.
+      const orderedAtMs = T0 + 25 * HOUR_MS;
+      clock.set(orderedAtMs);
+      await post('track', {
+        userId: 'buyer',
+        event: 'Order Completed',
+        properties: { order_id: 'o1', total: 120 },
+      });
+      clock.set(orderedAtMs + 5000);
+      await post('track', {
+        userId: 'buyer',
+        event: 'Product Added',
+        properties: { product_id: 'p2', price: 30, quantity: 1 },
+      });
+      await runAt(orderedAtMs + 5000);
+      expect(await journeysOf('buyer')).toMatchObject([
+        { journeyId: 'cart-recovery', status: 'exited', exitReason: 'event Order Completed' },
+      ]);
+      // The recovery's day-1 wake-up (T0 + 26 h) no longer comes: no reminder after the purchase.
+      await runAt(T0 + 26 * HOUR_MS);
+      expect((await decisionsOf('buyer')).map((d) => d.action)).not.toContain(
+        'cart-recovery/reminder',
+      );
+      // The new cart's timer enters the recovery again, with an offer of its own.
+      const newTimerMs = orderedAtMs + 5000 + 2 * HOUR_MS;
+      await runAt(newTimerMs);
+      expect(await journeysOf('buyer')).toMatchObject([
+        { journeyId: 'cart-recovery', status: 'active', entries: 2, enteredAt: iso(newTimerMs) },
+      ]);
+      const offers = (await decisionsOf('buyer')).filter((d) => d.agent === 'cart');
+      expect(offers.map((d) => [d.createdAt, d.status])).toEqual([
+        [iso(newTimerMs), 'scheduled'],
+        [iso(T0 + 2 * HOUR_MS), 'scheduled'],
+      ]);
+    });
+
+    it('keeps the wait of a journey started again in a round that also holds the last entry’s wake-up', async () => {
+      await start(browseYaml);
+      await post('identify', { userId: 'viewer', traits: { email: 'viewer@example.com' } });
+      await post('track', {
+        userId: 'viewer',
+        event: 'Product Viewed',
+        properties: { product_id: 'p1' },
+      });
+      await runAt(T0); // entered: wakes at T0 + 4 h
+      clock.set(T0 + 3 * HOUR_MS);
+      await post('track', {
+        userId: 'viewer',
+        event: 'Product Viewed',
+        properties: { product_id: 'p2' },
+      });
+      // The worker was down for a while: its next round holds the view and the wake-up.
+      const roundMs = T0 + 4 * HOUR_MS + MINUTE_MS;
+      await runAt(roundMs);
+      expect(await journeysOf('viewer')).toMatchObject([
+        { status: 'active', stepId: 'nudge', entries: 2, enteredAt: iso(roundMs) },
+      ]);
+      expect(await decisionsOf('viewer')).toEqual([]);
+      expect((await wakeUpsOf('viewer')).map((w) => w.dueAt)).toEqual([iso(roundMs + 4 * HOUR_MS)]);
+      await runAt(roundMs + 4 * HOUR_MS);
+      expect((await decisionsOf('viewer')).map((d) => d.action)).toEqual(['browse/nudge']);
+      expect(await journeysOf('viewer')).toMatchObject([{ status: 'completed' }]);
+      expect(await wakeUpsOf('viewer')).toEqual([]);
+    });
+
+    it('starts a journey again on the second of two views in one batch, as in two', async () => {
+      await start(browseYaml);
+      for (const userId of ['together', 'apart'])
+        await post('identify', { userId, traits: { email: `${userId}@example.com` } });
+      const view = (userId: string, productId: string) =>
+        post('track', { userId, event: 'Product Viewed', properties: { product_id: productId } });
+      await view('together', 'p1');
+      await view('together', 'p2');
+      await view('apart', 'p1');
+      await runAt(T0);
+      await view('apart', 'p2');
+      await runAt(T0);
+      for (const userId of ['together', 'apart']) {
+        expect(await journeysOf(userId)).toMatchObject([
+          { journeyId: 'browse', status: 'active', entries: 2, exitReason: null },
+        ]);
+        expect((await wakeUpsOf(userId)).map((w) => w.dueAt)).toEqual([iso(T0 + 4 * HOUR_MS)]);
+      }
+    });
+  });
+}
