@@ -1,7 +1,14 @@
+import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
-import { adminToken, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import {
+  adminToken,
+  ingestCall,
+  startHerald,
+  writeKey,
+  type TestHerald,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // Wednesday 2026-06-03 12:00 UTC: well outside the default quiet hours (21:00–08:00 UTC).
@@ -163,6 +170,33 @@ for (const factory of storeFactories) {
         ]);
         expect((await wakeUpsOf(userId)).map((w) => w.dueAt)).toEqual([iso(T0 + 4 * HOUR_MS)]);
       }
+    });
+
+    it("takes a journey's web content down once an exit event ends the journey", async () => {
+      await start();
+      const signature = createHmac('sha256', herald.services.linkSecret)
+        .update('user:w1')
+        .digest('hex');
+      const banner = async () =>
+        (
+          await herald.app.inject({
+            url: `/v1/personalize?userId=w1&userSignature=${signature}&slot=homepage-hero&writeKey=${writeKey}`,
+          })
+        ).json<{ content: { template: string } | null }>().content;
+      await post('identify', { userId: 'w1', traits: { email: 'w1@example.com' } });
+      await post('track', { userId: 'w1', event: 'Signed Up' });
+      await runAt(T0);
+      await herald.services.dispatcher.runDue();
+      expect(await banner()).toMatchObject({ template: 'welcome-banner' });
+      clock.set(T0 + HOUR_MS);
+      await post('track', {
+        userId: 'w1',
+        event: 'Order Completed',
+        properties: { order_id: 'o1', total: 50 },
+      });
+      await runAt(T0 + HOUR_MS);
+      expect(await journeysOf('w1')).toMatchObject([{ journeyId: 'welcome', status: 'exited' }]);
+      expect(await banner()).toBeNull();
     });
   });
 }

@@ -3,6 +3,7 @@ import { basicUserOf } from '../auth.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
+import type { CustomerId } from '../../core/ids.js';
 import { mayHaveReachedCustomer, type MessageRecord } from '../../core/message.js';
 import { optedOutOfSale } from '../../core/profile.js';
 import { normalisePhone } from '../../core/recipient.js';
@@ -432,6 +433,18 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       return twiml(reply, null);
     });
 
+    /** Whether the journey a published message came from ended by an exit event since. */
+    const exitedJourneyOf = async (
+      published: MessageRecord,
+      customerId: CustomerId,
+    ): Promise<boolean> => {
+      const journey = (await store.getDecision(published.id))?.journey;
+      if (journey === undefined || journey === null) return false;
+      const membership = (await store.listMemberships(customerId)).find(
+        (m) => m.journeyId === journey.id,
+      );
+      return membership?.status === 'exited' && membership.updatedAtMs >= published.createdAtMs;
+    };
     scope.get<{ Querystring: Record<string, string | undefined> }>(
       '/v1/personalize',
       async (request, reply) => {
@@ -482,9 +495,12 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           published === undefined || customerId === undefined
             ? undefined
             : (await store.getProfile(customerId))?.state;
-        // An offer whose code expired, or copy citing a document that did, comes down too.
+        // An offer whose code expired, or copy citing a document that did, comes down too, and
+        // so does a journey's content once an exit event ended the journey (a welcome banner
+        // after the purchase).
         const live =
           published === undefined ||
+          (customerId !== undefined && (await exitedJourneyOf(published, customerId))) ||
           checkAtHandOff(published, state, config.guardPolicy, nowMs) !== null ||
           (state !== undefined &&
             checkTimingAtHandOff(
