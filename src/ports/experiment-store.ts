@@ -120,7 +120,10 @@ export interface KpiTotals {
    * `cancelled` counts those.
    */
   orders: { count: number; revenueCents: number; cancelled: number };
-  /** Every customer now: by lifecycle stage, and the lifetime value of those who ordered. */
+  /**
+   * Every known customer now — identified (a user id) or who ordered; not an anonymous visitor
+   * who only browsed —: by lifecycle stage, and the lifetime value of those who ordered.
+   */
   customers: { total: number; byStage: Record<string, number>; ordering: number; ltvCents: number };
 }
 

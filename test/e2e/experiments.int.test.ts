@@ -282,11 +282,19 @@ for (const factory of storeFactories)
       expect(kpis.averageOrderValue).toBe(40);
       expect(kpis.cancelledOrders).toBe(0);
       expect(kpis.complianceViolationsPer100k).toBe(0);
-      // A window at the edge of what JavaScript dates allow is a 400 naming the field.
+      // A window outside the years a date may take, or at the edge of what JavaScript dates
+      // allow, is a 400 naming the field.
+      const early = await get('/v1/kpis?to=0001-01-01T00:00:00Z');
+      expect(early.statusCode).toBe(400);
+      expect(early.json()).toMatchObject({
+        error: { message: 'to: "0001-01-01T00:00:00Z" is outside the years 1900 to 9999' },
+      });
       const edge = await get('/v1/kpis?to=-271821-04-20T00:00:00Z');
       expect(edge.statusCode).toBe(400);
       expect(edge.json()).toMatchObject({
-        error: { message: 'to: "-271821-04-20T00:00:00Z" is outside the years 1900 to 9999' },
+        error: {
+          message: 'to: "-271821-04-20T00:00:00Z" is not a date (use ISO-8601, e.g. 2026-01-31)',
+        },
       });
       // Cancellations: k1's own order c goes out of the figures; k2 cannot cancel k0's order a;
       // k3's order d, whose cancellation came first, never counts.
@@ -329,6 +337,16 @@ for (const factory of storeFactories)
         revenuePerTouch: number | null;
       }>();
       expect(empty).toMatchObject({ sent: { total: 0 }, revenuePerTouch: null });
+      // Churn counts known customers: anonymous visitors who only browsed are not among them.
+      const churnBase = async () =>
+        (await get(`/v1/kpis?from=${from}&to=${to}`)).json<{ churn: { denominator: number } }>()
+          .churn.denominator;
+      const known = await churnBase();
+      expect(known).toBeGreaterThan(0);
+      await batch(
+        ['v1', 'v2', 'v3'].map((anonymousId) => ({ type: 'page', anonymousId, name: 'Home' })),
+      );
+      expect(await churnBase()).toBe(known);
       const bad = await get('/v1/kpis?from=yesterday');
       expect(bad.statusCode).toBe(400);
       expect(bad.json<{ error: { message: string } }>().error.message).toBe(

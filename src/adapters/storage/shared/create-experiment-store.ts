@@ -297,7 +297,8 @@ export const createExperimentReads = (
       SELECT lifecycle_stage AS stage, COUNT(*) AS count,
         SUM(CASE WHEN ltv_cents > 0 THEN 1 ELSE 0 END) AS ordering,
         SUM(CASE WHEN ltv_cents > 0 THEN ltv_cents ELSE 0 END) AS ltv
-      FROM profiles GROUP BY lifecycle_stage`.execute(db);
+      FROM profiles WHERE user_id IS NOT NULL OR ltv_cents > 0
+      GROUP BY lifecycle_stage`.execute(db);
     return {
       touches: touches.rows.map((r) => ({
         channel: r.channel,
