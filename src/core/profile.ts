@@ -135,6 +135,12 @@ export interface ProfileState {
      * to the one before. Absent in profiles recorded before they were kept.
      */
     kept?: KeptOrder[];
+    /**
+     * Refunds that named an order not placed yet (the latest `CANCELLED_IDS_KEPT`): taken back
+     * in full when they came, and held against the order when it comes, so a refund and its
+     * order net the same in either order.
+     */
+    earlyRefunds?: { id: string; cents: number }[];
   };
   /** Engagement points, decayed to `asOfMs`. */
   engagement: { points: number; asOfMs: number };

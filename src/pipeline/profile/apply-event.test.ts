@@ -755,6 +755,61 @@ describe('applyEvent', () => {
       });
     });
 
+    it('moves the last order back past a cancelled one, in any arrival order', () => {
+      const older = aTrack(
+        'Order Completed',
+        { order_id: 'o1', total: 50 },
+        { timestampMs: at(0) },
+      );
+      const newer = aTrack(
+        'Order Completed',
+        { order_id: 'o2', total: 80 },
+        { timestampMs: at(60) },
+      );
+      const cancel = aTrack('Order Cancelled', { order_id: 'o2' }, { timestampMs: at(61) });
+      // As a replay reads them, and with the older order arriving last (a backfill).
+      expect(applyAll([older, newer, cancel]).orders.lastAtMs).toBe(at(0));
+      expect(applyAll([newer, cancel, older]).orders.lastAtMs).toBe(at(0));
+      // No order left that counts: none is the last.
+      expect(applyAll([newer, cancel]).orders.lastAtMs).toBeNull();
+      // An order without an id counts as the last one too.
+      const anonymous = aTrack('Order Completed', { total: 20 }, { timestampMs: at(20) });
+      expect(applyAll([anonymous, newer, cancel]).orders.lastAtMs).toBe(at(20));
+    });
+
+    it('holds a refund that came before its order against it, as if it had come after', () => {
+      const order = aTrack(
+        'Order Completed',
+        { order_id: 'o1', total: 100 },
+        { timestampMs: at(0) },
+      );
+      const refund = (total: number) =>
+        aTrack('Order Refunded', { order_id: 'o1', total }, { timestampMs: at(1) });
+      const cancel = aTrack('Order Cancelled', { order_id: 'o1' }, { timestampMs: at(2) });
+      const netted = (events: HeraldEvent[]) => {
+        const { revenueCents, refundedCents, count } = applyAll(events).orders;
+        return { revenueCents, refundedCents, count };
+      };
+      const inOrder = netted([order, refund(30), cancel]);
+      expect(inOrder).toEqual({ revenueCents: 10000, refundedCents: 10000, count: 0 });
+      expect(netted([refund(30), order, cancel])).toEqual(inOrder);
+      // A cancellation of an order not placed yet: the order never counts, nor its refund.
+      const notPlaced = applyEvent(
+        applyAll([refund(30)]),
+        cancel,
+        { repeatOrder: false, cancelsPlacedOrder: false },
+        policy,
+      );
+      expect(applyAll([order], policy, notPlaced).orders).toMatchObject({
+        count: 0,
+        revenueCents: 0,
+        refundedCents: 0,
+      });
+      // No more than the order's value, whichever came first.
+      expect(netted([refund(150), order])).toEqual(netted([order, refund(150)]));
+      expect(netted([order, refund(150)]).refundedCents).toBe(10000);
+    });
+
     it('does not count a re-sent order again, nor give it points', () => {
       const order = aTrack('Order Completed', { order_id: 'o1', total: 30 });
       const once = applyAll([order]);

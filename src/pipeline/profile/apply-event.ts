@@ -204,6 +204,18 @@ const isActivity = (event: HeraldEvent, policy: ProfilePolicy): boolean => {
   return event.type === 'track' && !policy.passiveEvents.includes(event.name ?? '');
 };
 
+/** The orders without the early refunds of one order id (the list left out when empty). */
+const withoutEarlyRefunds = (
+  orders: ProfileState['orders'],
+  orderId: string,
+): ProfileState['orders'] => {
+  const next = { ...orders };
+  const waiting = (orders.earlyRefunds ?? []).filter((r) => r.id !== orderId);
+  if (waiting.length > 0) next.earlyRefunds = waiting;
+  else delete next.earlyRefunds;
+  return next;
+};
+
 const updateOrders = (
   orders: ProfileState['orders'],
   event: HeraldEvent,
@@ -218,20 +230,28 @@ const updateOrders = (
       const orderId = orderIdIn(event.properties);
       if (orderId !== null && orders.cancelledIds?.includes(orderId) === true) return orders;
       const cents = orderValueCents(event.properties);
+      // A refund that came first was taken back in full: held against the order now, no more
+      // than its value (the excess given back), as if it had come after it.
+      const early =
+        orderId === null
+          ? 0
+          : (orders.earlyRefunds ?? [])
+              .filter((r) => r.id === orderId)
+              .reduce((sum, r) => sum + r.cents, 0);
+      const refunded = Math.min(early, cents);
       return {
-        ...orders,
+        ...(early === 0 || orderId === null ? orders : withoutEarlyRefunds(orders, orderId)),
         count: orders.count + 1,
         revenueCents: orders.revenueCents + cents,
+        refundedCents: orders.refundedCents - (early - refunded),
         firstAtMs: minOf(orders.firstAtMs, at),
         lastAtMs: maxOf(orders.lastAtMs, at),
-        ...(orderId === null
-          ? {}
-          : {
-              kept: [
-                ...(orders.kept ?? []),
-                { id: orderId, cents, atMs: at, refundedCents: 0 },
-              ].slice(-ORDERS_KEPT),
-            }),
+        // Orders without an id are kept too (under none a cancellation or refund can name), so
+        // the last order's time can move back to them when a later one is cancelled.
+        kept: [
+          ...(orders.kept ?? []),
+          { id: orderId ?? '', cents, atMs: at, refundedCents: refunded },
+        ].slice(-ORDERS_KEPT),
       };
     }
     case 'Order Refunded': {
@@ -241,7 +261,20 @@ const updateOrders = (
       // A refund of an order cancelled before it was placed takes back nothing: it never counted.
       if (kept === undefined && orderId !== null && orders.cancelledIds?.includes(orderId) === true)
         return orders;
-      if (kept === undefined) return { ...orders, refundedCents: orders.refundedCents + stated };
+      if (kept === undefined)
+        return {
+          ...orders,
+          refundedCents: orders.refundedCents + stated,
+          // Named, it may be an order still to come: held against it then.
+          ...(orderId === null
+            ? {}
+            : {
+                earlyRefunds: [
+                  ...(orders.earlyRefunds ?? []),
+                  { id: orderId, cents: stated },
+                ].slice(-CANCELLED_IDS_KEPT),
+              }),
+        };
       // Never more than is left of the order (a refund stated twice, or beyond its value).
       const refund = Math.min(stated, Math.max(0, kept.cents - kept.refundedCents));
       return {
@@ -258,8 +291,16 @@ const updateOrders = (
       const orderId = orderIdIn(event.properties);
       const cancelled = orders.cancelledIds ?? [];
       if (orderId !== null && cancelled.includes(orderId)) return orders;
-      if (orderId !== null && facts.cancelsPlacedOrder === false)
-        return { ...orders, cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT) };
+      if (orderId !== null && facts.cancelsPlacedOrder === false) {
+        // The order will never count: a refund of it that came first takes back nothing.
+        const early = (orders.earlyRefunds ?? []).filter((r) => r.id === orderId);
+        const left = early.length === 0 ? orders : withoutEarlyRefunds(orders, orderId);
+        return {
+          ...left,
+          cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT),
+          refundedCents: orders.refundedCents - early.reduce((sum, r) => sum + r.cents, 0),
+        };
+      }
       const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
       const stated = orderValueCents(event.properties);
       // A kept order cancelled is taken back whole, less its refunds, whatever amount the
@@ -280,9 +321,14 @@ const updateOrders = (
         ...orders,
         count: Math.max(0, orders.count - 1),
         refundedCents: orders.refundedCents + takenBack,
-        // The last order is the latest one that still counts.
-        ...(kept !== undefined && kept.atMs === orders.lastAtMs && counting.length > 0
-          ? { lastAtMs: Math.max(...counting.map((o) => o.atMs)) }
+        // The last order is the latest one that still counts: none, when none does (an order
+        // placed before, arriving later, then sets it, as a replay in time order would).
+        ...(kept !== undefined && kept.atMs === orders.lastAtMs
+          ? counting.length > 0
+            ? { lastAtMs: Math.max(...counting.map((o) => o.atMs)) }
+            : orders.count <= 1
+              ? { lastAtMs: null }
+              : {}
           : {}),
         ...(after === undefined ? {} : { kept: after }),
         ...(orderId === null
