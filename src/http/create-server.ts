@@ -24,6 +24,10 @@ export const createServer = (services: Services): FastifyInstance => {
     // Signed click links carry their destination: path parameters far longer than 100 chars.
     routerOptions: { maxParamLength: 4096 },
     schemaErrorFormatter: schemaErrorOf,
+    // A path that is no URL (`/v1/profiles/%ZZ`) is answered in Herald's error shape too.
+    frameworkErrors: (error, request, reply) => {
+      void sendError(toAppError(error, request), reply, services.logger);
+    },
   });
   // A property a route does not know is refused, not dropped: a campaign with `segmnet` would
   // otherwise go to everyone. A JSON body's values are taken as they are typed: coerced, a

@@ -1,6 +1,9 @@
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import { AppError, type FieldProblem } from '../core/errors.js';
 
+/** A string schema's pattern for text that must say something: not empty, not only spaces. */
+export const NOT_BLANK = '\\S';
+
 /** What is wrong with one field, from the validator's errors about it. */
 const problemOf = (errors: readonly FastifySchemaValidationError[]): string => {
   // A choice among constants fails every branch, then the anyOf: say which values are allowed.
@@ -10,7 +13,9 @@ const problemOf = (errors: readonly FastifySchemaValidationError[]): string => {
   const messages = errors.map((e) =>
     e.keyword === 'additionalProperties'
       ? `must not have the property "${String(e.params['additionalProperty'])}"`
-      : (e.message ?? 'is not valid'),
+      : e.keyword === 'pattern' && e.params['pattern'] === NOT_BLANK
+        ? 'must not be blank'
+        : (e.message ?? 'is not valid'),
   );
   return [...new Set(messages)].join('; ');
 };

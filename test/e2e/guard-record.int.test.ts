@@ -620,6 +620,17 @@ for (const factory of storeFactories) {
         humanOverrideRate: null,
       });
       const [item] = before.reviews;
+      // The audit keeps why a person overrode the guardrails: a blank reason says nothing.
+      const blank = await call(
+        'POST',
+        `/v1/reviews/${item?.id ?? ''}/approve`,
+        { reason: '   ' },
+        reviewerToken,
+      );
+      expect(blank.statusCode).toBe(400);
+      expect(blank.json<{ error: { message: string } }>().error.message).toBe(
+        'body/reason must not be blank',
+      );
       const approved = await call(
         'POST',
         `/v1/reviews/${item?.id ?? ''}/approve`,

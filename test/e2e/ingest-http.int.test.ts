@@ -397,6 +397,10 @@ for (const factory of storeFactories) {
           url,
         ).toEqual([{ path, message: 'contains a NUL character (U+0000)' }]);
       }
+      // A path that is no URL is answered in the same shape.
+      const broken = await asAdmin('/v1/profiles/%ZZ');
+      expect(broken.statusCode).toBe(400);
+      expect(broken.json()).toMatchObject({ success: false, error: { code: 'invalid-input' } });
       const send = await asAdmin('/v1/sends', 'POST', {
         userId: 'a\u0000',
         channel: 'email',

@@ -22,6 +22,7 @@ import { optedOutOfSale } from '../../core/profile.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { ADMIN, allow, MARKET, principalOfRequest, READ, REVIEW, type Access } from '../auth.js';
 import { tooDeepAt, tooDeepMessage } from '../../core/json-depth.js';
+import { NOT_BLANK } from '../schema-errors.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -209,7 +210,7 @@ export const registerMessageRoutes = (
   );
   const reviewBody = Type.Object(
     {
-      reason: Type.String({ minLength: 1, maxLength: 2000 }),
+      reason: Type.String({ minLength: 1, maxLength: 2000, pattern: NOT_BLANK }),
       edits: Type.Optional(
         Type.Object(
           {
@@ -306,7 +307,7 @@ export const registerMessageRoutes = (
       ...admin,
       schema: {
         body: Type.Object(
-          { reason: Type.String({ minLength: 1, maxLength: 2000 }) },
+          { reason: Type.String({ minLength: 1, maxLength: 2000, pattern: NOT_BLANK }) },
           { additionalProperties: false },
         ),
       },
