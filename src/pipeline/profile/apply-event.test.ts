@@ -1218,6 +1218,15 @@ describe('applyEvent', () => {
       expect(after.cart?.items.map((i) => i.productId)).toEqual(['p2', 'p1']);
     });
 
+    it('dates an emptied cart by the change that emptied it, in any arrival order', () => {
+      const add = added('p1', 10, 1);
+      const remove = aTrack('Product Removed', { product_id: 'p1' }, { timestampMs: at(2) });
+      expect(applyAll([add, remove])).toMatchObject({ cart: null, cartClosedAtMs: at(2) });
+      expect(applyAll([remove, add])).toMatchObject({ cart: null, cartClosedAtMs: at(2) });
+      // A removal of what was never in the cart closes nothing.
+      expect(applyAll([remove]).cartClosedAtMs).toBeUndefined();
+    });
+
     it('never lets a late cart change reopen a cart an order closed, in any order', () => {
       const order = aTrack(
         'Order Completed',

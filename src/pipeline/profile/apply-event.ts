@@ -527,7 +527,7 @@ export const applyEvent = (
         : state.email,
     cart,
     ...(cartLog === undefined ? {} : { cartLog }),
-    ...withCartClosed(cartClosedAfter(state.cart, cart, event, state.cartClosedAtMs)),
+    ...withCartClosed(cartClosedAfter(state.cart, cart, event, state.cartClosedAtMs, cartLog)),
     ...withDevices(updateDevices(state, event)),
     eventCount: state.eventCount + 1,
     ...withResponses(updateResponses(state.responses, event, policy)),

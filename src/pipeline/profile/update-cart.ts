@@ -13,19 +13,25 @@ import {
 /** Reads a product from Segment e-commerce properties; null without a product or sku id. */
 /**
  * When the cart was last closed after an event: an order's time (the latest order closes
- * whatever it follows), or the time of the change that emptied the cart.
+ * whatever it follows), or the time of the change that emptied the cart — read from the log
+ * of changes when the cart is empty after it, so a change arriving before an earlier one
+ * ("remove" before its "add") closes it at the same moment as in time order.
  */
 export const cartClosedAfter = (
   before: Cart | null,
   after: Cart | null,
   event: HeraldEvent,
   closedAtMs: number | undefined,
+  log: readonly CartEntry[] | undefined,
 ): number | undefined => {
   if (event.type !== 'track') return closedAtMs;
-  const at = event.timestampMs;
-  if (event.name === 'Order Completed' || (before !== null && after === null))
-    return closedAtMs === undefined ? at : Math.max(closedAtMs, at);
-  return closedAtMs;
+  const at =
+    event.name === 'Order Completed' || (before !== null && after === null)
+      ? event.timestampMs
+      : after === null && log !== undefined && entryOf(event) !== null
+        ? lastEmptiedAtMs(log)
+        : null;
+  return at === null ? closedAtMs : closedAtMs === undefined ? at : Math.max(closedAtMs, at);
 };
 
 export const toCartItem = (props: JsonObject): CartItem | null => {
@@ -118,6 +124,18 @@ const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
 };
 
 /** The cart a log (in time order, a snapshot or order first if any) comes to. */
+/** When a log's changes last emptied a cart that held items (not by an order), or null. */
+const lastEmptiedAtMs = (log: readonly CartEntry[]): number | null => {
+  let items: CartItem[] = [];
+  let emptiedAtMs: number | null = null;
+  for (const entry of log) {
+    const next = applyChange(items, entry);
+    if (items.length > 0 && next.length === 0 && entry.kind !== 'order') emptiedAtMs = entry.atMs;
+    items = next;
+  }
+  return emptiedAtMs;
+};
+
 const foldCart = (log: readonly CartEntry[]): Cart | null => {
   let items: CartItem[] = [];
   let atMs = 0;
