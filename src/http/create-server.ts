@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Services } from '../app/create-services.js';
 import { AppError } from '../core/errors.js';
 import { findBadText } from '../core/find-bad-text.js';
+import { tooDeepAt } from '../core/json-depth.js';
 import { registerBodyReading } from './read-body.js';
 import { registerIngestRoutes } from './routes/ingest-routes.js';
 import { registerProfileRoutes } from './routes/profile-routes.js';
@@ -66,7 +67,8 @@ export const createServer = (services: Services): FastifyInstance => {
     const places: [unknown, string][] = [
       [request.params, '/params'],
       [request.query, '/querystring'],
-      ...(request.routeOptions.schema?.body === undefined
+      // A body nested too deeply to serialise is the route's to refuse, naming where.
+      ...(request.routeOptions.schema?.body === undefined || tooDeepAt(request.body, '') !== null
         ? []
         : ([[request.body, '/body']] as [unknown, string][])),
     ];
