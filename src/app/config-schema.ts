@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Kind, Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { decidePolicySchema } from '../pipeline/decide/index.js';
 import { guardPolicySchema } from '../pipeline/guard/index.js';
 import { deliverPolicySchema } from '../pipeline/deliver/index.js';
@@ -520,3 +520,16 @@ export const configSchema = Type.Object(
 );
 
 export type RawConfig = Static<typeof configSchema>;
+
+/** Every schema leaf with its dotted path, for env mapping and the generated docs. */
+export const configFields = (
+  schema: TSchema = configSchema,
+  path: string[] = [],
+): { path: string[]; schema: TSchema & FieldMeta }[] => {
+  if (schema[Kind] === 'Object') {
+    return Object.entries((schema as TObject).properties).flatMap(([key, child]) =>
+      configFields(child, [...path, key]),
+    );
+  }
+  return [{ path, schema: schema }];
+};

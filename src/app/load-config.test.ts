@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { AppError, type FieldProblem } from '../core/errors.js';
@@ -259,14 +260,15 @@ describe('loadConfig', () => {
       });
       expect(Object.fromEntries(error.problems.map((p) => [p.path, p.message]))).toEqual({
         '/log/level':
-          'must be one of fatal, error, warn, info, debug, trace, silent (HERALD_LOG_LEVEL)',
-        '/database/sqliteSynchronous': 'must be one of normal, full (HERALD_SQLITE_SYNCHRONOUS)',
+          'must be one of fatal, error, warn, info, debug, trace, silent, not "loud" (HERALD_LOG_LEVEL)',
+        '/database/sqliteSynchronous':
+          'must be one of normal, full, not "off" (HERALD_SQLITE_SYNCHRONOUS)',
         '/ingest/writeKeys/0': 'Expected string length greater or equal to 8 (HERALD_WRITE_KEYS)',
         '/ingest/writeKeys/1':
           'the key after "name=" needs at least 8 characters (HERALD_WRITE_KEYS)',
       });
       expect(error.message).toContain(
-        '  /log/level: must be one of fatal, error, warn, info, debug, trace, silent (HERALD_LOG_LEVEL)',
+        '  /log/level: must be one of fatal, error, warn, info, debug, trace, silent, not "loud" (HERALD_LOG_LEVEL)',
       );
     });
 
@@ -310,7 +312,7 @@ describe('loadConfig', () => {
       expect(error.problems).toEqual([
         {
           path: '/log/level',
-          message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+          message: 'must be one of fatal, error, warn, info, debug, trace, silent, not "loud"',
         },
       ]);
     });
@@ -404,7 +406,7 @@ describe('loadConfig', () => {
       );
       expect(error.problems).toEqual([
         { path: '/deliver/rateLimits/sendgird', message: 'is not a setting' },
-        { path: '/htpp', message: 'is not a setting' },
+        { path: '/htpp', message: 'is not a setting (did you mean http?)' },
         { path: '/decide/quietHours/endhour', message: 'is not a setting (did you mean endHour?)' },
       ]);
     });
@@ -592,7 +594,7 @@ decide:
 `;
     expect(pathsOf(configError({}, file).problems).sort()).toEqual([
       '/decide/journeys/0/steps/0',
-      '/decide/journeys/1/steps/0',
+      '/decide/journeys/1/steps/0/channels/0',
     ]);
   });
 
@@ -605,7 +607,205 @@ decide:
       steps:
         - { id: a, type: send, channels: [fax], template: t }
 `;
-    expect(pathsOf(configError({}, file).problems)).toContain('/decide/journeys/0/steps/0');
+    expect(configError({}, file).problems).toEqual([
+      {
+        path: '/decide/journeys/0/steps/0/channels/0',
+        message: 'must be one of email, sms, whatsapp, push, web, not "fax"',
+      },
+    ]);
+  });
+
+  /** A configuration with one journey `j` of these entry and steps (YAML flow mappings). */
+  const aJourney = (entry: string, ...steps: string[]) =>
+    [
+      'decide:',
+      '  journeys:',
+      '    - id: j',
+      `      entry: ${entry}`,
+      '      steps:',
+      ...steps.map((step) => `        - ${step}`),
+    ].join('\n');
+  const signedUp = '{ trigger: signed-up }';
+  const send = '{ id: s, type: send, channels: [email], template: t }';
+  const branchIf = (condition: string) => `{ id: b, type: branch, if: ${condition}, then: s }`;
+  const at = '/decide/journeys/0';
+
+  it.each([
+    [
+      'a stage no trigger moves to',
+      aJourney('{ trigger: stage-changed, to: atrisk }', send),
+      `${at}/entry/to`,
+      'with trigger stage-changed, must be one of new, active, at-risk, churned, not "atrisk" (did you mean at-risk?)',
+    ],
+    [
+      'a segment no trigger moves to',
+      aJourney('{ trigger: segment-changed, to: high-value recent }', send),
+      `${at}/entry/to`,
+      'with trigger segment-changed, must be one of High-Value Recent, New, Standard, At-Risk, Dormant, not "high-value recent" (did you mean High-Value Recent?)',
+    ],
+    [
+      'inactivity on a day the sweep never raises',
+      aJourney('{ trigger: inactive, to: "60" }', send),
+      `${at}/entry/to`,
+      'with trigger inactive, must be "30" or "90" (decide.winBack.inactiveDays or dormantDays, the only days the daily sweep raises it), not "60"',
+    ],
+    [
+      'a trigger that does not exist',
+      aJourney('{ trigger: signup }', send),
+      `${at}/entry/trigger`,
+      'must be one of signed-up, cart-abandoned, order-placed, stage-changed, segment-changed, inactive, not "signup" (did you mean signed-up?)',
+    ],
+    [
+      'a field no profile has',
+      aJourney(signedUp, branchIf('{ field: cartvalue, op: gt, value: 0 }'), send),
+      `${at}/steps/0/if/field`,
+      'must be one of lifecycleStage, segment, frequency, monetary, ltv, recencyDays, engagementScore, churnRisk, vip, country, cartValue, trait.NAME, not "cartvalue" (did you mean cartValue?)',
+    ],
+    [
+      'in with a single value',
+      aJourney(signedUp, branchIf('{ field: segment, op: in, value: New }'), send),
+      `${at}/steps/0/if/value`,
+      'with op in, must be a list, not "New"',
+    ],
+    [
+      'an order comparison with a string',
+      aJourney(signedUp, branchIf('{ field: cartValue, op: gt, value: "50" }'), send),
+      `${at}/steps/0/if/value`,
+      'with op gt, must be a number, not "50"',
+    ],
+    [
+      'an operator that does not exist',
+      aJourney(signedUp, branchIf('{ field: vip, op: equals, value: true }'), send),
+      `${at}/steps/0/if/op`,
+      'must be one of eq, neq, in, gt, gte, lt, lte, not "equals"',
+    ],
+    [
+      'an unknown key in a wait until',
+      aJourney(
+        signedUp,
+        '{ id: w, type: wait, until: { event: X, timeoutHours: 24, timeout_hours: 48 } }',
+        send,
+      ),
+      `${at}/steps/0/until/timeout_hours`,
+      'is not a setting (did you mean timeoutHours?)',
+    ],
+    [
+      'an unknown key in an incentive',
+      aJourney(
+        signedUp,
+        '{ id: s, type: send, channels: [email], template: t, incentive: { percent: 10, validHours: 24, code: X } }',
+      ),
+      `${at}/steps/0/incentive/code`,
+      'is not a setting',
+    ],
+    [
+      'an unknown key in a split arm',
+      aJourney(
+        signedUp,
+        '{ id: b, type: branch, split: [{ arm: a, weight: 1, next: s, wieght: 2 }, { arm: c, weight: 1, next: s }] }',
+        send,
+      ),
+      `${at}/steps/0/split/0/wieght`,
+      'is not a setting (did you mean weight?)',
+    ],
+    [
+      'two split arms of one name',
+      aJourney(
+        signedUp,
+        '{ id: b, type: branch, split: [{ arm: a, weight: 1, next: s }, { arm: a, weight: 1, next: s }] }',
+        send,
+      ),
+      `${at}/steps/0/split/1/arm`,
+      'arm a is used twice in step b',
+    ],
+    [
+      'an unknown key in a send step',
+      aJourney(
+        signedUp,
+        `{ id: s, type: send, channels: [email], template: t, sendTimeOptimized: false }`,
+      ),
+      `${at}/steps/0/sendTimeOptimized`,
+      'is not a setting (did you mean sendTimeOptimised?)',
+    ],
+    [
+      'an unknown key in a wait step',
+      aJourney(signedUp, '{ id: w, type: wait, hour: 2 }', send),
+      `${at}/steps/0/hour`,
+      'is not a setting (did you mean hours?)',
+    ],
+    [
+      'a channel that does not exist',
+      aJourney(signedUp, '{ id: s, type: send, channels: [mail], template: t }'),
+      `${at}/steps/0/channels/0`,
+      'must be one of email, sms, whatsapp, push, web, not "mail" (did you mean email?)',
+    ],
+    [
+      'a step type that does not exist',
+      aJourney(signedUp, '{ id: s, type: sned, channels: [email], template: t }'),
+      `${at}/steps/0/type`,
+      'must be one of send, web, wait, branch, exit, not "sned" (did you mean send?)',
+    ],
+    [
+      'a step without a type',
+      aJourney(signedUp, '{ id: s, channels: [email], template: t }'),
+      `${at}/steps/0/type`,
+      'is required: one of send, web, wait, branch, exit',
+    ],
+    [
+      'an unknown key in a journey',
+      aJourney(`${signedUp}\n      enable: false`, send),
+      `${at}/enable`,
+      'is not a setting (did you mean enabled?)',
+    ],
+  ])('refuses %s, saying where, what was given and what is allowed', (_, file, path, message) => {
+    expect(configError({}, file).problems).toEqual([{ path, message }]);
+  });
+
+  it('says what an entry needs when it has neither trigger nor event', () => {
+    expect(configError({}, aJourney('{ evnt: Quiz Completed }', send)).problems).toEqual([
+      { path: `${at}/entry`, message: 'needs trigger or event' },
+      { path: `${at}/entry/evnt`, message: 'is not a setting (did you mean event?)' },
+    ]);
+  });
+
+  it('reports every problem of the steps and the entry at once', () => {
+    const file = aJourney(
+      '{ trigger: signup }',
+      branchIf('{ field: vip, op: equals, value: true }'),
+      '{ id: s, type: send, channels: [mail], template: t, sendTimeOptimized: false }',
+      '{ id: w, type: wait, hour: 2 }',
+    );
+    expect(configError({}, file).problems.map((p) => p.path)).toEqual([
+      `${at}/entry/trigger`,
+      `${at}/steps/0/if/op`,
+      `${at}/steps/1/sendTimeOptimized`,
+      `${at}/steps/1/channels/0`,
+      `${at}/steps/2/hour`,
+    ]);
+  });
+
+  it('takes an inactive entry on the win-back days configured', () => {
+    const file = (to: string) =>
+      `${aJourney(`{ trigger: inactive, to: "${to}" }`, send)}\n  winBack: { inactiveDays: 45 }`;
+    expect(loadConfig({}, file('45')).decidePolicy.journeys?.[0]?.entry).toEqual({
+      trigger: 'inactive',
+      to: '45',
+    });
+    expect(configError({}, file('30')).problems.map((p) => p.path)).toEqual([`${at}/entry/to`]);
+  });
+
+  it('loads the complete example of docs/journeys.md', () => {
+    const docs = readFileSync(new URL('../../docs/journeys.md', import.meta.url), 'utf8');
+    const example = /```yaml\n(decide:\n[\s\S]*?)```/.exec(docs)?.[1];
+    expect(example).toBeDefined();
+    const journeys = loadConfig({}, example ?? '').decidePolicy.journeys ?? [];
+    expect(journeys.map((j) => j.id)).toEqual([
+      'welcome',
+      'cart-recovery',
+      'at-risk-rescue',
+      'dormant-survey',
+      'back-in-stock-follow-up',
+    ]);
   });
 
   it('accepts a valid journey and keeps the decide defaults around it', () => {

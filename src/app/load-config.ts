@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Kind, type TObject, type TSchema } from '@sinclair/typebox';
-import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { Kind, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { AppError, type FieldProblem } from '../core/errors.js';
 import { toSourceId, type SourceId } from '../core/ids.js';
@@ -15,7 +15,8 @@ import {
   type DecidePolicy,
   type JourneyDefinition,
 } from '../pipeline/decide/index.js';
-import { configSchema, type FieldMeta, type RawConfig } from './config-schema.js';
+import { configFields, configSchema, type RawConfig } from './config-schema.js';
+import { describeSchemaError, isMapping, notASetting } from './explain-config-errors.js';
 import { isTimezone } from '../core/local-time.js';
 
 export type StorageConfig =
@@ -83,25 +84,14 @@ const principalsOf = (adminToken: string, entries: readonly string[]): Map<strin
   return tokens;
 };
 
+export { configFields } from './config-schema.js';
+
 export const devWriteKey = 'herald-dev-write-key';
 export const devAdminToken = 'herald-dev-admin-token';
 /** The admin token the configuration docs show as an example: never one to run with. */
 export const EXAMPLE_ADMIN_TOKEN = 'change-me-to-a-long-random-token';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** Every schema leaf with its dotted path, for env mapping and the generated docs. */
-export const configFields = (
-  schema: TSchema = configSchema,
-  path: string[] = [],
-): { path: string[]; schema: TSchema & FieldMeta }[] => {
-  if (schema[Kind] === 'Object') {
-    return Object.entries((schema as TObject).properties).flatMap(([key, child]) =>
-      configFields(child, [...path, key]),
-    );
-  }
-  return [{ path, schema: schema }];
-};
 
 const fromEnv = (value: string, schema: TSchema): unknown => {
   if (schema[Kind] === 'Array')
@@ -163,8 +153,8 @@ const parseFile = (fileText: string | null, problems: FieldProblem[]): Record<st
 
 /**
  * Settings the schema does not have, each named where it stands (and with the setting its
- * spelling is closest to, ignoring case): a misspelt key (`endhour` for `endHour`) would
- * otherwise leave the default in force without a word. Walks plain objects and arrays of the
+ * spelling is closest to): a misspelt key (`endhour` for `endHour`) would otherwise leave the
+ * default in force without a word. Walks plain objects and arrays of the
  * schema; a record, a union or an object that states its own rule for other keys is left to it.
  */
 const unknownSettings = (schema: TSchema, value: unknown, path: string): FieldProblem[] => {
@@ -186,13 +176,7 @@ const unknownSettings = (schema: TSchema, value: unknown, path: string): FieldPr
   return Object.entries(value).flatMap(([key, child]) => {
     const known = properties[key];
     if (known !== undefined) return unknownSettings(known, child, `${path}/${key}`);
-    const near = Object.keys(properties).find((k) => k.toLowerCase() === key.toLowerCase());
-    return [
-      {
-        path: `${path}/${key}`,
-        message: `is not a setting${near === undefined ? '' : ` (did you mean ${near}?)`}`,
-      },
-    ];
+    return [{ path: `${path}/${key}`, message: notASetting(key, Object.keys(properties)) }];
   });
 };
 
@@ -209,7 +193,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
   }
   const withDefaults = Value.Default(configSchema, raw);
   for (const e of Value.Errors(configSchema, withDefaults))
-    problems.push({ path: e.path, message: describeSchemaError(e) });
+    problems.push(...describeSchemaError(e));
   problems.push(...unknownSettings(configSchema, raw, ''));
   checkDeployment(withDefaults, problems);
   checkTokens(withDefaults, problems);
@@ -221,12 +205,18 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     const faulted = new Set(
       problems.flatMap((p) => /^\/decide\/journeys\/(\d+)(?:\/|$)/.exec(p.path)?.[1] ?? []),
     );
-    const checked = journeys.map((journey, j) =>
+    const checked = journeys.map((journey, j): JourneyDefinition =>
       faulted.has(String(j))
-        ? ({ id: `\u0000faulted-${String(j)}`, steps: [] } as unknown as JourneyDefinition)
+        ? { id: `\u0000faulted-${String(j)}`, entry: { event: 'faulted' }, steps: [] }
         : (journey as JourneyDefinition),
     );
-    problems.push(...checkJourneys(checked));
+    // The days an `inactive` trigger carries are the win-back thresholds (a faulted one is
+    // reported on its own).
+    const winBack = fieldOf(withDefaults, 'decide', 'winBack');
+    const inactiveDays = ['inactiveDays', 'dormantDays']
+      .map((key) => (isMapping(winBack) ? winBack[key] : undefined))
+      .filter((d): d is number => Number.isInteger(d));
+    problems.push(...checkJourneys(checked, { inactiveDays }));
   }
   if (problems.length > 0) throw invalid(problems.map((p) => namingEnv(p, env)));
   const c = withDefaults as RawConfig;
@@ -316,15 +306,6 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     sweepIntervalMinutes,
     warnings,
   };
-};
-
-/** TypeBox's message, except a choice among fixed values, which lists them. */
-const describeSchemaError = (e: ValueError): string => {
-  const choices = e.type === ValueErrorType.Union ? (e.schema.anyOf as TSchema[]) : [];
-  if (e.type === ValueErrorType.ObjectAdditionalProperties) return 'is not a setting';
-  return choices.length > 0 && choices.every((c) => c.const !== undefined)
-    ? `must be one of ${choices.map((c) => String(c.const)).join(', ')}`
-    : e.message;
 };
 
 /** The problem with the environment variable named, when one set the field (or an item of it). */

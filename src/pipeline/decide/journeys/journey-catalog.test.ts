@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultJourneys } from './default-journeys.js';
 import { buildCatalog, checkJourneys, hashJourney, type StoredVersion } from './journey-catalog.js';
 import { Value } from '@sinclair/typebox/value';
-import { journeySchema, type JourneyDefinition, type JourneyStep } from './journey-schema.js';
+import {
+  journeySchema,
+  type Condition,
+  type JourneyDefinition,
+  type JourneyStep,
+} from './journey-schema.js';
 
 const aJourney = (
   id: string,
@@ -39,19 +44,22 @@ const storedOf = (definition: JourneyDefinition, version: number): StoredVersion
   definition,
 });
 
+/** The default win-back thresholds: inactive triggers on 30 and 90 days. */
+const context = { inactiveDays: [30, 90] };
+
 describe('checkJourneys', () => {
   it('finds nothing wrong with the default journeys', () => {
-    expect(checkJourneys(defaultJourneys)).toEqual([]);
+    expect(checkJourneys(defaultJourneys, context)).toEqual([]);
   });
 
   it('reports a journey id used twice', () => {
-    expect(checkJourneys([simple, simple])).toEqual([
+    expect(checkJourneys([simple, simple], context)).toEqual([
       { path: '/decide/journeys/1/id', message: 'journey id simple is used twice' },
     ]);
   });
 
   it('reports a step id used twice', () => {
-    expect(checkJourneys([aJourney('j', [send('a'), send('a')])])).toEqual([
+    expect(checkJourneys([aJourney('j', [send('a'), send('a')])], context)).toEqual([
       { path: '/decide/journeys/0/steps/1/id', message: 'step id a is used twice' },
     ]);
   });
@@ -69,7 +77,7 @@ describe('checkJourneys', () => {
         ],
       },
     ]);
-    expect(checkJourneys([journey])).toEqual([
+    expect(checkJourneys([journey], context)).toEqual([
       {
         path: '/decide/journeys/0/steps/0',
         message: 'step a goes to nowhere, which is not a step of j',
@@ -95,7 +103,7 @@ describe('checkJourneys', () => {
       until: { event: 'Clicked', timeoutHours: 4 },
     };
     const fine: JourneyStep = { id: 'fine', type: 'wait', until: { event: 'X', timeoutHours: 1 } };
-    const problems = checkJourneys([aJourney('j', [none, two, untilAndDays, fine])]);
+    const problems = checkJourneys([aJourney('j', [none, two, untilAndDays, fine])], context);
     expect(problems.map((p) => p.path)).toEqual([
       '/decide/journeys/0/steps/0',
       '/decide/journeys/0/steps/1',
@@ -113,7 +121,7 @@ describe('checkJourneys', () => {
       allocation: 'thompson',
     };
     const fine: JourneyStep = { ...lonely, id: 'fine', variants: ['welcome-1', 'welcome-2'] };
-    expect(checkJourneys([aJourney('j', [lonely, fine])])).toEqual([
+    expect(checkJourneys([aJourney('j', [lonely, fine])], context)).toEqual([
       {
         path: '/decide/journeys/0/steps/0/allocation',
         message: 'send step lonely has an allocation but no variants to allocate',
@@ -134,7 +142,7 @@ describe('checkJourneys', () => {
       ],
     };
     const noThen: JourneyStep = { id: 'no-then', type: 'branch', if: { event: 'X' } };
-    expect(checkJourneys([aJourney('j', [neither, both, noThen])])).toEqual([
+    expect(checkJourneys([aJourney('j', [neither, both, noThen])], context)).toEqual([
       {
         path: '/decide/journeys/0/steps/0',
         message: 'branch step neither needs either "if" or "split"',
@@ -152,7 +160,7 @@ describe('checkJourneys', () => {
       { id: 'a', type: 'send', channels: ['email'], template: 't' },
       { id: 'b', type: 'branch', if: { field: 'vip', op: 'eq', value: false }, then: 'a' },
     ];
-    expect(checkJourneys([aJourney('loop', loop)])).toEqual([
+    expect(checkJourneys([aJourney('loop', loop)], context)).toEqual([
       {
         path: '/decide/journeys/0/steps',
         message:
@@ -165,7 +173,7 @@ describe('checkJourneys', () => {
       { id: 'w', type: 'wait', days: 7 },
       { id: 'b', type: 'branch', if: { field: 'vip', op: 'eq', value: false }, then: 'a' },
     ];
-    expect(checkJourneys([aJourney('waits', waits)])).toEqual([]);
+    expect(checkJourneys([aJourney('waits', waits)], context)).toEqual([]);
     // A split goes to its arms only, never to the step below it.
     const split: JourneyStep[] = [
       {
@@ -181,7 +189,7 @@ describe('checkJourneys', () => {
       { id: 'email-b', type: 'send', channels: ['email'], template: 't', next: 'w' },
       { id: 'w', type: 'wait', days: 7, next: 'again' },
     ];
-    expect(checkJourneys([aJourney('split', split)])).toEqual([]);
+    expect(checkJourneys([aJourney('split', split)], context)).toEqual([]);
     // A wait until an event passes at once when the event was seen before: no wait at all then.
     const until: JourneyStep[] = [
       { id: 'nudge', type: 'send', channels: ['email'], template: 't' },
@@ -192,15 +200,95 @@ describe('checkJourneys', () => {
         next: 'nudge',
       },
     ];
-    expect(checkJourneys([aJourney('until', until)]).map((p) => p.message)).toEqual([
+    expect(checkJourneys([aJourney('until', until)], context).map((p) => p.message)).toEqual([
       'steps nudge → until-viewed → nudge go round with no timed wait step on the way: a customer would be sent round it at once',
+    ]);
+  });
+
+  it('refuses a split with two arms of one name', () => {
+    const split: JourneyStep = {
+      id: 'pick',
+      type: 'branch',
+      split: [
+        { arm: 'a', weight: 1, next: 'x' },
+        { arm: 'b', weight: 1, next: 'x' },
+        { arm: 'a', weight: 2, next: 'x' },
+      ],
+    };
+    expect(checkJourneys([aJourney('j', [split, send('x')])], context)).toEqual([
+      {
+        path: '/decide/journeys/0/steps/0/split/2/arm',
+        message: 'arm a is used twice in step pick',
+      },
+    ]);
+  });
+
+  it('takes an inactive entry only on the days the sweep raises the trigger', () => {
+    const on = (to: string) =>
+      aJourney(`inactive-${to}`, [send('a')], { entry: { trigger: 'inactive', to } });
+    expect(checkJourneys([on('30'), on('90'), on('60')], context)).toEqual([
+      {
+        path: '/decide/journeys/2/entry/to',
+        message:
+          'with trigger inactive, must be "30" or "90" (decide.winBack.inactiveDays or dormantDays, the only days the daily sweep raises it), not "60"',
+      },
+    ]);
+    expect(checkJourneys([on('60')], { inactiveDays: [60, 120] })).toEqual([]);
+    const any = aJourney('any', [send('a')], { entry: { trigger: 'inactive' } });
+    expect(checkJourneys([any], context)).toEqual([]);
+  });
+
+  it('refuses a condition that compares a field with a value it never has', () => {
+    const branch = (id: string, condition: Condition): JourneyStep => ({
+      id,
+      type: 'branch',
+      if: condition,
+      then: 'end',
+    });
+    const steps: JourneyStep[] = [
+      branch('stage', { field: 'lifecycleStage', op: 'eq', value: 'atrisk' }),
+      branch('segment', { field: 'segment', op: 'in', value: ['New', 'new'] }),
+      branch('vip', { field: 'vip', op: 'neq', value: 'yes' }),
+      branch('order', { field: 'segment', op: 'gt', value: 3 }),
+      branch('frequency', { field: 'frequency', op: 'eq', value: '3' }),
+      // What a field can hold, and traits, which can hold anything, pass.
+      branch('fine-stage', { field: 'lifecycleStage', op: 'in', value: ['new', 'at-risk'] }),
+      branch('fine-recency', { field: 'recencyDays', op: 'eq', value: null }),
+      branch('fine-trait', { field: 'trait.plan', op: 'gt', value: 3 }),
+      branch('fine-cart', { field: 'cartValue', op: 'gte', value: 50 }),
+      { id: 'w', type: 'wait', days: 1 },
+      send('end'),
+    ];
+    expect(checkJourneys([aJourney('j', steps)], context)).toEqual([
+      {
+        path: '/decide/journeys/0/steps/0/if/value',
+        message:
+          'must be a lifecycle stage (new, active, at-risk, churned) to compare with lifecycleStage, not "atrisk"',
+      },
+      {
+        path: '/decide/journeys/0/steps/1/if/value/1',
+        message:
+          'must be a segment (High-Value Recent, New, Standard, At-Risk, Dormant) to compare with segment, not "new"',
+      },
+      {
+        path: '/decide/journeys/0/steps/2/if/value',
+        message: 'must be true or false to compare with vip, not "yes"',
+      },
+      {
+        path: '/decide/journeys/0/steps/3/if/op',
+        message: 'gt compares numbers, and segment is not one (use eq, neq or in)',
+      },
+      {
+        path: '/decide/journeys/0/steps/4/if/value',
+        message: 'must be a number to compare with frequency, not "3"',
+      },
     ]);
   });
 
   it('reports every problem of every journey at once', () => {
     const bad = aJourney('bad', [send('a', 'x'), { id: 'w', type: 'wait' }]);
     const worse = aJourney('worse', [send('a'), send('a', 'y')]);
-    const paths = checkJourneys([simple, bad, worse, bad]).map((p) => p.path);
+    const paths = checkJourneys([simple, bad, worse, bad], context).map((p) => p.path);
     expect(paths).toEqual([
       '/decide/journeys/1/steps/0',
       '/decide/journeys/1/steps/1',

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { FieldProblem } from '../../../core/errors.js';
 import { Value } from '@sinclair/typebox/value';
-import { journeySchema, type JourneyDefinition, type JourneyStep } from './journey-schema.js';
+import { segmentNames } from '../agents/segment-customer.js';
+import {
+  conditionFields,
+  journeySchema,
+  stageNames,
+  type Condition,
+  type JourneyDefinition,
+  type JourneyStep,
+} from './journey-schema.js';
 
 /** A journey definition with the version customers who enter it now are pinned to. */
 export interface Journey {
@@ -114,19 +122,133 @@ const loopWithoutWait = (journey: JourneyDefinition): string[] | null => {
   return null;
 };
 
+/** What the configuration says about the triggers a journey can wait for. */
+export interface JourneyContext {
+  /** The days the daily sweep raises an `inactive` trigger for (`decide.winBack`). */
+  inactiveDays: readonly number[];
+}
+
+/** A value as a problem quotes it. */
+const shown = (value: unknown): string =>
+  typeof value === 'string'
+    ? JSON.stringify(value)
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object' && value !== null
+        ? 'a mapping'
+        : String(value);
+
+interface FieldValues {
+  kind: string;
+  takes: (value: unknown) => boolean;
+  /** Whether the order operators (gt, gte, lt, lte) can compare it. */
+  ordered: boolean;
+}
+
+const aNumber: FieldValues = {
+  kind: 'a number',
+  takes: (v) => typeof v === 'number',
+  ordered: true,
+};
+
+/** The values each profile field a condition reads can have (evaluate-condition.ts). */
+const valuesOf = new Map<string, FieldValues>(
+  Object.entries({
+    lifecycleStage: {
+      kind: `a lifecycle stage (${stageNames.join(', ')})`,
+      takes: (v) => (stageNames as readonly unknown[]).includes(v),
+      ordered: false,
+    },
+    segment: {
+      kind: `a segment (${segmentNames.join(', ')})`,
+      takes: (v) => (segmentNames as readonly unknown[]).includes(v),
+      ordered: false,
+    },
+    frequency: aNumber,
+    monetary: aNumber,
+    ltv: aNumber,
+    // No orders, no recency.
+    recencyDays: {
+      kind: 'a number or null',
+      takes: (v) => typeof v === 'number' || v === null,
+      ordered: true,
+    },
+    engagementScore: aNumber,
+    churnRisk: aNumber,
+    vip: { kind: 'true or false', takes: (v) => typeof v === 'boolean', ordered: false },
+    country: {
+      kind: 'a string or null',
+      takes: (v) => typeof v === 'string' || v === null,
+      ordered: false,
+    },
+    cartValue: aNumber,
+  } satisfies Record<(typeof conditionFields)[number], FieldValues>),
+);
+
+/**
+ * A condition that can never hold (or never fail): a value the field never has (`lifecycleStage`
+ * is never `atrisk`), or an order operator on a field that is no number.
+ */
+const conditionProblems = (condition: Condition, at: string): FieldProblem[] => {
+  if ('event' in condition) return [];
+  const { field } = condition;
+  // A trait can hold anything.
+  const values = valuesOf.get(field);
+  if (values === undefined) return [];
+  if (condition.op === 'eq' || condition.op === 'neq' || condition.op === 'in') {
+    const given =
+      condition.op === 'in'
+        ? condition.value.map((v, k) => ({ v, path: `${at}/value/${String(k)}` }))
+        : [{ v: condition.value, path: `${at}/value` }];
+    return given
+      .filter(({ v }) => !values.takes(v))
+      .map(({ v, path }) => ({
+        path,
+        message: `must be ${values.kind} to compare with ${field}, not ${shown(v)}`,
+      }));
+  }
+  return values.ordered
+    ? []
+    : [
+        {
+          path: `${at}/op`,
+          message: `${condition.op} compares numbers, and ${field} is not one (use eq, neq or in)`,
+        },
+      ];
+};
+
 /**
  * The semantic checks the schema cannot make: unique journey and step ids, every `next`/`then`
- * /`else` naming a step of the same journey, a wait with exactly one of hours/days/until, and a
- * branch with either a condition or a split. Every problem is reported, with its path.
+ * /`else` naming a step of the same journey, a wait with exactly one of hours/days/until, a
+ * branch with either a condition or a split and arms of distinct names, a condition on a value
+ * its field can have, and an `inactive` entry on days the sweep raises. Every problem is
+ * reported, with its path.
  */
-export const checkJourneys = (journeys: readonly JourneyDefinition[]): FieldProblem[] => {
+export const checkJourneys = (
+  journeys: readonly JourneyDefinition[],
+  context: JourneyContext,
+): FieldProblem[] => {
   const problems: FieldProblem[] = [];
   const ids = new Set<string>();
+  const days = context.inactiveDays.map(String);
   journeys.forEach((journey, j) => {
     const at = `/decide/journeys/${j}`;
     if (ids.has(journey.id))
       problems.push({ path: `${at}/id`, message: `journey id ${journey.id} is used twice` });
     ids.add(journey.id);
+    const entry = journey.entry;
+    // With no threshold to compare (both faulted, and reported on their own), the days stand.
+    if (
+      'trigger' in entry &&
+      entry.trigger === 'inactive' &&
+      entry.to !== undefined &&
+      days.length > 0 &&
+      !days.includes(entry.to)
+    )
+      problems.push({
+        path: `${at}/entry/to`,
+        message: `with trigger inactive, must be ${days.map((d) => `"${d}"`).join(' or ')} (decide.winBack.inactiveDays or dormantDays, the only days the daily sweep raises it), not ${shown(entry.to)}`,
+      });
     const stepIds = new Set<string>();
     journey.steps.forEach((step, i) => {
       if (stepIds.has(step.id))
@@ -162,6 +284,20 @@ export const checkJourneys = (journeys: readonly JourneyDefinition[]): FieldProb
         });
       if (step.type === 'branch' && step.if !== undefined && step.then === undefined)
         problems.push({ path: here, message: `branch step ${step.id} needs "then"` });
+      if (step.type === 'branch' && step.if !== undefined)
+        problems.push(...conditionProblems(step.if, `${here}/if`));
+      if (step.type === 'branch') {
+        // An arm is measured and stored by name: two of one name would count as one.
+        const arms = new Set<string>();
+        step.split?.forEach(({ arm }, k) => {
+          if (arms.has(arm))
+            problems.push({
+              path: `${here}/split/${String(k)}/arm`,
+              message: `arm ${arm} is used twice in step ${step.id}`,
+            });
+          arms.add(arm);
+        });
+      }
       if (step.type === 'send' && step.allocation !== undefined && step.variants === undefined)
         problems.push({
           path: `${here}/allocation`,

@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_CODE_VALID_HOURS } from '../../../core/decision.js';
+import type { LifecycleStage } from '../../../core/profile.js';
+import { segmentNames } from '../agents/segment-customer.js';
 
 export const channelSchema = Type.Union([
   Type.Literal('email'),
@@ -14,15 +16,57 @@ const next = Type.Optional(
   Type.String({ description: 'Step to go to next (default: the following one).' }),
 );
 
-const fieldCondition = Type.Object(
+/** Every lifecycle stage, the values a `stage-changed` trigger moves to. */
+export const stageNames = Object.keys({
+  new: true,
+  active: true,
+  'at-risk': true,
+  churned: true,
+} satisfies Record<LifecycleStage, true>) as LifecycleStage[];
+
+/** The profile fields a condition reads (evaluate-condition.ts), besides `trait.NAME`. */
+export const conditionFields = [
+  'lifecycleStage',
+  'segment',
+  'frequency',
+  'monetary',
+  'ltv',
+  'recencyDays',
+  'engagementScore',
+  'churnRisk',
+  'vip',
+  'country',
+  'cartValue',
+] as const;
+
+const conditionField = Type.Union([
+  ...conditionFields.map((f) => Type.Literal(f)),
+  Type.String({ pattern: '^trait\\..+$', description: 'trait.NAME' }),
+]);
+
+// One shape per kind of operator, told apart by `op`: `in` compares with a list and the order
+// operators with a number, so any other value would make the branch always go to `else`.
+const equalCondition = Type.Object(
   {
-    field: Type.String({
-      minLength: 1,
-      description:
-        'lifecycleStage, segment, frequency, monetary, ltv, recencyDays, engagementScore, churnRisk, vip, country, cartValue (open cart, major units), or trait.NAME',
-    }),
-    op: Type.Union(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in'].map((o) => Type.Literal(o))),
+    field: conditionField,
+    op: Type.Union([Type.Literal('eq'), Type.Literal('neq')]),
     value: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+const listCondition = Type.Object(
+  {
+    field: conditionField,
+    op: Type.Literal('in'),
+    value: Type.Array(Type.Unknown(), { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+const orderCondition = Type.Object(
+  {
+    field: conditionField,
+    op: Type.Union((['gt', 'gte', 'lt', 'lte'] as const).map((o) => Type.Literal(o))),
+    value: Type.Number(),
   },
   { additionalProperties: false },
 );
@@ -32,7 +76,12 @@ const eventCondition = Type.Object(
   },
   { additionalProperties: false },
 );
-export const conditionSchema = Type.Union([fieldCondition, eventCondition]);
+export const conditionSchema = Type.Union([
+  equalCondition,
+  listCondition,
+  orderCondition,
+  eventCondition,
+]);
 
 const sendStep = Type.Object(
   {
@@ -55,10 +104,13 @@ const sendStep = Type.Object(
       }),
     ),
     incentive: Type.Optional(
-      Type.Object({
-        percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
-        validHours: Type.Integer({ minimum: 1, maximum: MAX_CODE_VALID_HOURS }),
-      }),
+      Type.Object(
+        {
+          percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+          validHours: Type.Integer({ minimum: 1, maximum: MAX_CODE_VALID_HOURS }),
+        },
+        { additionalProperties: false },
+      ),
     ),
     offer: Type.Optional(
       Type.Literal('cart', {
@@ -89,10 +141,13 @@ const waitStep = Type.Object(
     hours: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     days: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     until: Type.Optional(
-      Type.Object({
-        event: Type.String({ minLength: 1 }),
-        timeoutHours: Type.Number({ exclusiveMinimum: 0 }),
-      }),
+      Type.Object(
+        {
+          event: Type.String({ minLength: 1 }),
+          timeoutHours: Type.Number({ exclusiveMinimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
     ),
     next,
   },
@@ -107,11 +162,14 @@ const branchStep = Type.Object(
     else: Type.Optional(Type.String()),
     split: Type.Optional(
       Type.Array(
-        Type.Object({
-          arm: Type.String({ minLength: 1 }),
-          weight: Type.Number({ exclusiveMinimum: 0 }),
-          next: Type.String({ minLength: 1 }),
-        }),
+        Type.Object(
+          {
+            arm: Type.String({ minLength: 1 }),
+            weight: Type.Number({ exclusiveMinimum: 0 }),
+            next: Type.String({ minLength: 1 }),
+          },
+          { additionalProperties: false },
+        ),
         { minItems: 2, description: 'Experiment arms: customers split by a stable hash.' },
       ),
     ),
@@ -125,35 +183,53 @@ const exitStep = Type.Object(
 
 export const stepSchema = Type.Union([sendStep, webStep, waitStep, branchStep, exitStep]);
 
+// One shape per trigger, told apart by `trigger`: `to` is what a trigger of that kind can move
+// to, so a value no trigger ever carries (a misspelt stage) is refused instead of never firing.
+// The days of an `inactive` trigger depend on `decide.winBack` (checkJourneys).
+const entrySchema = Type.Union([
+  Type.Object(
+    {
+      trigger: Type.Union([
+        Type.Literal('signed-up'),
+        Type.Literal('cart-abandoned'),
+        Type.Literal('order-placed'),
+      ]),
+      to: Type.Optional(Type.String({ description: 'Ignored.' })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      trigger: Type.Literal('stage-changed'),
+      to: Type.Optional(Type.Union(stageNames.map((s) => Type.Literal(s)))),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      trigger: Type.Literal('segment-changed'),
+      to: Type.Optional(Type.Union(segmentNames.map((s) => Type.Literal(s)))),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      trigger: Type.Literal('inactive'),
+      to: Type.Optional(
+        Type.String({ description: 'The days: decide.winBack.inactiveDays or dormantDays.' }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ event: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+]);
+
 export const journeySchema = Type.Object(
   {
     id: stepId,
     name: Type.Optional(Type.String()),
     enabled: Type.Optional(Type.Boolean({ default: true })),
-    entry: Type.Union([
-      Type.Object(
-        {
-          trigger: Type.Union(
-            [
-              'signed-up',
-              'cart-abandoned',
-              'order-placed',
-              'stage-changed',
-              'segment-changed',
-              'inactive',
-            ].map((t) => Type.Literal(t)),
-          ),
-          to: Type.Optional(
-            Type.String({
-              description:
-                'stage-changed / segment-changed: the new value; inactive: the days (30, 90 …).',
-            }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-      Type.Object({ event: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-    ]),
+    entry: entrySchema,
     exitOn: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), { description: 'Events that end the journey.' }),
     ),
@@ -161,7 +237,10 @@ export const journeySchema = Type.Object(
       Type.Union([
         Type.Literal('never'),
         Type.Literal('after-exit'),
-        Type.Object({ afterDays: Type.Number({ exclusiveMinimum: 0 }) }),
+        Type.Object(
+          { afterDays: Type.Number({ exclusiveMinimum: 0 }) },
+          { additionalProperties: false },
+        ),
       ]),
     ),
     priority: Type.Optional(Type.Integer({ minimum: 0 })),
