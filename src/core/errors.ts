@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'rate-limited'
   | 'not-found'
   | 'payload-too-large'
+  | 'uri-too-long'
   | 'unsupported-media-type'
   | 'conflict'
   | 'unavailable'
@@ -45,6 +46,7 @@ export const httpStatusOf = {
   'rate-limited': 429,
   'not-found': 404,
   'payload-too-large': 413,
+  'uri-too-long': 414,
   'unsupported-media-type': 415,
   conflict: 409,
   unavailable: 503,
@@ -59,6 +61,7 @@ export const exitCodeOf = {
   'rate-limited': 75,
   'not-found': 66,
   'payload-too-large': 65,
+  'uri-too-long': 65,
   'unsupported-media-type': 65,
   conflict: 75,
   unavailable: 69,

@@ -12,7 +12,7 @@ import { registerModelRoutes } from './routes/model-routes.js';
 import { registerMessageRoutes } from './routes/message-routes.js';
 import { registerTrackingRoutes } from './routes/tracking-routes.js';
 import { registerExperimentRoutes } from './routes/experiment-routes.js';
-import { sendError, toAppError } from './send-error.js';
+import { MAX_PARAM_LENGTH, sendError, toAppError } from './send-error.js';
 import type { Access } from './auth.js';
 import { createRateLimiter } from './rate-limit.js';
 import { schemaErrorOf } from './schema-errors.js';
@@ -23,7 +23,7 @@ export const createServer = (services: Services): FastifyInstance => {
     logger: false,
     bodyLimit: services.config.ingestLimits.maxBatchBytes,
     // Signed click links carry their destination: path parameters far longer than 100 chars.
-    routerOptions: { maxParamLength: 4096 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     schemaErrorFormatter: schemaErrorOf,
     // A path that is no URL (`/v1/profiles/%ZZ`) is answered in Herald's error shape too.
     frameworkErrors: (error, request, reply) => {

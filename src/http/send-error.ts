@@ -3,6 +3,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, httpStatusOf, isAppError } from '../core/errors.js';
 import type { Logger } from '../ports/logger.js';
 
+/** The longest path parameter a route takes (signed click links carry their destination). */
+export const MAX_PARAM_LENGTH = 4096;
+
 /** Turns any error into `{ success: false, error: { code, message, problems } }` with its status. */
 export const toAppError = (error: FastifyError | Error, request: FastifyRequest): AppError => {
   if (isAppError(error)) return error;
@@ -21,6 +24,11 @@ export const toAppError = (error: FastifyError | Error, request: FastifyRequest)
         `the request body exceeds the ${Math.round(limit / 1024)} KB ${what} limit (${limit} bytes after decompression)`,
       );
     }
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError(
+        'uri-too-long',
+        `a path parameter of ${request.url.slice(0, 40)}… is longer than the ${String(MAX_PARAM_LENGTH)} characters a path may carry`,
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('invalid-input', fastifyError.message);

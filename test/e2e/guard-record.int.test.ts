@@ -315,6 +315,23 @@ for (const factory of storeFactories) {
         { 'idempotency-key': 'k-1' },
       );
       expect(reused.statusCode).toBe(409);
+      // A numeric user id, as the tracking API takes one, names the same customer.
+      await identify('12345', { email: 'n@example.com' });
+      const numeric = await call(
+        'POST',
+        '/v1/sends',
+        { userId: 12345, channel: 'email', template: 'welcome-1' },
+        marketerToken,
+      );
+      expect(numeric.statusCode).toBe(201);
+      expect(numeric.json<SendAnswer>().status).toBe('queued');
+      const nothing = await call(
+        'POST',
+        '/v1/sends',
+        { userId: null, channel: 'email', template: 'welcome-1' },
+        marketerToken,
+      );
+      expect(nothing.statusCode).toBe(400);
       // Data nested too deeply is a 400 naming where, not a 500 (its serialising overflowed).
       const deep = `${'['.repeat(5_000)}1${']'.repeat(5_000)}`;
       const nested = await herald.app.inject({

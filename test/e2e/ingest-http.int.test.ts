@@ -397,6 +397,13 @@ for (const factory of storeFactories) {
           url,
         ).toEqual([{ path, message: 'contains a NUL character (U+0000)' }]);
       }
+      // A path parameter too long for any route is a 414, its message short.
+      const long = await asAdmin(`/v1/profiles/${'a'.repeat(5_000)}`);
+      expect(long.statusCode).toBe(414);
+      expect(long.json<{ error: { code: string; message: string } }>().error).toMatchObject({
+        code: 'uri-too-long',
+      });
+      expect(long.body.length).toBeLessThan(400);
       // A path that is no URL is answered in the same shape.
       const broken = await asAdmin('/v1/profiles/%ZZ');
       expect(broken.statusCode).toBe(400);

@@ -75,6 +75,16 @@ for (const factory of storeFactories) {
       (await admin(`/v1/customers/${userId}/work`)).work.filter(
         (w) => w.key.includes('|journey|') && w.status === 'pending',
       );
+    /** The home-hero content a signed-in customer's page is given. */
+    const bannerOf = async (userId: string) => {
+      const signature = createHmac('sha256', herald.services.linkSecret)
+        .update(`user:${userId}`)
+        .digest('hex');
+      const answer = await herald.app.inject({
+        url: `/v1/personalize?userId=${userId}&userSignature=${signature}&slot=homepage-hero&writeKey=${writeKey}`,
+      });
+      return answer.json<{ content: { template: string } | null }>().content;
+    };
     const decisionsOf = async (userId: string) =>
       (await admin(`/v1/decisions?customerId=${userId}`)).decisions;
 
@@ -174,15 +184,7 @@ for (const factory of storeFactories) {
 
     it("takes a journey's web content down once an exit event ends the journey", async () => {
       await start();
-      const signature = createHmac('sha256', herald.services.linkSecret)
-        .update('user:w1')
-        .digest('hex');
-      const banner = async () =>
-        (
-          await herald.app.inject({
-            url: `/v1/personalize?userId=w1&userSignature=${signature}&slot=homepage-hero&writeKey=${writeKey}`,
-          })
-        ).json<{ content: { template: string } | null }>().content;
+      const banner = () => bannerOf('w1');
       await post('identify', { userId: 'w1', traits: { email: 'w1@example.com' } });
       await post('track', { userId: 'w1', event: 'Signed Up' });
       await runAt(T0);
@@ -197,6 +199,25 @@ for (const factory of storeFactories) {
       await runAt(T0 + HOUR_MS);
       expect(await journeysOf('w1')).toMatchObject([{ journeyId: 'welcome', status: 'exited' }]);
       expect(await banner()).toBeNull();
+    });
+
+    it("leaves a journey's web content up when the journey ends at its own exit step", async () => {
+      await start(`decide:
+  journeys:
+    - id: banner-only
+      entry: { trigger: signed-up }
+      steps:
+        - { id: banner, type: web, slot: homepage-hero, content: welcome-banner, ttlHours: 72 }
+        - { id: done, type: exit }
+`);
+      await post('identify', { userId: 'w2', traits: { email: 'w2@example.com' } });
+      await post('track', { userId: 'w2', event: 'Signed Up' });
+      await runAt(T0);
+      await herald.services.dispatcher.runDue();
+      expect(await journeysOf('w2')).toMatchObject([
+        { journeyId: 'banner-only', status: 'exited', exitReason: 'exit step done' },
+      ]);
+      expect(await bannerOf('w2')).toMatchObject({ template: 'welcome-banner' });
     });
   });
 }

@@ -86,7 +86,7 @@ export const registerMessageRoutes = (
   };
 
   app.post<{
-    Body: { userId: string; channel: Channel; template: string; data?: JsonObject };
+    Body: { userId: string | number; channel: Channel; template: string; data?: JsonObject };
   }>(
     '/v1/sends',
     {
@@ -94,7 +94,8 @@ export const registerMessageRoutes = (
       schema: {
         body: Type.Object(
           {
-            userId: Type.String({ minLength: 1 }),
+            // A number, as the tracking API takes one (a shop's numeric ids), is its text.
+            userId: Type.Union([Type.String({ minLength: 1 }), Type.Number()]),
             channel: Type.Union(channels.map((c) => Type.Literal(c))),
             template: Type.String({ minLength: 1 }),
             data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -118,7 +119,7 @@ export const registerMessageRoutes = (
         store,
         services.guard,
         {
-          customerId: await customerOf(b.userId),
+          customerId: await customerOf(String(b.userId)),
           channel: b.channel,
           template: b.template,
           data: b.data ?? {},

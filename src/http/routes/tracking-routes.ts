@@ -433,7 +433,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       return twiml(reply, null);
     });
 
-    /** Whether the journey a published message came from ended by an exit event since. */
+    /**
+     * Whether the journey a published message came from was ended by an exit event since (a
+     * purchase ending the welcome journey); one that ran its course, or ended at its own
+     * `exit` step, leaves its content up until it expires.
+     */
     const exitedJourneyOf = async (
       published: MessageRecord,
       customerId: CustomerId,
@@ -443,7 +447,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       const membership = (await store.listMemberships(customerId)).find(
         (m) => m.journeyId === journey.id,
       );
-      return membership?.status === 'exited' && membership.updatedAtMs >= published.createdAtMs;
+      return (
+        membership?.status === 'exited' &&
+        membership.exitReason?.startsWith('event ') === true &&
+        membership.updatedAtMs >= published.createdAtMs
+      );
     };
     scope.get<{ Querystring: Record<string, string | undefined> }>(
       '/v1/personalize',
