@@ -26,7 +26,9 @@ describe('days the calendar has', () => {
   it('reads a typed time without a zone as UTC, and nothing but ISO-8601', () => {
     expect(parseDateInput('2026-06-01T00:00', '--from')).toBe(Date.UTC(2026, 5, 1));
     expect(parseDateInput('2026-06-01T02:00+02:00', '--from')).toBe(Date.UTC(2026, 5, 1));
-    for (const text of ['1', 'June 1, 2026', '06/01/2026'])
+    expect(parseDateInput('2026-06', '--from')).toBe(Date.UTC(2026, 5, 1));
+    expect(parseDateInput('2026', '--from')).toBe(Date.UTC(2026, 0, 1));
+    for (const text of ['1', 'June 1, 2026', '06/01/2026', '2026-13'])
       expect(() => parseDateInput(text, '--at'), text).toThrow(`--at: "${text}" is not a date`);
   });
 });

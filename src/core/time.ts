@@ -53,12 +53,21 @@ const LATEST_INPUT_MS = Date.UTC(10000, 0, 1);
 
 /**
  * A date a person typed (a CLI option, a query parameter): ISO-8601 (`isoTimeMs`: a bare date
- * is that day's midnight UTC, and a time without a zone is UTC, never the server's local time),
+ * is that day's midnight UTC, and a time without a zone is UTC, never the server's local time;
+ * a year, `2026`, or a month, `2026-06`, is its first day),
  * in the years 1900 to 9999. One that does not parse, or lies outside them, is bad input naming
  * where it came from.
  */
 export const parseDateInput = (text: string, label: string): number => {
-  const ms = isoTimeMs(text);
+  // ISO 8601's shortened forms, a year or a month, are their first day.
+  const period = /^(\d{4})(?:-(\d{2}))?$/.exec(text.trim());
+  const month = Number(period?.[2] ?? '1');
+  const ms =
+    period === null
+      ? isoTimeMs(text)
+      : month >= 1 && month <= 12
+        ? Date.UTC(Number(period[1]), month - 1, 1)
+        : Number.NaN;
   if (Number.isNaN(ms))
     throw new AppError(
       'invalid-input',

@@ -347,6 +347,22 @@ for (const factory of storeFactories)
         ['v1', 'v2', 'v3'].map((anonymousId) => ({ type: 'page', anonymousId, name: 'Home' })),
       );
       expect(await churnBase()).toBe(known);
+      // A guest who ordered is a customer, even once the order was refunded in full.
+      await batch([
+        {
+          type: 'track',
+          anonymousId: 'g1',
+          event: 'Order Completed',
+          properties: { order_id: 'g-o', total: 40 },
+        },
+        {
+          type: 'track',
+          anonymousId: 'g1',
+          event: 'Order Refunded',
+          properties: { order_id: 'g-o', total: 40 },
+        },
+      ]);
+      expect(await churnBase()).toBe(known + 1);
       const bad = await get('/v1/kpis?from=yesterday');
       expect(bad.statusCode).toBe(400);
       expect(bad.json<{ error: { message: string } }>().error.message).toBe(

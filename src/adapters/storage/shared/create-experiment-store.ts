@@ -298,6 +298,7 @@ export const createExperimentReads = (
         SUM(CASE WHEN ltv_cents > 0 THEN 1 ELSE 0 END) AS ordering,
         SUM(CASE WHEN ltv_cents > 0 THEN ltv_cents ELSE 0 END) AS ltv
       FROM profiles WHERE user_id IS NOT NULL OR ltv_cents > 0
+        OR EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = profiles.customer_id)
       GROUP BY lifecycle_stage`.execute(db);
     return {
       touches: touches.rows.map((r) => ({
