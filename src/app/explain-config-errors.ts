@@ -200,13 +200,21 @@ const describeUnionError = (e: ValueError): FieldProblem[] => {
     return [{ path: e.path, message: choiceMessage(choices, given, e.path) }];
   const problemsOf = (i: number): FieldProblem[] =>
     [...(e.errors[i] ?? [])].flatMap(describeSchemaError);
-  const tagged = branches.find(
+  const has = (schema: TObject) => (schema.required ?? []).every((key) => key in given);
+  // A value with every key of an untagged branch (`{ event }`) is that branch's, with a stray
+  // key or two, unless it also has every key of the branch its tags name.
+  const complete = branches.find(({ schema }) => tagsOf(schema).length === 0 && has(schema));
+  const taggedAs = branches.find(
     ({ schema }) =>
       tagsOf(schema).length > 0 &&
       tagsOf(schema).every(
         (key) => key in given && Value.Check(schema.properties[key] as TSchema, given[key]),
       ),
   );
+  const tagged =
+    complete !== undefined && taggedAs !== undefined && !has(taggedAs.schema)
+      ? undefined
+      : taggedAs;
   if (tagged !== undefined) {
     // A key whose rule differs from branch to branch (a condition's `value`, an entry's `to`)
     // is told under which tag its rule holds.
@@ -228,6 +236,7 @@ const describeUnionError = (e: ValueError): FieldProblem[] => {
     ...new Set(branches.flatMap(({ schema }) => fixedValues(schema.properties[key]) ?? [])),
   ];
   const tags = [...new Set(branches.flatMap(({ schema }) => tagsOf(schema)))];
+  if (complete !== undefined) return problemsOf(complete.i);
   const wrongTag = tags.find((key) => key in given);
   if (wrongTag !== undefined) {
     const path = `${e.path}/${wrongTag}`;
@@ -239,11 +248,6 @@ const describeUnionError = (e: ValueError): FieldProblem[] => {
       },
     ];
   }
-  const complete = branches.find(
-    ({ schema }) =>
-      tagsOf(schema).length === 0 && (schema.required ?? []).every((key) => key in given),
-  );
-  if (complete !== undefined) return problemsOf(complete.i);
   const shared = (schema: TObject) =>
     Object.keys(given).filter((key) => key in schema.properties).length;
   const closest = branches.reduce((best, b) => (shared(b.schema) > shared(best.schema) ? b : best));

@@ -752,6 +752,12 @@ decide:
       'is required: one of send, web, wait, branch, exit',
     ],
     [
+      'an event condition with a stray key',
+      aJourney(signedUp, '{ id: b, type: branch, if: { event: X, op: eq }, then: s }', send),
+      `${at}/steps/0/if/op`,
+      'is not a setting',
+    ],
+    [
       'an unknown key in a journey',
       aJourney(`${signedUp}\n      enable: false`, send),
       `${at}/enable`,
