@@ -250,6 +250,52 @@ describe('checkGrounding', () => {
     );
   });
 
+  it('reads no date into a title, a verb or a range, and still reads the range itself', () => {
+    // Titles the composer writes after "on", "to", "from": names, not days or months.
+    for (const title of ['Sun Care Essentials', 'June Picks', 'May Favourites']) {
+      const titled = { ...doc, title, body: `${title}: get 25% off the Premium Widget.` };
+      const variant = aVariant({
+        subject: title,
+        body: `Here is the latest on ${title}. Get more from ${title}.`,
+      });
+      expect(claimsOf(checkGrounding(variant, [titled], null)), title).toEqual([]);
+    }
+    // "may" and "march" in lower case are words.
+    for (const body of [
+      'You may first want to finish your profile.',
+      'Only the first 48 may claim it.',
+    ])
+      expect(claimsInBody(body), body).toEqual([]);
+    // A range of days is two dates; a dashed date among other dashes is none.
+    expect(claimsInBody('Valid 7/1-7/15.')).toEqual([
+      ['date', '7/1'],
+      ['date', '7/15'],
+    ]);
+    expect(claimsInBody('Call 555-06-30-2026.').map(([kind]) => kind)).not.toContain('date');
+    // A lower-case month alone after "mid-", and the multiplication sign.
+    expect(claimsInBody('It ends mid-July.')).toEqual([['date', 'July']]);
+    expect(claimsInBody('Earn 5× points.')).toEqual([['number', '5×']]);
+  });
+
+  it('reads one English word after an allowed name as no name', () => {
+    const allowed = { knownNames: ['Northwind Traders'] };
+    for (const body of [
+      'Thanks,\n\nNorthwind Traders Team',
+      'Northwind Traders Exclusive: a Premium Widget.',
+    ])
+      expect(claimsOf(checkGrounding(aVariant({ body }), [doc], null, allowed)), body).toEqual([]);
+    expect(
+      claimsOf(
+        checkGrounding(
+          aVariant({ body: 'Northwind Traders Lumora is here.' }),
+          [doc],
+          null,
+          allowed,
+        ),
+      ),
+    ).toEqual([['product-name', 'Lumora']]);
+  });
+
   it('reads scales after a count, fractions and multiples', () => {
     const tools = { ...doc, body: 'Connect over 200 tools; earn 2x points; save 1/3 off today.' };
     const problems = (body: string) =>

@@ -240,13 +240,28 @@ const DATE_CUE =
  * follows. Without one, "24/7", "9/10 customers" or "4/5 stars" are figures, not days (read as
  * numbers, grounded as numbers are).
  */
-const dateCueBefore = (m: RegExpExecArray): boolean =>
-  DATE_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index));
+const dateCueBefore = (m: RegExpExecArray): boolean => {
+  const before = m.input.slice(Math.max(0, m.index - 24), m.index);
+  // Or the end of a range that starts with a date: "7/1-7/15", "6/1 – 6/30".
+  return DATE_CUE.test(before) || /\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?\s*[-–]\s*$/.test(before);
+};
+
+/** Whether a dashed date stands among other dashes or digits (a longer code, a phone number). */
+const dashedAround = (m: RegExpExecArray): boolean =>
+  /[-\p{N}]/u.test(m.input[m.index - 1] ?? '') ||
+  /[-\p{N}]/u.test(m.input[m.index + m[0].length] ?? '');
+
+/**
+ * Whether a month's name, as written, is one: "may" and "march" in lower case are a verb and a
+ * walk more often than a month ("you may first …", "50 may claim").
+ */
+const monthAsWritten = (name: string | undefined): boolean =>
+  name === undefined || !/^(?:may|march|mar)$/.test(name);
 
 // Words a period follows: a date's, and "in", "this", "next", "every", "during" … ("ends in
 // July", "this Fri").
 const PERIOD_CUE =
-  /\b(?:until|till|by|ends?|ending|ended|on|from|through|thru|to|before|after|since|starting|starts?|expires?|expiring|valid|due|deadline|dated?|in|this|next|every|each|during|throughout|of|early|late|mid)\s*:?\s*$/i;
+  /\b(?:until|till|by|ends?|ending|ended|on|from|through|thru|to|before|after|since|starting|starts?|expires?|expiring|valid|due|deadline|dated?|in|this|next|every|each|during|throughout|of|early|late|mid)\s*[:-]?\s*$/i;
 /** Whether a day or month alone stands where a date would (`PERIOD_CUE` before it). */
 const periodCueBefore = (m: RegExpExecArray): boolean =>
   PERIOD_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index));
@@ -353,11 +368,11 @@ const extractors: readonly {
     // version), nor a dashed one without a four-digit year (a range: "10-15").
     kind: 'date',
     pattern:
-      /(?<![\p{N}./-])(?:(\d{4})\/(\d{1,2})\/(\d{1,2})|(\d{1,2})([/.-])(\d{1,2})(?:\5(\d{4}|\d{2}))?)(?![\p{N}/-]|\.\d)/gu,
+      /(?<![\p{N}./])(?:(\d{4})\/(\d{1,2})\/(\d{1,2})|(\d{1,2})([/.-])(\d{1,2})(?:\5(\d{4}|\d{2}))?)(?![\p{N}/]|\.\d)/gu,
     key: (m) => numericDateReadings(m).join('|'),
     accept: (m) =>
       numericDateReadings(m).length > 0 &&
-      (m[5] !== '-' || m[7]?.length === 4) &&
+      (m[5] !== '-' || (m[7]?.length === 4 && !dashedAround(m))) &&
       (m[4] === undefined || m[7] !== undefined || dateCueBefore(m)),
   },
   {
@@ -367,6 +382,7 @@ const extractors: readonly {
       'gi',
     ),
     key: (m) => `${monthOf(m[1] ?? '')}-${Number(m[2])}/${m[3] ?? ''}`,
+    accept: (m) => monthAsWritten(m[1]),
   },
   {
     kind: 'date',
@@ -375,6 +391,7 @@ const extractors: readonly {
       'gi',
     ),
     key: (m) => `${monthOf(m[2] ?? '')}-${Number(m[1])}/${m[3] ?? ''}`,
+    accept: (m) => monthAsWritten(m[2]),
   },
   {
     // A day in words: "the fifth of June", "the twenty-first of May, 2026".
@@ -384,6 +401,7 @@ const extractors: readonly {
       'gi',
     ),
     key: (m) => `${monthOf(m[2] ?? '')}-${dayOfWords(m[1] ?? '')}/${m[3] ?? ''}`,
+    accept: (m) => monthAsWritten(m[2]),
   },
   {
     // "June fifth", "June the twenty-first, 2026".
@@ -393,6 +411,7 @@ const extractors: readonly {
       'gi',
     ),
     key: (m) => `${monthOf(m[1] ?? '')}-${dayOfWords(m[2] ?? '')}/${m[3] ?? ''}`,
+    accept: (m) => monthAsWritten(m[1]),
   },
   {
     // A day of the week ("ends Friday", "free delivery on Sundays") is a date the sources must
@@ -402,9 +421,10 @@ const extractors: readonly {
     key: (m) => `${(m[1] ?? '').toLowerCase()}day/`,
   },
   {
-    // An abbreviated day after a word a date follows: "ends Sun.", "from Fri".
+    // An abbreviated day after a word a date follows: "ends Sun.", "from Fri". Not the first
+    // word of a name in title case ("the latest on Sun Care Essentials").
     kind: 'date',
-    pattern: /\b(Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)\b\.?/g,
+    pattern: /\b(Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)\b(?![ \t]+\p{Lu})\.?/gu,
     key: (m) => `${weekdays.find((d) => d.startsWith((m[1] ?? '').toLowerCase())) ?? ''}/`,
     accept: (m) => periodCueBefore(m),
   },
@@ -418,9 +438,13 @@ const extractors: readonly {
   },
   {
     // A month alone, with its year or after a word a period follows: "ends in July", "June
-    // 2026" — grounded by a source naming any day of it (of that year, when given).
+    // 2026" — grounded by a source naming any day of it (of that year, when given). Not the
+    // first word of a name in title case ("more from June Picks").
     kind: 'date',
-    pattern: new RegExp(`\\b${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`, 'g'),
+    pattern: new RegExp(
+      `\\b${monthPattern}\\b(?![ \\t]+\\p{Lu})${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
+      'gu',
+    ),
     key: (m) => `${monthOf(m[1] ?? '')}-*/${m[2] ?? ''}`,
     accept: (m) => m[2] !== undefined || periodCueBefore(m),
   },
@@ -469,7 +493,7 @@ const extractors: readonly {
     // scale ("200K", "50M", "2bn", "50 million") counts in the number, so "200K teams" is not
     // grounded by a source's "200" (a lower-case "m" is as often minutes or metres: not read).
     pattern:
-      /(?<![\p{L}\p{N}_])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(\p{L}{0,3})(?![\p{L}\p{N}_])(?:\s+(thousand|million|billion)\b)?/giu,
+      /(?<![\p{L}\p{N}_])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(×|\p{L}{0,3})(?![\p{L}\p{N}_])(?:\s+(thousand|million|billion)\b)?/giu,
     key: (m) => {
       const [digits = '', suffix = '', word] = [m[1], m[2], m[3]];
       if (/^[xX×]$/u.test(suffix)) return `${amountOf(digits)}x`;
@@ -587,10 +611,14 @@ const productNames = (text: string, unblanked: string, marked: string): Claim[] 
     const grammatical = atStart && !startsLower.test(first) && !isRareName(first);
     const words = grammatical ? written.slice(1) : written;
     const [only] = words;
+    // One word right after an allowed name ("Herald Store Team", "Herald Store Exclusive:") is
+    // read as at a sentence's start: a name only when it is no English word.
+    const afterKnown = written.length === 1 && /_[ \t]*$/.test(marked.slice(0, m.index));
     const named =
       words.length >= 2 ||
       (only !== undefined &&
-        (startsLower.test(only) || (atStart ? isRareName(only) : isSingleName(only))));
+        (startsLower.test(only) ||
+          (atStart || afterKnown ? isRareName(only) : isSingleName(only))));
     if (named) {
       const name = words.join(' ');
       // A possessive names the same thing ("Zephyr's").
