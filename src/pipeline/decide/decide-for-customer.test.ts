@@ -345,12 +345,11 @@ describe('decideForCustomer', () => {
         key: 'c1|journey|cart-recovery',
         note: 'event Order Completed',
       });
-      expect(out.cancelDecisions).toEqual(
-        expect.arrayContaining([
-          { match: { journeyId: 'cart-recovery' }, reason: 'event Order Completed' },
-          orderPlaced,
-        ]),
-      );
+      // Its offers still due go with it; the cart agent's stand (the newer cart's, or refused
+      // at hand-off as made before the order).
+      expect(out.cancelDecisions).toEqual([
+        { match: { journeyId: 'cart-recovery' }, reason: 'event Order Completed' },
+      ]);
       // The newer cart's timer stands.
       expect(out.cancelWork).not.toContainEqual({ key: 'c1|cart', note: 'order placed' });
       // Entered at the moment of the order, it was about the cart the order closed too.
@@ -396,8 +395,11 @@ describe('decideForCustomer', () => {
         'cart-recovery',
         'scheduled',
       ]);
-      // The stored offers, all made before this round, go.
-      expect(out.cancelDecisions).toEqual([orderPlaced]);
+      // Stored offers stand too: the newer cart's timer may have made one in an earlier round.
+      expect(out.cancelDecisions).toEqual([]);
+      const later = decide([orderCompleted], { state: shopping, nowMs: t0 + hoursMs(3), env });
+      expect(later.cancelDecisions).toEqual([]);
+      expect(later.cancelWork).not.toContainEqual({ key: 'c1|cart', note: 'order placed' });
     });
 
     it('cancels the timer and the offers of the cart the order closed', () => {

@@ -309,7 +309,6 @@ export const decideForCustomer = (
       state.cart.updatedAtMs > lastOrderMs
         ? lastOrderMs
         : null;
-    let newerCartJourney = false;
     for (const m of [...memberships.values()]) {
       if (m.status !== 'active') continue;
       const journey = env.journeys.find(m.journeyId, m.version);
@@ -320,10 +319,8 @@ export const decideForCustomer = (
         'trigger' in entry &&
         entry.trigger === 'cart-abandoned' &&
         m.enteredAtMs > newerCartSinceMs
-      ) {
-        newerCartJourney = true;
+      )
         continue;
-      }
       if (journey?.definition.exitOn?.includes(trigger.name) === true) {
         notes.push(exitJourney(m, `event ${trigger.name}`));
         continue;
@@ -343,14 +340,13 @@ export const decideForCustomer = (
     }
     notes.push(...enterJourneys(trigger, trigger.name));
     if (trigger.name === 'Order Completed') {
+      // With a newer cart open, the cart offers still due may be that cart's (its timer may
+      // have run before the order was handled): they stand, and one made before the order, about
+      // the cart it closed, is refused at hand-off (`superseded`: made before the order).
       if (newerCartSinceMs === null) {
         cancelWork(cartKey(id), 'order placed');
         notes.push(...cancelDecisions({ agents: ['cart'] }, 'order placed'));
-      } else if (!newerCartJourney)
-        // The cart offers stored are from before the order, about the cart it closed; those
-        // proposed this round (the newer cart's timer) stand. A recovery journey entered since
-        // the order holds the newer cart's offer among them: then they all stand.
-        out.cancelDecisions.push({ match: { agents: ['cart'] }, reason: 'order placed' });
+      }
       const placed: Trigger = {
         kind: 'order-placed',
         orderCount: trigger.orderNumber ?? state.orders.count,
