@@ -1225,6 +1225,19 @@ describe('applyEvent', () => {
       expect(applyAll([remove, add])).toMatchObject({ cart: null, cartClosedAtMs: at(2) });
       // A removal of what was never in the cart closes nothing.
       expect(applyAll([remove]).cartClosedAtMs).toBeUndefined();
+      // Whatever order they come in, the close is the one time order gives: none when a late
+      // add leaves the cart holding something, the first emptying when a second removal finds
+      // it empty.
+      const removeOne = (days: number) =>
+        aTrack('Product Removed', { product_id: 'p1', quantity: 1 }, { timestampMs: at(days) });
+      const inTime = (events: HeraldEvent[]) =>
+        applyAll([...events].sort((a, b) => a.timestampMs - b.timestampMs)).cartClosedAtMs;
+      for (const events of [
+        [removeOne(2), added('p1', 10, 1), added('p1', 10, 1.5)],
+        [added('p1', 10, 1), removeOne(3), removeOne(2)],
+      ])
+        expect(applyAll(events).cartClosedAtMs).toBe(inTime(events));
+      expect(inTime([added('p1', 10, 1), removeOne(3), removeOne(2)])).toBe(at(2));
     });
 
     it('never lets a late cart change reopen a cart an order closed, in any order', () => {

@@ -10,12 +10,17 @@ import {
   toCents,
 } from '../../core/read-props.js';
 
-/** Reads a product from Segment e-commerce properties; null without a product or sku id. */
+/** The later of two times, either of which may be unknown. */
+const later = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
+
 /**
  * When the cart was last closed after an event: an order's time (the latest order closes
- * whatever it follows), or the time of the change that emptied the cart — read from the log
- * of changes when the cart is empty after it, so a change arriving before an earlier one
- * ("remove" before its "add") closes it at the same moment as in time order.
+ * whatever it follows), or the time of the change that emptied it. With a log of changes, it
+ * is read from the log as a replay in time order would close it — the latest order or emptying
+ * in it, or what closed the cart before the log starts — so a change arriving before an earlier
+ * one ("remove" before its "add", an "add" refilling a cart a later "remove" emptied) closes it
+ * at the same moment as in time order.
  */
 export const cartClosedAfter = (
   before: Cart | null,
@@ -25,15 +30,19 @@ export const cartClosedAfter = (
   log: readonly CartEntry[] | undefined,
 ): number | undefined => {
   if (event.type !== 'track') return closedAtMs;
-  const at =
-    event.name === 'Order Completed' || (before !== null && after === null)
-      ? event.timestampMs
-      : after === null && log !== undefined && entryOf(event) !== null
-        ? lastEmptiedAtMs(log)
-        : null;
-  return at === null ? closedAtMs : closedAtMs === undefined ? at : Math.max(closedAtMs, at);
+  if (event.name === 'Order Completed') return later(closedAtMs, event.timestampMs);
+  if (entryOf(event) === null) return closedAtMs;
+  if (log === undefined)
+    return before !== null && after === null ? later(closedAtMs, event.timestampMs) : closedAtMs;
+  const startMs = log[0]?.atMs;
+  const beforeLog =
+    closedAtMs !== undefined && (startMs === undefined || closedAtMs <= startMs)
+      ? closedAtMs
+      : undefined;
+  return later(beforeLog, lastClosedAtMs(log));
 };
 
+/** Reads a product from Segment e-commerce properties; null without a product or sku id. */
 export const toCartItem = (props: JsonObject): CartItem | null => {
   const productId = asString(pick(props, 'product_id', 'productId', 'id', 'sku'));
   if (productId === null) return null;
@@ -124,16 +133,16 @@ const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
 };
 
 /** The cart a log (in time order, a snapshot or order first if any) comes to. */
-/** When a log's changes last emptied a cart that held items (not by an order), or null. */
-const lastEmptiedAtMs = (log: readonly CartEntry[]): number | null => {
+/** When a log's changes last closed the cart: an order, or a change that emptied it. */
+const lastClosedAtMs = (log: readonly CartEntry[]): number | undefined => {
   let items: CartItem[] = [];
-  let emptiedAtMs: number | null = null;
+  let closedAtMs: number | undefined;
   for (const entry of log) {
     const next = applyChange(items, entry);
-    if (items.length > 0 && next.length === 0 && entry.kind !== 'order') emptiedAtMs = entry.atMs;
+    if (entry.kind === 'order' || (items.length > 0 && next.length === 0)) closedAtMs = entry.atMs;
     items = next;
   }
-  return emptiedAtMs;
+  return closedAtMs;
 };
 
 const foldCart = (log: readonly CartEntry[]): Cart | null => {
