@@ -3,6 +3,7 @@
 import { Kind, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { FieldProblem } from '../core/errors.js';
+import { quotedValue } from '../core/quoted-value.js';
 import { configFields } from './config-schema.js';
 
 /** Edit distance with adjacent transpositions (`sned` is one slip from `send`). */
@@ -58,15 +59,7 @@ const secretPaths = configFields()
 const notGiven = (path: string, value: unknown): string => {
   if (secretPaths.some((p) => path === p || path.startsWith(`${p}/`))) return '';
   if (typeof value === 'number' && Number.isNaN(value)) return '';
-  const shown =
-    typeof value === 'string'
-      ? JSON.stringify(value)
-      : Array.isArray(value)
-        ? 'a list'
-        : typeof value === 'object' && value !== null
-          ? 'a mapping'
-          : String(value);
-  return `, not ${shown}`;
+  return `, not ${quotedValue(value)}`;
 };
 
 const isObjectSchema = (schema: TSchema): schema is TObject => schema[Kind] === 'Object';

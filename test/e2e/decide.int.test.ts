@@ -4,6 +4,7 @@ import { toCustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
 import { summariseSegments } from '../../src/pipeline/decide/index.js';
 import {
+  adminGet,
   adminToken,
   basicAuth,
   startHerald,
@@ -95,14 +96,7 @@ for (const factory of storeFactories) {
             timestamp: new Date(clock.nowMs()).toISOString(),
           }),
         });
-      const admin = async (url: string) => {
-        const response = await herald.app.inject({
-          url,
-          headers: { authorization: `Bearer ${adminToken}` },
-        });
-        expect(response.statusCode).toBe(200);
-        return response.json<AdminBody>();
-      };
+      const admin = (url: string) => adminGet<AdminBody>(herald, url);
       const decisionsOf = async (userId: string) =>
         (await admin(`/v1/decisions?customerId=${userId}`)).decisions;
       const runAt = async (atMs: number) => {

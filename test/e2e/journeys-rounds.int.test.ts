@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
 import {
-  adminToken,
+  adminGet,
   ingestCall,
   startHerald,
   writeKey,
@@ -57,14 +57,7 @@ for (const factory of storeFactories) {
     });
 
     const post = (route: string, body: object) => ingestCall(herald, clock, route, body);
-    const admin = async (url: string) => {
-      const response = await herald.app.inject({
-        url,
-        headers: { authorization: `Bearer ${adminToken}` },
-      });
-      expect(response.statusCode).toBe(200);
-      return response.json<AdminBody>();
-    };
+    const admin = (url: string) => adminGet<AdminBody>(herald, url);
     const runAt = async (atMs: number) => {
       clock.set(atMs);
       await herald.services.worker.runDue();

@@ -87,3 +87,13 @@ export const ingestCall = async (
   });
   expect(response.statusCode).toBe(200);
 };
+
+/** An admin GET with the test admin token, expected to answer 200; its JSON. */
+export const adminGet = async <T>(herald: TestHerald, url: string): Promise<T> => {
+  const response = await herald.app.inject({
+    url,
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  expect(response.statusCode).toBe(200);
+  return response.json<T>();
+};

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FieldProblem } from '../../../core/errors.js';
+import { quotedValue } from '../../../core/quoted-value.js';
 import { Value } from '@sinclair/typebox/value';
 import { segmentNames } from '../agents/segment-customer.js';
 import {
@@ -128,16 +129,6 @@ export interface JourneyContext {
   inactiveDays: readonly number[];
 }
 
-/** A value as a problem quotes it. */
-const shown = (value: unknown): string =>
-  typeof value === 'string'
-    ? JSON.stringify(value)
-    : Array.isArray(value)
-      ? 'a list'
-      : typeof value === 'object' && value !== null
-        ? 'a mapping'
-        : String(value);
-
 interface FieldValues {
   kind: string;
   takes: (value: unknown) => boolean;
@@ -204,7 +195,7 @@ const conditionProblems = (condition: Condition, at: string): FieldProblem[] => 
       .filter(({ v }) => !values.takes(v))
       .map(({ v, path }) => ({
         path,
-        message: `must be ${values.kind} to compare with ${field}, not ${shown(v)}`,
+        message: `must be ${values.kind} to compare with ${field}, not ${quotedValue(v)}`,
       }));
   }
   return values.ordered
@@ -247,7 +238,7 @@ export const checkJourneys = (
     )
       problems.push({
         path: `${at}/entry/to`,
-        message: `with trigger inactive, must be ${days.map((d) => `"${d}"`).join(' or ')} (decide.winBack.inactiveDays or dormantDays, the only days the daily sweep raises it), not ${shown(entry.to)}`,
+        message: `with trigger inactive, must be ${days.map((d) => `"${d}"`).join(' or ')} (decide.winBack.inactiveDays or dormantDays, the only days the daily sweep raises it), not ${quotedValue(entry.to)}`,
       });
     const stepIds = new Set<string>();
     journey.steps.forEach((step, i) => {
