@@ -34,6 +34,9 @@ export const cartClosedAfter = (
   if (entryOf(event) === null) return closedAtMs;
   if (log === undefined)
     return before !== null && after === null ? later(closedAtMs, event.timestampMs) : closedAtMs;
+  // A change after every other that leaves something in the cart closes nothing (the common
+  // case: the log is read only for an emptied cart or a change that arrived late).
+  if (after !== null && (log.at(-1)?.atMs ?? 0) <= event.timestampMs) return closedAtMs;
   const startMs = log[0]?.atMs;
   const beforeLog =
     closedAtMs !== undefined && (startMs === undefined || closedAtMs <= startMs)
