@@ -123,179 +123,189 @@ export const createServices = async (
             },
           },
     ));
-  const clock = overrides.clock ?? systemClock;
-  const churnModel = createLiveChurnModel(store);
-  await churnModel.refresh();
-  // A bulk load that stopped before settling is settled once its triggers can be planned.
-  const unsettledLoad = await unfinishedLoad(store);
-  if (unsettledLoad === null) {
-    const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs(), churnModel);
-    if (rebuilt > 0)
-      logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
-  }
-  const ids = overrides.ids ?? uuidV7Source(clock);
-  const metrics = createIngestMetrics();
-  const figures = profileFiguresOf(config.profilePolicy, churnModel);
-  const decide = await loadDecideEnv(
-    store,
-    config.decidePolicy,
-    figures,
-    () => ids.next(),
-    clock.nowMs(),
-  );
-  const conversionModel = createLiveConversionModel(store);
-  await conversionModel.refresh();
-  decide.conversion = {
-    active: () => conversionModel.active(),
-    score: (counts) => conversionModel.score(counts),
-    windowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
-  };
-  await registerJourneyExperiments(store, decide.journeys.all, clock.nowMs());
-  await registerGlobalHoldout(
-    store,
-    { percent: config.guardPolicy.holdout.globalPercent, salt: config.guardPolicy.holdout.salt },
-    clock.nowMs(),
-  );
-  const linkSecret =
-    config.messages.linkSecret === '' ? await storedLinkSecret(store) : config.messages.linkSecret;
-  const guard: GuardDeps = {
-    renderer: createRenderer(await loadTemplates(config.messages.templatesDir), {
-      brandName: config.messages.brandName,
-      from: config.messages.from,
-      replyTo: config.messages.replyTo === '' ? null : config.messages.replyTo,
-      postalAddress: config.messages.postalAddress === '' ? null : config.messages.postalAddress,
-      publicUrl: config.messages.publicUrl,
-      shopUrl: config.messages.shopUrl,
-      linkSecret,
-    }),
-    policy: config.guardPolicy,
-    quietHours: config.decidePolicy.quietHours,
-    figures,
-    reviewExpiryMs: config.reviewExpiryMs,
-    sendingDomain: domainOf(config.messages.from),
-    experiments: {
-      windowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
-      segmentOf: (state, nowMs) =>
-        segmentCustomer(state, figures(state, nowMs), nowMs, config.decidePolicy.segments),
-    },
-  };
-  decide.onDecided = guardOnDecided(guard);
-  const dispatcherRef: { current: Dispatcher | null } = { current: null };
-  const worker = createDecideWorker(store, decide, clock, logger.child({ stage: 'decide' }), {
-    onRound: (round) => {
-      metrics.observeRound(round);
-      // Decisions may have queued messages: the dispatcher looks now, not at its next poll.
-      dispatcherRef.current?.nudge();
-    },
-  });
-  const onRecorded = planDecisionsOnRecord(
-    createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
-    config.deliverPolicy.attributionWindowDays * DAY_MS,
-  );
-  const recorder = createEventRecorder(store, config.profilePolicy, {
-    churnModel,
-    concurrency:
-      config.storage.driver === 'postgres'
-        ? Math.max(1, Math.floor(config.storage.poolSize / 2))
-        : 1,
-    onRecorded,
-    deferProfiles: overrides.bulk === true,
-  });
-  if (unsettledLoad !== null) {
-    const settled = await settleUnfinishedLoad(
+  // Anything that fails from here (a templates folder that cannot be read, a model that does
+  // not load) closes what was opened, or its checkpoint thread and file lock would keep the
+  // process alive after the error was reported.
+  try {
+    const clock = overrides.clock ?? systemClock;
+    const churnModel = createLiveChurnModel(store);
+    await churnModel.refresh();
+    // A bulk load that stopped before settling is settled once its triggers can be planned.
+    const unsettledLoad = await unfinishedLoad(store);
+    if (unsettledLoad === null) {
+      const rebuilt = await catchUpProfiles(store, config.profilePolicy, clock.nowMs(), churnModel);
+      if (rebuilt > 0)
+        logger.warn({ profiles: rebuilt }, 'profiles rebuilt from events after an unclean stop');
+    }
+    const ids = overrides.ids ?? uuidV7Source(clock);
+    const metrics = createIngestMetrics();
+    const figures = profileFiguresOf(config.profilePolicy, churnModel);
+    const decide = await loadDecideEnv(
       store,
-      unsettledLoad,
-      config.profilePolicy,
+      config.decidePolicy,
+      figures,
+      () => ids.next(),
       clock.nowMs(),
-      {
-        onRecorded,
-        churnModel,
-      },
     );
-    logger.warn(
-      { profiles: settled, afterSeq: unsettledLoad.afterSeq },
-      'an import that stopped before its end settled: profiles rebuilt, triggers planned',
+    const conversionModel = createLiveConversionModel(store);
+    await conversionModel.refresh();
+    decide.conversion = {
+      active: () => conversionModel.active(),
+      score: (counts) => conversionModel.score(counts),
+      windowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
+    };
+    await registerJourneyExperiments(store, decide.journeys.all, clock.nowMs());
+    await registerGlobalHoldout(
+      store,
+      { percent: config.guardPolicy.holdout.globalPercent, salt: config.guardPolicy.holdout.salt },
+      clock.nowMs(),
     );
-  }
-  const recording: EventRecorder = {
-    async record(events, nowMs) {
-      const outcome = await recorder.record(events, nowMs);
-      worker.nudge();
-      return outcome;
-    },
-    async settle(nowMs, onProgress) {
-      const written = await recorder.settle(nowMs, onProgress);
-      worker.nudge();
-      return written;
-    },
-  };
-  const adapters = createAdapters(config, store, clock);
-  const moderator = createLocalModerator();
-  const io = createDispatchIo({
-    store,
-    policy: config.deliverPolicy,
-    guardPolicy: config.guardPolicy,
-    quietHours: config.decidePolicy.quietHours,
-    random: Math.random,
-    emit: async (events, nowMs) => {
-      await recording.record(events, nowMs);
-    },
-  });
-  const dispatcher = createDispatcher(
-    adapters,
-    {
-      ...io,
-      async finish(results, nowMs, leaseUntilMs) {
-        await io.finish(results, nowMs, leaseUntilMs);
-        metrics.countDeliveries(results);
+    const linkSecret =
+      config.messages.linkSecret === ''
+        ? await storedLinkSecret(store)
+        : config.messages.linkSecret;
+    const guard: GuardDeps = {
+      renderer: createRenderer(await loadTemplates(config.messages.templatesDir), {
+        brandName: config.messages.brandName,
+        from: config.messages.from,
+        replyTo: config.messages.replyTo === '' ? null : config.messages.replyTo,
+        postalAddress: config.messages.postalAddress === '' ? null : config.messages.postalAddress,
+        publicUrl: config.messages.publicUrl,
+        shopUrl: config.messages.shopUrl,
+        linkSecret,
+      }),
+      policy: config.guardPolicy,
+      quietHours: config.decidePolicy.quietHours,
+      figures,
+      reviewExpiryMs: config.reviewExpiryMs,
+      sendingDomain: domainOf(config.messages.from),
+      experiments: {
+        windowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
+        segmentOf: (state, nowMs) =>
+          segmentCustomer(state, figures(state, nowMs), nowMs, config.decidePolicy.segments),
       },
-    },
-    config.deliverPolicy,
-    clock,
-    logger.child({ stage: 'deliver' }),
-  );
-  dispatcherRef.current = dispatcher;
-  return {
-    config,
-    store,
-    clock,
-    ids,
-    logger,
-    metrics,
-    recorder: recording,
-    decide,
-    guard,
-    linkSecret,
-    writing: (atMs, languageModel) => ({
-      atMs,
-      brandName: config.messages.brandName,
-      shopUrl: config.messages.shopUrl,
-      brand: {
-        voiceWords: config.content.voiceWords,
-        forbiddenWords: config.guardPolicy.forbiddenWords,
-        requiredElements: ['personalisation', 'cta'],
-        targetReadingGrade: config.content.readingGrade,
+    };
+    decide.onDecided = guardOnDecided(guard);
+    const dispatcherRef: { current: Dispatcher | null } = { current: null };
+    const worker = createDecideWorker(store, decide, clock, logger.child({ stage: 'decide' }), {
+      onRound: (round) => {
+        metrics.observeRound(round);
+        // Decisions may have queued messages: the dispatcher looks now, not at its next poll.
+        dispatcherRef.current?.nudge();
       },
+    });
+    const onRecorded = planDecisionsOnRecord(
+      createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
+      config.deliverPolicy.attributionWindowDays * DAY_MS,
+    );
+    const recorder = createEventRecorder(store, config.profilePolicy, {
+      churnModel,
+      concurrency:
+        config.storage.driver === 'postgres'
+          ? Math.max(1, Math.floor(config.storage.poolSize / 2))
+          : 1,
+      onRecorded,
+      deferProfiles: overrides.bulk === true,
+    });
+    if (unsettledLoad !== null) {
+      const settled = await settleUnfinishedLoad(
+        store,
+        unsettledLoad,
+        config.profilePolicy,
+        clock.nowMs(),
+        {
+          onRecorded,
+          churnModel,
+        },
+      );
+      logger.warn(
+        { profiles: settled, afterSeq: unsettledLoad.afterSeq },
+        'an import that stopped before its end settled: profiles rebuilt, triggers planned',
+      );
+    }
+    const recording: EventRecorder = {
+      async record(events, nowMs) {
+        const outcome = await recorder.record(events, nowMs);
+        worker.nudge();
+        return outcome;
+      },
+      async settle(nowMs, onProgress) {
+        const written = await recorder.settle(nowMs, onProgress);
+        worker.nudge();
+        return written;
+      },
+    };
+    const adapters = createAdapters(config, store, clock);
+    const moderator = createLocalModerator();
+    const io = createDispatchIo({
+      store,
+      policy: config.deliverPolicy,
       guardPolicy: config.guardPolicy,
-      moderator,
-      moderationTimeoutMs: 2000,
-      variants: 3,
-      cache: new Map(),
-      ...(languageModel === undefined ? {} : { languageModel }),
-    }),
-    worker,
-    adapters,
-    dispatcher,
-    dispatchIo: io,
-    churnModel,
-    conversionModel,
-    close: async () => {
-      await worker.stop();
-      await dispatcher.stop();
-      for (const adapter of adapters) await adapter.close();
-      await store.close();
-    },
-  };
+      quietHours: config.decidePolicy.quietHours,
+      random: Math.random,
+      emit: async (events, nowMs) => {
+        await recording.record(events, nowMs);
+      },
+    });
+    const dispatcher = createDispatcher(
+      adapters,
+      {
+        ...io,
+        async finish(results, nowMs, leaseUntilMs) {
+          await io.finish(results, nowMs, leaseUntilMs);
+          metrics.countDeliveries(results);
+        },
+      },
+      config.deliverPolicy,
+      clock,
+      logger.child({ stage: 'deliver' }),
+    );
+    dispatcherRef.current = dispatcher;
+    return {
+      config,
+      store,
+      clock,
+      ids,
+      logger,
+      metrics,
+      recorder: recording,
+      decide,
+      guard,
+      linkSecret,
+      writing: (atMs, languageModel) => ({
+        atMs,
+        brandName: config.messages.brandName,
+        shopUrl: config.messages.shopUrl,
+        brand: {
+          voiceWords: config.content.voiceWords,
+          forbiddenWords: config.guardPolicy.forbiddenWords,
+          requiredElements: ['personalisation', 'cta'],
+          targetReadingGrade: config.content.readingGrade,
+        },
+        guardPolicy: config.guardPolicy,
+        moderator,
+        moderationTimeoutMs: 2000,
+        variants: 3,
+        cache: new Map(),
+        ...(languageModel === undefined ? {} : { languageModel }),
+      }),
+      worker,
+      adapters,
+      dispatcher,
+      dispatchIo: io,
+      churnModel,
+      conversionModel,
+      close: async () => {
+        await worker.stop();
+        await dispatcher.stop();
+        for (const adapter of adapters) await adapter.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    if (overrides.store === undefined) await store.close().catch(() => undefined);
+    throw error;
+  }
 };
 
 /** A random link secret made once and kept in the database, so links outlive restarts. */

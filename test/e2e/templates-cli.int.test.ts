@@ -176,4 +176,30 @@ describe('herald templates list and preview', () => {
     },
     TIMEOUT_MS,
   );
+
+  it(
+    'reports a templates folder it cannot read and exits, releasing the database',
+    async () => {
+      // Killed after 30 s if it never exits (it once hung, the store left open).
+      const missing = await failure(
+        run(
+          join(root, 'node_modules/.bin/tsx'),
+          [join(root, 'src/cli/main.ts'), 'templates', 'list'],
+          {
+            cwd: dir,
+            timeout: 30_000,
+            env: {
+              ...process.env,
+              HERALD_DATABASE_URL: url,
+              HERALD_LOG_LEVEL: 'silent',
+              HERALD_TEMPLATES_DIR: join(dir, 'no-such-folder'),
+            },
+          },
+        ),
+      );
+      expect(missing).toMatchObject({ code: 78, killed: false });
+      expect(missing?.stderr).toMatch(/templates directory .*no-such-folder/);
+    },
+    TIMEOUT_MS,
+  );
 });
