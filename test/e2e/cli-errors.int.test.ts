@@ -264,6 +264,20 @@ describe('the CLI on bad input', () => {
       ]);
       expect(outcome.code).not.toBeNull();
       expect(outcome.code).not.toBe(0);
+      // Nor into one that exists: its rows would mix into the summary.
+      writeFileSync(join(dir, 'earlier.db'), '');
+      expectBadInput(
+        await herald([
+          'simulate',
+          '--from',
+          '2024-01-01',
+          '--to',
+          '2024-01-02',
+          '--into',
+          'earlier.db',
+        ]),
+        /--into earlier\.db already exists: name a file that does not exist yet/,
+      );
     },
     TIMEOUT_MS,
   );

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createVirtualClock } from '../../adapters/clock/virtual-clock.js';
 import { createServices } from '../../app/create-services.js';
@@ -23,6 +24,13 @@ export const registerSimulateCommand = (program: Command): void => {
       const fromMs = parseDate(options.from, '--from');
       const toMs = parseDate(options.to, '--to');
       if (toMs <= fromMs) throw new AppError('invalid-input', '--to must be after --from');
+      // A fresh database: one already there (an earlier run, Herald's own) would mix its rows
+      // into the summary and take the simulation's.
+      if (options.into !== undefined && existsSync(options.into))
+        throw new AppError(
+          'invalid-input',
+          `--into ${options.into} already exists: name a file that does not exist yet`,
+        );
       const source = await loadServices(process.env);
       try {
         const clock = createVirtualClock(fromMs);
