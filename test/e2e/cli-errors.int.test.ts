@@ -283,6 +283,32 @@ describe('the CLI on bad input', () => {
   );
 
   it(
+    'says in one line, exit 69, that a database cannot be used: a file that is none, a server not there',
+    async () => {
+      writeFileSync(join(dir, 'text.db'), 'not a database at all, '.repeat(10));
+      const file = await herald(['migrate'], {
+        HERALD_DATABASE_URL: `sqlite:${join(dir, 'text.db')}`,
+      });
+      expect(file.code).toBe(69);
+      expect(file.stderr.trim()).toMatch(
+        /^herald: cannot open the SQLite database .*text\.db: file is not a database$/,
+      );
+      // A PostgreSQL that is not there (port 1), its password never shown.
+      const server = await herald(['migrate'], {
+        HERALD_DATABASE_URL: 'postgres://herald:s3cret@127.0.0.1:1/herald',
+        HERALD_WRITE_KEYS: 'web=a-write-key-of-some-length',
+        HERALD_ADMIN_TOKEN: 'an-admin-token-long-enough-to-pass-the-check',
+      });
+      expect(server.code).toBe(69);
+      expect(server.stderr.trim()).toMatch(
+        /^herald: cannot connect to PostgreSQL at 127\.0\.0\.1:1\/herald: .*ECONNREFUSED/,
+      );
+      expect(server.stderr).not.toContain('s3cret');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'stops serving with one line naming a port already in use, and exits',
     async () => {
       const holder = createServer();

@@ -1,6 +1,7 @@
 import { Kysely } from 'kysely';
 import { NamesOnlyPostgresDialect } from './names-only-dialect.js';
 import pg from 'pg';
+import { AppError } from '../../../core/errors.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
 import type { IdentityKey, StoreTx, Store } from '../../../ports/store.js';
@@ -209,6 +210,16 @@ const migrationSchemaOf = async (pool: pg.Pool): Promise<string | undefined> => 
   return rows[0]?.schema ?? undefined;
 };
 
+/** Where a connection URL points — host, port and database, no credentials — for messages. */
+const whereOf = (url: string): string => {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port === '' ? '5432' : u.port}${u.pathname}`;
+  } catch {
+    return 'the configured URL (it does not parse)';
+  }
+};
+
 /** Connects to PostgreSQL (a pool shared by every request) and applies pending migrations. */
 export const createPostgresStore = async (options: PostgresOptions): Promise<Store> => {
   const schema = options.schema;
@@ -221,6 +232,18 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     connectionTimeoutMillis: 10_000,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
+  // A server that cannot be reached, a role or database it does not have: the database being
+  // unavailable, said in one line (where, never the password, and why), not a driver's stack.
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new AppError(
+      'unavailable',
+      `cannot connect to PostgreSQL at ${whereOf(options.url)}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const db = new Kysely<Database>({ dialect: new NamesOnlyPostgresDialect({ pool }) });
   await runMigrations(db as Kysely<unknown>, 'postgres', schema ?? (await migrationSchemaOf(pool)));

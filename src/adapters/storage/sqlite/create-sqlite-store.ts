@@ -182,10 +182,17 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     release();
     throw cannotOpen(error);
   }
-  // Before journal_mode: once a file is in WAL mode its page size can no longer change (and an
-  // existing file's is kept either way).
-  sqlite.pragma(`page_size = ${PAGE_SIZE}`);
-  sqlite.pragma('journal_mode = WAL');
+  try {
+    // Before journal_mode: once a file is in WAL mode its page size can no longer change (and
+    // an existing file's is kept either way). The first read of the file: one that is no
+    // database ("file is not a database") is refused here.
+    sqlite.pragma(`page_size = ${PAGE_SIZE}`);
+    sqlite.pragma('journal_mode = WAL');
+  } catch (error) {
+    sqlite.close();
+    release();
+    throw cannotOpen(error);
+  }
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
   // A larger page cache than SQLite's 2 MB: ingest touches many pages per batch (a bulk writer
