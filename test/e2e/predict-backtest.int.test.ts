@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +77,50 @@ describe.skipIf(sharedDataDir === undefined)('herald models on the CDNOW files',
         '1997-10-01',
       ]),
     ).rejects.toMatchObject({ stderr: expect.stringMatching(/expected cdnow or csv/) });
+  });
+
+  it('names the line of a transactions file it cannot read, and refuses a window of 0 days', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-backtest-'));
+    try {
+      const bad = join(dir, 'cdnow.txt');
+      writeFileSync(
+        bad,
+        ' customer_id date n dollars\n 00001 19970101 1 11.77\n 00002 19970102 1 abc\n',
+      );
+      const backtest = (file: string, format: string, ...more: string[]) =>
+        herald([
+          'models',
+          'backtest',
+          '--transactions',
+          file,
+          '--format',
+          format,
+          '--split',
+          '1997-01-02',
+          ...more,
+        ]);
+      await expect(backtest(bad, 'cdnow')).rejects.toMatchObject({
+        code: 65,
+        stderr: expect.stringMatching(/cdnow\.txt: line 3: the dollar value "abc" is not a number/),
+      });
+      const quoted = join(dir, 'tx.csv');
+      writeFileSync(quoted, 'customer_id,date,value\nc1,2024-01-01,"5\nc2,2024-01-02,3\n');
+      const unclosed = await backtest(quoted, 'csv').then(
+        () => null,
+        (error: unknown) => error as { code: number; stderr: string },
+      );
+      expect(unclosed?.code).toBe(65);
+      expect(unclosed?.stderr).toMatch(/tx\.csv: .*Quote Not Closed/i);
+      expect(unclosed?.stderr).not.toMatch(/^\s+at /m);
+      await expect(
+        backtest(join(cdnow, 'CDNOW_master.txt'), 'cdnow', '--churn-days', '0'),
+      ).rejects.toMatchObject({
+        code: 65,
+        stderr: expect.stringMatching(/--churn-days must be ≥ 1/),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 if (sharedDataDir === undefined) it.skip(sharedDataNote, () => undefined);

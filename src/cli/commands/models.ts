@@ -29,6 +29,13 @@ const parseWhole = (text: string, flag: string): number => {
   return n;
 };
 
+/** A number of days a window spans: one at least. */
+const parseDays = (text: string, flag: string): number => {
+  const n = parseWhole(text, flag);
+  if (n === 0) throw new AppError('invalid-input', `${flag} must be ≥ 1`);
+  return n;
+};
+
 const round = (n: number) => Number(n.toPrecision(6));
 
 /** A registered model in a few lines. */
@@ -137,11 +144,9 @@ export const registerModelCommands = (program: Command): void => {
         churnDays: string;
         json?: boolean;
       }) => {
-        const churnDays = parseWhole(options.churnDays, '--churn-days');
-        if (churnDays === 0) throw new AppError('invalid-input', '--churn-days must be ≥ 1');
+        const churnDays = parseDays(options.churnDays, '--churn-days');
         const holdoutDays = parseWhole(options.holdoutDays, '--holdout-days');
-        const periodDays = parseWhole(options.periodDays, '--period-days');
-        if (periodDays === 0) throw new AppError('invalid-input', '--period-days must be ≥ 1');
+        const periodDays = parseDays(options.periodDays, '--period-days');
         const services = await loadServices(process.env);
         try {
           const models = await trainModels(services.store, {
@@ -272,10 +277,21 @@ export const registerModelCommands = (program: Command): void => {
         if (options.format !== 'cdnow' && options.format !== 'csv')
           throw new AppError('invalid-input', `--format ${options.format}: expected cdnow or csv`);
         const text = readText(options.transactions);
-        const transactions =
-          options.format === 'cdnow'
-            ? parseCdnowTransactions(text)
-            : parseTransactionsCsv(text, options.transactions);
+        let transactions: Transaction[];
+        try {
+          transactions =
+            options.format === 'cdnow'
+              ? parseCdnowTransactions(text)
+              : parseTransactionsCsv(text, options.transactions);
+        } catch (error) {
+          if (error instanceof AppError) throw error;
+          throw new AppError(
+            'invalid-input',
+            `${options.transactions}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+        if (transactions.length === 0)
+          throw new AppError('invalid-input', `${options.transactions}: no transactions in it`);
         const configPath = process.env['HERALD_CONFIG'] ?? 'herald.config.yaml';
         const policy = loadConfig(
           process.env,
@@ -285,7 +301,7 @@ export const registerModelCommands = (program: Command): void => {
         try {
           report = backtestChurn(transactions, {
             splitMs: parseDate(options.split, '--split'),
-            churnDays: parseWhole(options.churnDays, '--churn-days'),
+            churnDays: parseDays(options.churnDays, '--churn-days'),
             ...(options.until === undefined
               ? {}
               : { untilMs: parseDate(options.until, '--until') }),
