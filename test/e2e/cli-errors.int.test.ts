@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -278,6 +278,23 @@ describe('the CLI on bad input', () => {
         ]),
         /--into earlier\.db already exists: name a file that does not exist yet/,
       );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'names a content document it cannot read among the others, and a missing folder with exit 66',
+    async () => {
+      const library = join(dir, 'library');
+      mkdirSync(join(library, 'folder.json'), { recursive: true });
+      symlinkSync(join(dir, 'gone.json'), join(library, 'link.json'));
+      expectBadInput(
+        await herald(['content', 'import', library]),
+        /folder\.json: .*folder\.json is a folder, not a file[\s\S]*link\.json: no file/,
+      );
+      const missing = await herald(['content', 'import', join(dir, 'no-library')]);
+      expect(missing.code).toBe(66);
+      expect(missing.stderr).not.toMatch(/^\s+at /m);
     },
     TIMEOUT_MS,
   );

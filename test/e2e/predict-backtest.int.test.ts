@@ -62,8 +62,12 @@ describe.skipIf(sharedDataDir === undefined)('herald models on the CDNOW files',
 
   it('refuses a file it cannot read and a format it does not know', async () => {
     await expect(herald(['models', 'bgnbd', join(cdnow, 'missing.csv')])).rejects.toMatchObject({
+      code: 66,
+      stderr: expect.stringMatching(/no file .*missing\.csv/),
+    });
+    await expect(herald(['models', 'bgnbd', cdnow])).rejects.toMatchObject({
       code: 65,
-      stderr: expect.stringMatching(/cannot read/),
+      stderr: expect.stringMatching(/cdnow is a folder, not a file/),
     });
     await expect(
       herald([

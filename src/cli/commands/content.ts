@@ -1,11 +1,12 @@
 import { parseDateInput } from '../../core/time.js';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createOpenAiLanguageModel } from '../../adapters/language-model/openai.js';
 import { AppError, type FieldProblem } from '../../core/errors.js';
+import { readInputFile } from './read-input-file.js';
 import {
   describeInvalidDocument,
   parseDocument,
@@ -32,14 +33,22 @@ export const readContentDir = (dir: string): ContentDocument[] => {
       .sort();
   } catch (error) {
     throw new AppError(
-      'invalid-input',
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'invalid-input',
       `content directory ${dir}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
   const docs: ContentDocument[] = [];
   const problems: string[] = [];
   for (const file of files) {
-    const parsed = parseDocument(readFileSync(join(dir, file), 'utf8'), file);
+    let text: string;
+    try {
+      text = readInputFile(join(dir, file));
+    } catch (error) {
+      // A link to nothing, a folder named like a document: named with the other problems.
+      problems.push(`${file}: ${(error as Error).message}`);
+      continue;
+    }
+    const parsed = parseDocument(text, file);
     if (parsed.ok) docs.push(parsed.value);
     else problems.push(describeInvalidDocument(parsed.error));
   }
@@ -67,9 +76,10 @@ const number = (
 
 /** The personalisation scenario's customers file; every bad row is named. */
 export const readScenarioCustomers = (file: string): ScenarioCustomer[] => {
+  const text = readInputFile(file);
   let rows: Record<string, string>[];
   try {
-    rows = parseCsv<Record<string, string>>(readFileSync(file, 'utf8'), {
+    rows = parseCsv<Record<string, string>>(text, {
       columns: true,
       skip_empty_lines: true,
       trim: true,

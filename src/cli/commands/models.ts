@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadConfig } from '../../app/load-config.js';
 import { AppError } from '../../core/errors.js';
+import { readInputFile } from './read-input-file.js';
 import { parseDateInput } from '../../core/time.js';
 import type { ModelVersion } from '../../ports/model-store.js';
 import { activityHistoryOf, ruleChurnScoreOf } from '../../pipeline/stages.js';
@@ -60,14 +61,6 @@ export const describeModel = (m: ModelVersion): string => {
   if (metrics.length > 0)
     lines.push(`  metrics:  ${metrics.map(([k, v]) => `${k} = ${round(v)}`).join(', ')}`);
   return lines.join('\n');
-};
-
-const readText = (file: string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new AppError('invalid-input', `cannot read ${file}`, { cause: error });
-  }
 };
 
 const pick = (columns: string[], names: string[], file: string): string => {
@@ -232,12 +225,7 @@ export const registerModelCommands = (program: Command): void => {
     .argument('<file>', 'a CSV file')
     .option('--json', 'print JSON')
     .action((file: string, options: { json?: boolean }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (error) {
-        throw new AppError('invalid-input', `cannot read ${file}`, { cause: error });
-      }
+      const text = readInputFile(file);
       let histories;
       try {
         histories = parseHistoryCsv(text);
@@ -276,7 +264,7 @@ export const registerModelCommands = (program: Command): void => {
       }) => {
         if (options.format !== 'cdnow' && options.format !== 'csv')
           throw new AppError('invalid-input', `--format ${options.format}: expected cdnow or csv`);
-        const text = readText(options.transactions);
+        const text = readInputFile(options.transactions);
         let transactions: Transaction[];
         try {
           transactions =
