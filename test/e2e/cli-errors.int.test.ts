@@ -125,7 +125,20 @@ describe('the CLI on bad input', () => {
         '--content',
         'content',
       ]);
-      expectBadInput(outcome, /^herald: customers file nope\.csv: ENOENT/m);
+      expect(outcome.code).toBe(66);
+      expect(outcome.stderr.trim()).toBe('herald: no file nope.csv');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'refuses a --map field it does not know, naming the ones it does',
+    async () => {
+      writeFileSync(join(dir, 'people.csv'), 'customer_id,emial\nc1,a@example.com\n');
+      expectBadInput(
+        await herald(['import', 'customers', 'people.csv', '--map', 'emial=email']),
+        /--map emial=email: emial is not a field --map can name \(userId, anonymousId, timestamp/,
+      );
     },
     TIMEOUT_MS,
   );

@@ -5,7 +5,13 @@ import { AppError, type FieldProblem } from '../../core/errors.js';
 import { ingestEvents, settleImportedProfiles } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
 import { readInThread } from './read-in-thread.js';
-import { importKinds, isImportKind, type FieldMapping, type ImportKind } from './to-raw-event.js';
+import {
+  importKinds,
+  isImportKind,
+  MAPPABLE_FIELDS,
+  type FieldMapping,
+  type ImportKind,
+} from './to-raw-event.js';
 
 export { importKinds, type ImportKind } from './to-raw-event.js';
 
@@ -37,7 +43,14 @@ const parseMapping = (entries: readonly string[]): FieldMapping => {
   for (const entry of entries) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new AppError('invalid-input', `--map ${entry}: expected field=column`);
-    mapping[entry.slice(0, eq)] = entry.slice(eq + 1);
+    const field = entry.slice(0, eq);
+    // A misspelt field (`emial=email`) would be ignored, its column read as a trait.
+    if (!MAPPABLE_FIELDS.includes(field))
+      throw new AppError(
+        'invalid-input',
+        `--map ${entry}: ${field} is not a field --map can name (${MAPPABLE_FIELDS.join(', ')}); other columns are read by their own names`,
+      );
+    mapping[field] = entry.slice(eq + 1);
   }
   return mapping;
 };

@@ -26,6 +26,9 @@ const candidates: Record<string, string[]> = {
   previousId: ['previousId', 'previous_id'],
 };
 
+/** The fields `--map field=column` can name. */
+export const MAPPABLE_FIELDS: readonly string[] = Object.keys(candidates);
+
 /**
  * Finds a field's column: the mapped one, else the first conventional name the row has, even
  * when its cell is empty, so that an empty cell is reported as such rather than as no column.
