@@ -265,30 +265,16 @@ describe('the CLI on bad input', () => {
   it(
     'exits when the simulated database cannot be opened',
     async () => {
+      const simulateInto = (file: string) =>
+        herald(['simulate', '--from', '2024-01-01', '--to', '2024-01-02', '--into', file]);
       writeFileSync(join(dir, 'a-file'), '');
-      const outcome = await herald([
-        'simulate',
-        '--from',
-        '2024-01-01',
-        '--to',
-        '2024-01-02',
-        '--into',
-        'a-file/simulated.db',
-      ]);
+      const outcome = await simulateInto('a-file/simulated.db');
       expect(outcome.code).not.toBeNull();
       expect(outcome.code).not.toBe(0);
       // Nor into one that exists: its rows would mix into the summary.
       writeFileSync(join(dir, 'earlier.db'), '');
       expectBadInput(
-        await herald([
-          'simulate',
-          '--from',
-          '2024-01-01',
-          '--to',
-          '2024-01-02',
-          '--into',
-          'earlier.db',
-        ]),
+        await simulateInto('earlier.db'),
         /--into earlier\.db already exists: name a file that does not exist yet/,
       );
     },
