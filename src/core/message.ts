@@ -27,6 +27,22 @@ export type MessageStatus =
   | 'complained'
   | 'failed';
 
+/** Every message status, in the order a message passes them, for lists that filter by one. */
+export const messageStatuses: readonly MessageStatus[] = [
+  'queued',
+  'review',
+  'sending',
+  'blocked',
+  'held-out',
+  'rejected',
+  'expired',
+  'cancelled',
+  'sent',
+  'bounced',
+  'complained',
+  'failed',
+];
+
 /** One guardrail's judgement as recorded with the message and in the audit log. */
 export interface RecordedVerdict {
   guardrail: string;

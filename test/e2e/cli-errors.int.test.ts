@@ -132,6 +132,30 @@ describe('the CLI on bad input', () => {
   );
 
   it(
+    'refuses a message status it does not know and a holdout that is no decimal percent',
+    async () => {
+      expectBadInput(
+        await herald(['messages', 'list', '--status', 'bogus']),
+        /--status bogus: one of queued, review, sending, blocked/,
+      );
+      expectBadInput(
+        await herald([
+          'campaigns',
+          'send',
+          '--id',
+          'c-hex',
+          '--template',
+          'upsell',
+          '--holdout',
+          '0x10',
+        ]),
+        /--holdout must be a percent in \[0, 50\]/,
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'refuses a --map field it does not know, naming the ones it does',
     async () => {
       writeFileSync(join(dir, 'people.csv'), 'customer_id,emial\nc1,a@example.com\n');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
+import { messageStatuses } from '../../core/message.js';
 import { auditTrailOf } from '../../pipeline/privacy.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { customerOption, loadServices } from '../load-services.js';
@@ -91,13 +92,19 @@ export const registerAuditCommands = (program: Command): void => {
     .option('--limit <n>', 'how many (1–500)', '20')
     .action(async (options: { customer?: string; status?: string; limit: string }) => {
       const limit = parseIntegerOption(options.limit, '--limit', LIMIT_BOUNDS);
+      const status = messageStatuses.find((s) => s === options.status);
+      if (options.status !== undefined && status === undefined)
+        throw new AppError(
+          'invalid-input',
+          `--status ${options.status}: one of ${messageStatuses.join(', ')}`,
+        );
       const services = await loadServices(process.env);
       try {
         const customerId = await customerOption(services, options.customer);
         const list = await services.store.listMessages({
           limit,
           ...(customerId === undefined ? {} : { customerId }),
-          ...(options.status === undefined ? {} : { status: options.status as 'queued' }),
+          ...(status === undefined ? {} : { status }),
         });
         for (const m of list)
           console.log(

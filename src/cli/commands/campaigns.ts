@@ -107,7 +107,13 @@ export const registerCampaignCommands = (program: Command): void => {
           const percent = options.percent === undefined ? null : Number(options.percent);
           if (percent !== null && !(percent > 0 && percent <= 100))
             throw new AppError('invalid-input', '--percent must be in (0, 100]');
-          const holdout = options.holdout === undefined ? 0 : Number(options.holdout);
+          // Decimal digits only: Number() would read "0x10" as 16 and "" as 0.
+          const holdout =
+            options.holdout === undefined
+              ? 0
+              : /^\d+(?:\.\d+)?$/.test(options.holdout.trim())
+                ? Number(options.holdout)
+                : Number.NaN;
           if (!(holdout >= 0 && holdout <= 50))
             throw new AppError('invalid-input', '--holdout must be a percent in [0, 50]');
           const { audience, creative } = await launchCampaign(

@@ -4,7 +4,7 @@ import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/event.js';
 import type { CustomerId } from '../../core/ids.js';
-import type { MessageRecord, MessageStatus } from '../../core/message.js';
+import { messageStatuses, type MessageRecord, type MessageStatus } from '../../core/message.js';
 import type { Channel } from '../../core/profile.js';
 import {
   expireReviews,
@@ -53,19 +53,6 @@ export const toMessageView = (m: MessageRecord) => {
 };
 
 const channels = ['email', 'sms', 'whatsapp', 'push', 'web'];
-const statuses: MessageStatus[] = [
-  'queued',
-  'review',
-  'blocked',
-  'held-out',
-  'rejected',
-  'expired',
-  'cancelled',
-  'sent',
-  'bounced',
-  'complained',
-  'failed',
-];
 
 /**
  * Messages, the review queue, API sends, the audit log and data-subject requests. Reading needs
@@ -143,7 +130,7 @@ export const registerMessageRoutes = (
       schema: {
         querystring: Type.Object({
           userId: Type.Optional(Type.String({ minLength: 1 })),
-          status: Type.Optional(Type.Union(statuses.map((s) => Type.Literal(s)))),
+          status: Type.Optional(Type.Union(messageStatuses.map((s) => Type.Literal(s)))),
           before: Type.Optional(Type.String({ minLength: 1 })),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
         }),
