@@ -91,6 +91,14 @@ export interface Location {
 
 export type LifecycleStage = 'new' | 'active' | 'at-risk' | 'churned';
 
+/** Every lifecycle stage, in the order a customer moves through them. */
+export const lifecycleStages = Object.keys({
+  new: true,
+  active: true,
+  'at-risk': true,
+  churned: true,
+} satisfies Record<LifecycleStage, true>) as LifecycleStage[];
+
 /** A counted order as a profile keeps it. */
 export interface KeptOrder {
   id: string;

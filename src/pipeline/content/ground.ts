@@ -235,13 +235,17 @@ const scaledAmountOf = (digits: string, scaleWord: string | undefined): string =
 // Words a day follows: "ends 6/30", "valid until 30/6", "from 6/1 to 6/30".
 const DATE_CUE =
   /\b(?:until|till|by|ends?|ending|ended|on|from|through|thru|to|before|after|since|starting|starts?|expires?|expiring|valid|due|deadline|dated?)\s*:?\s*$/i;
+/** The text just before a match, where the words that lead into it stand. */
+const textBefore = (m: RegExpExecArray, reach = 24): string =>
+  m.input.slice(Math.max(0, m.index - reach), m.index);
+
 /**
  * Whether a day and month without a year stand where a date would: after a word a date
  * follows. Without one, "24/7", "9/10 customers" or "4/5 stars" are figures, not days (read as
  * numbers, grounded as numbers are).
  */
 const dateCueBefore = (m: RegExpExecArray): boolean => {
-  const before = m.input.slice(Math.max(0, m.index - 24), m.index);
+  const before = textBefore(m);
   // Or the end of a range that starts with a date: "7/1-7/15", "6/1 – 6/30".
   return DATE_CUE.test(before) || /\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?\s*[-–]\s*$/.test(before);
 };
@@ -263,8 +267,7 @@ const monthAsWritten = (name: string | undefined): boolean =>
 const PERIOD_CUE =
   /\b(?:until|till|by|ends?|ending|ended|on|from|through|thru|to|before|after|since|starting|starts?|expires?|expiring|valid|due|deadline|dated?|in|this|next|every|each|during|throughout|of|early|late|mid)\s*[:-]?\s*$/i;
 /** Whether a day or month alone stands where a date would (`PERIOD_CUE` before it). */
-const periodCueBefore = (m: RegExpExecArray): boolean =>
-  PERIOD_CUE.test(m.input.slice(Math.max(0, m.index - 24), m.index));
+const periodCueBefore = (m: RegExpExecArray): boolean => PERIOD_CUE.test(textBefore(m));
 
 /**
  * The days a numeric date can name, as `month-day/year` (year empty when not written): "6/30"
@@ -433,8 +436,7 @@ const extractors: readonly {
     kind: 'date',
     pattern: /(?<=\bthe\s+)(\d{1,2})(?:st|nd|rd|th)\b/gi,
     key: (m) => `*-${Number(m[1])}/`,
-    accept: (m) =>
-      DATE_CUE.test(m.input.slice(Math.max(0, m.index - 28), m.index).replace(/\s*the\s+$/i, '')),
+    accept: (m) => DATE_CUE.test(textBefore(m, 28).replace(/\s*the\s+$/i, '')),
   },
   {
     // A month alone, with its year or after a word a period follows: "ends in July", "June

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_CODE_VALID_HOURS } from '../../../core/decision.js';
-import type { LifecycleStage } from '../../../core/profile.js';
+import { lifecycleStages } from '../../../core/profile.js';
 import { segmentNames } from '../agents/segment-customer.js';
 
 export const channelSchema = Type.Union([
@@ -17,12 +17,7 @@ const next = Type.Optional(
 );
 
 /** Every lifecycle stage, the values a `stage-changed` trigger moves to. */
-export const stageNames = Object.keys({
-  new: true,
-  active: true,
-  'at-risk': true,
-  churned: true,
-} satisfies Record<LifecycleStage, true>) as LifecycleStage[];
+export const stageNames = lifecycleStages;
 
 /** The profile fields a condition reads (evaluate-condition.ts), besides `trait.NAME`. */
 export const conditionFields = [
