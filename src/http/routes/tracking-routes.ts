@@ -508,7 +508,6 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         // after the purchase).
         const live =
           published === undefined ||
-          (customerId !== undefined && (await exitedJourneyOf(published, customerId))) ||
           checkAtHandOff(published, state, config.guardPolicy, nowMs) !== null ||
           (state !== undefined &&
             checkTimingAtHandOff(
@@ -518,7 +517,9 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
               config.deliverPolicy.maxLatenessHours,
               nowMs,
             ) !== null) ||
-          (published.class === 'marketing' && state !== undefined && optedOutOfSale(state))
+          (published.class === 'marketing' && state !== undefined && optedOutOfSale(state)) ||
+          // Last: it reads the store, the checks above the profile already in hand.
+          (customerId !== undefined && (await exitedJourneyOf(published, customerId)))
             ? undefined
             : published;
         // Fresh for at most five minutes, and never past the content's own expiry.
