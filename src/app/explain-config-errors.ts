@@ -79,6 +79,11 @@ const fixedValues = (schema: TSchema | undefined): string[] | null => {
 
 const items = (n: unknown): string => `${String(n)} item${n === 1 ? '' : 's'}`;
 
+const orList = (names: readonly string[]): string =>
+  names.length <= 1
+    ? (names[0] ?? '')
+    : `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`;
+
 const oneOf = (names: readonly string[]): string =>
   names.length === 1 ? (names[0] ?? '') : `one of ${names.join(', ')}`;
 
@@ -219,11 +224,19 @@ const describeUnionError = (e: ValueError): FieldProblem[] => {
           key in schema.properties && schema.properties[key] !== tagged.schema.properties[key],
       );
     const under = `with ${tags.map((key) => `${key} ${String(given[key])}`).join(', ')}, `;
-    return problemsOf(tagged.i).map((p) =>
-      varies(p.path.slice(e.path.length + 1).split('/')[0] ?? '')
-        ? { path: p.path, message: `${under}${p.message}` }
-        : p,
-    );
+    // A key this branch lacks and others take (`to` under `trigger: signed-up`): which take it.
+    const takenUnder = (key: string): string => {
+      if (key in tagged.schema.properties || tags.length !== 1) return '';
+      const tag = tags[0] ?? '';
+      const values = branches.flatMap(({ schema }) =>
+        key in schema.properties ? (fixedValues(schema.properties[tag]) ?? []) : [],
+      );
+      return values.length === 0 ? '' : ` (only with ${tag} ${orList(values)})`;
+    };
+    return problemsOf(tagged.i).map((p) => {
+      const key = p.path.slice(e.path.length + 1).split('/')[0] ?? '';
+      return varies(key) ? { path: p.path, message: `${under}${p.message}${takenUnder(key)}` } : p;
+    });
   }
   const allowedFor = (key: string): string[] => [
     ...new Set(branches.flatMap(({ schema }) => fixedValues(schema.properties[key]) ?? [])),

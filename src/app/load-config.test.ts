@@ -650,6 +650,12 @@ decide:
       'with trigger inactive, must be "30" or "90" (decide.winBack.inactiveDays or dormantDays, the only days the daily sweep raises it), not "60"',
     ],
     [
+      'a stage given to a trigger that moves to none',
+      aJourney('{ trigger: signed-up, to: at-risk }', send),
+      `${at}/entry/to`,
+      'with trigger signed-up, is not a setting (only with trigger stage-changed, segment-changed or inactive)',
+    ],
+    [
       'a trigger that does not exist',
       aJourney('{ trigger: signup }', send),
       `${at}/entry/trigger`,

@@ -133,6 +133,30 @@ describe('herald report', () => {
     expect(html).not.toMatch(/<script|src="http|href="http/);
   }, 60_000);
 
+  it('refuses an experiment asked for by a name nothing knows, naming the known ones', async () => {
+    const failure = (await herald(
+      'report',
+      '--experiment',
+      'june',
+      'nope',
+      '--out',
+      join(dir, 'nope.html'),
+    ).catch((error: unknown) => error)) as { code?: number; stderr?: string };
+    expect(failure.code).toBe(66);
+    expect(failure.stderr).toMatch(
+      /no experiment "nope": it has no stored design and no units \(known: .*june.*\)/,
+    );
+    // A name with units but no design is still reported as skipped, not refused.
+    const { stdout } = await herald(
+      'report',
+      '--experiment',
+      'orphan',
+      '--out',
+      join(dir, 'orphan.html'),
+    );
+    expect(stdout).toContain('0 experiments');
+  }, 60_000);
+
   it('names the option that is not a date', async () => {
     await expect(herald('report', '--from', 'last week')).rejects.toMatchObject({
       code: 65,

@@ -80,10 +80,11 @@ const entryMatches = (journey: Journey, trigger: Trigger): boolean => {
   const entry = journey.definition.entry;
   if ('event' in entry) return trigger.kind === 'event' && trigger.name === entry.event;
   if (entry.trigger !== trigger.kind) return false;
-  if (entry.to === undefined) return true;
+  const to = 'to' in entry ? entry.to : undefined;
+  if (to === undefined) return true;
   if (trigger.kind === 'stage-changed' || trigger.kind === 'segment-changed')
-    return trigger.to === entry.to;
-  if (trigger.kind === 'inactive') return String(trigger.days) === entry.to;
+    return trigger.to === to;
+  if (trigger.kind === 'inactive') return String(trigger.days) === to;
   return true;
 };
 

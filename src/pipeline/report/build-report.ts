@@ -1,6 +1,6 @@
 // measure ─▶ report: a period's KPIs and its experiments (results and their day-by-day path)
 // as one JSON document, and the same as a self-contained HTML page with charts.
-import { isAppError } from '../../core/errors.js';
+import { AppError, isAppError } from '../../core/errors.js';
 import { escapeHtml } from '../../core/html.js';
 import type { Store } from '../../ports/store.js';
 import {
@@ -24,6 +24,12 @@ export interface Report {
   skipped: { experimentId: string; reason: string }[];
 }
 
+const unknownExperiment = (id: string, known: readonly { experimentId: string }[]): string =>
+  `no experiment ${JSON.stringify(id)}: it has no stored design and no units` +
+  (known.length === 0
+    ? ' (no experiment has assigned anyone yet)'
+    : ` (known: ${known.map((e) => e.experimentId).join(', ')})`);
+
 /**
  * The report's data: the KPIs of [from, to) and, for the experiments named (or every one that
  * assigned anyone in the period), the results and the timeline.
@@ -38,10 +44,12 @@ export const buildReport = async (
     cartRecoveryWindowMs: number;
   },
 ): Promise<Report> => {
+  const known = await store.listExperiments();
+  const named = options.experimentIds ?? [];
   const ids =
-    options.experimentIds !== undefined && options.experimentIds.length > 0
-      ? options.experimentIds
-      : (await store.listExperiments())
+    named.length > 0
+      ? named
+      : known
           .filter((e) => e.firstAssignedAtMs < period.toMs && e.lastAssignedAtMs >= period.fromMs)
           .map((e) => e.experimentId);
   const experiments = [];
@@ -56,6 +64,9 @@ export const buildReport = async (
       },
     );
     if (results === null) {
+      // A name asked for that nothing knows is a mistake to say, not a report to write.
+      if (named.length > 0 && !known.some((e) => e.experimentId === id))
+        throw new AppError('not-found', unknownExperiment(id, known));
       skipped.push({ experimentId: id, reason: 'no stored design' });
       continue;
     }

@@ -189,7 +189,6 @@ const entrySchema = Type.Union([
         Type.Literal('cart-abandoned'),
         Type.Literal('order-placed'),
       ]),
-      to: Type.Optional(Type.String({ description: 'Ignored.' })),
     },
     { additionalProperties: false },
   ),
