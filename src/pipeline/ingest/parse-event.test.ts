@@ -255,6 +255,44 @@ describe('parseEvent', () => {
       ]);
     });
 
+    it('names the field the out-of-range time came from, and the sentAt that moved it', () => {
+      const onlyOriginal = problemsOf(
+        parse(aTrackCall({ originalTimestamp: '2099-01-01T00:00:00Z' }), { path: '/batch/0' }),
+      );
+      expect(onlyOriginal.map((p) => p.path)).toEqual(['/batch/0/originalTimestamp']);
+      expect(onlyOriginal[0]?.message).toMatch(/in the future after clock correction \(limit/);
+      const movedByBatchSentAt = problemsOf(
+        parse(aTrackCall({ timestamp: iso(receivedAt) }), {
+          path: '/batch/1',
+          sentAt: '1990-01-01T00:00:00Z',
+        }),
+      );
+      expect(movedByBatchSentAt).toEqual([
+        {
+          path: '/batch/1/timestamp',
+          message: expect.stringMatching(
+            /^is \d+ h in the future after clock correction by \/sentAt \(limit: 24 h\)$/,
+          ) as unknown,
+        },
+      ]);
+      const pulledBack = problemsOf(
+        parse(
+          aTrackCall({
+            timestamp: '2001-01-01T00:00:00Z',
+            sentAt: iso(receivedAt + 30 * 365 * 24 * HOUR_MS),
+          }),
+        ),
+      );
+      expect(pulledBack).toEqual([
+        {
+          path: '/timestamp',
+          message: expect.stringMatching(
+            /^is before .*, the earliest accepted, after clock correction by \/sentAt$/,
+          ) as unknown,
+        },
+      ]);
+    });
+
     it('accepts an event exactly at the future limit', () => {
       const event = accepted(
         parse(aTrackCall({ timestamp: iso(receivedAt + 24 * HOUR_MS) })),

@@ -297,13 +297,14 @@ const checkRange = (
   receivedAtMs: number,
   limits: IngestLimits,
   path: string,
+  correctedBy: string,
 ): FieldProblem[] => {
   if (ms > receivedAtMs + limits.maxFutureMs) {
     const hours = Math.round((ms - receivedAtMs) / HOUR_MS);
     return [
       {
         path,
-        message: `is ${hours} h in the future after clock correction (limit: ${limits.maxFutureMs / HOUR_MS} h)`,
+        message: `is ${hours} h in the future after clock correction${correctedBy} (limit: ${limits.maxFutureMs / HOUR_MS} h)`,
       },
     ];
   }
@@ -311,7 +312,7 @@ const checkRange = (
     return [
       {
         path,
-        message: `is before ${new Date(limits.earliestTimestampMs).toISOString()}, the earliest accepted`,
+        message: `is before ${new Date(limits.earliestTimestampMs).toISOString()}, the earliest accepted${correctedBy === '' ? '' : `, after clock correction${correctedBy}`}`,
       },
     ];
   }
@@ -351,12 +352,22 @@ export const parseEvent = (
   const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
   const originalMs = parseTime(raw[timeField], `${path}/${timeField}`, problems);
   // Without its own sentAt the event uses the batch's, which sits at the request's root.
-  const sentAtMs = isPresent(raw['sentAt'])
-    ? parseTime(raw['sentAt'], `${path}/sentAt`, problems)
-    : parseTime(envelope.sentAt, '/sentAt', problems);
+  const sentAtPath = isPresent(raw['sentAt']) ? `${path}/sentAt` : '/sentAt';
+  const sentAtMs = parseTime(
+    isPresent(raw['sentAt']) ? raw['sentAt'] : envelope.sentAt,
+    sentAtPath,
+    problems,
+  );
   if (problems.length > 0) return err(problems);
   const timestampMs = correctTimestamp(originalMs, sentAtMs, envelope.receivedAtMs);
-  const range = checkRange(timestampMs, envelope.receivedAtMs, limits, `${path}/timestamp`);
+  // Said at the field the time came from, and with the sentAt that moved it when one did.
+  const range = checkRange(
+    timestampMs,
+    envelope.receivedAtMs,
+    limits,
+    `${path}/${timeField}`,
+    originalMs !== null && sentAtMs !== null ? ` by ${sentAtPath}` : '',
+  );
   if (range.length > 0) return err(range);
 
   const context = withoutSignature(
