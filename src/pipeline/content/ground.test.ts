@@ -232,6 +232,8 @@ describe('checkGrounding', () => {
       ['It ends june 10.', 'june 10'],
       ['It ends on the 10th.', '10th'],
       ['It ends in July.', 'July'],
+      ['It ends in july.', 'july'],
+      ['Back in september 2026.', 'september 2026'],
       ['It ends July 2026.', 'July 2026'],
       ['It runs through June 2027.', 'June 2027'],
       ['It ends Sun.', 'Sun.'],
@@ -264,6 +266,8 @@ describe('checkGrounding', () => {
     for (const body of [
       'You may first want to finish your profile.',
       'Only the first 48 may claim it.',
+      'Ends in may, if stock lasts.',
+      'It starts in march toward spring.',
     ])
       expect(claimsInBody(body), body).toEqual([]);
     // A range of days is two dates; a dashed date among other dashes is none.

@@ -443,12 +443,14 @@ const extractors: readonly {
     // 2026" — grounded by a source naming any day of it (of that year, when given). Not the
     // first word of a name in title case ("more from June Picks").
     kind: 'date',
+    // Case-sensitive (under `i`, \\p{Lu} takes any letter), so the months written in lower
+    // case are their own choice: in full, and not "may" or "march" ("ends in july").
     pattern: new RegExp(
-      `\\b${monthPattern}\\b(?![ \\t]+\\p{Lu})${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
+      `\\b(?:${monthPattern}|(january|february|april|june|july|august|september|october|november|december))\\b(?![ \\t]+\\p{Lu})${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
       'gu',
     ),
-    key: (m) => `${monthOf(m[1] ?? '')}-*/${m[2] ?? ''}`,
-    accept: (m) => m[2] !== undefined || periodCueBefore(m),
+    key: (m) => `${monthOf(m[1] ?? m[2] ?? '')}-*/${m[3] ?? ''}`,
+    accept: (m) => m[3] !== undefined || periodCueBefore(m),
   },
   {
     // So many for the price of fewer: "buy one, get one free", "BOGO", "3 for 2" — compared
