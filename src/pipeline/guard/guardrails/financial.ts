@@ -7,10 +7,14 @@ const NAME = 'financial';
 // A percentage: "40%", "40 percent", "12,5 per cent", "40 pct".
 const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)/giu;
 // What makes one a discount, after it: "40% off", "40%-off", "40 percent discount" …
-const DISCOUNT_AFTER = /^[\s\p{Pd}:]*(?:off\b|discount|reduction|savings?\b|rebate|markdown)/iu;
-// … or before it: "save 40%", "take an extra 40% off", "up to 40%".
+// "40% reduced", and a share taken "on" what a sale covers: "40% on all jackets", "40% on
+// everything" (not "98% on time").
+const DISCOUNT_AFTER =
+  /^[\s\p{Pd}:]*(?:off\b|discount|reduction|reduced\b|savings?\b|rebate|markdown|on\s+(?:all|every|everything|anything|sitewide|storewide|select(?:ed)?|sale|any|your|orders?|items?|purchases?|the\s+(?:whole|entire))\b)/iu;
+// … or before it: "save 40%", "take an extra 40% off", "up to 40%", "prices cut by 40%",
+// "discounted 30%", and a sale's own figure: "Summer sale — 40%!", "Sale: up to 40%".
 const DISCOUNT_BEFORE =
-  /\b(?:save|saving|savings|take|get|extra|discount(?:\s+of)?|reduced\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
+  /\b(?:save|saving|savings|take|get|extra|discount(?:ed|s)?(?:\s+(?:of|by))?|(?:reduced|cut|slashed|lowered|marked\s+down|knocked\s+down)\s+by|up\s+to|(?:sale|clearance|promo(?:tion)?|markdowns?)[\s\p{Pd}:!,]*)\s*(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
 // … or a label before it, as a receipt or a price tag writes it: "Discount: 40%".
 const LABEL_BEFORE = /\bdiscount\s*:\s*$/iu;
 // … or a minus sign attached to it, after a space or at the start (not a range, "20-50%", nor a
@@ -27,9 +31,18 @@ const WORDED: readonly (readonly [string, RegExp, number])[] = [
 ];
 // An amount off ("$20 off", "€15 discount"), and the order it is taken from, when stated just
 // after it ("… any $40 order", "… orders over $40", "… a purchase of $40").
-const AMOUNT_OFF = /[$€£]\s?(\d{1,6}(?:[.,]\d{1,2})?)\s*(?:off\b|discount)/giu;
-const AMOUNT_BASE =
-  /^[^$€£]{0,40}?\b(?:orders?|purchases?|spend|basket|cart)\b[^$€£]{0,12}[$€£]\s?(\d{1,6}(?:[.,]\d{1,2})?)|^[^$€£]{0,12}\b(?:any|a|an|your)\s+[$€£]\s?(\d{1,6}(?:[.,]\d{1,2})?)/iu;
+// An amount is written with its currency before it ("$20", "USD 20", "US$20") or after it
+// ("20€", "20 EUR", "20 dollars").
+const FIGURE = String.raw`(\d{1,6}(?:[.,]\d{1,2})?)`;
+const CODES = 'USD|EUR|GBP|CAD|AUD|CHF';
+const MONEY = String.raw`(?:(?:[$€£]|\bUS\$|\b(?:${CODES}))\s?${FIGURE}|${FIGURE}\s?(?:[$€£]|(?:${CODES}|dollars?|euros?|pounds?)\b))`;
+// What lies between a discount and its order: no other figure or currency sign.
+const GAP = String.raw`[^$€£\d]`;
+const AMOUNT_OFF = new RegExp(String.raw`${MONEY}\s*(?:off\b|discount)`, 'giu');
+const AMOUNT_BASE = new RegExp(
+  String.raw`^${GAP}{0,40}?\b(?:orders?|purchases?|spend|basket|cart)\b${GAP}{0,12}?${MONEY}|^${GAP}{0,12}?\b(?:any|a|an|your)\s+${MONEY}`,
+  'iu',
+);
 // The longest lead-in DISCOUNT_BEFORE can match in copy whose white space is folded, with room.
 const LEAD_IN = 64;
 
@@ -86,8 +99,11 @@ const amountsOff = (text: string): { major: number; ofMajor: number | null }[] =
   for (const match of text.matchAll(AMOUNT_OFF)) {
     const end = match.index + match[0].length;
     const base = AMOUNT_BASE.exec(text.slice(end, end + LEAD_IN));
-    const of = base === null ? null : decimal(base[1] ?? base[2]);
-    found.push({ major: decimal(match[1]), ofMajor: of !== null && of > 0 ? of : null });
+    const of = base === null ? null : decimal(base[1] ?? base[2] ?? base[3] ?? base[4]);
+    found.push({
+      major: decimal(match[1] ?? match[2]),
+      ofMajor: of !== null && of > 0 ? of : null,
+    });
   }
   return found;
 };
