@@ -39,4 +39,26 @@ describe('localHour', () => {
   it('gives the local hour of a half-hour zone in the second half of the UTC hour', () => {
     expect(localHour(at('2026-01-15T15:45:00.000Z'), 'Asia/Kolkata')).toBe(21);
   });
+
+  // St John's and Adelaide change their clocks on the half hour in UTC: the hour after the
+  // change follows it from that minute, in every minute of it.
+  it('changes hour with a clock change on the half hour of UTC', () => {
+    // St John's springs forward at 02:00 NST (05:30 UTC) on 8 March 2026, to 03:00 NDT.
+    expect(localHour(at('2026-03-08T05:20:00.000Z'), 'America/St_Johns')).toBe(1);
+    expect(localHour(at('2026-03-08T05:35:00.000Z'), 'America/St_Johns')).toBe(3);
+    // Adelaide falls back at 03:00 ACDT (16:30 UTC) on 4 April 2026, to 02:00 ACST.
+    expect(localHour(at('2026-04-04T16:20:00.000Z'), 'Australia/Adelaide')).toBe(2);
+    expect(localHour(at('2026-04-04T16:31:00.000Z'), 'Australia/Adelaide')).toBe(2);
+    for (let minute = 0; minute < 120; minute += 1) {
+      const ms = at('2026-04-04T16:00:00.000Z') + minute * 60_000;
+      const expected = Number(
+        new Intl.DateTimeFormat('en-US', {
+          timeZone: 'Australia/Adelaide',
+          hour: 'numeric',
+          hourCycle: 'h23',
+        }).format(ms),
+      );
+      expect(localHour(ms, 'Australia/Adelaide'), new Date(ms).toISOString()).toBe(expected);
+    }
+  });
 });

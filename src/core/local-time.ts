@@ -1,8 +1,10 @@
-import { HOUR_MS, MINUTE_MS } from './time.js';
+import { MINUTE_MS } from './time.js';
 
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
-// Offsets change at most a few times a year: cache them per zone and UTC hour.
+// Offsets change at most a few times a year, and always on a quarter of a UTC hour (St John's
+// and Adelaide on the half hour): cache them per zone and quarter hour.
 const offsets = new Map<string, number>();
+const SLOT_MS = 15 * MINUTE_MS;
 
 const formatterOf = (timezone: string): Intl.DateTimeFormat | null => {
   let f = formatters.get(timezone);
@@ -27,18 +29,20 @@ export const isTimezone = (timezone: string): boolean => formatterOf(timezone) !
 
 const MINUTES_PER_DAY = 24 * 60;
 
-/** The zone's offset from UTC in minutes during the UTC hour that contains `atMs`. */
+/** The zone's offset from UTC in minutes during the UTC quarter hour that contains `atMs`. */
 const offsetMinutes = (atMs: number, timezone: string): number => {
-  const utcHour = Math.floor(atMs / HOUR_MS);
-  const key = `${timezone}\u0001${utcHour}`;
+  const slot = Math.floor(atMs / SLOT_MS);
+  const key = `${timezone}\u0001${slot}`;
   let offset = offsets.get(key);
   if (offset === undefined) {
     const f = formatterOf(timezone);
     if (f === null) offset = 0;
     else {
-      const [h = '0', m = '0'] = f.format(utcHour * HOUR_MS).split(':');
+      const startMs = slot * SLOT_MS;
+      const [h = '0', m = '0'] = f.format(startMs).split(':');
       const local = (Number(h) % 24) * 60 + Number(m);
-      offset = (local - (utcHour % 24) * 60 + MINUTES_PER_DAY) % MINUTES_PER_DAY;
+      const utc = Math.floor(startMs / MINUTE_MS) % MINUTES_PER_DAY;
+      offset = (local - utc + MINUTES_PER_DAY) % MINUTES_PER_DAY;
     }
     if (offsets.size > 100_000) offsets.clear();
     offsets.set(key, offset);
