@@ -32,7 +32,22 @@ describe('discountInCopy', () => {
     ['buy one, get one free', 50],
     ['$20 off any $40 order', 50],
     ['€15 off orders over €60', 25],
+    // A share a sale takes, and amounts with their currency after them or as a code.
+    ['Sale: 40% on all jackets', 40],
+    ['Summer sale — 40%!', 40],
+    ['Sale: up to 40%', 40],
+    ['prices cut by 40%', 40],
+    ['everything 40% reduced', 40],
+    ['discounted 30% this week', 30],
+    ['20€ off orders over 40€', 50],
+    ['20 € off orders over 40 €', 50],
+    ['GBP 20 off any GBP 40 order', 50],
+    ['USD 10 discount on orders over USD 40', 25],
+    ['20 dollars off any 80 dollar order', 25],
     // Not discounts: a range, a dash between clauses, a price, an amount off with no order.
+    ['98% on time, every time', null],
+    ['Our sale is back and 95% of you loved it', null],
+    ['USD 20 off your next order', null],
     ['20-50% of shoppers', null],
     ['Our boots are back \u2013 90% of you asked for them', null],
     ['Rated 4.8 by our customers - 96% would buy again', null],
@@ -49,6 +64,7 @@ describe('discountInCopy', () => {
     expect(unmeasuredAmountOff(content('$20 off your next order'))).toBe(20);
     expect(unmeasuredAmountOff(content('$20 off any $40 order'))).toBeNull();
     expect(unmeasuredAmountOff(content('boots from $40'))).toBeNull();
+    expect(unmeasuredAmountOff(content('20 EUR off your next order'))).toBe(20);
   });
 
   it('reads the HTML part as a reader sees it', () => {
