@@ -12,6 +12,7 @@ import { sendNow } from '../../src/pipeline/act-on-messages.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { aTrack } from '../support/builders.js';
 import { startSmtpServer } from '../support/smtp-server.js';
+import { testSender } from '../support/start-herald.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -48,6 +49,7 @@ describe('a dispatcher killed mid-batch', () => {
       HERALD_DATABASE_URL: `sqlite:${join(dir, 'herald.db')}`,
       HERALD_CONFIG: join(dir, 'herald.config.yaml'),
       HERALD_LOG_LEVEL: 'silent',
+      ...testSender,
     };
   });
   afterEach(() => {

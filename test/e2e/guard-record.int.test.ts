@@ -171,7 +171,9 @@ for (const factory of storeFactories) {
       expect(answer.verdicts.every((v) => v.outcome === 'pass')).toBe(true);
       const message = await messageOf(answer.decisionId);
       expect(message.content?.subject).toBe('Welcome to Herald Store, Ana');
-      expect(message.content?.body).toMatch(/Unsubscribe: http:\/\/localhost:3000\/u\/\S+\.\S+/);
+      expect(message.content?.body).toMatch(
+        /Unsubscribe: https:\/\/herald\.example\.com\/u\/\S+\.\S+/,
+      );
       const trail = (await call('GET', '/v1/customers/ana/audit')).json<{
         audit: {
           kind: string;
@@ -504,7 +506,7 @@ for (const factory of storeFactories) {
       expect(rewritten.status).toBe('queued');
       expect(rewritten.content?.unsubscribeUrl).toBe(gus?.content?.unsubscribeUrl);
       expect(footer(rewritten)).toBe(2);
-      expect(rewritten.content?.body).toMatch(/^Boots for you, gus: http:\/\/\S+\/t\/c\/\S+\n/);
+      expect(rewritten.content?.body).toMatch(/^Boots for you, gus: https:\/\/\S+\/t\/c\/\S+\n/);
       expect(rewritten.content?.body).not.toContain('https://shop.example.com/boots');
       // The rendered body with one word mended keeps its one footer.
       const hal = reviews.find((r) => r.customerId === 'hal');

@@ -12,6 +12,7 @@ import { HOUR_MS } from '../../src/core/time.js';
 import { launchCampaign } from '../../src/pipeline/launch-campaign.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { aTrack } from '../support/builders.js';
+import { testSender } from '../support/start-herald.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -29,10 +30,13 @@ describe('herald report', () => {
     dir = mkdtempSync(join(tmpdir(), 'herald-report-'));
     url = `sqlite:${join(dir, 'herald.db')}`;
     const clock = createVirtualClock(T0);
-    const services = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
-      logger: silentLogger,
-      clock,
-    });
+    const services = await createServices(
+      loadConfig({ HERALD_DATABASE_URL: url, ...testSender }, null),
+      {
+        logger: silentLogger,
+        clock,
+      },
+    );
     const ids = Array.from({ length: 60 }, (_, i) => `r${i}`);
     await services.recorder.record(
       ids.map((id, i) =>

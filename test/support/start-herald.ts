@@ -21,6 +21,12 @@ export interface TestHerald {
   close(): Promise<void>;
 }
 
+/** What a sender of marketing email must configure (CAN-SPAM): the footer's address, https links. */
+export const testSender = {
+  HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+  HERALD_PUBLIC_URL: 'https://herald.example.com',
+};
+
 /** A Herald API on a fresh store, driven with `inject()` or, after `listen()`, over real HTTP. */
 export const startHerald = async (
   factory: StoreFactory,
@@ -32,6 +38,9 @@ export const startHerald = async (
       HERALD_WRITE_KEYS: `web=${writeKey}`,
       HERALD_ADMIN_TOKEN: adminToken,
       HERALD_DATABASE_URL: 'sqlite::memory:',
+      // Configured as a sender must be: a customer whose country is unknown gets CAN-SPAM's
+      // footer and an https unsubscribe link.
+      ...testSender,
       ...options.env,
     },
     options.configYaml ?? null,

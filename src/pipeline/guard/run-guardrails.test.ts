@@ -168,6 +168,18 @@ describe('runGuardrails', () => {
       'block:canspam_bad_sender',
     ]);
     expect(codesOf(aMessage({ content: null }))).toEqual(['block:not_rendered']);
+    // Where the customer is not known, they may be in the United States: the same rules.
+    const nowhere = aContext({
+      profile: aProfile({
+        location: { country: null, region: null, city: null, timezone: null },
+      }),
+    });
+    expect(codesOf(bare, nowhere)).toContain('block:canspam_no_address');
+    expect(codesOf(aMessage({ content: null }), nowhere)).toEqual(['block:not_rendered']);
+    const gb = aContext({
+      profile: aProfile({ location: { country: 'GB', region: null, city: null, timezone: null } }),
+    });
+    expect(codesOf(bare, gb)).not.toContain('block:canspam_no_address');
   });
 
   it('judges the HTML part too: its words, and the unsubscribe link in it', () => {

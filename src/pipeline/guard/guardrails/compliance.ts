@@ -155,7 +155,7 @@ export const complianceGuardrail: Guardrail = {
           { erasedAt: new Date(erasedAtMs).toISOString() },
         ),
       ];
-    const { applies, country, unreadable } = gdprOf(profile, policy);
+    const { applies, country } = gdprOf(profile, policy);
     const where = country ?? 'country not recognised';
     if (marketing && applies) {
       const consent = profile.consent[message.channel]?.['marketing'];
@@ -195,7 +195,9 @@ export const complianceGuardrail: Guardrail = {
           ),
         );
     }
-    if (marketing && message.channel === 'email' && (unreadable || CAN_SPAM.has(country ?? ''))) {
+    // Where the customer is not known (no country, or one Herald cannot read), they may be in
+    // the United States: the rules apply (fail closed).
+    if (marketing && message.channel === 'email' && (country === null || CAN_SPAM.has(country))) {
       const c = message.content;
       if (c === null)
         found.push(
