@@ -71,6 +71,9 @@ whatsapp:
     - "{{ details.orderId }}"
 `;
 
+// WhatsApp Business policy: an opt-in before any message, an order update too.
+const optedIn = { consent: { whatsapp: { transactional: true } } };
+
 interface MessageView {
   id: string;
   status: string;
@@ -129,7 +132,7 @@ for (const factory of storeFactories) {
     it('sends the approved template by its name at Meta, in the customer’s language, with its variables', async () => {
       await ingestCall(herald, clock, 'identify', {
         userId: 'ada',
-        traits: { phone: '+4915112345678', firstName: 'Ada', whatsappLanguage: 'de' },
+        traits: { phone: '+4915112345678', firstName: 'Ada', whatsappLanguage: 'de', ...optedIn },
       });
       const sent = await send('ada', { orderId: 'A-1001' });
       expect(sent.status).toBe('queued');
@@ -162,7 +165,7 @@ for (const factory of storeFactories) {
     it('blocks, naming the variable, a message Meta would refuse for an empty one', async () => {
       await ingestCall(herald, clock, 'identify', {
         userId: 'bo',
-        traits: { phone: '+4915112345679' },
+        traits: { phone: '+4915112345679', ...optedIn },
       });
       const sent = await send('bo', { orderId: 'A-1002' });
       expect(sent).toMatchObject({ status: 'blocked', reasonCode: 'whatsapp_parameter_missing' });
@@ -173,7 +176,7 @@ for (const factory of storeFactories) {
     it('refuses a reviewer’s edit of a WhatsApp message, whose copy is Meta’s, and sends it approved as is', async () => {
       await ingestCall(herald, clock, 'identify', {
         userId: 'cy',
-        traits: { phone: '+4915112345670', firstName: 'Cy' },
+        traits: { phone: '+4915112345670', firstName: 'Cy', ...optedIn },
       });
       // A customer worth more than $5,000: every message to them waits for a person.
       await ingestCall(herald, clock, 'track', {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Channel, ProfileState } from '../../core/profile.js';
 import { HOUR_MS } from '../../core/time.js';
 import { checkAtHandOff, checkTimingAtHandOff } from './hand-off.js';
 import { aProfile, defaultGuardPolicy, defaultQuietHours, now } from './test-builders.js';
@@ -146,6 +147,56 @@ describe('the consent check at hand-off', () => {
     expect(
       checkAtHandOff(banner, aProfile({ consent: profile.consent }), policy, now + 1),
     ).toBeNull();
+  });
+});
+
+describe('the consent guardrail’s rules, again at hand-off', () => {
+  const policy = { autoOptOutHardBounces: 3, gdpr: defaultGuardPolicy().gdpr };
+  const message = (channel: Channel, cls: 'marketing' | 'transactional' = 'marketing') => ({
+    channel,
+    class: cls,
+    topic: 'promotions',
+    agent: 'journey',
+    createdAtMs: now - HOUR_MS,
+  });
+  const given = (granted: boolean) => ({ granted, atMs: now, source: 'Consent Updated' });
+
+  it('refuses marketing the customer’s preferences now exclude: channels, topics, cadence never', () => {
+    const codeOf = (preferences: Record<string, unknown>) =>
+      checkAtHandOff(message('email'), aProfile({ preferences }), policy, now)?.code ?? null;
+    expect(codeOf({ cadence: 'never' })).toBe('cadence');
+    expect(codeOf({ channels: ['sms'] })).toBe('channel_preference');
+    expect(codeOf({ topics: ['newsletter'] })).toBe('topic_preference');
+    expect(codeOf({ channels: ['Email'], topics: 'Promotions' })).toBeNull();
+    // The cadence window needs the send history, which hand-off does not read: judged when the
+    // message was recorded, against every message sent or queued then.
+    expect(codeOf({ cadence: 'weekly' })).toBeNull();
+    // Preferences are about marketing: a receipt still goes.
+    expect(
+      checkAtHandOff(
+        message('email', 'transactional'),
+        aProfile({ preferences: { cadence: 'never', channels: ['sms'] } }),
+        policy,
+        now,
+      ),
+    ).toBeNull();
+  });
+
+  it('refuses a transactional message on SMS, WhatsApp or push opted out of since, and WhatsApp without an opt-in', () => {
+    const codeOf = (channel: Channel, consent: ProfileState['consent']) =>
+      checkAtHandOff(message(channel, 'transactional'), aProfile({ consent }), policy, now)?.code ??
+      null;
+    for (const channel of ['sms', 'whatsapp', 'push'] as const)
+      expect(codeOf(channel, { [channel]: { marketing: given(false) } })).toBe('unsubscribed');
+    // A number given for the order is consent to texts about it; WhatsApp asks for an opt-in.
+    expect(codeOf('sms', {})).toBeNull();
+    expect(codeOf('whatsapp', {})).toBe('no_consent');
+    expect(codeOf('whatsapp', { whatsapp: { transactional: given(true) } })).toBeNull();
+    expect(codeOf('whatsapp', { whatsapp: { marketing: given(true) } })).toBeNull();
+    // An email address unsubscribed from marketing still gets its receipts, unless the
+    // customer withdrew them too.
+    expect(codeOf('email', { email: { marketing: given(false) } })).toBeNull();
+    expect(codeOf('email', { email: { transactional: given(false) } })).toBe('unsubscribed');
   });
 });
 

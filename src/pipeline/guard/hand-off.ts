@@ -1,8 +1,9 @@
 import { HOUR_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
-import { purposeOf, type Channel, type ProfileState } from '../../core/profile.js';
+import type { Channel, ProfileState } from '../../core/profile.js';
 import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
 import { gdprConsentEndsMs } from './guardrails/compliance.js';
+import { consentProblems } from './guardrails/consent.js';
 import type { GuardPolicy } from './policy.js';
 
 /**
@@ -40,11 +41,15 @@ const supersededBy = (
 
 /**
  * The check at hand-off, on the customer's profile as it is when the message leaves (it may
- * have changed since the guardrails passed it): no profile (erased), email suppressed by hard
- * bounces or a complaint, a marketing offer made moot since (`superseded`), marketing consent
- * withdrawn for the channel or for the message's topic, or — SMS, WhatsApp, push — never given,
- * or a GDPR customer's consent run out since it was judged (a message held by quiet hours, a
- * reviewer or a chosen send time; a web banner shown for days). Null when the message may go.
+ * have changed since the guardrails passed it): no profile (erased), then the consent
+ * guardrail's own rules (`consentProblems`) — email suppressed by hard bounces or a complaint,
+ * consent withdrawn for the channel or the message's topic, SMS/WhatsApp/push marketing never
+ * opted in to, a transactional message on a channel opted out of or WhatsApp without an opt-in,
+ * and the preferences: channels, topics and a cadence of `never` (the cadence window is not
+ * read here: it needs the customer's send history, and was judged against every message sent or
+ * queued when this one was) — then, for marketing, an offer made moot since (`superseded`) or a
+ * GDPR customer's consent run out since it was judged (a message held by quiet hours, a reviewer
+ * or a chosen send time; a web banner shown for days). Null when the message may go.
  */
 export const checkAtHandOff = (
   message: {
@@ -61,31 +66,15 @@ export const checkAtHandOff = (
 ): { code: string; reason: string } | null => {
   if (profile === undefined)
     return { code: 'no_profile', reason: 'the customer no longer has a profile' };
-  if (message.channel === 'email') {
-    if (profile.email.hardBounces >= policy.autoOptOutHardBounces)
-      return { code: 'suppressed_bounced', reason: 'the address bounced hard too often' };
-    if (profile.email.complaints > 0)
-      return { code: 'suppressed_complained', reason: 'the customer marked a message as spam' };
-  }
+  const [problem] = consentProblems(message, profile, policy, {
+    lastMarketingAtMs: null,
+    sendAtMs: nowMs,
+  });
+  if (problem !== undefined)
+    return { code: problem.code, reason: `${problem.reason}, as the message was to leave` };
   if (message.class === 'transactional') return null;
   const superseded = supersededBy(message, profile);
   if (superseded !== null) return { code: 'superseded', reason: superseded };
-  const consent = profile.consent[message.channel]?.['marketing'];
-  if (consent?.granted === false)
-    return {
-      code: 'unsubscribed',
-      reason: `unsubscribed from ${message.channel} marketing before the message left`,
-    };
-  if (message.channel !== 'email' && message.channel !== 'web' && consent?.granted !== true)
-    return { code: 'no_consent', reason: `${message.channel} marketing needs an explicit opt-in` };
-  if (
-    message.topic !== null &&
-    profile.consent[message.channel]?.[purposeOf(message.topic)]?.granted === false
-  )
-    return {
-      code: 'unsubscribed_topic',
-      reason: `unsubscribed from ${message.topic} on ${message.channel} before the message left`,
-    };
   const consentEndsMs = gdprConsentEndsMs(profile, message.channel, policy);
   if (consentEndsMs !== null && nowMs > consentEndsMs)
     return {

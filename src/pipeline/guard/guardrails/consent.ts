@@ -1,7 +1,14 @@
-import { optedInAfter, purposeOf } from '../../../core/profile.js';
+import {
+  optedInAfter,
+  purposeOf,
+  type Channel,
+  type ConsentEntry,
+  type ProfileState,
+} from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
-import type { Guardrail, Verdict } from '../guard-types.js';
+import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
+import type { GuardPolicy } from '../policy.js';
 
 const NAME = 'consent';
 
@@ -49,108 +56,190 @@ const listOf = (value: unknown): string[] | null => {
 };
 
 /**
+ * Channels whose opt-out covers every message on them, transactional included: an SMS STOP
+ * opts the number out of everything from the sender (CTIA; Twilio refuses the next text
+ * anyway), WhatsApp Business policy has an opt-out honoured for every message, and a customer
+ * who turned push off wants no notifications. Email and web keep it to marketing: a receipt
+ * still goes to an address that unsubscribed from marketing (CAN-SPAM's transactional
+ * exemption), and web content is shown on the shop's own pages, not sent.
+ */
+const OPT_OUT_COVERS_ALL: ReadonlySet<Channel> = new Set<Channel>(['sms', 'whatsapp', 'push']);
+
+const withdrawnFigures = (entry: ConsentEntry) => ({
+  at: new Date(entry.atMs).toISOString(),
+  source: entry.source,
+});
+
+/**
+ * What consent asks of a transactional message: none when the channel's consent was withdrawn
+ * (its `transactional` purpose on any channel; its `marketing` purpose, an SMS STOP or an
+ * opt-out, on SMS, WhatsApp and push), and an explicit opt-in (marketing or transactional) on
+ * WhatsApp. SMS without any consent record still goes: the customer gave the number for it.
+ */
+const transactionalProblem = (channel: Channel, profile: ProfileState): Verdict | null => {
+  const given = profile.consent[channel];
+  const transactional = given?.['transactional'];
+  const marketing = given?.['marketing'];
+  const withdrawn =
+    transactional?.granted === false
+      ? transactional
+      : OPT_OUT_COVERS_ALL.has(channel) && marketing?.granted === false
+        ? marketing
+        : undefined;
+  if (withdrawn !== undefined)
+    return verdict(
+      NAME,
+      'block',
+      'unsubscribed',
+      `${channel} consent withdrawn (an opt-out covers transactional messages too)`,
+      withdrawnFigures(withdrawn),
+    );
+  if (channel === 'whatsapp' && marketing?.granted !== true && transactional?.granted !== true)
+    // WhatsApp Business policy: an opt-in before any message, whatever its class.
+    return verdict(
+      NAME,
+      'block',
+      'no_consent',
+      'whatsapp needs an explicit opt-in, for every message',
+    );
+  return null;
+};
+
+/** What the consent rules read of a message. */
+export type ConsentSubject = Pick<GuardMessage, 'channel' | 'class' | 'topic'>;
+
+/** What the consent rules read besides the message and the profile. */
+export interface ConsentFacts {
+  /** When the email address opted out of marketing on another record of it; email only. */
+  addressOptedOutAtMs?: number | null;
+  /**
+   * The customer's latest marketing message (web aside), sent or queued, for the cadence
+   * window; null when there is none or it is not known (the check at hand-off), when only
+   * `never` is read.
+   */
+  lastMarketingAtMs: number | null;
+  /** When the message is to leave. */
+  sendAtMs: number;
+}
+
+/**
+ * Every consent and preference rule the message breaks, as verdicts (empty when none): one
+ * implementation for the guardrail and for the check at hand-off (`checkAtHandOff`).
+ */
+export const consentProblems = (
+  message: ConsentSubject,
+  profile: ProfileState,
+  policy: Pick<GuardPolicy, 'autoOptOutHardBounces'>,
+  facts: ConsentFacts,
+): Verdict[] => {
+  const channel = message.channel;
+  const marketing = profile.consent[channel]?.['marketing'];
+  const found: Verdict[] = [];
+  if (channel === 'email') {
+    if (profile.email.hardBounces >= policy.autoOptOutHardBounces)
+      found.push(
+        verdict(NAME, 'block', 'suppressed_bounced', 'the address bounced hard too often', {
+          hardBounces: profile.email.hardBounces,
+          limit: policy.autoOptOutHardBounces,
+        }),
+      );
+    if (profile.email.complaints > 0)
+      found.push(
+        verdict(NAME, 'block', 'suppressed_complained', 'the customer marked a message as spam', {
+          complaints: profile.email.complaints,
+        }),
+      );
+  }
+  if (message.class === 'transactional') {
+    const problem = transactionalProblem(channel, profile);
+    return problem === null ? found : [...found, problem];
+  }
+  const topical =
+    message.topic === null ? undefined : profile.consent[channel]?.[purposeOf(message.topic)];
+  const addressOut = channel === 'email' ? (facts.addressOptedOutAtMs ?? null) : null;
+  if (marketing?.granted === false)
+    found.push(
+      verdict(
+        NAME,
+        'block',
+        'unsubscribed',
+        `unsubscribed from ${channel} marketing`,
+        withdrawnFigures(marketing),
+      ),
+    );
+  // The address opted out through another record of it (a guest checkout and an account):
+  // the opt-out is the address's, until this record opts in again, explicitly, after it.
+  else if (addressOut !== null && !optedInAfter(marketing, addressOut))
+    found.push(
+      verdict(
+        NAME,
+        'block',
+        'unsubscribed',
+        'the email address unsubscribed from marketing, on another customer record, and has not opted in since',
+        { at: new Date(addressOut).toISOString(), source: 'address' },
+      ),
+    );
+  else if (topical?.granted === false)
+    found.push(
+      verdict(
+        NAME,
+        'block',
+        'unsubscribed_topic',
+        `unsubscribed from ${message.topic ?? ''} on ${channel}`,
+        { topic: message.topic, ...withdrawnFigures(topical) },
+      ),
+    );
+  else if (channel !== 'email' && channel !== 'web' && marketing?.granted !== true)
+    // TCPA (SMS), WhatsApp Business policy and the platforms' push rules: opt-in only.
+    found.push(
+      verdict(NAME, 'block', 'no_consent', `${channel} marketing needs an explicit opt-in`),
+    );
+  const channels = listOf(profile.preferences['channels']);
+  if (channels !== null && !channels.includes(channel))
+    found.push(
+      verdict(NAME, 'block', 'channel_preference', `the customer prefers ${channels.join(', ')}`, {
+        channels,
+      }),
+    );
+  const topics = listOf(profile.preferences['topics']);
+  if (topics !== null && (message.topic === null || !topics.includes(purposeOf(message.topic))))
+    found.push(
+      verdict(NAME, 'block', 'topic_preference', `the customer only wants ${topics.join(', ')}`, {
+        topics,
+        topic: message.topic,
+      }),
+    );
+  const cadence = profile.preferences['cadence'];
+  if (cadence !== undefined && cadence !== null && channel !== 'web') {
+    const problem = cadenceProblem(cadence, facts.lastMarketingAtMs, facts.sendAtMs);
+    if (problem !== null) found.push(problem);
+  }
+  return found;
+};
+
+/**
  * Consent and preferences: global suppression (unsubscribed from the channel, or the email
  * address unsubscribed on any record of it; email bounced or complained), explicit opt-in for
- * SMS, WhatsApp and push, the customer's channel preferences (`preferences.channels`), topics (`preferences.topics`, and a topic the customer
- * unsubscribed from on the channel: consent for the topic as a purpose) and cadence
- * (`preferences.cadence: weekly`). Transactional messages skip the marketing rules but never
- * go to a suppressed address.
+ * SMS, WhatsApp and push, the customer's channel preferences (`preferences.channels`), topics
+ * (`preferences.topics`, and a topic the customer unsubscribed from on the channel: consent for
+ * the topic as a purpose) and cadence (`preferences.cadence: weekly`). Transactional messages
+ * skip the marketing rules, but never go to a suppressed address, nor on SMS, WhatsApp or push
+ * once the customer opted out there, nor on WhatsApp without an opt-in.
  */
 export const consentGuardrail: Guardrail = {
   name: NAME,
   check(message, context, policy) {
-    const { profile } = context;
-    const channel = message.channel;
-    const marketing = profile.consent[channel]?.['marketing'];
-    const found: Verdict[] = [];
-    if (channel === 'email') {
-      if (profile.email.hardBounces >= policy.autoOptOutHardBounces)
-        found.push(
-          verdict(NAME, 'block', 'suppressed_bounced', 'the address bounced hard too often', {
-            hardBounces: profile.email.hardBounces,
-            limit: policy.autoOptOutHardBounces,
-          }),
-        );
-      if (profile.email.complaints > 0)
-        found.push(
-          verdict(NAME, 'block', 'suppressed_complained', 'the customer marked a message as spam', {
-            complaints: profile.email.complaints,
-          }),
-        );
-    }
-    if (message.class === 'transactional')
-      return found.length > 0 ? found : [pass(NAME, 'transactional')];
-    const topical =
-      message.topic === null ? undefined : profile.consent[channel]?.[purposeOf(message.topic)];
-    const addressOut = channel === 'email' ? (context.addressOptedOutAtMs ?? null) : null;
-    if (marketing?.granted === false)
-      found.push(
-        verdict(NAME, 'block', 'unsubscribed', `unsubscribed from ${channel} marketing`, {
-          at: new Date(marketing.atMs).toISOString(),
-          source: marketing.source,
-        }),
-      );
-    // The address opted out through another record of it (a guest checkout and an account):
-    // the opt-out is the address's, until this record opts in again, explicitly, after it.
-    else if (addressOut !== null && !optedInAfter(marketing, addressOut))
-      found.push(
-        verdict(
-          NAME,
-          'block',
-          'unsubscribed',
-          'the email address unsubscribed from marketing, on another customer record, and has not opted in since',
-          { at: new Date(addressOut).toISOString(), source: 'address' },
-        ),
-      );
-    else if (topical?.granted === false)
-      found.push(
-        verdict(
-          NAME,
-          'block',
-          'unsubscribed_topic',
-          `unsubscribed from ${message.topic ?? ''} on ${channel}`,
-          {
-            topic: message.topic,
-            at: new Date(topical.atMs).toISOString(),
-            source: topical.source,
-          },
-        ),
-      );
-    else if (channel !== 'email' && channel !== 'web' && marketing?.granted !== true)
-      // TCPA (SMS), WhatsApp Business policy and the platforms' push rules: opt-in only.
-      found.push(
-        verdict(NAME, 'block', 'no_consent', `${channel} marketing needs an explicit opt-in`),
-      );
-    const channels = listOf(profile.preferences['channels']);
-    if (channels !== null && !channels.includes(channel))
-      found.push(
-        verdict(
-          NAME,
-          'block',
-          'channel_preference',
-          `the customer prefers ${channels.join(', ')}`,
-          {
-            channels,
-          },
-        ),
-      );
-    const topics = listOf(profile.preferences['topics']);
-    if (topics !== null && (message.topic === null || !topics.includes(purposeOf(message.topic))))
-      found.push(
-        verdict(NAME, 'block', 'topic_preference', `the customer only wants ${topics.join(', ')}`, {
-          topics,
-          topic: message.topic,
-        }),
-      );
-    const cadence = profile.preferences['cadence'];
-    if (cadence !== undefined && cadence !== null && channel !== 'web') {
-      const problem = cadenceProblem(
-        cadence,
-        context.history.lastMarketingAtMs ?? null,
-        message.sendAtMs,
-      );
-      if (problem !== null) found.push(problem);
-    }
-    return found.length > 0 ? found : [pass(NAME, 'consent and preferences allow it')];
+    const found = consentProblems(message, context.profile, policy, {
+      addressOptedOutAtMs: context.addressOptedOutAtMs ?? null,
+      lastMarketingAtMs: context.history.lastMarketingAtMs ?? null,
+      sendAtMs: message.sendAtMs,
+    });
+    if (found.length > 0) return found;
+    return [
+      pass(
+        NAME,
+        message.class === 'transactional' ? 'transactional' : 'consent and preferences allow it',
+      ),
+    ];
   },
 };

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { Channel, Consent } from '../../../core/profile.js';
+import { HOUR_MS } from '../../../core/time.js';
+import { checkAtHandOff } from '../hand-off.js';
+import {
+  aContext,
+  aMessage,
+  aProfile,
+  defaultGuardPolicy,
+  notPassing,
+  now,
+} from '../test-builders.js';
+import { consentGuardrail } from './consent.js';
+
+const policy = defaultGuardPolicy();
+const given = (granted: boolean) => ({ granted, atMs: now - HOUR_MS, source: 'Consent Updated' });
+
+/** The consent guardrail's blocks for a receipt on the channel, to a customer with this consent. */
+const receiptTo = (channel: Channel, consent: Consent) =>
+  notPassing(
+    consentGuardrail.check(
+      aMessage({ channel, class: 'transactional', topic: null }),
+      aContext({ profile: aProfile({ consent }) }),
+      policy,
+    ),
+  );
+
+describe('the consent guardrail on transactional messages', () => {
+  it('sends a receipt by SMS to a number with no consent record: it was given for the order', () => {
+    expect(receiptTo('sms', {})).toEqual([]);
+  });
+
+  it('sends nothing on SMS, WhatsApp or push once the customer opted out there, a receipt included', () => {
+    for (const channel of ['sms', 'whatsapp', 'push'] as const)
+      expect(receiptTo(channel, { [channel]: { marketing: given(false) } })).toEqual([
+        'block:unsubscribed',
+      ]);
+  });
+
+  it('sends nothing by WhatsApp without an explicit opt-in, for marketing or for the order', () => {
+    expect(receiptTo('whatsapp', {})).toEqual(['block:no_consent']);
+    expect(receiptTo('whatsapp', { whatsapp: { transactional: given(true) } })).toEqual([]);
+    expect(receiptTo('whatsapp', { whatsapp: { marketing: given(true) } })).toEqual([]);
+  });
+
+  it('sends a receipt to an email address unsubscribed from marketing, not to one that refused receipts', () => {
+    expect(receiptTo('email', { email: { marketing: given(false) } })).toEqual([]);
+    expect(receiptTo('email', { email: { transactional: given(false) } })).toEqual([
+      'block:unsubscribed',
+    ]);
+  });
+});
+
+describe('the consent rules at hand-off are the guardrail’s', () => {
+  it('gives the code the guardrail gives, for each rule it can read as the message leaves', () => {
+    const cases: { channel: Channel; cls: 'marketing' | 'transactional'; profile: object }[] = [
+      { channel: 'email', cls: 'marketing', profile: { preferences: { cadence: 'never' } } },
+      { channel: 'email', cls: 'marketing', profile: { preferences: { channels: ['sms'] } } },
+      { channel: 'email', cls: 'marketing', profile: { preferences: { topics: ['news'] } } },
+      { channel: 'sms', cls: 'marketing', profile: { consent: {} } },
+      {
+        channel: 'sms',
+        cls: 'transactional',
+        profile: { consent: { sms: { marketing: given(false) } } },
+      },
+      { channel: 'whatsapp', cls: 'transactional', profile: { consent: {} } },
+      {
+        channel: 'email',
+        cls: 'transactional',
+        profile: { email: { hardBounces: 0, complaints: 1, lastBounceAtMs: null } },
+      },
+    ];
+    for (const { channel, cls, profile: overrides } of cases) {
+      const profile = aProfile(overrides);
+      const message = aMessage({ channel, class: cls });
+      const [first] = notPassing(consentGuardrail.check(message, aContext({ profile }), policy));
+      const atHandOff = checkAtHandOff(
+        { ...message, createdAtMs: now - HOUR_MS },
+        profile,
+        policy,
+        now,
+      );
+      expect({ channel, cls, code: atHandOff?.code }).toEqual({
+        channel,
+        cls,
+        code: first?.replace('block:', ''),
+      });
+    }
+  });
+});
