@@ -1,28 +1,25 @@
 import type { Membership } from '../../../ports/decide-store.js';
 import type { CustomerView } from '../proposal.js';
-import type { Condition } from './journey-schema.js';
+import type { Condition, conditionFields } from './journey-schema.js';
+
+/** How each field a condition may name is read: a field added to the schema must say here how. */
+const readers: Record<(typeof conditionFields)[number], (view: CustomerView) => unknown> = {
+  segment: (view) => view.segment,
+  country: (view) => view.state.location.country,
+  cartValue: (view) => (view.state.cart?.valueCents ?? 0) / 100,
+  lifecycleStage: (view) => view.computed.lifecycleStage,
+  frequency: (view) => view.computed.frequency,
+  monetary: (view) => view.computed.monetary,
+  engagementScore: (view) => view.computed.engagementScore,
+  churnRisk: (view) => view.computed.churnRisk,
+  vip: (view) => view.computed.vip,
+  ltv: (view) => view.computed.ltv,
+  recencyDays: (view) => view.computed.recencyDays,
+};
 
 const fieldValue = (view: CustomerView, field: string): unknown => {
   if (field.startsWith('trait.')) return view.state.traits[field.slice('trait.'.length)];
-  switch (field) {
-    case 'segment':
-      return view.segment;
-    case 'country':
-      return view.state.location.country;
-    case 'cartValue':
-      return (view.state.cart?.valueCents ?? 0) / 100;
-    case 'lifecycleStage':
-    case 'frequency':
-    case 'monetary':
-    case 'engagementScore':
-    case 'churnRisk':
-    case 'vip':
-    case 'ltv':
-    case 'recencyDays':
-      return view.computed[field];
-    default:
-      return undefined;
-  }
+  return Object.hasOwn(readers, field) ? readers[field as keyof typeof readers](view) : undefined;
 };
 
 const compare = (left: unknown, op: string, right: unknown): boolean => {
