@@ -27,6 +27,7 @@ import {
   verifySendGridSignature,
 } from '../webhooks/verify-sendgrid.js';
 import { verifyTwilioSignature } from '../webhooks/verify-twilio.js';
+import { endedByEvent } from '../../pipeline/decide/journeys/exit-reasons.js';
 
 /**
  * The script a site embeds: fills every `[data-herald-slot]` element with the customer's live
@@ -449,7 +450,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       );
       return (
         membership?.status === 'exited' &&
-        membership.exitReason?.startsWith('event ') === true &&
+        endedByEvent(membership.exitReason) &&
         membership.updatedAtMs >= published.createdAtMs
       );
     };

@@ -28,6 +28,7 @@ import {
 } from './journeys/advance-journey.js';
 import type { Journey } from './journeys/journey-catalog.js';
 import type { CustomerView, DecideEnv, Proposal } from './proposal.js';
+import { eventExitReason } from './journeys/exit-reasons.js';
 
 export interface CustomerInput {
   customerId: CustomerId;
@@ -294,7 +295,7 @@ export const decideForCustomer = (
           ofCart && trigger.name === 'Order Completed'
             ? state.cart === null || state.cart.updatedAtMs <= at
             : m.enteredAtMs <= at;
-        if (closes) notes.push(exitJourney(m, `event ${trigger.name} (arrived late)`));
+        if (closes) notes.push(exitJourney(m, eventExitReason(trigger.name, true)));
       }
       return notes.length > 0 ? notes : [`${trigger.name} arrived late: no journey it exits`];
     }
@@ -323,7 +324,7 @@ export const decideForCustomer = (
       )
         continue;
       if (journey?.definition.exitOn?.includes(trigger.name) === true) {
-        notes.push(exitJourney(m, `event ${trigger.name}`));
+        notes.push(exitJourney(m, eventExitReason(trigger.name)));
         continue;
       }
       const seen = m.seenEvents.includes(trigger.name)
