@@ -93,9 +93,14 @@ describe('herald import', () => {
         timestamp: '2025-01-01T00:00:00Z',
       }),
       '{"type": "track", "userId": ',
-      JSON.stringify({ type: 'track', userId: 'e1' }),
+      JSON.stringify({ type: 'track', userId: 'e1', timestamp: '2024-01-01T00:00:00Z' }),
       '',
-      JSON.stringify({ type: 'identify', userId: 'e1', traits: { plan: 'pro' } }),
+      JSON.stringify({
+        type: 'identify',
+        userId: 'e1',
+        traits: { plan: 'pro' },
+        timestamp: '2024-01-01T00:00:00Z',
+      }),
     ];
     const summary = await importFile(
       services,
@@ -114,7 +119,12 @@ describe('herald import', () => {
   it('counts every rejection and keeps the first 100 in line order, however the batches fall', async () => {
     // Batches of 3 lines on the reading thread: rejections alone fill some of them.
     const good = (i: number) =>
-      JSON.stringify({ type: 'identify', userId: `r${String(i)}`, traits: { n: i } });
+      JSON.stringify({
+        type: 'identify',
+        userId: `r${String(i)}`,
+        traits: { n: i },
+        timestamp: '2024-01-01T00:00:00Z',
+      });
     const lines = Array.from({ length: 250 }, (_, i) => (i % 5 === 4 ? good(i) : '{"type": 1}'));
     const summary = await importFile(
       services,
@@ -157,7 +167,12 @@ describe('herald import', () => {
 
   it('reads an NDJSON file saved with a byte-order mark from its first line', async () => {
     const line = (userId: string) =>
-      JSON.stringify({ type: 'identify', userId, traits: { plan: 'pro' } });
+      JSON.stringify({
+        type: 'identify',
+        userId,
+        traits: { plan: 'pro' },
+        timestamp: '2024-01-01T00:00:00Z',
+      });
     const summary = await importFile(
       services,
       'events',

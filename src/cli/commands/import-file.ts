@@ -2,8 +2,11 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { AppError, type FieldProblem } from '../../core/errors.js';
+import type { HeraldEvent } from '../../core/event.js';
+import { toCustomerId } from '../../core/ids.js';
 import { ingestEvents, settleImportedProfiles } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
+import type { Store } from '../../ports/store.js';
 import { readInThread } from './read-in-thread.js';
 import {
   importKinds,
@@ -29,7 +32,112 @@ export interface ImportSummary {
   stopped: { line: number; reason: string } | null;
   /** Customer profiles brought up to date (each once, after the events are stored). */
   profiles: number;
+  /**
+   * Customers only: rows whose traits the profile shows otherwise, because a call timed no
+   * earlier than the row (its `created_at`, or `--map timestamp=`) set them since — a row
+   * counts where at least one of its traits holds another value.
+   */
+  outranked: number;
+  /** The first of those rows (at most 100): the user id, the row's time, the traits it lost. */
+  outrankedRows: OutrankedRow[];
   seconds: number;
+}
+
+/** A customers row whose traits later-timed calls set otherwise. */
+export interface OutrankedRow {
+  userId: string;
+  timestamp: string;
+  traits: string[];
+}
+
+/** 32-bit FNV-1a of a value's JSON: a row's trait values are kept as this, not whole. */
+const hashOf = (value: unknown): number => {
+  const text = JSON.stringify(value ?? null);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+};
+
+/** Rows checked against their profiles a transaction at a time. */
+const CHECK_CHUNK = 500;
+
+/**
+ * What a customers import keeps of each identify it read, to tell afterwards which rows a
+ * later-timed call outranks (a profile keeps a trait's newest value by the calls' times): the
+ * user id, the time, the trait names (one list for the rows with the same ones) and a hash of
+ * each value — about 60 bytes a row, not the row.
+ */
+class TraitLedger {
+  private readonly userIds: string[] = [];
+  private readonly times: number[] = [];
+  private readonly keySets: (readonly string[])[] = [];
+  private readonly hashes: number[] = [];
+  private readonly shared = new Map<string, readonly string[]>();
+
+  note(event: HeraldEvent): void {
+    if (event.type !== 'identify' || event.userId === null) return;
+    const { traits } = event;
+    const names = Object.keys(traits);
+    const joined = names.join('\u0000');
+    let keys = this.shared.get(joined);
+    if (keys === undefined) {
+      keys = names;
+      // Rows that leave different cells empty have different names; a thousand lists is plenty.
+      if (this.shared.size < 1000) this.shared.set(joined, names);
+    }
+    this.userIds.push(event.userId);
+    this.times.push(event.timestampMs);
+    this.keySets.push(keys);
+    for (const key of keys) this.hashes.push(hashOf(traits[key]));
+  }
+
+  get size(): number {
+    return this.userIds.length;
+  }
+
+  /** The rows outranked, as the profiles stand now: how many, and the first 100. */
+  async outranked(
+    store: Store,
+    onProgress: (done: number, total: number) => void,
+  ): Promise<{ count: number; first: OutrankedRow[] }> {
+    let count = 0;
+    const first: OutrankedRow[] = [];
+    let offset = 0;
+    for (let start = 0; start < this.size; start += CHECK_CHUNK) {
+      const end = Math.min(start + CHECK_CHUNK, this.size);
+      const userIds = this.userIds.slice(start, end);
+      const profiles = await store.transaction(async (tx) => {
+        const links = await tx.findLinks([...new Set(userIds)].map((u) => `u:${u}` as const));
+        const ids = userIds.map((u) => links.get(`u:${u}`) ?? toCustomerId(u));
+        const states = await tx.loadProfiles([...new Set(ids)]);
+        return ids.map((id) => states.get(id));
+      });
+      for (let i = start; i < end; i += 1) {
+        const keys = this.keySets[i] ?? [];
+        const state = profiles[i - start];
+        const at = this.times[i] ?? 0;
+        const lost =
+          state === undefined
+            ? []
+            : keys.filter(
+                (key, k) =>
+                  (state.setAtMs?.[`traits.${key}`] ?? -Infinity) >= at &&
+                  hashOf(state.traits[key]) !== this.hashes[offset + k],
+              );
+        offset += keys.length;
+        if (lost.length === 0) continue;
+        count += 1;
+        if (first.length < 100)
+          first.push({
+            userId: this.userIds[i] ?? '',
+            timestamp: new Date(at).toISOString(),
+            traits: lost,
+          });
+      }
+      onProgress(end, this.size);
+    }
+    return { count, first };
+  }
 }
 
 interface ImportOptions {
@@ -117,8 +225,11 @@ export const importFile = async (
     errors: [],
     stopped: null,
     profiles: 0,
+    outranked: 0,
+    outrankedRows: [],
     seconds: 0,
   };
+  const ledger = kind === 'customers' ? new TraitLedger() : null;
   let lastReport = started;
   const read = { kind, file, format, mapping, limits: config.ingestLimits } as const;
   for await (const batch of readInThread(read, batchSize, () => clock.nowMs())) {
@@ -128,6 +239,7 @@ export const importFile = async (
       if (summary.errors.length < 100) summary.errors.push({ line, problems });
     }
     if (batch.events.length > 0) {
+      if (ledger !== null) for (const event of batch.events) ledger.note(event);
       const outcome = await ingestEvents(deps, batch.events, clock.nowMs());
       summary.accepted += batch.events.length;
       summary.stored += outcome.stored;
@@ -149,6 +261,18 @@ export const importFile = async (
     lastReport = now;
     progress.write(`profiles: ${done} of ${total} brought up to date\n`);
   });
+  // A customer row is timed by its created_at: a call timed after it keeps the traits it set.
+  // Said, not silently left (docs: README, "import").
+  if (ledger !== null) {
+    const { count, first } = await ledger.outranked(services.store, (done, total) => {
+      const now = clock.nowMs();
+      if (now - lastReport < 1000 && done < total) return;
+      lastReport = now;
+      progress.write(`traits: ${done} of ${total} rows checked against their profiles\n`);
+    });
+    summary.outranked = count;
+    summary.outrankedRows = first;
+  }
   summary.seconds = (clock.nowMs() - started) / 1000;
   return summary;
 };

@@ -32,7 +32,12 @@ describe('reading an import file', () => {
   });
   const at = () => Date.UTC(2025, 0, 1);
   const identify = (id: string, pad = '') =>
-    JSON.stringify({ type: 'identify', userId: id, traits: { pad } });
+    JSON.stringify({
+      type: 'identify',
+      userId: id,
+      traits: { pad },
+      timestamp: '2024-06-01T00:00:00Z',
+    });
   /** An NDJSON file of `content` (lines, or the file's text or bytes) to read. */
   const read = (content: string[] | string | Buffer): ImportRead => {
     const file = join(dir, 'events.ndjson');
@@ -102,7 +107,7 @@ describe('reading an import file', () => {
     const pad = identify('pad', 'x'.repeat((1 << 20) - 1 - fixed));
     const before = `${head}\n${pad}\n${prefix}José `;
     expect(Buffer.byteLength(before)).toBe((1 << 20) - 1);
-    const text = `${before}${name.slice('José '.length)}"}}\n${identify('c', 'y'.repeat(3 << 20))}\n${identify('d')}\n`;
+    const text = `${before}${name.slice('José '.length)}"},"timestamp":"2024-06-01T00:00:00Z"}\n${identify('c', 'y'.repeat(3 << 20))}\n${identify('d')}\n`;
     const batches = await all(readImport(read(Buffer.from(text)), 10, at));
     const events = batches.flatMap((b) => b.events);
     // The filler lines are too large an event each (over 32 KB): rejected, as they should be.
@@ -155,8 +160,105 @@ describe('reading an import file', () => {
     }
   });
 
+  /** A customers CSV file of `text` to read. */
+  const readCsv = (text: string): ImportRead => {
+    const file = join(dir, 'customers.csv');
+    writeFileSync(file, text);
+    // Cells of up to 128 KiB, for rows that span a chunk of the file.
+    return {
+      kind: 'customers',
+      file,
+      format: 'csv',
+      mapping: {},
+      limits: { ...limits, maxEventBytes: 1 << 18 },
+    };
+  };
+  const rejectedLines = async (text: string) => {
+    const batches = await all(readImport(readCsv(text), 1000, at));
+    return {
+      rejected: batches.flatMap((b) => b.rejected.map((r) => r.line)),
+      lines: batches.at(-1)?.lines,
+      stopped: batches.at(-1)?.stopped,
+    };
+  };
+
+  it('counts a CRLF inside a quoted CSV cell as one line break, as an editor does', async () => {
+    const text = [
+      'customer_id,email,note',
+      'c1,a@x.io,"line one\r\nline two"',
+      'c2,b@x.io,"first\r\nsecond\r\nthird"',
+      ',nobody@x.io,x',
+      'c4,d@x.io,y',
+      '',
+    ].join('\r\n');
+    expect(await rejectedLines(text)).toEqual({ rejected: [7], lines: 8, stopped: null });
+    // In the column names too, and in a file whose first line ends in LF alone.
+    expect(await rejectedLines('"customer\r\nid",note\r\nc1,x\r\n,y\r\n')).toMatchObject({
+      lines: 4,
+    });
+    expect(await rejectedLines('customer_id,note\nc1,x\r\n,y\n,z\r\n')).toMatchObject({
+      rejected: [3, 4],
+    });
+  });
+
+  it('places a skipped CSV row, and where reading stopped, past quoted CRLFs', async () => {
+    const quoted = 'customer_id,note\r\nc1,"a\r\nb"\r\n';
+    expect(await rejectedLines(`${quoted}c2,x"y\r\n,z\r\n`)).toEqual({
+      rejected: [4, 5],
+      lines: 5,
+      stopped: null,
+    });
+    const unclosed = await rejectedLines(`${quoted}\r\nc2,"oops\r\nc3,x\r\nc4,y\r\n`);
+    expect(unclosed).toMatchObject({ rejected: [5], stopped: { line: 5 } });
+    expect(unclosed.stopped?.reason).toMatch(/note cell .* to line 7,/);
+  });
+
+  it('stops at column names it cannot read rather than take the first row for them', async () => {
+    const { rejected, stopped } = await rejectedLines('customer_id,wid"th\nc1,2\n,3\n');
+    expect(rejected).toEqual([1]);
+    expect(stopped?.reason).toMatch(/^the header \(the column names\) cannot be read/);
+  });
+
+  it('counts CSV lines across the chunks it reads, CRLFs split between them included', async () => {
+    // Read 64 KiB at a time: the CR of a quoted CRLF is the first chunk's last byte, the CR of
+    // a row's CRLF the second's.
+    const header = 'customer_id,email,note\r\n';
+    const first = 'c1,x,"';
+    const row1 = `${first}${'p'.repeat((1 << 16) - 1 - header.length - first.length)}\r\nm"\r\n`;
+    const row2 = ',x,y\r\n';
+    const third = 'c3,x,';
+    const before = header.length + row1.length + row2.length + third.length;
+    const row3 = `${third}${'q'.repeat((1 << 17) - 1 - before)}\r\n`;
+    const bytes = Buffer.from(`${header}${row1}${row2}${row3},x,z\r\n`);
+    expect([bytes[(1 << 16) - 1], bytes[1 << 16], bytes[(1 << 17) - 1]]).toEqual([
+      0x0d, 0x0a, 0x0d,
+    ]);
+    expect(await rejectedLines(bytes.toString())).toEqual({
+      rejected: [4, 6],
+      lines: 6,
+      stopped: null,
+    });
+    // Many rows of varied length, a quoted CRLF in each, every seventh without its id.
+    const rows = Array.from({ length: 20_000 }, (_, i) =>
+      i % 7 === 6
+        ? `,x,"${'n'.repeat(i % 13)}\r\nm"`
+        : `c${String(i)},x,"${'n'.repeat(i % 11)}\r\nm"`,
+    );
+    const text = `customer_id,email,note\r\n${rows.join('\r\n')}\r\n`;
+    expect(await rejectedLines(text)).toEqual({
+      rejected: rows.flatMap((_, i) => (i % 7 === 6 ? [2 + 2 * i] : [])),
+      lines: 2 + 2 * (rows.length - 1),
+      stopped: null,
+    });
+  });
+
   it('stamps each event with the time asked as it is read', async () => {
-    const line = JSON.stringify({ type: 'track', userId: 'u1', event: 'Signed Up' });
+    const line = JSON.stringify({
+      type: 'track',
+      userId: 'u1',
+      event: 'Signed Up',
+      timestamp: '2023-06-01T00:00:00Z',
+    });
     let now = 1_700_000_000_000;
     const batches = await all(readImport(read([line, line, line]), 10, () => (now += 1000)));
     expect(batches[0]?.events.map((e) => e.receivedAtMs)).toEqual([

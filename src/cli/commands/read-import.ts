@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { parse as parseCsv, type CsvError, type InfoRecord, type Options } from 'csv-parse';
 import { TOLERANT_CSV } from './csv-options.js';
 import type { FieldProblem } from '../../core/errors.js';
 import {
@@ -26,10 +26,16 @@ type FileItem =
   | { kind: 'unreadable'; line: number; reason: string }
   | { kind: 'stopped'; line: number; reason: string };
 
-/** Where csv-parse was (CsvError carries it untyped). */
+/** Where csv-parse was, its lines counted as an editor counts them (`readCsv`). */
 interface CsvPosition {
   lines: number;
   empty_lines: number;
+}
+
+/** A row csv-parse could not read, where it was. */
+interface CsvSkip extends CsvPosition {
+  code: string;
+  message: string;
   column: string | number | null;
 }
 
@@ -43,7 +49,7 @@ const resumeAdvice =
  * `after` is the position of the last row or error read, to find where a never-closed quote
  * opened: csv-parse reports the end of the file.
  */
-const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem[] => {
+const toCsvItems = (error: CsvSkip, after: CsvPosition): FileItem[] => {
   if (error.code === 'INVALID_OPENING_QUOTE')
     return [{ kind: 'unreadable', line: error.lines, reason: error.message }];
   const [line, reason] =
@@ -59,6 +65,19 @@ const toCsvItems = (error: CsvError & CsvPosition, after: CsvPosition): FileItem
   ];
 };
 
+/** A record as `readCsv` reads it: its cells, and where it ends. */
+interface CsvRecord {
+  cells: string[];
+  at: CsvPosition;
+}
+
+/** How many CRLFs `text` holds. */
+const crlfsIn = (text: string): number => {
+  let n = 0;
+  for (let at = text.indexOf('\r\n'); at !== -1; at = text.indexOf('\r\n', at + 2)) n += 1;
+  return n;
+};
+
 // What a byte sequence that is not UTF-8 is read as.
 const REPLACEMENT = '\uFFFD';
 const NOT_UTF8 =
@@ -67,22 +86,67 @@ const NOT_UTF8 =
 /**
  * The rows of a CSV file (first line: column names), each by the line it starts on: a row whose
  * quoted cell runs over several lines is where it begins, where its bad cell is most likely.
+ *
+ * Lines are csv-parse's count less what it counts twice. It counts a line at each CR and each LF
+ * but reads a CRLF that ends a row (or a blank line) as one: a CRLF inside a quoted cell — a
+ * note written on Windows — counts two. The raw text of each record (`raw`: its blank lines
+ * before it, its cells, and of its line break the first character only) holds those CRLFs
+ * whole and no other, so the CRLFs of the raw text read so far are the lines counted twice:
+ * one `indexOf` a record, nothing for the records without one. Counted as csv-parse reads, in
+ * `on_record` and `on_skip`, so that a skipped row ahead of the rows handed on is placed by
+ * what preceded it. (A row skipped for a stray quote loses the rest of its raw text: a quoted
+ * CRLF later in that same row would still count two.) The first record is the header, read
+ * as csv-parse's `columns` reads it, so that its CRLFs count too.
  */
 async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
-  const skipped: (CsvError & CsvPosition)[] = [];
-  let header: string[] = [];
+  const skipped: CsvSkip[] = [];
+  let doubled = 0;
+  /** The column names, once read: a skipped row's cell is named by them. */
+  let names: string[] | null = null;
+  const onRecord = (read: { record: string[]; raw: string }, info: InfoRecord): CsvRecord => {
+    names ??= read.record;
+    doubled += crlfsIn(read.raw);
+    return {
+      cells: read.record,
+      at: { lines: info.lines - doubled, empty_lines: info.empty_lines },
+    };
+  };
   const parser = parseCsv({
     ...TOLERANT_CSV,
-    columns: (names: string[]) => (header = names),
+    info: false,
+    raw: true,
+    // Typed by csv-parse as giving the record it is given.
+    on_record: onRecord as unknown as NonNullable<Options['on_record']>,
     // A row csv-parse cannot read comes here instead of failing the whole stream.
-    on_skip: (error) => {
-      if (error !== undefined) skipped.push(error as CsvError & CsvPosition);
+    on_skip: (error, raw) => {
+      if (error !== undefined) {
+        const { code, message, lines, empty_lines, column } = error as CsvError & CsvSkip;
+        const at = lines - doubled - crlfsIn(raw ?? '');
+        const name = typeof column === 'number' ? names?.[column] : undefined;
+        // csv-parse's message gives its own line and, without `columns`, the cell's index.
+        const said = message
+          .replace(/\bat line \d+/, `at line ${String(at)}`)
+          .replace(/\bon field \d+/, (text) =>
+            name === undefined ? text : `on field ${JSON.stringify(name)}`,
+          );
+        // Without its column names no row can be read: a header csv-parse skips stops reading
+        // rather than leave the first row to be taken for it.
+        const stray = code === 'INVALID_OPENING_QUOTE' && names === null;
+        skipped.push({
+          code: stray ? 'HEADER' : code,
+          message: stray ? `the header (the column names) cannot be read: ${said}` : said,
+          lines: at,
+          empty_lines,
+          column: name ?? column,
+        });
+      }
       return undefined;
     },
   });
   // A read error destroys the parser with it, which ends the loop below.
   pipeline(createReadStream(file), parser, () => undefined);
-  let after: CsvPosition = { lines: 1, empty_lines: 0, column: null };
+  let header: string[] | null = null;
+  let after: CsvPosition = { lines: 0, empty_lines: 0 };
   /** The skipped rows up to `line`, in order. */
   const takeSkipped = (line: number): FileItem[] => {
     const due = skipped.filter((error) => error.lines <= line);
@@ -94,27 +158,37 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
     });
   };
   try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: JsonObject;
-      info: CsvPosition;
-    }>) {
-      const items = takeSkipped(info.lines);
+    for await (const { cells, at } of parser as AsyncIterable<CsvRecord>) {
+      const items = takeSkipped(at.lines);
       yield items;
       if (items.some((item) => item.kind === 'stopped')) return;
+      if (header === null) {
+        header = cells;
+        after = at;
+        continue;
+      }
       // Blank lines before it are skipped: the first after them is where it starts.
-      const line = after.lines + 1 + info.empty_lines - after.empty_lines;
-      // A row short of trailing cells has them empty: "the date cell is empty", not "no date
-      // column" for a column the header has.
+      const line = after.lines + 1 + at.empty_lines - after.empty_lines;
+      // As csv-parse's `columns` makes it: a cell beyond the header's is left out, and of two
+      // columns of one name the last holds. A row short of trailing cells has them empty: "the
+      // date cell is empty", not "no date column" for a column the header has.
+      const record: JsonObject = {};
+      const width = Math.min(cells.length, header.length);
+      for (let i = 0; i < width; i += 1)
+        Object.defineProperty(record, header[i] as string, {
+          value: cells[i],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       for (const name of header) if (!(name in record)) record[name] = '';
-      const garbled = Object.values(record).some(
-        (v) => typeof v === 'string' && v.includes(REPLACEMENT),
-      );
+      const garbled = cells.some((v, i) => i < width && v.includes(REPLACEMENT));
       yield [
         garbled
           ? { kind: 'unreadable', line, reason: NOT_UTF8 }
           : { kind: 'row', line, row: record },
       ];
-      after = info;
+      after = at;
     }
   } catch (error) {
     yield [

@@ -127,6 +127,18 @@ describe('toRawEvent on missing values', () => {
     });
   });
 
+  it('times a customer by the column --map timestamp= names, created_at kept as a trait', () => {
+    const raw = convert(
+      'customers',
+      { customer_id: 'c1', created_at: '2020-01-15', updated_at: '2025-07-01' },
+      { map: { timestamp: 'updated_at' } },
+    );
+    expect(raw.ok && raw.value).toMatchObject({
+      traits: { created_at: '2020-01-15', updated_at: '2025-07-01' },
+      timestamp: '2025-07-01',
+    });
+  });
+
   it('names a mapped column the row does not have', () => {
     expect(problemsOf('orders', anOrder(), { total: 'amount' })).toEqual([
       { path: '/total', message: 'no amount cell in this row (from --map total=amount)' },
@@ -137,6 +149,95 @@ describe('toRawEvent on missing values', () => {
     const raw = convert('customers', { customer_id: 'c1', created_at: '' });
     expect(raw.ok && raw.value).toMatchObject({ userId: 'c1', traits: {} });
     expect(raw.ok && 'timestamp' in raw.value).toBe(false);
+  });
+});
+
+describe('toRawEvent on an order’s customer', () => {
+  const byId = { id: '1001', email: 'ann@x.io', total: '10.50', date: '2025-06-01' };
+
+  it('does not take the order id column for the customer’s too', () => {
+    expect(problemsOf('orders', byId)).toEqual([
+      { path: '/userId', message: 'no user id column (map one with --map userId=COLUMN)' },
+    ]);
+    const raw = convert('orders', byId, { map: { userId: 'email' } });
+    expect(raw.ok && raw.value).toMatchObject({
+      userId: 'ann@x.io',
+      properties: { order_id: '1001', total: 10.5 },
+    });
+  });
+
+  it('reads `id` as the order id beside a customer column, and as the customer’s when mapped', () => {
+    const raw = convert('orders', { customer_id: 'c1', ...byId });
+    expect(raw.ok && raw.value).toMatchObject({
+      userId: 'c1',
+      properties: { order_id: '1001' },
+    });
+    // Mapped to the customer, `id` is no order id: none is left.
+    expect(problemsOf('orders', byId, { userId: 'id' })).toEqual([
+      { path: '/orderId', message: 'no order id column (map one with --map orderId=COLUMN)' },
+    ]);
+    expect(problemsOf('orders', byId, { userId: 'id', orderId: 'id' })).toEqual([
+      {
+        path: '/userId',
+        message:
+          'the id column is the order id (--map orderId=id): map the user id to another column',
+      },
+    ]);
+  });
+
+  it('accepts an order of an anonymous visitor', () => {
+    const raw = convert('orders', {
+      anonymous_id: 'a1',
+      order_id: 'o1',
+      total: '3',
+      date: '2025-01-01',
+    });
+    expect(raw.ok && raw.value).toMatchObject({ anonymousId: 'a1' });
+  });
+});
+
+describe('toRawEvent on NDJSON times', () => {
+  const ndjson = (kind: ImportKind, row: JsonObject) => convert(kind, row, { format: 'ndjson' });
+
+  it('rejects an NDJSON order without its time, as a CSV one', () => {
+    const raw = ndjson('orders', { customer_id: 'c9', order_id: 'o9', total: 12.5 });
+    expect(!raw.ok && raw.error).toEqual([
+      { path: '/timestamp', message: 'no time column (map one with --map timestamp=COLUMN)' },
+    ]);
+    const dated = ndjson('orders', {
+      customer_id: 'c9',
+      order_id: 'o9',
+      total: 12.5,
+      date: '2025-01-01',
+    });
+    expect(dated.ok && dated.value['timestamp']).toBe('2025-01-01');
+  });
+
+  it('rejects a call with none of its times', () => {
+    for (const times of [{}, { timestamp: null, sentAt: '' }]) {
+      const raw = ndjson('events', { type: 'track', userId: 'u1', event: 'E', ...times });
+      expect(!raw.ok && raw.error).toEqual([
+        {
+          path: '/timestamp',
+          message:
+            'no time: the call has none of timestamp, originalTimestamp, receivedAt, sentAt (it would be stored at the moment of the import)',
+        },
+      ]);
+    }
+  });
+
+  it('dates a call with no device time by when Segment received it, else when it was sent', () => {
+    const call = { type: 'track', userId: 'u1', event: 'E' };
+    const timeOf = (times: JsonObject) => {
+      const raw = ndjson('events', { ...call, ...times });
+      return raw.ok ? raw.value['timestamp'] : raw.error;
+    };
+    expect(timeOf({ receivedAt: '2021-03-01T10:00:01Z', sentAt: '2021-03-01T10:00:02Z' })).toBe(
+      '2021-03-01T10:00:01Z',
+    );
+    expect(timeOf({ sentAt: '2021-03-01T10:00:02Z' })).toBe('2021-03-01T10:00:02Z');
+    // A device time alone is read by the API as it is.
+    expect(timeOf({ originalTimestamp: '2021-03-01T09:00:00Z' })).toBeUndefined();
   });
 });
 

@@ -122,7 +122,13 @@ const readTotal = (row: JsonObject, column: string | undefined): Result<number, 
  */
 const asHistory = (call: JsonObject): JsonObject => {
   const { sentAt, receivedAt, ...rest } = call;
-  if (rest['timestamp'] !== undefined && rest['timestamp'] !== null) return rest;
+  if (!isBlank(rest['timestamp'])) return rest;
+  // Without a device time, the call happened when Segment received it, or else when it was
+  // sent: never at the import (parsing would take its own receipt time).
+  if (isBlank(rest['originalTimestamp'])) {
+    const at = isBlank(receivedAt) ? sentAt : receivedAt;
+    return at === undefined || isBlank(at) ? rest : { ...rest, timestamp: at };
+  }
   // Read as the API reads times (ISO 8601, UTC without a zone); anything else is left for the
   // check to refuse, with its line.
   const times = [rest['originalTimestamp'], sentAt, receivedAt].map((t) =>
@@ -133,6 +139,9 @@ const asHistory = (call: JsonObject): JsonObject => {
     ? { ...rest, timestamp: new Date(received - (sent - original)).toISOString() }
     : rest;
 };
+
+/** The fields an NDJSON call can date itself by, in the order they are read. */
+const CALL_TIMES = ['timestamp', 'originalTimestamp', 'receivedAt', 'sentAt'] as const;
 
 /** `YYYYMMDD` (as in CDNOW) becomes an ISO date; everything else passes through. */
 const toTimestamp = (value: unknown): unknown =>
@@ -154,10 +163,9 @@ export const toRawEvent = (
   format: 'csv' | 'ndjson',
 ): Result<JsonObject, FieldProblem[]> => {
   const col = (field: string) => columnOf(row, field, mapping);
-  const value = (field: string): unknown => {
-    const c = col(field);
-    return c === undefined || isBlank(row[c]) ? undefined : row[c];
-  };
+  const cell = (c: string | undefined): unknown =>
+    c === undefined || isBlank(row[c]) ? undefined : row[c];
+  const value = (field: string): unknown => cell(col(field));
   // NDJSON values are already typed; only CSV text is read as numbers and booleans. An empty
   // CSV cell is absent: an empty `phone` must not erase the phone a customer has, nor an unused
   // `revenue` column make an event's amount "".
@@ -167,22 +175,45 @@ export const toRawEvent = (
         .filter(([k, v]) => !used.includes(k) && !(format === 'csv' && isBlank(v)))
         .map(([k, v]) => [k, format === 'csv' ? typed(k, v) : v]),
     );
-  const userCol = col('userId');
+  // An order's id is not its customer's: a column both would name (`id`, by convention the
+  // first that fits either) is the order id, unless `--map userId=` named it and not
+  // `--map orderId=`. Each order would otherwise be filed under a customer named after it.
+  const orderCol =
+    kind !== 'orders'
+      ? undefined
+      : (mapping['orderId'] ??
+        (candidates['orderId'] ?? []).find((c) => row[c] !== undefined && c !== mapping['userId']));
+  const userFound = col('userId');
+  const userCol = userFound === orderCol ? undefined : userFound;
   const anonCol = col('anonymousId');
   const timeCol = col('timestamp');
-  const ids = { userId: value('userId'), anonymousId: value('anonymousId') };
+  const ids = { userId: cell(userCol), anonymousId: cell(anonCol) };
   const time = value('timestamp');
   const timestamp = time === undefined ? {} : { timestamp: toTimestamp(time) };
   // An order or event row without its time would be stamped with the moment of the import:
-  // history moved to today, silently. Customers may come without one.
-  const timeless =
-    kind !== 'customers' && format === 'csv' && time === undefined
-      ? missing(row, 'timestamp', timeCol, 'time')
-      : null;
+  // history moved to today, silently. Customers may come without one. An NDJSON event is a
+  // Segment call, dated by any of its own times.
+  const timeless: FieldProblem | null =
+    kind === 'customers'
+      ? null
+      : kind === 'events' && format === 'ndjson'
+        ? CALL_TIMES.some((t) => !isBlank(row[t]))
+          ? null
+          : {
+              path: '/timestamp',
+              message: `no time: the call has none of ${CALL_TIMES.join(', ')} (it would be stored at the moment of the import)`,
+            }
+        : time === undefined
+          ? missing(row, 'timestamp', timeCol, 'time')
+          : null;
   switch (kind) {
     case 'customers': {
       if (ids.userId === undefined) return err([missing(row, 'userId', userCol, 'user id')]);
-      // The time column stays a trait too: `created_at` is the signup date.
+      // The time column stays a trait too: `created_at` is the signup date. It stays the call's
+      // time as well, `--map timestamp=COLUMN` aside: a call timed at the import would make a
+      // customer known only from the file first seen, and so active or new, today. A later-timed
+      // call that set a trait otherwise keeps it; the import's summary counts such rows
+      // (`outranked`, import-file.ts).
       const traits = rest([userCol, anonCol]);
       return ok({
         type: 'identify',
@@ -193,13 +224,22 @@ export const toRawEvent = (
       });
     }
     case 'orders': {
-      const orderCol = col('orderId');
       const totalCol = col('total');
-      const orderId = value('orderId');
+      const orderId = cell(orderCol);
       const orderText =
         typeof orderId === 'string' || typeof orderId === 'number' ? String(orderId) : undefined;
       const total = readTotal(row, totalCol);
       const problems: FieldProblem[] = [];
+      const owner =
+        ids.userId !== undefined || ids.anonymousId !== undefined
+          ? null
+          : mapping['userId'] !== undefined && mapping['userId'] === orderCol
+            ? {
+                path: '/userId',
+                message: `the ${orderCol} column is the order id (--map orderId=${orderCol}): map the user id to another column`,
+              }
+            : missing(row, 'userId', userCol, 'user id');
+      if (owner !== null) problems.push(owner);
       if (orderText === undefined)
         problems.push(
           orderId === undefined
@@ -211,7 +251,7 @@ export const toRawEvent = (
         );
       if (!total.ok) problems.push(total.error);
       if (timeless !== null) problems.push(timeless);
-      if (orderText === undefined || !total.ok || timeless !== null) return err(problems);
+      if (problems.length > 0 || orderText === undefined || !total.ok) return err(problems);
       return ok({
         type: 'track',
         event: 'Order Completed',
@@ -227,8 +267,8 @@ export const toRawEvent = (
     }
     case 'events': {
       const messageId = value('messageId') ?? `import-event-${hash(JSON.stringify(row))}`;
-      if (format === 'ndjson') return ok(asHistory({ ...row, messageId }));
       if (timeless !== null) return err([timeless]);
+      if (format === 'ndjson') return ok(asHistory({ ...row, messageId }));
       const used = [userCol, anonCol, timeCol, col('type'), col('event'), col('messageId')];
       const type = value('type') ?? 'track';
       const call = { type, messageId, ...ids, ...timestamp };
