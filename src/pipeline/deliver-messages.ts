@@ -9,7 +9,7 @@ import { optedInAfter, type Channel } from '../core/profile.js';
 import { recipientOf } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
 import { creativeOf, withdrawnVariants } from './guard-and-record.js';
-import { addressOptOutsOf } from './erased-identities.js';
+import { addressFactsOf } from './erased-identities.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import {
@@ -356,6 +356,8 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   const withdrawn = new Map<string, string>();
   // Claimed email marketing whose address opted out (on any record of it), and when.
   const addressOut = new Map<string, number>();
+  // Claimed email whose address has hard bounces kept (on every record of it), and how many.
+  const addressBounces = new Map<string, number>();
   return {
     claim: (channel, nowMs, limit, leaseUntilMs) =>
       deps.store.transaction(async (tx) => {
@@ -365,10 +367,12 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         const profiles = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
         for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
         if (channel === 'email') {
-          const out = await addressOptOutsOf(tx, [...profiles.values()]);
+          const address = await addressFactsOf(tx, [...profiles.values()]);
           for (const m of messages) {
-            const atMs = out.get(m.customerId);
+            const atMs = address.optOuts.get(m.customerId);
             if (atMs !== undefined && m.class === 'marketing') addressOut.set(m.id, atMs);
+            const bounces = address.hardBounces.get(m.customerId);
+            if (bounces !== undefined) addressBounces.set(m.id, bounces);
           }
         }
         return messages.map((message) => ({ message, state: profiles.get(message.customerId) }));
@@ -386,8 +390,12 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       withdrawn.delete(message.id);
       const outAtMs = addressOut.get(message.id);
       addressOut.delete(message.id);
+      const bounces = addressBounces.get(message.id);
+      addressBounces.delete(message.id);
       return (
-        checkAtHandOff(message, state, deps.guardPolicy, nowMs) ??
+        checkAtHandOff(message, state, deps.guardPolicy, nowMs, {
+          addressHardBounces: bounces ?? null,
+        }) ??
         (why === undefined ? null : { code: 'content_withdrawn', reason: why }) ??
         (outAtMs === undefined || optedInAfter(state?.consent.email?.['marketing'], outAtMs)
           ? null
@@ -411,6 +419,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       for (const r of results) {
         withdrawn.delete(r.message.id);
         addressOut.delete(r.message.id);
+        addressBounces.delete(r.message.id);
       }
       const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
       // Events first: their ids make a repeat harmless, so a crash before the outbox write

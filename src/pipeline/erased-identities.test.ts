@@ -2,17 +2,27 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toCustomerId } from '../core/ids.js';
 import { aProfile } from './guard/test-builders.js';
-import { ERASURE_KEY, erasedSinceOf, identitiesOf, rememberErased } from './erased-identities.js';
+import {
+  addressFactsOf,
+  ERASURE_KEY,
+  erasedSinceOf,
+  identitiesOf,
+  rememberAddressBounces,
+  rememberAddressOptOut,
+  rememberErased,
+} from './erased-identities.js';
 
-/** The five calls the module makes, over maps, counting the lookups. */
+/** The calls the module makes, over maps, counting the lookups. */
 const memoryTx = () => {
   const settings = new Map<string, string>();
   const erased = new Map<string, number>();
+  const bounced = new Map<string, { count: number; atMs: number }>();
   let lookups = 0;
   const locked: string[] = [];
   return {
     settings,
     erased,
+    bounced,
     locked,
     lookups: () => lookups,
     lock: (keys: readonly string[]) => {
@@ -35,6 +45,28 @@ const memoryTx = () => {
       );
     },
     anyErasedIdentity: () => Promise.resolve(erased.size > 0),
+    addAddressBounces: (bounces: readonly { hash: string; count: number; atMs: number }[]) => {
+      for (const b of bounces) {
+        const known = bounced.get(b.hash);
+        bounced.set(b.hash, {
+          count: (known?.count ?? 0) + b.count,
+          atMs: Math.max(known?.atMs ?? b.atMs, b.atMs),
+        });
+      }
+      return Promise.resolve();
+    },
+    addressBounces: (hashes: readonly string[]) => {
+      lookups += 1;
+      return Promise.resolve(
+        new Map(
+          hashes.flatMap((h) => {
+            const kept = bounced.get(h);
+            return kept === undefined ? [] : [[h, kept.count] as const];
+          }),
+        ),
+      );
+    },
+    anyAddressBounce: () => Promise.resolve(bounced.size > 0),
   };
 };
 
@@ -104,10 +136,62 @@ describe('erased identities', () => {
     expect([...other.erased.keys()].some((h) => tx.erased.has(h))).toBe(false);
   });
 
+  it('counts an address’s hard bounces on every record of it, as a keyed hash alone', async () => {
+    const tx = memoryTx();
+    const guest = aProfile({ customerId: toCustomerId('guest'), traits: { email: 'kim@x.com' } });
+    const account = aProfile({
+      customerId: toCustomerId('acct'),
+      traits: { email: ' KIM@X.com ' },
+    });
+    const other = aProfile({ customerId: toCustomerId('ned'), traits: { email: 'ned@x.com' } });
+    // Nothing kept yet: nothing is hashed or looked up.
+    expect(await addressFactsOf(tx, [guest, account, other])).toEqual({
+      optOuts: new Map(),
+      hardBounces: new Map(),
+    });
+    expect(tx.lookups()).toBe(0);
+    await rememberAddressBounces(tx, [
+      { address: 'kim@x.com', count: 2, atMs: 1_000 },
+      { address: 'Kim@X.com', count: 1, atMs: 3_000 },
+      { address: '  ', count: 4, atMs: 3_000 },
+    ]);
+    // The key made under its lock; one row for the address, whatever its case.
+    expect(tx.locked).toEqual([ERASURE_KEY]);
+    expect([...tx.bounced.values()]).toEqual([{ count: 3, atMs: 3_000 }]);
+    const [hash] = [...tx.bounced.keys()];
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    // Keyed: not the plain SHA-256 of the address, nor of its opt-out's name.
+    for (const name of ['kim@x.com', 'opt-out:email:kim@x.com'])
+      expect(hash).not.toBe(createHash('sha256').update(name).digest('hex'));
+    // The key made, a later bounce takes no lock.
+    await rememberAddressBounces(tx, [{ address: 'kim@x.com', count: 1, atMs: 4_000 }]);
+    expect(tx.locked).toEqual([ERASURE_KEY]);
+    const facts = await addressFactsOf(tx, [guest, account, other]);
+    expect(facts.hardBounces).toEqual(
+      new Map([
+        [toCustomerId('guest'), 4],
+        [toCustomerId('acct'), 4],
+      ]),
+    );
+    // One lookup of the bounces for the batch; no opt-out kept, none looked up.
+    expect(tx.lookups()).toBe(1);
+    expect(facts.optOuts).toEqual(new Map());
+    // The opt-out is kept under the same hash of the address, in its own table.
+    await rememberAddressOptOut(tx, 'KIM@x.com', 5_000);
+    expect([...tx.erased.keys()]).toEqual([hash]);
+    expect((await addressFactsOf(tx, [account])).optOuts).toEqual(
+      new Map([[toCustomerId('acct'), 5_000]]),
+    );
+  });
+
   it('refuses to judge when hashes are kept but their key is gone', async () => {
     const tx = memoryTx();
     await rememberErased(tx, ['u:lea'], 1_000);
     tx.settings.delete(ERASURE_KEY);
     await expect(erasedSinceOf(tx, [lea])).rejects.toThrow(/erasure_key setting is missing/);
+    const bounced = memoryTx();
+    await rememberAddressBounces(bounced, [{ address: 'lea@example.com', count: 1, atMs: 1 }]);
+    bounced.settings.delete(ERASURE_KEY);
+    await expect(addressFactsOf(bounced, [lea])).rejects.toThrow(/erasure_key setting is missing/);
   });
 });

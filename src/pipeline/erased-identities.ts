@@ -23,6 +23,9 @@ type Tx = Pick<
   | 'addErasedIdentities'
   | 'erasedIdentities'
   | 'anyErasedIdentity'
+  | 'addAddressBounces'
+  | 'addressBounces'
+  | 'anyAddressBounce'
 >;
 
 const textOf = (value: unknown): string | null =>
@@ -103,7 +106,8 @@ const keptKey = async (tx: Tx): Promise<string | null> => {
 /**
  * An email address's opt-out is the address's, whoever's record it was sent from (CAN-SPAM
  * ties it to the address): kept as a keyed hash beside the erased identities, under a name no
- * erased identity has, so it also outlives an erasure.
+ * erased identity has, so it also outlives an erasure. The address's hard bounces are kept
+ * under the same hash, in a table of their own (`rememberAddressBounces`).
  */
 const optOutIdentity = (address: string) => `opt-out:email:${address.trim().toLowerCase()}`;
 
@@ -116,28 +120,94 @@ export const rememberAddressOptOut = (tx: Tx, address: string, atMs: number): Pr
   address.trim() === '' ? Promise.resolve() : rememberErased(tx, [optOutIdentity(address)], atMs);
 
 /**
+ * Hard bounces reported on a customer record count against its email address, on every record
+ * that has it: a mailbox that does not exist is dead whoever's record a message to it came
+ * from. Kept as the address's opt-out is: a count and the latest time under the same keyed
+ * hash of the address (`address_bounces`), no customer id, and it outlives an erasure. `bounces`
+ * names each address as the record had it (any case, any spaces around it); blank ones count
+ * nothing.
+ */
+export const rememberAddressBounces = async (
+  tx: Tx,
+  bounces: readonly { address: string; count: number; atMs: number }[],
+): Promise<void> => {
+  const counted = bounces.filter((b) => b.address.trim() !== '' && b.count > 0);
+  if (counted.length === 0) return;
+  // Most transactions find the key made: only the first to need it takes the lock.
+  let key = await tx.getSetting(ERASURE_KEY);
+  if (key === null) {
+    await tx.lock([ERASURE_KEY]);
+    key = await tx.getSetting(ERASURE_KEY);
+    if (key === null) {
+      key = randomBytes(32).toString('base64url');
+      await tx.setSetting(ERASURE_KEY, key);
+    }
+  }
+  const byHash = new Map<string, { hash: string; count: number; atMs: number }>();
+  for (const b of counted) {
+    const hash = hashOf(key, optOutIdentity(b.address));
+    const known = byHash.get(hash);
+    byHash.set(
+      hash,
+      known === undefined
+        ? { hash, count: b.count, atMs: b.atMs }
+        : { hash, count: known.count + b.count, atMs: Math.max(known.atMs, b.atMs) },
+    );
+  }
+  await tx.addAddressBounces([...byHash.values()]);
+};
+
+/** What is kept of each profile's email address on any record of it (`addressFactsOf`). */
+export interface AddressFacts {
+  /** When the address last opted out of marketing, for those that did. */
+  optOuts: Map<CustomerId, number>;
+  /** How many hard bounces the address has had, for those that had any since they are kept. */
+  hardBounces: Map<CustomerId, number>;
+}
+
+/**
+ * For each profile with an email address, what is kept of the address on any customer record:
+ * its opt-out and its hard bounces. One hash per address, and one lookup per table for the
+ * batch; nothing is hashed while nothing was ever kept.
+ */
+export const addressFactsOf = async (
+  tx: Tx,
+  profiles: readonly ProfileState[],
+  wanted: { optOuts: boolean; hardBounces: boolean } = { optOuts: true, hardBounces: true },
+): Promise<AddressFacts> => {
+  const facts: AddressFacts = { optOuts: new Map(), hardBounces: new Map() };
+  const addressed = profiles.flatMap((p) => {
+    const email = textOf(p.traits['email']);
+    return email === null ? [] : [{ customerId: p.customerId, email }];
+  });
+  if (addressed.length === 0) return facts;
+  const optOuts = wanted.optOuts && (await tx.anyErasedIdentity());
+  const hardBounces = wanted.hardBounces && (await tx.anyAddressBounce());
+  if (!optOuts && !hardBounces) return facts;
+  const key = await tx.getSetting(ERASURE_KEY);
+  if (key === null)
+    throw new Error(`address facts are kept but the ${ERASURE_KEY} setting is missing`);
+  const hashes = addressed.map((a) => hashOf(key, optOutIdentity(a.email)));
+  const collect = <T>(kept: ReadonlyMap<string, T>, into: Map<CustomerId, T>) => {
+    addressed.forEach((a, i) => {
+      const value = kept.get(hashes[i] ?? '');
+      if (value !== undefined) into.set(a.customerId, value);
+    });
+  };
+  if (optOuts) collect(await tx.erasedIdentities(hashes), facts.optOuts);
+  if (hardBounces) collect(await tx.addressBounces(hashes), facts.hardBounces);
+  return facts;
+};
+
+/**
  * For each profile whose email address opted out of marketing (on any customer record), when it
  * last did. Nothing is hashed while nothing was ever kept.
  */
 export const addressOptOutsOf = async (
   tx: Tx,
   profiles: readonly ProfileState[],
-): Promise<Map<CustomerId, number>> => {
-  const found = new Map<CustomerId, number>();
-  const addressed = profiles.flatMap((p) => {
-    const email = textOf(p.traits['email']);
-    return email === null ? [] : [{ customerId: p.customerId, email }];
-  });
-  const key = addressed.length === 0 ? null : await keptKey(tx);
-  if (key === null) return found;
-  const hashes = addressed.map((a) => hashOf(key, optOutIdentity(a.email)));
-  const kept = await tx.erasedIdentities(hashes);
-  addressed.forEach((a, i) => {
-    const atMs = kept.get(hashes[i] ?? '');
-    if (atMs !== undefined) found.set(a.customerId, atMs);
-  });
-  return found;
-};
+): Promise<Map<CustomerId, number>> =>
+  (await addressFactsOf(tx, profiles, { optOuts: true, hardBounces: false })).optOuts;
 
 /**
  * For each profile known by an identity erased before, the latest such erasure. Nothing is

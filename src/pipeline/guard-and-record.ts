@@ -21,7 +21,7 @@ import {
   type RenderedContent,
 } from '../core/message.js';
 import type { Channel, ComputedProfile, ProfileState } from '../core/profile.js';
-import { addressOptOutsOf, erasedSinceOf } from './erased-identities.js';
+import { addressFactsOf, erasedSinceOf } from './erased-identities.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { SendHistory } from '../ports/record-store.js';
@@ -217,6 +217,8 @@ export interface GuardBatchState {
   erased: Map<CustomerId, number>;
   /** When the customer's email address last opted out on any record of it, for those it did. */
   addressOptOuts?: Map<CustomerId, number>;
+  /** The hard bounces of the customer's email address on every record of it, for those it had. */
+  addressHardBounces?: Map<CustomerId, number>;
 }
 
 /** A campaign's written variants, kept under its experiment slot (`creative:<id>`), or null. */
@@ -264,6 +266,7 @@ export const loadGuardBatchState = async (
     if (inForce !== null) weights.set(slot, inForce);
   }
   const known = customerIds.flatMap((id) => profiles.get(id) ?? []);
+  const address = await addressFactsOf(tx, known);
   const staged = await tx.getSetting('rollout');
   const rollout =
     staged === null
@@ -281,7 +284,8 @@ export const loadGuardBatchState = async (
     promoted,
     weights,
     erased: await erasedSinceOf(tx, known),
-    addressOptOuts: await addressOptOutsOf(tx, known),
+    addressOptOuts: address.optOuts,
+    addressHardBounces: address.hardBounces,
   };
 };
 
@@ -489,6 +493,7 @@ export const judgeDecision = (
         brandScores: variant === null ? null : variant.scores,
         erasedAtMs: batch.erased.get(decision.customerId) ?? null,
         addressOptedOutAtMs: batch.addressOptOuts?.get(decision.customerId) ?? null,
+        addressHardBounces: batch.addressHardBounces?.get(decision.customerId) ?? null,
         nowMs,
       };
       result = withRecipient(

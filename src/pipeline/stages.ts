@@ -8,7 +8,12 @@ import {
   type ParsedRequest,
   type RequestContext,
 } from './ingest/index.js';
-import type { ComputedProfile, LiveChurnModel, ProfileState } from '../core/profile.js';
+import type {
+  ComputedProfile,
+  LiveChurnModel,
+  ProfileChange,
+  ProfileState,
+} from '../core/profile.js';
 import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
 import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-record.js';
 import {
@@ -20,8 +25,10 @@ import {
 import type { CustomerId } from '../core/ids.js';
 import type { Store } from '../ports/store.js';
 import type { ActivityFacts } from './predict/index.js';
+import { rememberAddressBounces } from './erased-identities.js';
 import {
   deriveComputed,
+  isHardBounce,
   replayHistory,
   scoreChurn,
   type EventRecorder,
@@ -69,14 +76,36 @@ export const settleImportedProfiles = (
 ): Promise<number> => deps.recorder.settle(nowMs, onProgress);
 
 /**
- * profile ─▶ decide and track: the triggers a recorded batch raises, the conversions its
- * orders make of earlier messages, and the experiment outcomes they add to (and the conversions
- * of orders cancelled since, withdrawn, the orders marked cancelled), stored in the same
- * transaction.
+ * The hard bounces new in each change, each against the email address the record has: what
+ * the guard counts on every record of the address. A change hands each event on once (a live
+ * batch, a merge's or a bulk load's settle), so each bounce is counted once.
+ */
+export const addressBouncesIn = (
+  changes: readonly ProfileChange[],
+): { address: string; count: number; atMs: number }[] =>
+  changes.flatMap((change) => {
+    const address = change.after.traits['email'];
+    if (typeof address !== 'string' || address.trim() === '') return [];
+    let count = 0;
+    let atMs = Number.NEGATIVE_INFINITY;
+    for (const event of change.events)
+      if (isHardBounce(event)) {
+        count += 1;
+        atMs = Math.max(atMs, event.timestampMs);
+      }
+    return count === 0 ? [] : [{ address, count, atMs }];
+  });
+
+/**
+ * profile ─▶ decide, guard and track: the triggers a recorded batch raises, the hard bounces it
+ * adds to each email address (on every record of it), the conversions its orders make of
+ * earlier messages, and the experiment outcomes they add to (and the conversions of orders
+ * cancelled since, withdrawn, the orders marked cancelled), stored in the same transaction.
  */
 export const planDecisionsOnRecord =
   (planner: TriggerPlanner, attributionWindowMs: number): OnRecorded =>
   async (tx, changes, nowMs) => {
+    await rememberAddressBounces(tx, addressBouncesIn(changes));
     await applyTriggerPlan(tx, planner(changes, nowMs), nowMs);
     await attributeConversions(tx, changes, attributionWindowMs, nowMs);
     await creditExperimentOutcomes(tx, changes);

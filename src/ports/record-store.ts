@@ -151,6 +151,17 @@ export interface RecordTx extends DeliverTx {
   /** Whether any identity was ever erased: when none was, the guard has nothing to look up. */
   anyErasedIdentity(): Promise<boolean>;
   /**
+   * Adds hard bounces to email addresses, each by its keyed hash (`count` more, the latest at
+   * `atMs`), kept across customer records and erasures as an address's opt-out is.
+   */
+  addAddressBounces(
+    bounces: readonly { hash: string; count: number; atMs: number }[],
+  ): Promise<void>;
+  /** Of these address hashes, those with hard bounces kept, with how many. */
+  addressBounces(hashes: readonly string[]): Promise<Map<string, number>>;
+  /** Whether any address ever bounced hard: when none did, the guard has nothing to look up. */
+  anyAddressBounce(): Promise<boolean>;
+  /**
    * Every stored version of these content documents: the guard checks that the copy written
    * from them still stands on the versions in force.
    */

@@ -905,6 +905,45 @@ export const describeStore = (factory: StoreFactory): void => {
       expect((await store.counts()).events).toBe(1);
     });
 
+    it('adds up an email address’s hard bounces by its hash, on whatever record they came', async () => {
+      const [a, b] = ['a'.repeat(64), 'b'.repeat(64)];
+      expect(await store.transaction((tx) => tx.anyAddressBounce())).toBe(false);
+      await store.transaction((tx) =>
+        tx.addAddressBounces([
+          { hash: a, count: 2, atMs: t0 + 10 },
+          { hash: b, count: 1, atMs: t0 },
+        ]),
+      );
+      // Another record of the same address bounces: its count adds up.
+      await store.transaction((tx) => tx.addAddressBounces([{ hash: a, count: 1, atMs: t0 }]));
+      expect(await store.transaction((tx) => tx.anyAddressBounce())).toBe(true);
+      expect(await store.transaction((tx) => tx.addressBounces([a, 'c'.repeat(64), b, a]))).toEqual(
+        new Map([
+          [a, 3],
+          [b, 1],
+        ]),
+      );
+      // Kept apart from the erased identities and the opt-outs, whatever the hash.
+      expect(await store.transaction((tx) => tx.erasedIdentities([a, b]))).toEqual(new Map());
+      // The hash, the count and the latest time: no customer id, no address.
+      await raw(`SELECT key_hash, hard_bounces, last_at_ms FROM address_bounces`);
+      // A batch of a few thousand addresses is looked up at once.
+      const many = Array.from({ length: 1200 }, (_, i) => i.toString(16).padStart(64, '0'));
+      expect((await store.transaction((tx) => tx.addressBounces([...many, a]))).get(a)).toBe(3);
+    });
+
+    it('adds the address bounces table to a schema from before migration 0018', async () => {
+      await raw(`DROP TABLE address_bounces;
+        DELETE FROM herald_migrations WHERE name = '0018-address-bounces';`);
+      store = await reopen();
+      await store.transaction((tx) =>
+        tx.addAddressBounces([{ hash: 'a'.repeat(64), count: 1, atMs: t0 }]),
+      );
+      expect(await store.transaction((tx) => tx.addressBounces(['a'.repeat(64)]))).toEqual(
+        new Map([['a'.repeat(64), 1]]),
+      );
+    });
+
     it('never overwrites an identity link', async () => {
       await store.transaction((tx) =>
         tx.addLinks([{ key: 'a:x', customerId: u('first'), linkedAtMs: t0 }]),

@@ -98,6 +98,11 @@ export interface GuardContext {
    * message's unsubscribe link, a complaint), or null; read for email only.
    */
   addressOptedOutAtMs?: number | null;
+  /**
+   * The hard bounces of the customer's email address on every customer record that has it (a
+   * guest checkout and an account), or null when none are kept; read for email only.
+   */
+  addressHardBounces?: number | null;
   nowMs: number;
 }
 

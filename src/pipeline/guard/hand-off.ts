@@ -3,7 +3,7 @@ import type { MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
 import { gdprConsentEndsMs } from './guardrails/compliance.js';
-import { consentProblems } from './guardrails/consent.js';
+import { consentProblems, type ConsentFacts } from './guardrails/consent.js';
 import type { GuardPolicy } from './policy.js';
 
 /**
@@ -42,7 +42,9 @@ const supersededBy = (
 /**
  * The check at hand-off, on the customer's profile as it is when the message leaves (it may
  * have changed since the guardrails passed it): no profile (erased), then the consent
- * guardrail's own rules (`consentProblems`) — email suppressed by hard bounces or a complaint,
+ * guardrail's own rules (`consentProblems`) — email suppressed by hard bounces (the record's,
+ * or the address's on every record of it: `address`, read when the message was claimed) or a
+ * complaint,
  * consent withdrawn for the channel or the message's topic, SMS/WhatsApp/push marketing never
  * opted in to, a transactional message on a channel opted out of or WhatsApp without an opt-in,
  * and the preferences: channels, topics and a cadence of `never` (the cadence window is not
@@ -63,10 +65,12 @@ export const checkAtHandOff = (
   profile: ProfileState | undefined,
   policy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr'>,
   nowMs: number,
+  address: Pick<ConsentFacts, 'addressHardBounces'> = {},
 ): { code: string; reason: string } | null => {
   if (profile === undefined)
     return { code: 'no_profile', reason: 'the customer no longer has a profile' };
   const [problem] = consentProblems(message, profile, policy, {
+    addressHardBounces: address.addressHardBounces ?? null,
     lastMarketingAtMs: null,
     sendAtMs: nowMs,
   });

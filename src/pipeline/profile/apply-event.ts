@@ -143,6 +143,13 @@ const isBounceHard = (props: JsonObject): boolean => {
   return kind === undefined || kind === 'hard' || kind === 'permanent';
 };
 
+/**
+ * Whether the event reports a hard bounce (`Email Bounced` of type hard or permanent, or of no
+ * type): what `email.hardBounces` counts.
+ */
+export const isHardBounce = (event: HeraldEvent): boolean =>
+  event.name === 'Email Bounced' && isBounceHard(event.properties);
+
 /** Engagement points this event earns under the policy (0 for most events). */
 const pointsFor = (event: HeraldEvent, facts: EventFacts, policy: ProfilePolicy): number => {
   const e = policy.engagement;
@@ -474,7 +481,7 @@ export const applyEvent = (
       ? [...state.anonymousIds, event.anonymousId]
       : state.anonymousIds;
   const points = pointsFor(event, facts, policy);
-  const hardBounce = event.name === 'Email Bounced' && isBounceHard(event.properties);
+  const hardBounce = isHardBounce(event);
   const complaint =
     event.type === 'track' && policy.engagement.complaintEvents.includes(event.name ?? '');
   const identify = event.type === 'identify';

@@ -17,7 +17,7 @@ export {
   type OnRecorded,
 } from './record-events.js';
 export { sweepProfiles, catchUpProfiles, type SweepOptions } from './sweep-profiles.js';
-export { applyEvent, emptyProfile, orderValueCents } from './apply-event.js';
+export { applyEvent, emptyProfile, isHardBounce, orderValueCents } from './apply-event.js';
 export { deriveComputed, scoreEngagement, classifyLifecycle } from './derive-computed.js';
 export { scoreChurn } from './score-churn.js';
 export { profilePolicySchema, type ProfilePolicy } from './policy.js';

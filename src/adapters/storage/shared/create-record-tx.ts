@@ -318,6 +318,29 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       );
       return new Map(rows.map((r) => [r.key_hash, Number(r.erased_at_ms)]));
     },
+    async addAddressBounces(bounces) {
+      for (const { hash, count, atMs } of bounces)
+        await sql.run(
+          `INSERT INTO address_bounces (key_hash, hard_bounces, last_at_ms) VALUES (?, ?, ?)
+             ON CONFLICT (key_hash) DO UPDATE
+             SET hard_bounces = address_bounces.hard_bounces + excluded.hard_bounces,
+               last_at_ms = CASE WHEN excluded.last_at_ms > address_bounces.last_at_ms
+                 THEN excluded.last_at_ms ELSE address_bounces.last_at_ms END`,
+          [hash, count, atMs],
+        );
+    },
+    async addressBounces(hashes) {
+      const rows = await lookUpAll(hashes, (chunk, marks) =>
+        sql.all<{ key_hash: string; hard_bounces: number | string }>(
+          `SELECT key_hash, hard_bounces FROM address_bounces WHERE key_hash IN (${marks})`,
+          chunk,
+        ),
+      );
+      return new Map(rows.map((r) => [r.key_hash, Number(r.hard_bounces)]));
+    },
+    async anyAddressBounce() {
+      return (await sql.all('SELECT 1 AS found FROM address_bounces LIMIT 1')).length > 0;
+    },
     async documentVersionsOf(ids) {
       const rows = await lookUpAll(ids, (chunk, marks) =>
         sql.all<{

@@ -667,6 +667,22 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       }
     },
   },
+  // An email address's hard bounces, on every customer record that has it (a guest checkout and
+  // an account): a keyed hash of the address, as its opt-out is kept (0014), how many and the
+  // latest. No customer id, no plain address (docs/guardrails.md, "Data-subject rights").
+  '0018-address-bounces': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const home = dialect === 'postgres' ? db.withSchema(await homeSchemaOf(db)) : db;
+      await home.schema
+        .createTable('address_bounces')
+        .ifNotExists()
+        .addColumn('key_hash', 'text', (c) => c.primaryKey())
+        .addColumn('hard_bounces', 'integer', (c) => c.notNull())
+        .addColumn('last_at_ms', big, (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

@@ -415,7 +415,8 @@ describe('embedded SQLite store', () => {
       { order_id: 'o3', cancelled: 0 },
     ]);
     const db = new BetterSqlite3(file);
-    db.prepare("DELETE FROM herald_migrations WHERE name = '0017-orders-cancelled'").run();
+    // With those after it, which run again (the migrator takes none out of order).
+    db.prepare("DELETE FROM herald_migrations WHERE name >= '0017-orders-cancelled'").run();
     db.close();
     await (await open()).close();
     expect(flags()).toEqual([

@@ -88,3 +88,66 @@ describe('the consent rules at hand-off are the guardrail’s', () => {
     }
   });
 });
+
+describe('an email address’s hard bounces, on every customer record of it', () => {
+  const bounced = (hardBounces: number) => ({
+    email: { hardBounces, complaints: 0, lastBounceAtMs: null },
+  });
+  /** The guardrail's verdict and the hand-off's code, for a message to a record of the address. */
+  const judged = (
+    cls: 'marketing' | 'transactional',
+    own: number,
+    address: number | null,
+    channel: Channel = 'email',
+  ) => {
+    const profile = aProfile(bounced(own));
+    const message = aMessage({ channel, class: cls });
+    const verdicts = consentGuardrail.check(
+      message,
+      aContext({ profile, addressHardBounces: address }),
+      policy,
+    );
+    const atHandOff = checkAtHandOff(
+      { ...message, createdAtMs: now - HOUR_MS },
+      profile,
+      policy,
+      now,
+      {
+        addressHardBounces: address,
+      },
+    );
+    return {
+      verdict: verdicts.find((v) => v.outcome === 'block') ?? null,
+      handOff: atHandOff?.code ?? null,
+    };
+  };
+
+  it('suppresses every record of an address that bounced hard often enough on others', () => {
+    // This record never bounced; the address bounced 3 times on another (a guest checkout).
+    for (const cls of ['marketing', 'transactional'] as const) {
+      const { verdict, handOff } = judged(cls, 0, 3);
+      expect(verdict).toMatchObject({
+        code: 'suppressed_bounced',
+        figures: { hardBounces: 0, addressHardBounces: 3, limit: 3 },
+      });
+      expect(handOff).toBe('suppressed_bounced');
+    }
+    // Bounces on several records count together: 1 here, 2 on another.
+    expect(judged('marketing', 1, 3).verdict?.code).toBe('suppressed_bounced');
+  });
+
+  it('lets an address under the limit go, and reads the address for email only', () => {
+    expect(judged('marketing', 1, 2)).toEqual({ verdict: null, handOff: null });
+    expect(judged('marketing', 0, null)).toEqual({ verdict: null, handOff: null });
+    expect(judged('transactional', 0, 5, 'sms')).toEqual({ verdict: null, handOff: null });
+  });
+
+  it('names the record’s own bounces first, with the address’s figure beside them', () => {
+    expect(judged('marketing', 3, 4).verdict).toMatchObject({
+      code: 'suppressed_bounced',
+      reason: 'the address bounced hard too often',
+      figures: { hardBounces: 3, addressHardBounces: 4, limit: 3 },
+    });
+    expect(judged('marketing', 3, null).verdict?.figures).toEqual({ hardBounces: 3, limit: 3 });
+  });
+});

@@ -112,6 +112,8 @@ export type ConsentSubject = Pick<GuardMessage, 'channel' | 'class' | 'topic'>;
 export interface ConsentFacts {
   /** When the email address opted out of marketing on another record of it; email only. */
   addressOptedOutAtMs?: number | null;
+  /** The email address's hard bounces on every record of it, when any are kept; email only. */
+  addressHardBounces?: number | null;
   /**
    * The customer's latest marketing message (web aside), sent or queued, for the cadence
    * window; null when there is none or it is not known (the check at hand-off), when only
@@ -136,12 +138,27 @@ export const consentProblems = (
   const marketing = profile.consent[channel]?.['marketing'];
   const found: Verdict[] = [];
   if (channel === 'email') {
-    if (profile.email.hardBounces >= policy.autoOptOutHardBounces)
+    const limit = policy.autoOptOutHardBounces;
+    const addressBounces = facts.addressHardBounces ?? null;
+    if (profile.email.hardBounces >= limit)
       found.push(
         verdict(NAME, 'block', 'suppressed_bounced', 'the address bounced hard too often', {
           hardBounces: profile.email.hardBounces,
-          limit: policy.autoOptOutHardBounces,
+          ...(addressBounces === null ? {} : { addressHardBounces: addressBounces }),
+          limit,
         }),
+      );
+    // A mailbox that does not exist is dead on every record that has it: the bounces this
+    // record had and those of another one (a guest checkout and an account) count together.
+    else if (addressBounces !== null && addressBounces >= limit)
+      found.push(
+        verdict(
+          NAME,
+          'block',
+          'suppressed_bounced',
+          'the address bounced hard too often, counted on every customer record that has it',
+          { hardBounces: profile.email.hardBounces, addressHardBounces: addressBounces, limit },
+        ),
       );
     if (profile.email.complaints > 0)
       found.push(
@@ -219,7 +236,8 @@ export const consentProblems = (
 
 /**
  * Consent and preferences: global suppression (unsubscribed from the channel, or the email
- * address unsubscribed on any record of it; email bounced or complained), explicit opt-in for
+ * address unsubscribed on any record of it; email bounced — on any record of the address — or
+ * complained), explicit opt-in for
  * SMS, WhatsApp and push, the customer's channel preferences (`preferences.channels`), topics
  * (`preferences.topics`, and a topic the customer unsubscribed from on the channel: consent for
  * the topic as a purpose) and cadence (`preferences.cadence: weekly`). Transactional messages
@@ -231,6 +249,7 @@ export const consentGuardrail: Guardrail = {
   check(message, context, policy) {
     const found = consentProblems(message, context.profile, policy, {
       addressOptedOutAtMs: context.addressOptedOutAtMs ?? null,
+      addressHardBounces: context.addressHardBounces ?? null,
       lastMarketingAtMs: context.history.lastMarketingAtMs ?? null,
       sendAtMs: message.sendAtMs,
     });

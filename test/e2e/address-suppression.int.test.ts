@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { adminToken, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// One person, two customer records with one email address (a guest checkout and an account):
+// what the address does — bounce — holds on both.
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+const json = { 'content-type': 'application/json' };
+
+const receiptYaml = `class: transactional
+topic: null
+subject: 'Your order'
+text: 'Your order has shipped.'
+`;
+
+interface Sent {
+  decisionId: string;
+  status: string;
+  reasonCode: string | null;
+  verdicts: { code: string; outcome: string; figures: Record<string, unknown> }[];
+}
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(
+    `an email address on several customer records (${factory.name})`,
+    () => {
+      let herald: TestHerald;
+      let clock: VirtualClock;
+      let dir: string;
+      beforeEach(async () => {
+        clock = createVirtualClock(T0);
+        dir = mkdtempSync(join(tmpdir(), 'herald-address-'));
+        writeFileSync(join(dir, 'receipt.yaml'), receiptYaml);
+        herald = await startHerald(factory, {
+          clock,
+          env: {
+            HERALD_TEMPLATES_DIR: dir,
+            HERALD_POSTAL_ADDRESS: '1 Main St, Springfield',
+            HERALD_PUBLIC_URL: 'https://herald.example.com',
+          },
+        });
+      });
+      afterEach(async () => {
+        await herald.close();
+        rmSync(dir, { recursive: true, force: true });
+      });
+
+      const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
+        herald.app.inject({
+          method,
+          url,
+          headers: { ...json, authorization: `Bearer ${adminToken}` },
+          ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+        });
+      const send = async (userId: string, template = 'upsell') =>
+        (await admin('POST', '/v1/sends', { userId, channel: 'email', template })).json<Sent>();
+      const identify = (userId: string, email: string) =>
+        ingestCall(herald, clock, 'identify', {
+          userId,
+          traits: { email, firstName: 'Kim' },
+          context: { location: { country: 'US' } },
+        });
+      const bounce = async (userId: string, times: number) => {
+        for (let i = 0; i < times; i += 1)
+          await ingestCall(herald, clock, 'track', {
+            userId,
+            event: 'Email Bounced',
+            properties: { bounce_type: 'hard' },
+          });
+      };
+      const messageOf = async (id: string) =>
+        (await admin('GET', `/v1/messages/${id}`)).json<{
+          status: string;
+          reasonCode: string | null;
+        }>();
+
+      it('suppresses every record of an address that bounced hard often enough, counted across them', async () => {
+        await identify('guest-2', 'kim@example.com');
+        await identify('acct-2', 'Kim@Example.com');
+        await identify('ned', 'ned@example.com');
+        await bounce('guest-2', 3);
+        expect(await send('guest-2')).toMatchObject({
+          status: 'blocked',
+          reasonCode: 'suppressed_bounced',
+        });
+        // The account never bounced: the address did, on the guest's record.
+        const acct = await send('acct-2');
+        expect(acct).toMatchObject({ status: 'blocked', reasonCode: 'suppressed_bounced' });
+        expect(acct.verdicts.find((v) => v.code === 'suppressed_bounced')?.figures).toEqual({
+          hardBounces: 0,
+          addressHardBounces: 3,
+          limit: 3,
+        });
+        // A receipt does not go to a dead mailbox either; another address is untouched.
+        expect(await send('acct-2', 'receipt')).toMatchObject({
+          status: 'blocked',
+          reasonCode: 'suppressed_bounced',
+        });
+        expect(await send('ned')).toMatchObject({ status: 'queued' });
+      });
+
+      it('adds up the bounces each record of the address had', async () => {
+        await identify('guest-3', 'lou@example.com');
+        await identify('acct-3', 'lou@example.com');
+        await bounce('guest-3', 2);
+        expect(await send('acct-3')).toMatchObject({ status: 'queued' });
+        await bounce('acct-3', 1);
+        for (const who of ['guest-3', 'acct-3'])
+          expect(await send(who)).toMatchObject({
+            status: 'blocked',
+            reasonCode: 'suppressed_bounced',
+          });
+      });
+
+      it('refuses at hand-off a message queued before the address bounced on another record', async () => {
+        await identify('guest-4', 'max@example.com');
+        await identify('acct-4', 'max@example.com');
+        const queued = await send('acct-4', 'receipt');
+        expect(queued.status).toBe('queued');
+        await bounce('guest-4', 3);
+        expect(await herald.services.dispatcher.runDue()).toBe(0);
+        expect(await messageOf(queued.decisionId)).toMatchObject({
+          status: 'blocked',
+          reasonCode: 'suppressed_bounced',
+        });
+      });
+
+      it('keeps the address’s bounces through an erasure, as a keyed hash alone', async () => {
+        await identify('guest-5', 'ivy@example.com');
+        await identify('acct-5', 'ivy@example.com');
+        await bounce('guest-5', 3);
+        const erased = await admin('POST', '/v1/customers/guest-5/erase', { reason: 'request' });
+        expect(erased.statusCode).toBe(200);
+        // The record that bounced is gone; the mailbox is still dead, for the account and for a
+        // record made afresh with the address.
+        expect(await send('acct-5', 'receipt')).toMatchObject({ reasonCode: 'suppressed_bounced' });
+        await identify('crm-5', 'IVY@example.com');
+        expect(await send('crm-5', 'receipt')).toMatchObject({ reasonCode: 'suppressed_bounced' });
+        // Only a keyed hash is kept: not the address, nor the plain SHA-256 of it.
+        const plain = ['ivy@example.com', 'opt-out:email:ivy@example.com'].map((s) =>
+          createHash('sha256').update(s).digest('hex'),
+        );
+        expect(await herald.services.store.transaction((tx) => tx.addressBounces(plain))).toEqual(
+          new Map(),
+        );
+        expect(await herald.services.store.transaction((tx) => tx.anyAddressBounce())).toBe(true);
+      });
+    },
+  );
+}
