@@ -524,6 +524,26 @@ describe('falling back to the next channel', () => {
     ]);
   });
 
+  it('shows web content only in a slot: without one it is blocked there and goes on', () => {
+    const slotless = judge('f9', { email: true }, { decision: { channels: ['web', 'email'] } });
+    expect(slotless.message).toMatchObject({ channel: 'email', status: 'queued' });
+    expect(fallback(slotless)[0]?.reason).toBe('on email: blocked on web (no_recipient)');
+    const alone = judge('f10', { email: true }, { decision: { channels: ['web'] } });
+    expect(alone.message).toMatchObject({
+      channel: 'web',
+      status: 'blocked',
+      reasonCode: 'no_recipient',
+      web: null,
+    });
+    const slotted = judge(
+      'f11',
+      { email: true },
+      { decision: { channels: ['web'], details: { slot: 'home-hero' } } },
+    );
+    expect(slotted.message).toMatchObject({ channel: 'web', web: { slot: 'home-hero' } });
+    expect(slotted.message.reasonCode).not.toBe('no_recipient');
+  });
+
   it('goes on to a channel where the customer is held out, as one who would be messaged', () => {
     const judged = judge('f6', { email: false, sms: true }, { deps: deps(100) });
     expect(judged.message).toMatchObject({

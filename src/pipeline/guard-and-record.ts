@@ -111,33 +111,42 @@ const blockedBy = (guardrail: string, code: string, reason: string): GuardResult
 });
 
 /**
- * The guardrails' result, blocked as well when the profile has no address for the channel:
+ * The guardrails' result, blocked as well when the profile has no address for the channel (or,
+ * on the web, the decision no slot to show it in):
  * found out when the message is judged, not by the dispatcher after the sender was told it was
  * queued. After the guardrails, so their verdicts are kept and name the first reason (an
  * unsubscribed customer stays `unsubscribed`).
  */
-const withRecipient = (result: GuardResult, state: ProfileState, channel: Channel): GuardResult =>
-  hasRecipient(state, channel)
+const withRecipient = (
+  result: GuardResult,
+  state: ProfileState,
+  decision: Decision,
+  channel: Channel,
+): GuardResult => {
+  const reason =
+    channel === 'web'
+      ? // Web content is shown in a slot of the shop's pages: without one, no visit shows it.
+        webOf(decision) === null
+        ? 'a web message needs a slot to be shown in (details.slot), and this one has none'
+        : null
+      : hasRecipient(state, channel)
+        ? null
+        : (channel === 'sms' || channel === 'whatsapp') &&
+            state.unreachable?.[channel] !== undefined &&
+            typeof state.traits['phone'] === 'string'
+          ? `the ${channel} number on the profile cannot receive (its provider said so)`
+          : `no ${channel} address on the profile`;
+  return reason === null
     ? result
     : {
         outcome: 'block',
         verdicts: [
           ...result.verdicts,
-          {
-            guardrail: 'recipient',
-            outcome: 'block',
-            code: 'no_recipient',
-            reason:
-              (channel === 'sms' || channel === 'whatsapp') &&
-              state.unreachable?.[channel] !== undefined &&
-              typeof state.traits['phone'] === 'string'
-                ? `the ${channel} number on the profile cannot receive (its provider said so)`
-                : `no ${channel} address on the profile`,
-            figures: {},
-          },
+          { guardrail: 'recipient', outcome: 'block', code: 'no_recipient', reason, figures: {} },
         ],
         holdUntilMs: null,
       };
+};
 
 /** A message keeps the verdicts that did not pass and the names of the guardrails that did. */
 export const splitVerdicts = (result: GuardResult): Pick<MessageRecord, 'verdicts' | 'passed'> => {
@@ -499,6 +508,7 @@ export const judgeDecision = (
       result = withRecipient(
         runGuardrails(message, context, deps.policy, deps.guardrails),
         state,
+        decision,
         channel,
       );
     }
