@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
-import { adminToken, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { ingestCall, startHerald, type TestHerald, adminCall } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // One person, two customer records with one email address (a guest checkout and an account):
 // what the address does — bounce — holds on both.
 
 const T0 = Date.UTC(2026, 5, 3, 12);
-const json = { 'content-type': 'application/json' };
 
 const receiptYaml = `class: transactional
 topic: null
@@ -41,8 +40,6 @@ for (const factory of storeFactories) {
           clock,
           env: {
             HERALD_TEMPLATES_DIR: dir,
-            HERALD_POSTAL_ADDRESS: '1 Main St, Springfield',
-            HERALD_PUBLIC_URL: 'https://herald.example.com',
           },
         });
       });
@@ -52,12 +49,7 @@ for (const factory of storeFactories) {
       });
 
       const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
-        herald.app.inject({
-          method,
-          url,
-          headers: { ...json, authorization: `Bearer ${adminToken}` },
-          ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-        });
+        adminCall(herald, method, url, body);
       const send = async (userId: string, template = 'upsell') =>
         (await admin('POST', '/v1/sends', { userId, channel: 'email', template })).json<Sent>();
       const identify = (userId: string, email: string) =>

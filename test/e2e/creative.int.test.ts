@@ -7,11 +7,11 @@ import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { prepareCreative } from '../../src/pipeline/creative.js';
 import { promoteDueWinners, promoteWinner } from '../../src/pipeline/experiment-results.js';
 import {
-  adminToken,
   basicAuth,
   startHerald,
   type TestHerald,
   ingestCall,
+  adminCall,
 } from '../support/start-herald.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
 import { storeFactories } from '../support/stores.js';
@@ -48,12 +48,7 @@ for (const factory of storeFactories)
       });
       const ingest = (route: string, body: object) => ingestCall(herald, clock, route, body);
       const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
-        herald.app.inject({
-          method,
-          url,
-          headers: { ...json, authorization: `Bearer ${adminToken}` },
-          ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-        });
+        adminCall(herald, method, url, body);
 
       it('refuses creative together with an incentive the written copy would not name', async () => {
         const refused = await admin('POST', '/v1/campaigns', {

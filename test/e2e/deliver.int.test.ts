@@ -20,6 +20,7 @@ import {
   writeKey,
   type TestHerald,
   ingestCall,
+  adminCall,
 } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -80,12 +81,7 @@ for (const factory of storeFactories) {
 
     const ingest = (route: string, body: object) => ingestCall(herald, clock, route, body);
     const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
-      herald.app.inject({
-        method,
-        url,
-        headers: { ...json, authorization: `Bearer ${adminToken}` },
-        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-      });
+      adminCall(herald, method, url, body);
     const send = async (userId: string, template: string, channel = 'email', data = {}) =>
       (await admin('POST', '/v1/sends', { userId, channel, template, data })).json<{
         decisionId: string;

@@ -10,11 +10,10 @@ import {
   type FakeAnswer,
   type FakeHttpProvider,
 } from '../support/fake-http-provider.js';
-import { adminToken, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { ingestCall, startHerald, type TestHerald, adminCall } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
-const json = { 'content-type': 'application/json' };
 
 /**
  * The templates this WhatsApp Business account has at Meta: name → language → the number of
@@ -111,12 +110,7 @@ for (const factory of storeFactories) {
     });
 
     const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
-      herald.app.inject({
-        method,
-        url,
-        headers: { ...json, authorization: `Bearer ${adminToken}` },
-        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-      });
+      adminCall(herald, method, url, body);
     const send = async (userId: string, data: object) =>
       (
         await admin('POST', '/v1/sends', {

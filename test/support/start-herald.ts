@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createServices, type Services } from '../../src/app/create-services.js';
@@ -98,6 +99,20 @@ export const ingestCall = async (
 };
 
 /** An admin GET with the test admin token, expected to answer 200; its JSON. */
+/** An admin API call with the admin token, and a JSON body when one is given. */
+export const adminCall = (
+  herald: TestHerald,
+  method: 'GET' | 'POST',
+  url: string,
+  body?: object,
+): Promise<LightMyRequestResponse> =>
+  herald.app.inject({
+    method,
+    url,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  });
+
 export const adminGet = async <T>(herald: TestHerald, url: string): Promise<T> => {
   const response = await herald.app.inject({
     url,
