@@ -119,9 +119,15 @@ const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
       const existing = next[index];
       if (existing === undefined) next.push(entry.item);
       else
+        // What the new addition does not say (a quantity stepper's event without a margin) stays
+        // as known: a missing margin must not drop the product from the top by margin. Applied
+        // in time order from the log, so a rebuild comes to the same item.
         next[index] = {
           ...existing,
           ...entry.item,
+          sku: entry.item.sku ?? existing.sku,
+          name: entry.item.name ?? existing.name,
+          marginCents: entry.item.marginCents ?? existing.marginCents,
           quantity: existing.quantity + entry.item.quantity,
         };
       return next;
