@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfileState } from '../../../core/profile.js';
-import { aComputed, aState, anOrders, daysMs, defaultDecidePolicy, t0 } from '../test-builders.js';
+import {
+  aComputed,
+  aState,
+  anOrders,
+  daysMs,
+  defaultDecidePolicy,
+  t0,
+  toComputed,
+} from '../test-builders.js';
 import { segmentCustomer, segmentNames } from './segment-customer.js';
 
 const segments = defaultDecidePolicy().segments;
@@ -44,24 +52,39 @@ describe('segmentCustomer', () => {
     expect(segmentCustomer(month, aComputed({ frequency: 0 }), t0, segments)).toBe('Standard');
   });
 
+  /** A customer active 2 days ago whose last of `count` orders was `days` ago. */
+  const orderedAgo = (days: number, count = 4) =>
+    established(2, { orders: anOrders({ count, revenueCents: 80_000, lastAtMs: ago(days) }) });
+
   it('puts a recent buyer with $500 or more in High-Value Recent', () => {
-    const state = established(2, { orders: anOrders({ count: 4, revenueCents: 80_000 }) });
-    expect(segmentCustomer(state, highValue, t0, segments)).toBe('High-Value Recent');
+    expect(segmentCustomer(orderedAgo(10), highValue, t0, segments)).toBe('High-Value Recent');
     const edge = aComputed({ monetary: 500, recencyDays: 30, frequency: 2 });
-    expect(segmentCustomer(state, edge, t0, segments)).toBe('High-Value Recent');
+    expect(segmentCustomer(orderedAgo(30), edge, t0, segments)).toBe('High-Value Recent');
   });
 
   it('keeps big spenders without a recent order in Standard', () => {
-    const state = established(2);
-    expect(
-      segmentCustomer(state, aComputed({ monetary: 800, recencyDays: 31 }), t0, segments),
-    ).toBe('Standard');
-    expect(
-      segmentCustomer(state, aComputed({ monetary: 800, recencyDays: null }), t0, segments),
-    ).toBe('Standard');
-    expect(
-      segmentCustomer(state, aComputed({ monetary: 499.99, recencyDays: 1 }), t0, segments),
-    ).toBe('Standard');
+    const big = aComputed({ monetary: 800 });
+    expect(segmentCustomer(orderedAgo(31), big, t0, segments)).toBe('Standard');
+    expect(segmentCustomer(established(2), big, t0, segments)).toBe('Standard');
+    // Every order cancelled: none counted, none recent.
+    expect(segmentCustomer(orderedAgo(1, 0), big, t0, segments)).toBe('Standard');
+    expect(segmentCustomer(orderedAgo(1), aComputed({ monetary: 499.99 }), t0, segments)).toBe(
+      'Standard',
+    );
+  });
+
+  it('compares the days since the last order in fractions, as the other rules do', () => {
+    // 30 days and an hour, or 30.96 days: no longer within 30 days (recencyDays reads 30).
+    for (const days of [30 + 1 / 24, 30.96]) {
+      const state = orderedAgo(days);
+      const computed = toComputed(state, t0);
+      expect(computed.recencyDays).toBe(30);
+      expect(segmentCustomer(state, { ...computed, monetary: 800 }, t0, segments)).toBe('Standard');
+    }
+    const state = orderedAgo(29.96);
+    expect(segmentCustomer(state, { ...toComputed(state, t0), monetary: 800 }, t0, segments)).toBe(
+      'High-Value Recent',
+    );
   });
 
   it('names every segment it can return', () => {

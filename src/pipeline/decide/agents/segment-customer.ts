@@ -21,10 +21,13 @@ export const segmentCustomer = (
   if (inactiveDays >= policy.atRiskDays) return 'At-Risk';
   if (daysBetween(state.firstSeenAtMs, nowMs) < policy.newDays && computed.frequency <= 1)
     return 'New';
+  // In fractional days, as the rules above (`recencyDays` is rounded down: an order 30.9 days
+  // ago would count as within 30). No order left counted (each one cancelled): none is recent.
+  const lastOrderAtMs = state.orders.count > 0 ? state.orders.lastAtMs : null;
   if (
     computed.monetary >= policy.highValueMonetary &&
-    computed.recencyDays !== null &&
-    computed.recencyDays <= policy.recentDays
+    lastOrderAtMs !== null &&
+    daysBetween(lastOrderAtMs, nowMs) <= policy.recentDays
   )
     return 'High-Value Recent';
   return 'Standard';
