@@ -43,19 +43,18 @@ export const createDecideWorker = (
   observer: WorkerObserver = {},
 ): DecideWorker => {
   const { batchSize, pollMs } = env.policy.worker;
-  let populationLoaded = false;
   let sweptDay = Number.NEGATIVE_INFINITY;
 
   const drain = async (nowMs: number, collect: boolean): Promise<Drained> => {
-    if (!populationLoaded) {
-      env.population = (await loadPopulation(store)) ?? env.population;
-      populationLoaded = true;
-    }
     // The day swept last only moves forward: once it is known to be done, no need to ask.
-    if (sweptDay < sweepDayDue(nowMs, env.policy.sweepHourUtc)) {
+    const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
+    if (sweptDay < due) {
       const swept = await runSweepIfDue(store, env, nowMs);
       if (swept !== null) logger.info({ customers: swept }, 'daily sweep done');
-      sweptDay = sweepDayDue(nowMs, env.policy.sweepHourUtc);
+      // The day's population histogram, whichever worker swept it (another process, on a
+      // shared database) — on the first drain, the one stored by the last sweep.
+      env.population = (await loadPopulation(store)) ?? env.population;
+      sweptDay = due;
     }
     const decided: Decision[] = [];
     let count = 0;
