@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localHour } from './local-time.js';
+import { localDate, localHour, startOfNextLocalDay } from './local-time.js';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -60,5 +60,25 @@ describe('localHour', () => {
       );
       expect(localHour(ms, 'Australia/Adelaide'), new Date(ms).toISOString()).toBe(expected);
     }
+  });
+});
+
+describe('startOfNextLocalDay', () => {
+  it.each([
+    ['2026-01-15', 'Asia/Tokyo', '2026-01-15T15:00:00.000Z'],
+    ['2026-01-15', 'Pacific/Honolulu', '2026-01-16T10:00:00.000Z'],
+    ['2026-01-15', 'Pacific/Kiritimati', '2026-01-15T10:00:00.000Z'],
+    ['2026-01-15', 'Asia/Kolkata', '2026-01-15T18:30:00.000Z'],
+    ['2026-01-15', 'UTC', '2026-01-16T00:00:00.000Z'],
+    ['2026-01-15', 'Berlin time', '2026-01-16T00:00:00.000Z'],
+    // The night the clocks go forward in Berlin, and a spring-forward at midnight in Santiago
+    // (no 00:00 on 6 September: the day starts at 01:00).
+    ['2026-03-29', 'Europe/Berlin', '2026-03-29T22:00:00.000Z'],
+    ['2026-09-05', 'America/Santiago', '2026-09-06T04:00:00.000Z'],
+  ])('ends %s in %s at %s', (date, timezone, end) => {
+    const endMs = at(end);
+    expect(new Date(startOfNextLocalDay(date, timezone)).toISOString()).toBe(end);
+    expect(localDate(endMs - 1, timezone)).toBe(date);
+    expect(localDate(endMs, timezone)).not.toBe(date);
   });
 });

@@ -6,23 +6,26 @@ const formatters = new Map<string, Intl.DateTimeFormat | null>();
 const offsets = new Map<string, number>();
 const SLOT_MS = 15 * MINUTE_MS;
 
-const formatterOf = (timezone: string): Intl.DateTimeFormat | null => {
-  let f = formatters.get(timezone);
+/** A formatter of the zone's wall clock, made once per zone and cache; null for no IANA zone. */
+const cachedFormatter = (
+  cache: Map<string, Intl.DateTimeFormat | null>,
+  timezone: string,
+  fields: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat | null => {
+  let f = cache.get(timezone);
   if (f === undefined) {
     try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: timezone,
-        hour: 'numeric',
-        minute: 'numeric',
-        hourCycle: 'h23',
-      });
+      f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', ...fields });
     } catch {
       f = null; // not an IANA zone name: treated as UTC
     }
-    formatters.set(timezone, f);
+    cache.set(timezone, f);
   }
   return f;
 };
+
+const formatterOf = (timezone: string): Intl.DateTimeFormat | null =>
+  cachedFormatter(formatters, timezone, { hour: 'numeric', minute: 'numeric' });
 
 /** Whether `timezone` is a zone name Intl knows (`Europe/Berlin`, `PST`; not `Berlin time` or `GMT+25`). */
 export const isTimezone = (timezone: string): boolean => formatterOf(timezone) !== null;
@@ -59,3 +62,49 @@ export const localMinuteOfDay = (atMs: number, timezone: string): number => {
 /** The local hour (0–23) at `atMs` in an IANA time zone; UTC for an unknown zone. */
 export const localHour = (atMs: number, timezone: string): number =>
   Math.floor(localMinuteOfDay(atMs, timezone) / 60);
+
+const dateFormatters = new Map<string, Intl.DateTimeFormat | null>();
+
+/** The local wall clock at `atMs` in `timezone`, as the epoch ms of that clock read as UTC. */
+const wallClockMs = (atMs: number, timezone: string): number => {
+  const f = cachedFormatter(dateFormatters, timezone, {
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  if (f === null) return atMs;
+  const part: Record<string, number> = {};
+  for (const p of f.formatToParts(atMs)) if (p.type !== 'literal') part[p.type] = Number(p.value);
+  const utc = Date.UTC(
+    part['year'] ?? 1970,
+    (part['month'] ?? 1) - 1,
+    part['day'] ?? 1,
+    (part['hour'] ?? 0) % 24,
+    part['minute'] ?? 0,
+    part['second'] ?? 0,
+  );
+  return utc + (atMs % 1000);
+};
+
+/** The local calendar date (`YYYY-MM-DD`) at `atMs` in an IANA time zone; UTC for an unknown zone. */
+export const localDate = (atMs: number, timezone: string): string =>
+  new Date(wallClockMs(atMs, timezone)).toISOString().slice(0, 10);
+
+/**
+ * The first moment of the local day after `date` (`YYYY-MM-DD`) in an IANA time zone (UTC for
+ * an unknown zone): local midnight, or the first local moment after it where a clock change
+ * skips midnight.
+ */
+export const startOfNextLocalDay = (date: string, timezone: string): number => {
+  const midnight = Date.parse(`${date}T00:00:00.000Z`) + MINUTES_PER_DAY * MINUTE_MS;
+  // Midnight on the wall clock, less the offset there (read again: the offset may change).
+  let t = midnight;
+  for (let i = 0; i < 3; i += 1) t = midnight - (wallClockMs(t, timezone) - t);
+  // A clock change that skips midnight: the first moment whose local date is the next one.
+  while (localDate(t, timezone) <= date) t += 15 * MINUTE_MS;
+  while (localDate(t - 15 * MINUTE_MS, timezone) > date) t -= 15 * MINUTE_MS;
+  return t;
+};

@@ -77,6 +77,17 @@ export const decidePolicySchema = Type.Object(
         discountPercent: num(20, 'Discount of the middle tier.'),
         genericPercent: num(10, 'Discount of the generic offer (lowest tier).'),
         codeValidHours: int(168, 'Hours a win-back code stays valid.', 1, MAX_CODE_VALID_HOURS),
+        webSlot: Type.String({
+          minLength: 1,
+          default: 'homepage-hero',
+          description:
+            'Website slot the web (retargeting) wave is shown in, as a journey `web` step names one.',
+        }),
+        webTtlHours: int(
+          168,
+          "Hours the web wave stays in its slot (never past its code's expiry).",
+          1,
+        ),
         waves: Type.Array(
           Type.Object({ day: Type.Integer({ minimum: 0 }), channel: channelSchema }),
           {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfileState } from '../../core/profile.js';
-import { SWEEP_GRACE_DAYS, sweepCustomer } from './sweep-customer.js';
+import { SWEEP_GRACE_DAYS, celebratedDayMs, sweepCustomer } from './sweep-customer.js';
 import {
   aState,
   c1,
@@ -112,6 +112,28 @@ describe('sweepCustomer', () => {
     it('raises no anniversary on the signup day itself or another day', () => {
       expect(sweep(aState({ signedUpAtMs: t0 - 3_600_000 }))).toEqual([]);
       expect(sweep(aState({ signedUpAtMs: Date.parse('2024-01-16T12:00:00.000Z') }))).toEqual([]);
+    });
+  });
+
+  describe('celebratedDayMs', () => {
+    const day = (iso: string) => Date.parse(`${iso}T00:00:00.000Z`);
+    const born = (birthday: string) => aState({ traits: { birthday } });
+
+    it('finds the UTC day celebrated: today, or one a late or catching-up sweep looked at', () => {
+      expect(celebratedDayMs('birthday', born('1990-01-15'), t0)).toBe(day('2026-01-15'));
+      expect(celebratedDayMs('birthday', born('01-13'), t0)).toBe(day('2026-01-13'));
+      expect(celebratedDayMs('birthday', born('01-16'), t0)).toBeNull();
+      expect(celebratedDayMs('birthday', born('01-10'), t0)).toBeNull();
+      const leap = born('2000-02-29');
+      expect(celebratedDayMs('birthday', leap, Date.parse('2027-02-28T06:00:00Z'))).toBe(
+        day('2027-02-28'),
+      );
+    });
+
+    it('finds the day of a signup anniversary', () => {
+      const state = aState({ signedUpAtMs: Date.parse('2024-01-14T18:00:00.000Z') });
+      expect(celebratedDayMs('anniversary', state, t0)).toBe(day('2026-01-14'));
+      expect(celebratedDayMs('anniversary', aState({ signedUpAtMs: null }), t0)).toBeNull();
     });
   });
 

@@ -32,6 +32,29 @@ const birthdayMonthDay = (value: unknown): string | null => {
   return m === null ? null : `${m[1] ?? ''}-${m[2] ?? ''}`;
 };
 
+/**
+ * The UTC day (its midnight, epoch ms) a `birthday` or `anniversary` trigger decided at `nowMs`
+ * celebrates: the latest day, from `nowMs`'s back over the days a sweep looks at, that is the
+ * customer's birthday or signup anniversary. Null when none is (the trait changed since).
+ */
+export const celebratedDayMs = (
+  kind: 'birthday' | 'anniversary',
+  state: ProfileState,
+  nowMs: number,
+): number | null => {
+  const md =
+    kind === 'birthday'
+      ? birthdayMonthDay(state.traits['birthday'])
+      : state.signedUpAtMs === null
+        ? null
+        : monthDay(state.signedUpAtMs);
+  const today = Math.floor(nowMs / DAY_MS) * DAY_MS;
+  // A late sweep celebrates the day before its own, and looks back the grace days from that.
+  for (let d = 0; d <= CELEBRATION_GRACE_DAYS; d += 1)
+    if (isToday(md, today - d * DAY_MS)) return today - d * DAY_MS;
+  return null;
+};
+
 /** A birthday or signup anniversary on the UTC day of `dayMs`, keyed to fire once a year. */
 const celebrations = (
   customerId: CustomerId,

@@ -17,6 +17,13 @@ import {
   milestoneAgent,
 } from './lifecycle-agent.js';
 
+const quiet = defaultDecidePolicy().quietHours;
+/** 0 = Monday 00:00 UTC (1970-01-01 was a Thursday), as the profile counts responses. */
+const hourOfWeek = (atMs: number): number => {
+  const hours = Math.floor(atMs / 3_600_000);
+  return ((Math.floor(hours / 24) + 3) % 7) * 24 + (hours % 24);
+};
+
 const stageChange = (to: string, from: string | null = 'active') =>
   ({ kind: 'stage-changed', from, to }) as const;
 
@@ -137,6 +144,59 @@ describe('celebrationAgent', () => {
     const p = celebrationAgent(aView(), { kind: 'birthday' }, anEnv(), t0);
     expect(p).toMatchObject({ action: 'birthday', template: 'birthday', priority: 30 });
     expect(p.reasons).toContain('birthday today');
+  });
+
+  // A Tokyo customer who reads their mail at 10:00 JST (01:00 UTC) on weekdays, greeted by the
+  // 06:00 UTC sweep of their birthday (15:00 JST): their best hour is the next morning.
+  const tokyo = (timezone = 'Asia/Tokyo') => {
+    const byHourOfWeek: Record<string, number> = {};
+    for (const d of ['05', '06', '07', '08', '09'])
+      byHourOfWeek[String(hourOfWeek(Date.parse(`2026-01-${d}T01:00:00Z`)))] = 3;
+    return aView({
+      state: aState({
+        traits: { email: 'c1@example.com', birthday: '1990-01-15' },
+        location: { country: null, region: null, city: null, timezone },
+        responses: { byChannel: { email: 15 }, byHourOfWeek },
+      }),
+    });
+  };
+  const sweptAt = Date.parse('2026-01-15T06:00:00.000Z');
+
+  it('never moves a birthday greeting past the end of the birthday, in UTC or locally', () => {
+    const p = celebrationAgent(tokyo(), { kind: 'birthday' }, anEnv(), sweptAt);
+    // 15:00–21:00 JST on the 15th is all the send-time choice has left (quiet from 21:00).
+    expect(p.scheduledForMs).toBeGreaterThanOrEqual(sweptAt);
+    expect(p.scheduledForMs).toBeLessThan(Date.parse('2026-01-15T12:00:00.000Z'));
+    expect(p.reasons).toContain(
+      'send time: not moved past 2026-01-15T14:59:59.999Z (the end of the birthday 2026-01-15 in UTC and in Asia/Tokyo)',
+    );
+    // In UTC, the birthday ends before the Tokyo morning of the 16th too.
+    const utc = celebrationAgent(tokyo('UTC'), { kind: 'birthday' }, anEnv(), sweptAt);
+    expect(utc.scheduledForMs).toBeLessThan(Date.parse('2026-01-16T00:00:00.000Z'));
+  });
+
+  it('still moves a greeting to the best hour within the day', () => {
+    // Best at 01:00 UTC: a sweep running at 00:30 UTC on the birthday may wait for it.
+    const early = Date.parse('2026-01-15T00:30:00.000Z');
+    const env = anEnv({
+      policy: withPolicy({ quietHours: { ...quiet, startHour: 0, endHour: 0 } }),
+    });
+    const p = celebrationAgent(tokyo('UTC'), { kind: 'birthday' }, env, early);
+    expect(p.scheduledForMs).toBe(Date.parse('2026-01-15T01:00:00.000Z'));
+  });
+
+  it('does not move a greeting whose day it no longer finds', () => {
+    const view = tokyo('UTC');
+    const moved = { ...view, state: { ...view.state, traits: { email: 'c1@example.com' } } };
+    const env = anEnv({
+      policy: withPolicy({ quietHours: { ...quiet, startHour: 0, endHour: 0 } }),
+    });
+    const early = Date.parse('2026-01-15T00:30:00.000Z');
+    expect(celebrationAgent(view, { kind: 'birthday' }, env, early).scheduledForMs).toBe(
+      Date.parse('2026-01-15T01:00:00.000Z'),
+    );
+    const p = celebrationAgent(moved, { kind: 'birthday' }, env, early);
+    expect(p.scheduledForMs).toBe(early);
   });
 
   it('counts the years of a signup anniversary', () => {

@@ -1,8 +1,12 @@
 import type { Trigger } from '../../../core/decision.js';
 import type { Channel } from '../../../core/profile.js';
-import { HOUR_MS } from '../../../core/time.js';
+import { startOfNextLocalDay } from '../../../core/local-time.js';
+import { resolveTimezone } from '../../../core/quiet-hours.js';
+import { DAY_MS, HOUR_MS } from '../../../core/time.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
+import { celebratedDayMs } from '../sweep-customer.js';
 import { proposeMessage, toIncentiveCode } from './propose-message.js';
+import type { SendDeadline } from './schedule-send.js';
 
 const stageActions: Record<
   string,
@@ -120,6 +124,26 @@ export const milestoneAgent = (
   );
 };
 
+/**
+ * The latest a celebration may be sent: the end of its day, read in UTC (which day is
+ * celebrated) and in the customer's time zone, whichever ends first — a greeting moved to the
+ * customer's best hour never arrives on the day after, wherever they read it. A trigger whose
+ * day is no longer found (the trait changed since) is not moved at all.
+ */
+export const celebrationDeadline = (
+  view: CustomerView,
+  kind: 'birthday' | 'anniversary',
+  env: DecideEnv,
+  nowMs: number,
+): SendDeadline => {
+  const dayMs = celebratedDayMs(kind, view.state, nowMs);
+  if (dayMs === null) return { atMs: nowMs, why: `no ${kind} in the days swept` };
+  const date = new Date(dayMs).toISOString().slice(0, 10);
+  const tz = resolveTimezone(view.state.location, env.policy.quietHours).timezone;
+  const endMs = Math.min(dayMs + DAY_MS, startOfNextLocalDay(date, tz));
+  return { atMs: endMs - 1, why: `the end of the ${kind} ${date} in UTC and in ${tz}` };
+};
+
 /** Birthdays and signup anniversaries from traits, found by the daily sweep. */
 export const celebrationAgent = (
   view: CustomerView,
@@ -144,6 +168,7 @@ export const celebrationAgent = (
       ],
       atMs: nowMs,
       optimiseSendTime: true,
+      sendBy: celebrationDeadline(view, trigger.kind, env, nowMs),
     },
     env,
   );

@@ -65,6 +65,26 @@ describe('proposeMessage', () => {
     expect(proposeMessage(unknown, intent(), anEnv()).expectedValue).toBe(1.2);
   });
 
+  it('sends to web only a message that names a slot to show it in', () => {
+    // A customer who responds on web most: web would come first.
+    const webFan = aView({
+      state: aState({ responses: { byChannel: { web: 9, email: 1 }, byHourOfWeek: {} } }),
+    });
+    const slotless = proposeMessage(webFan, intent({ wanted: ['web', 'email'] }), anEnv());
+    expect(slotless.channels).toEqual(['email']);
+    expect(slotless.reasons).toContain('web: no slot to show it in');
+    const webOnly = proposeMessage(webFan, intent({ wanted: ['web'] }), anEnv());
+    expect(webOnly.channels).toEqual([]);
+    expect(webOnly.reasons).toContain('no channel the customer can receive');
+    const slotted = proposeMessage(
+      webFan,
+      intent({ wanted: ['web', 'email'], details: { slot: 'homepage-hero' } }),
+      anEnv(),
+    );
+    expect(slotted.channels).toEqual(['web', 'email']);
+    expect(slotted.reasons).not.toContain('web: no slot to show it in');
+  });
+
   it('multiplies the agent confidence by the reach of the first channel', () => {
     const optedIn = proposeMessage(aView(), intent(), anEnv());
     expect(optedIn.confidence).toBe(0.8);

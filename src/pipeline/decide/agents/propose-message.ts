@@ -3,7 +3,7 @@ import type { JsonObject } from '../../../core/event.js';
 import type { Channel } from '../../../core/profile.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
 import { chooseChannels } from './choose-channels.js';
-import { scheduleSend } from './schedule-send.js';
+import { scheduleSend, type SendDeadline } from './schedule-send.js';
 
 export interface MessageIntent {
   agent: string;
@@ -20,6 +20,8 @@ export interface MessageIntent {
   reasons: string[];
   atMs: number;
   optimiseSendTime: boolean;
+  /** The latest moment send-time optimisation may move the message to (a celebration's day). */
+  sendBy?: SendDeadline | null;
   journey?: Decision['journey'];
   experiment?: Decision['experiment'];
   details?: JsonObject;
@@ -51,9 +53,21 @@ export const proposeMessage = (
   intent: MessageIntent,
   env: DecideEnv,
 ): Proposal => {
-  const choice = chooseChannels(view.state, intent.wanted);
+  // Web content is shown in a slot of the website: a message that names none (a custom event's,
+  // a campaign's or a journey send step's channels listing web) cannot go there.
+  const slotless = typeof intent.details?.['slot'] !== 'string';
+  const wanted = slotless ? intent.wanted.filter((c) => c !== 'web') : intent.wanted;
+  const choice = chooseChannels(view.state, wanted);
+  if (wanted.length < intent.wanted.length) choice.reasons.unshift('web: no slot to show it in');
   const first = choice.channels[0];
-  const when = scheduleSend(intent.atMs, first, view.state, env, intent.optimiseSendTime);
+  const when = scheduleSend(
+    intent.atMs,
+    first,
+    view.state,
+    env,
+    intent.optimiseSendTime,
+    intent.sendBy ?? null,
+  );
   const confidence = Math.round(intent.baseConfidence * choice.reach * 1000) / 1000;
   const conversion = conversionOn(view, first);
   const reasons = [...intent.reasons];

@@ -141,6 +141,20 @@ describe('scheduleSend', () => {
     ]);
   });
 
+  it('moves no later than the latest time it is given', () => {
+    const dayFan = responding({ [t0Slot + 5]: 8, [t0Slot + 2]: 4 });
+    const latest = { atMs: t0 + hoursMs(3), why: 'the end of the day' };
+    const moved = scheduleSend(t0, 'email', dayFan, env(), true, latest);
+    expect(moved.atMs).toBe(t0 + hoursMs(2));
+    expect(moved.reasons).toEqual([
+      'send time: not moved past 2026-01-15T15:00:00.000Z (the end of the day)',
+      "send time: moved to the customer's best hour (2026-01-15T14:00:00.000Z)",
+    ]);
+    // A latest time already past: not moved at all.
+    const past = { atMs: t0 - 1, why: 'the end of the day' };
+    expect(scheduleSend(t0, 'email', dayFan, env(), true, past).atMs).toBe(t0);
+  });
+
   it('chooses the best hour outside quiet hours, not one quiet hours would hold 10 h more', () => {
     // Their responses come at 22:00, a quiet hour: moving there would hold the message until
     // 08:00 the next day, 20 h after now. The hours outside quiet hours score alike: now.

@@ -45,13 +45,23 @@ export interface SendTime {
   reasons: string[];
 }
 
-/** When to send: the best hour when asked for, then out of quiet hours (web is never held). */
+/** The latest moment a send may be moved to, and why (`the end of the birthday`). */
+export interface SendDeadline {
+  atMs: number;
+  why: string;
+}
+
+/**
+ * When to send: the best hour when asked for — never later than `latest`, when given — then out
+ * of quiet hours (web is never held).
+ */
 export const scheduleSend = (
   atMs: number,
   channel: Channel | undefined,
   state: ProfileState,
   env: { policy: DecidePolicy; population: readonly number[] | null },
   optimise: boolean,
+  latest: SendDeadline | null = null,
 ): SendTime => {
   const reasons: string[] = [];
   let when = atMs;
@@ -59,7 +69,17 @@ export const scheduleSend = (
   const outsideQuietHours = (t: number) =>
     afterQuietHours(t, tz.timezone, env.policy.quietHours) === t;
   if (optimise && env.policy.sendTime.enabled && channel !== 'web') {
-    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, outsideQuietHours);
+    const allowed =
+      latest === null ? outsideQuietHours : (t: number) => t <= latest.atMs && outsideQuietHours(t);
+    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, allowed);
+    if (
+      best !== null &&
+      latest !== null &&
+      latest.atMs < atMs + env.policy.sendTime.maxDelayHours * HOUR_MS
+    )
+      reasons.push(
+        `send time: not moved past ${new Date(latest.atMs).toISOString()} (${latest.why})`,
+      );
     if (best !== null && best.atMs > atMs) {
       when = best.atMs;
       reasons.push(

@@ -9,6 +9,7 @@ import {
   defaultDecidePolicy,
   hoursMs,
   t0,
+  withPolicy,
 } from '../test-builders.js';
 import { winBackAgent, winBackTier } from './win-back-agent.js';
 
@@ -128,6 +129,39 @@ describe('winBackAgent', () => {
     expect(p.action).toBe('win-back-web');
     expect(p.channels).toEqual(['web']);
     expect(p.scheduledForMs).toBe(lateEvening);
+  });
+
+  it('puts the web wave in a slot, as a journey web step, for webTtlHours', () => {
+    const p = proposal(winBackAgent(dormant(200), wave(2), anEnv(), t0 + daysMs(6)));
+    expect(p.details).toMatchObject({
+      tier: 'generic',
+      wave: 2,
+      slot: 'homepage-hero',
+      content: 'win-back-generic',
+      expiresAt: new Date(t0 + daysMs(6) + hoursMs(168)).toISOString(),
+    });
+    expect(p.reasons).toContain(
+      `in slot homepage-hero until ${new Date(t0 + daysMs(6) + hoursMs(168)).toISOString()}`,
+    );
+    // Waves on other channels name no slot.
+    const email = proposal(winBackAgent(dormant(200), wave(0), anEnv(), t0));
+    expect(email.details['slot']).toBeUndefined();
+    expect(email.details['expiresAt']).toBeUndefined();
+  });
+
+  it('takes the web wave out of its slot when its code expires, if that comes first', () => {
+    const env = anEnv({
+      policy: withPolicy({
+        winBack: { ...policy, webSlot: 'account-banner', webTtlHours: 500, codeValidHours: 72 },
+      }),
+    });
+    const p = proposal(winBackAgent(dormant(600), wave(2), env, t0));
+    expect(p.details).toMatchObject({
+      slot: 'account-banner',
+      content: 'win-back-new-products',
+      expiresAt: new Date(t0 + hoursMs(72)).toISOString(),
+    });
+    expect(p.incentive?.expiresAtMs).toBe(t0 + hoursMs(72));
   });
 
   it('makes the last wave the follow-up of non-responders', () => {

@@ -56,6 +56,21 @@ export const winBackAgent = (
   const percent = tier === 'discount' ? p.discountPercent : p.genericPercent;
   const channel = wave.channel;
   const followUp = trigger.wave === p.waves.length - 1 && trigger.wave > 0;
+  const template = tier === 'discount' ? 'win-back-new-products' : 'win-back-generic';
+  const codeExpiresAtMs = nowMs + p.codeValidHours * HOUR_MS;
+  // A web wave is shown in a slot of the website, as a journey `web` step is: without a slot no
+  // visit could ever show it. It leaves at once (web is never held), and leaves the slot when
+  // its TTL ends or its code expires, whichever comes first.
+  const web =
+    channel === 'web'
+      ? {
+          slot: p.webSlot,
+          content: template,
+          expiresAt: new Date(
+            Math.min(nowMs + p.webTtlHours * HOUR_MS, codeExpiresAtMs),
+          ).toISOString(),
+        }
+      : {};
   return proposeMessage(
     view,
     {
@@ -63,13 +78,13 @@ export const winBackAgent = (
       trigger,
       action: followUp ? 'win-back-follow-up' : `win-back-${channel}`,
       wanted: [channel],
-      template: tier === 'discount' ? 'win-back-new-products' : 'win-back-generic',
+      template,
       incentive: {
         kind: 'percent-off',
         percent,
         amount: null,
         code: toIncentiveCode(`MISSYOU${percent}`, env.nextId()),
-        expiresAtMs: nowMs + p.codeValidHours * HOUR_MS,
+        expiresAtMs: codeExpiresAtMs,
       },
       baseConfidence: 0.7,
       priority: env.policy.priorities.winBack,
@@ -77,10 +92,11 @@ export const winBackAgent = (
       reasons: [
         ...reasons,
         tier === 'discount' ? `${percent} % off and new products` : `generic ${percent} % offer`,
+        ...('slot' in web ? [`in slot ${web.slot} until ${web.expiresAt}`] : []),
       ],
       atMs: nowMs,
       optimiseSendTime: channel !== 'web',
-      details: { tier, wave: trigger.wave },
+      details: { tier, wave: trigger.wave, ...web },
     },
     env,
   );
