@@ -656,6 +656,12 @@ decide:
       'with trigger signed-up, is not a setting (only with trigger stage-changed, segment-changed or inactive)',
     ],
     [
+      "web among a send step's channels",
+      aJourney(signedUp, '{ id: s, type: send, channels: [email, web], template: t }'),
+      `${at}/steps/0/channels/1`,
+      'a send step names no website slot, so web content from it could never be shown: use a web step (slot, content, ttlHours)',
+    ],
+    [
       'a trigger that does not exist',
       aJourney('{ trigger: signup }', send),
       `${at}/entry/trigger`,

@@ -254,6 +254,16 @@ export const checkJourneys = (
       });
     journey.steps.forEach((step, i) => {
       const here = `${at}/steps/${i}`;
+      // A send step names no website slot: web there could never be shown (decisions.md).
+      if (step.type === 'send')
+        step.channels.forEach((channel, k) => {
+          if (channel === 'web')
+            problems.push({
+              path: `${here}/channels/${k}`,
+              message:
+                'a send step names no website slot, so web content from it could never be shown: use a web step (slot, content, ttlHours)',
+            });
+        });
       for (const target of targetsOf(step))
         if (target !== undefined && !stepIds.has(target))
           problems.push({
