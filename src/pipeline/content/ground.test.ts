@@ -62,6 +62,31 @@ describe('checkGrounding', () => {
       ['percentage', '15%'],
       ['product-name', 'SPRING SAVER15'],
     ]);
+    // Its share only: not a count, a span or points that happen to be the same number.
+    for (const [text, claim] of [
+      ['Offer ends in 15 days.', '15'],
+      ['Hurry: fifteen left.', 'fifteen left'],
+      ['Get 15 points.', '15'],
+    ] as const)
+      expect(claimsOf(checkGrounding(aVariant({ body: text }), [doc], incentive)), text).toEqual([
+        ['number', claim],
+      ]);
+  });
+
+  it('reads the other ways an offer of half, or of so many for fewer, is written', () => {
+    for (const [body, claim] of [
+      ['Now at half the price.', 'half the price'],
+      ['Prices cut in half.', 'cut in half'],
+      ['Save half on the Widget.', 'Save half'],
+    ] as const)
+      expect(claimsInBody(body), body).toEqual([['percentage', claim]]);
+    expect(claimsInBody('Two for the price of one!')).toEqual([
+      ['number', 'Two for the price of one'],
+    ]);
+    const offer = { ...doc, body: `${doc.body} Two for one on every widget.` };
+    expect(checkGrounding(aVariant({ body: 'Two for the price of one!' }), [offer], null).ok).toBe(
+      true,
+    );
   });
 
   it('compares prices by amount and currency', () => {

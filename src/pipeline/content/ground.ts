@@ -340,10 +340,12 @@ const extractors: readonly {
     key: (m) => String(valueOfWords(m[1] ?? '')),
   },
   {
-    // "Half price", "half off": 50 %; "a third off", "one quarter off": 33.33 % and 25 %.
+    // "Half price", "half off", "at half the price", "prices cut in half", "save half": 50 %;
+    // "a third off", "one quarter off": 33.33 % and 25 %.
     kind: 'percentage',
-    pattern: /\b(?:(half)|(?:a|one)[\s-]+(third|quarter|fifth|tenth))[\s-]+(?:price|off)\b/gi,
-    key: (m) => (m[1] !== undefined ? '50' : String(fractions[(m[2] ?? '').toLowerCase()] ?? 0)),
+    pattern:
+      /\b(?:(half)[\s-]+(?:the[\s-]+)?(?:price|off)|(?:a|one)[\s-]+(third|quarter|fifth|tenth)[\s-]+(?:price|off)|(?:cut|slashed|reduced|halved)[\s-]+in[\s-]+(half)|(?:save|saving|pay)[\s-]+(?:only[\s-]+)?(half))\b/gi,
+    key: (m) => (m[2] === undefined ? '50' : String(fractions[m[2].toLowerCase()] ?? 0)),
   },
   {
     // A fraction in figures ("½", read as 1⁄2, "1/3 off"): a share, in percent.
@@ -457,7 +459,7 @@ const extractors: readonly {
     // as the pair, so "buy two, get one free" is "3 for 2".
     kind: 'number',
     pattern: new RegExp(
-      `\\b(?:buy[\\s-]+${offerCount}[,\\s-]+get[\\s-]+${offerCount}[\\s-]+free\\b|(bogo)\\b|${offerCount}[\\s-]+for[\\s-]+${offerCount}\\b)`,
+      `\\b(?:buy[\\s-]+${offerCount}[,\\s-]+get[\\s-]+${offerCount}[\\s-]+free\\b|(bogo)\\b|${offerCount}[\\s-]+for[\\s-]+(?:the[\\s-]+price[\\s-]+of[\\s-]+)?${offerCount}\\b)`,
       'gi',
     ),
     key: (m) => {
@@ -760,8 +762,8 @@ export const checkGrounding = (
     // A claim made twice (in the subject and the body) is named once.
     if (named.has(`${claim.kind} ${claim.text}`)) continue;
     named.add(`${claim.kind} ${claim.text}`);
-    const fromIncentive =
-      (claim.kind === 'percentage' || claim.kind === 'number') && incentiveKeys.includes(claim.key);
+    // The incentive grounds its own share only, not a count, a span or points of that size.
+    const fromIncentive = claim.kind === 'percentage' && incentiveKeys.includes(claim.key);
     if (fromIncentive || isGrounded(claim, facts)) continue;
     problems.push({
       claim: claim.text,
