@@ -133,7 +133,12 @@ if (args.only === undefined || args.only === 'stored') {
   const dir = mkdtempSync(join(tmpdir(), 'herald-decide-bench-'));
   try {
     const config = loadConfig(
-      { HERALD_DATABASE_URL: `sqlite:${join(dir, 'herald.db')}`, HERALD_LOG_LEVEL: 'silent' },
+      {
+        HERALD_DATABASE_URL: `sqlite:${join(dir, 'herald.db')}`,
+        HERALD_LOG_LEVEL: 'silent',
+        HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+        HERALD_PUBLIC_URL: 'https://herald.example.com',
+      },
       null,
     );
     const clock = createVirtualClock(T0);
@@ -200,7 +205,12 @@ if (args.only === undefined || args.only === 'simulate') {
   const simDir = mkdtempSync(join(tmpdir(), 'herald-sim-bench-'));
   try {
     const config = loadConfig(
-      { HERALD_DATABASE_URL: `sqlite:${join(simDir, 'source.db')}`, HERALD_LOG_LEVEL: 'silent' },
+      {
+        HERALD_DATABASE_URL: `sqlite:${join(simDir, 'source.db')}`,
+        HERALD_LOG_LEVEL: 'silent',
+        HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+        HERALD_PUBLIC_URL: 'https://herald.example.com',
+      },
       null,
     );
     const end = T0 + 30 * DAY_MS;

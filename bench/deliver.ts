@@ -45,6 +45,9 @@ const withServices = async <T>(env: Record<string, string>, work: (s: Services) 
       {
         HERALD_DATABASE_URL: `sqlite:${join(dir, 'herald.db')}`,
         HERALD_LOG_LEVEL: 'silent',
+        // A sender as CAN-SPAM asks: customers of no known country are held to it.
+        HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+        HERALD_PUBLIC_URL: 'https://herald.example.com',
         ...env,
       },
       unlimited,

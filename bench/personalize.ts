@@ -38,7 +38,12 @@ const dir = mkdtempSync(join(tmpdir(), 'herald-personalize-bench-'));
 try {
   const file = join(dir, 'herald.db');
   const config = loadConfig(
-    { HERALD_DATABASE_URL: `sqlite:${file}`, HERALD_LOG_LEVEL: 'silent' },
+    {
+      HERALD_DATABASE_URL: `sqlite:${file}`,
+      HERALD_LOG_LEVEL: 'silent',
+      HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+      HERALD_PUBLIC_URL: 'https://herald.example.com',
+    },
     null,
   );
   const services = await createServices(config, {
