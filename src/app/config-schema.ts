@@ -488,6 +488,20 @@ export const configSchema = Type.Object(
           default: 20,
           description: 'Per model call.',
         }),
+        temperature: Type.Number({
+          minimum: 0,
+          maximum: 2,
+          default: 0.7,
+          description:
+            'The model’s sampling temperature (0–2): lower writes steadier copy. Copy cached for one temperature is not served for another.',
+        }),
+        maxRetries: Type.Integer({
+          minimum: 0,
+          maximum: 10,
+          default: 3,
+          description:
+            'Further attempts after a timeout, a connection failure, a 408, 429 or 5xx (a malformed reply is not retried).',
+        }),
         voiceWords: Type.Array(Type.String({ minLength: 1 }), {
           default: ['you', 'your', 'we', 'together', 'enjoy', 'discover'],
           description: 'Words of the brand’s voice: brand consistency credits them.',

@@ -89,7 +89,10 @@ export const prepareCreative = async (
           data: {
             campaignId: campaign.id,
             audience,
-            learnedOrder: learned,
+            // The learnings applied (the plan's strategies, in the order they won), and those
+            // outside the segment's plan, which wrote nothing.
+            learnedOrder: written.learnedOrder,
+            learnedIgnored: written.learnedIgnored,
             variants: variants.map((v) => ({
               id: v.id,
               strategy: v.strategy,

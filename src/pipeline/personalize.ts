@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.js';
 import { toCustomerId } from '../core/ids.js';
 import {
   checkGrounding,
+  checkLiquid,
   composeVariants,
   createContentIndex,
   documentsInForce,
@@ -16,6 +17,7 @@ import {
   type ContentDocument,
   type GroundingProblem,
   type Incentive,
+  type LiquidProblem,
   type RetrievedContent,
   type Strategy,
   type Tone,
@@ -113,8 +115,9 @@ export interface PersonalizeOptions {
   variants: number;
   /**
    * Generation cache, by segment, strategies, tone, content set and template version (and the
-   * incentive, variant count, brand and writer the copy is written with): a campaign to many
-   * customers asks once per segment.
+   * incentive, variant count, brand and writer — the model, its temperature and endpoint — the
+   * copy is written with): a campaign to many customers asks once per segment. A fallback after
+   * a failure that may pass (timeout, rate limit, server or connection error) is not kept.
    */
   cache?: Map<string, Written>;
 }
@@ -129,10 +132,23 @@ interface Written {
   /** Whether the language model was asked (it may have failed before billing anything). */
   called: boolean;
   usage: Usage | null;
+  /**
+   * The composer's copy stands in after a failure that may pass (a timeout, a rate limit, a
+   * server or connection error): not cached, so the next run asks the model again.
+   */
+  transient: boolean;
 }
 
 export interface ScreenedVariant extends GeneratedVariant {
-  grounding: { ok: boolean; problems: GroundingProblem[]; replacedBy: string | null };
+  /**
+   * Whether the copy is grounded in its sources and holds only the Liquid the composer writes
+   * (`kind: 'liquid'` problems name any other variable, filter or tag).
+   */
+  grounding: {
+    ok: boolean;
+    problems: (GroundingProblem | LiquidProblem)[];
+    replacedBy: string | null;
+  };
   safety: { outcome: Verdict['outcome']; verdicts: Verdict[]; moderation: ModerationOutcome };
   scores: BrandScore;
 }
@@ -260,6 +276,7 @@ const generate = async (
       fallback: null,
       called: false,
       usage: null,
+      transient: false,
     };
   const { languageModel } = options;
   // An adapter reports failures as answers; one that throws all the same is a failure too.
@@ -283,21 +300,25 @@ const generate = async (
     .catch((error: unknown) => ({
       ok: false as const,
       reason: `the language model failed: ${error instanceof Error ? error.message : String(error)}`,
+      retryable: true,
       usage: null,
     }));
-  if (!answer.ok)
-    return {
-      variants: composed.value,
-      generator: 'offline-composer',
-      fallback: answer.reason,
-      called: true,
-      usage: answer.usage,
-    };
+  const fallback = (reason: string, transient: boolean, usage: Usage | null): Written => ({
+    variants: composed.value,
+    generator: 'offline-composer',
+    fallback: reason,
+    called: true,
+    usage,
+    transient,
+  });
+  if (!answer.ok) return fallback(answer.reason, answer.retryable, answer.usage);
+  const labels = strategiesOfReply(answer.variants, planned(plan.strategies, options.variants));
+  if (!labels.ok) return fallback(`malformed reply: ${labels.error}`, false, answer.usage);
   return {
-    variants: answer.variants.map((v, i) => ({
+    variants: answer.variants.map(({ strategy: _said, ...v }, i) => ({
       ...v,
       id: `${segment}-llm-${String(i + 1)}`,
-      strategy: plan.strategies[i % plan.strategies.length] ?? 'control',
+      strategy: labels.value[i] ?? 'control',
       tone: plan.tone,
       generator: `${options.languageModel?.name ?? 'model'}:${answer.model}`,
     })),
@@ -305,7 +326,36 @@ const generate = async (
     fallback: null,
     called: true,
     usage: answer.usage,
+    transient: false,
   };
+};
+
+/** The strategy of each of `count` variants: the plan's, repeated as the composer does. */
+const planned = (strategies: readonly Strategy[], count: number): Strategy[] =>
+  Array.from({ length: count }, (_, i) => strategies[i % strategies.length] ?? 'control');
+
+/**
+ * The strategy of each variant of a model's reply, checked against the request: as many
+ * variants as asked, and — when the model labels them — each strategy as many times as the
+ * plan asks, in any order (unlabelled variants take the plan's strategy at their place).
+ */
+const strategiesOfReply = (
+  variants: readonly { strategy?: string }[],
+  plan: readonly Strategy[],
+): { ok: true; value: Strategy[] } | { ok: false; error: string } => {
+  if (variants.length !== plan.length)
+    return {
+      ok: false,
+      error: `${String(variants.length)} variant${variants.length === 1 ? '' : 's'}, asked for ${String(plan.length)}`,
+    };
+  const said = variants.map((v, i) => v.strategy?.trim() ?? plan[i] ?? 'control');
+  const unknown = said.find((s) => !plan.includes(s as Strategy));
+  if (unknown !== undefined)
+    return { ok: false, error: `strategy "${unknown}", asked for ${plan.join(', ')}` };
+  const sorted = (list: readonly string[]) => [...list].sort().join(',');
+  if (sorted(said) !== sorted(plan))
+    return { ok: false, error: `strategies ${said.join(', ')}, asked for ${plan.join(', ')}` };
+  return { ok: true, value: said as Strategy[] };
 };
 
 /**
@@ -386,11 +436,14 @@ export const personalize = async (
       options.variants,
       options.brandName,
       options.brand.voiceWords,
-      options.languageModel?.name ?? 'offline-composer',
+      options.languageModel?.cacheKey ?? 'offline-composer',
     ]);
     const cached = options.cache?.get(key);
     const written = cached ?? (await generate(segment, plan, retrieved, options));
-    if (cached === undefined) options.cache?.set(key, written);
+    // A fallback after a failure that may pass is not kept: the next run asks the model again.
+    // The model's copy is kept (grounding and Liquid are checked again on every read), and so
+    // is a fallback after a malformed or refused reply, which asking again would bill again.
+    if (cached === undefined && !written.transient) options.cache?.set(key, written);
     const cited = retrieved.map((r) => r.doc);
     const incentive = options.incentive ?? null;
     const control = composeVariants({
@@ -404,7 +457,14 @@ export const personalize = async (
     });
     const variants: ScreenedVariant[] = [];
     for (const v of written.variants) {
-      const grounding = checkGrounding(v, cited, incentive, { knownNames: [options.brandName] });
+      const grounded = checkGrounding(v, cited, incentive, { knownNames: [options.brandName] });
+      // Copy is rendered with the customer's data: only the composer's own Liquid may print.
+      const liquid = checkLiquid(v);
+      const problems = [
+        ...(grounded.ok ? [] : grounded.problems),
+        ...(liquid.ok ? [] : liquid.problems),
+      ];
+      const grounding = { ok: problems.length === 0, problems };
       const replacement = grounding.ok || !control.ok ? null : (control.value[0] ?? null);
       const used: GeneratedVariant =
         replacement === null ? v : { ...replacement, id: `${v.id}-control` };
@@ -413,7 +473,7 @@ export const personalize = async (
         ...used,
         grounding: {
           ok: grounding.ok,
-          problems: grounding.ok ? [] : grounding.problems,
+          problems: grounding.problems,
           replacedBy: replacement === null ? null : used.id,
         },
         safety: await screen(used, scores, options),
@@ -466,6 +526,10 @@ export interface CampaignCreative {
   /** Variants left out, with why. */
   refused: { id: string; reason: string }[];
   retrieved: { id: string; title: string; score: number }[];
+  /** The learnings applied: strategies of the segment's plan, in the order they won. */
+  learnedOrder: Strategy[];
+  /** Learnings outside the segment's plan: not written, recorded so that nothing is lost. */
+  learnedIgnored: string[];
 }
 
 /**
@@ -473,6 +537,11 @@ export interface CampaignCreative {
  * campaign's own query, when given), the segment's strategies — the ones that won before
  * first, when a finished test left learnings — then the same grounding, screen and scores as
  * `personalize`. Only variants that are grounded and pass the screen outright are usable.
+ *
+ * The copy is written in the plan's own order, so each strategy stays on its document whatever
+ * was learned (a learned order would move the control onto another document, whose copy may
+ * fail the screen); the learnings only order the variants written. A learned strategy outside
+ * the segment's plan is not written: it is returned in `learnedIgnored`.
  */
 export const writeCampaignVariants = async (
   documents: readonly ContentDocument[],
@@ -481,10 +550,19 @@ export const writeCampaignVariants = async (
 ): Promise<CampaignCreative> => {
   const audience = audienceOfSegment(request.segment);
   const plan = planOfAudience(audience);
-  const ordered = [
-    ...request.learned.filter((s): s is Strategy => plan.strategies.includes(s as Strategy)),
-    ...plan.strategies.filter((s) => !request.learned.includes(s)),
+  const learnedOrder = [
+    ...new Set(
+      request.learned.filter((s): s is Strategy => plan.strategies.includes(s as Strategy)),
+    ),
   ];
+  const learnedIgnored = [
+    ...new Set(request.learned.filter((s) => !plan.strategies.includes(s as Strategy))),
+  ];
+  // Learned strategies first, then the plan's others in its order (a stable sort).
+  const rank = (strategy: Strategy) => {
+    const at = learnedOrder.indexOf(strategy);
+    return at === -1 ? learnedOrder.length : at;
+  };
   const result = await personalize(
     [{ id: 'campaign', tier: '', purchaseFrequency: 0, avgOrderValue: 0, lastEngagementDays: 0 }],
     documents,
@@ -493,7 +571,6 @@ export const writeCampaignVariants = async (
       segment: 'Standard',
       plan: {
         ...plan,
-        strategies: ordered,
         query: request.query === null ? plan.query : `${request.query} ${plan.query}`,
       },
     },
@@ -501,7 +578,10 @@ export const writeCampaignVariants = async (
   const written = result.segments[0];
   const usable: ScreenedVariant[] = [];
   const refused: { id: string; reason: string }[] = [];
-  for (const v of written?.variants ?? []) {
+  const inOrder = [...(written?.variants ?? [])].sort(
+    (a, b) => rank(a.strategy) - rank(b.strategy),
+  );
+  for (const v of inOrder) {
     if (!v.grounding.ok) refused.push({ id: v.id, reason: 'not grounded' });
     else if (v.safety.outcome !== 'pass')
       refused.push({
@@ -513,5 +593,12 @@ export const writeCampaignVariants = async (
       });
     else usable.push(v);
   }
-  return { usable, refused, retrieved: written?.retrieved ?? [], usage: result.usage };
+  return {
+    usable,
+    refused,
+    retrieved: written?.retrieved ?? [],
+    usage: result.usage,
+    learnedOrder,
+    learnedIgnored,
+  };
 };

@@ -14,6 +14,10 @@ export interface Incentive {
 /** What Herald asks a language model to write for one campaign. */
 export interface GenerationRequest {
   segment: string;
+  /**
+   * The strategies, comma-separated, in the order the variants take them (the list repeats
+   * when `count` is longer): variant i is written for strategy i.
+   */
   strategy: string;
   tone: string;
   /** How many variants to write. */
@@ -32,6 +36,8 @@ export interface GeneratedVariant {
   cta: string;
   /** Doc ids of the snippets the copy says it draws on. */
   citations: string[];
+  /** The strategy the model says it wrote the variant for, when it said. */
+  strategy?: string;
 }
 
 /** What the model billed for its reply. */
@@ -56,7 +62,12 @@ export type GenerationOutcome =
 export interface LanguageModel {
   readonly name: string;
   /**
-   * Resolves with the variants, or with `ok: false` for anything the model or its transport
+   * Everything besides the request that shapes the copy (the model id, its temperature, the
+   * endpoint): copy cached under one key is never served for another.
+   */
+  readonly cacheKey: string;
+  /**
+   * Resolves with exactly `request.count` variants, or with `ok: false` for anything the model or its transport
    * did (refusal, malformed reply, rate limit, server error, timeout, `signal` aborted); it
    * rejects only on a bug in Herald.
    */

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Value } from '@sinclair/typebox/value';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { createLocalModerator } from '../../src/adapters/moderation/local-moderator.js';
 import { readContentDir } from '../../src/cli/commands/content.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { prepareCreative } from '../../src/pipeline/creative.js';
 import { promoteDueWinners, promoteWinner } from '../../src/pipeline/experiment-results.js';
+import { guardPolicySchema, type GuardPolicy } from '../../src/pipeline/guard/index.js';
+import { writeCampaignVariants, type PersonalizeOptions } from '../../src/pipeline/personalize.js';
 import {
   basicAuth,
   startHerald,
@@ -444,3 +448,58 @@ for (const factory of storeFactories)
       });
     },
   );
+
+describe.skipIf(library === undefined)("a campaign's learnings", () => {
+  const options: PersonalizeOptions = {
+    atMs: Date.UTC(2025, 11, 1),
+    brandName: 'Herald Store',
+    shopUrl: 'https://shop.example.com',
+    brand: {
+      voiceWords: ['you', 'your', 'we'],
+      forbiddenWords: ['cheap'],
+      requiredElements: ['personalisation', 'cta'],
+      targetReadingGrade: [6, 12],
+    },
+    guardPolicy: Value.Default(guardPolicySchema, {}) as GuardPolicy,
+    moderator: createLocalModerator(),
+    moderationTimeoutMs: 1000,
+    variants: 3,
+  };
+  const write = (segment: string, learned: string[]) =>
+    writeCampaignVariants(
+      readContentDir(library ?? ''),
+      { segment, query: null, learned },
+      options,
+    );
+  // The composer names a variant by its place (which picks its document) and its strategy.
+  const written = (w: Awaited<ReturnType<typeof write>>) =>
+    [
+      ...w.usable.map((v) => `${v.id} ${v.citations.join(',')}`),
+      ...w.refused.map((r) => r.id),
+    ].sort();
+
+  it('keeps each strategy on its document, only putting the winners first', async () => {
+    for (const [segment, winner] of [
+      ['At-Risk', 'fomo'],
+      ['New', 'curiosity'],
+      ['High-Value Recent', 'social-proof'],
+    ] as const) {
+      const plain = await write(segment, []);
+      const learned = await write(segment, [winner]);
+      expect(learned.learnedOrder).toEqual([winner]);
+      // The same copy, strategy by strategy: a learned order moves no strategy elsewhere.
+      expect(written(learned)).toEqual(written(plain));
+      // The control arm the composer writes stays usable.
+      expect(learned.usable.map((v) => v.strategy)).toContain('control');
+      const winnerWritten = learned.usable.findIndex((v) => v.strategy === winner);
+      if (winnerWritten !== -1) expect(winnerWritten).toBe(0);
+    }
+  });
+
+  it("records a learning outside the segment's plan as ignored, not as applied", async () => {
+    const written = await write('Standard', ['social-proof', 'benefit']);
+    expect(written.learnedOrder).toEqual(['benefit']);
+    expect(written.learnedIgnored).toEqual(['social-proof']);
+    expect(written.usable[0]?.strategy).toBe('benefit');
+  });
+});

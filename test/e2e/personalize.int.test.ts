@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -150,18 +150,18 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
           clock: createVirtualClock(AT),
         }),
       });
-    const variant = (fields: object) => ({
-      variants: [
-        {
-          subject: 'Your Gold benefits are here',
-          preheader: 'Exclusive benefits for Gold members',
-          body: 'Hi {{ customer.firstName }}, as a Gold member you have priority access to new features.',
-          cta: 'See your benefits',
-          citations: ['DOC003'],
-          ...fields,
-        },
-      ],
-    });
+    // As many variants as asked (3), unlabelled: each takes its segment's strategy in turn.
+    const variant = (fields: object) => {
+      const one = {
+        subject: 'Your Gold benefits are here',
+        preheader: 'Exclusive benefits for Gold members',
+        body: 'Hi {{ customer.firstName }}, as a Gold member you have priority access to new features.',
+        cta: 'See your benefits',
+        citations: ['DOC003'],
+        ...fields,
+      };
+      return { variants: [one, one, one] };
+    };
     const highValue = (r: PersonalizeResult) =>
       r.segments.find((s) => s.segment === 'High-Value Recent');
 
@@ -293,6 +293,57 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
       expect(stdout).toMatch(/High-Value Recent \(\d+ customers\) — offline-composer/);
       const result = JSON.parse(readFileSync(out, 'utf8')) as PersonalizeResult;
       expect(result.segments.every((s) => s.variants.length === 3)).toBe(true);
+    }, 60_000);
+
+    it('asks the model at the configured temperature, retrying as often as configured', async () => {
+      const api = await startFakeHttpProvider(() => ({
+        status: 500,
+        body: { error: { message: 'upstream broke' } },
+      }));
+      try {
+        const configured = join(dir, 'model');
+        mkdirSync(configured);
+        writeFileSync(
+          join(configured, 'herald.config.yaml'),
+          'content:\n  temperature: 0.2\n  maxRetries: 1\n',
+        );
+        const out = join(configured, 'result.json');
+        await run(
+          join(root, 'node_modules/.bin/tsx'),
+          [
+            join(root, 'src/cli/main.ts'),
+            'personalize',
+            '--customers',
+            join(scenario ?? '', 'customers.csv'),
+            '--content',
+            join(scenario ?? '', 'approved_content'),
+            '--model',
+            'openai',
+            '--out',
+            out,
+          ],
+          {
+            cwd: configured,
+            env: {
+              ...process.env,
+              HERALD_DATABASE_URL: `sqlite:${join(configured, 'h.db')}`,
+              HERALD_LOG_LEVEL: 'silent',
+              HERALD_OPENAI_API_KEY: 'sk-test',
+              HERALD_OPENAI_BASE_URL: `${api.baseUrl}/v1`,
+            },
+          },
+        );
+        const result = JSON.parse(readFileSync(out, 'utf8')) as PersonalizeResult;
+        const asked = api.requests().map((r) => JSON.parse(r.body) as { temperature: number });
+        // One attempt and one retry per segment, each at the configured temperature.
+        expect(asked).toHaveLength(2 * result.segments.length);
+        expect(asked.every((body) => body.temperature === 0.2)).toBe(true);
+        expect(result.segments.every((s) => s.fallback?.startsWith('server error: 500'))).toBe(
+          true,
+        );
+      } finally {
+        await api.stop();
+      }
     }, 60_000);
   });
 });

@@ -225,6 +225,44 @@ describe('createOpenAiLanguageModel', () => {
     }
   });
 
+  it('reports a complete 200 whose body is not JSON as malformed, without retrying it', async () => {
+    const time = clock();
+    const notJson: Answer = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id":"chatcmpl-1","choices":[{"message":{"content":"');
+    };
+    const api = await startApi(
+      [notJson, completion(JSON.stringify({ variants: [variant] }))],
+      time,
+    );
+    const { model, waits } = aModel(api.baseUrl);
+
+    const outcome = await model.generate(aRequest(), signal());
+
+    expect(outcome).toMatchObject({ ok: false, retryable: false, usage: null });
+    expect(outcome.ok ? '' : outcome.reason).toMatch(/^malformed reply: the body is not JSON \(/);
+    expect(api.seen).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
+  it('still retries a body cut off by a dropped connection', async () => {
+    const time = clock();
+    const cutOff: Answer = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+      res.write('{"id":"chatcmpl-1","choices":[{"message":{"content":"', () => {
+        res.destroy();
+      });
+    };
+    const api = await startApi([cutOff, completion(JSON.stringify({ variants: [variant] }))], time);
+    const { model, waits } = aModel(api.baseUrl);
+
+    const outcome = await model.generate(aRequest(), signal());
+
+    expect(outcome.ok).toBe(true);
+    expect(api.seen).toHaveLength(2);
+    expect(waits).toEqual([500]);
+  });
+
   it('reports JSON of the wrong shape as malformed, naming the path', async () => {
     const time = clock();
     const wrong = { variants: [{ ...variant, citations: 'kb-offline' }] };

@@ -113,6 +113,11 @@ const toAttemptFailure = (
     const { message, headers } = error as APIError;
     return { failure: failure(`${what}: ${message}`, retryable), ...(headers && { headers }) };
   }
+  // The whole body arrived and is not JSON (the SDK's `response.json()` threw): the server
+  // answered, badly. Asking again is not a transport retry; the tokens it may have billed
+  // cannot be read from it.
+  if (error instanceof SyntaxError || (error instanceof Error && error.name === 'SyntaxError'))
+    return { failure: failure(`malformed reply: the body is not JSON (${error.message})`, false) };
   // Connection refused or reset, or a body cut off mid-way: the server may do better next time.
   const message = error instanceof Error ? error.message : String(error);
   return { failure: failure(`request failed: ${message}`, true) };
@@ -130,6 +135,7 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
   const maxRetries = options.maxRetries ?? 3;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const wait = options.wait ?? waitOnTimer;
+  const baseUrl = options.baseUrl ?? 'https://api.openai.com/v1';
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
     throw new RangeError(`timeoutMs must be a positive integer, got ${timeoutMs}`);
   if (!Number.isInteger(maxRetries) || maxRetries < 0)
@@ -139,7 +145,7 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
   // Passing every credential field keeps it from filling them in from OPENAI_* variables.
   const client = new OpenAI({
     apiKey: options.apiKey,
-    baseURL: options.baseUrl ?? 'https://api.openai.com/v1',
+    baseURL: baseUrl,
     organization: null,
     project: null,
     adminAPIKey: null,
@@ -173,6 +179,7 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
 
   return {
     name: 'openai',
+    cacheKey: JSON.stringify(['openai', baseUrl, options.model, temperature]),
     async generate(request, signal) {
       for (let retry = 0; ; retry += 1) {
         if (signal.aborted) return aborted();
@@ -213,7 +220,7 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
             false,
             usage,
           );
-        const variants = parseVariants(content);
+        const variants = parseVariants(content, request.count);
         if (!variants.ok) return failure(`malformed reply: ${variants.error}`, false, usage);
         return { ok: true, variants: variants.value, usage, model: completion.model };
       }

@@ -10,6 +10,7 @@ const variantSchema = Type.Object({
   body: Type.String(),
   cta: Type.String(),
   citations: Type.Array(Type.String()),
+  strategy: Type.Optional(Type.String()),
 });
 
 const replySchema = Type.Object({ variants: Type.Array(variantSchema, { minItems: 1 }) });
@@ -17,11 +18,15 @@ const replySchema = Type.Object({ variants: Type.Array(variantSchema, { minItems
 type Reply = Static<typeof replySchema>;
 
 /**
- * The variants in a model's JSON reply, or what is wrong with it: not JSON, or not
- * `{ variants: [{ subject, preheader, body, cta, citations }] }` with at least one variant.
- * Extra properties are dropped; nothing is checked against the request here.
+ * The variants in a model's JSON reply, or what is wrong with it: not JSON, not
+ * `{ variants: [{ strategy?, subject, preheader, body, cta, citations }] }`, or another number
+ * of variants than the `count` asked for (a reply of 7 is not trimmed to 3: the model did not
+ * follow the brief). Extra properties are dropped; the copy itself is checked by the pipeline.
  */
-export const parseVariants = (content: string): Result<GeneratedVariant[], string> => {
+export const parseVariants = (
+  content: string,
+  count: number,
+): Result<GeneratedVariant[], string> => {
   let value: unknown;
   try {
     value = JSON.parse(content);
@@ -30,13 +35,19 @@ export const parseVariants = (content: string): Result<GeneratedVariant[], strin
   }
   const first = Value.Errors(replySchema, value).First();
   if (first !== undefined) return err(`${first.path || '/'} ${first.message}`);
+  const { variants } = value as Reply;
+  if (variants.length !== count)
+    return err(
+      `${String(variants.length)} variant${variants.length === 1 ? '' : 's'}, asked for ${String(count)}`,
+    );
   return ok(
-    (value as Reply).variants.map(({ subject, preheader, body, cta, citations }) => ({
+    variants.map(({ subject, preheader, body, cta, citations, strategy }) => ({
       subject,
       preheader,
       body,
       cta,
       citations,
+      ...(strategy === undefined ? {} : { strategy }),
     })),
   );
 };

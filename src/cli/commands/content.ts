@@ -232,6 +232,8 @@ export const registerContentCommands = (program: Command): void => {
                     baseUrl: c.openaiBaseUrl,
                     model: c.openaiModel,
                     timeoutMs: c.timeoutSeconds * 1000,
+                    temperature: c.temperature,
+                    maxRetries: c.maxRetries,
                     pricePer1kInputUsd: c.pricePer1kInputUsd,
                     pricePer1kOutputUsd: c.pricePer1kOutputUsd,
                     random: { next: Math.random },

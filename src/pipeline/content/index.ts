@@ -35,6 +35,13 @@ export {
   type GroundingResult,
 } from './ground.js';
 export {
+  checkLiquid,
+  allowedLiquidVariables,
+  allowedLiquidFilters,
+  type LiquidCheck,
+  type LiquidProblem,
+} from './liquid-allowed.js';
+export {
   scoreBrand,
   fleschKincaidGrade,
   countSyllables,
