@@ -6,15 +6,19 @@ const NAME = 'financial';
 
 // A percentage: "40%", "40 percent", "12,5 per cent", "40 pct".
 const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)/giu;
-// What makes one a discount, after it: "40% off", "40%-off", "40 percent discount" …
-// "40% reduced", and a share taken "on" what a sale covers: "40% on all jackets", "40% on
-// everything" (not "98% on time").
+// What makes one a discount, after it: "40% off", "40%-off", "40 percent discount" … and a
+// share taken on the whole of a sale: "40% on all jackets", "40% on everything" (not "98% on
+// time", "100% on your side").
 const DISCOUNT_AFTER =
-  /^[\s\p{Pd}:]*(?:off\b|discount|reduction|reduced\b|savings?\b|rebate|markdown|on\s+(?:all|every|everything|anything|sitewide|storewide|select(?:ed)?|sale|any|your|orders?|items?|purchases?|the\s+(?:whole|entire))\b)/iu;
+  /^[\s\p{Pd}:]*(?:off\b|discount|reduction|savings?\b|rebate|markdown|on\s+(?:all|everything|sitewide|storewide|select(?:ed)?)\b)/iu;
 // … or before it: "save 40%", "take an extra 40% off", "up to 40%", "prices cut by 40%",
-// "discounted 30%", and a sale's own figure: "Summer sale — 40%!", "Sale: up to 40%".
+// "discounted 30%".
 const DISCOUNT_BEFORE =
-  /\b(?:save|saving|savings|take|get|extra|discount(?:ed|s)?(?:\s+(?:of|by))?|(?:reduced|cut|slashed|lowered|marked\s+down|knocked\s+down)\s+by|up\s+to|(?:sale|clearance|promo(?:tion)?|markdowns?)[\s\p{Pd}:!,]*)\s*(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
+  /\b(?:save|saving|savings|take|get|extra|discount(?:ed|s)?(?:\s+(?:of|by))?|(?:reduced|cut|slashed|lowered|marked\s+down|knocked\s+down)\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
+// … or a sale's own figure, standing alone at the end of its clause: "Summer sale — 40%!",
+// "Clearance: 30%." (not "Summer Sale! 40% of our range", "Clearance: 100% cotton").
+const SALE_BEFORE = /\b(?:sale|clearance|promo(?:tion)?|markdowns?)[\s\p{Pd}:!,]*$/iu;
+const CLAUSE_END = /^\s*(?:[!.,;)]|$)/u;
 // … or a label before it, as a receipt or a price tag writes it: "Discount: 40%".
 const LABEL_BEFORE = /\bdiscount\s*:\s*$/iu;
 // … or a minus sign attached to it, after a space or at the start (not a range, "20-50%", nor a
@@ -32,10 +36,10 @@ const WORDED: readonly (readonly [string, RegExp, number])[] = [
 // An amount off ("$20 off", "€15 discount"), and the order it is taken from, when stated just
 // after it ("… any $40 order", "… orders over $40", "… a purchase of $40").
 // An amount is written with its currency before it ("$20", "USD 20", "US$20") or after it
-// ("20€", "20 EUR", "20 dollars").
+// ("20€", "20 EUR", "20 dollars"; not "pounds", as often a weight: "10 pounds off by summer").
 const FIGURE = String.raw`(\d{1,6}(?:[.,]\d{1,2})?)`;
 const CODES = 'USD|EUR|GBP|CAD|AUD|CHF';
-const MONEY = String.raw`(?:(?:[$€£]|\bUS\$|\b(?:${CODES}))\s?${FIGURE}|${FIGURE}\s?(?:[$€£]|(?:${CODES}|dollars?|euros?|pounds?)\b))`;
+const MONEY = String.raw`(?:(?:[$€£]|\bUS\$|\b(?:${CODES}))\s?${FIGURE}|${FIGURE}\s?(?:[$€£]|(?:${CODES}|dollars?|euros?)\b))`;
 // What lies between a discount and its order: no other figure or currency sign.
 const GAP = String.raw`[^$€£\d]`;
 const AMOUNT_OFF = new RegExp(String.raw`${MONEY}\s*(?:off\b|discount)`, 'giu');
@@ -74,6 +78,7 @@ const statedIn = (text: string, labels: boolean): number | null => {
     if (
       DISCOUNT_AFTER.test(text.slice(end, end + LEAD_IN)) ||
       DISCOUNT_BEFORE.test(before) ||
+      (SALE_BEFORE.test(before) && CLAUSE_END.test(text.slice(end, end + 2))) ||
       MINUS_BEFORE.test(before) ||
       (labels && LABEL_BEFORE.test(before))
     )
