@@ -17,6 +17,13 @@ export interface ConsentEntry {
    */
   explicit?: true;
   /**
+   * Set on a withdrawal that named no channel of its own (`Unsubscribed { channel: "all" }` or
+   * one Herald does not know) and so was spread to every channel: it withdraws marketing
+   * there, but is no opt-out of the channel itself (an SMS STOP is), which would stop
+   * transactional messages too.
+   */
+  everyChannel?: true;
+  /**
    * Traits only: when traits first said what they still say. Integrations resend every trait on
    * each identify, so a restated grant is not a new one: the GDPR age of consent counts from
    * here. Absent: since `atMs`.

@@ -159,7 +159,12 @@ describe('the consent guardrail’s rules, again at hand-off', () => {
     agent: 'journey',
     createdAtMs: now - HOUR_MS,
   });
-  const given = (granted: boolean) => ({ granted, atMs: now, source: 'Consent Updated' });
+  const given = (granted: boolean) => ({
+    granted,
+    atMs: now,
+    source: 'Consent Updated',
+    explicit: true as const,
+  });
 
   it('refuses marketing the customer’s preferences now exclude: channels, topics, cadence never', () => {
     const codeOf = (preferences: Record<string, unknown>) =>

@@ -556,8 +556,11 @@ describe('applyEvent', () => {
             granted: false,
             atMs: at(1),
             explicit: true,
+            everyChannel: true,
           });
       }
+      // A withdrawal naming its channel is that channel's own opt-out.
+      expect(state.consent.sms?.['marketing']?.everyChannel).toBeUndefined();
       // Purposes are kept trimmed and in lower case, as topics are looked up.
       const topic = applyAll([
         aTrack('Unsubscribed', { purpose: ' Newsletter ' }, { timestampMs: at(1) }),

@@ -150,10 +150,17 @@ export const updateConsent = (
   const named = asString(pick(props, 'channel')) ?? 'email';
   const channel = channelOf(named);
   const source = asString(pick(props, 'source')) ?? event.name;
+  const spread = channel === null ? { everyChannel: true as const } : {};
   const withdraw = (purpose: string) =>
     (channel === null ? channels : [channel]).reduce(
       (next, c) =>
-        setConsent(next, c, purpose, { granted: false, ...dated, source, explicit: true }),
+        setConsent(next, c, purpose, {
+          granted: false,
+          ...dated,
+          source,
+          explicit: true,
+          ...spread,
+        }),
       consent,
     );
   if (event.name === 'Consent Updated') {

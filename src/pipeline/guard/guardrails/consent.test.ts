@@ -13,7 +13,12 @@ import {
 import { consentGuardrail } from './consent.js';
 
 const policy = defaultGuardPolicy();
-const given = (granted: boolean) => ({ granted, atMs: now - HOUR_MS, source: 'Consent Updated' });
+const given = (granted: boolean) => ({
+  granted,
+  atMs: now - HOUR_MS,
+  source: 'Consent Updated',
+  explicit: true as const,
+});
 
 /** The consent guardrail's blocks for a receipt on the channel, to a customer with this consent. */
 const receiptTo = (channel: Channel, consent: Consent) =>
@@ -35,6 +40,15 @@ describe('the consent guardrail on transactional messages', () => {
       expect(receiptTo(channel, { [channel]: { marketing: given(false) } })).toEqual([
         'block:unsubscribed',
       ]);
+  });
+
+  it('sends a receipt where only traits, or an opt-out of every channel at once, withdrew marketing', () => {
+    const fromTraits = { granted: false, atMs: now - HOUR_MS, source: 'identify' };
+    const everyChannel = { ...given(false), source: 'Unsubscribed', everyChannel: true as const };
+    for (const channel of ['sms', 'push'] as const) {
+      expect(receiptTo(channel, { [channel]: { marketing: fromTraits } })).toEqual([]);
+      expect(receiptTo(channel, { [channel]: { marketing: everyChannel } })).toEqual([]);
+    }
   });
 
   it('sends nothing by WhatsApp without an explicit opt-in, for marketing or for the order', () => {

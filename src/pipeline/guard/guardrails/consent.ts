@@ -72,9 +72,11 @@ const withdrawnFigures = (entry: ConsentEntry) => ({
 
 /**
  * What consent asks of a transactional message: none when the channel's consent was withdrawn
- * (its `transactional` purpose on any channel; its `marketing` purpose, an SMS STOP or an
- * opt-out, on SMS, WhatsApp and push), and an explicit opt-in (marketing or transactional) on
- * WhatsApp. SMS without any consent record still goes: the customer gave the number for it.
+ * (its `transactional` purpose on any channel; on SMS, WhatsApp and push, an opt-out of the
+ * channel itself — an SMS STOP, a `Consent Updated` or `Unsubscribed` naming it — but not
+ * traits saying the customer takes no marketing there, nor a withdrawal spread from
+ * `channel: "all"`), and an explicit opt-in (marketing or transactional) on WhatsApp. SMS
+ * without any consent record still goes: the customer gave the number for it.
  */
 const transactionalProblem = (channel: Channel, profile: ProfileState): Verdict | null => {
   const given = profile.consent[channel];
@@ -83,7 +85,10 @@ const transactionalProblem = (channel: Channel, profile: ProfileState): Verdict 
   const withdrawn =
     transactional?.granted === false
       ? transactional
-      : OPT_OUT_COVERS_ALL.has(channel) && marketing?.granted === false
+      : OPT_OUT_COVERS_ALL.has(channel) &&
+          marketing?.granted === false &&
+          marketing.explicit === true &&
+          marketing.everyChannel !== true
         ? marketing
         : undefined;
   if (withdrawn !== undefined)
