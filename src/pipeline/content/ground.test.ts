@@ -76,10 +76,16 @@ describe('checkGrounding', () => {
   it('reads the other ways an offer of half, or of so many for fewer, is written', () => {
     for (const [body, claim] of [
       ['Now at half the price.', 'half the price'],
-      ['Prices cut in half.', 'cut in half'],
+      ['Prices cut in half.', 'Prices cut in half'],
       ['Save half on the Widget.', 'Save half'],
     ] as const)
       expect(claimsInBody(body), body).toEqual([['percentage', claim]]);
+    for (const body of [
+      'Save half an hour every week.',
+      'Pay half now and half later.',
+      'Your wait at checkout is cut in half.',
+    ])
+      expect(claimsInBody(body), body).toEqual([]);
     expect(claimsInBody('Two for the price of one!')).toEqual([
       ['number', 'Two for the price of one'],
     ]);

@@ -340,11 +340,12 @@ const extractors: readonly {
     key: (m) => String(valueOfWords(m[1] ?? '')),
   },
   {
-    // "Half price", "half off", "at half the price", "prices cut in half", "save half": 50 %;
+    // "Half price", "half off", "at half the price", "prices cut in half", "save half on": 50 %
+    // (not "save half an hour", "pay half now", "your wait is cut in half");
     // "a third off", "one quarter off": 33.33 % and 25 %.
     kind: 'percentage',
     pattern:
-      /\b(?:(half)[\s-]+(?:the[\s-]+)?(?:price|off)|(?:a|one)[\s-]+(third|quarter|fifth|tenth)[\s-]+(?:price|off)|(?:cut|slashed|reduced|halved)[\s-]+in[\s-]+(half)|(?:save|saving|pay)[\s-]+(?:only[\s-]+)?(half))\b/gi,
+      /\b(?:(half)[\s-]+(?:the[\s-]+)?(?:price|off)|(?:a|one)[\s-]+(third|quarter|fifth|tenth)[\s-]+(?:price|off)|(?:prices?|costs?)[\s-]+(?:are[\s-]+|is[\s-]+)?(?:cut|slashed)[\s-]+in[\s-]+(half)|(?:save|saving)[\s-]+(half)(?=[\s-]+(?:off|on)\b))\b/gi,
     key: (m) => (m[2] === undefined ? '50' : String(fractions[m[2].toLowerCase()] ?? 0)),
   },
   {
