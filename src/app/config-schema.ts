@@ -270,7 +270,7 @@ export const configSchema = Type.Object(
           Type.String({
             default: '',
             description:
-              'The physical postal address in every marketing email’s footer. CAN-SPAM requires it: without it, marketing email to US customers is blocked.',
+              'The physical postal address in every marketing email’s footer. CAN-SPAM requires it: without it, marketing email to US customers, and to customers of no known country, is blocked.',
           }),
           { env: 'HERALD_POSTAL_ADDRESS' },
         ),
@@ -279,7 +279,7 @@ export const configSchema = Type.Object(
             default: 'http://localhost:3000',
             pattern: '^https?://[^\\s]+$',
             description:
-              'Base of tracking and unsubscribe links, as customers reach Herald. CAN-SPAM needs a working (https) unsubscribe link for US marketing email.',
+              'Base of tracking and unsubscribe links, as customers reach Herald. CAN-SPAM needs a working (https) unsubscribe link for marketing email to US customers and to customers of no known country.',
           }),
           { env: 'HERALD_PUBLIC_URL' },
         ),
