@@ -13,6 +13,7 @@ import { aTrack } from '../support/builders.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import { testDatabaseUrl } from '../support/stores.js';
 import { hashLockKey } from '../../src/adapters/storage/postgres/hash-lock-key.js';
+import { testSender } from '../support/start-herald.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 const MESSAGES = 200;
@@ -43,6 +44,7 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
         HERALD_DATABASE_URL: testDatabaseUrl ?? '',
         HERALD_WRITE_KEYS: 'test-write-key-0001',
         HERALD_ADMIN_TOKEN: 'test-admin-token-0001',
+        ...testSender,
         ...(options.smtpPort === undefined
           ? {}
           : { HERALD_SMTP_URL: `smtp://127.0.0.1:${String(options.smtpPort)}` }),
