@@ -42,7 +42,12 @@ const CODES = 'USD|EUR|GBP|CAD|AUD|CHF';
 const MONEY = String.raw`(?:(?:[$€£]|\bUS\$|\b(?:${CODES}))\s?${FIGURE}|${FIGURE}\s?(?:[$€£]|(?:${CODES}|dollars?|euros?)\b))`;
 // What lies between a discount and its order: no other figure or currency sign.
 const GAP = String.raw`[^$€£\d]`;
-const AMOUNT_OFF = new RegExp(String.raw`${MONEY}\s*(?:off\b|discount)`, 'giu');
+// Found from the word ("off", "discount": rare in copy, a scan for them is cheap), then the
+// amount read just before it — not an amount tried at every digit of the copy.
+const OFF_WORD = /\b(?:off\b|discount)/gi; // without `u`: ten times faster a scan
+const MONEY_BEFORE = new RegExp(String.raw`${MONEY}\s*$`, 'iu');
+// Room for the longest amount MONEY reads ("US$ 123456.78 ").
+const MONEY_REACH = 24;
 const AMOUNT_BASE = new RegExp(
   String.raw`^${GAP}{0,40}?\b(?:orders?|purchases?|spend|basket|cart)\b${GAP}{0,12}?${MONEY}|^${GAP}{0,12}?\b(?:any|a|an|your)\s+${MONEY}`,
   'iu',
@@ -78,7 +83,7 @@ const statedIn = (text: string, labels: boolean): number | null => {
     if (
       DISCOUNT_AFTER.test(text.slice(end, end + LEAD_IN)) ||
       DISCOUNT_BEFORE.test(before) ||
-      (SALE_BEFORE.test(before) && CLAUSE_END.test(text.slice(end, end + 2))) ||
+      (CLAUSE_END.test(text.slice(end, end + 2)) && SALE_BEFORE.test(before)) ||
       MINUS_BEFORE.test(before) ||
       (labels && LABEL_BEFORE.test(before))
     )
@@ -101,12 +106,14 @@ const decimal = (text: string | undefined): number => Number((text ?? '').replac
 /** The amounts off the copy states, each with the order it is taken from when it says. */
 const amountsOff = (text: string): { major: number; ofMajor: number | null }[] => {
   const found: { major: number; ofMajor: number | null }[] = [];
-  for (const match of text.matchAll(AMOUNT_OFF)) {
-    const end = match.index + match[0].length;
+  for (const word of text.matchAll(OFF_WORD)) {
+    const amount = MONEY_BEFORE.exec(text.slice(Math.max(0, word.index - MONEY_REACH), word.index));
+    if (amount === null) continue;
+    const end = word.index + word[0].length;
     const base = AMOUNT_BASE.exec(text.slice(end, end + LEAD_IN));
     const of = base === null ? null : decimal(base[1] ?? base[2] ?? base[3] ?? base[4]);
     found.push({
-      major: decimal(match[1] ?? match[2]),
+      major: decimal(amount[1] ?? amount[2]),
       ofMajor: of !== null && of > 0 ? of : null,
     });
   }
