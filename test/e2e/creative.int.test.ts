@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Value } from '@sinclair/typebox/value';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
-import { createLocalModerator } from '../../src/adapters/moderation/local-moderator.js';
 import { readContentDir } from '../../src/cli/commands/content.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { prepareCreative } from '../../src/pipeline/creative.js';
 import { promoteDueWinners, promoteWinner } from '../../src/pipeline/experiment-results.js';
-import { guardPolicySchema, type GuardPolicy } from '../../src/pipeline/guard/index.js';
-import { writeCampaignVariants, type PersonalizeOptions } from '../../src/pipeline/personalize.js';
+import { writeCampaignVariants } from '../../src/pipeline/personalize.js';
 import {
   basicAuth,
   startHerald,
@@ -19,6 +16,7 @@ import {
 } from '../support/start-herald.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
 import { storeFactories } from '../support/stores.js';
+import { personalizeOptions } from '../support/personalize-options.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12);
 const json = { 'content-type': 'application/json' };
@@ -450,21 +448,7 @@ for (const factory of storeFactories)
   );
 
 describe.skipIf(library === undefined)("a campaign's learnings", () => {
-  const options: PersonalizeOptions = {
-    atMs: Date.UTC(2025, 11, 1),
-    brandName: 'Herald Store',
-    shopUrl: 'https://shop.example.com',
-    brand: {
-      voiceWords: ['you', 'your', 'we'],
-      forbiddenWords: ['cheap'],
-      requiredElements: ['personalisation', 'cta'],
-      targetReadingGrade: [6, 12],
-    },
-    guardPolicy: Value.Default(guardPolicySchema, {}) as GuardPolicy,
-    moderator: createLocalModerator(),
-    moderationTimeoutMs: 1000,
-    variants: 3,
-  };
+  const options = personalizeOptions(Date.UTC(2025, 11, 1));
   const write = (segment: string, learned: string[]) =>
     writeCampaignVariants(
       readContentDir(library ?? ''),

@@ -1,21 +1,19 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Value } from '@sinclair/typebox/value';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import {
   createOpenAiLanguageModel,
   type OpenAiLanguageModelOptions,
 } from '../../src/adapters/language-model/openai.js';
-import { createLocalModerator } from '../../src/adapters/moderation/local-moderator.js';
 import { aDocument } from '../../src/pipeline/content/test-builders.js';
-import { guardPolicySchema, type GuardPolicy } from '../../src/pipeline/guard/index.js';
 import {
   personalize,
   type PersonalizeOptions,
   type PersonalizeResult,
   type ScenarioCustomer,
 } from '../../src/pipeline/personalize.js';
+import { personalizeOptions } from '../support/personalize-options.js';
 
 const AT = Date.UTC(2026, 5, 1);
 
@@ -119,23 +117,8 @@ const aModel = (baseUrl: string, overrides: Partial<OpenAiLanguageModelOptions> 
     ...overrides,
   });
 
-const options = (extra: Partial<PersonalizeOptions>): PersonalizeOptions => ({
-  atMs: AT,
-  brandName: 'Herald Store',
-  shopUrl: 'https://shop.example.com',
-  brand: {
-    voiceWords: ['you', 'your', 'we'],
-    forbiddenWords: ['cheap'],
-    requiredElements: ['personalisation', 'cta'],
-    targetReadingGrade: [6, 12],
-  },
-  guardPolicy: Value.Default(guardPolicySchema, {}) as GuardPolicy,
-  moderator: createLocalModerator(),
-  moderationTimeoutMs: 1000,
-  variants: 3,
-  cache: new Map(),
-  ...extra,
-});
+const options = (extra: Partial<PersonalizeOptions>): PersonalizeOptions =>
+  personalizeOptions(AT, { cache: new Map(), ...extra });
 
 const only = (result: PersonalizeResult) => {
   const [segment] = result.segments;

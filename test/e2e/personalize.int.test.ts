@@ -3,13 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Value } from '@sinclair/typebox/value';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createOpenAiLanguageModel } from '../../src/adapters/language-model/openai.js';
-import { createLocalModerator } from '../../src/adapters/moderation/local-moderator.js';
 import { readContentDir, readScenarioCustomers } from '../../src/cli/commands/content.js';
-import { guardPolicySchema, type GuardPolicy } from '../../src/pipeline/guard/index.js';
 import {
   personalize,
   type PersonalizeOptions,
@@ -18,6 +15,7 @@ import {
 import { seededRandom } from '../../src/ports/random.js';
 import { startFakeHttpProvider, type FakeHttpProvider } from '../support/fake-http-provider.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
+import { personalizeOptions } from '../support/personalize-options.js';
 
 const scenario =
   sharedDataDir === undefined ? undefined : join(sharedDataDir, 'personalization-scenario');
@@ -29,23 +27,8 @@ const root = resolve(import.meta.dirname, '../..');
 describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
   const customers = () => readScenarioCustomers(join(scenario ?? '', 'customers.csv'));
   const documents = () => readContentDir(join(scenario ?? '', 'approved_content'));
-  const options = (extra: Partial<PersonalizeOptions> = {}): PersonalizeOptions => ({
-    atMs: AT,
-    brandName: 'Herald Store',
-    shopUrl: 'https://shop.example.com',
-    brand: {
-      voiceWords: ['you', 'your', 'we'],
-      forbiddenWords: ['cheap'],
-      requiredElements: ['personalisation', 'cta'],
-      targetReadingGrade: [6, 12],
-    },
-    guardPolicy: Value.Default(guardPolicySchema, {}) as GuardPolicy,
-    moderator: createLocalModerator(),
-    moderationTimeoutMs: 1000,
-    variants: 3,
-    cache: new Map(),
-    ...extra,
-  });
+  const options = (extra: Partial<PersonalizeOptions> = {}): PersonalizeOptions =>
+    personalizeOptions(AT, { cache: new Map(), ...extra });
 
   it('segments 250 customers and gives every segment 3 cited, grounded, screened and scored variants', async () => {
     const result = await personalize(customers(), documents(), options());
