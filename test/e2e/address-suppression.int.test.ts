@@ -1,7 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { ingestCall, startHerald, type TestHerald, adminCall } from '../support/start-herald.js';
@@ -31,21 +28,15 @@ for (const factory of storeFactories) {
     () => {
       let herald: TestHerald;
       let clock: VirtualClock;
-      let dir: string;
       beforeEach(async () => {
         clock = createVirtualClock(T0);
-        dir = mkdtempSync(join(tmpdir(), 'herald-address-'));
-        writeFileSync(join(dir, 'receipt.yaml'), receiptYaml);
         herald = await startHerald(factory, {
           clock,
-          env: {
-            HERALD_TEMPLATES_DIR: dir,
-          },
+          templates: { receipt: receiptYaml },
         });
       });
       afterEach(async () => {
         await herald.close();
-        rmSync(dir, { recursive: true, force: true });
       });
 
       const admin = (method: 'GET' | 'POST', url: string, body?: object) =>

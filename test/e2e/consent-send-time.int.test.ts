@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { ingestCall, startHerald, type TestHerald, adminCall } from '../support/start-herald.js';
@@ -24,22 +21,16 @@ for (const factory of storeFactories) {
     () => {
       let herald: TestHerald;
       let clock: VirtualClock;
-      let dir: string;
       beforeEach(async () => {
         clock = createVirtualClock(T0);
-        dir = mkdtempSync(join(tmpdir(), 'herald-consent-'));
-        writeFileSync(join(dir, 'receipt.yaml'), receiptYaml);
         herald = await startHerald(factory, {
           clock,
-          env: {
-            HERALD_TEMPLATES_DIR: dir,
-          },
+          templates: { receipt: receiptYaml },
           configYaml: 'guard:\n  whatsappApprovedTemplates: [order_shipped]\n',
         });
       });
       afterEach(async () => {
         await herald.close();
-        rmSync(dir, { recursive: true, force: true });
       });
 
       const admin = (method: 'GET' | 'POST', url: string, body?: object) =>

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -31,9 +34,19 @@ export const testSender = {
 /** A Herald API on a fresh store, driven with `inject()` or, after `listen()`, over real HTTP. */
 export const startHerald = async (
   factory: StoreFactory,
-  options: { clock?: Clock; env?: Record<string, string>; configYaml?: string } = {},
+  options: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    configYaml?: string;
+    /** Templates by name (`receipt`: its YAML), in a folder of their own removed on close. */
+    templates?: Record<string, string>;
+  } = {},
 ): Promise<TestHerald> => {
   const { store, cleanup, raw } = await factory.make();
+  const templatesDir =
+    options.templates === undefined ? null : mkdtempSync(join(tmpdir(), 'herald-templates-'));
+  for (const [name, yaml] of Object.entries(options.templates ?? {}))
+    writeFileSync(join(templatesDir ?? '', `${name}.yaml`), yaml);
   const config = loadConfig(
     {
       HERALD_WRITE_KEYS: `web=${writeKey}`,
@@ -42,6 +55,7 @@ export const startHerald = async (
       // Configured as a sender must be: a customer whose country is unknown gets CAN-SPAM's
       // footer and an https unsubscribe link.
       ...testSender,
+      ...(templatesDir === null ? {} : { HERALD_TEMPLATES_DIR: templatesDir }),
       ...options.env,
     },
     options.configYaml ?? null,
@@ -64,6 +78,7 @@ export const startHerald = async (
     async close() {
       await app.close();
       await cleanup();
+      if (templatesDir !== null) rmSync(templatesDir, { recursive: true, force: true });
     },
   };
   return herald;
