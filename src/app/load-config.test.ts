@@ -37,9 +37,12 @@ describe('loadConfig', () => {
       expect(config.http).toEqual({ port: 3000, host: '127.0.0.1' });
       expect([...config.writeKeys]).toEqual([[devWriteKey, 'dev']]);
       expect(config.adminToken).toBe(devAdminToken);
-      expect(config.warnings).toHaveLength(2);
+      expect(config.warnings).toHaveLength(3);
       expect(config.warnings[0]).toMatch(/HERALD_WRITE_KEYS is not set.*herald-dev-write-key/);
       expect(config.warnings[1]).toMatch(/HERALD_ADMIN_TOKEN is not set.*herald-dev-admin-token/);
+      expect(config.warnings[2]).toBe(
+        'HERALD_POSTAL_ADDRESS is not set and HERALD_PUBLIC_URL (http://localhost:3000) is not https: CAN-SPAM blocks marketing email to US customers and to customers of no known country (canspam_no_address, canspam_no_unsubscribe)',
+      );
     });
 
     it('uses Segment’s limits, info logs and an hourly sweep', () => {
@@ -74,7 +77,7 @@ describe('loadConfig', () => {
       first.warnings.push('mutated');
       const second = loadConfig({}, null);
       expect(second.profilePolicy.passiveEvents).not.toContain('Mutated');
-      expect(second.warnings).toHaveLength(2);
+      expect(second.warnings).toHaveLength(3);
     });
   });
 
@@ -475,12 +478,26 @@ describe('loadConfig', () => {
           HERALD_WRITE_KEYS: 'web=wk_web_0123456789',
           HERALD_ADMIN_TOKEN: strongToken,
           HERALD_PG_POOL_SIZE: '20',
+          HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+          HERALD_PUBLIC_URL: 'https://herald.example.com',
         },
         null,
       );
       expect(config.storage).toEqual({ driver: 'postgres', url: pgUrl, poolSize: 20 });
       expect(config.adminToken).toBe(strongToken);
       expect(config.warnings).toEqual([]);
+      const noAddress = loadConfig(
+        {
+          HERALD_DATABASE_URL: pgUrl,
+          HERALD_WRITE_KEYS: 'web=wk_web_0123456789',
+          HERALD_ADMIN_TOKEN: strongToken,
+          HERALD_PUBLIC_URL: 'https://h.example',
+        },
+        null,
+      );
+      expect(noAddress.warnings).toEqual([
+        expect.stringMatching(/^HERALD_POSTAL_ADDRESS is not set: CAN-SPAM blocks/) as unknown,
+      ]);
     });
 
     it('accepts the postgresql:// scheme and the default pool', () => {
@@ -536,12 +553,12 @@ describe('loadConfig', () => {
       const withKeys = loadConfig({ HERALD_WRITE_KEYS: 'wk_web_0123456789' }, null);
       expect(withKeys.writeKeys.has(devWriteKey)).toBe(false);
       expect(withKeys.adminToken).toBe(devAdminToken);
-      expect(withKeys.warnings).toHaveLength(1);
+      expect(withKeys.warnings).toHaveLength(2);
       expect(withKeys.warnings[0]).toMatch(/HERALD_ADMIN_TOKEN/);
 
       const withToken = loadConfig({ HERALD_ADMIN_TOKEN: 'short' }, null);
       expect(withToken.adminToken).toBe('short');
-      expect(withToken.warnings).toHaveLength(1);
+      expect(withToken.warnings).toHaveLength(2);
       expect(withToken.warnings[0]).toMatch(/HERALD_WRITE_KEYS/);
     });
   });

@@ -247,6 +247,18 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       warnings.push(`HERALD_ADMIN_TOKEN is not set: the admin API accepts "${devAdminToken}"`);
     }
   }
+  // Not an error (a sender to the EU alone needs neither), but said at start: without them
+  // every marketing email to the US, or to a customer of no known country, is blocked.
+  const canSpam = [
+    ...(c.messages.postalAddress.trim() === '' ? ['HERALD_POSTAL_ADDRESS is not set'] : []),
+    ...(c.messages.publicUrl.startsWith('https://')
+      ? []
+      : [`HERALD_PUBLIC_URL (${c.messages.publicUrl}) is not https`]),
+  ];
+  if (canSpam.length > 0)
+    warnings.push(
+      `${canSpam.join(' and ')}: CAN-SPAM blocks marketing email to US customers and to customers of no known country (canspam_no_address, canspam_no_unsubscribe)`,
+    );
   const { sweepIntervalMinutes, ...profilePolicy } = c.profile;
   const { inProcessWorker, ...decidePolicy } = c.decide;
   const { reviewExpiryHours, ...guardPolicy } = c.guard;
