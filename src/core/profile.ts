@@ -79,7 +79,13 @@ export interface Cart {
  * cart before it and leaves what came after, a late add lands where its time puts it.
  */
 export type CartEntry =
-  | { kind: 'add' | 'remove'; atMs: number; item: CartItem }
+  | {
+      kind: 'add' | 'remove';
+      atMs: number;
+      item: CartItem;
+      /** Set when the event gave no price: an item added again keeps the price it had. */
+      unpriced?: true;
+    }
   | { kind: 'set'; atMs: number; items: CartItem[] }
   | { kind: 'order'; atMs: number };
 

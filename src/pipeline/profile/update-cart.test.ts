@@ -46,6 +46,18 @@ describe('updateCart: adding a product already in the cart', () => {
     expect(topByMargin(cart?.items)).toEqual(['B', 'C', 'D']);
   });
 
+  it('keeps the price it knows when the new addition gives none, and the cart its value', () => {
+    const cart = cartOf([...four, added(4, { product_id: 'A', quantity: 1 })]);
+    expect(cart?.items[0]).toMatchObject({ productId: 'A', priceCents: 10000, quantity: 2 });
+    expect(cart?.valueCents).toBe(2 * 10000 + 6000 + 4000 + 2000);
+    // A product first added without a price is worth nothing until one is given.
+    const unpriced = cartOf([
+      added(0, { product_id: 'Z' }),
+      added(1, { product_id: 'Z', price: 5 }),
+    ]);
+    expect(unpriced?.items[0]).toMatchObject({ priceCents: 500, quantity: 2 });
+  });
+
   it('takes what the new addition does say', () => {
     const cart = cartOf([
       ...four,

@@ -91,9 +91,11 @@ const entryOf = (event: HeraldEvent): CartEntry | null => {
     case 'Product Added':
     case 'Product Removed': {
       const item = toCartItem(event.properties);
+      const unpriced =
+        asNumber(pick(event.properties, 'price')) === null ? { unpriced: true as const } : {};
       return item === null
         ? null
-        : { kind: event.name === 'Product Added' ? 'add' : 'remove', atMs, item };
+        : { kind: event.name === 'Product Added' ? 'add' : 'remove', atMs, item, ...unpriced };
     }
     case 'Cart Viewed':
     case 'Checkout Started': {
@@ -119,8 +121,9 @@ const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
       const existing = next[index];
       if (existing === undefined) next.push(entry.item);
       else
-        // What the new addition does not say (a quantity stepper's event without a margin) stays
-        // as known: a missing margin must not drop the product from the top by margin. Applied
+        // What the new addition does not say (a quantity stepper's event without a margin or a
+        // price) stays as known: a missing margin must not drop the product from the top by
+        // margin, nor a missing price make the cart worth less. Applied
         // in time order from the log, so a rebuild comes to the same item.
         next[index] = {
           ...existing,
@@ -128,6 +131,7 @@ const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
           sku: entry.item.sku ?? existing.sku,
           name: entry.item.name ?? existing.name,
           marginCents: entry.item.marginCents ?? existing.marginCents,
+          priceCents: entry.unpriced === true ? existing.priceCents : entry.item.priceCents,
           quantity: existing.quantity + entry.item.quantity,
         };
       return next;
