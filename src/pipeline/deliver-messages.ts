@@ -5,7 +5,7 @@ import type { HeraldEvent } from '../core/event.js';
 import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
-import { optedInAfter, type Channel } from '../core/profile.js';
+import type { Channel } from '../core/profile.js';
 import { recipientOf } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
 import { creativeOf, withdrawnVariants } from './guard-and-record.js';
@@ -18,7 +18,12 @@ import {
   type DispatchIo,
   type Finished,
 } from './deliver/index.js';
-import { checkAtHandOff, checkTimingAtHandOff, type GuardPolicy } from './guard/index.js';
+import {
+  checkAtHandOff,
+  checkTimingAtHandOff,
+  type AddressFactsAtHandOff,
+  type GuardPolicy,
+} from './guard/index.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
@@ -354,10 +359,9 @@ const withdrawnCopyOf = async (
 export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   // Claimed messages whose written copy no longer stands, until their hand-off.
   const withdrawn = new Map<string, string>();
-  // Claimed email marketing whose address opted out (on any record of it), and when.
-  const addressOut = new Map<string, number>();
-  // Claimed email whose address has hard bounces kept (on every record of it), and how many.
-  const addressBounces = new Map<string, number>();
+  // What is kept of a claimed email's address on any record of it (its opt-out, its hard
+  // bounces), read with the claim, for the check at hand-off.
+  const addressOf = new Map<string, AddressFactsAtHandOff>();
   return {
     claim: (channel, nowMs, limit, leaseUntilMs) =>
       deps.store.transaction(async (tx) => {
@@ -368,12 +372,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
         if (channel === 'email') {
           const address = await addressFactsOf(tx, [...profiles.values()]);
-          for (const m of messages) {
-            const atMs = address.optOuts.get(m.customerId);
-            if (atMs !== undefined && m.class === 'marketing') addressOut.set(m.id, atMs);
-            const bounces = address.hardBounces.get(m.customerId);
-            if (bounces !== undefined) addressBounces.set(m.id, bounces);
-          }
+          for (const m of messages)
+            addressOf.set(m.id, {
+              addressOptedOutAtMs: address.optOuts.get(m.customerId) ?? null,
+              addressHardBounces: address.hardBounces.get(m.customerId) ?? null,
+            });
         }
         return messages.map((message) => ({ message, state: profiles.get(message.customerId) }));
       }),
@@ -388,22 +391,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
     handOff: (message, state, nowMs) => {
       const why = withdrawn.get(message.id);
       withdrawn.delete(message.id);
-      const outAtMs = addressOut.get(message.id);
-      addressOut.delete(message.id);
-      const bounces = addressBounces.get(message.id);
-      addressBounces.delete(message.id);
+      const address = addressOf.get(message.id);
+      addressOf.delete(message.id);
       return (
-        checkAtHandOff(message, state, deps.guardPolicy, nowMs, {
-          addressHardBounces: bounces ?? null,
-        }) ??
+        checkAtHandOff(message, state, deps.guardPolicy, nowMs, address) ??
         (why === undefined ? null : { code: 'content_withdrawn', reason: why }) ??
-        (outAtMs === undefined || optedInAfter(state?.consent.email?.['marketing'], outAtMs)
-          ? null
-          : {
-              code: 'unsubscribed',
-              reason:
-                'the email address unsubscribed from marketing, on another customer record, before the message left',
-            }) ??
         (state === undefined
           ? null
           : checkTimingAtHandOff(
@@ -418,8 +410,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
     async finish(results, nowMs, leaseUntilMs) {
       for (const r of results) {
         withdrawn.delete(r.message.id);
-        addressOut.delete(r.message.id);
-        addressBounces.delete(r.message.id);
+        addressOf.delete(r.message.id);
       }
       const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
       // Events first: their ids make a repeat harmless, so a crash before the outbox write

@@ -75,33 +75,42 @@ export const rememberErased = async (
   atMs: number,
 ): Promise<void> => {
   if (identities.length === 0) return;
-  // Two first erasures at once (PostgreSQL) would each make a key, the later overwriting the
-  // earlier: the earlier's hashes would then match nothing. One makes it, the other reads it.
-  await tx.lock([ERASURE_KEY]);
-  let key = await tx.getSetting(ERASURE_KEY);
-  if (key === null) {
-    key = randomBytes(32).toString('base64url');
-    await tx.setSetting(ERASURE_KEY, key);
-  }
-  const secret = key;
+  const key = await keyToKeep(tx);
   await tx.addErasedIdentities(
-    identities.map((identity) => hashOf(secret, identity)),
+    identities.map((identity) => hashOf(key, identity)),
     atMs,
   );
 };
 
 /**
- * The key the kept hashes were made with, or null while nothing was ever kept. It is written in
- * the transaction that wrote the first hash: without it no hash can be matched, and letting
- * every message through as if nothing had been kept would not be safe.
+ * The key hashes are kept with, made by the first transaction to keep one. Two first ones at
+ * once (PostgreSQL) would each make a key, the later overwriting the earlier, whose hashes
+ * would then match nothing: one makes it under the lock, the other reads it. Once made it never
+ * changes, so only a transaction that finds none takes the lock.
  */
-const keptKey = async (tx: Tx): Promise<string | null> => {
-  if (!(await tx.anyErasedIdentity())) return null;
-  const key = await tx.getSetting(ERASURE_KEY);
-  if (key === null)
-    throw new Error(`erased identities are kept but the ${ERASURE_KEY} setting is missing`);
+const keyToKeep = async (tx: Tx): Promise<string> => {
+  const made = await tx.getSetting(ERASURE_KEY);
+  if (made !== null) return made;
+  await tx.lock([ERASURE_KEY]);
+  const key = (await tx.getSetting(ERASURE_KEY)) ?? randomBytes(32).toString('base64url');
+  await tx.setSetting(ERASURE_KEY, key);
   return key;
 };
+
+/**
+ * The key the kept hashes were made with, once `kept` says some are. It is written in the
+ * transaction that wrote the first hash: without it no hash can be matched, and letting every
+ * message through as if nothing had been kept would not be safe.
+ */
+const keyOfKept = async (tx: Tx, what: string): Promise<string> => {
+  const key = await tx.getSetting(ERASURE_KEY);
+  if (key === null) throw new Error(`${what} are kept but the ${ERASURE_KEY} setting is missing`);
+  return key;
+};
+
+/** The key the kept hashes were made with, or null while no identity was ever erased. */
+const keptKey = async (tx: Tx): Promise<string | null> =>
+  (await tx.anyErasedIdentity()) ? keyOfKept(tx, 'erased identities') : null;
 
 /**
  * An email address's opt-out is the address's, whoever's record it was sent from (CAN-SPAM
@@ -133,16 +142,7 @@ export const rememberAddressBounces = async (
 ): Promise<void> => {
   const counted = bounces.filter((b) => b.address.trim() !== '' && b.count > 0);
   if (counted.length === 0) return;
-  // Most transactions find the key made: only the first to need it takes the lock.
-  let key = await tx.getSetting(ERASURE_KEY);
-  if (key === null) {
-    await tx.lock([ERASURE_KEY]);
-    key = await tx.getSetting(ERASURE_KEY);
-    if (key === null) {
-      key = randomBytes(32).toString('base64url');
-      await tx.setSetting(ERASURE_KEY, key);
-    }
-  }
+  const key = await keyToKeep(tx);
   const byHash = new Map<string, { hash: string; count: number; atMs: number }>();
   for (const b of counted) {
     const hash = hashOf(key, optOutIdentity(b.address));
@@ -173,7 +173,6 @@ export interface AddressFacts {
 export const addressFactsOf = async (
   tx: Tx,
   profiles: readonly ProfileState[],
-  wanted: { optOuts: boolean; hardBounces: boolean } = { optOuts: true, hardBounces: true },
 ): Promise<AddressFacts> => {
   const facts: AddressFacts = { optOuts: new Map(), hardBounces: new Map() };
   const addressed = profiles.flatMap((p) => {
@@ -181,12 +180,10 @@ export const addressFactsOf = async (
     return email === null ? [] : [{ customerId: p.customerId, email }];
   });
   if (addressed.length === 0) return facts;
-  const optOuts = wanted.optOuts && (await tx.anyErasedIdentity());
-  const hardBounces = wanted.hardBounces && (await tx.anyAddressBounce());
+  const optOuts = await tx.anyErasedIdentity();
+  const hardBounces = await tx.anyAddressBounce();
   if (!optOuts && !hardBounces) return facts;
-  const key = await tx.getSetting(ERASURE_KEY);
-  if (key === null)
-    throw new Error(`address facts are kept but the ${ERASURE_KEY} setting is missing`);
+  const key = await keyOfKept(tx, 'address facts');
   const hashes = addressed.map((a) => hashOf(key, optOutIdentity(a.email)));
   const collect = <T>(kept: ReadonlyMap<string, T>, into: Map<CustomerId, T>) => {
     addressed.forEach((a, i) => {
@@ -198,16 +195,6 @@ export const addressFactsOf = async (
   if (hardBounces) collect(await tx.addressBounces(hashes), facts.hardBounces);
   return facts;
 };
-
-/**
- * For each profile whose email address opted out of marketing (on any customer record), when it
- * last did. Nothing is hashed while nothing was ever kept.
- */
-export const addressOptOutsOf = async (
-  tx: Tx,
-  profiles: readonly ProfileState[],
-): Promise<Map<CustomerId, number>> =>
-  (await addressFactsOf(tx, profiles, { optOuts: true, hardBounces: false })).optOuts;
 
 /**
  * For each profile known by an identity erased before, the latest such erasure. Nothing is

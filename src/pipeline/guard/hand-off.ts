@@ -39,13 +39,18 @@ const supersededBy = (
   return null;
 };
 
+/** What is kept of the message's email address on any record of it, read when it was claimed. */
+export type AddressFactsAtHandOff = Pick<
+  ConsentFacts,
+  'addressOptedOutAtMs' | 'addressHardBounces'
+>;
+
 /**
  * The check at hand-off, on the customer's profile as it is when the message leaves (it may
  * have changed since the guardrails passed it): no profile (erased), then the consent
  * guardrail's own rules (`consentProblems`) — email suppressed by hard bounces (the record's,
  * or the address's on every record of it: `address`, read when the message was claimed) or a
- * complaint,
- * consent withdrawn for the channel or the message's topic, SMS/WhatsApp/push marketing never
+ * complaint, the address's marketing opt-out on another record of it, consent withdrawn for the channel or the message's topic, SMS/WhatsApp/push marketing never
  * opted in to, a transactional message on a channel opted out of or WhatsApp without an opt-in,
  * and the preferences: channels, topics and a cadence of `never` (the cadence window is not
  * read here: it needs the customer's send history, and was judged against every message sent or
@@ -65,11 +70,12 @@ export const checkAtHandOff = (
   profile: ProfileState | undefined,
   policy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr'>,
   nowMs: number,
-  address: Pick<ConsentFacts, 'addressHardBounces'> = {},
+  address: AddressFactsAtHandOff = {},
 ): { code: string; reason: string } | null => {
   if (profile === undefined)
     return { code: 'no_profile', reason: 'the customer no longer has a profile' };
   const [problem] = consentProblems(message, profile, policy, {
+    addressOptedOutAtMs: address.addressOptedOutAtMs ?? null,
     addressHardBounces: address.addressHardBounces ?? null,
     lastMarketingAtMs: null,
     sendAtMs: nowMs,

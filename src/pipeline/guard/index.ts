@@ -15,5 +15,10 @@ export type {
   Severity,
   Verdict,
 } from './guard-types.js';
-export { checkAtHandOff, checkTimingAtHandOff, type Timing } from './hand-off.js';
+export {
+  checkAtHandOff,
+  checkTimingAtHandOff,
+  type AddressFactsAtHandOff,
+  type Timing,
+} from './hand-off.js';
 export { messageCost } from './guardrails/budget.js';
