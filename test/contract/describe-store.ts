@@ -827,6 +827,20 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.unitTotals('x', 'segment', t0 + 100)).toEqual([]);
     });
 
+    it('gives a batch its pseudonyms: the kept one for a known customer, one new each else', async () => {
+      const [ann, bob, cy] = [u('ann'), u('bob'), u('cy')];
+      const before = await store.transaction((tx) => tx.pseudonymsOf([ann], t0));
+      const batch = await store.transaction((tx) => tx.pseudonymsOf([bob, ann, cy, bob], t0 + 1));
+      expect([...batch.keys()].sort()).toEqual([ann, bob, cy]);
+      expect(batch.get(ann)).toBe(before.get(ann));
+      expect(new Set(batch.values()).size).toBe(3);
+      for (const pseudonym of batch.values()) expect(pseudonym).toMatch(/^s_[0-9a-f]{32}$/);
+      // Led by the moment each was made: the key grows at its end.
+      expect(before.get(ann)?.slice(0, 14)).toBe(`s_${t0.toString(16).padStart(12, '0')}`);
+      expect(batch.get(bob)?.slice(0, 14)).toBe(`s_${(t0 + 1).toString(16).padStart(12, '0')}`);
+      expect(await store.pseudonymsOfCustomer(bob)).toEqual([batch.get(bob)]);
+    });
+
     it('hands over nothing, and changes nothing, for a merged customer with nothing to hand', async () => {
       await store.transaction(async (tx) => {
         await tx.schedule(
