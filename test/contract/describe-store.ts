@@ -365,6 +365,38 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.capturedMessage('gone')).toBeUndefined();
     });
 
+    it('keeps no copy of a message whose erasure was open while it was captured', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([aSentMessage('m1', u('eve'), t0, { status: 'sending' })]),
+      );
+      let erased!: () => void;
+      let commit!: () => void;
+      const erasedYet = new Promise<void>((resolve) => (erased = resolve));
+      const committing = new Promise<void>((resolve) => (commit = resolve));
+      const erasing = store.transaction(async (tx) => {
+        await tx.eraseCustomer(u('eve'));
+        erased();
+        await committing;
+      });
+      await erasedYet;
+      // The dispatcher's capture, on a connection of its own, while the erasure is not committed.
+      const capturing = store.transaction((tx) =>
+        tx.capture({
+          messageId: 'm1',
+          channel: 'email',
+          recipient: 'eve@example.com',
+          payload: '{"content":"Hello Eve"}',
+          atMs: t0,
+        }),
+      );
+      // Time for a capture that does not wait for the erasure to finish before it commits.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      commit();
+      await erasing;
+      expect(await capturing).toBe(false);
+      expect(await store.capturedMessage('m1')).toBeUndefined();
+    });
+
     it('counts messages a dispatcher is sending toward caps and campaign budgets', async () => {
       const at = t0 + 1000;
       await store.transaction((tx) =>

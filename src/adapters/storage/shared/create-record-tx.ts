@@ -589,9 +589,11 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       return (
         (await sql.run(
           // Only for a message that is still there: one erased while it was being sent leaves
-          // no copy of its address and content behind.
+          // no copy of its address and content behind. On PostgreSQL the row is locked as it is
+          // read, so a capture waits for an erasure that has deleted it but not yet committed
+          // (read without the lock, the row still showed, and the copy outlived the erasure).
           `INSERT INTO captured (message_id, channel, recipient, payload, captured_at_ms)
-           SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)
+           SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?${pg ? ' FOR KEY SHARE' : ''})
            ON CONFLICT (message_id) DO NOTHING`,
           [row.messageId, row.channel, row.recipient, row.payload, row.atMs, row.messageId],
         )) === 1
