@@ -365,11 +365,26 @@ export const overridesOf = (
   };
 };
 
-/** Expires review items nobody acted on in time; returns how many. */
-export const expireReviews = (store: Store, nowMs: number, limit = 1000): Promise<number> =>
+/**
+ * Expires every review item nobody acted on in time, `chunk` to a transaction; returns how many.
+ * All of them, not a first chunk: the queue listed after it must hold no item past its deadline.
+ */
+export const expireReviews = async (store: Store, nowMs: number, chunk = 1000): Promise<number> => {
+  let total = 0;
+  for (;;) {
+    const { read, expired } = await expireSomeReviews(store, nowMs, chunk);
+    total += expired;
+    // Fewer than asked: none left. None expired of a full chunk: each changed meanwhile (it
+    // is no longer waiting, so it is not read again), or reading again would find them again.
+    if (read < chunk || expired === 0) return total;
+  }
+};
+
+const expireSomeReviews = (store: Store, nowMs: number, limit: number) =>
   store.transaction(async (tx) => {
     const stale: MessageRecord[] = [];
-    for (const m of await tx.expiredReviews(nowMs, limit))
+    const due = await tx.expiredReviews(nowMs, limit);
+    for (const m of due)
       if (
         await tx.updateMessage(
           m.id,
@@ -392,5 +407,5 @@ export const expireReviews = (store: Store, nowMs: number, limit = 1000): Promis
       })),
       nowMs,
     );
-    return stale.length;
+    return { read: due.length, expired: stale.length };
   });
