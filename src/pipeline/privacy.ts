@@ -147,7 +147,19 @@ export const auditTrailOf = async (
  * removed stays (`rememberErased`), so that the person named again gets no marketing until they
  * opt in anew. Runs at once, well within any configured deadline.
  */
-export const eraseCustomer = (
+export const eraseCustomer = async (
+  store: Store,
+  customerId: CustomerId,
+  by: string,
+  reason: string,
+  nowMs: number,
+): Promise<{ subject: string; erased: ErasureCounts }> => {
+  const done = await eraseInTransaction(store, customerId, by, reason, nowMs);
+  await store.purgeErased();
+  return done;
+};
+
+const eraseInTransaction = (
   store: Store,
   customerId: CustomerId,
   by: string,

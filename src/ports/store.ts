@@ -133,6 +133,13 @@ export interface Store extends DecideReads, ModelStore, RecordReads, ContentStor
     afterSeq: number,
     wanted: ReadonlySet<CustomerId>,
   ): Promise<AsyncIterable<CustomerHistory> | null>;
+  /**
+   * After an erasure has committed: makes what it deleted unreadable in the database's own files
+   * where the database allows it (SQLite: the write-ahead log, which still holds the pages as
+   * they were, is copied back and emptied; deleted rows are zeroed as they go). Never fails:
+   * a log a reader holds is emptied by a later restart.
+   */
+  purgeErased(): Promise<void>;
   /** Resolves when the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -291,6 +291,9 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     transaction: (work) => ingest(work),
     // Profiles are written in the same transaction as their events: never behind.
     profilesBehind: () => Promise.resolve([]),
+    // Deleted rows stay in the table's files until VACUUM reuses their space (autovacuum
+    // does, soon after a deletion): nothing to do here (docs/guardrails.md, "Erasure").
+    purgeErased: () => Promise.resolve(),
     ping: async () => {
       await pool.query('SELECT 1');
     },

@@ -195,6 +195,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   }
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
+  // Deleted rows (an erasure) and a row's older versions are overwritten with zeros, in their
+  // page and on pages the file frees, rather than left readable in the file and its copies.
+  sqlite.pragma('secure_delete = ON');
   // A larger page cache than SQLite's 2 MB: ingest touches many pages per batch (a bulk writer
   // takes less: BULK_PAGE_CACHE_KB).
   sqlite.pragma(`cache_size = -${options.bulk === true ? BULK_PAGE_CACHE_KB : PAGE_CACHE_KB}`);
@@ -409,6 +412,16 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
           if (sqlite.inTransaction) s.rollback.run();
           throw error;
         }
+      }),
+    purgeErased: () =>
+      serialise(() => {
+        if (inMemory || closed) return Promise.resolve();
+        try {
+          sqlite.pragma('wal_checkpoint(TRUNCATE)');
+        } catch (error) {
+          options.onCheckpointError?.(error);
+        }
+        return Promise.resolve();
       }),
     ping: () => {
       s.ping.get();

@@ -1,4 +1,11 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -86,6 +93,45 @@ describe('embedded SQLite store', () => {
     // The latest 1,000 are always in it.
     expect((await recordEvents(store, [event('n1000', 'c0')], policy, t0)).isNew).toEqual([false]);
     await store.close();
+  });
+
+  it('leaves no byte of an erased customer in its files', async () => {
+    let store = await open();
+    const identify = (messageId: string, userId: string, email: string): HeraldEvent => ({
+      ...event(messageId, userId),
+      type: 'identify',
+      name: null,
+      traits: { email, firstName: 'Zelda' },
+    });
+    // Others share the pages; the customer's profile is rewritten a few times before it goes.
+    await recordEvents(
+      store,
+      Array.from({ length: 20 }, (_, i) => identify(`o${i}`, `other-${i}`, `o${i}@example.com`)),
+      policy,
+      t0,
+    );
+    for (let i = 0; i < 5; i += 1) {
+      await recordEvents(
+        store,
+        [identify(`z${i}`, 'u-zelda', 'zelda.quarksmith@example.org')],
+        policy,
+        t0,
+      );
+      // Closed to write the profile out each time.
+      await store.close();
+      store = await open();
+    }
+    await store.transaction((tx) => tx.eraseCustomer(toCustomerId('u-zelda')));
+    await store.purgeErased();
+    const files = () =>
+      readdirSync(dir)
+        .map((name) => readFileSync(join(dir, name)).toString('latin1'))
+        .join('');
+    expect(files()).toContain('o7@example.com');
+    expect(files()).not.toContain('zelda.quarksmith');
+    expect(files()).not.toContain('u-zelda');
+    await store.close();
+    expect(files()).not.toContain('zelda.quarksmith');
   });
 
   it('serves a profile before it is flushed, and keeps it through a clean close', async () => {
