@@ -28,7 +28,14 @@ export type Trigger =
        */
       lateAtMs?: number;
     }
-  | { kind: 'profile-changed' }
+  | {
+      kind: 'profile-changed';
+      /**
+       * The stage and segment before the change, as the ingest saw them: what the worker
+       * compares with when it has no marks of its own for the customer (its first look).
+       */
+      from?: { stage: string; segment: string | null };
+    }
   | { kind: 'campaign'; campaign: Campaign }
   /** A send asked for through `POST /v1/sends`, by the token's holder. */
   | { kind: 'api'; by: string };

@@ -508,6 +508,17 @@ describe('decideForCustomer', () => {
       });
     });
 
+    it('at the first look, raises the change the ingest saw and says what was before', () => {
+      const out = decide(
+        [{ kind: 'profile-changed', from: { stage: 'active', segment: 'Standard' } }],
+        { state: atRisk, marks: undefined },
+      );
+      expect(out.decisions.map((d) => [d.agent, d.action, d.trigger])).toEqual([
+        ['lifecycle', 'win-back-offer', { kind: 'stage-changed', from: 'active', to: 'at-risk' }],
+      ]);
+      expect(out.marks?.stage).toBe('at-risk');
+    });
+
     it('detects a stage change against the marks', () => {
       const marks = { ...marksOf(atRisk, t0), stage: 'active' };
       const out = decide([], { state: atRisk, marks });

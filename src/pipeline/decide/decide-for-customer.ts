@@ -94,6 +94,19 @@ const entryMatches = (journey: Journey, trigger: Trigger): boolean => {
  * lifecycle agent's rule, held for every agent — a campaign with an incentive, a cart
  * reminder, a journey's offer).
  */
+/** The stage and segment the first profile-changed item says the customer had, if any. */
+const firstLookMarks = (items: readonly WorkItem[]): CustomerMarks | undefined => {
+  for (const item of items)
+    if (item.trigger.kind === 'profile-changed' && item.trigger.from !== undefined)
+      return {
+        customerId: item.customerId,
+        stage: item.trigger.from.stage,
+        segment: item.trigger.from.segment,
+        updatedAtMs: item.dueAtMs,
+      };
+  return undefined;
+};
+
 const vipOutreachInstead = (p: Proposal, ltv: number): Proposal => ({
   ...p,
   kind: 'escalate',
@@ -486,9 +499,10 @@ export const decideForCustomer = (
     );
   }
 
-  // Stage and segment changes since this customer was last looked at (the first look only
-  // records them: a customer seen for the first time has not changed stage).
-  const marks = input.marks;
+  // Stage and segment changes since this customer was last looked at. At the first look, the
+  // change the ingest saw (a profile-changed item says what was before), else none: a customer
+  // seen for the first time has not changed stage.
+  const marks = input.marks ?? firstLookMarks(items);
   const stage = computed.lifecycleStage;
   if (marks === undefined || marks.stage !== stage || marks.segment !== segment) {
     // Handled here, with everything else due at this moment; logged as done work so the

@@ -301,7 +301,13 @@ describe('createTriggerPlanner', () => {
   it('schedules a check when the stage or segment changed', () => {
     const lapsed = aState({ lastActiveAtMs: t0 - daysMs(40) });
     expect(plan([change(known, lapsed)], t0).schedule).toEqual([
-      { key: 'c1|check', customerId: c1, dueAtMs: t0, trigger: { kind: 'profile-changed' } },
+      {
+        key: 'c1|check',
+        customerId: c1,
+        dueAtMs: t0,
+        // What it was, for a worker that has not looked at the customer yet.
+        trigger: { kind: 'profile-changed', from: { stage: 'active', segment: 'Standard' } },
+      },
     ]);
     // A customer seen for the first time has nothing to compare: no check.
     expect(plan([change(null, known)], t0).schedule.map((w) => w.key)).toEqual([]);

@@ -62,8 +62,10 @@ export const createTriggerPlanner = (
   const exitNames = new Set(catalog.all.flatMap((j) => j.definition.exitOn ?? []));
   const staleMs = policy.staleEventMinutes * MINUTE_MS;
   const idleMs = policy.cart.idleMinutes * MINUTE_MS;
-  const marks = (state: ProfileState, computed: ComputedProfile, nowMs: number): string =>
-    `${computed.lifecycleStage}/${segmentCustomer(state, computed, nowMs, policy.segments)}`;
+  const marks = (state: ProfileState, computed: ComputedProfile, nowMs: number) => ({
+    stage: computed.lifecycleStage as string,
+    segment: segmentCustomer(state, computed, nowMs, policy.segments) as string | null,
+  });
   return (changes, nowMs) => {
     const plan: TriggerPlan = { schedule: [], cancel: [] };
     for (const change of changes) {
@@ -181,15 +183,15 @@ export const createTriggerPlanner = (
         });
       }
       // A customer seen for the first time has not changed: their first work records the marks.
-      if (
-        before !== null &&
-        marks(before, computeProfile(before, nowMs), nowMs) !== marks(after, afterComputed, nowMs)
-      )
+      const from = before === null ? null : marks(before, computeProfile(before, nowMs), nowMs);
+      const to = marks(after, afterComputed, nowMs);
+      if (from !== null && (from.stage !== to.stage || from.segment !== to.segment))
         plan.schedule.push({
           key: `${customerId}|check`,
           customerId,
           dueAtMs: nowMs,
-          trigger: { kind: 'profile-changed' },
+          // What it was: the worker may not have looked at this customer yet (no marks).
+          trigger: { kind: 'profile-changed', from },
         });
     }
     return plan;
