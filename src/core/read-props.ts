@@ -38,12 +38,22 @@ export const asBoolean = (value: unknown): boolean | null => {
   return null;
 };
 
-/** Parses an ISO-8601 date (`isoTimeMs`) or epoch milliseconds; null when absent or not a date. */
+// The years a date read from an event may name, as for a date a person types
+// (`parseDateInput`). A number beyond them is a time in other units — nanoseconds from a Go
+// backend (1.7e18) lie outside the years JavaScript can represent, microseconds some 50,000
+// years ahead — and one before them a placeholder: the zero time of Go and .NET (0001-01-01).
+const EARLIEST_TIME_MS = Date.UTC(1900, 0, 1);
+const LATEST_TIME_MS = Date.UTC(10000, 0, 1);
+
+/**
+ * Parses an ISO-8601 date (`isoTimeMs`) or epoch milliseconds in the years 1900 to 9999; null
+ * when absent, not a date, or outside those years.
+ */
 export const asTimeMs = (value: unknown): number | null => {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value !== 'string') return null;
-  const ms = isoTimeMs(value);
-  return Number.isNaN(ms) ? null : ms;
+  const ms =
+    typeof value === 'number' ? value : typeof value === 'string' ? isoTimeMs(value) : Number.NaN;
+  // NaN fails both comparisons, and each infinity one of them.
+  return ms >= EARLIEST_TIME_MS && ms < LATEST_TIME_MS ? ms : null;
 };
 
 /** First present property among snake_case and camelCase spellings. */

@@ -3,6 +3,7 @@ import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/
 import { toCustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
 import { summariseSegments } from '../../src/pipeline/decide/index.js';
+import { deriveComputed } from '../../src/pipeline/profile/index.js';
 import {
   adminGet,
   adminToken,
@@ -180,6 +181,34 @@ for (const factory of storeFactories) {
           .map((d) => d.reasons[0]);
         expect(reasons).toContain('order number 5 is a milestone');
         expect(reasons.filter((r) => r === 'order number 1 is a milestone')).toHaveLength(1);
+      });
+
+      it('goes on deciding for everyone after a createdAt in nanoseconds, and shows its profile', async () => {
+        // Go's time.Now().UnixNano(): taken for epoch milliseconds, a time beyond any calendar.
+        await identify('nano', { email: 'nano@example.com', createdAt: 1_780_488_000_000_000_000 });
+        // A profile that took such a number before it was refused.
+        await identify('stored-nano', { email: 'stored-nano@example.com' });
+        const stored = toCustomerId('stored-nano');
+        await herald.services.store.transaction(async (tx) => {
+          const before = (await tx.loadProfiles([stored])).get(stored);
+          if (before === undefined) throw new Error('no profile stored');
+          const state = { ...before, signedUpAtMs: 1_780_488_000_000_000_000 };
+          const computed = deriveComputed(state, T0, herald.services.config.profilePolicy);
+          await tx.saveProfiles([{ customerId: stored, state, computed }]);
+        });
+        await identify('cart-3', { email: 'cart-3@example.com' });
+        await track('cart-3', 'Product Added', { product_id: 'p1', price: 250, quantity: 1 });
+        // The day's sweep looks at every customer, then the cart's timer runs.
+        await runAt(T0 + 2 * HOUR_MS);
+        expect((await decisionsOf('cart-3')).map((d) => d.action)).toEqual(['cart-recovery']);
+        for (const userId of ['nano', 'stored-nano']) {
+          const response = await herald.app.inject({
+            url: `/v1/profiles/${userId}`,
+            headers: { authorization: `Bearer ${adminToken}` },
+          });
+          expect(response.statusCode, userId).toBe(200);
+          expect(response.json(), userId).toMatchObject({ userId, signedUpAt: null });
+        }
       });
 
       it('cancels the cart recovery when an order comes before the 2 h', async () => {

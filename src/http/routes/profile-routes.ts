@@ -10,7 +10,15 @@ import type { ModelVersion } from '../../ports/model-store.js';
 import type { Services } from '../../app/create-services.js';
 import { allow, READ, type Access } from '../auth.js';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/**
+ * An instant as ISO-8601, or null when there is none — or none a calendar has: a signup time
+ * stored before `asTimeMs` refused such numbers (nanoseconds) must not fail the whole profile.
+ */
+const iso = (ms: number | null): string | null => {
+  if (ms === null) return null;
+  const at = new Date(ms);
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
+};
 
 const toConsentView = (consent: ProfileState['consent']) =>
   Object.fromEntries(

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeFactories } from '../../../test/support/stores.js';
 import { DAY_MS, HOUR_MS } from '../../core/time.js';
-import { silentLogger } from '../../ports/logger.js';
+import { silentLogger, type Logger } from '../../ports/logger.js';
 import type { Store } from '../../ports/store.js';
-import { createDecideWorker } from './create-decide-worker.js';
+import { SWEEP_RETRY_MS, createDecideWorker } from './create-decide-worker.js';
 import { POPULATION, sweepDayDue } from './run-sweep.js';
-import { anEnv } from './test-builders.js';
+import { aState, anEnv, c1, toComputed } from './test-builders.js';
 
 // 06:30 UTC on 2 June 2026: half an hour after the default sweep hour.
 const DAY_1 = Date.UTC(2026, 5, 2, 6, 30);
@@ -58,6 +58,101 @@ describe.each(storeFactories.filter((f) => f.available))(
       await sweptElsewhere(made.store, DAY_1 + 2 * DAY_MS, peakAt(40));
       await worker.runDue(DAY_1 + 2 * DAY_MS + HOUR_MS);
       expect(env.population).toEqual(peakAt(30));
+    });
+  },
+);
+
+/** A logger that keeps each message with its fields. */
+const aRecordingLogger = () => {
+  const lines: [string, object][] = [];
+  const logger: Logger = {
+    ...silentLogger,
+    info: (fields, message) => lines.push([message, fields]),
+    error: (fields, message) => lines.push([message, fields]),
+    child: () => logger,
+  };
+  return { logger, lines };
+};
+
+describe.each(storeFactories.filter((f) => f.available))(
+  'a worker whose daily sweep fails ($name)',
+  (factory) => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+    });
+
+    /** A store holding customer c1 and a check of theirs due at DAY_1. */
+    const aStoreWithDueWork = async () => {
+      const made = await factory.make();
+      cleanups.push(made.cleanup);
+      const state = aState();
+      await made.store.transaction(async (tx) => {
+        await tx.saveProfiles([{ customerId: c1, state, computed: toComputed(state, DAY_1) }]);
+        await tx.schedule(
+          [
+            {
+              key: 'c1|check',
+              customerId: c1,
+              dueAtMs: DAY_1,
+              trigger: { kind: 'profile-changed' },
+            },
+          ],
+          DAY_1,
+        );
+      });
+      return made.store;
+    };
+
+    it('logs the failure, runs the work due all the same, and sweeps again minutes later', async () => {
+      const store = await aStoreWithDueWork();
+      let down = true;
+      let sweeps = 0;
+      // The store fails as the sweep pages through the customers (a lost connection).
+      const failing: Store = {
+        ...store,
+        listCustomerIds: (after, limit) => {
+          sweeps += 1;
+          return down
+            ? Promise.reject(new Error('connection lost'))
+            : store.listCustomerIds(after, limit);
+        },
+      };
+      const { logger, lines } = aRecordingLogger();
+      const worker = createDecideWorker(failing, anEnv(), { nowMs: () => DAY_1 }, logger);
+      await worker.runDue(DAY_1);
+      expect(lines).toContainEqual(['daily sweep failed', { err: new Error('connection lost') }]);
+      expect((await store.listWork(c1, 10)).map((w) => w.status)).toEqual(['done']);
+      // Not again on every drain, but once the retry delay has passed.
+      down = false;
+      await worker.runDue(DAY_1 + SWEEP_RETRY_MS - 1);
+      expect(sweeps).toBe(1);
+      await worker.runDue(DAY_1 + SWEEP_RETRY_MS);
+      expect(lines).toContainEqual(['daily sweep done', { customers: 1, failed: 0 }]);
+    });
+
+    it('logs a customer the sweep skips, with their id and the error', async () => {
+      const made = await factory.make();
+      cleanups.push(made.cleanup);
+      const state = aState();
+      await made.store.transaction((tx) =>
+        tx.saveProfiles([{ customerId: c1, state, computed: toComputed(state, DAY_1) }]),
+      );
+      const env = anEnv({
+        computeProfile: () => {
+          throw new RangeError('Invalid time value');
+        },
+      });
+      const { logger, lines } = aRecordingLogger();
+      const worker = createDecideWorker(made.store, env, { nowMs: () => DAY_1 }, logger);
+      await worker.runDue(DAY_1);
+      expect(lines).toEqual([
+        [
+          'sweep failed for a customer',
+          { customerId: c1, err: new RangeError('Invalid time value') },
+        ],
+        ['daily sweep done', { customers: 1, failed: 1 }],
+      ]);
     });
   },
 );

@@ -1,5 +1,6 @@
 import type { Decision } from '../../core/decision.js';
 import { createPollingLoop } from '../../core/polling-loop.js';
+import { MINUTE_MS } from '../../core/time.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Store } from '../../ports/store.js';
@@ -11,6 +12,9 @@ export interface WorkerObserver {
   /** Told after each round that finished work. */
   onRound?(round: WorkRound): void;
 }
+
+/** How long after a daily sweep failed a worker tries it again. */
+export const SWEEP_RETRY_MS = 5 * MINUTE_MS;
 
 interface Drained {
   /** Every decision made, when asked to collect them; empty otherwise. */
@@ -44,17 +48,30 @@ export const createDecideWorker = (
 ): DecideWorker => {
   const { batchSize, pollMs } = env.policy.worker;
   let sweptDay = Number.NEGATIVE_INFINITY;
+  let sweepRetryAtMs = Number.NEGATIVE_INFINITY;
 
   const drain = async (nowMs: number, collect: boolean): Promise<Drained> => {
     // The day swept last only moves forward: once it is known to be done, no need to ask.
     const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
-    if (sweptDay < due) {
-      const swept = await runSweepIfDue(store, env, nowMs);
-      if (swept !== null) logger.info({ customers: swept }, 'daily sweep done');
-      // The day's population histogram, whichever worker swept it (another process, on a
-      // shared database) — on the first drain, the one stored by the last sweep.
-      env.population = (await loadPopulation(store)) ?? env.population;
-      sweptDay = due;
+    if (sweptDay < due && nowMs >= sweepRetryAtMs) {
+      try {
+        let failed = 0;
+        const swept = await runSweepIfDue(store, env, nowMs, (f) => {
+          failed += 1;
+          logger.error({ customerId: f.customerId, err: f.error }, 'sweep failed for a customer');
+        });
+        if (swept !== null) logger.info({ customers: swept, failed }, 'daily sweep done');
+        // The day's population histogram, whichever worker swept it (another process, on a
+        // shared database) — on the first drain, the one stored by the last sweep.
+        env.population = (await loadPopulation(store)) ?? env.population;
+        sweptDay = due;
+      } catch (error) {
+        // The sweep only schedules work: one that fails (the store, part-way) must not keep
+        // the work already due from running. It is tried again later, not on every drain
+        // (ingest nudges the worker after each commit); its triggers are keyed to fire once.
+        logger.error({ err: error }, 'daily sweep failed');
+        sweepRetryAtMs = nowMs + SWEEP_RETRY_MS;
+      }
     }
     const decided: Decision[] = [];
     let count = 0;

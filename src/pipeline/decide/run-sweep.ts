@@ -1,4 +1,5 @@
 import type { CustomerId } from '../../core/ids.js';
+import type { ProfileState } from '../../core/profile.js';
 import { DAY_MS, HOUR_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
@@ -15,17 +16,50 @@ export const sweepDayDue = (nowMs: number, sweepHourUtc: number): number => {
   return nowMs - day * DAY_MS >= sweepHourUtc * HOUR_MS ? day : day - 1;
 };
 
+/** The sweep's work for one customer, and their stage and segment when first looked at. */
+const lookAt = (
+  customerId: CustomerId,
+  state: ProfileState,
+  known: CustomerMarks | undefined,
+  env: DecideEnv,
+  nowMs: number,
+  days: readonly number[],
+): { work: WorkDraft[]; firstLook: CustomerMarks | null } => {
+  const computed = env.computeProfile(state, nowMs);
+  const work = sweepCustomer(customerId, state, computed, known, env.policy, nowMs, days);
+  // Customers no work has touched yet (an import): their stage and segment from now on.
+  const firstLook =
+    known === undefined
+      ? {
+          customerId,
+          segment: segmentCustomer(state, computed, nowMs, env.policy.segments),
+          stage: computed.lifecycleStage,
+          updatedAtMs: nowMs,
+        }
+      : null;
+  return { work, firstLook };
+};
+
+/** A customer the sweep skipped because looking at them threw, with the error. */
+export interface SweepFailure {
+  customerId: CustomerId;
+  error: unknown;
+}
+
 /**
  * The daily sweep, once per UTC day after `sweepHourUtc`: pages through every customer, schedules
  * the time-based triggers (inactivity, birthdays, anniversaries, stage or segment moved with
  * time), and refreshes the population's response histogram used to smooth send times. A crash
- * repeats the sweep, whose triggers are keyed to fire once. Returns the customers swept, or
- * null when no sweep was due.
+ * repeats the sweep, whose triggers are keyed to fire once. A customer whose look throws is
+ * reported to `onFailure` and skipped, and the day is still swept for the others: that
+ * customer is looked at again by the next day's sweep. Returns the customers swept (skipped
+ * ones included), or null when no sweep was due.
  */
 export const runSweepIfDue = async (
   store: Store,
   env: DecideEnv,
   nowMs: number,
+  onFailure: (failure: SweepFailure) => void = () => undefined,
   pageSize = 500,
 ): Promise<number | null> => {
   const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
@@ -43,31 +77,37 @@ export const runSweepIfDue = async (
     const ids = await store.listCustomerIds(after, pageSize);
     const lastId = ids.at(-1);
     if (lastId === undefined) break;
-    await store.transaction(async (tx) => {
+    // What the page found is taken once its transaction commits (PostgreSQL may run it again).
+    const page = await store.transaction(async (tx) => {
       const profiles = await tx.loadProfiles(ids);
       const marks = await tx.loadMarks(ids);
       const work: WorkDraft[] = [];
       const firstLooks: CustomerMarks[] = [];
+      const failures: SweepFailure[] = [];
+      const responses = new Array<number>(168).fill(0);
       for (const [customerId, state] of profiles) {
-        const computed = env.computeProfile(state, nowMs);
-        const known = marks.get(customerId);
-        work.push(...sweepCustomer(customerId, state, computed, known, env.policy, nowMs, days));
-        // Customers no work has touched yet (an import): their stage and segment from now on.
-        if (known === undefined)
-          firstLooks.push({
-            customerId,
-            segment: segmentCustomer(state, computed, nowMs, env.policy.segments),
-            stage: computed.lifecycleStage,
-            updatedAtMs: nowMs,
-          });
+        // One customer's facts (a time no calendar has, say) must not stop the sweep, nor the
+        // scheduler that runs it, for everyone: their look is all or nothing, the rest go on.
+        let look: ReturnType<typeof lookAt>;
+        try {
+          look = lookAt(customerId, state, marks.get(customerId), env, nowMs, days);
+        } catch (error) {
+          failures.push({ customerId, error });
+          continue;
+        }
+        work.push(...look.work);
+        if (look.firstLook !== null) firstLooks.push(look.firstLook);
         for (const [slot, n] of Object.entries(state.responses?.byHourOfWeek ?? {})) {
           const i = Number(slot);
-          if (i >= 0 && i < 168) histogram[i] = (histogram[i] ?? 0) + n;
+          if (i >= 0 && i < 168) responses[i] = (responses[i] ?? 0) + n;
         }
       }
       await tx.schedule(work, nowMs);
       await tx.saveMarks(firstLooks);
+      return { failures, responses };
     });
+    for (const [i, n] of page.responses.entries()) histogram[i] = (histogram[i] ?? 0) + n;
+    for (const failure of page.failures) onFailure(failure);
     swept += ids.length;
     after = lastId;
   }

@@ -113,6 +113,15 @@ describe('sweepCustomer', () => {
       expect(sweep(aState({ signedUpAtMs: t0 - 3_600_000 }))).toEqual([]);
       expect(sweep(aState({ signedUpAtMs: Date.parse('2024-01-16T12:00:00.000Z') }))).toEqual([]);
     });
+
+    it('raises no anniversary from a signup time no calendar has, and looks at the rest', () => {
+      // Stored from a createdAt in nanoseconds before such numbers were refused.
+      const state = aState({
+        lastActiveAtMs: t0 - daysMs(30),
+        signedUpAtMs: 1_780_488_000_000_000_000,
+      });
+      expect(sweep(state).map((w) => w.trigger)).toEqual([{ kind: 'inactive', days: 30 }]);
+    });
   });
 
   describe('celebratedDayMs', () => {
@@ -134,6 +143,9 @@ describe('sweepCustomer', () => {
       const state = aState({ signedUpAtMs: Date.parse('2024-01-14T18:00:00.000Z') });
       expect(celebratedDayMs('anniversary', state, t0)).toBe(day('2026-01-14'));
       expect(celebratedDayMs('anniversary', aState({ signedUpAtMs: null }), t0)).toBeNull();
+      expect(
+        celebratedDayMs('anniversary', aState({ signedUpAtMs: -1_780_488_000_000_000_000 }), t0),
+      ).toBeNull();
     });
   });
 

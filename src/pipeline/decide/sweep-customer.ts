@@ -14,13 +14,23 @@ export const SWEEP_GRACE_DAYS = 7;
  */
 export const CELEBRATION_GRACE_DAYS = 3;
 
-const monthDay = (atMs: number): string => new Date(atMs).toISOString().slice(5, 10);
+/**
+ * The UTC month and day (`MM-DD`) of an instant, or null when no calendar has it: a signup
+ * time stored before such numbers were refused (a trait in nanoseconds) is no anniversary.
+ */
+const monthDay = (atMs: number): string | null => {
+  const at = new Date(atMs);
+  if (Number.isNaN(at.getTime())) return null;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`;
+};
 
 const isLeapYear = (year: number): boolean =>
   (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 
 /** Whether a month-day falls today; 29 February is celebrated on the 28th in other years. */
 const isToday = (md: string | null, nowMs: number): boolean => {
+  if (md === null) return false;
   const today = monthDay(nowMs);
   if (md === today) return true;
   return md === '02-29' && today === '02-28' && !isLeapYear(new Date(nowMs).getUTCFullYear());

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { asTimeMs } from './read-props.js';
+
+describe('asTimeMs', () => {
+  it('reads ISO-8601 text and epoch milliseconds', () => {
+    expect(asTimeMs('2026-06-03T12:00:00Z')).toBe(Date.UTC(2026, 5, 3, 12));
+    expect(asTimeMs('2026-06-03')).toBe(Date.UTC(2026, 5, 3));
+    expect(asTimeMs(Date.UTC(2026, 5, 3, 12))).toBe(Date.UTC(2026, 5, 3, 12));
+    expect(asTimeMs(0)).toBe(0);
+  });
+
+  it('reads the years 1900 to 9999, from their first to their last millisecond', () => {
+    expect(asTimeMs(Date.UTC(1900, 0, 1))).toBe(Date.UTC(1900, 0, 1));
+    expect(asTimeMs(Date.UTC(10000, 0, 1) - 1)).toBe(Date.UTC(10000, 0, 1) - 1);
+    expect(asTimeMs('9999-12-31T23:59:59.999Z')).toBe(Date.UTC(10000, 0, 1) - 1);
+    expect(asTimeMs(Date.UTC(1900, 0, 1) - 1)).toBeNull();
+    expect(asTimeMs(Date.UTC(10000, 0, 1))).toBeNull();
+  });
+
+  it('takes no number beyond any calendar for a time: nanoseconds, microseconds, infinities', () => {
+    // Go's time.Now().UnixNano() for 2026-06-03: past the ±8.64e15 ms JavaScript dates reach.
+    expect(asTimeMs(1_780_488_000_000_000_000)).toBeNull();
+    expect(asTimeMs(-1_780_488_000_000_000_000)).toBeNull();
+    expect(asTimeMs(8.64e15 + 1)).toBeNull();
+    // Microseconds: a date JavaScript has, tens of thousands of years ahead.
+    expect(asTimeMs(1_780_488_000_000_000)).toBeNull();
+    for (const value of [Number.NaN, Infinity, -Infinity, Number.MAX_VALUE])
+      expect(asTimeMs(value), String(value)).toBeNull();
+  });
+
+  it('takes no placeholder date for a time (the zero time of Go and .NET)', () => {
+    expect(asTimeMs('0001-01-01T00:00:00Z')).toBeNull();
+    expect(asTimeMs('1899-12-31')).toBeNull();
+  });
+
+  it('reads nothing else as a time', () => {
+    for (const value of [null, undefined, '', 'yesterday', '1', '2024-02-30', true, {}, []])
+      expect(asTimeMs(value), JSON.stringify(value)).toBeNull();
+  });
+});

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { storeFactories } from '../../../test/support/stores.js';
+import { toCustomerId } from '../../core/ids.js';
+import type { ProfileState } from '../../core/profile.js';
+import type { Store } from '../../ports/store.js';
+import { runSweepIfDue, type SweepFailure } from './run-sweep.js';
+import { aState, anEnv, daysMs, t0, toComputed } from './test-builders.js';
+
+/** A customer inactive for 30 days at t0: the sweep of t0's day raises their `inactive 30`. */
+const idle = (id: string, overrides: Partial<ProfileState> = {}): ProfileState =>
+  aState({
+    customerId: toCustomerId(id),
+    userId: id,
+    lastActiveAtMs: t0 - daysMs(30),
+    ...overrides,
+  });
+
+const saveProfiles = (store: Store, states: readonly ProfileState[]) =>
+  store.transaction((tx) =>
+    tx.saveProfiles(
+      states.map((state) => ({
+        customerId: state.customerId,
+        state,
+        computed: toComputed(state, t0),
+      })),
+    ),
+  );
+
+/** The kinds of trigger the customer has work for. */
+const workOf = async (store: Store, id: string) =>
+  (await store.listWork(toCustomerId(id), 20)).map((w) => w.trigger.kind);
+
+describe.each(storeFactories.filter((f) => f.available))(
+  'the daily sweep past a customer it cannot look at ($name)',
+  (factory) => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+    });
+    const aStore = async () => {
+      const made = await factory.make();
+      cleanups.push(made.cleanup);
+      return made.store;
+    };
+
+    it('skips and reports a customer whose look throws, sweeps the others, and ends the day', async () => {
+      const store = await aStore();
+      await saveProfiles(store, [idle('a'), idle('b'), idle('c')]);
+      let broken = true;
+      const env = anEnv({
+        computeProfile: (state, nowMs) => {
+          if (broken && state.customerId === 'b') throw new Error('cannot derive b');
+          return toComputed(state, nowMs);
+        },
+      });
+      const failures: SweepFailure[] = [];
+      // Two customers a page: the one that throws is in the first, the sweep goes on to the next.
+      expect(await runSweepIfDue(store, env, t0, (f) => failures.push(f), 2)).toBe(3);
+      expect(failures).toEqual([{ customerId: 'b', error: new Error('cannot derive b') }]);
+      expect(await workOf(store, 'a')).toEqual(['inactive']);
+      expect(await workOf(store, 'b')).toEqual([]);
+      expect(await workOf(store, 'c')).toEqual(['inactive']);
+      // The day is swept: the next drain of the day does not sweep again.
+      expect(await runSweepIfDue(store, env, t0 + 60_000, (f) => failures.push(f), 2)).toBeNull();
+      // The next day's sweep looks at the customer again.
+      broken = false;
+      expect(await runSweepIfDue(store, env, t0 + daysMs(1), (f) => failures.push(f), 2)).toBe(3);
+      expect(failures).toHaveLength(1);
+      expect(await workOf(store, 'b')).toEqual(['inactive']);
+    });
+
+    it('sweeps a customer whose stored signup time no calendar has, and those after them', async () => {
+      const store = await aStore();
+      // Stored from a createdAt in nanoseconds (Go's UnixNano) before such numbers were refused.
+      await saveProfiles(store, [
+        idle('a', { signedUpAtMs: 1_780_488_000_000_000_000 }),
+        idle('b'),
+      ]);
+      const failures: SweepFailure[] = [];
+      expect(await runSweepIfDue(store, anEnv(), t0, (f) => failures.push(f))).toBe(2);
+      expect(failures).toEqual([]);
+      expect(await workOf(store, 'a')).toEqual(['inactive']);
+      expect(await workOf(store, 'b')).toEqual(['inactive']);
+    });
+  },
+);
