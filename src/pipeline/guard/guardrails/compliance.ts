@@ -13,10 +13,14 @@ import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'compliance';
 
-/** A consent source is implied however it is written (`Implied`, ` implied `). */
-const isImpliedSource = (source: string, implied: readonly string[]): boolean => {
+/**
+ * The configured implied source a consent source is, however it is written (`Implied`,
+ * ` implied `), or null. The verdict names the configured word, not the source as written: a
+ * source is text an integration or the customer sent, and the audit log outlives an erasure.
+ */
+const impliedSourceOf = (source: string, implied: readonly string[]): string | null => {
   const spelled = source.trim().toLowerCase();
-  return implied.some((s) => s.trim().toLowerCase() === spelled);
+  return implied.find((s) => s.trim().toLowerCase() === spelled)?.trim() ?? null;
 };
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
@@ -98,14 +102,18 @@ const whatsAppProblems = (message: GuardMessage, policy: GuardPolicy): Verdict[]
     ];
   if (call === undefined) return [];
   const found: Verdict[] = [];
+  // The language is Liquid, often read from a trait (`customer.traits.whatsappLanguage`): what
+  // it rendered is the customer's text, kept out of the audit log, which outlives an erasure.
   if (!WHATSAPP_LANGUAGE.test(call.language))
     found.push(
       verdict(
         NAME,
         'block',
         'whatsapp_language_invalid',
-        `WhatsApp: "${call.language}" is not a language code like en_US`,
-        { template: name, language: call.language },
+        call.language.trim() === ''
+          ? 'WhatsApp: the language rendered blank'
+          : 'WhatsApp: the language rendered is not a code like en_US',
+        { template: name, language: call.language.trim() === '' ? 'blank' : 'invalid' },
       ),
     );
   const empty = call.parameters.flatMap((text, i) => (text === '' ? [i + 1] : []));
@@ -160,6 +168,10 @@ export const complianceGuardrail: Guardrail = {
     if (marketing && applies) {
       const consent = profile.consent[message.channel]?.['marketing'];
       const maxAgeMs = policy.gdpr.consentMaxAgeDays * DAY_MS;
+      const implied =
+        consent?.granted === true
+          ? impliedSourceOf(consent.source, policy.gdpr.impliedSources)
+          : null;
       if (consent?.granted !== true)
         found.push(
           verdict(
@@ -169,13 +181,14 @@ export const complianceGuardrail: Guardrail = {
             `GDPR (${where}): no marketing consent for ${message.channel}`,
           ),
         );
-      else if (isImpliedSource(consent.source, policy.gdpr.impliedSources))
+      else if (implied !== null)
         found.push(
           verdict(
             NAME,
             'block',
             'gdpr_consent_implied',
-            `GDPR (${where}): consent from "${consent.source}" is not explicit`,
+            `GDPR (${where}): consent from "${implied}" is not explicit`,
+            { source: implied },
           ),
         );
       // Traits restating a grant do not renew it: its age counts from when it was first given,

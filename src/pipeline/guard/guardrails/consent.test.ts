@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Channel, Consent } from '../../../core/profile.js';
-import { HOUR_MS } from '../../../core/time.js';
+import type { Channel, Consent, ConsentEntry, ProfileState } from '../../../core/profile.js';
+import { DAY_MS, HOUR_MS } from '../../../core/time.js';
 import { checkAtHandOff } from '../hand-off.js';
 import {
   aContext,
@@ -163,5 +163,158 @@ describe('an email address’s hard bounces, on every customer record of it', ()
       figures: { hardBounces: 3, addressHardBounces: 4, limit: 3 },
     });
     expect(judged('marketing', 3, null).verdict?.figures).toEqual({ hardBounces: 3, limit: 3 });
+  });
+});
+
+describe('what the consent verdicts record of text the customer wrote', () => {
+  // Verdicts go to the audit log, which outlives an erasure: a preference or a consent source is
+  // whatever the customer or an integration typed, and may name them.
+  const personal = ['jane roe', 'Jane Roe', '555 0100', '5550100', 'jane.roe@example.org'];
+  const written = 'the customer only wants jane roe +1 555 0100, jane.roe@example.org';
+  const expectNoneOf = (judged: unknown) => {
+    const text = JSON.stringify(judged);
+    for (const value of personal) expect(text).not.toContain(value);
+  };
+  const judge = (
+    overrides: Partial<ProfileState>,
+    message = aMessage(),
+    lastMarketingAtMs: number | null = null,
+  ) => {
+    const profile = aProfile(overrides);
+    const verdicts = consentGuardrail.check(
+      message,
+      aContext({
+        profile,
+        history: { marketingInWindow: {}, campaignsToday: 0, marketingTotal: 4, lastMarketingAtMs },
+      }),
+      policy,
+    );
+    const atHandOff = checkAtHandOff(
+      { ...message, createdAtMs: now - HOUR_MS },
+      profile,
+      policy,
+      now,
+    );
+    return { blocks: verdicts.filter((v) => v.outcome === 'block'), atHandOff };
+  };
+
+  it('names the channels Herald knows in a channel preference, and counts the rest', () => {
+    const { blocks, atHandOff } = judge({
+      preferences: { channels: [written, 'SMS', 'jane.roe@example.org'] },
+    });
+    expectNoneOf({ blocks, atHandOff });
+    expect(blocks).toEqual([
+      expect.objectContaining({
+        code: 'channel_preference',
+        reason: 'the customer prefers sms and 2 channels Herald does not know',
+        figures: { channels: ['sms'], unknownChannels: 2 },
+      }),
+    ]);
+    expect(atHandOff?.code).toBe('channel_preference');
+  });
+
+  it('names the topics Herald knows in a topic preference, and counts the rest', () => {
+    const { blocks, atHandOff } = judge({ preferences: { topics: [written, 'Onboarding'] } });
+    expectNoneOf({ blocks, atHandOff });
+    expect(blocks).toEqual([
+      expect.objectContaining({
+        code: 'topic_preference',
+        reason:
+          'topic preference excludes promotions: the customer only wants onboarding and 1 topic Herald does not know',
+        figures: { topics: ['onboarding'], unknownTopics: 1, topic: 'promotions' },
+      }),
+    ]);
+    expect(atHandOff?.code).toBe('topic_preference');
+    // One name on its own, none of it known.
+    const alone = judge({ preferences: { topics: written } });
+    expectNoneOf(alone);
+    expect(alone.blocks[0]).toMatchObject({
+      reason:
+        'topic preference excludes promotions: the customer only wants 1 topic Herald does not know',
+      figures: { topics: [], unknownTopics: 1 },
+    });
+  });
+
+  it('holds a cadence Herald does not know to weekly without copying it', () => {
+    const { blocks } = judge(
+      { preferences: { cadence: `ask ${written} first` } },
+      aMessage(),
+      now - 3 * DAY_MS,
+    );
+    expectNoneOf(blocks);
+    expect(blocks).toEqual([
+      expect.objectContaining({
+        code: 'cadence',
+        figures: {
+          cadence: 'unknown',
+          heldTo: 'weekly',
+          lastAt: new Date(now - 3 * DAY_MS).toISOString(),
+        },
+      }),
+    ]);
+    expect(blocks[0]?.reason).toContain('held to weekly');
+    // A cadence Herald knows is named, in its own spelling.
+    expect(
+      judge({ preferences: { cadence: ' Daily ' } }, aMessage(), now - HOUR_MS).blocks[0]?.figures,
+    ).toMatchObject({ cadence: 'daily' });
+  });
+
+  it('records where a withdrawal came from only when Herald wrote the source itself', () => {
+    const withdrawn = (source: string): ConsentEntry => ({
+      granted: false,
+      atMs: now - HOUR_MS,
+      source,
+      explicit: true,
+    });
+    const fromCustomer = judge({
+      consent: {
+        email: { marketing: withdrawn(`phoned: ${written}`) },
+        sms: { marketing: withdrawn(written) },
+      },
+    });
+    expectNoneOf(fromCustomer);
+    expect(fromCustomer.blocks).toEqual([
+      expect.objectContaining({
+        code: 'unsubscribed',
+        figures: expect.objectContaining({ source: 'other' }),
+      }),
+    ]);
+    const topical = judge({
+      consent: {
+        email: {
+          marketing: { granted: true, atMs: now - DAY_MS, source: 'signup-form' },
+          promotions: withdrawn(written),
+        },
+      },
+    });
+    expectNoneOf(topical);
+    expect(topical.blocks).toEqual([
+      expect.objectContaining({
+        code: 'unsubscribed_topic',
+        figures: expect.objectContaining({ source: 'other' }),
+      }),
+    ]);
+    // A receipt by SMS after an opt-out (transactional too).
+    const receipt = judge(
+      { consent: { sms: { marketing: withdrawn(written) } } },
+      aMessage({ channel: 'sms', class: 'transactional', topic: null }),
+    );
+    expectNoneOf(receipt);
+    expect(receipt.blocks).toEqual([
+      expect.objectContaining({
+        code: 'unsubscribed',
+        figures: expect.objectContaining({ source: 'other' }),
+      }),
+    ]);
+    // Herald's own sources are named, in Herald's spelling.
+    for (const [source, named] of [
+      ['sms-reply', 'sms-reply'],
+      ['one-click', 'one-click'],
+      ['unsubscribed', 'Unsubscribed'],
+      ['Consent Updated', 'Consent Updated'],
+    ] as const)
+      expect(
+        judge({ consent: { email: { marketing: withdrawn(source) } } }).blocks[0]?.figures,
+      ).toMatchObject({ source: named });
   });
 });

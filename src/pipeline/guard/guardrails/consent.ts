@@ -1,4 +1,6 @@
+import { HERALD_EVENTS } from '../../../core/event-names.js';
 import {
+  channels as knownChannels,
   optedInAfter,
   purposeOf,
   type Channel,
@@ -18,7 +20,7 @@ const CADENCE_DAYS: Readonly<Record<string, number>> = { daily: 1, weekly: 7, mo
 /**
  * The customer's cadence against their latest marketing message (web content aside): at most
  * one a day, a week or a month, none for `never`. A blank value is no cadence. A value Herald
- * does not know (`biweekly`, `immediately`) is held to weekly, the reason naming it: it cannot
+ * does not know (`biweekly`, `immediately`) is held to weekly, the reason saying so: it cannot
  * tell how often the customer asked to hear, and blocking everything would silence them.
  */
 const cadenceProblem = (
@@ -41,8 +43,12 @@ const cadenceProblem = (
         'cadence',
         known
           ? `${cadence} cadence: already had a message this ${period}`
-          : `cadence "${given}" is not daily, weekly, monthly or never: held to weekly, and already had a message this week`,
-        { cadence: given, lastAt: new Date(lastMs).toISOString() },
+          : 'a cadence Herald does not know (not daily, weekly, monthly or never): held to weekly, and already had a message this week',
+        // The value as the customer wrote it is free text (`ask me first, +1 555 0100`): the
+        // audit log, which outlives an erasure, keeps only the word Herald read it as.
+        known
+          ? { cadence, lastAt: new Date(lastMs).toISOString() }
+          : { cadence: 'unknown', heldTo: cadence, lastAt: new Date(lastMs).toISOString() },
       )
     : null;
 };
@@ -56,6 +62,42 @@ const listOf = (value: unknown): string[] | null => {
 };
 
 /**
+ * The topics of Herald's own templates (`src/pipeline/render/default-templates.ts`, which the
+ * guard may not import): the topics a verdict may name besides the message's own.
+ */
+const BUILT_IN_TOPICS: ReadonlySet<string> = new Set([
+  'promotions',
+  'onboarding',
+  'win-back',
+  'orders',
+  'occasions',
+]);
+
+const isChannel = (name: string): boolean => (knownChannels as readonly string[]).includes(name);
+
+/**
+ * A preference list split into the names Herald knows, as they may be recorded, and how many
+ * others it holds. Verdicts go to the audit log, which outlives an erasure: a preference is
+ * whatever the customer or an integration typed (`"only jane roe, +1 555 0100"`), so what Herald
+ * does not know is counted, never copied.
+ */
+const splitKnown = (
+  list: readonly string[],
+  isKnown: (name: string) => boolean,
+): { known: string[]; unknown: number } => {
+  const known = [...new Set(list.filter(isKnown))];
+  return { known, unknown: list.filter((name) => !isKnown(name)).length };
+};
+
+/** `sms, push`, `sms and 2 channels Herald does not know`, `none`. */
+const describeKnown = ({ known, unknown }: { known: string[]; unknown: number }, noun: string) => {
+  const others =
+    unknown === 0 ? '' : `${unknown} ${noun}${unknown === 1 ? '' : 's'} Herald does not know`;
+  if (known.length === 0) return others === '' ? 'none' : others;
+  return others === '' ? known.join(', ') : `${known.join(', ')} and ${others}`;
+};
+
+/**
  * Channels whose opt-out covers every message on them, transactional included: an SMS STOP
  * opts the number out of everything from the sender (CTIA; Twilio refuses the next text
  * anyway), WhatsApp Business policy has an opt-out honoured for every message, and a customer
@@ -65,9 +107,31 @@ const listOf = (value: unknown): string[] | null => {
  */
 const OPT_OUT_COVERS_ALL: ReadonlySet<Channel> = new Set<Channel>(['sms', 'whatsapp', 'push']);
 
+/**
+ * The consent sources Herald writes itself, by which a verdict names where a withdrawal came
+ * from: traits' default, the events' own names, its unsubscribe page and one-click link,
+ * SendGrid's and Twilio's reports, a do-not-sell request. Any other source is text an
+ * integration or the customer wrote (`Consent Updated { source }`, `consentSource`), which may
+ * be anything — a name, a note — and is recorded as `other`: the audit log outlives an erasure.
+ */
+const KNOWN_SOURCES: ReadonlyMap<string, string> = new Map(
+  [
+    'identify',
+    'Consent Updated',
+    HERALD_EVENTS.unsubscribed,
+    HERALD_EVENTS.emailComplained,
+    'page',
+    'one-click',
+    'sendgrid',
+    'sendgrid-suppression',
+    'sms-reply',
+    'ccpa-request',
+  ].map((source) => [purposeOf(source), source]),
+);
+
 const withdrawnFigures = (entry: ConsentEntry) => ({
   at: new Date(entry.atMs).toISOString(),
-  source: entry.source,
+  source: KNOWN_SOURCES.get(purposeOf(entry.source)) ?? 'other',
 });
 
 /**
@@ -217,20 +281,39 @@ export const consentProblems = (
       verdict(NAME, 'block', 'no_consent', `${channel} marketing needs an explicit opt-in`),
     );
   const channels = listOf(profile.preferences['channels']);
-  if (channels !== null && !channels.includes(channel))
+  if (channels !== null && !channels.includes(channel)) {
+    const named = splitKnown(channels, isChannel);
     found.push(
-      verdict(NAME, 'block', 'channel_preference', `the customer prefers ${channels.join(', ')}`, {
-        channels,
-      }),
+      verdict(
+        NAME,
+        'block',
+        'channel_preference',
+        `the customer prefers ${describeKnown(named, 'channel')}`,
+        {
+          channels: named.known,
+          ...(named.unknown === 0 ? {} : { unknownChannels: named.unknown }),
+        },
+      ),
     );
+  }
   const topics = listOf(profile.preferences['topics']);
-  if (topics !== null && (message.topic === null || !topics.includes(purposeOf(message.topic))))
+  const topic = message.topic === null ? null : purposeOf(message.topic);
+  if (topics !== null && (topic === null || !topics.includes(topic))) {
+    const named = splitKnown(topics, (name) => BUILT_IN_TOPICS.has(name));
     found.push(
-      verdict(NAME, 'block', 'topic_preference', `the customer only wants ${topics.join(', ')}`, {
-        topics,
-        topic: message.topic,
-      }),
+      verdict(
+        NAME,
+        'block',
+        'topic_preference',
+        `${message.topic === null ? 'the message has no topic' : `topic preference excludes ${message.topic}`}: the customer only wants ${describeKnown(named, 'topic')}`,
+        {
+          topics: named.known,
+          ...(named.unknown === 0 ? {} : { unknownTopics: named.unknown }),
+          topic: message.topic,
+        },
+      ),
     );
+  }
   const cadence = profile.preferences['cadence'];
   if (cadence !== undefined && cadence !== null && channel !== 'web') {
     const problem = cadenceProblem(cadence, facts.lastMarketingAtMs, facts.sendAtMs);

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { Consent } from '../../../core/profile.js';
+import { HOUR_MS } from '../../../core/time.js';
+import { runGuardrails } from '../run-guardrails.js';
+import {
+  aContent,
+  aContext,
+  aMessage,
+  aProfile,
+  defaultGuardPolicy,
+  now,
+} from '../test-builders.js';
+import { complianceGuardrail } from './compliance.js';
+
+const policy = defaultGuardPolicy();
+
+// Verdicts go to the audit log, which outlives an erasure: a consent source or a rendered
+// template variable is text the customer or an integration wrote, and may name them.
+const personal = ['jane roe', 'Jane Roe', '555 0100', '5550100', 'jane.roe@example.org'];
+const written = 'jane roe +1 555 0100, jane.roe@example.org';
+const expectNoneOf = (judged: unknown) => {
+  const text = JSON.stringify(judged);
+  for (const value of personal) expect(text).not.toContain(value);
+};
+
+const inParis = (consent: Consent) =>
+  aContext({
+    profile: aProfile({
+      location: { country: 'FR', region: null, city: null, timezone: null },
+      consent,
+    }),
+  });
+
+describe('what the compliance verdicts record of text the customer wrote', () => {
+  it('names the configured implied source, not the source as it was written', () => {
+    const policyWith = { ...policy, gdpr: { ...policy.gdpr, impliedSources: ['Import:Implied'] } };
+    const verdicts = complianceGuardrail.check(
+      aMessage(),
+      inParis({ email: { marketing: { granted: true, atMs: now, source: '  IMPORT:implied ' } } }),
+      policyWith,
+    );
+    expect(JSON.stringify(verdicts)).not.toContain('IMPORT:implied');
+    expect(verdicts).toEqual([
+      expect.objectContaining({
+        code: 'gdpr_consent_implied',
+        reason: 'GDPR (FR): consent from "Import:Implied" is not explicit',
+        figures: { source: 'Import:Implied' },
+      }),
+    ]);
+  });
+
+  it('does not copy a WhatsApp language rendered from a trait', () => {
+    const judged = (language: string) =>
+      complianceGuardrail
+        .check(
+          aMessage({
+            channel: 'whatsapp',
+            class: 'transactional',
+            template: 'order-shipped',
+            content: aContent({
+              whatsapp: { name: 'order_shipped', language, parameters: ['Ada'] },
+            }),
+          }),
+          aContext(),
+          { ...policy, whatsappApprovedTemplates: ['order_shipped'] },
+        )
+        .filter((v) => v.outcome === 'block');
+    const invalid = judged(written);
+    expectNoneOf(invalid);
+    expect(invalid).toEqual([
+      expect.objectContaining({
+        code: 'whatsapp_language_invalid',
+        reason: 'WhatsApp: the language rendered is not a code like en_US',
+        figures: { template: 'order_shipped', language: 'invalid' },
+      }),
+    ]);
+    expect(judged(' ')[0]).toMatchObject({
+      code: 'whatsapp_language_invalid',
+      figures: { language: 'blank' },
+    });
+  });
+});
+
+describe('every guardrail, for a customer whose free text names them', () => {
+  it('records none of it in any verdict', () => {
+    const withdrawn = {
+      granted: false,
+      atMs: now - HOUR_MS,
+      source: written,
+      explicit: true as const,
+    };
+    const profile = aProfile({
+      traits: { email: 'jane.roe@example.org', firstName: 'Jane', phone: '+1 555 0100' },
+      location: { country: written, region: written, city: written, timezone: written },
+      consent: {
+        email: {
+          marketing: { granted: true, atMs: now - HOUR_MS, source: written },
+          promotions: withdrawn,
+        },
+        sms: { marketing: withdrawn },
+        whatsapp: { marketing: { granted: true, atMs: now - HOUR_MS, source: written } },
+      },
+      preferences: { channels: [written], topics: [written], cadence: written, doNotSell: written },
+    });
+    const context = aContext({
+      profile,
+      history: {
+        marketingInWindow: {},
+        campaignsToday: 0,
+        marketingTotal: 4,
+        lastMarketingAtMs: now - HOUR_MS,
+      },
+    });
+    const approved = { ...policy, whatsappApprovedTemplates: ['order_shipped'] };
+    const whatsapp = { name: 'order_shipped', language: written, parameters: [written] };
+    for (const message of [
+      aMessage(),
+      aMessage({ channel: 'sms', content: aContent({ subject: null }) }),
+      aMessage({ channel: 'whatsapp', content: aContent({ subject: null, whatsapp }) }),
+      aMessage({ channel: 'web' }),
+      aMessage({ channel: 'sms', class: 'transactional', topic: null, content: aContent() }),
+    ]) {
+      const { verdicts } = runGuardrails(message, context, approved);
+      expectNoneOf(verdicts);
+      expect(verdicts.some((v) => v.outcome === 'block')).toBe(true);
+    }
+  });
+});
