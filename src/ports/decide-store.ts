@@ -23,6 +23,13 @@ export interface WorkItem extends WorkDraft {
   attempts: number;
 }
 
+/** Where a work item stands in the order work is claimed and run: due time, then id. */
+export type WorkPosition = Pick<WorkItem, 'dueAtMs' | 'id'>;
+
+/** Whether `a` comes before `b` in the order work is claimed and run. */
+export const isWorkBefore = (a: WorkPosition, b: WorkPosition): boolean =>
+  a.dueAtMs < b.dueAtMs || (a.dueAtMs === b.dueAtMs && a.id < b.id);
+
 export type WorkStatus = 'pending' | 'done' | 'cancelled' | 'failed';
 
 export interface WorkRecord extends WorkItem {
@@ -95,6 +102,13 @@ export interface DecideTx extends ScheduleTx {
    * returns those customers; work for the others waits for a later round instead of a deadlock.
    */
   tryLockCustomers(ids: readonly CustomerId[]): Promise<Set<CustomerId>>;
+  /**
+   * For each customer with work in `claimed` (whose lock this transaction holds), their first
+   * pending item, in `claimDue`'s order (due time, then id), that is not in `claimed` but comes
+   * before the last of theirs that is: one another worker claimed first, or one written since
+   * the claim. None on SQLite, whose single writer claims the oldest due work of everyone.
+   */
+  findWorkAhead(claimed: readonly WorkItem[]): Promise<Map<CustomerId, WorkPosition>>;
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
   loadMemberships(ids: readonly CustomerId[]): Promise<Map<CustomerId, Membership[]>>;

@@ -1,14 +1,22 @@
 import type { Decision } from '../../core/decision.js';
 import { groupByCustomer } from '../../core/group-by-customer.js';
 import type { CustomerId } from '../../core/ids.js';
-import type { Membership, WorkDraft, WorkItem } from '../../ports/decide-store.js';
+import {
+  isWorkBefore,
+  type Membership,
+  type WorkDraft,
+  type WorkItem,
+} from '../../ports/decide-store.js';
 import type { Store, StoreTx } from '../../ports/store.js';
 import { decideForCustomer, emptyOutcome, type CustomerOutcome } from './decide-for-customer.js';
 import type { DecideEnv, DecidedBatch } from './proposal.js';
 import type { TriggerPlan } from './plan-triggers.js';
 
 export interface WorkRound {
-  /** Work items claimed; more than `items` when some customers were busy elsewhere. */
+  /**
+   * Work items claimed; more than `items` when some customers were busy elsewhere, or had work
+   * due before the claimed items that another worker held.
+   */
   claimed: number;
   /** Whether more work may be due now: a full batch was claimed, or work due now was added. */
   moreDue: boolean;
@@ -90,8 +98,10 @@ const failedOutcome = (
 /**
  * One round of the scheduler: claims up to `limit` due work items, runs the decide core for
  * each customer they concern, and stores decisions, new work, journey states and the items'
- * outcome in the same transaction — a crash leaves the items due, never half-done. A customer
- * whose work throws has its items marked failed with the error; the others go on.
+ * outcome in the same transaction — a crash leaves the items due, never half-done. Each
+ * customer's items run in due order, as with one worker: none before an earlier item of theirs
+ * another worker holds. A customer whose work throws has its items marked failed with the
+ * error; the others go on.
  */
 export const runDueWork = (
   store: Store,
@@ -112,9 +122,20 @@ export const runDueWork = (
     const claimed = await tx.claimDue(nowMs, limit);
     round.claimed = claimed.length;
     if (claimed.length === 0) return round;
-    const groups = groupByCustomer(claimed);
-    const locked = await tx.tryLockCustomers([...groups.keys()]);
-    const ids = [...locked];
+    const locked = await tx.tryLockCustomers([...groupByCustomer(claimed).keys()]);
+    const ours = claimed.filter((item) => locked.has(item.customerId));
+    // A customer's work runs in due order, however many workers share it: an item of theirs
+    // that another worker claimed first (an order) may end what a later one would do (the
+    // journey step its wake-up sends). What this round claimed behind such an item stays
+    // pending, its attempts uncounted, for a round after that item's.
+    const ahead = await tx.findWorkAhead(ours);
+    const groups = groupByCustomer(
+      ours.filter((item) => {
+        const first = ahead.get(item.customerId);
+        return first === undefined || isWorkBefore(item, first);
+      }),
+    );
+    const ids = [...groups.keys()];
     const profiles = await tx.loadProfiles(ids);
     const memberships = await tx.loadMemberships(ids);
     const marks = await tx.loadMarks(ids);

@@ -1,7 +1,14 @@
 import type pg from 'pg';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { CustomerId } from '../../../core/ids.js';
-import type { CustomerMarks, DecideTx, Membership } from '../../../ports/decide-store.js';
+import {
+  isWorkBefore,
+  type CustomerMarks,
+  type DecideTx,
+  type Membership,
+  type WorkItem,
+  type WorkPosition,
+} from '../../../ports/decide-store.js';
 import {
   toCancelledBody,
   type DueDecisionRow,
@@ -62,6 +69,44 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
       if (row.ok && id !== undefined) locked.add(id);
     }
     return locked;
+  },
+  async findWorkAhead(claimed) {
+    const ahead = new Map<CustomerId, WorkPosition>();
+    const lastOf = new Map<CustomerId, WorkItem>();
+    let lastOfAll: WorkItem | undefined;
+    for (const item of claimed) {
+      const seen = lastOf.get(item.customerId);
+      if (seen === undefined || isWorkBefore(seen, item)) lastOf.set(item.customerId, item);
+      if (lastOfAll === undefined || isWorkBefore(lastOfAll, item)) lastOfAll = item;
+    }
+    if (lastOfAll === undefined) return ahead;
+    const last = [...lastOf.values()];
+    // A plain read: rows another worker claimed are pending to it, and it does not wait for them.
+    // Pending work before the last item claimed is what the claim itself walked through (its
+    // own and the rows it skipped), so reading it once costs about what the claim did; looking
+    // up each customer would read their whole history of finished work instead.
+    const { rows } = await client.query<{ customer_id: string; due_at_ms: number; id: number }>(
+      `WITH before_last AS MATERIALIZED (
+         SELECT customer_id, due_at_ms, id FROM work
+         WHERE status = 'pending' AND (due_at_ms, id) < ($5::bigint, $6::bigint)
+           AND NOT (id = ANY($4::bigint[])))
+       SELECT DISTINCT ON (w.customer_id) w.customer_id, w.due_at_ms, w.id
+       FROM before_last w
+       JOIN unnest($1::text[], $2::bigint[], $3::bigint[]) AS c(customer_id, due_at_ms, id)
+         ON w.customer_id = c.customer_id AND (w.due_at_ms, w.id) < (c.due_at_ms, c.id)
+       ORDER BY w.customer_id, w.due_at_ms, w.id`,
+      [
+        last.map((i) => i.customerId),
+        last.map((i) => i.dueAtMs),
+        last.map((i) => i.id),
+        claimed.map((i) => i.id),
+        lastOfAll.dueAtMs,
+        lastOfAll.id,
+      ],
+    );
+    for (const row of rows)
+      ahead.set(row.customer_id as CustomerId, { dueAtMs: row.due_at_ms, id: row.id });
+    return ahead;
   },
   async getSetting(key) {
     const { rows } = await client.query<{ value: string }>(

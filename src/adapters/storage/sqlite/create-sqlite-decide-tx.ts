@@ -95,6 +95,9 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): 
     return Promise.resolve();
   },
   tryLockCustomers: (ids) => Promise.resolve(new Set(ids)),
+  // The single writer's claim takes the oldest due work of everyone: nothing of a customer's
+  // is left unclaimed before an item claimed, so there is nothing to look up.
+  findWorkAhead: () => Promise.resolve(new Map()),
   getSetting(key) {
     const row = s.getSetting.get(key) as { value: string } | undefined;
     return Promise.resolve(row?.value ?? null);
