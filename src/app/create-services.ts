@@ -12,6 +12,7 @@ import {
 import {
   createDecideWorker,
   createTriggerPlanner,
+  followJourneyVersions,
   loadDecideEnv,
   segmentCustomer,
   type DecideEnv,
@@ -195,7 +196,17 @@ export const createServices = async (
       },
     });
     const onRecorded = planDecisionsOnRecord(
-      createTriggerPlanner(config.decidePolicy, decide.journeys, figures),
+      followJourneyVersions(
+        config.decidePolicy,
+        decide.journeys,
+        (catalog) => createTriggerPlanner(config.decidePolicy, catalog, figures),
+        (error) => {
+          logger.error(
+            { err: error },
+            'a stored journey version could not be read; planning as before',
+          );
+        },
+      ),
       config.deliverPolicy.attributionWindowDays * DAY_MS,
     );
     const recorder = createEventRecorder(store, config.profilePolicy, {

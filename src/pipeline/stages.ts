@@ -23,7 +23,7 @@ import {
   withdrawCancelledConversions,
 } from './track-messages.js';
 import type { CustomerId } from '../core/ids.js';
-import type { Store } from '../ports/store.js';
+import type { Store, StoreTx } from '../ports/store.js';
 import type { ActivityFacts } from './predict/index.js';
 import { rememberAddressBounces } from './erased-identities.js';
 import {
@@ -103,10 +103,14 @@ export const addressBouncesIn = (
  * cancelled since, withdrawn, the orders marked cancelled), stored in the same transaction.
  */
 export const planDecisionsOnRecord =
-  (planner: TriggerPlanner, attributionWindowMs: number): OnRecorded =>
+  (
+    plannerFor: (tx: Pick<StoreTx, 'journeyVersionsBeyond'>) => Promise<TriggerPlanner>,
+    attributionWindowMs: number,
+  ): OnRecorded =>
   async (tx, changes, nowMs) => {
     await rememberAddressBounces(tx, addressBouncesIn(changes));
-    await applyTriggerPlan(tx, planner(changes, nowMs), nowMs);
+    // The planner for the journey versions stored now (`followJourneyVersions`).
+    await applyTriggerPlan(tx, (await plannerFor(tx))(changes, nowMs), nowMs);
     await attributeConversions(tx, changes, attributionWindowMs, nowMs);
     await creditExperimentOutcomes(tx, changes);
     await withdrawCancelledConversions(tx, changes, nowMs);

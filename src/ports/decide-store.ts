@@ -109,6 +109,12 @@ export interface DecideTx extends ScheduleTx {
    * the claim. None on SQLite, whose single writer claims the oldest due work of everyone.
    */
   findWorkAhead(claimed: readonly WorkItem[]): Promise<Map<CustomerId, WorkPosition>>;
+  /**
+   * Every stored journey version, when their number is no longer `known`; null when it still is,
+   * and always on SQLite, where one process holds the file and only it stores versions (at start).
+   * On PostgreSQL another process — a newer release, during a rolling deploy — may store one.
+   */
+  journeyVersionsBeyond(known: number): Promise<JourneyVersionRow[] | null>;
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
   loadMemberships(ids: readonly CustomerId[]): Promise<Map<CustomerId, Membership[]>>;

@@ -1,7 +1,9 @@
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
+import type { DecideTx } from '../../ports/decide-store.js';
 import type { Store } from '../../ports/store.js';
 import { defaultJourneys } from './journeys/default-journeys.js';
-import { buildCatalog } from './journeys/journey-catalog.js';
+import { buildCatalog, type JourneyCatalog } from './journeys/journey-catalog.js';
+import type { TriggerPlanner } from './plan-triggers.js';
 import type { DecidePolicy } from './policy.js';
 import type { DecideEnv } from './proposal.js';
 
@@ -34,4 +36,34 @@ export const loadDecideEnv = async (
   throw new Error(
     `journey versions kept changing while they were saved (${String(SAVE_ROUNDS)} rounds): other processes are storing different journeys at the same time`,
   );
+};
+
+/**
+ * The trigger planner for the journey versions stored now, not only those stored when the
+ * process started: during a rolling deploy on PostgreSQL, a process of the newer release stores
+ * a version with an exit, wait or branch event the older one never planned work for, and a
+ * customer entered into it whose event reached the older process would never leave. Each
+ * recorded batch asks, in its own transaction, whether the number of stored versions changed
+ * (never on SQLite); when it did, the planner is made again from all of them. A version this
+ * release cannot read is reported and the planner kept as it was.
+ */
+export const followJourneyVersions = (
+  policy: DecidePolicy,
+  started: JourneyCatalog,
+  makePlanner: (catalog: JourneyCatalog) => TriggerPlanner,
+  onError: (error: unknown) => void,
+): ((tx: Pick<DecideTx, 'journeyVersionsBeyond'>) => Promise<TriggerPlanner>) => {
+  let planner = makePlanner(started);
+  let known = started.all.length;
+  return async (tx) => {
+    const stored = await tx.journeyVersionsBeyond(known);
+    if (stored === null) return planner;
+    try {
+      planner = makePlanner(buildCatalog(policy.journeys ?? defaultJourneys, stored).catalog);
+    } catch (error) {
+      onError(error);
+    }
+    known = stored.length;
+    return planner;
+  };
 };

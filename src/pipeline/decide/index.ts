@@ -4,7 +4,7 @@ export { decidePolicySchema, type DecidePolicy } from './policy.js';
 export { journeySchema, type JourneyDefinition } from './journeys/journey-schema.js';
 export { checkJourneys } from './journeys/journey-catalog.js';
 export { defaultJourneys } from './journeys/default-journeys.js';
-export { loadDecideEnv } from './create-decide-env.js';
+export { followJourneyVersions, loadDecideEnv } from './create-decide-env.js';
 export { createTriggerPlanner, type TriggerPlanner, type TriggerPlan } from './plan-triggers.js';
 export { applyTriggerPlan, runDueWork, type WorkRound } from './run-due-work.js';
 export {

@@ -108,6 +108,26 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
       ahead.set(row.customer_id as CustomerId, { dueAtMs: row.due_at_ms, id: row.id });
     return ahead;
   },
+  async journeyVersionsBeyond(known) {
+    const { rows: counted } = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM journey_versions',
+    );
+    if ((counted[0]?.n ?? 0) === known) return null;
+    const { rows } = await client.query<{
+      journey_id: string;
+      version: number;
+      hash: string;
+      definition: string;
+      created_at_ms: string | number;
+    }>('SELECT journey_id, version, hash, definition, created_at_ms FROM journey_versions');
+    return rows.map((r) => ({
+      journeyId: r.journey_id,
+      version: r.version,
+      hash: r.hash,
+      definition: JSON.parse(r.definition) as unknown,
+      createdAtMs: Number(r.created_at_ms),
+    }));
+  },
   async getSetting(key) {
     const { rows } = await client.query<{ value: string }>(
       'SELECT value FROM settings WHERE key = $1',

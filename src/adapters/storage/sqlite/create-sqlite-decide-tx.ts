@@ -98,6 +98,8 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): 
   // The single writer's claim takes the oldest due work of everyone: nothing of a customer's
   // is left unclaimed before an item claimed, so there is nothing to look up.
   findWorkAhead: () => Promise.resolve(new Map()),
+  // One process per file, which stored its versions when it started: none can appear since.
+  journeyVersionsBeyond: () => Promise.resolve(null),
   getSetting(key) {
     const row = s.getSetting.get(key) as { value: string } | undefined;
     return Promise.resolve(row?.value ?? null);
