@@ -3,7 +3,9 @@
 //   2. stored: decisions guarded and recorded (decision, message, audit entry) on SQLite,
 //      2,000 per transaction as the scheduler batches them;
 //   3. `herald audit verify` over the chain, grown to --audit entries.
-//   npm run bench:guard [-- --decisions N --audit N]
+//   Audit entries are sealed with an audit key (HMAC-SHA-256), as HERALD_AUDIT_KEY has them;
+//   `--audit-key=` (empty) writes and verifies them plain (SHA-256).
+//   npm run bench:guard [-- --decisions N --audit N --audit-key KEY]
 // runs it with the young generation `npm start` gives the server (bench/node-line.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     decisions: { type: 'string', default: '100000' },
     audit: { type: 'string', default: '1000000' },
     only: { type: 'string', description: 'latency, stored or audit' },
+    'audit-key': { type: 'string', default: 'herald-bench-audit-key-0123456789abcdef' },
   },
 });
 const total = Number(args.decisions);
@@ -54,6 +57,7 @@ try {
       HERALD_LOG_LEVEL: 'silent',
       HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
       HERALD_PUBLIC_URL: 'https://herald.example.com',
+      HERALD_AUDIT_KEY: args['audit-key'],
     },
     null,
   );
@@ -61,7 +65,7 @@ try {
   const services = await createServices(config, {
     clock,
     logger: silentLogger,
-    store: await createSqliteStore({ file, synchronous: 'normal' }),
+    store: await createSqliteStore({ file, synchronous: 'normal', auditKey: config.auditKey }),
   });
   const { store, guard } = services;
 
@@ -209,10 +213,15 @@ try {
       `audit append        ${fmt(auditTarget - have)} entries in ${appendS.toFixed(2)} s: ${fmt((auditTarget - have) / appendS)} entries/s`,
     );
     const verifyStarted = performance.now();
-    const check = await verifyAuditLog(store);
+    const check = await verifyAuditLog(store, config.auditKey);
     const verifyS = (performance.now() - verifyStarted) / 1000;
+    const outcome = check.ok
+      ? `${fmt(check.entries)} ${config.auditKey === null ? 'plain' : 'sealed'} entries hold`
+      : 'brokenAtSeq' in check
+        ? `broken at ${check.brokenAtSeq}`
+        : `unverified from ${check.uncheckedFromSeq}`;
     console.log(
-      `audit verify        ${check.ok ? `${fmt(check.entries)} entries hold` : `broken at ${check.brokenAtSeq}`} in ${verifyS.toFixed(2)} s: ${fmt((check.ok ? check.entries : 0) / verifyS)} entries/s`,
+      `audit verify        ${outcome} in ${verifyS.toFixed(2)} s: ${fmt((check.ok ? check.entries : 0) / verifyS)} entries/s`,
     );
   }
   await services.close();

@@ -236,6 +236,19 @@ export const configSchema = Type.Object(
       ],
       { default: {} },
     ),
+    audit: Type.Object(
+      {
+        key: field(
+          Type.String({
+            default: '',
+            description:
+              'A secret of at least 32 characters, kept outside the database (the environment, a secret store), that seals every new audit entry: its hash becomes `k1:` and an HMAC-SHA-256 under this key, so someone who can insert rows but does not hold the key cannot append an entry `herald audit verify` accepts after sealed ones. Every Herald process that writes needs the same key; `audit verify` without it does not pass a chain with sealed entries. Changing it is not supported: entries sealed with the old key then fail to verify. Empty: entries are plain SHA-256 (guardrails.md, "The audit log").',
+          }),
+          { env: 'HERALD_AUDIT_KEY', secret: true },
+        ),
+      },
+      { default: {} },
+    ),
     messages: Type.Object(
       {
         brandName: field(

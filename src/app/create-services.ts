@@ -84,6 +84,7 @@ export interface ServiceOverrides {
   clock?: Clock;
   ids?: IdSource;
   logger?: Logger;
+  /** A store opened already: with `config.auditKey` as its audit key, or appends go unsealed. */
   store?: Store;
   /** Opens the embedded store for one bulk writer (`herald import`; see SqliteOptions.bulk). */
   bulk?: boolean;
@@ -108,6 +109,7 @@ export const createServices = async (
         ? {
             ...config.storage,
             bulk: overrides.bulk === true,
+            auditKey: config.auditKey,
             onFlushError: (error: unknown) => {
               logger.error({ err: error }, 'profile flush failed');
             },
@@ -119,6 +121,7 @@ export const createServices = async (
             driver: 'postgres',
             url: config.storage.url,
             poolSize: config.storage.poolSize,
+            auditKey: config.auditKey,
             onPoolError: (error: Error) => {
               logger.warn({ err: error }, 'idle database connection failed');
             },

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { AppError, type FieldProblem } from '../core/errors.js';
@@ -334,6 +335,25 @@ describe('loadConfig', () => {
       expect(pathsOf(error.problems)).toEqual(['/database/url']);
       expect(error.message).not.toContain('hunter2');
       expect(JSON.stringify(error.problems)).not.toContain('hunter2');
+    });
+
+    it('takes an audit key of at least 32 characters, and repeats none in its error', () => {
+      expect(loadConfig({}, null).auditKey).toBeNull();
+      expect(loadConfig({ HERALD_AUDIT_KEY: '' }, null).auditKey).toBeNull();
+      const key = loadConfig({ HERALD_AUDIT_KEY: 'k'.repeat(32) }, null).auditKey;
+      expect(key?.symmetricKeySize).toBe(32);
+      // A key object: logging the configuration does not print the secret.
+      expect(inspect(key)).not.toContain('kkkk');
+      expect(JSON.stringify({ key })).not.toContain('kkkk');
+      const short = 'short-audit-key-0123456789abcd';
+      const error = configError({ HERALD_AUDIT_KEY: short });
+      expect(error.problems).toEqual([
+        { path: '/audit/key', message: 'needs at least 32 characters (HERALD_AUDIT_KEY)' },
+      ]);
+      expect(error.message).not.toContain(short);
+      expect(pathsOf(configError({}, `audit:\n  key: ${short}\n`).problems)).toEqual([
+        '/audit/key',
+      ]);
     });
 
     it('rejects a number that is empty or not a number', () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { AUDIT_KEY_MIN_LENGTH, toAuditKey, type AuditKey } from '../core/audit.js';
 import { AppError, type FieldProblem } from '../core/errors.js';
 import { toSourceId, type SourceId } from '../core/ids.js';
 import { HERALD_SOURCE } from '../core/event-names.js';
@@ -44,6 +45,8 @@ export interface Config {
   guardPolicy: GuardPolicy;
   reviewExpiryMs: number;
   messages: RawConfig['messages'];
+  /** Seals new audit entries (`audit.key`); null when none is configured. */
+  auditKey: AuditKey | null;
   deliverPolicy: DeliverPolicy;
   /** The language model (optional) and the brand voice generated copy is scored against. */
   content: RawConfig['content'];
@@ -288,6 +291,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     guardPolicy,
     reviewExpiryMs: reviewExpiryHours * HOUR_MS,
     messages: c.messages,
+    auditKey: c.audit.key === '' ? null : toAuditKey(c.audit.key),
     deliverPolicy: {
       batchSize,
       concurrency,
@@ -429,6 +433,10 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
       '/deliver/leaseSeconds',
       `must be longer than deliver.timeoutSeconds (${String(timeout)}): a claim must outlast an attempt`,
     );
+  // A short key can be guessed, and then the seal proves nothing.
+  const auditKey = fieldOf(config, 'audit', 'key');
+  if (typeof auditKey === 'string' && auditKey !== '' && auditKey.length < AUDIT_KEY_MIN_LENGTH)
+    add('/audit/key', `needs at least ${String(AUDIT_KEY_MIN_LENGTH)} characters`);
   const earliest = fieldOf(config, 'ingest', 'earliestTimestamp');
   if (typeof earliest === 'string' && Number.isNaN(Date.parse(earliest)))
     add('/ingest/earliestTimestamp', 'is not an ISO-8601 date');

@@ -359,7 +359,7 @@ describe('recording a round', () => {
       sendHistory: new Map(),
       campaignSpend: new Map(),
       getSetting: null,
-      lockAuditHead: null,
+      lockAuditHead: { head: null, key: null },
       pseudonymsOf: new Map(),
     };
     const tx = new Proxy(
@@ -430,7 +430,9 @@ describe('a decision that cannot be judged', () => {
                 return Promise.resolve(
                   name === 'sendHistory' || name === 'campaignSpend' || name === 'pseudonymsOf'
                     ? new Map()
-                    : null,
+                    : name === 'lockAuditHead'
+                      ? { head: null, key: null }
+                      : null,
                 );
               },
       },

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../core/audit.js';
+import type { AuditEntry, AuditKey } from '../core/audit.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord, MessageStatus } from '../core/message.js';
 import type { Channel } from '../core/profile.js';
@@ -25,6 +25,12 @@ export interface DomainStats {
 
 /** The chain's last entry, or null for an empty log. */
 export type AuditHead = Pick<AuditEntry, 'seq' | 'hash'> | null;
+
+/** Where appends go: after `head`, sealed with `key` (the store's audit key) when there is one. */
+export interface LockedAuditHead {
+  head: AuditHead;
+  key: AuditKey | null;
+}
 
 /** What may change on a message after it was recorded. */
 export interface MessagePatch {
@@ -128,9 +134,10 @@ export interface RecordTx extends DeliverTx {
   expiredReviews(nowMs: number, limit: number): Promise<MessageRecord[]>;
   /**
    * Takes the audit chain's lock until the transaction ends (one appender at a time across
-   * processes) and returns the last entry.
+   * processes) and returns the last entry, with the audit key the store was opened with (null
+   * when none was configured).
    */
-  lockAuditHead(): Promise<AuditHead>;
+  lockAuditHead(): Promise<LockedAuditHead>;
   /**
    * Whether a transaction already shuts out every other writer (SQLite's single writer), so the
    * audit chain's lock costs nothing however early it is taken. False on PostgreSQL, where it

@@ -42,7 +42,6 @@ export const startHerald = async (
     templates?: Record<string, string>;
   } = {},
 ): Promise<TestHerald> => {
-  const { store, cleanup, raw } = await factory.make();
   const templatesDir =
     options.templates === undefined ? null : mkdtempSync(join(tmpdir(), 'herald-templates-'));
   for (const [name, yaml] of Object.entries(options.templates ?? {}))
@@ -60,6 +59,8 @@ export const startHerald = async (
     },
     options.configYaml ?? null,
   );
+  // The store seals audit entries with the configured key, as createServices opens one.
+  const { store, cleanup, raw } = await factory.make({ auditKey: config.auditKey });
   const services = await createServices(config, {
     store,
     logger: silentLogger,

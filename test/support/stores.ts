@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
 import { createSqliteStore } from '../../src/adapters/storage/sqlite/create-sqlite-store.js';
+import type { AuditKey } from '../../src/core/audit.js';
 import type { Store } from '../../src/ports/store.js';
 
 /** The PostgreSQL the integration suites use; CI sets it, a laptop may not. */
@@ -21,28 +22,34 @@ export interface StoreFactory {
   /**
    * A fresh, empty store; `cleanup` removes what it created. `raw` runs SQL on its database
    * over a connection of its own, as someone with direct database access would (tamper tests).
+   * `auditKey` seals its audit entries (and those of the store `reopen` opens).
    */
-  make(): Promise<{
+  make(options?: { auditKey?: AuditKey | null }): Promise<{
     store: Store;
     cleanup: () => Promise<void>;
     raw: RawSql;
-    /** Closes the store and opens its database again (migrating it), as a restart does. */
-    reopen: () => Promise<Store>;
+    /**
+     * Closes the store and opens its database again (migrating it), as a restart does; with
+     * `auditKey` given (null: none), as a restart with another audit key does.
+     */
+    reopen: (options?: { auditKey?: AuditKey | null }) => Promise<Store>;
   }>;
 }
 
 export const sqliteFactory: StoreFactory = {
   name: 'sqlite',
   available: true,
-  async make() {
+  async make(options = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'herald-test-'));
     const file = join(dir, 'herald.db');
-    const open = () => createSqliteStore({ file, synchronous: 'normal' });
+    let auditKey = options.auditKey ?? null;
+    const open = () => createSqliteStore({ file, synchronous: 'normal', auditKey });
     let store = await open();
     return {
       store,
-      reopen: async () => {
+      reopen: async (next = {}) => {
         await store.close();
+        if (next.auditKey !== undefined) auditKey = next.auditKey;
         store = await open();
         return store;
       },
@@ -68,16 +75,18 @@ let schemaCounter = 0;
 export const postgresFactory: StoreFactory = {
   name: 'postgres',
   available: testDatabaseUrl !== undefined,
-  async make() {
+  async make(options = {}) {
     const url = testDatabaseUrl ?? '';
     schemaCounter += 1;
     const schema = `herald_test_${process.pid}_${schemaCounter}_${Date.now().toString(36)}`;
-    const open = () => createPostgresStore({ url, poolSize: 8, schema });
+    let auditKey = options.auditKey ?? null;
+    const open = () => createPostgresStore({ url, poolSize: 8, schema, auditKey });
     let store = await open();
     return {
       store,
-      reopen: async () => {
+      reopen: async (next = {}) => {
         await store.close();
+        if (next.auditKey !== undefined) auditKey = next.auditKey;
         store = await open();
         return store;
       },

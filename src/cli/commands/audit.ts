@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AppError } from '../../core/errors.js';
+import { AppError, exitCodeOf } from '../../core/errors.js';
 import { messageStatuses } from '../../core/message.js';
 import { auditTrailOf } from '../../pipeline/privacy.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
@@ -9,9 +9,12 @@ import { parseIntegerOption } from './parse-integer-option.js';
 /** The bounds of GET /v1/messages?limit=. */
 const LIMIT_BOUNDS = { min: 1, max: 500 };
 
-/** `--expect 1234:3f…`: an entry's number and its hash, as `audit verify` prints the last. */
+/**
+ * `--expect 1234:3f…` (or `1234:k1:3f…`, a sealed entry): an entry's number and its hash, as
+ * `audit verify` prints the last.
+ */
 const parseExpected = (text: string): { seq: number; hash: string } => {
-  const match = /^(\d+):([0-9a-f]{64})$/.exec(text.trim());
+  const match = /^(\d+):((?:k1:)?[0-9a-f]{64})$/.exec(text.trim());
   if (match === null)
     throw new AppError(
       'invalid-input',
@@ -26,7 +29,7 @@ export const registerAuditCommands = (program: Command): void => {
   audit
     .command('verify')
     .description(
-      'check the hash chain; exits 1 naming the first broken entry, or when an entry kept from an earlier verify is gone or changed',
+      'check the hash chain; exits 1 naming the first broken entry, or when an entry kept from an earlier verify is gone or changed; 78 when sealed entries need HERALD_AUDIT_KEY to be checked',
     )
     .option(
       '--expect <seq:hash>',
@@ -37,8 +40,16 @@ export const registerAuditCommands = (program: Command): void => {
       const services = await loadServices(process.env);
       try {
         const startedMs = performance.now();
-        const check = await verifyAuditLog(services.store);
+        const check = await verifyAuditLog(services.store, services.config.auditKey);
         const seconds = ((performance.now() - startedMs) / 1000).toFixed(2);
+        if (!check.ok && 'uncheckedFromSeq' in check) {
+          // Not a break, but not a pass either: sealed entries are checked with the key only.
+          console.error(
+            `audit chain not verified at entry ${check.uncheckedFromSeq}: ${check.reason}`,
+          );
+          process.exitCode = exitCodeOf['invalid-config'];
+          return;
+        }
         if (!check.ok) {
           console.error(`audit chain broken at entry ${check.brokenAtSeq}: ${check.reason}`);
           process.exitCode = 1;

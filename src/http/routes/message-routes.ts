@@ -275,7 +275,7 @@ export const registerMessageRoutes = (
   );
 
   const admin = allow(access, ADMIN);
-  app.get('/v1/audit/verify', admin, async () => verifyAuditLog(store));
+  app.get('/v1/audit/verify', admin, async () => verifyAuditLog(store, services.config.auditKey));
   app.get<{ Params: { userId: string } }>('/v1/customers/:userId/audit', admin, async (request) => {
     const id = await customerOf(request.params.userId);
     return { customerId: id, audit: await auditTrailOf(store, id) };

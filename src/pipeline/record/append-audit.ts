@@ -1,7 +1,8 @@
 import type { AuditEntry } from '../../core/audit.js';
+import { AppError } from '../../core/errors.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { RecordTx } from '../../ports/record-store.js';
-import { chainEntries } from './audit-chain.js';
+import { chainEntries, isSealed } from './audit-chain.js';
 
 /** Something to write down: the customer is replaced by their pseudonym before it is stored. */
 export interface AuditNote {
@@ -16,8 +17,9 @@ export interface AuditNote {
 
 /**
  * Appends notes to the audit chain inside the caller's transaction: takes the chain's lock,
- * links each entry to the one before it, and stores them — they commit or roll back with the
- * decision or action they describe.
+ * links each entry to the one before it (sealed with the store's audit key when it has one),
+ * and stores them — they commit or roll back with the decision or action they describe.
+ * Without the key, refuses to append after a sealed entry.
  */
 export const appendAudit = async (
   tx: RecordTx,
@@ -25,7 +27,14 @@ export const appendAudit = async (
   nowMs: number,
 ): Promise<AuditEntry[]> => {
   if (notes.length === 0) return [];
-  const head = await tx.lockAuditHead();
+  const { head, key } = await tx.lockAuditHead();
+  // A plain entry after a sealed one breaks the chain for good (it cannot be removed): a
+  // process left without the key fails its writes instead, as one without a database would.
+  if (key === null && head !== null && isSealed(head.hash))
+    throw new AppError(
+      'invalid-config',
+      'the audit log is sealed with an audit key that this process does not have: set HERALD_AUDIT_KEY (the same key as the other Herald processes)',
+    );
   const ids = [
     ...new Set(
       notes.flatMap((n) =>
@@ -42,6 +51,7 @@ export const appendAudit = async (
       subject: n.subject ?? (n.customerId === null ? null : (pseudonyms.get(n.customerId) ?? null)),
       data: n.data,
     })),
+    key,
   );
   await tx.insertAudit(entries);
   return entries;

@@ -1,10 +1,11 @@
 import type { RecordReads } from '../../ports/record-store.js';
-import { verifyChain, type ChainCheck } from './audit-chain.js';
+import { verifyChain, type AuditKey, type ChainCheck } from './audit-chain.js';
 
 /**
  * Verifies the whole stored audit chain page by page (constant memory): names the first entry
- * that is missing, out of order, altered, or does not follow the one before it, or one
- * numbered below the chain's first.
+ * that is missing, out of order, altered, or does not follow the one before it, one numbered
+ * below the chain's first, or one not sealed (or sealed wrongly) with `key` after a sealed one.
+ * Without `key` it stops, unverified, at the first sealed entry.
  *
  * Pages are small so that each dies young: an entry is about 2 KB of text (twice that when a
  * reason holds a character outside Latin-1), and a page of 20,000 outgrew V8's young generation
@@ -15,6 +16,7 @@ import { verifyChain, type ChainCheck } from './audit-chain.js';
  */
 export const verifyAuditLog = async (
   store: Pick<RecordReads, 'scanAudit'>,
+  key: AuditKey | null,
   pageSize = 500,
 ): Promise<ChainCheck> => {
   // The chain starts at 1: an entry numbered below (inserted by hand, where the append-only
@@ -31,7 +33,7 @@ export const verifyAuditLog = async (
   for (;;) {
     const page = await store.scanAudit(before?.seq ?? 0, pageSize);
     if (page.length === 0) return { ok: true, entries, lastHash: before?.hash ?? '' };
-    const check = verifyChain(page, before);
+    const check = verifyChain(page, before, key);
     if (!check.ok) return check;
     entries += page.length;
     const last = page[page.length - 1];

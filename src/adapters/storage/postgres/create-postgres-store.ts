@@ -1,6 +1,7 @@
 import { Kysely } from 'kysely';
 import { NamesOnlyPostgresDialect } from './names-only-dialect.js';
 import pg from 'pg';
+import type { AuditKey } from '../../../core/audit.js';
 import { AppError } from '../../../core/errors.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
@@ -27,6 +28,8 @@ export interface PostgresOptions {
   schema?: string;
   /** Told when an idle pooled connection fails (the pool replaces it). */
   onPoolError?: (error: Error) => void;
+  /** Seals new audit entries (`HERALD_AUDIT_KEY`); none: they are plain SHA-256. */
+  auditKey?: AuditKey | null;
 }
 
 // pg returns int8 and numeric as strings by default; every bigint Herald stores fits a double.
@@ -46,9 +49,9 @@ const firstInserted = (keys: readonly string[], inserted: ReadonlySet<string>): 
   });
 };
 
-const createTx = (client: pg.PoolClient): StoreTx => ({
+const createTx = (client: pg.PoolClient, auditKey: AuditKey | null): StoreTx => ({
   ...createPostgresDecideTx(client),
-  ...createRecordTx(postgresRunner(client)),
+  ...createRecordTx(postgresRunner(client), auditKey),
   ...createExperimentTx(postgresRunner(client)),
   async lock(keys) {
     const hashes = [...new Set(keys.map(hashLockKey))].sort((a, b) => a - b);
@@ -259,7 +262,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await work(createTx(client));
+      const result = await work(createTx(client, options.auditKey ?? null));
       await client.query('COMMIT');
       return result;
     } catch (error) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditKey } from '../../../core/audit.js';
 import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
@@ -60,8 +61,11 @@ interface HistoryRow {
   latest: number | null;
 }
 
-/** The record stage's primitives, one SQL text for both databases. */
-export const createRecordTx = (sql: SqlRunner): RecordTx => {
+/**
+ * The record stage's primitives, one SQL text for both databases; `auditKey` (kept outside the
+ * database) is handed to the appender with the chain's lock, to seal new entries.
+ */
+export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): RecordTx => {
   const pg = sql.dialect === 'postgres';
   /**
    * A message that reached its customer (at `atMs`) exposes the experiment units it carries,
@@ -268,7 +272,7 @@ export const createRecordTx = (sql: SqlRunner): RecordTx => {
       const [row] = await sql.all<{ seq: number; hash: string }>(
         'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
       );
-      return row === undefined ? null : { seq: row.seq, hash: row.hash };
+      return { head: row === undefined ? null : { seq: row.seq, hash: row.hash }, key: auditKey };
     },
     async insertAudit(entries) {
       for (const e of entries) {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import type { AuditKey } from '../../../core/audit.js';
 import { AppError, isAppError } from '../../../core/errors.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { Store } from '../../../ports/store.js';
@@ -57,6 +58,8 @@ export interface SqliteOptions {
    * itself), or the writer's own step to restart the log failed (asked again after a later pass).
    */
   onCheckpointError?: (error: unknown) => void;
+  /** Seals new audit entries (`HERALD_AUDIT_KEY`); none: they are plain SHA-256. */
+  auditKey?: AuditKey | null;
 }
 
 /**
@@ -267,7 +270,11 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   // The decide primitives hold no state of their own: one set serves every transaction.
   const runner = sqliteRunner(sqlite);
   const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite), runner);
-  const sharedTx = { ...decideTx, ...createRecordTx(runner), ...createExperimentTx(runner) };
+  const sharedTx = {
+    ...decideTx,
+    ...createRecordTx(runner, options.auditKey ?? null),
+    ...createExperimentTx(runner),
+  };
   const serialise = createQueue();
   const eventsOf = createEventsOf(sqlite);
   const recent = createRecentMessages(options.dedupWindow ?? 2_000_000);
