@@ -51,6 +51,19 @@ for (const factory of storeFactories) {
       expect(await rebuilt('c9')).toMatchObject({ count: 1, monetary: 129.9 });
     });
 
+    it('takes back, after a rebuild, only the order cancelled, past a re-sent copy stamped before', async () => {
+      const DAY = 24 * HOUR_MS;
+      await track('cy', 'Order Completed', { order_id: 'o1', total: 50 }, T0 - 10 * DAY);
+      // The same order again, stamped earlier (a backfill): it changes nothing.
+      await track('cy', 'Order Completed', { order_id: 'o1', total: 50 }, T0 - 20 * DAY);
+      await track('cy', 'Order Completed', { order_id: 'o2', total: 70 }, T0 - 18 * DAY);
+      // Stamped between the copy and the record that counts.
+      await track('cy', 'Order Cancelled', { order_id: 'o1', total: 50 }, T0 - 15 * DAY);
+      const live = await orders('cy');
+      expect(live).toEqual({ count: 1, monetary: 70, recencyDays: 18 });
+      expect(await rebuilt('cy')).toEqual(live);
+    });
+
     it('counts an order cancelled before it arrived as never placed, as a rebuild does', async () => {
       // The cancellation arrives first (two sources, a retry queue), stamped after the order.
       await track('ana', 'Order Cancelled', { order_id: 'o1', total: 40 }, T0 + HOUR_MS);

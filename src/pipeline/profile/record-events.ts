@@ -83,7 +83,8 @@ export const replayHistory = (
           ? seenOrders.has(orderId)
           : (event as Partial<StoredEvent>).seq !== counted));
     if (orderId !== null) seenOrders.add(orderId);
-    if (orderId !== null && theirs) ownOrders.add(orderId);
+    // Placed by the record that counts, not by a re-sent copy (which changes nothing).
+    if (orderId !== null && theirs && !repeatOrder) ownOrders.add(orderId);
     const cancels = cancelledOrderIdOf(event);
     state = applyEvent(
       state,
