@@ -50,6 +50,12 @@ export interface IngestTx {
   addLinks(links: readonly IdentityLink[]): Promise<void>;
   /** Stores events; `true` where the event is new, `false` where its messageId was seen. */
   insertEvents(events: readonly EventDraft[]): Promise<boolean[]>;
+  /**
+   * `true` where an event of the same source and messageId is stored already, as
+   * `insertEvents` would find it (so it would store nothing): read before identities are
+   * linked, which a retried event must not change either.
+   */
+  storedAlready(events: readonly Pick<EventDraft, 'sourceId' | 'messageId'>[]): Promise<boolean[]>;
   /** Records orders; `true` where the order id is new. */
   insertOrders(orders: readonly OrderDraft[]): Promise<boolean[]>;
   /**

@@ -56,6 +56,29 @@ for (const factory of storeFactories)
       expect((await store.getProfile(toCustomerId('u1')))?.state.eventCount).toBe(3);
     });
 
+    it('links and merges nobody for a retried event whose ids changed', async () => {
+      const recorder = createEventRecorder(store, defaultPolicy());
+      const anonymous = (id: string, anonymousId: string) =>
+        aTrack('Page Viewed', {}, { messageId: toMessageId(id), userId: null, anonymousId });
+      const both = (id: string, userId: string, anonymousId: string) =>
+        aTrack('Email Opened', {}, { messageId: toMessageId(id), userId, anonymousId });
+      await recorder.record([event('m1', 'u1'), anonymous('p1', 'B'), anonymous('p2', 'C')], t0);
+      // A client reusing a messageId: the retry names another user and a visitor.
+      expect(await recorder.record([both('m1', 'u2', 'B')], t0)).toEqual({
+        stored: 0,
+        duplicates: 1,
+      });
+      // The same within one batch: the second of a messageId counts once, the first stands.
+      expect(await recorder.record([event('m2', 'u3'), both('m2', 'u4', 'C')], t0)).toEqual({
+        stored: 1,
+        duplicates: 1,
+      });
+      for (const id of ['u2', 'u4'])
+        expect(await store.getProfile(toCustomerId(id))).toBeUndefined();
+      for (const visitor of ['anon:B', 'anon:C'])
+        expect((await store.getProfile(toCustomerId(visitor)))?.state.eventCount).toBe(1);
+    });
+
     it('retries a failed shared transaction batch by batch, so only the bad batch fails', async () => {
       const recorder = createEventRecorder(store, defaultPolicy());
       const first = recorder.record([event('x0')], t0);

@@ -243,6 +243,22 @@ const withoutResultsOfErased = async (
  * Per event given, whether it was stored for the first time: one left out was not. `kept` is
  * `events` with some left out, in order.
  */
+/** The events without those stored already (by source and messageId) or repeated in them. */
+const withoutRepeats = async (
+  tx: IngestTx,
+  events: readonly HeraldEvent[],
+): Promise<readonly HeraldEvent[]> => {
+  const stored = await tx.storedAlready(events);
+  const seen = new Set<string>();
+  const first = events.map((e, i) => {
+    const key = `${e.sourceId}\u0001${e.messageId}`;
+    const repeated = seen.has(key) || stored[i] === true;
+    seen.add(key);
+    return !repeated;
+  });
+  return first.every(Boolean) ? events : events.filter((_, i) => first[i]);
+};
+
 const realigned = (
   events: readonly HeraldEvent[],
   kept: readonly HeraldEvent[],
@@ -351,9 +367,20 @@ export const recordEvents = async (
       await noteUnsettled(tx, { afterSeq, settledThrough: null });
     }
     let plan = await resolveLocked(tx, events);
-    const kept = await withoutResultsOfErased(tx, events, plan);
+    let kept = await withoutResultsOfErased(tx, events, plan);
     // Resolved again without them (under the locks already held): they must not link anyone.
     if (kept !== events) plan = await resolveLocked(tx, kept);
+    // Nor may a retried event (its messageId stored already, or earlier in the batch), whose
+    // ids a client reusing messageIds may have changed: only a batch that links or merges asks.
+    let repeats = 0;
+    if (plan.links.length > 0 || plan.merges.length > 0) {
+      const firsts = await withoutRepeats(tx, kept);
+      if (firsts !== kept) {
+        repeats = kept.length - firsts.length;
+        kept = firsts;
+        plan = await resolveLocked(tx, kept);
+      }
+    }
     await tx.addLinks(plan.links);
     const rebuild = new Set<CustomerId>();
     for (const { from, to } of plan.merges) {
@@ -368,7 +395,7 @@ export const recordEvents = async (
     const isNew = kept === events ? keptIsNew : realigned(events, kept, keptIsNew);
     const fresh = plan.drafts.filter((_, i) => keptIsNew[i] === true);
     const placed = await recordOrders(tx, fresh);
-    const duplicates = plan.drafts.length - fresh.length;
+    const duplicates = plan.drafts.length - fresh.length + repeats;
     if (defer && afterSeq !== null) {
       left = { afterSeq, merges: plan.merges, fresh };
       tx.leaveBehind?.(leftBehind(left));

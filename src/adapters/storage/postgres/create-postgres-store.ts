@@ -106,6 +106,17 @@ const createTx = (client: pg.PoolClient, auditKey: AuditKey | null): StoreTx => 
       inserted,
     );
   },
+  async storedAlready(events) {
+    if (events.length === 0) return [];
+    const { rows } = await client.query<{ source_id: string; message_id: string }>(
+      `SELECT e.source_id, e.message_id FROM events e
+       JOIN unnest($1::text[], $2::text[]) AS k(source_id, message_id)
+         ON e.source_id = k.source_id AND e.message_id = k.message_id`,
+      [events.map((e) => e.sourceId), events.map((e) => e.messageId)],
+    );
+    const stored = new Set(rows.map((r) => `${r.source_id}\u0001${r.message_id}`));
+    return events.map((e) => stored.has(`${e.sourceId}\u0001${e.messageId}`));
+  },
   async lastEventSeq() {
     const { rows } = await client.query<{ seq: string }>(
       'SELECT coalesce(max(seq), 0) AS seq FROM events',

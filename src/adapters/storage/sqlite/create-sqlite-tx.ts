@@ -90,6 +90,14 @@ export const createSqliteTx = (
         }),
       );
     },
+    storedAlready(events) {
+      return Promise.resolve(
+        events.map((e) => {
+          const hint = recent.find(e.sourceId, e.messageId);
+          return hint !== undefined && isStored(hint, e.sourceId, e.messageId);
+        }),
+      );
+    },
     insertOrders(orders) {
       return Promise.resolve(
         orders.map(
