@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContentDocument } from './content/index.js';
-import { currentDocuments } from './creative.js';
+import { currentDocuments, validUntilOf } from './creative.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1);
@@ -53,5 +53,23 @@ describe('currentDocuments', () => {
     expect(
       await current(doc('v1'), doc('v2', { approvedAt: at(-1), expiresAt: at(-0.5) })),
     ).toEqual([]);
+  });
+});
+
+describe('validUntilOf on a server behind UTC', () => {
+  const zone = process.env['TZ'];
+  beforeAll(() => {
+    process.env['TZ'] = 'America/Los_Angeles';
+  });
+  afterAll(() => {
+    if (zone === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = zone;
+  });
+
+  it('reads an expiry without a zone as UTC, as usableAt does', () => {
+    expect(new Date(NOW).getTimezoneOffset()).toBe(420);
+    const sale = doc('v1', { expiresAt: '2026-06-30T23:59' });
+    expect(validUntilOf(['promo'], [sale])).toBe(Date.UTC(2026, 5, 30, 23, 59));
+    expect(validUntilOf(['other'], [sale])).toBeNull();
   });
 });

@@ -3,6 +3,7 @@
 // assigned one when the message is made; experiment-results.ts measures them.
 import type { CreativeVariant } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
+import { isoTimeMs } from '../core/time.js';
 import type { Store } from '../ports/store.js';
 import { documentsInForce, type ContentDocument } from './content/index.js';
 import type { Channel } from '../core/profile.js';
@@ -24,11 +25,17 @@ export const currentDocuments = async (store: Store, atMs: number): Promise<Cont
     atMs,
   );
 
-/** When the first of the cited documents expires; null when none does. */
-const validUntilOf = (citations: readonly string[], documents: readonly ContentDocument[]) => {
+/**
+ * When the first of the cited documents expires; null when none does. An expiry without a zone
+ * is UTC (`isoTimeMs`, as `usableAt` reads it), never the server's local time.
+ */
+export const validUntilOf = (
+  citations: readonly string[],
+  documents: readonly ContentDocument[],
+): number | null => {
   const ends = documents
     .filter((d) => citations.includes(d.id) && d.expiresAt !== null)
-    .map((d) => Date.parse(d.expiresAt ?? ''));
+    .map((d) => isoTimeMs(d.expiresAt ?? ''));
   return ends.length === 0 ? null : Math.min(...ends);
 };
 

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createOpenAiLanguageModel } from '../../adapters/language-model/openai.js';
 import { AppError, type FieldProblem } from '../../core/errors.js';
+import type { StoredDocument } from '../../ports/content-store.js';
 import { readInputFile } from './read-input-file.js';
 import {
   describeInvalidDocument,
@@ -24,7 +25,10 @@ import { writeOutputFile } from './write-output-file.js';
 /** The variants per segment the composer writes (`composeVariants`). */
 const VARIANTS = { min: 3, max: 5 };
 
-/** Every `.json` and `.md` document of a directory; every invalid file is reported at once. */
+/**
+ * Every `.json` and `.md` document of a directory; every invalid file, and every version found
+ * in two files, is reported at once (exit 65).
+ */
 export const readContentDir = (dir: string): ContentDocument[] => {
   let files: string[];
   try {
@@ -39,6 +43,7 @@ export const readContentDir = (dir: string): ContentDocument[] => {
   }
   const docs: ContentDocument[] = [];
   const problems: string[] = [];
+  const fileOf = new Map<string, string>();
   for (const file of files) {
     let text: string;
     try {
@@ -49,12 +54,41 @@ export const readContentDir = (dir: string): ContentDocument[] => {
       continue;
     }
     const parsed = parseDocument(text, file);
-    if (parsed.ok) docs.push(parsed.value);
-    else problems.push(describeInvalidDocument(parsed.error));
+    if (!parsed.ok) {
+      problems.push(describeInvalidDocument(parsed.error));
+      continue;
+    }
+    // One version in two files: whichever were read first would win, by file name alone.
+    const { id, version } = parsed.value;
+    const first = fileOf.get(JSON.stringify([id, version]));
+    if (first !== undefined)
+      problems.push(
+        `${file}: document ${id} version ${version} is also in ${first} — a version is given once: remove one file, or give it a new version`,
+      );
+    else fileOf.set(JSON.stringify([id, version]), file);
+    docs.push(parsed.value);
   }
   if (problems.length > 0)
     throw new AppError('invalid-input', `invalid documents in ${dir}:\n  ${problems.join('\n  ')}`);
   return docs;
+};
+
+const hashOf = (doc: unknown): string =>
+  createHash('sha256').update(JSON.stringify(doc)).digest('hex');
+
+/**
+ * Whether a stored version holds `hash`'s content: the same hash, or the same once its body's
+ * line endings are read as LF, as `parseDocument` now reads them — a version imported from a
+ * CRLF file before is not a changed one.
+ */
+const holds = (stored: StoredDocument, hash: string): boolean => {
+  if (stored.hash === hash) return true;
+  const document = stored.document as Partial<ContentDocument>;
+  return (
+    typeof document.body === 'string' &&
+    /\r/.test(document.body) &&
+    hashOf({ ...document, body: document.body.replace(/\r\n?/g, '\n') }) === hash
+  );
 };
 
 const number = (
@@ -147,31 +181,51 @@ export const registerContentCommands = (program: Command): void => {
       const docs = readContentDir(dir);
       const services = await loadServices(process.env);
       try {
-        const counts = { new: 0, same: 0, conflict: [] as string[] };
+        // All or nothing: every version is checked against the library before any is stored,
+        // so a refused import leaves nothing behind to refuse the corrected one.
+        const stored = new Map(
+          (await services.store.listDocuments()).map((d) => [JSON.stringify([d.id, d.version]), d]),
+        );
+        const planned = docs.map((doc) => {
+          const hash = hashOf(doc);
+          const known = stored.get(JSON.stringify([doc.id, doc.version]));
+          return {
+            doc,
+            hash,
+            outcome: known === undefined ? 'new' : holds(known, hash) ? 'same' : 'conflict',
+          };
+        });
+        const conflicts = planned
+          .filter((p) => p.outcome === 'conflict')
+          .map((p) => `${p.doc.id}@${p.doc.version}`);
+        let storedCount = 0;
+        let unchanged = planned.filter((p) => p.outcome === 'same').length;
         const nowMs = services.clock.nowMs();
-        for (const doc of docs) {
-          const hash = createHash('sha256').update(JSON.stringify(doc)).digest('hex');
-          const outcome = await services.store.saveDocument({
+        for (const { doc, hash, outcome } of conflicts.length > 0 ? [] : planned) {
+          if (outcome !== 'new') continue;
+          const saved = await services.store.saveDocument({
             id: doc.id,
             version: doc.version,
             hash,
             document: doc,
             importedAtMs: nowMs,
           });
-          if (outcome === 'conflict') counts.conflict.push(`${doc.id}@${doc.version}`);
-          else counts[outcome] += 1;
+          // Stored meanwhile by another import: its content is the one kept.
+          if (saved === 'conflict') conflicts.push(`${doc.id}@${doc.version}`);
+          else if (saved === 'new') storedCount += 1;
+          else unchanged += 1;
         }
         console.log(
           JSON.stringify({
             documents: docs.length,
-            stored: counts.new,
-            unchanged: counts.same,
-            conflicts: counts.conflict,
+            stored: storedCount,
+            unchanged,
+            conflicts,
           }),
         );
-        if (counts.conflict.length > 0) {
+        if (conflicts.length > 0) {
           console.error(
-            `refused: ${counts.conflict.join(', ')} — a stored version has other content; give the document a new version`,
+            `refused: ${conflicts.join(', ')} — a stored version has other content; give the document a new version${storedCount === 0 ? ' (nothing was imported)' : ''}`,
           );
           process.exitCode = 75;
         }

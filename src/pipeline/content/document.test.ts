@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentsInForce, parseDocument, usableAt } from './document.js';
 import {
   aDocument,
@@ -180,6 +180,104 @@ describe('parseDocument', () => {
     expect(docs.every((d) => d.audience.length === 1 && d.version !== '')).toBe(true);
   });
   if (sharedDataDir === undefined) it.skip(sharedDataNote, () => undefined);
+});
+
+describe('parseDocument: encodings and line endings', () => {
+  const md = (eol: string) =>
+    [
+      '---',
+      'id: DOC100',
+      'title: Spring Guide',
+      'category: Support',
+      'audience: Standard',
+      'approvedAt: 2026-03-01',
+      'version: "1"',
+      '---',
+      'Start here.',
+      '',
+      'Then read on.',
+      '',
+    ].join(eol);
+
+  it('reads a file saved with CRLF (or CR) line endings as the same document as with LF', () => {
+    const lf = parseDocument(md('\n'), 'guide.md');
+    expect(lf.ok && lf.value.body).toBe('Start here.\n\nThen read on.');
+    expect(parseDocument(md('\r\n'), 'guide.md')).toEqual(lf);
+    expect(parseDocument(md('\r'), 'guide.md')).toEqual(lf);
+    const escaped = parseDocument(json({ content: 'One.\r\nTwo.' }), 'x.json');
+    expect(escaped.ok && escaped.value.body).toBe('One.\nTwo.');
+  });
+
+  it('drops a byte-order mark before reading JSON or front matter', () => {
+    expect(parseDocument(`\uFEFF${json()}`, 'x.json')).toEqual(parseDocument(json(), 'x.json'));
+    expect(parseDocument(`\uFEFF${md('\r\n')}`, 'guide.md')).toEqual(
+      parseDocument(md('\n'), 'guide.md'),
+    );
+  });
+
+  it('reads an audience written as one comma-separated string as several', () => {
+    const front = parseDocument(
+      md('\n').replace('audience: Standard', 'audience: High-Value, Standard'),
+      'g.md',
+    );
+    expect(front.ok && front.value.audience).toEqual(['High-Value', 'Standard']);
+    const listed = parseDocument(json({ audience: ['High-Value,Standard', 'All'] }), 'x.json');
+    expect(listed.ok && listed.value.audience).toEqual(['High-Value', 'Standard', 'All']);
+    const empty = parseDocument(json({ audience: ' , ' }), 'x.json');
+    expect(empty.ok || empty.error.problems.map((p) => p.path)).toEqual(['audience']);
+  });
+});
+
+describe('document dates on a server behind UTC', () => {
+  // The dates a document gives without a zone are UTC, as `--at` reads them, wherever Herald
+  // runs: read in the server's local time, a promotion ended on 31 March was used into April.
+  const zone = process.env['TZ'];
+  beforeAll(() => {
+    process.env['TZ'] = 'America/Los_Angeles';
+  });
+  afterAll(() => {
+    if (zone === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = zone;
+  });
+  const promotion = (dates: string) =>
+    parseDocument(
+      `---\nid: SALE1\ntitle: Spring Sale\ncategory: Promotion\naudience: All\n${dates}\nversion: "1"\n---\n20% off.`,
+      'sale.md',
+    );
+
+  it('runs in a zone behind UTC', () => {
+    expect(new Date(Date.UTC(2026, 0, 1)).getTimezoneOffset()).toBe(480);
+  });
+
+  it('reads an approval and an expiry without a zone as UTC', () => {
+    const parsed = promotion('approvedAt: 2026-01-01T09:00\nexpiresAt: 2026-03-31T23:59');
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
+    const sale = parsed.value;
+    expect(usableAt(sale, Date.UTC(2026, 0, 1, 8, 59))).toBe(false);
+    expect(usableAt(sale, Date.UTC(2026, 0, 1, 9, 0))).toBe(true);
+    expect(usableAt(sale, Date.UTC(2026, 2, 31, 23, 58))).toBe(true);
+    expect(usableAt(sale, Date.UTC(2026, 2, 31, 23, 59))).toBe(false);
+    expect(usableAt(sale, Date.UTC(2026, 3, 1, 0, 30))).toBe(false);
+  });
+
+  it('compares an expiry without a zone with an approval in UTC', () => {
+    const early = promotion('approvedAt: 2026-01-01T20:00:00Z\nexpiresAt: 2026-01-01T15:00');
+    expect(early.ok || early.error.problems).toEqual([
+      { path: 'expiresAt', message: 'is not after approvedAt (2026-01-01T20:00:00Z)' },
+    ]);
+  });
+
+  it('orders versions by approvals without a zone read as UTC', () => {
+    const version = (v: string, approvedAt: string) => ({
+      document: aDocument({ id: 'D1', version: v, approvedAt }),
+      importedAtMs: 5,
+    });
+    const inForce = documentsInForce(
+      [version('1', '2026-01-01T10:00:00Z'), version('2', '2026-01-01T09:00')],
+      Date.UTC(2026, 0, 2),
+    );
+    expect(inForce.map((d) => d.version)).toEqual(['1']);
+  });
 });
 
 describe('usableAt', () => {

@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import type { FieldProblem } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { isCalendarDay } from '../../core/time.js';
+import { isoTimeMs } from '../../core/time.js';
 
 const isoPattern =
   '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
@@ -40,6 +40,14 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 const asList = (value: unknown): unknown =>
   typeof value === 'string' ? [value] : value === undefined ? [] : value;
+
+// `audience: High-Value, Standard` names two audiences: read as one, it would match no segment.
+const asAudiences = (value: unknown): unknown => {
+  const list = asList(value);
+  return Array.isArray(list) && list.every((a): a is string => typeof a === 'string')
+    ? list.flatMap((a) => a.split(',').map((name) => name.trim())).filter((name) => name !== '')
+    : list;
+};
 
 // YAML's failsafe schema reads every scalar as a string, so `~`, `null` and '' mean "none".
 const nullable = (value: unknown): unknown =>
@@ -127,7 +135,7 @@ const fromJson = (raw: Record<string, unknown>): Record<string, unknown> => {
     id: raw['document_id'],
     title: raw['title'],
     category: raw['category'],
-    audience: asList(raw['audience']),
+    audience: asAudiences(raw['audience']),
     keywords: asList(raw['keywords']),
     body: raw['content'],
     approvedAt: raw['approval_date'],
@@ -173,7 +181,7 @@ const jsonFieldOf: Record<string, string> = {
   version: 'metadata.version',
 };
 
-const frontMatter = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n([\s\S]*))?$/;
+const frontMatter = /^---[ \t]*\n([\s\S]*?)\n---[ \t]*(?:\n([\s\S]*))?$/;
 
 const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProblem[]> => {
   const match = frontMatter.exec(text);
@@ -193,7 +201,7 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
     id: meta['id'],
     title: meta['title'],
     category: meta['category'],
-    audience: asList(meta['audience']),
+    audience: asAudiences(meta['audience']),
     keywords: asList(meta['keywords']),
     body: (match[2] ?? '').trim(),
     approvedAt: meta['approvedAt'],
@@ -202,10 +210,6 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
     version: meta['version'],
   });
 };
-
-/** Whether an ISO date (or date-time) parses and names a day the calendar has. */
-const isRealDate = (value: string): boolean =>
-  !Number.isNaN(Date.parse(value)) && isCalendarDay(value);
 
 const validate = (
   candidate: Record<string, unknown>,
@@ -220,9 +224,12 @@ const validate = (
     seen.add(field);
     problems.push({ path: fieldName(field), message: error.message });
   }
+  // Every document date is read by the project's one rule (`isoTimeMs`, as `--at` is): without
+  // a zone it is UTC, never the server's local time, which would move a promotion's end with
+  // where Herald runs. A day the calendar does not have reads as NaN.
   for (const field of ['approvedAt', 'expiresAt'] as const) {
     const value = candidate[field];
-    if (!seen.has(field) && typeof value === 'string' && !isRealDate(value)) {
+    if (!seen.has(field) && typeof value === 'string' && Number.isNaN(isoTimeMs(value))) {
       seen.add(field);
       problems.push({ path: fieldName(field), message: 'is not a real date' });
     }
@@ -233,7 +240,7 @@ const validate = (
     !seen.has('expiresAt') &&
     typeof approvedAt === 'string' &&
     typeof expiresAt === 'string' &&
-    Date.parse(expiresAt) <= Date.parse(approvedAt)
+    isoTimeMs(expiresAt) <= isoTimeMs(approvedAt)
   )
     problems.push({
       path: fieldName('expiresAt'),
@@ -242,15 +249,21 @@ const validate = (
   return problems;
 };
 
+// Windows (CRLF) and old Mac (CR) line endings read as LF, so the same text is the same
+// document, with the same hash, whichever editor saved it.
+const toLf = (text: string): string => text.replace(/\r\n?/g, '\n');
+
 /**
  * Reads one approved document from a `.json` file (the content team's export: `document_id`,
  * `content`, `approval_date`, `metadata.version`, an audience string or list) or a `.md` file with
- * YAML front matter named as in the schema. Every problem names the file and the field.
+ * YAML front matter named as in the schema. Every problem names the file and the field. A leading
+ * byte-order mark is dropped and line endings are read as LF (in a JSON `content` too).
  */
 export const parseDocument = (
-  text: string,
+  source: string,
   fileName: string,
 ): Result<ContentDocument, InvalidDocument> => {
+  const text = toLf(source.startsWith('\uFEFF') ? source.slice(1) : source);
   const invalid = (problems: FieldProblem[]) =>
     err<InvalidDocument>({ kind: 'invalid-document', fileName, problems });
   const lower = fileName.toLowerCase();
@@ -267,6 +280,7 @@ export const parseDocument = (
     const own = jsonProblems(raw);
     if (own.length > 0) return invalid(own);
     candidate = fromJson(raw);
+    if (typeof candidate['body'] === 'string') candidate['body'] = toLf(candidate['body']);
     fieldName = (field) => jsonFieldOf[field] ?? field;
   } else if (lower.endsWith('.md') || lower.endsWith('.markdown')) {
     const parsed = fromMarkdown(text);
@@ -281,10 +295,13 @@ export const parseDocument = (
   return ok(candidate);
 };
 
-/** Whether `doc` may be used at `nowMs`: approved at or before it and not yet expired. */
+/**
+ * Whether `doc` may be used at `nowMs`: approved at or before it and not yet expired (a date
+ * without a zone is UTC, `isoTimeMs`).
+ */
 export const usableAt = (doc: ContentDocument, nowMs: number): boolean =>
-  Date.parse(doc.approvedAt) <= nowMs &&
-  (doc.expiresAt === null || nowMs < Date.parse(doc.expiresAt));
+  isoTimeMs(doc.approvedAt) <= nowMs &&
+  (doc.expiresAt === null || nowMs < isoTimeMs(doc.expiresAt));
 
 /**
  * Which of two versions of a document is the newer: the later approval, then the higher
@@ -292,7 +309,7 @@ export const usableAt = (doc: ContentDocument, nowMs: number): boolean =>
  * `content import` stores all its files at the same moment — then the version's spelling.
  */
 const newer = (a: StoredVersion, b: StoredVersion): boolean => {
-  const approved = Date.parse(a.document.approvedAt) - Date.parse(b.document.approvedAt);
+  const approved = isoTimeMs(a.document.approvedAt) - isoTimeMs(b.document.approvedAt);
   if (approved !== 0) return approved > 0;
   const version = a.document.version.localeCompare(b.document.version, 'en', { numeric: true });
   if (version !== 0) return version > 0;
@@ -318,7 +335,7 @@ export const documentsInForce = (
 ): ContentDocument[] => {
   const latest = new Map<string, StoredVersion>();
   for (const candidate of versions) {
-    if (Date.parse(candidate.document.approvedAt) > atMs) continue;
+    if (isoTimeMs(candidate.document.approvedAt) > atMs) continue;
     const known = latest.get(candidate.document.id);
     if (known === undefined || newer(candidate, known))
       latest.set(candidate.document.id, candidate);

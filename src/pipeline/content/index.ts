@@ -43,6 +43,9 @@ export {
 } from './liquid-allowed.js';
 export {
   scoreBrand,
+  subjectAsRead,
+  subjectLength,
+  typicalValueLength,
   fleschKincaidGrade,
   countSyllables,
   type BrandPolicy,

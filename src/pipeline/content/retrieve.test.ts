@@ -77,6 +77,27 @@ describe('search', () => {
     expect(search(index, 'premium analytics', { ...base, topK: 1 })).toHaveLength(1);
   });
 
+  it('drops results under minRelativeScore × the best score among those kept', () => {
+    const all = search(index, 'premium analytics', base);
+    const [best, second] = all;
+    if (best === undefined || second === undefined) throw new Error('two results expected');
+    const share = second.score / best.score;
+    const atSecond = search(index, 'premium analytics', {
+      ...base,
+      minRelativeScore: share - 1e-9,
+    });
+    expect(atSecond.map((r) => r.doc.id)).toEqual(all.slice(0, 2).map((r) => r.doc.id));
+    const above = search(index, 'premium analytics', { ...base, minRelativeScore: share + 1e-9 });
+    expect(above.map((r) => r.doc.id)).toEqual([best.doc.id]);
+    // Relative to the best match the audience may see, not to one it may not.
+    const forNew = search(index, 'premium analytics', {
+      ...base,
+      audience: 'New Customer',
+      minRelativeScore: 0.99,
+    });
+    expect(forNew).toHaveLength(1);
+  });
+
   it('picks the sentence sharing the most query terms as snippet', () => {
     const [first] = search(index, 'premium analytics dashboard', base);
     expect(first?.snippet).toBe('The premium analytics dashboard shows live data.');

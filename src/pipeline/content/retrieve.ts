@@ -17,6 +17,11 @@ export interface SearchOptions {
   atMs: number;
   /** Raw BM25 score below which a result is dropped. */
   minScore: number;
+  /**
+   * Share of the best result's score (0–1) below which a result is dropped: raw BM25 scores
+   * have no fixed scale, so how relevant a match is reads against the best one. Absent: 0.
+   */
+  minRelativeScore?: number;
   topK: number;
 }
 
@@ -77,8 +82,9 @@ const audienceMatches = (doc: ContentDocument, audience: string | undefined): bo
 };
 
 /**
- * The `topK` documents matching `query` with a score of at least `minScore`, restricted to the
- * audience, category and validity asked for, best first (ties broken by id), each with a snippet.
+ * The `topK` documents matching `query` with a score of at least `minScore` and at least
+ * `minRelativeScore` × the best one's, restricted to the audience, category and validity asked
+ * for, best first (ties broken by id), each with a snippet.
  */
 export const search = (
   index: ContentIndex,
@@ -108,5 +114,6 @@ export const search = (
   results.sort(
     (a, b) => b.score - a.score || (a.doc.id < b.doc.id ? -1 : a.doc.id > b.doc.id ? 1 : 0),
   );
-  return results.slice(0, options.topK);
+  const floor = (results[0]?.score ?? 0) * (options.minRelativeScore ?? 0);
+  return results.filter((r) => r.score >= floor).slice(0, options.topK);
 };

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Variant } from './compose.js';
-import { countSyllables, fleschKincaidGrade, scoreBrand, type BrandPolicy } from './score-brand.js';
+import {
+  countSyllables,
+  fleschKincaidGrade,
+  scoreBrand,
+  subjectAsRead,
+  subjectLength,
+  typicalValueLength,
+  type BrandPolicy,
+} from './score-brand.js';
 
 const policy = (overrides: Partial<BrandPolicy> = {}): BrandPolicy => ({
   voiceWords: ['crafted', 'simple', 'together'],
@@ -109,6 +117,22 @@ describe('scoreBrand: length', () => {
     expect(at(10, 'x'.repeat(60))).toBe(1);
     expect(at(10, 'x'.repeat(61))).toBeCloseTo(1 - 1 / 60, 3);
     expect(at(10, 'x'.repeat(90))).toBe(0.5);
+  });
+
+  it('measures the subject as read: Liquid as its default text, in code points', () => {
+    const liquid = '{{ customer.firstName | default: "there" }}, your Premium Widget awaits';
+    expect(subjectAsRead(liquid)).toBe('there, your Premium Widget awaits');
+    expect(subjectLength(liquid)).toBe(33);
+    expect(at(10, `${liquid} — ${'x'.repeat(24)}`)).toBe(1);
+    // An emoji is one character, as the brand guardrail counts it (two UTF-16 units).
+    expect(at(10, '🎉'.repeat(60))).toBe(1);
+    expect(at(10, '🎉'.repeat(61))).toBeCloseTo(1 - 1 / 60, 3);
+    // Without a default, an output counts as a long first name; a tag prints nothing.
+    expect(
+      subjectLength("{{ customer.firstName }}, {% if x %}hi{% endif %} {{ x | default: 'a' }}"),
+    ).toBe(typicalValueLength + 6);
+    const over = scoreBrand(aCopy({ subject: '🎉'.repeat(61) }), policy());
+    expect(over.reasons).toContain('subject has 61 characters, over 60');
   });
 
   it('ignores Liquid tags when counting words', () => {

@@ -29,6 +29,30 @@ export interface BrandScore {
 }
 
 const defaultBodyWords = [40, 150] as const;
+
+/** Characters a Liquid output without a `default:` counts for in a subject: a long first name. */
+export const typicalValueLength = 8;
+const LIQUID_TAG = /\{\{-?([\s\S]*?)-?\}\}|\{%[\s\S]*?%\}/g;
+const DEFAULT_TEXT = /\|\s*default\s*:\s*(?:"([^"]*)"|'([^']*)')/;
+
+/**
+ * A subject as a reader whose data is unknown reads it: each Liquid output as its `default:`
+ * text (`{{ customer.firstName | default: "there" }}` is "there"), or `typicalValueLength`
+ * characters without one; other tags print nothing. What the subject's length is measured on.
+ */
+export const subjectAsRead = (subject: string): string =>
+  subject.replace(LIQUID_TAG, (_tag: string, output: string | undefined) => {
+    if (output === undefined) return '';
+    const fallback = DEFAULT_TEXT.exec(output);
+    return fallback === null ? '_'.repeat(typicalValueLength) : (fallback[1] ?? fallback[2] ?? '');
+  });
+
+/**
+ * A subject's length in characters (code points, as the brand guardrail counts them: an emoji
+ * is one), measured as read (`subjectAsRead`), not on its Liquid source.
+ */
+export const subjectLength = (subject: string): number => Array.from(subjectAsRead(subject)).length;
+
 const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));
 const round = (x: number, places = 3): number => Number(x.toFixed(places));
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -78,7 +102,8 @@ export const fleschKincaidGrade = (text: string): number => {
  * - toneConsistency = markers of the declared tone / markers of any tone (0.5 when there are none).
  * - lengthAppropriateness = bodyFit × subjectFit: bodyFit is 1 for a body word count inside the
  *   band [lo, hi], words/lo below it and max(0, 1 − (words − hi)/hi) above; subjectFit is 1 up
- *   to maxSubjectLength characters and max(0, 1 − excess/maxSubjectLength) beyond.
+ *   to maxSubjectLength characters and max(0, 1 − excess/maxSubjectLength) beyond, the subject
+ *   measured as read (`subjectLength`: Liquid as its default text, code points).
  * - readingGrade is the body's Flesch–Kincaid grade; readingFit is 1 inside the target band and
  *   0.25 lower per grade outside it.
  */
@@ -134,12 +159,11 @@ export const scoreBrand = (
   const bodyFit =
     bodyWords < lo ? bodyWords / lo : bodyWords > hi ? Math.max(0, 1 - (bodyWords - hi) / hi) : 1;
   if (bodyFit < 1) reasons.push(`body has ${bodyWords} words, outside ${lo}–${hi}`);
-  const excess = variant.subject.length - policy.maxSubjectLength;
+  const subjectChars = subjectLength(variant.subject);
+  const excess = subjectChars - policy.maxSubjectLength;
   const subjectFit = excess <= 0 ? 1 : Math.max(0, 1 - excess / policy.maxSubjectLength);
   if (excess > 0) {
-    reasons.push(
-      `subject has ${variant.subject.length} characters, over ${policy.maxSubjectLength}`,
-    );
+    reasons.push(`subject has ${subjectChars} characters, over ${policy.maxSubjectLength}`);
   }
 
   const grade = fleschKincaidGrade(body);
