@@ -523,6 +523,13 @@ export const configSchema = Type.Object(
           default: [6, 10],
           description: 'The Flesch–Kincaid grades copy should fall within.',
         }),
+        minRelativeScore: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 0.1,
+          description:
+            'Retrieval’s relevance threshold: a document is a source for a segment’s copy only when it scores at least this share of the best match (BM25 scores have no fixed scale). 0 keeps every match (content.md, "Retrieval").',
+        }),
       },
       { default: {} },
     ),

@@ -296,6 +296,7 @@ export const createServices = async (
           requiredElements: ['personalisation', 'cta'],
           targetReadingGrade: config.content.readingGrade,
         },
+        minRelativeScore: config.content.minRelativeScore,
         guardPolicy: config.guardPolicy,
         moderator,
         moderationTimeoutMs: 2000,
