@@ -3,7 +3,7 @@ import { seededRandom } from '../../ports/random.js';
 import type { HeraldEvent } from '../../core/event.js';
 import { hasRecipient, recipientOf } from '../../core/recipient.js';
 import { optedOutOfSale } from '../../core/profile.js';
-import { applyEvent, CANCELLED_IDS_KEPT, orderValueCents } from './apply-event.js';
+import { applyEvent, CANCELLED_IDS_KEPT, ORDERS_KEPT, orderValueCents } from './apply-event.js';
 import {
   aProfile,
   aTrack,
@@ -751,11 +751,69 @@ describe('applyEvent', () => {
         refundedCents: 0,
         firstAtMs: at(1),
         lastAtMs: at(3),
+        // In time order, whatever order they arrived in.
         kept: [
-          { id: 'o1', cents: 4999, atMs: at(3), refundedCents: 0 },
           { id: 'o2', cents: 2000, atMs: at(1), refundedCents: 0 },
+          { id: 'o1', cents: 4999, atMs: at(3), refundedCents: 0 },
         ],
       });
+    });
+
+    it('keeps the newest orders by time, so a backfill never pushes out a recent one', () => {
+      const today = aTrack(
+        'Order Completed',
+        { order_id: 'today', total: 1500 },
+        { timestampMs: at(400) },
+      );
+      const history = Array.from({ length: ORDERS_KEPT }, (_, i) =>
+        aTrack('Order Completed', { order_id: `h${String(i)}`, total: 10 }, { timestampMs: at(i) }),
+      );
+      const cancel = aTrack('Order Cancelled', { order_id: 'today' }, { timestampMs: at(401) });
+      const live = applyAll([today, ...history, cancel]).orders;
+      // Taken back whole though it states no amount: no longer in the LTV, nor a VIP by it,
+      // and the last order is the latest that still counts, as a rebuild in time order has it.
+      expect(live.revenueCents - live.refundedCents).toBe(ORDERS_KEPT * 1000);
+      expect(live).toMatchObject({ count: ORDERS_KEPT, lastAtMs: at(ORDERS_KEPT - 1) });
+      expect(live).toEqual(applyAll([...history, today, cancel]).orders);
+      expect(live.kept?.map((o) => o.id)).toEqual([
+        ...history.slice(1).map((e) => e.properties['order_id']),
+        'today',
+      ]);
+    });
+
+    it('keeps, cancels and refunds orders as a rebuild in time order does, in any arrival order', () => {
+      const random = seededRandom(11);
+      for (let run = 0; run < 100; run += 1) {
+        // More orders than are kept, many of one moment, then cancellations and refunds.
+        const orders = Array.from(
+          { length: ORDERS_KEPT - 5 + Math.floor(random.next() * 20) },
+          (_, i) =>
+            aTrack(
+              'Order Completed',
+              random.next() < 0.1
+                ? { total: 5 }
+                : { order_id: `o${String(i)}`, total: 1 + Math.floor(random.next() * 100) },
+              { timestampMs: at(Math.floor(random.next() * 30)) },
+            ),
+        );
+        const named = (i: number) => ({ order_id: `o${String(Math.floor(random.next() * i))}` });
+        const after = Array.from({ length: 1 + Math.floor(random.next() * 8) }, (_, i) =>
+          random.next() < 0.5
+            ? aTrack('Order Cancelled', named(orders.length), { timestampMs: at(31 + i) })
+            : aTrack(
+                'Order Refunded',
+                { ...named(orders.length), total: Math.floor(random.next() * 60) },
+                { timestampMs: at(31 + i) },
+              ),
+        );
+        const arrival = [...orders].sort(() => random.next() - 0.5);
+        // A rebuild reads them in time order, those of one moment in the order they arrived.
+        const inTime = [...arrival].sort((a, b) => a.timestampMs - b.timestampMs);
+        const label = JSON.stringify(arrival.map((e) => [e.timestampMs, e.properties]));
+        expect(applyAll([...arrival, ...after]).orders, label).toEqual(
+          applyAll([...inTime, ...after]).orders,
+        );
+      }
     });
 
     it('moves the last order back past a cancelled one, in any arrival order', () => {

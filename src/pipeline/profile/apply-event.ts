@@ -4,7 +4,14 @@ import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
 import { normalisePhone } from '../../core/recipient.js';
 import { HOUR_MS } from '../../core/time.js';
-import type { Channel, Device, Location, ProfileState, Responses } from '../../core/profile.js';
+import type {
+  Channel,
+  Device,
+  KeptOrder,
+  Location,
+  ProfileState,
+  Responses,
+} from '../../core/profile.js';
 import { addPoints } from './decay-points.js';
 import type { ProfilePolicy } from './policy.js';
 import {
@@ -66,7 +73,10 @@ export { orderIdIn, orderValueCents };
 /** Cancelled order ids a profile remembers: a customer's latest, far more than anyone cancels. */
 export const CANCELLED_IDS_KEPT = 200;
 
-/** Counted orders a profile keeps (`orders.kept`): cancellations and refunds name recent ones. */
+/**
+ * Counted orders a profile keeps (`orders.kept`), the newest by time: cancellations and refunds
+ * name recent ones.
+ */
 export const ORDERS_KEPT = 50;
 
 /**
@@ -223,6 +233,36 @@ const withoutEarlyRefunds = (
   return next;
 };
 
+/**
+ * The kept orders with one more, placed at its time after those of the same time (as a replay
+ * in time order, ties by arrival, places it), and past `ORDERS_KEPT` the oldest by time dropped
+ * — the new one itself when it is older than all: the newest orders by time, whatever order they
+ * arrived in, so a backfill of older orders never pushes out a recent one a cancellation or
+ * refund may name. Lists stored while they were kept by arrival are not in time order; the
+ * oldest is still the one dropped.
+ */
+const keepOrder = (kept: readonly KeptOrder[] | undefined, order: KeptOrder): KeptOrder[] => {
+  const next = kept === undefined ? [] : kept.slice();
+  let at = next.length;
+  while (at > 0 && (next[at - 1]?.atMs ?? 0) > order.atMs) at -= 1;
+  next.splice(at, 0, order);
+  if (next.length <= ORDERS_KEPT) return next;
+  // The first of the oldest: in time order the first entry, of its time the first to arrive.
+  let oldest = 0;
+  for (let i = 1; i < next.length; i += 1)
+    if ((next[i]?.atMs ?? 0) < (next[oldest]?.atMs ?? 0)) oldest = i;
+  next.splice(oldest, 1);
+  return next;
+};
+
+/** The time of the latest kept order that still counts, or null when none does. */
+const latestCounting = (kept: readonly KeptOrder[] | undefined): number | null => {
+  let latest: number | null = null;
+  for (const o of kept ?? [])
+    if (o.cancelled !== true && (latest === null || o.atMs > latest)) latest = o.atMs;
+  return latest;
+};
+
 const updateOrders = (
   orders: ProfileState['orders'],
   event: HeraldEvent,
@@ -255,10 +295,12 @@ const updateOrders = (
         lastAtMs: maxOf(orders.lastAtMs, at),
         // Orders without an id are kept too (under none a cancellation or refund can name), so
         // the last order's time can move back to them when a later one is cancelled.
-        kept: [
-          ...(orders.kept ?? []),
-          { id: orderId ?? '', cents, atMs: at, refundedCents: refunded },
-        ].slice(-ORDERS_KEPT),
+        kept: keepOrder(orders.kept, {
+          id: orderId ?? '',
+          cents,
+          atMs: at,
+          refundedCents: refunded,
+        }),
       };
     }
     case 'Order Refunded': {
@@ -323,16 +365,18 @@ const updateOrders = (
                 ? { ...o, refundedCents: o.refundedCents + takenBack, cancelled: true as const }
                 : o,
             );
-      const counting = (after ?? []).filter((o) => o.cancelled !== true);
+      const wasLast = kept !== undefined && kept.atMs === orders.lastAtMs;
+      const latest = wasLast ? latestCounting(after) : null;
       return {
         ...orders,
         count: Math.max(0, orders.count - 1),
         refundedCents: orders.refundedCents + takenBack,
-        // The last order is the latest one that still counts: none, when none does (an order
-        // placed before, arriving later, then sets it, as a replay in time order would).
-        ...(kept !== undefined && kept.atMs === orders.lastAtMs
-          ? counting.length > 0
-            ? { lastAtMs: Math.max(...counting.map((o) => o.atMs)) }
+        // The last order is the latest one that still counts — the kept orders are the newest
+        // by time, so it is among them —, none when none does (an order placed before,
+        // arriving later, then sets it, as a replay in time order would).
+        ...(wasLast
+          ? latest !== null
+            ? { lastAtMs: latest }
             : orders.count <= 1
               ? { lastAtMs: null }
               : {}

@@ -80,10 +80,80 @@ const productsOf = (props: JsonObject): CartItem[] | null => {
  * The cart log's limits: at most 50 entries, and none but the newest more than a week older
  * than it. Older ones are folded into one snapshot stamped a week before the newest (or at the
  * last entry folded), so a change stamped before that, arriving now, is taken as stale (as one
- * older than an order is).
+ * older than an order is) — except an order, which still takes out of the snapshot what was
+ * added at or before it.
  */
 export const CART_LOG_KEPT = 50;
 export const CART_LOG_WINDOW_MS = 7 * DAY_MS;
+
+/**
+ * The snapshot the log's oldest changes are folded into, with when each of its items was last
+ * added (`addedAtMs[i]` for `items[i]`: its latest `Product Added`, or the snapshot event or
+ * fold that put it there). An order stamped before the snapshot, arriving late, takes out the
+ * items added at or before it, as a rebuild in time order would; without the times it could
+ * only be ignored as stale, and what it bought stayed in the cart. Snapshots of `Cart Viewed`
+ * and `Checkout Started`, and folds stored before the times were kept, have none.
+ */
+type FoldedSnapshot = Extract<CartEntry, { kind: 'set' }> & { addedAtMs: number[] };
+
+const isFolded = (entry: CartEntry | undefined): entry is FoldedSnapshot =>
+  entry?.kind === 'set' &&
+  'addedAtMs' in entry &&
+  Array.isArray(entry.addedAtMs) &&
+  entry.addedAtMs.length === entry.items.length;
+
+/**
+ * A log's changes folded into one snapshot at `atMs`, each item with when it was last added: a
+ * plain snapshot's items at its own time (a fold stored before the times were kept is read so
+ * too: an order older than it then leaves them, as before), an addition's item at its time.
+ */
+const foldSnapshot = (log: readonly CartEntry[], atMs: number): FoldedSnapshot => {
+  let items: CartItem[] = [];
+  // By product id, as additions and removals find an item.
+  const addedAtMs = new Map<string, number>();
+  for (const entry of log) {
+    items = applyChange(items, entry);
+    if (entry.kind === 'add') addedAtMs.set(entry.item.productId, entry.atMs);
+    else if (entry.kind === 'set') {
+      addedAtMs.clear();
+      entry.items.forEach((item, i) =>
+        addedAtMs.set(
+          item.productId,
+          isFolded(entry) ? (entry.addedAtMs[i] ?? entry.atMs) : entry.atMs,
+        ),
+      );
+    } else if (entry.kind === 'order') addedAtMs.clear();
+  }
+  return {
+    kind: 'set',
+    atMs,
+    items,
+    addedAtMs: items.map((item) => addedAtMs.get(item.productId) ?? atMs),
+  };
+};
+
+/**
+ * The folded snapshot after a late order at `orderAtMs`, stamped before it: without the items
+ * last added at or before the order. One added at the same moment arrived before the order, and
+ * a replay orders the events of one moment by arrival, so the order takes it out. Null when the
+ * order takes out nothing.
+ */
+const withoutBoughtBefore = (
+  snapshot: FoldedSnapshot,
+  orderAtMs: number,
+): FoldedSnapshot | null => {
+  const items: CartItem[] = [];
+  const addedAtMs: number[] = [];
+  snapshot.items.forEach((item, i) => {
+    const added = snapshot.addedAtMs[i] ?? snapshot.atMs;
+    if (added <= orderAtMs) return;
+    items.push(item);
+    addedAtMs.push(added);
+  });
+  return items.length === snapshot.items.length
+    ? null
+    : { kind: 'set', atMs: snapshot.atMs, items, addedAtMs };
+};
 
 const entryOf = (event: HeraldEvent): CartEntry | null => {
   const atMs = event.timestampMs;
@@ -145,7 +215,6 @@ const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
   }
 };
 
-/** The cart a log (in time order, a snapshot or order first if any) comes to. */
 /** When a log's changes last closed the cart: an order, or a change that emptied it. */
 const lastClosedAtMs = (log: readonly CartEntry[]): number | undefined => {
   let items: CartItem[] = [];
@@ -158,6 +227,7 @@ const lastClosedAtMs = (log: readonly CartEntry[]): number | undefined => {
   return closedAtMs;
 };
 
+/** The cart a log (in time order, a snapshot or order first if any) comes to. */
 const foldCart = (log: readonly CartEntry[]): Cart | null => {
   let items: CartItem[] = [];
   let atMs = 0;
@@ -184,8 +254,9 @@ const logOf = (
 
 /**
  * The open cart and its log after an e-commerce event. A change older than the latest order or
- * snapshot is ignored (a late `Product Added` never reopens a cart a later order closed); any
- * other lands at its time, and the cart is folded again from the log.
+ * snapshot is ignored (a late `Product Added` never reopens a cart a later order closed), but
+ * for an order older than a fold of the log, which takes out of it what was added at or before
+ * the order; any other change lands at its time, and the cart is folded again from the log.
  */
 export const updateCart = (
   cart: Cart | null,
@@ -197,13 +268,19 @@ export const updateCart = (
   if (entry === null) return { cart, cartLog };
   const log = logOf(cart, cartLog, closedAtMs);
   const base = log[0];
-  // Before the snapshot or order the log starts from: it changed a cart since replaced.
+  // Before the snapshot or order the log starts from: it changed a cart since replaced — but
+  // an order older than a fold of the log's changes still takes out what was added before it.
   if (
     base !== undefined &&
     (base.kind === 'set' || base.kind === 'order') &&
     entry.atMs < base.atMs
-  )
-    return { cart, cartLog: log };
+  ) {
+    const bought =
+      entry.kind === 'order' && isFolded(base) ? withoutBoughtBefore(base, entry.atMs) : null;
+    if (bought === null) return { cart, cartLog: log };
+    log[0] = bought;
+    return { cart: foldCart(log), cartLog: log };
+  }
   // After every entry of its time or earlier: events of one moment apply in arrival order.
   let at = log.length;
   while (at > 0 && (log[at - 1]?.atMs ?? 0) > entry.atMs) at -= 1;
@@ -233,7 +310,7 @@ export const updateCart = (
     // Stamped at the window's start (never after what it precedes): a change older than that,
     // arriving now, is stale, as one older than an order is.
     const atMs = Math.max(lastFolded, Math.min(newest - CART_LOG_WINDOW_MS, firstKept));
-    kept = [{ kind: 'set', atMs, items: foldCart(folded)?.items ?? [] }, ...kept.slice(folding)];
+    kept = [foldSnapshot(folded, atMs), ...kept.slice(folding)];
   }
   // Arrived in time order (the common case): the cart is the one before with this change, as
   // folding keeps what the log comes to; only a change landing before others folds again.
