@@ -266,6 +266,22 @@ for (const factory of storeFactories) {
         expect(thanks?.alternatives.map((a) => a.agent)).toContain('lifecycle');
       });
 
+      it('raises a stage change made before the worker first looked, over two batches', async () => {
+        // The day's sweep runs first, with nobody yet: the customer comes after it, without a
+        // signup, and orders twice before the worker looks at them.
+        await runAt(T0);
+        await identify('late-1', { email: 'late-1@example.com' });
+        await track('late-1', 'Order Completed', { order_id: 'l1', total: 100 });
+        await track('late-1', 'Order Completed', { order_id: 'l2', total: 600 });
+        await runAt(T0 + 60_000);
+        const changes = (await admin('/v1/customers/late-1/work')).work.filter((w) =>
+          w.key.includes('|stage-changed|'),
+        );
+        expect(changes).toMatchObject([
+          { status: 'done', trigger: { kind: 'stage-changed', from: 'new', to: 'active' } },
+        ]);
+      });
+
       it('goes on with the welcome journey of a visitor who signed up before identifying', async () => {
         const post = (route: string, body: object) => ingestCall(herald, clock, route, body);
         await post('track', { anonymousId: 'visitor-1', event: 'Signed Up' });

@@ -3,7 +3,7 @@ import type { ProfileChange } from '../../core/profile.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { orderIdIn } from '../../core/read-props.js';
 import { DAY_MS, MINUTE_MS } from '../../core/time.js';
-import type { WorkDraft } from '../../ports/decide-store.js';
+import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
 import { cartKey } from './decide-for-customer.js';
 import type { JourneyCatalog } from './journeys/journey-catalog.js';
@@ -12,6 +12,12 @@ import type { DecidePolicy } from './policy.js';
 export interface TriggerPlan {
   schedule: WorkDraft[];
   cancel: { key: string; note: string }[];
+  /**
+   * The stage and segment of customers seen for the first time, stored as the decide stage's
+   * marks: a change before the worker first looks at them is then raised against these, however
+   * many batches it takes (the check's own `from` is only the state before the latest).
+   */
+  marks?: CustomerMarks[];
 }
 
 /** Event names some journey, rule or agent reacts to; other events only update profiles. */
@@ -182,9 +188,10 @@ export const createTriggerPlanner = (
           mode: 'once',
         });
       }
-      // A customer seen for the first time has not changed: their first work records the marks.
+      // A customer seen for the first time has not changed: what they are now is their marks.
       const from = before === null ? null : marks(before, computeProfile(before, nowMs), nowMs);
       const to = marks(after, afterComputed, nowMs);
+      if (from === null) (plan.marks ??= []).push({ customerId, ...to, updatedAtMs: nowMs });
       if (from !== null && (from.stage !== to.stage || from.segment !== to.segment))
         plan.schedule.push({
           key: `${customerId}|check`,

@@ -41,6 +41,7 @@ export const applyTriggerPlan = async (
   for (const c of plan.cancel) byNote.set(c.note, [...(byNote.get(c.note) ?? []), c.key]);
   for (const [note, keys] of byNote) await tx.cancelWork(keys, note, nowMs);
   await tx.schedule(plan.schedule, nowMs);
+  if (plan.marks !== undefined) await tx.saveMarks(plan.marks);
 };
 
 /** Attempts at a work item whose customer's decision throws, before it is marked failed. */
