@@ -148,6 +148,12 @@ const PAGE_CACHE_KB = 65_536;
  */
 const BULK_PAGE_CACHE_KB = 16_384;
 
+/** How long a statement waits for a lock another connection holds. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Attempts, a second apart, at emptying the log after an erasure while readers hold it. */
+const PURGE_TRIES = 10;
+
 /** Runs async work one call at a time: SQLite has one connection and one writer. */
 const createQueue = () => {
   let tail: Promise<unknown> = Promise.resolve();
@@ -197,7 +203,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     throw cannotOpen(error);
   }
   sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${String(BUSY_TIMEOUT_MS)}`);
   // Deleted rows (an erasure) and a row's older versions are overwritten with zeros, in their
   // page and on pages the file frees, rather than left readable in the file and its copies.
   sqlite.pragma('secure_delete = ON');
@@ -237,6 +243,28 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     } catch (error) {
       options.onCheckpointError?.(error);
     }
+  };
+  /**
+   * Copies the write-ahead log back and empties it (after an erasure: its frames hold the pages
+   * as they were). Never waits for a reader (a backup tool's open read would hold every writer
+   * for the busy timeout): with one in the log it tries again a second later, `tries` times.
+   */
+  const emptyLog = (tries: number): Promise<void> => {
+    if (inMemory || closed) return Promise.resolve();
+    let busy = true;
+    try {
+      sqlite.pragma('busy_timeout = 0');
+      busy = (sqlite.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0]?.busy !== 0;
+    } catch (error) {
+      options.onCheckpointError?.(error);
+    } finally {
+      sqlite.pragma(`busy_timeout = ${String(BUSY_TIMEOUT_MS)}`);
+    }
+    if (busy && tries > 1)
+      setTimeout(() => {
+        void serialise(() => emptyLog(tries - 1));
+      }, 1000).unref();
+    return Promise.resolve();
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await runMigrations(db as Kysely<unknown>, 'sqlite');
@@ -420,16 +448,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
           throw error;
         }
       }),
-    purgeErased: () =>
-      serialise(() => {
-        if (inMemory || closed) return Promise.resolve();
-        try {
-          sqlite.pragma('wal_checkpoint(TRUNCATE)');
-        } catch (error) {
-          options.onCheckpointError?.(error);
-        }
-        return Promise.resolve();
-      }),
+    purgeErased: () => serialise(() => emptyLog(PURGE_TRIES)),
     ping: () => {
       s.ping.get();
       return Promise.resolve();

@@ -3,6 +3,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -132,6 +133,23 @@ describe('embedded SQLite store', () => {
     expect(files()).not.toContain('u-zelda');
     await store.close();
     expect(files()).not.toContain('zelda.quarksmith');
+  });
+
+  it('empties the log after an erasure once a reader that held it lets go, not waiting for it', async () => {
+    const store = await open();
+    await recordEvents(store, [event('m1', 'u-gone'), event('m2', 'u-kept')], policy, t0);
+    // Another connection reading (a backup tool, the sqlite3 shell) holds the log.
+    const reader = new BetterSqlite3(file, { readonly: true });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM events').get();
+    await store.transaction((tx) => tx.eraseCustomer(toCustomerId('u-gone')));
+    await store.purgeErased();
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
+    reader.exec('COMMIT');
+    reader.close();
+    // Tried again a second later, with nobody in the log any more.
+    while (statSync(`${file}-wal`).size > 0) await new Promise((r) => setTimeout(r, 100));
+    await store.close();
   });
 
   it('serves a profile before it is flushed, and keeps it through a clean close', async () => {
