@@ -5,7 +5,7 @@ import type { CreativeVariant } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import { isoTimeMs } from '../core/time.js';
 import type { Store } from '../ports/store.js';
-import { documentsInForce, type ContentDocument } from './content/index.js';
+import { asReadNow, documentsInForce, type ContentDocument } from './content/index.js';
 import type { Channel } from '../core/profile.js';
 import { learnedStrategies } from './experiment-results.js';
 import {
@@ -19,7 +19,7 @@ import { appendAudit } from './record/index.js';
 export const currentDocuments = async (store: Store, atMs: number): Promise<ContentDocument[]> =>
   documentsInForce(
     (await store.listDocuments()).map((stored) => ({
-      document: stored.document as ContentDocument,
+      document: asReadNow(stored.document as ContentDocument),
       importedAtMs: stored.importedAtMs,
     })),
     atMs,

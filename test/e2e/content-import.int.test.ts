@@ -34,13 +34,13 @@ const exported = (id: string, content: string, extra: Record<string, unknown> = 
     ...extra,
   });
 
-const markdown = (eol: string) =>
+const markdown = (eol: string, audience = 'All') =>
   [
     '---',
     'id: MD1',
     'title: Spring Guide',
     'category: Support',
-    'audience: All',
+    `audience: ${audience}`,
     'approvedAt: 2026-01-01',
     'version: "1"',
     '---',
@@ -163,7 +163,8 @@ describe('herald content import', () => {
       expect(crlf.code).toBe(0);
       expect(summary(crlf)).toEqual({ documents: 1, stored: 0, unchanged: 1, conflicts: [] });
 
-      // A library that kept the CRLF text, as imports did before line endings were read as LF.
+      // A library that kept the CRLF text, as imports did before line endings were read as LF,
+      // and an audience written `A, B` as one name, as they did before it was read as two.
       const url = `sqlite:${join(dir, 'eol-before.db')}`;
       const services = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
         logger: silentLogger,
@@ -173,7 +174,7 @@ describe('herald content import', () => {
           id: 'MD1',
           title: 'Spring Guide',
           category: 'Support',
-          audience: ['All'],
+          audience: ['High-Value, Standard'],
           keywords: [],
           body: 'Start here.\r\n\r\nThen read on.',
           approvedAt: '2026-01-01',
@@ -195,10 +196,13 @@ describe('herald content import', () => {
       const again = await herald('eol-before.db', [
         'content',
         'import',
-        folder({ 'g.md': markdown('\r\n') }),
+        folder({
+          'g.md': markdown('\r\n', 'High-Value, Standard'),
+          'new.json': exported('NEW1', 'A new guide.'),
+        }),
       ]);
       expect(again.code).toBe(0);
-      expect(summary(again)).toEqual({ documents: 1, stored: 0, unchanged: 1, conflicts: [] });
+      expect(summary(again)).toEqual({ documents: 2, stored: 1, unchanged: 1, conflicts: [] });
     },
     TIMEOUT_MS,
   );

@@ -9,6 +9,7 @@ import { AppError, type FieldProblem } from '../../core/errors.js';
 import type { StoredDocument } from '../../ports/content-store.js';
 import { readInputFile } from './read-input-file.js';
 import {
+  asReadNow,
   describeInvalidDocument,
   parseDocument,
   type ContentDocument,
@@ -77,19 +78,12 @@ const hashOf = (doc: unknown): string =>
   createHash('sha256').update(JSON.stringify(doc)).digest('hex');
 
 /**
- * Whether a stored version holds `hash`'s content: the same hash, or the same once its body's
- * line endings are read as LF, as `parseDocument` now reads them — a version imported from a
- * CRLF file before is not a changed one.
+ * Whether a stored version holds `hash`'s content: the same hash, or the same once read as
+ * `parseDocument` now reads its file (`asReadNow`: LF line endings, `A, B` as two audiences) —
+ * a version imported before is not a changed one.
  */
-const holds = (stored: StoredDocument, hash: string): boolean => {
-  if (stored.hash === hash) return true;
-  const document = stored.document as Partial<ContentDocument>;
-  return (
-    typeof document.body === 'string' &&
-    /\r/.test(document.body) &&
-    hashOf({ ...document, body: document.body.replace(/\r\n?/g, '\n') }) === hash
-  );
-};
+const holds = (stored: StoredDocument, hash: string): boolean =>
+  stored.hash === hash || hashOf(asReadNow(stored.document as ContentDocument)) === hash;
 
 const number = (
   row: Record<string, string>,

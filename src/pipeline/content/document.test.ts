@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentsInForce, parseDocument, usableAt } from './document.js';
+import { asReadNow, documentsInForce, parseDocument, usableAt } from './document.js';
 import {
   aDocument,
   loadScenarioDocuments,
@@ -308,5 +308,19 @@ describe('documentsInForce', () => {
     expect(picked([versions[1], versions[2], versions[0]].filter((v) => v !== undefined))).toEqual(
       picked(versions),
     );
+  });
+});
+
+describe('asReadNow', () => {
+  it('reads a version stored before as its file is read now: LF, and `A, B` as two audiences', () => {
+    const stored = aDocument({
+      audience: ['High-Value, Standard'],
+      body: 'One.\r\n\r\nTwo.\rThree.',
+    });
+    expect(asReadNow(stored)).toEqual({
+      ...stored,
+      audience: ['High-Value', 'Standard'],
+      body: 'One.\n\nTwo.\nThree.',
+    });
   });
 });

@@ -254,6 +254,17 @@ const validate = (
 const toLf = (text: string): string => text.replace(/\r\n?/g, '\n');
 
 /**
+ * A document stored by an earlier import as `parseDocument` reads its file now: the body's line
+ * endings as LF and an audience written `A, B` as two. Stored versions keep their text; read
+ * through this they hash as the same file imported again does, and match the segments it names.
+ */
+export const asReadNow = (document: ContentDocument): ContentDocument => ({
+  ...document,
+  body: toLf(document.body),
+  audience: asAudiences(document.audience) as string[],
+});
+
+/**
  * Reads one approved document from a `.json` file (the content team's export: `document_id`,
  * `content`, `approval_date`, `metadata.version`, an audience string or list) or a `.md` file with
  * YAML front matter named as in the schema. Every problem names the file and the field. A leading

@@ -1,6 +1,7 @@
 // In: approved content documents (JSON or Markdown with front matter), a segment, strategies, a tone and an incentive.
 // Out: retrieved passages, grounded message variants from the offline composer, grounding verdicts and brand scores.
 export {
+  asReadNow,
   contentDocumentSchema,
   parseDocument,
   usableAt,
