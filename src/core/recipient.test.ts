@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channels, type ProfileState } from './profile.js';
+import { channels, type ConsentEntry, type ProfileState } from './profile.js';
 import { hasRecipient, recipientOf } from './recipient.js';
 import { toCustomerId } from './ids.js';
 
@@ -36,5 +36,52 @@ describe('hasRecipient', () => {
       to: 'new',
       platform: 'android',
     });
+  });
+});
+
+describe('recipientOf a number a provider refused', () => {
+  const failedAtMs = 1_000;
+  const refused = (sms: Record<string, ConsentEntry>): ProfileState =>
+    ({
+      customerId: toCustomerId('c1'),
+      traits: { phone: '+1 415 555 0142' },
+      consent: { sms },
+      unreachable: { sms: { to: '+14155550142', atMs: failedAtMs } },
+    }) as unknown as ProfileState;
+  const reply = (atMs: number, granted = true): ConsentEntry => ({
+    granted,
+    atMs,
+    source: 'sms-reply',
+    explicit: true,
+  });
+  const traits = (atMs: number): ConsentEntry => ({ granted: true, atMs, source: 'identify' });
+
+  it('finds none until the number itself opts in again after the refusal', () => {
+    expect(recipientOf(refused({ marketing: traits(500) }), 'sms')).toBeNull();
+    expect(recipientOf(refused({ marketing: traits(2_000) }), 'sms')).toBeNull();
+    expect(recipientOf(refused({ marketing: reply(500) }), 'sms')).toBeNull();
+    expect(recipientOf(refused({ marketing: reply(2_000) }), 'sms')).toEqual({
+      to: '+14155550142',
+    });
+  });
+
+  it('takes a START that opened the channel’s texts, without marketing consent, as the opt-in', () => {
+    const state = refused({ marketing: traits(500), transactional: reply(2_000) });
+    expect(recipientOf(state, 'sms')).toEqual({ to: '+14155550142' });
+    expect(hasRecipient(state, 'sms')).toBe(true);
+    // WhatsApp's refusal is not lifted by an SMS reply about SMS.
+    expect(
+      recipientOf(
+        { ...state, unreachable: { whatsapp: { to: '+14155550142', atMs: failedAtMs } } },
+        'whatsapp',
+      ),
+    ).toBeNull();
+  });
+
+  it('still finds the START when traits restating consent took its place', () => {
+    const state = refused({ marketing: { ...traits(3_000), other: reply(2_000) } });
+    expect(recipientOf(state, 'sms')).toEqual({ to: '+14155550142' });
+    // A STOP after it is the latest explicit word: the number is shut again.
+    expect(recipientOf(refused({ marketing: { ...reply(4_000, false) } }), 'sms')).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import type { Channel, Device, ProfileState } from './profile.js';
+import type { Channel, ConsentEntry, Device, ProfileState } from './profile.js';
 
 // One plain address: no list separators (`,` `;`), quotes, brackets or display-name syntax.
 // Mail libraries split `john,smith@gmail.com` into two recipients, one of them a stranger who
@@ -23,6 +23,20 @@ const text = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 
 /**
+ * Whether the number opted in by writing to us itself (an SMS START reply, recorded as a grant
+ * with source `sms-reply`) after `sinceMs`: to marketing (one who had opted out) or to the
+ * channel's texts (one who had not, and so is given no marketing consent by it). The reply is
+ * looked for in the fact held and in the one kept beside it: identify traits restating consent
+ * later (a CRM's nightly sync) change what consent holds, not that the number wrote.
+ */
+const numberOptedInAfter = (given: Record<string, ConsentEntry> | undefined, sinceMs: number) =>
+  [given?.['marketing'], given?.['transactional']].some((entry) =>
+    [entry, entry?.other].some(
+      (fact) => fact?.granted === true && fact.source === 'sms-reply' && fact.atMs > sinceMs,
+    ),
+  );
+
+/**
  * The customer's phone for SMS or WhatsApp, unless a provider said it cannot receive there and
  * the number has not opted in since by writing to us itself (an SMS START reply: a carrier also
  * answers "cannot receive" for a number that texted STOP). Judged on facts that keep their
@@ -34,10 +48,7 @@ const reachablePhone = (state: ProfileState, channel: 'sms' | 'whatsapp'): strin
   const to = normalisePhone(phone);
   const failed = state.unreachable?.[channel];
   if (failed?.to !== to) return to;
-  const optIn = state.consent[channel]?.['marketing'];
-  return optIn?.granted === true && optIn.source === 'sms-reply' && optIn.atMs > failed.atMs
-    ? to
-    : null;
+  return numberOptedInAfter(state.consent[channel], failed.atMs) ? to : null;
 };
 
 /**

@@ -18,6 +18,11 @@ export interface FakeAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /**
+   * The connection drops after the status line, the headers and the first few bytes of the
+   * body (a reset mid-answer): the client gets the status, never the whole body.
+   */
+  cutBody?: true;
 }
 
 /**
@@ -72,6 +77,14 @@ export const startFakeHttpProvider = async (respond: RespondFn): Promise<FakeHtt
         headers['content-type'] ??= 'application/json';
       }
       if (answer.status >= 200 && answer.status < 300) acceptedCount += 1;
+      if (answer.cutBody === true) {
+        // Promises more than it sends, so the client cannot take the part for the whole.
+        headers['content-length'] = String(Buffer.byteLength(payload) + 100);
+        res.writeHead(answer.status, headers);
+        res.flushHeaders();
+        res.write(payload.slice(0, 8), () => res.socket?.destroy());
+        return;
+      }
       res.writeHead(answer.status, headers);
       res.end(payload);
     });

@@ -104,7 +104,7 @@ const problemWithAssertion = (
 /** The service account's key pair, made once: RSA generation is slow. */
 const googleKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
-type TokenMode = 'grant' | 'invalid-grant' | 'invalid-client' | 'unavailable';
+type TokenMode = 'grant' | 'invalid-grant' | 'invalid-client' | 'unavailable' | 'cut';
 
 interface FcmFake {
   fake: FakeHttpProvider;
@@ -135,6 +135,8 @@ const startFcmFake = async (
 
   const answerToken = (request: CapturedRequest): FakeAnswer => {
     if (tokenMode === 'unavailable') return { status: 503, body: 'Service Unavailable' };
+    if (tokenMode === 'cut')
+      return { status: 200, body: { access_token: 'ya29.lost', expires_in: 3600 }, cutBody: true };
     if (tokenMode === 'invalid-client') {
       return { status: 401, body: { error: 'invalid_client', error_description: 'Unauthorized' } };
     }
@@ -282,6 +284,17 @@ describe('fcm adapter against a fake Google', () => {
     expect((await fcm.adapter.send(withBody('x'.repeat(3500)), signal())).kind).toBe('sent');
   });
 
+  it('takes a send whose 200 lost its body for sent: FCM has it, and a retry would show it twice', async () => {
+    const fcm = await start();
+    fcm.setSendAnswer({
+      status: 200,
+      body: { name: `projects/${PROJECT}/messages/0:1500415314455276%31bd1c9631bd1c96` },
+      cutBody: true,
+    });
+    expect(await fcm.adapter.send(aPush(), signal())).toEqual({ kind: 'sent', providerId: null });
+    expect(fcm.sendRequests()).toHaveLength(1);
+  });
+
   describe('access token', () => {
     it('exchanges a signed assertion once and reuses the token across sends', async () => {
       const fcm = await start();
@@ -366,6 +379,8 @@ describe('fcm adapter against a fake Google', () => {
       ['invalid-grant', 'suspended'],
       ['invalid-client', 'suspended'],
       ['unavailable', 'retry'],
+      // Its 200 came, the token in its body did not: asked again, nothing is sent twice.
+      ['cut', 'retry'],
     ] as const)('answers %s from the token endpoint with %s', async (mode, kind) => {
       const fcm = await start();
       fcm.setTokenMode(mode);

@@ -218,6 +218,13 @@ interface AccessToken {
 
 /** What the token endpoint's answer means: a token, or the outcome for the delivery. */
 export const toTokenResult = (answer: HttpAnswer): Result<AccessToken, DeliveryOutcome> => {
+  // The token is the body: asking again costs nothing (no message went), unlike a send.
+  if (answer.status === 200 && answer.bodyLost !== undefined)
+    return err({
+      kind: 'retry',
+      reason: `token endpoint: answered 200, its body cut off: ${answer.bodyLost}`,
+      afterMs: null,
+    });
   if (answer.status === 200) {
     const value = fieldOf(answer.json, 'access_token');
     const expiresIn = fieldOf(answer.json, 'expires_in');

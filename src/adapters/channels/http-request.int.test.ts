@@ -3,7 +3,7 @@ import {
   startFakeHttpProvider,
   type FakeHttpProvider,
 } from '../../../test/support/fake-http-provider.js';
-import { sendHttpRequest, toRetryAfterMs } from './http-request.js';
+import { retryAfterMsOf, sendHttpRequest, toRetryAfterMs } from './http-request.js';
 
 describe('toRetryAfterMs', () => {
   const referenceMs = Date.UTC(2026, 4, 1, 8, 0, 0);
@@ -103,6 +103,46 @@ describe('sendHttpRequest', () => {
     expect(await sendHttpRequest(request())).toEqual({
       kind: 'retry',
       reason: 'provider unreachable: ECONNREFUSED',
+      afterMs: null,
+    });
+  });
+
+  it('takes a 2xx whose body was cut off for an answer, with an empty body', async () => {
+    fake = await startFakeHttpProvider(() => ({
+      status: 201,
+      headers: { 'x-message-id': 'abc' },
+      body: { sid: 'SM1', status: 'queued' },
+      cutBody: true,
+    }));
+    const attempt = await sendHttpRequest({ ...request(), timeoutMs: 2000 });
+    expect(attempt).toMatchObject({
+      kind: 'answered',
+      answer: { status: 201, text: '', json: null, bodyLost: expect.any(String) },
+    });
+    if (attempt.kind === 'answered') expect(attempt.answer.headers.get('x-message-id')).toBe('abc');
+  });
+
+  it('keeps the status of a 429 or 5xx whose body was cut off, with its Retry-After', async () => {
+    fake = await startFakeHttpProvider(() => ({
+      status: 429,
+      headers: { 'retry-after': '7' },
+      body: { code: 20429, message: 'Too Many Requests' },
+      cutBody: true,
+    }));
+    const attempt = await sendHttpRequest({ ...request(), timeoutMs: 2000 });
+    expect(attempt).toMatchObject({ kind: 'answered', answer: { status: 429, json: null } });
+    if (attempt.kind === 'answered') expect(retryAfterMsOf(attempt.answer)).toBe(7000);
+  });
+
+  it('asks to retry when a refusal lost the body that says what it refuses', async () => {
+    fake = await startFakeHttpProvider(() => ({
+      status: 400,
+      body: { code: 21211, message: 'invalid number' },
+      cutBody: true,
+    }));
+    expect(await sendHttpRequest({ ...request(), timeoutMs: 2000 })).toMatchObject({
+      kind: 'retry',
+      reason: expect.stringMatching(/^provider answered 400, its body cut off: /),
       afterMs: null,
     });
   });

@@ -1,7 +1,8 @@
 /**
  * One HTTP attempt against a channel provider, shared by the HTTP channel adapters. In: a
  * request, the adapter's timeout and the caller's abort signal. Out: the provider's answer, or
- * a `retry` outcome when there was none (timeout, abort, refused or reset connection).
+ * a `retry` outcome when there was none (timeout, abort, refused or reset connection) or when
+ * an answer refusing the message lost the body that says why.
  */
 import type { DeliveryOutcome } from '../../ports/channel-adapter.js';
 
@@ -24,6 +25,11 @@ export interface HttpAnswer {
   text: string;
   /** The body parsed as JSON, or null when it is empty or not JSON. */
   json: unknown;
+  /**
+   * Why the body could not be read whole (the connection reset or timed out after the status
+   * line): `text` is then empty and `json` null. Only a 2xx, 429 or 5xx answer comes back so.
+   */
+  bodyLost?: string;
 }
 
 export type HttpAttempt =
@@ -57,30 +63,44 @@ const parseJson = (text: string): unknown => {
  */
 export const sendHttpRequest = async (request: HttpRequest): Promise<HttpAttempt> => {
   const timeout = AbortSignal.timeout(request.timeoutMs);
+  const whyFailed = (error: unknown): string =>
+    request.signal.aborted
+      ? 'attempt aborted'
+      : timeout.aborted
+        ? `no answer within ${request.timeoutMs} ms`
+        : `provider unreachable: ${describeNetworkError(error)}`;
+  let response: Response;
   try {
-    const response = await fetch(request.url, {
+    response = await fetch(request.url, {
       method: request.method ?? 'POST',
       headers: request.headers,
       ...(request.body === undefined ? {} : { body: request.body }),
       redirect: 'manual',
       signal: AbortSignal.any([request.signal, timeout]),
     });
-    const text = (await response.text()).slice(0, maxBodyChars);
-    return {
-      kind: 'answered',
-      answer: { status: response.status, headers: response.headers, text, json: parseJson(text) },
-    };
   } catch (error) {
-    if (request.signal.aborted) return { kind: 'retry', reason: 'attempt aborted', afterMs: null };
-    if (timeout.aborted)
+    return { kind: 'retry', reason: whyFailed(error), afterMs: null };
+  }
+  const { status, headers } = response;
+  try {
+    const text = (await response.text()).slice(0, maxBodyChars);
+    return { kind: 'answered', answer: { status, headers, text, json: parseJson(text) } };
+  } catch (error) {
+    const lost = whyFailed(error).replace(/^no answer/, 'no whole body');
+    // The status line came: a 2xx means the provider took the message, and none of them takes an
+    // idempotency key, so a retry would send it a second time. It is answered, its body empty
+    // (adapters read their id from it, or a header). A 429 or 5xx says all that is needed
+    // (retry, after its Retry-After). Any other refusal says in its body what it refuses — the
+    // message, the recipient or Herald's account —, which is lost: nothing was taken, so a retry
+    // sends nothing twice and hears the reason whole.
+    if ((status >= 200 && status < 300) || status === 429 || status >= 500)
       return {
-        kind: 'retry',
-        reason: `no answer within ${request.timeoutMs} ms`,
-        afterMs: null,
+        kind: 'answered',
+        answer: { status, headers, text: '', json: null, bodyLost: lost },
       };
     return {
       kind: 'retry',
-      reason: `provider unreachable: ${describeNetworkError(error)}`,
+      reason: `provider answered ${status}, its body cut off: ${lost}`,
       afterMs: null,
     };
   }

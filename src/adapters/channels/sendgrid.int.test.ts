@@ -178,6 +178,16 @@ describe('createSendGridAdapter', () => {
     expect(outcome).toEqual({ kind: 'sent', providerId: null });
   });
 
+  it('reports a 202 whose body was cut off as sent, named by its X-Message-Id', async () => {
+    const { outcome } = await sendOnce(anEmail(), () => ({
+      status: 202,
+      headers: { 'x-message-id': 'W4ZVsEcKRkWHm4bXnO1cAg' },
+      body: 'accepted, and more words than the connection carried',
+      cutBody: true,
+    }));
+    expect(outcome).toEqual({ kind: 'sent', providerId: 'W4ZVsEcKRkWHm4bXnO1cAg' });
+  });
+
   it.each<[string, FakeAnswer, string, 'failed' | 'suspended']>([
     [
       '401',

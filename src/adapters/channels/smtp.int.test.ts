@@ -151,6 +151,32 @@ describe('the SMTP adapter', () => {
     expect(outcome.kind).toBe('suspended');
   });
 
+  it.each([
+    ['Postfix', 554, '5.7.1 <ana@example.com>: Relay access denied'],
+    ['Exim', 550, 'relay not permitted'],
+  ])(
+    'answers a relay that will not relay for Herald (%s) as suspended, not as a bad address',
+    async (_relay, responseCode, words) => {
+      const outcome = await outcomeAgainst({
+        authOptional: true,
+        onRcptTo: (_address, _session, callback) => {
+          callback(Object.assign(new Error(words), { responseCode }));
+        },
+      });
+      expect(outcome).toMatchObject({ kind: 'suspended', reason: expect.stringMatching(/relay/) });
+    },
+  );
+
+  it('fails a message refused at RCPT with a bare 550 naming no mailbox, bouncing no address', async () => {
+    const outcome = await outcomeAgainst({
+      authOptional: true,
+      onRcptTo: (_address, _session, callback) => {
+        callback(Object.assign(new Error('Administrative prohibition'), { responseCode: 550 }));
+      },
+    });
+    expect(outcome.kind).toBe('failed');
+  });
+
   it('leaves the unsubscribe headers off a message without an unsubscribe link', async () => {
     const fake = await startSmtpServer();
     try {

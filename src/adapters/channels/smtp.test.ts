@@ -20,6 +20,43 @@ describe('smtpOutcome', () => {
       'unreachable',
     );
     expect(atRcpt(550, '550 5.4.1 Recipient address rejected: Access denied')).toBe('unreachable');
+    expect(atRcpt(550, '550 <jo@example.net>... User unknown')).toBe('unreachable');
+    expect(atRcpt(550, '550 Requested action not taken: mailbox unavailable')).toBe('unreachable');
+    expect(atRcpt(551, '551 User not local; please try <jo@example.org>')).toBe('unreachable');
+    expect(atRcpt(550, '550 The recipient does not exist')).toBe('unreachable');
+    expect(atRcpt(550, '550 5.0.0 <jo@example.net>: no such mailbox')).toBe('unreachable');
+  });
+
+  it('suspends the channel when the relay will not relay for Herald, counting no address', () => {
+    for (const reply of [
+      // Postfix, Sendmail, Exchange: 5.7.1 with the relay named.
+      '554 5.7.1 <jo@example.net>: Relay access denied',
+      '550 5.7.1 <jo@example.net>... Relaying denied. Proper authentication required.',
+      '550 5.7.1 Unable to relay for jo@example.net',
+      // Microsoft 365, whatever its words.
+      '550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain',
+      '550 5.7.64 TenantAttribution; Relay Access Denied',
+      // Exim and qmail, without an enhanced status before the words.
+      '550 relay not permitted',
+      "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+    ]) {
+      const outcome = smtpOutcome({
+        code: 'EENVELOPE',
+        command: 'RCPT TO',
+        responseCode: Number(reply.slice(0, 3)),
+        response: reply,
+      });
+      expect(outcome.kind, reply).toBe('suspended');
+    }
+    // Postfix deferring unauthorised destinations says it for now: still Herald's setup.
+    expect(atRcpt(454, '454 4.7.1 <jo@example.net>: Relay access denied')).toBe('suspended');
+  });
+
+  it('fails the message alone, bouncing no address, for a bare refusal at RCPT that names no mailbox', () => {
+    // A bare 550 is what many servers answer for any refusal, their policy's included.
+    expect(atRcpt(550, '550 Administrative prohibition')).toBe('failed');
+    expect(atRcpt(553, '553 Rejected by policy')).toBe('failed');
+    expect(atRcpt(550, '550 5.0.0 Message refused')).toBe('failed');
   });
 
   it('suspends the channel when the relay refuses the sender, counting no address', () => {

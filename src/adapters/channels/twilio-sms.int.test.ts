@@ -129,6 +129,26 @@ describe('createTwilioSmsAdapter', () => {
     });
   });
 
+  it('reports a 201 whose body was cut off as sent: Twilio created the message', async () => {
+    const { outcome } = await sendOnce((scenario, request) => ({
+      ...respond('accept', request),
+      cutBody: true,
+    }));
+    expect(outcome).toEqual({ kind: 'sent', providerId: null });
+    expect(fake?.requests()).toHaveLength(1);
+  });
+
+  it('asks to retry a 400 whose body was cut off: what it refuses is not known', async () => {
+    const { outcome } = await sendOnce(() => ({
+      ...twilioError(400, 21211, 'invalid number'),
+      cutBody: true,
+    }));
+    expect(outcome).toMatchObject({
+      kind: 'retry',
+      reason: expect.stringMatching(/^provider answered 400/),
+    });
+  });
+
   it('names the Messaging Service instead of a number when one is configured', async () => {
     const { request } = await sendOnce(respond, {
       from: '+14155550100',
@@ -166,6 +186,7 @@ describe('createTwilioSmsAdapter', () => {
     [400, 21660, "Mismatch between the 'From' number and the account", 'suspended'],
     [400, 21601, 'Phone number is not a valid SMS-capable inbound phone number', 'suspended'],
     [400, 21212, "Invalid 'From' Number", 'suspended'],
+    [400, 63038, 'Account exceeded the daily messages limit', 'suspended'],
   ] as const)(
     'answers %i with error %i as %4$s, naming code and message',
     async (status, code, message, kind) => {
@@ -176,6 +197,22 @@ describe('createTwilioSmsAdapter', () => {
       });
     },
   );
+
+  it('asks to retry in ten minutes when the From number’s queue is full (21611, a 400)', async () => {
+    const { outcome } = await sendOnce(() =>
+      twilioError(
+        400,
+        21611,
+        "This 'From' number has exceeded the maximum number of queued messages",
+      ),
+    );
+    expect(outcome).toEqual({
+      kind: 'retry',
+      reason:
+        "provider answered 400: Twilio error 21611: This 'From' number has exceeded the maximum number of queued messages",
+      afterMs: 600_000,
+    });
+  });
 
   it('asks to retry with no wait when a 429 carries no Retry-After', async () => {
     const { outcome } = await sendOnce(() => twilioError(429, 20429, 'Too Many Requests'));

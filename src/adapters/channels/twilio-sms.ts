@@ -12,6 +12,10 @@
  *   `Retry-After` header where Twilio sends one; it is honoured when present.
  * - 21211 invalid `To` number, 21614 `To` is not a mobile number, 21610 the recipient replied
  *   STOP (opted out until they send START) — twilio.com/docs/api/errors/21211, /21614, /21610.
+ * - 21611 (a 400): the `From` number's queue already holds more than Twilio queues for it, 10
+ *   hours' worth at its rate; messages may be created again once it drains —
+ *   twilio.com/docs/api/errors/21611. 63038: the account sent as many messages as it may in a
+ *   rolling 24 hours (50 on a trial account) — twilio.com/docs/api/errors/63038.
  * - Webhook signatures: `X-Twilio-Signature` is the base64 HMAC-SHA1, keyed with the Auth
  *   Token, of the full URL followed by each POST parameter's name and value, sorted by name,
  *   with no delimiters — twilio.com/docs/usage/webhooks/webhooks-security (the twilio-php
@@ -49,12 +53,27 @@ export interface TwilioSmsAdapterOptions {
  * 20003 authentication failed (the SID or token is wrong), 20005 the account is not active
  * (suspended or closed), 21212 the `From` number is invalid, 21601 it is not an SMS-capable
  * number of the account, 21616 it matches several of the account's numbers, 21660 it belongs
- * to another account (twilio.com/docs/api/errors/<code>). Sender errors that depend on the
- * destination (21606, 21659 for a short code in another country) stay the message's.
+ * to another account, 63038 the account reached its daily limit (twilio.com/docs/api/errors/
+ * <code>). Sender errors that depend on the destination (21606, 21659 for a short code in
+ * another country) stay the message's.
+ *
+ * 63038 lasts until the rolling 24 hours let messages through again (or Support raises the
+ * limit): paused, no message spends an attempt on it, and the circuit's probes find when it
+ * ends; retried instead, every message of the day would run out of attempts before then.
  */
 export const twilioAccountCodes: ReadonlySet<number> = new Set([
-  20003, 20005, 21212, 21601, 21616, 21660,
+  20003, 20005, 21212, 21601, 21616, 21660, 63038,
 ]);
+
+/** 21611: the `From` number's queue at Twilio is full (10 hours of messages at its rate). */
+export const TWILIO_QUEUE_FULL = 21611;
+
+/**
+ * How long a message waits after 21611 before it is tried again, at least. The queue drains at
+ * the number's rate, so an immediate retry meets the same answer; ten minutes frees ten minutes
+ * of the number's sending, and the retries of a campaign's messages spread out behind it.
+ */
+export const twilioQueueFullWaitMs = 10 * 60_000;
 
 /** Twilio error codes meaning the recipient cannot receive: suppress the number. */
 export const twilioUnreachableCodes: ReadonlySet<number> = new Set([
@@ -99,6 +118,13 @@ export const toTwilioOutcome = (answer: HttpAnswer): DeliveryOutcome => {
     .join(': ');
   if (status === 429 || status >= 500)
     return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
+  // A 400, but transient: the message is fine, the sender's queue is full for now.
+  if (code === TWILIO_QUEUE_FULL)
+    return toRetryOutcome(
+      answer,
+      detail,
+      Math.max(retryAfterMsOf(answer) ?? 0, twilioQueueFullWaitMs),
+    );
   if (typeof code === 'number' && twilioUnreachableCodes.has(code))
     return { kind: 'unreachable', reason: detail };
   if (status === 401 || (typeof code === 'number' && twilioAccountCodes.has(code)))

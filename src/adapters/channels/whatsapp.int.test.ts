@@ -170,6 +170,20 @@ describe('createWhatsAppAdapter', () => {
     expect(jsonBodyOf(request)).not.toHaveProperty('template.components');
   });
 
+  it('reports a 200 whose body was cut off as sent: Meta has it, and a retry would send it twice', async () => {
+    const { outcome } = await sendOnce(aWhatsApp(), () => ({
+      status: 200,
+      body: {
+        messaging_product: 'whatsapp',
+        contacts: [{ input: '+4915112345678', wa_id: '4915112345678' }],
+        messages: [{ id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJDQjZCMzlEQUE4OTJBMTE4RTUA' }],
+      },
+      cutBody: true,
+    }));
+    expect(outcome).toEqual({ kind: 'sent', providerId: null });
+    expect(fake?.requests()).toHaveLength(1);
+  });
+
   it('fails without calling the API when the delivery names no template', async () => {
     const { outcome } = await sendOnce(aWhatsApp({ template: null }));
     expect(outcome.kind).toBe('failed');

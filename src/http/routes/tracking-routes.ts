@@ -395,23 +395,30 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         for (const message of messages)
           await record(message, { kind: 'unsubscribed', source: 'sms-reply' }, sid);
       if (keyword === 'start' && messages.length > 0) {
-        // An opt-in again, only for those whose phone this still is (a number changes hands, and
-        // a customer texted at it years ago must not be opted in by its new owner) and who opted
-        // out before: "YES" answers many a transactional text, and is no consent to marketing
-        // from someone who never gave it.
+        // Only for those whose phone this still is: a number changes hands, and a customer
+        // texted at it years ago must not be opted in by its new owner.
+        const number = normalisePhone(from);
         const profiles = await Promise.all(messages.map((m) => store.getProfile(m.customerId)));
-        const holders = messages.filter((_, i) => {
+        const nowMs = services.clock.nowMs();
+        const events = messages.flatMap((message, i) => {
           const state = profiles[i]?.state;
           const phone = state?.traits['phone'];
-          return (
-            typeof phone === 'string' &&
-            normalisePhone(phone) === normalisePhone(from) &&
-            state?.consent.sms?.['marketing']?.granted === false
-          );
-        });
-        const nowMs = services.clock.nowMs();
-        await services.recorder.record(
-          holders.map((message) =>
+          if (state === undefined || typeof phone !== 'string' || normalisePhone(phone) !== number)
+            return [];
+          // Marketing again for those who opted out of it before: "YES" answers many a
+          // transactional text, and is no consent to marketing from someone who never gave it.
+          // Otherwise, if Twilio had refused the number (21610: it had texted STOP to Twilio
+          // alone), the number is open again (Twilio lifts its opt-out on START): the number's
+          // own opt-in to the channel's texts, which is what makes it reachable again
+          // (core/recipient.ts), and no consent to marketing.
+          const purpose =
+            state.consent.sms?.['marketing']?.granted === false
+              ? 'marketing'
+              : state.unreachable?.sms?.to === number
+                ? 'transactional'
+                : null;
+          if (purpose === null) return [];
+          return [
             heraldEvent(
               message.customerId,
               'Consent Updated',
@@ -419,16 +426,16 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
               // The message it answers: recorded only while that exists (an erasure races it).
               {
                 channel: 'sms',
-                purpose: 'marketing',
+                purpose,
                 granted: true,
                 source: 'sms-reply',
                 messageId: message.id,
               },
               nowMs,
             ),
-          ),
-          nowMs,
-        );
+          ];
+        });
+        await services.recorder.record(events, nowMs);
       }
       // Twilio's own opt-out handling answers STOP and START; Herald adds nothing.
       return twiml(reply, null);

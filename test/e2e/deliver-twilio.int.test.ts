@@ -1,0 +1,211 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import {
+  formBodyOf,
+  startFakeHttpProvider,
+  type FakeAnswer,
+  type FakeHttpProvider,
+} from '../support/fake-http-provider.js';
+import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+const PUBLIC = 'https://herald.example.com';
+const accountSid = 'AC00000000000000000000000000000000';
+const twilioToken = 'twilio-auth-token-0001';
+
+const receiptYaml = `class: transactional
+topic: null
+subject: 'Your order'
+text: 'Your order has shipped.'
+`;
+
+const twilioError = (code: number, message: string): FakeAnswer => ({
+  status: 400,
+  body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status: 400 },
+});
+
+/** Twilio's Create Message answer for the message it was asked to create. */
+const created = (sid: string, to: string | null): FakeAnswer => ({
+  status: 201,
+  body: { sid, account_sid: accountSid, to, status: 'queued', error_code: null },
+});
+
+interface MessageView {
+  status: string;
+  reasonCode: string | null;
+  attempts: number;
+  sendAt: string;
+  providerId: string | null;
+}
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`sending SMS through Twilio (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    let twilio: FakeHttpProvider;
+    /** How Twilio answers the next Create Message requests; created (201) when null. */
+    let refusal: FakeAnswer | null;
+    /** Whether Twilio's 201 loses its body on the way (a reset after the status line). */
+    let cutBody: boolean;
+    beforeEach(async () => {
+      refusal = null;
+      cutBody = false;
+      twilio = await startFakeHttpProvider((_scenario, request) => {
+        if (refusal !== null) return refusal;
+        const sid = `SM${String(twilio.requests().length).padStart(32, '0')}`;
+        const answer = created(sid, formBodyOf(request).get('To'));
+        return cutBody ? { ...answer, cutBody: true } : answer;
+      });
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, {
+        clock,
+        templates: { receipt: receiptYaml },
+        env: {
+          HERALD_PUBLIC_URL: PUBLIC,
+          HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+          HERALD_TWILIO_ACCOUNT_SID: accountSid,
+          HERALD_TWILIO_AUTH_TOKEN: twilioToken,
+          HERALD_TWILIO_FROM: '+15005550006',
+          HERALD_TWILIO_BASE_URL: twilio.baseUrl,
+        },
+      });
+    });
+    afterEach(async () => {
+      await herald.close();
+      await twilio.stop();
+    });
+
+    const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
+      adminCall(herald, method, url, body);
+    const identify = (userId: string, traits: object) =>
+      ingestCall(herald, clock, 'identify', { userId, traits });
+    const send = async (userId: string, template: string) =>
+      (await admin('POST', '/v1/sends', { userId, channel: 'sms', template, data: {} })).json<{
+        decisionId: string;
+        status: string;
+        reasonCode: string | null;
+      }>();
+    const message = async (id: string) =>
+      (await admin('GET', `/v1/messages/${id}`)).json<MessageView>();
+    const sendsTo = (to: string) => twilio.requests().filter((r) => formBodyOf(r).get('To') === to);
+    /** An inbound SMS, signed as Twilio signs it. */
+    const textIn = (from: string, body: string, sid: string) => {
+      const url = '/webhooks/twilio/inbound';
+      const params = new URLSearchParams({ From: from, Body: body, MessageSid: sid });
+      const signature = createHmac('sha1', twilioToken)
+        .update(
+          `${PUBLIC}${url}` +
+            [...params]
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, v]) => k + v)
+              .join(''),
+        )
+        .digest('base64');
+      return herald.app.inject({
+        method: 'POST',
+        url,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': signature,
+        },
+        payload: params.toString(),
+      });
+    };
+
+    it('tries a text again ten minutes after Twilio’s queue for the number was full (21611)', async () => {
+      await identify('bo', { phone: '+14155550143', consent: { sms: { marketing: true } } });
+      const { decisionId } = await send('bo', 'upsell');
+      refusal = twilioError(
+        21611,
+        "This 'From' number has exceeded the maximum number of queued messages",
+      );
+      await herald.services.dispatcher.runDue();
+      const waiting = await message(decisionId);
+      expect(waiting).toMatchObject({ status: 'queued', attempts: 1 });
+      expect(Date.parse(waiting.sendAt) - clock.nowMs()).toBeGreaterThanOrEqual(10 * 60_000);
+      // The queue drains: the next attempt, once its wait is over, goes.
+      refusal = null;
+      clock.set(Date.parse(waiting.sendAt));
+      await herald.services.dispatcher.runDue();
+      expect(await message(decisionId)).toMatchObject({ status: 'sent', attempts: 2 });
+      expect(sendsTo('+14155550143')).toHaveLength(2);
+    });
+
+    it('pauses SMS, dead-lettering nothing, when the account reached its daily limit (63038)', async () => {
+      await identify('bea', { phone: '+14155550147', consent: { sms: { marketing: true } } });
+      const { decisionId } = await send('bea', 'upsell');
+      refusal = twilioError(63038, 'Account exceeded the daily messages limit');
+      await herald.services.dispatcher.runDue();
+      expect(await message(decisionId)).toMatchObject({ status: 'queued', attempts: 0 });
+      expect(herald.services.dispatcher.circuits()).toMatchObject({ twilio: 'open' });
+    });
+
+    it('sends to a number Twilio had refused (21610) again once it texts START, granting no marketing', async () => {
+      // Ann takes marketing texts; Ray gave his number for receipts alone.
+      await identify('ann', { phone: '+14155550142', consent: { sms: { marketing: true } } });
+      await identify('ray', { phone: '+14155550148' });
+      refusal = twilioError(21610, 'Attempt to send to unsubscribed recipient');
+      const refused = [await send('ann', 'upsell'), await send('ray', 'receipt')];
+      await herald.services.dispatcher.runDue();
+      for (const { decisionId } of refused)
+        expect(await message(decisionId)).toMatchObject({
+          status: 'failed',
+          reasonCode: 'unreachable',
+        });
+      expect(await send('ann', 'upsell')).toMatchObject({ reasonCode: 'no_recipient' });
+      expect(await send('ray', 'receipt')).toMatchObject({ reasonCode: 'no_recipient' });
+
+      // Each texts START: Twilio takes the number off its opt-out list.
+      refusal = null;
+      clock.set(clock.nowMs() + 60_000);
+      expect((await textIn('+14155550142', 'START', 'SM-start-ann')).statusCode).toBe(200);
+      expect((await textIn('+14155550148', 'Start', 'SM-start-ray')).statusCode).toBe(200);
+      clock.set(clock.nowMs() + 60_000);
+      const again = [await send('ann', 'upsell'), await send('ray', 'receipt')];
+      expect(again.map((s) => s.status)).toEqual(['queued', 'queued']);
+      await herald.services.dispatcher.runDue();
+      for (const { decisionId } of again)
+        expect(await message(decisionId)).toMatchObject({ status: 'sent' });
+      // Ray's START opened his number, and is no consent to marketing.
+      expect(await send('ray', 'upsell')).toMatchObject({ reasonCode: 'no_consent' });
+      const consent = (await admin('GET', '/v1/profiles/ray')).json<{
+        consent: { sms?: Record<string, { granted: boolean; source: string }> };
+      }>().consent;
+      expect(consent.sms?.['marketing']).toBeUndefined();
+    });
+
+    it('keeps a number reopened by START open when identify traits restate consent later', async () => {
+      await identify('cam', { phone: '+14155550149', consent: { sms: { marketing: true } } });
+      refusal = twilioError(21610, 'Attempt to send to unsubscribed recipient');
+      await send('cam', 'upsell');
+      await herald.services.dispatcher.runDue();
+      // Cam turns SMS offers off in the preference centre, then texts START.
+      await ingestCall(herald, clock, 'track', {
+        userId: 'cam',
+        event: 'Consent Updated',
+        properties: { channel: 'sms', purpose: 'marketing', granted: false },
+      });
+      refusal = null;
+      clock.set(clock.nowMs() + 60_000);
+      await textIn('+14155550149', 'START', 'SM-start-cam');
+      // The CRM's nightly sync sends every trait again, consent included: what consent holds
+      // is now the traits' fact, and the number's START is kept beside it.
+      clock.set(clock.nowMs() + 60_000);
+      await identify('cam', { phone: '+14155550149', consent: { sms: { marketing: true } } });
+      expect(await send('cam', 'receipt')).toMatchObject({ status: 'queued' });
+    });
+
+    it('sends a text once when Twilio’s 201 loses its body on the way', async () => {
+      await identify('cy', { phone: '+14155550144', consent: { sms: { marketing: true } } });
+      const { decisionId } = await send('cy', 'upsell');
+      cutBody = true;
+      await herald.services.dispatcher.runDue();
+      expect(await message(decisionId)).toMatchObject({ status: 'sent', attempts: 1 });
+      clock.set(clock.nowMs() + 3_600_000);
+      await herald.services.dispatcher.runDue();
+      expect(sendsTo('+14155550144')).toHaveLength(1);
+    });
+  });
+}
