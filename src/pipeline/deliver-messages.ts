@@ -20,17 +20,21 @@ import {
 } from './deliver/index.js';
 import {
   checkAtHandOff,
+  checkReputationAtHandOff,
   checkTimingAtHandOff,
   type AddressFactsAtHandOff,
+  type DomainResults,
   type GuardPolicy,
 } from './guard/index.js';
 import type { QuietHours } from '../core/quiet-hours.js';
+import { DAY_MS } from '../core/time.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
 export interface DeliverDeps {
   store: Store;
   policy: DeliverPolicy;
-  guardPolicy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr'>;
+  /** The consent, GDPR and reputation rules, checked again at hand-off. */
+  guardPolicy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr' | 'reputation'>;
   /** The customers' quiet hours (`decide.quietHours`), checked again at hand-off. */
   quietHours: QuietHours;
   random: () => number;
@@ -355,6 +359,13 @@ const withdrawnCopyOf = async (
   return found;
 };
 
+/**
+ * How long a sending domain's delivery results, read for the check at hand-off, are used before
+ * they are read again: as the guard's, the rates run over days of results, and a minute's lag
+ * does not change them.
+ */
+const DOMAIN_STATS_TTL_MS = 60_000;
+
 /** The dispatcher's I/O over the store. */
 export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   // Claimed messages whose written copy no longer stands, until their hand-off.
@@ -362,6 +373,24 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   // What is kept of a claimed email's address on any record of it (its opt-out, its hard
   // bounces), read with the claim, for the check at hand-off.
   const addressOf = new Map<string, AddressFactsAtHandOff>();
+  // Each sending domain's delivery results over the reputation window, and when they were read.
+  const domains = new Map<string, { atMs: number; stats: DomainResults }>();
+  /** Reads again, with a claim, the results of the domains its marketing email leaves from. */
+  const readDomains = async (tx: StoreTx, messages: readonly MessageRecord[], nowMs: number) => {
+    const wanted = new Set<string>();
+    for (const m of messages)
+      if (m.channel === 'email' && m.class === 'marketing' && m.sendingDomain !== null)
+        wanted.add(m.sendingDomain);
+    for (const domain of wanted) {
+      const cached = domains.get(domain);
+      if (cached !== undefined && Math.abs(nowMs - cached.atMs) < DOMAIN_STATS_TTL_MS) continue;
+      const sinceMs = nowMs - deps.guardPolicy.reputation.windowDays * DAY_MS;
+      domains.set(domain, {
+        atMs: nowMs,
+        stats: { domain, ...(await tx.domainStats(domain, sinceMs)) },
+      });
+    }
+  };
   return {
     claim: (channel, nowMs, limit, leaseUntilMs) =>
       deps.store.transaction(async (tx) => {
@@ -377,6 +406,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
               addressOptedOutAtMs: address.optOuts.get(m.customerId) ?? null,
               addressHardBounces: address.hardBounces.get(m.customerId) ?? null,
             });
+          await readDomains(tx, messages, nowMs);
         }
         return messages.map((message) => ({ message, state: profiles.get(message.customerId) }));
       }),
@@ -393,6 +423,8 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       withdrawn.delete(message.id);
       const address = addressOf.get(message.id);
       addressOf.delete(message.id);
+      const domain =
+        message.sendingDomain === null ? undefined : domains.get(message.sendingDomain);
       return (
         checkAtHandOff(message, state, deps.guardPolicy, nowMs, address) ??
         (why === undefined ? null : { code: 'content_withdrawn', reason: why }) ??
@@ -404,7 +436,8 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
               deps.quietHours,
               deps.policy.maxLatenessHours,
               nowMs,
-            ))
+            )) ??
+        checkReputationAtHandOff(message, domain?.stats ?? null, deps.guardPolicy, nowMs)
       );
     },
     async finish(results, nowMs, leaseUntilMs) {
@@ -430,11 +463,12 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         for (const s of settled) {
           const { update, note } =
             s.update.status === 'sent' ? s : await acceptedMeanwhile(tx, s, nowMs);
-          if (
-            (await tx.finishDelivery(s.f.message.id, update, nowMs, leaseUntilMs)) &&
-            note !== null
-          )
-            notes.push(note);
+          if (!(await tx.finishDelivery(s.f.message.id, update, nowMs, leaseUntilMs))) continue;
+          if (note !== null) notes.push(note);
+          // Held for quiet hours: due when they end (less what it was late before), so the
+          // night it waited does not make it `stale`.
+          if (s.f.kind === 'released' && s.f.dueAtMs !== undefined && update.status === 'queued')
+            await tx.updateMessage(s.f.message.id, { dueAtMs: s.f.dueAtMs }, nowMs, 'queued');
         }
         await appendAudit(tx, notes, nowMs);
       });

@@ -434,6 +434,28 @@ export const describeStore = (factory: StoreFactory): void => {
       );
     });
 
+    it('counts a message toward caps, the day and the cadence from when it left, not when it was due', async () => {
+      const hour = 3600 * 1000;
+      // Due before the window and the day began, sent by a backlog 11 h later, inside both; one
+      // still waiting counts from when it is due.
+      await store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('m-late', 'u1', t0 + 11 * hour, { sendAtMs: t0 - hour }),
+          aSentMessage('m-on-time', 'u1', t0 - 2 * hour),
+          aSentMessage('m-waiting', 'u1', t0 + 10.5 * hour, { status: 'queued', sentAtMs: null }),
+        ]),
+      );
+      const history = await store.transaction((tx) =>
+        tx.sendHistory([u('u1')], { windowStartMs: t0, dayStartMs: t0 + 10 * hour }),
+      );
+      expect(history.get(u('u1'))).toMatchObject({
+        marketingInWindow: { email: 2 },
+        campaignsToday: 2,
+        marketingTotal: 3,
+        lastMarketingAtMs: t0 + 11 * hour,
+      });
+    });
+
     it('counts the carts recovered within the window after each cart message, orders once', async () => {
       const day = 24 * 3600 * 1000;
       const window = 7 * day;

@@ -114,6 +114,44 @@ for (const factory of storeFactories) {
         });
       });
 
+      it('suppresses the address that bounced, not the one the customer gives instead', async () => {
+        // A visitor who signs up later (a merge: the profile is rebuilt from every event).
+        await ingestCall(herald, clock, 'page', { anonymousId: 'v-6', name: 'Home' });
+        await identify('kim-6', 'kim@exmaple.com');
+        await bounce('kim-6', 3);
+        expect(await send('kim-6', 'receipt')).toMatchObject({ reasonCode: 'suppressed_bounced' });
+        // The typo fixed, a minute later: receipts and marketing reach the new address.
+        clock.set(T0 + 60_000);
+        await identify('kim-6', 'kim@example.com');
+        const receipt = await send('kim-6', 'receipt');
+        expect(receipt.status).toBe('queued');
+        expect(receipt.verdicts.map((v) => v.code)).not.toContain('suppressed_bounced');
+        expect(await send('kim-6')).toMatchObject({ status: 'queued' });
+        // As when the profile is rebuilt from its events, with the visitor's merged in.
+        clock.set(T0 + 120_000);
+        await ingestCall(herald, clock, 'identify', { userId: 'kim-6', anonymousId: 'v-6' });
+        const profile = (await admin('GET', '/v1/profiles/kim-6')).json<{
+          anonymousIds: string[];
+          email: { hardBounces: number };
+        }>();
+        expect(profile).toMatchObject({ anonymousIds: ['v-6'], email: { hardBounces: 0 } });
+        expect(await send('kim-6', 'receipt')).toMatchObject({ status: 'queued' });
+        // And so they leave: two receipts and the upsell.
+        expect(await herald.services.dispatcher.runDue()).toBe(3);
+        // The mailbox that bounced is still dead: on another record, and on this one again.
+        await identify('kim-guest-6', 'kim@exmaple.com');
+        const guest = await send('kim-guest-6', 'receipt');
+        expect(guest).toMatchObject({ status: 'blocked', reasonCode: 'suppressed_bounced' });
+        expect(guest.verdicts.find((v) => v.code === 'suppressed_bounced')?.figures).toEqual({
+          hardBounces: 0,
+          addressHardBounces: 3,
+          limit: 3,
+        });
+        clock.set(T0 + 180_000);
+        await identify('kim-6', 'kim@exmaple.com');
+        expect(await send('kim-6', 'receipt')).toMatchObject({ reasonCode: 'suppressed_bounced' });
+      });
+
       it('keeps the address’s bounces through an erasure, as a keyed hash alone', async () => {
         await identify('guest-5', 'ivy@example.com');
         await identify('acct-5', 'ivy@example.com');

@@ -218,6 +218,30 @@ for (const factory of storeFactories) {
       expect(last).toMatchObject({ status: 'blocked', reasonCode: 'frequency_capped' });
     });
 
+    it('counts toward the cap from when an email left: a backlog sent late stays in the window as long', async () => {
+      await identify('cy', { email: 'cy@example.com' });
+      const due = [];
+      for (let i = 0; i < 3; i += 1) {
+        clock.set(T0 + i * HOUR_MS);
+        due.push(await send('cy', 'upsell'));
+      }
+      expect(due.map((d) => d.status)).toEqual(['queued', 'queued', 'queued']);
+      // The dispatcher was down: the three leave together at 20:00, 8 h after the first was due.
+      clock.set(T0 + 8 * HOUR_MS);
+      expect(await herald.services.dispatcher.runDue()).toBe(3);
+      for (const event of ['Email Opened', 'Email Link Clicked', 'Email Opened'])
+        await ingest('track', { userId: 'cy', event });
+      // 7 days after the first two were due, but not after any of them left: no 4th yet.
+      clock.set(T0 + 7 * DAY_MS + HOUR_MS + 60_000);
+      expect(await send('cy', 'upsell')).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'frequency_capped',
+      });
+      // 7 days after they left, one may go.
+      clock.set(T0 + 7 * DAY_MS + 8 * HOUR_MS + 60_000);
+      expect((await send('cy', 'upsell')).status).toBe('queued');
+    });
+
     it('moves a campaign email past its cap to SMS, the next channel ranked, and says why', async () => {
       await identify('gus', {
         email: 'gus@example.com',

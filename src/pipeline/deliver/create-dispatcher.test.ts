@@ -227,6 +227,28 @@ describe('the dispatcher', () => {
     });
   });
 
+  it('puts a held message back due from the moment its hold names, when it names one', async () => {
+    const { io, written } = memoryIo(['quiet', 'paused'], {
+      handOff: (m) =>
+        m.id === 'quiet'
+          ? { holdUntilMs: T0 + 3_600_000, reason: 'night', dueAtMs: T0 + 3_000_000 }
+          : { holdUntilMs: T0 + 900_000, reason: 'domain paused' },
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    await createDispatcher([adapter], io, policy(), clock, silentLogger).runDue();
+    expect(adapter.sent).toEqual([]);
+    expect(written.find((w) => w.message.id === 'quiet')).toEqual(
+      expect.objectContaining({
+        kind: 'released',
+        untilMs: T0 + 3_600_000,
+        dueAtMs: T0 + 3_000_000,
+      }),
+    );
+    const paused = written.find((w) => w.message.id === 'paused');
+    expect(paused).toMatchObject({ kind: 'released', untilMs: T0 + 900_000 });
+    expect(paused).not.toHaveProperty('dueAtMs');
+  });
+
   it('gives a half-open circuit its probe again when the probe never reached the provider', async () => {
     let fail = true;
     const adapter = anAdapter(() =>

@@ -25,8 +25,11 @@ export type Finished =
     }
   /** Not sent: refused at hand-off (consent changed, no address …). */
   | { message: MessageRecord; kind: 'refused'; code: string; reason: string }
-  /** Not sent and not attempted: back to the outbox (rate limit, open circuit). */
-  | { message: MessageRecord; kind: 'released'; untilMs: number };
+  /**
+   * Not sent and not attempted: back to the outbox until `untilMs` (rate limit, open circuit,
+   * a hold at hand-off); due from `dueAtMs` on when the hold moves that (quiet hours).
+   */
+  | { message: MessageRecord; kind: 'released'; untilMs: number; dueAtMs?: number };
 
 /** The dispatcher's I/O, given by the composition (the store, the guard's hand-off check). */
 export interface DispatchIo {
@@ -52,13 +55,17 @@ export interface DispatchIo {
   recheck(message: MessageRecord): Promise<{ state: ProfileState | undefined } | null>;
   /**
    * A reason not to send after all, judged on the current profile at `nowMs`, or a moment to
-   * wait for (quiet hours); null to go.
+   * wait for (quiet hours, a paused sending domain), with the due time it moves the message to
+   * if it does; null to go.
    */
   handOff(
     message: MessageRecord,
     state: ProfileState | undefined,
     nowMs: number,
-  ): { code: string; reason: string } | { holdUntilMs: number; reason: string } | null;
+  ):
+    | { code: string; reason: string }
+    | { holdUntilMs: number; reason: string; dueAtMs?: number }
+    | null;
 }
 
 /** `runDue` sends everything due now, round after round, and returns how many went. */
@@ -95,12 +102,25 @@ export const createDispatcher = (
    */
   const writeBackMs = Math.min((policy.leaseSeconds - policy.timeoutSeconds) * 500, 30_000);
 
+  /**
+   * The per-second bucket holds a second's worth, at least one token: a bucket that never holds
+   * a whole token (a limit of 0.5 a second, filling towards half of one) gives none, and nothing
+   * would ever be sent. With one, 0.5 a second sends one every 2 s.
+   */
+  const secondBurst = (perSecond: number) => Math.max(1, perSecond);
+
   /** Takes tokens from the per-second and per-hour buckets; returns what both gave. */
   const tokens = async (adapter: ChannelAdapter, want: number, nowMs: number): Promise<number> => {
     const limit = limitFor(adapter);
     let got = want;
     if (limit?.perSecond !== undefined)
-      got = await io.takeTokens(`${adapter.name}/s`, got, limit.perSecond, limit.perSecond, nowMs);
+      got = await io.takeTokens(
+        `${adapter.name}/s`,
+        got,
+        limit.perSecond,
+        secondBurst(limit.perSecond),
+        nowMs,
+      );
     if (limit?.perHour !== undefined && got > 0) {
       // A bucket holding a minute's worth (at least one token), filled at the rest of the hour's
       // rate: at most `perHour` in any hour, for a limit of 2 or more. (Holding an hour's worth
@@ -120,7 +140,7 @@ export const createDispatcher = (
           `${adapter.name}/s`,
           hourly - got,
           limit.perSecond,
-          limit.perSecond,
+          secondBurst(limit.perSecond),
           nowMs,
         );
       got = hourly;
@@ -256,8 +276,14 @@ export const createDispatcher = (
           // and another dispatcher could send the message too: it goes back to the outbox unsent.
           pending.push({ message, kind: 'released', untilMs: clock.nowMs() });
         } else if (check !== null && 'holdUntilMs' in check) {
-          // Quiet hours came while it waited (a retry, a backlog): it goes when they end.
-          pending.push({ message, kind: 'released', untilMs: check.holdUntilMs });
+          // Quiet hours came while it waited (a retry, a backlog), or its sending domain was
+          // paused since it was judged: it goes back to the outbox until the moment named.
+          pending.push({
+            message,
+            kind: 'released',
+            untilMs: check.holdUntilMs,
+            ...(check.dueAtMs === undefined ? {} : { dueAtMs: check.dueAtMs }),
+          });
         } else if (refusal !== null || recipient === null || message.content === null) {
           pending.push({
             message,

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { HOUR_MS } from '../../core/time.js';
-import { checkAtHandOff, checkTimingAtHandOff } from './hand-off.js';
+import {
+  checkAtHandOff,
+  checkReputationAtHandOff,
+  checkTimingAtHandOff,
+  DOMAIN_PAUSED_HOLD_MS,
+} from './hand-off.js';
 import { aProfile, defaultGuardPolicy, defaultQuietHours, now } from './test-builders.js';
 
 // `now` is 08:00 in New York: 21:05 there is 13 h 5 min later, 02:00 the next night 18 h.
@@ -21,10 +26,28 @@ describe('the timing check at hand-off', () => {
   });
 
   it('holds a retry pushed into the customer’s quiet hours until they end', () => {
-    // Queued at 20:50 local, retried at 21:05 local: it waits until 08:00 local.
+    // Queued at 20:50 local, retried at 21:05 local: it waits until 08:00 local, and is due
+    // then as late as it was at 21:05 (15 min).
     expect(checkTimingAtHandOff(sms(at(12, 50)), ny, quiet, 24, at(13, 5))).toEqual({
       holdUntilMs: at(24),
       reason: 'quiet hours in America/New_York',
+      dueAtMs: at(23, 45),
+    });
+  });
+
+  it('counts no lateness for the quiet hours a message waited out, only what it had before', () => {
+    // Due at 13:00 local, reached at 21:05 after an outage (8 h 5 min late, 9 h allowed): held
+    // until 08:00, it is still 8 h 5 min late then, and no more than that.
+    const held = checkTimingAtHandOff(sms(at(5)), ny, quiet, 9, at(13, 5));
+    expect(held).toEqual({
+      holdUntilMs: at(24),
+      reason: 'quiet hours in America/New_York',
+      dueAtMs: at(15, 55),
+    });
+    const dueAtMs = held !== null && 'dueAtMs' in held ? held.dueAtMs : undefined;
+    expect(checkTimingAtHandOff(sms(at(5), { dueAtMs }), ny, quiet, 9, at(24))).toBeNull();
+    expect(checkTimingAtHandOff(sms(at(5), { dueAtMs }), ny, quiet, 9, at(24, 56))).toMatchObject({
+      code: 'stale',
     });
   });
 
@@ -100,6 +123,42 @@ describe('the timing check at hand-off', () => {
       sms(at(-50), { channel: 'web' }),
     ])
       expect(checkTimingAtHandOff(message, ny, quiet, 24, midnight)).toBeNull();
+  });
+});
+
+describe('the reputation check at hand-off', () => {
+  const policy = defaultGuardPolicy();
+  const email = { channel: 'email' as const, class: 'marketing' as const };
+  const domain = (sent: number, bounced: number, complained: number) => ({
+    domain: 'mail.example.com',
+    sent,
+    bounced,
+    complained,
+  });
+
+  it('holds marketing email from a domain paused since it was judged, then tries it again', () => {
+    expect(checkReputationAtHandOff(email, domain(1000, 50, 0), policy, now)).toEqual({
+      holdUntilMs: now + DOMAIN_PAUSED_HOLD_MS,
+      reason: 'mail.example.com: bounce rate 5 % reached 5 %: marketing email from it is held',
+    });
+    expect(checkReputationAtHandOff(email, domain(1000, 0, 3), policy, now)).toMatchObject({
+      reason:
+        'mail.example.com: complaint rate 0.3 % reached 0.3 %: marketing email from it is held',
+    });
+  });
+
+  it('lets it go from a domain within its limits, too new to judge, or not known yet', () => {
+    expect(checkReputationAtHandOff(email, domain(1000, 49, 2), policy, now)).toBeNull();
+    expect(checkReputationAtHandOff(email, domain(99, 50, 10), policy, now)).toBeNull();
+    expect(checkReputationAtHandOff(email, null, policy, now)).toBeNull();
+  });
+
+  it('never holds transactional email or another channel', () => {
+    const paused = domain(1000, 100, 10);
+    expect(
+      checkReputationAtHandOff({ ...email, class: 'transactional' }, paused, policy, now),
+    ).toBeNull();
+    expect(checkReputationAtHandOff({ ...email, channel: 'sms' }, paused, policy, now)).toBeNull();
   });
 });
 

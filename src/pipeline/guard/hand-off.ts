@@ -1,9 +1,10 @@
-import { HOUR_MS } from '../../core/time.js';
+import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
 import { gdprConsentEndsMs } from './guardrails/compliance.js';
 import { consentProblems, type ConsentFacts } from './guardrails/consent.js';
+import { domainBreaches, type DomainResults } from './guardrails/reputation.js';
 import type { GuardPolicy } from './policy.js';
 
 /**
@@ -94,8 +95,19 @@ export const checkAtHandOff = (
   return null;
 };
 
+/**
+ * A message held back at hand-off until `holdUntilMs`. `dueAtMs`, when given, is when it is
+ * due from then on — the moment its lateness is counted from, moved on by the hold (quiet
+ * hours); without it the hold counts as lateness (a paused sending domain, as an outage would).
+ */
+export interface HandOffHold {
+  holdUntilMs: number;
+  reason: string;
+  dueAtMs?: number;
+}
+
 /** What the moment of hand-off asks of a marketing message: go, wait, or not at all. */
-export type Timing = { holdUntilMs: number; reason: string } | { code: string; reason: string };
+export type Timing = HandOffHold | { code: string; reason: string };
 
 /**
  * The timing check at hand-off. For any message whose written copy cites a document that has
@@ -108,7 +120,8 @@ export type Timing = { holdUntilMs: number; reason: string } | { code: string; r
  * a reviewer's approval set it — since every retry moves its `sendAtMs`) is refused as `stale`,
  * since a cart reminder or a sale two days late says the wrong thing; one whose hand-off falls
  * in the customer's local quiet hours (a retry or a backlog pushed it there) waits until they
- * end. Null when it may go now.
+ * end, and is due as much later as it waits: the hold is no lateness, so it is not refused as
+ * `stale` for having waited out the night. Null when it may go now.
  */
 export const checkTimingAtHandOff = (
   message: {
@@ -144,5 +157,38 @@ export const checkTimingAtHandOff = (
   const { timezone } = resolveTimezone(profile.location, quietHours);
   const untilMs = afterQuietHours(nowMs, timezone, quietHours);
   if (untilMs <= nowMs) return null;
-  return { holdUntilMs: untilMs, reason: `quiet hours in ${timezone}` };
+  // As late when the quiet hours end as it is now: what it was late before the hold still counts.
+  return {
+    holdUntilMs: untilMs,
+    reason: `quiet hours in ${timezone}`,
+    dueAtMs: untilMs - Math.max(0, lateMs),
+  };
+};
+
+/** How long marketing email from a paused sending domain is held at hand-off, each time. */
+export const DOMAIN_PAUSED_HOLD_MS = 15 * MINUTE_MS;
+
+/**
+ * The reputation guardrail's rule again at hand-off (`domainBreaches`, on the domain's results
+ * read as the message is claimed): marketing email from a sending domain whose bounce or
+ * complaint rate reached its limit since the message was judged — held for quiet hours, in a
+ * throttled campaign's backlog, approved by a reviewer — is held (`DOMAIN_PAUSED_HOLD_MS`), not
+ * sent and not dropped: it goes once the rates are back within their limits. The hold is
+ * lateness: held past `deliver.maxLatenessHours`, it is refused as `stale` as any backlog is.
+ * Transactional email, and every other channel, goes. Null when it may go.
+ */
+export const checkReputationAtHandOff = (
+  message: { channel: Channel; class: MessageClass },
+  domain: DomainResults | null,
+  policy: Pick<GuardPolicy, 'reputation'>,
+  nowMs: number,
+): HandOffHold | null => {
+  if (message.channel !== 'email' || message.class === 'transactional' || domain === null)
+    return null;
+  const [breach] = domainBreaches(domain, policy).breaches;
+  if (breach === undefined) return null;
+  return {
+    holdUntilMs: nowMs + DOMAIN_PAUSED_HOLD_MS,
+    reason: `${breach.reason}: marketing email from it is held`,
+  };
 };

@@ -17,8 +17,12 @@ export type {
 } from './guard-types.js';
 export {
   checkAtHandOff,
+  checkReputationAtHandOff,
   checkTimingAtHandOff,
+  DOMAIN_PAUSED_HOLD_MS,
   type AddressFactsAtHandOff,
+  type HandOffHold,
   type Timing,
 } from './hand-off.js';
+export type { DomainResults } from './guardrails/reputation.js';
 export { messageCost } from './guardrails/budget.js';

@@ -1054,6 +1054,45 @@ describe('applyEvent', () => {
       expect(soft.email.hardBounces).toBe(0);
     });
 
+    it('counts hard bounces for the current address: a new one starts again from none', () => {
+      const bounce = (days: number) =>
+        aTrack('Email Bounced', { bounce_type: 'hard' }, { timestampMs: at(days) });
+      const email = (address: string, days: number) =>
+        anIdentify({ email: address }, { timestampMs: at(days) });
+      const typo = [email('kim@exmaple.com', 0), bounce(1), bounce(2), bounce(3)];
+      expect(applyAll(typo).email.hardBounces).toBe(3);
+      // The same address stated again (any case, spaces around it), or another trait: kept.
+      expect(
+        applyAll([...typo, email(' Kim@Exmaple.com ', 4), anIdentify({ firstName: 'Kim' })]).email
+          .hardBounces,
+      ).toBe(3);
+      // The typo fixed: the new address has bounced nowhere; its own bounces count from there.
+      const fixed = applyAll([...typo, email('kim@example.com', 4)]);
+      expect(fixed.email).toEqual({ hardBounces: 0, complaints: 0, lastBounceAtMs: at(3) });
+      expect(applyAll([bounce(5)], policy, fixed).email.hardBounces).toBe(1);
+      // An identify stamped before the address it would change is no change.
+      expect(applyAll([...typo, email('kim@example.com', -1)]).email.hardBounces).toBe(3);
+    });
+
+    it('keeps the count whole when a bounce arrives on the other side of an address change', () => {
+      const bounce = (days: number) =>
+        aTrack('Email Bounced', { bounce_type: 'hard' }, { timestampMs: at(days) });
+      const email = (address: string, days: number) =>
+        anIdentify({ email: address }, { timestampMs: at(days) });
+      // In time order (as live events usually come, and as a rebuild reads them) the change
+      // starts the new address from none.
+      const inTime = [email('a@example.com', 0), bounce(1), bounce(2), email('b@example.com', 3)];
+      expect(applyAll(inTime).email.hardBounces).toBe(0);
+      // A bounce of the new address that came before the identify naming it: which of those
+      // counted are whose is not known then, so none is dropped (a rebuild counts 1).
+      const early = [email('a@example.com', 0), bounce(1), bounce(4), email('b@example.com', 3)];
+      expect(applyAll(early).email.hardBounces).toBe(2);
+      // A bounce of the old address reported after the change counts for the new one: when
+      // it comes, Herald cannot tell it from a bounce of the address it has (a rebuild counts 0).
+      const late = [email('a@example.com', 0), bounce(2), email('b@example.com', 3), bounce(1)];
+      expect(applyAll(late).email.hardBounces).toBe(1);
+    });
+
     it('gives nothing for calls other than track', () => {
       const state = applyAll([anEvent({ type: 'page', name: 'Email Opened' })]);
       expect(state.engagement.points).toBe(0);

@@ -16,6 +16,8 @@ import type { MessagesTable } from './tables.js';
 // Counted for caps and budgets: what left, is leaving (claimed by a dispatcher, for as long as
 // its lease if that dispatcher died), or is in the outbox to leave.
 const SENDING = `status IN ('queued', 'sending', 'sent', 'bounced', 'complained')`;
+/** When a counted message left, or is to leave while it has not (queued, or being sent). */
+const LEFT_AT = 'COALESCE(sent_at_ms, send_at_ms)';
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
   VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_AUDIT = `INSERT INTO audit_log (seq, at_ms, kind, subject, data, prev_hash, hash)
@@ -138,10 +140,13 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
     },
     async sendHistory(ids, since) {
       const found = new Map<CustomerId, SendHistory>();
+      // A message counts from when it left (`sent_at_ms`), or is to leave while it has not: one
+      // a backlog sent hours after it was due stays in the window, the day and the cadence as
+      // long as one sent on time would. The rows are read by the customer's index either way.
       const query = `SELECT customer_id, channel, COUNT(*) AS total,
-          SUM(CASE WHEN send_at_ms > ? THEN 1 ELSE 0 END) AS in_window,
-          SUM(CASE WHEN send_at_ms > ? AND channel <> 'web' THEN 1 ELSE 0 END) AS today,
-          MAX(CASE WHEN channel <> 'web' THEN send_at_ms END) AS latest
+          SUM(CASE WHEN ${LEFT_AT} > ? THEN 1 ELSE 0 END) AS in_window,
+          SUM(CASE WHEN ${LEFT_AT} > ? AND channel <> 'web' THEN 1 ELSE 0 END) AS today,
+          MAX(CASE WHEN channel <> 'web' THEN ${LEFT_AT} END) AS latest
         FROM messages WHERE customer_id ${ofCustomers}
           AND class = 'marketing' AND ${SENDING}
         GROUP BY customer_id, channel`;

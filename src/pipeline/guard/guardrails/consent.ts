@@ -209,6 +209,8 @@ export const consentProblems = (
   if (channel === 'email') {
     const limit = policy.autoOptOutHardBounces;
     const addressBounces = facts.addressHardBounces ?? null;
+    // The record's own hard bounces are those of the address it has now: the profile starts a
+    // new address from none, so a customer who fixed a typo is not suppressed for the old one.
     if (profile.email.hardBounces >= limit)
       found.push(
         verdict(NAME, 'block', 'suppressed_bounced', 'the address bounced hard too often', {
