@@ -1,8 +1,8 @@
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
-import { createServices, type Services } from '../../src/app/create-services.js';
+import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { createServer } from '../../src/http/create-server.js';
 import { toCustomerId } from '../../src/core/ids.js';
@@ -11,7 +11,7 @@ import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { aTrack } from '../support/builders.js';
 import { startSmtpServer } from '../support/smtp-server.js';
-import { testDatabaseUrl } from '../support/stores.js';
+import { sharedTestSchema, testDatabaseUrl } from '../support/stores.js';
 import { hashLockKey } from '../../src/adapters/storage/postgres/hash-lock-key.js';
 import { testSender } from '../support/start-herald.js';
 
@@ -19,15 +19,7 @@ const T0 = Date.UTC(2026, 5, 3, 12);
 const MESSAGES = 200;
 
 describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreSQL', () => {
-  const schema = `herald_dispatch_${process.pid}_${Date.now().toString(36)}`;
-  const opened: Services[] = [];
-  afterEach(async () => {
-    for (const s of opened.splice(0)) await s.close();
-    const client = new pg.Client({ connectionString: testDatabaseUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  const { schema, opened } = sharedTestSchema('herald_dispatch');
 
   /** Herald's services on the shared schema, as one process of several would run them. */
   const open = async (

@@ -1,14 +1,13 @@
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
-import { createServices, type Services } from '../../src/app/create-services.js';
+import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { aTrack } from '../support/builders.js';
-import { testDatabaseUrl } from '../support/stores.js';
+import { sharedTestSchema, testDatabaseUrl } from '../support/stores.js';
 
 // Wednesday 2026-06-03 12:00 UTC: well outside the default quiet hours.
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -28,15 +27,7 @@ const quizYaml = (exitOn: string) => `decide:
 describe.skipIf(testDatabaseUrl === undefined)(
   'a rolling deploy on PostgreSQL that adds an exit event to a journey',
   () => {
-    const schema = `herald_rolling_${process.pid}_${Date.now().toString(36)}`;
-    const opened: Services[] = [];
-    afterEach(async () => {
-      for (const s of opened.splice(0)) await s.close();
-      const client = new pg.Client({ connectionString: testDatabaseUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    });
+    const { schema, opened } = sharedTestSchema('herald_rolling');
 
     it('ends the journey on the new exit event, whichever release’s process records it', async () => {
       const clock = createVirtualClock(T0);

@@ -1,5 +1,4 @@
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
 import { createServices, type Services } from '../../src/app/create-services.js';
@@ -12,7 +11,7 @@ import type { WorkItem } from '../../src/ports/decide-store.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { Store } from '../../src/ports/store.js';
 import { aTrack } from '../support/builders.js';
-import { testDatabaseUrl } from '../support/stores.js';
+import { sharedTestSchema, testDatabaseUrl } from '../support/stores.js';
 
 // Wednesday 2026-06-03 12:00 UTC: well outside the default quiet hours (21:00–08:00 UTC).
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -75,15 +74,7 @@ const pausedAfterClaim = (store: Store, then: 'go-on' | 'die' = 'go-on') => {
 describe.skipIf(testDatabaseUrl === undefined)(
   'one customer’s work shared by two PostgreSQL workers',
   () => {
-    const schema = `herald_order_${process.pid}_${Date.now().toString(36)}`;
-    const opened: Services[] = [];
-    afterEach(async () => {
-      for (const s of opened.splice(0)) await s.close();
-      const client = new pg.Client({ connectionString: testDatabaseUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    });
+    const { schema, opened } = sharedTestSchema('herald_order');
 
     /** Two processes' services on one schema, as two `herald worker`s would run them. */
     const openTwo = async (clock: VirtualClock, fileText: string | null = null) => {

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
@@ -15,7 +14,7 @@ import { runDueWork } from '../../src/pipeline/decide/index.js';
 import { DAY_MS } from '../../src/core/time.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { Store } from '../../src/ports/store.js';
-import { testDatabaseUrl } from '../support/stores.js';
+import { sharedTestSchema, testDatabaseUrl } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 const config = loadConfig(
@@ -245,15 +244,7 @@ describe('a customer whose decision fails', () => {
 });
 
 describe.skipIf(testDatabaseUrl === undefined)('two workers sharing PostgreSQL', () => {
-  const schema = `herald_workers_${process.pid}_${Date.now().toString(36)}`;
-  const opened: Services[] = [];
-  afterEach(async () => {
-    for (const s of opened.splice(0)) await s.close();
-    const client = new pg.Client({ connectionString: testDatabaseUrl });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
-  });
+  const { schema, opened } = sharedTestSchema('herald_workers');
 
   it('runs every due step exactly once', async () => {
     const clock = createVirtualClock(T0);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
+import { afterEach } from 'vitest';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
 import { createSqliteStore } from '../../src/adapters/storage/sqlite/create-sqlite-store.js';
 import type { AuditKey } from '../../src/core/audit.js';
@@ -10,6 +11,27 @@ import type { Store } from '../../src/ports/store.js';
 
 /** The PostgreSQL the integration suites use; CI sets it, a laptop may not. */
 export const testDatabaseUrl = process.env['HERALD_TEST_DATABASE_URL'];
+
+/**
+ * A schema of its own on the test PostgreSQL, for a suite whose several processes share it:
+ * call inside its `describe`; after each test, what it put in `opened` is closed and the
+ * schema dropped.
+ */
+export const sharedTestSchema = (prefix: string) => {
+  const schema = `${prefix}_${String(process.pid)}_${Date.now().toString(36)}`;
+  const opened: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const one of opened.splice(0)) await one.close();
+    const client = new pg.Client({ connectionString: testDatabaseUrl });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  });
+  return { schema, opened };
+};
 
 export const postgresSkipNote =
   'PostgreSQL suite skipped: set HERALD_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it';
