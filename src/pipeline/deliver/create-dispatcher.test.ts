@@ -227,6 +227,33 @@ describe('the dispatcher', () => {
     });
   });
 
+  it('gives back the rate-limit tokens of messages held at hand-off, for those behind them', async () => {
+    // A bucket of two a second; the two held (a paused domain's marketing) come first.
+    let tokens = 2;
+    const { io, written } = memoryIo(['held-1', 'held-2', 'receipt'], {
+      takeTokens: (_bucket, want) => {
+        const got = want < 0 ? want : Math.min(want, tokens);
+        tokens -= got;
+        return Promise.resolve(got);
+      },
+      handOff: (m) =>
+        m.id.startsWith('held') ? { holdUntilMs: T0 + 900_000, reason: 'domain paused' } : null,
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ rateLimits: { test: { perSecond: 2 } } }),
+      clock,
+      silentLogger,
+    );
+    await dispatcher.runDue();
+    expect(adapter.sent).toEqual([]);
+    // Given back: the receipt, which found none behind them, finds them in the next round.
+    expect(tokens).toBe(2);
+    expect(written.find((w) => w.message.id === 'receipt')?.kind).toBe('released');
+  });
+
   it('puts a held message back due from the moment its hold names, when it names one', async () => {
     const { io, written } = memoryIo(['quiet', 'paused'], {
       handOff: (m) =>

@@ -148,6 +148,34 @@ export const createDispatcher = (
     return got;
   };
 
+  /**
+   * Gives back tokens taken for messages that never reached the provider (held for quiet hours
+   * or a paused domain, refused at hand-off, released unsent): taken and kept, a paused
+   * domain's held backlog would spend the provider's limit that receipts wait on.
+   */
+  const giveBack = async (adapter: ChannelAdapter, unused: number, nowMs: number) => {
+    const limit = limitFor(adapter);
+    if (unused <= 0 || limit === undefined) return;
+    if (limit.perSecond !== undefined)
+      await io.takeTokens(
+        `${adapter.name}/s`,
+        -unused,
+        limit.perSecond,
+        secondBurst(limit.perSecond),
+        nowMs,
+      );
+    if (limit.perHour !== undefined) {
+      const burst = Math.max(1, limit.perHour / 60);
+      await io.takeTokens(
+        `${adapter.name}/h`,
+        -unused,
+        Math.max(limit.perHour - burst, 1) / 3600,
+        burst,
+        nowMs,
+      );
+    }
+  };
+
   const roundFor = async (
     adapter: ChannelAdapter,
     nowMs: number,
@@ -238,6 +266,7 @@ export const createDispatcher = (
     };
     const queue = claimed.slice(0, allowed);
     let sent = 0;
+    let attempted = 0;
     const worker = async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
         const { message } = next;
@@ -297,6 +326,7 @@ export const createDispatcher = (
                   })),
           });
         } else {
+          attempted += 1;
           const outcome = await adapter
             .send(
               {
@@ -341,6 +371,12 @@ export const createDispatcher = (
       Array.from({ length: Math.min(policy.concurrency, Math.max(1, queue.length)) }, worker),
     );
     await flushAll();
+    try {
+      await giveBack(adapter, allowed - attempted, clock.nowMs());
+    } catch (error) {
+      // Kept, they only slow the provider's next rounds: nothing to undo for the messages.
+      logger.error({ err: error }, 'giving back unused rate-limit tokens failed');
+    }
     // A full batch means more may be waiting — unless the rate limit ran out: then the rest
     // waits for the next round instead of being claimed and given back.
     return { sent, full: claimed.length === wanted && allowed === claimed.length };
