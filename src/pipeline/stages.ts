@@ -75,25 +75,44 @@ export const settleImportedProfiles = (
   onProgress?: (done: number, total: number) => void,
 ): Promise<number> => deps.recorder.settle(nowMs, onProgress);
 
+/** The email address a set of traits names, or null. */
+const emailIn = (traits: Readonly<Record<string, unknown>> | undefined): string | null => {
+  const address = traits?.['email'];
+  return typeof address === 'string' && address.trim() !== '' ? address : null;
+};
+
 /**
- * The hard bounces new in each change, each against the email address the record has: what
- * the guard counts on every record of the address. A change hands each event on once (a live
- * batch, a merge's or a bulk load's settle), so each bounce is counted once.
+ * The hard bounces new in each change, each against the email address the record had when it
+ * bounced (its traits before the change, then each identify in the change's time order; one
+ * not known by then is the address it ends with): what the guard counts on every record of
+ * the address. A batch holding the bounces of a mistyped address and the identify correcting it
+ * counts them against the mistyped one, not the corrected. A change hands each event on once (a
+ * live batch, a merge's or a bulk load's settle), so each bounce is counted once.
  */
 export const addressBouncesIn = (
   changes: readonly ProfileChange[],
 ): { address: string; count: number; atMs: number }[] =>
   changes.flatMap((change) => {
-    const address = change.after.traits['email'];
-    if (typeof address !== 'string' || address.trim() === '') return [];
-    let count = 0;
-    let atMs = Number.NEGATIVE_INFINITY;
-    for (const event of change.events)
-      if (isHardBounce(event)) {
-        count += 1;
-        atMs = Math.max(atMs, event.timestampMs);
-      }
-    return count === 0 ? [] : [{ address, count, atMs }];
+    // Most changes hold no bounce: they pay for one scan.
+    if (!change.events.some(isHardBounce)) return [];
+    const byAddress = new Map<string, { address: string; count: number; atMs: number }>();
+    const last = emailIn(change.after.traits);
+    let current = emailIn(change.before?.traits);
+    const inOrder = [...change.events].sort((a, b) => a.timestampMs - b.timestampMs);
+    for (const event of inOrder) {
+      if (event.type === 'identify') current = emailIn(event.traits) ?? current;
+      if (!isHardBounce(event)) continue;
+      const address = current ?? last;
+      if (address === null) continue;
+      const key = address.trim().toLowerCase();
+      const counted = byAddress.get(key) ?? { address, count: 0, atMs: Number.NEGATIVE_INFINITY };
+      byAddress.set(key, {
+        address: counted.address,
+        count: counted.count + 1,
+        atMs: Math.max(counted.atMs, event.timestampMs),
+      });
+    }
+    return [...byAddress.values()];
   });
 
 /**

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
-import { ingestCall, startHerald, type TestHerald, adminCall } from '../support/start-herald.js';
+import {
+  adminCall,
+  basicAuth,
+  ingestCall,
+  startHerald,
+  type TestHerald,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // One person, two customer records with one email address (a guest checkout and an account):
@@ -62,6 +68,51 @@ for (const factory of storeFactories) {
           status: string;
           reasonCode: string | null;
         }>();
+
+      it('counts the bounces of one batch against the address that bounced, not the one it ends with', async () => {
+        const at = (minute: number) => new Date(T0 - 10 * 60_000 + minute * 60_000).toISOString();
+        const batch = [
+          {
+            type: 'identify',
+            userId: 'kim',
+            messageId: 'i1',
+            timestamp: at(0),
+            traits: { email: 'kim@exmaple.com', firstName: 'Kim' },
+            context: { location: { country: 'US' } },
+          },
+          ...[1, 2, 3].map((i) => ({
+            type: 'track',
+            userId: 'kim',
+            messageId: `b${String(i)}`,
+            timestamp: at(i),
+            event: 'Email Bounced',
+            properties: { bounce_type: 'hard' },
+          })),
+          // The typo corrected in the same batch.
+          {
+            type: 'identify',
+            userId: 'kim',
+            messageId: 'i2',
+            timestamp: at(5),
+            traits: { email: 'kim@example.com' },
+          },
+        ];
+        const recorded = await herald.app.inject({
+          method: 'POST',
+          url: '/v1/batch',
+          headers: { 'content-type': 'application/json', authorization: basicAuth() },
+          payload: JSON.stringify({ batch }),
+        });
+        expect(recorded.statusCode).toBe(200);
+        expect((await send('kim', 'receipt')).status).toBe('queued');
+        await identify('guest', 'kim@example.com');
+        expect((await send('guest', 'receipt')).status).toBe('queued');
+        await identify('typo', 'kim@exmaple.com');
+        expect(await send('typo', 'receipt')).toMatchObject({
+          status: 'blocked',
+          reasonCode: 'suppressed_bounced',
+        });
+      });
 
       it('suppresses every record of an address that bounced hard often enough, counted across them', async () => {
         await identify('guest-2', 'kim@example.com');
