@@ -143,7 +143,8 @@ export interface Store extends DecideReads, ModelStore, RecordReads, ContentStor
    * After an erasure has committed: makes what it deleted unreadable in the database's own files
    * where the database allows it (SQLite: the write-ahead log, which still holds the pages as
    * they were, is copied back and emptied; deleted rows are zeroed as they go). Never fails
-   * nor waits for another connection: a log a reader holds is emptied when it lets go.
+   * nor waits for another connection: a log a reader holds is tried again each second, ten
+   * times, then left to be overwritten as it is reused.
    */
   purgeErased(): Promise<void>;
   /** Resolves when the database answers. */

@@ -57,6 +57,11 @@ describe('smtpOutcome', () => {
     expect(atRcpt(550, '550 Administrative prohibition')).toBe('failed');
     expect(atRcpt(553, '553 Rejected by policy')).toBe('failed');
     expect(atRcpt(550, '550 5.0.0 Message refused')).toBe('failed');
+    // An IP address in the words is no enhanced status (Exim's blocklist refusal).
+    expect(
+      atRcpt(550, '550 Rejected because 5.9.12.34 is in a black list at zen.spamhaus.org'),
+    ).toBe('failed');
+    expect(atRcpt(550, '550 Message rejected: sending IP 5.45.1.2 not allowed')).toBe('failed');
   });
 
   it('suspends the channel when the relay refuses the sender, counting no address', () => {

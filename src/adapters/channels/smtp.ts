@@ -29,7 +29,8 @@ interface SmtpError {
 const enhancedStatusOf = (reply: string): { subject: number; detail: number } | null => {
   const match =
     /^\d{3}[ -]?[45]\.(\d{1,3})\.(\d{1,3})\b/.exec(reply) ??
-    /(?:^|[\s(#])[45]\.(\d{1,3})\.(\d{1,3})\b/.exec(reply);
+    // Not the start of an IPv4 address in the words (`5.9.12.34 is in a black list`).
+    /(?:^|[\s(#])[45]\.(\d{1,3})\.(\d{1,3})\b(?!\.\d)/.exec(reply);
   return match === null ? null : { subject: Number(match[1]), detail: Number(match[2]) };
 };
 
