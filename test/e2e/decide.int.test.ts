@@ -282,6 +282,28 @@ for (const factory of storeFactories) {
         ]);
       });
 
+      it('raises the stage change a visitor made before identifying, at the first look', async () => {
+        await runAt(T0);
+        const visit = (body: object) => call('track', { anonymousId: 'v-late', ...body });
+        expect((await visit({ event: 'Product Viewed', properties: {} })).statusCode).toBe(200);
+        expect(
+          (await visit({ event: 'Order Completed', properties: { order_id: 'v1', total: 80 } }))
+            .statusCode,
+        ).toBe(200);
+        // Identified before the worker looked: the visitor's marks go with them.
+        expect(
+          (await call('identify', { userId: 'late-2', anonymousId: 'v-late', traits: {} }))
+            .statusCode,
+        ).toBe(200);
+        await runAt(T0 + 60_000);
+        const changes = (await admin('/v1/customers/late-2/work')).work.filter((w) =>
+          w.key.includes('|stage-changed|'),
+        );
+        expect(changes).toMatchObject([
+          { status: 'done', trigger: { kind: 'stage-changed', from: 'new', to: 'active' } },
+        ]);
+      });
+
       it('goes on with the welcome journey of a visitor who signed up before identifying', async () => {
         const post = (route: string, body: object) => ingestCall(herald, clock, route, body);
         await post('track', { anonymousId: 'visitor-1', event: 'Signed Up' });

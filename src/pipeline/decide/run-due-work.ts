@@ -41,7 +41,12 @@ export const applyTriggerPlan = async (
   for (const c of plan.cancel) byNote.set(c.note, [...(byNote.get(c.note) ?? []), c.key]);
   for (const [note, keys] of byNote) await tx.cancelWork(keys, note, nowMs);
   await tx.schedule(plan.schedule, nowMs);
-  if (plan.marks !== undefined) await tx.saveMarks(plan.marks);
+  if (plan.marks !== undefined && plan.marks.length > 0) {
+    // Not over marks a merge handed over in the same transaction (a visitor's, whose change
+    // may still be waiting for the worker): those are what the customer was last seen as.
+    const known = await tx.loadMarks(plan.marks.map((m) => m.customerId));
+    await tx.saveMarks(plan.marks.filter((m) => !known.has(m.customerId)));
+  }
 };
 
 /** Attempts at a work item whose customer's decision throws, before it is marked failed. */

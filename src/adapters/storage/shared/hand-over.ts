@@ -39,7 +39,9 @@ const HELD = [
  *   profile: consent, unsubscribes, suppressions), conversions, and the answers kept for API
  *   sends by idempotency key (a data-subject export shows them);
  * - the audit pseudonym, which the survivor holds beside their own.
- * The stage marks of `from` go: the survivor's are their own. Experiment units stay under
+ * The stage marks of `from` go to a survivor without marks of their own (a visitor identified
+ * as a new user: what they were last seen as, against which a change still waiting for the
+ * worker is raised); a survivor's own marks stay. Experiment units stay under
  * `from` (arms are drawn from the customer id, so the survivor's next messages follow their own
  * draw); an erasure of the survivor finds them through the identity links.
  * The same statements on both databases; keys matched in JavaScript, not by SQL string length
@@ -60,6 +62,12 @@ export const handOver = async (
   await moveWork(db, from, to, nowMs);
   for (const table of ['work', 'decisions', 'messages', 'conversions', 'pseudonyms', 'idempotency'])
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
+  await db.run(
+    `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms)
+     SELECT ?, segment, stage, updated_at_ms FROM customer_marks WHERE customer_id = ?
+     ON CONFLICT (customer_id) DO NOTHING`,
+    [to, from],
+  );
   await db.run('DELETE FROM customer_marks WHERE customer_id = ?', [from]);
 };
 
