@@ -166,6 +166,10 @@ export interface RecordTx extends DeliverTx {
   ): Promise<void>;
   /** Of these address hashes, those with hard bounces kept, with how many. */
   addressBounces(hashes: readonly string[]): Promise<Map<string, number>>;
+  /** Whether an inbound webhook with this provider's id was acted on before (`inbound_webhooks`). */
+  inboundSeen(provider: string, id: string): Promise<boolean>;
+  /** Notes an inbound webhook acted on, by the provider's id; kept for good (no personal data). */
+  rememberInbound(provider: string, id: string, atMs: number): Promise<void>;
   /** Whether any address ever bounced hard: when none did, the guard has nothing to look up. */
   anyAddressBounce(): Promise<boolean>;
   /**

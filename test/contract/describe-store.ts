@@ -1000,9 +1000,9 @@ export const describeStore = (factory: StoreFactory): void => {
       expect((await store.transaction((tx) => tx.addressBounces([...many, a]))).get(a)).toBe(3);
     });
 
-    it('adds the address bounces table to a schema from before migration 0018', async () => {
-      await raw(`DROP TABLE address_bounces;
-        DELETE FROM herald_migrations WHERE name = '0018-address-bounces';`);
+    it('adds the address bounces and inbound webhooks tables to a schema from before 0018', async () => {
+      await raw(`DROP TABLE address_bounces; DROP TABLE inbound_webhooks;
+        DELETE FROM herald_migrations WHERE name IN ('0018-address-bounces', '0019-inbound-webhooks');`);
       store = await reopen();
       await store.transaction((tx) =>
         tx.addAddressBounces([{ hash: 'a'.repeat(64), count: 1, atMs: t0 }]),
@@ -1010,6 +1010,10 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.addressBounces(['a'.repeat(64)]))).toEqual(
         new Map([['a'.repeat(64), 1]]),
       );
+      await store.transaction((tx) => tx.rememberInbound('twilio', 'SM1', t0));
+      await store.transaction((tx) => tx.rememberInbound('twilio', 'SM1', t0 + 1));
+      expect(await store.transaction((tx) => tx.inboundSeen('twilio', 'SM1'))).toBe(true);
+      expect(await store.transaction((tx) => tx.inboundSeen('twilio', 'SM2'))).toBe(false);
     });
 
     it('never overwrites an identity link', async () => {

@@ -394,7 +394,14 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       if (keyword === 'stop')
         for (const message of messages)
           await record(message, { kind: 'unsubscribed', source: 'sms-reply' }, sid);
-      if (keyword === 'start' && messages.length > 0) {
+      // A START acted on before is not acted on again: Twilio's requests carry no time, and a
+      // captured one replayed after a later STOP would opt the number back in, dated at the
+      // replay (the events' own de-duplication, on SQLite, holds only a window of them).
+      const seen =
+        keyword === 'start' && sid !== null
+          ? await store.transaction((tx) => tx.inboundSeen('twilio', sid))
+          : false;
+      if (keyword === 'start' && messages.length > 0 && !seen) {
         // Only for those whose phone this still is: a number changes hands, and a customer
         // texted at it years ago must not be opted in by its new owner.
         const number = normalisePhone(from);
@@ -436,6 +443,8 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           ];
         });
         await services.recorder.record(events, nowMs);
+        // After what it recorded: a request that failed before is acted on when Twilio retries.
+        if (sid !== null) await store.transaction((tx) => tx.rememberInbound('twilio', sid, nowMs));
       }
       // Twilio's own opt-out handling answers STOP and START; Herald adds nothing.
       return twiml(reply, null);

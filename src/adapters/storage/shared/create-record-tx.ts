@@ -365,6 +365,20 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       );
       return new Map(rows.map((r) => [r.key_hash, Number(r.hard_bounces)]));
     },
+    async inboundSeen(provider, id) {
+      const rows = await sql.all(
+        'SELECT 1 AS found FROM inbound_webhooks WHERE provider = ? AND id = ?',
+        [provider, id],
+      );
+      return rows.length > 0;
+    },
+    async rememberInbound(provider, id, atMs) {
+      await sql.run(
+        `INSERT INTO inbound_webhooks (provider, id, received_at_ms) VALUES (?, ?, ?)
+         ON CONFLICT (provider, id) DO NOTHING`,
+        [provider, id, atMs],
+      );
+    },
     async anyAddressBounce() {
       return (await sql.all('SELECT 1 AS found FROM address_bounces LIMIT 1')).length > 0;
     },

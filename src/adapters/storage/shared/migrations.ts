@@ -683,6 +683,22 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // Inbound webhooks acted on, by the provider's id (Twilio's MessageSid): a captured, signed
+  // request replayed later is known again whatever the events' de-duplication still holds.
+  '0019-inbound-webhooks': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const home = dialect === 'postgres' ? db.withSchema(await homeSchemaOf(db)) : db;
+      await home.schema
+        .createTable('inbound_webhooks')
+        .ifNotExists()
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('received_at_ms', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('inbound_webhooks_pk', ['provider', 'id'])
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({
