@@ -9,17 +9,12 @@ import {
   type TestHerald,
 } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import { receiptTemplate } from '../support/builders.js';
 
 // One person, two customer records with one email address (a guest checkout and an account):
 // what the address does — bounce — holds on both.
 
 const T0 = Date.UTC(2026, 5, 3, 12);
-
-const receiptYaml = `class: transactional
-topic: null
-subject: 'Your order'
-text: 'Your order has shipped.'
-`;
 
 interface Sent {
   decisionId: string;
@@ -38,7 +33,7 @@ for (const factory of storeFactories) {
         clock = createVirtualClock(T0);
         herald = await startHerald(factory, {
           clock,
-          templates: { receipt: receiptYaml },
+          templates: { receipt: receiptTemplate },
         });
       });
       afterEach(async () => {

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import {
@@ -9,17 +8,13 @@ import {
 } from '../support/fake-http-provider.js';
 import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import { postAsTwilio } from '../support/twilio.js';
+import { receiptTemplate } from '../support/builders.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 const PUBLIC = 'https://herald.example.com';
 const accountSid = 'AC00000000000000000000000000000000';
 const twilioToken = 'twilio-auth-token-0001';
-
-const receiptYaml = `class: transactional
-topic: null
-subject: 'Your order'
-text: 'Your order has shipped.'
-`;
 
 const twilioError = (code: number, message: string): FakeAnswer => ({
   status: 400,
@@ -61,7 +56,7 @@ for (const factory of storeFactories) {
       clock = createVirtualClock(T0);
       herald = await startHerald(factory, {
         clock,
-        templates: { receipt: receiptYaml },
+        templates: { receipt: receiptTemplate },
         env: {
           HERALD_PUBLIC_URL: PUBLIC,
           HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
@@ -91,28 +86,13 @@ for (const factory of storeFactories) {
       (await admin('GET', `/v1/messages/${id}`)).json<MessageView>();
     const sendsTo = (to: string) => twilio.requests().filter((r) => formBodyOf(r).get('To') === to);
     /** An inbound SMS, signed as Twilio signs it. */
-    const textIn = (from: string, body: string, sid: string) => {
-      const url = '/webhooks/twilio/inbound';
-      const params = new URLSearchParams({ From: from, Body: body, MessageSid: sid });
-      const signature = createHmac('sha1', twilioToken)
-        .update(
-          `${PUBLIC}${url}` +
-            [...params]
-              .sort(([a], [b]) => (a < b ? -1 : 1))
-              .map(([k, v]) => k + v)
-              .join(''),
-        )
-        .digest('base64');
-      return herald.app.inject({
-        method: 'POST',
-        url,
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-twilio-signature': signature,
-        },
-        payload: params.toString(),
-      });
-    };
+    const textIn = (from: string, body: string, sid: string) =>
+      postAsTwilio(
+        herald,
+        { publicUrl: PUBLIC, token: twilioToken },
+        '/webhooks/twilio/inbound',
+        new URLSearchParams({ From: from, Body: body, MessageSid: sid }),
+      );
 
     it('tries a text again ten minutes after Twilio’s queue for the number was full (21611)', async () => {
       await identify('bo', { phone: '+14155550143', consent: { sms: { marketing: true } } });

@@ -23,6 +23,7 @@ import {
   adminCall,
 } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import { twilioSignature as signAsTwilio } from '../support/twilio.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 const PUBLIC = 'https://herald.example.com';
@@ -109,17 +110,9 @@ for (const factory of storeFactories) {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         payload: 'List-Unsubscribe=One-Click',
       });
-    /** Twilio's signature of a webhook call: HMAC-SHA1 of the URL and the sorted form fields. */
+    /** Twilio's signature of a webhook call to `url` on Herald's public URL. */
     const twilioSignature = (url: string, params: URLSearchParams) =>
-      createHmac('sha1', twilioToken)
-        .update(
-          `${PUBLIC}${url}` +
-            [...params]
-              .sort(([a], [b]) => (a < b ? -1 : 1))
-              .map(([k, v]) => k + v)
-              .join(''),
-        )
-        .digest('base64');
+      signAsTwilio(twilioToken, `${PUBLIC}${url}`, params);
     /** A Twilio webhook call, signed as Twilio signs it unless another signature is given. */
     const twilioPost = (
       url: string,

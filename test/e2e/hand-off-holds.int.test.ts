@@ -6,15 +6,10 @@ import { DOMAIN_PAUSED_HOLD_MS } from '../../src/pipeline/guard/index.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import { receiptTemplate } from '../support/builders.js';
 
 // What the dispatcher holds back at hand-off, not sends and not drops: marketing email from a
 // sending domain paused since it was judged, and a message the night reached while it waited.
-
-const receiptYaml = `class: transactional
-topic: null
-subject: 'Your order'
-text: 'Your order has shipped.'
-`;
 
 interface Sent {
   decisionId: string;
@@ -32,7 +27,7 @@ for (const factory of storeFactories) {
       herald = await startHerald(factory, {
         clock,
         configYaml,
-        templates: { receipt: receiptYaml },
+        templates: { receipt: receiptTemplate },
       });
     };
     afterEach(async () => {

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import {
   type TestHerald,
 } from '../support/start-herald.js';
 import type { StoreFactory } from '../support/stores.js';
+import { postAsTwilio } from '../support/twilio.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 const PUBLIC = 'https://herald.example.com';
@@ -55,24 +55,13 @@ it('does not act again on a signed START replayed after the events forgot its id
   });
   herald = h;
   const textIn = (body: string, sid: string) => {
-    const url = '/webhooks/twilio/inbound';
-    const params = new URLSearchParams({ From: '+14155550146', Body: body, MessageSid: sid });
-    const signed = [...params]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => k + v)
-      .join('');
     clock.set(clock.nowMs() + 60_000);
-    return h.app.inject({
-      method: 'POST',
-      url,
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': createHmac('sha1', token)
-          .update(`${PUBLIC}${url}${signed}`)
-          .digest('base64'),
-      },
-      payload: params.toString(),
-    });
+    return postAsTwilio(
+      h,
+      { publicUrl: PUBLIC, token },
+      '/webhooks/twilio/inbound',
+      new URLSearchParams({ From: '+14155550146', Body: body, MessageSid: sid }),
+    );
   };
   const marketing = async () =>
     (await adminCall(h, 'GET', '/v1/profiles/dee')).json<{

@@ -82,3 +82,10 @@ export const aSentMessage = (
   variant: null,
   ...overrides,
 });
+
+/** A transactional template (`startHerald({ templates: { receipt: receiptTemplate } })`). */
+export const receiptTemplate = `class: transactional
+topic: null
+subject: 'Your order'
+text: 'Your order has shipped.'
+`;
