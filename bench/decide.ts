@@ -81,6 +81,7 @@ if (args.only === undefined || args.only === 'core') {
     computeProfile: (state, nowMs) => deriveComputed(state, nowMs, profilePolicy),
     population: null,
     nextId: () => `d${(id += 1)}`,
+    emailBounceLimit: 3,
   };
   const inputs = Array.from({ length: customers }, (_, i) => {
     const userId = `c-${i}`;

@@ -150,6 +150,7 @@ export const createServices = async (
       figures,
       () => ids.next(),
       clock.nowMs(),
+      config.guardPolicy.autoOptOutHardBounces,
     );
     const conversionModel = createLiveConversionModel(store);
     await conversionModel.refresh();

@@ -24,12 +24,20 @@ export const loadDecideEnv = async (
   computeProfile: (state: ProfileState, nowMs: number) => ComputedProfile,
   nextId: () => string,
   nowMs: number,
+  emailBounceLimit: number,
 ): Promise<DecideEnv> => {
   const configured = policy.journeys ?? defaultJourneys;
   for (let round = 0; ; round += 1) {
     const { catalog, added } = buildCatalog(configured, await store.loadJourneyVersions());
     if (added.length === 0)
-      return { policy, journeys: catalog, computeProfile, population: null, nextId };
+      return {
+        policy,
+        journeys: catalog,
+        computeProfile,
+        population: null,
+        nextId,
+        emailBounceLimit,
+      };
     if (round === SAVE_ROUNDS) break;
     for (const version of added) await store.saveJourneyVersion({ ...version, createdAtMs: nowMs });
   }

@@ -34,6 +34,12 @@ export interface DecideEnv {
   population: number[] | null;
   nextId: () => string;
   /**
+   * Hard bounces after which the customer's email address is no channel for them: the guard's
+   * `autoOptOutHardBounces` (passed in), so an agent offers email exactly when the guardrail
+   * would let it go.
+   */
+  emailBounceLimit: number;
+  /**
    * The conversion model in force (the predict stage's, passed in): a customer's sends and
    * credited sends per channel → their probability per channel. Absent or inactive: expected
    * values are confidence × value at stake alone.

@@ -183,6 +183,8 @@ export const anEnv = (overrides: Partial<DecideEnv> = {}): DecideEnv => ({
   computeProfile: toComputed,
   population: null,
   nextId: idSequence(),
+  // The guard's default `autoOptOutHardBounces`.
+  emailBounceLimit: 3,
   ...overrides,
 });
 

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Channel } from '../../../core/profile.js';
+import type { Channel, ProfileState } from '../../../core/profile.js';
 import { aState, consentOf } from '../test-builders.js';
-import { chooseChannels } from './choose-channels.js';
+import { chooseChannels as chooseWithLimit } from './choose-channels.js';
 
 const all: Channel[] = ['email', 'sms', 'whatsapp', 'push', 'web'];
 const withPhone = { email: 'c1@example.com', phone: '+15550100' };
+// With the guard's default limit of 3 hard bounces.
+const chooseChannels = (state: ProfileState, wanted: Channel[]) =>
+  chooseWithLimit(state, wanted, 3);
 
 describe('chooseChannels', () => {
   it('keeps an opted-in email with full reach', () => {
@@ -42,6 +45,13 @@ describe('chooseChannels', () => {
     });
     const twice = aState({ email: { hardBounces: 2, complaints: 0, lastBounceAtMs: null } });
     expect(chooseChannels(twice, ['email']).channels).toEqual(['email']);
+  });
+
+  it("counts the bounces against the guard's limit, as configured", () => {
+    const thrice = aState({ email: { hardBounces: 3, complaints: 0, lastBounceAtMs: null } });
+    expect(chooseWithLimit(thrice, ['email'], 5).channels).toEqual(['email']);
+    const once = aState({ email: { hardBounces: 1, complaints: 0, lastBounceAtMs: null } });
+    expect(chooseWithLimit(once, ['email', 'sms'], 1).reasons).toContain('email: address bounces');
   });
 
   it('needs an explicit opt-in and a phone number for SMS and WhatsApp', () => {

@@ -9,14 +9,19 @@ export interface ChannelChoice {
 }
 
 /** Whether the customer can be reached on a channel at all, and how firmly (1 = opted in). */
-const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: string } => {
+const reachOf = (
+  state: ProfileState,
+  channel: Channel,
+  bounceLimit: number,
+): { reach: number; why: string } => {
   const marketing = state.consent[channel]?.['marketing'];
   if (marketing?.granted === false) return { reach: 0, why: `${channel}: opted out` };
   switch (channel) {
     case 'email':
       // The address as the dispatcher reads it: a trait that is not an address reaches no one.
       if (!hasRecipient(state, 'email')) return { reach: 0, why: 'email: no address' };
-      if (state.email.hardBounces >= 3) return { reach: 0, why: 'email: address bounces' };
+      if (state.email.hardBounces >= bounceLimit)
+        return { reach: 0, why: 'email: address bounces' };
       // Without a recorded opt-in, email may still be allowed (CAN-SPAM is opt-out); the guard
       // stage decides per jurisdiction, so it stays a candidate with lower confidence.
       return marketing?.granted === true
@@ -41,14 +46,19 @@ const reachOf = (state: ProfileState, channel: Channel): { reach: number; why: s
 
 /**
  * Orders the wanted channels: those the customer cannot receive are dropped, the rest sorted by
- * the customer's past responses on each (opens and clicks), ties kept in the order wanted.
+ * the customer's past responses on each (opens and clicks), ties kept in the order wanted. An
+ * address with `bounceLimit` hard bounces or more reaches no one (the guard's limit).
  */
-export const chooseChannels = (state: ProfileState, wanted: readonly Channel[]): ChannelChoice => {
+export const chooseChannels = (
+  state: ProfileState,
+  wanted: readonly Channel[],
+  bounceLimit: number,
+): ChannelChoice => {
   // Plain loops and an insertion sort: a handful of channels, asked for every message proposed.
   const reasons: string[] = [];
   const usable: { channel: Channel; reach: number; responses: number; why: string }[] = [];
   for (const channel of wanted) {
-    const { reach, why } = reachOf(state, channel);
+    const { reach, why } = reachOf(state, channel, bounceLimit);
     if (reach === 0) {
       reasons.push(why);
       continue;
