@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countryCode } from './country.js';
+import { countryCode, countryOfZone } from './country.js';
 
 describe('countryCode', () => {
   it('reads codes and names as sources write them', () => {
@@ -27,5 +27,26 @@ describe('countryCode', () => {
   it('gives null for blank text and for what names no country', () => {
     for (const text of [null, '', '  ', 'Atlantis', 'XX', 'ZZZ', 'Europe'])
       expect(countryCode(text)).toBeNull();
+  });
+});
+
+describe('countryOfZone', () => {
+  const eu = ['DE', 'ES', 'PT', 'FR', 'GP', 'CY', 'AX', 'FI'];
+
+  it('names the listed country a zone is in, however the zone is spelled', () => {
+    expect(countryOfZone('Europe/Berlin', eu)).toBe('DE');
+    expect(countryOfZone(' europe/busingen ', eu)).toBe('DE');
+    expect(countryOfZone('Atlantic/Canary', eu)).toBe('ES');
+    expect(countryOfZone('Atlantic/Azores', eu)).toBe('PT');
+    expect(countryOfZone('America/Guadeloupe', eu)).toBe('GP');
+    expect(countryOfZone('Europe/Nicosia', eu)).toBe('CY');
+    expect(countryOfZone('Europe/Mariehamn', eu)).toBe('AX');
+  });
+
+  it('gives null for zones of other countries, of none, and for what is no zone', () => {
+    for (const zone of ['Europe/London', 'America/New_York', 'UTC', 'Etc/GMT+1', 'Berlin', ''])
+      expect(countryOfZone(zone, eu)).toBeNull();
+    expect(countryOfZone(null, eu)).toBeNull();
+    expect(countryOfZone('Europe/Berlin', ['DEU', 'ZZ'])).toBeNull();
   });
 });

@@ -40,3 +40,47 @@ export const countryCode = (text: string | null): string | null => {
   }
   return code;
 };
+
+/**
+ * The IANA zones a country's people live in (`DE` → Europe/Berlin, Europe/Busingen), from
+ * the runtime's own CLDR data (`Intl.Locale`), by the names `canonicalZone` gives.
+ */
+const zonesOf = (code: string): readonly string[] => {
+  let locale: Intl.Locale & { getTimeZones?: () => string[] | undefined; timeZones?: string[] };
+  try {
+    locale = new Intl.Locale(`und-${code}`);
+  } catch {
+    return []; // not a region code
+  }
+  // Node 20 has the getter; the standard as it stands has the method.
+  return locale.getTimeZones?.() ?? locale.timeZones ?? [];
+};
+
+/** A zone as the runtime names it (`europe/kyiv` → Europe/Kiev), or null when it knows none. */
+const canonicalZone = (zone: string): string | null => {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: zone.trim() }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+};
+
+const zoneCountries = new WeakMap<readonly string[], Map<string, string>>();
+
+/**
+ * Which of `countries` (ISO alpha-2 codes) a timezone is in, or null: where a customer is when
+ * their profile names a zone but no country (`Europe/Berlin` → `DE`). A zone shared by no
+ * country (`UTC`), or unknown, gives null.
+ */
+export const countryOfZone = (zone: string | null, countries: readonly string[]): string | null => {
+  if (zone === null) return null;
+  const canonical = canonicalZone(zone);
+  if (canonical === null) return null;
+  let byZone = zoneCountries.get(countries);
+  if (byZone === undefined) {
+    byZone = new Map();
+    for (const code of countries) for (const z of zonesOf(code)) byZone.set(z, code);
+    zoneCountries.set(countries, byZone);
+  }
+  return byZone.get(canonical) ?? null;
+};

@@ -195,8 +195,9 @@ describe('the consent check at hand-off', () => {
       consent: { web: { marketing: { granted: true, atMs: grantedAtMs, source: 'form' } } },
     });
     const banner = { ...email(null), channel: 'web' as const };
-    expect(checkAtHandOff(banner, profile, policy, now)).toBeNull();
-    expect(checkAtHandOff(banner, profile, policy, now + 1)).toMatchObject({
+    // Consent must be younger than the limit: on the moment it reaches 1,095 days, it expired.
+    expect(checkAtHandOff(banner, profile, policy, now - 1)).toBeNull();
+    expect(checkAtHandOff(banner, profile, policy, now)).toMatchObject({
       code: 'gdpr_consent_expired',
     });
     expect(

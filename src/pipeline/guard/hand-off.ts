@@ -87,7 +87,7 @@ export const checkAtHandOff = (
   const superseded = supersededBy(message, profile);
   if (superseded !== null) return { code: 'superseded', reason: superseded };
   const consentEndsMs = gdprConsentEndsMs(profile, message.channel, policy);
-  if (consentEndsMs !== null && nowMs > consentEndsMs)
+  if (consentEndsMs !== null && nowMs >= consentEndsMs)
     return {
       code: 'gdpr_consent_expired',
       reason: `GDPR: marketing consent for ${message.channel} ran out on ${new Date(consentEndsMs).toISOString()}, before the message left`,

@@ -178,7 +178,7 @@ export const guardPolicySchema = Type.Object(
         /** Consent sources that are not an explicit act of the customer. */
         impliedSources: words(
           ['implied', 'import:implied'],
-          'Consent sources GDPR does not accept.',
+          'Consent sources that are no explicit act of the customer: GDPR does not accept them, nor does SMS or WhatsApp marketing anywhere.',
         ),
       },
       { default: {}, description: 'GDPR consent rules for customers in the listed countries.' },

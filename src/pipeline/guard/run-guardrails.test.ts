@@ -88,6 +88,8 @@ describe('runGuardrails', () => {
       inBerlin({ granted: true, atMs: now - ageDays * DAY_MS, source: 'form' });
     expect(codesOf(aMessage(), berlin(1095 - 1))).toEqual([]);
     expect(codesOf(aMessage(), berlin(1095 + 1))).toEqual(['block:gdpr_consent_expired']);
+    // Exactly three years of 1,095 days (no 29 February between): no longer under three years.
+    expect(codesOf(aMessage(), berlin(1095))).toEqual(['block:gdpr_consent_expired']);
     // Restated by traits yesterday, first given four years ago: expired.
     const restated: ConsentEntry = {
       granted: true,
@@ -148,6 +150,41 @@ describe('runGuardrails', () => {
       (v) => v.outcome === 'block',
     );
     expect(gdpr?.reason).toBe('GDPR (country not recognised): no marketing consent for email');
+  });
+
+  it('applies GDPR to a customer of no stated country whose timezone is in a listed one', () => {
+    const zoned = (timezone: string | null, consent: ProfileState['consent']) =>
+      aContext({
+        profile: aProfile({
+          location: { country: null, region: null, city: null, timezone },
+          consent,
+        }),
+      });
+    const implied = { email: { marketing: { granted: true, atMs: now, source: 'implied' } } };
+    const fiveYears = {
+      email: { marketing: { granted: true, atMs: now - 5 * 365 * DAY_MS, source: 'form' } },
+    };
+    expect(codesOf(aMessage(), zoned('Europe/Berlin', implied))).toEqual([
+      'block:gdpr_consent_implied',
+    ]);
+    expect(codesOf(aMessage(), zoned('Atlantic/Canary', fiveYears))).toEqual([
+      'block:gdpr_consent_expired',
+    ]);
+    const [verdict] = runGuardrails(aMessage(), zoned('europe/paris', {}), policy).verdicts.filter(
+      (v) => v.outcome === 'block',
+    );
+    expect(verdict?.reason).toBe('GDPR (FR by its timezone): no marketing consent for email');
+    // Zones of no listed country, no zone, and a zone of a listed country beside a stated
+    // country outside the list (the stated country decides).
+    for (const timezone of ['America/Chicago', 'Europe/London', 'UTC', null])
+      expect([timezone, codesOf(aMessage(), zoned(timezone, implied))]).toEqual([timezone, []]);
+    const statedUs = aContext({
+      profile: aProfile({
+        location: { country: 'US', region: null, city: null, timezone: 'Europe/Berlin' },
+        consent: implied,
+      }),
+    });
+    expect(codesOf(aMessage(), statedUs)).toEqual([]);
   });
 
   it('checks CAN-SPAM on US marketing email: address, unsubscribe and sender', () => {

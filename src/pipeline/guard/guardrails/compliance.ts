@@ -1,4 +1,4 @@
-import { countryCode } from '../../../core/country.js';
+import { countryCode, countryOfZone } from '../../../core/country.js';
 import {
   optedInAfter,
   optedOutOfSale,
@@ -8,20 +8,11 @@ import {
 } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
+import { impliedSourceOf } from './consent.js';
 import type { GuardPolicy } from '../policy.js';
 import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'compliance';
-
-/**
- * The configured implied source a consent source is, however it is written (`Implied`,
- * ` implied `), or null. The verdict names the configured word, not the source as written: a
- * source is text an integration or the customer sent, and the audit log outlives an erasure.
- */
-const impliedSourceOf = (source: string, implied: readonly string[]): string | null => {
-  const spelled = source.trim().toLowerCase();
-  return implied.find((s) => s.trim().toLowerCase() === spelled)?.trim() ?? null;
-};
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
@@ -36,21 +27,25 @@ const grantedSinceMs = (c: ConsentEntry): number => {
 };
 
 /**
- * Whether GDPR applies to the customer, and the country it names: one Herald cannot read might
- * be in the EU, and its rules apply (fail closed).
+ * Whether GDPR applies to the customer, the country their profile states, and where the rules
+ * were found to apply, for the verdict. A country Herald cannot read might be in the EU, and its
+ * rules apply (fail closed); a profile that states none is placed by its timezone when that is
+ * a zone of a listed country (`Europe/Berlin`: DE).
  */
 const gdprOf = (
   profile: ProfileState,
   policy: Pick<GuardPolicy, 'gdpr'>,
-): { applies: boolean; country: string | null; unreadable: boolean } => {
+): { applies: boolean; country: string | null; where: string } => {
   const given = profile.location.country?.trim() ?? '';
   const country = countryCode(given);
-  const unreadable = given !== '' && country === null;
-  return {
-    applies: unreadable || (country !== null && policy.gdpr.countries.includes(country)),
-    country,
-    unreadable,
-  };
+  if (given !== '')
+    return country === null
+      ? { applies: true, country, where: 'country not recognised' }
+      : { applies: policy.gdpr.countries.includes(country), country, where: country };
+  const zoned = countryOfZone(profile.location.timezone, policy.gdpr.countries);
+  return zoned === null
+    ? { applies: false, country: null, where: 'no country' }
+    : { applies: true, country: null, where: `${zoned} by its timezone` };
 };
 
 /**
@@ -163,8 +158,7 @@ export const complianceGuardrail: Guardrail = {
           { erasedAt: new Date(erasedAtMs).toISOString() },
         ),
       ];
-    const { applies, country } = gdprOf(profile, policy);
-    const where = country ?? 'country not recognised';
+    const { applies, country, where } = gdprOf(profile, policy);
     if (marketing && applies) {
       const consent = profile.consent[message.channel]?.['marketing'];
       const maxAgeMs = policy.gdpr.consentMaxAgeDays * DAY_MS;
@@ -193,8 +187,10 @@ export const complianceGuardrail: Guardrail = {
         );
       // Traits restating a grant do not renew it: its age counts from when it was first given,
       // or from the customer's latest explicit grant, when that is later. Judged when the
-      // message is due to go, if that is later than now.
-      else if (Math.max(nowMs, message.sendAtMs) - grantedSinceMs(consent) > maxAgeMs)
+      // message is due to go, if that is later than now. Consent must be younger than the
+      // limit: on the day it reaches it, it has expired (three years of 1,095 days end a day
+      // early across a 29 February — early, never late).
+      else if (Math.max(nowMs, message.sendAtMs) - grantedSinceMs(consent) >= maxAgeMs)
         found.push(
           verdict(
             NAME,

@@ -30,6 +30,40 @@ const receiptTo = (channel: Channel, consent: Consent) =>
     ),
   );
 
+describe('the consent guardrail on marketing texts', () => {
+  const marketingTo = (channel: Channel, consent: Consent) =>
+    notPassing(
+      consentGuardrail.check(
+        aMessage({ channel }),
+        aContext({ profile: aProfile({ consent }) }),
+        policy,
+      ),
+    );
+
+  it('takes no grant from an implied source as an opt-in to SMS or WhatsApp, in the US too', () => {
+    for (const channel of ['sms', 'whatsapp'] as const) {
+      for (const source of ['implied', ' Import:Implied '])
+        expect(
+          marketingTo(channel, { [channel]: { marketing: { granted: true, atMs: now, source } } }),
+        ).toEqual(['block:no_consent']);
+      expect(marketingTo(channel, { [channel]: { marketing: given(true) } })).toEqual([]);
+    }
+    const [verdict] = consentGuardrail.check(
+      aMessage({ channel: 'sms' }),
+      aContext({
+        profile: aProfile({
+          consent: { sms: { marketing: { granted: true, atMs: now, source: 'IMPLIED' } } },
+        }),
+      }),
+      policy,
+    );
+    expect(verdict).toMatchObject({
+      reason: 'sms marketing needs an explicit opt-in; consent from "implied" is not one',
+      figures: { source: 'implied' },
+    });
+  });
+});
+
 describe('the consent guardrail on transactional messages', () => {
   it('sends a receipt by SMS to a number with no consent record: it was given for the order', () => {
     expect(receiptTo('sms', {})).toEqual([]);

@@ -194,13 +194,23 @@ export interface ConsentFacts {
 }
 
 /**
+ * The configured implied source a consent source is, however it is written (`Implied`,
+ * ` implied `), or null. The verdict names the configured word, not the source as written: a
+ * source is text an integration or the customer sent, and the audit log outlives an erasure.
+ */
+export const impliedSourceOf = (source: string, implied: readonly string[]): string | null => {
+  const spelled = source.trim().toLowerCase();
+  return implied.find((s) => s.trim().toLowerCase() === spelled)?.trim() ?? null;
+};
+
+/**
  * Every consent and preference rule the message breaks, as verdicts (empty when none): one
  * implementation for the guardrail and for the check at hand-off (`checkAtHandOff`).
  */
 export const consentProblems = (
   message: ConsentSubject,
   profile: ProfileState,
-  policy: Pick<GuardPolicy, 'autoOptOutHardBounces'>,
+  policy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr'>,
   facts: ConsentFacts,
 ): Verdict[] => {
   const channel = message.channel;
@@ -245,6 +255,12 @@ export const consentProblems = (
   const topical =
     message.topic === null ? undefined : profile.consent[channel]?.[purposeOf(message.topic)];
   const addressOut = channel === 'email' ? (facts.addressOptedOutAtMs ?? null) : null;
+  // A grant from an implied source (`gdpr.impliedSources`) is no opt-in to texts anywhere: the
+  // TCPA asks for the customer's express written consent, WhatsApp for an opt-in of their own.
+  const impliedText =
+    (channel === 'sms' || channel === 'whatsapp') && marketing?.granted === true
+      ? impliedSourceOf(marketing.source, policy.gdpr.impliedSources)
+      : null;
   if (marketing?.granted === false)
     found.push(
       verdict(
@@ -281,6 +297,16 @@ export const consentProblems = (
     // TCPA (SMS), WhatsApp Business policy and the platforms' push rules: opt-in only.
     found.push(
       verdict(NAME, 'block', 'no_consent', `${channel} marketing needs an explicit opt-in`),
+    );
+  else if (impliedText !== null)
+    found.push(
+      verdict(
+        NAME,
+        'block',
+        'no_consent',
+        `${channel} marketing needs an explicit opt-in; consent from "${impliedText}" is not one`,
+        { source: impliedText },
+      ),
     );
   const channels = listOf(profile.preferences['channels']);
   if (channels !== null && !channels.includes(channel)) {
