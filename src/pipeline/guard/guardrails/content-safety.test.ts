@@ -66,6 +66,29 @@ describe('contentSafetyGuardrail', () => {
     expect(codes(generated('Your voucher 4111 1111 1111 1112 is ready'))).toEqual([]);
   });
 
+  it('blocks a card number written next to its expiry date or a quantity', () => {
+    expect(codes(generated('Your card 4111 1111 1111 1111 12/28 is saved'))).toEqual([
+      'block:pii_leak',
+    ]);
+    expect(codes(generated('Qty 2 4111-1111-1111-1111'))).toEqual(['block:pii_leak']);
+  });
+
+  it("does not read the sender's own postal address in the footer as personal data", () => {
+    const footerAddress = '1600 Amphitheatre Pkwy,\nMountain View, CA 94043-1351';
+    const shop = (body: string, html: string | null = null) =>
+      aMessage({ generated: true, content: aContent({ body, html, footerAddress }) });
+    const footer = 'Shop · 1600 Amphitheatre Pkwy, Mountain View, CA 94043-1351';
+    const text = `Hello Ada, see what is new: https://shop.example.com/new\n\n--\n${footer}\nUnsubscribe: https://shop.example.com/u/abc`;
+    const html =
+      '<p>Hello Ada</p><p style="font-size:12px">Shop · 1600 Amphitheatre Pkwy,\n Mountain&nbsp;View, CA 94043&#x2d;1351<br><a href="https://shop.example.com/u/abc">Unsubscribe</a></p>';
+    expect(codes(shop(text, html))).toEqual([]);
+    // Only the address whole: the same ZIP+4 elsewhere, or run into a longer number, still
+    // reads as a phone number, and so does the footer of another sender.
+    expect(codes(shop(`${text}\nOr call 94043-1351 2`))).toEqual(['block:pii_leak']);
+    expect(codes(shop(text.replace('1351', '13512')))).toEqual(['block:pii_leak']);
+    expect(codes(generated(text))).toEqual(['block:pii_leak']);
+  });
+
   it('finds personal data however it is spaced or written, in the HTML part too', () => {
     for (const body of [
       'Card 4111\u00A01111\u00A01111\u00A01111 saved',
@@ -105,6 +128,13 @@ describe('contentSafetyGuardrail', () => {
     expect(
       codes(generated('Questions? help@shop.example.com or +1-800-555-0123'), {}, support),
     ).toEqual([]);
+  });
+
+  it("allows the recipient's own number in a short national form and not a stranger's", () => {
+    const profile = aProfile({ traits: { phone: '+43 1 2345678' } });
+    expect(codes(generated('We will call you on 01 2345678'), { profile })).toEqual([]);
+    expect(codes(generated('Or call 031 2345678'), { profile })).toEqual(['block:pii_leak']);
+    expect(codes(generated('Or call +49 1 2345678'), { profile })).toEqual(['block:pii_leak']);
   });
 
   it('names the kind of personal data but never its value', () => {

@@ -1,5 +1,6 @@
 import type { JsonObject } from '../../../core/event.js';
 import { err, ok, type Result } from '../../../core/result.js';
+import { visibleText } from '../../../core/visible-text.js';
 import { severityRank } from '../../../ports/content-moderator.js';
 import type { GuardContext, Guardrail, Verdict } from '../guard-types.js';
 import { visibleCopy } from './visible-copy.js';
@@ -92,6 +93,20 @@ const isAllowed = (match: PiiMatch, context: GuardContext, policy: GuardPolicy):
 };
 
 /**
+ * The copy without the sender's own postal address: the renderer puts it in the footer of every
+ * marketing email, text and HTML part, and a US ZIP+4 in it (`CA 94043-1351`) would read as a
+ * phone number and block every generated email of the shop. It is taken out as the reader sees
+ * it, folded as the copy is, wherever it stands whole (not inside a longer word or number); a
+ * line break takes its place, so the numbers either side of it do not join into one.
+ */
+const withoutOwnAddress = (copy: string, footerAddress: string | null): string => {
+  const own = footerAddress === null ? '' : visibleText(footerAddress).trim();
+  if (own === '') return copy;
+  const escaped = own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return copy.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu'), '\n');
+};
+
+/**
  * Content safety for generated copy (copy a person wrote is not screened). The moderator's
  * answer must be there and successful — a missing or failed moderation blocks (fail closed) —
  * and a finding of `contentSafety.blockFromSeverity` or worse blocks; lower findings pass with
@@ -109,7 +124,11 @@ export const contentSafetyGuardrail: Guardrail = {
     if (!moderation.ok) found.push(moderation.error);
     const c = message.content;
     const leaks =
-      c === null ? [] : findPii(visibleCopy(c)).filter((m) => !isAllowed(m, context, policy));
+      c === null
+        ? []
+        : findPii(withoutOwnAddress(visibleCopy(c), c.footerAddress)).filter(
+            (m) => !isAllowed(m, context, policy),
+          );
     if (leaks.length > 0) {
       const kinds = [...new Set(leaks.map((m) => m.kind))];
       found.push(

@@ -12,6 +12,19 @@ describe('findPii', () => {
     expect(kinds('Ref 4111 1111 1111 1112')).toEqual([]);
   });
 
+  it('finds a card number run together with other numbers', () => {
+    // With its expiry date (20 digits in all) or after a quantity (17 digits failing the check).
+    expect(kinds('Card 4111 1111 1111 1111 12/28 on file')).toEqual(['card:4111111111111111']);
+    expect(kinds('Qty 2 4111-1111-1111-1111')).toEqual(['card:4111111111111111']);
+    expect(kinds('Cards 4111 1111 1111 1111 5500 0000 0000 0004')).toEqual([
+      'card:4111111111111111',
+      'card:5500000000000004',
+    ]);
+    // Numbers that fail the check stay unflagged however they are cut.
+    expect(kinds('Ref 4111 1111 1111 1112 12/28')).toEqual([]);
+    expect(kinds('Order 1234 5678 9012 3456')).toEqual([]);
+  });
+
   it('finds phone numbers in international and national formats from 9 digits', () => {
     expect(kinds('Call +49 30 1234567 today')).toEqual(['phone:49301234567']);
     expect(kinds('Call +49 (0)30 1234567')).toEqual(['phone:49301234567']);
@@ -43,5 +56,18 @@ describe('isSamePhone', () => {
     expect(isSamePhone('49301234567', '0301234567')).toBe(true);
     expect(isSamePhone('15555550100', '5555550100')).toBe(true);
     expect(isSamePhone('15555550100', '5555550101')).toBe(false);
+  });
+
+  it('matches a short national form exactly, not by its ending', () => {
+    // Vienna: +43 1 2345678 has an 8-digit national number.
+    expect(isSamePhone('4312345678', '012345678')).toBe(true);
+    expect(isSamePhone('012345678', '4312345678')).toBe(true);
+    expect(isSamePhone('004312345678', '4312345678')).toBe(true);
+    expect(isSamePhone('0301234567', '301234567')).toBe(true);
+    // Strangers whose numbers end with the same digits: Graz-area 031 2345678 (+43 31 2345678)
+    // and the same digits in Germany.
+    expect(isSamePhone('4312345678', '0312345678')).toBe(false);
+    expect(isSamePhone('4312345678', '4912345678')).toBe(false);
+    expect(isSamePhone('4312345678', '02345678')).toBe(false);
   });
 });

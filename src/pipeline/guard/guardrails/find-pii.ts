@@ -78,18 +78,65 @@ export const findPii = (text: string): PiiMatch[] => {
       found.push({ kind: 'card', normalised: digits });
     else if (digits.length >= 9 && digits.length <= 15)
       found.push({ kind: 'phone', normalised: digits });
+    else for (const card of cardsWithin(m[0])) found.push({ kind: 'card', normalised: card });
   }
   return found;
 };
 
 /**
- * Whether two phone numbers are the same line: equal digits, or one the other's national form
- * (the international number ends with the national one less its trunk `0`, e.g. +49 30 1234567
- * and 030 1234567).
+ * The card numbers inside a run of digits too long to be one number, or failing the Luhn check
+ * as a whole: a card next to its expiry date (`4111 1111 1111 1111 12/28`) or after a quantity
+ * (`2 4111-1111-1111-1111`) joins into one run that reads as neither a card nor a phone number.
+ * The run is cut where it was written apart, and every stretch of whole groups of 13–19 digits
+ * is Luhn-tested; from each group the shortest stretch that passes is a card. Stretches that
+ * overlap are all tested — skipping past one that passed by chance could step over the card —
+ * so one card may be counted twice. A number of 16–19 digits that fails (an order number)
+ * stays unflagged. A run of 9–15 digits is not cut: it is a phone number, which blocks unless
+ * it is the recipient's own or allowed, and then every stretch of it is theirs too.
  */
-export const isSamePhone = (a: string, b: string): boolean => {
-  if (a === b) return true;
-  const [long, short] = a.length >= b.length ? [a, b] : [b, a];
-  const national = short.replace(/^0/, '');
-  return national.length >= 9 && long.endsWith(national);
+const cardsWithin = (run: string): string[] => {
+  const groups = run
+    .replace(/\(0\)/g, ' ')
+    .split(/\D+/)
+    .filter((g) => g !== '');
+  const cards: string[] = [];
+  for (let first = 0; first < groups.length; first += 1) {
+    let digits = '';
+    // At most 19 digits from each group: linear in the run however long it is.
+    for (let last = first; last < groups.length && digits.length <= 19; last += 1) {
+      digits += groups[last] ?? '';
+      if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) {
+        cards.push(digits);
+        break;
+      }
+    }
+  }
+  return cards;
 };
+
+// E.164 country codes are prefix-free: 1 (North America) and 7 (Russia, Kazakhstan), the
+// two-digit codes below, and three digits for every other.
+const COUNTRY_CODE = /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|\d{3})/;
+
+/**
+ * The other ways the same number is written: an international one (`00` as its prefix, or
+ * none) without its country code, with and without the trunk `0` (`+43 1 2345678` as
+ * `01 2345678` or `1 2345678`, `+1 555 555 0100` as `(555) 555-0100`); a national one without
+ * its trunk `0`. The country code is read from the table, not guessed from the length: with
+ * any 1–3 leading digits taken as one, `+43 1 2345678` would also be `031 2345678`, another
+ * line in another town.
+ */
+const otherForms = (digits: string): string[] => {
+  if (digits.startsWith('00')) return otherForms(digits.slice(2)).concat(digits.slice(2));
+  if (digits.startsWith('0')) return [digits.slice(1)];
+  const national = digits.replace(COUNTRY_CODE, '');
+  return national === '' ? [] : [national, `0${national}`];
+};
+
+/**
+ * Whether two phone numbers are the same line: equal digits, or one another form of the other
+ * (+49 30 1234567 and 030 1234567). Only whole forms match: a stranger's number that ends with
+ * the same digits is someone else's.
+ */
+export const isSamePhone = (a: string, b: string): boolean =>
+  a === b || otherForms(a).includes(b) || otherForms(b).includes(a);
