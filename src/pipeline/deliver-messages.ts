@@ -151,7 +151,9 @@ const settle = (
         attempted: false,
         ...lastAttemptOf(m),
         lastError: m.lastError,
-        reasonCode: m.reasonCode,
+        // What holds it, as the guard names it when it holds a message as it judges it: a
+        // message waiting out a paused sending domain says so while it waits.
+        reasonCode: f.holdCode ?? m.reasonCode,
       },
       note: null,
       event: null,

@@ -99,8 +99,10 @@ for (const factory of storeFactories) {
         expect(await herald.services.dispatcher.runDue()).toBe(3);
         for (const r of receipts) expect((await messageOf(r.decisionId)).status).toBe('sent');
         const waiting = await messageOf(held.decisionId);
+        // It says what holds it while it waits.
         expect(waiting).toMatchObject({
           status: 'queued',
+          reasonCode: 'domain_paused',
           sendAtMs: morningInTokyo + DOMAIN_PAUSED_HOLD_MS,
           attempts: 0,
         });
@@ -147,6 +149,7 @@ for (const factory of storeFactories) {
         const morning = Date.UTC(2026, 5, 4, 8);
         expect(await messageOf(due.decisionId)).toMatchObject({
           status: 'queued',
+          reasonCode: 'quiet_hours',
           sendAtMs: morning,
           // Due when the night ends, as late as it was when the night came.
           dueAtMs: morning - 90_000,

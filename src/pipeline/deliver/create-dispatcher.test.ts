@@ -216,7 +216,10 @@ describe('the dispatcher', () => {
 
   it('gives a message the hand-off holds back to the outbox until the moment it names', async () => {
     const { io, written } = memoryIo(['quiet', 'now'], {
-      handOff: (m) => (m.id === 'quiet' ? { holdUntilMs: T0 + 3_600_000, reason: 'night' } : null),
+      handOff: (m) =>
+        m.id === 'quiet'
+          ? { holdUntilMs: T0 + 3_600_000, holdCode: 'quiet_hours', reason: 'night' }
+          : null,
     });
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
     await createDispatcher([adapter], io, policy(), clock, silentLogger).runDue();
@@ -224,6 +227,7 @@ describe('the dispatcher', () => {
     expect(written.find((w) => w.message.id === 'quiet')).toMatchObject({
       kind: 'released',
       untilMs: T0 + 3_600_000,
+      holdCode: 'quiet_hours',
     });
   });
 
@@ -237,7 +241,9 @@ describe('the dispatcher', () => {
         return Promise.resolve(got);
       },
       handOff: (m) =>
-        m.id.startsWith('held') ? { holdUntilMs: T0 + 900_000, reason: 'domain paused' } : null,
+        m.id.startsWith('held')
+          ? { holdUntilMs: T0 + 900_000, holdCode: 'domain_paused', reason: 'domain paused' }
+          : null,
     });
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
     const dispatcher = createDispatcher(
@@ -258,8 +264,13 @@ describe('the dispatcher', () => {
     const { io, written } = memoryIo(['quiet', 'paused'], {
       handOff: (m) =>
         m.id === 'quiet'
-          ? { holdUntilMs: T0 + 3_600_000, reason: 'night', dueAtMs: T0 + 3_000_000 }
-          : { holdUntilMs: T0 + 900_000, reason: 'domain paused' },
+          ? {
+              holdUntilMs: T0 + 3_600_000,
+              holdCode: 'quiet_hours',
+              reason: 'night',
+              dueAtMs: T0 + 3_000_000,
+            }
+          : { holdUntilMs: T0 + 900_000, holdCode: 'domain_paused', reason: 'domain paused' },
     });
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
     await createDispatcher([adapter], io, policy(), clock, silentLogger).runDue();

@@ -27,9 +27,16 @@ export type Finished =
   | { message: MessageRecord; kind: 'refused'; code: string; reason: string }
   /**
    * Not sent and not attempted: back to the outbox until `untilMs` (rate limit, open circuit,
-   * a hold at hand-off); due from `dueAtMs` on when the hold moves that (quiet hours).
+   * a hold at hand-off); due from `dueAtMs` on when the hold moves that (quiet hours). A hold
+   * at hand-off names its code (`holdCode`), which the message carries while it waits.
    */
-  | { message: MessageRecord; kind: 'released'; untilMs: number; dueAtMs?: number };
+  | {
+      message: MessageRecord;
+      kind: 'released';
+      untilMs: number;
+      dueAtMs?: number;
+      holdCode?: string;
+    };
 
 /** The dispatcher's I/O, given by the composition (the store, the guard's hand-off check). */
 export interface DispatchIo {
@@ -64,7 +71,7 @@ export interface DispatchIo {
     nowMs: number,
   ):
     | { code: string; reason: string }
-    | { holdUntilMs: number; reason: string; dueAtMs?: number }
+    | { holdUntilMs: number; holdCode: string; reason: string; dueAtMs?: number }
     | null;
 }
 
@@ -311,6 +318,7 @@ export const createDispatcher = (
             message,
             kind: 'released',
             untilMs: check.holdUntilMs,
+            holdCode: check.holdCode,
             ...(check.dueAtMs === undefined ? {} : { dueAtMs: check.dueAtMs }),
           });
         } else if (refusal !== null || recipient === null || message.content === null) {

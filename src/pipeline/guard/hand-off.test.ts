@@ -30,6 +30,7 @@ describe('the timing check at hand-off', () => {
     // then as late as it was at 21:05 (15 min).
     expect(checkTimingAtHandOff(sms(at(12, 50)), ny, quiet, 24, at(13, 5))).toEqual({
       holdUntilMs: at(24),
+      holdCode: 'quiet_hours',
       reason: 'quiet hours in America/New_York',
       dueAtMs: at(23, 45),
     });
@@ -41,6 +42,7 @@ describe('the timing check at hand-off', () => {
     const held = checkTimingAtHandOff(sms(at(5)), ny, quiet, 9, at(13, 5));
     expect(held).toEqual({
       holdUntilMs: at(24),
+      holdCode: 'quiet_hours',
       reason: 'quiet hours in America/New_York',
       dueAtMs: at(15, 55),
     });
@@ -139,6 +141,7 @@ describe('the reputation check at hand-off', () => {
   it('holds marketing email from a domain paused since it was judged, then tries it again', () => {
     expect(checkReputationAtHandOff(email, domain(1000, 50, 0), policy, now)).toEqual({
       holdUntilMs: now + DOMAIN_PAUSED_HOLD_MS,
+      holdCode: 'domain_paused',
       reason: 'mail.example.com: bounce rate 5 % reached 5 %: marketing email from it is held',
     });
     expect(checkReputationAtHandOff(email, domain(1000, 0, 3), policy, now)).toMatchObject({

@@ -102,6 +102,8 @@ export const checkAtHandOff = (
  */
 export interface HandOffHold {
   holdUntilMs: number;
+  /** The guardrail's code for what holds it (`quiet_hours`, `domain_paused`): its reason code while it waits. */
+  holdCode: string;
   reason: string;
   dueAtMs?: number;
 }
@@ -160,6 +162,7 @@ export const checkTimingAtHandOff = (
   // As late when the quiet hours end as it is now: what it was late before the hold still counts.
   return {
     holdUntilMs: untilMs,
+    holdCode: 'quiet_hours',
     reason: `quiet hours in ${timezone}`,
     dueAtMs: untilMs - Math.max(0, lateMs),
   };
@@ -189,6 +192,7 @@ export const checkReputationAtHandOff = (
   if (breach === undefined) return null;
   return {
     holdUntilMs: nowMs + DOMAIN_PAUSED_HOLD_MS,
+    holdCode: 'domain_paused',
     reason: `${breach.reason}: marketing email from it is held`,
   };
 };
