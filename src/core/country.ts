@@ -56,13 +56,25 @@ const zonesOf = (code: string): readonly string[] => {
   return locale.getTimeZones?.() ?? locale.timeZones ?? [];
 };
 
-/** A zone as the runtime names it (`europe/kyiv` → Europe/Kiev), or null when it knows none. */
+const canonical = new Map<string, string | null>();
+
+/**
+ * A zone as the runtime names it (`europe/kyiv` → Europe/Kiev), or null when it knows none.
+ * Remembered: a formatter is made to find out, tens of microseconds, and the guard asks for every
+ * message to a customer of no country.
+ */
 const canonicalZone = (zone: string): string | null => {
-  try {
-    return new Intl.DateTimeFormat('en', { timeZone: zone.trim() }).resolvedOptions().timeZone;
-  } catch {
-    return null;
+  let known = canonical.get(zone);
+  if (known === undefined) {
+    try {
+      known = new Intl.DateTimeFormat('en', { timeZone: zone.trim() }).resolvedOptions().timeZone;
+    } catch {
+      known = null;
+    }
+    if (canonical.size > 10_000) canonical.clear();
+    canonical.set(zone, known);
   }
+  return known;
 };
 
 const zoneCountries = new WeakMap<readonly string[], Map<string, string>>();

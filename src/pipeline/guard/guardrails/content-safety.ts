@@ -100,10 +100,24 @@ const isAllowed = (match: PiiMatch, context: GuardContext, policy: GuardPolicy):
  * line break takes its place, so the numbers either side of it do not join into one.
  */
 const withoutOwnAddress = (copy: string, footerAddress: string | null): string => {
-  const own = footerAddress === null ? '' : visibleText(footerAddress).trim();
-  if (own === '') return copy;
-  const escaped = own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return copy.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu'), '\n');
+  const own = footerAddress === null ? null : ownAddressPattern(footerAddress);
+  return own === null ? copy : copy.replace(own, '\n');
+};
+
+// Every message of a shop has the same footer address: its pattern is made once.
+let lastAddress: { address: string; pattern: RegExp | null } | null = null;
+
+const ownAddressPattern = (address: string): RegExp | null => {
+  if (lastAddress?.address !== address) {
+    const own = visibleText(address).trim();
+    const escaped = own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    lastAddress = {
+      address,
+      pattern:
+        own === '' ? null : new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu'),
+    };
+  }
+  return lastAddress.pattern;
 };
 
 /**
