@@ -123,7 +123,13 @@ export interface Alternative {
   action: string;
   priority: number;
   expectedValue: number;
+  /** Why it lost. */
   reason: string;
+  /**
+   * Why its agent proposed it, as a decision's `reasons`; absent on decisions stored before
+   * 2026-12-05, when arbitration kept only the reason it lost.
+   */
+  reasons?: string[];
 }
 
 /** A score a decision used, and what made it: a trained model's registry version, or the rules. */

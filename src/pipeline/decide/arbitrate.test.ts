@@ -29,7 +29,13 @@ describe('arbitrate', () => {
 
   it('lets the highest priority win and records the loser with the reason', () => {
     const decisions = decide(
-      { agent: 'lifecycle', action: 'engagement', priority: 50, expectedValue: 500 },
+      {
+        agent: 'lifecycle',
+        action: 'engagement',
+        priority: 50,
+        expectedValue: 500,
+        reasons: ['stage new → active', 'email: opted in'],
+      },
       { agent: 'cart', action: 'cart-recovery', priority: 90, expectedValue: 20 },
     );
     expect(decisions).toHaveLength(1);
@@ -42,9 +48,44 @@ describe('arbitrate', () => {
         priority: 50,
         expectedValue: 500,
         reason: 'priority 50 < 90 (cart)',
+        reasons: ['stage new → active', 'email: opted in'],
       },
     ]);
-    expect(winner?.reasons).toContain('outranked lifecycle/engagement: priority 50 < 90 (cart)');
+    expect(winner?.reasons).toEqual([
+      'a reason',
+      'outranked lifecycle/engagement: priority 50 < 90 (cart)',
+    ]);
+  });
+
+  it("keeps each loser's own reasons, not the winner's", () => {
+    const [winner] = decide(
+      { agent: 'cart', action: 'cart-recovery', priority: 90, reasons: ['cart idle'] },
+      { agent: 'milestone', action: 'first-order-thanks', priority: 55, reasons: ['first order'] },
+      { agent: 'lifecycle', action: 'engagement', priority: 50, reasons: ['stage changed'] },
+    );
+    expect(winner?.alternatives.map((a) => [a.action, a.reasons])).toEqual([
+      ['first-order-thanks', ['first order']],
+      ['engagement', ['stage changed']],
+    ]);
+  });
+
+  it('breaks a tie between two agents by name, and within one agent by the order proposed', () => {
+    const [byName] = decide(
+      { agent: 'lifecycle', action: 'birthday', priority: 30, expectedValue: 0 },
+      { agent: 'custom', action: 'on-signup', priority: 30, expectedValue: 0 },
+    );
+    expect(byName?.action).toBe('on-signup');
+    expect(byName?.alternatives.map((a) => a.reason)).toEqual([
+      'same priority and expected value as custom, which comes first by name',
+    ]);
+    const [first] = decide(
+      { agent: 'campaign', action: 'campaign:spring', priority: 45, expectedValue: 0 },
+      { agent: 'campaign', action: 'campaign:autumn', priority: 45, expectedValue: 0 },
+    );
+    expect(first?.action).toBe('campaign:spring');
+    expect(first?.alternatives.map((a) => a.reason)).toEqual([
+      'same agent, priority and expected value as campaign/campaign:spring, which was proposed first',
+    ]);
   });
 
   it('breaks a priority tie by expected value', () => {

@@ -4,6 +4,7 @@ import type { Channel } from '../../core/profile.js';
 import type { DecidePolicy } from './policy.js';
 import type { Proposal } from './proposal.js';
 
+// The sort is stable: two proposals of one agent that tie stay in the order proposed.
 const ranks = (a: Proposal, b: Proposal): number =>
   b.priority - a.priority || b.expectedValue - a.expectedValue || a.agent.localeCompare(b.agent);
 
@@ -12,15 +13,20 @@ const whyLost = (loser: Proposal, winner: Proposal): string => {
     return `priority ${loser.priority} < ${winner.priority} (${winner.agent})`;
   if (loser.expectedValue !== winner.expectedValue)
     return `expected value ${loser.expectedValue} < ${winner.expectedValue} (${winner.agent})`;
+  if (loser.agent === winner.agent)
+    return `same agent, priority and expected value as ${winner.agent}/${winner.action}, which was proposed first`;
   return `same priority and expected value as ${winner.agent}, which comes first by name`;
 };
 
+// The loser's own reasons stay with it: why its agent wanted the customer (the trigger, the
+// offer, the channels) is what tells a reader what the winner pushed out.
 const toAlternative = (loser: Proposal, winner: Proposal): Alternative => ({
   agent: loser.agent,
   action: loser.action,
   priority: loser.priority,
   expectedValue: loser.expectedValue,
   reason: whyLost(loser, winner),
+  reasons: loser.reasons,
 });
 
 /** The scores a decision records, by its first channel (absent: the decision read none). */
@@ -66,10 +72,11 @@ const optionalScores = (scores: DecisionScores | undefined): { scores?: Decision
 
 /**
  * One customer's proposals at one moment → decisions. Messages compete: the highest priority,
- * then the highest expected value, wins and the others are recorded on it as alternatives with
- * the reason they lost. A message below the confidence threshold, or with no channel, is
- * recorded as skipped. Web content (a message for the web channel alone too) and escalations to
- * a person do not compete.
+ * then the highest expected value, then the agent's name (for one agent: the order proposed),
+ * wins and the others are recorded on it as alternatives, with their own reasons and the reason
+ * they lost. A message below the confidence threshold, or with no channel, is recorded as
+ * skipped. Web content (a message for the web channel alone too) and escalations to a person do
+ * not compete.
  */
 export const arbitrate = (
   customerId: CustomerId,

@@ -1,7 +1,7 @@
 import { quietHoursSchema } from '../../core/quiet-hours.js';
 import { DAY_MS } from '../../core/time.js';
 import { MAX_CODE_VALID_HOURS } from '../../core/decision.js';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { channelSchema, journeySchema } from './journeys/journey-schema.js';
 
 const num = (value: number, description: string, min = 0) =>
@@ -16,12 +16,34 @@ const int = (value: number, description: string, min = 0, max?: number) =>
 const channelList = (value: string[], description: string) =>
   Type.Array(channelSchema, { default: value, description });
 
-const band = Type.Object({
-  below: Type.Optional(
-    Type.Number({ exclusiveMinimum: 0, description: 'Upper bound (major units, exclusive).' }),
-  ),
-  percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+const percent = Type.Number({ exclusiveMinimum: 0, maximum: 100 });
+// Any other key — a second bound, a misspelt one — is refused with this text. A config error
+// explains a union by its choices' descriptions (a Never alone would read "Never"), hence two.
+const notABandKey = Type.Never({
+  description: 'absent: a band has `percent` and one bound, `below` or `atMost`',
 });
+const onlyBandKeys = Type.Union([notABandKey, notABandKey]);
+const bandOf = <P extends TProperties>(properties: P) =>
+  Type.Object(properties, { additionalProperties: onlyBandKeys });
+
+/** A discount band: up to a bound (exclusive `below` or inclusive `atMost`), or unbounded. */
+const band = Type.Union([
+  bandOf({
+    below: Type.Number({
+      exclusiveMinimum: 0,
+      description: 'Upper bound (major units, exclusive).',
+    }),
+    percent,
+  }),
+  bandOf({
+    atMost: Type.Number({
+      exclusiveMinimum: 0,
+      description: 'Upper bound (major units, inclusive).',
+    }),
+    percent,
+  }),
+  bandOf({ percent }),
+]);
 
 /** Every number the agents, triggers and scheduler use (`decide:` in the config). */
 export const decidePolicySchema = Type.Object(
@@ -49,12 +71,16 @@ export const decidePolicySchema = Type.Object(
     cart: Type.Object(
       {
         idleMinutes: int(120, 'A cart unchanged for this long is abandoned.', 1),
-        topProducts: int(3, 'Products shown, by margin (price when no margin is known).', 1),
+        topProducts: int(
+          3,
+          'Products shown: by margin, then those whose margin is not known by price.',
+          1,
+        ),
         incentiveBands: Type.Array(band, {
           minItems: 1,
-          default: [{ below: 100, percent: 25 }, { below: 500, percent: 20 }, { percent: 15 }],
+          default: [{ below: 100, percent: 25 }, { atMost: 500, percent: 20 }, { percent: 15 }],
           description:
-            'Discount by cart value: the first band whose `below` exceeds the value; the last band has no bound.',
+            'Discount (`percent`) by cart value: the first band whose bound takes the value, `below` (exclusive) or `atMost` (inclusive), one per band; the last band has no bound. By default under 100 → 25 %, 100–500 → 20 %, above 500 → 15 %.',
         }),
         codeValidHours: int(48, 'Hours a cart-recovery code stays valid.', 1, MAX_CODE_VALID_HOURS),
         recoveryWindowDays: int(7, 'An order within this many days counts as a recovered cart.', 1),

@@ -1,4 +1,6 @@
+import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
+import { decidePolicySchema } from '../policy.js';
 import type { Proposal } from '../proposal.js';
 import {
   aCart,
@@ -9,6 +11,7 @@ import {
   defaultDecidePolicy,
   hoursMs,
   t0,
+  withPolicy,
 } from '../test-builders.js';
 import { cartAgent, cartIncentivePercent, topCartProducts } from './cart-agent.js';
 
@@ -37,10 +40,47 @@ describe('cartIncentivePercent', () => {
     [100, 20],
     [250, 20],
     [499.99, 20],
-    [500, 15],
+    [500, 20],
+    [500.01, 15],
     [12_000, 15],
   ])('gives a $%d cart %d %', (value, percent) => {
     expect(cartIncentivePercent(value, bands)).toBe(percent);
+  });
+
+  it('takes a `below` bound as exclusive and an `atMost` bound as inclusive', () => {
+    const own = [{ atMost: 50, percent: 30 }, { below: 200, percent: 10 }, { percent: 5 }];
+    expect([50, 50.01, 199.99, 200].map((v) => cartIncentivePercent(v, own))).toEqual([
+      30, 10, 10, 5,
+    ]);
+  });
+});
+
+describe('the incentive bands in the policy', () => {
+  const withBands = (incentiveBands: unknown[]) => ({
+    ...defaultDecidePolicy(),
+    cart: { ...defaultDecidePolicy().cart, incentiveBands },
+  });
+  // A band is a union: what each of its branches refused is under the union's error.
+  const errorPaths = (incentiveBands: unknown[]) =>
+    [...Value.Errors(decidePolicySchema, withBands(incentiveBands))].flatMap((e) => [
+      e.path,
+      ...e.errors.flatMap((branch) => [...branch].map((b) => b.path)),
+    ]);
+
+  it('has `below`, `atMost` or no bound in each band', () => {
+    expect(Value.Check(decidePolicySchema, defaultDecidePolicy())).toBe(true);
+    expect(
+      errorPaths([{ atMost: 50, percent: 30 }, { below: 200, percent: 10 }, { percent: 5 }]),
+    ).toEqual([]);
+  });
+
+  it('refuses a band with both bounds, or a key it does not know, at that key', () => {
+    expect(errorPaths([{ below: 100, atMost: 500, percent: 20 }, { percent: 15 }])).toContain(
+      '/cart/incentiveBands/0/atMost',
+    );
+    expect(errorPaths([{ atmost: 500, percent: 20 }, { percent: 15 }])).toContain(
+      '/cart/incentiveBands/0/atmost',
+    );
   });
 });
 
@@ -50,8 +90,22 @@ describe('topCartProducts', () => {
   const c = aCartItem({ productId: 'c', priceCents: 700, marginCents: null });
   const d = aCartItem({ productId: 'd', priceCents: 300, marginCents: 100 });
 
-  it('orders by margin, falling back to the unit price, and keeps the top n', () => {
-    expect(topCartProducts([d, a, c, b], 3).map((i) => i.productId)).toEqual(['b', 'c', 'a']);
+  it('orders by margin and keeps the top n', () => {
+    expect(topCartProducts([d, a, c, b], 3).map((i) => i.productId)).toEqual(['b', 'a', 'd']);
+  });
+
+  it('puts the products without a known margin after the others, by unit price', () => {
+    // A price is no margin: the $150 cable would otherwise outrank the $90-margin rug.
+    const rug = aCartItem({ productId: 'rug', priceCents: 20_000, marginCents: 9_000 });
+    const lamp = aCartItem({ productId: 'lamp', priceCents: 30_000, marginCents: 12_000 });
+    const cable = aCartItem({ productId: 'cable', priceCents: 15_000, marginCents: null });
+    const plug = aCartItem({ productId: 'plug', priceCents: 900, marginCents: null });
+    expect(topCartProducts([plug, cable, rug, lamp], 3).map((i) => i.productId)).toEqual([
+      'lamp',
+      'rug',
+      'cable',
+    ]);
+    expect(topCartProducts([plug, cable], 2).map((i) => i.productId)).toEqual(['cable', 'plug']);
   });
 
   it('keeps every product of a cart smaller than n', () => {
@@ -71,7 +125,8 @@ describe('cartAgent', () => {
     [100, 20],
     [250, 20],
     [499.99, 20],
-    [500, 15],
+    [500, 20],
+    [500.01, 15],
     [800, 15],
   ])('offers a $%d cart %d % off', (dollars, percent) => {
     const proposal = propose(dollars);
@@ -126,7 +181,24 @@ describe('cartAgent', () => {
     expect(reasons).toContain('cart of $250.00 idle for 2 h (threshold 2 h)');
     expect(reasons).toContain('20 % incentive for a cart value of $100–500');
     expect(propose(50).reasons).toContain('25 % incentive for a cart value under $100');
-    expect(propose(900).reasons).toContain('15 % incentive for a cart value of $500 or more');
+    expect(propose(500).reasons).toContain('20 % incentive for a cart value of $100–500');
+    expect(propose(900).reasons).toContain('15 % incentive for a cart value above $500');
+    const env = anEnv({
+      policy: withPolicy({
+        cart: {
+          ...defaultDecidePolicy().cart,
+          incentiveBands: [
+            { atMost: 50, percent: 30 },
+            { below: 200, percent: 10 },
+            { percent: 5 },
+          ],
+        },
+      }),
+    });
+    const reasonFor = (dollars: number) =>
+      (cartAgent(viewWithCart(dollars), trigger, env, t0) as Proposal).reasons[1];
+    expect(reasonFor(50)).toBe('30 % incentive for a cart value up to $50');
+    expect(reasonFor(200)).toBe('5 % incentive for a cart value of $200 or more');
   });
 
   it('shows the top three products by margin, prices in major units', () => {
@@ -142,8 +214,8 @@ describe('cartAgent', () => {
     expect(proposal.details['cartValue']).toBe(70);
     expect(proposal.details['products']).toEqual([
       { productId: 'b', name: 'B', price: 10 },
-      { productId: 'c', name: 'C', price: 7 },
       { productId: 'a', name: 'A', price: 50 },
+      { productId: 'd', name: 'D', price: 3 },
     ]);
     expect(proposal.reasons).toContain('top 3 of 4 products by margin');
   });

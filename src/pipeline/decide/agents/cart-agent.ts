@@ -5,20 +5,35 @@ import { cartRecoveryWindowMs, type DecidePolicy } from '../policy.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
 import { proposeMessage, toIncentiveCode } from './propose-message.js';
 
-/** The discount band for a cart value (major units): the first band whose bound exceeds it. */
+type IncentiveBand = DecidePolicy['cart']['incentiveBands'][number];
+
+/** Whether a cart value falls under a band's bound: `below` is exclusive, `atMost` inclusive. */
+const withinBand = (value: number, band: IncentiveBand): boolean =>
+  'below' in band ? value < band.below : 'atMost' in band ? value <= band.atMost : true;
+
+/** The discount band for a cart value (major units): the first band whose bound takes it. */
 export const cartIncentivePercent = (
   value: number,
   bands: DecidePolicy['cart']['incentiveBands'],
 ): number => {
-  for (const band of bands) if (band.below === undefined || value < band.below) return band.percent;
+  for (const band of bands) if (withinBand(value, band)) return band.percent;
   return bands.at(-1)?.percent ?? 0;
 };
 
-/** The products to show: highest margin first (unit price when no margin is known). */
+const byMarginThenPrice = (a: CartItem, b: CartItem): number => {
+  if (a.marginCents !== null && b.marginCents !== null) return b.marginCents - a.marginCents;
+  if (a.marginCents !== null) return -1;
+  if (b.marginCents !== null) return 1;
+  return b.priceCents - a.priceCents;
+};
+
+/**
+ * The products to show: those with a known margin first, highest margin first, then the others
+ * by unit price. A margin and a price are not comparable: a product whose margin the feed lacks
+ * would otherwise outrank every product whose margin is below its price, that is nearly all.
+ */
 export const topCartProducts = (items: readonly CartItem[], n: number): CartItem[] =>
-  [...items]
-    .sort((a, b) => (b.marginCents ?? b.priceCents) - (a.marginCents ?? a.priceCents))
-    .slice(0, n);
+  [...items].sort(byMarginThenPrice).slice(0, n);
 
 /**
  * Where a journey step sends the offer: its channels, in its order of preference, and
@@ -105,12 +120,18 @@ export const cartAgent = (
 };
 
 const bandText = (value: number, bands: DecidePolicy['cart']['incentiveBands']): string => {
-  let lower = 0;
+  // Where the band before ended: a `below` band leaves its bound to the next band, an `atMost`
+  // band keeps it.
+  let lower: { at: number; kept: boolean } | null = null;
   for (const band of bands) {
-    if (band.below === undefined) return `of $${lower} or more`;
-    if (value < band.below)
-      return lower === 0 ? `under $${band.below}` : `of $${lower}–${band.below}`;
-    lower = band.below;
+    const upper = 'below' in band ? band.below : 'atMost' in band ? band.atMost : null;
+    if (upper === null) break;
+    if (withinBand(value, band)) {
+      if (lower !== null) return `of $${lower.at}–${upper}`;
+      return 'below' in band ? `under $${upper}` : `up to $${upper}`;
+    }
+    lower = { at: upper, kept: 'atMost' in band };
   }
-  return `of $${lower} or more`;
+  if (lower === null) return 'of any amount';
+  return lower.kept ? `above $${lower.at}` : `of $${lower.at} or more`;
 };

@@ -124,6 +124,34 @@ describe('chooseChannels', () => {
     ]);
   });
 
+  it('puts an explicit opt-in before an email without one, when responses tie', () => {
+    // Email has no recorded opt-in (reach 0.8); push and SMS are opted in (reach 1).
+    const state = aState({ traits: withPhone, consent: consentOf(['sms', 'push']) });
+    expect(chooseChannels(state, ['email', 'push', 'sms'])).toEqual({
+      channels: ['push', 'sms', 'email'],
+      reach: 1,
+      reasons: ['push: opted in'],
+    });
+    // Without any opt-in, web (0.75) comes after email (0.8), whatever the order wanted.
+    expect(chooseChannels(aState({ consent: {} }), ['web', 'email']).channels).toEqual([
+      'email',
+      'web',
+    ]);
+  });
+
+  it('orders by past responses before reach', () => {
+    const state = aState({
+      traits: withPhone,
+      consent: consentOf(['sms']),
+      responses: { byChannel: { email: 4, sms: 1 }, byHourOfWeek: {} },
+    });
+    expect(chooseChannels(state, ['sms', 'email'])).toMatchObject({
+      channels: ['email', 'sms'],
+      reach: 0.8,
+      reasons: ['email: 4 past responses'],
+    });
+  });
+
   it('reports the reach of the channel that comes first', () => {
     const state = aState({
       consent: {},

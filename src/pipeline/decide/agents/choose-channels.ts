@@ -45,9 +45,11 @@ const reachOf = (
 };
 
 /**
- * Orders the wanted channels: those the customer cannot receive are dropped, the rest sorted by
- * the customer's past responses on each (opens and clicks), ties kept in the order wanted. An
- * address with `bounceLimit` hard bounces or more reaches no one (the guard's limit).
+ * Orders the wanted channels from consent and past engagement: those the customer cannot
+ * receive are dropped, the rest sorted by the customer's past responses on each (opens and
+ * clicks), then by reach (an explicit opt-in before an email without one), ties kept in the
+ * order wanted. An address with `bounceLimit` hard bounces or more reaches no one (the guard's
+ * limit).
  */
 export const chooseChannels = (
   state: ProfileState,
@@ -64,11 +66,18 @@ export const chooseChannels = (
       continue;
     }
     const candidate = { channel, reach, responses: state.responses?.byChannel[channel] ?? 0, why };
-    // After every channel with at least as many responses: ties keep the order wanted.
+    // After every channel with more responses, or as many and at least the reach: ties keep
+    // the order wanted. Reach comes second because the confidence is the first channel's reach:
+    // an email without a recorded opt-in ahead of an opted-in SMS would lower it for nothing.
     let at = usable.length;
     while (at > 0) {
       const before = usable[at - 1];
-      if (before === undefined || before.responses >= candidate.responses) break;
+      if (
+        before === undefined ||
+        before.responses > candidate.responses ||
+        (before.responses === candidate.responses && before.reach >= candidate.reach)
+      )
+        break;
       usable[at] = before;
       at -= 1;
     }

@@ -166,6 +166,34 @@ describe('scheduleSend', () => {
     expect(iso(scheduleSend(late, 'email', eveningFan, env(), true).atMs)).toBe(iso(late));
   });
 
+  it.each([
+    // zone, the UTC hour of week 08:00 local falls in, 08:00 local in UTC
+    ['Asia/Kolkata', 4 * 24 + 2, '2026-01-16T02:30:00.000Z'],
+    ['Asia/Kathmandu', 4 * 24 + 2, '2026-01-16T02:15:00.000Z'],
+    ['America/St_Johns', 4 * 24 + 11, '2026-01-16T11:30:00.000Z'],
+    ['Australia/Adelaide', 3 * 24 + 21, '2026-01-15T21:30:00.000Z'],
+    ['Asia/Dhaka', 4 * 24 + 2, '2026-01-16T02:00:00.000Z'],
+  ])(
+    'can choose the hour quiet hours end in, in %s: from 08:00 local',
+    (timezone, slot, expected) => {
+      // Decided Thursday 14:30 UTC; the customer responds in the hour their morning begins.
+      const state = aState({
+        location: { country: null, region: null, city: null, timezone },
+        responses: { byChannel: { email: 12 }, byHourOfWeek: { [String(slot)]: 12 } },
+      });
+      const sent = scheduleSend(at('2026-01-15T14:30:00.000Z'), 'email', state, env(), true);
+      expect(iso(sent.atMs)).toBe(expected);
+      expect(sent.reasons).toEqual([`send time: moved to the customer's best hour (${expected})`]);
+    },
+  );
+
+  it('does not choose an hour that is quiet to its end', () => {
+    // 07:00–08:00 UTC is quiet throughout: its moment after quiet hours is the next hour's.
+    const earlyBird = responding({ [4 * 24 + 7]: 8 }); // Friday 07:00 UTC
+    const ms = at('2026-01-15T14:30:00.000Z');
+    expect(iso(scheduleSend(ms, 'email', earlyBird, env(), true).atMs)).toBe(iso(ms));
+  });
+
   it('does not move sends when send-time optimisation is off', () => {
     const policy = { ...defaultDecidePolicy(), sendTime: { ...sendTime, enabled: false } };
     const dayFan = responding({ [t0Slot + 5]: 8 });

@@ -11,16 +11,17 @@ const hourOfWeek = (atMs: number): number => {
 /**
  * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by hour of
  * week, smoothed toward the population with `priorWeight` pseudo-responses (uniform when the
- * population is unknown), among the hours `allowed` (outside their quiet hours: a best hour
- * of 22:00 would otherwise be held until 08:00, later than any hour considered). Null when they
- * have too few responses to say, or no hour is allowed.
+ * population is unknown), among the hours a send may go in. `firstAllowed` says when that is:
+ * the first moment at or after the one it is given outside their quiet hours, or null when none
+ * is (past a deadline) — a best hour of 22:00 would otherwise be held until 08:00, later than
+ * any hour considered. Null when they have too few responses to say, or no hour is allowed.
  */
 export const bestSendHour = (
   atMs: number,
   state: ProfileState,
   population: readonly number[] | null,
   s: DecidePolicy['sendTime'],
-  allowed: (slotAtMs: number) => boolean = () => true,
+  firstAllowed: (fromMs: number) => number | null = (fromMs) => fromMs,
 ): { atMs: number; score: number } | null => {
   const own = state.responses?.byHourOfWeek;
   if (own === undefined) return null;
@@ -31,11 +32,15 @@ export const bestSendHour = (
   const start = Math.floor(atMs / HOUR_MS) * HOUR_MS;
   for (let h = 0; h <= s.maxDelayHours; h += 1) {
     const slotStart = start + h * HOUR_MS;
-    if (!allowed(Math.max(atMs, slotStart))) continue;
+    // The slots are whole UTC hours; where quiet hours end on a half hour (India, Newfoundland,
+    // South Australia; Nepal on a quarter) the hour they end in starts quiet, and its allowed
+    // part — the customer's first morning moment — is what a send there gets.
+    const sendAt = firstAllowed(Math.max(atMs, slotStart));
+    if (sendAt === null || sendAt >= slotStart + HOUR_MS) continue;
     const slot = hourOfWeek(slotStart);
     const prior = population?.[slot] ?? 1 / 168;
     const score = ((own[String(slot)] ?? 0) + s.priorWeight * prior) / (total + s.priorWeight);
-    if (best === null || score > best.score) best = { atMs: Math.max(atMs, slotStart), score };
+    if (best === null || score > best.score) best = { atMs: sendAt, score };
   }
   return best;
 };
@@ -66,12 +71,12 @@ export const scheduleSend = (
   const reasons: string[] = [];
   let when = atMs;
   const tz = resolveTimezone(state.location, env.policy.quietHours);
-  const outsideQuietHours = (t: number) =>
-    afterQuietHours(t, tz.timezone, env.policy.quietHours) === t;
   if (optimise && env.policy.sendTime.enabled && channel !== 'web') {
-    const allowed =
-      latest === null ? outsideQuietHours : (t: number) => t <= latest.atMs && outsideQuietHours(t);
-    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, allowed);
+    const firstAllowed = (t: number): number | null => {
+      const after = afterQuietHours(t, tz.timezone, env.policy.quietHours);
+      return latest === null || after <= latest.atMs ? after : null;
+    };
+    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, firstAllowed);
     if (
       best !== null &&
       latest !== null &&

@@ -107,6 +107,12 @@ describe('winBackAgent', () => {
     );
   });
 
+  it('counts a customer who never acted as inactive since first seen', () => {
+    const never = dormant(200, { lastActiveAtMs: null, firstSeenAtMs: t0 - daysMs(95) });
+    const p = proposal(winBackAgent(never, wave(1), anEnv(), t0 + daysMs(2)));
+    expect(p.reasons[0]).toBe('dormant: no activity for 97 days');
+  });
+
   it('sends the second wave by SMS to a customer opted in with a phone', () => {
     const view = dormant(200, {
       traits: { email: 'c1@example.com', phone: '+15550100' },

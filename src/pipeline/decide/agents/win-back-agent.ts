@@ -23,13 +23,15 @@ export const winBackAgent = (
   const p = env.policy.winBack;
   const wave = p.waves[trigger.wave];
   if (wave === undefined) return `no wave ${trigger.wave}`;
-  const lastActive = view.state.lastActiveAtMs ?? 0;
-  if (lastActive > trigger.startedAtMs)
+  const lastActive = view.state.lastActiveAtMs;
+  if (lastActive !== null && lastActive > trigger.startedAtMs)
     return `responded on ${new Date(lastActive).toISOString()}: the dormant path ends`;
+  // A customer who never acted has been inactive since first seen, as the sweep counts it.
+  const inactiveSince = lastActive ?? view.state.firstSeenAtMs;
   const ltv = view.computed.ltv;
   const tier = winBackTier(ltv, p);
   const reasons = [
-    `dormant: no activity for ${Math.floor((nowMs - lastActive) / DAY_MS)} days`,
+    `dormant: no activity for ${Math.floor((nowMs - inactiveSince) / DAY_MS)} days`,
     `tier ${tier} (LTV $${ltv.toFixed(2)})`,
     `wave ${trigger.wave + 1} of ${p.waves.length} (day ${wave.day}, ${wave.channel})`,
   ];

@@ -318,7 +318,7 @@ describe('advanceJourney', () => {
       expect(p?.reasons).toContain('code valid 24 h');
     });
 
-    it("prefers the step's channels in the step's order, and rates reach on the channel it sends", () => {
+    it("orders the step's channels by reach before the step's order, and rates the channel it sends", () => {
       // Email has no recorded opt-in (reach 0.8); push is opted in (reach 1).
       const view = aView({
         state: aState({
@@ -334,8 +334,17 @@ describe('advanceJourney', () => {
       ]);
       const [byEmail] = run(emailFirst, at(emailFirst, 'offer'), view, abandoned).proposals;
       const [byPush] = run(pushFirst, at(pushFirst, 'offer'), view, abandoned).proposals;
-      expect(byEmail).toMatchObject({ channels: ['email', 'push'], confidence: 0.72 });
+      // The opt-in goes first whichever the step lists first; the step's order breaks ties.
+      expect(byEmail).toMatchObject({ channels: ['push', 'email'], confidence: 0.9 });
       expect(byPush).toMatchObject({ channels: ['push', 'email'], confidence: 0.9 });
+      const bothOptedIn = aView({
+        state: aState({
+          consent: consentOf(['push', 'email']),
+          cart: aCart([aCartItem({ priceCents: 25_000 })], updatedAtMs),
+        }),
+      });
+      const [tied] = run(emailFirst, at(emailFirst, 'offer'), bothOptedIn, abandoned).proposals;
+      expect(tied).toMatchObject({ channels: ['email', 'push'], confidence: 0.9 });
     });
 
     it('builds the offer from the current cart when woken by a timer', () => {
