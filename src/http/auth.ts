@@ -21,6 +21,20 @@ export const basicUserOf = (header: string | undefined): string | undefined => {
     : Buffer.from(basic, 'base64').toString('utf8').split(':')[0];
 };
 
+/**
+ * Refuses, before the body is read, a request whose HTTP Basic user names no write key: nothing
+ * of an unknown sender's body is decompressed or parsed. Without Basic credentials the key may
+ * still come in the body (`sourceOf`).
+ */
+export const refuseUnknownBasicKey = (
+  request: FastifyRequest,
+  writeKeys: ReadonlyMap<string, SourceId>,
+): void => {
+  const key = basicUserOf(request.headers.authorization);
+  if (key !== undefined && key !== '' && !writeKeys.has(key))
+    throw new AppError('unauthorized', 'unknown write key');
+};
+
 /** The write key from HTTP Basic (username, as Segment's SDKs send it) or the body's `writeKey`. */
 export const sourceOf = (
   request: FastifyRequest,

@@ -7,7 +7,7 @@ import { AppError } from '../core/errors.js';
  * that say where the text breaks. Fastify's body limit counts the decompressed bytes.
  */
 export const registerBodyReading = (app: FastifyInstance): void => {
-  app.addHook('preParsing', (request, _reply, payload, done) => {
+  app.addHook('preParsing', (request, reply, payload, done) => {
     const encoding = request.headers['content-encoding']?.toLowerCase().trim();
     if (encoding === undefined || encoding === '' || encoding === 'identity') {
       done(null, payload);
@@ -27,9 +27,16 @@ export const registerBodyReading = (app: FastifyInstance): void => {
     const decoded = Object.assign(payload.pipe(decoder), { receivedEncodedLength: 0 });
     // Fastify stops listening once it has answered (a 413, say) while the request may still feed
     // the decoder; without a listener of its own, a later zlib error would crash the process.
-    decoder.on('error', () => {
+    const stop = () => {
       payload.unpipe(decoder);
       payload.resume();
+    };
+    decoder.on('error', stop);
+    // Once the answer is out (a 413 at the limit, most of all), nothing more is decoded: a small
+    // gzip bomb would otherwise keep the decoder inflating hundreds of megabytes nobody reads.
+    reply.raw.once('close', () => {
+      stop();
+      decoder.destroy();
     });
     payload.on('data', (chunk: Buffer) => {
       decoded.receivedEncodedLength += chunk.length;

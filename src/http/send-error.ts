@@ -14,7 +14,7 @@ export const toAppError = (error: FastifyError | Error, request: FastifyRequest)
   switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
       const limit = request.routeOptions.bodyLimit;
-      const what = request.url.startsWith('/v1/batch')
+      const what = /^\/v1\/(?:batch|import)(?:[/?]|$)/.test(request.url)
         ? 'batch'
         : /^\/v1\/(?:identify|track|page|screen|group|alias)(?:[/?]|$)/.test(request.url)
           ? 'single-event'

@@ -243,6 +243,12 @@ for (const factory of storeFactories) {
       });
       expect(res.statusCode).toBe(413);
       expect(res.json().error.message).toMatch(/500 KB batch limit/);
+      // Segment's path for historical batches has the batch limit, and says so.
+      const imported = await post('/v1/import', gzipSync(JSON.stringify(big)), {
+        'content-encoding': 'gzip',
+      });
+      expect(imported.statusCode).toBe(413);
+      expect(imported.json().error.message).toMatch(/500 KB batch limit/);
       const single = await post('/v1/track', {
         userId: 'u1',
         event: 'Big',

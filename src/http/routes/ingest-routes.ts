@@ -4,7 +4,7 @@ import { verifyUserSignature } from '../../core/signed-token.js';
 import type { EventType } from '../../core/event.js';
 import { ingestRequest } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
-import { sourceOf } from '../auth.js';
+import { refuseUnknownBasicKey, sourceOf } from '../auth.js';
 import { sendError } from '../send-error.js';
 
 const routes: (EventType | 'batch' | 'import')[] = [
@@ -39,6 +39,14 @@ export const registerIngestRoutes = (app: FastifyInstance, services: Services): 
           route === 'batch' || route === 'import'
             ? config.ingestLimits.maxBatchBytes
             : config.ingestLimits.maxEventBytes,
+        onRequest: (request, _reply, done) => {
+          try {
+            refuseUnknownBasicKey(request, config.writeKeys);
+            done();
+          } catch (error) {
+            done(error as Error);
+          }
+        },
       },
       async (request, reply) => {
         const sourceId = sourceOf(request, config.writeKeys);
