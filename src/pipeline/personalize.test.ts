@@ -1,13 +1,19 @@
+import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { personalizeOptions } from '../../test/support/personalize-options.js';
-import type { GeneratedVariant, LanguageModel } from '../ports/language-model.js';
+import type {
+  GeneratedVariant,
+  GenerationRequest,
+  LanguageModel,
+} from '../ports/language-model.js';
 import {
   aDocument,
   loadScenarioDocuments,
   sharedDataDir,
   sharedDataNote,
 } from './content/test-builders.js';
-import { personalize, type ScenarioCustomer } from './personalize.js';
+import { guardPolicySchema, type GuardPolicy } from './guard/index.js';
+import { personalize, writeCampaignVariants, type ScenarioCustomer } from './personalize.js';
 
 const AT = Date.UTC(2026, 0, 15);
 const gold: ScenarioCustomer = {
@@ -132,4 +138,184 @@ describe('personalize: retrieval relevance', () => {
     },
   );
   if (sharedDataDir === undefined) it.skip(sharedDataNote, () => undefined);
+});
+
+/** A model that answers with `variants` (one per strategy asked), recording each request. */
+const recordingModel = (variants: (strategy: string) => Partial<GeneratedVariant>) => {
+  const requests: GenerationRequest[] = [];
+  const model: LanguageModel = {
+    name: 'recording',
+    cacheKey: 'recording',
+    generate: (request) => {
+      requests.push(request);
+      return scriptedModel({})
+        .generate(request, new AbortController().signal)
+        .then((answer) =>
+          answer.ok
+            ? {
+                ...answer,
+                variants: answer.variants.map((v, i) => ({
+                  ...v,
+                  ...variants(request.strategy.split(',')[i] ?? 'control'),
+                })),
+              }
+            : answer,
+        );
+    },
+  };
+  return { model, requests };
+};
+
+const policyWith = (overrides: Partial<GuardPolicy>): GuardPolicy =>
+  Value.Default(guardPolicySchema, overrides) as GuardPolicy;
+
+// Three documents for High-Value, so the composer's three variants each cite their own.
+const library = ['Premium Widget Features', 'Gold Upgrade Guide', 'Exclusive Gold Benefits'].map(
+  (title, i) =>
+    aDocument({
+      id: `DOC9${String(i + 10)}`,
+      title,
+      keywords: ['premium', 'exclusive', 'gold'],
+      body: `${title}: gold members get priority support and exclusive premium benefits.`,
+    }),
+);
+
+// Grounded in DOC910 and friendly in tone: copy the screen passes.
+const friendly = {
+  subject: 'Your Premium Widget has priority support',
+  preheader: 'Gold members get priority support',
+  body:
+    'Hi {{ customer.firstName | default: "there" }}, thanks for being with us: your Premium ' +
+    'Widget comes with priority support and exclusive premium benefits for gold members. We are ' +
+    'glad you are here, and we hope you enjoy it with your team every day.',
+  cta: 'Have a look',
+  citations: ['DOC910'],
+};
+
+describe("personalize: the guard policy's subject length and signature", () => {
+  it('writes, asks for and scores subjects within the configured length, not 60', async () => {
+    const { model, requests } = recordingModel(() => friendly);
+    const guardPolicy = policyWith({ maxSubjectLength: 20 });
+    const result = await personalize(
+      [gold],
+      library,
+      personalizeOptions(AT, { guardPolicy, cache: new Map() }),
+    );
+    for (const v of result.segments[0]?.variants ?? []) {
+      expect(
+        v.safety.verdicts.map((x) => x.code),
+        v.subject,
+      ).not.toContain('subject_too_long');
+      expect(Array.from(v.subject).length).toBeLessThanOrEqual(20);
+    }
+    // The model is told the limit, and a subject over it scores under 1.
+    const modelled = await personalize(
+      [gold],
+      library,
+      personalizeOptions(AT, { guardPolicy, languageModel: model }),
+    );
+    expect(requests[0]?.maxSubjectLength).toBe(20);
+    expect(modelled.segments[0]?.variants[0]?.scores.reasons).toContain(
+      'subject has 40 characters, over 20',
+    );
+  });
+
+  it('keeps copy written for one subject length out of the cache for another', async () => {
+    const cache = new Map();
+    const write = async (maxSubjectLength: number) =>
+      (
+        await personalize(
+          [gold],
+          library,
+          personalizeOptions(AT, { guardPolicy: policyWith({ maxSubjectLength }), cache }),
+        )
+      ).segments[0]?.variants.map((v) => v.subject);
+    const long = await write(60);
+    const short = await write(20);
+    expect(short).not.toEqual(long);
+    expect(cache.size).toBe(2);
+  });
+
+  it('writes the configured signature, which the guard requires, and grounds it', async () => {
+    const signature = 'Herald Store, 1 Market Street';
+    const { model, requests } = recordingModel(() => ({}));
+    const options = personalizeOptions(AT, {
+      guardPolicy: policyWith({ signature }),
+      brand: {
+        ...personalizeOptions(AT).brand,
+        requiredElements: ['personalisation', 'cta', 'signature'],
+      },
+    });
+    const result = await personalize([gold], library, options);
+    for (const v of result.segments[0]?.variants ?? []) {
+      expect(v.body).toContain(signature);
+      expect(v.grounding.ok).toBe(true);
+      expect(v.safety.verdicts.map((x) => x.code)).not.toContain('no_signature');
+      expect(v.scores.reasons).not.toContain('missing required signature');
+    }
+    await personalize([gold], library, { ...options, languageModel: model });
+    expect(requests[0]?.signature).toBe(signature);
+  });
+});
+
+describe('personalize: replacing ungrounded variants', () => {
+  it("replaces each failed variant by the composer's for its strategy: no two arms alike", async () => {
+    const { model } = recordingModel((strategy) => ({
+      strategy,
+      citations: ['DOC910'],
+      body:
+        strategy === 'control'
+          ? 'Hi {{ customer.firstName | default: "there" }}, our Premium Widget is ready.'
+          : `Hi {{ customer.firstName | default: "there" }}, save 40% with the ${strategy} plan.`,
+    }));
+    const variants =
+      (await personalize([gold], library, personalizeOptions(AT, { languageModel: model })))
+        .segments[0]?.variants ?? [];
+    expect(variants.map((v) => [v.strategy, v.grounding.ok, v.grounding.replacedBy])).toEqual([
+      ['control', true, null],
+      ['benefit', false, 'High-Value Recent-llm-2-benefit'],
+      ['social-proof', false, 'High-Value Recent-llm-3-social-proof'],
+    ]);
+    expect(variants[1]?.grounding.replaced).toBe('High-Value Recent-llm-2');
+    expect(variants[1]?.generator).toBe('offline-composer');
+    expect(new Set(variants.map((v) => `${v.subject}\n${v.body}`)).size).toBe(3);
+  });
+});
+
+describe('writeCampaignVariants', () => {
+  const campaign = { segment: 'High-Value Recent', query: null, learned: [] };
+
+  it('names the claims of a variant that failed grounding, and uses the copy that replaced it', async () => {
+    const { model } = recordingModel((strategy) => ({
+      ...friendly,
+      strategy,
+      ...(strategy === 'control' ? { cta: 'Save 50% today' } : {}),
+    }));
+    const w = await writeCampaignVariants(
+      library,
+      campaign,
+      personalizeOptions(AT, { languageModel: model }),
+    );
+    expect(w.refused).toEqual([
+      { id: 'High-Value Recent-llm-1', reason: 'not grounded: 50% (percentage)' },
+    ]);
+    expect(w.usable.map((v) => [v.strategy, v.generator])).toEqual([
+      ['control', 'offline-composer'],
+      ['benefit', 'recording:scripted-1'],
+      ['social-proof', 'recording:scripted-1'],
+    ]);
+  });
+
+  it("tells the writer the campaign's segment and the strategies that won for it", async () => {
+    const { model, requests } = recordingModel(() => ({}));
+    const w = await writeCampaignVariants(
+      library,
+      { segment: 'High-Value Recent', query: null, learned: ['social-proof'] },
+      personalizeOptions(AT, { languageModel: model }),
+    );
+    expect(requests[0]).toMatchObject({ segment: 'High-Value Recent', learned: ['social-proof'] });
+    const composed = await writeCampaignVariants(library, campaign, personalizeOptions(AT));
+    expect(composed.usable[0]?.id).toMatch(/^high-value-recent-v1-/);
+    expect(w.learnedOrder).toEqual(['social-proof']);
+  });
 });

@@ -153,7 +153,10 @@ export interface ScreenedVariant extends GeneratedVariant {
   grounding: {
     ok: boolean;
     problems: (GroundingProblem | LiquidProblem)[];
+    /** This variant's own id when its copy is the composer's, standing in for the failed one. */
     replacedBy: string | null;
+    /** The id of the variant that failed and was replaced, when one was. */
+    replaced?: string;
   };
   safety: { outcome: Verdict['outcome']; verdicts: Verdict[]; moderation: ModerationOutcome };
   scores: BrandScore;
@@ -268,23 +271,51 @@ const contentSetHash = (retrieved: readonly RetrievedContent[]): string =>
     .digest('hex')
     .slice(0, 16);
 
+/**
+ * The text every body must hold: the guard policy's signature (the brand guardrail blocks a
+ * body without it), else the brand policy's; empty when neither is set.
+ */
+const signatureOf = (options: PersonalizeOptions): string =>
+  options.guardPolicy.signature !== ''
+    ? options.guardPolicy.signature
+    : (options.brand.signature ?? '');
+
+/** What a segment's copy is written for: its plan, and who it addresses. */
+interface Brief {
+  plan: (typeof plans)[ScenarioSegment];
+  /** The segment named to the writer (a campaign's own segment; else `segment`). */
+  name: string;
+  /** The strategies that won for the segment before, best first (campaigns). */
+  learned: readonly Strategy[];
+}
+
+/** The composer's variants for a segment, within the configured subject length and signature. */
+const composeFor = (
+  brief: Brief,
+  retrieved: readonly RetrievedContent[],
+  options: PersonalizeOptions,
+) =>
+  composeVariants({
+    segment: brief.name,
+    strategies: brief.plan.strategies,
+    tone: brief.plan.tone,
+    retrieved,
+    incentive: options.incentive ?? null,
+    brand: { name: options.brandName },
+    count: options.variants,
+    maxSubjectLength: options.guardPolicy.maxSubjectLength,
+    signature: signatureOf(options),
+  });
+
 /** Variants for one segment: from the model when one is configured and it answers well. */
 const generate = async (
-  segment: ScenarioSegment,
-  plan: (typeof plans)[ScenarioSegment],
+  brief: Brief,
   retrieved: readonly RetrievedContent[],
   options: PersonalizeOptions,
 ): Promise<Written> => {
+  const { plan } = brief;
   const incentive = options.incentive ?? null;
-  const composed = composeVariants({
-    segment,
-    strategies: plan.strategies,
-    tone: plan.tone,
-    retrieved,
-    incentive,
-    brand: { name: options.brandName },
-    count: options.variants,
-  });
+  const composed = composeFor(brief, retrieved, options);
   if (!composed.ok) throw new Error(`the composer refused: ${composed.error.kind}`);
   if (options.languageModel === undefined)
     return {
@@ -300,14 +331,17 @@ const generate = async (
   const answer = await languageModel
     .generate(
       {
-        segment,
+        segment: brief.name,
         strategy: plan.strategies.join(','),
         tone: plan.tone,
         count: options.variants,
         snippets: retrieved.map((r) => ({ docId: r.doc.id, title: r.doc.title, text: r.snippet })),
         incentive,
         brand: { name: options.brandName, voice: [...options.brand.voiceWords] },
-        maxSubjectLength: 60,
+        // The guard's limit: a longer subject is blocked, whoever wrote it.
+        maxSubjectLength: options.guardPolicy.maxSubjectLength,
+        ...(signatureOf(options) === '' ? {} : { signature: signatureOf(options) }),
+        ...(brief.learned.length === 0 ? {} : { learned: [...brief.learned] }),
       },
       // No deadline of its own: the adapter bounds a call by its settings (each attempt's
       // timeout, its retries and the longest Retry-After it waits out), as documented. A cap
@@ -334,7 +368,7 @@ const generate = async (
   return {
     variants: answer.variants.map(({ strategy: _said, ...v }, i) => ({
       ...v,
-      id: `${segment}-llm-${String(i + 1)}`,
+      id: `${brief.name}-llm-${String(i + 1)}`,
       strategy: labels.value[i] ?? 'control',
       tone: plan.tone,
       generator: `${options.languageModel?.name ?? 'model'}:${answer.model}`,
@@ -385,8 +419,16 @@ export const personalize = async (
   customers: readonly ScenarioCustomer[],
   documents: readonly ContentDocument[],
   options: PersonalizeOptions,
-  /** Every customer in one segment, addressed with this plan (campaigns). */
-  only?: { segment: ScenarioSegment; plan: (typeof plans)[ScenarioSegment] },
+  /**
+   * Every customer in one segment, addressed with this plan (campaigns): `name` is the segment
+   * the copy is written for (the campaign's own), `learned` the strategies that won for it.
+   */
+  only?: {
+    segment: ScenarioSegment;
+    plan: (typeof plans)[ScenarioSegment];
+    name?: string;
+    learned?: readonly Strategy[];
+  },
 ): Promise<PersonalizeResult> => {
   // A folder may hold several versions of a document, as the library does: the version in
   // force is the one read (`documentsInForce`); one version given twice is a mistake.
@@ -417,6 +459,11 @@ export const personalize = async (
     const size = sizes.get(segment) ?? 0;
     if (size === 0) continue;
     const plan = only?.plan ?? plans[segment];
+    const brief: Brief = {
+      plan,
+      name: only?.name ?? segment,
+      learned: only?.learned ?? [],
+    };
     const retrieved = search(index, plan.query, {
       audience: plan.audience,
       atMs: options.atMs,
@@ -446,6 +493,8 @@ export const personalize = async (
     // ask for copy of their own.
     const key = JSON.stringify([
       segment,
+      brief.name,
+      brief.learned,
       plan.strategies,
       plan.tone,
       contentSetHash(retrieved),
@@ -455,44 +504,58 @@ export const personalize = async (
       options.brandName,
       options.brand.voiceWords,
       options.languageModel?.cacheKey ?? 'offline-composer',
+      // The guard's limits the copy is written within.
+      options.guardPolicy.maxSubjectLength,
+      signatureOf(options),
     ]);
     const cached = options.cache?.get(key);
-    const written = cached ?? (await generate(segment, plan, retrieved, options));
+    const written = cached ?? (await generate(brief, retrieved, options));
     // A fallback after a failure that may pass is not kept: the next run asks the model again.
     // The model's copy is kept (grounding and Liquid are checked again on every read), and so
     // is a fallback after a malformed or refused reply, which asking again would bill again.
     if (cached === undefined && !written.transient) options.cache?.set(key, written);
     const cited = retrieved.map((r) => r.doc);
     const incentive = options.incentive ?? null;
-    const control = composeVariants({
-      segment,
-      strategies: ['control'],
-      tone: plan.tone,
-      retrieved,
-      incentive,
-      brand: { name: options.brandName },
-      count: 3,
-    });
-    const variants: ScreenedVariant[] = [];
-    for (const v of written.variants) {
-      const grounded = checkGrounding(v, cited, incentive, { knownNames: [options.brandName] });
+    const signature = signatureOf(options);
+    // The brand's own name and signature need no source.
+    const knownNames = [options.brandName, ...(signature === '' ? [] : [signature])];
+    const problemsOf = (v: GeneratedVariant) => {
+      const grounded = checkGrounding(v, cited, incentive, { knownNames });
       // Copy is rendered with the customer's data: only the composer's own Liquid may print.
       const liquid = checkLiquid(v);
-      const problems = [
-        ...(grounded.ok ? [] : grounded.problems),
-        ...(liquid.ok ? [] : liquid.problems),
-      ];
+      return [...(grounded.ok ? [] : grounded.problems), ...(liquid.ok ? [] : liquid.problems)];
+    };
+    // A variant that fails is replaced by the composer's for the same strategy, each composer
+    // variant at most once: replaced by the same control copy, two arms of the test were one.
+    const composed = composeFor(brief, retrieved, options);
+    const spare: GeneratedVariant[] = composed.ok ? [...composed.value] : [];
+    const take = (strategy: Strategy): GeneratedVariant | null => {
+      const at = spare.findIndex((c) => c.strategy === strategy);
+      const [picked] = spare.splice(at === -1 ? 0 : at, 1);
+      // The composer's copy is checked as the model's is: only grounded copy stands in.
+      return picked === undefined || problemsOf(picked).length > 0 ? null : picked;
+    };
+    const brandPolicy: BrandPolicy = {
+      ...options.brand,
+      ...(signature === '' ? {} : { signature }),
+      tone: plan.tone,
+      maxSubjectLength: options.guardPolicy.maxSubjectLength,
+    };
+    const variants: ScreenedVariant[] = [];
+    for (const v of written.variants) {
+      const problems = problemsOf(v);
       const grounding = { ok: problems.length === 0, problems };
-      const replacement = grounding.ok || !control.ok ? null : (control.value[0] ?? null);
+      const replacement = grounding.ok ? null : take(v.strategy);
       const used: GeneratedVariant =
-        replacement === null ? v : { ...replacement, id: `${v.id}-control` };
-      const scores = scoreBrand(used, { ...options.brand, tone: plan.tone, maxSubjectLength: 60 });
+        replacement === null ? v : { ...replacement, id: `${v.id}-${replacement.strategy}` };
+      const scores = scoreBrand(used, brandPolicy);
       variants.push({
         ...used,
         grounding: {
           ok: grounding.ok,
           problems: grounding.problems,
           replacedBy: replacement === null ? null : used.id,
+          ...(replacement === null ? {} : { replaced: v.id }),
         },
         safety: await screen(used, scores, options),
         scores,
@@ -533,8 +596,9 @@ export const audienceOfSegment = (segment: string | null): string => {
   return 'Standard';
 };
 
-const planOfAudience = (audience: string) =>
-  Object.values(plans).find((p) => p.audience === audience) ?? plans.Standard;
+/** The scenario segment whose plan addresses `audience` (Standard when none does). */
+const segmentOfAudience = (audience: string): ScenarioSegment =>
+  scenarioSegments.find((s) => plans[s].audience === audience) ?? 'Standard';
 
 export interface CampaignCreative {
   /** Variants that passed grounding and the screen (safety pass, scores on brand). */
@@ -567,7 +631,8 @@ export const writeCampaignVariants = async (
   options: PersonalizeOptions,
 ): Promise<CampaignCreative> => {
   const audience = audienceOfSegment(request.segment);
-  const plan = planOfAudience(audience);
+  const segment = segmentOfAudience(audience);
+  const plan = plans[segment];
   const learnedOrder = [
     ...new Set(
       request.learned.filter((s): s is Strategy => plan.strategies.includes(s as Strategy)),
@@ -586,11 +651,14 @@ export const writeCampaignVariants = async (
     documents,
     { ...options, cache: new Map() },
     {
-      segment: 'Standard',
+      segment,
       plan: {
         ...plan,
         query: request.query === null ? plan.query : `${request.query} ${plan.query}`,
       },
+      // The writer is told the campaign's own segment, and what won for it before.
+      name: request.segment ?? segment,
+      learned: learnedOrder,
     },
   );
   const written = result.segments[0];
@@ -600,8 +668,17 @@ export const writeCampaignVariants = async (
     (a, b) => rank(a.strategy) - rank(b.strategy),
   );
   for (const v of inOrder) {
-    if (!v.grounding.ok) refused.push({ id: v.id, reason: 'not grounded' });
-    else if (v.safety.outcome !== 'pass')
+    if (!v.grounding.ok) {
+      // The claims are named, for the audit entry and the 409 that keeps them.
+      const claims = v.grounding.problems
+        .map((p) => (p.claim === '' ? p.reason : `${p.claim} (${p.kind})`))
+        .join(', ');
+      refused.push({ id: v.grounding.replaced ?? v.id, reason: `not grounded: ${claims}` });
+      // The composer's grounded copy that stood in is judged as any other; without one, the
+      // copy is the ungrounded variant itself.
+      if (v.grounding.replacedBy === null) continue;
+    }
+    if (v.safety.outcome !== 'pass')
       refused.push({
         id: v.id,
         reason: v.safety.verdicts

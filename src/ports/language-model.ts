@@ -25,7 +25,15 @@ export interface GenerationRequest {
   snippets: SourceSnippet[];
   incentive: Incentive | null;
   brand: { name: string; voice: string[] };
+  /** The longest subject, in characters: the guard policy's, which blocks a longer one. */
   maxSubjectLength: number;
+  /** Text every body must hold (the guard policy's signature); absent: none is required. */
+  signature?: string;
+  /**
+   * The strategies that won the segment's finished tests, best first (the creative agent's
+   * learnings); absent or empty when nothing was learned.
+   */
+  learned?: string[];
 }
 
 /** One piece of marketing copy as the model wrote it; not yet checked against the snippets. */

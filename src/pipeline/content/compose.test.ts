@@ -45,6 +45,34 @@ describe('composeVariants', () => {
     }
   });
 
+  it('never cuts a number in words in two when it shortens a snippet', () => {
+    // The preheader's cut (100 characters) falls between "ten" and "thousand".
+    const body = `${'The Northwind community, open to every member, '.padEnd(88, 'x')} now ten thousand makers strong.`;
+    const doc = aDocument({ body, title: 'Community Fund' });
+    for (const v of compose({ retrieved: [retrievedOf(doc)] })) {
+      expect(v.preheader).toMatch(/ now…$/);
+      expect(checkGrounding(v, [doc], null, { knownNames: [brand.name] })).toEqual({ ok: true });
+    }
+  });
+
+  it('keeps subjects within the length it is given, and writes the signature it is given', () => {
+    const long = aDocument({ title: 'Premium Widget Analytics Dashboards for Teams' });
+    for (const tone of tones)
+      for (const variant of compose({
+        tone,
+        strategies: [...strategies],
+        count: 5,
+        retrieved: [retrievedOf(long)],
+        maxSubjectLength: 30,
+      }))
+        expect(Array.from(variant.subject).length, variant.subject).toBeLessThanOrEqual(30);
+    const signature = 'Northwind Traders, 12 Harbour Road';
+    for (const variant of compose({ signature })) {
+      expect(variant.body.endsWith(`\n\n${signature}`)).toBe(true);
+      expect(variant.body).not.toContain('— The Northwind Traders team');
+    }
+  });
+
   it('writes count variants, one strategy each in turn, labelled as the offline composer', () => {
     const variants = compose({ count: 4 });
     expect(variants.map((v) => v.strategy)).toEqual(['control', 'curiosity', 'benefit', 'control']);

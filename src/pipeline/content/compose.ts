@@ -2,7 +2,7 @@ import { err, ok, type Result } from '../../core/result.js';
 import type { RetrievedContent } from './retrieve.js';
 import { toSentences } from './text.js';
 import type { Tone } from './tone.js';
-import { SCALE_WORDS } from './ground.js';
+import { NUMBER_WORDS, SCALE_WORDS } from './ground.js';
 
 export const strategies = ['control', 'curiosity', 'benefit', 'fomo', 'social-proof'] as const;
 /** How a variant tries to win attention; `fomo` is the scarcity strategy. */
@@ -35,11 +35,22 @@ export interface ComposeInput {
   brand: { name: string };
   /** Between 3 and 5. */
   count: number;
+  /**
+   * The longest subject, in characters (code points, as the brand guardrail counts them):
+   * the guard policy's `maxSubjectLength`; `maxSubjectLength` (60) when absent.
+   */
+  maxSubjectLength?: number;
+  /**
+   * The text every body must hold (the guard policy's `signature`), written as the sign-off;
+   * absent or empty, the sign-off is "— The <brand> team".
+   */
+  signature?: string;
 }
 
 export type ComposeError =
   { kind: 'no-content' } | { kind: 'no-strategies' } | { kind: 'invalid-count'; count: number };
 
+/** The longest subject the composer writes when it is not told the guard policy's. */
 export const maxSubjectLength = 60;
 const maxPreheaderLength = 100;
 const firstName = '{{ customer.firstName | default: "there" }}';
@@ -106,6 +117,9 @@ const shorten = (text: string, maxLength: number): string => {
   // An amount cut from its scale ("$2" of "$2 million") would claim another sum: it goes too.
   if (new RegExp(`^\\s*(?:${SCALE_WORDS})\\b`, 'i').test(text.slice(atWord.length)))
     atWord = atWord.replace(/\S*\d\S*$/, '');
+  // So would a number in words cut in two ("ten" of "ten thousand"): its words go with the cut.
+  if (new RegExp(`^[\\s-]*(?:${NUMBER_WORDS})\\b`, 'i').test(text.slice(atWord.length)))
+    atWord = atWord.replace(new RegExp(`(?:[\\s-]*\\b(?:${NUMBER_WORDS}|a|and))+$`, 'i'), '');
   return `${atWord.replace(/[\s,;:.!?–—-]+$/, '')}…`;
 };
 
@@ -115,6 +129,7 @@ const subjectFor = (
   tone: Tone,
   title: string,
   incentive: Incentive | null,
+  maxLength: number,
 ): string => {
   const templates = subjects[strategy];
   const template = templates[round % templates.length] ?? templates[0] ?? ((t: string) => t);
@@ -122,7 +137,8 @@ const subjectFor = (
   const prefix = voices[tone].subjectPrefix;
   const offer = incentive === null ? '' : ` (${incentive.percent}% off)`;
   const candidates = [`${prefix}${core}${offer}`, `${core}${offer}`, core, title];
-  return candidates.find((c) => c.length <= maxSubjectLength) ?? shorten(title, maxSubjectLength);
+  // Counted in code points, as the brand guardrail counts a subject.
+  return candidates.find((c) => Array.from(c).length <= maxLength) ?? shorten(title, maxLength);
 };
 
 const factFor = (strategy: Strategy, retrieved: RetrievedContent): string => {
@@ -144,6 +160,12 @@ export const composeVariants = (input: ComposeInput): Result<Variant[], ComposeE
   if (input.strategies.length === 0) return err({ kind: 'no-strategies' });
   if (retrieved.length === 0) return err({ kind: 'no-content' });
   const voice = voices[tone];
+  const maxLength = input.maxSubjectLength ?? maxSubjectLength;
+  // The guard blocks a body without the configured signature: it is the sign-off then.
+  const signOff =
+    input.signature === undefined || input.signature.trim() === ''
+      ? `— The ${input.brand.name} team`
+      : input.signature;
   const variants: Variant[] = [];
   for (let i = 0; i < input.count; i += 1) {
     const strategy = input.strategies[i % input.strategies.length] ?? 'control';
@@ -163,13 +185,13 @@ export const composeVariants = (input: ComposeInput): Result<Variant[], ComposeE
       `${leads[strategy](title)} ${factFor(strategy, source)}`,
       ...offerLine,
       voice.closer,
-      `— The ${input.brand.name} team`,
+      signOff,
     ].join('\n\n');
     variants.push({
       id: `${slug(input.segment)}-v${i + 1}-${strategy}-${tone}`,
       strategy,
       tone,
-      subject: subjectFor(strategy, round, tone, title, incentive),
+      subject: subjectFor(strategy, round, tone, title, incentive, maxLength),
       preheader: shorten(source.snippet, maxPreheaderLength),
       body,
       cta: incentive === null ? voice.cta : voice.offerCta,

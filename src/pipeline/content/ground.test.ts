@@ -58,9 +58,10 @@ describe('checkGrounding', () => {
     const incentive = { percent: 15, code: 'SPRING SAVER15' };
     const body = 'Use code SPRING SAVER15 for 15% off.';
     expect(checkGrounding(aVariant({ body }), [doc], incentive)).toEqual({ ok: true });
+    // Without it, the code is a claim of its own (its words in capitals read whole).
     expect(claimsOf(checkGrounding(aVariant({ body }), [doc], null))).toEqual([
       ['percentage', '15%'],
-      ['product-name', 'SPRING SAVER15'],
+      ['code', 'SPRING SAVER15'],
     ]);
     // Its share only: not a count, a span or points that happen to be the same number.
     for (const [text, claim] of [
@@ -169,9 +170,11 @@ describe('checkGrounding', () => {
     expect(extractClaims('a twenty percent saving')).toEqual([
       { text: 'twenty percent', kind: 'percentage', key: '20' },
     ]);
+    // The ten is a figure of its own, as every number in words from two up.
     expect(extractClaims('between ten and twenty-percent off a fifty-dollar bag')).toEqual([
       { text: 'fifty-dollar', kind: 'price', key: 'USD:50' },
       { text: 'twenty-percent', kind: 'percentage', key: '20' },
+      { text: 'ten', kind: 'number', key: '10' },
     ]);
     // "Pounds" is as often a weight: a bare number, as before.
     expect(extractClaims('a 10 pounds bag')).toEqual([{ text: '10', kind: 'number', key: '10' }]);
@@ -353,6 +356,78 @@ describe('checkGrounding', () => {
       expect(problems(body), body).toEqual([]);
   });
 
+  it('reads any number in words from two up as a figure, not only before a unit', () => {
+    // Invented in words as they would be in digits: a discount, social proof, a rating.
+    for (const [body, claim] of [
+      ['Get fifty off your order.', 'fifty'],
+      ['Join ten thousand happy customers.', 'ten thousand'],
+      ['Loved by two million shoppers.', 'two million'],
+      ['Rated four stars by our customers.', 'four'],
+      ['Ten thousand shoppers agree.', 'Ten thousand'],
+    ])
+      expect(claimsInBody(body ?? ''), body).toEqual([['number', claim]]);
+    expect(extractClaims('two million five hundred thousand')).toEqual([
+      { text: 'two million five hundred thousand', kind: 'number', key: '2500000' },
+    ]);
+    // Grounded by the same value in a cited document, in digits or in words.
+    const counts = { ...doc, body: `${doc.body} Over 10,000 members and two million shoppers.` };
+    for (const body of ['Join ten thousand members.', 'Loved by two million shoppers.'])
+      expect(checkGrounding(aVariant({ body }), [counts], null).ok, body).toBe(true);
+    // Not one alone, a name in title case, an ordinal, a word joined to another ("two-factor"),
+    // words that make no single number, nor a likeness.
+    for (const body of [
+      'One more thing: pick the one you like.',
+      'Try the Ten Day Detox Kit, or our Top Ten Picks.',
+      'It ends on the twenty-second.',
+      'Turn on two-factor sign-in.',
+      'Ships in two-three days; open twenty-four seven.',
+      'One of our favourites, two of a kind.',
+    ])
+      expect(
+        claimsInBody(body).filter(([kind]) => kind === 'number'),
+        body,
+      ).toEqual([]);
+  });
+
+  it('reads pc as per cent and quid as pounds sterling', () => {
+    // "30 styles" and "60 days" ground a bare 30 or 60, not a share or a price.
+    const styles = { ...doc, body: 'Over 30 styles, free returns for 60 days, gifts from £60.' };
+    const problems = (body: string) =>
+      claimsOf(
+        checkGrounding(aVariant({ subject: 'Styles', preheader: '', body }), [styles], null),
+      );
+    expect(problems('Take 30pc off everything.')).toEqual([['percentage', '30pc']]);
+    expect(problems('Save 50 quid, or twenty quid.')).toEqual([
+      ['price', '50 quid'],
+      ['price', 'twenty quid'],
+    ]);
+    expect(problems('Gifts from 60 quid.')).toEqual([]);
+    // In capitals, PC is a computer: a bare number.
+    expect(extractClaims('30 PC games')).toEqual([{ text: '30', kind: 'number', key: '30' }]);
+  });
+
+  it('reads a code after code, coupon or promo as a claim only the incentive or a source grounds', () => {
+    for (const [body, claim] of [
+      ['Use code SAVE50 at checkout.', 'SAVE50'],
+      ['Promo: WELCOME10 for new members.', 'WELCOME10'],
+      ['Your coupon code is GOLDVIP today.', 'GOLDVIP'],
+      ['Enter discount code spring24 now.', 'spring24'],
+    ])
+      expect(claimsInBody(body ?? ''), body).toEqual([['code', claim]]);
+    // A word after "code" is no code.
+    expect(claimsInBody('Use the code below. No coupon needed.')).toEqual([]);
+    // The incentive's code, in any case, and a code a cited document gives, are grounded.
+    const incentive = { percent: 25, code: 'GOLD25' };
+    expect(
+      checkGrounding(aVariant({ body: 'Use code gold25 for 25% off.' }), [doc], incentive).ok,
+    ).toBe(true);
+    expect(
+      claimsOf(checkGrounding(aVariant({ body: 'Use code SAVE50.' }), [doc], incentive)),
+    ).toEqual([['code', 'SAVE50']]);
+    const coded = { ...doc, body: `${doc.body} Enter SAVE50 at checkout.` };
+    expect(checkGrounding(aVariant({ body: 'Use code SAVE50.' }), [coded], null).ok).toBe(true);
+  });
+
   it('rejects bare numbers the sources do not state', () => {
     expect(
       claimsOf(checkGrounding(aVariant({ body: 'It runs for 72 hours.' }), [doc], null)),
@@ -385,8 +460,10 @@ describe('checkGrounding', () => {
         ['number', '4K'],
       ],
     );
-    // Digits inside a word or a code are no claim; the 48 of "48h" is the source's 48.
-    expect(claimsInBody('Use code x5f3a9c: over in 48h.')).toEqual([]);
+    // Digits inside a word or a code are no number; the 48 of "48h" is the source's 48. The
+    // code itself is a claim of its own.
+    expect(claimsInBody('Use code x5f3a9c: over in 48h.')).toEqual([['code', 'x5f3a9c']]);
+    expect(claimsInBody('Ref. x5f3a9c: over in 48h.')).toEqual([]);
     expect(claimsInBody('Earn fifty points, or twenty pounds off.')).toEqual([
       ['number', 'fifty points'],
       ['number', 'twenty pounds'],

@@ -4,7 +4,8 @@ import { isEnglishWord } from './english-words.js';
 import { maskLiquidKeepingLiterals, normalise } from './text.js';
 import { foldedText } from '../../core/visible-text.js';
 
-export type ClaimKind = 'citation' | 'percentage' | 'price' | 'date' | 'number' | 'product-name';
+export type ClaimKind =
+  'citation' | 'percentage' | 'price' | 'date' | 'number' | 'product-name' | 'code';
 
 export interface GroundingProblem {
   /** The offending text as written in the variant (or the cited id). */
@@ -89,6 +90,8 @@ const currencies: Record<string, string> = {
   yen: 'JPY',
   '₹': 'INR',
   rupees: 'INR',
+  // Never a weight, unlike "pounds".
+  quid: 'GBP',
 };
 /** ISO 4217 codes Herald reads beside an amount (the currencies' own marks above too). */
 const currencyCodes =
@@ -103,7 +106,7 @@ const currencyOf = (mark: string): string => {
  */
 const symbols = '(?:(?<![\\p{L}\\p{N}])([A-Za-z]{1,3}\\$)|([$€£¥₹]))';
 // Not "pounds": as often a weight as a price.
-const currencyWords = `(${currencyCodes}|dollars?|bucks|euros?|yen|rupees)`;
+const currencyWords = `(${currencyCodes}|dollars?|bucks|euros?|yen|rupees|quid)`;
 
 const smallNumbers: Record<string, number> = {
   a: 1,
@@ -135,43 +138,55 @@ const smallNumbers: Record<string, number> = {
   eighty: 80,
   ninety: 90,
 };
+/** The words that multiply what comes before them ("two million"), by what they multiply it by. */
+const largeNumbers: Readonly<Record<string, number>> = {
+  thousand: 1e3,
+  million: 1e6,
+  billion: 1e9,
+};
 const numberWord = `(?:${Object.keys(smallNumbers)
   .filter((w) => w !== 'a')
-  .join('|')}|hundred|thousand)`;
+  .join('|')}|hundred|thousand|million|billion)`;
+/** Every word of a number in words, as a pattern (what the composer never cuts in two). */
+export const NUMBER_WORDS = numberWord;
 /**
- * A number written in words ("twenty-five", "a hundred", "two hundred and fifty"); "a" only
- * before hundred or thousand, "and" only after them ("ten and twenty percent" is two numbers).
+ * A number written in words ("twenty-five", "a hundred", "two hundred and fifty", "two
+ * million"); "a" only before hundred, thousand, million or billion, "and" only after hundred or
+ * thousand ("ten and twenty percent" is two numbers).
  */
-const inWords = `((?:a[\\s-]+(?=hundred|thousand))?${numberWord}(?:(?:(?<=hundred|thousand)[\\s-]+and)?[\\s-]+${numberWord})*)`;
+const inWords = `((?:a[\\s-]+(?=hundred|thousand|million|billion))?${numberWord}(?:(?:(?<=hundred|thousand)[\\s-]+and)?[\\s-]+${numberWord})*)`;
 
 /** The value of a number written in words (`inWords`). */
 const valueOfWords = (words: string): number => {
   let total = 0;
   let current = 0;
   for (const word of words.toLowerCase().split(/[\s-]+/)) {
+    const large = largeNumbers[word];
     if (word === 'hundred') current = (current === 0 ? 1 : current) * 100;
-    else if (word === 'thousand') {
-      total += (current === 0 ? 1 : current) * 1000;
+    else if (large !== undefined) {
+      total += (current === 0 ? 1 : current) * large;
       current = 0;
     } else current += smallNumbers[word] ?? 0;
   }
   return total + current;
 };
 
-type NumberPart = 'unit' | 'teen' | 'ten' | 'hundred' | 'thousand';
+type NumberPart = 'unit' | 'teen' | 'ten' | 'hundred' | 'large';
 const partOf = (word: string): NumberPart => {
-  if (word === 'hundred' || word === 'thousand') return word;
+  if (word === 'hundred') return word;
+  if (largeNumbers[word] !== undefined) return 'large';
   const value = smallNumbers[word] ?? 0;
   return value >= 20 ? 'ten' : value >= 10 ? 'teen' : 'unit';
 };
 // What may follow each part of one number: "twenty-four", "two hundred and five", "three
-// thousand two hundred"; not "two-three" or "twenty-four seven", which are two numbers.
+// thousand two hundred", "two million"; not "two-three" or "twenty-four seven", which are two
+// numbers.
 const follows: Record<NumberPart, readonly NumberPart[]> = {
-  unit: ['hundred', 'thousand'],
-  teen: ['hundred', 'thousand'],
-  ten: ['unit', 'hundred', 'thousand'],
-  hundred: ['unit', 'teen', 'ten', 'thousand'],
-  thousand: ['unit', 'teen', 'ten'],
+  unit: ['hundred', 'large'],
+  teen: ['hundred', 'large'],
+  ten: ['unit', 'hundred', 'large'],
+  hundred: ['unit', 'teen', 'ten', 'large'],
+  large: ['unit', 'teen', 'ten'],
 };
 /** Whether words matched by `inWords` make one number, not several side by side. */
 const isOneNumber = (words: string): boolean => {
@@ -184,8 +199,7 @@ const isOneNumber = (words: string): boolean => {
   return parts.every((part, i) => {
     const before = parts[i - 1];
     if (before === undefined) return true;
-    if (before === 'unit' && parts[i - 2] === 'ten')
-      return part === 'hundred' || part === 'thousand';
+    if (before === 'unit' && parts[i - 2] === 'ten') return part === 'hundred' || part === 'large';
     return follows[before].includes(part);
   });
 };
@@ -300,6 +314,26 @@ const offerOf = (m: RegExpExecArray): [number, number] => {
   return [countOf(m[4]), countOf(m[5])];
 };
 
+/** Whether a number in words matched at `m` is part of a name in title case ("Top Ten Picks"). */
+const inTitleCaseName = (m: RegExpExecArray): boolean => {
+  if (!/^\p{Lu}/u.test(m[0])) return false;
+  // At a sentence's start a capital is grammar's, unless the next word has one too.
+  const atStart = sentenceBreak.test(m.input.slice(0, m.index));
+  return !atStart || /^[ \t]+\p{Lu}/u.test(m.input.slice(m.index + m[0].length));
+};
+
+/** The words that offer a code, in the cases they are written in ("code", "Promo", "COUPON"). */
+const codeWord = `(?:${['promo', 'coupon', 'voucher', 'discount', 'code']
+  .flatMap((w) => [w, `${w.slice(0, 1).toUpperCase()}${w.slice(1)}`, w.toUpperCase()])
+  .join('|')})`;
+/**
+ * Whether a word after "code" is one: letters with a digit ("SAVE50", "x5f3a9c") or three
+ * capitals or more ("WELCOME"); not a word ("code below") nor a number alone, read as a number.
+ */
+const isCodeLike = (word: string): boolean =>
+  /\p{L}/u.test(word) &&
+  (/\p{N}/u.test(word) || /^[\p{Lu}_-]{3,}$/u.test(word.split(/[ \t]/)[0] ?? ''));
+
 /**
  * Claim extractors, in the order they run. Each one blanks out what it matched so that, say, the
  * 50 of "50%" is not read again as a bare number.
@@ -310,6 +344,8 @@ const extractors: readonly {
   key: (m: RegExpExecArray) => string;
   /** Whether a match is a claim of this kind (when left out, every match is). */
   accept?: (m: RegExpExecArray) => boolean;
+  /** The claim as named in a problem (when left out, the whole match). */
+  text?: (m: RegExpExecArray) => string;
 }[] = [
   {
     kind: 'price',
@@ -359,8 +395,10 @@ const extractors: readonly {
   },
   {
     kind: 'percentage',
-    pattern: /\b(\d+(?:\.\d+)?)[\s-]?(?:%|percent\b|per cent\b|pct\b)/gi,
+    // "pc" as written in lower case ("30pc off"): "30 PC games" are computers.
+    pattern: /\b(\d+(?:\.\d+)?)[\s-]?(?:%|percent\b|per cent\b|pct\b|(pc)\b)/gi,
     key: (m) => amountOf(m[1] ?? ''),
+    accept: (m) => m[2] === undefined || m[2] === 'pc',
   },
   {
     kind: 'date',
@@ -479,11 +517,53 @@ const extractors: readonly {
     // a name ("the Seven Day Kit"), nor words that make no single number ("two-three days").
     kind: 'number',
     pattern: new RegExp(
-      `\\b(?!one\\b(?![\\s-]+(?:hundred|thousand)))${inWords}[\\s-]+(?:more[\\s-]+)?(?:left|remaining|to[\\s-]+go|seconds|(?:minute|hour|day|night|week|month|year|pound|cent|point|credit)s?|quid|pence)\\b`,
+      `\\b(?!one\\b(?![\\s-]+(?:hundred|thousand|million|billion)))${inWords}[\\s-]+(?:more[\\s-]+)?(?:left|remaining|to[\\s-]+go|seconds|(?:minute|hour|day|night|week|month|year|pound|cent|point|credit)s?|pence)\\b`,
       'gi',
     ),
     key: (m) => String(valueOfWords(m[1] ?? '')),
     accept: (m) => !/\p{Lu}/u.test(m[0].slice(1)) && isOneNumber(m[1] ?? ''),
+  },
+  {
+    // Any other number in words from two up is a figure too ("fifty off", "ten thousand happy
+    // customers", "two million shoppers", "five stars"): in digits it would be one. Not "one"
+    // alone, nor a number starting at its scale ("thousand" of "200 thousand", read with its
+    // digits below), nor one in title case that is part of a name ("the Ten Day Detox Kit",
+    // "Top Ten Picks"), nor words that make no single number: nor their first word alone, so
+    // "two-three days" and "twenty-four seven" claim nothing, as "twenty-second" (an ordinal).
+    // "Two of a kind" is a likeness, not a count.
+    kind: 'number',
+    pattern: new RegExp(
+      `(?<![\\p{L}\\p{N}'’-])(?!one\\b(?![\\s-]+(?:hundred|thousand|million|billion)))${inWords}(?![\\p{L}\\p{N}]|-\\p{L}|[\\s-]+${numberWord}\\b|[\\s-]+of[\\s-]+a[\\s-]+kind\\b)`,
+      'giu',
+    ),
+    key: (m) => String(valueOfWords(m[1] ?? '')),
+    accept: (m) => {
+      const words = m[1] ?? '';
+      const first = words.split(/[\s-]+/)[0]?.toLowerCase() ?? '';
+      return (
+        first !== 'hundred' &&
+        largeNumbers[first] === undefined &&
+        valueOfWords(words) >= 2 &&
+        isOneNumber(words) &&
+        !inTitleCaseName(m)
+      );
+    },
+  },
+  {
+    // A code after the word that offers it ("use code SAVE50", "promo: WELCOME10", "coupon
+    // code x5f3a9c"): a claim only the incentive's code or a cited document grounds. Code-like:
+    // with a digit, or in capitals (three or more); a run of such words in capitals is read
+    // whole ("code SPRING SAVER15").
+    kind: 'code',
+    // Case-sensitive (under `i`, \\p{Lu} takes any letter): the words before a code in the
+    // cases they are written in.
+    pattern: new RegExp(
+      `\\b${codeWord}(?:[\\s-]+${codeWord})?s?(?:[ \\t]+is\\b)?[ \\t]*[:=]?[ \\t]*["'“‘]?([\\p{L}\\p{N}][\\p{L}\\p{N}_-]*(?:[ \\t]+(?=[\\p{Lu}_-]*\\p{N})[\\p{Lu}\\p{N}_-]+(?![\\p{L}\\p{N}_-]))*)`,
+      'gu',
+    ),
+    key: (m) => normalise(m[1] ?? ''),
+    accept: (m) => isCodeLike(m[1] ?? ''),
+    text: (m) => m[1] ?? '',
   },
   {
     // So many times as much: "double points", "triple the credits", "twice the rewards" —
@@ -653,10 +733,10 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
     marked = marked.split(phrase).join('_'.repeat(phrase.length));
   }
   const claims: Claim[] = [];
-  for (const { kind, pattern, key, accept } of extractors) {
+  for (const { kind, pattern, key, accept, text: named } of extractors) {
     for (const m of [...rest.matchAll(new RegExp(pattern.source, pattern.flags))]) {
       if (accept?.(m) === false) continue;
-      claims.push({ text: m[0].trim(), kind, key: key(m) });
+      claims.push({ text: (named?.(m) ?? m[0]).trim(), kind, key: key(m) });
       rest = blank(rest, m.index, m[0].length);
       marked = blank(marked, m.index, m[0].length);
     }
@@ -678,6 +758,7 @@ const factsOf = (sources: readonly string[]): Facts => {
     date: new Set(),
     number: new Set(),
     'product-name': new Set(),
+    code: new Set(),
   };
   const numbers = new Set<string>();
   for (const source of sources) {
@@ -719,6 +800,7 @@ const isGrounded = (claim: Claim, facts: Facts): boolean => {
       // Written in digits in a source, or in words with a unit ("three days").
       return facts.numbers.has(claim.key) || facts.keys.number.has(claim.key);
     case 'product-name':
+    case 'code':
       return facts.text.includes(` ${claim.key} `);
   }
 };
@@ -763,8 +845,11 @@ export const checkGrounding = (
     // A claim made twice (in the subject and the body) is named once.
     if (named.has(`${claim.kind} ${claim.text}`)) continue;
     named.add(`${claim.kind} ${claim.text}`);
-    // The incentive grounds its own share only, not a count, a span or points of that size.
-    const fromIncentive = claim.kind === 'percentage' && incentiveKeys.includes(claim.key);
+    // The incentive grounds its own share only, not a count, a span or points of that size,
+    // and its own code (written in another case, it is not blanked above).
+    const fromIncentive =
+      (claim.kind === 'percentage' && incentiveKeys.includes(claim.key)) ||
+      (claim.kind === 'code' && incentive !== null && normalise(incentive.code) === claim.key);
     if (fromIncentive || isGrounded(claim, facts)) continue;
     problems.push({
       claim: claim.text,
