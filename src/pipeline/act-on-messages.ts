@@ -2,6 +2,7 @@
 // data-subject requests. Each runs render ─▶ guard ─▶ record in one transaction, like the
 // scheduler's decisions: there is no side door into the outbox.
 import { createHash } from 'node:crypto';
+import stableStringify from 'safe-stable-stringify';
 import type { Decision } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import type { JsonObject } from '../core/event.js';
@@ -23,6 +24,8 @@ import {
 import { checkAtHandOff, messageCost, type GuardResult } from './guard/index.js';
 import { verdict } from './guard/guard-types.js';
 import { appendAudit, messageAuditData } from './record/index.js';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 export interface SendRequest {
   customerId: CustomerId;
@@ -67,16 +70,18 @@ export const sendNow = async (
     throw new AppError('invalid-input', `no template named "${request.template}"`, {
       problems: [{ path: '/template', message: `no template named "${request.template}"` }],
     });
-  const requestHash = createHash('sha256')
-    .update(JSON.stringify([request.customerId, request.channel, request.template, request.data]))
-    .digest('hex');
+  const parts = [request.customerId, request.channel, request.template, request.data];
+  // Keys sorted at every level: a retry whose client wrote `data` in another key order is the
+  // same request. A key stored before they were sorted is matched as it was hashed then.
+  const requestHash = sha256(stableStringify(parts) ?? '');
+  const unsortedHash = sha256(JSON.stringify(parts));
   const key = request.idempotencyKey === null ? null : `${request.by}:${request.idempotencyKey}`;
   return store.transaction(async (tx) => {
     await tx.lock([request.customerId, ...(key === null ? [] : [`idempotency:${key}`])]);
     if (key !== null) {
       const known = await tx.findIdempotent(key);
       if (known !== null) {
-        if (known.requestHash !== requestHash)
+        if (known.requestHash !== requestHash && known.requestHash !== unsortedHash)
           throw new AppError(
             'conflict',
             'this Idempotency-Key was used for a different request: use a new key',

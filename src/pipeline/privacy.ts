@@ -22,6 +22,11 @@ export interface CustomerExport {
   profile: ProfileState | null;
   /** What Herald works out about them (GDPR art. 15(1)(h), profiling): RFM, churn risk … */
   computed: ComputedProfile | null;
+  /**
+   * What the trained models say of them, as the profile API shows it: P(alive), expected
+   * purchases, CLV, the churn risk's scorer, the conversion probability per channel.
+   */
+  predicted: unknown;
   events: StoredEvent[];
   decisions: Decision[];
   messages: MessageRecord[];
@@ -53,7 +58,8 @@ const ALL = 1_000_000;
 /**
  * Everything Herald holds about a customer (GDPR art. 15), and the export is audited.
  * `figures` works out the profile's figures as the profile stage does (the profile API's
- * `computed`); a trained model's predictions, which that API adds, are not part of it.
+ * `computed`), `predictions` what the trained models say of them (its `predicted`): profiling
+ * the customer has a right to see as much as staff do.
  */
 export const exportCustomer = async (
   store: Store,
@@ -61,6 +67,11 @@ export const exportCustomer = async (
   by: string,
   nowMs: number,
   figures: (state: ProfileState, nowMs: number) => ComputedProfile,
+  predictions: (
+    customerId: CustomerId,
+    computed: ComputedProfile,
+    nowMs: number,
+  ) => Promise<unknown>,
 ): Promise<CustomerExport> => {
   const profile = await store.getProfile(customerId);
   if (profile === undefined) throw new AppError('not-found', `no customer ${customerId}`);
@@ -83,11 +94,13 @@ export const exportCustomer = async (
     await Promise.all(mergedCustomerIds(customerId, links).map((id) => store.unitsOfCustomer(id)))
   ).flat();
   const messages = await store.listMessages({ customerId, limit: ALL });
+  const computed = figures(profile.state, nowMs);
   return {
     customerId,
     exportedAt: new Date(nowMs).toISOString(),
     profile: profile.state,
-    computed: figures(profile.state, nowMs),
+    computed,
+    predicted: await predictions(customerId, computed, nowMs),
     events: (await store.listEvents(customerId, ALL)).reverse(),
     decisions: await store.listDecisions({ customerId, limit: ALL }),
     messages,

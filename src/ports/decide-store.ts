@@ -146,8 +146,8 @@ export interface DecisionQuery {
   customerId?: CustomerId;
   agent?: string;
   status?: string;
-  /** Decisions created before this one (by creation order), for paging. */
-  beforeId?: string;
+  /** Decisions that come after this position (creation time, then id, descending), for paging. */
+  before?: { createdAtMs: number; id: string };
   limit: number;
 }
 

@@ -64,6 +64,21 @@ for (const factory of storeFactories)
         expect(refused.body).toContain('not allowed together with creative');
       });
 
+      it('refuses a send time the calendar does not have, naming it', async () => {
+        for (const sendAt of ['2026-06-30T23:59:60Z', '9999-12-31T23:00:00-05:00']) {
+          const refused = await admin('POST', '/v1/campaigns', {
+            id: 'leap',
+            template: 'upsell',
+            channels: ['email'],
+            sendAt,
+          });
+          expect([sendAt, refused.statusCode]).toEqual([sendAt, 400]);
+          expect(refused.json()).toMatchObject({
+            error: { message: expect.stringMatching(/^sendAt: /) },
+          });
+        }
+      });
+
       it('writes cited variants, gives each customer one, sends it, and credits orders to it', async () => {
         const customers = Array.from({ length: 60 }, (_, i) => `cr${i}`);
         for (const id of customers)

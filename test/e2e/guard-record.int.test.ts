@@ -341,6 +341,20 @@ for (const factory of storeFactories) {
         { 'idempotency-key': 'k-1' },
       );
       expect(reused.statusCode).toBe(409);
+      // The same data with its keys in another order is the same request, retried.
+      const ordered = async (data: object) =>
+        call(
+          'POST',
+          '/v1/sends',
+          { userId: 'eve', channel: 'email', template: 'upsell', data },
+          marketerToken,
+          { 'idempotency-key': 'k-2' },
+        );
+      const once = await ordered({ a: 1, b: { c: 2, d: 3 } });
+      const retried = await ordered({ b: { d: 3, c: 2 }, a: 1 });
+      expect([once.statusCode, retried.statusCode]).toEqual([201, 200]);
+      expect(retried.json()).toEqual(once.json());
+      expect((await ordered({ a: 1, b: { c: 2, d: 4 } })).statusCode).toBe(409);
       // A numeric user id, as the tracking API takes one, names the same customer.
       await identify('12345', { email: 'n@example.com' });
       const numeric = await call(
@@ -814,7 +828,12 @@ for (const factory of storeFactories) {
         work: { key: string; status: string }[];
         apiSends: { key: string; answer: { decisionId: string } }[];
         captured: { messageId: string; recipient: string }[];
+        predicted: unknown;
       }>();
+      // What the models say of them, as staff see it on the profile.
+      const shown = (await call('GET', '/v1/profiles/exa')).json<{ predicted: unknown }>();
+      expect(exported.predicted).toEqual(shown.predicted);
+      expect(exported.predicted).toMatchObject({ churnRiskSource: 'rules', conversion: {} });
       expect(exported.orders.map((o) => [o.orderId, o.cancelled])).toEqual([
         ['o-1', true],
         ['o-2', false],
@@ -1007,6 +1026,7 @@ for (const factory of storeFactories) {
           'ops',
           clock.nowMs(),
           herald.services.guard.figures,
+          () => Promise.resolve(null),
         ),
       ).rejects.toMatchObject({ code: 'not-found' });
       expect(await store.pseudonymsOfCustomer(toCustomerId('hal'))).toEqual([]);

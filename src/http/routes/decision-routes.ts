@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { CAMPAIGN_ID_PATTERN, MAX_CODE_VALID_HOURS, type Decision } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
+import { parseDateInput } from '../../core/time.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { Membership, WorkRecord } from '../../ports/decide-store.js';
 import { allow, MARKET, READ, type Access } from '../auth.js';
@@ -61,6 +62,22 @@ export const registerDecisionRoutes = (
     if (id === undefined) throw new AppError('not-found', `no customer with userId "${userId}"`);
     return id;
   };
+  /**
+   * Where a page starts: a `next` carries the position itself (`<createdAtMs>_<id>`), so a page
+   * after a decision erased since (its customer's) goes on where it was; a bare decision id,
+   * as pages answered before, is looked up. One that names nothing is a 400, not an empty page
+   * a client would read as the end.
+   */
+  const decisionCursorOf = async (before: string): Promise<{ createdAtMs: number; id: string }> => {
+    const position = /^(\d{1,16})_(.+)$/.exec(before);
+    if (position !== null) return { createdAtMs: Number(position[1]), id: position[2] ?? '' };
+    const anchor = await store.getDecision(before);
+    if (anchor === undefined)
+      throw new AppError('invalid-input', `before names no decision: "${before.slice(0, 80)}"`, {
+        problems: [{ path: '/querystring/before', message: 'pass the `next` of the page before' }],
+      });
+    return { createdAtMs: anchor.createdAtMs, id: anchor.id };
+  };
   app.get<{
     Querystring: {
       customerId?: string;
@@ -83,7 +100,10 @@ export const registerDecisionRoutes = (
             ),
           ),
           before: Type.Optional(
-            Type.String({ minLength: 1, description: 'A decision id: the page after it.' }),
+            Type.String({
+              minLength: 1,
+              description: 'The `next` of the page before (or a decision id): the page after it.',
+            }),
           ),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         }),
@@ -92,17 +112,21 @@ export const registerDecisionRoutes = (
     async (request) => {
       const q = request.query;
       const customerId = q.customerId === undefined ? undefined : await customerOf(q.customerId);
+      const before = q.before === undefined ? undefined : await decisionCursorOf(q.before);
       const decisions = await store.listDecisions({
         limit: q.limit,
         ...(customerId === undefined ? {} : { customerId }),
         ...(q.agent === undefined ? {} : { agent: q.agent }),
         ...(q.status === undefined ? {} : { status: q.status }),
-        ...(q.before === undefined ? {} : { beforeId: q.before }),
+        ...(before === undefined ? {} : { before }),
       });
       const last = decisions.at(-1);
       return {
         decisions: decisions.map(toDecisionView),
-        next: decisions.length === q.limit && last !== undefined ? last.id : null,
+        next:
+          decisions.length === q.limit && last !== undefined
+            ? `${String(last.createdAtMs)}_${last.id}`
+            : null,
       };
     },
   );
@@ -180,7 +204,9 @@ export const registerDecisionRoutes = (
           problems: [{ path: '/template', message: `no template named "${b.template}"` }],
         });
       const nowMs = services.clock.nowMs();
-      const sendAtMs = b.sendAt === undefined ? nowMs : Date.parse(b.sendAt);
+      // Read as every date the API takes: a time the calendar does not have (`23:59:60`), or a
+      // year past 9999, is a 400 naming the field, not a campaign scheduled at NaN.
+      const sendAtMs = b.sendAt === undefined ? nowMs : parseDateInput(b.sendAt, 'sendAt');
       // Creative: variants written from the approved library now, one per customer by hash.
       const launched = await launchCampaign(
         store,

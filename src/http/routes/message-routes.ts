@@ -22,6 +22,7 @@ import { optedOutOfSale } from '../../core/profile.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { ADMIN, allow, MARKET, principalOfRequest, READ, REVIEW, type Access } from '../auth.js';
 import { tooDeepAt, tooDeepMessage } from '../../core/json-depth.js';
+import { predictionsOf } from './predictions.js';
 import { NOT_BLANK } from '../schema-errors.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -287,6 +288,7 @@ export const registerMessageRoutes = (
       principalOfRequest(request).name,
       services.clock.nowMs(),
       services.guard.figures,
+      predictionsOf(services),
     ),
   );
   app.post<{ Params: { userId: string }; Body: { reason: string } }>(

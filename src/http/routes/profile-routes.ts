@@ -4,11 +4,9 @@ import { AppError } from '../../core/errors.js';
 import type { StoredEvent } from '../../core/event.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { deriveComputed } from '../../pipeline/profile/index.js';
-import { predictConversion, predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
-import type { CustomerId } from '../../core/ids.js';
-import type { ModelVersion } from '../../ports/model-store.js';
 import type { Services } from '../../app/create-services.js';
 import { allow, READ, type Access } from '../auth.js';
+import { predictionsOf } from './predictions.js';
 
 /**
  * An instant as ISO-8601, or null when there is none — or none a calendar has: a signup time
@@ -83,69 +81,7 @@ export const registerProfileRoutes = (
     return customerId;
   };
   const admin = allow(access, READ);
-  /**
-   * The customer's probability of converting on each channel (and the strategies' rates) under
-   * the latest conversion run, or why there is none.
-   */
-  const conversionFor = async (customerId: CustomerId, recent: readonly ModelVersion[]) => {
-    const latest = recent.find((m) => m.kind === 'conversion');
-    if (latest === undefined)
-      return {
-        modelVersion: null,
-        reason: 'no conversion model trained yet (herald models train)',
-      };
-    const prediction = predictConversion(
-      latest,
-      await store.listCustomerMessageOutcomes(customerId),
-    );
-    return prediction ?? { modelVersion: latest.version, reason: latest.reason };
-  };
-  /**
-   * The latest trained CLV model's figures for the customer, and the live churn risk with the
-   * scorer that made it: the trained churn model (its version) or the rule-based score (and why).
-   */
-  const predictedFor = async (customerId: CustomerId, computed: ComputedProfile, nowMs: number) => {
-    const churn =
-      computed.churnModelVersion === null
-        ? {
-            churnRisk: computed.churnRisk,
-            churnRiskSource: 'rules' as const,
-            churnModelVersion: null,
-            churnRiskReason:
-              churnModel.current() === null ? churnModel.why() : 'the customer has no orders',
-          }
-        : {
-            churnRisk: computed.churnRisk,
-            churnRiskSource: 'model' as const,
-            churnModelVersion: computed.churnModelVersion,
-          };
-    const recent = await store.listModels(20);
-    const conversion = await conversionFor(customerId, recent);
-    const latest = recent.find((m) => toClvModel(m) !== null);
-    if (latest === undefined)
-      return {
-        modelVersion: null,
-        reason: 'no trained model (herald models train)',
-        ...churn,
-        conversion,
-      };
-    const orders = await store.listCustomerOrders(customerId);
-    let prediction: ReturnType<typeof predictForCustomer>;
-    try {
-      prediction = predictForCustomer(latest, orders, nowMs);
-    } catch (error) {
-      // A model's numerical failure for one customer is no failure of their profile.
-      return {
-        modelVersion: latest.version,
-        reason: `the model could not score this customer: ${error instanceof Error ? error.message : String(error)}`,
-        ...churn,
-        conversion,
-      };
-    }
-    if (prediction === null)
-      return { modelVersion: latest.version, reason: 'no orders to score', ...churn, conversion };
-    return { ...prediction, ...churn, conversion };
-  };
+  const predictedFor = predictionsOf(services);
   app.get<{ Params: { userId: string } }>('/v1/profiles/:userId', admin, async (request) => {
     const row = await store.getProfile(await resolve(request.params.userId));
     if (row === undefined)

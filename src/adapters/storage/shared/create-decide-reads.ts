@@ -15,20 +15,14 @@ export const createDecideReads = (db: Kysely<Database>): DecideReads => ({
     if (query.customerId !== undefined) q = q.where('customer_id', '=', query.customerId);
     if (query.agent !== undefined) q = q.where('agent', '=', query.agent);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
-    if (query.beforeId !== undefined) {
-      const anchor = await db
-        .selectFrom('decisions')
-        .select(['created_at_ms', 'id'])
-        .where('id', '=', query.beforeId)
-        .executeTakeFirst();
-      if (anchor === undefined) return [];
+    const before = query.before;
+    if (before !== undefined)
       q = q.where((eb) =>
         eb.or([
-          eb('created_at_ms', '<', anchor.created_at_ms),
-          eb.and([eb('created_at_ms', '=', anchor.created_at_ms), eb('id', '<', anchor.id)]),
+          eb('created_at_ms', '<', before.createdAtMs),
+          eb.and([eb('created_at_ms', '=', before.createdAtMs), eb('id', '<', before.id)]),
         ]),
       );
-    }
     return (await q.execute()).map(toDecision);
   },
   async getDecision(id) {
