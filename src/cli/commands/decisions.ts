@@ -61,7 +61,11 @@ export const explainDecision = (d: Decision): string => {
   for (const r of d.reasons) lines.push(`    - ${r}`);
   if (d.alternatives.length > 0) {
     lines.push('  instead of:');
-    for (const a of d.alternatives) lines.push(`    - ${a.agent}/${a.action}: ${a.reason}`);
+    for (const a of d.alternatives) {
+      lines.push(`    - ${a.agent}/${a.action}: ${a.reason}`);
+      // Why its agent wanted the customer (absent on decisions made before it was kept).
+      for (const r of a.reasons ?? []) lines.push(`        · ${r}`);
+    }
   }
   return lines.join('\n');
 };
