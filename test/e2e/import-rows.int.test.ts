@@ -91,6 +91,29 @@ describe('herald import, row by row', () => {
     });
   });
 
+  it('rejects an NDJSON customer without the time --map timestamp= names, not timing it now', async () => {
+    const lines = [
+      { customer_id: 'n1', email: 'n1@x.io', updated_at: '2025-07-01T00:00:00Z' },
+      { customer_id: 'n2', email: 'n2@x.io' },
+    ].map((l) => JSON.stringify(l));
+    const path = file('customers.ndjson', lines.join('\n'));
+    const summary = await load('customers', path, ['timestamp=updated_at']);
+    expect(summary).toMatchObject({ accepted: 1, rejected: 1 });
+    expect(summary.errors).toEqual([
+      {
+        line: 2,
+        problems: [
+          {
+            path: 'line 2/timestamp',
+            message: 'no updated_at cell in this row (from --map timestamp=updated_at)',
+          },
+        ],
+      },
+    ]);
+    expect((await profile('n1'))?.lastSeenAtMs).toBe(Date.parse('2025-07-01T00:00:00Z'));
+    expect(await profile('n2')).toBeUndefined();
+  });
+
   it('does not file an order under a customer named after its order id', async () => {
     const csv = file(
       'orders.csv',

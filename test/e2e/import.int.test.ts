@@ -9,6 +9,9 @@ import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { importFile } from '../../src/cli/commands/import-file.js';
 import { toMessageId, type CustomerId } from '../../src/core/ids.js';
+import type { CustomerView } from '../../src/pipeline/decide/proposal.js';
+import { evaluateCondition } from '../../src/pipeline/decide/journeys/evaluate-condition.js';
+import type { Membership } from '../../src/ports/decide-store.js';
 import { unfinishedLoad } from '../../src/pipeline/profile/index.js';
 import { aTrack, anIdentify } from '../../src/pipeline/profile/test-builders.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -668,6 +671,71 @@ describe('herald import', () => {
     });
   });
 
+  it('stops before any row when --map names a column the CSV header does not have', async () => {
+    const path = file('c.csv', 'customer_id,email,signup_date\nc1,a@x.io,2021-03-04T00:00:00Z\n');
+    for (const map of [
+      ['userId=customer_id', 'timestamp=signupdate'],
+      ['userId=customerid', 'timestamp=signup_date'],
+    ])
+      await expect(
+        importFile(services, 'customers', path, { map, batchSize: '1000' }, sink),
+      ).rejects.toMatchObject({ code: 'invalid-input' });
+    await expect(
+      importFile(
+        services,
+        'customers',
+        path,
+        {
+          map: ['userId=customer_id', 'timestamp=signupdate', 'anonymousId=visitor'],
+          batchSize: '1000',
+        },
+        sink,
+      ),
+    ).rejects.toMatchObject({
+      message: `--map timestamp=signupdate, --map anonymousId=visitor: ${path} has no column "signupdate", "visitor"; its columns are "customer_id", "email", "signup_date" (did you mean "signup_date" for "signupdate"?)`,
+    });
+    // Neither an optional field (timed at the import) nor a required one (every row rejected).
+    expect((await services.store.counts()).profiles).toBe(0);
+    const orders = file('o.csv', 'customer_id,order_id,amount,date\nc1,o1,10,2025-01-01\n');
+    await expect(
+      importFile(
+        services,
+        'orders',
+        orders,
+        { map: ['total=total_amount'], batchSize: '1000' },
+        sink,
+      ),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/has no column "total_amount"/) });
+  });
+
+  it('stores what a re-import under a corrected mapping makes, and only once', async () => {
+    // signup_date is no column a time is looked for in: the first import times it now.
+    const path = file('c.csv', 'customer_id,email,signup_date\nc1,a@x.io,2021-03-04T00:00:00Z\n');
+    const options = (map: string[]) => ({ map: ['userId=customer_id', ...map], batchSize: '1000' });
+    expect(await importFile(services, 'customers', path, options([]), sink)).toMatchObject({
+      stored: 1,
+    });
+    const fixed = options(['timestamp=signup_date']);
+    expect(await importFile(services, 'customers', path, fixed, sink)).toMatchObject({
+      stored: 1,
+      duplicates: 0,
+    });
+    expect((await profile('c1'))?.firstSeenAtMs).toBe(Date.parse('2021-03-04T00:00:00Z'));
+    expect(await importFile(services, 'customers', path, fixed, sink)).toMatchObject({
+      stored: 0,
+      duplicates: 1,
+    });
+    const events = file(
+      'e.csv',
+      'user_id,event,date,local_date\nu1,Signed Up,2024-01-02T03:00:00Z,2024-01-01T22:00:00Z\n',
+    );
+    const load = (map: string[]) =>
+      importFile(services, 'events', events, { map, batchSize: '1000' }, sink);
+    expect(await load([])).toMatchObject({ stored: 1 });
+    expect(await load(['timestamp=local_date'])).toMatchObject({ stored: 1, duplicates: 0 });
+    expect(await load(['timestamp=local_date'])).toMatchObject({ stored: 0, duplicates: 1 });
+  });
+
   it('names the allowed kinds for an unknown kind, and the file when it is missing', async () => {
     const path = file('c.csv', 'id,name\nk1,Kim\n');
     await expect(
@@ -708,6 +776,41 @@ describe('herald import', () => {
         location: 'New York',
         age: 35,
       });
+    });
+
+    it('reads the money and rate columns as numbers in every row, 250.00 and 0.20 too', async () => {
+      const path = join(data, 'personalization-scenario/customers.csv');
+      await importFile(
+        services,
+        'customers',
+        path,
+        { map: ['userId=customer_id'], batchSize: '100' },
+        sink,
+      );
+      const ids = readFileSync(path, 'utf8')
+        .trim()
+        .split(/\r?\n/)
+        .slice(1)
+        .map((line) => line.split(',')[0] ?? '');
+      const columns = ['avg_order_value', 'historical_open_rate', 'historical_click_rate'];
+      const text: string[] = [];
+      for (const id of ids) {
+        const traits = (await profile(id))?.traits ?? {};
+        for (const c of columns) if (typeof traits[c] !== 'number') text.push(`${id}.${c}`);
+      }
+      expect({ customers: ids.length, text }).toEqual({ customers: 250, text: [] });
+      const c001 = await profile('C001');
+      expect(c001?.traits).toMatchObject({ avg_order_value: 250, historical_open_rate: 0.45 });
+      // A journey's branch on the trait reads only the profile's traits.
+      const view = { state: c001 } as CustomerView;
+      const membership = { seenEvents: [] } as unknown as Membership;
+      expect(
+        evaluateCondition(
+          { field: 'trait.avg_order_value', op: 'gt', value: 200 },
+          view,
+          membership,
+        ),
+      ).toBe(true);
     });
 
     it('imports CDNOW transactions as orders and sums them per customer', async () => {
@@ -768,6 +871,17 @@ describe('herald import', () => {
     await expect(bad).rejects.toMatchObject({
       code: 65,
       stderr: expect.stringMatching(/cannot tell the format/),
+    });
+    const unmapped = run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', path, '--map', 'userId=uid'],
+      { env },
+    );
+    await expect(unmapped).rejects.toMatchObject({
+      code: 65,
+      stderr: expect.stringMatching(
+        /--map userId=uid: .* has no column "uid"; its columns are "id", "name"/,
+      ),
     });
   });
 });

@@ -1,6 +1,9 @@
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { pipeline } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse';
+import { TOLERANT_CSV } from './csv-options.js';
 import { AppError, type FieldProblem } from '../../core/errors.js';
 import type { HeraldEvent } from '../../core/event.js';
 import { toCustomerId } from '../../core/ids.js';
@@ -178,12 +181,62 @@ const checkReadable = async (file: string): Promise<void> => {
 };
 
 /**
+ * The column names of a CSV file, read as `readImport` reads them (its first record, a BOM and
+ * blank lines skipped, names trimmed); null when there are none or they cannot be read, which
+ * the import itself reports, with the line.
+ */
+const csvHeader = async (file: string): Promise<string[] | null> => {
+  const read = { skipped: false };
+  const parser = parseCsv({
+    ...TOLERANT_CSV,
+    info: false,
+    on_skip: () => {
+      read.skipped = true;
+      return undefined;
+    },
+  });
+  pipeline(createReadStream(file), parser, () => undefined);
+  // Leaving the loop destroys the parser, and the pipeline the file's stream: one chunk read.
+  for await (const record of parser as AsyncIterable<string[]>) return read.skipped ? null : record;
+  return null;
+};
+
+/** A column name as one would misspell it: case, spaces and punctuation aside. */
+const looseName = (name: string): string => name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+
+/**
+ * Fails, before any row is read, when `--map` names a column the CSV header does not have. Row
+ * by row, a missing required column would reject every row alike, and a missing optional one
+ * (`--map timestamp=signupdate`) would be passed over: every customer timed at the import, and
+ * the summary saying all were accepted.
+ */
+const checkMappedColumns = async (file: string, mapping: FieldMapping): Promise<void> => {
+  const header = await csvHeader(file);
+  if (header === null) return;
+  const absent = Object.entries(mapping).filter(([, column]) => !header.includes(column));
+  if (absent.length === 0) return;
+  const maps = absent.map(([field, column]) => `--map ${field}=${column}`).join(', ');
+  const names = absent.map(([, column]) => JSON.stringify(column)).join(', ');
+  const near = absent.flatMap(([, column]) => {
+    const match = header.find((h) => looseName(h) === looseName(column));
+    return match === undefined ? [] : [`${JSON.stringify(match)} for ${JSON.stringify(column)}`];
+  });
+  throw new AppError(
+    'invalid-input',
+    `${maps}: ${file} has no column ${names}; its columns are ${header
+      .map((h) => JSON.stringify(h))
+      .join(', ')}${near.length === 0 ? '' : ` (did you mean ${near.join(', ')}?)`}`,
+  );
+};
+
+/**
  * Imports a CSV or NDJSON file through the same validation and profile updates as the HTTP API,
  * a transaction for the valid events of every `batchSize` lines, read and checked on a thread of
- * its own (`readInThread`). Message ids derive from the file's content (order id,
- * row content), so importing the same file twice stores nothing twice. A row that cannot be read
- * is a rejection; when the rest of the file cannot be read, what was accepted is still written
- * and the summary says where reading stopped.
+ * its own (`readInThread`). Message ids derive from the file's content (an order's id, the call
+ * any other row makes), so importing the same file twice stores nothing twice. A `--map` naming
+ * a column the CSV header lacks stops the import before it reads a row. A row that cannot be
+ * read is a rejection; when the rest of the file cannot be read, what was accepted is still
+ * written and the summary says where reading stopped.
  */
 export const importFile = async (
   services: Services,
@@ -212,6 +265,7 @@ export const importFile = async (
     throw new AppError('invalid-input', '--batch-size must be a positive integer');
   const mapping = parseMapping(options.map ?? []);
   await checkReadable(file);
+  if (format === 'csv') await checkMappedColumns(file, mapping);
   const deps = { recorder: services.recorder, limits: config.ingestLimits };
   const started = clock.nowMs();
   const summary: ImportSummary = {

@@ -311,10 +311,11 @@ export interface ReadBatch<T = HeraldEvent> {
 /**
  * Reads and checks a CSV or NDJSON file of `kind` through the same validation as the HTTP API,
  * in batches of up to `batchSize` lines (valid events and rejections). Message ids derive from
- * the file's content (order id, row content), so reading the same file twice gives the same
- * events. `nowMs` is each event's receipt time, asked as it is read. `keep` is what a batch
- * holds of each event (the event itself by default): kept whole, a batch's events outlive
- * the collector's scavenges and are promoted, where their values alone are much smaller.
+ * the file's content (an order's id, the call any other row makes), so reading the same file
+ * twice gives the same events. `nowMs` is each event's receipt time, asked as it is read.
+ * `keep` is what a batch holds of each event (the event itself by default): kept whole, a
+ * batch's events outlive the collector's scavenges and are promoted, where their values alone
+ * are much smaller.
  */
 export async function* readImport<T = HeraldEvent>(
   read: ImportRead,

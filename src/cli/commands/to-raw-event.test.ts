@@ -41,21 +41,58 @@ describe('isImportKind', () => {
 });
 
 describe('toRawEvent on CSV cells', () => {
-  it('reads a number only when it prints back as the same text', () => {
+  it('reads a number only when it is a decimal written as a number is', () => {
     expect(
       traitsOf({ age: '34', score: '-2.5', number_of_cds: '3', zip: '02134', price: '10.50' }),
-    ).toEqual({ age: 34, score: -2.5, number_of_cds: 3, zip: '02134', price: '10.50' });
-    expect(traitsOf({ big: '1e3', hex: '0x10', plus: '+1', dot: '.5' })).toEqual({
+    ).toEqual({ age: 34, score: -2.5, number_of_cds: 3, zip: '02134', price: 10.5 });
+    expect(
+      traitsOf({ big: '1e3', hex: '0x10', plus: '+1', dot: '.5', point: '10.', grouped: '1,000' }),
+    ).toEqual({
       big: '1e3',
       hex: '0x10',
       plus: '+1',
       dot: '.5',
+      point: '10.',
+      grouped: '1,000',
+    });
+    expect(traitsOf({ padded: '00.5', minus: '-', negativeZeroPadded: '-01' })).toEqual({
+      padded: '00.5',
+      minus: '-',
+      negativeZeroPadded: '-01',
     });
   });
 
+  it('reads a money or rate column as numbers throughout, trailing zeros or not', () => {
+    // As in the personalisation data: 250.00 and 0.20 beside 0.45. Read as text, they would
+    // never match a journey condition such as `avg_order_value gt 200`.
+    const rows = [
+      { avg_order_value: '250.00', historical_open_rate: '0.45' },
+      { avg_order_value: '75.00', historical_open_rate: '0.20' },
+      { avg_order_value: '0', historical_open_rate: '0.0' },
+    ].map((row) => traitsOf(row));
+    expect(rows).toEqual([
+      { avg_order_value: 250, historical_open_rate: 0.45 },
+      { avg_order_value: 75, historical_open_rate: 0.2 },
+      { avg_order_value: 0, historical_open_rate: 0 },
+    ]);
+  });
+
   it('keeps digits that a number cannot hold exactly as text', () => {
-    expect(traitsOf({ points: '12345678901234567890' })).toEqual({
+    expect(
+      traitsOf({
+        points: '12345678901234567890',
+        sixteen: '1234567890123456',
+        fifteen: '123456789012345',
+        fraction: '0.1234567890123456',
+        // Trailing zeros of a fraction are formatting, not digits a number must hold.
+        zeros: '1234567890123.4500',
+      }),
+    ).toEqual({
       points: '12345678901234567890',
+      sixteen: '1234567890123456',
+      fifteen: 123456789012345,
+      fraction: '0.1234567890123456',
+      zeros: 1234567890123.45,
     });
   });
 
@@ -145,6 +182,25 @@ describe('toRawEvent on missing values', () => {
     ]);
   });
 
+  it('rejects a customer without the time --map timestamp= names, in CSV and NDJSON', () => {
+    const map = { timestamp: 'updated_at' };
+    expect(problemsOf('customers', { customer_id: 'c1', updated_at: '' }, map)).toEqual([
+      { path: '/timestamp', message: 'the updated_at cell is empty' },
+    ]);
+    for (const line of [{ customer_id: 'c1' }, { customer_id: 'c1', updated_at: null }]) {
+      const raw = convert('customers', line, { map, format: 'ndjson' });
+      expect(!raw.ok && raw.error.map((p) => p.path)).toEqual(['/timestamp']);
+    }
+    const missingBoth = convert('customers', { email: 'a@x.io' }, { map, format: 'ndjson' });
+    expect(!missingBoth.ok && missingBoth.error).toEqual([
+      { path: '/userId', message: 'no user id column (map one with --map userId=COLUMN)' },
+      {
+        path: '/timestamp',
+        message: 'no updated_at cell in this row (from --map timestamp=updated_at)',
+      },
+    ]);
+  });
+
   it('leaves out an empty timestamp instead of sending it', () => {
     const raw = convert('customers', { customer_id: 'c1', created_at: '' });
     expect(raw.ok && raw.value).toMatchObject({ userId: 'c1', traits: {} });
@@ -193,6 +249,51 @@ describe('toRawEvent on an order’s customer', () => {
       date: '2025-01-01',
     });
     expect(raw.ok && raw.value).toMatchObject({ anonymousId: 'a1' });
+  });
+});
+
+describe('toRawEvent message ids', () => {
+  // The hashed text itself, to see what an id is made of.
+  const idOf = (
+    kind: ImportKind,
+    row: JsonObject,
+    map: FieldMapping = {},
+    format: 'csv' | 'ndjson' = 'csv',
+  ) => {
+    const raw = toRawEvent(kind, row, map, (text) => text, format);
+    return raw.ok ? String(raw.value['messageId']) : raw.error;
+  };
+  const row = { customer_id: 'c1', email: 'a@x.io', signup: '2021-03-04', created_at: '' };
+
+  it('hashes the call a customers row makes, not the row', () => {
+    const raw = toRawEvent('customers', row, { timestamp: 'signup' }, (text) => text, 'csv');
+    if (!raw.ok) throw new Error('rejected');
+    const { messageId, ...call } = raw.value;
+    expect(messageId).toBe(`import-customer-${JSON.stringify(call)}`);
+    // The same row read under another mapping is another call, with another id.
+    expect(idOf('customers', row)).not.toBe(messageId);
+    expect(idOf('customers', row, { timestamp: 'signup' })).toBe(messageId);
+    // An empty cell makes no trait: the same call, the same id.
+    const without = { customer_id: 'c1', email: 'a@x.io', signup: '2021-03-04' };
+    expect(idOf('customers', without, { timestamp: 'signup' })).toBe(messageId);
+  });
+
+  it('hashes the call a CSV events row makes, and keeps a mapped messageId', () => {
+    const events = { user_id: 'u1', event: 'Signed Up', date: '2024-01-02', day: '2024-01-01' };
+    const first = idOf('events', events);
+    expect(first).toMatch(/^import-event-\{"type":"track","userId":"u1"/);
+    expect(idOf('events', events, { timestamp: 'day' })).not.toBe(first);
+    expect(idOf('events', { ...events, id: 'm1' }, { messageId: 'id' })).toBe('m1');
+  });
+
+  it('hashes an NDJSON call as it was read: the mapping names only its messageId', () => {
+    const call = { type: 'track', userId: 'u1', event: 'E', timestamp: '2024-01-01T00:00:00Z' };
+    expect(idOf('events', call, {}, 'ndjson')).toBe(`import-event-${JSON.stringify(call)}`);
+  });
+
+  it('keys an order by its order id alone', () => {
+    expect(idOf('orders', anOrder())).toBe('import-order-o1');
+    expect(idOf('orders', anOrder({ total: '12' }))).toBe('import-order-o1');
   });
 });
 

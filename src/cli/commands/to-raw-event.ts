@@ -77,17 +77,38 @@ const isTextColumn = (column: string): boolean =>
     .split(/[^a-z\d]+/)
     .some((word) => textWords.has(word));
 
+/** A decimal written as a number prints: a minus at most, no leading zeros, no exponent. */
+const CANONICAL_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+
 /**
- * CSV cells are text. A cell becomes a number only when the number prints back as exactly the
- * same text (`34`, `-2.5`; not `02134`, `10.50`, `1e3` or `12345678901234567890`, whose text a
- * number would change) and its column is not named as an identifier or contact detail (a word of
- * `textWords`, as in `customer_id`, `phoneNumber`, `loyalty_card`): a phone number must stay a
- * string to be reachable by SMS. `true` and `false` become booleans.
+ * A double gives back any decimal of up to 15 significant digits (DBL_DIG); beyond that an id or
+ * a card number would come back with other digits.
+ */
+const EXACT_DIGITS = 15;
+
+/** Whether `text` is a canonical decimal that a number holds exactly (trailing `0`s aside). */
+const isExactDecimal = (text: string): boolean => {
+  if (!CANONICAL_DECIMAL.test(text)) return false;
+  // Fifteen characters hold fifteen digits at most: most cells, counted no further.
+  if (text.length <= EXACT_DIGITS) return true;
+  const [whole = '', fraction = ''] = (text.startsWith('-') ? text.slice(1) : text).split('.');
+  // Zeros ending the fraction (`250.00`) are how the file wrote it, not digits to keep.
+  return (whole + fraction.replace(/0+$/, '')).replace(/^0+/, '').length <= EXACT_DIGITS;
+};
+
+/**
+ * CSV cells are text. A cell becomes a number when it is a decimal written as a number is
+ * (`34`, `-2.5`, `0.45`, and `250.00` or `0.20`, whose trailing zeros are only formatting: a
+ * money or rate column must be numbers throughout for journey conditions such as
+ * `avg_order_value gt 200` to compare it; not `02134`, `+5`, `1e3`, `1,000`, or
+ * `12345678901234567890`, more digits than a number holds exactly) and its column is not named
+ * as an identifier or contact detail (a word of `textWords`, as in `customer_id`,
+ * `phoneNumber`, `loyalty_card`): a phone number must stay a string to be reachable by SMS.
+ * `true` and `false` become booleans.
  */
 const typed = (column: string, value: unknown): unknown => {
   if (typeof value !== 'string') return value;
-  if (/^-?\d+(\.\d+)?$/.test(value) && String(Number(value)) === value && !isTextColumn(column))
-    return Number(value);
+  if (isExactDecimal(value) && !isTextColumn(column)) return Number(value);
   if (value === 'true' || value === 'false') return value === 'true';
   return value;
 };
@@ -153,7 +174,9 @@ const toTimestamp = (value: unknown): unknown =>
  * Turns an imported row into a Segment call: customers → identify (other columns become
  * traits), orders → `Order Completed` (other columns become properties), events → the row
  * itself (NDJSON, a Segment call per line) or its mapped columns (CSV, other columns become
- * properties). Message ids come from the content.
+ * properties). Message ids come from the content: an order's from its order id, any other
+ * row's from the call it makes (unless an `events` row gives its own `messageId`), so the same
+ * file read with the same mapping makes the same ids, and read with a corrected one, new ones.
  */
 export const toRawEvent = (
   kind: ImportKind,
@@ -208,20 +231,30 @@ export const toRawEvent = (
           : null;
   switch (kind) {
     case 'customers': {
-      if (ids.userId === undefined) return err([missing(row, 'userId', userCol, 'user id')]);
+      // A time column the mapping names is one every row is dated by: a row without its time
+      // (an NDJSON line lacking the field, an empty cell) would be timed at the import, and its
+      // customer seen today, as though the mapping had named nothing.
+      const untimed = mapping['timestamp'] !== undefined && time === undefined;
+      if (ids.userId === undefined || untimed)
+        return err([
+          ...(ids.userId === undefined ? [missing(row, 'userId', userCol, 'user id')] : []),
+          ...(untimed ? [missing(row, 'timestamp', timeCol, 'time')] : []),
+        ]);
       // The time column stays a trait too: `created_at` is the signup date. It stays the call's
       // time as well, `--map timestamp=COLUMN` aside: a call timed at the import would make a
       // customer known only from the file first seen, and so active or new, today. A later-timed
       // call that set a trait otherwise keeps it; the import's summary counts such rows
       // (`outranked`, import-file.ts).
-      const traits = rest([userCol, anonCol]);
-      return ok({
+      const call: JsonObject = {
         type: 'identify',
-        messageId: `import-customer-${hash(JSON.stringify(row))}`,
         ...ids,
-        traits,
+        traits: rest([userCol, anonCol]),
         ...timestamp,
-      });
+      };
+      // Of the call, not the row: the row read again under a corrected mapping is another call,
+      // to be stored, not a duplicate of the one the wrong mapping made.
+      call['messageId'] = `import-customer-${hash(JSON.stringify(call))}`;
+      return ok(call);
     }
     case 'orders': {
       const totalCol = col('total');
@@ -266,36 +299,49 @@ export const toRawEvent = (
       });
     }
     case 'events': {
-      const messageId = value('messageId') ?? `import-event-${hash(JSON.stringify(row))}`;
       if (timeless !== null) return err([timeless]);
-      if (format === 'ndjson') return ok(asHistory({ ...row, messageId }));
+      const given = value('messageId');
+      // An NDJSON line is the call itself (`--map` names only its messageId, and `asHistory`
+      // reads nothing but the line): hashing the line is hashing the call.
+      if (format === 'ndjson')
+        return ok(
+          asHistory({
+            ...row,
+            messageId: given ?? `import-event-${hash(JSON.stringify(row))}`,
+          }),
+        );
       const used = [userCol, anonCol, timeCol, col('type'), col('event'), col('messageId')];
       const type = value('type') ?? 'track';
-      const call = { type, messageId, ...ids, ...timestamp };
+      const head = { type, ...ids, ...timestamp };
       // The other columns are what the call carries: traits for identify and group, the page
       // or screen's properties beside its name, the previous id of an alias.
-      switch (type) {
-        case 'identify':
-          return ok({ ...call, traits: rest(used) });
-        case 'group': {
-          const groupCol = col('groupId');
-          return ok({ ...call, groupId: value('groupId'), traits: rest([...used, groupCol]) });
+      const call = ((): JsonObject => {
+        switch (type) {
+          case 'identify':
+            return { ...head, traits: rest(used) };
+          case 'group': {
+            const groupCol = col('groupId');
+            return { ...head, groupId: value('groupId'), traits: rest([...used, groupCol]) };
+          }
+          case 'page':
+          case 'screen': {
+            const nameCol = col('name');
+            const name = value('event') ?? value('name');
+            return {
+              ...head,
+              ...(name === undefined ? {} : { name }),
+              properties: rest([...used, nameCol]),
+            };
+          }
+          case 'alias':
+            return { ...head, previousId: value('previousId') };
+          default:
+            return { ...head, event: value('event'), properties: rest(used) };
         }
-        case 'page':
-        case 'screen': {
-          const nameCol = col('name');
-          const name = value('event') ?? value('name');
-          return ok({
-            ...call,
-            ...(name === undefined ? {} : { name }),
-            properties: rest([...used, nameCol]),
-          });
-        }
-        case 'alias':
-          return ok({ ...call, previousId: value('previousId') });
-        default:
-          return ok({ ...call, event: value('event'), properties: rest(used) });
-      }
+      })();
+      // Of the call, not the row, as a customer's (above).
+      call['messageId'] = given ?? `import-event-${hash(JSON.stringify(call))}`;
+      return ok(call);
     }
   }
 };
