@@ -73,7 +73,7 @@ export const sendNow = async (
   const parts = [request.customerId, request.channel, request.template, request.data];
   // Keys sorted at every level: a retry whose client wrote `data` in another key order is the
   // same request. A key stored before they were sorted is matched as it was hashed then.
-  const requestHash = sha256(stableStringify(parts) ?? '');
+  const requestHash = sha256(stableStringify(parts));
   const unsortedHash = sha256(JSON.stringify(parts));
   const key = request.idempotencyKey === null ? null : `${request.by}:${request.idempotencyKey}`;
   return store.transaction(async (tx) => {
