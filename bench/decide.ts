@@ -82,6 +82,7 @@ if (args.only === undefined || args.only === 'core') {
     population: null,
     nextId: () => `d${(id += 1)}`,
     emailBounceLimit: 3,
+    impliedConsentSources: ['implied', 'import:implied'],
   };
   const inputs = Array.from({ length: customers }, (_, i) => {
     const userId = `c-${i}`;

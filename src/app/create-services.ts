@@ -151,6 +151,7 @@ export const createServices = async (
       () => ids.next(),
       clock.nowMs(),
       config.guardPolicy.autoOptOutHardBounces,
+      config.guardPolicy.gdpr.impliedSources,
     );
     const conversionModel = createLiveConversionModel(store);
     await conversionModel.refresh();

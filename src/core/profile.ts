@@ -55,6 +55,16 @@ export const optedInAfter = (c: ConsentEntry | undefined, sinceMs: number): bool
   return explicit?.granted === true && explicit.atMs > sinceMs;
 };
 
+/**
+ * The configured implied source a consent source is, however it is written (`Implied`,
+ * ` implied `), or null. A verdict names the configured word, not the source as written: a
+ * source is text an integration or the customer sent, and the audit log outlives an erasure.
+ */
+export const impliedSourceOf = (source: string, implied: readonly string[]): string | null => {
+  const spelled = source.trim().toLowerCase();
+  return implied.find((s) => s.trim().toLowerCase() === spelled)?.trim() ?? null;
+};
+
 export interface CartItem {
   productId: string;
   sku: string | null;

@@ -34,6 +34,7 @@ describe.each(storeFactories.filter((f) => f.available))('loading journeys ($nam
       idSequence('d'),
       t0,
       3,
+      [],
     );
 
   it('numbers its journey after one another process stored with other content meanwhile', async () => {

@@ -25,6 +25,7 @@ export const loadDecideEnv = async (
   nextId: () => string,
   nowMs: number,
   emailBounceLimit: number,
+  impliedConsentSources: readonly string[],
 ): Promise<DecideEnv> => {
   const configured = policy.journeys ?? defaultJourneys;
   for (let round = 0; ; round += 1) {
@@ -37,6 +38,7 @@ export const loadDecideEnv = async (
         population: null,
         nextId,
         emailBounceLimit,
+        impliedConsentSources,
       };
     if (round === SAVE_ROUNDS) break;
     for (const version of added) await store.saveJourneyVersion({ ...version, createdAtMs: nowMs });

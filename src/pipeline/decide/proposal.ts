@@ -40,6 +40,12 @@ export interface DecideEnv {
    */
   emailBounceLimit: number;
   /**
+   * Consent sources that are no explicit act of the customer (the guard's
+   * `gdpr.impliedSources`, passed in): a text or WhatsApp grant from one is no opt-in, as the
+   * guard refuses it.
+   */
+  impliedConsentSources: readonly string[];
+  /**
    * The conversion model in force (the predict stage's, passed in): a customer's sends and
    * credited sends per channel → their probability per channel. Absent or inactive: expected
    * values are confidence × value at stake alone.

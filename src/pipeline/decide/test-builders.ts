@@ -185,6 +185,8 @@ export const anEnv = (overrides: Partial<DecideEnv> = {}): DecideEnv => ({
   nextId: idSequence(),
   // The guard's default `autoOptOutHardBounces`.
   emailBounceLimit: 3,
+  // The guard's default `gdpr.impliedSources`.
+  impliedConsentSources: ['implied', 'import:implied'],
   ...overrides,
 });
 

@@ -5,9 +5,10 @@ import { chooseChannels as chooseWithLimit } from './choose-channels.js';
 
 const all: Channel[] = ['email', 'sms', 'whatsapp', 'push', 'web'];
 const withPhone = { email: 'c1@example.com', phone: '+15550100' };
-// With the guard's default limit of 3 hard bounces.
+// Within the guard's defaults: 3 hard bounces, two implied consent sources.
+const limits = { emailBounceLimit: 3, impliedConsentSources: ['implied', 'import:implied'] };
 const chooseChannels = (state: ProfileState, wanted: Channel[]) =>
-  chooseWithLimit(state, wanted, 3);
+  chooseWithLimit(state, wanted, limits);
 
 describe('chooseChannels', () => {
   it('keeps an opted-in email with full reach', () => {
@@ -47,11 +48,36 @@ describe('chooseChannels', () => {
     expect(chooseChannels(twice, ['email']).channels).toEqual(['email']);
   });
 
+  it('takes a text grant from an implied source for no opt-in, as the guard does', () => {
+    const implied = { granted: true, atMs: 0, source: ' Import:Implied ' };
+    const state = aState({
+      traits: withPhone,
+      consent: { sms: { marketing: implied }, whatsapp: { marketing: implied } },
+    });
+    expect(chooseChannels(state, ['sms', 'whatsapp'])).toEqual({
+      channels: [],
+      reach: 0,
+      reasons: [
+        'sms: consent from an implied source is no opt-in',
+        'whatsapp: consent from an implied source is no opt-in',
+      ],
+    });
+    const withEmail = aState({ traits: withPhone, consent: { sms: { marketing: implied } } });
+    expect(chooseChannels(withEmail, ['sms', 'email'])).toMatchObject({
+      channels: ['email'],
+      reach: 0.8,
+    });
+  });
+
   it("counts the bounces against the guard's limit, as configured", () => {
     const thrice = aState({ email: { hardBounces: 3, complaints: 0, lastBounceAtMs: null } });
-    expect(chooseWithLimit(thrice, ['email'], 5).channels).toEqual(['email']);
+    expect(chooseWithLimit(thrice, ['email'], { ...limits, emailBounceLimit: 5 }).channels).toEqual(
+      ['email'],
+    );
     const once = aState({ email: { hardBounces: 1, complaints: 0, lastBounceAtMs: null } });
-    expect(chooseWithLimit(once, ['email', 'sms'], 1).reasons).toContain('email: address bounces');
+    expect(
+      chooseWithLimit(once, ['email', 'sms'], { ...limits, emailBounceLimit: 1 }).reasons,
+    ).toContain('email: address bounces');
   });
 
   it('needs an explicit opt-in and a phone number for SMS and WhatsApp', () => {

@@ -1,4 +1,4 @@
-import type { Channel, ProfileState } from '../../../core/profile.js';
+import { impliedSourceOf, type Channel, type ProfileState } from '../../../core/profile.js';
 import { hasRecipient } from '../../../core/recipient.js';
 
 export interface ChannelChoice {
@@ -8,11 +8,19 @@ export interface ChannelChoice {
   reasons: string[];
 }
 
+/** The guard's limits the channels are chosen within (`DecideEnv`'s, from the guard policy). */
+export interface ReachLimits {
+  /** Hard bounces at which an email address reaches no one. */
+  emailBounceLimit: number;
+  /** Consent sources that are no opt-in to texts. */
+  impliedConsentSources: readonly string[];
+}
+
 /** Whether the customer can be reached on a channel at all, and how firmly (1 = opted in). */
 const reachOf = (
   state: ProfileState,
   channel: Channel,
-  bounceLimit: number,
+  limits: ReachLimits,
 ): { reach: number; why: string } => {
   const marketing = state.consent[channel]?.['marketing'];
   if (marketing?.granted === false) return { reach: 0, why: `${channel}: opted out` };
@@ -20,7 +28,7 @@ const reachOf = (
     case 'email':
       // The address as the dispatcher reads it: a trait that is not an address reaches no one.
       if (!hasRecipient(state, 'email')) return { reach: 0, why: 'email: no address' };
-      if (state.email.hardBounces >= bounceLimit)
+      if (state.email.hardBounces >= limits.emailBounceLimit)
         return { reach: 0, why: 'email: address bounces' };
       // Without a recorded opt-in, email may still be allowed (CAN-SPAM is opt-out); the guard
       // stage decides per jurisdiction, so it stays a candidate with lower confidence.
@@ -30,10 +38,12 @@ const reachOf = (
     case 'sms':
     case 'whatsapp':
       if (!hasRecipient(state, channel)) return { reach: 0, why: `${channel}: no phone number` };
-      // SMS and WhatsApp need an explicit opt-in (TCPA, WhatsApp Business policy).
-      return marketing?.granted === true
+      // SMS and WhatsApp need an explicit opt-in (TCPA, WhatsApp Business policy): a grant from
+      // an implied source is none, as the guard refuses it.
+      if (marketing?.granted !== true) return { reach: 0, why: `${channel}: no opt-in` };
+      return impliedSourceOf(marketing.source, limits.impliedConsentSources) === null
         ? { reach: 1, why: `${channel}: opted in` }
-        : { reach: 0, why: `${channel}: no opt-in` };
+        : { reach: 0, why: `${channel}: consent from an implied source is no opt-in` };
     case 'push':
       if (!hasRecipient(state, 'push')) return { reach: 0, why: 'push: no device' };
       return marketing?.granted === true
@@ -48,19 +58,19 @@ const reachOf = (
  * Orders the wanted channels from consent and past engagement: those the customer cannot
  * receive are dropped, the rest sorted by the customer's past responses on each (opens and
  * clicks), then by reach (an explicit opt-in before an email without one), ties kept in the
- * order wanted. An address with `bounceLimit` hard bounces or more reaches no one (the guard's
- * limit).
+ * order wanted, within the guard's `limits` (a bouncing address, a text grant from an implied
+ * source reach no one).
  */
 export const chooseChannels = (
   state: ProfileState,
   wanted: readonly Channel[],
-  bounceLimit: number,
+  limits: ReachLimits,
 ): ChannelChoice => {
   // Plain loops and an insertion sort: a handful of channels, asked for every message proposed.
   const reasons: string[] = [];
   const usable: { channel: Channel; reach: number; responses: number; why: string }[] = [];
   for (const channel of wanted) {
-    const { reach, why } = reachOf(state, channel, bounceLimit);
+    const { reach, why } = reachOf(state, channel, limits);
     if (reach === 0) {
       reasons.push(why);
       continue;

@@ -57,7 +57,7 @@ export const proposeMessage = (
   // a campaign's or a journey send step's channels listing web) cannot go there.
   const slotless = typeof intent.details?.['slot'] !== 'string';
   const wanted = slotless ? intent.wanted.filter((c) => c !== 'web') : intent.wanted;
-  const choice = chooseChannels(view.state, wanted, env.emailBounceLimit);
+  const choice = chooseChannels(view.state, wanted, env);
   if (wanted.length < intent.wanted.length) choice.reasons.unshift('web: no slot to show it in');
   const first = choice.channels[0];
   const when = scheduleSend(

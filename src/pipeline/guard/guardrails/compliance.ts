@@ -5,10 +5,10 @@ import {
   type Channel,
   type ConsentEntry,
   type ProfileState,
+  impliedSourceOf,
 } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
-import { impliedSourceOf } from './consent.js';
 import type { GuardPolicy } from '../policy.js';
 import { pass, verdict } from '../guard-types.js';
 

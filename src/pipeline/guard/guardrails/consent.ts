@@ -6,6 +6,7 @@ import {
   type Channel,
   type ConsentEntry,
   type ProfileState,
+  impliedSourceOf,
 } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
@@ -192,16 +193,6 @@ export interface ConsentFacts {
   /** When the message is to leave. */
   sendAtMs: number;
 }
-
-/**
- * The configured implied source a consent source is, however it is written (`Implied`,
- * ` implied `), or null. The verdict names the configured word, not the source as written: a
- * source is text an integration or the customer sent, and the audit log outlives an erasure.
- */
-export const impliedSourceOf = (source: string, implied: readonly string[]): string | null => {
-  const spelled = source.trim().toLowerCase();
-  return implied.find((s) => s.trim().toLowerCase() === spelled)?.trim() ?? null;
-};
 
 /**
  * Every consent and preference rule the message breaks, as verdicts (empty when none): one
