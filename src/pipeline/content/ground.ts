@@ -152,9 +152,11 @@ export const NUMBER_WORDS = numberWord;
 /**
  * A number written in words ("twenty-five", "a hundred", "two hundred and fifty", "two
  * million"); "a" only before hundred, thousand, million or billion, "and" only after hundred or
- * thousand ("ten and twenty percent" is two numbers).
+ * thousand ("ten and twenty percent" is two numbers). At most twelve words follow the first: no
+ * number is longer, and unbounded, a long run of number words made each start backtrack
+ * through all of it (quadratic in the copy).
  */
-const inWords = `((?:a[\\s-]+(?=hundred|thousand|million|billion))?${numberWord}(?:(?:(?<=hundred|thousand)[\\s-]+and)?[\\s-]+${numberWord})*)`;
+const inWords = `((?:a[\\s-]+(?=hundred|thousand|million|billion))?${numberWord}(?:(?:(?<=hundred|thousand)[\\s-]+and)?[\\s-]+${numberWord}){0,12})`;
 
 /** The value of a number written in words (`inWords`). */
 const valueOfWords = (words: string): number => {
