@@ -86,7 +86,8 @@ export interface RecordTx extends DeliverTx {
   markEngagement(messageId: string, kind: 'opened' | 'clicked', atMs: number): Promise<void>;
   /**
    * Each customer's messages sent before `sentBeforeMs` (their attribution window closed) and
-   * how many of them were credited with an order, per channel.
+   * how many of them were credited with an order, per channel: those that reached them (`sent`,
+   * `complained`), as the conversion model was trained on — a bounce could never convert.
    */
   conversionCounts(
     ids: readonly CustomerId[],

@@ -38,6 +38,9 @@ for (const factory of storeFactories)
           );
       messages.push({ ...aSentMessage('m-sms', 'u1', 'sms', 30), channel: 'sms' });
       messages.push({ ...aSentMessage('m-queued', 'u1', 'email', 1), status: 'queued' });
+      // One that bounced (it never reached u1), and one sent yesterday, its window still open.
+      messages.push({ ...aSentMessage('m-bounced', 'u1', 'email', 30), status: 'bounced' });
+      messages.push(aSentMessage('m-recent', 'u1', 'email', 1));
       const converted = messages.filter(
         (m) => /^m-0-[0-3]$/.test(m.id) || /^m-([1-9]\d*)-0$/.test(m.id),
       );
@@ -60,17 +63,31 @@ for (const factory of storeFactories)
 
     it('reads each sent message with its strategy and whether an order was credited to it', async () => {
       const all = await herald.services.store.listMessageOutcomes(now - 60 * DAY_MS, now);
-      expect(all).toHaveLength(3001);
+      expect(all).toHaveLength(3002);
       expect(all.filter((o) => o.converted)).toHaveLength(4 + 299);
       const mine = await herald.services.store.listCustomerMessageOutcomes(toCustomerId('u1'));
-      expect(mine).toHaveLength(11);
+      expect(mine).toHaveLength(12);
       expect(mine.filter((o) => o.converted && o.channel === 'email')).toHaveLength(4);
       expect(mine.find((o) => o.channel === 'sms')).toMatchObject({
         variant: null,
         converted: false,
       });
       expect(new Set(mine.map((o) => o.variant))).toEqual(new Set(['a', 'b', null]));
-      expect(await herald.services.store.listMessageOutcomes(now - 20 * DAY_MS, now)).toEqual([]);
+      expect(
+        (await herald.services.store.listMessageOutcomes(now - 20 * DAY_MS, now)).map(
+          (o) => o.sentAtMs,
+        ),
+      ).toEqual([now - DAY_MS]);
+    });
+
+    it('weighs decisions on the sends the model was trained on: reached, their window closed', async () => {
+      const counts = await herald.services.store.transaction((tx) =>
+        tx.conversionCounts([toCustomerId('u1')], now - 7 * DAY_MS),
+      );
+      expect(counts.get(toCustomerId('u1'))).toEqual({
+        email: { sends: 10, conversions: 4 },
+        sms: { sends: 1, conversions: 0 },
+      });
     });
 
     it('trains the conversion model with the other models and shows a customer’s probabilities', async () => {

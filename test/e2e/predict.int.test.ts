@@ -74,10 +74,11 @@ describe('herald models: training on the store’s own orders', () => {
       version: 1,
       status: 'insufficient-data',
       params: {},
-      details: { orderingCustomers: 2, orders: 3, historyDays: 148 },
+      // Counted from the first order of the 50th customer to order, here the last of two: c2's.
+      details: { orderingCustomers: 2, orders: 3, historyDays: 146 },
     });
     expect(listed?.['reason']).toMatch(
-      /2 ordering customers \(needs ≥ 500\); 148 days of order history \(needs ≥ 180\)/,
+      /2 ordering customers \(needs ≥ 500\); 146 days of order history for 50 customers \(needs ≥ 180\)/,
     );
   });
 

@@ -1,6 +1,7 @@
 import type { Services } from '../../app/create-services.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ComputedProfile } from '../../core/profile.js';
+import { DAY_MS } from '../../core/time.js';
 import { predictConversion, predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
 import type { ModelVersion } from '../../ports/model-store.js';
 
@@ -9,23 +10,30 @@ import type { ModelVersion } from '../../ports/model-store.js';
  * gives it to them (GDPR art. 15(1)(h), profiling): the latest CLV model's figures, the live
  * churn risk with the scorer that made it, and the conversion probabilities per channel.
  */
-export const predictionsOf = (services: Pick<Services, 'store' | 'churnModel'>) => {
+export const predictionsOf = (services: Pick<Services, 'store' | 'churnModel' | 'config'>) => {
   const { store, churnModel } = services;
+  const windowMs = services.config.deliverPolicy.attributionWindowDays * DAY_MS;
   /**
    * The customer's probability of converting on each channel (and the strategies' rates) under
-   * the latest conversion run, or why there is none.
+   * the latest conversion run, or why there is none. Sends whose attribution window is still
+   * open are left out, as the decide stage leaves them out: counted as failures, they would
+   * show a lower figure than the one decisions use.
    */
-  const conversionFor = async (customerId: CustomerId, recent: readonly ModelVersion[]) => {
+  const conversionFor = async (
+    customerId: CustomerId,
+    recent: readonly ModelVersion[],
+    nowMs: number,
+  ) => {
     const latest = recent.find((m) => m.kind === 'conversion');
     if (latest === undefined)
       return {
         modelVersion: null,
         reason: 'no conversion model trained yet (herald models train)',
       };
-    const prediction = predictConversion(
-      latest,
-      await store.listCustomerMessageOutcomes(customerId),
+    const closed = (await store.listCustomerMessageOutcomes(customerId)).filter(
+      (o) => o.sentAtMs < nowMs - windowMs,
     );
+    const prediction = predictConversion(latest, closed);
     return prediction ?? { modelVersion: latest.version, reason: latest.reason };
   };
   /**
@@ -48,7 +56,7 @@ export const predictionsOf = (services: Pick<Services, 'store' | 'churnModel'>) 
             churnModelVersion: computed.churnModelVersion,
           };
     const recent = await store.listModels(20);
-    const conversion = await conversionFor(customerId, recent);
+    const conversion = await conversionFor(customerId, recent, nowMs);
     const latest = recent.find((m) => toClvModel(m) !== null);
     if (latest === undefined)
       return {

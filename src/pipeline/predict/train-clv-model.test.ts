@@ -65,7 +65,7 @@ describe('trainClvModel', () => {
     const model = await trainClvModel(store, { nowMs: start + 100 * DAY_MS, pageSize: 50 });
     expect(model).toMatchObject({ version: 1, status: 'insufficient-data', params: {} });
     expect(model.reason).toMatch(/120 ordering customers \(needs ≥ 500\)/);
-    expect(model.reason).toMatch(/days of order history \(needs ≥ 180\)/);
+    expect(model.reason).toMatch(/days of order history for 50 customers \(needs ≥ 180\)/);
     expect(model.details).toMatchObject({ orderingCustomers: 120 });
   });
 

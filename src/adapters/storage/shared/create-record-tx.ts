@@ -126,6 +126,7 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
           SUM(CASE WHEN EXISTS (SELECT 1 FROM conversions c WHERE c.decision_id = m.id)
             THEN 1 ELSE 0 END) AS conversions
         FROM messages m WHERE m.customer_id ${ofCustomers}
+          AND m.status IN ('sent', 'complained')
           AND m.sent_at_ms IS NOT NULL AND m.sent_at_ms < ?
         GROUP BY m.customer_id, m.channel`;
       type Row = { customer_id: string; channel: string; sends: number; conversions: number };

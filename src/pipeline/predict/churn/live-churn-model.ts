@@ -11,6 +11,21 @@ import { predictLogistic, type LogisticModel } from './logistic-regression.js';
 const finite = (values: (number | undefined)[]): number[] | null =>
   values.every((v): v is number => typeof v === 'number' && Number.isFinite(v)) ? values : null;
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The customer's purchase days, as the model was trained on them (`summariseTransactions`:
+ * orders on one UTC day are one purchase): their orders, less the second and later orders of a
+ * day among those the profile keeps (`ORDERS_KEPT`, the latest; an older day with two orders,
+ * past them, still counts twice). Counting orders, a basket split in two on one day made a
+ * repeat purchase of no time at all, and moved a churn risk by 20 points.
+ */
+const purchaseDaysOf = (orders: ProfileState['orders']): number => {
+  const kept = (orders.kept ?? []).filter((k) => k.cancelled !== true);
+  const days = new Set(kept.map((k) => Math.floor(k.atMs / DAY_MS))).size;
+  return Math.max(1, orders.count - (kept.length - days));
+};
+
 /** A customer's order facts from their profile; null before their first order. */
 export const orderFactsOf = (state: ProfileState): OrderFacts | null => {
   const o = state.orders;
@@ -18,7 +33,7 @@ export const orderFactsOf = (state: ProfileState): OrderFacts | null => {
   return {
     firstOrderAtMs: o.firstAtMs,
     lastOrderAtMs: o.lastAtMs,
-    orders: o.count,
+    orders: purchaseDaysOf(o),
     totalValue: Math.max(0, o.revenueCents - o.refundedCents) / 100,
   };
 };

@@ -6,7 +6,7 @@ import type { ModelVersion } from '../../../ports/model-store.js';
 import { simulatePurchaseTimes } from '../simulate-purchases.js';
 import type { Transaction } from '../summarise-transactions.js';
 import { toChurnFeatures, toChurnRow } from './churn-features.js';
-import { createLiveChurnModel, toChurnModel } from './live-churn-model.js';
+import { createLiveChurnModel, orderFactsOf, toChurnModel } from './live-churn-model.js';
 import { predictLogistic } from './logistic-regression.js';
 import { toChurnDraft } from './train-churn-model.js';
 
@@ -49,6 +49,41 @@ const aBuyer = (orders: ProfileState['orders']): ProfileState => ({
   email: { hardBounces: 0, complaints: 0, lastBounceAtMs: null },
   cart: null,
   eventCount: 0,
+});
+
+describe('the order facts a profile is scored on', () => {
+  const day = Date.UTC(2026, 2, 3);
+  const kept = (hours: number[], cancelled: number[] = []) =>
+    hours.map((h, i) => ({
+      id: `o${String(i)}`,
+      cents: 2000,
+      atMs: day + h * 3_600_000,
+      refundedCents: 0,
+      ...(cancelled.includes(i) ? { cancelled: true as const } : {}),
+    }));
+  const buyer = (count: number, hours: number[], cancelled: number[] = []) =>
+    aBuyer({
+      count,
+      revenueCents: count * 2000,
+      refundedCents: 0,
+      firstAtMs: day,
+      lastAtMs: day + Math.max(...hours) * 3_600_000,
+      kept: kept(hours, cancelled),
+    });
+
+  it('counts purchase days, as the model was trained on them', () => {
+    // A basket split in two orders on one day is one purchase, as in training.
+    expect(orderFactsOf(buyer(2, [1, 5]))?.orders).toBe(1);
+    expect(orderFactsOf(buyer(3, [1, 5, 30]))?.orders).toBe(2);
+    // A cancelled order is no purchase (its count is already taken back).
+    expect(orderFactsOf(buyer(2, [1, 5, 30], [1]))?.orders).toBe(2);
+    // Orders older than those kept count as they were counted.
+    expect(orderFactsOf(buyer(60, [1, 5, 30]))?.orders).toBe(59);
+    // A profile recorded before orders were kept counts orders.
+    const unkept: ProfileState['orders'] = { ...buyer(2, [1, 5]).orders };
+    delete unkept.kept;
+    expect(orderFactsOf(aBuyer(unkept))?.orders).toBe(2);
+  });
 });
 
 const asVersion = (draft: ReturnType<typeof toChurnDraft>, version = 4): ModelVersion => ({
