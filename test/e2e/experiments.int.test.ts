@@ -34,7 +34,12 @@ interface Results {
         comparisons: { absoluteLift: { estimate: number }; alwaysValidHolmP: number }[];
       }[];
     };
-    incrementalRevenue: { estimate: number; lower: number; upper: number };
+    incrementalRevenue: {
+      estimate: number;
+      lower: number | null;
+      upper: number | null;
+      note?: string;
+    };
   };
   segments: { segment: string; holdout: { units: number }[] }[];
 }
@@ -192,9 +197,10 @@ for (const factory of storeFactories)
         ((treatedBuyers * 30) / nT - (heldBuyers * 30) / nH) * nT,
         9,
       );
-      expect(results.holdout.incrementalRevenue.lower).toBeLessThan(
-        results.holdout.incrementalRevenue.estimate,
-      );
+      // Twenty held out expect a handful of buyers, far from the 100 an interval needs: it is
+      // unbounded (infinite ends print as null), and the note says why.
+      expect(results.holdout.incrementalRevenue).toMatchObject({ lower: null, upper: null });
+      expect(results.holdout.incrementalRevenue.note).toMatch(/fewer than the 100/);
       // Per segment: every unit is counted under the segment it was in when assigned.
       expect(results.segments.reduce((n, s) => n + (s.holdout[0]?.units ?? 0), 0)).toBe(nT);
 

@@ -62,6 +62,17 @@ describe('allocateThreePhase', () => {
     expect(allocation).toMatchObject({ phase: 'winner', winner: 'control' });
   });
 
+  it("takes the better of leader and control from the measure stage's lift when given", () => {
+    // Pooled, a looks better (it had the better days); within days it is worse.
+    const significant = { ...base, alwaysValidP: { ...base.alwaysValidP, a: 0.01 } };
+    expect(
+      allocateThreePhase({ ...significant, lifts: { a: -0.004 } }, seededRandom(1)),
+    ).toMatchObject({ phase: 'winner', winner: 'control' });
+    expect(
+      allocateThreePhase({ ...significant, lifts: { a: 0.004 } }, seededRandom(1)),
+    ).toMatchObject({ phase: 'winner', winner: 'a' });
+  });
+
   it('gives a single treatment 80 % in the second phase', () => {
     const arms = base.arms.slice(0, 2);
     expect(weights(allocateThreePhase({ ...base, arms }, seededRandom(1)))).toEqual({

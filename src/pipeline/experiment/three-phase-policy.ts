@@ -11,6 +11,13 @@ export interface ThreePhaseInput {
   alwaysValidP: Readonly<Record<string, number>>;
   /** The sample-ratio-mismatch alarm against the designed weights: it blocks promotion. */
   sampleRatioAlarm: boolean;
+  /**
+   * Each treatment's estimated difference from control, from the measure stage (within
+   * assignment days, as its always-valid p). When given, its sign, not the arms' pooled
+   * posterior means, says whether the leader or control wins: under changing weights and a
+   * drifting baseline the pooled rates favour the arm that got more traffic on the better days.
+   */
+  lifts?: Readonly<Record<string, number>>;
 }
 
 export interface ThreePhaseOptions {
@@ -85,8 +92,10 @@ export const allocateThreePhase = (
     if (input.sampleRatioAlarm) {
       reasons.push('sample-ratio mismatch: promotion blocked until assignment is fixed');
     } else {
-      const winner =
-        posteriorMean(leader.arm) > posteriorMean(control) ? leader.arm.name : control.name;
+      const lift = input.lifts?.[leader.arm.name];
+      const better =
+        lift === undefined ? posteriorMean(leader.arm) > posteriorMean(control) : lift > 0;
+      const winner = better ? leader.arm.name : control.name;
       return {
         phase: 'winner',
         arms: split(new Map([[winner, 1]])),

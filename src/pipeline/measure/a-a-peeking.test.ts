@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../ports/random.js';
-import { compareBinary } from './compare-metric.js';
-import { mixtureSprt, twoProportionZTest, updateAlwaysValidP } from './statistics/index.js';
+import { revenueSummary, type ArmSums } from './analyze-units.js';
+import { compareBinary, compareNumeric, MIN_EXPECTED_EVENTS } from './compare-metric.js';
+import {
+  mixtureSprt,
+  mixtureSprtMeans,
+  twoProportionZTest,
+  updateAlwaysValidP,
+} from './statistics/index.js';
 
 // Issue 6's acceptance: an A/A test looked at every hour, replicated 1,000 times. The statistics
 // suite already peeks 20 times (mixture-sprt.test.ts); this one peeks hourly for a week.
@@ -97,6 +103,61 @@ describe('an A/A test peeked at every hour for a week', () => {
     );
     expect(gated / replications).toBeLessThanOrEqual(0.05);
     expect(bare / replications).toBeGreaterThan(0.05);
+  });
+
+  it('keeps it for revenue against a 10 % holdout, where counting from 5 buyers does not', () => {
+    // Revenue per unit: 3 % buy, order values log-normal with σ = 1.5 (a long tail of big
+    // orders); a look after every 1,000 units, 40 looks.
+    const random = seededRandom(7);
+    const normal = () =>
+      Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+    const replications = 300;
+    let gated = 0;
+    let fromFive = 0;
+    for (let r = 0; r < replications; r++) {
+      const arms: [ArmSums, ArmSums] = [
+        { arm: 'treatment', units: 0, converted: 0, revenueCents: 0, revenueSquares: 0 },
+        { arm: 'holdout', units: 0, converted: 0, revenueCents: 0, revenueSquares: 0 },
+      ];
+      let gatedHit = false;
+      let fromFiveHit = false;
+      for (let look = 0; look < 40 && !(gatedHit && fromFiveHit); look++) {
+        for (let i = 0; i < 1000; i++) {
+          const arm = arms[random.next() < 0.1 ? 1 : 0];
+          arm.units += 1;
+          if (random.next() < 0.03) {
+            const cents = Math.round(Math.exp(3 + 1.5 * normal()) * 100);
+            arm.converted += 1;
+            arm.revenueCents += cents;
+            arm.revenueSquares += cents * cents;
+          }
+        }
+        const [t, h] = arms.map((a) => ({ ...revenueSummary(a), nonZero: a.converted }));
+        if (t === undefined || h === undefined || (t.variance === 0 && h.variance === 0)) continue;
+        // The rule for rates, 5 buyers expected in each arm, on the same mixture.
+        const expected = (Math.min(t.n, h.n) * (t.nonZero + h.nonZero)) / (t.n + h.n);
+        const spread = Math.sqrt(h.variance) || Math.sqrt(t.variance);
+        if (mixtureSprtMeans(t, h, { mixingVariance: (0.1 * spread) ** 2 }).p >= 0.05) continue;
+        if (expected >= MIN_EXPECTED_EVENTS) fromFiveHit = true;
+        // The gate only ever raises p: the full comparison is worked out where the bare one fires.
+        const [comparison] = compareNumeric(
+          [
+            { arm: 'holdout', data: h },
+            { arm: 'treatment', data: t },
+          ],
+          h,
+          { alpha: 0.05 },
+        ).comparisons;
+        if ((comparison?.alwaysValidP ?? 1) < 0.05) gatedHit = true;
+      }
+      if (gatedHit) gated++;
+      if (fromFiveHit) fromFive++;
+    }
+    console.log(
+      `A/A revenue, 10 % holdout, log-normal σ 1.5, 40 looks × ${replications}: false positives ${gated / replications} (from 5 expected buyers ${fromFive / replications})`,
+    );
+    expect(gated / replications).toBeLessThanOrEqual(0.05);
+    expect(fromFive / replications).toBeGreaterThan(0.1);
   });
 
   it('still takes an arm that never converts, against one that does, for evidence', () => {

@@ -13,9 +13,18 @@ import {
   type SampleRatioCheck,
 } from './statistics/index.js';
 
-/** One metric's per-arm data, keyed by arm name: 0/1 outcomes as counts, others as summaries. */
+/**
+ * One metric's per-arm data, keyed by arm name: 0/1 outcomes as counts, others as summaries. A
+ * binary metric may also give its counts per stratum (an assignment day; they sum to `arms`):
+ * its comparisons are then made within the strata (see `compareBinary`).
+ */
 export type MetricInput =
-  | { name: string; kind: 'binary'; arms: Readonly<Record<string, Proportion>> }
+  | {
+      name: string;
+      kind: 'binary';
+      arms: Readonly<Record<string, Proportion>>;
+      strata?: readonly Readonly<Record<string, Proportion>>[];
+    }
   | { name: string; kind: 'numeric'; arms: Readonly<Record<string, NumericSummary>> };
 
 export interface ExperimentData {
@@ -59,6 +68,11 @@ export interface MetricResult {
   /** Control first, then the treatments in the order of `ExperimentData.arms`. */
   arms: MetricArm[];
   comparisons: Comparison[];
+  /**
+   * Set when the comparisons were made within strata (the number given), not on the pooled
+   * counts the arms show.
+   */
+  strata?: number;
 }
 
 export type PromotionBlock =
@@ -172,7 +186,7 @@ export const analyzeExperiment = (
     if (metric.kind === 'binary') {
       const arms = inOrder(metric.arms, order);
       const control = arms[0]?.data ?? { successes: 0, trials: 0 };
-      return { metric, ...compareBinary(arms, control, compareOptions) };
+      return { metric, ...compareBinary(arms, control, compareOptions, metric.strata) };
     }
     const arms = inOrder(metric.arms, order);
     const control = arms[0]?.data ?? { n: 0, mean: 0, variance: 0 };
@@ -187,6 +201,9 @@ export const analyzeExperiment = (
   const metrics: MetricResult[] = raw.map(({ metric, arms, comparisons }) => ({
     name: metric.name,
     kind: metric.kind,
+    ...(metric.kind === 'binary' && metric.strata !== undefined
+      ? { strata: metric.strata.length }
+      : {}),
     arms,
     comparisons: comparisons.map((comparison) => {
       const i = index++;

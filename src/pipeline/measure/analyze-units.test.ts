@@ -12,7 +12,7 @@ const sums = (arm: string, revenues: readonly number[]): ArmSums => ({
 
 const treated = [0, 0, 25, 0, 40, 0, 0, 12.5, 0, 80, 0, 0];
 const held = [0, 0, 0, 25, 0, 0, 0, 0];
-/** Each value `times` times over: arms large enough to expect a few buyers each. */
+/** Each value `times` times over: arms large enough to expect 100 buyers each. */
 const repeat = (values: readonly number[], times: number) =>
   Array.from({ length: times }, () => values).flat();
 
@@ -27,8 +27,8 @@ describe('analysing experiment units from their sums', () => {
   });
 
   it("scales the revenue test's interval to the treated units for the incremental revenue", () => {
-    const t = sums('treatment', repeat(treated, 4));
-    const h = sums('holdout', repeat(held, 4));
+    const t = sums('treatment', repeat(treated, 50));
+    const h = sums('holdout', repeat(held, 50));
     const result = analyzeUnits('holdout', [h, t], { holdout: 1, treatment: 1 });
     if (!result.ok) throw new Error(result.reason);
     const revenue = result.analysis.metrics.find((m) => m.name === 'revenue');
@@ -36,9 +36,9 @@ describe('analysing experiment units from their sums', () => {
     const incremental = incrementalRevenue(t, h);
     expect(lift).toBeDefined();
     expect(Number.isFinite(lift?.lower)).toBe(true);
-    expect(incremental?.estimate).toBeCloseTo((lift?.estimate ?? NaN) * 48, 9);
-    expect(incremental?.lower).toBeCloseTo((lift?.lower ?? NaN) * 48, 9);
-    expect(incremental?.upper).toBeCloseTo((lift?.upper ?? NaN) * 48, 9);
+    expect(incremental?.estimate).toBeCloseTo((lift?.estimate ?? NaN) * 600, 9);
+    expect(incremental?.lower).toBeCloseTo((lift?.lower ?? NaN) * 600, 9);
+    expect(incremental?.upper).toBeCloseTo((lift?.upper ?? NaN) * 600, 9);
   });
 
   it('says why there is no analysis yet instead of failing', () => {
@@ -50,11 +50,12 @@ describe('analysing experiment units from their sums', () => {
     const flat = analyzeUnits('a', [sums('a', [0, 0, 0]), sums('b', [0, 0])], { a: 1, b: 1 });
     expect(flat.ok && flat.analysis.metrics.map((m) => m.name)).toEqual(['conversion']);
     expect(incrementalRevenue(sums('t', [5]), sums('h', [0, 0]))).toBeNull();
-    // Two units an arm expect no buyer to measure a spread by: no interval.
+    // Two units an arm expect no buyer to measure a spread by: no interval, and why.
     expect(incrementalRevenue(sums('t', [5, 5]), sums('h', [0, 0]))).toEqual({
       estimate: 10,
       lower: -Infinity,
       upper: Infinity,
+      note: 'the smaller arm expects 1.0 non-zero values (buyers) at the pooled share, fewer than the 100 a test of the means needs',
     });
   });
 
@@ -76,13 +77,57 @@ describe('analysing experiment units from their sums', () => {
       relativeLift: { lower: -Infinity, upper: Infinity },
     });
     expect(incrementalRevenue(t, h)).toMatchObject({ lower: -Infinity, upper: Infinity });
-    // Fifteen times the holdout, at the same rates: enough buyers expected, and an answer.
-    const large = { ...buyers(3_000, 6), arm: 'holdout' };
-    const measured = analyzeUnits('holdout', [large, t], { holdout: 1, treatment: 6.6 });
+    // Arms of 60,000 at about the same rate: 100 buyers expected in each, and an answer.
+    const large = { ...buyers(60_000, 110), arm: 'holdout' };
+    const wide = { ...buyers(60_000, 130), arm: 'treatment' };
+    const measured = analyzeUnits('holdout', [large, wide], { holdout: 1, treatment: 1 });
     if (!measured.ok) throw new Error(measured.reason);
     const lift = measured.analysis.metrics[1]?.comparisons[0];
     expect(Number.isFinite(lift?.absoluteLift.lower)).toBe(true);
     expect(lift?.p).toBeLessThan(1);
-    expect(Number.isFinite(incrementalRevenue(t, large)?.lower)).toBe(true);
+    expect(lift?.note).toBeUndefined();
+    expect(Number.isFinite(incrementalRevenue(wide, large)?.lower)).toBe(true);
+  });
+
+  it('tests revenue against a 10 % holdout only once each arm expects 100 buyers, and says why not before', () => {
+    // Order values from $5 to $400: skewed, as revenue is. 3 % of units buy.
+    const values = [5, 12, 20, 20, 35, 50, 80, 150, 400];
+    const arm = (name: string, units: number, bought: number) => ({
+      ...sums(name, [
+        ...Array.from({ length: bought }, (_, i) => values[(i * 7) % values.length] ?? 0),
+        ...Array<number>(units - bought).fill(0),
+      ]),
+      arm: name,
+    });
+    // 2,000 held out with 60 buyers against 18,000 with 540: 60 expected in the holdout. The
+    // rule for rates (5) would test it; with skewed values that small an arm misleads.
+    const h = arm('holdout', 2_000, 60);
+    const t = arm('treatment', 18_000, 540);
+    const result = analyzeUnits('holdout', [h, t], { holdout: 10, treatment: 90 });
+    if (!result.ok) throw new Error(result.reason);
+    const revenue = result.analysis.metrics.find((m) => m.name === 'revenue')?.comparisons[0];
+    expect(revenue).toMatchObject({
+      p: 1,
+      alwaysValidP: 1,
+      chanceToBeatControl: 0.5,
+      absoluteLift: { lower: -Infinity, upper: Infinity },
+    });
+    expect(revenue?.note).toMatch(/expects 60\.0 non-zero values .* fewer than the 100/);
+    expect(incrementalRevenue(t, h)).toMatchObject({
+      lower: -Infinity,
+      upper: Infinity,
+      note: expect.stringMatching(/fewer than the 100/) as unknown,
+    });
+    // Twice as many: 120 buyers expected in the holdout, and a revenue test.
+    const h2 = arm('holdout', 4_000, 120);
+    const t2 = arm('treatment', 36_000, 1_080);
+    const tested = analyzeUnits('holdout', [h2, t2], { holdout: 10, treatment: 90 });
+    if (!tested.ok) throw new Error(tested.reason);
+    const measured = tested.analysis.metrics.find((m) => m.name === 'revenue')?.comparisons[0];
+    expect(Number.isFinite(measured?.absoluteLift.lower)).toBe(true);
+    expect(measured?.note).toBeUndefined();
+    const incremental = incrementalRevenue(t2, h2);
+    expect(Number.isFinite(incremental?.lower)).toBe(true);
+    expect(incremental?.note).toBeUndefined();
   });
 });

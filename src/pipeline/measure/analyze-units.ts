@@ -7,7 +7,7 @@ import {
   type ExperimentAnalysis,
   type MetricInput,
 } from './analyze-experiment.js';
-import { enoughNonZero, type Estimate } from './compare-metric.js';
+import { enoughNonZero, tooFewNonZero, type Estimate } from './compare-metric.js';
 import { studentTQuantile, welchTTest, type SampleSummary } from './statistics/index.js';
 
 /** One arm's sums: units, units with an order in their window, revenue and Σ revenue² (cents). */
@@ -30,6 +30,14 @@ export const revenueSummary = (s: ArmSums): SampleSummary => {
 export type UnitAnalysis =
   { ok: true; analysis: ExperimentAnalysis } | { ok: false; reason: string };
 
+export type AnalyzeUnitsOptions = Omit<AnalyzeOptions, 'designedWeights'> & {
+  /**
+   * The same units summed per arm within each stratum (an assignment day): conversion is then
+   * compared within the strata, not on the pooled sums (revenue stays pooled).
+   */
+  strata?: readonly (readonly ArmSums[])[];
+};
+
 /**
  * The analysis of units summed per arm: `conversion` (primary, binary) and, once any arm's
  * revenue varies, `revenue` per unit (numeric). Reports why not, rather than throwing, when an
@@ -39,7 +47,7 @@ export const analyzeUnits = (
   control: string,
   arms: readonly ArmSums[],
   designedWeights: Readonly<Record<string, number>>,
-  options: Omit<AnalyzeOptions, 'designedWeights'> = {},
+  { strata, ...options }: AnalyzeUnitsOptions = {},
 ): UnitAnalysis => {
   const empty = arms.filter((a) => a.units === 0).map((a) => a.arm);
   if (empty.length > 0) return { ok: false, reason: `no units yet in ${empty.join(', ')}` };
@@ -57,6 +65,15 @@ export const analyzeUnits = (
       arms: Object.fromEntries(
         arms.map((a) => [a.arm, { successes: a.converted, trials: a.units }]),
       ),
+      ...(strata === undefined
+        ? {}
+        : {
+            strata: strata.map((stratum) =>
+              Object.fromEntries(
+                stratum.map((a) => [a.arm, { successes: a.converted, trials: a.units }]),
+              ),
+            ),
+          }),
     },
   ];
   // Revenue is mostly zeros: each arm says how many of its units ordered.
@@ -77,27 +94,33 @@ export const analyzeUnits = (
   }
 };
 
+/** The revenue a treatment added, with a note when its interval cannot be given yet. */
+export type IncrementalRevenue = Estimate & { note?: string };
+
 /**
  * Revenue the treatment earned over doing nothing: (mean per treated unit − mean per holdout
  * unit) × treated units, with the Welch interval of the difference scaled the same way —
- * unbounded while the arms expect too few buyers to measure the spread by (`enoughNonZero`).
+ * unbounded, with a note, while the arms expect too few buyers for the Welch interval to hold
+ * (`enoughNonZero`: 100 each). Past that it is still approximate against a small holdout.
  */
 export const incrementalRevenue = (
   treated: ArmSums,
   holdout: ArmSums,
   alpha = 0.05,
-): Estimate | null => {
+): IncrementalRevenue | null => {
   if (treated.units < 2 || holdout.units < 2) return null;
   const welch = welchTTest(revenueSummary(treated), revenueSummary(holdout));
   const difference = welch.difference;
   const scale = treated.units;
-  if (
-    !enoughNonZero(
-      { ...revenueSummary(treated), nonZero: treated.converted },
-      { ...revenueSummary(holdout), nonZero: holdout.converted },
-    )
-  )
-    return { estimate: difference * scale, lower: -Infinity, upper: Infinity };
+  const t = { ...revenueSummary(treated), nonZero: treated.converted };
+  const h = { ...revenueSummary(holdout), nonZero: holdout.converted };
+  if (!enoughNonZero(t, h))
+    return {
+      estimate: difference * scale,
+      lower: -Infinity,
+      upper: Infinity,
+      note: tooFewNonZero(t, h),
+    };
   // No variance in either arm: the difference is known exactly.
   const half =
     welch.standardError === 0 ? 0 : studentTQuantile(1 - alpha / 2, welch.df) * welch.standardError;

@@ -12,12 +12,19 @@ export {
   type Promotion,
   type PromotionBlock,
 } from './analyze-experiment.js';
-export type { Estimate, MetricArm } from './compare-metric.js';
+export {
+  MIN_EXPECTED_EVENTS,
+  MIN_EXPECTED_NON_ZERO,
+  type Estimate,
+  type MetricArm,
+} from './compare-metric.js';
 export {
   analyzeUnits,
   incrementalRevenue,
   revenueSummary,
+  type AnalyzeUnitsOptions,
   type ArmSums,
+  type IncrementalRevenue,
   type UnitAnalysis,
 } from './analyze-units.js';
 export * from './statistics/index.js';

@@ -55,9 +55,15 @@ export {
   mixtureSprt,
   updateAlwaysValidP,
   alwaysValidPValues,
+  mixtureLook,
   DEFAULT_MIXING_VARIANCE,
   type MixtureSprtOptions,
   type MixtureSprtResult,
   type SequentialLook,
 } from './mixture-sprt.js';
 export { mixtureSprtMeans } from './mixture-sprt-means.js';
+export {
+  stratifiedDifference,
+  type RateStratum,
+  type StratifiedDifference,
+} from './stratified-difference.js';
