@@ -3,6 +3,7 @@ import { toCustomerId } from '../../core/ids.js';
 import { aDecision } from '../../../test/support/builders.js';
 import { createRenderer, RUN_TIME_TEMPLATES_KEPT } from './create-renderer.js';
 import type { Template } from './template.js';
+import type { ProfileState } from '../../core/profile.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 const template: Template = {
@@ -278,5 +279,70 @@ describe('load', () => {
       renderer.load({ ...made, subject: 'Second' });
     }).toThrow(/made-at-run-time is already loaded with other copy/);
     expect(renderer.templateOf('made-at-run-time')?.subject).toBe('First');
+  });
+});
+
+describe('what a template may do', () => {
+  /** A profile with only the facts a template reads. */
+  const aCustomer = (traits: ProfileState['traits'], cart: ProfileState['cart'] = null) =>
+    ({
+      customerId: toCustomerId('c-1'),
+      userId: 'c-1',
+      anonymousIds: [],
+      aliases: [],
+      traits,
+      location: { country: null, region: null, city: null, timezone: null },
+      consent: {},
+      preferences: {},
+      firstSeenAtMs: T0,
+      lastSeenAtMs: T0,
+      signedUpAtMs: null,
+      lastActiveAtMs: null,
+      orders: { count: 0, revenueCents: 0, refundedCents: 0, firstAtMs: null, lastAtMs: null },
+      engagement: { points: 0, asOfMs: T0 },
+      email: { hardBounces: 0, complaints: 0, lastBounceAtMs: null },
+      cart,
+      eventCount: 0,
+    }) satisfies ProfileState;
+  const renderWith = (
+    part: Partial<Template>,
+    profile: ProfileState,
+    channel = 'email' as const,
+  ) => {
+    const t: Template = { ...template, name: 'probe', ...part };
+    return createRenderer([t], settings).render({
+      messageClass: 'marketing',
+      messageId: 'm-2',
+      channel,
+      template: t,
+      profile,
+      decision: { ...decision, template: 'probe' },
+    });
+  };
+
+  it('reads no file: an include, even one a trait names, fails instead of printing it', () => {
+    for (const text of [
+      "Hi {% include 'package.json' %}",
+      'Hi {% include customer.traits.banner %}',
+      "Hi {% render 'package.json' %}",
+    ])
+      expect(() => renderWith({ text }, aCustomer({ banner: 'package.json' }))).toThrow(
+        /does not render/,
+      );
+  });
+
+  it('stops a loop as long as a customer’s data makes it', () => {
+    const text = '{% for i in (1..customer.traits.n) %}x{% endfor %}';
+    expect(renderWith({ text }, aCustomer({ n: 3 })).body).toMatch(/^xxx/);
+    expect(() => renderWith({ text }, aCustomer({ n: 5_000_000 }))).toThrow(/does not render/);
+  });
+
+  it('keeps a subject and preheader on one line whatever a trait holds', () => {
+    const rendered = renderWith(
+      { subject: 'Hi {{ customer.traits.name }}!', preheader: 'For {{ customer.traits.name }}' },
+      aCustomer({ name: 'Ann\r\nBcc: x@example.com\n' }),
+    );
+    expect(rendered.subject).toBe('Hi Ann Bcc: x@example.com !');
+    expect(rendered.preheader).toBe('For Ann Bcc: x@example.com');
   });
 });

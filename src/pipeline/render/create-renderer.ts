@@ -122,6 +122,14 @@ const asParameter = (text: string): string => text.replace(/\s+/g, ' ').trim();
 const trimUrl = (url: string): string => url.replace(/\/+$/, '');
 
 // One formatter for every message: Liquid's `date` filter builds an Intl formatter per call.
+/** What one render may create (liquidjs counts array and string lengths): far past any message. */
+export const RENDER_MEMORY_LIMIT = 2_000_000;
+/** How long one render may take. */
+export const RENDER_TIME_LIMIT_MS = 2_000;
+
+/** A subject or preheader on one line: a line break in a trait would break the header. */
+const oneLine = (text: string): string => text.replace(/[ \t]*[\r\n]+[ \t]*/g, ' ');
+
 const dayFormat = new Intl.DateTimeFormat('en-US', {
   month: 'long',
   day: 'numeric',
@@ -137,7 +145,16 @@ export const createRenderer = (
   templates: readonly Template[],
   settings: RenderSettings,
 ): Renderer => {
-  const liquid = new Liquid(LIQUID_OPTIONS);
+  const liquid = new Liquid({
+    ...LIQUID_OPTIONS,
+    // No file is a template: `{% include %}` and `{% render %}` would otherwise read any file
+    // under the working directory (the config with its secrets), one a trait could name.
+    templates: {},
+    // A loop as long as a customer's data says (`(1..cart.itemCount)`, a quantity sent from a
+    // browser) stops, and the message is blocked as render_failed, not the worker with it.
+    memoryLimit: RENDER_MEMORY_LIMIT,
+    renderLimit: RENDER_TIME_LIMIT_MS,
+  });
   const byName = new Map<string, Template>();
   const parsed = new Map<string, Parsed>();
   const add = (template: Template) => {
@@ -288,7 +305,7 @@ export const createRenderer = (
         }
       };
       const marketingEmail = channel === 'email' && messageClass === 'marketing';
-      const subject = run('subject', p.subject);
+      const subject = oneLine(run('subject', p.subject));
       const link = linkOf(messageId, channel, template.name, decision);
       // Email links go through the signed click redirect; SMS and push links only get UTM
       // parameters (a redirect would double an SMS's length).
@@ -316,7 +333,7 @@ export const createRenderer = (
           : null;
       return {
         subject: channel === 'email' || channel === 'push' ? subject : null,
-        preheader: channel === 'email' ? run('preheader', p.preheader) || null : null,
+        preheader: channel === 'email' ? oneLine(run('preheader', p.preheader)) || null : null,
         body,
         html,
         from: channel === 'email' ? settings.from : null,
