@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { toCustomerId } from '../../core/ids.js';
+import { verifyToken } from '../../core/signed-token.js';
 import { aDecision } from '../../../test/support/builders.js';
 import { createRenderer, RUN_TIME_TEMPLATES_KEPT } from './create-renderer.js';
+import { defaultTemplates } from './default-templates.js';
 import type { Template } from './template.js';
 import type { ProfileState } from '../../core/profile.js';
 
@@ -344,5 +346,178 @@ describe('what a template may do', () => {
     );
     expect(rendered.subject).toBe('Hi Ann Bcc: x@example.com !');
     expect(rendered.preheader).toBe('For Ann Bcc: x@example.com');
+  });
+});
+
+describe('the HTML part', () => {
+  const markup = '<img src=x onerror=alert(1)><a href="https://evil.example/">Claim</a>';
+  const escaped =
+    '&lt;img src=x onerror=alert(1)&gt;&lt;a href=&#34;https://evil.example/&#34;&gt;Claim&lt;/a&gt;';
+  const probe: Template = {
+    ...template,
+    name: 'probe',
+    subject: 'For {{ customer.firstName }}',
+    preheader: 'Hi {{ customer.firstName }}',
+    text: 'Hi {{ customer.firstName | default: "there" }}',
+  };
+  const renderHtml = (
+    html: string,
+    traits: Record<string, unknown>,
+    channel: 'email' | 'sms' = 'email',
+    extra: Partial<typeof settings> = {},
+  ) => {
+    const t: Template = { ...probe, html };
+    return createRenderer([t], { ...settings, ...extra }).render({
+      messageClass: 'marketing',
+      messageId: 'm-3',
+      channel,
+      template: t,
+      profile: { traits, cart: null } as unknown as ProfileState,
+      decision: { ...decision, template: 'probe' },
+    });
+  };
+
+  it('escapes a customer’s name with markup in the HTML part, and in no other part', () => {
+    for (const html of [
+      // In the subset, and with liquidjs (a filter the subset does not take).
+      '<p>Hi {{ customer.firstName | default: "there" }}</p>',
+      '<p>Hi {{ customer.firstName | strip }}</p>',
+      '<p>Hi {% for i in (1..1) %}{{ customer.firstName }}{% endfor %}</p>',
+    ]) {
+      const email = renderHtml(html, { firstName: markup });
+      expect(email.html, html).toContain(`<p>Hi ${escaped}</p>`);
+      expect(email.html, html).not.toContain('<img src=x');
+      expect(email.body).toMatch(new RegExp(`^Hi ${markup.replace(/[.?()]/g, '\\$&')}`));
+      expect(email.subject).toBe(`For ${markup}`);
+      expect(email.preheader).toBe(`Hi ${markup}`);
+      expect(renderHtml(html, { firstName: markup }, 'sms').body).toMatch(/^Hi <img src=x/);
+    }
+  });
+
+  it('keeps a value from closing the attribute it is printed in', () => {
+    const html = renderHtml('<a href="{{ customer.traits.site }}">site</a>', {
+      site: 'https://x.example/" onmouseover="alert(1)',
+    }).html;
+    expect(html).toContain('<a href="https://x.example/&#34; onmouseover=&#34;alert(1)">site</a>');
+  });
+
+  it('does not escape twice what `escape` or the value itself already escaped', () => {
+    const name = 'Bo & <Co> "1" \'2\'';
+    const once = 'Bo &amp; &lt;Co&gt; &#34;1&#34; &#39;2&#39;';
+    expect(
+      renderHtml('<p>{{ customer.firstName | escape }}</p>', { firstName: name }).html,
+    ).toContain(`<p>${once}</p>`);
+    expect(
+      renderHtml('<p>{{ customer.firstName | escape_once }}</p>', { firstName: name }).html,
+    ).toContain(`<p>${once}</p>`);
+    expect(renderHtml('<p>{{ customer.firstName }}</p>', { firstName: name }).html).toContain(
+      `<p>${once}</p>`,
+    );
+    const entities = 'Tom &amp; Jerry &nbsp;&#39;&#x27; & co';
+    expect(renderHtml('<p>{{ customer.firstName }}</p>', { firstName: entities }).html).toContain(
+      '<p>Tom &amp; Jerry &nbsp;&#39;&#x27; &amp; co</p>',
+    );
+  });
+
+  it('prints a value through `raw` as it is', () => {
+    const traits = { firstName: 'Ann', banner: '<b>Sale</b> & more' };
+    const email = renderHtml(
+      '<div>{{ customer.traits.banner | raw }}</div><div>{{ customer.traits.banner }}</div>',
+      traits,
+    );
+    expect(email.html).toContain(
+      '<div><b>Sale</b> & more</div><div>&lt;b&gt;Sale&lt;/b&gt; &amp; more</div>',
+    );
+    const t: Template = { ...probe, text: '{{ customer.traits.banner | raw }}', html: null };
+    const sms = createRenderer([t], settings).render({
+      messageClass: 'marketing',
+      messageId: 'm-3',
+      channel: 'sms',
+      template: t,
+      profile: { traits, cart: null } as unknown as ProfileState,
+      decision: { ...decision, template: 'probe' },
+    });
+    expect(sms.body).toMatch(/^<b>Sale<\/b> & more/);
+  });
+
+  it('escapes the brand once and still tracks a link variable in an href', () => {
+    const shopUrl = 'https://shop.example.com/?a=1&b=2';
+    const email = renderHtml(
+      '<h1>{{ brand.name }}</h1><a href="{{ links.shop }}">Shop</a> <a href="{{ links.cart }}">Cart</a>',
+      { firstName: 'Ann' },
+      'email',
+      { shopUrl, brandName: 'Bo & Co' },
+    );
+    const html = email.html ?? '';
+    expect(html).toContain('<h1>Bo &amp; Co</h1>');
+    // The footer escapes the brand itself, once.
+    expect(html).toContain('>Bo &#38; Co · 1 Main St<br>');
+    expect(html).not.toMatch(/&(amp|#38);(amp|#38);/);
+    const hrefs = [...html.matchAll(/<a href="([^"]*)">(Shop|Cart)<\/a>/g)];
+    expect(hrefs).toHaveLength(2);
+    for (const [, href = ''] of hrefs) expect(href).toMatch(/^https:\/\/h\.example\.com\/t\/c\//);
+    // The destination signed in the link is the shop's URL as configured, `&` and all.
+    const token = (hrefs[0]?.[1] ?? '').split('/t/c/')[1] ?? '';
+    const payload = JSON.parse(verifyToken(settings.linkSecret, token) ?? '{}') as { u?: string };
+    expect(payload.u).toMatch(/^https:\/\/shop\.example\.com\/\?a=1&b=2&utm_source=herald&/);
+  });
+});
+
+describe('templates with ordinary data', () => {
+  const typical: Template = {
+    ...template,
+    name: 'typical',
+    html:
+      '<!doctype html><html><head><title>Your cart at {{ brand.name }}</title></head><body>' +
+      '<h1>{{ brand.name }}</h1><p>Hi {{ customer.firstName | default: "there" }}, you left ' +
+      '{{ cart.itemCount }} item(s) worth ${{ cart.value }}.</p><table>{% for item in cart.items %}' +
+      '<tr><td>{{ item.name | default: item.productId | escape }}</td><td>× {{ item.quantity }}</td></tr>' +
+      '{% endfor %}</table>{% if incentive %}<p>Use code <strong>{{ incentive.code }}</strong> for ' +
+      '{{ incentive.percent }}% off, valid until {{ incentive.expiresOn }}.</p>{% endif %}' +
+      '<a href="{{ links.cart }}">Complete your order</a> <a href="{{ links.shop }}">Shop</a></body></html>',
+  };
+  // The same HTML with every output printed through `raw`: as it was before it was escaped.
+  const unescaped = (html: string) =>
+    html.replace(/\{\{(-?)([\s\S]*?)(-?)\}\}/g, (_, l: string, e: string, r: string) => {
+      return `{{${l}${e.trimEnd()} | raw ${r}}}`;
+    });
+  const cart = {
+    valueCents: 2450,
+    updatedAtMs: T0,
+    items: [{ productId: 'p1', sku: null, name: 'Wool socks', priceCents: 1225, quantity: 2 }],
+  };
+  const incentive = {
+    kind: 'percent',
+    percent: 15,
+    amount: null,
+    code: 'SAVE15',
+    expiresAtMs: T0 + 172_800_000,
+  } as unknown as NonNullable<typeof decision.incentive>;
+
+  it('render the HTML part as before: nothing in a plain name, brand, link or code is escaped', () => {
+    const withHtml = [
+      typical,
+      ...defaultTemplates.map((t) => ({
+        ...t,
+        html: `<html><body><p>${t.text}</p></body></html>`,
+      })),
+    ];
+    for (const t of withHtml)
+      for (const [profile, offer] of [
+        [{ traits: { firstName: 'Ann' }, cart }, incentive],
+        [{ traits: {}, cart: null }, null],
+      ] as const) {
+        const old = { ...t, html: unescaped(t.html ?? '') };
+        const input = {
+          messageClass: 'marketing',
+          messageId: 'm-4',
+          channel: 'email',
+          profile: profile as unknown as ProfileState,
+          decision: { ...decision, template: t.name, incentive: offer },
+        } as const;
+        const now = createRenderer([t], settings).render({ ...input, template: t });
+        expect(now.html).not.toMatch(/\{\{|\{%|&amp;|&lt;/);
+        expect(now).toEqual(createRenderer([old], settings).render({ ...input, template: old }));
+      }
   });
 });

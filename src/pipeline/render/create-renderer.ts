@@ -7,8 +7,10 @@ import { signMessageToken } from '../../core/signed-token.js';
 import type { Template } from './template.js';
 import {
   compileSubset,
+  HTML_LIQUID_OPTIONS,
   LIQUID_OPTIONS,
   renderSubset,
+  type OutputMode,
   type SubsetTemplate,
 } from './liquid-subset.js';
 import {
@@ -100,6 +102,8 @@ const sameTemplate = (a: Template, b: Template): boolean =>
 interface Part {
   liquid: LiquidTemplate[];
   subset: SubsetTemplate | null;
+  /** `html` for the HTML part, whose output is escaped; `text` for every other. */
+  mode: OutputMode;
 }
 
 interface Parsed {
@@ -139,14 +143,15 @@ const dayFormat = new Intl.DateTimeFormat('en-US', {
 /**
  * Renders messages from Liquid templates parsed once, when the renderer is built (a template
  * that does not parse fails start-up, naming it). Marketing email gets the footer: the postal
- * address and the unsubscribe link, whose token is signed with the link secret.
+ * address and the unsubscribe link, whose token is signed with the link secret. In the HTML
+ * part every `{{ … }}` is HTML-escaped once (a customer's name cannot add markup), unless its
+ * last filter is `raw`; the other parts are not HTML and print values as they are.
  */
 export const createRenderer = (
   templates: readonly Template[],
   settings: RenderSettings,
 ): Renderer => {
-  const liquid = new Liquid({
-    ...LIQUID_OPTIONS,
+  const limits = {
     // No file is a template: `{% include %}` and `{% render %}` would otherwise read any file
     // under the working directory (the config with its secrets), one a trait could name.
     templates: {},
@@ -154,14 +159,19 @@ export const createRenderer = (
     // browser) stops, and the message is blocked as render_failed, not the worker with it.
     memoryLimit: RENDER_MEMORY_LIMIT,
     renderLimit: RENDER_TIME_LIMIT_MS,
-  });
+  };
+  // liquidjs adds the escape to each output as it parses it: the HTML part has an engine of its own.
+  const engines: Record<OutputMode, Liquid> = {
+    text: new Liquid({ ...LIQUID_OPTIONS, ...limits }),
+    html: new Liquid({ ...HTML_LIQUID_OPTIONS, ...limits }),
+  };
   const byName = new Map<string, Template>();
   const parsed = new Map<string, Parsed>();
   const add = (template: Template) => {
-    const parse = (part: string, text: string): Part => {
+    const parse = (part: string, text: string, mode: OutputMode = 'text'): Part => {
       try {
         // liquidjs parses every part, so a template it refuses fails here whatever the subset.
-        return { liquid: liquid.parse(text), subset: compileSubset(text) };
+        return { liquid: engines[mode].parse(text), subset: compileSubset(text), mode };
       } catch (error) {
         throw new Error(
           `template ${template.name}: ${part} does not parse: ${error instanceof Error ? error.message : String(error)}`,
@@ -176,7 +186,7 @@ export const createRenderer = (
       subject: parse('subject', template.subject),
       preheader: parse('preheader', template.preheader),
       text: parse('text', template.text),
-      html: template.html === null ? null : parse('html', template.html),
+      html: template.html === null ? null : parse('html', template.html, 'html'),
       whatsapp: {
         name: whatsAppNameOf(template),
         language: parse('whatsapp/language', template.whatsapp?.language ?? 'en_US'),
@@ -292,12 +302,12 @@ export const createRenderer = (
           unsubscribe: unsubscribeUrl,
         },
       };
-      const run = (part: string, { liquid: tpl, subset }: Part) => {
+      const run = (part: string, { liquid: tpl, subset, mode }: Part) => {
         if (tpl.length === 0) return '';
-        const fast = subset === null ? undefined : renderSubset(subset, scope);
+        const fast = subset === null ? undefined : renderSubset(subset, scope, mode);
         if (fast !== undefined) return fast.trim();
         try {
-          return String(liquid.renderSync(tpl, scope)).trim();
+          return String(engines[mode].renderSync(tpl, scope)).trim();
         } catch (error) {
           throw new Error(
             `template ${template.name}: ${part} does not render: ${error instanceof Error ? error.message : String(error)}`,

@@ -2,10 +2,73 @@ import { Liquid } from 'liquidjs';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../ports/random.js';
 import { defaultTemplates } from './default-templates.js';
-import { compileSubset, LIQUID_OPTIONS, renderSubset } from './liquid-subset.js';
+import {
+  compileSubset,
+  escapeHtmlOnce,
+  HTML_LIQUID_OPTIONS,
+  LIQUID_OPTIONS,
+  renderSubset,
+  type OutputMode,
+} from './liquid-subset.js';
 
-const liquid = new Liquid(LIQUID_OPTIONS);
-const byLiquid = (text: string, scope: object) => String(liquid.parseAndRenderSync(text, scope));
+const engines = {
+  text: new Liquid(LIQUID_OPTIONS),
+  html: new Liquid(HTML_LIQUID_OPTIONS),
+} satisfies Record<OutputMode, Liquid>;
+const byLiquid = (text: string, scope: object, mode: OutputMode = 'text') =>
+  String(engines[mode].parseAndRenderSync(text, scope));
+
+describe('escapeHtmlOnce', () => {
+  it('escapes markup, and an & that starts no character reference', () => {
+    expect(escapeHtmlOnce(`<a href="x" title='y'>&</a>`)).toBe(
+      '&lt;a href=&#34;x&#34; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
+    for (const [text, once] of [
+      ['a & b', 'a &amp; b'],
+      ['&amp', '&amp;amp'],
+      ['& ;', '&amp; ;'],
+      ['&#;', '&amp;#;'],
+      ['&#x;', '&amp;#x;'],
+      ['&1;', '&amp;1;'],
+    ])
+      expect(escapeHtmlOnce(text ?? ''), text).toBe(once);
+  });
+
+  it('leaves a character reference alone, so escaping twice is escaping once', () => {
+    const text = '&amp; &lt;&gt; &#34;&#39; &quot; &nbsp; &frac12; &#x27; &#X1F600; &#128512;';
+    expect(escapeHtmlOnce(text)).toBe(text);
+    for (const value of ['Bo & <Co> "1" \'2\'', 'Tom &amp; Jerry & co', '<&lt;>']) {
+      const once = escapeHtmlOnce(value);
+      expect(escapeHtmlOnce(once)).toBe(once);
+      // What liquidjs's `escape` printed stays as it printed it.
+      const escaped = byLiquid('{{ v | escape }}', { v: value });
+      expect(escapeHtmlOnce(escaped)).toBe(escaped);
+    }
+  });
+
+  it('returns text with nothing to escape as it is', () => {
+    const text = 'Ann Zoë — 20% off; see https://shop.example.com/cart?x=1';
+    expect(escapeHtmlOnce(text)).toBe(text);
+  });
+});
+
+describe('HTML_LIQUID_OPTIONS', () => {
+  it('escapes every output once unless its last filter is raw', () => {
+    const scope = { a: '<b>Bo & Co</b>', e: 'Tom &amp; Jerry', n: 5, list: ['<i>', '&'] };
+    expect(
+      byLiquid('<p>{{ a }}|{{ a | upcase }}|{{ e }}|{{ n }}|{{ list }}</p>', scope, 'html'),
+    ).toBe(
+      '<p>&lt;b&gt;Bo &amp; Co&lt;/b&gt;|&lt;B&gt;BO &amp; CO&lt;/B&gt;|Tom &amp; Jerry|5|&lt;i&gt;&amp;</p>',
+    );
+    expect(byLiquid('{{ a | escape }}', scope, 'html')).toBe(byLiquid('{{ a | escape }}', scope));
+    expect(byLiquid('{{ a | raw }}', scope, 'html')).toBe('<b>Bo & Co</b>');
+    expect(byLiquid('{{ a | raw }}', scope)).toBe('<b>Bo & Co</b>');
+    expect(byLiquid('{% echo a %}', scope, 'html')).toBe('&lt;b&gt;Bo &amp; Co&lt;/b&gt;');
+    expect(byLiquid('{% capture c %}{{ a }}{% endcapture %}{{ c }}', scope, 'html')).toBe(
+      '&lt;b&gt;Bo &amp; Co&lt;/b&gt;',
+    );
+  });
+});
 
 describe('compileSubset', () => {
   it('takes text, variables, default with a quoted text, and if / else / endif', () => {
@@ -23,6 +86,9 @@ describe('compileSubset', () => {
   it('leaves to liquidjs whatever it does not render itself', () => {
     for (const text of [
       '{{ a | upcase }}',
+      '{{ a | raw }}',
+      '{{ a | escape }}',
+      '{{ a | default: "x" | raw }}',
       '{{ a | default: b }}',
       '{{ a | default: 5 }}',
       '{{ a | default: "x" | default: "y" }}',
@@ -90,11 +156,31 @@ describe('renderSubset', () => {
     [{}],
     {},
     { firstName: 'Bo', n: 0 },
+    // What the HTML part escapes, and what it leaves alone.
+    '<img src=x onerror=alert(1)>',
+    'Bo & Co',
+    '"q" \'s\'',
+    '&amp; &lt;b&gt; &#39; &#x27; &nbsp;',
+    '&amp',
+    ['<b>', '&', ['"']],
+    { a: '<a href="https://evil.example/">', n: '&#34;' },
   ];
   const keys = ['a', 'b', 'firstName', 'length', 'n', 'constructor', 'toString', '__proto__'];
   // Blanks between the braces and the name: ASCII ones are the subset's, others liquidjs's.
   const blanks = ['', ' ', '  ', '\n', '\t', '\uFEFF', '\u00a0'];
-  const texts = ['', 'Hi ', ', ', '\n', ' } ', '%} ', '{ ', '50% off ', 'é→ '];
+  const texts = [
+    '',
+    'Hi ',
+    ', ',
+    '\n',
+    ' } ',
+    '%} ',
+    '{ ',
+    '50% off ',
+    'é→ ',
+    '<p class="a">',
+    ' & ',
+  ];
 
   const randomScope = (pick: <T>(list: readonly T[]) => T, depth: number): object => {
     const scope: Record<string, unknown> = {};
@@ -123,7 +209,7 @@ describe('renderSubset', () => {
       if (kind === 0) text += pick(texts);
       else if (kind === 1) text += `{{${pick(blanks)}${randomPath(pick)}${pick(blanks)}}}`;
       else if (kind === 2)
-        text += `{{${pick(['', ' '])}${randomPath(pick)} | default: ${pick(['"there"', "'x'", '""'])} }}`;
+        text += `{{${pick(['', ' '])}${randomPath(pick)} | default: ${pick(['"there"', "'x'", '""', '"<b>Bo & Co</b>"', "'&amp; <i>'"])} }}`;
       else {
         const otherwise = pick([true, false]) ? `{% else %}${randomTemplate(pick, depth - 1)}` : '';
         text += `{% if ${randomPath(pick)} %}${randomTemplate(pick, depth - 1)}${otherwise}{%endif%}`;
@@ -132,31 +218,38 @@ describe('renderSubset', () => {
     return text;
   };
 
-  it('prints what liquidjs prints, on random templates and scopes', () => {
+  it('prints what liquidjs prints, on random templates and scopes, in both modes', () => {
     const random = seededRandom(20261202);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random.next() * list.length)] as T;
     let compared = 0;
     let failed = 0;
+    let escaped = 0;
     for (let i = 0; i < 6000; i += 1) {
       const text = randomTemplate(pick, 2);
       const compiled = compileSubset(text);
       if (compiled === null) continue;
       for (let j = 0; j < 4; j += 1) {
         const scope = randomScope(pick, 2);
+        const mode = pick(['text', 'html'] as const);
         let expected: string | undefined;
         try {
-          expected = byLiquid(text, scope);
+          expected = byLiquid(text, scope, mode);
         } catch {
           // liquidjs cannot print it (an object whose toString is a text): it must be asked.
           expected = undefined;
           failed += 1;
         }
-        expect(renderSubset(compiled, scope), `${text} with ${JSON.stringify(scope)}`).toBe(
-          expected,
-        );
+        expect(
+          renderSubset(compiled, scope, mode),
+          `${mode}: ${text} with ${JSON.stringify(scope)}`,
+        ).toBe(expected);
+        if (mode === 'html' && expected !== undefined && expected !== byLiquid(text, scope))
+          escaped += 1;
         compared += 1;
       }
     }
+    // The HTML mode is put to the test: many of its renders escape something.
+    expect(escaped).toBeGreaterThan(1000);
     // Most generated templates are in the subset (not those with a stray "{ " before "{{", or a
     // blank beyond ASCII).
     expect(compared).toBeGreaterThan(14_000);
@@ -177,7 +270,11 @@ describe('renderSubset', () => {
         for (const text of [t.subject, t.text]) {
           const compiled = compileSubset(text);
           expect(compiled).not.toBeNull();
-          if (compiled !== null) expect(renderSubset(compiled, s)).toBe(byLiquid(text, s));
+          if (compiled === null) continue;
+          expect(renderSubset(compiled, s)).toBe(byLiquid(text, s));
+          // Ordinary data prints the same escaped: nothing in it is markup.
+          expect(renderSubset(compiled, s, 'html')).toBe(byLiquid(text, s));
+          expect(byLiquid(text, s, 'html')).toBe(byLiquid(text, s));
         }
   });
 

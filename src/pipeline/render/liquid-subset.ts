@@ -10,11 +10,66 @@
  * parsed is compiled here. `liquid-subset.test.ts` compares the two on random templates and
  * scopes. The scope is plain data (JSON values): no drops and no functions. Should one hold a
  * function or an object with `toLiquid` along a path, rendering gives up (undefined) and the
- * caller asks liquidjs, which would call them.
+ * caller asks liquidjs, which would call them. In the `html` mode every output is escaped once,
+ * as liquidjs does with `HTML_LIQUID_OPTIONS`.
  */
+
+import { toValue } from 'liquidjs';
 
 /** The options the renderer gives liquidjs: the subset matches liquidjs under these. */
 export const LIQUID_OPTIONS = { strictFilters: true, ownPropertyOnly: true } as const;
+
+/**
+ * How a part's `{{ … }}` output is printed: as it is (`text`: subject, preheader, text, SMS,
+ * push, WhatsApp, web), or HTML-escaped once (`html`: the email's HTML part, unless the last
+ * filter is `raw`).
+ */
+export type OutputMode = 'text' | 'html';
+
+const ESCAPABLE = /[&<>"']/;
+// An `&` that does not start a character reference (`&amp;`, `&nbsp;`, `&#39;`, `&#x27;`), and
+// the other characters markup is made of.
+const UNESCAPED = /&(?![A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[Xx][0-9A-Fa-f]+;)|[<>"']/g;
+// The entities liquidjs's `escape` filter writes: what it printed is left as it is.
+const ENTITY: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&#34;',
+  "'": '&#39;',
+};
+
+/**
+ * Text made safe in HTML text and quoted attribute values, escaped once: `<`, `>`, quotes and an
+ * `&` that starts no character reference become entities, and a character reference already
+ * there stays as it is — so `{{ name | escape }}` prints as it did before the HTML part was
+ * escaped by default, not `&amp;amp;`. Text with nothing to escape is returned as it is.
+ */
+export const escapeHtmlOnce = (text: string): string =>
+  ESCAPABLE.test(text) ? text.replace(UNESCAPED, (c) => ENTITY[c] ?? c) : text;
+
+// A value as liquidjs prints it (its `stringify`, which it does not export).
+const printed = (value: unknown): string => {
+  const v: unknown = toValue(value);
+  return typeof v === 'string'
+    ? v
+    : v === null || v === undefined
+      ? ''
+      : Array.isArray(v)
+        ? v.map(printed).join('')
+        : // eslint-disable-next-line @typescript-eslint/no-base-to-string
+          String(v);
+};
+
+/**
+ * The options the renderer gives liquidjs for the HTML part: every output is escaped once
+ * (`escapeHtmlOnce`) unless its last filter is `raw` — liquidjs adds the escape to each output
+ * when it parses it, so an HTML part is parsed with these.
+ */
+export const HTML_LIQUID_OPTIONS = {
+  ...LIQUID_OPTIONS,
+  outputEscape: (value: unknown): string => escapeHtmlOnce(printed(value)),
+} as const;
 
 type Path = readonly string[];
 
@@ -152,7 +207,11 @@ const stringify = (value: unknown): string =>
 
 const isFalsy = (value: unknown) => value === false || value === null || value === undefined;
 
-const renderPieces = (pieces: readonly Piece[], scope: object): string | undefined => {
+const renderPieces = (
+  pieces: readonly Piece[],
+  scope: object,
+  html: boolean,
+): string | undefined => {
   let out = '';
   for (const piece of pieces) {
     if (typeof piece === 'string') {
@@ -167,12 +226,12 @@ const renderPieces = (pieces: readonly Piece[], scope: object): string | undefin
           typeof value === 'string' || Array.isArray(value) ? value.length === 0 : isFalsy(value);
         if (empty) value = piece.fallback;
       }
-      out += stringify(value);
+      out += html ? escapeHtmlOnce(stringify(value)) : stringify(value);
       continue;
     }
     const value = read(scope, piece.test);
     if (value === GIVE_UP) return undefined;
-    const part = renderPieces(isFalsy(value) ? piece.otherwise : piece.then, scope);
+    const part = renderPieces(isFalsy(value) ? piece.otherwise : piece.then, scope, html);
     if (part === undefined) return undefined;
     out += part;
   }
@@ -180,13 +239,17 @@ const renderPieces = (pieces: readonly Piece[], scope: object): string | undefin
 };
 
 /**
- * The template rendered as liquidjs would, or undefined when liquidjs must render it — also when
- * printing a value throws (an object whose `toString` key is not a function), so that liquidjs
- * reports it.
+ * The template rendered as liquidjs would (with `HTML_LIQUID_OPTIONS` in the `html` mode), or
+ * undefined when liquidjs must render it — also when printing a value throws (an object whose
+ * `toString` key is not a function), so that liquidjs reports it.
  */
-export const renderSubset = (template: SubsetTemplate, scope: object): string | undefined => {
+export const renderSubset = (
+  template: SubsetTemplate,
+  scope: object,
+  mode: OutputMode = 'text',
+): string | undefined => {
   try {
-    return renderPieces(template, scope);
+    return renderPieces(template, scope, mode === 'html');
   } catch {
     return undefined;
   }
