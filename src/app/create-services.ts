@@ -325,12 +325,18 @@ export const createServices = async (
   }
 };
 
-/** A random link secret made once and kept in the database, so links outlive restarts. */
-const storedLinkSecret = (store: Store): Promise<string> =>
+/**
+ * A random link secret made once and kept in the database, so links outlive restarts. Two
+ * processes starting together on a new database would each make one, the later overwriting the
+ * earlier, and the links one signed fail on the other: one makes it under the lock, the other
+ * reads it.
+ */
+export const storedLinkSecret = (store: Store): Promise<string> =>
   store.transaction(async (tx) => {
     const known = await tx.getSetting('link_secret');
     if (known !== null) return known;
-    const secret = randomBytes(32).toString('base64url');
+    await tx.lock(['link_secret']);
+    const secret = (await tx.getSetting('link_secret')) ?? randomBytes(32).toString('base64url');
     await tx.setSetting('link_secret', secret);
     return secret;
   });

@@ -67,6 +67,11 @@ export interface IngestTx {
   /** The customer each recorded order id belongs to now; ids never recorded are absent. */
   orderOwners(orderIds: readonly string[]): Promise<Map<string, CustomerId>>;
   loadProfiles(ids: readonly CustomerId[]): Promise<Map<CustomerId, ProfileState>>;
+  /**
+   * Those of `ids` that have a profile now, without reading it: whether a customer listed
+   * before the transaction (a campaign's audience) was erased or merged away since.
+   */
+  presentCustomers(ids: readonly CustomerId[]): Promise<Set<CustomerId>>;
   saveProfiles(rows: readonly ProfileRow[]): Promise<void>;
   /**
    * Moves every event, order and link of `from` to `to` and deletes `from`'s profile; true

@@ -79,6 +79,9 @@ export const runSweepIfDue = async (
     if (lastId === undefined) break;
     // What the page found is taken once its transaction commits (PostgreSQL may run it again).
     const page = await store.transaction(async (tx) => {
+      // Under the customers' locks, as an erasure takes them: one erased between the listing
+      // and this read is not found, rather than given marks and work again that nothing erases.
+      await tx.lock(ids);
       const profiles = await tx.loadProfiles(ids);
       const marks = await tx.loadMarks(ids);
       const work: WorkDraft[] = [];

@@ -24,7 +24,14 @@ export const scheduleCampaign = async (
   const { segment } = campaign;
   const trigger = { kind: 'campaign', campaign } as const;
   const inSegment = async (tx: StoreTx, ids: CustomerId[]): Promise<CustomerId[]> => {
-    if (segment === null) return ids;
+    // Under their locks, as an erasure takes them: a customer listed before the transaction and
+    // erased since gets no work row naming them (one a later erasure would not find, pending
+    // until the campaign's send time).
+    await tx.lock(ids);
+    if (segment === null) {
+      const present = await tx.presentCustomers(ids);
+      return ids.filter((id) => present.has(id));
+    }
     const found: CustomerId[] = [];
     for (const [customerId, state] of await tx.loadProfiles(ids)) {
       const computed = env.computeProfile(state, nowMs);

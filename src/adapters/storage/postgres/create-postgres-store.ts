@@ -159,6 +159,14 @@ const createTx = (client: pg.PoolClient, auditKey: AuditKey | null): StoreTx => 
     for (const row of rows) found.set(row.customer_id, JSON.parse(row.state) as ProfileState);
     return found;
   },
+  async presentCustomers(ids) {
+    if (ids.length === 0) return new Set();
+    const { rows } = await client.query<{ customer_id: CustomerId }>(
+      'SELECT customer_id FROM profiles WHERE customer_id = ANY($1::text[])',
+      [ids],
+    );
+    return new Set(rows.map((r) => r.customer_id));
+  },
   async saveProfiles(rows) {
     if (rows.length === 0) return;
     const cols = rows.map(toProfileColumns);
@@ -258,7 +266,12 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
       { cause: error },
     );
   }
-  if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  if (schema !== undefined)
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((error: unknown) => {
+      // Two processes starting together both find no schema and both create it: PostgreSQL
+      // refuses the second with a duplicate name (23505), though the schema is there to use.
+      if ((error as { code?: unknown }).code !== '23505') throw error;
+    });
   const db = new Kysely<Database>({ dialect: new NamesOnlyPostgresDialect({ pool }) });
   await runMigrations(db as Kysely<unknown>, 'postgres', schema ?? (await migrationSchemaOf(pool)));
 

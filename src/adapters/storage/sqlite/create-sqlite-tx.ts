@@ -124,6 +124,15 @@ export const createSqliteTx = (
       }
       return Promise.resolve(found);
     },
+    presentCustomers(ids) {
+      const found = new Set<CustomerId>();
+      for (const id of ids) {
+        const known = staged.has(id) ? staged.get(id) : profiles.get(id);
+        if (known === null) continue;
+        if (known !== undefined || s.hasProfile.get(id) !== undefined) found.add(id);
+      }
+      return Promise.resolve(found);
+    },
     saveProfiles(rows) {
       for (const row of rows) staged.set(row.customerId, row);
       return Promise.resolve();

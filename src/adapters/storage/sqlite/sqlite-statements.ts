@@ -35,6 +35,7 @@ export const createSqliteStatements = (db: BetterSqlite3.Database) => ({
      ON CONFLICT (order_id) DO NOTHING`,
   ),
   loadProfile: db.prepare('SELECT state FROM profiles WHERE customer_id = ?'),
+  hasProfile: db.prepare('SELECT 1 FROM profiles WHERE customer_id = ?').pluck(),
   saveProfile: db.prepare(
     `INSERT INTO profiles (customer_id, user_id, state, lifecycle_stage, churn_risk,
        engagement_score, ltv_cents, vip, last_active_at_ms, updated_at_ms)
