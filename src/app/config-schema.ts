@@ -12,6 +12,9 @@ export interface FieldMeta {
 
 const field = <T extends TSchema>(schema: T, meta: FieldMeta): T => Object.assign(schema, meta);
 
+/** An http(s) URL: a base Herald builds links or API calls on. */
+const HTTP_URL = '^https?://[^\\s]+$';
+
 /** The one configuration schema: file (`herald.config.yaml`) and environment both feed it. */
 export const configSchema = Type.Object(
   {
@@ -290,7 +293,7 @@ export const configSchema = Type.Object(
         publicUrl: field(
           Type.String({
             default: 'http://localhost:3000',
-            pattern: '^https?://[^\\s]+$',
+            pattern: HTTP_URL,
             description:
               'Base of tracking and unsubscribe links, as customers reach Herald. CAN-SPAM needs a working (https) unsubscribe link for marketing email to US customers and to customers of no known country.',
           }),
@@ -299,7 +302,7 @@ export const configSchema = Type.Object(
         shopUrl: field(
           Type.String({
             default: 'https://shop.example.com',
-            pattern: '^https?://[^\\s]+$',
+            pattern: HTTP_URL,
             description: 'Where calls to action point (`{{ links.shop }}`, `{{ links.cart }}`).',
           }),
           { env: 'HERALD_SHOP_URL' },
@@ -367,6 +370,7 @@ export const configSchema = Type.Object(
           sendgridBaseUrl: field(
             Type.String({
               default: 'https://api.sendgrid.com',
+              pattern: HTTP_URL,
               description: 'SendGrid API base (a proxy, or a local server in tests).',
             }),
             {
@@ -420,7 +424,11 @@ export const configSchema = Type.Object(
             },
           ),
           twilioBaseUrl: field(
-            Type.String({ default: 'https://api.twilio.com', description: 'Twilio API base.' }),
+            Type.String({
+              default: 'https://api.twilio.com',
+              pattern: HTTP_URL,
+              description: 'Twilio API base.',
+            }),
             {
               env: 'HERALD_TWILIO_BASE_URL',
             },
@@ -443,7 +451,11 @@ export const configSchema = Type.Object(
             },
           ),
           whatsappBaseUrl: field(
-            Type.String({ default: 'https://graph.facebook.com', description: 'Graph API base.' }),
+            Type.String({
+              default: 'https://graph.facebook.com',
+              pattern: HTTP_URL,
+              description: 'Graph API base.',
+            }),
             {
               env: 'HERALD_WHATSAPP_BASE_URL',
             },
@@ -457,7 +469,11 @@ export const configSchema = Type.Object(
             { env: 'HERALD_FCM_SERVICE_ACCOUNT_FILE' },
           ),
           fcmBaseUrl: field(
-            Type.String({ default: 'https://fcm.googleapis.com', description: 'FCM API base.' }),
+            Type.String({
+              default: 'https://fcm.googleapis.com',
+              pattern: HTTP_URL,
+              description: 'FCM API base.',
+            }),
             {
               env: 'HERALD_FCM_BASE_URL',
             },
@@ -479,6 +495,7 @@ export const configSchema = Type.Object(
         openaiBaseUrl: field(
           Type.String({
             default: 'https://api.openai.com/v1',
+            pattern: HTTP_URL,
             description: 'Any server speaking the chat-completions API.',
           }),
           { env: 'HERALD_OPENAI_BASE_URL' },

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
@@ -225,6 +226,29 @@ describe('loadConfig', () => {
       ).toBe(3);
     });
 
+    it('refuses a key given to two sources, naming where but never the key', () => {
+      const key = 'pub-browser-key-1';
+      const error = configError({
+        HERALD_WRITE_KEYS: `web=${key},backend=${key}`,
+        HERALD_VERIFIED_SOURCES: 'web',
+        HERALD_LINK_SECRET: 'link-secret-0123456789abcdef',
+      });
+      expect(error.problems).toEqual([
+        {
+          path: '/ingest/writeKeys/1',
+          message:
+            'this key is already given at /ingest/writeKeys/0: each key names one source (HERALD_WRITE_KEYS)',
+        },
+      ]);
+      expect(error.message).not.toContain(key);
+      // A bare key given twice too, from the file.
+      expect(
+        pathsOf(
+          configError({}, `ingest:\n  writeKeys: [a=other-key-1, ${key}, ${key}]\n`).problems,
+        ),
+      ).toEqual(['/ingest/writeKeys/2']);
+    });
+
     it('rejects a write key shorter than 8 characters, with or without a name', () => {
       expect(pathsOf(configError({ HERALD_WRITE_KEYS: 'ok-key-123,short' }).problems)).toEqual([
         '/ingest/writeKeys/1',
@@ -434,6 +458,32 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it("refuses a misspelt key in a provider's rate limits, which would lift its limit", () => {
+      const error = configError(
+        {},
+        'deliver:\n  rateLimits:\n    smtp:\n      perSecnd: 10\n    twilio:\n      perMinute: 5\n',
+      );
+      expect(error.problems).toEqual([
+        {
+          path: '/deliver/rateLimits/smtp/perSecnd',
+          message: 'is not a setting (did you mean perSecond?)',
+        },
+        { path: '/deliver/rateLimits/twilio/perMinute', message: 'is not a setting' },
+      ]);
+      expect(
+        loadConfig({}, 'deliver:\n  rateLimits:\n    smtp:\n      perSecond: 10\n').deliverPolicy
+          .rateLimits.smtp,
+      ).toEqual({ perSecond: 10 });
+    });
+
+    it('adds no development-key problems when where Herald listens is itself at fault', () => {
+      expect(configError({}, 'http:\n  # port: 8080\n').problems).toEqual([
+        { path: '/http', message: 'must be a mapping, not null' },
+      ]);
+      expect(pathsOf(configError({ HERALD_HOST: '' }).problems)).toEqual(['/http/host']);
+      expect(pathsOf(configError({}, 'http:\n  host: 0\n').problems)).toEqual(['/http/host']);
+    });
+
     it('refuses a short admin token beyond 127.0.0.1, the docs example anywhere, and an unknown default timezone', () => {
       const keys = { HERALD_WRITE_KEYS: 'web=abcdefgh' };
       expect(
@@ -536,6 +586,39 @@ describe('loadConfig', () => {
       });
     });
 
+    it('refuses a connection URL that does not parse, quoting none of it', () => {
+      const env = { HERALD_WRITE_KEYS: 'wk_web_0123456789', HERALD_ADMIN_TOKEN: strongToken };
+      for (const url of [
+        'postgres://herald:s3cret@db:notaport/herald',
+        'postgres://herald:s3cret@db:99999/herald',
+        'postgres://herald:s3cret@',
+      ]) {
+        const error = configError({ ...env, HERALD_DATABASE_URL: url });
+        expect(error.problems).toEqual([
+          {
+            path: '/database/url',
+            message:
+              'is not a valid URL of the form postgres://user:password@host:port/database (HERALD_DATABASE_URL)',
+          },
+        ]);
+        expect(error.message).not.toContain('s3cret');
+      }
+      expect(
+        configError(env, 'database:\n  url: postgres://herald:s3cret@db:notaport/herald\n')
+          .problems,
+      ).toEqual([
+        {
+          path: '/database/url',
+          message: 'is not a valid URL of the form postgres://user:password@host:port/database',
+        },
+      ]);
+      // A socket directory instead of a host is the driver's to take.
+      expect(
+        loadConfig({ ...env, HERALD_DATABASE_URL: 'postgres:///herald?host=/run/postgresql' }, null)
+          .storage.driver,
+      ).toBe('postgres');
+    });
+
     it('requires write keys and an admin token, reporting both', () => {
       const error = configError({ HERALD_DATABASE_URL: pgUrl });
       expect(error.code).toBe('invalid-config');
@@ -564,6 +647,133 @@ describe('loadConfig', () => {
       );
       expect(new Set(pathsOf(error.problems))).toEqual(
         new Set(['/http/port', '/ingest/earliestTimestamp', '/ingest/writeKeys', '/admin/token']),
+      );
+    });
+  });
+
+  describe('providers', () => {
+    const twilio = { HERALD_TWILIO_ACCOUNT_SID: 'AC0123456789abcdef' };
+    const twilioToken = 'twilio-auth-token-SECRET';
+
+    it('refuses a Twilio account without its auth token or a sender, naming the variables', () => {
+      expect(configError(twilio).problems).toEqual([
+        {
+          path: '/deliver/twilioAuthToken',
+          message:
+            'must be set (HERALD_TWILIO_AUTH_TOKEN) when deliver.twilioAccountSid (HERALD_TWILIO_ACCOUNT_SID) is: Twilio refuses every message without it',
+        },
+        {
+          path: '/deliver/twilioFrom',
+          message:
+            'must be set (HERALD_TWILIO_FROM), or deliver.twilioMessagingServiceSid (HERALD_TWILIO_MESSAGING_SERVICE_SID), when deliver.twilioAccountSid (HERALD_TWILIO_ACCOUNT_SID) is: an SMS needs a sender',
+        },
+      ]);
+      const withToken = configError({ ...twilio, HERALD_TWILIO_AUTH_TOKEN: twilioToken });
+      expect(pathsOf(withToken.problems)).toEqual(['/deliver/twilioFrom']);
+      expect(withToken.message).not.toContain('SECRET');
+      for (const sender of [
+        { HERALD_TWILIO_FROM: '+15005550006' },
+        { HERALD_TWILIO_MESSAGING_SERVICE_SID: 'MG0123456789abcdef' },
+      ])
+        expect(
+          loadConfig({ ...twilio, HERALD_TWILIO_AUTH_TOKEN: twilioToken, ...sender }, null)
+            .providers.twilioAccountSid,
+        ).toBe(twilio.HERALD_TWILIO_ACCOUNT_SID);
+      // The auth token alone checks the webhooks' signatures.
+      expect(() => loadConfig({ HERALD_TWILIO_AUTH_TOKEN: twilioToken }, null)).not.toThrow();
+    });
+
+    it('refuses a WhatsApp token without its phone number id', () => {
+      const error = configError({ HERALD_WHATSAPP_ACCESS_TOKEN: 'EAAG-SECRET' });
+      expect(error.problems).toEqual([
+        {
+          path: '/deliver/whatsappPhoneNumberId',
+          message:
+            'must be set (HERALD_WHATSAPP_PHONE_NUMBER_ID) when deliver.whatsappAccessToken (HERALD_WHATSAPP_ACCESS_TOKEN) is: WhatsApp messages are sent from it',
+        },
+      ]);
+      expect(error.message).not.toContain('SECRET');
+    });
+
+    it('warns of settings whose provider has no credential, and of a SendGrid key SMTP overrides', () => {
+      const warnings = loadConfig(
+        {
+          HERALD_TWILIO_FROM: '+15005550006',
+          HERALD_WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
+          HERALD_SMTP_URL: 'smtp://relay.internal:25',
+          HERALD_SENDGRID_API_KEY: 'SG.SECRET',
+        },
+        null,
+      ).warnings.slice(3);
+      expect(warnings).toEqual([
+        'HERALD_TWILIO_FROM is set but HERALD_TWILIO_ACCOUNT_SID is not: SMS goes to the capture channel',
+        'HERALD_WHATSAPP_PHONE_NUMBER_ID is set but HERALD_WHATSAPP_ACCESS_TOKEN is not: WhatsApp goes to the capture channel',
+        'HERALD_SENDGRID_API_KEY is set but so is HERALD_SMTP_URL, which wins: email goes to the SMTP relay',
+      ]);
+    });
+
+    it('takes only http(s) URLs as provider bases', () => {
+      const bases = {
+        HERALD_SENDGRID_BASE_URL: 'api.sendgrid.com',
+        HERALD_TWILIO_BASE_URL: 'ftp://api.twilio.com',
+        HERALD_WHATSAPP_BASE_URL: 'https://graph facebook.com',
+        HERALD_FCM_BASE_URL: '',
+        HERALD_OPENAI_BASE_URL: 'localhost:8080/v1',
+      };
+      const error = configError(bases);
+      expect(new Set(pathsOf(error.problems))).toEqual(
+        new Set([
+          '/deliver/sendgridBaseUrl',
+          '/deliver/twilioBaseUrl',
+          '/deliver/whatsappBaseUrl',
+          '/deliver/fcmBaseUrl',
+          '/content/openaiBaseUrl',
+        ]),
+      );
+      for (const p of error.problems) expect(p.message).toMatch(/\(HERALD_[A-Z_]+_BASE_URL\)$/);
+      const local = loadConfig(
+        { HERALD_TWILIO_BASE_URL: 'http://127.0.0.1:4010', HERALD_OPENAI_BASE_URL: 'https://x/v1' },
+        null,
+      );
+      expect(local.providers.twilioBaseUrl).toBe('http://127.0.0.1:4010');
+    });
+
+    it("refuses a SendGrid webhook key that is not SendGrid's kind of public key", () => {
+      const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+      const der = p256.export({ format: 'der', type: 'spki' }).toString('base64');
+      const pem = p256.export({ format: 'pem', type: 'spki' }).toString();
+      for (const key of [der, pem])
+        expect(
+          loadConfig({ HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: key }, null).providers
+            .sendgridWebhookPublicKey,
+        ).toBe(key);
+      const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' })
+        .publicKey.export({ format: 'der', type: 'spki' })
+        .toString('base64');
+      for (const key of ['not-a-key', der.slice(0, 40), p384])
+        expect(configError({ HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY: key }).problems).toEqual([
+          {
+            path: '/deliver/sendgridWebhookPublicKey',
+            message:
+              "is not SendGrid's verification key, the base64 DER P-256 public key of its Mail Settings: no event it posts would verify (HERALD_SENDGRID_WEBHOOK_PUBLIC_KEY)",
+          },
+        ]);
+    });
+
+    it('refuses an SMTP URL that does not parse or names no host, quoting none of it', () => {
+      for (const url of ['smtp://relay:s3cret@host:99999', 'smtps:///relay', 'smtp://a b'])
+        expect(configError({ HERALD_SMTP_URL: url }).problems).toEqual([
+          {
+            path: '/deliver/smtpUrl',
+            message:
+              'is not a valid URL of the form smtp://[user:pass@]host[:port] or smtps://… (HERALD_SMTP_URL)',
+          },
+        ]);
+      expect(
+        configError({ HERALD_SMTP_URL: 'smtp://relay:s3cret@host:99999' }).message,
+      ).not.toContain('s3cret');
+      expect(loadConfig({ HERALD_SMTP_URL: 'smtps://u:p@relay:465' }, null).providers.smtpUrl).toBe(
+        'smtps://u:p@relay:465',
       );
     });
   });

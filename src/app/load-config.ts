@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isSendGridPublicKey } from '../core/sendgrid-key.js';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -157,14 +158,23 @@ const parseFile = (fileText: string | null, problems: FieldProblem[]): Record<st
 /**
  * Settings the schema does not have, each named where it stands (and with the setting its
  * spelling is closest to): a misspelt key (`endhour` for `endHour`) would otherwise leave the
- * default in force without a word. Walks plain objects and arrays of the
- * schema; a record, a union or an object that states its own rule for other keys is left to it.
+ * default in force without a word. Walks plain objects and arrays of the schema, and the values
+ * of a key-value map (a provider's rate limits) by the schema of the key they stand under; a
+ * union or an object that states its own rule for other keys is left to it.
  */
 const unknownSettings = (schema: TSchema, value: unknown, path: string): FieldProblem[] => {
   if (Array.isArray(value) && schema.type === 'array' && schema.items !== undefined)
     return value.flatMap((item, i) =>
       unknownSettings(schema.items as TSchema, item, `${path}/${String(i)}`),
     );
+  if (isMapping(value) && schema.type === 'object' && schema.patternProperties !== undefined) {
+    // A key no pattern takes is the map's own rule to report.
+    const patterns = Object.entries(schema.patternProperties as Record<string, TSchema>);
+    return Object.entries(value).flatMap(([key, child]) => {
+      const taken = patterns.find(([pattern]) => new RegExp(pattern).test(key));
+      return taken === undefined ? [] : unknownSettings(taken[1], child, `${path}/${key}`);
+    });
+  }
   if (
     typeof value !== 'object' ||
     value === null ||
@@ -199,6 +209,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     problems.push(...describeSchemaError(e));
   problems.push(...unknownSettings(configSchema, raw, ''));
   checkDeployment(withDefaults, problems);
+  checkProviders(withDefaults, problems);
   checkTokens(withDefaults, problems);
   // The journeys the schema passed are checked further at once: a journey the schema faulted
   // stands aside (it may not have the shape the checks read), so no problem waits for the next
@@ -261,6 +272,20 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
   if (canSpam.length > 0)
     warnings.push(
       `${canSpam.join(' and ')}: CAN-SPAM blocks marketing email to US customers and to customers of no known country (canspam_no_address, canspam_no_unsubscribe)`,
+    );
+  // A provider's settings without the credential that picks it: its channel stays on capture.
+  const d = c.deliver;
+  if (d.twilioAccountSid === '' && (d.twilioFrom !== '' || d.twilioMessagingServiceSid !== ''))
+    warnings.push(
+      `${d.twilioFrom === '' ? 'HERALD_TWILIO_MESSAGING_SERVICE_SID' : 'HERALD_TWILIO_FROM'} is set but HERALD_TWILIO_ACCOUNT_SID is not: SMS goes to the capture channel`,
+    );
+  if (d.whatsappAccessToken === '' && d.whatsappPhoneNumberId !== '')
+    warnings.push(
+      'HERALD_WHATSAPP_PHONE_NUMBER_ID is set but HERALD_WHATSAPP_ACCESS_TOKEN is not: WhatsApp goes to the capture channel',
+    );
+  if (d.smtpUrl !== '' && d.sendgridApiKey !== '')
+    warnings.push(
+      'HERALD_SENDGRID_API_KEY is set but so is HERALD_SMTP_URL, which wins: email goes to the SMTP relay',
     );
   const { sweepIntervalMinutes, ...profilePolicy } = c.profile;
   const { inProcessWorker, ...decidePolicy } = c.decide;
@@ -443,11 +468,21 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   const keys = fieldOf(config, 'ingest', 'writeKeys');
   const entries = Array.isArray(keys) ? (keys as unknown[]) : [];
   const sources = new Set<string>();
+  // A key given twice would name the source of its last entry alone: a public key also listed
+  // for a server's source would no longer be held to its signatures. The keys are never repeated.
+  const keyAt = new Map<string, number>();
   entries.forEach((entry, i) => {
     if (typeof entry !== 'string') return;
     const [key, source] = sourceIdOf(entry);
     if (key.length < 8)
       add(`/ingest/writeKeys/${i}`, 'the key after "name=" needs at least 8 characters');
+    const earlier = keyAt.get(key);
+    if (earlier === undefined) keyAt.set(key, i);
+    else
+      add(
+        `/ingest/writeKeys/${String(i)}`,
+        `this key is already given at /ingest/writeKeys/${String(earlier)}: each key names one source`,
+      );
     sources.add(source);
     if (source === HERALD_SOURCE)
       add(
@@ -476,16 +511,31 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   const host = fieldOf(config, 'http', 'host');
   const loopback = typeof host === 'string' && ['127.0.0.1', 'localhost', '::1'].includes(host);
   const postgres = typeof url === 'string' && /^postgres(ql)?:\/\//.test(url);
+  // The connection string is parsed as the driver will: a port that is none, or no host after
+  // the credentials, would otherwise pass for a database that is not there. Never quoted: it
+  // may hold a password.
+  if (postgres && hostOf(url) === null)
+    add(
+      '/database/url',
+      'is not a valid URL of the form postgres://user:password@host:port/database',
+    );
   // The development key and token are published in the docs: only ever on SQLite listening on
-  // a loopback address.
+  // a loopback address. Where Herald listens is not known when its setting is at fault (that is
+  // reported on its own).
+  const beyondLoopback =
+    !postgres &&
+    !loopback &&
+    typeof host === 'string' &&
+    !faulted.has('/http') &&
+    !faulted.has('/http/host');
   const devKey = entries.some((e) => typeof e === 'string' && sourceIdOf(e)[0] === devWriteKey);
   const where = 'accepted only on SQLite listening on 127.0.0.1';
-  if (!postgres && !loopback && (entries.length === 0 || devKey)) {
+  if (beyondLoopback && (entries.length === 0 || devKey)) {
     add('/ingest/writeKeys', `set HERALD_WRITE_KEYS: the development key is ${where}`);
   }
-  if (!postgres && !loopback && (token === '' || token === devAdminToken)) {
+  if (beyondLoopback && (token === '' || token === devAdminToken)) {
     add('/admin/token', `set HERALD_ADMIN_TOKEN: the development token is ${where}`);
-  } else if (!postgres && !loopback && typeof token === 'string' && token.length < 16)
+  } else if (beyondLoopback && typeof token === 'string' && token.length < 16)
     add(
       '/admin/token',
       'needs at least 16 characters when Herald listens beyond 127.0.0.1 (HERALD_ADMIN_TOKEN)',
@@ -499,6 +549,60 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
     add('/ingest/writeKeys', 'is required with PostgreSQL (HERALD_WRITE_KEYS)');
   if (typeof token === 'string' && token.length < 16)
     add('/admin/token', 'needs at least 16 characters with PostgreSQL (HERALD_ADMIN_TOKEN)');
+};
+
+/** The host a URL names ('' for none), or null when it does not parse. */
+const hostOf = (url: string): string | null => {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Provider settings that only work together: a provider is picked by its credential, and one
+ * without the settings it sends with would fail every message (Twilio without a sender, every
+ * command) long after start. A setting the schema faulted is neither faulted again nor held
+ * against another; no value is repeated (most are secrets).
+ */
+const checkProviders = (config: unknown, problems: FieldProblem[]): void => {
+  const faulted = new Set(problems.map((p) => p.path));
+  const given = (key: string): boolean => {
+    const value = fieldOf(config, 'deliver', key);
+    return typeof value === 'string' && value.trim() !== '' && !faulted.has(`/deliver/${key}`);
+  };
+  const add = (key: string, message: string) => {
+    const path = `/deliver/${key}`;
+    if (!faulted.has(path)) problems.push({ path, message });
+  };
+  const twilio = 'deliver.twilioAccountSid (HERALD_TWILIO_ACCOUNT_SID)';
+  if (given('twilioAccountSid') && !given('twilioAuthToken'))
+    add(
+      'twilioAuthToken',
+      `must be set (HERALD_TWILIO_AUTH_TOKEN) when ${twilio} is: Twilio refuses every message without it`,
+    );
+  if (given('twilioAccountSid') && !given('twilioFrom') && !given('twilioMessagingServiceSid'))
+    add(
+      'twilioFrom',
+      `must be set (HERALD_TWILIO_FROM), or deliver.twilioMessagingServiceSid (HERALD_TWILIO_MESSAGING_SERVICE_SID), when ${twilio} is: an SMS needs a sender`,
+    );
+  if (given('whatsappAccessToken') && !given('whatsappPhoneNumberId'))
+    add(
+      'whatsappPhoneNumberId',
+      'must be set (HERALD_WHATSAPP_PHONE_NUMBER_ID) when deliver.whatsappAccessToken (HERALD_WHATSAPP_ACCESS_TOKEN) is: WhatsApp messages are sent from it',
+    );
+  // A key that does not parse verifies no signature: every event SendGrid posts would be refused.
+  const webhookKey = fieldOf(config, 'deliver', 'sendgridWebhookPublicKey');
+  if (given('sendgridWebhookPublicKey') && !isSendGridPublicKey(String(webhookKey)))
+    add(
+      'sendgridWebhookPublicKey',
+      "is not SendGrid's verification key, the base64 DER P-256 public key of its Mail Settings: no event it posts would verify",
+    );
+  // Parsed as the SMTP adapter will, before it must; never quoted: it may hold a password.
+  const smtpUrl = fieldOf(config, 'deliver', 'smtpUrl');
+  if (given('smtpUrl') && (hostOf(String(smtpUrl)) ?? '') === '')
+    add('smtpUrl', 'is not a valid URL of the form smtp://[user:pass@]host[:port] or smtps://…');
 };
 
 const invalid = (problems: FieldProblem[]): AppError =>

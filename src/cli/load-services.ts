@@ -2,25 +2,31 @@ import { existsSync, readFileSync } from 'node:fs';
 import { AppError } from '../core/errors.js';
 import type { CustomerId } from '../core/ids.js';
 import { createServices, type Services } from '../app/create-services.js';
-import { loadConfig } from '../app/load-config.js';
+import { loadConfig, type Config } from '../app/load-config.js';
 
 /**
- * Reads `herald.config.yaml` (or `HERALD_CONFIG`) and the environment, then builds the services;
- * logs go to stderr unless `logFd` is 1 (the server), so a command's stdout is its output.
+ * Reads `herald.config.yaml` (or `HERALD_CONFIG`, which must exist) and the environment: the
+ * configuration every command runs with, services or none.
  */
-export const loadServices = (
-  env: NodeJS.ProcessEnv,
-  logFd: 1 | 2 = 2,
-  options: { bulk?: boolean } = {},
-): Promise<Services> => {
+export const readConfig = (env: NodeJS.ProcessEnv): Config => {
   const path = env['HERALD_CONFIG'] ?? 'herald.config.yaml';
   const explicit = env['HERALD_CONFIG'] !== undefined;
   const fileText = existsSync(path) ? readFileSync(path, 'utf8') : null;
   if (fileText === null && explicit) {
     throw new AppError('invalid-config', `HERALD_CONFIG points at ${path}, which does not exist`);
   }
-  return createServices(loadConfig(env, fileText), { logFd, ...options });
+  return loadConfig(env, fileText);
 };
+
+/**
+ * Reads the configuration (`readConfig`), then builds the services; logs go to stderr unless
+ * `logFd` is 1 (the server), so a command's stdout is its output.
+ */
+export const loadServices = (
+  env: NodeJS.ProcessEnv,
+  logFd: 1 | 2 = 2,
+  options: { bulk?: boolean } = {},
+): Promise<Services> => createServices(readConfig(env), { logFd, ...options });
 
 /** The customer a `--customer USERID` option names (undefined without one); not-found names it. */
 export const customerOption = async (

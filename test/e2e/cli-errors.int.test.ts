@@ -349,6 +349,42 @@ describe('the CLI on bad input', () => {
   );
 
   it(
+    'exits 78 naming a HERALD_CONFIG that does not exist, whichever command reads the config',
+    async () => {
+      writeFileSync(join(dir, 'orders.csv'), 'customer_id,date,amount\nc1,2024-01-02,10\n');
+      const missing = join(dir, 'no-such-config.yaml');
+      for (const args of [
+        ['migrate'],
+        ['models', 'backtest', '--transactions', 'orders.csv', '--split', '2024-01-01'],
+      ]) {
+        const outcome = await herald(args, { HERALD_CONFIG: missing });
+        expect(outcome.code).toBe(78);
+        expect(outcome.stderr.trim()).toBe(
+          `herald: HERALD_CONFIG points at ${missing}, which does not exist`,
+        );
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'exits 78 listing provider settings that do not go together, without a stack trace',
+    async () => {
+      const outcome = await herald(['migrate'], {
+        HERALD_TWILIO_ACCOUNT_SID: 'AC0123456789abcdef',
+        HERALD_TWILIO_AUTH_TOKEN: 'twilio-auth-token-SECRET',
+      });
+      expect(outcome.code).toBe(78);
+      expect(outcome.stderr).toMatch(
+        /^ {2}\/deliver\/twilioFrom: must be set \(HERALD_TWILIO_FROM\), or /m,
+      );
+      expect(outcome.stderr).not.toMatch(/^\s+at /m);
+      expect(outcome.stderr).not.toContain('SECRET');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'stops serving with one line naming a port already in use, and exits',
     async () => {
       const holder = createServer();

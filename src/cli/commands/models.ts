@@ -1,7 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { loadConfig } from '../../app/load-config.js';
 import { AppError } from '../../core/errors.js';
 import { readInputFile } from './read-input-file.js';
 import { parseDateInput } from '../../core/time.js';
@@ -17,7 +15,7 @@ import {
   type BacktestReport,
   type Transaction,
 } from '../../pipeline/predict/index.js';
-import { loadServices } from '../load-services.js';
+import { loadServices, readConfig } from '../load-services.js';
 
 const iso = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString().slice(0, 10));
 
@@ -264,6 +262,8 @@ export const registerModelCommands = (program: Command): void => {
       }) => {
         if (options.format !== 'cdnow' && options.format !== 'csv')
           throw new AppError('invalid-input', `--format ${options.format}: expected cdnow or csv`);
+        // The rule-based score is the configured profile policy's; no database is opened.
+        const policy = readConfig(process.env).profilePolicy;
         const text = readInputFile(options.transactions);
         let transactions: Transaction[];
         try {
@@ -280,11 +280,6 @@ export const registerModelCommands = (program: Command): void => {
         }
         if (transactions.length === 0)
           throw new AppError('invalid-input', `${options.transactions}: no transactions in it`);
-        const configPath = process.env['HERALD_CONFIG'] ?? 'herald.config.yaml';
-        const policy = loadConfig(
-          process.env,
-          existsSync(configPath) ? readFileSync(configPath, 'utf8') : null,
-        ).profilePolicy;
         let report: BacktestReport;
         try {
           report = backtestChurn(transactions, {

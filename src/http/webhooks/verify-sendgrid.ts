@@ -1,4 +1,5 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { verify } from 'node:crypto';
+import { sendGridPublicKey } from '../../core/sendgrid-key.js';
 
 /**
  * SendGrid's Signed Event Webhook: SendGrid signs `timestamp + raw body` with ECDSA (P-256,
@@ -21,13 +22,6 @@ export interface SendGridSignatureInput {
   timestamp: string;
 }
 
-const toPublicKey = (publicKey: string): KeyObject => {
-  const trimmed = publicKey.trim();
-  return trimmed.startsWith('-----BEGIN')
-    ? createPublicKey(trimmed)
-    : createPublicKey({ key: Buffer.from(trimmed, 'base64'), format: 'der', type: 'spki' });
-};
-
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
@@ -46,7 +40,7 @@ export const verifySendGridSignature = ({
   const encoded = signature.trim();
   if (encoded.length === 0 || !BASE64.test(encoded) || timestamp.length === 0) return false;
   try {
-    const key = toPublicKey(publicKey);
+    const key = sendGridPublicKey(publicKey);
     if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
       return false;
     }

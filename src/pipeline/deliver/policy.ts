@@ -1,9 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-const limits = Type.Object({
-  perSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  perHour: Type.Optional(Type.Number({ minimum: 1 })),
-});
+// A provider's limits refuse a key they do not have: a misspelt `perSecnd` would otherwise
+// leave the provider with no limit at all.
+const limits = Type.Object(
+  {
+    perSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    perHour: Type.Optional(Type.Number({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
 
 /** How the dispatcher claims, sends, retries and limits (`deliver:` in the config). */
 // The providers a rate limit may name: another name (a typo) would limit nothing.
