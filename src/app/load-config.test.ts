@@ -612,11 +612,14 @@ describe('loadConfig', () => {
           message: 'is not a valid URL of the form postgres://user:password@host:port/database',
         },
       ]);
-      // A socket directory instead of a host is the driver's to take.
-      expect(
-        loadConfig({ ...env, HERALD_DATABASE_URL: 'postgres:///herald?host=/run/postgresql' }, null)
-          .storage.driver,
-      ).toBe('postgres');
+      // A socket directory instead of a host is the driver's to take, with credentials too.
+      for (const url of [
+        'postgres:///herald?host=/run/postgresql',
+        'postgres://herald:s3cret@/herald?host=/var/run/postgresql',
+      ])
+        expect(loadConfig({ ...env, HERALD_DATABASE_URL: url }, null).storage.driver).toBe(
+          'postgres',
+        );
     });
 
     it('requires write keys and an admin token, reporting both', () => {

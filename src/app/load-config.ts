@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isSendGridPublicKey } from '../core/sendgrid-key.js';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
@@ -514,7 +515,7 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   // The connection string is parsed as the driver will: a port that is none, or no host after
   // the credentials, would otherwise pass for a database that is not there. Never quoted: it
   // may hold a password.
-  if (postgres && hostOf(url) === null)
+  if (postgres && !parsesAsPostgres(url))
     add(
       '/database/url',
       'is not a valid URL of the form postgres://user:password@host:port/database',
@@ -549,6 +550,19 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
     add('/ingest/writeKeys', 'is required with PostgreSQL (HERALD_WRITE_KEYS)');
   if (typeof token === 'string' && token.length < 16)
     add('/admin/token', 'needs at least 16 characters with PostgreSQL (HERALD_ADMIN_TOKEN)');
+};
+
+/**
+ * Whether the PostgreSQL driver reads the URL, with the parser it uses: a socket URL with
+ * credentials and no host (`postgres://u:p@/db?host=/run/postgresql`) is one `new URL` refuses.
+ */
+const parsesAsPostgres = (url: string): boolean => {
+  try {
+    parseConnectionString(url);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 /** The host a URL names ('' for none), or null when it does not parse. */
