@@ -31,4 +31,39 @@ describe('campaign results as text', () => {
     expect(text).toMatch(/treatment vs holdout: .*\(relative ∞ \[/);
     expect(text).not.toMatch(/Infinity|NaN/);
   });
+
+  it('says why a revenue figure is missing, and how the variants were compared', () => {
+    // 30 buyers among 1,000 held out: too few for a revenue test or interval.
+    const analysis = analyzeUnits(
+      'holdout',
+      [arm('holdout', 1000, 30), arm('treatment', 9000, 300)],
+      {
+        holdout: 1,
+        treatment: 9,
+      },
+    );
+    if (!analysis.ok) throw new Error(analysis.reason);
+    const results = {
+      experimentId: 'exp-2',
+      kind: 'journey',
+      estimator: 'day-stratified',
+      arms: [],
+      test: { analysis: analysis.analysis },
+      holdout: {
+        analysis: analysis.analysis,
+        incrementalRevenue: {
+          estimate: 1500,
+          lower: -Infinity,
+          upper: Infinity,
+          note: 'too few buyers in an arm for a revenue interval',
+        },
+      },
+      segments: [],
+      promotion: null,
+    } as unknown as ExperimentResults;
+    const text = formatResults(results);
+    expect(text).toContain('incremental revenue: 1500.00 [−∞, ∞] — too few buyers');
+    expect(text).toMatch(/treatment vs holdout: .* — .*buyers/);
+    expect(text).toContain('conversion compared within assignment days');
+  });
 });

@@ -22,7 +22,7 @@ const analysisLines = (a: ExperimentAnalysis): string[] => {
       lines.push(`    ${arm.arm.padEnd(24)} n ${String(arm.n).padStart(8)}  ${interval(arm, f)}`);
     for (const c of metric.comparisons)
       lines.push(
-        `    ${c.treatment} vs ${a.control}: ${interval(c.absoluteLift, f)} (relative ${interval(c.relativeLift, pct)}), p ${p(c.p)}, always-valid p ${p(c.alwaysValidP)} (Holm ${p(c.alwaysValidHolmP)}), chance to beat ${pct(c.chanceToBeatControl)}`,
+        `    ${c.treatment} vs ${a.control}: ${interval(c.absoluteLift, f)} (relative ${interval(c.relativeLift, pct)}), p ${p(c.p)}, always-valid p ${p(c.alwaysValidP)} (Holm ${p(c.alwaysValidHolmP)}), chance to beat ${pct(c.chanceToBeatControl)}${c.note === undefined ? '' : ` — ${c.note}`}`,
       );
   }
   return lines;
@@ -36,7 +36,11 @@ export const formatResults = (r: ExperimentResults): string => {
       `  ${a.arm.padEnd(24)} ${(a.strategy ?? '').padEnd(12)} assigned ${String(a.units).padStart(8)}, exposed ${String(a.exposed).padStart(8)}, converted ${String(a.converted).padStart(6)}, revenue ${a.revenue.toFixed(2)}`,
     );
   if (r.test !== null) {
-    lines.push('variants against control (units the message reached):');
+    lines.push(
+      r.estimator === 'day-stratified'
+        ? 'variants against control (units the message reached; conversion compared within assignment days, the weights changing daily):'
+        : 'variants against control (units the message reached):',
+    );
     lines.push(
       ...('reason' in r.test ? [`  not yet: ${r.test.reason}`] : analysisLines(r.test.analysis)),
     );
@@ -47,7 +51,10 @@ export const formatResults = (r: ExperimentResults): string => {
     else {
       lines.push(...analysisLines(r.holdout.analysis));
       const inc = r.holdout.incrementalRevenue;
-      if (inc !== null) lines.push(`  incremental revenue: ${interval(inc, (x) => x.toFixed(2))}`);
+      if (inc !== null)
+        lines.push(
+          `  incremental revenue: ${interval(inc, (x) => x.toFixed(2))}${inc.note === undefined ? '' : ` — ${inc.note}`}`,
+        );
     }
   }
   if (r.promotion !== null)

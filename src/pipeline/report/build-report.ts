@@ -175,7 +175,7 @@ const analysisTables = (a: ExperimentAnalysis) =>
             `${pct(c.relativeLift.estimate)} [${pct(c.relativeLift.lower)}, ${pct(c.relativeLift.upper)}]`,
             pValue(c.p),
             pValue(c.alwaysValidHolmP),
-            pct(c.chanceToBeatControl),
+            `${pct(c.chanceToBeatControl)}${c.note === undefined ? '' : ` — ${escapeHtml(c.note)}`}`,
           ]),
         ),
       )}`;
@@ -242,7 +242,9 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
   if (rows.length > 0)
     parts.push(intervalChart('Conversion by arm, 95 % intervals', rows, { format: pct }));
   if (results.test !== null) {
-    parts.push('<h3>Variants against control (units the message reached)</h3>');
+    parts.push(
+      `<h3>Variants against control (units the message reached)</h3>${results.estimator === 'day-stratified' ? '<p>Conversion compared within assignment days: the step’s weights change daily.</p>' : ''}`,
+    );
     parts.push(
       'reason' in results.test
         ? `<p>Not yet: ${escapeHtml(results.test.reason)}</p>`
@@ -256,7 +258,7 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
     else {
       const inc = results.holdout.incrementalRevenue;
       parts.push(
-        `<p>Incremental revenue: ${inc === null ? '—' : `${money(inc.estimate)} [${money(inc.lower)}, ${money(inc.upper)}]`}</p>${analysisTables(results.holdout.analysis)}`,
+        `<p>Incremental revenue: ${inc === null ? '—' : `${money(inc.estimate)} [${money(inc.lower)}, ${money(inc.upper)}]${inc.note === undefined ? '' : ` — ${escapeHtml(inc.note)}`}`}</p>${analysisTables(results.holdout.analysis)}`,
       );
     }
   }
