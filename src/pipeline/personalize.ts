@@ -527,9 +527,13 @@ export const personalize = async (
     };
     // A variant that fails is replaced by the composer's for the same strategy, each composer
     // variant at most once: replaced by the same control copy, two arms of the test were one.
-    const composed = composeFor(brief, retrieved, options);
-    const spare: GeneratedVariant[] = composed.ok ? [...composed.value] : [];
+    // Composed only when a variant fails: the composer's own copy (the default) never does.
+    let spare: GeneratedVariant[] | null = null;
     const take = (strategy: Strategy): GeneratedVariant | null => {
+      if (spare === null) {
+        const composed = composeFor(brief, retrieved, options);
+        spare = composed.ok ? [...composed.value] : [];
+      }
       const at = spare.findIndex((c) => c.strategy === strategy);
       const [picked] = spare.splice(at === -1 ? 0 : at, 1);
       // The composer's copy is checked as the model's is: only grounded copy stands in.
