@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import {
   adminCall,
-  basicAuth,
+  batchCall,
   ingestCall,
   startHerald,
   type TestHerald,
@@ -92,13 +92,7 @@ for (const factory of storeFactories) {
             traits: { email: 'kim@example.com' },
           },
         ];
-        const recorded = await herald.app.inject({
-          method: 'POST',
-          url: '/v1/batch',
-          headers: { 'content-type': 'application/json', authorization: basicAuth() },
-          payload: JSON.stringify({ batch }),
-        });
-        expect(recorded.statusCode).toBe(200);
+        await batchCall(herald, batch);
         expect((await send('kim', 'receipt')).status).toBe('queued');
         await identify('guest', 'kim@example.com');
         expect((await send('guest', 'receipt')).status).toBe('queued');

@@ -6,7 +6,7 @@ import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createSqliteStore } from '../../src/adapters/storage/sqlite/create-sqlite-store.js';
 import {
   adminCall,
-  basicAuth,
+  batchCall,
   ingestCall,
   startHerald,
   type TestHerald,
@@ -88,13 +88,7 @@ it('does not act again on a signed START replayed after the events forgot its id
       messageId: `t-${String(b)}-${String(i)}`,
       timestamp: new Date(clock.nowMs()).toISOString(),
     }));
-    const stored = await h.app.inject({
-      method: 'POST',
-      url: '/v1/batch',
-      headers: { 'content-type': 'application/json', authorization: basicAuth() },
-      payload: JSON.stringify({ batch }),
-    });
-    expect(stored.statusCode).toBe(200);
+    await batchCall(h, batch);
   }
   // The captured START, replayed a day later.
   clock.set(clock.nowMs() + 24 * 3_600_000);

@@ -114,6 +114,17 @@ export const ingestCall = async (
   expect(response.statusCode).toBe(200);
 };
 
+/** A `POST /v1/batch` of these calls with the test write key, expected to answer 200. */
+export const batchCall = async (herald: TestHerald, batch: readonly object[]): Promise<void> => {
+  const response = await herald.app.inject({
+    method: 'POST',
+    url: '/v1/batch',
+    headers: { 'content-type': 'application/json', authorization: basicAuth() },
+    payload: JSON.stringify({ batch }),
+  });
+  expect(response.statusCode).toBe(200);
+};
+
 /** An admin GET with the test admin token, expected to answer 200; its JSON. */
 /** An admin API call with the admin token, and a JSON body when one is given. */
 export const adminCall = (
