@@ -73,12 +73,16 @@ const ALL = 'all';
 
 /**
  * Stores a campaign's design when it is launched: its variants and its holdout. The first
- * design of an id stays (a relaunch neither reshuffles nor forgets a promotion).
+ * design of an id stays (a relaunch neither reshuffles nor forgets a promotion), also when two
+ * processes register it at once (PostgreSQL): the one that finds none stores it under the
+ * experiment's lock, and the other reads it there.
  */
 export const registerExperiment = (store: Store, design: ExperimentDesign): Promise<void> =>
   store.transaction(async (tx) => {
-    if ((await tx.getSetting(designKey(design.id))) === null)
-      await tx.setSetting(designKey(design.id), JSON.stringify(design));
+    const key = designKey(design.id);
+    if ((await tx.getSetting(key)) !== null) return;
+    await tx.lock([key]);
+    if ((await tx.getSetting(key)) === null) await tx.setSetting(key, JSON.stringify(design));
   });
 
 /**

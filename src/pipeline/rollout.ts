@@ -28,14 +28,27 @@ export const readRollout = (store: Store): Promise<RolloutState | null> =>
     return stored === null ? null : (JSON.parse(stored) as RolloutState);
   });
 
+/**
+ * Stores the rollout's next state and audits the step. `basis` is the state the step was
+ * decided on (null for a start, which replaces whatever is there): read again under the
+ * rollout's lock, it must still be the stored one, or a start or another check that landed
+ * in between would be overwritten by a step decided on what it replaced.
+ */
 const apply = (
   store: Store,
   state: RolloutState,
+  basis: RolloutState | null,
   decision: RolloutDecision,
   health: RolloutHealth | null,
   nowMs: number,
 ): Promise<RolloutState> =>
   store.transaction(async (tx) => {
+    await tx.lock([KEY]);
+    if (basis !== null && (await tx.getSetting(KEY)) !== JSON.stringify(basis))
+      throw new AppError(
+        'conflict',
+        'the rollout changed while it was being checked (started again or checked at the same time): check it again',
+      );
     const percent = decision.action === 'hold' ? decision.percent : decision.toPercent;
     const next: RolloutState = {
       percent,
@@ -70,6 +83,7 @@ export const startRollout = async (store: Store, nowMs: number): Promise<Rollout
   apply(
     store,
     { percent: 0, salt: `rollout-${String(nowMs)}`, stageStartedAtMs: nowMs, history: [] },
+    null,
     decideRollout(0, { messages: 0, complianceViolations: 0, p95LatencyMs: 0, uptime: 1 }),
     null,
     nowMs,
@@ -112,5 +126,5 @@ export const checkRollout = async (
     uptime: observed.uptime,
   };
   const decision = decideRollout(state.percent, health, DEFAULT_ROLLOUT_POLICY);
-  return { decision, health, state: await apply(store, state, decision, health, nowMs) };
+  return { decision, health, state: await apply(store, state, state, decision, health, nowMs) };
 };
