@@ -8,7 +8,7 @@ import { prepareCreative } from '../../src/pipeline/creative.js';
 import { promoteDueWinners, promoteWinner } from '../../src/pipeline/experiment-results.js';
 import { writeCampaignVariants } from '../../src/pipeline/personalize.js';
 import {
-  basicAuth,
+  batchCall,
   startHerald,
   type TestHerald,
   ingestCall,
@@ -19,7 +19,6 @@ import { storeFactories } from '../support/stores.js';
 import { personalizeOptions } from '../support/personalize-options.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12);
-const json = { 'content-type': 'application/json' };
 const library =
   sharedDataDir === undefined
     ? undefined
@@ -166,21 +165,16 @@ for (const factory of storeFactories)
         const ids = Array.from({ length: 600 }, (_, i) => `pw${i}`);
         for (let i = 0; i < ids.length; i += 200) {
           seq += 1;
-          const r = await herald.app.inject({
-            method: 'POST',
-            url: '/v1/batch',
-            headers: { ...json, authorization: basicAuth() },
-            payload: JSON.stringify({
-              batch: ids.slice(i, i + 200).map((id) => ({
-                type: 'identify',
-                messageId: `pw-${seq}-${id}`,
-                userId: id,
-                traits: { email: `${id}@example.com`, firstName: 'Pat' },
-                timestamp: new Date(clock.nowMs()).toISOString(),
-              })),
-            }),
-          });
-          expect(r.statusCode).toBe(200);
+          await batchCall(
+            herald,
+            ids.slice(i, i + 200).map((id) => ({
+              type: 'identify',
+              messageId: `pw-${seq}-${id}`,
+              userId: id,
+              traits: { email: `${id}@example.com`, firstName: 'Pat' },
+              timestamp: new Date(clock.nowMs()).toISOString(),
+            })),
+          );
         }
         const created = await admin('POST', '/v1/campaigns', {
           id: 'winter',

@@ -8,7 +8,13 @@ import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/inde
 import { openPixelUrl } from '../../src/pipeline/render/track-links.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { reallocateBandits } from '../../src/pipeline/experiment-results.js';
-import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import {
+  adminToken,
+  basicAuth,
+  batchCall,
+  startHerald,
+  type TestHerald,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // Wednesday 2026-06-03 12:00 UTC: outside the default quiet hours.
@@ -56,22 +62,17 @@ for (const factory of storeFactories)
       await herald.close();
     });
     const batch = async (events: object[]) => {
-      const r = await herald.app.inject({
-        method: 'POST',
-        url: '/v1/batch',
-        headers: { ...json, authorization: basicAuth() },
-        payload: JSON.stringify({
-          batch: events.map((e) => {
-            seq += 1;
-            return {
-              messageId: `x-${seq}`,
-              timestamp: new Date(clock.nowMs()).toISOString(),
-              ...e,
-            };
-          }),
+      await batchCall(
+        herald,
+        events.map((e) => {
+          seq += 1;
+          return {
+            messageId: `x-${seq}`,
+            timestamp: new Date(clock.nowMs()).toISOString(),
+            ...e,
+          };
         }),
-      });
-      expect(r.statusCode).toBe(200);
+      );
     };
     const order = (userId: string, orderId: string, total: number) => ({
       type: 'track',
@@ -746,36 +747,27 @@ decide:
 
       it("measures a split by its designed weights and a step's template variants, then sends the winner to everyone", async () => {
         const ids = Array.from({ length: 1600 }, (_, i) => `j${i}`);
-        const r = await herald.app.inject({
-          method: 'POST',
-          url: '/v1/batch',
-          headers: { ...json, authorization: basicAuth() },
-          payload: JSON.stringify({
-            batch: ids.map((id) => ({
-              type: 'track',
-              messageId: `su-${id}`,
-              userId: id,
-              event: 'Signed Up',
-              timestamp: new Date(T0).toISOString(),
-              context: { traits: { email: `${id}@example.com` } },
-            })),
-          }),
-        });
-        expect(r.statusCode).toBe(200);
-        await herald.app.inject({
-          method: 'POST',
-          url: '/v1/batch',
-          headers: { ...json, authorization: basicAuth() },
-          payload: JSON.stringify({
-            batch: ids.map((id) => ({
-              type: 'identify',
-              messageId: `id-${id}`,
-              userId: id,
-              traits: { email: `${id}@example.com` },
-              timestamp: new Date(T0).toISOString(),
-            })),
-          }),
-        });
+        await batchCall(
+          herald,
+          ids.map((id) => ({
+            type: 'track',
+            messageId: `su-${id}`,
+            userId: id,
+            event: 'Signed Up',
+            timestamp: new Date(T0).toISOString(),
+            context: { traits: { email: `${id}@example.com` } },
+          })),
+        );
+        await batchCall(
+          herald,
+          ids.map((id) => ({
+            type: 'identify',
+            messageId: `id-${id}`,
+            userId: id,
+            traits: { email: `${id}@example.com` },
+            timestamp: new Date(T0).toISOString(),
+          })),
+        );
         await herald.services.worker.runDue();
         await herald.services.dispatcher.runDue();
         const experiments = (await get('/v1/experiments')).json<{
@@ -796,22 +788,17 @@ decide:
           ...messages.filter((m) => m.template === 'welcome-3').filter((_, i) => i % 20 !== 0),
           ...messages.filter((m) => m.template === 'welcome-2').filter((_, i) => i % 20 === 0),
         ];
-        const orders = await herald.app.inject({
-          method: 'POST',
-          url: '/v1/batch',
-          headers: { ...json, authorization: basicAuth() },
-          payload: JSON.stringify({
-            batch: buyers.map((m, i) => ({
-              type: 'track',
-              messageId: `buy-${m.customerId}`,
-              userId: m.customerId,
-              event: 'Order Completed',
-              properties: { order_id: `jb-${m.customerId}`, total: 10 + i },
-              timestamp: new Date(T0 + HOUR_MS).toISOString(),
-            })),
-          }),
-        });
-        expect(orders.statusCode).toBe(200);
+        await batchCall(
+          herald,
+          buyers.map((m, i) => ({
+            type: 'track',
+            messageId: `buy-${m.customerId}`,
+            userId: m.customerId,
+            event: 'Order Completed',
+            properties: { order_id: `jb-${m.customerId}`, total: 10 + i },
+            timestamp: new Date(T0 + HOUR_MS).toISOString(),
+          })),
+        );
         // The tests read units whose window (7 days from the send) has closed.
         clock.set(T0 + 7 * DAY_MS + HOUR_MS);
         const splitResults = (
@@ -846,29 +833,25 @@ decide:
 
         // New customers on the long path now all get the winner, and join no finished test.
         const late = Array.from({ length: 40 }, (_, i) => `late${i}`);
-        await herald.app.inject({
-          method: 'POST',
-          url: '/v1/batch',
-          headers: { ...json, authorization: basicAuth() },
-          payload: JSON.stringify({
-            batch: late.flatMap((id) => [
-              {
-                type: 'identify',
-                messageId: `lid-${id}`,
-                userId: id,
-                traits: { email: `${id}@example.com` },
-                timestamp: new Date(clock.nowMs()).toISOString(),
-              },
-              {
-                type: 'track',
-                messageId: `lsu-${id}`,
-                userId: id,
-                event: 'Signed Up',
-                timestamp: new Date(clock.nowMs()).toISOString(),
-              },
-            ]),
-          }),
-        });
+        await batchCall(
+          herald,
+          late.flatMap((id) => [
+            {
+              type: 'identify',
+              messageId: `lid-${id}`,
+              userId: id,
+              traits: { email: `${id}@example.com` },
+              timestamp: new Date(clock.nowMs()).toISOString(),
+            },
+            {
+              type: 'track',
+              messageId: `lsu-${id}`,
+              userId: id,
+              event: 'Signed Up',
+              timestamp: new Date(clock.nowMs()).toISOString(),
+            },
+          ]),
+        );
         await herald.services.worker.runDue();
         const after = (await allMessages()).filter((m) => m.customerId.startsWith('late'));
         const lateLong = after.filter((m) => m.variant !== null);

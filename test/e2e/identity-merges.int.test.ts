@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import type { CustomerId } from '../../src/core/ids.js';
-import { basicAuth, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { batchCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -22,25 +22,17 @@ for (const factory of storeFactories) {
       await ingestCall(herald, clock, 'alias', { userId: 'B', previousId: 'B-old' });
       await ingestCall(herald, clock, 'page', { anonymousId: 'Z', name: 'Home' });
       const at = new Date(clock.nowMs()).toISOString();
-      const batch = await herald.app.inject({
-        method: 'POST',
-        url: '/v1/batch',
-        headers: { 'content-type': 'application/json', authorization: basicAuth() },
-        payload: JSON.stringify({
-          batch: [
-            { type: 'alias', userId: 'A', previousId: 'B', messageId: 'm-1', timestamp: at },
-            {
-              type: 'identify',
-              userId: 'B-old',
-              anonymousId: 'Z',
-              messageId: 'm-2',
-              traits: { plan: 'pro' },
-              timestamp: at,
-            },
-          ],
-        }),
-      });
-      expect(batch.statusCode).toBe(200);
+      await batchCall(herald, [
+        { type: 'alias', userId: 'A', previousId: 'B', messageId: 'm-1', timestamp: at },
+        {
+          type: 'identify',
+          userId: 'B-old',
+          anonymousId: 'Z',
+          messageId: 'm-2',
+          traits: { plan: 'pro' },
+          timestamp: at,
+        },
+      ]);
       const store = herald.services.store;
       // Nothing lives under B any more, and A holds Z's page view and the identify.
       expect(await store.getProfile('B' as CustomerId)).toBeUndefined();

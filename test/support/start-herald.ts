@@ -125,7 +125,6 @@ export const batchCall = async (herald: TestHerald, batch: readonly object[]): P
   expect(response.statusCode).toBe(200);
 };
 
-/** An admin GET with the test admin token, expected to answer 200; its JSON. */
 /** An admin API call with the admin token, and a JSON body when one is given. */
 export const adminCall = (
   herald: TestHerald,
@@ -140,6 +139,7 @@ export const adminCall = (
     ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
   });
 
+/** An admin GET with the test admin token, expected to answer 200; its JSON. */
 export const adminGet = async <T>(herald: TestHerald, url: string): Promise<T> => {
   const response = await herald.app.inject({
     url,
