@@ -327,8 +327,9 @@ const settleAcceptedLeftSending = async (
   for (const m of left) {
     const state = profiles.get(m.customerId);
     const to = state === undefined ? null : (recipientOf(state, m.channel)?.to ?? null);
-    if (await tx.markAcceptedAfterAll(m.id, m.providerId, to, m.sentAtMs ?? nowMs, nowMs))
-      notes.push(acceptedNote(m, m.attempts + 1, m.provider, nowMs));
+    const owner = await tx.markAcceptedAfterAll(m.id, m.providerId, to, m.sentAtMs ?? nowMs, nowMs);
+    if (owner !== null)
+      notes.push({ ...acceptedNote(m, m.attempts + 1, m.provider, nowMs), customerId: owner });
   }
   await appendAudit(tx, notes, nowMs);
 };
@@ -465,8 +466,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         for (const s of settled) {
           const { update, note } =
             s.update.status === 'sent' ? s : await acceptedMeanwhile(tx, s, nowMs);
-          if (!(await tx.finishDelivery(s.f.message.id, update, nowMs, leaseUntilMs))) continue;
-          if (note !== null) notes.push(note);
+          const owner = await tx.finishDelivery(s.f.message.id, update, nowMs, leaseUntilMs);
+          if (owner === null) continue;
+          // Under the customer it belongs to now: merged into another since the claim, the
+          // message went with them, and so does its note (their export finds it).
+          if (note !== null) notes.push({ ...note, customerId: owner });
           // Held for quiet hours: due when they end (less what it was late before), so the
           // night it waited does not make it `stale`.
           if (s.f.kind === 'released' && s.f.dueAtMs !== undefined && update.status === 'queued')

@@ -215,8 +215,10 @@ const markSentAfterAll = async (
     const state = (await tx.loadProfiles([message.customerId])).get(message.customerId);
     const recipient =
       state === undefined ? null : (recipientOf(state, message.channel)?.to ?? null);
-    if (!(await tx.markAcceptedAfterAll(message.id, providerId, recipient, atMs, nowMs))) return;
-    await appendResult(tx, message, result, nowMs, {
+    const owner = await tx.markAcceptedAfterAll(message.id, providerId, recipient, atMs, nowMs);
+    if (owner === null) return;
+    // Under the customer it belongs to now (merged since it was read: the one it went to).
+    await appendResult(tx, { ...message, customerId: owner }, result, nowMs, {
       status: 'sent',
       reason: 'a provider report shows an attempt that seemed to fail was accepted',
     });

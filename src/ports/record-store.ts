@@ -23,8 +23,11 @@ export interface DomainStats {
   complained: number;
 }
 
-/** The chain's last entry, or null for an empty log. */
-export type AuditHead = Pick<AuditEntry, 'seq' | 'hash'> | null;
+/**
+ * The chain's last entry, whole (an appender with the audit key checks its seal), or null for an
+ * empty log.
+ */
+export type AuditHead = AuditEntry | null;
 
 /** Where appends go: after `head`, sealed with `key` (the store's audit key) when there is one. */
 export interface LockedAuditHead {
@@ -135,8 +138,8 @@ export interface RecordTx extends DeliverTx {
   expiredReviews(nowMs: number, limit: number): Promise<MessageRecord[]>;
   /**
    * Takes the audit chain's lock until the transaction ends (one appender at a time across
-   * processes) and returns the last entry, with the audit key the store was opened with (null
-   * when none was configured).
+   * processes) and returns the last entry, whole, with the audit key the store was opened with
+   * (null when none was configured).
    */
   lockAuditHead(): Promise<LockedAuditHead>;
   /**
@@ -275,17 +278,19 @@ export interface DeliverTx {
     leaseUntilMs: number,
   ): Promise<MessageRecord[]>;
   /**
-   * Writes an attempt's outcome to a message this dispatcher claimed until `leaseUntilMs`;
-   * false when the message is no longer under that claim (its customer was erased meanwhile,
-   * or its lease ran out and another dispatcher claimed it). A status a provider's report set
-   * meanwhile (a fast failure report) stands; the attempt's facts are written all the same.
+   * Writes an attempt's outcome to a message this dispatcher claimed until `leaseUntilMs` and
+   * returns the customer it belongs to now (another than at the claim if they were merged
+   * meanwhile); null when the message is no longer under that claim (its customer was erased
+   * meanwhile, or its lease ran out and another dispatcher claimed it). A status a provider's
+   * report set meanwhile (a fast failure report) stands; the attempt's facts are written all
+   * the same.
    */
   finishDelivery(
     id: string,
     update: DeliveryUpdate,
     nowMs: number,
     leaseUntilMs: number,
-  ): Promise<boolean>;
+  ): Promise<CustomerId | null>;
   /**
    * Messages on these channels left `sending` by a dispatcher that died (its lease ran out)
    * after a provider's report showed the provider took them (`sentAtMs` kept by
@@ -301,7 +306,8 @@ export interface DeliverTx {
    * claimed by a dispatcher that died before writing back (its lease ran out), or filed failed
    * after its last attempt timed out (`retries_exhausted`), that a provider's report shows was
    * accepted after all: `sent`, with the report's provider id and `recipient` where it had none
-   * (a dispatcher that died wrote neither), at `sentAtMs`, and its experiment exposure. False
+   * (a dispatcher that died wrote neither), at `sentAtMs`, and its experiment exposure; returns
+   * the customer it belongs to now (merged since it was read: the one it went to). Null
    * otherwise (the retry went, or something else changed it); one a live dispatcher is sending
    * keeps the acceptance (`sentAtMs`, the provider id) for that attempt's outcome to be `sent`
    * whatever it turns out to be.
@@ -312,7 +318,7 @@ export interface DeliverTx {
     recipient: string | null,
     sentAtMs: number,
     nowMs: number,
-  ): Promise<boolean>;
+  ): Promise<CustomerId | null>;
   /**
    * Takes up to `want` tokens from a provider's bucket (refilled at `perSecond`, holding at
    * most `burst`), shared by every process on the database; returns how many it got. A

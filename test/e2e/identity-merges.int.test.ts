@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import type { CustomerId } from '../../src/core/ids.js';
-import { batchCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
+import {
+  adminCall,
+  batchCall,
+  ingestCall,
+  startHerald,
+  type TestHerald,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -41,6 +48,57 @@ for (const factory of storeFactories) {
       expect((await store.getProfile('A' as CustomerId))?.state.traits).toMatchObject({
         plan: 'pro',
       });
+    });
+
+    it('files a delivery under the customer its message went to in a merge while it was sent', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'mo-new',
+        traits: { email: 'mo@example.com' },
+      });
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'mo-old',
+        traits: { email: 'mo.old@example.com' },
+      });
+      const sent = await adminCall(herald, 'POST', '/v1/sends', {
+        userId: 'mo-old',
+        channel: 'email',
+        template: 'welcome-1',
+      });
+      expect(sent.statusCode, sent.body).toBe(201);
+      const { store, config } = herald.services;
+      const io = createDispatchIo({
+        store,
+        policy: config.deliverPolicy,
+        guardPolicy: config.guardPolicy,
+        quietHours: config.decidePolicy.quietHours,
+        random: () => 0.5,
+        emit: async (events, nowMs) => {
+          await herald.services.recorder.record(events, nowMs);
+        },
+      });
+      const now = clock.nowMs();
+      const [claimed] = await io.claim('email', now, 10, now + 60_000);
+      expect(claimed?.message.customerId).toBe('mo-old');
+      if (claimed === undefined) return;
+      // While the provider answers, the old id is merged into the new one.
+      await ingestCall(herald, clock, 'alias', { userId: 'mo-new', previousId: 'mo-old' });
+      await io.finish(
+        [
+          {
+            message: claimed.message,
+            kind: 'outcome',
+            provider: 'capture',
+            to: 'mo.old@example.com',
+            outcome: { kind: 'sent', providerId: null },
+          },
+        ],
+        now + 10,
+        now + 60_000,
+      );
+      const trail = await adminCall(herald, 'GET', '/v1/customers/mo-new/audit');
+      expect(trail.json<{ audit: { kind: string }[] }>().audit.map((e) => e.kind)).toEqual(
+        expect.arrayContaining(['decision', 'delivery']),
+      );
     });
   });
 }

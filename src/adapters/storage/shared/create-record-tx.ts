@@ -9,9 +9,15 @@ import type {
   RecordTx,
   SendHistory,
 } from '../../../ports/record-store.js';
-import { MESSAGE_COLUMNS, toAuditColumns, toMessage, toMessageColumns } from './record-rows.js';
+import {
+  MESSAGE_COLUMNS,
+  toAuditColumns,
+  toAuditEntry,
+  toMessage,
+  toMessageColumns,
+} from './record-rows.js';
 import type { SqlRunner } from './sql-runner.js';
-import type { MessagesTable } from './tables.js';
+import type { AuditLogTable, MessagesTable } from './tables.js';
 
 // Counted for caps and budgets: what left, is leaving (claimed by a dispatcher, for as long as
 // its lease if that dispatcher died), or is in the outbox to leave.
@@ -275,10 +281,11 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
     },
     async lockAuditHead() {
       if (pg) await sql.all('SELECT pg_advisory_xact_lock(?, 0)', [AUDIT_LOCK]);
-      const [row] = await sql.all<{ seq: number; hash: string }>(
-        'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+      // The whole entry: an appender with the key recomputes its seal before building on it.
+      const [row] = await sql.all<AuditLogTable>(
+        'SELECT seq, at_ms, kind, subject, data, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
       );
-      return { head: row === undefined ? null : { seq: row.seq, hash: row.hash }, key: auditKey };
+      return { head: row === undefined ? null : toAuditEntry(row), key: auditKey };
     },
     async insertAudit(entries) {
       for (const e of entries) {
@@ -484,11 +491,11 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
     async finishDelivery(id, u, nowMs, leaseUntilMs) {
       // Locked on PostgreSQL: a provider's report committing between this read and the write
       // below would have its reason overwritten with this body.
-      const [row] = await sql.all<{ body: string; status: string }>(
-        `SELECT body, status FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
+      const [row] = await sql.all<{ body: string; status: string; customer_id: CustomerId }>(
+        `SELECT body, status, customer_id FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
         [id],
       );
-      if (row === undefined) return false;
+      if (row === undefined) return null;
       const body = JSON.parse(row.body) as Record<string, unknown>;
       if (row.status === 'sending') {
         body['lastError'] = u.lastError;
@@ -520,7 +527,7 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       // The message reached its customer: that is the exposure of any experiment it carries.
       if (changed === 1 && u.status === 'sent' && u.sentAtMs !== null)
         await exposeUnits(id, u.sentAtMs);
-      return changed === 1;
+      return changed === 1 ? row.customer_id : null;
     },
     async acceptedLeftSending(channels, nowMs, limit) {
       if (channels.length === 0 || limit <= 0) return [];
@@ -535,8 +542,13 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       return rows.map((row) => toMessage(row));
     },
     async markAcceptedAfterAll(id, providerId, recipient, sentAtMs, nowMs) {
-      const [row] = await sql.all<{ status: string; body: string; attempts: number }>(
-        `SELECT status, body, attempts FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
+      const [row] = await sql.all<{
+        status: string;
+        body: string;
+        attempts: number;
+        customer_id: CustomerId;
+      }>(
+        `SELECT status, body, attempts, customer_id FROM messages WHERE id = ?${pg ? ' FOR UPDATE' : ''}`,
         [id],
       );
       // Filed failed because its last attempt gave up waiting, or refused at a retry's hand-off
@@ -569,9 +581,9 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
           gaveUp ? 1 : 0,
         ],
       );
-      if (changed === 1) {
+      if (changed === 1 && row !== undefined) {
         await exposeUnits(id, sentAtMs);
-        return true;
+        return row.customer_id;
       }
       // Being sent by a live dispatcher now (a slow answer, whose report came first): the
       // acceptance is kept on the row (`sent_at_ms`, which a message being sent has not),
@@ -582,7 +594,7 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
          WHERE id = ? AND status = 'sending' AND lease_until_ms > ?`,
         [sentAtMs, providerId, nowMs, id, nowMs],
       );
-      return false;
+      return null;
     },
     async takeTokens(provider, want, perSecond, burst, nowMs) {
       if (want === 0) return 0;
