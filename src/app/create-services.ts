@@ -240,8 +240,8 @@ export const createServices = async (
       );
     }
     const recording: EventRecorder = {
-      async record(events, nowMs) {
-        const outcome = await recorder.record(events, nowMs);
+      async record(events, nowMs, within) {
+        const outcome = await recorder.record(events, nowMs, within);
         worker.nudge();
         return outcome;
       },

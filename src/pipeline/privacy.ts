@@ -10,7 +10,7 @@ import type { Membership, WorkRecord } from '../ports/decide-store.js';
 import type { Conversion } from '../ports/record-store.js';
 import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
-import type { Store } from '../ports/store.js';
+import type { Store, StoreTx } from '../ports/store.js';
 import type { HeraldEvent } from '../core/event.js';
 import { heraldEvent, heraldIdentify } from './deliver-messages.js';
 import { identitiesOf, rememberErased } from './erased-identities.js';
@@ -221,11 +221,16 @@ const eraseInTransaction = (
  * Sets the CCPA do-not-sell/share flag by recording it as events from Herald, so the profile
  * keeps it through every rebuild: an explicit consent fact (`Consent Updated`, `web`/`sale`) —
  * which, like an unsubscribe, no identify resending `doNotSell: false` can undo, only another
- * request — and the `preferences.doNotSell` trait; then writes the request in the audit log.
+ * request — and the `preferences.doNotSell` trait; the request's audit entry commits with them
+ * (`record` runs `within` in their transaction), so neither is kept without the other.
  */
 export const setDoNotSell = async (
   store: Store,
-  emit: (events: readonly HeraldEvent[], nowMs: number) => Promise<void>,
+  record: (
+    events: readonly HeraldEvent[],
+    nowMs: number,
+    within: (tx: StoreTx) => Promise<void>,
+  ) => Promise<unknown>,
   customerId: CustomerId,
   value: boolean,
   by: string,
@@ -233,7 +238,7 @@ export const setDoNotSell = async (
 ): Promise<void> => {
   if ((await store.getProfile(customerId)) === undefined)
     throw new AppError('not-found', `no customer ${customerId}`);
-  await emit(
+  await record(
     [
       heraldEvent(
         customerId,
@@ -250,24 +255,25 @@ export const setDoNotSell = async (
       ),
     ],
     nowMs,
+    async (tx) => {
+      // Under the customer's lock, which recording the events took, as an erasure takes it: a
+      // customer erased since the check above had their events left out, and gets no audit
+      // entry (and so no pseudonym) back either.
+      await tx.lock([customerId]);
+      if (!(await tx.loadProfiles([customerId])).has(customerId))
+        throw new AppError('not-found', `no customer ${customerId}`);
+      await appendAudit(
+        tx,
+        [
+          {
+            kind: 'do-not-sell',
+            customerId,
+            atMs: nowMs,
+            data: { by, value, request: 'ccpa-do-not-sell' },
+          },
+        ],
+        nowMs,
+      );
+    },
   );
-  // Under the customer's lock, as an erasure takes it: a customer erased since the check above
-  // gets no audit entry (and so no pseudonym) back; their request was left out of the events.
-  await store.transaction(async (tx) => {
-    await tx.lock([customerId]);
-    if (!(await tx.loadProfiles([customerId])).has(customerId))
-      throw new AppError('not-found', `no customer ${customerId}`);
-    await appendAudit(
-      tx,
-      [
-        {
-          kind: 'do-not-sell',
-          customerId,
-          atMs: nowMs,
-          data: { by, value, request: 'ccpa-do-not-sell' },
-        },
-      ],
-      nowMs,
-    );
-  });
 };

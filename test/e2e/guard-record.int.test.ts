@@ -11,6 +11,7 @@ import { exportCustomer, setDoNotSell } from '../../src/pipeline/privacy.js';
 import { sendNow } from '../../src/pipeline/act-on-messages.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
+import type { StoreTx } from '../../src/ports/store.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
 import { adminToken, startHerald, type TestHerald, ingestCall } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
@@ -1039,10 +1040,14 @@ for (const factory of storeFactories) {
       await ingest('page', { anonymousId: 'dev-9', name: 'Home' });
       for (const id of ['noa', 'anon:dev-9'].map(toCustomerId)) {
         // The request finds the customer, then an erasure commits before it is recorded.
-        const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
+        const emit = async (
+          events: readonly HeraldEvent[],
+          nowMs: number,
+          within: (tx: StoreTx) => Promise<void>,
+        ) => {
           const path = `/v1/customers/${encodeURIComponent(id)}/erase`;
           expect((await call('POST', path, { reason: 'request' })).statusCode).toBe(200);
-          await herald.services.recorder.record(events, nowMs);
+          await herald.services.recorder.record(events, nowMs, within);
         };
         await expect(
           setDoNotSell(herald.services.store, emit, id, true, 'ops', clock.nowMs()),
@@ -1056,12 +1061,10 @@ for (const factory of storeFactories) {
       expect(audit).not.toContain('do-not-sell');
       // A customer still there has the request recorded.
       await identify('ida', { email: 'ida@example.com' });
-      const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
-        await herald.services.recorder.record(events, nowMs);
-      };
+      const record = herald.services.recorder.record.bind(herald.services.recorder);
       await setDoNotSell(
         herald.services.store,
-        emit,
+        record,
         toCustomerId('ida'),
         true,
         'ops',
@@ -1072,6 +1075,32 @@ for (const factory of storeFactories) {
       expect(JSON.stringify(await herald.services.store.scanAudit(0, 1000))).toContain(
         'do-not-sell',
       );
+    });
+
+    it('keeps no do-not-sell flag whose audit entry could not be written', async () => {
+      await identify('dee', { email: 'dee@example.com' });
+      const store = herald.services.store;
+      const before = (await store.scanAudit(0, 1000)).length;
+      // The database refuses the request's audit entry (as a full disk or a broken connection
+      // would fail it): the request fails, and its events and flag go with it.
+      await herald.raw(
+        factory.name === 'sqlite'
+          ? `CREATE TRIGGER refuse_do_not_sell BEFORE INSERT ON audit_log
+               WHEN NEW.kind = 'do-not-sell' BEGIN SELECT RAISE(ABORT, 'audit refused'); END`
+          : `CREATE FUNCTION refuse_do_not_sell() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN IF NEW.kind = 'do-not-sell' THEN RAISE EXCEPTION 'audit refused'; END IF;
+               RETURN NEW; END $$;
+             CREATE TRIGGER refuse_do_not_sell BEFORE INSERT ON audit_log
+               FOR EACH ROW EXECUTE FUNCTION refuse_do_not_sell()`,
+      );
+      const answer = await call('POST', '/v1/customers/dee/do-not-sell', { doNotSell: true });
+      expect(answer.statusCode).toBe(500);
+      const events = await store.listEvents(toCustomerId('dee'), 10);
+      expect(events.map((e) => e.name)).not.toContain('Consent Updated');
+      expect((await store.getProfile(toCustomerId('dee')))?.state.preferences).not.toMatchObject({
+        doNotSell: true,
+      });
+      expect(await store.scanAudit(0, 1000)).toHaveLength(before);
     });
 
     it('knows an erased person named again: no marketing until they opt in after the erasure', async () => {

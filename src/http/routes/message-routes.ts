@@ -323,9 +323,7 @@ export const registerMessageRoutes = (
       const customerId = await customerOf(request.params.userId);
       await setDoNotSell(
         store,
-        async (events, nowMs) => {
-          await services.recorder.record(events, nowMs);
-        },
+        (events, nowMs, within) => services.recorder.record(events, nowMs, within),
         customerId,
         request.body.doNotSell,
         principalOfRequest(request).name,

@@ -1,6 +1,6 @@
 import type { HeraldEvent } from '../../core/event.js';
 import type { LiveChurnModel } from '../../core/profile.js';
-import type { Store } from '../../ports/store.js';
+import type { Store, StoreTx } from '../../ports/store.js';
 import type { ProfilePolicy } from './policy.js';
 import {
   createDeferredProfiles,
@@ -15,8 +15,15 @@ export interface RecordedBatch {
 }
 
 /** Records batches of events, committing concurrent callers' batches together. */
+/** Work that commits with a batch's events or not at all (an audit entry about them). */
+export type WithBatch = (tx: StoreTx) => Promise<void>;
+
 export interface EventRecorder {
-  record(events: readonly HeraldEvent[], nowMs: number): Promise<RecordedBatch>;
+  /**
+   * Records the events; `within` runs in the same transaction, after them and under their
+   * customers' locks, and if it throws nothing of this batch is stored.
+   */
+  record(events: readonly HeraldEvent[], nowMs: number, within?: WithBatch): Promise<RecordedBatch>;
   /**
    * Brings the profiles a bulk recorder left behind up to date (see `deferProfiles`) and
    * returns how many it wrote; 0 for a recorder that keeps them current.
@@ -27,6 +34,7 @@ export interface EventRecorder {
 interface Waiting {
   events: readonly HeraldEvent[];
   nowMs: number;
+  within: WithBatch | undefined;
   resolve(outcome: RecordedBatch): void;
   reject(error: unknown): void;
 }
@@ -78,6 +86,16 @@ export const createEventRecorder = (
     return group;
   };
 
+  /** The recording hook, followed by the batches' own work in the same transaction. */
+  const onRecordedWith = (group: readonly Waiting[]): OnRecorded | undefined => {
+    const withins = group.flatMap((w) => (w.within === undefined ? [] : [w.within]));
+    if (withins.length === 0) return options.onRecorded;
+    return async (tx, changes, nowMs) => {
+      await options.onRecorded?.(tx, changes, nowMs);
+      for (const within of withins) await within(tx);
+    };
+  };
+
   const runAlone = async (w: Waiting) => {
     try {
       w.resolve(
@@ -88,7 +106,7 @@ export const createEventRecorder = (
               w.events,
               policy,
               w.nowMs,
-              options.onRecorded,
+              onRecordedWith([w]),
               options.churnModel,
               deferred,
             )
@@ -116,7 +134,7 @@ export const createEventRecorder = (
           group.flatMap((w) => w.events),
           policy,
           nowMs,
-          options.onRecorded,
+          onRecordedWith(group),
           options.churnModel,
           deferred,
         );
@@ -133,10 +151,10 @@ export const createEventRecorder = (
   };
 
   return {
-    record(events, nowMs) {
+    record(events, nowMs, within) {
       if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: 0 });
       return new Promise((resolve, reject) => {
-        queue.push({ events, nowMs, resolve, reject });
+        queue.push({ events, nowMs, within, resolve, reject });
         if (running < concurrency) void drain();
       });
     },
