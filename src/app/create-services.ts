@@ -116,6 +116,12 @@ export const createServices = async (
             onCheckpointError: (error: unknown) => {
               logger.warn({ err: error }, 'WAL checkpoint failed');
             },
+            onPurgeWaiting: () => {
+              logger.warn(
+                {},
+                'an erasure is not yet purged from the write-ahead log: another connection (a backup, the sqlite3 shell) is reading it; tried again every 30 s until it lets go',
+              );
+            },
           }
         : {
             driver: 'postgres',

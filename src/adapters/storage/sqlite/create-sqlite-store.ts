@@ -58,6 +58,13 @@ export interface SqliteOptions {
    * itself), or the writer's own step to restart the log failed (asked again after a later pass).
    */
   onCheckpointError?: (error: unknown) => void;
+  /**
+   * Told when a reader has held the log through an erasure's first attempts at emptying it:
+   * the erased pages stay in the log until it lets go (tried again every 30 s).
+   */
+  onPurgeWaiting?: () => void;
+  /** The wait between an erasure's first attempts at emptying the log (1 s; tests shorten it). */
+  purgeRetryMs?: number;
   /** Seals new audit entries (`HERALD_AUDIT_KEY`); none: they are plain SHA-256. */
   auditKey?: AuditKey | null;
 }
@@ -153,6 +160,8 @@ const BUSY_TIMEOUT_MS = 5000;
 
 /** Attempts, a second apart, at emptying the log after an erasure while readers hold it. */
 const PURGE_TRIES = 10;
+/** Then every thirty such waits (30 s), for as long as a reader holds it. */
+const PURGE_SLOW_FACTOR = 30;
 
 /** Runs async work one call at a time: SQLite has one connection and one writer. */
 const createQueue = () => {
@@ -244,13 +253,20 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       options.onCheckpointError?.(error);
     }
   };
+  /** Whether an erasure's pages may still be in the log, and attempts at emptying it are due. */
+  let purgePending = false;
   /**
    * Copies the write-ahead log back and empties it (after an erasure: its frames hold the pages
    * as they were). Never waits for a reader (a backup tool's open read would hold every writer
-   * for the busy timeout): with one in the log it tries again a second later, `tries` times.
+   * for the busy timeout): with one in the log it tries again a second later, `PURGE_TRIES`
+   * times, then every 30 s until it succeeds (saying so once), for however long the
+   * reader holds it: a log that is only reused, never emptied, keeps old frames past its end.
    */
-  const emptyLog = (tries: number): Promise<void> => {
+  const emptyLog = (attempt: number): Promise<void> => {
     if (inMemory || closed) return Promise.resolve();
+    // One series of attempts at a time: a later erasure is emptied with the earlier one's.
+    if (attempt === 1 && purgePending) return Promise.resolve();
+    purgePending = true;
     let busy = true;
     try {
       sqlite.pragma('busy_timeout = 0');
@@ -260,10 +276,18 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     } finally {
       sqlite.pragma(`busy_timeout = ${String(BUSY_TIMEOUT_MS)}`);
     }
-    if (busy && tries > 1)
-      setTimeout(() => {
-        void serialise(() => emptyLog(tries - 1));
-      }, 1000).unref();
+    if (!busy) {
+      purgePending = false;
+      return Promise.resolve();
+    }
+    if (attempt === PURGE_TRIES) options.onPurgeWaiting?.();
+    const retryMs = options.purgeRetryMs ?? 1000;
+    setTimeout(
+      () => {
+        void serialise(() => emptyLog(attempt + 1));
+      },
+      attempt < PURGE_TRIES ? retryMs : retryMs * PURGE_SLOW_FACTOR,
+    ).unref();
     return Promise.resolve();
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
@@ -448,7 +472,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
           throw error;
         }
       }),
-    purgeErased: () => serialise(() => emptyLog(PURGE_TRIES)),
+    purgeErased: () => serialise(() => emptyLog(1)),
     ping: () => {
       s.ping.get();
       return Promise.resolve();

@@ -55,7 +55,13 @@ describe('embedded SQLite store', () => {
   const open = (
     options: Pick<
       SqliteOptions,
-      'dedupWindow' | 'profileFlushMs' | 'profileCacheSize' | 'pendingBytesLimit' | 'bulk'
+      | 'dedupWindow'
+      | 'profileFlushMs'
+      | 'profileCacheSize'
+      | 'pendingBytesLimit'
+      | 'bulk'
+      | 'purgeRetryMs'
+      | 'onPurgeWaiting'
     > = {},
   ) => createSqliteStore({ file, synchronous: 'normal', ...options });
 
@@ -149,6 +155,30 @@ describe('embedded SQLite store', () => {
     reader.close();
     // Tried again a second later, with nobody in the log any more.
     while (statSync(`${file}-wal`).size > 0) await new Promise((r) => setTimeout(r, 100));
+    await store.close();
+  });
+
+  it('keeps trying to empty the log after an erasure for as long as a reader holds it', async () => {
+    let waiting = 0;
+    const store = await open({
+      purgeRetryMs: 5,
+      onPurgeWaiting: () => {
+        waiting += 1;
+      },
+    });
+    await recordEvents(store, [event('m1', 'u-gone'), event('m2', 'u-kept')], policy, t0);
+    const reader = new BetterSqlite3(file, { readonly: true });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM events').get();
+    await store.transaction((tx) => tx.eraseCustomer(toCustomerId('u-gone')));
+    await store.purgeErased();
+    // Held through the first ten attempts: it says so, and goes on trying.
+    while (waiting === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
+    reader.exec('COMMIT');
+    reader.close();
+    while (statSync(`${file}-wal`).size > 0) await new Promise((r) => setTimeout(r, 20));
+    expect(waiting).toBe(1);
     await store.close();
   });
 
