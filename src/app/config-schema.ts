@@ -163,9 +163,10 @@ export const configSchema = Type.Object(
         rateLimitPerMinute: field(
           Type.Integer({
             minimum: 0,
+            maximum: 100_000,
             default: 600,
             description:
-              'Requests per minute allowed to each admin API token (per process); more get 429 with Retry-After. 0 turns the limit off. Write keys are not limited: the tracking API is bounded by its body limits.',
+              'Requests allowed to each admin API token in any 60 seconds (per process); more get 429 with Retry-After (when the oldest of them leaves the minute). 0 turns the limit off. Write keys are not limited: the tracking API is bounded by its body limits.',
           }),
           { env: 'HERALD_RATE_LIMIT_PER_MINUTE' },
         ),

@@ -1,8 +1,13 @@
 import { AppError } from '../core/errors.js';
 
-/** A token bucket per key: `perMinute` requests a minute, refilled continuously. */
+const WINDOW_MS = 60_000;
+
+/**
+ * At most `perMinute` requests per key in any 60 seconds: each key keeps the times of its last
+ * `perMinute` requests, and a request is refused while the oldest of them is under a minute old.
+ */
 export interface RateLimiter {
-  /** Takes one token for `key`, or throws `rate-limited` with the seconds to wait. */
+  /** Counts one request for `key`, or throws `rate-limited` with the seconds to wait. */
   take(key: string, nowMs: number): void;
 }
 
@@ -18,21 +23,26 @@ export class RateLimitedError extends AppError {
 }
 
 export const createRateLimiter = (perMinute: number): RateLimiter => {
-  const buckets = new Map<string, { tokens: number; atMs: number }>();
-  const ratePerMs = perMinute / 60_000;
+  // A ring of each key's last `perMinute` request times; `next` is the oldest once it is full.
+  const logs = new Map<string, { times: Float64Array; next: number; count: number }>();
   return {
     take(key, nowMs) {
       if (perMinute === 0) return;
-      const b = buckets.get(key) ?? { tokens: perMinute, atMs: nowMs };
-      b.tokens = Math.min(perMinute, b.tokens + Math.max(0, nowMs - b.atMs) * ratePerMs);
-      b.atMs = nowMs;
-      buckets.set(key, b);
-      if (b.tokens < 1)
-        throw new RateLimitedError(
-          Math.max(1, Math.ceil((1 - b.tokens) / ratePerMs / 1000)),
-          perMinute,
-        );
-      b.tokens -= 1;
+      let log = logs.get(key);
+      if (log === undefined) {
+        log = { times: new Float64Array(perMinute), next: 0, count: 0 };
+        logs.set(key, log);
+      }
+      if (log.count === perMinute) {
+        const oldestMs = log.times[log.next] ?? 0;
+        if (nowMs - oldestMs < WINDOW_MS)
+          throw new RateLimitedError(
+            Math.max(1, Math.ceil((oldestMs + WINDOW_MS - nowMs) / 1000)),
+            perMinute,
+          );
+      } else log.count += 1;
+      log.times[log.next] = nowMs;
+      log.next = (log.next + 1) % perMinute;
     },
   };
 };
