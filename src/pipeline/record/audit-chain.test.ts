@@ -7,7 +7,9 @@ import {
   hashEntry,
   KEY_NEEDED_REASON,
   sealEntry,
+  UNSEALED_HEAD_REASON,
   verifyChain,
+  verifyChainEnd,
   type AuditDraft,
   type AuditEntry,
 } from './audit-chain.js';
@@ -211,5 +213,48 @@ describe('the audit chain sealed with the audit key', () => {
 
   it('verifies a plain chain with the key configured: entries from before the key stay plain', () => {
     expect(verifyChain(plain, null, key)).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it('ends a chain with the key configured only at a sealed entry', () => {
+    expect(verifyChainEnd(last(chain), key)).toBeNull();
+    // An empty log holds; without the key nothing is asked of the last entry.
+    expect(verifyChainEnd(null, key)).toBeNull();
+    expect(verifyChainEnd(last(plain), null)).toBeNull();
+    // Entries from before the key, and none after: verify says what to do.
+    expect(verifyChainEnd(last(plain), key)).toEqual({
+      ok: false,
+      brokenAtSeq: 2,
+      reason: UNSEALED_HEAD_REASON,
+    });
+    expect(UNSEALED_HEAD_REASON).toMatch(/verify again after it/);
+  });
+
+  it('fails a chain whose sealed entries were rewritten without the key as a plain chain', () => {
+    // Everything from the first seal on re-chained in plain SHA-256, entry 4 made an approval
+    // that overrode the guardrails: every hash holds, so only the end can tell.
+    let prev = last(plain);
+    const rewritten = sealed.map((e) => {
+      const fields = {
+        seq: e.seq,
+        atMs: e.atMs,
+        kind: e.seq === 4 ? 'review' : e.kind,
+        subject: e.subject,
+        data:
+          e.seq === 4
+            ? JSON.stringify({ decisionId: 'd3', action: 'approve', by: 'rita', override: true })
+            : e.data,
+      };
+      const prevHash = prev?.hash ?? GENESIS_HASH;
+      const entry = { ...fields, prevHash, hash: hashEntry(prevHash, fields) };
+      prev = entry;
+      return entry;
+    });
+    const whole = [...plain, ...rewritten];
+    expect(verifyChain(whole, null, key)).toMatchObject({ ok: true, entries: 5 });
+    expect(verifyChainEnd(last(whole), key)).toEqual({
+      ok: false,
+      brokenAtSeq: 5,
+      reason: UNSEALED_HEAD_REASON,
+    });
   });
 });

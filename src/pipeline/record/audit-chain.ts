@@ -90,11 +90,20 @@ export const KEY_NEEDED_REASON =
   'sealed with the audit key, which is not configured: set HERALD_AUDIT_KEY to verify this entry and those after it';
 
 /**
+ * Why a verify with the key fails a chain whose last entry is plain. No entry of it is sealed (a
+ * plain one after a seal breaks earlier), so nothing shows it was not rewritten by someone
+ * without the key — or the key was only just set, and nothing has been appended since.
+ */
+export const UNSEALED_HEAD_REASON =
+  'the last entry, not sealed with the audit key although it is configured (no entry is): a chain whose sealed entries were rewritten without the key looks like this. If the key was only just set, Herald seals the chain with the next entry it appends: verify again after it';
+
+/**
  * Verifies entries in order (pages of a longer chain: pass the previous page's last entry):
  * consecutive sequence numbers, each `prevHash` equal to the hash before it, and each hash
  * recomputed from the content — each seal with `key`. After a sealed entry every entry must be
  * sealed. Names the first entry that breaks the chain; without `key`, a sealed entry ends the
- * check unverified (never reported as holding).
+ * check unverified (never reported as holding). A page cannot tell whether it ends the chain:
+ * with `key`, the whole chain's last entry must be sealed too (`verifyChainEnd`).
  */
 export const verifyChain = (
   entries: readonly AuditEntry[],
@@ -136,3 +145,17 @@ export const verifyChain = (
   }
   return { ok: true, entries: entries.length, lastHash: prevHash };
 };
+
+/**
+ * The check after a whole chain's last entry (`last`; null for an empty log, which holds): with
+ * `key`, that entry must be sealed. Only a holder of the key can make a seal, and it commits to
+ * every entry before it, so a chain rewritten without the key from its first sealed entry on —
+ * plain throughout, each hash correct — fails here. Null when the chain holds.
+ */
+export const verifyChainEnd = (
+  last: Pick<AuditEntry, 'seq' | 'hash'> | null,
+  key: AuditKey | null,
+): Extract<ChainCheck, { brokenAtSeq: number }> | null =>
+  key !== null && last !== null && !isSealed(last.hash)
+    ? { ok: false, brokenAtSeq: last.seq, reason: UNSEALED_HEAD_REASON }
+    : null;

@@ -1,11 +1,12 @@
 import type { RecordReads } from '../../ports/record-store.js';
-import { verifyChain, type AuditKey, type ChainCheck } from './audit-chain.js';
+import { verifyChain, verifyChainEnd, type AuditKey, type ChainCheck } from './audit-chain.js';
 
 /**
  * Verifies the whole stored audit chain page by page (constant memory): names the first entry
  * that is missing, out of order, altered, or does not follow the one before it, one numbered
  * below the chain's first, or one not sealed (or sealed wrongly) with `key` after a sealed one.
- * Without `key` it stops, unverified, at the first sealed entry.
+ * Without `key` it stops, unverified, at the first sealed entry; with `key`, it fails a chain
+ * whose last entry is not sealed (`verifyChainEnd`).
  *
  * Pages are small so that each dies young: an entry is about 2 KB of text (twice that when a
  * reason holds a character outside Latin-1), and a page of 20,000 outgrew V8's young generation
@@ -32,7 +33,8 @@ export const verifyAuditLog = async (
   let entries = 0;
   for (;;) {
     const page = await store.scanAudit(before?.seq ?? 0, pageSize);
-    if (page.length === 0) return { ok: true, entries, lastHash: before?.hash ?? '' };
+    if (page.length === 0)
+      return verifyChainEnd(before, key) ?? { ok: true, entries, lastHash: before?.hash ?? '' };
     const check = verifyChain(page, before, key);
     if (!check.ok) return check;
     entries += page.length;
