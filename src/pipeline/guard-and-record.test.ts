@@ -546,6 +546,26 @@ describe('falling back to the next channel', () => {
     expect(slotted.message.reasonCode).not.toBe('no_recipient');
   });
 
+  it('does not spend a new customer’s engagement grace on web content they cannot engage with', () => {
+    const state = batch();
+    for (let i = 0; i < 3; i += 1) {
+      const shown = judge(
+        'f12',
+        { email: true },
+        { batch: state, decision: { id: `w-${i}`, channels: ['web'], details: { slot: 'hero' } } },
+      );
+      expect(shown.message).toMatchObject({ channel: 'web', status: 'queued' });
+    }
+    // Three banners, no email yet: the first email is still within the grace.
+    const first = judge(
+      'f12',
+      { email: true },
+      { batch: state, decision: { channels: ['email'] } },
+    );
+    expect(first.message).toMatchObject({ channel: 'email', status: 'queued' });
+    expect(state.history.get(toCustomerId('f12'))?.marketingTotal).toBe(1);
+  });
+
   it('goes on to a channel where the customer is held out, as one who would be messaged', () => {
     const judged = judge('f6', { email: false, sms: true }, { deps: deps(100) });
     expect(judged.message).toMatchObject({

@@ -596,8 +596,8 @@ export const judgeDecision = (
   if (message.status === 'queued' && messageClass === 'marketing') {
     const h = batch.history.get(decision.customerId) ?? emptyHistory();
     h.marketingInWindow[channel] = (h.marketingInWindow[channel] ?? 0) + 1;
-    h.marketingTotal += 1;
     if (channel !== 'web') {
+      h.marketingTotal += 1;
       h.campaignsToday += 1;
       h.lastMarketingAtMs = Math.max(h.lastMarketingAtMs ?? message.sendAtMs, message.sendAtMs);
     }

@@ -10,7 +10,10 @@ export interface SendHistory {
   marketingInWindow: Partial<Record<Channel, number>>;
   /** Marketing messages on any channel but web in the last 24 hours. */
   campaignsToday: number;
-  /** Marketing messages ever. */
+  /**
+   * Marketing messages ever on any channel but web: those the customer could engage with (an
+   * open, a click); web content earns no engagement.
+   */
   marketingTotal: number;
   /** When the latest marketing message on any channel but web left or is to leave. */
   lastMarketingAtMs: number | null;

@@ -118,6 +118,24 @@ export const describeStore = (factory: StoreFactory): void => {
       );
     });
 
+    it('counts toward the marketing ever sent only messages a customer can engage with, not web content', async () => {
+      await store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('h-web-1', 'u1', t0 + 1000, { channel: 'web' }),
+          aSentMessage('h-web-2', 'u1', t0 + 2000, { channel: 'web' }),
+          aSentMessage('h-mail', 'u1', t0 + 3000),
+        ]),
+      );
+      const history = await store.transaction((tx) =>
+        tx.sendHistory([u('u1')], { windowStartMs: t0, dayStartMs: t0 }),
+      );
+      expect(history.get(u('u1'))).toMatchObject({
+        marketingInWindow: { web: 2, email: 1 },
+        campaignsToday: 1,
+        marketingTotal: 1,
+      });
+    });
+
     it('keeps until when the copy and the offer of a message may go, through an update and a claim', async () => {
       await store.transaction((tx) =>
         tx.insertMessages([

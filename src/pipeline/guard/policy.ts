@@ -42,7 +42,7 @@ export const guardPolicySchema = Type.Object(
       minimum: 0,
       default: 3,
       description:
-        '…once the customer has received this many marketing messages (before that, a new customer has had no chance to engage).',
+        '…once the customer has received this many marketing messages on channels that can be engaged with (email, SMS, WhatsApp, push; not web content) — before that, a new customer has had no chance to engage.',
     }),
     autoOptOutHardBounces: Type.Integer({
       minimum: 1,

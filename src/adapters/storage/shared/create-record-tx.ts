@@ -179,7 +179,7 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
           h.lastMarketingAtMs = latest;
         h.marketingInWindow[row.channel as Channel] = row.in_window;
         h.campaignsToday += row.today;
-        h.marketingTotal += row.total;
+        if (row.channel !== 'web') h.marketingTotal += row.total;
       }
       return found;
     },
