@@ -102,9 +102,13 @@ export const contentJsonOf = (content: RenderedContent | null): string => {
   return text;
 };
 
-/** A person's action on a message in the review queue. */
+/**
+ * A person's action on a message in the review queue. `return`: an approval whose re-check
+ * raised review reasons the reviewer had not been shown (an edit that now states an offer):
+ * the message, edits kept, waits for another look.
+ */
 export interface ReviewAction {
-  action: 'approve' | 'edit-approve' | 'reject' | 'expire';
+  action: 'approve' | 'edit-approve' | 'return' | 'reject' | 'expire';
   reviewer: string;
   reason: string;
   atMs: number;

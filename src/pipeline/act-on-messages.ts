@@ -7,7 +7,7 @@ import type { Decision } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import type { JsonObject } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
-import type { MessageRecord, RenderedContent } from '../core/message.js';
+import type { MessageRecord, RenderedContent, ReviewAction } from '../core/message.js';
 import type { Channel } from '../core/profile.js';
 import type { Store } from '../ports/store.js';
 import {
@@ -224,13 +224,8 @@ export const reviewMessage = async (
           problems: [{ path: `/edits/${field}`, message: 'has nothing but blanks' }],
         });
     }
-    const action = request.action === 'reject' ? 'reject' : edited ? 'edit-approve' : 'approve';
-    const review = {
-      action,
-      reviewer: request.reviewer,
-      reason: request.reason,
-      atMs: nowMs,
-    } as const;
+    let action: ReviewAction['action'] =
+      request.action === 'reject' ? 'reject' : edited ? 'edit-approve' : 'approve';
     let updated: MessageRecord;
     let verdicts: MessageRecord['verdicts'] | undefined;
     if (request.action === 'reject') {
@@ -290,25 +285,53 @@ export const reviewMessage = async (
               holdUntilMs: null,
             };
       const blocked = result.outcome === 'block';
+      // The approval stands in for the review reasons the reviewer was shown. One the re-check
+      // raises anew — copy edited to state an offer, a lifetime value grown past the review
+      // line while it waited — has been seen by no one: the message goes back to the queue.
+      const shown = new Set(
+        message.verdicts.filter((v) => v.outcome === 'review').map((v) => v.code),
+      );
+      const unseen = blocked
+        ? []
+        : result.verdicts.filter((v) => v.outcome === 'review' && !shown.has(v.code));
       verdicts = result.verdicts;
-      updated = {
-        ...message,
-        // A rollout stage that leaves the customer out now (started or rolled back while the
-        // message waited) holds it out, as a new message would be.
-        status: blocked ? statusOfBlocked(reasonCodeOf(result)) : 'queued',
-        sendAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
-        // Approved now: late from now on, however long it waited for the reviewer.
-        dueAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
-        content: content ?? null,
-        contentHash: contentHashOf(content ?? null),
-        ...splitVerdicts(result),
-        reasonCode: blocked ? reasonCodeOf(result) : null,
-      };
+      if (unseen[0] !== undefined) {
+        action = 'return';
+        updated = {
+          ...message,
+          status: 'review',
+          content: content ?? null,
+          contentHash: contentHashOf(content ?? null),
+          ...splitVerdicts(result),
+          reasonCode: unseen[0].code,
+          reviewExpiresAtMs: nowMs + deps.reviewExpiryMs,
+        };
+      } else
+        updated = {
+          ...message,
+          // A rollout stage that leaves the customer out now (started or rolled back while the
+          // message waited) holds it out, as a new message would be.
+          status: blocked ? statusOfBlocked(reasonCodeOf(result)) : 'queued',
+          sendAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
+          // Approved now: late from now on, however long it waited for the reviewer.
+          dueAtMs: Math.max(message.sendAtMs, nowMs, result.holdUntilMs ?? 0),
+          content: content ?? null,
+          contentHash: contentHashOf(content ?? null),
+          ...splitVerdicts(result),
+          reasonCode: blocked ? reasonCodeOf(result) : null,
+          reviewExpiresAtMs: null,
+        };
     }
+    const review: ReviewAction = {
+      action,
+      reviewer: request.reviewer,
+      reason: request.reason,
+      atMs: nowMs,
+    };
     updated = {
       ...updated,
       reviews: [...message.reviews, review],
-      reviewExpiresAtMs: null,
+      reviewExpiresAtMs: request.action === 'reject' ? null : updated.reviewExpiresAtMs,
       updatedAtMs: nowMs,
     };
     const changed = await tx.updateMessage(
@@ -324,7 +347,7 @@ export const reviewMessage = async (
         verdicts: updated.verdicts,
         passed: updated.passed,
         reviews: updated.reviews,
-        reviewExpiresAtMs: null,
+        reviewExpiresAtMs: updated.reviewExpiresAtMs,
         reasonCode: updated.reasonCode,
       },
       nowMs,

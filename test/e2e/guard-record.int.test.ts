@@ -15,6 +15,7 @@ import type { StoreTx } from '../../src/ports/store.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
 import { adminToken, startHerald, type TestHerald, ingestCall } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import { receiptTemplate } from '../support/builders.js';
 
 // Wednesday 2026-06-03 12:00 UTC: outside the default quiet hours (21:00–08:00).
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -423,6 +424,58 @@ for (const factory of storeFactories) {
       expect(again.statusCode).toBe(409);
     });
 
+    it('sends an approval back to the queue when its edit raises a review reason nobody was shown', async () => {
+      await herald.close();
+      herald = await startHerald(factory, {
+        clock,
+        env: { HERALD_API_TOKENS: `reviewer:rita:${reviewerToken},marketer:mark:${marketerToken}` },
+        templates: { receipt: receiptTemplate },
+      });
+      // A receipt to a customer worth $6,000 who unsubscribed from marketing: it waits for a
+      // person only because of their lifetime value.
+      await identify('val', { email: 'val@example.com', firstName: 'Val' });
+      await ingest('track', {
+        userId: 'val',
+        event: 'Order Completed',
+        properties: { order_id: 'o-val', total: 6000 },
+      });
+      await ingest('track', { userId: 'val', event: 'Unsubscribed', properties: {} });
+      const sent = await send('val', 'receipt');
+      expect(sent).toMatchObject({ status: 'review', reasonCode: 'vip_review' });
+      // The reviewer's edit makes the receipt state an offer: the approval covered the lifetime
+      // value, not that.
+      const edited = await call(
+        'POST',
+        `/v1/reviews/${sent.decisionId}/approve`,
+        {
+          reason: 'vip ok',
+          edits: { body: 'Your order has shipped. Take 50% off everything this week.' },
+        },
+        reviewerToken,
+      );
+      expect(edited.statusCode).toBe(200);
+      expect(edited.json<MessageView>()).toMatchObject({
+        status: 'review',
+        reasonCode: 'offer_in_transactional',
+        reviews: [{ action: 'return', reviewer: 'rita' }],
+      });
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      const queue = (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
+        reviews: MessageView[];
+        metrics: Record<string, number>;
+      }>();
+      expect(queue.reviews.map((m) => m.id)).toEqual([sent.decisionId]);
+      expect(queue.metrics).toMatchObject({ return: 1, approve: 0, 'edit-approve': 0 });
+      // Shown the offer now, a person may still let it go (a receipt reporting a discount).
+      const approved = await call(
+        'POST',
+        `/v1/reviews/${sent.decisionId}/approve`,
+        { reason: 'reports the discount applied' },
+        reviewerToken,
+      );
+      expect(approved.json<MessageView>()).toMatchObject({ status: 'queued' });
+    });
+
     it('judges an approval for the customer a merge moved the message to while it waited', async () => {
       // A visitor's cart offer waits for review…
       await ingest('identify', {
@@ -672,6 +725,7 @@ for (const factory of storeFactories) {
       expect(before.metrics).toEqual({
         approve: 0,
         'edit-approve': 0,
+        return: 0,
         'approve-blocked': 0,
         reject: 0,
         expire: 0,
@@ -700,6 +754,7 @@ for (const factory of storeFactories) {
       expect(metrics).toEqual({
         approve: 1,
         'edit-approve': 0,
+        return: 0,
         'approve-blocked': 0,
         reject: 0,
         expire: 0,

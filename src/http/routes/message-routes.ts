@@ -187,6 +187,7 @@ export const registerMessageRoutes = (
           // Every action, counted or not: a dashboard reads zero, not a missing key.
           approve: 0,
           'edit-approve': 0,
+          return: 0,
           'approve-blocked': 0,
           reject: 0,
           expire: 0,
