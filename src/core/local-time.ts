@@ -108,3 +108,38 @@ export const startOfNextLocalDay = (date: string, timezone: string): number => {
   while (localDate(t - 15 * MINUTE_MS, timezone) > date) t -= 15 * MINUTE_MS;
   return t;
 };
+
+/**
+ * The first moment whose wall clock in `timezone` reads `wallMs` (a local time written as if
+ * it were UTC): its earlier occurrence where the clocks go back, and where they go forward over
+ * it, the first moment after the gap.
+ */
+const instantOfWallClock = (wallMs: number, timezone: string): number => {
+  // The offsets in force a day either side: the wall time is read under one of them, or falls
+  // in the gap between.
+  const offsetAt = (atMs: number) => wallClockMs(atMs, timezone) - atMs;
+  const [early = wallMs, late = wallMs] = [
+    wallMs - offsetAt(wallMs - MINUTES_PER_DAY * MINUTE_MS),
+    wallMs - offsetAt(wallMs + MINUTES_PER_DAY * MINUTE_MS),
+  ].sort((a, b) => a - b);
+  if (wallClockMs(early, timezone) === wallMs) return early;
+  if (wallClockMs(late, timezone) === wallMs) return late;
+  // Skipped by a change: the first moment whose wall clock has passed it.
+  let lo = early;
+  let hi = late;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (wallClockMs(mid, timezone) >= wallMs) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+};
+
+/**
+ * `days` calendar days after `atMs` at the same wall-clock time in an IANA time zone (a
+ * fraction of a day counts on the wall clock too): over a daylight-saving change a day is 23
+ * or 25 hours, not 24. A wall time the change skips that day gives the first moment after it;
+ * one it repeats, its earlier occurrence. Plain 24-hour days in UTC or an unknown zone.
+ */
+export const addLocalDays = (atMs: number, days: number, timezone: string): number =>
+  instantOfWallClock(wallClockMs(atMs, timezone) + days * MINUTES_PER_DAY * MINUTE_MS, timezone);

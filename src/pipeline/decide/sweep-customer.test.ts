@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { localDate, startOfNextLocalDay } from '../../core/local-time.js';
 import type { ProfileState } from '../../core/profile.js';
-import { SWEEP_GRACE_DAYS, celebratedDayMs, sweepCustomer } from './sweep-customer.js';
+import { SWEEP_GRACE_DAYS, celebratedDay, sweepCustomer } from './sweep-customer.js';
 import {
   aState,
   c1,
@@ -12,6 +13,7 @@ import {
 } from './test-builders.js';
 
 const policy = defaultDecidePolicy();
+const quiet = policy.quietHours;
 const sweep = (state: ProfileState, nowMs = t0, marks = marksOf(state, nowMs)) =>
   sweepCustomer(c1, state, toComputed(state, nowMs), marks, policy, nowMs);
 const inactiveFor = (days: number) => aState({ lastActiveAtMs: t0 - daysMs(days) });
@@ -124,27 +126,187 @@ describe('sweepCustomer', () => {
     });
   });
 
-  describe('celebratedDayMs', () => {
-    const day = (iso: string) => Date.parse(`${iso}T00:00:00.000Z`);
-    const born = (birthday: string) => aState({ traits: { birthday } });
+  describe("in the customer's time zone", () => {
+    const at = (iso: string) => Date.parse(iso);
+    /** The sweep of a UTC day, on time (06:00 UTC, the default sweep hour). */
+    const sweepOf = (date: string) => at(`${date}T06:00:00.000Z`);
+    const living = (timezone: string, overrides: Partial<ProfileState> = {}) =>
+      aState({
+        location: { country: null, region: null, city: null, timezone },
+        lastActiveAtMs: null,
+        firstSeenAtMs: at('2026-01-01T00:00:00.000Z'),
+        ...overrides,
+      });
+    const bornIn = (timezone: string, birthday: string) =>
+      living(timezone, { traits: { email: 'c1@example.com', birthday } });
+    const keysAt = (state: ProfileState, nowMs: number, days: number | number[] = nowMs) =>
+      sweepCustomer(c1, state, toComputed(state, nowMs), marksOf(state, nowMs), policy, nowMs, days)
+        .filter((w) => w.trigger.kind === 'birthday' || w.trigger.kind === 'anniversary')
+        .map((w) => w.key);
 
-    it('finds the UTC day celebrated: today, or one a late or catching-up sweep looked at', () => {
-      expect(celebratedDayMs('birthday', born('1990-01-15'), t0)).toBe(day('2026-01-15'));
-      expect(celebratedDayMs('birthday', born('01-13'), t0)).toBe(day('2026-01-13'));
-      expect(celebratedDayMs('birthday', born('01-16'), t0)).toBeNull();
-      expect(celebratedDayMs('birthday', born('01-10'), t0)).toBeNull();
-      const leap = born('2000-02-29');
-      expect(celebratedDayMs('birthday', leap, Date.parse('2027-02-28T06:00:00Z'))).toBe(
-        day('2027-02-28'),
+    it('greets a customer west of UTC on the sweep of their birthday, though their day begins after it', () => {
+      // 06:00 UTC on 15 June is 20:00 on 14 June in Honolulu: their day opens at 08:00 HST.
+      const state = bornIn('Pacific/Honolulu', '1990-06-15');
+      expect(keysAt(state, sweepOf('2026-06-14'))).toEqual([]);
+      expect(keysAt(state, sweepOf('2026-06-15'))).toEqual(['c1|birthday|2026']);
+      expect(keysAt(state, sweepOf('2026-06-16'))).toEqual([]);
+      expect(celebratedDay('birthday', state, quiet, sweepOf('2026-06-15'))).toEqual({
+        date: '2026-06-15',
+        timezone: 'Pacific/Honolulu',
+        opensAtMs: at('2026-06-15T18:00:00.000Z'),
+        endsAtMs: at('2026-06-16T10:00:00.000Z'),
+      });
+    });
+
+    it('greets a customer east of UTC by the sweep before their day opens', () => {
+      // Tokyo's 15 January opens at 08:00 JST, 23:00 UTC on the 14th: before the sweep of the 15th.
+      const state = bornIn('Asia/Tokyo', '01-15');
+      expect(keysAt(state, sweepOf('2026-01-14'))).toEqual(['c1|birthday|2026']);
+      expect(keysAt(state, sweepOf('2026-01-15'))).toEqual([]);
+      expect(celebratedDay('birthday', state, quiet, sweepOf('2026-01-14'))).toEqual({
+        date: '2026-01-15',
+        timezone: 'Asia/Tokyo',
+        opensAtMs: at('2026-01-14T23:00:00.000Z'),
+        endsAtMs: at('2026-01-15T15:00:00.000Z'),
+      });
+    });
+
+    it('reads the time zone as quiet hours do: the country when the profile has none', () => {
+      const state = aState({
+        traits: { email: 'c1@example.com', birthday: '01-15' },
+        location: { country: 'JP', region: null, city: null, timezone: null },
+      });
+      expect(keysAt(state, sweepOf('2026-01-14'))).toEqual(['c1|birthday|2026']);
+    });
+
+    it("takes the anniversary from the signup date in the customer's zone, not in UTC", () => {
+      // 20:00 PDT on 15 March 2025 is 03:00 UTC on the 16th.
+      const state = living('America/Los_Angeles', { signedUpAtMs: at('2025-03-16T03:00:00Z') });
+      expect(keysAt(state, sweepOf('2026-03-15'))).toEqual(['c1|anniversary|2026']);
+      expect(keysAt(state, sweepOf('2026-03-16'))).toEqual([]);
+      const work = sweepCustomer(
+        c1,
+        state,
+        toComputed(state, sweepOf('2026-03-15')),
+        undefined,
+        policy,
+        sweepOf('2026-03-15'),
+      );
+      expect(work.map((w) => w.trigger)).toEqual([{ kind: 'anniversary', years: 1 }]);
+    });
+
+    it.each([
+      ['Pacific/Pago_Pago'],
+      ['Pacific/Honolulu'],
+      ['America/Los_Angeles'],
+      ['America/New_York'],
+      ['America/St_Johns'],
+      ['UTC'],
+      ['Europe/London'],
+      ['Europe/Berlin'],
+      ['Asia/Kolkata'],
+      ['Asia/Tokyo'],
+      ['Australia/Lord_Howe'],
+      ['Pacific/Kiritimati'],
+    ])(
+      'greets a customer in %s once a year, never before their day opens, whatever the sweep hour',
+      (timezone) => {
+        // Birthdays on and around the clock changes of both hemispheres, and at the year's turn.
+        const birthdays = ['01-01', '03-08', '03-29', '04-05', '10-04', '10-25', '11-01', '12-31'];
+        for (const sweepHourUtc of [0, 6, 13, 23]) {
+          const hourly = { ...policy, sweepHourUtc };
+          for (const md of birthdays) {
+            // Born on the day, and signed up at 23:30 local on it two years before (the next
+            // UTC day west of UTC).
+            const state = living(timezone, {
+              traits: { email: 'c1@example.com', birthday: md },
+              signedUpAtMs: startOfNextLocalDay(`2024-${md}`, timezone) - 30 * 60_000,
+            });
+            const greeted: { key: string; nowMs: number }[] = [];
+            // The daily sweeps of the ten UTC days around the birthday, each on time.
+            const around = Date.parse(`2026-${md}T00:00:00.000Z`);
+            for (let d = -5; d < 5; d += 1) {
+              const nowMs = around + daysMs(d) + sweepHourUtc * 3_600_000;
+              for (const w of sweepCustomer(
+                c1,
+                state,
+                toComputed(state, nowMs),
+                marksOf(state, nowMs),
+                hourly,
+                nowMs,
+              ))
+                if (w.trigger.kind === 'birthday' || w.trigger.kind === 'anniversary')
+                  greeted.push({ key: `${w.key} ${JSON.stringify(w.trigger)}`, nowMs });
+            }
+            expect(
+              greeted.map((g) => g.key),
+              `${md}, sweep at ${sweepHourUtc}:00 UTC`,
+            ).toEqual([
+              'c1|birthday|2026 {"kind":"birthday"}',
+              'c1|anniversary|2026 {"kind":"anniversary","years":2}',
+            ]);
+            const nowMs = greeted[0]?.nowMs ?? 0;
+            const day = celebratedDay('birthday', state, hourly.quietHours, nowMs);
+            expect(day?.date, `${md}, sweep at ${sweepHourUtc}:00 UTC`).toBe(`2026-${md}`);
+            // Decided before the day's sending hours open, and for then.
+            expect(day?.opensAtMs).toBeGreaterThanOrEqual(nowMs);
+            expect(localDate(day?.opensAtMs ?? 0, timezone)).toBe(`2026-${md}`);
+          }
+        }
+      },
+    );
+
+    it('celebrates 29 February on 28 February in other years, locally', () => {
+      const state = bornIn('Pacific/Honolulu', '2000-02-29');
+      expect(keysAt(state, sweepOf('2027-02-28'))).toEqual(['c1|birthday|2027']);
+      expect(keysAt(state, sweepOf('2027-03-01'))).toEqual([]);
+      expect(keysAt(state, sweepOf('2028-02-28'))).toEqual([]);
+      expect(keysAt(state, sweepOf('2028-02-29'))).toEqual(['c1|birthday|2028']);
+      expect(celebratedDay('birthday', state, quiet, sweepOf('2027-02-28'))?.date).toBe(
+        '2027-02-28',
+      );
+      expect(celebratedDay('birthday', state, quiet, sweepOf('2028-02-29'))?.date).toBe(
+        '2028-02-29',
+      );
+    });
+
+    it('greets a day that opened while sweeps were missed, from the days swept', () => {
+      // The sweep of the 15th, catching up on the 13th and 14th.
+      const state = bornIn('America/New_York', '01-13');
+      const days = [13, 14, 15].map((d) => Date.parse(`2026-01-${d}T00:00:00.000Z`));
+      expect(keysAt(state, sweepOf('2026-01-15'))).toEqual([]);
+      expect(keysAt(state, sweepOf('2026-01-15'), days)).toEqual(['c1|birthday|2026']);
+    });
+  });
+
+  describe('celebratedDay', () => {
+    const born = (birthday: string) => aState({ traits: { birthday } });
+    const dateOf = (kind: 'birthday' | 'anniversary', state: ProfileState, nowMs = t0) =>
+      celebratedDay(kind, state, quiet, nowMs)?.date ?? null;
+
+    it('finds the local day celebrated: the next, today, or one a catching-up sweep looked at', () => {
+      expect(dateOf('birthday', born('1990-01-15'))).toBe('2026-01-15');
+      expect(dateOf('birthday', born('01-16'))).toBe('2026-01-16');
+      expect(dateOf('birthday', born('01-12'))).toBe('2026-01-12');
+      expect(dateOf('birthday', born('01-17'))).toBeNull();
+      expect(dateOf('birthday', born('01-11'))).toBeNull();
+    });
+
+    it('opens the day when quiet hours end, and at midnight without them', () => {
+      const day = celebratedDay('birthday', born('01-15'), quiet, t0);
+      expect(day?.opensAtMs).toBe(Date.parse('2026-01-15T08:00:00.000Z'));
+      const off = { ...quiet, startHour: 0, endHour: 0 };
+      expect(celebratedDay('birthday', born('01-15'), off, t0)?.opensAtMs).toBe(
+        Date.parse('2026-01-15T00:00:00.000Z'),
       );
     });
 
     it('finds the day of a signup anniversary', () => {
       const state = aState({ signedUpAtMs: Date.parse('2024-01-14T18:00:00.000Z') });
-      expect(celebratedDayMs('anniversary', state, t0)).toBe(day('2026-01-14'));
-      expect(celebratedDayMs('anniversary', aState({ signedUpAtMs: null }), t0)).toBeNull();
+      expect(dateOf('anniversary', state)).toBe('2026-01-14');
+      expect(dateOf('anniversary', aState({ signedUpAtMs: null }))).toBeNull();
       expect(
-        celebratedDayMs('anniversary', aState({ signedUpAtMs: -1_780_488_000_000_000_000 }), t0),
+        dateOf('anniversary', aState({ signedUpAtMs: -1_780_488_000_000_000_000 })),
       ).toBeNull();
     });
   });

@@ -1,6 +1,8 @@
 import type { CustomerId } from '../../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
-import { DAY_MS } from '../../core/time.js';
+import { localDate, startOfNextLocalDay } from '../../core/local-time.js';
+import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
+import { DAY_MS, HOUR_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
 import type { DecidePolicy } from './policy.js';
@@ -10,30 +12,23 @@ export const SWEEP_GRACE_DAYS = 7;
 
 /**
  * Days back a sweep looks for birthdays and anniversaries it missed (the worker down on the
- * day): today and the two before. A greeting later than that is no greeting.
+ * day): its own day and the two before (and a greeting's local day, three days before the one
+ * it is decided on, at the most). A greeting later than that is no greeting.
  */
 export const CELEBRATION_GRACE_DAYS = 3;
-
-/**
- * The UTC month and day (`MM-DD`) of an instant, or null when no calendar has it: a signup
- * time stored before such numbers were refused (a trait in nanoseconds) is no anniversary.
- */
-const monthDay = (atMs: number): string | null => {
-  const at = new Date(atMs);
-  if (Number.isNaN(at.getTime())) return null;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`;
-};
 
 const isLeapYear = (year: number): boolean =>
   (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 
-/** Whether a month-day falls today; 29 February is celebrated on the 28th in other years. */
-const isToday = (md: string | null, nowMs: number): boolean => {
-  if (md === null) return false;
-  const today = monthDay(nowMs);
-  if (md === today) return true;
-  return md === '02-29' && today === '02-28' && !isLeapYear(new Date(nowMs).getUTCFullYear());
+/** The calendar date (`YYYY-MM-DD`) `days` after `date`. */
+const addDays = (date: string, days: number): string =>
+  new Date(Date.parse(`${date}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
+
+/** Whether a month-day (`MM-DD`) falls on a date; 29 February is celebrated on the 28th in other years. */
+const fallsOn = (md: string, date: string): boolean => {
+  const day = date.slice(5);
+  if (md === day) return true;
+  return md === '02-29' && day === '02-28' && !isLeapYear(Number(date.slice(0, 4)));
 };
 
 const birthdayMonthDay = (value: unknown): string | null => {
@@ -43,66 +38,147 @@ const birthdayMonthDay = (value: unknown): string | null => {
 };
 
 /**
- * The UTC day (its midnight, epoch ms) a `birthday` or `anniversary` trigger decided at `nowMs`
- * celebrates: the latest day, from `nowMs`'s back over the days a sweep looks at, that is the
- * customer's birthday or signup anniversary. Null when none is (the trait changed since).
+ * The local date (`YYYY-MM-DD`) of the signup in the customer's zone, or null when no calendar
+ * has it: a signup time stored before such numbers were refused (a trait in nanoseconds) is no
+ * anniversary.
  */
-export const celebratedDayMs = (
+const signupDate = (state: ProfileState, timezone: string): string | null => {
+  const at = state.signedUpAtMs;
+  if (at === null || Number.isNaN(new Date(at).getTime())) return null;
+  return localDate(at, timezone);
+};
+
+/** The month-day (`MM-DD`) a customer celebrates: their birthday, or their signup's, locally. */
+const monthDayOf = (
   kind: 'birthday' | 'anniversary',
   state: ProfileState,
+  timezone: string,
+): string | null =>
+  kind === 'birthday'
+    ? birthdayMonthDay(state.traits['birthday'])
+    : (signupDate(state, timezone)?.slice(5) ?? null);
+
+/**
+ * Whether a signup's UTC date, or a day either side of it (where a time zone may put it), is
+ * the month-day of one of `dates`.
+ */
+const isNearSignup = (atMs: number | null, dates: readonly string[]): boolean => {
+  if (atMs === null) return false;
+  for (const k of [-1, 0, 1]) {
+    const at = new Date(atMs + k * DAY_MS);
+    if (Number.isNaN(at.getTime())) continue;
+    const md = at.toISOString().slice(5, 10);
+    if (dates.some((date) => fallsOn(md, date))) return true;
+  }
+  return false;
+};
+
+/** A birthday or signup anniversary as the customer lives it: a date of their own time zone. */
+export interface CelebratedDay {
+  /** The local date, `YYYY-MM-DD`. */
+  date: string;
+  timezone: string;
+  /** When sending may begin that day: local midnight, or the end of quiet hours when they span it. */
+  opensAtMs: number;
+  /** The first moment of the next local day. */
+  endsAtMs: number;
+}
+
+const celebratedDayOf = (date: string, timezone: string, q: QuietHours): CelebratedDay => ({
+  date,
+  timezone,
+  opensAtMs: afterQuietHours(startOfNextLocalDay(addDays(date, -1), timezone), timezone, q),
+  endsAtMs: startOfNextLocalDay(date, timezone),
+});
+
+/**
+ * The local day a `birthday` or `anniversary` trigger decided at `nowMs` celebrates, in the
+ * customer's time zone (as quiet hours resolve it): the latest date, from the local day after
+ * `nowMs`'s (a sweep greets days whose sending hours open before the next sweep) back over the
+ * days a sweep catches up on, that is the customer's birthday or signup anniversary. Null when
+ * none is (the trait changed since).
+ */
+export const celebratedDay = (
+  kind: 'birthday' | 'anniversary',
+  state: ProfileState,
+  q: QuietHours,
   nowMs: number,
-): number | null => {
-  const md =
-    kind === 'birthday'
-      ? birthdayMonthDay(state.traits['birthday'])
-      : state.signedUpAtMs === null
-        ? null
-        : monthDay(state.signedUpAtMs);
-  const today = Math.floor(nowMs / DAY_MS) * DAY_MS;
-  // A late sweep celebrates the day before its own, and looks back the grace days from that.
-  for (let d = 0; d <= CELEBRATION_GRACE_DAYS; d += 1)
-    if (isToday(md, today - d * DAY_MS)) return today - d * DAY_MS;
+): CelebratedDay | null => {
+  const timezone = resolveTimezone(state.location, q).timezone;
+  const md = monthDayOf(kind, state, timezone);
+  if (md === null) return null;
+  const earliest = addDays(localDate(nowMs, timezone), -CELEBRATION_GRACE_DAYS);
+  for (let date = localDate(nowMs + DAY_MS, timezone); date >= earliest; date = addDays(date, -1))
+    if (fallsOn(md, date)) return celebratedDayOf(date, timezone, q);
   return null;
 };
 
-/** A birthday or signup anniversary on the UTC day of `dayMs`, keyed to fire once a year. */
+/**
+ * A birthday or signup anniversary whose sending hours open (`CelebratedDay.opensAtMs`) in the
+ * days swept, keyed to fire once a year. Sweep day `d` greets the local days that open from its
+ * sweep hour to the next day's: every local day opens in exactly one of them, so a customer west
+ * of UTC whose day begins after the sweep is greeted by it (for later that day), one east of it
+ * by the sweep before, and none twice or never, whatever the sweep hour.
+ */
 const celebrations = (
   customerId: CustomerId,
   state: ProfileState,
+  policy: DecidePolicy,
   nowMs: number,
-  dayMs: number,
+  days: readonly number[],
 ): WorkDraft[] => {
   const work: WorkDraft[] = [];
-  const year = new Date(dayMs).getUTCFullYear();
-  if (isToday(birthdayMonthDay(state.traits['birthday']), dayMs))
-    work.push({
-      key: `${customerId}|birthday|${year}`,
-      customerId,
-      dueAtMs: nowMs,
-      trigger: { kind: 'birthday' },
-      mode: 'once',
-    });
-  const signedUp = state.signedUpAtMs;
-  if (signedUp !== null && isToday(monthDay(signedUp), dayMs)) {
-    const years = year - new Date(signedUp).getUTCFullYear();
-    if (years >= 1)
-      work.push({
-        key: `${customerId}|anniversary|${year}`,
-        customerId,
-        dueAtMs: nowMs,
-        trigger: { kind: 'anniversary', years },
-        mode: 'once',
-      });
+  if (days.length === 0) return work;
+  const timezone = resolveTimezone(state.location, policy.quietHours).timezone;
+  const sweepDays = days.map((d) => Math.floor(d / DAY_MS));
+  const opening = sweepDays.map((d) => d * DAY_MS + policy.sweepHourUtc * HOUR_MS);
+  const swept = (atMs: number) => opening.some((from) => atMs >= from && atMs < from + DAY_MS);
+  // Local days opening in a sweep day's span lie from two days before it to three after, at
+  // the most: offsets from UTC-12 to UTC+14, a sweep and quiet hours at any hour.
+  const first = new Date((Math.min(...sweepDays) - 2) * DAY_MS).toISOString().slice(0, 10);
+  const span = Math.max(...sweepDays) - Math.min(...sweepDays) + 6;
+  const dates = Array.from({ length: span }, (_, i) => addDays(first, i));
+  for (const kind of ['birthday', 'anniversary'] as const) {
+    // Reading the signup's date in a time zone costs microseconds: only near the days swept.
+    if (kind === 'anniversary' && !isNearSignup(state.signedUpAtMs, dates)) continue;
+    const md = monthDayOf(kind, state, timezone);
+    if (md === null) continue;
+    for (const date of dates) {
+      if (!fallsOn(md, date)) continue;
+      const day = celebratedDayOf(date, timezone, policy.quietHours);
+      if (!swept(day.opensAtMs)) continue;
+      const year = Number(date.slice(0, 4));
+      if (kind === 'birthday')
+        work.push({
+          key: `${customerId}|birthday|${year}`,
+          customerId,
+          dueAtMs: nowMs,
+          trigger: { kind: 'birthday' },
+          mode: 'once',
+        });
+      else {
+        const years = year - Number(signupDate(state, timezone)?.slice(0, 4));
+        if (years >= 1)
+          work.push({
+            key: `${customerId}|anniversary|${year}`,
+            customerId,
+            dueAtMs: nowMs,
+            trigger: { kind: 'anniversary', years },
+            mode: 'once',
+          });
+      }
+    }
   }
   return work;
 };
 
 /**
  * The daily sweep's look at one customer: inactivity thresholds crossed (30 and 90 days by
- * default, each once per period of inactivity), a birthday or signup anniversary on a day
- * swept (UTC; `dayMs`, any moment of it — a sweep that runs late, after midnight, still
- * celebrates the day it is for; several days when sweeps were missed), and a stage or segment
- * that moved with time alone. Every trigger's key makes it fire once.
+ * default, each once per period of inactivity), a birthday or signup anniversary of the
+ * customer's time zone whose sending hours open in the span of a UTC day swept (`dayMs`, any
+ * moment of it, from its sweep hour to the next day's — a sweep that runs late still greets the
+ * days it is for; several days when sweeps were missed), and a stage or segment that moved with
+ * time alone. Every trigger's key makes it fire once.
  */
 export const sweepCustomer = (
   customerId: CustomerId,
@@ -127,8 +203,15 @@ export const sweepCustomer = (
       });
   }
   if (policy.birthdays)
-    for (const day of typeof dayMs === 'number' ? [dayMs] : dayMs)
-      work.push(...celebrations(customerId, state, nowMs, day));
+    work.push(
+      ...celebrations(
+        customerId,
+        state,
+        policy,
+        nowMs,
+        typeof dayMs === 'number' ? [dayMs] : dayMs,
+      ),
+    );
   const segment = segmentCustomer(state, computed, nowMs, policy.segments);
   if (marks !== undefined && (marks.stage !== computed.lifecycleStage || marks.segment !== segment))
     work.push({

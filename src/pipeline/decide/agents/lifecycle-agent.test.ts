@@ -143,11 +143,49 @@ describe('celebrationAgent', () => {
   it('sends a birthday message at the custom priority', () => {
     const p = celebrationAgent(aView(), { kind: 'birthday' }, anEnv(), t0);
     expect(p).toMatchObject({ action: 'birthday', template: 'birthday', priority: 30 });
-    expect(p.reasons).toContain('birthday today');
+    expect(p.reasons).toContain('birthday');
+  });
+
+  const living = (timezone: string, overrides: Parameters<typeof aState>[0] = {}) =>
+    aView({
+      state: aState({
+        location: { country: null, region: null, city: null, timezone },
+        ...overrides,
+      }),
+    });
+
+  it("never sends before the customer's own day opens", () => {
+    // The 06:01 UTC sweep of 15 June is 20:01 on 14 June in Honolulu, outside quiet hours.
+    const sweptAt = Date.parse('2026-06-15T06:01:00.000Z');
+    const p = celebrationAgent(
+      living('Pacific/Honolulu', { traits: { email: 'c1@example.com', birthday: '1990-06-15' } }),
+      { kind: 'birthday' },
+      anEnv(),
+      sweptAt,
+    );
+    // 08:00 HST on the 15th, when quiet hours end.
+    expect(p.scheduledForMs).toBe(Date.parse('2026-06-15T18:00:00.000Z'));
+    expect(p.reasons).toEqual(
+      expect.arrayContaining([
+        'birthday, on 2026-06-15 in Pacific/Honolulu',
+        "not before 2026-06-15T18:00:00.000Z, when that day's sending hours open",
+      ]),
+    );
+  });
+
+  it('sends an anniversary on the local date of the signup', () => {
+    // Signed up at 20:00 PDT on 15 March 2025 (03:00 UTC on the 16th).
+    const view = living('America/Los_Angeles', {
+      signedUpAtMs: Date.parse('2025-03-16T03:00:00.000Z'),
+    });
+    const sweptAt = Date.parse('2026-03-15T06:01:00.000Z');
+    const p = celebrationAgent(view, { kind: 'anniversary', years: 1 }, anEnv(), sweptAt);
+    expect(p.scheduledForMs).toBe(Date.parse('2026-03-15T15:00:00.000Z')); // 08:00 PDT
+    expect(p.reasons).toContain('1 year(s) since signup, on 2026-03-15 in America/Los_Angeles');
   });
 
   // A Tokyo customer who reads their mail at 10:00 JST (01:00 UTC) on weekdays, greeted by the
-  // 06:00 UTC sweep of their birthday (15:00 JST): their best hour is the next morning.
+  // 06:00 UTC sweep of the day before their birthday (15:00 JST on the 14th), for the 15th.
   const tokyo = (timezone = 'Asia/Tokyo') => {
     const byHourOfWeek: Record<string, number> = {};
     for (const d of ['05', '06', '07', '08', '09'])
@@ -160,18 +198,22 @@ describe('celebrationAgent', () => {
       }),
     });
   };
-  const sweptAt = Date.parse('2026-01-15T06:00:00.000Z');
+  const sweptAt = Date.parse('2026-01-14T06:00:00.000Z');
 
-  it('never moves a birthday greeting past the end of the birthday, in UTC or locally', () => {
+  it('moves a greeting to the best hour of the birthday, never past its end', () => {
     const p = celebrationAgent(tokyo(), { kind: 'birthday' }, anEnv(), sweptAt);
-    // 15:00–21:00 JST on the 15th is all the send-time choice has left (quiet from 21:00).
-    expect(p.scheduledForMs).toBeGreaterThanOrEqual(sweptAt);
-    expect(p.scheduledForMs).toBeLessThan(Date.parse('2026-01-15T12:00:00.000Z'));
-    expect(p.reasons).toContain(
-      'send time: not moved past 2026-01-15T14:59:59.999Z (the end of the birthday 2026-01-15 in UTC and in Asia/Tokyo)',
+    // 10:00 JST on the 15th.
+    expect(p.scheduledForMs).toBe(Date.parse('2026-01-15T01:00:00.000Z'));
+    // Decided on the 15th itself (15:00 JST), only 15:00–21:00 JST is left to choose from.
+    const late = Date.parse('2026-01-15T06:00:00.000Z');
+    const q = celebrationAgent(tokyo(), { kind: 'birthday' }, anEnv(), late);
+    expect(q.scheduledForMs).toBeGreaterThanOrEqual(late);
+    expect(q.scheduledForMs).toBeLessThan(Date.parse('2026-01-15T12:00:00.000Z'));
+    expect(q.reasons).toContain(
+      'send time: not moved past 2026-01-15T14:59:59.999Z (the end of the birthday 2026-01-15 in Asia/Tokyo)',
     );
-    // In UTC, the birthday ends before the Tokyo morning of the 16th too.
-    const utc = celebrationAgent(tokyo('UTC'), { kind: 'birthday' }, anEnv(), sweptAt);
+    // In UTC, the birthday ends before the morning of the 16th too.
+    const utc = celebrationAgent(tokyo('UTC'), { kind: 'birthday' }, anEnv(), late);
     expect(utc.scheduledForMs).toBeLessThan(Date.parse('2026-01-16T00:00:00.000Z'));
   });
 

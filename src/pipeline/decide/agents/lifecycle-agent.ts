@@ -1,10 +1,8 @@
 import type { Trigger } from '../../../core/decision.js';
 import type { Channel } from '../../../core/profile.js';
-import { startOfNextLocalDay } from '../../../core/local-time.js';
-import { resolveTimezone } from '../../../core/quiet-hours.js';
-import { DAY_MS, HOUR_MS } from '../../../core/time.js';
+import { HOUR_MS } from '../../../core/time.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
-import { celebratedDayMs } from '../sweep-customer.js';
+import { celebratedDay, type CelebratedDay } from '../sweep-customer.js';
 import { proposeMessage, toIncentiveCode } from './propose-message.js';
 import type { SendDeadline } from './schedule-send.js';
 
@@ -125,33 +123,38 @@ export const milestoneAgent = (
 };
 
 /**
- * The latest a celebration may be sent: the end of its day, read in UTC (which day is
- * celebrated) and in the customer's time zone, whichever ends first — a greeting moved to the
- * customer's best hour never arrives on the day after, wherever they read it. A trigger whose
+ * The latest a celebration may be sent: the end of its day in the customer's time zone — a
+ * greeting moved to the customer's best hour never arrives on the day after. A trigger whose
  * day is no longer found (the trait changed since) is not moved at all.
  */
 export const celebrationDeadline = (
-  view: CustomerView,
+  day: CelebratedDay | null,
   kind: 'birthday' | 'anniversary',
-  env: DecideEnv,
   nowMs: number,
-): SendDeadline => {
-  const dayMs = celebratedDayMs(kind, view.state, nowMs);
-  if (dayMs === null) return { atMs: nowMs, why: `no ${kind} in the days swept` };
-  const date = new Date(dayMs).toISOString().slice(0, 10);
-  const tz = resolveTimezone(view.state.location, env.policy.quietHours).timezone;
-  const endMs = Math.min(dayMs + DAY_MS, startOfNextLocalDay(date, tz));
-  return { atMs: endMs - 1, why: `the end of the ${kind} ${date} in UTC and in ${tz}` };
-};
+): SendDeadline =>
+  day === null
+    ? { atMs: nowMs, why: `no ${kind} in the days swept` }
+    : { atMs: day.endsAtMs - 1, why: `the end of the ${kind} ${day.date} in ${day.timezone}` };
 
-/** Birthdays and signup anniversaries from traits, found by the daily sweep. */
+/**
+ * Birthdays and signup anniversaries from traits, found by the daily sweep: sent on the
+ * customer's own day, never before its sending hours open (local midnight, or the end of quiet
+ * hours) and never moved past its end.
+ */
 export const celebrationAgent = (
   view: CustomerView,
   trigger: Extract<Trigger, { kind: 'birthday' | 'anniversary' }>,
   env: DecideEnv,
   nowMs: number,
-): Proposal =>
-  proposeMessage(
+): Proposal => {
+  const day = celebratedDay(trigger.kind, view.state, env.policy.quietHours, nowMs);
+  // A sweep greets days that open before the next sweep: west of it, later the same day.
+  const atMs = day === null ? nowMs : Math.max(nowMs, day.opensAtMs);
+  const what = trigger.kind === 'birthday' ? 'birthday' : `${trigger.years} year(s) since signup`;
+  const reasons = [day === null ? what : `${what}, on ${day.date} in ${day.timezone}`];
+  if (atMs > nowMs)
+    reasons.push(`not before ${new Date(atMs).toISOString()}, when that day's sending hours open`);
+  return proposeMessage(
     view,
     {
       agent: 'lifecycle',
@@ -163,15 +166,14 @@ export const celebrationAgent = (
       priority: env.policy.priorities.custom,
       valueAtStake:
         view.computed.frequency > 0 ? view.computed.monetary / view.computed.frequency : 0,
-      reasons: [
-        trigger.kind === 'birthday' ? 'birthday today' : `${trigger.years} year(s) since signup`,
-      ],
-      atMs: nowMs,
+      reasons,
+      atMs,
       optimiseSendTime: true,
-      sendBy: celebrationDeadline(view, trigger.kind, env, nowMs),
+      sendBy: celebrationDeadline(day, trigger.kind, atMs),
     },
     env,
   );
+};
 
 /** A custom event named in the configuration: its configured message. */
 export const customEventAgent = (

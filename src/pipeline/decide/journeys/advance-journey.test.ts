@@ -100,6 +100,57 @@ describe('advanceJourney', () => {
     expect(second.proposals).toEqual([]);
   });
 
+  describe('a wait in days', () => {
+    const NY = 'America/New_York';
+    const inNewYork = aView({
+      state: aState({ location: { country: null, region: null, city: null, timezone: NY } }),
+    });
+    const wait = (step: JourneyStep, startMs: number, view = inNewYork) => {
+      const journey = journeyOf('later', [step, send('after')]);
+      return advanceJourney(journey, at(journey, step.id), view, anEnv(), startMs, signedUp)
+        .wakeAtMs;
+    };
+    const local = (ms: number | null) =>
+      new Date(ms ?? 0).toLocaleString('en-CA', { timeZone: NY, hour12: false });
+
+    it('counts calendar days at the same local time over a clock change', () => {
+      // Friday 6 March 2026, 20:30 EST; the clocks go forward on Sunday the 8th.
+      const friday = Date.parse('2026-03-07T01:30:00.000Z');
+      expect(local(wait({ id: 'w', type: 'wait', days: 2 }, friday))).toBe('2026-03-08, 20:30:00');
+      expect(local(wait({ id: 'w', type: 'wait', days: 4 }, friday))).toBe('2026-03-10, 20:30:00');
+      // And back on Sunday 1 November: two days are 49 hours.
+      const saturday = Date.parse('2026-10-31T00:30:00.000Z');
+      expect(wait({ id: 'w', type: 'wait', days: 2 }, saturday)).toBe(saturday + hoursMs(49));
+    });
+
+    it('wakes at the first moment after a local time the clock change skips', () => {
+      // 02:30 on Saturday 7 March; on Sunday 02:00 EST is 03:00 EDT.
+      const night = Date.parse('2026-03-07T07:30:00.000Z');
+      expect(wait({ id: 'w', type: 'wait', days: 1 }, night)).toBe(
+        Date.parse('2026-03-08T07:00:00.000Z'),
+      );
+    });
+
+    it('counts hours and timeouts as elapsed time', () => {
+      const friday = Date.parse('2026-03-07T01:30:00.000Z');
+      expect(wait({ id: 'w', type: 'wait', hours: 48 }, friday)).toBe(friday + hoursMs(48));
+      const until = { event: 'Clicked', timeoutHours: 48 };
+      expect(wait({ id: 'w', type: 'wait', until }, friday)).toBe(friday + hoursMs(48));
+    });
+
+    it('is 24 hours a day in UTC, the default time zone', () => {
+      const friday = Date.parse('2026-03-07T01:30:00.000Z');
+      expect(wait({ id: 'w', type: 'wait', days: 2 }, friday, aView())).toBe(friday + daysMs(2));
+    });
+
+    it('cuts a wait longer than ten years (a version stored before the bound) to ten years', () => {
+      expect(wait({ id: 'w', type: 'wait', hours: 1e300 }, t0)).toBe(t0 + daysMs(3650));
+      expect(wait({ id: 'w', type: 'wait', days: 1e300 }, t0, aView())).toBe(t0 + daysMs(3650));
+      const until = { event: 'Clicked', timeoutHours: 1e300 };
+      expect(wait({ id: 'w', type: 'wait', until }, t0)).toBe(t0 + daysMs(3650));
+    });
+  });
+
   describe('wait until', () => {
     const journey = journeyOf('nudge', [
       { id: 'w', type: 'wait', until: { event: 'Clicked', timeoutHours: 48 } },

@@ -1,5 +1,7 @@
 import type { Trigger } from '../../../core/decision.js';
 import { hashToUnit } from '../../../core/hash-to-unit.js';
+import { addLocalDays } from '../../../core/local-time.js';
+import { resolveTimezone } from '../../../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../../../core/time.js';
 import type { Membership } from '../../../ports/decide-store.js';
 import { cartAgent } from '../agents/cart-agent.js';
@@ -7,7 +9,7 @@ import { proposeMessage, toIncentiveCode } from '../agents/propose-message.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
 import { evaluateCondition } from './evaluate-condition.js';
 import type { Journey } from './journey-catalog.js';
-import type { JourneyStep } from './journey-schema.js';
+import { MAX_WAIT_DAYS, MAX_WAIT_HOURS, type JourneyStep } from './journey-schema.js';
 
 /** The step id a membership holds once the last step has run. */
 export const END_STEP = '#end';
@@ -105,6 +107,27 @@ const sendProposal = (
 };
 
 /**
+ * When a wait step started at `nowMs` ends: `hours` and `timeoutHours` are hours of elapsed
+ * time, `days` are calendar days at the same wall-clock time in the customer's time zone (as
+ * quiet hours resolve it), so a daylight-saving change does not move a day-3 email to day 4.
+ * A wait longer than the configuration allows (a version stored before the bound) is cut to it.
+ */
+const wakeAfter = (
+  step: Extract<JourneyStep, { type: 'wait' }>,
+  view: CustomerView,
+  env: DecideEnv,
+  nowMs: number,
+): number => {
+  if (step.until !== undefined)
+    return nowMs + Math.min(step.until.timeoutHours, MAX_WAIT_HOURS) * HOUR_MS;
+  if (step.days !== undefined) {
+    const timezone = resolveTimezone(view.state.location, env.policy.quietHours).timezone;
+    return addLocalDays(nowMs, Math.min(step.days, MAX_WAIT_DAYS), timezone);
+  }
+  return nowMs + Math.min(step.hours ?? 0, MAX_WAIT_HOURS) * HOUR_MS;
+};
+
+/**
  * Runs a customer's journey from the step their membership holds until it waits or ends:
  * sends and web content become proposals, a wait sets when to run again, a branch follows its
  * condition (or a stable hash for a split), exit and the last step end the membership.
@@ -175,7 +198,9 @@ export const advanceJourney = (
           details: {
             slot: step.slot,
             content: step.content,
-            expiresAt: new Date(nowMs + step.ttlHours * HOUR_MS).toISOString(),
+            expiresAt: new Date(
+              nowMs + Math.min(step.ttlHours, MAX_WAIT_HOURS) * HOUR_MS,
+            ).toISOString(),
           },
         });
         stepId = following;
@@ -188,12 +213,8 @@ export const advanceJourney = (
           }
           membership.waitingFor = step.until.event;
         }
-        const waitMs =
-          step.until !== undefined
-            ? step.until.timeoutHours * HOUR_MS
-            : (step.hours ?? 0) * HOUR_MS + (step.days ?? 0) * DAY_MS;
         membership.stepId = following ?? END_STEP;
-        return { membership, proposals, wakeAtMs: nowMs + waitMs, notes };
+        return { membership, proposals, wakeAtMs: wakeAfter(step, view, env, nowMs), notes };
       }
       case 'branch': {
         if (step.split !== undefined) {

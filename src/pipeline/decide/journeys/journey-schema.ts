@@ -11,6 +11,14 @@ export const channelSchema = Type.Union([
   Type.Literal('web'),
 ]);
 
+/**
+ * The longest a journey waits, ten years (`days`, or `hours` and `timeoutHours`, and a web
+ * step's `ttlHours`; checkJourneys): longer is a slip, and a due time past it can overflow what
+ * the store and JavaScript's dates hold.
+ */
+export const MAX_WAIT_DAYS = 3650;
+export const MAX_WAIT_HOURS = MAX_WAIT_DAYS * 24;
+
 const stepId = Type.String({ minLength: 1, pattern: '^[a-z0-9][a-z0-9-]*$' });
 const next = Type.Optional(
   Type.String({ description: 'Step to go to next (default: the following one).' }),
