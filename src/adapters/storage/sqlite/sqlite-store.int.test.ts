@@ -141,15 +141,23 @@ describe('embedded SQLite store', () => {
     expect(files()).not.toContain('zelda.quarksmith');
   });
 
-  it('empties the log after an erasure once a reader that held it lets go, not waiting for it', async () => {
-    const store = await open();
+  /**
+   * Erases a customer (and asks for the log to be emptied) while another connection reading the
+   * file (a backup tool, the sqlite3 shell) holds the log; returns that reader, still reading.
+   */
+  const eraseWhileRead = async (store: Store) => {
     await recordEvents(store, [event('m1', 'u-gone'), event('m2', 'u-kept')], policy, t0);
-    // Another connection reading (a backup tool, the sqlite3 shell) holds the log.
     const reader = new BetterSqlite3(file, { readonly: true });
     reader.exec('BEGIN');
     reader.prepare('SELECT count(*) FROM events').get();
     await store.transaction((tx) => tx.eraseCustomer(toCustomerId('u-gone')));
     await store.purgeErased();
+    return reader;
+  };
+
+  it('empties the log after an erasure once a reader that held it lets go, not waiting for it', async () => {
+    const store = await open();
+    const reader = await eraseWhileRead(store);
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
     reader.exec('COMMIT');
     reader.close();
@@ -166,12 +174,7 @@ describe('embedded SQLite store', () => {
         waiting += 1;
       },
     });
-    await recordEvents(store, [event('m1', 'u-gone'), event('m2', 'u-kept')], policy, t0);
-    const reader = new BetterSqlite3(file, { readonly: true });
-    reader.exec('BEGIN');
-    reader.prepare('SELECT count(*) FROM events').get();
-    await store.transaction((tx) => tx.eraseCustomer(toCustomerId('u-gone')));
-    await store.purgeErased();
+    const reader = await eraseWhileRead(store);
     // Held through the first ten attempts: it says so, and goes on trying.
     while (waiting === 0) await new Promise((r) => setTimeout(r, 20));
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);

@@ -18,18 +18,13 @@ import { END_STEP, advanceJourney, mayEnter, newMembership } from './advance-jou
 import { defaultJourneys } from './default-journeys.js';
 import { hashJourney, toJourney, type Journey } from './journey-catalog.js';
 import type { JourneyDefinition, JourneyStep } from './journey-schema.js';
+import { aSendStep } from './test-builders.js';
 
 const journeyOf = (id: string, steps: JourneyStep[], extra: Partial<JourneyDefinition> = {}) => {
   const definition: JourneyDefinition = { id, entry: { trigger: 'signed-up' }, steps, ...extra };
   return toJourney(definition, 1, hashJourney(definition));
 };
-const send = (id: string, next?: string): JourneyStep => ({
-  id,
-  type: 'send',
-  channels: ['email'],
-  template: id,
-  ...(next === undefined ? {} : { next }),
-});
+const send = aSendStep;
 const exit = (id: string): JourneyStep => ({ id, type: 'exit' });
 const fromDefaults = (id: string): Journey => {
   const definition = defaultJourneys.find((j) => j.id === id);

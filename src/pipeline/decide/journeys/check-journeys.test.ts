@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkJourneys } from './check-journeys.js';
 import { defaultJourneys } from './default-journeys.js';
-import type { Condition, JourneyDefinition, JourneyStep } from './journey-schema.js';
+import type { Condition, JourneyStep } from './journey-schema.js';
+import { aJourney, aSendStep, aSimpleJourney } from './test-builders.js';
 
-const aJourney = (
-  id: string,
-  steps: JourneyStep[],
-  overrides: Partial<JourneyDefinition> = {},
-): JourneyDefinition => ({ id, entry: { trigger: 'signed-up' }, steps, ...overrides });
-
-const send = (id: string, next?: string): JourneyStep => ({
-  id,
-  type: 'send',
-  channels: ['email'],
-  template: id,
-  ...(next === undefined ? {} : { next }),
-});
-
-const simple = aJourney('simple', [send('a'), { id: 'w', type: 'wait', days: 1 }, send('b')]);
+const send = aSendStep;
+const simple = aSimpleJourney();
 
 /** The default win-back thresholds: inactive triggers on 30 and 90 days. */
 const context = { inactiveDays: [30, 90] };

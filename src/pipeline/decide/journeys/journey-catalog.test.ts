@@ -2,23 +2,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultJourneys } from './default-journeys.js';
 import { buildCatalog, hashJourney, type StoredVersion } from './journey-catalog.js';
 import { Value } from '@sinclair/typebox/value';
-import { journeySchema, type JourneyDefinition, type JourneyStep } from './journey-schema.js';
+import { journeySchema, type JourneyDefinition } from './journey-schema.js';
+import { aJourney, aSendStep, aSimpleJourney } from './test-builders.js';
 
-const aJourney = (
-  id: string,
-  steps: JourneyStep[],
-  overrides: Partial<JourneyDefinition> = {},
-): JourneyDefinition => ({ id, entry: { trigger: 'signed-up' }, steps, ...overrides });
-
-const send = (id: string, next?: string): JourneyStep => ({
-  id,
-  type: 'send',
-  channels: ['email'],
-  template: id,
-  ...(next === undefined ? {} : { next }),
-});
-
-const simple = aJourney('simple', [send('a'), { id: 'w', type: 'wait', days: 1 }, send('b')]);
+const send = aSendStep;
+const simple = aSimpleJourney();
 
 /** The same journey with every object's keys in the reverse order. */
 const reversed = (value: unknown): unknown => {
