@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { toAuditKey, type AuditKey } from '../../core/audit.js';
+import type { AuditKey } from '../../core/audit.js';
 import { AppError } from '../../core/errors.js';
-import { appendAudit, type AuditAppender, type AuditNote } from './append-audit.js';
+import { appendAudit, type AuditAppender } from './append-audit.js';
 import {
   chainEntries,
   isSealed,
@@ -9,18 +9,9 @@ import {
   verifyChainEnd,
   type AuditEntry,
 } from './audit-chain.js';
+import { KEY, OTHER_KEY, someReviews, t0 } from './test-builders.js';
 
-const t0 = Date.UTC(2026, 5, 3, 12);
-const KEY = toAuditKey('the-right-audit-key-of-32-characters-AAAA');
-const OTHER_KEY = toAuditKey('a-mistyped-audit-key-of-32-characters-BBBB');
-
-const notes = (count: number, from = 0): AuditNote[] =>
-  Array.from({ length: count }, (_, i) => ({
-    kind: 'review',
-    customerId: null,
-    atMs: t0 + from + i,
-    data: { decisionId: `d${String(from + i)}`, action: 'reject', by: 'rita', override: false },
-  }));
+const notes = someReviews;
 
 /** A log in memory, appended to as a store opened with `key` would. */
 const aLog = (entries: AuditEntry[], key: AuditKey | null) => {

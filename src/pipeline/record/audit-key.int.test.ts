@@ -1,23 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeFactories, type StoreFactory } from '../../../test/support/stores.js';
-import { toAuditKey, type AuditKey } from '../../core/audit.js';
+import type { AuditKey } from '../../core/audit.js';
 import { AppError } from '../../core/errors.js';
 import type { Store } from '../../ports/store.js';
 import { appendAudit, type AuditNote } from './append-audit.js';
 import { GENESIS_HASH, hashEntry, isSealed, UNSEALED_HEAD_REASON } from './audit-chain.js';
 import { verifyAuditLog } from './verify-audit.js';
+import { KEY, OTHER_KEY, someReviews, t0 } from './test-builders.js';
 
-const t0 = Date.UTC(2026, 5, 3, 12);
-const KEY = toAuditKey('the-right-audit-key-of-32-characters-AAAA');
-const OTHER_KEY = toAuditKey('a-mistyped-audit-key-of-32-characters-BBBB');
-
-const reviews = (count: number, from = 0): AuditNote[] =>
-  Array.from({ length: count }, (_, i) => ({
-    kind: 'review',
-    customerId: null,
-    atMs: t0 + from + i,
-    data: { decisionId: `d${String(from + i)}`, action: 'reject', by: 'rita', override: false },
-  }));
+const reviews = someReviews;
 
 /** One transaction per note, as separate actions append them. */
 const appendEach = async (store: Store, notes: readonly AuditNote[]) => {
