@@ -36,6 +36,7 @@ import {
   type ProfilePolicy,
   type RecordedBatch,
 } from './profile/index.js';
+import { Stamps, stampOf } from './profile/stamps.js';
 
 export interface PipelineDeps {
   recorder: EventRecorder;
@@ -83,11 +84,12 @@ const emailIn = (traits: Readonly<Record<string, unknown>> | undefined): string 
 
 /**
  * The hard bounces new in each change, each against the email address the record had when it
- * bounced (its traits before the change, then each identify in the change's time order; one
- * not known by then is the address it ends with): what the guard counts on every record of
- * the address. A batch holding the bounces of a mistyped address and the identify correcting it
- * counts them against the mistyped one, not the corrected. A change hands each event on once (a
- * live batch, a merge's or a bulk load's settle), so each bounce is counted once.
+ * bounced (its traits before the change, then each identify in the change's time order that
+ * changes the address as the profile does — one dated before the address held, arriving late,
+ * does not; one not known by then is the address it ends with): what the guard counts on every
+ * record of the address. A batch holding the bounces of a mistyped address and the identify
+ * correcting it counts them against the mistyped one, not the corrected. A change hands each
+ * event on once (a live batch, a merge's or a bulk load's settle), so each bounce is counted once.
  */
 export const addressBouncesIn = (
   changes: readonly ProfileChange[],
@@ -98,9 +100,18 @@ export const addressBouncesIn = (
     const byAddress = new Map<string, { address: string; count: number; atMs: number }>();
     const last = emailIn(change.after.traits);
     let current = emailIn(change.before?.traits);
-    const inOrder = [...change.events].sort((a, b) => a.timestampMs - b.timestampMs);
-    for (const event of inOrder) {
-      if (event.type === 'identify') current = emailIn(event.traits) ?? current;
+    // When the address held was set, as the profile dates it: an identify older than that
+    // (queued offline, backfilled) changes nothing.
+    const stamps = new Stamps(change.before?.setAtMs);
+    const dated = change.events.map((event) => ({ event, ...stampOf(event) }));
+    const inOrder = dated.sort((a, b) => a.atMs - b.atMs || a.stampedAtMs - b.stampedAtMs);
+    for (const { event, atMs, stampedAtMs } of inOrder) {
+      if (
+        event.type === 'identify' &&
+        'email' in event.traits &&
+        stamps.take('traits.email', atMs, stampedAtMs)
+      )
+        current = emailIn(event.traits) ?? current;
       if (!isHardBounce(event)) continue;
       const address = current ?? last;
       if (address === null) continue;

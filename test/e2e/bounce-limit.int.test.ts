@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { HOUR_MS } from '../../src/core/time.js';
+import { sweepProfiles } from '../../src/pipeline/profile/sweep-profiles.js';
 import { adminGet, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
@@ -57,6 +58,36 @@ for (const factory of storeFactories) {
         const [decision] = await cartAfterBounces('');
         expect(decision?.channels).toEqual([]);
         expect(decision?.reasons).toContain('email: address bounces');
+      });
+
+      it('keeps the bounces counted when the first identify naming the address arrives last', async () => {
+        const clock = createVirtualClock(T0);
+        const started = await startHerald(factory, { clock });
+        herald = started;
+        const at = (hours: number) => new Date(T0 - 80 * HOUR_MS + hours * HOUR_MS).toISOString();
+        const hardBounces = async () =>
+          (await adminGet<{ email: { hardBounces: number } }>(started, '/v1/profiles/kim')).email
+            .hardBounces;
+        for (const hours of [25, 26, 27])
+          await ingestCall(started, clock, 'track', {
+            userId: 'kim',
+            event: 'Email Bounced',
+            properties: { bounce_type: 'hard' },
+            timestamp: at(hours),
+          });
+        // A CRM restates the address; then the signup identify that first named it, queued on a
+        // device, arrives.
+        for (const hours of [74, 1])
+          await ingestCall(started, clock, 'identify', {
+            userId: 'kim',
+            traits: { email: 'kim@example.com' },
+            timestamp: at(hours),
+          });
+        expect(await hardBounces()).toBe(3);
+        await sweepProfiles(started.services.store, started.services.config.profilePolicy, T0, {
+          mode: 'rebuild',
+        });
+        expect(await hardBounces()).toBe(3);
       });
     },
   );

@@ -128,5 +128,31 @@ for (const factory of storeFactories) {
       expect(await orders('di')).toEqual({ count: 0, monetary: 0, recencyDays: null });
       expect(await rebuilt('di')).toEqual(await orders('di'));
     });
+
+    it('takes back the rest of an order refunded by its id alone, live and rebuilt', async () => {
+      // Segment's full refund names the order and no amount.
+      await track('vi', 'Order Completed', { order_id: 'v1', total: 1500 }, T0 - 2 * HOUR_MS);
+      await track('vi', 'Order Refunded', { order_id: 'v1' }, T0 - HOUR_MS);
+      expect(await orders('vi')).toEqual({ count: 1, monetary: 0, recencyDays: 0 });
+      expect(await rebuilt('vi')).toEqual({ count: 1, monetary: 0, recencyDays: 0 });
+    });
+
+    it('keeps the cart filled after an order stamped ahead of its arrival, live and rebuilt', async () => {
+      const cart = async () =>
+        (
+          await herald.app.inject({
+            url: '/v1/profiles/fa',
+            headers: { authorization: `Bearer ${adminToken}` },
+          })
+        ).json<{ computed: { cart: { value: number } | null } }>().computed.cart;
+      // The shop's server runs 23 hours fast (no sentAt); a minute later the customer adds a
+      // product from the website, stamped right.
+      await track('fa', 'Order Completed', { order_id: 'f1', total: 10 }, T0 + 23 * HOUR_MS);
+      clock.set(T0 + 60_000);
+      await track('fa', 'Product Added', { product_id: 'p1', price: 80 }, T0 + 60_000);
+      expect(await cart()).toMatchObject({ value: 80 });
+      await rebuilt('fa');
+      expect(await cart()).toMatchObject({ value: 80 });
+    });
   });
 }

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../ports/random.js';
 import type { HeraldEvent } from '../../core/event.js';
 import { hasRecipient, recipientOf } from '../../core/recipient.js';
+import { HOUR_MS } from '../../core/time.js';
 import { optedOutOfSale } from '../../core/profile.js';
 import { applyEvent, CANCELLED_IDS_KEPT, ORDERS_KEPT, orderValueCents } from './apply-event.js';
+import { deriveComputed } from './derive-computed.js';
 import {
   aProfile,
   aTrack,
@@ -281,6 +283,61 @@ describe('applyEvent', () => {
       );
       // An older declaration still outranks an observation; text naming no country is kept.
       expect(declared.location.country).toBe('Atlantis');
+    });
+
+    it('dates a value no later than it was received: a clock running ahead locks nothing', () => {
+      // A CRM whose clock runs 23 hours fast, sending without sentAt: stamped t0 + 23 h, received
+      // at t0. A minute later the customer changes their address on the website.
+      const crm = anIdentify(
+        {
+          email: 'old@example.com',
+          preferences: { frequency: 'weekly' },
+          timezone: 'Europe/Berlin',
+          address: { country: 'DE' },
+        },
+        { timestampMs: t0 + 23 * HOUR_MS, receivedAtMs: t0 },
+      );
+      const web = anIdentify(
+        {
+          email: 'new@example.com',
+          preferences: { frequency: 'daily' },
+          timezone: 'Asia/Tokyo',
+          address: { country: 'FR' },
+        },
+        { timestampMs: t0 + 60_000 },
+      );
+      const live = applyAll([crm, web]);
+      expect(live.traits['email']).toBe('new@example.com');
+      expect(live.preferences).toEqual({ frequency: 'daily' });
+      expect(live.location).toMatchObject({ country: 'FR', timezone: 'Asia/Tokyo' });
+      expect(live.setAtMs?.['traits.email']).toBe(t0 + 60_000);
+      // A rebuild reads them in stamp order, the CRM's last, and comes to the same.
+      expect(applyAll([web, crm])).toEqual(live);
+    });
+
+    it('weighs values dated alike by their stamps, in any arrival order', () => {
+      // Both stamped after they were received (at t0): the one stamped later is the newer.
+      const ahead = (minutes: number, email: string) =>
+        anIdentify({ email }, { timestampMs: t0 + minutes * 60_000, receivedAtMs: t0 });
+      const first = ahead(1, 'first@example.com');
+      const second = ahead(2, 'second@example.com');
+      for (const events of [
+        [first, second],
+        [second, first],
+      ]) {
+        const state = applyAll(events);
+        expect(state.traits['email']).toBe('second@example.com');
+        expect(state.setAtMs).toEqual({
+          'traits.email': t0,
+          'stamped.traits.email': t0 + 2 * 60_000,
+        });
+      }
+      // A value then set in time drops the stamp kept for the tie.
+      const later = applyAll([
+        first,
+        anIdentify({ email: 'x@example.com' }, { timestampMs: t0 + 1 }),
+      ]);
+      expect(later.setAtMs).toEqual({ 'traits.email': t0 + 1 });
     });
 
     it('takes any value for a field a profile stored before set times were kept', () => {
@@ -888,6 +945,39 @@ describe('applyEvent', () => {
       expect(state.orders).toMatchObject({ count: 1, revenueCents: 10_000, refundedCents: 2500 });
     });
 
+    it('takes back what is left of an order refunded by its id alone, as Segment sends a full refund', () => {
+      const order = aTrack('Order Completed', { order_id: 'o1', total: 1500 });
+      const full = aTrack('Order Refunded', { order_id: 'o1' }, { timestampMs: at(1) });
+      const vip = applyAll([order, full]);
+      expect(vip.orders).toMatchObject({ count: 1, revenueCents: 150_000, refundedCents: 150_000 });
+      expect(deriveComputed(vip, at(2), policy)).toMatchObject({ ltv: 0, vip: false });
+      // After a partial refund, the rest; sent again, nothing more.
+      const part = aTrack('Order Refunded', { order_id: 'o1', total: 400 }, { timestampMs: at(1) });
+      const again = aTrack('Order Refunded', { order_id: 'o1' }, { timestampMs: at(2) });
+      for (const events of [
+        [order, part, full, again],
+        [order, full, part, again],
+      ])
+        expect(applyAll(events).orders.refundedCents).toBe(150_000);
+      // Products listed without a price state no amount either; one priced line is the amount.
+      const lines = (products: object[]) =>
+        applyAll([
+          order,
+          aTrack('Order Refunded', { order_id: 'o1', products }, { timestampMs: at(1) }),
+        ]).orders.refundedCents;
+      expect(lines([{ product_id: 'p1' }])).toBe(150_000);
+      expect(lines([{ product_id: 'p1', price: 20 }, { product_id: 'p2' }])).toBe(2000);
+      // Arriving before its order, it is held and takes back the whole order when that comes.
+      expect(applyAll([full, order]).orders).toEqual(vip.orders);
+      const held = applyAll([full]).orders;
+      expect(held.refundedCents).toBe(0);
+      // Naming no order, and stating no amount, it takes back nothing.
+      expect(
+        applyAll([order, aTrack('Order Refunded', {}, { timestampMs: at(1) })]).orders
+          .refundedCents,
+      ).toBe(0);
+    });
+
     it('uncounts a cancelled order and refunds its value, never below zero orders', () => {
       const state = applyAll([
         aTrack('Order Completed', { order_id: 'o1', total: 40 }),
@@ -1091,6 +1181,31 @@ describe('applyEvent', () => {
       // it comes, Herald cannot tell it from a bounce of the address it has (a rebuild counts 0).
       const late = [email('a@example.com', 0), bounce(2), email('b@example.com', 3), bounce(1)];
       expect(applyAll(late).email.hardBounces).toBe(1);
+    });
+
+    it('counts the bounces of an address whose first identify arrives after them, as in time order', () => {
+      const bounce = (hours: number) =>
+        aTrack('Email Bounced', { bounce_type: 'hard' }, { timestampMs: t0 + hours * HOUR_MS });
+      const email = (address: string, hours: number) =>
+        anIdentify({ email: address }, { timestampMs: t0 + hours * HOUR_MS });
+      // The signup identify naming the address (queued on a device, backfilled) comes last,
+      // after the bounces and a CRM's identify restating the address: a first address is no change.
+      const signup = email('kim@example.com', 1);
+      const inTime = [signup, bounce(25), bounce(26), bounce(27), email('kim@example.com', 74)];
+      expect(applyAll(inTime).email.hardBounces).toBe(3);
+      expect(applyAll([...inTime.slice(1), signup]).email.hardBounces).toBe(3);
+      expect(applyAll([bounce(25), signup]).email.hardBounces).toBe(1);
+      // An identify older than the address held that names another: in time order the address
+      // changed after it, so the bounces counted before it were the other address's.
+      const other = [bounce(26), email('y@example.com', 50), email('x@example.com', 48)];
+      expect(applyAll(other).email.hardBounces).toBe(0);
+      expect(
+        applyAll([bounce(26), email('x@example.com', 48), email('y@example.com', 50)]).email,
+      ).toMatchObject({ hardBounces: 0 });
+      // Those counted after it may be the one held: the count is kept whole.
+      expect(
+        applyAll([...other.slice(0, 2), bounce(49), other[2] as HeraldEvent]).email,
+      ).toMatchObject({ hardBounces: 2 });
     });
 
     it('gives nothing for calls other than track', () => {

@@ -159,3 +159,46 @@ describe('updateCart: a late order older than the changes folded into a snapshot
     }
   });
 });
+
+describe('updateCart: events stamped ahead of their arrival', () => {
+  const hour = 60;
+  /** Stamped `minute` on a clock running `fastMinutes` ahead: received that much earlier. */
+  const ahead = (name: string, props: JsonObject, minute: number, fastMinutes: number) =>
+    aTrack(name, props, { timestampMs: at(minute + fastMinutes), receivedAtMs: at(minute) });
+
+  it('keeps what is added after an order from a clock running ahead, live and rebuilt', () => {
+    // The shop's server runs 23 hours fast and sends its order without sentAt; a minute later
+    // the customer adds a product (stamped correctly): a cart to recover.
+    const order = ahead('Order Completed', { order_id: 'o1', total: 10 }, 0, 23 * hour);
+    const boots = added(1, { product_id: 'boots', price: 80 });
+    const live = applyAll([order, boots]);
+    expect(live.cart).toEqual({
+      items: [expect.objectContaining({ productId: 'boots', quantity: 1 })],
+      valueCents: 8000,
+      updatedAtMs: at(1),
+    });
+    // Closed when the order was received, not 23 hours on.
+    expect(live.cartClosedAtMs).toBe(at(0));
+    // A rebuild reads the events in stamp order: the order last.
+    expect(applyAll([boots, order])).toEqual(live);
+  });
+
+  it('orders changes dated alike by their stamps, as a rebuild does', () => {
+    // One batch from the fast clock, all received at minute 0: added, bought, added again.
+    const batch = [
+      ahead('Product Added', { product_id: 'hat', price: 20 }, 0, 23 * hour),
+      ahead('Order Completed', { order_id: 'o1', total: 20 }, 0, 23 * hour + 1),
+      ahead('Product Added', { product_id: 'scarf', price: 15 }, 0, 23 * hour + 2),
+    ];
+    const random = seededRandom(5);
+    for (let run = 0; run < 20; run += 1) {
+      const arrival = [...batch].sort(() => random.next() - 0.5);
+      const label = JSON.stringify(arrival.map((e) => e.properties));
+      expect(
+        cartOf(arrival)?.items.map((i) => i.productId),
+        label,
+      ).toEqual(['scarf']);
+      expect(applyAll(arrival).cart, label).toEqual(applyAll(batch).cart);
+    }
+  });
+});

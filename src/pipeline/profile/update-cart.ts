@@ -9,6 +9,21 @@ import {
   pick,
   toCents,
 } from '../../core/read-props.js';
+import { stampOf } from './stamps.js';
+
+/**
+ * A change as the log keeps it: at its time as `stampOf` dates it (never after Herald received
+ * it), with the event's own stamp where that is later (`stampedAtMs`), so that changes dated
+ * alike — a batch from a source whose clock runs ahead — fall in the order a replay (in stamp
+ * order) gives them.
+ */
+type StampedEntry = CartEntry & { stampedAtMs?: number };
+
+const stampedAtOf = (entry: CartEntry): number => (entry as StampedEntry).stampedAtMs ?? entry.atMs;
+
+/** Whether change `a` came before `b`: by their times, then by their own stamps. */
+const isBefore = (a: CartEntry, b: CartEntry): boolean =>
+  a.atMs < b.atMs || (a.atMs === b.atMs && stampedAtOf(a) < stampedAtOf(b));
 
 /** The later of two times, either of which may be unknown. */
 const later = (a: number | undefined, b: number | undefined): number | undefined =>
@@ -30,13 +45,15 @@ export const cartClosedAfter = (
   log: readonly CartEntry[] | undefined,
 ): number | undefined => {
   if (event.type !== 'track') return closedAtMs;
-  if (event.name === 'Order Completed') return later(closedAtMs, event.timestampMs);
-  if (entryOf(event) === null) return closedAtMs;
+  const entry = entryOf(event);
+  if (entry === null) return closedAtMs;
+  if (entry.kind === 'order') return later(closedAtMs, entry.atMs);
   if (log === undefined)
-    return before !== null && after === null ? later(closedAtMs, event.timestampMs) : closedAtMs;
+    return before !== null && after === null ? later(closedAtMs, entry.atMs) : closedAtMs;
   // A change after every other that leaves something in the cart closes nothing (the common
   // case: the log is read only for an emptied cart or a change that arrived late).
-  if (after !== null && (log.at(-1)?.atMs ?? 0) <= event.timestampMs) return closedAtMs;
+  const last = log.at(-1);
+  if (after !== null && (last === undefined || !isBefore(entry, last))) return closedAtMs;
   const startMs = log[0]?.atMs;
   const beforeLog =
     closedAtMs !== undefined && (startMs === undefined || closedAtMs <= startMs)
@@ -155,8 +172,10 @@ const withoutBoughtBefore = (
     : { kind: 'set', atMs: snapshot.atMs, items, addedAtMs };
 };
 
-const entryOf = (event: HeraldEvent): CartEntry | null => {
-  const atMs = event.timestampMs;
+/** The change an event makes to the cart, dated as `StampedEntry` says; null for none. */
+const entryOf = (event: HeraldEvent): StampedEntry | null => {
+  const { atMs, stampedAtMs } = stampOf(event);
+  const stamped = stampedAtMs > atMs ? { stampedAtMs } : {};
   switch (event.name) {
     case 'Product Added':
     case 'Product Removed': {
@@ -165,15 +184,21 @@ const entryOf = (event: HeraldEvent): CartEntry | null => {
         asNumber(pick(event.properties, 'price')) === null ? { unpriced: true as const } : {};
       return item === null
         ? null
-        : { kind: event.name === 'Product Added' ? 'add' : 'remove', atMs, item, ...unpriced };
+        : {
+            kind: event.name === 'Product Added' ? 'add' : 'remove',
+            atMs,
+            item,
+            ...unpriced,
+            ...stamped,
+          };
     }
     case 'Cart Viewed':
     case 'Checkout Started': {
       const items = productsOf(event.properties);
-      return items === null ? null : { kind: 'set', atMs, items };
+      return items === null ? null : { kind: 'set', atMs, items, ...stamped };
     }
     case 'Order Completed':
-      return { kind: 'order', atMs };
+      return { kind: 'order', atMs, ...stamped };
     default:
       return null;
   }
@@ -273,7 +298,7 @@ export const updateCart = (
   if (
     base !== undefined &&
     (base.kind === 'set' || base.kind === 'order') &&
-    entry.atMs < base.atMs
+    isBefore(entry, base)
   ) {
     const bought =
       entry.kind === 'order' && isFolded(base) ? withoutBoughtBefore(base, entry.atMs) : null;
@@ -283,7 +308,8 @@ export const updateCart = (
   }
   // After every entry of its time or earlier: events of one moment apply in arrival order.
   let at = log.length;
-  while (at > 0 && (log[at - 1]?.atMs ?? 0) > entry.atMs) at -= 1;
+  for (let prev = log[at - 1]; prev !== undefined && isBefore(entry, prev); prev = log[at - 1])
+    at -= 1;
   log.splice(at, 0, entry);
   // From the latest snapshot or order on; past the limit, the oldest changes become one.
   let from = 0;
