@@ -88,7 +88,11 @@ export interface Cart {
  * it is the same whatever order the events arrived in: a late order takes out what was in the
  * cart before it and leaves what came after, a late add lands where its time puts it.
  */
-export type CartEntry =
+/**
+ * A change to the open cart, dated `atMs` no later than Herald received it; `stampedAtMs` is the
+ * event's own stamp where that is later, to weigh changes dated alike as a replay orders them.
+ */
+export type CartEntry = (
   | {
       kind: 'add' | 'remove';
       atMs: number;
@@ -97,7 +101,8 @@ export type CartEntry =
       unpriced?: true;
     }
   | { kind: 'set'; atMs: number; items: CartItem[] }
-  | { kind: 'order'; atMs: number };
+  | { kind: 'order'; atMs: number }
+) & { stampedAtMs?: number };
 
 export interface Device {
   token: string;
@@ -169,9 +174,10 @@ export interface ProfileState {
     /**
      * Refunds that named an order not placed yet (the latest `CANCELLED_IDS_KEPT`): taken back
      * in full when they came, and held against the order when it comes, so a refund and its
-     * order net the same in either order.
+     * order net the same in either order. `whole`: one that stated no amount (a full refund by
+     * order id), which takes back the whole order when it comes.
      */
-    earlyRefunds?: { id: string; cents: number }[];
+    earlyRefunds?: { id: string; cents: number; whole?: true }[];
   };
   /** Engagement points, decayed to `asOfMs`. */
   engagement: { points: number; asOfMs: number };
@@ -207,8 +213,9 @@ export interface ProfileState {
   responses?: Responses;
   /**
    * When each trait, preference and location field was last set (the setting event's
-   * timestamp; keys `traits.<key>`, `preferences.<key>`, `location.<field>`): an older event
-   * arriving later does not overwrite it. Absent on profiles stored before it was kept.
+   * timestamp, but no later than Herald received it; keys `traits.<key>`, `preferences.<key>`,
+   * `location.<field>`, and `stamped.<key>` for the event's own stamp where it is later): an
+   * older event arriving later does not overwrite it. Absent on profiles stored before it was kept.
    */
   setAtMs?: Record<string, number>;
   /**

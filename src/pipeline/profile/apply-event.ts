@@ -232,13 +232,7 @@ const isActivity = (event: HeraldEvent, policy: ProfilePolicy): boolean => {
 
 type EarlyRefund = NonNullable<ProfileState['orders']['earlyRefunds']>[number];
 
-/**
- * A refund held against an order still to come that stated no amount (`whole`): it takes back
- * the whole order when it comes, and nothing before.
- */
-type HeldRefund = EarlyRefund & { whole?: true };
-
-const isWhole = (refund: EarlyRefund): boolean => (refund as HeldRefund).whole === true;
+const isWhole = (refund: EarlyRefund): boolean => refund.whole === true;
 
 /**
  * Whether an order event states an amount: a `total`, `revenue` or `value`, or a price on any of
@@ -342,7 +336,7 @@ const updateOrders = (
       if (kept === undefined) {
         if (orderId === null) return { ...orders, refundedCents: orders.refundedCents + stated };
         // Named, it may be an order still to come: held against it then.
-        const heldRefund: HeldRefund = whole
+        const heldRefund: EarlyRefund = whole
           ? { id: orderId, cents: 0, whole: true }
           : { id: orderId, cents: stated };
         const earlyRefunds: EarlyRefund[] = [...(orders.earlyRefunds ?? []), heldRefund];

@@ -11,15 +11,7 @@ import {
 } from '../../core/read-props.js';
 import { stampOf } from './stamps.js';
 
-/**
- * A change as the log keeps it: at its time as `stampOf` dates it (never after Herald received
- * it), with the event's own stamp where that is later (`stampedAtMs`), so that changes dated
- * alike — a batch from a source whose clock runs ahead — fall in the order a replay (in stamp
- * order) gives them.
- */
-type StampedEntry = CartEntry & { stampedAtMs?: number };
-
-const stampedAtOf = (entry: CartEntry): number => (entry as StampedEntry).stampedAtMs ?? entry.atMs;
+const stampedAtOf = (entry: CartEntry): number => entry.stampedAtMs ?? entry.atMs;
 
 /** Whether change `a` came before `b`: by their times, then by their own stamps. */
 const isBefore = (a: CartEntry, b: CartEntry): boolean =>
@@ -172,8 +164,8 @@ const withoutBoughtBefore = (
     : { kind: 'set', atMs: snapshot.atMs, items, addedAtMs };
 };
 
-/** The change an event makes to the cart, dated as `StampedEntry` says; null for none. */
-const entryOf = (event: HeraldEvent): StampedEntry | null => {
+/** The change an event makes to the cart, dated as `CartEntry` says; null for none. */
+const entryOf = (event: HeraldEvent): CartEntry | null => {
   const { atMs, stampedAtMs } = stampOf(event);
   const stamped = stampedAtMs > atMs ? { stampedAtMs } : {};
   switch (event.name) {
