@@ -2,15 +2,19 @@ import type { Services } from '../app/create-services.js';
 import type { Config } from '../app/load-config.js';
 import type { Decision } from '../core/decision.js';
 import type { HeraldEvent } from '../core/event.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
+import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { VirtualClock } from '../adapters/clock/virtual-clock.js';
 import type { EventCursor, Store } from '../ports/store.js';
+import { createHistoryReplay } from './replay-history.js';
 
 export interface SimulationSummary {
   /** Labelled so nobody mistakes a replay for what happened. */
   simulated: true;
   from: string;
   to: string;
+  /** Events before `from` replayed as history: profiles only, nothing decided. */
+  history: number;
+  /** Events in the window, each recorded at its own time. */
   events: number;
   decisions: number;
   byAgent: Record<string, Record<string, number>>;
@@ -23,12 +27,10 @@ export interface SimulationOptions {
   toMs: number;
   /** Wall-clock time source for the summary's `wallMs` (the simulation runs on virtual time). */
   wallNowMs: () => number;
+  /** Told after each page of stored events: how many so far (history too), and when the last was. */
   onProgress?: (events: number, atMs: number) => void;
 }
 
-// Events are recorded in slices at most this wide, and never across a due time or a daily
-// sweep: what an event triggers at once is decided at the end of its slice.
-const SLICE_MS = 5 * MINUTE_MS;
 const PAGE = 5000;
 
 /**
@@ -54,9 +56,11 @@ const nextSweepAtMs = (afterMs: number, sweepHourUtc: number): number => {
 };
 
 /**
- * Replays `source`'s stored events between two instants into `target` (a fresh store) on a
- * virtual clock, firing every timer, journey step and daily sweep at the virtual moment it
- * falls due — what Herald would have decided had it been running then.
+ * Replays `source`'s stored events into `target` (a fresh store) on a virtual clock: those before
+ * `fromMs` as history (profiles and what the decide stage remembers, nothing decided:
+ * `createHistoryReplay`), then those up to `toMs` as live Herald records them — each at its own
+ * time, followed by the work it makes due — firing every timer, journey step and daily sweep at
+ * the virtual moment it falls due: what Herald would have decided had it been running then.
  */
 export const simulate = async (
   source: Store,
@@ -65,77 +69,100 @@ export const simulate = async (
   options: SimulationOptions,
 ): Promise<SimulationSummary> => {
   const startedMs = options.wallNowMs();
-  const decisions: Decision[] = [];
+  const byAgent: SimulationSummary['byAgent'] = {};
+  const byAction: SimulationSummary['byAction'] = {};
+  let decided = 0;
+  const count = (decisions: readonly Decision[]) => {
+    decided += decisions.length;
+    for (const d of decisions) {
+      const agent = (byAgent[d.agent] ??= {});
+      agent[d.status] = (agent[d.status] ?? 0) + 1;
+      byAction[d.action] = (byAction[d.action] ?? 0) + 1;
+    }
+  };
   const sweepHour = target.decide.policy.sweepHourUtc;
   clock.set(Math.max(clock.nowMs(), options.fromMs));
+  const history = createHistoryReplay(target, options.fromMs);
+  let inWindow = false;
 
-  /** The next moment something falls due: work or the daily sweep. */
-  let nextDue = Number.NEGATIVE_INFINITY;
-  const refreshNextDue = async () => {
+  /** The next moment something falls due (work or the daily sweep); null once events changed it. */
+  let nextDue: number | null = null;
+  const refreshNextDue = async (): Promise<number> => {
     const due = (await target.store.nextDueAtMs()) ?? Number.POSITIVE_INFINITY;
     nextDue = Math.min(due, nextSweepAtMs(clock.nowMs(), sweepHour));
+    return nextDue;
   };
   /** Runs everything due up to `untilMs`, stopping at each due time and each daily sweep. */
   const runUntil = async (untilMs: number) => {
-    await refreshNextDue();
-    while (nextDue <= untilMs) {
-      clock.set(Math.max(clock.nowMs(), nextDue));
-      decisions.push(...(await target.worker.runDue(clock.nowMs())));
-      await refreshNextDue();
+    let due = nextDue ?? (await refreshNextDue());
+    while (due <= untilMs) {
+      clock.set(Math.max(clock.nowMs(), due));
+      count(await target.worker.runDue(clock.nowMs()));
+      due = await refreshNextDue();
     }
     clock.set(Math.max(clock.nowMs(), untilMs));
   };
 
-  let cursor: EventCursor | null = {
-    timestampMs: options.fromMs - 1,
-    seq: Number.MAX_SAFE_INTEGER,
-  };
   let replayed = 0;
-  let slice: HeraldEvent[] = [];
+  // Events of one instant, recorded together as one batch of a live source would be; a later
+  // event waits until they and the work they make due have run, as it would live. Recorded at a
+  // later event's time, one would be judged then: stale after `staleEventMinutes`, or handled in
+  // one round with that customer's next event (a signup's welcome lost to the order after it).
+  let instant: HeraldEvent[] = [];
   const flush = async () => {
-    const last = slice.at(-1);
-    if (last === undefined) return;
-    clock.set(Math.max(clock.nowMs(), last.timestampMs));
-    await target.recorder.record(slice, clock.nowMs());
-    replayed += slice.length;
-    slice = [];
-    decisions.push(...(await target.worker.runDue(clock.nowMs())));
-    await refreshNextDue();
+    const atMs = instant[0]?.timestampMs;
+    if (atMs === undefined) return;
+    await runUntil(atMs);
+    await target.recorder.record(instant, atMs);
+    replayed += instant.length;
+    instant = [];
+    nextDue = null;
+    await runUntil(atMs);
   };
-  for (;;) {
+  const open = async () => {
+    if (inWindow) return;
+    inWindow = true;
+    await history.finish();
+  };
+
+  let cursor: EventCursor | null = null;
+  let ended = false;
+  while (!ended) {
     const page = await source.scanEvents(cursor, PAGE);
     for (const event of page) {
-      if (event.timestampMs > options.toMs) break;
-      const first = slice[0];
+      if (event.timestampMs < options.fromMs) {
+        await history.add(event);
+        continue;
+      }
+      if (event.timestampMs > options.toMs) {
+        ended = true;
+        break;
+      }
+      await open();
+      const first = instant[0];
       if (
         first !== undefined &&
-        (event.timestampMs - first.timestampMs > SLICE_MS || event.timestampMs >= nextDue)
+        (first.timestampMs !== event.timestampMs || instant.length >= PAGE)
       )
         await flush();
-      if (slice.length === 0) await runUntil(event.timestampMs);
-      slice.push(event);
+      instant.push(event);
     }
     const last = page.at(-1);
-    if (last === undefined || last.timestampMs > options.toMs || page.length < PAGE) break;
+    if (last === undefined || page.length < PAGE) break;
     cursor = { timestampMs: last.timestampMs, seq: last.seq };
-    options.onProgress?.(replayed, clock.nowMs());
+    options.onProgress?.(history.events + replayed + instant.length, last.timestampMs);
   }
+  await open();
   await flush();
   await runUntil(options.toMs);
 
-  const byAgent: SimulationSummary['byAgent'] = {};
-  const byAction: SimulationSummary['byAction'] = {};
-  for (const d of decisions) {
-    const agent = (byAgent[d.agent] ??= {});
-    agent[d.status] = (agent[d.status] ?? 0) + 1;
-    byAction[d.action] = (byAction[d.action] ?? 0) + 1;
-  }
   return {
     simulated: true,
     from: new Date(options.fromMs).toISOString(),
     to: new Date(options.toMs).toISOString(),
+    history: history.events,
     events: replayed,
-    decisions: decisions.length,
+    decisions: decided,
     byAgent,
     byAction,
     wallMs: options.wallNowMs() - startedMs,

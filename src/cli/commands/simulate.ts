@@ -15,7 +15,7 @@ export const registerSimulateCommand = (program: Command): void => {
   program
     .command('simulate')
     .description(
-      'replay stored events between two dates on a virtual clock into a fresh database, firing every timer, journey step and daily sweep; prints what would have been decided',
+      'replay stored events on a virtual clock into a fresh database — those before --from as history (profiles only), those up to --to each at its own time, firing every timer, journey step and daily sweep — and print what would have been decided',
     )
     .requiredOption('--from <date>', 'start (ISO-8601)')
     .requiredOption('--to <date>', 'end (ISO-8601)')

@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVirtualClock } from '../adapters/clock/virtual-clock.js';
+import { createSqliteStore } from '../adapters/storage/sqlite/create-sqlite-store.js';
+import { createServices, type Services } from '../app/create-services.js';
+import { loadConfig, type Config } from '../app/load-config.js';
+import type { HeraldEvent } from '../core/event.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
+import { silentLogger } from '../ports/logger.js';
+import { aTrack } from '../../test/support/builders.js';
+import { simulate, simulationConfig } from './simulate.js';
+
+const env = { HERALD_WRITE_KEYS: 'web=test-write-key-0001', HERALD_ADMIN_TOKEN: 'test-admin-0001' };
+const iso = (ms: number) => new Date(ms).toISOString();
+const anEvent = (userId: string, atMs: number, fields: Partial<HeraldEvent>): HeraldEvent =>
+  aTrack({ userId, timestampMs: atMs, receivedAtMs: atMs, ...fields });
+const identify = (userId: string, atMs: number, traits: Record<string, string> = {}) =>
+  anEvent(userId, atMs, {
+    type: 'identify',
+    name: null,
+    traits: { email: `${userId}@example.com`, ...traits },
+  });
+const order = (userId: string, atMs: number, orderId: string) =>
+  anEvent(userId, atMs, { name: 'Order Completed', properties: { order_id: orderId, total: 50 } });
+
+const open: Services[] = [];
+afterEach(async () => {
+  for (const services of open.splice(0)) await services.close();
+});
+
+/**
+ * Live Herald over `events`: each recorded when it happened, the worker run at every due time
+ * and on the hour (the daily sweep) up to `untilMs` — the record a simulation must agree with.
+ */
+const runLive = async (config: Config, events: readonly HeraldEvent[], untilMs: number) => {
+  const startMs = Math.floor((events[0]?.timestampMs ?? untilMs) / DAY_MS) * DAY_MS;
+  const clock = createVirtualClock(startMs);
+  const live = await createServices(config, {
+    store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+    clock,
+    logger: silentLogger,
+  });
+  open.push(live);
+  const runUntil = async (atMs: number) => {
+    for (;;) {
+      const nextHourMs = (Math.floor(clock.nowMs() / HOUR_MS) + 1) * HOUR_MS;
+      const dueMs = Math.min((await live.store.nextDueAtMs()) ?? Infinity, nextHourMs);
+      if (dueMs > atMs) break;
+      clock.set(Math.max(clock.nowMs(), dueMs));
+      await live.worker.runDue();
+    }
+    clock.set(atMs);
+  };
+  for (const event of events) {
+    await runUntil(event.timestampMs);
+    await live.recorder.record([event], event.timestampMs);
+    await live.worker.runDue();
+  }
+  await runUntil(untilMs);
+  return live;
+};
+
+const simulated = async (config: Config, source: Services, fromMs: number, toMs: number) => {
+  const clock = createVirtualClock(fromMs);
+  const target = await createServices(simulationConfig(config), { clock, logger: silentLogger });
+  open.push(target);
+  const summary = await simulate(source.store, target, clock, { fromMs, toMs, wallNowMs: () => 0 });
+  return { target, summary };
+};
+
+/** What was decided between two instants: customer, action and when, in order. */
+const decidedIn = async (services: Services, fromMs: number, toMs: number) =>
+  (await services.store.listDecisions({ limit: 1000 }))
+    .filter((d) => d.createdAtMs >= fromMs && d.createdAtMs <= toMs)
+    .map((d) => `${iso(d.createdAtMs)} ${d.customerId} ${d.action}`)
+    .sort();
+
+describe('herald simulate, against live Herald over the same history', () => {
+  it('starts the window from the history before it: order counts, inactivity, birthdays', async () => {
+    const config = loadConfig(env, null);
+    const fromMs = Date.UTC(2026, 5, 1);
+    const toMs = fromMs + 20 * DAY_MS;
+    const history = [
+      // Last active 15 days before the window: 30 days inactive 15 days into it.
+      identify('quiet', fromMs - 15 * DAY_MS),
+      order('quiet', fromMs - 15 * DAY_MS + 1000, 'q1'),
+      // Four orders before the window, the fifth in it: a milestone, not a first order.
+      identify('loyal', fromMs - 50 * DAY_MS),
+      ...[40, 30, 20, 10].map((days, i) => order('loyal', fromMs - days * DAY_MS, `l${i}`)),
+      order('loyal', fromMs + 2 * DAY_MS, 'l5'),
+      // No event in the window; a birthday in it.
+      identify('born', fromMs - 40 * DAY_MS, { birthday: '1990-06-10' }),
+      // 30 days inactive 3 days before the window: won back then, not again in it.
+      identify('gone', fromMs - 33 * DAY_MS),
+      order('gone', fromMs - 33 * DAY_MS + 1000, 'g1'),
+      // At risk after 30 quiet days, back two hours before the window: active again then.
+      identify('back', fromMs - 40 * DAY_MS),
+      order('back', fromMs - 40 * DAY_MS + 1000, 'b1'),
+      anEvent('back', fromMs - 2 * HOUR_MS, { type: 'page', name: 'Home' }),
+    ].sort((a, b) => a.timestampMs - b.timestampMs);
+    const live = await runLive(config, history, toMs);
+    const liveDecided = await decidedIn(live, fromMs, toMs);
+    // The live record this test stands on, before the simulation is compared with it.
+    expect(liveDecided.map((d) => d.split(' ').slice(1).join(' '))).toEqual([
+      'loyal order-milestone',
+      'born birthday',
+      'quiet win-back-offer',
+    ]);
+    expect((await live.store.listDecisions({ limit: 100 })).map((d) => d.customerId)).toContain(
+      'gone',
+    );
+
+    const { target, summary } = await simulated(config, live, fromMs, toMs);
+    expect(await decidedIn(target, fromMs, toMs)).toEqual(liveDecided);
+    expect(summary).toMatchObject({ history: history.length - 1, events: 1, decisions: 3 });
+    // History plans nothing and decides nothing.
+    expect((await target.store.listDecisions({ limit: 100 })).length).toBe(3);
+  });
+
+  it.each([
+    ['a signup and an order 4 minutes later', null, true],
+    [
+      'a signup, another customer 4 minutes later, stale after 2',
+      'decide:\n  staleEventMinutes: 2\n',
+      false,
+    ],
+  ] as const)('records each event at its own time: %s', async (_label, yaml, withOrder) => {
+    const config = loadConfig(env, yaml);
+    const t0 = Date.UTC(2026, 5, 3, 12);
+    const events = [
+      identify('ann', t0),
+      anEvent('ann', t0, { name: 'Signed Up' }),
+      withOrder ? order('ann', t0 + 4 * MINUTE_MS, 'a1') : identify('bob', t0 + 4 * MINUTE_MS),
+    ];
+    const toMs = t0 + 4 * DAY_MS;
+    const live = await runLive(config, events, toMs);
+    const liveDecided = await decidedIn(live, t0, toMs);
+    expect(liveDecided).toContain(`${iso(t0)} ann welcome/day-1-email`);
+
+    const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
+    expect(await decidedIn(target, t0, toMs)).toEqual(liveDecided);
+  });
+});
