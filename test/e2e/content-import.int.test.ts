@@ -7,6 +7,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
+import {
+  documentsInForce,
+  type ContentDocument,
+  type StoredVersion,
+} from '../../src/pipeline/content/index.js';
 import { silentLogger } from '../../src/ports/logger.js';
 
 const run = promisify(execFile);
@@ -90,6 +95,33 @@ describe('herald content import', () => {
       },
     );
   const summary = (outcome: Outcome) => JSON.parse(outcome.stdout) as Record<string, unknown>;
+  /** The library of database `db`, read as campaigns read it. */
+  const library = async <T>(db: string, read: (versions: StoredVersion[]) => T): Promise<T> => {
+    const url = `sqlite:${join(dir, db)}`;
+    const services = await createServices(loadConfig({ HERALD_DATABASE_URL: url }, null), {
+      logger: silentLogger,
+    });
+    try {
+      return read(
+        (await services.store.listDocuments()).map((d) => ({
+          document: d.document as ContentDocument,
+          importedAtMs: d.importedAtMs,
+        })),
+      );
+    } finally {
+      await services.close();
+    }
+  };
+  const inForce = (db: string) =>
+    library(db, (versions) =>
+      documentsInForce(versions, Date.now())
+        .map((d) => d.id)
+        .sort(),
+    );
+  const versionsOf = (db: string, id: string) =>
+    library(db, (versions) =>
+      versions.filter((v) => v.document.id === id).map((v) => v.document.version),
+    );
 
   it(
     'refuses one version in two files, naming both, and imports the folder once one is removed',
@@ -109,7 +141,14 @@ describe('herald content import', () => {
       rmSync(join(lib, 'a_old_copy.json'));
       const imported = await herald('dup.db', ['content', 'import', lib]);
       expect(imported.code).toBe(0);
-      expect(summary(imported)).toEqual({ documents: 2, stored: 2, unchanged: 0, conflicts: [] });
+      expect(summary(imported)).toEqual({
+        documents: 2,
+        stored: 2,
+        unchanged: 0,
+        conflicts: [],
+        missing: [],
+        withdrawn: [],
+      });
     },
     TIMEOUT_MS,
   );
@@ -137,6 +176,8 @@ describe('herald content import', () => {
         stored: 0,
         unchanged: 0,
         conflicts: ['DOC1@1'],
+        missing: [],
+        withdrawn: [],
       });
       expect(changed.stderr).toMatch(/nothing was imported/);
       // DOC2 was not stored by the refused import.
@@ -145,7 +186,15 @@ describe('herald content import', () => {
         'import',
         folder({ 'two.json': exported('DOC2', 'Another guide.') }),
       ]);
-      expect(summary(two)).toEqual({ documents: 1, stored: 1, unchanged: 0, conflicts: [] });
+      // DOC1, stored first, is in force and not in this folder: named, not withdrawn.
+      expect(summary(two)).toEqual({
+        documents: 1,
+        stored: 1,
+        unchanged: 0,
+        conflicts: [],
+        missing: ['DOC1'],
+        withdrawn: [],
+      });
     },
     TIMEOUT_MS,
   );
@@ -161,7 +210,7 @@ describe('herald content import', () => {
         folder({ 'g.md': markdown('\r\n') }),
       ]);
       expect(crlf.code).toBe(0);
-      expect(summary(crlf)).toEqual({ documents: 1, stored: 0, unchanged: 1, conflicts: [] });
+      expect(summary(crlf)).toMatchObject({ documents: 1, stored: 0, unchanged: 1, conflicts: [] });
 
       // A library that kept the CRLF text, as imports did before line endings were read as LF,
       // and an audience written `A, B` as one name, as they did before it was read as two.
@@ -202,7 +251,83 @@ describe('herald content import', () => {
         }),
       ]);
       expect(again.code).toBe(0);
-      expect(summary(again)).toEqual({ documents: 2, stored: 1, unchanged: 1, conflicts: [] });
+      expect(summary(again)).toMatchObject({
+        documents: 2,
+        stored: 1,
+        unchanged: 1,
+        conflicts: [],
+        missing: [],
+      });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'names a document in force that the folder no longer holds, and withdraws it when asked',
+    async () => {
+      const lib = folder({
+        'a.json': exported('KEEP', 'The spring range.'),
+        'b.json': exported('RECALLED', 'The recalled heater.'),
+      });
+      expect(summary(await herald('removed.db', ['content', 'import', lib]))).toMatchObject({
+        stored: 2,
+        missing: [],
+      });
+      rmSync(join(lib, 'b.json'));
+      const named = await herald('removed.db', ['content', 'import', lib]);
+      expect(named.code).toBe(0);
+      expect(summary(named)).toEqual({
+        documents: 1,
+        stored: 0,
+        unchanged: 1,
+        conflicts: [],
+        missing: ['RECALLED'],
+        withdrawn: [],
+      });
+      expect(named.stderr).toMatch(
+        /in force \(or approved for later\) but not in .*: RECALLED — import with --withdraw-missing/,
+      );
+      expect(await inForce('removed.db')).toEqual(['KEEP', 'RECALLED']);
+
+      const withdrawn = await herald('removed.db', [
+        'content',
+        'import',
+        lib,
+        '--withdraw-missing',
+      ]);
+      expect(withdrawn.code).toBe(0);
+      expect(summary(withdrawn)).toMatchObject({ missing: ['RECALLED'], withdrawn: ['RECALLED'] });
+      expect(withdrawn.stderr).toMatch(/withdrawn \(no longer in .*\): RECALLED/);
+      expect(await inForce('removed.db')).toEqual(['KEEP']);
+      // Nothing is deleted: the version stays in the library, behind the withdrawal.
+      expect(await versionsOf('removed.db', 'RECALLED')).toEqual([
+        '1',
+        expect.stringMatching(/^withdrawn-\d{4}-/),
+      ]);
+      expect(summary(await herald('removed.db', ['content', 'import', lib]))).toMatchObject({
+        missing: [],
+      });
+
+      // Given back under a new version, it is in force again.
+      writeFileSync(
+        join(lib, 'b.json'),
+        exported('RECALLED', 'The fixed heater.', { metadata: { version: '2' } }),
+      );
+      expect(summary(await herald('removed.db', ['content', 'import', lib]))).toMatchObject({
+        stored: 1,
+      });
+      expect(await inForce('removed.db')).toEqual(['KEEP', 'RECALLED']);
+
+      // An empty folder (or the wrong one) would withdraw the whole library.
+      const empty = await herald('removed.db', [
+        'content',
+        'import',
+        folder({}),
+        '--withdraw-missing',
+      ]);
+      expect(empty.code).toBe(65);
+      expect(empty.stderr).toMatch(/holds no documents: --withdraw-missing would withdraw/);
+      expect(await inForce('removed.db')).toEqual(['KEEP', 'RECALLED']);
     },
     TIMEOUT_MS,
   );

@@ -240,12 +240,16 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
         stored: 25,
         unchanged: 0,
         conflicts: [],
+        missing: [],
+        withdrawn: [],
       });
       expect(JSON.parse((await imp()).stdout)).toEqual({
         documents: 25,
         stored: 0,
         unchanged: 25,
         conflicts: [],
+        missing: [],
+        withdrawn: [],
       });
     }, 60_000);
 

@@ -338,6 +338,30 @@ describe('createOpenAiLanguageModel', () => {
     expect(waits).toEqual([]);
   });
 
+  it('never quotes the API key a server echoes in its error, and quotes at most 300 characters', async () => {
+    const key = 'sk-live-DO-NOT-LEAK-42';
+    const time = clock();
+    const api = await startApi(
+      [
+        json(401, {
+          error: { message: `Incorrect API key provided: ${key}. ${'Check it. '.repeat(60)}` },
+        }),
+      ],
+      time,
+    );
+    const { model } = aModel(api.baseUrl, { apiKey: key });
+
+    const outcome = await model.generate(aRequest(), signal());
+
+    expect(api.seen[0]?.authorization).toBe(`Bearer ${key}`);
+    expect(outcome).toMatchObject({ ok: false, retryable: false });
+    const reason = outcome.ok ? '' : outcome.reason;
+    expect(reason).not.toContain(key);
+    expect(reason).toMatch(/^rejected: 401 Incorrect API key provided: sk-…REDACTED\. Check it\./);
+    expect(reason).toMatch(/… \(\d+ more characters\)$/);
+    expect(reason.length).toBeLessThan(400);
+  });
+
   it('times out within the configured time when the server never answers', async () => {
     const time = clock();
     const api = await startApi([() => undefined], time);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, retryAfterMs } from './openai.js';
+import { backoffMs, retryAfterMs, redactApiKey, toProviderText } from './openai.js';
 
 const nowMs = Date.UTC(2026, 11, 1, 9, 0, 0);
 
@@ -34,5 +34,30 @@ describe('backoffMs', () => {
 
   it('takes off at most a quarter at random', () => {
     expect(backoffMs(1, { next: () => 0.999 })).toBeCloseTo(750.25, 2);
+  });
+});
+
+describe('toProviderText', () => {
+  const key = 'sk-live-DO-NOT-LEAK-42';
+
+  it('replaces every occurrence of the API key, and any other OpenAI-looking key', () => {
+    expect(
+      toProviderText(`401 Incorrect API key provided: ${key}. Bearer ${key} was sent.`, key),
+    ).toBe('401 Incorrect API key provided: sk-…REDACTED. Bearer sk-…REDACTED was sent.');
+    expect(redactApiKey('proxy saw sk-proj-abcdefghijklmnopqrstu', key)).toBe(
+      'proxy saw sk-…REDACTED',
+    );
+    expect(redactApiKey('token local-key-123456 refused', 'local-key-123456')).toBe(
+      'token …REDACTED refused',
+    );
+    // A placeholder key for a local server is too short to hide anything by replacing it.
+    expect(redactApiKey('ollama: model not found', 'ollama')).toBe('ollama: model not found');
+  });
+
+  it('quotes at most 300 characters of the server, redacted before it is cut', () => {
+    const long = `${'x'.repeat(290)}${key}${'y'.repeat(500)}`;
+    const quoted = toProviderText(long, key);
+    expect(quoted).not.toContain('sk-live');
+    expect(quoted).toBe(`${'x'.repeat(290)}sk-…REDACT… (502 more characters)`);
   });
 });

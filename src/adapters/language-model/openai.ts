@@ -98,29 +98,62 @@ const toUsage = (
   };
 };
 
+/** The most of a server's own text a failure reason quotes, in characters. */
+const PROVIDER_TEXT_MAX_CHARS = 300;
+
+// A key shorter than this is a placeholder for a local server ("ollama", "none"): replacing
+// every occurrence of it would garble the reason and hide nothing.
+const MIN_REDACTED_KEY_CHARS = 8;
+
+/**
+ * `text` with every occurrence of the API key replaced (`sk-…REDACTED`), and anything else that
+ * looks like an OpenAI key (`sk-` and 16 characters or more) too: a server or proxy that echoes
+ * the Authorization header in its error ("Incorrect API key provided: sk-…") would otherwise put
+ * the key on stdout and in `--out`.
+ */
+export const redactApiKey = (text: string, apiKey: string): string => {
+  const mask = apiKey.startsWith('sk-') ? 'sk-…REDACTED' : '…REDACTED';
+  const keyless = apiKey.length >= MIN_REDACTED_KEY_CHARS ? text.split(apiKey).join(mask) : text;
+  return keyless.replace(/\bsk-[A-Za-z0-9_-]{16,}/g, 'sk-…REDACTED');
+};
+
+/** A server's own text as a failure reason quotes it: redacted, then cut to 300 characters. */
+export const toProviderText = (text: string, apiKey: string): string => {
+  const characters = Array.from(redactApiKey(text, apiKey));
+  return characters.length <= PROVIDER_TEXT_MAX_CHARS
+    ? characters.join('')
+    : `${characters.slice(0, PROVIDER_TEXT_MAX_CHARS).join('')}… (${String(characters.length - PROVIDER_TEXT_MAX_CHARS)} more characters)`;
+};
+
 /** What a failed attempt means; `headers` carries Retry-After when the server sent one. */
 const toAttemptFailure = (
   error: unknown,
-  state: { aborted: boolean; timedOut: boolean; timeoutMs: number },
+  state: { aborted: boolean; timedOut: boolean; timeoutMs: number; apiKey: string },
 ): { failure: Failure; headers?: Headers } => {
   if (state.aborted) return { failure: aborted() };
   if (state.timedOut || error instanceof APIConnectionTimeoutError)
     return { failure: failure(`timed out after ${state.timeoutMs} ms`, true) };
+  const quote = (text: string) => toProviderText(text, state.apiKey);
   const status = error instanceof APIError ? (error as APIError).status : undefined;
   if (status !== undefined) {
     const retryable = status === 408 || status === 429 || status >= 500;
     const what = status === 429 ? 'rate limited' : retryable ? 'server error' : 'rejected';
     const { message, headers } = error as APIError;
-    return { failure: failure(`${what}: ${message}`, retryable), ...(headers && { headers }) };
+    return {
+      failure: failure(`${what}: ${quote(message)}`, retryable),
+      ...(headers && { headers }),
+    };
   }
   // The whole body arrived and is not JSON (the SDK's `response.json()` threw): the server
   // answered, badly. Asking again is not a transport retry; the tokens it may have billed
   // cannot be read from it.
   if (error instanceof SyntaxError || (error instanceof Error && error.name === 'SyntaxError'))
-    return { failure: failure(`malformed reply: the body is not JSON (${error.message})`, false) };
+    return {
+      failure: failure(`malformed reply: the body is not JSON (${quote(error.message)})`, false),
+    };
   // Connection refused or reset, or a body cut off mid-way: the server may do better next time.
   const message = error instanceof Error ? error.message : String(error);
-  return { failure: failure(`request failed: ${message}`, true) };
+  return { failure: failure(`request failed: ${quote(message)}`, true) };
 };
 
 /**
@@ -173,6 +206,7 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
         aborted: signal.aborted,
         timedOut: deadline.aborted,
         timeoutMs,
+        apiKey: options.apiKey,
       });
     }
   };
@@ -216,12 +250,17 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
         const content = choice.message.content;
         if (content === null || content === '')
           return failure(
-            `malformed reply: no content${choice.message.refusal ? ` (refused: ${choice.message.refusal})` : ''}`,
+            `malformed reply: no content${choice.message.refusal ? ` (refused: ${toProviderText(choice.message.refusal, options.apiKey)})` : ''}`,
             false,
             usage,
           );
         const variants = parseVariants(content, request.count);
-        if (!variants.ok) return failure(`malformed reply: ${variants.error}`, false, usage);
+        if (!variants.ok)
+          return failure(
+            `malformed reply: ${toProviderText(variants.error, options.apiKey)}`,
+            false,
+            usage,
+          );
         return { ok: true, variants: variants.value, usage, model: completion.model };
       }
     },

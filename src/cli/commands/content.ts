@@ -11,7 +11,9 @@ import { readInputFile } from './read-input-file.js';
 import {
   asReadNow,
   describeInvalidDocument,
+  documentsInForceOrScheduled,
   parseDocument,
+  withdrawalOf,
   type ContentDocument,
 } from '../../pipeline/content/index.js';
 import {
@@ -78,12 +80,14 @@ const hashOf = (doc: unknown): string =>
   createHash('sha256').update(JSON.stringify(doc)).digest('hex');
 
 /**
- * Whether a stored version holds `hash`'s content: the same hash, or the same once read as
- * `parseDocument` now reads its file (`asReadNow`: LF line endings, `A, B` as two audiences) —
- * a version imported before is not a changed one.
+ * Whether a stored version holds `doc`'s content (`hash`): the same hash, or the same once both
+ * are read as `parseDocument` now reads a file (`asReadNow`: LF line endings, `A, B` as two
+ * audiences, a date-only expiry as the moment it ends) — a version imported before is not a
+ * changed one.
  */
-const holds = (stored: StoredDocument, hash: string): boolean =>
-  stored.hash === hash || hashOf(asReadNow(stored.document as ContentDocument)) === hash;
+const holds = (stored: StoredDocument, doc: ContentDocument, hash: string): boolean =>
+  stored.hash === hash ||
+  hashOf(asReadNow(stored.document as ContentDocument)) === hashOf(asReadNow(doc));
 
 const number = (
   row: Record<string, string>,
@@ -168,33 +172,52 @@ export const registerContentCommands = (program: Command): void => {
   content
     .command('import')
     .description(
-      'import approved documents (JSON, or Markdown with front matter); versions are kept',
+      'import approved documents (JSON, or Markdown with front matter); versions are kept, and documents in force that DIR no longer holds are named (`missing`)',
     )
     .argument('<dir>', 'a directory of documents')
-    .action(async (dir: string) => {
+    .option(
+      '--withdraw-missing',
+      'withdraw the missing documents: each gets a version that expires at once (nothing is deleted)',
+    )
+    .action(async (dir: string, options: { withdrawMissing?: boolean }) => {
       const docs = readContentDir(dir);
+      // An empty folder, or the wrong one, would withdraw the whole library.
+      if (options.withdrawMissing === true && docs.length === 0)
+        throw new AppError(
+          'invalid-input',
+          `${dir} holds no documents: --withdraw-missing would withdraw every document in the library`,
+        );
       const services = await loadServices(process.env);
       try {
+        const library = await services.store.listDocuments();
+        const nowMs = services.clock.nowMs();
         // All or nothing: every version is checked against the library before any is stored,
         // so a refused import leaves nothing behind to refuse the corrected one.
-        const stored = new Map(
-          (await services.store.listDocuments()).map((d) => [JSON.stringify([d.id, d.version]), d]),
-        );
+        const stored = new Map(library.map((d) => [JSON.stringify([d.id, d.version]), d]));
         const planned = docs.map((doc) => {
           const hash = hashOf(doc);
           const known = stored.get(JSON.stringify([doc.id, doc.version]));
           return {
             doc,
             hash,
-            outcome: known === undefined ? 'new' : holds(known, hash) ? 'same' : 'conflict',
+            outcome: known === undefined ? 'new' : holds(known, doc, hash) ? 'same' : 'conflict',
           };
         });
         const conflicts = planned
           .filter((p) => p.outcome === 'conflict')
           .map((p) => `${p.doc.id}@${p.doc.version}`);
+        // The folder is the approved library as it stands: a document it no longer holds, in
+        // force or approved for later, would otherwise stay in use for as long as it is valid.
+        const inFolder = new Set(docs.map((d) => d.id));
+        const missing = documentsInForceOrScheduled(
+          library.map((d) => ({
+            document: asReadNow(d.document as ContentDocument),
+            importedAtMs: d.importedAtMs,
+          })),
+          nowMs,
+        ).filter((d) => !inFolder.has(d.id));
         let storedCount = 0;
         let unchanged = planned.filter((p) => p.outcome === 'same').length;
-        const nowMs = services.clock.nowMs();
         for (const { doc, hash, outcome } of conflicts.length > 0 ? [] : planned) {
           if (outcome !== 'new') continue;
           const saved = await services.store.saveDocument({
@@ -209,14 +232,37 @@ export const registerContentCommands = (program: Command): void => {
           else if (saved === 'new') storedCount += 1;
           else unchanged += 1;
         }
+        const withdrawn: string[] = [];
+        if (options.withdrawMissing === true && conflicts.length === 0)
+          for (const doc of missing) {
+            // A tombstone: a new version, approved and expiring now, hides every version before.
+            const withdrawal = withdrawalOf(doc, nowMs);
+            const saved = await services.store.saveDocument({
+              id: withdrawal.id,
+              version: withdrawal.version,
+              hash: hashOf(withdrawal),
+              document: withdrawal,
+              importedAtMs: nowMs,
+            });
+            if (saved !== 'conflict') withdrawn.push(doc.id);
+          }
         console.log(
           JSON.stringify({
             documents: docs.length,
             stored: storedCount,
             unchanged,
             conflicts,
+            missing: missing.map((d) => d.id),
+            withdrawn,
           }),
         );
+        if (withdrawn.length > 0)
+          console.error(`withdrawn (no longer in ${dir}): ${withdrawn.join(', ')}`);
+        const kept = missing.filter((d) => !withdrawn.includes(d.id));
+        if (kept.length > 0)
+          console.error(
+            `in force (or approved for later) but not in ${dir}: ${kept.map((d) => d.id).join(', ')} — import with --withdraw-missing to withdraw ${kept.length === 1 ? 'it' : 'them'}`,
+          );
         if (conflicts.length > 0) {
           console.error(
             `refused: ${conflicts.join(', ')} — a stored version has other content; give the document a new version${storedCount === 0 ? ' (nothing was imported)' : ''}`,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asReadNow, documentsInForce, parseDocument, usableAt } from './document.js';
+import { asReadNow, expiresAtMs, parseDocument, usableAt } from './document.js';
+import { documentsInForce } from './documents-in-force.js';
 import {
   aDocument,
   loadScenarioDocuments,
@@ -171,6 +172,100 @@ describe('parseDocument', () => {
     ]);
   });
 
+  it('never loses an expiry given twice: one that says none yields to the other, two that disagree are refused', () => {
+    const promo = (fields: Record<string, unknown>) =>
+      parseDocument(json({ approval_date: '2026-03-01T00:00:00Z', ...fields }), 'promo.json');
+    const afterEnd = Date.UTC(2026, 3, 15);
+    // An empty or "null" expiry_date read as "never expires" and hid the real end beside it.
+    for (const none of ['', 'null', null]) {
+      const read = promo({ expiry_date: none, expires_at: '2026-03-05T00:00:00Z' });
+      expect(read.ok && read.value.expiresAt).toBe('2026-03-05T00:00:00Z');
+      expect(read.ok && usableAt(read.value, afterEnd)).toBe(false);
+    }
+    // Of two different ends, expiry_date silently won.
+    const two = promo({ expiry_date: '2026-12-31T00:00:00Z', expires_at: '2026-03-05T00:00:00Z' });
+    expect(two.ok || two.error).toEqual({
+      kind: 'invalid-document',
+      fileName: 'promo.json',
+      problems: [
+        {
+          path: 'expires_at',
+          message:
+            'and expiry_date are both given and do not name the same moment ("2026-03-05T00:00:00Z", "2026-12-31T00:00:00Z"): give the expiry once',
+        },
+      ],
+    });
+    // The same moment written twice is one expiry (a date alone ends at the next midnight).
+    const same = promo({ expiry_date: '2026-03-31', expires_at: '2026-04-01T02:00:00+02:00' });
+    expect(same.ok && expiresAtMs(same.value)).toBe(Date.UTC(2026, 3, 1));
+    // A problem with the one given is named as the file names it.
+    const bad = promo({ expires_at: '2026-02-30' });
+    expect(bad.ok || bad.error.problems).toEqual([
+      { path: 'expires_at', message: 'is not a real date' },
+    ]);
+  });
+
+  it('refuses a field that may limit when the document is used, at the top level, in metadata or nested', () => {
+    const refused = (fields: Record<string, unknown>) => {
+      const read = parseDocument(json(fields), 'promo.json');
+      return read.ok ? [] : read.error.problems.map((p) => p.path);
+    };
+    expect(refused({ end_date: '2026-03-05' })).toEqual(['end_date']);
+    expect(refused({ offerDeadline: '2026-03-05' })).toEqual(['offerDeadline']);
+    expect(refused({ startDate: '2026-03-01' })).toEqual(['startDate']);
+    expect(refused({ promotion: { ends_on: '2026-03-05' } })).toEqual(['promotion.ends_on']);
+    expect(refused({ metadata: { version: '1', valid_until: '2026-03-05' } })).toEqual([
+      'metadata.valid_until',
+    ]);
+    expect(refused({ metadata: { version: '1', good_through: '2026-03-05' } })).toEqual([
+      'metadata.good_through',
+    ]);
+    expect(refused({ metadata: { version: '1', schedule: { end: '2026-03-05' } } })).toEqual([
+      'metadata.schedule.end',
+    ]);
+    expect(refused({ metadata: { version: '1', status: 'withdrawn' } })).toEqual([
+      'metadata.status',
+    ]);
+    const read = parseDocument(json({ end_date: '2026-03-05' }), 'promo.json');
+    expect(read.ok || read.error.problems[0]?.message).toMatch(
+      /may limit when the document is used.*approval_date.*expiry_date/,
+    );
+    // Dates that limit nothing, and who approved, are kept out of the document as before.
+    expect(
+      refused({
+        metadata: {
+          version: '1',
+          author: 'Marketing',
+          last_updated: '2025-10-15',
+          approved_by: 'Legal',
+          recommended: ['DOC2'],
+        },
+        vendor: 'Acme',
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses an id or version with spaces around it, which would be another document', () => {
+    const spaced = parseDocument(json({ document_id: 'DOC001 ' }), 'x.json');
+    expect(spaced.ok || spaced.error.problems).toEqual([
+      { path: 'document_id', message: 'must not begin or end with spaces ("DOC001 ")' },
+    ]);
+    const version = parseDocument(json({ metadata: { version: ' 1.2' } }), 'x.json');
+    expect(version.ok || version.error.problems.map((p) => p.path)).toEqual(['metadata.version']);
+  });
+
+  it('names the field and the forms it reads when a date is written another way', () => {
+    for (const written of ['2026-03-31T10:00:00+0100', '2026-03-31t10:00:00z', '31/03/2026']) {
+      const read = parseDocument(json({ expiry_date: written }), 'x.json');
+      expect(read.ok || read.error.problems).toEqual([
+        {
+          path: 'expiry_date',
+          message: `is not a date Herald reads (${JSON.stringify(written)}): write an ISO 8601 date or date and time: 2026-03-31, 2026-03-31T23:59 (UTC), 2026-03-31T23:59:00Z or 2026-03-31T23:59:00+01:00`,
+        },
+      ]);
+    }
+  });
+
   it.skipIf(sharedDataDir === undefined)('parses all 25 approved scenario documents', () => {
     const docs = loadScenarioDocuments();
     expect(docs).toHaveLength(25);
@@ -277,6 +372,42 @@ describe('document dates on a server behind UTC', () => {
       Date.UTC(2026, 0, 2),
     );
     expect(inForce.map((d) => d.version)).toEqual(['1']);
+  });
+});
+
+describe('a date-only expiry', () => {
+  const promo = (approval: string, expiry: string) =>
+    parseDocument(json({ approval_date: approval, expiry_date: expiry }), 'p.json');
+
+  it('covers its whole day (UTC) and ends at the next midnight', () => {
+    const march = promo('2026-03-01', '2026-03-31');
+    if (!march.ok) throw new Error(JSON.stringify(march.error));
+    expect(march.value.expiresAt).toBe('2026-03-31');
+    expect(usableAt(march.value, Date.UTC(2026, 2, 31, 12))).toBe(true);
+    expect(usableAt(march.value, Date.UTC(2026, 2, 31, 23, 59, 59, 999))).toBe(true);
+    expect(usableAt(march.value, Date.UTC(2026, 3, 1))).toBe(false);
+    // A date-only approval is the start of its day.
+    expect(usableAt(march.value, Date.UTC(2026, 1, 28, 23, 59))).toBe(false);
+    expect(usableAt(march.value, Date.UTC(2026, 2, 1))).toBe(true);
+  });
+
+  it('lets a one-day promotion be approved and expire on the same date', () => {
+    const oneDay = promo('2026-03-31', '2026-03-31');
+    expect(oneDay.ok && usableAt(oneDay.value, Date.UTC(2026, 2, 31, 18))).toBe(true);
+    const before = promo('2026-03-31', '2026-03-30');
+    expect(before.ok || before.error.problems).toEqual([
+      { path: 'expiry_date', message: 'is not after approval_date (2026-03-31)' },
+    ]);
+  });
+
+  it('is given as the moment it ends to readers of the stored version', () => {
+    const stored = aDocument({ expiresAt: '2026-03-31' });
+    expect(asReadNow(stored).expiresAt).toBe('2026-04-01T00:00:00.000Z');
+    expect(asReadNow(aDocument({ expiresAt: '2026-03-31T12:00' })).expiresAt).toBe(
+      '2026-03-31T12:00',
+    );
+    // One stored before days the calendar lacks were refused stays as it was, never usable.
+    expect(asReadNow(aDocument({ expiresAt: '2026-02-30' })).expiresAt).toBe('2026-02-30');
   });
 });
 

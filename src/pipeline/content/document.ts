@@ -3,7 +3,8 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import type { FieldProblem } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { isoTimeMs } from '../../core/time.js';
+import { DAY_MS, isoTimeMs } from '../../core/time.js';
+import { limitingPaths, limitMessage } from './limiting-fields.js';
 
 const isoPattern =
   '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
@@ -109,24 +110,67 @@ const MARKDOWN_SPELLINGS: Readonly<Record<string, string>> = {
   source_url: 'sourceUrl',
 };
 
-// What a field limiting when a document may be used could be called.
-const LIMITING = /expir|approv|valid|until/i;
-
 const unknownFields = (
   raw: Record<string, unknown>,
   known: ReadonlySet<string>,
   spellings: Readonly<Record<string, string>>,
-  prefix = '',
+  names: { approval: string; expiry: string },
 ): FieldProblem[] =>
   Object.keys(raw)
-    .filter((key) => !known.has(key) && (spellings[key] !== undefined || LIMITING.test(key)))
-    .map((key) => ({
-      path: `${prefix}${key}`,
-      message:
-        spellings[key] === undefined
-          ? 'is not a field of a document, and one that limits when it may be used is not ignored'
-          : `is not a field of a document: did you mean ${spellings[key]}?`,
-    }));
+    .filter((key) => !known.has(key))
+    .flatMap((key): FieldProblem[] => {
+      const spelling = spellings[key];
+      if (spelling !== undefined)
+        return [{ path: key, message: `is not a field of a document: did you mean ${spelling}?` }];
+      // A field the format does not know is kept out of the document; a limit is not, nor one
+      // nested in it (`promotion: { end_date }`).
+      return limitingPaths({ [key]: raw[key] }, '').map((path) => ({
+        path,
+        message: `is not a field of a document, and ${limitMessage(names.approval, names.expiry)}`,
+      }));
+    });
+
+// A date-only expiry (`2026-03-31`) means "through that day": it ends at the next midnight UTC.
+// A date-only approval is the start of its day, as `isoTimeMs` reads it.
+const DATE_ONLY = /^\s*\d{4}-\d{2}-\d{2}\s*$/;
+
+/** When an expiry written as `text` ends: a date alone at the end of that day (UTC). */
+const expiryMs = (text: string): number => isoTimeMs(text) + (DATE_ONLY.test(text) ? DAY_MS : 0);
+
+/**
+ * When `doc` stops being usable, in ms (null: never). A date-only expiry covers its whole day
+ * and ends at the next midnight UTC; a date and time without a zone is UTC (`isoTimeMs`).
+ */
+export const expiresAtMs = (doc: Pick<ContentDocument, 'expiresAt'>): number | null =>
+  doc.expiresAt === null ? null : expiryMs(doc.expiresAt);
+
+// The JSON export may give the expiry as `expiry_date` or as `expires_at`, each of which may be
+// "none" (`null`, '', "null"). Taken one over the other, an empty `expiry_date` beside a real
+// `expires_at` read as "never expires", and of two different dates one was silently dropped.
+const JSON_EXPIRIES = ['expiry_date', 'expires_at'] as const;
+
+const jsonExpiry = (
+  raw: Record<string, unknown>,
+): { field: (typeof JSON_EXPIRIES)[number]; value: unknown } =>
+  JSON_EXPIRIES.map((field) => ({ field, value: nullable(raw[field]) })).find(
+    (e) => e.value !== null,
+  ) ?? { field: 'expiry_date', value: null };
+
+const expiryConflict = (raw: Record<string, unknown>): FieldProblem[] => {
+  const given = JSON_EXPIRIES.map((field) => ({ field, value: nullable(raw[field]) })).filter(
+    (e) => e.value !== null,
+  );
+  const [first, second] = given;
+  if (first === undefined || second === undefined) return [];
+  const instants = given.map((e) => (typeof e.value === 'string' ? expiryMs(e.value) : Number.NaN));
+  if (!Number.isNaN(instants[0] ?? Number.NaN) && instants[0] === instants[1]) return [];
+  return [
+    {
+      path: second.field,
+      message: `and ${first.field} are both given and do not name the same moment (${JSON.stringify(second.value)}, ${JSON.stringify(first.value)}): give the expiry once`,
+    },
+  ];
+};
 
 const fromJson = (raw: Record<string, unknown>): Record<string, unknown> => {
   const metadata = isRecord(raw['metadata']) ? raw['metadata'] : {};
@@ -139,28 +183,33 @@ const fromJson = (raw: Record<string, unknown>): Record<string, unknown> => {
     keywords: asList(raw['keywords']),
     body: raw['content'],
     approvedAt: raw['approval_date'],
-    expiresAt: nullable(raw['expiry_date'] ?? raw['expires_at']),
+    expiresAt: jsonExpiry(raw).value,
     sourceUrl: nullable(raw['source_url']),
     version: typeof version === 'number' && Number.isInteger(version) ? String(version) : version,
   };
 };
 
-// Problems of the JSON export's own making: unknown fields, an expiry hidden in the free-form
-// metadata, a version written as a number (1.10 reads as 1.1, and would be refused as a
-// changed 1.1).
+// Problems of the JSON export's own making: unknown fields, two expiries that disagree, a limit
+// hidden in the free-form metadata, a version written as a number (1.10 reads as 1.1, and
+// would be refused as a changed 1.1).
 const jsonProblems = (raw: Record<string, unknown>): FieldProblem[] => {
-  const problems = unknownFields(raw, JSON_FIELDS, SPELLINGS);
+  const problems = unknownFields(raw, JSON_FIELDS, SPELLINGS, {
+    approval: 'approval_date',
+    expiry: 'expiry_date',
+  });
+  problems.push(...expiryConflict(raw));
   const metadata = raw['metadata'];
   if (metadata !== undefined && !isRecord(metadata))
     problems.push({ path: 'metadata', message: 'must be an object' });
   if (isRecord(metadata)) {
-    for (const key of Object.keys(metadata))
-      if (/expir/i.test(key))
-        problems.push({
-          path: `metadata.${key}`,
-          message: 'is not read: an expiry goes at the top level, as expiry_date',
-        });
-    const version = metadata['version'];
+    const { version, ...rest } = metadata;
+    for (const path of limitingPaths(rest, 'metadata.'))
+      problems.push({
+        path,
+        message: /expir/i.test(path)
+          ? 'is not read: an expiry goes at the top level, as expiry_date'
+          : `is not read, and ${limitMessage('approval_date', 'expiry_date')} (at the top level)`,
+      });
     // A whole number loses nothing; 1.10 reads as 1.1 and would collide with it.
     if (typeof version === 'number' && !Number.isInteger(version))
       problems.push({
@@ -195,7 +244,10 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
     return err([{ path: 'front matter', message: `is not YAML: ${String(error)}` }]);
   }
   if (!isRecord(meta)) return err([{ path: 'front matter', message: 'must be a YAML mapping' }]);
-  const unknown = unknownFields(meta, MARKDOWN_FIELDS, MARKDOWN_SPELLINGS);
+  const unknown = unknownFields(meta, MARKDOWN_FIELDS, MARKDOWN_SPELLINGS, {
+    approval: 'approvedAt',
+    expiry: 'expiresAt',
+  });
   if (unknown.length > 0) return err(unknown);
   return ok({
     id: meta['id'],
@@ -211,6 +263,9 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
   });
 };
 
+const DATE_FORMS =
+  'write an ISO 8601 date or date and time: 2026-03-31, 2026-03-31T23:59 (UTC), 2026-03-31T23:59:00Z or 2026-03-31T23:59:00+01:00';
+
 const validate = (
   candidate: Record<string, unknown>,
   fieldName: (field: string) => string,
@@ -222,7 +277,26 @@ const validate = (
     // One problem per field: the first TypeBox reports is the most specific.
     if (seen.has(field)) continue;
     seen.add(field);
-    problems.push({ path: fieldName(field), message: error.message });
+    const value = candidate[field];
+    // TypeBox names a date it cannot read by its pattern, or as "Expected union value".
+    const isDate = (field === 'approvedAt' || field === 'expiresAt') && typeof value === 'string';
+    problems.push({
+      path: fieldName(field),
+      message: isDate
+        ? `is not a date Herald reads (${JSON.stringify(value)}): ${DATE_FORMS}`
+        : error.message,
+    });
+  }
+  // "D1 " and "D1" would be two documents, and only one of them the one the team means.
+  for (const field of ['id', 'version'] as const) {
+    const value = candidate[field];
+    if (!seen.has(field) && typeof value === 'string' && value.trim() !== value) {
+      seen.add(field);
+      problems.push({
+        path: fieldName(field),
+        message: `must not begin or end with spaces (${JSON.stringify(value)})`,
+      });
+    }
   }
   // Every document date is read by the project's one rule (`isoTimeMs`, as `--at` is): without
   // a zone it is UTC, never the server's local time, which would move a promotion's end with
@@ -240,7 +314,7 @@ const validate = (
     !seen.has('expiresAt') &&
     typeof approvedAt === 'string' &&
     typeof expiresAt === 'string' &&
-    isoTimeMs(expiresAt) <= isoTimeMs(approvedAt)
+    expiryMs(expiresAt) <= isoTimeMs(approvedAt)
   )
     problems.push({
       path: fieldName('expiresAt'),
@@ -257,12 +331,21 @@ const toLf = (text: string): string => text.replace(/\r\n?/g, '\n');
  * A document stored by an earlier import as `parseDocument` reads its file now: the body's line
  * endings as LF and an audience written `A, B` as two. Stored versions keep their text; read
  * through this they hash as the same file imported again does, and match the segments it names.
+ * A date-only expiry is also given as the moment it ends (`2026-03-31` as
+ * `2026-04-01T00:00:00.000Z`), so a reader of `expiresAt` alone ends it where `usableAt` does.
  */
-export const asReadNow = (document: ContentDocument): ContentDocument => ({
-  ...document,
-  body: toLf(document.body),
-  audience: asAudiences(document.audience) as string[],
-});
+export const asReadNow = (document: ContentDocument): ContentDocument => {
+  const endMs = expiresAtMs(document);
+  return {
+    ...document,
+    body: toLf(document.body),
+    audience: asAudiences(document.audience) as string[],
+    expiresAt:
+      endMs !== null && Number.isFinite(endMs) && DATE_ONLY.test(document.expiresAt ?? '')
+        ? new Date(endMs).toISOString()
+        : document.expiresAt,
+  };
+};
 
 /**
  * Reads one approved document from a `.json` file (the content team's export: `document_id`,
@@ -292,7 +375,9 @@ export const parseDocument = (
     if (own.length > 0) return invalid(own);
     candidate = fromJson(raw);
     if (typeof candidate['body'] === 'string') candidate['body'] = toLf(candidate['body']);
-    fieldName = (field) => jsonFieldOf[field] ?? field;
+    // An expiry is named as the file gives it, `expiry_date` or `expires_at`.
+    const expiryField = jsonExpiry(raw).field;
+    fieldName = (field) => (field === 'expiresAt' ? expiryField : (jsonFieldOf[field] ?? field));
   } else if (lower.endsWith('.md') || lower.endsWith('.markdown')) {
     const parsed = fromMarkdown(text);
     if (!parsed.ok) return invalid(parsed.error);
@@ -308,50 +393,11 @@ export const parseDocument = (
 
 /**
  * Whether `doc` may be used at `nowMs`: approved at or before it and not yet expired (a date
- * without a zone is UTC, `isoTimeMs`).
+ * without a zone is UTC, `isoTimeMs`; a date-only expiry covers its day, `expiresAtMs`).
  */
-export const usableAt = (doc: ContentDocument, nowMs: number): boolean =>
-  isoTimeMs(doc.approvedAt) <= nowMs &&
-  (doc.expiresAt === null || nowMs < isoTimeMs(doc.expiresAt));
-
-/**
- * Which of two versions of a document is the newer: the later approval, then the higher
- * version (`v10` after `v9`), then the later import — never import order alone, since one
- * `content import` stores all its files at the same moment — then the version's spelling.
- */
-const newer = (a: StoredVersion, b: StoredVersion): boolean => {
-  const approved = isoTimeMs(a.document.approvedAt) - isoTimeMs(b.document.approvedAt);
-  if (approved !== 0) return approved > 0;
-  const version = a.document.version.localeCompare(b.document.version, 'en', { numeric: true });
-  if (version !== 0) return version > 0;
-  if (a.importedAtMs !== b.importedAtMs) return a.importedAtMs > b.importedAtMs;
-  // "1.0" and "1.00" read as one number: the spelling decides, so every reader agrees
-  // whatever order the rows come in.
-  return a.document.version > b.document.version;
-};
-
-/** A stored version of a document, with when it was imported. */
-export interface StoredVersion {
-  document: ContentDocument;
-  importedAtMs: number;
-}
-
-/**
- * The latest version of each document approved by `atMs`, when it is usable then: a version
- * approved for later does not hide the current one, an expired one does hide older ones.
- */
-export const documentsInForce = (
-  versions: readonly StoredVersion[],
-  atMs: number,
-): ContentDocument[] => {
-  const latest = new Map<string, StoredVersion>();
-  for (const candidate of versions) {
-    if (isoTimeMs(candidate.document.approvedAt) > atMs) continue;
-    const known = latest.get(candidate.document.id);
-    if (known === undefined || newer(candidate, known))
-      latest.set(candidate.document.id, candidate);
-  }
-  return [...latest.values()].map((v) => v.document).filter((d) => usableAt(d, atMs));
+export const usableAt = (doc: ContentDocument, nowMs: number): boolean => {
+  const endMs = expiresAtMs(doc);
+  return isoTimeMs(doc.approvedAt) <= nowMs && (endMs === null || nowMs < endMs);
 };
 
 /** A one-line account of an invalid document, for logs and CLI output. */

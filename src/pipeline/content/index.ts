@@ -5,11 +5,17 @@ export {
   contentDocumentSchema,
   parseDocument,
   usableAt,
-  documentsInForce,
+  expiresAtMs,
   describeInvalidDocument,
   type ContentDocument,
   type InvalidDocument,
 } from './document.js';
+export {
+  documentsInForce,
+  documentsInForceOrScheduled,
+  withdrawalOf,
+  type StoredVersion,
+} from './documents-in-force.js';
 export {
   createContentIndex,
   search,
