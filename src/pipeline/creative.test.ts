@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContentDocument } from './content/index.js';
-import { currentDocuments, validUntilOf } from './creative.js';
+import type { CreativeVariant } from '../core/decision.js';
+import { currentDocuments, expiredAt, validUntilOf } from './creative.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1);
@@ -71,5 +72,39 @@ describe('validUntilOf on a server behind UTC', () => {
     const sale = doc('v1', { expiresAt: '2026-06-30T23:59' });
     expect(validUntilOf(['promo'], [sale])).toBe(Date.UTC(2026, 5, 30, 23, 59));
     expect(validUntilOf(['other'], [sale])).toBeNull();
+  });
+});
+
+describe('expiredAt', () => {
+  const variant = (id: string, validUntilMs: number | null): CreativeVariant => ({
+    id,
+    strategy: 'control',
+    tone: 'friendly',
+    subject: 'Spring promotion',
+    preheader: '',
+    body: 'Version v1.',
+    cta: 'Shop now',
+    citations: ['promo'],
+    generator: 'offline-composer',
+    moderation: { ok: true, moderator: 'local' },
+    scores: { brand: 1, tone: 1 },
+    validUntilMs,
+  });
+
+  it('names each variant whose copy expires at or before the send time', () => {
+    const sendAtMs = NOW + 2 * DAY;
+    const expired = expiredAt(
+      [
+        variant('before', NOW + DAY),
+        variant('at', sendAtMs),
+        variant('after', sendAtMs + 1),
+        variant('never', null),
+      ],
+      sendAtMs,
+    );
+    expect(expired.map((e) => e.id)).toEqual(['before', 'at']);
+    expect(expired[1]?.reason).toBe(
+      `cites a document that expires ${at(2)}, at or before the send time ${at(2)}`,
+    );
   });
 });

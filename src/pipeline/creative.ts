@@ -39,35 +39,74 @@ export const validUntilOf = (
   return ends.length === 0 ? null : Math.min(...ends);
 };
 
+const iso = (ms: number): string => new Date(ms).toISOString();
+
 /**
- * Writes a campaign's variants (grounded, screened, scored) and keeps them under the
- * campaign's experiment slot, with an audit entry naming them and their sources. Refuses when
- * no variant passes: a campaign never goes out with copy nobody could vouch for.
+ * Each variant that cannot go at `sendAtMs`, with why: a document it cites expires at or before
+ * then, so the guard would block every message of it (`content_expired`).
+ */
+export const expiredAt = (
+  variants: readonly CreativeVariant[],
+  sendAtMs: number,
+): { id: string; reason: string }[] =>
+  variants.flatMap((v) =>
+    v.validUntilMs === undefined || v.validUntilMs === null || v.validUntilMs > sendAtMs
+      ? []
+      : [
+          {
+            id: v.id,
+            reason: `cites a document that expires ${iso(v.validUntilMs)}, at or before the send time ${iso(sendAtMs)}`,
+          },
+        ],
+  );
+
+/**
+ * Writes a campaign's variants (grounded, screened, scored) from the library as it will stand
+ * at the send time, and keeps them under the campaign's experiment slot, with an audit entry
+ * naming them and their sources. Refuses when nothing in the library matches the campaign's
+ * query or no variant passes: a campaign never goes out with copy nobody could vouch for.
+ * `options.atMs` is now, when the copy is written and recorded.
  */
 export const prepareCreative = async (
   store: Store,
-  campaign: { id: string; segment: string | null; channel: Channel; query: string | null },
+  campaign: {
+    id: string;
+    segment: string | null;
+    channel: Channel;
+    query: string | null;
+    /** When the campaign is sent; absent: now (`options.atMs`). */
+    sendAtMs?: number;
+  },
   options: PersonalizeOptions,
 ): Promise<{ variants: CreativeVariant[]; refused: { id: string; reason: string }[] }> => {
-  const documents = await currentDocuments(store, options.atMs);
+  // Written for when it goes, not for when it is launched: copy for a Friday send launched on
+  // Monday cites what is approved on Friday — not a sale that ends on Wednesday (each of its
+  // messages then blocked), nor without the one approved from Thursday. A send time already
+  // past is now.
+  const sendAtMs = campaign.sendAtMs ?? options.atMs;
+  const libraryAtMs = Math.max(options.atMs, sendAtMs);
+  const documents = await currentDocuments(store, libraryAtMs);
   if (documents.length === 0)
     throw new AppError(
       'conflict',
-      'the content library is empty: `herald content import DIR` first',
+      `the content library has no document in force at ${iso(libraryAtMs)}, when the campaign is sent: import approved ones with \`herald content import DIR\``,
     );
   const audience = audienceOfSegment(campaign.segment);
   const learned = await learnedStrategies(store, campaign.segment, campaign.channel);
   const written = await writeCampaignVariants(
     documents,
     { segment: campaign.segment, query: campaign.query, learned },
-    options,
+    { ...options, atMs: libraryAtMs },
   );
-  if (written.usable.length === 0)
+  // Said as such: "no variant passed" would send the marketer looking at the copy.
+  if (written.retrieved.length === 0)
     throw new AppError(
       'conflict',
-      `no variant passed grounding and the screen (${written.refused.map((r) => `${r.id}: ${r.reason}`).join('; ') || 'nothing retrieved'})`,
+      campaign.query === null
+        ? `nothing in the library for the ${audience} audience in force at ${iso(libraryAtMs)}, when the campaign is sent, matches the segment's themes`
+        : `nothing in the library matches the query "${campaign.query}": no document for the ${audience} audience in force at ${iso(libraryAtMs)}, when the campaign is sent, holds any of its words`,
     );
-  const variants: CreativeVariant[] = written.usable.map((v) => ({
+  const screened: CreativeVariant[] = written.usable.map((v) => ({
     id: v.id,
     strategy: v.strategy,
     tone: v.tone,
@@ -84,6 +123,16 @@ export const prepareCreative = async (
       .filter((d) => v.citations.includes(d.id))
       .map((d) => ({ id: d.id, version: d.version })),
   }));
+  // Read at the send time, the library holds no document that has expired by then: refused all
+  // the same, should one slip through, since every message of it would be blocked.
+  const expired = expiredAt(screened, sendAtMs);
+  const variants = screened.filter((v) => !expired.some((e) => e.id === v.id));
+  const refused = [...written.refused, ...expired];
+  if (variants.length === 0)
+    throw new AppError(
+      'conflict',
+      `no variant passed grounding and the screen and can go at the send time (${refused.map((r) => `${r.id}: ${r.reason}`).join('; ')})`,
+    );
   await store.transaction(async (tx) => {
     await tx.setSetting(`creative:${campaign.id}`, JSON.stringify(variants));
     await appendAudit(
@@ -100,6 +149,8 @@ export const prepareCreative = async (
             // outside the segment's plan, which wrote nothing.
             learnedOrder: written.learnedOrder,
             learnedIgnored: written.learnedIgnored,
+            // The moment the library was read as of: the send time, or now when that is past.
+            libraryAtMs,
             variants: variants.map((v) => ({
               id: v.id,
               strategy: v.strategy,
@@ -107,7 +158,7 @@ export const prepareCreative = async (
               generator: v.generator,
               scores: v.scores,
             })),
-            refused: written.refused,
+            refused,
             // Token and cost accounting of the campaign's copy.
             usage: written.usage,
           },
@@ -116,5 +167,5 @@ export const prepareCreative = async (
       options.atMs,
     );
   });
-  return { variants, refused: written.refused };
+  return { variants, refused };
 };

@@ -4,7 +4,7 @@
 import type { Campaign, CreativeVariant } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
-import { prepareCreative } from './creative.js';
+import { expiredAt, prepareCreative } from './creative.js';
 import { scheduleCampaign, type DecideEnv } from './decide/index.js';
 import {
   designKey,
@@ -34,9 +34,11 @@ const controlOf = (
   'treatment';
 
 /**
- * Launches a campaign. With `creative`, variants are written first and each customer gets one
+ * Launches a campaign. With `creative`, variants are written first — from the library as it
+ * will stand at the send time, `creative.writing.atMs` being now — and each customer gets one
  * by hash; with variants or a holdout, the experiment's design is stored, once (launching the
- * same id again keeps the first design and reaches nobody twice).
+ * same id again keeps the first design and its copy, and reaches nobody twice; refused when
+ * that copy cannot go at the new send time).
  */
 export const launchCampaign = async (
   store: Store,
@@ -77,15 +79,33 @@ export const launchCampaign = async (
       'conflict',
       `campaign ${campaign.id} was launched to ${stored.segment ?? 'everyone'} on ${stored.channel}; launch it again the same way, or under a new id`,
     );
+  const kept =
+    creative !== null && launched.design !== null && launched.variants !== null
+      ? (JSON.parse(launched.variants) as CreativeVariant[])
+      : null;
+  // The copy kept cannot be rewritten (its experiment compares those variants): sent after one
+  // of its sources expires, every message of that variant would be blocked.
+  const expired = kept === null ? [] : expiredAt(kept, campaign.sendAtMs);
+  if (expired.length > 0)
+    throw new AppError(
+      'conflict',
+      `campaign ${campaign.id} keeps the copy it was first written with, and it cannot go at the send time (${expired.map((e) => `${e.id}: ${e.reason}`).join('; ')}); launch it under a new id to write from the library as it will stand then`,
+    );
   // Only now is copy written: a relaunch refused above writes, pays for and keeps nothing.
   const written =
     creative === null
       ? null
-      : launched.design !== null && launched.variants !== null
-        ? { variants: JSON.parse(launched.variants) as CreativeVariant[], refused: [] }
+      : kept !== null
+        ? { variants: kept, refused: [] }
         : await prepareCreative(
             store,
-            { id: campaign.id, segment: campaign.segment, channel, query: creative.query },
+            {
+              id: campaign.id,
+              segment: campaign.segment,
+              channel,
+              query: creative.query,
+              sendAtMs: campaign.sendAtMs,
+            },
             creative.writing,
           );
   if (written !== null || holdoutPercent > 0) {

@@ -318,4 +318,22 @@ describe('writeCampaignVariants', () => {
     expect(composed.usable[0]?.id).toMatch(/^high-value-recent-v1-/);
     expect(w.learnedOrder).toEqual(['social-proof']);
   });
+
+  it.skipIf(sharedDataDir === undefined)(
+    "writes nothing from documents that match only the segment's themes, not the query",
+    async () => {
+      const docs = loadScenarioDocuments();
+      const write = (query: string) =>
+        writeCampaignVariants(docs, { segment: null, query, learned: [] }, personalizeOptions(AT));
+      const nothing = await write('doorbuster');
+      expect([nothing.retrieved, nothing.usable]).toEqual([[], []]);
+      // "Automation Workflows" shares the Standard themes ("popular"), not "referral".
+      const referral = await write('referral');
+      expect(referral.retrieved.map((r) => r.id)).toEqual(['DOC011']);
+      for (const v of referral.usable) expect(v.citations).toEqual(['DOC011']);
+      // One of the query's words is enough: the flash sale starts on a Friday.
+      const friday = await write('black friday doorbuster');
+      expect(friday.retrieved.map((r) => r.id)).toEqual(['DOC017']);
+    },
+  );
 });

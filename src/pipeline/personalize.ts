@@ -202,8 +202,12 @@ const TEMPLATE_VERSION = 'composer-1';
  */
 export const defaultMinRelativeScore = 0.1;
 const RETRIEVED_PER_SEGMENT = 3;
-// Generated copy is screened for safety and PII, and its brand and tone scores are judged.
-const screens = defaultGuardrails.filter((g) => g.name === 'content-safety' || g.name === 'brand');
+// Generated copy is screened for safety and PII, its brand and tone scores are judged, and its
+// subject for spam trigger words (each of its messages would wait for a person). The spam
+// guardrail's caps and engagement pass here: the screen's customer has no history.
+const screens = defaultGuardrails.filter(
+  (g) => g.name === 'content-safety' || g.name === 'brand' || g.name === 'spam',
+);
 const quietHours = Value.Default(quietHoursSchema, {}) as never;
 
 /** A variant's copy screened as generated text: moderation and PII (fail closed). */
@@ -305,6 +309,7 @@ const composeFor = (
     count: options.variants,
     maxSubjectLength: options.guardPolicy.maxSubjectLength,
     signature: signatureOf(options),
+    avoidInSubject: options.guardPolicy.spamTriggerWords,
   });
 
 /** Variants for one segment: from the model when one is configured and it answers well. */
@@ -421,13 +426,15 @@ export const personalize = async (
   options: PersonalizeOptions,
   /**
    * Every customer in one segment, addressed with this plan (campaigns): `name` is the segment
-   * the copy is written for (the campaign's own), `learned` the strategies that won for it.
+   * the copy is written for (the campaign's own), `learned` the strategies that won for it,
+   * `mustMatch` the campaign's own query, of which every document retrieved holds a term.
    */
   only?: {
     segment: ScenarioSegment;
     plan: (typeof plans)[ScenarioSegment];
     name?: string;
     learned?: readonly Strategy[];
+    mustMatch?: string;
   },
 ): Promise<PersonalizeResult> => {
   // A folder may hold several versions of a document, as the library does: the version in
@@ -469,6 +476,7 @@ export const personalize = async (
       atMs: options.atMs,
       minScore: 0,
       minRelativeScore: options.minRelativeScore ?? defaultMinRelativeScore,
+      ...(only?.mustMatch === undefined ? {} : { mustMatch: only.mustMatch }),
       topK: RETRIEVED_PER_SEGMENT,
     });
     const base = {
@@ -507,6 +515,7 @@ export const personalize = async (
       // The guard's limits the copy is written within.
       options.guardPolicy.maxSubjectLength,
       signatureOf(options),
+      options.guardPolicy.spamTriggerWords,
     ]);
     const cached = options.cache?.get(key);
     const written = cached ?? (await generate(brief, retrieved, options));
@@ -620,9 +629,10 @@ export interface CampaignCreative {
 
 /**
  * Variants for a campaign to one segment: retrieval for the segment's audience (and the
- * campaign's own query, when given), the segment's strategies — the ones that won before
- * first, when a finished test left learnings — then the same grounding, screen and scores as
- * `personalize`. Only variants that are grounded and pass the screen outright are usable.
+ * campaign's own query, when given: only documents holding one of its terms — none, and nothing
+ * is written), the segment's strategies — the ones that won before first, when a finished test
+ * left learnings — then the same grounding, screen and scores as `personalize`. Only variants
+ * that are grounded and pass the screen outright are usable.
  *
  * The copy is written in the plan's own order, so each strategy stays on its document whatever
  * was learned (a learned order would move the control onto another document, whose copy may
@@ -656,10 +666,14 @@ export const writeCampaignVariants = async (
     { ...options, cache: new Map() },
     {
       segment,
+      // The segment's themes rank the documents; the campaign's query decides which may be
+      // retrieved: one matching the themes alone (its query's words in none of its fields) is
+      // about something else, and copy written from it would answer a question nobody asked.
       plan: {
         ...plan,
         query: request.query === null ? plan.query : `${request.query} ${plan.query}`,
       },
+      ...(request.query === null ? {} : { mustMatch: request.query }),
       // The writer is told the campaign's own segment, and what won for it before.
       name: request.segment ?? segment,
       learned: learnedOrder,

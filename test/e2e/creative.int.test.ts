@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { readContentDir } from '../../src/cli/commands/content.js';
-import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
+import type { ContentDocument } from '../../src/pipeline/content/index.js';
+import { aDocument } from '../../src/pipeline/content/test-builders.js';
 import { prepareCreative } from '../../src/pipeline/creative.js';
 import { promoteDueWinners, promoteWinner } from '../../src/pipeline/experiment-results.js';
 import { writeCampaignVariants } from '../../src/pipeline/personalize.js';
@@ -57,10 +59,32 @@ for (const factory of storeFactories)
           template: 'upsell',
           channels: ['email'],
           incentive: { percent: 10, validHours: 48 },
-          creative: { query: 'features' },
+          creative: { query: 'collaboration tools' },
         });
         expect(refused.statusCode).toBe(400);
         expect(refused.body).toContain('not allowed together with creative');
+      });
+
+      it('refuses a campaign whose query no document of the library matches', async () => {
+        await ingest('identify', { userId: 'q1', traits: { email: 'q1@example.com' } });
+        const refused = await admin('POST', '/v1/campaigns', {
+          id: 'doorbusters',
+          template: 'upsell',
+          channels: ['email'],
+          creative: { query: 'doorbuster' },
+        });
+        // Before, the segment's themes retrieved "Automation Workflows" and others, and the
+        // campaign went out with copy about them.
+        expect(refused.statusCode).toBe(409);
+        expect(refused.json()).toMatchObject({
+          error: {
+            message: expect.stringContaining(
+              'nothing in the library matches the query "doorbuster"',
+            ) as unknown,
+          },
+        });
+        const work = await admin('GET', '/v1/customers/q1/work');
+        expect(work.json<{ work: unknown[] }>().work).toEqual([]);
       });
 
       it('refuses a send time the calendar does not have, naming it', async () => {
@@ -89,7 +113,7 @@ for (const factory of storeFactories)
           id: 'autumn',
           template: 'upsell',
           channels: ['email'],
-          creative: { query: 'features' },
+          creative: { query: 'collaboration tools' },
         });
         expect(created.statusCode).toBe(202);
         const body = created.json<{
@@ -180,7 +204,7 @@ for (const factory of storeFactories)
           id: 'winter',
           template: 'upsell',
           channels: ['email'],
-          creative: { query: 'features' },
+          creative: { query: 'integrations' },
         });
         const variants = created.json<{ variants: { id: string; strategy: string }[] }>().variants;
         expect(variants[0]?.strategy).toBe('control');
@@ -241,7 +265,7 @@ for (const factory of storeFactories)
           id: 'winter',
           template: 'upsell',
           channels: ['email'],
-          creative: { query: 'features' },
+          creative: { query: 'integrations' },
         });
         expect(again.json<{ variants: { id: string }[] }>().variants.map((v) => v.id)).toEqual(
           variants.map((v) => v.id),
@@ -255,7 +279,13 @@ for (const factory of storeFactories)
         // The next campaign to the same segment and channel starts from the winner.
         const next = await prepareCreative(
           herald.services.store,
-          { id: 'spring', segment: null, channel: 'email', query: null },
+          {
+            id: 'spring',
+            segment: null,
+            channel: 'email',
+            query: null,
+            sendAtMs: clock.nowMs(),
+          },
           herald.services.writing(clock.nowMs()),
         );
         expect(next.variants[0]?.strategy).toBe(challenger?.strategy);
@@ -277,7 +307,7 @@ for (const factory of storeFactories)
               creative: { query },
             })
           ).json<Created>().variants;
-        const a = await launch('camp-a', 'features');
+        const a = await launch('camp-a', 'collaboration tools');
         await herald.services.worker.runDue();
         clock.set(T0 + 3 * DAY_MS);
         const b = await launch('camp-b', 'password account security support');
@@ -321,7 +351,7 @@ for (const factory of storeFactories)
               creative: { query },
             })
           ).json<{ variants: { id: string; citations: string[] }[] }>().variants;
-        const later = await launch('later', 'features', T0 + 2 * DAY_MS);
+        const later = await launch('later', 'collaboration tools', T0 + 2 * DAY_MS);
         // An hour apart: two campaigns due at once for a customer are arbitrated to one.
         const steady = await launch(
           'steady',
@@ -407,7 +437,7 @@ for (const factory of storeFactories)
           id: 'queued-then-replaced',
           template: 'upsell',
           channels: ['email'],
-          creative: { query: 'features' },
+          creative: { query: 'collaboration tools' },
         });
         const cited = created
           .json<{ variants: { citations: string[] }[] }>()
@@ -444,7 +474,7 @@ for (const factory of storeFactories)
         const store = herald.services.store;
         const first = await prepareCreative(
           store,
-          { id: 'c1', segment: null, channel: 'email', query: null },
+          { id: 'c1', segment: null, channel: 'email', query: null, sendAtMs: T0 },
           herald.services.writing(T0),
         );
         expect(first.variants[0]?.strategy).toBe('control');
@@ -452,6 +482,131 @@ for (const factory of storeFactories)
         await expect(promoteWinner(store, 'c1', T0)).rejects.toThrow(/no experiment c1/);
         const refused = await admin('GET', '/v1/campaigns/none/results');
         expect(refused.statusCode).toBe(404);
+      });
+    },
+  );
+
+// Monday 2 March 2026: the spring sale's copy is approved until Wednesday, the summer sale's
+// from Thursday.
+const MONDAY = Date.UTC(2026, 2, 2, 12);
+const FRIDAY = '2026-03-06T12:00:00.000Z';
+const saleOf = (
+  id: string,
+  season: string,
+  dates: { approvedAt: string; expiresAt: string | null },
+) =>
+  aDocument({
+    id,
+    title: `${season} Sale Preview`,
+    audience: ['Standard'],
+    keywords: ['sale', season.toLowerCase()],
+    body: `Our ${season} Sale brings new features to every plan. Shop the sale this week.`,
+    ...dates,
+  });
+const spring = saleOf('SPRING', 'Spring', {
+  approvedAt: '2026-02-20T00:00:00Z',
+  expiresAt: '2026-03-04T00:00:00Z',
+});
+const summer = saleOf('SUMMER', 'Summer', { approvedAt: '2026-03-05T00:00:00Z', expiresAt: null });
+
+for (const factory of storeFactories)
+  describe.skipIf(!factory.available)(
+    `creative campaigns written for their send time (${factory.name})`,
+    () => {
+      let herald: TestHerald;
+      let clock: VirtualClock;
+      const stock = async (...docs: ContentDocument[]) => {
+        for (const doc of docs)
+          await herald.services.store.saveDocument({
+            id: doc.id,
+            version: doc.version,
+            hash: createHash('sha256').update(JSON.stringify(doc)).digest('hex'),
+            document: doc,
+            importedAtMs: MONDAY - DAY_MS,
+          });
+      };
+      beforeEach(async () => {
+        clock = createVirtualClock(MONDAY);
+        herald = await startHerald(factory, { clock });
+        await ingestCall(herald, clock, 'identify', {
+          userId: 'c1',
+          traits: { email: 'c1@example.com', firstName: 'Ann' },
+        });
+      });
+      afterEach(async () => {
+        await herald.close();
+      });
+      type Launched = { variants: { citations: string[]; validUntil: string | null }[] };
+      const launch = (id: string, sendAt?: string) =>
+        adminCall(herald, 'POST', '/v1/campaigns', {
+          id,
+          template: 'upsell',
+          channels: ['email'],
+          ...(sendAt === undefined ? {} : { sendAt }),
+          creative: { query: 'sale' },
+        });
+      const messageOf = async (campaignId: string) =>
+        (await adminCall(herald, 'GET', '/v1/messages?limit=50'))
+          .json<{ messages: { campaignId: string; status: string; reasonCode: string | null }[] }>()
+          .messages.filter((m) => m.campaignId === campaignId)
+          .map((m) => [m.status, m.reasonCode]);
+
+      it('writes a later send from the library as it will stand then, and sends it', async () => {
+        await stock(spring, summer);
+        // Launched on Monday for Friday: the spring sale has ended by then (before, every
+        // variant cited it and the message was blocked, content_withdrawn), the summer one is on.
+        const friday = await launch('friday', FRIDAY);
+        expect(friday.statusCode).toBe(202);
+        expect(friday.json<Launched>().variants.map((v) => [v.citations, v.validUntil])).toEqual(
+          Array.from({ length: 3 }, () => [['SUMMER'], null]),
+        );
+        clock.set(Date.parse(FRIDAY) + MINUTE_MS);
+        await herald.services.worker.runDue();
+        expect(await messageOf('friday')).toEqual([['queued', null]]);
+      });
+
+      it('refuses a later send when nothing in force then matches its query', async () => {
+        await stock(spring);
+        const refusals = async () => {
+          const refused = await launch('friday', FRIDAY);
+          expect(refused.statusCode).toBe(409);
+          return refused.json<{ error: { message: string } }>().error.message;
+        };
+        expect(await refusals()).toBe(
+          `the content library has no document in force at ${FRIDAY}, when the campaign is sent: import approved ones with \`herald content import DIR\``,
+        );
+        await stock(
+          aDocument({
+            id: 'GUIDE',
+            audience: ['All'],
+            title: 'Getting Started Guide',
+            body: 'Welcome aboard.',
+          }),
+        );
+        expect(await refusals()).toBe(
+          `nothing in the library matches the query "sale": no document for the Standard audience in force at ${FRIDAY}, when the campaign is sent, holds any of its words`,
+        );
+        const work = await adminCall(herald, 'GET', '/v1/customers/c1/work');
+        expect(work.json<{ work: unknown[] }>().work).toEqual([]);
+      });
+
+      it('refuses to launch again for a time its kept copy has expired by', async () => {
+        await stock(spring, summer);
+        // Sent now, the copy is the spring sale's, until it ends.
+        const first = await launch('spring');
+        expect(first.json<Launched>().variants.map((v) => [v.citations, v.validUntil])).toEqual(
+          Array.from({ length: 3 }, () => [['SPRING'], '2026-03-04T00:00:00.000Z']),
+        );
+        // Launched again, a campaign keeps the variants its experiment compares: they cannot
+        // go on Thursday (before, the launch was accepted and every message blocked).
+        const again = await launch('spring', '2026-03-05T09:00:00.000Z');
+        expect(again.statusCode).toBe(409);
+        expect(again.json<{ error: { message: string } }>().error.message).toContain(
+          'cites a document that expires 2026-03-04T00:00:00.000Z, at or before the send time 2026-03-05T09:00:00.000Z); launch it under a new id',
+        );
+        const sooner = await launch('spring', '2026-03-03T09:00:00.000Z');
+        expect(sooner.statusCode).toBe(202);
+        expect(sooner.json<Launched>().variants).toEqual(first.json<Launched>().variants);
       });
     },
   );

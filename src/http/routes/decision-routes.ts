@@ -207,7 +207,9 @@ export const registerDecisionRoutes = (
       // Read as every date the API takes: a time the calendar does not have (`23:59:60`), or a
       // year past 9999, is a 400 naming the field, not a campaign scheduled at NaN.
       const sendAtMs = b.sendAt === undefined ? nowMs : parseDateInput(b.sendAt, 'sendAt');
-      // Creative: variants written from the approved library now, one per customer by hash.
+      // Creative: variants written now, from the approved library as it will stand at the send
+      // time (a Friday send launched on Monday cites what is in force on Friday), one per
+      // customer by hash.
       const launched = await launchCampaign(
         store,
         services.decide,

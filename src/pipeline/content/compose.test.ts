@@ -73,6 +73,24 @@ describe('composeVariants', () => {
     }
   });
 
+  it('writes a title holding a spam trigger into its subjects without it', () => {
+    const doc = aDocument({ title: 'Limited Time Upgrade Offer' });
+    const avoidInSubject = ['Limited time', 'Act now'];
+    for (const tone of tones)
+      for (const variant of compose({
+        tone,
+        strategies: [...strategies],
+        count: 5,
+        retrieved: [retrievedOf(doc)],
+        avoidInSubject,
+      })) {
+        expect(variant.subject.toLowerCase(), variant.subject).not.toContain('limited time');
+        expect(variant.subject).toContain('Upgrade Offer');
+      }
+    // Told nothing to avoid, the title stays whole.
+    expect(compose({ retrieved: [retrievedOf(doc)] })[0]?.subject).toContain('Limited Time');
+  });
+
   it('writes count variants, one strategy each in turn, labelled as the offline composer', () => {
     const variants = compose({ count: 4 });
     expect(variants.map((v) => v.strategy)).toEqual(['control', 'curiosity', 'benefit', 'control']);

@@ -45,6 +45,11 @@ export interface ComposeInput {
    * absent or empty, the sign-off is "— The <brand> team".
    */
   signature?: string;
+  /**
+   * Phrases a subject must not hold (the guard policy's `spamTriggerWords`, which send every
+   * message with one to review): a title holding one is written without it.
+   */
+  avoidInSubject?: readonly string[];
 }
 
 export type ComposeError =
@@ -123,6 +128,18 @@ const shorten = (text: string, maxLength: number): string => {
   return `${atWord.replace(/[\s,;:.!?–—-]+$/, '')}…`;
 };
 
+/** `text` without the phrases to avoid (any case), its spaces closed up. */
+const without = (text: string, avoid: readonly string[]): string => {
+  let out = text;
+  for (const phrase of avoid)
+    if (phrase.trim() !== '')
+      out = out.replace(
+        new RegExp(phrase.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'),
+        ' ',
+      );
+  return out.replace(/\s+/g, ' ').replace(/^[\s,;:.!?–—-]+|[\s,;:–—-]+$/g, '');
+};
+
 const subjectFor = (
   strategy: Strategy,
   round: number,
@@ -130,15 +147,24 @@ const subjectFor = (
   title: string,
   incentive: Incentive | null,
   maxLength: number,
+  avoid: readonly string[],
 ): string => {
+  // A title holding a spam trigger ("Limited Time Upgrade Offer") is written without it: every
+  // message of a subject that holds one would wait for a person.
+  const lower = title.toLowerCase();
+  const named = without(title, avoid);
+  const plain =
+    avoid.some((p) => p.trim() !== '' && lower.includes(p.trim().toLowerCase())) && named !== ''
+      ? named
+      : title;
   const templates = subjects[strategy];
   const template = templates[round % templates.length] ?? templates[0] ?? ((t: string) => t);
-  const core = template(title);
+  const core = template(plain);
   const prefix = voices[tone].subjectPrefix;
   const offer = incentive === null ? '' : ` (${incentive.percent}% off)`;
-  const candidates = [`${prefix}${core}${offer}`, `${core}${offer}`, core, title];
+  const candidates = [`${prefix}${core}${offer}`, `${core}${offer}`, core, plain];
   // Counted in code points, as the brand guardrail counts a subject.
-  return candidates.find((c) => Array.from(c).length <= maxLength) ?? shorten(title, maxLength);
+  return candidates.find((c) => Array.from(c).length <= maxLength) ?? shorten(plain, maxLength);
 };
 
 const factFor = (strategy: Strategy, retrieved: RetrievedContent): string => {
@@ -191,7 +217,15 @@ export const composeVariants = (input: ComposeInput): Result<Variant[], ComposeE
       id: `${slug(input.segment)}-v${i + 1}-${strategy}-${tone}`,
       strategy,
       tone,
-      subject: subjectFor(strategy, round, tone, title, incentive, maxLength),
+      subject: subjectFor(
+        strategy,
+        round,
+        tone,
+        title,
+        incentive,
+        maxLength,
+        input.avoidInSubject ?? [],
+      ),
       preheader: shorten(source.snippet, maxPreheaderLength),
       body,
       cta: incentive === null ? voice.cta : voice.offerCta,

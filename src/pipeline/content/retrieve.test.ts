@@ -98,6 +98,22 @@ describe('search', () => {
     expect(forNew).toHaveLength(1);
   });
 
+  it('keeps only documents holding a term of mustMatch, however well the rest match', () => {
+    // D1 and D2 match the themes ("premium analytics") only; D3 also says "referral".
+    const themed = search(index, 'referral premium analytics', base).map((r) => r.doc.id);
+    expect(themed).toEqual(expect.arrayContaining(['D1', 'D2', 'D3']));
+    const asked = { ...base, mustMatch: 'referral' };
+    expect(search(index, 'referral premium analytics', asked).map((r) => r.doc.id)).toEqual(['D3']);
+    // The share of the best match reads against the documents kept: D1 scores above D3.
+    expect(
+      search(index, 'referral premium analytics', { ...asked, minRelativeScore: 0.99 }).map(
+        (r) => r.doc.id,
+      ),
+    ).toEqual(['D3']);
+    for (const mustMatch of ['doorbuster', 'the and of'])
+      expect(search(index, 'premium analytics', { ...base, mustMatch })).toEqual([]);
+  });
+
   it('picks the sentence sharing the most query terms as snippet', () => {
     const [first] = search(index, 'premium analytics dashboard', base);
     expect(first?.snippet).toBe('The premium analytics dashboard shows live data.');
@@ -143,6 +159,23 @@ describe.skipIf(sharedDataDir === undefined)('search over the scenario content',
     });
     expect(first?.doc.id).toBe('DOC001');
     expect(first?.snippet).toMatch(/Premium Widget/);
+  });
+
+  it('keeps a document off a campaign query none of whose words it holds', () => {
+    const themes = 'features value popular new';
+    const found = (query: string) =>
+      search(index, `${query} ${themes}`, {
+        ...base,
+        audience: 'Standard',
+        minRelativeScore: 0.1,
+        mustMatch: query,
+        topK: 3,
+      }).map((r) => r.doc.id);
+    // "Automation Workflows" (DOC013) matched the segment's themes only.
+    expect(found('referral')).toEqual(['DOC011']);
+    // "Flash Sale Weekend Special" starts on a Friday: one of the query's words is enough.
+    expect(found('black friday doorbuster')).toEqual(['DOC017']);
+    expect(found('doorbuster')).toEqual([]);
   });
 
   it('serves every customer only documents for their audience or for All', () => {

@@ -22,6 +22,12 @@ export interface SearchOptions {
    * have no fixed scale, so how relevant a match is reads against the best one. Absent: 0.
    */
   minRelativeScore?: number;
+  /**
+   * A text of which every result must hold at least one term (in its title, keywords or body):
+   * a campaign's own query, searched together with its segment's themes, so that a document
+   * matching the themes alone is not retrieved for it. Absent: any match counts.
+   */
+  mustMatch?: string;
   topK: number;
 }
 
@@ -82,9 +88,10 @@ const audienceMatches = (doc: ContentDocument, audience: string | undefined): bo
 };
 
 /**
- * The `topK` documents matching `query` with a score of at least `minScore` and at least
- * `minRelativeScore` × the best one's, restricted to the audience, category and validity asked
- * for, best first (ties broken by id), each with a snippet.
+ * The `topK` documents matching `query` (and at least one term of `mustMatch`, when given) with
+ * a score of at least `minScore` and at least `minRelativeScore` × the best one's, restricted to
+ * the audience, category and validity asked for, best first (ties broken by id), each with a
+ * snippet.
  */
 export const search = (
   index: ContentIndex,
@@ -94,6 +101,7 @@ export const search = (
   const queryTerms = new Set(toTerms(query));
   if (queryTerms.size === 0 || options.topK <= 0) return [];
   const category = options.category?.toLowerCase();
+  const required = options.mustMatch === undefined ? null : new Set(toTerms(options.mustMatch));
   const hits = index.engine.search([...queryTerms].join(' '), {
     filter: (hit) => {
       const doc = index.byId.get(String(hit.id));
@@ -109,6 +117,8 @@ export const search = (
   for (const hit of hits) {
     const doc = index.byId.get(String(hit.id));
     if (doc === undefined || hit.score < options.minScore) continue;
+    // Exact terms only (no prefix, no fuzziness): the query terms matched are the words found.
+    if (required !== null && !hit.queryTerms.some((term) => required.has(term))) continue;
     results.push({ doc, score: hit.score, snippet: bestSentence(doc.body, queryTerms) });
   }
   results.sort(
