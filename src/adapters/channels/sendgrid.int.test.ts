@@ -81,7 +81,7 @@ const start = async (answer: RespondFn = respond) => {
   const adapter = createSendGridAdapter({
     apiKey: 'SG.test-key',
     baseUrl: fake.baseUrl,
-    timeoutMs: 200,
+    timeoutMs: 1000,
     messageIdDomain: 'shop.example',
   });
   return { fake, adapter };

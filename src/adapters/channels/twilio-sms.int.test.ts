@@ -76,7 +76,7 @@ const start = async (
     accountSid,
     authToken,
     baseUrl: fake.baseUrl,
-    timeoutMs: 200,
+    timeoutMs: 1000,
     ...options,
   });
   return { fake, adapter };

@@ -84,7 +84,7 @@ const start = async (answer: RespondFn = respond) => {
     accessToken: 'EAAG-test-token',
     phoneNumberId: '106540352242922',
     baseUrl: fake.baseUrl,
-    timeoutMs: 200,
+    timeoutMs: 1000,
   });
   return { fake, adapter };
 };
