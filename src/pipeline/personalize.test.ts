@@ -192,6 +192,29 @@ const friendly = {
   citations: ['DOC910'],
 };
 
+describe('the screen of written copy and the spam guardrail', () => {
+  const write = (guardPolicy: GuardPolicy) =>
+    writeCampaignVariants(
+      library,
+      { segment: 'High-Value Recent', query: null, learned: [] },
+      personalizeOptions(AT, { guardPolicy }),
+    );
+
+  it("reads a subject's trigger words, not a customer's caps or engagement", async () => {
+    const base = policyWith({});
+    // An SMS-only shop: no marketing email at all. Copy is still copy.
+    const noEmail = await write({ ...base, frequencyCaps: { ...base.frequencyCaps, email: 0 } });
+    expect(noEmail.usable.length).toBeGreaterThan(0);
+    expect(noEmail.usable.length).toBe((await write(base)).usable.length);
+    // A subject with a trigger word fails it (each of its messages would wait for a person).
+    // ("Get more from …": the composer's own words for the benefit strategy.)
+    const triggered = await write({ ...base, spamTriggerWords: ['get more'] });
+    expect(triggered.refused).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('spam_trigger_words') as unknown }),
+    ]);
+  });
+});
+
 describe("personalize: the guard policy's subject length and signature", () => {
   it('writes, asks for and scores subjects within the configured length, not 60', async () => {
     const { model, requests } = recordingModel(() => friendly);

@@ -27,8 +27,10 @@ import {
 import {
   defaultGuardrails,
   moderate,
+  pass,
   runGuardrails,
   type GuardPolicy,
+  type Guardrail,
   type ModerationOutcome,
   type Verdict,
 } from './guard/index.js';
@@ -202,11 +204,29 @@ const TEMPLATE_VERSION = 'composer-1';
  */
 export const defaultMinRelativeScore = 0.1;
 const RETRIEVED_PER_SEGMENT = 3;
+/**
+ * The spam guardrail's reading of the subject alone: its trigger words send each message to a
+ * person. Its caps and engagement are a customer's, not copy's (a cap of 0 on the screen's
+ * channel would refuse every variant): they are left to each message's own judgement.
+ */
+const triggerWordsOnly = (spam: Guardrail): Guardrail => ({
+  name: spam.name,
+  check(message, context, policy) {
+    const found = spam
+      .check(message, context, policy)
+      .filter((v) => v.code === 'spam_trigger_words');
+    return found.length > 0 ? found : [pass(spam.name, 'no spam trigger words in the subject')];
+  },
+});
+
 // Generated copy is screened for safety and PII, its brand and tone scores are judged, and its
-// subject for spam trigger words (each of its messages would wait for a person). The spam
-// guardrail's caps and engagement pass here: the screen's customer has no history.
-const screens = defaultGuardrails.filter(
-  (g) => g.name === 'content-safety' || g.name === 'brand' || g.name === 'spam',
+// subject read for spam trigger words (each of its messages would wait for a person).
+const screens = defaultGuardrails.flatMap((g) =>
+  g.name === 'content-safety' || g.name === 'brand'
+    ? [g]
+    : g.name === 'spam'
+      ? [triggerWordsOnly(g)]
+      : [],
 );
 const quietHours = Value.Default(quietHoursSchema, {}) as never;
 

@@ -89,6 +89,14 @@ describe('composeVariants', () => {
       }
     // Told nothing to avoid, the title stays whole.
     expect(compose({ retrieved: [retrievedOf(doc)] })[0]?.subject).toContain('Limited Time');
+    // A trigger inside a longer word is left: cutting it would garble the word.
+    for (const title of ['Contact Now for Premium Support', 'Urgently Needed Upgrades']) {
+      const [variant] = compose({
+        retrieved: [retrievedOf(aDocument({ title }))],
+        avoidInSubject: ['act now', 'urgent'],
+      });
+      expect(variant?.subject).toContain(title);
+    }
   });
 
   it('writes count variants, one strategy each in turn, labelled as the offline composer', () => {

@@ -128,16 +128,23 @@ const shorten = (text: string, maxLength: number): string => {
   return `${atWord.replace(/[\s,;:.!?–—-]+$/, '')}…`;
 };
 
-/** `text` without the phrases to avoid (any case), its spaces closed up. */
-const without = (text: string, avoid: readonly string[]): string => {
+/** A phrase as whole words (not inside a longer word: "act now" is not in "Contact Now"), any case. */
+const wholeWords = (phrase: string): RegExp =>
+  new RegExp(
+    `(?<![\\p{L}\\p{N}])${phrase.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`,
+    'giu',
+  );
+
+/**
+ * `text` without the phrases to avoid that stand in it as whole words, its spaces closed up;
+ * null when none does (one only inside a word is left: cutting it would garble the word).
+ */
+const without = (text: string, avoid: readonly string[]): string | null => {
   let out = text;
-  for (const phrase of avoid)
-    if (phrase.trim() !== '')
-      out = out.replace(
-        new RegExp(phrase.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'),
-        ' ',
-      );
-  return out.replace(/\s+/g, ' ').replace(/^[\s,;:.!?–—-]+|[\s,;:–—-]+$/g, '');
+  for (const phrase of avoid) if (phrase.trim() !== '') out = out.replace(wholeWords(phrase), ' ');
+  if (out === text) return null;
+  out = out.replace(/\s+/g, ' ').replace(/^[\s,;:.!?–—-]+|[\s,;:–—-]+$/g, '');
+  return out === '' ? null : out;
 };
 
 const subjectFor = (
@@ -151,12 +158,7 @@ const subjectFor = (
 ): string => {
   // A title holding a spam trigger ("Limited Time Upgrade Offer") is written without it: every
   // message of a subject that holds one would wait for a person.
-  const lower = title.toLowerCase();
-  const named = without(title, avoid);
-  const plain =
-    avoid.some((p) => p.trim() !== '' && lower.includes(p.trim().toLowerCase())) && named !== ''
-      ? named
-      : title;
+  const plain = without(title, avoid) ?? title;
   const templates = subjects[strategy];
   const template = templates[round % templates.length] ?? templates[0] ?? ((t: string) => t);
   const core = template(plain);
