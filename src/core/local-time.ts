@@ -64,29 +64,45 @@ export const localHour = (atMs: number, timezone: string): number =>
   Math.floor(localMinuteOfDay(atMs, timezone) / 60);
 
 const dateFormatters = new Map<string, Intl.DateTimeFormat | null>();
+// The zone's signed offset (ms) per zone and UTC quarter hour, as `offsets` keeps its minute of
+// the day: reading a date or a wall clock with `formatToParts` costs microseconds, and a sweep
+// or a round reads one for every customer.
+const signedOffsets = new Map<string, number>();
 
 /** The local wall clock at `atMs` in `timezone`, as the epoch ms of that clock read as UTC. */
 const wallClockMs = (atMs: number, timezone: string): number => {
-  const f = cachedFormatter(dateFormatters, timezone, {
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
-  if (f === null) return atMs;
-  const part: Record<string, number> = {};
-  for (const p of f.formatToParts(atMs)) if (p.type !== 'literal') part[p.type] = Number(p.value);
-  const utc = Date.UTC(
-    part['year'] ?? 1970,
-    (part['month'] ?? 1) - 1,
-    part['day'] ?? 1,
-    (part['hour'] ?? 0) % 24,
-    part['minute'] ?? 0,
-    part['second'] ?? 0,
-  );
-  return utc + (atMs % 1000);
+  const slot = Math.floor(atMs / SLOT_MS);
+  const key = `${timezone}\u0001${String(slot)}`;
+  let offset = signedOffsets.get(key);
+  if (offset === undefined) {
+    const f = cachedFormatter(dateFormatters, timezone, {
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    if (f === null) offset = 0;
+    else {
+      const startMs = slot * SLOT_MS;
+      const part: Record<string, number> = {};
+      for (const p of f.formatToParts(startMs))
+        if (p.type !== 'literal') part[p.type] = Number(p.value);
+      const wall = Date.UTC(
+        part['year'] ?? 1970,
+        (part['month'] ?? 1) - 1,
+        part['day'] ?? 1,
+        (part['hour'] ?? 0) % 24,
+        part['minute'] ?? 0,
+        part['second'] ?? 0,
+      );
+      offset = wall - startMs;
+    }
+    if (signedOffsets.size > 100_000) signedOffsets.clear();
+    signedOffsets.set(key, offset);
+  }
+  return atMs + offset;
 };
 
 /** The local calendar date (`YYYY-MM-DD`) at `atMs` in an IANA time zone; UTC for an unknown zone. */

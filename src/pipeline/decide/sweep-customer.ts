@@ -58,17 +58,45 @@ const monthDayOf = (
     ? birthdayMonthDay(state.traits['birthday'])
     : (signupDate(state, timezone)?.slice(5) ?? null);
 
+/** The dates a sweep of `days` looks at, and the month-days that fall on one of them. */
+interface SweptDates {
+  dates: string[];
+  monthDays: Set<string>;
+}
+
 /**
- * Whether a signup's UTC date, or a day either side of it (where a time zone may put it), is
- * the month-day of one of `dates`.
+ * The local dates whose days may open in the spans of the sweep days (`dayIndexes`, UTC days
+ * since the epoch): from two days before the first to three after the last, at the most
+ * (offsets from UTC-12 to UTC+14, a sweep and quiet hours at any hour). The same for every
+ * customer of a sweep: the last one is kept.
  */
-const isNearSignup = (atMs: number | null, dates: readonly string[]): boolean => {
+let lastSwept: { key: string; swept: SweptDates } | null = null;
+const sweptDatesOf = (dayIndexes: readonly number[]): SweptDates => {
+  const key = dayIndexes.join(',');
+  if (lastSwept?.key === key) return lastSwept.swept;
+  const first = new Date((Math.min(...dayIndexes) - 2) * DAY_MS).toISOString().slice(0, 10);
+  const span = Math.max(...dayIndexes) - Math.min(...dayIndexes) + 6;
+  const dates = Array.from({ length: span }, (_, i) => addDays(first, i));
+  const monthDays = new Set<string>();
+  for (const date of dates) {
+    monthDays.add(date.slice(5));
+    if (fallsOn('02-29', date)) monthDays.add('02-29');
+  }
+  lastSwept = { key, swept: { dates, monthDays } };
+  return lastSwept.swept;
+};
+
+/**
+ * Whether a signup's UTC date, or a day either side of it (where a time zone may put it), is a
+ * month-day of the dates swept.
+ */
+const isNearSignup = (atMs: number | null, monthDays: ReadonlySet<string>): boolean => {
   if (atMs === null) return false;
   for (const k of [-1, 0, 1]) {
     const at = new Date(atMs + k * DAY_MS);
     if (Number.isNaN(at.getTime())) continue;
-    const md = at.toISOString().slice(5, 10);
-    if (dates.some((date) => fallsOn(md, date))) return true;
+    const md = `${String(at.getUTCMonth() + 1).padStart(2, '0')}-${String(at.getUTCDate()).padStart(2, '0')}`;
+    if (monthDays.has(md)) return true;
   }
   return false;
 };
@@ -129,18 +157,24 @@ const celebrations = (
 ): WorkDraft[] => {
   const work: WorkDraft[] = [];
   if (days.length === 0) return work;
-  const timezone = resolveTimezone(state.location, policy.quietHours).timezone;
   const sweepDays = days.map((d) => Math.floor(d / DAY_MS));
+  const { dates, monthDays } = sweptDatesOf(sweepDays);
+  // Most customers have neither day near the days swept: nothing more to read of them.
+  const birthday = birthdayMonthDay(state.traits['birthday']);
+  const nearBirthday = birthday !== null && monthDays.has(birthday);
+  // An anniversary comes a year after the signup at the soonest (300 days: any time zone).
+  const signedUpAtMs = state.signedUpAtMs;
+  const nearSignup =
+    signedUpAtMs !== null &&
+    signedUpAtMs <= Math.max(...days) - 300 * DAY_MS &&
+    isNearSignup(signedUpAtMs, monthDays);
+  if (!nearBirthday && !nearSignup) return work;
+  const timezone = resolveTimezone(state.location, policy.quietHours).timezone;
   const opening = sweepDays.map((d) => d * DAY_MS + policy.sweepHourUtc * HOUR_MS);
   const swept = (atMs: number) => opening.some((from) => atMs >= from && atMs < from + DAY_MS);
-  // Local days opening in a sweep day's span lie from two days before it to three after, at
-  // the most: offsets from UTC-12 to UTC+14, a sweep and quiet hours at any hour.
-  const first = new Date((Math.min(...sweepDays) - 2) * DAY_MS).toISOString().slice(0, 10);
-  const span = Math.max(...sweepDays) - Math.min(...sweepDays) + 6;
-  const dates = Array.from({ length: span }, (_, i) => addDays(first, i));
   for (const kind of ['birthday', 'anniversary'] as const) {
     // Reading the signup's date in a time zone costs microseconds: only near the days swept.
-    if (kind === 'anniversary' && !isNearSignup(state.signedUpAtMs, dates)) continue;
+    if (kind === 'birthday' ? !nearBirthday : !nearSignup) continue;
     const md = monthDayOf(kind, state, timezone);
     if (md === null) continue;
     for (const date of dates) {
