@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditKey } from '../../core/audit.js';
-import { AppError } from '../../core/errors.js';
 import { appendAudit, type AuditAppender } from './append-audit.js';
 import {
   chainEntries,
@@ -9,7 +8,7 @@ import {
   verifyChainEnd,
   type AuditEntry,
 } from './audit-chain.js';
-import { KEY, OTHER_KEY, someReviews, t0 } from './test-builders.js';
+import { KEY, OTHER_KEY, refusal, someReviews, t0 } from './test-builders.js';
 
 const notes = someReviews;
 
@@ -32,15 +31,6 @@ const sealedLog = (key: AuditKey) =>
     notes(3).map((n) => ({ atMs: n.atMs, kind: n.kind, subject: null, data: n.data })),
     key,
   );
-
-const refusal = async (work: Promise<unknown>): Promise<AppError> => {
-  const error: unknown = await work.then(
-    () => null,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
-  return error;
-};
 
 describe('appending to the audit log', () => {
   it('seals the entries it appends after sealed ones with the same key', async () => {

@@ -1,27 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeFactories, type StoreFactory } from '../../../test/support/stores.js';
 import type { AuditKey } from '../../core/audit.js';
-import { AppError } from '../../core/errors.js';
 import type { Store } from '../../ports/store.js';
 import { appendAudit, type AuditNote } from './append-audit.js';
 import { GENESIS_HASH, hashEntry, isSealed, UNSEALED_HEAD_REASON } from './audit-chain.js';
 import { verifyAuditLog } from './verify-audit.js';
-import { KEY, OTHER_KEY, someReviews, t0 } from './test-builders.js';
+import { KEY, OTHER_KEY, refusal, someReviews, t0 } from './test-builders.js';
 
 const reviews = someReviews;
 
 /** One transaction per note, as separate actions append them. */
 const appendEach = async (store: Store, notes: readonly AuditNote[]) => {
   for (const note of notes) await store.transaction((tx) => appendAudit(tx, [note], note.atMs));
-};
-
-const refusal = async (work: Promise<unknown>): Promise<AppError> => {
-  const error: unknown = await work.then(
-    () => null,
-    (thrown: unknown) => thrown,
-  );
-  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
-  return error;
 };
 
 describe.each(storeFactories.filter((f) => f.available))('the audit key ($name)', (factory) => {

@@ -1,4 +1,5 @@
 import { toAuditKey } from '../../core/audit.js';
+import { AppError } from '../../core/errors.js';
 import type { AuditNote } from './append-audit.js';
 
 export const t0 = Date.UTC(2026, 5, 3, 12);
@@ -14,3 +15,13 @@ export const someReviews = (count: number, from = 0): AuditNote[] =>
     atMs: t0 + from + i,
     data: { decisionId: `d${String(from + i)}`, action: 'reject', by: 'rita', override: false },
   }));
+
+/** The AppError `work` fails with (an error of another kind, or none, fails the test). */
+export const refusal = async (work: Promise<unknown>): Promise<AppError> => {
+  const error: unknown = await work.then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
+  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
+  return error;
+};
