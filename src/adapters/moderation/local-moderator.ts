@@ -5,6 +5,7 @@ import type {
   Severity,
 } from '../../ports/content-moderator.js';
 import { moderationCategories, severityRank } from '../../ports/content-moderator.js';
+import { escapeRegExp } from '../../core/escape-reg-exp.js';
 
 export interface LexiconEntry {
   phrase: string;
@@ -58,12 +59,10 @@ export const defaultLexicon: Lexicon = {
   ],
 };
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 // Whole words only ("kill you" is not in "kill yourself"), any case, any run of spaces.
 const patternOf = (phrase: string): RegExp =>
   new RegExp(
-    `(?<![\\p{L}\\p{N}])${phrase.trim().split(/\s+/).map(escape).join('\\s+')}(?![\\p{L}\\p{N}])`,
+    `(?<![\\p{L}\\p{N}])${phrase.trim().split(/\s+/).map(escapeRegExp).join('\\s+')}(?![\\p{L}\\p{N}])`,
     'iu',
   );
 

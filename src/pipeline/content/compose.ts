@@ -3,6 +3,7 @@ import type { RetrievedContent } from './retrieve.js';
 import { toSentences } from './text.js';
 import type { Tone } from './tone.js';
 import { NUMBER_WORDS, SCALE_WORDS } from './ground.js';
+import { escapeRegExp } from '../../core/escape-reg-exp.js';
 
 export const strategies = ['control', 'curiosity', 'benefit', 'fomo', 'social-proof'] as const;
 /** How a variant tries to win attention; `fomo` is the scarcity strategy. */
@@ -130,10 +131,7 @@ const shorten = (text: string, maxLength: number): string => {
 
 /** A phrase as whole words (not inside a longer word: "act now" is not in "Contact Now"), any case. */
 const wholeWords = (phrase: string): RegExp =>
-  new RegExp(
-    `(?<![\\p{L}\\p{N}])${phrase.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`,
-    'giu',
-  );
+  new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase.trim())}(?![\\p{L}\\p{N}])`, 'giu');
 
 /**
  * `text` without the phrases to avoid that stand in it as whole words, its spaces closed up;

@@ -2,10 +2,9 @@ import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
 import { visibleText } from '../../../core/visible-text.js';
 import { visibleCopy } from './visible-copy.js';
+import { escapeRegExp } from '../../../core/escape-reg-exp.js';
 
 const NAME = 'brand';
-
-const escape = (word: string) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * The policy's forbidden words as one pattern, compiled once per list: a word on its own
@@ -25,8 +24,8 @@ const patternsOf = (words: readonly string[]) => {
         'iu',
       );
     found = {
-      any: bounded(words.map(escape).join('|')),
-      each: words.map((w) => [w, bounded(escape(w))]),
+      any: bounded(words.map(escapeRegExp).join('|')),
+      each: words.map((w) => [w, bounded(escapeRegExp(w))]),
     };
     patterns.set(words, found);
   }

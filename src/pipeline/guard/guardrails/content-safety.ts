@@ -14,6 +14,7 @@ import {
   type PiiKind,
   type PiiMatch,
 } from './find-pii.js';
+import { escapeRegExp } from '../../../core/escape-reg-exp.js';
 
 const NAME = 'content-safety';
 
@@ -110,7 +111,7 @@ let lastAddress: { address: string; pattern: RegExp | null } | null = null;
 const ownAddressPattern = (address: string): RegExp | null => {
   if (lastAddress?.address !== address) {
     const own = visibleText(address).trim();
-    const escaped = own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const escaped = escapeRegExp(own);
     lastAddress = {
       address,
       pattern:
