@@ -156,6 +156,23 @@ export interface DecisionScores {
   conversion?: { channel: Channel; probability: number; modelVersion: number };
 }
 
+/**
+ * The agents that make decisions: every proposal names one of these (the type holds them to
+ * it), and `GET /v1/decisions?agent=` takes exactly these, so a misspelt filter is refused
+ * rather than answered with an empty list.
+ */
+export const decisionAgents = [
+  'api',
+  'campaign',
+  'cart',
+  'custom',
+  'journey',
+  'lifecycle',
+  'milestone',
+  'win-back',
+] as const;
+export type DecisionAgent = (typeof decisionAgents)[number];
+
 /** One decision: what to say to whom, on which channels, when, and why. */
 export interface Decision {
   id: string;

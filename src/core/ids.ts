@@ -25,3 +25,10 @@ export const mergedCustomerIds = (id: CustomerId, links: readonly string[]): Cus
 ];
 export const toMessageId = (id: string): MessageId => id as MessageId;
 export const toSourceId = (id: string): SourceId => id as SourceId;
+
+/**
+ * Why a numeric id is refused: JSON numbers past 2^53 (or with a fraction) arrive rounded, so two
+ * customers' int64 ids would become one.
+ */
+export const unsafeIdMessage = (value: number): string =>
+  `is the number ${String(value)}, which JSON cannot carry exactly (ids must be whole numbers below 2^53): send it as a string`;

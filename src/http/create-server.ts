@@ -70,15 +70,20 @@ export const createServer = (services: Services): FastifyInstance => {
       // A body nested too deeply to serialise is the route's to refuse, naming where.
       ...(request.routeOptions.schema?.body === undefined || tooDeepAt(request.body, '') !== null
         ? []
-        : ([[request.body, '/body']] as [unknown, string][])),
+        : // The body's fields are named as every other problem with them is: from its root.
+          ([[request.body, '']] as [unknown, string][])),
     ];
     const problem = findBadText(JSON.stringify(places.map(([value]) => value)), () => places);
     done(
       problem === null
         ? undefined
-        : new AppError('invalid-input', `${problem.path} ${problem.message}`, {
-            problems: [problem],
-          }),
+        : new AppError(
+            'invalid-input',
+            `${problem.path === '' ? 'the body' : problem.path} ${problem.message}`,
+            {
+              problems: [problem],
+            },
+          ),
     );
   });
   app.addHook('onResponse', (request, reply, done) => {

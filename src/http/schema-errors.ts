@@ -11,19 +11,41 @@ const problemOf = (errors: readonly FastifySchemaValidationError[]): string => {
   if (allowed.length > 0 && errors.every((e) => e.keyword === 'const' || e.keyword === 'anyOf'))
     return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
   const messages = errors.map((e) =>
-    e.keyword === 'additionalProperties'
-      ? `must not have the property "${String(e.params['additionalProperty'])}"`
-      : e.keyword === 'pattern' && e.params['pattern'] === NOT_BLANK
-        ? 'must not be blank'
-        : (e.message ?? 'is not valid'),
+    e.keyword === 'required'
+      ? 'is required'
+      : e.keyword === 'additionalProperties'
+        ? 'is not a field this request takes'
+        : e.keyword === 'pattern' && e.params['pattern'] === NOT_BLANK
+          ? 'must not be blank'
+          : (e.message ?? 'is not valid'),
   );
   return [...new Set(messages)].join('; ');
 };
 
+/** A property name as one step of a JSON pointer (RFC 6901). */
+const pointerStep = (name: unknown): string =>
+  `/${String(name).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+
+/**
+ * Where an error sits, as a JSON pointer: into the body for a body's fields (`/channel`), and
+ * under the part's name for the others (`/querystring/status`, `/params/userId`). A missing or
+ * an unknown property is named itself, not the object that lacks or holds it.
+ */
+const problemPath = (part: string, error: FastifySchemaValidationError): string => {
+  const field =
+    error.keyword === 'required'
+      ? pointerStep(error.params['missingProperty'])
+      : error.keyword === 'additionalProperties'
+        ? pointerStep(error.params['additionalProperty'])
+        : '';
+  return `${part === 'body' ? '' : `/${part}`}${error.instancePath}${field}`;
+};
+
 /**
  * The request validator's errors as one `invalid-input` error with a problem per field
- * (`body/channel: must be one of "email", "sms", …`) instead of one line per failed branch of a
- * choice (`must be equal to constant` five times, then `must match a schema in anyOf`).
+ * (`/channel must be one of "email", "sms", …`) instead of one line per failed branch of a
+ * choice (`must be equal to constant` five times, then `must match a schema in anyOf`). A
+ * problem with the whole body (`must be object`) has the empty pointer, and says "the body".
  */
 export const schemaErrorOf = (
   errors: readonly FastifySchemaValidationError[],
@@ -31,14 +53,16 @@ export const schemaErrorOf = (
 ): AppError => {
   const byPath = new Map<string, FastifySchemaValidationError[]>();
   for (const error of errors) {
-    const path = `${dataVar}${error.instancePath}`;
+    const path = problemPath(dataVar, error);
     byPath.set(path, [...(byPath.get(path) ?? []), error]);
   }
   const problems: FieldProblem[] = [...byPath].map(([path, list]) => ({
     path,
     message: problemOf(list),
   }));
-  return new AppError('invalid-input', problems.map((p) => `${p.path} ${p.message}`).join(', '), {
-    problems,
-  });
+  return new AppError(
+    'invalid-input',
+    problems.map((p) => `${p.path === '' ? 'the body' : p.path} ${p.message}`).join(', '),
+    { problems },
+  );
 };

@@ -741,7 +741,7 @@ for (const factory of storeFactories) {
       );
       expect(blank.statusCode).toBe(400);
       expect(blank.json<{ error: { message: string } }>().error.message).toBe(
-        'body/reason must not be blank',
+        '/reason must not be blank',
       );
       const approved = await call(
         'POST',

@@ -421,7 +421,7 @@ for (const factory of storeFactories) {
       });
       expect(send.statusCode).toBe(400);
       expect(send.json<{ error: { message: string } }>().error.message).toBe(
-        '/body/userId contains a NUL character (U+0000)',
+        '/userId contains a NUL character (U+0000)',
       );
     });
 

@@ -1,7 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
-import { CAMPAIGN_ID_PATTERN, MAX_CODE_VALID_HOURS, type Decision } from '../../core/decision.js';
+import {
+  CAMPAIGN_ID_PATTERN,
+  decisionAgents,
+  MAX_CODE_VALID_HOURS,
+  type Decision,
+} from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import { parseDateInput } from '../../core/time.js';
 import type { CustomerId } from '../../core/ids.js';
@@ -93,7 +98,7 @@ export const registerDecisionRoutes = (
       schema: {
         querystring: Type.Object({
           customerId: Type.Optional(Type.String({ minLength: 1 })),
-          agent: Type.Optional(Type.String({ minLength: 1 })),
+          agent: Type.Optional(Type.Union(decisionAgents.map((a) => Type.Literal(a)))),
           status: Type.Optional(
             Type.Union(
               ['scheduled', 'skipped', 'escalated', 'cancelled'].map((s) => Type.Literal(s)),

@@ -3,8 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/event.js';
-import type { CustomerId } from '../../core/ids.js';
-import { messageStatuses, type MessageRecord, type MessageStatus } from '../../core/message.js';
+import { unsafeIdMessage, type CustomerId } from '../../core/ids.js';
+import {
+  messageStatuses,
+  type MessageRecord,
+  type MessageStatus,
+  type RecordedVerdict,
+} from '../../core/message.js';
 import type { Channel } from '../../core/profile.js';
 import {
   expireReviews,
@@ -28,6 +33,26 @@ import { NOT_BLANK } from '../schema-errors.js';
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** A message as the API shows it: times as ISO-8601. */
+/** A message id as Herald makes them: a UUID, whose first digits are the moment it was made. */
+const MESSAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A page's `before`: the id of the last message of the page before. Ids sort by when they were
+ * made, so one whose message has since gone (erased with its customer) still marks the place;
+ * anything else — a decision's cursor, a cut-off id — would page from an arbitrary place, and
+ * is refused rather than answered with page one again or an empty list that looks like the end.
+ */
+const messageCursorOf = (before: string): string => {
+  if (MESSAGE_ID.test(before)) return before.toLowerCase();
+  throw new AppError('invalid-input', `before is not a message id: "${before.slice(0, 80)}"`, {
+    problems: [{ path: '/querystring/before', message: 'pass the `next` of the page before' }],
+  });
+};
+
+/** A verdict as the API shows it: a hold's end as an ISO-8601 time, as every other time. */
+const verdictView = ({ holdUntilMs, ...verdict }: RecordedVerdict) =>
+  holdUntilMs === undefined ? verdict : { ...verdict, holdUntil: iso(holdUntilMs) };
+
 export const toMessageView = (m: MessageRecord) => {
   const {
     sendAtMs,
@@ -37,11 +62,17 @@ export const toMessageView = (m: MessageRecord) => {
     createdAtMs,
     updatedAtMs,
     reviewExpiresAtMs,
+    sentAtMs,
+    web,
+    verdicts,
     reviews,
     ...rest
   } = m;
   return {
     ...rest,
+    verdicts: verdicts.map(verdictView),
+    web: web === null ? null : { slot: web.slot, expiresAt: iso(web.expiresAtMs) },
+    sentAt: iso(sentAtMs),
     sendAt: iso(sendAtMs),
     dueAt: iso(dueAtMs ?? null),
     validUntil: iso(validUntilMs ?? null),
@@ -82,7 +113,8 @@ export const registerMessageRoutes = (
       schema: {
         body: Type.Object(
           {
-            // A number, as the tracking API takes one (a shop's numeric ids), is its text.
+            // A number, as the tracking API takes one (a shop's numeric ids), is its text; one
+            // JSON cannot carry exactly (past 2^53, or a fraction) is refused as it is there.
             userId: Type.Union([Type.String({ minLength: 1 }), Type.Number()]),
             channel: Type.Union(channels.map((c) => Type.Literal(c))),
             template: Type.String({ minLength: 1 }),
@@ -98,6 +130,10 @@ export const registerMessageRoutes = (
       if (key !== null && key.length > 255)
         throw new AppError('invalid-input', 'Idempotency-Key is longer than 255 characters');
       const b = request.body;
+      if (typeof b.userId === 'number' && !Number.isSafeInteger(b.userId))
+        throw new AppError('invalid-input', `/userId ${unsafeIdMessage(b.userId)}`, {
+          problems: [{ path: '/userId', message: unsafeIdMessage(b.userId) }],
+        });
       const deep = tooDeepAt(b.data ?? {}, '/data');
       if (deep !== null)
         throw new AppError('invalid-input', `${deep} ${tooDeepMessage}`, {
@@ -118,7 +154,9 @@ export const registerMessageRoutes = (
         services.clock.nowMs(),
       );
       if (replayed) void reply.header('idempotent-replayed', 'true');
-      return reply.code(replayed ? 200 : 201).send(answer);
+      return reply
+        .code(replayed ? 200 : 201)
+        .send({ ...answer, verdicts: answer.verdicts.map(verdictView) });
     },
   );
 
@@ -142,7 +180,7 @@ export const registerMessageRoutes = (
       const messages = await store.listMessages({
         ...(q.userId === undefined ? {} : { customerId: await customerOf(q.userId) }),
         ...(q.status === undefined ? {} : { status: q.status }),
-        ...(q.before === undefined ? {} : { beforeId: q.before }),
+        ...(q.before === undefined ? {} : { beforeId: messageCursorOf(q.before) }),
         limit: q.limit,
       });
       const last = messages[messages.length - 1];
@@ -175,7 +213,9 @@ export const registerMessageRoutes = (
       const waiting = await store.listMessages({
         status: 'review',
         limit: request.query.limit,
-        ...(request.query.before === undefined ? {} : { beforeId: request.query.before }),
+        ...(request.query.before === undefined
+          ? {}
+          : { beforeId: messageCursorOf(request.query.before) }),
       });
       const counts = await store.reviewCounts();
       const { overridden, decided } = overridesOf(counts);

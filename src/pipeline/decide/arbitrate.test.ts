@@ -90,14 +90,14 @@ describe('arbitrate', () => {
 
   it('breaks a priority tie by expected value', () => {
     const [winner] = decide(
-      { agent: 'a', action: 'small', priority: 60, expectedValue: 5 },
-      { agent: 'b', action: 'big', priority: 60, expectedValue: 20 },
-      { agent: 'c', action: 'low', priority: 10, expectedValue: 99 },
+      { agent: 'cart', action: 'small', priority: 60, expectedValue: 5 },
+      { agent: 'lifecycle', action: 'big', priority: 60, expectedValue: 20 },
+      { agent: 'milestone', action: 'low', priority: 10, expectedValue: 99 },
     );
     expect(winner?.action).toBe('big');
     expect(winner?.alternatives.map((a) => a.reason)).toEqual([
-      'expected value 5 < 20 (b)',
-      'priority 10 < 60 (b)',
+      'expected value 5 < 20 (lifecycle)',
+      'priority 10 < 60 (lifecycle)',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import type { ConversionView, Decision } from '../../core/decision.js';
+import type { ConversionView, Decision, DecisionAgent } from '../../core/decision.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import type { StoreTx } from '../../ports/store.js';
@@ -10,6 +10,7 @@ export interface Proposal extends Omit<
   Decision,
   'id' | 'customerId' | 'status' | 'alternatives' | 'createdAtMs'
 > {
+  agent: DecisionAgent;
   /** `send` is a message and competes in arbitration; `web` and `escalate` do not. */
   kind: 'send' | 'web' | 'escalate';
 }

@@ -7,7 +7,7 @@ import {
   type HeraldEvent,
   type JsonObject,
 } from '../../core/event.js';
-import { toMessageId, type SourceId } from '../../core/ids.js';
+import { toMessageId, unsafeIdMessage, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { cartValueCents, orderValueCents } from '../../core/read-props.js';
 import { HOUR_MS, isCalendarDay, isoTimeMs } from '../../core/time.js';
@@ -142,7 +142,7 @@ const requiredIds = (type: EventType, raw: JsonObject, path: string): FieldProbl
     if (typeof value === 'number' && !Number.isSafeInteger(value))
       problems.push({
         path: `${path}/${key}`,
-        message: `is the number ${String(value)}, which JSON cannot carry exactly (ids must be whole numbers below 2^53): send it as a string`,
+        message: unsafeIdMessage(value),
       });
   }
   // `anon:` names the profile of a visitor who has not identified; a user id must not collide.

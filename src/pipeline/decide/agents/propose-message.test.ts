@@ -5,7 +5,7 @@ import { proposeMessage, toIncentiveCode, type MessageIntent } from './propose-m
 const codePattern = /^CART20-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{12}$/;
 
 const intent = (overrides: Partial<MessageIntent> = {}): MessageIntent => ({
-  agent: 'test',
+  agent: 'custom',
   trigger: { kind: 'birthday' },
   action: 'say-hello',
   wanted: ['email'],
@@ -109,7 +109,7 @@ describe('proposeMessage', () => {
       anEnv(),
     );
     expect(p).toMatchObject({
-      agent: 'test',
+      agent: 'custom',
       kind: 'send',
       action: 'say-hello',
       template: 'hello',

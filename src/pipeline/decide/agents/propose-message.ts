@@ -1,4 +1,4 @@
-import type { Decision, Incentive, Trigger } from '../../../core/decision.js';
+import type { Decision, DecisionAgent, Incentive, Trigger } from '../../../core/decision.js';
 import type { JsonObject } from '../../../core/event.js';
 import type { Channel } from '../../../core/profile.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
@@ -6,7 +6,7 @@ import { chooseChannels } from './choose-channels.js';
 import { scheduleSend, type SendDeadline } from './schedule-send.js';
 
 export interface MessageIntent {
-  agent: string;
+  agent: DecisionAgent;
   trigger: Trigger;
   action: string;
   wanted: readonly Channel[];
