@@ -168,6 +168,34 @@ describe('analyzeExperiment', () => {
     });
   });
 
+  it('gives the relative lift of a numeric metric the sign of its absolute lift when control is negative', () => {
+    // Net margin after returns: −10 a customer in control, −5 in treatment, a gain of 5.
+    const result = analyzeExperiment({
+      control: 'a',
+      arms: [
+        { name: 'a', n: 1000 },
+        { name: 'b', n: 1000 },
+      ],
+      metrics: [
+        {
+          name: 'net-margin',
+          kind: 'numeric',
+          arms: {
+            a: { n: 1000, mean: -10, variance: 25 },
+            b: { n: 1000, mean: -5, variance: 25 },
+          },
+        },
+      ],
+    });
+    const comparison = result.metrics[0]?.comparisons[0];
+    expect(comparison?.absoluteLift.lower).toBeGreaterThan(0);
+    expectClose(comparison?.relativeLift.estimate ?? Number.NaN, 0.5, 1e-12);
+    expect(comparison?.relativeLift.lower).toBeGreaterThan(0);
+    expect(comparison?.note).toMatch(
+      /control mean is negative.*\(treatment − control\) \/ \|control\|/,
+    );
+  });
+
   it('refuses data it cannot analyse, naming the problem', () => {
     expect(() => analyzeExperiment({ ...hillstromData, control: 'nope' })).toThrow(/"nope"/);
     expect(() =>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom, type Random } from '../../ports/random.js';
 import { analyzeUnits, incrementalRevenue, revenueSummary, type ArmSums } from './analyze-units.js';
 
 /** Per-unit revenues (major units) as the store sums them, in cents. */
@@ -129,5 +130,83 @@ describe('analysing experiment units from their sums', () => {
     const incremental = incrementalRevenue(t2, h2);
     expect(Number.isFinite(incremental?.lower)).toBe(true);
     expect(incremental?.note).toBeUndefined();
+  });
+});
+
+/** An arm's units and conversions, without revenue. */
+const counts = (arm: string, units: number, converted: number): ArmSums => ({
+  arm,
+  units,
+  converted,
+  revenueCents: 0,
+  revenueSquares: 0,
+});
+
+/** The one treatment's conversion comparison, within the strata given. */
+const conversionWithin = (arms: readonly ArmSums[], strata: readonly (readonly ArmSums[])[]) => {
+  const result = analyzeUnits('A', arms, { A: 1, B: 1 }, { strata });
+  if (!result.ok) throw new Error(result.reason);
+  const comparison = result.analysis.metrics[0]?.comparisons[0];
+  if (comparison === undefined) throw new Error('no comparison');
+  return comparison;
+};
+
+const converting = (random: Random, units: number, rate: number): number => {
+  let converted = 0;
+  for (let i = 0; i < units; i++) if (random.next() < rate) converted++;
+  return converted;
+};
+
+describe('comparing conversion within assignment days', () => {
+  it('does not claim to know the lift before anyone converted (0/40 against 0/40)', () => {
+    // Under H₀ the day's pooled rate of 0 has no spread, and the interval was [0, 0].
+    const arms = [counts('A', 40, 0), counts('B', 40, 0)];
+    const c = conversionWithin(arms, [arms]);
+    expect(c.p).toBe(1);
+    expect(c.absoluteLift.lower).toBeLessThan(-0.04);
+    expect(c.absoluteLift.upper).toBeGreaterThan(0.04);
+    expect(c.chanceToBeatControl).toBe(0.5);
+  });
+
+  it('does not claim to know the relative lift when everyone converted (40/40 against 40/40)', () => {
+    // Each rate's variance under H₀ is the pooled 100 %'s, 0: the interval was [0, 0].
+    const arms = [counts('A', 40, 40), counts('B', 40, 40)];
+    const c = conversionWithin(arms, [arms]);
+    expect(c.relativeLift.estimate).toBe(0);
+    expect(c.relativeLift.lower).toBeLessThan(-0.04);
+    expect(c.relativeLift.upper).toBeGreaterThan(0.04);
+  });
+
+  it('covers the true lift in about 95 % of runs when the arms differ in size and rate', () => {
+    // Two days, each with 2,000 units of control and 100 of treatment, the baseline rising from
+    // 5 % to 8 % and treatment 25 points above it: the true difference within days is 0.25. On
+    // the variance under H₀ (the days' pooled rates near 6 %) the interval covered it in 76 % of
+    // these runs.
+    const random = seededRandom(11);
+    const days = [
+      { control: 0.05, treatment: 0.3 },
+      { control: 0.08, treatment: 0.33 },
+    ];
+    const runs = 1000;
+    let covered = 0;
+    for (let run = 0; run < runs; run++) {
+      const strata = days.map((day) => [
+        counts('A', 2000, converting(random, 2000, day.control)),
+        counts('B', 100, converting(random, 100, day.treatment)),
+      ]);
+      const total = (arm: string) => {
+        const rows = strata.flat().filter((s) => s.arm === arm);
+        const sum = (f: (s: ArmSums) => number) => rows.reduce((a, s) => a + f(s), 0);
+        return counts(
+          arm,
+          sum((s) => s.units),
+          sum((s) => s.converted),
+        );
+      };
+      const lift = conversionWithin([total('A'), total('B')], strata).absoluteLift;
+      if (lift.lower <= 0.25 && 0.25 <= lift.upper) covered++;
+    }
+    expect(covered / runs).toBeGreaterThan(0.93);
+    expect(covered / runs).toBeLessThan(0.97);
   });
 });

@@ -42,7 +42,10 @@ export interface RawComparison {
   treatment: string;
   /** Treatment minus control (rates or means). */
   absoluteLift: Estimate;
-  /** Treatment / control − 1. */
+  /**
+   * Treatment / control − 1; for a numeric metric whose control mean is negative,
+   * (treatment − control) / |control|, so that it has the absolute lift's sign (and a `note`).
+   */
   relativeLift: Estimate;
   /** Fixed-horizon two-sided p-value (z-test for rates, Welch for means) and its log. */
   p: number;
@@ -54,7 +57,7 @@ export interface RawComparison {
   chanceToBeatControl: number;
   /** Binary metrics: Beta-Binomial expected loss of choosing treatment, in rate units. */
   expectedLoss?: number;
-  /** Why figures are missing (p = 1, unbounded intervals), when they are. */
+  /** Why figures are missing (p = 1, unbounded intervals), or how to read them, when needed. */
   note?: string;
 }
 
@@ -85,12 +88,13 @@ const enoughEvents = (a: Proportion, b: Proportion): boolean => {
 
 /**
  * One treatment against control on a rate, within strata (assignment days) rather than pooled:
- * the Cochran–Mantel–Haenszel difference θ̂ and its variance V under H₀
- * (`stratifiedDifference`), with the z-test 2·Pr(Z ≥ |θ̂|/√V), the interval θ̂ ± z·√V, the
- * mixture SPRT on (θ̂, V), a delta-method relative lift of the two rates standardised to the
- * same strata, and the normal approximation Φ(θ̂/√V) for the chance to beat control (with its
- * expected loss √V·φ(θ̂/√V) − θ̂·Φ(−θ̂/√V)): the Beta-Binomial posteriors would be the pooled
- * counts'. The pooled counts still gate the always-valid p (`enoughEvents`).
+ * the Cochran–Mantel–Haenszel difference θ̂, its variance V under H₀ and its variance V̂ where it
+ * is (`stratifiedDifference`). On V, as a test needs: the z-test 2·Pr(Z ≥ |θ̂|/√V) and the mixture
+ * SPRT on (θ̂, V). On V̂, as an estimate needs: the interval θ̂ ± z·√V̂, the normal approximation
+ * Φ(θ̂/√V̂) for the chance to beat control (with its expected loss √V̂·φ(θ̂/√V̂) − θ̂·Φ(−θ̂/√V̂)) —
+ * the Beta-Binomial posteriors would be the pooled counts' — and a delta-method relative lift of
+ * the two rates standardised to the same strata, each with its own variance. The pooled counts
+ * still gate the always-valid p (`enoughEvents`).
  */
 const compareStratified = (
   arm: string,
@@ -114,9 +118,11 @@ const compareStratified = (
       note: 'no assignment day with units in both arms',
     };
   const d = s.difference;
-  const se = Math.sqrt(s.variance);
+  const seUnderH0 = Math.sqrt(s.variance);
+  const se = Math.sqrt(s.unpooledVariance);
   const z = normalQuantile(1 - options.alpha / 2);
-  const test = se === 0 ? { p: 1, logP: 0 } : toTwoSided(normalTail(Math.abs(d) / se));
+  const test =
+    seUnderH0 === 0 ? { p: 1, logP: 0 } : toTwoSided(normalTail(Math.abs(d) / seUnderH0));
   const sequential = mixtureLook(d, s.variance, options.mixingVariance ?? DEFAULT_MIXING_VARIANCE);
   const [r1, r2] = [s.treatmentRate, s.controlRate];
   const relative =
@@ -132,7 +138,8 @@ const compareStratified = (
             upper: Math.expm1(logRatio + margin),
           };
         })();
-  const standardised = se === 0 ? 0 : d / se;
+  // V̂ > 0 always (no rate in it is 0 or 1), so the chance and the loss need no special case.
+  const standardised = d / se;
   return {
     treatment: arm,
     absoluteLift: { estimate: d, lower: d - z * se, upper: d + z * se },
@@ -142,12 +149,10 @@ const compareStratified = (
     ...(enoughEvents(data, control)
       ? { alwaysValidP: sequential.p, alwaysValidLogP: sequential.logP }
       : { alwaysValidP: 1, alwaysValidLogP: 0 }),
-    chanceToBeatControl: se > 0 ? normalCdf(standardised) : d > 0 ? 1 : d < 0 ? 0 : 0.5,
+    chanceToBeatControl: normalCdf(standardised),
     expectedLoss:
-      se > 0
-        ? se * (Math.exp(-0.5 * standardised ** 2) / Math.sqrt(2 * Math.PI)) -
-          d * normalCdf(-standardised)
-        : Math.max(-d, 0),
+      se * (Math.exp(-0.5 * standardised ** 2) / Math.sqrt(2 * Math.PI)) -
+      d * normalCdf(-standardised),
   };
 };
 
@@ -244,6 +249,10 @@ export const tooFewNonZero = (a: NumericSummary, b: NumericSummary): string => {
   return `the smaller arm expects ${expected.toFixed(1)} non-zero values (buyers) at the pooled share, fewer than the ${String(MIN_EXPECTED_NON_ZERO)} a test of the means needs`;
 };
 
+// How a relative lift against a negative control mean reads (see `relativeLiftOfMeans`).
+const NEGATIVE_CONTROL_NOTE =
+  'the control mean is negative: the relative lift is the change as a share of its size, (treatment − control) / |control|, not treatment / control − 1';
+
 const meanInterval = (summary: SampleSummary, alpha: number): Estimate => {
   const margin =
     studentTQuantile(1 - alpha / 2, summary.n - 1) * Math.sqrt(summary.variance / summary.n);
@@ -256,7 +265,8 @@ const meanInterval = (summary: SampleSummary, alpha: number): Estimate => {
  * approximation Φ((x̄₁ − x̄₂)/SE) — the posterior Pr(μ₁ > μ₂) under flat priors when the means
  * are approximately normal (large n), not an exact Bayesian answer for skewed revenue. A
  * mostly-zero metric whose arms expect too few non-zero values (`enoughNonZero`) gets p = 1,
- * unbounded intervals, an even chance and a note saying why.
+ * unbounded intervals, an even chance and a note saying why. Against a negative control mean the
+ * relative lift is (x̄₁ − x̄₂)/|x̄₂| (`relativeLiftOfMeans`), with a note saying so.
  */
 export const compareNumeric = (
   arms: readonly { arm: string; data: NumericSummary }[],
@@ -295,7 +305,10 @@ export const compareNumeric = (
           alwaysValidP: 1,
           alwaysValidLogP: 0,
           chanceToBeatControl: 0.5,
-          note: tooFewNonZero(data, control),
+          note:
+            control.mean < 0
+              ? `${tooFewNonZero(data, control)}; ${NEGATIVE_CONTROL_NOTE}`
+              : tooFewNonZero(data, control),
         };
       const chance =
         test.standardError > 0
@@ -318,6 +331,7 @@ export const compareNumeric = (
         alwaysValidP: sequential.p,
         alwaysValidLogP: sequential.logP,
         chanceToBeatControl: chance,
+        ...(control.mean < 0 ? { note: NEGATIVE_CONTROL_NOTE } : {}),
       };
     }),
   };

@@ -30,6 +30,41 @@ describe('relativeLiftOfMeans', () => {
     expectClose(lift.upper, -0.9007801020878419, 1e-10);
   });
 
+  it('measures a change against a negative control mean by its size, with the sign of the difference', () => {
+    // Net margin of −10 in control and −5 in treatment: a gain of 5, half the size of control's
+    // loss. x̄₁/x̄₂ − 1 would say −50 %. scipy: (x̄₁ − x̄₂)/|x̄₂| ± t.ppf(0.975, df)·SE with
+    // SE = √(s₁²/(n₁x̄₂²) + x̄₁²s₂²/(n₂x̄₂⁴)) and its Welch–Satterthwaite df.
+    const better = relativeLiftOfMeans(
+      { n: 1000, mean: -5, variance: 25 },
+      { n: 1000, mean: -10, variance: 25 },
+    );
+    expect(better.scale).toBe('linear');
+    expectClose(better.lift, 0.5, 1e-12);
+    expectClose(better.lower, 0.46532383607981764, 1e-10);
+    expectClose(better.upper, 0.5346761639201824, 1e-10);
+    expectClose(better.standardError, 0.017677669529663688, 1e-12);
+    expectClose(better.degreesOfFreedom, 1469.1176470588236, 1e-10);
+    // From a loss of 10 to a gain of 5: +150 %.
+    const positive = relativeLiftOfMeans(
+      { n: 1000, mean: 5, variance: 25 },
+      { n: 1000, mean: -10, variance: 25 },
+    );
+    expectClose(positive.lift, 1.5, 1e-12);
+    expectClose(positive.lower, 1.4653238360798178, 1e-10);
+    // A larger loss is a negative lift: −12 against −10 is −20 %.
+    const worse = relativeLiftOfMeans(
+      { n: 50, mean: -12, variance: 100 },
+      { n: 40, mean: -10, variance: 64 },
+    );
+    expectClose(worse.lift, -0.2, 1e-12);
+    expectClose(worse.lower, -0.6124825812861907, 1e-9);
+    expectClose(worse.upper, 0.21248258128619069, 1e-9);
+    // A treatment arm of zeros alone against a loss: +100 %, and no interval.
+    expect(
+      relativeLiftOfMeans({ n: 200, mean: 0, variance: 0 }, { n: 200, mean: -2, variance: 25 }),
+    ).toMatchObject({ lift: 1, lower: -Infinity, upper: Infinity });
+  });
+
   it('gives no interval, not the certainty of −100 %, for a treatment mean of 0', () => {
     // No buyer in 200 treated units against 2 of 200 in control.
     const lift = relativeLiftOfMeans(

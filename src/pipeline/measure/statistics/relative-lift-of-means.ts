@@ -4,7 +4,10 @@ import { studentTQuantile } from './student-t-quantile.js';
 import type { SampleSummary } from './welch-t-test.js';
 
 export interface RelativeLiftOfMeans {
-  /** x̄₁ / x̄₂ − 1; ±Infinity (or 0 when both are 0) when the control mean is 0. */
+  /**
+   * x̄₁ / x̄₂ − 1, or (x̄₁ − x̄₂) / |x̄₂| when the control mean is negative (so it has the sign of
+   * x̄₁ − x̄₂); ±Infinity (or 0 when both are 0) when the control mean is 0.
+   */
   lift: number;
   lower: number;
   upper: number;
@@ -46,7 +49,11 @@ const assertSummary = (summary: SampleSummary, name: string): void => {
  * positive (revenue, say) the interval is built on the log ratio, as for proportions:
  * SE(ln(x̄₁/x̄₂)) = √(s₁²/(n₁x̄₁²) + s₂²/(n₂x̄₂²)), interval exp(ln r ± z·SE) − 1, never below −1.
  * Otherwise (a mean ≤ 0) on the ratio itself: SE(r) = √(s₁²/(n₁x̄₂²) + x̄₁²s₂²/(n₂x̄₂⁴)),
- * interval r − 1 ± z·SE (Casella & Berger 2002, §5.5.4). A control mean of 0 has no ratio: the
+ * interval r − 1 ± z·SE (Casella & Berger 2002, §5.5.4). Against a negative control mean (net
+ * margin after returns, say) r − 1 has the opposite sign to the change: −5 against −10 is r − 1 =
+ * −50 % for a gain of 5. There the lift is the change as a share of the control mean's size,
+ * (x̄₁ − x̄₂)/|x̄₂| = 1 − r, +50 %, with the same SE (it is r − 1 negated), interval
+ * 1 − r ± z·SE; it is no longer a ratio of the means. A control mean of 0 has no ratio: the
  * interval is (−∞, ∞); so is that of a treatment arm of zeros alone (lift −1), whose standard
  * error the delta method cannot give. The quantile is Student's t, not the normal one, with the
  * Welch–Satterthwaite degrees of freedom of the two parts of the variance as weighted here, as
@@ -93,11 +100,12 @@ export const relativeLiftOfMeans = (
     };
   }
   // A treatment arm of zeros alone (no revenue at all in the arm, say) has no spread to measure
-  // the ratio's by: the delta method would give a standard error of 0 and the certainty of −100 %,
-  // where the same arm's next unit could move it anywhere. As for a control mean of 0, no interval.
+  // the ratio's by: the delta method would give a standard error of 0 and the certainty of −100 %
+  // (+100 % against a negative control mean), where the same arm's next unit could move it
+  // anywhere. As for a control mean of 0, no interval.
   if (m1 === 0 && treatment.variance === 0)
     return {
-      lift: -1,
+      lift: m2 > 0 ? -1 : 1,
       lower: -Infinity,
       upper: Infinity,
       scale: 'linear',
@@ -110,10 +118,11 @@ export const relativeLiftOfMeans = (
   const standardError = Math.sqrt(partA + partB);
   const degreesOfFreedom = satterthwaite(partA, treatment.n, partB, control.n);
   const z = quantileOf(alpha, degreesOfFreedom);
+  const lift = m2 > 0 ? ratio - 1 : 1 - ratio;
   return {
-    lift: ratio - 1,
-    lower: ratio - 1 - z * standardError,
-    upper: ratio - 1 + z * standardError,
+    lift,
+    lower: lift - z * standardError,
+    upper: lift + z * standardError,
     scale: 'linear',
     standardError,
     degreesOfFreedom,
