@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { DAY_MS } from '../core/time.js';
+import type { UnitTotals } from '../ports/experiment-store.js';
 import { seededRandom } from '../ports/random.js';
+import type { Store } from '../ports/store.js';
 import { allocateThompson } from './experiment/index.js';
+import { designKey, experimentResults, type ExperimentDesign } from './experiment-results.js';
+import { allocationKey } from './guard-and-record.js';
 import { analyzeUnits, mixtureSprt, type ArmSums } from './measure/index.js';
 
 // An adaptive journey step as `reallocateBandits` runs it: Thompson sampling sets each day's
@@ -94,5 +99,79 @@ describe('an adaptive A/A test under a drifting baseline', () => {
     );
     expect(stratifiedPromotions / replications).toBeLessThanOrEqual(0.05);
     expect(pooledPromotions / replications).toBeGreaterThan(0.05);
+  });
+});
+
+// The results of an adaptive step whose weights moved from 50/50 to 20/80 as its baseline rose
+// from 4 % to 8 %, A and B converting alike within each day; every unit in one segment. The
+// store's part is its sums, given here as the store gives them (its own tests cover the sums).
+describe('the results of an adaptive step, per segment', () => {
+  const T0 = Date.UTC(2026, 0, 5);
+  const slot = 'welcome@1/s';
+  const design: ExperimentDesign = {
+    id: 'x',
+    kind: 'journey',
+    arms: [
+      { name: 'A', strategy: null },
+      { name: 'B', strategy: null },
+    ],
+    control: 'A',
+    slot,
+    allocation: 'three-phase',
+    holdoutPercent: 0,
+    segment: null,
+    channel: 'email',
+    createdAtMs: T0,
+  };
+  const cells = [
+    { day: T0, arm: 'A', units: 5000, converted: 200 },
+    { day: T0, arm: 'B', units: 5000, converted: 200 },
+    { day: T0 + DAY_MS, arm: 'A', units: 2000, converted: 160 },
+    { day: T0 + DAY_MS, arm: 'B', units: 8000, converted: 640 },
+  ];
+  const totals = (by: 'segment' | 'day' | 'segment-day'): UnitTotals[] =>
+    cells.map((c) => ({
+      arm: c.arm,
+      exposed: true,
+      matured: true,
+      settled: true,
+      key: by === 'day' ? c.day : 'Standard',
+      ...(by === 'segment-day' ? { day: c.day } : {}),
+      units: c.units,
+      converted: c.converted,
+      revenueCents: 0,
+      revenueSquares: 0,
+      exposedConverted: c.converted,
+      exposedRevenueCents: 0,
+      exposedRevenueSquares: 0,
+    }));
+  const settings = new Map([
+    [designKey('x'), JSON.stringify(design)],
+    [
+      allocationKey(slot),
+      JSON.stringify([
+        { fromMs: T0 + DAY_MS, weights: { A: 0.2, B: 0.8 }, mode: 'top-two', reasons: [] },
+      ]),
+    ],
+  ]);
+  const store = {
+    transaction: <T>(
+      work: (tx: { getSetting(key: string): Promise<string | null> }) => Promise<T>,
+    ) => work({ getSetting: (key: string) => Promise.resolve(settings.get(key) ?? null) }),
+    unitTotals: (_id: string, by: 'segment' | 'day' | 'segment-day') => Promise.resolve(totals(by)),
+  } as unknown as Store;
+
+  it("compares a segment's arms within days, as the whole step's, not pooled", async () => {
+    const results = await experimentResults(store, 'x', { nowMs: T0 + 30 * DAY_MS });
+    const overall =
+      results.test !== null && 'analysis' in results.test
+        ? results.test.analysis.metrics[0]?.comparisons[0]
+        : undefined;
+    const segment = results.segments.find((s) => s.segment === 'Standard')?.test[0];
+    expect(results.estimator).toBe('day-stratified');
+    expect(overall?.absoluteLift.estimate).toBeCloseTo(0, 9);
+    // Pooled, B's share of the better day read as a lift of 1.3 points, p = 0.0002.
+    expect(segment?.absoluteLift.estimate).toBeCloseTo(0, 9);
+    expect(segment?.p).toBeGreaterThan(0.5);
   });
 });

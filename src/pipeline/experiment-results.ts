@@ -501,12 +501,17 @@ export const experimentResults = async (
     };
   });
   const segmentNames = [...new Set(rows.map((r) => String(r.key)))].sort();
+  // An adaptive step's segments are compared within days too: pooled, a segment's lift credits
+  // the arm that got more traffic on its better days, as the whole step's would.
+  const segmentDays =
+    dayRows === undefined ? undefined : await store.unitTotals(id, 'segment-day', nowMs);
   const segments = segmentNames.map((segment) => {
     const c = compare(
       design,
       rows.filter((r) => r.key === segment),
       alpha,
       expected,
+      segmentDays?.filter((r) => r.key === segment).map((r) => ({ ...r, key: r.day ?? 0 })),
     );
     return { segment, test: lifts(c.test), holdout: lifts(c.holdout) };
   });

@@ -58,6 +58,8 @@ export interface UnitTotals {
   settled: boolean;
   /** The segment, or the UTC day (ms at midnight) of assignment. */
   key: string | number;
+  /** Summed by segment and day (`segment-day`): the UTC day (ms at midnight) of assignment. */
+  day?: number;
   units: number;
   /** Units with at least one order in their window. */
   converted: number;
@@ -149,7 +151,15 @@ export interface ExperimentReads {
   complaintsReceived(fromMs: number, toMs: number): Promise<number>;
   /** The cart agent's messages sent in [fromMs, toMs), and the orders within `windowMs` of each. */
   cartRecoveries(fromMs: number, toMs: number, windowMs: number): Promise<CartRecoveries>;
-  unitTotals(experimentId: string, by: 'segment' | 'day', nowMs: number): Promise<UnitTotals[]>;
+  /**
+   * The experiment's units summed by segment, by UTC day of assignment, or by both
+   * (`segment-day`: `key` the segment, `day` the day).
+   */
+  unitTotals(
+    experimentId: string,
+    by: 'segment' | 'day' | 'segment-day',
+    nowMs: number,
+  ): Promise<UnitTotals[]>;
   listExperiments(): Promise<ExperimentSummary[]>;
   /** Learnings, newest first, optionally for one segment and channel. */
   listLearnings(query: { segment?: string; channel?: string }): Promise<Learning[]>;

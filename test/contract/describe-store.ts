@@ -611,6 +611,48 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.creditOrders([]))).toBe(0);
     });
 
+    it('sums units by segment, by day of assignment, or by both', async () => {
+      const day = 86_400_000;
+      const firstDay = Math.floor(t0 / day) * day;
+      const unit = (customerId: string, segment: string, assignedAtMs: number) => ({
+        experimentId: 'x',
+        customerId: u(customerId),
+        arm: 'a',
+        messageId: `x-${customerId}`,
+        segment,
+        channel: 'email' as const,
+        assignedAtMs,
+        windowEndsMs: assignedAtMs + 100,
+      });
+      await store.transaction((tx) =>
+        tx.assignUnits([
+          unit('u1', 'new', firstDay + 1),
+          unit('u2', 'new', firstDay + 2),
+          unit('u3', 'new', firstDay + day + 1),
+          unit('u4', 'vip', firstDay + day + 2),
+        ]),
+      );
+      const summed = async (by: 'segment' | 'day' | 'segment-day') =>
+        (await store.unitTotals('x', by, firstDay + 3 * day))
+          .map((t) => ({ key: t.key, day: t.day, units: t.units }))
+          .sort((a, b) =>
+            `${String(a.key)}${String(a.day)}`.localeCompare(`${String(b.key)}${String(b.day)}`),
+          );
+      expect(await summed('segment')).toEqual([
+        { key: 'new', day: undefined, units: 3 },
+        { key: 'vip', day: undefined, units: 1 },
+      ]);
+      expect((await summed('day')).map((t) => [Number(t.key), t.units])).toEqual([
+        [firstDay, 2],
+        [firstDay + day, 2],
+      ]);
+      expect(await summed('segment-day')).toEqual([
+        { key: 'new', day: firstDay, units: 2 },
+        { key: 'new', day: firstDay + day, units: 1 },
+        { key: 'vip', day: firstDay + day, units: 1 },
+      ]);
+    });
+
     /** u1's unit of experiment x for message m-u1, assigned at t0 with a 100 ms window. */
     const unitOfU1 = {
       experimentId: 'x',

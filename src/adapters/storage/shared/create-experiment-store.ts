@@ -160,6 +160,7 @@ interface TotalsRow {
   matured: number;
   settled: number;
   key: string | number;
+  day: number | string;
   units: number;
   converted: number | null;
   revenue: number | null;
@@ -197,12 +198,14 @@ export const createExperimentReads = (
   async unitTotals(experimentId, by, nowMs) {
     // PostgreSQL sums bigints as numeric (returned as text); both are read back as numbers.
     const float = dialect === 'postgres' ? 'double precision' : 'real';
-    const key =
-      by === 'segment'
-        ? raw<string>`segment`
-        : raw<number>`(assigned_at_ms / ${raw.lit(DAY_MS)}) * ${raw.lit(DAY_MS)}`;
     // A literal, as the day key: PostgreSQL matches the GROUP BY expression to the selected
     // one only when both are the same text, and two parameters are not.
+    const dayOf = raw<number>`(assigned_at_ms / ${raw.lit(DAY_MS)}) * ${raw.lit(DAY_MS)}`;
+    const key = by === 'day' ? dayOf : raw<string>`segment`;
+    // By both: the day beside the segment (a literal 0 otherwise, selected but not grouped by:
+    // a bare number in GROUP BY would name a column).
+    const byDayToo = by === 'segment-day';
+    const day = byDayToo ? dayOf : raw<number>`0`;
     // A unit's window: from its exposure once exposed, else from its assignment.
     const matured = raw<number>`CASE WHEN window_ends_ms + COALESCE(exposed_at_ms - assigned_at_ms, 0)
       <= ${raw.lit(Math.floor(nowMs))} THEN 1 ELSE 0 END`;
@@ -221,7 +224,7 @@ export const createExperimentReads = (
     const settled = raw<number>`CASE WHEN assigned_at_ms < ${raw.lit(firstWaiting)} THEN 1 ELSE 0 END`;
     const result = await raw<TotalsRow>`
       SELECT arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END AS exposed, ${key} AS key,
-        ${matured} AS matured, ${settled} AS settled,
+        ${day} AS day, ${matured} AS matured, ${settled} AS settled,
         COUNT(*) AS units,
         SUM(CASE WHEN orders > 0 THEN 1 ELSE 0 END) AS converted,
         SUM(revenue_cents) AS revenue,
@@ -231,8 +234,8 @@ export const createExperimentReads = (
         SUM(CAST(exposed_revenue_cents AS ${raw.raw(float)}) * exposed_revenue_cents)
           AS exposed_squares
       FROM experiment_units WHERE experiment_id = ${experimentId}
-      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END, ${key}, ${matured},
-        ${settled}
+      GROUP BY arm, CASE WHEN exposed_at_ms IS NULL THEN 0 ELSE 1 END, ${key},
+        ${byDayToo ? raw`${dayOf},` : raw``} ${matured}, ${settled}
       ORDER BY arm`.execute(db);
     return result.rows.map((r): UnitTotals => ({
       arm: r.arm,
@@ -240,6 +243,7 @@ export const createExperimentReads = (
       matured: r.matured === 1,
       settled: r.settled === 1,
       key: r.key,
+      ...(byDayToo ? { day: Number(r.day) } : {}),
       units: r.units,
       converted: r.converted ?? 0,
       revenueCents: r.revenue ?? 0,
