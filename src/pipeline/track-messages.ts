@@ -15,6 +15,15 @@ import { orderIdOf } from './profile/index.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 import { rememberAddressOptOut } from './erased-identities.js';
 
+/**
+ * The attempt a provider's report is about, by the id the provider gave it (Twilio's
+ * `MessageSid`, SendGrid's `X-Message-Id`): each attempt of a message gets its own.
+ */
+export interface ReportedAttempt {
+  provider: string;
+  providerId: string;
+}
+
 export type MessageResult =
   | { kind: 'opened' }
   | { kind: 'clicked'; url: string }
@@ -25,11 +34,11 @@ export type MessageResult =
    */
   | { kind: 'accepted'; providerId: string | null }
   | { kind: 'delivered'; providerId?: string | null }
-  | { kind: 'bounced'; hard: boolean; reason: string }
+  | { kind: 'bounced'; hard: boolean; reason: string; attempt?: ReportedAttempt }
   | { kind: 'complained' }
-  | { kind: 'dropped'; reason: string }
+  | { kind: 'dropped'; reason: string; attempt?: ReportedAttempt }
   /** `permanent`: the number cannot receive (it is then not messaged again on the channel). */
-  | { kind: 'undelivered'; reason: string; permanent?: { to: string } };
+  | { kind: 'undelivered'; reason: string; permanent?: { to: string }; attempt?: ReportedAttempt };
 
 export interface TrackDeps {
   store: Store;
@@ -161,6 +170,30 @@ const appendResult = (
     nowMs,
   );
 
+/**
+ * Whether a failure report is about an attempt other than the one the message was written back
+ * with: the provider that sent it gave that attempt another id (an attempt that gave up
+ * waiting, whose retry then went). The recorded attempt's own reports say what became of the
+ * message; one about an attempt it superseded must not fail it, nor count against its address
+ * or number. A message with no provider id recorded (still waiting for a retry, or a provider
+ * answer without one) cannot tell, and takes the report.
+ */
+const isAboutSupersededAttempt = (
+  message: Pick<MessageRecord, 'provider' | 'providerId'>,
+  result: MessageResult,
+): boolean => {
+  const attempt =
+    result.kind === 'bounced' || result.kind === 'dropped' || result.kind === 'undelivered'
+      ? result.attempt
+      : undefined;
+  return (
+    attempt !== undefined &&
+    message.providerId !== null &&
+    message.provider === attempt.provider &&
+    message.providerId !== attempt.providerId
+  );
+};
+
 const PROVE_ACCEPTED: ReadonlySet<MessageResult['kind']> = new Set([
   'accepted',
   'delivered',
@@ -228,7 +261,8 @@ const markSentAfterAll = async (
 /**
  * Records what happened to a message: the event on its customer (through the ingest path, so
  * consent, suppression and engagement follow), and for bounces, complaints and drops the
- * message's status and an audit entry.
+ * message's status and an audit entry. A failure report about an attempt the recorded one
+ * superseded (`isAboutSupersededAttempt`) gets the audit entry alone.
  */
 export const recordMessageResult = async (
   deps: TrackDeps,
@@ -238,7 +272,12 @@ export const recordMessageResult = async (
   nowMs: number,
   reportId: string | null = null,
 ): Promise<void> => {
-  const event = eventOf(message, result, atMs, reportId);
+  // A superseded attempt's failure is no event of the customer's: an `SMS Undelivered` with
+  // 30005 would mark the number unreachable, an `Email Bounced` count a hard bounce, and either
+  // would take the once-a-message id the recorded attempt's own report needs.
+  const event = isAboutSupersededAttempt(message, result)
+    ? null
+    : eventOf(message, result, atMs, reportId);
   if (event !== null) await deps.emit([event], nowMs);
   // Each of these says the message reached the provider, if not the customer.
   if (provesAccepted(result)) await markSentAfterAll(deps, message, result, atMs, nowMs);
@@ -275,7 +314,9 @@ export const recordMessageResult = async (
     // report of what the message already is (a complaint re-sent) leaves the row as it was, and
     // so does any after a complaint: the recipient's word outranks a bounce or a drop reported
     // later, and the rollout and the KPIs count complaints by the messages marked so.
+    const superseded = isAboutSupersededAttempt(current, result);
     const changed =
+      !superseded &&
       status !== null &&
       status !== current.status &&
       current.status !== 'complained' &&
@@ -285,7 +326,17 @@ export const recordMessageResult = async (
         nowMs,
         current.status,
       ));
-    await appendResult(tx, current, result, nowMs, changed ? { status } : {});
+    await appendResult(
+      tx,
+      current,
+      result,
+      nowMs,
+      changed
+        ? { status }
+        : superseded
+          ? { reason: 'a report about an earlier attempt than the one recorded' }
+          : {},
+    );
   });
 };
 

@@ -167,6 +167,25 @@ describe('the SMTP adapter', () => {
     },
   );
 
+  it.each([
+    ['Postfix', 553, '5.1.8 <marketing@example.com>: Sender address rejected: Domain not found'],
+    ['Microsoft 365', 550, '5.1.8 Access denied, bad outbound sender. AS(42004)'],
+  ])(
+    'answers a relay that refuses the sender at RCPT (%s) as suspended, not as a bad address',
+    async (_relay, responseCode, words) => {
+      const outcome = await outcomeAgainst({
+        authOptional: true,
+        onRcptTo: (_address, _session, callback) => {
+          callback(Object.assign(new Error(words), { responseCode }));
+        },
+      });
+      expect(outcome).toMatchObject({
+        kind: 'suspended',
+        reason: expect.stringContaining('refuses the sender'),
+      });
+    },
+  );
+
   it('fails a message refused at RCPT with a bare 550 naming no mailbox, bouncing no address', async () => {
     const outcome = await outcomeAgainst({
       authOptional: true,

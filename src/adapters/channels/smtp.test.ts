@@ -79,9 +79,63 @@ describe('smtpOutcome', () => {
     ).toBe('unreachable');
   });
 
+  it('suspends the channel when the relay refuses the sender at RCPT, counting no address', () => {
+    const atRcptTo = (response: string) =>
+      smtpOutcome({
+        code: 'EENVELOPE',
+        command: 'RCPT TO',
+        responseCode: Number(response.slice(0, 3)),
+        response,
+      });
+    for (const reply of [
+      // Postfix judges the sender at RCPT by default (smtpd_delay_reject = yes).
+      '553 5.1.8 <marketing@example.com>: Sender address rejected: Domain not found',
+      '550 5.1.0 <marketing@example.com>: Sender address rejected: User unknown in local recipient table',
+      '554 5.7.1 <marketing@example.com>: Sender address rejected: Access denied',
+      // Microsoft 365, Gmail.
+      '550 5.1.8 Access denied, bad outbound sender. AS(42004)',
+      '553 5.1.7 The sender address <marketing@example> is not a valid RFC 5321 address.',
+      // RFC 7505: the sender's domain publishes a null MX.
+      '550 5.7.27 Domain of sender has null MX',
+      // Exim, without an enhanced status.
+      '550 Sender verify failed',
+    ])
+      expect(atRcptTo(reply), reply).toMatchObject({
+        kind: 'suspended',
+        reason: expect.stringContaining('refuses the sender'),
+      });
+    // For now, as at MAIL FROM: the message tries again.
+    expect(
+      atRcptTo('450 4.1.8 <marketing@example.com>: Sender address rejected: Domain not found').kind,
+    ).toBe('retry');
+  });
+
+  it('takes each addressing status 5.1.0–5.1.10 at RCPT for the address it names', () => {
+    // RFC 3463 §3.2, RFC 3886 (X.1.9), RFC 7505 (X.1.10): the recipient's address at fault.
+    for (const detail of [1, 2, 3, 4, 6, 10])
+      expect(atRcpt(550, `550 5.1.${String(detail)} Refused`), `5.1.${String(detail)}`).toBe(
+        'unreachable',
+      );
+    // The sender's.
+    for (const detail of [7, 8])
+      expect(atRcpt(553, `553 5.1.${String(detail)} Refused`), `5.1.${String(detail)}`).toBe(
+        'suspended',
+      );
+    // "Other address status" says not whose: the words decide.
+    expect(atRcpt(550, '550 5.1.0 Address rejected')).toBe('failed');
+    expect(atRcpt(550, '550 5.1.0 <jo@example.net>: User unknown')).toBe('unreachable');
+    // "Destination address valid" and "relayed to a non-compliant mailer" blame no address,
+    // and neither does a detail RFC 3463 and its successors never registered.
+    expect(atRcpt(550, '550 5.1.5 Refused')).toBe('failed');
+    expect(atRcpt(550, '550 5.1.9 Refused')).toBe('failed');
+    expect(atRcpt(550, '550 5.1.42 Refused')).toBe('failed');
+  });
+
   it('does not count a receiver’s policy refusal against the address', () => {
     expect(atRcpt(550, '550 5.7.1 Client host [192.0.2.1] blocked using Spamhaus')).toBe('failed');
     expect(atRcpt(550, '550 5.7.26 Unauthenticated email is not accepted (DMARC)')).toBe('failed');
+    // A receiver's view of the sender's reputation refuses its own mail, not the address.
+    expect(atRcpt(550, '550 5.7.1 Message rejected: bad sender reputation')).toBe('failed');
     expect(
       smtpOutcome({ code: 'EMESSAGE', responseCode: 554, response: '554 5.7.1 Spam' }).kind,
     ).toBe('failed');

@@ -213,7 +213,10 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       const messageId = link.m;
       await recordBeside(`click on ${messageId}`, async () => {
         const message = await store.getMessage(messageId);
-        if (message !== undefined) await record(message, { kind: 'clicked', url });
+        // Only a link of mail that may have left is followed by its customer: one in a copy that
+        // never did (a reviewer's preview, a message still waiting) is no click.
+        if (message !== undefined && mayHaveReachedCustomer(message))
+          await record(message, { kind: 'clicked', url });
       });
       return reply.header('cache-control', 'no-store').redirect(url, 302);
     });
@@ -296,15 +299,26 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             ? undefined
             : await store.messageByProviderId(providerIdOf(e.providerMessageId) ?? ''));
         if (message === undefined) continue;
+        // The attempt a failure is about, by the id SendGrid answered it with (each Mail Send
+        // request gets its own): a bounce of an attempt that gave up waiting, whose retry went,
+        // leaves the message as the retry's own reports make it.
+        const providerId = providerIdOf(e.providerMessageId);
+        const attempt =
+          providerId === null ? {} : { attempt: { provider: 'sendgrid', providerId } };
         const result: MessageResult | null =
           e.kind === 'accepted'
-            ? { kind: 'accepted', providerId: providerIdOf(e.providerMessageId) }
+            ? { kind: 'accepted', providerId }
             : e.kind === 'delivered'
-              ? { kind: 'delivered', providerId: providerIdOf(e.providerMessageId) }
+              ? { kind: 'delivered', providerId }
               : e.kind === 'bounced-hard' || e.kind === 'bounced-soft'
-                ? { kind: 'bounced', hard: e.kind === 'bounced-hard', reason: e.reason ?? '' }
+                ? {
+                    kind: 'bounced',
+                    hard: e.kind === 'bounced-hard',
+                    reason: e.reason ?? '',
+                    ...attempt,
+                  }
                 : e.kind === 'dropped'
-                  ? { kind: 'dropped', reason: e.reason ?? '' }
+                  ? { kind: 'dropped', reason: e.reason ?? '', ...attempt }
                   : e.kind === 'complained'
                     ? { kind: 'complained' }
                     : e.kind === 'unsubscribed'
@@ -367,6 +381,9 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             await record(message, {
               kind: 'undelivered',
               reason: `${status} ${params.get('ErrorCode') ?? ''}`.trim(),
+              // Which attempt failed: the callback URL names the message, not the attempt, and a
+              // retry after one that gave up waiting is another Twilio message with its own sid.
+              ...(sid === '' ? {} : { attempt: { provider: 'twilio', providerId: sid } }),
               // 30005 unknown destination handset, 30006 landline or unreachable carrier: the
               // number itself cannot receive SMS.
               ...(['30005', '30006'].includes(params.get('ErrorCode') ?? '') &&
