@@ -90,6 +90,39 @@ for (const factory of storeFactories)
       });
     });
 
+    it('keeps showing the trained version decisions use after a refused run', async () => {
+      await trainModels(herald.services.store, { nowMs: now, attributionWindowDays: 7 });
+      // The next run reads too few sends (ten days back: none whose window has closed).
+      const [, , refused] = await trainModels(herald.services.store, {
+        nowMs: now,
+        attributionWindowDays: 7,
+        conversionLookbackDays: 10,
+      });
+      expect(refused).toMatchObject({ version: 6, status: 'insufficient-data' });
+      await herald.services.conversionModel.refresh();
+      const decided = herald.services.conversionModel.score({
+        email: { sends: 10, conversions: 4 },
+      });
+      expect(decided?.modelVersion).toBe(3);
+      const read = async (url: string) => {
+        const response = await herald.app.inject({
+          url,
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        expect(response.statusCode).toBe(200);
+        return response.json<{
+          predicted: { conversion: { modelVersion: number | null; byChannel?: object } };
+        }>().predicted.conversion;
+      };
+      for (const shown of [await read('/v1/profiles/u1'), await read('/v1/customers/u1/export')])
+        expect(shown).toMatchObject({
+          modelVersion: 3,
+          byChannel: {
+            email: { probability: decided?.byChannel.email, sends: 10, conversions: 4 },
+          },
+        });
+    });
+
     it('trains the conversion model with the other models and shows a customer’s probabilities', async () => {
       const [, , conversion] = await trainModels(herald.services.store, {
         nowMs: now,

@@ -118,7 +118,8 @@ for (const factory of storeFactories)
     });
 
     it('scores churn risk with a registered churn model once loaded, and says which version', async () => {
-      // 1 − P(alive) as the chosen scorer: a figure worked out here from eq. 11.
+      // The BG/NBD's P(no purchase in 90 days) as the chosen scorer: worked out here from
+      // eq. 11 and λ | alive ~ Gamma(r+x, α+T) (Fader, Hardie & Lee 2005).
       const churn = await herald.services.store.saveModel({
         kind: 'churn',
         status: 'trained',
@@ -140,7 +141,8 @@ for (const factory of storeFactories)
       const [x, tx, T] = [2, 4, 8];
       const pAlive = 1 / (1 + (a / (b + x - 1)) * ((alpha + T) / (alpha + tx)) ** (r + x));
       expect(p).toMatchObject({ churnRiskSource: 'model', churnModelVersion: churn.version });
-      expect(computed.churnRisk).toBeCloseTo(1 - pAlive, 4);
+      const silentIfAlive = ((alpha + T) / (alpha + T + 90 / 7)) ** (r + x);
+      expect(computed.churnRisk).toBeCloseTo(1 - pAlive + pAlive * silentIfAlive, 4);
       expect(p['churnRisk']).toBe(computed.churnRisk);
       // A decision made now records the model version behind the churn risk it saw.
       // A cart left now is abandoned two hours later: the cart agent decides then.

@@ -2,7 +2,13 @@ import type { Services } from '../../app/create-services.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ComputedProfile } from '../../core/profile.js';
 import { DAY_MS } from '../../core/time.js';
-import { predictConversion, predictForCustomer, toClvModel } from '../../pipeline/predict/index.js';
+import {
+  conversionVersionIn,
+  predictConversion,
+  predictForCustomer,
+  recentModelsRead,
+  toClvModel,
+} from '../../pipeline/predict/index.js';
 import type { ModelVersion } from '../../ports/model-store.js';
 
 /**
@@ -15,26 +21,30 @@ export const predictionsOf = (services: Pick<Services, 'store' | 'churnModel' | 
   const windowMs = services.config.deliverPolicy.attributionWindowDays * DAY_MS;
   /**
    * The customer's probability of converting on each channel (and the strategies' rates) under
-   * the latest conversion run, or why there is none. Sends whose attribution window is still
-   * open are left out, as the decide stage leaves them out: counted as failures, they would
-   * show a lower figure than the one decisions use.
+   * the conversion version the decide stage uses (`conversionVersionIn`: the latest trained
+   * one), or why there is none. Sends whose attribution window is still open are left out, as
+   * the decide stage leaves them out: counted as failures, they would show a lower figure than
+   * the one decisions use.
    */
   const conversionFor = async (
     customerId: CustomerId,
     recent: readonly ModelVersion[],
     nowMs: number,
   ) => {
-    const latest = recent.find((m) => m.kind === 'conversion');
-    if (latest === undefined)
+    const inUse = conversionVersionIn(recent);
+    if (inUse === null)
       return {
         modelVersion: null,
-        reason: 'no conversion model trained yet (herald models train)',
+        // A refused run's reason says what is missing; otherwise none was ever run.
+        reason:
+          recent.find((m) => m.kind === 'conversion')?.reason ??
+          'no conversion model trained yet (herald models train)',
       };
     const closed = (await store.listCustomerMessageOutcomes(customerId)).filter(
       (o) => o.sentAtMs < nowMs - windowMs,
     );
-    const prediction = predictConversion(latest, closed);
-    return prediction ?? { modelVersion: latest.version, reason: latest.reason };
+    const prediction = predictConversion(inUse, closed);
+    return prediction ?? { modelVersion: inUse.version, reason: inUse.reason };
   };
   /**
    * The latest trained CLV model's figures for the customer, and the live churn risk with the
@@ -55,7 +65,7 @@ export const predictionsOf = (services: Pick<Services, 'store' | 'churnModel' | 
             churnRiskSource: 'model' as const,
             churnModelVersion: computed.churnModelVersion,
           };
-    const recent = await store.listModels(20);
+    const recent = await store.listModels(recentModelsRead);
     const conversion = await conversionFor(customerId, recent, nowMs);
     const latest = recent.find((m) => toClvModel(m) !== null);
     if (latest === undefined)

@@ -10,9 +10,10 @@ import {
   expectedPurchasesOfNewCustomer,
   fitBgNbd,
   probabilityAlive,
+  probabilityNoPurchase,
   type PurchaseHistory,
 } from './bg-nbd.js';
-import { simulateHistories } from './simulate-purchases.js';
+import { sampleGamma, simulateHistories } from './simulate-purchases.js';
 
 /** Fader, Hardie & Lee (2005), Table 1 / §5: BG/NBD on the 2,357-customer CDNOW sample. */
 const published = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
@@ -40,6 +41,48 @@ describe('BG/NBD', () => {
     expect(recent).toBeGreaterThan(0.85);
     expect(silent).toBeLessThan(0.2);
     expect(probabilityAlive({ x: 0, tx: 0, T: 39 }, published)).toBe(1);
+  });
+
+  it('matches P(no purchase in t) integrated over λ and the drop-out probability (seeded)', () => {
+    // Independent of eq. 11: draw (λ, p) from the prior, weigh each by its likelihood of the
+    // history — alive at T, (1−p)^x λ^x e^(−λT), or dropped out at t_x, p (1−p)^(x−1) λ^x
+    // e^(−λ t_x) — and by whether it then buys nothing in (T, T+t]: e^(−λt) alive, 1 dropped out.
+    const random = seededRandom(20250611);
+    const draws = Array.from({ length: 200_000 }, () => {
+      const g = sampleGamma(published.a, random);
+      return {
+        lambda: sampleGamma(published.r, random) / published.alpha,
+        p: g / (g + sampleGamma(published.b, random)),
+      };
+    });
+    const integrated = ({ x, tx, T }: PurchaseHistory, t: number) => {
+      let silent = 0;
+      let total = 0;
+      for (const { lambda, p } of draws) {
+        const alive = (1 - p) ** x * lambda ** x * Math.exp(-lambda * T);
+        const dropped = x === 0 ? 0 : p * (1 - p) ** (x - 1) * lambda ** x * Math.exp(-lambda * tx);
+        silent += alive * Math.exp(-lambda * t) + dropped;
+        total += alive + dropped;
+      }
+      return silent / total;
+    };
+    for (const [h, t] of [
+      [{ x: 2, tx: 30.43, T: 38.86 }, 39],
+      [{ x: 2, tx: 5, T: 38.86 }, 13],
+      [{ x: 0, tx: 0, T: 20 }, 13],
+      [{ x: 5, tx: 38, T: 39 }, 4],
+    ] as const) {
+      const expected = integrated(h, t);
+      expect(Math.abs(probabilityNoPurchase(h, published, t) - expected)).toBeLessThan(0.002);
+    }
+    // A customer with no repeat purchase is alive for sure, and still likely to buy nothing.
+    const oneTime = { x: 0, tx: 0, T: 20 };
+    expect(probabilityAlive(oneTime, published)).toBe(1);
+    expect(probabilityNoPurchase(oneTime, published, 13)).toBeCloseTo(
+      ((published.alpha + 20) / (published.alpha + 33)) ** published.r,
+      12,
+    );
+    expect(probabilityNoPurchase(oneTime, published, 0)).toBe(1);
   });
 
   it('expects more purchases over a longer horizon and from a recent buyer', () => {

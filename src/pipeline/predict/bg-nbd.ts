@@ -161,6 +161,20 @@ export const probabilityAlive = (h: PurchaseHistory, p: BgNbdParams): number => 
 };
 
 /**
+ * P(Y(t) = 0 | x, t_x, T), the probability of no purchase in the next `t` periods (Fader, Hardie
+ * & Lee 2005, §3 and eq. 11): a customer who dropped out buys nothing, and one still alive has
+ * λ | data ~ Gamma(r+x, α+T), so buys nothing with probability ((α+T)/(α+T+t))^(r+x):
+ * (1 − P(alive)) + P(alive) · ((α+T)/(α+T+t))^(r+x). Not 1 − P(alive): an alive customer may
+ * buy nothing too, and one with no repeat purchase (P(alive) = 1) often does.
+ */
+export const probabilityNoPurchase = (h: PurchaseHistory, p: BgNbdParams, t: number): number => {
+  if (t <= 0) return 1;
+  const alive = probabilityAlive(h, p);
+  const silentIfAlive = Math.exp((p.r + h.x) * Math.log((p.alpha + h.T) / (p.alpha + h.T + t)));
+  return 1 - alive + alive * silentIfAlive;
+};
+
+/**
  * E[Y(t) | x, t_x, T], the expected purchases in the next `t` periods (Fader, Hardie & Lee 2005,
  * eq. 10):
  *   (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]

@@ -15,10 +15,13 @@ describe('the training data gate', () => {
     const checked = checkTrainingGate([testOrder, ...recent], cutoffMs, defaultTrainingGate);
     expect(checked.firstMs).toBe(testOrder.atMs);
     expect(checked.historyDays).toBe(7);
-    expect(checked.shortfalls).toEqual(['7 days of order history for 50 customers (needs ≥ 180)']);
+    expect(checked.shortfalls).toEqual([
+      '7 days of order history for 50 customers (needs ≥ 180)',
+      '0 customers with a repeat purchase (needs ≥ 20)',
+    ]);
   });
 
-  it('passes when 50 customers had ordered 180 days before the cutoff', () => {
+  it('passes when 50 customers had ordered 180 days before the cutoff, and 20 came back', () => {
     const old = Array.from({ length: 50 }, (_, i) => ({
       customerId: `old${String(i)}`,
       atMs: cutoffMs - (180 + i) * DAY_MS,
@@ -29,7 +32,38 @@ describe('the training data gate', () => {
       atMs: cutoffMs - DAY_MS,
       value: 20,
     }));
-    const checked = checkTrainingGate([...recent, ...old], cutoffMs, defaultTrainingGate);
-    expect(checked).toMatchObject({ orderingCustomers: 500, historyDays: 180, shortfalls: [] });
+    const repeats = old.slice(0, 20).map((t) => ({ ...t, atMs: cutoffMs - 10 * DAY_MS }));
+    const checked = checkTrainingGate(
+      [...recent, ...old, ...repeats],
+      cutoffMs,
+      defaultTrainingGate,
+    );
+    expect(checked).toMatchObject({
+      orderingCustomers: 500,
+      historyDays: 180,
+      repeatCustomers: 20,
+      shortfalls: [],
+    });
+  });
+
+  it('refuses too few customers who bought on a second day, saying how many and how many needed', () => {
+    const once = Array.from({ length: 500 }, (_, i) => ({
+      customerId: `c${String(i)}`,
+      atMs: cutoffMs - (1 + (i % 300)) * DAY_MS,
+      value: 20,
+    }));
+    const back = once.slice(1, 20).map((t) => ({ ...t, atMs: cutoffMs - 12 * 3_600_000 }));
+    // Another order on the same UTC day, and one at the cutoff, are no repeat purchase.
+    const sameDay = { ...once[100], atMs: (once[100]?.atMs ?? 0) + 3_600_000 } as (typeof once)[0];
+    const atCutoff = { ...once[200], atMs: cutoffMs } as (typeof once)[0];
+    const checked = checkTrainingGate([...once, ...back, sameDay, atCutoff], cutoffMs, {
+      ...defaultTrainingGate,
+    });
+    expect(checked.repeatCustomers).toBe(19);
+    expect(checked.shortfalls).toEqual(['19 customers with a repeat purchase (needs ≥ 20)']);
+    expect(
+      checkTrainingGate(once, cutoffMs, { ...defaultTrainingGate, minRepeatCustomers: 0 })
+        .shortfalls,
+    ).toEqual([]);
   });
 });

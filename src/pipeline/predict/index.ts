@@ -8,6 +8,7 @@ export {
   expectedPurchasesOfNewCustomer,
   fitBgNbd,
   probabilityAlive,
+  probabilityNoPurchase,
   type BgNbdFit,
   type BgNbdParams,
   type PurchaseHistory,
@@ -44,6 +45,7 @@ export {
 } from './train-clv-model.js';
 export {
   checkTrainingGate,
+  countRepeatCustomers,
   defaultTrainingGate,
   type GateCheck,
   type TrainingGate,
@@ -85,7 +87,9 @@ export {
   type SendRecord,
 } from './conversion/beta-binomial.js';
 export {
+  conversionVersionIn,
   createLiveConversionModel,
+  recentModelsRead,
   type ChannelCounts,
   type LiveConversionModel,
 } from './conversion/live-conversion-model.js';

@@ -80,6 +80,7 @@ describe('trainClvModel', () => {
     expect(model.status).toBe('trained');
     expect(model.reason).toBeNull();
     expect(model.details).toMatchObject({ orderingCustomers: 1500, orders: orders.length });
+    expect(model.details['repeatCustomers']).toBeGreaterThan(20);
     expect(model.params['bgNbd']?.['r']).toBeGreaterThan(0.3);
     expect(model.params['bgNbd']?.['r']).toBeLessThan(0.8);
     expect(model.params['gammaGamma']?.['p']).toBeGreaterThan(0);
@@ -91,6 +92,29 @@ describe('trainClvModel', () => {
     expect(ratio).toBeLessThan(1.25);
     expect(m['holdoutMaePurchases']).toBeLessThan(m['holdoutMaePurchasesNaive'] ?? 0);
     expect(store.saved).toHaveLength(1);
+  });
+
+  it('refuses a store where nobody bought twice, whose drop-out parameters nothing determines', async () => {
+    // 600 one-time buyers over 300 days pass the customer and history minimums; with every x = 0
+    // the BG/NBD likelihood does not depend on a and b, so a fit would report any a and b.
+    const orders: StoredOrder[] = Array.from({ length: 600 }, (_, c) => ({
+      orderId: `o${String(c)}`,
+      customerId: `c${String(c)}` as CustomerId,
+      placedAtMs: start + (c % 300) * DAY_MS,
+      totalCents: 5000,
+    }));
+    // Two orders on one day are one purchase, not a repeat.
+    orders.push({
+      ...orders[0],
+      orderId: 'o0-again',
+      placedAtMs: start + 3_600_000,
+    } as StoredOrder);
+    const model = await trainClvModel(aModelStore(orders), { nowMs: start + 301 * DAY_MS });
+    expect(model).toMatchObject({ status: 'insufficient-data', params: {} });
+    expect(model.reason).toBe(
+      'not enough data: 0 customers with a repeat purchase (needs ≥ 20); the rule-based scores stay',
+    );
+    expect(model.details).toMatchObject({ orderingCustomers: 600, repeatCustomers: 0 });
   });
 
   it('ignores orders at or after the cutoff', async () => {

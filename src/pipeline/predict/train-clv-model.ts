@@ -145,6 +145,7 @@ export const toClvDraft = (
   const gateDetails = {
     orderingCustomers: checked.orderingCustomers,
     historyDays: Math.floor(historyDays),
+    repeatCustomers: checked.repeatCustomers,
     orders: transactions.length,
     gate: { ...gate },
     periodDays,

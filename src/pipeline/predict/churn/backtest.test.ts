@@ -33,7 +33,7 @@ describe('backtestChurn', () => {
   it('scores every customer at the split with each scorer and an honest base rate', () => {
     expect(report.customers).toBe(3000);
     expect(report.untilMs).toBe(start + 400 * DAY_MS);
-    expect(Object.keys(report.scorers)).toEqual(['logistic', '1 - P(alive)', 'rule-based']);
+    expect(Object.keys(report.scorers)).toEqual(['logistic', 'P(no purchase)', 'rule-based']);
     expect(report.churnRate).toBeGreaterThan(0.3);
     expect(report.churnRate).toBeLessThan(0.95);
     expect(report.logistic.converged).toBe(true);

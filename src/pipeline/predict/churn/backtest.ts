@@ -178,8 +178,8 @@ export const backtestChurn = (
       test.features.map((f) => predictLogistic(model, toChurnRow(f))),
       test.labels,
     ),
-    '1 - P(alive)': measureScorer(
-      test.features.map((f) => 1 - f.pAlive),
+    'P(no purchase)': measureScorer(
+      test.features.map((f) => f.pNoPurchase),
       test.labels,
     ),
   };

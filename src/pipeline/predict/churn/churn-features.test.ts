@@ -43,6 +43,19 @@ describe('toChurnFeatures', () => {
     expect(toChurnRow(f)).toHaveLength(11);
   });
 
+  it('gives the BG/NBD probability of no purchase in the churn window, counted in model periods', () => {
+    const f = toChurnFeatures(facts, now, model);
+    // Dropped out, or alive with λ ~ Gamma(r+x, α+T) and silent for 90 days = 90/7 weeks.
+    const { r, alpha, a, b } = model.bgNbd;
+    const pAlive = 1 / (1 + (a / b) * ((alpha + 8) / (alpha + 4)) ** (r + 1));
+    const silentIfAlive = ((alpha + 8) / (alpha + 8 + 90 / 7)) ** (r + 1);
+    expect(f.pNoPurchase).toBeCloseTo(1 - pAlive + pAlive * silentIfAlive, 12);
+    // A one-time buyer is alive for sure under the BG/NBD, and still likely to buy nothing.
+    const oneTime = toChurnFeatures({ ...facts, lastOrderAtMs: day0, orders: 1 }, now, model);
+    expect(oneTime.pAlive).toBe(1);
+    expect(oneTime.pNoPurchase).toBeCloseTo(((alpha + 8) / (alpha + 8 + 90 / 7)) ** r, 12);
+  });
+
   it('falls back to neutral activity without a profile: no engagement, no cart, last order', () => {
     expect(toChurnFeatures(facts, now, model)).toMatchObject({
       engagementScore: 0,

@@ -1,4 +1,9 @@
-import { expectedPurchases, probabilityAlive, type BgNbdParams } from '../bg-nbd.js';
+import {
+  expectedPurchases,
+  probabilityAlive,
+  probabilityNoPurchase,
+  type BgNbdParams,
+} from '../bg-nbd.js';
 
 const DAY_MS = 86_400_000;
 
@@ -35,6 +40,11 @@ export interface ChurnFeatures {
   pAlive: number;
   /** BG/NBD expected purchases in the churn window. */
   expectedPurchases: number;
+  /**
+   * BG/NBD P(no purchase in the churn window): the model's own churn probability, a scorer of
+   * its own and not a classifier feature (`toChurnRow` leaves it out).
+   */
+  pNoPurchase: number;
   /** The profile's engagement score then (0 when the activity is unknown). */
   engagementScore: number;
   /** Days since the customer last acted (since the last order when unknown). */
@@ -99,13 +109,16 @@ export const toChurnFeatures = (
     tx: x === 0 ? 0 : (lastOrderDay - firstDay) / model.periodDays,
     T: (lastDay - firstDay) / model.periodDays,
   };
+  // The window in the model's periods (weeks by default), as the BG/NBD was fitted.
+  const windowPeriods = model.churnDays / model.periodDays;
   return {
     daysSinceLastOrder: lastDay - lastOrderDay,
     orders: facts.orders,
     totalValue: facts.totalValue,
     tenureDays: lastDay - firstDay,
     pAlive: probabilityAlive(history, model.bgNbd),
-    expectedPurchases: expectedPurchases(history, model.bgNbd, model.churnDays / model.periodDays),
+    expectedPurchases: expectedPurchases(history, model.bgNbd, windowPeriods),
+    pNoPurchase: probabilityNoPurchase(history, model.bgNbd, windowPeriods),
     engagementScore: activity?.engagementScore ?? 0,
     // An order is an activity, so without the profile the last order stands in for it.
     daysSinceActive: Math.min(

@@ -58,7 +58,7 @@ export const toChurnModel = (version: ModelVersion): ChurnModel | null => {
       modelVersion: version.version,
       score: (state, nowMs) => {
         const facts = orderFactsOf(state);
-        return facts === null ? null : 1 - toChurnFeatures(facts, nowMs, features).pAlive;
+        return facts === null ? null : toChurnFeatures(facts, nowMs, features).pNoPurchase;
       },
     };
   if (chosen !== 'logistic') return null;

@@ -114,7 +114,9 @@ describe('toChurnDraft', () => {
         expect(Number.isFinite(draft.metrics[`${scorer}.${metric}`])).toBe(true);
     expect(draft.metrics['logistic.auc']).toBeGreaterThan(0.65);
     expect(draft.metrics['logistic.auc']).toBeGreaterThan(draft.metrics['rules.auc'] ?? 1);
-    expect(draft.details['chosen']).toBe('logistic');
+    // On data drawn from the BG/NBD itself, the model's own P(no purchase) ranks best.
+    expect(draft.metrics['pAlive.auc']).toBeGreaterThan(draft.metrics['logistic.auc'] ?? 1);
+    expect(draft.details['chosen']).toBe('pAlive');
     const calibration = draft.details['calibration'] as Record<string, { count: number }[]>;
     expect(calibration['logistic']?.reduce((s, b) => s + b.count, 0)).toBe(
       draft.metrics['evaluationCustomers'],
@@ -129,7 +131,8 @@ describe('toChurnDraft', () => {
       cartValue: 50,
       responsesByChannel: { email: 3, push: 1 },
     };
-    const model = toChurnModel(asVersion(draft));
+    const logisticWon = { ...draft, details: { ...draft.details, chosen: 'logistic' } };
+    const model = toChurnModel(asVersion(logisticWon));
     expect(model?.modelVersion).toBe(4);
     const nowMs = cutoffMs + DAY_MS / 2;
     const state = aBuyer({
@@ -172,6 +175,47 @@ describe('toChurnDraft', () => {
     // No orders: the model cannot score the customer; the rules do.
     const none = { count: 0, revenueCents: 0, refundedCents: 0, firstAtMs: null, lastAtMs: null };
     expect(model?.score(aBuyer(none), nowMs, activity)).toBeNull();
+  });
+
+  it('judges the BG/NBD on its own P(no purchase in N days), not 1 − P(alive)', () => {
+    const bg = draft.params['bgNbd'] ?? {};
+    expect(bg['r']).toBeGreaterThan(0);
+    // Every one-time buyer has P(alive) = 1: 1 − P(alive) would score them all 0 and its Brier
+    // score would be at least the share of one-time buyers who churned.
+    expect(draft.metrics['pAlive.brier']).toBeLessThan(0.3);
+    expect(draft.metrics['pAlive.auc']).toBeGreaterThan(0.6);
+    const calibration = draft.details['calibration'] as Record<string, { count: number }[]>;
+    expect(calibration['pAlive']?.[0]?.count).toBeLessThan(
+      (draft.metrics['evaluationCustomers'] ?? 0) / 10,
+    );
+  });
+
+  it('scores a profile with the BG/NBD’s P(no purchase in N days) when it won', async () => {
+    const bgWon = { ...draft, details: { ...draft.details, chosen: 'pAlive' } };
+    const live = createLiveChurnModel({
+      listModels: () => Promise.resolve([asVersion(bgWon, 7)]),
+    });
+    await live.refresh();
+    const model = live.current();
+    expect(model?.modelVersion).toBe(7);
+    // One order on day 0, scored on day 56 at noon: x = 0, T = 8 weeks, a window of 90/7 weeks.
+    const nowMs = start + 56 * DAY_MS + DAY_MS / 2;
+    const oneTime = aBuyer({
+      count: 1,
+      revenueCents: 2000,
+      refundedCents: 0,
+      firstAtMs: start,
+      lastAtMs: start,
+    });
+    const { r = 0, alpha = 0 } = draft.params['bgNbd'] ?? {};
+    expect(
+      model?.score(oneTime, nowMs, {
+        engagementScore: 0,
+        daysSinceActive: null,
+        cartValue: 0,
+        responsesByChannel: {},
+      }),
+    ).toBeCloseTo(((alpha + 8) / (alpha + 8 + 90 / 7)) ** r, 12);
   });
 
   it('learns from the profile activity it is given at each cutoff', () => {
@@ -233,11 +277,28 @@ describe('toChurnDraft', () => {
     );
   });
 
+  it('refuses when nobody had bought twice by the learning cutoff, two churn windows back', () => {
+    // 600 one-time buyers from 400 to 201 days before the cutoff; 30 of them come back 100 days
+    // before it: the store passes the gate, but the BG/NBD at cutoff − 180 days has no repeats.
+    const once = Array.from({ length: 600 }, (_, c) => ({
+      customerId: `c${String(c)}`,
+      atMs: cutoffMs - (201 + (c % 200)) * DAY_MS,
+      value: 20,
+    }));
+    const back = once.slice(0, 30).map((t) => ({ ...t, atMs: cutoffMs - 100 * DAY_MS }));
+    const refused = toChurnDraft([...once, ...back], { nowMs: cutoffMs });
+    expect(refused.status).toBe('insufficient-data');
+    expect(refused.details).toMatchObject({ repeatCustomers: 30 });
+    expect(refused.reason).toBe(
+      'not enough data: 0 customers with a repeat purchase before 2024-08-08, two churn windows of 90 days before the cutoff (needs ≥ 20); the rule-based churn score stays',
+    );
+  });
+
   it('refuses when two churn windows before the cutoff leave too few customers to learn from', () => {
     const young = transactions.filter((t) => t.atMs < start + 200 * DAY_MS);
     const refused = toChurnDraft(young, {
       nowMs: start + 200 * DAY_MS,
-      gate: { minOrderingCustomers: 1000, minHistoryDays: 100 },
+      gate: { minOrderingCustomers: 1000, minHistoryDays: 100, minRepeatCustomers: 20 },
     });
     expect(refused.status).toBe('insufficient-data');
     expect(refused.reason).toMatch(

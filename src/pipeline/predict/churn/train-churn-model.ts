@@ -1,6 +1,11 @@
 import type { ModelDraft } from '../../../ports/model-store.js';
 import { fitBgNbd } from '../bg-nbd.js';
-import { checkTrainingGate, defaultTrainingGate, type TrainingGate } from '../data-gate.js';
+import {
+  checkTrainingGate,
+  countRepeatCustomers,
+  defaultTrainingGate,
+  type TrainingGate,
+} from '../data-gate.js';
 import { summariseTransactions, type Transaction } from '../summarise-transactions.js';
 import { churnSetAt, measureScorer, type ScorerQuality } from './backtest.js';
 import {
@@ -13,7 +18,11 @@ import { fitLogisticRegression, predictLogistic } from './logistic-regression.js
 
 const DAY_MS = 86_400_000;
 
-/** The scorers a churn run compares, by the names the registry keeps them under. */
+/**
+ * The scorers a churn run compares, by the names the registry keeps them under. `pAlive` is the
+ * BG/NBD's P(no purchase in the churn window) (`probabilityNoPurchase`); the name is kept so
+ * registered versions still read.
+ */
 export type ChurnScorerName = 'logistic' | 'pAlive' | 'rules';
 
 export interface ChurnTrainOptions {
@@ -63,11 +72,12 @@ const byFeature = (values: readonly number[]): Record<string, number> =>
  * The churn classifier's registry entry for the orders before the cutoff. Two windows of
  * `churnDays` before the cutoff make a time-based holdout: the logistic regression learns from
  * customers' features at cutoff − 2N and whether they bought in the N days after, then it, the
- * rule-based score and 1 − P(alive) score everyone at cutoff − N and are judged on the last N
- * days — nothing after cutoff − N is used to learn. The registered coefficients are refitted the
- * same way one window later (features at cutoff − N, outcomes to the cutoff), with the BG/NBD
- * fitted at the cutoff for live features. Below the data gate, or when the earliest learning
- * cutoff leaves too few customers or only one outcome, nothing is fitted and the reason says so.
+ * rule-based score and the BG/NBD's P(no purchase in N days) score everyone at cutoff − N and
+ * are judged on the last N days — nothing after cutoff − N is used to learn. The registered
+ * coefficients are refitted the same way one window later (features at cutoff − N, outcomes to
+ * the cutoff), with the BG/NBD fitted at the cutoff for live features. Below the data gate, or
+ * when the earliest learning cutoff leaves too few customers or only one outcome, nothing is
+ * fitted and the reason says so.
  */
 export const toChurnDraft = (
   transactions: readonly Transaction[],
@@ -91,6 +101,7 @@ export const toChurnDraft = (
   const details = {
     orderingCustomers: checked.orderingCustomers,
     historyDays: Math.floor(checked.historyDays),
+    repeatCustomers: checked.repeatCustomers,
     orders: transactions.length,
     gate: { ...gate },
     periodDays,
@@ -101,9 +112,17 @@ export const toChurnDraft = (
   const shortfalls = [...checked.shortfalls];
   const learning = transactions.filter((t) => t.atMs < learnMs);
   const learningCustomers = new Set(learning.map((t) => t.customerId)).size;
+  const learnDay = new Date(learnMs).toISOString().slice(0, 10);
   if (shortfalls.length === 0 && learningCustomers < gate.minOrderingCustomers)
     shortfalls.push(
-      `${learningCustomers} customers ordered before ${new Date(learnMs).toISOString().slice(0, 10)}, two churn windows of ${churnDays} days before the cutoff (needs ≥ ${gate.minOrderingCustomers})`,
+      `${learningCustomers} customers ordered before ${learnDay}, two churn windows of ${churnDays} days before the cutoff (needs ≥ ${gate.minOrderingCustomers})`,
+    );
+  // The BG/NBD behind the learning set's features is fitted at cutoff − 2N: it needs repeat
+  // customers of its own, or its P(alive) and expected purchases are arbitrary.
+  const learningRepeats = countRepeatCustomers(learning, learnMs);
+  if (shortfalls.length === 0 && learningRepeats < gate.minRepeatCustomers)
+    shortfalls.push(
+      `${learningRepeats} customers with a repeat purchase before ${learnDay}, two churn windows of ${churnDays} days before the cutoff (needs ≥ ${gate.minRepeatCustomers})`,
     );
   const train =
     shortfalls.length === 0
@@ -132,7 +151,7 @@ export const toChurnDraft = (
       test.labels,
     ),
     pAlive: measureScorer(
-      test.features.map((f) => 1 - f.pAlive),
+      test.features.map((f) => f.pNoPurchase),
       test.labels,
     ),
   };

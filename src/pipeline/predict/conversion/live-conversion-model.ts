@@ -6,6 +6,17 @@ import { shrunkRate } from './beta-binomial.js';
 /** A customer's sends and credited sends per channel. */
 export type ChannelCounts = Readonly<Record<string, { sends: number; conversions: number }>>;
 
+/** How many of the latest registry versions are read to find the conversion model in use. */
+export const recentModelsRead = 50;
+
+/**
+ * The conversion version in use among the registry's latest versions (newest first): the latest
+ * trained one, so a refused run leaves the one before it in use. The decide stage and the
+ * profile API both choose with this, so the profile shows the figure decisions use.
+ */
+export const conversionVersionIn = (recent: readonly ModelVersion[]): ModelVersion | null =>
+  recent.find((m) => m.kind === 'conversion' && m.status === 'trained') ?? null;
+
 /**
  * The conversion model the decide stage weighs expected values with, held in memory: `refresh`
  * reads the latest trained conversion run (at start, after training, and hourly in `serve`),
@@ -15,10 +26,7 @@ export const createLiveConversionModel = (store: Pick<ModelStore, 'listModels'>)
   let version: ModelVersion | null = null;
   return {
     async refresh(): Promise<void> {
-      version =
-        (await store.listModels(50)).find(
-          (m) => m.kind === 'conversion' && m.status === 'trained',
-        ) ?? null;
+      version = conversionVersionIn(await store.listModels(recentModelsRead));
     },
     active: (): boolean => version !== null,
     score(counts: ChannelCounts): ConversionView | null {
