@@ -12,6 +12,14 @@ export interface FieldMeta {
 
 const field = <T extends TSchema>(schema: T, meta: FieldMeta): T => Object.assign(schema, meta);
 
+/**
+ * The longest wait (ms) a Node.js timer takes: a longer one is run after 1 ms instead, so a
+ * longer interval would turn a periodic task into a busy loop.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** `MAX_TIMER_MS` in whole minutes. */
+export const MAX_TIMER_MINUTES = Math.floor(MAX_TIMER_MS / 60_000);
+
 /** An http(s) URL: a base Herald builds links or API calls on. */
 const HTTP_URL = '^https?://[^\\s]+$';
 
@@ -197,9 +205,9 @@ export const configSchema = Type.Object(
           sweepIntervalMinutes: field(
             Type.Number({
               minimum: 0,
+              maximum: MAX_TIMER_MINUTES,
               default: 60,
-              description:
-                'How often `serve` re-derives every profile so time-based figures (recency, lifecycle, engagement decay) move on without new events; 0 turns it off.',
+              description: `How often \`serve\` re-derives every profile so time-based figures (recency, lifecycle, engagement decay) move on without new events; 0 turns it off. At most ${String(MAX_TIMER_MINUTES)} (about 24.8 days, the longest wait a Node.js timer takes). The next sweep is timed from the end of the one before, so two never run at once.`,
             }),
             { env: 'HERALD_SWEEP_INTERVAL_MINUTES' },
           ),

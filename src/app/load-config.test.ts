@@ -84,6 +84,25 @@ describe('loadConfig', () => {
   });
 
   describe('file and environment', () => {
+    it('refuses an empty database URL rather than taking the default SQLite file', () => {
+      expect(() => loadConfig({ HERALD_DATABASE_URL: ' ' }, null)).toThrow(/HERALD_DATABASE_URL/);
+    });
+
+    it('takes a secret variable set but empty as unset: the file keeps its token and keys', () => {
+      const file =
+        'admin:\n  token: file-admin-token-0123456789\ningest:\n  writeKeys: [shop=file-write-key-0123]\n';
+      const config = loadConfig({ HERALD_ADMIN_TOKEN: '', HERALD_WRITE_KEYS: ' ' }, file);
+      expect(config.adminToken).toBe('file-admin-token-0123456789');
+      expect([...config.tokens.keys()]).toEqual(['file-admin-token-0123456789']);
+      expect([...config.writeKeys.keys()]).toEqual(['file-write-key-0123']);
+      expect(config.warnings).toContain(
+        "HERALD_ADMIN_TOKEN is set but empty: taken as unset (the file's value or the default applies)",
+      );
+      expect(config.warnings).toContain(
+        "HERALD_WRITE_KEYS is set but empty: taken as unset (the file's value or the default applies)",
+      );
+    });
+
     const file = [
       'http:',
       '  port: 8080',
@@ -400,6 +419,43 @@ describe('loadConfig', () => {
         'the config file is not valid YAML at line 2, column 19',
       );
       expect(secret.message).not.toContain('SECRET');
+    });
+
+    it('refuses a YAML tag it does not know, saying where but never the value', () => {
+      const error = configError({}, 'admin:\n  token: !vault s3cr3t-admin-token\n');
+      expect(error.problems).toEqual([
+        {
+          path: '/',
+          message:
+            'the config file has a tag Herald does not know at line 2, column 10 (write the value itself)',
+        },
+      ]);
+      expect(error.message).not.toContain('s3cr3t');
+    });
+
+    it('refuses a poll interval longer than a timer can wait', () => {
+      const error = configError(
+        {},
+        'decide:\n  worker:\n    pollMs: 2147483648\ndeliver:\n  pollMs: 3000000000\n',
+      );
+      expect(pathsOf(error.problems)).toEqual(['/decide/worker/pollMs', '/deliver/pollMs']);
+      expect(error.problems[0]?.message).toMatch(/^must be at most 2147483647 /);
+      expect(loadConfig({}, 'deliver:\n  pollMs: 2147483647\n').deliverPolicy.pollMs).toBe(
+        2147483647,
+      );
+    });
+
+    it('refuses a sweep interval longer than a timer can wait, naming its variable', () => {
+      const error = configError({ HERALD_SWEEP_INTERVAL_MINUTES: '43200' });
+      expect(error.problems).toEqual([
+        {
+          path: '/profile/sweepIntervalMinutes',
+          message: expect.stringMatching(/35791 \(HERALD_SWEEP_INTERVAL_MINUTES\)$/) as string,
+        },
+      ]);
+      expect(
+        loadConfig({ HERALD_SWEEP_INTERVAL_MINUTES: '35791' }, null).sweepIntervalMinutes,
+      ).toBe(35791);
     });
 
     it('refuses settings that contradict each other, and a wave on no channel', () => {

@@ -3,7 +3,7 @@ import { isSendGridPublicKey } from '../core/sendgrid-key.js';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import { AUDIT_KEY_MIN_LENGTH, toAuditKey, type AuditKey } from '../core/audit.js';
 import { AppError, type FieldProblem } from '../core/errors.js';
 import { toSourceId, type SourceId } from '../core/ids.js';
@@ -18,7 +18,7 @@ import {
   type DecidePolicy,
   type JourneyDefinition,
 } from '../pipeline/decide/index.js';
-import { configFields, configSchema, type RawConfig } from './config-schema.js';
+import { configFields, configSchema, MAX_TIMER_MS, type RawConfig } from './config-schema.js';
 import { describeSchemaError, isMapping, notASetting } from './explain-config-errors.js';
 import { isTimezone } from '../core/local-time.js';
 
@@ -134,24 +134,43 @@ const sourceIdOf = (entry: string): [string, SourceId] => {
   ];
 };
 
+/** Where a YAML problem is, never what: the lines around it may hold secrets. */
+const atLineOf = (error: YAMLError): string => {
+  const position = error.linePos?.[0];
+  return position === undefined
+    ? ''
+    : ` at line ${String(position.line)}, column ${String(position.col)}`;
+};
+
 const parseFile = (fileText: string | null, problems: FieldProblem[]): Record<string, unknown> => {
   if (fileText === null) return {};
+  // Silent: the yaml package otherwise prints its warnings (process.emitWarning) quoting the
+  // source line — a secret's value — whatever Herald's log level.
+  const doc = parseDocument(fileText, { logLevel: 'silent' });
+  // A warning is refused too: an unknown tag (`!vault …`, another tool's) would otherwise be
+  // dropped and its text taken as the value.
+  // The first error only: those after it mostly follow from it.
+  const faults = [
+    ...doc.errors.slice(0, 1).map((e) => `the config file is not valid YAML${atLineOf(e)}`),
+    ...doc.warnings.map((w) =>
+      w.code === 'TAG_RESOLVE_FAILED'
+        ? `the config file has a tag Herald does not know${atLineOf(w)} (write the value itself)`
+        : `the config file has a YAML problem (${w.code})${atLineOf(w)}`,
+    ),
+  ];
+  if (faults.length > 0) {
+    problems.push(...faults.map((message) => ({ path: '/', message })));
+    return {};
+  }
   try {
-    const parsed: unknown = parseYaml(fileText);
+    const parsed: unknown = doc.toJS();
     if (parsed === null || parsed === undefined) return {};
     if (typeof parsed === 'object' && !Array.isArray(parsed))
       return parsed as Record<string, unknown>;
     problems.push({ path: '/', message: 'the config file must be a YAML mapping' });
-  } catch (error) {
-    // Where, not what: the message quotes the lines around the fault, which may hold secrets.
-    const position = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    problems.push({
-      path: '/',
-      message:
-        position === undefined
-          ? 'the config file is not valid YAML'
-          : `the config file is not valid YAML at line ${String(position.line)}, column ${String(position.col)}`,
-    });
+  } catch {
+    // An alias expanding past the package's limit, and the like; its message quotes the file.
+    problems.push({ path: '/', message: 'the config file is not valid YAML' });
   }
   return {};
 };
@@ -201,9 +220,20 @@ const unknownSettings = (schema: TSchema, value: unknown, path: string): FieldPr
 export const loadConfig = (env: Env, fileText: string | null): Config => {
   const problems: FieldProblem[] = [];
   const raw = parseFile(fileText, problems);
+  const emptySecrets: string[] = [];
   for (const { path, schema } of configFields()) {
     const value = schema.env === undefined ? undefined : env[schema.env];
-    if (value !== undefined) setPath(raw, path, fromEnv(value, schema));
+    if (value === undefined) continue;
+    // A secret's variable left empty (`HERALD_ADMIN_TOKEN=${ADMIN_TOKEN}` with ADMIN_TOKEN
+    // unset, in a compose file or unit) is taken as unset: it would otherwise replace the
+    // file's token or keys with none, and on SQLite bring in the public development ones. Not
+    // the database's: an empty URL taken as unset would put the data in the default SQLite
+    // file beside the real database, so it is refused as the value it is.
+    if (schema.secret === true && schema.env !== 'HERALD_DATABASE_URL' && value.trim() === '') {
+      if (schema.env !== undefined) emptySecrets.push(schema.env);
+      continue;
+    }
+    setPath(raw, path, fromEnv(value, schema));
   }
   const withDefaults = Value.Default(configSchema, raw);
   for (const e of Value.Errors(configSchema, withDefaults))
@@ -247,7 +277,9 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       }
     : { driver: 'postgres', url, poolSize: c.database.poolSize };
   const earliest = Date.parse(c.ingest.earliestTimestamp);
-  const warnings: string[] = [];
+  const warnings: string[] = emptySecrets.map(
+    (name) => `${name} is set but empty: taken as unset (the file's value or the default applies)`,
+  );
   let keys = c.ingest.writeKeys;
   let adminToken = c.admin.token;
   if (storage.driver === 'sqlite') {
@@ -452,6 +484,19 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
       '/decide/quietHours/defaultTimezone',
       `"${zone}" is not a timezone (an IANA name such as America/New_York)`,
     );
+  // Polled with timers: a wait past the longest a timer takes would be run after 1 ms, a
+  // busy loop (the policies' own schemas set only minima).
+  for (const keys of [
+    ['decide', 'worker', 'pollMs'],
+    ['deliver', 'pollMs'],
+  ]) {
+    const ms = at(...keys);
+    if (typeof ms === 'number' && ms > MAX_TIMER_MS)
+      add(
+        `/${keys.join('/')}`,
+        `must be at most ${String(MAX_TIMER_MS)} (about 24.8 days, the longest wait a Node.js timer takes)`,
+      );
+  }
   const lease = fieldOf(config, 'deliver', 'leaseSeconds');
   const timeout = fieldOf(config, 'deliver', 'timeoutSeconds');
   if (typeof lease === 'number' && typeof timeout === 'number' && lease <= timeout)

@@ -11,9 +11,28 @@ import { loadConfig, type Config } from '../app/load-config.js';
 export const readConfig = (env: NodeJS.ProcessEnv): Config => {
   const path = env['HERALD_CONFIG'] ?? 'herald.config.yaml';
   const explicit = env['HERALD_CONFIG'] !== undefined;
-  const fileText = existsSync(path) ? readFileSync(path, 'utf8') : null;
-  if (fileText === null && explicit) {
-    throw new AppError('invalid-config', `HERALD_CONFIG points at ${path}, which does not exist`);
+  if (!existsSync(path)) {
+    if (explicit)
+      throw new AppError('invalid-config', `HERALD_CONFIG points at ${path}, which does not exist`);
+    return loadConfig(env, null);
+  }
+  let fileText: string;
+  try {
+    fileText = readFileSync(path, 'utf8');
+  } catch (error) {
+    // A folder, a file this user may not read: bad configuration, said in one line.
+    const code = (error as { code?: unknown }).code;
+    const why =
+      code === 'EISDIR'
+        ? 'it is a directory, not a file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+    throw new AppError('invalid-config', `cannot read the config file ${path}: ${why}`, {
+      cause: error,
+    });
   }
   return loadConfig(env, fileText);
 };

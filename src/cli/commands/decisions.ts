@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Decision } from '../../core/decision.js';
+import { decisionAgents, type Decision, type DecisionAgent } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import { customerOption, loadServices } from '../load-services.js';
 import { parseIntegerOption } from './parse-integer-option.js';
@@ -70,6 +70,20 @@ export const explainDecision = (d: Decision): string => {
   return lines.join('\n');
 };
 
+/**
+ * An `--agent` value: one of the agents decisions are made by, as GET /v1/decisions?agent=
+ * takes — another (a typo) is bad input listing them, not an empty list.
+ */
+export const parseAgentOption = (text: string): DecisionAgent => {
+  const agent = decisionAgents.find((a) => a === text);
+  if (agent === undefined)
+    throw new AppError(
+      'invalid-input',
+      `--agent ${text}: not an agent (one of ${decisionAgents.join(', ')})`,
+    );
+  return agent;
+};
+
 /** `herald decisions list|explain`. */
 export const registerDecisionCommands = (program: Command): void => {
   const decisions = program.command('decisions').description('decisions the agents made');
@@ -94,10 +108,11 @@ export const registerDecisionCommands = (program: Command): void => {
     .command('list')
     .description('the latest decisions, newest first')
     .option('--customer <userId>', 'only this customer')
-    .option('--agent <agent>', 'only this agent')
+    .option('--agent <agent>', `only this agent (${decisionAgents.join(', ')})`)
     .option('--limit <n>', 'how many (1–1000)', '20')
     .action(async (options: { customer?: string; agent?: string; limit: string }) => {
       const limit = parseIntegerOption(options.limit, '--limit', LIMIT_BOUNDS);
+      if (options.agent !== undefined) parseAgentOption(options.agent);
       const services = await loadServices(process.env);
       try {
         const customerId = await customerOption(services, options.customer);

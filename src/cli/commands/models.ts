@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { AppError } from '../../core/errors.js';
 import { readInputFile } from './read-input-file.js';
-import { parseDateInput } from '../../core/time.js';
+import { isoTimeMs, parseDateInput } from '../../core/time.js';
 import type { ModelVersion } from '../../ports/model-store.js';
 import { activityHistoryOf, ruleChurnScoreOf } from '../../pipeline/stages.js';
 import {
@@ -78,10 +78,17 @@ const parseTransactionsCsv = (text: string, file: string): Transaction[] => {
   const what = pick(columns, ['value', 'total', 'amount', 'revenue', 'dollar_value'], file);
   return rows.map((row, i) => {
     const date = row[when] ?? '';
-    const atMs = Date.parse(
+    // ISO 8601 only, checked against the calendar (as every date Herald reads): Date.parse
+    // would take 2025-02-30 for the 2nd of March.
+    const atMs = isoTimeMs(
       /^\d{8}$/.test(date) ? `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}` : date,
     );
     const value = Number(row[what]);
+    if (Number.isNaN(atMs) && date !== '')
+      throw new AppError(
+        'invalid-input',
+        `${file} line ${i + 2}: "${date}" is not a date (ISO-8601, e.g. 2025-01-31, or YYYYMMDD)`,
+      );
     if (Number.isNaN(atMs) || !Number.isFinite(value) || (row[who] ?? '') === '')
       throw new AppError(
         'invalid-input',

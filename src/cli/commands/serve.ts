@@ -60,22 +60,30 @@ export const serve = async (services: Services): Promise<void> => {
   const trainTimer = setInterval(retrain, 60 * MINUTE_MS);
   trainTimer.unref();
   retrain();
+  // Each sweep is timed from the end of the one before: a sweep longer than the interval never
+  // has a second started beside it. (The interval is at most MAX_TIMER_MINUTES: a timer told to
+  // wait longer would fire after 1 ms.)
   let sweeping: Promise<unknown> = Promise.resolve();
-  const timer =
-    config.sweepIntervalMinutes > 0
-      ? setInterval(() => {
-          sweeping = sweepProfiles(services.store, config.profilePolicy, services.clock.nowMs(), {
-            mode: 'refresh',
-            churnModel: services.churnModel,
-          })
-            .then((n) => {
-              logger.info({ profiles: n }, 'profile sweep done');
-            })
-            .catch((error: unknown) => {
-              logger.error({ err: error }, 'profile sweep failed');
-            });
-        }, config.sweepIntervalMinutes * MINUTE_MS)
-      : undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const scheduleSweep = () => {
+    timer = setTimeout(() => {
+      sweeping = sweepProfiles(services.store, config.profilePolicy, services.clock.nowMs(), {
+        mode: 'refresh',
+        churnModel: services.churnModel,
+      })
+        .then((n) => {
+          logger.info({ profiles: n }, 'profile sweep done');
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'profile sweep failed');
+        })
+        .finally(() => {
+          if (!stopped) scheduleSweep();
+        });
+    }, config.sweepIntervalMinutes * MINUTE_MS);
+  };
+  if (config.sweepIntervalMinutes > 0) scheduleSweep();
   await new Promise<void>((resolve) => {
     const stop = () => {
       resolve();
@@ -83,7 +91,8 @@ export const serve = async (services: Services): Promise<void> => {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  clearInterval(timer);
+  stopped = true;
+  clearTimeout(timer);
   clearInterval(trainTimer);
   clearInterval(reviews);
   await training;

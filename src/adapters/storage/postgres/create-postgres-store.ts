@@ -2,7 +2,7 @@ import { Kysely } from 'kysely';
 import { NamesOnlyPostgresDialect } from './names-only-dialect.js';
 import pg from 'pg';
 import type { AuditKey } from '../../../core/audit.js';
-import { AppError } from '../../../core/errors.js';
+import { AppError, isAppError } from '../../../core/errors.js';
 import type { CustomerId } from '../../../core/ids.js';
 import type { ProfileState } from '../../../core/profile.js';
 import type { IdentityKey, StoreTx, Store } from '../../../ports/store.js';
@@ -220,16 +220,24 @@ const createTx = (client: pg.PoolClient, auditKey: AuditKey | null): StoreTx => 
  * appears ahead of it — else the first that exists, where new tables go. A schema outside the
  * search path, another Herald's, is never taken for this one's.
  */
-const migrationSchemaOf = async (pool: pg.Pool): Promise<string | undefined> => {
-  const { rows } = await pool.query<{ schema: string | null }>(
-    `SELECT COALESCE(
+const migrationSchemaOf = async (pool: pg.Pool): Promise<string> => {
+  const { rows } = await pool.query<{ schema: string | null; path: string }>(
+    `SELECT current_setting('search_path') AS path, COALESCE(
        (SELECT s FROM unnest(current_schemas(false)) WITH ORDINALITY AS p(s, i)
         WHERE EXISTS (SELECT 1 FROM information_schema.tables
                       WHERE table_schema = p.s AND table_name = 'herald_migrations')
         ORDER BY i LIMIT 1),
        current_schema()) AS schema`,
   );
-  return rows[0]?.schema ?? undefined;
+  const schema = rows[0]?.schema ?? null;
+  // No schema to create tables in: said so, rather than left to the migrator, which would look
+  // for its bookkeeping in any schema and fail on another Herald's.
+  if (schema === null)
+    throw new AppError(
+      'unavailable',
+      `no schema to work in: none of the connection's search_path (${rows[0]?.path ?? ''}) exists; create the schema or point the search path at one that does`,
+    );
+  return schema;
 };
 
 /** Where a connection URL points — host, port and database, no credentials — for messages. */
@@ -240,6 +248,22 @@ const whereOf = (url: string): string => {
   } catch {
     return 'the configured URL (it does not parse)';
   }
+};
+
+/**
+ * A database's message with the connection URL, and its password, taken out: drivers do not
+ * repeat them, but a message that did would put them on stderr and in logs.
+ */
+const withoutUrl = (text: string, url: string): string => {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // A URL that does not parse has no password to find; the whole of it is still taken out.
+  }
+  let out = text.split(url).join(whereOf(url));
+  if (password !== '') out = out.split(password).join('***');
+  return out;
 };
 
 /** Connects to PostgreSQL (a pool shared by every request) and applies pending migrations. */
@@ -266,14 +290,31 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
       { cause: error },
     );
   }
-  if (schema !== undefined)
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((error: unknown) => {
-      // Two processes starting together both find no schema and both create it: PostgreSQL
-      // refuses the second with a duplicate name (23505), though the schema is there to use.
-      if ((error as { code?: unknown }).code !== '23505') throw error;
-    });
   const db = new Kysely<Database>({ dialect: new NamesOnlyPostgresDialect({ pool }) });
-  await runMigrations(db as Kysely<unknown>, 'postgres', schema ?? (await migrationSchemaOf(pool)));
+  try {
+    if (schema !== undefined)
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((error: unknown) => {
+        // Two processes starting together both find no schema and both create it: PostgreSQL
+        // refuses the second with a duplicate name (23505), though the schema is there to use.
+        if ((error as { code?: unknown }).code !== '23505') throw error;
+      });
+    await runMigrations(
+      db as Kysely<unknown>,
+      'postgres',
+      schema ?? (await migrationSchemaOf(pool)),
+      (text) => withoutUrl(text, options.url),
+    );
+  } catch (error) {
+    // The pool is ended now: left to its idle timeout it would hold the process (and its
+    // connections) for seconds after the error is reported.
+    await pool.end().catch(() => undefined);
+    if (isAppError(error)) throw error;
+    throw new AppError(
+      'unavailable',
+      `cannot prepare the PostgreSQL database at ${whereOf(options.url)}: ${withoutUrl(error instanceof Error ? error.message : String(error), options.url)}`,
+      { cause: error },
+    );
+  }
 
   // An idle connection that the server drops (restart, failover, timeout) is discarded by the
   // pool; without a listener its 'error' would end the process.

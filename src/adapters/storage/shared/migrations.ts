@@ -476,8 +476,9 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   },
   // A campaign's committed spend (the budget guardrail sums it for every batch of a capped
   // campaign) read from the index (on SQLite without visiting each message's row). The new
-  // index is built before the old one goes, each step safe to repeat: SQLite runs migrations
-  // without a transaction, so an interrupted start must be able to run this again.
+  // index is built before the old one goes, each step safe to repeat: SQLite ran migrations
+  // without a transaction when this was written (a database migrated then may have stopped
+  // midway), so an interrupted start must be able to run this again.
   '0010-campaign-spend': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -550,8 +551,8 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
     async up(db: Kysely<unknown>) {
       const big = dialect === 'postgres' ? 'bigint' : 'integer';
       const columns = await columnsOf(db, dialect, 'experiment_units');
-      // Each column on its own, so an interrupted run (SQLite migrates without a transaction)
-      // finishes what it began; the backfill runs every time the migration does — it is a
+      // Each column on its own, so an interrupted run (SQLite migrated without a transaction
+      // when this was written) finishes what it began; the backfill runs every time the migration does — it is a
       // plain copy, and nothing credits orders before the migration is recorded as done.
       for (const [column, type] of [
         ['exposed_orders', 'integer'],

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
 import type { AuditKey } from '../../../core/audit.js';
 import { AppError, isAppError } from '../../../core/errors.js';
 import type { CustomerId } from '../../../core/ids.js';
@@ -163,6 +163,24 @@ const PURGE_TRIES = 10;
 /** Then every thirty such waits (30 s), for as long as a reader holds it. */
 const PURGE_SLOW_FACTOR = 30;
 
+/**
+ * SQLite's schema changes are transactional, though Kysely's adapter says otherwise: with this
+ * one the migrator applies pending migrations in a transaction, so one that fails leaves none of
+ * its changes behind (the next start would otherwise find half of them: "table … already
+ * exists"). No migration changes what a transaction cannot (`journal_mode`, `VACUUM`).
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TransactionalSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
 /** Runs async work one call at a time: SQLite has one connection and one writer. */
 const createQueue = () => {
   let tail: Promise<unknown> = Promise.resolve();
@@ -290,8 +308,20 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
     ).unref();
     return Promise.resolve();
   };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await runMigrations(db as Kysely<unknown>, 'sqlite');
+  const db = new Kysely<Database>({
+    dialect: new TransactionalSqliteDialect({ database: sqlite }),
+  });
+  try {
+    await runMigrations(db as Kysely<unknown>, 'sqlite');
+  } catch (error) {
+    // Nothing is left holding the file: the thread's connection, this one and the claim go, so
+    // `herald migrate` exits with its error and another process can open the database.
+    await checkpointer?.close().catch(() => undefined);
+    await db.destroy().catch(() => undefined);
+    if (sqlite.open) sqlite.close();
+    release();
+    throw error;
+  }
   const s = createSqliteStatements(sqlite);
   const bulk = options.bulk === true;
   // Called inside a transaction (or made one): the build and the cleared mark commit together.
