@@ -221,6 +221,29 @@ describe('loadTemplates', () => {
     ]);
   });
 
+  it('refuses Liquid printed where escaping cannot keep it, in HTML and in compiled MJML', async () => {
+    const dir = aTemplateDir({
+      'avatar.yaml': mjmlTemplate(
+        '<mjml>\n<mj-body>\n<mj-section background-url="{{ customer.traits.avatar }}">\n<mj-column><mj-text>Hi</mj-text></mj-column>\n</mj-section>\n</mj-body>\n</mjml>',
+      ),
+      'logo.yaml':
+        'text: Hi\nhtml: "<p>Hi</p>\\n<img alt={{ customer.firstName }} src=logo.png>"\n',
+      'raw.yaml': 'text: Hi\nhtml: \'<td style="{{ details.css | raw }}">Hi</td>\'\n',
+    });
+    const problems = (await loadError(dir)).problems.map((p) => `${p.path}: ${p.message}`);
+    expect(problems).toContainEqual(
+      expect.stringMatching(
+        /^avatar\.yaml\/mjml: the compiled HTML, line \d+: \{\{ customer\.traits\.avatar \}\} is printed in the style attribute of <div>/,
+      ),
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(
+        /^logo\.yaml\/html: line 2: \{\{ customer\.firstName \}\} is printed in the unquoted value of attribute alt of <img>, where escaping cannot keep a value in place/,
+      ),
+    );
+    expect(problems.some((p) => p.startsWith('raw.yaml'))).toBe(false);
+  });
+
   it('reports every problem of every file at once', async () => {
     const dir = aTemplateDir({
       'a-fragment.yaml': mjmlTemplate('<mj-text>Hi</mj-text>'),

@@ -4,7 +4,14 @@ import { basename, extname, join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { AppError, type FieldProblem } from '../core/errors.js';
-import { defaultTemplates, templateSchema, type Template } from '../pipeline/render/index.js';
+import {
+  defaultTemplates,
+  describeUnsafeOutput,
+  findUnsafeOutputs,
+  templateSchema,
+  type Template,
+  type UnsafeOutput,
+} from '../pipeline/render/index.js';
 
 /**
  * The built-in templates, replaced or added to by the files of `dir` (`NAME.yaml`, `.yml` or
@@ -54,7 +61,8 @@ export const loadTemplates = async (dir: string): Promise<Template[]> => {
         continue;
       }
       withMjml.push({ file, template, mjml: protectLiquid(template.mjml) });
-    }
+    } else if (template.html !== null)
+      problems.push(...unsafeOutputProblems(`${file}/html`, template.html, ''));
     byName.set(template.name, template);
   }
   const outcomes = await compileMjml(withMjml.map((m) => m.mjml.markup));
@@ -78,6 +86,12 @@ export const loadTemplates = async (dir: string): Promise<Template[]> => {
         });
       return;
     }
+    // Judged as compiled: MJML moves attributes into CSS (a section's `background-url`).
+    const unsafe = unsafeOutputProblems(`${file}/mjml`, restored.html, 'the compiled HTML, ');
+    if (unsafe.length > 0) {
+      problems.push(...unsafe);
+      return;
+    }
     // A later file with the same name replaced this one: it stays replaced.
     if (byName.get(template.name) !== template) return;
     const compiled: Template = { ...template, html: restored.html };
@@ -91,6 +105,18 @@ export const loadTemplates = async (dir: string): Promise<Template[]> => {
       { problems },
     );
   return [...byName.values()];
+};
+
+/** The Liquid of an HTML part that escaping cannot keep in place (`findUnsafeOutputs`). */
+const unsafeOutputProblems = (path: string, html: string, where: string): FieldProblem[] => {
+  let unsafe: UnsafeOutput[];
+  try {
+    unsafe = findUnsafeOutputs(html);
+  } catch {
+    // Liquid that does not parse: the renderer names the template and the error.
+    return [];
+  }
+  return unsafe.map((output) => ({ path, message: `${where}${describeUnsafeOutput(output)}` }));
 };
 
 /** MJML with each Liquid tag replaced by a placeholder the compiler leaves alone. */

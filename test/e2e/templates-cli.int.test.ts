@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -125,6 +125,32 @@ describe('herald templates list and preview', () => {
       );
       expect(text.stdout).toMatch(/^html:\n<!doctype html>/im);
       expect(text.stdout).not.toContain('% off if you finish today');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'classes the preview as the send would be: an incentive makes a transactional template marketing',
+    async () => {
+      const own = { HERALD_TEMPLATES_DIR: join(dir, 'own'), HERALD_POSTAL_ADDRESS: '1 Main St' };
+      mkdirSync(own.HERALD_TEMPLATES_DIR, { recursive: true });
+      writeFileSync(
+        join(own.HERALD_TEMPLATES_DIR, 'order-update.yaml'),
+        "class: transactional\ntopic: null\ntext: 'Hi {{ customer.firstName }}, your order shipped.{% if incentive %} {{ incentive.code }}{% endif %}'\n",
+      );
+      const preview = (...args: string[]) =>
+        herald(own, 'templates', 'preview', 'order-update', '--customer', 'ann', ...args);
+      const offer = await preview('--percent', '15');
+      expect(offer.stdout).toMatch(/^class: +marketing \(the template says transactional\)$/m);
+      expect(offer.stdout).toMatch(/^Unsubscribe: http\S+\/u\//m);
+      expect(offer.stdout).toContain('1 Main St');
+      const plain = await preview();
+      expect(plain.stdout).toMatch(/^class: +transactional$/m);
+      expect(plain.stdout).not.toContain('Unsubscribe:');
+      const json = JSON.parse((await preview('--percent', '15', '--json')).stdout) as {
+        messageClass: string;
+      };
+      expect(json.messageClass).toBe('marketing');
     },
     TIMEOUT_MS,
   );

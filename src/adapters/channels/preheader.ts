@@ -1,5 +1,21 @@
 import { escapeHtml } from '../../core/html.js';
 
+// Where the body's content starts. HTML lets `<body>` (and `<head>`, `<html>`) be left out: the
+// preheader then goes after the head, or the `<html>` tag, or the doctype — never before the
+// doctype, which would put the email in quirks mode.
+const insertionPointOf = (html: string): number => {
+  for (const tag of [
+    /<body\b[^>]*>/i,
+    /<\/head\s*>/i,
+    /<html\b[^>]*>/i,
+    /^\s*<!doctype\b[^>]*>/i,
+  ]) {
+    const found = tag.exec(html);
+    if (found !== null) return found.index + found[0].length;
+  }
+  return 0;
+};
+
 /**
  * The HTML part with the preheader — the preview line inboxes show after the subject — as the
  * first thing in its body, hidden when the message is opened (the usual markup: not displayed,
@@ -9,7 +25,6 @@ import { escapeHtml } from '../../core/html.js';
 export const withPreheader = (html: string, preheader: string | null): string => {
   if (preheader === null || preheader.trim() === '') return html;
   const hidden = `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all">${escapeHtml(preheader.trim())}</div>`;
-  const body = /<body\b[^>]*>/i.exec(html);
-  const at = body === null ? 0 : body.index + body[0].length;
+  const at = insertionPointOf(html);
   return `${html.slice(0, at)}${hidden}${html.slice(at)}`;
 };

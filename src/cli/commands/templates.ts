@@ -3,8 +3,9 @@ import { loadTemplates } from '../../app/load-templates.js';
 import type { Decision, Incentive } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
 import type { CustomerId } from '../../core/ids.js';
-import type { RenderedContent } from '../../core/message.js';
+import type { MessageClass, RenderedContent } from '../../core/message.js';
 import { channels, type Channel } from '../../core/profile.js';
+import { messageClassOf } from '../../pipeline/guard-and-record.js';
 import type { Template } from '../../pipeline/render/index.js';
 import { loadServices } from '../load-services.js';
 
@@ -72,6 +73,7 @@ const describeTemplate = (t: Template): string =>
 /** A rendered message in words: the parts a channel sends, the HTML on request. */
 const formatPreview = (
   template: Template,
+  messageClass: MessageClass,
   customer: string,
   channel: Channel,
   content: RenderedContent,
@@ -81,6 +83,7 @@ const formatPreview = (
     `template:  ${describeTemplate(template)}`,
     `customer:  ${customer}`,
     `channel:   ${channel}`,
+    `class:     ${messageClass}${messageClass === template.class ? '' : ` (the template says ${template.class})`}`,
     `subject:   ${content.subject ?? '(none)'}`,
     `preheader: ${content.preheader ?? '(none)'}`,
     'text:',
@@ -163,13 +166,17 @@ export const registerTemplateCommands = (program: Command): void => {
             percent,
             nowMs: services.clock.nowMs(),
           });
+          // Classed as a send would be: a transactional template keeps its class only when a
+          // customer's action or an operator's rule asks for it (an API send here) without an
+          // incentive; with `--percent` the message is marketing and gets the footer.
+          const messageClass = messageClassOf(template, { ...decision, agent: 'api' }, false);
           let content: RenderedContent;
           try {
             content = renderer.render({
               messageId: services.ids.next(),
               channel,
               template,
-              messageClass: template.class,
+              messageClass,
               profile: stored?.state,
               decision,
             });
@@ -183,11 +190,25 @@ export const registerTemplateCommands = (program: Command): void => {
           console.log(
             options.json === true
               ? JSON.stringify(
-                  { template: name, customerId, channel, incentive: decision.incentive, content },
+                  {
+                    template: name,
+                    customerId,
+                    channel,
+                    messageClass,
+                    incentive: decision.incentive,
+                    content,
+                  },
                   null,
                   2,
                 )
-              : formatPreview(template, options.customer, channel, content, options.html === true),
+              : formatPreview(
+                  template,
+                  messageClass,
+                  options.customer,
+                  channel,
+                  content,
+                  options.html === true,
+                ),
           );
         } finally {
           await services.close();

@@ -463,6 +463,66 @@ describe('the HTML part', () => {
   });
 });
 
+describe('values escaping cannot keep in place', () => {
+  const withHtml = (html: string): Template => ({ ...template, name: 'unsafe', html });
+
+  it('refuses a template printing a value outside quotes or in CSS, naming it, the part and the place', () => {
+    expect(() =>
+      createRenderer(
+        [withHtml('<p>\n<img alt={{ customer.firstName }} src="x.png"></p>')],
+        settings,
+      ),
+    ).toThrow(
+      'template unsafe: html: line 2: {{ customer.firstName }} is printed in the unquoted value of attribute alt of <img>',
+    );
+    expect(() =>
+      createRenderer(
+        [withHtml(`<td style="background:url('{{ customer.traits.a }}')">`)],
+        settings,
+      ),
+    ).toThrow('{{ customer.traits.a }} is printed in the style attribute of <td>');
+    expect(() =>
+      createRenderer([withHtml('<style>p{color:{{ customer.traits.c }}}</style>')], settings),
+    ).toThrow('{{ customer.traits.c }} is printed in a <style> element');
+  });
+
+  it('refuses one added at run time, and takes one whose author marks the value raw', () => {
+    const renderer = createRenderer([template], settings);
+    expect(() => {
+      renderer.load(withHtml('<img alt={{ customer.firstName }}>'));
+    }).toThrow('template unsafe: html: line 1: {{ customer.firstName }}');
+    expect(renderer.templateOf('unsafe')).toBeUndefined();
+    renderer.load(withHtml('<td style="{{ details.css | raw }}">{{ customer.firstName }}</td>'));
+    expect(renderer.templateOf('unsafe')).toBeDefined();
+  });
+});
+
+describe('links that are not web links', () => {
+  it('leaves mailto: and tel: links as written and tracks the shop’s', () => {
+    const html =
+      '<p><a href="mailto:help@shop.example.com?subject=Order%20question">Email us</a>' +
+      ' <a href="tel:+15551234567">Call us</a> <a href="https://shop.example.com/sale">Sale</a></p>';
+    for (const part of [html, '<p><a href="tel:+15551234567">Call us</a></p>']) {
+      const t: Template = { ...template, name: 'contact', html: part };
+      const email = createRenderer([t], settings).render({
+        messageClass: 'marketing',
+        messageId: 'm-4',
+        channel: 'email',
+        template: t,
+        profile: undefined,
+        decision: { ...decision, template: 'contact' },
+      });
+      const hrefs = [...(email.html ?? '').matchAll(/<a href="([^"]*)">([^<]*)<\/a>/g)];
+      const byText = Object.fromEntries(hrefs.map(([, href, text]) => [text, href]));
+      expect(byText['Call us']).toBe('tel:+15551234567');
+      if (part === html) {
+        expect(byText['Email us']).toBe('mailto:help@shop.example.com?subject=Order%20question');
+        expect(byText['Sale']).toMatch(/^https:\/\/h\.example\.com\/t\/c\//);
+      }
+    }
+  });
+});
+
 describe('templates with ordinary data', () => {
   const typical: Template = {
     ...template,

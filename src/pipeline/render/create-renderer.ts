@@ -4,6 +4,7 @@ import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { signMessageToken } from '../../core/signed-token.js';
+import { describeUnsafeOutput, findUnsafeOutputs } from './find-unsafe-outputs.js';
 import type { Template } from './template.js';
 import {
   compileSubset,
@@ -169,14 +170,23 @@ export const createRenderer = (
   const parsed = new Map<string, Parsed>();
   const add = (template: Template) => {
     const parse = (part: string, text: string, mode: OutputMode = 'text'): Part => {
+      let liquid: LiquidTemplate[];
       try {
         // liquidjs parses every part, so a template it refuses fails here whatever the subset.
-        return { liquid: engines[mode].parse(text), subset: compileSubset(text), mode };
+        liquid = engines[mode].parse(text);
       } catch (error) {
         throw new Error(
           `template ${template.name}: ${part} does not parse: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
+      if (mode === 'html') {
+        const unsafe = findUnsafeOutputs(text);
+        if (unsafe.length > 0)
+          throw new Error(
+            `template ${template.name}: ${part}: ${unsafe.map(describeUnsafeOutput).join('; ')}`,
+          );
+      }
+      return { liquid, subset: compileSubset(text), mode };
     };
     parsed.set(template.name, {
       linkHosts: new Set([

@@ -7,4 +7,9 @@ export {
   type RenderSettings,
 } from './create-renderer.js';
 export { defaultTemplates } from './default-templates.js';
+export {
+  describeUnsafeOutput,
+  findUnsafeOutputs,
+  type UnsafeOutput,
+} from './find-unsafe-outputs.js';
 export { templateSchema, type Template } from './template.js';

@@ -59,7 +59,7 @@ describe('link tracking', () => {
     expect(hrefs.map((h) => destinationOf(h))).toEqual([
       {
         m: 'm-1',
-        u: 'https://s.example.com/search?q=men%27s&page=1&utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
+        u: "https://s.example.com/search?q=men's&page=1&utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1",
       },
       {
         m: 'm-1',
@@ -131,7 +131,7 @@ describe('link tracking', () => {
       `https://s.example.com/p?${tail}&utm_id=m-2#top`,
     );
     expect(withUtm(url, { ...link, messageId: 'a b&c' })).toBe(
-      `https://s.example.com/p?${tail}&utm_id=a+b%26c#top`,
+      `https://s.example.com/p?${tail}&utm_id=a%20b%26c#top`,
     );
     // Another campaign, medium or template on the same link is not the first one's.
     expect(withUtm(url, { ...link, campaign: 'win-back' })).toBe(
@@ -142,6 +142,53 @@ describe('link tracking', () => {
     );
     expect(withUtm(url, { ...link, content: 'upsell' })).toBe(
       `https://s.example.com/p?${tail.replace('cart-reminder', 'upsell')}&utm_id=m-1#top`,
+    );
+  });
+
+  it('leaves mailto:, tel: and sms: links as written, and takes no host from them', () => {
+    const html =
+      '<a href="mailto:help@s.example.com?subject=Order%20question">Email</a>' +
+      ' <a href="tel:+15551234567">Call</a> <a href=\'sms:+15551234567?body=Hi\'>Text</a>' +
+      ' <a href="https://s.example.com/sale">Sale</a>';
+    expect([...htmlLinkHostsIn(html)]).toEqual(['s.example.com']);
+    // Even with the empty host among them (what a mailto: link once added).
+    const out = trackHtmlLinks(html, link, new Set([...hosts, '']));
+    expect(out).toContain('<a href="mailto:help@s.example.com?subject=Order%20question">Email</a>');
+    expect(out).toContain('<a href="tel:+15551234567">Call</a>');
+    expect(out).toContain("<a href='sms:+15551234567?body=Hi'>Text</a>");
+    expect(out).toContain('<a href="https://h.example.com/t/c/');
+  });
+
+  it.each([
+    ['an encoded space', 'https://s.example.com/search?q=red%20shirt', '&'],
+    ['a flag without a value', 'https://s.example.com/products/mug?preview', '&'],
+    ['a path in a value', 'https://s.example.com/login?return_to=/account/orders', '&'],
+    ['pairs split by semicolons', 'https://s.example.com/c?sort=price;dir=asc', '&'],
+    ['a base64 token', 'https://s.example.com/activate?token=YWJj/ZGVm==', '&'],
+    ['an upper-case host and a dot segment', 'https://S.example.com/a/../b', '?'],
+    ['an empty query', 'https://s.example.com/p?', ''],
+  ])('keeps the shop’s own URL as written, with %s', (_, url, separator) => {
+    const sms = { ...link, medium: 'sms' };
+    expect(withUtm(url, sms)).toBe(
+      `${url}${separator}utm_source=herald&utm_medium=sms&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1`,
+    );
+  });
+
+  it('puts the UTM parameters before the fragment and keeps the ones the shop set', () => {
+    expect(withUtm('https://s.example.com/p?q=a%20b&utm_medium=news#/top?x', link)).toBe(
+      'https://s.example.com/p?q=a%20b&utm_medium=news&utm_source=herald&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1#/top?x',
+    );
+    expect(withUtm('https://s.example.com#top', link)).toBe(
+      'https://s.example.com/?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1#top',
+    );
+    const all =
+      'https://s.example.com/p?utm_source=a&utm_medium=b&utm_campaign=c&utm_content=d&utm_id=e';
+    expect(withUtm(all, link)).toBe(all);
+  });
+
+  it('writes characters beyond ASCII as a browser sends them: a redirect’s Location is ASCII', () => {
+    expect(withUtm('https://bücher.example/ä?q=ü#ö', { ...link, medium: 'sms' })).toBe(
+      'https://xn--bcher-kva.example/%C3%A4?q=%C3%BC&utm_source=herald&utm_medium=sms&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1#%C3%B6',
     );
   });
 });

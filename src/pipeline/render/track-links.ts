@@ -27,6 +27,26 @@ const HREF =
 // Trailing punctuation of a sentence is not part of the URL.
 const TRAILING = /[.,;:!?)\]]+$/;
 
+const NON_ASCII = /[\u0080-\uffff]+/g;
+const AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
+// A link goes into a Location header, which holds ASCII only: characters beyond it are written as
+// a browser sends them (percent-encoded UTF-8, the host in punycode); the rest stays as written.
+const toAsciiUrl = (url: string, parsed: URL): string => {
+  if (url.search(NON_ASCII) === -1) return url;
+  try {
+    const authority = AUTHORITY.exec(url)?.[0] ?? '';
+    const host =
+      authority.search(NON_ASCII) !== -1 && parsed.username === '' && parsed.password === ''
+        ? `${parsed.protocol}//${parsed.host}`
+        : authority;
+    return host + url.slice(authority.length).replace(NON_ASCII, (text) => encodeURI(text));
+  } catch {
+    // A lone surrogate, which encodeURI refuses: the URL's own serialisation.
+    return new URL(url).href;
+  }
+};
+
 const addUtm = (
   url: string,
   link: Pick<LinkContext, 'messageId' | 'medium' | 'campaign' | 'content'>,
@@ -44,9 +64,23 @@ const addUtm = (
     ['utm_content', link.content],
     ['utm_id', link.messageId],
   ];
-  for (const [key, value] of add)
-    if (!parsed.searchParams.has(key)) parsed.searchParams.set(key, value);
-  return parsed.toString();
+  // The URL only says which keys the shop set (they are kept); the missing ones are appended
+  // as text: re-serialising the query would re-encode the shop's own parameters (`%20` as `+`,
+  // `/` as `%2F`, `?preview` as `?preview=`), and its server may read them differently.
+  const missing = add.filter(([key]) => !parsed.searchParams.has(key));
+  if (missing.length === 0) return toAsciiUrl(url, parsed);
+  // A web link's empty path is `/` (`https://shop.example.com?utm_…` reads as a typo).
+  const authority = AUTHORITY.exec(url)?.[0] ?? '';
+  const written =
+    /^https?:$/.test(parsed.protocol) && /^[?#]?$/.test(url.charAt(authority.length))
+      ? `${authority}/${url.slice(authority.length)}`
+      : url;
+  const hash = written.indexOf('#');
+  const head = hash === -1 ? written : written.slice(0, hash);
+  const fragment = hash === -1 ? '' : written.slice(hash);
+  const separator = !head.includes('?') ? '?' : /[?&]$/.test(head) ? '' : '&';
+  const pairs = missing.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&');
+  return toAsciiUrl(`${head}${separator}${pairs}${fragment}`, parsed);
 };
 
 // Message ids a query string carries as they are (form encoding leaves these alone).
@@ -90,9 +124,14 @@ export const clickUrl = (destination: string, link: LinkContext): string =>
 export const openPixelUrl = (link: LinkContext): string =>
   `${link.base}/t/o/${signMessageToken(link.linkSecret, 'o', link.messageId)}`;
 
+// Only a web link has a host to track: `mailto:`, `tel:`, `sms:` … have none (their `host` is
+// ''), and the click redirect follows http(s) only, so they stay as written.
 const hostOf = (url: string): string | null => {
   try {
-    return new URL(url.replace(/&amp;/g, '&')).host.toLowerCase();
+    const parsed = new URL(url.replace(/&amp;/g, '&'));
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:'
+      ? parsed.host.toLowerCase()
+      : null;
   } catch {
     return null;
   }
