@@ -333,6 +333,17 @@ describe('what a template may do', () => {
       );
   });
 
+  it('says why a template did not render without quoting the value it was given', () => {
+    const render = () =>
+      renderWith(
+        { text: 'Hi\n{% include customer.traits.banner %}' },
+        aCustomer({ banner: 'ann@example.com' }),
+      );
+    expect(render).toThrow(/^template probe: text does not render: .*line:2, col:1$/);
+    expect(render).toThrow(/Failed to lookup "…"/);
+    expect(render).not.toThrow(/ann@example\.com/);
+  });
+
   it('stops a loop as long as a customer’s data makes it', () => {
     const text = '{% for i in (1..customer.traits.n) %}x{% endfor %}';
     expect(renderWith({ text }, aCustomer({ n: 3 })).body).toMatch(/^xxx/);

@@ -148,6 +148,15 @@ const dayFormat = new Intl.DateTimeFormat('en-US', {
  * part every `{{ … }}` is HTML-escaped once (a customer's name cannot add markup), unless its
  * last filter is `raw`; the other parts are not HTML and print values as they are.
  */
+/**
+ * A Liquid error's message without the values it quotes: the reason a message was blocked
+ * (`render_failed`) is recorded in the audit log, which holds no personal data, and an error can
+ * quote what it was given — `{% include customer.traits.banner %}` fails with `Failed to lookup
+ * "<the trait's value>"`. What failed and where in the template (line and column) stay.
+ */
+const withoutQuotedValues = (message: string): string =>
+  message.replace(/"(?:[^"\\]|\\.)*"/g, '"…"');
+
 export const createRenderer = (
   templates: readonly Template[],
   settings: RenderSettings,
@@ -320,7 +329,7 @@ export const createRenderer = (
           return String(engines[mode].renderSync(tpl, scope)).trim();
         } catch (error) {
           throw new Error(
-            `template ${template.name}: ${part} does not render: ${error instanceof Error ? error.message : String(error)}`,
+            `template ${template.name}: ${part} does not render: ${withoutQuotedValues(error instanceof Error ? error.message : String(error))}`,
           );
         }
       };
