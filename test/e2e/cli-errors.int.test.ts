@@ -201,6 +201,42 @@ describe('the CLI on bad input', () => {
   );
 
   it(
+    'reads every number option as the digits it is, never 0x10 or 1e3',
+    async () => {
+      expectBadInput(
+        await herald(['models', 'list', '--limit', '0']),
+        /^herald: --limit: "0" is not a whole number from 1 to 1000$/m,
+      );
+      expectBadInput(
+        await herald(['models', 'list', '--limit', '1e3']),
+        /^herald: --limit: "1e3" is not a whole number from 1 to 1000$/m,
+      );
+      expectBadInput(
+        await herald(['import', 'events', 'events.ndjson', '--batch-size', '0x10']),
+        /^herald: --batch-size: "0x10" is not a whole number of at least 1$/m,
+      );
+      expectBadInput(
+        await herald(['templates', 'preview', 'welcome-1', '--customer', 'c1', '--percent', '1e1']),
+        /^herald: --percent: "1e1" is not a whole number from 1 to 100$/m,
+      );
+      expectBadInput(
+        await herald([
+          'campaigns',
+          'send',
+          '--id',
+          'x',
+          '--template',
+          'welcome-1',
+          '--percent',
+          '0x10',
+        ]),
+        /^herald: --percent must be in \(0, 100\]$/m,
+      );
+    },
+    TIMEOUT_MS * 3,
+  );
+
+  it(
     'refuses more k-means clusters than customers as bad input',
     async () => {
       const outcome = await herald(['segments', '--k', '1000']);

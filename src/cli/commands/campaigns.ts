@@ -104,7 +104,13 @@ export const registerCampaignCommands = (program: Command): void => {
             );
           const nowMs = services.clock.nowMs();
           const sendAtMs = options.at === undefined ? nowMs : parseDateInput(options.at, '--at');
-          const percent = options.percent === undefined ? null : Number(options.percent);
+          // Decimal digits only: Number() would read "0x10" as 16 and "" as 0.
+          const percent =
+            options.percent === undefined
+              ? null
+              : /^\d+(?:\.\d+)?$/.test(options.percent.trim())
+                ? Number(options.percent)
+                : Number.NaN;
           if (percent !== null && !(percent > 0 && percent <= 100))
             throw new AppError('invalid-input', '--percent must be in (0, 100]');
           // Decimal digits only: Number() would read "0x10" as 16 and "" as 0.

@@ -1,4 +1,5 @@
 import { constants, createReadStream } from 'node:fs';
+import { parseIntegerOption } from './parse-integer-option.js';
 import { access, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pipeline } from 'node:stream';
@@ -260,9 +261,7 @@ export const importFile = async (
       'invalid-input',
       `cannot tell the format of ${file}: pass --format csv|ndjson`,
     );
-  const batchSize = Number(options.batchSize);
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new AppError('invalid-input', '--batch-size must be a positive integer');
+  const batchSize = parseIntegerOption(options.batchSize, '--batch-size', { min: 1 });
   const mapping = parseMapping(options.map ?? []);
   await checkReadable(file);
   if (format === 'csv') await checkMappedColumns(file, mapping);

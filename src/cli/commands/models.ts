@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseIntegerOption } from './parse-integer-option.js';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { AppError } from '../../core/errors.js';
 import { readInputFile } from './read-input-file.js';
@@ -21,12 +22,8 @@ const iso = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOStri
 
 const parseDate = (text: string, flag: string): number => parseDateInput(text, flag);
 
-const parseWhole = (text: string, flag: string): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0)
-    throw new AppError('invalid-input', `${flag} ${text}: expected a whole number ≥ 0`);
-  return n;
-};
+const parseWhole = (text: string, flag: string): number =>
+  parseIntegerOption(text, flag, { min: 0 });
 
 /** A number of days a window spans: one at least. */
 const parseDays = (text: string, flag: string): number => {
@@ -216,7 +213,9 @@ export const registerModelCommands = (program: Command): void => {
     .action(async (options: { limit: string; json?: boolean }) => {
       const services = await loadServices(process.env);
       try {
-        const list = await services.store.listModels(parseWhole(options.limit, '--limit'));
+        const list = await services.store.listModels(
+          parseIntegerOption(options.limit, '--limit', { min: 1, max: 1000 }),
+        );
         if (options.json === true) console.log(JSON.stringify(list, null, 2));
         else if (list.length === 0) console.log('no models registered yet');
         else console.log(list.map(describeModel).join('\n'));

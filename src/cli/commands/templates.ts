@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseIntegerOption } from './parse-integer-option.js';
 import { loadTemplates } from '../../app/load-templates.js';
 import type { Decision, Incentive } from '../../core/decision.js';
 import { AppError } from '../../core/errors.js';
@@ -18,12 +19,8 @@ const parseChannel = (value: string): Channel => {
   return channel;
 };
 
-const parsePercent = (value: string): number => {
-  const percent = Number(value);
-  if (!Number.isInteger(percent) || percent < 1 || percent > 100)
-    throw new AppError('invalid-input', `--percent must be a whole number from 1 to 100`);
-  return percent;
-};
+const parsePercent = (value: string): number =>
+  parseIntegerOption(value, '--percent', { min: 1, max: 100 });
 
 /** A decision made by nobody, so the renderer has what a real one would give it. */
 const toPreviewDecision = (input: {
