@@ -25,7 +25,10 @@ export interface Kpis {
   to: string;
   /** Messages handed to a provider in the period, per channel. */
   sent: { total: number; byChannel: Record<string, number> };
-  /** The north star: revenue credited (last touch) to the period's messages, per message sent. */
+  /**
+   * The north star: revenue credited to the period's messages (to the message an order names,
+   * else its last touch: `attributeConversions`), per message sent.
+   */
   revenuePerTouch: number | null;
   attributedRevenue: number;
   /** Messages sent that were credited with an order. */

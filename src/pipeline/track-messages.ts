@@ -395,19 +395,22 @@ export const creditExperimentOutcomes = async (
 
 /**
  * The orders a change cancels that were credited when they were recorded: named by one of its
- * `Order Cancelled` events, placed before the change (not among its new orders, which a
- * cancellation in the same change kept from being credited), and not cancelled before it.
+ * `Order Cancelled` events or, when the profile was replayed from the whole history (a merge, a
+ * bulk load's settle), newly listed as cancelled by it — a merge can make a cancellation sent
+ * before the customer was identified their own —; placed before the change (not among its new
+ * orders, which a cancellation in the same change kept from being credited), and not cancelled
+ * before it.
  */
 const cancelledAfterCredit = (change: ProfileChange): string[] => {
   const before = new Set(change.before?.orders.cancelledIds ?? []);
   const fresh = new Set(change.newOrders.map((o) => o.orderId));
-  const ids = new Set<string>();
-  for (const event of change.events) {
-    if (event.type !== 'track' || event.name !== 'Order Cancelled') continue;
-    const orderId = orderIdIn(event.properties);
-    if (orderId !== null && !before.has(orderId) && !fresh.has(orderId)) ids.add(orderId);
-  }
-  return [...ids];
+  const named = change.events.flatMap((event) =>
+    event.type === 'track' && event.name === 'Order Cancelled'
+      ? (orderIdIn(event.properties) ?? [])
+      : [],
+  );
+  const replayed = change.replayed === true ? (change.after.orders.cancelledIds ?? []) : [];
+  return [...new Set([...named, ...replayed].filter((id) => !before.has(id) && !fresh.has(id)))];
 };
 
 /**

@@ -135,6 +135,8 @@ describe('herald report', () => {
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
     expect(html).toContain('Always-valid p-value path');
     expect(html).not.toMatch(/<script|src="http|href="http/);
+    // `--to` is exclusive: the title names the last day the report covers.
+    expect(/<title>([^<]*)<\/title>/.exec(html)?.[1]).toBe('Herald report 2026-06-01 – 2026-06-09');
   }, 60_000);
 
   it('refuses an experiment asked for by a name nothing knows, naming the known ones', async () => {

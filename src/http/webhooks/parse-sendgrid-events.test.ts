@@ -118,6 +118,19 @@ describe('parseSendGridEvents', () => {
     },
   );
 
+  it('skips the opens SendGrid flags as machine opens (Apple Mail Privacy Protection), keeping the rest', () => {
+    const result = parsed([
+      anEvent({ event: 'open', sg_event_id: 'evt-mpp', sg_machine_open: true }),
+      anEvent({ event: 'open', sg_event_id: 'evt-person', sg_machine_open: false }),
+      anEvent({ event: 'open', sg_event_id: 'evt-unflagged' }),
+    ]);
+    expect(result.events.map((e) => [e.eventId, e.kind])).toEqual([
+      ['evt-person', 'opened'],
+      ['evt-unflagged', 'opened'],
+    ]);
+    expect(result.malformed).toEqual([]);
+  });
+
   it('does not treat inherited property names as events', () => {
     const result = parsed([anEvent({ event: 'constructor' }), anEvent({ event: 'toString' })]);
     expect(result).toEqual({ events: [], malformed: [] });

@@ -68,6 +68,14 @@ const kindOf: Readonly<Record<string, SendGridEventKind | 'bounce'>> = {
 
 type Fields = Record<string, unknown>;
 
+/**
+ * An `open` SendGrid flags `sg_machine_open: true`: a mail server fetched the pixel on its own
+ * (Apple Mail Privacy Protection loads every image of every message it receives), so nobody is
+ * known to have read the message. Skipped: it is no open (open rate, `opened_at_ms`, engagement).
+ */
+const isMachineOpen = (fields: Fields): boolean =>
+  fields.event === 'open' && (fields.sg_machine_open === true || fields.sg_machine_open === 'true');
+
 const isFields = (value: unknown): value is Fields =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -134,7 +142,7 @@ export const parseSendGridEvents = (
       return;
     }
     const kind = Object.hasOwn(kindOf, entry.event) ? kindOf[entry.event] : undefined;
-    if (kind === undefined) return;
+    if (kind === undefined || isMachineOpen(entry)) return;
     const event = toEvent(entry, kind);
     if (typeof event === 'string') malformed.push({ index, problem: event });
     else events.push(event);

@@ -28,9 +28,32 @@ export interface RecordOutcome {
   isNew: boolean[];
 }
 
-/** The order id of an `Order Completed` (`order_id`, `orderId` or `checkout_id`), else null. */
+/**
+ * The prefix of the id Herald gives an `Order Completed` that names none. A shop's own ids
+ * could in principle begin with it too; one that did, and also named the same source and
+ * messageId after it, would be taken for the unnamed order (docs/profiles.md).
+ */
+const UNNAMED_ORDER_PREFIX = 'herald-unnamed-order:';
+
+/**
+ * The id of an order that names none, from its event's identity (source and messageId, which
+ * events are de-duplicated by): a re-sent copy of the event is the same order, and every
+ * recording, import and replay of the event gives it the same id. The source is URI-encoded so
+ * the colon before the messageId is the first one.
+ */
+export const unnamedOrderId = (event: Pick<HeraldEvent, 'sourceId' | 'messageId'>): string =>
+  `${UNNAMED_ORDER_PREFIX}${encodeURIComponent(event.sourceId)}:${event.messageId}`;
+
+/**
+ * The order id of an `Order Completed` (`order_id`, `orderId` or `checkout_id`); null for any
+ * other event. One that names none is counted by the profile all the same (docs/profiles.md), so
+ * it gets an id of its own (`unnamedOrderId`) and reaches the orders table, attribution and
+ * experiments like any other; no cancellation or refund can name it.
+ */
 export const orderIdOf = (event: HeraldEvent): string | null =>
-  event.type === 'track' && event.name === 'Order Completed' ? orderIdIn(event.properties) : null;
+  event.type === 'track' && event.name === 'Order Completed'
+    ? (orderIdIn(event.properties) ?? unnamedOrderId(event))
+    : null;
 
 /** The order id an `Order Cancelled` names, or null. */
 const cancelledOrderIdOf = (event: HeraldEvent): string | null =>

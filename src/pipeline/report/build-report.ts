@@ -97,6 +97,14 @@ const bounded = (x: number, f: (x: number) => string) =>
 const pct = (x: number | null) =>
   x === null ? '—' : bounded(x, (v) => `${(v * 100).toFixed(2)} %`);
 const money = (x: number | null) => (x === null ? '—' : bounded(x, (v) => v.toFixed(2)));
+/**
+ * Revenue per touch: cents and below are its usual size (100 over 40,000 emails is 0.0025), so
+ * a figure under 1 keeps two significant digits rather than rounding to 0.00.
+ */
+const perTouch = (x: number | null) =>
+  x === null
+    ? '—'
+    : bounded(x, (v) => (v === 0 || Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2)));
 const rate = (r: Rate) =>
   r.rate === null
     ? '—'
@@ -110,8 +118,11 @@ const kpiSection = (k: Kpis) =>
   `<h2>KPIs</h2>${table(
     ['KPI', 'value'],
     [
-      row(['Revenue per touch (north star)', money(k.revenuePerTouch)]),
-      row(['Attributed revenue (last touch)', money(k.attributedRevenue)]),
+      row(['Revenue per touch (north star)', perTouch(k.revenuePerTouch)]),
+      row([
+        'Attributed revenue (the message the order names, else the last touch)',
+        money(k.attributedRevenue),
+      ]),
       row([
         'Messages sent',
         `${String(k.sent.total)} <span class="ci">${escapeHtml(
@@ -319,6 +330,7 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
           ? `Traffic weights over time (${results.design.allocation}, as the step ran)`
           : 'Thompson-sampling weights over time (what a bandit would allocate)',
         arms.map((a) => seriesOf(a, (p) => p.banditWeights?.[a])),
+        { range: { min: 0, max: 1 } },
       ),
     );
   for (const [pick, what] of [
@@ -337,9 +349,12 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
   return parts.join('\n');
 };
 
+/** The last day a period ending at `to` (exclusive, ISO-8601) includes: the day of `to` − 1 ms. */
+const lastDayOf = (to: string): string => new Date(Date.parse(to) - 1).toISOString().slice(0, 10);
+
 /** The report as one HTML page: inline CSS and SVG, no script, nothing fetched. */
 export const renderReport = (report: Report): string => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Herald report ${escapeHtml(report.from.slice(0, 10))} – ${escapeHtml(report.to.slice(0, 10))}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Herald report ${escapeHtml(report.from.slice(0, 10))} – ${escapeHtml(lastDayOf(report.to))}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:left}
@@ -348,7 +363,7 @@ svg .title{font-weight:600;font-size:13px}svg .axis,svg .label{font-size:11px;fi
 svg .ref{stroke:#999;stroke-dasharray:4 3}
 </style></head><body>
 <h1>Herald report</h1>
-<p>${escapeHtml(report.from)} to ${escapeHtml(report.to)} (generated ${escapeHtml(report.generatedAt)}). Intervals are 95 %; p-values for promotion are always-valid (mixture SPRT) and Holm-adjusted.</p>
+<p>${escapeHtml(report.from)} to ${escapeHtml(report.to)}, exclusive (generated ${escapeHtml(report.generatedAt)}). Intervals are 95 %; p-values for promotion are always-valid (mixture SPRT) and Holm-adjusted.</p>
 ${kpiSection(report.kpis)}
 ${report.experiments.length === 0 ? '<p>No experiment assigned anyone in this period.</p>' : report.experiments.map(experimentSection).join('\n')}
 ${report.skipped.map((s) => `<p>Experiment ${escapeHtml(s.experimentId)} not analysed: ${escapeHtml(s.reason)}.</p>`).join('\n')}

@@ -74,11 +74,33 @@ export interface Series {
   band?: readonly { x: number; lower: number; upper: number }[];
 }
 
-/** Lines over time (x in epoch ms), optionally on a log₁₀ y axis (p-values). */
+/** The y range of the (transformed) values, padded by 5 %; on a log axis it ends at 10⁰. */
+const dataRange = (ys: readonly number[], logY: boolean): { y0: number; y1: number } => {
+  let y0 = Math.min(...ys);
+  let y1 = Math.max(...ys);
+  if (y0 === y1) y1 = y0 + 1;
+  const pad = (y1 - y0) * 0.05;
+  y0 -= pad;
+  // p-values end at 1 (10⁰).
+  y1 = logY ? Math.min(y1 + pad, 0) : y1 + pad;
+  return { y0, y1 };
+};
+
+/**
+ * Lines over time (x in epoch ms), optionally on a log₁₀ y axis (p-values). The y axis spans the
+ * data unless `range` fixes it (shares: 0 to 1, so 49 % against 51 % look close, not bottom
+ * against top); values beyond a fixed range are drawn at its edge. `format` writes the axis
+ * labels and each point's tooltip.
+ */
 export const lineChart = (
   title: string,
   series: readonly Series[],
-  options: { logY?: boolean; reference?: number; format?: (y: number) => string } = {},
+  options: {
+    logY?: boolean;
+    reference?: number;
+    format?: (y: number) => string;
+    range?: { min: number; max: number };
+  } = {},
 ): string => {
   const height = 220;
   const left = 60;
@@ -97,17 +119,14 @@ export const lineChart = (
     return `<p class="empty">${escapeHtml(title)}: no data yet</p>`;
   const x0 = Math.min(...xs);
   const x1 = Math.max(...xs) === x0 ? x0 + 1 : Math.max(...xs);
-  let y0 = Math.min(...finite);
-  let y1 = Math.max(...finite);
-  if (y0 === y1) y1 = y0 + 1;
-  const pad = (y1 - y0) * 0.05;
-  y0 -= pad;
-  // p-values end at 1 (10⁰).
-  y1 = options.logY === true ? Math.min(y1 + pad, 0) : y1 + pad;
+  const { y0, y1 } =
+    options.range === undefined
+      ? dataRange(finite, options.logY === true)
+      : { y0: ty(options.range.min), y1: ty(options.range.max) };
   const px = (v: number) => left + ((v - x0) / (x1 - x0)) * (right - left);
   const py = (v: number) => bottom - ((clamp(ty(v), y0, y1) - y0) / (y1 - y0)) * (bottom - top);
-  const label = (v: number) =>
-    options.logY === true ? (10 ** v).toPrecision(2) : (options.format ?? fmt)(v);
+  const f = options.format ?? fmt;
+  const label = (v: number) => (options.logY === true ? (10 ** v).toPrecision(2) : f(v));
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const parts = [
     `<text x="4" y="16" class="title">${escapeHtml(title)}</text>`,
@@ -135,7 +154,7 @@ export const lineChart = (
       `<polyline points="${s.points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2"/>`,
       ...s.points.map(
         (p) =>
-          `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="2.5" fill="${c}"><title>${escapeHtml(`${s.name} ${day(p.x)}: ${fmt(p.y)}`)}</title></circle>`,
+          `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="2.5" fill="${c}"><title>${escapeHtml(`${s.name} ${day(p.x)}: ${f(p.y)}`)}</title></circle>`,
       ),
       `<text x="${String(right + 8)}" y="${String(top + 14 * (i + 1))}" class="legend" style="fill:${c}">${escapeHtml(s.name)}</text>`,
     );

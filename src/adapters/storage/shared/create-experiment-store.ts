@@ -292,18 +292,25 @@ export const createExperimentReads = (
         FROM orders
         WHERE placed_at_ms >= ${fromMs} AND placed_at_ms < ${toMs}`.execute(db)
     ).rows;
+    // Customers who ordered: any order recorded (cancelled or refunded in full, their LTV is 0
+    // and still counts in CLV's mean, as in churn's denominator), or net revenue without one.
     const stages = await raw<{
       stage: string;
       count: number;
       ordering: number;
       ltv: number | null;
     }>`
-      SELECT lifecycle_stage AS stage, COUNT(*) AS count,
-        SUM(CASE WHEN ltv_cents > 0 THEN 1 ELSE 0 END) AS ordering,
-        SUM(CASE WHEN ltv_cents > 0 THEN ltv_cents ELSE 0 END) AS ltv
-      FROM profiles WHERE user_id IS NOT NULL OR ltv_cents > 0
-        OR EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = profiles.customer_id)
-      GROUP BY lifecycle_stage`.execute(db);
+      SELECT stage, COUNT(*) AS count, SUM(ordered) AS ordering,
+        SUM(CASE WHEN ordered = 1 THEN ltv_cents ELSE 0 END) AS ltv
+      FROM (
+        SELECT lifecycle_stage AS stage, user_id, ltv_cents,
+          CASE WHEN ltv_cents > 0
+            OR EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = profiles.customer_id)
+          THEN 1 ELSE 0 END AS ordered
+        FROM profiles
+      ) p
+      WHERE user_id IS NOT NULL OR ordered = 1
+      GROUP BY stage`.execute(db);
     return {
       touches: touches.rows.map((r) => ({
         channel: r.channel,
