@@ -41,6 +41,9 @@ export const validUntilOf = (
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** When a campaign's messages go: its send time, or now when that is past. */
+export const sendMomentMs = (sendAtMs: number, nowMs: number): number => Math.max(sendAtMs, nowMs);
+
 /**
  * Each variant that cannot go at `sendAtMs`, with why: a document it cites expires at or before
  * then, so the guard would block every message of it (`content_expired`).
@@ -83,8 +86,7 @@ export const prepareCreative = async (
   // Monday cites what is approved on Friday — not a sale that ends on Wednesday (each of its
   // messages then blocked), nor without the one approved from Thursday. A send time already
   // past is now.
-  const sendAtMs = campaign.sendAtMs ?? options.atMs;
-  const libraryAtMs = Math.max(options.atMs, sendAtMs);
+  const libraryAtMs = sendMomentMs(campaign.sendAtMs ?? options.atMs, options.atMs);
   const documents = await currentDocuments(store, libraryAtMs);
   if (documents.length === 0)
     throw new AppError(
@@ -125,7 +127,7 @@ export const prepareCreative = async (
   }));
   // Read at the send time, the library holds no document that has expired by then: refused all
   // the same, should one slip through, since every message of it would be blocked.
-  const expired = expiredAt(screened, sendAtMs);
+  const expired = expiredAt(screened, libraryAtMs);
   const variants = screened.filter((v) => !expired.some((e) => e.id === v.id));
   const refused = [...written.refused, ...expired];
   if (variants.length === 0)

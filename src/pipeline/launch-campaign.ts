@@ -4,8 +4,10 @@
 import type { Campaign, CreativeVariant } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
-import { expiredAt, prepareCreative } from './creative.js';
-import { scheduleCampaign, type DecideEnv } from './decide/index.js';
+import { expiredAt, prepareCreative, sendMomentMs } from './creative.js';
+import { fanOutCampaign, type DecideEnv } from './decide/index.js';
+// The fan-out's counts (scheduled, found done) are read from the stage's file: its index
+// exports `scheduleCampaign`, the count scheduled alone.
 import {
   designKey,
   learnedStrategies,
@@ -15,9 +17,111 @@ import {
 import type { PersonalizeOptions } from './personalize.js';
 
 export interface CampaignLaunch {
+  /** Customers this launch scheduled: none who had the campaign's work or a message of it. */
   audience: number;
+  /** Customers of the segment the campaign had scheduled or reached before (a relaunch). */
+  alreadyScheduled: number;
   creative: { variants: CreativeVariant[]; refused: { id: string; reason: string }[] } | null;
 }
+
+/**
+ * A campaign as first launched, stored under `campaign:<id>`: a relaunch must match it in
+ * everything but the send time (the work already scheduled, its messages and its experiment
+ * were made by it).
+ */
+interface CampaignDefinition {
+  template: string;
+  channels: readonly string[];
+  segment: string | null;
+  incentive: { percent: number; validHours: number } | null;
+  budget: number | null;
+  holdoutPercent: number;
+  stratify: boolean;
+  creative: { query: string | null } | null;
+  sendAtMs: number;
+}
+
+const definitionKey = (id: string) => `campaign:${id}`;
+
+const toDefinition = (
+  campaign: Omit<Campaign, 'variantIds'>,
+  creative: { query: string | null } | null,
+): CampaignDefinition => ({
+  template: campaign.template,
+  channels: [...campaign.channels],
+  segment: campaign.segment,
+  incentive:
+    campaign.incentive === null
+      ? null
+      : { percent: campaign.incentive.percent, validHours: campaign.incentive.validHours },
+  budget: campaign.budget ?? null,
+  holdoutPercent: campaign.holdoutPercent ?? 0,
+  stratify: campaign.stratify === true,
+  creative: creative === null ? null : { query: creative.query },
+  sendAtMs: campaign.sendAtMs,
+});
+
+const said = (value: unknown): string =>
+  value === null ? 'none' : typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
+
+/**
+ * What a relaunch changes of the first launch, each as `field first (now second)`; the send
+ * time may change (it schedules only the customers not reached yet).
+ */
+const differences = (first: CampaignDefinition, now: CampaignDefinition): string[] =>
+  (
+    [
+      'template',
+      'channels',
+      'segment',
+      'incentive',
+      'budget',
+      'holdoutPercent',
+      'stratify',
+      'creative',
+    ] as const
+  ).flatMap((field) =>
+    JSON.stringify(first[field]) === JSON.stringify(now[field])
+      ? []
+      : [`${field} ${said(first[field])} (now ${said(now[field])})`],
+  );
+
+/**
+ * Of a campaign launched before its definition was kept: what its stored design and copy
+ * still say of it (holdout, segment, first channel, written copy or not, stratification).
+ */
+const designDifferences = (
+  stored: ExperimentDesign,
+  hasCopy: boolean,
+  now: CampaignDefinition,
+): string[] =>
+  [
+    stored.holdoutPercent === now.holdoutPercent
+      ? null
+      : `holdoutPercent ${String(stored.holdoutPercent)} (now ${String(now.holdoutPercent)})`,
+    stored.segment === now.segment
+      ? null
+      : `segment ${said(stored.segment)} (now ${said(now.segment)})`,
+    stored.channel === now.channels[0]
+      ? null
+      : `first channel ${stored.channel} (now ${now.channels[0] ?? 'none'})`,
+    hasCopy === (now.creative !== null)
+      ? null
+      : `creative ${hasCopy ? 'written' : 'none'} (now ${now.creative === null ? 'none' : 'asked'})`,
+    (stored.stratified === true) === now.stratify
+      ? null
+      : `stratify ${String(stored.stratified === true)} (now ${String(now.stratify)})`,
+  ].filter((d) => d !== null);
+
+const refuseRelaunch = (
+  id: string,
+  first: { segment: string | null; channels: readonly string[]; holdoutPercent: number },
+  changed: readonly string[],
+): AppError =>
+  new AppError(
+    'conflict',
+    `campaign ${id} was launched to ${first.segment ?? 'everyone'} on ${first.channels.join(', ')} with ${first.holdoutPercent > 0 ? `a ${String(first.holdoutPercent)} % holdout` : 'no holdout'}, and a relaunch may change only sendAt: this one differs in ${changed.join('; ')}; launch it again the same way, or under a new id`,
+  );
 
 /**
  * The arm every variant is compared with: the strategy promoted for the segment and channel,
@@ -36,9 +140,11 @@ const controlOf = (
 /**
  * Launches a campaign. With `creative`, variants are written first — from the library as it
  * will stand at the send time, `creative.writing.atMs` being now — and each customer gets one
- * by hash; with variants or a holdout, the experiment's design is stored, once (launching the
- * same id again keeps the first design and its copy, and reaches nobody twice; refused when
- * that copy cannot go at the new send time).
+ * by hash; with variants or a holdout, the experiment's design is stored, once. The campaign's
+ * definition is kept at its first launch: launching the same id again is refused (`conflict`,
+ * naming what differs) unless it matches in everything but the send time; it then keeps the
+ * first design and copy (refused when that copy cannot go at the send time, or now when that
+ * is past) and schedules only the customers the campaign has not scheduled or reached.
  */
 export const launchCampaign = async (
   store: Store,
@@ -56,36 +162,39 @@ export const launchCampaign = async (
       'a campaign with creative cannot carry an incentive: the written copy would not name the code',
       { problems: [{ path: '/incentive', message: 'not allowed together with creative' }] },
     );
-  // A campaign launched again keeps its first creative: the messages still to be made must
-  // carry the variants its experiment was designed with.
+  const definition = toDefinition(campaign, creative);
   const launched = await store.transaction(async (tx) => ({
+    definition: await tx.getSetting(definitionKey(campaign.id)),
     design: await tx.getSetting(designKey(campaign.id)),
     variants: await tx.getSetting(`creative:${campaign.id}`),
   }));
-  const holdoutPercent = campaign.holdoutPercent ?? 0;
-  // The holdout is part of the design: messages made after a relaunch with another share would
-  // be assigned by one figure and analysed by the other.
+  // The work already scheduled carries the first launch's campaign (its template, channels,
+  // offer, budget), its messages were assigned by its design, and its copy was written for its
+  // audience: a relaunch that differs would send the newcomers something the experiment does
+  // not compare, or change nothing for those already scheduled (a budget cut they would not
+  // see). Only the send time may change: it applies to the customers this launch schedules.
   const stored =
     launched.design === null ? null : (JSON.parse(launched.design) as ExperimentDesign);
-  if (stored !== null && stored.holdoutPercent !== holdoutPercent)
-    throw new AppError(
-      'conflict',
-      `campaign ${campaign.id} was launched with a ${String(stored.holdoutPercent)} % holdout; launch it again with the same holdout, or under a new id`,
-    );
-  // So are its audience and channel: the copy was written for them, and the results compare
-  // the customers the design names.
-  if (stored !== null && (stored.segment !== campaign.segment || stored.channel !== channel))
-    throw new AppError(
-      'conflict',
-      `campaign ${campaign.id} was launched to ${stored.segment ?? 'everyone'} on ${stored.channel}; launch it again the same way, or under a new id`,
-    );
+  const firstLaunch =
+    launched.definition === null ? null : (JSON.parse(launched.definition) as CampaignDefinition);
+  // Launched before definitions were kept: held to what its design and copy say of it.
+  const first = firstLaunch ?? (stored === null ? null : { ...stored, channels: [stored.channel] });
+  const changed =
+    firstLaunch !== null
+      ? differences(firstLaunch, definition)
+      : stored !== null
+        ? designDifferences(stored, launched.variants !== null, definition)
+        : [];
+  if (first !== null && changed.length > 0) throw refuseRelaunch(campaign.id, first, changed);
   const kept =
     creative !== null && launched.design !== null && launched.variants !== null
       ? (JSON.parse(launched.variants) as CreativeVariant[])
       : null;
   // The copy kept cannot be rewritten (its experiment compares those variants): sent after one
-  // of its sources expires, every message of that variant would be blocked.
-  const expired = kept === null ? [] : expiredAt(kept, campaign.sendAtMs);
+  // of its sources expires, every message of that variant would be blocked. A send time
+  // already past is now, as when copy is written.
+  const goesAtMs = sendMomentMs(campaign.sendAtMs, nowMs);
+  const expired = kept === null ? [] : expiredAt(kept, goesAtMs);
   if (expired.length > 0)
     throw new AppError(
       'conflict',
@@ -108,6 +217,7 @@ export const launchCampaign = async (
             },
             creative.writing,
           );
+  const holdoutPercent = definition.holdoutPercent;
   if (written !== null || holdoutPercent > 0) {
     const arms =
       written === null
@@ -126,7 +236,20 @@ export const launchCampaign = async (
     };
     await registerExperiment(store, design);
   }
-  const audience = await scheduleCampaign(
+  // Kept once, under the campaign's lock: of two first launches at once, the one that finds a
+  // definition stored meanwhile is held to it like any relaunch.
+  await store.transaction(async (tx) => {
+    const key = definitionKey(campaign.id);
+    await tx.lock([key]);
+    const kept = await tx.getSetting(key);
+    if (kept === null) await tx.setSetting(key, JSON.stringify(definition));
+    else {
+      const firstLaunch = JSON.parse(kept) as CampaignDefinition;
+      const raced = differences(firstLaunch, definition);
+      if (raced.length > 0) throw refuseRelaunch(campaign.id, firstLaunch, raced);
+    }
+  });
+  const fanOut = await fanOutCampaign(
     store,
     env,
     {
@@ -135,5 +258,9 @@ export const launchCampaign = async (
     },
     nowMs,
   );
-  return { audience, creative: written };
+  return {
+    audience: fanOut.scheduled,
+    alreadyScheduled: fanOut.alreadyScheduled,
+    creative: written,
+  };
 };

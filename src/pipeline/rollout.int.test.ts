@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { aDecision, aSentMessage } from '../../test/support/builders.js';
 import { storeFactories } from '../../test/support/stores.js';
 import { AppError } from '../core/errors.js';
+import type { MessageRecord } from '../core/message.js';
 import type { Store } from '../ports/store.js';
 import { checkRollout, readRollout, startRollout } from './rollout.js';
 
@@ -39,6 +41,41 @@ describe.each(storeFactories.filter((f) => f.available))(
       const after = await readRollout(store);
       // The restart's new cohort, not a step decided on the old one.
       expect(after?.salt).toBe(`rollout-${String(t0 + 16 * dayMs)}`);
+    });
+
+    const record = (store: Store, messages: MessageRecord[]) =>
+      store.transaction(async (tx) => {
+        await tx.insertDecisions(
+          messages.map((m) => aDecision({ id: m.id, customerId: m.customerId, agent: m.agent })),
+        );
+        await tx.insertMessages(messages);
+      });
+    const many = (prefix: string, atMs: number, overrides: Partial<MessageRecord>) =>
+      Array.from({ length: 1000 }, (_, i) =>
+        aSentMessage(`${prefix}-${String(i)}`, `${prefix}-c${String(i)}`, atMs, overrides),
+      );
+
+    it('judges a stage on the automated marketing it gated, not on API sends or transactional messages', async () => {
+      const store = await aStore();
+      await startRollout(store, t0);
+      // A stage's worth of messages the rollout lets through to everyone, and of marketing made
+      // before it began (sent since).
+      await record(store, [
+        ...many('api', t0 + 10, { agent: 'api', campaignId: null }),
+        ...many('receipt', t0 + 10, { class: 'transactional', campaignId: null }),
+        ...many('older', t0 + 10, { createdAtMs: t0 - 1 }),
+      ]);
+
+      const held = await checkRollout(store, t0 + dayMs, healthy);
+
+      expect(held.health?.messages).toBe(0);
+      expect(held.decision).toMatchObject({ action: 'hold', percent: 5 });
+
+      await record(store, many('campaign', t0 + dayMs + 10, {}));
+      const advanced = await checkRollout(store, t0 + 2 * dayMs, healthy);
+
+      expect(advanced.health?.messages).toBe(1000);
+      expect(advanced.decision).toMatchObject({ action: 'advance', toPercent: 20 });
     });
   },
 );

@@ -90,8 +90,8 @@ export const startRollout = async (store: Store, nowMs: number): Promise<Rollout
   );
 
 /**
- * The go/no-go step at the end of a stage: what the stage did — messages sent and spam
- * complaints received since it began (the compliance failures recipients report), the
+ * The go/no-go step at the end of a stage: what the stage did — automated marketing made and
+ * sent since it began, and spam complaints received since then (the compliance failures recipients report), the
  * decision latency p95 and the uptime the caller observed (Herald cannot see its own
  * downtime) — decides to advance, hold or roll back, and the new cohort applies at once.
  */
@@ -116,9 +116,12 @@ export const checkRollout = async (
     };
     return { decision, health: null, state };
   }
-  const totals = await store.kpiTotals(state.stageStartedAtMs, nowMs + 1);
   const health: RolloutHealth = {
-    messages: totals.touches.reduce((n, t) => n + t.sent, 0),
+    // The evidence is what the stage gated: automated marketing made and sent since it began,
+    // so to its cohort. API sends and transactional messages, which it lets through to
+    // everyone, and messages made before it (gated by an earlier cohort, or none) say nothing
+    // of it.
+    messages: await store.automatedMarketingSent(state.stageStartedAtMs, nowMs + 1),
     // Complaints that came during the stage, about any message: one about the stage before's
     // (sent before this stage began, or reported after its check) still stops the rollout.
     complianceViolations: await store.complaintsReceived(state.stageStartedAtMs, nowMs + 1),

@@ -115,6 +115,13 @@ export interface DecideTx extends ScheduleTx {
    * On PostgreSQL another process — a newer release, during a rolling deploy — may store one.
    */
   journeyVersionsBeyond(known: number): Promise<JourneyVersionRow[] | null>;
+  /**
+   * The customers of `drafts` (a campaign's work items, keyed `<customer>|campaign|<id>`) whose
+   * turn in campaign `campaignId` was taken: work under their draft's key, whatever its status,
+   * or a message of the campaign, whatever its status — messages move to the survivor of a
+   * merge, work keys do not. One query for the whole page.
+   */
+  campaignTurnsTaken(campaignId: string, drafts: readonly WorkDraft[]): Promise<Set<CustomerId>>;
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
   loadMemberships(ids: readonly CustomerId[]): Promise<Map<CustomerId, Membership[]>>;

@@ -249,6 +249,13 @@ export interface RecordReads {
   }): Promise<Conversion[]>;
   /** Web content published for a customer on a slot, newest first, not older than `sinceMs`. */
   webContent(customerId: CustomerId, slot: string, sinceMs: number): Promise<MessageRecord[]>;
+  /**
+   * How many automated marketing messages (class `marketing`, not an API send) were both made
+   * and sent in [fromMs, toMs): what a staged rollout gated with the cohort of that time —
+   * neither a transactional message nor an API send, which it lets through, nor one made
+   * before (gated by an earlier cohort, or by none).
+   */
+  automatedMarketingSent(fromMs: number, toMs: number): Promise<number>;
 }
 
 /** How one delivery attempt ended, as the dispatcher writes it back to the outbox. */

@@ -941,6 +941,112 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.unitTotals('x', 'segment', t0 + 100)).toEqual([]);
     });
 
+    const campaignWork = (customerId: CustomerId, campaignId: string, mode?: 'log') => ({
+      key: `${customerId}|campaign|${campaignId}`,
+      customerId,
+      dueAtMs: t0 + 1000,
+      trigger: {
+        kind: 'campaign',
+        campaign: {
+          id: campaignId,
+          template: 'upsell',
+          channels: ['email'],
+          segment: null,
+          incentive: null,
+          sendAtMs: t0 + 1000,
+        },
+      } satisfies Trigger,
+      mode: mode ?? ('once' as const),
+    });
+    const recordMessages = (
+      tx: Parameters<Parameters<Store['transaction']>[0]>[0],
+      messages: ReturnType<typeof aSentMessage>[],
+    ) =>
+      tx
+        .insertDecisions(messages.map((m) => aDecision({ id: m.id, customerId: m.customerId })))
+        .then(() => tx.insertMessages(messages));
+
+    it('names the customers a campaign has work of under their key, or a message of, whatever its status', async () => {
+      const [ann, bob, cy, dee, eve] = [u('ann'), u('bob'), u('cy'), u('dee'), u('eve')];
+      await store.transaction(async (tx) => {
+        await tx.schedule([campaignWork(ann, 'spring'), campaignWork(eve, 'summer')], t0);
+        await recordMessages(tx, [
+          // bob's came from a customer merged into him: under another key, or none.
+          aSentMessage('m-bob', bob, t0),
+          aSentMessage('m-cy', cy, t0, { status: 'held-out', sentAtMs: null }),
+          aSentMessage('m-dee', dee, t0, { campaignId: 'summer' }),
+        ]);
+      });
+      const drafts = [ann, bob, cy, dee, eve].map((id) => campaignWork(id, 'spring'));
+      const taken = await store.transaction((tx) => tx.campaignTurnsTaken('spring', drafts));
+      expect([...taken].sort()).toEqual([ann, bob, cy]);
+      expect(await store.transaction((tx) => tx.campaignTurnsTaken('spring', []))).toEqual(
+        new Set(),
+      );
+    });
+
+    it('cancels pending work of a campaign the merged customer or the survivor has a message of', async () => {
+      const [visitor, ann] = [u('visitor'), u('ann')];
+      await store.transaction(async (tx) => {
+        await tx.schedule(
+          [
+            // The visitor was given spring; ann's turn is still to come: cancelled.
+            campaignWork(visitor, 'spring', 'log'),
+            campaignWork(ann, 'spring'),
+            // Ann was held out of summer; the visitor's turn would go on as hers: cancelled.
+            campaignWork(ann, 'summer', 'log'),
+            campaignWork(visitor, 'summer'),
+            // Neither has a message of autumn: the visitor's goes on as hers.
+            campaignWork(visitor, 'autumn'),
+          ],
+          t0,
+        );
+        await recordMessages(tx, [
+          aSentMessage('m-visitor', visitor, t0),
+          aSentMessage('m-ann', ann, t0, { campaignId: 'summer', status: 'held-out' }),
+        ]);
+        await tx.handOver(visitor, ann, t0 + 10);
+      });
+      const rows = await store.listWork(ann, 10);
+      expect(rows.map((w) => [w.key, w.status, w.note]).sort()).toEqual([
+        ['ann|campaign|autumn', 'pending', null],
+        [
+          'ann|campaign|spring',
+          'cancelled',
+          'merged with visitor: campaign spring was theirs already',
+        ],
+        ['ann|campaign|summer', 'done', null],
+        ['visitor|campaign|autumn', 'cancelled', 'moved to ann, merged into them'],
+        ['visitor|campaign|spring', 'done', null],
+        [
+          'visitor|campaign|summer',
+          'cancelled',
+          'merged into ann, who has campaign summer already',
+        ],
+      ]);
+    });
+
+    it('counts the automated marketing made and sent in a window, not API sends, transactional or older messages', async () => {
+      await store.transaction(async (tx) => {
+        const messages = [
+          aSentMessage('m-auto', 'u1', t0 + 10),
+          aSentMessage('m-journey', 'u2', t0 + 20, { agent: 'journey', campaignId: null }),
+          aSentMessage('m-api', 'u3', t0 + 10, { agent: 'api', campaignId: null }),
+          aSentMessage('m-receipt', 'u4', t0 + 10, { class: 'transactional', campaignId: null }),
+          // Made before the window (gated by an earlier cohort), sent in it.
+          aSentMessage('m-older', 'u5', t0 + 10, { createdAtMs: t0 - 1 }),
+          aSentMessage('m-later', 'u6', t0 + 100),
+          aSentMessage('m-unsent', 'u7', t0 + 10, { status: 'queued', sentAtMs: null }),
+        ];
+        await tx.insertDecisions(
+          messages.map((m) => aDecision({ id: m.id, customerId: m.customerId, agent: m.agent })),
+        );
+        await tx.insertMessages(messages);
+      });
+      expect(await store.automatedMarketingSent(t0, t0 + 100)).toBe(2);
+      expect(await store.automatedMarketingSent(t0, t0 + 101)).toBe(3);
+    });
+
     it('gives a batch its pseudonyms: the kept one for a known customer, one new each else', async () => {
       const [ann, bob, cy] = [u('ann'), u('bob'), u('cy')];
       const before = await store.transaction((tx) => tx.pseudonymsOf([ann], t0));

@@ -122,7 +122,7 @@ export const registerCampaignCommands = (program: Command): void => {
                 : Number.NaN;
           if (!(holdout >= 0 && holdout <= 50))
             throw new AppError('invalid-input', '--holdout must be a percent in [0, 50]');
-          const { audience, creative } = await launchCampaign(
+          const { audience, alreadyScheduled, creative } = await launchCampaign(
             services.store,
             services.decide,
             {
@@ -144,7 +144,7 @@ export const registerCampaignCommands = (program: Command): void => {
             nowMs,
           );
           console.log(
-            `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}${creative === null ? '' : `, ${String(creative.variants.length)} variants (${creative.variants.map((v) => `${v.id}: ${v.strategy}`).join(', ')})`}${holdout > 0 ? `, ${String(holdout)} % held out` : ''}`,
+            `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}${alreadyScheduled > 0 ? ` (${String(alreadyScheduled)} already scheduled or reached)` : ''}${creative === null ? '' : `, ${String(creative.variants.length)} variants (${creative.variants.map((v) => `${v.id}: ${v.strategy}`).join(', ')})`}${holdout > 0 ? `, ${String(holdout)} % held out` : ''}`,
           );
         } finally {
           await services.close();

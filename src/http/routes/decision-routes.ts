@@ -234,11 +234,12 @@ export const registerDecisionRoutes = (
           : { query: b.creative.query ?? null, writing: services.writing(nowMs) },
         nowMs,
       );
-      const { audience, creative } = launched;
+      const { audience, alreadyScheduled, creative } = launched;
       services.worker.nudge();
       return reply.code(202).send({
         campaignId: b.id,
         audience,
+        alreadyScheduled,
         sendAt: iso(sendAtMs),
         ...(creative === null
           ? {}

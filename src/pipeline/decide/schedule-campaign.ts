@@ -5,22 +5,34 @@ import type { Store, StoreTx } from '../../ports/store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
 import type { DecideEnv } from './proposal.js';
 
+/** What a fan-out did: the customers of the segment it scheduled, and those it found done. */
+export interface CampaignFanOut {
+  scheduled: number;
+  /**
+   * Customers of the segment whose turn was taken before: work of the campaign under their key
+   * (pending or finished), or a message of it (a merged customer's moved to the survivor).
+   */
+  alreadyScheduled: number;
+}
+
 /**
  * Fans a one-off campaign out as one work item per customer in its segment now (checked again
- * when each message is decided), due at its send time. Keyed by campaign and customer, so
- * sending the same campaign again schedules nobody twice. Returns the audience size.
+ * when each message is decided), due at its send time. Sending the same campaign again
+ * schedules nobody twice: not a customer with work of it under their key, nor one who has a
+ * message of it — whatever became of it (sent, held out, blocked) and under whatever id they
+ * were given it (a customer merged into them: their messages moved, their work key did not).
  *
  * A campaign to everyone reads no profiles: the listing names customers with one, and a customer
  * merged away before their turn is skipped then ("no profile"). Reading and parsing 100,000
  * profiles for nothing took about a third of the fan-out (bench/README.md, 2026-12-02).
  */
-export const scheduleCampaign = async (
+export const fanOutCampaign = async (
   store: Store,
   env: DecideEnv,
   campaign: Campaign,
   nowMs: number,
   pageSize = 1000,
-): Promise<number> => {
+): Promise<CampaignFanOut> => {
   const { segment } = campaign;
   const trigger = { kind: 'campaign', campaign } as const;
   const inSegment = async (tx: StoreTx, ids: CustomerId[]): Promise<CustomerId[]> => {
@@ -41,22 +53,37 @@ export const scheduleCampaign = async (
     return found;
   };
   let after: CustomerId | null = null;
-  let audience = 0;
+  const fanOut: CampaignFanOut = { scheduled: 0, alreadyScheduled: 0 };
   for (;;) {
     const ids = await store.listCustomerIds(after, pageSize);
     const last = ids.at(-1);
-    if (last === undefined) return audience;
-    audience += await store.transaction(async (tx) => {
-      const work = (await inSegment(tx, ids)).map((customerId): WorkDraft => ({
+    if (last === undefined) return fanOut;
+    const page = await store.transaction(async (tx) => {
+      const drafts = (await inSegment(tx, ids)).map((customerId): WorkDraft => ({
         key: `${customerId}|campaign|${campaign.id}`,
         customerId,
         dueAtMs: campaign.sendAtMs,
         trigger,
         mode: 'once',
       }));
+      // Read under the customers' locks, as a merge hands work and messages over under them:
+      // what is found taken stays so until the commit, and the rest is scheduled now.
+      const taken = await tx.campaignTurnsTaken(campaign.id, drafts);
+      const work = drafts.filter((w) => !taken.has(w.customerId));
       await tx.schedule(work, nowMs);
-      return work.length;
+      return { scheduled: work.length, alreadyScheduled: drafts.length - work.length };
     });
+    fanOut.scheduled += page.scheduled;
+    fanOut.alreadyScheduled += page.alreadyScheduled;
     after = last;
   }
 };
+
+/** `fanOutCampaign`, answering the number of customers it scheduled. */
+export const scheduleCampaign = async (
+  store: Store,
+  env: DecideEnv,
+  campaign: Campaign,
+  nowMs: number,
+  pageSize = 1000,
+): Promise<number> => (await fanOutCampaign(store, env, campaign, nowMs, pageSize)).scheduled;

@@ -20,7 +20,7 @@ import {
   type WorkRow,
 } from '../shared/decide-rows.js';
 import type { MembershipsTable } from '../shared/tables.js';
-import { handOver } from '../shared/hand-over.js';
+import { handOver, toTaken, type TakenRow } from '../shared/hand-over.js';
 import { postgresRunner } from '../shared/sql-runner.js';
 import { hashLockKey } from './hash-lock-key.js';
 
@@ -56,6 +56,16 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
         ],
       );
     }
+  },
+  async campaignTurnsTaken(campaignId, drafts) {
+    if (drafts.length === 0) return new Set();
+    const { rows } = await client.query<TakenRow>(
+      `SELECT 'message' AS source, customer_id AS value FROM messages
+       WHERE campaign_id = $1 AND customer_id = ANY($2::text[])
+       UNION ALL SELECT 'work', key FROM work WHERE key = ANY($3::text[])`,
+      [campaignId, drafts.map((d) => d.customerId), drafts.map((d) => d.key)],
+    );
+    return toTaken(drafts, rows);
   },
   async tryLockCustomers(ids) {
     const unique = [...new Set(ids)];

@@ -187,4 +187,18 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .execute();
     return rows.map(toMessage).filter((m) => m.web?.slot === slot);
   },
+  async automatedMarketingSent(fromMs, toMs) {
+    const row = await db
+      .selectFrom('messages as m')
+      .innerJoin('decisions as d', 'd.id', 'm.id')
+      .select((eb) => eb.fn.countAll<number | string>().as('sent'))
+      .where('m.sent_at_ms', '>=', fromMs)
+      .where('m.sent_at_ms', '<', toMs)
+      .where('m.created_at_ms', '>=', fromMs)
+      .where('m.class', '=', 'marketing')
+      .where('d.agent', '<>', 'api')
+      .executeTakeFirst();
+    // PostgreSQL counts in bigint, which node-postgres reads as a string.
+    return Number(row?.sent ?? 0);
+  },
 });

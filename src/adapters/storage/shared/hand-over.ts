@@ -16,6 +16,70 @@ const REARMED: ReadonlySet<Trigger['kind']> = new Set([
   'win-back-wave',
 ]);
 
+/** A row of `campaignTurnsTaken`'s query: a customer with a message of the campaign, or a key. */
+export interface TakenRow {
+  source: 'message' | 'work';
+  value: string;
+}
+
+/** The customers of `drafts` a `TakenRow` names: by their id, or by their draft's key. */
+export const toTaken = (
+  drafts: readonly { key: string; customerId: CustomerId }[],
+  rows: readonly TakenRow[],
+): Set<CustomerId> => {
+  const byKey = new Map(drafts.map((d) => [d.key, d.customerId]));
+  const taken = new Set<CustomerId>();
+  for (const row of rows) {
+    const id = row.source === 'work' ? byKey.get(row.value) : (row.value as CustomerId);
+    if (id !== undefined) taken.add(id);
+  }
+  return taken;
+};
+
+/** The campaigns either customer has a message of (whatever its status): their turn was taken. */
+const campaignsGiven = async (
+  db: SqlRunner,
+  from: CustomerId,
+  to: CustomerId,
+): Promise<Set<string>> =>
+  new Set(
+    (
+      await db.all<{ campaign_id: string }>(
+        `SELECT DISTINCT campaign_id FROM messages
+         WHERE customer_id IN (?, ?) AND campaign_id IS NOT NULL`,
+        [from, to],
+      )
+    ).map((r) => r.campaign_id),
+  );
+
+/**
+ * A campaign reaches a person once: the survivor's pending work of a campaign either of them
+ * has a message of is cancelled (one of them was given it, or held out of it, already).
+ */
+const cancelCampaignsGiven = async (
+  db: SqlRunner,
+  from: CustomerId,
+  to: CustomerId,
+  given: ReadonlySet<string>,
+  nowMs: number,
+): Promise<void> => {
+  if (given.size === 0) return;
+  const pending = await db.all<PendingRow>(
+    "SELECT key, trigger FROM work WHERE customer_id = ? AND status = 'pending'",
+    [to],
+  );
+  for (const { key, trigger } of pending) {
+    const parsed = JSON.parse(trigger) as Trigger;
+    if (parsed.kind === 'campaign' && given.has(parsed.campaign.id))
+      await cancelPendingWork(
+        db,
+        key,
+        `merged with ${from}: campaign ${parsed.campaign.id} was theirs already`,
+        nowMs,
+      );
+  }
+};
+
 /** What a merged customer may have left in the decide and record stages' tables. */
 const HELD = [
   'work',
@@ -35,6 +99,9 @@ const HELD = [
  * - pending work re-keyed from `from|…` to `to|…` (a timer or an event of interest goes on as
  *   the survivor's), unless the survivor has that work pending (a cart timer: due later), or
  *   finished and firing once (then `from`'s is cancelled); finished work is kept as history;
+ * - a campaign once per person: pending work of a campaign either of them has a message of
+ *   (sent, held out, blocked) is cancelled, the survivor's too — what `campaignTurnsTaken`
+ *   reads when the campaign is launched again;
  * - decisions, messages (a queued one still passes the hand-off's checks on the survivor's
  *   profile: consent, unsubscribes, suppressions), conversions, and the answers kept for API
  *   sends by idempotency key (a data-subject export shows them);
@@ -58,10 +125,12 @@ export const handOver = async (
     .join(' OR ');
   const held = await db.all(`SELECT 1 AS found WHERE ${probe}`, [from, ...HELD.map(() => from)]);
   if (held.length === 0) return;
+  const given = await campaignsGiven(db, from, to);
   await moveJourneys(db, from, to, nowMs);
-  await moveWork(db, from, to, nowMs);
+  await moveWork(db, from, to, nowMs, given);
   for (const table of ['work', 'decisions', 'messages', 'conversions', 'pseudonyms', 'idempotency'])
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
+  await cancelCampaignsGiven(db, from, to, given, nowMs);
   await db.run(
     `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms)
      SELECT ?, segment, stage, updated_at_ms FROM customer_marks WHERE customer_id = ?
@@ -110,6 +179,7 @@ const moveWork = async (
   from: CustomerId,
   to: CustomerId,
   nowMs: number,
+  given: ReadonlySet<string>,
 ): Promise<void> => {
   const prefix = `${from}|`;
   const pending = await db.all<PendingRow>(
@@ -121,6 +191,16 @@ const moveWork = async (
     const target = `${to}|${key.slice(prefix.length)}`;
     const parsed = JSON.parse(trigger) as Trigger;
     const kind = parsed.kind;
+    // Not to a survivor with a message of the campaign: it would reach the person twice.
+    if (kind === 'campaign' && given.has(parsed.campaign.id)) {
+      await cancelPendingWork(
+        db,
+        key,
+        `merged into ${to}, who has campaign ${parsed.campaign.id} already`,
+        nowMs,
+      );
+      continue;
+    }
     await renumberOrder(db, key, parsed, from, to);
     // Over a finished row only where it re-arms; never over a pending one — but for a cart
     // timer due later than the survivor's: the merged cart is as new as the newer of the two

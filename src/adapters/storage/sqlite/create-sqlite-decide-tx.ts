@@ -11,7 +11,7 @@ import {
   toWorkRecord,
   type WorkRow,
 } from '../shared/decide-rows.js';
-import { handOver } from '../shared/hand-over.js';
+import { handOver, toTaken, type TakenRow } from '../shared/hand-over.js';
 import type { SqlRunner } from '../shared/sql-runner.js';
 import type { MembershipsTable } from '../shared/tables.js';
 
@@ -93,6 +93,17 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): 
         nowMs,
       );
     return Promise.resolve();
+  },
+  async campaignTurnsTaken(campaignId, drafts) {
+    if (drafts.length === 0) return new Set();
+    const marks = drafts.map(() => '?').join(', ');
+    const rows = await db.all<TakenRow>(
+      `SELECT 'message' AS source, customer_id AS value FROM messages
+       WHERE campaign_id = ? AND customer_id IN (${marks})
+       UNION ALL SELECT 'work', key FROM work WHERE key IN (${marks})`,
+      [campaignId, ...drafts.map((d) => d.customerId), ...drafts.map((d) => d.key)],
+    );
+    return toTaken(drafts, rows);
   },
   tryLockCustomers: (ids) => Promise.resolve(new Set(ids)),
   // The single writer's claim takes the oldest due work of everyone: nothing of a customer's

@@ -1,0 +1,206 @@
+import { createHash } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { toCustomerId } from '../../src/core/ids.js';
+import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import { aDocument } from '../../src/pipeline/content/test-builders.js';
+import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
+import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+const MONDAY = Date.UTC(2026, 2, 2, 12);
+
+interface Listed {
+  customerId: string;
+  campaignId: string | null;
+  status: string;
+  variant: string | null;
+}
+
+for (const factory of storeFactories)
+  describe.skipIf(!factory.available)(`a campaign launched again (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    beforeEach(async () => {
+      clock = createVirtualClock(MONDAY);
+      herald = await startHerald(factory, { clock });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+    const identify = (userId: string) =>
+      ingestCall(herald, clock, 'identify', {
+        userId,
+        traits: { email: `${userId}@example.com`, firstName: 'Kim' },
+      });
+    const merge = (previousId: string, userId: string) =>
+      ingestCall(herald, clock, 'alias', { previousId, userId });
+    const launch = (body: object) =>
+      adminCall(herald, 'POST', '/v1/campaigns', {
+        template: 'upsell',
+        channels: ['email'],
+        ...body,
+      });
+    const run = async () => {
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+    };
+    const messagesOf = async (campaignId: string): Promise<Listed[]> =>
+      (await adminCall(herald, 'GET', '/v1/messages?limit=100'))
+        .json<{ messages: Listed[] }>()
+        .messages.filter((m) => m.campaignId === campaignId);
+    // The sale ends on Wednesday.
+    const stockSale = () => {
+      const sale = aDocument({
+        id: 'SPRING',
+        title: 'Spring Sale Preview',
+        audience: ['Standard'],
+        keywords: ['sale', 'spring'],
+        body: 'Our Spring Sale brings new features to every plan. Shop the sale this week.',
+        approvedAt: '2026-02-20T00:00:00Z',
+        expiresAt: '2026-03-04T00:00:00Z',
+      });
+      return herald.services.store.saveDocument({
+        id: sale.id,
+        version: sale.version,
+        hash: createHash('sha256').update(JSON.stringify(sale)).digest('hex'),
+        document: sale,
+        importedAtMs: MONDAY - DAY_MS,
+      });
+    };
+
+    it('schedules nobody given the campaign under an id merged into them since', async () => {
+      await identify('old-u');
+      expect((await launch({ id: 'spring' })).json()).toMatchObject({
+        audience: 1,
+        alreadyScheduled: 0,
+      });
+      await run();
+      // The same person signs up again; the shop aliases the old account into the new one.
+      clock.set(MONDAY + HOUR_MS);
+      await identify('new-u');
+      await identify('other');
+      await merge('old-u', 'new-u');
+
+      const again = await launch({ id: 'spring' });
+      await run();
+
+      expect(again.statusCode).toBe(202);
+      // The newcomer only; new-u was given it as old-u.
+      expect(again.json()).toMatchObject({ audience: 1, alreadyScheduled: 1 });
+      const sent = (await messagesOf('spring')).filter((m) => m.status === 'sent');
+      expect(sent.map((m) => m.customerId).sort()).toEqual(['new-u', 'other']);
+    });
+
+    it('keeps a customer held out of the campaign out of it after a merge', async () => {
+      const held = (id: string) =>
+        isInCampaignHoldout(toCustomerId(id), {
+          salt: 'campaign',
+          campaignId: 'spring',
+          percent: 50,
+        });
+      const oldId = Array.from({ length: 50 }, (_, i) => `old-${String(i)}`).find(held) ?? '';
+      const newId =
+        Array.from({ length: 50 }, (_, i) => `new-${String(i)}`).find((id) => !held(id)) ?? '';
+      await identify(oldId);
+      expect((await launch({ id: 'spring', holdoutPercent: 50 })).statusCode).toBe(202);
+      await run();
+      clock.set(MONDAY + HOUR_MS);
+      await identify(newId);
+      await merge(oldId, newId);
+
+      expect((await launch({ id: 'spring', holdoutPercent: 50 })).statusCode).toBe(202);
+      await run();
+
+      expect((await messagesOf('spring')).map((m) => [m.customerId, m.status])).toEqual([
+        [newId, 'held-out'],
+      ]);
+    });
+
+    it('cancels the survivor’s turn still to come when the customer merged into them was given the campaign', async () => {
+      await identify('old-u');
+      await launch({ id: 'spring' });
+      await run();
+      clock.set(MONDAY + HOUR_MS);
+      await identify('new-u');
+      // Launched again for the newcomers, to go tomorrow: new-u is one of them, for now.
+      const again = await launch({ id: 'spring', sendAt: new Date(MONDAY + DAY_MS).toISOString() });
+      expect(again.json()).toMatchObject({ audience: 1, alreadyScheduled: 1 });
+      await merge('old-u', 'new-u');
+      clock.set(MONDAY + 2 * DAY_MS);
+      await run();
+
+      expect((await messagesOf('spring')).map((m) => [m.customerId, m.status])).toEqual([
+        ['new-u', 'sent'],
+      ]);
+      const work = await herald.services.store.listWork(toCustomerId('new-u'), 10);
+      expect(work.find((w) => w.key === 'new-u|campaign|spring')).toMatchObject({
+        status: 'cancelled',
+        note: 'merged with old-u: campaign spring was theirs already',
+      });
+    });
+
+    it('refuses a relaunch that differs in anything but the send time, naming what differs', async () => {
+      await identify('c1');
+      const sendAt = new Date(MONDAY + DAY_MS).toISOString();
+      const first = { id: 'capped', sendAt, budget: 1000 };
+      expect((await launch(first)).statusCode).toBe(202);
+      const refusals = [
+        [{ holdoutPercent: 30 }, 'holdoutPercent 0 (now 30)'],
+        [{ budget: 0.5 }, 'budget 1000 (now 0.5)'],
+        [{ template: 'welcome-banner' }, 'template "upsell" (now "welcome-banner")'],
+        [{ channels: ['email', 'sms'] }, 'channels ["email"] (now ["email","sms"])'],
+        [{ incentive: { percent: 10, validHours: 24 } }, 'incentive none (now'],
+        [{ stratify: true }, 'stratify false (now true)'],
+      ] as const;
+      for (const [change, named] of refusals) {
+        const refused = await launch({ ...first, ...change });
+        expect(refused.statusCode).toBe(409);
+        expect(refused.json<{ error: { message: string } }>().error.message).toContain(named);
+      }
+      // Another send time is what a relaunch may change; everyone is scheduled already.
+      const later = await launch({ ...first, sendAt: new Date(MONDAY + 2 * DAY_MS).toISOString() });
+      expect(later.statusCode).toBe(202);
+      expect(later.json()).toMatchObject({ audience: 0, alreadyScheduled: 1 });
+    });
+
+    it('refuses a creative campaign launched again without its creative, and a plain one with', async () => {
+      await stockSale();
+      await identify('c1');
+      expect((await launch({ id: 'written', creative: { query: 'sale' } })).statusCode).toBe(202);
+      expect((await launch({ id: 'plain' })).statusCode).toBe(202);
+      await run();
+      await identify('n1');
+
+      const dropped = await launch({ id: 'written' });
+      const added = await launch({ id: 'plain', creative: { query: 'sale' } });
+      await run();
+
+      expect([dropped.statusCode, added.statusCode]).toEqual([409, 409]);
+      expect(dropped.body).toContain('creative {\\"query\\":\\"sale\\"} (now none)');
+      // Nobody got the plain template as if it were a variant of the test.
+      expect((await messagesOf('written')).map((m) => m.variant === null)).toEqual([false]);
+    });
+
+    it('judges the copy kept at now when the send time given is past', async () => {
+      await stockSale();
+      await identify('c1');
+      const body = {
+        id: 'written',
+        sendAt: new Date(MONDAY).toISOString(),
+        creative: { query: 'sale' },
+      };
+      expect((await launch(body)).statusCode).toBe(202);
+      await run();
+      // Thursday: the sale ended on Wednesday, and the same launch is sent again.
+      clock.set(MONDAY + 3 * DAY_MS);
+      await identify('c2');
+
+      const again = await launch(body);
+      await run();
+
+      expect(again.statusCode).toBe(409);
+      expect(again.body).toContain('keeps the copy it was first written with');
+      expect((await messagesOf('written')).map((m) => m.customerId)).toEqual(['c1']);
+    });
+  });
