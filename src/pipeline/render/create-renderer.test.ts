@@ -334,14 +334,17 @@ describe('what a template may do', () => {
   });
 
   it('says why a template did not render without quoting the value it was given', () => {
-    const render = () =>
-      renderWith(
-        { text: 'Hi\n{% include customer.traits.banner %}' },
-        aCustomer({ banner: 'ann@example.com' }),
-      );
-    expect(render).toThrow(/^template probe: text does not render: .*line:2, col:1$/);
-    expect(render).toThrow(/Failed to lookup "…"/);
-    expect(render).not.toThrow(/ann@example\.com/);
+    for (const banner of [
+      'ann@example.com',
+      'ann"smith@example.com',
+      '<img src="https://cdn.example.com/b.png" alt="Ann Smith, ann@example.com">',
+    ]) {
+      const render = () =>
+        renderWith({ text: 'Hi\n{% include customer.traits.banner %}' }, aCustomer({ banner }));
+      expect(render).toThrow(/^template probe: text does not render: .*line:2, col:1$/);
+      expect(render).toThrow(/Failed to lookup "…"/);
+      expect(render).not.toThrow(/example\.com/);
+    }
   });
 
   it('stops a loop as long as a customer’s data makes it', () => {

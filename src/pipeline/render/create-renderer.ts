@@ -154,8 +154,15 @@ const dayFormat = new Intl.DateTimeFormat('en-US', {
  * quote what it was given — `{% include customer.traits.banner %}` fails with `Failed to lookup
  * "<the trait's value>"`. What failed and where in the template (line and column) stay.
  */
-const withoutQuotedValues = (message: string): string =>
-  message.replace(/"(?:[^"\\]|\\.)*"/g, '"…"');
+const withoutQuotedValues = (message: string): string => {
+  // From the first quote to the last: Liquid does not escape a quote inside what it quotes, so
+  // a value holding quotes (a banner's HTML) would leave pieces between pairs.
+  const first = message.indexOf('"');
+  const last = message.lastIndexOf('"');
+  return first === -1 || last === first
+    ? message
+    : `${message.slice(0, first)}"…"${message.slice(last + 1)}`;
+};
 
 export const createRenderer = (
   templates: readonly Template[],

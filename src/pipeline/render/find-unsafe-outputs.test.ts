@@ -15,6 +15,12 @@ describe('findUnsafeOutputs', () => {
     ]);
   });
 
+  it('reads <noscript> as markup, as a mail client (which runs no scripts) does', () => {
+    expect(unsafeIn('<noscript><img alt={{ customer.firstName }}></noscript>')).toEqual([
+      '{{ customer.firstName }}: the unquoted value of attribute alt of <img>',
+    ]);
+  });
+
   it('finds a value printed in CSS: a style attribute, quoted or not, or a <style> element', () => {
     expect(
       unsafeIn(`<td style="background-image:url('{{ customer.traits.avatar }}')">Hi</td>`),

@@ -44,7 +44,8 @@ export const describePlace = (place: UnsafePlace): string => {
 // Attributes whose value the browser hands to another language once it has decoded it.
 const isCodeAttribute = (name: string): boolean =>
   name === 'style' || name === 'srcdoc' || /^on/.test(name);
-// Elements whose text is not HTML: up to their end tag, `<` starts no tag.
+// Elements whose text is not HTML: up to their end tag, `<` starts no tag. Not `<noscript>`:
+// that is text only where scripts run, and no mail client runs them — there it is markup.
 const RAW_TEXT = new Set([
   'style',
   'script',
@@ -52,7 +53,6 @@ const RAW_TEXT = new Set([
   'iframe',
   'noembed',
   'noframes',
-  'noscript',
   'textarea',
   'title',
 ]);

@@ -186,6 +186,18 @@ describe('link tracking', () => {
     expect(withUtm(all, link)).toBe(all);
   });
 
+  it('drops the line breaks of a wrapped href and encodes spaces, as a browser reads it', () => {
+    const tracked = trackHtmlLinks(
+      '<a href="https://shop.example.com/sale/\n  summer\tnow">Sale</a>',
+      link,
+      hosts,
+    );
+    const href = /href="([^"]*)"/.exec(tracked)?.[1] ?? '';
+    expect(destinationOf(href)).toMatchObject({
+      u: 'https://shop.example.com/sale/%20%20summernow?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1',
+    });
+  });
+
   it('writes characters beyond ASCII as a browser sends them: a redirect’s Location is ASCII', () => {
     expect(withUtm('https://bücher.example/ä?q=ü#ö', { ...link, medium: 'sms' })).toBe(
       'https://xn--bcher-kva.example/%C3%A4?q=%C3%BC&utm_source=herald&utm_medium=sms&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1#%C3%B6',

@@ -28,19 +28,25 @@ const HREF =
 const TRAILING = /[.,;:!?)\]]+$/;
 
 const NON_ASCII = /[\u0080-\uffff]+/g;
+// What a Location header cannot hold as written: control characters, spaces, beyond ASCII.
+const NOT_PRINTABLE = /[^\x21-\x7e]+/g;
+// Tabs and line breaks, which a URL parser drops wherever they are (an href wrapped by hand).
+const LINE_BREAKS = /[\t\n\r]/g;
 const AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 
-// A link goes into a Location header, which holds ASCII only: characters beyond it are written as
-// a browser sends them (percent-encoded UTF-8, the host in punycode); the rest stays as written.
-const toAsciiUrl = (url: string, parsed: URL): string => {
-  if (url.search(NON_ASCII) === -1) return url;
+// A link goes into a Location header, which holds printable ASCII only: tabs and line breaks go
+// as a browser drops them, and the rest is written as a browser sends it (spaces and controls
+// percent-encoded, beyond ASCII as UTF-8, the host in punycode); the rest stays as written.
+const toAsciiUrl = (written: string, parsed: URL): string => {
+  const url = written.replace(LINE_BREAKS, '');
+  if (url.search(NOT_PRINTABLE) === -1) return url;
   try {
     const authority = AUTHORITY.exec(url)?.[0] ?? '';
     const host =
       authority.search(NON_ASCII) !== -1 && parsed.username === '' && parsed.password === ''
         ? `${parsed.protocol}//${parsed.host}`
         : authority;
-    return host + url.slice(authority.length).replace(NON_ASCII, (text) => encodeURI(text));
+    return host + url.slice(authority.length).replace(NOT_PRINTABLE, (text) => encodeURI(text));
   } catch {
     // A lone surrogate, which encodeURI refuses: the URL's own serialisation.
     return new URL(url).href;
