@@ -84,6 +84,12 @@ describe('loadConfig', () => {
   });
 
   describe('file and environment', () => {
+    it('refuses a write key with a colon, which no SDK could send as the Basic user', () => {
+      expect(() => loadConfig({ HERALD_WRITE_KEYS: 'web=abcd:efgh-ijkl' }, null)).toThrow(
+        /a write key cannot contain ":"/,
+      );
+    });
+
     it('refuses an empty database URL rather than taking the default SQLite file', () => {
       expect(() => loadConfig({ HERALD_DATABASE_URL: ' ' }, null)).toThrow(/HERALD_DATABASE_URL/);
     });

@@ -522,6 +522,12 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
     const [key, source] = sourceIdOf(entry);
     if (key.length < 8)
       add(`/ingest/writeKeys/${i}`, 'the key after "name=" needs at least 8 characters');
+    // The SDKs send the key as HTTP Basic's user, which ends at the first ':' (RFC 7617).
+    if (key.includes(':'))
+      add(
+        `/ingest/writeKeys/${i}`,
+        'a write key cannot contain ":" (the SDKs send it as the HTTP Basic user, which ends there)',
+      );
     const earlier = keyAt.get(key);
     if (earlier === undefined) keyAt.set(key, i);
     else

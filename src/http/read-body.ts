@@ -8,7 +8,9 @@ import { AppError } from '../core/errors.js';
  */
 export const registerBodyReading = (app: FastifyInstance): void => {
   app.addHook('preParsing', (request, reply, payload, done) => {
-    const encoding = request.headers['content-encoding']?.toLowerCase().trim();
+    const given = request.headers['content-encoding']?.toLowerCase().trim();
+    // `x-gzip` is gzip's old name, which a recipient should take as gzip (RFC 9110 §8.4.1.3).
+    const encoding = given === 'x-gzip' ? 'gzip' : given;
     if (encoding === undefined || encoding === '' || encoding === 'identity') {
       done(null, payload);
       return;

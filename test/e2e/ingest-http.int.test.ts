@@ -220,6 +220,9 @@ for (const factory of storeFactories) {
       );
       const ok = await post('/v1/batch', body, { 'content-encoding': 'gzip' });
       expect(ok.statusCode).toBe(200);
+      // gzip's old name, as some clients and proxies still send it (RFC 9110 §8.4.1.3).
+      const old = await post('/v1/batch', body, { 'content-encoding': 'x-gzip' });
+      expect(old.statusCode).toBe(200);
       const bad = await post('/v1/batch', Buffer.from('not gzip at all'), {
         'content-encoding': 'gzip',
       });
@@ -382,6 +385,30 @@ for (const factory of storeFactories) {
         headers: { authorization: `Bearer ${adminToken}` },
       });
       expect(bad.statusCode).toBe(400);
+    });
+
+    it('refuses a "__proto__" key where it sits: a merge would make it a hidden prototype', async () => {
+      // As JSON sends it: an own key, which a key-by-key merge of traits would take for the
+      // object's prototype, hiding an address from the profile's JSON while mail went to it.
+      const identify = await post(
+        '/v1/identify',
+        '{"userId":"p1","traits":{"name":"Ada","__proto__":{"email":"hidden@example.com"}}}',
+      );
+      expect(identify.statusCode).toBe(400);
+      expect(
+        identify.json<{ rejected: { errors: { path: string; message: string }[] }[] }>().rejected[0]
+          ?.errors,
+      ).toEqual([
+        {
+          path: '/traits/__proto__',
+          message: 'is the key "__proto__", which no object can hold as data',
+        },
+      ]);
+      expect((await profile('p1')).statusCode).toBe(404);
+      // A value that merely says it is kept.
+      expect(
+        (await post('/v1/identify', { userId: 'p2', traits: { note: '__proto__' } })).statusCode,
+      ).toBe(200);
     });
 
     it('refuses a NUL character in an admin request where it sits, on every store', async () => {
