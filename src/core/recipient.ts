@@ -80,6 +80,23 @@ export const recipientOf = (state: ProfileState, channel: Channel): Recipient | 
 };
 
 /**
+ * The profile without the push devices another customer has registered since (`owners`: the
+ * customer each token belongs to now, `device_tokens`): one app install signed out of this
+ * account and into another keeps its token, and this customer's pushes must not reach it.
+ * `recipientOf` then picks their most recent device of their own, if any. The same profile
+ * when nothing is dropped.
+ */
+export const withOwnDevices = (
+  state: ProfileState,
+  owners: ReadonlyMap<string, string>,
+): ProfileState => {
+  const devices = state.devices;
+  if (devices === undefined) return state;
+  const own = devices.filter((d) => (owners.get(d.token) ?? state.customerId) === state.customerId);
+  return own.length === devices.length ? state : { ...state, devices: own };
+};
+
+/**
  * Whether `recipientOf` finds someone, without building the recipient: channel choice asks it of
  * every channel of every message proposed.
  */

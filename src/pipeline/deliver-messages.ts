@@ -5,8 +5,8 @@ import type { HeraldEvent } from '../core/event.js';
 import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
-import type { Channel } from '../core/profile.js';
-import { recipientOf } from '../core/recipient.js';
+import type { Channel, ProfileState } from '../core/profile.js';
+import { recipientOf, withOwnDevices } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
 import { creativeOf, withdrawnVariants } from './guard-and-record.js';
 import { addressFactsOf } from './erased-identities.js';
@@ -306,6 +306,22 @@ const acceptedMeanwhile = async (
 };
 
 /**
+ * The profiles as push may use them: without the devices another customer registered since
+ * (their token now signs that customer in, `withOwnDevices`), read with the claim and again
+ * right before an attempt. A customer left with no device of their own is refused as
+ * `no_recipient`, and the token is named nowhere in the outcome.
+ */
+const withOwnDevicesOf = async (
+  tx: Pick<StoreTx, 'deviceTokenOwners'>,
+  profiles: ReadonlyMap<CustomerId, ProfileState>,
+): Promise<Map<CustomerId, ProfileState>> => {
+  const tokens = [...profiles.values()].flatMap((p) => (p.devices ?? []).map((d) => d.token));
+  const owners =
+    tokens.length === 0 ? new Map<string, CustomerId>() : await tx.deviceTokenOwners(tokens);
+  return new Map([...profiles].map(([id, state]) => [id, withOwnDevices(state, owners)]));
+};
+
+/**
  * Messages left `sending` by a dispatcher that died after a provider's report showed it took
  * them (the report came while the dead dispatcher's lease ran): marked sent, with their
  * recipient as it would have written it, rather than claimed and sent a second time.
@@ -322,7 +338,8 @@ const settleAcceptedLeftSending = async (
   // before it, and an order recorded after sees the exposure.
   const customers = [...new Set(left.map((m) => m.customerId))];
   await tx.lock(customers);
-  const profiles = await tx.loadProfiles(customers);
+  const loaded = await tx.loadProfiles(customers);
+  const profiles = channel === 'push' ? await withOwnDevicesOf(tx, loaded) : loaded;
   const notes: AuditNote[] = [];
   for (const m of left) {
     const state = profiles.get(m.customerId);
@@ -400,7 +417,8 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         await settleAcceptedLeftSending(tx, channel, nowMs, limit);
         const messages = await tx.claimOutbox([channel], nowMs, limit, leaseUntilMs);
         if (messages.length === 0) return [];
-        const profiles = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
+        const loaded = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
+        const profiles = channel === 'push' ? await withOwnDevicesOf(tx, loaded) : loaded;
         for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
         if (channel === 'email') {
           const address = await addressFactsOf(tx, [...profiles.values()]);
@@ -419,7 +437,12 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       const fresh = await deps.store.getMessage(message.id);
       if (fresh?.status !== 'sending') return null;
       // Its customer as it is now: merged into another since the claim, the message went with them.
-      return { state: (await deps.store.getProfile(fresh.customerId))?.state };
+      const state = (await deps.store.getProfile(fresh.customerId))?.state;
+      if (state === undefined || fresh.channel !== 'push') return { state };
+      const own = await deps.store.transaction((tx) =>
+        withOwnDevicesOf(tx, new Map([[fresh.customerId, state]])),
+      );
+      return { state: own.get(fresh.customerId) };
     },
     handOff: (message, state, nowMs) => {
       const why = withdrawn.get(message.id);

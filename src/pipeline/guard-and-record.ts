@@ -640,6 +640,8 @@ const CHANNEL_BOUND_CODES: ReadonlySet<string> = new Set([
   'whatsapp_template_not_approved',
   'whatsapp_language_invalid',
   'whatsapp_parameter_missing',
+  // Longer than an SMS can carry (Twilio's 1,600 characters): another channel can.
+  'sms_too_long',
   'frequency_capped',
   'domain_paused',
   'no_recipient',

@@ -173,6 +173,16 @@ export interface RecordTx extends DeliverTx {
   ): Promise<void>;
   /** Of these address hashes, those with hard bounces kept, with how many. */
   addressBounces(hashes: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Gives each push token to the customer whose events carried it most recently: a claim
+   * newer (`seenAtMs`) than the one kept takes the token, an older one or one as old changes
+   * nothing, so the outcome does not depend on the order claims arrive in.
+   */
+  claimDeviceTokens(
+    claims: readonly { token: string; customerId: CustomerId; seenAtMs: number }[],
+  ): Promise<void>;
+  /** The customer each of these push tokens belongs to now; tokens never claimed are absent. */
+  deviceTokenOwners(tokens: readonly string[]): Promise<Map<string, CustomerId>>;
   /** Whether an inbound webhook with this provider's id was acted on before (`inbound_webhooks`). */
   inboundSeen(provider: string, id: string): Promise<boolean>;
   /** Notes an inbound webhook acted on, by the provider's id; kept for good (no personal data). */

@@ -1167,8 +1167,8 @@ export const describeStore = (factory: StoreFactory): void => {
     });
 
     it('adds the address bounces and inbound webhooks tables to a schema from before 0018', async () => {
-      await raw(`DROP TABLE address_bounces; DROP TABLE inbound_webhooks;
-        DELETE FROM herald_migrations WHERE name IN ('0018-address-bounces', '0019-inbound-webhooks');`);
+      await raw(`DROP TABLE address_bounces; DROP TABLE inbound_webhooks; DROP TABLE device_tokens;
+        DELETE FROM herald_migrations WHERE name > '0017-orders-cancelled';`);
       store = await reopen();
       await store.transaction((tx) =>
         tx.addAddressBounces([{ hash: 'a'.repeat(64), count: 1, atMs: t0 }]),
@@ -1180,6 +1180,91 @@ export const describeStore = (factory: StoreFactory): void => {
       await store.transaction((tx) => tx.rememberInbound('twilio', 'SM1', t0 + 1));
       expect(await store.transaction((tx) => tx.inboundSeen('twilio', 'SM1'))).toBe(true);
       expect(await store.transaction((tx) => tx.inboundSeen('twilio', 'SM2'))).toBe(false);
+    });
+
+    it('gives a push token to the customer who claimed it most recently, whatever the order', async () => {
+      const owners = (tokens: string[]) => store.transaction((tx) => tx.deviceTokenOwners(tokens));
+      await store.transaction((tx) =>
+        tx.claimDeviceTokens([
+          { token: 'tok-1', customerId: u('amy'), seenAtMs: t0 },
+          { token: 'tok-2', customerId: u('amy'), seenAtMs: t0 },
+          // The same token twice in one batch: the newer claim counts.
+          { token: 'tok-3', customerId: u('amy'), seenAtMs: t0 + 5 },
+          { token: 'tok-3', customerId: u('bob'), seenAtMs: t0 + 9 },
+        ]),
+      );
+      await store.transaction((tx) =>
+        tx.claimDeviceTokens([
+          { token: 'tok-1', customerId: u('bob'), seenAtMs: t0 + 10 },
+          // Older than the claim kept, or as old: nothing changes.
+          { token: 'tok-2', customerId: u('bob'), seenAtMs: t0 },
+          { token: 'tok-3', customerId: u('amy'), seenAtMs: t0 + 1 },
+        ]),
+      );
+      expect(await owners(['tok-1', 'tok-2', 'tok-3', 'tok-none'])).toEqual(
+        new Map([
+          ['tok-1', 'bob'],
+          ['tok-2', 'amy'],
+          ['tok-3', 'bob'],
+        ]),
+      );
+      // A batch of a few thousand tokens is claimed and looked up at once.
+      const many = Array.from({ length: 1200 }, (_, i) => `tok-many-${String(i)}`);
+      await store.transaction((tx) =>
+        tx.claimDeviceTokens(many.map((token) => ({ token, customerId: u('cy'), seenAtMs: t0 }))),
+      );
+      expect((await owners([...many, 'tok-1'])).size).toBe(1201);
+    });
+
+    it('hands a merged customer’s push tokens over, and erases them with the customer', async () => {
+      await store.transaction((tx) =>
+        tx.claimDeviceTokens([
+          { token: 'tok-v', customerId: u('anon:v'), seenAtMs: t0 },
+          { token: 'tok-b', customerId: u('bob'), seenAtMs: t0 },
+        ]),
+      );
+      await store.transaction((tx) => tx.handOver(u('anon:v'), u('ann'), t0 + 10));
+      expect(await store.transaction((tx) => tx.deviceTokenOwners(['tok-v', 'tok-b']))).toEqual(
+        new Map([
+          ['tok-v', 'ann'],
+          ['tok-b', 'bob'],
+        ]),
+      );
+      await store.transaction((tx) => tx.eraseCustomer(u('ann')));
+      expect(await store.transaction((tx) => tx.deviceTokenOwners(['tok-v', 'tok-b']))).toEqual(
+        new Map([['tok-b', 'bob']]),
+      );
+    });
+
+    it('fills the push tokens table from the profiles’ devices on a schema from before 0020', async () => {
+      const withDevices = (id: string, devices: { token: string; seenAtMs: number }[]) => {
+        const state = {
+          ...emptyProfile(u(id), t0),
+          devices: devices.map((d) => ({ ...d, platform: 'android' as const })),
+        };
+        return { customerId: u(id), state, computed: deriveComputed(state, t0, policy) };
+      };
+      await store.transaction((tx) =>
+        tx.saveProfiles([
+          withDevices('amy', [
+            { token: 'tok-amy', seenAtMs: t0 },
+            { token: 'tok-shared', seenAtMs: t0 + 1 },
+          ]),
+          withDevices('bob', [{ token: 'tok-shared', seenAtMs: t0 + 2 }]),
+        ]),
+      );
+      store = await reopen();
+      await raw(`DROP TABLE device_tokens;
+        DELETE FROM herald_migrations WHERE name = '0020-device-tokens';`);
+      store = await reopen();
+      expect(
+        await store.transaction((tx) => tx.deviceTokenOwners(['tok-amy', 'tok-shared'])),
+      ).toEqual(
+        new Map([
+          ['tok-amy', 'amy'],
+          ['tok-shared', 'bob'],
+        ]),
+      );
     });
 
     it('never overwrites an identity link', async () => {

@@ -116,6 +116,24 @@ export const keywordOf = (body: string): 'stop' | 'start' | 'help' | null => {
         : null;
 };
 
+// E.164 country calling codes are prefix-free: 1 (North America) and 7 (Russia, Kazakhstan), the
+// two-digit codes below, and three digits for every other (the table find-pii.ts reads too).
+const CALLING_CODE = /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|\d{3})/;
+
+/**
+ * The other forms a message's recipient may have for the E.164 number a reply came from: a
+ * `phone` trait without `+` is kept as its bare digits (core/recipient.ts), so `(415) 555-0123`
+ * was texted as `4155550123` and answers from `+14155550123`. Its national digits, with and
+ * without the trunk `0`, and its international digits without `+`; none for a number not in
+ * E.164 (a short code).
+ */
+const nationalFormsOf = (from: string): string[] => {
+  if (!/^\+\d{4,15}$/.test(from)) return [];
+  const international = from.slice(1);
+  const national = international.replace(CALLING_CODE, '');
+  return [international, national, `0${national}`];
+};
+
 const twiml = (reply: FastifyReply, message: string | null) =>
   reply
     .type('text/xml')
@@ -408,9 +426,20 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       // (a number entered on two accounts, a household's phone).
       const messages = from === '' ? [] : await store.latestMessagesTo(from, 'sms');
       const sid = params.get('MessageSid');
-      if (keyword === 'stop')
-        for (const message of messages)
+      if (keyword === 'stop') {
+        // A STOP reaches those texted at the number in another form too (a trait in national
+        // format): erring toward an opt-out is safe, and missing one keeps texting a customer
+        // who said stop (TCPA, CTIA). START stays with the exact number, below.
+        const others = (
+          await Promise.all(nationalFormsOf(from).map((to) => store.latestMessagesTo(to, 'sms')))
+        ).flat();
+        const customers = new Set<string>();
+        for (const message of [...messages, ...others]) {
+          if (customers.has(message.customerId)) continue;
+          customers.add(message.customerId);
           await record(message, { kind: 'unsubscribed', source: 'sms-reply' }, sid);
+        }
+      }
       // A START acted on before is not acted on again: Twilio's requests carry no time, and a
       // captured one replayed after a later STOP would opt the number back in, dated at the
       // replay (the events' own de-duplication, on SQLite, holds only a window of them).
@@ -420,7 +449,9 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           : false;
       if (keyword === 'start' && messages.length > 0 && !seen) {
         // Only for those whose phone this still is: a number changes hands, and a customer
-        // texted at it years ago must not be opted in by its new owner.
+        // texted at it years ago must not be opted in by its new owner. Only in its exact E.164
+        // form, too: a trait in national format (`4155550123`) may be another country's line,
+        // and restoring marketing on a guess is not safe (docs/deliver.md).
         const number = normalisePhone(from);
         const profiles = await Promise.all(messages.map((m) => store.getProfile(m.customerId)));
         const nowMs = services.clock.nowMs();

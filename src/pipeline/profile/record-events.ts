@@ -159,6 +159,29 @@ export const forEachHistory = async (
   }
 };
 
+/**
+ * Gives the push tokens these profiles gained or saw again (against `before`, where the profile
+ * was updated rather than rebuilt) to them, in the transaction that saves them: a token belongs
+ * to the customer whose events carried it most recently (`device_tokens`), so a token signed in
+ * as another customer since is not pushed to as this one (docs/deliver.md, "Push").
+ */
+const claimDevices = async (
+  tx: StoreTx,
+  rows: readonly ProfileRow[],
+  before: ReadonlyMap<CustomerId, ProfileState>,
+): Promise<void> => {
+  const claims: { token: string; customerId: CustomerId; seenAtMs: number }[] = [];
+  for (const { customerId, state } of rows) {
+    const known = before.get(customerId)?.devices;
+    // Unchanged devices keep their list: most events carry none.
+    if (state.devices === undefined || state.devices === known) continue;
+    for (const { token, seenAtMs } of state.devices)
+      if (!known?.some((d) => d.token === token && d.seenAtMs >= seenAtMs))
+        claims.push({ token, customerId, seenAtMs });
+  }
+  if (claims.length > 0) await tx.claimDeviceTokens(claims);
+};
+
 /** Records the batch's orders; returns the new ones by the event that placed them. */
 const recordOrders = async (
   tx: IngestTx,
@@ -501,6 +524,7 @@ export const recordEvents = async (
       });
     });
     await tx.saveProfiles(rows);
+    await claimDevices(tx, rows, states);
     if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
     return { stored: fresh.length, duplicates, profiles: rows.length, isNew };
   });
@@ -621,6 +645,8 @@ export const settleDeferred = async (
         known,
       );
       await tx.saveProfiles(rows);
+      // Rebuilt from the events: every device is claimed again, the newer claim winning.
+      await claimDevices(tx, rows, new Map());
       if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
       // The planned work and this mark commit together: a stop after it hands none of these on
       // again. Batches go in id order, so the mark only moves forward.

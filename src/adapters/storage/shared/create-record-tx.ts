@@ -373,6 +373,35 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       );
       return new Map(rows.map((r) => [r.key_hash, Number(r.hard_bounces)]));
     },
+    async claimDeviceTokens(claims) {
+      // The newest claim of each token: one statement may not upsert a row twice (PostgreSQL).
+      const newest = new Map<string, { token: string; customerId: CustomerId; seenAtMs: number }>();
+      for (const c of claims) {
+        const kept = newest.get(c.token);
+        if (kept === undefined || c.seenAtMs > kept.seenAtMs) newest.set(c.token, c);
+      }
+      const rows = [...newest.values()];
+      for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
+        const chunk = rows.slice(i, i + LOOKUP_CHUNK);
+        await sql.run(
+          `INSERT INTO device_tokens (token, customer_id, seen_at_ms)
+           VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
+           ON CONFLICT (token) DO UPDATE
+             SET customer_id = excluded.customer_id, seen_at_ms = excluded.seen_at_ms
+             WHERE excluded.seen_at_ms > device_tokens.seen_at_ms`,
+          chunk.flatMap((c) => [c.token, c.customerId, c.seenAtMs]),
+        );
+      }
+    },
+    async deviceTokenOwners(tokens) {
+      const rows = await lookUpAll(tokens, (chunk, marks) =>
+        sql.all<{ token: string; customer_id: CustomerId }>(
+          `SELECT token, customer_id FROM device_tokens WHERE token IN (${marks})`,
+          chunk,
+        ),
+      );
+      return new Map(rows.map((r) => [r.token, r.customer_id]));
+    },
     async inboundSeen(provider, id) {
       const rows = await sql.all(
         'SELECT 1 AS found FROM inbound_webhooks WHERE provider = ? AND id = ?',
@@ -454,6 +483,7 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       await del('customer_marks');
       await del('pseudonyms');
       await del('idempotency');
+      await del('device_tokens');
       return counts;
     },
     async claimOutbox(channels, nowMs, limit, leaseUntilMs) {

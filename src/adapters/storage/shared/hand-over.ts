@@ -89,6 +89,7 @@ const HELD = [
   'pseudonyms',
   'idempotency',
   'customer_marks',
+  'device_tokens',
 ];
 
 /**
@@ -105,7 +106,8 @@ const HELD = [
  * - decisions, messages (a queued one still passes the hand-off's checks on the survivor's
  *   profile: consent, unsubscribes, suppressions), conversions, and the answers kept for API
  *   sends by idempotency key (a data-subject export shows them);
- * - the audit pseudonym, which the survivor holds beside their own.
+ * - the audit pseudonym, which the survivor holds beside their own;
+ * - the push tokens last seen on `from`, which the survivor's devices now list.
  * The stage marks of `from` go to a survivor without marks of their own (a visitor identified
  * as a new user: what they were last seen as, against which a change still waiting for the
  * worker is raised); a survivor's own marks stay. Experiment units stay under
@@ -128,7 +130,15 @@ export const handOver = async (
   const given = await campaignsGiven(db, from, to);
   await moveJourneys(db, from, to, nowMs);
   await moveWork(db, from, to, nowMs, given);
-  for (const table of ['work', 'decisions', 'messages', 'conversions', 'pseudonyms', 'idempotency'])
+  for (const table of [
+    'work',
+    'decisions',
+    'messages',
+    'conversions',
+    'pseudonyms',
+    'idempotency',
+    'device_tokens',
+  ])
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
   await cancelCampaignsGiven(db, from, to, given, nowMs);
   await db.run(

@@ -700,6 +700,52 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // Which customer each push token belongs to: the one whose events carried it most recently
+  // (by the events' times). One app install signed out of one account and into another keeps
+  // its token; the earlier customer's profile still lists it, and their pushes must not reach
+  // the device someone else now uses (docs/deliver.md, "Push"). Filled from the profiles' device
+  // lists, newer wins. Safe to repeat (see 0010).
+  '0020-device-tokens': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const home = dialect === 'postgres' ? db.withSchema(await homeSchemaOf(db)) : db;
+      await home.schema
+        .createTable('device_tokens')
+        .ifNotExists()
+        .addColumn('token', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull())
+        .addColumn('seen_at_ms', big, (c) => c.notNull())
+        .execute();
+      await home.schema
+        .createIndex('device_tokens_customer')
+        .ifNotExists()
+        .on('device_tokens')
+        .column('customer_id')
+        .execute();
+      let after = '';
+      for (;;) {
+        const { rows } = await sql<{ customer_id: string; state: string }>`
+          SELECT customer_id, state FROM profiles
+          WHERE customer_id > ${after} AND state LIKE ${'%"devices":[%'}
+          ORDER BY customer_id LIMIT ${BACKFILL_PAGE}`.execute(db);
+        for (const { customer_id: customerId, state } of rows) {
+          const listed = (JSON.parse(state) as { devices?: unknown }).devices;
+          for (const device of Array.isArray(listed) ? (listed as unknown[]) : []) {
+            const { token, seenAtMs } = (device ?? {}) as { token?: unknown; seenAtMs?: unknown };
+            if (typeof token !== 'string' || typeof seenAtMs !== 'number') continue;
+            await sql`INSERT INTO device_tokens (token, customer_id, seen_at_ms)
+              VALUES (${token}, ${customerId}, ${seenAtMs})
+              ON CONFLICT (token) DO UPDATE
+                SET customer_id = excluded.customer_id, seen_at_ms = excluded.seen_at_ms
+                WHERE excluded.seen_at_ms > device_tokens.seen_at_ms`.execute(db);
+          }
+        }
+        const last = rows.at(-1);
+        if (last === undefined || rows.length < BACKFILL_PAGE) break;
+        after = last.customer_id;
+      }
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

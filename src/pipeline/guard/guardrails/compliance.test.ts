@@ -81,6 +81,39 @@ describe('what the compliance verdicts record of text the customer wrote', () =>
   });
 });
 
+describe('an SMS longer than Twilio takes', () => {
+  const textOf = (body: string) =>
+    complianceGuardrail.check(
+      aMessage({ channel: 'sms', class: 'transactional', content: aContent({ body }) }),
+      aContext(),
+      policy,
+    );
+
+  it('is blocked when judged, with its length, segments and encoding', () => {
+    expect(textOf('x'.repeat(1601))).toEqual([
+      expect.objectContaining({
+        outcome: 'block',
+        code: 'sms_too_long',
+        figures: { characters: 1601, limit: 1600, segments: 11, encoding: 'GSM-7' },
+      }),
+    ]);
+  });
+
+  it('goes at exactly 1,600 characters', () => {
+    expect(textOf('x'.repeat(1600)).map((v) => v.outcome)).toEqual(['pass']);
+  });
+
+  it('counts an emoji as two characters, as Twilio counts it long', () => {
+    // 1,600 code points, 1,601 UTF-16 units.
+    expect(textOf(`${'x'.repeat(1599)}🙂`)).toEqual([
+      expect.objectContaining({
+        code: 'sms_too_long',
+        figures: { characters: 1601, limit: 1600, segments: 24, encoding: 'UCS-2' },
+      }),
+    ]);
+  });
+});
+
 describe('every guardrail, for a customer whose free text names them', () => {
   it('records none of it in any verdict', () => {
     const withdrawn = {

@@ -7,6 +7,7 @@ import {
   type ProfileState,
   impliedSourceOf,
 } from '../../../core/profile.js';
+import { smsSegments } from '../../../core/sms-segments.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
@@ -126,6 +127,33 @@ const whatsAppProblems = (message: GuardMessage, policy: GuardPolicy): Verdict[]
 };
 
 /**
+ * Twilio's limit on an SMS body (its error 21617: "The concatenated message body exceeds the
+ * 1600 character limit"); the provider refuses anything longer at dispatch.
+ */
+export const SMS_MAX_CHARACTERS = 1600;
+
+/**
+ * An SMS longer than Twilio takes is refused here, when it is judged, instead of being queued,
+ * counted against caps and the campaign's budget, and failing at the provider. Characters are
+ * counted as UTF-16 units, so an emoji counts as two: Twilio counts characters outside GSM-7 as
+ * more than one, and erring long blocks here what the provider would refuse anyway.
+ */
+const smsProblems = (message: GuardMessage): Verdict[] => {
+  const body = message.content?.body;
+  if (body === undefined || body.length <= SMS_MAX_CHARACTERS) return [];
+  const { encoding, segments } = smsSegments(body);
+  return [
+    verdict(
+      NAME,
+      'block',
+      'sms_too_long',
+      `SMS: ${String(body.length)} characters, over the provider's limit of ${String(SMS_MAX_CHARACTERS)}`,
+      { characters: body.length, limit: SMS_MAX_CHARACTERS, segments, encoding },
+    ),
+  ];
+};
+
+/**
  * Compliance by jurisdiction and channel; the profile's country read as an ISO code
  * (`countryCode`), and one it cannot read treated as EU and US alike (fail closed). GDPR
  * (EU/EEA): marketing consent for the channel,
@@ -133,7 +161,8 @@ const whatsAppProblems = (message: GuardMessage, policy: GuardPolicy): Verdict[]
  * CAN-SPAM (US marketing email): a physical address in the footer, a working unsubscribe
  * link and valid From/Reply-To — checked on the rendered message, so a message not yet
  * rendered is blocked. CCPA (California): a sale/share opt-out blocks retargeting (web).
- * WhatsApp: approved templates only, each variable filled. Someone erased on request and named
+ * WhatsApp: approved templates only, each variable filled. SMS: no longer than Twilio takes
+ * (`SMS_MAX_CHARACTERS`). Someone erased on request and named
  * again since (by a user id, anonymous id, email or phone the erasure removed) gets no marketing
  * until they opt in again, explicitly, after the erasure.
  */
@@ -262,6 +291,7 @@ export const complianceGuardrail: Guardrail = {
         verdict(NAME, 'block', 'ccpa_opt_out', 'CCPA: the customer opted out of sale and sharing'),
       );
     if (message.channel === 'whatsapp') found.push(...whatsAppProblems(message, policy));
+    if (message.channel === 'sms') found.push(...smsProblems(message));
     return found.length > 0
       ? found
       : [pass(NAME, 'no rule of its jurisdiction or channel is broken', { country })];

@@ -91,6 +91,32 @@ describe('the consent guardrail on transactional messages', () => {
     expect(receiptTo('whatsapp', { whatsapp: { marketing: given(true) } })).toEqual([]);
   });
 
+  it('takes no grant from an implied source as an opt-in to WhatsApp, for a receipt either', () => {
+    const implied = { granted: true, atMs: now - HOUR_MS, source: ' Import:Implied ' };
+    for (const purpose of ['transactional', 'marketing'] as const)
+      expect(receiptTo('whatsapp', { whatsapp: { [purpose]: implied } })).toEqual([
+        'block:no_consent',
+      ]);
+    expect(
+      receiptTo('whatsapp', { whatsapp: { marketing: implied, transactional: implied } }),
+    ).toEqual(['block:no_consent']);
+    // One explicit grant beside an implied one is an opt-in.
+    expect(
+      receiptTo('whatsapp', { whatsapp: { marketing: implied, transactional: given(true) } }),
+    ).toEqual([]);
+    const [verdict] = consentGuardrail.check(
+      aMessage({ channel: 'whatsapp', class: 'transactional', topic: null }),
+      aContext({ profile: aProfile({ consent: { whatsapp: { transactional: implied } } }) }),
+      policy,
+    );
+    expect(verdict).toMatchObject({ code: 'no_consent', figures: { source: 'import:implied' } });
+  });
+
+  it('still sends a receipt by SMS on an implied grant, which needs no consent at all', () => {
+    const implied = { granted: true, atMs: now - HOUR_MS, source: 'implied' };
+    expect(receiptTo('sms', { sms: { transactional: implied } })).toEqual([]);
+  });
+
   it('sends a receipt to an email address unsubscribed from marketing, not to one that refused receipts', () => {
     expect(receiptTo('email', { email: { marketing: given(false) } })).toEqual([]);
     expect(receiptTo('email', { email: { transactional: given(false) } })).toEqual([
@@ -112,6 +138,13 @@ describe('the consent rules at hand-off are the guardrail’s', () => {
         profile: { consent: { sms: { marketing: given(false) } } },
       },
       { channel: 'whatsapp', cls: 'transactional', profile: { consent: {} } },
+      {
+        channel: 'whatsapp',
+        cls: 'transactional',
+        profile: {
+          consent: { whatsapp: { transactional: { granted: true, atMs: now, source: 'implied' } } },
+        },
+      },
       {
         channel: 'email',
         cls: 'transactional',

@@ -140,10 +140,15 @@ const withdrawnFigures = (entry: ConsentEntry) => ({
  * (its `transactional` purpose on any channel; on SMS, WhatsApp and push, an opt-out of the
  * channel itself — an SMS STOP, a `Consent Updated` or `Unsubscribed` naming it — but not
  * traits saying the customer takes no marketing there, nor a withdrawal spread from
- * `channel: "all"`), and an explicit opt-in (marketing or transactional) on WhatsApp. SMS
- * without any consent record still goes: the customer gave the number for it.
+ * `channel: "all"`), and an explicit opt-in (marketing or transactional) on WhatsApp — a grant
+ * from an implied source (`gdpr.impliedSources`) is none there. SMS without any consent record
+ * still goes: the customer gave the number for it.
  */
-const transactionalProblem = (channel: Channel, profile: ProfileState): Verdict | null => {
+const transactionalProblem = (
+  channel: Channel,
+  profile: ProfileState,
+  impliedSources: readonly string[],
+): Verdict | null => {
   const given = profile.consent[channel];
   const transactional = given?.['transactional'];
   const marketing = given?.['marketing'];
@@ -164,15 +169,23 @@ const transactionalProblem = (channel: Channel, profile: ProfileState): Verdict 
       `${channel} consent withdrawn (an opt-out covers transactional messages too)`,
       withdrawnFigures(withdrawn),
     );
-  if (channel === 'whatsapp' && marketing?.granted !== true && transactional?.granted !== true)
-    // WhatsApp Business policy: an opt-in before any message, whatever its class.
-    return verdict(
-      NAME,
-      'block',
-      'no_consent',
-      'whatsapp needs an explicit opt-in, for every message',
-    );
-  return null;
+  if (channel !== 'whatsapp') return null;
+  // WhatsApp Business policy: an opt-in of the customer's own before any message, whatever its
+  // class; a grant from an implied source (an import marking every phone) is none.
+  const implied = [marketing, transactional].flatMap((entry) =>
+    entry?.granted === true ? [impliedSourceOf(entry.source, impliedSources)] : [],
+  );
+  if (implied.includes(null)) return null;
+  const source = implied.find((s) => s !== null) ?? null;
+  return source === null
+    ? verdict(NAME, 'block', 'no_consent', 'whatsapp needs an explicit opt-in, for every message')
+    : verdict(
+        NAME,
+        'block',
+        'no_consent',
+        `whatsapp needs an explicit opt-in, for every message; consent from "${source}" is not one`,
+        { source },
+      );
 };
 
 /** What the consent rules read of a message. */
@@ -240,7 +253,7 @@ export const consentProblems = (
       );
   }
   if (message.class === 'transactional') {
-    const problem = transactionalProblem(channel, profile);
+    const problem = transactionalProblem(channel, profile, policy.gdpr.impliedSources);
     return problem === null ? found : [...found, problem];
   }
   const topical =

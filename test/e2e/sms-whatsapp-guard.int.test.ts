@@ -1,0 +1,135 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+import { postAsTwilio } from '../support/twilio.js';
+
+const T0 = Date.UTC(2026, 5, 3, 15);
+const PUBLIC = 'https://herald.example.com';
+const token = 'twilio-auth-token-0001';
+const sqlite = storeFactories.find((f) => f.name === 'sqlite');
+
+const shippedYaml = `class: transactional
+topic: null
+text: "Hi {{ customer.firstName }}, your order {{ details.orderId }} is on its way."
+whatsapp:
+  name: order_shipped
+  language: en_US
+  parameters:
+    - "{{ customer.firstName }}"
+    - "{{ details.orderId }}"
+`;
+const noteYaml = `class: transactional
+topic: null
+text: "Hi {{ customer.firstName }}, your order {{ details.orderId }} is on its way. {{ details.note }}"
+`;
+
+describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
+  let herald: TestHerald;
+  let clock: VirtualClock;
+  beforeEach(async () => {
+    if (sqlite === undefined) throw new Error('no sqlite store factory');
+    clock = createVirtualClock(T0);
+    herald = await startHerald(sqlite, {
+      clock,
+      env: { HERALD_PUBLIC_URL: PUBLIC, HERALD_TWILIO_AUTH_TOKEN: token },
+      templates: { 'order-shipped': shippedYaml, 'order-note': noteYaml },
+      configYaml: 'guard:\n  whatsappApprovedTemplates: [order_shipped]\n',
+    });
+  });
+  afterEach(async () => {
+    await herald.close();
+  });
+  const ingest = (route: string, body: object) => ingestCall(herald, clock, route, body);
+  const send = async (userId: string, template: string, channel: string, data = {}) =>
+    (await adminCall(herald, 'POST', '/v1/sends', { userId, channel, template, data })).json<{
+      decisionId: string;
+      status: string;
+      reasonCode: string | null;
+    }>();
+  const textIn = (from: string, body: string, sid: string) => {
+    clock.set(clock.nowMs() + 60_000);
+    return postAsTwilio(
+      herald,
+      { publicUrl: PUBLIC, token },
+      '/webhooks/twilio/inbound',
+      new URLSearchParams({ From: from, Body: body, MessageSid: sid }),
+    );
+  };
+  const textedAt = async (userId: string, phone: string) => {
+    await ingest('identify', {
+      userId,
+      traits: { phone, consent: { sms: { marketing: true } } },
+    });
+    const first = await send(userId, 'upsell', 'sms');
+    await herald.services.dispatcher.runDue();
+    return herald.services.store.getMessage(first.decisionId);
+  };
+
+  it('refuses a WhatsApp receipt whose only opt-in is an implied grant', async () => {
+    await ingest('identify', {
+      userId: 'wa-implied',
+      traits: {
+        firstName: 'Ida',
+        phone: '+14155550111',
+        consent: { whatsapp: { transactional: { granted: true, source: 'implied' } } },
+      },
+    });
+    const sent = await send('wa-implied', 'order-shipped', 'whatsapp', { orderId: 'A-1' });
+    expect({ status: sent.status, reasonCode: sent.reasonCode }).toEqual({
+      status: 'blocked',
+      reasonCode: 'no_consent',
+    });
+  });
+
+  it('honours a STOP from the E.164 number when the phone trait is in national format', async () => {
+    const sent = await textedAt('nat', '(415) 555-0123');
+    expect({ status: sent?.status, to: sent?.recipient }).toEqual({
+      status: 'sent',
+      to: '4155550123',
+    });
+    expect((await textIn('+14155550123', 'STOP', 'SM-stop-nat')).statusCode).toBe(200);
+    clock.set(clock.nowMs() + 60_000);
+    const next = await send('nat', 'upsell', 'sms');
+    expect({ status: next.status, reasonCode: next.reasonCode }).toEqual({
+      status: 'blocked',
+      reasonCode: 'unsubscribed',
+    });
+  });
+
+  it('honours a STOP for a national number written with its trunk 0', async () => {
+    const sent = await textedAt('uk', '07911 123456');
+    expect(sent?.recipient).toBe('07911123456');
+    await textIn('+447911123456', 'STOP', 'SM-stop-uk');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('uk', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+  });
+
+  it('does not opt a national-format number back in on START: only an exact E.164 match does', async () => {
+    await textedAt('nat', '(415) 555-0123');
+    await textIn('+14155550123', 'STOP', 'SM-stop-1');
+    await textIn('+14155550123', 'START', 'SM-start-1');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('nat', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+  });
+
+  it('refuses at the guard an SMS longer than Twilio takes (1,600 characters)', async () => {
+    await ingest('identify', {
+      userId: 'longsms',
+      traits: { firstName: 'Lou', phone: '+14155550122' },
+    });
+    const sent = await send('longsms', 'order-note', 'sms', {
+      orderId: 'A-2',
+      note: 'x'.repeat(1700),
+    });
+    expect({ status: sent.status, reasonCode: sent.reasonCode }).toEqual({
+      status: 'blocked',
+      reasonCode: 'sms_too_long',
+    });
+    const record = await herald.services.store.getMessage(sent.decisionId);
+    expect(record?.verdicts.find((v) => v.code === 'sms_too_long')?.figures).toMatchObject({
+      limit: 1600,
+      encoding: 'GSM-7',
+    });
+  });
+});
