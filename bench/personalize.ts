@@ -17,7 +17,7 @@ import { readContentDir, readScenarioCustomers } from '../src/cli/commands/conte
 import type { HeraldEvent } from '../src/core/event.js';
 import { toMessageId, toSourceId } from '../src/core/ids.js';
 import { prepareCreative } from '../src/pipeline/creative.js';
-import { scheduleCampaign } from '../src/pipeline/decide/index.js';
+import { fanOutCampaign } from '../src/pipeline/decide/index.js';
 import { personalize } from '../src/pipeline/personalize.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { nodeLine } from './node-line.js';
@@ -98,7 +98,7 @@ try {
     services.writing(nowMs),
   );
   const t1 = performance.now();
-  const audience = await scheduleCampaign(
+  const { scheduled: audience } = await fanOutCampaign(
     services.store,
     services.decide,
     {

@@ -6,8 +6,6 @@ import { AppError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
 import { expiredAt, prepareCreative, sendMomentMs } from './creative.js';
 import { fanOutCampaign, type DecideEnv } from './decide/index.js';
-// The fan-out's counts (scheduled, found done) are read from the stage's file: its index
-// exports `scheduleCampaign`, the count scheduled alone.
 import {
   designKey,
   learnedStrategies,

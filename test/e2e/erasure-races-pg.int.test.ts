@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
 import { toCustomerId } from '../../src/core/ids.js';
-import { runSweepIfDue, scheduleCampaign } from '../../src/pipeline/decide/index.js';
+import { fanOutCampaign, runSweepIfDue } from '../../src/pipeline/decide/index.js';
 import { aState, anEnv, daysMs, t0, toComputed } from '../../src/pipeline/decide/test-builders.js';
 import { eraseCustomer } from '../../src/pipeline/privacy.js';
 import type { Store, StoreTx } from '../../src/ports/store.js';
@@ -87,8 +87,8 @@ describe.skipIf(testDatabaseUrl === undefined)(
         incentive: null,
         sendAtMs: t0 + daysMs(7),
         variantIds: [],
-      } as unknown as Parameters<typeof scheduleCampaign>[2];
-      await scheduleCampaign(race.store, anEnv(), campaign, t0);
+      } as unknown as Parameters<typeof fanOutCampaign>[2];
+      await fanOutCampaign(race.store, anEnv(), campaign, t0);
       await race.erased();
       expect(await api.listWork(A, 20)).toEqual([]);
     });

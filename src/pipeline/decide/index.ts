@@ -16,6 +16,6 @@ export { decideForCustomer } from './decide-for-customer.js';
 export { journeyStepSlot } from './journeys/advance-journey.js';
 export { segmentCustomer, segmentNames } from './agents/segment-customer.js';
 export type { DecideEnv, CustomerView, Proposal, OnDecided, DecidedBatch } from './proposal.js';
-export { fanOutCampaign, scheduleCampaign, type CampaignFanOut } from './schedule-campaign.js';
+export { fanOutCampaign, type CampaignFanOut } from './schedule-campaign.js';
 export { summariseSegments, type SegmentSummary } from './summarise-segments.js';
 export { runSweepIfDue } from './run-sweep.js';

@@ -78,12 +78,3 @@ export const fanOutCampaign = async (
     after = last;
   }
 };
-
-/** `fanOutCampaign`, answering the number of customers it scheduled. */
-export const scheduleCampaign = async (
-  store: Store,
-  env: DecideEnv,
-  campaign: Campaign,
-  nowMs: number,
-  pageSize = 1000,
-): Promise<number> => (await fanOutCampaign(store, env, campaign, nowMs, pageSize)).scheduled;

@@ -80,17 +80,19 @@ const cancelCampaignsGiven = async (
   }
 };
 
-/** What a merged customer may have left in the decide and record stages' tables. */
-const HELD = [
+/** The tables whose rows of a merged customer become the survivor's as they are. */
+const MOVED = [
   'work',
   'decisions',
   'messages',
   'conversions',
   'pseudonyms',
   'idempotency',
-  'customer_marks',
   'device_tokens',
 ];
+
+/** What a merged customer may have left in the decide and record stages' tables. */
+const HELD = [...MOVED, 'customer_marks'];
 
 /**
  * Everything the decide and record stages keep about a customer merged into another
@@ -130,15 +132,7 @@ export const handOver = async (
   const given = await campaignsGiven(db, from, to);
   await moveJourneys(db, from, to, nowMs);
   await moveWork(db, from, to, nowMs, given);
-  for (const table of [
-    'work',
-    'decisions',
-    'messages',
-    'conversions',
-    'pseudonyms',
-    'idempotency',
-    'device_tokens',
-  ])
+  for (const table of MOVED)
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
   await cancelCampaignsGiven(db, from, to, given, nowMs);
   await db.run(
