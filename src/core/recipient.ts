@@ -14,6 +14,14 @@ export const normalisePhone = (raw: string): string => {
     : digits;
 };
 
+/**
+ * The country calling code at the start of an international number's digits (no `+`). E.164's
+ * codes are prefix-free: 1 (North America) and 7 (Russia, Kazakhstan), the two-digit codes
+ * below, and three digits for every other — so one number has one national form.
+ */
+export const COUNTRY_CALLING_CODE =
+  /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|\d{3})/;
+
 export interface Recipient {
   to: string;
   platform?: 'ios' | 'android' | 'web';

@@ -6,7 +6,7 @@ import { AppError } from '../../core/errors.js';
 import type { CustomerId } from '../../core/ids.js';
 import { mayHaveReachedCustomer, type MessageRecord } from '../../core/message.js';
 import { optedOutOfSale } from '../../core/profile.js';
-import { normalisePhone } from '../../core/recipient.js';
+import { COUNTRY_CALLING_CODE, normalisePhone } from '../../core/recipient.js';
 import {
   verifyMessageToken,
   verifyToken,
@@ -116,10 +116,6 @@ export const keywordOf = (body: string): 'stop' | 'start' | 'help' | null => {
         : null;
 };
 
-// E.164 country calling codes are prefix-free: 1 (North America) and 7 (Russia, Kazakhstan), the
-// two-digit codes below, and three digits for every other (the table find-pii.ts reads too).
-const CALLING_CODE = /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|\d{3})/;
-
 /**
  * The other forms a message's recipient may have for the E.164 number a reply came from: a
  * `phone` trait without `+` is kept as its bare digits (core/recipient.ts), so `(415) 555-0123`
@@ -130,7 +126,7 @@ const CALLING_CODE = /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0
 const nationalFormsOf = (from: string): string[] => {
   if (!/^\+\d{4,15}$/.test(from)) return [];
   const international = from.slice(1);
-  const national = international.replace(CALLING_CODE, '');
+  const national = international.replace(COUNTRY_CALLING_CODE, '');
   return [international, national, `0${national}`];
 };
 

@@ -1,3 +1,5 @@
+import { COUNTRY_CALLING_CODE } from '../../../core/recipient.js';
+
 /** A kind of personal data found in a text; the value itself is never reported. */
 export type PiiKind = 'email' | 'phone' | 'card';
 
@@ -114,10 +116,6 @@ const cardsWithin = (run: string): string[] => {
   return cards;
 };
 
-// E.164 country codes are prefix-free: 1 (North America) and 7 (Russia, Kazakhstan), the
-// two-digit codes below, and three digits for every other.
-const COUNTRY_CODE = /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|\d{3})/;
-
 /**
  * The other ways the same number is written: an international one (`00` as its prefix, or
  * none) without its country code, with and without the trunk `0` (`+43 1 2345678` as
@@ -129,7 +127,7 @@ const COUNTRY_CODE = /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0
 const otherForms = (digits: string): string[] => {
   if (digits.startsWith('00')) return otherForms(digits.slice(2)).concat(digits.slice(2));
   if (digits.startsWith('0')) return [digits.slice(1)];
-  const national = digits.replace(COUNTRY_CODE, '');
+  const national = digits.replace(COUNTRY_CALLING_CODE, '');
   return national === '' ? [] : [national, `0${national}`];
 };
 
