@@ -175,8 +175,9 @@ export interface RecordTx extends DeliverTx {
   addressBounces(hashes: readonly string[]): Promise<Map<string, number>>;
   /**
    * Gives each push token to the customer whose events carried it most recently: a claim
-   * newer (`seenAtMs`) than the one kept takes the token, an older one or one as old changes
-   * nothing, so the outcome does not depend on the order claims arrive in.
+   * newer (`seenAtMs`) than the one kept takes the token, an older one changes nothing, so the
+   * outcome does not depend on the order claims of different times arrive in; of claims as new,
+   * the one given last wins (a sign-out and a sign-in within the same second).
    */
   claimDeviceTokens(
     claims: readonly { token: string; customerId: CustomerId; seenAtMs: number }[],

@@ -1182,7 +1182,7 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(await store.transaction((tx) => tx.inboundSeen('twilio', 'SM2'))).toBe(false);
     });
 
-    it('gives a push token to the customer who claimed it most recently, whatever the order', async () => {
+    it('gives a push token to the customer who claimed it most recently, whatever the order; a tie to the later claim', async () => {
       const owners = (tokens: string[]) => store.transaction((tx) => tx.deviceTokenOwners(tokens));
       await store.transaction((tx) =>
         tx.claimDeviceTokens([
@@ -1196,15 +1196,16 @@ export const describeStore = (factory: StoreFactory): void => {
       await store.transaction((tx) =>
         tx.claimDeviceTokens([
           { token: 'tok-1', customerId: u('bob'), seenAtMs: t0 + 10 },
-          // Older than the claim kept, or as old: nothing changes.
+          // As old as the claim kept: the later claim takes it (a sign-in within the second).
           { token: 'tok-2', customerId: u('bob'), seenAtMs: t0 },
+          // Older: nothing changes.
           { token: 'tok-3', customerId: u('amy'), seenAtMs: t0 + 1 },
         ]),
       );
       expect(await owners(['tok-1', 'tok-2', 'tok-3', 'tok-none'])).toEqual(
         new Map([
           ['tok-1', 'bob'],
-          ['tok-2', 'amy'],
+          ['tok-2', 'bob'],
           ['tok-3', 'bob'],
         ]),
       );

@@ -94,6 +94,16 @@ for (const factory of storeFactories) {
         expect((await push('bob')).to).toBe(SHARED);
       });
 
+      it('gives the token to the account signed in last when both carry the same second', async () => {
+        // A sign-out and a sign-in within one second: clocks to the second, or one batch with
+        // no timestamps at all.
+        await signIn('amy', SHARED, clock.nowMs());
+        await signIn('bob', SHARED, clock.nowMs());
+        clock.set(clock.nowMs() + 60_000);
+        expect((await push('amy')).reasonCode).toBe('no_recipient');
+        expect((await push('bob')).to).toBe(SHARED);
+      });
+
       it('gives the token to the survivor of a merge', async () => {
         await ingestCall(herald, clock, 'identify', {
           anonymousId: 'visitor-1',

@@ -47,13 +47,14 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
       status: string;
       reasonCode: string | null;
     }>();
-  const textIn = (from: string, body: string, sid: string) => {
+  // `to` is Herald's number the reply was sent to: a US one unless a test says otherwise.
+  const textIn = (from: string, body: string, sid: string, to = '+14155550000') => {
     clock.set(clock.nowMs() + 60_000);
     return postAsTwilio(
       herald,
       { publicUrl: PUBLIC, token },
       '/webhooks/twilio/inbound',
-      new URLSearchParams({ From: from, Body: body, MessageSid: sid }),
+      new URLSearchParams({ From: from, To: to, Body: body, MessageSid: sid }),
     );
   };
   const textedAt = async (userId: string, phone: string) => {
@@ -100,9 +101,22 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
   it('honours a STOP for a national number written with its trunk 0', async () => {
     const sent = await textedAt('uk', '07911 123456');
     expect(sent?.recipient).toBe('07911123456');
-    await textIn('+447911123456', 'STOP', 'SM-stop-uk');
+    await textIn('+447911123456', 'STOP', 'SM-stop-uk', '+447700900000');
     clock.set(clock.nowMs() + 60_000);
     expect((await send('uk', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+  });
+
+  it("does not take another country's number for a national one: its national digits are another line", async () => {
+    // Texted as 0470123456 from Herald's Belgian number; +61 470 123 456 is someone in Australia.
+    const sent = await textedAt('be', '0470 12 34 56');
+    expect(sent?.recipient).toBe('0470123456');
+    await textIn('+61470123456', 'STOP', 'SM-stop-au', '+32460000000');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('be', 'upsell', 'sms')).reasonCode).toBeNull();
+    // The same digits from Belgium are the customer's own line.
+    await textIn('+32470123456', 'STOP', 'SM-stop-be', '+32460000000');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('be', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
   });
 
   it('does not opt a national-format number back in on START: only an exact E.164 match does', async () => {

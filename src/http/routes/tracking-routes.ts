@@ -119,14 +119,20 @@ export const keywordOf = (body: string): 'stop' | 'start' | 'help' | null => {
 /**
  * The other forms a message's recipient may have for the E.164 number a reply came from: a
  * `phone` trait without `+` is kept as its bare digits (core/recipient.ts), so `(415) 555-0123`
- * was texted as `4155550123` and answers from `+14155550123`. Its national digits, with and
- * without the trunk `0`, and its international digits without `+`; none for a number not in
- * E.164 (a short code).
+ * was texted as `4155550123` and answers from `+14155550123`. Its international digits without
+ * `+` always; its national digits, with and without the trunk `0`, only when the reply comes
+ * from the country of Herald's number it was sent to (`To`): a number written without its
+ * country code was dialled as a number of the sending number's own country, and the same
+ * national digits in another country are another person's line (`0470 12 34 56` in Belgium,
+ * `+61 470 123 456` in Australia). None for a number not in E.164 (a short code).
  */
-const nationalFormsOf = (from: string): string[] => {
+const nationalFormsOf = (from: string, to: string): string[] => {
   if (!/^\+\d{4,15}$/.test(from)) return [];
   const international = from.slice(1);
-  const national = international.replace(COUNTRY_CALLING_CODE, '');
+  const code = COUNTRY_CALLING_CODE.exec(international)?.[0] ?? '';
+  const ours = /^\+\d{4,15}$/.test(to) ? COUNTRY_CALLING_CODE.exec(to.slice(1))?.[0] : undefined;
+  if (ours !== code) return [international];
+  const national = international.slice(code.length);
   return [international, national, `0${national}`];
 };
 
@@ -427,7 +433,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         // format): erring toward an opt-out is safe, and missing one keeps texting a customer
         // who said stop (TCPA, CTIA). START stays with the exact number, below.
         const others = (
-          await Promise.all(nationalFormsOf(from).map((to) => store.latestMessagesTo(to, 'sms')))
+          await Promise.all(
+            nationalFormsOf(from, params.get('To') ?? '').map((form) =>
+              store.latestMessagesTo(form, 'sms'),
+            ),
+          )
         ).flat();
         const customers = new Set<string>();
         for (const message of [...messages, ...others]) {

@@ -375,10 +375,12 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
     },
     async claimDeviceTokens(claims) {
       // The newest claim of each token: one statement may not upsert a row twice (PostgreSQL).
+      // Of two as new, the later given: a sign-out and a sign-in within one second (timestamps
+      // to the second, or none in one batch) leave the device with the account signed in last.
       const newest = new Map<string, { token: string; customerId: CustomerId; seenAtMs: number }>();
       for (const c of claims) {
         const kept = newest.get(c.token);
-        if (kept === undefined || c.seenAtMs > kept.seenAtMs) newest.set(c.token, c);
+        if (kept === undefined || c.seenAtMs >= kept.seenAtMs) newest.set(c.token, c);
       }
       const rows = [...newest.values()];
       for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
@@ -388,7 +390,7 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
            VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
            ON CONFLICT (token) DO UPDATE
              SET customer_id = excluded.customer_id, seen_at_ms = excluded.seen_at_ms
-             WHERE excluded.seen_at_ms > device_tokens.seen_at_ms`,
+             WHERE excluded.seen_at_ms >= device_tokens.seen_at_ms`,
           chunk.flatMap((c) => [c.token, c.customerId, c.seenAtMs]),
         );
       }
