@@ -1,24 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { aTrack } from '../support/builders.js';
+import { runHerald, type CliOutcome } from '../support/run-cli.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
 const TIMEOUT_MS = 60_000;
-
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const customersHeader = 'customer_id,tier,purchase_frequency,avg_order_value,last_engagement_days';
 
@@ -26,24 +17,14 @@ describe('the CLI on bad input', () => {
   let dir: string;
   let url: string;
   /** Runs `herald ARGS` as `npx herald` does; resolves with the exit code whatever it is. */
-  const herald = (args: string[], env: Record<string, string> = {}): Promise<Outcome> =>
-    run(process.execPath, [join(root, 'bin/herald.js'), ...args], {
+  const herald = (args: string[], env: Record<string, string> = {}): Promise<CliOutcome> =>
+    runHerald(args, {
       cwd: dir,
-      env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'silent', ...env },
-      timeout: TIMEOUT_MS / 2,
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: unknown) => {
-        const e = error as { code?: number; killed?: boolean; stdout: string; stderr: string };
-        return {
-          code: e.killed === true ? null : (e.code ?? null),
-          stdout: e.stdout,
-          stderr: e.stderr,
-        };
-      },
-    );
+      env: { HERALD_DATABASE_URL: url, ...env },
+      timeoutMs: TIMEOUT_MS / 2,
+    });
   /** Exit 65 with one line on stderr (no stack trace) saying `message`. */
-  const expectBadInput = (outcome: Outcome, message: RegExp) => {
+  const expectBadInput = (outcome: CliOutcome, message: RegExp) => {
     expect(outcome.code).toBe(65);
     expect(outcome.stderr).toMatch(message);
     expect(outcome.stderr).not.toMatch(/^\s+at /m);
@@ -287,8 +268,8 @@ describe('the CLI on bad input', () => {
         ]),
         /^herald: --at: "2026-02-30T09:00:00Z" is not a date/m,
       );
-      const listed = await herald(['decisions', 'list']);
-      expect(listed).toEqual({ code: 0, stdout: '', stderr: '' });
+      const { code, stdout, stderr } = await herald(['decisions', 'list']);
+      expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     },
     TIMEOUT_MS * 2,
   );

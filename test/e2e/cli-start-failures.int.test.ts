@@ -1,54 +1,22 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decisionAgents } from '../../src/core/decision.js';
 import { testDatabaseUrl } from '../support/stores.js';
+import { runHerald, type CliOutcome } from '../support/run-cli.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../..');
 const TIMEOUT_MS = 60_000;
 
-interface Outcome {
-  /** null: still running when the time given ran out (then killed). */
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  elapsedMs: number;
-}
-
-/** Runs `herald ARGS` as `npx herald` does, in `cwd`, with only the HERALD_ variables given. */
+/** Runs `herald ARGS` in `cwd` with only the HERALD_ variables given. */
 const herald = (
   cwd: string,
   args: string[],
   env: Record<string, string>,
   timeoutMs = TIMEOUT_MS / 2,
-): Promise<Outcome> => {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_')),
-  );
-  const startedMs = performance.now();
-  return run(process.execPath, [join(root, 'bin/herald.js'), ...args], {
-    cwd,
-    env: { ...inherited, HERALD_LOG_LEVEL: 'silent', ...env },
-    timeout: timeoutMs,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr, elapsedMs: performance.now() - startedMs }),
-    (error: unknown) => {
-      const e = error as { code?: number; killed?: boolean; stdout: string; stderr: string };
-      return {
-        code: e.killed === true ? null : (e.code ?? null),
-        stdout: e.stdout,
-        stderr: e.stderr,
-        elapsedMs: performance.now() - startedMs,
-      };
-    },
-  );
-};
+): Promise<CliOutcome> => runHerald(args, { cwd, env, timeoutMs, ownEnvOnly: true });
 
 const noStack = /^\s+at /m;
 
