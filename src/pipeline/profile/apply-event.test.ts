@@ -152,6 +152,17 @@ describe('applyEvent', () => {
       expect(state.traits).toEqual({ email: 'ada@example.com', plan: 'pro', company: 'Acme' });
     });
 
+    it('takes no "__proto__" trait for the traits\' prototype (an event stored before ingest refused it)', () => {
+      // As JSON.parse gives it: an own key, which an assignment would take for the prototype.
+      const traits = JSON.parse('{"name":"Ada","__proto__":{"email":"hidden@example.com"}}') as {
+        name: string;
+      };
+      const state = applyAll([anIdentify(traits)]);
+      expect(Object.getPrototypeOf(state.traits)).toBe(Object.prototype);
+      expect(recipientOf(state, 'email')).toBeNull();
+      expect(state.traits).toEqual({ name: 'Ada' });
+    });
+
     it('does not take traits from other calls', () => {
       const state = applyAll([
         anEvent({ type: 'group', groupId: 'acme', traits: { name: 'Acme Inc' } }),

@@ -149,7 +149,9 @@ const mergeNewer = (
 ): JsonObject => {
   let merged: JsonObject | null = null;
   for (const key of Object.keys(incoming))
-    if (stamps.take(prefix + key, dated.atMs, dated.stampedAtMs))
+    // `__proto__` would set the object's prototype, not a key: a trait hidden from the stored
+    // JSON that every lookup reads. Ingest refuses it; an event stored before is replayed too.
+    if (key !== '__proto__' && stamps.take(prefix + key, dated.atMs, dated.stampedAtMs))
       (merged ??= { ...held })[key] = incoming[key] ?? null;
   return merged ?? held;
 };
