@@ -56,6 +56,23 @@ export const optedInAfter = (c: ConsentEntry | undefined, sinceMs: number): bool
 };
 
 /**
+ * Whether a grant to texts was given before the customer's number last changed (`changedAtMs`):
+ * then it was the number before's, and does not reach this one (the TCPA's consent and a
+ * WhatsApp opt-in are a number's). A grant counts from when it was first stated (`sinceMs`: a
+ * CRM restating an old flag beside the new number makes it no new one), and a grant kept beside
+ * it (an explicit opt-in beside traits, or traits beside it) may be the newer.
+ */
+export const grantedBeforeNumberChanged = (
+  entry: ConsentEntry | undefined,
+  changedAtMs: number | undefined,
+): boolean =>
+  changedAtMs !== undefined &&
+  entry?.granted === true &&
+  ![entry, entry.other].some(
+    (fact) => fact?.granted === true && (fact.sinceMs ?? fact.atMs) >= changedAtMs,
+  );
+
+/**
  * The configured implied source a consent source is, however it is written (`Implied`,
  * ` implied `), or null. A verdict names the configured word, not the source as written: a
  * source is text an integration or the customer sent, and the audit log outlives an erasure.
@@ -225,6 +242,13 @@ export interface ProfileState {
    * until one fails.
    */
   unreachable?: Partial<Record<'sms' | 'whatsapp', { to: string; atMs: number }>>;
+  /**
+   * When the `phone` trait last replaced a number (or cleared it), dated as traits are: consent
+   * to texts (SMS and WhatsApp) is the number's, so a grant older than this was given for the
+   * number before and does not reach this one. A first number is no change. Absent until a
+   * number is replaced (and on profiles stored before it was kept).
+   */
+  phoneChangedAtMs?: number;
 }
 
 export interface Responses {

@@ -1,4 +1,9 @@
-import { impliedSourceOf, type Channel, type ProfileState } from '../../../core/profile.js';
+import {
+  grantedBeforeNumberChanged,
+  impliedSourceOf,
+  type Channel,
+  type ProfileState,
+} from '../../../core/profile.js';
 import { hasRecipient } from '../../../core/recipient.js';
 
 export interface ChannelChoice {
@@ -41,9 +46,12 @@ const reachOf = (
       // SMS and WhatsApp need an explicit opt-in (TCPA, WhatsApp Business policy): a grant from
       // an implied source is none, as the guard refuses it.
       if (marketing?.granted !== true) return { reach: 0, why: `${channel}: no opt-in` };
-      return impliedSourceOf(marketing.source, limits.impliedConsentSources) === null
-        ? { reach: 1, why: `${channel}: opted in` }
-        : { reach: 0, why: `${channel}: consent from an implied source is no opt-in` };
+      if (impliedSourceOf(marketing.source, limits.impliedConsentSources) !== null)
+        return { reach: 0, why: `${channel}: consent from an implied source is no opt-in` };
+      // Consent to texts is the number's: one given for the number before reaches no one.
+      return grantedBeforeNumberChanged(marketing, state.phoneChangedAtMs)
+        ? { reach: 0, why: `${channel}: the opt-in was for the number before` }
+        : { reach: 1, why: `${channel}: opted in` };
     case 'push':
       if (!hasRecipient(state, 'push')) return { reach: 0, why: 'push: no device' };
       return marketing?.granted === true

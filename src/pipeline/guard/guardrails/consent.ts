@@ -1,6 +1,7 @@
 import { HERALD_EVENTS } from '../../../core/event-names.js';
 import {
   channels as knownChannels,
+  grantedBeforeNumberChanged,
   optedInAfter,
   purposeOf,
   type Channel,
@@ -172,11 +173,20 @@ const transactionalProblem = (
   if (channel !== 'whatsapp') return null;
   // WhatsApp Business policy: an opt-in of the customer's own before any message, whatever its
   // class; a grant from an implied source (an import marking every phone) is none.
-  const implied = [marketing, transactional].flatMap((entry) =>
-    entry?.granted === true ? [impliedSourceOf(entry.source, impliedSources)] : [],
+  const granted = [marketing, transactional].filter((entry) => entry?.granted === true);
+  const own = granted.filter(
+    (entry) => impliedSourceOf(entry?.source ?? '', impliedSources) === null,
   );
-  if (implied.includes(null)) return null;
-  const source = implied.find((s) => s !== null) ?? null;
+  if (own.length > 0) {
+    const changedAtMs = profile.phoneChangedAtMs;
+    return own.some((entry) => !grantedBeforeNumberChanged(entry, changedAtMs))
+      ? null
+      : numberChangedProblem('whatsapp', 'opt-in', own[0], changedAtMs);
+  }
+  const source =
+    granted
+      .map((entry) => impliedSourceOf(entry?.source ?? '', impliedSources))
+      .find((s) => s !== null) ?? null;
   return source === null
     ? verdict(NAME, 'block', 'no_consent', 'whatsapp needs an explicit opt-in, for every message')
     : verdict(
@@ -187,6 +197,27 @@ const transactionalProblem = (
         { source },
       );
 };
+
+const numberChangedProblem = (
+  channel: 'sms' | 'whatsapp',
+  what: string,
+  entry: ConsentEntry | undefined,
+  changedAtMs: number | undefined,
+): Verdict =>
+  verdict(
+    NAME,
+    'block',
+    'no_consent',
+    `the ${channel} ${what} was given for the customer's number before; the number changed since and has not opted in`,
+    {
+      ...(entry === undefined
+        ? {}
+        : { consentAt: new Date(entry.sinceMs ?? entry.atMs).toISOString() }),
+      ...(changedAtMs === undefined
+        ? {}
+        : { numberChangedAt: new Date(changedAtMs).toISOString() }),
+    },
+  );
 
 /** What the consent rules read of a message. */
 export type ConsentSubject = Pick<GuardMessage, 'channel' | 'class' | 'topic'>;
@@ -311,6 +342,13 @@ export const consentProblems = (
         `${channel} marketing needs an explicit opt-in; consent from "${impliedText}" is not one`,
         { source: impliedText },
       ),
+    );
+  else if (
+    (channel === 'sms' || channel === 'whatsapp') &&
+    grantedBeforeNumberChanged(marketing, profile.phoneChangedAtMs)
+  )
+    found.push(
+      numberChangedProblem(channel, 'marketing consent', marketing, profile.phoneChangedAtMs),
     );
   const channels = listOf(profile.preferences['channels']);
   if (channels !== null && !channels.includes(channel)) {
