@@ -119,12 +119,28 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     expect((await send('be', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
   });
 
-  it('does not opt a national-format number back in on START: only an exact E.164 match does', async () => {
+  it('opts a national-format number back in on START from its own country, not from another', async () => {
     await textedAt('nat', '(415) 555-0123');
     await textIn('+14155550123', 'STOP', 'SM-stop-1');
-    await textIn('+14155550123', 'START', 'SM-start-1');
     clock.set(clock.nowMs() + 60_000);
     expect((await send('nat', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    await textIn('+14155550123', 'START', 'SM-start-1');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('nat', 'upsell', 'sms')).reasonCode).toBeNull();
+  });
+
+  it("does not opt a customer in on another country's START to the same national digits", async () => {
+    await textedAt('be', '0470 12 34 56');
+    await textIn('+32470123456', 'STOP', 'SM-stop-be', '+32460000000');
+    // +61 470 123 456 is someone in Australia: their START is not the Belgian customer's.
+    await textIn('+61470123456', 'START', 'SM-start-au', '+32460000000');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('be', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    // Nor is a START once the customer's phone is another number.
+    await ingest('identify', { userId: 'be', traits: { phone: '+32470999999' } });
+    await textIn('+32470123456', 'START', 'SM-start-be', '+32460000000');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('be', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
   });
 
   it('refuses at the guard an SMS longer than Twilio takes (1,600 characters)', async () => {

@@ -425,22 +425,24 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           `${config.messages.brandName}: reply STOP to unsubscribe, START to resubscribe.`,
         );
       // Every customer Herald texted at this number: the phone's owner speaks for all of them
-      // (a number entered on two accounts, a household's phone).
-      const messages = from === '' ? [] : await store.latestMessagesTo(from, 'sms');
+      // (a number entered on two accounts, a household's phone) — in its other forms too (a
+      // trait in national format, texted from Herald's number in the reply's country).
+      const messages =
+        from === ''
+          ? []
+          : (
+              await Promise.all(
+                [from, ...nationalFormsOf(from, params.get('To') ?? '')].map((form) =>
+                  store.latestMessagesTo(form, 'sms'),
+                ),
+              )
+            ).flat();
       const sid = params.get('MessageSid');
       if (keyword === 'stop') {
-        // A STOP reaches those texted at the number in another form too (a trait in national
-        // format): erring toward an opt-out is safe, and missing one keeps texting a customer
-        // who said stop (TCPA, CTIA). START stays with the exact number, below.
-        const others = (
-          await Promise.all(
-            nationalFormsOf(from, params.get('To') ?? '').map((form) =>
-              store.latestMessagesTo(form, 'sms'),
-            ),
-          )
-        ).flat();
+        // Erring toward an opt-out is safe, and missing one keeps texting a customer who said
+        // stop (TCPA, CTIA).
         const customers = new Set<string>();
-        for (const message of [...messages, ...others]) {
+        for (const message of messages) {
           if (customers.has(message.customerId)) continue;
           customers.add(message.customerId);
           await record(message, { kind: 'unsubscribed', source: 'sms-reply' }, sid);
@@ -454,18 +456,26 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           ? await store.transaction((tx) => tx.inboundSeen('twilio', sid))
           : false;
       if (keyword === 'start' && messages.length > 0 && !seen) {
-        // Only for those whose phone this still is: a number changes hands, and a customer
-        // texted at it years ago must not be opted in by its new owner. Only in its exact E.164
-        // form, too: a trait in national format (`4155550123`) may be another country's line,
-        // and restoring marketing on a guess is not safe (docs/deliver.md).
-        const number = normalisePhone(from);
+        // Only for those whose phone this still is, in the form they were texted at: a number
+        // changes hands, and a customer texted at it years ago must not be opted in by its new
+        // owner. A national form was found only from the country of Herald's number the reply
+        // came to, as the text went (docs/deliver.md). Once a customer.
         const profiles = await Promise.all(messages.map((m) => store.getProfile(m.customerId)));
         const nowMs = services.clock.nowMs();
+        const answered = new Set<string>();
         const events = messages.flatMap((message, i) => {
           const state = profiles[i]?.state;
           const phone = state?.traits['phone'];
-          if (state === undefined || typeof phone !== 'string' || normalisePhone(phone) !== number)
+          if (
+            state === undefined ||
+            typeof phone !== 'string' ||
+            answered.has(message.customerId) ||
+            message.recipient === null ||
+            normalisePhone(phone) !== normalisePhone(message.recipient)
+          )
             return [];
+          answered.add(message.customerId);
+          const number = normalisePhone(phone);
           // Marketing again for those who opted out of it before: "YES" answers many a
           // transactional text, and is no consent to marketing from someone who never gave it.
           // Otherwise, if Twilio had refused the number (21610: it had texted STOP to Twilio
