@@ -220,8 +220,19 @@ export const createServices = async (
       ),
       config.deliverPolicy.attributionWindowDays * DAY_MS,
     );
+    // Said once per currency a process sees (the metric counts every one).
+    const warnedCurrencies = new Set<string>();
     const recorder = createEventRecorder(store, config.profilePolicy, {
       churnModel,
+      onUnconverted: (currency, events) => {
+        metrics.countUnconverted(currency, events);
+        if (warnedCurrencies.has(currency) || warnedCurrencies.size >= 100) return;
+        warnedCurrencies.add(currency);
+        logger.warn(
+          { currency: currency.slice(0, 16), currencyOfProfiles: config.profilePolicy.currency },
+          'orders in a currency with no rate in profile.exchangeRates: they count as orders, their value does not (docs/profiles.md, "Currencies")',
+        );
+      },
       concurrency:
         config.storage.driver === 'postgres'
           ? Math.max(1, Math.floor(config.storage.poolSize / 2))

@@ -14,6 +14,8 @@ export interface IngestMetrics {
   recentLagP95(): { p95Ms: number | null; samples: number };
   /** Delivery outcomes by channel, provider and outcome (`sent`, `retry`, `failed` …). */
   countDeliveries(results: readonly Finished[]): void;
+  /** Order events in a currency with no exchange rate (their value not counted), by currency. */
+  countUnconverted(currency: string, n: number): void;
   render(): Promise<string>;
   readonly contentType: string;
 }
@@ -67,7 +69,17 @@ export const createIngestMetrics = (): IngestMetrics => {
     labelNames: ['channel', 'provider', 'outcome'],
     registers: [registry],
   });
+  const unconverted = new Counter({
+    name: 'herald_orders_unconverted_total',
+    help: 'Order events in a currency with no rate in profile.exchangeRates (their value not counted), by currency.',
+    labelNames: ['currency'],
+    registers: [registry],
+  });
   return {
+    // A sender chooses the text: anything but a three-letter code is one series, not one each.
+    countUnconverted(currency, n) {
+      unconverted.inc({ currency: /^[A-Z]{3}$/.test(currency) ? currency : 'other' }, n);
+    },
     countDeliveries(results) {
       for (const r of results)
         deliveries.inc({

@@ -520,6 +520,18 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it('refuses an exchange rate keyed by anything but a currency code, which would convert nothing', () => {
+      const error = configError(
+        {},
+        'profile:\n  currency: usd\n  exchangeRates:\n    euro: 1.1\n    GBP: 0\n    EUR: 1.08\n',
+      );
+      expect(error.problems.map((p) => p.path).sort()).toEqual([
+        '/profile/currency',
+        '/profile/exchangeRates/GBP',
+        '/profile/exchangeRates/euro',
+      ]);
+    });
+
     it("refuses a misspelt key in a provider's rate limits, which would lift its limit", () => {
       const error = configError(
         {},

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asTimeMs } from './read-props.js';
+import { asTimeMs, orderValueIn, rateOf } from './read-props.js';
 
 describe('asTimeMs', () => {
   it('reads ISO-8601 text and epoch milliseconds', () => {
@@ -36,5 +36,28 @@ describe('asTimeMs', () => {
   it('reads nothing else as a time', () => {
     for (const value of [null, undefined, '', 'yesterday', '1', '2024-02-30', true, {}, []])
       expect(asTimeMs(value), JSON.stringify(value)).toBeNull();
+  });
+});
+
+describe('orderValueIn', () => {
+  const money = { currency: 'USD', exchangeRates: { EUR: 1.1, JPY: 0.0067, USD: 2 } };
+
+  it('takes an order stating no currency, or the one kept, as it is', () => {
+    expect(orderValueIn({ total: 12.5 }, money)).toBe(1250);
+    expect(orderValueIn({ total: 12.5, currency: ' usd ' }, money)).toBe(1250);
+  });
+
+  it('converts another currency at its rate, to whole cents', () => {
+    expect(orderValueIn({ total: 200, currency: 'EUR' }, money)).toBe(22000);
+    expect(orderValueIn({ revenue: 10_000, currency: 'jpy' }, money)).toBe(6700);
+    expect(orderValueIn({ products: [{ price: 0.99, quantity: 3 }], currency: 'EUR' }, money)).toBe(
+      327,
+    );
+  });
+
+  it('counts nothing of a currency with no rate', () => {
+    expect(orderValueIn({ total: 50_000, currency: 'GBP' }, money)).toBe(0);
+    expect(rateOf('GBP', money)).toBeNull();
+    expect(orderValueIn({ total: 5, currency: 'dollars' }, money)).toBe(0);
   });
 });

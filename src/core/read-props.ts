@@ -86,6 +86,46 @@ export const cartValueCents = (products: readonly unknown[]): number =>
 export const orderIdIn = (props: JsonObject): string | null =>
   asString(pick(props, 'order_id', 'orderId', 'checkout_id'));
 
+/**
+ * The currency Herald keeps amounts in (`profile.currency`, an ISO 4217 code) and what one unit
+ * of each other currency is worth in it (`profile.exchangeRates`), for order events that state
+ * a `currency` of their own.
+ */
+export interface Money {
+  currency: string;
+  exchangeRates: Readonly<Record<string, number>>;
+}
+
+/** The ISO 4217 code an event's `currency` names, in upper case; null when it names none. */
+export const currencyIn = (props: JsonObject): string | null => {
+  const named = asString(props['currency'])?.trim().toUpperCase() ?? '';
+  return named === '' ? null : named;
+};
+
+/**
+ * What one unit of `currency` is worth in `money.currency`: 1 for that currency itself or none
+ * stated, the configured rate for another, null for one with no rate (its amounts cannot be
+ * counted).
+ */
+export const rateOf = (currency: string | null, money: Money): number | null =>
+  currency === null || currency === money.currency
+    ? 1
+    : Object.hasOwn(money.exchangeRates, currency)
+      ? (money.exchangeRates[currency] ?? null)
+      : null;
+
+/**
+ * An order event's value (`orderValueCents`) in cents of `money.currency`, converted at the
+ * configured rate when the event states another currency; 0 — not counted — when that
+ * currency has no rate (docs/profiles.md, "Currencies").
+ */
+export const orderValueIn = (props: JsonObject, money: Money): number => {
+  const rate = rateOf(currencyIn(props), money);
+  if (rate === null) return 0;
+  const cents = orderValueCents(props);
+  return rate === 1 ? cents : Math.round(cents * rate);
+};
+
 /** Order value per the Segment e-commerce spec: total, else revenue, else value, else products. */
 export const orderValueCents = (props: JsonObject): number => {
   const amount = asNumber(pick(props, 'total', 'revenue', 'value'));

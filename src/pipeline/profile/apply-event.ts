@@ -21,7 +21,9 @@ import {
   asTimeMs,
   orderIdIn,
   orderValueCents,
+  orderValueIn,
   pick,
+  type Money,
 } from '../../core/read-props.js';
 import { cartClosedAfter, updateCart } from './update-cart.js';
 import { Stamps, stampOf, type SetTimes } from './stamps.js';
@@ -292,6 +294,7 @@ const updateOrders = (
   orders: ProfileState['orders'],
   event: HeraldEvent,
   facts: EventFacts,
+  money: Money,
 ): ProfileState['orders'] => {
   if (event.type !== 'track') return orders;
   const at = event.timestampMs;
@@ -301,7 +304,7 @@ const updateOrders = (
       // Cancelled before it arrived: it never counts, whatever order the two came in.
       const orderId = orderIdIn(event.properties);
       if (orderId !== null && orders.cancelledIds?.includes(orderId) === true) return orders;
-      const cents = orderValueCents(event.properties);
+      const cents = orderValueIn(event.properties, money);
       // A refund that came first was taken back in full: held against the order now, no more
       // than its value (the excess given back), as if it had come after it. One that stated no
       // amount takes back the whole order, now that its value is known.
@@ -327,7 +330,7 @@ const updateOrders = (
       };
     }
     case 'Order Refunded': {
-      const stated = orderValueCents(event.properties);
+      const stated = orderValueIn(event.properties, money);
       const orderId = orderIdIn(event.properties);
       // Segment's full refund: the order named, no amount stated — what is left of it goes back.
       const whole = orderId !== null && !statesAmount(event.properties);
@@ -376,7 +379,7 @@ const updateOrders = (
         };
       }
       const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
-      const stated = orderValueCents(event.properties);
+      const stated = orderValueIn(event.properties, money);
       // A kept order cancelled is taken back whole, less its refunds, whatever amount the
       // cancellation states: refunds and the cancellation then net the same in any order.
       const takenBack = kept === undefined ? stated : Math.max(0, kept.cents - kept.refundedCents);
@@ -675,7 +678,7 @@ export const applyEvent = (
     lastActiveAtMs: isActivity(event, policy)
       ? maxOf(state.lastActiveAtMs, at)
       : state.lastActiveAtMs,
-    orders: updateOrders(state.orders, event, facts),
+    orders: updateOrders(state.orders, event, facts, policy),
     engagement:
       points === 0
         ? state.engagement

@@ -1,5 +1,6 @@
 import type { HeraldEvent } from '../../core/event.js';
 import type { LiveChurnModel } from '../../core/profile.js';
+import { currencyIn, rateOf } from '../../core/read-props.js';
 import type { Store, StoreTx } from '../../ports/store.js';
 import type { ProfilePolicy } from './policy.js';
 import {
@@ -8,6 +9,13 @@ import {
   settleDeferred,
   type OnRecorded,
 } from './record-events.js';
+
+/** The events whose amounts the profile counts (`orderValueIn`). */
+const ORDER_EVENTS: ReadonlySet<string> = new Set([
+  'Order Completed',
+  'Order Refunded',
+  'Order Cancelled',
+]);
 
 export interface RecordedBatch {
   stored: number;
@@ -65,6 +73,11 @@ export const createEventRecorder = (
      * from its events at the end (docs/architecture.md, "Imports rebuild profiles once").
      */
     deferProfiles?: boolean;
+    /**
+     * Told of new order events in a currency with no rate in `profile.exchangeRates` (their
+     * value is not counted), by currency: to be logged and counted where someone will see it.
+     */
+    onUnconverted?: (currency: string, events: number) => void;
   } = {},
 ): EventRecorder => {
   const deferred = options.deferProfiles === true ? createDeferredProfiles() : undefined;
@@ -96,23 +109,41 @@ export const createEventRecorder = (
     };
   };
 
+  /** Tells `onUnconverted` of the new events among `events` it should hear of. */
+  const reportUnconverted = (events: readonly HeraldEvent[], isNew: readonly boolean[]) => {
+    const tell = options.onUnconverted;
+    if (tell === undefined) return;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < events.length; i += 1) {
+      const event = events[i];
+      if (event === undefined || isNew[i] !== true || event.type !== 'track') continue;
+      if (!ORDER_EVENTS.has(event.name ?? '')) continue;
+      const currency = currencyIn(event.properties);
+      if (currency === null || rateOf(currency, policy) !== null) continue;
+      counts.set(currency, (counts.get(currency) ?? 0) + 1);
+    }
+    // Only told: the batch has committed, and its callers learn so whatever the listener does.
+    for (const [currency, n] of counts)
+      try {
+        tell(currency, n);
+      } catch {
+        // A failing listener changes nothing recorded.
+      }
+  };
+
   const runAlone = async (w: Waiting) => {
     try {
-      w.resolve(
-        outcomeOf(
-          (
-            await recordEvents(
-              store,
-              w.events,
-              policy,
-              w.nowMs,
-              onRecordedWith([w]),
-              options.churnModel,
-              deferred,
-            )
-          ).isNew,
-        ),
+      const { isNew } = await recordEvents(
+        store,
+        w.events,
+        policy,
+        w.nowMs,
+        onRecordedWith([w]),
+        options.churnModel,
+        deferred,
       );
+      reportUnconverted(w.events, isNew);
+      w.resolve(outcomeOf(isNew));
     } catch (error) {
       w.reject(error);
     }
@@ -137,6 +168,10 @@ export const createEventRecorder = (
           onRecordedWith(group),
           options.churnModel,
           deferred,
+        );
+        reportUnconverted(
+          group.flatMap((w) => w.events),
+          isNew,
         );
         let offset = 0;
         for (const w of group) {

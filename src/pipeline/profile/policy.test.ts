@@ -30,6 +30,8 @@ describe('profilePolicySchema', () => {
       },
       lifecycle: { newDays: 30, activeDays: 30, churnedDays: 90, atRiskChurnRisk: 0.7 },
       vipLtv: 1000,
+      currency: 'USD',
+      exchangeRates: {},
       passiveEvents: [
         'Email Sent',
         'Email Delivered',

@@ -86,6 +86,23 @@ export const profilePolicySchema = Type.Object(
       default: 1000,
       description: 'Historical LTV (major units) above which a customer is VIP.',
     }),
+    currency: Type.String({
+      pattern: '^[A-Z]{3}$',
+      default: 'USD',
+      description:
+        'The currency (ISO 4217 code) revenue, LTV, KPIs and every amount in the configuration are kept in. An order stating no `currency` is taken to be in it.',
+    }),
+    exchangeRates: Type.Record(
+      Type.String({ pattern: '^[A-Z]{3}$' }),
+      Type.Number({ exclusiveMinimum: 0 }),
+      {
+        default: {},
+        // A key that is no code (`euro`) is refused, not left to convert nothing.
+        additionalProperties: false,
+        description:
+          'What one unit of another currency is worth in `profile.currency` (`EUR: 1.08`), for orders that state it. An order in a currency with no rate counts as an order, but not its value.',
+      },
+    ),
     passiveEvents: names(
       [
         'Email Sent',

@@ -12,7 +12,8 @@ import type {
   Store,
   StoreTx,
 } from '../../ports/store.js';
-import { applyEvent, emptyProfile, orderIdIn, orderValueCents } from './apply-event.js';
+import { applyEvent, emptyProfile, orderIdIn } from './apply-event.js';
+import { orderValueIn, type Money } from '../../core/read-props.js';
 import { deriveComputed } from './derive-computed.js';
 import type { ProfilePolicy } from './policy.js';
 import { identityKeysOf, resolveIdentities, type IdentityPlan } from './resolve-identities.js';
@@ -186,6 +187,7 @@ const claimDevices = async (
 const recordOrders = async (
   tx: IngestTx,
   fresh: readonly EventDraft[],
+  money: Money,
 ): Promise<Map<EventDraft, OrderDraft>> => {
   const orders: OrderDraft[] = [];
   const owners: EventDraft[] = [];
@@ -196,7 +198,7 @@ const recordOrders = async (
       orderId,
       customerId: draft.customerId,
       placedAtMs: draft.timestampMs,
-      totalCents: orderValueCents(draft.properties),
+      totalCents: orderValueIn(draft.properties, money),
     });
     owners.push(draft);
   }
@@ -440,7 +442,7 @@ export const recordEvents = async (
     const keptIsNew = await tx.insertEvents(plan.drafts);
     const isNew = kept === events ? keptIsNew : realigned(events, kept, keptIsNew);
     const fresh = plan.drafts.filter((_, i) => keptIsNew[i] === true);
-    const placed = await recordOrders(tx, fresh);
+    const placed = await recordOrders(tx, fresh, policy);
     const duplicates = plan.drafts.length - fresh.length + repeats;
     if (defer && afterSeq !== null) {
       left = { afterSeq, merges: plan.merges, fresh };
@@ -543,6 +545,7 @@ const placedOrders = (
   loaded: readonly StoredEvent[],
   afterSeq: number,
   owners: ReadonlyMap<string, CustomerId>,
+  money: Money,
 ): ProfileChange['newOrders'] => {
   const earlier = new Set<string>();
   for (const event of history) {
@@ -557,7 +560,7 @@ const placedOrders = (
     orders.push({
       orderId,
       placedAtMs: event.timestampMs,
-      totalCents: orderValueCents(event.properties),
+      totalCents: orderValueIn(event.properties, money),
     });
   }
   return orders;
@@ -637,7 +640,7 @@ export const settleDeferred = async (
             after: state,
             afterComputed: computed,
             events: loaded,
-            newOrders: placedOrders(customerId, history, loaded, afterSeq, owners),
+            newOrders: placedOrders(customerId, history, loaded, afterSeq, owners, policy),
             ...(arrived === undefined ? {} : { arrived }),
             replayed: true,
           });

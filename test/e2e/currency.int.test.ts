@@ -1,0 +1,75 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+const now = Date.UTC(2026, 5, 1, 12);
+const clock = { nowMs: () => now };
+const at = (hoursAgo: number) => new Date(now - hoursAgo * 3_600_000).toISOString();
+
+// Orders in three currencies: the one Herald keeps (USD), one with a rate, one without.
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`order currencies over ${factory.name}`, () => {
+    let herald: TestHerald;
+    beforeEach(async () => {
+      herald = await startHerald(factory, {
+        clock,
+        configYaml: 'profile:\n  currency: USD\n  exchangeRates:\n    EUR: 1.1\n',
+      });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+    const order = (
+      userId: string,
+      id: string,
+      total: number,
+      currency: string | null,
+      h: number,
+    ) => ({
+      type: 'track',
+      userId,
+      event: 'Order Completed',
+      timestamp: at(h),
+      properties: { order_id: id, total, ...(currency === null ? {} : { currency }) },
+    });
+    const admin = async (url: string) =>
+      (await herald.app.inject({ url, headers: { authorization: `Bearer ${adminToken}` } })).json<
+        Record<string, unknown>
+      >();
+
+    it('keeps revenue in profile.currency, converts a currency with a rate, and counts none without', async () => {
+      const answer = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/batch',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        payload: JSON.stringify({
+          batch: [
+            order('ada', 'o-usd', 100, null, 5),
+            order('ada', 'o-eur', 200, 'eur', 4),
+            // ¥50,000 is about $330: taken as dollars it would make Ada a VIP.
+            order('ada', 'o-jpy', 50_000, 'JPY', 3),
+            {
+              type: 'track',
+              userId: 'ada',
+              event: 'Order Refunded',
+              timestamp: at(2),
+              properties: { order_id: 'o-eur', total: 50, currency: 'EUR' },
+            },
+          ],
+        }),
+      });
+      expect(answer.statusCode).toBe(200);
+      const profile = await admin('/v1/profiles/ada');
+      // $100 + €200 × 1.1 − €50 × 1.1, and the yen order counted without its value.
+      expect(profile['computed']).toMatchObject({ frequency: 3, ltv: 265, vip: false });
+      const kpis = await admin(
+        `/v1/kpis?from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 1).toISOString()}`,
+      );
+      // The KPIs' orders table keeps the converted values too (gross of refunds).
+      expect(kpis).toMatchObject({ orders: 3, averageOrderValue: 320 / 3 });
+      const metrics = await herald.app.inject({ url: '/metrics' });
+      expect(metrics.body).toMatch(/herald_orders_unconverted_total\{currency="JPY"\} 1/);
+      expect(metrics.body).not.toMatch(/herald_orders_unconverted_total\{currency="EUR"\}/);
+    });
+  });
+}
