@@ -89,7 +89,8 @@ export const recipientOf = (state: ProfileState, channel: Channel): Recipient | 
 
 /**
  * The profile without the push devices another customer has registered since (`owners`: the
- * customer each token belongs to now, `device_tokens`): one app install signed out of this
+ * customer each token belongs to now, `device_tokens`, or `''` for one an erased customer held
+ * that nobody holds since): one app install signed out of this
  * account and into another keeps its token, and this customer's pushes must not reach it.
  * `recipientOf` then picks their most recent device of their own, if any. The same profile
  * when nothing is dropped.

@@ -9,7 +9,7 @@ import type { Channel, ProfileState } from '../core/profile.js';
 import { recipientOf, withOwnDevices } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
 import { creativeOf, withdrawnVariants } from './guard-and-record.js';
-import { addressFactsOf } from './erased-identities.js';
+import { addressFactsOf, erasedTokensOf } from './erased-identities.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import {
@@ -312,12 +312,20 @@ const acceptedMeanwhile = async (
  * `no_recipient`, and the token is named nowhere in the outcome.
  */
 const withOwnDevicesOf = async (
-  tx: Pick<StoreTx, 'deviceTokenOwners'>,
+  tx: Pick<StoreTx, 'deviceTokenOwners' | 'getSetting' | 'anyErasedIdentity' | 'erasedIdentities'>,
   profiles: ReadonlyMap<CustomerId, ProfileState>,
 ): Promise<Map<CustomerId, ProfileState>> => {
   const tokens = [...profiles.values()].flatMap((p) => (p.devices ?? []).map((d) => d.token));
-  const owners =
-    tokens.length === 0 ? new Map<string, CustomerId>() : await tx.deviceTokenOwners(tokens);
+  const owners = new Map<string, string>(
+    tokens.length === 0 ? [] : await tx.deviceTokenOwners(tokens),
+  );
+  // A token nobody holds that an erased customer held is theirs still: held by no one here
+  // (`''`), so no other customer's push goes to it.
+  for (const token of await erasedTokensOf(
+    tx,
+    tokens.filter((t) => !owners.has(t)),
+  ))
+    owners.set(token, '');
   return new Map([...profiles].map(([id, state]) => [id, withOwnDevices(state, owners)]));
 };
 

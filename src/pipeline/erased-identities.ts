@@ -102,14 +102,14 @@ const keyToKeep = async (tx: Tx): Promise<string> => {
  * transaction that wrote the first hash: without it no hash can be matched, and letting every
  * message through as if nothing had been kept would not be safe.
  */
-const keyOfKept = async (tx: Tx, what: string): Promise<string> => {
+const keyOfKept = async (tx: Pick<Tx, 'getSetting'>, what: string): Promise<string> => {
   const key = await tx.getSetting(ERASURE_KEY);
   if (key === null) throw new Error(`${what} are kept but the ${ERASURE_KEY} setting is missing`);
   return key;
 };
 
 /** The key the kept hashes were made with, or null while no identity was ever erased. */
-const keptKey = async (tx: Tx): Promise<string | null> =>
+const keptKey = async (tx: Pick<Tx, 'getSetting' | 'anyErasedIdentity'>): Promise<string | null> =>
   (await tx.anyErasedIdentity()) ? keyOfKept(tx, 'erased identities') : null;
 
 /**
@@ -216,6 +216,38 @@ export const erasedSinceOf = async (
       if (atMs !== undefined && atMs > (found.get(profile.customerId) ?? -Infinity))
         found.set(profile.customerId, atMs);
     }
+  });
+  return found;
+};
+
+/** The identity an erasure keeps of a push device's token (never one of `identitiesOf`). */
+const deviceIdentity = (token: string) => `device:${token}`;
+
+/**
+ * The identities an erasure keeps of the push devices the profile lists. Apart from
+ * `identitiesOf`: another customer still listing the token (the device once signed into their
+ * account) is not known by it, and keeps their marketing.
+ */
+export const deviceIdentitiesOf = (profile: ProfileState | undefined): string[] =>
+  (profile?.devices ?? []).map((d) => deviceIdentity(d.token));
+
+/**
+ * Of `tokens` (none of them held by a customer now, in `device_tokens`), those a customer
+ * erased since held: the device is the erased person's, and another customer who once signed
+ * in on it gets no push there until it names them again. Nothing is hashed while no identity
+ * was ever erased.
+ */
+export const erasedTokensOf = async (
+  tx: Pick<Tx, 'getSetting' | 'anyErasedIdentity' | 'erasedIdentities'>,
+  tokens: readonly string[],
+): Promise<Set<string>> => {
+  const found = new Set<string>();
+  const key = tokens.length === 0 ? null : await keptKey(tx);
+  if (key === null) return found;
+  const hashes = tokens.map((token) => hashOf(key, deviceIdentity(token)));
+  const erased = await tx.erasedIdentities(hashes);
+  tokens.forEach((token, i) => {
+    if (erased.has(hashes[i] ?? '')) found.add(token);
   });
   return found;
 };

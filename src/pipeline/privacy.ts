@@ -13,7 +13,7 @@ import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import type { HeraldEvent } from '../core/event.js';
 import { heraldEvent, heraldIdentify } from './deliver-messages.js';
-import { identitiesOf, rememberErased } from './erased-identities.js';
+import { deviceIdentitiesOf, identitiesOf, rememberErased } from './erased-identities.js';
 import { appendAudit } from './record/index.js';
 
 export interface CustomerExport {
@@ -185,11 +185,16 @@ const eraseInTransaction = (
     if (subject === undefined) throw new Error('no pseudonym');
     // Read before they go: what the person is known by, to know them again (only as hashes).
     const history = (await tx.loadEventsOf([customerId])).get(customerId) ?? [];
-    const identities = identitiesOf(
-      (await tx.loadProfiles([customerId])).get(customerId),
-      await tx.identityKeysOf(customerId),
-      history.filter((e) => e.type === 'identify').map((e) => e.traits),
-    );
+    const profile = (await tx.loadProfiles([customerId])).get(customerId);
+    const identities = [
+      ...identitiesOf(
+        profile,
+        await tx.identityKeysOf(customerId),
+        history.filter((e) => e.type === 'identify').map((e) => e.traits),
+      ),
+      // Their push devices too: another customer once signed in on one gets no push there.
+      ...deviceIdentitiesOf(profile),
+    ];
     const erased = await tx.eraseCustomer(customerId);
     if (erased.profiles === 0 && erased.events === 0)
       throw new AppError('not-found', `no customer ${customerId}`);

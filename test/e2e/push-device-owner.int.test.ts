@@ -135,6 +135,21 @@ for (const factory of storeFactories) {
         );
         expect(owners.size).toBe(0);
       });
+
+      it('pushes no one else to the device of a customer erased, until it names them again', async () => {
+        await signIn('amy', SHARED);
+        clock.set(clock.nowMs() + HOUR_MS);
+        await signIn('bob', SHARED);
+        clock.set(clock.nowMs() + 60_000);
+        // bob keeps his phone and asks to be forgotten: amy's old sign-in on it is not hers now.
+        await adminCall(herald, 'POST', '/v1/customers/bob/erase', { reason: 'request' });
+        clock.set(clock.nowMs() + 60_000);
+        expect((await push('amy')).reasonCode).toBe('no_recipient');
+        // amy signs in on it again: hers.
+        await signIn('amy', SHARED);
+        clock.set(clock.nowMs() + 60_000);
+        expect((await push('amy')).to).toBe(SHARED);
+      });
     },
   );
 }
