@@ -189,6 +189,28 @@ describe('loadTemplates', () => {
     ]);
   });
 
+  it('rejects a preview line given both as preheader and as <mj-preview>', async () => {
+    const head = '<mjml>\n<mj-head><mj-preview>Your cart misses you</mj-preview></mj-head>\n';
+    const dir = aTemplateDir({
+      'twice.yaml': mjmlTemplate(
+        column('<mj-text>Hi</mj-text>').replace('<mjml>\n', head),
+        'preheader: Your cart is waiting\n',
+      ),
+    });
+    expect((await loadError(dir)).problems).toEqual([
+      {
+        path: 'twice.yaml/preheader',
+        message:
+          'give the preview line once: in preheader (which the guardrails read), or in <mj-preview>, not both',
+      },
+    ]);
+    // Either alone is fine.
+    const once = aTemplateDir({
+      'once.yaml': mjmlTemplate(column('<mj-text>Hi</mj-text>').replace('<mjml>\n', head)),
+    });
+    expect(byName(await loadTemplates(once), 'once').html).toContain('Your cart misses you');
+  });
+
   it('reports MJML validation errors with the file and the line of the markup', async () => {
     // The two-line Liquid tag on line 5 must not shift the reported line.
     const dir = aTemplateDir({

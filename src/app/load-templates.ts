@@ -60,6 +60,16 @@ export const loadTemplates = async (dir: string): Promise<Template[]> => {
         problems.push({ path: `${file}/html`, message: 'give html or mjml, not both' });
         continue;
       }
+      // Delivery puts `preheader` in the HTML as a hidden preview line: with MJML's own, the
+      // inbox would show whichever comes first and the other would be read as body text.
+      if (template.preheader.trim() !== '' && /<mj-preview[\s>]/i.test(template.mjml)) {
+        problems.push({
+          path: `${file}/preheader`,
+          message:
+            'give the preview line once: in preheader (which the guardrails read), or in <mj-preview>, not both',
+        });
+        continue;
+      }
       withMjml.push({ file, template, mjml: protectLiquid(template.mjml) });
     } else if (template.html !== null)
       problems.push(...unsafeOutputProblems(`${file}/html`, template.html, ''));

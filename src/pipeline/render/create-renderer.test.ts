@@ -360,6 +360,12 @@ describe('what a template may do', () => {
     );
     expect(rendered.subject).toBe('Hi Ann Bcc: x@example.com !');
     expect(rendered.preheader).toBe('For Ann Bcc: x@example.com');
+    // Spaces and tabs around a break go with it; others stay, a long run of them too.
+    const padded = renderWith(
+      { subject: '{{ customer.traits.name }}' },
+      aCustomer({ name: ` a \t\n\n\t b  \r c${' '.repeat(50_000)}d` }),
+    );
+    expect(padded.subject).toBe(`a b c${' '.repeat(50_000)}d`);
   });
 });
 

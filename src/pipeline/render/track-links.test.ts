@@ -100,6 +100,10 @@ describe('link tracking', () => {
         'Sale at ',
       ),
     );
+    // A sentence's punctuation after a link is not part of it, however much of it there is.
+    expect(sms(`See https://shop.example.com/sale${'.'.repeat(20_000)}x!).`)).toBe(
+      `See https://shop.example.com/sale${'.'.repeat(20_000)}x?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1!).`,
+    );
     expect(sms('セール：https://shop.example.com/sale。今すぐ')).toBe(
       'セール：https://shop.example.com/sale?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1。今すぐ',
     );

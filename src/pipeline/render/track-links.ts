@@ -24,8 +24,15 @@ const URL_PATTERN = /https?:\/\/[\p{L}\p{N}\p{M}\-._~:/?#[\]@!$&()*+,;=%]+/gu;
 // whole (a `>` in a title), and `href` must be an attribute of its own (not `data-href`).
 const HREF =
   /(<(?:a|area|v:roundrect|v:rect)\b(?:[^>"']|"[^"]*"|'[^']*')*?\shref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
-// Trailing punctuation of a sentence is not part of the URL.
-const TRAILING = /[.,;:!?)\]]+$/;
+// Trailing punctuation of a sentence is not part of the URL: counted from the end by hand (a
+// pattern anchored at the end, `[.,;:!?)\]]+$`, is tried at every dot of a long run that does
+// not end the match, and a trait of 30,000 dots took 373 ms).
+const TRAILING = new Set(['.', ',', ';', ':', '!', '?', ')', ']']);
+const trailingOf = (match: string): string => {
+  let cut = match.length;
+  while (cut > 0 && TRAILING.has(match.charAt(cut - 1))) cut -= 1;
+  return match.slice(cut);
+};
 
 const NON_ASCII = /[\u0080-\uffff]+/g;
 // What a Location header cannot hold as written: control characters, spaces, beyond ASCII.
@@ -195,7 +202,7 @@ export const trackLinks = (
   hosts: ReadonlySet<string>,
 ): string =>
   text.replace(URL_PATTERN, (match) => {
-    const trailing = TRAILING.exec(match)?.[0] ?? '';
+    const trailing = trailingOf(match);
     const url = trailing === '' ? match : match.slice(0, -trailing.length);
     const tracked = rewritten(url, link, track, hosts);
     return tracked === null ? match : tracked + trailing;
