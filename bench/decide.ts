@@ -165,7 +165,7 @@ if (args.only === undefined || args.only === 'stored') {
     started = performance.now();
     const swept = await runSweepIfDue(services.store, services.decide, clock.nowMs());
     console.log(
-      `daily sweep         ${fmt(swept ?? 0)} customers in ${(performance.now() - started).toFixed(0)} ms`,
+      `daily sweep         ${fmt(typeof swept === 'number' ? swept : 0)} customers in ${(performance.now() - started).toFixed(0)} ms`,
     );
     started = performance.now();
     decided = await services.worker.countDue();

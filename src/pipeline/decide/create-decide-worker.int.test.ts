@@ -59,6 +59,35 @@ describe.each(storeFactories.filter((f) => f.available))(
       await worker.runDue(DAY_1 + 2 * DAY_MS + HOUR_MS);
       expect(env.population).toEqual(peakAt(30));
     });
+
+    it('waits for another worker sweeping the day, and takes the histogram it stores', async () => {
+      const made = await factory.make();
+      cleanups.push(made.cleanup);
+      const clock = { nowMs: () => DAY_1 };
+      const env = anEnv();
+      const worker = createDecideWorker(made.store, env, clock, silentLogger);
+      // Another worker claimed the day a minute ago and is sweeping it.
+      await made.store.transaction((tx) =>
+        tx.setSetting(
+          'decide.sweep.claim',
+          JSON.stringify({
+            day: sweepDayDue(DAY_1, 6),
+            by: 'another',
+            untilMs: DAY_1 + 9 * 60_000,
+          }),
+        ),
+      );
+      await worker.runDue(DAY_1);
+      expect(await made.store.transaction((tx) => tx.getSetting('decide.sweep.lastDay'))).toBe(
+        null,
+      );
+      // It ends the day: this worker, asked again once the retry is due, takes its histogram.
+      await sweptElsewhere(made.store, DAY_1, peakAt(12));
+      await worker.runDue(DAY_1 + SWEEP_RETRY_MS - 1);
+      expect(env.population).toBeNull();
+      await worker.runDue(DAY_1 + SWEEP_RETRY_MS);
+      expect(env.population).toEqual(peakAt(12));
+    });
   },
 );
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Decision } from '../../core/decision.js';
 import { createPollingLoop } from '../../core/polling-loop.js';
 import { MINUTE_MS } from '../../core/time.js';
@@ -15,6 +16,12 @@ export interface WorkerObserver {
 
 /** How long after a daily sweep failed a worker tries it again. */
 export const SWEEP_RETRY_MS = 5 * MINUTE_MS;
+/**
+ * How long a worker's claim on the day's sweep holds without being renewed (each page of 500
+ * customers renews it): past it, a worker that died part-way is taken to be gone, and another
+ * sweeps (its triggers keyed to fire once).
+ */
+export const SWEEP_LEASE_MS = 10 * MINUTE_MS;
 
 interface Drained {
   /** Every decision made, when asked to collect them; empty otherwise. */
@@ -47,6 +54,12 @@ export const createDecideWorker = (
   observer: WorkerObserver = {},
 ): DecideWorker => {
   const { batchSize, pollMs } = env.policy.worker;
+  // Several workers on one database (PostgreSQL): one sweeps a day, the others wait for it.
+  const claim = {
+    by: randomUUID(),
+    leaseMs: SWEEP_LEASE_MS,
+    clockMs: () => clock.nowMs(),
+  };
   let sweptDay = Number.NEGATIVE_INFINITY;
   let sweepRetryAtMs = Number.NEGATIVE_INFINITY;
 
@@ -56,15 +69,29 @@ export const createDecideWorker = (
     if (sweptDay < due && nowMs >= sweepRetryAtMs) {
       try {
         let failed = 0;
-        const swept = await runSweepIfDue(store, env, nowMs, (f) => {
-          failed += 1;
-          logger.error({ customerId: f.customerId, err: f.error }, 'sweep failed for a customer');
-        });
-        if (swept !== null) logger.info({ customers: swept, failed }, 'daily sweep done');
-        // The day's population histogram, whichever worker swept it (another process, on a
-        // shared database) — on the first drain, the one stored by the last sweep.
-        env.population = (await loadPopulation(store)) ?? env.population;
-        sweptDay = due;
+        const swept = await runSweepIfDue(
+          store,
+          env,
+          nowMs,
+          (f) => {
+            failed += 1;
+            logger.error({ customerId: f.customerId, err: f.error }, 'sweep failed for a customer');
+          },
+          undefined,
+          claim,
+        );
+        if (swept !== null && typeof swept === 'object') {
+          // Another worker is sweeping the day: asked again later (to learn it is done), or
+          // when its claim runs out if that is sooner (it died part-way).
+          logger.debug({ claimedBy: swept.claimedBy }, 'daily sweep claimed by another worker');
+          sweepRetryAtMs = nowMs + Math.min(SWEEP_RETRY_MS, Math.max(0, swept.untilMs - nowMs));
+        } else {
+          if (swept !== null) logger.info({ customers: swept, failed }, 'daily sweep done');
+          // The day's population histogram, whichever worker swept it (another process, on a
+          // shared database) — on the first drain, the one stored by the last sweep.
+          env.population = (await loadPopulation(store)) ?? env.population;
+          sweptDay = due;
+        }
       } catch (error) {
         // The sweep only schedules work: one that fails (the store, part-way) must not keep
         // the work already due from running. It is tried again later, not on every drain

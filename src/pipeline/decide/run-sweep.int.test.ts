@@ -84,3 +84,50 @@ describe.each(storeFactories.filter((f) => f.available))(
     });
   },
 );
+
+describe.each(storeFactories.filter((f) => f.available))(
+  'the daily sweep with several workers on one database ($name)',
+  (factory) => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+    });
+    const claimBy = (by: string, now: () => number) => ({ by, leaseMs: 600_000, clockMs: now });
+
+    it('is swept by one worker; the others wait for its claim, and take over when it lapses', async () => {
+      const made = await factory.make();
+      cleanups.push(made.cleanup);
+      const store = made.store;
+      await saveProfiles(store, [idle('a'), idle('b'), idle('c')]);
+      let now = t0;
+      const clock = () => now;
+      // Two workers at once: one claims the day and sweeps, the other finds its claim.
+      const outcomes = await Promise.all([
+        runSweepIfDue(store, anEnv(), t0, undefined, 2, claimBy('w1', clock)),
+        runSweepIfDue(store, anEnv(), t0, undefined, 2, claimBy('w2', clock)),
+      ]);
+      const swept = outcomes.filter((o) => o === 3);
+      const waiting = outcomes.filter((o) => typeof o === 'object' && o !== null);
+      expect({ swept: swept.length, waiting: waiting.length }).toEqual({ swept: 1, waiting: 1 });
+      expect(waiting[0]).toMatchObject({ untilMs: t0 + 600_000 });
+      // Once the sweeper is done, the day is swept for everyone.
+      expect(await runSweepIfDue(store, anEnv(), t0, undefined, 2, claimBy('w2', clock))).toBe(
+        null,
+      );
+
+      // The next day: a worker claims it and dies before the end (its claim is left).
+      now = t0 + daysMs(1);
+      await store.transaction((tx) =>
+        tx.setSetting(
+          'decide.sweep.claim',
+          JSON.stringify({ day: Math.floor(now / daysMs(1)), by: 'w1', untilMs: now + 600_000 }),
+        ),
+      );
+      expect(
+        await runSweepIfDue(store, anEnv(), now, undefined, 2, claimBy('w2', clock)),
+      ).toMatchObject({ claimedBy: 'w1' });
+      now += 600_001;
+      expect(await runSweepIfDue(store, anEnv(), now, undefined, 2, claimBy('w2', clock))).toBe(3);
+    });
+  },
+);

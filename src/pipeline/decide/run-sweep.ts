@@ -8,6 +8,39 @@ import type { DecideEnv } from './proposal.js';
 import { CELEBRATION_GRACE_DAYS, sweepCustomer } from './sweep-customer.js';
 
 const LAST_SWEEP = 'decide.sweep.lastDay';
+/** Which worker is sweeping which day, and until when its claim holds (renewed every page). */
+const SWEEP_CLAIM = 'decide.sweep.claim';
+
+/**
+ * A worker's claim on a day's sweep, where several share a database (PostgreSQL): one sweeps,
+ * the others wait for it. `by` names the worker, `leaseMs` how long a claim holds unless the
+ * sweep renews it (each page does), `clockMs` the time the lease runs by.
+ */
+export interface SweepClaim {
+  by: string;
+  leaseMs: number;
+  clockMs: () => number;
+}
+
+/** Another worker's claim that kept this one from sweeping. */
+export interface ClaimedElsewhere {
+  claimedBy: string;
+  untilMs: number;
+}
+
+const claimOf = (text: string | null): { day: number; by: string; untilMs: number } | null => {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as { day?: unknown; by?: unknown; untilMs?: unknown };
+    return typeof value.day === 'number' &&
+      typeof value.by === 'string' &&
+      typeof value.untilMs === 'number'
+      ? { day: value.day, by: value.by, untilMs: value.untilMs }
+      : null;
+  } catch {
+    return null;
+  }
+};
 export const POPULATION = 'decide.population.hourOfWeek';
 
 /** The latest UTC day (days since the epoch) whose sweep hour has passed at `nowMs`. */
@@ -61,9 +94,26 @@ export const runSweepIfDue = async (
   nowMs: number,
   onFailure: (failure: SweepFailure) => void = () => undefined,
   pageSize = 500,
-): Promise<number | null> => {
+  claim?: SweepClaim,
+): Promise<number | null | ClaimedElsewhere> => {
   const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
-  const last = await store.transaction((tx) => tx.getSetting(LAST_SWEEP));
+  const holding = (untilMs: number) => JSON.stringify({ day: due, by: claim?.by, untilMs });
+  // Read, and claimed when asked, under a lock of its own: of several workers asking at once,
+  // one finds the day free and claims it, the others find its claim.
+  const start = await store.transaction(async (tx) => {
+    if (claim !== undefined) await tx.lock([SWEEP_CLAIM]);
+    const last = await tx.getSetting(LAST_SWEEP);
+    if (claim === undefined) return { last, elsewhere: null };
+    if (last !== null && Number(last) >= due) return { last, elsewhere: null };
+    const held = claimOf(await tx.getSetting(SWEEP_CLAIM));
+    const now = claim.clockMs();
+    if (held !== null && held.day === due && held.by !== claim.by && held.untilMs > now)
+      return { last, elsewhere: { claimedBy: held.by, untilMs: held.untilMs } };
+    await tx.setSetting(SWEEP_CLAIM, holding(now + claim.leaseMs));
+    return { last, elsewhere: null };
+  });
+  if (start.elsewhere !== null) return start.elsewhere;
+  const last = start.last;
   if (last !== null && Number(last) >= due) return null;
   // The days whose celebrations no sweep has looked at yet (the worker was down), back to
   // `CELEBRATION_GRACE_DAYS`; their keys make each fire once.
@@ -107,6 +157,8 @@ export const runSweepIfDue = async (
       }
       await tx.schedule(work, nowMs);
       await tx.saveMarks(firstLooks);
+      if (claim !== undefined)
+        await tx.setSetting(SWEEP_CLAIM, holding(claim.clockMs() + claim.leaseMs));
       return { failures, responses };
     });
     for (const [i, n] of page.responses.entries()) histogram[i] = (histogram[i] ?? 0) + n;
