@@ -9,7 +9,12 @@ export interface PollingLoop<T> {
   start(): void;
   /** Asks a started loop to run now; a nudge during a run makes it run again right after. */
   nudge(): void;
-  /** Stops polling and waits for a run in progress. */
+  /**
+   * Stops polling and waits for a run in progress, which is asked to stop too: its `drain`'s
+   * `stopping` says so from now on, and a drain of several rounds ends after the one in
+   * progress, rather than going on through a backlog while the process is asked to exit. A
+   * `runDue` asked for after the stop runs in full.
+   */
   stop(): Promise<void>;
 }
 
@@ -18,7 +23,7 @@ export interface PollingLoop<T> {
  * re-runs the loop as soon as the current run ends), errors reported and the loop kept going.
  */
 export const createPollingLoop = <T>(
-  drain: (nowMs: number, collect: boolean) => Promise<T>,
+  drain: (nowMs: number, collect: boolean, stopping: () => boolean) => Promise<T>,
   empty: T,
   options: { pollMs: number; nowMs: () => number; onError: (error: unknown) => void },
 ): PollingLoop<T> => {
@@ -26,10 +31,15 @@ export const createPollingLoop = <T>(
   let again = false;
   let timer: NodeJS.Timeout | null = null;
   let started = false;
+  // Each `stop` starts a new generation: the runs asked for before it are told to stop, those
+  // asked for after (an explicit `runDue` on a stopped loop) run in full.
+  let generation = 0;
 
   const runDue = (nowMs = options.nowMs(), collect = true): Promise<T> => {
     const previous = running ?? Promise.resolve(empty);
-    const next = previous.catch(() => empty).then(() => drain(nowMs, collect));
+    const asked = generation;
+    const stopping = () => generation !== asked;
+    const next = previous.catch(() => empty).then(() => drain(nowMs, collect, stopping));
     running = next;
     void next
       .finally(() => {
@@ -71,6 +81,7 @@ export const createPollingLoop = <T>(
     },
     async stop() {
       started = false;
+      generation += 1;
       if (timer !== null) clearTimeout(timer);
       timer = null;
       await running?.catch(() => undefined);

@@ -84,23 +84,42 @@ export const serve = async (services: Services): Promise<void> => {
     }, config.sweepIntervalMinutes * MINUTE_MS);
   };
   if (config.sweepIntervalMinutes > 0) scheduleSweep();
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilSignal();
+  logger.info(
+    {},
+    'herald stopping: finishing the rounds in progress (a second signal stops at once)',
+  );
   stopped = true;
   clearTimeout(timer);
   clearInterval(trainTimer);
   clearInterval(reviews);
+  // The worker and the dispatcher first, each after the round in progress, while the server
+  // still listens: a provider's report of a message sent in that round (a Twilio status
+  // callback, not retried) still finds it, and events still land while they stop.
+  await services.worker.stop();
+  await services.dispatcher.stop();
   await training;
   await app.close();
   await sweeping;
   await services.close();
   logger.info({}, 'herald stopped');
 };
+
+/**
+ * Until SIGINT or SIGTERM. Both listeners go at the first: a second signal of either kind takes
+ * Node's default and ends the process at once, for an operator who will not wait for the rounds
+ * in progress.
+ */
+const untilSignal = (): Promise<void> =>
+  new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 
 /** Why the server could not listen, naming the address (a port in use, a port not allowed). */
 const listenError = (error: unknown, http: { port: number; host: string }): AppError => {
@@ -158,10 +177,11 @@ export const work = async (services: Services): Promise<void> => {
   // The loops' timers do not hold the process open (so commands that run them once can
   // exit): this one does, until a signal.
   const alive = setInterval(() => undefined, 1 << 30);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilSignal();
+  services.logger.info(
+    {},
+    'herald worker stopping: finishing the rounds in progress (a second signal stops at once)',
+  );
   clearInterval(alive);
   clearInterval(reviews);
   await services.close();

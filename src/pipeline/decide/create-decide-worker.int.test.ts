@@ -5,7 +5,9 @@ import { silentLogger, type Logger } from '../../ports/logger.js';
 import type { Store } from '../../ports/store.js';
 import { SWEEP_RETRY_MS, createDecideWorker } from './create-decide-worker.js';
 import { POPULATION, sweepDayDue } from './run-sweep.js';
-import { aState, anEnv, c1, toComputed } from './test-builders.js';
+import { aState, anEnv, c1, toComputed, withPolicy } from './test-builders.js';
+import { fanOutCampaign } from './schedule-campaign.js';
+import { toCustomerId } from '../../core/ids.js';
 
 // 06:30 UTC on 2 June 2026: half an hour after the default sweep hour.
 const DAY_1 = Date.UTC(2026, 5, 2, 6, 30);
@@ -182,6 +184,73 @@ describe.each(storeFactories.filter((f) => f.available))(
         ],
         ['daily sweep done', { customers: 1, failed: 1 }],
       ]);
+    });
+  },
+);
+
+describe.each(storeFactories.filter((f) => f.available))(
+  'a worker asked to stop while work is due ($name)',
+  (factory) => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+    });
+
+    it('stops after the round in progress, and the rest waits for the next start', async () => {
+      const made = await factory.make();
+      cleanups.push(made.cleanup);
+      const store = made.store;
+      const customers = Array.from({ length: 30 }, (_, i) =>
+        aState({ customerId: toCustomerId(`s${String(i)}`), userId: `s${String(i)}` }),
+      );
+      await store.transaction((tx) =>
+        tx.saveProfiles(
+          customers.map((state) => ({
+            customerId: state.customerId,
+            state,
+            computed: toComputed(state, DAY_1),
+          })),
+        ),
+      );
+      const defaults = anEnv().policy;
+      const env = anEnv({
+        policy: withPolicy({ worker: { ...defaults.worker, batchSize: 5 } }),
+      });
+      const campaign = {
+        id: 'spring',
+        segment: null,
+        channels: ['email'],
+        template: 'promo',
+        incentive: null,
+        sendAtMs: DAY_1,
+        variantIds: [],
+      } as unknown as Parameters<typeof fanOutCampaign>[2];
+      await fanOutCampaign(store, env, campaign, DAY_1);
+      let rounds = 0;
+      const asked: { stop: Promise<void> | null } = { stop: null };
+      const worker = createDecideWorker(store, env, { nowMs: () => DAY_1 }, silentLogger, {
+        // The stop comes while the first round's drain goes on: 30 items, 5 a round.
+        onRound: () => {
+          rounds += 1;
+          asked.stop ??= worker.stop();
+        },
+      });
+      worker.start();
+      while (asked.stop === null) await new Promise((resolve) => setTimeout(resolve, 5));
+      await asked.stop;
+      expect(rounds).toBe(1);
+      // The rest is left due, and a later run takes it.
+      const pending = async () => {
+        let n = 0;
+        for (const state of customers)
+          n += (await store.listWork(state.customerId, 5)).filter(
+            (w) => w.trigger.kind === 'campaign' && w.status === 'pending',
+          ).length;
+        return n;
+      };
+      expect(await pending()).toBe(25);
+      await worker.runDue(DAY_1);
+      expect(await pending()).toBe(0);
     });
   },
 );

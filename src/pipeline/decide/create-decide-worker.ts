@@ -63,7 +63,11 @@ export const createDecideWorker = (
   let sweptDay = Number.NEGATIVE_INFINITY;
   let sweepRetryAtMs = Number.NEGATIVE_INFINITY;
 
-  const drain = async (nowMs: number, collect: boolean): Promise<Drained> => {
+  const drain = async (
+    nowMs: number,
+    collect: boolean,
+    stopping: () => boolean = () => false,
+  ): Promise<Drained> => {
     // The day swept last only moves forward: once it is known to be done, no need to ask.
     const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
     if (sweptDay < due && nowMs >= sweepRetryAtMs) {
@@ -79,13 +83,14 @@ export const createDecideWorker = (
           },
           undefined,
           claim,
+          stopping,
         );
         if (swept !== null && typeof swept === 'object') {
           // Another worker is sweeping the day: asked again later (to learn it is done), or
           // when its claim runs out if that is sooner (it died part-way).
           logger.debug({ claimedBy: swept.claimedBy }, 'daily sweep claimed by another worker');
           sweepRetryAtMs = nowMs + Math.min(SWEEP_RETRY_MS, Math.max(0, swept.untilMs - nowMs));
-        } else {
+        } else if (!stopping()) {
           if (swept !== null) logger.info({ customers: swept, failed }, 'daily sweep done');
           // The day's population histogram, whichever worker swept it (another process, on a
           // shared database) — on the first drain, the one stored by the last sweep.
@@ -103,6 +108,7 @@ export const createDecideWorker = (
     const decided: Decision[] = [];
     let count = 0;
     const startedAtMs = clock.nowMs();
+    if (stopping()) return { decisions: decided, count };
     for (;;) {
       // Each round decides at its own moment — the drain's, moved on by the time the drain has
       // taken: a sweep of every customer or a backlog can take minutes, and a round decided at
@@ -118,6 +124,12 @@ export const createDecideWorker = (
       // A round can make more work due at once (a journey's next step, a wave): go on until a
       // round finds nothing it can take (the rest, if any, belongs to customers busy elsewhere).
       if (round.items === 0 || !round.moreDue) return { decisions: decided, count };
+      // Between rounds, the event loop's turn: on SQLite a round never waits on I/O, and a
+      // drain of rounds chained by promises alone would hold off signals (a SIGTERM heard only
+      // after the whole backlog) and HTTP requests until it ended.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Asked to stop: the rounds run have committed; the rest is due at the next start.
+      if (stopping()) return { decisions: decided, count };
     }
   };
 

@@ -95,6 +95,7 @@ export const runSweepIfDue = async (
   onFailure: (failure: SweepFailure) => void = () => undefined,
   pageSize = 500,
   claim?: SweepClaim,
+  stopping: () => boolean = () => false,
 ): Promise<number | null | ClaimedElsewhere> => {
   const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
   const holding = (untilMs: number) => JSON.stringify({ day: due, by: claim?.by, untilMs });
@@ -124,6 +125,13 @@ export const runSweepIfDue = async (
   let after: CustomerId | null = null;
   let swept = 0;
   for (;;) {
+    // Asked to stop (the process exits): the day is not marked swept, and the next sweep
+    // repeats it, its triggers keyed to fire once; the claim is given up for another worker.
+    if (stopping()) {
+      if (claim !== undefined)
+        await store.transaction((tx) => tx.setSetting(SWEEP_CLAIM, holding(0)));
+      return null;
+    }
     const ids = await store.listCustomerIds(after, pageSize);
     const lastId = ids.at(-1);
     if (lastId === undefined) break;
@@ -165,6 +173,9 @@ export const runSweepIfDue = async (
     for (const failure of page.failures) onFailure(failure);
     swept += ids.length;
     after = lastId;
+    // The event loop's turn between pages (on SQLite none waits on I/O): a signal to stop, or a
+    // request to the same process, is heard during a sweep of every customer.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const total = histogram.reduce((a, b) => a + b, 0);
   await store.transaction(async (tx) => {

@@ -94,6 +94,37 @@ const policy = (overrides: object = {}): DeliverPolicy =>
 const clock = { nowMs: () => T0 };
 
 describe('the dispatcher', () => {
+  it('stops after the round in progress when asked to, and leaves the rest in the outbox', async () => {
+    const { io, written, queue } = memoryIo(Array.from({ length: 50 }, (_, i) => `m${String(i)}`));
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    const asked: { stop: Promise<void> | null } = { stop: null };
+    const dispatcher = createDispatcher(
+      [
+        {
+          ...adapter,
+          // The stop comes while the first round sends: SIGTERM in the middle of a backlog.
+          send: (d, signal) => {
+            asked.stop ??= dispatcher.stop();
+            return adapter.send(d, signal);
+          },
+        },
+      ],
+      io,
+      policy({ batchSize: 10 }),
+      clock,
+      silentLogger,
+    );
+    dispatcher.start();
+    while (asked.stop === null) await new Promise((resolve) => setTimeout(resolve, 5));
+    await asked.stop;
+    // The round's batch is sent and written back, no more.
+    expect(adapter.sent).toHaveLength(10);
+    expect(written).toHaveLength(10);
+    expect(queue).toHaveLength(40);
+    // Run again, it sends the rest.
+    expect(await dispatcher.runDue()).toBe(40);
+  });
+
   it('keeps outcomes whose write failed and writes them again: nothing sent is forgotten', async () => {
     const { io, written } = memoryIo(['a', 'b', 'c'], {}, 1);
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));

@@ -390,16 +390,27 @@ export const createDispatcher = (
     return { sent, full: claimed.length === wanted && allowed === claimed.length };
   };
 
-  const drain = async (nowMs: number): Promise<number> => {
+  const drain = async (
+    nowMs: number,
+    _collect: boolean,
+    stopping: () => boolean,
+  ): Promise<number> => {
     let total = 0;
     for (;;) {
       let more = false;
       for (const adapter of adapters) {
+        // Asked to stop: the rounds already run have written their outcomes back; the rest of
+        // the outbox waits, claimed by no one, for the next start.
+        if (stopping()) return total;
         const { sent, full } = await roundFor(adapter, nowMs);
         if (full) more = true;
         total += sent;
       }
       if (!more) return total;
+      // The event loop's turn between rounds (a capture channel never waits on I/O): signals
+      // and requests are heard while a backlog drains.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopping()) return total;
       nowMs = clock.nowMs();
     }
   };
