@@ -134,6 +134,24 @@ describe('the dispatcher', () => {
     expect(adapter.sent).toHaveLength(3);
   });
 
+  it('keeps writing outcomes back past the claim’s lease rather than forget what was sent', async () => {
+    // Three failed writes take 350 ms of back-off: past a lease of 300 ms.
+    const { io, written } = memoryIo(['a', 'b'], {}, 3);
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ leaseSeconds: 0.3, timeoutSeconds: 0.05 }),
+      clock,
+      silentLogger,
+    );
+    expect(await dispatcher.runDue()).toBe(2);
+    expect(written.map((w) => [w.message.id, w.kind])).toEqual([
+      ['a', 'outcome'],
+      ['b', 'outcome'],
+    ]);
+  });
+
   it('sends nothing more while outcomes cannot be written, and gives the rest back unsent', async () => {
     const { io, written } = memoryIo(['a', 'b', 'c', 'd', 'e'], {}, 2);
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));

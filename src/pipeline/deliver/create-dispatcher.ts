@@ -254,19 +254,26 @@ export const createDispatcher = (
         });
       return writing;
     };
-    // Outcomes not written back before the claim runs out are sent again by whoever claims the
-    // messages next: keep trying for as long as the lease lasts (in real time, which a virtual
-    // clock does not stop), at most two seconds apart.
-    const writeDeadline = performance.now() + (leaseUntilMs - clock.nowMs()) - 1000;
+    // Outcomes not written back are sent again by whoever claims the messages next: keep trying,
+    // at most two seconds apart, until they are written — past the claim's lease too. Dropped,
+    // they would be sent again for certain (by this process, once the lease ran out); kept, only
+    // by another process that reaches the database while this one cannot. The round, and so
+    // this dispatcher, waits meanwhile: a process asked to stop then waits for the database,
+    // saying so, until it comes back or the process is killed.
+    const leaseEndsAt = performance.now() + (leaseUntilMs - clock.nowMs());
+    let saidPastLease = false;
     const flushAll = async () => {
       for (let attempt = 0; writing !== null || pending.length > 0;) {
         await (writing ?? flush());
         if (writeError !== null && pending.length > 0) {
           attempt += 1;
-          if (performance.now() >= writeDeadline)
-            throw writeError instanceof Error
-              ? writeError
-              : new Error('writing delivery outcomes failed', { cause: writeError });
+          if (!saidPastLease && performance.now() >= leaseEndsAt) {
+            saidPastLease = true;
+            logger.error(
+              { outcomes: pending.length, channel: adapter.channel, provider: adapter.name },
+              'delivery outcomes still not written back past their claim: trying on (another dispatcher may now claim and send these messages again)',
+            );
+          }
           await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** attempt)));
         }
       }
