@@ -529,6 +529,40 @@ describe('herald import', () => {
     expect(events).toMatchObject({ accepted: 0, rejected: 1 });
   });
 
+  it('imports a U+FFFD a UTF-8 file holds as written: only bytes that are not UTF-8 are refused', async () => {
+    // Data that went through a lossy system once: the replacement character is in the text.
+    const csv = join(dir, 'replaced.csv');
+    writeFileSync(csv, 'customer_id,name\nr1,Jos\uFFFD\nr2,Ana\n', 'utf8');
+    expect(await importFile(services, 'customers', csv, { batchSize: '10' }, sink)).toMatchObject({
+      accepted: 2,
+      rejected: 0,
+    });
+    expect((await profile('r1'))?.traits['name']).toBe('Jos\uFFFD');
+    const ndjson = join(dir, 'replaced.ndjson');
+    writeFileSync(
+      ndjson,
+      '{"type":"identify","userId":"r3","traits":{"name":"Jos\uFFFD"},"timestamp":"2024-01-01T00:00:00Z"}\n',
+      'utf8',
+    );
+    expect(await importFile(services, 'events', ndjson, { batchSize: '10' }, sink)).toMatchObject({
+      accepted: 1,
+      rejected: 0,
+    });
+    // The same character beside a byte that is not UTF-8: the file is not UTF-8, and its
+    // garbled line is refused as before.
+    const mixed = join(dir, 'mixed.csv');
+    writeFileSync(
+      mixed,
+      Buffer.concat([
+        Buffer.from('customer_id,name\nr4,Jos\uFFFD\n', 'utf8'),
+        Buffer.from('r5,Jos\xe9\n', 'latin1'),
+      ]),
+    );
+    expect(await importFile(services, 'customers', mixed, { batchSize: '10' }, sink)).toMatchObject(
+      { rejected: 2 },
+    );
+  });
+
   it('gives each CSV event row the call its type names, with its columns where they belong', async () => {
     const path = file(
       'events.csv',

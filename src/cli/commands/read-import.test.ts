@@ -8,6 +8,7 @@ import { parseEvent } from '../../pipeline/ingest/index.js';
 import { toSourceId } from '../../core/ids.js';
 import {
   fromColumns,
+  isUtf8File,
   readImport,
   eventValues,
   utf8Text,
@@ -302,5 +303,39 @@ describe('reading an import file', () => {
     });
     const again = fromColumns(structuredClone(parsed.flatMap(eventValues)));
     expect(again).toEqual(parsed);
+  });
+});
+
+describe('isUtf8File', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'herald-utf8-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fileOf = (name: string, bytes: Buffer) => {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  // Characters of two, three and four bytes, and a U+FFFD, across the 1 MiB a read takes.
+  const across = (tail: Buffer) =>
+    Buffer.concat([Buffer.from('a'.repeat(2 ** 20 - 1)), Buffer.from('é€😀\uFFFD'), tail]);
+
+  it('reads a file of UTF-8 as one, a character split between two reads included', async () => {
+    expect(await isUtf8File(fileOf('ok.txt', across(Buffer.from('\n'))))).toBe(true);
+    for (const cut of [1, 2, 3])
+      expect(
+        await isUtf8File(
+          fileOf(`cut${String(cut)}.txt`, across(Buffer.alloc(0)).subarray(0, 2 ** 20 - 1 + cut)),
+        ),
+      ).toBe(cut === 2);
+  });
+
+  it('finds a byte that is not UTF-8, and a sequence the file ends in the middle of', async () => {
+    expect(await isUtf8File(fileOf('latin1.txt', across(Buffer.from([0xe9, 0x0a]))))).toBe(false);
+    expect(await isUtf8File(fileOf('ends.txt', Buffer.from([0x61, 0xe2, 0x82])))).toBe(false);
+    expect(await isUtf8File(join(dir, 'missing.txt'))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
@@ -78,8 +78,43 @@ const crlfsIn = (text: string): number => {
   return n;
 };
 
-// What a byte sequence that is not UTF-8 is read as.
+// What a byte sequence that is not UTF-8 is read as — and a character a UTF-8 file may hold
+// (EF BF BD), which only the file's bytes tell apart (`isUtf8File`).
 const REPLACEMENT = '\uFFFD';
+
+/** How many bytes at the end of `bytes` begin a UTF-8 sequence that goes on after them. */
+const unfinishedTail = (bytes: Buffer): number => {
+  for (let back = 1; back <= Math.min(3, bytes.length); back += 1) {
+    const byte = bytes[bytes.length - back] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue;
+    if (byte < 0xc0) return 0;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+    return length > back ? back : 0;
+  }
+  return 0;
+};
+
+/**
+ * Whether a file's bytes are UTF-8 throughout: then every U+FFFD in its text was written there,
+ * not made by the decoder from bytes that are not UTF-8. Read (again) only once a U+FFFD is met,
+ * so a file without one costs nothing more; a file that cannot be read again counts as not.
+ */
+export const isUtf8File = async (file: string): Promise<boolean> => {
+  let carry: Buffer | null = null;
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      const read = chunk as Buffer;
+      const bytes: Buffer = carry === null ? read : Buffer.concat([carry, read]);
+      const tail = unfinishedTail(bytes);
+      const whole = bytes.subarray(0, bytes.length - tail);
+      if (!isAscii(whole) && !isUtf8(whole)) return false;
+      carry = tail === 0 ? null : Buffer.from(bytes.subarray(bytes.length - tail));
+    }
+  } catch {
+    return false;
+  }
+  return carry === null;
+};
 const NOT_UTF8 =
   'holds bytes that are not UTF-8 (a file saved as Latin-1 or Windows-1252, as spreadsheets often do): save the file as UTF-8 and import it again (rows already imported are not stored twice)';
 
@@ -99,6 +134,8 @@ const NOT_UTF8 =
  * as csv-parse's `columns` reads it, so that its CRLFs count too.
  */
 async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
+  /** Whether the file is UTF-8 throughout, once a U+FFFD asked (`isUtf8File`). */
+  let utf8Throughout: boolean | null = null;
   const skipped: CsvSkip[] = [];
   let doubled = 0;
   /** The column names, once read: a skipped row's cell is named by them. */
@@ -182,7 +219,11 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
           configurable: true,
         });
       for (const name of header) if (!(name in record)) record[name] = '';
-      const garbled = cells.some((v, i) => i < width && v.includes(REPLACEMENT));
+      let garbled = cells.some((v, i) => i < width && v.includes(REPLACEMENT));
+      if (garbled) {
+        utf8Throughout ??= await isUtf8File(file);
+        garbled = !utf8Throughout;
+      }
       yield [
         garbled
           ? { kind: 'unreadable', line, reason: NOT_UTF8 }
@@ -231,12 +272,15 @@ const LINE_BREAK = /\r?\n|\r(?!\n)/;
 async function* readNdjson(file: string): AsyncGenerator<Iterable<FileItem>> {
   const stream = utf8Text(createReadStream(file, { highWaterMark: 1 << 20 }));
   let n = 0;
+  /** Whether the file is UTF-8 throughout, once a chunk with a U+FFFD asked (`isUtf8File`). */
+  let utf8Throughout: boolean | null = null;
   const itemOf = (text: string): FileItem | null => {
     n += 1;
     // A file saved as "UTF-8 with BOM" (Notepad, PowerShell) starts with one: not JSON.
     const line = n === 1 ? text.replace(/^\uFEFF/, '') : text;
     if (line.trim() === '') return null;
-    if (line.includes(REPLACEMENT)) return { kind: 'unreadable', line: n, reason: NOT_UTF8 };
+    if (utf8Throughout !== true && line.includes(REPLACEMENT))
+      return { kind: 'unreadable', line: n, reason: NOT_UTF8 };
     try {
       const value: unknown = JSON.parse(line);
       return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -258,6 +302,10 @@ async function* readNdjson(file: string): AsyncGenerator<Iterable<FileItem>> {
   let heldCr = false;
   try {
     for await (const chunk of stream) {
+      // Before any of its lines is read: a line holding one may have begun in an earlier chunk,
+      // which asked already.
+      if (utf8Throughout === null && chunk.includes(REPLACEMENT))
+        utf8Throughout = await isUtf8File(file);
       const lines: string[] = [];
       let text = chunk;
       if (heldCr) {
