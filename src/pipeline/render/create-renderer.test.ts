@@ -76,6 +76,18 @@ describe('withEdits', () => {
     expect(edited).toEqual({ ...rendered, body, html, subject: 'Mended' });
   });
 
+  it('keeps an edited subject and preheader on one line, and clears a preheader edited away', () => {
+    const edited = renderer.withEdits(message, rendered, {
+      subject: 'Mended\r\nBcc: x@example.com',
+      preheader: 'A line\nand another',
+    });
+    expect([edited.subject, edited.preheader]).toEqual([
+      'Mended Bcc: x@example.com',
+      'A line and another',
+    ]);
+    expect(renderer.withEdits(message, rendered, { preheader: null }).preheader).toBeNull();
+  });
+
   it('puts the footer back when an edit kept the unsubscribe link but not the postal address', () => {
     const unsubscribe = rendered.unsubscribeUrl ?? '';
     const edited = renderer.withEdits(message, rendered, {

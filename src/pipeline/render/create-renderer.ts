@@ -155,6 +155,10 @@ export const oneLine = (text: string): string => {
     .join(' ');
 };
 
+/** A reviewer's edit of a subject or preheader, on one line (`null` clears it), or `kept`. */
+const editedLine = (edit: string | null | undefined, kept: string | null): string | null =>
+  edit === undefined ? kept : edit === null ? null : oneLine(edit);
+
 const dayFormat = new Intl.DateTimeFormat('en-US', {
   month: 'long',
   day: 'numeric',
@@ -424,8 +428,9 @@ export const createRenderer = (
       }
       return {
         ...content,
-        subject: edits.subject ?? content.subject,
-        preheader: edits.preheader ?? content.preheader,
+        // On one line, as rendered ones are: a reviewer's paste can carry a line break too.
+        subject: editedLine(edits.subject, content.subject),
+        preheader: editedLine(edits.preheader, content.preheader),
         body,
         html,
       };
