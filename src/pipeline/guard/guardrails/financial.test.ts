@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { aContent } from '../test-builders.js';
+import { aContent, aContext, aMessage, defaultGuardPolicy } from '../test-builders.js';
 import { visibleCopy } from './visible-copy.js';
-import { discountInCopy, unmeasuredAmountOff } from './financial.js';
+import { discountInCopy, financialGuardrail, unmeasuredAmountOff } from './financial.js';
 
 const stated = (body: string, html: string | null = null) =>
   discountInCopy(aContent({ subject: 'Hello', preheader: null, body, html }));
@@ -44,6 +44,10 @@ describe('discountInCopy', () => {
     ['GBP 20 off any GBP 40 order', 50],
     ['USD 10 discount on orders over USD 40', 25],
     ['20 dollars off any 80 dollar order', 25],
+    // Thousands grouped, as large amounts are written.
+    ['take $1,000 off any $1,250 order', 80],
+    ['€1.000,50 off orders over €2.001,00', 50],
+    ['US$ 1,500.00 discount on a purchase of US$ 3,000', 50],
     // Not discounts: a range, a dash between clauses, a price, an amount off with no order.
     ['98% on time, every time', null],
     ['Our sale is back and 95% of you loved it', null],
@@ -74,6 +78,19 @@ describe('discountInCopy', () => {
     expect(unmeasuredAmountOff(content('$20 off any $40 order'))).toBeNull();
     expect(unmeasuredAmountOff(content('boots from $40'))).toBeNull();
     expect(unmeasuredAmountOff(content('20 EUR off your next order'))).toBe(20);
+    expect(unmeasuredAmountOff(content('take $1,000 off your next order'))).toBe(1000);
+  });
+
+  it('sends an amount off with no order to review whatever percent the incentive carries', () => {
+    const judged = financialGuardrail.check(
+      aMessage({
+        content: aContent({ body: 'Take $200 off your next order https://shop.example.com/x' }),
+        incentive: { kind: 'percent-off', percent: 10, amount: null, code: 'TEN', expiresAtMs: 0 },
+      }),
+      aContext(),
+      defaultGuardPolicy(),
+    );
+    expect(judged.map((v) => `${v.outcome}:${v.code}`)).toContain('review:discount_needs_review');
   });
 
   it('reads the HTML part as a reader sees it', () => {

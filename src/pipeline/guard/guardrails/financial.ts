@@ -37,7 +37,9 @@ const WORDED: readonly (readonly [string, RegExp, number])[] = [
 // after it ("… any $40 order", "… orders over $40", "… a purchase of $40").
 // An amount is written with its currency before it ("$20", "USD 20", "US$20") or after it
 // ("20€", "20 EUR", "20 dollars"; not "pounds", as often a weight: "10 pounds off by summer").
-const FIGURE = String.raw`(\d{1,6}(?:[.,]\d{1,2})?)`;
+// Thousands may be grouped ("$1,000", "€1.000,50"): read whole, not as "1" then stray digits,
+// which let "$1,000 off any $1,200 order" through as no discount at all.
+const FIGURE = String.raw`(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d{1,6}(?:[.,]\d{1,2})?)`;
 const CODES = 'USD|EUR|GBP|CAD|AUD|CHF';
 const MONEY = String.raw`(?:(?:[$€£]|\bUS\$|\b(?:${CODES}))\s?${FIGURE}|${FIGURE}\s?(?:[$€£]|(?:${CODES}|dollars?|euros?)\b))`;
 // What lies between a discount and its order: no other figure or currency sign.
@@ -101,7 +103,16 @@ const statedIn = (text: string, labels: boolean): number | null => {
   return most;
 };
 
-const decimal = (text: string | undefined): number => Number((text ?? '').replace(',', '.'));
+const GROUPED_WITH_COMMAS = /^\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?$/;
+const GROUPED_WITH_DOTS = /^\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?$/;
+
+/** A figure FIGURE read: its thousands grouped with commas or dots, its decimals after either. */
+const decimal = (text: string | undefined): number => {
+  const figure = text ?? '';
+  if (GROUPED_WITH_COMMAS.test(figure)) return Number(figure.replaceAll(',', ''));
+  if (GROUPED_WITH_DOTS.test(figure)) return Number(figure.replaceAll('.', '').replace(',', '.'));
+  return Number(figure.replace(',', '.'));
+};
 
 /** The amounts off the copy states, each with the order it is taken from when it says. */
 const amountsOff = (text: string): { major: number; ofMajor: number | null }[] => {
@@ -151,7 +162,8 @@ export const financialGuardrail: Guardrail = {
         ? `the copy promises ${String(percent)} %, which`
         : `${String(percent)} %`;
     const d = policy.discount;
-    const amountOff = percent === null ? unmeasuredAmountOff(message.content) : null;
+    // Whatever the percent: an incentive of 10 % says nothing of "$200 off your next order".
+    const amountOff = unmeasuredAmountOff(message.content);
     // A message kept transactional (a template that says so, sent on a customer's action)
     // skips consent, caps and quiet hours: copy that offers a discount would make it marketing
     // through a side door. Stating one, it may also be a receipt reporting one applied ("10%
