@@ -1134,6 +1134,24 @@ for (const factory of storeFactories) {
       expect(await contentOf('de-web')).toBeNull();
     });
 
+    it("never answers a user signed in on a shared computer with another user's content", async () => {
+      // Ann identified on the family computer once (its anonymous id): a banner is hers.
+      await ingest('identify', {
+        userId: 'ann',
+        anonymousId: 'family-pc',
+        traits: { firstName: 'Ann' },
+      });
+      const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();
+      await send('ann', 'welcome-banner', 'web', { slot: 'home-hero', expiresAt });
+      await herald.services.dispatcher.runDue();
+      // Ben signs in on it (his server signs his id), and the page sends both ids.
+      const asBen = (anonymousId: string) =>
+        herald.app.inject({
+          url: `/v1/personalize?userId=ben&userSignature=${signatureOf('ben')}&anonymousId=${anonymousId}&slot=home-hero&writeKey=${writeKey}`,
+        });
+      expect((await asBen('family-pc')).json<{ content: unknown }>().content).toBeNull();
+    });
+
     it('serves published web content to the site, with a TTL, until it expires', async () => {
       await ingest('identify', { userId: 'di', traits: { firstName: 'Di' } });
       const expiresAt = new Date(T0 + 2 * HOUR_MS).toISOString();

@@ -3,7 +3,7 @@ import { basicUserOf } from '../auth.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
-import type { CustomerId } from '../../core/ids.js';
+import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
 import { mayHaveReachedCustomer, type MessageRecord } from '../../core/message.js';
 import { optedOutOfSale } from '../../core/profile.js';
 import { COUNTRY_CALLING_CODE, normalisePhone } from '../../core/recipient.js';
@@ -566,11 +566,19 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             'unauthorized',
             'userId needs userSignature: hex HMAC-SHA-256 of "user:" and the userId with HERALD_LINK_SECRET, computed by your server (or send anonymousId)',
           );
-        const customerId =
-          (userId === undefined ? undefined : await store.resolveUserId(userId)) ??
-          (q['anonymousId'] === undefined
+        // A verified user is answered as that user. Their anonymous id stands in only while it
+        // names no known user (their identify not recorded yet): on a shared computer it names
+        // whoever identified on it first, whose content is not theirs to see.
+        const byUser = userId === undefined ? undefined : await store.resolveUserId(userId);
+        const byVisitor =
+          byUser !== undefined || q['anonymousId'] === undefined
             ? undefined
-            : await store.resolveAnonymousId(q['anonymousId']));
+            : await store.resolveAnonymousId(q['anonymousId']);
+        const customerId =
+          byUser ??
+          (userId !== undefined && byVisitor !== undefined && !isAnonymousCustomerId(byVisitor)
+            ? undefined
+            : byVisitor);
         const nowMs = services.clock.nowMs();
         const published =
           customerId === undefined
