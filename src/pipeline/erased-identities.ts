@@ -207,7 +207,13 @@ export const erasedSinceOf = async (
   const found = new Map<CustomerId, number>();
   const key = profiles.length === 0 ? null : await keptKey(tx);
   if (key === null) return found;
-  const hashes = profiles.map((p) => identitiesOf(p).map((identity) => hashOf(key, identity)));
+  // A known user is known again by their user ids, email and phone — not by an anonymous id
+  // they share with whoever else used the same computer, who may be the one erased.
+  const hashes = profiles.map((p) =>
+    identitiesOf(p)
+      .filter((identity) => p.userId === null || !identity.startsWith('a:'))
+      .map((identity) => hashOf(key, identity)),
+  );
   const erased = await tx.erasedIdentities(hashes.flat());
   if (erased.size === 0) return found;
   profiles.forEach((profile, i) => {

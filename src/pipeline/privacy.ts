@@ -186,12 +186,17 @@ const eraseInTransaction = (
     // Read before they go: what the person is known by, to know them again (only as hashes).
     const history = (await tx.loadEventsOf([customerId])).get(customerId) ?? [];
     const profile = (await tx.loadProfiles([customerId])).get(customerId);
+    const links = await tx.identityKeysOf(customerId);
+    const own = new Set([...links, ...(profile?.userId == null ? [] : [`u:${profile.userId}`])]);
     const identities = [
+      // Their user and anonymous ids only where they lead to them: a profile also lists the
+      // family computer's anonymous id another user identified on first, and an alias whose id
+      // was merged into someone else — those are the other person's, who keeps their marketing.
       ...identitiesOf(
         profile,
-        await tx.identityKeysOf(customerId),
+        links,
         history.filter((e) => e.type === 'identify').map((e) => e.traits),
-      ),
+      ).filter((identity) => !/^[ua]:/.test(identity) || own.has(identity)),
       // Their push devices too: another customer once signed in on one gets no push there.
       ...deviceIdentitiesOf(profile),
     ];
