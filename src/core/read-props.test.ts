@@ -55,6 +55,19 @@ describe('orderValueIn', () => {
     );
   });
 
+  it('rounds each product line, not each unit, to whole cents', () => {
+    expect(orderValueIn({ products: [{ price: 0.015, quantity: 500 }] }, money)).toBe(750);
+    expect(
+      orderValueIn({ products: [{ price: 0.125, quantity: 8 }, { price: 19.99 }] }, money),
+    ).toBe(2099);
+  });
+
+  it('counts nothing of an amount that converted is past what cents hold exactly', () => {
+    const strong = { currency: 'JPY', exchangeRates: { USD: 150 } };
+    expect(orderValueIn({ total: 90_071_992_547_409, currency: 'USD' }, strong)).toBe(0);
+    expect(orderValueIn({ total: 100, currency: 'USD' }, strong)).toBe(1_500_000);
+  });
+
   it('counts nothing of a currency with no rate', () => {
     expect(orderValueIn({ total: 50_000, currency: 'GBP' }, money)).toBe(0);
     expect(rateOf('GBP', money)).toBeNull();

@@ -117,13 +117,18 @@ export const rateOf = (currency: string | null, money: Money): number | null =>
 /**
  * An order event's value (`orderValueCents`) in cents of `money.currency`, converted at the
  * configured rate when the event states another currency; 0 — not counted — when that
- * currency has no rate (docs/profiles.md, "Currencies").
+ * currency has no rate, or the converted value is past what cents hold exactly
+ * (docs/profiles.md, "Currencies").
  */
 export const orderValueIn = (props: JsonObject, money: Money): number => {
   const rate = rateOf(currencyIn(props), money);
   if (rate === null) return 0;
   const cents = orderValueCents(props);
-  return rate === 1 ? cents : Math.round(cents * rate);
+  if (rate === 1) return cents;
+  // Ingest bounds an amount as sent: converted, it may pass what cents hold exactly (a huge
+  // order in a strong currency), and is then counted as one with no rate.
+  const converted = Math.round(cents * rate);
+  return Number.isSafeInteger(converted) ? converted : 0;
 };
 
 /** Order value per the Segment e-commerce spec: total, else revenue, else value, else products. */
@@ -136,7 +141,8 @@ export const orderValueCents = (props: JsonObject): number => {
     const product = asObject(p);
     if (product === null) return sum;
     const price = asNumber(product['price']) ?? 0;
-    // Whole cents for each line: a quantity sold by weight (1.5 kg) is a fraction.
-    return sum + Math.round(toCents(price) * (asNumber(product['quantity']) ?? 1));
+    // Whole cents for each line, not each unit: 500 at $0.015 is $7.50, and a quantity sold by
+    // weight (1.5 kg) is a fraction.
+    return sum + Math.round(price * (asNumber(product['quantity']) ?? 1) * 100);
   }, 0);
 };

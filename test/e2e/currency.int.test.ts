@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { adminToken, basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import { sweepProfiles } from '../../src/pipeline/profile/index.js';
 
 const now = Date.UTC(2026, 5, 1, 12);
 const clock = { nowMs: () => now };
@@ -70,6 +71,65 @@ for (const factory of storeFactories) {
       const metrics = await herald.app.inject({ url: '/metrics' });
       expect(metrics.body).toMatch(/herald_orders_unconverted_total\{currency="JPY"\} 1/);
       expect(metrics.body).not.toMatch(/herald_orders_unconverted_total\{currency="EUR"\}/);
+    });
+  });
+}
+
+// A refund counts against the order it names, and so against its customer's revenue only.
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`refunds of orders over ${factory.name}`, () => {
+    let herald: TestHerald;
+    beforeEach(async () => {
+      herald = await startHerald(factory, { clock });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+    let n = 0;
+    const track = (userId: string, event: string, properties: object, h: number) => ({
+      type: 'track',
+      userId,
+      event,
+      timestamp: at(h),
+      messageId: `r-${String((n += 1))}`,
+      properties,
+    });
+    const post = (batch: object[]) =>
+      herald.app.inject({
+        method: 'POST',
+        url: '/v1/batch',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        payload: JSON.stringify({ batch }),
+      });
+    const ltvOf = async (userId: string) =>
+      (
+        await herald.app.inject({
+          url: `/v1/profiles/${userId}`,
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      ).json<{ computed: { ltv: number } }>().computed.ltv;
+
+    it("takes nothing from a customer for a refund of another customer's order, live and rebuilt", async () => {
+      // In one batch and in the next: the refund comes under another customer's id.
+      await post([
+        track('ada', 'Order Completed', { order_id: 'o-1', total: 500 }, 10),
+        track('bob', 'Order Completed', { order_id: 'o-2', total: 40 }, 9),
+        track('bob', 'Order Refunded', { order_id: 'o-1', total: 500 }, 8),
+      ]);
+      await post([track('bob', 'Order Refunded', { order_id: 'o-1', total: 100 }, 7)]);
+      expect([await ltvOf('ada'), await ltvOf('bob')]).toEqual([500, 40]);
+      await sweepProfiles(herald.services.store, herald.services.config.profilePolicy, now, {
+        mode: 'rebuild',
+      });
+      expect([await ltvOf('ada'), await ltvOf('bob')]).toEqual([500, 40]);
+    });
+
+    it('still holds a refund that comes before its own order, in the same batch or earlier', async () => {
+      await post([
+        track('cy', 'Order Refunded', { order_id: 'o-3', total: 30 }, 10),
+        track('cy', 'Order Completed', { order_id: 'o-3', total: 100 }, 9),
+      ]);
+      expect(await ltvOf('cy')).toBe(70);
     });
   });
 }

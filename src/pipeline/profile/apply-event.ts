@@ -69,6 +69,13 @@ export interface EventFacts {
    * Absent: placed (callers that do not know).
    */
   cancelsPlacedOrder?: boolean;
+  /**
+   * An `Order Refunded` naming an order placed before it is applied (the orders table): whose
+   * it is. Another customer's takes back nothing here; the customer's own that the profile no
+   * longer keeps (older than the newest `ORDERS_KEPT`) takes back what it states, and is not
+   * held for an order still to come. Absent: not placed yet, or callers that do not know.
+   */
+  refundsOrderOf?: 'self' | 'other';
 }
 
 export { orderIdIn, orderValueCents };
@@ -338,8 +345,12 @@ const updateOrders = (
       // A refund of an order cancelled before it was placed takes back nothing: it never counted.
       if (kept === undefined && orderId !== null && orders.cancelledIds?.includes(orderId) === true)
         return orders;
+      // Nor does one of another customer's order: none of this customer's revenue was it.
+      if (kept === undefined && facts.refundsOrderOf === 'other') return orders;
       if (kept === undefined) {
-        if (orderId === null) return { ...orders, refundedCents: orders.refundedCents + stated };
+        // No order named, or one of theirs placed long ago: what it states, held for nothing.
+        if (orderId === null || facts.refundsOrderOf === 'self')
+          return { ...orders, refundedCents: orders.refundedCents + stated };
         // Named, it may be an order still to come: held against it then.
         const heldRefund: EarlyRefund = whole
           ? { id: orderId, cents: 0, whole: true }

@@ -60,6 +60,20 @@ export const orderIdOf = (event: HeraldEvent): string | null =>
 const cancelledOrderIdOf = (event: HeraldEvent): string | null =>
   event.type === 'track' && event.name === 'Order Cancelled' ? orderIdIn(event.properties) : null;
 
+/** The order id an `Order Refunded` names, or null. */
+const refundedOrderIdOf = (event: HeraldEvent): string | null =>
+  event.type === 'track' && event.name === 'Order Refunded' ? orderIdIn(event.properties) : null;
+
+/** Whose the order a refund names is, as `EventFacts.refundsOrderOf` says it. */
+const refundFacts = (
+  refunds: string | null,
+  owner: CustomerId | undefined,
+  customerId: CustomerId,
+): { refundsOrderOf?: 'self' | 'other' } =>
+  refunds === null || owner === undefined
+    ? {}
+    : { refundsOrderOf: owner === customerId ? 'self' : 'other' };
+
 /**
  * For each order id sent more than once, the arrival (`seq`) of the record that counts: the
  * first to arrive, as when the events were recorded live (and as the orders table holds it) —
@@ -110,12 +124,24 @@ export const replayHistory = (
     // Placed by the record that counts, not by a re-sent copy (which changes nothing).
     if (orderId !== null && theirs && !repeatOrder) ownOrders.add(orderId);
     const cancels = cancelledOrderIdOf(event);
+    const refunds = refundedOrderIdOf(event);
+    // A refund's order: theirs once placed in the replay so far, another's by the table.
+    const refundOwner =
+      refunds === null
+        ? undefined
+        : ownOrders.has(refunds)
+          ? customerId
+          : orderOwners?.get(refunds) === customerId
+            ? undefined
+            : orderOwners?.get(refunds);
     state = applyEvent(
       state,
       event,
-      cancels === null
-        ? { repeatOrder }
-        : { repeatOrder, cancelsPlacedOrder: ownOrders.has(cancels) },
+      {
+        repeatOrder,
+        ...(cancels === null ? {} : { cancelsPlacedOrder: ownOrders.has(cancels) }),
+        ...refundFacts(refunds, refundOwner, customerId),
+      },
       policy,
     );
   }
@@ -152,7 +178,8 @@ export const forEachHistory = async (
     const orderIds: string[] = [];
     for (const history of histories.values())
       for (const event of history) {
-        const orderId = orderIdOf(event);
+        // The orders they place, and those their refunds name (another customer's, maybe).
+        const orderId = orderIdOf(event) ?? refundedOrderIdOf(event);
         if (orderId !== null) orderIds.push(orderId);
       }
     const owners = await tx.orderOwners(orderIds);
@@ -457,7 +484,7 @@ export const recordEvents = async (
     // (the table), or earlier in this one (the table holds this batch's orders too, so those
     // count only once their completion has been applied).
     const cancelIds = fresh.flatMap((d) => {
-      const id = cancelledOrderIdOf(d);
+      const id = cancelledOrderIdOf(d) ?? refundedOrderIdOf(d);
       return id === null ? [] : [id];
     });
     const placedOrders =
@@ -479,17 +506,31 @@ export const recordEvents = async (
         // This customer's new orders: a re-sent one of theirs is in the table already.
         if (orderId !== null && !repeatOrder) completedSoFar.add(orderId);
         const cancels = cancelledOrderIdOf(draft);
+        const refunds = refundedOrderIdOf(draft);
+        // Whose the table says (this batch's orders in it too, each to its first sender): one
+        // of this customer's own orders in this batch not applied yet is still to come.
+        const refundOwner =
+          refunds === null
+            ? undefined
+            : completedSoFar.has(refunds)
+              ? customerId
+              : placedOrders.get(refunds) === customerId && completedInBatch.has(refunds)
+                ? undefined
+                : placedOrders.get(refunds);
         state = applyEvent(
           state,
           draft,
-          cancels === null
-            ? { repeatOrder }
-            : {
-                repeatOrder,
-                cancelsPlacedOrder:
-                  completedSoFar.has(cancels) ||
-                  (placedOrders.get(cancels) === customerId && !completedInBatch.has(cancels)),
-              },
+          {
+            repeatOrder,
+            ...(cancels === null
+              ? {}
+              : {
+                  cancelsPlacedOrder:
+                    completedSoFar.has(cancels) ||
+                    (placedOrders.get(cancels) === customerId && !completedInBatch.has(cancels)),
+                }),
+            ...refundFacts(refunds, refundOwner, customerId),
+          },
           policy,
         );
       }
