@@ -243,12 +243,19 @@ export interface ProfileState {
    */
   unreachable?: Partial<Record<'sms' | 'whatsapp', { to: string; atMs: number }>>;
   /**
-   * When the `phone` trait last replaced a number (or cleared it), dated as traits are: consent
-   * to texts (SMS and WhatsApp) is the number's, so a grant older than this was given for the
-   * number before and does not reach this one. A first number is no change. Absent until a
-   * number is replaced (and on profiles stored before it was kept).
+   * When the `phone` trait last replaced a number with another (a number cleared and another
+   * given later included), dated as traits are: consent to texts (SMS and WhatsApp) is the
+   * number's, so a grant older than this was given for the number before and does not reach
+   * this one. A first number is no change. Absent until a number is replaced (and on profiles
+   * stored before it was kept).
    */
   phoneChangedAtMs?: number;
+  /**
+   * The latest run of one number (normalised) in the identifies' `phone`, by their times: when it
+   * began and when it was last named. What `phoneChangedAtMs` is worked out from, whatever order
+   * identifies arrive in. Absent until a number is named.
+   */
+  phoneRun?: { number: string; sinceMs: number; lastMs: number };
 }
 
 export interface Responses {

@@ -139,3 +139,53 @@ describe('the channel choice after a number changed', () => {
     expect(choice.reasons).toContain('sms: the opt-in was for the number before');
   });
 });
+
+describe('when the number changed, whatever order the identifies arrive in', () => {
+  const H = 3_600_000;
+  const named = (phone: string | null, hour: number) =>
+    anIdentify(
+      { phone },
+      { timestampMs: profileT0 + hour * H, messageId: toMessageId(`p-${String(hour)}`) },
+    );
+  const orders = <T>(items: readonly T[]): T[][] =>
+    items.length <= 1
+      ? [items.slice()]
+      : items.flatMap((item, i) =>
+          orders([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+        );
+  const changedAt = (events: HeraldEvent[]) => applyAll(events).phoneChangedAtMs;
+
+  it.each([
+    [
+      'a number cleared, then another',
+      [named('+14155550001', 1), named(null, 2), named('+14155550002', 3)],
+    ],
+    [
+      'a number, another, the first again',
+      [named('+14155550001', 1), named('+14155550002', 2), named('+14155550001', 3)],
+    ],
+    [
+      'a number named twice, then another',
+      [named('+14155550001', 1), named('+14155550001', 2), named('+14155550002', 3)],
+    ],
+    [
+      'one number throughout, cleared between',
+      [named('+14155550001', 1), named(null, 2), named('+1 415 555 0001', 3)],
+    ],
+  ])('agrees with the events in time order: %s', (_, inTimeOrder) => {
+    const expected = changedAt(inTimeOrder);
+    for (const arrival of orders(inTimeOrder)) expect(changedAt(arrival)).toBe(expected);
+  });
+
+  it('dates a change no earlier than time order does when an older number arrives inside a run', () => {
+    const inTimeOrder = [
+      named('+14155550001', 1),
+      named('+14155550002', 2),
+      named('+14155550001', 3),
+      named('+14155550001', 5),
+    ];
+    const expected = changedAt(inTimeOrder) ?? 0;
+    for (const arrival of orders(inTimeOrder))
+      expect(changedAt(arrival) ?? 0).toBeGreaterThanOrEqual(expected);
+  });
+});
