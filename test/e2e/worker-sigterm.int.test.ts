@@ -66,8 +66,9 @@ describe('herald worker asked to stop in the middle of a campaign', () => {
       expect(atStop).toBeGreaterThanOrEqual(3 * BATCH);
       worker.kill('SIGTERM');
       expect(await exited).toBe(0);
-      // The round in progress (and one begun as the signal came), not the 3,000.
-      expect(decisions() - atStop).toBeLessThanOrEqual(2 * BATCH);
+      // The round in progress (and those run while this process got round to sending the
+      // signal: a few on a loaded machine), not the 2,700 left.
+      expect(decisions() - atStop).toBeLessThanOrEqual(10 * BATCH);
       // The rest is there for the next start.
       const rest = spawn(
         process.execPath,
