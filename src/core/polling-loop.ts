@@ -57,10 +57,12 @@ export const createPollingLoop = <T>(
   const tick = () => {
     timer = null;
     if (!started) return;
+    const asked = generation;
     runDue(options.nowMs(), false)
       .catch(options.onError)
       .finally(() => {
-        if (!started) return;
+        // Stopped since (and perhaps started again, which scheduled a run of its own).
+        if (!started || generation !== asked) return;
         if (again) {
           again = false;
           schedule(0);

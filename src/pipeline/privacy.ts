@@ -187,7 +187,15 @@ const eraseInTransaction = (
     const history = (await tx.loadEventsOf([customerId])).get(customerId) ?? [];
     const profile = (await tx.loadProfiles([customerId])).get(customerId);
     const links = await tx.identityKeysOf(customerId);
-    const own = new Set([...links, ...(profile?.userId == null ? [] : [`u:${profile.userId}`])]);
+    // An anonymous visitor has no links of their own: their anonymous ids are theirs.
+    const own = new Set([
+      ...links,
+      ...(profile === undefined
+        ? []
+        : profile.userId === null
+          ? profile.anonymousIds.map((id) => `a:${id}`)
+          : [`u:${profile.userId}`]),
+    ]);
     const identities = [
       // Their user and anonymous ids only where they lead to them: a profile also lists the
       // family computer's anonymous id another user identified on first, and an alias whose id

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import type { CustomerId } from '../../src/core/ids.js';
+import { erasedSinceOf } from '../../src/pipeline/erased-identities.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
 
@@ -58,6 +60,24 @@ for (const factory of storeFactories) {
         // The erased person named again is known: no marketing until they opt in anew.
         await identify('ben');
         expect((await sendTo('ben')).reasonCode).toBe('erased');
+      });
+
+      it('knows an erased anonymous visitor again when their anonymous id comes back', async () => {
+        await ingestCall(herald, clock, 'identify', {
+          anonymousId: 'visitor-8',
+          traits: { email: 'v8@example.com' },
+        });
+        await erase('anon:visitor-8');
+        await ingestCall(herald, clock, 'track', {
+          anonymousId: 'visitor-8',
+          event: 'Page Viewed',
+        });
+        const again = await herald.services.store.getProfile('anon:visitor-8' as CustomerId);
+        expect(again).toBeDefined();
+        const erased = await herald.services.store.transaction((tx) =>
+          erasedSinceOf(tx, again === undefined ? [] : [again.state]),
+        );
+        expect(erased.size).toBe(1);
       });
 
       it('leaves the customer an alias was merged into their marketing when another who named it is erased', async () => {
