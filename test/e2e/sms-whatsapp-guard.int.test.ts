@@ -32,7 +32,12 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     clock = createVirtualClock(T0);
     herald = await startHerald(sqlite, {
       clock,
-      env: { HERALD_PUBLIC_URL: PUBLIC, HERALD_TWILIO_AUTH_TOKEN: token },
+      // Herald texts from one US number: the `To` of replies by default.
+      env: {
+        HERALD_PUBLIC_URL: PUBLIC,
+        HERALD_TWILIO_AUTH_TOKEN: token,
+        HERALD_TWILIO_FROM: '+14155550000',
+      },
       templates: { 'order-shipped': shippedYaml, 'order-note': noteYaml },
       configYaml: 'guard:\n  whatsappApprovedTemplates: [order_shipped]\n',
     });
@@ -124,6 +129,10 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     await textIn('+14155550123', 'STOP', 'SM-stop-1');
     clock.set(clock.nowMs() + 60_000);
     expect((await send('nat', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    // To another number of the account: the text may have gone from another country.
+    await textIn('+14155550123', 'START', 'SM-start-0', '+61400000000');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('nat', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
     await textIn('+14155550123', 'START', 'SM-start-1');
     clock.set(clock.nowMs() + 60_000);
     expect((await send('nat', 'upsell', 'sms')).reasonCode).toBeNull();
@@ -132,8 +141,9 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
   it("does not opt a customer in on another country's START to the same national digits", async () => {
     await textedAt('be', '0470 12 34 56');
     await textIn('+32470123456', 'STOP', 'SM-stop-be', '+32460000000');
-    // +61 470 123 456 is someone in Australia: their START is not the Belgian customer's.
-    await textIn('+61470123456', 'START', 'SM-start-au', '+32460000000');
+    // +61 470 123 456 is someone in Australia, texting another number of the account there:
+    // their START is not the Belgian customer's.
+    await textIn('+61470123456', 'START', 'SM-start-au', '+61400000000');
     clock.set(clock.nowMs() + 60_000);
     expect((await send('be', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
     // Nor is a START once the customer's phone is another number.

@@ -455,6 +455,15 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         keyword === 'start' && sid !== null
           ? await store.transaction((tx) => tx.inboundSeen('twilio', sid))
           : false;
+      // A national form was texted from the reply's country only if Herald texts from one number
+      // (`HERALD_TWILIO_FROM`, not a Messaging Service's pool) and the reply came to it: then a
+      // START may answer it; otherwise START keeps to the exact number (a stranger abroad with the
+      // same national digits would opt a customer in).
+      const ours = config.providers.twilioFrom;
+      const repliedToOurs =
+        config.providers.twilioMessagingServiceSid === '' &&
+        ours !== '' &&
+        normalisePhone(ours) === normalisePhone(params.get('To') ?? '');
       if (keyword === 'start' && messages.length > 0 && !seen) {
         // Only for those whose phone this still is, in the form they were texted at: a number
         // changes hands, and a customer texted at it years ago must not be opted in by its new
@@ -471,7 +480,8 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             typeof phone !== 'string' ||
             answered.has(message.customerId) ||
             message.recipient === null ||
-            normalisePhone(phone) !== normalisePhone(message.recipient)
+            normalisePhone(phone) !== normalisePhone(message.recipient) ||
+            (normalisePhone(message.recipient) !== normalisePhone(from) && !repliedToOurs)
           )
             return [];
           answered.add(message.customerId);
