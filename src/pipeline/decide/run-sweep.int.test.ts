@@ -129,5 +129,30 @@ describe.each(storeFactories.filter((f) => f.available))(
       now += 600_001;
       expect(await runSweepIfDue(store, anEnv(), now, undefined, 2, claimBy('w2', clock))).toBe(3);
     });
+
+    it('ends a sweep whose claim another worker took once it lapsed, leaving that claim alone', async () => {
+      const made = await factory.make();
+      cleanups.push(made.cleanup);
+      const store = made.store;
+      await saveProfiles(store, [idle('a'), idle('b'), idle('c')]);
+      const day = Math.floor(t0 / daysMs(1));
+      const w2 = JSON.stringify({ day, by: 'w2', untilMs: t0 + 600_000 });
+      let pages = 0;
+      // w1 stalls after its first page; its claim lapses and w2 takes the day meanwhile.
+      const stalling: Store = Object.create(store) as Store;
+      stalling.listCustomerIds = async (after, limit) => {
+        pages += 1;
+        if (pages === 2) await store.transaction((tx) => tx.setSetting('decide.sweep.claim', w2));
+        return store.listCustomerIds(after, limit);
+      };
+      const outcome = await runSweepIfDue(stalling, anEnv(), t0, undefined, 1, {
+        by: 'w1',
+        leaseMs: 600_000,
+        clockMs: () => t0,
+      });
+      expect(outcome).toMatchObject({ claimedBy: 'w2' });
+      expect(await store.transaction((tx) => tx.getSetting('decide.sweep.claim'))).toBe(w2);
+      expect(await store.transaction((tx) => tx.getSetting('decide.sweep.lastDay'))).toBeNull();
+    });
   },
 );

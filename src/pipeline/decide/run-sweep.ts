@@ -3,7 +3,7 @@ import type { ProfileState } from '../../core/profile.js';
 import { DAY_MS, HOUR_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
-import type { Store } from '../../ports/store.js';
+import type { Store, StoreTx } from '../../ports/store.js';
 import type { DecideEnv } from './proposal.js';
 import { CELEBRATION_GRACE_DAYS, sweepCustomer } from './sweep-customer.js';
 
@@ -114,6 +114,20 @@ export const runSweepIfDue = async (
     return { last, elsewhere: null };
   });
   if (start.elsewhere !== null) return start.elsewhere;
+  /**
+   * Renews this worker's claim (or gives it up: `untilMs` 0) under the claim's lock, while it is
+   * still this worker's; another worker's claim in its place (this one lapsed, and that worker
+   * took the day) is left alone and returned, and this sweep ends.
+   */
+  const keepClaim = async (tx: StoreTx, untilMs: number): Promise<ClaimedElsewhere | null> => {
+    if (claim === undefined) return null;
+    await tx.lock([SWEEP_CLAIM]);
+    const held = claimOf(await tx.getSetting(SWEEP_CLAIM));
+    if (held !== null && held.day === due && held.by !== claim.by)
+      return { claimedBy: held.by, untilMs: held.untilMs };
+    await tx.setSetting(SWEEP_CLAIM, holding(untilMs));
+    return null;
+  };
   const last = start.last;
   if (last !== null && Number(last) >= due) return null;
   // The days whose celebrations no sweep has looked at yet (the worker was down), back to
@@ -128,8 +142,7 @@ export const runSweepIfDue = async (
     // Asked to stop (the process exits): the day is not marked swept, and the next sweep
     // repeats it, its triggers keyed to fire once; the claim is given up for another worker.
     if (stopping()) {
-      if (claim !== undefined)
-        await store.transaction((tx) => tx.setSetting(SWEEP_CLAIM, holding(0)));
+      await store.transaction((tx) => keepClaim(tx, 0));
       return null;
     }
     const ids = await store.listCustomerIds(after, pageSize);
@@ -165,10 +178,12 @@ export const runSweepIfDue = async (
       }
       await tx.schedule(work, nowMs);
       await tx.saveMarks(firstLooks);
-      if (claim !== undefined)
-        await tx.setSetting(SWEEP_CLAIM, holding(claim.clockMs() + claim.leaseMs));
-      return { failures, responses };
+      const lost = await keepClaim(tx, (claim?.clockMs() ?? 0) + (claim?.leaseMs ?? 0));
+      return { failures, responses, lost };
     });
+    // Another worker took the day while this one stalled past its claim: what this page
+    // scheduled stands (its keys fire once), and that worker sweeps the rest.
+    if (page.lost !== null) return page.lost;
     for (const [i, n] of page.responses.entries()) histogram[i] = (histogram[i] ?? 0) + n;
     for (const failure of page.failures) onFailure(failure);
     swept += ids.length;
