@@ -72,5 +72,9 @@ describe('orderValueIn', () => {
     expect(orderValueIn({ total: 50_000, currency: 'GBP' }, money)).toBe(0);
     expect(rateOf('GBP', money)).toBeNull();
     expect(orderValueIn({ total: 5, currency: 'dollars' }, money)).toBe(0);
+    // Not a currency at all: not the one amounts are kept in either.
+    expect(orderValueIn({ total: 5, currency: true }, money)).toBe(0);
+    expect(orderValueIn({ total: 5, currency: { code: 'USD' } }, money)).toBe(0);
+    expect(orderValueIn({ total: 5, currency: ' ' }, money)).toBe(500);
   });
 });

@@ -96,10 +96,16 @@ export interface Money {
   exchangeRates: Readonly<Record<string, number>>;
 }
 
-/** The ISO 4217 code an event's `currency` names, in upper case; null when it names none. */
+/**
+ * The ISO 4217 code an event's `currency` names, in upper case; null when it names none (absent,
+ * null or blank). One that is no text (`true`, an object) is `?`: a currency with no rate, not
+ * the one amounts are kept in.
+ */
 export const currencyIn = (props: JsonObject): string | null => {
-  const named = asString(props['currency'])?.trim().toUpperCase() ?? '';
-  return named === '' ? null : named;
+  const value = props['currency'];
+  if (value === undefined || value === null) return null;
+  const named = asString(value)?.trim().toUpperCase() ?? '';
+  return named !== '' ? named : typeof value === 'string' ? null : '?';
 };
 
 /**
