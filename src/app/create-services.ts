@@ -230,7 +230,7 @@ export const createServices = async (
         warnedCurrencies.add(currency);
         logger.warn(
           { currency: currency.slice(0, 16), currencyOfProfiles: config.profilePolicy.currency },
-          'orders in a currency with no rate in profile.exchangeRates: they count as orders, their value does not (docs/profiles.md, "Currencies")',
+          'orders in a currency with no rate in profile.exchangeRates: they count as orders, their value does not — set profile.currency to it if every amount is in it, or add its rate (docs/profiles.md, "Currencies")',
         );
       },
       concurrency:
