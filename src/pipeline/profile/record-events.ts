@@ -12,7 +12,7 @@ import type {
   Store,
   StoreTx,
 } from '../../ports/store.js';
-import { applyEvent, emptyProfile, orderIdIn } from './apply-event.js';
+import { applyEvent, emptyProfile, orderIdIn, type EventFacts } from './apply-event.js';
 import { orderValueIn, type Money } from '../../core/read-props.js';
 import { deriveComputed } from './derive-computed.js';
 import type { ProfilePolicy } from './policy.js';
@@ -64,15 +64,24 @@ const cancelledOrderIdOf = (event: HeraldEvent): string | null =>
 const refundedOrderIdOf = (event: HeraldEvent): string | null =>
   event.type === 'track' && event.name === 'Order Refunded' ? orderIdIn(event.properties) : null;
 
-/** Whose the order a refund names is, as `EventFacts.refundsOrderOf` says it. */
-const refundFacts = (
-  refunds: string | null,
-  owner: CustomerId | undefined,
+/**
+ * What `applyEvent` is told of an event's order: `{ repeatOrder }` alone for every event but a
+ * cancellation (whether its order was placed) and a refund (whose order it names, once placed:
+ * `refundOwner`) — built without spreads, once per event of every batch and replay.
+ */
+const orderFacts = (
+  repeatOrder: boolean,
+  cancelsPlacedOrder: boolean | undefined,
+  refundOwner: CustomerId | undefined,
   customerId: CustomerId,
-): { refundsOrderOf?: 'self' | 'other' } =>
-  refunds === null || owner === undefined
-    ? {}
-    : { refundsOrderOf: owner === customerId ? 'self' : 'other' };
+): EventFacts => {
+  if (cancelsPlacedOrder === undefined && refundOwner === undefined) return { repeatOrder };
+  const facts: EventFacts = { repeatOrder };
+  if (cancelsPlacedOrder !== undefined) facts.cancelsPlacedOrder = cancelsPlacedOrder;
+  if (refundOwner !== undefined)
+    facts.refundsOrderOf = refundOwner === customerId ? 'self' : 'other';
+  return facts;
+};
 
 /**
  * For each order id sent more than once, the arrival (`seq`) of the record that counts: the
@@ -125,23 +134,24 @@ export const replayHistory = (
     if (orderId !== null && theirs && !repeatOrder) ownOrders.add(orderId);
     const cancels = cancelledOrderIdOf(event);
     const refunds = refundedOrderIdOf(event);
-    // A refund's order: theirs once placed in the replay so far, another's by the table.
+    // A refund's order: theirs once placed in the replay so far (not yet: still to come),
+    // another's by the table.
+    const tableOwner = refunds === null ? undefined : orderOwners?.get(refunds);
     const refundOwner =
-      refunds === null
-        ? undefined
-        : ownOrders.has(refunds)
-          ? customerId
-          : orderOwners?.get(refunds) === customerId
-            ? undefined
-            : orderOwners?.get(refunds);
+      refunds !== null && ownOrders.has(refunds)
+        ? customerId
+        : tableOwner === customerId
+          ? undefined
+          : tableOwner;
     state = applyEvent(
       state,
       event,
-      {
+      orderFacts(
         repeatOrder,
-        ...(cancels === null ? {} : { cancelsPlacedOrder: ownOrders.has(cancels) }),
-        ...refundFacts(refunds, refundOwner, customerId),
-      },
+        cancels === null ? undefined : ownOrders.has(cancels),
+        refundOwner,
+        customerId,
+      ),
       policy,
     );
   }
@@ -520,17 +530,15 @@ export const recordEvents = async (
         state = applyEvent(
           state,
           draft,
-          {
+          orderFacts(
             repeatOrder,
-            ...(cancels === null
-              ? {}
-              : {
-                  cancelsPlacedOrder:
-                    completedSoFar.has(cancels) ||
-                    (placedOrders.get(cancels) === customerId && !completedInBatch.has(cancels)),
-                }),
-            ...refundFacts(refunds, refundOwner, customerId),
-          },
+            cancels === null
+              ? undefined
+              : completedSoFar.has(cancels) ||
+                  (placedOrders.get(cancels) === customerId && !completedInBatch.has(cancels)),
+            refundOwner,
+            customerId,
+          ),
           policy,
         );
       }

@@ -140,7 +140,7 @@ const isSpaceOrTab = (code: number): boolean => code === 32 || code === 9;
  * pattern with spaces before the break (`[ \t]*[\r\n]+`) is tried again at every space of a
  * long run with no break after it, and a name of 31,000 spaces took 353 ms to render.
  */
-export const oneLine = (text: string): string => {
+const oneLine = (text: string): string => {
   if (!text.includes('\n') && !text.includes('\r')) return text;
   const parts = text.split(/[\r\n]+/);
   const last = parts.length - 1;
