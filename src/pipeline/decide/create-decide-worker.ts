@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Decision } from '../../core/decision.js';
 import { createPollingLoop } from '../../core/polling-loop.js';
@@ -66,25 +67,21 @@ export const createDecideWorker = (
   const drain = async (
     nowMs: number,
     collect: boolean,
-    stopping: () => boolean = () => false,
+    stopping: () => boolean,
   ): Promise<Drained> => {
     // The day swept last only moves forward: once it is known to be done, no need to ask.
     const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
     if (sweptDay < due && nowMs >= sweepRetryAtMs) {
       try {
         let failed = 0;
-        const swept = await runSweepIfDue(
-          store,
-          env,
-          nowMs,
-          (f) => {
+        const swept = await runSweepIfDue(store, env, nowMs, {
+          onFailure: (f) => {
             failed += 1;
             logger.error({ customerId: f.customerId, err: f.error }, 'sweep failed for a customer');
           },
-          undefined,
           claim,
           stopping,
-        );
+        });
         if (swept !== null && typeof swept === 'object') {
           // Another worker is sweeping the day: asked again later (to learn it is done), or
           // when its claim runs out if that is sooner (it died part-way).
@@ -127,7 +124,7 @@ export const createDecideWorker = (
       // Between rounds, the event loop's turn: on SQLite a round never waits on I/O, and a
       // drain of rounds chained by promises alone would hold off signals (a SIGTERM heard only
       // after the whole backlog) and HTTP requests until it ended.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       // Asked to stop: the rounds run have committed; the rest is due at the next start.
       if (stopping()) return { decisions: decided, count };
     }

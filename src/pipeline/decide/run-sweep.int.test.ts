@@ -55,16 +55,28 @@ describe.each(storeFactories.filter((f) => f.available))(
       });
       const failures: SweepFailure[] = [];
       // Two customers a page: the one that throws is in the first, the sweep goes on to the next.
-      expect(await runSweepIfDue(store, env, t0, (f) => failures.push(f), 2)).toBe(3);
+      expect(
+        await runSweepIfDue(store, env, t0, { onFailure: (f) => failures.push(f), pageSize: 2 }),
+      ).toBe(3);
       expect(failures).toEqual([{ customerId: 'b', error: new Error('cannot derive b') }]);
       expect(await workOf(store, 'a')).toEqual(['inactive']);
       expect(await workOf(store, 'b')).toEqual([]);
       expect(await workOf(store, 'c')).toEqual(['inactive']);
       // The day is swept: the next drain of the day does not sweep again.
-      expect(await runSweepIfDue(store, env, t0 + 60_000, (f) => failures.push(f), 2)).toBeNull();
+      expect(
+        await runSweepIfDue(store, env, t0 + 60_000, {
+          onFailure: (f) => failures.push(f),
+          pageSize: 2,
+        }),
+      ).toBeNull();
       // The next day's sweep looks at the customer again.
       broken = false;
-      expect(await runSweepIfDue(store, env, t0 + daysMs(1), (f) => failures.push(f), 2)).toBe(3);
+      expect(
+        await runSweepIfDue(store, env, t0 + daysMs(1), {
+          onFailure: (f) => failures.push(f),
+          pageSize: 2,
+        }),
+      ).toBe(3);
       expect(failures).toHaveLength(1);
       expect(await workOf(store, 'b')).toEqual(['inactive']);
     });
@@ -77,7 +89,9 @@ describe.each(storeFactories.filter((f) => f.available))(
         idle('b'),
       ]);
       const failures: SweepFailure[] = [];
-      expect(await runSweepIfDue(store, anEnv(), t0, (f) => failures.push(f))).toBe(2);
+      expect(await runSweepIfDue(store, anEnv(), t0, { onFailure: (f) => failures.push(f) })).toBe(
+        2,
+      );
       expect(failures).toEqual([]);
       expect(await workOf(store, 'a')).toEqual(['inactive']);
       expect(await workOf(store, 'b')).toEqual(['inactive']);
@@ -103,17 +117,17 @@ describe.each(storeFactories.filter((f) => f.available))(
       const clock = () => now;
       // Two workers at once: one claims the day and sweeps, the other finds its claim.
       const outcomes = await Promise.all([
-        runSweepIfDue(store, anEnv(), t0, undefined, 2, claimBy('w1', clock)),
-        runSweepIfDue(store, anEnv(), t0, undefined, 2, claimBy('w2', clock)),
+        runSweepIfDue(store, anEnv(), t0, { pageSize: 2, claim: claimBy('w1', clock) }),
+        runSweepIfDue(store, anEnv(), t0, { pageSize: 2, claim: claimBy('w2', clock) }),
       ]);
       const swept = outcomes.filter((o) => o === 3);
       const waiting = outcomes.filter((o) => typeof o === 'object' && o !== null);
       expect({ swept: swept.length, waiting: waiting.length }).toEqual({ swept: 1, waiting: 1 });
       expect(waiting[0]).toMatchObject({ untilMs: t0 + 600_000 });
       // Once the sweeper is done, the day is swept for everyone.
-      expect(await runSweepIfDue(store, anEnv(), t0, undefined, 2, claimBy('w2', clock))).toBe(
-        null,
-      );
+      expect(
+        await runSweepIfDue(store, anEnv(), t0, { pageSize: 2, claim: claimBy('w2', clock) }),
+      ).toBe(null);
 
       // The next day: a worker claims it and dies before the end (its claim is left).
       now = t0 + daysMs(1);
@@ -124,10 +138,12 @@ describe.each(storeFactories.filter((f) => f.available))(
         ),
       );
       expect(
-        await runSweepIfDue(store, anEnv(), now, undefined, 2, claimBy('w2', clock)),
+        await runSweepIfDue(store, anEnv(), now, { pageSize: 2, claim: claimBy('w2', clock) }),
       ).toMatchObject({ claimedBy: 'w1' });
       now += 600_001;
-      expect(await runSweepIfDue(store, anEnv(), now, undefined, 2, claimBy('w2', clock))).toBe(3);
+      expect(
+        await runSweepIfDue(store, anEnv(), now, { pageSize: 2, claim: claimBy('w2', clock) }),
+      ).toBe(3);
     });
 
     it('ends a sweep whose claim another worker took once it lapsed, leaving that claim alone', async () => {
@@ -145,10 +161,9 @@ describe.each(storeFactories.filter((f) => f.available))(
         if (pages === 2) await store.transaction((tx) => tx.setSetting('decide.sweep.claim', w2));
         return store.listCustomerIds(after, limit);
       };
-      const outcome = await runSweepIfDue(stalling, anEnv(), t0, undefined, 1, {
-        by: 'w1',
-        leaseMs: 600_000,
-        clockMs: () => t0,
+      const outcome = await runSweepIfDue(stalling, anEnv(), t0, {
+        pageSize: 1,
+        claim: { by: 'w1', leaseMs: 600_000, clockMs: () => t0 },
       });
       expect(outcome).toMatchObject({ claimedBy: 'w2' });
       expect(await store.transaction((tx) => tx.getSetting('decide.sweep.claim'))).toBe(w2);

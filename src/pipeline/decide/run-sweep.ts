@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
 import { DAY_MS, HOUR_MS } from '../../core/time.js';
@@ -92,42 +93,50 @@ export const runSweepIfDue = async (
   store: Store,
   env: DecideEnv,
   nowMs: number,
-  onFailure: (failure: SweepFailure) => void = () => undefined,
-  pageSize = 500,
-  claim?: SweepClaim,
-  stopping: () => boolean = () => false,
+  options: {
+    onFailure?: (failure: SweepFailure) => void;
+    pageSize?: number;
+    /** This worker's claim on the day, where several share the database; none: no claim. */
+    claim?: SweepClaim;
+    /** Whether the process asked the sweep to stop (between pages). */
+    stopping?: () => boolean;
+  } = {},
 ): Promise<number | null | ClaimedElsewhere> => {
+  const { onFailure = () => undefined, pageSize = 500, claim, stopping = () => false } = options;
   const due = sweepDayDue(nowMs, env.policy.sweepHourUtc);
-  const holding = (untilMs: number) => JSON.stringify({ day: due, by: claim?.by, untilMs });
-  // Read, and claimed when asked, under a lock of its own: of several workers asking at once,
-  // one finds the day free and claims it, the others find its claim.
-  const start = await store.transaction(async (tx) => {
-    if (claim !== undefined) await tx.lock([SWEEP_CLAIM]);
-    const last = await tx.getSetting(LAST_SWEEP);
-    if (claim === undefined) return { last, elsewhere: null };
-    if (last !== null && Number(last) >= due) return { last, elsewhere: null };
-    const held = claimOf(await tx.getSetting(SWEEP_CLAIM));
-    const now = claim.clockMs();
-    if (held !== null && held.day === due && held.by !== claim.by && held.untilMs > now)
-      return { last, elsewhere: { claimedBy: held.by, untilMs: held.untilMs } };
-    await tx.setSetting(SWEEP_CLAIM, holding(now + claim.leaseMs));
-    return { last, elsewhere: null };
-  });
-  if (start.elsewhere !== null) return start.elsewhere;
   /**
-   * Renews this worker's claim (or gives it up: `untilMs` 0) under the claim's lock, while it is
-   * still this worker's; another worker's claim in its place (this one lapsed, and that worker
-   * took the day) is left alone and returned, and this sweep ends.
+   * Holds the day for this worker until `untilMs` (0 gives it up), under the claim's lock —
+   * unless another worker's claim on it stands: then that claim is left alone and returned.
+   * Taking the day, a lapsed claim of another (its worker died) does not stand; renewing or
+   * giving it up, any claim of another does (this one lapsed and that worker took the day).
    */
-  const keepClaim = async (tx: StoreTx, untilMs: number): Promise<ClaimedElsewhere | null> => {
+  const holdDay = async (
+    tx: StoreTx,
+    untilMs: number,
+    taking: boolean,
+  ): Promise<ClaimedElsewhere | null> => {
     if (claim === undefined) return null;
     await tx.lock([SWEEP_CLAIM]);
     const held = claimOf(await tx.getSetting(SWEEP_CLAIM));
-    if (held !== null && held.day === due && held.by !== claim.by)
+    if (
+      held !== null &&
+      held.day === due &&
+      held.by !== claim.by &&
+      (!taking || held.untilMs > claim.clockMs())
+    )
       return { claimedBy: held.by, untilMs: held.untilMs };
-    await tx.setSetting(SWEEP_CLAIM, holding(untilMs));
+    await tx.setSetting(SWEEP_CLAIM, JSON.stringify({ day: due, by: claim.by, untilMs }));
     return null;
   };
+  const leaseEnd = () => (claim === undefined ? 0 : claim.clockMs() + claim.leaseMs);
+  // Read, and the day claimed when asked, in one transaction: of several workers asking at
+  // once, one finds the day free and claims it, the others find its claim.
+  const start = await store.transaction(async (tx) => {
+    const last = await tx.getSetting(LAST_SWEEP);
+    const done = last !== null && Number(last) >= due;
+    return { last, elsewhere: done ? null : await holdDay(tx, leaseEnd(), true) };
+  });
+  if (start.elsewhere !== null) return start.elsewhere;
   const last = start.last;
   if (last !== null && Number(last) >= due) return null;
   // The days whose celebrations no sweep has looked at yet (the worker was down), back to
@@ -142,7 +151,7 @@ export const runSweepIfDue = async (
     // Asked to stop (the process exits): the day is not marked swept, and the next sweep
     // repeats it, its triggers keyed to fire once; the claim is given up for another worker.
     if (stopping()) {
-      await store.transaction((tx) => keepClaim(tx, 0));
+      await store.transaction((tx) => holdDay(tx, 0, false));
       return null;
     }
     const ids = await store.listCustomerIds(after, pageSize);
@@ -178,7 +187,7 @@ export const runSweepIfDue = async (
       }
       await tx.schedule(work, nowMs);
       await tx.saveMarks(firstLooks);
-      const lost = await keepClaim(tx, (claim?.clockMs() ?? 0) + (claim?.leaseMs ?? 0));
+      const lost = await holdDay(tx, leaseEnd(), false);
       return { failures, responses, lost };
     });
     // Another worker took the day while this one stalled past its claim: what this page
@@ -190,7 +199,7 @@ export const runSweepIfDue = async (
     after = lastId;
     // The event loop's turn between pages (on SQLite none waits on I/O): a signal to stop, or a
     // request to the same process, is heard during a sweep of every customer.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
   const total = histogram.reduce((a, b) => a + b, 0);
   await store.transaction(async (tx) => {

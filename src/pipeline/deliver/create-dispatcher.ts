@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { MessageRecord } from '../../core/message.js';
 import { createPollingLoop, type PollingLoop } from '../../core/polling-loop.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
@@ -416,7 +417,7 @@ export const createDispatcher = (
       if (!more) return total;
       // The event loop's turn between rounds (a capture channel never waits on I/O): signals
       // and requests are heard while a backlog drains.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       if (stopping()) return total;
       nowMs = clock.nowMs();
     }
