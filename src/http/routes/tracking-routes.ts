@@ -472,20 +472,22 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         const profiles = await Promise.all(messages.map((m) => store.getProfile(m.customerId)));
         const nowMs = services.clock.nowMs();
         const answered = new Set<string>();
+        const replying = normalisePhone(from);
         const events = messages.flatMap((message, i) => {
           const state = profiles[i]?.state;
           const phone = state?.traits['phone'];
+          const texted = message.recipient === null ? null : normalisePhone(message.recipient);
           if (
             state === undefined ||
             typeof phone !== 'string' ||
+            texted === null ||
             answered.has(message.customerId) ||
-            message.recipient === null ||
-            normalisePhone(phone) !== normalisePhone(message.recipient) ||
-            (normalisePhone(message.recipient) !== normalisePhone(from) && !repliedToOurs)
+            normalisePhone(phone) !== texted ||
+            (texted !== replying && !repliedToOurs)
           )
             return [];
           answered.add(message.customerId);
-          const number = normalisePhone(phone);
+          const number = texted;
           // Marketing again for those who opted out of it before: "YES" answers many a
           // transactional text, and is no consent to marketing from someone who never gave it.
           // Otherwise, if Twilio had refused the number (21610: it had texted STOP to Twilio

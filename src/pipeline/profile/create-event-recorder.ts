@@ -160,19 +160,17 @@ export const createEventRecorder = (
       }
       try {
         const nowMs = Math.max(...group.map((w) => w.nowMs));
+        const events = group.flatMap((w) => w.events);
         const { isNew } = await recordEvents(
           store,
-          group.flatMap((w) => w.events),
+          events,
           policy,
           nowMs,
           onRecordedWith(group),
           options.churnModel,
           deferred,
         );
-        reportUnconverted(
-          group.flatMap((w) => w.events),
-          isNew,
-        );
+        reportUnconverted(events, isNew);
         let offset = 0;
         for (const w of group) {
           w.resolve(outcomeOf(isNew.slice(offset, offset + w.events.length)));
