@@ -286,6 +286,38 @@ describe('decideForCustomer', () => {
       ]);
       expect(out.schedule).toEqual([]);
     });
+
+    it('cancels what a finished journey still has due when its exit event comes', () => {
+      // The day-7 email was the last step: the journey completed when it was decided, for the
+      // customer's best hour tomorrow. The order comes before that hour.
+      const buyer = aState({ orders: anOrders({ count: 1, revenueCents: 4000, lastAtMs: t0 }) });
+      const completed = aMembership({ stepId: '#end', status: 'completed' });
+      const out = decide([orderCompleted], { state: buyer, memberships: [completed] });
+      expect(out.cancelDecisions).toContainEqual({
+        match: { journeyId: 'welcome' },
+        reason: 'event Order Completed',
+      });
+      expect(out.finished[0]?.note).toContain(
+        'journey welcome had completed: event Order Completed cancels its decisions still due',
+      );
+      // Nothing to end: the membership is left as it was.
+      expect(out.memberships).toEqual([]);
+      // An event the journey does not exit on cancels nothing of it.
+      const other = decide([{ ...orderCompleted, name: 'Product Viewed' }], {
+        memberships: [completed],
+      });
+      expect(other.cancelDecisions).toEqual([]);
+      // Late, it cancels them only if the customer had entered by the order's time.
+      const late = (atMs: number): Trigger => ({ ...orderCompleted, lateAtMs: atMs });
+      const entered = aMembership({ stepId: '#end', status: 'completed', enteredAtMs: t0 });
+      const nowMs = t0 + daysMs(7);
+      const after = decide([late(t0 + daysMs(6))], { memberships: [entered], nowMs });
+      expect(after.cancelDecisions).toEqual([
+        { match: { journeyId: 'welcome' }, reason: 'event Order Completed (arrived late)' },
+      ]);
+      const before = decide([late(t0 - daysMs(1))], { memberships: [entered], nowMs });
+      expect(before.cancelDecisions).toEqual([]);
+    });
   });
 
   it('withdraws what a signup proposed when an order in the same round exits the journey', () => {

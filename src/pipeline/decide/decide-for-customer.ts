@@ -245,12 +245,16 @@ export const decideForCustomer = (
    * in this round, which are not stored yet — a welcome email proposed for a signup must not
    * go out, or win arbitration, when the order in the same round exits the journey.
    */
-  const cancelDecisions = (match: DecisionCancel['match'], reason: string): string[] => {
+  const cancelDecisions = (
+    match: DecisionCancel['match'],
+    reason: string,
+    onlyLater = false,
+  ): string[] => {
     out.cancelDecisions.push({ match, reason });
     const withdrawn: string[] = [];
     for (let i = proposals.length - 1; i >= 0; i -= 1) {
       const p = proposals[i];
-      if (p === undefined) continue;
+      if (p === undefined || (onlyLater && p.scheduledForMs <= nowMs)) continue;
       const hit =
         (match.journeyId !== undefined && p.journey?.id === match.journeyId) ||
         (match.agents?.includes(p.agent) ?? false);
@@ -260,6 +264,16 @@ export const decideForCustomer = (
     }
     return withdrawn.reverse();
   };
+  /**
+   * A journey that finished (its last send proposed, or an exit step) before its exit event
+   * came: nothing is left to end, but its last message may still be due — moved to the
+   * customer's best hour — and goes no more. Only what is due after now, as the store cancels:
+   * a message this round proposed for now goes, as it would had the event come a round later.
+   */
+  const cancelFinished = (m: Membership, reason: string): string[] => [
+    `journey ${m.journeyId} had ${m.status === 'completed' ? 'completed' : 'ended'}: ${reason} cancels its decisions still due`,
+    ...cancelDecisions({ journeyId: m.journeyId }, reason, true),
+  ];
   const exitJourney = (m: Membership, reason: string): string => {
     memberships.set(m.journeyId, {
       ...m,
@@ -297,8 +311,7 @@ export const decideForCustomer = (
       const at = trigger.lateAtMs;
       for (const m of [...memberships.values()]) {
         const journey = env.journeys.find(m.journeyId, m.version);
-        if (m.status !== 'active' || journey?.definition.exitOn?.includes(trigger.name) !== true)
-          continue;
+        if (journey?.definition.exitOn?.includes(trigger.name) !== true) continue;
         // A journey of an abandoned cart is entered when its timer fires, after the cart's
         // last change: an order placed since that change closed the cart it is about (unless
         // a newer cart has begun since the order).
@@ -308,7 +321,10 @@ export const decideForCustomer = (
           ofCart && trigger.name === 'Order Completed'
             ? state.cart === null || state.cart.updatedAtMs <= at
             : m.enteredAtMs <= at;
-        if (closes) notes.push(exitJourney(m, eventExitReason(trigger.name, true)));
+        if (!closes) continue;
+        const reason = eventExitReason(trigger.name, true);
+        if (m.status === 'active') notes.push(exitJourney(m, reason));
+        else notes.push(...cancelFinished(m, reason));
       }
       return notes.length > 0 ? notes : [`${trigger.name} arrived late: no journey it exits`];
     }
@@ -325,8 +341,9 @@ export const decideForCustomer = (
         ? lastOrderMs
         : null;
     for (const m of [...memberships.values()]) {
-      if (m.status !== 'active') continue;
       const journey = env.journeys.find(m.journeyId, m.version);
+      const exits = journey?.definition.exitOn?.includes(trigger.name) === true;
+      if (m.status !== 'active' && !exits) continue;
       const entry = journey?.definition.entry;
       if (
         newerCartSinceMs !== null &&
@@ -336,7 +353,11 @@ export const decideForCustomer = (
         m.enteredAtMs > newerCartSinceMs
       )
         continue;
-      if (journey?.definition.exitOn?.includes(trigger.name) === true) {
+      if (m.status !== 'active') {
+        notes.push(...cancelFinished(m, eventExitReason(trigger.name)));
+        continue;
+      }
+      if (exits) {
         notes.push(exitJourney(m, eventExitReason(trigger.name)));
         continue;
       }
