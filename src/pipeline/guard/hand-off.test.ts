@@ -211,6 +211,28 @@ describe('the consent check at hand-off', () => {
       checkAtHandOff(banner, aProfile({ consent: profile.consent }), policy, now + 1),
     ).toBeNull();
   });
+  it('refuses marketing to a customer placed in the EU since it was judged, without consent', () => {
+    // Judged with no country (GDPR did not apply); an identify gave Germany before it left.
+    const berlin = { country: 'DE', region: null, city: null, timezone: 'Europe/Berlin' };
+    const placed = aProfile({ location: berlin, consent: {} });
+    expect(checkAtHandOff(email(null), placed, policy, now)).toEqual({
+      code: 'gdpr_no_consent',
+      reason: 'GDPR (DE): no marketing consent for email, as the message was to leave',
+    });
+    // Consent from an implied source is refused as the guardrail refuses it.
+    const implied = aProfile({
+      location: berlin,
+      consent: { email: { marketing: { granted: true, atMs: now, source: 'implied' } } },
+    });
+    expect(checkAtHandOff(email(null), implied, policy, now)).toMatchObject({
+      code: 'gdpr_consent_implied',
+    });
+    const explicit = aProfile({
+      location: berlin,
+      consent: { email: { marketing: { granted: true, atMs: now, source: 'form' } } },
+    });
+    expect(checkAtHandOff(email(null), explicit, policy, now)).toBeNull();
+  });
 });
 
 describe('the consent guardrail’s rules, again at hand-off', () => {

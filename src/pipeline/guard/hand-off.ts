@@ -2,7 +2,7 @@ import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
-import { gdprConsentEndsMs } from './guardrails/compliance.js';
+import { gdprProblem } from './guardrails/compliance.js';
 import { consentProblems, type ConsentFacts } from './guardrails/consent.js';
 import { domainBreaches, type DomainResults } from './guardrails/reputation.js';
 import type { GuardPolicy } from './policy.js';
@@ -55,9 +55,10 @@ export type AddressFactsAtHandOff = Pick<
  * opted in to, a transactional message on a channel opted out of or WhatsApp without an opt-in,
  * and the preferences: channels, topics and a cadence of `never` (the cadence window is not
  * read here: it needs the customer's send history, and was judged against every message sent or
- * queued when this one was) — then, for marketing, an offer made moot since (`superseded`) or a
- * GDPR customer's consent run out since it was judged (a message held by quiet hours, a reviewer
- * or a chosen send time; a web banner shown for days). Null when the message may go.
+ * queued when this one was) — then, for marketing, an offer made moot since (`superseded`) or
+ * GDPR's rules as the guardrail applies them, since it was judged (a message held by quiet
+ * hours, a reviewer or a chosen send time; a web banner shown for days): a customer placed in
+ * the EU since, without explicit consent, or consent run out. Null when the message may go.
  */
 export const checkAtHandOff = (
   message: {
@@ -86,13 +87,12 @@ export const checkAtHandOff = (
   if (message.class === 'transactional') return null;
   const superseded = supersededBy(message, profile);
   if (superseded !== null) return { code: 'superseded', reason: superseded };
-  const consentEndsMs = gdprConsentEndsMs(profile, message.channel, policy);
-  if (consentEndsMs !== null && nowMs >= consentEndsMs)
-    return {
-      code: 'gdpr_consent_expired',
-      reason: `GDPR: marketing consent for ${message.channel} ran out on ${new Date(consentEndsMs).toISOString()}, before the message left`,
-    };
-  return null;
+  // GDPR's rule in full, as the guardrail applies it: the customer may have been placed in the
+  // EU since it judged them (a country given later), or their consent run out.
+  const gdpr = gdprProblem(profile, message.channel, policy, nowMs);
+  return gdpr === null
+    ? null
+    : { code: gdpr.code, reason: `${gdpr.reason}, as the message was to leave` };
 };
 
 /**

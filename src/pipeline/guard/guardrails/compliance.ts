@@ -49,21 +49,55 @@ const gdprOf = (
     : { applies: true, country: null, where: `${zoned} by its timezone` };
 };
 
+/** Why GDPR refuses a marketing message on the channel at `atMs`: a verdict's code and words. */
+export interface GdprProblem {
+  code: 'gdpr_no_consent' | 'gdpr_consent_implied' | 'gdpr_consent_expired';
+  reason: string;
+  figures?: Record<string, string | number>;
+}
+
 /**
- * When a GDPR customer's marketing consent for the channel runs out (`consentMaxAgeDays` after
- * it was given or last renewed explicitly), or null where GDPR does not apply or there is no
- * grant to run out (the guardrail blocks those). A message held after it was judged (quiet
- * hours, a reviewer, a send time chosen for the customer) is checked against it as it leaves.
+ * GDPR's rule for marketing on `channel` at `atMs`, or null when it does not apply or is met:
+ * consent present, explicit (not from an implied source), and younger than
+ * `consentMaxAgeDays`. The guardrail asks it for when the message is due; the hand-off asks it
+ * again as a held message leaves (the customer may have been placed in the EU, or withdrawn,
+ * since it was judged).
  */
-export const gdprConsentEndsMs = (
+export const gdprProblem = (
   profile: ProfileState,
   channel: Channel,
   policy: Pick<GuardPolicy, 'gdpr'>,
-): number | null => {
+  atMs: number,
+): GdprProblem | null => {
+  const { applies, where } = gdprOf(profile, policy);
+  if (!applies) return null;
   const consent = profile.consent[channel]?.['marketing'];
-  return gdprOf(profile, policy).applies && consent?.granted === true
-    ? grantedSinceMs(consent) + policy.gdpr.consentMaxAgeDays * DAY_MS
-    : null;
+  if (consent?.granted !== true)
+    return {
+      code: 'gdpr_no_consent',
+      reason: `GDPR (${where}): no marketing consent for ${channel}`,
+    };
+  const implied = impliedSourceOf(consent.source, policy.gdpr.impliedSources);
+  if (implied !== null)
+    return {
+      code: 'gdpr_consent_implied',
+      reason: `GDPR (${where}): consent from "${implied}" is not explicit`,
+      figures: { source: implied },
+    };
+  // Traits restating a grant do not renew it: its age counts from when it was first given, or
+  // from the customer's latest explicit grant, when that is later. Consent must be younger than
+  // the limit: on the day it reaches it, it has expired (three years of 1,095 days end a day
+  // early across a 29 February — early, never late).
+  const sinceMs = grantedSinceMs(consent);
+  if (atMs - sinceMs < policy.gdpr.consentMaxAgeDays * DAY_MS) return null;
+  return {
+    code: 'gdpr_consent_expired',
+    reason: `GDPR (${where}): consent older than ${String(policy.gdpr.consentMaxAgeDays)} days`,
+    figures: {
+      consentAt: new Date(sinceMs).toISOString(),
+      ageDays: Math.floor((atMs - sinceMs) / DAY_MS),
+    },
+  };
 };
 
 // CAN-SPAM covers the United States and its territories.
@@ -187,52 +221,12 @@ export const complianceGuardrail: Guardrail = {
           { erasedAt: new Date(erasedAtMs).toISOString() },
         ),
       ];
-    const { applies, country, where } = gdprOf(profile, policy);
-    if (marketing && applies) {
-      const consent = profile.consent[message.channel]?.['marketing'];
-      const maxAgeMs = policy.gdpr.consentMaxAgeDays * DAY_MS;
-      const implied =
-        consent?.granted === true
-          ? impliedSourceOf(consent.source, policy.gdpr.impliedSources)
-          : null;
-      if (consent?.granted !== true)
-        found.push(
-          verdict(
-            NAME,
-            'block',
-            'gdpr_no_consent',
-            `GDPR (${where}): no marketing consent for ${message.channel}`,
-          ),
-        );
-      else if (implied !== null)
-        found.push(
-          verdict(
-            NAME,
-            'block',
-            'gdpr_consent_implied',
-            `GDPR (${where}): consent from "${implied}" is not explicit`,
-            { source: implied },
-          ),
-        );
-      // Traits restating a grant do not renew it: its age counts from when it was first given,
-      // or from the customer's latest explicit grant, when that is later. Judged when the
-      // message is due to go, if that is later than now. Consent must be younger than the
-      // limit: on the day it reaches it, it has expired (three years of 1,095 days end a day
-      // early across a 29 February — early, never late).
-      else if (Math.max(nowMs, message.sendAtMs) - grantedSinceMs(consent) >= maxAgeMs)
-        found.push(
-          verdict(
-            NAME,
-            'block',
-            'gdpr_consent_expired',
-            `GDPR (${where}): consent older than ${policy.gdpr.consentMaxAgeDays} days`,
-            {
-              consentAt: new Date(grantedSinceMs(consent)).toISOString(),
-              ageDays: Math.floor((nowMs - grantedSinceMs(consent)) / DAY_MS),
-            },
-          ),
-        );
-    }
+    const { country } = gdprOf(profile, policy);
+    // Judged for when the message is due to go, if that is later than now.
+    const gdpr = marketing
+      ? gdprProblem(profile, message.channel, policy, Math.max(nowMs, message.sendAtMs))
+      : null;
+    if (gdpr !== null) found.push(verdict(NAME, 'block', gdpr.code, gdpr.reason, gdpr.figures));
     // Where the customer is not known (no country, or one Herald cannot read), they may be in
     // the United States: the rules apply (fail closed).
     if (marketing && message.channel === 'email' && (country === null || CAN_SPAM.has(country))) {
