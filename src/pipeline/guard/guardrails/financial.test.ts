@@ -48,6 +48,21 @@ describe('discountInCopy', () => {
     ['take $1,000 off any $1,250 order', 80],
     ['€1.000,50 off orders over €2.001,00', 50],
     ['US$ 1,500.00 discount on a purchase of US$ 3,000', 50],
+    // A sale, a price or what is paid named by the share: a discount all the same.
+    ['PS: our 40% sale starts now', 40],
+    ['40% Sale!', 40],
+    ['boots 40% cheaper this week', 40],
+    ['pay 40% less for winter boots', 40],
+    ['prices 40% lower until Sunday', 40],
+    ['prices are now 35% lower', 35],
+    ['get them for 30% less', 30],
+    ['40% lower prices on boots', 40],
+    ['a 30% price cut on boots', 30],
+    ['save $50 on any $100 order', 50],
+    ['Save up to €20 on orders over €80', 25],
+    ['a $25 voucher for orders over $100', 25],
+    ['Now with 30% less sugar.', null],
+    ['pay 40% upfront, the rest on delivery', null],
     // Not discounts: a range, a dash between clauses, a price, an amount off with no order.
     ['98% on time, every time', null],
     ['Our sale is back and 95% of you loved it', null],
@@ -79,6 +94,10 @@ describe('discountInCopy', () => {
     expect(unmeasuredAmountOff(content('boots from $40'))).toBeNull();
     expect(unmeasuredAmountOff(content('20 EUR off your next order'))).toBe(20);
     expect(unmeasuredAmountOff(content('take $1,000 off your next order'))).toBe(1000);
+    expect(unmeasuredAmountOff(content('Save $50 today'))).toBe(50);
+    expect(unmeasuredAmountOff(content('saving an extra $15 this week'))).toBe(15);
+    expect(unmeasuredAmountOff(content('a $25 coupon for you'))).toBe(25);
+    expect(unmeasuredAmountOff(content('save time: order by $40'))).toBeNull();
   });
 
   it('sends an amount off with no order to review whatever percent the incentive carries', () => {

@@ -9,14 +9,21 @@ const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)/giu;
 // What makes one a discount, after it: "40% off", "40%-off", "40 percent discount" … and a
 // share taken on the whole of a sale: "40% on all jackets", "40% on everything" (not "98% on
 // time", "100% on your side").
+// A sale or a price named by it counts too: "40% sale", "40% cheaper", "40% lower prices", "a
+// 40% price cut" (not "30% less sugar").
 const DISCOUNT_AFTER =
-  /^[\s\p{Pd}:]*(?:off\b|discount|reduction|savings?\b|rebate|markdown|on\s+(?:all|everything|sitewide|storewide|select(?:ed)?)\b)/iu;
+  /^[\s\p{Pd}:]*(?:off\b|discount|reduction|savings?\b|rebate|markdown|on\s+(?:all|everything|sitewide|storewide|select(?:ed)?)\b|sale\b|cheaper\b|(?:less|lower)\s+(?:prices?|costs?)\b|price\s+(?:cuts?|drops?|reductions?)\b)/iu;
 // … or before it: "save 40%", "take an extra 40% off", "up to 40%", "prices cut by 40%",
 // "discounted 30%".
 const DISCOUNT_BEFORE =
   /\b(?:save|saving|savings|take|get|extra|discount(?:ed|s)?(?:\s+(?:of|by))?|(?:reduced|cut|slashed|lowered|marked\s+down|knocked\s+down)\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
 // … or a sale's own figure, standing alone at the end of its clause: "Summer sale — 40%!",
 // "Clearance: 30%." (not "Summer Sale! 40% of our range", "Clearance: 100% cotton").
+// … or what is paid, before it, and less of it, after it: "pay 40% less", "prices 40% lower",
+// "get it for 40% less" (not "pay 40% upfront").
+const PRICE_BEFORE =
+  /\b(?:pay(?:ing)?|prices?|costs?|for)(?:\s+(?:are|is|now|just|up\s+to))*\s+$/iu;
+const LESS_AFTER = /^\s*(?:less|lower|cheaper)\b/iu;
 const SALE_BEFORE = /\b(?:sale|clearance|promo(?:tion)?|markdowns?)[\s\p{Pd}:!,]*$/iu;
 const CLAUSE_END = /^\s*(?:[!.,;)]|$)/u;
 // … or a label before it, as a receipt or a price tag writes it: "Discount: 40%".
@@ -46,8 +53,14 @@ const MONEY = String.raw`(?:(?:[$€£]|\bUS\$|\b(?:${CODES}))\s?${FIGURE}|${FIG
 const GAP = String.raw`[^$€£\d]`;
 // Found from the word ("off", "discount": rare in copy, a scan for them is cheap), then the
 // amount read just before it — not an amount tried at every digit of the copy.
-const OFF_WORD = /\b(?:off\b|discount)/gi; // without `u`: ten times faster a scan
+const OFF_WORD = /\b(?:off\b|discount|voucher|coupon)/gi; // without `u`: ten times faster a scan
 const MONEY_BEFORE = new RegExp(String.raw`${MONEY}\s*$`, 'iu');
+// … or an amount saved, after the word: "Save $50", "save up to €20 on orders over €100".
+const SAVE_WORD = /\bsav(?:e|ing)\b/gi;
+const MONEY_AFTER = new RegExp(
+  String.raw`^\s+(?:up\s+to\s+)?(?:an?\s+)?(?:extra\s+|additional\s+)?${MONEY}`,
+  'iu',
+);
 // Room for the longest amount MONEY reads ("US$ 123456.78 ").
 const MONEY_REACH = 24;
 const AMOUNT_BASE = new RegExp(
@@ -87,6 +100,7 @@ const statedIn = (text: string, labels: boolean): number | null => {
       DISCOUNT_BEFORE.test(before) ||
       (CLAUSE_END.test(text.slice(end, end + 2)) && SALE_BEFORE.test(before)) ||
       MINUS_BEFORE.test(before) ||
+      (PRICE_BEFORE.test(before) && LESS_AFTER.test(text.slice(end, end + LEAD_IN))) ||
       (labels && LABEL_BEFORE.test(before))
     )
       most = percent;
@@ -114,19 +128,28 @@ const decimal = (text: string | undefined): number => {
   return Number(figure.replace(',', '.'));
 };
 
+/** An amount `MONEY` read, and the order it is taken from when the copy after `end` says. */
+const amountFrom = (
+  text: string,
+  amount: RegExpExecArray,
+  end: number,
+): { major: number; ofMajor: number | null } => {
+  const base = AMOUNT_BASE.exec(text.slice(end, end + LEAD_IN));
+  const of = base === null ? null : decimal(base[1] ?? base[2] ?? base[3] ?? base[4]);
+  return { major: decimal(amount[1] ?? amount[2]), ofMajor: of !== null && of > 0 ? of : null };
+};
+
 /** The amounts off the copy states, each with the order it is taken from when it says. */
 const amountsOff = (text: string): { major: number; ofMajor: number | null }[] => {
   const found: { major: number; ofMajor: number | null }[] = [];
   for (const word of text.matchAll(OFF_WORD)) {
     const amount = MONEY_BEFORE.exec(text.slice(Math.max(0, word.index - MONEY_REACH), word.index));
-    if (amount === null) continue;
-    const end = word.index + word[0].length;
-    const base = AMOUNT_BASE.exec(text.slice(end, end + LEAD_IN));
-    const of = base === null ? null : decimal(base[1] ?? base[2] ?? base[3] ?? base[4]);
-    found.push({
-      major: decimal(amount[1] ?? amount[2]),
-      ofMajor: of !== null && of > 0 ? of : null,
-    });
+    if (amount !== null) found.push(amountFrom(text, amount, word.index + word[0].length));
+  }
+  for (const word of text.matchAll(SAVE_WORD)) {
+    const from = word.index + word[0].length;
+    const amount = MONEY_AFTER.exec(text.slice(from, from + 2 * MONEY_REACH));
+    if (amount !== null) found.push(amountFrom(text, amount, from + amount[0].length));
   }
   return found;
 };
