@@ -98,6 +98,17 @@ describe('resolveIdentities', () => {
     ]);
   });
 
+  it('links the device an alias was sent from to the user, and merges its history', () => {
+    const fromDevice = { ...alias('ada', 'old-ada', t0 + 9), anonymousId: 'dev-1' };
+    const plan = resolveIdentities([anonEvent('dev-1'), fromDevice, anonEvent('dev-1')], noLinks);
+    expect(plan.drafts.map((d) => d.customerId)).toEqual(['ada', 'ada', 'ada']);
+    expect(plan.links).toContainEqual({ key: 'a:dev-1', customerId: 'ada', linkedAtMs: t0 + 9 });
+    expect(plan.merges).toContainEqual({ from: anon('dev-1'), to: u('ada') });
+    // A device linked to someone else already stays theirs.
+    const known = new Map<IdentityKey, CustomerId>([['a:dev-1', u('zoe')]]);
+    expect(resolveIdentities([fromDevice], known).links.map((l) => l.key)).not.toContain('a:dev-1');
+  });
+
   it('files the aliased user id’s events under the new user, before and after the alias', () => {
     expect(
       customersOf([userEvent('old-ada'), alias('ada', 'old-ada'), userEvent('old-ada')]),

@@ -27,7 +27,7 @@ export const identityKeysOf = (events: readonly HeraldEvent[]): IdentityKey[] =>
  * Decides which customer each event belongs to, in order. Identity stitching: an event with
  * both a userId and a not-yet-linked anonymousId links that device to the user and merges the
  * anonymous history into them; `alias` merges `previousId` (a user id or an anonymous id) into
- * `userId`. The first link of an anonymous id wins; later events name their user anyway.
+ * `userId`, and links its own anonymousId as any call with both ids does. The first link of an anonymous id wins; later events name their user anyway.
  */
 export const resolveIdentities = (
   events: readonly HeraldEvent[],
@@ -61,6 +61,15 @@ export const resolveIdentities = (
       const previous = event.previousId;
       link(`u:${previous}`, customerId, userCustomer(previous), event.timestampMs);
       link(`a:${previous}`, customerId, anonymousCustomerId(previous), event.timestampMs);
+      // The device the alias was sent from (Segment's SDKs send its anonymousId with every
+      // call) is the user's too, as with any call carrying both ids.
+      if (event.anonymousId !== null)
+        link(
+          `a:${event.anonymousId}`,
+          customerId,
+          anonymousCustomerId(event.anonymousId),
+          event.timestampMs,
+        );
     } else if (event.userId !== null) {
       customerId = userCustomer(event.userId);
       if (event.anonymousId !== null) {
