@@ -62,6 +62,26 @@ describe('toRawEvent on CSV cells', () => {
     });
   });
 
+  it('reads a date written YYYYMMDD in a date’s column as that date, not as a number', () => {
+    // As the time column reads it: a created_at of 20260105 as a number would be a signup in
+    // January 1970, in milliseconds.
+    const raw = convert('customers', { customer_id: 'c1', created_at: '20260105' });
+    expect(raw.ok && raw.value).toMatchObject({
+      timestamp: '2026-01-05T00:00:00Z',
+      traits: { created_at: '2026-01-05T00:00:00Z' },
+    });
+    expect(
+      traitsOf({ signupDate: '20250301', birthday: '19900215', last_order_at: '1767225600000' }),
+    ).toEqual({
+      signupDate: '2025-03-01T00:00:00Z',
+      birthday: '1990-02-15T00:00:00Z',
+      // Not eight digits: a time in milliseconds, read as before.
+      last_order_at: 1767225600000,
+    });
+    // Eight digits in a column named for no date stay a number.
+    expect(traitsOf({ points: '20260105' })).toEqual({ points: 20260105 });
+  });
+
   it('reads a money or rate column as numbers throughout, trailing zeros or not', () => {
     // As in the personalisation data: 250.00 and 0.20 beside 0.45. Read as text, they would
     // never match a journey condition such as `avg_order_value gt 200`.

@@ -70,12 +70,18 @@ const textWords = new Set([
   'sku',
 ]);
 
-const isTextColumn = (column: string): boolean =>
+/** Words in a column name that mark a date or a time (`created_at`, `signupDate`, `birthday`). */
+const dateWords = new Set(['at', 'date', 'time', 'timestamp', 'birthday', 'dob', 'anniversary']);
+
+const wordsOf = (column: string): string[] =>
   column
     .replace(/([a-z\d])([A-Z])/g, '$1 $2')
     .toLowerCase()
-    .split(/[^a-z\d]+/)
-    .some((word) => textWords.has(word));
+    .split(/[^a-z\d]+/);
+
+const isTextColumn = (column: string): boolean => wordsOf(column).some((w) => textWords.has(w));
+
+const EIGHT_DIGITS = /^\d{8}$/;
 
 /** A decimal written as a number prints: a minus at most, no leading zeros, no exponent. */
 const CANONICAL_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
@@ -104,10 +110,15 @@ const isExactDecimal = (text: string): boolean => {
  * `12345678901234567890`, more digits than a number holds exactly) and its column is not named
  * as an identifier or contact detail (a word of `textWords`, as in `customer_id`,
  * `phoneNumber`, `loyalty_card`): a phone number must stay a string to be reachable by SMS.
- * `true` and `false` become booleans.
+ * `true` and `false` become booleans. Eight digits in a date's column (a word of `dateWords`:
+ * `created_at`, `signupDate`, `birthday`) are a date, `YYYYMMDD`, and become an ISO time.
  */
 const typed = (column: string, value: unknown): unknown => {
   if (typeof value !== 'string') return value;
+  // A date written `YYYYMMDD` in a date's column is that date, as the time column reads it —
+  // not the number 20260105, which a `created_at` trait would read as milliseconds in 1970.
+  if (EIGHT_DIGITS.test(value) && wordsOf(column).some((w) => dateWords.has(w)))
+    return toTimestamp(value);
   if (isExactDecimal(value) && !isTextColumn(column)) return Number(value);
   if (value === 'true' || value === 'false') return value === 'true';
   return value;
@@ -166,7 +177,7 @@ const CALL_TIMES = ['timestamp', 'originalTimestamp', 'receivedAt', 'sentAt'] as
 
 /** `YYYYMMDD` (as in CDNOW) becomes an ISO date; everything else passes through. */
 const toTimestamp = (value: unknown): unknown =>
-  typeof value === 'string' && /^\d{8}$/.test(value)
+  typeof value === 'string' && EIGHT_DIGITS.test(value)
     ? `${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6, 8)}T00:00:00Z`
     : value;
 
