@@ -52,17 +52,16 @@ const ANY_TAG = /<[^>]*>/gu;
 const COMMENT = /<!--(?:-?>|[\s\S]*?(?:--!?>|$))/gu;
 
 /**
+ * An HTML part without what a reader is never shown — comments and hidden elements (`style`,
+ * `script`, `head`, `title`) — its tags kept: where a link a reader can follow is looked for.
+ */
+export const shownHtml = (html: string): string =>
+  html.replace(COMMENT, '').replace(HIDDEN_ELEMENTS, ' ');
+
+/**
  * The visible text of an HTML part: comments and hidden elements dropped, tags removed, every
  * character reference decoded as a browser decodes it (the whole HTML5 table, and the legacy
  * ones without their `;`: `&#99heap`, `&copy`) by `entities`.
  */
 export const visibleHtmlText = (html: string): string =>
-  visibleText(
-    decodeHTML(
-      html
-        .replace(COMMENT, '')
-        .replace(HIDDEN_ELEMENTS, ' ')
-        .replace(INLINE_TAG, '')
-        .replace(ANY_TAG, ' '),
-    ),
-  );
+  visibleText(decodeHTML(shownHtml(html).replace(INLINE_TAG, '').replace(ANY_TAG, ' ')));

@@ -223,12 +223,21 @@ describe('runGuardrails', () => {
     const base = aMessage();
     const content = base.content ?? aContent();
     const url = content.unsubscribeUrl ?? '';
+    const footer = `<p>${content.footerAddress ?? ''}<br><a href="${url}">Unsubscribe</a></p>`;
     const withHtml = (html: string) => aMessage({ content: { ...content, html } });
-    expect(codesOf(withHtml(`<p>Hi</p><a href="${url}">Unsubscribe</a>`))).toEqual([]);
-    expect(codesOf(withHtml(`<p>So <b>cheap</b></p><a href="${url}">x</a>`))).toEqual([
-      'block:forbidden_words',
+    expect(codesOf(withHtml(`<p>Hi</p>${footer}`))).toEqual([]);
+    expect(codesOf(withHtml(`<p>So <b>cheap</b></p>${footer}`))).toEqual(['block:forbidden_words']);
+    expect(codesOf(withHtml(`<p>Hi, no way out</p><p>${content.footerAddress ?? ''}</p>`))).toEqual(
+      ['block:canspam_no_unsubscribe'],
+    );
+    // What a reader is never shown does not count: the footer left only in a comment.
+    expect(codesOf(withHtml(`<p>Hi</p><!-- ${footer} -->`))).toEqual([
+      'block:canspam_no_address',
+      'block:canspam_no_unsubscribe',
     ]);
-    expect(codesOf(withHtml('<p>Hi, no way out</p>'))).toEqual(['block:canspam_no_unsubscribe']);
+    expect(codesOf(withHtml(`<p>Hi</p><a href="${url}">Unsubscribe</a>`))).toEqual([
+      'block:canspam_no_address',
+    ]);
   });
 
   it('holds marketing back from someone erased until an explicit opt-in after the erasure', () => {

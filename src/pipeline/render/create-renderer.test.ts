@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCustomerId } from '../../core/ids.js';
 import { verifyToken } from '../../core/signed-token.js';
+import { shownHtml, visibleHtmlText } from '../../core/visible-text.js';
 import { aDecision } from '../../../test/support/builders.js';
 import { createRenderer, RUN_TIME_TEMPLATES_KEPT } from './create-renderer.js';
 import { defaultTemplates } from './default-templates.js';
@@ -95,6 +96,19 @@ describe('withEdits', () => {
       html: `<p>New copy <a href="${unsubscribe}">Unsubscribe</a></p>`,
     });
     for (const part of [edited.body, edited.html]) expect(count(part, '1 Main St')).toBe(1);
+  });
+
+  it('puts the footer back when an edit left it only where a reader never sees it', () => {
+    const unsubscribe = rendered.unsubscribeUrl ?? '';
+    const hidden = `1 Main St <a href="${unsubscribe}">Unsubscribe</a>`;
+    for (const html of [
+      `<p>Hi Ann, new arrivals</p><!-- ${hidden} -->`,
+      `<html><head><title>${hidden}</title></head><body><p>Hi Ann</p></body></html>`,
+    ]) {
+      const edited = renderer.withEdits(message, rendered, { html });
+      expect(visibleHtmlText(edited.html ?? '')).toContain('1 Main St');
+      expect(shownHtml(edited.html ?? '')).toContain(`href="${unsubscribe}"`);
+    }
   });
 
   it('prints a brand or address with $ signs as written', () => {

@@ -4,6 +4,7 @@ import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { signMessageToken } from '../../core/signed-token.js';
+import { shownHtml, visibleHtmlText, visibleText } from '../../core/visible-text.js';
 import { describeUnsafeOutput, findUnsafeOutputs } from './find-unsafe-outputs.js';
 import type { Template } from './template.js';
 import {
@@ -282,9 +283,13 @@ export const createRenderer = (
         address === '' ? '' : ` · ${escapeHtml(address)}`
       }<br><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a></p>`,
     );
-  // Edited copy kept its footer when it still has the unsubscribe link and the postal address.
+  // Edited copy kept its footer when it still has the unsubscribe link and the postal address;
+  // in HTML, outside comments and hidden elements, the address in the text a reader sees.
   const keepsFooter = (copy: string, unsubscribeUrl: string, postal: string) =>
     copy.includes(unsubscribeUrl) && copy.includes(postal);
+  const keepsHtmlFooter = (html: string, unsubscribeUrl: string) =>
+    shownHtml(html).includes(escapeHtml(unsubscribeUrl)) &&
+    visibleHtmlText(html).includes(visibleText(address));
   const pixelOf = (link: LinkContext) =>
     `<img src="${escapeHtml(openPixelUrl(link))}" width="1" height="1" alt="" style="display:block;border:0">`;
   return {
@@ -421,7 +426,7 @@ export const createRenderer = (
       if (edits.html === null) html = null;
       else if (edits.html !== undefined) {
         html = trackHtmlLinks(edits.html.trim(), link, hosts);
-        if (marketingEmail && !keepsFooter(html, escapeHtml(unsubscribeUrl), escapeHtml(address)))
+        if (marketingEmail && !keepsHtmlFooter(html, unsubscribeUrl))
           html = withHtmlFooter(html, unsubscribeUrl);
         const pixel = pixelOf(link);
         if (!html.includes(pixel)) html = beforeBodyEnd(html, pixel);

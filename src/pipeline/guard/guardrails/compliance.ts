@@ -8,10 +8,12 @@ import {
   impliedSourceOf,
 } from '../../../core/profile.js';
 import { smsSegments } from '../../../core/sms-segments.js';
+import { shownHtml, visibleText } from '../../../core/visible-text.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
 import { pass, verdict } from '../guard-types.js';
+import { visibleHtmlOf } from './visible-copy.js';
 
 const NAME = 'compliance';
 
@@ -236,6 +238,7 @@ export const complianceGuardrail: Guardrail = {
           verdict(NAME, 'block', 'not_rendered', 'CAN-SPAM is checked on the rendered message'),
         );
       else {
+        const html = c.html ?? null;
         if (c.footerAddress === null || c.footerAddress.trim() === '')
           found.push(
             verdict(
@@ -245,12 +248,20 @@ export const complianceGuardrail: Guardrail = {
               'CAN-SPAM: no physical address in the footer',
             ),
           );
-        // The link must be there in the HTML part too, when there is one (an edit may drop it).
+        // Shown in the HTML part too, when there is one: a reviewer's edit may drop it, or
+        // leave it only in a comment.
+        else if (html !== null && !visibleHtmlOf(c).includes(visibleText(c.footerAddress)))
+          found.push(
+            verdict(
+              NAME,
+              'block',
+              'canspam_no_address',
+              'CAN-SPAM: the physical address is not shown in the HTML part',
+            ),
+          );
+        // The link must be there in the HTML part too, outside comments and hidden elements.
         const htmlHasLink =
-          c.html === null ||
-          c.html === undefined ||
-          c.unsubscribeUrl === null ||
-          c.html.includes(c.unsubscribeUrl);
+          html === null || c.unsubscribeUrl === null || shownHtml(html).includes(c.unsubscribeUrl);
         if (c.unsubscribeUrl === null || !/^https:\/\/\S+$/.test(c.unsubscribeUrl) || !htmlHasLink)
           found.push(
             verdict(

@@ -6,7 +6,12 @@ import type { MessageContent } from '../guard-types.js';
  * text — as they see it (`visibleText`): what the checks for words, discounts and personal data
  * read.
  */
-export const visibleCopy = (c: MessageContent): string => {
+export const visibleCopy = (c: MessageContent): string => readOf(c).text;
+
+/** The HTML part's visible text alone (empty without one), as `visibleCopy` reads it. */
+export const visibleHtmlOf = (c: MessageContent): string => readOf(c).htmlText;
+
+const readOf = (c: MessageContent): Read => {
   // Three guardrails read it for each message: worked out once, and again whenever a part of
   // the copy is no longer the one it was worked out from.
   const known = seen.get(c);
@@ -17,10 +22,19 @@ export const visibleCopy = (c: MessageContent): string => {
     known.body === c.body &&
     known.html === c.html
   )
-    return known.text;
-  const text = `${visibleText(`${c.subject ?? ''}\n${c.preheader ?? ''}\n${c.body}`)}\n${visibleHtmlText(c.html ?? '')}`;
-  seen.set(c, { subject: c.subject, preheader: c.preheader, body: c.body, html: c.html, text });
-  return text;
+    return known;
+  const htmlText = visibleHtmlText(c.html ?? '');
+  const text = `${visibleText(`${c.subject ?? ''}\n${c.preheader ?? ''}\n${c.body}`)}\n${htmlText}`;
+  const read = {
+    subject: c.subject,
+    preheader: c.preheader,
+    body: c.body,
+    html: c.html,
+    text,
+    htmlText,
+  };
+  seen.set(c, read);
+  return read;
 };
 
 interface Read {
@@ -29,6 +43,7 @@ interface Read {
   body: string;
   html: string | null | undefined;
   text: string;
+  htmlText: string;
 }
 
 const seen = new WeakMap<MessageContent, Read>();
