@@ -138,8 +138,9 @@ export interface DecideTx extends ScheduleTx {
   saveMarks(rows: readonly CustomerMarks[]): Promise<void>;
   insertDecisions(decisions: readonly Decision[]): Promise<void>;
   /**
-   * Cancels this customer's decisions still due after `nowMs` from the given agents (or
-   * journey); returns the ids cancelled.
+   * Cancels this customer's decisions still due after `nowMs` from the given agents, or of the
+   * journey still due or with their message still waiting to leave (a reviewer, quiet hours,
+   * the outbox: the caller withdraws those messages); returns the ids cancelled.
    */
   cancelDecisions(
     customerId: CustomerId,

@@ -18,6 +18,7 @@ import { storeFactories } from '../support/stores.js';
 // Wednesday 2026-06-03 12:00 UTC: well outside the default quiet hours (21:00–08:00 UTC).
 const T0 = Date.UTC(2026, 5, 3, 12);
 interface DecisionView {
+  id: string;
   agent: string;
   action: string;
   status: string;
@@ -247,6 +248,16 @@ for (const factory of storeFactories) {
         await runAt(T0 + 8 * DAY_MS);
         decisions = await decisionsOf('new-1');
         expect(decisions.some((d) => d.journey?.stepId === 'day-7-email')).toBe(false);
+        // The day-3 email was due before the order but is still in the outbox (no dispatcher
+        // runs here): it goes with the journey, and its message with it.
+        const day3 = decisions.find((d) => d.journey?.stepId === 'day-3-email');
+        expect(day3).toMatchObject({ status: 'cancelled' });
+        expect(day3?.reasons.at(-1)).toBe('cancelled: event Order Completed');
+        const outbox = await adminGet<{ messages: { id: string; status: string }[] }>(
+          herald,
+          '/v1/messages?customerId=new-1',
+        );
+        expect(outbox.messages.find((m) => m.id === day3?.id)?.status).toBe('cancelled');
         const journeys = (await admin('/v1/customers/new-1/journeys')).journeys;
         expect(journeys.find((j) => j.journeyId === 'welcome')).toMatchObject({
           status: 'exited',

@@ -119,10 +119,12 @@ for (const factory of storeFactories) {
       expect(await journeysOf('buyer')).toMatchObject([
         { journeyId: 'cart-recovery', status: 'active', entries: 2, enteredAt: iso(newTimerMs) },
       ]);
+      // The first offer, still in the outbox (no dispatcher runs here), went with the journey
+      // the order ended.
       const offers = (await decisionsOf('buyer')).filter((d) => d.agent === 'cart');
       expect(offers.map((d) => [d.createdAt, d.status])).toEqual([
         [iso(newTimerMs), 'scheduled'],
-        [iso(T0 + 2 * HOUR_MS), 'scheduled'],
+        [iso(T0 + 2 * HOUR_MS), 'cancelled'],
       ]);
     });
 

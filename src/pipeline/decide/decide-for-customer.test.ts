@@ -298,7 +298,7 @@ describe('decideForCustomer', () => {
         reason: 'event Order Completed',
       });
       expect(out.finished[0]?.note).toContain(
-        'journey welcome had completed: event Order Completed cancels its decisions still due',
+        'journey welcome had completed: event Order Completed cancels what it has still due',
       );
       // Nothing to end: the membership is left as it was.
       expect(out.memberships).toEqual([]);
@@ -760,9 +760,11 @@ describe('decideForCustomer', () => {
         expect(out.finished[1]?.note).toBe(
           'journey browse moved on earlier in this round: a wake-up armed before it',
         );
-        // Handled first, the wake-up is the entry's own: the nudge goes, then the view restarts.
+        // Handled first, the wake-up is the entry's own: it ends the journey with the nudge,
+        // which the view, the journey's exit, withdraws as it starts the journey again.
         const inTime = decide([wakeUp, viewed], { env, memberships: [before] });
-        expect(inTime.decisions.map((d) => d.template)).toEqual(['browse-nudge']);
+        expect(inTime.decisions).toEqual([]);
+        expect(inTime.finished[1]?.note).toContain('withdrew journey browse/nudge');
         expect(inTime.memberships).toMatchObject([{ status: 'active', entries: 2 }]);
       });
 

@@ -245,16 +245,12 @@ export const decideForCustomer = (
    * in this round, which are not stored yet — a welcome email proposed for a signup must not
    * go out, or win arbitration, when the order in the same round exits the journey.
    */
-  const cancelDecisions = (
-    match: DecisionCancel['match'],
-    reason: string,
-    onlyLater = false,
-  ): string[] => {
+  const cancelDecisions = (match: DecisionCancel['match'], reason: string): string[] => {
     out.cancelDecisions.push({ match, reason });
     const withdrawn: string[] = [];
     for (let i = proposals.length - 1; i >= 0; i -= 1) {
       const p = proposals[i];
-      if (p === undefined || (onlyLater && p.scheduledForMs <= nowMs)) continue;
+      if (p === undefined) continue;
       const hit =
         (match.journeyId !== undefined && p.journey?.id === match.journeyId) ||
         (match.agents?.includes(p.agent) ?? false);
@@ -267,12 +263,11 @@ export const decideForCustomer = (
   /**
    * A journey that finished (its last send proposed, or an exit step) before its exit event
    * came: nothing is left to end, but its last message may still be due — moved to the
-   * customer's best hour — and goes no more. Only what is due after now, as the store cancels:
-   * a message this round proposed for now goes, as it would had the event come a round later.
+   * customer's best hour, waiting for a reviewer — and goes no more.
    */
   const cancelFinished = (m: Membership, reason: string): string[] => [
-    `journey ${m.journeyId} had ${m.status === 'completed' ? 'completed' : 'ended'}: ${reason} cancels its decisions still due`,
-    ...cancelDecisions({ journeyId: m.journeyId }, reason, true),
+    `journey ${m.journeyId} had ${m.status === 'completed' ? 'completed' : 'ended'}: ${reason} cancels what it has still due`,
+    ...cancelDecisions({ journeyId: m.journeyId }, reason),
   ];
   const exitJourney = (m: Membership, reason: string): string => {
     memberships.set(m.journeyId, {

@@ -11,6 +11,7 @@ import {
 } from '../../../ports/decide-store.js';
 import {
   toCancelledBody,
+  CANCELLABLE_DECISIONS,
   type DueDecisionRow,
   toDecisionColumns,
   toMarks,
@@ -272,13 +273,12 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
   },
   async cancelDecisions(customerId, match, reason, nowMs) {
     const { rows } = await client.query<DueDecisionRow>(
-      `SELECT id, customer_id, agent, journey_id, status, body FROM decisions
-       WHERE customer_id = $1 AND status = 'scheduled' AND scheduled_for_ms > $2`,
+      CANCELLABLE_DECISIONS.replace('?', '$1').replace('?', '$2'),
       [customerId, nowMs],
     );
     const cancelled: string[] = [];
     for (const row of rows) {
-      const body = toCancelledBody(row, match, reason);
+      const body = toCancelledBody(row, match, reason, nowMs);
       if (body === null) continue;
       await client.query(`UPDATE decisions SET status = 'cancelled', body = $2 WHERE id = $1`, [
         row.id,

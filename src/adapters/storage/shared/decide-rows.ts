@@ -112,19 +112,31 @@ export interface DueDecisionRow {
   agent: string;
   journey_id: string | null;
   status: string;
+  scheduled_for_ms: number;
   body: string;
 }
 
 /**
- * The body a due decision is stored with once cancelled, or null when it does not match
- * (neither one of the agents nor the journey).
+ * A customer's decisions a cancel may take (`cancelDecisions`): scheduled, and due after now —
+ * or, a journey's, with their message still waiting to leave (for a reviewer, for quiet hours,
+ * in the outbox). Parameters: the customer, now.
+ */
+export const CANCELLABLE_DECISIONS = `SELECT id, customer_id, agent, journey_id, status, scheduled_for_ms, body
+  FROM decisions d WHERE customer_id = ? AND status = 'scheduled' AND (scheduled_for_ms > ?
+    OR (journey_id IS NOT NULL AND EXISTS (SELECT 1 FROM messages m
+      WHERE m.id = d.id AND m.status IN ('queued', 'review'))))`;
+
+/**
+ * The body a cancellable decision is stored with once cancelled, or null when it does not
+ * match: one of the agents, if still due after `nowMs`, or the journey, still due or waiting.
  */
 export const toCancelledBody = (
   row: DueDecisionRow,
   match: { agents?: readonly string[]; journeyId?: string },
   reason: string,
+  nowMs: number,
 ): string | null => {
-  const byAgent = match.agents?.includes(row.agent) ?? false;
+  const byAgent = row.scheduled_for_ms > nowMs && (match.agents?.includes(row.agent) ?? false);
   const byJourney = match.journeyId !== undefined && row.journey_id === match.journeyId;
   if (!byAgent && !byJourney) return null;
   const decision = toDecision(row);

@@ -3,6 +3,7 @@ import type { CustomerId } from '../../../core/ids.js';
 import type { CustomerMarks, DecideTx, Membership } from '../../../ports/decide-store.js';
 import {
   toCancelledBody,
+  CANCELLABLE_DECISIONS,
   type DueDecisionRow,
   toDecisionColumns,
   toMarks,
@@ -71,10 +72,7 @@ export const createSqliteDecideStatements = (db: BetterSqlite3.Database) => ({
      VALUES (@id, @customer_id, @agent, @action, @status, @journey_id, @confidence,
        @scheduled_for_ms, @created_at_ms, @body)`,
   ),
-  dueDecisions: db.prepare(
-    `SELECT id, customer_id, agent, journey_id, status, body FROM decisions
-     WHERE customer_id = ? AND status = 'scheduled' AND scheduled_for_ms > ?`,
-  ),
+  dueDecisions: db.prepare(CANCELLABLE_DECISIONS),
   cancelDecision: db.prepare(`UPDATE decisions SET status = 'cancelled', body = ? WHERE id = ?`),
 });
 
@@ -167,7 +165,7 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): 
     const rows = s.dueDecisions.all(customerId, nowMs) as DueDecisionRow[];
     const cancelled: string[] = [];
     for (const row of rows) {
-      const body = toCancelledBody(row, match, reason);
+      const body = toCancelledBody(row, match, reason, nowMs);
       if (body === null) continue;
       s.cancelDecision.run(body, row.id);
       cancelled.push(row.id);
