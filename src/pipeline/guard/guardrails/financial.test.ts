@@ -63,6 +63,12 @@ describe('discountInCopy', () => {
     ['a $25 voucher for orders over $100', 25],
     ['Now with 30% less sugar.', null],
     ['pay 40% upfront, the rest on delivery', null],
+    ['Switch to oat milk for 30% less sugar', null],
+    ['The same light for 80% less energy', null],
+    ['The new boiler costs 40% less to run', null],
+    ['LED bulbs mean 80% lower costs on your energy bill', null],
+    ['Our heat pump is 30% cheaper to run', null],
+    ['40% of our sale items are new', null],
     // Not discounts: a range, a dash between clauses, a price, an amount off with no order.
     ['98% on time, every time', null],
     ['Our sale is back and 95% of you loved it', null],
@@ -96,8 +102,13 @@ describe('discountInCopy', () => {
     expect(unmeasuredAmountOff(content('take $1,000 off your next order'))).toBe(1000);
     expect(unmeasuredAmountOff(content('Save $50 today'))).toBe(50);
     expect(unmeasuredAmountOff(content('saving an extra $15 this week'))).toBe(15);
-    expect(unmeasuredAmountOff(content('a $25 coupon for you'))).toBe(25);
     expect(unmeasuredAmountOff(content('save time: order by $40'))).toBeNull();
+    // Not an amount saved: a word ending in "saving", a voucher with no order to take it from.
+    expect(unmeasuredAmountOff(content('A time-saving $30 kitchen gadget'))).toBeNull();
+    expect(unmeasuredAmountOff(content('Energy-saving £15 bulbs'))).toBeNull();
+    expect(
+      unmeasuredAmountOff(content('Thanks for your order: one $50 voucher for Sam')),
+    ).toBeNull();
   });
 
   it('sends an amount off with no order to review whatever percent the incentive carries', () => {

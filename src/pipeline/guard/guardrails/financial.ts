@@ -8,22 +8,24 @@ const NAME = 'financial';
 const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)/giu;
 // What makes one a discount, after it: "40% off", "40%-off", "40 percent discount" … and a
 // share taken on the whole of a sale: "40% on all jackets", "40% on everything" (not "98% on
-// time", "100% on your side").
-// A sale or a price named by it counts too: "40% sale", "40% cheaper", "40% lower prices", "a
-// 40% price cut" (not "30% less sugar").
+// time", "100% on your side"); a sale or prices named by it: "40% sale", "40% lower prices",
+// "a 40% price cut" (not "80% lower costs" of running something).
 const DISCOUNT_AFTER =
-  /^[\s\p{Pd}:]*(?:off\b|discount|reduction|savings?\b|rebate|markdown|on\s+(?:all|everything|sitewide|storewide|select(?:ed)?)\b|sale\b|cheaper\b|(?:less|lower)\s+(?:prices?|costs?)\b|price\s+(?:cuts?|drops?|reductions?)\b)/iu;
+  /^[\s\p{Pd}:]*(?:off\b|discount|reduction|savings?\b|rebate|markdown|on\s+(?:all|everything|sitewide|storewide|select(?:ed)?)\b|sale\b|(?:less|lower)\s+prices?\b|price\s+(?:cuts?|drops?|reductions?)\b)/iu;
 // … or before it: "save 40%", "take an extra 40% off", "up to 40%", "prices cut by 40%",
 // "discounted 30%".
 const DISCOUNT_BEFORE =
   /\b(?:save|saving|savings|take|get|extra|discount(?:ed|s)?(?:\s+(?:of|by))?|(?:reduced|cut|slashed|lowered|marked\s+down|knocked\s+down)\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
+// … or less of the price, the word ending its clause or followed by when or where the offer
+// holds: "40% cheaper this week", and after what is paid, "pay 40% less", "prices 40% lower",
+// "get them for 40% less" — not what is saved of something else, "for 30% less sugar", "80%
+// less energy", "30% cheaper to run".
+const LESS_AFTER =
+  /^\s*(?:less|lower|cheaper)\b(?=\s*(?:[!.,;:)]|$)|\s+(?:on|for|than|this|today|until|now|at|in|with|when|while)\b)/iu;
+const CHEAPER_AFTER = /^\s*cheaper\b/iu;
+const PRICE_BEFORE = /\b(?:pay(?:ing)?|prices?|for)(?:\s+(?:are|is|now|just|up\s+to))*\s+$/iu;
 // … or a sale's own figure, standing alone at the end of its clause: "Summer sale — 40%!",
 // "Clearance: 30%." (not "Summer Sale! 40% of our range", "Clearance: 100% cotton").
-// … or what is paid, before it, and less of it, after it: "pay 40% less", "prices 40% lower",
-// "get it for 40% less" (not "pay 40% upfront").
-const PRICE_BEFORE =
-  /\b(?:pay(?:ing)?|prices?|costs?|for)(?:\s+(?:are|is|now|just|up\s+to))*\s+$/iu;
-const LESS_AFTER = /^\s*(?:less|lower|cheaper)\b/iu;
 const SALE_BEFORE = /\b(?:sale|clearance|promo(?:tion)?|markdowns?)[\s\p{Pd}:!,]*$/iu;
 const CLAUSE_END = /^\s*(?:[!.,;)]|$)/u;
 // … or a label before it, as a receipt or a price tag writes it: "Discount: 40%".
@@ -53,10 +55,14 @@ const MONEY = String.raw`(?:(?:[$€£]|\bUS\$|\b(?:${CODES}))\s?${FIGURE}|${FIG
 const GAP = String.raw`[^$€£\d]`;
 // Found from the word ("off", "discount": rare in copy, a scan for them is cheap), then the
 // amount read just before it — not an amount tried at every digit of the copy.
-const OFF_WORD = /\b(?:off\b|discount|voucher|coupon)/gi; // without `u`: ten times faster a scan
+const OFF_WORD = /\b(?:off\b|discount)/gi; // without `u`: ten times faster a scan
 const MONEY_BEFORE = new RegExp(String.raw`${MONEY}\s*$`, 'iu');
-// … or an amount saved, after the word: "Save $50", "save up to €20 on orders over €100".
-const SAVE_WORD = /\bsav(?:e|ing)\b/gi;
+// A voucher or coupon is an amount off only with the order it is taken from ("a $25 voucher
+// for orders over $100"): alone it may be one bought ("one $50 voucher for Sam").
+const VOUCHER_WORD = /\b(?:voucher|coupon)/gi;
+// … or an amount saved, after the word: "Save $50", "save up to €20 on orders over €100" (not
+// "time-saving $30 gadget").
+const SAVE_WORD = /(?<![a-z-])sav(?:e|ing)\b/gi;
 const MONEY_AFTER = new RegExp(
   String.raw`^\s+(?:up\s+to\s+)?(?:an?\s+)?(?:extra\s+|additional\s+)?${MONEY}`,
   'iu',
@@ -100,7 +106,8 @@ const statedIn = (text: string, labels: boolean): number | null => {
       DISCOUNT_BEFORE.test(before) ||
       (CLAUSE_END.test(text.slice(end, end + 2)) && SALE_BEFORE.test(before)) ||
       MINUS_BEFORE.test(before) ||
-      (PRICE_BEFORE.test(before) && LESS_AFTER.test(text.slice(end, end + LEAD_IN))) ||
+      (LESS_AFTER.test(text.slice(end, end + LEAD_IN)) &&
+        (PRICE_BEFORE.test(before) || CHEAPER_AFTER.test(text.slice(end, end + LEAD_IN)))) ||
       (labels && LABEL_BEFORE.test(before))
     )
       most = percent;
@@ -145,6 +152,12 @@ const amountsOff = (text: string): { major: number; ofMajor: number | null }[] =
   for (const word of text.matchAll(OFF_WORD)) {
     const amount = MONEY_BEFORE.exec(text.slice(Math.max(0, word.index - MONEY_REACH), word.index));
     if (amount !== null) found.push(amountFrom(text, amount, word.index + word[0].length));
+  }
+  for (const word of text.matchAll(VOUCHER_WORD)) {
+    const amount = MONEY_BEFORE.exec(text.slice(Math.max(0, word.index - MONEY_REACH), word.index));
+    if (amount === null) continue;
+    const voucher = amountFrom(text, amount, word.index + word[0].length);
+    if (voucher.ofMajor !== null) found.push(voucher);
   }
   for (const word of text.matchAll(SAVE_WORD)) {
     const from = word.index + word[0].length;
