@@ -78,8 +78,21 @@ describe('toRawEvent on CSV cells', () => {
       // Not eight digits: a time in milliseconds, read as before.
       last_order_at: 1767225600000,
     });
-    // Eight digits in a column named for no date stay a number.
-    expect(traitsOf({ points: '20260105' })).toEqual({ points: 20260105 });
+    // Eight digits in a column named for no date stay a number, as do a duration's; an
+    // identifier's stay text, and so do those in a date's column that make no day.
+    expect(
+      traitsOf({
+        points: '20260105',
+        watch_time_ms: '12345678',
+        time_slot_id: '12345678',
+        created_at: '20261399',
+      }),
+    ).toEqual({
+      points: 20260105,
+      watch_time_ms: 12345678,
+      time_slot_id: '12345678',
+      created_at: '20261399',
+    });
   });
 
   it('reads a money or rate column as numbers throughout, trailing zeros or not', () => {

@@ -70,8 +70,22 @@ const textWords = new Set([
   'sku',
 ]);
 
-/** Words in a column name that mark a date or a time (`created_at`, `signupDate`, `birthday`). */
+/**
+ * Words that, last in a column name, mark a date (`created_at`, `signupDate`, `birthday`; not
+ * `watch_time_ms`).
+ */
 const dateWords = new Set(['at', 'date', 'time', 'timestamp', 'birthday', 'dob', 'anniversary']);
+
+/** Whether the column is a date's: its last word one of `dateWords`, and no identifier's. */
+const isDateColumn = (column: string): boolean =>
+  !isTextColumn(column) && dateWords.has(wordsOf(column).findLast((w) => w !== '') ?? '');
+
+/** Whether `YYYYMMDD` is a day of the calendar (not `20261399`). */
+const isCalendarDay = (value: string): boolean => {
+  const [year, month, day] = [value.slice(0, 4), value.slice(4, 6), value.slice(6)].map(Number);
+  const at = new Date(Date.UTC(year ?? 0, (month ?? 0) - 1, day ?? 0));
+  return at.getUTCMonth() + 1 === month && at.getUTCDate() === day;
+};
 
 const wordsOf = (column: string): string[] =>
   column
@@ -110,15 +124,17 @@ const isExactDecimal = (text: string): boolean => {
  * `12345678901234567890`, more digits than a number holds exactly) and its column is not named
  * as an identifier or contact detail (a word of `textWords`, as in `customer_id`,
  * `phoneNumber`, `loyalty_card`): a phone number must stay a string to be reachable by SMS.
- * `true` and `false` become booleans. Eight digits in a date's column (a word of `dateWords`:
- * `created_at`, `signupDate`, `birthday`) are a date, `YYYYMMDD`, and become an ISO time.
+ * `true` and `false` become booleans. Eight digits in a date's column (its last word one of
+ * `dateWords`: `created_at`, `signupDate`, `birthday`) are a date, `YYYYMMDD`, and become an
+ * ISO time, or stay text when they make no day of the calendar.
  */
 const typed = (column: string, value: unknown): unknown => {
   if (typeof value !== 'string') return value;
   // A date written `YYYYMMDD` in a date's column is that date, as the time column reads it —
-  // not the number 20260105, which a `created_at` trait would read as milliseconds in 1970.
-  if (EIGHT_DIGITS.test(value) && wordsOf(column).some((w) => dateWords.has(w)))
-    return toTimestamp(value);
+  // not the number 20260105, which a `created_at` trait would read as milliseconds in 1970;
+  // eight digits that make no day stay text there, read as no time at all.
+  if (EIGHT_DIGITS.test(value) && isDateColumn(column))
+    return isCalendarDay(value) ? toTimestamp(value) : value;
   if (isExactDecimal(value) && !isTextColumn(column)) return Number(value);
   if (value === 'true' || value === 'false') return value === 'true';
   return value;
