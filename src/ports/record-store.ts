@@ -55,6 +55,7 @@ export interface MessagePatch {
 }
 
 /** What an erasure removed. */
+/** The rows an erasure deleted, per kind: what its audit entry and its answer report. */
 export interface ErasureCounts {
   events: number;
   orders: number;
@@ -63,6 +64,16 @@ export interface ErasureCounts {
   messages: number;
   decisions: number;
   work: number;
+  /** The capture channel's copies of the customer's messages. */
+  captured: number;
+  conversions: number;
+  experimentUnits: number;
+  journeys: number;
+  marks: number;
+  pseudonyms: number;
+  /** Answers kept by `Idempotency-Key`. */
+  apiSends: number;
+  deviceTokens: number;
 }
 
 /** An order linked to the messages that preceded it (last touch gets the credit). */

@@ -847,11 +847,22 @@ for (const factory of storeFactories) {
         reason: 'customer request by email',
       });
       expect(erased.statusCode).toBe(200);
-      // The profile is counted whether or not it had been written to its table yet.
-      expect(erased.json<{ erased: { events: number; profiles: number } }>().erased).toMatchObject({
+      // The profile is counted whether or not it had been written to its table yet; every
+      // kind of row deleted is counted, for the audit entry to prove it.
+      const counts = erased.json<{ erased: Record<string, number> }>().erased;
+      expect(counts).toMatchObject({
         events: 1,
         profiles: 1,
+        messages: 1,
+        decisions: 1,
+        captured: 1,
+        apiSends: 1,
+        pseudonyms: 1,
       });
+      const entry = (await herald.services.store.scanAudit(0, 1000)).find(
+        (e) => e.kind === 'erasure',
+      );
+      expect(JSON.parse(entry?.data ?? '{}')).toMatchObject({ erased: counts });
       expect((await call('GET', '/v1/profiles/hal-9000%40example.com')).statusCode).toBe(404);
       const dump = JSON.stringify(await herald.services.store.scanAudit(0, 1000));
       for (const pii of ['hal-9000', 'Halvard', '4915112345678']) expect(dump).not.toContain(pii);

@@ -4,7 +4,6 @@ import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
 import type {
-  ErasureCounts,
   MessagePatch,
   RecordTx,
   SendHistory,
@@ -466,11 +465,11 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       const of = `customer_id IN (${ids.map(() => '?').join(', ')})`;
       const del = (table: string) => sql.run(`DELETE FROM ${table} WHERE ${of}`, ids);
       // What the capture channel kept of the customer's messages goes with them.
-      await sql.run(
+      const captured = await sql.run(
         `DELETE FROM captured WHERE message_id IN (SELECT id FROM messages WHERE ${of})`,
         ids,
       );
-      const counts: ErasureCounts = {
+      return {
         events: await del('events'),
         orders: await del('orders'),
         identities: await del('identities'),
@@ -478,15 +477,15 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
         messages: await del('messages'),
         decisions: await del('decisions'),
         work: await del('work'),
+        captured,
+        conversions: await del('conversions'),
+        experimentUnits: await del('experiment_units'),
+        journeys: await del('memberships'),
+        marks: await del('customer_marks'),
+        pseudonyms: await del('pseudonyms'),
+        apiSends: await del('idempotency'),
+        deviceTokens: await del('device_tokens'),
       };
-      await del('conversions');
-      await del('experiment_units');
-      await del('memberships');
-      await del('customer_marks');
-      await del('pseudonyms');
-      await del('idempotency');
-      await del('device_tokens');
-      return counts;
     },
     async claimOutbox(channels, nowMs, limit, leaseUntilMs) {
       if (channels.length === 0 || limit <= 0) return [];
