@@ -136,6 +136,11 @@ export interface ReviewRequest {
   reason: string;
   /** Edits to the message (approve only): re-checked by every guardrail before it may go. */
   edits?: Partial<Pick<RenderedContent, 'subject' | 'preheader' | 'body' | 'html'>>;
+  /**
+   * The `contentHash` of the message as the reviewer read it: the action is refused when the
+   * copy has changed since (another reviewer's edit sent it back to the queue).
+   */
+  contentHash?: string | null;
 }
 
 /** The channels a subject and a preheader are sent on. */
@@ -176,6 +181,11 @@ export const reviewMessage = async (
       throw new AppError(
         'conflict',
         `message ${message.id} waited for review until ${new Date(message.reviewExpiresAtMs).toISOString()}: it has expired`,
+      );
+    if (request.contentHash !== undefined && request.contentHash !== message.contentHash)
+      throw new AppError(
+        'conflict',
+        `message ${message.id} has changed since the copy you read (another reviewer edited it): read it again before you act on it`,
       );
     await tx.lock([message.customerId]);
     const edited = request.edits !== undefined && Object.keys(request.edits).length > 0;

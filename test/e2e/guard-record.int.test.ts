@@ -442,6 +442,13 @@ for (const factory of storeFactories) {
       await ingest('track', { userId: 'val', event: 'Unsubscribed', properties: {} });
       const sent = await send('val', 'receipt');
       expect(sent).toMatchObject({ status: 'review', reasonCode: 'vip_review' });
+      const hashInQueue = async () =>
+        (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
+          reviews: { contentHash: string | null }[];
+        }>().reviews[0]?.contentHash;
+      // A second reviewer reads the receipt as it is now…
+      const readByRavi = await hashInQueue();
+      expect(readByRavi).toMatch(/^[0-9a-f]{64}$/);
       // The reviewer's edit makes the receipt state an offer: the approval covered the lifetime
       // value, not that.
       const edited = await call(
@@ -466,11 +473,22 @@ for (const factory of storeFactories) {
       }>();
       expect(queue.reviews.map((m) => m.id)).toEqual([sent.decisionId]);
       expect(queue.metrics).toMatchObject({ return: 1, approve: 0, 'edit-approve': 0 });
+      // …and approves the copy they read, which is no longer the message's: refused.
+      const stale = await call(
+        'POST',
+        `/v1/reviews/${sent.decisionId}/approve`,
+        { reason: 'vip ok', contentHash: readByRavi },
+        reviewerToken,
+      );
+      expect(stale.statusCode).toBe(409);
+      expect(stale.json<{ error: { message: string } }>().error.message).toContain(
+        'has changed since the copy you read',
+      );
       // Shown the offer now, a person may still let it go (a receipt reporting a discount).
       const approved = await call(
         'POST',
         `/v1/reviews/${sent.decisionId}/approve`,
-        { reason: 'reports the discount applied' },
+        { reason: 'reports the discount applied', contentHash: await hashInQueue() },
         reviewerToken,
       );
       expect(approved.json<MessageView>()).toMatchObject({ status: 'queued' });

@@ -241,6 +241,8 @@ export const registerMessageRoutes = (
   const reviewBody = Type.Object(
     {
       reason: Type.String({ minLength: 1, maxLength: 2000, pattern: NOT_BLANK }),
+      // The message's `contentHash` as the reviewer read it (null: a message with no content).
+      contentHash: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
       edits: Type.Optional(
         Type.Object(
           {
@@ -260,6 +262,7 @@ export const registerMessageRoutes = (
       Params: { id: string };
       Body: {
         reason: string;
+        contentHash?: string | null;
         edits?: { subject?: string; preheader?: string; body?: string; html?: string };
       };
     }>(
@@ -279,6 +282,9 @@ export const registerMessageRoutes = (
             reviewer: principalOfRequest(request).name,
             reason: request.body.reason,
             ...(request.body.edits === undefined ? {} : { edits: request.body.edits }),
+            ...(request.body.contentHash === undefined
+              ? {}
+              : { contentHash: request.body.contentHash }),
           },
           services.clock.nowMs(),
         );
