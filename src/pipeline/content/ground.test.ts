@@ -426,6 +426,19 @@ describe('checkGrounding', () => {
     ).toEqual([['code', 'SAVE50']]);
     const coded = { ...doc, body: `${doc.body} Enter SAVE50 at checkout.` };
     expect(checkGrounding(aVariant({ body: 'Use code SAVE50.' }), [coded], null).ok).toBe(true);
+    // A code built on the incentive's, or on words a source writes apart, is another code.
+    const spring = { percent: 20, code: 'SPRING20' };
+    for (const code of ['SPRING20X', 'XSPRING20', 'SPRING200'])
+      expect(
+        claimsOf(checkGrounding(aVariant({ body: `Use code ${code} today.` }), [doc], spring)),
+        code,
+      ).toContainEqual(['code', code]);
+    const saving = { ...doc, body: `${doc.body} Save 20% this spring.` };
+    for (const code of ['SAVE-20', 'SAVE.20'])
+      expect(
+        claimsOf(checkGrounding(aVariant({ body: `Use code ${code} now.` }), [saving], null)),
+        code,
+      ).toEqual([['code', code]]);
   });
 
   it('rejects bare numbers the sources do not state', () => {
@@ -565,6 +578,31 @@ describe('checkGrounding', () => {
     expect(
       claimsOf(checkGrounding(launch, [doc], null, { knownNames: ['Northwind Traders'] })),
     ).toEqual([['product-name', 'Vault Pro']]);
+    // A name built on the brand's is not the brand's.
+    const built = aVariant({ body: 'Meet Lumorax, and the new Lumoraglow serum.' });
+    expect(claimsOf(checkGrounding(built, [doc], null, { knownNames: ['Lumora'] }))).toEqual([
+      ['product-name', 'Lumorax'],
+      ['product-name', 'Lumoraglow'],
+    ]);
+  });
+
+  it('grounds a name only in words one sentence, list item or keyword puts together', () => {
+    const plans = {
+      ...doc,
+      keywords: ['zephyr', 'ultra'],
+      body: `${doc.body} Choose the Zephyr, Max or Lite plan. Meet our new Zephyr. Pro members save.`,
+    };
+    for (const name of ['Zephyr Max', 'Zephyr Pro', 'Zephyr Ultra'])
+      expect(
+        claimsOf(checkGrounding(aVariant({ body: `Upgrade to the ${name} plan.` }), [plans], null)),
+        name,
+      ).toEqual([['product-name', name]]);
+    // Written together, a name is grounded; a version's point does not part it.
+    const together = { ...plans, body: `${plans.body} The Zephyr Max 2.0 plan is here.` };
+    expect(
+      checkGrounding(aVariant({ body: 'Upgrade to the Zephyr Max 2.0 plan.' }), [together], null)
+        .ok,
+    ).toBe(true);
   });
 
   it('judges what a Liquid tag prints, not the names it reads or the conditions it tests', () => {

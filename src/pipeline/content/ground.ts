@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../../core/escape-reg-exp.js';
 import type { ContentDocument } from './document.js';
 import type { Incentive, Variant } from './compose.js';
 import { isEnglishWord } from './english-words.js';
@@ -555,12 +556,12 @@ const extractors: readonly {
     // A code after the word that offers it ("use code SAVE50", "promo: WELCOME10", "coupon
     // code x5f3a9c"): a claim only the incentive's code or a cited document grounds. Code-like:
     // with a digit, or in capitals (three or more); a run of such words in capitals is read
-    // whole ("code SPRING SAVER15").
+    // whole ("code SPRING SAVER15"), and a point inside one is part of it ("SAVE.20").
     kind: 'code',
     // Case-sensitive (under `i`, \\p{Lu} takes any letter): the words before a code in the
     // cases they are written in.
     pattern: new RegExp(
-      `\\b${codeWord}(?:[\\s-]+${codeWord})?s?(?:[ \\t]+is\\b)?[ \\t]*[:=]?[ \\t]*["'“‘]?([\\p{L}\\p{N}][\\p{L}\\p{N}_-]*(?:[ \\t]+(?=[\\p{Lu}_-]*\\p{N})[\\p{Lu}\\p{N}_-]+(?![\\p{L}\\p{N}_-]))*)`,
+      `\\b${codeWord}(?:[\\s-]+${codeWord})?s?(?:[ \\t]+is\\b)?[ \\t]*[:=]?[ \\t]*["'“‘]?([\\p{L}\\p{N}][\\p{L}\\p{N}_-]*(?:\\.[\\p{L}\\p{N}_-]+)*(?:[ \\t]+(?=[\\p{Lu}_-]*\\p{N})[\\p{Lu}\\p{N}_-]+(?![\\p{L}\\p{N}_-]))*)`,
       'gu',
     ),
     key: (m) => normalise(m[1] ?? ''),
@@ -718,6 +719,10 @@ const productNames = (text: string, unblanked: string, marked: string): Claim[] 
   return claims;
 };
 
+/** `phrase` standing as whole words: no letter or digit joined to it on either side. */
+const wholePhrase = (phrase: string): RegExp =>
+  new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase)}(?![\\p{L}\\p{N}])`, 'gu');
+
 /**
  * Every concrete claim in `text` (Liquid tags ignored but for the literals they print, and
  * `allowed` strings, e.g. a code).
@@ -729,10 +734,13 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
   // The same, with allowed phrases kept as marks: a word right after one ("Herald Store Vault
   // Pro") does not open a sentence.
   let marked = masked;
+  // As whole words only: a code or a name built on an allowed one ("SPRING20X", "Lumorax") is a
+  // claim of its own.
   for (const phrase of allowed) {
     if (phrase.trim() === '') continue;
-    rest = rest.split(phrase).join(' '.repeat(phrase.length));
-    marked = marked.split(phrase).join('_'.repeat(phrase.length));
+    const whole = wholePhrase(phrase);
+    rest = rest.replace(whole, (found) => ' '.repeat(found.length));
+    marked = marked.replace(whole, (found) => '_'.repeat(found.length));
   }
   const claims: Claim[] = [];
   for (const { kind, pattern, key, accept, text: named } of extractors) {
@@ -750,8 +758,19 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
 interface Facts {
   keys: Record<Claim['kind'], Set<string>>;
   numbers: Set<string>;
+  /**
+   * The sources normalised piece by piece — a sentence, a list item, a keyword — the pieces
+   * joined by ` | `, which no name's key holds: a name is grounded only by words one piece
+   * puts together ("the Zephyr, Max or Lite plan" names no "Zephyr Max").
+   */
   text: string;
+  /** The sources as written, in lower case: where a code is looked for, character for character. */
+  written: string;
 }
+
+// Where a source's pieces part: a sentence's or a clause's end (punctuation before a space or
+// the end, not the point in "2.0"), a list's or a keyword's separator, brackets, dashes.
+const PIECE_END = /[.,;:!?]+(?=\s|$)|[|/()[\]{}\n…–—•]/u;
 
 const factsOf = (sources: readonly string[]): Facts => {
   const keys: Facts['keys'] = {
@@ -770,7 +789,13 @@ const factsOf = (sources: readonly string[]): Facts => {
       numbers.add(amountOf(digits));
     }
   }
-  return { keys, numbers, text: ` ${sources.map(normalise).join(' | ')} ` };
+  const pieces = sources.flatMap((source) => foldedText(source).split(PIECE_END).map(normalise));
+  return {
+    keys,
+    numbers,
+    text: ` ${pieces.filter((p) => p !== '').join(' | ')} `,
+    written: foldedText(sources.join('\n')).toLowerCase(),
+  };
 };
 
 const isGrounded = (claim: Claim, facts: Facts): boolean => {
@@ -802,8 +827,13 @@ const isGrounded = (claim: Claim, facts: Facts): boolean => {
       // Written in digits in a source, or in words with a unit ("three days").
       return facts.numbers.has(claim.key) || facts.keys.number.has(claim.key);
     case 'product-name':
-    case 'code':
       return facts.text.includes(` ${claim.key} `);
+    case 'code':
+      // As written, whole: "SAVE-20" is no code of "Save 20% this spring".
+      return new RegExp(
+        `(?<![\\p{L}\\p{N}_-])${escapeRegExp(claim.text.toLowerCase())}(?![\\p{L}\\p{N}_-])`,
+        'u',
+      ).test(facts.written);
   }
 };
 
