@@ -6,6 +6,7 @@ import { AppError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
 import { expiredAt, prepareCreative, sendMomentMs } from './creative.js';
 import { fanOutCampaign, type DecideEnv } from './decide/index.js';
+import { withdrawnVariants } from './guard-and-record.js';
 import {
   designKey,
   learnedStrategies,
@@ -193,10 +194,23 @@ export const launchCampaign = async (
   // already past is now, as when copy is written.
   const goesAtMs = sendMomentMs(campaign.sendAtMs, nowMs);
   const expired = kept === null ? [] : expiredAt(kept, goesAtMs);
-  if (expired.length > 0)
+  // Nor before a source it cites is approved, or after it is replaced by a later version: the
+  // guard would block every message of that variant as `content_withdrawn`.
+  const withdrawn =
+    kept === null || expired.length > 0
+      ? []
+      : [
+          ...(
+            await store.transaction((tx) =>
+              withdrawnVariants(tx, new Map([['kept', kept]]), goesAtMs),
+            )
+          ).entries(),
+        ].map(([variant, reason]) => ({ id: variant.id, reason }));
+  const unusable = [...expired, ...withdrawn];
+  if (unusable.length > 0)
     throw new AppError(
       'conflict',
-      `campaign ${campaign.id} keeps the copy it was first written with, and it cannot go at the send time (${expired.map((e) => `${e.id}: ${e.reason}`).join('; ')}); launch it under a new id to write from the library as it will stand then`,
+      `campaign ${campaign.id} keeps the copy it was first written with, and it cannot go at the send time (${unusable.map((e) => `${e.id}: ${e.reason}`).join('; ')}); launch it under a new id to write from the library as it will stand then`,
     );
   // Only now is copy written: a relaunch refused above writes, pays for and keeps nothing.
   const written =

@@ -203,4 +203,35 @@ for (const factory of storeFactories)
       expect(again.body).toContain('keeps the copy it was first written with');
       expect((await messagesOf('written')).map((m) => m.customerId)).toEqual(['c1']);
     });
+
+    it('refuses a relaunch for a time before the copy kept is approved', async () => {
+      // Written on Monday for Friday from a document approved from Thursday…
+      const summer = aDocument({
+        id: 'SUMMER',
+        title: 'Summer Sale Preview',
+        audience: ['Standard'],
+        keywords: ['sale', 'summer'],
+        body: 'Our Summer Sale brings new features to every plan. Shop the sale this week.',
+        approvedAt: new Date(MONDAY + 3 * DAY_MS).toISOString(),
+        expiresAt: null,
+      });
+      await herald.services.store.saveDocument({
+        id: summer.id,
+        version: summer.version,
+        hash: createHash('sha256').update(JSON.stringify(summer)).digest('hex'),
+        document: summer,
+        importedAtMs: MONDAY - DAY_MS,
+      });
+      await identify('c1');
+      const body = { id: 'summer', creative: { query: 'summer' } };
+      const friday = new Date(MONDAY + 4 * DAY_MS).toISOString();
+      expect((await launch({ ...body, sendAt: friday })).statusCode).toBe(202);
+      // …and launched again for now: every message of it would be blocked as withdrawn.
+      await identify('c2');
+      const again = await launch(body);
+      await run();
+      expect(again.statusCode).toBe(409);
+      expect(again.body).toContain('not yet approved');
+      expect(await messagesOf('summer')).toEqual([]);
+    });
   });
