@@ -207,11 +207,27 @@ describe('the screen of written copy and the spam guardrail', () => {
     expect(noEmail.usable.length).toBeGreaterThan(0);
     expect(noEmail.usable.length).toBe((await write(base)).usable.length);
     // A subject with a trigger word fails it (each of its messages would wait for a person).
-    // ("Get more from …": the composer's own words for the benefit strategy.)
-    const triggered = await write({ ...base, spamTriggerWords: ['get more'] });
+    const { model } = recordingModel((strategy) =>
+      strategy === 'benefit'
+        ? { ...friendly, subject: 'Get more from your Premium Widget' }
+        : friendly,
+    );
+    const triggered = await writeCampaignVariants(
+      library,
+      { segment: 'High-Value Recent', query: null, learned: [] },
+      personalizeOptions(AT, {
+        guardPolicy: { ...base, spamTriggerWords: ['get more'] },
+        languageModel: model,
+      }),
+    );
     expect(triggered.refused).toEqual([
       expect.objectContaining({ reason: expect.stringContaining('spam_trigger_words') as unknown }),
     ]);
+    // The composer passes over its own words that are triggers ("Get more from …", its
+    // benefit strategy's): none of what it writes fails for one.
+    const composed = await write({ ...base, spamTriggerWords: ['get more'] });
+    expect(composed.refused.map((r) => r.reason)).not.toContain('spam_trigger_words');
+    for (const v of composed.usable) expect(v.subject.toLowerCase()).not.toContain('get more');
   });
 });
 

@@ -97,6 +97,19 @@ describe('composeVariants', () => {
       });
       expect(variant?.subject).toContain(title);
     }
+    // Nor do its own words go in when they are triggers: the tone's "Today: ", the strategy's
+    // "Don't miss".
+    for (const tone of tones)
+      for (const variant of compose({
+        tone,
+        strategies: [...strategies],
+        count: 5,
+        retrieved: [retrievedOf(doc)],
+        avoidInSubject: ['today', "don't miss"],
+      })) {
+        expect(variant.subject.toLowerCase(), variant.subject).not.toMatch(/today|don't miss/);
+        expect(variant.subject).toContain('Limited Time Upgrade Offer');
+      }
   });
 
   it('writes count variants, one strategy each in turn, labelled as the offline composer', () => {

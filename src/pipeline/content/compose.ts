@@ -162,7 +162,11 @@ const subjectFor = (
   const core = template(plain);
   const prefix = voices[tone].subjectPrefix;
   const offer = incentive === null ? '' : ` (${incentive.percent}% off)`;
-  const candidates = [`${prefix}${core}${offer}`, `${core}${offer}`, core, plain];
+  // The strategy's and the tone's own words ("Today: ", "Don't miss") may be spam triggers
+  // too, as configured: a candidate holding one is passed over, as the title's are cut.
+  const candidates = [`${prefix}${core}${offer}`, `${core}${offer}`, core, plain].filter(
+    (c) => c === plain || without(c, avoid) === null,
+  );
   // Counted in code points, as the brand guardrail counts a subject.
   return candidates.find((c) => Array.from(c).length <= maxLength) ?? shorten(plain, maxLength);
 };
