@@ -722,6 +722,49 @@ describe('parseEvent', () => {
     expect(small).toMatchObject({ ok: true, value: { event: { userId: '42' } } });
   });
 
+  it('refuses an order’s or a product’s numeric id JSON cannot carry exactly', () => {
+    // Two shops' 64-bit order ids would be one order: the second customer's dropped.
+    const { big } = JSON.parse('{"big": 1234567890123456789}') as { big: number };
+    const order = parseEvent(
+      aTrackCall({
+        event: 'Order Completed',
+        properties: { order_id: big, total: 100, products: [{ product_id: big, price: 100 }] },
+      }),
+      anEnvelope(),
+      segmentLimits,
+    );
+    expect(order).toMatchObject({
+      ok: false,
+      error: [
+        { path: '/properties/order_id', message: expect.stringMatching(/send it as a string/) },
+        { path: '/properties/products/0/product_id' },
+      ],
+    });
+    const cart = parseEvent(
+      aTrackCall({ event: 'Product Added', properties: { product_id: big, price: 5 } }),
+      anEnvelope(),
+      segmentLimits,
+    );
+    expect(cart).toMatchObject({ ok: false, error: [{ path: '/properties/product_id' }] });
+    // A safe one is an id like any other; other events' properties are left alone.
+    for (const event of ['Order Completed', 'Order Refunded', 'Product Added'])
+      expect(
+        parseEvent(
+          aTrackCall({ event, properties: { order_id: 42, product_id: 7, total: 1 } }),
+          anEnvelope(),
+          segmentLimits,
+        ).ok,
+        event,
+      ).toBe(true);
+    expect(
+      parseEvent(
+        aTrackCall({ event: 'Page Scrolled', properties: { order_id: big } }),
+        anEnvelope(),
+        segmentLimits,
+      ).ok,
+    ).toBe(true);
+  });
+
   it('refuses a user id in the namespace of anonymous visitors', () => {
     const result = parseEvent(aTrackCall({ userId: 'anon:abc' }), anEnvelope(), segmentLimits);
     expect(result).toMatchObject({

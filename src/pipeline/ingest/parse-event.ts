@@ -265,12 +265,43 @@ const cartAmountProblems = (name: string, props: JsonObject, path: string): Fiel
     : [];
 };
 
-/** The amounts of an order or cart event (others are left alone). */
+// The ids an order or a cart line is known by (`orderIdIn`, `toCartItem`).
+const ORDER_ID_KEYS = ['order_id', 'orderId', 'checkout_id'];
+const PRODUCT_ID_KEYS = ['product_id', 'productId', 'id', 'sku'];
+
+/**
+ * An order's or a product's id sent as a number JSON cannot carry exactly (past 2^53, as 64-bit
+ * order ids are): two orders would become one, and the second customer's be dropped as the
+ * first's. Refused, as a user id is.
+ */
+const unsafeIdProblems = (props: JsonObject, path: string): FieldProblem[] => {
+  const unsafe = (object: JsonObject, keys: readonly string[], at: string): FieldProblem[] =>
+    keys.flatMap((key) => {
+      const value = object[key];
+      return typeof value === 'number' && !Number.isSafeInteger(value)
+        ? [{ path: `${at}/${key}`, message: unsafeIdMessage(value) }]
+        : [];
+    });
+  const products = props['products'];
+  return [
+    ...unsafe(props, [...ORDER_ID_KEYS, ...PRODUCT_ID_KEYS], `${path}/properties`),
+    ...(Array.isArray(products)
+      ? products.flatMap((p, i) =>
+          unsafe(objectOf(p), PRODUCT_ID_KEYS, `${path}/properties/products/${String(i)}`),
+        )
+      : []),
+  ];
+};
+
+/** The amounts and ids of an order or cart event (others are left alone). */
 const amountProblems = (raw: JsonObject, path: string): FieldProblem[] => {
   const name = raw['event'];
   if (typeof name !== 'string') return [];
-  if (ORDER_EVENTS.has(name)) return orderAmountProblems(objectOf(raw['properties']), path);
-  if (CART_EVENTS.has(name)) return cartAmountProblems(name, objectOf(raw['properties']), path);
+  const props = objectOf(raw['properties']);
+  if (ORDER_EVENTS.has(name))
+    return [...unsafeIdProblems(props, path), ...orderAmountProblems(props, path)];
+  if (CART_EVENTS.has(name))
+    return [...unsafeIdProblems(props, path), ...cartAmountProblems(name, props, path)];
   return [];
 };
 
