@@ -1,6 +1,30 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../core/errors.js';
+
+/**
+ * The offset of the first byte of `bytes` that does not begin or continue a UTF-8 character as
+ * UTF-8 allows (no overlong forms, surrogates or code points past U+10FFFF), or its length.
+ */
+export const firstNonUtf8Byte = (bytes: Uint8Array): number => {
+  for (let i = 0; i < bytes.length;) {
+    const lead = bytes[i] ?? 0;
+    const length =
+      lead < 0x80 ? 1 : lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf5 ? 4 : 0;
+    if (length === 0) return i;
+    // The second byte's range narrows after E0, ED, F0 and F4 (RFC 3629, section 4).
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k < length; k += 1) {
+      const next = bytes[i + k];
+      if (next === undefined) return i;
+      if (k === 1 ? next < low || next > high : (next & 0xc0) !== 0x80) return i;
+    }
+    i += length;
+  }
+  return bytes.length;
+};
 
 /**
  * Accepts gzip- and deflate-encoded bodies (RudderStack's SDK gzips) and parses JSON with errors
@@ -48,8 +72,21 @@ export const registerBodyReading = (app: FastifyInstance): void => {
   app.removeAllContentTypeParsers();
   // Every body is JSON whatever its Content-Type: RudderStack's SDK labels its gzipped JSON
   // application/x-www-form-urlencoded, and browsers send text/plain to avoid a CORS preflight.
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    const bytes = body as Buffer;
+    // JSON is UTF-8 (RFC 8259): a body in another encoding (Latin-1's "Müller") would be read
+    // with its letters replaced by U+FFFD and stored so, under a 200.
+    if (!isAscii(bytes) && !isUtf8(bytes)) {
+      done(
+        new AppError(
+          'invalid-input',
+          `the body is not UTF-8 (the first byte that cannot be read as UTF-8 is at offset ${String(firstNonUtf8Byte(bytes))}): send JSON encoded as UTF-8`,
+        ),
+        undefined,
+      );
+      return;
+    }
+    const text = bytes.toString('utf8');
     if (text.trim() === '') {
       done(
         new AppError('invalid-input', 'the request body is empty; send a JSON object'),

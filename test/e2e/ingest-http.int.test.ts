@@ -277,6 +277,14 @@ for (const factory of storeFactories) {
       const malformed = await post('/v1/track', '{"userId": "u1", ');
       expect(malformed.statusCode).toBe(400);
       expect(malformed.json().error.message).toMatch(/not valid JSON/);
+      // A body in Latin-1, not UTF-8: refused with where, not stored as "M\uFFFDller".
+      const latin1 = Buffer.from('{"userId":"u-latin","traits":{"name":"Müller"}}', 'latin1');
+      const notUtf8 = await post('/v1/identify', latin1);
+      expect(notUtf8.statusCode).toBe(400);
+      expect(notUtf8.json().error.message).toMatch(/not UTF-8 .*at offset 39/);
+      expect((await profile('u-latin')).statusCode).toBe(404);
+      const utf8 = await post('/v1/identify', Buffer.from(latin1.toString('latin1'), 'utf8'));
+      expect(utf8.statusCode).toBe(200);
       const wrongType = await post('/v1/track', { userId: 'u1', event: 'X', properties: 'nope' });
       expect(wrongType.json().error.problems[0].path).toBe('/properties');
       const future = await post('/v1/track', {
