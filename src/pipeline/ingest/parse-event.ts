@@ -331,11 +331,12 @@ const checkRange = (
   correctedBy: string,
 ): FieldProblem[] => {
   if (ms > receivedAtMs + limits.maxFutureMs) {
-    const hours = Math.round((ms - receivedAtMs) / HOUR_MS);
+    // Rounded up to a tenth: never shown as within the limit it is past ("24 h … limit: 24 h").
+    const hours = Math.ceil(((ms - receivedAtMs) / HOUR_MS) * 10) / 10;
     return [
       {
         path,
-        message: `is ${hours} h in the future after clock correction${correctedBy} (limit: ${limits.maxFutureMs / HOUR_MS} h)`,
+        message: `is ${String(hours)} h in the future${correctedBy === '' ? '' : `, after clock correction${correctedBy}`} (limit: ${String(limits.maxFutureMs / HOUR_MS)} h)`,
       },
     ];
   }
