@@ -715,6 +715,32 @@ describe('parseEvent', () => {
     });
   });
 
+  it('reports every problem of an event at once, a field of the wrong shape once', () => {
+    const problems = problemsOf(
+      parseEvent(
+        { type: 'track', userId: '', timestamp: 'yesterday' },
+        anEnvelope(),
+        segmentLimits,
+      ),
+    );
+    expect(problems.map((p) => p.path)).toEqual(['/userId', '/event', '/timestamp']);
+    // Whatever the shapes, the later checks say nothing more of a field already named.
+    for (const odd of [{}, [], 42, true, 'x', null])
+      for (const field of ['userId', 'timestamp', 'sentAt', 'properties', 'event'])
+        for (const type of ['track', 'identify', 'alias'])
+          expect(() =>
+            parseEvent({ type, userId: 'u1', [field]: odd }, anEnvelope(), segmentLimits),
+          ).not.toThrow();
+    const wrongTime = problemsOf(
+      parseEvent(
+        { type: 'track', userId: 'u1', event: 'X', timestamp: 42 },
+        anEnvelope(),
+        segmentLimits,
+      ),
+    );
+    expect(wrongTime.map((p) => p.path)).toEqual(['/timestamp']);
+  });
+
   it('refuses a numeric id JSON cannot carry exactly, and keeps one it can', () => {
     // 1234567890123456789 and …790 both parse as 1234567890123456800: one customer of two.
     const big = JSON.parse('{"userId": 1234567890123456789}') as { userId: number };

@@ -366,19 +366,19 @@ export const parseEvent = (
   if (!isEventType(type)) {
     return err([{ path: `${path}/type`, message: `must be one of ${eventTypes.join(', ')}` }]);
   }
-  if (!rawEventChecker.Check(raw)) {
-    return err(
-      [...rawEventChecker.Errors(raw)].slice(0, 10).map((e) => ({
+  const shapeProblems = rawEventChecker.Check(raw)
+    ? []
+    : [...rawEventChecker.Errors(raw)].slice(0, 10).map((e) => ({
         path: `${path}${e.path}`,
         message:
           e.message === 'Expected union value' && typeof e.schema.description === 'string'
             ? `must be ${e.schema.description}`
             : e.message,
-      })),
-    );
-  }
+      }));
+  // Every problem of the event at once: the checks below read their fields defensively, and
+  // say nothing more of a field whose shape is already wrong.
   const problems = requiredIds(type, raw, path);
-  if (envelope.verifyUser !== undefined)
+  if (envelope.verifyUser !== undefined && shapeProblems.length === 0)
     problems.push(...unverifiedUser(type, raw, envelope, envelope.verifyUser));
   if (type === 'track') problems.push(...amountProblems(raw, path));
   const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
@@ -390,7 +390,10 @@ export const parseEvent = (
     sentAtPath,
     problems,
   );
-  if (problems.length > 0) return err(problems);
+  const told = (p: FieldProblem) =>
+    shapeProblems.some((s) => p.path === s.path || p.path.startsWith(`${s.path}/`));
+  const all = [...shapeProblems, ...problems.filter((p) => !told(p))];
+  if (all.length > 0) return err(all);
   const timestampMs = correctTimestamp(originalMs, sentAtMs, envelope.receivedAtMs);
   // Said at the field the time came from, and with the sentAt that moved it when one did.
   const range = checkRange(
