@@ -465,7 +465,7 @@ describe('parseEvent', () => {
 
     it('rejects a body that is not an object', () => {
       for (const body of [null, 'track', 12, ['a'], true]) {
-        expect(problemsOf(parse(body))).toEqual([{ path: '/', message: 'must be a JSON object' }]);
+        expect(problemsOf(parse(body))).toEqual([{ path: '', message: 'must be a JSON object' }]);
       }
       expect(problemsOf(parse([], { path: '/batch/2' }))).toEqual([
         { path: '/batch/2', message: 'must be a JSON object' },
@@ -637,8 +637,9 @@ describe('parseEvent', () => {
       expect(accepted(parse(call, {}, { ...segmentLimits, maxEventBytes: bytes })).bytes).toBe(
         bytes,
       );
+      // The whole event: the empty pointer (RFC 6901), as for any whole body.
       expect(pathsOf(parse(call, {}, { ...segmentLimits, maxEventBytes: bytes - 1 }))).toEqual([
-        '/',
+        '',
       ]);
     });
 

@@ -359,7 +359,7 @@ export const parseEvent = (
 ): Result<ParsedEvent, FieldProblem[]> => {
   const path = envelope.path;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return err([{ path: path === '' ? '/' : path, message: 'must be a JSON object' }]);
+    return err([{ path, message: 'must be a JSON object' }]);
   }
   const raw = input as JsonObject;
   const type = envelope.type ?? raw['type'];
@@ -471,7 +471,7 @@ export const parseEvent = (
   if (bytes > limits.maxEventBytes) {
     return err([
       {
-        path: path === '' ? '/' : path,
+        path,
         message: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes} bytes (${kilobytes(limits.maxEventBytes)})`,
       },
     ]);

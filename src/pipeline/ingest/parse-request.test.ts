@@ -73,11 +73,11 @@ describe('parseRequest', () => {
       ]);
     });
 
-    it('rejects a body that is not an object at the root path', () => {
+    it('rejects a body that is not an object at the root, the empty pointer', () => {
       const parsed = parseRequest('hello', 'page', aContext(), segmentLimits);
       expect(parsed.events).toEqual([]);
       expect(parsed.rejected).toEqual([
-        { index: 0, messageId: null, problems: [{ path: '/', message: 'must be a JSON object' }] },
+        { index: 0, messageId: null, problems: [{ path: '', message: 'must be a JSON object' }] },
       ]);
     });
 
@@ -256,7 +256,7 @@ describe('parseRequest', () => {
         expect(parseRequest(body, 'batch', aContext(), segmentLimits)).toEqual({
           events: [],
           rejected: [],
-          problems: [{ path: '/', message: 'must be a JSON object with a "batch" array' }],
+          problems: [{ path: '', message: 'must be a JSON object with a "batch" array' }],
         });
       }
     });

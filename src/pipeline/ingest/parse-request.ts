@@ -66,7 +66,7 @@ export const parseRequest = (
     return {
       events: [],
       rejected: [],
-      problems: [{ path: '/', message: 'must be a JSON object with a "batch" array' }],
+      problems: [{ path: '', message: 'must be a JSON object with a "batch" array' }],
     };
   }
   const envelope = body as JsonObject;
