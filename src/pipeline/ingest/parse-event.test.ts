@@ -182,6 +182,24 @@ describe('parseEvent', () => {
       ).event;
       expect(event.context).toEqual({ ip: 'event-ip', library: { name: 'analytics-node' } });
     });
+
+    it('names a batch context nested too deeply where the client wrote it', () => {
+      let deep: Record<string, unknown> = {};
+      for (let i = 0; i < 70; i += 1) deep = { d: deep };
+      const batchDeep = parse(aTrackCall(), { path: '/batch/3', context: { x: deep } });
+      expect(pathsOf(batchDeep)[0]).toMatch(/^\/context\/x\/d\/d\//);
+      // The event's own context is named in the event, and a batch field it overrides is none.
+      const ownDeep = parse(aTrackCall({ context: { x: deep } }), {
+        path: '/batch/3',
+        context: { ip: '1.2.3.4' },
+      });
+      expect(pathsOf(ownDeep)[0]).toMatch(/^\/batch\/3\/context\/x\/d\//);
+      const overridden = parse(aTrackCall({ context: { x: 'flat' } }), {
+        path: '/batch/3',
+        context: { x: deep },
+      });
+      expect(overridden.ok).toBe(true);
+    });
   });
 
   describe('timestamps', () => {

@@ -323,6 +323,26 @@ export const correctTimestamp = (
   return receivedAtMs - (sentAtMs - originalMs);
 };
 
+/**
+ * Where a value nested too deeply was sent: a context's field may be the batch's, merged into
+ * each event's — then it is named where the client wrote it, at `/context/…`, not inside an
+ * event that never held it. `at` is where the merged value goes too deep.
+ */
+const deepestSent = (
+  at: string,
+  field: 'properties' | 'traits' | 'context',
+  raw: JsonObject,
+  envelope: EventEnvelope,
+): string => {
+  if (field !== 'context' || envelope.context === null) return at;
+  const own = objectOf(raw['context']);
+  if (tooDeepAt(own, `${envelope.path}/context`) !== null) return at;
+  const inherited = Object.fromEntries(
+    Object.entries(envelope.context).filter(([key]) => !(key in own)),
+  );
+  return tooDeepAt(inherited, '/context') ?? at;
+};
+
 const checkRange = (
   ms: number,
   receivedAtMs: number,
@@ -420,7 +440,8 @@ export const parseEvent = (
     ['context', context],
   ] as const) {
     const at = tooDeepAt(value, `${path}/${field}`);
-    if (at !== null) return err([{ path: at, message: tooDeepMessage }]);
+    if (at !== null)
+      return err([{ path: deepestSent(at, field, raw, envelope), message: tooDeepMessage }]);
   }
   // Serialised once: the checks below read this text, and the store keeps it as the body.
   const bodyJson = serialiseEventBody({ previousId, groupId, properties, traits, context });
