@@ -112,6 +112,8 @@ export interface ReviewAction {
   reviewer: string;
   reason: string;
   atMs: number;
+  /** A `return` whose reviewer edited the copy (the edit raised the reason it went back for). */
+  edited?: true;
 }
 
 /** A message on its way out: one per decision, on the channel the decision chose. */

@@ -337,6 +337,8 @@ export const reviewMessage = async (
       reviewer: request.reviewer,
       reason: request.reason,
       atMs: nowMs,
+      // The copy a person rewrote goes back to the queue: the trail says so, whoever approves.
+      ...(action === 'return' && edited ? { edited: true as const } : {}),
     };
     updated = {
       ...updated,
@@ -378,6 +380,7 @@ export const reviewMessage = async (
             reason: request.reason,
             // An approval the guardrails then blocked overrode nothing.
             override: request.action === 'approve' && updated.status === 'queued',
+            ...(review.edited === true ? { edited: true } : {}),
             ...(verdicts === undefined ? {} : { verdicts }),
           }),
         },

@@ -464,8 +464,15 @@ for (const factory of storeFactories) {
       expect(edited.json<MessageView>()).toMatchObject({
         status: 'review',
         reasonCode: 'offer_in_transactional',
-        reviews: [{ action: 'return', reviewer: 'rita' }],
+        reviews: [{ action: 'return', reviewer: 'rita', edited: true }],
       });
+      // The trail says a person rewrote the copy that went back, whoever approves it next.
+      const returned = (await herald.services.store.scanAudit(0, 1000)).filter(
+        (e) => e.kind === 'review',
+      );
+      expect(returned.map((e) => JSON.parse(e.data) as object)).toEqual([
+        expect.objectContaining({ action: 'return', by: 'rita', edited: true }),
+      ]);
       expect(await herald.services.dispatcher.runDue()).toBe(0);
       const queue = (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
         reviews: MessageView[];

@@ -57,6 +57,8 @@ export const messageAuditData = (
     by: string | null;
     reason: string;
     override?: boolean;
+    /** A reviewer's edit sent the message back to the queue (`return`). */
+    edited?: boolean;
     /** Every verdict when the guardrails ran again (an approval); else the message's own. */
     verdicts?: readonly RecordedVerdict[];
   },
@@ -66,6 +68,7 @@ export const messageAuditData = (
   by: change.by,
   reason: change.reason,
   override: change.override ?? false,
+  ...(change.edited === true ? { edited: true } : {}),
   status: message.status,
   guardrails: change.verdicts ?? message.verdicts,
   contentHash: message.contentHash,
