@@ -146,7 +146,7 @@ export interface RecordTx extends DeliverTx {
     nowMs: number,
     expectedStatus?: MessageStatus,
   ): Promise<boolean>;
-  /** Messages of these decisions still waiting (queued or in review). */
+  /** Messages of these decisions that never left: in review, or queued and never tried. */
   pendingMessagesOf(decisionIds: readonly string[]): Promise<MessageRecord[]>;
   /** Review items whose expiry has passed. */
   expiredReviews(nowMs: number, limit: number): Promise<MessageRecord[]>;

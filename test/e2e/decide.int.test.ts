@@ -277,6 +277,30 @@ for (const factory of storeFactories) {
         expect(thanks?.alternatives.map((a) => a.agent)).toContain('lifecycle');
       });
 
+      it('leaves a journey message that was tried once, which may have reached the provider', async () => {
+        await identify('new-2', { email: 'new-2@example.com' });
+        await track('new-2', 'Signed Up');
+        await runAt(T0);
+        await runAt(T0 + 2 * DAY_MS);
+        const day3 = (await decisionsOf('new-2')).find((d) => d.journey?.stepId === 'day-3-email');
+        // A dispatcher tried it and the provider timed out: back in the outbox for a retry, as
+        // the dispatcher leaves it. The provider may have it; its report is still to come.
+        await herald.raw(
+          `UPDATE messages SET attempts = 1, send_at_ms = ${String(T0 + 4 * DAY_MS + HOUR_MS)} WHERE id = '${day3?.id ?? ''}'`,
+        );
+        clock.set(T0 + 4 * DAY_MS);
+        await track('new-2', 'Order Completed', { order_id: 'o-new-2', total: 40 });
+        await runAt(T0 + 4 * DAY_MS);
+        const outbox = await adminGet<{ messages: { id: string; status: string }[] }>(
+          herald,
+          '/v1/messages?customerId=new-2',
+        );
+        expect(outbox.messages.find((m) => m.id === day3?.id)?.status).toBe('queued');
+        expect((await decisionsOf('new-2')).find((d) => d.id === day3?.id)?.status).toBe(
+          'scheduled',
+        );
+      });
+
       it('raises a stage change made before the worker first looked, over two batches', async () => {
         // The day's sweep runs first, with nobody yet: the customer comes after it, without a
         // signup, and orders twice before the worker looks at them.

@@ -15,6 +15,7 @@ import {
   toMessage,
   toMessageColumns,
 } from './record-rows.js';
+import { NEVER_LEFT } from './decide-rows.js';
 import type { SqlRunner } from './sql-runner.js';
 import type { AuditLogTable, MessagesTable } from './tables.js';
 
@@ -263,7 +264,7 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       const found = [];
       for (const id of decisionIds) {
         const rows = await sql.all<MessagesTable>(
-          `SELECT * FROM messages WHERE id = ? AND status IN ('queued', 'review')${pg ? ' FOR UPDATE' : ''}`,
+          `SELECT * FROM messages m WHERE id = ? AND ${NEVER_LEFT}${pg ? ' FOR UPDATE' : ''}`,
           [id],
         );
         found.push(...rows.map(toMessage));
