@@ -433,6 +433,20 @@ describe('checkGrounding', () => {
         claimsOf(checkGrounding(aVariant({ body: `Use code ${code} today.` }), [doc], spring)),
         code,
       ).toContainEqual(['code', code]);
+    // The incentive's own code grounds only itself, whatever its case: not with a point, an
+    // underscore or a space where it has a hyphen.
+    const cart = { percent: 20, code: 'CART20-K7M2P9' };
+    for (const code of ['CART20.K7M2P9', 'CART20_K7M2P9'])
+      expect(
+        claimsOf(checkGrounding(aVariant({ body: `Use code ${code} today.` }), [doc], cart)),
+        code,
+      ).toEqual([['code', code]]);
+    expect(
+      checkGrounding(aVariant({ body: 'Use code cart20-k7m2p9 today.' }), [doc], cart).ok,
+    ).toBe(true);
+    // A document's code written with a non-breaking hyphen is the same code.
+    const nbsp = { ...doc, body: `${doc.body} Enter SAVE\u201120 at checkout.` };
+    expect(checkGrounding(aVariant({ body: 'Use code SAVE-20.' }), [nbsp], null).ok).toBe(true);
     const saving = { ...doc, body: `${doc.body} Save 20% this spring.` };
     for (const code of ['SAVE-20', 'SAVE.20'])
       expect(
@@ -597,6 +611,20 @@ describe('checkGrounding', () => {
         claimsOf(checkGrounding(aVariant({ body: `Upgrade to the ${name} plan.` }), [plans], null)),
         name,
       ).toEqual([['product-name', name]]);
+    // A line break alone parts nothing: a wrapped body or title puts one anywhere.
+    for (const wrapped of [
+      { body: `${doc.body} Our best plan, the Zephyr\nMax, is back.` },
+      { body: `${doc.body} Our best plan, the Zephyr\r\nMax, is back.` },
+      { title: 'Flash Sale Weekend Special for the Zephyr\nMax' },
+    ])
+      expect(
+        checkGrounding(
+          aVariant({ body: 'Upgrade to the Zephyr Max plan.' }),
+          [{ ...doc, ...wrapped }],
+          null,
+        ).ok,
+        JSON.stringify(wrapped),
+      ).toBe(true);
     // Written together, a name is grounded; a version's point does not part it.
     const together = { ...plans, body: `${plans.body} The Zephyr Max 2.0 plan is here.` };
     expect(

@@ -755,6 +755,10 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
   return [...claims, ...productNames(rest, masked, marked)];
 };
 
+/** Two codes as a customer types them: alike but for case and the hyphen's form. */
+const sameCode = (a: string, b: string): boolean =>
+  a.replace(HYPHENS, '-').toLowerCase() === b.replace(HYPHENS, '-').toLowerCase();
+
 interface Facts {
   keys: Record<Claim['kind'], Set<string>>;
   numbers: Set<string>;
@@ -769,8 +773,13 @@ interface Facts {
 }
 
 // Where a source's pieces part: a sentence's or a clause's end (punctuation before a space or
-// the end, not the point in "2.0"), a list's or a keyword's separator, brackets, dashes.
-const PIECE_END = /[.,;:!?]+(?=\s|$)|[|/()[\]{}\n…–—•]/u;
+// the end, not the point in "2.0"), a list's or a keyword's separator, brackets, dashes, a
+// blank line or a list item's bullet — not a line break alone, which a wrapped body or title
+// puts anywhere ("the Zephyr\nMax").
+const PIECE_END = /[.,;:!?]+(?=\s|$)|[|/()[\]{}…–—•]|\n\s*\n|\n\s*[-*](?=\s)/u;
+// The hyphens Unicode has besides the ASCII one (NFKC keeps U+2010, and turns U+2011 into it):
+// a code a document writes "SAVE‑20" is the code "SAVE-20".
+const HYPHENS = /[\u2010\u2011\u2012]/gu;
 
 const factsOf = (sources: readonly string[]): Facts => {
   const keys: Facts['keys'] = {
@@ -794,7 +803,7 @@ const factsOf = (sources: readonly string[]): Facts => {
     keys,
     numbers,
     text: ` ${pieces.filter((p) => p !== '').join(' | ')} `,
-    written: foldedText(sources.join('\n')).toLowerCase(),
+    written: foldedText(sources.join('\n')).replace(HYPHENS, '-').toLowerCase(),
   };
 };
 
@@ -831,7 +840,7 @@ const isGrounded = (claim: Claim, facts: Facts): boolean => {
     case 'code':
       // As written, whole: "SAVE-20" is no code of "Save 20% this spring".
       return new RegExp(
-        `(?<![\\p{L}\\p{N}_-])${escapeRegExp(claim.text.toLowerCase())}(?![\\p{L}\\p{N}_-])`,
+        `(?<![\\p{L}\\p{N}_-])${escapeRegExp(claim.text.replace(HYPHENS, '-').toLowerCase())}(?![\\p{L}\\p{N}_-])`,
         'u',
       ).test(facts.written);
   }
@@ -881,7 +890,9 @@ export const checkGrounding = (
     // and its own code (written in another case, it is not blanked above).
     const fromIncentive =
       (claim.kind === 'percentage' && incentiveKeys.includes(claim.key)) ||
-      (claim.kind === 'code' && incentive !== null && normalise(incentive.code) === claim.key);
+      (claim.kind === 'code' &&
+        incentive !== null &&
+        sameCode(claim.text, foldedText(incentive.code)));
     if (fromIncentive || isGrounded(claim, facts)) continue;
     problems.push({
       claim: claim.text,
