@@ -61,6 +61,12 @@ describe('discountInCopy', () => {
     ['save $50 on any $100 order', 50],
     ['Save up to €20 on orders over €80', 25],
     ['a $25 voucher for orders over $100', 25],
+    ['Everything is 70% cheaper during the sale.', 70],
+    ['Members pay 70% less every month.', 70],
+    ['Your plan costs 70% less this week.', 70],
+    ['70% cheaper sitewide', 70],
+    ['70% cheaper prices on boots', 70],
+    ['Prices 70% lower across the store', 70],
     ['Now with 30% less sugar.', null],
     ['pay 40% upfront, the rest on delivery', null],
     ['Switch to oat milk for 30% less sugar', null],
@@ -103,12 +109,13 @@ describe('discountInCopy', () => {
     expect(unmeasuredAmountOff(content('Save $50 today'))).toBe(50);
     expect(unmeasuredAmountOff(content('saving an extra $15 this week'))).toBe(15);
     expect(unmeasuredAmountOff(content('save time: order by $40'))).toBeNull();
-    // Not an amount saved: a word ending in "saving", a voucher with no order to take it from.
+    // Not an amount saved: a word ending in "saving".
     expect(unmeasuredAmountOff(content('A time-saving $30 kitchen gadget'))).toBeNull();
     expect(unmeasuredAmountOff(content('Energy-saving £15 bulbs'))).toBeNull();
-    expect(
-      unmeasuredAmountOff(content('Thanks for your order: one $50 voucher for Sam')),
-    ).toBeNull();
+    // A voucher or coupon with no order to take it from: a person looks (a gift one bought
+    // reads the same).
+    expect(unmeasuredAmountOff(content('Enjoy a $50 coupon on us!'))).toBe(50);
+    expect(unmeasuredAmountOff(content('Thanks for your order: one $50 voucher for Sam'))).toBe(50);
   });
 
   it('sends an amount off with no order to review whatever percent the incentive carries', () => {

@@ -16,14 +16,16 @@ const DISCOUNT_AFTER =
 // "discounted 30%".
 const DISCOUNT_BEFORE =
   /\b(?:save|saving|savings|take|get|extra|discount(?:ed|s)?(?:\s+(?:of|by))?|(?:reduced|cut|slashed|lowered|marked\s+down|knocked\s+down)\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
-// … or less of the price, the word ending its clause or followed by when or where the offer
-// holds: "40% cheaper this week", and after what is paid, "pay 40% less", "prices 40% lower",
-// "get them for 40% less" — not what is saved of something else, "for 30% less sugar", "80%
-// less energy", "30% cheaper to run".
+// … or less of the price: "40% cheaper", and after what is paid, "pay 40% less", "prices 40%
+// lower", "costs 40% less", "get them for 40% less" — the word ending its clause, or followed by
+// the prices it names or by when or where the offer holds ("70% cheaper during the sale",
+// "70% less every month", "70% cheaper sitewide"); not what is saved of something else
+// ("for 30% less sugar", "80% less energy", "30% cheaper to run", "80% lower costs").
 const LESS_AFTER =
-  /^\s*(?:less|lower|cheaper)\b(?=\s*(?:[!.,;:)]|$)|\s+(?:on|for|than|this|today|until|now|at|in|with|when|while)\b)/iu;
+  /^\s*(?:less|lower|cheaper)\b(?=\s*(?:[!.,;:)]|$)|\s+(?:prices?|on|for|than|this|these|today|tonight|until|till|now|at|in|with|when|while|during|every|each|a|an|per|across|sitewide|storewide|site-wide|store-wide|everywhere|all|off)\b)/iu;
 const CHEAPER_AFTER = /^\s*cheaper\b/iu;
-const PRICE_BEFORE = /\b(?:pay(?:ing)?|prices?|for)(?:\s+(?:are|is|now|just|up\s+to))*\s+$/iu;
+const PRICE_BEFORE =
+  /\b(?:pay(?:ing)?|prices?|costs?|for)(?:\s+(?:are|is|now|just|up\s+to))*\s+$/iu;
 // … or a sale's own figure, standing alone at the end of its clause: "Summer sale — 40%!",
 // "Clearance: 30%." (not "Summer Sale! 40% of our range", "Clearance: 100% cotton").
 const SALE_BEFORE = /\b(?:sale|clearance|promo(?:tion)?|markdowns?)[\s\p{Pd}:!,]*$/iu;
@@ -55,11 +57,11 @@ const MONEY = String.raw`(?:(?:[$€£]|\bUS\$|\b(?:${CODES}))\s?${FIGURE}|${FIG
 const GAP = String.raw`[^$€£\d]`;
 // Found from the word ("off", "discount": rare in copy, a scan for them is cheap), then the
 // amount read just before it — not an amount tried at every digit of the copy.
-const OFF_WORD = /\b(?:off\b|discount)/gi; // without `u`: ten times faster a scan
+// A voucher or coupon is an amount off too ("a $25 voucher for orders over $100"; alone, one a
+// person looks at: "a $50 coupon on us" — a receipt's "one $50 voucher for Sam" is one bought,
+// which the person tells apart).
+const OFF_WORD = /\b(?:off\b|discount|voucher|coupon)/gi; // without `u`: ten times faster a scan
 const MONEY_BEFORE = new RegExp(String.raw`${MONEY}\s*$`, 'iu');
-// A voucher or coupon is an amount off only with the order it is taken from ("a $25 voucher
-// for orders over $100"): alone it may be one bought ("one $50 voucher for Sam").
-const VOUCHER_WORD = /\b(?:voucher|coupon)/gi;
 // … or an amount saved, after the word: "Save $50", "save up to €20 on orders over €100" (not
 // "time-saving $30 gadget").
 const SAVE_WORD = /(?<![a-z-])sav(?:e|ing)\b/gi;
@@ -152,12 +154,6 @@ const amountsOff = (text: string): { major: number; ofMajor: number | null }[] =
   for (const word of text.matchAll(OFF_WORD)) {
     const amount = MONEY_BEFORE.exec(text.slice(Math.max(0, word.index - MONEY_REACH), word.index));
     if (amount !== null) found.push(amountFrom(text, amount, word.index + word[0].length));
-  }
-  for (const word of text.matchAll(VOUCHER_WORD)) {
-    const amount = MONEY_BEFORE.exec(text.slice(Math.max(0, word.index - MONEY_REACH), word.index));
-    if (amount === null) continue;
-    const voucher = amountFrom(text, amount, word.index + word[0].length);
-    if (voucher.ofMajor !== null) found.push(voucher);
   }
   for (const word of text.matchAll(SAVE_WORD)) {
     const from = word.index + word[0].length;
