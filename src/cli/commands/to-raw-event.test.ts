@@ -84,12 +84,16 @@ describe('toRawEvent on CSV cells', () => {
       traitsOf({
         points: '20260105',
         watch_time_ms: '12345678',
+        watch_time: '12345678',
+        total_time: '20240115',
         time_slot_id: '12345678',
         created_at: '20261399',
       }),
     ).toEqual({
       points: 20260105,
       watch_time_ms: 12345678,
+      watch_time: 12345678,
+      total_time: 20240115,
       time_slot_id: '12345678',
       created_at: '20261399',
     });

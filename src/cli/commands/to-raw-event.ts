@@ -71,10 +71,10 @@ const textWords = new Set([
 ]);
 
 /**
- * Words that, last in a column name, mark a date (`created_at`, `signupDate`, `birthday`; not
- * `watch_time_ms`).
+ * Words that, last in a column name, mark a date (`created_at`, `signupDate`, `birthday`). Not
+ * `time`, which as often names a duration (`watch_time`, `response_time`).
  */
-const dateWords = new Set(['at', 'date', 'time', 'timestamp', 'birthday', 'dob', 'anniversary']);
+const dateWords = new Set(['at', 'date', 'timestamp', 'birthday', 'dob', 'anniversary']);
 
 /** Whether the column is a date's: its last word one of `dateWords`, and no identifier's. */
 const isDateColumn = (column: string): boolean =>
