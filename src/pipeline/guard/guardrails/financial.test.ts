@@ -63,7 +63,15 @@ describe('discountInCopy', () => {
     ['a $25 voucher for orders over $100', 25],
     ['Everything is 70% cheaper during the sale.', 70],
     ['Members pay 70% less every month.', 70],
-    ['Your plan costs 70% less this week.', 70],
+    // What a thing costs to run is no price cut, whatever the share (nor, so, "your plan
+    // costs 70% less this week", which reads the same).
+    ['Your plan costs 70% less this week.', null],
+    ['Running costs 40% lower every year with our boiler.', null],
+    ['Heating costs 75% less a month with the new insulation.', null],
+    ['This bulb costs 80% less each year to run.', null],
+    ['Our LED bulbs are 80% cheaper a year to run.', null],
+    ['70% cheaper per mile than petrol', null],
+    ['60% cheaper every winter than gas', null],
     ['70% cheaper sitewide', 70],
     ['70% cheaper prices on boots', 70],
     ['Prices 70% lower across the store', 70],

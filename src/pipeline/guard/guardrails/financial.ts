@@ -16,16 +16,20 @@ const DISCOUNT_AFTER =
 // "discounted 30%".
 const DISCOUNT_BEFORE =
   /\b(?:save|saving|savings|take|get|extra|discount(?:ed|s)?(?:\s+(?:of|by))?|(?:reduced|cut|slashed|lowered|marked\s+down|knocked\s+down)\s+by|up\s+to)\s+(?:an?\s+)?(?:extra\s+|additional\s+)?(?:up\s+to\s+)?$/iu;
-// … or less of the price: "40% cheaper", and after what is paid, "pay 40% less", "prices 40%
-// lower", "costs 40% less", "get them for 40% less" — the word ending its clause, or followed by
-// the prices it names or by when or where the offer holds ("70% cheaper during the sale",
-// "70% less every month", "70% cheaper sitewide"); not what is saved of something else
-// ("for 30% less sugar", "80% less energy", "30% cheaper to run", "80% lower costs").
-const LESS_AFTER =
-  /^\s*(?:less|lower|cheaper)\b(?=\s*(?:[!.,;:)]|$)|\s+(?:prices?|on|for|than|this|these|today|tonight|until|till|now|at|in|with|when|while|during|every|each|a|an|per|across|sitewide|storewide|site-wide|store-wide|everywhere|all|off)\b)/iu;
-const CHEAPER_AFTER = /^\s*cheaper\b/iu;
-const PRICE_BEFORE =
-  /\b(?:pay(?:ing)?|prices?|costs?|for)(?:\s+(?:are|is|now|just|up\s+to))*\s+$/iu;
+// … or less of the price: after what is paid, "pay 40% less", "prices 40% lower", "get them
+// for 40% less", the word ending its clause or followed by the prices it names or by when,
+// where or how often the offer holds ("pay 70% less every month", "prices 40% lower until
+// Sunday"); "40% cheaper" alone, only with when or where it holds ("70% cheaper during the
+// sale", "70% cheaper sitewide"), not how often ("80% cheaper a year to run", "70% cheaper
+// per mile"). Not what is saved of something else ("for 30% less sugar", "80% less energy",
+// "running costs 40% lower": what a thing costs to run is no price cut).
+const OFFER_HOLDS = String.raw`(?=\s*(?:[!.,;:)]|$)|\s+(?:prices?|on|for|than|this|these|today|tonight|until|till|now|at|in|with|when|while|during|across|sitewide|storewide|site-wide|store-wide|everywhere|off)\b`;
+const LESS_PAID = new RegExp(
+  String.raw`^\s*(?:less|lower|cheaper)\b${OFFER_HOLDS}|\s+(?:every|each|a|an|per)\b)`,
+  'iu',
+);
+const CHEAPER_HOLDS = new RegExp(String.raw`^\s*cheaper\b${OFFER_HOLDS})`, 'iu');
+const PRICE_BEFORE = /\b(?:pay(?:ing)?|prices?|for)(?:\s+(?:are|is|now|just|up\s+to))*\s+$/iu;
 // … or a sale's own figure, standing alone at the end of its clause: "Summer sale — 40%!",
 // "Clearance: 30%." (not "Summer Sale! 40% of our range", "Clearance: 100% cotton").
 const SALE_BEFORE = /\b(?:sale|clearance|promo(?:tion)?|markdowns?)[\s\p{Pd}:!,]*$/iu;
@@ -108,8 +112,8 @@ const statedIn = (text: string, labels: boolean): number | null => {
       DISCOUNT_BEFORE.test(before) ||
       (CLAUSE_END.test(text.slice(end, end + 2)) && SALE_BEFORE.test(before)) ||
       MINUS_BEFORE.test(before) ||
-      (LESS_AFTER.test(text.slice(end, end + LEAD_IN)) &&
-        (PRICE_BEFORE.test(before) || CHEAPER_AFTER.test(text.slice(end, end + LEAD_IN)))) ||
+      (PRICE_BEFORE.test(before) && LESS_PAID.test(text.slice(end, end + LEAD_IN))) ||
+      CHEAPER_HOLDS.test(text.slice(end, end + LEAD_IN)) ||
       (labels && LABEL_BEFORE.test(before))
     )
       most = percent;
