@@ -611,20 +611,29 @@ describe('checkGrounding', () => {
         claimsOf(checkGrounding(aVariant({ body: `Upgrade to the ${name} plan.` }), [plans], null)),
         name,
       ).toEqual([['product-name', name]]);
-    // A line break alone parts nothing: a wrapped body or title puts one anywhere.
-    for (const wrapped of [
-      { body: `${doc.body} Our best plan, the Zephyr\nMax, is back.` },
-      { body: `${doc.body} Our best plan, the Zephyr\r\nMax, is back.` },
-      { title: 'Flash Sale Weekend Special for the Zephyr\nMax' },
+    // A line break parts a name as a list item's end would: a list one item a line reads the
+    // same as a name wrapped over two lines, and an unstated name must not pass.
+    for (const lines of [
+      `${doc.body}\nOur plans:\nZephyr\nMax\nLite`,
+      `${doc.body}\n+ Zephyr\n+ Max`,
+      `${doc.body}\n## Zephyr\nMax out your savings.`,
+      `${doc.body} Our best plan, the Zephyr\r\nMax, is back.`,
     ])
       expect(
-        checkGrounding(
-          aVariant({ body: 'Upgrade to the Zephyr Max plan.' }),
-          [{ ...doc, ...wrapped }],
-          null,
-        ).ok,
-        JSON.stringify(wrapped),
-      ).toBe(true);
+        claimsOf(
+          checkGrounding(
+            aVariant({ body: 'Upgrade to the Zephyr Max plan.' }),
+            [{ ...doc, body: lines }],
+            null,
+          ),
+        ),
+        lines,
+      ).toEqual([['product-name', 'Zephyr Max']]);
+    // A wrapped sentence goes on in lower case: its words stay together.
+    const wrapped = { ...doc, body: `${doc.body} Try the new Zephyr Max\nplan for teams.` };
+    expect(
+      checkGrounding(aVariant({ body: 'Upgrade to the Zephyr Max plan.' }), [wrapped], null).ok,
+    ).toBe(true);
     // Written together, a name is grounded; a version's point does not part it.
     const together = { ...plans, body: `${plans.body} The Zephyr Max 2.0 plan is here.` };
     expect(

@@ -773,10 +773,11 @@ interface Facts {
 }
 
 // Where a source's pieces part: a sentence's or a clause's end (punctuation before a space or
-// the end, not the point in "2.0"), a list's or a keyword's separator, brackets, dashes, a
-// blank line or a list item's bullet — not a line break alone, which a wrapped body or title
-// puts anywhere ("the Zephyr\nMax").
-const PIECE_END = /[.,;:!?]+(?=\s|$)|[|/()[\]{}…–—•]|\n\s*\n|\n\s*[-*](?=\s)/u;
+// the end, not the point in "2.0"), a list's or a keyword's separator, brackets, dashes, and a
+// line break — but one before a word in lower case, which only a wrapped sentence puts there.
+// A name wrapped over two lines ("the Zephyr\nMax") is not read whole: a list, one item a
+// line, writes the same ("Zephyr\nMax\nLite"), and a name no source states must not pass.
+const PIECE_END = /[.,;:!?]+(?=\s|$)|[|/()[\]{}…–—•]|\r?\n(?!\s*\p{Ll})/u;
 // The hyphens Unicode has besides the ASCII one (NFKC keeps U+2010, and turns U+2011 into it):
 // a code a document writes "SAVE‑20" is the code "SAVE-20".
 const HYPHENS = /[\u2010\u2011\u2012]/gu;
