@@ -85,7 +85,7 @@ describe('toRawEvent on CSV cells', () => {
         points: '20260105',
         watch_time_ms: '12345678',
         watch_time: '12345678',
-        total_time: '20240115',
+        signup_time: '20240115',
         time_slot_id: '12345678',
         created_at: '20261399',
       }),
@@ -93,7 +93,7 @@ describe('toRawEvent on CSV cells', () => {
       points: 20260105,
       watch_time_ms: 12345678,
       watch_time: 12345678,
-      total_time: 20240115,
+      signup_time: '2024-01-15T00:00:00Z',
       time_slot_id: '12345678',
       created_at: '20261399',
     });

@@ -71,14 +71,22 @@ const textWords = new Set([
 ]);
 
 /**
- * Words that, last in a column name, mark a date (`created_at`, `signupDate`, `birthday`). Not
- * `time`, which as often names a duration (`watch_time`, `response_time`).
+ * Words that, last in a column name, mark a date (`created_at`, `signupDate`, `birthday`); and
+ * `time` (`time`, `signup_time`), which as often names a duration (`watch_time`): there only
+ * a calendar day is read as a date, and other digits stay a number.
  */
 const dateWords = new Set(['at', 'date', 'timestamp', 'birthday', 'dob', 'anniversary']);
+const maybeDateWords = new Set(['time']);
 
-/** Whether the column is a date's: its last word one of `dateWords`, and no identifier's. */
-const isDateColumn = (column: string): boolean =>
-  !isTextColumn(column) && dateWords.has(wordsOf(column).findLast((w) => w !== '') ?? '');
+/**
+ * Whether the column is a date's (its last word one of `dateWords`), may be one (`time`), or
+ * neither; an identifier's is neither.
+ */
+const dateColumnOf = (column: string): 'date' | 'maybe' | null => {
+  if (isTextColumn(column)) return null;
+  const last = wordsOf(column).findLast((w) => w !== '') ?? '';
+  return dateWords.has(last) ? 'date' : maybeDateWords.has(last) ? 'maybe' : null;
+};
 
 /** Whether `YYYYMMDD` is a day of the calendar (not `20261399`). */
 const isCalendarDay = (value: string): boolean => {
@@ -133,8 +141,9 @@ const typed = (column: string, value: unknown): unknown => {
   // A date written `YYYYMMDD` in a date's column is that date, as the time column reads it —
   // not the number 20260105, which a `created_at` trait would read as milliseconds in 1970;
   // eight digits that make no day stay text there, read as no time at all.
-  if (EIGHT_DIGITS.test(value) && isDateColumn(column))
-    return isCalendarDay(value) ? toTimestamp(value) : value;
+  const dated = EIGHT_DIGITS.test(value) ? dateColumnOf(column) : null;
+  if (dated !== null && isCalendarDay(value)) return toTimestamp(value);
+  if (dated === 'date') return value;
   if (isExactDecimal(value) && !isTextColumn(column)) return Number(value);
   if (value === 'true' || value === 'false') return value === 'true';
   return value;
