@@ -49,16 +49,16 @@ for (const factory of storeFactories)
       (await adminCall(herald, 'GET', '/v1/messages?limit=100'))
         .json<{ messages: Listed[] }>()
         .messages.filter((m) => m.campaignId === campaignId);
-    // The sale ends on Wednesday.
-    const stockSale = () => {
+    /** A sale's document in the library, imported the day before Monday. */
+    const stock = (season: 'Spring' | 'Summer', approvedAt: string, expiresAt: string | null) => {
       const sale = aDocument({
-        id: 'SPRING',
-        title: 'Spring Sale Preview',
+        id: season.toUpperCase(),
+        title: `${season} Sale Preview`,
         audience: ['Standard'],
-        keywords: ['sale', 'spring'],
-        body: 'Our Spring Sale brings new features to every plan. Shop the sale this week.',
-        approvedAt: '2026-02-20T00:00:00Z',
-        expiresAt: '2026-03-04T00:00:00Z',
+        keywords: ['sale', season.toLowerCase()],
+        body: `Our ${season} Sale brings new features to every plan. Shop the sale this week.`,
+        approvedAt,
+        expiresAt,
       });
       return herald.services.store.saveDocument({
         id: sale.id,
@@ -68,6 +68,8 @@ for (const factory of storeFactories)
         importedAtMs: MONDAY - DAY_MS,
       });
     };
+    // The sale ends on Wednesday.
+    const stockSale = () => stock('Spring', '2026-02-20T00:00:00Z', '2026-03-04T00:00:00Z');
 
     it('schedules nobody given the campaign under an id merged into them since', async () => {
       await identify('old-u');
@@ -206,22 +208,7 @@ for (const factory of storeFactories)
 
     it('refuses a relaunch for a time before the copy kept is approved', async () => {
       // Written on Monday for Friday from a document approved from Thursday…
-      const summer = aDocument({
-        id: 'SUMMER',
-        title: 'Summer Sale Preview',
-        audience: ['Standard'],
-        keywords: ['sale', 'summer'],
-        body: 'Our Summer Sale brings new features to every plan. Shop the sale this week.',
-        approvedAt: new Date(MONDAY + 3 * DAY_MS).toISOString(),
-        expiresAt: null,
-      });
-      await herald.services.store.saveDocument({
-        id: summer.id,
-        version: summer.version,
-        hash: createHash('sha256').update(JSON.stringify(summer)).digest('hex'),
-        document: summer,
-        importedAtMs: MONDAY - DAY_MS,
-      });
+      await stock('Summer', new Date(MONDAY + 3 * DAY_MS).toISOString(), null);
       await identify('c1');
       const body = { id: 'summer', creative: { query: 'summer' } };
       const friday = new Date(MONDAY + 4 * DAY_MS).toISOString();

@@ -99,17 +99,17 @@ describe('composeVariants', () => {
     }
     // Nor do its own words go in when they are triggers: the tone's "Today: ", the strategy's
     // "Don't miss".
-    for (const tone of tones)
-      for (const variant of compose({
+    const subjects = tones.flatMap((tone) =>
+      compose({
         tone,
         strategies: [...strategies],
         count: 5,
         retrieved: [retrievedOf(doc)],
         avoidInSubject: ['today', "don't miss"],
-      })) {
-        expect(variant.subject.toLowerCase(), variant.subject).not.toMatch(/today|don't miss/);
-        expect(variant.subject).toContain('Limited Time Upgrade Offer');
-      }
+      }).map((v) => v.subject),
+    );
+    expect(subjects.filter((s) => /today|don't miss/i.test(s))).toEqual([]);
+    expect(subjects.filter((s) => !s.includes('Limited Time Upgrade Offer'))).toEqual([]);
   });
 
   it('writes count variants, one strategy each in turn, labelled as the offline composer', () => {
