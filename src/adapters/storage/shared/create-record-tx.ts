@@ -3,11 +3,7 @@ import type { AuditKey } from '../../../core/audit.js';
 import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
-import type {
-  MessagePatch,
-  RecordTx,
-  SendHistory,
-} from '../../../ports/record-store.js';
+import type { MessagePatch, RecordTx, SendHistory } from '../../../ports/record-store.js';
 import {
   MESSAGE_COLUMNS,
   toAuditColumns,
