@@ -22,7 +22,7 @@ import {
 } from '../shared/decide-rows.js';
 import type { MembershipsTable } from '../shared/tables.js';
 import { handOver, toTaken, type TakenRow } from '../shared/hand-over.js';
-import { postgresRunner } from '../shared/sql-runner.js';
+import { postgresRunner, toNumbered } from '../shared/sql-runner.js';
 import { hashLockKey } from './hash-lock-key.js';
 
 /** The decide primitives on one pooled connection, inside its open transaction. */
@@ -272,10 +272,10 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
     );
   },
   async cancelDecisions(customerId, match, reason, nowMs) {
-    const { rows } = await client.query<DueDecisionRow>(
-      CANCELLABLE_DECISIONS.replace('?', '$1').replace('?', '$2'),
-      [customerId, nowMs],
-    );
+    const { rows } = await client.query<DueDecisionRow>(toNumbered(CANCELLABLE_DECISIONS), [
+      customerId,
+      nowMs,
+    ]);
     const cancelled: string[] = [];
     for (const row of rows) {
       const body = toCancelledBody(row, match, reason, nowMs);

@@ -32,7 +32,8 @@ export const sqliteRunner = (db: BetterSqlite3.Database): SqlRunner => {
 };
 
 const numbered = new Map<string, string>();
-const toNumbered = (sql: string): string => {
+/** `sql` with its `?` placeholders numbered as PostgreSQL takes them (`$1, $2 …`), kept by text. */
+export const toNumbered = (sql: string): string => {
   let text = numbered.get(sql);
   if (text === undefined) {
     let n = 0;
