@@ -1,9 +1,8 @@
 import { err, ok, type Result } from '../../core/result.js';
 import type { RetrievedContent } from './retrieve.js';
-import { toSentences } from './text.js';
+import { toSentences, wholeWords } from './text.js';
 import type { Tone } from './tone.js';
 import { NUMBER_WORDS, SCALE_WORDS } from './ground.js';
-import { escapeRegExp } from '../../core/escape-reg-exp.js';
 
 export const strategies = ['control', 'curiosity', 'benefit', 'fomo', 'social-proof'] as const;
 /** How a variant tries to win attention; `fomo` is the scarcity strategy. */
@@ -129,17 +128,14 @@ const shorten = (text: string, maxLength: number): string => {
   return `${atWord.replace(/[\s,;:.!?–—-]+$/, '')}…`;
 };
 
-/** A phrase as whole words (not inside a longer word: "act now" is not in "Contact Now"), any case. */
-const wholeWords = (phrase: string): RegExp =>
-  new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase.trim())}(?![\\p{L}\\p{N}])`, 'giu');
-
 /**
  * `text` without the phrases to avoid that stand in it as whole words, its spaces closed up;
  * null when none does (one only inside a word is left: cutting it would garble the word).
  */
 const without = (text: string, avoid: readonly string[]): string | null => {
   let out = text;
-  for (const phrase of avoid) if (phrase.trim() !== '') out = out.replace(wholeWords(phrase), ' ');
+  for (const phrase of avoid)
+    if (phrase.trim() !== '') out = out.replace(wholeWords(phrase, 'giu'), ' ');
   if (out === text) return null;
   out = out.replace(/\s+/g, ' ').replace(/^[\s,;:.!?–—-]+|[\s,;:–—-]+$/g, '');
   return out === '' ? null : out;

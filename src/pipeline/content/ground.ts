@@ -2,7 +2,7 @@ import { escapeRegExp } from '../../core/escape-reg-exp.js';
 import type { ContentDocument } from './document.js';
 import type { Incentive, Variant } from './compose.js';
 import { isEnglishWord } from './english-words.js';
-import { maskLiquidKeepingLiterals, normalise } from './text.js';
+import { maskLiquidKeepingLiterals, normalise, wholeWords } from './text.js';
 import { foldedText } from '../../core/visible-text.js';
 
 export type ClaimKind =
@@ -719,10 +719,6 @@ const productNames = (text: string, unblanked: string, marked: string): Claim[] 
   return claims;
 };
 
-/** `phrase` standing as whole words: no letter or digit joined to it on either side. */
-const wholePhrase = (phrase: string): RegExp =>
-  new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase)}(?![\\p{L}\\p{N}])`, 'gu');
-
 /**
  * Every concrete claim in `text` (Liquid tags ignored but for the literals they print, and
  * `allowed` strings, e.g. a code).
@@ -738,7 +734,7 @@ export const extractClaims = (text: string, allowed: readonly string[] = []): Cl
   // claim of its own.
   for (const phrase of allowed) {
     if (phrase.trim() === '') continue;
-    const whole = wholePhrase(phrase);
+    const whole = wholeWords(phrase, 'gu');
     rest = rest.replace(whole, (found) => ' '.repeat(found.length));
     marked = marked.replace(whole, (found) => '_'.repeat(found.length));
   }

@@ -1,7 +1,6 @@
 import type { Variant } from './compose.js';
-import { maskLiquid } from './text.js';
+import { maskLiquid, wholeWords } from './text.js';
 import { toneMarkers, tones, type Tone } from './tone.js';
-import { escapeRegExp } from '../../core/escape-reg-exp.js';
 
 export type RequiredElement = 'personalisation' | 'cta' | 'signature';
 
@@ -57,10 +56,7 @@ export const subjectLength = (subject: string): number => Array.from(subjectAsRe
 const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));
 const round = (x: number, places = 3): number => Number(x.toFixed(places));
 const containsPhrase = (text: string, phrase: string): boolean =>
-  phrase.trim() !== '' &&
-  new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase.trim())}(?![\\p{L}\\p{N}])`, 'iu').test(
-    text,
-  );
+  phrase.trim() !== '' && wholeWords(phrase, 'iu').test(text);
 
 const wordsOf = (text: string): string[] => text.match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu) ?? [];
 

@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../../core/escape-reg-exp.js';
 // Text helpers shared by retrieval, composition, grounding and scoring.
 
 const stopWords = new Set(
@@ -89,3 +90,10 @@ export const normalise = (text: string): string =>
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
+
+/**
+ * `phrase` (trimmed) standing as whole words — no letter or digit joined to it on either side:
+ * "act now" is not in "Contact Now", "Lumora" not in "Lumorax". `flags` as RegExp takes them.
+ */
+export const wholeWords = (phrase: string, flags: string): RegExp =>
+  new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase.trim())}(?![\\p{L}\\p{N}])`, flags);
