@@ -76,7 +76,6 @@ const textWords = new Set([
  * a calendar day is read as a date, and other digits stay a number.
  */
 const dateWords = new Set(['at', 'date', 'timestamp', 'birthday', 'dob', 'anniversary']);
-const maybeDateWords = new Set(['time']);
 
 /**
  * Whether the column is a date's (its last word one of `dateWords`), may be one (`time`), or
@@ -85,7 +84,7 @@ const maybeDateWords = new Set(['time']);
 const dateColumnOf = (column: string): 'date' | 'maybe' | null => {
   if (isTextColumn(column)) return null;
   const last = wordsOf(column).findLast((w) => w !== '') ?? '';
-  return dateWords.has(last) ? 'date' : maybeDateWords.has(last) ? 'maybe' : null;
+  return dateWords.has(last) ? 'date' : last === 'time' ? 'maybe' : null;
 };
 
 /** Whether `YYYYMMDD` is a day of the calendar (not `20261399`). */

@@ -70,8 +70,9 @@ export const gdprProblem = (
   channel: Channel,
   policy: Pick<GuardPolicy, 'gdpr'>,
   atMs: number,
+  placed: { applies: boolean; where: string } = gdprOf(profile, policy),
 ): GdprProblem | null => {
-  const { applies, where } = gdprOf(profile, policy);
+  const { applies, where } = placed;
   if (!applies) return null;
   const consent = profile.consent[channel]?.['marketing'];
   if (consent?.granted !== true)
@@ -223,10 +224,11 @@ export const complianceGuardrail: Guardrail = {
           { erasedAt: new Date(erasedAtMs).toISOString() },
         ),
       ];
-    const { country } = gdprOf(profile, policy);
+    const placed = gdprOf(profile, policy);
+    const { country } = placed;
     // Judged for when the message is due to go, if that is later than now.
     const gdpr = marketing
-      ? gdprProblem(profile, message.channel, policy, Math.max(nowMs, message.sendAtMs))
+      ? gdprProblem(profile, message.channel, policy, Math.max(nowMs, message.sendAtMs), placed)
       : null;
     if (gdpr !== null) found.push(verdict(NAME, 'block', gdpr.code, gdpr.reason, gdpr.figures));
     // Where the customer is not known (no country, or one Herald cannot read), they may be in
