@@ -82,9 +82,14 @@ export const cartValueCents = (products: readonly unknown[]): number =>
     return sum + toCents(asNumber(product['price']) ?? 0) * cartQuantityOf(product['quantity']);
   }, 0);
 
+/** The properties an order event's id may be in, in the order they are read. */
+export const ORDER_ID_KEYS = ['order_id', 'orderId', 'checkout_id'];
+/** The properties a product's id may be in (a cart event's, or an order's `products`). */
+export const PRODUCT_ID_KEYS = ['product_id', 'productId', 'id', 'sku'];
+
 /** The order id of an order event's properties: `order_id`, `orderId` or `checkout_id`. */
 export const orderIdIn = (props: JsonObject): string | null =>
-  asString(pick(props, 'order_id', 'orderId', 'checkout_id'));
+  asString(pick(props, ...ORDER_ID_KEYS));
 
 /**
  * The currency Herald keeps amounts in (`profile.currency`, an ISO 4217 code) and what one unit

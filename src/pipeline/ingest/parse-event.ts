@@ -9,7 +9,12 @@ import {
 } from '../../core/event.js';
 import { toMessageId, unsafeIdMessage, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { cartValueCents, orderValueCents } from '../../core/read-props.js';
+import {
+  cartValueCents,
+  orderValueCents,
+  ORDER_ID_KEYS,
+  PRODUCT_ID_KEYS,
+} from '../../core/read-props.js';
 import { HOUR_MS, isCalendarDay, isoTimeMs } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
 import type { IngestLimits } from './ingest-limits.js';
@@ -264,10 +269,6 @@ const cartAmountProblems = (name: string, props: JsonObject, path: string): Fiel
     ? valueProblem('a cart', cartValueCents(products), `${path}/properties/products`)
     : [];
 };
-
-// The ids an order or a cart line is known by (`orderIdIn`, `toCartItem`).
-const ORDER_ID_KEYS = ['order_id', 'orderId', 'checkout_id'];
-const PRODUCT_ID_KEYS = ['product_id', 'productId', 'id', 'sku'];
 
 /**
  * An order's or a product's id sent as a number JSON cannot carry exactly (past 2^53, as 64-bit

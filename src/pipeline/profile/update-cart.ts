@@ -7,6 +7,7 @@ import {
   asString,
   cartQuantityOf,
   pick,
+  PRODUCT_ID_KEYS,
   toCents,
 } from '../../core/read-props.js';
 import { stampOf } from './stamps.js';
@@ -56,7 +57,7 @@ export const cartClosedAfter = (
 
 /** Reads a product from Segment e-commerce properties; null without a product or sku id. */
 export const toCartItem = (props: JsonObject): CartItem | null => {
-  const productId = asString(pick(props, 'product_id', 'productId', 'id', 'sku'));
+  const productId = asString(pick(props, ...PRODUCT_ID_KEYS));
   if (productId === null) return null;
   const price = asNumber(pick(props, 'price')) ?? 0;
   const margin = asNumber(pick(props, 'margin'));
