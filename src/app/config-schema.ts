@@ -497,7 +497,7 @@ export const configSchema = Type.Object(
           Type.String({
             default: '',
             description:
-              'An OpenAI (or compatible) API key: `herald personalize --model openai` asks the model for variants, the offline composer stays the fallback. Empty: the composer writes everything.',
+              'An OpenAI (or compatible) API key: `herald personalize --model openai` asks the model for variants, and so do creative campaigns with `content.campaignWriter: openai`; the offline composer stays the fallback. Empty: the composer writes everything.',
           }),
           { env: 'HERALD_OPENAI_API_KEY', secret: true },
         ),
@@ -512,6 +512,14 @@ export const configSchema = Type.Object(
         openaiModel: field(Type.String({ default: 'gpt-4o-mini', description: 'The model.' }), {
           env: 'HERALD_OPENAI_MODEL',
         }),
+        campaignWriter: field(
+          Type.Union([Type.Literal('composer'), Type.Literal('openai')], {
+            default: 'composer',
+            description:
+              'Who writes a creative campaign’s variants (`POST /v1/campaigns`, `herald campaigns send`): `composer`, the offline composer; `openai`, the configured model (needs `content.openaiApiKey`), with the composer’s grounded copy standing in for any variant the model gets wrong and for all of them when it cannot answer. Its tokens and cost are recorded in the campaign’s audit entry.',
+          }),
+          { env: 'HERALD_CAMPAIGN_WRITER' },
+        ),
         pricePer1kInputUsd: Type.Number({
           minimum: 0,
           default: 0.00015,

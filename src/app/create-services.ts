@@ -36,6 +36,7 @@ import {
 import { createDispatchIo } from '../pipeline/deliver-messages.js';
 import type { ChannelAdapter } from '../ports/channel-adapter.js';
 import { createLocalModerator } from '../adapters/moderation/local-moderator.js';
+import { createOpenAiLanguageModel } from '../adapters/language-model/openai.js';
 import type { LanguageModel } from '../ports/language-model.js';
 import type { PersonalizeOptions } from '../pipeline/personalize.js';
 import { randomBytes } from 'node:crypto';
@@ -63,6 +64,13 @@ export interface Services {
   linkSecret: string;
   /** How generated copy is written, screened and scored (the moderator, the brand policy). */
   writing(atMs: number, languageModel?: LanguageModel): PersonalizeOptions;
+  /** The model `content.openai*` configures; null without an API key. */
+  languageModel: LanguageModel | null;
+  /**
+   * How a creative campaign's variants are written: `writing`, through the model when
+   * `content.campaignWriter` is `openai`.
+   */
+  campaignWriting(atMs: number): PersonalizeOptions;
   /** The scheduler's worker; `serve` and `worker` start it, other commands run it on demand. */
   worker: DecideWorker;
   /** One adapter per channel (a provider, or capture). */
@@ -270,6 +278,42 @@ export const createServices = async (
     };
     const adapters = createAdapters(config, store, clock);
     const moderator = createLocalModerator();
+    const c = config.content;
+    const languageModel =
+      c.openaiApiKey === ''
+        ? null
+        : createOpenAiLanguageModel({
+            apiKey: c.openaiApiKey,
+            baseUrl: c.openaiBaseUrl,
+            model: c.openaiModel,
+            timeoutMs: c.timeoutSeconds * 1000,
+            temperature: c.temperature,
+            maxRetries: c.maxRetries,
+            pricePer1kInputUsd: c.pricePer1kInputUsd,
+            pricePer1kOutputUsd: c.pricePer1kOutputUsd,
+            random: { next: Math.random },
+            clock,
+          });
+    const writing = (atMs: number, model?: LanguageModel): PersonalizeOptions => ({
+      atMs,
+      brandName: config.messages.brandName,
+      shopUrl: config.messages.shopUrl,
+      brand: {
+        voiceWords: config.content.voiceWords,
+        forbiddenWords: config.guardPolicy.forbiddenWords,
+        requiredElements: ['personalisation', 'cta'],
+        targetReadingGrade: config.content.readingGrade,
+      },
+      minRelativeScore: config.content.minRelativeScore,
+      guardPolicy: config.guardPolicy,
+      moderator,
+      moderationTimeoutMs: 2000,
+      variants: 3,
+      cache: new Map(),
+      ...(model === undefined ? {} : { languageModel: model }),
+    });
+    // The configuration's check holds the writer and its key together.
+    const campaignModel = c.campaignWriter === 'openai' ? (languageModel ?? undefined) : undefined;
     const io = createDispatchIo({
       store,
       policy: config.deliverPolicy,
@@ -305,24 +349,9 @@ export const createServices = async (
       decide,
       guard,
       linkSecret,
-      writing: (atMs, languageModel) => ({
-        atMs,
-        brandName: config.messages.brandName,
-        shopUrl: config.messages.shopUrl,
-        brand: {
-          voiceWords: config.content.voiceWords,
-          forbiddenWords: config.guardPolicy.forbiddenWords,
-          requiredElements: ['personalisation', 'cta'],
-          targetReadingGrade: config.content.readingGrade,
-        },
-        minRelativeScore: config.content.minRelativeScore,
-        guardPolicy: config.guardPolicy,
-        moderator,
-        moderationTimeoutMs: 2000,
-        variants: 3,
-        cache: new Map(),
-        ...(languageModel === undefined ? {} : { languageModel }),
-      }),
+      writing,
+      languageModel,
+      campaignWriting: (atMs) => writing(atMs, campaignModel),
       worker,
       adapters,
       dispatcher,

@@ -657,6 +657,20 @@ const checkProviders = (config: unknown, problems: FieldProblem[]): void => {
       'whatsappPhoneNumberId',
       'must be set (HERALD_WHATSAPP_PHONE_NUMBER_ID) when deliver.whatsappAccessToken (HERALD_WHATSAPP_ACCESS_TOKEN) is: WhatsApp messages are sent from it',
     );
+  // A campaign writer with no key to ask with would fall back to the composer on every launch,
+  // each time after a refused call: said at start instead.
+  const key = fieldOf(config, 'content', 'openaiApiKey');
+  if (
+    fieldOf(config, 'content', 'campaignWriter') === 'openai' &&
+    !(typeof key === 'string' && key.trim() !== '') &&
+    !faulted.has('/content/openaiApiKey') &&
+    !faulted.has('/content/campaignWriter')
+  )
+    problems.push({
+      path: '/content/openaiApiKey',
+      message:
+        'must be set (HERALD_OPENAI_API_KEY) when content.campaignWriter (HERALD_CAMPAIGN_WRITER) is openai: the model is asked with it',
+    });
   // A key that does not parse verifies no signature: every event SendGrid posts would be refused.
   const webhookKey = fieldOf(config, 'deliver', 'sendgridWebhookPublicKey');
   if (given('sendgridWebhookPublicKey') && !isSendGridPublicKey(String(webhookKey)))

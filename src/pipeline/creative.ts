@@ -11,6 +11,7 @@ import { learnedStrategies } from './experiment-results.js';
 import {
   audienceOfSegment,
   writeCampaignVariants,
+  type CampaignCreative,
   type PersonalizeOptions,
 } from './personalize.js';
 import { appendAudit } from './record/index.js';
@@ -63,6 +64,16 @@ export const expiredAt = (
         ],
   );
 
+/** A campaign's copy as written: the variants that may go, those refused, and what it cost. */
+export interface PreparedCreative {
+  variants: CreativeVariant[];
+  refused: { id: string; reason: string }[];
+  /** The language model's calls and their cost; zero when the composer wrote the copy. */
+  usage: CampaignCreative['usage'];
+  /** Why the composer's copy stands in for the model's, when a model was asked. */
+  fallback: string | null;
+}
+
 /**
  * Writes a campaign's variants (grounded, screened, scored) from the library as it will stand
  * at the send time, and keeps them under the campaign's experiment slot, with an audit entry
@@ -81,7 +92,7 @@ export const prepareCreative = async (
     sendAtMs?: number;
   },
   options: PersonalizeOptions,
-): Promise<{ variants: CreativeVariant[]; refused: { id: string; reason: string }[] }> => {
+): Promise<PreparedCreative> => {
   // Written for when it goes, not for when it is launched: copy for a Friday send launched on
   // Monday cites what is approved on Friday — not a sale that ends on Wednesday (each of its
   // messages then blocked), nor without the one approved from Thursday. A send time already
@@ -161,13 +172,15 @@ export const prepareCreative = async (
               scores: v.scores,
             })),
             refused,
-            // Token and cost accounting of the campaign's copy.
+            // Token and cost accounting of the campaign's copy, and why the composer's copy
+            // stands in for the model's when it does.
             usage: written.usage,
+            fallback: written.fallback,
           },
         },
       ],
       options.atMs,
     );
   });
-  return { variants, refused };
+  return { variants, refused, usage: written.usage, fallback: written.fallback };
 };

@@ -4,7 +4,7 @@
 import type { Campaign, CreativeVariant } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
-import { expiredAt, prepareCreative, sendMomentMs } from './creative.js';
+import { expiredAt, prepareCreative, sendMomentMs, type PreparedCreative } from './creative.js';
 import { fanOutCampaign, type DecideEnv } from './decide/index.js';
 import { withdrawnVariants } from './guard-and-record.js';
 import {
@@ -20,7 +20,8 @@ export interface CampaignLaunch {
   audience: number;
   /** Customers of the segment the campaign had scheduled or reached before (a relaunch). */
   alreadyScheduled: number;
-  creative: { variants: CreativeVariant[]; refused: { id: string; reason: string }[] } | null;
+  /** The copy: written now, or kept from the first launch (costing nothing this time). */
+  creative: PreparedCreative | null;
 }
 
 /**
@@ -217,7 +218,12 @@ export const launchCampaign = async (
     creative === null
       ? null
       : kept !== null
-        ? { variants: kept, refused: [] }
+        ? {
+            variants: kept,
+            refused: [],
+            usage: { promptTokens: 0, completionTokens: 0, costUsd: 0, calls: 0 },
+            fallback: null,
+          }
         : await prepareCreative(
             store,
             {

@@ -638,6 +638,8 @@ export interface CampaignCreative {
   usable: ScreenedVariant[];
   /** What the language model's call cost (zero with the offline composer). */
   usage: PersonalizeResult['usage'];
+  /** Why the language model's copy was not used, when a model was asked and it was not. */
+  fallback: string | null;
   /** Variants left out, with why. */
   refused: { id: string; reason: string }[];
   retrieved: { id: string; title: string; score: number }[];
@@ -731,6 +733,7 @@ export const writeCampaignVariants = async (
     refused,
     retrieved: written?.retrieved ?? [],
     usage: result.usage,
+    fallback: written?.fallback ?? null,
     learnedOrder,
     learnedIgnored,
   };

@@ -1,6 +1,4 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import {
   createOpenAiLanguageModel,
@@ -14,64 +12,9 @@ import {
   type ScenarioCustomer,
 } from '../../src/pipeline/personalize.js';
 import { personalizeOptions } from '../support/personalize-options.js';
+import { completion, hang, startChatApi as startApi } from '../support/chat-completions-api.js';
 
 const AT = Date.UTC(2026, 5, 1);
-
-type Answer = (res: ServerResponse) => void;
-
-/** A chat-completions API on 127.0.0.1: answer i serves request i (the last repeats). */
-const servers: { close: () => Promise<void> }[] = [];
-const startApi = async (answers: Answer[]) => {
-  const seen: { model: string; temperature: number }[] = [];
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (raw += chunk));
-    req.on('end', () => {
-      seen.push(JSON.parse(raw) as { model: string; temperature: number });
-      answers[Math.min(seen.length, answers.length) - 1]?.(res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push({
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  });
-  const { port } = server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${String(port)}/v1`, seen };
-};
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-const completion =
-  (variants: object[]): Answer =>
-  (res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        id: 'chatcmpl-1',
-        object: 'chat.completion',
-        created: 1,
-        model: 'gpt-test',
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: JSON.stringify({ variants }) },
-            finish_reason: 'stop',
-          },
-        ],
-        usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
-      }),
-    );
-  };
-const hang: Answer = () => undefined;
 
 const documents = [
   aDocument({

@@ -6,6 +6,7 @@ import { channels as allChannels, type Channel } from '../../core/profile.js';
 import { segmentNames } from '../../pipeline/decide/index.js';
 import { experimentResults, promoteWinner } from '../../pipeline/experiment-results.js';
 import { launchCampaign } from '../../pipeline/launch-campaign.js';
+import type { PreparedCreative } from '../../pipeline/creative.js';
 import { formatResults } from './format-experiment-results.js';
 import { loadServices } from '../load-services.js';
 import { parseIntegerOption } from './parse-integer-option.js';
@@ -139,16 +140,25 @@ export const registerCampaignCommands = (program: Command): void => {
               ? null
               : {
                   query: typeof options.creative === 'string' ? options.creative : null,
-                  writing: services.writing(nowMs),
+                  writing: services.campaignWriting(nowMs),
                 },
             nowMs,
           );
           console.log(
             `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}${alreadyScheduled > 0 ? ` (${String(alreadyScheduled)} already scheduled or reached)` : ''}${creative === null ? '' : `, ${String(creative.variants.length)} variants (${creative.variants.map((v) => `${v.id}: ${v.strategy}`).join(', ')})`}${holdout > 0 ? `, ${String(holdout)} % held out` : ''}`,
           );
+          if (creative !== null && creative.usage.calls > 0) console.log(writerNote(creative));
         } finally {
           await services.close();
         }
       },
     );
+};
+
+/** Who wrote a campaign's copy when a language model was asked, what it cost, and any fallback. */
+const writerNote = (creative: PreparedCreative): string => {
+  const u = creative.usage;
+  const writers = [...new Set(creative.variants.map((v) => v.generator))].join(', ');
+  const cost = `${String(u.calls)} model call${u.calls === 1 ? '' : 's'}, ${String(u.promptTokens)} prompt and ${String(u.completionTokens)} completion tokens, $${u.costUsd.toFixed(4)}`;
+  return `copy written by ${writers} (${cost})${creative.fallback === null ? '' : `; the composer stood in: ${creative.fallback}`}`;
 };

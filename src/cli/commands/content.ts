@@ -4,7 +4,6 @@ import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createOpenAiLanguageModel } from '../../adapters/language-model/openai.js';
 import { AppError, type FieldProblem } from '../../core/errors.js';
 import type { StoredDocument } from '../../ports/content-store.js';
 import { readInputFile } from './read-input-file.js';
@@ -320,20 +319,7 @@ export const registerContentCommands = (program: Command): void => {
           const result = await personalize(customers, documents, {
             ...services.writing(
               atMs,
-              options.model === 'openai'
-                ? createOpenAiLanguageModel({
-                    apiKey: c.openaiApiKey,
-                    baseUrl: c.openaiBaseUrl,
-                    model: c.openaiModel,
-                    timeoutMs: c.timeoutSeconds * 1000,
-                    temperature: c.temperature,
-                    maxRetries: c.maxRetries,
-                    pricePer1kInputUsd: c.pricePer1kInputUsd,
-                    pricePer1kOutputUsd: c.pricePer1kOutputUsd,
-                    random: { next: Math.random },
-                    clock: services.clock,
-                  })
-                : undefined,
+              options.model === 'openai' ? (services.languageModel ?? undefined) : undefined,
             ),
             variants,
           });

@@ -231,7 +231,7 @@ export const registerDecisionRoutes = (
         },
         b.creative === undefined
           ? null
-          : { query: b.creative.query ?? null, writing: services.writing(nowMs) },
+          : { query: b.creative.query ?? null, writing: services.campaignWriting(nowMs) },
         nowMs,
       );
       const { audience, alreadyScheduled, creative } = launched;
@@ -249,6 +249,7 @@ export const registerDecisionRoutes = (
                 strategy: v.strategy,
                 subject: v.subject,
                 citations: v.citations,
+                generator: v.generator,
                 scores: v.scores,
                 validUntil:
                   v.validUntilMs === undefined || v.validUntilMs === null
@@ -256,6 +257,8 @@ export const registerDecisionRoutes = (
                     : iso(v.validUntilMs),
               })),
               refused: creative.refused,
+              usage: creative.usage,
+              fallback: creative.fallback,
             }),
       });
     },

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { loadConfig } from '../../src/app/load-config.js';
+import type { ContentDocument } from '../../src/pipeline/content/index.js';
+import { aDocument } from '../../src/pipeline/content/test-builders.js';
+import {
+  completion,
+  serverError,
+  startChatApi,
+  type Answer,
+} from '../support/chat-completions-api.js';
+import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// Creative campaigns written by the configured language model (`content.campaignWriter:
+// openai`), against a local server speaking the chat-completions shape.
+const T0 = Date.UTC(2026, 11, 1, 12);
+const sqlite = storeFactories.find((f) => f.name === 'sqlite');
+
+const documents: ContentDocument[] = [
+  aDocument({
+    id: 'DOC1',
+    title: 'Widget Features',
+    audience: ['Standard'],
+    keywords: ['features', 'value', 'popular'],
+    body: 'Our Widget comes with an analytics dashboard. Teams enjoy the shared calendar, and we hope you love it.',
+  }),
+];
+
+// Grounded in DOC1: every claim is in it, the name is personalised and there is a call to action.
+const written = {
+  subject: 'Your Widget comes with an analytics dashboard',
+  preheader: 'Teams enjoy the shared calendar',
+  body: 'Hi {{ customer.firstName | default: "there" }}, we are happy to say your Widget comes with an analytics dashboard, and teams enjoy the shared calendar. We hope you love it. Thanks!',
+  cta: 'See your dashboard',
+  citations: ['DOC1'],
+};
+
+let herald: TestHerald | undefined;
+afterEach(async () => {
+  await herald?.close();
+  herald = undefined;
+});
+
+const start = async (env: Record<string, string>) => {
+  const clock = createVirtualClock(T0);
+  if (sqlite === undefined) throw new Error('no SQLite store factory');
+  const started = await startHerald(sqlite, {
+    clock,
+    env,
+    // One attempt each, answered at once: the fallback is not kept waiting on retries.
+    configYaml: 'content:\n  maxRetries: 0\n  timeoutSeconds: 2\n',
+  });
+  herald = started;
+  for (const document of documents)
+    await started.services.store.saveDocument({
+      id: document.id,
+      version: document.version,
+      hash: createHash('sha256').update(JSON.stringify(document)).digest('hex'),
+      document,
+      importedAtMs: T0,
+    });
+  for (const id of ['m1', 'm2', 'm3'])
+    await ingestCall(started, clock, 'identify', {
+      userId: id,
+      traits: { email: `${id}@example.com`, firstName: `N${id}` },
+    });
+  return started;
+};
+
+const withModel = async (answers: Answer[], writer = 'openai') => {
+  const api = await startChatApi(answers);
+  const started = await start({
+    HERALD_OPENAI_API_KEY: 'sk-test',
+    HERALD_OPENAI_BASE_URL: api.baseUrl,
+    HERALD_OPENAI_MODEL: 'gpt-test',
+    HERALD_CAMPAIGN_WRITER: writer,
+  });
+  return { api, herald: started };
+};
+
+interface Launched {
+  audience: number;
+  variants: { id: string; subject: string; generator: string; citations: string[] }[];
+  usage: { calls: number; promptTokens: number; completionTokens: number; costUsd: number };
+  fallback: string | null;
+}
+
+const launch = async (h: TestHerald) => {
+  const created = await adminCall(h, 'POST', '/v1/campaigns', {
+    id: 'spring',
+    template: 'upsell',
+    channels: ['email'],
+    creative: {},
+  });
+  expect([created.statusCode, created.body]).toEqual([202, expect.any(String)]);
+  return created.json<Launched>();
+};
+
+const creativeEntry = async (h: TestHerald) =>
+  (await h.services.store.scanAudit(0, 1000)).find((e) => e.kind === 'creative');
+
+describe.skipIf(sqlite === undefined)('creative campaigns written by the language model', () => {
+  it('asks the model once, sends its copy, and records who wrote it and what it cost', async () => {
+    const { api, herald: h } = await withModel([completion([written, written, written])]);
+    const body = await launch(h);
+    expect(api.seen).toHaveLength(1);
+    expect(api.seen[0]?.model).toBe('gpt-test');
+    expect(body.fallback).toBeNull();
+    expect(body.usage).toMatchObject({ calls: 1, promptTokens: 1000, completionTokens: 200 });
+    // At the default prices: 1,000 × 0.00015 / 1,000 + 200 × 0.0006 / 1,000 dollars.
+    expect(body.usage.costUsd).toBeCloseTo(0.00027, 8);
+    expect(body.variants.length).toBeGreaterThan(0);
+    for (const v of body.variants) {
+      expect(v.generator).toBe('openai:gpt-test');
+      expect(v.subject).toBe(written.subject);
+      expect(v.citations).toEqual(['DOC1']);
+    }
+    const entry = await creativeEntry(h);
+    expect(JSON.parse(entry?.data ?? 'null')).toMatchObject({
+      campaignId: 'spring',
+      usage: { calls: 1, promptTokens: 1000, completionTokens: 200 },
+      fallback: null,
+      variants: body.variants.map((v) => ({ id: v.id, generator: 'openai:gpt-test' })),
+    });
+    await h.services.worker.runDue();
+    const messages = (await adminCall(h, 'GET', '/v1/messages?limit=50')).json<{
+      messages: {
+        status: string;
+        customerId: string;
+        content: { subject: string; body: string };
+      }[];
+    }>().messages;
+    expect(messages).toHaveLength(3);
+    for (const m of messages) {
+      expect(m.status).toBe('queued');
+      expect(m.content.subject).toBe(written.subject);
+      expect(m.content.body).toContain(`Hi N${m.customerId}, we are happy to say`);
+    }
+  });
+
+  it('launches with the composer’s copy when the model fails, naming why', async () => {
+    const { api, herald: h } = await withModel([serverError]);
+    const body = await launch(h);
+    expect(api.seen).toHaveLength(1);
+    expect(body.fallback).toMatch(/500/);
+    expect(body.usage.calls).toBe(1);
+    expect(body.variants.length).toBeGreaterThan(0);
+    for (const v of body.variants) expect(v.generator).toBe('offline-composer');
+    expect(JSON.parse((await creativeEntry(h))?.data ?? 'null')).toMatchObject({
+      fallback: body.fallback,
+    });
+  });
+
+  it('leaves campaigns to the composer unless asked, a key being configured', async () => {
+    const { api, herald: h } = await withModel([completion([written])], 'composer');
+    const body = await launch(h);
+    expect(api.seen).toHaveLength(0);
+    expect(body.usage.calls).toBe(0);
+    for (const v of body.variants) expect(v.generator).toBe('offline-composer');
+  });
+
+  it('refuses the model as writer without a key, at start', () => {
+    expect(() =>
+      loadConfig({ HERALD_CAMPAIGN_WRITER: 'openai', HERALD_ADMIN_TOKEN: 'x'.repeat(32) }, null),
+    ).toThrow(/\/content\/openaiApiKey: must be set \(HERALD_OPENAI_API_KEY\)/);
+  });
+});
