@@ -37,7 +37,7 @@ const answerSend = (scenario: Exclude<Scenario, 'hang'>, sent: number): FakeAnsw
     case 'rate-limited':
       return {
         status: 429,
-        headers: { 'retry-after': '7' },
+        headers: { 'retry-after': '70' },
         body: fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.', [fcmDetail('QUOTA_EXCEEDED')]),
       };
     case 'server-error':
@@ -242,7 +242,7 @@ describeChannelAdapter({
   name: 'fcm',
   channel: 'push',
   delivery: aPush(),
-  retryAfterMs: 7000,
+  retryAfterMs: 70_000,
   start: async () => {
     const fcm = await startFcmFake();
     const { fake, adapter } = fcm;

@@ -178,10 +178,31 @@ describe('toFcmOutcome', () => {
   });
 
   it('takes the wait from Retry-After in seconds', () => {
-    const answer = anAnswer(429, fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota.', 'QUOTA_EXCEEDED'), {
+    const answer = anAnswer(503, fcmError(503, 'UNAVAILABLE', 'Unavailable.', 'UNAVAILABLE'), {
       'retry-after': '12',
     });
     expect(toFcmOutcome(answer)).toMatchObject({ kind: 'retry', afterMs: 12_000 });
+  });
+
+  it('waits at least a minute once the sending quota is spent, when the quota refills', () => {
+    const quota = fcmError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.', 'QUOTA_EXCEEDED');
+    expect(toFcmOutcome(anAnswer(429, quota))).toMatchObject({ kind: 'retry', afterMs: 60_000 });
+    // A shorter Retry-After does not bring it forward; a longer one is kept.
+    for (const [header, afterMs] of [
+      ['12', 60_000],
+      ['90', 90_000],
+    ] as const)
+      expect(toFcmOutcome(anAnswer(429, quota, { 'retry-after': header }))).toMatchObject({
+        kind: 'retry',
+        afterMs,
+      });
+    // Google's front end reports a project's per-minute quota without an FcmError detail.
+    const project = fcmError(
+      429,
+      'RESOURCE_EXHAUSTED',
+      "Quota exceeded for quota metric 'Send requests'",
+    );
+    expect(toFcmOutcome(anAnswer(429, project))).toMatchObject({ kind: 'retry', afterMs: 60_000 });
   });
 
   it('asks for no particular wait when FCM names none', () => {

@@ -177,6 +177,18 @@ const toFcmErrorFacts = (json: unknown): FcmErrorFacts => {
 const describeAnswer = (answer: HttpAnswer, facts: FcmErrorFacts): string =>
   [facts.code, facts.message || answer.text.slice(0, 200)].filter(Boolean).join(': ');
 
+/**
+ * How long to wait after FCM's sending quota ran out: it refuses every send until the quota
+ * refills, in the following minute (cloud-messaging/throttling-and-quotas), and asks for
+ * exponential backoff from at least a minute (reference/fcm/rest/v1/ErrorCode) — a retry after
+ * the dispatcher's own backoff (seconds) would only spend an attempt on another 429. A longer
+ * Retry-After is kept. The same for a 429 `RESOURCE_EXHAUSTED` whose details name no FcmError
+ * (a per-minute project quota reported by Google's front end, `RATE_LIMIT_EXCEEDED`).
+ */
+export const FCM_QUOTA_WAIT_MS = 60_000;
+const quotaWaitMs = (answer: HttpAnswer): number =>
+  Math.max(retryAfterMsOf(answer) ?? 0, FCM_QUOTA_WAIT_MS);
+
 /** What an FCM send answer means for the delivery (a 401 reaching here is final). */
 export const toFcmOutcome = (answer: HttpAnswer): DeliveryOutcome => {
   if (answer.status >= 200 && answer.status < 300) {
@@ -191,6 +203,8 @@ export const toFcmOutcome = (answer: HttpAnswer): DeliveryOutcome => {
     case 'INVALID_ARGUMENT':
       return facts.badToken ? { kind: 'unreachable', reason } : { kind: 'failed', reason };
     case 'QUOTA_EXCEEDED':
+    case 'RESOURCE_EXHAUSTED':
+      return toRetryOutcome(answer, describeAnswer(answer, facts), quotaWaitMs(answer));
     case 'UNAVAILABLE':
     case 'INTERNAL':
       return toRetryOutcome(answer, describeAnswer(answer, facts), retryAfterMsOf(answer));
