@@ -459,6 +459,22 @@ export const configSchema = Type.Object(
               env: 'HERALD_WHATSAPP_PHONE_NUMBER_ID',
             },
           ),
+          whatsappAppSecret: field(
+            Type.String({
+              default: '',
+              description:
+                'The Meta app’s App Secret: `POST /webhooks/whatsapp` takes the Cloud API’s status webhooks only with a valid `X-Hub-Signature-256` under it, and is off while this is empty.',
+            }),
+            { env: 'HERALD_WHATSAPP_APP_SECRET', secret: true },
+          ),
+          whatsappVerifyToken: field(
+            Type.String({
+              default: '',
+              description:
+                'The Verify Token entered with the callback URL in the Meta app’s webhook settings: `GET /webhooks/whatsapp` answers Meta’s check with it. Empty: the check is refused.',
+            }),
+            { env: 'HERALD_WHATSAPP_VERIFY_TOKEN', secret: true },
+          ),
           whatsappBaseUrl: field(
             Type.String({
               default: 'https://graph.facebook.com',

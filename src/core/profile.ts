@@ -43,6 +43,15 @@ export interface ConsentEntry {
  */
 export const purposeOf = (name: string): string => name.trim().toLowerCase();
 
+/**
+ * The consent source of a marketing opt-out the customer made in the provider's own app rather
+ * than to Herald (WhatsApp's "stop marketing messages", reported as 131050): it withdraws
+ * marketing on the channel and nothing more — the provider still delivers the business's
+ * utility messages to the number — unlike a channel's own opt-out (a STOP, a `Consent Updated`),
+ * which on SMS, WhatsApp and push covers every message.
+ */
+export const PROVIDER_MARKETING_STOP = 'provider-marketing-stop';
+
 /** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
 export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;
 

@@ -38,6 +38,12 @@ export type DeliveryOutcome =
   | { kind: 'retry'; reason: string; afterMs: number | null }
   | { kind: 'failed'; reason: string }
   | { kind: 'unreachable'; reason: string }
+  /**
+   * The recipient told the provider they want no more marketing from the business on this
+   * channel (WhatsApp 131050): the message fails, and so does the customer's marketing consent
+   * on the channel — the number itself still takes other messages.
+   */
+  | { kind: 'opted-out'; reason: string }
   | { kind: 'suspended'; reason: string };
 
 /** One provider for one channel; every adapter passes the same contract suite. */

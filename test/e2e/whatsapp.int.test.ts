@@ -1,8 +1,10 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import type { CustomerId } from '../../src/core/ids.js';
 import {
   jsonBodyOf,
   startFakeHttpProvider,
@@ -22,7 +24,16 @@ const T0 = Date.UTC(2026, 5, 3, 12);
  */
 const atMeta: Record<string, Record<string, number>> = {
   order_shipped: { de: 2, en_US: 2 },
+  spring_sale: { en_US: 1 },
 };
+
+/** A number whose owner stopped this business's marketing in WhatsApp: Meta answers 131050. */
+const STOPPED_MARKETING = '+4915100000050';
+const OPTED_OUT_WORDS =
+  'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business';
+
+const APP_SECRET = 'meta-app-secret-0123456789';
+const VERIFY_TOKEN = 'herald-verify-7';
 
 const graphError = (status: number, code: number, message: string): FakeAnswer => ({
   status,
@@ -39,6 +50,8 @@ const meta = (_: unknown, request: CapturedRequest): FakeAnswer => {
       components?: { type: string; parameters: { type: string; text: string }[] }[];
     };
   };
+  if (body.to === STOPPED_MARKETING && body.template.name === 'spring_sale')
+    return graphError(400, 131050, OPTED_OUT_WORDS);
   const expected = atMeta[body.template.name]?.[body.template.language.code];
   if (expected === undefined)
     return graphError(404, 132001, '(#132001) Template name does not exist in the translation');
@@ -70,8 +83,19 @@ whatsapp:
     - "{{ details.orderId }}"
 `;
 
+const saleYaml = `class: marketing
+topic: promotions
+text: "Hi {{ customer.firstName }}, our spring sale is on."
+whatsapp:
+  name: spring_sale
+  language: en_US
+  parameters:
+    - "{{ customer.firstName }}"
+`;
+
 // WhatsApp Business policy: an opt-in before any message, an order update too.
 const optedIn = { consent: { whatsapp: { transactional: true } } };
+const optedInToAll = { consent: { whatsapp: { transactional: true, marketing: true } } };
 
 interface MessageView {
   id: string;
@@ -92,6 +116,7 @@ for (const factory of storeFactories) {
       provider = await startFakeHttpProvider(meta);
       dir = mkdtempSync(join(tmpdir(), 'herald-wa-'));
       writeFileSync(join(dir, 'order-shipped.yaml'), shippedYaml);
+      writeFileSync(join(dir, 'spring-sale.yaml'), saleYaml);
       herald = await startHerald(factory, {
         clock,
         env: {
@@ -99,8 +124,10 @@ for (const factory of storeFactories) {
           HERALD_WHATSAPP_ACCESS_TOKEN: 'EAAG-test-token',
           HERALD_WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
           HERALD_WHATSAPP_BASE_URL: provider.baseUrl,
+          HERALD_WHATSAPP_APP_SECRET: APP_SECRET,
+          HERALD_WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN,
         },
-        configYaml: 'guard:\n  whatsappApprovedTemplates: [order_shipped]\n',
+        configYaml: 'guard:\n  whatsappApprovedTemplates: [order_shipped, spring_sale]\n',
       });
     });
     afterEach(async () => {
@@ -111,12 +138,12 @@ for (const factory of storeFactories) {
 
     const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
       adminCall(herald, method, url, body);
-    const send = async (userId: string, data: object) =>
+    const send = async (userId: string, data: object, template = 'order-shipped') =>
       (
         await admin('POST', '/v1/sends', {
           userId,
           channel: 'whatsapp',
-          template: 'order-shipped',
+          template,
           data,
         })
       ).json<{ decisionId: string; status: string; reasonCode: string | null }>();
@@ -195,6 +222,168 @@ for (const factory of storeFactories) {
       expect(jsonBodyOf(provider.lastRequest())).toMatchObject({
         template: { name: 'order_shipped', language: { code: 'en_US' } },
       });
+    });
+
+    const profileOf = async (userId: string) => {
+      const view = (await admin('GET', `/v1/profiles/${userId}`)).json<{
+        customerId: string;
+        consent: Record<string, Record<string, { granted: boolean; source: string }>>;
+      }>();
+      const stored = await herald.services.store.getProfile(view.customerId as CustomerId);
+      return { ...view, unreachable: stored?.state.unreachable };
+    };
+    /** Sends `userId` a message and returns it as sent, with the `wamid` Meta answered. */
+    const sentTo = async (userId: string, phone: string, template = 'order-shipped') => {
+      await ingestCall(herald, clock, 'identify', {
+        userId,
+        traits: { phone, firstName: 'Kim', ...optedInToAll },
+      });
+      const sent = await send(userId, { orderId: 'A-2001' }, template);
+      expect(sent.status).toBe('queued');
+      expect(await herald.services.dispatcher.runDue()).toBe(1);
+      const message = await herald.services.store.getMessage(sent.decisionId);
+      expect(message).toMatchObject({ status: 'sent', provider: 'whatsapp' });
+      return { id: sent.decisionId, wamid: message?.providerId ?? '' };
+    };
+    /** A status webhook as Meta posts it, signed with `secret`. */
+    const postStatuses = (statuses: object[], secret = APP_SECRET) => {
+      const payload = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: '102290129340398',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: {
+                    display_phone_number: '15550783881',
+                    phone_number_id: '106540352242922',
+                  },
+                  statuses,
+                },
+              },
+            ],
+          },
+        ],
+      });
+      const signature = `sha256=${createHmac('sha256', secret).update(payload).digest('hex')}`;
+      return herald.app.inject({
+        method: 'POST',
+        url: '/webhooks/whatsapp',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+        payload,
+      });
+    };
+    const failed = (wamid: string, recipient: string, code: number, title: string) => ({
+      id: wamid,
+      status: 'failed',
+      timestamp: String(Math.floor(clock.nowMs() / 1000)),
+      recipient_id: recipient.slice(1),
+      errors: [{ code, title, message: title, error_data: { details: title } }],
+    });
+
+    it('stops WhatsApp marketing, and nothing else, for a number Meta says stopped it', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'eve',
+        traits: { phone: STOPPED_MARKETING, firstName: 'Eve', ...optedInToAll },
+      });
+      const sale = await send('eve', {}, 'spring-sale');
+      expect(sale.status).toBe('queued');
+      // Tried, and not sent.
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      expect(provider.requests()).toHaveLength(1);
+      expect(await message(sale.decisionId)).toMatchObject({
+        status: 'failed',
+        reasonCode: 'opted_out',
+      });
+      const profile = await profileOf('eve');
+      expect(profile.consent['whatsapp']?.['marketing']).toMatchObject({
+        granted: false,
+        source: 'provider-marketing-stop',
+      });
+      expect(profile.consent['whatsapp']?.['transactional']?.granted).toBe(true);
+      expect(profile.unreachable).toBeUndefined();
+      // The next sale is not sent; the order update is.
+      expect((await send('eve', {}, 'spring-sale')).status).toBe('blocked');
+      expect(await send('eve', { orderId: 'A-3001' })).toMatchObject({
+        status: 'queued',
+        reasonCode: null,
+      });
+    });
+
+    it("answers Meta's check of the callback URL with the configured verify token only", async () => {
+      const check = (token: string) =>
+        herald.app.inject({
+          method: 'GET',
+          url: `/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=1158201444`,
+        });
+      const ok = await check(VERIFY_TOKEN);
+      expect([ok.statusCode, ok.body]).toEqual([200, '1158201444']);
+      expect((await check('guess')).statusCode).toBe(403);
+    });
+
+    it('refuses a status webhook not signed with the App Secret, and records nothing', async () => {
+      const { id, wamid } = await sentTo('fay', '+4915112340001');
+      const forged = await postStatuses(
+        [failed(wamid, '+4915112340001', 131026, 'Message undeliverable')],
+        'not-the-secret',
+      );
+      expect(forged.statusCode).toBe(401);
+      expect((await message(id)).status).toBe('sent');
+    });
+
+    it('records delivery, and a number that cannot receive WhatsApp, from the status webhook', async () => {
+      const delivered = await sentTo('gus', '+4915112340002');
+      const lost = await sentTo('hal', '+4915112340003');
+      const statuses = [
+        {
+          id: delivered.wamid,
+          status: 'delivered',
+          timestamp: String(Math.floor(clock.nowMs() / 1000)),
+          recipient_id: '4915112340002',
+        },
+        failed(lost.wamid, '+4915112340003', 131026, 'Message undeliverable'),
+      ];
+      const answer = await postStatuses(statuses);
+      expect(answer.json()).toEqual({ recorded: 2, malformed: 0 });
+      // Meta posts again when it hears no 200 in time: counted once.
+      expect((await postStatuses(statuses)).statusCode).toBe(200);
+      expect((await message(delivered.id)).status).toBe('sent');
+      expect(await message(lost.id)).toMatchObject({ status: 'failed' });
+      expect((await profileOf('hal')).unreachable?.whatsapp?.to).toBe('+4915112340003');
+      expect((await profileOf('gus')).unreachable).toBeUndefined();
+      const events = (await admin('GET', '/v1/profiles/gus/events')).json<{
+        events: { event: string | null }[];
+      }>().events;
+      expect(events.filter((e) => e.event === 'SMS Delivered')).toHaveLength(1);
+      // The number no longer takes WhatsApp messages, until its owner opts in again.
+      expect((await send('hal', { orderId: 'A-2002' })).status).toBe('blocked');
+    });
+
+    it('hears a marketing opt-out in a status once, even replayed after a new opt-in', async () => {
+      const { id, wamid } = await sentTo('ivy', '+4915112340004', 'spring-sale');
+      const stopped = [failed(wamid, '+4915112340004', 131050, OPTED_OUT_WORDS)];
+      expect((await postStatuses(stopped)).json()).toEqual({ recorded: 1, malformed: 0 });
+      expect(await message(id)).toMatchObject({ status: 'failed' });
+      expect((await profileOf('ivy')).consent['whatsapp']?.['marketing']?.granted).toBe(false);
+      clock.advance(60_000);
+      // Opted in again, from the shop's preference centre.
+      await ingestCall(herald, clock, 'track', {
+        userId: 'ivy',
+        event: 'Consent Updated',
+        properties: {
+          channel: 'whatsapp',
+          purpose: 'marketing',
+          granted: true,
+          source: 'preferences',
+        },
+      });
+      expect((await profileOf('ivy')).consent['whatsapp']?.['marketing']?.granted).toBe(true);
+      clock.advance(60_000);
+      expect((await postStatuses(stopped)).json()).toEqual({ recorded: 0, malformed: 0 });
+      expect((await profileOf('ivy')).consent['whatsapp']?.['marketing']?.granted).toBe(true);
     });
   });
 }

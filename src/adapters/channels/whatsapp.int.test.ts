@@ -215,6 +215,21 @@ describe('createWhatsAppAdapter', () => {
     });
   });
 
+  it('reports code 131050 as the recipient opting out of marketing, not as unreachable', async () => {
+    const { outcome } = await sendOnce(aWhatsApp(), () =>
+      graphError(
+        400,
+        131050,
+        'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business',
+      ),
+    );
+    expect(outcome).toEqual({
+      kind: 'opted-out',
+      reason:
+        'WhatsApp error 131050: Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business',
+    });
+  });
+
   it.each([
     [404, 132001, 'Template name does not exist in the translation', 'failed'],
     [400, 132000, 'Number of parameters does not match the expected number of params', 'failed'],

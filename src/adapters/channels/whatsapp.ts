@@ -17,7 +17,8 @@
  *   Business Account rate limit, 130429 Cloud API throughput reached, 131048 spam rate limit,
  *   131056 too many messages to the same recipient — all transient; 131026 message
  *   undeliverable (not a WhatsApp number, or the recipient cannot receive business messages),
- *   the recipient; 131030 recipient not in the allowed list of a test number — the business
+ *   the recipient; 131050 the recipient stopped the business's marketing messages (their
+ *   marketing consent, not the number); 131030 recipient not in the allowed list of a test number — the business
  *   account's set-up, not the number (`failed`, the number kept); 132000–132015 template problems
  *   (132001 template does not exist in that language), 100 invalid parameter — permanent;
  *   190 access token expired or invalid, 10 and 200–299 permissions, 131031 business account
@@ -28,6 +29,7 @@
  *   Meta sends the message twice.
  */
 import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
+import { whatsAppOptedOutCodes, whatsAppUnreachableCodes } from '../../core/whatsapp-codes.js';
 import {
   fieldOf,
   retryAfterMsOf,
@@ -52,9 +54,6 @@ export interface WhatsAppAdapterOptions {
 export const whatsAppRetryCodes: ReadonlySet<number> = new Set([
   1, 2, 4, 80007, 130429, 131048, 131056,
 ]);
-
-/** Cloud API codes meaning the recipient cannot receive: suppress the number. */
-export const whatsAppUnreachableCodes: ReadonlySet<number> = new Set([131026]);
 
 /**
  * Errors of the account, not the message — every message would get the same answer until
@@ -122,6 +121,8 @@ export const toWhatsAppOutcome = (answer: HttpAnswer): DeliveryOutcome => {
     return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
   if (code !== null && whatsAppUnreachableCodes.has(code))
     return { kind: 'unreachable', reason: detail };
+  if (code !== null && whatsAppOptedOutCodes.has(code))
+    return { kind: 'opted-out', reason: detail };
   if ((code !== null && isWhatsAppAccountCode(code)) || status === 401)
     return {
       kind: 'suspended',

@@ -5,7 +5,7 @@ import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
 import { mayHaveReachedCustomer, type MessageRecord } from '../../core/message.js';
-import { optedOutOfSale } from '../../core/profile.js';
+import { optedOutOfSale, PROVIDER_MARKETING_STOP } from '../../core/profile.js';
 import { COUNTRY_CALLING_CODE, normalisePhone } from '../../core/recipient.js';
 import {
   verifyMessageToken,
@@ -27,6 +27,13 @@ import {
   verifySendGridSignature,
 } from '../webhooks/verify-sendgrid.js';
 import { verifyTwilioSignature } from '../webhooks/verify-twilio.js';
+import {
+  WHATSAPP_SIGNATURE_HEADER,
+  verifyWhatsAppSignature,
+  whatsAppChallenge,
+} from '../webhooks/verify-whatsapp.js';
+import { parseWhatsAppStatuses, type WhatsAppStatus } from '../webhooks/parse-whatsapp-statuses.js';
+import { whatsAppOptedOutCodes, whatsAppUnreachableCodes } from '../../core/whatsapp-codes.js';
 import { endedByEvent } from '../../pipeline/decide/journeys/exit-reasons.js';
 
 /**
@@ -149,11 +156,38 @@ const twiml = (reply: FastifyReply, message: string | null) =>
  * batch refused is retried for 24 hours and then dropped, with its bounces and unsubscribes.
  */
 const SENDGRID_BODY_LIMIT = 2 * 1024 * 1024;
+// Meta batches up to 1,000 statuses a request (a few hundred bytes each).
+const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
+
+/**
+ * What a Cloud API status says of a WhatsApp message: Meta took it (`sent`), it reached the
+ * phone (`delivered`, and `read`, which follows it — not counted as an open), or it failed: for
+ * good for the number (131026, the number marked unreachable on WhatsApp), because the customer
+ * stopped the business's marketing (131050: an unsubscribe from WhatsApp marketing as well), or
+ * otherwise (the message failed, with Meta's words). A failure names the attempt by its `wamid`.
+ */
+const whatsAppResults = (message: MessageRecord, status: WhatsAppStatus): MessageResult[] => {
+  if (status.status === 'sent') return [{ kind: 'accepted', providerId: status.providerId }];
+  if (status.status !== 'failed') return [{ kind: 'delivered', providerId: status.providerId }];
+  const code = status.error?.code ?? null;
+  const reason = `failed${status.error === null ? '' : ` ${status.error.detail}`}`;
+  const attempt = { provider: 'whatsapp', providerId: status.providerId };
+  const to = message.recipient ?? (status.recipientId === '' ? '' : `+${status.recipientId}`);
+  if (code !== null && whatsAppUnreachableCodes.has(code) && to !== '')
+    return [{ kind: 'undelivered', reason, permanent: { to }, attempt }];
+  if (code !== null && whatsAppOptedOutCodes.has(code))
+    return [
+      { kind: 'undelivered', reason, attempt },
+      { kind: 'unsubscribed', source: PROVIDER_MARKETING_STOP },
+    ];
+  return [{ kind: 'undelivered', reason, attempt }];
+};
 
 /**
  * What customers and providers call back: the open pixel, signed click redirects, the
- * unsubscribe page and its one-click POST (RFC 8058), the SendGrid event webhook and Twilio's
- * status and inbound webhooks (signatures verified), and web personalisation. Bodies here are
+ * unsubscribe page and its one-click POST (RFC 8058), the SendGrid event webhook, Twilio's
+ * status and inbound webhooks and the WhatsApp Cloud API's status webhook (signatures
+ * verified), and web personalisation. Bodies here are
  * read raw: webhooks are verified on the bytes that were signed, and forms are not JSON.
  */
 export const registerTrackingRoutes = (app: FastifyInstance, services: Services): void => {
@@ -415,6 +449,78 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         return reply.status(204).send();
       },
     );
+    // WhatsApp Cloud API: Meta's check of the callback URL, then its message status webhooks.
+    scope.get<{ Querystring: Record<string, string | undefined> }>(
+      '/webhooks/whatsapp',
+      async (request, reply) => {
+        const challenge = whatsAppChallenge(request.query, config.providers.whatsappVerifyToken);
+        if (challenge === null)
+          throw new AppError(
+            'forbidden',
+            'hub.mode must be subscribe and hub.verify_token HERALD_WHATSAPP_VERIFY_TOKEN',
+          );
+        return reply.type('text/plain').send(challenge);
+      },
+    );
+    scope.post('/webhooks/whatsapp', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
+      const appSecret = config.providers.whatsappAppSecret;
+      if (appSecret === '')
+        throw new AppError(
+          'not-found',
+          'the WhatsApp webhook is off: set HERALD_WHATSAPP_APP_SECRET',
+        );
+      const payload = typeof request.body === 'string' ? request.body : '';
+      const signature = request.headers[WHATSAPP_SIGNATURE_HEADER];
+      if (
+        typeof signature !== 'string' ||
+        !verifyWhatsAppSignature({ appSecret, payload, signature })
+      )
+        throw new AppError(
+          'unauthorized',
+          'X-Hub-Signature-256 does not verify under HERALD_WHATSAPP_APP_SECRET',
+        );
+      let body: unknown;
+      try {
+        body = JSON.parse(payload);
+      } catch (error) {
+        throw new AppError(
+          'invalid-input',
+          `the body is not valid JSON: ${(error as Error).message}`,
+        );
+      }
+      const parsed = parseWhatsAppStatuses(body);
+      if (parsed === null)
+        throw new AppError(
+          'invalid-input',
+          'the body is not a WhatsApp Business Account webhook (object: whatsapp_business_account)',
+        );
+      let recorded = 0;
+      const nowMs = services.clock.nowMs();
+      for (const status of parsed.statuses) {
+        const message = await store.messageByProviderId(status.providerId);
+        if (message?.channel !== 'whatsapp') continue;
+        const results = whatsAppResults(message, status);
+        // An opt-out is acted on once, by its message and status: Meta's requests carry no
+        // signed time, and one replayed after the customer opted in again would undo that.
+        const optOut = results.some((r) => r.kind === 'unsubscribed');
+        if (
+          optOut &&
+          (await store.transaction((tx) =>
+            tx.inboundSeen('whatsapp', `${status.providerId}:${status.status}`),
+          ))
+        )
+          continue;
+        const reportId = `${status.providerId}:${status.status}`;
+        for (const result of results)
+          await recordMessageResult(deps, message, result, status.atMs, nowMs, reportId);
+        // After what it recorded: a request that failed before is acted on when Meta retries.
+        if (optOut)
+          await store.transaction((tx) => tx.rememberInbound('whatsapp', reportId, nowMs));
+        recorded += 1;
+      }
+      return reply.send({ recorded, malformed: parsed.malformed });
+    });
+
     scope.post('/webhooks/twilio/inbound', async (request, reply) => {
       const params = twilioParams(request);
       const keyword = keywordOf(params.get('Body') ?? '');

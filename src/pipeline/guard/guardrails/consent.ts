@@ -8,6 +8,7 @@ import {
   type ConsentEntry,
   type ProfileState,
   impliedSourceOf,
+  PROVIDER_MARKETING_STOP,
 } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
@@ -128,6 +129,7 @@ const KNOWN_SOURCES: ReadonlyMap<string, string> = new Map(
     'sendgrid-suppression',
     'sms-reply',
     'ccpa-request',
+    PROVIDER_MARKETING_STOP,
   ].map((source) => [purposeOf(source), source]),
 );
 
@@ -141,7 +143,8 @@ const withdrawnFigures = (entry: ConsentEntry) => ({
  * (its `transactional` purpose on any channel; on SMS, WhatsApp and push, an opt-out of the
  * channel itself — an SMS STOP, a `Consent Updated` or `Unsubscribed` naming it — but not
  * traits saying the customer takes no marketing there, nor a withdrawal spread from
- * `channel: "all"`), and an explicit opt-in (marketing or transactional) on WhatsApp — a grant
+ * `channel: "all"`, nor a marketing stop made in the provider's app, `PROVIDER_MARKETING_STOP`),
+ * and an explicit opt-in (marketing or transactional) on WhatsApp — a grant
  * from an implied source (`gdpr.impliedSources`) is none there. SMS without any consent record
  * still goes: the customer gave the number for it.
  */
@@ -159,7 +162,8 @@ const transactionalProblem = (
       : OPT_OUT_COVERS_ALL.has(channel) &&
           marketing?.granted === false &&
           marketing.explicit === true &&
-          marketing.everyChannel !== true
+          marketing.everyChannel !== true &&
+          marketing.source !== PROVIDER_MARKETING_STOP
         ? marketing
         : undefined;
   if (withdrawn !== undefined)
