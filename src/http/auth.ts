@@ -83,6 +83,12 @@ const principalOf = (
     for (const [token, principal] of tokens)
       if (timingSafeEqual(digest, digestOf(token)) && found === undefined) found = principal;
     if (found !== undefined) return found;
+    // Told apart from a missing header, as the tracking API tells an unknown write key: the
+    // token is never repeated.
+    throw new AppError(
+      'unauthorized',
+      'unknown admin token: the bearer token is neither HERALD_ADMIN_TOKEN nor one of HERALD_API_TOKENS',
+    );
   }
   throw new AppError(
     'unauthorized',

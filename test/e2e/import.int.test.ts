@@ -906,6 +906,18 @@ describe('herald import', () => {
       code: 65,
       stderr: expect.stringMatching(/cannot tell the format/),
     });
+    // A --format that is not one is blamed, not the file's name.
+    const misnamed = run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', path, '--format', 'json'],
+      { env },
+    );
+    await expect(misnamed).rejects.toMatchObject({
+      code: 65,
+      stderr: expect.stringMatching(
+        /--format: "json" is not a format import reads; use csv or ndjson/,
+      ),
+    });
     const unmapped = run(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', path, '--map', 'userId=uid'],

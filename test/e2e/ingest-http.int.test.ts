@@ -366,15 +366,17 @@ for (const factory of storeFactories) {
 
     it('keeps the profile API behind the admin token', async () => {
       await post('/v1/identify', { userId: 'u1' });
-      expect((await herald.app.inject({ url: '/v1/profiles/u1' })).statusCode).toBe(401);
-      expect(
-        (
-          await herald.app.inject({
-            url: '/v1/profiles/u1',
-            headers: { authorization: 'Bearer nope' },
-          })
-        ).statusCode,
-      ).toBe(401);
+      const missing = await herald.app.inject({ url: '/v1/profiles/u1' });
+      expect(missing.statusCode).toBe(401);
+      expect(missing.body).toContain('the admin API needs \\"Authorization: Bearer <token>\\"');
+      // A wrong token is told apart from none, without repeating it.
+      const wrong = await herald.app.inject({
+        url: '/v1/profiles/u1',
+        headers: { authorization: 'Bearer nope' },
+      });
+      expect(wrong.statusCode).toBe(401);
+      expect(wrong.body).toContain('unknown admin token');
+      expect(wrong.body).not.toContain('nope');
       expect((await profile('nobody')).statusCode).toBe(404);
       // The scheme is read in any case (RFC 9110); a token's prefix is no token.
       const asked = (authorization: string) =>

@@ -106,12 +106,21 @@ const number = (
 };
 
 /** The personalisation scenario's customers file; every bad row is named. */
+/** The columns `herald personalize` reads from a customers file (`tier` when there is one). */
+const SCENARIO_COLUMNS = [
+  'customer_id',
+  'purchase_frequency',
+  'avg_order_value',
+  'last_engagement_days',
+] as const;
+
 export const readScenarioCustomers = (file: string): ScenarioCustomer[] => {
   const text = readInputFile(file);
   let rows: Record<string, string>[];
+  let header: string[] = [];
   try {
     rows = parseCsv<Record<string, string>>(text, {
-      columns: true,
+      columns: (names: string[]) => (header = names),
       skip_empty_lines: true,
       trim: true,
     });
@@ -121,6 +130,14 @@ export const readScenarioCustomers = (file: string): ScenarioCustomer[] => {
       `customers file ${file}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  // A file without a column the segments are read from is said to be one, once, not as a
+  // missing value on every row.
+  const absent = SCENARIO_COLUMNS.filter((name) => !header.includes(name));
+  if (absent.length > 0)
+    throw new AppError(
+      'invalid-input',
+      `customers file ${file} has no column ${absent.map((n) => JSON.stringify(n)).join(', ')}; its columns are ${header.map((h) => JSON.stringify(h)).join(', ') || 'none'} (it needs ${SCENARIO_COLUMNS.join(', ')}, and tier when there is one)`,
+    );
   const problems: FieldProblem[] = [];
   const customers = rows.map((row, i) => {
     const line = i + 2;

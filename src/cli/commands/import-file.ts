@@ -252,6 +252,11 @@ export const importFile = async (
       'invalid-input',
       `cannot import "${kind}": the kinds are ${importKinds.join(', ')}`,
     );
+  if (options.format !== undefined && options.format !== 'csv' && options.format !== 'ndjson')
+    throw new AppError(
+      'invalid-input',
+      `--format: "${options.format}" is not a format import reads; use csv or ndjson`,
+    );
   const ext = extname(file).toLowerCase();
   const format =
     options.format ??
