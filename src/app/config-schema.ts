@@ -22,6 +22,20 @@ export const MAX_TIMER_MINUTES = Math.floor(MAX_TIMER_MS / 60_000);
 
 /** An http(s) URL: a base Herald builds links or API calls on. */
 const HTTP_URL = '^https?://[^\\s]+$';
+const DATABASE_URL = '^(sqlite:.+|postgres(ql)?://.+)$';
+const API_TOKEN = '^(admin|marketer|reviewer|viewer):[A-Za-z0-9_.@-]+:.{16,}$';
+const SMTP_URL = '^(|smtps?://.+)$';
+
+/** What each pattern of the schema asks for, in words: a configuration error says this. */
+export const patternWords: ReadonlyMap<string, string> = new Map([
+  [HTTP_URL, 'an http:// or https:// URL'],
+  [DATABASE_URL, 'sqlite:PATH or postgres://user@host:port/db'],
+  [
+    API_TOKEN,
+    'role:name:token — a role of admin, marketer, reviewer or viewer, a name of letters, digits and _ . @ -, and a token of at least 16 characters',
+  ],
+  [SMTP_URL, 'empty, or smtp://[user:pass@]host[:port] or smtps://…'],
+]);
 
 /** The one configuration schema: file (`herald.config.yaml`) and environment both feed it. */
 export const configSchema = Type.Object(
@@ -31,7 +45,7 @@ export const configSchema = Type.Object(
         url: field(
           Type.String({
             default: 'sqlite:./data/herald.db',
-            pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
+            pattern: DATABASE_URL,
             description:
               "`sqlite:PATH` (embedded, the default) or `postgres://user@host:port/db`. On PostgreSQL Herald works in the first schema of the connection's search path that holds its tables, else the first that exists: `?options=-c%20search_path%3Dherald` keeps its tables in a schema of their own, beside other Herald schemas in the same database.",
           }),
@@ -158,14 +172,11 @@ export const configSchema = Type.Object(
           { env: 'HERALD_ADMIN_TOKEN', secret: true },
         ),
         tokens: field(
-          Type.Array(
-            Type.String({ pattern: '^(admin|marketer|reviewer|viewer):[A-Za-z0-9_.@-]+:.{16,}$' }),
-            {
-              default: [],
-              description:
-                'More API tokens, each `role:name:token` (comma-separated in the environment). Roles: `viewer` reads; `reviewer` also acts on the review queue; `marketer` also sends, runs campaigns and trains models; `admin` may do everything, including data-subject requests and the audit export. The admin token has the admin role (and the name `admin`). Each token and each name may appear once.',
-            },
-          ),
+          Type.Array(Type.String({ pattern: API_TOKEN }), {
+            default: [],
+            description:
+              'More API tokens, each `role:name:token` (comma-separated in the environment). Roles: `viewer` reads; `reviewer` also acts on the review queue; `marketer` also sends, runs campaigns and trains models; `admin` may do everything, including data-subject requests and the audit export. The admin token has the admin role (and the name `admin`). Each token and each name may appear once.',
+          }),
           { env: 'HERALD_API_TOKENS', secret: true },
         ),
         rateLimitPerMinute: field(
@@ -350,7 +361,7 @@ export const configSchema = Type.Object(
           smtpUrl: field(
             Type.String({
               default: '',
-              pattern: '^(|smtps?://.+)$',
+              pattern: SMTP_URL,
               description:
                 '`smtp://[user:pass@]host[:port]` or `smtps://…`: email goes to this relay (pooled). Empty: email goes to SendGrid when its key is set, else to the capture channel.',
             }),

@@ -4,7 +4,7 @@ import { Kind, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { FieldProblem } from '../core/errors.js';
 import { quotedValue } from '../core/quoted-value.js';
-import { configFields } from './config-schema.js';
+import { configFields, patternWords } from './config-schema.js';
 
 /** Edit distance with adjacent transpositions (`sned` is one slip from `send`). */
 const editDistance = (a: string, b: string): number => {
@@ -177,6 +177,37 @@ export const describeSchemaError = (e: ValueError): FieldProblem[] => {
       return here(choiceMessage([e.schema], e.value, e.path));
     case ValueErrorType.Union:
       return describeUnionError(e);
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return here(`must be at most ${String(e.schema.maximum)}${notGiven(e.path, e.value)}`);
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return here(`must be at least ${String(e.schema.minimum)}${notGiven(e.path, e.value)}`);
+    case ValueErrorType.NumberExclusiveMaximum:
+    case ValueErrorType.IntegerExclusiveMaximum:
+      return here(
+        `must be less than ${String(e.schema.exclusiveMaximum)}${notGiven(e.path, e.value)}`,
+      );
+    case ValueErrorType.NumberExclusiveMinimum:
+    case ValueErrorType.IntegerExclusiveMinimum:
+      return here(
+        `must be more than ${String(e.schema.exclusiveMinimum)}${notGiven(e.path, e.value)}`,
+      );
+    case ValueErrorType.StringMinLength:
+      return here(
+        e.schema.minLength === 1
+          ? 'must not be empty'
+          : `must be at least ${String(e.schema.minLength)} characters long${notGiven(e.path, e.value)}`,
+      );
+    case ValueErrorType.StringMaxLength:
+      return here(
+        `must be at most ${String(e.schema.maxLength)} characters long${notGiven(e.path, e.value)}`,
+      );
+    case ValueErrorType.StringPattern: {
+      const pattern = String(e.schema.pattern);
+      const words = patternWords.get(pattern) ?? `text matching ${pattern}`;
+      return here(`must be ${words}${notGiven(e.path, e.value)}`);
+    }
     default: {
       const kind = kinds[ValueErrorType[e.type]];
       return here(kind === undefined ? e.message : `must be ${kind}${notGiven(e.path, e.value)}`);

@@ -316,7 +316,8 @@ describe('loadConfig', () => {
           'must be one of fatal, error, warn, info, debug, trace, silent, not "loud" (HERALD_LOG_LEVEL)',
         '/database/sqliteSynchronous':
           'must be one of normal, full, not "off" (HERALD_SQLITE_SYNCHRONOUS)',
-        '/ingest/writeKeys/0': 'Expected string length greater or equal to 8 (HERALD_WRITE_KEYS)',
+        // A secret: its value is not repeated.
+        '/ingest/writeKeys/0': 'must be at least 8 characters long (HERALD_WRITE_KEYS)',
         '/ingest/writeKeys/1':
           'the key after "name=" needs at least 8 characters (HERALD_WRITE_KEYS)',
       });
@@ -456,7 +457,20 @@ describe('loadConfig', () => {
       expect(error.problems).toEqual([
         {
           path: '/profile/sweepIntervalMinutes',
-          message: expect.stringMatching(/35791 \(HERALD_SWEEP_INTERVAL_MINUTES\)$/) as string,
+          message: 'must be at most 35791, not 43200 (HERALD_SWEEP_INTERVAL_MINUTES)',
+        },
+      ]);
+      // A pattern is said in words, not as the validator's regular expression.
+      expect(configError({ HERALD_DATABASE_URL: 'mysql://db' }).problems).toEqual([
+        {
+          path: '/database/url',
+          message: 'must be sqlite:PATH or postgres://user@host:port/db (HERALD_DATABASE_URL)',
+        },
+      ]);
+      expect(configError({ HERALD_SQLITE_DEDUP_WINDOW: '10' }).problems).toEqual([
+        {
+          path: '/database/sqliteDedupWindow',
+          message: 'must be at least 1000, not 10 (HERALD_SQLITE_DEDUP_WINDOW)',
         },
       ]);
       expect(

@@ -109,6 +109,22 @@ describe('parseDocument', () => {
     );
   });
 
+  it('says in words what is wrong with a field, not in the validator’s', () => {
+    const untitled = parseDocument(
+      '---\nid: D1\ncategory: Product\naudience: Standard\napprovedAt: 2025-11-01\nversion: "1"\n---\nbody',
+      'b.md',
+    );
+    // Before: "title Expected string".
+    expect(untitled.ok || untitled.error.problems).toEqual([
+      { path: 'title', message: 'is required' },
+    ]);
+    const untyped = parseDocument(json({ title: 42, audience: [] }), 'x.json');
+    expect(untyped.ok || untyped.error.problems).toEqual([
+      { path: 'title', message: 'must be text' },
+      { path: 'audience', message: 'must name at least one' },
+    ]);
+  });
+
   it('rejects a well-formed but impossible date', () => {
     const parsed = parseDocument(json({ approval_date: '2025-13-45' }), 'x.json');
     expect(parsed.ok || parsed.error.problems).toEqual([

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import type { FieldProblem } from '../../core/errors.js';
 import { err, ok, type Result } from '../../core/result.js';
@@ -266,6 +266,30 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
 const DATE_FORMS =
   'write an ISO 8601 date or date and time: 2026-03-31, 2026-03-31T23:59 (UTC), 2026-03-31T23:59:00Z or 2026-03-31T23:59:00+01:00';
 
+/**
+ * A schema error about a field, in words: missing, of the wrong kind, empty — and for a list's
+ * item, which one (`audience item 2 must be text`).
+ */
+const documentProblem = (error: ValueError, value: unknown): string => {
+  if (value === undefined) return 'is required';
+  const item = error.path.split('/')[2];
+  const what = item === undefined ? '' : `item ${String(Number(item) + 1)} `;
+  switch (error.type) {
+    case ValueErrorType.String:
+      return `${what}must be text`;
+    case ValueErrorType.StringMinLength:
+      return `${what}must not be empty`;
+    case ValueErrorType.Array:
+      return 'must be a list';
+    case ValueErrorType.ArrayMinItems:
+      return 'must name at least one';
+    case ValueErrorType.Union:
+      return 'must be text, or null for none';
+    default:
+      return `${what}${error.message}`;
+  }
+};
+
 const validate = (
   candidate: Record<string, unknown>,
   fieldName: (field: string) => string,
@@ -279,12 +303,13 @@ const validate = (
     seen.add(field);
     const value = candidate[field];
     // TypeBox names a date it cannot read by its pattern, or as "Expected union value".
-    const isDate = (field === 'approvedAt' || field === 'expiresAt') && typeof value === 'string';
+    const isDate =
+      (field === 'approvedAt' || field === 'expiresAt') && value !== undefined && value !== null;
     problems.push({
       path: fieldName(field),
       message: isDate
         ? `is not a date Herald reads (${JSON.stringify(value)}): ${DATE_FORMS}`
-        : error.message,
+        : documentProblem(error, value),
     });
   }
   // "D1 " and "D1" would be two documents, and only one of them the one the team means.
