@@ -417,6 +417,9 @@ const DOMAIN_STATS_TTL_MS = 60_000;
 export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   // Claimed messages whose written copy no longer stands, until their hand-off.
   const withdrawn = new Map<string, string>();
+  // Claimed messages whose decision was cancelled since (a journey's exit while the message
+  // waited for a retry), with the cancel's reason, until their hand-off.
+  const cancelled = new Map<string, string>();
   // What is kept of a claimed email's address on any record of it (its opt-out, its hard
   // bounces), read with the claim, for the check at hand-off.
   const addressOf = new Map<string, AddressFactsAtHandOff>();
@@ -447,6 +450,8 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         const loaded = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
         const profiles = channel === 'push' ? await withOwnDevicesOf(tx, loaded) : loaded;
         for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
+        for (const [id, why] of await tx.cancelledDecisionsOf(messages.map((m) => m.id)))
+          cancelled.set(id, why);
         if (channel === 'email') {
           const address = await addressFactsOf(tx, [...profiles.values()]);
           for (const m of messages)
@@ -474,6 +479,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
     handOff: (message, state, nowMs) => {
       const why = withdrawn.get(message.id);
       withdrawn.delete(message.id);
+      const cancel = cancelled.get(message.id);
+      cancelled.delete(message.id);
+      // What it was decided for is over (its journey exited): it goes no more, whatever else.
+      if (cancel !== undefined)
+        return { code: 'decision_cancelled', reason: `its decision was cancelled: ${cancel}` };
       const address = addressOf.get(message.id);
       addressOf.delete(message.id);
       const domain =
@@ -496,6 +506,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
     async finish(results, nowMs, leaseUntilMs) {
       for (const r of results) {
         withdrawn.delete(r.message.id);
+        cancelled.delete(r.message.id);
         addressOf.delete(r.message.id);
       }
       const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));

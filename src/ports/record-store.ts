@@ -324,6 +324,12 @@ export interface DeliverTx {
     leaseUntilMs: number,
   ): Promise<CustomerId | null>;
   /**
+   * The claimed messages whose decision has been cancelled since they were made, with the
+   * cancel's reason: a journey's message back in the outbox for a retry when its journey's exit
+   * came (one that never left is withdrawn with its decision) is refused at hand-off.
+   */
+  cancelledDecisionsOf(ids: readonly string[]): Promise<Map<string, string>>;
+  /**
    * Messages on these channels left `sending` by a dispatcher that died (its lease ran out)
    * after a provider's report showed the provider took them (`sentAtMs` kept by
    * `markAcceptedAfterAll` while the lease ran): to be marked sent, never claimed again.

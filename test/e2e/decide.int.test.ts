@@ -277,7 +277,7 @@ for (const factory of storeFactories) {
         expect(thanks?.alternatives.map((a) => a.agent)).toContain('lifecycle');
       });
 
-      it('leaves a journey message that was tried once, which may have reached the provider', async () => {
+      it('refuses at hand-off a journey message back for a retry when the journey has exited', async () => {
         await identify('new-2', { email: 'new-2@example.com' });
         await track('new-2', 'Signed Up');
         await runAt(T0);
@@ -291,14 +291,27 @@ for (const factory of storeFactories) {
         clock.set(T0 + 4 * DAY_MS);
         await track('new-2', 'Order Completed', { order_id: 'o-new-2', total: 40 });
         await runAt(T0 + 4 * DAY_MS);
-        const outbox = await adminGet<{ messages: { id: string; status: string }[] }>(
-          herald,
-          '/v1/messages?customerId=new-2',
-        );
-        expect(outbox.messages.find((m) => m.id === day3?.id)?.status).toBe('queued');
-        expect((await decisionsOf('new-2')).find((d) => d.id === day3?.id)?.status).toBe(
-          'scheduled',
-        );
+        const messageOf = async () =>
+          (
+            await adminGet<{
+              messages: { id: string; status: string; reasonCode: string | null }[];
+            }>(herald, '/v1/messages?customerId=new-2')
+          ).messages.find((m) => m.id === day3?.id);
+        // The decision is over; the message is not taken back (it may have gone once)...
+        expect((await decisionsOf('new-2')).find((d) => d.id === day3?.id)).toMatchObject({
+          status: 'cancelled',
+          reasons: expect.arrayContaining(['cancelled: event Order Completed']) as string[],
+        });
+        expect((await messageOf())?.status).toBe('queued');
+        // ...but its retry does not go after the exit: before, the day-3 email went beside the
+        // order's thanks.
+        clock.set(T0 + 4 * DAY_MS + 2 * HOUR_MS);
+        await herald.services.dispatcher.runDue();
+        expect(await messageOf()).toMatchObject({
+          status: 'blocked',
+          reasonCode: 'decision_cancelled',
+        });
+        expect(await herald.services.store.capturedMessage(day3?.id ?? '')).toBeUndefined();
       });
 
       it('raises a stage change made before the worker first looked, over two batches', async () => {

@@ -557,6 +557,26 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
         await exposeUnits(id, u.sentAtMs);
       return changed === 1 ? row.customer_id : null;
     },
+    async cancelledDecisionsOf(ids) {
+      const found = new Map<string, string>();
+      if (ids.length === 0) return found;
+      const rows = await sql.all<{ id: string; body: string }>(
+        `SELECT id, body FROM decisions WHERE status = 'cancelled'
+           AND id IN (${ids.map(() => '?').join(', ')})`,
+        [...ids],
+      );
+      for (const row of rows) {
+        const reasons = (JSON.parse(row.body) as { reasons?: unknown }).reasons;
+        const cancel = Array.isArray(reasons)
+          ? reasons.filter((r): r is string => typeof r === 'string' && r.startsWith('cancelled: '))
+          : [];
+        found.set(
+          row.id,
+          cancel.at(-1)?.slice('cancelled: '.length) ?? 'its decision was cancelled',
+        );
+      }
+      return found;
+    },
     async acceptedLeftSending(channels, nowMs, limit) {
       if (channels.length === 0 || limit <= 0) return [];
       const rows = await sql.all<MessagesTable>(

@@ -125,14 +125,21 @@ export const NEVER_LEFT = `(m.status = 'review'
   OR (m.status = 'queued' AND m.attempts = 0 AND m.sent_at_ms IS NULL))`;
 
 /**
+ * A message still waiting to leave: for a reviewer, or in the outbox — never tried, or back
+ * for a retry (whose earlier attempt may have reached the provider: its decision is cancelled,
+ * the message is not withdrawn, and the dispatcher refuses it at hand-off).
+ */
+const WAITING = `(m.status = 'review' OR (m.status = 'queued' AND m.sent_at_ms IS NULL))`;
+
+/**
  * A customer's decisions a cancel may take (`cancelDecisions`): scheduled, and due after now —
- * or, a journey's, with their message still waiting to leave (`NEVER_LEFT`: for a reviewer,
- * for quiet hours, in the outbox). Parameters: the customer, now.
+ * or, a journey's, with their message still waiting to leave (`WAITING`: for a reviewer, for
+ * quiet hours, in the outbox, back for a retry). Parameters: the customer, now.
  */
 export const CANCELLABLE_DECISIONS = `SELECT id, customer_id, agent, journey_id, status, scheduled_for_ms, body
   FROM decisions d WHERE customer_id = ? AND status = 'scheduled' AND (scheduled_for_ms > ?
     OR (journey_id IS NOT NULL AND EXISTS (SELECT 1 FROM messages m
-      WHERE m.id = d.id AND ${NEVER_LEFT})))`;
+      WHERE m.id = d.id AND ${WAITING})))`;
 
 /**
  * The body a cancellable decision is stored with once cancelled, or null when it does not
