@@ -146,8 +146,15 @@ export const prepareCreative = async (
       'conflict',
       `no variant passed grounding and the screen and can go at the send time (${refused.map((r) => `${r.id}: ${r.reason}`).join('; ')})`,
     );
-  await store.transaction(async (tx) => {
-    await tx.setSetting(`creative:${campaign.id}`, JSON.stringify(variants));
+  // Kept once, under the campaign's lock: of two launches writing at once (a client that tried
+  // again while the model was still answering the first), the later keeps the copy stored
+  // first — its experiment is designed on those variants — and records what its own call cost.
+  const kept = await store.transaction(async (tx) => {
+    const key = `creative:${campaign.id}`;
+    await tx.lock([key]);
+    const stored = await tx.getSetting(key);
+    const first = stored === null ? null : (JSON.parse(stored) as CreativeVariant[]);
+    if (first === null) await tx.setSetting(key, JSON.stringify(variants));
     await appendAudit(
       tx,
       [
@@ -176,11 +183,19 @@ export const prepareCreative = async (
             // stands in for the model's when it does.
             usage: written.usage,
             fallback: written.fallback,
+            // Written while another launch of the campaign stored its copy first: not kept.
+            ...(first === null ? {} : { discarded: true }),
           },
         },
       ],
       options.atMs,
     );
+    return first;
   });
-  return { variants, refused, usage: written.usage, fallback: written.fallback };
+  return {
+    variants: kept ?? variants,
+    refused: kept === null ? refused : [],
+    usage: written.usage,
+    fallback: written.fallback,
+  };
 };

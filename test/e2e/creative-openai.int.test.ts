@@ -161,6 +161,27 @@ describe.skipIf(sqlite === undefined)('creative campaigns written by the languag
     for (const v of body.variants) expect(v.generator).toBe('offline-composer');
   });
 
+  it('keeps one copy when the same campaign is launched twice at once', async () => {
+    const other = { ...written, subject: 'Teams enjoy the shared calendar' };
+    // The first request is answered last: the second launch stores its copy first.
+    const slow: Answer = (res) => {
+      setTimeout(() => {
+        completion([written, written, written])(res);
+      }, 300);
+    };
+    const { api, herald: h } = await withModel([slow, completion([other, other, other])]);
+    const [a, b] = await Promise.all([launch(h), launch(h)]);
+    expect(api.seen).toHaveLength(2);
+    // Both answers name the copy kept, and each what its own call cost.
+    expect(a.variants.map((v) => v.subject)).toEqual(b.variants.map((v) => v.subject));
+    expect(a.variants[0]?.subject).toBe(other.subject);
+    expect([a.usage.calls, b.usage.calls]).toEqual([1, 1]);
+    const entries = (await h.services.store.scanAudit(0, 1000))
+      .filter((e) => e.kind === 'creative')
+      .map((e) => JSON.parse(e.data) as { discarded?: boolean });
+    expect(entries.map((e) => e.discarded === true).sort()).toEqual([false, true]);
+  });
+
   it('refuses the model as writer without a key, at start', () => {
     expect(() =>
       loadConfig({ HERALD_CAMPAIGN_WRITER: 'openai', HERALD_ADMIN_TOKEN: 'x'.repeat(32) }, null),
