@@ -17,6 +17,7 @@ export const HERALD_EVENTS = {
   emailBounced: 'Email Bounced',
   emailComplained: 'Email Marked as Spam',
   unsubscribed: 'Unsubscribed',
+  marketingStopped: 'Marketing Stopped',
   smsDelivered: 'SMS Delivered',
   smsUndelivered: 'SMS Undelivered',
   smsClicked: 'SMS Link Clicked',

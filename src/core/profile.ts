@@ -43,15 +43,6 @@ export interface ConsentEntry {
  */
 export const purposeOf = (name: string): string => name.trim().toLowerCase();
 
-/**
- * The consent source of a marketing opt-out the customer made in the provider's own app rather
- * than to Herald (WhatsApp's "stop marketing messages", reported as 131050): it withdraws
- * marketing on the channel and nothing more — the provider still delivers the business's
- * utility messages to the number — unlike a channel's own opt-out (a STOP, a `Consent Updated`),
- * which on SMS, WhatsApp and push covers every message.
- */
-export const PROVIDER_MARKETING_STOP = 'provider-marketing-stop';
-
 /** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
 export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;
 
@@ -251,6 +242,15 @@ export interface ProfileState {
    * until one fails.
    */
   unreachable?: Partial<Record<'sms' | 'whatsapp', { to: string; atMs: number }>>;
+  /**
+   * When the customer last stopped the business's marketing in a provider's own app rather
+   * than through Herald (WhatsApp's "stop marketing messages", reported as error 131050 — the
+   * `Marketing Stopped` event), per channel: no marketing goes there until the customer opts in
+   * to it again, explicitly, after. Consent is left as it was — the provider still delivers
+   * the business's other (utility) messages, so it is no opt-out of the channel. Absent until
+   * one is reported.
+   */
+  marketingStops?: Partial<Record<Channel, number>>;
   /**
    * When the `phone` trait last replaced a number with another (a number cleared and another
    * given later included), dated as traits are: consent to texts (SMS and WhatsApp) is the

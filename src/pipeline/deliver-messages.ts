@@ -5,7 +5,7 @@ import type { HeraldEvent } from '../core/event.js';
 import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { isAnonymousCustomerId, toMessageId, type CustomerId } from '../core/ids.js';
 import type { MessageRecord } from '../core/message.js';
-import { PROVIDER_MARKETING_STOP, type Channel, type ProfileState } from '../core/profile.js';
+import type { Channel, ProfileState } from '../core/profile.js';
 import { recipientOf, withOwnDevices } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
 import { creativeOf, withdrawnVariants } from './guard-and-record.js';
@@ -239,21 +239,15 @@ const settle = (
         event: null,
       };
     case 'opted-out':
-      // The customer said no more marketing on the channel, to the provider: heard as an
-      // unsubscribe from it, as one through Herald's own link would be.
+      // The customer stopped the business's marketing in the provider's app: no marketing
+      // goes there until they opt in again (the profile's `marketingStops`).
       return {
         ...deadLetter('opted_out', o.reason),
         event: heraldEvent(
           m.customerId,
-          HERALD_EVENTS.unsubscribed,
-          `opted-out:${m.id}`,
-          {
-            channel: m.channel,
-            purpose: 'marketing',
-            source: PROVIDER_MARKETING_STOP,
-            provider: f.provider,
-            messageId: m.id,
-          },
+          HERALD_EVENTS.marketingStopped,
+          `marketing-stopped:${m.id}`,
+          { channel: m.channel, provider: f.provider, messageId: m.id },
           nowMs,
         ),
       };

@@ -37,8 +37,19 @@ export type MessageResult =
   | { kind: 'bounced'; hard: boolean; reason: string; attempt?: ReportedAttempt }
   | { kind: 'complained' }
   | { kind: 'dropped'; reason: string; attempt?: ReportedAttempt }
-  /** `permanent`: the number cannot receive (it is then not messaged again on the channel). */
-  | { kind: 'undelivered'; reason: string; permanent?: { to: string }; attempt?: ReportedAttempt };
+  /**
+   * `permanent`: the number cannot receive (it is then not messaged again on the channel);
+   * `code`: the message's reason code when it is not `undelivered` (`opted_out`).
+   */
+  | {
+      kind: 'undelivered';
+      reason: string;
+      permanent?: { to: string };
+      attempt?: ReportedAttempt;
+      code?: string;
+    }
+  /** The customer stopped the business's marketing on the channel in the provider's app. */
+  | { kind: 'marketing-stopped' };
 
 export interface TrackDeps {
   store: Store;
@@ -126,6 +137,14 @@ const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: str
         atMs,
       );
     }
+    case 'marketing-stopped':
+      return heraldEvent(
+        m.customerId,
+        HERALD_EVENTS.marketingStopped,
+        once('marketing-stopped'),
+        { ...props, provider: m.provider },
+        atMs,
+      );
     case 'undelivered':
       return heraldEvent(
         m.customerId,
@@ -322,7 +341,11 @@ export const recordMessageResult = async (
       current.status !== 'complained' &&
       (await tx.updateMessage(
         message.id,
-        { status, reasonCode: result.kind },
+        {
+          status,
+          reasonCode:
+            result.kind === 'undelivered' && result.code !== undefined ? result.code : result.kind,
+        },
         nowMs,
         current.status,
       ));

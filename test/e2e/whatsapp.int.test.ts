@@ -285,9 +285,14 @@ for (const factory of storeFactories) {
     });
 
     it('stops WhatsApp marketing, and nothing else, for a number Meta says stopped it', async () => {
+      // Opted in to marketing alone: on WhatsApp that opt-in lets order updates go too.
       await ingestCall(herald, clock, 'identify', {
         userId: 'eve',
-        traits: { phone: STOPPED_MARKETING, firstName: 'Eve', ...optedInToAll },
+        traits: {
+          phone: STOPPED_MARKETING,
+          firstName: 'Eve',
+          consent: { whatsapp: { marketing: true } },
+        },
       });
       const sale = await send('eve', {}, 'spring-sale');
       expect(sale.status).toBe('queued');
@@ -299,17 +304,56 @@ for (const factory of storeFactories) {
         reasonCode: 'opted_out',
       });
       const profile = await profileOf('eve');
-      expect(profile.consent['whatsapp']?.['marketing']).toMatchObject({
-        granted: false,
-        source: 'provider-marketing-stop',
-      });
-      expect(profile.consent['whatsapp']?.['transactional']?.granted).toBe(true);
+      // Consent as the customer gave it: the stop is WhatsApp's setting, not an opt-out here.
+      expect(profile.consent['whatsapp']?.['marketing']?.granted).toBe(true);
       expect(profile.unreachable).toBeUndefined();
       // The next sale is not sent; the order update is.
-      expect((await send('eve', {}, 'spring-sale')).status).toBe('blocked');
+      expect(await send('eve', {}, 'spring-sale')).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'unsubscribed',
+      });
       expect(await send('eve', { orderId: 'A-3001' })).toMatchObject({
         status: 'queued',
         reasonCode: null,
+      });
+      // Opted in again, explicitly, after the stop: marketing goes again.
+      clock.advance(60_000);
+      await ingestCall(herald, clock, 'track', {
+        userId: 'eve',
+        event: 'Consent Updated',
+        properties: {
+          channel: 'whatsapp',
+          purpose: 'marketing',
+          granted: true,
+          source: 'preferences',
+        },
+      });
+      expect((await send('eve', {}, 'spring-sale')).status).toBe('queued');
+    });
+
+    it('keeps an opt-out of every WhatsApp message over a marketing stop reported after it', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'flo',
+        traits: { phone: STOPPED_MARKETING, firstName: 'Flo', ...optedInToAll },
+      });
+      expect((await send('flo', {}, 'spring-sale')).status).toBe('queued');
+      await herald.services.dispatcher.runDue();
+      // The customer's own opt-out of the channel arrives late, dated before Meta's report.
+      await ingestCall(herald, clock, 'track', {
+        userId: 'flo',
+        event: 'Consent Updated',
+        properties: {
+          channel: 'whatsapp',
+          purpose: 'marketing',
+          granted: false,
+          source: 'preferences',
+        },
+        timestamp: new Date(clock.nowMs() - 10 * 60_000).toISOString(),
+      });
+      // An opt-out of the channel covers order updates on WhatsApp, stop or no stop.
+      expect(await send('flo', { orderId: 'A-3002' })).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'unsubscribed',
       });
     });
 
@@ -366,8 +410,8 @@ for (const factory of storeFactories) {
       const { id, wamid } = await sentTo('ivy', '+4915112340004', 'spring-sale');
       const stopped = [failed(wamid, '+4915112340004', 131050, OPTED_OUT_WORDS)];
       expect((await postStatuses(stopped)).json()).toEqual({ recorded: 1, malformed: 0 });
-      expect(await message(id)).toMatchObject({ status: 'failed' });
-      expect((await profileOf('ivy')).consent['whatsapp']?.['marketing']?.granted).toBe(false);
+      expect(await message(id)).toMatchObject({ status: 'failed', reasonCode: 'opted_out' });
+      expect((await send('ivy', {}, 'spring-sale')).status).toBe('blocked');
       clock.advance(60_000);
       // Opted in again, from the shop's preference centre.
       await ingestCall(herald, clock, 'track', {
@@ -380,10 +424,10 @@ for (const factory of storeFactories) {
           source: 'preferences',
         },
       });
-      expect((await profileOf('ivy')).consent['whatsapp']?.['marketing']?.granted).toBe(true);
+      expect((await send('ivy', {}, 'spring-sale')).status).toBe('queued');
       clock.advance(60_000);
       expect((await postStatuses(stopped)).json()).toEqual({ recorded: 0, malformed: 0 });
-      expect((await profileOf('ivy')).consent['whatsapp']?.['marketing']?.granted).toBe(true);
+      expect((await send('ivy', {}, 'spring-sale')).status).toBe('queued');
     });
   });
 }

@@ -5,7 +5,7 @@ import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
 import { mayHaveReachedCustomer, type MessageRecord } from '../../core/message.js';
-import { optedOutOfSale, PROVIDER_MARKETING_STOP } from '../../core/profile.js';
+import { optedOutOfSale } from '../../core/profile.js';
 import { COUNTRY_CALLING_CODE, normalisePhone } from '../../core/recipient.js';
 import {
   verifyMessageToken,
@@ -163,7 +163,8 @@ const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
  * What a Cloud API status says of a WhatsApp message: Meta took it (`sent`), it reached the
  * phone (`delivered`, and `read`, which follows it — not counted as an open), or it failed: for
  * good for the number (131026, the number marked unreachable on WhatsApp), because the customer
- * stopped the business's marketing (131050: an unsubscribe from WhatsApp marketing as well), or
+ * stopped the business's marketing in WhatsApp (131050: `opted_out`, and no marketing goes there
+ * until they opt in again), or
  * otherwise (the message failed, with Meta's words). A failure names the attempt by its `wamid`.
  */
 const whatsAppResults = (message: MessageRecord, status: WhatsAppStatus): MessageResult[] => {
@@ -177,8 +178,8 @@ const whatsAppResults = (message: MessageRecord, status: WhatsAppStatus): Messag
     return [{ kind: 'undelivered', reason, permanent: { to }, attempt }];
   if (code !== null && whatsAppOptedOutCodes.has(code))
     return [
-      { kind: 'undelivered', reason, attempt },
-      { kind: 'unsubscribed', source: PROVIDER_MARKETING_STOP },
+      { kind: 'undelivered', reason, attempt, code: 'opted_out' },
+      { kind: 'marketing-stopped' },
     ];
   return [{ kind: 'undelivered', reason, attempt }];
 };
@@ -502,7 +503,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         const results = whatsAppResults(message, status);
         // An opt-out is acted on once, by its message and status: Meta's requests carry no
         // signed time, and one replayed after the customer opted in again would undo that.
-        const optOut = results.some((r) => r.kind === 'unsubscribed');
+        const optOut = results.some((r) => r.kind === 'marketing-stopped');
         if (
           optOut &&
           (await store.transaction((tx) =>

@@ -4,13 +4,14 @@ import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
 import { normalisePhone } from '../../core/recipient.js';
 import { HOUR_MS } from '../../core/time.js';
-import type {
-  Channel,
-  Device,
-  KeptOrder,
-  Location,
-  ProfileState,
-  Responses,
+import {
+  channels,
+  type Channel,
+  type Device,
+  type KeptOrder,
+  type Location,
+  type ProfileState,
+  type Responses,
 } from '../../core/profile.js';
 import { addPoints } from './decay-points.js';
 import type { ProfilePolicy } from './policy.js';
@@ -668,6 +669,28 @@ const updateUnreachable = (
   return { ...unreachable, [channel]: { to: normalisePhone(to), atMs: event.timestampMs } };
 };
 
+/**
+ * When the customer last stopped the business's marketing in a provider's app, per channel
+ * (`Marketing Stopped { channel }`): the latest by time, whatever order reports arrive in.
+ */
+const updateMarketingStops = (
+  stops: ProfileState['marketingStops'],
+  event: HeraldEvent,
+): ProfileState['marketingStops'] => {
+  if (event.name !== HERALD_EVENTS.marketingStopped) return stops;
+  const channel = event.properties['channel'];
+  if (typeof channel !== 'string' || !(channels as readonly string[]).includes(channel))
+    return stops;
+  const held = stops?.[channel as Channel];
+  if (held !== undefined && held >= event.timestampMs) return stops;
+  return { ...stops, [channel]: event.timestampMs };
+};
+
+const withMarketingStops = (
+  stops: ProfileState['marketingStops'],
+): { marketingStops?: NonNullable<ProfileState['marketingStops']> } =>
+  stops === undefined ? {} : { marketingStops: stops };
+
 const withCartClosed = (cartClosedAtMs: number | undefined): { cartClosedAtMs?: number } =>
   cartClosedAtMs === undefined ? {} : { cartClosedAtMs };
 
@@ -744,6 +767,11 @@ export const applyEvent = (
     ...withSetAtMs(stamps === null ? state.setAtMs : stamps.times),
     ...withUnreachable(
       event.type === 'track' ? updateUnreachable(state.unreachable, event) : state.unreachable,
+    ),
+    ...withMarketingStops(
+      event.type === 'track'
+        ? updateMarketingStops(state.marketingStops, event)
+        : state.marketingStops,
     ),
     ...(identify ? phoneFactsAfter(state, event.traits, dated.atMs) : phoneFactsOf(state)),
   };

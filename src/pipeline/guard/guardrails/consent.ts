@@ -8,7 +8,6 @@ import {
   type ConsentEntry,
   type ProfileState,
   impliedSourceOf,
-  PROVIDER_MARKETING_STOP,
 } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
@@ -129,7 +128,6 @@ const KNOWN_SOURCES: ReadonlyMap<string, string> = new Map(
     'sendgrid-suppression',
     'sms-reply',
     'ccpa-request',
-    PROVIDER_MARKETING_STOP,
   ].map((source) => [purposeOf(source), source]),
 );
 
@@ -143,8 +141,7 @@ const withdrawnFigures = (entry: ConsentEntry) => ({
  * (its `transactional` purpose on any channel; on SMS, WhatsApp and push, an opt-out of the
  * channel itself — an SMS STOP, a `Consent Updated` or `Unsubscribed` naming it — but not
  * traits saying the customer takes no marketing there, nor a withdrawal spread from
- * `channel: "all"`, nor a marketing stop made in the provider's app, `PROVIDER_MARKETING_STOP`),
- * and an explicit opt-in (marketing or transactional) on WhatsApp — a grant
+ * `channel: "all"`), and an explicit opt-in (marketing or transactional) on WhatsApp — a grant
  * from an implied source (`gdpr.impliedSources`) is none there. SMS without any consent record
  * still goes: the customer gave the number for it.
  */
@@ -162,8 +159,7 @@ const transactionalProblem = (
       : OPT_OUT_COVERS_ALL.has(channel) &&
           marketing?.granted === false &&
           marketing.explicit === true &&
-          marketing.everyChannel !== true &&
-          marketing.source !== PROVIDER_MARKETING_STOP
+          marketing.everyChannel !== true
         ? marketing
         : undefined;
   if (withdrawn !== undefined)
@@ -294,6 +290,7 @@ export const consentProblems = (
   const topical =
     message.topic === null ? undefined : profile.consent[channel]?.[purposeOf(message.topic)];
   const addressOut = channel === 'email' ? (facts.addressOptedOutAtMs ?? null) : null;
+  const stoppedAt = profile.marketingStops?.[channel];
   // A grant from an implied source (`gdpr.impliedSources`) is no opt-in to texts anywhere: the
   // TCPA asks for the customer's express written consent, WhatsApp for an opt-in of their own.
   const impliedText =
@@ -320,6 +317,18 @@ export const consentProblems = (
         'unsubscribed',
         'the email address unsubscribed from marketing, on another customer record, and has not opted in since',
         { at: new Date(addressOut).toISOString(), source: 'address' },
+      ),
+    );
+  // The customer stopped the business's marketing in the provider's app (WhatsApp's setting):
+  // none goes there until they opt in again, explicitly, after it.
+  else if (stoppedAt !== undefined && !optedInAfter(marketing, stoppedAt))
+    found.push(
+      verdict(
+        NAME,
+        'block',
+        'unsubscribed',
+        `stopped this business's marketing in ${channel} itself, and has not opted in since`,
+        { at: new Date(stoppedAt).toISOString(), source: 'provider' },
       ),
     );
   else if (topical?.granted === false)
