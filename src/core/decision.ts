@@ -63,6 +63,12 @@ export interface Campaign {
    * `creative:<campaign id>`); each customer is assigned one by hash when the message is made.
    */
   variantIds?: string[];
+  /**
+   * When the first of those variants' cited documents expires (`validUntilMs`): send-time
+   * optimisation never moves a message past it, where the guard would block it as
+   * `content_expired`. Absent when none expires (or without written variants).
+   */
+  copyValidUntilMs?: number;
 }
 
 /** A variant of generated copy, with the documents it cites. */

@@ -137,6 +137,16 @@ const controlOf = (
   arms[0]?.name ??
   'treatment';
 
+/** When the first of the variants' sources expires, for send-time optimisation to stop short of it. */
+const withCopyValidUntil = (
+  variants: readonly CreativeVariant[],
+): { copyValidUntilMs?: number } => {
+  const ends = variants.flatMap((v) =>
+    v.validUntilMs === undefined || v.validUntilMs === null ? [] : [v.validUntilMs],
+  );
+  return ends.length === 0 ? {} : { copyValidUntilMs: Math.min(...ends) };
+};
+
 /**
  * Launches a campaign. With `creative`, variants are written first — from the library as it
  * will stand at the send time, `creative.writing.atMs` being now — and each customer gets one
@@ -273,6 +283,7 @@ export const launchCampaign = async (
     {
       ...campaign,
       ...(written === null ? {} : { variantIds: written.variants.map((v) => v.id) }),
+      ...withCopyValidUntil(written?.variants ?? []),
     },
     nowMs,
   );

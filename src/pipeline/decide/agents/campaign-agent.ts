@@ -46,6 +46,15 @@ export const campaignAgent = (
       ],
       atMs: nowMs,
       optimiseSendTime: true,
+      // The copy's sources expire: a better hour after that would only get the message blocked.
+      ...(c.copyValidUntilMs === undefined
+        ? {}
+        : {
+            sendBy: {
+              atMs: c.copyValidUntilMs - 1,
+              why: `the campaign's copy is valid until ${new Date(c.copyValidUntilMs).toISOString()}`,
+            },
+          }),
       details: { campaignId: c.id },
       ...(c.variantIds === undefined || c.variantIds.length === 0
         ? {}
