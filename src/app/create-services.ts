@@ -193,6 +193,7 @@ export const createServices = async (
         publicUrl: config.messages.publicUrl,
         shopUrl: config.messages.shopUrl,
         linkSecret,
+        defaultTimezone: config.decidePolicy.quietHours.defaultTimezone,
       }),
       policy: config.guardPolicy,
       quietHours: config.decidePolicy.quietHours,

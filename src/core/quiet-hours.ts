@@ -75,7 +75,10 @@ export interface ResolvedTimezone {
 }
 
 /** The customer's timezone: profile (a zone Intl knows) → country (single-zone countries) → configured default. */
-export const resolveTimezone = (location: Location, q: QuietHours): ResolvedTimezone => {
+export const resolveTimezone = (
+  location: Location,
+  q: Pick<QuietHours, 'defaultTimezone'>,
+): ResolvedTimezone => {
   // A zone Intl cannot read (`Berlin time`, a typo) would count as UTC: the country decides.
   const own = location.timezone?.trim() ?? '';
   if (own !== '' && isTimezone(own)) return { timezone: own, source: 'profile' };

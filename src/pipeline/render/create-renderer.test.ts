@@ -627,3 +627,54 @@ describe('templates with ordinary data', () => {
       }
   });
 });
+
+describe('dates the customer reads', () => {
+  // A code that ends at 01:00 UTC on June 5: 18:00 on June 4 in Los Angeles, 10:00 on June 5 in
+  // Tokyo.
+  const expiresAtMs = Date.UTC(2026, 5, 5, 1);
+  const dated: Template = {
+    ...template,
+    name: 'dated',
+    text:
+      'Valid until {{ incentive.expiresOn }}. Ends {{ incentive.expiresAt | date: "%B %-d %H:%M" }} UTC, ' +
+      '{{ incentive.expiresAt | date: "%B %-d %H:%M", customer.timezone }} your time ({{ customer.timezone }}).',
+  };
+  const zoned = createRenderer([dated], { ...settings, defaultTimezone: 'Europe/Berlin' });
+  const textFor = (location: Partial<ProfileState['location']> | null) =>
+    zoned.render({
+      messageClass: 'marketing',
+      messageId: 'm-d',
+      channel: 'email',
+      template: dated,
+      profile:
+        location === null
+          ? undefined
+          : ({
+              traits: {},
+              cart: null,
+              location: { country: null, region: null, city: null, timezone: null, ...location },
+            } as unknown as ProfileState),
+      decision: aDecision({
+        id: 'm-d',
+        customerId: toCustomerId('c-1'),
+        template: 'dated',
+        scheduledForMs: T0,
+        createdAtMs: T0,
+        incentive: { kind: 'percent-off', percent: 20, amount: null, code: 'SAVE20', expiresAtMs },
+      }),
+    }).body;
+
+  it("prints the code's last day in the customer's zone, and `date` in UTC unless told the zone", () => {
+    // Before, every customer read "June 5", and Los Angeles tried the code the day after it ended.
+    expect(textFor({ timezone: 'America/Los_Angeles' })).toContain(
+      'Valid until June 4. Ends June 5 01:00 UTC, June 4 18:00 your time (America/Los_Angeles).',
+    );
+    expect(textFor({ timezone: 'Asia/Tokyo' })).toContain(
+      'Valid until June 5. Ends June 5 01:00 UTC, June 5 10:00 your time (Asia/Tokyo).',
+    );
+    // No zone of their own: their country's, then the configured default.
+    expect(textFor({ country: 'JP' })).toContain('June 5 10:00 your time (Asia/Tokyo)');
+    expect(textFor({})).toContain('June 5 03:00 your time (Europe/Berlin)');
+    expect(textFor(null)).toContain('(Europe/Berlin)');
+  });
+});

@@ -3,6 +3,7 @@ import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
+import { resolveTimezone } from '../../core/quiet-hours.js';
 import { signMessageToken } from '../../core/signed-token.js';
 import { shownHtml, visibleHtmlText, visibleText } from '../../core/visible-text.js';
 import { describeUnsafeOutput, findUnsafeOutputs } from './find-unsafe-outputs.js';
@@ -36,6 +37,11 @@ export interface RenderSettings {
   /** Where calls to action point. */
   shopUrl: string;
   linkSecret: string;
+  /**
+   * The zone of a customer whose profile, country and all name none (`decide.quietHours.
+   * defaultTimezone`): dates a customer reads are their own. Default UTC.
+   */
+  defaultTimezone?: string;
 }
 
 export interface RenderInput {
@@ -160,11 +166,16 @@ const oneLine = (text: string): string => {
 const editedLine = (edit: string | null | undefined, kept: string | null): string | null =>
   edit === undefined ? kept : edit === null ? null : oneLine(edit);
 
-const dayFormat = new Intl.DateTimeFormat('en-US', {
-  month: 'long',
-  day: 'numeric',
-  timeZone: 'UTC',
-});
+/** `June 5` in a time zone, one formatter per zone. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+const dayIn = (ms: number, timeZone: string): string => {
+  let format = dayFormats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', timeZone });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(ms);
+};
 
 /**
  * Renders messages from Liquid templates parsed once, when the renderer is built (a template
@@ -193,6 +204,7 @@ export const createRenderer = (
   templates: readonly Template[],
   settings: RenderSettings,
 ): Renderer => {
+  const defaultTimezone = settings.defaultTimezone ?? 'UTC';
   const limits = {
     // No file is a template: `{% include %}` and `{% render %}` would otherwise read any file
     // under the working directory (the config with its secrets), one a trait could name.
@@ -201,6 +213,9 @@ export const createRenderer = (
     // browser) stops, and the message is blocked as render_failed, not the worker with it.
     memoryLimit: RENDER_MEMORY_LIMIT,
     renderLimit: RENDER_TIME_LIMIT_MS,
+    // The `date` filter prints UTC, wherever Herald runs (liquidjs's default is the server's
+    // zone): a template asks for the customer's with `| date: "%B %-d", customer.timezone`.
+    timezoneOffset: 0,
   };
   // liquidjs adds the escape to each output as it parses it: the HTML part has an engine of its own.
   const engines: Record<OutputMode, Liquid> = {
@@ -320,12 +335,20 @@ export const createRenderer = (
       const last = traits['lastName'] ?? traits['last_name'];
       const cart = profile?.cart ?? null;
       const unsubscribeUrl = unsubscribeUrlOf(messageId);
+      // The customer's zone, as quiet hours read it: profile, then country, then the default.
+      // (A profile read from an older store may lack its location.)
+      const location = profile?.location;
+      const timezone =
+        location === undefined
+          ? defaultTimezone
+          : resolveTimezone(location, { defaultTimezone }).timezone;
       const scope = {
         customer: {
           id: decision.customerId,
           firstName: typeof first === 'string' ? first : null,
           lastName: typeof last === 'string' ? last : null,
           traits,
+          timezone,
         },
         decision: { id: decision.id, agent: decision.agent, action: decision.action },
         incentive:
@@ -338,8 +361,11 @@ export const createRenderer = (
                 code: decision.incentive.code,
                 expiresAtMs: decision.incentive.expiresAtMs,
                 expiresAt: new Date(decision.incentive.expiresAtMs).toISOString(),
-                /** `June 5` (UTC): what the built-in templates print. */
-                expiresOn: dayFormat.format(decision.incentive.expiresAtMs),
+                /**
+                 * `June 5`, in the customer's zone: what the built-in templates print — in UTC a
+                 * code that ends at 18:00 in Los Angeles would read as valid the next day.
+                 */
+                expiresOn: dayIn(decision.incentive.expiresAtMs, timezone),
               },
         cart:
           cart === null
