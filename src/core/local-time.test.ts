@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localDate, localHour, startOfNextLocalDay } from './local-time.js';
+import { addLocalDays, localDate, localHour, startOfNextLocalDay } from './local-time.js';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -80,5 +80,25 @@ describe('startOfNextLocalDay', () => {
     expect(new Date(startOfNextLocalDay(date, timezone)).toISOString()).toBe(end);
     expect(localDate(endMs - 1, timezone)).toBe(date);
     expect(localDate(endMs, timezone)).not.toBe(date);
+  });
+});
+
+describe('addLocalDays', () => {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  it('counts calendar days on the wall clock over a clock change', () => {
+    // 09:00 in New York on Saturday, October 31, 2026; clocks go back on Sunday at 02:00.
+    const start = Date.parse('2026-10-31T13:00:00Z');
+    expect(iso(addLocalDays(start, 1, 'America/New_York'))).toBe('2026-11-01T14:00:00.000Z');
+    expect(iso(addLocalDays(start, 1, 'UTC'))).toBe('2026-11-01T13:00:00.000Z');
+  });
+
+  it('ends a short wait begun in the repeated hour after it began', () => {
+    // 01:40 EST, the second time the clock reads 01:40 that night (06:40 UTC); 0.01 of a day
+    // is 14.4 minutes. Before, the wall time's earlier occurrence (05:54 UTC) came first.
+    const start = Date.parse('2026-11-01T06:40:00Z');
+    expect(iso(addLocalDays(start, 0.01, 'America/New_York'))).toBe('2026-11-01T06:54:24.000Z');
+    // Begun in the first pass, the earlier occurrence is kept.
+    const first = Date.parse('2026-11-01T05:40:00Z');
+    expect(iso(addLocalDays(first, 0.01, 'America/New_York'))).toBe('2026-11-01T05:54:24.000Z');
   });
 });

@@ -127,10 +127,14 @@ export const startOfNextLocalDay = (date: string, timezone: string): number => {
 
 /**
  * The first moment whose wall clock in `timezone` reads `wallMs` (a local time written as if
- * it were UTC): its earlier occurrence where the clocks go back, and where they go forward over
- * it, the first moment after the gap.
+ * it were UTC): its earlier occurrence where the clocks go back — unless that is before
+ * `earliest` — and where they go forward over it, the first moment after the gap.
  */
-const instantOfWallClock = (wallMs: number, timezone: string): number => {
+const instantOfWallClock = (
+  wallMs: number,
+  timezone: string,
+  earliest = Number.NEGATIVE_INFINITY,
+): number => {
   // The offsets in force a day either side: the wall time is read under one of them, or falls
   // in the gap between.
   const offsetAt = (atMs: number) => wallClockMs(atMs, timezone) - atMs;
@@ -138,7 +142,7 @@ const instantOfWallClock = (wallMs: number, timezone: string): number => {
     wallMs - offsetAt(wallMs - MINUTES_PER_DAY * MINUTE_MS),
     wallMs - offsetAt(wallMs + MINUTES_PER_DAY * MINUTE_MS),
   ].sort((a, b) => a - b);
-  if (wallClockMs(early, timezone) === wallMs) return early;
+  if (wallClockMs(early, timezone) === wallMs && early >= earliest) return early;
   if (wallClockMs(late, timezone) === wallMs) return late;
   // Skipped by a change: the first moment whose wall clock has passed it.
   let lo = early;
@@ -155,7 +159,13 @@ const instantOfWallClock = (wallMs: number, timezone: string): number => {
  * `days` calendar days after `atMs` at the same wall-clock time in an IANA time zone (a
  * fraction of a day counts on the wall clock too): over a daylight-saving change a day is 23
  * or 25 hours, not 24. A wall time the change skips that day gives the first moment after it;
- * one it repeats, its earlier occurrence. Plain 24-hour days in UTC or an unknown zone.
+ * one it repeats, its earlier occurrence — the later one when the earlier comes before `atMs`
+ * (a short wait begun in the repeated hour's second pass ends after it began). Plain 24-hour
+ * days in UTC or an unknown zone.
  */
 export const addLocalDays = (atMs: number, days: number, timezone: string): number =>
-  instantOfWallClock(wallClockMs(atMs, timezone) + days * MINUTES_PER_DAY * MINUTE_MS, timezone);
+  instantOfWallClock(
+    wallClockMs(atMs, timezone) + days * MINUTES_PER_DAY * MINUTE_MS,
+    timezone,
+    days > 0 ? atMs : Number.NEGATIVE_INFINITY,
+  );
