@@ -32,7 +32,7 @@ const textOf = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 
 /** The email (in lower case) and phone (as messages are addressed) that traits name. */
-const contactsIn = (traits: JsonObject, keys: Set<string>): void => {
+export const contactsIn = (traits: JsonObject, keys: Set<string>): void => {
   const email = textOf(traits['email']);
   if (email !== null) keys.add(`email:${email.toLowerCase()}`);
   const phone = textOf(traits['phone']);
@@ -200,6 +200,26 @@ export const addressFactsOf = async (
  * For each profile known by an identity erased before, the latest such erasure. Nothing is
  * hashed while no identity was ever erased.
  */
+/**
+ * Of these identities (`email:<address>`, `phone:<number>`, `u:<user id>` …), those an erasure
+ * removed, with when each was (last) erased: a data-subject request may find the person's
+ * record gone already.
+ */
+export const erasedAtOf = async (
+  tx: Tx,
+  identities: readonly string[],
+): Promise<Map<string, number>> => {
+  const found = new Map<string, number>();
+  const key = identities.length === 0 ? null : await keptKey(tx);
+  if (key === null) return found;
+  const byHash = new Map(identities.map((identity) => [hashOf(key, identity), identity]));
+  for (const [hash, atMs] of await tx.erasedIdentities([...byHash.keys()])) {
+    const identity = byHash.get(hash);
+    if (identity !== undefined) found.set(identity, atMs);
+  }
+  return found;
+};
+
 export const erasedSinceOf = async (
   tx: Tx,
   profiles: readonly ProfileState[],

@@ -13,7 +13,13 @@ import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import type { HeraldEvent } from '../core/event.js';
 import { heraldEvent, heraldIdentify } from './deliver-messages.js';
-import { deviceIdentitiesOf, identitiesOf, rememberErased } from './erased-identities.js';
+import {
+  contactsIn,
+  deviceIdentitiesOf,
+  erasedAtOf,
+  identitiesOf,
+  rememberErased,
+} from './erased-identities.js';
 import { appendAudit } from './record/index.js';
 
 export interface CustomerExport {
@@ -294,4 +300,85 @@ export const setDoNotSell = async (
       );
     },
   );
+};
+
+/** A customer record found by an email address or a phone number, and how it was found. */
+export interface FoundRecord {
+  customerId: CustomerId;
+  userId: string | null;
+  anonymousIds: string[];
+  /** `email`, `phone` (the profile's traits now), `messages` (a message went to it). */
+  matchedBy: ('email' | 'phone' | 'messages')[];
+}
+
+const FIND_PAGE = 1000;
+
+/**
+ * Every customer record that holds an email address or a phone number — in its traits now, or
+ * as the recipient of a message Herald made — for a data-subject request that names a person by
+ * their address, not by an id: a guest checkout under an anonymous id and an account are two
+ * records Herald never linked. Also says whether an erasure removed the address already. Reads
+ * every profile a page at a time (a request is rare, and no index of addresses is kept), so it
+ * takes about as long as a daily sweep.
+ */
+export const findCustomersByContact = async (
+  store: Store,
+  contact: { email?: string; phone?: string },
+): Promise<{ customers: FoundRecord[]; erased: { identity: string; erasedAt: string }[] }> => {
+  const wanted = new Map<string, 'email' | 'phone'>();
+  const email = contact.email?.trim() ?? '';
+  const phone = contact.phone?.trim() ?? '';
+  if (email === '' && phone === '')
+    throw new AppError(
+      'invalid-input',
+      'name an email address or a phone number to look for (email, phone)',
+    );
+  const asked = new Set<string>();
+  contactsIn({ ...(email === '' ? {} : { email }), ...(phone === '' ? {} : { phone }) }, asked);
+  if (phone !== '' && ![...asked].some((k) => k.startsWith('phone:')))
+    throw new AppError('invalid-input', `phone: "${phone}" holds no digits to look for`);
+  for (const key of asked) wanted.set(key, key.startsWith('email:') ? 'email' : 'phone');
+  const found = new Map<CustomerId, FoundRecord>();
+  const note = (state: ProfileState, by: FoundRecord['matchedBy'][number]) => {
+    const record = found.get(state.customerId) ?? {
+      customerId: state.customerId,
+      userId: state.userId,
+      anonymousIds: [...state.anonymousIds],
+      matchedBy: [],
+    };
+    if (!record.matchedBy.includes(by)) record.matchedBy.push(by);
+    found.set(state.customerId, record);
+  };
+  for (let after: CustomerId | null = null; ;) {
+    const ids = await store.listCustomerIds(after, FIND_PAGE);
+    if (ids.length === 0) break;
+    const profiles = await store.transaction((tx) => tx.loadProfiles(ids));
+    for (const state of profiles.values()) {
+      const held = new Set<string>();
+      contactsIn(state.traits, held);
+      for (const key of held) {
+        const by = wanted.get(key);
+        if (by !== undefined) note(state, by);
+      }
+    }
+    after = ids.at(-1) ?? null;
+    if (ids.length < FIND_PAGE) break;
+  }
+  // Messages keep the address they went to: a record whose traits have changed since.
+  const recipients = [...asked].map((key) => key.slice(key.indexOf(':') + 1));
+  if (phone !== '') recipients.push(phone);
+  const messaged = await store.customersMessagedAt([...new Set(recipients)]);
+  const unseen = messaged.filter((id) => !found.get(id)?.matchedBy.includes('messages'));
+  if (unseen.length > 0) {
+    const profiles = await store.transaction((tx) => tx.loadProfiles(unseen));
+    for (const state of profiles.values()) note(state, 'messages');
+  }
+  const erased = await store.transaction((tx) => erasedAtOf(tx, [...asked]));
+  return {
+    customers: [...found.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
+    erased: [...erased].map(([identity, atMs]) => ({
+      identity,
+      erasedAt: new Date(atMs).toISOString(),
+    })),
+  };
 };

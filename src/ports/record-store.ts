@@ -258,6 +258,11 @@ export interface RecordReads {
   idempotentAnswersOf(
     customerId: CustomerId,
   ): Promise<{ key: string; response: string; createdAtMs: number }[]>;
+  /**
+   * The customers messages were addressed to at any of these recipients (an email address in
+   * any case, or a number as messages are addressed): for finding every record of a person.
+   */
+  customersMessagedAt(recipients: readonly string[]): Promise<CustomerId[]>;
   /** What the capture channel kept of a message. */
   capturedMessage(
     messageId: string,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AppError, exitCodeOf } from '../../core/errors.js';
 import { messageStatuses } from '../../core/message.js';
-import { auditTrailOf } from '../../pipeline/privacy.js';
+import { auditTrailOf, findCustomersByContact } from '../../pipeline/privacy.js';
 import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { customerOption, loadServices } from '../load-services.js';
 import { parseIntegerOption } from './parse-integer-option.js';
@@ -89,6 +89,24 @@ export const registerAuditCommands = (program: Command): void => {
           throw new AppError('not-found', `no customer with userId "${options.customer}"`);
         const trail = await auditTrailOf(services.store, id);
         console.log(JSON.stringify({ customerId: id, audit: trail }, null, 2));
+      } finally {
+        await services.close();
+      }
+    });
+
+  program
+    .command('customers')
+    .description('customer records')
+    .command('find')
+    .description(
+      'every customer record holding an email address or a phone number, in its traits or as a message recipient (for a data-subject request)',
+    )
+    .option('--email <address>', 'the email address')
+    .option('--phone <number>', 'the phone number')
+    .action(async (options: { email?: string; phone?: string }) => {
+      const services = await loadServices(process.env);
+      try {
+        console.log(JSON.stringify(await findCustomersByContact(services.store, options), null, 2));
       } finally {
         await services.close();
       }

@@ -21,6 +21,7 @@ import {
   auditTrailOf,
   eraseCustomer,
   exportCustomer,
+  findCustomersByContact,
   setDoNotSell,
 } from '../../pipeline/privacy.js';
 import { optedOutOfSale } from '../../core/profile.js';
@@ -328,6 +329,22 @@ export const registerMessageRoutes = (
     const id = await customerOf(request.params.userId);
     return { customerId: id, audit: await auditTrailOf(store, id) };
   });
+  app.get<{ Querystring: { email?: string; phone?: string } }>(
+    '/v1/customers',
+    {
+      ...admin,
+      schema: {
+        querystring: Type.Object(
+          {
+            email: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
+            phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => findCustomersByContact(store, request.query),
+  );
   app.get<{ Params: { userId: string } }>('/v1/customers/:userId/export', admin, async (request) =>
     exportCustomer(
       store,

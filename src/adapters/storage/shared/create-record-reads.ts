@@ -131,6 +131,22 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       createdAtMs: row.created_at_ms,
     }));
   },
+  async customersMessagedAt(recipients) {
+    if (recipients.length === 0) return [];
+    const rows = await db
+      .selectFrom('messages')
+      .select('customer_id')
+      .distinct()
+      .where((eb) =>
+        eb(
+          eb.fn('lower', ['recipient']),
+          'in',
+          recipients.map((r) => r.toLowerCase()),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.customer_id as CustomerId);
+  },
   async capturedMessage(messageId) {
     const row = await db
       .selectFrom('captured')

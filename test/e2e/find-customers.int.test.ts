@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+import { receiptTemplate } from '../support/builders.js';
+
+// A data-subject request names a person by their address: every record of it is found — an
+// account, a guest checkout Herald never linked to it, one whose address changed after a
+// message went to it — and an erasure of the address is said.
+
+const T0 = Date.UTC(2026, 5, 3, 12);
+
+interface Found {
+  customers: {
+    customerId: string;
+    userId: string | null;
+    anonymousIds: string[];
+    matchedBy: string[];
+  }[];
+  erased: { identity: string; erasedAt: string }[];
+}
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`finding a person's records (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    beforeEach(async () => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, { clock, templates: { receipt: receiptTemplate } });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+    const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
+      adminCall(herald, method, url, body);
+    const find = async (query: string) => {
+      const answer = await admin('GET', `/v1/customers?${query}`);
+      expect(answer.statusCode).toBe(200);
+      return answer.json<Found>();
+    };
+
+    it('finds every record with the address, in its traits or as a message recipient', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'jo-account',
+        traits: { email: 'Jo@Example.com', phone: '+14155550123' },
+      });
+      // A guest checkout: an anonymous visitor who gave the same address, never linked.
+      await ingestCall(herald, clock, 'identify', {
+        anonymousId: 'guest-77',
+        traits: { email: ' jo@example.com ' },
+      });
+      // An older record, messaged at the address before it changed.
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'jo-old',
+        traits: { email: 'jo@example.com' },
+      });
+      const sent = await admin('POST', '/v1/sends', {
+        userId: 'jo-old',
+        channel: 'email',
+        template: 'receipt',
+      });
+      expect(sent.json<{ status: string }>().status).toBe('queued');
+      expect(await herald.services.dispatcher.runDue()).toBe(1);
+      clock.advance(60_000);
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'jo-old',
+        traits: { email: 'jo.new@example.com' },
+      });
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'someone-else',
+        traits: { email: 'other@example.com' },
+      });
+
+      const byEmail = await find('email=JO%40example.com');
+      expect(
+        byEmail.customers.map((c) => [c.userId ?? c.anonymousIds[0], c.matchedBy]).sort(),
+      ).toEqual([
+        ['guest-77', ['email']],
+        ['jo-account', ['email']],
+        ['jo-old', ['messages']],
+      ]);
+      expect(byEmail.erased).toEqual([]);
+      const byPhone = await find('phone=%2B14155550123');
+      expect(byPhone.customers.map((c) => [c.userId, c.matchedBy])).toEqual([
+        ['jo-account', ['phone']],
+      ]);
+      expect((await find('email=nobody%40example.com')).customers).toEqual([]);
+    });
+
+    it('says when an erasure removed the address, and names what to look for', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'ana',
+        traits: { email: 'ana@example.com' },
+      });
+      expect(
+        (await admin('POST', '/v1/customers/ana/erase', { reason: 'request' })).statusCode,
+      ).toBe(200);
+      const found = await find('email=ana%40example.com');
+      expect(found.customers).toEqual([]);
+      expect(found.erased).toEqual([
+        { identity: 'email:ana@example.com', erasedAt: new Date(T0).toISOString() },
+      ]);
+      const nothing = await admin('GET', '/v1/customers');
+      expect(nothing.statusCode).toBe(400);
+      expect(nothing.body).toContain('name an email address or a phone number');
+      expect((await admin('GET', '/v1/customers?phone=abc')).statusCode).toBe(400);
+    });
+  });
+}
