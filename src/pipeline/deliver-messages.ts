@@ -204,6 +204,21 @@ const settle = (
         event: null,
       };
     case 'retry': {
+      // Refused for the provider's own rate limit: nothing went, so no attempt is spent — a
+      // burst of 429s must not use up a message's attempts and dead-letter it.
+      if (o.throttled === true)
+        return {
+          update: {
+            status: 'queued',
+            sendAtMs: nowMs + Math.max(o.afterMs ?? 0, deps.policy.circuit.cooldownSeconds * 1000),
+            attempted: false,
+            ...lastAttemptOf(m),
+            lastError: o.reason,
+            reasonCode: null,
+          },
+          note: null,
+          event: null,
+        };
       const attempts = m.attempts + 1;
       if (attempts >= deps.policy.maxAttempts) return deadLetter('retries_exhausted', o.reason);
       return {

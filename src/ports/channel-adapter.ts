@@ -35,7 +35,12 @@ export interface Delivery {
  */
 export type DeliveryOutcome =
   | { kind: 'sent'; providerId: string | null }
-  | { kind: 'retry'; reason: string; afterMs: number | null }
+  /**
+   * Not sent this time; try again (after `afterMs` when the provider said). `throttled`: the
+   * provider refused it for its own rate limit (a 429): nothing went, the attempt is not counted,
+   * and nothing more is sent to the provider until the wait is over.
+   */
+  | { kind: 'retry'; reason: string; afterMs: number | null; throttled?: true }
   | { kind: 'failed'; reason: string }
   | { kind: 'unreachable'; reason: string }
   /**

@@ -40,8 +40,12 @@ const graphError = (status: number, code: number, message: string): FakeAnswer =
   body: { error: { message, type: 'OAuthException', code, fbtrace_id: 'AbC' } },
 });
 
+/** While set, the Cloud API answers every send with its throughput limit (130429). */
+let throttled = false;
+
 /** Answers a send as the Cloud API does, checking the template against `atMeta`. */
 const meta = (_: unknown, request: CapturedRequest): FakeAnswer => {
+  if (throttled) return graphError(429, 130429, '(#130429) Rate limit hit');
   const body = jsonBodyOf(request) as {
     to: string;
     template: {
@@ -131,6 +135,7 @@ for (const factory of storeFactories) {
       });
     });
     afterEach(async () => {
+      throttled = false;
       await herald.close();
       await provider.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -428,6 +433,37 @@ for (const factory of storeFactories) {
       clock.advance(60_000);
       expect((await postStatuses(stopped)).json()).toEqual({ recorded: 0, malformed: 0 });
       expect((await send('ivy', {}, 'spring-sale')).status).toBe('queued');
+    });
+
+    it('pauses WhatsApp at its rate limit without spending the messages’ attempts', async () => {
+      for (const [i, userId] of ['ro', 'sy', 'ty'].entries())
+        await ingestCall(herald, clock, 'identify', {
+          userId,
+          traits: { phone: `+491511234560${String(i)}`, firstName: 'Ro', ...optedIn },
+        });
+      const ids = [];
+      for (const userId of ['ro', 'sy', 'ty'])
+        ids.push((await send(userId, { orderId: `A-40${userId}` })).decisionId);
+      throttled = true;
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      const metLimit = provider.requests().length;
+      // Refused for Meta's limit: nothing went, no attempt is spent (a burst of them must not
+      // dead-letter a message), and nothing more is sent into the limit until the wait is over.
+      for (const id of ids) {
+        const stored = await herald.services.store.getMessage(id);
+        expect(stored).toMatchObject({ status: 'queued', attempts: 0 });
+      }
+      clock.advance(10_000);
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      expect(provider.requests()).toHaveLength(metLimit);
+      throttled = false;
+      // The wait over (the circuit's cooldown, Meta naming none), every message goes.
+      clock.advance(31_000);
+      let sent = 0;
+      for (let round = 0; round < 5 && sent < 3; round += 1)
+        sent += await herald.services.dispatcher.runDue();
+      expect(sent).toBe(3);
+      expect(provider.requests()).toHaveLength(metLimit + 3);
     });
   });
 }

@@ -136,15 +136,20 @@ export const answerDateMs = (answer: HttpAnswer): number | null => {
 export const retryAfterMsOf = (answer: HttpAnswer): number | null =>
   toRetryAfterMs(answer.headers.get('retry-after'), answerDateMs(answer));
 
-/** `retry` for a 429 or 5xx answer, naming the status and the provider's words. */
+/**
+ * `retry` for a 429 or 5xx answer, naming the status and the provider's words; `throttled`
+ * (by default for a 429) when the provider refused it for its own rate limit.
+ */
 export const toRetryOutcome = (
   answer: HttpAnswer,
   detail: string,
   afterMs: number | null,
+  throttled = answer.status === 429,
 ): DeliveryOutcome => ({
   kind: 'retry',
   reason: `provider answered ${answer.status}${detail === '' ? '' : `: ${detail}`}`,
   afterMs,
+  ...(throttled ? { throttled: true as const } : {}),
 });
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -191,19 +191,24 @@ describe('createWhatsAppAdapter', () => {
   });
 
   it.each([
-    [400, 4, 'Application request limit reached'],
-    [400, 80007, 'Rate limit issues'],
-    [429, 130429, 'Rate limit hit'],
-    [400, 131048, 'Spam rate limit hit'],
-    [400, 131056, '(Business Account, Consumer Account) pair rate limit hit'],
-  ])('asks to retry on %i with rate-limit code %i', async (status, code, message) => {
-    const { outcome } = await sendOnce(aWhatsApp(), () => graphError(status, code, message));
-    expect(outcome).toEqual({
-      kind: 'retry',
-      reason: `provider answered ${status}: WhatsApp error ${code}: ${message}`,
-      afterMs: null,
-    });
-  });
+    [400, 4, 'Application request limit reached', true],
+    [400, 80007, 'Rate limit issues', true],
+    [429, 130429, 'Rate limit hit', true],
+    [400, 131048, 'Spam rate limit hit', true],
+    // One recipient's limit: the provider takes other messages meanwhile.
+    [400, 131056, '(Business Account, Consumer Account) pair rate limit hit', false],
+  ])(
+    'asks to retry on %i with rate-limit code %i (throttled: %s)',
+    async (status, code, message, throttled) => {
+      const { outcome } = await sendOnce(aWhatsApp(), () => graphError(status, code, message));
+      expect(outcome).toEqual({
+        kind: 'retry',
+        reason: `provider answered ${status}: WhatsApp error ${code}: ${message}`,
+        afterMs: null,
+        ...(throttled ? { throttled: true } : {}),
+      });
+    },
+  );
 
   it('reports code 131026 as unreachable', async () => {
     const { outcome } = await sendOnce(aWhatsApp(), () =>

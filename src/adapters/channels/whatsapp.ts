@@ -56,6 +56,14 @@ export const whatsAppRetryCodes: ReadonlySet<number> = new Set([
 ]);
 
 /**
+ * Of those, the rate limits of the app, the business account or its phone number — every
+ * message would get the same answer for now, so the provider waits: 4 too many calls, 80007 the
+ * account's limit, 130429 the Cloud API's throughput, 131048 the number's spam limit. (131056,
+ * too many messages to one recipient, is that recipient's alone.)
+ */
+const whatsAppThrottleCodes: ReadonlySet<number> = new Set([4, 80007, 130429, 131048]);
+
+/**
  * Errors of the account, not the message — every message would get the same answer until
  * someone fixes the account, so the provider is paused rather than each message dead-lettered
  * (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes): 190 the access token
@@ -118,7 +126,7 @@ export const toWhatsAppOutcome = (answer: HttpAnswer): DeliveryOutcome => {
   }
   const detail = graphDetail === '' ? answer.text.trim().slice(0, 500) : graphDetail;
   if (code !== null && whatsAppRetryCodes.has(code))
-    return toRetryOutcome(answer, detail, retryAfterMsOf(answer));
+    return toRetryOutcome(answer, detail, retryAfterMsOf(answer), whatsAppThrottleCodes.has(code));
   if (code !== null && whatsAppUnreachableCodes.has(code))
     return { kind: 'unreachable', reason: detail };
   if (code !== null && whatsAppOptedOutCodes.has(code))

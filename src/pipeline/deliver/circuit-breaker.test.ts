@@ -39,4 +39,24 @@ describe('a provider circuit', () => {
     c.unused();
     expect(c.allowance(100, 10)).toBe(1);
   });
+
+  it('pauses for the wait a rate limit names, or the cooldown when that is longer', () => {
+    const c = createCircuit(10, 1000);
+    c.pause(0, 120_000);
+    expect(c.state).toBe('open');
+    expect(c.allowance(1000, 5)).toBe(0);
+    expect(c.allowance(119_999, 5)).toBe(0);
+    expect(c.allowance(120_000, 5)).toBe(1);
+    c.success();
+    // A wait shorter than the cooldown: the cooldown.
+    c.pause(200_000, 10);
+    expect(c.allowance(200_500, 5)).toBe(0);
+    expect(c.allowance(201_000, 5)).toBe(1);
+    // A later, shorter pause does not shorten an open one.
+    c.success();
+    c.pause(300_000, 60_000);
+    c.pause(301_000, 0);
+    expect(c.allowance(302_500, 5)).toBe(0);
+    expect(c.allowance(360_000, 5)).toBe(1);
+  });
 });

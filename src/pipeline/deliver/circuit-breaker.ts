@@ -10,6 +10,11 @@ export interface Circuit {
   failure(nowMs: number): void;
   /** Opens at once, whatever the count (the provider refuses every message alike). */
   trip(nowMs: number): void;
+  /**
+   * Opens at once for at least `forMs` (the provider's own rate limit said how long: a 429's
+   * Retry-After), or the cooldown when that is longer; a later pause can only lengthen it.
+   */
+  pause(nowMs: number, forMs: number): void;
   /** The probe found nothing to send: the next round may probe again. */
   unused(): void;
   readonly state: 'closed' | 'open' | 'half-open';
@@ -17,21 +22,22 @@ export interface Circuit {
 
 export const createCircuit = (failures: number, cooldownMs: number): Circuit => {
   let inARow = 0;
-  let openedAtMs: number | null = null;
+  // While open, the moment a probe may go.
+  let openUntilMs: number | null = null;
   let probing = false;
   const circuit: Circuit = {
     get state() {
-      return openedAtMs === null ? 'closed' : probing ? 'half-open' : 'open';
+      return openUntilMs === null ? 'closed' : probing ? 'half-open' : 'open';
     },
     allowance(nowMs, wanted) {
-      if (openedAtMs === null) return wanted;
-      if (probing || nowMs - openedAtMs < cooldownMs) return 0;
+      if (openUntilMs === null) return wanted;
+      if (probing || nowMs < openUntilMs) return 0;
       probing = true;
       return Math.min(1, wanted);
     },
     success() {
       inARow = 0;
-      openedAtMs = null;
+      openUntilMs = null;
       probing = false;
     },
     unused() {
@@ -39,13 +45,18 @@ export const createCircuit = (failures: number, cooldownMs: number): Circuit => 
     },
     trip(nowMs) {
       inARow = Math.max(inARow, failures);
-      openedAtMs = nowMs;
+      openUntilMs = nowMs + cooldownMs;
+      probing = false;
+    },
+    pause(nowMs, forMs) {
+      inARow = Math.max(inARow, failures);
+      openUntilMs = Math.max(probing ? 0 : (openUntilMs ?? 0), nowMs + Math.max(forMs, cooldownMs));
       probing = false;
     },
     failure(nowMs) {
       inARow += 1;
       if (probing || inARow >= failures) {
-        openedAtMs = nowMs;
+        openUntilMs = nowMs + cooldownMs;
         probing = false;
       }
     },

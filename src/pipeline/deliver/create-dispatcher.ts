@@ -369,6 +369,14 @@ export const createDispatcher = (
               'the provider refused Herald itself (credentials, account or sender): delivery paused',
             );
             circuit?.trip(clock.nowMs());
+          } else if (outcome.kind === 'retry' && outcome.throttled === true) {
+            // The provider's rate limit: every message would get the same answer until it
+            // says, so nothing more goes until then (the rest of the batch goes back unsent).
+            logger.warn(
+              { provider: adapter.name, afterMs: outcome.afterMs, reason: outcome.reason },
+              'the provider is rate-limiting Herald: delivery paused for its wait',
+            );
+            circuit?.pause(clock.nowMs(), outcome.afterMs ?? 0);
           } else if (outcome.kind === 'retry') circuit?.failure(clock.nowMs());
           else circuit?.success();
           if (outcome.kind === 'sent') sent += 1;
