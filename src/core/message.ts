@@ -193,3 +193,9 @@ export interface MessageRecord {
 export const mayHaveReachedCustomer = (
   message: Pick<MessageRecord, 'sentAtMs' | 'attempts' | 'status'>,
 ): boolean => message.sentAtMs !== null || message.attempts > 0 || message.status === 'sending';
+
+/**
+ * The longest web content is shown for (a journey's `ttlHours`, an API send's
+ * `data.expiresAt`): 30 days. `GET /v1/personalize` looks no further back for a slot's content.
+ */
+export const WEB_MAX_TTL_HOURS = 30 * 24;

@@ -15,6 +15,7 @@ import {
 import type { CustomerId } from '../core/ids.js';
 import {
   contentJsonOf,
+  WEB_MAX_TTL_HOURS,
   type MessageClass,
   type MessageRecord,
   type RecordedVerdict,
@@ -834,7 +835,10 @@ const webOf = (decision: Decision): MessageRecord['web'] => {
   const expiresAtMs = typeof expires === 'string' ? Date.parse(expires) : Number.NaN;
   return {
     slot,
-    expiresAtMs: Number.isNaN(expiresAtMs) ? decision.scheduledForMs + 24 * HOUR_MS : expiresAtMs,
+    // Shown for at most `WEB_MAX_TTL_HOURS`: a later expiry asked for is cut to it.
+    expiresAtMs: Number.isNaN(expiresAtMs)
+      ? decision.scheduledForMs + 24 * HOUR_MS
+      : Math.min(expiresAtMs, decision.scheduledForMs + WEB_MAX_TTL_HOURS * HOUR_MS),
   };
 };
 

@@ -4,7 +4,12 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
-import { mayHaveReachedCustomer, type MessageRecord } from '../../core/message.js';
+import {
+  mayHaveReachedCustomer,
+  WEB_MAX_TTL_HOURS,
+  type MessageRecord,
+} from '../../core/message.js';
+import { HOUR_MS } from '../../core/time.js';
 import { optedOutOfSale } from '../../core/profile.js';
 import { COUNTRY_CALLING_CODE, normalisePhone } from '../../core/recipient.js';
 import {
@@ -647,8 +652,12 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       const membership = (await store.listMemberships(customerId)).find(
         (m) => m.journeyId === journey.id,
       );
+      if (membership === undefined) return false;
+      // Entered again since it was published: the content was an earlier run's, which ended —
+      // the new run shows its own when it reaches its web step.
+      if (membership.enteredAtMs > published.createdAtMs) return true;
       return (
-        membership?.status === 'exited' &&
+        membership.status === 'exited' &&
         endedByEvent(membership.exitReason) &&
         membership.updatedAtMs >= published.createdAtMs
       );
@@ -699,37 +708,43 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             ? undefined
             : byVisitor);
         const nowMs = services.clock.nowMs();
-        const published =
+        const candidates =
           customerId === undefined
-            ? undefined
-            : (await store.webContent(customerId, slot, nowMs - 30 * 24 * 3600 * 1000)).find(
-                (m) => (m.web?.expiresAtMs ?? 0) > nowMs && m.content !== null,
-              );
+            ? []
+            : (
+                await store.webContent(customerId, slot, nowMs - WEB_MAX_TTL_HOURS * HOUR_MS)
+              ).filter((m) => (m.web?.expiresAtMs ?? 0) > nowMs && m.content !== null);
         // Judged again each time it is shown, as a message is at hand-off: an unsubscribe from
         // web marketing or a do-not-sell request since it was published takes it down at once.
         const state =
-          published === undefined || customerId === undefined
+          candidates.length === 0 || customerId === undefined
             ? undefined
             : (await store.getProfile(customerId))?.state;
         // An offer whose code expired, or copy citing a document that did, comes down too, and
         // so does a journey's content once an exit event ended the journey (a welcome banner
-        // after the purchase).
-        const live =
-          published === undefined ||
-          checkAtHandOff(published, state, config.guardPolicy, nowMs) !== null ||
-          (state !== undefined &&
-            checkTimingAtHandOff(
-              published,
-              state,
-              config.decidePolicy.quietHours,
-              config.deliverPolicy.maxLatenessHours,
-              nowMs,
-            ) !== null) ||
-          (published.class === 'marketing' && state !== undefined && optedOutOfSale(state)) ||
-          // Last: it reads the store, the checks above the profile already in hand.
-          (customerId !== undefined && (await exitedJourneyOf(published, customerId)))
-            ? undefined
-            : published;
+        // after the purchase). The newest that may still be shown is: one taken down leaves the
+        // slot to older content that still stands.
+        const mayShow = async (published: MessageRecord): Promise<boolean> =>
+          !(
+            checkAtHandOff(published, state, config.guardPolicy, nowMs) !== null ||
+            (state !== undefined &&
+              checkTimingAtHandOff(
+                published,
+                state,
+                config.decidePolicy.quietHours,
+                config.deliverPolicy.maxLatenessHours,
+                nowMs,
+              ) !== null) ||
+            (published.class === 'marketing' && state !== undefined && optedOutOfSale(state)) ||
+            // Last: it reads the store, the checks above the profile already in hand.
+            (customerId !== undefined && (await exitedJourneyOf(published, customerId)))
+          );
+        let live: MessageRecord | undefined;
+        for (const candidate of candidates)
+          if (await mayShow(candidate)) {
+            live = candidate;
+            break;
+          }
         // Fresh for at most five minutes, and never past the content's own expiry.
         const ttlSeconds =
           live === undefined

@@ -10,13 +10,20 @@ import type { GuardPolicy } from './policy.js';
 /**
  * What made an offer moot since it was made: a cart reminder after the customer ordered or
  * emptied the cart (the offer may wait for quiet hours, a review or a send time chosen for
- * them), a win-back wave after they came back, the lifecycle stage's offer to an at-risk or
+ * them), a win-back wave after they came back (by email, SMS or push: one on the website is
+ * for their visit), the lifecycle stage's offer to an at-risk or
  * churned customer (any lifecycle message with an offer) after they ordered. The decide stage
  * withdraws what is still due when it handles the order or the visit; this catches what
  * already left its hands.
  */
 const supersededBy = (
-  message: { agent: string; topic: string | null; createdAtMs: number; offerEndsMs?: number },
+  message: {
+    agent: string;
+    channel: Channel;
+    topic: string | null;
+    createdAtMs: number;
+    offerEndsMs?: number;
+  },
   profile: ProfileState,
 ): string | null => {
   const ordered = profile.orders.lastAtMs;
@@ -25,8 +32,15 @@ const supersededBy = (
   const closed = profile.cartClosedAtMs ?? null;
   if (message.agent === 'cart' && closed !== null && closed > message.createdAtMs)
     return `the customer emptied the cart on ${new Date(closed).toISOString()}, after the cart offer was made`;
+  // A wave on the website is for the visit itself: the visit that shows it is no return that
+  // makes it moot (the page view, or the banner's own impression, would take it down at once).
   const active = profile.lastActiveAtMs;
-  if (message.agent === 'win-back' && active !== null && active > message.createdAtMs)
+  if (
+    message.agent === 'win-back' &&
+    message.channel !== 'web' &&
+    active !== null &&
+    active > message.createdAtMs
+  )
     return `the customer came back on ${new Date(active).toISOString()}, after the win-back wave was made`;
   // A lifecycle stage's offer (at-risk, churned) survives a visit — a customer at risk by their
   // churn score may still be browsing — but not an order: a discount right after a purchase.

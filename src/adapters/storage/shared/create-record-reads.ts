@@ -199,8 +199,10 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .where('status', '=', 'sent')
       .where('send_at_ms', '>=', sinceMs)
       .orderBy('send_at_ms', 'desc')
-      .limit(50)
+      .orderBy('id', 'desc')
       .execute();
+    // The slot is in the message's body: every web message of the window is read (a customer's
+    // web content of 30 days), not the latest few of every slot.
     return rows.map(toMessage).filter((m) => m.web?.slot === slot);
   },
   async automatedMarketingSent(fromMs, toMs) {

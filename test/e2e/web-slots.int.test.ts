@@ -1,0 +1,164 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { toCustomerId } from '../../src/core/ids.js';
+import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import {
+  adminCall,
+  ingestCall,
+  startHerald,
+  writeKey,
+  type TestHerald,
+} from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// What a page slot shows: the newest content that may still be shown — for as long as it was
+// published for, not past a journey run it belonged to, and a win-back wave on the visit it
+// is for.
+
+const T0 = Date.UTC(2026, 2, 1, 10);
+
+for (const factory of storeFactories)
+  describe.skipIf(!factory.available)(`web slots (${factory.name})`, () => {
+    let herald: TestHerald | undefined;
+    let clock: VirtualClock;
+    afterEach(async () => {
+      await herald?.close();
+      herald = undefined;
+    });
+    const start = async (configYaml?: string) => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, {
+        clock,
+        ...(configYaml === undefined ? {} : { configYaml }),
+      });
+      return herald;
+    };
+    const signed = (h: TestHerald, userId: string) =>
+      createHmac('sha256', h.services.linkSecret).update(`user:${userId}`).digest('hex');
+    const shown = async (h: TestHerald, userId: string, slot: string) =>
+      (
+        await h.app.inject({
+          url: `/v1/personalize?userId=${userId}&userSignature=${signed(h, userId)}&slot=${slot}&writeKey=${writeKey}`,
+        })
+      ).json<{ content: { messageId: string; template: string } | null }>().content;
+    const runAt = async (h: TestHerald, atMs: number) => {
+      clock.set(atMs);
+      await h.services.worker.runDue();
+      await h.services.dispatcher.runDue();
+    };
+    const publish = async (h: TestHerald, userId: string, slot: string, expiresAtMs: number) => {
+      const sent = await adminCall(h, 'POST', '/v1/sends', {
+        userId,
+        channel: 'web',
+        template: 'welcome-banner',
+        data: { slot, expiresAt: new Date(expiresAtMs).toISOString() },
+      });
+      expect(sent.statusCode).toBe(201);
+      await h.services.dispatcher.runDue();
+      return sent.json<{ decisionId: string }>().decisionId;
+    };
+
+    it('shows a win-back wave on the visit it is for', async () => {
+      const h = await start(
+        'decide:\n  winBack:\n    webSlot: account-banner\n    webTtlHours: 48\n',
+      );
+      await ingestCall(h, clock, 'identify', {
+        userId: 'w1',
+        traits: { email: 'w1@example.com', consent: { email: { marketing: true } } },
+      });
+      await ingestCall(h, clock, 'track', {
+        userId: 'w1',
+        event: 'Order Completed',
+        properties: { order_id: 'o1', total: 120 },
+      });
+      for (let day = 1; day <= 98; day += day < 89 ? 88 : 1)
+        await runAt(h, Date.UTC(2026, 2, 1 + day, 7));
+      const wave = await shown(h, 'w1', 'account-banner');
+      expect(wave?.template).toMatch(/^win-back/);
+      // The visit: a page view, and the banner's own impression, as personalize.js reports it.
+      clock.advance(60_000);
+      await ingestCall(h, clock, 'page', { userId: 'w1', name: 'Account' });
+      await ingestCall(h, clock, 'track', {
+        userId: 'w1',
+        event: 'Web Content Viewed',
+        properties: { slot: 'account-banner', messageId: wave?.messageId },
+      });
+      clock.advance(60_000);
+      // Before, the visit counted as the return that made the wave moot, and took it down.
+      expect((await shown(h, 'w1', 'account-banner'))?.messageId).toBe(wave?.messageId);
+    });
+
+    it('falls back to older content that still stands when the newest is taken down', async () => {
+      const h = await start();
+      await ingestCall(h, clock, 'identify', {
+        userId: 'd1',
+        traits: { firstName: 'D', email: 'd1@example.com' },
+      });
+      const own = await publish(h, 'd1', 'homepage-hero', T0 + 5 * DAY_MS);
+      clock.advance(1000);
+      await ingestCall(h, clock, 'track', { userId: 'd1', event: 'Signed Up' });
+      await runAt(h, T0 + 2000);
+      // The welcome journey's banner, newer, fills the slot...
+      expect((await shown(h, 'd1', 'homepage-hero'))?.messageId).not.toBe(own);
+      clock.set(T0 + HOUR_MS);
+      await ingestCall(h, clock, 'track', {
+        userId: 'd1',
+        event: 'Order Completed',
+        properties: { order_id: 'o1', total: 50 },
+      });
+      await runAt(h, T0 + HOUR_MS + 1000);
+      // ...until the order ends the journey: the content published for five days shows again.
+      expect((await shown(h, 'd1', 'homepage-hero'))?.messageId).toBe(own);
+    });
+
+    it("takes down an earlier run's content once the journey is entered again", async () => {
+      const h = await start(`decide:
+  journeys:
+    - id: promo
+      entry: { event: Promo Clicked }
+      exitOn: [Order Completed]
+      reEntry: after-exit
+      steps:
+        - { id: w, type: wait, hours: 1 }
+        - { id: banner, type: web, slot: promo-slot, content: welcome-banner, ttlHours: 72 }
+        - { id: later, type: wait, hours: 48 }
+        - { id: mail, type: send, channels: [email], template: welcome-1 }
+`);
+      await ingestCall(h, clock, 'identify', { userId: 'c1', traits: { firstName: 'C' } });
+      await ingestCall(h, clock, 'track', { userId: 'c1', event: 'Promo Clicked' });
+      await runAt(h, T0);
+      await runAt(h, T0 + HOUR_MS + 1000);
+      expect(await shown(h, 'c1', 'promo-slot')).not.toBeNull();
+      clock.set(T0 + 2 * HOUR_MS);
+      await ingestCall(h, clock, 'track', {
+        userId: 'c1',
+        event: 'Order Completed',
+        properties: { order_id: 'o1', total: 10 },
+      });
+      await runAt(h, T0 + 2 * HOUR_MS + 1000);
+      expect(await shown(h, 'c1', 'promo-slot')).toBeNull();
+      clock.set(T0 + 3 * HOUR_MS);
+      await ingestCall(h, clock, 'track', { userId: 'c1', event: 'Promo Clicked' });
+      await runAt(h, T0 + 3 * HOUR_MS + 1000);
+      // In the new run's wait: the ended run's banner does not come back.
+      expect(await shown(h, 'c1', 'promo-slot')).toBeNull();
+      await runAt(h, T0 + 4 * HOUR_MS + 2000);
+      expect(await shown(h, 'c1', 'promo-slot')).not.toBeNull();
+    });
+
+    it('keeps content for at most 30 days, and says so in the message', async () => {
+      const h = await start();
+      await ingestCall(h, clock, 'identify', { userId: 'l1', traits: { firstName: 'L' } });
+      const id = await publish(h, 'l1', 'home-hero', T0 + 90 * DAY_MS);
+      const stored = await h.services.store.getMessage(id);
+      expect(stored?.web?.expiresAtMs).toBe(T0 + 30 * DAY_MS);
+      clock.set(T0 + 29 * DAY_MS);
+      expect((await shown(h, 'l1', 'home-hero'))?.messageId).toBe(id);
+      clock.set(T0 + 31 * DAY_MS);
+      expect(await shown(h, 'l1', 'home-hero')).toBeNull();
+      expect(
+        (await h.services.store.listMessages({ customerId: toCustomerId('l1'), limit: 10 })).length,
+      ).toBe(1);
+    });
+  });
