@@ -233,6 +233,7 @@ for (const factory of storeFactories) {
       const view = (await admin('GET', `/v1/profiles/${userId}`)).json<{
         customerId: string;
         consent: Record<string, Record<string, { granted: boolean; source: string }>>;
+        marketingStops?: Record<string, string>;
       }>();
       const stored = await herald.services.store.getProfile(view.customerId as CustomerId);
       return { ...view, unreachable: stored?.state.unreachable };
@@ -312,6 +313,7 @@ for (const factory of storeFactories) {
       // Consent as the customer gave it: the stop is WhatsApp's setting, not an opt-out here.
       expect(profile.consent['whatsapp']?.['marketing']?.granted).toBe(true);
       expect(profile.unreachable).toBeUndefined();
+      expect(profile.marketingStops).toEqual({ whatsapp: new Date(clock.nowMs()).toISOString() });
       // The next sale is not sent; the order update is.
       expect(await send('eve', {}, 'spring-sale')).toMatchObject({
         status: 'blocked',

@@ -97,6 +97,14 @@ export const registerProfileRoutes = (
       traits: s.traits,
       location: s.location,
       consent: toConsentView(s.consent),
+      // When the customer stopped marketing in a provider's own app (WhatsApp), per channel.
+      ...(s.marketingStops === undefined
+        ? {}
+        : {
+            marketingStops: Object.fromEntries(
+              Object.entries(s.marketingStops).map(([channel, atMs]) => [channel, iso(atMs)]),
+            ),
+          }),
       preferences: s.preferences,
       firstSeenAt: iso(s.firstSeenAtMs),
       lastSeenAt: iso(s.lastSeenAtMs),

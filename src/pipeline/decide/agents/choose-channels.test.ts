@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, ProfileState } from '../../../core/profile.js';
-import { aState, consentOf } from '../test-builders.js';
+import { aState, consentOf, t0 } from '../test-builders.js';
 import { chooseChannels as chooseWithLimit } from './choose-channels.js';
 
 const all: Channel[] = ['email', 'sms', 'whatsapp', 'push', 'web'];
@@ -24,6 +24,26 @@ describe('chooseChannels', () => {
     expect(choice.channels).toEqual(['email']);
     expect(choice.reach).toBe(0.8);
     expect(choice.reasons).toEqual(['email: no explicit opt-in recorded']);
+  });
+
+  it('drops a channel whose marketing the customer stopped in the provider’s app, until an opt-in after', () => {
+    const stopped = aState({
+      traits: withPhone,
+      consent: consentOf(['whatsapp', 'email']),
+      marketingStops: { whatsapp: t0 + 1000 },
+    });
+    const choice = chooseChannels(stopped, ['whatsapp', 'email']);
+    expect(choice.channels).toEqual(['email']);
+    expect(choice.reasons).toContain('whatsapp: marketing stopped in whatsapp itself');
+    const again = aState({
+      traits: withPhone,
+      consent: {
+        ...consentOf(['email']),
+        whatsapp: { marketing: { granted: true, atMs: t0 + 2000, source: 'form', explicit: true } },
+      },
+      marketingStops: { whatsapp: t0 + 1000 },
+    });
+    expect(chooseChannels(again, ['whatsapp', 'email']).channels[0]).toBe('whatsapp');
   });
 
   it('drops channels the customer opted out of', () => {

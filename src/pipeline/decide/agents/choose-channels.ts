@@ -1,6 +1,7 @@
 import {
   grantedBeforeNumberChanged,
   impliedSourceOf,
+  optedInAfter,
   type Channel,
   type ProfileState,
 } from '../../../core/profile.js';
@@ -29,6 +30,10 @@ const reachOf = (
 ): { reach: number; why: string } => {
   const marketing = state.consent[channel]?.['marketing'];
   if (marketing?.granted === false) return { reach: 0, why: `${channel}: opted out` };
+  // Stopped in the provider's own app (WhatsApp's "stop marketing"), as the guard reads it.
+  const stoppedAt = state.marketingStops?.[channel];
+  if (stoppedAt !== undefined && !optedInAfter(marketing, stoppedAt))
+    return { reach: 0, why: `${channel}: marketing stopped in ${channel} itself` };
   switch (channel) {
     case 'email':
       // The address as the dispatcher reads it: a trait that is not an address reaches no one.
