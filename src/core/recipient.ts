@@ -22,6 +22,30 @@ export const normalisePhone = (raw: string): string => {
 export const COUNTRY_CALLING_CODE =
   /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|\d{3})/;
 
+/**
+ * The spellings one number may be kept under (`normalisePhone`'s output): itself and, for an
+ * international number, its digits without `+`, its national number and that with a trunk `0`
+ * (`+14155550123`: `14155550123`, `4155550123`, `04155550123`). A national number alone names
+ * no country: it is only itself.
+ */
+export const phoneForms = (normalised: string): string[] => {
+  if (!/^\+\d{4,15}$/.test(normalised)) return normalised === '' ? [] : [normalised];
+  const international = normalised.slice(1);
+  const code = COUNTRY_CALLING_CODE.exec(international)?.[0] ?? '';
+  const national = international.slice(code.length);
+  return [normalised, international, national, `0${national}`];
+};
+
+/**
+ * Whether two numbers (as `normalisePhone` writes them) may be the same phone: one spelling in
+ * common — so a national `4155550123` is `+14155550123`, and so is `+1 415 555 0123`. Two
+ * national numbers must be equal; a national number may match numbers of several countries.
+ */
+export const samePhone = (a: string, b: string): boolean => {
+  const forms = new Set(phoneForms(a));
+  return phoneForms(b).some((form) => forms.has(form));
+};
+
 export interface Recipient {
   to: string;
   platform?: 'ios' | 'android' | 'web';

@@ -32,7 +32,7 @@ const textOf = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 
 /** The email (in lower case) and phone (as messages are addressed) that traits name. */
-export const contactsIn = (traits: JsonObject, keys: Set<string>): void => {
+const contactsIn = (traits: JsonObject, keys: Set<string>): void => {
   const email = textOf(traits['email']);
   if (email !== null) keys.add(`email:${email.toLowerCase()}`);
   const phone = textOf(traits['phone']);

@@ -11,10 +11,10 @@ import type { Conversion } from '../ports/record-store.js';
 import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
-import type { HeraldEvent } from '../core/event.js';
+import type { HeraldEvent, JsonObject } from '../core/event.js';
+import { normalisePhone, phoneForms, samePhone } from '../core/recipient.js';
 import { heraldEvent, heraldIdentify } from './deliver-messages.js';
 import {
-  contactsIn,
   deviceIdentitiesOf,
   erasedAtOf,
   identitiesOf,
@@ -307,37 +307,51 @@ export interface FoundRecord {
   customerId: CustomerId;
   userId: string | null;
   anonymousIds: string[];
-  /** `email`, `phone` (the profile's traits now), `messages` (a message went to it). */
-  matchedBy: ('email' | 'phone' | 'messages')[];
+  /**
+   * `email`, `phone` (the profile's traits now), `earlier-traits` (an `identify` of theirs gave
+   * it before: an address changed since, or a visitor merged into them), `messages` (a message
+   * went to it).
+   */
+  matchedBy: ('email' | 'phone' | 'earlier-traits' | 'messages')[];
 }
 
 const FIND_PAGE = 1000;
 
+const textOf = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+
 /**
- * Every customer record that holds an email address or a phone number — in its traits now, or
- * as the recipient of a message Herald made — for a data-subject request that names a person by
- * their address, not by an id: a guest checkout under an anonymous id and an account are two
- * records Herald never linked. Also says whether an erasure removed the address already. Reads
- * every profile a page at a time (a request is rare, and no index of addresses is kept), so it
- * takes about as long as a daily sweep.
+ * Every customer record that holds an email address or a phone number — in its traits now, in
+ * an earlier `identify` of theirs, or as the recipient of a message Herald made — for a
+ * data-subject request that names a person by their address, not by an id: a guest checkout
+ * under an anonymous id and an account are two records Herald never linked. Addresses are
+ * compared in any case; numbers in any spelling of one (`samePhone`: `+1 415 555 0123`,
+ * `001 415 555 0123`, and the national `(415) 555-0123`). Also says whether an erasure removed
+ * the address already. Reads every profile a page at a time and every `identify` call's text
+ * once (a request is rare, and no index of addresses is kept): about as long as a daily sweep.
  */
 export const findCustomersByContact = async (
   store: Store,
   contact: { email?: string; phone?: string },
 ): Promise<{ customers: FoundRecord[]; erased: { identity: string; erasedAt: string }[] }> => {
-  const wanted = new Map<string, 'email' | 'phone'>();
-  const email = contact.email?.trim() ?? '';
-  const phone = contact.phone?.trim() ?? '';
-  if (email === '' && phone === '')
+  const email = contact.email?.trim().toLowerCase() ?? '';
+  const phone = contact.phone === undefined ? '' : normalisePhone(contact.phone);
+  if (email === '' && (contact.phone?.trim() ?? '') === '')
     throw new AppError(
       'invalid-input',
       'name an email address or a phone number to look for (email, phone)',
     );
-  const asked = new Set<string>();
-  contactsIn({ ...(email === '' ? {} : { email }), ...(phone === '' ? {} : { phone }) }, asked);
-  if (phone !== '' && ![...asked].some((k) => k.startsWith('phone:')))
-    throw new AppError('invalid-input', `phone: "${phone}" holds no digits to look for`);
-  for (const key of asked) wanted.set(key, key.startsWith('email:') ? 'email' : 'phone');
+  if (contact.phone !== undefined && phone.replace('+', '') === '')
+    throw new AppError('invalid-input', `phone: "${contact.phone}" holds no digits to look for`);
+  /** Which of the address and the number traits hold. */
+  const matches = (traits: JsonObject): ('email' | 'phone')[] => {
+    const found: ('email' | 'phone')[] = [];
+    if (email !== '' && textOf(traits['email'])?.toLowerCase() === email) found.push('email');
+    const number = textOf(traits['phone']);
+    if (phone !== '' && number !== null && samePhone(normalisePhone(number), phone))
+      found.push('phone');
+    return found;
+  };
   const found = new Map<CustomerId, FoundRecord>();
   const note = (state: ProfileState, by: FoundRecord['matchedBy'][number]) => {
     const record = found.get(state.customerId) ?? {
@@ -353,27 +367,43 @@ export const findCustomersByContact = async (
     const ids = await store.listCustomerIds(after, FIND_PAGE);
     if (ids.length === 0) break;
     const profiles = await store.transaction((tx) => tx.loadProfiles(ids));
-    for (const state of profiles.values()) {
-      const held = new Set<string>();
-      contactsIn(state.traits, held);
-      for (const key of held) {
-        const by = wanted.get(key);
-        if (by !== undefined) note(state, by);
-      }
-    }
+    for (const state of profiles.values()) for (const by of matches(state.traits)) note(state, by);
     after = ids.at(-1) ?? null;
     if (ids.length < FIND_PAGE) break;
   }
+  // Earlier traits: the identify calls whose text holds the address, or the number's last
+  // digits however it was written, read and checked; a visitor merged into a customer has
+  // their calls moved to them.
+  const texts = [...(email === '' ? [] : [email]), ...(phone === '' ? [] : [phone.slice(-4)])];
+  const identified = (await store.customersIdentifiedWith(texts)).filter(
+    (id) => found.get(id) === undefined,
+  );
+  for (let i = 0; i < identified.length; i += FIND_PAGE) {
+    const page = identified.slice(i, i + FIND_PAGE);
+    const { histories, profiles } = await store.transaction(async (tx) => ({
+      histories: await tx.loadEventsOf(page),
+      profiles: await tx.loadProfiles(page),
+    }));
+    for (const [id, history] of histories) {
+      const state = profiles.get(id);
+      if (state === undefined) continue;
+      if (history.some((e) => e.type === 'identify' && matches(e.traits).length > 0))
+        note(state, 'earlier-traits');
+    }
+  }
   // Messages keep the address they went to: a record whose traits have changed since.
-  const recipients = [...asked].map((key) => key.slice(key.indexOf(':') + 1));
-  if (phone !== '') recipients.push(phone);
-  const messaged = await store.customersMessagedAt([...new Set(recipients)]);
-  const unseen = messaged.filter((id) => !found.get(id)?.matchedBy.includes('messages'));
-  if (unseen.length > 0) {
-    const profiles = await store.transaction((tx) => tx.loadProfiles(unseen));
+  const recipients = [...(email === '' ? [] : [email]), ...phoneForms(phone)];
+  const messaged = await store.customersMessagedAt(recipients);
+  if (messaged.length > 0) {
+    const profiles = await store.transaction((tx) => tx.loadProfiles(messaged));
     for (const state of profiles.values()) note(state, 'messages');
   }
-  const erased = await store.transaction((tx) => erasedAtOf(tx, [...asked]));
+  // Erased: kept as keyed hashes of the address as each record spelled it.
+  const identities = [
+    ...(email === '' ? [] : [`email:${email}`]),
+    ...phoneForms(phone).map((form) => `phone:${form}`),
+  ];
+  const erased = await store.transaction((tx) => erasedAtOf(tx, identities));
   return {
     customers: [...found.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),
     erased: [...erased].map(([identity, atMs]) => ({

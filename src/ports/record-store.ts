@@ -263,6 +263,11 @@ export interface RecordReads {
    * any case, or a number as messages are addressed): for finding every record of a person.
    */
   customersMessagedAt(recipients: readonly string[]): Promise<CustomerId[]>;
+  /**
+   * The customers one of whose `identify` calls holds one of these pieces of text (in any
+   * case): the candidates whose earlier traits may hold an address, for the caller to check.
+   */
+  customersIdentifiedWith(texts: readonly string[]): Promise<CustomerId[]>;
   /** What the capture channel kept of a message. */
   capturedMessage(
     messageId: string,

@@ -77,7 +77,7 @@ for (const factory of storeFactories) {
       ).toEqual([
         ['guest-77', ['email']],
         ['jo-account', ['email']],
-        ['jo-old', ['messages']],
+        ['jo-old', ['earlier-traits', 'messages']],
       ]);
       expect(byEmail.erased).toEqual([]);
       const byPhone = await find('phone=%2B14155550123');
@@ -85,6 +85,55 @@ for (const factory of storeFactories) {
         ['jo-account', ['phone']],
       ]);
       expect((await find('email=nobody%40example.com')).customers).toEqual([]);
+    });
+
+    it('finds an address in earlier traits, and a number in any spelling of it', async () => {
+      // A guest who gave the address, then signed in: merged into the account, which has
+      // another address in its traits now.
+      await ingestCall(herald, clock, 'identify', {
+        anonymousId: 'guest-1',
+        traits: { email: 'guest_1@example.com' },
+      });
+      clock.advance(1000);
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'acct',
+        anonymousId: 'guest-1',
+        traits: { email: 'acct@example.com' },
+      });
+      // An address changed, never messaged.
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'u2',
+        traits: { email: 'old@example.com' },
+      });
+      clock.advance(1000);
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'u2',
+        traits: { email: 'new@example.com' },
+      });
+      // One number written three ways, and another whose last digits are the same.
+      for (const [userId, phone] of [
+        ['p1', '(415) 555-0123'],
+        ['p2', '+1 415 555 0123'],
+        ['p3', '001 415 555 0123'],
+        ['p4', '+44 20 7946 0123'],
+      ] as const)
+        await ingestCall(herald, clock, 'identify', { userId, traits: { phone } });
+
+      const guest = await find('email=GUEST_1%40example.com');
+      expect(guest.customers.map((c) => [c.userId, c.matchedBy])).toEqual([
+        ['acct', ['earlier-traits']],
+      ]);
+      expect((await find('email=old%40example.com')).customers.map((c) => c.userId)).toEqual([
+        'u2',
+      ]);
+      // `_` is a letter, not a wildcard: a near address finds nothing.
+      expect((await find('email=guestx1%40example.com')).customers).toEqual([]);
+      for (const spelling of ['%2B14155550123', '4155550123', '(415)%20555-0123'])
+        expect((await find(`phone=${spelling}`)).customers.map((c) => c.userId).sort()).toEqual([
+          'p1',
+          'p2',
+          'p3',
+        ]);
     });
 
     it('says when an erasure removed the address, and names what to look for', async () => {

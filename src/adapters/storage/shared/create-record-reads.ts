@@ -147,6 +147,19 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .execute();
     return rows.map((r) => r.customer_id as CustomerId);
   },
+  async customersIdentifiedWith(texts) {
+    if (texts.length === 0) return [];
+    // LIKE's own characters escaped: an address's `_` is a letter here, not a wildcard.
+    const patterns = texts.map((t) => `%${t.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`);
+    const rows = await db
+      .selectFrom('events')
+      .select('customer_id')
+      .distinct()
+      .where('type', '=', 'identify')
+      .where((eb) => eb.or(patterns.map((p) => sql<boolean>`lower(body) like ${p} escape '\\'`)))
+      .execute();
+    return rows.map((r) => r.customer_id as CustomerId);
+  },
   async capturedMessage(messageId) {
     const row = await db
       .selectFrom('captured')
