@@ -4,7 +4,7 @@
 import type { CreativeVariant } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import { isoTimeMs } from '../core/time.js';
-import type { Store } from '../ports/store.js';
+import type { Store, StoreTx } from '../ports/store.js';
 import { asReadNow, documentsInForce, type ContentDocument } from './content/index.js';
 import type { Channel } from '../core/profile.js';
 import { learnedStrategies } from './experiment-results.js';
@@ -63,6 +63,31 @@ export const expiredAt = (
           },
         ],
   );
+
+/** What a campaign's copy is written for: it is kept (and reused) for that alone. */
+const briefOf = (campaign: {
+  segment: string | null;
+  channel: Channel;
+  query: string | null;
+}): string =>
+  JSON.stringify({ segment: campaign.segment, channel: campaign.channel, query: campaign.query });
+const briefKey = (campaignId: string) => `creative-brief:${campaignId}`;
+
+/** Keeps a campaign's copy (`creative:<id>`) with what it was written for. */
+export const keepCreative = async (
+  tx: Pick<StoreTx, 'setSetting'>,
+  campaign: { id: string; segment: string | null; channel: Channel; query: string | null },
+  variants: readonly CreativeVariant[],
+): Promise<void> => {
+  await tx.setSetting(`creative:${campaign.id}`, JSON.stringify(variants));
+  await tx.setSetting(briefKey(campaign.id), briefOf(campaign));
+};
+
+/** Whether the copy kept for a campaign was written for this brief. */
+export const keptFor = async (
+  tx: Pick<StoreTx, 'getSetting'>,
+  campaign: { id: string; segment: string | null; channel: Channel; query: string | null },
+): Promise<boolean> => (await tx.getSetting(briefKey(campaign.id))) === briefOf(campaign);
 
 /** A campaign's copy as written: the variants that may go, those refused, and what it cost. */
 export interface PreparedCreative {
@@ -153,8 +178,18 @@ export const prepareCreative = async (
     const key = `creative:${campaign.id}`;
     await tx.lock([key]);
     const stored = await tx.getSetting(key);
-    const first = stored === null ? null : (JSON.parse(stored) as CreativeVariant[]);
-    if (first === null) await tx.setSetting(key, JSON.stringify(variants));
+    // Kept only if written for the same campaign: copy left by a launch that failed before its
+    // definition was kept, or by one for another segment, channel or query, is written anew.
+    const sameBrief = await keptFor(tx, campaign);
+    // Copy for another brief, of a campaign already defined by a launch that won: this launch
+    // races it with other settings, and is refused as a relaunch with them would be.
+    if (stored !== null && !sameBrief && (await tx.getSetting(`campaign:${campaign.id}`)) !== null)
+      throw new AppError(
+        'conflict',
+        `campaign ${campaign.id} was launched at the same time with other settings, which were kept: launch it under a new id`,
+      );
+    const first = stored === null || !sameBrief ? null : (JSON.parse(stored) as CreativeVariant[]);
+    if (first === null) await keepCreative(tx, campaign, variants);
     await appendAudit(
       tx,
       [

@@ -4,7 +4,14 @@
 import type { Campaign, CreativeVariant } from '../core/decision.js';
 import { AppError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
-import { expiredAt, prepareCreative, sendMomentMs, type PreparedCreative } from './creative.js';
+import {
+  expiredAt,
+  keepCreative,
+  keptFor,
+  prepareCreative,
+  sendMomentMs,
+  type PreparedCreative,
+} from './creative.js';
 import { fanOutCampaign, type DecideEnv } from './decide/index.js';
 import { withdrawnVariants } from './guard-and-record.js';
 import {
@@ -268,7 +275,7 @@ export const launchCampaign = async (
   // definition stored meanwhile is held to it like any relaunch.
   await store.transaction(async (tx) => {
     const key = definitionKey(campaign.id);
-    await tx.lock([key]);
+    await tx.lock([key, `creative:${campaign.id}`]);
     const kept = await tx.getSetting(key);
     if (kept === null) await tx.setSetting(key, JSON.stringify(definition));
     else {
@@ -276,6 +283,16 @@ export const launchCampaign = async (
       const raced = differences(firstLaunch, definition);
       if (raced.length > 0) throw refuseRelaunch(campaign.id, firstLaunch, raced);
     }
+    // The copy kept is the one written for the definition kept: a launch with other settings
+    // racing this one may have written its own over it before it was refused.
+    const brief = {
+      id: campaign.id,
+      segment: campaign.segment,
+      channel,
+      query: creative?.query ?? null,
+    };
+    if (written !== null && creative !== null && !(await keptFor(tx, brief)))
+      await keepCreative(tx, brief, written.variants);
   });
   const fanOut = await fanOutCampaign(
     store,

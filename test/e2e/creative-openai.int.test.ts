@@ -182,6 +182,17 @@ describe.skipIf(sqlite === undefined)('creative campaigns written by the languag
     expect(entries.map((e) => e.discarded === true).sort()).toEqual([false, true]);
   });
 
+  it('writes copy anew over copy a launch left without keeping its campaign', async () => {
+    const { herald: h } = await withModel([completion([written, written, written])]);
+    // A launch that wrote its copy and then failed before its campaign was kept.
+    const stale = [{ id: 'stale-v1', subject: 'Last week’s copy' }];
+    await h.services.store.transaction((tx) =>
+      tx.setSetting('creative:spring', JSON.stringify(stale)),
+    );
+    const body = await launch(h);
+    expect(body.variants.map((v) => v.subject)).toEqual(body.variants.map(() => written.subject));
+  });
+
   it('refuses the model as writer without a key, at start', () => {
     expect(() =>
       loadConfig({ HERALD_CAMPAIGN_WRITER: 'openai', HERALD_ADMIN_TOKEN: 'x'.repeat(32) }, null),
