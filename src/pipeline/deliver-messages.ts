@@ -459,8 +459,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         const loaded = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
         const profiles = channel === 'push' ? await withOwnDevicesOf(tx, loaded) : loaded;
         for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
-        for (const [id, why] of await tx.cancelledDecisionsOf(messages.map((m) => m.id)))
-          cancelled.set(id, why);
+        // Only a message tried before can wait with its decision cancelled: one never tried is
+        // withdrawn with it (a retry is rare, so this read almost never runs).
+        const retried = messages.filter((m) => m.attempts > 0).map((m) => m.id);
+        if (retried.length > 0)
+          for (const [id, why] of await tx.cancelledDecisionsOf(retried)) cancelled.set(id, why);
         if (channel === 'email') {
           const address = await addressFactsOf(tx, [...profiles.values()]);
           for (const m of messages)
