@@ -364,6 +364,26 @@ for (const factory of storeFactories) {
       }
     });
 
+    it('lets a page read the tracking API’s answers, errors included', async () => {
+      const ok = await post('/v1/track', { userId: 'u1', event: 'Viewed' });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.headers['access-control-allow-origin']).toBe('*');
+      // Before, neither had it: a browser could read no answer of the tracking API.
+      const refused = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/track',
+        headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify({ writeKey: 'not-a-key', userId: 'u1', event: 'X' }),
+      });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.headers['access-control-allow-origin']).toBe('*');
+      const personalize = await herald.app.inject({ url: '/v1/personalize?slot=hero' });
+      expect(personalize.statusCode).toBe(401);
+      expect(personalize.headers['access-control-allow-origin']).toBe('*');
+      // No credentials: a page cannot send the customer's cookies along.
+      expect(ok.headers['access-control-allow-credentials']).toBeUndefined();
+    });
+
     it('keeps the profile API behind the admin token', async () => {
       await post('/v1/identify', { userId: 'u1' });
       const missing = await herald.app.inject({ url: '/v1/profiles/u1' });

@@ -6,6 +6,7 @@ import { ingestRequest } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
 import { refuseUnknownBasicKey, sourceOf } from '../auth.js';
 import { sendError } from '../send-error.js';
+import { allowAnyOrigin } from '../allow-any-origin.js';
 
 const routes: (EventType | 'batch' | 'import')[] = [
   'identify',
@@ -47,6 +48,9 @@ export const registerIngestRoutes = (app: FastifyInstance, services: Services): 
             done(error as Error);
           }
         },
+        // Browsers post here (a site's tracking script, personalize.js): its answer, an error
+        // included, is readable by the page, as the write key in it is public anyway.
+        onSend: allowAnyOrigin,
       },
       async (request, reply) => {
         const sourceId = sourceOf(request, config.writeKeys);

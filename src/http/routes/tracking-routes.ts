@@ -32,6 +32,7 @@ import {
   verifySendGridSignature,
 } from '../webhooks/verify-sendgrid.js';
 import { verifyTwilioSignature } from '../webhooks/verify-twilio.js';
+import { allowAnyOrigin } from '../allow-any-origin.js';
 import {
   WHATSAPP_SIGNATURE_HEADER,
   verifyWhatsAppSignature,
@@ -56,7 +57,7 @@ const PERSONALIZE_SCRIPT = `(function () {
         event: event, properties: props, context: o.userId ? { userSignature: o.userSignature } : {},
         messageId: 'web-' + Date.now() + '-' + Math.random().toString(36).slice(2) }),
       keepalive: true,
-    });
+    }).catch(function () {});
   }
   function personalize(o) {
     var slots = document.querySelectorAll('[data-herald-slot]');
@@ -664,6 +665,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
     };
     scope.get<{ Querystring: Record<string, string | undefined> }>(
       '/v1/personalize',
+      { onSend: allowAnyOrigin },
       async (request, reply) => {
         const q = request.query;
         const key = q['writeKey'] ?? basicUserOf(request.headers.authorization);
@@ -764,9 +766,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
                   ),
                 ),
               );
-        void reply
-          .header('cache-control', `private, max-age=${String(ttlSeconds)}`)
-          .header('access-control-allow-origin', '*');
+        void reply.header('cache-control', `private, max-age=${String(ttlSeconds)}`);
         return {
           slot,
           ttlSeconds,
