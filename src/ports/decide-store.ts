@@ -55,6 +55,11 @@ export interface Membership {
   waitingFor: string | null;
   /** Experiment arms chosen by split steps, by step id. */
   arms: Record<string, string>;
+  /**
+   * When an exit event of the journey last came after it had finished (completed, or an exit
+   * step): its web content still up comes down then, as an active run's would.
+   */
+  exitEventAfterEndMs?: number;
 }
 
 /** What the decide stage last saw of a customer, to notice changes (segment, stage). */

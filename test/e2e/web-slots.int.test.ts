@@ -147,6 +147,31 @@ for (const factory of storeFactories)
       expect(await shown(h, 'c1', 'promo-slot')).not.toBeNull();
     });
 
+    it('takes down a finished journey’s content when an exit event comes after', async () => {
+      const h = await start(`decide:
+  journeys:
+    - id: promo
+      entry: { event: Promo Clicked }
+      exitOn: [Order Completed]
+      steps:
+        - { id: banner, type: web, slot: promo-slot, content: welcome-banner, ttlHours: 72 }
+`);
+      await ingestCall(h, clock, 'identify', { userId: 'f1', traits: { firstName: 'F' } });
+      await ingestCall(h, clock, 'track', { userId: 'f1', event: 'Promo Clicked' });
+      await runAt(h, T0 + 1000);
+      // The banner was the journey's last step: it has run its course, the banner is up.
+      expect(await shown(h, 'f1', 'promo-slot')).not.toBeNull();
+      clock.set(T0 + HOUR_MS);
+      await ingestCall(h, clock, 'track', {
+        userId: 'f1',
+        event: 'Order Completed',
+        properties: { order_id: 'o1', total: 10 },
+      });
+      await runAt(h, T0 + HOUR_MS + 1000);
+      // Before, it stayed up for its 72 hours after the order.
+      expect(await shown(h, 'f1', 'promo-slot')).toBeNull();
+    });
+
     it('keeps content for at most 30 days, and says so in the message', async () => {
       const h = await start();
       await ingestCall(h, clock, 'identify', { userId: 'l1', traits: { firstName: 'L' } });

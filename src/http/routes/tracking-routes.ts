@@ -657,6 +657,8 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       // Entered again since it was published: the content was an earlier run's, which ended —
       // the new run shows its own when it reaches its web step.
       if (membership.enteredAtMs > published.createdAtMs) return true;
+      // An exit event after the run had finished (its last step, then the order).
+      if ((membership.exitEventAfterEndMs ?? -1) >= published.createdAtMs) return true;
       return (
         membership.status === 'exited' &&
         endedByEvent(membership.exitReason) &&

@@ -300,8 +300,11 @@ describe('decideForCustomer', () => {
       expect(out.finished[0]?.note).toContain(
         'journey welcome had completed: event Order Completed cancels what it has still due',
       );
-      // Nothing to end: the membership is left as it was.
-      expect(out.memberships).toEqual([]);
+      // Nothing to end: the membership keeps its status, and notes when the exit event came
+      // (its web content still up comes down then).
+      expect(out.memberships).toMatchObject([
+        { journeyId: 'welcome', status: 'completed', exitReason: null, exitEventAfterEndMs: t0 },
+      ]);
       // An event the journey does not exit on cancels nothing of it.
       const other = decide([{ ...orderCompleted, name: 'Product Viewed' }], {
         memberships: [completed],

@@ -265,10 +265,15 @@ export const decideForCustomer = (
    * came: nothing is left to end, but its last message may still be due — moved to the
    * customer's best hour, waiting for a reviewer — and goes no more.
    */
-  const cancelFinished = (m: Membership, reason: string): string[] => [
-    `journey ${m.journeyId} had ${m.status === 'completed' ? 'completed' : 'ended'}: ${reason} cancels what it has still due`,
-    ...cancelDecisions({ journeyId: m.journeyId }, reason),
-  ];
+  const cancelFinished = (m: Membership, reason: string): string[] => {
+    // Its web content still up comes down too (`GET /v1/personalize` reads this).
+    memberships.set(m.journeyId, { ...m, exitEventAfterEndMs: nowMs });
+    changed.add(m.journeyId);
+    return [
+      `journey ${m.journeyId} had ${m.status === 'completed' ? 'completed' : 'ended'}: ${reason} cancels what it has still due`,
+      ...cancelDecisions({ journeyId: m.journeyId }, reason),
+    ];
+  };
   const exitJourney = (m: Membership, reason: string): string => {
     memberships.set(m.journeyId, {
       ...m,

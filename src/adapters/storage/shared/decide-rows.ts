@@ -57,6 +57,7 @@ interface MembershipData {
   seenEvents: string[];
   waitingFor: string | null;
   arms: Record<string, string>;
+  exitEventAfterEndMs?: number;
 }
 
 export const toMembership = (row: MembershipsTable): Membership => {
@@ -65,6 +66,9 @@ export const toMembership = (row: MembershipsTable): Membership => {
     seenEvents: data.seenEvents,
     waitingFor: data.waitingFor,
     arms: data.arms,
+    ...(data.exitEventAfterEndMs === undefined
+      ? {}
+      : { exitEventAfterEndMs: data.exitEventAfterEndMs }),
     customerId: row.customer_id as CustomerId,
     journeyId: row.journey_id,
     version: row.version,
@@ -91,6 +95,7 @@ export const toMembershipColumns = (m: Membership): MembershipsTable => ({
     seenEvents: m.seenEvents,
     waitingFor: m.waitingFor,
     arms: m.arms,
+    ...(m.exitEventAfterEndMs === undefined ? {} : { exitEventAfterEndMs: m.exitEventAfterEndMs }),
   } satisfies MembershipData),
 });
 
