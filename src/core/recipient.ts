@@ -37,13 +37,18 @@ export const phoneForms = (normalised: string): string[] => {
 };
 
 /**
- * Whether two numbers (as `normalisePhone` writes them) may be the same phone: one spelling in
- * common — so a national `4155550123` is `+14155550123`, and so is `+1 415 555 0123`. Two
- * national numbers must be equal; a national number may match numbers of several countries.
+ * Whether two numbers (as `normalisePhone` writes them) may be the same phone: equal, or one
+ * national and a spelling of the other, international one (`4155550123` or `04155550123` and
+ * `+14155550123`). Two international numbers are the same only when equal — `+14155550123` and
+ * `+444155550123` share their national digits and are two people — and so are two national
+ * ones; a national number names no country, so it may match numbers of several.
  */
 export const samePhone = (a: string, b: string): boolean => {
-  const forms = new Set(phoneForms(a));
-  return phoneForms(b).some((form) => forms.has(form));
+  if (a === b) return true;
+  const aInternational = a.startsWith('+');
+  if (aInternational === b.startsWith('+')) return false;
+  const [international, national] = aInternational ? [a, b] : [b, a];
+  return phoneForms(international).slice(1).includes(national);
 };
 
 export interface Recipient {

@@ -115,7 +115,8 @@ for (const factory of storeFactories) {
         ['p1', '(415) 555-0123'],
         ['p2', '+1 415 555 0123'],
         ['p3', '001 415 555 0123'],
-        ['p4', '+44 20 7946 0123'],
+        // The same national digits in another country: another person.
+        ['p4', '+44 415 555 0123'],
       ] as const)
         await ingestCall(herald, clock, 'identify', { userId, traits: { phone } });
 
@@ -128,12 +129,19 @@ for (const factory of storeFactories) {
       ]);
       // `_` is a letter, not a wildcard: a near address finds nothing.
       expect((await find('email=guestx1%40example.com')).customers).toEqual([]);
-      for (const spelling of ['%2B14155550123', '4155550123', '(415)%20555-0123'])
+      for (const spelling of ['%2B14155550123', '001%20415%20555%200123'])
         expect((await find(`phone=${spelling}`)).customers.map((c) => c.userId).sort()).toEqual([
           'p1',
           'p2',
           'p3',
         ]);
+      // A national number names no country: it finds that number in every country.
+      expect((await find('phone=(415)%20555-0123')).customers.map((c) => c.userId).sort()).toEqual([
+        'p1',
+        'p2',
+        'p3',
+        'p4',
+      ]);
     });
 
     it('says when an erasure removed the address, and names what to look for', async () => {
