@@ -27,7 +27,7 @@ import {
   type GuardPolicy,
 } from './guard/index.js';
 import type { QuietHours } from '../core/quiet-hours.js';
-import { DAY_MS } from '../core/time.js';
+import { DAY_MS, HOUR_MS } from '../core/time.js';
 import { appendAudit, type AuditNote } from './record/index.js';
 
 export interface DeliverDeps {
@@ -206,6 +206,13 @@ const settle = (
     case 'retry': {
       // Refused for the provider's own rate limit: nothing went, so no attempt is spent — a
       // burst of 429s must not use up a message's attempts and dead-letter it.
+      // Not for ever: one held back by a limit longer than a message may be late (a one-time
+      // code, a receipt) is dead-lettered, as its attempts running out would have.
+      if (o.throttled === true && nowMs - m.createdAtMs >= deps.policy.maxLatenessHours * HOUR_MS)
+        return deadLetter(
+          'retries_exhausted',
+          `${o.reason} (rate-limited for longer than ${String(deps.policy.maxLatenessHours)} h)`,
+        );
       if (o.throttled === true)
         return {
           update: {

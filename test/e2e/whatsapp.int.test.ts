@@ -467,5 +467,23 @@ for (const factory of storeFactories) {
       expect(sent).toBe(3);
       expect(provider.requests()).toHaveLength(metLimit + 3);
     });
+
+    it('dead-letters an order update held back by a rate limit for longer than a day', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'uma',
+        traits: { phone: '+4915112345690', firstName: 'Uma', ...optedIn },
+      });
+      const { decisionId } = await send('uma', { orderId: 'A-5001' });
+      throttled = true;
+      for (let hour = 0; hour <= 25; hour += 1) {
+        await herald.services.dispatcher.runDue();
+        clock.advance(60 * 60_000);
+      }
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'failed',
+        reasonCode: 'retries_exhausted',
+        attempts: 1,
+      });
+    });
   });
 }

@@ -46,17 +46,29 @@ describe('a provider circuit', () => {
     expect(c.state).toBe('open');
     expect(c.allowance(1000, 5)).toBe(0);
     expect(c.allowance(119_999, 5)).toBe(0);
-    expect(c.allowance(120_000, 5)).toBe(1);
-    c.success();
+    expect(c.allowance(120_000, 5)).toBe(5);
+    expect(c.state).toBe('closed');
     // A wait shorter than the cooldown: the cooldown.
     c.pause(200_000, 10);
     expect(c.allowance(200_500, 5)).toBe(0);
-    expect(c.allowance(201_000, 5)).toBe(1);
-    // A later, shorter pause does not shorten an open one.
-    c.success();
+    expect(c.allowance(201_000, 5)).toBe(5);
+    // A later, shorter pause does not shorten one under way.
     c.pause(300_000, 60_000);
     c.pause(301_000, 0);
     expect(c.allowance(302_500, 5)).toBe(0);
-    expect(c.allowance(360_000, 5)).toBe(1);
+    expect(c.allowance(360_000, 5)).toBe(5);
+  });
+
+  it('keeps a pause when an attempt in flight succeeds or fails after the limit was met', () => {
+    const c = createCircuit(1, 1000);
+    c.pause(0, 120_000);
+    // Sent before the 429 came back, answered after it.
+    c.success();
+    expect(c.state).toBe('open');
+    expect(c.allowance(20, 5)).toBe(0);
+    c.failure(30);
+    expect(c.allowance(5000, 5)).toBe(0);
+    // The failure opened the breaker too: after the pause, one probe.
+    expect(c.allowance(120_000, 5)).toBe(1);
   });
 });

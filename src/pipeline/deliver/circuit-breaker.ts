@@ -25,11 +25,18 @@ export const createCircuit = (failures: number, cooldownMs: number): Circuit => 
   // While open, the moment a probe may go.
   let openUntilMs: number | null = null;
   let probing = false;
+  // A rate limit's wait, apart from the failures' count: an attempt in flight that succeeds
+  // after the limit was met does not end it, nor does a failure shorten it.
+  let pausedUntilMs = Number.NEGATIVE_INFINITY;
+  let lastNowMs = Number.NEGATIVE_INFINITY;
   const circuit: Circuit = {
     get state() {
+      if (lastNowMs < pausedUntilMs) return 'open';
       return openUntilMs === null ? 'closed' : probing ? 'half-open' : 'open';
     },
     allowance(nowMs, wanted) {
+      lastNowMs = nowMs;
+      if (nowMs < pausedUntilMs) return 0;
       if (openUntilMs === null) return wanted;
       if (probing || nowMs < openUntilMs) return 0;
       probing = true;
@@ -49,9 +56,8 @@ export const createCircuit = (failures: number, cooldownMs: number): Circuit => 
       probing = false;
     },
     pause(nowMs, forMs) {
-      inARow = Math.max(inARow, failures);
-      openUntilMs = Math.max(probing ? 0 : (openUntilMs ?? 0), nowMs + Math.max(forMs, cooldownMs));
-      probing = false;
+      lastNowMs = nowMs;
+      pausedUntilMs = Math.max(pausedUntilMs, nowMs + Math.max(forMs, cooldownMs));
     },
     failure(nowMs) {
       inARow += 1;

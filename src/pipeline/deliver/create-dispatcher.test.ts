@@ -407,4 +407,39 @@ describe('the dispatcher', () => {
     expect(adapter.sent).toEqual(['a']);
     expect(written.find((w) => w.message.id === 'b')?.kind).toBe('released');
   });
+
+  it('keeps a provider paused at its rate limit when an attempt in flight succeeds after it', async () => {
+    const ids = Array.from({ length: 6 }, (_, i) => `m${String(i)}`);
+    const { io } = memoryIo(ids);
+    const sent: string[] = [];
+    const adapter: ChannelAdapter = {
+      name: 'test',
+      channel: 'email',
+      send: async (d) => {
+        sent.push(d.messageId);
+        if (d.messageId === 'm0')
+          return {
+            kind: 'retry',
+            reason: 'provider answered 429',
+            afterMs: 120_000,
+            throttled: true,
+          };
+        // Taken just before the limit was met; its answer comes after the 429.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { kind: 'sent', providerId: null };
+      },
+      close: () => Promise.resolve(),
+    };
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ batchSize: 2, concurrency: 2, circuit: { failures: 5, cooldownSeconds: 60 } }),
+      clock,
+      silentLogger,
+    );
+    await dispatcher.runDue();
+    // Before, the success closed the circuit and the rest went into the limit.
+    expect(sent).toEqual(['m0', 'm1']);
+    expect(dispatcher.circuits()).toEqual({ test: 'open' });
+  });
 });
