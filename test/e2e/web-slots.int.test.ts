@@ -87,6 +87,14 @@ for (const factory of storeFactories)
       clock.advance(60_000);
       // Before, the visit counted as the return that made the wave moot, and took it down.
       expect((await shown(h, 'w1', 'account-banner'))?.messageId).toBe(wave?.messageId);
+      // An order does: its offer is moot.
+      await ingestCall(h, clock, 'track', {
+        userId: 'w1',
+        event: 'Order Completed',
+        properties: { order_id: 'o2', total: 80 },
+      });
+      clock.advance(60_000);
+      expect(await shown(h, 'w1', 'account-banner')).toBeNull();
     });
 
     it('falls back to older content that still stands when the newest is taken down', async () => {

@@ -42,6 +42,9 @@ const supersededBy = (
     active > message.createdAtMs
   )
     return `the customer came back on ${new Date(active).toISOString()}, after the win-back wave was made`;
+  // One on the website does go once they order: its offer is moot.
+  if (message.agent === 'win-back' && ordered !== null && ordered > message.createdAtMs)
+    return `the customer ordered on ${new Date(ordered).toISOString()}, after the win-back wave was made`;
   // A lifecycle stage's offer (at-risk, churned) survives a visit — a customer at risk by their
   // churn score may still be browsing — but not an order: a discount right after a purchase.
   if (

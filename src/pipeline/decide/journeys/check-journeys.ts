@@ -1,5 +1,4 @@
 import type { FieldProblem } from '../../../core/errors.js';
-import { WEB_MAX_TTL_HOURS } from '../../../core/message.js';
 import { quotedValue } from '../../../core/quoted-value.js';
 import { segmentNames } from '../agents/segment-customer.js';
 import {
@@ -82,33 +81,20 @@ const loopWithoutWait = (journey: JourneyDefinition): string[] | null => {
 /** A step's waits and lifetimes, each bounded by MAX_WAIT_DAYS: its path under the step, and value. */
 const durationsOf = (
   step: JourneyStep,
-): { key: string; value: number; max: number; unit: string; why: string }[] => {
+): { key: string; value: number; max: number; unit: string }[] => {
   const hours = (key: string, value: number | undefined) =>
-    value === undefined
-      ? []
-      : [{ key, value, max: MAX_WAIT_HOURS, unit: 'hours', why: 'ten years' }];
+    value === undefined ? [] : [{ key, value, max: MAX_WAIT_HOURS, unit: 'hours' }];
   switch (step.type) {
     case 'wait':
       return [
         ...hours('hours', step.hours),
         ...(step.days === undefined
           ? []
-          : [
-              { key: 'days', value: step.days, max: MAX_WAIT_DAYS, unit: 'days', why: 'ten years' },
-            ]),
+          : [{ key: 'days', value: step.days, max: MAX_WAIT_DAYS, unit: 'days' }]),
         ...hours('until/timeoutHours', step.until?.timeoutHours),
       ];
     case 'web':
-      // Web content is shown for at most 30 days (`GET /v1/personalize` looks no further back).
-      return [
-        {
-          key: 'ttlHours',
-          value: step.ttlHours,
-          max: WEB_MAX_TTL_HOURS,
-          unit: 'hours',
-          why: '30 days: web content is shown for at most that long',
-        },
-      ];
+      return hours('ttlHours', step.ttlHours);
     case 'send':
     case 'branch':
     case 'exit':
@@ -328,11 +314,11 @@ export const checkJourneys = (
           variants.add(variant);
         });
       }
-      for (const { key, value, max, unit, why } of durationsOf(step))
+      for (const { key, value, max, unit } of durationsOf(step))
         if (value > max)
           problems.push({
             path: `${here}/${key}`,
-            message: `must be at most ${String(max)} ${unit} (${why}), not ${String(value)}`,
+            message: `must be at most ${String(max)} ${unit} (ten years), not ${String(value)}`,
           });
       if (step.type === 'send' && step.allocation !== undefined && step.variants === undefined)
         problems.push({
