@@ -206,9 +206,14 @@ const settle = (
     case 'retry': {
       // Refused for the provider's own rate limit: nothing went, so no attempt is spent — a
       // burst of 429s must not use up a message's attempts and dead-letter it.
-      // Not for ever: one held back by a limit longer than a message may be late (a one-time
-      // code, a receipt) is dead-lettered, as its attempts running out would have.
-      if (o.throttled === true && nowMs - m.createdAtMs >= deps.policy.maxLatenessHours * HOUR_MS)
+      // Not for ever: one held back by a limit for longer than a message may be late since it
+      // was due (a one-time code, a receipt; one scheduled days ahead counts from then) is
+      // dead-lettered, as its attempts running out would have.
+      if (
+        o.throttled === true &&
+        nowMs - Math.max(m.createdAtMs, m.dueAtMs ?? m.createdAtMs) >=
+          deps.policy.maxLatenessHours * HOUR_MS
+      )
         return deadLetter(
           'retries_exhausted',
           `${o.reason} (rate-limited for longer than ${String(deps.policy.maxLatenessHours)} h)`,
