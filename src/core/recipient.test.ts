@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { channels, type ConsentEntry, type ProfileState } from './profile.js';
-import { hasRecipient, recipientOf } from './recipient.js';
+import { hasRecipient, recipientOf, normalisePhone, samePhone } from './recipient.js';
 import { toCustomerId } from './ids.js';
 
 describe('hasRecipient', () => {
@@ -83,5 +83,21 @@ describe('recipientOf a number a provider refused', () => {
     expect(recipientOf(state, 'sms')).toEqual({ to: '+14155550142' });
     // A STOP after it is the latest explicit word: the number is shut again.
     expect(recipientOf(refused({ marketing: { ...reply(4_000, false) } }), 'sms')).toBeNull();
+  });
+});
+
+describe('samePhone', () => {
+  const same = (a: string, b: string) => samePhone(normalisePhone(a), normalisePhone(b));
+  it('matches one number in any spelling, the trunk 0 written after the code too', () => {
+    expect(same('+1 415 555 0123', '001 415 555 0123')).toBe(true);
+    expect(same('+44 20 7946 0000', '+44 (0)20 7946 0000')).toBe(true);
+    expect(same('+44 20 7946 0000', '020 7946 0000')).toBe(true);
+    expect(same('(415) 555-0123', '+1 415 555 0123')).toBe(true);
+  });
+
+  it('never matches two country codes, nor two national numbers that differ', () => {
+    expect(same('+1 415 555 0123', '+44 415 555 0123')).toBe(false);
+    expect(same('415 555 0123', '415 555 0124')).toBe(false);
+    expect(same('+49 151 1234 5678', '+49 151 1234 5679')).toBe(false);
   });
 });

@@ -29,26 +29,50 @@ export const COUNTRY_CALLING_CODE =
  * no country: it is only itself.
  */
 export const phoneForms = (normalised: string): string[] => {
-  if (!/^\+\d{4,15}$/.test(normalised)) return normalised === '' ? [] : [normalised];
-  const international = normalised.slice(1);
-  const code = COUNTRY_CALLING_CODE.exec(international)?.[0] ?? '';
-  const national = international.slice(code.length);
-  return [normalised, international, national, `0${national}`];
+  const parts = internationalParts(normalised);
+  if (parts === null) return normalised === '' ? [] : [normalised];
+  const { code, national } = parts;
+  return [
+    ...new Set([
+      normalised,
+      `+${code}${national}`,
+      // The trunk `0` written after the code, as `+44 (0)20 …` is.
+      `+${code}0${national}`,
+      `${code}${national}`,
+      national,
+      `0${national}`,
+    ]),
+  ];
 };
 
 /**
- * Whether two numbers (as `normalisePhone` writes them) may be the same phone: equal, or one
- * national and a spelling of the other, international one (`4155550123` or `04155550123` and
- * `+14155550123`). Two international numbers are the same only when equal — `+14155550123` and
- * `+444155550123` share their national digits and are two people — and so are two national
- * ones; a national number names no country, so it may match numbers of several.
+ * An international number's country calling code and national digits, without the trunk `0`
+ * some write after the code (`+44 (0)20 7946 0000`); null for a number without `+`.
+ */
+const internationalParts = (normalised: string): { code: string; national: string } | null => {
+  if (!/^\+\d{4,16}$/.test(normalised)) return null;
+  const international = normalised.slice(1);
+  const code = COUNTRY_CALLING_CODE.exec(international)?.[0] ?? '';
+  const rest = international.slice(code.length);
+  return { code, national: rest.startsWith('0') ? rest.slice(1) : rest };
+};
+
+/**
+ * Whether two numbers (as `normalisePhone` writes them) may be the same phone: equal; two
+ * international numbers of one country code with the same national digits (`+44 20 7946 0000`
+ * and `+44 (0)20 7946 0000`) — never two country codes, though `+14155550123` and
+ * `+444155550123` share their national digits; or one national and a spelling of the other,
+ * international one (`4155550123` or `04155550123` and `+14155550123`). A national number
+ * names no country, so it may match numbers of several; two national ones must be equal.
  */
 export const samePhone = (a: string, b: string): boolean => {
   if (a === b) return true;
-  const aInternational = a.startsWith('+');
-  if (aInternational === b.startsWith('+')) return false;
-  const [international, national] = aInternational ? [a, b] : [b, a];
-  return phoneForms(international).slice(1).includes(national);
+  const pa = internationalParts(a);
+  const pb = internationalParts(b);
+  if (pa !== null && pb !== null) return pa.code === pb.code && pa.national === pb.national;
+  if (pa === null && pb === null) return false;
+  const [international, national] = pa === null ? [b, a] : [a, b];
+  return phoneForms(international).includes(national);
 };
 
 export interface Recipient {

@@ -117,6 +117,8 @@ for (const factory of storeFactories) {
         ['p3', '001 415 555 0123'],
         // The same national digits in another country: another person.
         ['p4', '+44 415 555 0123'],
+        // The trunk 0 written after the code, as UK numbers often are.
+        ['p5', '+44 (0)20 7946 0000'],
       ] as const)
         await ingestCall(herald, clock, 'identify', { userId, traits: { phone } });
 
@@ -135,6 +137,9 @@ for (const factory of storeFactories) {
           'p2',
           'p3',
         ]);
+      expect((await find('phone=%2B44%2020%207946%200000')).customers.map((c) => c.userId)).toEqual(
+        ['p5'],
+      );
       // A national number names no country: it finds that number in every country.
       expect((await find('phone=(415)%20555-0123')).customers.map((c) => c.userId).sort()).toEqual([
         'p1',

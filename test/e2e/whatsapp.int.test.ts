@@ -468,6 +468,27 @@ for (const factory of storeFactories) {
       expect(provider.requests()).toHaveLength(metLimit + 3);
     });
 
+    it('counts a rate-limited wait from when the message was due, not when it was made', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'vic',
+        traits: { phone: '+4915112345691', firstName: 'Vic', ...optedIn },
+      });
+      const { decisionId } = await send('vic', { orderId: 'A-5002' });
+      // Due three days after it was made (a send time chosen for it, a hold).
+      const due = clock.nowMs() + 3 * 24 * 60 * 60_000;
+      await herald.services.store.transaction((tx) =>
+        tx.updateMessage(decisionId, { sendAtMs: due, dueAtMs: due }, clock.nowMs(), 'queued'),
+      );
+      clock.set(due);
+      throttled = true;
+      await herald.services.dispatcher.runDue();
+      // Met the limit once, minutes into its wait: back in the outbox, not given up.
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'queued',
+        attempts: 0,
+      });
+    });
+
     it('dead-letters an order update held back by a rate limit for longer than a day', async () => {
       await ingestCall(herald, clock, 'identify', {
         userId: 'uma',
