@@ -186,6 +186,19 @@ const settle = (
     note: note('failed', { provider: f.provider, code }),
     event: null,
   });
+  /** Back to the outbox unsent, without an attempt spent, until `untilMs`. */
+  const backUnsent = (untilMs: number, reason: string) => ({
+    update: {
+      status: 'queued' as const,
+      sendAtMs: untilMs,
+      attempted: false,
+      ...lastAttemptOf(m),
+      lastError: reason,
+      reasonCode: null,
+    },
+    note: null,
+    event: null,
+  });
   switch (o.kind) {
     case 'sent':
       return {
@@ -219,18 +232,10 @@ const settle = (
           `${o.reason} (rate-limited for longer than ${String(deps.policy.maxLatenessHours)} h)`,
         );
       if (o.throttled === true)
-        return {
-          update: {
-            status: 'queued',
-            sendAtMs: nowMs + Math.max(o.afterMs ?? 0, deps.policy.circuit.cooldownSeconds * 1000),
-            attempted: false,
-            ...lastAttemptOf(m),
-            lastError: o.reason,
-            reasonCode: null,
-          },
-          note: null,
-          event: null,
-        };
+        return backUnsent(
+          nowMs + Math.max(o.afterMs ?? 0, deps.policy.circuit.cooldownSeconds * 1000),
+          o.reason,
+        );
       const attempts = m.attempts + 1;
       if (attempts >= deps.policy.maxAttempts) return deadLetter('retries_exhausted', o.reason);
       return {
@@ -253,18 +258,7 @@ const settle = (
     case 'suspended':
       // Back to the outbox unsent, without an attempt, for when the provider's circuit (open
       // now) lets a probe through; the provider's words say what to fix.
-      return {
-        update: {
-          status: 'queued',
-          sendAtMs: nowMs + deps.policy.circuit.cooldownSeconds * 1000,
-          attempted: false,
-          ...lastAttemptOf(m),
-          lastError: o.reason,
-          reasonCode: null,
-        },
-        note: null,
-        event: null,
-      };
+      return backUnsent(nowMs + deps.policy.circuit.cooldownSeconds * 1000, o.reason);
     case 'opted-out':
       // The customer stopped the business's marketing in the provider's app: no marketing
       // goes there until they opt in again (the profile's `marketingStops`).

@@ -165,6 +165,15 @@ const SENDGRID_BODY_LIMIT = 2 * 1024 * 1024;
 // Meta batches up to 1,000 statuses a request (a few hundred bytes each).
 const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
 
+/** A webhook's body as JSON, or a 400 quoting the parser. */
+const jsonOf = (payload: string): unknown => {
+  try {
+    return JSON.parse(payload) as unknown;
+  } catch (error) {
+    throw new AppError('invalid-input', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+};
+
 /**
  * What a Cloud API status says of a WhatsApp message: Meta took it (`sent`), it reached the
  * phone (`delivered`, and `read`, which follows it — not counted as an open), or it failed: for
@@ -341,15 +350,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           'unauthorized',
           'the SendGrid event webhook timestamp is more than 10 minutes off',
         );
-      let body: unknown;
-      try {
-        body = JSON.parse(payload);
-      } catch (error) {
-        throw new AppError(
-          'invalid-input',
-          `the body is not valid JSON: ${(error as Error).message}`,
-        );
-      }
+      const body = jsonOf(payload);
       const parsed = parseSendGridEvents(body);
       if (!parsed.ok) throw new AppError('invalid-input', 'the body is not a list of events');
       let recorded = 0;
@@ -486,15 +487,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           'unauthorized',
           'X-Hub-Signature-256 does not verify under HERALD_WHATSAPP_APP_SECRET',
         );
-      let body: unknown;
-      try {
-        body = JSON.parse(payload);
-      } catch (error) {
-        throw new AppError(
-          'invalid-input',
-          `the body is not valid JSON: ${(error as Error).message}`,
-        );
-      }
+      const body = jsonOf(payload);
       const parsed = parseWhatsAppStatuses(body);
       if (parsed === null)
         throw new AppError(
