@@ -180,6 +180,38 @@ for (const factory of storeFactories)
       expect(await shown(h, 'f1', 'promo-slot')).toBeNull();
     });
 
+    it('keeps a finished journey’s content down through a merge', async () => {
+      const h = await start(`decide:
+  journeys:
+    - id: promo
+      entry: { event: Promo Clicked }
+      exitOn: [Order Completed]
+      steps:
+        - { id: banner, type: web, slot: promo-slot, content: welcome-banner, ttlHours: 72 }
+`);
+      // The account enters first; the same person, not yet signed in, enters again as a
+      // visitor an hour later, and orders as that visitor.
+      await ingestCall(h, clock, 'identify', { userId: 'm1', traits: { firstName: 'M' } });
+      await ingestCall(h, clock, 'track', { userId: 'm1', event: 'Promo Clicked' });
+      await runAt(h, T0 + 1000);
+      clock.set(T0 + HOUR_MS);
+      await ingestCall(h, clock, 'track', { anonymousId: 'visit-1', event: 'Promo Clicked' });
+      await runAt(h, T0 + HOUR_MS + 1000);
+      clock.set(T0 + 2 * HOUR_MS);
+      await ingestCall(h, clock, 'track', {
+        anonymousId: 'visit-1',
+        event: 'Order Completed',
+        properties: { order_id: 'o1', total: 10 },
+      });
+      await runAt(h, T0 + 2 * HOUR_MS + 1000);
+      // Signed in: the visitor is merged into the account, the visitor's banner with them.
+      clock.set(T0 + 3 * HOUR_MS);
+      await ingestCall(h, clock, 'identify', { userId: 'm1', anonymousId: 'visit-1' });
+      await runAt(h, T0 + 3 * HOUR_MS + 1000);
+      // The order ended the journey for this person: no promo banner of theirs shows.
+      expect(await shown(h, 'm1', 'promo-slot')).toBeNull();
+    });
+
     it('keeps content for at most 30 days, and says so in the message', async () => {
       const h = await start();
       await ingestCall(h, clock, 'identify', { userId: 'l1', traits: { firstName: 'L' } });

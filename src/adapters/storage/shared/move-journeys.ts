@@ -6,7 +6,14 @@ interface MemberRow {
   customer_id: string;
   journey_id: string;
   status: string;
+  data: string;
 }
+
+/** When an exit event last came after the membership's run had finished, if one did. */
+const exitAfterEndOf = (row: MemberRow | undefined): number | undefined =>
+  row === undefined
+    ? undefined
+    : (JSON.parse(row.data) as { exitEventAfterEndMs?: number }).exitEventAfterEndMs;
 
 interface StepRow {
   key: string;
@@ -27,13 +34,26 @@ export const moveJourneys = async (
   nowMs: number,
 ): Promise<void> => {
   const members = await db.all<MemberRow>(
-    'SELECT customer_id, journey_id, status FROM memberships WHERE customer_id IN (?, ?)',
+    'SELECT customer_id, journey_id, status, data FROM memberships WHERE customer_id IN (?, ?)',
     [from, to],
   );
   if (!members.some((m) => m.customer_id === from)) return;
-  const theirs = new Map(
-    members.filter((m) => m.customer_id === to).map((m) => [m.journey_id, m.status]),
-  );
+  const theirs = new Map(members.filter((m) => m.customer_id === to).map((m) => [m.journey_id, m]));
+  /**
+   * The row that stands keeps the later note of an exit event after a finished run, of either
+   * customer: the web content that moved with the merge comes down as it would have.
+   */
+  const keepExitAfterEnd = async (kept: MemberRow, other: MemberRow | undefined) => {
+    const mine = exitAfterEndOf(kept);
+    const theirsToo = exitAfterEndOf(other);
+    if (theirsToo === undefined || (mine !== undefined && mine >= theirsToo)) return;
+    const data = { ...(JSON.parse(kept.data) as object), exitEventAfterEndMs: theirsToo };
+    await db.run('UPDATE memberships SET data = ? WHERE customer_id = ? AND journey_id = ?', [
+      JSON.stringify(data),
+      to,
+      kept.journey_id,
+    ]);
+  };
   const steps = new Map(
     (
       await db.all<StepRow>("SELECT key FROM work WHERE customer_id = ? AND status = 'pending'", [
@@ -47,9 +67,10 @@ export const moveJourneys = async (
     const journeyId = m.journey_id;
     const step = steps.get(`${from}|journey|${journeyId}`);
     const other = theirs.get(journeyId);
-    if (other !== undefined && (other === 'active' || m.status !== 'active')) {
+    if (other !== undefined && (other.status === 'active' || m.status !== 'active')) {
       if (step !== undefined)
         await cancel(step.key, `merged into ${to}, who is in the journey already`);
+      await keepExitAfterEnd(other, m);
       continue;
     }
     if (other !== undefined)
@@ -61,6 +82,7 @@ export const moveJourneys = async (
       'UPDATE memberships SET customer_id = ? WHERE customer_id = ? AND journey_id = ?',
       [to, from, journeyId],
     );
+    await keepExitAfterEnd(m, other);
     if (step === undefined) continue;
     await copyWorkTo(db, step.key, `${to}|journey|${journeyId}`, to, nowMs, 'any');
     await cancel(step.key, `moved to ${to}, merged into them`);
