@@ -148,6 +148,34 @@ const choiceMessage = (choices: readonly TSchema[], value: unknown, path: string
   return `must be ${allowed}${notGiven(path, value)}${didYouMean(value, fixed)}`;
 };
 
+/** The bounds a number or a text length may break, in words, by the schema keyword that sets each. */
+const BOUNDS: readonly [ValueErrorType[], string, string, string][] = [
+  [[ValueErrorType.NumberMaximum, ValueErrorType.IntegerMaximum], 'maximum', 'at most', ''],
+  [[ValueErrorType.NumberMinimum, ValueErrorType.IntegerMinimum], 'minimum', 'at least', ''],
+  [
+    [ValueErrorType.NumberExclusiveMaximum, ValueErrorType.IntegerExclusiveMaximum],
+    'exclusiveMaximum',
+    'less than',
+    '',
+  ],
+  [
+    [ValueErrorType.NumberExclusiveMinimum, ValueErrorType.IntegerExclusiveMinimum],
+    'exclusiveMinimum',
+    'more than',
+    '',
+  ],
+  [[ValueErrorType.StringMinLength], 'minLength', 'at least', ' characters long'],
+  [[ValueErrorType.StringMaxLength], 'maxLength', 'at most', ' characters long'],
+];
+
+/** `must be at most 35791` for a bound the value breaks; null for any other error. */
+const boundOf = (e: ValueError): string | null => {
+  const bound = BOUNDS.find(([types]) => types.includes(e.type));
+  if (bound === undefined) return null;
+  const [, keyword, words, unit] = bound;
+  return `must be ${words} ${String(e.schema[keyword])}${unit}`;
+};
+
 /**
  * A schema error as the problems a person can act on, each at its own path: a missing key once
  * (not again as a value of the wrong type), an unknown key with the setting its spelling is
@@ -177,38 +205,17 @@ export const describeSchemaError = (e: ValueError): FieldProblem[] => {
       return here(choiceMessage([e.schema], e.value, e.path));
     case ValueErrorType.Union:
       return describeUnionError(e);
-    case ValueErrorType.NumberMaximum:
-    case ValueErrorType.IntegerMaximum:
-      return here(`must be at most ${String(e.schema.maximum)}${notGiven(e.path, e.value)}`);
-    case ValueErrorType.NumberMinimum:
-    case ValueErrorType.IntegerMinimum:
-      return here(`must be at least ${String(e.schema.minimum)}${notGiven(e.path, e.value)}`);
-    case ValueErrorType.NumberExclusiveMaximum:
-    case ValueErrorType.IntegerExclusiveMaximum:
-      return here(
-        `must be less than ${String(e.schema.exclusiveMaximum)}${notGiven(e.path, e.value)}`,
-      );
-    case ValueErrorType.NumberExclusiveMinimum:
-    case ValueErrorType.IntegerExclusiveMinimum:
-      return here(
-        `must be more than ${String(e.schema.exclusiveMinimum)}${notGiven(e.path, e.value)}`,
-      );
     case ValueErrorType.StringMinLength:
-      return here(
-        e.schema.minLength === 1
-          ? 'must not be empty'
-          : `must be at least ${String(e.schema.minLength)} characters long${notGiven(e.path, e.value)}`,
-      );
-    case ValueErrorType.StringMaxLength:
-      return here(
-        `must be at most ${String(e.schema.maxLength)} characters long${notGiven(e.path, e.value)}`,
-      );
+      if (e.schema.minLength === 1) return here('must not be empty');
+      return here(`${boundOf(e)}${notGiven(e.path, e.value)}`);
     case ValueErrorType.StringPattern: {
       const pattern = String(e.schema.pattern);
       const words = patternWords.get(pattern) ?? `text matching ${pattern}`;
       return here(`must be ${words}${notGiven(e.path, e.value)}`);
     }
     default: {
+      const bound = boundOf(e);
+      if (bound !== null) return here(`${bound}${notGiven(e.path, e.value)}`);
       const kind = kinds[ValueErrorType[e.type]];
       return here(kind === undefined ? e.message : `must be ${kind}${notGiven(e.path, e.value)}`);
     }

@@ -56,6 +56,17 @@ export const optedInAfter = (c: ConsentEntry | undefined, sinceMs: number): bool
 };
 
 /**
+ * When the customer stopped the business's marketing on a channel in the provider's own app
+ * (`marketingStops`), if that still holds: no explicit opt-in to the channel's marketing since.
+ */
+export const marketingStopOf = (state: ProfileState, channel: Channel): number | null => {
+  const stoppedAt = state.marketingStops?.[channel];
+  return stoppedAt === undefined || optedInAfter(state.consent[channel]?.['marketing'], stoppedAt)
+    ? null
+    : stoppedAt;
+};
+
+/**
  * Whether a grant to texts was given before the customer's number last changed (`changedAtMs`):
  * then it was the number before's, and does not reach this one (the TCPA's consent and a
  * WhatsApp opt-in are a number's). A grant counts from when it was first stated (`sinceMs`: a

@@ -24,8 +24,9 @@ export const COUNTRY_CALLING_CODE =
 
 /**
  * The spellings one number may be kept under (`normalisePhone`'s output): itself and, for an
- * international number, its digits without `+`, its national number and that with a trunk `0`
- * (`+14155550123`: `14155550123`, `4155550123`, `04155550123`). A national number alone names
+ * international number, the same with and without a trunk `0` after the code, its digits
+ * without `+`, and its national number with and without a trunk `0` (`+14155550123`:
+ * `+104155550123`, `14155550123`, `4155550123`, `04155550123`). A national number alone names
  * no country: it is only itself.
  */
 export const phoneForms = (normalised: string): string[] => {
@@ -80,7 +81,8 @@ export interface Recipient {
   platform?: 'ios' | 'android' | 'web';
 }
 
-const text = (value: unknown): string | null =>
+/** A string that says something, trimmed; null for anything else (an empty or blank trait). */
+export const textOf = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 
 /**
@@ -104,7 +106,7 @@ const numberOptedInAfter = (given: Record<string, ConsentEntry> | undefined, sin
  * times, so the answer does not depend on the order events arrived in.
  */
 const reachablePhone = (state: ProfileState, channel: 'sms' | 'whatsapp'): string | null => {
-  const phone = text(state.traits['phone']);
+  const phone = textOf(state.traits['phone']);
   if (phone === null) return null;
   const to = normalisePhone(phone);
   const failed = state.unreachable?.[channel];
@@ -120,7 +122,7 @@ const reachablePhone = (state: ProfileState, channel: 'sms' | 'whatsapp'): strin
 export const recipientOf = (state: ProfileState, channel: Channel): Recipient | null => {
   switch (channel) {
     case 'email': {
-      const email = text(state.traits['email']);
+      const email = textOf(state.traits['email']);
       return email !== null && EMAIL.test(email) ? { to: email.toLowerCase() } : null;
     }
     case 'sms':
@@ -171,7 +173,7 @@ export const hasRecipient = (state: ProfileState, channel: Channel): boolean => 
     case 'sms':
     case 'whatsapp':
       return state.unreachable === undefined
-        ? text(state.traits['phone']) !== null
+        ? textOf(state.traits['phone']) !== null
         : reachablePhone(state, channel) !== null;
     case 'push':
       return (state.devices?.length ?? 0) > 0;

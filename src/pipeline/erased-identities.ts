@@ -9,7 +9,7 @@ import { hash, randomBytes } from 'node:crypto';
 import type { JsonObject } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
 import type { ProfileState } from '../core/profile.js';
-import { normalisePhone } from '../core/recipient.js';
+import { normalisePhone, textOf } from '../core/recipient.js';
 import type { StoreTx } from '../ports/store.js';
 
 /** The setting that keeps the key the hashes are made with (random, made at the first erasure). */
@@ -27,9 +27,6 @@ type Tx = Pick<
   | 'addressBounces'
   | 'anyAddressBounce'
 >;
-
-const textOf = (value: unknown): string | null =>
-  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 
 /** The email (in lower case) and phone (as messages are addressed) that traits name. */
 const contactsIn = (traits: JsonObject, keys: Set<string>): void => {

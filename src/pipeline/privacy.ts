@@ -12,7 +12,7 @@ import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import type { HeraldEvent, JsonObject } from '../core/event.js';
-import { normalisePhone, phoneForms, samePhone } from '../core/recipient.js';
+import { normalisePhone, phoneForms, samePhone, textOf } from '../core/recipient.js';
 import { heraldEvent, heraldIdentify } from './deliver-messages.js';
 import {
   deviceIdentitiesOf,
@@ -316,9 +316,6 @@ export interface FoundRecord {
 }
 
 const FIND_PAGE = 1000;
-
-const textOf = (value: unknown): string | null =>
-  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 
 /**
  * Every customer record that holds an email address or a phone number — in its traits now, in

@@ -33,6 +33,7 @@ import {
 } from '../webhooks/verify-sendgrid.js';
 import { verifyTwilioSignature } from '../webhooks/verify-twilio.js';
 import { allowAnyOrigin } from '../allow-any-origin.js';
+import type { Membership } from '../../ports/decide-store.js';
 import {
   WHATSAPP_SIGNATURE_HEADER,
   verifyWhatsAppSignature,
@@ -161,9 +162,7 @@ const twiml = (reply: FastifyReply, message: string | null) =>
  * 30 seconds or when the batch size reaches 768 kilobytes"), above the ingest API's 500 KB: a
  * batch refused is retried for 24 hours and then dropped, with its bounces and unsubscribes.
  */
-const SENDGRID_BODY_LIMIT = 2 * 1024 * 1024;
-// Meta batches up to 1,000 statuses a request (a few hundred bytes each).
-const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024;
+const WEBHOOK_BODY_LIMIT = 2 * 1024 * 1024; // Meta batches up to 1,000 statuses too.
 
 /** A webhook's body as JSON, or a 400 quoting the parser. */
 const jsonOf = (payload: string): unknown => {
@@ -327,7 +326,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       return unsubscribed(reply);
     });
 
-    scope.post('/webhooks/sendgrid', { bodyLimit: SENDGRID_BODY_LIMIT }, async (request, reply) => {
+    scope.post('/webhooks/sendgrid', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
       const key = config.providers.sendgridWebhookPublicKey;
       if (key === '')
         throw new AppError(
@@ -503,14 +502,9 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         // An opt-out is acted on once, by its message and status: Meta's requests carry no
         // signed time, and one replayed after the customer opted in again would undo that.
         const optOut = results.some((r) => r.kind === 'marketing-stopped');
-        if (
-          optOut &&
-          (await store.transaction((tx) =>
-            tx.inboundSeen('whatsapp', `${status.providerId}:${status.status}`),
-          ))
-        )
-          continue;
         const reportId = `${status.providerId}:${status.status}`;
+        if (optOut && (await store.transaction((tx) => tx.inboundSeen('whatsapp', reportId))))
+          continue;
         for (const result of results)
           await recordMessageResult(deps, message, result, status.atMs, nowMs, reportId);
         // After what it recorded: a request that failed before is acted on when Meta retries.
@@ -639,13 +633,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
      */
     const exitedJourneyOf = async (
       published: MessageRecord,
-      customerId: CustomerId,
+      memberships: () => Promise<Membership[]>,
     ): Promise<boolean> => {
       const journey = (await store.getDecision(published.id))?.journey;
       if (journey === undefined || journey === null) return false;
-      const membership = (await store.listMemberships(customerId)).find(
-        (m) => m.journeyId === journey.id,
-      );
+      const membership = (await memberships()).find((m) => m.journeyId === journey.id);
       if (membership === undefined) return false;
       // Entered again since it was published: the content was an earlier run's, which ended —
       // the new run shows its own when it reaches its web step.
@@ -734,8 +726,12 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
               ) !== null) ||
             (published.class === 'marketing' && state !== undefined && optedOutOfSale(state)) ||
             // Last: it reads the store, the checks above the profile already in hand.
-            (customerId !== undefined && (await exitedJourneyOf(published, customerId)))
+            (customerId !== undefined &&
+              (await exitedJourneyOf(published, membershipsOf(customerId))))
           );
+        // The customer's journeys, read once for all the slot's candidates, when one asks.
+        let memberships: Promise<Membership[]> | undefined;
+        const membershipsOf = (id: CustomerId) => () => (memberships ??= store.listMemberships(id));
         let live: MessageRecord | undefined;
         for (const candidate of candidates)
           if (await mayShow(candidate)) {

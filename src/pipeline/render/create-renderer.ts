@@ -3,6 +3,7 @@ import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
+import { localDate } from '../../core/local-time.js';
 import { resolveTimezone } from '../../core/quiet-hours.js';
 import { signMessageToken } from '../../core/signed-token.js';
 import { shownHtml, visibleHtmlText, visibleText } from '../../core/visible-text.js';
@@ -166,16 +167,15 @@ const oneLine = (text: string): string => {
 const editedLine = (edit: string | null | undefined, kept: string | null): string | null =>
   edit === undefined ? kept : edit === null ? null : oneLine(edit);
 
-/** `June 5` in a time zone, one formatter per zone. */
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-const dayIn = (ms: number, timeZone: string): string => {
-  let format = dayFormats.get(timeZone);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', timeZone });
-    dayFormats.set(timeZone, format);
-  }
-  return format.format(ms);
-};
+const dayFormat = new Intl.DateTimeFormat('en-US', {
+  month: 'long',
+  day: 'numeric',
+  timeZone: 'UTC',
+});
+
+/** `June 5`: the calendar day `ms` falls on in a time zone. */
+const dayIn = (ms: number, timezone: string): string =>
+  dayFormat.format(Date.parse(`${localDate(ms, timezone)}T00:00:00Z`));
 
 /**
  * Renders messages from Liquid templates parsed once, when the renderer is built (a template

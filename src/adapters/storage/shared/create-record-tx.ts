@@ -11,7 +11,7 @@ import {
   toMessage,
   toMessageColumns,
 } from './record-rows.js';
-import { NEVER_LEFT } from './decide-rows.js';
+import { CANCELLED, NEVER_LEFT } from './decide-rows.js';
 import type { SqlRunner } from './sql-runner.js';
 import type { AuditLogTable, MessagesTable } from './tables.js';
 
@@ -568,12 +568,9 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       for (const row of rows) {
         const reasons = (JSON.parse(row.body) as { reasons?: unknown }).reasons;
         const cancel = Array.isArray(reasons)
-          ? reasons.filter((r): r is string => typeof r === 'string' && r.startsWith('cancelled: '))
+          ? reasons.filter((r): r is string => typeof r === 'string' && r.startsWith(CANCELLED))
           : [];
-        found.set(
-          row.id,
-          cancel.at(-1)?.slice('cancelled: '.length) ?? 'its decision was cancelled',
-        );
+        found.set(row.id, cancel.at(-1)?.slice(CANCELLED.length) ?? 'its decision was cancelled');
       }
       return found;
     },

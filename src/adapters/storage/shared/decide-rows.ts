@@ -146,6 +146,9 @@ export const CANCELLABLE_DECISIONS = `SELECT id, customer_id, agent, journey_id,
     OR (journey_id IS NOT NULL AND EXISTS (SELECT 1 FROM messages m
       WHERE m.id = d.id AND ${WAITING})))`;
 
+/** How a cancelled decision's last reason begins: the cancel's own reason follows. */
+export const CANCELLED = 'cancelled: ';
+
 /**
  * The body a cancellable decision is stored with once cancelled, or null when it does not
  * match: one of the agents, if still due after `nowMs`, or the journey, still due or waiting.
@@ -161,6 +164,6 @@ export const toCancelledBody = (
   if (!byAgent && !byJourney) return null;
   const decision = toDecision(row);
   decision.status = 'cancelled';
-  decision.reasons = [...decision.reasons, `cancelled: ${reason}`];
+  decision.reasons = [...decision.reasons, `${CANCELLED}${reason}`];
   return JSON.stringify(decision);
 };

@@ -1,7 +1,7 @@
 import {
   grantedBeforeNumberChanged,
   impliedSourceOf,
-  optedInAfter,
+  marketingStopOf,
   type Channel,
   type ProfileState,
 } from '../../../core/profile.js';
@@ -31,8 +31,7 @@ const reachOf = (
   const marketing = state.consent[channel]?.['marketing'];
   if (marketing?.granted === false) return { reach: 0, why: `${channel}: opted out` };
   // Stopped in the provider's own app (WhatsApp's "stop marketing"), as the guard reads it.
-  const stoppedAt = state.marketingStops?.[channel];
-  if (stoppedAt !== undefined && !optedInAfter(marketing, stoppedAt))
+  if (marketingStopOf(state, channel) !== null)
     return { reach: 0, why: `${channel}: marketing stopped in ${channel} itself` };
   switch (channel) {
     case 'email':

@@ -8,6 +8,7 @@ import {
   type ConsentEntry,
   type ProfileState,
   impliedSourceOf,
+  marketingStopOf,
 } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
@@ -290,7 +291,7 @@ export const consentProblems = (
   const topical =
     message.topic === null ? undefined : profile.consent[channel]?.[purposeOf(message.topic)];
   const addressOut = channel === 'email' ? (facts.addressOptedOutAtMs ?? null) : null;
-  const stoppedAt = profile.marketingStops?.[channel];
+  const stoppedAt = marketingStopOf(profile, channel);
   // A grant from an implied source (`gdpr.impliedSources`) is no opt-in to texts anywhere: the
   // TCPA asks for the customer's express written consent, WhatsApp for an opt-in of their own.
   const impliedText =
@@ -321,7 +322,7 @@ export const consentProblems = (
     );
   // The customer stopped the business's marketing in the provider's app (WhatsApp's setting):
   // none goes there until they opt in again, explicitly, after it.
-  else if (stoppedAt !== undefined && !optedInAfter(marketing, stoppedAt))
+  else if (stoppedAt !== null)
     found.push(
       verdict(
         NAME,
