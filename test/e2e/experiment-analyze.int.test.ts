@@ -157,6 +157,37 @@ describe('herald experiment analyze', () => {
     TIMEOUT_MS,
   );
 
+  it(
+    'waits for buyers before testing a mostly-zero metric, as live results do',
+    async () => {
+      // An A/A test: 0.2 % buy in both arms; the 200-unit holdout happens to have no buyer
+      // (chance 0.67 with 40 buyers among 20,000). Its spend has no variance, and Welch's
+      // p was 1.7e-6 with a promotion of "treated".
+      const file = join(dir, 'aa-spend.csv');
+      const rows = ['arm,spend'];
+      for (let i = 0; i < 200; i += 1) rows.push('holdout,0');
+      for (let i = 0; i < 19_800; i += 1) rows.push(`treated,${i % 495 === 0 ? 30 + (i % 7) : 0}`);
+      writeFileSync(file, `${rows.join('\n')}\n`);
+      const args = ['experiment', 'analyze', file, '--arm', 'arm', '--control', 'holdout'];
+      const weights = ['--weights', 'holdout=1,treated=99', '--metric', 'spend'];
+      const { stdout } = await herald(...args, ...weights, '--json');
+      const result = JSON.parse(stdout);
+      const [spend] = result.metrics;
+      expect(spend.kind).toBe('numeric');
+      expect(spend.comparisons[0]).toMatchObject({ p: 1, alwaysValidP: 1 });
+      expect(spend.comparisons[0].note).toMatch(/the smaller arm expects 0\.4 non-zero values/);
+      expect(result.promotion).toEqual({
+        allowed: false,
+        blocks: [{ kind: 'no-significant-improvement', metric: 'spend' }],
+      });
+      // Read as printed: the interval's confidence as given, a gross mismatch's p from its log.
+      const { stdout: table } = await herald(...args, '--metric', 'spend', '--alpha', '0.025');
+      expect(table).toMatch(/97\.5 % interval/);
+      expect(table).toMatch(/sample-ratio mismatch \(p = \d\.\d\de-\d{4,}\)/);
+    },
+    TIMEOUT_MS,
+  );
+
   describe.skipIf(sharedDataDir === undefined)('on the Hillstrom e-mail experiment', () => {
     const csv = join(sharedDataDir ?? '', 'hillstrom/hillstrom.csv');
     const arms = ['No E-Mail', 'Mens E-Mail', 'Womens E-Mail'];

@@ -1,5 +1,9 @@
-import type { ExperimentAnalysis, MetricResult } from '../../pipeline/measure/index.js';
-import { bounded } from './format-bounded.js';
+import {
+  formatP as pValue,
+  type ExperimentAnalysis,
+  type MetricResult,
+} from '../../pipeline/measure/index.js';
+import { bounded, confidenceOf } from './format-bounded.js';
 import type { ExperimentCsv } from './read-experiment-csv.js';
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -10,16 +14,6 @@ const number = (x: number): string =>
   bounded(x, (v) =>
     Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(4),
   );
-
-/** A p-value readable at any size, from its log when p itself underflowed to 0. */
-const pValue = (p: number, logP: number): string => {
-  if (p >= 1e-4) return p.toPrecision(3);
-  if (p > 0) return p.toExponential(2);
-  if (!Number.isFinite(logP)) return '0';
-  const log10 = logP / Math.LN10;
-  const exponent = Math.floor(log10);
-  return `${(10 ** (log10 - exponent)).toFixed(2)}e${exponent}`;
-};
 
 /** Columns padded to their widest cell; the first left-aligned, the rest right-aligned. */
 const table = (rows: readonly (readonly string[])[]): string => {
@@ -37,7 +31,7 @@ const table = (rows: readonly (readonly string[])[]): string => {
 };
 
 const metricSection = (metric: MetricResult, analysis: ExperimentAnalysis): string => {
-  const confidence = `${Math.round(100 * (1 - analysis.alpha))} %`;
+  const confidence = confidenceOf(analysis.alpha);
   const binary = metric.kind === 'binary';
   // Rates print as percentages and their differences as percentage points.
   const value = (x: number) => (binary ? percent(x, 3) : number(x));
@@ -114,7 +108,7 @@ export const formatExperimentAnalysis = (
       : `promotion: blocked — ${promotion.blocks
           .map((block) =>
             block.kind === 'sample-ratio-mismatch'
-              ? `sample-ratio mismatch (p = ${pValue(block.p, Math.log(block.p))})`
+              ? `sample-ratio mismatch (p = ${pValue(block.p, block.logP)})`
               : `no treatment beats control on ${block.metric} with always-valid p < ${analysis.alpha}`,
           )
           .join('; ')}`,

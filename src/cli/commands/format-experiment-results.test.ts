@@ -30,6 +30,9 @@ describe('campaign results as text', () => {
     const text = formatResults(results);
     expect(text).toMatch(/treatment vs holdout: .*\(relative ∞ \[/);
     expect(text).not.toMatch(/Infinity|NaN/);
+    // 10 % against 0 %: ten percentage points, not "10 %" of anything; the level is said.
+    expect(text).toMatch(/treatment vs holdout: 10\.00 pt \[/);
+    expect(text).toContain('estimates with 95 % intervals in brackets');
   });
 
   it('says why a revenue figure is missing, and how the variants were compared', () => {

@@ -1,28 +1,32 @@
 import type { ExperimentResults } from '../../pipeline/experiment-results.js';
 import {
   describeBlocks,
+  formatP,
   type Estimate,
   type ExperimentAnalysis,
 } from '../../pipeline/measure/index.js';
-import { bounded } from './format-bounded.js';
+import { bounded, confidenceOf } from './format-bounded.js';
 
 const pct = (x: number) => bounded(x, (v) => `${(v * 100).toFixed(2)} %`);
+// A difference of two rates is in percentage points, not a percentage of anything.
+const points = (x: number) => bounded(x, (v) => `${(v * 100).toFixed(2)} pt`);
 const interval = (e: Estimate, f: (x: number) => string) =>
   `${bounded(e.estimate, f)} [${bounded(e.lower, f)}, ${bounded(e.upper, f)}]`;
-const p = (x: number) => (x < 1e-4 ? x.toExponential(2) : x.toFixed(4));
 
 const analysisLines = (a: ExperimentAnalysis): string[] => {
   const lines = [
-    `  sample ratio: p = ${p(a.sampleRatio.p)}${a.sampleRatio.alarm ? '  ALARM (assignment is broken; no promotion)' : ''}`,
+    `  sample ratio: p = ${formatP(a.sampleRatio.p, a.sampleRatio.logP)}${a.sampleRatio.alarm ? '  ALARM (assignment is broken; no promotion)' : ''}`,
+    `  estimates with ${confidenceOf(a.alpha)} intervals in brackets`,
   ];
   for (const metric of a.metrics) {
-    const f = metric.kind === 'binary' ? pct : (x: number) => x.toFixed(2);
+    const binary = metric.kind === 'binary';
+    const f = binary ? pct : (x: number) => x.toFixed(2);
     lines.push(`  ${metric.name}:`);
     for (const arm of metric.arms)
       lines.push(`    ${arm.arm.padEnd(24)} n ${String(arm.n).padStart(8)}  ${interval(arm, f)}`);
     for (const c of metric.comparisons)
       lines.push(
-        `    ${c.treatment} vs ${a.control}: ${interval(c.absoluteLift, f)} (relative ${interval(c.relativeLift, pct)}), p ${p(c.p)}, always-valid p ${p(c.alwaysValidP)} (Holm ${p(c.alwaysValidHolmP)}), chance to beat ${pct(c.chanceToBeatControl)}${c.note === undefined ? '' : ` — ${c.note}`}`,
+        `    ${c.treatment} vs ${a.control}: ${interval(c.absoluteLift, binary ? points : f)} (relative ${interval(c.relativeLift, pct)}), p ${formatP(c.p, c.logP)}, always-valid p ${formatP(c.alwaysValidP, c.alwaysValidLogP)} (Holm ${formatP(c.alwaysValidHolmP, Math.log(c.alwaysValidHolmP))}), chance to beat ${pct(c.chanceToBeatControl)}${c.note === undefined ? '' : ` — ${c.note}`}`,
       );
   }
   return lines;

@@ -35,4 +35,14 @@ describe('readExperimentCsv', () => {
       `${file}: ENOENT: no such file or directory, open '${file}'`,
     );
   });
+
+  it('counts the buyers of a mostly-zero metric, and not of one with a few zeros', async () => {
+    const file = join(dir, 'spend.csv');
+    writeFileSync(file, 'arm,spend,minutes\na,0,3\na,0,0\na,12,4\nb,0,5\nb,0,2.5\nb,7,1\n');
+    const csv = await readExperimentCsv(file, 'arm', ['spend', 'minutes']);
+    const [spend, minutes] = csv.metrics;
+    expect(spend).toMatchObject({ kind: 'numeric', arms: { a: { n: 3, nonZero: 1 } } });
+    expect(minutes?.kind).toBe('numeric');
+    expect(minutes?.arms['a']).not.toHaveProperty('nonZero');
+  });
 });

@@ -24,17 +24,21 @@ export interface ExperimentCsv {
 
 const MAX_LISTED = 100;
 
-/** Running count, mean and sum of squared deviations (Welford 1962), and whether all are 0/1. */
+/** Running count, mean and sum of squared deviations (Welford 1962), and the values not 0. */
 interface Accumulator {
   n: number;
   mean: number;
   m2: number;
   sum: number;
+  nonZero: number;
 }
+
+const emptyAccumulator = (): Accumulator => ({ n: 0, mean: 0, m2: 0, sum: 0, nonZero: 0 });
 
 const add = (acc: Accumulator, x: number): void => {
   acc.n += 1;
   acc.sum += x;
+  if (x !== 0) acc.nonZero += 1;
   const delta = x - acc.mean;
   acc.mean += delta / acc.n;
   acc.m2 += delta * (x - acc.mean);
@@ -101,7 +105,7 @@ export const readExperimentCsv = async (
       }
       let arm = arms.get(armName);
       if (arm === undefined) {
-        arm = { n: 0, metrics: metricColumns.map(() => ({ n: 0, mean: 0, m2: 0, sum: 0 })) };
+        arm = { n: 0, metrics: metricColumns.map(emptyAccumulator) };
         arms.set(armName, arm);
       }
       arm.n += 1;
@@ -132,9 +136,15 @@ export const readExperimentCsv = async (
 
   const metrics: MetricInput[] = metricColumns.map((name, i) => {
     const perArm = [...arms].map(([arm, { metrics: accs }]) => {
-      const acc = accs[i] ?? { n: 0, mean: 0, m2: 0, sum: 0 };
+      const acc = accs[i] ?? emptyAccumulator();
       return [arm, acc] as const;
     });
+    // A mostly-zero metric (revenue per customer: most bought nothing) says how many values
+    // each arm has, so that its test waits for enough buyers (`enoughNonZero`), as live
+    // results do; a metric with a few zeros among its values is a plain numeric one.
+    const values = perArm.reduce((sum, [, acc]) => sum + acc.n, 0);
+    const nonZero = perArm.reduce((sum, [, acc]) => sum + acc.nonZero, 0);
+    const mostlyZero = values > 0 && 2 * nonZero <= values;
     if (allBinary[i] === true) {
       return {
         name,
@@ -150,7 +160,12 @@ export const readExperimentCsv = async (
       arms: Object.fromEntries(
         perArm.map(([arm, acc]) => [
           arm,
-          { n: acc.n, mean: acc.mean, variance: acc.n > 1 ? acc.m2 / (acc.n - 1) : 0 },
+          {
+            n: acc.n,
+            mean: acc.mean,
+            variance: acc.n > 1 ? acc.m2 / (acc.n - 1) : 0,
+            ...(mostlyZero ? { nonZero: acc.nonZero } : {}),
+          },
         ]),
       ),
     };

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeExperiment, type ExperimentData } from './analyze-experiment.js';
+import {
+  analyzeExperiment,
+  describeBlocks,
+  formatP,
+  type ExperimentData,
+} from './analyze-experiment.js';
 import { expectClose } from './statistics/expect-close.js';
 import reference from './statistics/fixtures/reference.json' with { type: 'json' };
 import { adjustHolm } from './statistics/index.js';
@@ -130,7 +135,9 @@ describe('analyzeExperiment', () => {
     expect(result.metrics[0]?.comparisons[0]?.alwaysValidHolmP).toBeLessThan(1e-10);
     expect(result.promotion).toEqual({
       allowed: false,
-      blocks: [{ kind: 'sample-ratio-mismatch', p: result.sampleRatio.p }],
+      blocks: [
+        { kind: 'sample-ratio-mismatch', p: result.sampleRatio.p, logP: result.sampleRatio.logP },
+      ],
     });
     // The same counts designed 52/48 are fine.
     const designed = analyzeExperiment(data, { designedWeights: { control: 52, treatment: 48 } });
@@ -222,5 +229,17 @@ describe('analyzeExperiment', () => {
         ],
       }),
     ).toThrow(/metric "spend", arm "a": a numeric metric needs at least 2 values/);
+  });
+
+  it('writes a p-value that underflowed to 0 from its log, in promotion blocks too', () => {
+    expect(formatP(0.0123456, Math.log(0.0123456))).toBe('0.0123');
+    expect(formatP(1.5417e-8, Math.log(1.5417e-8))).toBe('1.54e-8');
+    // 6.25e-4174: the log of a p far below the smallest double.
+    const logP = Math.log(6.25) - 4174 * Math.LN10;
+    expect(formatP(0, logP)).toBe('6.25e-4174');
+    expect(formatP(0, Math.log(9.999) - 5000 * Math.LN10)).toBe('1.00e-4999');
+    expect(describeBlocks([{ kind: 'sample-ratio-mismatch', p: 0, logP }])).toBe(
+      'sample-ratio mismatch (p = 6.25e-4174)',
+    );
   });
 });

@@ -76,15 +76,32 @@ export interface MetricResult {
 }
 
 export type PromotionBlock =
-  | { kind: 'sample-ratio-mismatch'; p: number }
+  /** `logP` stays finite where a gross mismatch's `p` underflows to 0. */
+  | { kind: 'sample-ratio-mismatch'; p: number; logP: number }
   | { kind: 'no-significant-improvement'; metric: string };
 
-/** Why promotion was refused, in words (p-values at three significant figures). */
+/**
+ * A p-value readable at any size (three significant figures, or two in exponent form below
+ * 1e-4), from its log when p itself underflowed to 0 (`6.25e-4174`).
+ */
+export const formatP = (p: number, logP: number): string => {
+  if (p >= 1e-4) return p.toPrecision(3);
+  if (p > 0) return p.toExponential(2);
+  if (!Number.isFinite(logP)) return '0';
+  const log10 = logP / Math.LN10;
+  let exponent = Math.floor(log10);
+  let mantissa = (10 ** (log10 - exponent)).toFixed(2);
+  // 9.996e-5000 rounds to 10.00: written 1.00e-4999.
+  if (mantissa === '10.00') [mantissa, exponent] = ['1.00', exponent + 1];
+  return `${mantissa}e${String(exponent)}`;
+};
+
+/** Why promotion was refused, in words. */
 export const describeBlocks = (blocks: readonly PromotionBlock[]): string =>
   blocks
     .map((b) =>
       b.kind === 'sample-ratio-mismatch'
-        ? `sample-ratio mismatch (p = ${b.p.toPrecision(3)})`
+        ? `sample-ratio mismatch (p = ${formatP(b.p, b.logP)})`
         : `no significant improvement on ${b.metric}`,
     )
     .join('; ');
@@ -237,7 +254,8 @@ const decidePromotion = (
   alpha: number,
 ): Promotion => {
   const blocks: PromotionBlock[] = [];
-  if (sampleRatio.alarm) blocks.push({ kind: 'sample-ratio-mismatch', p: sampleRatio.p });
+  if (sampleRatio.alarm)
+    blocks.push({ kind: 'sample-ratio-mismatch', p: sampleRatio.p, logP: sampleRatio.logP });
   const winners = (primary?.comparisons ?? [])
     .filter((c) => c.alwaysValidHolmP < alpha && c.absoluteLift.estimate > 0)
     .sort((a, b) => b.absoluteLift.estimate - a.absoluteLift.estimate);

@@ -3,6 +3,7 @@
 export {
   analyzeExperiment,
   describeBlocks,
+  formatP,
   type AnalyzeOptions,
   type Comparison,
   type ExperimentAnalysis,
