@@ -68,6 +68,12 @@ export interface CustomerMarks {
   segment: string | null;
   stage: string | null;
   updatedAtMs: number;
+  /**
+   * When the latest dormant (win-back) path started. Absent when written without it: a store
+   * keeps what it had. A customer not active since then is in that path's period of inactivity,
+   * whatever history arrives later for the time before it.
+   */
+  dormantPathAtMs?: number | null;
 }
 
 export interface JourneyVersionRow {

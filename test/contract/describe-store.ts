@@ -1256,7 +1256,7 @@ export const describeStore = (factory: StoreFactory): void => {
       );
       store = await reopen();
       await raw(`DROP TABLE device_tokens;
-        DELETE FROM herald_migrations WHERE name = '0020-device-tokens';`);
+        DELETE FROM herald_migrations WHERE name >= '0020-device-tokens';`);
       store = await reopen();
       expect(
         await store.transaction((tx) => tx.deviceTokenOwners(['tok-amy', 'tok-shared'])),
@@ -1266,6 +1266,55 @@ export const describeStore = (factory: StoreFactory): void => {
           ['tok-shared', 'bob'],
         ]),
       );
+    });
+
+    it('keeps when a dormant path started with the marks, on a schema from before 0021 too', async () => {
+      const ann = u('ann');
+      await raw(`ALTER TABLE customer_marks DROP COLUMN dormant_path_at_ms;
+        DELETE FROM herald_migrations WHERE name >= '0021-dormant-paths';`);
+      store = await reopen();
+      await store.transaction((tx) =>
+        tx.saveMarks([
+          { customerId: ann, segment: 'Dormant', stage: 'churned', updatedAtMs: t0 },
+          { customerId: u('bob'), segment: 'New', stage: 'new', updatedAtMs: t0 },
+        ]),
+      );
+      expect((await store.transaction((tx) => tx.loadMarks([ann]))).get(ann)).toEqual({
+        customerId: ann,
+        segment: 'Dormant',
+        stage: 'churned',
+        updatedAtMs: t0,
+        dormantPathAtMs: null,
+      });
+      await store.transaction((tx) =>
+        tx.saveMarks([
+          {
+            customerId: ann,
+            segment: 'Dormant',
+            stage: 'churned',
+            updatedAtMs: t0 + 1,
+            dormantPathAtMs: t0 + 1,
+          },
+        ]),
+      );
+      // Written without it (a stage change): what was kept stays.
+      await store.transaction((tx) =>
+        tx.saveMarks([
+          { customerId: ann, segment: 'At-Risk', stage: 'at-risk', updatedAtMs: t0 + 2 },
+        ]),
+      );
+      expect((await store.transaction((tx) => tx.loadMarks([ann]))).get(ann)).toMatchObject({
+        stage: 'at-risk',
+        updatedAtMs: t0 + 2,
+        dormantPathAtMs: t0 + 1,
+      });
+      // A merge hands it over with the rest of the marks.
+      await store.transaction((tx) => tx.handOver(ann, u('cid'), t0 + 3));
+      expect(
+        (await store.transaction((tx) => tx.loadMarks([u('cid')]))).get(u('cid')),
+      ).toMatchObject({
+        dormantPathAtMs: t0 + 1,
+      });
     });
 
     it('never overwrites an identity link', async () => {

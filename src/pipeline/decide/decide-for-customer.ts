@@ -160,6 +160,8 @@ export const decideForCustomer = (
   // The item being handled: its attempts so far, and why it waits when it must.
   let attempts = 0;
   let deferred: string | null = null;
+  // When the customer's latest dormant path started (this round may start one).
+  let dormantPathAtMs = input.marks?.dormantPathAtMs ?? null;
 
   /** Cancels a work item, and any wake-up this round set for the same key. */
   const cancelWork = (key: string, note: string) => {
@@ -466,6 +468,15 @@ export const decideForCustomer = (
             `active again on ${new Date(lastActive).toISOString()}: no longer inactive for ${String(trigger.days)} days`,
           ];
         if (trigger.days === env.policy.winBack.dormantDays) {
+          // History for the time before a path began (a second source's import) moves the last
+          // activity without the customer having come back: the period is the one that path
+          // is for, and a second path would greet them again with another code.
+          const pathAtMs = dormantPathAtMs;
+          if (pathAtMs !== null && pathAtMs >= lastActive)
+            return [
+              `dormant path already started on ${new Date(pathAtMs).toISOString()}, no activity since`,
+            ];
+          dormantPathAtMs = nowMs;
           // The first wave is decided now, with everything else due at this moment; the
           // later ones are timers.
           env.policy.winBack.waves.forEach((wave, i) => {
@@ -545,6 +556,13 @@ export const decideForCustomer = (
     }
     out.marks = { customerId: id, segment, stage, updatedAtMs: nowMs };
   }
+  // A dormant path started now is noted with the marks, as they were if nothing changed.
+  if (dormantPathAtMs !== (input.marks?.dormantPathAtMs ?? null))
+    out.marks = {
+      ...(out.marks ?? marks ?? { customerId: id, segment, stage }),
+      updatedAtMs: nowMs,
+      dormantPathAtMs,
+    };
 
   // Every decision here read the customer's figures (stage, segment, journey conditions), so
   // each records which churn model, or the rules, made the churn risk among them.

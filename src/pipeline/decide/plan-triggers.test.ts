@@ -176,10 +176,19 @@ describe('createTriggerPlanner', () => {
     const old = anEvent('Product Viewed', {}, { timestampMs: t0 - hoursMs(2) });
     const after = aState({ signedUpAtMs: t0 - hoursMs(2), cart: cartAt(t0 - hoursMs(2)) });
     const stranger = aState({ lastActiveAtMs: t0 - daysMs(80) });
+    // The stranger's history made them at-risk: their marks follow it, with no change raised.
     expect(plan([change(null, after, [old]), change(known, stranger, [old])], t0)).toEqual({
       schedule: [],
       cancel: [],
+      followMarks: [
+        {
+          customerId: 'c1',
+          from: { stage: 'active', segment: 'Standard' },
+          to: { stage: 'at-risk', segment: 'At-Risk' },
+        },
+      ],
     });
+    expect(plan([change(known, known, [old])], t0)).toEqual({ schedule: [], cancel: [] });
     // An order two hours late still ends the journeys it exits (welcome): that alone.
     const order = anEvent('Order Completed', {}, { timestampMs: t0 - hoursMs(2) });
     const lateExit = (atMs: number) => ({

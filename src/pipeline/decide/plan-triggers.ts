@@ -1,4 +1,5 @@
 import type { HeraldEvent } from '../../core/event.js';
+import type { CustomerId } from '../../core/ids.js';
 import type { ProfileChange } from '../../core/profile.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { orderIdIn } from '../../core/read-props.js';
@@ -18,6 +19,17 @@ export interface TriggerPlan {
    * many batches it takes (the check's own `from` is only the state before the latest).
    */
   marks?: CustomerMarks[];
+  /**
+   * Customers whose stage or segment only stale events moved: their stored marks become `to`
+   * where they still are `from`.
+   */
+  followMarks?: { customerId: CustomerId; from: MarkedState; to: MarkedState }[];
+}
+
+/** A customer's stage and segment as the marks hold them. */
+export interface MarkedState {
+  stage: string | null;
+  segment: string | null;
 }
 
 /** Event names some journey, rule or agent reacts to; other events only update profiles. */
@@ -56,8 +68,9 @@ export type TriggerPlanner = (changes: readonly ProfileChange[], nowMs: number) 
  * is lost between the two): a cart change re-arms the customer's abandoned-cart timer (a due
  * time, not a poll), emptying the cart or ordering cancels it; a signup, an event of interest,
  * or a change of lifecycle stage or segment is due at once. Events older than
- * `staleEventMinutes` when they arrive (an import of history) update profiles but plan nothing:
- * when they are recorded, or for a change marked `arrived`, at their `receivedAtMs`.
+ * `staleEventMinutes` when they arrive (an import of history) update profiles but plan nothing
+ * (the stage and segment they move are followed by the marks): when they are recorded, or for
+ * a change marked `arrived`, at their `receivedAtMs`.
  */
 export const createTriggerPlanner = (
   policy: DecidePolicy,
@@ -68,9 +81,13 @@ export const createTriggerPlanner = (
   const exitNames = new Set(catalog.all.flatMap((j) => j.definition.exitOn ?? []));
   const staleMs = policy.staleEventMinutes * MINUTE_MS;
   const idleMs = policy.cart.idleMinutes * MINUTE_MS;
-  const marks = (state: ProfileState, computed: ComputedProfile, nowMs: number) => ({
-    stage: computed.lifecycleStage as string,
-    segment: segmentCustomer(state, computed, nowMs, policy.segments) as string | null,
+  const marks = (
+    state: ProfileState,
+    computed: ComputedProfile,
+    nowMs: number,
+  ): { stage: string; segment: string | null } => ({
+    stage: computed.lifecycleStage,
+    segment: segmentCustomer(state, computed, nowMs, policy.segments),
   });
   return (changes, nowMs) => {
     const plan: TriggerPlan = { schedule: [], cancel: [] };
@@ -119,7 +136,19 @@ export const createTriggerPlanner = (
             mode: 'once',
           });
       }
-      if (fresh.length === 0) continue;
+      if (fresh.length === 0) {
+        // History moved the stage or segment (an import for a customer known live): the marks
+        // follow, so that no later look raises the move as a change (a win-back offer for an
+        // at-risk crossing weeks ago in the imported past). Only where they still say what the
+        // customer was: a change still waiting for the worker is kept.
+        if (before !== null) {
+          const from = marks(before, computeProfile(before, nowMs), nowMs);
+          const to = marks(after, afterComputed, nowMs);
+          if (from.stage !== to.stage || from.segment !== to.segment)
+            (plan.followMarks ??= []).push({ customerId, from, to });
+        }
+        continue;
+      }
       // The cart and the signup are judged when the last of the fresh events arrived.
       const atMs = arrived === true ? arrivalOf(fresh, nowMs) : nowMs;
       // The orders this change placed: an order id seen before (a resent order, another

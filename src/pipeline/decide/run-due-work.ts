@@ -3,6 +3,7 @@ import { groupByCustomer } from '../../core/group-by-customer.js';
 import type { CustomerId } from '../../core/ids.js';
 import {
   isWorkBefore,
+  type CustomerMarks,
   type Membership,
   type WorkDraft,
   type WorkItem,
@@ -46,6 +47,16 @@ export const applyTriggerPlan = async (
     // may still be waiting for the worker): those are what the customer was last seen as.
     const known = await tx.loadMarks(plan.marks.map((m) => m.customerId));
     await tx.saveMarks(plan.marks.filter((m) => !known.has(m.customerId)));
+  }
+  if (plan.followMarks !== undefined && plan.followMarks.length > 0) {
+    const stored = await tx.loadMarks(plan.followMarks.map((m) => m.customerId));
+    const moved: CustomerMarks[] = [];
+    for (const { customerId, from, to } of plan.followMarks) {
+      const held = stored.get(customerId);
+      if (held?.stage === from.stage && held.segment === from.segment)
+        moved.push({ ...held, ...to, updatedAtMs: nowMs });
+    }
+    await tx.saveMarks(moved);
   }
 };
 

@@ -237,15 +237,18 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
   async saveMarks(marks) {
     if (marks.length === 0) return;
     await client.query(
-      `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+      `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms, dormant_path_at_ms)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
        ON CONFLICT (customer_id) DO UPDATE SET segment = excluded.segment, stage = excluded.stage,
-         updated_at_ms = excluded.updated_at_ms`,
+         updated_at_ms = excluded.updated_at_ms,
+         dormant_path_at_ms =
+           COALESCE(excluded.dormant_path_at_ms, customer_marks.dormant_path_at_ms)`,
       [
         marks.map((m) => m.customerId),
         marks.map((m) => m.segment),
         marks.map((m) => m.stage),
         marks.map((m) => m.updatedAtMs),
+        marks.map((m) => m.dormantPathAtMs ?? null),
       ],
     );
   },

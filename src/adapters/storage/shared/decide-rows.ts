@@ -104,11 +104,13 @@ export const toMarks = (row: {
   segment: string | null;
   stage: string | null;
   updated_at_ms: number;
+  dormant_path_at_ms: number | null;
 }): CustomerMarks => ({
   customerId: row.customer_id as CustomerId,
   segment: row.segment,
   stage: row.stage,
   updatedAtMs: row.updated_at_ms,
+  dormantPathAtMs: row.dormant_path_at_ms,
 });
 
 export interface DueDecisionRow {

@@ -136,8 +136,9 @@ export const handOver = async (
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
   await cancelCampaignsGiven(db, from, to, given, nowMs);
   await db.run(
-    `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms)
-     SELECT ?, segment, stage, updated_at_ms FROM customer_marks WHERE customer_id = ?
+    `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms, dormant_path_at_ms)
+     SELECT ?, segment, stage, updated_at_ms, dormant_path_at_ms FROM customer_marks
+     WHERE customer_id = ?
      ON CONFLICT (customer_id) DO NOTHING`,
     [to, from],
   );

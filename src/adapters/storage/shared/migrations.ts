@@ -746,6 +746,18 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       }
     },
   },
+  // When each customer's latest dormant (win-back) path started, so that history arriving for
+  // the time before it (a second source's import) starts no second path for the same period of
+  // inactivity. Null for paths started before it: they end as they would have. Safe to repeat
+  // (see 0010).
+  '0021-dormant-paths': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const columns = await columnsOf(db, dialect, 'customer_marks');
+      if (!columns.includes('dormant_path_at_ms'))
+        await db.schema.alterTable('customer_marks').addColumn('dormant_path_at_ms', big).execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

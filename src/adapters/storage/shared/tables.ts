@@ -82,6 +82,7 @@ export interface Database {
     segment: string | null;
     stage: string | null;
     updated_at_ms: number;
+    dormant_path_at_ms: number | null;
   };
   journey_versions: {
     journey_id: string;

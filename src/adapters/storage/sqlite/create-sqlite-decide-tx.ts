@@ -62,9 +62,11 @@ export const createSqliteDecideStatements = (db: BetterSqlite3.Database) => ({
   ),
   loadMarks: db.prepare('SELECT * FROM customer_marks WHERE customer_id = ?'),
   saveMarks: db.prepare(
-    `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms) VALUES (?, ?, ?, ?)
+    `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms, dormant_path_at_ms)
+     VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (customer_id) DO UPDATE SET segment = excluded.segment, stage = excluded.stage,
-       updated_at_ms = excluded.updated_at_ms`,
+       updated_at_ms = excluded.updated_at_ms,
+       dormant_path_at_ms = COALESCE(excluded.dormant_path_at_ms, customer_marks.dormant_path_at_ms)`,
   ),
   insertDecision: db.prepare(
     `INSERT INTO decisions (id, customer_id, agent, action, status, journey_id, confidence,
@@ -154,7 +156,8 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): 
     return Promise.resolve(found);
   },
   saveMarks(rows) {
-    for (const m of rows) s.saveMarks.run(m.customerId, m.segment, m.stage, m.updatedAtMs);
+    for (const m of rows)
+      s.saveMarks.run(m.customerId, m.segment, m.stage, m.updatedAtMs, m.dormantPathAtMs ?? null);
     return Promise.resolve();
   },
   insertDecisions(decisions) {

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { toCustomerId } from '../../src/core/ids.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
+import { adminGet, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// Wednesday 2026-06-03 12:00 UTC.
+const T0 = Date.UTC(2026, 5, 3, 12);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+// History that arrives after the moment it describes — an import for customers already known,
+// a phone's batch sent hours late — sends nothing its moment would not have.
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`history that comes late (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    afterEach(async () => {
+      await herald.close();
+    });
+
+    const start = async () => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, { clock });
+    };
+    /** A call stamped `atMs` (its timestamp), sent now. */
+    const post = (route: string, body: object, atMs = clock.nowMs()) =>
+      ingestCall(herald, clock, route, { timestamp: iso(atMs), ...body });
+    const runAt = async (atMs: number) => {
+      clock.set(atMs);
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+    };
+    const messagesOf = async (userId: string) =>
+      herald.services.store.listMessages({ customerId: toCustomerId(userId), limit: 100 });
+
+    it('sends no lifecycle message for a stage an import of history moved', async () => {
+      await start();
+      await post('identify', {
+        userId: 'u4',
+        traits: { email: 'u4@example.com', consent: { email: { marketing: true } } },
+      });
+      await runAt(T0 + MINUTE_MS);
+      // An hour later the shop imports the customer's past: signed up 200 days ago, ordered 50
+      // days ago, last seen 45 days ago. By that history they became at-risk 15 days ago.
+      clock.set(T0 + HOUR_MS);
+      await post(
+        'identify',
+        { userId: 'u4', traits: { createdAt: iso(T0 - 200 * DAY_MS) } },
+        T0 - 200 * DAY_MS,
+      );
+      await post(
+        'track',
+        { userId: 'u4', event: 'Order Completed', properties: { order_id: 'o4', total: 60 } },
+        T0 - 50 * DAY_MS,
+      );
+      await post('page', { userId: 'u4', name: 'Home' }, T0 - 45 * DAY_MS);
+      const profile = await adminGet<{ computed: { lifecycleStage: string } }>(
+        herald,
+        '/v1/profiles/u4',
+      );
+      expect(profile.computed.lifecycleStage).toBe('at-risk');
+      // The worker's next rounds and the next day's sweep raise no change from it.
+      await runAt(T0 + 2 * HOUR_MS);
+      await runAt(T0 + DAY_MS + 4 * HOUR_MS);
+      const offers = (await messagesOf('u4')).filter((m) => m.template === 'win-back-offer');
+      expect(offers).toEqual([]);
+    });
+
+    it('starts no second dormant path when history moves the last activity within the old past', async () => {
+      await start();
+      const lastSeen = T0 - 91 * DAY_MS;
+      await post(
+        'identify',
+        {
+          userId: 'u5',
+          traits: {
+            email: 'u5@example.com',
+            consent: { email: { marketing: true } },
+            createdAt: iso(lastSeen - 100 * DAY_MS),
+          },
+        },
+        lastSeen - 100 * DAY_MS,
+      );
+      await post(
+        'track',
+        { userId: 'u5', event: 'Order Completed', properties: { order_id: 'o5', total: 60 } },
+        lastSeen - 10 * DAY_MS,
+      );
+      await post('page', { userId: 'u5', name: 'Home' }, lastSeen);
+      // 91 days idle: the sweep starts the dormant path and its first email goes.
+      await runAt(T0 + 7 * HOUR_MS);
+      const first = (await messagesOf('u5')).filter((m) => m.template === 'win-back-generic');
+      expect(first).toHaveLength(1);
+      // The next day a second source's history adds a visit two days after the last one known:
+      // 89 days ago, so 90 the day after. The customer has not come back since the path began.
+      clock.set(T0 + DAY_MS);
+      await post('page', { userId: 'u5', name: 'Shoes' }, lastSeen + 2 * DAY_MS);
+      for (let day = 1; day <= 4; day += 1) await runAt(T0 + day * DAY_MS + 7 * HOUR_MS);
+      const emails = (await messagesOf('u5')).filter((m) => m.template === 'win-back-generic');
+      expect(emails.map((m) => m.id)).toEqual(first.map((m) => m.id));
+    });
+
+    it('ends the dormant path when activity from before it arrives late', async () => {
+      await start();
+      const lastSeen = T0 - 90 * DAY_MS - 2 * HOUR_MS;
+      await post(
+        'identify',
+        {
+          userId: 'u10',
+          traits: {
+            email: 'u10@example.com',
+            phone: '+14155550100',
+            consent: { email: { marketing: true }, sms: { marketing: true } },
+            createdAt: iso(lastSeen - 100 * DAY_MS),
+          },
+        },
+        lastSeen - 100 * DAY_MS,
+      );
+      await post(
+        'track',
+        { userId: 'u10', event: 'Order Completed', properties: { order_id: 'o10', total: 60 } },
+        lastSeen - 10 * DAY_MS,
+      );
+      await post('page', { userId: 'u10', name: 'Home' }, lastSeen);
+      await runAt(T0 + 7 * HOUR_MS);
+      // The app was opened offline at T0 + 6 h, an hour before the path began; its batch
+      // reaches Herald at T0 + 10 h (Segment's clock-skew fields).
+      clock.set(T0 + 10 * HOUR_MS);
+      await ingestCall(herald, clock, 'screen', {
+        userId: 'u10',
+        name: 'Home',
+        timestamp: undefined,
+        originalTimestamp: iso(T0 + 6 * HOUR_MS),
+        sentAt: iso(T0 + 10 * HOUR_MS),
+      });
+      for (let day = 1; day <= 14; day += 1) await runAt(T0 + day * DAY_MS + 20 * HOUR_MS);
+      const waves = (
+        await herald.services.store.listDecisions({ customerId: toCustomerId('u10'), limit: 100 })
+      )
+        .filter((d) => d.agent === 'win-back')
+        .map((d) => d.action);
+      // The first email went before the visit was known; no SMS, retargeting or follow-up after.
+      expect(waves).toEqual(['win-back-email']);
+    });
+  });
+}
