@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
-import { adminGet, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import {
+  adminGet,
+  basicAuth,
+  ingestCall,
+  startHerald,
+  type TestHerald,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // Wednesday 2026-06-03 12:00 UTC.
@@ -142,6 +148,55 @@ for (const factory of storeFactories) {
         .map((d) => d.action);
       // The first email went before the visit was known; no SMS, retargeting or follow-up after.
       expect(waves).toEqual(['win-back-email']);
+    });
+
+    it('keeps the times of a Segment archive replayed through /v1/import, and acts on none of it', async () => {
+      await start();
+      const at = T0 - 365 * DAY_MS;
+      // As an export holds each call: its times, corrected by Segment when it came in.
+      const archived = (call: object, ms: number) => ({
+        ...call,
+        timestamp: iso(ms),
+        originalTimestamp: iso(ms),
+        sentAt: iso(ms + 2000),
+        receivedAt: iso(ms + 2500),
+      });
+      const batch = [
+        archived(
+          {
+            type: 'identify',
+            userId: 'u11',
+            messageId: 'a1',
+            traits: { email: 'u11@example.com' },
+          },
+          at,
+        ),
+        archived(
+          {
+            type: 'track',
+            userId: 'u11',
+            messageId: 'a2',
+            event: 'Product Added',
+            properties: { product_id: 'p1', price: 120, quantity: 1 },
+          },
+          at + MINUTE_MS,
+        ),
+      ];
+      const answer = await herald.app.inject({
+        method: 'POST',
+        url: '/v1/import',
+        headers: { 'content-type': 'application/json', authorization: basicAuth() },
+        payload: JSON.stringify({ batch, sentAt: iso(T0) }),
+      });
+      expect(answer.statusCode).toBe(200);
+      const { events } = await adminGet<{ events: { timestamp: string }[] }>(
+        herald,
+        '/v1/profiles/u11/events',
+      );
+      expect(events.map((e) => e.timestamp).sort()).toEqual([iso(at), iso(at + MINUTE_MS)]);
+      await runAt(T0 + 3 * HOUR_MS);
+      expect(await adminGet(herald, '/v1/customers/u11/journeys')).toEqual({ journeys: [] });
+      expect(await messagesOf('u11')).toEqual([]);
     });
   });
 }

@@ -1,7 +1,7 @@
 import type { FieldProblem } from '../../core/errors.js';
 import type { JsonObject } from '../../core/event.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { isoTimeMs } from '../../core/time.js';
+import { asHistory } from '../../pipeline/ingest/as-history.js';
 
 export const importKinds = ['customers', 'orders', 'events'] as const;
 export type ImportKind = (typeof importKinds)[number];
@@ -167,33 +167,6 @@ const readTotal = (row: JsonObject, column: string | undefined): Result<number, 
       `must not be negative (${JSON.stringify(cell)}): a refund is an Order Refunded event`,
     );
   return ok(total);
-};
-
-/**
- * A Segment call from an export is history: its `timestamp` is final — Segment corrected it
- * for the device's clock when it received the call — so its `sentAt` must not correct it
- * again against the import's clock, which would move years of events to the moment of the
- * import. A call with only `originalTimestamp` gets Segment's correction with its own
- * `sentAt` and `receivedAt`; `sentAt` and `receivedAt` themselves are left out.
- */
-const asHistory = (call: JsonObject): JsonObject => {
-  const { sentAt, receivedAt, ...rest } = call;
-  if (!isBlank(rest['timestamp'])) return rest;
-  // Without a device time, the call happened when Segment received it, or else when it was
-  // sent: never at the import (parsing would take its own receipt time).
-  if (isBlank(rest['originalTimestamp'])) {
-    const at = isBlank(receivedAt) ? sentAt : receivedAt;
-    return at === undefined || isBlank(at) ? rest : { ...rest, timestamp: at };
-  }
-  // Read as the API reads times (ISO 8601, UTC without a zone); anything else is left for the
-  // check to refuse, with its line.
-  const times = [rest['originalTimestamp'], sentAt, receivedAt].map((t) =>
-    typeof t === 'string' ? isoTimeMs(t) : Number.NaN,
-  );
-  const [original = Number.NaN, sent = Number.NaN, received = Number.NaN] = times;
-  return times.every(Number.isFinite)
-    ? { ...rest, timestamp: new Date(received - (sent - original)).toISOString() }
-    : rest;
 };
 
 /** The fields an NDJSON call can date itself by, in the order they are read. */

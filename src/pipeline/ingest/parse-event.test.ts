@@ -250,6 +250,30 @@ describe('parseEvent', () => {
       expect(event.timestampMs).toBe(receivedAt - 2 * SECOND_MS);
     });
 
+    it('dates an exported call (it carries receivedAt) by its own settled times, never now', () => {
+      // A year-old call from a Segment archive, replayed through /v1/import with its times.
+      const yearAgo = receivedAt - 365 * 24 * HOUR_MS;
+      const archived = {
+        timestamp: iso(yearAgo),
+        originalTimestamp: iso(yearAgo - 3 * SECOND_MS),
+        sentAt: iso(yearAgo + 2 * SECOND_MS),
+        receivedAt: iso(yearAgo + 3 * SECOND_MS),
+      };
+      // Its timestamp is final, whatever sentAt it or its batch holds.
+      const batch = { sentAt: iso(receivedAt) };
+      expect(accepted(parse(aTrackCall(archived), batch)).event.timestampMs).toBe(yearAgo);
+      // Without one, Segment's correction against the call's own receipt.
+      const untimed: Record<string, unknown> = { ...archived };
+      delete untimed['timestamp'];
+      expect(accepted(parse(aTrackCall(untimed), batch)).event.timestampMs).toBe(
+        yearAgo + 3 * SECOND_MS - 5 * SECOND_MS,
+      );
+      // A live call (no receivedAt) is corrected against this request, as before.
+      const live: Record<string, unknown> = { ...archived };
+      delete live['receivedAt'];
+      expect(accepted(parse(aTrackCall(live))).event.timestampMs).toBe(receivedAt - 2 * SECOND_MS);
+    });
+
     it('keeps the client time as sent when nobody says when it was sent', () => {
       const event = accepted(parse(aTrackCall({ timestamp: '2025-12-24T18:00:00.000Z' }))).event;
       expect(event.timestampMs).toBe(Date.parse('2025-12-24T18:00:00.000Z'));

@@ -17,6 +17,7 @@ import {
 } from '../../core/read-props.js';
 import { HOUR_MS, isCalendarDay, isoTimeMs } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
+import { asHistory } from './as-history.js';
 import type { IngestLimits } from './ingest-limits.js';
 import { findBadText } from '../../core/find-bad-text.js';
 
@@ -382,7 +383,11 @@ export const parseEvent = (
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return err([{ path, message: 'must be a JSON object' }]);
   }
-  const raw = input as JsonObject;
+  // A call that carries a `receivedAt` was exported (a Segment archive replayed through
+  // `/v1/import`): history, dated as `herald import events` dates it. Corrected against this
+  // request's clock, a year-old call would happen now — and start a welcome, offer a cart.
+  const archived = isPresent((input as JsonObject)['receivedAt']);
+  const raw = archived ? asHistory(input as JsonObject) : (input as JsonObject);
   const type = envelope.type ?? raw['type'];
   if (!isEventType(type)) {
     return err([{ path: `${path}/type`, message: `must be one of ${eventTypes.join(', ')}` }]);
@@ -404,13 +409,12 @@ export const parseEvent = (
   if (type === 'track') problems.push(...amountProblems(raw, path));
   const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
   const originalMs = parseTime(raw[timeField], `${path}/${timeField}`, problems);
-  // Without its own sentAt the event uses the batch's, which sits at the request's root.
+  // Without its own sentAt the event uses the batch's, which sits at the request's root; an
+  // exported call's times are settled (its own sentAt is spent by `asHistory`).
   const sentAtPath = isPresent(raw['sentAt']) ? `${path}/sentAt` : '/sentAt';
-  const sentAtMs = parseTime(
-    isPresent(raw['sentAt']) ? raw['sentAt'] : envelope.sentAt,
-    sentAtPath,
-    problems,
-  );
+  const sentAtMs = archived
+    ? null
+    : parseTime(isPresent(raw['sentAt']) ? raw['sentAt'] : envelope.sentAt, sentAtPath, problems);
   const told = (p: FieldProblem) =>
     shapeProblems.some((s) => p.path === s.path || p.path.startsWith(`${s.path}/`));
   const all = [...shapeProblems, ...problems.filter((p) => !told(p))];
