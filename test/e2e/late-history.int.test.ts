@@ -102,9 +102,21 @@ for (const factory of storeFactories) {
       // 89 days ago, so 90 the day after. The customer has not come back since the path began.
       clock.set(T0 + DAY_MS);
       await post('page', { userId: 'u5', name: 'Shoes' }, lastSeen + 2 * DAY_MS);
-      for (let day = 1; day <= 4; day += 1) await runAt(T0 + day * DAY_MS + 7 * HOUR_MS);
+      for (let day = 1; day <= 15; day += 1) await runAt(T0 + day * DAY_MS + 7 * HOUR_MS);
       const emails = (await messagesOf('u5')).filter((m) => m.template === 'win-back-generic');
       expect(emails.map((m) => m.id)).toEqual(first.map((m) => m.id));
+      // By all history known they were not dormant when it began (89 days): its later waves end.
+      const waves = async () =>
+        (await herald.services.store.listDecisions({ customerId: toCustomerId('u5'), limit: 100 }))
+          .filter((d) => d.agent === 'win-back')
+          .map((d) => `${d.action} ${iso(d.createdAtMs)}`);
+      expect(await waves()).toEqual([`win-back-email ${iso(T0 + 7 * HOUR_MS)}`]);
+      // The next path counts 90 days from the first one's start.
+      for (let day = 89; day <= 91; day += 1) await runAt(T0 + day * DAY_MS + 7 * HOUR_MS);
+      expect(await waves()).toEqual([
+        `win-back-email ${iso(T0 + 90 * DAY_MS + 7 * HOUR_MS)}`,
+        `win-back-email ${iso(T0 + 7 * HOUR_MS)}`,
+      ]);
     });
 
     it('ends the dormant path when activity from before it arrives late', async () => {
@@ -148,6 +160,41 @@ for (const factory of storeFactories) {
         .map((d) => d.action);
       // The first email went before the visit was known; no SMS, retargeting or follow-up after.
       expect(waves).toEqual(['win-back-email']);
+      // Silent since: the next path comes 90 days after the first began, not never.
+      for (let day = 89; day <= 91; day += 1) await runAt(T0 + day * DAY_MS + 8 * HOUR_MS);
+      const paths = (
+        await herald.services.store.listDecisions({ customerId: toCustomerId('u10'), limit: 100 })
+      ).filter((d) => d.action === 'win-back-email');
+      expect(paths.map((d) => iso(d.createdAtMs))).toEqual([
+        iso(T0 + 90 * DAY_MS + 8 * HOUR_MS),
+        iso(T0 + 7 * HOUR_MS),
+      ]);
+    });
+
+    it('starts a second dormant path for a customer who came back and went quiet again', async () => {
+      await start();
+      const lastSeen = T0 - 91 * DAY_MS;
+      await post(
+        'identify',
+        {
+          userId: 'u12',
+          traits: {
+            email: 'u12@example.com',
+            consent: { email: { marketing: true } },
+            createdAt: iso(lastSeen - 100 * DAY_MS),
+          },
+        },
+        lastSeen - 100 * DAY_MS,
+      );
+      await post('page', { userId: 'u12', name: 'Home' }, lastSeen);
+      for (let day = 0; day <= 15; day += 1) await runAt(T0 + day * DAY_MS + 7 * HOUR_MS);
+      clock.set(T0 + 20 * DAY_MS);
+      await post('page', { userId: 'u12', name: 'Back' });
+      for (let day = 109; day <= 111; day += 1) await runAt(T0 + day * DAY_MS + 7 * HOUR_MS);
+      const started = (await herald.services.store.listWork(toCustomerId('u12'), 100)).filter(
+        (w) => w.note === 'dormant path started: 4 waves',
+      );
+      expect(started).toHaveLength(2);
     });
 
     it('keeps the times of a Segment archive replayed through /v1/import, and acts on none of it', async () => {

@@ -3,7 +3,7 @@ import {
   type ExperimentAnalysis,
   type MetricResult,
 } from '../../pipeline/measure/index.js';
-import { bounded, confidenceOf } from './format-bounded.js';
+import { bounded, confidenceOf } from './format-figures.js';
 import type { ExperimentCsv } from './read-experiment-csv.js';
 
 const count = (n: number): string => n.toLocaleString('en-US');

@@ -5,7 +5,7 @@ import {
   type Estimate,
   type ExperimentAnalysis,
 } from '../../pipeline/measure/index.js';
-import { bounded, confidenceOf } from './format-bounded.js';
+import { bounded, confidenceOf } from './format-figures.js';
 
 const pct = (x: number) => bounded(x, (v) => `${(v * 100).toFixed(2)} %`);
 // A difference of two rates is in percentage points, not a percentage of anything.

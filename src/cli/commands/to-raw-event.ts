@@ -1,7 +1,7 @@
 import type { FieldProblem } from '../../core/errors.js';
 import type { JsonObject } from '../../core/event.js';
 import { err, ok, type Result } from '../../core/result.js';
-import { asHistory } from '../../pipeline/ingest/as-history.js';
+import { asHistory } from '../../pipeline/ingest/index.js';
 
 export const importKinds = ['customers', 'orders', 'events'] as const;
 export type ImportKind = (typeof importKinds)[number];

@@ -468,13 +468,12 @@ export const decideForCustomer = (
             `active again on ${new Date(lastActive).toISOString()}: no longer inactive for ${String(trigger.days)} days`,
           ];
         if (trigger.days === env.policy.winBack.dormantDays) {
-          // History for the time before a path began (a second source's import) moves the last
-          // activity without the customer having come back: the period is the one that path
-          // is for, and a second path would greet them again with another code.
+          // The dormant clock starts again at a path's start (`dormantSince`): history for the
+          // time before it must not greet the customer a second time days later.
           const pathAtMs = dormantPathAtMs;
-          if (pathAtMs !== null && pathAtMs >= lastActive)
+          if (pathAtMs !== null && nowMs - pathAtMs < trigger.days * DAY_MS)
             return [
-              `dormant path already started on ${new Date(pathAtMs).toISOString()}, no activity since`,
+              `a dormant path started on ${new Date(pathAtMs).toISOString()}, fewer than ${String(trigger.days)} days ago`,
             ];
           dormantPathAtMs = nowMs;
           // The first wave is decided now, with everything else due at this moment; the

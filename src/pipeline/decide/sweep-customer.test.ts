@@ -43,6 +43,22 @@ describe('sweepCustomer', () => {
       ]);
     });
 
+    it('counts the 90 days from the latest dormant path when it began after the last activity', () => {
+      const state = inactiveFor(95);
+      const pathAtMs = t0 - daysMs(4);
+      const marks = { ...marksOf(state, t0), dormantPathAtMs: pathAtMs };
+      expect(sweep(state, t0, marks)).toEqual([]);
+      const due = t0 + daysMs(86);
+      expect(sweep(state, due, { ...marks, updatedAtMs: due }).map((w) => w.key)).toEqual([
+        `c1|inactive|90|${pathAtMs}`,
+      ]);
+      // A path before the last activity (they came back since) changes nothing.
+      const before = { ...marks, dormantPathAtMs: t0 - daysMs(200) };
+      expect(sweep(state, t0 - daysMs(5), before).map((w) => w.key)).toEqual([
+        `c1|inactive|90|${t0 - daysMs(95)}`,
+      ]);
+    });
+
     it('counts a customer who never acted as inactive since first seen', () => {
       const firstSeenAtMs = t0 - daysMs(31);
       const state = aState({ lastActiveAtMs: null, firstSeenAtMs, signedUpAtMs: null });

@@ -207,8 +207,18 @@ const celebrations = (
 };
 
 /**
+ * Where the dormant clock starts: the last activity, or the start of the latest dormant path when
+ * that came after it. One path greets a customer once per `dormantDays` of silence, whatever
+ * history arrives later for the time before it began (a second source's import moving the last
+ * activity to a day before the path, or a phone's batch showing a visit an hour before it).
+ */
+export const dormantSince = (lastActiveMs: number, marks: CustomerMarks | undefined): number =>
+  Math.max(lastActiveMs, marks?.dormantPathAtMs ?? Number.NEGATIVE_INFINITY);
+
+/**
  * The daily sweep's look at one customer: inactivity thresholds crossed (30 and 90 days by
- * default, each once per period of inactivity), a birthday or signup anniversary of the
+ * default, each once per period of inactivity; the 90 days counted from the latest dormant path
+ * too, `dormantSince`), a birthday or signup anniversary of the
  * customer's time zone whose sending hours open in the span of a UTC day swept (`dayMs`, any
  * moment of it, from its sweep hour to the next day's — a sweep that runs late still greets the
  * days it is for; several days when sweeps were missed), and a stage or segment that moved with
@@ -225,11 +235,13 @@ export const sweepCustomer = (
 ): WorkDraft[] => {
   const work: WorkDraft[] = [];
   const lastActive = state.lastActiveAtMs ?? state.firstSeenAtMs;
-  const inactiveDays = (nowMs - lastActive) / DAY_MS;
   for (const days of [policy.winBack.inactiveDays, policy.winBack.dormantDays]) {
+    const since =
+      days === policy.winBack.dormantDays ? dormantSince(lastActive, marks) : lastActive;
+    const inactiveDays = (nowMs - since) / DAY_MS;
     if (inactiveDays >= days && inactiveDays < days + SWEEP_GRACE_DAYS)
       work.push({
-        key: `${customerId}|inactive|${days}|${lastActive}`,
+        key: `${customerId}|inactive|${days}|${since}`,
         customerId,
         dueAtMs: nowMs,
         trigger: { kind: 'inactive', days },

@@ -7,4 +7,5 @@ export {
   type RequestContext,
 } from './parse-request.js';
 export { parseEvent, correctTimestamp } from './parse-event.js';
+export { asHistory } from './as-history.js';
 export type { IngestLimits } from './ingest-limits.js';

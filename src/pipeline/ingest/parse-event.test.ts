@@ -272,6 +272,14 @@ describe('parseEvent', () => {
       const live: Record<string, unknown> = { ...archived };
       delete live['receivedAt'];
       expect(accepted(parse(aTrackCall(live))).event.timestampMs).toBe(receivedAt - 2 * SECOND_MS);
+      // Its times are checked all the same.
+      const garbled = parse(
+        aTrackCall({ ...archived, receivedAt: 'whenever', sentAt: 'yesterday' }),
+      );
+      expect(garbled.ok ? [] : garbled.error.map((p) => p.path)).toEqual([
+        '/receivedAt',
+        '/sentAt',
+      ]);
     });
 
     it('keeps the client time as sent when nobody says when it was sent', () => {

@@ -386,8 +386,9 @@ export const parseEvent = (
   // A call that carries a `receivedAt` was exported (a Segment archive replayed through
   // `/v1/import`): history, dated as `herald import events` dates it. Corrected against this
   // request's clock, a year-old call would happen now — and start a welcome, offer a cart.
-  const archived = isPresent((input as JsonObject)['receivedAt']);
-  const raw = archived ? asHistory(input as JsonObject) : (input as JsonObject);
+  const given = input as JsonObject;
+  const archived = isPresent(given['receivedAt']);
+  const raw = archived ? asHistory(given) : given;
   const type = envelope.type ?? raw['type'];
   if (!isEventType(type)) {
     return err([{ path: `${path}/type`, message: `must be one of ${eventTypes.join(', ')}` }]);
@@ -415,6 +416,11 @@ export const parseEvent = (
   const sentAtMs = archived
     ? null
     : parseTime(isPresent(raw['sentAt']) ? raw['sentAt'] : envelope.sentAt, sentAtPath, problems);
+  // An exported call's own times are checked as a live call's are: what is not a time is
+  // refused at its field, never passed over.
+  if (archived)
+    for (const field of ['receivedAt', 'sentAt'] as const)
+      parseTime(given[field], `${path}/${field}`, problems);
   const told = (p: FieldProblem) =>
     shapeProblems.some((s) => p.path === s.path || p.path.startsWith(`${s.path}/`));
   const all = [...shapeProblems, ...problems.filter((p) => !told(p))];

@@ -107,6 +107,16 @@ describe('winBackAgent', () => {
     );
   });
 
+  it('ends the path when activity that came late shows they were not dormant when it began', () => {
+    // A visit 80 days before the path began, known only now (a second source's import).
+    const visited = startedAtMs - daysMs(80);
+    const late = dormant(200, { lastActiveAtMs: visited });
+    for (const n of [1, 2, 3])
+      expect(winBackAgent(late, wave(n), anEnv(), t0 + daysMs(13))).toBe(
+        `active on ${new Date(visited).toISOString()}, within 90 days before the path began: not dormant, the dormant path ends`,
+      );
+  });
+
   it('counts a customer who never acted as inactive since first seen', () => {
     const never = dormant(200, { lastActiveAtMs: null, firstSeenAtMs: t0 - daysMs(95) });
     const p = proposal(winBackAgent(never, wave(1), anEnv(), t0 + daysMs(2)));

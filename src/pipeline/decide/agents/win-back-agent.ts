@@ -12,8 +12,8 @@ export const winBackTier = (ltv: number, p: DecideEnv['policy']['winBack']): Win
 /**
  * Win-back, dormant path: one wave of the multi-wave schedule (email day 1 → SMS day 3 →
  * retargeting day 7 → follow-up day 14). A customer who acted since the path started, or whose
- * activity known now is within the dormant days (it came late), gets no further wave; the
- * concierge tier is handed to a person once instead of automated waves.
+ * activity known now is within the dormant days before it started (it came late), gets no
+ * further wave; the concierge tier is handed to a person once instead of automated waves.
  */
 export const winBackAgent = (
   view: CustomerView,
@@ -30,9 +30,10 @@ export const winBackAgent = (
   // A customer who never acted has been inactive since first seen, as the sweep counts it.
   const inactiveSince = lastActive ?? view.state.firstSeenAtMs;
   // Activity that arrived late (a phone's batch sent hours after, an import) from before the
-  // path began may show they were never dormant: no further wave tells them they were.
-  if (nowMs - inactiveSince < p.dormantDays * DAY_MS)
-    return `active on ${new Date(inactiveSince).toISOString()}, within ${String(p.dormantDays)} days: not dormant, the dormant path ends`;
+  // path began may show they were not dormant when it began: no further wave tells them they
+  // were (every later wave sees the same), and the next path counts from its start.
+  if (trigger.startedAtMs - inactiveSince < p.dormantDays * DAY_MS)
+    return `active on ${new Date(inactiveSince).toISOString()}, within ${String(p.dormantDays)} days before the path began: not dormant, the dormant path ends`;
   const ltv = view.computed.ltv;
   const tier = winBackTier(ltv, p);
   const reasons = [

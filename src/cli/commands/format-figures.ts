@@ -2,6 +2,6 @@
 export const bounded = (x: number, f: (x: number) => string): string =>
   x === Infinity ? '∞' : x === -Infinity ? '−∞' : Number.isNaN(x) ? '—' : f(x);
 
-/** An interval's confidence as a reader expects it: `95 %`, `97.5 %`, `99.9 %` (never rounded up to 100). */
+/** An interval's confidence as a reader expects it: `95 %`, `97.5 %`, `99.9999 %` (not 100). */
 export const confidenceOf = (alpha: number): string =>
-  `${String(Number((100 * (1 - alpha)).toFixed(3)))} %`;
+  `${String(Number((100 * (1 - alpha)).toPrecision(6)))} %`;
