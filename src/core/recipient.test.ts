@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { channels, type ConsentEntry, type ProfileState } from './profile.js';
-import { hasRecipient, recipientOf, normalisePhone, samePhone } from './recipient.js';
+import {
+  emailKey,
+  hasRecipient,
+  normaliseEmail,
+  normalisePhone,
+  recipientOf,
+  sameEmail,
+  samePhone,
+} from './recipient.js';
 import { toCustomerId } from './ids.js';
 
 describe('hasRecipient', () => {
@@ -99,5 +107,22 @@ describe('samePhone', () => {
     expect(same('+1 415 555 0123', '+44 415 555 0123')).toBe(false);
     expect(same('415 555 0123', '415 555 0124')).toBe(false);
     expect(same('+49 151 1234 5678', '+49 151 1234 5679')).toBe(false);
+  });
+
+  it('compares an email address as the mail library sends to it, and refuses one that hides a character', () => {
+    expect(normaliseEmail(' Ana@Example.COM ')).toBe('ana@example.com');
+    expect(normaliseEmail('ana@ｅｘａｍｐｌｅ.com')).toBe('ana@example.com');
+    expect(normaliseEmail('ana@bücher.de')).toBe('ana@xn--bcher-kva.de');
+    for (const hidden of [
+      'ana@exa\u00admple.com',
+      'an\u0001a@example.com',
+      'ana@example.com\u0085',
+      'a\u202ena@example.com',
+    ])
+      expect(normaliseEmail(hidden)).toBe(null);
+    expect(normaliseEmail('ana@example.com, bob@example.com')).toBe(null);
+    expect(sameEmail('ANA@ｅｘａｍｐｌｅ.com', 'ana@example.com')).toBe(true);
+    expect(sameEmail('ana@example.com', 'ann@example.com')).toBe(false);
+    expect(emailKey('not an address ')).toBe('not an address');
   });
 });

@@ -1,9 +1,31 @@
+import { domainToASCII } from 'node:url';
 import type { Channel, ConsentEntry, Device, ProfileState } from './profile.js';
 
 // One plain address: no list separators (`,` `;`), quotes, brackets or display-name syntax.
 // Mail libraries split `john,smith@gmail.com` into two recipients, one of them a stranger who
 // would get the customer's copy, offer code and unsubscribe link.
 const EMAIL = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
+
+// Characters no mailbox name holds, which mail libraries drop or map before sending: controls,
+// soft hyphens, zero-width and direction marks. `an\u0001a@…` went out to `ana@…`.
+const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+
+/**
+ * An email address as Herald compares, suppresses and sends to it: trimmed, the local part in
+ * lower case, the domain as the mail library will send to it (IDNA: `ｅｘａｍｐｌｅ.com` is
+ * `example.com`, `bücher.de` is `xn--bcher-kva.de`). Null for text that is not one plain address,
+ * or that hides characters a reader cannot see: an address that unsubscribed must not come back
+ * spelled with one (it was mailed again as `ana@ｅｘａｍｐｌｅ.com`).
+ */
+export const normaliseEmail = (raw: string): string | null => {
+  const trimmed = raw.trim();
+  if (!EMAIL.test(trimmed) || INVISIBLE.test(trimmed)) return null;
+  const at = trimmed.lastIndexOf('@');
+  const domain = domainToASCII(trimmed.slice(at + 1));
+  if (domain === '') return null;
+  const address = `${trimmed.slice(0, at).toLowerCase()}@${domain}`;
+  return EMAIL.test(address) ? address : null;
+};
 
 /** `+` and digits only; a number without `+` is taken as given (providers reject what is wrong). */
 export const normalisePhone = (raw: string): string => {
@@ -21,6 +43,16 @@ export const normalisePhone = (raw: string): string => {
  */
 export const COUNTRY_CALLING_CODE =
   /^(?:[17]|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]|\d{3})/;
+
+/**
+ * How an address is compared and kept (opt-outs, bounces, the recipient's own address in copy):
+ * as it is sent to (`normaliseEmail`); text that is no address, trimmed and in lower case.
+ */
+export const emailKey = (raw: string): string => normaliseEmail(raw) ?? raw.trim().toLowerCase();
+
+/** Whether two texts name one email address: in any case, or as sent to. */
+export const sameEmail = (a: string, b: string): boolean =>
+  a.trim().toLowerCase() === b.trim().toLowerCase() || emailKey(a) === emailKey(b);
 
 /**
  * The spellings one number may be kept under (`normalisePhone`'s output): itself and, for an
@@ -122,8 +154,9 @@ const reachablePhone = (state: ProfileState, channel: 'sms' | 'whatsapp'): strin
 export const recipientOf = (state: ProfileState, channel: Channel): Recipient | null => {
   switch (channel) {
     case 'email': {
-      const email = textOf(state.traits['email']);
-      return email !== null && EMAIL.test(email) ? { to: email.toLowerCase() } : null;
+      const email = state.traits['email'];
+      const to = typeof email === 'string' ? normaliseEmail(email) : null;
+      return to === null ? null : { to };
     }
     case 'sms':
     case 'whatsapp': {
@@ -168,7 +201,7 @@ export const hasRecipient = (state: ProfileState, channel: Channel): boolean => 
   switch (channel) {
     case 'email': {
       const email = state.traits['email'];
-      return typeof email === 'string' && EMAIL.test(email.trim());
+      return typeof email === 'string' && normaliseEmail(email) !== null;
     }
     case 'sms':
     case 'whatsapp':

@@ -9,7 +9,7 @@ import { hash, randomBytes } from 'node:crypto';
 import type { JsonObject } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
 import type { ProfileState } from '../core/profile.js';
-import { normalisePhone, textOf } from '../core/recipient.js';
+import { emailKey, normalisePhone, textOf } from '../core/recipient.js';
 import type { StoreTx } from '../ports/store.js';
 
 /** The setting that keeps the key the hashes are made with (random, made at the first erasure). */
@@ -28,10 +28,17 @@ type Tx = Pick<
   | 'anyAddressBounce'
 >;
 
-/** The email (in lower case) and phone (as messages are addressed) that traits name. */
+/**
+ * The email (in lower case, and as it is sent to: erased as `ana@example.com`, the address comes
+ * back as no one else spelled `ana@ｅｘａｍｐｌｅ.com`) and phone (as messages are addressed)
+ * that traits name.
+ */
 const contactsIn = (traits: JsonObject, keys: Set<string>): void => {
   const email = textOf(traits['email']);
-  if (email !== null) keys.add(`email:${email.toLowerCase()}`);
+  if (email !== null) {
+    keys.add(`email:${email.toLowerCase()}`);
+    keys.add(`email:${emailKey(email)}`);
+  }
   const phone = textOf(traits['phone']);
   const number = phone === null ? '' : normalisePhone(phone);
   if (number.replace('+', '') !== '') keys.add(`phone:${number}`);
@@ -115,7 +122,11 @@ const keptKey = async (tx: Pick<Tx, 'getSetting' | 'anyErasedIdentity'>): Promis
  * erased identity has, so it also outlives an erasure. The address's hard bounces are kept
  * under the same hash, in a table of their own (`rememberAddressBounces`).
  */
-const optOutIdentity = (address: string) => `opt-out:email:${address.trim().toLowerCase()}`;
+const optOutIdentity = (address: string) => `opt-out:email:${emailKey(address)}`;
+
+// The key kept before addresses were normalised (trimmed, lower case): the same for plain ASCII
+// addresses; for an internationalised domain, opt-outs and bounces recorded then are read too.
+const writtenIdentity = (address: string) => `opt-out:email:${address.trim().toLowerCase()}`;
 
 /**
  * Remembers, in the transaction that records it, that an email address unsubscribed from
@@ -181,15 +192,27 @@ export const addressFactsOf = async (
   const hardBounces = await tx.anyAddressBounce();
   if (!optOuts && !hardBounces) return facts;
   const key = await keyOfKept(tx, 'address facts');
-  const hashes = addressed.map((a) => hashOf(key, optOutIdentity(a.email)));
-  const collect = <T>(kept: ReadonlyMap<string, T>, into: Map<CustomerId, T>) => {
+  const hashesOf = addressed.map((a) => [
+    ...new Set([optOutIdentity(a.email), writtenIdentity(a.email)].map((id) => hashOf(key, id))),
+  ]);
+  const hashes = hashesOf.flat();
+  // An opt-out's latest time, the bounces' sum, over the address's keys.
+  const collect = (
+    kept: ReadonlyMap<string, number>,
+    into: Map<CustomerId, number>,
+    join: (a: number, b: number) => number,
+  ) => {
     addressed.forEach((a, i) => {
-      const value = kept.get(hashes[i] ?? '');
-      if (value !== undefined) into.set(a.customerId, value);
+      for (const hash of hashesOf[i] ?? []) {
+        const value = kept.get(hash);
+        if (value === undefined) continue;
+        const held = into.get(a.customerId);
+        into.set(a.customerId, held === undefined ? value : join(held, value));
+      }
     });
   };
-  if (optOuts) collect(await tx.erasedIdentities(hashes), facts.optOuts);
-  if (hardBounces) collect(await tx.addressBounces(hashes), facts.hardBounces);
+  if (optOuts) collect(await tx.erasedIdentities(hashes), facts.optOuts, Math.max);
+  if (hardBounces) collect(await tx.addressBounces(hashes), facts.hardBounces, (x, y) => x + y);
   return facts;
 };
 

@@ -12,7 +12,7 @@ import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import type { HeraldEvent, JsonObject } from '../core/event.js';
-import { normalisePhone, phoneForms, samePhone, textOf } from '../core/recipient.js';
+import { normalisePhone, phoneForms, sameEmail, samePhone, textOf } from '../core/recipient.js';
 import { heraldEvent, heraldIdentify } from './deliver-messages.js';
 import {
   deviceIdentitiesOf,
@@ -343,7 +343,8 @@ export const findCustomersByContact = async (
   /** Which of the address and the number traits hold. */
   const matches = (traits: JsonObject): ('email' | 'phone')[] => {
     const found: ('email' | 'phone')[] = [];
-    if (email !== '' && textOf(traits['email'])?.toLowerCase() === email) found.push('email');
+    const address = textOf(traits['email']);
+    if (email !== '' && address !== null && sameEmail(address, email)) found.push('email');
     const number = textOf(traits['phone']);
     if (phone !== '' && number !== null && samePhone(normalisePhone(number), phone))
       found.push('phone');

@@ -23,6 +23,7 @@ import {
   withdrawCancelledConversions,
 } from './track-messages.js';
 import type { CustomerId } from '../core/ids.js';
+import { emailKey } from '../core/recipient.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import type { ActivityFacts } from './predict/index.js';
 import { rememberAddressBounces } from './erased-identities.js';
@@ -115,7 +116,7 @@ export const addressBouncesIn = (
       if (!isHardBounce(event)) continue;
       const address = current ?? last;
       if (address === null) continue;
-      const key = address.trim().toLowerCase();
+      const key = emailKey(address);
       const counted = byAddress.get(key) ?? { address, count: 0, atMs: Number.NEGATIVE_INFINITY };
       byAddress.set(key, {
         address: counted.address,

@@ -128,6 +128,28 @@ for (const factory of storeFactories) {
         expect(await send('ned')).toMatchObject({ status: 'queued' });
       });
 
+      it('knows the address in any spelling the mail library would send to it', async () => {
+        await identify('guest-3', 'kim@example.com');
+        await bounce('guest-3', 3);
+        // A full-width domain is the same mailbox: nodemailer sends to kim@example.com.
+        await identify('acct-3', 'kim@ｅｘａｍｐｌｅ.com');
+        expect(await send('acct-3')).toMatchObject({
+          status: 'blocked',
+          reasonCode: 'suppressed_bounced',
+        });
+        // One that hides a character (a soft hyphen, a control) is no address at all: the
+        // library would drop it and write to kim@example.com.
+        for (const [userId, email] of [
+          ['acct-4', 'kim@exa\u00admple.com'],
+          ['acct-5', 'ki\u0001m@example.com'],
+        ] as const) {
+          await identify(userId, email);
+          const sent = await send(userId);
+          expect(sent.status).toBe('blocked');
+          expect(sent.reasonCode).not.toBe(null);
+        }
+      });
+
       it('adds up the bounces each record of the address had', async () => {
         await identify('guest-3', 'lou@example.com');
         await identify('acct-3', 'lou@example.com');

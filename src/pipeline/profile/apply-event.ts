@@ -2,7 +2,7 @@ import { countryCode } from '../../core/country.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
-import { normalisePhone } from '../../core/recipient.js';
+import { emailKey, normalisePhone } from '../../core/recipient.js';
 import { HOUR_MS } from '../../core/time.js';
 import {
   channels,
@@ -527,7 +527,7 @@ const withSetAtMs = (setAtMs: SetTimes | undefined): { setAtMs?: SetTimes } =>
 /** The email address traits name, in lower case ('' for none): whose hard bounces count. */
 const addressIn = (traits: JsonObject): string => {
   const email = traits['email'];
-  return typeof email === 'string' ? email.trim().toLowerCase() : '';
+  return typeof email === 'string' ? emailKey(email) : '';
 };
 
 /**

@@ -6,15 +6,9 @@ import type { GuardContext, Guardrail, Verdict } from '../guard-types.js';
 import { visibleCopy } from './visible-copy.js';
 import { pass, verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
-import {
-  digitsOf,
-  findPii,
-  isSamePhone,
-  normaliseEmail,
-  type PiiKind,
-  type PiiMatch,
-} from './find-pii.js';
+import { digitsOf, findPii, isSamePhone, type PiiKind, type PiiMatch } from './find-pii.js';
 import { escapeRegExp } from '../../../core/escape-reg-exp.js';
+import { emailKey } from '../../../core/recipient.js';
 
 const NAME = 'content-safety';
 
@@ -78,7 +72,7 @@ const isAllowed = (match: PiiMatch, context: GuardContext, policy: GuardPolicy):
     (v): v is string => v !== null,
   );
   const allowed = [...own, ...policy.contentSafety.allowedPii];
-  const emails = allowed.filter((v) => v.includes('@')).map(normaliseEmail);
+  const emails = allowed.filter((v) => v.includes('@')).map(emailKey);
   const numbers = allowed
     .filter((v) => !v.includes('@'))
     .map(digitsOf)

@@ -1,4 +1,4 @@
-import { COUNTRY_CALLING_CODE } from '../../../core/recipient.js';
+import { COUNTRY_CALLING_CODE, emailKey } from '../../../core/recipient.js';
 
 /** A kind of personal data found in a text; the value itself is never reported. */
 export type PiiKind = 'email' | 'phone' | 'card';
@@ -52,7 +52,6 @@ export const passesLuhn = (digits: string): boolean => {
   return digits.length > 0 && sum % 10 === 0;
 };
 
-export const normaliseEmail = (value: string): string => value.trim().toLowerCase();
 /** The digits of a phone or card number; `(0)`, the trunk prefix printed after a country code, is dropped. */
 export const digitsOf = (value: string): string => value.replace(/\(0\)/g, '').replace(/\D/g, '');
 
@@ -68,7 +67,7 @@ export const findPii = (text: string): PiiMatch[] => {
   let withoutEmails = '';
   let from = 0;
   for (const { start, end } of emailsIn(text)) {
-    found.push({ kind: 'email', normalised: normaliseEmail(text.slice(start, end)) });
+    found.push({ kind: 'email', normalised: emailKey(text.slice(start, end)) });
     withoutEmails += `${text.slice(from, start)} `;
     from = end;
   }
