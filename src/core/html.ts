@@ -1,3 +1,35 @@
+import { decodeHTMLAttribute } from 'entities';
 /** Text made safe inside HTML text and attribute values (`&`, `<`, `>`, quotes as entities). */
 export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`);
+
+/**
+ * The `href` of an `<a>` or `<area>` element, or of an Outlook VML button (`<v:roundrect>`,
+ * `<v:rect>`): the links a reader follows in HTML (an image's `src`, a namespace, a stylesheet
+ * are not: loading them is no click). Quoted values of attributes before it are stepped over
+ * whole (a `>` in a title), and `href` must be an attribute of its own (not `data-href`).
+ * Groups: 1 what comes before the value, 2–4 the value double-quoted, single-quoted or bare.
+ */
+export const HTML_LINK =
+  /(<(?:a|area|v:roundrect|v:rect)\b(?:[^>"']|"[^"]*"|'[^']*')*?\shref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
+
+/** The links of an HTML part, their character references decoded as a browser decodes them. */
+export const htmlLinksIn = (html: string): string[] =>
+  [...html.matchAll(HTML_LINK)].map((m) => decodeHTMLAttribute(m[2] ?? m[3] ?? m[4] ?? '').trim());
+
+// The schemes a message may link to: the web, and mail, a call or a text to a number.
+const SAFE_SCHEMES = new Set(['http', 'https', 'mailto', 'tel', 'sms']);
+
+/**
+ * The scheme of a link no message should carry (`javascript`, `data`, `vbscript`, `file` …), as
+ * a browser reads it — tabs and line breaks inside dropped, controls and spaces before it
+ * skipped (`java&#9;script:` is `javascript:`); null for a safe or relative one.
+ */
+export const unsafeSchemeOf = (url: string): string | null => {
+  const read = url
+    .replace(/[\t\n\r]/g, '')
+    .replace(/^[\u0000-\u0020]+/, '')
+    .toLowerCase();
+  const scheme = /^([a-z][a-z0-9+.-]*):/.exec(read)?.[1];
+  return scheme === undefined || SAFE_SCHEMES.has(scheme) ? null : scheme;
+};

@@ -392,6 +392,13 @@ describe('what a template may do', () => {
       aCustomer({ name: ` a \t\n\n\t b  \r c${' '.repeat(50_000)}d` }),
     );
     expect(padded.subject).toBe(`a b c${' '.repeat(50_000)}d`);
+    // Every break a client may honour, and no direction override to show other text.
+    const odd = renderWith(
+      { subject: 'Hi {{ customer.traits.name }}', preheader: '{{ customer.traits.name }}' },
+      aCustomer({ name: 'Ana\u2028Bcc\u0085x\u000by\u000cz \u202Egnp.exe' }),
+    );
+    expect(odd.subject).toBe('Hi Ana Bcc x y z gnp.exe');
+    expect(odd.preheader).toBe('Ana Bcc x y z gnp.exe');
   });
 });
 

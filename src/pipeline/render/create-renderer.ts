@@ -143,14 +143,23 @@ export const RENDER_TIME_LIMIT_MS = 2_000;
 const isSpaceOrTab = (code: number): boolean => code === 32 || code === 9;
 
 /**
- * A subject or preheader on one line: a line break in a trait would break the header. Each run
- * of line breaks, with the spaces and tabs around it, becomes one space. Worked out by hand: a
+ * A subject or preheader on one line, without direction overrides: a line break in a trait would
+ * break the header, an override would show the reader other text. Each run of line breaks, with
+ * the spaces and tabs around it, becomes one space. Worked out by hand: a
  * pattern with spaces before the break (`[ \t]*[\r\n]+`) is tried again at every space of a
  * long run with no break after it, and a name of 31,000 spaces took 353 ms to render.
  */
-const oneLine = (text: string): string => {
-  if (!text.includes('\n') && !text.includes('\r')) return text;
-  const parts = text.split(/[\r\n]+/);
+// Every line break a mail client or terminal may honour: CR, LF, VT, FF, NEL and the Unicode
+// line and paragraph separators.
+const LINE_BREAK = /[\r\n\v\f\u0085\u2028\u2029]/;
+const LINE_BREAKS = /[\r\n\v\f\u0085\u2028\u2029]+/;
+// Direction overrides and isolates: `Hi Ana\u202Egnp.exe` displays as `Hi Anaexe.png`.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+const oneLine = (line: string): string => {
+  const text = line.replace(BIDI_CONTROLS, '');
+  if (!LINE_BREAK.test(text)) return text;
+  const parts = text.split(LINE_BREAKS);
   const last = parts.length - 1;
   return parts
     .map((part, i) => {

@@ -1,4 +1,5 @@
 import { decodeHTMLAttribute, escapeAttribute } from 'entities';
+import { HTML_LINK, htmlLinksIn } from '../../core/html.js';
 import { signMessageToken, signToken } from '../../core/signed-token.js';
 
 export interface LinkContext {
@@ -18,12 +19,6 @@ export interface LinkContext {
 // marks of any script in an internationalised path), so it stops at white space, quotes, angle
 // brackets and other punctuation — curly quotes, CJK punctuation and the text after them.
 const URL_PATTERN = /https?:\/\/[\p{L}\p{N}\p{M}\-._~:/?#[\]@!$&()*+,;=%]+/gu;
-// The `href` of an `<a>` or `<area>` element, or of an Outlook VML button (`<v:roundrect>`,
-// `<v:rect>`): the links a reader follows in HTML (an image's `src`, a namespace, a stylesheet
-// are not: loading them is no click). Quoted values of attributes before it are stepped over
-// whole (a `>` in a title), and `href` must be an attribute of its own (not `data-href`).
-const HREF =
-  /(<(?:a|area|v:roundrect|v:rect)\b(?:[^>"']|"[^"]*"|'[^']*')*?\shref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
 // Trailing punctuation of a sentence is not part of the URL: counted from the end by hand (a
 // pattern anchored at the end, `[.,;:!?)\]]+$`, is tried at every dot of a long run that does
 // not end the match, and a trait of 30,000 dots took 373 ms).
@@ -156,11 +151,7 @@ export const linkHostsIn = (texts: readonly string[]): Set<string> =>
 
 /** The hosts of the links an HTML part's `<a href>` and `<area href>` point to. */
 export const htmlLinkHostsIn = (html: string): Set<string> =>
-  new Set(
-    [...html.matchAll(HREF)].flatMap(
-      (m) => hostOf(decodeHTMLAttribute(m[2] ?? m[3] ?? m[4] ?? '').trim()) ?? [],
-    ),
-  );
+  new Set(htmlLinksIn(html).flatMap((url) => hostOf(url) ?? []));
 
 /** A link's tracked form, or null when it stays as written (see `trackLinks`). */
 const rewritten = (
@@ -182,7 +173,7 @@ const rewritten = (
  * new value escaped for the attribute.
  */
 export const trackHtmlLinks = (html: string, link: LinkContext, hosts: ReadonlySet<string>) =>
-  html.replace(HREF, (whole, lead: string, dq?: string, sq?: string, bare?: string) => {
+  html.replace(HTML_LINK, (whole, lead: string, dq?: string, sq?: string, bare?: string) => {
     const url = decodeHTMLAttribute(dq ?? sq ?? bare ?? '').trim();
     const tracked = rewritten(url, link, true, hosts);
     return tracked === null ? whole : `${lead}"${escapeAttribute(tracked)}"`;

@@ -114,6 +114,37 @@ describe('an SMS longer than Twilio takes', () => {
   });
 });
 
+describe('a link that runs something instead of leading somewhere', () => {
+  const withHtml = (html: string) =>
+    complianceGuardrail
+      .check(
+        aMessage({ channel: 'email', class: 'transactional', content: aContent({ html }) }),
+        aContext(),
+        policy,
+      )
+      .filter((v) => v.code === 'unsafe_link');
+
+  it('blocks javascript: and data: hrefs, however they are spelled', () => {
+    const html =
+      '<a href="javascript:alert(1)">a</a><a href=\'data:text/html;base64,PHNjcmlwdD4=\'>b</a>' +
+      '<a title="x>y" href=" java&#9;Script:void(0)">c</a><area href=VBScript:x>';
+    expect(withHtml(html)).toEqual([
+      expect.objectContaining({
+        outcome: 'block',
+        figures: { schemes: ['javascript', 'data', 'vbscript'] },
+      }),
+    ]);
+  });
+
+  it('passes web, mail, call, text and relative links', () => {
+    const html =
+      '<a href="https://shop.example/p?a=1&amp;b=2">a</a><a href="mailto:help@shop.example">b</a>' +
+      '<a href="tel:+14155550100">c</a><a href="sms:+14155550100">d</a><a href="#top">e</a>' +
+      '<a href="/account">f</a><img src="data:image/png;base64,AAAA">';
+    expect(withHtml(html)).toEqual([]);
+  });
+});
+
 describe('every guardrail, for a customer whose free text names them', () => {
   it('records none of it in any verdict', () => {
     const withdrawn = {

@@ -1,4 +1,5 @@
 import { countryCode, countryOfZone } from '../../../core/country.js';
+import { htmlLinksIn, unsafeSchemeOf } from '../../../core/html.js';
 import {
   optedInAfter,
   optedOutOfSale,
@@ -191,6 +192,29 @@ const smsProblems = (message: GuardMessage): Verdict[] => {
 };
 
 /**
+ * Links in the HTML part that run or load something instead of leading somewhere (`javascript:`,
+ * `data:`, `vbscript:` …): a product URL or a trait a template puts in an `href` may carry one,
+ * and a mail client or webmail that follows it runs it for the recipient. Web, mail, call and
+ * text links and relative ones pass.
+ */
+const linkProblems = (message: GuardMessage): Verdict[] => {
+  const html = message.content?.html;
+  if (html === undefined || html === null) return [];
+  const schemes = [...new Set(htmlLinksIn(html).flatMap((url) => unsafeSchemeOf(url) ?? []))];
+  return schemes.length === 0
+    ? []
+    : [
+        verdict(
+          NAME,
+          'block',
+          'unsafe_link',
+          `a link in the HTML part uses ${schemes.map((s) => `${s}:`).join(', ')}, which runs or loads content instead of leading to a page`,
+          { schemes },
+        ),
+      ];
+};
+
+/**
  * Compliance by jurisdiction and channel; the profile's country read as an ISO code
  * (`countryCode`), and one it cannot read treated as EU and US alike (fail closed). GDPR
  * (EU/EEA): marketing consent for the channel,
@@ -299,6 +323,7 @@ export const complianceGuardrail: Guardrail = {
       );
     if (message.channel === 'whatsapp') found.push(...whatsAppProblems(message, policy));
     if (message.channel === 'sms') found.push(...smsProblems(message));
+    found.push(...linkProblems(message));
     return found.length > 0
       ? found
       : [pass(NAME, 'no rule of its jurisdiction or channel is broken', { country })];
