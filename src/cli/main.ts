@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeOf, isAppError, type AppError } from '../core/errors.js';
 import { sweepProfiles } from '../pipeline/profile/index.js';
 import { loadServices } from './load-services.js';
+import { guardStream } from './terminal-safe.js';
 import { serve, work } from './commands/serve.js';
 import { registerDecisionCommands } from './commands/decisions.js';
 import { registerSimulateCommand } from './commands/simulate.js';
@@ -141,6 +142,10 @@ registerAuditCommands(program);
 registerTemplateCommands(program);
 registerContentCommands(program);
 registerReportCommand(program);
+
+// Customer data reaches the terminal in previews, lists and errors: none of it may drive it.
+guardStream(process.stdout);
+guardStream(process.stderr, true);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { silentLogger } from '../../src/ports/logger.js';
+import { toMessageId } from '../../src/core/ids.js';
 import { aTrack } from '../support/builders.js';
 
 const run = promisify(execFile);
@@ -44,6 +45,15 @@ describe('herald templates list and preview', () => {
           userId: 'ann',
           traits: { email: 'ann@example.com', firstName: 'Annika' },
         }),
+        aTrack({
+          type: 'identify',
+          name: null,
+          userId: 'esc\u001b[31m',
+          messageId: toMessageId('esc-1'),
+          // Escape sequences a public write key can send: set the window title, clear the
+          // screen, write the clipboard, turn the text around.
+          traits: { email: 'esc@example.com', firstName: 'E\u001b]0;pwned\u0007\u001b[2J\u202eX' },
+        }),
       ],
       1_700_000_000_000,
     );
@@ -52,6 +62,23 @@ describe('herald templates list and preview', () => {
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it(
+    'never hands the terminal an escape sequence a customer sent',
+    async () => {
+      const { stdout } = await herald(
+        {},
+        'templates',
+        'preview',
+        'welcome-1',
+        '--customer',
+        'esc\u001b[31m',
+      );
+      expect(stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      expect(stdout).toContain('E\\u001b]0;pwned\\u0007\\u001b[2J\\u202eX');
+    },
+    TIMEOUT_MS,
+  );
 
   it(
     'renders a built-in template for the customer, text only',
