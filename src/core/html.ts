@@ -7,23 +7,36 @@ export const escapeHtml = (s: string): string =>
  * The `href` of an `<a>` or `<area>` element, or of an Outlook VML button (`<v:roundrect>`,
  * `<v:rect>`): the links a reader follows in HTML (an image's `src`, a namespace, a stylesheet
  * are not: loading them is no click). Quoted values of attributes before it are stepped over
- * whole (a `>` in a title), and `href` must be an attribute of its own (not `data-href`).
- * Groups: 1 what comes before the value, 2–4 the value double-quoted, single-quoted or bare.
+ * whole (a `>` in a title), and `href` (or SVG's `xlink:href`) must be an attribute of its own —
+ * after a space, a `/` (`<a/href=…>`) or a quoted value (`class="b"href=…`), as browsers read
+ * it, never `data-href`. Groups: 1 what comes before the value, 2–4 the value double-quoted,
+ * single-quoted or bare.
  */
 export const HTML_LINK =
-  /(<(?:a|area|v:roundrect|v:rect)\b(?:[^>"']|"[^"]*"|'[^']*')*?\shref\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
+  /(<(?:a|area|v:roundrect|v:rect)\b(?:[^>"']|"[^"]*"|'[^']*')*?(?:[\s/]|(?<=["']))(?:xlink:)?href\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
 
 /** The links of an HTML part, their character references decoded as a browser decodes them. */
 export const htmlLinksIn = (html: string): string[] =>
   [...html.matchAll(HTML_LINK)].map((m) => decodeHTMLAttribute(m[2] ?? m[3] ?? m[4] ?? '').trim());
 
-// The schemes a message may link to: the web, and mail, a call or a text to a number.
-const SAFE_SCHEMES = new Set(['http', 'https', 'mailto', 'tel', 'sms']);
+// Schemes that run code or load content in place instead of leading somewhere. Others (an app's
+// deep link, `webcal:`, `whatsapp:`) open what the reader's system has for them.
+const UNSAFE_SCHEMES = new Set([
+  'javascript',
+  'jscript',
+  'livescript',
+  'vbscript',
+  'mocha',
+  'data',
+  'file',
+  'blob',
+  'filesystem',
+]);
 
 /**
  * The scheme of a link no message should carry (`javascript`, `data`, `vbscript`, `file` …), as
  * a browser reads it — tabs and line breaks inside dropped, controls and spaces before it
- * skipped (`java&#9;script:` is `javascript:`); null for a safe or relative one.
+ * skipped (`java&#9;script:` is `javascript:`); null for any other.
  */
 export const unsafeSchemeOf = (url: string): string | null => {
   const read = url
@@ -31,5 +44,5 @@ export const unsafeSchemeOf = (url: string): string | null => {
     .replace(/^[\u0000-\u0020]+/, '')
     .toLowerCase();
   const scheme = /^([a-z][a-z0-9+.-]*):/.exec(read)?.[1];
-  return scheme === undefined || SAFE_SCHEMES.has(scheme) ? null : scheme;
+  return scheme !== undefined && UNSAFE_SCHEMES.has(scheme) ? scheme : null;
 };

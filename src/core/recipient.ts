@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import type { Channel, ConsentEntry, Device, ProfileState } from './profile.js';
 
 // One plain address: no list separators (`,` `;`), quotes, brackets or display-name syntax.
@@ -49,6 +49,19 @@ export const COUNTRY_CALLING_CODE =
  * as it is sent to (`normaliseEmail`); text that is no address, trimmed and in lower case.
  */
 export const emailKey = (raw: string): string => normaliseEmail(raw) ?? raw.trim().toLowerCase();
+
+/**
+ * The ways one address may be written where Herald keeps text as it came (an identify's traits,
+ * a message's recipient, an erasure's identities): in lower case as given, as it is sent to, and
+ * with its domain in Unicode (`jo@xn--bcher-kva.de` is written `jo@bücher.de` too).
+ */
+export const emailSpellings = (raw: string): string[] => {
+  const given = raw.trim().toLowerCase();
+  const sent = emailKey(raw);
+  const at = sent.lastIndexOf('@');
+  const unicode = at < 0 ? sent : `${sent.slice(0, at)}@${domainToUnicode(sent.slice(at + 1))}`;
+  return [...new Set([given, sent, unicode].filter((form) => form !== ''))];
+};
 
 /** Whether two texts name one email address: in any case, or as sent to. */
 export const sameEmail = (a: string, b: string): boolean =>

@@ -12,7 +12,14 @@ import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import type { HeraldEvent, JsonObject } from '../core/event.js';
-import { normalisePhone, phoneForms, sameEmail, samePhone, textOf } from '../core/recipient.js';
+import {
+  emailSpellings,
+  normalisePhone,
+  phoneForms,
+  sameEmail,
+  samePhone,
+  textOf,
+} from '../core/recipient.js';
 import { heraldEvent, heraldIdentify } from './deliver-messages.js';
 import {
   deviceIdentitiesOf,
@@ -372,7 +379,10 @@ export const findCustomersByContact = async (
   // Earlier traits: the identify calls whose text holds the address, or the number's last
   // digits however it was written, read and checked; a visitor merged into a customer has
   // their calls moved to them.
-  const texts = [...(email === '' ? [] : [email]), ...(phone === '' ? [] : [phone.slice(-4)])];
+  // The address as asked, as it is sent to and with its domain in Unicode (`jo@bücher.de` went
+  // out to `jo@xn--bcher-kva.de`).
+  const emails = email === '' ? [] : emailSpellings(email);
+  const texts = [...emails, ...(phone === '' ? [] : [phone.slice(-4)])];
   const identified = (await store.customersIdentifiedWith(texts)).filter(
     (id) => found.get(id) === undefined,
   );
@@ -390,7 +400,7 @@ export const findCustomersByContact = async (
     }
   }
   // Messages keep the address they went to: a record whose traits have changed since.
-  const recipients = [...(email === '' ? [] : [email]), ...phoneForms(phone)];
+  const recipients = [...emails, ...phoneForms(phone)];
   const messaged = await store.customersMessagedAt(recipients);
   if (messaged.length > 0) {
     const profiles = await store.transaction((tx) => tx.loadProfiles(messaged));
@@ -398,7 +408,7 @@ export const findCustomersByContact = async (
   }
   // Erased: kept as keyed hashes of the address as each record spelled it.
   const identities = [
-    ...(email === '' ? [] : [`email:${email}`]),
+    ...emails.map((form) => `email:${form}`),
     ...phoneForms(phone).map((form) => `phone:${form}`),
   ];
   const erased = await store.transaction((tx) => erasedAtOf(tx, identities));

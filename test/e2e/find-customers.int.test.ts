@@ -87,6 +87,25 @@ for (const factory of storeFactories) {
       expect((await find('email=nobody%40example.com')).customers).toEqual([]);
     });
 
+    it('finds an internationalised address as written and as it was sent to', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'jo-idn',
+        traits: { email: 'jo@bücher.de' },
+      });
+      await admin('POST', '/v1/sends', { userId: 'jo-idn', channel: 'email', template: 'receipt' });
+      expect(await herald.services.dispatcher.runDue()).toBe(1);
+      clock.advance(60_000);
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'jo-idn',
+        traits: { email: 'jo@example.com' },
+      });
+      // The message went to jo@xn--bcher-kva.de: either spelling finds every trace.
+      for (const query of ['jo%40b%C3%BCcher.de', 'jo%40xn--bcher-kva.de'])
+        expect((await find(`email=${query}`)).customers.map((c) => c.matchedBy)).toEqual([
+          ['earlier-traits', 'messages'],
+        ]);
+    });
+
     it('finds an address in earlier traits, and a number in any spelling of it', async () => {
       // A guest who gave the address, then signed in: merged into the account, which has
       // another address in its traits now.

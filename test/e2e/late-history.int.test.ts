@@ -171,6 +171,23 @@ for (const factory of storeFactories) {
       ]);
     });
 
+    it('starts one dormant path for a customer who stays silent, and no other', async () => {
+      await start();
+      await post('identify', {
+        userId: 'u13',
+        traits: { email: 'u13@example.com', consent: { email: { marketing: true } } },
+      });
+      await post('page', { userId: 'u13', name: 'Home' });
+      // The path begins on day 90; were each path to restart the clock, another would begin
+      // 90 and 180 days after it.
+      for (const day of [1, 90, 91, 92, 96, 103, 180, 181, 182, 270, 271, 272])
+        await runAt(T0 + day * DAY_MS + 7 * HOUR_MS);
+      const started = (await herald.services.store.listWork(toCustomerId('u13'), 100)).filter(
+        (w) => w.note === 'dormant path started: 4 waves',
+      );
+      expect(started).toHaveLength(1);
+    });
+
     it('starts a second dormant path for a customer who came back and went quiet again', async () => {
       await start();
       const lastSeen = T0 - 91 * DAY_MS;

@@ -29,6 +29,7 @@ import {
 import type { Journey } from './journeys/journey-catalog.js';
 import type { CustomerView, DecideEnv, Proposal } from './proposal.js';
 import { eventExitReason } from './journeys/exit-reasons.js';
+import { dormantSince } from './sweep-customer.js';
 
 export interface CustomerInput {
   customerId: CustomerId;
@@ -468,12 +469,13 @@ export const decideForCustomer = (
             `active again on ${new Date(lastActive).toISOString()}: no longer inactive for ${String(trigger.days)} days`,
           ];
         if (trigger.days === env.policy.winBack.dormantDays) {
-          // The dormant clock starts again at a path's start (`dormantSince`): history for the
-          // time before it must not greet the customer a second time days later.
+          // One path per period of silence, the next 90 days after one ended early
+          // (`dormantSince`): history for the time before a path must not start another.
           const pathAtMs = dormantPathAtMs;
-          if (pathAtMs !== null && nowMs - pathAtMs < trigger.days * DAY_MS)
+          const since = dormantSince(lastActive, pathAtMs, trigger.days);
+          if (pathAtMs !== null && (since === null || nowMs - since < trigger.days * DAY_MS))
             return [
-              `a dormant path started on ${new Date(pathAtMs).toISOString()}, fewer than ${String(trigger.days)} days ago`,
+              `a dormant path started on ${new Date(pathAtMs).toISOString()}, ${since === null ? 'no activity since' : `fewer than ${String(trigger.days)} days ago`}`,
             ];
           dormantPathAtMs = nowMs;
           // The first wave is decided now, with everything else due at this moment; the

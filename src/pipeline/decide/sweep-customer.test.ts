@@ -43,18 +43,25 @@ describe('sweepCustomer', () => {
       ]);
     });
 
-    it('counts the 90 days from the latest dormant path when it began after the last activity', () => {
+    it('starts one dormant path per silence, the next 90 days after one that was ended early', () => {
       const state = inactiveFor(95);
-      const pathAtMs = t0 - daysMs(4);
-      const marks = { ...marksOf(state, t0), dormantPathAtMs: pathAtMs };
-      expect(sweep(state, t0, marks)).toEqual([]);
-      const due = t0 + daysMs(86);
-      expect(sweep(state, due, { ...marks, updatedAtMs: due }).map((w) => w.key)).toEqual([
-        `c1|inactive|90|${pathAtMs}`,
-      ]);
-      // A path before the last activity (they came back since) changes nothing.
-      const before = { ...marks, dormantPathAtMs: t0 - daysMs(200) };
-      expect(sweep(state, t0 - daysMs(5), before).map((w) => w.key)).toEqual([
+      const marksWith = (dormantPathAtMs: number, nowMs: number) => ({
+        ...marksOf(state, nowMs),
+        dormantPathAtMs,
+      });
+      const dormant = (pathAtMs: number, nowMs: number) =>
+        sweep(state, nowMs, marksWith(pathAtMs, nowMs))
+          .filter((w) => w.key.includes('|inactive|90|'))
+          .map((w) => w.key);
+      // The path began 91 days into this silence: it was this silence's own, none follows.
+      for (const later of [0, 86, 200])
+        expect(dormant(t0 - daysMs(4), t0 + daysMs(later))).toEqual([]);
+      // It began 89 days in (a visit known only later): ended early, the next comes 90 days on.
+      const early = t0 - daysMs(6);
+      expect(dormant(early, t0)).toEqual([]);
+      expect(dormant(early, early + daysMs(90))).toEqual([`c1|inactive|90|${early}`]);
+      // One before the last activity (they came back since) changes nothing.
+      expect(dormant(t0 - daysMs(200), t0 - daysMs(5))).toEqual([
         `c1|inactive|90|${t0 - daysMs(95)}`,
       ]);
     });

@@ -207,18 +207,26 @@ const celebrations = (
 };
 
 /**
- * Where the dormant clock starts: the last activity, or the start of the latest dormant path when
- * that came after it. One path greets a customer once per `dormantDays` of silence, whatever
- * history arrives later for the time before it began (a second source's import moving the last
- * activity to a day before the path, or a phone's batch showing a visit an hour before it).
+ * Where a customer's dormant clock starts: their last activity — one path per period of silence
+ * — unless their latest dormant path began in this silence without `dormantDays` of it behind
+ * it: history that came later (a second source's import, a phone's batch hours late) showed
+ * them active within those days, the agent ended that path early, and the clock starts at its
+ * start, so the next path comes `dormantDays` after it, never the next day. Null when the latest
+ * path was this silence's own: no other before they act again.
  */
-export const dormantSince = (lastActiveMs: number, marks: CustomerMarks | undefined): number =>
-  Math.max(lastActiveMs, marks?.dormantPathAtMs ?? Number.NEGATIVE_INFINITY);
+export const dormantSince = (
+  lastActiveMs: number,
+  pathAtMs: number | null | undefined,
+  dormantDays: number,
+): number | null => {
+  if (pathAtMs === null || pathAtMs === undefined || pathAtMs < lastActiveMs) return lastActiveMs;
+  return pathAtMs - lastActiveMs >= dormantDays * DAY_MS ? null : pathAtMs;
+};
 
 /**
  * The daily sweep's look at one customer: inactivity thresholds crossed (30 and 90 days by
- * default, each once per period of inactivity; the 90 days counted from the latest dormant path
- * too, `dormantSince`), a birthday or signup anniversary of the
+ * default, each once per period of inactivity; the 90 days from a dormant path ended early too,
+ * `dormantSince`), a birthday or signup anniversary of the
  * customer's time zone whose sending hours open in the span of a UTC day swept (`dayMs`, any
  * moment of it, from its sweep hour to the next day's — a sweep that runs late still greets the
  * days it is for; several days when sweeps were missed), and a stage or segment that moved with
@@ -237,7 +245,10 @@ export const sweepCustomer = (
   const lastActive = state.lastActiveAtMs ?? state.firstSeenAtMs;
   for (const days of [policy.winBack.inactiveDays, policy.winBack.dormantDays]) {
     const since =
-      days === policy.winBack.dormantDays ? dormantSince(lastActive, marks) : lastActive;
+      days === policy.winBack.dormantDays
+        ? dormantSince(lastActive, marks?.dormantPathAtMs, days)
+        : lastActive;
+    if (since === null) continue;
     const inactiveDays = (nowMs - since) / DAY_MS;
     if (inactiveDays >= days && inactiveDays < days + SWEEP_GRACE_DAYS)
       work.push({

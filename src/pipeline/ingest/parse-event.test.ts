@@ -280,6 +280,11 @@ describe('parseEvent', () => {
         '/receivedAt',
         '/sentAt',
       ]);
+      // Left blank, as `herald import events` reads it: no time, not a wrong one.
+      expect(parse(aTrackCall({ ...archived, sentAt: '' })).ok).toBe(true);
+      expect(accepted(parse(aTrackCall({ ...archived, receivedAt: '' }))).event.timestampMs).toBe(
+        receivedAt - 2 * SECOND_MS,
+      );
     });
 
     it('keeps the client time as sent when nobody says when it was sent', () => {

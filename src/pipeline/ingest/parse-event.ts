@@ -105,6 +105,8 @@ const objectOf = (value: unknown): JsonObject =>
   typeof value === 'object' && value !== null ? (value as JsonObject) : {};
 
 const isPresent = (value: unknown): boolean => value !== undefined && value !== null;
+// A field an export left blank is no time, as `asHistory` reads it.
+const isFilled = (value: unknown): boolean => isPresent(value) && value !== '';
 
 /** The body fields an event keeps, by the names the client sent them under. */
 const storedFields = (type: EventType): string[] => [
@@ -387,7 +389,7 @@ export const parseEvent = (
   // `/v1/import`): history, dated as `herald import events` dates it. Corrected against this
   // request's clock, a year-old call would happen now — and start a welcome, offer a cart.
   const given = input as JsonObject;
-  const archived = isPresent(given['receivedAt']);
+  const archived = isFilled(given['receivedAt']);
   const raw = archived ? asHistory(given) : given;
   const type = envelope.type ?? raw['type'];
   if (!isEventType(type)) {
@@ -420,7 +422,7 @@ export const parseEvent = (
   // refused at its field, never passed over.
   if (archived)
     for (const field of ['receivedAt', 'sentAt'] as const)
-      parseTime(given[field], `${path}/${field}`, problems);
+      if (isFilled(given[field])) parseTime(given[field], `${path}/${field}`, problems);
   const told = (p: FieldProblem) =>
     shapeProblems.some((s) => p.path === s.path || p.path.startsWith(`${s.path}/`));
   const all = [...shapeProblems, ...problems.filter((p) => !told(p))];

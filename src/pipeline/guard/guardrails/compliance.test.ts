@@ -127,7 +127,9 @@ describe('a link that runs something instead of leading somewhere', () => {
   it('blocks javascript: and data: hrefs, however they are spelled', () => {
     const html =
       '<a href="javascript:alert(1)">a</a><a href=\'data:text/html;base64,PHNjcmlwdD4=\'>b</a>' +
-      '<a title="x>y" href=" java&#9;Script:void(0)">c</a><area href=VBScript:x>';
+      '<a title="x>y" href=" java&#9;Script:void(0)">c</a><area href=VBScript:x>' +
+      '<a/href="javascript:1">d</a><a class="btn"href="javascript:2">e</a>' +
+      '<svg><a xlink:href="javascript:3">f</a></svg><a data-href="javascript:4">g</a>';
     expect(withHtml(html)).toEqual([
       expect.objectContaining({
         outcome: 'block',
@@ -136,8 +138,9 @@ describe('a link that runs something instead of leading somewhere', () => {
     ]);
   });
 
-  it('passes web, mail, call, text and relative links', () => {
+  it('passes web, mail, call, text, app and relative links', () => {
     const html =
+      '<a href="myshop://product/42">app</a><a href="webcal://shop.example/sale.ics">cal</a>' +
       '<a href="https://shop.example/p?a=1&amp;b=2">a</a><a href="mailto:help@shop.example">b</a>' +
       '<a href="tel:+14155550100">c</a><a href="sms:+14155550100">d</a><a href="#top">e</a>' +
       '<a href="/account">f</a><img src="data:image/png;base64,AAAA">';

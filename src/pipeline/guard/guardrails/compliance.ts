@@ -194,8 +194,8 @@ const smsProblems = (message: GuardMessage): Verdict[] => {
 /**
  * Links in the HTML part that run or load something instead of leading somewhere (`javascript:`,
  * `data:`, `vbscript:` …): a product URL or a trait a template puts in an `href` may carry one,
- * and a mail client or webmail that follows it runs it for the recipient. Web, mail, call and
- * text links and relative ones pass.
+ * and a mail client or webmail that follows it runs it for the recipient. Every other link —
+ * the web, mail, a call, an app's deep link, a relative one — passes.
  */
 const linkProblems = (message: GuardMessage): Verdict[] => {
   const html = message.content?.html;
