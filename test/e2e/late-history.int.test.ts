@@ -37,6 +37,41 @@ for (const factory of storeFactories) {
       await herald.services.worker.runDue();
       await herald.services.dispatcher.runDue();
     };
+    /**
+     * A customer last active at `lastSeen`, signed up 100 days before it with an email opt-in
+     * (and a text one with `phone`), with an order 10 days before it when asked.
+     */
+    const lastSeenAt = async (
+      userId: string,
+      lastSeen: number,
+      options: { phone?: string; order?: boolean } = {},
+    ) => {
+      const texts = options.phone === undefined ? {} : { phone: options.phone };
+      const signedUp = lastSeen - 100 * DAY_MS;
+      await post(
+        'identify',
+        {
+          userId,
+          traits: {
+            email: `${userId}@example.com`,
+            ...texts,
+            consent: {
+              email: { marketing: true },
+              ...('phone' in texts ? { sms: { marketing: true } } : {}),
+            },
+            createdAt: iso(signedUp),
+          },
+        },
+        signedUp,
+      );
+      if (options.order === true)
+        await post(
+          'track',
+          { userId, event: 'Order Completed', properties: { order_id: `o-${userId}`, total: 60 } },
+          lastSeen - 10 * DAY_MS,
+        );
+      await post('page', { userId, name: 'Home' }, lastSeen);
+    };
     const messagesOf = async (userId: string) =>
       herald.services.store.listMessages({ customerId: toCustomerId(userId), limit: 100 });
 
@@ -76,24 +111,7 @@ for (const factory of storeFactories) {
     it('starts no second dormant path when history moves the last activity within the old past', async () => {
       await start();
       const lastSeen = T0 - 91 * DAY_MS;
-      await post(
-        'identify',
-        {
-          userId: 'u5',
-          traits: {
-            email: 'u5@example.com',
-            consent: { email: { marketing: true } },
-            createdAt: iso(lastSeen - 100 * DAY_MS),
-          },
-        },
-        lastSeen - 100 * DAY_MS,
-      );
-      await post(
-        'track',
-        { userId: 'u5', event: 'Order Completed', properties: { order_id: 'o5', total: 60 } },
-        lastSeen - 10 * DAY_MS,
-      );
-      await post('page', { userId: 'u5', name: 'Home' }, lastSeen);
+      await lastSeenAt('u5', lastSeen, { order: true });
       // 91 days idle: the sweep starts the dormant path and its first email goes.
       await runAt(T0 + 7 * HOUR_MS);
       const first = (await messagesOf('u5')).filter((m) => m.template === 'win-back-generic');
@@ -122,25 +140,7 @@ for (const factory of storeFactories) {
     it('ends the dormant path when activity from before it arrives late', async () => {
       await start();
       const lastSeen = T0 - 90 * DAY_MS - 2 * HOUR_MS;
-      await post(
-        'identify',
-        {
-          userId: 'u10',
-          traits: {
-            email: 'u10@example.com',
-            phone: '+14155550100',
-            consent: { email: { marketing: true }, sms: { marketing: true } },
-            createdAt: iso(lastSeen - 100 * DAY_MS),
-          },
-        },
-        lastSeen - 100 * DAY_MS,
-      );
-      await post(
-        'track',
-        { userId: 'u10', event: 'Order Completed', properties: { order_id: 'o10', total: 60 } },
-        lastSeen - 10 * DAY_MS,
-      );
-      await post('page', { userId: 'u10', name: 'Home' }, lastSeen);
+      await lastSeenAt('u10', lastSeen, { phone: '+14155550100', order: true });
       await runAt(T0 + 7 * HOUR_MS);
       // The app was opened offline at T0 + 6 h, an hour before the path began; its batch
       // reaches Herald at T0 + 10 h (Segment's clock-skew fields).
@@ -191,19 +191,7 @@ for (const factory of storeFactories) {
     it('starts a second dormant path for a customer who came back and went quiet again', async () => {
       await start();
       const lastSeen = T0 - 91 * DAY_MS;
-      await post(
-        'identify',
-        {
-          userId: 'u12',
-          traits: {
-            email: 'u12@example.com',
-            consent: { email: { marketing: true } },
-            createdAt: iso(lastSeen - 100 * DAY_MS),
-          },
-        },
-        lastSeen - 100 * DAY_MS,
-      );
-      await post('page', { userId: 'u12', name: 'Home' }, lastSeen);
+      await lastSeenAt('u12', lastSeen);
       for (let day = 0; day <= 15; day += 1) await runAt(T0 + day * DAY_MS + 7 * HOUR_MS);
       clock.set(T0 + 20 * DAY_MS);
       await post('page', { userId: 'u12', name: 'Back' });
