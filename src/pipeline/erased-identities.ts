@@ -192,9 +192,10 @@ export const addressFactsOf = async (
   const hardBounces = await tx.anyAddressBounce();
   if (!optOuts && !hardBounces) return facts;
   const key = await keyOfKept(tx, 'address facts');
-  const hashesOf = addressed.map((a) => [
-    ...new Set([optOutIdentity(a.email), writtenIdentity(a.email)].map((id) => hashOf(key, id))),
-  ]);
+  // One key for a plain ASCII address, two for an internationalised one: hashed once each.
+  const hashesOf = addressed.map((a) =>
+    [...new Set([optOutIdentity(a.email), writtenIdentity(a.email)])].map((id) => hashOf(key, id)),
+  );
   const hashes = hashesOf.flat();
   // An opt-out's latest time, the bounces' sum, over the address's keys.
   const collect = (

@@ -18,6 +18,16 @@ import { storeFactories } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 2, 1, 10);
 
+// A journey whose one step puts up a banner, and which an order exits.
+const PROMO_BANNER = `decide:
+  journeys:
+    - id: promo
+      entry: { event: Promo Clicked }
+      exitOn: [Order Completed]
+      steps:
+        - { id: banner, type: web, slot: promo-slot, content: welcome-banner, ttlHours: 72 }
+`;
+
 for (const factory of storeFactories)
   describe.skipIf(!factory.available)(`web slots (${factory.name})`, () => {
     let herald: TestHerald | undefined;
@@ -156,14 +166,7 @@ for (const factory of storeFactories)
     });
 
     it('takes down a finished journey’s content when an exit event comes after', async () => {
-      const h = await start(`decide:
-  journeys:
-    - id: promo
-      entry: { event: Promo Clicked }
-      exitOn: [Order Completed]
-      steps:
-        - { id: banner, type: web, slot: promo-slot, content: welcome-banner, ttlHours: 72 }
-`);
+      const h = await start(PROMO_BANNER);
       await ingestCall(h, clock, 'identify', { userId: 'f1', traits: { firstName: 'F' } });
       await ingestCall(h, clock, 'track', { userId: 'f1', event: 'Promo Clicked' });
       await runAt(h, T0 + 1000);
@@ -181,14 +184,7 @@ for (const factory of storeFactories)
     });
 
     it('keeps a finished journey’s content down through a merge', async () => {
-      const h = await start(`decide:
-  journeys:
-    - id: promo
-      entry: { event: Promo Clicked }
-      exitOn: [Order Completed]
-      steps:
-        - { id: banner, type: web, slot: promo-slot, content: welcome-banner, ttlHours: 72 }
-`);
+      const h = await start(PROMO_BANNER);
       // The account enters first; the same person, not yet signed in, enters again as a
       // visitor an hour later, and orders as that visitor.
       await ingestCall(h, clock, 'identify', { userId: 'm1', traits: { firstName: 'M' } });
