@@ -1,7 +1,9 @@
 import type { JsonObject } from '../../core/event.js';
 import { isoTimeMs } from '../../core/time.js';
 
-const isBlank = (value: unknown): boolean => value === undefined || value === null || value === '';
+/** A field a call left out, or left blank: no time, as an export's blanks are read. */
+export const isBlank = (value: unknown): boolean =>
+  value === undefined || value === null || value === '';
 
 /**
  * A Segment call from an export is history (every line of `herald import events`, and a call on

@@ -17,7 +17,7 @@ import {
 } from '../../core/read-props.js';
 import { HOUR_MS, isCalendarDay, isoTimeMs } from '../../core/time.js';
 import { rawEventChecker } from './event-schema.js';
-import { asHistory } from './as-history.js';
+import { asHistory, isBlank } from './as-history.js';
 import type { IngestLimits } from './ingest-limits.js';
 import { findBadText } from '../../core/find-bad-text.js';
 
@@ -105,8 +105,6 @@ const objectOf = (value: unknown): JsonObject =>
   typeof value === 'object' && value !== null ? (value as JsonObject) : {};
 
 const isPresent = (value: unknown): boolean => value !== undefined && value !== null;
-// A field an export left blank is no time, as `asHistory` reads it.
-const isFilled = (value: unknown): boolean => isPresent(value) && value !== '';
 
 /** The body fields an event keeps, by the names the client sent them under. */
 const storedFields = (type: EventType): string[] => [
@@ -389,7 +387,7 @@ export const parseEvent = (
   // `/v1/import`): history, dated as `herald import events` dates it. Corrected against this
   // request's clock, a year-old call would happen now — and start a welcome, offer a cart.
   const given = input as JsonObject;
-  const archived = isFilled(given['receivedAt']);
+  const archived = !isBlank(given['receivedAt']);
   const raw = archived ? asHistory(given) : given;
   const type = envelope.type ?? raw['type'];
   if (!isEventType(type)) {
@@ -422,7 +420,7 @@ export const parseEvent = (
   // refused at its field, never passed over.
   if (archived)
     for (const field of ['receivedAt', 'sentAt'] as const)
-      if (isFilled(given[field])) parseTime(given[field], `${path}/${field}`, problems);
+      if (!isBlank(given[field])) parseTime(given[field], `${path}/${field}`, problems);
   const told = (p: FieldProblem) =>
     shapeProblems.some((s) => p.path === s.path || p.path.startsWith(`${s.path}/`));
   const all = [...shapeProblems, ...problems.filter((p) => !told(p))];
