@@ -23,10 +23,10 @@ import {
 import type { MembershipsTable } from '../shared/tables.js';
 import { handOver, toTaken, type TakenRow } from '../shared/hand-over.js';
 import { postgresRunner, toNumbered } from '../shared/sql-runner.js';
-import { hashLockKey } from './hash-lock-key.js';
+import { hashLockKey, type LockClasses } from './hash-lock-key.js';
 
 /** The decide primitives on one pooled connection, inside its open transaction. */
-export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
+export const createPostgresDecideTx = (client: pg.PoolClient, locks: LockClasses): DecideTx => ({
   handOver: (from, to, nowMs) => handOver(postgresRunner(client), from, to, nowMs),
   async schedule(work, nowMs) {
     for (const mode of ['replace', 'once', 'log'] as const) {
@@ -71,8 +71,8 @@ export const createPostgresDecideTx = (client: pg.PoolClient): DecideTx => ({
   async tryLockCustomers(ids) {
     const unique = [...new Set(ids)];
     const { rows } = await client.query<{ i: number; ok: boolean }>(
-      'SELECT i, pg_try_advisory_xact_lock(18501, k) AS ok FROM unnest($1::int[]) WITH ORDINALITY AS t(k, i)',
-      [unique.map(hashLockKey)],
+      'SELECT i, pg_try_advisory_xact_lock($2, k) AS ok FROM unnest($1::int[]) WITH ORDINALITY AS t(k, i)',
+      [unique.map(hashLockKey), locks.customers],
     );
     const locked = new Set<CustomerId>();
     for (const row of rows) {

@@ -186,4 +186,45 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () =>
     }
     expect(failures).toEqual([]);
   });
+
+  it("never waits for, nor passes over, another schema's Herald holding a customer or the audit chain", async () => {
+    const [first, second] = schemas as [string, string];
+    const a = await createPostgresStore({ url, poolSize: 2, schema: first });
+    const b = await createPostgresStore({ url, poolSize: 2, schema: second });
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      let holding = (): void => undefined;
+      const holds = new Promise<void>((resolve) => (holding = resolve));
+      // The first Herald ingests customer c1 and appends to its audit chain, and holds both.
+      const first$ = a.transaction(async (tx) => {
+        await tx.lock(['c1']);
+        await tx.lockAuditHead();
+        holding();
+        await held;
+      });
+      await holds;
+      const waited = new Promise<string>((resolve) => {
+        setTimeout(() => {
+          resolve('still waiting after 10 s');
+        }, 10_000).unref();
+      });
+      const seen = await Promise.race([
+        b.transaction(async (tx) => {
+          const locked = [...(await tx.tryLockCustomers([toCustomerId('c1')]))];
+          await tx.lock(['c1']);
+          await tx.lockAuditHead();
+          return locked;
+        }),
+        waited,
+      ]);
+      expect(seen).toEqual(['c1']);
+      release();
+      await first$;
+    } finally {
+      release();
+      await a.close();
+      await b.close();
+    }
+  });
 });

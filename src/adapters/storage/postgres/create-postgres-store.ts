@@ -19,7 +19,7 @@ import { runMigrations } from '../shared/run-migrations.js';
 import { eventBodyJson } from '../../../core/event.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import { toProfileColumns, toStoredEvent, type Database, type EventRow } from '../shared/tables.js';
-import { hashLockKey } from './hash-lock-key.js';
+import { hashLockKey, lockClassesOf, type LockClasses } from './hash-lock-key.js';
 
 export interface PostgresOptions {
   url: string;
@@ -49,16 +49,20 @@ const firstInserted = (keys: readonly string[], inserted: ReadonlySet<string>): 
   });
 };
 
-const createTx = (client: pg.PoolClient, auditKey: AuditKey | null): StoreTx => ({
-  ...createPostgresDecideTx(client),
-  ...createRecordTx(postgresRunner(client), auditKey),
+const createTx = (
+  client: pg.PoolClient,
+  auditKey: AuditKey | null,
+  locks: LockClasses,
+): StoreTx => ({
+  ...createPostgresDecideTx(client, locks),
+  ...createRecordTx(postgresRunner(client), auditKey, locks.audit),
   ...createExperimentTx(postgresRunner(client)),
   async lock(keys) {
     const hashes = [...new Set(keys.map(hashLockKey))].sort((a, b) => a - b);
     if (hashes.length === 0) return;
     await client.query(
-      'SELECT pg_advisory_xact_lock(18501, k) FROM unnest($1::int[]) WITH ORDINALITY AS t(k, i) ORDER BY i',
-      [hashes],
+      'SELECT pg_advisory_xact_lock($2, k) FROM unnest($1::int[]) WITH ORDINALITY AS t(k, i) ORDER BY i',
+      [hashes, locks.customers],
     );
   },
   async findLinks(keys) {
@@ -291,6 +295,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     );
   }
   const db = new Kysely<Database>({ dialect: new NamesOnlyPostgresDialect({ pool }) });
+  let locks: LockClasses;
   try {
     if (schema !== undefined)
       await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((error: unknown) => {
@@ -298,12 +303,11 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
         // refuses the second with a duplicate name (23505), though the schema is there to use.
         if ((error as { code?: unknown }).code !== '23505') throw error;
       });
-    await runMigrations(
-      db as Kysely<unknown>,
-      'postgres',
-      schema ?? (await migrationSchemaOf(pool)),
-      (text) => withoutUrl(text, options.url),
+    const home = schema ?? (await migrationSchemaOf(pool));
+    await runMigrations(db as Kysely<unknown>, 'postgres', home, (text) =>
+      withoutUrl(text, options.url),
     );
+    locks = lockClassesOf(home);
   } catch (error) {
     // The pool is ended now: left to its idle timeout it would hold the process (and its
     // connections) for seconds after the error is reported.
@@ -327,7 +331,7 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await work(createTx(client, options.auditKey ?? null));
+      const result = await work(createTx(client, options.auditKey ?? null, locks));
       await client.query('COMMIT');
       return result;
     } catch (error) {

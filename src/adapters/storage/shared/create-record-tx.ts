@@ -53,9 +53,6 @@ const newPseudonym = (nowMs: number): string => {
   return `s_${Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0')}${uuid.slice(24)}${uuid.slice(0, 8)}`;
 };
 
-/** The advisory-lock class of the audit chain's head (customers use 18501). */
-const AUDIT_LOCK = 18502;
-
 interface HistoryRow {
   customer_id: string;
   channel: string;
@@ -67,9 +64,14 @@ interface HistoryRow {
 
 /**
  * The record stage's primitives, one SQL text for both databases; `auditKey` (kept outside the
- * database) is handed to the appender with the chain's lock, to seal new entries.
+ * database) is handed to the appender with the chain's lock, to seal new entries. On PostgreSQL
+ * that lock is the advisory lock `(auditLockClass, 0)` (`lockClassesOf`).
  */
-export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): RecordTx => {
+export const createRecordTx = (
+  sql: SqlRunner,
+  auditKey: AuditKey | null,
+  auditLockClass = 0,
+): RecordTx => {
   const pg = sql.dialect === 'postgres';
   /**
    * A message that reached its customer (at `atMs`) exposes the experiment units it carries,
@@ -276,7 +278,7 @@ export const createRecordTx = (sql: SqlRunner, auditKey: AuditKey | null): Recor
       return rows.map(toMessage);
     },
     async lockAuditHead() {
-      if (pg) await sql.all('SELECT pg_advisory_xact_lock(?, 0)', [AUDIT_LOCK]);
+      if (pg) await sql.all('SELECT pg_advisory_xact_lock(?, 0)', [auditLockClass]);
       // The whole entry: an appender with the key recomputes its seal before building on it.
       const [row] = await sql.all<AuditLogTable>(
         'SELECT seq, at_ms, kind, subject, data, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
