@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/ports/logger.js';
 import { aTrack } from '../support/builders.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 import { sharedTestSchema, testDatabaseUrl } from '../support/stores.js';
-import { hashLockKey } from '../../src/adapters/storage/postgres/hash-lock-key.js';
+import { hashLockKey, lockClassesOf } from '../../src/adapters/storage/postgres/hash-lock-key.js';
 import { testSender } from '../support/start-herald.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -140,8 +140,8 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
     const clock = createVirtualClock(T0);
     const services = await open(clock, { smtpPort: smtp.port });
     const { store } = services;
-    // A customer id of this run alone: advisory locks are shared by the whole database.
-    const userId = `lock-${schema}`;
+    const userId = 'lock-1';
+    const { customers } = lockClassesOf(schema);
     const holder = new pg.Client({ connectionString: testDatabaseUrl });
     await holder.connect();
     try {
@@ -169,7 +169,10 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
        */
       const waitsForTheLock = async <T>(work: () => Promise<T>): Promise<[boolean, T]> => {
         await holder.query('BEGIN');
-        await holder.query('SELECT pg_advisory_xact_lock(18501, $1)', [hashLockKey(userId)]);
+        await holder.query('SELECT pg_advisory_xact_lock($1, $2)', [
+          customers,
+          hashLockKey(userId),
+        ]);
         const state = { finished: false };
         const running = work().finally(() => {
           state.finished = true;
@@ -178,8 +181,8 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
         while (!state.finished && !waited) {
           const { rows } = await holder.query<{ n: string }>(
             `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-               AND classid = 18501 AND objid = ($1::int)::oid`,
-            [hashLockKey(userId)],
+               AND classid = ($1::int)::oid AND objid = ($2::int)::oid`,
+            [customers, hashLockKey(userId)],
           );
           waited = Number(rows[0]?.n) > 0;
           if (!waited) await new Promise((resolve) => setTimeout(resolve, 10));
