@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Gunzip } from 'node:zlib';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { basicAuth, startHerald, type TestHerald } from '../support/start-herald.js';
+import type { TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // A gzip bomb: a small body that inflates far past the batch limit. Each decoder Herald makes
@@ -19,6 +19,11 @@ vi.mock('node:zlib', async (importOriginal) => {
     },
   };
 });
+
+// Test files share their worker's modules (vitest.config.ts): Herald's are loaded afresh here,
+// so that they import the node:zlib above rather than one another file loaded first.
+vi.resetModules();
+const { basicAuth, startHerald } = await import('../support/start-herald.js');
 
 const clock = { nowMs: () => Date.UTC(2026, 5, 1, 12) };
 // 100 MB of zeros: about 100 KB gzipped, 200 times the 500 KB batch limit once inflated.
