@@ -22,7 +22,7 @@ describe('durability of acknowledged events', () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-crash-'));
     dirs.push(dir);
     const file = join(dir, 'herald.db');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    const child = spawn(process.execPath, ['bin/herald.js', 'serve'], {
       env: {
         ...process.env,
         HERALD_DATABASE_URL: `sqlite:${file}`,
@@ -126,7 +126,7 @@ describe('durability of acknowledged events', () => {
     writeFileSync(events, `${lines.join('\n')}\n`);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'events', events, '--batch-size', '200'],
+      ['bin/herald.js', 'import', 'events', events, '--batch-size', '200'],
       {
         env: { ...process.env, HERALD_DATABASE_URL: `sqlite:${file}`, HERALD_LOG_LEVEL: 'warn' },
         stdio: 'ignore',

@@ -95,7 +95,7 @@ describe('a dispatcher killed mid-batch', () => {
     await services.close();
   };
   const startWorker = (extraEnv: Record<string, string>) => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+    child = spawn(process.execPath, ['bin/herald.js', 'worker'], {
       cwd: root,
       env: { ...env, ...extraEnv },
       stdio: 'ignore',
@@ -170,28 +170,17 @@ describe('a dispatcher killed mid-batch', () => {
         }
         const list = await run(
           process.execPath,
-          [
-            '--import',
-            'tsx',
-            'src/cli/main.ts',
-            'messages',
-            'list',
-            '--status',
-            'sent',
-            '--limit',
-            '5',
-          ],
+          ['bin/herald.js', 'messages', 'list', '--status', 'sent', '--limit', '5'],
           { cwd: root, env },
         );
         expect(list.stdout.trim().split('\n')).toHaveLength(5);
         const id = list.stdout.split(/\s+/)[0] ?? '';
         const shown = JSON.parse(
           (
-            await run(
-              process.execPath,
-              ['--import', 'tsx', 'src/cli/main.ts', 'messages', 'show', id],
-              { cwd: root, env },
-            )
+            await run(process.execPath, ['bin/herald.js', 'messages', 'show', id], {
+              cwd: root,
+              env,
+            })
           ).stdout,
         ) as { provider: string; status: string };
         expect(shown).toMatchObject({ provider: 'capture', status: 'sent' });

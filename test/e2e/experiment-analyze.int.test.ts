@@ -10,7 +10,7 @@ import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 const herald = (...args: string[]) =>
-  run(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/cli/main.ts'), ...args], {
+  run(process.execPath, [join(root, 'bin/herald.js'), ...args], {
     cwd: root,
     maxBuffer: 16 * 1024 * 1024,
   });

@@ -882,16 +882,14 @@ describe('herald import', () => {
       HERALD_DATABASE_URL: `sqlite:${join(dir, 'cli.db')}`,
       HERALD_LOG_LEVEL: 'silent',
     };
-    const migrate = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'migrate'], {
+    const migrate = await run(process.execPath, ['bin/herald.js', 'migrate'], {
       env,
     });
     expect(migrate.stdout).toMatch(/database is up to date \(sqlite\)/);
     const path = file('c.csv', 'id,name\nk1,Kim\n');
-    const imported = await run(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', path],
-      { env },
-    );
+    const imported = await run(process.execPath, ['bin/herald.js', 'import', 'customers', path], {
+      env,
+    });
     expect(JSON.parse(imported.stdout)).toMatchObject({
       kind: 'customers',
       accepted: 1,
@@ -899,7 +897,7 @@ describe('herald import', () => {
     });
     const bad = run(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', join(dir, 'c.txt')],
+      ['bin/herald.js', 'import', 'customers', join(dir, 'c.txt')],
       { env },
     );
     await expect(bad).rejects.toMatchObject({
@@ -909,7 +907,7 @@ describe('herald import', () => {
     // A --format that is not one is blamed, not the file's name.
     const misnamed = run(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', path, '--format', 'json'],
+      ['bin/herald.js', 'import', 'customers', path, '--format', 'json'],
       { env },
     );
     await expect(misnamed).rejects.toMatchObject({
@@ -920,7 +918,7 @@ describe('herald import', () => {
     });
     const unmapped = run(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'import', 'customers', path, '--map', 'userId=uid'],
+      ['bin/herald.js', 'import', 'customers', path, '--map', 'userId=uid'],
       { env },
     );
     await expect(unmapped).rejects.toMatchObject({

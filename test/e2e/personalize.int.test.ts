@@ -226,9 +226,9 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
       };
       const imp = () =>
         run(
-          join(root, 'node_modules/.bin/tsx'),
+          process.execPath,
           [
-            join(root, 'src/cli/main.ts'),
+            join(root, 'bin/herald.js'),
             'content',
             'import',
             join(scenario ?? '', 'approved_content'),
@@ -256,9 +256,9 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
     it('prints the summary and writes the full result', async () => {
       const out = join(dir, 'result.json');
       const { stdout } = await run(
-        join(root, 'node_modules/.bin/tsx'),
+        process.execPath,
         [
-          join(root, 'src/cli/main.ts'),
+          join(root, 'bin/herald.js'),
           'personalize',
           '--customers',
           join(scenario ?? '', 'customers.csv'),
@@ -296,9 +296,9 @@ describe.skipIf(scenario === undefined)('the personalisation scenario', () => {
         );
         const out = join(configured, 'result.json');
         await run(
-          join(root, 'node_modules/.bin/tsx'),
+          process.execPath,
           [
-            join(root, 'src/cli/main.ts'),
+            join(root, 'bin/herald.js'),
             'personalize',
             '--customers',
             join(scenario ?? '', 'customers.csv'),

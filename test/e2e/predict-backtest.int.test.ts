@@ -8,7 +8,7 @@ import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
 
 const run = promisify(execFile);
 const herald = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  run(process.execPath, ['bin/herald.js', ...args], {
     env: { ...process.env, HERALD_LOG_LEVEL: 'silent' },
   });
 

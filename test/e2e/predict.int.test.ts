@@ -188,21 +188,15 @@ describe('herald models: training on the store’s own orders', () => {
         HERALD_DATABASE_URL: `sqlite:${dbFile}`,
         HERALD_LOG_LEVEL: 'silent',
       };
-      const cli = await run(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'models', 'list'],
-        { env },
-      );
+      const cli = await run(process.execPath, ['bin/herald.js', 'models', 'list'], { env });
       expect(cli.stdout).toMatch(/model v1 \(clv\) — trained/);
       expect(cli.stdout).toMatch(/model v2 \(churn\) — trained/);
       expect(cli.stdout).toMatch(/live: {5}logistic \(best holdout AUC\)/);
       // The drift check compares with the CLV version (the churn and conversion runs came later
       // and store no feature distribution); 28 years on, every customer has aged.
-      const drift = await run(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'models', 'drift', '--json'],
-        { env },
-      );
+      const drift = await run(process.execPath, ['bin/herald.js', 'models', 'drift', '--json'], {
+        env,
+      });
       const report = JSON.parse(drift.stdout) as { version: number; drift: { level: string }[] };
       expect(report.version).toBe(1);
       expect(report.drift.some((d) => d.level === 'shifted')).toBe(true);

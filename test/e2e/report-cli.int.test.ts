@@ -22,7 +22,7 @@ describe('herald report', () => {
   let dir: string;
   let url: string;
   const herald = (...args: string[]) =>
-    run(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/cli/main.ts'), ...args], {
+    run(process.execPath, [join(root, 'bin/herald.js'), ...args], {
       cwd: dir,
       env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'silent' },
     });

@@ -79,16 +79,7 @@ describe('herald simulate', () => {
   it('runs from the command line and prints a summary labelled simulated', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
-        'simulate',
-        '--from',
-        '2026-03-01',
-        '--to',
-        '2026-03-12',
-      ],
+      ['bin/herald.js', 'simulate', '--from', '2026-03-01', '--to', '2026-03-12'],
       { env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'warn' } },
     );
     const summary = JSON.parse(stdout) as { simulated: boolean; events: number; decisions: number };

@@ -20,7 +20,7 @@ describe('herald templates list and preview', () => {
   let dir: string;
   let url: string;
   const herald = (env: Record<string, string>, ...args: string[]) =>
-    run(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/cli/main.ts'), ...args], {
+    run(process.execPath, [join(root, 'bin/herald.js'), ...args], {
       cwd: dir,
       env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'silent', ...env },
     });
@@ -235,20 +235,16 @@ describe('herald templates list and preview', () => {
     async () => {
       // Killed after 30 s if it never exits (it once hung, the store left open).
       const missing = await failure(
-        run(
-          join(root, 'node_modules/.bin/tsx'),
-          [join(root, 'src/cli/main.ts'), 'templates', 'list'],
-          {
-            cwd: dir,
-            timeout: 30_000,
-            env: {
-              ...process.env,
-              HERALD_DATABASE_URL: url,
-              HERALD_LOG_LEVEL: 'silent',
-              HERALD_TEMPLATES_DIR: join(dir, 'no-such-folder'),
-            },
+        run(process.execPath, [join(root, 'bin/herald.js'), 'templates', 'list'], {
+          cwd: dir,
+          timeout: 30_000,
+          env: {
+            ...process.env,
+            HERALD_DATABASE_URL: url,
+            HERALD_LOG_LEVEL: 'silent',
+            HERALD_TEMPLATES_DIR: join(dir, 'no-such-folder'),
           },
-        ),
+        }),
       );
       expect(missing).toMatchObject({ code: 78, killed: false });
       expect(missing?.stderr).toMatch(/templates directory .*no-such-folder/);
