@@ -1,5 +1,7 @@
-import { AjvCompiler } from '@fastify/ajv-compiler';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type * as AjvCompilerPackage from '@fastify/ajv-compiler';
+import type * as FastifyPackage from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { onFirstUse } from '../core/on-first-use.js';
 import type { Services } from '../app/create-services.js';
 import { AppError } from '../core/errors.js';
 import { findBadText } from '../core/find-bad-text.js';
@@ -17,9 +19,12 @@ import type { Access } from './auth.js';
 import { createRateLimiter } from './rate-limit.js';
 import { schemaErrorOf } from './schema-errors.js';
 
+const fastify = onFirstUse<typeof FastifyPackage>('fastify');
+const ajvCompiler = onFirstUse<typeof AjvCompilerPackage>('@fastify/ajv-compiler');
+
 /** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
 export const createServer = (services: Services): FastifyInstance => {
-  const app = Fastify({
+  const app = fastify().fastify({
     logger: false,
     bodyLimit: services.config.ingestLimits.maxBatchBytes,
     // Signed click links carry their destination: path parameters far longer than 100 chars.
@@ -35,7 +40,7 @@ export const createServer = (services: Services): FastifyInstance => {
   // `null` would read as `false` or 0 (`{"doNotSell": null}` undoing an opt-out of sale), so a
   // wrong type is refused with its path. Query strings and path parameters are text, read as
   // the numbers and booleans their schemas ask for.
-  const compilers = AjvCompiler();
+  const compilers = ajvCompiler().AjvCompiler();
   const asTyped = compilers({}, { customOptions: { removeAdditional: false, coerceTypes: false } });
   const fromText = compilers({}, { customOptions: { removeAdditional: false } });
   app.setValidatorCompiler((route) =>

@@ -1,6 +1,9 @@
 import { withPreheader } from './preheader.js';
-import nodemailer from 'nodemailer';
+import type Nodemailer from 'nodemailer';
+import { onFirstUse } from '../../core/on-first-use.js';
 import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
+
+const nodemailer = onFirstUse<typeof Nodemailer>('nodemailer');
 
 export interface SmtpOptions {
   /** `smtp://[user:pass@]host[:port]` or `smtps://…` (TLS from the first byte). */
@@ -197,7 +200,7 @@ export const smtpOutcome = (error: SmtpError): DeliveryOutcome => {
  */
 export const createSmtpAdapter = (options: SmtpOptions): ChannelAdapter => {
   const url = new URL(options.url);
-  const transport = nodemailer.createTransport({
+  const transport = nodemailer().createTransport({
     pool: true,
     maxConnections: options.maxConnections,
     maxMessages: Number.POSITIVE_INFINITY,

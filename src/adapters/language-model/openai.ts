@@ -1,4 +1,6 @@
-import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
+import type * as OpenAiSdk from 'openai';
+import type { APIError } from 'openai';
+import { onFirstUse } from '../../core/on-first-use.js';
 import type { Clock } from '../../ports/clock.js';
 import type {
   GenerationOutcome,
@@ -9,6 +11,8 @@ import type {
 import type { Random } from '../../ports/random.js';
 import { toChatMessages } from './chat-prompt.js';
 import { parseVariants } from './parse-variants.js';
+
+const sdk = onFirstUse<typeof OpenAiSdk>('openai');
 
 export interface OpenAiLanguageModelOptions {
   apiKey: string;
@@ -131,10 +135,10 @@ const toAttemptFailure = (
   state: { aborted: boolean; timedOut: boolean; timeoutMs: number; apiKey: string },
 ): { failure: Failure; headers?: Headers } => {
   if (state.aborted) return { failure: aborted() };
-  if (state.timedOut || error instanceof APIConnectionTimeoutError)
+  if (state.timedOut || error instanceof sdk().APIConnectionTimeoutError)
     return { failure: failure(`timed out after ${state.timeoutMs} ms`, true) };
   const quote = (text: string) => toProviderText(text, state.apiKey);
-  const status = error instanceof APIError ? (error as APIError).status : undefined;
+  const status = error instanceof sdk().APIError ? (error as APIError).status : undefined;
   if (status !== undefined) {
     const retryable = status === 408 || status === 429 || status >= 500;
     const what = status === 429 ? 'rate limited' : retryable ? 'server error' : 'rejected';
@@ -176,7 +180,7 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
   // The SDK's own retries are off: its wait between attempts ignores the caller's signal and
   // any Retry-After length, and its timeout stops at the headers, not the end of the body.
   // Passing every credential field keeps it from filling them in from OPENAI_* variables.
-  const client = new OpenAI({
+  const client = new (sdk().OpenAI)({
     apiKey: options.apiKey,
     baseURL: baseUrl,
     organization: null,

@@ -1,6 +1,7 @@
 import { Kysely } from 'kysely';
 import { NamesOnlyPostgresDialect } from './names-only-dialect.js';
-import pg from 'pg';
+import type pg from 'pg';
+import { onFirstUse } from '../../../core/on-first-use.js';
 import type { AuditKey } from '../../../core/audit.js';
 import { AppError, isAppError } from '../../../core/errors.js';
 import type { CustomerId } from '../../../core/ids.js';
@@ -32,10 +33,16 @@ export interface PostgresOptions {
   auditKey?: AuditKey | null;
 }
 
+const driver = onFirstUse<typeof pg>('pg');
+
 // pg returns int8 and numeric as strings by default; every bigint Herald stores fits a double.
-const types = new pg.TypeOverrides();
-types.setTypeParser(pg.types.builtins.INT8, Number);
-types.setTypeParser(pg.types.builtins.NUMERIC, Number);
+const bigintsAsNumbers = (): pg.TypeOverrides => {
+  const { TypeOverrides, types: builtin } = driver();
+  const types = new TypeOverrides();
+  types.setTypeParser(builtin.builtins.INT8, Number);
+  types.setTypeParser(builtin.builtins.NUMERIC, Number);
+  return types;
+};
 
 const retryable = new Set(['40P01', '40001']); // deadlock detected, serialization failure
 
@@ -275,10 +282,10 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
   const schema = options.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
     throw new Error(`invalid schema name ${schema}`);
-  const pool = new pg.Pool({
+  const pool = new (driver().Pool)({
     connectionString: options.url,
     max: options.poolSize,
-    types,
+    types: bigintsAsNumbers(),
     connectionTimeoutMillis: 10_000,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
