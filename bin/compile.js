@@ -11,12 +11,13 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Without a worker thread: esbuild otherwise answers synchronous calls from a thread with a
@@ -32,24 +33,87 @@ const KEEP = 4;
 /** Files outside the bundle's inputs that change how esbuild compiles them. */
 const SETTINGS = ['tsconfig.json', 'package.json'];
 
+/** The folders holding `inputs`, and theirs up to (not including) the root. */
+const foldersOf = (inputs) => {
+  const folders = new Set();
+  for (const file of inputs) {
+    let folder = dirname(file);
+    while (folder !== '.' && !folders.has(folder)) {
+      folders.add(folder);
+      if (dirname(folder) === folder) break;
+      folder = dirname(folder);
+    }
+  }
+  return [...folders].sort();
+};
+
 /**
- * A digest of everything a build's output depends on: esbuild's version, the settings files
- * and every repository file the bundle read (as recorded by the build that made it), path and
- * content. Null when one of those files is gone.
+ * A digest of everything a build's output depends on: esbuild's version, the settings files,
+ * every repository file the bundle read (path and content, `read` giving it), and what the
+ * folders holding them list (names, kinds and link targets: a file added beside an input, or a
+ * symbolic link pointed elsewhere, can change what an import finds). Null when an input is gone.
  */
-const fingerprintOf = (root, inputs) => {
+const fingerprintOf = (root, inputs, read = (file) => readFileSync(join(root, file))) => {
   const hash = createHash('sha256').update(`esbuild ${esbuildVersion}\0`);
-  for (const file of [...SETTINGS, ...inputs]) {
+  for (const file of SETTINGS) {
+    try {
+      const content = readFileSync(join(root, file));
+      hash.update(`${file}\0${String(content.length)}\0`).update(content);
+    } catch {
+      hash.update(`${file}\0none\0`);
+    }
+  }
+  try {
+    for (const file of inputs) {
+      const content = read(file);
+      hash.update(`${file}\0${String(content.length)}\0`).update(content);
+    }
+    for (const folder of foldersOf(inputs)) {
+      const entries = readdirSync(join(root, folder), { withFileTypes: true })
+        .map((entry) => {
+          const kind = entry.isSymbolicLink()
+            ? `link:${readlinkSync(join(root, folder, entry.name))}`
+            : entry.isDirectory()
+              ? 'folder'
+              : 'file';
+          return `${entry.name}\0${kind}`;
+        })
+        .sort();
+      hash.update(`${folder}/\0${entries.join('\0')}\0`);
+    }
+  } catch {
+    return null;
+  }
+  return hash.digest('hex');
+};
+
+/**
+ * The inputs as esbuild read them, or null when one is not what the build saw: the source map
+ * holds the text of every file that gave the module code, and the metafile the size of each
+ * (a file of types alone gives none). Compared with what is on disk now, a file replaced while
+ * esbuild read the sources — even by a copy keeping the old time stamps — is caught.
+ */
+export const readAsBuilt = (root, inputs, metafile, map, mapPath) => {
+  const texts = new Map(
+    map.sources.map((source, i) => [resolve(dirname(mapPath), source), map.sourcesContent?.[i]]),
+  );
+  const contents = new Map();
+  for (const file of inputs) {
     let content;
     try {
       content = readFileSync(join(root, file));
     } catch {
-      if (SETTINGS.includes(file)) continue;
       return null;
     }
-    hash.update(`${file}\0${String(content.length)}\0`).update(content);
+    const text = texts.get(resolve(root, file));
+    const same =
+      text === undefined || text === null
+        ? content.length === metafile.inputs[file]?.bytes
+        : text === content.toString('utf8');
+    if (!same) return null;
+    contents.set(file, content);
   }
-  return hash.digest('hex');
+  return contents;
 };
 
 /** Writes `contents` to `path` under a name of this process's own first, then renames it. */
@@ -87,12 +151,14 @@ export const compileEntry = (entry, root = repository) => {
   } catch {
     // No manifest yet, or one that does not parse: build.
   }
-  const startedMs = Date.now();
   // Synchronous: esbuild's asynchronous API leaves its service process running beside Herald.
   const result = buildSync({
     entryPoints: [source],
     absWorkingDir: root,
     bundle: true,
+    // Inputs named by the path imported, not the file a symbolic link leads to, so that the
+    // link's folder is among those fingerprinted.
+    preserveSymlinks: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -127,11 +193,15 @@ export const compileEntry = (entry, root = repository) => {
   const inputs = Object.keys(result.metafile.inputs).filter(
     (file) => !file.includes('node_modules/'),
   );
-  // Read after the build, so only when no input was written since shortly before it began
-  // (the margin covers file-system clocks that lag): one changed while esbuild read the sources
-  // would otherwise fingerprint content this module was not built from.
-  const settled = inputs.every((file) => statSync(join(root, file)).mtimeMs < startedMs - 2000);
-  const fingerprint = settled ? fingerprintOf(root, inputs) : null;
+  // Fingerprinted from the inputs as the build read them: when one changed while esbuild ran,
+  // no fingerprint is kept and the next start builds again.
+  const map = result.outputFiles.find((file) => file.path === `${module.path}.map`);
+  const contents =
+    map === undefined
+      ? null
+      : readAsBuilt(root, inputs, result.metafile, JSON.parse(map.text), map.path);
+  const fingerprint =
+    contents === null ? null : fingerprintOf(root, inputs, (file) => contents.get(file));
   if (fingerprint !== null) {
     const later = [];
     try {

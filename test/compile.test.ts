@@ -3,6 +3,7 @@ import {
   mkdtempSync,
   readdirSync,
   rmSync,
+  symlinkSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
@@ -14,10 +15,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 type Forget = (dir: string, name: string, current: string) => void;
 type CompileEntry = (entry: string, root: string) => { path: string; built: boolean };
+type ReadAsBuilt = (
+  root: string,
+  inputs: string[],
+  metafile: { inputs: Record<string, { bytes: number }> },
+  map: { sources: string[]; sourcesContent: string[] },
+  mapPath: string,
+) => Map<string, Buffer> | null;
 // bin/compile.js is plain JavaScript, outside the typed sources.
-const { forgetOldVersions, compileEntry } = (await import(
+const { forgetOldVersions, compileEntry, readAsBuilt } = (await import(
   new URL('../bin/compile.js', import.meta.url).href
-)) as { forgetOldVersions: Forget; compileEntry: CompileEntry };
+)) as { forgetOldVersions: Forget; compileEntry: CompileEntry; readAsBuilt: ReadAsBuilt };
 
 describe('compiled versions kept beside the newest', () => {
   let dir: string;
@@ -56,12 +64,8 @@ describe('compiled versions kept beside the newest', () => {
 
 describe('a compiled module reused while its sources are unchanged', () => {
   let root: string;
-  /** Writes a source file dated a minute ago, as a checkout's files are by the time Herald starts. */
-  const source = (file: string, text: string, agoS = 60) => {
-    const path = join(root, file);
-    writeFileSync(path, text);
-    const at = Date.now() / 1000 - agoS;
-    utimesSync(path, at, at);
+  const source = (file: string, text: string) => {
+    writeFileSync(join(root, file), text);
   };
   const output = async (path: string): Promise<unknown> =>
     ((await import(`${pathToFileURL(path).href}?n=${String(Math.random())}`)) as { out: unknown })
@@ -101,13 +105,47 @@ describe('a compiled module reused while its sources are unchanged', () => {
     expect(await output(alone.path)).toBe('alone');
   });
 
-  it('does not trust a build whose sources were written just before it began', () => {
-    source('src/word.ts', "export const word = 'fresh';\n", 0);
-    expect(compileEntry('src/main.ts', root).built).toBe(true);
-    // Its inputs might have changed while esbuild read them: no fingerprint was kept.
-    expect(compileEntry('src/main.ts', root).built).toBe(true);
-    source('src/word.ts', "export const word = 'fresh';\n");
+  it('builds again when a file appears beside an input or a linked folder points elsewhere', async () => {
+    for (const release of ['v1', 'v2']) {
+      mkdirSync(join(root, release));
+      source(`${release}/word.ts`, `export const word = '${release}';\n`);
+    }
+    symlinkSync('../v1', join(root, 'src/lib'));
+    source('src/main.ts', "import { word } from './lib/word.js';\nexport const out = word;\n");
+    expect(await output(compileEntry('src/main.ts', root).path)).toBe('v1');
+    expect(compileEntry('src/main.ts', root).built).toBe(false);
+
+    unlinkSync(join(root, 'src/lib'));
+    symlinkSync('../v2', join(root, 'src/lib'));
+    const relinked = compileEntry('src/main.ts', root);
+    expect(relinked.built).toBe(true);
+    expect(await output(relinked.path)).toBe('v2');
+
+    source('src/tsconfig.json', '{}');
     expect(compileEntry('src/main.ts', root).built).toBe(true);
     expect(compileEntry('src/main.ts', root).built).toBe(false);
+  });
+
+  it('keeps no fingerprint of inputs that are not what the build read', () => {
+    const inputs = ['src/main.ts', 'src/types.ts'];
+    const types = 'export interface Word { text: string }\n';
+    source('src/types.ts', types);
+    const mapPath = join(root, 'node_modules/.cache/herald/main-X.mjs.map');
+    const asRead = (main: string, typesBytes: number) =>
+      readAsBuilt(
+        root,
+        inputs,
+        {
+          inputs: { 'src/main.ts': { bytes: main.length }, 'src/types.ts': { bytes: typesBytes } },
+        },
+        { sources: ['../../../src/main.ts'], sourcesContent: [main] },
+        mapPath,
+      );
+    const main = "import { word } from './word.js';\nexport const out: string = word;\n";
+    expect([...(asRead(main, types.length)?.keys() ?? [])]).toEqual(inputs);
+    // The main file was replaced after esbuild read it (a copy that kept its time stamp).
+    expect(asRead(main.replace('word;', 'word; '), types.length)).toBeNull();
+    // A file of types alone is not in the map: its size is all the build recorded.
+    expect(asRead(main, types.length + 1)).toBeNull();
   });
 });

@@ -20,10 +20,27 @@ export interface IngestMetrics {
   readonly contentType: string;
 }
 
-/** A registry of its own per server, so tests and several servers in one process stay apart. */
+let processRegistry: Registry | null = null;
+
+/**
+ * The process's own figures (CPU, memory, event-loop delay, GC): collected once per process,
+ * however many servers it runs, since each collector starts observers that are never stopped.
+ */
+const processMetrics = (): Registry => {
+  if (processRegistry === null) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'herald_' });
+  }
+  return processRegistry;
+};
+
+/**
+ * A registry of its own per server, so tests and several servers in one process stay apart;
+ * `/metrics` shows it after the process's figures.
+ */
 export const createIngestMetrics = (): IngestMetrics => {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+  const ofProcess = processMetrics();
   const requests = new Counter({
     name: 'herald_http_requests_total',
     help: 'HTTP requests by route and status.',
@@ -111,7 +128,7 @@ export const createIngestMetrics = (): IngestMetrics => {
     countEvents(outcome, n) {
       events.inc({ outcome }, n);
     },
-    render: () => registry.metrics(),
+    render: async () => `${await ofProcess.metrics()}\n${await registry.metrics()}`,
     contentType: registry.contentType,
   };
 };

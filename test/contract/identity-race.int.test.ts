@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockClassesOf } from '../../src/adapters/storage/postgres/hash-lock-key.js';
 import { toCustomerId } from '../../src/core/ids.js';
 import { recordEvents } from '../../src/pipeline/profile/index.js';
 import { defaultPolicy, t0 } from '../../src/pipeline/profile/test-builders.js';
@@ -9,14 +10,20 @@ import { postgresFactory, testDatabaseUrl } from '../support/stores.js';
 
 const policy = defaultPolicy();
 
-/** Resolves once some transaction waits for an advisory lock (polls pg_locks, no fixed sleep). */
-const someoneWaitsForALock = async (): Promise<void> => {
+/**
+ * Resolves once a transaction of the store in `schema` waits for a customer's advisory lock
+ * (polls pg_locks, no fixed sleep); other test files' stores, in other schemas, lock in classes
+ * of their own.
+ */
+const someoneWaitsForALock = async (schema: string): Promise<void> => {
   const client = new pg.Client({ connectionString: testDatabaseUrl });
   await client.connect();
   try {
     for (let i = 0; i < 500; i += 1) {
       const { rows } = await client.query<{ n: string }>(
-        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        `SELECT count(*) AS n FROM pg_locks
+         WHERE locktype = 'advisory' AND NOT granted AND classid = ($1::int)::oid`,
+        [lockClassesOf(schema).customers],
       );
       if (Number(rows[0]?.n) > 0) return;
       await new Promise((resolve) => setImmediate(resolve));
@@ -31,9 +38,12 @@ describe.skipIf(!postgresFactory.available)(
   'identity resolution racing a merge (PostgreSQL)',
   () => {
     let store: Store;
+    let schema: string;
     let cleanup: () => Promise<void>;
     beforeEach(async () => {
-      ({ store, cleanup } = await postgresFactory.make());
+      const made = await postgresFactory.make();
+      ({ store, cleanup } = made);
+      schema = made.schema ?? '';
     });
     afterEach(async () => {
       await cleanup();
@@ -80,7 +90,7 @@ describe.skipIf(!postgresFactory.available)(
         policy,
         t0,
       );
-      await someoneWaitsForALock();
+      await someoneWaitsForALock(schema);
       open();
       await Promise.all([t1, t2]);
       expect(await store.getProfile(toCustomerId('B'))).toBeUndefined();

@@ -3,7 +3,6 @@ import type { Gunzip } from 'node:zlib';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TestHerald } from '../support/start-herald.js';
-import { storeFactories } from '../support/stores.js';
 
 // A gzip bomb: a small body that inflates far past the batch limit. Each decoder Herald makes
 // is kept here, to see how much of the body it went on to read after the answer.
@@ -20,10 +19,12 @@ vi.mock('node:zlib', async (importOriginal) => {
   };
 });
 
-// Test files share their worker's modules (vitest.config.ts): Herald's are loaded afresh here,
-// so that they import the node:zlib above rather than one another file loaded first.
+// Test files share their worker's modules (vitest.config.ts): Herald's (the stores' too, so
+// that both sides share one copy of each module) are loaded afresh here, so that they import
+// the node:zlib above rather than one another file loaded first.
 vi.resetModules();
 const { basicAuth, startHerald } = await import('../support/start-herald.js');
+const { storeFactories } = await import('../support/stores.js');
 
 const clock = { nowMs: () => Date.UTC(2026, 5, 1, 12) };
 // 100 MB of zeros: about 100 KB gzipped, 200 times the 500 KB batch limit once inflated.

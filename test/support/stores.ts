@@ -55,6 +55,8 @@ export interface StoreFactory {
      * `auditKey` given (null: none), as a restart with another audit key does.
      */
     reopen: (options?: { auditKey?: AuditKey | null }) => Promise<Store>;
+    /** PostgreSQL: the schema the store works in (its advisory locks are named by it). */
+    schema?: string;
   }>;
 }
 
@@ -106,6 +108,7 @@ export const postgresFactory: StoreFactory = {
     let store = await open();
     return {
       store,
+      schema,
       reopen: async (next = {}) => {
         await store.close();
         if (next.auditKey !== undefined) auditKey = next.auditKey;
