@@ -65,14 +65,17 @@ interface HistoryRow {
 /**
  * The record stage's primitives, one SQL text for both databases; `auditKey` (kept outside the
  * database) is handed to the appender with the chain's lock, to seal new entries. On PostgreSQL
- * that lock is the advisory lock `(auditLockClass, 0)` (`lockClassesOf`).
+ * that lock is the advisory lock `(auditLockClass, 0)` (`lockClassesOf`); SQLite, which writes one
+ * transaction at a time, has none (null).
  */
 export const createRecordTx = (
   sql: SqlRunner,
   auditKey: AuditKey | null,
-  auditLockClass = 0,
+  auditLockClass: number | null,
 ): RecordTx => {
   const pg = sql.dialect === 'postgres';
+  if (pg && auditLockClass === null)
+    throw new Error('createRecordTx on PostgreSQL needs the audit chain lock class');
   /**
    * A message that reached its customer (at `atMs`) exposes the experiment units it carries,
    * each then credited with the orders of the window from its exposure that are recorded

@@ -354,7 +354,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const decideTx = createSqliteDecideTx(createSqliteDecideStatements(sqlite), runner);
   const sharedTx = {
     ...decideTx,
-    ...createRecordTx(runner, options.auditKey ?? null),
+    ...createRecordTx(runner, options.auditKey ?? null, null),
     ...createExperimentTx(runner),
   };
   const serialise = createQueue();
