@@ -142,6 +142,29 @@ for (const factory of storeFactories)
       });
     });
 
+    it('keeps what went to a customer erased since counted against the budget', async () => {
+      await identify('a');
+      await identify('b');
+      // Two emails' worth (0.001 each).
+      const spring = { id: 'spring', budget: 0.002 };
+      expect((await launch(spring)).statusCode).toBe(202);
+      await run();
+      expect((await messagesOf('spring')).map((m) => m.status)).toEqual(['sent', 'sent']);
+      clock.set(MONDAY + HOUR_MS);
+      expect(
+        (await adminCall(herald, 'POST', '/v1/customers/a/erase', { reason: 'asked' })).statusCode,
+      ).toBe(200);
+      await identify('c');
+      expect((await launch(spring)).statusCode).toBe(202);
+      await run();
+      // a's email was paid for: the newcomer finds the budget spent.
+      const after = await messagesOf('spring');
+      expect(after.map((m) => [m.customerId, m.status]).sort()).toEqual([
+        ['b', 'sent'],
+        ['c', 'blocked'],
+      ]);
+    });
+
     it('refuses a relaunch that differs in anything but the send time, naming what differs', async () => {
       await identify('c1');
       const sendAt = new Date(MONDAY + DAY_MS).toISOString();

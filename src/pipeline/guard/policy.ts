@@ -99,7 +99,8 @@ export const guardPolicySchema = Type.Object(
     maxCampaignsPerDay: Type.Integer({
       minimum: 0,
       default: 10,
-      description: 'Campaign messages per customer in 24 hours (any channel).',
+      description:
+        'Marketing messages per customer in 24 hours, on every channel but web (campaigns, journeys, cart and win-back alike).',
     }),
     discount: Type.Object(
       {

@@ -187,9 +187,11 @@ export const createRecordTx = (
     async campaignSpend(campaignIds) {
       const spent = new Map<string, number>();
       for (const id of new Set(campaignIds)) {
+        // With what went to customers since erased (their messages gone with them).
         const [row] = await sql.all<{ spent: number | null }>(
-          `SELECT SUM(cost) AS spent FROM messages WHERE campaign_id = ? AND ${SENDING}`,
-          [id],
+          `SELECT COALESCE((SELECT SUM(cost) FROM messages WHERE campaign_id = ? AND ${SENDING}), 0)
+             + COALESCE((SELECT cost FROM erased_spend WHERE campaign_id = ?), 0) AS spent`,
+          [id, id],
         );
         spent.set(id, row?.spent ?? 0);
       }
@@ -466,6 +468,17 @@ export const createRecordTx = (
       );
       const of = `customer_id IN (${ids.map(() => '?').join(', ')})`;
       const del = (table: string) => sql.run(`DELETE FROM ${table} WHERE ${of}`, ids);
+      // What their campaign messages cost stays spent: a budget is not refunded by an erasure.
+      // Messages not yet handed over (queued) go unsent and cost nothing.
+      await sql.run(
+        `INSERT INTO erased_spend (campaign_id, cost)
+         SELECT campaign_id, SUM(cost) FROM messages
+         WHERE ${of} AND campaign_id IS NOT NULL
+           AND status IN ('sending', 'sent', 'bounced', 'complained')
+         GROUP BY campaign_id
+         ON CONFLICT (campaign_id) DO UPDATE SET cost = erased_spend.cost + excluded.cost`,
+        ids,
+      );
       // What the capture channel kept of the customer's messages goes with them.
       const captured = await sql.run(
         `DELETE FROM captured WHERE message_id IN (SELECT id FROM messages WHERE ${of})`,

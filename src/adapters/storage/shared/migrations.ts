@@ -758,6 +758,21 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         await db.schema.alterTable('customer_marks').addColumn('dormant_path_at_ms', big).execute();
     },
   },
+  // What campaigns spent on messages to customers since erased: the messages go with their
+  // customer, the money they cost stays counted against the campaign's budget. Safe to repeat
+  // (see 0010).
+  '0022-erased-spend': {
+    async up(db: Kysely<unknown>) {
+      const real = dialect === 'postgres' ? 'double precision' : 'real';
+      const home = dialect === 'postgres' ? db.withSchema(await homeSchemaOf(db)) : db;
+      await home.schema
+        .createTable('erased_spend')
+        .ifNotExists()
+        .addColumn('campaign_id', 'text', (c) => c.primaryKey())
+        .addColumn('cost', real, (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

@@ -93,6 +93,8 @@ export interface Database {
   };
   models: ModelsTable;
   messages: MessagesTable;
+  /** Per campaign, what its messages to customers since erased cost (migration 0022). */
+  erased_spend: { campaign_id: string; cost: number };
   audit_log: AuditLogTable;
   experiment_units: ExperimentUnitsTable;
   learnings: LearningsTable;
