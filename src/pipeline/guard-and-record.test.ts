@@ -592,6 +592,33 @@ describe('falling back to the next channel', () => {
     );
   });
 
+  it('goes on to a cheaper channel when the first would take the campaign past its budget', () => {
+    const campaign = {
+      id: 'spring',
+      segment: null,
+      template: 'upsell',
+      channels: ['sms' as const, 'email' as const],
+      incentive: null,
+      budget: 0.005,
+      holdoutPercent: 0,
+      variants: null,
+    } as unknown as Extract<Decision['trigger'], { kind: 'campaign' }>['campaign'];
+    const judged = judge(
+      'f12',
+      { email: true, sms: true },
+      {
+        decision: {
+          agent: 'campaign',
+          channels: ['sms', 'email'],
+          trigger: { kind: 'campaign', campaign },
+        },
+      },
+    );
+    // An SMS segment (0.0079) is more than the 0.005 left; an email (0.001) is not.
+    expect(judged.message).toMatchObject({ channel: 'email', status: 'queued' });
+    expect(fallback(judged)[0]?.reason).toBe('on email: blocked on sms (budget_exhausted)');
+  });
+
   it('stops at a channel where a guardrail fails: that blocks the message, fail closed', () => {
     const brokenOnSms: Guardrail = {
       name: 'broken',

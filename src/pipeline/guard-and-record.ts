@@ -624,7 +624,7 @@ export const judgeDecision = (
 
 /**
  * The codes that block a message on its channel alone: another channel of the same decision
- * may carry it (its consent, preferences, cap, address and sending domain are its own).
+ * may carry it (its consent, preferences, cap, address, sending domain and cost are its own).
  * Anything else — the content, the offer, the customer's rights, the campaign's limits —
  * blocks it on every channel.
  */
@@ -646,6 +646,9 @@ const CHANNEL_BOUND_CODES: ReadonlySet<string> = new Set([
   'frequency_capped',
   'domain_paused',
   'no_recipient',
+  // What a message costs is its channel's (an SMS's segments, an email's price): a cheaper
+  // channel may fit in what is left of the campaign's budget.
+  'budget_exhausted',
 ]);
 
 /** A guardrail that threw, timed out or could not judge: fail closed, on every channel. */
