@@ -456,6 +456,13 @@ for (const factory of storeFactories) {
         email: { hardBounces: number };
       }>();
       expect(profile.email.hardBounces).toBe(1);
+      // Erased, flo leaves nothing of theirs; the bounce stays in the domain's rate.
+      expect((await admin('POST', '/v1/customers/flo/erase', { reason: 'asked' })).statusCode).toBe(
+        200,
+      );
+      expect(
+        await herald.services.store.transaction((tx) => tx.domainStats('mail.example.com', 0)),
+      ).toEqual(stats);
     });
 
     it('does not send again what the relay took after the attempt gave up, once it is seen', async () => {

@@ -202,9 +202,12 @@ export const createRecordTx = (
         `SELECT COUNT(*) AS sent,
            SUM(CASE WHEN status = 'bounced' THEN 1 ELSE 0 END) AS bounced,
            SUM(CASE WHEN status = 'complained' THEN 1 ELSE 0 END) AS complained
-         FROM messages WHERE sending_domain = ? AND send_at_ms >= ?
-           AND status IN ('sent', 'bounced', 'complained')`,
-        [domain, sinceMs],
+         FROM (SELECT status FROM messages WHERE sending_domain = ? AND send_at_ms >= ?
+                 AND status IN ('sent', 'bounced', 'complained')
+               UNION ALL
+               SELECT status FROM erased_deliveries WHERE sending_domain = ? AND send_at_ms >= ?)
+           AS delivered`,
+        [domain, sinceMs, domain, sinceMs],
       );
       return {
         sent: row?.sent ?? 0,
@@ -477,6 +480,14 @@ export const createRecordTx = (
            AND status IN ('sending', 'sent', 'bounced', 'complained')
          GROUP BY campaign_id
          ON CONFLICT (campaign_id) DO UPDATE SET cost = erased_spend.cost + excluded.cost`,
+        ids,
+      );
+      // Their deliveries stay in their sending domain's rates, the customer's part gone.
+      await sql.run(
+        `INSERT INTO erased_deliveries (sending_domain, send_at_ms, status)
+         SELECT sending_domain, send_at_ms, status FROM messages
+         WHERE ${of} AND sending_domain IS NOT NULL
+           AND status IN ('sent', 'bounced', 'complained')`,
         ids,
       );
       // What the capture channel kept of the customer's messages goes with them.

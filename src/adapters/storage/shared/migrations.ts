@@ -773,6 +773,28 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // The delivery outcomes of messages to customers since erased, with nothing of the customer:
+  // the sending domain's bounce and complaint rates keep counting them. Safe to repeat (see
+  // 0010).
+  '0023-erased-deliveries': {
+    async up(db: Kysely<unknown>) {
+      const big = dialect === 'postgres' ? 'bigint' : 'integer';
+      const home = dialect === 'postgres' ? db.withSchema(await homeSchemaOf(db)) : db;
+      await home.schema
+        .createTable('erased_deliveries')
+        .ifNotExists()
+        .addColumn('sending_domain', 'text', (c) => c.notNull())
+        .addColumn('send_at_ms', big, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .execute();
+      await home.schema
+        .createIndex('erased_deliveries_domain')
+        .ifNotExists()
+        .on('erased_deliveries')
+        .columns(['sending_domain', 'send_at_ms'])
+        .execute();
+    },
+  },
 });
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({

@@ -95,6 +95,8 @@ export interface Database {
   messages: MessagesTable;
   /** Per campaign, what its messages to customers since erased cost (migration 0022). */
   erased_spend: { campaign_id: string; cost: number };
+  /** The delivery outcomes of messages to customers since erased (migration 0023). */
+  erased_deliveries: { sending_domain: string; send_at_ms: number; status: string };
   audit_log: AuditLogTable;
   experiment_units: ExperimentUnitsTable;
   learnings: LearningsTable;
