@@ -18,6 +18,10 @@ import type { AuditLogTable, MessagesTable } from './tables.js';
 // Counted for caps and budgets: what left, is leaving (claimed by a dispatcher, for as long as
 // its lease if that dispatcher died), or is in the outbox to leave.
 const SENDING = `status IN ('queued', 'sending', 'sent', 'bounced', 'complained')`;
+/** What may have reached the receiving server: the spend an erasure keeps. */
+const HANDED_OVER = `status IN ('sending', 'sent', 'bounced', 'complained')`;
+/** What reached the receiving server, as the sending domain's reputation rates count it. */
+const DELIVERED = `status IN ('sent', 'bounced', 'complained')`;
 /** When a counted message left, or is to leave while it has not (queued, or being sent). */
 const LEFT_AT = 'COALESCE(sent_at_ms, send_at_ms)';
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
@@ -203,7 +207,7 @@ export const createRecordTx = (
            SUM(CASE WHEN status = 'bounced' THEN 1 ELSE 0 END) AS bounced,
            SUM(CASE WHEN status = 'complained' THEN 1 ELSE 0 END) AS complained
          FROM (SELECT status FROM messages WHERE sending_domain = ? AND send_at_ms >= ?
-                 AND status IN ('sent', 'bounced', 'complained')
+                 AND ${DELIVERED}
                UNION ALL
                SELECT status FROM erased_deliveries WHERE sending_domain = ? AND send_at_ms >= ?)
            AS delivered`,
@@ -477,7 +481,7 @@ export const createRecordTx = (
         `INSERT INTO erased_spend (campaign_id, cost)
          SELECT campaign_id, SUM(cost) FROM messages
          WHERE ${of} AND campaign_id IS NOT NULL
-           AND status IN ('sending', 'sent', 'bounced', 'complained')
+           AND ${HANDED_OVER}
          GROUP BY campaign_id
          ON CONFLICT (campaign_id) DO UPDATE SET cost = erased_spend.cost + excluded.cost`,
         ids,
@@ -486,8 +490,7 @@ export const createRecordTx = (
       await sql.run(
         `INSERT INTO erased_deliveries (sending_domain, send_at_ms, status)
          SELECT sending_domain, send_at_ms, status FROM messages
-         WHERE ${of} AND sending_domain IS NOT NULL
-           AND status IN ('sent', 'bounced', 'complained')`,
+         WHERE ${of} AND sending_domain IS NOT NULL AND ${DELIVERED}`,
         ids,
       );
       // What the capture channel kept of the customer's messages goes with them.
