@@ -103,6 +103,25 @@ describe('an offer with a code', () => {
   });
 });
 
+describe('a link in a trait', () => {
+  it('blocks a message whose first name carries a link to another host', () => {
+    const judgeNamed = (firstName: string) => {
+      const empty = emptyProfile(toCustomerId('n1'), T0 - 1000);
+      const state = {
+        ...empty,
+        traits: { email: 'n1@example.com', firstName },
+        consent: { email: { marketing: { granted: true, atMs: T0 - 1000, source: 'test' } } },
+      };
+      return judgeDecision(decisionFor('n1'), state, batch(), deps(0), T0).message;
+    };
+    expect(judgeNamed('Ana, verify: https://evil.example/x')).toMatchObject({
+      status: 'blocked',
+      reasonCode: 'foreign_link',
+    });
+    expect(judgeNamed('Ana')).toMatchObject({ status: 'queued' });
+  });
+});
+
 describe('the global holdout', () => {
   const customers = Array.from({ length: 200 }, (_, i) => `g${String(i)}`);
   const judge = (id: string, percent: number, agent?: string) => {
@@ -314,6 +333,18 @@ describe('creative variants', () => {
     ).message;
   };
   const judge = (id: string, stratify: boolean) => judgeWith(id, stratify).variant;
+
+  it('refuses written copy that links anywhere but the shop, whatever its text names', () => {
+    const linking = variants.map((v) => ({
+      ...v,
+      body: 'Hi {{ customer.firstName | default: "there" }}, read https://model.example/x',
+    }));
+    expect(judgeWith('s1', false, linking)).toMatchObject({
+      status: 'blocked',
+      reasonCode: 'foreign_link',
+    });
+    expect(judgeWith('s1', false)).toMatchObject({ status: 'queued' });
+  });
 
   it('refuses copy whose cited document expired before it would go', () => {
     const until = (validUntilMs: number) => variants.map((v) => ({ ...v, validUntilMs }));

@@ -504,6 +504,8 @@ export const judgeDecision = (
         erasedAtMs: batch.erased.get(decision.customerId) ?? null,
         addressOptedOutAtMs: batch.addressOptOuts?.get(decision.customerId) ?? null,
         addressHardBounces: batch.addressHardBounces?.get(decision.customerId) ?? null,
+        // Written copy links to the shop and Herald alone, whatever its text names.
+        linkHosts: deps.renderer.linkHostsOf(variant === null ? templateName : null),
         nowMs,
       };
       result = withRecipient(

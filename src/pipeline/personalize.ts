@@ -1,6 +1,7 @@
 // content ─▶ guard: the personalisation flow — customers segmented, approved content retrieved
 // per segment, variants written (offline composer, or a language model with the composer as
 // fallback), each checked for grounding, screened for safety and scored for brand and tone.
+import { hostOfLink } from '../core/link-hosts.js';
 import { createHash } from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import { toCustomerId } from '../core/ids.js';
@@ -219,10 +220,11 @@ const triggerWordsOnly = (spam: Guardrail): Guardrail => ({
   },
 });
 
-// Generated copy is screened for safety and PII, its brand and tone scores are judged, and its
-// subject read for spam trigger words (each of its messages would wait for a person).
+// Generated copy is screened for safety and PII, its brand and tone scores are judged, its links
+// read (to the shop's host alone), and its subject read for spam trigger words (each of its
+// messages would wait for a person).
 const screens = defaultGuardrails.flatMap((g) =>
-  g.name === 'content-safety' || g.name === 'brand'
+  g.name === 'content-safety' || g.name === 'brand' || g.name === 'links'
     ? [g]
     : g.name === 'spam'
       ? [triggerWordsOnly(g)]
@@ -281,6 +283,7 @@ const screen = async (
       moderation,
       brandScores: { brand: scores.brandConsistency, tone: scores.toneConsistency },
       erasedAtMs: null,
+      linkHosts: new Set([hostOfLink(options.shopUrl) ?? []].flat()),
       nowMs: options.atMs,
     },
     options.guardPolicy,

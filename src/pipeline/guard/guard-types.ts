@@ -103,6 +103,11 @@ export interface GuardContext {
    * guest checkout and an account), or null when none are kept; read for email only.
    */
   addressHardBounces?: number | null;
+  /**
+   * The hosts the message's links may lead to besides `links.allowedHosts`: those its template
+   * names and the shop's and Herald's own (`Renderer.linkHostsOf`).
+   */
+  linkHosts: ReadonlySet<string>;
   nowMs: number;
 }
 

@@ -184,6 +184,27 @@ export const guardPolicySchema = Type.Object(
       },
       { default: {}, description: 'GDPR consent rules for customers in the listed countries.' },
     ),
+    links: Type.Object(
+      {
+        allowedHosts: Type.Array(
+          Type.String({
+            pattern: '^(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$',
+            description: 'a host (`cdn.shop.example`) or `*.` and a domain (`*.shop.example`)',
+          }),
+          {
+            default: [],
+            description:
+              "Hosts every message may link to besides those its template names and the shop's and Herald's own (`HERALD_SHOP_URL`, `HERALD_PUBLIC_URL`): `cdn.shop.example`, or `*.shop.example` for every host under it. An internationalised host in punycode (`xn--…`).",
+          },
+        ),
+        onForeignHost: Type.Union([Type.Literal('block'), Type.Literal('review')], {
+          default: 'block',
+          description:
+            'What a link to any other host — one a trait, an event or generated copy put in the message — does to it: `block`, or `review` (a person decides).',
+        }),
+      },
+      { default: {}, description: 'Where the links in a message may lead.' },
+    ),
     whatsappApprovedTemplates: words(
       [],
       "WhatsApp Business templates approved by Meta, by their names there (a Herald template's `whatsapp.name`, or its name with `-` as `_`); a WhatsApp message of any other is blocked.",

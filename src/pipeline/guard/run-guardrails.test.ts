@@ -34,6 +34,7 @@ describe('runGuardrails', () => {
     expect(result.verdicts.map((v) => v.guardrail)).toEqual([
       'consent',
       'compliance',
+      'links',
       'spam',
       'rate',
       'brand',

@@ -6,6 +6,7 @@ import { complianceGuardrail } from './guardrails/compliance.js';
 import { consentGuardrail } from './guardrails/consent.js';
 import { contentSafetyGuardrail } from './guardrails/content-safety.js';
 import { financialGuardrail } from './guardrails/financial.js';
+import { linksGuardrail } from './guardrails/links.js';
 import { quietHoursGuardrail } from './guardrails/quiet-hours.js';
 import { reputationGuardrail } from './guardrails/reputation.js';
 import { rateGuardrail, spamGuardrail } from './guardrails/spam.js';
@@ -14,6 +15,7 @@ import type { GuardPolicy } from './policy.js';
 export const defaultGuardrails: readonly Guardrail[] = [
   consentGuardrail,
   complianceGuardrail,
+  linksGuardrail,
   spamGuardrail,
   rateGuardrail,
   brandGuardrail,

@@ -83,6 +83,7 @@ export const aContext = (overrides: Partial<GuardContext> = {}): GuardContext =>
   campaignBudget: null,
   moderation: null,
   erasedAtMs: null,
+  linkHosts: new Set(['shop.example.com', 'x.example']),
   nowMs: now,
   ...overrides,
 });

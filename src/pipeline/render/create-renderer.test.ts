@@ -685,3 +685,42 @@ describe('dates the customer reads', () => {
     expect(textFor(null)).toContain('(Europe/Berlin)');
   });
 });
+
+describe('linkHostsOf', () => {
+  const own = ['shop.example.com', 'h.example.com'];
+  it('gives a configured template the hosts it names, in links or in copy, and the shop’s and Herald’s', () => {
+    const linking: Template = {
+      ...template,
+      name: 'linking',
+      text: 'Follow us: www.social.example — {{ links.shop }}',
+      html: '<a href="https://cdn.example/a">a</a> <p>Help: help.example/faq</p>',
+    };
+    const r = createRenderer([linking], settings);
+    expect([...r.linkHostsOf('linking')].sort()).toEqual(
+      [...own, 'www.social.example', 'cdn.example', 'help.example'].sort(),
+    );
+  });
+
+  it('gives written copy loaded at run time, and no template, the shop’s and Herald’s alone', () => {
+    const r = createRenderer([template], settings);
+    const written: Template = {
+      ...template,
+      name: 'creative-1',
+      text: 'See https://model.example/x, then {{ links.shop }}',
+      html: null,
+    };
+    r.load(written);
+    expect([...r.linkHostsOf('creative-1')].sort()).toEqual([...own].sort());
+    // Its link to another host stays as written, for the guardrail to read; the shop's is tracked.
+    const { body } = r.render({
+      messageClass: 'marketing',
+      messageId: 'm-2',
+      channel: 'email',
+      template: written,
+      profile: undefined,
+      decision,
+    });
+    expect(body).toContain('See https://model.example/x, then https://h.example.com/t/c/');
+    expect([...r.linkHostsOf(null)].sort()).toEqual([...own].sort());
+  });
+});

@@ -17,6 +17,7 @@ import {
   type OutputMode,
   type SubsetTemplate,
 } from './liquid-subset.js';
+import { hostOfLink, linkHostsInHtml, linkHostsInText } from '../../core/link-hosts.js';
 import {
   htmlLinkHostsIn,
   linkHostsIn,
@@ -88,6 +89,13 @@ export interface Renderer {
    * template has its name.
    */
   load(template: Template): void;
+  /**
+   * The hosts a message of this template may link to (`linkHostsInText`, lower case, punycode):
+   * those the template itself names, in links or in its copy, and the shop's and Herald's own
+   * (`HERALD_SHOP_URL`, `HERALD_PUBLIC_URL`). A template made at run time (a creative variant,
+   * written by a model or the composer) or none at all gets the shop's and Herald's alone.
+   */
+  linkHostsOf(templateName: string | null): ReadonlySet<string>;
 }
 
 /**
@@ -123,6 +131,8 @@ interface Parsed {
   whatsapp: { name: string; language: Part; parameters: Part[] };
   /** Hosts its links may be tracked to: those the template and the shop link to. */
   linkHosts: ReadonlySet<string>;
+  /** Hosts its messages may link to: see `Renderer.linkHostsOf`. */
+  allowedHosts: ReadonlySet<string>;
 }
 
 /** Meta's template names have no hyphens: `order-shipped` stands for `order_shipped`. */
@@ -233,7 +243,11 @@ export const createRenderer = (
   };
   const byName = new Map<string, Template>();
   const parsed = new Map<string, Parsed>();
-  const add = (template: Template) => {
+  // The shop's and Herald's own hosts: every message may link to them.
+  const ownHosts: ReadonlySet<string> = new Set(
+    [settings.shopUrl, settings.publicUrl].flatMap((url) => hostOfLink(url) ?? []),
+  );
+  const add = (template: Template, atRunTime: boolean) => {
     const parse = (part: string, text: string, mode: OutputMode = 'text'): Part => {
       let liquid: LiquidTemplate[];
       try {
@@ -254,9 +268,21 @@ export const createRenderer = (
       return { liquid, subset: compileSubset(text), mode };
     };
     parsed.set(template.name, {
-      linkHosts: new Set([
-        ...linkHostsIn([settings.shopUrl, template.subject, template.preheader, template.text]),
-        ...htmlLinkHostsIn(template.html ?? ''),
+      // Written copy's links are tracked to the shop alone: a link a model wrote stays as written,
+      // for the links guardrail to read, not hidden behind Herald's redirect.
+      linkHosts: atRunTime
+        ? linkHostsIn([settings.shopUrl])
+        : new Set([
+            ...linkHostsIn([settings.shopUrl, template.subject, template.preheader, template.text]),
+            ...htmlLinkHostsIn(template.html ?? ''),
+          ]),
+      allowedHosts: new Set([
+        ...ownHosts,
+        ...[template.subject, template.preheader, template.text, template.html ?? ''].flatMap(
+          linkHostsInText,
+        ),
+        ...linkHostsInHtml(template.html ?? ''),
+        ...(template.whatsapp?.parameters ?? []).flatMap(linkHostsInText),
       ]),
       subject: parse('subject', template.subject),
       preheader: parse('preheader', template.preheader),
@@ -272,7 +298,7 @@ export const createRenderer = (
     });
     byName.set(template.name, template);
   };
-  for (const template of templates) add(template);
+  for (const template of templates) add(template, false);
   // Templates made at run time (creative variants), least recently loaded first.
   const loadedAtRunTime = new Set<string>();
   const base = trimUrl(settings.publicUrl);
@@ -324,7 +350,7 @@ export const createRenderer = (
       if (known !== undefined && !sameTemplate(known, template))
         throw new Error(`template ${template.name} is already loaded with other copy`);
       if (known !== undefined && !loadedAtRunTime.has(template.name)) return;
-      if (known === undefined) add(template);
+      if (known === undefined) add(template, true);
       // The latest used last: a long-running worker keeps the copies it still sends, not every
       // copy it ever sent.
       loadedAtRunTime.delete(template.name);
@@ -335,6 +361,10 @@ export const createRenderer = (
         byName.delete(oldest);
         parsed.delete(oldest);
       }
+    },
+    linkHostsOf(templateName) {
+      if (templateName === null || loadedAtRunTime.has(templateName)) return ownHosts;
+      return parsed.get(templateName)?.allowedHosts ?? ownHosts;
     },
     render({ messageId, channel, template, messageClass, profile, decision }) {
       const p = parsed.get(template.name);

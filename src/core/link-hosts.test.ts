@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { hostOfLink, isAllowedHost, linkHostsInHtml, linkHostsInText } from './link-hosts.js';
+
+describe('linkHostsInText', () => {
+  it('reads URLs with a scheme, www. hosts and bare hosts with a path, as a mail client links them', () => {
+    expect(linkHostsInText('Ana, verify: https://evil.example/x')).toEqual(['evil.example']);
+    expect(linkHostsInText('visit:HTTPS://Evil.Example.:8080/x).')).toEqual(['evil.example']);
+    expect(linkHostsInText('see www.evil.com.')).toEqual(['www.evil.com']);
+    expect(linkHostsInText('go to evil.com/verify now')).toEqual(['evil.com']);
+    expect(linkHostsInText('(https://shop.example.com) and http://a.example')).toEqual([
+      'shop.example.com',
+      'a.example',
+    ]);
+  });
+
+  it('reads the host a browser would go to, not the one a reader sees first', () => {
+    expect(linkHostsInText('https://shop.example.com@evil.com/')).toEqual(['evil.com']);
+    // A Cyrillic "о" in place of the Latin one: another host, in punycode.
+    expect(linkHostsInText('https://shоp.example.com/x')).toEqual(['xn--shp-ted.example.com']);
+  });
+
+  it('leaves dotted words, prices and addresses alone', () => {
+    expect(linkHostsInText('Mr.Smith, 19.99/month, e.g./x, and/or, ana@evil.com/x')).toEqual([]);
+    expect(linkHostsInText('example.com alone')).toEqual([]);
+  });
+});
+
+describe('linkHostsInHtml', () => {
+  it('reads every web link, scheme-relative and backslashed ones as a browser does', () => {
+    expect(
+      linkHostsInHtml(
+        '<a href="//evil.com/x">a</a><a href="https:\\\\evil2.com">b</a>' +
+          '<a href="mailto:x@y.z">c</a><a href="/rel">d</a><a href="HTTPS://Shop.Example.com">e</a>',
+      ),
+    ).toEqual(['evil.com', 'evil2.com', 'shop.example.com']);
+  });
+});
+
+describe('hostOfLink and isAllowedHost', () => {
+  it('has no host for links that lead to none', () => {
+    expect(hostOfLink('tel:+15555550100')).toBeNull();
+    expect(hostOfLink('https://')).toBeNull();
+  });
+
+  it('matches a host written out exactly, and *. any host under a domain', () => {
+    const known = new Set(['shop.example.com']);
+    expect(isAllowedHost('shop.example.com', known, [])).toBe(true);
+    expect(isAllowedHost('evil.com', known, [])).toBe(false);
+    expect(isAllowedHost('cdn.shop.example', known, ['CDN.shop.example'])).toBe(true);
+    expect(isAllowedHost('img.cdn.example', known, ['*.cdn.example'])).toBe(true);
+    expect(isAllowedHost('cdn.example', known, ['*.cdn.example'])).toBe(false);
+    expect(isAllowedHost('evilcdn.example', known, ['*.cdn.example'])).toBe(false);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { aContent, aContext, aMessage, defaultGuardPolicy, notPassing } from '../test-builders.js';
+import type { GuardPolicy } from '../policy.js';
+import type { MessageContent } from '../guard-types.js';
+import { linksGuardrail } from './links.js';
+
+const policy = defaultGuardPolicy();
+
+const judge = (content: Partial<MessageContent> | null, p: GuardPolicy = policy) =>
+  linksGuardrail.check(
+    aMessage({ content: content === null ? null : aContent(content) }),
+    aContext({ linkHosts: new Set(['shop.example.com', 'h.example.com']) }),
+    p,
+  );
+
+describe('linksGuardrail', () => {
+  it('passes links to the template’s, the shop’s and Herald’s hosts', () => {
+    const [v] = judge({
+      body: 'Ada, see https://shop.example.com/new and https://h.example.com/t/c/abc',
+      html: '<a href="https://shop.example.com/new">new</a>',
+    });
+    expect(v).toMatchObject({ outcome: 'pass', figures: { links: 3 } });
+  });
+
+  it('blocks a link a trait put in the copy, and names the part but never the host', () => {
+    const verdicts = judge({ body: 'Hello Ana, verify: https://evil.example/x — see you' });
+    expect(notPassing(verdicts)).toEqual(['block:foreign_link']);
+    expect(verdicts[0]?.figures).toEqual({ links: 1, foreign: 1, parts: ['copy'] });
+    expect(JSON.stringify(verdicts)).not.toContain('evil');
+  });
+
+  it('reads the subject, the HTML part’s links and text, and WhatsApp’s variables', () => {
+    expect(notPassing(judge({ subject: 'Ana www.evil.example' }))).toEqual(['block:foreign_link']);
+    expect(judge({ html: '<a href="//evil.example/x">your order</a>' })[0]?.figures).toMatchObject({
+      parts: ['HTML links'],
+    });
+    expect(notPassing(judge({ html: '<p>Ana evil.example/verify</p>' }))).toEqual([
+      'block:foreign_link',
+    ]);
+    const whatsapp = { name: 'order_update', language: 'en_US', parameters: ['evil.example/x'] };
+    expect(judge({ whatsapp })[0]?.figures).toMatchObject({ parts: ['WhatsApp variables'] });
+  });
+
+  it('reads the copy as a reader sees it: full-width letters are a link too', () => {
+    expect(notPassing(judge({ body: 'Ana ｈｔｔｐｓ：／／evil.example/x' }))).toEqual([
+      'block:foreign_link',
+    ]);
+  });
+
+  it('lets hosts in links.allowedHosts through, and sends others to review when asked', () => {
+    const allowing = {
+      ...policy,
+      links: { allowedHosts: ['cdn.example', '*.partner.example'], onForeignHost: 'block' },
+    } satisfies GuardPolicy;
+    expect(
+      notPassing(judge({ body: 'https://cdn.example/a https://www.partner.example/b' }, allowing)),
+    ).toEqual([]);
+    expect(notPassing(judge({ body: 'https://partner.example/b' }, allowing))).toEqual([
+      'block:foreign_link',
+    ]);
+    const reviewing = { ...policy, links: { ...policy.links, onForeignHost: 'review' } } as const;
+    expect(notPassing(judge({ body: 'https://evil.example/x' }, reviewing))).toEqual([
+      'review:foreign_link',
+    ]);
+  });
+
+  it('passes a message with nothing rendered (other guardrails judge that)', () => {
+    expect(notPassing(judge(null))).toEqual([]);
+  });
+});
