@@ -488,6 +488,14 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       if (fresh?.status !== 'sending') return null;
       // Its customer as it is now: merged into another since the claim, the message went with them.
       const state = (await deps.store.getProfile(fresh.customerId))?.state;
+      // An email's address as it is now too: an unsubscribe or bounces on another record of it.
+      if (state !== undefined && fresh.channel === 'email') {
+        const address = await deps.store.transaction((tx) => addressFactsOf(tx, [state]));
+        addressOf.set(message.id, {
+          addressOptedOutAtMs: address.optOuts.get(state.customerId) ?? null,
+          addressHardBounces: address.hardBounces.get(state.customerId) ?? null,
+        });
+      }
       if (state === undefined || fresh.channel !== 'push') return { state };
       const own = await deps.store.transaction((tx) =>
         withOwnDevicesOf(tx, new Map([[fresh.customerId, state]])),

@@ -234,6 +234,18 @@ const unsubscribedThroughIt = (result: MessageResult): boolean =>
   result.kind === 'unsubscribed' && result.source !== 'sms-reply';
 
 /**
+ * Whether an email result is its address's opt-out: a complaint, an unsubscribe through the
+ * message, or SendGrid's drop of an address on its unsubscribe or spam-report list (what put it
+ * there was one of those, on whichever record's mail).
+ */
+const optsOutTheAddress = (result: MessageResult): boolean => {
+  if (result.kind === 'complained' || unsubscribedThroughIt(result)) return true;
+  if (result.kind !== 'dropped') return false;
+  const list = SUPPRESSION_LISTS.get(result.reason.trim().toLowerCase())?.name;
+  return list === HERALD_EVENTS.unsubscribed || list === HERALD_EVENTS.emailComplained;
+};
+
+/**
  * A message waiting in the outbox for a retry, left `sending` by a dispatcher that died, filed
  * failed when its last attempt gave up waiting, or refused at a retry's hand-off after an
  * attempt, whose attempt a report shows went through
@@ -318,10 +330,7 @@ export const recordMessageResult = async (
     }
     if (current === undefined) return;
     // An email unsubscribe or complaint is the address's, on every record that has it.
-    if (
-      current.channel === 'email' &&
-      (result.kind === 'complained' || unsubscribedThroughIt(result))
-    ) {
+    if (current.channel === 'email' && optsOutTheAddress(result)) {
       const state = (await tx.loadProfiles([current.customerId])).get(current.customerId);
       const address =
         current.recipient ??

@@ -873,6 +873,18 @@ for (const factory of storeFactories) {
         granted: true,
       });
       expect((await profile('inv')).email).toMatchObject({ hardBounces: 0, complaints: 0 });
+      // The unsubscribe or the complaint is the address's: another record of it gets no marketing.
+      for (const userId of ['una', 'spa', 'inv']) {
+        await ingest('identify', {
+          userId: `${userId}-account`,
+          traits: { email: `${userId}@example.com`, consent: { email: { marketing: true } } },
+        });
+        const other = await send(`${userId}-account`, 'upsell');
+        expect({ userId, status: other.status }).toEqual({
+          userId,
+          status: userId === 'inv' ? 'queued' : 'blocked',
+        });
+      }
     });
 
     it('takes a SendGrid batch of the 768 KB SendGrid sends, above the ingest limit', async () => {
