@@ -645,6 +645,8 @@ const CHANNEL_BOUND_CODES: ReadonlySet<string> = new Set([
   'whatsapp_parameter_missing',
   // Longer than an SMS can carry (Twilio's 1,600 characters): another channel can.
   'sms_too_long',
+  // Larger than a push notification can carry: an email or an SMS can.
+  'push_too_long',
   'frequency_capped',
   'domain_paused',
   'no_recipient',

@@ -2,8 +2,10 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toCustomerId } from '../../core/ids.js';
 import type { Delivery } from '../../ports/channel-adapter.js';
+import { pushPayloadBytes } from '../../core/push-payload.js';
 import {
   createFcmAdapter,
+  fcmPayloadBytes,
   toFcmMessage,
   toFcmOutcome,
   toServiceAccountJwt,
@@ -76,6 +78,18 @@ describe('toServiceAccountJwt', () => {
 
   it('uses URL-safe base64 without padding', () => {
     expect(jwt).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  });
+});
+
+describe('pushPayloadBytes, as the guard counts a push before its device is chosen', () => {
+  it('is the payload of the platform where it is largest, as the adapter builds it', () => {
+    const content = { ...aPush().content, subject: 'Back in stock', body: 'Your size is back.' };
+    const bytes = (platform?: 'ios' | 'android' | 'web') =>
+      fcmPayloadBytes(
+        toFcmMessage(aPush(platform === undefined ? { content } : { content, platform })),
+      );
+    const judged = pushPayloadBytes(content, aPush().messageId);
+    expect(judged).toBe(Math.max(bytes('ios'), bytes('android'), bytes('web'), bytes()));
   });
 });
 

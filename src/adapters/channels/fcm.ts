@@ -27,6 +27,7 @@
  * FCM takes no idempotency key: a retried send after a lost answer may show twice.
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { PUSH_PAYLOAD_LIMIT } from '../../core/push-payload.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
 import {
@@ -121,8 +122,8 @@ export const toFcmMessage = (
   return message;
 };
 
-/** What FCM (and APNs, for iOS) take of a notification: 4,096 bytes of payload. */
-export const FCM_PAYLOAD_LIMIT = 4096;
+/** What FCM (and APNs, for iOS) take of a notification (the guard refuses longer ones first). */
+export const FCM_PAYLOAD_LIMIT = PUSH_PAYLOAD_LIMIT;
 
 /**
  * The bytes of a message's payload as FCM counts it (its notification and data), and of the

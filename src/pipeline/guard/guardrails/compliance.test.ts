@@ -114,6 +114,40 @@ describe('an SMS longer than Twilio takes', () => {
   });
 });
 
+describe('a push notification larger than FCM and APNs take', () => {
+  const pushOf = (subject: string | null, body: string) =>
+    complianceGuardrail.check(
+      aMessage({ channel: 'push', class: 'transactional', content: aContent({ subject, body }) }),
+      aContext(),
+      policy,
+    );
+  // The payload around a title "T" and an empty body: FCM's notification and data (the message
+  // id, d1), larger here than APNs' {"aps":{"alert":{…},"sound":"default"}}.
+  const frame = Buffer.byteLength(
+    JSON.stringify({
+      notification: { title: 'T', body: '' },
+      data: { herald_message_id: 'd1' },
+    }),
+  );
+
+  it('goes at exactly 4,096 bytes and is blocked, channel by channel, one byte over', () => {
+    expect(pushOf('T', 'x'.repeat(4096 - frame)).map((v) => v.outcome)).toEqual(['pass']);
+    expect(pushOf('T', 'x'.repeat(4097 - frame))).toEqual([
+      expect.objectContaining({
+        outcome: 'block',
+        code: 'push_too_long',
+        figures: { bytes: 4097, limit: 4096 },
+      }),
+    ]);
+  });
+
+  it('counts bytes, not characters: JSON escapes and UTF-8', () => {
+    // "é" is two bytes; a quote is escaped as two characters.
+    expect(pushOf('T', 'é'.repeat(Math.ceil((4097 - frame) / 2)))[0]?.code).toBe('push_too_long');
+    expect(pushOf('T', '"'.repeat(Math.ceil((4097 - frame) / 2)))[0]?.code).toBe('push_too_long');
+  });
+});
+
 describe('a link that runs something instead of leading somewhere', () => {
   const withHtml = (html: string) =>
     complianceGuardrail

@@ -8,6 +8,7 @@ import {
   type ProfileState,
   impliedSourceOf,
 } from '../../../core/profile.js';
+import { PUSH_PAYLOAD_LIMIT, pushPayloadBytes } from '../../../core/push-payload.js';
 import { smsSegments } from '../../../core/sms-segments.js';
 import { shownHtml, visibleText } from '../../../core/visible-text.js';
 import { DAY_MS } from '../../../core/time.js';
@@ -192,6 +193,28 @@ const smsProblems = (message: GuardMessage): Verdict[] => {
 };
 
 /**
+ * A push notification whose payload is over what FCM and APNs take (`PUSH_PAYLOAD_LIMIT`,
+ * counted on the platform where it is largest: the device is chosen at dispatch) is refused
+ * here, as an SMS too long is, rather than failing at dispatch.
+ */
+const pushProblems = (message: GuardMessage): Verdict[] => {
+  const c = message.content;
+  if (c === null) return [];
+  const bytes = pushPayloadBytes(c, message.decisionId);
+  return bytes <= PUSH_PAYLOAD_LIMIT
+    ? []
+    : [
+        verdict(
+          NAME,
+          'block',
+          'push_too_long',
+          `push: a payload of ${String(bytes)} bytes, over the ${String(PUSH_PAYLOAD_LIMIT)} FCM and APNs take: shorten the title or body`,
+          { bytes, limit: PUSH_PAYLOAD_LIMIT },
+        ),
+      ];
+};
+
+/**
  * Links in the HTML part that run or load something instead of leading somewhere (`javascript:`,
  * `data:`, `vbscript:` …): a product URL or a trait a template puts in an `href` may carry one,
  * and a mail client or webmail that follows it runs it for the recipient. Every other link —
@@ -223,7 +246,7 @@ const linkProblems = (message: GuardMessage): Verdict[] => {
  * link and valid From/Reply-To — checked on the rendered message, so a message not yet
  * rendered is blocked. CCPA (California): a sale/share opt-out blocks retargeting (web).
  * WhatsApp: approved templates only, each variable filled. SMS: no longer than Twilio takes
- * (`SMS_MAX_CHARACTERS`). Someone erased on request and named
+ * (`SMS_MAX_CHARACTERS`); push: no larger than FCM and APNs take (`PUSH_PAYLOAD_LIMIT`). Someone erased on request and named
  * again since (by a user id, anonymous id, email or phone the erasure removed) gets no marketing
  * until they opt in again, explicitly, after the erasure.
  */
@@ -323,6 +346,7 @@ export const complianceGuardrail: Guardrail = {
       );
     if (message.channel === 'whatsapp') found.push(...whatsAppProblems(message, policy));
     if (message.channel === 'sms') found.push(...smsProblems(message));
+    if (message.channel === 'push') found.push(...pushProblems(message));
     found.push(...linkProblems(message));
     return found.length > 0
       ? found

@@ -1,0 +1,23 @@
+/** What FCM (and APNs, for iOS) take of a notification: 4,096 bytes of payload. */
+export const PUSH_PAYLOAD_LIMIT = 4096;
+
+/**
+ * The bytes of the payload a push notification with this title and body makes on the platform
+ * where it is largest (iOS: its APNs payload; elsewhere FCM counts the notification and data),
+ * as the FCM adapter builds it — the guard judges a message before its device, and so its
+ * platform, is chosen.
+ */
+export const pushPayloadBytes = (
+  content: { subject: string | null; body: string },
+  messageId: string,
+): number => {
+  const titled =
+    content.subject === null
+      ? { body: content.body }
+      : { title: content.subject, body: content.body };
+  const fcm = Buffer.byteLength(
+    JSON.stringify({ notification: titled, data: { herald_message_id: messageId } }),
+  );
+  const apns = Buffer.byteLength(JSON.stringify({ aps: { alert: titled, sound: 'default' } }));
+  return Math.max(fcm, apns);
+};
