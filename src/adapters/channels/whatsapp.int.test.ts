@@ -195,6 +195,8 @@ describe('createWhatsAppAdapter', () => {
     [400, 80007, 'Rate limit issues', true],
     [429, 130429, 'Rate limit hit', true],
     [400, 131048, 'Spam rate limit hit', true],
+    // The account in maintenance mode (Meta answers it with 500): every message waits.
+    [500, 131057, 'Account in maintenance mode', true],
     // One recipient's limit: the provider takes other messages meanwhile.
     [400, 131056, '(Business Account, Consumer Account) pair rate limit hit', false],
   ])(

@@ -15,7 +15,8 @@
  *   developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes.
  * - Codes: 1 API unknown and 2 API service (temporary), 4 too many calls, 80007 WhatsApp
  *   Business Account rate limit, 130429 Cloud API throughput reached, 131048 spam rate limit,
- *   131056 too many messages to the same recipient — all transient; 131026 message
+ *   131056 too many messages to the same recipient, 131057 the account in maintenance mode — all
+ *   transient; 131026 message
  *   undeliverable (not a WhatsApp number, or the recipient cannot receive business messages),
  *   the recipient; 131050 the recipient stopped the business's marketing messages (their
  *   marketing consent, not the number); 131030 recipient not in the allowed list of a test number — the business
@@ -52,16 +53,17 @@ export interface WhatsAppAdapterOptions {
 
 /** Cloud API codes asking to slow down or try again later. */
 export const whatsAppRetryCodes: ReadonlySet<number> = new Set([
-  1, 2, 4, 80007, 130429, 131048, 131056,
+  1, 2, 4, 80007, 130429, 131048, 131056, 131057,
 ]);
 
 /**
  * Of those, the rate limits of the app, the business account or its phone number — every
  * message would get the same answer for now, so the provider waits: 4 too many calls, 80007 the
- * account's limit, 130429 the Cloud API's throughput, 131048 the number's spam limit. (131056,
- * too many messages to one recipient, is that recipient's alone.)
+ * account's limit, 130429 the Cloud API's throughput, 131048 the number's spam limit, 131057
+ * the business account in maintenance mode (a throughput upgrade, for one). (131056, too many
+ * messages to one recipient, is that recipient's alone.)
  */
-const whatsAppThrottleCodes: ReadonlySet<number> = new Set([4, 80007, 130429, 131048]);
+const whatsAppThrottleCodes: ReadonlySet<number> = new Set([4, 80007, 130429, 131048, 131057]);
 
 /**
  * Errors of the account, not the message — every message would get the same answer until
