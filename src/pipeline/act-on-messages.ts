@@ -14,6 +14,7 @@ import {
   contentHashOf,
   guardAndRecord,
   judgeDecision,
+  campaignOf,
   loadGuardBatchState,
   reasonCodeOf,
   statusOfBlocked,
@@ -247,7 +248,7 @@ export const reviewMessage = async (
         deps,
         [message.customerId],
         profiles,
-        message.campaignId === null ? [] : [message.campaignId],
+        [campaignOf(decision) ?? []].flat(),
         nowMs,
         decision.experiment === null ? [] : [decision.experiment.slot],
       );

@@ -47,6 +47,7 @@ import {
 import type { Renderer, Template } from './render/index.js';
 import { documentsInForce, type ContentDocument } from './content/index.js';
 import { hasRecipient } from '../core/recipient.js';
+import { storedBudgetsOf } from './campaign-definition.js';
 
 export interface GuardDeps {
   renderer: Renderer;
@@ -212,6 +213,11 @@ export interface Judged {
 export interface GuardBatchState {
   history: Map<CustomerId, SendHistory>;
   spend: Map<string, number>;
+  /**
+   * Each campaign's budget now (its definition's: a relaunch may have changed it since its work
+   * was scheduled), for the campaigns of the batch; one not here has the budget its work carries.
+   */
+  budgets?: Map<string, number | null>;
   domain: GuardContext['sendingDomain'];
   /** Creative variants by experiment slot (`creative:<campaign id>`). */
   creative: Map<string, CreativeVariant[]>;
@@ -248,7 +254,7 @@ export const loadGuardBatchState = async (
   deps: GuardDeps,
   customerIds: readonly CustomerId[],
   profiles: ReadonlyMap<CustomerId, ProfileState>,
-  campaignIds: readonly string[],
+  campaigns: readonly { id: string; budget: number | null }[],
   nowMs: number,
   slots: readonly string[] = [],
 ): Promise<GuardBatchState> => {
@@ -256,12 +262,21 @@ export const loadGuardBatchState = async (
     windowStartMs: nowMs - deps.policy.frequencyCaps.windowDays * DAY_MS,
     dayStartMs: nowMs - 24 * HOUR_MS,
   });
+  // The budget kept with the campaign's definition, else the one its work carries.
+  const budgets = await storedBudgetsOf(
+    tx,
+    campaigns.map((c) => c.id),
+  );
+  for (const c of campaigns) if (!budgets.has(c.id)) budgets.set(c.id, c.budget);
+  // Only a campaign with a budget cap needs what it has spent: summing a large campaign's
+  // messages for every batch made fanning it out quadratic.
+  const capped = [...budgets].flatMap(([id, budget]) => (budget === null ? [] : [id]));
   // A budgeted campaign's spend is read under its lock, held to the commit: two rounds (two
   // workers, or a round and an approval) judging the same campaign at once would otherwise read
   // the same spend and together queue past the cap. Taken after the customers' locks, as on
   // every path (no-op on SQLite, which has one writer).
-  if (campaignIds.length > 0) await tx.lock(campaignIds.map((id) => `campaign-budget:${id}`));
-  const spend = await tx.campaignSpend(campaignIds);
+  if (capped.length > 0) await tx.lock(capped.map((id) => `campaign-budget:${id}`));
+  const spend = await tx.campaignSpend(capped);
   const creative = new Map<string, CreativeVariant[]>();
   const promoted = new Map<string, string>();
   const weights = new Map<string, Record<string, number>>();
@@ -287,6 +302,7 @@ export const loadGuardBatchState = async (
   return {
     history,
     spend,
+    budgets,
     domain: await domainStatsOf(tx, deps, nowMs),
     creative,
     withdrawn: await withdrawnVariants(tx, creative, nowMs),
@@ -341,7 +357,8 @@ export const withdrawnVariants = async (
   return withdrawn;
 };
 
-const campaignOf = (
+/** The campaign a decision belongs to, with the budget its work was scheduled with. */
+export const campaignOf = (
   decision: Decision,
 ): { id: string; budget: number | null; holdoutPercent?: number } | null =>
   decision.trigger.kind === 'campaign'
@@ -444,7 +461,12 @@ export const judgeDecision = (
       : templateName === null
         ? undefined
         : deps.renderer.templateOf(templateName);
-  const campaign = campaignOf(decision);
+  const scheduled = campaignOf(decision);
+  // Its budget as it stands now (a relaunch may have raised or cut it).
+  const campaign =
+    scheduled === null || batch.budgets?.has(scheduled.id) !== true
+      ? scheduled
+      : { ...scheduled, budget: batch.budgets.get(scheduled.id) ?? null };
   const messageClass = messageClassOf(template, decision, variant !== null);
   let rendered: RenderedContent | null = content ?? null;
   let result: GuardResult | null = null;
@@ -990,12 +1012,7 @@ export const guardAndRecord = async (
           deps,
           [...new Set(sending.map((d) => d.customerId))],
           profiles,
-          // Only a campaign with a budget cap needs what it has spent: summing a large
-          // campaign's messages for every batch made fanning it out quadratic.
-          sending.flatMap((d) => {
-            const c = campaignOf(d);
-            return c === null || c.budget === null ? [] : [c.id];
-          }),
+          sending.flatMap((d) => campaignOf(d) ?? []),
           nowMs,
           sending.flatMap((d) => (d.experiment === null ? [] : [d.experiment.slot])),
         );

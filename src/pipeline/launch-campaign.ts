@@ -21,34 +21,21 @@ import {
   type ExperimentDesign,
 } from './experiment-results.js';
 import type { PersonalizeOptions } from './personalize.js';
+import { definitionKey, type CampaignDefinition } from './campaign-definition.js';
 
 export interface CampaignLaunch {
   /** Customers this launch scheduled: none who had the campaign's work or a message of it. */
   audience: number;
   /** Customers of the segment the campaign had scheduled or reached before (a relaunch). */
   alreadyScheduled: number;
+  /**
+   * Of those, customers a raised budget gives another turn: every message of the campaign they
+   * had was blocked by the budget.
+   */
+  resumed: number;
   /** The copy: written now, or kept from the first launch (costing nothing this time). */
   creative: PreparedCreative | null;
 }
-
-/**
- * A campaign as first launched, stored under `campaign:<id>`: a relaunch must match it in
- * everything but the send time (the work already scheduled, its messages and its experiment
- * were made by it).
- */
-interface CampaignDefinition {
-  template: string;
-  channels: readonly string[];
-  segment: string | null;
-  incentive: { percent: number; validHours: number } | null;
-  budget: number | null;
-  holdoutPercent: number;
-  stratify: boolean;
-  creative: { query: string | null } | null;
-  sendAtMs: number;
-}
-
-const definitionKey = (id: string) => `campaign:${id}`;
 
 const toDefinition = (
   campaign: Omit<Campaign, 'variantIds'>,
@@ -68,12 +55,17 @@ const toDefinition = (
   sendAtMs: campaign.sendAtMs,
 });
 
+/** Whether a new budget lets more be spent than the old (none is no cap at all). */
+const raises = (before: number | null, after: number | null): boolean =>
+  before !== null && (after === null || after > before);
+
 const said = (value: unknown): string =>
   value === null ? 'none' : typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
 
 /**
- * What a relaunch changes of the first launch, each as `field first (now second)`; the send
- * time may change (it schedules only the customers not reached yet).
+ * What a relaunch changes of the first launch that it may not, each as `field first (now
+ * second)`; the send time may change (it schedules only the customers not reached yet), and so
+ * may the budget (the guard reads the budget kept, whenever a message is judged).
  */
 const differences = (first: CampaignDefinition, now: CampaignDefinition): string[] =>
   (
@@ -82,7 +74,6 @@ const differences = (first: CampaignDefinition, now: CampaignDefinition): string
       'channels',
       'segment',
       'incentive',
-      'budget',
       'holdoutPercent',
       'stratify',
       'creative',
@@ -127,7 +118,7 @@ const refuseRelaunch = (
 ): AppError =>
   new AppError(
     'conflict',
-    `campaign ${id} was launched to ${first.segment ?? 'everyone'} on ${first.channels.join(', ')} with ${first.holdoutPercent > 0 ? `a ${String(first.holdoutPercent)} % holdout` : 'no holdout'}, and a relaunch may change only sendAt: this one differs in ${changed.join('; ')}; launch it again the same way, or under a new id`,
+    `campaign ${id} was launched to ${first.segment ?? 'everyone'} on ${first.channels.join(', ')} with ${first.holdoutPercent > 0 ? `a ${String(first.holdoutPercent)} % holdout` : 'no holdout'}, and a relaunch may change only sendAt and budget: this one differs in ${changed.join('; ')}; launch it again the same way, or under a new id`,
   );
 
 /**
@@ -186,10 +177,12 @@ export const launchCampaign = async (
     variants: await tx.getSetting(`creative:${campaign.id}`),
   }));
   // The work already scheduled carries the first launch's campaign (its template, channels,
-  // offer, budget), its messages were assigned by its design, and its copy was written for its
+  // offer), its messages were assigned by its design, and its copy was written for its
   // audience: a relaunch that differs would send the newcomers something the experiment does
-  // not compare, or change nothing for those already scheduled (a budget cut they would not
-  // see). Only the send time may change: it applies to the customers this launch schedules.
+  // not compare, or change nothing for those already scheduled. The send time may change: it
+  // applies to the customers this launch schedules. So may the budget: the guard reads the one
+  // kept here for every message it judges from then on, and a raised one gives the customers
+  // its cap blocked another turn.
   const stored =
     launched.design === null ? null : (JSON.parse(launched.design) as ExperimentDesign);
   const firstLaunch =
@@ -282,6 +275,8 @@ export const launchCampaign = async (
       const firstLaunch = JSON.parse(kept) as CampaignDefinition;
       const raced = differences(firstLaunch, definition);
       if (raced.length > 0) throw refuseRelaunch(campaign.id, firstLaunch, raced);
+      if (firstLaunch.budget !== definition.budget)
+        await tx.setSetting(key, JSON.stringify({ ...firstLaunch, budget: definition.budget }));
     }
     // The copy kept is the one written for the definition kept: a launch with other settings
     // racing this one may have written its own over it before it was refused.
@@ -303,10 +298,12 @@ export const launchCampaign = async (
       ...withCopyValidUntil(written?.variants ?? []),
     },
     nowMs,
+    { resume: firstLaunch !== null && raises(firstLaunch.budget, definition.budget) },
   );
   return {
-    audience: fanOut.scheduled,
-    alreadyScheduled: fanOut.alreadyScheduled,
+    audience: fanOut.scheduled + fanOut.resumed,
+    alreadyScheduled: fanOut.alreadyScheduled - fanOut.resumed,
+    resumed: fanOut.resumed,
     creative: written,
   };
 };

@@ -18,6 +18,18 @@ export interface WorkDraft {
   mode?: 'replace' | 'once' | 'log';
 }
 
+/**
+ * The key of a customer's turn in a campaign: its first, from the launch, or the one a raised
+ * budget gives after `blocked` messages of it were blocked by the budget.
+ */
+export const campaignTurnKey = (customerId: string, campaignId: string, blocked = 0): string =>
+  blocked === 0
+    ? `${customerId}|campaign|${campaignId}`
+    : `${customerId}${resumedTurnInfix(campaignId)}${String(blocked)}`;
+
+/** What comes between the customer and the count in a turn a raised budget gives. */
+export const resumedTurnInfix = (campaignId: string): string => `|campaign|${campaignId}|resume-`;
+
 export interface WorkItem extends WorkDraft {
   id: number;
   attempts: number;
@@ -133,6 +145,16 @@ export interface DecideTx extends ScheduleTx {
    * merge, work keys do not. One query for the whole page.
    */
   campaignTurnsTaken(campaignId: string, drafts: readonly WorkDraft[]): Promise<Set<CustomerId>>;
+  /**
+   * Of these customers, those whose every message of campaign `campaignId` was blocked by its
+   * budget (`budget_exhausted`) and who have no work under their next turn's key
+   * (`campaignTurnKey(customer, campaign, n)`, n the count of those messages), with that n: a
+   * raised budget gives each another turn, and a second raise before it is taken gives none.
+   */
+  campaignBudgetBlocked(
+    campaignId: string,
+    customerIds: readonly CustomerId[],
+  ): Promise<Map<CustomerId, number>>;
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
   loadMemberships(ids: readonly CustomerId[]): Promise<Map<CustomerId, Membership[]>>;

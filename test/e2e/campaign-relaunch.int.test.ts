@@ -165,6 +165,64 @@ for (const factory of storeFactories)
       ]);
     });
 
+    it('pauses at its budget, and a raised one gives the customers it blocked another turn', async () => {
+      for (const id of ['a', 'b', 'c', 'd']) await identify(id);
+      // Two emails' worth (0.001 each).
+      expect((await launch({ id: 'spring', budget: 0.002 })).json()).toMatchObject({
+        audience: 4,
+        resumed: 0,
+      });
+      await run();
+      const statuses = async () =>
+        (await messagesOf('spring')).map((m) => m.status).sort((x, y) => x.localeCompare(y));
+      expect(await statuses()).toEqual(['blocked', 'blocked', 'sent', 'sent']);
+      // The same budget again changes nothing.
+      expect((await launch({ id: 'spring', budget: 0.002 })).json()).toMatchObject({
+        audience: 0,
+        alreadyScheduled: 4,
+        resumed: 0,
+      });
+      // Raised by one email's worth: both blocked customers get a turn, one of them fits.
+      clock.set(MONDAY + HOUR_MS);
+      expect((await launch({ id: 'spring', budget: 0.003 })).json()).toMatchObject({
+        audience: 2,
+        alreadyScheduled: 2,
+        resumed: 2,
+      });
+      // Raised again before those turns are taken: nobody gets a second one.
+      expect((await launch({ id: 'spring', budget: 0.003 })).json()).toMatchObject({
+        resumed: 0,
+      });
+      await run();
+      expect(await statuses()).toEqual(['blocked', 'blocked', 'blocked', 'sent', 'sent', 'sent']);
+      // No cap at all: the customer blocked twice gets a third turn, and then everyone is reached.
+      clock.set(MONDAY + 2 * HOUR_MS);
+      expect((await launch({ id: 'spring' })).json()).toMatchObject({ resumed: 1 });
+      await run();
+      const byCustomer = new Map<string, string[]>();
+      for (const m of await messagesOf('spring'))
+        byCustomer.set(m.customerId, [...(byCustomer.get(m.customerId) ?? []), m.status]);
+      expect([...byCustomer.values()].map((s) => s.filter((x) => x === 'sent').length)).toEqual([
+        1, 1, 1, 1,
+      ]);
+      expect((await launch({ id: 'spring', budget: 1 })).json()).toMatchObject({ resumed: 0 });
+    });
+
+    it('judges the work already scheduled by the budget a relaunch cut it to', async () => {
+      await identify('a');
+      await identify('b');
+      const tomorrow = new Date(MONDAY + DAY_MS).toISOString();
+      expect((await launch({ id: 'later', sendAt: tomorrow, budget: 1000 })).statusCode).toBe(202);
+      expect((await launch({ id: 'later', sendAt: tomorrow, budget: 0.001 })).json()).toMatchObject(
+        { audience: 0, alreadyScheduled: 2, resumed: 0 },
+      );
+      clock.set(MONDAY + DAY_MS);
+      await run();
+      expect(
+        (await messagesOf('later')).map((m) => m.status).sort((x, y) => x.localeCompare(y)),
+      ).toEqual(['blocked', 'sent']);
+    });
+
     it('refuses a relaunch that differs in anything but the send time, naming what differs', async () => {
       await identify('c1');
       const sendAt = new Date(MONDAY + DAY_MS).toISOString();
@@ -172,7 +230,6 @@ for (const factory of storeFactories)
       expect((await launch(first)).statusCode).toBe(202);
       const refusals = [
         [{ holdoutPercent: 30 }, 'holdoutPercent 0 (now 30)'],
-        [{ budget: 0.5 }, 'budget 1000 (now 0.5)'],
         [{ template: 'welcome-banner' }, 'template "upsell" (now "welcome-banner")'],
         [{ channels: ['email', 'sms'] }, 'channels ["email"] (now ["email","sms"])'],
         [{ incentive: { percent: 10, validHours: 24 } }, 'incentive none (now'],

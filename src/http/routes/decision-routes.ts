@@ -234,12 +234,13 @@ export const registerDecisionRoutes = (
           : { query: b.creative.query ?? null, writing: services.campaignWriting(nowMs) },
         nowMs,
       );
-      const { audience, alreadyScheduled, creative } = launched;
+      const { audience, alreadyScheduled, resumed, creative } = launched;
       services.worker.nudge();
       return reply.code(202).send({
         campaignId: b.id,
         audience,
         alreadyScheduled,
+        resumed,
         sendAt: iso(sendAtMs),
         ...(creative === null
           ? {}

@@ -3,6 +3,7 @@ import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { CustomerId } from '../../../core/ids.js';
 import {
   isWorkBefore,
+  resumedTurnInfix,
   type CustomerMarks,
   type DecideTx,
   type Membership,
@@ -67,6 +68,21 @@ export const createPostgresDecideTx = (client: pg.PoolClient, locks: LockClasses
       [campaignId, drafts.map((d) => d.customerId), drafts.map((d) => d.key)],
     );
     return toTaken(drafts, rows);
+  },
+  async campaignBudgetBlocked(campaignId, customerIds) {
+    if (customerIds.length === 0) return new Map();
+    const { rows } = await client.query<{ customer_id: CustomerId; n: string }>(
+      `WITH blocked AS (
+         SELECT customer_id, COUNT(*) AS n FROM messages
+         WHERE campaign_id = $1 AND customer_id = ANY($2::text[])
+         GROUP BY customer_id
+         HAVING SUM(CASE WHEN status = 'blocked'
+           AND body::jsonb ->> 'reasonCode' = 'budget_exhausted' THEN 0 ELSE 1 END) = 0)
+       SELECT customer_id, n FROM blocked
+       WHERE NOT EXISTS (SELECT 1 FROM work WHERE key = customer_id || $3 || n::text)`,
+      [campaignId, [...customerIds], resumedTurnInfix(campaignId)],
+    );
+    return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
   },
   async tryLockCustomers(ids) {
     const unique = [...new Set(ids)];

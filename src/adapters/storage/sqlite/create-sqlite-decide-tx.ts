@@ -1,6 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CustomerId } from '../../../core/ids.js';
-import type { CustomerMarks, DecideTx, Membership } from '../../../ports/decide-store.js';
+import {
+  resumedTurnInfix,
+  type CustomerMarks,
+  type DecideTx,
+  type Membership,
+} from '../../../ports/decide-store.js';
 import {
   toCancelledBody,
   CANCELLABLE_DECISIONS,
@@ -104,6 +109,21 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): 
       [campaignId, ...drafts.map((d) => d.customerId), ...drafts.map((d) => d.key)],
     );
     return toTaken(drafts, rows);
+  },
+  async campaignBudgetBlocked(campaignId, customerIds) {
+    if (customerIds.length === 0) return new Map();
+    const rows = await db.all<{ customer_id: CustomerId; n: number }>(
+      `WITH blocked AS (
+         SELECT customer_id, COUNT(*) AS n FROM messages
+         WHERE campaign_id = ? AND customer_id IN (${customerIds.map(() => '?').join(', ')})
+         GROUP BY customer_id
+         HAVING SUM(CASE WHEN status = 'blocked'
+           AND json_extract(body, '$.reasonCode') = 'budget_exhausted' THEN 0 ELSE 1 END) = 0)
+       SELECT customer_id, n FROM blocked
+       WHERE NOT EXISTS (SELECT 1 FROM work WHERE key = customer_id || ? || n)`,
+      [campaignId, ...customerIds, resumedTurnInfix(campaignId)],
+    );
+    return new Map(rows.map((r) => [r.customer_id, r.n]));
   },
   tryLockCustomers: (ids) => Promise.resolve(new Set(ids)),
   // The single writer's claim takes the oldest due work of everyone: nothing of a customer's
