@@ -133,6 +133,33 @@ describe('herald import, row by row', () => {
     expect(await profile('1001')).toBeUndefined();
   });
 
+  it('counts every purchase of identical rows, and stores nothing again when imported again', async () => {
+    // As in CDNOW: one customer buying the same amount twice on a day, then another amount.
+    const csv = file(
+      'purchases.csv',
+      'userId,timestamp,event,total\n00002,19970112,Order Completed,12.00\n' +
+        '00002,19970112,Order Completed,12.00\n00002,19970112,Order Completed,77.00\n',
+    );
+    expect(await load('events', csv)).toMatchObject({ accepted: 3, stored: 3, duplicates: 0 });
+    expect((await profile('00002'))?.orders).toMatchObject({ count: 3, revenueCents: 10100 });
+    expect(await load('events', csv)).toMatchObject({ accepted: 3, stored: 0, duplicates: 3 });
+    expect((await profile('00002'))?.orders).toMatchObject({ count: 3, revenueCents: 10100 });
+  });
+
+  it('stores an order id another customer also names as their event, and a long one hashed', async () => {
+    const long = 'x'.repeat(250);
+    const csv = file(
+      'orders.csv',
+      `customer_id,order_id,total,date\nu2,o3,5,2026-01-05\nu3,o3,7,2026-01-06\nu4,${long},9,2026-01-07\n`,
+    );
+    expect(await load('orders', csv)).toMatchObject({ accepted: 3, stored: 3, rejected: 0 });
+    // u3's event is kept (seen that day), the order stays u2's: the first to name it.
+    expect((await profile('u3'))?.lastSeenAtMs).toBe(Date.parse('2026-01-06T00:00:00Z'));
+    expect((await profile('u2'))?.orders).toMatchObject({ count: 1, revenueCents: 500 });
+    expect((await profile('u4'))?.orders).toMatchObject({ count: 1, revenueCents: 900 });
+    expect(await load('orders', csv)).toMatchObject({ stored: 0, duplicates: 3 });
+  });
+
   it('names the line a row starts on past quoted cells with CRLFs', async () => {
     const csv = file(
       'customers.csv',

@@ -359,8 +359,9 @@ export interface ReadBatch<T = HeraldEvent> {
 /**
  * Reads and checks a CSV or NDJSON file of `kind` through the same validation as the HTTP API,
  * in batches of up to `batchSize` lines (valid events and rejections). Message ids derive from
- * the file's content (an order's id, the call any other row makes), so reading the same file
- * twice gives the same events. `nowMs` is each event's receipt time, asked as it is read.
+ * the file's content (an order's customer and id, the call any other row makes, and for the
+ * same call again among rows of one customer and time, which repeat it is), so reading the
+ * same file twice gives the same events. `nowMs` is each event's receipt time, asked as it is read.
  * `keep` is what a batch holds of each event (the event itself by default): kept whole, a
  * batch's events outlive the collector's scavenges and are promoted, where their values alone
  * are much smaller.
@@ -374,9 +375,28 @@ export async function* readImport<T = HeraldEvent>(
   const { kind, format, mapping, limits } = read;
   const sourceId = toSourceId(`import-${kind}`);
   const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+  // Rows making the same call are counted while they come among rows of one customer and time
+  // (an export sorted by customer, or by time): the n-th repeat is another event. Counting them
+  // across the whole file would hold every row's id in memory.
+  let group = '';
+  let seen = new Map<string, number>();
+  const repeatOf = (id: string, call: JsonObject): number => {
+    const key = JSON.stringify([
+      call['userId'],
+      call['anonymousId'],
+      call['timestamp'] ?? call['originalTimestamp'] ?? call['sentAt'] ?? call['receivedAt'],
+    ]);
+    if (key !== group) {
+      group = key;
+      seen = new Map();
+    }
+    const n = seen.get(id) ?? 0;
+    seen.set(id, n + 1);
+    return n;
+  };
   /** A row as the event it makes, or why it makes none. */
   const check = (row: JsonObject, line: number): Result<HeraldEvent, FieldProblem[]> => {
-    const raw = toRawEvent(kind, row, mapping, sha1, format);
+    const raw = toRawEvent(kind, row, mapping, sha1, format, repeatOf);
     if (!raw.ok) return err(raw.error.map((p) => ({ ...p, path: `line ${line}${p.path}` })));
     const parsed = parseEvent(
       raw.value,

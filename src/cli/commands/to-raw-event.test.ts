@@ -328,9 +328,33 @@ describe('toRawEvent message ids', () => {
     expect(idOf('events', call, {}, 'ndjson')).toBe(`import-event-${JSON.stringify(call)}`);
   });
 
-  it('keys an order by its order id alone', () => {
-    expect(idOf('orders', anOrder())).toBe('import-order-o1');
-    expect(idOf('orders', anOrder({ total: '12' }))).toBe('import-order-o1');
+  it('keys an order by its customer and order id, whatever its total', () => {
+    expect(idOf('orders', anOrder())).toBe('import-order-c1|o1');
+    expect(idOf('orders', anOrder({ total: '12' }))).toBe('import-order-c1|o1');
+    // Another customer naming the same order id sends an event of their own.
+    expect(idOf('orders', anOrder({ customer_id: 'c2' }))).toBe('import-order-c2|o1');
+  });
+
+  it('hashes an order id too long to go into a message id as it is', () => {
+    const long = 'x'.repeat(250);
+    const raw = toRawEvent('orders', anOrder({ order_id: long }), {}, () => 'h', 'csv');
+    expect(raw.ok && raw.value['messageId']).toBe('import-order-h');
+    expect(raw.ok && (raw.value['properties'] as JsonObject)['order_id']).toBe(long);
+  });
+
+  it('tells the same call made again apart by the repeat the reader counts', () => {
+    const row = { type: 'track', userId: 'u1', event: 'Order Completed', time: '2025-01-01' };
+    const counts = new Map<string, number>();
+    const repeatOf = (id: string) => {
+      const n = counts.get(id) ?? 0;
+      counts.set(id, n + 1);
+      return n;
+    };
+    const ids = [0, 1, 2].map((): unknown => {
+      const raw = toRawEvent('events', row, {}, (text) => text.length.toString(), 'csv', repeatOf);
+      return raw.ok && raw.value['messageId'];
+    });
+    expect(ids).toEqual([ids[0], `${String(ids[0])}#1`, `${String(ids[0])}#2`]);
   });
 });
 

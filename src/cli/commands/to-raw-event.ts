@@ -179,12 +179,20 @@ const toTimestamp = (value: unknown): unknown =>
     : value;
 
 /**
+ * The longest `<customer>|<order id>` an order's message id holds as written (`import-order-`
+ * and it within the 256 characters of a message id); a longer one is hashed.
+ */
+const MAX_ORDER_KEY = 256 - 'import-order-'.length;
+
+/**
  * Turns an imported row into a Segment call: customers → identify (other columns become
  * traits), orders → `Order Completed` (other columns become properties), events → the row
  * itself (NDJSON, a Segment call per line) or its mapped columns (CSV, other columns become
- * properties). Message ids come from the content: an order's from its order id, any other
- * row's from the call it makes (unless an `events` row gives its own `messageId`), so the same
- * file read with the same mapping makes the same ids, and read with a corrected one, new ones.
+ * properties). Message ids come from the content: an order's from its customer and order id,
+ * any other row's from the call it makes (unless an `events` row gives its own `messageId`), so
+ * the same file read with the same mapping makes the same ids, and read with a corrected one,
+ * new ones. An events row making the same call as one before it is told apart by `repeatOf`
+ * (how many times the reader has seen that id before, as it counts them).
  */
 export const toRawEvent = (
   kind: ImportKind,
@@ -192,6 +200,7 @@ export const toRawEvent = (
   mapping: FieldMapping,
   hash: (text: string) => string,
   format: 'csv' | 'ndjson',
+  repeatOf: (id: string, call: JsonObject) => number = () => 0,
 ): Result<JsonObject, FieldProblem[]> => {
   const col = (field: string) => columnOf(row, field, mapping);
   const cell = (c: string | undefined): unknown =>
@@ -293,10 +302,16 @@ export const toRawEvent = (
       if (!total.ok) problems.push(total.error);
       if (timeless !== null) problems.push(timeless);
       if (problems.length > 0 || orderText === undefined || !total.ok) return err(problems);
+      // The order of its customer: another customer's row naming the same order id is their
+      // event too (the profile stage gives an order id to whoever sent it first), not a
+      // duplicate dropped unseen. An id too long for a message id is hashed.
+      const owned = `${String(ids.userId ?? ids.anonymousId)}|${orderText}`;
+      const orderMessageId =
+        owned.length <= MAX_ORDER_KEY ? `import-order-${owned}` : `import-order-${hash(owned)}`;
       return ok({
         type: 'track',
         event: 'Order Completed',
-        messageId: `import-order-${orderText}`,
+        messageId: orderMessageId,
         ...ids,
         properties: {
           ...rest([userCol, anonCol, timeCol, orderCol, totalCol]),
@@ -308,6 +323,12 @@ export const toRawEvent = (
     }
     case 'events': {
       if (timeless !== null) return err([timeless]);
+      // The same call again in one file is another event (two purchases of one amount on one
+      // day): its id says which repeat it is (`repeatOf`).
+      const derivedId = (id: string, call: JsonObject): string => {
+        const n = repeatOf(id, call);
+        return n === 0 ? id : `${id}#${String(n)}`;
+      };
       const given = value('messageId');
       // An NDJSON line is the call itself (`--map` names only its messageId, and `asHistory`
       // reads nothing but the line): hashing the line is hashing the call.
@@ -315,7 +336,7 @@ export const toRawEvent = (
         return ok(
           asHistory({
             ...row,
-            messageId: given ?? `import-event-${hash(JSON.stringify(row))}`,
+            messageId: given ?? derivedId(`import-event-${hash(JSON.stringify(row))}`, row),
           }),
         );
       const used = [userCol, anonCol, timeCol, col('type'), col('event'), col('messageId')];
@@ -348,7 +369,7 @@ export const toRawEvent = (
         }
       })();
       // Of the call, not the row, as a customer's (above).
-      call['messageId'] = given ?? `import-event-${hash(JSON.stringify(call))}`;
+      call['messageId'] = given ?? derivedId(`import-event-${hash(JSON.stringify(call))}`, call);
       return ok(call);
     }
   }
