@@ -19,9 +19,26 @@ describe('linkHostsInText', () => {
     expect(linkHostsInText('https://shоp.example.com/x')).toEqual(['xn--shp-ted.example.com']);
   });
 
-  it('leaves dotted words, prices and addresses alone', () => {
-    expect(linkHostsInText('Mr.Smith, 19.99/month, e.g./x, and/or, ana@evil.com/x')).toEqual([]);
-    expect(linkHostsInText('example.com alone')).toEqual([]);
+  it('reads a bare host alone when it ends in a top-level domain, as phones and mail clients do', () => {
+    expect(
+      linkHostsInText('Hi Ana evil.com, or evil.shop? Evil.Example:8080/x evil.example?id=1'),
+    ).toEqual(['evil.com', 'evil.shop', 'evil.example', 'evil.example']);
+    // A domain that is not one (.example is reserved) needs a path, a query or a port.
+    expect(linkHostsInText('Hi evil.example.')).toEqual([]);
+  });
+
+  it('leaves dotted words, prices, file names and addresses alone', () => {
+    expect(
+      linkHostsInText('Mr.Smith, 19.99/month, e.g./x, and/or, index.html, ana@evil.com/x, v2.5.1'),
+    ).toEqual([]);
+  });
+
+  it('reads a long text in one pass (no quadratic scan of what it found)', () => {
+    // 3,200 URLs with a scheme and 3,200 bare hosts: found, each once.
+    const text = 'http://a.example/ b.com '.repeat(3200);
+    const hosts = linkHostsInText(text);
+    expect(hosts).toHaveLength(6400);
+    expect(new Set(hosts)).toEqual(new Set(['a.example', 'b.com']));
   });
 });
 
@@ -40,6 +57,25 @@ describe('hostOfLink and isAllowedHost', () => {
   it('has no host for links that lead to none', () => {
     expect(hostOfLink('tel:+15555550100')).toBeNull();
     expect(hostOfLink('https://')).toBeNull();
+    expect(hostOfLink('/cart')).toBeNull();
+    expect(hostOfLink('javascript:alert(1)')).toBeNull();
+  });
+
+  it('reads a link as a browser does: tabs inside, controls before, backslashes', () => {
+    for (const link of [
+      'h\tttps://evil.example/x',
+      '\u0001https://evil.example/x',
+      ' https://evil.example/x',
+      '/\\evil.example/x',
+      '\\\\evil.example/x',
+      'https:\\\\evil.example',
+      '//evil.example/x',
+      'https://shop.example.com\\@evil.example/',
+    ])
+      expect({ link, host: hostOfLink(link) }).toEqual({
+        link,
+        host: link.includes('shop') ? 'shop.example.com' : 'evil.example',
+      });
   });
 
   it('matches a host written out exactly, and *. any host under a domain', () => {

@@ -1,27 +1,34 @@
 import { htmlLinksIn } from './html.js';
+import { onFirstUse } from './on-first-use.js';
 
 /**
  * Where a reader of a message could be taken: the hosts of the web links in its text, as a mail
- * client or a phone would link them, and of the HTML part's links.
+ * client or a phone would link them, and of the HTML part's links, as a browser reads them.
  *
- * In text, three forms are read as links: a URL with `http://` or `https://` (any case), a host
- * starting `www.`, and a bare host followed by a path (`shop.example/x`) — mail clients and
- * phones make each of them a link. A bare host alone (`example.com`) is not: names and copy
- * hold too many dotted words (`Mr.Smith`), and some clients link it, some do not.
+ * In text, these are read as links: a URL with `http://` or `https://` (any case), a host
+ * starting `www.`, a bare host followed by a path, a query, a fragment or a port
+ * (`shop.example/x`, `shop.example?id=1`), and a bare host alone whose last label is a top-level
+ * domain (`evil.com`; the `tlds` package's list) — mail clients and phones make each of them a
+ * link. A dotted word whose end is no top-level domain (`Mr.Smith`, `index.html`, `3.99`) is
+ * not; one whose end is (`Mr.Bond`: `.bond` is a domain) is read as a host, and fails closed.
  */
 
 // A URL with its scheme is a link wherever it starts (`visit:https://…` too), up to white
 // space, a quote or an angle bracket.
 const URL_REST = /[^\s<>"'`{}|^]*/y;
-// `www.` and the host after it, where a word could start.
-const WWW = /www\./gi;
-const WWW_HOST = /www\.[\p{L}\p{N}\p{M}\-.]+/iuy;
-// A bare host before a path: dotted labels, the last of two letters or more.
+// A bare host: dotted labels, the last of two letters or more.
 const BARE_HOST = /^[\p{L}\p{N}\p{M}-]+(?:\.[\p{L}\p{N}\p{M}-]+)*\.\p{L}{2,}$/u;
 const HOST_CHAR = /[\p{L}\p{N}\p{M}.-]/u;
-// What may not come just before a bare host or `www.`: it would be inside a word, an address
+// What may not come just before a bare host: it would be inside a word, an address
 // (`ana@evil.example/x`) or a path (`a/evil.example/x`).
 const NOT_BEFORE = /[\p{L}\p{N}\p{M}@._%+\-/\\]/u;
+// What makes a bare host a link whatever its last label: a path, a query, a fragment, a port.
+const LINK_AFTER = /^(?:[/?#]|:[0-9])/;
+
+const topLevelDomains = onFirstUse<readonly string[]>('tlds');
+let tldSet: ReadonlySet<string> | undefined;
+const isTopLevelDomain = (label: string): boolean =>
+  (tldSet ??= new Set(topLevelDomains())).has(label.toLowerCase());
 
 // Punctuation that ends a sentence is not part of the link it follows (counted from the end
 // by hand: a pattern anchored at the end is tried at every position of a long link).
@@ -35,29 +42,27 @@ const withoutTrailing = (written: string): string => {
 // The authority of most links, read without the URL parser: ASCII letters, digits, dots and
 // hyphens, an optional port, then the path, query, fragment or the end.
 const PLAIN_AUTHORITY = /^https?:\/\/([A-Za-z0-9.-]+)(?::[0-9]*)?(?=[/?#]|$)/i;
+// Two bases a relative link is read against: a host that differs between them came from the base.
+const BASES = ['https://a.relative.invalid/', 'https://b.relative.invalid/'] as const;
 
 /**
- * The host a web link leads to, as the URL parser reads it: lower case, punycode, no port, no
- * trailing dot; null for a link that leads to no host (`mailto:`, a relative path) or does not
- * parse. A link starting `//` takes the web's scheme, as a browser gives it.
+ * The host a web link leads to, as a browser's URL parser reads it — controls and spaces around
+ * it and tabs and line breaks inside dropped, `\\` read as `/`, a link starting `//` given the
+ * web's scheme: lower case, punycode, no port, no trailing dot; null for a link that leads to no
+ * host (`mailto:`, a relative path) or does not parse.
  */
 export const hostOfLink = (link: string): string | null => {
-  const trimmed = link.trim();
-  const plain = PLAIN_AUTHORITY.exec(trimmed)?.[1];
+  const plain = PLAIN_AUTHORITY.exec(link)?.[1];
   if (plain !== undefined && !/^[0-9.]+$/.test(plain)) return hostOf(plain.toLowerCase());
-  const absolute = trimmed.startsWith('//')
-    ? `https:${trimmed}`
-    : /^https?:/i.test(trimmed)
-      ? trimmed
-      : null;
-  if (absolute === null) return null;
-  let hostname: string;
+  let urls: [URL, URL];
   try {
-    hostname = new URL(absolute).hostname;
+    urls = [new URL(link, BASES[0]), new URL(link, BASES[1])];
   } catch {
     return null;
   }
-  return hostOf(hostname);
+  const [a, b] = urls;
+  if (a.hostname !== b.hostname || (a.protocol !== 'http:' && a.protocol !== 'https:')) return null;
+  return hostOf(a.hostname);
 };
 
 const hostOf = (hostname: string): string | null => {
@@ -71,9 +76,8 @@ const isHostChar = (c: string): boolean =>
 /** The hosts a reader of this text would be taken to by a link in it (see the module). */
 export const linkHostsInText = (text: string): string[] => {
   const found: { at: number; host: string }[] = [];
-  // Where URLs with a scheme are: nothing inside one is read again as a bare host.
+  // Where URLs with a scheme are, in order: nothing inside one is read again as a bare host.
   const spans: [number, number][] = [];
-  const inSpan = (i: number): boolean => spans.some(([from, to]) => i >= from && i < to);
   const add = (at: number, written: string, scheme: boolean) => {
     const trimmed = withoutTrailing(written);
     const host = hostOfLink(scheme ? trimmed : `http://${trimmed}`);
@@ -89,29 +93,38 @@ export const linkHostsInText = (text: string): string[] => {
       : text.slice(Math.max(0, colon - 4), colon).toLowerCase() === 'http'
         ? colon - 4
         : -1;
-    if (start === -1 || inSpan(start)) continue;
+    const last = spans.at(-1);
+    if (start === -1 || (last !== undefined && start < last[1])) continue;
     URL_REST.lastIndex = colon + 3;
     URL_REST.exec(text);
     const end = Math.max(URL_REST.lastIndex, colon + 3);
     spans.push([start, end]);
     add(start, text.slice(start, end), true);
   }
-  const startsWord = (i: number) => i === 0 || !NOT_BEFORE.test(text.charAt(i - 1));
-  WWW.lastIndex = 0;
-  for (let m = WWW.exec(text); m !== null; m = WWW.exec(text)) {
-    if (inSpan(m.index) || !startsWord(m.index)) continue;
-    WWW_HOST.lastIndex = m.index;
-    const host = WWW_HOST.exec(text)?.[0];
-    if (host !== undefined) add(m.index, host, false);
-  }
-  for (let slash = text.indexOf('/'); slash !== -1; slash = text.indexOf('/', slash + 1)) {
-    if (inSpan(slash)) continue;
-    let start = slash;
+  // Bare hosts, found by their dots, in order; each dotted run is read once.
+  let span = 0;
+  for (let dot = text.indexOf('.'), next = 0; dot !== -1; dot = text.indexOf('.', next)) {
+    next = dot + 1;
+    while (span < spans.length && (spans[span]?.[1] ?? 0) <= dot) span += 1;
+    const inside = spans[span];
+    if (inside !== undefined && dot >= inside[0]) {
+      next = inside[1];
+      continue;
+    }
+    let start = dot;
     while (start > 0 && isHostChar(text.charAt(start - 1))) start -= 1;
-    if (start === slash || !startsWord(start)) continue;
-    const written = text.slice(start, slash);
-    // A `www.` host was read above.
-    if (BARE_HOST.test(written) && !/^www\./i.test(written)) add(start, written, false);
+    let end = dot + 1;
+    while (end < text.length && isHostChar(text.charAt(end))) end += 1;
+    next = end;
+    // The dots and hyphens that end a sentence or a clause are not the host's.
+    while (end > start && /[.-]/.test(text.charAt(end - 1))) end -= 1;
+    if (start > 0 && NOT_BEFORE.test(text.charAt(start - 1))) continue;
+    const written = text.slice(start, end);
+    const www = /^www\./i.test(written);
+    if (!www && !BARE_HOST.test(written)) continue;
+    const tld = written.slice(written.lastIndexOf('.') + 1);
+    if (www || isTopLevelDomain(tld) || LINK_AFTER.test(text.slice(end, end + 2)))
+      add(start, written, false);
   }
   return found.length < 2
     ? found.map((f) => f.host)

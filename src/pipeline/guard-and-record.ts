@@ -263,20 +263,33 @@ export const loadGuardBatchState = async (
     dayStartMs: nowMs - 24 * HOUR_MS,
   });
   // The budget kept with the campaign's definition, else the one its work carries.
-  const budgets = await storedBudgetsOf(
-    tx,
-    campaigns.map((c) => c.id),
-  );
-  for (const c of campaigns) if (!budgets.has(c.id)) budgets.set(c.id, c.budget);
+  const budgetsOf = async () => {
+    const kept = await storedBudgetsOf(
+      tx,
+      campaigns.map((c) => c.id),
+    );
+    for (const c of campaigns) if (!kept.has(c.id)) kept.set(c.id, c.budget);
+    return kept;
+  };
   // Only a campaign with a budget cap needs what it has spent: summing a large campaign's
   // messages for every batch made fanning it out quadratic.
-  const capped = [...budgets].flatMap(([id, budget]) => (budget === null ? [] : [id]));
+  const cappedIn = (kept: Map<string, number | null>) =>
+    [...kept].flatMap(([id, budget]) => (budget === null ? [] : [id]));
+  let budgets = await budgetsOf();
+  const capped = cappedIn(budgets);
   // A budgeted campaign's spend is read under its lock, held to the commit: two rounds (two
   // workers, or a round and an approval) judging the same campaign at once would otherwise read
   // the same spend and together queue past the cap. Taken after the customers' locks, as on
-  // every path (no-op on SQLite, which has one writer).
-  if (capped.length > 0) await tx.lock(capped.map((id) => `campaign-budget:${id}`));
-  const spend = await tx.campaignSpend(capped);
+  // every path (no-op on SQLite, which has one writer). A relaunch changes the budget under the
+  // same lock, so it is read again once the lock is held: a round that judged by the budget
+  // before has committed its blocks by the time the relaunch looks for them. (A cap set on a
+  // campaign that had none when this round began is read, not locked: its spend may be read
+  // beside another round's.)
+  if (capped.length > 0) {
+    await tx.lock(capped.map((id) => `campaign-budget:${id}`));
+    budgets = await budgetsOf();
+  }
+  const spend = await tx.campaignSpend(cappedIn(budgets));
   const creative = new Map<string, CreativeVariant[]>();
   const promoted = new Map<string, string>();
   const weights = new Map<string, Record<string, number>>();

@@ -268,7 +268,9 @@ export const launchCampaign = async (
   // definition stored meanwhile is held to it like any relaunch.
   await store.transaction(async (tx) => {
     const key = definitionKey(campaign.id);
-    await tx.lock([key, `creative:${campaign.id}`]);
+    // And the budget's lock, which a round judging the campaign holds while it reads the
+    // budget and records what it blocked by it (`loadGuardBatchState`).
+    await tx.lock([key, `creative:${campaign.id}`, `campaign-budget:${campaign.id}`]);
     const kept = await tx.getSetting(key);
     if (kept === null) await tx.setSetting(key, JSON.stringify(definition));
     else {

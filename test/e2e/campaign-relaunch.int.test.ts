@@ -190,6 +190,9 @@ for (const factory of storeFactories)
         resumed: 2,
       });
       // Raised again before those turns are taken: nobody gets a second one.
+      expect((await launch({ id: 'spring', budget: 0.0035 })).json()).toMatchObject({
+        resumed: 0,
+      });
       expect((await launch({ id: 'spring', budget: 0.003 })).json()).toMatchObject({
         resumed: 0,
       });
@@ -206,6 +209,23 @@ for (const factory of storeFactories)
         1, 1, 1, 1,
       ]);
       expect((await launch({ id: 'spring', budget: 1 })).json()).toMatchObject({ resumed: 0 });
+    });
+
+    it('keeps the turn a raise gave through a merge of two customers its cap blocked', async () => {
+      for (const id of ['a', 'old-u', 'new-u']) await identify(id);
+      expect((await launch({ id: 'spring', budget: 0.001 })).statusCode).toBe(202);
+      await run();
+      clock.set(MONDAY + HOUR_MS);
+      const tomorrow = new Date(MONDAY + DAY_MS).toISOString();
+      expect((await launch({ id: 'spring', budget: 1, sendAt: tomorrow })).json()).toMatchObject({
+        resumed: 2,
+      });
+      // The same person: one turn is owed, and given.
+      await merge('old-u', 'new-u');
+      clock.set(MONDAY + 2 * DAY_MS);
+      await run();
+      const sent = (await messagesOf('spring')).filter((m) => m.status === 'sent');
+      expect(sent.map((m) => m.customerId).sort()).toEqual(['a', 'new-u']);
     });
 
     it('judges the work already scheduled by the budget a relaunch cut it to', async () => {

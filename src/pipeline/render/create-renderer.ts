@@ -135,6 +135,10 @@ interface Parsed {
   allowedHosts: ReadonlySet<string>;
 }
 
+/** A template's text with its Liquid tags and outputs taken out (each leaves a space). */
+const withoutLiquid = (text: string): string =>
+  text.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, ' ');
+
 /** Meta's template names have no hyphens: `order-shipped` stands for `order_shipped`. */
 export const whatsAppNameOf = (template: Template): string =>
   template.whatsapp?.name ?? template.name.replaceAll('-', '_');
@@ -276,13 +280,18 @@ export const createRenderer = (
             ...linkHostsIn([settings.shopUrl, template.subject, template.preheader, template.text]),
             ...htmlLinkHostsIn(template.html ?? ''),
           ]),
+      // Read in the template's own words, its Liquid left out: `{{ brand.name }}` is a variable,
+      // not a host named `brand.name` a customer's link could then go to.
       allowedHosts: new Set([
         ...ownHosts,
-        ...[template.subject, template.preheader, template.text, template.html ?? ''].flatMap(
-          linkHostsInText,
-        ),
-        ...linkHostsInHtml(template.html ?? ''),
-        ...(template.whatsapp?.parameters ?? []).flatMap(linkHostsInText),
+        ...[
+          template.subject,
+          template.preheader,
+          template.text,
+          template.html ?? '',
+          ...(template.whatsapp?.parameters ?? []),
+        ].flatMap((part) => linkHostsInText(withoutLiquid(part))),
+        ...linkHostsInHtml(withoutLiquid(template.html ?? '')),
       ]),
       subject: parse('subject', template.subject),
       preheader: parse('preheader', template.preheader),

@@ -36,7 +36,14 @@ export const toTaken = (
   return taken;
 };
 
-/** The campaigns either customer has a message of (whatever its status): their turn was taken. */
+/** A message's reason code, read from its body, in the database's SQL. */
+export const reasonCodeSql = (dialect: SqlRunner['dialect']): string =>
+  dialect === 'postgres' ? "(body::jsonb ->> 'reasonCode')" : "json_extract(body, '$.reasonCode')";
+
+/**
+ * The campaigns either customer has a message of (whatever its status, but a block by the
+ * campaign's budget: a raised budget gives such a customer another turn): their turn was taken.
+ */
 const campaignsGiven = async (
   db: SqlRunner,
   from: CustomerId,
@@ -46,7 +53,8 @@ const campaignsGiven = async (
     (
       await db.all<{ campaign_id: string }>(
         `SELECT DISTINCT campaign_id FROM messages
-         WHERE customer_id IN (?, ?) AND campaign_id IS NOT NULL`,
+         WHERE customer_id IN (?, ?) AND campaign_id IS NOT NULL
+           AND NOT (status = 'blocked' AND ${reasonCodeSql(db.dialect)} = 'budget_exhausted')`,
         [from, to],
       )
     ).map((r) => r.campaign_id),
@@ -103,8 +111,9 @@ const HELD = [...MOVED, 'customer_marks'];
  *   the survivor's), unless the survivor has that work pending (a cart timer: due later), or
  *   finished and firing once (then `from`'s is cancelled); finished work is kept as history;
  * - a campaign once per person: pending work of a campaign either of them has a message of
- *   (sent, held out, blocked) is cancelled, the survivor's too — what `campaignTurnsTaken`
- *   reads when the campaign is launched again;
+ *   (sent, held out, blocked — but by the campaign's budget, which a raise gives another turn)
+ *   is cancelled, the survivor's too — what `campaignTurnsTaken` reads when the campaign is
+ *   launched again;
  * - decisions, messages (a queued one still passes the hand-off's checks on the survivor's
  *   profile: consent, unsubscribes, suppressions), conversions, and the answers kept for API
  *   sends by idempotency key (a data-subject export shows them);

@@ -41,6 +41,22 @@ describe('linksGuardrail', () => {
     expect(judge({ whatsapp })[0]?.figures).toMatchObject({ parts: ['WhatsApp variables'] });
   });
 
+  it('reads an HTML link as a browser does, however it is spelled', () => {
+    for (const href of [
+      'h&#9;ttps://evil.example/x',
+      '&#1;https://evil.example/x',
+      '/\\evil.example/x',
+    ])
+      expect(notPassing(judge({ html: `<a href="${href}">your order</a>` }))).toEqual([
+        'block:foreign_link',
+      ]);
+  });
+
+  it('reads a bare host in an SMS as a phone links it', () => {
+    expect(notPassing(judge({ body: 'Hi Ana evil.com' }))).toEqual(['block:foreign_link']);
+    expect(notPassing(judge({ body: 'Hi Mr.Smith, your order shipped.' }))).toEqual([]);
+  });
+
   it('reads the copy as a reader sees it: full-width letters are a link too', () => {
     expect(notPassing(judge({ body: 'Ana ｈｔｔｐｓ：／／evil.example/x' }))).toEqual([
       'block:foreign_link',
