@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../ports/random.js';
 import { sharedDataDir, sharedDataNote } from '../../../test/support/shared-data.js';
-import { expectedSpend, fitGammaGamma, type SpendHistory } from './gamma-gamma.js';
+import {
+  expectedSpend,
+  fitGammaGamma,
+  GAMMA_GAMMA_LOG_BOUND,
+  type SpendHistory,
+} from './gamma-gamma.js';
 import { parseCdnowTransactions, parseHistoryCsv } from './parse-cdnow.js';
 import { sampleGamma } from './simulate-purchases.js';
 import { summariseTransactions, type CustomerSummary } from './summarise-transactions.js';
@@ -127,5 +132,43 @@ describe('fitGammaGamma from a start far from the optimum', () => {
     const mean = (fit.params.p * fit.params.gamma) / (fit.params.q - 1);
     expect(mean).toBeGreaterThan(33);
     expect(mean).toBeLessThan(37);
+  });
+});
+
+describe('spend that barely varies between customers', () => {
+  // 200 repeat customers with 1–5 purchases each, their mean spend $25 ± 1 % (a fixed-price
+  // store): the likelihood keeps rising as q and γ grow without bound.
+  let seed = 7;
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const flat = Array.from({ length: 200 }, () => ({
+    x: 1 + Math.floor(random() * 5),
+    meanSpend: 25 * (1 + 0.01 * (random() * 2 - 1)),
+  }));
+
+  it('is fitted within range and forecasts about $25, not millions', () => {
+    const fit = fitGammaGamma(flat);
+    expect(fit.problem).toBeNull();
+    // Within the range it was kept to, so no term of its likelihood was rounding noise: a
+    // density this concentrated has a likelihood above 0, but not of 1e228.
+    for (const value of [fit.params.p, fit.params.q])
+      expect(Math.abs(Math.log(value))).toBeLessThanOrEqual(GAMMA_GAMMA_LOG_BOUND);
+    expect(fit.logLikelihood).toBeLessThan(1_000);
+    expect(expectedSpend({ x: 3, meanSpend: 25 }, fit.params)).toBeCloseTo(25, 1);
+    expect(expectedSpend({ x: 0, meanSpend: 0 }, fit.params)).toBeCloseTo(25, 0);
+  });
+
+  it('names what is wrong with a fit that ran to the edge of its range', () => {
+    // Every customer spends exactly $25: no variation at all, the optimum is at infinity.
+    const fit = fitGammaGamma(flat.map((h) => ({ ...h, meanSpend: 25 })));
+    expect(fit.problem).toMatch(/edge of its range|did not converge/);
+  });
+
+  it('never throws however far the search goes, and a usable fit stays usable', () => {
+    for (const cv of [0.001, 0.005, 0.02]) {
+      const rows = flat.map((h, i) => ({ ...h, meanSpend: 25 * (1 + cv * ((i % 7) / 3 - 1)) }));
+      const fit = fitGammaGamma(rows);
+      if (fit.problem === null)
+        expect(expectedSpend({ x: 3, meanSpend: 25 }, fit.params)).toBeLessThan(40);
+    }
   });
 });

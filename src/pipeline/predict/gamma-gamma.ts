@@ -23,7 +23,25 @@ export interface GammaGammaFit {
   customers: number;
   iterations: number;
   converged: boolean;
+  /**
+   * Why the fit is no model to score with, or null when it is one: it did not converge, its
+   * mean spend is infinite (q ≤ 1), it ran to the edge of the parameters' range (spend that
+   * barely varies between customers has its optimum at infinity), or the population's mean
+   * spend it implies is far from the customers' own.
+   */
+  problem: string | null;
 }
+
+/**
+ * How far ln p and ln q may go (about 8.9 million): past that, ln Γ of them loses the precision
+ * the likelihood's differences need, and a fit that wants more describes no variation between
+ * customers, which the model cannot.
+ */
+export const GAMMA_GAMMA_LOG_BOUND = 16;
+/** How far ln γ may go: γ is in the currency's units (scaled by q/p), so it has more room. */
+const LOG_GAMMA_BOUND = 40;
+/** How far the population's mean spend pγ/(q − 1) may be from the customers' mean m̄, as a factor. */
+const MEAN_SPEND_FACTOR = 3;
 
 /**
  * The log-density of a customer's mean spend m̄ over x purchases (Fader & Hardie 2013, "The
@@ -63,42 +81,70 @@ export const fitGammaGamma = (
     if (!(Number.isInteger(h.x) && h.x >= 1 && h.meanSpend > 0 && Number.isFinite(h.meanSpend)))
       throw new RangeError(`not a repeat customer's spend: ${JSON.stringify(h)}`);
   const n = histories.length;
+  const mean = histories.reduce((sum, h) => sum + h.meanSpend, 0) / n;
+  const inRange = ([lp = 0, lq = 0, lg = 0]: readonly number[], margin = 0): boolean =>
+    Math.abs(lp) <= GAMMA_GAMMA_LOG_BOUND - margin &&
+    Math.abs(lq) <= GAMMA_GAMMA_LOG_BOUND - margin &&
+    Math.abs(lg) <= LOG_GAMMA_BOUND - margin;
   const objective = (theta: number[]): number => {
+    // Outside the range the terms below are rounding noise the optimiser would chase.
+    if (!inRange(theta)) return Number.NaN;
     const g = toParams(theta);
     // ln Γ(px+q) − ln Γ(px) depends on x alone: computed once per distinct x.
     const perX = new Map<number, number>();
-    const base = g.q * Math.log(g.gamma) - logGamma(g.q);
     let total = 0;
-    for (const h of histories) {
-      const px = g.p * h.x;
-      let c = perX.get(h.x);
-      if (c === undefined)
-        perX.set(h.x, (c = logGamma(px + g.q) - logGamma(px) + px * Math.log(h.x)));
-      total +=
-        base +
-        c +
-        (px - 1) * Math.log(h.meanSpend) -
-        (px + g.q) * Math.log(g.gamma + h.x * h.meanSpend);
+    try {
+      const base = -logGamma(g.q);
+      for (const h of histories) {
+        const px = g.p * h.x;
+        let c = perX.get(h.x);
+        if (c === undefined)
+          perX.set(h.x, (c = logGamma(px + g.q) - logGamma(px) + px * Math.log(h.x)));
+        // q ln γ − (px+q) ln(γ + x m̄), without the two large terms that cancel.
+        const spend = h.x * h.meanSpend;
+        total +=
+          base +
+          c +
+          (px - 1) * Math.log(h.meanSpend) -
+          g.q * Math.log1p(spend / g.gamma) -
+          px * Math.log(g.gamma + spend);
+      }
+    } catch {
+      // ln Γ of an argument that underflowed to 0: no value here.
+      return Number.NaN;
     }
     const value = -total / n;
     return Number.isFinite(value) ? value : Number.NaN;
   };
-  const fitFrom = (from: GammaGammaParams) => {
+  const problemOf = (theta: readonly number[], converged: boolean, logLikelihood: number) => {
+    const g = toParams(theta);
+    if (!converged) return 'the fit did not converge';
+    if (!Number.isFinite(logLikelihood)) return 'the likelihood is not finite';
+    if (!(g.q > 1)) return `the mean spend is infinite (q = ${String(g.q)} ≤ 1)`;
+    if (!inRange(theta, 0.5))
+      return 'the fit ran to the edge of its range: spend varies too little between customers for the model';
+    const implied = (g.p * g.gamma) / (g.q - 1);
+    if (!(implied <= mean * MEAN_SPEND_FACTOR && implied >= mean / MEAN_SPEND_FACTOR))
+      return `the population's mean spend it implies (${implied.toPrecision(4)}) is far from the customers' (${mean.toPrecision(4)})`;
+    return null;
+  };
+  const fitFrom = (from: GammaGammaParams): GammaGammaFit => {
     const found = minimise(objective, [from.p, from.q, from.gamma].map(Math.log));
+    const logLikelihood = -found.value * n;
     return {
       params: toParams(found.x),
-      logLikelihood: -found.value * n,
+      logLikelihood,
       customers: n,
       iterations: found.iterations,
       converged: found.converged,
+      problem: problemOf(found.x, found.converged, logLikelihood),
     };
   };
   const first = fitFrom(start);
-  if (first.converged && first.params.q > 1) return first;
+  if (first.problem === null) return first;
   // Stuck (spend that varies little from customer to customer puts the optimum far from
   // p = q = γ = 1): again from starts whose population mean pγ/(q−1) is the sample's, the
   // best usable fit kept.
-  const mean = histories.reduce((sum, h) => sum + h.meanSpend, 0) / n;
   const fits = [
     first,
     ...[
@@ -107,9 +153,12 @@ export const fitGammaGamma = (
       { p: 100, q: 1000 },
     ].map(({ p, q }) => fitFrom({ p, q, gamma: (mean * (q - 1)) / p })),
   ];
-  const usable = fits.filter((f) => f.converged && f.params.q > 1);
+  const usable = fits.filter((f) => f.problem === null);
   const pool = usable.length > 0 ? usable : fits;
-  return pool.reduce((best, f) => (f.logLikelihood > best.logLikelihood ? f : best));
+  return pool.reduce((best, f) =>
+    // A likelihood that is not a number loses to any that is.
+    f.logLikelihood > best.logLikelihood || Number.isNaN(best.logLikelihood) ? f : best,
+  );
 };
 
 /**

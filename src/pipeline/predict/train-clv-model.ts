@@ -54,13 +54,22 @@ export const loadTransactions = async (
   }
 };
 
-const fitSpend = (summaries: readonly CustomerSummary[]): GammaGammaFit | undefined => {
+/** The spend model, or why there is none (spend, and so CLV, is then not scored). */
+const fitSpend = (
+  summaries: readonly CustomerSummary[],
+): { fit: GammaGammaFit; refused: null } | { fit: undefined; refused: string } => {
   const repeaters = summaries.filter((s) => s.x > 0 && s.meanSpend > 0);
   // Three parameters need more than a handful of repeat customers; below that spend is unknown.
-  if (repeaters.length < 20) return undefined;
-  const fit = fitGammaGamma(repeaters);
-  // A mean spend that is infinite (q ≤ 1) is a fit gone wrong, never a model to score with.
-  return fit.params.q > 1 ? fit : undefined;
+  if (repeaters.length < 20)
+    return { fit: undefined, refused: `${String(repeaters.length)} repeat customers (20 needed)` };
+  try {
+    const fit = fitGammaGamma(repeaters);
+    // A fit gone wrong (an infinite mean spend, a run to the edge of its range) is never a
+    // model to score with.
+    return fit.problem === null ? { fit, refused: null } : { fit: undefined, refused: fit.problem };
+  } catch (error) {
+    return { fit: undefined, refused: `the fit failed: ${(error as Error).message}` };
+  }
 };
 
 /** Forecast quality on the held-out days, from a fit on the days before them. */
@@ -161,7 +170,8 @@ export const toClvDraft = (
     };
   const summaries = summariseTransactions(transactions, { cutoffMs, periodDays });
   const bg = fitBgNbd(summaries);
-  const gg = fitSpend(summaries);
+  const spend = fitSpend(summaries);
+  const gg = spend.fit;
   const metrics: Record<string, number> = {
     customers: summaries.length,
     bgNbdLogLikelihood: bg.logLikelihood,
@@ -181,6 +191,8 @@ export const toClvDraft = (
     details: {
       ...gateDetails,
       converged: bg.converged && (gg?.converged ?? true),
+      // Why there is no spend model (and so no CLV), when there is none.
+      ...(spend.refused === null ? {} : { spendModelRefused: spend.refused }),
       // What the customers looked like, for the drift check against later ones.
       featureBins: featureBinsOf(summaries),
     },

@@ -27,6 +27,16 @@ describe('fitBetaPrior', () => {
     expect(fit.alpha + fit.beta).toBeLessThan(50);
   });
 
+  it('does not call a fit on one send per customer converged: its strength is not learnt', () => {
+    const once = Array.from({ length: 1000 }, (_, i) => ({
+      sends: 1,
+      conversions: i % 20 === 0 ? 1 : 0,
+    }));
+    const fit = fitBetaPrior(once);
+    expect(fit.alpha / (fit.alpha + fit.beta)).toBeCloseTo(0.05, 3);
+    expect(fit.converged).toBe(false);
+  });
+
   it('refuses records that are not counts of sends and conversions', () => {
     expect(() => fitBetaPrior([{ sends: 3, conversions: 4 }])).toThrow(RangeError);
     expect(() => fitBetaPrior([{ sends: 0, conversions: 0 }])).toThrow(RangeError);

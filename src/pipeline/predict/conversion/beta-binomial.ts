@@ -55,11 +55,14 @@ export const fitBetaPrior = (records: readonly SendRecord[]): BetaPrior => {
   };
   const found = minimise(objective, [Math.log(mean * 10), Math.log((1 - mean) * 10)]);
   const [la = 0, lb = 0] = found.x;
+  // With one send per customer the likelihood depends on α/(α+β) alone: the strength stays
+  // where the search started, learnt from nothing — no fit.
+  const identified = [...groups.values()].some((g) => g.n >= 2);
   return {
     alpha: Math.exp(la),
     beta: Math.exp(lb),
     logLikelihood: -found.value * records.length,
-    converged: found.converged,
+    converged: found.converged && identified,
   };
 };
 

@@ -66,6 +66,23 @@ describe('toConversionDraft', () => {
     expect(draft.windowEndMs).toBe(cutoffMs - 7 * DAY_MS);
   });
 
+  it('leaves out a channel whose customers had one send each: the prior strength is not learnt', () => {
+    // 1,000 customers, one welcome email each, 50 credited with an order.
+    const once = Array.from({ length: 1000 }, (_, c): MessageOutcome => ({
+      customerId: toCustomerId(`w${String(c)}`),
+      channel: 'email',
+      sentAtMs: cutoffMs - 30 * DAY_MS,
+      variant: null,
+      converted: c % 20 === 0,
+    }));
+    const single = toConversionDraft(once, { nowMs: cutoffMs, attributionWindowDays: 7 });
+    expect(single.status).toBe('insufficient-data');
+    expect(single.details['skipped']).toEqual({
+      email:
+        "0 customers with two sends or more (needs ≥ 20): one send each tells the channel's rate, not how much customers differ",
+    });
+  });
+
   it('measures the probabilities on the last 30 days of sends, against simpler rates', () => {
     // 300 customers, 30 emails each over 200 days; every other one converts on 30 %, the rest 2 %.
     const random = seededRandom(29);

@@ -17,6 +17,11 @@ export interface ConversionTrainOptions {
   /** A channel needs this many sends and conversions to be modelled (defaults 200 and 5). */
   minSends?: number;
   minConversions?: number;
+  /**
+   * …and this many customers with two sends or more on it (default 20): with one send each,
+   * the prior's mean is learnt but not how much customers differ (its strength).
+   */
+  minRepeatCustomers?: number;
 }
 
 export const conversionFeatures = [
@@ -91,6 +96,7 @@ export const toConversionDraft = (
   const holdoutDays = options.holdoutDays ?? 30;
   const minSends = options.minSends ?? 200;
   const minConversions = options.minConversions ?? 5;
+  const minRepeatCustomers = options.minRepeatCustomers ?? 20;
   const endMs = cutoffMs - options.attributionWindowDays * DAY_MS;
   const startMs = endMs - lookbackDays * DAY_MS;
   const used = outcomes.filter((o) => o.sentAtMs >= startMs && o.sentAtMs < endMs);
@@ -109,6 +115,12 @@ export const toConversionDraft = (
       used.filter((o) => o.channel === channel),
       (o) => o.customerId,
     );
+    const repeatCustomers = [...perCustomer.values()].filter((r) => r.sends >= 2).length;
+    if (repeatCustomers < minRepeatCustomers) {
+      skipped[channel] =
+        `${String(repeatCustomers)} customers with two sends or more (needs ≥ ${String(minRepeatCustomers)}): one send each tells the channel's rate, not how much customers differ`;
+      continue;
+    }
     const prior = fitBetaPrior([...perCustomer.values()]);
     converged &&= prior.converged;
     params[channel] = { alpha: prior.alpha, beta: prior.beta };
@@ -158,6 +170,7 @@ export const toConversionDraft = (
     holdoutDays,
     minSends,
     minConversions,
+    minRepeatCustomers,
     sends: used.length,
     skipped,
   };

@@ -33,7 +33,7 @@ const centralGradient =
  * (`numeric.uncmin`: inverse-Hessian updates and a backtracking Armijo line search), using
  * `gradient` when given and central differences otherwise. It stops when the Newton step is
  * shorter than `tol`; `converged` says whether that happened within `maxIterations` at a flat
- * slope.
+ * slope. Where `f` throws or is not finite it has no value (NaN), which the search steps back from.
  */
 export const minimise = (
   f: (x: number[]) => number,
@@ -41,8 +41,18 @@ export const minimise = (
   options: { tol?: number; maxIterations?: number; gradient?: (x: number[]) => number[] } = {},
 ): Minimum => {
   const tol = options.tol ?? 1e-9;
-  const gradient = options.gradient ?? centralGradient(f, 1e-6);
-  const result = numeric.uncmin(f, [...x0], tol, gradient, options.maxIterations ?? 2000);
+  // A point where the function has no value — it throws (ln Γ of an argument that underflowed
+  // to 0) or is not finite — is one the line search steps back from, not the end of the fit.
+  const valueAt = (x: number[]): number => {
+    try {
+      const value = f(x);
+      return Number.isFinite(value) ? value : Number.NaN;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const gradient = options.gradient ?? centralGradient(valueAt, 1e-6);
+  const result = numeric.uncmin(valueAt, [...x0], tol, gradient, options.maxIterations ?? 2000);
   return {
     x: result.solution,
     value: result.f,
