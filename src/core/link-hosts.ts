@@ -70,8 +70,22 @@ const hostOf = (hostname: string): string | null => {
   return host === '' ? null : host;
 };
 
-const isHostChar = (c: string): boolean =>
-  c < '\u0080' ? /[A-Za-z0-9.-]/.test(c) : HOST_CHAR.test(c);
+/** Whether the character at `i` may be part of a host (ASCII by its code, without a pattern). */
+const isHostCharAt = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i);
+  if (c >= 0x80) return HOST_CHAR.test(text.charAt(i));
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2e ||
+    c === 0x2d
+  );
+};
+const isDotOrHyphenAt = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i);
+  return c === 0x2e || c === 0x2d;
+};
 
 /** The hosts a reader of this text would be taken to by a link in it (see the module). */
 export const linkHostsInText = (text: string): string[] => {
@@ -112,12 +126,12 @@ export const linkHostsInText = (text: string): string[] => {
       continue;
     }
     let start = dot;
-    while (start > 0 && isHostChar(text.charAt(start - 1))) start -= 1;
+    while (start > 0 && isHostCharAt(text, start - 1)) start -= 1;
     let end = dot + 1;
-    while (end < text.length && isHostChar(text.charAt(end))) end += 1;
+    while (end < text.length && isHostCharAt(text, end)) end += 1;
     next = end;
     // The dots and hyphens that end a sentence or a clause are not the host's.
-    while (end > start && /[.-]/.test(text.charAt(end - 1))) end -= 1;
+    while (end > start && isDotOrHyphenAt(text, end - 1)) end -= 1;
     if (start > 0 && NOT_BEFORE.test(text.charAt(start - 1))) continue;
     const written = text.slice(start, end);
     const www = /^www\./i.test(written);
