@@ -622,6 +622,55 @@ for (const factory of storeFactories) {
       });
     });
 
+    for (const who of ['acct-42', 'guest-7'] as const)
+      it(`refuses acct-42's queued marketing when ${who} (one address, two records) unsubscribes mid-batch`, async () => {
+        await ingest('identify', { userId: 'guest-7', traits: { email: 'pat@example.com' } });
+        await ingest('identify', { userId: 'acct-42', traits: { email: 'pat@example.com' } });
+        await ingest('identify', { userId: 'zed', traits: { email: 'zed@example.com' } });
+        await send(who, 'welcome-1');
+        await herald.services.dispatcher.runDue();
+        const unsubscribe = listUnsubscribeOf(smtp.messages[0]).slice(PUBLIC.length);
+        expect(unsubscribe).not.toBe('');
+        clock.set(T0 + 1000);
+        await send('zed', 'upsell');
+        clock.set(T0 + 2000);
+        const queued = await send('acct-42', 'upsell');
+        expect(queued.status).toBe('queued');
+        const went: string[] = [];
+        const relay: ChannelAdapter = {
+          name: 'smtp',
+          channel: 'email',
+          async send(d) {
+            went.push(d.to);
+            // While the batch's first message is with the relay, the address unsubscribes
+            // through the link of the mail it got earlier.
+            if (went.length === 1)
+              expect(
+                (
+                  await herald.app.inject({
+                    method: 'POST',
+                    url: unsubscribe,
+                    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                    payload: 'List-Unsubscribe=One-Click',
+                  })
+                ).statusCode,
+              ).toBe(200);
+            return { kind: 'sent', providerId: null };
+          },
+          close: () => Promise.resolve(),
+        };
+        clock.set(T0 + 3000);
+        const { config, dispatchIo } = herald.services;
+        // One at a time, every attempt checked again before it starts.
+        const policy = { ...config.deliverPolicy, recheckAfterSeconds: 0, concurrency: 1 };
+        await createDispatcher([relay], dispatchIo, policy, clock, silentLogger).runDue();
+        expect(went).toEqual(['zed@example.com']);
+        expect(await message(queued.decisionId)).toMatchObject({
+          status: 'blocked',
+          reasonCode: 'unsubscribed',
+        });
+      });
+
     it('sends once a message a report showed accepted while its attempt was still waiting', async () => {
       await ingest('identify', { userId: 'fay', traits: { email: 'fay@example.com' } });
       const sent = await send('fay', 'welcome-1');
