@@ -2,6 +2,8 @@ import type { Services } from '../app/create-services.js';
 import type { Config } from '../app/load-config.js';
 import type { Decision } from '../core/decision.js';
 import type { HeraldEvent } from '../core/event.js';
+import { HERALD_SOURCE } from '../core/event-names.js';
+import { toSourceId } from '../core/ids.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { VirtualClock } from '../adapters/clock/virtual-clock.js';
 import type { EventCursor, Store } from '../ports/store.js';
@@ -62,6 +64,24 @@ const nextSweepAtMs = (afterMs: number, sweepHourUtc: number): number => {
  * time, followed by the work it makes due — firing every timer, journey step and daily sweep at
  * the virtual moment it falls due: what Herald would have decided had it been running then.
  */
+/** The source Herald's own events are replayed under in a simulation. */
+const REPLAYED_SOURCE = toSourceId('herald-replayed');
+
+/**
+ * Herald's own event (an unsubscribe through a message's link, a complaint, a bounce, an SMS
+ * STOP, an open or a click) as a simulation replays it: without the message it names, under a
+ * source of its own. The simulated database holds none of the live messages, and the ingest path
+ * drops Herald's events about a message that is not there, or about a customer it has no profile
+ * of yet (as erased since): here they were not erased, and their effect on the profile — consent
+ * withdrawn, an address suppressed, engagement — stands.
+ */
+const asReplayed = (event: HeraldEvent): HeraldEvent => {
+  if (event.sourceId !== HERALD_SOURCE) return event;
+  const properties = { ...event.properties };
+  delete properties['messageId'];
+  return { ...event, sourceId: REPLAYED_SOURCE, properties };
+};
+
 export const simulate = async (
   source: Store,
   target: Services,
@@ -129,12 +149,14 @@ export const simulate = async (
   let ended = false;
   while (!ended) {
     const page = await source.scanEvents(cursor, PAGE);
-    for (const event of page) {
+    for (const stored of page) {
+      const event = asReplayed(stored);
       if (event.timestampMs < options.fromMs) {
         await history.add(event);
         continue;
       }
-      if (event.timestampMs > options.toMs) {
+      // The window ends before `toMs`, as a report's does: back-to-back windows share nothing.
+      if (event.timestampMs >= options.toMs) {
         ended = true;
         break;
       }
@@ -154,7 +176,8 @@ export const simulate = async (
   }
   await open();
   await flush();
-  await runUntil(options.toMs);
+  await runUntil(options.toMs - 1);
+  clock.set(Math.max(clock.nowMs(), options.toMs));
 
   return {
     simulated: true,

@@ -9,6 +9,10 @@ import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import type { HeraldEvent } from '../../src/core/event.js';
 import { aTrack } from '../support/builders.js';
+import { adminCall, ingestCall, startHerald } from '../support/start-herald.js';
+import { sqliteFactory } from '../support/stores.js';
+import { signMessageToken } from '../../src/core/signed-token.js';
+import { toCustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { simulate, simulationConfig } from '../../src/sim/simulate.js';
@@ -74,6 +78,68 @@ describe('herald simulate', () => {
     expect(summary.decisions).toBe(decisions.length);
     await target.close();
     await source.close();
+  });
+
+  it('keeps an unsubscribe through a message it does not have, and ends before --to', async () => {
+    const live = createVirtualClock(T0);
+    const herald = await startHerald(sqliteFactory, { clock: live });
+    await ingestCall(herald, live, 'identify', {
+      userId: 'cat',
+      traits: { email: 'cat@example.com', consent: { email: { marketing: true } } },
+    });
+    const sent = (
+      await adminCall(herald, 'POST', '/v1/sends', {
+        userId: 'cat',
+        channel: 'email',
+        template: 'upsell',
+      })
+    ).json<{ decisionId: string }>();
+    await herald.services.dispatcher.runDue();
+    // An hour later cat unsubscribes through the message's link; a day later, a cart.
+    live.set(T0 + HOUR_MS);
+    const token = signMessageToken(herald.services.linkSecret, 'u', sent.decisionId);
+    const unsubscribed = await herald.app.inject({
+      method: 'POST',
+      url: `/u/${token}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(unsubscribed.statusCode).toBe(200);
+    live.set(T0 + DAY_MS);
+    await ingestCall(herald, live, 'track', {
+      userId: 'cat',
+      event: 'Product Added',
+      properties: { product_id: 'p1', price: 80, quantity: 1 },
+    });
+    // At --to: the next window's, not this one's.
+    live.set(T0 + 3 * DAY_MS);
+    await ingestCall(herald, live, 'track', {
+      userId: 'cat',
+      event: 'Order Completed',
+      properties: { order_id: 'o1', total: 80 },
+    });
+
+    const clock = createVirtualClock(T0 + 12 * HOUR_MS);
+    const target = await createServices(simulationConfig(herald.services.config), {
+      clock,
+      logger: silentLogger,
+    });
+    const summary = await simulate(herald.services.store, target, clock, {
+      fromMs: T0 + 12 * HOUR_MS,
+      toMs: T0 + 3 * DAY_MS,
+      wallNowMs: () => 0,
+    });
+    expect(summary).toMatchObject({ events: 1 });
+    expect(summary.history).toBeGreaterThanOrEqual(2);
+    expect((await target.store.getProfile(toCustomerId('cat')))?.state.consent).toMatchObject({
+      email: { marketing: { granted: false } },
+    });
+    const cart = (await target.store.listDecisions({ limit: 10 })).filter(
+      (d) => d.agent === 'cart',
+    );
+    expect(cart.map((d) => d.status)).toEqual(['skipped']);
+    await target.close();
+    await herald.close();
   });
 
   it('runs from the command line and prints a summary labelled simulated', async () => {

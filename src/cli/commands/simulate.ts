@@ -15,10 +15,10 @@ export const registerSimulateCommand = (program: Command): void => {
   program
     .command('simulate')
     .description(
-      'replay stored events on a virtual clock into a fresh database — those before --from as history (profiles only), those up to --to each at its own time, firing every timer, journey step and daily sweep — and print what would have been decided',
+      'replay stored events on a virtual clock into a fresh database — those before --from as history (profiles only), those before --to each at its own time, firing every timer, journey step and daily sweep — and print what would have been decided',
     )
     .requiredOption('--from <date>', 'start (ISO-8601)')
-    .requiredOption('--to <date>', 'end (ISO-8601)')
+    .requiredOption('--to <date>', 'end (ISO-8601; not in the window)')
     .option('--into <file>', 'keep the simulated database in this SQLite file (default: in memory)')
     .action(async (options: { from: string; to: string; into?: string }) => {
       const fromMs = parseDate(options.from, '--from');
