@@ -499,6 +499,8 @@ for (const factory of storeFactories) {
           { action: 'campaign:summer', template: 'upsell', status: 'scheduled' },
         ]);
         expect((await decisionsOf('camp-new')).filter((d) => d.agent === 'campaign')).toEqual([]);
+        // A visitor who only browsed is no customer of a segment, nor of a cluster.
+        await ingestCall(herald, clock, 'page', { anonymousId: 'anon-1', name: 'Home' });
         const summary = await summariseSegments(
           herald.services.store,
           herald.services.decide,
@@ -506,6 +508,7 @@ for (const factory of storeFactories) {
           { k: 2 },
         );
         expect(summary.bySegment).toEqual({ New: 1, 'High-Value Recent': 1 });
+        expect(summary.anonymousVisitors).toBe(1);
         expect(summary.clusters?.map((c) => c.size)).toEqual([1, 1]);
       });
 

@@ -33,7 +33,9 @@ export const registerSegmentCommands = (program: Command): void => {
           console.log(JSON.stringify(summary, null, 2));
           return;
         }
-        console.log(`${summary.customers} customers`);
+        console.log(
+          `${summary.customers} customers (and ${summary.anonymousVisitors} anonymous visitors who never ordered, left out)`,
+        );
         for (const [segment, n] of Object.entries(summary.bySegment))
           console.log(`  ${segment}: ${n}`);
         summary.clusters?.forEach((c, i) => {

@@ -6,7 +6,13 @@ import { segmentCustomer, type SegmentName } from './agents/segment-customer.js'
 import type { DecideEnv } from './proposal.js';
 
 export interface SegmentSummary {
+  /** Known customers: identified by a user id, or who ordered (as the KPIs count them). */
   customers: number;
+  /**
+   * Anonymous visitors who never ordered, left out of the counts and the clusters: browsing
+   * alone, they would make the largest cluster one of bounces.
+   */
+  anonymousVisitors: number;
   /** Customers per rule segment. */
   bySegment: Partial<Record<SegmentName, number>>;
   /** With `k`: k-means clusters over RFM, each with the rule segments of its members. */
@@ -14,8 +20,9 @@ export interface SegmentSummary {
 }
 
 /**
- * Every customer's rule segment at `nowMs`, counted; with `k`, also k-means over RFM
+ * Every known customer's rule segment at `nowMs`, counted; with `k`, also k-means over RFM
  * (recency: days since the last order, else since the last activity) seeded with `seed`.
+ * Anonymous visitors who never ordered are counted apart, as the KPIs leave them out.
  */
 export const summariseSegments = async (
   store: Store,
@@ -25,6 +32,7 @@ export const summariseSegments = async (
 ): Promise<SegmentSummary> => {
   const rfm: Rfm[] = [];
   const segments: SegmentName[] = [];
+  let anonymousVisitors = 0;
   let after: CustomerId | null = null;
   for (;;) {
     const ids = await store.listCustomerIds(after, 1000);
@@ -35,6 +43,10 @@ export const summariseSegments = async (
     for (const id of ids) {
       const state = profiles.get(id);
       if (state === undefined) continue;
+      if (state.userId === null && state.orders.count === 0) {
+        anonymousVisitors += 1;
+        continue;
+      }
       const computed = env.computeProfile(state, nowMs);
       segments.push(segmentCustomer(state, computed, nowMs, env.policy.segments));
       rfm.push({
@@ -51,10 +63,12 @@ export const summariseSegments = async (
     return counts;
   };
   const k = options.k;
-  if (k === undefined) return { customers: rfm.length, bySegment: count(segments), clusters: null };
+  if (k === undefined)
+    return { customers: rfm.length, anonymousVisitors, bySegment: count(segments), clusters: null };
   const result = clusterRfm(rfm, k, seededRandom(options.seed ?? 1));
   return {
     customers: rfm.length,
+    anonymousVisitors,
     bySegment: count(segments),
     clusters: result.clusters.map((c, j) => ({
       ...c,
