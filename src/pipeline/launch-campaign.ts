@@ -170,7 +170,6 @@ export const launchCampaign = async (
       'a campaign with creative cannot carry an incentive: the written copy would not name the code',
       { problems: [{ path: '/incentive', message: 'not allowed together with creative' }] },
     );
-  const definition = toDefinition(campaign, creative);
   const launched = await store.transaction(async (tx) => ({
     definition: await tx.getSetting(definitionKey(campaign.id)),
     design: await tx.getSetting(designKey(campaign.id)),
@@ -187,6 +186,9 @@ export const launchCampaign = async (
     launched.design === null ? null : (JSON.parse(launched.design) as ExperimentDesign);
   const firstLaunch =
     launched.definition === null ? null : (JSON.parse(launched.definition) as CampaignDefinition);
+  // A relaunch that names no budget keeps the one the campaign has (null: no cap, lifted).
+  const budget = campaign.budget === undefined ? (firstLaunch?.budget ?? null) : campaign.budget;
+  const definition = toDefinition({ ...campaign, budget }, creative);
   // Launched before definitions were kept: held to what its design and copy say of it.
   const first = firstLaunch ?? (stored === null ? null : { ...stored, channels: [stored.channel] });
   const changed =
@@ -277,7 +279,7 @@ export const launchCampaign = async (
       const firstLaunch = JSON.parse(kept) as CampaignDefinition;
       const raced = differences(firstLaunch, definition);
       if (raced.length > 0) throw refuseRelaunch(campaign.id, firstLaunch, raced);
-      if (firstLaunch.budget !== definition.budget)
+      if (campaign.budget !== undefined && firstLaunch.budget !== definition.budget)
         await tx.setSetting(key, JSON.stringify({ ...firstLaunch, budget: definition.budget }));
     }
     // The copy kept is the one written for the definition kept: a launch with other settings
@@ -296,6 +298,7 @@ export const launchCampaign = async (
     env,
     {
       ...campaign,
+      budget,
       ...(written === null ? {} : { variantIds: written.variants.map((v) => v.id) }),
       ...withCopyValidUntil(written?.variants ?? []),
     },

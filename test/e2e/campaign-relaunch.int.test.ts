@@ -198,9 +198,11 @@ for (const factory of storeFactories)
       });
       await run();
       expect(await statuses()).toEqual(['blocked', 'blocked', 'blocked', 'sent', 'sent', 'sent']);
-      // No cap at all: the customer blocked twice gets a third turn, and then everyone is reached.
+      // Launched again without naming a budget: the cap stays, nobody gets a turn.
       clock.set(MONDAY + 2 * HOUR_MS);
-      expect((await launch({ id: 'spring' })).json()).toMatchObject({ resumed: 1 });
+      expect((await launch({ id: 'spring' })).json()).toMatchObject({ audience: 0, resumed: 0 });
+      // No cap at all: the customer blocked twice gets a third turn, and then everyone is reached.
+      expect((await launch({ id: 'spring', budget: null })).json()).toMatchObject({ resumed: 1 });
       await run();
       const byCustomer = new Map<string, string[]>();
       for (const m of await messagesOf('spring'))

@@ -123,7 +123,7 @@ export const registerCampaignCommands = (program: Command): void => {
                 : Number.NaN;
           if (!(holdout >= 0 && holdout <= 50))
             throw new AppError('invalid-input', '--holdout must be a percent in [0, 50]');
-          const { audience, alreadyScheduled, creative } = await launchCampaign(
+          const { audience, alreadyScheduled, resumed, creative } = await launchCampaign(
             services.store,
             services.decide,
             {
@@ -145,7 +145,7 @@ export const registerCampaignCommands = (program: Command): void => {
             nowMs,
           );
           console.log(
-            `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}${alreadyScheduled > 0 ? ` (${String(alreadyScheduled)} already scheduled or reached)` : ''}${creative === null ? '' : `, ${String(creative.variants.length)} variants (${creative.variants.map((v) => `${v.id}: ${v.strategy}`).join(', ')})`}${holdout > 0 ? `, ${String(holdout)} % held out` : ''}`,
+            `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}${resumed > 0 ? ` (${String(resumed)} of them blocked by the budget before, given another turn)` : ''}${alreadyScheduled > 0 ? ` (${String(alreadyScheduled)} already scheduled or reached)` : ''}${creative === null ? '' : `, ${String(creative.variants.length)} variants (${creative.variants.map((v) => `${v.id}: ${v.strategy}`).join(', ')})`}${holdout > 0 ? `, ${String(holdout)} % held out` : ''}`,
           );
           if (creative !== null && creative.usage.calls > 0) console.log(writerNote(creative));
         } finally {

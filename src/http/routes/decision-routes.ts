@@ -143,7 +143,7 @@ export const registerDecisionRoutes = (
       segment?: string;
       sendAt?: string;
       incentive?: { percent: number; validHours: number };
-      budget?: number;
+      budget?: number | null;
       holdoutPercent?: number;
       stratify?: boolean;
       creative?: { query?: string };
@@ -173,10 +173,19 @@ export const registerDecisionRoutes = (
               ),
             ),
             budget: Type.Optional(
-              Type.Number({
-                exclusiveMinimum: 0,
-                description: 'What sending may cost (major units); the campaign pauses at it.',
-              }),
+              Type.Union(
+                [
+                  Type.Number({
+                    exclusiveMinimum: 0,
+                    description: 'What sending may cost (major units); the campaign pauses at it.',
+                  }),
+                  Type.Null({ description: 'no cap (on a relaunch: the cap lifted)' }),
+                ],
+                {
+                  description:
+                    'What sending may cost; left out of a relaunch, the budget it has stays.',
+                },
+              ),
             ),
             holdoutPercent: Type.Optional(
               Type.Number({
@@ -225,7 +234,8 @@ export const registerDecisionRoutes = (
           segment: b.segment ?? null,
           incentive: b.incentive ?? null,
           sendAtMs,
-          budget: b.budget ?? null,
+          // Left out, a relaunch keeps the budget the campaign has; null lifts it.
+          ...(b.budget === undefined ? {} : { budget: b.budget }),
           ...(b.holdoutPercent === undefined ? {} : { holdoutPercent: b.holdoutPercent }),
           ...(b.stratify === true ? { stratify: true } : {}),
         },
