@@ -8,6 +8,7 @@ import { rememberAddressBounces } from '../pipeline/erased-identities.js';
 import { createEventRecorder, type OnRecorded } from '../pipeline/profile/index.js';
 import { addressBouncesIn } from '../pipeline/stages.js';
 import { markCancelledOrders } from '../pipeline/track-messages.js';
+import { rememberReplayedOptOuts } from './replayed-events.js';
 
 /** Events recorded a transaction (the recorder's group-commit ceiling). */
 const CHUNK = 5000;
@@ -55,6 +56,12 @@ export const createHistoryReplay = (target: Services, fromMs: number): HistoryRe
   // The live hook without the planner, nor what only concerns messages (none is replayed).
   const onRecorded: OnRecorded = async (tx, changes, nowMs) => {
     await rememberAddressBounces(tx, addressBouncesIn(changes));
+    for (const change of changes)
+      await rememberReplayedOptOuts(
+        tx,
+        change.events,
+        new Map([[change.customerId, change.after]]),
+      );
     await markCancelledOrders(tx, changes);
     // Live, the worker looks at a customer whose event moves their stage or segment at once:
     // what it last saw of everyone is what they became with their latest events.

@@ -2,12 +2,11 @@ import type { Services } from '../app/create-services.js';
 import type { Config } from '../app/load-config.js';
 import type { Decision } from '../core/decision.js';
 import type { HeraldEvent } from '../core/event.js';
-import { HERALD_SOURCE } from '../core/event-names.js';
-import { toSourceId } from '../core/ids.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { VirtualClock } from '../adapters/clock/virtual-clock.js';
 import type { EventCursor, Store } from '../ports/store.js';
 import { createHistoryReplay } from './replay-history.js';
+import { asReplayed, rememberReplayedOptOuts } from './replayed-events.js';
 
 export interface SimulationSummary {
   /** Labelled so nobody mistakes a replay for what happened. */
@@ -64,24 +63,6 @@ const nextSweepAtMs = (afterMs: number, sweepHourUtc: number): number => {
  * time, followed by the work it makes due — firing every timer, journey step and daily sweep at
  * the virtual moment it falls due: what Herald would have decided had it been running then.
  */
-/** The source Herald's own events are replayed under in a simulation. */
-const REPLAYED_SOURCE = toSourceId('herald-replayed');
-
-/**
- * Herald's own event (an unsubscribe through a message's link, a complaint, a bounce, an SMS
- * STOP, an open or a click) as a simulation replays it: without the message it names, under a
- * source of its own. The simulated database holds none of the live messages, and the ingest path
- * drops Herald's events about a message that is not there, or about a customer it has no profile
- * of yet (as erased since): here they were not erased, and their effect on the profile — consent
- * withdrawn, an address suppressed, engagement — stands.
- */
-const asReplayed = (event: HeraldEvent): HeraldEvent => {
-  if (event.sourceId !== HERALD_SOURCE) return event;
-  const properties = { ...event.properties };
-  delete properties['messageId'];
-  return { ...event, sourceId: REPLAYED_SOURCE, properties };
-};
-
 export const simulate = async (
   source: Store,
   target: Services,
@@ -134,6 +115,9 @@ export const simulate = async (
     if (atMs === undefined) return;
     await runUntil(atMs);
     await target.recorder.record(instant, atMs);
+    // An address's opt-out, which live Herald kept beside the event, before anything is judged.
+    const batch = instant;
+    await target.store.transaction((tx) => rememberReplayedOptOuts(tx, batch));
     replayed += instant.length;
     instant = [];
     nextDue = null;

@@ -499,17 +499,27 @@ for (const factory of storeFactories) {
           { action: 'campaign:summer', template: 'upsell', status: 'scheduled' },
         ]);
         expect((await decisionsOf('camp-new')).filter((d) => d.agent === 'campaign')).toEqual([]);
-        // A visitor who only browsed is no customer of a segment, nor of a cluster.
+        // A visitor who only browsed is no customer of a segment, nor of a cluster; a guest who
+        // ordered is one, an order cancelled since included (as the KPIs count customers).
         await ingestCall(herald, clock, 'page', { anonymousId: 'anon-1', name: 'Home' });
+        for (const event of ['Order Completed', 'Order Cancelled'])
+          await ingestCall(herald, clock, 'track', {
+            anonymousId: 'guest-1',
+            event,
+            properties: { order_id: 'g1', total: 20 },
+          });
         const summary = await summariseSegments(
           herald.services.store,
           herald.services.decide,
           clock.nowMs(),
           { k: 2 },
         );
-        expect(summary.bySegment).toEqual({ New: 1, 'High-Value Recent': 1 });
-        expect(summary.anonymousVisitors).toBe(1);
-        expect(summary.clusters?.map((c) => c.size)).toEqual([1, 1]);
+        expect(summary).toMatchObject({
+          customers: 3,
+          anonymousVisitors: 1,
+          bySegment: { New: 2, 'High-Value Recent': 1 },
+        });
+        expect(summary.clusters?.map((c) => c.size)).toEqual([2, 1]);
       });
 
       it('picks the win-back tier by LTV once a customer has been dormant for 90 days', async () => {

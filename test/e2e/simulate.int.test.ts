@@ -83,10 +83,12 @@ describe('herald simulate', () => {
   it('keeps an unsubscribe through a message it does not have, and ends before --to', async () => {
     const live = createVirtualClock(T0);
     const herald = await startHerald(sqliteFactory, { clock: live });
-    await ingestCall(herald, live, 'identify', {
-      userId: 'cat',
-      traits: { email: 'cat@example.com', consent: { email: { marketing: true } } },
-    });
+    // cat and cat-2: two records of one address (a guest checkout and an account).
+    for (const userId of ['cat', 'cat-2'])
+      await ingestCall(herald, live, 'identify', {
+        userId,
+        traits: { email: 'cat@example.com', consent: { email: { marketing: true } } },
+      });
     const sent = (
       await adminCall(herald, 'POST', '/v1/sends', {
         userId: 'cat',
@@ -106,11 +108,12 @@ describe('herald simulate', () => {
     });
     expect(unsubscribed.statusCode).toBe(200);
     live.set(T0 + DAY_MS);
-    await ingestCall(herald, live, 'track', {
-      userId: 'cat',
-      event: 'Product Added',
-      properties: { product_id: 'p1', price: 80, quantity: 1 },
-    });
+    for (const userId of ['cat', 'cat-2'])
+      await ingestCall(herald, live, 'track', {
+        userId,
+        event: 'Product Added',
+        properties: { product_id: 'p1', price: 80, quantity: 1 },
+      });
     // At --to: the next window's, not this one's.
     live.set(T0 + 3 * DAY_MS);
     await ingestCall(herald, live, 'track', {
@@ -129,15 +132,23 @@ describe('herald simulate', () => {
       toMs: T0 + 3 * DAY_MS,
       wallNowMs: () => 0,
     });
-    expect(summary).toMatchObject({ events: 1 });
+    expect(summary).toMatchObject({ events: 2 });
     expect(summary.history).toBeGreaterThanOrEqual(2);
     expect((await target.store.getProfile(toCustomerId('cat')))?.state.consent).toMatchObject({
       email: { marketing: { granted: false } },
     });
     const cart = (await target.store.listDecisions({ limit: 10 })).filter(
-      (d) => d.agent === 'cart',
+      (d) => d.agent === 'cart' && d.customerId === 'cat',
     );
     expect(cart.map((d) => d.status)).toEqual(['skipped']);
+    // The unsubscribe is the address's: cat-2's offers are blocked as live Herald blocks them.
+    const toCat2 = (await target.store.listMessages({ limit: 50 })).filter(
+      (m) => m.customerId === 'cat-2',
+    );
+    expect(toCat2.length).toBeGreaterThan(0);
+    expect(toCat2.map((m) => [m.status, m.reasonCode])).toEqual(
+      toCat2.map(() => ['blocked', 'unsubscribed']),
+    );
     await target.close();
     await herald.close();
   });

@@ -43,7 +43,12 @@ export const summariseSegments = async (
     for (const id of ids) {
       const state = profiles.get(id);
       if (state === undefined) continue;
-      if (state.userId === null && state.orders.count === 0) {
+      // Ever ordered, as the KPIs' orders table says: an order cancelled since still counts.
+      const ordered =
+        state.orders.count > 0 ||
+        state.orders.firstAtMs !== null ||
+        (state.orders.cancelledIds?.length ?? 0) > 0;
+      if (state.userId === null && !ordered) {
         anonymousVisitors += 1;
         continue;
       }
