@@ -57,11 +57,7 @@ export const createHistoryReplay = (target: Services, fromMs: number): HistoryRe
   const onRecorded: OnRecorded = async (tx, changes, nowMs) => {
     await rememberAddressBounces(tx, addressBouncesIn(changes));
     for (const change of changes)
-      await rememberReplayedOptOuts(
-        tx,
-        change.events,
-        new Map([[change.customerId, change.after]]),
-      );
+      await rememberReplayedOptOuts(tx, change.events, () => change.after);
     await markCancelledOrders(tx, changes);
     // Live, the worker looks at a customer whose event moves their stage or segment at once:
     // what it last saw of everyone is what they became with their latest events.

@@ -48,19 +48,27 @@ const customerOf = (event: HeraldEvent): CustomerId | null =>
 
 /**
  * Keeps the address opt-outs among replayed events, each at its time, under the address the
- * customer's profile has (`profiles`, as recorded): what live Herald kept beside the event.
+ * customer's profile has as recorded — `stateOf` when the caller knows it (the profile the
+ * events changed), else the profile of the customer each names: what live Herald kept beside
+ * the event.
  */
 export const rememberReplayedOptOuts = async (
   tx: StoreTx,
   events: readonly HeraldEvent[],
-  profiles?: ReadonlyMap<CustomerId, ProfileState>,
+  stateOf?: (event: HeraldEvent) => ProfileState | undefined,
 ): Promise<void> => {
   const outs = events.filter(optsOutAddress);
   if (outs.length === 0) return;
-  const known = profiles ?? (await tx.loadProfiles(outs.flatMap((e) => customerOf(e) ?? [])));
+  let read = stateOf;
+  if (read === undefined) {
+    const profiles = await tx.loadProfiles(outs.flatMap((e) => customerOf(e) ?? []));
+    read = (event) => {
+      const customer = customerOf(event);
+      return customer === null ? undefined : profiles.get(customer);
+    };
+  }
   for (const event of outs) {
-    const customer = customerOf(event);
-    const state = customer === null ? undefined : known.get(customer);
+    const state = read(event);
     const address = state === undefined ? null : (recipientOf(state, 'email')?.to ?? null);
     if (address !== null) await rememberAddressOptOut(tx, address, event.timestampMs);
   }

@@ -122,34 +122,37 @@ describe('herald simulate', () => {
       properties: { order_id: 'o1', total: 80 },
     });
 
-    const clock = createVirtualClock(T0 + 12 * HOUR_MS);
-    const target = await createServices(simulationConfig(herald.services.config), {
-      clock,
-      logger: silentLogger,
-    });
-    const summary = await simulate(herald.services.store, target, clock, {
-      fromMs: T0 + 12 * HOUR_MS,
-      toMs: T0 + 3 * DAY_MS,
-      wallNowMs: () => 0,
-    });
-    expect(summary).toMatchObject({ events: 2 });
-    expect(summary.history).toBeGreaterThanOrEqual(2);
-    expect((await target.store.getProfile(toCustomerId('cat')))?.state.consent).toMatchObject({
-      email: { marketing: { granted: false } },
-    });
-    const cart = (await target.store.listDecisions({ limit: 10 })).filter(
-      (d) => d.agent === 'cart' && d.customerId === 'cat',
-    );
-    expect(cart.map((d) => d.status)).toEqual(['skipped']);
-    // The unsubscribe is the address's: cat-2's offers are blocked as live Herald blocks them.
-    const toCat2 = (await target.store.listMessages({ limit: 50 })).filter(
-      (m) => m.customerId === 'cat-2',
-    );
-    expect(toCat2.length).toBeGreaterThan(0);
-    expect(toCat2.map((m) => [m.status, m.reasonCode])).toEqual(
-      toCat2.map(() => ['blocked', 'unsubscribed']),
-    );
-    await target.close();
+    // The unsubscribe as history (the window from 12:00), and in the window (from 10:30).
+    for (const fromMs of [T0 + 12 * HOUR_MS, T0 + 30 * 60_000]) {
+      const clock = createVirtualClock(fromMs);
+      const target = await createServices(simulationConfig(herald.services.config), {
+        clock,
+        logger: silentLogger,
+      });
+      const summary = await simulate(herald.services.store, target, clock, {
+        fromMs,
+        toMs: T0 + 3 * DAY_MS,
+        wallNowMs: () => 0,
+      });
+      // The order at --to is the next window's.
+      expect(summary.events).toBe(fromMs === T0 + 30 * 60_000 ? 3 : 2);
+      expect((await target.store.getProfile(toCustomerId('cat')))?.state.consent).toMatchObject({
+        email: { marketing: { granted: false } },
+      });
+      const cart = (await target.store.listDecisions({ limit: 10 })).filter(
+        (d) => d.agent === 'cart' && d.customerId === 'cat',
+      );
+      expect(cart.map((d) => d.status)).toEqual(['skipped']);
+      // The unsubscribe is the address's: cat-2's offers are blocked as live Herald blocks them.
+      const toCat2 = (await target.store.listMessages({ limit: 50 })).filter(
+        (m) => m.customerId === 'cat-2',
+      );
+      expect(toCat2.length).toBeGreaterThan(0);
+      expect(toCat2.map((m) => [m.status, m.reasonCode])).toEqual(
+        toCat2.map(() => ['blocked', 'unsubscribed']),
+      );
+      await target.close();
+    }
     await herald.close();
   });
 
