@@ -36,3 +36,39 @@ export const storedBudgetsOf = async (
   }
   return budgets;
 };
+
+/** What a campaign is and where it stands: `GET /v1/campaigns/:id`. */
+export interface CampaignStatus {
+  campaignId: string;
+  /** As kept at its first launch (its budget the latest); null for one launched before. */
+  definition: CampaignDefinition | null;
+  /** What its messages that left, are leaving or wait to leave cost (erased customers' kept). */
+  spent: number;
+  /** Its messages by status. */
+  messages: Record<string, number>;
+  /** Customers whose every message of it the budget blocked: a raise gives them another turn. */
+  blockedByBudget: number;
+  /** Whether it stands at its budget with customers waiting for a raise. */
+  paused: boolean;
+}
+
+/** A campaign's definition and standing, or null when no campaign of that id was launched. */
+export const campaignStatus = async (
+  store: { transaction: <T>(work: (tx: StoreTx) => Promise<T>) => Promise<T> },
+  campaignId: string,
+): Promise<CampaignStatus | null> =>
+  store.transaction(async (tx) => {
+    const stored = await tx.getSetting(definitionKey(campaignId));
+    const counts = await tx.campaignMessageCounts(campaignId);
+    if (stored === null && Object.keys(counts.byStatus).length === 0) return null;
+    const definition = stored === null ? null : (JSON.parse(stored) as CampaignDefinition);
+    const spent = (await tx.campaignSpend([campaignId])).get(campaignId) ?? 0;
+    return {
+      campaignId,
+      definition,
+      spent,
+      messages: counts.byStatus,
+      blockedByBudget: counts.blockedByBudget,
+      paused: definition?.budget != null && counts.blockedByBudget > 0,
+    };
+  });

@@ -130,6 +130,13 @@ export interface RecordTx extends DeliverTx {
   ): Promise<Map<CustomerId, SendHistory>>;
   /** What the campaigns' sending messages cost so far. */
   campaignSpend(campaignIds: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * A campaign's messages counted by status, and how many customers have had only messages of
+   * it the budget blocked (`budget_exhausted`): those a raised budget would give another turn.
+   */
+  campaignMessageCounts(
+    campaignId: string,
+  ): Promise<{ byStatus: Record<string, number>; blockedByBudget: number }>;
   domainStats(domain: string, sinceMs: number): Promise<DomainStats>;
   insertMessages(rows: readonly MessageRecord[]): Promise<void>;
   /** Which of these messages exist (an erasure deletes a customer's). */

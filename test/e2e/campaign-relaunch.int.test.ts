@@ -176,6 +176,17 @@ for (const factory of storeFactories)
       const statuses = async () =>
         (await messagesOf('spring')).map((m) => m.status).sort((x, y) => x.localeCompare(y));
       expect(await statuses()).toEqual(['blocked', 'blocked', 'sent', 'sent']);
+      // The campaign says it waits at its budget, and for whom.
+      const standing = async () =>
+        (await adminCall(herald, 'GET', '/v1/campaigns/spring')).json<Record<string, unknown>>();
+      expect(await standing()).toMatchObject({
+        campaignId: 'spring',
+        definition: { template: 'upsell', budget: 0.002, firstSendAt: expect.any(String) },
+        spent: 0.002,
+        messages: { sent: 2, blocked: 2 },
+        blockedByBudget: 2,
+        paused: true,
+      });
       // The same budget again changes nothing.
       expect((await launch({ id: 'spring', budget: 0.002 })).json()).toMatchObject({
         audience: 0,
@@ -210,6 +221,13 @@ for (const factory of storeFactories)
       expect([...byCustomer.values()].map((s) => s.filter((x) => x === 'sent').length)).toEqual([
         1, 1, 1, 1,
       ]);
+      expect(await standing()).toMatchObject({
+        definition: { budget: null },
+        messages: { sent: 4 },
+        blockedByBudget: 0,
+        paused: false,
+      });
+      expect((await adminCall(herald, 'GET', '/v1/campaigns/autumn')).statusCode).toBe(404);
       expect((await launch({ id: 'spring', budget: 1 })).json()).toMatchObject({ resumed: 0 });
     });
 

@@ -14,6 +14,7 @@ import type { Membership, WorkRecord } from '../../ports/decide-store.js';
 import { allow, MARKET, READ, type Access } from '../auth.js';
 import { segmentNames } from '../../pipeline/decide/index.js';
 import { launchCampaign } from '../../pipeline/launch-campaign.js';
+import { campaignStatus } from '../../pipeline/campaign-definition.js';
 import type { Channel } from '../../core/profile.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -274,6 +275,16 @@ export const registerDecisionRoutes = (
       });
     },
   );
+  // What a campaign is and where it stands: its definition, spend, messages by status, and
+  // whether it waits at its budget (a relaunch with a higher one resumes it).
+  app.get<{ Params: { id: string } }>('/v1/campaigns/:id', admin, async (request) => {
+    const status = await campaignStatus(store, request.params.id);
+    if (status === null) throw new AppError('not-found', `no campaign ${request.params.id}`);
+    const { definition, ...rest } = status;
+    if (definition === null) return { ...rest, definition: null };
+    const { sendAtMs, ...kept } = definition;
+    return { ...rest, definition: { ...kept, firstSendAt: iso(sendAtMs) } };
+  });
   app.get<{ Params: { id: string } }>('/v1/decisions/:id', admin, async (request) => {
     const decision = await store.getDecision(request.params.id);
     if (decision === undefined) throw new AppError('not-found', `no decision ${request.params.id}`);

@@ -12,6 +12,7 @@ import {
   toMessageColumns,
 } from './record-rows.js';
 import { CANCELLED, NEVER_LEFT } from './decide-rows.js';
+import { reasonCodeSql } from './hand-over.js';
 import type { SqlRunner } from './sql-runner.js';
 import type { AuditLogTable, MessagesTable } from './tables.js';
 
@@ -200,6 +201,24 @@ export const createRecordTx = (
         spent.set(id, row?.spent ?? 0);
       }
       return spent;
+    },
+    async campaignMessageCounts(campaignId) {
+      const rows = await sql.all<{ status: string; n: number | string }>(
+        'SELECT status, COUNT(*) AS n FROM messages WHERE campaign_id = ? GROUP BY status',
+        [campaignId],
+      );
+      const [blocked] = await sql.all<{ n: number | string }>(
+        `SELECT COUNT(*) AS n FROM (
+           SELECT customer_id FROM messages WHERE campaign_id = ? GROUP BY customer_id
+           HAVING SUM(CASE WHEN status = 'blocked'
+             AND ${reasonCodeSql(sql.dialect)} = 'budget_exhausted' THEN 0 ELSE 1 END) = 0
+         ) AS only_blocked`,
+        [campaignId],
+      );
+      return {
+        byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
+        blockedByBudget: Number(blocked?.n ?? 0),
+      };
     },
     async domainStats(domain, sinceMs) {
       const [row] = await sql.all<{ sent: number; bounced: number; complained: number }>(
