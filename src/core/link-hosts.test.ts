@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hostOfLink, isAllowedHost, linkHostsInHtml, linkHostsInText } from './link-hosts.js';
+import {
+  hostOfLink,
+  isAllowedHost,
+  linkHostsInHtml,
+  linkHostsInText,
+  shopHostsOf,
+} from './link-hosts.js';
 
 describe('linkHostsInText', () => {
   it('reads URLs with a scheme, www. hosts and bare hosts with a path, as a mail client links them', () => {
@@ -86,5 +92,21 @@ describe('hostOfLink and isAllowedHost', () => {
     expect(isAllowedHost('img.cdn.example', known, ['*.cdn.example'])).toBe(true);
     expect(isAllowedHost('cdn.example', known, ['*.cdn.example'])).toBe(false);
     expect(isAllowedHost('evilcdn.example', known, ['*.cdn.example'])).toBe(false);
+    // A pattern among the known hosts works as one in the configuration.
+    const shop = new Set(['*.shop.example']);
+    expect(isAllowedHost('www.shop.example', shop, [])).toBe(true);
+    expect(isAllowedHost('a.b.shop.example', shop, [])).toBe(true);
+    expect(isAllowedHost('shop.example.evil.com', shop, [])).toBe(false);
+    expect(isAllowedHost('evilshop.example', shop, [])).toBe(false);
+  });
+
+  it("takes a shop's www. and bare host for one, and every host under it", () => {
+    expect(shopHostsOf('https://www.shop.example/')).toEqual([
+      'www.shop.example',
+      'shop.example',
+      '*.shop.example',
+    ]);
+    expect(shopHostsOf('https://shop.example')).toEqual(['shop.example', '*.shop.example']);
+    expect(shopHostsOf('not a url')).toEqual([]);
   });
 });

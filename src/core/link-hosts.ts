@@ -150,8 +150,9 @@ export const linkHostsInHtml = (html: string): string[] =>
   htmlLinksIn(html).flatMap((link) => hostOfLink(link) ?? []);
 
 /**
- * Whether a host is one of `known` (exact) or matches an entry of `allowed`: a host written out
- * matches itself, `*.example.com` any host under example.com (not example.com itself).
+ * Whether a host is one of `known` or matches an entry of `allowed`: a host written out matches
+ * itself, `*.example.com` any host under example.com (not example.com itself) — in `known` as
+ * in `allowed`.
  */
 export const isAllowedHost = (
   host: string,
@@ -159,9 +160,24 @@ export const isAllowedHost = (
   allowed: readonly string[],
 ): boolean => {
   if (known.has(host)) return true;
+  for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1))
+    if (known.has(`*${host.slice(dot)}`)) return true;
   for (const entry of allowed) {
     const pattern = entry.toLowerCase();
     if (pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) : host === pattern) return true;
   }
   return false;
+};
+
+/**
+ * The hosts of a shop's own URL every message may link to: the host, every host under it, and
+ * the domain it is the `www.` of (`www.shop.example` and `shop.example` are one shop). A catalogue
+ * linking products on `www.` while the configured URL has none, or the other way round, is the
+ * shop's own.
+ */
+export const shopHostsOf = (url: string): string[] => {
+  const host = hostOfLink(url);
+  if (host === null) return [];
+  const bare = host.startsWith('www.') ? host.slice(4) : host;
+  return [...new Set([host, bare, `*.${bare}`])];
 };

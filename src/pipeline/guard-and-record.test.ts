@@ -119,6 +119,9 @@ describe('a link in a trait', () => {
       reasonCode: 'foreign_link',
     });
     expect(judgeNamed('Ana')).toMatchObject({ status: 'queued' });
+    // A link to the shop's own site (its www. host, as catalogues often link) is no stranger's.
+    expect(judgeNamed('www.shop.example.com')).toMatchObject({ status: 'queued' });
+    expect(judgeNamed('www.evil.example')).toMatchObject({ reasonCode: 'foreign_link' });
   });
 });
 

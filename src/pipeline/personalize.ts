@@ -1,7 +1,7 @@
 // content ─▶ guard: the personalisation flow — customers segmented, approved content retrieved
 // per segment, variants written (offline composer, or a language model with the composer as
 // fallback), each checked for grounding, screened for safety and scored for brand and tone.
-import { hostOfLink } from '../core/link-hosts.js';
+import { shopHostsOf } from '../core/link-hosts.js';
 import { createHash } from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import { toCustomerId } from '../core/ids.js';
@@ -283,7 +283,7 @@ const screen = async (
       moderation,
       brandScores: { brand: scores.brandConsistency, tone: scores.toneConsistency },
       erasedAtMs: null,
-      linkHosts: new Set([hostOfLink(options.shopUrl) ?? []].flat()),
+      linkHosts: new Set(shopHostsOf(options.shopUrl)),
       nowMs: options.atMs,
     },
     options.guardPolicy,

@@ -687,7 +687,8 @@ describe('dates the customer reads', () => {
 });
 
 describe('linkHostsOf', () => {
-  const own = ['shop.example.com', 'h.example.com'];
+  // The shop's host and every host under it, and Herald's.
+  const own = ['shop.example.com', '*.shop.example.com', 'h.example.com'];
   it('gives a configured template the hosts it names, in links or in copy, and the shop’s and Herald’s', () => {
     const linking: Template = {
       ...template,

@@ -17,7 +17,12 @@ import {
   type OutputMode,
   type SubsetTemplate,
 } from './liquid-subset.js';
-import { hostOfLink, linkHostsInHtml, linkHostsInText } from '../../core/link-hosts.js';
+import {
+  hostOfLink,
+  linkHostsInHtml,
+  linkHostsInText,
+  shopHostsOf,
+} from '../../core/link-hosts.js';
 import {
   htmlLinkHostsIn,
   linkHostsIn,
@@ -248,9 +253,10 @@ export const createRenderer = (
   const byName = new Map<string, Template>();
   const parsed = new Map<string, Parsed>();
   // The shop's and Herald's own hosts: every message may link to them.
-  const ownHosts: ReadonlySet<string> = new Set(
-    [settings.shopUrl, settings.publicUrl].flatMap((url) => hostOfLink(url) ?? []),
-  );
+  const ownHosts: ReadonlySet<string> = new Set([
+    ...shopHostsOf(settings.shopUrl),
+    ...[settings.publicUrl].flatMap((url) => hostOfLink(url) ?? []),
+  ]);
   const add = (template: Template, atRunTime: boolean) => {
     const parse = (part: string, text: string, mode: OutputMode = 'text'): Part => {
       let liquid: LiquidTemplate[];
