@@ -11,32 +11,40 @@ import type { StoreTx } from '../ports/store.js';
 /** The source Herald's own events are replayed under in a simulation. */
 export const REPLAYED_SOURCE = toSourceId('herald-replayed');
 
+/** The property a replayed opt-out carries the address its message went to in. */
+const RECIPIENT = 'replayedRecipient';
+
 /**
  * Herald's own event (an unsubscribe through a message's link, a complaint, a bounce, an SMS
  * STOP, an open or a click) as a simulation replays it: without the message it names, under a
  * source of its own. The simulated database holds none of the live messages, and the ingest path
  * drops Herald's events about a message that is not there, or about a customer it has no profile
  * of yet (as erased since): here they were not erased, and their effect on the profile — consent
- * withdrawn, an address suppressed, engagement — stands.
+ * withdrawn, an address suppressed, engagement — stands. An address's opt-out carries the
+ * address its message went to (`recipient`, read from the live message), which is the one live
+ * Herald kept it under.
  */
-export const asReplayed = (event: HeraldEvent): HeraldEvent => {
+export const asReplayed = (event: HeraldEvent, recipient: string | null = null): HeraldEvent => {
   if (event.sourceId !== HERALD_SOURCE) return event;
   const properties = { ...event.properties };
   delete properties['messageId'];
+  if (recipient !== null && isEmailOptOut(event)) properties[RECIPIENT] = recipient;
   return { ...event, sourceId: REPLAYED_SOURCE, properties };
 };
 
 /**
- * Whether a replayed event was its email address's opt-out — a complaint, or an unsubscribe on
+ * Whether an event of Herald's is an email address's opt-out — a complaint, or an unsubscribe on
  * email other than an SMS reply (a message's link, SendGrid's suppression list) — which live
  * Herald keeps under the address for every record that has it (`recordMessageResult`).
  */
+export const isEmailOptOut = (event: HeraldEvent): boolean =>
+  event.name === HERALD_EVENTS.emailComplained ||
+  (event.name === HERALD_EVENTS.unsubscribed &&
+    (event.properties['channel'] ?? 'email') === 'email' &&
+    event.properties['source'] !== 'sms-reply');
+
 const optsOutAddress = (event: HeraldEvent): boolean =>
-  event.sourceId === REPLAYED_SOURCE &&
-  (event.name === HERALD_EVENTS.emailComplained ||
-    (event.name === HERALD_EVENTS.unsubscribed &&
-      (event.properties['channel'] ?? 'email') === 'email' &&
-      event.properties['source'] !== 'sms-reply'));
+  event.sourceId === REPLAYED_SOURCE && isEmailOptOut(event);
 
 /** The customer a replayed event of Herald's names (its user id, or its anonymous one). */
 const customerOf = (event: HeraldEvent): CustomerId | null =>
@@ -47,10 +55,10 @@ const customerOf = (event: HeraldEvent): CustomerId | null =>
       : null;
 
 /**
- * Keeps the address opt-outs among replayed events, each at its time, under the address the
- * customer's profile has as recorded — `stateOf` when the caller knows it (the profile the
- * events changed), else the profile of the customer each names: what live Herald kept beside
- * the event.
+ * Keeps the address opt-outs among replayed events, each at its time, under the address their
+ * message went to, or (a message without one recorded) the one the customer's profile has as
+ * recorded — `stateOf` when the caller knows it (the profile the events changed), else the
+ * profile of the customer each names: what live Herald kept beside the event.
  */
 export const rememberReplayedOptOuts = async (
   tx: StoreTx,
@@ -68,8 +76,15 @@ export const rememberReplayedOptOuts = async (
     };
   }
   for (const event of outs) {
+    const went = event.properties[RECIPIENT];
     const state = read(event);
-    const address = state === undefined ? null : (recipientOf(state, 'email')?.to ?? null);
+    // Where the message went, as live Herald kept it; else the address the profile has.
+    const address =
+      typeof went === 'string'
+        ? went
+        : state === undefined
+          ? null
+          : (recipientOf(state, 'email')?.to ?? null);
     if (address !== null) await rememberAddressOptOut(tx, address, event.timestampMs);
   }
 };

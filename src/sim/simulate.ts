@@ -6,7 +6,8 @@ import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { VirtualClock } from '../adapters/clock/virtual-clock.js';
 import type { EventCursor, Store } from '../ports/store.js';
 import { createHistoryReplay } from './replay-history.js';
-import { asReplayed, rememberReplayedOptOuts } from './replayed-events.js';
+import { asReplayed, isEmailOptOut, rememberReplayedOptOuts } from './replayed-events.js';
+import { HERALD_SOURCE } from '../core/event-names.js';
 
 export interface SimulationSummary {
   /** Labelled so nobody mistakes a replay for what happened. */
@@ -134,7 +135,13 @@ export const simulate = async (
   while (!ended) {
     const page = await source.scanEvents(cursor, PAGE);
     for (const stored of page) {
-      const event = asReplayed(stored);
+      // An address's opt-out is kept under the address its message went to, read here.
+      const named = stored.properties['messageId'];
+      const recipient =
+        stored.sourceId === HERALD_SOURCE && isEmailOptOut(stored) && typeof named === 'string'
+          ? ((await source.getMessage(named))?.recipient ?? null)
+          : null;
+      const event = asReplayed(stored, recipient);
       if (event.timestampMs < options.fromMs) {
         await history.add(event);
         continue;

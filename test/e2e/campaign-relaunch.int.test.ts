@@ -207,8 +207,12 @@ for (const factory of storeFactories)
       expect((await launch({ id: 'spring', budget: 0.003 })).json()).toMatchObject({
         resumed: 0,
       });
+      // Their turns are to come: nobody waits for a raise now.
+      expect(await standing()).toMatchObject({ blockedByBudget: 0, paused: false });
       await run();
       expect(await statuses()).toEqual(['blocked', 'blocked', 'blocked', 'sent', 'sent', 'sent']);
+      // One fitted; the other was blocked again and waits.
+      expect(await standing()).toMatchObject({ blockedByBudget: 1, paused: true });
       // Launched again without naming a budget: the cap stays, nobody gets a turn.
       clock.set(MONDAY + 2 * HOUR_MS);
       expect((await launch({ id: 'spring' })).json()).toMatchObject({ audience: 0, resumed: 0 });

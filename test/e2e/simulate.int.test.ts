@@ -13,6 +13,7 @@ import { adminCall, ingestCall, startHerald } from '../support/start-herald.js';
 import { sqliteFactory } from '../support/stores.js';
 import { signMessageToken } from '../../src/core/signed-token.js';
 import { toCustomerId } from '../../src/core/ids.js';
+import { addressFactsOf } from '../../src/pipeline/erased-identities.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import { simulate, simulationConfig } from '../../src/sim/simulate.js';
@@ -151,6 +152,70 @@ describe('herald simulate', () => {
       expect(toCat2.map((m) => [m.status, m.reasonCode])).toEqual(
         toCat2.map(() => ['blocked', 'unsubscribed']),
       );
+      await target.close();
+    }
+    await herald.close();
+  });
+
+  it('keeps a replayed opt-out under the address its message went to, as live Herald does', async () => {
+    const live = createVirtualClock(T0);
+    const herald = await startHerald(sqliteFactory, { clock: live });
+    for (const [userId, email] of [
+      ['cat', 'old@example.com'],
+      ['dog', 'new@example.com'],
+      ['eel', 'old@example.com'],
+    ] as const)
+      await ingestCall(herald, live, 'identify', {
+        userId,
+        traits: { email, consent: { email: { marketing: true } } },
+      });
+    const sent = (
+      await adminCall(herald, 'POST', '/v1/sends', {
+        userId: 'cat',
+        channel: 'email',
+        template: 'upsell',
+      })
+    ).json<{ decisionId: string }>();
+    await herald.services.dispatcher.runDue();
+    // cat moves to a new address, then unsubscribes through the mail sent to the old one.
+    live.set(T0 + 10 * 60_000);
+    await ingestCall(herald, live, 'identify', {
+      userId: 'cat',
+      traits: { email: 'new@example.com' },
+    });
+    live.set(T0 + HOUR_MS);
+    const token = signMessageToken(herald.services.linkSecret, 'u', sent.decisionId);
+    const unsubscribed = await herald.app.inject({
+      method: 'POST',
+      url: `/u/${token}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(unsubscribed.statusCode).toBe(200);
+    const optedOut = (store: typeof herald.services.store) =>
+      store.transaction(async (tx) => {
+        const profiles = await tx.loadProfiles(['dog', 'eel'].map(toCustomerId));
+        const facts = await addressFactsOf(tx, [...profiles.values()]);
+        return ['dog', 'eel'].filter((id) => facts.optOuts.has(toCustomerId(id)));
+      });
+    // Live: old@ (eel's) opted out, new@ (dog's) did not.
+    expect(await optedOut(herald.services.store)).toEqual(['eel']);
+    // The unsubscribe as history and in the window.
+    for (const fromMs of [T0 + 12 * HOUR_MS, T0 + 30 * 60_000]) {
+      const clock = createVirtualClock(fromMs);
+      const target = await createServices(simulationConfig(herald.services.config), {
+        clock,
+        logger: silentLogger,
+      });
+      await simulate(herald.services.store, target, clock, {
+        fromMs,
+        toMs: T0 + DAY_MS,
+        wallNowMs: () => 0,
+      });
+      expect({ fromMs, optedOut: await optedOut(target.store) }).toEqual({
+        fromMs,
+        optedOut: ['eel'],
+      });
       await target.close();
     }
     await herald.close();

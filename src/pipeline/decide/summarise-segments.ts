@@ -43,11 +43,9 @@ export const summariseSegments = async (
     for (const id of ids) {
       const state = profiles.get(id);
       if (state === undefined) continue;
-      // Ever ordered, as the KPIs' orders table says: an order cancelled since still counts.
-      const ordered =
-        state.orders.count > 0 ||
-        state.orders.firstAtMs !== null ||
-        (state.orders.cancelledIds?.length ?? 0) > 0;
+      // Ever placed an order, as the KPIs' orders table says: one cancelled since still counts
+      // (its first order's time stays), a cancellation of an order never placed does not.
+      const ordered = state.orders.count > 0 || state.orders.firstAtMs !== null;
       if (state.userId === null && !ordered) {
         anonymousVisitors += 1;
         continue;

@@ -4,6 +4,7 @@ import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
 import type { MessagePatch, RecordTx, SendHistory } from '../../../ports/record-store.js';
+import { resumedTurnInfix } from '../../../ports/decide-store.js';
 import {
   MESSAGE_COLUMNS,
   toAuditColumns,
@@ -207,13 +208,18 @@ export const createRecordTx = (
         'SELECT status, COUNT(*) AS n FROM messages WHERE campaign_id = ? GROUP BY status',
         [campaignId],
       );
+      // As a relaunch finds them (`campaignBudgetBlocked`): not those whose next turn a raise
+      // already gave (work under its key, pending or taken).
       const [blocked] = await sql.all<{ n: number | string }>(
         `SELECT COUNT(*) AS n FROM (
-           SELECT customer_id FROM messages WHERE campaign_id = ? GROUP BY customer_id
+           SELECT customer_id, COUNT(*) AS blocked FROM messages WHERE campaign_id = ?
+           GROUP BY customer_id
            HAVING SUM(CASE WHEN status = 'blocked'
              AND ${reasonCodeSql(sql.dialect)} = 'budget_exhausted' THEN 0 ELSE 1 END) = 0
-         ) AS only_blocked`,
-        [campaignId],
+         ) AS only_blocked
+         WHERE NOT EXISTS (SELECT 1 FROM work
+           WHERE key = only_blocked.customer_id || ? || ${sql.dialect === 'postgres' ? 'only_blocked.blocked::text' : 'only_blocked.blocked'})`,
+        [campaignId, resumedTurnInfix(campaignId)],
       );
       return {
         byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
