@@ -283,6 +283,7 @@ export const reviewMessage = async (
         deps,
         nowMs,
         content,
+        message.variant,
       ).result;
       // What the dispatcher would refuse at hand-off is refused now, where the reviewer sees
       // it: a cart offer approved after the customer ordered, a win-back after they came back.

@@ -349,6 +349,48 @@ describe('creative variants', () => {
     expect(judgeWith('s1', false)).toMatchObject({ status: 'queued' });
   });
 
+  it('judges a message again with the variant it was made with, whatever a new draw picks', () => {
+    const judgeIn = (id: string, segment: string, madeWith?: string | null) => {
+      const decision: Decision = {
+        ...decisionFor(id, 'campaign'),
+        trigger: {
+          kind: 'campaign',
+          campaign: {
+            id: 'c1',
+            template: 'upsell',
+            channels: ['email'],
+            segment: null,
+            incentive: null,
+            sendAtMs: T0,
+            stratify: true,
+          },
+        },
+        experiment: { slot: 'creative:c1', variants: variants.map((v) => v.id) },
+      };
+      const state = {
+        ...emptyProfile(toCustomerId(id), T0 - 1000),
+        traits: { email: `${id}@example.com` },
+      };
+      return judgeDecision(
+        decision,
+        state,
+        { ...batch(), creative: new Map([['creative:c1', variants]]) },
+        { ...deps(0), experiments: { windowMs: 7 * DAY, segmentOf: () => segment } },
+        T0,
+        undefined,
+        madeWith,
+      ).message.variant;
+    };
+    // A customer whose segment changed while the message waited, and with it the draw.
+    const id = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8'].find(
+      (c) => judgeIn(c, 'New') !== judgeIn(c, 'Standard'),
+    );
+    if (id === undefined) throw new Error('no customer whose draw differs by segment');
+    const made = judgeIn(id, 'New');
+    expect(judgeIn(id, 'Standard', made)).toBe(made);
+    expect(judgeIn(id, 'Standard')).not.toBe(made);
+  });
+
   it('refuses copy whose cited document expired before it would go', () => {
     const until = (validUntilMs: number) => variants.map((v) => ({ ...v, validUntilMs }));
     expect(judgeWith('s1', false, until(T0))).toMatchObject({

@@ -458,15 +458,33 @@ export const judgeDecision = (
   deps: GuardDeps,
   nowMs: number,
   content?: RenderedContent,
+  /**
+   * The variant the message was made with, when it is judged again (a review): its copy is the
+   * one judged, whatever a new assignment would pick now (a promotion, new weights, a changed
+   * segment of a stratified campaign).
+   */
+  madeWith?: string | null,
 ): Judged => {
   const channel = decision.channels[0] ?? 'email';
+  const slot = decision.experiment?.slot;
+  const written = slot === undefined ? undefined : batch.creative.get(slot);
   // A stratified campaign splits each segment on its own (the segment when the message is made).
-  const variant = variantOf(decision, batch, () =>
-    state === undefined ? 'unknown' : deps.experiments.segmentOf(state, nowMs),
-  );
+  const assigned = () =>
+    variantOf(decision, batch, () =>
+      state === undefined ? 'unknown' : deps.experiments.segmentOf(state, nowMs),
+    );
+  const variant =
+    madeWith !== undefined && written !== undefined
+      ? (written.find((v) => v.id === madeWith) ?? assigned())
+      : assigned();
   // A journey step's variants are templates: the customer's is assigned by hash, or is the
   // promoted winner once the step's test finished.
-  const templateVariant = variant === null ? templateVariantOf(decision, batch) : null;
+  const templateVariant =
+    variant !== null || written !== undefined
+      ? null
+      : madeWith !== undefined && madeWith !== null && decision.experiment !== null
+        ? { name: madeWith, promoted: batch.promoted.get(decision.experiment.slot) === madeWith }
+        : templateVariantOf(decision, batch);
   const templateName = templateVariant?.name ?? decision.template;
   const template: Template | undefined =
     variant !== null
