@@ -299,28 +299,30 @@ describe('creative variants', () => {
   const variants = variantsOf(['v-a', 'v-b', 'v-c']);
   const design = { salt: 'creative:c1', arms: variants.map((v) => ({ name: v.id, weight: 1 })) };
   const segmentOf = (id: string) => (Number(id.slice(1)) % 2 === 0 ? 'New' : 'Standard');
+  /** Campaign c1's decision for a customer, its variants split within segments when `stratify`. */
+  const campaignDecision = (id: string, stratify: boolean): Decision => ({
+    ...decisionFor(id, 'campaign'),
+    trigger: {
+      kind: 'campaign',
+      campaign: {
+        id: 'c1',
+        template: 'upsell',
+        channels: ['email'],
+        segment: null,
+        incentive: null,
+        sendAtMs: T0,
+        ...(stratify ? { stratify: true } : {}),
+      },
+    },
+    experiment: { slot: 'creative:c1', variants: variants.map((v) => v.id) },
+  });
   const judgeWith = (
     id: string,
     stratify: boolean,
     written = variants,
     location: Partial<ProfileState['location']> = {},
   ) => {
-    const decision: Decision = {
-      ...decisionFor(id, 'campaign'),
-      trigger: {
-        kind: 'campaign',
-        campaign: {
-          id: 'c1',
-          template: 'upsell',
-          channels: ['email'],
-          segment: null,
-          incentive: null,
-          sendAtMs: T0,
-          ...(stratify ? { stratify: true } : {}),
-        },
-      },
-      experiment: { slot: 'creative:c1', variants: variants.map((v) => v.id) },
-    };
+    const decision = campaignDecision(id, stratify);
     const empty = emptyProfile(toCustomerId(id), T0 - 1000);
     const state = {
       ...empty,
@@ -351,22 +353,7 @@ describe('creative variants', () => {
 
   it('judges a message again with the variant it was made with, whatever a new draw picks', () => {
     const judgeIn = (id: string, segment: string, madeWith?: string | null) => {
-      const decision: Decision = {
-        ...decisionFor(id, 'campaign'),
-        trigger: {
-          kind: 'campaign',
-          campaign: {
-            id: 'c1',
-            template: 'upsell',
-            channels: ['email'],
-            segment: null,
-            incentive: null,
-            sendAtMs: T0,
-            stratify: true,
-          },
-        },
-        experiment: { slot: 'creative:c1', variants: variants.map((v) => v.id) },
-      };
+      const decision = campaignDecision(id, true);
       const state = {
         ...emptyProfile(toCustomerId(id), T0 - 1000),
         traits: { email: `${id}@example.com` },

@@ -9,7 +9,7 @@ import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import type { HeraldEvent } from '../../src/core/event.js';
 import { aTrack } from '../support/builders.js';
-import { adminCall, ingestCall, startHerald } from '../support/start-herald.js';
+import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { sqliteFactory } from '../support/stores.js';
 import { signMessageToken } from '../../src/core/signed-token.js';
 import { toCustomerId } from '../../src/core/ids.js';
@@ -81,6 +81,24 @@ describe('herald simulate', () => {
     await source.close();
   });
 
+  /** Sends `userId` an email now; the answer unsubscribes through its link when called. */
+  const mailTo = async (herald: TestHerald, userId: string) => {
+    const sent = (
+      await adminCall(herald, 'POST', '/v1/sends', { userId, channel: 'email', template: 'upsell' })
+    ).json<{ decisionId: string }>();
+    await herald.services.dispatcher.runDue();
+    return async () => {
+      const token = signMessageToken(herald.services.linkSecret, 'u', sent.decisionId);
+      const unsubscribed = await herald.app.inject({
+        method: 'POST',
+        url: `/u/${token}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'List-Unsubscribe=One-Click',
+      });
+      expect(unsubscribed.statusCode).toBe(200);
+    };
+  };
+
   it('keeps an unsubscribe through a message it does not have, and ends before --to', async () => {
     const live = createVirtualClock(T0);
     const herald = await startHerald(sqliteFactory, { clock: live });
@@ -90,24 +108,10 @@ describe('herald simulate', () => {
         userId,
         traits: { email: 'cat@example.com', consent: { email: { marketing: true } } },
       });
-    const sent = (
-      await adminCall(herald, 'POST', '/v1/sends', {
-        userId: 'cat',
-        channel: 'email',
-        template: 'upsell',
-      })
-    ).json<{ decisionId: string }>();
-    await herald.services.dispatcher.runDue();
+    const unsubscribe = await mailTo(herald, 'cat');
     // An hour later cat unsubscribes through the message's link; a day later, a cart.
     live.set(T0 + HOUR_MS);
-    const token = signMessageToken(herald.services.linkSecret, 'u', sent.decisionId);
-    const unsubscribed = await herald.app.inject({
-      method: 'POST',
-      url: `/u/${token}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: 'List-Unsubscribe=One-Click',
-    });
-    expect(unsubscribed.statusCode).toBe(200);
+    await unsubscribe();
     live.set(T0 + DAY_MS);
     for (const userId of ['cat', 'cat-2'])
       await ingestCall(herald, live, 'track', {
@@ -169,14 +173,7 @@ describe('herald simulate', () => {
         userId,
         traits: { email, consent: { email: { marketing: true } } },
       });
-    const sent = (
-      await adminCall(herald, 'POST', '/v1/sends', {
-        userId: 'cat',
-        channel: 'email',
-        template: 'upsell',
-      })
-    ).json<{ decisionId: string }>();
-    await herald.services.dispatcher.runDue();
+    const unsubscribe = await mailTo(herald, 'cat');
     // cat moves to a new address, then unsubscribes through the mail sent to the old one.
     live.set(T0 + 10 * 60_000);
     await ingestCall(herald, live, 'identify', {
@@ -184,14 +181,7 @@ describe('herald simulate', () => {
       traits: { email: 'new@example.com' },
     });
     live.set(T0 + HOUR_MS);
-    const token = signMessageToken(herald.services.linkSecret, 'u', sent.decisionId);
-    const unsubscribed = await herald.app.inject({
-      method: 'POST',
-      url: `/u/${token}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: 'List-Unsubscribe=One-Click',
-    });
-    expect(unsubscribed.statusCode).toBe(200);
+    await unsubscribe();
     const optedOut = (store: typeof herald.services.store) =>
       store.transaction(async (tx) => {
         const profiles = await tx.loadProfiles(['dog', 'eel'].map(toCustomerId));
