@@ -166,10 +166,14 @@ export const reviewMessage = async (
   // after it answers as expired, wherever the sweep has got to.
   await expireReviews(store, nowMs);
   const decision = await store.getDecision(request.messageId);
+  // Whose the message is now: a merge while it waited moved it to the survivor.
+  const owner = (await store.getMessage(request.messageId))?.customerId;
   return store.transaction(async (tx) => {
-    // The customer's lock before the message's row, in the order an erasure takes them (their
-    // lock, then their rows): the other order could deadlock with it.
-    if (decision !== undefined) await tx.lock([decision.customerId]);
+    // The customers' locks before the message's row, in the order an erasure takes them (their
+    // lock, then their rows): the other order could deadlock with it. Both the decision's
+    // customer and the one the message now belongs to, at once.
+    const locked = [decision?.customerId, owner].filter((id) => id !== undefined);
+    if (locked.length > 0) await tx.lock(locked);
     const message = await tx.getMessageForUpdate(request.messageId);
     if (message === undefined || decision === undefined)
       throw new AppError('not-found', `no message ${request.messageId}`);
@@ -188,7 +192,8 @@ export const reviewMessage = async (
         'conflict',
         `message ${message.id} has changed since the copy you read (another reviewer edited it): read it again before you act on it`,
       );
-    await tx.lock([message.customerId]);
+    // Merged again since it was read (rare): that customer's lock too.
+    if (!locked.includes(message.customerId)) await tx.lock([message.customerId]);
     const edited = request.edits !== undefined && Object.keys(request.edits).length > 0;
     // An email with an HTML part sends its text as the alternative, and most mail clients show
     // the HTML: editing one alone would send the original copy in the other.
