@@ -1,6 +1,6 @@
 // A one-off campaign's definition as first launched, kept under `campaign:<id>`: a relaunch is
 // held to it, and the guard reads the campaign's budget from it (a relaunch may change that).
-import type { StoreTx } from '../ports/store.js';
+import type { Store, StoreTx } from '../ports/store.js';
 
 /**
  * A campaign as first launched: a relaunch must match it in everything but the send time and
@@ -54,7 +54,7 @@ export interface CampaignStatus {
 
 /** A campaign's definition and standing, or null when no campaign of that id was launched. */
 export const campaignStatus = async (
-  store: { transaction: <T>(work: (tx: StoreTx) => Promise<T>) => Promise<T> },
+  store: Pick<Store, 'transaction'>,
   campaignId: string,
 ): Promise<CampaignStatus | null> =>
   store.transaction(async (tx) => {

@@ -132,7 +132,8 @@ export interface RecordTx extends DeliverTx {
   campaignSpend(campaignIds: readonly string[]): Promise<Map<string, number>>;
   /**
    * A campaign's messages counted by status, and how many customers have had only messages of
-   * it the budget blocked (`budget_exhausted`): those a raised budget would give another turn.
+   * it the budget blocked (`budget_exhausted`) and no turn from a raise yet: those a raised
+   * budget would give another turn (`DecideTx.campaignBudgetBlocked`, counted).
    */
   campaignMessageCounts(
     campaignId: string,

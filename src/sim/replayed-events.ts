@@ -2,7 +2,7 @@
 // what the live path keeps beside them (an address's opt-out) kept here too.
 import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import type { HeraldEvent } from '../core/event.js';
-import { toCustomerId, toSourceId, type CustomerId } from '../core/ids.js';
+import { anonymousCustomerId, toCustomerId, toSourceId, type CustomerId } from '../core/ids.js';
 import type { ProfileState } from '../core/profile.js';
 import { recipientOf } from '../core/recipient.js';
 import { rememberAddressOptOut } from '../pipeline/erased-identities.js';
@@ -51,7 +51,7 @@ const customerOf = (event: HeraldEvent): CustomerId | null =>
   event.userId !== null
     ? toCustomerId(event.userId)
     : event.anonymousId !== null
-      ? toCustomerId(`anon:${event.anonymousId}`)
+      ? anonymousCustomerId(event.anonymousId)
       : null;
 
 /**

@@ -18,9 +18,8 @@ export const toSentences = (text: string): string[] =>
     .map((sentence) => sentence.trim())
     .filter((sentence) => /[\p{L}\p{N}]/u.test(sentence));
 
-/** `text` with Liquid tags (`{{ … }}`, `{% … %}`) replaced by spaces of the same length. */
-export const maskLiquid = (text: string): string =>
-  text.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, (tag) => ' '.repeat(tag.length));
+// The renderer reads templates with their Liquid masked too: one definition, in core.
+export { maskLiquid } from '../../core/mask-liquid.js';
 
 // A Liquid literal: a quoted string or a number.
 const LITERAL = /^\s*(?:"([^"]*)"|'([^']*)'|(-?\d+(?:\.\d+)?))\s*$/;

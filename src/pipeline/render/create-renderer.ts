@@ -9,6 +9,7 @@ import { signMessageToken } from '../../core/signed-token.js';
 import { shownHtml, visibleHtmlText, visibleText } from '../../core/visible-text.js';
 import { describeUnsafeOutput, findUnsafeOutputs } from './find-unsafe-outputs.js';
 import type { Template } from './template.js';
+import { maskLiquid } from '../../core/mask-liquid.js';
 import {
   compileSubset,
   HTML_LIQUID_OPTIONS,
@@ -139,10 +140,6 @@ interface Parsed {
   /** Hosts its messages may link to: see `Renderer.linkHostsOf`. */
   allowedHosts: ReadonlySet<string>;
 }
-
-/** A template's text with its Liquid tags and outputs taken out (each leaves a space). */
-const withoutLiquid = (text: string): string =>
-  text.replace(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g, ' ');
 
 /** Meta's template names have no hyphens: `order-shipped` stands for `order_shipped`. */
 export const whatsAppNameOf = (template: Template): string =>
@@ -296,8 +293,8 @@ export const createRenderer = (
           template.text,
           template.html ?? '',
           ...(template.whatsapp?.parameters ?? []),
-        ].flatMap((part) => linkHostsInText(withoutLiquid(part))),
-        ...linkHostsInHtml(withoutLiquid(template.html ?? '')),
+        ].flatMap((part) => linkHostsInText(maskLiquid(part))),
+        ...linkHostsInHtml(maskLiquid(template.html ?? '')),
       ]),
       subject: parse('subject', template.subject),
       preheader: parse('preheader', template.preheader),

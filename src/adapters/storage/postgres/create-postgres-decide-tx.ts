@@ -3,7 +3,6 @@ import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { CustomerId } from '../../../core/ids.js';
 import {
   isWorkBefore,
-  resumedTurnInfix,
   type CustomerMarks,
   type DecideTx,
   type Membership,
@@ -24,6 +23,7 @@ import {
 import type { MembershipsTable } from '../shared/tables.js';
 import { handOver, toTaken, type TakenRow } from '../shared/hand-over.js';
 import { postgresRunner, toNumbered } from '../shared/sql-runner.js';
+import { budgetBlockedCustomers } from '../shared/budget-blocked.js';
 import { hashLockKey, type LockClasses } from './hash-lock-key.js';
 
 /** The decide primitives on one pooled connection, inside its open transaction. */
@@ -69,21 +69,8 @@ export const createPostgresDecideTx = (client: pg.PoolClient, locks: LockClasses
     );
     return toTaken(drafts, rows);
   },
-  async campaignBudgetBlocked(campaignId, customerIds) {
-    if (customerIds.length === 0) return new Map();
-    const { rows } = await client.query<{ customer_id: CustomerId; n: string }>(
-      `WITH blocked AS (
-         SELECT customer_id, COUNT(*) AS n FROM messages
-         WHERE campaign_id = $1 AND customer_id = ANY($2::text[])
-         GROUP BY customer_id
-         HAVING SUM(CASE WHEN status = 'blocked'
-           AND body::jsonb ->> 'reasonCode' = 'budget_exhausted' THEN 0 ELSE 1 END) = 0)
-       SELECT customer_id, n FROM blocked
-       WHERE NOT EXISTS (SELECT 1 FROM work WHERE key = customer_id || $3 || n::text)`,
-      [campaignId, [...customerIds], resumedTurnInfix(campaignId)],
-    );
-    return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
-  },
+  campaignBudgetBlocked: (campaignId, customerIds) =>
+    budgetBlockedCustomers(postgresRunner(client), campaignId, customerIds),
   async tryLockCustomers(ids) {
     const unique = [...new Set(ids)];
     const { rows } = await client.query<{ i: number; ok: boolean }>(

@@ -4,7 +4,6 @@ import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
 import type { MessagePatch, RecordTx, SendHistory } from '../../../ports/record-store.js';
-import { resumedTurnInfix } from '../../../ports/decide-store.js';
 import {
   MESSAGE_COLUMNS,
   toAuditColumns,
@@ -13,7 +12,7 @@ import {
   toMessageColumns,
 } from './record-rows.js';
 import { CANCELLED, NEVER_LEFT } from './decide-rows.js';
-import { reasonCodeSql } from './hand-over.js';
+import { budgetBlockedCustomers } from './budget-blocked.js';
 import type { SqlRunner } from './sql-runner.js';
 import type { AuditLogTable, MessagesTable } from './tables.js';
 
@@ -208,22 +207,11 @@ export const createRecordTx = (
         'SELECT status, COUNT(*) AS n FROM messages WHERE campaign_id = ? GROUP BY status',
         [campaignId],
       );
-      // As a relaunch finds them (`campaignBudgetBlocked`): not those whose next turn a raise
-      // already gave (work under its key, pending or taken).
-      const [blocked] = await sql.all<{ n: number | string }>(
-        `SELECT COUNT(*) AS n FROM (
-           SELECT customer_id, COUNT(*) AS blocked FROM messages WHERE campaign_id = ?
-           GROUP BY customer_id
-           HAVING SUM(CASE WHEN status = 'blocked'
-             AND ${reasonCodeSql(sql.dialect)} = 'budget_exhausted' THEN 0 ELSE 1 END) = 0
-         ) AS only_blocked
-         WHERE NOT EXISTS (SELECT 1 FROM work
-           WHERE key = only_blocked.customer_id || ? || ${sql.dialect === 'postgres' ? 'only_blocked.blocked::text' : 'only_blocked.blocked'})`,
-        [campaignId, resumedTurnInfix(campaignId)],
-      );
+      // As a relaunch finds them: one query for both.
+      const blocked = await budgetBlockedCustomers(sql, campaignId);
       return {
         byStatus: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
-        blockedByBudget: Number(blocked?.n ?? 0),
+        blockedByBudget: blocked.size,
       };
     },
     async domainStats(domain, sinceMs) {

@@ -1,11 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CustomerId } from '../../../core/ids.js';
-import {
-  resumedTurnInfix,
-  type CustomerMarks,
-  type DecideTx,
-  type Membership,
-} from '../../../ports/decide-store.js';
+import type { CustomerMarks, DecideTx, Membership } from '../../../ports/decide-store.js';
+import { budgetBlockedCustomers } from '../shared/budget-blocked.js';
 import {
   toCancelledBody,
   CANCELLABLE_DECISIONS,
@@ -110,21 +106,8 @@ export const createSqliteDecideTx = (s: SqliteDecideStatements, db: SqlRunner): 
     );
     return toTaken(drafts, rows);
   },
-  async campaignBudgetBlocked(campaignId, customerIds) {
-    if (customerIds.length === 0) return new Map();
-    const rows = await db.all<{ customer_id: CustomerId; n: number }>(
-      `WITH blocked AS (
-         SELECT customer_id, COUNT(*) AS n FROM messages
-         WHERE campaign_id = ? AND customer_id IN (${customerIds.map(() => '?').join(', ')})
-         GROUP BY customer_id
-         HAVING SUM(CASE WHEN status = 'blocked'
-           AND json_extract(body, '$.reasonCode') = 'budget_exhausted' THEN 0 ELSE 1 END) = 0)
-       SELECT customer_id, n FROM blocked
-       WHERE NOT EXISTS (SELECT 1 FROM work WHERE key = customer_id || ? || n)`,
-      [campaignId, ...customerIds, resumedTurnInfix(campaignId)],
-    );
-    return new Map(rows.map((r) => [r.customer_id, r.n]));
-  },
+  campaignBudgetBlocked: (campaignId, customerIds) =>
+    budgetBlockedCustomers(db, campaignId, customerIds),
   tryLockCustomers: (ids) => Promise.resolve(new Set(ids)),
   // The single writer's claim takes the oldest due work of everyone: nothing of a customer's
   // is left unclaimed before an item claimed, so there is nothing to look up.

@@ -1,0 +1,41 @@
+import type { CustomerId } from '../../../core/ids.js';
+import { resumedTurnInfix } from '../../../ports/decide-store.js';
+import { reasonCodeSql } from './hand-over.js';
+import type { SqlRunner } from './sql-runner.js';
+
+/**
+ * The customers of a campaign (of `customerIds`, or all) whose every message of it the budget
+ * blocked (`budget_exhausted`) and whose next turn no raise has given yet — no work under
+ * `campaignTurnKey(customer, campaign, n)`, n the count of those messages — with that n. What a
+ * relaunch with a raised budget resumes and what `GET /v1/campaigns/:id` reports waiting: one
+ * query, so the two cannot disagree.
+ */
+export const budgetBlockedCustomers = async (
+  sql: SqlRunner,
+  campaignId: string,
+  customerIds: readonly CustomerId[] | null = null,
+): Promise<Map<CustomerId, number>> => {
+  if (customerIds?.length === 0) return new Map();
+  const pg = sql.dialect === 'postgres';
+  const among =
+    customerIds === null
+      ? ''
+      : pg
+        ? 'AND customer_id = ANY(?::text[])'
+        : `AND customer_id IN (${customerIds.map(() => '?').join(', ')})`;
+  const rows = await sql.all<{ customer_id: CustomerId; n: number | string }>(
+    `WITH blocked AS (
+       SELECT customer_id, COUNT(*) AS n FROM messages WHERE campaign_id = ? ${among}
+       GROUP BY customer_id
+       HAVING SUM(CASE WHEN status = 'blocked'
+         AND ${reasonCodeSql(sql.dialect)} = 'budget_exhausted' THEN 0 ELSE 1 END) = 0)
+     SELECT customer_id, n FROM blocked
+     WHERE NOT EXISTS (SELECT 1 FROM work WHERE key = customer_id || ? || ${pg ? 'n::text' : 'n'})`,
+    [
+      campaignId,
+      ...(customerIds === null ? [] : pg ? [[...customerIds]] : customerIds),
+      resumedTurnInfix(campaignId),
+    ],
+  );
+  return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
+};
