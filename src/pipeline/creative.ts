@@ -14,6 +14,8 @@ import {
   type CampaignCreative,
   type PersonalizeOptions,
 } from './personalize.js';
+import { definitionKey } from './campaign-definition.js';
+import { withdrawnVariants } from './guard-and-record.js';
 import { appendAudit } from './record/index.js';
 
 /** The documents in force at `atMs` (`documentsInForce`), read from the library. */
@@ -183,12 +185,33 @@ export const prepareCreative = async (
     const sameBrief = await keptFor(tx, campaign);
     // Copy for another brief, of a campaign already defined by a launch that won: this launch
     // races it with other settings, and is refused as a relaunch with them would be.
-    if (stored !== null && !sameBrief && (await tx.getSetting(`campaign:${campaign.id}`)) !== null)
+    if (stored !== null && !sameBrief && (await tx.getSetting(definitionKey(campaign.id))) !== null)
       throw new AppError(
         'conflict',
         `campaign ${campaign.id} was launched at the same time with other settings, which were kept: launch it under a new id`,
       );
-    const first = stored === null || !sameBrief ? null : (JSON.parse(stored) as CreativeVariant[]);
+    const kept = stored === null || !sameBrief ? null : (JSON.parse(stored) as CreativeVariant[]);
+    // Copy kept for the same brief was written for that launch's send time: it is reused only if
+    // it can go at this one's — a source it cites may expire, be replaced or not yet be approved
+    // by then, and the guard would block every message of that variant.
+    const unusable =
+      kept === null
+        ? []
+        : [
+            ...expiredAt(kept, libraryAtMs),
+            ...[...(await withdrawnVariants(tx, new Map([['kept', kept]]), libraryAtMs))].map(
+              ([variant, reason]) => ({ id: variant.id, reason }),
+            ),
+          ];
+    // Once a launch has kept the campaign's definition its copy is the experiment's, not to be
+    // rewritten; before that, the launch that wrote it did not finish (or runs now with another
+    // send time: the one whose design is kept wins, `launchCampaign`), and this copy replaces it.
+    if (unusable.length > 0 && (await tx.getSetting(definitionKey(campaign.id))) !== null)
+      throw new AppError(
+        'conflict',
+        `campaign ${campaign.id} keeps the copy it was first written with, and it cannot go at the send time (${unusable.map((e) => `${e.id}: ${e.reason}`).join('; ')}); launch it under a new id to write from the library as it will stand then`,
+      );
+    const first = unusable.length > 0 ? null : kept;
     if (first === null) await keepCreative(tx, campaign, variants);
     await appendAudit(
       tx,
@@ -220,6 +243,8 @@ export const prepareCreative = async (
             fallback: written.fallback,
             // Written while another launch of the campaign stored its copy first: not kept.
             ...(first === null ? {} : { discarded: true }),
+            // Kept in place of copy an unfinished launch wrote that cannot go at this send time.
+            ...(unusable.length === 0 ? {} : { replaced: unusable }),
           },
         },
       ],

@@ -593,20 +593,34 @@ export const experimentTimeline = async (
   });
 };
 
+/** The strategy the last finished test promoted for a segment and channel; null when none did. */
+export const promotedControl = (
+  store: Store,
+  segment: string | null,
+  channel: Channel,
+): Promise<string | null> =>
+  store.transaction((tx) => tx.getSetting(controlKey(segment ?? ALL, channel)));
+
 /**
  * The strategies to write first for a segment and channel: the promoted control, then those
- * whose lift over control was significantly positive (adjusted always-valid p below 0.05),
- * best lower bound first.
+ * whose latest test found their lift over control significantly positive (adjusted always-valid
+ * p below 0.05), best lower bound first. A strategy a later test found no better, or worse, is
+ * no longer among them: each is judged by its latest learning, not by any it ever had.
  */
 export const learnedStrategies = async (
   store: Store,
   segment: string | null,
   channel: Channel,
 ): Promise<string[]> => {
-  const key = segment ?? ALL;
-  const control = await store.transaction((tx) => tx.getSetting(controlKey(key, channel)));
-  const learned = (await store.listLearnings({ segment: key, channel }))
-    .filter((l) => l.metric === 'conversion' && l.p < PROMOTION_ALPHA && l.lower > 0)
+  const control = await promotedControl(store, segment, channel);
+  const latest = new Map<string, Learning>();
+  for (const l of await store.listLearnings({ segment: segment ?? ALL, channel })) {
+    if (l.metric !== 'conversion') continue;
+    const seen = latest.get(l.strategy);
+    if (seen === undefined || l.createdAtMs > seen.createdAtMs) latest.set(l.strategy, l);
+  }
+  const learned = [...latest.values()]
+    .filter((l) => l.p < PROMOTION_ALPHA && l.lower > 0)
     .sort((a, b) => b.lower - a.lower)
     .map((l) => l.strategy);
   return [...new Set([...(control === null ? [] : [control]), ...learned])];

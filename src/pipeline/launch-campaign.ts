@@ -16,7 +16,7 @@ import { fanOutCampaign, type DecideEnv } from './decide/index.js';
 import { withdrawnVariants } from './guard-and-record.js';
 import {
   designKey,
-  learnedStrategies,
+  promotedControl,
   registerExperiment,
   type ExperimentDesign,
 } from './experiment-results.js';
@@ -123,14 +123,15 @@ const refuseRelaunch = (
 
 /**
  * The arm every variant is compared with: the strategy promoted for the segment and channel,
- * else the composer's `control`; when neither passed the screen, the first variant written.
+ * else the composer's `control`; when neither passed the screen, the first variant written. A
+ * strategy that only won in a cut of another test (a learning, not a promotion) is no control.
  */
 const controlOf = (
   arms: readonly { name: string; strategy: string | null }[],
-  learned: readonly string[],
+  promoted: string | null,
 ): string =>
-  [learned[0], 'control']
-    .map((strategy) => arms.find((a) => strategy !== undefined && a.strategy === strategy))
+  [promoted, 'control']
+    .map((strategy) => arms.find((a) => strategy !== null && a.strategy === strategy))
     .find((a) => a !== undefined)?.name ??
   arms[0]?.name ??
   'treatment';
@@ -257,7 +258,7 @@ export const launchCampaign = async (
       id: campaign.id,
       kind: 'campaign',
       arms,
-      control: controlOf(arms, await learnedStrategies(store, campaign.segment, channel)),
+      control: controlOf(arms, await promotedControl(store, campaign.segment, channel)),
       holdoutPercent,
       ...(campaign.stratify === true ? { stratified: true } : {}),
       segment: campaign.segment,
@@ -290,8 +291,25 @@ export const launchCampaign = async (
       channel,
       query: creative?.query ?? null,
     };
-    if (written !== null && creative !== null && !(await keptFor(tx, brief)))
-      await keepCreative(tx, brief, written.variants);
+    if (written !== null && creative !== null) {
+      // Two first launches with other send times may each have written copy, the later in
+      // place of the earlier's when that could not go at its time (`prepareCreative`): the
+      // design kept first names the arms, the copy kept is the one they were made from, and the
+      // other launch is refused.
+      const ours = written.variants.map((v) => v.id);
+      const design = await tx.getSetting(designKey(campaign.id));
+      const arms =
+        design === null ? null : (JSON.parse(design) as ExperimentDesign).arms.map((a) => a.name);
+      if (arms !== null && arms.join('\n') !== ours.join('\n'))
+        throw new AppError(
+          'conflict',
+          `campaign ${campaign.id} was launched at the same time with copy written for another send time, which was kept: launch it again to send that copy, or under a new id`,
+        );
+      const copy = await tx.getSetting(`creative:${campaign.id}`);
+      const keptIds = copy === null ? [] : (JSON.parse(copy) as CreativeVariant[]).map((v) => v.id);
+      if (!(await keptFor(tx, brief)) || keptIds.join('\n') !== ours.join('\n'))
+        await keepCreative(tx, brief, written.variants);
+    }
   });
   const fanOut = await fanOutCampaign(
     store,

@@ -7,7 +7,13 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
 import type { ContentDocument } from '../../src/pipeline/content/index.js';
 import { aDocument } from '../../src/pipeline/content/test-builders.js';
 import { prepareCreative } from '../../src/pipeline/creative.js';
-import { promoteDueWinners, promoteWinner } from '../../src/pipeline/experiment-results.js';
+import {
+  designKey,
+  learnedStrategies,
+  promoteDueWinners,
+  promoteWinner,
+  storedDesign,
+} from '../../src/pipeline/experiment-results.js';
 import { writeCampaignVariants } from '../../src/pipeline/personalize.js';
 import {
   batchCall,
@@ -17,7 +23,7 @@ import {
   adminCall,
 } from '../support/start-herald.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
-import { storeFactories } from '../support/stores.js';
+import { sqliteFactory, storeFactories } from '../support/stores.js';
 import { personalizeOptions } from '../support/personalize-options.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12);
@@ -608,6 +614,73 @@ for (const factory of storeFactories)
         expect(sooner.statusCode).toBe(202);
         expect(sooner.json<Launched>().variants).toEqual(first.json<Launched>().variants);
       });
+
+      it('writes again copy an unfinished launch wrote for a time it cannot go at', async () => {
+        await stock(spring, summer);
+        // A launch for now wrote the spring sale's copy and failed before its definition was
+        // kept; tried again for Friday, the copy kept for the same brief cannot go then (before,
+        // it was reused and every message blocked as content_expired).
+        const brief = { id: 'sale', segment: null, channel: 'email' as const, query: 'sale' };
+        const monday = await prepareCreative(
+          herald.services.store,
+          brief,
+          personalizeOptions(MONDAY),
+        );
+        expect(monday.variants.map((v) => v.citations)).toEqual([
+          ['SPRING'],
+          ['SPRING'],
+          ['SPRING'],
+        ]);
+        const friday = await launch('sale', FRIDAY);
+        expect(friday.statusCode).toBe(202);
+        expect(friday.json<Launched>().variants.map((v) => [v.citations, v.validUntil])).toEqual(
+          Array.from({ length: 3 }, () => [['SUMMER'], null]),
+        );
+        clock.set(Date.parse(FRIDAY) + MINUTE_MS);
+        await herald.services.worker.runDue();
+        expect(await messageOf('sale')).toEqual([['queued', null]]);
+        // The copy kept and the experiment's arms are the Friday launch's.
+        const design = await herald.services.store.transaction((tx) =>
+          tx.getSetting(designKey('sale')),
+        );
+        expect(
+          design === null
+            ? null
+            : (JSON.parse(design) as { arms: { name: string }[] }).arms.map((a) => a.name),
+        ).toEqual(friday.json<{ variants: { id: string }[] }>().variants.map((v) => v.id));
+      });
+
+      it('compares with the control strategy when no test promoted one, not with a learning', async () => {
+        await stock(spring, summer);
+        // An earlier campaign to everyone found `benefit` better among Standard customers (a
+        // cut, kept as a learning) and promoted nothing for them: the composer's control is
+        // this test's control (before, the cut's strategy was), and benefit is written first.
+        const benefit = {
+          experimentId: 'earlier',
+          strategy: 'benefit',
+          segment: 'Standard',
+          channel: 'email' as const,
+          metric: 'conversion',
+          lift: 0.3,
+          lower: 0.05,
+          upper: 0.6,
+          p: 0.01,
+          units: 400,
+          createdAtMs: MONDAY - DAY_MS,
+        };
+        await herald.services.store.transaction((tx) => tx.saveLearnings([benefit]));
+        const launched = await adminCall(herald, 'POST', '/v1/campaigns', {
+          id: 'standard',
+          template: 'upsell',
+          channels: ['email'],
+          segment: 'Standard',
+          creative: { query: 'sale' },
+        });
+        expect(launched.statusCode).toBe(202);
+        const design = await storedDesign(herald.services.store, 'standard');
+        expect(design?.arms.map((a) => a.strategy)).toEqual(['benefit', 'control', 'curiosity']);
+        expect(design?.arms.find((a) => a.name === design.control)?.strategy).toBe('control');
+      });
     },
   );
 
@@ -642,6 +715,35 @@ describe.skipIf(library === undefined)("a campaign's learnings", () => {
       const winnerWritten = learned.usable.findIndex((v) => v.strategy === winner);
       if (winnerWritten !== -1) expect(winnerWritten).toBe(0);
     }
+  });
+
+  it('judges a strategy by its latest learning: a later test that found it worse drops it', async () => {
+    const { store, cleanup } = await sqliteFactory.make();
+    const curiosity = {
+      strategy: 'curiosity',
+      segment: 'Standard',
+      channel: 'email' as const,
+      metric: 'conversion',
+      units: 500,
+    };
+    const january = { ...curiosity, experimentId: 'jan', lift: 0.2, lower: 0.02, upper: 0.4 };
+    await store.transaction((tx) => tx.saveLearnings([{ ...january, p: 0.01, createdAtMs: 1 }]));
+    expect(await learnedStrategies(store, 'Standard', 'email')).toEqual(['curiosity']);
+    await store.transaction((tx) =>
+      tx.saveLearnings([
+        {
+          ...curiosity,
+          experimentId: 'jun',
+          lift: -0.3,
+          lower: -0.5,
+          upper: -0.1,
+          p: 0.001,
+          createdAtMs: 2,
+        },
+      ]),
+    );
+    expect(await learnedStrategies(store, 'Standard', 'email')).toEqual([]);
+    await cleanup();
   });
 
   it("records a learning outside the segment's plan as ignored, not as applied", async () => {
