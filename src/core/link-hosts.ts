@@ -132,6 +132,8 @@ export const linkHostsInText = (text: string): string[] => {
     next = end;
     // The dots and hyphens that end a sentence or a clause are not the host's.
     while (end > start && isDotOrHyphenAt(text, end - 1)) end -= 1;
+    // A dot that ends a word or a sentence, no dot before it in the word: no host (most dots).
+    if (end <= dot && text.lastIndexOf('.', end - 1) < start) continue;
     if (start > 0 && NOT_BEFORE.test(text.charAt(start - 1))) continue;
     const written = text.slice(start, end);
     const www = /^www\./i.test(written);

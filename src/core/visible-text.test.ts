@@ -21,6 +21,19 @@ describe('visibleText', () => {
     expect(differ).toEqual([]);
   });
 
+  it('reads an ellipsis as its three dots, in plain copy and beside what NFKC changes', () => {
+    for (const text of [
+      'a special discounted\u2026',
+      '\u2026\u2026 wait\u2026 now',
+      'caf\u00E9\u2026 \u2013 ok',
+      '\u2026\u0301',
+      '\uFF43heap\u2026',
+      'x\u200B\u2026',
+    ])
+      expect(visibleText(text)).toBe(byDefinition(text));
+    expect(visibleText('read on\u2026\n\nnow')).toBe('read on... now');
+  });
+
   it('folds what a reader would not tell apart', () => {
     expect(visibleText('too good\nto\u00A0be  true')).toBe('too good to be true');
     expect(visibleText('ch\u00ADe\u200Bap · Café – 10 €')).toBe('cheap · Café – 10 €');

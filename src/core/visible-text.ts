@@ -16,12 +16,19 @@ const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
  * invisible characters removed, every run of white space (line breaks and non-breaking or thin
  * spaces included) one space.
  */
-export const visibleText = (text: string): string =>
+export const visibleText = (text: string): string => {
   // Copy made only of characters NFKC leaves as they are and none of them invisible needs only
   // its white space folded (most copy is such, and NFKC is the cost).
-  PLAIN.test(text)
-    ? text.replace(/\s+/g, ' ')
-    : text.normalize('NFKC').replace(INVISIBLE, '').replace(/\s+/gu, ' ');
+  if (PLAIN.test(text)) return text.replace(/\s+/g, ' ');
+  // The ellipsis is the compatibility form copy holds most (generated copy ends a cut snippet
+  // with it): NFKC makes it three dots, which compose with nothing, so copy plain but for it
+  // reads the same with its dots written out.
+  if (text.includes('\u2026')) {
+    const dotted = text.replaceAll('\u2026', '...');
+    if (PLAIN.test(dotted)) return dotted.replace(/\s+/g, ' ');
+  }
+  return text.normalize('NFKC').replace(INVISIBLE, '').replace(/\s+/gu, ' ');
+};
 
 // Printable ASCII and its white space; Latin-1's letters and signs but those with a
 // compatibility form (¨ ª ¯ ² ³ ´ µ ¸ ¹ º ¼ ½ ¾), the non-breaking space and the soft hyphen;
