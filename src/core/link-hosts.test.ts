@@ -39,6 +39,20 @@ describe('linkHostsInText', () => {
     ).toEqual([]);
   });
 
+  it('ends a URL where white space, a quote, a bracket or `{}|^` does: every BMP character', () => {
+    const differ: string[] = [];
+    for (let code = 0; code <= 0xffff; code += 1) {
+      const text = `see https://ab${String.fromCharCode(code)}cd.example/x now`;
+      // Cut where the pattern says the URL ends, the text is read the same.
+      const cut = /https:\/\/[^\s<>"'`{}|^]*/.exec(text)?.[0].length ?? 0;
+      const at = text.indexOf('https://');
+      const whole = linkHostsInText(text).slice(0, 1);
+      const upToEnd = linkHostsInText(text.slice(0, at + cut)).slice(0, 1);
+      if (whole.join() !== upToEnd.join()) differ.push(code.toString(16));
+    }
+    expect(differ).toEqual([]);
+  });
+
   it('finds every link of a long text, each once', () => {
     // 3,200 URLs with a scheme and 3,200 bare hosts: found, each once.
     const text = 'http://a.example/ b.com '.repeat(3200);

@@ -34,6 +34,31 @@ describe('visibleText', () => {
     expect(visibleText('read on\u2026\n\nnow')).toBe('read on... now');
   });
 
+  it('folds every run of white space to one space, whatever it is made of', () => {
+    const pieces = [
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\r\n',
+      '\u00A0',
+      '\u2028',
+      '\u3000',
+      'a',
+      '.',
+      '\u2026',
+      'é',
+    ];
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647);
+    for (let n = 0; n < 5000; n += 1) {
+      const text = Array.from({ length: next() % 14 }, () => pieces[next() % pieces.length]).join(
+        '',
+      );
+      expect(visibleText(text)).toBe(byDefinition(text));
+    }
+  });
+
   it('folds what a reader would not tell apart', () => {
     expect(visibleText('too good\nto\u00A0be  true')).toBe('too good to be true');
     expect(visibleText('ch\u00ADe\u200Bap · Café – 10 €')).toBe('cheap · Café – 10 €');

@@ -19,16 +19,21 @@ const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 export const visibleText = (text: string): string => {
   // Copy made only of characters NFKC leaves as they are and none of them invisible needs only
   // its white space folded (most copy is such, and NFKC is the cost).
-  if (PLAIN.test(text)) return text.replace(/\s+/g, ' ');
+  if (PLAIN.test(text)) return text.replace(SPACES, ' ');
   // The ellipsis is the compatibility form copy holds most (generated copy ends a cut snippet
   // with it): NFKC makes it three dots, which compose with nothing, so copy plain but for it
   // reads the same with its dots written out.
   if (text.includes('\u2026')) {
     const dotted = text.replaceAll('\u2026', '...');
-    if (PLAIN.test(dotted)) return dotted.replace(/\s+/g, ' ');
+    if (PLAIN.test(dotted)) return dotted.replace(SPACES, ' ');
   }
-  return text.normalize('NFKC').replace(INVISIBLE, '').replace(/\s+/gu, ' ');
+  return text.normalize('NFKC').replace(INVISIBLE, '').replace(SPACES, ' ');
 };
+
+// Every run of white space, as one space: the runs that are not a lone space already (a space
+// replaced by a space is each a piece of a new string — prose has one every few words, and
+// folding them all cost most of the time spent here).
+const SPACES = /(?: \s|[^\S ])\s*/g;
 
 // Printable ASCII and its white space; Latin-1's letters and signs but those with a
 // compatibility form (¨ ª ¯ ² ³ ´ µ ¸ ¹ º ¼ ½ ¾), the non-breaking space and the soft hyphen;
