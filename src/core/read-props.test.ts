@@ -55,6 +55,15 @@ describe('orderValueIn', () => {
     );
   });
 
+  it('rounds half a cent up, as it is written, not as binary floating point holds it', () => {
+    expect(orderValueIn({ total: '1.005' }, money)).toBe(101);
+    expect(orderValueIn({ total: '1.015' }, money)).toBe(102);
+    expect(orderValueIn({ total: 2.675 }, money)).toBe(268);
+    expect(orderValueIn({ total: 1.004 }, money)).toBe(100);
+    expect(orderValueIn({ products: [{ price: '1.005' }] }, money)).toBe(101);
+    expect(orderValueIn({ total: 19.99 }, money)).toBe(1999);
+  });
+
   it('rounds each product line, not each unit, to whole cents', () => {
     expect(orderValueIn({ products: [{ price: 0.015, quantity: 500 }] }, money)).toBe(750);
     expect(

@@ -65,7 +65,12 @@ export const pick = (props: JsonObject, ...keys: string[]): unknown => {
   return undefined;
 };
 
-export const toCents = (amount: number): number => Math.round(amount * 100);
+/**
+ * An amount in whole cents, half a cent rounded up as it is written: `1.005` × 100 is
+ * 100.49999999999999 in binary, so the product is first read to 15 significant digits.
+ */
+export const toCents = (amount: number): number =>
+  Math.round(Number((amount * 100).toPrecision(15)));
 
 /** How many of a product a cart holds for an event's `quantity`: a whole number, at least 1. */
 export const cartQuantityOf = (value: unknown): number =>
@@ -154,6 +159,6 @@ export const orderValueCents = (props: JsonObject): number => {
     const price = asNumber(product['price']) ?? 0;
     // Whole cents for each line, not each unit: 500 at $0.015 is $7.50, and a quantity sold by
     // weight (1.5 kg) is a fraction.
-    return sum + Math.round(price * (asNumber(product['quantity']) ?? 1) * 100);
+    return sum + toCents(price * (asNumber(product['quantity']) ?? 1));
   }, 0);
 };

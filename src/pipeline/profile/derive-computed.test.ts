@@ -22,6 +22,20 @@ const orders = (overrides: Partial<ProfileState['orders']>): ProfileState['order
 });
 
 describe('deriveComputed', () => {
+  it('never reads a debt: refunds and cancellations naming no order above what was spent give 0', () => {
+    const ltvOf = (state: ProfileState) => deriveComputed(state, t0 + daysMs(1), policy).ltv;
+    expect(ltvOf(applyAll([aTrack('Order Cancelled', { total: 50 })]))).toBe(0);
+    expect(ltvOf(applyAll([aTrack('Order Refunded', { total: 70 })]))).toBe(0);
+    const overCancelled = applyAll([
+      aTrack('Order Completed', { total: 40 }),
+      aTrack('Order Cancelled', { total: 500 }, { timestampMs: t0 + 1000 }),
+    ]);
+    expect(ltvOf(overCancelled)).toBe(0);
+    expect(deriveComputed(overCancelled, t0 + daysMs(1), policy).monetary).toBe(0);
+    // What is stated is kept: an order that comes after nets against it.
+    expect(overCancelled.orders.refundedCents).toBe(50_000);
+  });
+
   describe('churn risk from a live model', () => {
     // A stand-in model: risk grows with the days since the last order; no orders, no score.
     const model = {

@@ -77,7 +77,9 @@ export const deriveComputed = (
   policy: ProfilePolicy,
   churnModel?: LiveChurnModel,
 ): ComputedProfile => {
-  const netCents = state.orders.revenueCents - state.orders.refundedCents;
+  // Never below zero: a refund or cancellation naming no order counts what it states (so the
+  // sums net the same whichever arrives first), and may state more than was spent.
+  const netCents = Math.max(0, state.orders.revenueCents - state.orders.refundedCents);
   const monetary = netCents / 100;
   const engagementScore = scoreEngagement(state, nowMs, policy);
   const daysSinceActive =
