@@ -101,6 +101,11 @@ export interface CartItem {
   quantity: number;
   /** Margin per unit when the event carries one (used by the cart-recovery agent). */
   marginCents: number | null;
+  /**
+   * Set when no event of it stated a price: it counts 0 in the cart's value, which is then not
+   * known (the cart-recovery agent offers its smallest discount band for such a cart).
+   */
+  unpriced?: true;
 }
 
 export interface Cart {

@@ -56,6 +56,16 @@ describe('updateCart: adding a product already in the cart', () => {
       added(1, { product_id: 'Z', price: 5 }),
     ]);
     expect(unpriced?.items[0]).toMatchObject({ priceCents: 500, quantity: 2 });
+    // … and is marked unpriced until then: the cart's value is not known.
+    expect(unpriced?.items[0]?.unpriced).toBeUndefined();
+    const sofa = cartOf([added(0, { product_id: 'S' }), added(1, { product_id: 'S' })]);
+    expect(sofa?.items[0]).toMatchObject({ priceCents: 0, quantity: 2, unpriced: true });
+    const viewed = cartOf([
+      aTrack('Cart Viewed', { products: [{ product_id: 'S' }, { product_id: 'T', price: 3 }] }),
+    ]);
+    expect(viewed?.items.map((i) => i.unpriced === true)).toEqual([true, false]);
+    // A price known before stays known through an addition that gives none.
+    expect(cartOf([...four, added(4, { product_id: 'A' })])?.items[0]?.unpriced).toBeUndefined();
   });
 
   it('takes what the new addition does say', () => {

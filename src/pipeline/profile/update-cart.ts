@@ -59,15 +59,16 @@ export const cartClosedAfter = (
 export const toCartItem = (props: JsonObject): CartItem | null => {
   const productId = asString(pick(props, ...PRODUCT_ID_KEYS));
   if (productId === null) return null;
-  const price = asNumber(pick(props, 'price')) ?? 0;
+  const price = asNumber(pick(props, 'price'));
   const margin = asNumber(pick(props, 'margin'));
   return {
     productId,
     sku: asString(pick(props, 'sku')),
     name: asString(pick(props, 'name')),
-    priceCents: toCents(price),
+    priceCents: toCents(price ?? 0),
     quantity: cartQuantityOf(pick(props, 'quantity')),
     marginCents: margin === null ? null : toCents(margin),
+    ...(price === null ? { unpriced: true as const } : {}),
   };
 };
 
@@ -197,6 +198,14 @@ const entryOf = (event: HeraldEvent): CartEntry | null => {
   }
 };
 
+/** An item without its `unpriced` mark (set again where it still holds). */
+const withoutUnpriced = (item: CartItem): CartItem => {
+  if (item.unpriced === undefined) return item;
+  const copy = { ...item };
+  delete copy.unpriced;
+  return copy;
+};
+
 const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
   switch (entry.kind) {
     case 'set':
@@ -208,20 +217,23 @@ const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
       const index = next.findIndex((i) => i.productId === entry.item.productId);
       const existing = next[index];
       if (existing === undefined) next.push(entry.item);
-      else
+      else {
         // What the new addition does not say (a quantity stepper's event without a margin or a
         // price) stays as known: a missing margin must not drop the product from the top by
         // margin, nor a missing price make the cart worth less. Applied
         // in time order from the log, so a rebuild comes to the same item.
         next[index] = {
-          ...existing,
-          ...entry.item,
+          ...withoutUnpriced(existing),
+          ...withoutUnpriced(entry.item),
           sku: entry.item.sku ?? existing.sku,
           name: entry.item.name ?? existing.name,
           marginCents: entry.item.marginCents ?? existing.marginCents,
           priceCents: entry.unpriced === true ? existing.priceCents : entry.item.priceCents,
           quantity: existing.quantity + entry.item.quantity,
+          // Its price is unknown until an event of it states one.
+          ...(entry.unpriced === true && existing.unpriced === true ? { unpriced: true } : {}),
         };
+      }
       return next;
     }
     case 'remove':

@@ -151,7 +151,7 @@ describe('cartAgent', () => {
     expect(proposal.incentive?.expiresAtMs).toBe(t0 + hoursMs(48));
   });
 
-  it('gives the code its 48 hours from when the message leaves, after quiet hours', () => {
+  it('gives the code its 48 hours, and the recovery its 7 days, from when the message leaves', () => {
     // Idle at 22:00 UTC (quiet hours 21:00–08:00 UTC): held until 08:00.
     const late = t0 + hoursMs(10);
     const idleSince = late - hoursMs(2);
@@ -168,6 +168,8 @@ describe('cartAgent', () => {
     const eight = Date.parse('2026-01-16T08:00:00.000Z');
     expect(result.scheduledForMs).toBe(eight);
     expect(result.incentive?.expiresAtMs).toBe(eight + hoursMs(48));
+    // The recovery is tracked for 7 days from then too, as the KPIs count it.
+    expect(result.details['recoveryWindowEndsAtMs']).toBe(eight + hoursMs(7 * 24));
   });
 
   it('weighs the cart value by confidence as the expected value', () => {
@@ -199,6 +201,18 @@ describe('cartAgent', () => {
       (cartAgent(viewWithCart(dollars), trigger, env, t0) as Proposal).reasons[1];
     expect(reasonFor(50)).toBe('30 % incentive for a cart value up to $50');
     expect(reasonFor(200)).toBe('5 % incentive for a cart value of $200 or more');
+  });
+
+  it('offers the smallest band to a cart holding a product with no price: its value is unknown', () => {
+    // A $2,000 sofa whose feed left out the price counted $0: the under-$100 band's 25 %.
+    const sofa = aCartItem({ productId: 'sofa', priceCents: 0, unpriced: true });
+    const view = aView({ state: aState({ cart: aCart([sofa], cartUpdatedAtMs) }) });
+    const result = cartAgent(view, trigger, anEnv(), t0);
+    if (typeof result === 'string') throw new Error(result);
+    expect(result.incentive?.percent).toBe(15);
+    expect(result.reasons).toContain(
+      "15 % incentive, the smallest band's: 1 of the cart's products have no price, so its value is not known",
+    );
   });
 
   it('shows the top three products by margin, prices in major units', () => {

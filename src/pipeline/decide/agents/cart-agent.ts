@@ -69,7 +69,14 @@ export const cartAgent = (
   const p = env.policy.cart;
   const value = cart.valueCents / 100;
   const own = send?.incentive;
-  const percent = own?.percent ?? cartIncentivePercent(value, p.incentiveBands);
+  // A product whose events stated no price counts 0, so the cart's value is not known: a $2,000
+  // sofa would take the under-$100 band. Such a cart gets the smallest discount any band gives.
+  const unpriced = cart.items.filter((i) => i.unpriced === true).length;
+  const percent =
+    own?.percent ??
+    (unpriced > 0
+      ? Math.min(...p.incentiveBands.map((b) => b.percent))
+      : cartIncentivePercent(value, p.incentiveBands));
   const validHours = own?.validHours ?? p.codeValidHours;
   const decisionSeed = env.nextId();
   const products = topCartProducts(cart.items, p.topProducts);
@@ -94,9 +101,11 @@ export const cartAgent = (
       valueAtStake: value,
       reasons: [
         `cart of $${value.toFixed(2)} idle for ${idleHours} h (threshold ${p.idleMinutes / 60} h)`,
-        own === undefined
-          ? `${percent} % incentive for a cart value ${bandText(value, p.incentiveBands)}`
-          : `${percent} % incentive set by the journey step`,
+        own !== undefined
+          ? `${percent} % incentive set by the journey step`
+          : unpriced > 0
+            ? `${percent} % incentive, the smallest band's: ${unpriced} of the cart's products have no price, so its value is not known`
+            : `${percent} % incentive for a cart value ${bandText(value, p.incentiveBands)}`,
         `code valid ${validHours} h`,
         `top ${products.length} of ${cart.items.length} products by margin`,
       ],
@@ -111,12 +120,20 @@ export const cartAgent = (
           name: i.name,
           price: i.priceCents / 100,
         })),
-        recoveryWindowEndsAtMs: nowMs + cartRecoveryWindowMs(env.policy),
       },
     },
     env,
   );
-  return proposal;
+  // Tracked from when the message is to leave, as the KPIs count it (quiet hours may hold it).
+  return typeof proposal === 'string'
+    ? proposal
+    : {
+        ...proposal,
+        details: {
+          ...proposal.details,
+          recoveryWindowEndsAtMs: proposal.scheduledForMs + cartRecoveryWindowMs(env.policy),
+        },
+      };
 };
 
 const bandText = (value: number, bands: DecidePolicy['cart']['incentiveBands']): string => {
