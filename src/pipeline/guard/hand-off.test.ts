@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Channel, ProfileState } from '../../core/profile.js';
+import type { CartEntry, Channel, ProfileState } from '../../core/profile.js';
 import { HOUR_MS } from '../../core/time.js';
 import {
   checkAtHandOff,
@@ -311,6 +311,46 @@ describe('an offer made moot since it was made', () => {
       reason: expect.stringMatching(/emptied the cart/) as unknown,
     });
     expect(checkAtHandOff(offer('cart', 'promotions', now + 1), emptied, policy, now)).toBeNull();
+  });
+
+  it('refuses a cart offer after the cart changed, not after a look at it that changed nothing', () => {
+    const item = (productId: string, priceCents: number) => ({
+      productId,
+      sku: null,
+      name: null,
+      priceCents,
+      quantity: 1,
+      marginCents: null,
+    });
+    const [coat, sofa] = [item('coat', 9_000), item('sofa', 60_000)];
+    const made = now - HOUR_MS;
+    const cartOf = (cart: ProfileState['cart'], log: readonly CartEntry[]) =>
+      aProfile({
+        cart,
+        cartLog: log,
+        orders: { ...aProfile().orders, lastAtMs: null },
+      });
+    // Offered 25 % for a $90 cart; a $600 sofa added since: the offer was for another cart.
+    const grown = cartOf({ items: [coat, sofa], valueCents: 69_000, updatedAtMs: now - 60_000 }, [
+      { kind: 'add', atMs: made - 2 * HOUR_MS, item: coat },
+      { kind: 'add', atMs: now - 60_000, item: sofa },
+    ]);
+    expect(checkAtHandOff(offer('cart', 'promotions', made), grown, policy, now)).toMatchObject({
+      code: 'superseded',
+      reason: expect.stringMatching(/changed the cart/) as unknown,
+    });
+    // Viewed since, the same coat: the offer stands.
+    const viewed = cartOf({ items: [coat], valueCents: 9_000, updatedAtMs: now - 60_000 }, [
+      { kind: 'add', atMs: made - 2 * HOUR_MS, item: coat },
+      { kind: 'set', atMs: now - 60_000, items: [coat] },
+    ]);
+    expect(checkAtHandOff(offer('cart', 'promotions', made), viewed, policy, now)).toBeNull();
+    // A profile kept before carts had a log: any change since counts.
+    const unlogged = cartOf({ items: [coat], valueCents: 9_000, updatedAtMs: now - 60_000 }, []);
+    delete (unlogged as { cartLog?: unknown }).cartLog;
+    expect(checkAtHandOff(offer('cart', 'promotions', made), unlogged, policy, now)).toMatchObject({
+      code: 'superseded',
+    });
   });
 
   it('refuses a cart offer after an order, and a win-back message after a visit', () => {

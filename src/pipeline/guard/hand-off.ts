@@ -1,3 +1,4 @@
+import { cartItemsBy, sameCartItems } from '../../core/cart-changes.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
@@ -8,8 +9,8 @@ import { domainBreaches, type DomainResults } from './guardrails/reputation.js';
 import type { GuardPolicy } from './policy.js';
 
 /**
- * What made an offer moot since it was made: a cart reminder after the customer ordered or
- * emptied the cart (the offer may wait for quiet hours, a review or a send time chosen for
+ * What made an offer moot since it was made: a cart reminder after the customer ordered,
+ * emptied the cart or changed what it holds (the offer may wait for quiet hours, a review or a send time chosen for
  * them), a win-back wave after they came back (by email, SMS or push: one on the website is
  * for their visit), the lifecycle stage's offer to an at-risk or
  * churned customer (any lifecycle message with an offer) after they ordered. The decide stage
@@ -32,6 +33,15 @@ const supersededBy = (
   const closed = profile.cartClosedAtMs ?? null;
   if (message.agent === 'cart' && closed !== null && closed > message.createdAtMs)
     return `the customer emptied the cart on ${new Date(closed).toISOString()}, after the cart offer was made`;
+  // Its products and its discount band were the cart's as it was: a 25 % code for a $90 cart
+  // must not go once the cart holds $600. A look at the cart that changes nothing is no change.
+  const cart = profile.cart;
+  if (message.agent === 'cart' && cart !== null && cart.updatedAtMs > message.createdAtMs) {
+    const then =
+      profile.cartLog === undefined ? null : cartItemsBy(profile.cartLog, message.createdAtMs);
+    if (then === null || !sameCartItems(then, cart.items))
+      return `the customer changed the cart on ${new Date(cart.updatedAtMs).toISOString()}, after the cart offer was made for it as it was`;
+  }
   // A wave on the website is for the visit itself: the visit that shows it is no return that
   // makes it moot (the page view, or the banner's own impression, would take it down at once).
   const active = profile.lastActiveAtMs;
