@@ -32,6 +32,8 @@ const assertPolicy = (policy: HoldoutPolicy, name: string): void => {
  */
 export const isInGlobalHoldout = (customerId: CustomerId, policy: HoldoutPolicy): boolean => {
   assertPolicy(policy, 'global holdout');
+  // The unit is in [0, 1): none is held out at 0 % (the default), so no hash is drawn for it.
+  if (policy.percent === 0) return false;
   return hashPartsToUnit(['global-holdout', policy.salt, customerId]) * 100 < policy.percent;
 };
 
@@ -42,6 +44,7 @@ export const isInGlobalHoldout = (customerId: CustomerId, policy: HoldoutPolicy)
  */
 export const isInCampaignHoldout = (customerId: CustomerId, holdout: CampaignHoldout): boolean => {
   assertPolicy(holdout, `campaign ${holdout.campaignId} holdout`);
+  if (holdout.percent === 0) return false;
   const u = hashPartsToUnit(['campaign-holdout', holdout.salt, holdout.campaignId, customerId]);
   return u * 100 < holdout.percent;
 };
