@@ -26,6 +26,7 @@ import {
 } from '../pipeline/experiment-results.js';
 import { createRenderer } from '../pipeline/render/index.js';
 import { loadTemplates } from './load-templates.js';
+import { checkTemplateNames } from './check-template-names.js';
 import { createAdapters, domainOf } from './create-adapters.js';
 import { createDispatcher, type Dispatcher, type DispatchIo } from '../pipeline/deliver/index.js';
 import {
@@ -184,17 +185,19 @@ export const createServices = async (
       config.messages.linkSecret === ''
         ? await storedLinkSecret(store)
         : config.messages.linkSecret;
+    const renderer = createRenderer(await loadTemplates(config.messages.templatesDir), {
+      brandName: config.messages.brandName,
+      from: config.messages.from,
+      replyTo: config.messages.replyTo === '' ? null : config.messages.replyTo,
+      postalAddress: config.messages.postalAddress === '' ? null : config.messages.postalAddress,
+      publicUrl: config.messages.publicUrl,
+      shopUrl: config.messages.shopUrl,
+      linkSecret,
+      defaultTimezone: config.decidePolicy.quietHours.defaultTimezone,
+    });
+    checkTemplateNames(config.decidePolicy, renderer);
     const guard: GuardDeps = {
-      renderer: createRenderer(await loadTemplates(config.messages.templatesDir), {
-        brandName: config.messages.brandName,
-        from: config.messages.from,
-        replyTo: config.messages.replyTo === '' ? null : config.messages.replyTo,
-        postalAddress: config.messages.postalAddress === '' ? null : config.messages.postalAddress,
-        publicUrl: config.messages.publicUrl,
-        shopUrl: config.messages.shopUrl,
-        linkSecret,
-        defaultTimezone: config.decidePolicy.quietHours.defaultTimezone,
-      }),
+      renderer,
       policy: config.guardPolicy,
       quietHours: config.decidePolicy.quietHours,
       figures,

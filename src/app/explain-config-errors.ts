@@ -55,9 +55,14 @@ const secretPaths = configFields()
   .filter((f) => f.schema.secret === true)
   .map((f) => `/${f.path.join('/')}`);
 
-/** `, not <the value given>`, except for a secret. */
+/**
+ * `, not <the value given>`, except for a secret — or for a value given in place of a section
+ * holding one (`database: postgres://user:password@host/db` is refused as no mapping, and the
+ * value is the secret's).
+ */
 const notGiven = (path: string, value: unknown): string => {
-  if (secretPaths.some((p) => path === p || path.startsWith(`${p}/`))) return '';
+  if (secretPaths.some((p) => path === p || path.startsWith(`${p}/`) || p.startsWith(`${path}/`)))
+    return '';
   if (typeof value === 'number' && Number.isNaN(value)) return '';
   return `, not ${quotedValue(value)}`;
 };

@@ -406,6 +406,41 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it('repeats no secret given in place of the section holding it', () => {
+      const error = configError({}, 'database: postgres://herald:S3cretPW@db/herald\n');
+      expect(error.problems).toEqual([{ path: '/database', message: 'must be a mapping' }]);
+      expect(error.message).not.toContain('S3cretPW');
+      expect(configError({}, 'admin: tok3n-s3cret\n').message).not.toContain('tok3n-s3cret');
+      // A section holding no secret still says what was given.
+      expect(configError({}, 'http: 5\n').problems).toEqual([
+        { path: '/http', message: 'must be a mapping, not 5' },
+      ]);
+    });
+
+    it('refuses a section written as a list, not reading it as empty', () => {
+      const journeys = 'decide:\n  - journeys: []\nhttp:\n  - port: 8080\n';
+      expect(configError({}, journeys).problems).toEqual([
+        { path: '/decide', message: 'must be a mapping, not a list' },
+        { path: '/http', message: 'must be a mapping, not a list' },
+      ]);
+    });
+
+    it('lets no variable hide a section the file gives a value that is no mapping', () => {
+      expect(pathsOf(configError({ HERALD_PORT: '4000' }, 'http: 5\n').problems)).toEqual([
+        '/http',
+      ]);
+    });
+
+    it('reads numbers in decimals only: no hexadecimal, binary or infinity', () => {
+      for (const port of ['0x10', '0b11', '0o7', 'Infinity', '5px'])
+        expect([port, pathsOf(configError({ HERALD_PORT: port }).problems)]).toEqual([
+          port,
+          ['/http/port'],
+        ]);
+      expect(loadConfig({ HERALD_PORT: ' 4000 ' }, null).http.port).toBe(4000);
+      expect(loadConfig({ HERALD_PORT: '4e3' }, null).http.port).toBe(4000);
+    });
+
     it('rejects a number that is empty or not a number', () => {
       expect(pathsOf(configError({ HERALD_PORT: '' }).problems)).toEqual(['/http/port']);
       expect(pathsOf(configError({ HERALD_PG_POOL_SIZE: '2.5' }).problems)).toEqual([

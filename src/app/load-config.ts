@@ -98,6 +98,8 @@ export const EXAMPLE_ADMIN_TOKEN = 'change-me-to-a-long-random-token';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+const DECIMAL = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i;
+
 const fromEnv = (value: string, schema: TSchema): unknown => {
   if (schema[Kind] === 'Array')
     return value
@@ -110,16 +112,24 @@ const fromEnv = (value: string, schema: TSchema): unknown => {
       : value === 'false' || value === '0'
         ? false
         : value;
+  // Written in decimals (an exponent allowed): `Number` would also read `0x10` as 16, `0b11`
+  // as 3 and `Infinity`; those stay text, which the schema refuses, naming the variable.
   if (schema[Kind] === 'Integer' || schema[Kind] === 'Number')
-    return value.trim() === '' ? value : Number(value);
+    return DECIMAL.test(value) ? Number(value) : value;
   return value;
 };
 
+/**
+ * Sets a variable's value at its setting's path — not when the file gives a section on that path
+ * a value that is no mapping: that is refused as such, and a variable must not hide it by
+ * writing a section of its own over it.
+ */
 const setPath = (target: Record<string, unknown>, path: string[], value: unknown): void => {
   let node = target;
   for (const key of path.slice(0, -1)) {
     const child = node[key];
-    if (typeof child !== 'object' || child === null) node[key] = {};
+    if (child === undefined || child === null) node[key] = {};
+    else if (!isMapping(child)) return;
     node = node[key] as Record<string, unknown>;
   }
   node[path.at(-1) ?? ''] = value;
@@ -195,6 +205,10 @@ const unknownSettings = (schema: TSchema, value: unknown, path: string): FieldPr
       return taken === undefined ? [] : unknownSettings(taken[1], child, `${path}/${key}`);
     });
   }
+  // A list where a section is wanted: the defaults would make a mapping of it, and every
+  // setting written in it (the journeys declared) would go unread without a word.
+  if (Array.isArray(value) && schema.type === 'object')
+    return [{ path: path === '' ? '/' : path, message: 'must be a mapping, not a list' }];
   if (
     typeof value !== 'object' ||
     value === null ||

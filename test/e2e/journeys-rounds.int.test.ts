@@ -23,7 +23,7 @@ const browseYaml = `decide:
       reEntry: after-exit
       steps:
         - { id: wait, type: wait, hours: 4 }
-        - { id: nudge, type: send, channels: [email], template: browse-nudge }
+        - { id: nudge, type: send, channels: [email], template: upsell }
 `;
 
 interface AdminBody {

@@ -24,8 +24,8 @@ const quizYaml = `decide:
       steps:
         - { id: wait-for-visit, type: wait, until: { event: Product Viewed, timeoutHours: 24 } }
         - { id: visited, type: branch, if: { event: Product Viewed }, then: thanks, else: nudge }
-        - { id: nudge, type: send, channels: [email], template: quiz-nudge, next: done }
-        - { id: thanks, type: send, channels: [email], template: quiz-thanks }
+        - { id: nudge, type: send, channels: [email], template: upsell, next: done }
+        - { id: thanks, type: send, channels: [email], template: welcome-1 }
         - { id: done, type: exit }
 `;
 

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../core/errors.js';
+import { createRenderer, defaultTemplates } from '../pipeline/render/index.js';
+import { checkTemplateNames } from './check-template-names.js';
+import { loadConfig } from './load-config.js';
+
+const renderer = createRenderer(defaultTemplates, {
+  brandName: 'Acme',
+  from: 'shop@acme.test',
+  replyTo: null,
+  postalAddress: '1 Main St, Springfield',
+  publicUrl: 'https://herald.acme.test',
+  shopUrl: 'https://acme.test',
+  linkSecret: 'secret',
+});
+const problemsOf = (yaml: string | null) => {
+  try {
+    checkTemplateNames(loadConfig({}, yaml).decidePolicy, renderer);
+    return [];
+  } catch (error) {
+    if (error instanceof AppError) return error.problems;
+    throw error;
+  }
+};
+
+describe('checkTemplateNames', () => {
+  it('passes the default journeys and settings, which name built-in templates', () => {
+    expect(problemsOf(null)).toEqual([]);
+  });
+
+  it('names every setting that names a template Herald does not have', () => {
+    const yaml = `decide:
+  cart: { template: cart-reminder-2 }
+  customEvents:
+    - { event: Trial Ended, template: trial-ended }
+  journeys:
+    - id: browse
+      entry: { trigger: signed-up }
+      steps:
+        - { id: nudge, type: send, channels: [email], template: upsell }
+        - { id: tests, type: send, channels: [email], template: upsell, variants: [upsell, upsel] }
+`;
+    const message = (name: string) =>
+      `names the template "${name}", which is neither built in nor in messages.templatesDir`;
+    expect(problemsOf(yaml)).toEqual([
+      { path: '/decide/cart/template', message: message('cart-reminder-2') },
+      { path: '/decide/customEvents/0/template', message: message('trial-ended') },
+      { path: '/decide/journeys/0/steps/1/variants/1', message: message('upsel') },
+    ]);
+  });
+});
