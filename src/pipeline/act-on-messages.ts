@@ -36,6 +36,11 @@ export interface SendRequest {
   /** Who asked (the API token's name). */
   by: string;
   idempotencyKey: string | null;
+  /**
+   * The customer as the request named them (its `userId`), which a retry repeats: the customer
+   * it resolves to changes when identities merge. Absent: `customerId`.
+   */
+  requestedAs?: string;
 }
 
 export interface SendAnswer {
@@ -71,18 +76,22 @@ export const sendNow = async (
     throw new AppError('invalid-input', `no template named "${request.template}"`, {
       problems: [{ path: '/template', message: `no template named "${request.template}"` }],
     });
-  const parts = [request.customerId, request.channel, request.template, request.data];
+  const rest = [request.channel, request.template, request.data];
+  const parts = [request.requestedAs ?? request.customerId, ...rest];
   // Keys sorted at every level: a retry whose client wrote `data` in another key order is the
-  // same request. A key stored before they were sorted is matched as it was hashed then.
+  // same request. The customer as the request named them: a retry after their identities merged
+  // (an alias) is the same request, though it resolves to another customer. A key stored before
+  // is matched as it was hashed then (the customer resolved; before that, keys unsorted).
   const requestHash = sha256(stableStringify(parts));
-  const unsortedHash = sha256(JSON.stringify(parts));
+  const resolvedHash = sha256(stableStringify([request.customerId, ...rest]));
+  const unsortedHash = sha256(JSON.stringify([request.customerId, ...rest]));
   const key = request.idempotencyKey === null ? null : `${request.by}:${request.idempotencyKey}`;
   return store.transaction(async (tx) => {
     await tx.lock([request.customerId, ...(key === null ? [] : [`idempotency:${key}`])]);
     if (key !== null) {
       const known = await tx.findIdempotent(key);
       if (known !== null) {
-        if (known.requestHash !== requestHash && known.requestHash !== unsortedHash)
+        if (![requestHash, resolvedHash, unsortedHash].includes(known.requestHash))
           throw new AppError(
             'conflict',
             'this Idempotency-Key was used for a different request: use a new key',

@@ -77,17 +77,31 @@ const apply = (
 
 /**
  * Starts a staged rollout at its first stage (from 0 %): from then on only that cohort gets
- * automated marketing. Starting again restarts it at the first stage with a new cohort salt.
+ * automated marketing. Starting again restarts it at the first stage with a new cohort salt —
+ * one under way (between 0 and 100 %) only with `restart`.
  */
-export const startRollout = async (store: Store, nowMs: number): Promise<RolloutState> =>
-  apply(
+export const startRollout = async (
+  store: Store,
+  nowMs: number,
+  options: { restart?: boolean } = {},
+): Promise<RolloutState> => {
+  // One under way is started over only when asked to in so many words: a start sent twice (a
+  // retry, a second click) would otherwise throw its history away and draw a new cohort.
+  const current = await readRollout(store);
+  if (current !== null && current.percent > 0 && current.percent < 100 && options.restart !== true)
+    throw new AppError(
+      'conflict',
+      `a rollout is under way at ${String(current.percent)} % (stage started ${new Date(current.stageStartedAtMs).toISOString()}): check it with POST /v1/rollout/check, or start it over at the first stage with a new cohort with {"restart": true}`,
+    );
+  return apply(
     store,
     { percent: 0, salt: `rollout-${String(nowMs)}`, stageStartedAtMs: nowMs, history: [] },
-    null,
+    current,
     decideRollout(0, { messages: 0, complianceViolations: 0, p95LatencyMs: 0, uptime: 1 }),
     null,
     nowMs,
   );
+};
 
 /**
  * The go/no-go step at the end of a stage: what the stage did — automated marketing made and

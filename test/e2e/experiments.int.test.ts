@@ -375,11 +375,23 @@ for (const factory of storeFactories)
       expect(bad.json<{ error: { message: string } }>().error.message).toBe(
         'from: "yesterday" is not a date (use ISO-8601, e.g. 2026-01-31)',
       );
+      // Named at its parameter, as every other error of a query is.
+      expect(bad.json<{ error: { problems: unknown[] } }>().error.problems).toEqual([
+        {
+          path: '/querystring/from',
+          message: '"yesterday" is not a date (use ISO-8601, e.g. 2026-01-31)',
+        },
+      ]);
       const backwards = await get(`/v1/kpis?from=${to}&to=${from}`);
       expect(backwards.statusCode).toBe(400);
       expect(backwards.json<{ error: { message: string } }>().error.message).toMatch(
         /^from \(.*\) must be before to/,
       );
+      expect(
+        backwards
+          .json<{ error: { problems: { path: string }[] } }>()
+          .error.problems.map((p) => p.path),
+      ).toEqual(['/querystring/from', '/querystring/to']);
     });
 
     it('credits the message an order names (utm_id from the click) over the last touch', async () => {
@@ -482,6 +494,20 @@ for (const factory of storeFactories)
       expect((await admin('/v1/rollout/check', { uptime: 1 })).statusCode).toBe(409);
       const started = await admin('/v1/rollout/start', {});
       expect(started.json()).toMatchObject({ staged: true, percent: 5 });
+      // Started again while under way (a retry, a second click): refused, not started over.
+      const again = await admin('/v1/rollout/start', {});
+      expect(again.statusCode).toBe(409);
+      expect(again.json<{ error: { message: string } }>().error.message).toMatch(
+        /^a rollout is under way at 5 % .*\{"restart": true\}$/,
+      );
+      const misspelt = await admin('/v1/rollout/start', { percent: 50 });
+      expect(misspelt.statusCode).toBe(400);
+      expect(misspelt.json<{ error: { problems: unknown[] } }>().error.problems).toEqual([
+        { path: '/percent', message: 'is not a field of this request (restart is)' },
+      ]);
+      const restarted = await admin('/v1/rollout/start', { restart: true });
+      expect(restarted.statusCode).toBe(200);
+      expect(restarted.json<{ history: unknown[] }>().history).toHaveLength(1);
       const ids = Array.from({ length: 200 }, (_, i) => `ro${i}`);
       await batch(
         ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),

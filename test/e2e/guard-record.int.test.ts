@@ -357,6 +357,13 @@ for (const factory of storeFactories) {
       expect([once.statusCode, retried.statusCode]).toEqual([201, 200]);
       expect(retried.json()).toEqual(once.json());
       expect((await ordered({ a: 1, b: { c: 2, d: 4 } })).statusCode).toBe(409);
+      // Retried after the customer's identities merged (an alias into another): the same request,
+      // answered as first (before, refused and told to use a new key: sent twice).
+      await identify('eva', { email: 'eva@example.com' });
+      const beforeMerge = await send('eva', 'upsell', { 'idempotency-key': 'k-3' });
+      await ingest('alias', { previousId: 'eva', userId: 'eve' });
+      const afterMerge = await send('eva', 'upsell', { 'idempotency-key': 'k-3' });
+      expect(afterMerge.decisionId).toBe(beforeMerge.decisionId);
       // A numeric user id, as the tracking API takes one, names the same customer.
       await identify('12345', { email: 'n@example.com' });
       const numeric = await call(

@@ -19,7 +19,32 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /** A query's date (ISO-8601), or the default; a date that does not parse names the parameter. */
 export const parseDate = (name: string, text: string | undefined, fallbackMs: number): number => {
   if (text === undefined) return fallbackMs;
-  return parseDateInput(text, name);
+  try {
+    return parseDateInput(text, name);
+  } catch (error) {
+    // Named where the other errors of a query are: its parameter's path.
+    if (!(error instanceof AppError)) throw error;
+    const message = error.message.startsWith(`${name}: `)
+      ? error.message.slice(name.length + 2)
+      : error.message;
+    throw new AppError(error.code, error.message, {
+      problems: [{ path: `/querystring/${name}`, message }],
+    });
+  }
+};
+
+/** A start's body: none, `{}` or `{ "restart": true|false }`; anything else is refused, named. */
+const restartOf = (body: unknown): boolean => {
+  if (body === undefined || body === null) return false;
+  const problem = (path: string, message: string) =>
+    new AppError('invalid-input', `${path}: ${message}`, { problems: [{ path, message }] });
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw problem('/', 'must be an object: {} or { "restart": true }');
+  for (const [key, value] of Object.entries(body)) {
+    if (key !== 'restart') throw problem(`/${key}`, 'is not a field of this request (restart is)');
+    if (typeof value !== 'boolean') throw problem('/restart', 'must be true or false');
+  }
+  return (body as { restart?: boolean }).restart === true;
 };
 
 /** Experiments, their results and learnings, and the KPIs (viewer and up; promotion: marketer). */
@@ -108,8 +133,10 @@ export const registerExperimentRoutes = (
           history: state.history.map(({ atMs, ...h }) => ({ at: iso(atMs), ...h })),
         };
   app.get('/v1/rollout', read, async () => rolloutView(await readRollout(store)));
-  app.post('/v1/rollout/start', allow(access, ADMIN), async () =>
-    rolloutView(await startRollout(store, services.clock.nowMs())),
+  app.post('/v1/rollout/start', allow(access, ADMIN), async (request) =>
+    rolloutView(
+      await startRollout(store, services.clock.nowMs(), { restart: restartOf(request.body) }),
+    ),
   );
   app.post<{ Body: { uptime: number; p95LatencyMs?: number } }>(
     '/v1/rollout/check',
@@ -163,6 +190,12 @@ export const registerExperimentRoutes = (
         throw new AppError(
           'invalid-input',
           `from (${iso(fromMs)}) must be before to (${iso(toMs)})`,
+          {
+            problems: [
+              { path: '/querystring/from', message: `must be before to (${iso(toMs)})` },
+              { path: '/querystring/to', message: `must be after from (${iso(fromMs)})` },
+            ],
+          },
         );
       return computeKpis(
         store,

@@ -145,6 +145,7 @@ export const registerMessageRoutes = (
         services.guard,
         {
           customerId: await customerOf(String(b.userId)),
+          requestedAs: String(b.userId),
           channel: b.channel,
           template: b.template,
           data: b.data ?? {},
