@@ -31,7 +31,7 @@ describe.each(storeFactories.filter((f) => f.available))(
 
       const [checked, restarted] = await Promise.allSettled([
         checkRollout(store, t0 + 16 * dayMs, healthy),
-        startRollout(store, t0 + 16 * dayMs),
+        startRollout(store, t0 + 16 * dayMs, { restart: true }),
       ]);
 
       expect(restarted.status).toBe('fulfilled');
@@ -41,6 +41,18 @@ describe.each(storeFactories.filter((f) => f.available))(
       const after = await readRollout(store);
       // The restart's new cohort, not a step decided on the old one.
       expect(after?.salt).toBe(`rollout-${String(t0 + 16 * dayMs)}`);
+    });
+
+    it('starts once when two starts land at once, and starts over only when asked to', async () => {
+      const store = await aStore();
+      const both = await Promise.allSettled([startRollout(store, t0), startRollout(store, t0 + 1)]);
+      expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const kept = await readRollout(store);
+      expect(kept?.history).toHaveLength(1);
+      await expect(startRollout(store, t0 + dayMs)).rejects.toThrow(/under way at 5 %/);
+      expect((await readRollout(store))?.salt).toBe(kept?.salt);
+      const restarted = await startRollout(store, t0 + dayMs, { restart: true });
+      expect(restarted.salt).toBe(`rollout-${String(t0 + dayMs)}`);
     });
 
     const record = (store: Store, messages: MessageRecord[]) =>

@@ -41,10 +41,26 @@ const apply = (
   decision: RolloutDecision,
   health: RolloutHealth | null,
   nowMs: number,
+  start: { restart: boolean } | null = null,
 ): Promise<RolloutState> =>
   store.transaction(async (tx) => {
     await tx.lock([KEY]);
-    if (basis !== null && (await tx.getSetting(KEY)) !== JSON.stringify(basis))
+    // A start reads what is under way under the lock: two starts at once (a retry, a second
+    // click) would otherwise both find none, and the second would draw its cohort over the first.
+    const stored = await tx.getSetting(KEY);
+    const current = stored === null ? null : (JSON.parse(stored) as RolloutState);
+    if (
+      start !== null &&
+      !start.restart &&
+      current !== null &&
+      current.percent > 0 &&
+      current.percent < 100
+    )
+      throw new AppError(
+        'conflict',
+        `a rollout is under way at ${String(current.percent)} % (stage started ${new Date(current.stageStartedAtMs).toISOString()}): check it with POST /v1/rollout/check, or start it over at the first stage with a new cohort with {"restart": true}`,
+      );
+    if (basis !== null && stored !== JSON.stringify(basis))
       throw new AppError(
         'conflict',
         'the rollout changed while it was being checked (started again or checked at the same time): check it again',
@@ -85,21 +101,16 @@ export const startRollout = async (
   nowMs: number,
   options: { restart?: boolean } = {},
 ): Promise<RolloutState> => {
-  // One under way is started over only when asked to in so many words: a start sent twice (a
-  // retry, a second click) would otherwise throw its history away and draw a new cohort.
-  const current = await readRollout(store);
-  if (current !== null && current.percent > 0 && current.percent < 100 && options.restart !== true)
-    throw new AppError(
-      'conflict',
-      `a rollout is under way at ${String(current.percent)} % (stage started ${new Date(current.stageStartedAtMs).toISOString()}): check it with POST /v1/rollout/check, or start it over at the first stage with a new cohort with {"restart": true}`,
-    );
+  // One under way is started over only when asked to in so many words (`apply` reads it under
+  // the lock): a start sent twice would otherwise throw its history away and draw a new cohort.
   return apply(
     store,
     { percent: 0, salt: `rollout-${String(nowMs)}`, stageStartedAtMs: nowMs, history: [] },
-    current,
+    null,
     decideRollout(0, { messages: 0, complianceViolations: 0, p95LatencyMs: 0, uptime: 1 }),
     null,
     nowMs,
+    { restart: options.restart === true },
   );
 };
 
