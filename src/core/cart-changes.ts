@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { CartEntry, CartItem } from './profile.js';
 
-// The changes a cart's log records, applied: the profile folds its cart from them, and the
-// hand-off reads from them what the cart held when an offer for it was made.
+// The changes a cart's log records, applied (the profile folds its cart from them), and what a
+// cart holds in a few characters (a cart offer keeps it, and the hand-off compares).
 
 /** An item without its `unpriced` mark (set again where it still holds). */
 const withoutUnpriced = (item: CartItem): CartItem => {
@@ -22,7 +23,9 @@ export const applyCartChange = (items: CartItem[], entry: CartEntry): CartItem[]
       const next = [...items];
       const index = next.findIndex((i) => i.productId === entry.item.productId);
       const existing = next[index];
-      if (existing === undefined) next.push(entry.item);
+      // The entry's own mark counts too: one logged before items carried it has it alone.
+      if (existing === undefined)
+        next.push(entry.unpriced === true ? { ...entry.item, unpriced: true } : entry.item);
       else {
         // What the new addition does not say (a quantity stepper's event without a margin or a
         // price) stays as known: a missing margin must not drop the product from the top by
@@ -36,8 +39,11 @@ export const applyCartChange = (items: CartItem[], entry: CartEntry): CartItem[]
           marginCents: entry.item.marginCents ?? existing.marginCents,
           priceCents: entry.unpriced === true ? existing.priceCents : entry.item.priceCents,
           quantity: existing.quantity + entry.item.quantity,
-          // Its price is unknown until an event of it states one.
-          ...(entry.unpriced === true && existing.unpriced === true ? { unpriced: true } : {}),
+          // Its price is unknown until an event of it states one (an item kept before items
+          // carried the mark, at no price, is taken as unpriced: the safer reading).
+          ...(entry.unpriced === true && (existing.unpriced === true || existing.priceCents === 0)
+            ? { unpriced: true }
+            : {}),
         };
       }
       return next;
@@ -52,22 +58,17 @@ export const applyCartChange = (items: CartItem[], entry: CartEntry): CartItem[]
 };
 
 /**
- * The items a cart's log had come to by `atMs` (its changes dated at or before then, in the
- * log's time order); null when the log starts after then (what came before is folded away).
+ * What a cart holds, in a few characters: its products, how many of each and at what price, in
+ * any order. Two carts with the same fingerprint hold the same; a look at the cart (`Cart
+ * Viewed`) that changes nothing keeps it.
  */
-export const cartItemsBy = (log: readonly CartEntry[], atMs: number): CartItem[] | null => {
-  const first = log[0];
-  if (first === undefined || first.atMs > atMs) return null;
-  let items: CartItem[] = [];
-  for (const entry of log) if (entry.atMs <= atMs) items = applyCartChange(items, entry);
-  return items;
-};
-
-/** Whether two carts hold the same products, as many of each, at the same prices. */
-export const sameCartItems = (a: readonly CartItem[], b: readonly CartItem[]): boolean => {
-  const key = (i: CartItem) =>
-    `${i.productId}\u0000${String(i.quantity)}\u0000${String(i.priceCents)}`;
-  const left = a.map(key).sort();
-  const right = b.map(key).sort();
-  return left.length === right.length && left.every((k, n) => k === right[n]);
-};
+export const cartFingerprint = (items: readonly CartItem[]): string =>
+  createHash('sha256')
+    .update(
+      items
+        .map((i) => `${i.productId}\u0000${String(i.quantity)}\u0000${String(i.priceCents)}`)
+        .sort()
+        .join('\u0001'),
+    )
+    .digest('base64url')
+    .slice(0, 22);

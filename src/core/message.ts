@@ -146,6 +146,12 @@ export interface MessageRecord {
    * with an expiry, and in messages recorded before it was kept.
    */
   offerEndsMs?: number;
+  /**
+   * A cart offer's cart as it was offered for (`cartFingerprint`): a cart changed since makes
+   * its products and discount band another cart's, and the hand-off refuses it. Absent on other
+   * messages, and on cart offers recorded before it was kept.
+   */
+  cartAsOffered?: string;
   createdAtMs: number;
   updatedAtMs: number;
   /** What sending it costs (provider price), major units; campaign budgets add these up. */

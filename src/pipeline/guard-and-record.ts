@@ -47,6 +47,7 @@ import {
 import type { Renderer, Template } from './render/index.js';
 import { documentsInForce, type ContentDocument } from './content/index.js';
 import { hasRecipient } from '../core/recipient.js';
+import { cartFingerprint } from '../core/cart-changes.js';
 import { storedBudgetsOf } from './campaign-definition.js';
 
 export interface GuardDeps {
@@ -637,6 +638,9 @@ export const judgeDecision = (
     dueAtMs: placed.sendAtMs,
     ...(validUntilMs === null ? {} : { validUntilMs }),
     ...(offerEndsMs === null ? {} : { offerEndsMs }),
+    ...(decision.agent === 'cart' && state?.cart != null
+      ? { cartAsOffered: cartFingerprint(state.cart.items) }
+      : {}),
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
     cost: messageCost({ channel, content: rendered }, deps.policy),

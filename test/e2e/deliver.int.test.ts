@@ -253,6 +253,43 @@ for (const factory of storeFactories) {
       });
     });
 
+    it('sends a cart offer whose cart was only looked at while it waited, not one whose cart changed', async () => {
+      const boots = { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 };
+      const waiting = async (userId: string) => {
+        await ingest('identify', { userId, traits: { email: `${userId}@example.com` } });
+        await ingest('track', { userId, event: 'Product Added', properties: boots });
+      };
+      await waiting('vic');
+      await waiting('val');
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const reviews = (await admin('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>()
+        .reviews;
+      const offerTo = (userId: string) =>
+        (reviews as (MessageView & { customerId: string })[]).find((r) => r.customerId === userId)
+          ?.id ?? '';
+      // While the offers wait for a reviewer, one customer looks at the cart (the same boots),
+      // the other adds a coat: that offer's products and band were for another cart.
+      clock.set(T0 + 3 * HOUR_MS);
+      await ingest('track', {
+        userId: 'vic',
+        event: 'Cart Viewed',
+        properties: { products: [boots] },
+      });
+      await ingest('track', {
+        userId: 'val',
+        event: 'Product Added',
+        properties: { product_id: 'p2', name: 'Coat', price: 400, quantity: 1 },
+      });
+      const approve = async (id: string) =>
+        (await admin('POST', `/v1/reviews/${id}/approve`, { reason: 'ok' })).json<MessageView>();
+      expect(await approve(offerTo('vic'))).toMatchObject({ status: 'queued' });
+      expect(await approve(offerTo('val'))).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'superseded',
+      });
+    });
+
     it('does not send a cart offer whose code expired while it waited in the outbox', async () => {
       await ingest('identify', { userId: 'oz', traits: { email: 'oz@example.com' } });
       await ingest('track', {

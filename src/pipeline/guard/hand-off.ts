@@ -1,4 +1,4 @@
-import { cartItemsBy, sameCartItems } from '../../core/cart-changes.js';
+import { cartFingerprint } from '../../core/cart-changes.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
@@ -24,6 +24,7 @@ const supersededBy = (
     topic: string | null;
     createdAtMs: number;
     offerEndsMs?: number;
+    cartAsOffered?: string;
   },
   profile: ProfileState,
 ): string | null => {
@@ -36,12 +37,13 @@ const supersededBy = (
   // Its products and its discount band were the cart's as it was: a 25 % code for a $90 cart
   // must not go once the cart holds $600. A look at the cart that changes nothing is no change.
   const cart = profile.cart;
-  if (message.agent === 'cart' && cart !== null && cart.updatedAtMs > message.createdAtMs) {
-    const then =
-      profile.cartLog === undefined ? null : cartItemsBy(profile.cartLog, message.createdAtMs);
-    if (then === null || !sameCartItems(then, cart.items))
-      return `the customer changed the cart on ${new Date(cart.updatedAtMs).toISOString()}, after the cart offer was made for it as it was`;
-  }
+  if (
+    message.agent === 'cart' &&
+    message.cartAsOffered !== undefined &&
+    cart !== null &&
+    cartFingerprint(cart.items) !== message.cartAsOffered
+  )
+    return `the customer changed the cart on ${new Date(cart.updatedAtMs).toISOString()}, after the cart offer was made for it as it was`;
   // A wave on the website is for the visit itself: the visit that shows it is no return that
   // makes it moot (the page view, or the banner's own impression, would take it down at once).
   const active = profile.lastActiveAtMs;
@@ -95,6 +97,7 @@ export const checkAtHandOff = (
     agent: string;
     createdAtMs: number;
     offerEndsMs?: number;
+    cartAsOffered?: string;
   },
   profile: ProfileState | undefined,
   policy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr'>,

@@ -64,6 +64,23 @@ describe('updateCart: adding a product already in the cart', () => {
       aTrack('Cart Viewed', { products: [{ product_id: 'S' }, { product_id: 'T', price: 3 }] }),
     ]);
     expect(viewed?.items.map((i) => i.unpriced === true)).toEqual([true, false]);
+    // A cart kept before items carried the mark: its log's entry has it, and an item at no
+    // price added again without one is taken as unpriced.
+    const sofaItem = {
+      productId: 'S',
+      sku: null,
+      name: null,
+      priceCents: 0,
+      quantity: 1,
+      marginCents: null,
+    };
+    const { cart: kept } = updateCart(
+      { items: [sofaItem], valueCents: 0, updatedAtMs: at(0) },
+      [{ kind: 'add', atMs: at(0), item: sofaItem, unpriced: true }],
+      undefined,
+      added(5, { product_id: 'S' }),
+    );
+    expect(kept?.items[0]).toMatchObject({ quantity: 2, unpriced: true });
     // A price known before stays known through an addition that gives none.
     expect(cartOf([...four, added(4, { product_id: 'A' })])?.items[0]?.unpriced).toBeUndefined();
   });

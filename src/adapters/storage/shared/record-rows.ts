@@ -21,6 +21,7 @@ type MessageBody = Pick<
   | 'dueAtMs'
   | 'validUntilMs'
   | 'offerEndsMs'
+  | 'cartAsOffered'
 >;
 
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
@@ -58,6 +59,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     ...(m.dueAtMs === undefined ? {} : { dueAtMs: m.dueAtMs }),
     ...(m.validUntilMs === undefined ? {} : { validUntilMs: m.validUntilMs }),
     ...(m.offerEndsMs === undefined ? {} : { offerEndsMs: m.offerEndsMs }),
+    ...(m.cartAsOffered === undefined ? {} : { cartAsOffered: m.cartAsOffered }),
   } satisfies Omit<MessageBody, 'content'>).slice(1)}`,
 });
 
