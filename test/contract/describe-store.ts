@@ -118,6 +118,33 @@ export const describeStore = (factory: StoreFactory): void => {
       );
     });
 
+    it('finds every customer texted at a number, each by their newest message, however many others had', async () => {
+      const sms = { channel: 'sms' as const, recipient: '+14155550188' };
+      await store.transaction((tx) =>
+        tx.insertMessages([
+          aSentMessage('old-1', 'old', t0, sms),
+          aSentMessage('old-2', 'old', t0 + 10, sms),
+          // Another channel, and an address never sent to, are not the number's.
+          aSentMessage('mail', 'other', t0 + 20, { recipient: '+14155550188' }),
+          aSentMessage('unsent', 'later', t0 + 30, {
+            ...sms,
+            status: 'queued',
+            sentAtMs: null,
+            attempts: 0,
+          }),
+          // A household member texted 1,200 times since (a cap on the rows read missed 'old').
+          ...Array.from({ length: 1200 }, (_, i) =>
+            aSentMessage(`busy-${String(i)}`, 'busy', t0 + 100 + i, sms),
+          ),
+        ]),
+      );
+      const latest = await store.latestMessagesTo('+14155550188', 'sms');
+      expect(latest.map((m) => [m.customerId, m.id]).sort()).toEqual([
+        ['busy', 'busy-1199'],
+        ['old', 'old-2'],
+      ]);
+    });
+
     it('counts toward the marketing ever sent only messages a customer can engage with, not web content', async () => {
       await store.transaction((tx) =>
         tx.insertMessages([

@@ -177,6 +177,64 @@ for (const factory of storeFactories) {
       expect(await send('cam', 'receipt')).toMatchObject({ status: 'queued' });
     });
 
+    const post = (path: string, params: Record<string, string>) =>
+      postAsTwilio(
+        herald,
+        { publicUrl: PUBLIC, token: twilioToken },
+        path,
+        new URLSearchParams(params),
+      );
+    const smsMarketing = async (userId: string) =>
+      (await admin('GET', `/v1/profiles/${userId}`)).json<{
+        consent: { sms?: { marketing?: { granted: boolean } } };
+      }>().consent.sms?.marketing?.granted;
+
+    it('keeps a number Twilio reports unreachable as it was texted, a trait without its +1 too', async () => {
+      await identify('al', { phone: '(415) 555-0123' });
+      const { decisionId } = await send('al', 'receipt');
+      await herald.services.dispatcher.runDue();
+      expect(sendsTo('4155550123')).toHaveLength(1);
+      clock.set(clock.nowMs() + 60_000);
+      const reported = await post(`/webhooks/twilio/status?message=${decisionId}`, {
+        MessageSid: (await message(decisionId)).providerId ?? '',
+        MessageStatus: 'undelivered',
+        ErrorCode: '30005',
+        To: '+14155550123',
+        From: '+15005550006',
+      });
+      expect(reported.statusCode).toBe(204);
+      // Twilio's To is E.164; the number texted was the trait's digits (before: kept under the
+      // E.164 form, which the next send never compared, so it was texted again).
+      clock.set(clock.nowMs() + 60_000);
+      expect(await send('al', 'receipt')).toMatchObject({ reasonCode: 'no_recipient' });
+    });
+
+    it('hears a STOP for a number written with its trunk 0, and one Twilio’s Advanced Opt-Out took', async () => {
+      await identify('uk', { phone: '+44 (0)7911 123456', consent: { sms: { marketing: true } } });
+      await identify('fr', { phone: '+14155550177', consent: { sms: { marketing: true } } });
+      await send('uk', 'upsell');
+      await send('fr', 'upsell');
+      await herald.services.dispatcher.runDue();
+      clock.set(clock.nowMs() + 60_000);
+      // From the E.164 number, the trunk 0 gone.
+      await post('/webhooks/twilio/inbound', {
+        From: '+447911123456',
+        To: '+15005550006',
+        Body: 'STOP',
+        MessageSid: 'SM-stop-uk',
+      });
+      // A keyword Twilio was told to take for STOP, in another language: it says so.
+      await post('/webhooks/twilio/inbound', {
+        From: '+14155550177',
+        To: '+15005550006',
+        Body: 'ARRÊT',
+        OptOutType: 'STOP',
+        MessageSid: 'SM-stop-fr',
+      });
+      clock.set(clock.nowMs() + 60_000);
+      expect([await smsMarketing('uk'), await smsMarketing('fr')]).toEqual([false, false]);
+    });
+
     it('sends a text once when Twilio’s 201 loses its body on the way', async () => {
       await identify('cy', { phone: '+14155550144', consent: { sms: { marketing: true } } });
       const { decisionId } = await send('cy', 'upsell');

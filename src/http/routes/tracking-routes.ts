@@ -150,6 +150,13 @@ const nationalFormsOf = (from: string, to: string): string[] => {
   return [international, national, `0${national}`];
 };
 
+/** `+44 7911…` as a trait written `+44 (0)7911 …` is kept: the country code, then a trunk 0. */
+const trunkZeroFormOf = (from: string): string[] => {
+  if (!/^\+\d{4,15}$/.test(from)) return [];
+  const code = COUNTRY_CALLING_CODE.exec(from.slice(1))?.[0] ?? '';
+  return code === '' ? [] : [`+${code}0${from.slice(1 + code.length)}`];
+};
+
 const twiml = (reply: FastifyReply, message: string | null) =>
   reply
     .type('text/xml')
@@ -447,9 +454,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
               ...(sid === '' ? {} : { attempt: { provider: 'twilio', providerId: sid } }),
               // 30005 unknown destination handset, 30006 landline or unreachable carrier: the
               // number itself cannot receive SMS.
+              // Kept under the number as Herald texted it (a trait without `+1` is texted as
+              // written, and Twilio's `To` is always E.164), which is what a send compares.
               ...(['30005', '30006'].includes(params.get('ErrorCode') ?? '') &&
-              (params.get('To') ?? '') !== ''
-                ? { permanent: { to: params.get('To') ?? '' } }
+              (message.recipient ?? params.get('To') ?? '') !== ''
+                ? { permanent: { to: message.recipient ?? params.get('To') ?? '' } }
                 : {}),
             });
         }
@@ -517,7 +526,13 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
 
     scope.post('/webhooks/twilio/inbound', async (request, reply) => {
       const params = twilioParams(request);
-      const keyword = keywordOf(params.get('Body') ?? '');
+      // Twilio's Advanced Opt-Out says what it took the reply for (its keywords may be in other
+      // languages: `ARRÊT`), and has acted on it itself; without it, the words Twilio knows.
+      const optOutType = (params.get('OptOutType') ?? '').trim().toLowerCase();
+      const keyword =
+        optOutType === 'stop' || optOutType === 'start' || optOutType === 'help'
+          ? optOutType
+          : keywordOf(params.get('Body') ?? '');
       const from = params.get('From') ?? '';
       if (keyword === 'help')
         return twiml(
@@ -532,9 +547,13 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           ? []
           : (
               await Promise.all(
-                [from, ...nationalFormsOf(from, params.get('To') ?? '')].map((form) =>
-                  store.latestMessagesTo(form, 'sms'),
-                ),
+                [
+                  from,
+                  ...nationalFormsOf(from, params.get('To') ?? ''),
+                  // A trait written `+44 (0)7911 …` keeps its trunk 0 after the country code,
+                  // and is texted so: a STOP reaches it too (erring toward the opt-out).
+                  ...(keyword === 'stop' ? trunkZeroFormOf(from) : []),
+                ].map((form) => store.latestMessagesTo(form, 'sms')),
               )
             ).flat();
       const sid = params.get('MessageSid');

@@ -4,10 +4,6 @@ import type { CustomerId } from '../../../core/ids.js';
 import type { Conversion, RecordReads } from '../../../ports/record-store.js';
 import { toAuditEntry, toMessage } from './record-rows.js';
 import type { Database } from './tables.js';
-import type { MessageRecord } from '../../../core/message.js';
-
-/** The latest messages to one number read for its customers: a household, not a call centre. */
-const LATEST_TO_READ = 1000;
 
 /** The record stage's read queries, written once in Kysely for both dialects. */
 export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
@@ -86,21 +82,21 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
     return row === undefined ? undefined : toMessage(row);
   },
   async latestMessagesTo(recipient, channel) {
-    const rows = await db
-      .selectFrom('messages')
-      .selectAll()
-      .where('recipient', '=', recipient)
-      .where('channel', '=', channel)
-      // What was sent, or attempted (a timeout the provider may have taken all the same): a
-      // retried row has no send time, so it is ordered by its attempt's write-back.
-      .where((eb) => eb.or([eb('sent_at_ms', 'is not', null), eb('attempts', '>', 0)]))
-      .orderBy(sql`coalesce(sent_at_ms, updated_at_ms)`, 'desc')
-      .limit(LATEST_TO_READ)
-      .execute();
-    const latest = new Map<string, MessageRecord>();
-    for (const row of rows)
-      if (!latest.has(row.customer_id)) latest.set(row.customer_id, toMessage(row));
-    return [...latest.values()];
+    // Each customer's newest message to the address: what was sent, or attempted (a timeout the
+    // provider may have taken all the same; a retried row has no send time, so it is ordered by
+    // its attempt's write-back). Every customer texted there, however many messages another
+    // had since (a cap on the rows read before keeping one a customer missed them).
+    const { rows } = await sql<Database['messages'] & { newest: number }>`
+      SELECT * FROM (
+        SELECT *, ROW_NUMBER() OVER (
+          PARTITION BY customer_id ORDER BY coalesce(sent_at_ms, updated_at_ms) DESC, id DESC
+        ) AS newest
+        FROM messages
+        WHERE recipient = ${recipient} AND channel = ${channel}
+          AND (sent_at_ms IS NOT NULL OR attempts > 0)
+      ) latest
+      WHERE newest = 1`.execute(db);
+    return rows.map((row) => toMessage(row));
   },
   async ordersOfCustomer(customerId) {
     const rows = await db
