@@ -198,6 +198,10 @@ for (const factory of storeFactories) {
       expect(conversions).toEqual([
         expect.objectContaining({ orderId: 'o-77', decisionId: item?.id, revenue: 212.5 }),
       ]);
+      // By the decision: its conversions; a decision that does not exist is a 404, not "none".
+      const byDecision = await admin('GET', `/v1/conversions?decisionId=${item?.id ?? ''}`);
+      expect(byDecision.json<{ conversions: unknown[] }>().conversions).toHaveLength(1);
+      expect((await admin('GET', '/v1/conversions?decisionId=nope')).statusCode).toBe(404);
       const trail = (await admin('GET', '/v1/customers/ana/audit')).json<{
         audit: { kind: string; data: object }[];
       }>().audit;

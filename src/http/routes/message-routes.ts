@@ -313,6 +313,14 @@ export const registerMessageRoutes = (
         ...(q.decisionId === undefined ? {} : { decisionId: q.decisionId }),
         limit: q.limit,
       });
+      // A decision that does not exist is a 404, as an unknown user is: not an empty answer that
+      // reads as "no orders credited".
+      if (
+        q.decisionId !== undefined &&
+        conversions.length === 0 &&
+        (await store.getDecision(q.decisionId)) === undefined
+      )
+        throw new AppError('not-found', `no decision ${q.decisionId}`);
       return {
         conversions: conversions.map(({ atMs, revenueCents, touches, ...c }) => ({
           ...c,
