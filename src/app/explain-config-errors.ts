@@ -42,7 +42,7 @@ const closestSpelling = (word: string, candidates: readonly string[]): string | 
   return closest?.candidate;
 };
 
-const didYouMean = (word: unknown, candidates: readonly string[]): string => {
+export const didYouMean = (word: unknown, candidates: readonly string[]): string => {
   const near = typeof word === 'string' ? closestSpelling(word, candidates) : undefined;
   return near === undefined ? '' : ` (did you mean ${near}?)`;
 };

@@ -431,6 +431,17 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it('warns of a HERALD_ variable no setting reads, with the one it is closest to', () => {
+      const config = loadConfig(
+        { HERALD_PROT: '4000', HERALD_CONFIG: 'x.yaml', HERALD_TEST_DATABASE_URL: 'postgres://t' },
+        null,
+      );
+      expect(config.http.port).toBe(3000);
+      expect(config.warnings.filter((w) => w.includes('no setting reads it'))).toEqual([
+        'HERALD_PROT is set, but no setting reads it: ignored (did you mean HERALD_PORT?)',
+      ]);
+    });
+
     it('reads numbers in decimals only: no hexadecimal, binary or infinity', () => {
       for (const port of ['0x10', '0b11', '0o7', 'Infinity', '5px'])
         expect([port, pathsOf(configError({ HERALD_PORT: port }).problems)]).toEqual([

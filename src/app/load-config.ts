@@ -19,7 +19,12 @@ import {
   type JourneyDefinition,
 } from '../pipeline/decide/index.js';
 import { configFields, configSchema, MAX_TIMER_MS, type RawConfig } from './config-schema.js';
-import { describeSchemaError, isMapping, notASetting } from './explain-config-errors.js';
+import {
+  describeSchemaError,
+  didYouMean,
+  isMapping,
+  notASetting,
+} from './explain-config-errors.js';
 import { isTimezone } from '../core/local-time.js';
 
 export type StorageConfig =
@@ -124,6 +129,30 @@ const fromEnv = (value: string, schema: TSchema): unknown => {
  * a value that is no mapping: that is refused as such, and a variable must not hide it by
  * writing a section of its own over it.
  */
+/** Variables named `HERALD_…` that are read elsewhere than by a setting (the config file's path). */
+const OTHER_VARIABLES = new Set(['HERALD_CONFIG']);
+/** … and those the tests and benchmarks read, which may sit in the same shell. */
+const TOOLING_VARIABLE = /^HERALD_(?:TEST_|SHARED_DATA$|REQUIRE_POSTGRES$)/;
+
+/**
+ * A warning for each `HERALD_…` variable no setting reads: a misspelt one (`HERALD_PROT`) is
+ * otherwise ignored without a word, where a misspelt key in the file is refused.
+ */
+const unknownVariables = (env: Env): string[] => {
+  const known = configFields().flatMap((f) => (f.schema.env === undefined ? [] : [f.schema.env]));
+  const settings = new Set(known);
+  return Object.keys(env)
+    .filter(
+      (name) =>
+        name.startsWith('HERALD_') &&
+        !settings.has(name) &&
+        !OTHER_VARIABLES.has(name) &&
+        !TOOLING_VARIABLE.test(name),
+    )
+    .sort()
+    .map((name) => `${name} is set, but no setting reads it: ignored${didYouMean(name, known)}`);
+};
+
 const setPath = (target: Record<string, unknown>, path: string[], value: unknown): void => {
   let node = target;
   for (const key of path.slice(0, -1)) {
@@ -291,9 +320,13 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       }
     : { driver: 'postgres', url, poolSize: c.database.poolSize };
   const earliest = Date.parse(c.ingest.earliestTimestamp);
-  const warnings: string[] = emptySecrets.map(
-    (name) => `${name} is set but empty: taken as unset (the file's value or the default applies)`,
-  );
+  const warnings: string[] = [
+    ...emptySecrets.map(
+      (name) =>
+        `${name} is set but empty: taken as unset (the file's value or the default applies)`,
+    ),
+    ...unknownVariables(env),
+  ];
   let keys = c.ingest.writeKeys;
   let adminToken = c.admin.token;
   if (storage.driver === 'sqlite') {
