@@ -638,7 +638,9 @@ export const judgeDecision = (
     dueAtMs: placed.sendAtMs,
     ...(validUntilMs === null ? {} : { validUntilMs }),
     ...(offerEndsMs === null ? {} : { offerEndsMs }),
-    ...(decision.agent === 'cart' && state?.cart != null
+    // A cart offer keeps the cart it was made for: the hand-off refuses it once the cart holds
+    // something else (its products and discount band were this cart's).
+    ...(decision.agent === 'cart' && state !== undefined && state.cart !== null
       ? { cartAsOffered: cartFingerprint(state.cart.items) }
       : {}),
     createdAtMs: nowMs,

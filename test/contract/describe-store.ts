@@ -122,8 +122,8 @@ export const describeStore = (factory: StoreFactory): void => {
       const sms = { channel: 'sms' as const, recipient: '+14155550188' };
       await store.transaction((tx) =>
         tx.insertMessages([
-          aSentMessage('old-1', 'old', t0, sms),
-          aSentMessage('old-2', 'old', t0 + 10, sms),
+          aSentMessage('ann-1', 'ann', t0, sms),
+          aSentMessage('ann-2', 'ann', t0 + 10, sms),
           // Another channel, and an address never sent to, are not the number's.
           aSentMessage('mail', 'other', t0 + 20, { recipient: '+14155550188' }),
           aSentMessage('unsent', 'later', t0 + 30, {
@@ -132,16 +132,17 @@ export const describeStore = (factory: StoreFactory): void => {
             sentAtMs: null,
             attempts: 0,
           }),
-          // A household member texted 1,200 times since (a cap on the rows read missed 'old').
+          // A household member texted 1,200 times since (a cap on the rows read missed 'ann').
           ...Array.from({ length: 1200 }, (_, i) =>
-            aSentMessage(`busy-${String(i)}`, 'busy', t0 + 100 + i, sms),
+            aSentMessage(`zoe-${String(i)}`, 'zoe', t0 + 100 + i, sms),
           ),
         ]),
       );
+      // Newest first, as the port promises.
       const latest = await store.latestMessagesTo('+14155550188', 'sms');
-      expect(latest.map((m) => [m.customerId, m.id]).sort()).toEqual([
-        ['busy', 'busy-1199'],
-        ['old', 'old-2'],
+      expect(latest.map((m) => [m.customerId, m.id])).toEqual([
+        ['zoe', 'zoe-1199'],
+        ['ann', 'ann-2'],
       ]);
     });
 

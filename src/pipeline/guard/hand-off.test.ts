@@ -341,7 +341,7 @@ describe('an offer made moot since it was made', () => {
     });
     // Viewed since (the cart's time moved on), the same coat: the offer stands.
     expect(checkAtHandOff(offered, holding([{ ...coat }]), policy, now)).toBeNull();
-    // An offer recorded before it kept its cart is let go as before.
+    // An offer recorded before offers kept their cart is let go, as before this check existed.
     expect(
       checkAtHandOff(offer('cart', 'promotions', made), holding([coat, sofa]), policy, now),
     ).toBeNull();

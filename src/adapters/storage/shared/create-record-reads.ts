@@ -86,16 +86,19 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
     // provider may have taken all the same; a retried row has no send time, so it is ordered by
     // its attempt's write-back). Every customer texted there, however many messages another
     // had since (a cap on the rows read before keeping one a customer missed them).
-    const { rows } = await sql<Database['messages'] & { newest: number }>`
-      SELECT * FROM (
-        SELECT *, ROW_NUMBER() OVER (
+    // Ranked on their ids and times alone, the bodies read for the one row kept per customer;
+    // newest first, as the port promises.
+    const { rows } = await sql<Database['messages']>`
+      SELECT m.* FROM messages m
+      JOIN (
+        SELECT id, ROW_NUMBER() OVER (
           PARTITION BY customer_id ORDER BY coalesce(sent_at_ms, updated_at_ms) DESC, id DESC
         ) AS newest
         FROM messages
         WHERE recipient = ${recipient} AND channel = ${channel}
           AND (sent_at_ms IS NOT NULL OR attempts > 0)
-      ) latest
-      WHERE newest = 1`.execute(db);
+      ) latest ON latest.id = m.id AND latest.newest = 1
+      ORDER BY coalesce(m.sent_at_ms, m.updated_at_ms) DESC, m.id DESC`.execute(db);
     return rows.map((row) => toMessage(row));
   },
   async ordersOfCustomer(customerId) {
