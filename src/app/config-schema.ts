@@ -156,7 +156,8 @@ export const configSchema = Type.Object(
         }),
         earliestTimestamp: Type.String({
           default: '1970-01-01T00:00:00Z',
-          description: 'Timestamps before this instant are rejected.',
+          description:
+            'Timestamps before this instant (ISO-8601; one without a zone is UTC) are rejected.',
         }),
       },
       { default: {} },

@@ -660,10 +660,20 @@ describe('loadConfig', () => {
       );
     });
 
-    it('rejects an earliest timestamp that is not a date', () => {
-      expect(configError({}, 'ingest:\n  earliestTimestamp: someday\n').problems).toEqual([
-        { path: '/ingest/earliestTimestamp', message: 'is not an ISO-8601 date' },
-      ]);
+    it('rejects an earliest timestamp that is not an ISO-8601 date, as ingest reads one', () => {
+      // "1" was read as 2001 and "March 7 2020" in the server's zone.
+      for (const written of ['someday', '"1"', 'March 7 2020'])
+        expect(configError({}, `ingest:\n  earliestTimestamp: ${written}\n`).problems).toEqual([
+          {
+            path: '/ingest/earliestTimestamp',
+            message: 'is not an ISO-8601 date (e.g. 2020-01-01T00:00:00Z)',
+          },
+        ]);
+      // A time without a zone is UTC, as ingest takes one.
+      expect(
+        loadConfig({}, 'ingest:\n  earliestTimestamp: "2020-03-07T00:00:00"\n').ingestLimits
+          .earliestTimestampMs,
+      ).toBe(Date.UTC(2020, 2, 7));
     });
 
     it('rejects a bad profile policy', () => {

@@ -8,7 +8,7 @@ import { AUDIT_KEY_MIN_LENGTH, toAuditKey, type AuditKey } from '../core/audit.j
 import { AppError, type FieldProblem } from '../core/errors.js';
 import { toSourceId, type SourceId } from '../core/ids.js';
 import { HERALD_SOURCE } from '../core/event-names.js';
-import { HOUR_MS } from '../core/time.js';
+import { HOUR_MS, isoTimeMs } from '../core/time.js';
 import type { IngestLimits } from '../pipeline/ingest/index.js';
 import type { ProfilePolicy } from '../pipeline/profile/index.js';
 import type { GuardPolicy } from '../pipeline/guard/index.js';
@@ -319,7 +319,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
         profileFlushMs: c.database.sqliteProfileFlushMs,
       }
     : { driver: 'postgres', url, poolSize: c.database.poolSize };
-  const earliest = Date.parse(c.ingest.earliestTimestamp);
+  const earliest = isoTimeMs(c.ingest.earliestTimestamp);
   const warnings: string[] = [
     ...emptySecrets.map(
       (name) =>
@@ -556,8 +556,10 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
   if (typeof auditKey === 'string' && auditKey !== '' && auditKey.length < AUDIT_KEY_MIN_LENGTH)
     add('/audit/key', `needs at least ${String(AUDIT_KEY_MIN_LENGTH)} characters`);
   const earliest = fieldOf(config, 'ingest', 'earliestTimestamp');
-  if (typeof earliest === 'string' && Number.isNaN(Date.parse(earliest)))
-    add('/ingest/earliestTimestamp', 'is not an ISO-8601 date');
+  // Read as ingest reads a timestamp (ISO-8601, a time without a zone in UTC): `Date.parse`
+  // also took "1" (2001) and "March 7 2020" (in the server's zone).
+  if (typeof earliest === 'string' && Number.isNaN(isoTimeMs(earliest)))
+    add('/ingest/earliestTimestamp', 'is not an ISO-8601 date (e.g. 2020-01-01T00:00:00Z)');
   const keys = fieldOf(config, 'ingest', 'writeKeys');
   const entries = Array.isArray(keys) ? (keys as unknown[]) : [];
   const sources = new Set<string>();
