@@ -1,6 +1,7 @@
-import { AppError, type FieldProblem } from '../core/errors.js';
+import type { FieldProblem } from '../core/errors.js';
 import { defaultJourneys, type DecidePolicy } from '../pipeline/decide/index.js';
 import type { Renderer } from '../pipeline/render/index.js';
+import { invalidConfig } from './load-config.js';
 
 /** Every template the decide settings name, with the setting (a JSON pointer) that names it. */
 const templatesNamed = (policy: DecidePolicy): { path: string; name: string }[] => {
@@ -42,10 +43,5 @@ export const checkTemplateNames = (policy: DecidePolicy, renderer: Renderer): vo
       path: t.path,
       message: `names the template ${JSON.stringify(t.name)}, which is neither built in nor in messages.templatesDir`,
     }));
-  if (problems.length > 0)
-    throw new AppError(
-      'invalid-config',
-      `invalid configuration:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
-      { problems },
-    );
+  if (problems.length > 0) throw invalidConfig(problems);
 };

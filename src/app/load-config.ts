@@ -124,11 +124,6 @@ const fromEnv = (value: string, schema: TSchema): unknown => {
   return value;
 };
 
-/**
- * Sets a variable's value at its setting's path — not when the file gives a section on that path
- * a value that is no mapping: that is refused as such, and a variable must not hide it by
- * writing a section of its own over it.
- */
 /** Variables named `HERALD_…` that are read elsewhere than by a setting (the config file's path). */
 const OTHER_VARIABLES = new Set(['HERALD_CONFIG']);
 /** … and those the tests and benchmarks read, which may sit in the same shell. */
@@ -153,6 +148,11 @@ const unknownVariables = (env: Env): string[] => {
     .map((name) => `${name} is set, but no setting reads it: ignored${didYouMean(name, known)}`);
 };
 
+/**
+ * Sets a variable's value at its setting's path — not when the file gives a section on that path
+ * a value that is no mapping: that is refused as such, and a variable must not hide it by
+ * writing a section of its own over it.
+ */
 const setPath = (target: Record<string, unknown>, path: string[], value: unknown): void => {
   let node = target;
   for (const key of path.slice(0, -1)) {
@@ -306,7 +306,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       .filter((d): d is number => Number.isInteger(d));
     problems.push(...checkJourneys(checked, { inactiveDays }));
   }
-  if (problems.length > 0) throw invalid(problems.map((p) => namingEnv(p, env)));
+  if (problems.length > 0) throw invalidConfig(problems.map((p) => namingEnv(p, env)));
   const c = withDefaults as RawConfig;
   const url = c.database.url;
   const storage: StorageConfig = url.startsWith('sqlite:')
@@ -733,7 +733,8 @@ const checkProviders = (config: unknown, problems: FieldProblem[]): void => {
     add('smtpUrl', 'is not a valid URL of the form smtp://[user:pass@]host[:port] or smtps://…');
 };
 
-const invalid = (problems: FieldProblem[]): AppError =>
+/** The error of a configuration with these problems, each named at its path. */
+export const invalidConfig = (problems: readonly FieldProblem[]): AppError =>
   new AppError(
     'invalid-config',
     `invalid configuration:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,

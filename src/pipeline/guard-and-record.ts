@@ -47,7 +47,7 @@ import {
 import type { Renderer, Template } from './render/index.js';
 import { documentsInForce, type ContentDocument } from './content/index.js';
 import { hasRecipient } from '../core/recipient.js';
-import { cartFingerprint } from '../core/cart-changes.js';
+import { cartFingerprint } from '../core/cart-fingerprint.js';
 import { storedBudgetsOf } from './campaign-definition.js';
 
 export interface GuardDeps {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cartFingerprint } from '../../core/cart-changes.js';
+import { cartFingerprint } from '../../core/cart-fingerprint.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { HOUR_MS } from '../../core/time.js';
 import {

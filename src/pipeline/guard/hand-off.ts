@@ -1,4 +1,4 @@
-import { cartFingerprint } from '../../core/cart-changes.js';
+import { cartFingerprint } from '../../core/cart-fingerprint.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 import type { MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
@@ -10,8 +10,8 @@ import type { GuardPolicy } from './policy.js';
 
 /**
  * What made an offer moot since it was made: a cart reminder after the customer ordered,
- * emptied the cart or changed what it holds (the offer may wait for quiet hours, a review or a send time chosen for
- * them), a win-back wave after they came back (by email, SMS or push: one on the website is
+ * emptied the cart or changed what it holds (the offer may wait for quiet hours, a review or a
+ * send time chosen for them), a win-back wave after they came back (by email, SMS or push: one on the website is
  * for their visit), the lifecycle stage's offer to an at-risk or
  * churned customer (any lifecycle message with an offer) after they ordered. The decide stage
  * withdraws what is still due when it handles the order or the visit; this catches what

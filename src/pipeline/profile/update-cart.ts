@@ -1,7 +1,6 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import type { Cart, CartEntry, CartItem } from '../../core/profile.js';
 import { DAY_MS } from '../../core/time.js';
-import { applyCartChange } from '../../core/cart-changes.js';
 import {
   asNumber,
   asObject,
@@ -124,7 +123,7 @@ const foldSnapshot = (log: readonly CartEntry[], atMs: number): FoldedSnapshot =
   // By product id, as additions and removals find an item.
   const addedAtMs = new Map<string, number>();
   for (const entry of log) {
-    items = applyCartChange(items, entry);
+    items = applyChange(items, entry);
     if (entry.kind === 'add') addedAtMs.set(entry.item.productId, entry.atMs);
     else if (entry.kind === 'set') {
       addedAtMs.clear();
@@ -199,12 +198,64 @@ const entryOf = (event: HeraldEvent): CartEntry | null => {
   }
 };
 
+/** An item without its `unpriced` mark (set again where it still holds). */
+const withoutUnpriced = (item: CartItem): CartItem => {
+  if (item.unpriced === undefined) return item;
+  const copy = { ...item };
+  delete copy.unpriced;
+  return copy;
+};
+
+const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
+  switch (entry.kind) {
+    case 'set':
+      return [...entry.items];
+    case 'order':
+      return [];
+    case 'add': {
+      const next = [...items];
+      const index = next.findIndex((i) => i.productId === entry.item.productId);
+      const existing = next[index];
+      // The entry's own mark counts too: one logged before items carried it has it alone.
+      if (existing === undefined)
+        next.push(entry.unpriced === true ? { ...entry.item, unpriced: true } : entry.item);
+      else {
+        // What the new addition does not say (a quantity stepper's event without a margin or a
+        // price) stays as known: a missing margin must not drop the product from the top by
+        // margin, nor a missing price make the cart worth less. Applied
+        // in time order from the log, so a rebuild comes to the same item.
+        next[index] = {
+          ...withoutUnpriced(existing),
+          ...withoutUnpriced(entry.item),
+          sku: entry.item.sku ?? existing.sku,
+          name: entry.item.name ?? existing.name,
+          marginCents: entry.item.marginCents ?? existing.marginCents,
+          priceCents: entry.unpriced === true ? existing.priceCents : entry.item.priceCents,
+          quantity: existing.quantity + entry.item.quantity,
+          // Its price is unknown until an event of it states one (an item kept before items
+          // carried the mark, at no price, is taken as unpriced: the safer reading).
+          ...(entry.unpriced === true && (existing.unpriced === true || existing.priceCents === 0)
+            ? { unpriced: true }
+            : {}),
+        };
+      }
+      return next;
+    }
+    case 'remove':
+      return items.flatMap((i) => {
+        if (i.productId !== entry.item.productId) return [i];
+        const quantity = i.quantity - entry.item.quantity;
+        return quantity > 0 ? [{ ...i, quantity }] : [];
+      });
+  }
+};
+
 /** When a log's changes last closed the cart: an order, or a change that emptied it. */
 const lastClosedAtMs = (log: readonly CartEntry[]): number | undefined => {
   let items: CartItem[] = [];
   let closedAtMs: number | undefined;
   for (const entry of log) {
-    const next = applyCartChange(items, entry);
+    const next = applyChange(items, entry);
     if (entry.kind === 'order' || (items.length > 0 && next.length === 0)) closedAtMs = entry.atMs;
     items = next;
   }
@@ -216,7 +267,7 @@ const foldCart = (log: readonly CartEntry[]): Cart | null => {
   let items: CartItem[] = [];
   let atMs = 0;
   for (const entry of log) {
-    items = applyCartChange(items, entry);
+    items = applyChange(items, entry);
     atMs = entry.atMs;
   }
   return withItems(items, atMs);
@@ -301,9 +352,7 @@ export const updateCart = (
   // folding keeps what the log comes to; only a change landing before others folds again.
   const appended = at === log.length - 1;
   return {
-    cart: appended
-      ? withItems(applyCartChange(cart?.items ?? [], entry), entry.atMs)
-      : foldCart(kept),
+    cart: appended ? withItems(applyChange(cart?.items ?? [], entry), entry.atMs) : foldCart(kept),
     cartLog: kept,
   };
 };

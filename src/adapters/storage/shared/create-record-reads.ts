@@ -82,12 +82,10 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
     return row === undefined ? undefined : toMessage(row);
   },
   async latestMessagesTo(recipient, channel) {
-    // Each customer's newest message to the address: what was sent, or attempted (a timeout the
-    // provider may have taken all the same; a retried row has no send time, so it is ordered by
-    // its attempt's write-back). Every customer texted there, however many messages another
-    // had since (a cap on the rows read before keeping one a customer missed them).
-    // Ranked on their ids and times alone, the bodies read for the one row kept per customer;
-    // newest first, as the port promises.
+    // Each customer's newest message to the address, newest first: what was sent, or attempted
+    // (a timeout the provider may have taken all the same; a retried row has no send time, so it
+    // is ordered by its attempt's write-back). Every customer texted there is found, however many
+    // messages another had since; only ids and times are ranked, bodies read for the rows kept.
     const { rows } = await sql<Database['messages']>`
       SELECT m.* FROM messages m
       JOIN (
