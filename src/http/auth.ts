@@ -96,10 +96,6 @@ const principalOf = (
   );
 };
 
-/**
- * Route options that admit the given roles. The check belongs to the routes themselves, never
- * to a match on the raw URL: the router decodes paths, so `/v1/%70rofiles/…` reaches them too.
- */
 /** The bearer tokens, their rate limiter and the clock it runs on. */
 export interface Access {
   tokens: ReadonlyMap<string, Principal>;
@@ -107,7 +103,19 @@ export interface Access {
   nowMs: () => number;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route of the admin API: a query parameter it does not read is refused (`createServer`). */
+    adminApi?: true;
+  }
+}
+
+/**
+ * Route options that admit the given roles. The check belongs to the routes themselves, never
+ * to a match on the raw URL: the router decodes paths, so `/v1/%70rofiles/…` reaches them too.
+ */
 export const allow = (access: Access, roles: readonly Role[]) => ({
+  config: { adminApi: true as const },
   onRequest: (request: FastifyRequest, _reply: unknown, done: () => void) => {
     const principal = principalOf(request, access.tokens);
     access.limiter.take(principal.name, access.nowMs());

@@ -46,6 +46,20 @@ export const createServer = (services: Services): FastifyInstance => {
   app.setValidatorCompiler((route) =>
     route.httpPart === 'body' ? asTyped(route) : fromText(route),
   );
+  // A query parameter an admin route does not read is refused, as an unknown body field is:
+  // `GET /v1/decisions?agnet=cart` would otherwise list every agent's decisions. (The tracking
+  // routes and webhooks take what senders and mail clients add.)
+  app.addHook('onRoute', (route) => {
+    if (route.config?.adminApi !== true) return;
+    const query = route.schema?.querystring as Record<string, unknown> | undefined;
+    route.schema = {
+      ...route.schema,
+      querystring:
+        query === undefined
+          ? { type: 'object', properties: {}, additionalProperties: false }
+          : { ...query, additionalProperties: query['additionalProperties'] ?? false },
+    };
+  });
   registerBodyReading(app);
   const access: Access = {
     tokens: services.config.tokens,

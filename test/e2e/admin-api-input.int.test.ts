@@ -168,4 +168,33 @@ describe('admin API input', () => {
     const notObject = await send('[1]');
     expect(notObject.json<Problems>().error.message).toBe('the body must be object');
   });
+
+  it('refuses a query parameter an admin route does not read, naming it', async () => {
+    await adminCall(herald, 'POST', '/v1/sends', {
+      userId: 'u1',
+      channel: 'email',
+      template: 'receipt',
+    });
+    // A misspelt filter would otherwise list every agent's decisions, or every message.
+    for (const url of [
+      '/v1/decisions?agnet=cart',
+      '/v1/messages?userid=u2',
+      '/v1/profiles/u1?fields=email',
+      '/v1/kpis?form=2026-06-01',
+    ]) {
+      const res = await adminCall(herald, 'GET', url);
+      const name = url.slice(url.indexOf('?') + 1).split('=')[0] ?? '';
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json<Problems>().error.problems, url).toEqual([
+        { path: `/querystring/${name}`, message: 'is not a field this request takes' },
+      ]);
+    }
+    // What a route reads is still read; the tracking routes take what mail clients append.
+    expect((await adminCall(herald, 'GET', '/v1/decisions?agent=api&limit=5')).statusCode).toBe(
+      200,
+    );
+    expect(
+      (await herald.app.inject({ method: 'GET', url: '/v1/personalize.js?v=3' })).statusCode,
+    ).toBe(200);
+  });
 });

@@ -255,7 +255,7 @@ for (const factory of storeFactories) {
         expect(day3?.reasons.at(-1)).toBe('cancelled: event Order Completed');
         const outbox = await adminGet<{ messages: { id: string; status: string }[] }>(
           herald,
-          '/v1/messages?customerId=new-1',
+          '/v1/messages?userId=new-1',
         );
         expect(outbox.messages.find((m) => m.id === day3?.id)?.status).toBe('cancelled');
         const journeys = (await admin('/v1/customers/new-1/journeys')).journeys;
@@ -295,7 +295,7 @@ for (const factory of storeFactories) {
           (
             await adminGet<{
               messages: { id: string; status: string; reasonCode: string | null }[];
-            }>(herald, '/v1/messages?customerId=new-2')
+            }>(herald, '/v1/messages?userId=new-2')
           ).messages.find((m) => m.id === day3?.id);
         // The decision is over; the message is not taken back (it may have gone once)...
         expect((await decisionsOf('new-2')).find((d) => d.id === day3?.id)).toMatchObject({
