@@ -222,6 +222,11 @@ describe('the CLI on bad input', () => {
     async () => {
       const outcome = await herald(['segments', '--k', '1000']);
       expectBadInput(outcome, /^herald: --k: k-means needs at least k = 1000 customers, got 3$/m);
+      // The generator takes 32 bits: 2^32 + 1 would start it as 1 does.
+      expectBadInput(
+        await herald(['segments', '--k', '2', '--seed', '4294967297']),
+        /^herald: --seed: "4294967297" is not a whole number from 0 to 4294967295$/m,
+      );
     },
     TIMEOUT_MS,
   );

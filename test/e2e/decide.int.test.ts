@@ -520,6 +520,9 @@ for (const factory of storeFactories) {
           bySegment: { New: 2, 'High-Value Recent': 1 },
         });
         expect(summary.clusters?.map((c) => c.size)).toEqual([2, 1]);
+        // camp-new was never active (an identify is not activity): seen today, not a year ago.
+        const recencies = summary.clusters?.map((c) => c.centroid.recencyDays) ?? [];
+        expect(Math.max(...recencies)).toBeLessThan(1);
       });
 
       it('picks the win-back tier by LTV once a customer has been dormant for 90 days', async () => {

@@ -15,7 +15,7 @@ export const registerSegmentCommands = (program: Command): void => {
     .action(async (options: { k?: string; seed: string; json?: boolean }) => {
       const k =
         options.k === undefined ? undefined : parseIntegerOption(options.k, '--k', { min: 1 });
-      const seed = parseIntegerOption(options.seed, '--seed', { min: 0 });
+      const seed = parseIntegerOption(options.seed, '--seed', { min: 0, max: 2 ** 32 - 1 });
       const services = await loadServices(process.env);
       try {
         const summary = await summariseSegments(

@@ -1,4 +1,5 @@
 import type { CustomerId } from '../../core/ids.js';
+import { daysBetween } from '../../core/time.js';
 import { seededRandom } from '../../ports/random.js';
 import type { Store } from '../../ports/store.js';
 import { clusterRfm, type Rfm, type RfmCluster } from './agents/cluster-rfm.js';
@@ -53,7 +54,12 @@ export const summariseSegments = async (
       const computed = env.computeProfile(state, nowMs);
       segments.push(segmentCustomer(state, computed, nowMs, env.policy.segments));
       rfm.push({
-        recencyDays: computed.recencyDays ?? computed.daysSinceActive ?? 365,
+        // Never active (an identify is not activity): counted from first seen, as the rule
+        // segments and the lifecycle count it — not placed with customers gone a year.
+        recencyDays:
+          computed.recencyDays ??
+          computed.daysSinceActive ??
+          daysBetween(state.firstSeenAtMs, nowMs),
         frequency: computed.frequency,
         monetary: computed.monetary,
       });

@@ -89,6 +89,43 @@ describe('clusterRfm', () => {
     expect(result.inertia).toBe(0);
   });
 
+  it('moves a centre that lost its customers instead of reporting an empty cluster', () => {
+    // Seven different customers; from this seed's start, one centre ends with none of them.
+    const seven: Rfm[] = [
+      [365, 2, 0],
+      [365, 1, 0],
+      [30, 1, 50],
+      [0, 2, 50],
+      [30, 2, 1000],
+      [0, 2, 1000],
+      [30, 0, 1000],
+    ].map(([recencyDays = 0, frequency = 0, monetary = 0]) => ({
+      recencyDays,
+      frequency,
+      monetary,
+    }));
+    const result = clusterRfm(seven, 3, seededRandom(0));
+    expect(result.clusters.map((c) => c.size)).not.toContain(0);
+    expect(result.clusters).toHaveLength(3);
+    expect(new Set(result.assignment)).toEqual(new Set([0, 1, 2]));
+    // Customers with few distinct values, as real order counts are: never an empty cluster,
+    // and k of them whenever k customers differ.
+    for (let seed = 0; seed < 300; seed += 1) {
+      const random = seededRandom(seed);
+      const pick = (values: number[]) => values[Math.floor(random.next() * values.length)] ?? 0;
+      const customers = Array.from({ length: 8 }, () => ({
+        recencyDays: pick([0, 30, 365]),
+        frequency: pick([0, 1, 2]),
+        monetary: pick([0, 50, 1000]),
+      }));
+      const distinct = new Set(customers.map((c) => JSON.stringify(c))).size;
+      const clustered = clusterRfm(customers, 4, seededRandom(seed));
+      expect(clustered.clusters.map((c) => c.size)).not.toContain(0);
+      expect(clustered.clusters).toHaveLength(Math.min(4, distinct));
+      expect(clustered.clusters.reduce((n, c) => n + c.size, 0)).toBe(8);
+    }
+  });
+
   it('refuses a k it cannot honour', () => {
     expect(() => clusterRfm(all.slice(0, 2), 3, seededRandom(1))).toThrow(/at least k = 3/);
     expect(() => clusterRfm(all, 0, seededRandom(1))).toThrow(/positive integer/);

@@ -41,8 +41,9 @@ const distance2 = (a: readonly number[], b: readonly number[]): number => {
 /**
  * k-means over RFM (recency capped at 365 days, log1p of frequency and revenue, each
  * standardised to mean 0 and variance 1), seeded with k-means++ from `random` and iterated
- * (Lloyd) until no customer changes cluster or `maxIterations`. Deterministic for a seed and
- * the customers' order. Fewer clusters than `k` when fewer customers than `k` differ.
+ * (Lloyd) until no customer changes cluster or `maxIterations`. A centre left without customers
+ * moves to the customer farthest from theirs. Deterministic for a seed and the customers'
+ * order. Fewer clusters than `k` only when fewer customers than `k` differ; none is empty.
  */
 export const clusterRfm = (
   customers: readonly Rfm[],
@@ -89,8 +90,8 @@ export const clusterRfm = (
   }
 
   const assignment = new Array<number>(points.length).fill(-1);
-  let iterations = 0;
-  for (; iterations < maxIterations; iterations += 1) {
+  /** Each customer to their nearest centre; how many changed cluster. */
+  const assign = (): number => {
     let moved = 0;
     points.forEach((p, i) => {
       let best = 0;
@@ -105,23 +106,34 @@ export const clusterRfm = (
       if (assignment[i] !== best) moved += 1;
       assignment[i] = best;
     });
-    if (moved === 0) break;
+    return moved;
+  };
+  let iterations = 0;
+  // Ends on an assignment, so every customer is in the cluster of the centre nearest them.
+  while (assign() > 0 && iterations < maxIterations) {
+    iterations += 1;
+    const empty: number[] = [];
     centres.forEach((c, j) => {
       const members = points.filter((_, i) => assignment[i] === j);
-      // An empty cluster keeps its centre.
-      if (members.length > 0)
+      if (members.length === 0) empty.push(j);
+      else
         for (let d = 0; d < dims; d += 1)
           c[d] = members.reduce((s, p) => s + (p[d] ?? 0), 0) / members.length;
     });
+    reseed(empty, centres, points, assignment);
   }
+  // A centre that no customer chose even after reseeding (every customer sits on another
+  // centre) is not a cluster: it is dropped, never reported as an empty one at the origin.
+  const sizes = centres.map((_, j) => assignment.filter((a) => a === j).length);
+  const kept = centres.flatMap((_, j) => ((sizes[j] ?? 0) > 0 ? [j] : []));
+  const renumber = new Map(kept.map((j, index) => [j, index]));
   const inertia = points.reduce(
     (s, p, i) => s + distance2(p, centres[assignment[i] ?? 0] ?? []),
     0,
   );
-  const clusters = centres.map((_, j) => {
+  const clusters = kept.map((j) => {
     const members = customers.filter((__, i) => assignment[i] === j);
-    const avg = (f: (r: Rfm) => number) =>
-      members.length === 0 ? 0 : members.reduce((s, r) => s + f(r), 0) / members.length;
+    const avg = (f: (r: Rfm) => number) => members.reduce((s, r) => s + f(r), 0) / members.length;
     return {
       size: members.length,
       centroid: {
@@ -131,5 +143,36 @@ export const clusterRfm = (
       },
     };
   });
-  return { clusters, assignment, iterations, inertia };
+  return {
+    clusters,
+    assignment: assignment.map((a) => renumber.get(a) ?? 0),
+    iterations,
+    inertia,
+  };
+};
+
+/**
+ * Moves each centre that lost every customer onto the customer farthest from its own centre
+ * (the usual repair: it splits the cluster that fits worst), so the next iteration has k
+ * clusters to fill. A customer already chosen is not chosen twice, and one sitting on its
+ * centre is never chosen: with fewer distinct customers than centres, some stay empty.
+ */
+const reseed = (
+  empty: readonly number[],
+  centres: number[][],
+  points: readonly (readonly number[])[],
+  assignment: number[],
+): void => {
+  if (empty.length === 0) return;
+  const far = points
+    .map((p, i) => ({ i, d: distance2(p, centres[assignment[i] ?? 0] ?? []) }))
+    .filter((x) => x.d > 0)
+    .sort((a, b) => b.d - a.d || a.i - b.i);
+  empty.forEach((j, n) => {
+    const pick = far[n];
+    if (pick === undefined) return;
+    centres[j] = [...(points[pick.i] ?? [])];
+    // Counted as a move, so the loop goes on and the customer joins the new centre.
+    assignment[pick.i] = -1;
+  });
 };
