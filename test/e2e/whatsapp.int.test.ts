@@ -42,6 +42,8 @@ const graphError = (status: number, code: number, message: string): FakeAnswer =
 
 /** While set, the Cloud API answers every send with its throughput limit (130429). */
 let throttled = false;
+/** While set, the connection drops after the answer's head: Meta took the message. */
+let cutBody = false;
 
 /** Answers a send as the Cloud API does, checking the template against `atMeta`. */
 const meta = (_: unknown, request: CapturedRequest): FakeAnswer => {
@@ -68,6 +70,7 @@ const meta = (_: unknown, request: CapturedRequest): FakeAnswer => {
     );
   return {
     status: 200,
+    ...(cutBody ? { cutBody: true as const } : {}),
     body: {
       messaging_product: 'whatsapp',
       contacts: [{ input: body.to, wa_id: body.to.slice(1) }],
@@ -136,6 +139,7 @@ for (const factory of storeFactories) {
     });
     afterEach(async () => {
       throttled = false;
+      cutBody = false;
       await herald.close();
       await provider.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -181,6 +185,7 @@ for (const factory of storeFactories) {
             },
           ],
         },
+        biz_opaque_callback_data: sent.decisionId,
       });
       expect(await message(sent.decisionId)).toMatchObject({
         status: 'sent',
@@ -288,6 +293,34 @@ for (const factory of storeFactories) {
       timestamp: String(Math.floor(clock.nowMs() / 1000)),
       recipient_id: recipient.slice(1),
       errors: [{ code, title, message: title, error_data: { details: title } }],
+    });
+
+    it("finds a message by the id its send carried when Meta's answer never arrived", async () => {
+      const phone = '+4915112345678';
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'kim',
+        traits: { phone, firstName: 'Kim', ...optedIn },
+      });
+      cutBody = true;
+      const sent = await send('kim', { orderId: 'A-2001' });
+      await herald.services.dispatcher.runDue();
+      // Taken by Meta, its `wamid` lost with the answer's body.
+      expect(await herald.services.store.getMessage(sent.decisionId)).toMatchObject({
+        status: 'sent',
+        providerId: null,
+      });
+      const request = jsonBodyOf(provider.requests()[0]) as { biz_opaque_callback_data?: string };
+      expect(request.biz_opaque_callback_data).toBe(sent.decisionId);
+      // Meta's status names the `wamid` Herald never saw, and echoes the id the send carried.
+      const answer = await postStatuses([
+        {
+          ...failed('wamid.never-seen', phone, 131026, 'Message undeliverable'),
+          biz_opaque_callback_data: request.biz_opaque_callback_data,
+        },
+      ]);
+      expect(answer.json()).toMatchObject({ recorded: 1 });
+      expect(await message(sent.decisionId)).toMatchObject({ status: 'failed' });
+      expect((await profileOf('kim')).unreachable).toHaveProperty('whatsapp');
     });
 
     it('stops WhatsApp marketing, and nothing else, for a number Meta says stopped it', async () => {

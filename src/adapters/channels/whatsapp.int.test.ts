@@ -141,6 +141,8 @@ describe('createWhatsAppAdapter', () => {
           },
         ],
       },
+      // Echoed in the message's status webhooks.
+      biz_opaque_callback_data: 'msg-0003',
     });
   });
 

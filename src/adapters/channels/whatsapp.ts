@@ -80,7 +80,8 @@ const isWhatsAppAccountCode = (code: number): boolean =>
 
 /**
  * The send-message request body for one template delivery: the template, language and body
- * variables the message was rendered with (`content.whatsapp`). A message rendered before
+ * variables the message was rendered with (`content.whatsapp`), and Herald's message id as
+ * `biz_opaque_callback_data`. A message rendered before
  * Herald sent variables goes out under its template's name, in `en_US`, without variables.
  */
 export const toWhatsAppTemplateMessage = (
@@ -99,6 +100,9 @@ export const toWhatsAppTemplateMessage = (
       language: { code: call?.language ?? 'en_US' },
       ...(parameters.length === 0 ? {} : { components: [{ type: 'body', parameters }] }),
     },
+    // Meta returns it in this message's status webhooks: they find the message even when the
+    // answer naming its `wamid` never arrived (a timeout after Meta took it, a cut-off body).
+    biz_opaque_callback_data: delivery.messageId,
   };
 };
 

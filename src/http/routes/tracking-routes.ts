@@ -505,7 +505,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       let recorded = 0;
       const nowMs = services.clock.nowMs();
       for (const status of parsed.statuses) {
-        const message = await store.messageByProviderId(status.providerId);
+        // By the message id the send carried, else by the `wamid` its answer gave: a send
+        // whose answer was lost (a timeout, a cut-off body) has no `wamid` stored.
+        const message =
+          (status.messageId === null ? undefined : await store.getMessage(status.messageId)) ??
+          (await store.messageByProviderId(status.providerId));
         if (message?.channel !== 'whatsapp') continue;
         const results = whatsAppResults(message, status);
         // An opt-out is acted on once, by its message and status: Meta's requests carry no

@@ -21,6 +21,7 @@ describe('parseWhatsAppStatuses', () => {
             status: 'delivered',
             timestamp: '1750263773',
             recipient_id: '16505551234',
+            biz_opaque_callback_data: 'msg-1',
             pricing: { billable: true, pricing_model: 'PMP', category: 'utility' },
           },
           {
@@ -49,6 +50,7 @@ describe('parseWhatsAppStatuses', () => {
       statuses: [
         {
           providerId: 'wamid.A',
+          messageId: 'msg-1',
           status: 'delivered',
           atMs: 1_750_263_773_000,
           recipientId: '16505551234',
@@ -56,6 +58,7 @@ describe('parseWhatsAppStatuses', () => {
         },
         {
           providerId: 'wamid.B',
+          messageId: null,
           status: 'failed',
           atMs: 1_750_263_774_000,
           recipientId: '16505551235',

@@ -3,13 +3,15 @@
  * developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status
  * — `{ object: 'whatsapp_business_account', entry: [{ id, changes: [{ field: 'messages',
  * value: { messaging_product, metadata, statuses: [{ id: 'wamid…', status: 'sent' | 'delivered'
- * | 'read' | 'failed', timestamp: '<unix seconds>', recipient_id, errors?: [{ code, title,
- * message, error_data: { details } }] }] } }] }] }`. A change with `messages` (an inbound message)
+ * | 'read' | 'failed', timestamp: '<unix seconds>', recipient_id, biz_opaque_callback_data?,
+ * errors?: [{ code, title, message, error_data: { details } }] }] } }] }] }`. A change with `messages` (an inbound message)
  * instead of `statuses` carries no status and is left alone.
  */
 export interface WhatsAppStatus {
   /** The `wamid` the send was answered with: the message's provider id. */
   providerId: string;
+  /** The `biz_opaque_callback_data` the send carried: Herald's message id, when it did. */
+  messageId: string | null;
   status: 'sent' | 'delivered' | 'read' | 'failed';
   atMs: number;
   /** The recipient's WhatsApp id (their number's digits). */
@@ -71,6 +73,11 @@ export const parseWhatsAppStatuses = (
         }
         statuses.push({
           providerId: id,
+          messageId:
+            typeof s['biz_opaque_callback_data'] === 'string' &&
+            s['biz_opaque_callback_data'] !== ''
+              ? s['biz_opaque_callback_data']
+              : null,
           status: status as WhatsAppStatus['status'],
           atMs: seconds * 1000,
           recipientId: typeof s['recipient_id'] === 'string' ? s['recipient_id'] : '',
