@@ -39,6 +39,8 @@ describe('checkTemplateNames', () => {
       steps:
         - { id: nudge, type: send, channels: [email], template: upsell }
         - { id: tests, type: send, channels: [email], template: upsell, variants: [upsell, upsel] }
+        - { id: hello, type: web, slot: homepage-hero, content: welcome-banner, ttlHours: 24 }
+        - { id: promo, type: web, slot: homepage-hero, content: spring-banner, ttlHours: 24 }
 `;
     const message = (name: string) =>
       `names the template "${name}", which is neither built in nor in messages.templatesDir`;
@@ -46,6 +48,7 @@ describe('checkTemplateNames', () => {
       { path: '/decide/cart/template', message: message('cart-reminder-2') },
       { path: '/decide/customEvents/0/template', message: message('trial-ended') },
       { path: '/decide/journeys/0/steps/1/variants/1', message: message('upsel') },
+      { path: '/decide/journeys/0/steps/3/content', message: message('spring-banner') },
     ]);
   });
 });

@@ -15,10 +15,12 @@ const templatesNamed = (policy: DecidePolicy): { path: string; name: string }[] 
     })),
     ...journeys.flatMap((journey, j) =>
       journey.steps.flatMap((step, s) => {
-        if (step.type !== 'send') return [];
         const at = base ?? `/decide/journeys/${String(j)}/steps/${String(s)}`;
         const where = (key: string) =>
           base === null ? `${at}/${key}` : `${at}: journey ${journey.id}, step ${step.id}, ${key}`;
+        // A web step's content is a template too: rendered when the page asks for the slot.
+        if (step.type === 'web') return [{ path: where('content'), name: step.content }];
+        if (step.type !== 'send') return [];
         return [
           { path: where('template'), name: step.template },
           ...(step.variants ?? []).map((name, v) => ({
