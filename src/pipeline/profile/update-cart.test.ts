@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import type { Cart, CartEntry, CartItem } from '../../core/profile.js';
+import { cartFingerprint } from '../../core/cart-fingerprint.js';
 import { seededRandom } from '../../ports/random.js';
 import { aTrack, applyAll, daysMs, t0 } from './test-builders.js';
 import { updateCart } from './update-cart.js';
@@ -227,5 +228,50 @@ describe('updateCart: events stamped ahead of their arrival', () => {
       ).toEqual(['scarf']);
       expect(applyAll(arrival).cart, label).toEqual(applyAll(batch).cart);
     }
+  });
+});
+
+describe('updateCart: a look at the cart that names products without their prices', () => {
+  const two = [
+    added(0, { product_id: 'T', sku: 'SKU-T', name: 'Tee', price: 3, margin: 1 }),
+    added(1, { product_id: 'S', name: 'Sofa', price: 2000, margin: 400 }),
+  ];
+
+  it('keeps what the cart knew of each product, so an offer made for it still fits', () => {
+    const before = cartOf(two);
+    const viewed = cartOf([
+      ...two,
+      aTrack(
+        'Cart Viewed',
+        { products: [{ product_id: 'T' }, { product_id: 'S' }] },
+        { timestampMs: at(2) },
+      ),
+    ]);
+    expect(viewed?.items).toEqual(before?.items);
+    expect(viewed?.valueCents).toBe(2003_00);
+    expect(cartFingerprint(viewed?.items ?? [])).toBe(cartFingerprint(before?.items ?? []));
+  });
+
+  it('takes a price the snapshot states, and leaves a new product without one unpriced', () => {
+    const viewed = cartOf([
+      ...two,
+      aTrack(
+        'Cart Viewed',
+        { products: [{ product_id: 'T', price: 4 }, { product_id: 'L' }] },
+        { timestampMs: at(2) },
+      ),
+    ]);
+    expect(viewed?.items).toEqual([
+      { productId: 'T', sku: 'SKU-T', name: 'Tee', priceCents: 400, quantity: 1, marginCents: 100 },
+      {
+        productId: 'L',
+        sku: null,
+        name: null,
+        priceCents: 0,
+        quantity: 1,
+        marginCents: null,
+        unpriced: true,
+      },
+    ]);
   });
 });

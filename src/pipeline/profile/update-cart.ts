@@ -206,10 +206,34 @@ const withoutUnpriced = (item: CartItem): CartItem => {
   return copy;
 };
 
+/**
+ * A snapshot's item with what the cart knew of the same product where the snapshot does not
+ * say (a cart page's `Cart Viewed` naming only ids): its price, margin, sku and name. The cart
+ * holds the same and is worth the same — an offer made for it still fits it.
+ */
+const withKnown = (item: CartItem, known: CartItem | undefined): CartItem => {
+  if (known === undefined) return item;
+  // An item kept before items carried the mark, at no price, is taken as unpriced.
+  const priceKnown = known.unpriced !== true && known.priceCents > 0;
+  const priced =
+    item.unpriced === true && priceKnown
+      ? { ...withoutUnpriced(item), priceCents: known.priceCents }
+      : item;
+  return {
+    ...priced,
+    sku: item.sku ?? known.sku,
+    name: item.name ?? known.name,
+    marginCents: item.marginCents ?? known.marginCents,
+  };
+};
+
 const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
   switch (entry.kind) {
-    case 'set':
-      return [...entry.items];
+    case 'set': {
+      if (items.length === 0) return [...entry.items];
+      const known = new Map(items.map((i) => [i.productId, i]));
+      return entry.items.map((item) => withKnown(item, known.get(item.productId)));
+    }
     case 'order':
       return [];
     case 'add': {
