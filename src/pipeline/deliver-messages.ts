@@ -85,7 +85,12 @@ const unreachableEvent = (
   reason: string,
   atMs: number,
 ): HeraldEvent | null => {
-  const id = `unreachable:${message.id}`;
+  // One per attempt: a push tried on the customer's next device after a stale token can find
+  // that one stale too, and its event must not be taken for a repeat of the first.
+  const id =
+    message.attempts === 0
+      ? `unreachable:${message.id}`
+      : `unreachable:${message.id}:${String(message.attempts)}`;
   switch (message.channel) {
     case 'email':
       return heraldEvent(
@@ -128,11 +133,15 @@ const lastAttemptOf = (m: MessageRecord) => ({
   sentAtMs: m.sentAtMs,
 });
 
-/** The outbox update, the audit note (final outcomes only) and the event one result gives. */
+/**
+ * The outbox update, the audit note (final outcomes only) and the event one result gives.
+ * `anotherDevice`: a push whose customer had another device of their own when it was handed off.
+ */
 const settle = (
   f: Finished,
   deps: DeliverDeps,
   nowMs: number,
+  anotherDevice = false,
 ): { update: DeliveryUpdate; note: AuditNote | null; event: HeraldEvent | null } => {
   const m = f.message;
   // Codes only: a provider's own words can name the recipient (`550 <jane@…> rejected`), and
@@ -273,6 +282,25 @@ const settle = (
         ),
       };
     case 'unreachable': {
+      const event = unreachableEvent(m, f.to, o.reason, nowMs);
+      // A push token the provider no longer knows is one device's, not the customer's: the
+      // event takes it off the profile, and the message goes back to the outbox for their next
+      // most recent device. Each device tried is an attempt, so the attempts bound it.
+      if (anotherDevice && m.attempts + 1 < deps.policy.maxAttempts)
+        return {
+          update: {
+            status: 'queued',
+            sendAtMs: nowMs,
+            attempted: true,
+            ...base,
+            providerId: null,
+            sentAtMs: null,
+            lastError: o.reason,
+            reasonCode: null,
+          },
+          note: null,
+          event,
+        };
       const dead = deadLetter('unreachable', o.reason);
       // An address the receiving server refused is a hard bounce, if a synchronous one: the
       // sending domain's bounce rate (the reputation guardrail) counts it as one.
@@ -284,7 +312,7 @@ const settle = (
               note: note('bounced', { provider: f.provider, code: 'unreachable' }),
             }
           : {}),
-        event: unreachableEvent(m, f.to, o.reason, nowMs),
+        event,
       };
     }
   }
@@ -438,6 +466,8 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   // What is kept of a claimed email's address on any record of it (its opt-out, its hard
   // bounces), read with the claim, for the check at hand-off.
   const addressOf = new Map<string, AddressFactsAtHandOff>();
+  // Claimed pushes whose customer has another device of their own, read at hand-off.
+  const moreDevices = new Set<string>();
   // Each sending domain's delivery results over the reputation window, and when they were read.
   const domains = new Map<string, { atMs: number; stats: DomainResults }>();
   /** Reads again, with a claim, the results of the domains its marketing email leaves from. */
@@ -503,6 +533,8 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       return { state: own.get(fresh.customerId) };
     },
     handOff: (message, state, nowMs) => {
+      if (message.channel === 'push' && (state?.devices?.length ?? 0) > 1)
+        moreDevices.add(message.id);
       const why = withdrawn.get(message.id);
       withdrawn.delete(message.id);
       const cancel = cancelled.get(message.id);
@@ -535,7 +567,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         cancelled.delete(r.message.id);
         addressOf.delete(r.message.id);
       }
-      const settled = results.map((f) => ({ f, ...settle(f, deps, nowMs) }));
+      const settled = results.map((f) => ({
+        f,
+        ...settle(f, deps, nowMs, moreDevices.has(f.message.id)),
+      }));
+      for (const r of results) moreDevices.delete(r.message.id);
       // Events first: their ids make a repeat harmless, so a crash before the outbox write
       // below loses nothing (the message is claimed again and gives the same event). A message
       // gone meanwhile (its customer erased) teaches nothing about anyone.

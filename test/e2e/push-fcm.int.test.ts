@@ -1,0 +1,141 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import {
+  jsonBodyOf,
+  startFakeHttpProvider,
+  type FakeHttpProvider,
+} from '../support/fake-http-provider.js';
+import { adminCall, batchCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+const T0 = Date.UTC(2026, 5, 3, 15);
+const PROJECT = 'herald-demo';
+
+/**
+ * Google as push needs it: the OAuth token endpoint (it grants any assertion: the adapter's own
+ * tests check the assertion) and FCM's send, which answers UNREGISTERED for a token of an app
+ * that was removed (`stale-…`) and a message name for any other.
+ */
+const fcm = (): Promise<FakeHttpProvider> =>
+  startFakeHttpProvider((_scenario, request) => {
+    if (request.path === '/token')
+      return { status: 200, body: { access_token: 'ya29.test', expires_in: 3600 } };
+    const body = jsonBodyOf(request) as { message: { token: string } };
+    if (body.message.token.startsWith('stale-'))
+      return {
+        status: 404,
+        body: {
+          error: {
+            code: 404,
+            message: 'Requested entity was not found.',
+            status: 'NOT_FOUND',
+            details: [
+              {
+                '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError',
+                errorCode: 'UNREGISTERED',
+              },
+            ],
+          },
+        },
+      };
+    return { status: 200, body: { name: `projects/${PROJECT}/messages/0:1` } };
+  });
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`push over FCM (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    let google: FakeHttpProvider;
+    let dir: string;
+    beforeEach(async () => {
+      clock = createVirtualClock(T0);
+      google = await fcm();
+      dir = mkdtempSync(join(tmpdir(), 'herald-fcm-'));
+      const account = join(dir, 'service-account.json');
+      writeFileSync(
+        account,
+        JSON.stringify({
+          type: 'service_account',
+          project_id: PROJECT,
+          client_email: `push@${PROJECT}.iam.gserviceaccount.com`,
+          private_key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+          token_uri: `${google.baseUrl}/token`,
+        }),
+      );
+      herald = await startHerald(factory, {
+        clock,
+        env: { HERALD_FCM_SERVICE_ACCOUNT_FILE: account, HERALD_FCM_BASE_URL: google.baseUrl },
+      });
+    });
+    afterEach(async () => {
+      await herald.close();
+      await google.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const signIn = (userId: string, token: string, atMs: number) =>
+      batchCall(herald, [
+        {
+          type: 'identify',
+          userId,
+          messageId: `in-${userId}-${token}`,
+          timestamp: new Date(atMs).toISOString(),
+          traits: { firstName: userId, consent: { push: { marketing: true } } },
+          context: { device: { token, type: 'android' } },
+        },
+      ]);
+    const tokensTried = () =>
+      google
+        .requests()
+        .filter((r) => r.path.endsWith('/messages:send'))
+        .map((r) => (jsonBodyOf(r) as { message: { token: string } }).message.token);
+
+    it('goes to the next device when the newest one’s token is no longer registered', async () => {
+      await signIn('amy', 'phone-token', T0 - 3_600_000);
+      await signIn('amy', 'stale-tablet-token', T0 - 60_000);
+      const { decisionId } = (
+        await adminCall(herald, 'POST', '/v1/sends', {
+          userId: 'amy',
+          channel: 'push',
+          template: 'upsell',
+          data: {},
+        })
+      ).json<{ decisionId: string }>();
+      for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
+      expect(tokensTried()).toEqual(['stale-tablet-token', 'phone-token']);
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        recipient: 'phone-token',
+        attempts: 2,
+      });
+      const profile = await herald.services.store.getProfile(
+        (await herald.services.store.resolveUserId('amy')) ?? ('' as never),
+      );
+      expect(profile?.state.devices?.map((d) => d.token)).toEqual(['phone-token']);
+    });
+
+    it('fails a push whose only device is no longer registered', async () => {
+      await signIn('bea', 'stale-only-token', T0 - 60_000);
+      const { decisionId } = (
+        await adminCall(herald, 'POST', '/v1/sends', {
+          userId: 'bea',
+          channel: 'push',
+          template: 'upsell',
+          data: {},
+        })
+      ).json<{ decisionId: string }>();
+      for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
+      expect(tokensTried()).toEqual(['stale-only-token']);
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'failed',
+        reasonCode: 'unreachable',
+      });
+    });
+  });
+}
