@@ -32,6 +32,20 @@ describe('a provider circuit', () => {
     expect(c.allowance(2001, 50)).toBe(50);
   });
 
+  it('keeps its cooldown when an attempt in flight since before it opened succeeds', () => {
+    const c = createCircuit(3, 1000);
+    for (let i = 0; i < 3; i += 1) c.failure(0);
+    expect(c.state).toBe('open');
+    // A slower attempt, sent before the third failure, comes back accepted.
+    c.success();
+    expect(c.state).toBe('open');
+    expect(c.allowance(500, 50)).toBe(0);
+    expect(c.allowance(1000, 50)).toBe(1);
+    c.success();
+    expect(c.state).toBe('closed');
+    expect(c.allowance(1000, 50)).toBe(50);
+  });
+
   it('probes again when the probe found nothing to send', () => {
     const c = createCircuit(1, 100);
     c.failure(0);

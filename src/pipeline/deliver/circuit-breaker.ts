@@ -1,7 +1,8 @@
 /**
  * One provider's circuit, per process: after `failures` transient failures in a row it opens
  * and nothing is sent to the provider for `cooldownMs`; then one message may try (half-open):
- * success closes it, another failure opens it again.
+ * success closes it, another failure opens it again. An attempt in flight when it opened that
+ * succeeds later does not end the cooldown.
  */
 export interface Circuit {
   /** Whether messages may go to the provider now; in half-open, how many (1). */
@@ -44,6 +45,9 @@ export const createCircuit = (failures: number, cooldownMs: number): Circuit => 
     },
     success() {
       inARow = 0;
+      // Open and not probing: an attempt in flight since before it opened succeeded (with 32
+      // at once, some do) — the cooldown still runs; only the probe's success closes it.
+      if (openUntilMs !== null && !probing) return;
       openUntilMs = null;
       probing = false;
     },
