@@ -136,6 +136,12 @@ export interface MessageRecord {
    */
   dueAtMs?: number;
   /**
+   * When a provider's rate limit first answered it, while the limit goes on answering (no
+   * attempt is spent on those): how long the limit has held it is counted from here. Absent
+   * once any other answer came.
+   */
+  throttledSinceMs?: number;
+  /**
    * Until when its content may go: the earliest expiry among the approved documents its
    * written variant cites. Absent when nothing it cites expires, and in messages recorded
    * before it was kept.

@@ -137,7 +137,7 @@ const lastAttemptOf = (m: MessageRecord) => ({
  * The outbox update, the audit note (final outcomes only) and the event one result gives.
  * `anotherDevice`: a push whose customer had another device of their own when it was handed off.
  */
-const settle = (
+const settleOnce = (
   f: Finished,
   deps: DeliverDeps,
   nowMs: number,
@@ -231,20 +231,24 @@ const settle = (
       // Not for ever: one held back by a limit for longer than a message may be late since it
       // was due (a one-time code, a receipt; one scheduled days ahead counts from then) is
       // dead-lettered, as its attempts running out would have.
+      // Counted from the limit's first answer, not from when it was due: a receipt held a day
+      // by a suspended account has not been held by the limit at all.
+      const throttledSinceMs = m.throttledSinceMs ?? nowMs;
       if (
         o.throttled === true &&
-        nowMs - Math.max(m.createdAtMs, m.dueAtMs ?? m.createdAtMs) >=
-          deps.policy.maxLatenessHours * HOUR_MS
+        nowMs - throttledSinceMs >= deps.policy.maxLatenessHours * HOUR_MS
       )
         return deadLetter(
           'retries_exhausted',
           `${o.reason} (rate-limited for longer than ${String(deps.policy.maxLatenessHours)} h)`,
         );
-      if (o.throttled === true)
-        return backUnsent(
+      if (o.throttled === true) {
+        const back = backUnsent(
           nowMs + Math.max(o.afterMs ?? 0, deps.policy.circuit.cooldownSeconds * 1000),
           o.reason,
         );
+        return { ...back, update: { ...back.update, throttledSinceMs } };
+      }
       const attempts = m.attempts + 1;
       if (attempts >= deps.policy.maxAttempts) return deadLetter('retries_exhausted', o.reason);
       return {
@@ -316,6 +320,21 @@ const settle = (
       };
     }
   }
+};
+
+/** As `settleOnce`; a provider's answer other than its rate limit ends the limit's hold. */
+const settle = (
+  f: Finished,
+  deps: DeliverDeps,
+  nowMs: number,
+  anotherDevice = false,
+): ReturnType<typeof settleOnce> => {
+  const s = settleOnce(f, deps, nowMs, anotherDevice);
+  return f.kind === 'outcome' &&
+    s.update.throttledSinceMs === undefined &&
+    f.message.throttledSinceMs !== undefined
+    ? { ...s, update: { ...s.update, throttledSinceMs: null } }
+    : s;
 };
 
 /** The audit note of a message marked sent because a provider's report showed it went. */

@@ -311,6 +311,11 @@ export interface DeliveryUpdate {
   sentAtMs: number | null;
   lastError: string | null;
   reasonCode: string | null;
+  /**
+   * When a provider's rate limit first held it back (kept while the limit goes on answering):
+   * a number to keep, null to forget (any other answer), absent to leave as it is.
+   */
+  throttledSinceMs?: number | null;
 }
 
 /** The deliver stage's primitives inside a store transaction. */

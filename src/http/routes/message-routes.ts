@@ -58,6 +58,7 @@ export const toMessageView = (m: MessageRecord) => {
   const {
     sendAtMs,
     dueAtMs,
+    throttledSinceMs,
     validUntilMs,
     offerEndsMs,
     createdAtMs,
@@ -76,6 +77,7 @@ export const toMessageView = (m: MessageRecord) => {
     sentAt: iso(sentAtMs),
     sendAt: iso(sendAtMs),
     dueAt: iso(dueAtMs ?? null),
+    throttledSince: iso(throttledSinceMs ?? null),
     validUntil: iso(validUntilMs ?? null),
     offerEnds: iso(offerEndsMs ?? null),
     createdAt: iso(createdAtMs),

@@ -48,7 +48,7 @@ export const deliverPolicySchema = Type.Object(
       exclusiveMinimum: 0,
       default: 24,
       description:
-        "A marketing message (not web) due longer ago than this when a dispatcher gets to it — after an outage, a backlog or its retries — is not sent (`stale`): a cart reminder or a sale days late says the wrong thing. Counted from when it was due: its send time as recorded (a chosen send time or a quiet-hours hold included) or as a reviewer's approval set it; retries do not move it. Transactional messages always go — unless a provider's rate limit has held one back for longer than this since it was due (its attempts are not spent meanwhile): then it is dead-lettered (`retries_exhausted`).",
+        "A marketing message (not web) due longer ago than this when a dispatcher gets to it — after an outage, a backlog or its retries — is not sent (`stale`): a cart reminder or a sale days late says the wrong thing. Counted from when it was due: its send time as recorded (a chosen send time or a quiet-hours hold included) or as a reviewer's approval set it; retries do not move it. Transactional messages always go — unless a provider's rate limit has held one back for longer than this, counted from the limit's first answer to it (its attempts are not spent meanwhile): then it is dead-lettered (`retries_exhausted`).",
     }),
     maxAttempts: Type.Integer({
       minimum: 1,

@@ -574,6 +574,8 @@ export const createRecordTx = (
         body['lastError'] = u.lastError;
         body['reasonCode'] = u.reasonCode;
       }
+      if (u.throttledSinceMs === null) delete body['throttledSinceMs'];
+      else if (u.throttledSinceMs !== undefined) body['throttledSinceMs'] = u.throttledSinceMs;
       const changed = await sql.run(
         // Under this claim's lease only. A provider's report that came before this write (a
         // fast "undelivered") may have changed the status already: it stands, and the send's
