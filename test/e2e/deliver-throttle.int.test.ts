@@ -115,4 +115,51 @@ for (const factory of storeFactories) {
       });
     });
   });
+
+  describe.skipIf(!factory.available)(`Herald's own rate limit (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    beforeEach(async () => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, {
+        clock,
+        configYaml: 'deliver:\n  rateLimits:\n    capture: { perHour: 2 }\n',
+        templates: { receipt: receiptTemplate },
+      });
+    });
+    afterEach(async () => {
+      await herald.close();
+    });
+
+    it('sends what the limit held back before what was queued after it', async () => {
+      const send = async (userId: string) => {
+        await ingestCall(herald, clock, 'identify', {
+          userId,
+          traits: { email: `${userId}@example.com` },
+        });
+        await adminCall(herald, 'POST', '/v1/sends', {
+          userId,
+          channel: 'email',
+          template: 'receipt',
+        });
+      };
+      const order: string[] = [];
+      const round = async () => {
+        await herald.services.dispatcher.runDue(clock.nowMs());
+        const page = await adminCall(herald, 'GET', '/v1/messages?status=sent');
+        const sent = page.json<{ messages: { customerId: string }[] }>().messages;
+        for (const m of sent) if (!order.includes(m.customerId)) order.push(m.customerId);
+      };
+      for (const userId of ['a', 'b', 'c', 'd']) await send(userId);
+      await round();
+      clock.set(T0 + 10 * 60_000);
+      for (const userId of ['e', 'f']) await send(userId);
+      for (let hour = 1; hour <= 6; hour += 1) {
+        clock.set(T0 + hour * HOUR_MS + 1000);
+        await round();
+      }
+      expect(order).toHaveLength(6);
+      expect(new Set(order.slice(0, 4))).toEqual(new Set(['a', 'b', 'c', 'd']));
+    });
+  });
 }

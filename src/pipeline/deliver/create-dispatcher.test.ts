@@ -283,7 +283,7 @@ describe('the dispatcher', () => {
   it('gives back the rate-limit tokens of messages held at hand-off, for those behind them', async () => {
     // A bucket of two a second; the two held (a paused domain's marketing) come first.
     let tokens = 2;
-    const { io, written } = memoryIo(['held-1', 'held-2', 'receipt'], {
+    const { io, written, queue } = memoryIo(['held-1', 'held-2', 'receipt'], {
       takeTokens: (_bucket, want) => {
         const got = want < 0 ? want : Math.min(want, tokens);
         tokens -= got;
@@ -304,9 +304,36 @@ describe('the dispatcher', () => {
     );
     await dispatcher.runDue();
     expect(adapter.sent).toEqual([]);
-    // Given back: the receipt, which found none behind them, finds them in the next round.
+    expect(written.map((w) => w.message.id)).toEqual(['held-1', 'held-2']);
+    // Given back: the receipt, left in the outbox for want of a token, finds one next round.
     expect(tokens).toBe(2);
-    expect(written.find((w) => w.message.id === 'receipt')?.kind).toBe('released');
+    expect(queue).toEqual(['receipt']);
+    await dispatcher.runDue();
+    expect(adapter.sent).toEqual(['receipt']);
+  });
+
+  it('claims only as many messages as the rate limit has tokens for, leaving the rest in order', async () => {
+    let tokens = 2;
+    const { io, written, queue } = memoryIo(['due-1', 'due-2', 'due-3', 'due-4'], {
+      takeTokens: (_bucket, want) => {
+        const got = want < 0 ? want : Math.min(want, tokens);
+        tokens -= got;
+        return Promise.resolve(got);
+      },
+    });
+    const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
+    const dispatcher = createDispatcher(
+      [adapter],
+      io,
+      policy({ rateLimits: { test: { perSecond: 2 } } }),
+      clock,
+      silentLogger,
+    );
+    await dispatcher.runDue();
+    expect(adapter.sent).toEqual(['due-1', 'due-2']);
+    // Never claimed, never moved: nothing queued since can overtake them.
+    expect(written.filter((w) => w.kind === 'released')).toEqual([]);
+    expect(queue).toEqual(['due-3', 'due-4']);
   });
 
   it('puts a held message back due from the moment its hold names, when it names one', async () => {

@@ -205,29 +205,31 @@ export const createDispatcher = (
   ): Promise<{ sent: number; full: boolean }> => {
     const wanted = circuit?.allowance(nowMs, policy.batchSize) ?? policy.batchSize;
     if (wanted === 0) return { sent: 0, full: false };
-    // From the moment of the claim: a round can start well after the `nowMs` it was given
-    // (another channel's round went first).
-    const leaseUntilMs = clock.nowMs() + policy.leaseSeconds * 1000;
-    const claimed = await io.claim(adapter.channel, nowMs, wanted, leaseUntilMs);
-    const claimedAt = performance.now();
-    if (claimed.length === 0) {
+    // The rate limit's tokens first, then as many messages as they allow: what the limit holds
+    // back stays in the outbox where it was, due first, and is claimed first when tokens come
+    // (claimed and given back with a later send time, it was overtaken by newer messages).
+    const allowed = await tokens(adapter, wanted, nowMs);
+    if (allowed === 0) {
       circuit?.unused();
       return { sent: 0, full: false };
     }
-    const allowed = await tokens(adapter, claimed.length, nowMs);
-    const limit = limitFor(adapter);
-    // What got no token goes back, spaced at the slowest limit's rate so the next rounds
-    // find tokens for it instead of claiming and releasing it again.
-    const perSecond = Math.min(
-      limit?.perSecond ?? Number.POSITIVE_INFINITY,
-      limit?.perHour === undefined ? Number.POSITIVE_INFINITY : limit.perHour / 3600,
-    );
-    const spacingMs = Number.isFinite(perSecond) ? 1000 / perSecond : 1000;
-    const pending: Finished[] = claimed.slice(allowed).map((c, i) => ({
-      message: c.message,
-      kind: 'released',
-      untilMs: nowMs + Math.ceil((i + 1) * spacingMs),
-    }));
+    // From the moment of the claim: a round can start well after the `nowMs` it was given
+    // (another channel's round went first).
+    const leaseUntilMs = clock.nowMs() + policy.leaseSeconds * 1000;
+    let claimed: Awaited<ReturnType<DispatchIo['claim']>>;
+    try {
+      claimed = await io.claim(adapter.channel, nowMs, allowed, leaseUntilMs);
+    } catch (error) {
+      await giveBack(adapter, allowed, clock.nowMs()).catch(() => undefined);
+      throw error;
+    }
+    const claimedAt = performance.now();
+    if (claimed.length === 0) {
+      circuit?.unused();
+      await giveBack(adapter, allowed, clock.nowMs());
+      return { sent: 0, full: false };
+    }
+    const pending: Finished[] = [];
     // Group commit: an outcome is written as soon as no write is in progress; outcomes that
     // arrive during a write go together in the next one. The window in which a crash can
     // send a message twice is one write long.
@@ -279,7 +281,7 @@ export const createDispatcher = (
         }
       }
     };
-    const queue = claimed.slice(0, allowed);
+    const queue = [...claimed];
     let sent = 0;
     let attempted = 0;
     const worker = async () => {
@@ -402,8 +404,8 @@ export const createDispatcher = (
       logger.error({ err: error }, 'giving back unused rate-limit tokens failed');
     }
     // A full batch means more may be waiting — unless the rate limit ran out: then the rest
-    // waits for the next round instead of being claimed and given back.
-    return { sent, full: claimed.length === wanted && allowed === claimed.length };
+    // waits for the next round's tokens.
+    return { sent, full: allowed === wanted && claimed.length === allowed };
   };
 
   const drain = async (
