@@ -211,3 +211,30 @@ export const mayHaveReachedCustomer = (
  * `data.expiresAt`): 30 days. `GET /v1/personalize` looks no further back for a slot's content.
  */
 export const WEB_MAX_TTL_HOURS = 30 * 24;
+
+/**
+ * Until when a message is still worth delivering: the earliest of its offer's end, its cited
+ * copy's validity and — marketing, not web — the lateness a marketing message is allowed since
+ * it was due (as the check at hand-off counts it). A provider that keeps messages for offline
+ * devices (FCM, for four weeks unless told) is told to keep it no longer. Null when nothing
+ * ends it.
+ */
+export const deliverableUntilMs = (
+  message: Pick<
+    MessageRecord,
+    'channel' | 'class' | 'createdAtMs' | 'dueAtMs' | 'validUntilMs' | 'offerEndsMs'
+  >,
+  maxLatenessHours: number,
+): number | null => {
+  const late =
+    message.class === 'marketing' && message.channel !== 'web'
+      ? Math.max(message.createdAtMs, message.dueAtMs ?? message.createdAtMs) +
+        maxLatenessHours * 3_600_000
+      : Number.POSITIVE_INFINITY;
+  const until = Math.min(
+    message.validUntilMs ?? Number.POSITIVE_INFINITY,
+    message.offerEndsMs ?? Number.POSITIVE_INFINITY,
+    late,
+  );
+  return Number.isFinite(until) ? until : null;
+};

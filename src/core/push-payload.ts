@@ -2,10 +2,18 @@
 export const PUSH_PAYLOAD_LIMIT = 4096;
 
 /**
+ * What FCM adds to an APNs payload beside `aps` and the message's data (its `gcm.message_id`,
+ * `google.c.a.e`, `google.c.sender.id`, `google.c.fid`: about 130 bytes), kept free so a push
+ * counted within the limit is within it at APNs too.
+ */
+export const APNS_FCM_KEYS_BYTES = 160;
+
+/**
  * The bytes of the payload a push notification with this title and body makes on the platform
- * where it is largest (iOS: its APNs payload; elsewhere FCM counts the notification and data),
- * as the FCM adapter builds it — the guard judges a message before its device, and so its
- * platform, is chosen.
+ * where it is largest (iOS: its APNs payload, which FCM sends with the message's data as keys
+ * beside `aps` and keys of its own; elsewhere FCM counts the notification and data), as the FCM
+ * adapter builds it — the guard judges a message before its device, and so its platform, is
+ * chosen.
  */
 export const pushPayloadBytes = (
   content: { subject: string | null; body: string },
@@ -18,6 +26,9 @@ export const pushPayloadBytes = (
   const fcm = Buffer.byteLength(
     JSON.stringify({ notification: titled, data: { herald_message_id: messageId } }),
   );
-  const apns = Buffer.byteLength(JSON.stringify({ aps: { alert: titled, sound: 'default' } }));
+  const apns =
+    Buffer.byteLength(
+      JSON.stringify({ aps: { alert: titled, sound: 'default' }, herald_message_id: messageId }),
+    ) + APNS_FCM_KEYS_BYTES;
   return Math.max(fcm, apns);
 };

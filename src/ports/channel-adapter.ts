@@ -19,6 +19,12 @@ export interface Delivery {
   platform?: 'ios' | 'android' | 'web';
   /** What leaves; on WhatsApp its `whatsapp` names the approved template and its variables. */
   content: RenderedContent;
+  /**
+   * For how long from now it is still worth delivering (ms, from `deliverableUntilMs`): a
+   * provider that holds messages for devices offline is told to hold it no longer. Absent when
+   * nothing ends it.
+   */
+  worthForMs?: number;
 }
 
 /**

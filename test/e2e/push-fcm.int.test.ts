@@ -109,6 +109,9 @@ for (const factory of storeFactories) {
       ).json<{ decisionId: string }>();
       for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
       expect(tokensTried()).toEqual(['stale-tablet-token', 'phone-token']);
+      // Marketing: FCM keeps it for an offline phone no longer than it may be late (24 h).
+      const sends = google.requests().filter((r) => r.path.endsWith('/messages:send'));
+      expect(jsonBodyOf(sends.at(-1))).toMatchObject({ message: { android: { ttl: '86400s' } } });
       expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
         status: 'sent',
         recipient: 'phone-token',

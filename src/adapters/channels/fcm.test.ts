@@ -110,6 +110,41 @@ describe('toFcmMessage', () => {
     expect(JSON.stringify(message)).not.toContain('"title"');
   });
 
+  it('tells FCM, on each platform, to keep the message for an offline device no longer than it is worth', () => {
+    const nowMs = Date.UTC(2026, 5, 3, 12);
+    const until = { worthForMs: 3 * 3_600_000 + 999 };
+    expect(toFcmMessage(aPush({ ...until, platform: 'android' }), {}, nowMs).android).toEqual({
+      priority: 'HIGH',
+      ttl: '10800s',
+    });
+    expect(toFcmMessage(aPush({ ...until, platform: 'ios' }), {}, nowMs).apns).toMatchObject({
+      headers: { 'apns-priority': '10', 'apns-expiration': String(nowMs / 1000 + 10800) },
+    });
+    expect(toFcmMessage(aPush({ ...until, platform: 'web' }), {}, nowMs).webpush).toMatchObject({
+      headers: { Urgency: 'high', TTL: '10800' },
+    });
+    // A device of no known platform: all three, each ignored by the other platforms.
+    expect(toFcmMessage(aPush(until), {}, nowMs)).toMatchObject({
+      android: { ttl: '10800s' },
+      apns: { headers: { 'apns-expiration': String(nowMs / 1000 + 10800) } },
+      webpush: { headers: { TTL: '10800' } },
+    });
+    // At most FCM's four weeks; nothing said when nothing ends it (FCM's default).
+    const far = aPush({ worthForMs: 90 * 86_400_000, platform: 'android' });
+    expect(toFcmMessage(far, {}, nowMs).android).toMatchObject({ ttl: '2419200s' });
+    expect(toFcmMessage(aPush({ platform: 'android' }), {}, nowMs).android).toEqual({
+      priority: 'HIGH',
+    });
+  });
+
+  it('counts an iOS payload as APNs gets it: the data beside aps, and FCM’s own keys', () => {
+    const message = toFcmMessage(aPush({ platform: 'ios' }));
+    const apns = message.apns as { payload: Record<string, unknown> };
+    expect(fcmPayloadBytes(message)).toBe(
+      Buffer.byteLength(JSON.stringify({ ...apns.payload, herald_message_id: 'msg-7' })) + 160,
+    );
+  });
+
   it('sends no android notification block without a click action', () => {
     expect(toFcmMessage(aPush({ platform: 'android' })).android).toEqual({ priority: 'HIGH' });
   });

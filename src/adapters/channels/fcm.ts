@@ -27,7 +27,7 @@
  * FCM takes no idempotency key: a retried send after a lost answer may show twice.
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { PUSH_PAYLOAD_LIMIT } from '../../core/push-payload.js';
+import { APNS_FCM_KEYS_BYTES, PUSH_PAYLOAD_LIMIT } from '../../core/push-payload.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
 import {
@@ -84,10 +84,33 @@ export const toServiceAccountJwt = (
   return `${unsigned}.${signature}`;
 };
 
-/** The `message` FCM sends: the common notification plus only the device platform's block. */
+/** The longest FCM keeps a message for a device that is offline: four weeks, in seconds. */
+const FCM_MAX_TTL_S = 28 * 24 * 3600;
+
+/**
+ * How long FCM may keep the message for a device that is offline, from its `worthForMs`
+ * (firebase.google.com/docs/cloud-messaging/customize-messages/setting-message-lifespan: four
+ * weeks when not told): seconds, and the moment as APNs takes it (`apns-expiration`, epoch
+ * seconds of the wall clock). Null when nothing ends it.
+ */
+const lifespanOf = (
+  delivery: Delivery,
+  nowMs: number,
+): { seconds: number; epochSeconds: number } | null => {
+  if (delivery.worthForMs === undefined) return null;
+  const seconds = Math.min(FCM_MAX_TTL_S, Math.max(0, Math.floor(delivery.worthForMs / 1000)));
+  return { seconds, epochSeconds: Math.floor(nowMs / 1000) + seconds };
+};
+
+/**
+ * The `message` FCM sends: the common notification plus only the device platform's block, each
+ * with the message's lifespan when it has one (`android.ttl`, APNs' `apns-expiration`, Web
+ * Push's `TTL`); a device of no known platform gets the lifespan on all three.
+ */
 export const toFcmMessage = (
   delivery: Delivery,
   options: Pick<FcmAdapterOptions, 'androidClickAction'> = {},
+  nowMs: number = Date.now(),
 ): Record<string, unknown> => {
   const { subject, body } = delivery.content;
   const titled = subject === null ? { body } : { title: subject, body };
@@ -96,10 +119,15 @@ export const toFcmMessage = (
     notification: titled,
     data: { herald_message_id: delivery.messageId },
   };
+  const life = lifespanOf(delivery, nowMs);
+  const androidTtl = life === null ? {} : { ttl: `${String(life.seconds)}s` };
+  const apnsExpiration = life === null ? {} : { 'apns-expiration': String(life.epochSeconds) };
+  const webTtl = life === null ? {} : { TTL: String(life.seconds) };
   switch (delivery.platform) {
     case 'android':
       message.android = {
         priority: 'HIGH',
+        ...androidTtl,
         ...(options.androidClickAction === undefined
           ? {}
           : { notification: { click_action: options.androidClickAction } }),
@@ -108,15 +136,20 @@ export const toFcmMessage = (
     case 'ios':
       // APNs: priority 10 delivers immediately and requires a visible alert, which we send.
       message.apns = {
-        headers: { 'apns-priority': '10' },
+        headers: { 'apns-priority': '10', ...apnsExpiration },
         payload: { aps: { alert: titled, sound: 'default' } },
       };
       break;
     case 'web':
       // Web Push (RFC 8030 §5.3): Urgency `high` for a user-visible notification.
-      message.webpush = { headers: { Urgency: 'high' }, notification: titled };
+      message.webpush = { headers: { Urgency: 'high', ...webTtl }, notification: titled };
       break;
     case undefined:
+      if (life !== null) {
+        message.android = androidTtl;
+        message.apns = { headers: apnsExpiration };
+        message.webpush = { headers: webTtl };
+      }
       break;
   }
   return message;
@@ -127,16 +160,18 @@ export const FCM_PAYLOAD_LIMIT = PUSH_PAYLOAD_LIMIT;
 
 /**
  * The bytes of a message's payload as FCM counts it (its notification and data), and of the
- * APNs payload an iOS message carries: the larger.
+ * APNs payload an iOS message becomes (its payload, the data as keys beside `aps`, and room for
+ * FCM's own keys): the larger.
  */
 export const fcmPayloadBytes = (message: Record<string, unknown>): number => {
-  const fcm = Buffer.byteLength(
-    JSON.stringify({ notification: message['notification'], data: message['data'] }),
-  );
-  const apns = message['apns'] as { payload?: unknown } | undefined;
+  const data = message['data'] as Record<string, unknown> | undefined;
+  const fcm = Buffer.byteLength(JSON.stringify({ notification: message['notification'], data }));
+  const apns = message['apns'] as { payload?: Record<string, unknown> } | undefined;
   return Math.max(
     fcm,
-    apns?.payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(apns.payload)),
+    apns?.payload === undefined
+      ? 0
+      : Buffer.byteLength(JSON.stringify({ ...apns.payload, ...data })) + APNS_FCM_KEYS_BYTES,
   );
 };
 
@@ -352,7 +387,7 @@ export const createFcmAdapter = (options: FcmAdapterOptions): ChannelAdapter => 
         authorization: `Bearer ${token}`,
         'content-type': 'application/json; charset=utf-8',
       },
-      body: JSON.stringify({ message: toFcmMessage(delivery, options) }),
+      body: JSON.stringify({ message: toFcmMessage(delivery, options, now()) }),
       timeoutMs,
       signal,
     });
@@ -363,7 +398,7 @@ export const createFcmAdapter = (options: FcmAdapterOptions): ChannelAdapter => 
     async send(delivery, signal) {
       if (delivery.to.trim() === '') return { kind: 'unreachable', reason: 'no push token' };
       // FCM refuses it whatever is tried again: no request, and the reason says what to shorten.
-      const bytes = fcmPayloadBytes(toFcmMessage(delivery, options));
+      const bytes = fcmPayloadBytes(toFcmMessage(delivery, options, now()));
       if (bytes > FCM_PAYLOAD_LIMIT)
         return {
           kind: 'failed',

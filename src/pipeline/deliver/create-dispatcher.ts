@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { MessageRecord } from '../../core/message.js';
+import { deliverableUntilMs, type MessageRecord } from '../../core/message.js';
 import { createPollingLoop, type PollingLoop } from '../../core/polling-loop.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
@@ -104,6 +104,10 @@ export const createDispatcher = (
   );
 
   const limitFor = (adapter: ChannelAdapter) => policy.rateLimits[adapter.name];
+  const expiryOf = (message: MessageRecord): { worthForMs?: number } => {
+    const until = deliverableUntilMs(message, policy.maxLatenessHours);
+    return until === null ? {} : { worthForMs: Math.max(0, until - clock.nowMs()) };
+  };
   /**
    * What an attempt leaves of its claim for writing its outcome back: half of what the lease
    * holds beyond an attempt, at most 30 s (the write waits its turn behind others).
@@ -356,6 +360,7 @@ export const createDispatcher = (
                 to: recipient.to,
                 ...(recipient.platform === undefined ? {} : { platform: recipient.platform }),
                 content: message.content,
+                ...expiryOf(message),
               },
               AbortSignal.timeout(policy.timeoutSeconds * 1000),
             )

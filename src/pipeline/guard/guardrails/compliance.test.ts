@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Consent } from '../../../core/profile.js';
+import { APNS_FCM_KEYS_BYTES } from '../../../core/push-payload.js';
 import { HOUR_MS } from '../../../core/time.js';
 import { runGuardrails } from '../run-guardrails.js';
 import {
@@ -121,14 +122,16 @@ describe('a push notification larger than FCM and APNs take', () => {
       aContext(),
       policy,
     );
-  // The payload around a title "T" and an empty body: FCM's notification and data (the message
-  // id, d1), larger here than APNs' {"aps":{"alert":{…},"sound":"default"}}.
-  const frame = Buffer.byteLength(
-    JSON.stringify({
-      notification: { title: 'T', body: '' },
-      data: { herald_message_id: 'd1' },
-    }),
-  );
+  // The payload around a title "T" and an empty body on the platform where it is largest:
+  // APNs' {"aps":{"alert":{…},"sound":"default"}} with the data (the message id, d1) beside it
+  // and room for FCM's own keys — larger than FCM's notification and data.
+  const frame =
+    Buffer.byteLength(
+      JSON.stringify({
+        aps: { alert: { title: 'T', body: '' }, sound: 'default' },
+        herald_message_id: 'd1',
+      }),
+    ) + APNS_FCM_KEYS_BYTES;
 
   it('goes at exactly 4,096 bytes and is blocked, channel by channel, one byte over', () => {
     expect(pushOf('T', 'x'.repeat(4096 - frame)).map((v) => v.outcome)).toEqual(['pass']);
