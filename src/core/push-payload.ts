@@ -1,6 +1,26 @@
 /** What FCM (and APNs, for iOS) take of a notification: 4,096 bytes of payload. */
 export const PUSH_PAYLOAD_LIMIT = 4096;
 
+/** An https URL in text, up to the first space, quote or angle bracket. */
+const HTTPS_URL = /https:\/\/[^\s<>"']+/;
+
+/**
+ * The page a push opens when tapped: the first https link of its text (the template's link, with
+ * its UTM tags), without the sentence's closing punctuation. Sent as `data.link` (an app reads
+ * its deep link there) and, for the web, as `webpush.fcm_options.link`: a notification's text
+ * is not clickable. Null when the text links nowhere.
+ */
+export const pushLinkOf = (body: string): string | null => {
+  const found = HTTPS_URL.exec(body)?.[0];
+  return found === undefined ? null : found.replace(/[.,;:!?)\]]+$/, '');
+};
+
+/** A push's data: its message id, and the page it opens when it has one. */
+export const pushDataOf = (body: string, messageId: string): Record<string, string> => {
+  const link = pushLinkOf(body);
+  return link === null ? { herald_message_id: messageId } : { herald_message_id: messageId, link };
+};
+
 /**
  * What FCM adds to an APNs payload beside `aps` and the message's data (its `gcm.message_id`,
  * `google.c.a.e`, `google.c.sender.id`, `google.c.fid`: about 130 bytes), kept free so a push
@@ -23,12 +43,10 @@ export const pushPayloadBytes = (
     content.subject === null
       ? { body: content.body }
       : { title: content.subject, body: content.body };
-  const fcm = Buffer.byteLength(
-    JSON.stringify({ notification: titled, data: { herald_message_id: messageId } }),
-  );
+  const data = pushDataOf(content.body, messageId);
+  const fcm = Buffer.byteLength(JSON.stringify({ notification: titled, data }));
   const apns =
-    Buffer.byteLength(
-      JSON.stringify({ aps: { alert: titled, sound: 'default' }, herald_message_id: messageId }),
-    ) + APNS_FCM_KEYS_BYTES;
+    Buffer.byteLength(JSON.stringify({ aps: { alert: titled, sound: 'default' }, ...data })) +
+    APNS_FCM_KEYS_BYTES;
   return Math.max(fcm, apns);
 };

@@ -2,7 +2,7 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toCustomerId } from '../../core/ids.js';
 import type { Delivery } from '../../ports/channel-adapter.js';
-import { pushPayloadBytes } from '../../core/push-payload.js';
+import { pushLinkOf, pushPayloadBytes } from '../../core/push-payload.js';
 import {
   createFcmAdapter,
   fcmPayloadBytes,
@@ -90,6 +90,40 @@ describe('pushPayloadBytes, as the guard counts a push before its device is chos
       );
     const judged = pushPayloadBytes(content, aPush().messageId);
     expect(judged).toBe(Math.max(bytes('ios'), bytes('android'), bytes('web'), bytes()));
+    const linked = { ...content, body: 'Back: https://shop.example.com/p/7?utm_source=herald.' };
+    const linkedBytes = (platform: 'ios' | 'android' | 'web') =>
+      fcmPayloadBytes(toFcmMessage(aPush({ content: linked, platform })));
+    expect(pushPayloadBytes(linked, aPush().messageId)).toBe(
+      Math.max(linkedBytes('ios'), linkedBytes('android'), linkedBytes('web')),
+    );
+  });
+});
+
+describe('the page a push opens', () => {
+  const withBody = (body: string, platform?: 'web') =>
+    toFcmMessage(
+      aPush({
+        content: { ...aPush().content, body },
+        ...(platform === undefined ? {} : { platform }),
+      }),
+    );
+
+  it('is the first https link of its text, for an app in data and for the web as fcm_options', () => {
+    const body =
+      'Your size is back (https://shop.example.com/p/7?utm_source=herald&utm_id=m7). See also https://shop.example.com/b';
+    const link = 'https://shop.example.com/p/7?utm_source=herald&utm_id=m7';
+    expect(withBody(body).data).toEqual({ herald_message_id: 'msg-7', link });
+    expect(withBody(body, 'web').webpush).toMatchObject({ fcm_options: { link } });
+    expect(pushLinkOf('Shop now: https://shop.example.com/sale.')).toBe(
+      'https://shop.example.com/sale',
+    );
+  });
+
+  it('is none when the text links nowhere, or only over plain http', () => {
+    for (const body of ['Your order shipped.', 'See http://shop.example.com/p/7']) {
+      expect(withBody(body).data).toEqual({ herald_message_id: 'msg-7' });
+      expect(withBody(body, 'web').webpush).not.toHaveProperty('fcm_options');
+    }
   });
 });
 

@@ -27,7 +27,7 @@
  * FCM takes no idempotency key: a retried send after a lost answer may show twice.
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { APNS_FCM_KEYS_BYTES, PUSH_PAYLOAD_LIMIT } from '../../core/push-payload.js';
+import { APNS_FCM_KEYS_BYTES, PUSH_PAYLOAD_LIMIT, pushDataOf } from '../../core/push-payload.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
 import {
@@ -114,11 +114,8 @@ export const toFcmMessage = (
 ): Record<string, unknown> => {
   const { subject, body } = delivery.content;
   const titled = subject === null ? { body } : { title: subject, body };
-  const message: Record<string, unknown> = {
-    token: delivery.to,
-    notification: titled,
-    data: { herald_message_id: delivery.messageId },
-  };
+  const data = pushDataOf(body, delivery.messageId);
+  const message: Record<string, unknown> = { token: delivery.to, notification: titled, data };
   const life = lifespanOf(delivery, nowMs);
   const androidTtl = life === null ? {} : { ttl: `${String(life.seconds)}s` };
   const apnsExpiration = life === null ? {} : { 'apns-expiration': String(life.epochSeconds) };
@@ -142,7 +139,12 @@ export const toFcmMessage = (
       break;
     case 'web':
       // Web Push (RFC 8030 §5.3): Urgency `high` for a user-visible notification.
-      message.webpush = { headers: { Urgency: 'high', ...webTtl }, notification: titled };
+      message.webpush = {
+        headers: { Urgency: 'high', ...webTtl },
+        notification: titled,
+        // The page a click on the notification opens (WebpushFcmOptions.link, https only).
+        ...(data['link'] === undefined ? {} : { fcm_options: { link: data['link'] } }),
+      };
       break;
     case undefined:
       if (life !== null) {
