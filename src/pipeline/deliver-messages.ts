@@ -195,6 +195,21 @@ const settleOnce = (
     note: note('failed', { provider: f.provider, code }),
     event: null,
   });
+  /** Back to the outbox after an attempt, to be tried again from `sendAtMs`. */
+  const tryAgain = (sendAtMs: number, reason: string) => ({
+    update: {
+      status: 'queued' as const,
+      sendAtMs,
+      attempted: true,
+      ...base,
+      providerId: null,
+      sentAtMs: null,
+      lastError: reason,
+      reasonCode: null,
+    },
+    note: null,
+    event: null,
+  });
   /** Back to the outbox unsent, without an attempt spent, until `untilMs`. */
   const backUnsent = (untilMs: number, reason: string) => ({
     update: {
@@ -251,20 +266,10 @@ const settleOnce = (
       }
       const attempts = m.attempts + 1;
       if (attempts >= deps.policy.maxAttempts) return deadLetter('retries_exhausted', o.reason);
-      return {
-        update: {
-          status: 'queued',
-          sendAtMs: nowMs + retryDelayMs(attempts, o.afterMs, deps.policy.backoff, deps.random),
-          attempted: true,
-          ...base,
-          providerId: null,
-          sentAtMs: null,
-          lastError: o.reason,
-          reasonCode: null,
-        },
-        note: null,
-        event: null,
-      };
+      return tryAgain(
+        nowMs + retryDelayMs(attempts, o.afterMs, deps.policy.backoff, deps.random),
+        o.reason,
+      );
     }
     case 'failed':
       return deadLetter('provider_rejected', o.reason);
@@ -291,20 +296,7 @@ const settleOnce = (
       // event takes it off the profile, and the message goes back to the outbox for their next
       // most recent device. Each device tried is an attempt, so the attempts bound it.
       if (anotherDevice && m.attempts + 1 < deps.policy.maxAttempts)
-        return {
-          update: {
-            status: 'queued',
-            sendAtMs: nowMs,
-            attempted: true,
-            ...base,
-            providerId: null,
-            sentAtMs: null,
-            lastError: o.reason,
-            reasonCode: null,
-          },
-          note: null,
-          event,
-        };
+        return { ...tryAgain(nowMs, o.reason), event };
       const dead = deadLetter('unreachable', o.reason);
       // An address the receiving server refused is a hard bounce, if a synchronous one: the
       // sending domain's bounce rate (the reputation guardrail) counts it as one.

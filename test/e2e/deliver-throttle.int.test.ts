@@ -1,9 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import type { DeliveryOutcome } from '../../src/ports/channel-adapter.js';
-import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
 import { receiptTemplate } from '../support/builders.js';
-import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import {
+  adminCall,
+  dispatchIoOf,
+  ingestCall,
+  startHerald,
+  type TestHerald,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -49,15 +54,8 @@ for (const factory of storeFactories) {
         template: 'receipt',
       });
       const { decisionId } = sent.json<{ decisionId: string }>();
-      const { store, config } = herald.services;
-      const io = createDispatchIo({
-        store,
-        policy: config.deliverPolicy,
-        guardPolicy: config.guardPolicy,
-        quietHours: config.decidePolicy.quietHours,
-        random: () => 0.5,
-        emit: async () => {},
-      });
+      const io = dispatchIoOf(herald, async () => {});
+      const { store } = herald.services;
       for (const [atMs, outcome] of answers) {
         const [claimed] = await io.claim('email', atMs, 10, atMs + 60_000);
         expect(claimed?.message.id).toBe(decisionId);

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import type { CustomerId } from '../../src/core/ids.js';
-import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
 import {
   adminCall,
   batchCall,
+  dispatchIoOf,
   ingestCall,
   startHerald,
   type TestHerald,
@@ -65,17 +65,7 @@ for (const factory of storeFactories) {
         template: 'welcome-1',
       });
       expect(sent.statusCode, sent.body).toBe(201);
-      const { store, config } = herald.services;
-      const io = createDispatchIo({
-        store,
-        policy: config.deliverPolicy,
-        guardPolicy: config.guardPolicy,
-        quietHours: config.decidePolicy.quietHours,
-        random: () => 0.5,
-        emit: async (events, nowMs) => {
-          await herald.services.recorder.record(events, nowMs);
-        },
-      });
+      const io = dispatchIoOf(herald);
       const now = clock.nowMs();
       const [claimed] = await io.claim('email', now, 10, now + 60_000);
       expect(claimed?.message.customerId).toBe('mo-old');

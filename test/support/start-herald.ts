@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { createServices, type Services } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { createServer } from '../../src/http/create-server.js';
+import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import type { RawSql, StoreFactory } from './stores.js';
@@ -147,4 +148,26 @@ export const adminGet = async <T>(herald: TestHerald, url: string): Promise<T> =
   });
   expect(response.statusCode).toBe(200);
   return response.json<T>();
+};
+
+/**
+ * The dispatcher's store I/O over a test Herald's services, for driving claims and outcomes by
+ * hand: its events recorded as the running dispatcher records them, unless `emit` says
+ * otherwise.
+ */
+export const dispatchIoOf = (
+  herald: TestHerald,
+  emit: Parameters<typeof createDispatchIo>[0]['emit'] = async (events, nowMs) => {
+    await herald.services.recorder.record(events, nowMs);
+  },
+) => {
+  const { store, config } = herald.services;
+  return createDispatchIo({
+    store,
+    policy: config.deliverPolicy,
+    guardPolicy: config.guardPolicy,
+    quietHours: config.decidePolicy.quietHours,
+    random: () => 0.5,
+    emit,
+  });
 };

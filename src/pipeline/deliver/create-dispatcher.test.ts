@@ -93,6 +93,29 @@ const policy = (overrides: object = {}): DeliverPolicy =>
 
 const clock = { nowMs: () => T0 };
 
+/** A rate-limit bucket holding `tokens`, never refilled: what it gives, and what is left. */
+const bucketOf = (tokens: number) => {
+  let left = tokens;
+  return {
+    take: (_bucket: string, want: number): Promise<number> => {
+      const got = want < 0 ? want : Math.min(want, left);
+      left -= got;
+      return Promise.resolve(got);
+    },
+    left: () => left,
+  };
+};
+
+/** A dispatcher for `adapter` limited to two messages a second. */
+const twoASecond = (io: DispatchIo, adapter: ChannelAdapter) =>
+  createDispatcher(
+    [adapter],
+    io,
+    policy({ rateLimits: { test: { perSecond: 2 } } }),
+    clock,
+    silentLogger,
+  );
+
 describe('the dispatcher', () => {
   it('stops after the round in progress when asked to, and leaves the rest in the outbox', async () => {
     const { io, written, queue } = memoryIo(Array.from({ length: 50 }, (_, i) => `m${String(i)}`));
@@ -282,54 +305,32 @@ describe('the dispatcher', () => {
 
   it('gives back the rate-limit tokens of messages held at hand-off, for those behind them', async () => {
     // A bucket of two a second; the two held (a paused domain's marketing) come first.
-    let tokens = 2;
+    const bucket = bucketOf(2);
     const { io, written, queue } = memoryIo(['held-1', 'held-2', 'receipt'], {
-      takeTokens: (_bucket, want) => {
-        const got = want < 0 ? want : Math.min(want, tokens);
-        tokens -= got;
-        return Promise.resolve(got);
-      },
+      takeTokens: bucket.take,
       handOff: (m) =>
         m.id.startsWith('held')
           ? { holdUntilMs: T0 + 900_000, holdCode: 'domain_paused', reason: 'domain paused' }
           : null,
     });
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
-    const dispatcher = createDispatcher(
-      [adapter],
-      io,
-      policy({ rateLimits: { test: { perSecond: 2 } } }),
-      clock,
-      silentLogger,
-    );
+    const dispatcher = twoASecond(io, adapter);
     await dispatcher.runDue();
     expect(adapter.sent).toEqual([]);
     expect(written.map((w) => w.message.id)).toEqual(['held-1', 'held-2']);
     // Given back: the receipt, left in the outbox for want of a token, finds one next round.
-    expect(tokens).toBe(2);
+    expect(bucket.left()).toBe(2);
     expect(queue).toEqual(['receipt']);
     await dispatcher.runDue();
     expect(adapter.sent).toEqual(['receipt']);
   });
 
   it('claims only as many messages as the rate limit has tokens for, leaving the rest in order', async () => {
-    let tokens = 2;
     const { io, written, queue } = memoryIo(['due-1', 'due-2', 'due-3', 'due-4'], {
-      takeTokens: (_bucket, want) => {
-        const got = want < 0 ? want : Math.min(want, tokens);
-        tokens -= got;
-        return Promise.resolve(got);
-      },
+      takeTokens: bucketOf(2).take,
     });
     const adapter = anAdapter(() => ({ kind: 'sent', providerId: null }));
-    const dispatcher = createDispatcher(
-      [adapter],
-      io,
-      policy({ rateLimits: { test: { perSecond: 2 } } }),
-      clock,
-      silentLogger,
-    );
-    await dispatcher.runDue();
+    await twoASecond(io, adapter).runDue();
     expect(adapter.sent).toEqual(['due-1', 'due-2']);
     // Never claimed, never moved: nothing queued since can overtake them.
     expect(written.filter((w) => w.kind === 'released')).toEqual([]);
