@@ -604,8 +604,9 @@ export const promotedControl = (
 /**
  * The strategies to write first for a segment and channel: the promoted control, then those
  * whose latest test found their lift over control significantly positive (adjusted always-valid
- * p below 0.05), best lower bound first. A strategy a later test found no better, or worse, is
- * no longer among them: each is judged by its latest learning, not by any it ever had.
+ * p below 0.05), best lower bound first (equal ones by name). A strategy a later test found no
+ * better, or worse, is no longer among them: each is judged by its latest learning, not by any
+ * it ever had.
  */
 export const learnedStrategies = async (
   store: Store,
@@ -617,13 +618,35 @@ export const learnedStrategies = async (
   for (const l of await store.listLearnings({ segment: segment ?? ALL, channel })) {
     if (l.metric !== 'conversion') continue;
     const seen = latest.get(l.strategy);
-    if (seen === undefined || l.createdAtMs > seen.createdAtMs) latest.set(l.strategy, l);
+    // Of two kept at once (two arms of one strategy in one test), the more cautious: the
+    // answer must not hang on the order the store lists them in.
+    if (
+      seen === undefined ||
+      l.createdAtMs > seen.createdAtMs ||
+      (l.createdAtMs === seen.createdAtMs && l.lower < seen.lower)
+    )
+      latest.set(l.strategy, l);
   }
   const learned = [...latest.values()]
     .filter((l) => l.p < PROMOTION_ALPHA && l.lower > 0)
-    .sort((a, b) => b.lower - a.lower)
+    .sort((a, b) => b.lower - a.lower || (a.strategy < b.strategy ? -1 : 1))
     .map((l) => l.strategy);
   return [...new Set([...(control === null ? [] : [control]), ...learned])];
+};
+
+/**
+ * One learning per strategy and segment: a test whose arms share a strategy (two tones of it)
+ * teaches one thing of that strategy, its most cautious lift (the lowest lower bound) — not
+ * whichever arm came last, which the store would keep.
+ */
+export const mostCautiousPerStrategy = (learnings: readonly Learning[]): Learning[] => {
+  const kept = new Map<string, Learning>();
+  for (const l of learnings) {
+    const key = `${l.strategy}\u0000${l.segment}`;
+    const seen = kept.get(key);
+    if (seen === undefined || l.lower < seen.lower) kept.set(key, l);
+  }
+  return [...kept.values()];
 };
 
 export type PromotionOutcome =
@@ -677,6 +700,7 @@ export const promoteWinner = async (
       p: adjusted[i] ?? 1,
     })),
   ].filter((l) => Number.isFinite(l.lift) && Number.isFinite(l.lower) && Number.isFinite(l.upper));
+  const kept = mostCautiousPerStrategy(learnings);
   const strategy = design.arms.find((a) => a.name === promotion.winner)?.strategy ?? null;
   const promoted: ExperimentDesign = {
     ...design,
@@ -690,7 +714,7 @@ export const promoteWinner = async (
     const already =
       current === null ? undefined : (JSON.parse(current) as ExperimentDesign).promoted;
     if (already !== undefined) return already;
-    await tx.saveLearnings(learnings);
+    await tx.saveLearnings(kept);
     if (strategy !== null)
       await tx.setSetting(controlKey(design.segment ?? ALL, design.channel), strategy);
     // A journey step sends its winner to everyone from now on.

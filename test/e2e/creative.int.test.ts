@@ -10,6 +10,7 @@ import { prepareCreative } from '../../src/pipeline/creative.js';
 import {
   designKey,
   learnedStrategies,
+  mostCautiousPerStrategy,
   promoteDueWinners,
   promoteWinner,
   storedDesign,
@@ -743,6 +744,23 @@ describe.skipIf(library === undefined)("a campaign's learnings", () => {
       ]),
     );
     expect(await learnedStrategies(store, 'Standard', 'email')).toEqual([]);
+    // Two arms of one strategy in one test teach one thing of it, the more cautious, whichever
+    // arm came first; strategies found equally good rank by name, whatever order they are in.
+    const sep = { ...curiosity, experimentId: 'sep', upper: 0.5, p: 0.01, createdAtMs: 3 };
+    const arms = [
+      { ...sep, lift: 0.3, lower: 0.1 },
+      { ...sep, lift: 0.1, lower: -0.1, p: 0.3 },
+      { ...sep, strategy: 'fomo', lift: 0.2, lower: 0.05 },
+      { ...sep, strategy: 'benefit', lift: 0.2, lower: 0.05 },
+    ];
+    for (const order of [arms, [...arms].reverse()]) {
+      const kept = mostCautiousPerStrategy(order);
+      expect(kept.find((l) => l.strategy === 'curiosity')?.lower).toBe(-0.1);
+      const { store: fresh, cleanup: done } = await sqliteFactory.make();
+      await fresh.transaction((tx) => tx.saveLearnings(kept));
+      expect(await learnedStrategies(fresh, 'Standard', 'email')).toEqual(['benefit', 'fomo']);
+      await done();
+    }
     await cleanup();
   });
 
