@@ -1,8 +1,25 @@
 /** What FCM (and APNs, for iOS) take of a notification: 4,096 bytes of payload. */
 export const PUSH_PAYLOAD_LIMIT = 4096;
 
-/** An https URL in text, up to the first space, quote or angle bracket. */
-const HTTPS_URL = /https:\/\/[^\s<>"']+/;
+/** An https URL in text, up to the first space, quote (typographic ones too) or angle bracket. */
+const HTTPS_URL = /https:\/\/[^\s<>"'“”‘’«»‹›「」『』]+/;
+
+/** Punctuation that ends a sentence or emphasis rather than the link it follows. */
+const TRAILING = /[.,;:!?…*_]+$/;
+
+/** The link without a closing bracket that opens nowhere in it (`(see https://…/a)`). */
+const withoutUnopened = (link: string): string => {
+  let end = link;
+  for (;;) {
+    const last = end.at(-1);
+    const open = last === ')' ? '(' : last === ']' ? '[' : null;
+    if (open === null) return end;
+    const opened = end.split(open).length - 1;
+    const closed = end.split(last ?? '').length - 1;
+    if (closed <= opened) return end;
+    end = end.slice(0, -1).replace(TRAILING, '');
+  }
+};
 
 /**
  * The page a push opens when tapped: the first https link of its text (the template's link, with
@@ -12,7 +29,7 @@ const HTTPS_URL = /https:\/\/[^\s<>"']+/;
  */
 export const pushLinkOf = (body: string): string | null => {
   const found = HTTPS_URL.exec(body)?.[0];
-  return found === undefined ? null : found.replace(/[.,;:!?)\]]+$/, '');
+  return found === undefined ? null : withoutUnopened(found.replace(TRAILING, ''));
 };
 
 /** A push's data: its message id, and the page it opens when it has one. */

@@ -114,9 +114,19 @@ describe('the page a push opens', () => {
     const link = 'https://shop.example.com/p/7?utm_source=herald&utm_id=m7';
     expect(withBody(body).data).toEqual({ herald_message_id: 'msg-7', link });
     expect(withBody(body, 'web').webpush).toMatchObject({ fcm_options: { link } });
-    expect(pushLinkOf('Shop now: https://shop.example.com/sale.')).toBe(
-      'https://shop.example.com/sale',
-    );
+    for (const [text, link] of [
+      ['Shop now: https://shop.example.com/sale.', 'https://shop.example.com/sale'],
+      [
+        'Ends tonight: “https://shop.example.com/sale?utm_source=herald”',
+        'https://shop.example.com/sale?utm_source=herald',
+      ],
+      ['See https://shop.example.com/sale… hurry', 'https://shop.example.com/sale'],
+      ['**https://shop.example.com/sale**', 'https://shop.example.com/sale'],
+      ['(https://shop.example.com/w/(summer))', 'https://shop.example.com/w/(summer)'],
+      ['(see https://shop.example.com/a).', 'https://shop.example.com/a'],
+      ['«https://shop.example.com/fr»', 'https://shop.example.com/fr'],
+    ])
+      expect(pushLinkOf(text ?? '')).toBe(link);
   });
 
   it('is none when the text links nowhere, or only over plain http', () => {

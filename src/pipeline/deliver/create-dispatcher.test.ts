@@ -325,6 +325,27 @@ describe('the dispatcher', () => {
     expect(adapter.sent).toEqual(['receipt']);
   });
 
+  it('gives back at once the tokens of messages that were not there to claim', async () => {
+    // Ten a second, shared with other dispatchers; one message due here, its send slow.
+    const bucket = bucketOf(10);
+    const { io } = memoryIo(['only'], { takeTokens: bucket.take });
+    let leftDuringSend = -1;
+    const adapter = anAdapter(() => {
+      leftDuringSend = bucket.left();
+      return { kind: 'sent', providerId: null };
+    });
+    await createDispatcher(
+      [adapter],
+      io,
+      policy({ rateLimits: { test: { perSecond: 10 } } }),
+      clock,
+      silentLogger,
+    ).runDue();
+    // While it is sent, the others may take the nine it does not need.
+    expect(leftDuringSend).toBe(9);
+    expect(bucket.left()).toBe(9);
+  });
+
   it('claims only as many messages as the rate limit has tokens for, leaving the rest in order', async () => {
     const { io, written, queue } = memoryIo(['due-1', 'due-2', 'due-3', 'due-4'], {
       takeTokens: bucketOf(2).take,

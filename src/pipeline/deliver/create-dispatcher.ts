@@ -228,9 +228,11 @@ export const createDispatcher = (
       throw error;
     }
     const claimedAt = performance.now();
+    // Tokens for messages that were not there go back at once: held through the round (a slow
+    // provider's), they would keep other dispatchers on the database from sending.
+    if (claimed.length < allowed) await giveBack(adapter, allowed - claimed.length, clock.nowMs());
     if (claimed.length === 0) {
       circuit?.unused();
-      await giveBack(adapter, allowed, clock.nowMs());
       return { sent: 0, full: false };
     }
     const pending: Finished[] = [];
@@ -403,7 +405,7 @@ export const createDispatcher = (
     );
     await flushAll();
     try {
-      await giveBack(adapter, allowed - attempted, clock.nowMs());
+      await giveBack(adapter, claimed.length - attempted, clock.nowMs());
     } catch (error) {
       // Kept, they only slow the provider's next rounds: nothing to undo for the messages.
       logger.error({ err: error }, 'giving back unused rate-limit tokens failed');
