@@ -142,6 +142,11 @@ export interface MessageRecord {
    */
   throttledSinceMs?: number;
   /**
+   * Push: the device tokens this message found unregistered; its next attempt goes to another
+   * of the customer's devices, whatever the profile still lists.
+   */
+  staleTokens?: string[];
+  /**
    * Until when its content may go: the earliest expiry among the approved documents its
    * written variant cites. Absent when nothing it cites expires, and in messages recorded
    * before it was kept.

@@ -295,8 +295,13 @@ const settleOnce = (
       // A push token the provider no longer knows is one device's, not the customer's: the
       // event takes it off the profile, and the message goes back to the outbox for their next
       // most recent device. Each device tried is an attempt, so the attempts bound it.
-      if (anotherDevice && m.attempts + 1 < deps.policy.maxAttempts)
-        return { ...tryAgain(nowMs, o.reason), event };
+      // The token is kept on the message too: the profile may list it still (a device whose
+      // last event is stamped after the provider's answer), and the next attempt must not pick it.
+      if (anotherDevice && m.attempts + 1 < deps.policy.maxAttempts) {
+        const again = tryAgain(nowMs, o.reason);
+        const staleTokens = [...(m.staleTokens ?? []), f.to];
+        return { ...again, update: { ...again.update, staleTokens }, event };
+      }
       const dead = deadLetter('unreachable', o.reason);
       // An address the receiving server refused is a hard bounce, if a synchronous one: the
       // sending domain's bounce rate (the reputation guardrail) counts it as one.
@@ -400,6 +405,19 @@ const withOwnDevicesOf = async (
   ))
     owners.set(token, '');
   return new Map([...profiles].map(([id, state]) => [id, withOwnDevices(state, owners)]));
+};
+
+/**
+ * The profile a push goes by: without the devices whose tokens it found unregistered already
+ * (`staleTokens`). The same profile for any other message.
+ */
+const withoutStaleTokens = (
+  message: MessageRecord,
+  state: ProfileState | undefined,
+): ProfileState | undefined => {
+  const stale = message.staleTokens;
+  if (stale === undefined || state?.devices === undefined) return state;
+  return { ...state, devices: state.devices.filter((d) => !stale.includes(d.token)) };
 };
 
 /**
@@ -520,7 +538,10 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
             });
           await readDomains(tx, messages, nowMs);
         }
-        return messages.map((message) => ({ message, state: profiles.get(message.customerId) }));
+        return messages.map((message) => ({
+          message,
+          state: withoutStaleTokens(message, profiles.get(message.customerId)),
+        }));
       }),
     takeTokens: (bucket, want, perSecond, burst, nowMs) =>
       deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
@@ -541,7 +562,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       const own = await deps.store.transaction((tx) =>
         withOwnDevicesOf(tx, new Map([[fresh.customerId, state]])),
       );
-      return { state: own.get(fresh.customerId) };
+      return { state: withoutStaleTokens(fresh, own.get(fresh.customerId)) };
     },
     handOff: (message, state, nowMs) => {
       if (message.channel === 'push' && (state?.devices?.length ?? 0) > 1)

@@ -316,6 +316,8 @@ export interface DeliveryUpdate {
    * a number to keep, null to forget (any other answer), absent to leave as it is.
    */
   throttledSinceMs?: number | null;
+  /** Push: the tokens it found unregistered so far (`MessageRecord.staleTokens`), to keep. */
+  staleTokens?: string[];
 }
 
 /** The deliver stage's primitives inside a store transaction. */

@@ -123,6 +123,27 @@ for (const factory of storeFactories) {
       expect(profile?.state.devices?.map((d) => d.token)).toEqual(['phone-token']);
     });
 
+    it('does not try a dead token again when the profile still lists it', async () => {
+      await signIn('cai', 'phone-token', T0 - 3_600_000);
+      // The tablet's clock runs ahead: its device is stamped after the provider's answer, so
+      // the answer does not take it off the profile.
+      await signIn('cai', 'stale-tablet-token', T0 + 10 * 60_000);
+      const { decisionId } = (
+        await adminCall(herald, 'POST', '/v1/sends', {
+          userId: 'cai',
+          channel: 'push',
+          template: 'upsell',
+          data: {},
+        })
+      ).json<{ decisionId: string }>();
+      for (let round = 0; round < 4; round += 1) await herald.services.dispatcher.runDue();
+      expect(tokensTried()).toEqual(['stale-tablet-token', 'phone-token']);
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        recipient: 'phone-token',
+      });
+    });
+
     it('fails a push whose only device is no longer registered', async () => {
       await signIn('bea', 'stale-only-token', T0 - 60_000);
       const { decisionId } = (

@@ -576,6 +576,7 @@ export const createRecordTx = (
       }
       if (u.throttledSinceMs === null) delete body['throttledSinceMs'];
       else if (u.throttledSinceMs !== undefined) body['throttledSinceMs'] = u.throttledSinceMs;
+      if (u.staleTokens !== undefined) body['staleTokens'] = u.staleTokens;
       const changed = await sql.run(
         // Under this claim's lease only. A provider's report that came before this write (a
         // fast "undelivered") may have changed the status already: it stands, and the send's
