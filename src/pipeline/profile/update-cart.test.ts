@@ -252,6 +252,26 @@ describe('updateCart: a look at the cart that names products without their price
     expect(cartFingerprint(viewed?.items ?? [])).toBe(cartFingerprint(before?.items ?? []));
   });
 
+  it('comes to the same cart whatever order the events arrive in', () => {
+    const sofa = added(0, { product_id: 'S', price: 2000 });
+    const viewed = aTrack(
+      'Cart Viewed',
+      { products: [{ product_id: 'S' }] },
+      { timestampMs: at(2) },
+    );
+    const tee = added(3, { product_id: 'T', price: 3 });
+    const cap = added(4, { product_id: 'C', price: 5 });
+    const inOrder = cartOf([sofa, viewed, tee, cap]);
+    expect(inOrder?.valueCents).toBe(2008_00);
+    for (const arrival of [
+      [sofa, viewed, cap, tee],
+      [sofa, tee, cap, viewed],
+      [viewed, sofa, tee, cap],
+      [viewed, cap, tee, sofa],
+    ])
+      expect(cartOf(arrival)?.items).toEqual(inOrder?.items);
+  });
+
   it('takes a price the snapshot states, and leaves a new product without one unpriced', () => {
     const viewed = cartOf([
       ...two,

@@ -166,6 +166,26 @@ const withoutBoughtBefore = (
     : { kind: 'set', atMs: snapshot.atMs, items, addedAtMs };
 };
 
+/**
+ * The snapshot a late addition stamped before it tells a price it did not state: its unpriced
+ * item of that product takes the addition's price, as a replay in time order would have given
+ * it. Null when it changes nothing (the addition has no price, or the snapshot knew one).
+ */
+const pricedBy = <T extends Extract<CartEntry, { kind: 'set' }>>(
+  snapshot: T,
+  added: CartItem,
+): T | null => {
+  if (added.unpriced === true) return null;
+  const at = snapshot.items.findIndex(
+    (i) => i.productId === added.productId && i.unpriced === true,
+  );
+  const item = snapshot.items[at];
+  if (item === undefined) return null;
+  const items = [...snapshot.items];
+  items[at] = withKnown(item, added);
+  return { ...snapshot, items };
+};
+
 /** The change an event makes to the cart, dated as `CartEntry` says; null for none. */
 const entryOf = (event: HeraldEvent): CartEntry | null => {
   const { atMs, stampedAtMs } = stampOf(event);
@@ -227,13 +247,17 @@ const withKnown = (item: CartItem, known: CartItem | undefined): CartItem => {
   };
 };
 
+/** A snapshot's items, each with what `items` (the cart before it) knew of its product. */
+const resolvedAgainst = (snapshot: readonly CartItem[], items: readonly CartItem[]): CartItem[] => {
+  if (items.length === 0) return [...snapshot];
+  const known = new Map(items.map((i) => [i.productId, i]));
+  return snapshot.map((item) => withKnown(item, known.get(item.productId)));
+};
+
 const applyChange = (items: CartItem[], entry: CartEntry): CartItem[] => {
   switch (entry.kind) {
-    case 'set': {
-      if (items.length === 0) return [...entry.items];
-      const known = new Map(items.map((i) => [i.productId, i]));
-      return entry.items.map((item) => withKnown(item, known.get(item.productId)));
-    }
+    case 'set':
+      return [...entry.items];
     case 'order':
       return [];
     case 'add': {
@@ -323,8 +347,8 @@ export const updateCart = (
   closedAtMs: number | undefined,
   event: HeraldEvent,
 ): { cart: Cart | null; cartLog: readonly CartEntry[] | undefined } => {
-  const entry = entryOf(event);
-  if (entry === null) return { cart, cartLog };
+  const parsed = entryOf(event);
+  if (parsed === null) return { cart, cartLog };
   const log = logOf(cart, cartLog, closedAtMs);
   const base = log[0];
   // Before the snapshot or order the log starts from: it changed a cart since replaced — but
@@ -332,18 +356,28 @@ export const updateCart = (
   if (
     base !== undefined &&
     (base.kind === 'set' || base.kind === 'order') &&
-    isBefore(entry, base)
+    isBefore(parsed, base)
   ) {
-    const bought =
-      entry.kind === 'order' && isFolded(base) ? withoutBoughtBefore(base, entry.atMs) : null;
-    if (bought === null) return { cart, cartLog: log };
-    log[0] = bought;
+    const changed =
+      parsed.kind === 'order' && isFolded(base)
+        ? withoutBoughtBefore(base, parsed.atMs)
+        : base.kind === 'set' && parsed.kind === 'add'
+          ? pricedBy(base, parsed.item)
+          : null;
+    if (changed === null) return { cart, cartLog: log };
+    log[0] = changed;
     return { cart: foldCart(log), cartLog: log };
   }
   // After every entry of its time or earlier: events of one moment apply in arrival order.
   let at = log.length;
-  for (let prev = log[at - 1]; prev !== undefined && isBefore(entry, prev); prev = log[at - 1])
+  for (let prev = log[at - 1]; prev !== undefined && isBefore(parsed, prev); prev = log[at - 1])
     at -= 1;
+  // A snapshot is kept with what the cart before it knew of its products (a cart page naming
+  // only ids): the log drops what precedes it, and a fold again must come to the same cart.
+  const entry: CartEntry =
+    parsed.kind === 'set'
+      ? { ...parsed, items: resolvedAgainst(parsed.items, foldCart(log.slice(0, at))?.items ?? []) }
+      : parsed;
   log.splice(at, 0, entry);
   // From the latest snapshot or order on; past the limit, the oldest changes become one.
   let from = 0;
