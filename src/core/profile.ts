@@ -359,6 +359,11 @@ export interface ProfileChange {
    * settle) rather than updated by `events` alone: facts it holds may come from earlier events.
    */
   replayed?: true;
+  /**
+   * Set when another customer was merged into this one (an alias, a visitor identified): the
+   * two records' messages are now one person's.
+   */
+  merged?: true;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   WEB_MAX_TTL_HOURS,
   type MessageClass,
   type MessageRecord,
+  type MessageStatus,
   type RecordedVerdict,
   type RenderedContent,
 } from '../core/message.js';
@@ -25,7 +26,7 @@ import type { Channel, ComputedProfile, ProfileState } from '../core/profile.js'
 import { addressFactsOf, erasedSinceOf } from './erased-identities.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
-import type { SendHistory } from '../ports/record-store.js';
+import type { CampaignMessage, SendHistory } from '../ports/record-store.js';
 import type { ExperimentUnit } from '../ports/experiment-store.js';
 import type { StoreTx } from '../ports/store.js';
 import {
@@ -1173,4 +1174,45 @@ export const withdrawMessages = async (
   }
   await appendAudit(tx, notes, nowMs);
   return notes.length;
+};
+
+/** Statuses of a campaign's message that mean the campaign reached, or is reaching, the person. */
+const REACHING: ReadonlySet<MessageStatus> = new Set(['sending', 'sent', 'bounced', 'complained']);
+
+/**
+ * A campaign once per person, after a merge made two customers one: of the survivor's messages
+ * of one campaign, those still waiting to leave are withdrawn when the person was held out of it
+ * (either record's message was held out), or it reached them already (one has left or is
+ * leaving); of several waiting, the oldest stays. With an audit entry each, as any withdrawal.
+ */
+export const withdrawRepeatedCampaigns = async (
+  tx: StoreTx,
+  customerIds: readonly CustomerId[],
+  nowMs: number,
+): Promise<number> => {
+  if (customerIds.length === 0) return 0;
+  const byTurn = new Map<string, CampaignMessage[]>();
+  for (const m of await tx.campaignMessagesOf(customerIds)) {
+    const key = `${m.customerId}\u0000${m.campaignId}`;
+    byTurn.set(key, [...(byTurn.get(key) ?? []), m]);
+  }
+  const withdrawn: { decisionIds: string[]; reason: string }[] = [];
+  for (const messages of byTurn.values()) {
+    if (messages.length < 2) continue;
+    const waiting = messages.filter((m) => m.waiting);
+    const campaign = messages[0]?.campaignId ?? '';
+    const heldOut = messages.some((m) => m.status === 'held-out');
+    const reached = messages.some(
+      (m) => REACHING.has(m.status) || (m.status === 'queued' && !m.waiting),
+    );
+    const repeats = heldOut || reached ? waiting : waiting.slice(1);
+    if (repeats.length === 0) continue;
+    withdrawn.push({
+      decisionIds: repeats.map((m) => m.id),
+      reason: heldOut
+        ? `merged records: the person was held out of campaign ${campaign}`
+        : `merged records: campaign ${campaign} reaches the person once`,
+    });
+  }
+  return withdrawMessages(tx, withdrawn, nowMs);
 };

@@ -15,7 +15,12 @@ import type {
   ProfileState,
 } from '../core/profile.js';
 import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
-import { guardAndRecord, withdrawMessages, type GuardDeps } from './guard-and-record.js';
+import {
+  guardAndRecord,
+  withdrawMessages,
+  withdrawRepeatedCampaigns,
+  type GuardDeps,
+} from './guard-and-record.js';
 import {
   attributeConversions,
   creditExperimentOutcomes,
@@ -146,6 +151,12 @@ export const planDecisionsOnRecord =
     await creditExperimentOutcomes(tx, changes);
     await withdrawCancelledConversions(tx, changes, nowMs);
     await markCancelledOrders(tx, changes);
+    // Two records made one person: a campaign reaches them once, and never if held out of it.
+    await withdrawRepeatedCampaigns(
+      tx,
+      changes.flatMap((c) => (c.merged === true ? [c.customerId] : [])),
+      nowMs,
+    );
   };
 
 /** The profile stage's figures, for the decide stage (which may not import it). */

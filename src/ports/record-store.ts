@@ -156,6 +156,11 @@ export interface RecordTx extends DeliverTx {
   ): Promise<boolean>;
   /** Messages of these decisions that never left: in review, or queued and never tried. */
   pendingMessagesOf(decisionIds: readonly string[]): Promise<MessageRecord[]>;
+  /**
+   * Every message of a campaign these customers have, but those the campaign's budget blocked
+   * (a raised budget gives another turn), oldest first: what a campaign gave each person.
+   */
+  campaignMessagesOf(customerIds: readonly CustomerId[]): Promise<CampaignMessage[]>;
   /** Review items whose expiry has passed. */
   expiredReviews(nowMs: number, limit: number): Promise<MessageRecord[]>;
   /**
@@ -299,6 +304,16 @@ export interface RecordReads {
 }
 
 /** How one delivery attempt ended, as the dispatcher writes it back to the outbox. */
+/** A message of a campaign, as `campaignMessagesOf` reads it. */
+export interface CampaignMessage {
+  id: string;
+  customerId: CustomerId;
+  campaignId: string;
+  status: MessageStatus;
+  /** Whether it never left: in review, or queued and never tried. */
+  waiting: boolean;
+}
+
 export interface DeliveryUpdate {
   status: 'queued' | 'sent' | 'failed' | 'bounced' | 'blocked';
   /** For a retry: when to try again. */

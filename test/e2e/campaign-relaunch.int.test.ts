@@ -119,6 +119,56 @@ for (const factory of storeFactories)
       ]);
     });
 
+    it('withdraws a message still queued when its customer is merged into one held out of it', async () => {
+      const held = (id: string) =>
+        isInCampaignHoldout(toCustomerId(id), {
+          salt: 'campaign',
+          campaignId: 'spring',
+          percent: 50,
+        });
+      const ids = Array.from({ length: 50 }, (_, i) => `u-${String(i)}`);
+      const treated = ids.find((id) => !held(id)) ?? '';
+      const heldOut = ids.find(held) ?? '';
+      // Launched at 23:00: the treated customer's message waits in the outbox for the morning.
+      clock.set(MONDAY + 11 * HOUR_MS);
+      for (const id of [treated, heldOut]) await identify(id);
+      await launch({ id: 'spring', holdoutPercent: 50 });
+      await herald.services.worker.runDue();
+      await merge(treated, heldOut);
+      clock.set(MONDAY + DAY_MS);
+      await run();
+
+      expect((await messagesOf('spring')).map((m) => [m.customerId, m.status]).sort()).toEqual([
+        [heldOut, 'cancelled'],
+        [heldOut, 'held-out'],
+      ]);
+    });
+
+    it('sends one of two queued messages of a campaign when their customers are merged', async () => {
+      const held = (id: string) =>
+        isInCampaignHoldout(toCustomerId(id), {
+          salt: 'campaign',
+          campaignId: 'spring',
+          percent: 50,
+        });
+      const [first = '', second = ''] = Array.from(
+        { length: 50 },
+        (_, i) => `u-${String(i)}`,
+      ).filter((id) => !held(id));
+      clock.set(MONDAY + 11 * HOUR_MS);
+      for (const id of [first, second]) await identify(id);
+      await launch({ id: 'spring', holdoutPercent: 50 });
+      await herald.services.worker.runDue();
+      await merge(first, second);
+      clock.set(MONDAY + DAY_MS);
+      await run();
+
+      expect((await messagesOf('spring')).map((m) => [m.customerId, m.status]).sort()).toEqual([
+        [second, 'cancelled'],
+        [second, 'sent'],
+      ]);
+    });
+
     it('cancels the survivor’s turn still to come when the customer merged into them was given the campaign', async () => {
       await identify('old-u');
       await launch({ id: 'spring' });

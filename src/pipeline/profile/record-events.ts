@@ -395,11 +395,14 @@ export interface DeferredProfiles {
   afterSeq: number | null;
   /** The customers left behind. */
   customers: Set<CustomerId>;
+  /** Of those, the ones another customer was merged into during the load. */
+  merged?: Set<CustomerId>;
 }
 
 export const createDeferredProfiles = (): DeferredProfiles => ({
   afterSeq: null,
   customers: new Set(),
+  merged: new Set(),
 });
 
 /** What one batch stored without its profiles, noted once its transaction has committed. */
@@ -422,8 +425,12 @@ const leftBehind = ({ merges, fresh }: DeferredBatch): Set<CustomerId> => {
 const noteDeferred = (deferred: DeferredProfiles, batch: DeferredBatch) => {
   deferred.afterSeq ??= batch.afterSeq;
   // A merge moved `from`'s events, the new ones among them, to `to`.
-  for (const { from } of batch.merges) deferred.customers.delete(from);
+  for (const { from } of batch.merges) {
+    deferred.customers.delete(from);
+    deferred.merged?.delete(from);
+  }
   for (const id of leftBehind(batch)) deferred.customers.add(id);
+  for (const { to } of batch.merges) deferred.merged?.add(to);
 };
 
 /**
@@ -572,6 +579,7 @@ export const recordEvents = async (
         events,
         newOrders: newOrdersIn(events, placed),
         replayed: true,
+        merged: true,
       });
     });
     await tx.saveProfiles(rows);
@@ -692,6 +700,7 @@ export const settleDeferred = async (
             newOrders: placedOrders(customerId, history, loaded, afterSeq, owners, policy),
             ...(arrived === undefined ? {} : { arrived }),
             replayed: true,
+            ...(deferred.merged?.has(customerId) === true ? { merged: true as const } : {}),
           });
         },
         known,

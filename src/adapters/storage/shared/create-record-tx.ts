@@ -4,6 +4,8 @@ import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
 import type { MessagePatch, RecordTx, SendHistory } from '../../../ports/record-store.js';
+import type { MessageStatus } from '../../../core/message.js';
+import { reasonCodeSql } from './hand-over.js';
 import {
   MESSAGE_COLUMNS,
   toAuditColumns,
@@ -293,6 +295,32 @@ export const createRecordTx = (
         found.push(...rows.map(toMessage));
       }
       return found;
+    },
+    async campaignMessagesOf(customerIds) {
+      if (customerIds.length === 0) return [];
+      const rows = await sql.all<{
+        id: string;
+        customer_id: CustomerId;
+        campaign_id: string;
+        status: string;
+        waiting: number | boolean;
+      }>(
+        `SELECT m.id, m.customer_id, m.campaign_id, m.status,
+           CASE WHEN ${NEVER_LEFT} THEN 1 ELSE 0 END AS waiting
+         FROM messages m
+         WHERE m.customer_id IN (${customerIds.map(() => '?').join(', ')})
+           AND m.campaign_id IS NOT NULL
+           AND NOT (m.status = 'blocked' AND ${reasonCodeSql(sql.dialect, 'm.body')} = 'budget_exhausted')
+         ORDER BY m.created_at_ms, m.id`,
+        [...customerIds],
+      );
+      return rows.map((r) => ({
+        id: r.id,
+        customerId: r.customer_id,
+        campaignId: r.campaign_id,
+        status: r.status as MessageStatus,
+        waiting: Number(r.waiting) === 1,
+      }));
     },
     async expiredReviews(nowMs, limit) {
       const rows = await sql.all<MessagesTable>(

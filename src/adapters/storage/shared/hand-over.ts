@@ -37,8 +37,10 @@ export const toTaken = (
 };
 
 /** A message's reason code, read from its body, in the database's SQL. */
-export const reasonCodeSql = (dialect: SqlRunner['dialect']): string =>
-  dialect === 'postgres' ? "(body::jsonb ->> 'reasonCode')" : "json_extract(body, '$.reasonCode')";
+export const reasonCodeSql = (dialect: SqlRunner['dialect'], body = 'body'): string =>
+  dialect === 'postgres'
+    ? `(${body}::jsonb ->> 'reasonCode')`
+    : `json_extract(${body}, '$.reasonCode')`;
 
 /**
  * The campaigns either customer has a message of (whatever its status, but a block by the
