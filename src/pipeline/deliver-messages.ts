@@ -8,7 +8,13 @@ import type { MessageRecord } from '../core/message.js';
 import type { Channel, ProfileState } from '../core/profile.js';
 import { recipientOf, withOwnDevices } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
-import { creativeOf, withdrawnVariants } from './guard-and-record.js';
+import {
+  creativeOf,
+  isAutomatedMarketing,
+  rolloutCohortOf,
+  withdrawnVariants,
+} from './guard-and-record.js';
+import { isInRollout } from './experiment/index.js';
 import { addressFactsOf, erasedTokensOf } from './erased-identities.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
@@ -497,6 +503,9 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   const addressOf = new Map<string, AddressFactsAtHandOff>();
   // Claimed pushes whose customer has another device of their own, read at hand-off.
   const moreDevices = new Set<string>();
+  // The staged rollout's cohort, read with each claim: one rolled back since a message was
+  // made sends no more automated marketing to the customers it left.
+  let rollout: { percent: number; salt: string } | null = null;
   // Each sending domain's delivery results over the reputation window, and when they were read.
   const domains = new Map<string, { atMs: number; stats: DomainResults }>();
   /** Reads again, with a claim, the results of the domains its marketing email leaves from. */
@@ -521,6 +530,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         await settleAcceptedLeftSending(tx, channel, nowMs, limit);
         const messages = await tx.claimOutbox([channel], nowMs, limit, leaseUntilMs);
         if (messages.length === 0) return [];
+        rollout = await rolloutCohortOf(tx);
         const loaded = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
         const profiles = channel === 'push' ? await withOwnDevicesOf(tx, loaded) : loaded;
         for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
@@ -574,6 +584,15 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       // What it was decided for is over (its journey exited): it goes no more, whatever else.
       if (cancel !== undefined)
         return { code: 'decision_cancelled', reason: `its decision was cancelled: ${cancel}` };
+      if (
+        rollout !== null &&
+        isAutomatedMarketing(message) &&
+        !isInRollout(message.customerId, rollout.percent, rollout.salt)
+      )
+        return {
+          code: 'outside_rollout',
+          reason: `the staged rollout is at ${String(rollout.percent)} % now, and its customer is outside that cohort`,
+        };
       const address = addressOf.get(message.id);
       addressOf.delete(message.id);
       const domain =

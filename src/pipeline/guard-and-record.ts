@@ -307,13 +307,7 @@ export const loadGuardBatchState = async (
   }
   const known = customerIds.flatMap((id) => profiles.get(id) ?? []);
   const address = await addressFactsOf(tx, known);
-  const staged = await tx.getSetting('rollout');
-  const rollout =
-    staged === null
-      ? null
-      : (({ percent, salt }: { percent: number; salt: string }) => ({ percent, salt }))(
-          JSON.parse(staged) as { percent: number; salt: string },
-        );
+  const rollout = await rolloutCohortOf(tx);
   return {
     history,
     spend,
@@ -385,6 +379,20 @@ export const campaignOf = (
           : { holdoutPercent: decision.trigger.campaign.holdoutPercent }),
       }
     : null;
+
+/** The staged rollout's cohort as stored now (null when none was started: everyone). */
+export const rolloutCohortOf = async (
+  tx: Pick<StoreTx, 'getSetting'>,
+): Promise<{ percent: number; salt: string } | null> => {
+  const staged = await tx.getSetting('rollout');
+  if (staged === null) return null;
+  const { percent, salt } = JSON.parse(staged) as { percent: number; salt: string };
+  return { percent, salt };
+};
+
+/** Marketing an agent decided (not an API send): what the staged rollout and holdouts govern. */
+export const isAutomatedMarketing = (m: { class: MessageClass; agent: string }): boolean =>
+  m.class === 'marketing' && m.agent !== 'api';
 
 /** The reason codes of messages held out (status `held-out`): holdouts and the rollout. */
 const HOLD_OUT_CODES = {
@@ -600,7 +608,7 @@ export const judgeDecision = (
       'offer_expired',
       `its code ${decision.incentive?.code ?? ''} expires ${new Date(offerEndsMs).toISOString()}, before it would go`,
     );
-  const automated = messageClass === 'marketing' && decision.agent !== 'api';
+  const automated = isAutomatedMarketing({ class: messageClass, agent: decision.agent });
   // A staged rollout: automated marketing reaches only the current cohort, and the customers
   // outside it join no experiment — held out, blocked or not — so the holdouts and the tests
   // compare customers of the cohort only.

@@ -575,6 +575,32 @@ for (const factory of storeFactories)
       expect(second.every((m) => m.reasonCode === 'outside_rollout')).toBe(true);
     });
 
+    it('sends nothing more to customers a roll-back left outside the cohort, queued or not', async () => {
+      await admin('/v1/rollout/start', {});
+      const ids = Array.from({ length: 200 }, (_, i) => `rb${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      await admin('/v1/campaigns', { id: 'queued', template: 'upsell', channels: ['email'] });
+      // Decided and queued for the cohort; no dispatcher has run yet.
+      await herald.services.worker.runDue();
+      const listed = async () =>
+        (await get('/v1/messages?limit=500')).json<{
+          messages: { status: string; reasonCode: string | null }[];
+        }>().messages;
+      const queued = (await listed()).filter((m) => m.status === 'queued');
+      expect(queued.length).toBeGreaterThan(0);
+      // The stage is unhealthy: rolled back to none.
+      const check = (await admin('/v1/rollout/check', { uptime: 0.5, p95LatencyMs: 40 })).json<{
+        rollout: { percent: number };
+      }>();
+      expect(check.rollout.percent).toBe(0);
+      await herald.services.dispatcher.runDue();
+      const after = await listed();
+      expect(after.filter((m) => m.status === 'sent')).toEqual([]);
+      expect(after.filter((m) => m.reasonCode === 'outside_rollout')).toHaveLength(200);
+    });
+
     it('counts a complaint in the stage it comes in, whenever its message was sent', async () => {
       await admin('/v1/rollout/start', {});
       const ids = Array.from({ length: 200 }, (_, i) => `lc${i}`);
