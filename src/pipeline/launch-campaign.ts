@@ -14,12 +14,7 @@ import {
 } from './creative.js';
 import { fanOutCampaign, type DecideEnv } from './decide/index.js';
 import { withdrawnVariants } from './guard-and-record.js';
-import {
-  designKey,
-  promotedControl,
-  registerExperiment,
-  type ExperimentDesign,
-} from './experiment-results.js';
+import { designKey, promotedControl, type ExperimentDesign } from './experiment-results.js';
 import type { PersonalizeOptions } from './personalize.js';
 import { definitionKey, type CampaignDefinition } from './campaign-definition.js';
 
@@ -249,31 +244,38 @@ export const launchCampaign = async (
             creative.writing,
           );
   const holdoutPercent = definition.holdoutPercent;
-  if (written !== null || holdoutPercent > 0) {
-    const arms =
-      written === null
+  const arms =
+    written === null
+      ? holdoutPercent > 0
         ? [{ name: 'treatment', strategy: null }]
-        : written.variants.map((v) => ({ name: v.id, strategy: v.strategy }));
-    const design: ExperimentDesign = {
-      id: campaign.id,
-      kind: 'campaign',
-      arms,
-      control: controlOf(arms, await promotedControl(store, campaign.segment, channel)),
-      holdoutPercent,
-      ...(campaign.stratify === true ? { stratified: true } : {}),
-      segment: campaign.segment,
-      channel,
-      createdAtMs: nowMs,
-    };
-    await registerExperiment(store, design);
-  }
+        : null
+      : written.variants.map((v) => ({ name: v.id, strategy: v.strategy }));
+  const design: ExperimentDesign | null =
+    arms === null
+      ? null
+      : {
+          id: campaign.id,
+          kind: 'campaign',
+          arms,
+          control: controlOf(arms, await promotedControl(store, campaign.segment, channel)),
+          holdoutPercent,
+          ...(campaign.stratify === true ? { stratified: true } : {}),
+          segment: campaign.segment,
+          channel,
+          createdAtMs: nowMs,
+        };
   // Kept once, under the campaign's lock: of two first launches at once, the one that finds a
   // definition stored meanwhile is held to it like any relaunch.
   await store.transaction(async (tx) => {
     const key = definitionKey(campaign.id);
     // And the budget's lock, which a round judging the campaign holds while it reads the
-    // budget and records what it blocked by it (`loadGuardBatchState`).
-    await tx.lock([key, `creative:${campaign.id}`, `campaign-budget:${campaign.id}`]);
+    // budget and records what it blocked by it (`loadGuardBatchState`), and the design's.
+    await tx.lock([
+      key,
+      `creative:${campaign.id}`,
+      `campaign-budget:${campaign.id}`,
+      designKey(campaign.id),
+    ]);
     const kept = await tx.getSetting(key);
     if (kept === null) await tx.setSetting(key, JSON.stringify(definition));
     else {
@@ -283,6 +285,12 @@ export const launchCampaign = async (
       if (campaign.budget !== undefined && firstLaunch.budget !== definition.budget)
         await tx.setSetting(key, JSON.stringify({ ...firstLaunch, budget: definition.budget }));
     }
+    // The design is kept with the definition it was made for, in the same transaction: a
+    // launch refused above keeps none (its holdout would be analysed against the other's
+    // assignment). The first design of an id stays: a relaunch neither reshuffles nor forgets
+    // a promotion.
+    if (design !== null && (await tx.getSetting(designKey(campaign.id))) === null)
+      await tx.setSetting(designKey(campaign.id), JSON.stringify(design));
     // The copy kept is the one written for the definition kept: a launch with other settings
     // racing this one may have written its own over it before it was refused.
     const brief = {
@@ -297,10 +305,10 @@ export const launchCampaign = async (
       // design kept first names the arms, the copy kept is the one they were made from, and the
       // other launch is refused.
       const ours = written.variants.map((v) => v.id);
-      const design = await tx.getSetting(designKey(campaign.id));
-      const arms =
-        design === null ? null : (JSON.parse(design) as ExperimentDesign).arms.map((a) => a.name);
-      if (arms !== null && arms.join('\n') !== ours.join('\n'))
+      const stored = await tx.getSetting(designKey(campaign.id));
+      const storedArms =
+        stored === null ? null : (JSON.parse(stored) as ExperimentDesign).arms.map((a) => a.name);
+      if (storedArms !== null && storedArms.join('\n') !== ours.join('\n'))
         throw new AppError(
           'conflict',
           `campaign ${campaign.id} was launched at the same time with copy written for another send time, which was kept: launch it again to send that copy, or under a new id`,

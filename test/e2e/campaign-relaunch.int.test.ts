@@ -317,6 +317,24 @@ for (const factory of storeFactories)
       ).toEqual(['blocked', 'sent']);
     });
 
+    it('keeps the design of the first launch it keeps, of two launched at once', async () => {
+      for (const id of ['a', 'b', 'c']) await identify(id);
+      for (let k = 0; k < 30; k += 1) {
+        const id = `race-${String(k)}`;
+        const answers = await Promise.all(
+          [10, 40].map((holdoutPercent) => launch({ id, holdoutPercent })),
+        );
+        expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 409]);
+        const defined = (await adminCall(herald, 'GET', `/v1/campaigns/${id}`)).json<{
+          definition: { holdoutPercent: number };
+        }>().definition.holdoutPercent;
+        const designed = (await adminCall(herald, 'GET', `/v1/campaigns/${id}/results`)).json<{
+          design: { holdoutPercent: number };
+        }>().design.holdoutPercent;
+        expect(designed, id).toBe(defined);
+      }
+    });
+
     it('refuses a relaunch that differs in anything but the send time, naming what differs', async () => {
       await identify('c1');
       const sendAt = new Date(MONDAY + DAY_MS).toISOString();
