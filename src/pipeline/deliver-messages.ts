@@ -553,6 +553,8 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
           state: withoutStaleTokens(message, profiles.get(message.customerId)),
         }));
       }),
+    countDue: (channel, nowMs, limit) =>
+      deps.store.transaction((tx) => tx.countClaimable([channel], nowMs, limit)),
     takeTokens: (bucket, want, perSecond, burst, nowMs) =>
       deps.store.transaction((tx) => tx.takeTokens(bucket, want, perSecond, burst, nowMs)),
     async recheck(message) {

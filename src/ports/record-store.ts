@@ -350,6 +350,11 @@ export interface DeliverTx {
     leaseUntilMs: number,
   ): Promise<MessageRecord[]>;
   /**
+   * How many messages `claimOutbox` could claim now, and those left `sending` that a claim
+   * settles as taken (`acceptedLeftSending`), counting up to `limit`; claims none.
+   */
+  countClaimable(channels: readonly Channel[], nowMs: number, limit: number): Promise<number>;
+  /**
    * Writes an attempt's outcome to a message this dispatcher claimed until `leaseUntilMs` and
    * returns the customer it belongs to now (another than at the claim if they were merged
    * meanwhile); null when the message is no longer under that claim (its customer was erased

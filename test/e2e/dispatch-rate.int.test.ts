@@ -33,9 +33,10 @@ const sentInAnHour = async (
       },
       close: () => Promise.resolve(),
     };
-    // A long backlog, claimed 100 at a time; what gets no token is put back (here: dropped).
+    // A long backlog, claimed as many at a time as the limit's tokens allow.
     let next = 0;
     const io: DispatchIo = {
+      countDue: (_channel, _nowMs, limit) => Promise.resolve(limit),
       claim: (_channel, _nowMs, limit) =>
         Promise.resolve(
           Array.from({ length: limit }, () => {

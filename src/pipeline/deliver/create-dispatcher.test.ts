@@ -58,6 +58,7 @@ const memoryIo = (ids: string[], overrides: Partial<DispatchIo> = {}, failedWrit
       Promise.resolve(
         queue.splice(0, limit).map((id) => ({ message: aMessage(id), state: aState(id) })),
       ),
+    countDue: (_channel, _nowMs, limit) => Promise.resolve(Math.min(limit, queue.length)),
     takeTokens: (_bucket, want) => Promise.resolve(want),
     recheck: (message) => Promise.resolve({ state: aState(message.id) }),
     finish: (results) => {
@@ -323,6 +324,21 @@ describe('the dispatcher', () => {
     expect(queue).toEqual(['receipt']);
     await dispatcher.runDue();
     expect(adapter.sent).toEqual(['receipt']);
+  });
+
+  it('takes no tokens while nothing is due', async () => {
+    const asked: number[] = [];
+    const { io } = memoryIo([], {
+      takeTokens: (_bucket, want) => {
+        asked.push(want);
+        return Promise.resolve(want);
+      },
+    });
+    await twoASecond(
+      io,
+      anAdapter(() => ({ kind: 'sent', providerId: null })),
+    ).runDue();
+    expect(asked).toEqual([]);
   });
 
   it('gives back at once the tokens of messages that were not there to claim', async () => {

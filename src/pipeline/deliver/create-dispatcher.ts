@@ -42,6 +42,8 @@ export type Finished =
 /** The dispatcher's I/O, given by the composition (the store, the guard's hand-off check). */
 export interface DispatchIo {
   claim(channel: Channel, nowMs: number, limit: number, leaseUntilMs: number): Promise<Claimed[]>;
+  /** How many messages `claim` could claim now, up to `limit`. */
+  countDue(channel: Channel, nowMs: number, limit: number): Promise<number>;
   takeTokens(
     bucket: string,
     want: number,
@@ -212,7 +214,10 @@ export const createDispatcher = (
     // The rate limit's tokens first, then as many messages as they allow: what the limit holds
     // back stays in the outbox where it was, due first, and is claimed first when tokens come
     // (claimed and given back with a later send time, it was overtaken by newer messages).
-    const allowed = await tokens(adapter, wanted, nowMs);
+    // Tokens are taken for what is due, no more: an idle outbox takes and gives back none.
+    const due =
+      limitFor(adapter) === undefined ? wanted : await io.countDue(adapter.channel, nowMs, wanted);
+    const allowed = due === 0 ? 0 : await tokens(adapter, due, nowMs);
     if (allowed === 0) {
       circuit?.unused();
       return { sent: 0, full: false };

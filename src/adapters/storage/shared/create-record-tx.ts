@@ -557,6 +557,21 @@ export const createRecordTx = (
         deviceTokens: await del('device_tokens'),
       };
     },
+    // Counted with those a report showed taken: a claim is what settles them (`acceptedLeftSending`).
+    async countClaimable(channels, nowMs, limit) {
+      if (channels.length === 0 || limit <= 0) return 0;
+      const inChannels = `channel IN (${channels.map(() => '?').join(', ')})`;
+      const [row] = await sql.all<{ due: number | string; left: number | string }>(
+        `SELECT
+           (SELECT COUNT(*) FROM (SELECT 1 FROM messages
+              WHERE status = 'queued' AND send_at_ms <= ? AND ${inChannels} LIMIT ?) d) AS due,
+           (SELECT COUNT(*) FROM (SELECT 1 FROM messages
+              WHERE status = 'sending' AND lease_until_ms <= ? AND ${inChannels} LIMIT ?) l)
+             AS left`,
+        [nowMs, ...channels, limit, nowMs, ...channels, limit],
+      );
+      return Math.min(limit, Number(row?.due ?? 0) + Number(row?.left ?? 0));
+    },
     async claimOutbox(channels, nowMs, limit, leaseUntilMs) {
       if (channels.length === 0 || limit <= 0) return [];
       const inChannels = `channel IN (${channels.map(() => '?').join(', ')})`;
