@@ -280,6 +280,9 @@ describe('parseEvent', () => {
         '/receivedAt',
         '/sentAt',
       ]);
+      // With no time of its own it is dated by its receivedAt: refused there, and only there.
+      const bare = parse(aTrackCall({ receivedAt: 'nope' }));
+      expect(bare.ok ? [] : bare.error.map((p) => p.path)).toEqual(['/receivedAt']);
       // Left blank, as `herald import events` reads it: no time, not a wrong one.
       expect(parse(aTrackCall({ ...archived, sentAt: '' })).ok).toBe(true);
       expect(accepted(parse(aTrackCall({ ...archived, receivedAt: '' }))).event.timestampMs).toBe(

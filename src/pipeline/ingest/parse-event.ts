@@ -423,7 +423,17 @@ export const parseEvent = (
       if (!isBlank(given[field])) parseTime(given[field], `${path}/${field}`, problems);
   const told = (p: FieldProblem) =>
     shapeProblems.some((s) => p.path === s.path || p.path.startsWith(`${s.path}/`));
-  const all = [...shapeProblems, ...problems.filter((p) => !told(p))];
+  // An exported call without a time of its own is dated by its receivedAt (or sentAt): one
+  // that is no time is refused there, not again at a `timestamp` the client never sent.
+  const borrowed =
+    archived &&
+    isBlank(given['timestamp']) &&
+    isBlank(given['originalTimestamp']) &&
+    problems.some((p) => p.path === `${path}/receivedAt` || p.path === `${path}/sentAt`);
+  const all = [
+    ...shapeProblems,
+    ...problems.filter((p) => !told(p) && !(borrowed && p.path === `${path}/timestamp`)),
+  ];
   if (all.length > 0) return err(all);
   const timestampMs = correctTimestamp(originalMs, sentAtMs, envelope.receivedAtMs);
   // Said at the field the time came from, and with the sentAt that moved it when one did.
