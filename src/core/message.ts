@@ -147,6 +147,12 @@ export interface MessageRecord {
    */
   staleTokens?: string[];
   /**
+   * Automated marketing judged while a staged rollout ran: the salt of the cohort it was let
+   * through by. A roll-back of that rollout refuses it at hand-off when its customer has left the
+   * cohort; one judged before any rollout, or under an earlier one, is not held to the new.
+   */
+  rolloutSalt?: string;
+  /**
    * Until when its content may go: the earliest expiry among the approved documents its
    * written variant cites. Absent when nothing it cites expires, and in messages recorded
    * before it was kept.

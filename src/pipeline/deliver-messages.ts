@@ -504,7 +504,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   // Claimed pushes whose customer has another device of their own, read at hand-off.
   const moreDevices = new Set<string>();
   // The staged rollout's cohort, read with each claim: one rolled back since a message was
-  // made sends no more automated marketing to the customers it left.
+  // let through sends no more automated marketing to the customers it left.
   let rollout: { percent: number; salt: string } | null = null;
   // Each sending domain's delivery results over the reputation window, and when they were read.
   const domains = new Map<string, { atMs: number; stats: DomainResults }>();
@@ -586,8 +586,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       // What it was decided for is over (its journey exited): it goes no more, whatever else.
       if (cancel !== undefined)
         return { code: 'decision_cancelled', reason: `its decision was cancelled: ${cancel}` };
+      // Only what this rollout let through: a message judged before it, or under an earlier
+      // one, passed the gate of its time.
       if (
         rollout !== null &&
+        message.rolloutSalt === rollout.salt &&
         isAutomatedMarketing(message) &&
         !isInRollout(message.customerId, rollout.percent, rollout.salt)
       )

@@ -652,6 +652,10 @@ export const judgeDecision = (
     ...(decision.agent === 'cart' && state !== undefined && state.cart !== null
       ? { cartAsOffered: cartFingerprint(state.cart.items) }
       : {}),
+    // Let through by the staged rollout's cohort: a roll-back of it may take it back.
+    ...(automated && batch.rollout !== null && !outsideRollout
+      ? { rolloutSalt: batch.rollout.salt }
+      : {}),
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
     cost: messageCost({ channel, content: rendered }, deps.policy),

@@ -171,6 +171,10 @@ export const describeStore = (factory: StoreFactory): void => {
             status: 'review',
             validUntilMs: t0 + 5000,
             offerEndsMs: t0 + 6000,
+            // And what delivery and the rollout noted of it.
+            throttledSinceMs: t0 - 1000,
+            staleTokens: ['dead-token'],
+            rolloutSalt: 'cohort-1',
           }),
           aSentMessage('m-plain', 'u1', t0, { status: 'queued' }),
         ]),
@@ -190,6 +194,9 @@ export const describeStore = (factory: StoreFactory): void => {
       expect(claimed.find((m) => m.id === 'm-until')).toMatchObject({
         validUntilMs: t0 + 5000,
         offerEndsMs: t0 + 6000,
+        throttledSinceMs: t0 - 1000,
+        staleTokens: ['dead-token'],
+        rolloutSalt: 'cohort-1',
       });
     });
 

@@ -601,6 +601,22 @@ for (const factory of storeFactories)
       expect(after.filter((m) => m.reasonCode === 'outside_rollout')).toHaveLength(200);
     });
 
+    it('holds marketing queued before a rollout started to no cohort', async () => {
+      const ids = Array.from({ length: 100 }, (_, i) => `pre${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      await admin('/v1/campaigns', { id: 'before', template: 'upsell', channels: ['email'] });
+      await herald.services.worker.runDue();
+      // Started while the campaign's messages wait in the outbox: they were judged before it.
+      await admin('/v1/rollout/start', {});
+      await herald.services.dispatcher.runDue();
+      const messages = (await get('/v1/messages?limit=500')).json<{
+        messages: { status: string }[];
+      }>().messages;
+      expect(messages.filter((m) => m.status === 'sent')).toHaveLength(100);
+    });
+
     it('counts a complaint in the stage it comes in, whenever its message was sent', async () => {
       await admin('/v1/rollout/start', {});
       const ids = Array.from({ length: 200 }, (_, i) => `lc${i}`);

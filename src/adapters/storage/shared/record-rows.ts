@@ -22,6 +22,9 @@ type MessageBody = Pick<
   | 'validUntilMs'
   | 'offerEndsMs'
   | 'cartAsOffered'
+  | 'throttledSinceMs'
+  | 'staleTokens'
+  | 'rolloutSalt'
 >;
 
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
@@ -60,6 +63,9 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     ...(m.validUntilMs === undefined ? {} : { validUntilMs: m.validUntilMs }),
     ...(m.offerEndsMs === undefined ? {} : { offerEndsMs: m.offerEndsMs }),
     ...(m.cartAsOffered === undefined ? {} : { cartAsOffered: m.cartAsOffered }),
+    ...(m.throttledSinceMs === undefined ? {} : { throttledSinceMs: m.throttledSinceMs }),
+    ...(m.staleTokens === undefined ? {} : { staleTokens: m.staleTokens }),
+    ...(m.rolloutSalt === undefined ? {} : { rolloutSalt: m.rolloutSalt }),
   } satisfies Omit<MessageBody, 'content'>).slice(1)}`,
 });
 
