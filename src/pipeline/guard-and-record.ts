@@ -1193,9 +1193,11 @@ const REACHING: ReadonlySet<MessageStatus> = new Set(['sending', 'sent', 'bounce
 
 /**
  * A campaign once per person, after a merge made two customers one: of the survivor's messages
- * of one campaign, those still waiting to leave are withdrawn when the person was held out of it
- * (either record's message was held out), or it reached them already (one has left or is
- * leaving); of several waiting, the oldest stays. With an audit entry each, as any withdrawal.
+ * of one campaign, those still waiting to leave are withdrawn when the person was held out of
+ * the campaign (either record's message was in its holdout: the global holdout and a rollout's
+ * cohort are drawn per record, and the survivor passed theirs), or it reached them already (one
+ * has left or is leaving); of several waiting, one stays — a queued one before one waiting for
+ * a reviewer, who may reject it, then the oldest. With an audit entry each, as any withdrawal.
  */
 export const withdrawRepeatedCampaigns = async (
   tx: StoreTx,
@@ -1211,9 +1213,14 @@ export const withdrawRepeatedCampaigns = async (
   const withdrawn: { decisionIds: string[]; reason: string }[] = [];
   for (const messages of byTurn.values()) {
     if (messages.length < 2) continue;
-    const waiting = messages.filter((m) => m.waiting);
+    // Oldest first from the store; a queued one ahead of those in review.
+    const waiting = messages
+      .filter((m) => m.waiting)
+      .sort((a, b) => Number(a.status === 'review') - Number(b.status === 'review'));
     const campaign = messages[0]?.campaignId ?? '';
-    const heldOut = messages.some((m) => m.status === 'held-out');
+    const heldOut = messages.some(
+      (m) => m.status === 'held-out' && m.reasonCode === 'campaign_holdout',
+    );
     const reached = messages.some(
       (m) => REACHING.has(m.status) || (m.status === 'queued' && !m.waiting),
     );

@@ -310,6 +310,7 @@ export interface CampaignMessage {
   customerId: CustomerId;
   campaignId: string;
   status: MessageStatus;
+  reasonCode: string | null;
   /** Whether it never left: in review, or queued and never tried. */
   waiting: boolean;
 }

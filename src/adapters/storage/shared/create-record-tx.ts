@@ -303,9 +303,11 @@ export const createRecordTx = (
         customer_id: CustomerId;
         campaign_id: string;
         status: string;
+        reason_code: string | null;
         waiting: number | boolean;
       }>(
         `SELECT m.id, m.customer_id, m.campaign_id, m.status,
+           ${reasonCodeSql(sql.dialect, 'm.body')} AS reason_code,
            CASE WHEN ${NEVER_LEFT} THEN 1 ELSE 0 END AS waiting
          FROM messages m
          WHERE m.customer_id IN (${customerIds.map(() => '?').join(', ')})
@@ -319,6 +321,7 @@ export const createRecordTx = (
         customerId: r.customer_id,
         campaignId: r.campaign_id,
         status: r.status as MessageStatus,
+        reasonCode: r.reason_code,
         waiting: Number(r.waiting) === 1,
       }));
     },
