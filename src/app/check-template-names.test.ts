@@ -3,16 +3,9 @@ import { AppError } from '../core/errors.js';
 import { createRenderer, defaultTemplates } from '../pipeline/render/index.js';
 import { checkTemplateNames } from './check-template-names.js';
 import { loadConfig } from './load-config.js';
+import { acmeSettings } from '../pipeline/render/test-builders.js';
 
-const renderer = createRenderer(defaultTemplates, {
-  brandName: 'Acme',
-  from: 'shop@acme.test',
-  replyTo: null,
-  postalAddress: '1 Main St, Springfield',
-  publicUrl: 'https://herald.acme.test',
-  shopUrl: 'https://acme.test',
-  linkSecret: 'secret',
-});
+const renderer = createRenderer(defaultTemplates, acmeSettings);
 const problemsOf = (yaml: string | null) => {
   try {
     checkTemplateNames(loadConfig({}, yaml).decidePolicy, renderer);

@@ -9,6 +9,7 @@ import { aDecision as aDecisionFor } from '../../test/support/builders.js';
 import { emptyProfile } from '../pipeline/profile/index.js';
 import { createRenderer, defaultTemplates, type Template } from '../pipeline/render/index.js';
 import { loadTemplates } from './load-templates.js';
+import { acmeSettings } from '../pipeline/render/test-builders.js';
 
 const examples = resolve(import.meta.dirname, '../../examples/templates');
 
@@ -95,15 +96,7 @@ describe('loadTemplates', () => {
 
   it('renders the compiled example with the offer, the cart link and one footer', async () => {
     const templates = await loadTemplates(examples);
-    const renderer = createRenderer(templates, {
-      brandName: 'Acme',
-      from: 'shop@acme.test',
-      replyTo: null,
-      postalAddress: '1 Main St, Springfield',
-      publicUrl: 'https://herald.acme.test',
-      shopUrl: 'https://acme.test',
-      linkSecret: 'secret',
-    });
+    const renderer = createRenderer(templates, acmeSettings);
     const profile = {
       ...emptyProfile(toCustomerId('ann'), 0),
       traits: { firstName: 'Ann <3' },
