@@ -249,10 +249,9 @@ const settleOnce = (
     case 'retry': {
       // Refused for the provider's own rate limit: nothing went, so no attempt is spent — a
       // burst of 429s must not use up a message's attempts and dead-letter it.
-      // Not for ever: one held back by a limit for longer than a message may be late since it
-      // was due (a one-time code, a receipt; one scheduled days ahead counts from then) is
-      // dead-lettered, as its attempts running out would have.
-      // Counted from the limit's first answer, not from when it was due: a receipt held a day
+      // Not for ever: one the limit has held back for longer than a message may be late (a
+      // one-time code, a receipt) is dead-lettered, as its attempts running out would have —
+      // counted from the limit's first answer, not from when it was due: a receipt held a day
       // by a suspended account has not been held by the limit at all.
       const throttledSinceMs = m.throttledSinceMs ?? nowMs;
       if (
