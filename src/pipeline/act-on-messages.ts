@@ -253,6 +253,7 @@ export const reviewMessage = async (
       request.action === 'reject' ? 'reject' : edited ? 'edit-approve' : 'approve';
     let updated: MessageRecord;
     let verdicts: MessageRecord['verdicts'] | undefined;
+    let rolloutSalt: string | undefined;
     if (request.action === 'reject') {
       updated = { ...message, status: 'rejected', reasonCode: 'rejected_in_review' };
     } else {
@@ -282,7 +283,7 @@ export const reviewMessage = async (
                 message.content,
                 request.edits,
               );
-      const judged = judgeDecision(
+      const again = judgeDecision(
         // Judged again on the channel it was judged on (it may have fallen back to it).
         {
           ...decision,
@@ -298,7 +299,11 @@ export const reviewMessage = async (
         nowMs,
         content,
         message.variant,
-      ).result;
+      );
+      const judged = again.result;
+      // Approved under a staged rollout: the cohort that let it through, which a roll-back can
+      // take it back from (one judged first before the rollout had none).
+      rolloutSalt = again.message.rolloutSalt;
       // What the dispatcher would refuse at hand-off is refused now, where the reviewer sees
       // it: a cart offer approved after the customer ordered, a win-back after they came back.
       const moot = checkAtHandOff(message, profiles.get(message.customerId), deps.policy, nowMs);
@@ -377,6 +382,7 @@ export const reviewMessage = async (
         reviews: updated.reviews,
         reviewExpiresAtMs: updated.reviewExpiresAtMs,
         reasonCode: updated.reasonCode,
+        ...(rolloutSalt === undefined || updated.status !== 'queued' ? {} : { rolloutSalt }),
       },
       nowMs,
       'review',

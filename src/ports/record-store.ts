@@ -52,6 +52,8 @@ export interface MessagePatch {
   reasonCode?: string | null;
   /** What sending it costs, when its copy changed (a reviewer's edit of an SMS). */
   cost?: number;
+  /** The staged rollout's cohort that let it through when it was judged again (an approval). */
+  rolloutSalt?: string;
 }
 
 /** What an erasure removed. */

@@ -10,7 +10,7 @@ import { heraldEvent } from '../../src/pipeline/deliver-messages.js';
 import { exportCustomer, setDoNotSell } from '../../src/pipeline/privacy.js';
 import { sendNow } from '../../src/pipeline/act-on-messages.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
-import { isInCampaignHoldout } from '../../src/pipeline/experiment/index.js';
+import { isInCampaignHoldout, isInRollout } from '../../src/pipeline/experiment/index.js';
 import type { StoreTx } from '../../src/ports/store.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
 import { adminToken, startHerald, type TestHerald, ingestCall } from '../support/start-herald.js';
@@ -853,6 +853,32 @@ for (const factory of storeFactories) {
         humanOverrideRate: 0,
       });
       expect(await herald.services.dispatcher.runDue()).toBe(0);
+    });
+
+    it('lets a roll-back take back an offer a reviewer approved while the rollout ran', async () => {
+      const item = await cartOfferInReview('rae', 'Rae');
+      // A rollout at its first stage whose cohort holds rae (a salt drawn to put her in it).
+      const salt =
+        Array.from({ length: 2000 }, (_, i) => `salt-${String(i)}`).find((s) =>
+          isInRollout(toCustomerId('rae'), 5, s),
+        ) ?? '';
+      await herald.services.store.transaction((tx) =>
+        tx.setSetting(
+          'rollout',
+          JSON.stringify({ percent: 5, salt, stageStartedAtMs: clock.nowMs(), history: [] }),
+        ),
+      );
+      expect((await approve(item.id, 'margin allows it')).json<MessageView>().status).toBe(
+        'queued',
+      );
+      // The stage proves unhealthy before the offer leaves: rolled back to none.
+      const check = await call('POST', '/v1/rollout/check', { uptime: 0.5, p95LatencyMs: 40 });
+      expect(check.json<{ rollout: { percent: number } }>().rollout.percent).toBe(0);
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      expect(await messageOf(item.id)).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'outside_rollout',
+      });
     });
 
     it('erases a customer: no personal data left, the audit chain still verifies', async () => {
