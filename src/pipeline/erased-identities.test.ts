@@ -17,6 +17,7 @@ const memoryTx = () => {
   const settings = new Map<string, string>();
   const erased = new Map<string, number>();
   const bounced = new Map<string, { count: number; atMs: number }>();
+  const links = new Map<string, string[]>();
   let lookups = 0;
   const locked: string[] = [];
   return {
@@ -67,6 +68,9 @@ const memoryTx = () => {
       );
     },
     anyAddressBounce: () => Promise.resolve(bounced.size > 0),
+    /** The identity links of each customer (`u:` and `a:` keys that lead to them). */
+    links,
+    identityKeysOf: (id: string) => Promise.resolve(links.get(id) ?? []),
   };
 };
 
@@ -100,6 +104,19 @@ describe('erased identities', () => {
         .sort(),
     ).toEqual(['email:old@example.com', 'phone:+14155550100']);
     expect(identitiesOf(aProfile({ userId: null, traits: { phone: ' - ' } }))).toEqual([]);
+  });
+
+  it('does not take an alias that leads to someone else for the customer who lists it', async () => {
+    const tx = memoryTx();
+    // bee owned the id `ay` (its first alias) and was erased.
+    await rememberErased(tx, ['u:ay'], 2_000);
+    // cee's profile lists `ay` too — a later alias of it, ignored: the first link won.
+    const cee = aProfile({ customerId: toCustomerId('cee'), userId: 'cee', aliases: ['ay'] });
+    tx.links.set('cee', ['u:cee']);
+    // ann's alias of it leads to her (she was given `ay` after bee's links were gone).
+    const ann = aProfile({ customerId: toCustomerId('ann'), userId: 'ann', aliases: ['ay'] });
+    tx.links.set('ann', ['u:ann', 'u:ay']);
+    expect(await erasedSinceOf(tx, [cee, ann])).toEqual(new Map([[toCustomerId('ann'), 2_000]]));
   });
 
   it('keeps keyed hashes only, and finds the person again by any one identity', async () => {

@@ -242,7 +242,7 @@ export const erasedAtOf = async (
 };
 
 export const erasedSinceOf = async (
-  tx: Tx,
+  tx: Tx & Pick<StoreTx, 'identityKeysOf'>,
   profiles: readonly ProfileState[],
 ): Promise<Map<CustomerId, number>> => {
   const found = new Map<CustomerId, number>();
@@ -250,20 +250,31 @@ export const erasedSinceOf = async (
   if (key === null) return found;
   // A known user is known again by their user ids, email and phone — not by an anonymous id
   // they share with whoever else used the same computer, who may be the one erased.
-  const hashes = profiles.map((p) =>
+  const known = profiles.map((p) =>
     identitiesOf(p)
       .filter((identity) => p.userId === null || !identity.startsWith('a:'))
-      .map((identity) => hashOf(key, identity)),
+      .map((identity) => ({ identity, hash: hashOf(key, identity) })),
   );
-  const erased = await tx.erasedIdentities(hashes.flat());
+  const erased = await tx.erasedIdentities(known.flat().map((k) => k.hash));
   if (erased.size === 0) return found;
-  profiles.forEach((profile, i) => {
-    for (const h of hashes[i] ?? []) {
-      const atMs = erased.get(h);
-      if (atMs !== undefined && atMs > (found.get(profile.customerId) ?? -Infinity))
-        found.set(profile.customerId, atMs);
+  for (const [i, profile] of profiles.entries()) {
+    let links: Set<string> | null = null;
+    for (const { identity, hash } of known[i] ?? []) {
+      const atMs = erased.get(hash);
+      if (atMs === undefined || atMs <= (found.get(profile.customerId) ?? -Infinity)) continue;
+      // An alias whose id was merged into someone else first is listed, but stays theirs (as
+      // the erasure keeps it): read only when it matched, whether it leads to this customer.
+      if (
+        profile.userId !== null &&
+        identity.startsWith('u:') &&
+        identity !== `u:${profile.userId}`
+      ) {
+        links ??= new Set(await tx.identityKeysOf(profile.customerId));
+        if (!links.has(identity)) continue;
+      }
+      found.set(profile.customerId, atMs);
     }
-  });
+  }
   return found;
 };
 
