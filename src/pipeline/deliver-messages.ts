@@ -8,12 +8,8 @@ import type { MessageRecord } from '../core/message.js';
 import type { Channel, ProfileState } from '../core/profile.js';
 import { recipientOf, withOwnDevices } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
-import {
-  creativeOf,
-  isAutomatedMarketing,
-  rolloutCohortOf,
-  withdrawnVariants,
-} from './guard-and-record.js';
+import { creativeOf, isAutomatedMarketing, withdrawnVariants } from './guard-and-record.js';
+import { rolloutCohortOf } from './rollout.js';
 import { isInRollout } from './experiment/index.js';
 import { addressFactsOf, erasedTokensOf } from './erased-identities.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';

@@ -50,6 +50,7 @@ import { documentsInForce, type ContentDocument } from './content/index.js';
 import { hasRecipient } from '../core/recipient.js';
 import { cartFingerprint } from '../core/cart-fingerprint.js';
 import { storedBudgetsOf } from './campaign-definition.js';
+import { rolloutCohortOf } from './rollout.js';
 
 export interface GuardDeps {
   renderer: Renderer;
@@ -379,16 +380,6 @@ export const campaignOf = (
           : { holdoutPercent: decision.trigger.campaign.holdoutPercent }),
       }
     : null;
-
-/** The staged rollout's cohort as stored now (null when none was started: everyone). */
-export const rolloutCohortOf = async (
-  tx: Pick<StoreTx, 'getSetting'>,
-): Promise<{ percent: number; salt: string } | null> => {
-  const staged = await tx.getSetting('rollout');
-  if (staged === null) return null;
-  const { percent, salt } = JSON.parse(staged) as { percent: number; salt: string };
-  return { percent, salt };
-};
 
 /** Marketing an agent decided (not an API send): what the staged rollout and holdouts govern. */
 export const isAutomatedMarketing = (m: { class: MessageClass; agent: string }): boolean =>

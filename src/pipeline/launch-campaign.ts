@@ -289,7 +289,8 @@ export const launchCampaign = async (
     // launch refused above keeps none (its holdout would be analysed against the other's
     // assignment). The first design of an id stays: a relaunch neither reshuffles nor forgets
     // a promotion.
-    if (design !== null && (await tx.getSetting(designKey(campaign.id))) === null)
+    const storedDesign = await tx.getSetting(designKey(campaign.id));
+    if (design !== null && storedDesign === null)
       await tx.setSetting(designKey(campaign.id), JSON.stringify(design));
     // The copy kept is the one written for the definition kept: a launch with other settings
     // racing this one may have written its own over it before it was refused.
@@ -305,9 +306,10 @@ export const launchCampaign = async (
       // design kept first names the arms, the copy kept is the one they were made from, and the
       // other launch is refused.
       const ours = written.variants.map((v) => v.id);
-      const stored = await tx.getSetting(designKey(campaign.id));
       const storedArms =
-        stored === null ? null : (JSON.parse(stored) as ExperimentDesign).arms.map((a) => a.name);
+        storedDesign === null
+          ? null
+          : (JSON.parse(storedDesign) as ExperimentDesign).arms.map((a) => a.name);
       if (storedArms !== null && storedArms.join('\n') !== ours.join('\n'))
         throw new AppError(
           'conflict',

@@ -3,7 +3,7 @@
 // violations, decision latency, uptime — before the next. Customers outside the cohort get no
 // automated marketing; API sends and transactional messages are not affected.
 import { AppError } from '../core/errors.js';
-import type { Store } from '../ports/store.js';
+import type { Store, StoreTx } from '../ports/store.js';
 import {
   DEFAULT_ROLLOUT_POLICY,
   decideRollout,
@@ -21,6 +21,16 @@ export interface RolloutState {
 }
 
 const KEY = 'rollout';
+
+/** The staged rollout's cohort as stored now, in a transaction (null when none was started). */
+export const rolloutCohortOf = async (
+  tx: Pick<StoreTx, 'getSetting'>,
+): Promise<{ percent: number; salt: string } | null> => {
+  const stored = await tx.getSetting(KEY);
+  if (stored === null) return null;
+  const { percent, salt } = JSON.parse(stored) as RolloutState;
+  return { percent, salt };
+};
 
 export const readRollout = (store: Store): Promise<RolloutState | null> =>
   store.transaction(async (tx) => {

@@ -382,14 +382,14 @@ export const createFcmAdapter = (options: FcmAdapterOptions): ChannelAdapter => 
     return raceAbort(pending, signal, ABORTED);
   };
 
-  const post = async (delivery: Delivery, token: string, signal: AbortSignal) =>
+  const post = async (message: Record<string, unknown>, token: string, signal: AbortSignal) =>
     sendHttpRequest({
       url: sendUrl,
       headers: {
         authorization: `Bearer ${token}`,
         'content-type': 'application/json; charset=utf-8',
       },
-      body: JSON.stringify({ message: toFcmMessage(delivery, options, now()) }),
+      body: JSON.stringify({ message }),
       timeoutMs,
       signal,
     });
@@ -400,7 +400,8 @@ export const createFcmAdapter = (options: FcmAdapterOptions): ChannelAdapter => 
     async send(delivery, signal) {
       if (delivery.to.trim() === '') return { kind: 'unreachable', reason: 'no push token' };
       // FCM refuses it whatever is tried again: no request, and the reason says what to shorten.
-      const bytes = fcmPayloadBytes(toFcmMessage(delivery, options, now()));
+      const message = toFcmMessage(delivery, options, now());
+      const bytes = fcmPayloadBytes(message);
       if (bytes > FCM_PAYLOAD_LIMIT)
         return {
           kind: 'failed',
@@ -409,7 +410,7 @@ export const createFcmAdapter = (options: FcmAdapterOptions): ChannelAdapter => 
       for (let refreshed = false; ; refreshed = true) {
         const token = await accessToken(signal);
         if (!token.ok) return token.error;
-        const attempt = await post(delivery, token.value, signal);
+        const attempt = await post(message, token.value, signal);
         if (attempt.kind === 'retry') return attempt;
         const { answer } = attempt;
         // A 401 usually means our access token expired or was revoked early: fetch a new one
