@@ -208,5 +208,11 @@ export interface Decision {
    * (sends asked for through the API) and on those recorded before scores were stamped.
    */
   scores?: DecisionScores;
+  /**
+   * Set on a message about the customer's open cart that is not the cart agent's own offer (a
+   * step of a journey entered when a cart was abandoned, such as the cart reminder): like the
+   * offer, it may go only while the cart holds what it held when the message was made.
+   */
+  aboutCart?: true;
   createdAtMs: number;
 }

@@ -638,9 +638,12 @@ export const judgeDecision = (
     dueAtMs: placed.sendAtMs,
     ...(validUntilMs === null ? {} : { validUntilMs }),
     ...(offerEndsMs === null ? {} : { offerEndsMs }),
-    // A cart offer keeps the cart it was made for: the hand-off refuses it once the cart holds
-    // something else (its products and discount band were this cart's).
-    ...(decision.agent === 'cart' && state !== undefined && state.cart !== null
+    // A cart offer (or a message about the cart, such as the reminder) keeps the cart it was
+    // made for: the hand-off refuses it once the cart holds something else or nothing (its
+    // products and discount band were this cart's).
+    ...((decision.agent === 'cart' || decision.aboutCart === true) &&
+    state !== undefined &&
+    state.cart !== null
       ? { cartAsOffered: cartFingerprint(state.cart.items) }
       : {}),
     // Let through by the staged rollout's cohort: a roll-back of it may take it back.

@@ -294,6 +294,69 @@ for (const factory of storeFactories) {
       });
     });
 
+    it('does not send a cart offer after a late order stamped before the offer was made', async () => {
+      await ingest('identify', { userId: 'lou', traits: { email: 'lou@example.com' } });
+      await ingest('track', {
+        userId: 'lou',
+        event: 'Product Added',
+        properties: { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 },
+      });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [item] = (await admin('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>().reviews;
+      // Bought five minutes before the offer was made, from a phone that sent it ten minutes
+      // later: the order's time is before the offer's, yet the cart it was for is gone.
+      clock.set(T0 + 2 * HOUR_MS + 10 * 60_000);
+      await ingest('track', {
+        userId: 'lou',
+        event: 'Order Completed',
+        timestamp: new Date(T0 + 2 * HOUR_MS - 5 * 60_000).toISOString(),
+        properties: { order_id: 'o-lou', total: 250 },
+      });
+      const approved = await admin('POST', `/v1/reviews/${item?.id ?? ''}/approve`, {
+        reason: 'ok',
+      });
+      expect(approved.json<MessageView>()).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'superseded',
+      });
+      expect(smtp.messages).toHaveLength(0);
+    });
+
+    it('does not send the cart reminder after the cart was emptied while it waited', async () => {
+      // In Tokyo the reminder, made at 23:01 there, waits for the morning.
+      await ingest('identify', {
+        userId: 'kai',
+        traits: { email: 'kai@example.com', timezone: 'Asia/Tokyo' },
+      });
+      const boots = { product_id: 'p1', name: 'Boots', price: 250, quantity: 1 };
+      await ingest('track', { userId: 'kai', event: 'Product Added', properties: boots });
+      clock.set(T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const [offer] = (await admin('GET', '/v1/reviews')).json<{ reviews: MessageView[] }>()
+        .reviews;
+      await admin('POST', `/v1/reviews/${offer?.id ?? ''}/reject`, { reason: 'not this one' });
+      clock.set(T0 + 26 * HOUR_MS + 60_000);
+      await herald.services.worker.runDue();
+      const messages = (await admin('GET', '/v1/messages?userId=kai')).json<{
+        messages: (MessageView & { template: string; sendAt: string })[];
+      }>().messages;
+      const reminder = messages.find((m) => m.template === 'cart-reminder');
+      expect(reminder).toMatchObject({ status: 'queued' });
+      // While it waits for its hour, the customer empties the cart without ordering.
+      clock.set(T0 + 27 * HOUR_MS);
+      await ingest('track', { userId: 'kai', event: 'Product Removed', properties: boots });
+      await herald.services.worker.runDue();
+      clock.set(Date.parse(reminder?.sendAt ?? '') + 60_000);
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+      expect(smtp.messages).toHaveLength(0);
+      expect(await message(reminder?.id ?? '')).toMatchObject({
+        status: 'blocked',
+        reasonCode: 'superseded',
+      });
+    });
+
     it('does not send a cart offer whose code expired while it waited in the outbox', async () => {
       await ingest('identify', { userId: 'oz', traits: { email: 'oz@example.com' } });
       await ingest('track', {

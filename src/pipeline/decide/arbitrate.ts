@@ -65,6 +65,7 @@ const toDecision = (
   createdAtMs: nowMs,
   // Built in place: copying each finished decision to add them cost a sixth of the decide core.
   ...optionalScores(scoresFor(p.channels[0])),
+  ...(p.aboutCart === true ? { aboutCart: true } : {}),
 });
 
 const optionalScores = (scores: DecisionScores | undefined): { scores?: DecisionScores } =>

@@ -347,6 +347,50 @@ describe('an offer made moot since it was made', () => {
     ).toBeNull();
   });
 
+  it('refuses a message about a cart once the cart is gone, whatever the order’s time', () => {
+    const coat = {
+      productId: 'coat',
+      sku: null,
+      name: null,
+      priceCents: 9_000,
+      quantity: 1,
+      marginCents: null,
+    };
+    const made = now - HOUR_MS;
+    // Ordered from a phone five minutes before the offer was made, recorded after it: the
+    // order's time is before the offer's, and the cart is closed.
+    const closed = aProfile({
+      cart: null,
+      orders: { ...aProfile().orders, lastAtMs: made - 5 * 60_000 },
+    });
+    const cartOffer = {
+      ...offer('cart', 'promotions', made),
+      cartAsOffered: cartFingerprint([coat]),
+    };
+    expect(checkAtHandOff(cartOffer, closed, policy, now)).toMatchObject({
+      code: 'superseded',
+      reason: 'the cart is no longer open: ordered or emptied since the cart offer was made for it',
+    });
+    // A cart journey's reminder keeps its cart too, and goes no more once it is emptied.
+    const reminder = {
+      ...offer('journey', 'promotions', made),
+      cartAsOffered: cartFingerprint([coat]),
+    };
+    const emptied = aProfile({
+      cart: null,
+      cartClosedAtMs: now - 60_000,
+      orders: { ...aProfile().orders, lastAtMs: null },
+    });
+    expect(checkAtHandOff(reminder, emptied, policy, now)).toMatchObject({
+      code: 'superseded',
+      reason: expect.stringMatching(
+        /emptied the cart .* after the message about the cart/,
+      ) as unknown,
+    });
+    // Another journey's message does not depend on the cart.
+    expect(checkAtHandOff(offer('journey', 'promotions', made), emptied, policy, now)).toBeNull();
+  });
+
   it('refuses a cart offer after an order, and a win-back message after a visit', () => {
     const ordered = aProfile({
       orders: { ...aProfile().orders, lastAtMs: now },

@@ -9,13 +9,13 @@ import { domainBreaches, type DomainResults } from './guardrails/reputation.js';
 import type { GuardPolicy } from './policy.js';
 
 /**
- * What made an offer moot since it was made: a cart reminder after the customer ordered,
- * emptied the cart or changed what it holds (the offer may wait for quiet hours, a review or a
- * send time chosen for them), a win-back wave after they came back (by email, SMS or push: one on the website is
- * for their visit), the lifecycle stage's offer to an at-risk or
- * churned customer (any lifecycle message with an offer) after they ordered. The decide stage
- * withdraws what is still due when it handles the order or the visit; this catches what
- * already left its hands.
+ * What made an offer moot since it was made: a cart offer or a message about the cart (a cart
+ * journey's reminder) after the customer ordered, emptied the cart or changed what it holds
+ * (the offer may wait for quiet hours, a review or a send time chosen for them), a win-back
+ * wave after they came back (by email, SMS or push: one on the website is for their visit),
+ * the lifecycle stage's offer to an at-risk or churned customer (any lifecycle message with an
+ * offer) after they ordered. The decide stage withdraws what is still due when it handles the
+ * order or the visit; this catches what already left its hands.
  */
 const supersededBy = (
   message: {
@@ -29,21 +29,28 @@ const supersededBy = (
   profile: ProfileState,
 ): string | null => {
   const ordered = profile.orders.lastAtMs;
-  if (message.agent === 'cart' && ordered !== null && ordered > message.createdAtMs)
-    return `the customer ordered on ${new Date(ordered).toISOString()}, after the cart offer was made`;
+  // The cart agent's offer, or a message about the cart (a cart journey's reminder): those
+  // made since the cart was fingerprinted carry the cart as it was.
+  const aboutCart = message.agent === 'cart' || message.cartAsOffered !== undefined;
+  const what = message.agent === 'cart' ? 'the cart offer' : 'the message about the cart';
+  if (aboutCart && ordered !== null && ordered > message.createdAtMs)
+    return `the customer ordered on ${new Date(ordered).toISOString()}, after ${what} was made`;
   const closed = profile.cartClosedAtMs ?? null;
-  if (message.agent === 'cart' && closed !== null && closed > message.createdAtMs)
-    return `the customer emptied the cart on ${new Date(closed).toISOString()}, after the cart offer was made`;
+  if (aboutCart && closed !== null && closed > message.createdAtMs)
+    return `the customer emptied the cart on ${new Date(closed).toISOString()}, after ${what} was made`;
+  const cart = profile.cart;
+  // The cart it was made for is gone, whatever the times say: an order stamped a little before
+  // the message was made (a late mobile batch) arrives after it and closes the cart.
+  if (message.cartAsOffered !== undefined && cart === null)
+    return `the cart is no longer open: ordered or emptied since ${what} was made for it`;
   // Its products and its discount band were the cart's as it was: a 25 % code for a $90 cart
   // must not go once the cart holds $600. A look at the cart that changes nothing is no change.
-  const cart = profile.cart;
   if (
-    message.agent === 'cart' &&
     message.cartAsOffered !== undefined &&
     cart !== null &&
     cartFingerprint(cart.items) !== message.cartAsOffered
   )
-    return `the customer changed the cart on ${new Date(cart.updatedAtMs).toISOString()}, after the cart offer was made for it as it was`;
+    return `the customer changed the cart on ${new Date(cart.updatedAtMs).toISOString()}, after ${what} was made for it as it was`;
   // A wave on the website is for the visit itself: the visit that shows it is no return that
   // makes it moot (the page view, or the banner's own impression, would take it down at once).
   const active = profile.lastActiveAtMs;

@@ -25,6 +25,8 @@ export interface MessageIntent {
   journey?: Decision['journey'];
   experiment?: Decision['experiment'];
   details?: JsonObject;
+  /** About the customer's open cart (`Decision.aboutCart`). */
+  aboutCart?: boolean;
 }
 
 /**
@@ -105,6 +107,7 @@ export const proposeMessage = (
     journey: intent.journey ?? null,
     experiment: intent.experiment ?? null,
     details: { segment: view.segment, ...intent.details },
+    ...(intent.aboutCart === true ? { aboutCart: true } : {}),
   };
 };
 

@@ -101,6 +101,11 @@ const sendProposal = (
       optimiseSendTime: step.sendTimeOptimised ?? true,
       journey: ref,
       experiment,
+      // A journey entered on an abandoned cart speaks of that cart (the reminder): it is
+      // moot once the cart is emptied, ordered or changed, as the offer is.
+      aboutCart:
+        'trigger' in journey.definition.entry &&
+        journey.definition.entry.trigger === 'cart-abandoned',
     },
     env,
   );
