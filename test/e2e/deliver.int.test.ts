@@ -224,6 +224,35 @@ for (const factory of storeFactories) {
       await herald.raw('ALTER TABLE messages_away RENAME TO messages');
     });
 
+    it('records no open or click for a HEAD request, as a link checker sends', async () => {
+      await ingest('identify', { userId: 'hal', traits: { email: 'hal@example.com' } });
+      const sent = await send('hal', 'welcome-1');
+      await herald.services.dispatcher.runDue();
+      const body = unfold(smtp.messages[0] ?? '').replace(/=\r?\n/g, '');
+      const click = /https:\/\/herald\.example\.com(\/t\/c\/[\w-]+\.[\w-]+)/.exec(body)?.[1] ?? '';
+      const pixel = openPixelUrl({
+        messageId: sent.decisionId,
+        medium: 'email',
+        campaign: 'welcome',
+        content: 'welcome-1',
+        base: '',
+        linkSecret: herald.services.linkSecret,
+      });
+      const events = async () =>
+        (await admin('GET', '/v1/profiles/hal/events?limit=20'))
+          .json<{ events: { event?: string }[] }>()
+          .events.map((e) => e.event)
+          .filter((name) => name === 'Email Opened' || name === 'Email Link Clicked');
+      const looked = await herald.app.inject({ method: 'HEAD', url: click });
+      expect(looked.statusCode).toBe(302);
+      expect((await herald.app.inject({ method: 'HEAD', url: pixel })).statusCode).toBe(200);
+      expect(await events()).toEqual([]);
+      // Followed and shown: both are recorded.
+      expect((await herald.app.inject({ url: click })).statusCode).toBe(302);
+      expect((await herald.app.inject({ url: pixel })).statusCode).toBe(200);
+      expect((await events()).sort()).toEqual(['Email Link Clicked', 'Email Opened']);
+    });
+
     it('does not send a cart offer approved after the customer ordered', async () => {
       await ingest('identify', { userId: 'ola', traits: { email: 'ola@example.com' } });
       await ingest('track', {

@@ -1,6 +1,6 @@
 import { escapeHtml } from '../../core/html.js';
 import { basicUserOf } from '../auth.js';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
@@ -264,13 +264,18 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       next(null, body);
     });
 
+    // Fastify answers a HEAD with the GET's handler. A HEAD is a look at the link without
+    // following it (a mail gateway's or a link checker's): answered the same, recorded never.
+    const isHead = (request: FastifyRequest) => request.method === 'HEAD';
+
     scope.get<{ Params: { token: string } }>('/t/o/:token', async (request, reply) => {
-      await recordBeside('open', async () => {
-        const message = await messageOfToken(request.params.token.replace(/\.gif$/, ''), 'o');
-        // Only mail that may have left is opened: a preview of one waiting (a review) is no open.
-        if (message !== undefined && mayHaveReachedCustomer(message))
-          await record(message, { kind: 'opened' });
-      });
+      if (!isHead(request))
+        await recordBeside('open', async () => {
+          const message = await messageOfToken(request.params.token.replace(/\.gif$/, ''), 'o');
+          // Only mail that may have left is opened: a preview of one waiting (a review) is no open.
+          if (message !== undefined && mayHaveReachedCustomer(message))
+            await record(message, { kind: 'opened' });
+        });
       return reply.type('image/gif').header('cache-control', 'no-store').send(PIXEL);
     });
 
@@ -287,13 +292,14 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       if (url === null || !/^https?:\/\//i.test(url) || typeof link?.m !== 'string')
         return page(reply, 404, 'Link not valid', '<p>This link is not valid.</p>');
       const messageId = link.m;
-      await recordBeside(`click on ${messageId}`, async () => {
-        const message = await store.getMessage(messageId);
-        // Only a link of mail that may have left is followed by its customer: one in a copy that
-        // never did (a reviewer's preview, a message still waiting) is no click.
-        if (message !== undefined && mayHaveReachedCustomer(message))
-          await record(message, { kind: 'clicked', url });
-      });
+      if (!isHead(request))
+        await recordBeside(`click on ${messageId}`, async () => {
+          const message = await store.getMessage(messageId);
+          // Only a link of mail that may have left is followed by its customer: one in a copy that
+          // never did (a reviewer's preview, a message still waiting) is no click.
+          if (message !== undefined && mayHaveReachedCustomer(message))
+            await record(message, { kind: 'clicked', url });
+        });
       return reply.header('cache-control', 'no-store').redirect(url, 302);
     });
 

@@ -239,6 +239,16 @@ describe('runGuardrails', () => {
     expect(codesOf(withHtml(`<p>Hi</p><a href="${url}">Unsubscribe</a>`))).toEqual([
       'block:canspam_no_address',
     ]);
+    // The address as text, an image's source or an attribute's value is no link to follow.
+    const address = `<p>${content.footerAddress ?? ''}</p>`;
+    for (const kept of [
+      `<p>To stop: ${url}</p>`,
+      `<img src="${url}" width="1" height="1">`,
+      `<p data-href="${url}">Unsubscribe</p>`,
+    ])
+      expect(codesOf(withHtml(`<p>Hi</p>${address}${kept}`))).toEqual([
+        'block:canspam_no_unsubscribe',
+      ]);
   });
 
   it('holds marketing back from someone erased until an explicit opt-in after the erasure', () => {

@@ -111,6 +111,18 @@ describe('withEdits', () => {
     }
   });
 
+  it('puts the footer back when an edit left the unsubscribe address where it is no link', () => {
+    const unsubscribe = rendered.unsubscribeUrl ?? '';
+    for (const html of [
+      `<p>New copy. 1 Main St</p><img src="${unsubscribe}" width="1" height="1">`,
+      `<p>New copy. 1 Main St. To stop: ${unsubscribe}</p>`,
+      `<p data-u="${unsubscribe}">New copy. 1 Main St</p>`,
+    ]) {
+      const edited = renderer.withEdits(message, rendered, { html });
+      expect(shownHtml(edited.html ?? '')).toContain(`<a href="${unsubscribe}">Unsubscribe</a>`);
+    }
+  });
+
   it('prints a brand or address with $ signs as written', () => {
     const dollars = createRenderer([template], {
       brandName: 'Shop $& Co',

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../core/html.js';
+import { escapeHtml, htmlLinksIn } from '../../core/html.js';
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
@@ -346,11 +346,12 @@ export const createRenderer = (
       }<br><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe</a></p>`,
     );
   // Edited copy kept its footer when it still has the unsubscribe link and the postal address;
-  // in HTML, outside comments and hidden elements, the address in the text a reader sees.
+  // in HTML, outside comments and hidden elements, the link as a link a reader can follow (not
+  // an image's source or an attribute's text) and the address in the text a reader sees.
   const keepsFooter = (copy: string, unsubscribeUrl: string, postal: string) =>
     copy.includes(unsubscribeUrl) && copy.includes(postal);
   const keepsHtmlFooter = (html: string, unsubscribeUrl: string) =>
-    shownHtml(html).includes(escapeHtml(unsubscribeUrl)) &&
+    htmlLinksIn(shownHtml(html)).includes(unsubscribeUrl) &&
     visibleHtmlText(html).includes(visibleText(address));
   const pixelOf = (link: LinkContext) =>
     `<img src="${escapeHtml(openPixelUrl(link))}" width="1" height="1" alt="" style="display:block;border:0">`;

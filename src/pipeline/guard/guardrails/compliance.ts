@@ -308,9 +308,12 @@ export const complianceGuardrail: Guardrail = {
               'CAN-SPAM: the physical address is not shown in the HTML part',
             ),
           );
-        // The link must be there in the HTML part too, outside comments and hidden elements.
+        // The link must be there in the HTML part too, outside comments and hidden elements,
+        // as a link a reader can follow: not only an image's source or an attribute's text.
         const htmlHasLink =
-          html === null || c.unsubscribeUrl === null || shownHtml(html).includes(c.unsubscribeUrl);
+          html === null ||
+          c.unsubscribeUrl === null ||
+          htmlLinksIn(shownHtml(html)).includes(c.unsubscribeUrl);
         if (c.unsubscribeUrl === null || !/^https:\/\/\S+$/.test(c.unsubscribeUrl) || !htmlHasLink)
           found.push(
             verdict(
