@@ -719,7 +719,7 @@ export const applyEvent = (
   const stamps = locates ? new Stamps(state.setAtMs) : null;
   const { cart, cartLog } =
     event.type === 'track'
-      ? updateCart(state.cart, state.cartLog, state.cartClosedAtMs, event)
+      ? updateCart(state.cart, state.cartLog, state.cartClosedAtMs, event, policy)
       : { cart: state.cart, cartLog: state.cartLog };
   // Traits, preferences, location and the address's change are dated no later than received.
   const dated = stampOf(event);
@@ -760,7 +760,9 @@ export const applyEvent = (
         : state.email,
     cart,
     ...(cartLog === undefined ? {} : { cartLog }),
-    ...withCartClosed(cartClosedAfter(state.cart, cart, event, state.cartClosedAtMs, cartLog)),
+    ...withCartClosed(
+      cartClosedAfter(state.cart, cart, event, state.cartClosedAtMs, cartLog, policy),
+    ),
     ...withDevices(updateDevices(state, event)),
     eventCount: state.eventCount + 1,
     ...withResponses(updateResponses(state.responses, event, policy)),

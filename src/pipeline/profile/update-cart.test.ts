@@ -17,11 +17,15 @@ const topByMargin = (items: readonly CartItem[] = []): string[] =>
     .slice(0, 3)
     .map((i) => i.productId);
 
+/** Amounts kept in dollars; a euro is worth $1.08, the yen has no rate. */
+const money = { currency: 'USD', exchangeRates: { EUR: 1.08 } };
+
 /** The cart after each event in turn, as the live profile keeps it. */
 const cartOf = (events: readonly HeraldEvent[]): Cart | null => {
   let cart: Cart | null = null;
   let log: readonly CartEntry[] | undefined;
-  for (const event of events) ({ cart, cartLog: log } = updateCart(cart, log, undefined, event));
+  for (const event of events)
+    ({ cart, cartLog: log } = updateCart(cart, log, undefined, event, money));
   return cart;
 };
 
@@ -80,10 +84,38 @@ describe('updateCart: adding a product already in the cart', () => {
       [{ kind: 'add', atMs: at(0), item: sofaItem, unpriced: true }],
       undefined,
       added(5, { product_id: 'S' }),
+      money,
     );
     expect(kept?.items[0]).toMatchObject({ quantity: 2, unpriced: true });
     // A price known before stays known through an addition that gives none.
     expect(cartOf([...four, added(4, { product_id: 'A' })])?.items[0]?.unpriced).toBeUndefined();
+  });
+
+  it('keeps prices in the profile’s currency: converted at their rate, unpriced with none', () => {
+    const cart = cartOf([
+      added(0, { product_id: 'E', price: 100, margin: 10, currency: 'eur' }),
+      added(1, { product_id: 'Y', price: 25_000, margin: 5_000, currency: 'JPY' }),
+      added(2, { product_id: 'U', price: 20, currency: 'USD' }),
+      aTrack(
+        'Cart Viewed',
+        {
+          currency: 'EUR',
+          products: [
+            { product_id: 'E', price: 100, quantity: 1 },
+            { product_id: 'Y', price: 25_000, currency: 'JPY' },
+            { product_id: 'U', price: 20, currency: 'USD' },
+          ],
+        },
+        { timestampMs: at(3) },
+      ),
+    ]);
+    expect(cart?.items).toEqual([
+      expect.objectContaining({ productId: 'E', priceCents: 10_800, marginCents: 1_080 }),
+      // No rate for the yen: ¥25,000 is not $25,000, and the cart's value does not count it.
+      expect.objectContaining({ productId: 'Y', priceCents: 0, marginCents: null, unpriced: true }),
+      expect.objectContaining({ productId: 'U', priceCents: 2_000 }),
+    ]);
+    expect(cart?.valueCents).toBe(12_800);
   });
 
   it('takes what the new addition does say', () => {

@@ -6,9 +6,12 @@ import {
   asObject,
   asString,
   cartQuantityOf,
+  currencyIn,
   pick,
   PRODUCT_ID_KEYS,
+  rateOf,
   toCents,
+  type Money,
 } from '../../core/read-props.js';
 import { stampOf } from './stamps.js';
 
@@ -36,9 +39,10 @@ export const cartClosedAfter = (
   event: HeraldEvent,
   closedAtMs: number | undefined,
   log: readonly CartEntry[] | undefined,
+  money: Money,
 ): number | undefined => {
   if (event.type !== 'track') return closedAtMs;
-  const entry = entryOf(event);
+  const entry = entryOf(event, money);
   if (entry === null) return closedAtMs;
   if (entry.kind === 'order') return later(closedAtMs, entry.atMs);
   if (log === undefined)
@@ -55,21 +59,39 @@ export const cartClosedAfter = (
   return later(beforeLog, lastClosedAtMs(log));
 };
 
-/** Reads a product from Segment e-commerce properties; null without a product or sku id. */
-export const toCartItem = (props: JsonObject): CartItem | null => {
+/**
+ * Reads a product from Segment e-commerce properties; null without a product or sku id. Its price
+ * and margin are converted into `money.currency` at the rate of the currency the product states,
+ * else the event's (`inherited`, the `currency` beside `products`), as an order's value is; in a
+ * currency with no rate, or past what cents hold exactly once converted, it is unpriced: ¥25,000
+ * taken as dollars would put the cart in the top band (docs/profiles.md, "Currencies").
+ */
+export const toCartItem = (
+  props: JsonObject,
+  money: Money,
+  inherited: string | null = null,
+): CartItem | null => {
   const productId = asString(pick(props, ...PRODUCT_ID_KEYS));
   if (productId === null) return null;
+  const rate = rateOf(currencyIn(props) ?? inherited, money);
   const price = asNumber(pick(props, 'price'));
   const margin = asNumber(pick(props, 'margin'));
+  const priceCents = price === null || rate === null ? null : inCents(price, rate);
   return {
     productId,
     sku: asString(pick(props, 'sku')),
     name: asString(pick(props, 'name')),
-    priceCents: toCents(price ?? 0),
+    priceCents: priceCents ?? 0,
     quantity: cartQuantityOf(pick(props, 'quantity')),
-    marginCents: margin === null ? null : toCents(margin),
-    ...(price === null ? { unpriced: true as const } : {}),
+    marginCents: margin === null || rate === null ? null : inCents(margin, rate),
+    ...(priceCents === null ? { unpriced: true as const } : {}),
   };
+};
+
+/** An amount in cents of the kept currency at `rate`; null past what cents hold exactly. */
+const inCents = (amount: number, rate: number): number | null => {
+  const cents = rate === 1 ? toCents(amount) : Math.round(toCents(amount) * rate);
+  return Number.isSafeInteger(cents) ? cents : null;
 };
 
 const valueOf = (items: readonly CartItem[]): number =>
@@ -78,11 +100,12 @@ const valueOf = (items: readonly CartItem[]): number =>
 const withItems = (items: CartItem[], atMs: number): Cart | null =>
   items.length === 0 ? null : { items, valueCents: valueOf(items), updatedAtMs: atMs };
 
-const productsOf = (props: JsonObject): CartItem[] | null => {
+const productsOf = (props: JsonObject, money: Money): CartItem[] | null => {
   const products = props['products'];
   if (!Array.isArray(products)) return null;
+  const currency = currencyIn(props);
   return products.flatMap((p) => {
-    const item = asObject(p) === null ? null : toCartItem(p as JsonObject);
+    const item = asObject(p) === null ? null : toCartItem(p as JsonObject, money, currency);
     return item === null ? [] : [item];
   });
 };
@@ -187,15 +210,14 @@ const pricedBy = <T extends Extract<CartEntry, { kind: 'set' }>>(
 };
 
 /** The change an event makes to the cart, dated as `CartEntry` says; null for none. */
-const entryOf = (event: HeraldEvent): CartEntry | null => {
+const entryOf = (event: HeraldEvent, money: Money): CartEntry | null => {
   const { atMs, stampedAtMs } = stampOf(event);
   const stamped = stampedAtMs > atMs ? { stampedAtMs } : {};
   switch (event.name) {
     case 'Product Added':
     case 'Product Removed': {
-      const item = toCartItem(event.properties);
-      const unpriced =
-        asNumber(pick(event.properties, 'price')) === null ? { unpriced: true as const } : {};
+      const item = toCartItem(event.properties, money);
+      const unpriced = item?.unpriced === true ? { unpriced: true as const } : {};
       return item === null
         ? null
         : {
@@ -208,7 +230,7 @@ const entryOf = (event: HeraldEvent): CartEntry | null => {
     }
     case 'Cart Viewed':
     case 'Checkout Started': {
-      const items = productsOf(event.properties);
+      const items = productsOf(event.properties, money);
       return items === null ? null : { kind: 'set', atMs, items, ...stamped };
     }
     case 'Order Completed':
@@ -346,8 +368,9 @@ export const updateCart = (
   cartLog: readonly CartEntry[] | undefined,
   closedAtMs: number | undefined,
   event: HeraldEvent,
+  money: Money,
 ): { cart: Cart | null; cartLog: readonly CartEntry[] | undefined } => {
-  const parsed = entryOf(event);
+  const parsed = entryOf(event, money);
   if (parsed === null) return { cart, cartLog };
   const log = logOf(cart, cartLog, closedAtMs);
   const base = log[0];
