@@ -116,6 +116,13 @@ export interface ReviewAction {
   edited?: true;
 }
 
+/** What a message was judged on of its customer's orders and activity (`MessageRecord.judgedOn`). */
+export interface JudgedOn {
+  orders: number;
+  lastOrderAtMs: number | null;
+  lastActiveAtMs: number | null;
+}
+
 /** A message on its way out: one per decision, on the channel the decision chose. */
 export interface MessageRecord {
   /** The decision's id: one message per decision. */
@@ -169,6 +176,13 @@ export interface MessageRecord {
    * messages, and on cart offers recorded before it was kept.
    */
   cartAsOffered?: string;
+  /**
+   * The customer's orders and latest activity as the guardrails judged a win-back or lifecycle
+   * message: an order or a visit the profile holds since makes it moot at hand-off, also one
+   * stamped before the message was made but recorded after it (a phone's late batch). Absent
+   * on other messages, and on those recorded before it was kept (their own times are compared).
+   */
+  judgedOn?: JudgedOn;
   createdAtMs: number;
   updatedAtMs: number;
   /** What sending it costs (provider price), major units; campaign budgets add these up. */

@@ -646,6 +646,17 @@ export const judgeDecision = (
     state.cart !== null
       ? { cartAsOffered: cartFingerprint(state.cart.items) }
       : {}),
+    // A win-back wave or a lifecycle stage's message keeps the orders and activity it was made
+    // on: the hand-off refuses it once the customer ordered or came back since.
+    ...((decision.agent === 'win-back' || decision.agent === 'lifecycle') && state !== undefined
+      ? {
+          judgedOn: {
+            orders: state.orders.count,
+            lastOrderAtMs: state.orders.lastAtMs,
+            lastActiveAtMs: state.lastActiveAtMs,
+          },
+        }
+      : {}),
     // Let through by the staged rollout's cohort: a roll-back of it may take it back.
     ...(automated && batch.rollout !== null && !outsideRollout
       ? { rolloutSalt: batch.rollout.salt }

@@ -318,8 +318,25 @@ describe('decideForCustomer', () => {
       expect(after.cancelDecisions).toEqual([
         { match: { journeyId: 'welcome' }, reason: 'event Order Completed (arrived late)' },
       ]);
-      const before = decide([late(t0 - daysMs(1))], { memberships: [entered], nowMs });
+      // Signed up when entered: an order before that is no exit.
+      const justSignedUp = aState({ signedUpAtMs: t0 });
+      const before = decide([late(t0 - daysMs(1))], {
+        state: justSignedUp,
+        memberships: [entered],
+        nowMs,
+      });
       expect(before.cancelDecisions).toEqual([]);
+      // Signed up two days before the round that entered them: an order between the two is
+      // one since signing up, which would have kept them out, and it ends the journey.
+      const earlier = aState({ signedUpAtMs: t0 - daysMs(2) });
+      const between = decide([late(t0 - daysMs(1))], {
+        state: earlier,
+        memberships: [entered],
+        nowMs,
+      });
+      expect(between.cancelDecisions).toEqual([
+        { match: { journeyId: 'welcome' }, reason: 'event Order Completed (arrived late)' },
+      ]);
     });
   });
 

@@ -318,12 +318,17 @@ export const decideForCustomer = (
         // A journey of an abandoned cart is entered when its timer fires, after the cart's
         // last change: an order placed since that change closed the cart it is about (unless
         // a newer cart has begun since the order).
+        // A journey entered on signing up began, in the customer's time, when they signed up:
+        // an order stamped between the signup and the worker's round that entered them (a
+        // phone's batch recorded hours later) ends it, as it would have kept them out.
         const entry = journey.definition.entry;
         const ofCart = 'trigger' in entry && entry.trigger === 'cart-abandoned';
+        const signedUpAtMs =
+          'trigger' in entry && entry.trigger === 'signed-up' ? state.signedUpAtMs : null;
         const closes =
           ofCart && trigger.name === 'Order Completed'
             ? state.cart === null || state.cart.updatedAtMs <= at
-            : m.enteredAtMs <= at;
+            : Math.min(m.enteredAtMs, signedUpAtMs ?? m.enteredAtMs) <= at;
         if (!closes) continue;
         const reason = eventExitReason(trigger.name, true);
         if (m.status === 'active') notes.push(exitJourney(m, reason));

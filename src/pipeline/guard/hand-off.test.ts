@@ -391,6 +391,41 @@ describe('an offer made moot since it was made', () => {
     expect(checkAtHandOff(offer('journey', 'promotions', made), emptied, policy, now)).toBeNull();
   });
 
+  it('refuses a win-back or lifecycle offer for an order or visit it was not judged on, whatever its time', () => {
+    const made = now - HOUR_MS;
+    const judgedOn = {
+      orders: 1,
+      lastOrderAtMs: made - 100 * 86_400_000,
+      lastActiveAtMs: made - 95 * 86_400_000,
+    };
+    // Came back five minutes before the wave was made; recorded after it.
+    const visited = aProfile({
+      lastActiveAtMs: made - 5 * 60_000,
+      orders: { ...aProfile().orders, count: 1, lastAtMs: judgedOn.lastOrderAtMs },
+    });
+    const wave = { ...offer('win-back', 'win-back', made), judgedOn };
+    expect(checkAtHandOff(wave, visited, policy, now)).toMatchObject({
+      code: 'superseded',
+      reason: expect.stringMatching(/recorded after the win-back wave was made/) as unknown,
+    });
+    // Without what it was judged on (recorded before it was kept), only its own time counts.
+    expect(checkAtHandOff(offer('win-back', 'win-back', made), visited, policy, now)).toBeNull();
+    // An order stamped before the last one known, recorded since: the count says so.
+    const ordered = aProfile({
+      lastActiveAtMs: judgedOn.lastActiveAtMs,
+      orders: { ...aProfile().orders, count: 2, lastAtMs: judgedOn.lastOrderAtMs },
+    });
+    const stageOffer = { ...offer('lifecycle', 'win-back', made), offerEndsMs: now + 1, judgedOn };
+    expect(checkAtHandOff(stageOffer, ordered, policy, now)).toMatchObject({ code: 'superseded' });
+    // Nothing since: it goes.
+    const unchanged = aProfile({
+      lastActiveAtMs: judgedOn.lastActiveAtMs,
+      orders: { ...aProfile().orders, count: 1, lastAtMs: judgedOn.lastOrderAtMs },
+    });
+    expect(checkAtHandOff(stageOffer, unchanged, policy, now)).toBeNull();
+    expect(checkAtHandOff(wave, unchanged, policy, now)).toBeNull();
+  });
+
   it('refuses a cart offer after an order, and a win-back message after a visit', () => {
     const ordered = aProfile({
       orders: { ...aProfile().orders, lastAtMs: now },

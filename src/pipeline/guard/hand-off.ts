@@ -1,6 +1,6 @@
 import { cartFingerprint } from '../../core/cart-fingerprint.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
-import type { MessageClass } from '../../core/message.js';
+import type { JudgedOn, MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
 import { gdprProblem } from './guardrails/compliance.js';
@@ -17,6 +17,21 @@ import type { GuardPolicy } from './policy.js';
  * offer) after they ordered. The decide stage withdraws what is still due when it handles the
  * order or the visit; this catches what already left its hands.
  */
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Whether a time the profile holds is news to a message: later than the message was made, or
+ * later than the one the message was judged on (`judged`: an event stamped before the message
+ * but recorded after it). A message recorded before it kept what it was judged on compares its
+ * own time alone.
+ */
+const isNewer = (atMs: number, createdAtMs: number, judged: number | null | undefined): boolean =>
+  atMs > createdAtMs || (judged !== undefined && (judged === null || atMs > judged));
+
+/** How a moment stands to the message: after it was made, or before it but recorded after. */
+const since = (atMs: number | null, message: { createdAtMs: number }): string =>
+  atMs !== null && atMs > message.createdAtMs ? 'after' : 'recorded after';
+
 const supersededBy = (
   message: {
     agent: string;
@@ -25,6 +40,7 @@ const supersededBy = (
     createdAtMs: number;
     offerEndsMs?: number;
     cartAsOffered?: string;
+    judgedOn?: JudgedOn;
   },
   profile: ProfileState,
 ): string | null => {
@@ -34,10 +50,10 @@ const supersededBy = (
   const aboutCart = message.agent === 'cart' || message.cartAsOffered !== undefined;
   const what = message.agent === 'cart' ? 'the cart offer' : 'the message about the cart';
   if (aboutCart && ordered !== null && ordered > message.createdAtMs)
-    return `the customer ordered on ${new Date(ordered).toISOString()}, after ${what} was made`;
+    return `the customer ordered on ${iso(ordered)}, after ${what} was made`;
   const closed = profile.cartClosedAtMs ?? null;
   if (aboutCart && closed !== null && closed > message.createdAtMs)
-    return `the customer emptied the cart on ${new Date(closed).toISOString()}, after ${what} was made`;
+    return `the customer emptied the cart on ${iso(closed)}, after ${what} was made`;
   const cart = profile.cart;
   // The cart it was made for is gone, whatever the times say: an order stamped a little before
   // the message was made (a late mobile batch) arrives after it and closes the cart.
@@ -50,7 +66,7 @@ const supersededBy = (
     cart !== null &&
     cartFingerprint(cart.items) !== message.cartAsOffered
   )
-    return `the customer changed the cart on ${new Date(cart.updatedAtMs).toISOString()}, after ${what} was made for it as it was`;
+    return `the customer changed the cart on ${iso(cart.updatedAtMs)}, after ${what} was made for it as it was`;
   // A wave on the website is for the visit itself: the visit that shows it is no return that
   // makes it moot (the page view, or the banner's own impression, would take it down at once).
   const active = profile.lastActiveAtMs;
@@ -58,21 +74,19 @@ const supersededBy = (
     message.agent === 'win-back' &&
     message.channel !== 'web' &&
     active !== null &&
-    active > message.createdAtMs
+    isNewer(active, message.createdAtMs, message.judgedOn?.lastActiveAtMs)
   )
-    return `the customer came back on ${new Date(active).toISOString()}, after the win-back wave was made`;
+    return `the customer came back on ${iso(active)}, ${since(active, message)} the win-back wave was made`;
   // One on the website does go once they order: its offer is moot.
-  if (message.agent === 'win-back' && ordered !== null && ordered > message.createdAtMs)
-    return `the customer ordered on ${new Date(ordered).toISOString()}, after the win-back wave was made`;
+  const orderedSince =
+    (ordered !== null && isNewer(ordered, message.createdAtMs, message.judgedOn?.lastOrderAtMs)) ||
+    (message.judgedOn !== undefined && profile.orders.count > message.judgedOn.orders);
+  if (message.agent === 'win-back' && orderedSince)
+    return `the customer ordered${ordered === null ? '' : ` on ${iso(ordered)}`}, ${since(ordered, message)} the win-back wave was made`;
   // A lifecycle stage's offer (at-risk, churned) survives a visit — a customer at risk by their
   // churn score may still be browsing — but not an order: a discount right after a purchase.
-  if (
-    message.agent === 'lifecycle' &&
-    message.offerEndsMs !== undefined &&
-    ordered !== null &&
-    ordered > message.createdAtMs
-  )
-    return `the customer ordered on ${new Date(ordered).toISOString()}, after the offer to win them back was made`;
+  if (message.agent === 'lifecycle' && message.offerEndsMs !== undefined && orderedSince)
+    return `the customer ordered${ordered === null ? '' : ` on ${iso(ordered)}`}, ${since(ordered, message)} the offer to win them back was made`;
   return null;
 };
 
@@ -105,6 +119,7 @@ export const checkAtHandOff = (
     createdAtMs: number;
     offerEndsMs?: number;
     cartAsOffered?: string;
+    judgedOn?: JudgedOn;
   },
   profile: ProfileState | undefined,
   policy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr'>,
@@ -179,12 +194,12 @@ export const checkTimingAtHandOff = (
   if (message.validUntilMs !== undefined && nowMs >= message.validUntilMs)
     return {
       code: 'content_expired',
-      reason: `its copy cites a document that expired ${new Date(message.validUntilMs).toISOString()}, before it left`,
+      reason: `its copy cites a document that expired ${iso(message.validUntilMs)}, before it left`,
     };
   if (message.offerEndsMs !== undefined && nowMs >= message.offerEndsMs)
     return {
       code: 'offer_expired',
-      reason: `the code of its offer expired ${new Date(message.offerEndsMs).toISOString()}, before it left`,
+      reason: `the code of its offer expired ${iso(message.offerEndsMs)}, before it left`,
     };
   if (message.class === 'transactional' || message.channel === 'web') return null;
   const lateMs = nowMs - Math.max(message.createdAtMs, message.dueAtMs ?? message.createdAtMs);

@@ -22,6 +22,7 @@ type MessageBody = Pick<
   | 'validUntilMs'
   | 'offerEndsMs'
   | 'cartAsOffered'
+  | 'judgedOn'
   | 'throttledSinceMs'
   | 'staleTokens'
   | 'rolloutSalt'
@@ -63,6 +64,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     ...(m.validUntilMs === undefined ? {} : { validUntilMs: m.validUntilMs }),
     ...(m.offerEndsMs === undefined ? {} : { offerEndsMs: m.offerEndsMs }),
     ...(m.cartAsOffered === undefined ? {} : { cartAsOffered: m.cartAsOffered }),
+    ...(m.judgedOn === undefined ? {} : { judgedOn: m.judgedOn }),
     ...(m.throttledSinceMs === undefined ? {} : { throttledSinceMs: m.throttledSinceMs }),
     ...(m.staleTokens === undefined ? {} : { staleTokens: m.staleTokens }),
     ...(m.rolloutSalt === undefined ? {} : { rolloutSalt: m.rolloutSalt }),
