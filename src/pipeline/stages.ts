@@ -229,10 +229,15 @@ export const activityHistoryOf =
     }
   };
 
-/** decide ─▶ guard ─▶ record: in the transaction that stores the decisions. */
+/**
+ * decide ─▶ guard ─▶ record: in the transaction that stores the decisions. What the round
+ * cancelled (decisions of earlier rounds) is withdrawn first, so the messages it judges are not
+ * counted against caps, cadence and budgets by messages that will never leave: an order that
+ * cancels the queued cart reminder is thanked by the first-order message the same round makes.
+ */
 export const guardOnDecided =
   (deps: GuardDeps): OnDecided =>
   async (tx, batch, nowMs) => {
-    await guardAndRecord(tx, deps, batch.decisions, batch.profiles, nowMs);
     await withdrawMessages(tx, batch.cancelled, nowMs);
+    await guardAndRecord(tx, deps, batch.decisions, batch.profiles, nowMs);
   };
