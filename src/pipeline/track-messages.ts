@@ -21,7 +21,10 @@ import { rememberAddressOptOut } from './erased-identities.js';
  */
 export interface ReportedAttempt {
   provider: string;
-  providerId: string;
+  /** The provider's id of the attempt; null when the report gave none. */
+  providerId: string | null;
+  /** The attempt's number (1 for the first), when the provider carried it back. */
+  number?: number;
 }
 
 export type MessageResult =
@@ -190,23 +193,28 @@ const appendResult = (
   );
 
 /**
- * Whether a failure report is about an attempt other than the one the message was written back
- * with: the provider that sent it gave that attempt another id (an attempt that gave up
- * waiting, whose retry then went). The recorded attempt's own reports say what became of the
- * message; one about an attempt it superseded must not fail it, nor count against its address
- * or number. A message with no provider id recorded (still waiting for a retry, or a provider
- * answer without one) cannot tell, and takes the report.
+ * Whether a failure report is about an attempt a later one superseded (one that gave up
+ * waiting, which the provider took after all, and whose retry then went): it must not fail the
+ * message, nor count against its address or number. By the attempt's number when the provider
+ * carried it back: older than the attempt being sent, or than the last one made. Else by the
+ * provider's id of it: another than the recorded attempt's. A message with no provider id
+ * recorded (waiting for a retry, or being retried) cannot tell that way, and takes the report.
  */
 const isAboutSupersededAttempt = (
-  message: Pick<MessageRecord, 'provider' | 'providerId'>,
+  message: Pick<MessageRecord, 'provider' | 'providerId' | 'status' | 'attempts'>,
   result: MessageResult,
 ): boolean => {
   const attempt =
     result.kind === 'bounced' || result.kind === 'dropped' || result.kind === 'undelivered'
       ? result.attempt
       : undefined;
+  if (attempt === undefined) return false;
+  if (attempt.number !== undefined)
+    return (
+      attempt.number < (message.status === 'sending' ? message.attempts + 1 : message.attempts)
+    );
   return (
-    attempt !== undefined &&
+    attempt.providerId !== null &&
     message.providerId !== null &&
     message.provider === attempt.provider &&
     message.providerId !== attempt.providerId
@@ -358,17 +366,22 @@ export const recordMessageResult = async (
         nowMs,
         current.status,
       ));
-    await appendResult(
-      tx,
-      current,
-      result,
-      nowMs,
-      changed
-        ? { status }
-        : superseded
-          ? { reason: 'a report about an earlier attempt than the one recorded' }
-          : {},
-    );
+    // A report of the status recorded already (a provider posting its callback again) adds
+    // nothing to the trail; a complaint is kept each time it comes.
+    const repeat =
+      !changed && !superseded && status === current.status && result.kind !== 'complained';
+    if (!repeat)
+      await appendResult(
+        tx,
+        current,
+        result,
+        nowMs,
+        changed
+          ? { status }
+          : superseded
+            ? { reason: 'a report about an earlier attempt than the one recorded' }
+            : {},
+      );
   });
 };
 

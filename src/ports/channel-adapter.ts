@@ -25,6 +25,13 @@ export interface Delivery {
    * nothing ends it.
    */
   worthForMs?: number;
+  /**
+   * Which attempt of the message this is (1 for the first). Providers that call back carry it
+   * (Twilio's callback URL, SendGrid's `custom_args`, WhatsApp's `biz_opaque_callback_data`),
+   * so a report about an attempt a retry superseded — one that gave up waiting, which the
+   * provider took after all — is told apart from the retry's own.
+   */
+  attempt?: number;
 }
 
 /**

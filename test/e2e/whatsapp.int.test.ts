@@ -185,7 +185,8 @@ for (const factory of storeFactories) {
             },
           ],
         },
-        biz_opaque_callback_data: sent.decisionId,
+        // The message and its attempt.
+        biz_opaque_callback_data: `${sent.decisionId}#1`,
       });
       expect(await message(sent.decisionId)).toMatchObject({
         status: 'sent',
@@ -310,7 +311,7 @@ for (const factory of storeFactories) {
         providerId: null,
       });
       const request = jsonBodyOf(provider.requests()[0]) as { biz_opaque_callback_data?: string };
-      expect(request.biz_opaque_callback_data).toBe(sent.decisionId);
+      expect(request.biz_opaque_callback_data).toBe(`${sent.decisionId}#1`);
       // Meta's status names the `wamid` Herald never saw, and echoes the id the send carried.
       const answer = await postStatuses([
         {

@@ -100,7 +100,12 @@ export const toSendGridMail = (
             'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
           }),
     },
-    custom_args: { herald_message_id: delivery.messageId },
+    // Back on every event: the message, and which attempt of it (a retry after one that gave up
+    // waiting is another Mail Send request, whose bounce must not be taken for the retry's).
+    custom_args: {
+      herald_message_id: delivery.messageId,
+      ...(delivery.attempt === undefined ? {} : { herald_attempt: String(delivery.attempt) }),
+    },
     // Herald tracks opens and clicks itself (its pixel, its signed links). SendGrid's tracking,
     // on by default in many accounts, would add a second pixel and wrap Herald's links: each
     // open and click would then come back twice, doubling engagement scores.

@@ -92,11 +92,15 @@ export const toTwilioMessageForm = (
 ): URLSearchParams => {
   const form = new URLSearchParams({ To: delivery.to, ...sender, Body: delivery.content.body });
   // Naming the message in the callback's URL (which Twilio signs whole): a status that comes
-  // before the send's answer is written back (a fast failure) still finds its message.
+  // before the send's answer is written back (a fast failure) still finds its message. And the
+  // attempt: a retry after one that gave up waiting is another Twilio message, whose reports
+  // must not be taken for the retry's.
   if (statusCallbackUrl !== undefined)
     form.set(
       'StatusCallback',
-      `${statusCallbackUrl}${statusCallbackUrl.includes('?') ? '&' : '?'}message=${encodeURIComponent(delivery.messageId)}`,
+      `${statusCallbackUrl}${statusCallbackUrl.includes('?') ? '&' : '?'}message=${encodeURIComponent(delivery.messageId)}${
+        delivery.attempt === undefined ? '' : `&attempt=${String(delivery.attempt)}`
+      }`,
     );
   return form;
 };

@@ -101,8 +101,12 @@ export const toWhatsAppTemplateMessage = (
       ...(parameters.length === 0 ? {} : { components: [{ type: 'body', parameters }] }),
     },
     // Meta returns it in this message's status webhooks: they find the message even when the
-    // answer naming its `wamid` never arrived (a timeout after Meta took it, a cut-off body).
-    biz_opaque_callback_data: delivery.messageId,
+    // answer naming its `wamid` never arrived (a timeout after Meta took it, a cut-off body),
+    // and which attempt a status is about (`<message id>#<attempt>`).
+    biz_opaque_callback_data:
+      delivery.attempt === undefined
+        ? delivery.messageId
+        : `${delivery.messageId}#${String(delivery.attempt)}`,
   };
 };
 

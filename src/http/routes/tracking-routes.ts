@@ -23,8 +23,10 @@ import { checkAtHandOff, checkTimingAtHandOff } from '../../pipeline/guard/index
 import {
   recordMessageResult,
   type MessageResult,
+  type ReportedAttempt,
   type TrackDeps,
 } from '../../pipeline/track-messages.js';
+import { attemptNumberOf } from '../../core/attempt-number.js';
 import { parseSendGridEvents } from '../webhooks/parse-sendgrid-events.js';
 import {
   SENDGRID_SIGNATURE_HEADER,
@@ -188,12 +190,28 @@ const jsonOf = (payload: string): unknown => {
  * until they opt in again), or
  * otherwise (the message failed, with Meta's words). A failure names the attempt by its `wamid`.
  */
+/** The attempt a report names: by the provider's id of it and its number, either when known. */
+const reportedAttempt = (
+  provider: string,
+  providerId: string | null,
+  number: string | undefined,
+): { attempt?: ReportedAttempt } => {
+  const n = attemptNumberOf(number);
+  return providerId === null && n === undefined
+    ? {}
+    : { attempt: { provider, providerId, ...(n === undefined ? {} : { number: n }) } };
+};
+
 const whatsAppResults = (message: MessageRecord, status: WhatsAppStatus): MessageResult[] => {
   if (status.status === 'sent') return [{ kind: 'accepted', providerId: status.providerId }];
   if (status.status !== 'failed') return [{ kind: 'delivered', providerId: status.providerId }];
   const code = status.error?.code ?? null;
   const reason = `failed${status.error === null ? '' : ` ${status.error.detail}`}`;
-  const attempt = { provider: 'whatsapp', providerId: status.providerId };
+  const attempt = {
+    provider: 'whatsapp',
+    providerId: status.providerId,
+    ...(status.attempt === undefined ? {} : { number: status.attempt }),
+  };
   const to = message.recipient ?? (status.recipientId === '' ? '' : `+${status.recipientId}`);
   if (code !== null && whatsAppUnreachableCodes.has(code) && to !== '')
     return [{ kind: 'undelivered', reason, permanent: { to }, attempt }];
@@ -378,7 +396,15 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         // leaves the message as the retry's own reports make it.
         const providerId = providerIdOf(e.providerMessageId);
         const attempt =
-          providerId === null ? {} : { attempt: { provider: 'sendgrid', providerId } };
+          providerId === null && e.attempt === undefined
+            ? {}
+            : {
+                attempt: {
+                  provider: 'sendgrid',
+                  providerId,
+                  ...(e.attempt === undefined ? {} : { number: e.attempt }),
+                },
+              };
         const result: MessageResult | null =
           e.kind === 'accepted'
             ? { kind: 'accepted', providerId }
@@ -433,7 +459,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         throw new AppError('unauthorized', 'X-Twilio-Signature does not verify');
       return params;
     };
-    scope.post<{ Querystring: { message?: string } }>(
+    scope.post<{ Querystring: { message?: string; attempt?: string } }>(
       '/webhooks/twilio/status',
       async (request, reply) => {
         const params = twilioParams(request);
@@ -455,9 +481,9 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             await record(message, {
               kind: 'undelivered',
               reason: `${status} ${params.get('ErrorCode') ?? ''}`.trim(),
-              // Which attempt failed: the callback URL names the message, not the attempt, and a
-              // retry after one that gave up waiting is another Twilio message with its own sid.
-              ...(sid === '' ? {} : { attempt: { provider: 'twilio', providerId: sid } }),
+              // Which attempt failed: the callback URL names it (and the message), and a retry
+              // after one that gave up waiting is another Twilio message with its own sid.
+              ...reportedAttempt('twilio', sid === '' ? null : sid, request.query.attempt),
               // 30005 unknown destination handset, 30006 landline or unreachable carrier: the
               // number itself cannot receive SMS.
               // Kept under the number as Herald texted it (a trait without `+1` is texted as

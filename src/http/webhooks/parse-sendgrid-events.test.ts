@@ -36,6 +36,13 @@ describe('parseSendGridEvents', () => {
     });
   });
 
+  it('reads which attempt the event is about from the herald_attempt custom arg', () => {
+    expect(parsed([anEvent({ herald_attempt: '2' })]).events[0]).toMatchObject({ attempt: 2 });
+    // A custom arg that is no attempt number (or none, before attempts were named) names none.
+    for (const other of [{ herald_attempt: 'x' }, { herald_attempt: '0' }, {}])
+      expect(parsed([anEvent(other)]).events[0]).not.toHaveProperty('attempt');
+  });
+
   it.each([
     ['delivered', {}, 'delivered'],
     ['bounce', { type: 'bounce' }, 'bounced-hard'],

@@ -1,3 +1,4 @@
+import { attemptNumberOf } from '../../core/attempt-number.js';
 import { err, ok, type Result } from '../../core/result.js';
 
 /**
@@ -25,6 +26,8 @@ export interface SendGridEvent {
   messageId: string | null;
   /** `sg_message_id`, or null when absent. */
   providerMessageId: string | null;
+  /** Which attempt of the message (the `herald_attempt` custom arg), when it names one. */
+  attempt?: number;
   email: string;
   atMs: number;
   kind: SendGridEventKind;
@@ -105,10 +108,12 @@ const toEvent = (fields: Fields, kind: SendGridEventKind | 'bounce'): SendGridEv
   if (providerMessageId === undefined) return 'sg_message_id is not a string';
   const resolved = kind === 'bounce' ? toBounceKind(fields.type) : kind;
   if (resolved === null) return 'bounce type is neither bounce nor blocked';
+  const attempt = attemptNumberOf(optionalString(fields, 'herald_attempt'));
   const event: SendGridEvent = {
     eventId,
     messageId,
     providerMessageId,
+    ...(attempt === undefined ? {} : { attempt }),
     email,
     atMs: Math.round(timestamp * 1000),
     kind: resolved,

@@ -21,7 +21,7 @@ describe('parseWhatsAppStatuses', () => {
             status: 'delivered',
             timestamp: '1750263773',
             recipient_id: '16505551234',
-            biz_opaque_callback_data: 'msg-1',
+            biz_opaque_callback_data: 'msg-1#2',
             pricing: { billable: true, pricing_model: 'PMP', category: 'utility' },
           },
           {
@@ -51,6 +51,7 @@ describe('parseWhatsAppStatuses', () => {
         {
           providerId: 'wamid.A',
           messageId: 'msg-1',
+          attempt: 2,
           status: 'delivered',
           atMs: 1_750_263_773_000,
           recipientId: '16505551234',

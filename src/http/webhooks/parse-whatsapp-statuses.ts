@@ -1,3 +1,4 @@
+import { callbackDataOf } from '../../core/attempt-number.js';
 /**
  * The Cloud API's message status webhook, in Herald's terms. Source for the shape:
  * developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/status
@@ -12,6 +13,8 @@ export interface WhatsAppStatus {
   providerId: string;
   /** The `biz_opaque_callback_data` the send carried: Herald's message id, when it did. */
   messageId: string | null;
+  /** Which attempt of the message it is about, when the callback data names it. */
+  attempt?: number;
   status: 'sent' | 'delivered' | 'read' | 'failed';
   atMs: number;
   /** The recipient's WhatsApp id (their number's digits). */
@@ -71,13 +74,14 @@ export const parseWhatsAppStatuses = (
           malformed += 1;
           continue;
         }
+        const data =
+          typeof s['biz_opaque_callback_data'] === 'string' && s['biz_opaque_callback_data'] !== ''
+            ? callbackDataOf(s['biz_opaque_callback_data'])
+            : null;
         statuses.push({
           providerId: id,
-          messageId:
-            typeof s['biz_opaque_callback_data'] === 'string' &&
-            s['biz_opaque_callback_data'] !== ''
-              ? s['biz_opaque_callback_data']
-              : null,
+          messageId: data?.messageId ?? null,
+          ...(data?.attempt === undefined ? {} : { attempt: data.attempt }),
           status: status as WhatsAppStatus['status'],
           atMs: seconds * 1000,
           recipientId: typeof s['recipient_id'] === 'string' ? s['recipient_id'] : '',

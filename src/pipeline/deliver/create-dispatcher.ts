@@ -368,6 +368,7 @@ export const createDispatcher = (
                 ...(recipient.platform === undefined ? {} : { platform: recipient.platform }),
                 content: message.content,
                 ...expiryOf(message),
+                attempt: message.attempts + 1,
               },
               AbortSignal.timeout(policy.timeoutSeconds * 1000),
             )
