@@ -62,7 +62,11 @@ describe('loadConfig', () => {
     it('fills the whole profile policy, and only the policy', () => {
       const { profilePolicy } = loadConfig({}, null);
       expect(Value.Check(profilePolicySchema, profilePolicy)).toBe(true);
-      expect(profilePolicy).toEqual(Value.Default(profilePolicySchema, {}));
+      // With the guard's implied consent sources beside it (consent restated under them).
+      expect(profilePolicy).toEqual({
+        ...(Value.Default(profilePolicySchema, {}) as object),
+        impliedConsentSources: ['implied', 'import:implied'],
+      });
       expect(profilePolicy.engagement.open).toBe(0.3);
       expect(profilePolicy.lifecycle.churnedDays).toBe(90);
       expect('sweepIntervalMinutes' in profilePolicy).toBe(false);

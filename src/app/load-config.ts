@@ -367,7 +367,8 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     warnings.push(
       'HERALD_SENDGRID_API_KEY is set but so is HERALD_SMTP_URL, which wins: email goes to the SMTP relay',
     );
-  const { sweepIntervalMinutes, ...profilePolicy } = c.profile;
+  const { sweepIntervalMinutes, ...profileSettings } = c.profile;
+  const profilePolicy = { ...profileSettings, impliedConsentSources: c.guard.gdpr.impliedSources };
   const { inProcessWorker, ...decidePolicy } = c.decide;
   const { reviewExpiryHours, ...guardPolicy } = c.guard;
   const {

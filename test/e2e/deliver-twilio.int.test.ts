@@ -156,6 +156,32 @@ for (const factory of storeFactories) {
       expect(consent.sms?.['marketing']).toBeUndefined();
     });
 
+    it('takes a YES to a text as marketing again only from someone who had texted STOP', async () => {
+      // Dee declined marketing texts at signup, Eli unsubscribed from every channel, Fay took
+      // them and texted STOP. Each gets a receipt ("reply YES to confirm your slot").
+      await identify('dee', { phone: '+14155550151', consent: { sms: { marketing: false } } });
+      await identify('eli', { phone: '+14155550152' });
+      await ingestCall(herald, clock, 'track', {
+        userId: 'eli',
+        event: 'Unsubscribed',
+        properties: { channel: 'all' },
+      });
+      await identify('fay', { phone: '+14155550153', consent: { sms: { marketing: true } } });
+      for (const userId of ['dee', 'eli', 'fay']) await send(userId, 'receipt');
+      await herald.services.dispatcher.runDue();
+      clock.set(clock.nowMs() + 60_000);
+      await textIn('+14155550153', 'STOP', 'SM-stop-fay');
+      clock.set(clock.nowMs() + 60_000);
+      await textIn('+14155550151', 'Yes', 'SM-yes-dee');
+      await textIn('+14155550152', 'YES', 'SM-yes-eli');
+      await textIn('+14155550153', 'Yes', 'SM-yes-fay');
+      clock.set(clock.nowMs() + 60_000);
+      expect(await send('dee', 'upsell')).toMatchObject({ reasonCode: 'unsubscribed' });
+      expect(await send('eli', 'upsell')).toMatchObject({ reasonCode: 'unsubscribed' });
+      expect(await send('fay', 'upsell')).toMatchObject({ status: 'queued' });
+      expect(await smsMarketing('dee')).toBe(false);
+    });
+
     it('keeps a number reopened by START open when identify traits restate consent later', async () => {
       await identify('cam', { phone: '+14155550149', consent: { sms: { marketing: true } } });
       refusal = twilioError(21610, 'Attempt to send to unsubscribed recipient');

@@ -570,6 +570,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           ? optOutType
           : keywordOf(params.get('Body') ?? '');
       const from = params.get('From') ?? '';
+      const answersYes = /^\W*yes\W*$/i.test(params.get('Body') ?? '');
       if (keyword === 'help')
         return twiml(
           reply,
@@ -643,14 +644,21 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             return [];
           answered.add(message.customerId);
           const number = texted;
-          // Marketing again for those who opted out of it before: "YES" answers many a
-          // transactional text, and is no consent to marketing from someone who never gave it.
-          // Otherwise, if Twilio had refused the number (21610: it had texted STOP to Twilio
-          // alone), the number is open again (Twilio lifts its opt-out on START): the number's
-          // own opt-in to the channel's texts, which is what makes it reachable again
-          // (core/recipient.ts), and no consent to marketing.
+          // Marketing again for those who opted out of SMS marketing themselves (STOP, or a
+          // preference centre's SMS switch): START or UNSTOP says so. "YES" answers many a
+          // transactional text, and undoes only a STOP texted before. Neither is consent to
+          // marketing from someone who never gave it, declined it in a form (traits), or
+          // unsubscribed from every channel (an email's link). Otherwise, if Twilio had refused
+          // the number (21610: it had texted STOP to Twilio alone), the number is open again
+          // (Twilio lifts its opt-out on START): the number's own opt-in to the channel's
+          // texts, which is what makes it reachable again (core/recipient.ts), and no consent
+          // to marketing.
+          const held = state.consent.sms?.['marketing'];
           const purpose =
-            state.consent.sms?.['marketing']?.granted === false
+            held?.granted === false &&
+            held.explicit === true &&
+            held.everyChannel !== true &&
+            (!answersYes || held.source === 'sms-reply')
               ? 'marketing'
               : state.unreachable?.sms?.to === number
                 ? 'transactional'

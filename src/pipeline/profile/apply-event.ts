@@ -14,7 +14,7 @@ import {
   type Responses,
 } from '../../core/profile.js';
 import { addPoints } from './decay-points.js';
-import type { ProfilePolicy } from './policy.js';
+import { DEFAULT_IMPLIED_CONSENT_SOURCES, type ProfilePolicy } from './policy.js';
 import {
   asNumber,
   asObject,
@@ -738,7 +738,12 @@ export const applyEvent = (
     aliases: aliasesAfter(state, event),
     traits,
     location: stamps === null ? state.location : locationFrom(state.location, event, stamps, dated),
-    consent: updateConsent(state.consent, event, policy.engagement.complaintEvents),
+    consent: updateConsent(
+      state.consent,
+      event,
+      policy.engagement.complaintEvents,
+      policy.impliedConsentSources ?? DEFAULT_IMPLIED_CONSENT_SOURCES,
+    ),
     preferences:
       preferences === null || stamps === null
         ? state.preferences

@@ -124,4 +124,15 @@ export const profilePolicySchema = Type.Object(
   { default: {} },
 );
 
-export type ProfilePolicy = Static<typeof profilePolicySchema>;
+export type ProfilePolicy = Static<typeof profilePolicySchema> & {
+  /**
+   * Consent sources that are no explicit act of the customer (the guard's
+   * `gdpr.impliedSources`, passed in at load): traits restating a grant under another source
+   * state it anew only when that source is explicit and the one held is not. Absent: the
+   * guard's defaults.
+   */
+  impliedConsentSources?: readonly string[];
+};
+
+/** The guard's default `gdpr.impliedSources`, for a policy built without them. */
+export const DEFAULT_IMPLIED_CONSENT_SOURCES: readonly string[] = ['implied', 'import:implied'];

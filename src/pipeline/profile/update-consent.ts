@@ -30,29 +30,48 @@ const factOf = ({ other: _, ...fact }: ConsentEntry): ConsentEntry => {
  * longer known. `sinceMs` is therefore never later than the true start of the run — the age
  * of consent errs old, towards asking again — and only it, never the value or `atMs`, can
  * depend on the order statements arrive in.
+ *
+ * A grant from an explicit source where an implied one was held (`implied`, then
+ * `double-opt-in`) is a new statement. Any other change of source restates it: two
+ * integrations resending one grant, each under its own source (a signup form's, a CRM's
+ * default `identify`), would otherwise make it new every day. Restated, the entry keeps the
+ * explicit source's name over an implied one's.
  */
-const restated = (held: ConsentEntry | undefined, fact: ConsentEntry): ConsentEntry => {
+const restated = (
+  held: ConsentEntry | undefined,
+  fact: ConsentEntry,
+  implied: readonly string[],
+): ConsentEntry => {
   const latest = newer(held, fact);
   if (held === undefined) return latest;
-  // Another source (`implied`, then `double-opt-in`) is a new statement, not a restatement.
-  if (held.granted !== fact.granted || held.source !== fact.source)
+  const upgrades = implied.includes(held.source) && !implied.includes(fact.source);
+  if (held.granted !== fact.granted || upgrades)
     // `latest === held`: the held fact is strictly newer (a tie goes to the fact).
     return latest === held && held.sinceMs !== undefined && fact.atMs > held.sinceMs
       ? { ...held, sinceMs: fact.atMs }
       : latest;
   const sinceMs = Math.min(held.sinceMs ?? held.atMs, fact.sinceMs ?? fact.atMs);
-  return sinceMs === latest.atMs ? latest : { ...latest, sinceMs };
+  const earlier = latest === held ? fact : held;
+  const source =
+    implied.includes(latest.source) && !implied.includes(earlier.source)
+      ? earlier.source
+      : latest.source;
+  const kept = source === latest.source ? latest : { ...latest, source };
+  return sinceMs === kept.atMs ? kept : { ...kept, sinceMs };
 };
 
 /**
  * The newer of two facts: by their dates, then — dated alike, as facts stamped after Herald
  * heard of them are (dated when received) — by when their source stamped them, as a replay
- * orders them. A full tie goes to `b`, the fact being applied.
+ * orders them. A full tie goes to the withdrawal, whichever arrived last (a preference centre
+ * sending both in one batch, stamped to the second), else to `b`, the fact being applied.
  */
 const newer = (a: ConsentEntry | undefined, b: ConsentEntry): ConsentEntry => {
   if (a === undefined) return b;
   if (a.atMs !== b.atMs) return a.atMs > b.atMs ? a : b;
-  return (a.stampedAtMs ?? a.atMs) > (b.stampedAtMs ?? b.atMs) ? a : b;
+  const [aStamp, bStamp] = [a.stampedAtMs ?? a.atMs, b.stampedAtMs ?? b.atMs];
+  if (aStamp !== bStamp) return aStamp > bStamp ? a : b;
+  return a.granted !== b.granted && !a.granted ? a : b;
 };
 
 /**
@@ -81,6 +100,7 @@ const setConsent = (
   channel: Channel,
   purpose: string,
   fact: ConsentEntry,
+  implied: readonly string[] = [],
 ): Consent => {
   const current = consent[channel]?.[purpose];
   const facts = current === undefined ? [] : [current, ...(current.other ? [current.other] : [])];
@@ -89,7 +109,7 @@ const setConsent = (
   const entry =
     fact.explicit === true
       ? settle(newer(latest(true), fact), latest(false))
-      : settle(latest(true), restated(latest(false), fact));
+      : settle(latest(true), restated(latest(false), fact, implied));
   return entry === undefined
     ? consent
     : { ...consent, [channel]: { ...consent[channel], [purpose]: entry } };
@@ -104,6 +124,7 @@ const fromTraits = (
   consent: Consent,
   traits: JsonObject,
   dated: Pick<ConsentEntry, 'atMs' | 'stampedAtMs'>,
+  implied: readonly string[],
 ): Consent => {
   const byChannel = asObject(traits['consent']);
   if (byChannel === null) return consent;
@@ -111,17 +132,28 @@ const fromTraits = (
   let next = consent;
   for (const [name, purposes] of Object.entries(byChannel)) {
     const channel = channelOf(name);
-    // A yes or no for the whole channel (`{ sms: false }`, `{ email: "FALSE" }`) is its marketing.
-    const whole = asObject(purposes) === null ? asBoolean(purposes) : null;
-    const byPurpose = whole !== null ? { marketing: whole } : asObject(purposes);
+    // A yes or no for the whole channel (`{ sms: false }`, `{ email: "FALSE" }`, or
+    // `{ email: { granted: false, source: "crm" } }`) is its marketing.
+    const detail = asObject(purposes);
+    const whole = detail === null ? asBoolean(purposes) : null;
+    const byPurpose =
+      whole !== null
+        ? { marketing: whole }
+        : detail !== null && Object.hasOwn(detail, 'granted')
+          ? { marketing: detail }
+          : detail;
     if (channel === null || byPurpose === null) continue;
+    // A source beside the purposes (`{ email: { marketing: true, source: "crm" } }`) is theirs.
+    const channelSource = (detail && asString(detail['source'])) ?? defaultSource;
     for (const [name, value] of Object.entries(byPurpose)) {
+      // Never a purpose: the words of a grant written beside the purposes.
+      if (name === 'source' || name === 'granted') continue;
       const purpose = purposeOf(name);
       const detail = asObject(value);
       const granted = asBoolean(detail === null ? value : detail['granted']);
       if (granted === null) continue;
-      const source = (detail && asString(detail['source'])) ?? defaultSource;
-      next = setConsent(next, channel, purpose, { granted, ...dated, source });
+      const source = (detail && asString(detail['source'])) ?? channelSource;
+      next = setConsent(next, channel, purpose, { granted, ...dated, source }, implied);
     }
   }
   return next;
@@ -138,13 +170,14 @@ export const updateConsent = (
   consent: Consent,
   event: HeraldEvent,
   complaintEvents: readonly string[],
+  impliedSources: readonly string[],
 ): Consent => {
   // Dated when it happened, never after Herald heard of it: a source whose clock runs ahead
   // (ingest accepts up to `maxFutureHours`) must not date a grant past a withdrawal that comes
   // after it, which would then lose to it for good.
   const atMs = Math.min(event.timestampMs, event.receivedAtMs);
   const dated = event.timestampMs > atMs ? { atMs, stampedAtMs: event.timestampMs } : { atMs };
-  if (event.type === 'identify') return fromTraits(consent, event.traits, dated);
+  if (event.type === 'identify') return fromTraits(consent, event.traits, dated, impliedSources);
   if (event.type !== 'track' || event.name === null) return consent;
   const props = event.properties;
   const named = asString(pick(props, 'channel')) ?? 'email';

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { HeraldEvent, JsonObject } from '../../core/event.js';
+import { anIdentify, applyAll, aTrack, daysMs, t0 } from './test-builders.js';
+
+/** Dated `days` after t0, plus `ms`, with an id of its own. */
+const on = (days: number, id: string, ms = 0) => ({
+  timestampMs: t0 + daysMs(days) + ms,
+  receivedAtMs: t0 + daysMs(days) + ms,
+  messageId: id as HeraldEvent['messageId'],
+});
+
+describe('consent restated by two integrations, each under its own source', () => {
+  // The website sends its form's source; a CRM sync sends the same flag with none (`identify`).
+  const web = (days: number, traits: JsonObject = {}) =>
+    anIdentify({ consentSource: 'signup-form', ...traits }, on(days, `w${String(days)}`));
+  const crm = (days: number, traits: JsonObject = {}) =>
+    anIdentify(traits, on(days, `c${String(days)}`, 1000));
+
+  // GDPR's age of consent and the check that an SMS grant is the current number's both count
+  // from `sinceMs`: restated, a grant keeps the time it was first given.
+  it('keeps the time of the first grant: four years on, it is a four-year-old grant', () => {
+    const grant = { consent: { email: { marketing: true } } };
+    const events = [web(0, { country: 'DE', ...grant })];
+    for (let day = 1; day <= 4 * 365; day += 1) events.push(web(day, grant), crm(day, grant));
+    expect(applyAll(events).consent.email?.['marketing']).toMatchObject({
+      granted: true,
+      sinceMs: t0,
+    });
+  });
+
+  it('keeps an SMS grant restated beside a new number as old as it was', () => {
+    const sms = (phone: string) => ({ phone, consent: { sms: { marketing: true } } });
+    const state = applyAll([
+      web(0, sms('+14155550100')),
+      crm(0, { consent: { sms: { marketing: true } } }),
+      web(10, sms('+14155550199')),
+      crm(10, { consent: { sms: { marketing: true } } }),
+      web(11, sms('+14155550199')),
+    ]);
+    expect(state.consent.sms?.['marketing']).toMatchObject({ sinceMs: t0 });
+  });
+
+  it('takes an explicit source after an implied one as a new statement (a double opt-in)', () => {
+    const state = applyAll([
+      anIdentify({ consentSource: 'implied', consent: { email: { marketing: true } } }, on(0, 'a')),
+      anIdentify(
+        { consentSource: 'double-opt-in', consent: { email: { marketing: true } } },
+        on(900, 'b'),
+      ),
+    ]);
+    const held = state.consent.email?.['marketing'];
+    expect(held).toMatchObject({ source: 'double-opt-in', atMs: t0 + daysMs(900) });
+    expect(held?.sinceMs ?? held?.atMs).toBe(t0 + daysMs(900));
+    // An integration resending the old implied grant afterwards restates it, and leaves it
+    // the double opt-in's.
+    const restated = applyAll([
+      anIdentify({ consentSource: 'implied', consent: { email: { marketing: true } } }, on(0, 'a')),
+      anIdentify(
+        { consentSource: 'double-opt-in', consent: { email: { marketing: true } } },
+        on(900, 'b'),
+      ),
+      anIdentify(
+        { consentSource: 'implied', consent: { email: { marketing: true } } },
+        on(901, 'c'),
+      ),
+    ]).consent.email?.['marketing'];
+    expect(restated).toMatchObject({ source: 'double-opt-in', sinceMs: t0 + daysMs(900) });
+  });
+});
+
+describe('consent written with its words beside the purposes', () => {
+  it('reads { email: { granted: false, source } } as the channel’s marketing', () => {
+    const state = applyAll([
+      anIdentify({ consent: { email: { marketing: true } } }, on(0, 'a')),
+      anIdentify({ consent: { email: { granted: false, source: 'crm' } } }, on(1, 'b')),
+    ]);
+    expect(state.consent.email?.['marketing']).toMatchObject({ granted: false, source: 'crm' });
+    expect(state.consent.email).not.toHaveProperty('granted');
+  });
+
+  it('takes a source beside the purposes as theirs, and makes no purpose of it', () => {
+    const state = applyAll([
+      anIdentify({ consent: { email: { marketing: true, source: 'crm' } } }, on(0, 'a')),
+    ]);
+    expect(state.consent.email?.['marketing']).toMatchObject({ granted: true, source: 'crm' });
+    expect(state.consent.email).not.toHaveProperty('source');
+  });
+});
+
+describe('a grant and a withdrawal stamped alike', () => {
+  it('withdraws, whichever arrives last', () => {
+    const unsubscribe = aTrack('Unsubscribed', { channel: 'sms' }, on(1, 'u'));
+    const grant = aTrack('Consent Updated', { channel: 'sms', granted: true }, on(1, 'g'));
+    for (const events of [
+      [unsubscribe, grant],
+      [grant, unsubscribe],
+    ])
+      expect(applyAll(events).consent.sms?.['marketing']?.granted).toBe(false);
+  });
+});
