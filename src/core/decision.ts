@@ -23,6 +23,11 @@ export type Trigger =
       /** `Order Completed`: which order of the customer's this was. */
       orderNumber?: number;
       /**
+       * Set when the customer had held that many orders before (an order cancelled and
+       * replaced): the order reaches no milestone.
+       */
+      reachedBefore?: true;
+      /**
        * Set (to the event's time) for an event that arrived too late to act on: it only ends
        * the journeys it exits that were entered at or before it.
        */

@@ -198,6 +198,12 @@ export interface ProfileState {
      */
     cancelledIds?: string[];
     /**
+     * The most orders the customer has held at once: a cancellation takes one off `count`, not
+     * off this, so the order that replaces a cancelled one reaches no milestone again (two
+     * "thanks for your first order"). Absent in profiles recorded before it was kept: `count`.
+     */
+    peakCount?: number;
+    /**
      * The latest counted orders (`ORDERS_KEPT`, oldest first): each one's value, time and what
      * was refunded of it, so that a cancellation naming one takes back what is left of it
      * (its own value when the cancellation states none) and the last order's time moves back

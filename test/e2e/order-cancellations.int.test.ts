@@ -43,6 +43,28 @@ for (const factory of storeFactories) {
       return orders(userId);
     };
 
+    it('thanks a first order once when it is cancelled and replaced', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'mo',
+        traits: { email: 'mo@example.com' },
+      });
+      await track('mo', 'Order Completed', { order_id: 'o1', total: 40 }, T0);
+      await herald.services.worker.runDue();
+      clock.set(T0 + HOUR_MS);
+      await track('mo', 'Order Cancelled', { order_id: 'o1', total: 40 }, T0 + HOUR_MS);
+      await track('mo', 'Order Completed', { order_id: 'o2', total: 45 }, T0 + HOUR_MS);
+      await herald.services.worker.runDue();
+      const decisions = (
+        await herald.app.inject({
+          url: '/v1/decisions?customerId=mo&agent=milestone',
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      ).json<{ decisions: { action: string }[] }>().decisions;
+      expect(decisions.map((d) => d.action)).toEqual(['first-order-thanks']);
+      // Its first order still, by the count: the replacement is the one order it holds.
+      expect((await orders('mo')).count).toBe(1);
+    });
+
     it('counts, after a rebuild, the record of an order that arrived first, as it was counted live', async () => {
       await track('c9', 'Order Completed', { order_id: 'o-1', total: 129.9 }, T0 - HOUR_MS);
       // A backfill sends the same order again, stamped earlier, with another total.

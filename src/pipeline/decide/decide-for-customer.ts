@@ -396,7 +396,11 @@ export const decideForCustomer = (
         orderCount: trigger.orderNumber ?? state.orders.count,
         revenue: computed.monetary,
       };
-      propose(milestoneAgent(view, placed, env, nowMs), notes);
+      if (trigger.reachedBefore === true)
+        notes.push(
+          `order ${String(placed.orderCount)} was reached before (an order cancelled and replaced): no milestone`,
+        );
+      else propose(milestoneAgent(view, placed, env, nowMs), notes);
       notes.push(...enterJourneys(placed, trigger.name));
     }
     if (env.policy.customEvents.some((c) => c.event === trigger.name))

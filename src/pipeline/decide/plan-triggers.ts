@@ -193,6 +193,9 @@ export const createTriggerPlanner = (
           mode: 'once',
         });
       let numbered = after.orders.count - placed.size;
+      // The most orders held before the batch: a number reached again (after a cancellation)
+      // is no new milestone.
+      const peakBefore = before === null ? 0 : (before.orders.peakCount ?? before.orders.count);
       for (const e of fresh) {
         if (e.type !== 'track' || e.name === null || !interesting.has(e.name)) continue;
         const order = isOrder(e);
@@ -213,6 +216,7 @@ export const createTriggerPlanner = (
             messageId: e.messageId,
             properties: e.properties,
             ...(order ? { orderNumber: Math.max(1, numbered) } : {}),
+            ...(order && Math.max(1, numbered) <= peakBefore ? { reachedBefore: true } : {}),
           },
           mode: 'once',
         });

@@ -815,6 +815,7 @@ describe('applyEvent', () => {
       ]);
       expect(state.orders).toEqual({
         count: 2,
+        peakCount: 2,
         revenueCents: 6999,
         refundedCents: 0,
         firstAtMs: at(1),

@@ -323,6 +323,7 @@ const updateOrders = (
       return {
         ...(held.length === 0 || orderId === null ? orders : withoutEarlyRefunds(orders, orderId)),
         count: orders.count + 1,
+        peakCount: Math.max(orders.peakCount ?? orders.count, orders.count + 1),
         revenueCents: orders.revenueCents + cents,
         refundedCents: orders.refundedCents + refunded - early,
         firstAtMs: minOf(orders.firstAtMs, at),
