@@ -161,6 +161,52 @@ describe('the daily sweep after days the worker missed', () => {
   });
 });
 
+describe('a birthday given after the day’s sweep', () => {
+  it('is greeted when its day opens in the span of the sweep that ran without it', async () => {
+    // 14 January: the 06:00 UTC sweep runs; at 10:00 UTC (19:00 in Tokyo) a customer gives
+    // their birthday, the 15th, which opens there at 23:00 UTC — in that sweep's span only.
+    const start = Date.UTC(2026, 0, 14, 6, 30);
+    const clock = createVirtualClock(start);
+    const services = await createServices(config, {
+      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+      clock,
+      logger: silentLogger,
+    });
+    try {
+      const identify = (traits: Record<string, string>, atMs: number, messageId: string) =>
+        aTrack({
+          type: 'identify',
+          userId: 'kei',
+          name: null,
+          messageId: messageId as ReturnType<typeof aTrack>['messageId'],
+          traits: { email: 'kei@example.com', ...traits },
+          context: { timezone: 'Asia/Tokyo' },
+          timestampMs: atMs,
+          receivedAtMs: atMs,
+        });
+      await services.recorder.record([identify({}, start, 'm-1')], start);
+      await services.worker.runDue(); // the sweep of 14 January
+      const given = Date.UTC(2026, 0, 14, 10);
+      clock.set(given);
+      await services.recorder.record([identify({ birthday: '1990-01-15' }, given, 'm-2')], given);
+      for (const at of [given, Date.UTC(2026, 0, 15, 7), Date.UTC(2026, 0, 16, 7)]) {
+        clock.set(at);
+        await services.worker.runDue();
+        await services.worker.runDue();
+      }
+      const birthdays = (await services.store.listDecisions({ limit: 1000 })).filter(
+        (d) => d.action === 'birthday',
+      );
+      expect(birthdays).toHaveLength(1);
+      expect(new Date(birthdays[0]?.scheduledForMs ?? 0).toISOString()).toBe(
+        '2026-01-14T23:00:00.000Z',
+      );
+    } finally {
+      await services.close();
+    }
+  });
+});
+
 describe('a customer whose decision fails', () => {
   it('has its work retried twice, then marked failed with the error, while the others go on', async () => {
     const clock = createVirtualClock(T0);

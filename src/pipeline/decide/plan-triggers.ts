@@ -9,6 +9,7 @@ import { segmentCustomer } from './agents/segment-customer.js';
 import { cartKey } from './decide-for-customer.js';
 import type { JourneyCatalog } from './journeys/journey-catalog.js';
 import type { DecidePolicy } from './policy.js';
+import { birthdayAfterSweep } from './sweep-customer.js';
 
 export interface TriggerPlan {
   schedule: WorkDraft[];
@@ -192,6 +193,7 @@ export const createTriggerPlanner = (
           trigger: { kind: 'signed-up' },
           mode: 'once',
         });
+      plan.schedule.push(...birthdayAfterSweep(customerId, before, after, policy, nowMs));
       let numbered = after.orders.count - placed.size;
       // The most orders held before the batch: a number reached again (after a cancellation)
       // is no new milestone.

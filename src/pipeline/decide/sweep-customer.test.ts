@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { localDate, startOfNextLocalDay } from '../../core/local-time.js';
 import type { ProfileState } from '../../core/profile.js';
-import { SWEEP_GRACE_DAYS, celebratedDay, sweepCustomer } from './sweep-customer.js';
+import {
+  SWEEP_GRACE_DAYS,
+  birthdayAfterSweep,
+  celebratedDay,
+  sweepCustomer,
+} from './sweep-customer.js';
 import {
   aState,
   c1,
@@ -347,5 +352,46 @@ describe('sweepCustomer', () => {
       const state = inactiveFor(40);
       expect(sweepCustomer(c1, state, toComputed(state, t0), undefined, policy, t0)).toEqual([]);
     });
+  });
+});
+
+describe('birthdayAfterSweep', () => {
+  const tokyo = { country: null, region: null, city: null, timezone: 'Asia/Tokyo' };
+  const without = aState({ traits: { email: 'c1@example.com' }, location: tokyo });
+  const withBirthday = aState({
+    traits: { email: 'c1@example.com', birthday: '1990-01-15' },
+    location: tokyo,
+  });
+  const at = (iso: string) => Date.parse(iso);
+
+  it('greets a birthday given after the sweep whose span its day opens in', () => {
+    // The 14 January sweep (06:00 UTC) ran without it; given at 10:00 UTC (19:00 in Tokyo),
+    // before the 15th opens at 23:00 UTC. No later sweep's span holds that opening.
+    expect(
+      sweepCustomer(
+        c1,
+        withBirthday,
+        toComputed(withBirthday, at('2026-01-15T06:00:00Z')),
+        undefined,
+        policy,
+        at('2026-01-15T06:00:00Z'),
+      ).filter((w) => w.trigger.kind === 'birthday'),
+    ).toEqual([]);
+    const work = birthdayAfterSweep(c1, without, withBirthday, policy, at('2026-01-14T10:00:00Z'));
+    expect(work.map((w) => [w.key, w.mode])).toEqual([['c1|birthday|2026', 'once']]);
+    // A customer seen for the first time with it, too.
+    expect(
+      birthdayAfterSweep(c1, null, withBirthday, policy, at('2026-01-14T10:00:00Z')),
+    ).toHaveLength(1);
+  });
+
+  it('leaves a birthday to the next sweep, and a profile whose birthday did not change', () => {
+    // Given on the 13th: the 14th's sweep greets it.
+    expect(
+      birthdayAfterSweep(c1, without, withBirthday, policy, at('2026-01-13T10:00:00Z')),
+    ).toEqual([]);
+    expect(
+      birthdayAfterSweep(c1, withBirthday, withBirthday, policy, at('2026-01-14T10:00:00Z')),
+    ).toEqual([]);
   });
 });

@@ -207,6 +207,34 @@ const celebrations = (
 };
 
 /**
+ * A birthday the latest sweep could not see: given (or moved, or the customer's time zone moved)
+ * after the sweep of the day whose span it opens in ran — a Tokyo customer who gives their
+ * 15 January birthday at 19:00 local on the 14th, after that day's 06:00 UTC sweep, whose 15th
+ * opens at 23:00 UTC. Greeted as that sweep would have, keyed alike (once a year); nothing when
+ * the day opens outside the latest sweep's span (the next sweep greets it).
+ */
+export const birthdayAfterSweep = (
+  customerId: CustomerId,
+  before: ProfileState | null,
+  after: ProfileState,
+  policy: DecidePolicy,
+  nowMs: number,
+): WorkDraft[] => {
+  const moved =
+    before === null ||
+    before.traits['birthday'] !== after.traits['birthday'] ||
+    (before.location !== after.location &&
+      resolveTimezone(before.location, policy.quietHours).timezone !==
+        resolveTimezone(after.location, policy.quietHours).timezone);
+  if (!moved || after.traits['birthday'] === undefined) return [];
+  // The latest UTC day whose sweep hour has passed (run-sweep's `sweepDayDue`).
+  const sweptDay = Math.floor((nowMs - policy.sweepHourUtc * HOUR_MS) / DAY_MS);
+  return celebrations(customerId, after, policy, nowMs, [sweptDay * DAY_MS]).filter(
+    (w) => w.trigger.kind === 'birthday',
+  );
+};
+
+/**
  * Where a customer's dormant clock starts: their last activity — one path per period of silence
  * — unless their latest dormant path began in this silence without `dormantDays` of it behind
  * it: history that came later (a second source's import, a phone's batch hours late) showed
