@@ -10,7 +10,7 @@ import type { Membership, WorkRecord } from '../ports/decide-store.js';
 import type { Conversion } from '../ports/record-store.js';
 import type { Decision } from '../core/decision.js';
 import type { ErasureCounts } from '../ports/record-store.js';
-import type { Store, StoreTx } from '../ports/store.js';
+import type { EventCursor, Store, StoreTx } from '../ports/store.js';
 import type { HeraldEvent, JsonObject } from '../core/event.js';
 import {
   emailSpellings,
@@ -66,13 +66,19 @@ export interface CustomerExport {
   audit: (Omit<AuditEntry, 'data'> & { data: unknown })[];
 }
 
-const ALL = 1_000_000;
+/** Rows read at a time for the long lists of an export. */
+const EXPORT_PAGE = 1_000;
 
 /**
  * Everything Herald holds about a customer (GDPR art. 15), and the export is audited.
  * `figures` works out the profile's figures as the profile stage does (the profile API's
  * `computed`), `predictions` what the trained models say of them (its `predicted`): profiling
  * the customer has a right to see as much as staff do.
+ *
+ * The answer is the JSON text of a `CustomerExport`, in pieces: the long lists (events,
+ * decisions, messages) are read a page at a time and written as they are read, so a customer
+ * with millions of events is exported whole in bounded memory. The customer is looked up, and
+ * the access recorded, before the first piece: one not found is an error, not a cut answer.
  */
 export const exportCustomer = async (
   store: Store,
@@ -85,7 +91,7 @@ export const exportCustomer = async (
     computed: ComputedProfile,
     nowMs: number,
   ) => Promise<unknown>,
-): Promise<CustomerExport> => {
+): Promise<AsyncIterable<string>> => {
   const profile = await store.getProfile(customerId);
   if (profile === undefined) throw new AppError('not-found', `no customer ${customerId}`);
   const links = await store.transaction(async (tx) => {
@@ -101,36 +107,106 @@ export const exportCustomer = async (
     );
     return tx.identityKeysOf(customerId);
   });
+  const computed = figures(profile.state, nowMs);
+  const predicted = await predictions(customerId, computed, nowMs);
+  return exportPieces(store, customerId, links, nowMs, profile.state, computed, predicted);
+};
+
+/** `"name":value` (a value JSON has no text for, `undefined`, as `null`). */
+const member = (name: keyof CustomerExport, value: unknown): string =>
+  `${JSON.stringify(name)}:${(JSON.stringify(value) as string | undefined) ?? 'null'}`;
+
+/** A list's items, a page at a time, as the text between its brackets. */
+async function* listed<T, C>(
+  page: (cursor: C | null) => Promise<T[]>,
+  cursorOf: (last: T) => C,
+  seen: (items: T[]) => Promise<void> | void = () => undefined,
+): AsyncGenerator<string> {
+  let cursor: C | null = null;
+  let first = true;
+  for (;;) {
+    const items = await page(cursor);
+    if (items.length === 0) return;
+    await seen(items);
+    yield `${first ? '' : ','}${items.map((item) => JSON.stringify(item)).join(',')}`;
+    first = false;
+    const last = items.at(-1);
+    if (items.length < EXPORT_PAGE || last === undefined) return;
+    cursor = cursorOf(last);
+  }
+}
+
+async function* exportPieces(
+  store: Store,
+  customerId: CustomerId,
+  links: readonly string[],
+  nowMs: number,
+  profile: ProfileState,
+  computed: ComputedProfile,
+  predicted: unknown,
+): AsyncGenerator<string> {
+  yield `{${[
+    member('customerId', customerId),
+    member('exportedAt', new Date(nowMs).toISOString()),
+    member('profile', profile),
+    member('computed', computed),
+    member('predicted', predicted),
+  ].join(',')},"events":[`;
+  yield* listed(
+    (after: EventCursor | null) => store.eventsOfCustomer(customerId, after, EXPORT_PAGE),
+    (e) => ({ timestampMs: e.timestampMs, seq: e.seq }),
+  );
+  yield '],"decisions":[';
+  yield* listed(
+    (before: { createdAtMs: number; id: string } | null) =>
+      store.listDecisions({
+        customerId,
+        limit: EXPORT_PAGE,
+        ...(before === null ? {} : { before }),
+      }),
+    (d) => ({ createdAtMs: d.createdAtMs, id: d.id }),
+  );
+  yield '],"messages":[';
+  const captured: CustomerExport['captured'] = [];
+  yield* listed(
+    (beforeId: string | null) =>
+      store.listMessages({
+        customerId,
+        limit: EXPORT_PAGE,
+        ...(beforeId === null ? {} : { beforeId }),
+      }),
+    (m) => m.id,
+    // What the capture channel kept of them: a development channel's copies, few.
+    async (messages) => {
+      captured.push(...(await capturedOf(store, messages)));
+    },
+  );
   // A merge hands the customer's rows over, but experiment units stay under the id they were
   // drawn for (the visitor they were before identifying, a user id aliased since).
   const experiments = (
     await Promise.all(mergedCustomerIds(customerId, links).map((id) => store.unitsOfCustomer(id)))
   ).flat();
-  const messages = await store.listMessages({ customerId, limit: ALL });
-  const computed = figures(profile.state, nowMs);
-  return {
-    customerId,
-    exportedAt: new Date(nowMs).toISOString(),
-    profile: profile.state,
-    computed,
-    predicted: await predictions(customerId, computed, nowMs),
-    events: (await store.listEvents(customerId, ALL)).reverse(),
-    decisions: await store.listDecisions({ customerId, limit: ALL }),
-    messages,
-    journeys: await store.listMemberships(customerId),
-    experiments,
-    conversions: await store.listConversions({ customerId, limit: ALL }),
-    orders: await store.ordersOfCustomer(customerId),
-    work: await store.listWork(customerId, ALL),
-    apiSends: (await store.idempotentAnswersOf(customerId)).map((a) => ({
-      key: a.key,
-      answer: JSON.parse(a.response) as unknown,
-      createdAt: new Date(a.createdAtMs).toISOString(),
-    })),
-    captured: await capturedOf(store, messages),
-    audit: await auditTrailOf(store, customerId),
-  };
-};
+  yield `],${[
+    member('journeys', await store.listMemberships(customerId)),
+    member('experiments', experiments),
+    member(
+      'conversions',
+      await store.listConversions({ customerId, limit: Number.MAX_SAFE_INTEGER }),
+    ),
+    member('orders', await store.ordersOfCustomer(customerId)),
+    member('work', await store.listWork(customerId, Number.MAX_SAFE_INTEGER)),
+    member(
+      'apiSends',
+      (await store.idempotentAnswersOf(customerId)).map((a) => ({
+        key: a.key,
+        answer: JSON.parse(a.response) as unknown,
+        createdAt: new Date(a.createdAtMs).toISOString(),
+      })),
+    ),
+    member('captured', captured),
+    member('audit', await auditTrailOf(store, customerId)),
+  ].join(',')}}`;
+}
 
 /** What the capture channel kept of these messages. */
 const capturedOf = async (

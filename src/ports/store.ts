@@ -123,6 +123,12 @@ export interface Store extends DecideReads, ModelStore, RecordReads, ContentStor
   getProfile(id: CustomerId): Promise<StoredProfile | undefined>;
   /** Newest first. */
   listEvents(id: CustomerId, limit: number): Promise<StoredEvent[]>;
+  /** A customer's events oldest first (by time, then arrival), after `after`: a page of all. */
+  eventsOfCustomer(
+    id: CustomerId,
+    after: EventCursor | null,
+    limit: number,
+  ): Promise<StoredEvent[]>;
   /** Customer ids in ascending order after `afterId`, for sweeps that page through everyone. */
   listCustomerIds(afterId: CustomerId | null, limit: number): Promise<CustomerId[]>;
   counts(): Promise<{ events: number; profiles: number }>;

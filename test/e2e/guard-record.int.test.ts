@@ -13,9 +13,15 @@ import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { isInCampaignHoldout, isInRollout } from '../../src/pipeline/experiment/index.js';
 import type { StoreTx } from '../../src/ports/store.js';
 import { defaultGuardrails, type Guardrail } from '../../src/pipeline/guard/index.js';
-import { adminToken, startHerald, type TestHerald, ingestCall } from '../support/start-herald.js';
+import {
+  adminToken,
+  basicAuth,
+  startHerald,
+  type TestHerald,
+  ingestCall,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
-import { receiptTemplate } from '../support/builders.js';
+import { aDecision, aSentMessage, receiptTemplate } from '../support/builders.js';
 
 // Wednesday 2026-06-03 12:00 UTC: outside the default quiet hours (21:00–08:00).
 const T0 = Date.UTC(2026, 5, 3, 12);
@@ -1128,6 +1134,61 @@ for (const factory of storeFactories) {
           status: 'bounced',
         }),
       ]);
+    });
+
+    it('exports every event, decision and message of a long history, oldest event first', async () => {
+      await identify('lin', { email: 'lin@example.com', consent: { email: true } });
+      // Three pages of events and more than a page of decisions and messages.
+      for (let batch = 0; batch < 5; batch += 1) {
+        const response = await herald.app.inject({
+          method: 'POST',
+          url: '/v1/batch',
+          headers: { ...json, authorization: basicAuth() },
+          payload: JSON.stringify({
+            batch: Array.from({ length: 500 }, (_, i) => ({
+              type: 'page',
+              userId: 'lin',
+              name: 'Home',
+              messageId: `lin-${String(batch)}-${String(i)}`,
+              timestamp: new Date(clock.nowMs() + (batch * 500 + i + 1) * 1000).toISOString(),
+            })),
+          }),
+        });
+        expect(response.statusCode).toBe(200);
+      }
+      const { store } = herald.services;
+      await store.transaction(async (tx) => {
+        await tx.insertDecisions(
+          Array.from({ length: 1_100 }, (_, i) =>
+            aDecision({
+              id: `d-lin-${String(i)}`,
+              customerId: toCustomerId('lin'),
+              createdAtMs: T0 + i,
+            }),
+          ),
+        );
+        await tx.insertMessages(
+          Array.from({ length: 1_200 }, (_, i) =>
+            aSentMessage(`m-lin-${String(i).padStart(4, '0')}`, 'lin', T0 + i),
+          ),
+        );
+      });
+      const answer = await call('GET', '/v1/customers/lin/export');
+      expect(answer.statusCode).toBe(200);
+      const exported = answer.json<{
+        events: { type: string; timestampMs: number; seq: number }[];
+        decisions: { id: string }[];
+        messages: { id: string }[];
+        audit: { kind: string }[];
+      }>();
+      expect(exported.events).toHaveLength(2_501);
+      expect(exported.events[0]?.type).toBe('identify');
+      const times = exported.events.map((e) => e.timestampMs);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(new Set(exported.events.map((e) => e.seq)).size).toBe(2_501);
+      expect(new Set(exported.decisions.map((d) => d.id)).size).toBe(1_100);
+      expect(new Set(exported.messages.map((m) => m.id)).size).toBe(1_200);
+      expect(exported.audit.map((e) => e.kind)).toContain('access-export');
     });
 
     it('exports nothing for a customer erased after the export found them', async () => {

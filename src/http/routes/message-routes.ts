@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
@@ -356,15 +357,21 @@ export const registerMessageRoutes = (
     },
     async (request) => findCustomersByContact(store, request.query),
   );
-  app.get<{ Params: { userId: string } }>('/v1/customers/:userId/export', admin, async (request) =>
-    exportCustomer(
-      store,
-      await customerOf(request.params.userId),
-      principalOfRequest(request).name,
-      services.clock.nowMs(),
-      services.guard.figures,
-      predictionsOf(services),
-    ),
+  app.get<{ Params: { userId: string } }>(
+    '/v1/customers/:userId/export',
+    admin,
+    async (request, reply) => {
+      const pieces = await exportCustomer(
+        store,
+        await customerOf(request.params.userId),
+        principalOfRequest(request).name,
+        services.clock.nowMs(),
+        services.guard.figures,
+        predictionsOf(services),
+      );
+      // Written as it is read: a long history is never held whole.
+      return reply.type('application/json; charset=utf-8').send(Readable.from(pieces));
+    },
   );
   app.post<{ Params: { userId: string }; Body: { reason: string } }>(
     '/v1/customers/:userId/erase',

@@ -9,6 +9,7 @@ type Reads = Pick<
   | 'resolveAnonymousId'
   | 'getProfile'
   | 'listEvents'
+  | 'eventsOfCustomer'
   | 'listCustomerIds'
   | 'counts'
   | 'scanEvents'
@@ -56,6 +57,23 @@ export const createReads = (db: Kysely<Database>): Reads => ({
       .limit(limit)
       .execute();
     return rows.map(toStoredEvent);
+  },
+  async eventsOfCustomer(id, after, limit) {
+    let query = db
+      .selectFrom('events')
+      .selectAll()
+      .where('customer_id', '=', id)
+      .orderBy('timestamp_ms')
+      .orderBy('seq')
+      .limit(limit);
+    if (after !== null)
+      query = query.where((eb) =>
+        eb.or([
+          eb('timestamp_ms', '>', after.timestampMs),
+          eb.and([eb('timestamp_ms', '=', after.timestampMs), eb('seq', '>', after.seq)]),
+        ]),
+      );
+    return (await query.execute()).map(toStoredEvent);
   },
   async scanEvents(after, limit) {
     let query = db
