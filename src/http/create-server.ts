@@ -22,6 +22,9 @@ import { schemaErrorOf } from './schema-errors.js';
 const fastify = onFirstUse<typeof FastifyPackage>('fastify');
 const ajvCompiler = onFirstUse<typeof AjvCompilerPackage>('@fastify/ajv-compiler');
 
+/** How long `/healthz` waits for the database before it answers 503. */
+const HEALTH_DEADLINE_MS = 2_000;
+
 /** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
 export const createServer = (services: Services): FastifyInstance => {
   const app = fastify().fastify({
@@ -111,10 +114,24 @@ export const createServer = (services: Services): FastifyInstance => {
     done();
   });
   app.get('/healthz', async (_request, reply) => {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await services.store.ping();
+      // A database that stops answering is unavailable: the probe says so within its deadline
+      // rather than hanging with the query.
+      await Promise.race([
+        services.store.ping(),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => {
+            reject(
+              new Error(`the database did not answer within ${String(HEALTH_DEADLINE_MS)} ms`),
+            );
+          }, HEALTH_DEADLINE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       return { status: 'ok', database: services.store.driver };
     } catch (error) {
+      clearTimeout(timer);
       services.logger.error({ err: error }, 'health check failed');
       return reply.status(503).send({ status: 'unavailable', database: services.store.driver });
     }

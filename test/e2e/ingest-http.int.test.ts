@@ -337,6 +337,21 @@ for (const factory of storeFactories) {
       expect(healthy.statusCode).toBe(200);
     });
 
+    it('answers the health check 503 when the database does not answer within its deadline', async () => {
+      const { store } = herald.services;
+      const ping = store.ping.bind(store);
+      // A database that stops answering (a partition): its ping never settles.
+      store.ping = () => new Promise(() => undefined);
+      try {
+        const health = await herald.app.inject({ url: '/healthz' });
+        expect(health.statusCode).toBe(503);
+        expect(health.json()).toMatchObject({ status: 'unavailable' });
+      } finally {
+        store.ping = ping;
+      }
+      expect((await herald.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+    });
+
     it('keeps the profile API behind the admin token however the path is encoded', async () => {
       await post('/v1/identify', { userId: 'u1' });
       for (const url of [

@@ -33,6 +33,44 @@ describe.skipIf(testDatabaseUrl === undefined)('PostgreSQL store schemas', () =>
     });
   });
 
+  it('survives the server ending a connection a transaction holds, and works on after', async () => {
+    const [schema] = schemas as [string];
+    const heard: string[] = [];
+    // Named, so that only this store's connection is ended (other suites share the server).
+    const name = `herald_ended_${stamp}`;
+    const store = await createPostgresStore({
+      url: `${url}${url.includes('?') ? '&' : '?'}application_name=${name}`,
+      poolSize: 2,
+      schema,
+      onPoolError: (error) => heard.push(error.message),
+    });
+    try {
+      // A DBA's pg_terminate_backend (or a failover) while the transaction holds its connection:
+      // unheard, the client's 'error' event would end this process.
+      const ended = store.transaction(async (tx) => {
+        await tx.getSetting('link_secret');
+        await withClient(url, (client) =>
+          client.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE application_name = $1 AND state LIKE 'idle in transaction%'`,
+            [name],
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return tx.getSetting('link_secret');
+      });
+      await expect(ended).rejects.toThrow();
+      expect(heard.join(' ')).toMatch(/terminat/);
+      // The broken connection was discarded: the next transactions get working ones.
+      for (let i = 0; i < 3; i += 1)
+        await expect(
+          store.transaction((tx) => tx.getSetting('link_secret')),
+        ).resolves.not.toThrow();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('migrates the schema its search path names, beside another Herald in another schema', async () => {
     const [first, second] = schemas as [string, string];
     await (await createPostgresStore({ url, poolSize: 2, schema: first })).close();

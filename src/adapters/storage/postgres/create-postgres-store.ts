@@ -287,7 +287,20 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     max: options.poolSize,
     types: bigintsAsNumbers(),
     connectionTimeoutMillis: 10_000,
+    // A peer that stops answering (a partition, a frozen host) is found by TCP's probes rather
+    // than never: a query on its connection then fails instead of waiting for good.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // A connection the server ends while it is checked out (a restart, a failover,
+  // pg_terminate_backend) emits 'error' on its client, where the pool listens only while it is
+  // idle: unheard, that event ends the process. Heard, the query in flight fails, its
+  // transaction rejects, and the broken client is discarded when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      options.onPoolError?.(error);
+    });
   });
   // A server that cannot be reached, a role or database it does not have: the database being
   // unavailable, said in one line (where, never the password, and why), not a driver's stack.
@@ -336,16 +349,20 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
   /** One attempt: its own connection, released before any retry. */
   const attempt = async <T>(work: (tx: StoreTx) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await work(createTx(client, options.auditKey ?? null, locks));
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back is discarded, not handed to the next caller.
+      await client.query('ROLLBACK').catch((failed: unknown) => {
+        broken = failed instanceof Error ? failed : new Error(String(failed));
+      });
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   };
   const ingest = async <T>(work: (tx: StoreTx) => Promise<T>): Promise<T> => {
