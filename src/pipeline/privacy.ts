@@ -109,7 +109,27 @@ export const exportCustomer = async (
   });
   const computed = figures(profile.state, nowMs);
   const predicted = await predictions(customerId, computed, nowMs);
-  return exportPieces(store, customerId, links, nowMs, profile.state, computed, predicted);
+  // A merge hands the customer's rows over, but experiment units stay under the id they were
+  // drawn for (the visitor they were before identifying, a user id aliased since).
+  const experiments = (
+    await Promise.all(mergedCustomerIds(customerId, links).map((id) => store.unitsOfCustomer(id)))
+  ).flat();
+  // The short lists are read before the first byte: a read that fails then is an error status,
+  // not an answer cut short. Only the paged lists are read while the answer is written.
+  const rest = {
+    journeys: await store.listMemberships(customerId),
+    experiments,
+    conversions: await store.listConversions({ customerId, limit: Number.MAX_SAFE_INTEGER }),
+    orders: await store.ordersOfCustomer(customerId),
+    work: await store.listWork(customerId, Number.MAX_SAFE_INTEGER),
+    apiSends: (await store.idempotentAnswersOf(customerId)).map((a) => ({
+      key: a.key,
+      answer: JSON.parse(a.response) as unknown,
+      createdAt: new Date(a.createdAtMs).toISOString(),
+    })),
+    audit: await auditTrailOf(store, customerId),
+  };
+  return exportPieces(store, customerId, nowMs, profile.state, computed, predicted, rest);
 };
 
 /** `"name":value` (a value JSON has no text for, `undefined`, as `null`). */
@@ -139,11 +159,14 @@ async function* listed<T, C>(
 async function* exportPieces(
   store: Store,
   customerId: CustomerId,
-  links: readonly string[],
   nowMs: number,
   profile: ProfileState,
   computed: ComputedProfile,
   predicted: unknown,
+  rest: Pick<
+    CustomerExport,
+    'journeys' | 'experiments' | 'conversions' | 'orders' | 'work' | 'apiSends' | 'audit'
+  >,
 ): AsyncGenerator<string> {
   yield `{${[
     member('customerId', customerId),
@@ -181,30 +204,15 @@ async function* exportPieces(
       captured.push(...(await capturedOf(store, messages)));
     },
   );
-  // A merge hands the customer's rows over, but experiment units stay under the id they were
-  // drawn for (the visitor they were before identifying, a user id aliased since).
-  const experiments = (
-    await Promise.all(mergedCustomerIds(customerId, links).map((id) => store.unitsOfCustomer(id)))
-  ).flat();
   yield `],${[
-    member('journeys', await store.listMemberships(customerId)),
-    member('experiments', experiments),
-    member(
-      'conversions',
-      await store.listConversions({ customerId, limit: Number.MAX_SAFE_INTEGER }),
-    ),
-    member('orders', await store.ordersOfCustomer(customerId)),
-    member('work', await store.listWork(customerId, Number.MAX_SAFE_INTEGER)),
-    member(
-      'apiSends',
-      (await store.idempotentAnswersOf(customerId)).map((a) => ({
-        key: a.key,
-        answer: JSON.parse(a.response) as unknown,
-        createdAt: new Date(a.createdAtMs).toISOString(),
-      })),
-    ),
+    member('journeys', rest.journeys),
+    member('experiments', rest.experiments),
+    member('conversions', rest.conversions),
+    member('orders', rest.orders),
+    member('work', rest.work),
+    member('apiSends', rest.apiSends),
     member('captured', captured),
-    member('audit', await auditTrailOf(store, customerId)),
+    member('audit', rest.audit),
   ].join(',')}}`;
 }
 

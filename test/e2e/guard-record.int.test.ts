@@ -1191,6 +1191,19 @@ for (const factory of storeFactories) {
       expect(exported.audit.map((e) => e.kind)).toContain('access-export');
     });
 
+    it('answers an error status, not a cut answer, when a read of the export fails', async () => {
+      await identify('fay', { email: 'fay@example.com' });
+      const { store } = herald.services;
+      const memberships = store.listMemberships.bind(store);
+      store.listMemberships = () => Promise.reject(new Error('connection reset'));
+      try {
+        const answer = await call('GET', '/v1/customers/fay/export');
+        expect(answer.statusCode).toBe(500);
+      } finally {
+        store.listMemberships = memberships;
+      }
+    });
+
     it('exports nothing for a customer erased after the export found them', async () => {
       await identify('hal', { email: 'hal@example.com' });
       const { store } = herald.services;

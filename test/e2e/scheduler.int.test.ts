@@ -205,6 +205,66 @@ describe('a birthday given after the day’s sweep', () => {
       await services.close();
     }
   });
+
+  it('is not greeted again when the record it came with, greeted already, is merged in', async () => {
+    const start = Date.UTC(2026, 0, 14, 6, 30);
+    const clock = createVirtualClock(start);
+    const services = await createServices(config, {
+      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+      clock,
+      logger: silentLogger,
+    });
+    try {
+      const early = start - 3_600_000;
+      const identify = (userId: string, traits: Record<string, string>, messageId: string) =>
+        aTrack({
+          type: 'identify',
+          userId,
+          name: null,
+          messageId: messageId as ReturnType<typeof aTrack>['messageId'],
+          traits,
+          context: { timezone: 'Asia/Tokyo' },
+          timestampMs: early,
+          receivedAtMs: early,
+        });
+      await services.recorder.record(
+        [identify('kei-a', { email: 'kei@example.com', birthday: '1990-01-15' }, 'b-1')],
+        early,
+      );
+      await services.recorder.record(
+        [identify('kei-b', { email: 'kei.b@example.com' }, 'b-2')],
+        early,
+      );
+      await services.worker.runDue(); // the sweep of 14 January greets kei-a
+      const at = Date.UTC(2026, 0, 14, 10);
+      clock.set(at);
+      await services.recorder.record(
+        [
+          aTrack({
+            type: 'alias',
+            userId: 'kei-b',
+            previousId: 'kei-a',
+            name: null,
+            messageId: 'b-3' as ReturnType<typeof aTrack>['messageId'],
+            timestampMs: at,
+            receivedAtMs: at,
+          }),
+        ],
+        at,
+      );
+      for (const t of [at, Date.UTC(2026, 0, 15, 7)]) {
+        clock.set(t);
+        await services.worker.runDue();
+        await services.worker.runDue();
+      }
+      const birthdays = (await services.store.listDecisions({ limit: 1000 })).filter(
+        (d) => d.action === 'birthday',
+      );
+      expect(birthdays).toHaveLength(1);
+    } finally {
+      await services.close();
+    }
+  });
 });
 
 describe('a customer whose decision fails', () => {

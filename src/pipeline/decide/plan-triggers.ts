@@ -193,7 +193,10 @@ export const createTriggerPlanner = (
           trigger: { kind: 'signed-up' },
           mode: 'once',
         });
-      plan.schedule.push(...birthdayAfterSweep(customerId, before, after, policy, nowMs));
+      // Not for a profile replayed from its history (a merge, a bulk load's settle): the birthday
+      // it holds came with a record whose own greeting, under its own id, may have gone.
+      if (change.replayed !== true)
+        plan.schedule.push(...birthdayAfterSweep(customerId, before, after, policy, nowMs));
       let numbered = after.orders.count - placed.size;
       // The most orders held before the batch: a number reached again (after a cancellation)
       // is no new milestone.

@@ -66,6 +66,23 @@ describe('consent restated by two integrations, each under its own source', () =
     ]).consent.email?.['marketing'];
     expect(restated).toMatchObject({ source: 'double-opt-in', sinceMs: t0 + daysMs(900) });
   });
+
+  it('comes to the same source whichever of an opt-in and its implied restatement arrives first', () => {
+    const optIn = anIdentify(
+      { consentSource: 'double-opt-in', consent: { email: { marketing: true } } },
+      on(0, 'doi'),
+    );
+    const implied = anIdentify(
+      { consentSource: 'implied', consent: { email: { marketing: true } } },
+      on(5, 'imp'),
+    );
+    const inOrder = applyAll([optIn, implied]).consent.email?.['marketing'];
+    const late = applyAll([implied, { ...optIn, receivedAtMs: t0 + daysMs(6) }]).consent.email?.[
+      'marketing'
+    ];
+    expect(inOrder).toMatchObject({ source: 'double-opt-in', sinceMs: t0 });
+    expect(late).toMatchObject({ source: 'double-opt-in', sinceMs: t0 });
+  });
 });
 
 describe('consent written with its words beside the purposes', () => {

@@ -45,6 +45,14 @@ const restated = (
   const latest = newer(held, fact);
   if (held === undefined) return latest;
   const upgrades = implied.includes(held.source) && !implied.includes(fact.source);
+  // An explicit grant arriving after a newer implied restatement of it (a late batch): as in
+  // time order, the grant stands from the explicit one, under its source.
+  if (upgrades && latest === held && held.granted === fact.granted)
+    return {
+      ...held,
+      source: fact.source,
+      sinceMs: Math.min(held.sinceMs ?? held.atMs, fact.sinceMs ?? fact.atMs),
+    };
   if (held.granted !== fact.granted || upgrades)
     // `latest === held`: the held fact is strictly newer (a tie goes to the fact).
     return latest === held && held.sinceMs !== undefined && fact.atMs > held.sinceMs
