@@ -108,7 +108,8 @@ export const createIngestMetrics = (): IngestMetrics => {
     observeRound(round) {
       for (const d of round.decisions) decisions.inc({ agent: d.agent, status: d.status });
       work.inc({ outcome: 'failed' }, round.failedItems);
-      work.inc({ outcome: 'done' }, round.items - round.failedItems);
+      work.inc({ outcome: 'retried' }, round.retriedItems);
+      work.inc({ outcome: 'done' }, round.items - round.failedItems - round.retriedItems);
       for (const ms of round.lagsMs) {
         lag.observe(ms / 1000);
         recentLags[recentCount % RECENT_LAGS] = ms;

@@ -286,8 +286,10 @@ describe('a customer whose decision fails', () => {
       },
     };
     const round = await runDueWork(services.store, broken, T0, 100);
+    services.metrics.observeRound(round);
     expect(round.failures.map((f) => f.customerId)).toEqual(['broken']);
     expect(round.failedItems).toBe(0);
+    expect(round.retriedItems).toBe(1);
     expect(round.decisions.map((d) => d.customerId)).toEqual(['fine', 'fine']);
     const workOf = () => services.store.listWork(toCustomerId('broken'), 10);
     expect(await workOf()).toMatchObject([
@@ -299,10 +301,22 @@ describe('a customer whose decision fails', () => {
     ]);
     // Not due again before its retry time; then once more, 4 minutes later; then failed.
     expect((await runDueWork(services.store, broken, T0 + 59_999, 100)).items).toBe(0);
-    await runDueWork(services.store, broken, T0 + 60_000, 100);
+    services.metrics.observeRound(await runDueWork(services.store, broken, T0 + 60_000, 100));
     expect(await workOf()).toMatchObject([{ status: 'pending', dueAtMs: T0 + 60_000 + 240_000 }]);
     const last = await runDueWork(services.store, broken, T0 + 300_000, 100);
+    services.metrics.observeRound(last);
     expect(last.failedItems).toBe(1);
+    // The metrics count the failing item once, as failed, and its two retries as such: the
+    // fine customer's items alone are done.
+    const counted = (await services.metrics.render())
+      .split('\n')
+      .filter((line) => line.startsWith('herald_work_items_total'))
+      .sort();
+    expect(counted).toEqual([
+      `herald_work_items_total{outcome="done"} ${String(round.items - 1)}`,
+      'herald_work_items_total{outcome="failed"} 1',
+      'herald_work_items_total{outcome="retried"} 2',
+    ]);
     expect(await workOf()).toMatchObject([
       { status: 'failed', note: 'error: Error: figures unavailable' },
     ]);

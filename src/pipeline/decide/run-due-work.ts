@@ -21,10 +21,12 @@ export interface WorkRound {
   claimed: number;
   /** Whether more work may be due now: a full batch was claimed, or work due now was added. */
   moreDue: boolean;
-  /** Work items finished (done or failed). */
+  /** Work items handled (done, failed, or put back for a retry). */
   items: number;
-  /** Of those, failed. */
+  /** Of those, failed for good (their last attempt). */
   failedItems: number;
+  /** Of those, put back to be tried again (a failure before the last attempt). */
+  retriedItems: number;
   decisions: Decision[];
   /** Customers whose work failed, with the error (their items are marked failed). */
   failures: { customerId: CustomerId; error: unknown }[];
@@ -132,6 +134,7 @@ export const runDueWork = (
       moreDue: false,
       items: 0,
       failedItems: 0,
+      retriedItems: 0,
       decisions: [],
       failures: [],
       lagsMs: [],
@@ -184,8 +187,14 @@ export const runDueWork = (
         );
       } catch (error) {
         round.failures.push({ customerId, error });
-        round.failedItems += items.filter((i) => i.attempts + 1 >= MAX_WORK_ATTEMPTS).length;
+        const last = items.filter((i) => i.attempts + 1 >= MAX_WORK_ATTEMPTS).length;
+        round.failedItems += last;
+        round.retriedItems += items.length - last;
         outcomes.push(failedOutcome(items, memberships.get(customerId) ?? [], error, nowMs));
+        // Lateness is counted once an item ends, not at each try.
+        for (const item of items)
+          if (item.attempts + 1 >= MAX_WORK_ATTEMPTS) round.lagsMs.push(nowMs - item.dueAtMs);
+        continue;
       }
       for (const item of items) round.lagsMs.push(nowMs - item.dueAtMs);
     }
