@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { createPostgresStore } from '../../src/adapters/storage/postgres/create-postgres-store.js';
 import { createSqliteStore } from '../../src/adapters/storage/sqlite/create-sqlite-store.js';
 import { createServices, type Services } from '../../src/app/create-services.js';
@@ -162,10 +162,28 @@ describe('the daily sweep after days the worker missed', () => {
 });
 
 describe('a birthday given after the day’s sweep', () => {
-  it('is greeted when its day opens in the span of the sweep that ran without it', async () => {
-    // 14 January: the 06:00 UTC sweep runs; at 10:00 UTC (19:00 in Tokyo) a customer gives
-    // their birthday, the 15th, which opens there at 23:00 UTC — in that sweep's span only.
-    const start = Date.UTC(2026, 0, 14, 6, 30);
+  // 14 January in Tokyo: the 06:00 UTC sweep runs before 10:00 UTC (19:00 there), when the
+  // birthday comes; the 15th opens there at 23:00 UTC, in that sweep's span only.
+  const start = Date.UTC(2026, 0, 14, 6, 30);
+  const given = Date.UTC(2026, 0, 14, 10);
+  const inTokyo = (userId: string, traits: Record<string, string>, atMs: number, id: string) =>
+    aTrack({
+      type: 'identify',
+      userId,
+      name: null,
+      messageId: id as ReturnType<typeof aTrack>['messageId'],
+      traits,
+      context: { timezone: 'Asia/Tokyo' },
+      timestampMs: atMs,
+      receivedAtMs: atMs,
+    });
+  /** Runs `story` on services at `start`, then the worker's rounds until the 16th; the birthdays. */
+  const birthdaysAfter = async (
+    story: (
+      services: Awaited<ReturnType<typeof createServices>>,
+      clock: VirtualClock,
+    ) => Promise<void>,
+  ) => {
     const clock = createVirtualClock(start);
     const services = await createServices(config, {
       store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
@@ -173,97 +191,58 @@ describe('a birthday given after the day’s sweep', () => {
       logger: silentLogger,
     });
     try {
-      const identify = (traits: Record<string, string>, atMs: number, messageId: string) =>
-        aTrack({
-          type: 'identify',
-          userId: 'kei',
-          name: null,
-          messageId: messageId as ReturnType<typeof aTrack>['messageId'],
-          traits: { email: 'kei@example.com', ...traits },
-          context: { timezone: 'Asia/Tokyo' },
-          timestampMs: atMs,
-          receivedAtMs: atMs,
-        });
-      await services.recorder.record([identify({}, start, 'm-1')], start);
-      await services.worker.runDue(); // the sweep of 14 January
-      const given = Date.UTC(2026, 0, 14, 10);
-      clock.set(given);
-      await services.recorder.record([identify({ birthday: '1990-01-15' }, given, 'm-2')], given);
+      await story(services, clock);
       for (const at of [given, Date.UTC(2026, 0, 15, 7), Date.UTC(2026, 0, 16, 7)]) {
         clock.set(at);
         await services.worker.runDue();
         await services.worker.runDue();
       }
-      const birthdays = (await services.store.listDecisions({ limit: 1000 })).filter(
+      return (await services.store.listDecisions({ limit: 1000 })).filter(
         (d) => d.action === 'birthday',
-      );
-      expect(birthdays).toHaveLength(1);
-      expect(new Date(birthdays[0]?.scheduledForMs ?? 0).toISOString()).toBe(
-        '2026-01-14T23:00:00.000Z',
       );
     } finally {
       await services.close();
     }
+  };
+
+  it('is greeted when its day opens in the span of the sweep that ran without it', async () => {
+    const birthdays = await birthdaysAfter(async (services, clock) => {
+      await services.recorder.record(
+        [inTokyo('kei', { email: 'kei@example.com' }, start, 'm-1')],
+        start,
+      );
+      await services.worker.runDue(); // the sweep of 14 January
+      clock.set(given);
+      const traits = { email: 'kei@example.com', birthday: '1990-01-15' };
+      await services.recorder.record([inTokyo('kei', traits, given, 'm-2')], given);
+    });
+    expect(birthdays).toHaveLength(1);
+    expect(new Date(birthdays[0]?.scheduledForMs ?? 0).toISOString()).toBe(
+      '2026-01-14T23:00:00.000Z',
+    );
   });
 
   it('is not greeted again when the record it came with, greeted already, is merged in', async () => {
-    const start = Date.UTC(2026, 0, 14, 6, 30);
-    const clock = createVirtualClock(start);
-    const services = await createServices(config, {
-      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
-      clock,
-      logger: silentLogger,
-    });
-    try {
+    const birthdays = await birthdaysAfter(async (services, clock) => {
       const early = start - 3_600_000;
-      const identify = (userId: string, traits: Record<string, string>, messageId: string) =>
-        aTrack({
-          type: 'identify',
-          userId,
-          name: null,
-          messageId: messageId as ReturnType<typeof aTrack>['messageId'],
-          traits,
-          context: { timezone: 'Asia/Tokyo' },
-          timestampMs: early,
-          receivedAtMs: early,
-        });
-      await services.recorder.record(
-        [identify('kei-a', { email: 'kei@example.com', birthday: '1990-01-15' }, 'b-1')],
-        early,
-      );
-      await services.recorder.record(
-        [identify('kei-b', { email: 'kei.b@example.com' }, 'b-2')],
-        early,
-      );
+      const traits = { email: 'kei@example.com', birthday: '1990-01-15' };
+      await services.recorder.record([inTokyo('kei-a', traits, early, 'b-1')], early);
+      const other = { email: 'kei.b@example.com' };
+      await services.recorder.record([inTokyo('kei-b', other, early, 'b-2')], early);
       await services.worker.runDue(); // the sweep of 14 January greets kei-a
-      const at = Date.UTC(2026, 0, 14, 10);
-      clock.set(at);
-      await services.recorder.record(
-        [
-          aTrack({
-            type: 'alias',
-            userId: 'kei-b',
-            previousId: 'kei-a',
-            name: null,
-            messageId: 'b-3' as ReturnType<typeof aTrack>['messageId'],
-            timestampMs: at,
-            receivedAtMs: at,
-          }),
-        ],
-        at,
-      );
-      for (const t of [at, Date.UTC(2026, 0, 15, 7)]) {
-        clock.set(t);
-        await services.worker.runDue();
-        await services.worker.runDue();
-      }
-      const birthdays = (await services.store.listDecisions({ limit: 1000 })).filter(
-        (d) => d.action === 'birthday',
-      );
-      expect(birthdays).toHaveLength(1);
-    } finally {
-      await services.close();
-    }
+      clock.set(given);
+      const alias = aTrack({
+        type: 'alias',
+        userId: 'kei-b',
+        previousId: 'kei-a',
+        name: null,
+        messageId: 'b-3' as ReturnType<typeof aTrack>['messageId'],
+        timestampMs: given,
+        receivedAtMs: given,
+      });
+      await services.recorder.record([alias], given);
+    });
+    expect(birthdays).toHaveLength(1);
   });
 });
 

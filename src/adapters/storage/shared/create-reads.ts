@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CustomerId } from '../../../core/ids.js';
-import type { Store } from '../../../ports/store.js';
+import type { StoredEvent } from '../../../core/event.js';
+import type { EventCursor, Store } from '../../../ports/store.js';
 import { toStoredProfile, toStoredEvent, type Database } from './tables.js';
 
 type Reads = Pick<
@@ -14,6 +15,33 @@ type Reads = Pick<
   | 'counts'
   | 'scanEvents'
 >;
+
+/**
+ * Events by time, then arrival, after a cursor: every customer's (a scan) or one customer's
+ * (through its index on customer and time).
+ */
+const eventsInOrder = async (
+  db: Kysely<Database>,
+  after: EventCursor | null,
+  limit: number,
+  customerId: CustomerId | null,
+): Promise<StoredEvent[]> => {
+  let query = db
+    .selectFrom('events')
+    .selectAll()
+    .orderBy('timestamp_ms')
+    .orderBy('seq')
+    .limit(limit);
+  if (customerId !== null) query = query.where('customer_id', '=', customerId);
+  if (after !== null)
+    query = query.where((eb) =>
+      eb.or([
+        eb('timestamp_ms', '>', after.timestampMs),
+        eb.and([eb('timestamp_ms', '=', after.timestampMs), eb('seq', '>', after.seq)]),
+      ]),
+    );
+  return (await query.execute()).map(toStoredEvent);
+};
 
 /** The read queries, written once in Kysely for both dialects. */
 export const createReads = (db: Kysely<Database>): Reads => ({
@@ -58,39 +86,8 @@ export const createReads = (db: Kysely<Database>): Reads => ({
       .execute();
     return rows.map(toStoredEvent);
   },
-  async eventsOfCustomer(id, after, limit) {
-    let query = db
-      .selectFrom('events')
-      .selectAll()
-      .where('customer_id', '=', id)
-      .orderBy('timestamp_ms')
-      .orderBy('seq')
-      .limit(limit);
-    if (after !== null)
-      query = query.where((eb) =>
-        eb.or([
-          eb('timestamp_ms', '>', after.timestampMs),
-          eb.and([eb('timestamp_ms', '=', after.timestampMs), eb('seq', '>', after.seq)]),
-        ]),
-      );
-    return (await query.execute()).map(toStoredEvent);
-  },
-  async scanEvents(after, limit) {
-    let query = db
-      .selectFrom('events')
-      .selectAll()
-      .orderBy('timestamp_ms')
-      .orderBy('seq')
-      .limit(limit);
-    if (after !== null)
-      query = query.where((eb) =>
-        eb.or([
-          eb('timestamp_ms', '>', after.timestampMs),
-          eb.and([eb('timestamp_ms', '=', after.timestampMs), eb('seq', '>', after.seq)]),
-        ]),
-      );
-    return (await query.execute()).map(toStoredEvent);
-  },
+  eventsOfCustomer: (id, after, limit) => eventsInOrder(db, after, limit, id),
+  scanEvents: (after, limit) => eventsInOrder(db, after, limit, null),
   async listCustomerIds(afterId, limit) {
     let query = db.selectFrom('profiles').select('customer_id').orderBy('customer_id').limit(limit);
     if (afterId !== null) query = query.where('customer_id', '>', afterId);
