@@ -123,6 +123,25 @@ describe('withEdits', () => {
     }
   });
 
+  it('greets a customer whose name is blank as one with no name', () => {
+    const greeting = createRenderer([...defaultTemplates], settings);
+    const renderWith = (firstName: string, name: string, channel: 'email' | 'web') => {
+      const chosen = defaultTemplates.find((t) => t.name === name);
+      if (chosen === undefined) throw new Error(`no template ${name}`);
+      return greeting.render({
+        messageClass: 'marketing',
+        messageId: 'm-3',
+        channel,
+        template: chosen,
+        profile: { traits: { firstName } } as unknown as ProfileState,
+        decision,
+      });
+    };
+    expect(renderWith('', 'welcome-banner', 'web').body).toBe('Welcome to Herald Store!');
+    expect(renderWith('  ', 'welcome-1', 'email').body).toMatch(/^Hi there,/);
+    expect(renderWith(' Ann ', 'welcome-1', 'email').body).toMatch(/^Hi Ann,/);
+  });
+
   it('prints a brand or address with $ signs as written', () => {
     const dollars = createRenderer([template], {
       brandName: 'Shop $& Co',

@@ -210,6 +210,13 @@ const dayIn = (ms: number, timezone: string): string =>
  * last filter is `raw`; the other parts are not HTML and print values as they are.
  */
 /**
+ * A name as a greeting may use it: trimmed, and none when blank. Sign-up forms send
+ * `firstName: ""`, which Liquid takes as a name (`{% if %}`, and `default` keeps `" "`): "Hi  ,".
+ */
+const nameOf = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+
+/**
  * A Liquid error's message without the values it quotes: the reason a message was blocked
  * (`render_failed`) is recorded in the audit log, which holds no personal data, and an error can
  * quote what it was given — `{% include customer.traits.banner %}` fails with `Failed to lookup
@@ -383,8 +390,8 @@ export const createRenderer = (
       const p = parsed.get(template.name);
       if (p === undefined) throw new Error(`template ${template.name} is not loaded`);
       const traits = profile?.traits ?? {};
-      const first = traits['firstName'] ?? traits['first_name'];
-      const last = traits['lastName'] ?? traits['last_name'];
+      const first = nameOf(traits['firstName']) ?? nameOf(traits['first_name']);
+      const last = nameOf(traits['lastName']) ?? nameOf(traits['last_name']);
       const cart = profile?.cart ?? null;
       const unsubscribeUrl = unsubscribeUrlOf(messageId);
       // The customer's zone, as quiet hours read it: profile, then country, then the default.
@@ -397,8 +404,8 @@ export const createRenderer = (
       const scope = {
         customer: {
           id: decision.customerId,
-          firstName: typeof first === 'string' ? first : null,
-          lastName: typeof last === 'string' ? last : null,
+          firstName: first,
+          lastName: last,
           traits,
           timezone,
         },

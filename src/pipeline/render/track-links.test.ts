@@ -104,6 +104,18 @@ describe('link tracking', () => {
     expect(sms(`See https://shop.example.com/sale${'.'.repeat(20_000)}x!).`)).toBe(
       `See https://shop.example.com/sale${'.'.repeat(20_000)}x?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1!).`,
     );
+    // A bracket the URL opens is its own; one more is the sentence's.
+    const utm =
+      'utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1';
+    expect(sms('Yours: https://shop.example.com/p/tee-(red)')).toBe(
+      `Yours: https://shop.example.com/p/tee-(red)?${utm}`,
+    );
+    expect(sms('(see https://shop.example.com/p/tee-(red)).')).toBe(
+      `(see https://shop.example.com/p/tee-(red)?${utm}).`,
+    );
+    expect(sms('[https://shop.example.com/wiki/a_[b]]')).toBe(
+      `[https://shop.example.com/wiki/a_[b]?${utm}]`,
+    );
     expect(sms('セール：https://shop.example.com/sale。今すぐ')).toBe(
       'セール：https://shop.example.com/sale?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1。今すぐ',
     );

@@ -21,11 +21,27 @@ export interface LinkContext {
 const URL_PATTERN = /https?:\/\/[\p{L}\p{N}\p{M}\-._~:/?#[\]@!$&()*+,;=%]+/gu;
 // Trailing punctuation of a sentence is not part of the URL: counted from the end by hand (a
 // pattern anchored at the end, `[.,;:!?)\]]+$`, is tried at every dot of a long run that does
-// not end the match, and a trait of 30,000 dots took 373 ms).
-const TRAILING = new Set(['.', ',', ';', ':', '!', '?', ')', ']']);
+// not end the match, and a trait of 30,000 dots took 373 ms). A closing bracket is the
+// sentence's only while the URL has more of them than it opens: `…/tee-(red)` keeps its own.
+const TRAILING = new Set(['.', ',', ';', ':', '!', '?']);
 const trailingOf = (match: string): string => {
+  let parens = 0;
+  let squares = 0;
+  for (let i = 0; i < match.length; i += 1) {
+    const c = match.charCodeAt(i);
+    if (c === 40) parens += 1;
+    else if (c === 41) parens -= 1;
+    else if (c === 91) squares += 1;
+    else if (c === 93) squares -= 1;
+  }
   let cut = match.length;
-  while (cut > 0 && TRAILING.has(match.charAt(cut - 1))) cut -= 1;
+  for (; cut > 0; cut -= 1) {
+    const c = match.charAt(cut - 1);
+    if (TRAILING.has(c)) continue;
+    if (c === ')' && parens < 0) parens += 1;
+    else if (c === ']' && squares < 0) squares += 1;
+    else break;
+  }
   return match.slice(cut);
 };
 
