@@ -3,6 +3,7 @@ import type { Trigger } from '../../core/decision.js';
 import type { ProfileState } from '../../core/profile.js';
 import type { CustomerMarks, Membership, WorkItem } from '../../ports/decide-store.js';
 import { decideForCustomer, type CustomerInput } from './decide-for-customer.js';
+import type { JourneyDefinition } from './journeys/journey-schema.js';
 import type { DecideEnv } from './proposal.js';
 import {
   aCart,
@@ -338,6 +339,35 @@ describe('decideForCustomer', () => {
         { match: { journeyId: 'welcome' }, reason: 'event Order Completed (arrived late)' },
       ]);
     });
+  });
+
+  it('enters a journey on the stage an order brings, though the next order ends it', () => {
+    const nurture: JourneyDefinition = {
+      id: 'second-purchase',
+      entry: { trigger: 'stage-changed', to: 'active' },
+      exitOn: ['Order Completed'],
+      steps: [
+        { id: 'wait', type: 'wait', days: 7 },
+        { id: 'nudge', type: 'send', channels: ['email'], template: 'upsell' },
+      ],
+    };
+    // New three hours ago, and now their first order: active.
+    const before = aState({
+      firstSeenAtMs: t0 - hoursMs(3),
+      signedUpAtMs: t0 - hoursMs(3),
+      lastActiveAtMs: t0,
+    });
+    const after = aState({
+      ...before,
+      orders: anOrders({ count: 1, revenueCents: 5000, lastAtMs: t0 }),
+    });
+    const out = decide([{ ...orderCompleted, orderNumber: 1 }], {
+      state: after,
+      marks: marksOf(before, t0),
+      env: anEnv({ journeys: catalogOf([nurture]) }),
+    });
+    expect(out.marks?.stage).toBe('active');
+    expect(out.memberships).toMatchObject([{ journeyId: 'second-purchase', status: 'active' }]);
   });
 
   it('withdraws what a signup proposed when an order in the same round exits the journey', () => {

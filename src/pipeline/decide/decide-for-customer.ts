@@ -210,9 +210,12 @@ export const decideForCustomer = (
     const notes: string[] = [];
     for (const journey of env.journeys.current) {
       if (!entryMatches(journey, trigger)) continue;
-      const exitedBy = journey.definition.exitOn?.find(
-        (name) => name !== ownEvent && eventsHandled.has(name),
-      );
+      // A stage or segment change is read from the profile with the round's events in it: an
+      // order that made the customer `active` is what the change is, not an exit from it.
+      const consequence = trigger.kind === 'stage-changed' || trigger.kind === 'segment-changed';
+      const exitedBy = consequence
+        ? undefined
+        : journey.definition.exitOn?.find((name) => name !== ownEvent && eventsHandled.has(name));
       if (exitedBy !== undefined) {
         notes.push(`not entered journey ${journey.definition.id}: ${exitedBy} came with it`);
         continue;

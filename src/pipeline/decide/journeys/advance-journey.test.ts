@@ -14,7 +14,13 @@ import {
   hoursMs,
   t0,
 } from '../test-builders.js';
-import { END_STEP, advanceJourney, mayEnter, newMembership } from './advance-journey.js';
+import {
+  END_STEP,
+  NEXT_SEND_AFTER_MS,
+  advanceJourney,
+  mayEnter,
+  newMembership,
+} from './advance-journey.js';
 import { defaultJourneys } from './default-journeys.js';
 import { hashJourney, toJourney, type Journey } from './journey-catalog.js';
 import type { JourneyDefinition, JourneyStep } from './journey-schema.js';
@@ -464,5 +470,30 @@ describe('newMembership', () => {
       seenEvents: [],
       arms: {},
     });
+  });
+});
+
+describe('two sends a run reaches without a timed wait', () => {
+  it('sends the second in a round of its own, a minute on, rather than dropping it', () => {
+    const quiz = journeyOf('quiz', [send('results'), send('coupon')]);
+    const first = run(quiz, at(quiz, 'results'));
+    expect(first.proposals.map((p) => p.journey?.stepId)).toEqual(['results']);
+    expect(first.membership).toMatchObject({ stepId: 'coupon', status: 'active' });
+    expect(first.wakeAtMs).toBe(t0 + NEXT_SEND_AFTER_MS);
+    const second = run(quiz, first.membership);
+    expect(second.proposals.map((p) => p.journey?.stepId)).toEqual(['coupon']);
+    expect(second.membership.status).toBe('completed');
+  });
+
+  it('waits a round after a wait until an event the customer had already sent', () => {
+    const series = journeyOf('series', [
+      send('s1'),
+      { id: 'w2', type: 'wait', until: { event: 'Product Viewed', timeoutHours: 48 } },
+      send('s2'),
+    ]);
+    const viewed = at(series, 's1', { seenEvents: ['Product Viewed'] });
+    const first = run(series, viewed);
+    expect(first.proposals.map((p) => p.journey?.stepId)).toEqual(['s1']);
+    expect(first.membership.stepId).toBe('s2');
   });
 });

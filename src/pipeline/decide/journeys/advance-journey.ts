@@ -2,7 +2,7 @@ import type { Trigger } from '../../../core/decision.js';
 import { hashToUnit } from '../../../core/hash-to-unit.js';
 import { addLocalDays } from '../../../core/local-time.js';
 import { resolveTimezone } from '../../../core/quiet-hours.js';
-import { DAY_MS, HOUR_MS } from '../../../core/time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../core/time.js';
 import type { Membership } from '../../../ports/decide-store.js';
 import { cartAgent } from '../agents/cart-agent.js';
 import { proposeMessage, toIncentiveCode } from '../agents/propose-message.js';
@@ -132,6 +132,9 @@ const wakeAfter = (
   return nowMs + Math.min(step.hours ?? 0, MAX_WAIT_HOURS) * HOUR_MS;
 };
 
+/** How soon a second send step a run reached goes: in a round of its own, a minute on. */
+export const NEXT_SEND_AFTER_MS = MINUTE_MS;
+
 /**
  * Runs a customer's journey from the step their membership holds until it waits or ends:
  * sends and web content become proposals, a wait sets when to run again, a branch follows its
@@ -169,6 +172,14 @@ export const advanceJourney = (
       ('next' in step ? step.next : undefined) ?? steps[index + 1]?.id ?? null;
     switch (step.type) {
       case 'send': {
+        // One message a run: a customer gets one a round (arbitration), so a second send
+        // reached without a timed wait (two sends in a row, a wait until an event already
+        // seen) waits for the next round rather than being dropped there.
+        if (proposals.some((p) => p.kind === 'send')) {
+          notes.push(`step ${step.id}: after the run's message, in the next round`);
+          membership.stepId = step.id;
+          return { membership, proposals, wakeAtMs: nowMs + NEXT_SEND_AFTER_MS, notes };
+        }
         const proposal = sendProposal(journey, step, view, env, nowMs, trigger);
         if (typeof proposal === 'string') notes.push(`step ${step.id}: ${proposal}`);
         // The split arms the customer took so far go with the message: the experiment stage
