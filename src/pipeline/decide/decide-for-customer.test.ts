@@ -368,6 +368,20 @@ describe('decideForCustomer', () => {
     });
     expect(out.marks?.stage).toBe('active');
     expect(out.memberships).toMatchObject([{ journeyId: 'second-purchase', status: 'active' }]);
+    // Another exit event of the round still keeps them out.
+    const leaving = { ...nurture, exitOn: ['Order Completed', 'Account Deleted'] };
+    const deleted: Trigger = {
+      kind: 'event',
+      name: 'Account Deleted',
+      messageId: 'm2',
+      properties: {},
+    };
+    const both = decide([{ ...orderCompleted, orderNumber: 1 }, deleted], {
+      state: after,
+      marks: marksOf(before, t0),
+      env: anEnv({ journeys: catalogOf([leaving]) }),
+    });
+    expect(both.memberships.filter((m) => m.status === 'active')).toEqual([]);
   });
 
   it('withdraws what a signup proposed when an order in the same round exits the journey', () => {

@@ -210,12 +210,16 @@ export const decideForCustomer = (
     const notes: string[] = [];
     for (const journey of env.journeys.current) {
       if (!entryMatches(journey, trigger)) continue;
-      // A stage or segment change is read from the profile with the round's events in it: an
-      // order that made the customer `active` is what the change is, not an exit from it.
+      // A stage or segment change is read from the profile with the round's events in it: the
+      // order that made the customer `active` (or moved their segment) is what the change is,
+      // not an exit from it. Any other exit event handled in the round still keeps them out.
       const consequence = trigger.kind === 'stage-changed' || trigger.kind === 'segment-changed';
-      const exitedBy = consequence
-        ? undefined
-        : journey.definition.exitOn?.find((name) => name !== ownEvent && eventsHandled.has(name));
+      const exitedBy = journey.definition.exitOn?.find(
+        (name) =>
+          name !== ownEvent &&
+          eventsHandled.has(name) &&
+          !(consequence && name === 'Order Completed'),
+      );
       if (exitedBy !== undefined) {
         notes.push(`not entered journey ${journey.definition.id}: ${exitedBy} came with it`);
         continue;

@@ -51,8 +51,8 @@ describe('consent restated by two integrations, each under its own source', () =
     const held = state.consent.email?.['marketing'];
     expect(held).toMatchObject({ source: 'double-opt-in', atMs: t0 + daysMs(900) });
     expect(held?.sinceMs ?? held?.atMs).toBe(t0 + daysMs(900));
-    // An integration resending the old implied grant afterwards restates it, and leaves it
-    // the double opt-in's.
+    // An integration resending the old implied grant afterwards restates it, under its source:
+    // whether a withdrawal came between cannot be told, so it is taken as implied.
     const restated = applyAll([
       anIdentify({ consentSource: 'implied', consent: { email: { marketing: true } } }, on(0, 'a')),
       anIdentify(
@@ -64,7 +64,7 @@ describe('consent restated by two integrations, each under its own source', () =
         on(901, 'c'),
       ),
     ]).consent.email?.['marketing'];
-    expect(restated).toMatchObject({ source: 'double-opt-in', sinceMs: t0 + daysMs(900) });
+    expect(restated).toMatchObject({ source: 'implied', sinceMs: t0 + daysMs(900) });
   });
 
   it('comes to the same source whichever of an opt-in and its implied restatement arrives first', () => {
@@ -80,8 +80,18 @@ describe('consent restated by two integrations, each under its own source', () =
     const late = applyAll([implied, { ...optIn, receivedAtMs: t0 + daysMs(6) }]).consent.email?.[
       'marketing'
     ];
-    expect(inOrder).toMatchObject({ source: 'double-opt-in', sinceMs: t0 });
-    expect(late).toMatchObject({ source: 'double-opt-in', sinceMs: t0 });
+    expect(inOrder).toMatchObject({ source: 'implied' });
+    expect(late).toMatchObject({ source: 'implied' });
+    // Nor does a late opt-in revive one withdrawn in between.
+    const revoked = anIdentify(
+      { consentSource: 'crm', consent: { email: { marketing: false } } },
+      on(2, 'rev'),
+    );
+    expect(
+      applyAll([revoked, implied, { ...optIn, receivedAtMs: t0 + daysMs(6) }]).consent.email?.[
+        'marketing'
+      ],
+    ).toMatchObject({ granted: true, source: 'implied' });
   });
 });
 

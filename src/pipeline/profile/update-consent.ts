@@ -34,8 +34,10 @@ const factOf = ({ other: _, ...fact }: ConsentEntry): ConsentEntry => {
  * A grant from an explicit source where an implied one was held (`implied`, then
  * `double-opt-in`) is a new statement. Any other change of source restates it: two
  * integrations resending one grant, each under its own source (a signup form's, a CRM's
- * default `identify`), would otherwise make it new every day. Restated, the entry keeps the
- * explicit source's name over an implied one's.
+ * default `identify`), would otherwise make it new every day. Restated, the entry takes the
+ * latest statement's source, an implied one's too: which source stated a run first cannot be
+ * told once only the latest fact is kept (a withdrawal may have come between), so the source
+ * errs towards asking again, whatever order the statements arrive in.
  */
 const restated = (
   held: ConsentEntry | undefined,
@@ -45,27 +47,13 @@ const restated = (
   const latest = newer(held, fact);
   if (held === undefined) return latest;
   const upgrades = implied.includes(held.source) && !implied.includes(fact.source);
-  // An explicit grant arriving after a newer implied restatement of it (a late batch): as in
-  // time order, the grant stands from the explicit one, under its source.
-  if (upgrades && latest === held && held.granted === fact.granted)
-    return {
-      ...held,
-      source: fact.source,
-      sinceMs: Math.min(held.sinceMs ?? held.atMs, fact.sinceMs ?? fact.atMs),
-    };
   if (held.granted !== fact.granted || upgrades)
     // `latest === held`: the held fact is strictly newer (a tie goes to the fact).
     return latest === held && held.sinceMs !== undefined && fact.atMs > held.sinceMs
       ? { ...held, sinceMs: fact.atMs }
       : latest;
   const sinceMs = Math.min(held.sinceMs ?? held.atMs, fact.sinceMs ?? fact.atMs);
-  const earlier = latest === held ? fact : held;
-  const source =
-    implied.includes(latest.source) && !implied.includes(earlier.source)
-      ? earlier.source
-      : latest.source;
-  const kept = source === latest.source ? latest : { ...latest, source };
-  return sinceMs === kept.atMs ? kept : { ...kept, sinceMs };
+  return sinceMs === latest.atMs ? latest : { ...latest, sinceMs };
 };
 
 /**

@@ -116,6 +116,10 @@ describe('link tracking', () => {
     expect(sms('[https://shop.example.com/wiki/a_[b]]')).toBe(
       `[https://shop.example.com/wiki/a_[b]?${utm}]`,
     );
+    // A markdown link whose text is its URL: both tracked, the brackets kept.
+    expect(sms('[https://shop.example.com/a](https://shop.example.com/a)')).toBe(
+      `[https://shop.example.com/a?${utm}](https://shop.example.com/a?${utm})`,
+    );
     expect(sms('セール：https://shop.example.com/sale。今すぐ')).toBe(
       'セール：https://shop.example.com/sale?utm_source=herald&utm_medium=email&utm_campaign=cart-recovery&utm_content=cart-reminder&utm_id=m-1。今すぐ',
     );

@@ -209,8 +209,27 @@ export const trackLinks = (
   hosts: ReadonlySet<string>,
 ): string =>
   text.replace(URL_PATTERN, (match) => {
-    const trailing = trailingOf(match);
-    const url = trailing === '' ? match : match.slice(0, -trailing.length);
-    const tracked = rewritten(url, link, track, hosts);
-    return tracked === null ? match : tracked + trailing;
+    // A markdown link whose text is its URL (`[https://…](https://…)`) is two links.
+    const joined = match.indexOf('](');
+    if (joined >= 0)
+      return `${trackOne(match.slice(0, joined), link, track, hosts)}](${trackOne(
+        match.slice(joined + 2),
+        link,
+        track,
+        hosts,
+      )}`;
+    return trackOne(match, link, track, hosts);
   });
+
+/** One link of text, tracked, with the sentence's punctuation after it left after it. */
+const trackOne = (
+  match: string,
+  link: LinkContext,
+  track: boolean,
+  hosts: ReadonlySet<string>,
+): string => {
+  const trailing = trailingOf(match);
+  const url = trailing === '' ? match : match.slice(0, -trailing.length);
+  const tracked = rewritten(url, link, track, hosts);
+  return tracked === null ? match : tracked + trailing;
+};

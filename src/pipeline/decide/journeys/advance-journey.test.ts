@@ -497,3 +497,17 @@ describe('two sends a run reaches without a timed wait', () => {
     expect(first.membership.stepId).toBe('s2');
   });
 });
+
+describe('a send step a run reaches again', () => {
+  it('ends the run as a loop, not with a message a minute for ever', () => {
+    // A version stored before such loops were refused at load.
+    const loop = journeyOf('loop', [
+      send('a'),
+      { id: 'back', type: 'branch', if: { event: 'never' }, then: 'a', else: 'a' },
+    ]);
+    const out = run(loop, at(loop, 'a'));
+    expect(out.proposals).toHaveLength(1);
+    expect(out.membership).toMatchObject({ status: 'exited', exitReason: 'loop without a wait' });
+    expect(out.wakeAtMs).toBeNull();
+  });
+});

@@ -158,6 +158,7 @@ export const advanceJourney = (
   const notes: string[] = [];
   const steps = journey.definition.steps;
   let stepId: string | null = membership.stepId;
+  const visited = new Set<string>();
   for (let n = 0; n < MAX_STEPS_PER_RUN; n += 1) {
     const found: { step: JourneyStep; index: number } | undefined =
       stepId === null || stepId === END_STEP ? undefined : journey.steps.get(stepId);
@@ -168,6 +169,12 @@ export const advanceJourney = (
     }
     const step: JourneyStep = found.step;
     const index: number = found.index;
+    // A send step reached again after the run's message is a loop with no wait (a version
+    // stored before such loops were refused): it ends as the step limit ends one, not with a
+    // message a minute for ever.
+    if (step.type === 'send' && visited.has(step.id) && proposals.some((p) => p.kind === 'send'))
+      break;
+    visited.add(step.id);
     const following: string | null =
       ('next' in step ? step.next : undefined) ?? steps[index + 1]?.id ?? null;
     switch (step.type) {
@@ -256,7 +263,7 @@ export const advanceJourney = (
         return { membership, proposals, wakeAtMs: null, notes };
     }
   }
-  notes.push(`stopped after ${MAX_STEPS_PER_RUN} steps without a wait (a loop?)`);
+  notes.push(`went round its steps without a wait (a loop): stopped`);
   membership.status = 'exited';
   membership.exitReason = 'loop without a wait';
   return { membership, proposals, wakeAtMs: null, notes };
