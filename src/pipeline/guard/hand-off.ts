@@ -8,15 +8,6 @@ import { consentProblems, type ConsentFacts } from './guardrails/consent.js';
 import { domainBreaches, type DomainResults } from './guardrails/reputation.js';
 import type { GuardPolicy } from './policy.js';
 
-/**
- * What made an offer moot since it was made: a cart offer or a message about the cart (a cart
- * journey's reminder) after the customer ordered, emptied the cart or changed what it holds
- * (the offer may wait for quiet hours, a review or a send time chosen for them), a win-back
- * wave after they came back (by email, SMS or push: one on the website is for their visit),
- * the lifecycle stage's offer to an at-risk or churned customer (any lifecycle message with an
- * offer) after they ordered. The decide stage withdraws what is still due when it handles the
- * order or the visit; this catches what already left its hands.
- */
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
@@ -32,6 +23,15 @@ const isNewer = (atMs: number, createdAtMs: number, judged: number | null | unde
 const since = (atMs: number | null, message: { createdAtMs: number }): string =>
   atMs !== null && atMs > message.createdAtMs ? 'after' : 'recorded after';
 
+/**
+ * What made an offer moot since it was made: a cart offer or a message about the cart (a cart
+ * journey's reminder) after the customer ordered, emptied the cart or changed what it holds
+ * (the offer may wait for quiet hours, a review or a send time chosen for them), a win-back
+ * wave after they came back (by email, SMS or push: one on the website is for their visit),
+ * the lifecycle stage's offer to an at-risk or churned customer (any lifecycle message with an
+ * offer) after they ordered. The decide stage withdraws what is still due when it handles the
+ * order or the visit; this catches what already left its hands.
+ */
 const supersededBy = (
   message: {
     agent: string;
