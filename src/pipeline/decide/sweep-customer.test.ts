@@ -385,6 +385,17 @@ describe('birthdayAfterSweep', () => {
     ).toHaveLength(1);
   });
 
+  it('also greets for the sweep about to begin, whose clock may be ahead of the batch’s', () => {
+    // A UTC customer whose birthday opens at 08:00 on the 15th, in the 15th's span; given at
+    // 05:58 UTC on the 15th, two minutes before that sweep, which may already hold their lock.
+    const utc = { country: null, region: null, city: null, timezone: 'UTC' };
+    const given = aState({ traits: { birthday: '1990-01-15' }, location: utc });
+    const before = aState({ traits: {}, location: utc });
+    expect(
+      birthdayAfterSweep(c1, before, given, policy, at('2026-01-15T05:58:00Z')).map((w) => w.key),
+    ).toEqual(['c1|birthday|2026']);
+  });
+
   it('leaves a birthday to the next sweep, and a profile whose birthday did not change', () => {
     // Given on the 13th: the 14th's sweep greets it.
     expect(

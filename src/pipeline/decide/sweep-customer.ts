@@ -206,6 +206,9 @@ const celebrations = (
   return work;
 };
 
+/** How far ahead of a batch's clock a sweep may have begun (lock waits, clocks apart). */
+const SWEEP_CLOCK_SLACK_MS = 5 * 60_000;
+
 /**
  * A birthday the latest sweep could not see: given (or moved, or the customer's time zone moved)
  * after the sweep of the day whose span it opens in ran — a Tokyo customer who gives their
@@ -227,11 +230,19 @@ export const birthdayAfterSweep = (
       resolveTimezone(before.location, policy.quietHours).timezone !==
         resolveTimezone(after.location, policy.quietHours).timezone);
   if (!moved || after.traits['birthday'] === undefined) return [];
-  // The latest UTC day whose sweep hour has passed (run-sweep's `sweepDayDue`).
-  const sweptDay = Math.floor((nowMs - policy.sweepHourUtc * HOUR_MS) / DAY_MS);
-  return celebrations(customerId, after, policy, nowMs, [sweptDay * DAY_MS]).filter(
-    (w) => w.trigger.kind === 'birthday',
-  );
+  // The latest UTC day whose sweep hour has passed (run-sweep's `sweepDayDue`), and the next
+  // one when its sweep hour is minutes away: this batch's clock was read before it waited for
+  // the customer's lock, which a sweep that began since may have held. The once-a-year key
+  // keeps a day both greet to one greeting.
+  const dayOf = (atMs: number) => Math.floor((atMs - policy.sweepHourUtc * HOUR_MS) / DAY_MS);
+  const days = [...new Set([dayOf(nowMs), dayOf(nowMs + SWEEP_CLOCK_SLACK_MS)])];
+  return celebrations(
+    customerId,
+    after,
+    policy,
+    nowMs,
+    days.map((day) => day * DAY_MS),
+  ).filter((w) => w.trigger.kind === 'birthday');
 };
 
 /**
