@@ -71,16 +71,22 @@ export const marketingStopOf = (state: ProfileState, channel: Channel): number |
  * then it was the number before's, and does not reach this one (the TCPA's consent and a
  * WhatsApp opt-in are a number's). A grant counts from when it was first stated (`sinceMs`: a
  * CRM restating an old flag beside the new number makes it no new one), and a grant kept beside
- * it (an explicit opt-in beside traits, or traits beside it) may be the newer.
+ * it (an explicit opt-in beside traits, or traits beside it) may be the newer — but not one
+ * from an implied source (`implied`: an import marking every phone), which is no opt-in of the
+ * number's at all.
  */
 export const grantedBeforeNumberChanged = (
   entry: ConsentEntry | undefined,
   changedAtMs: number | undefined,
+  implied: readonly string[],
 ): boolean =>
   changedAtMs !== undefined &&
   entry?.granted === true &&
   ![entry, entry.other].some(
-    (fact) => fact?.granted === true && (fact.sinceMs ?? fact.atMs) >= changedAtMs,
+    (fact) =>
+      fact?.granted === true &&
+      (fact.sinceMs ?? fact.atMs) >= changedAtMs &&
+      impliedSourceOf(fact.source, implied) === null,
   );
 
 /**

@@ -41,6 +41,27 @@ describe('consent to texts is the number’s', () => {
     );
   const grantedByTraits = { sms: { marketing: true }, whatsapp: { marketing: true } };
 
+  it('takes no implied grant for the new number’s opt-in, beside a restated old one', () => {
+    for (const channel of ['sms', 'whatsapp'] as const) {
+      // Opted in with the number before; the CRM restates it beside the new number, an import
+      // marks every phone (implied), and the CRM restates it again, in force over the import.
+      const events = [
+        identify({ phone: '+14155550101', consent: { [channel]: { marketing: true } } }, 0),
+        identify({ phone: '+14155550202', consent: { [channel]: { marketing: true } } }, 1),
+        optIn(channel, 2, 'import:implied'),
+        identify({ phone: '+14155550202', consent: { [channel]: { marketing: true } } }, 3),
+      ];
+      expect(blocks(channel, events)).toEqual(['block:no_consent']);
+      const state = applyAll(events);
+      expect(
+        chooseChannels(state, [channel], {
+          emailBounceLimit: 3,
+          impliedConsentSources: policy.gdpr.impliedSources,
+        }).channels,
+      ).toEqual([]);
+    }
+  });
+
   it('does not carry an opt-in to a new number, whatever order the events arrive in', () => {
     for (const channel of ['sms', 'whatsapp'] as const) {
       const events = [identify({ phone: '+1 415 555 0100' }, 0), optIn(channel, 1)];

@@ -53,7 +53,11 @@ const reachOf = (
       if (impliedSourceOf(marketing.source, limits.impliedConsentSources) !== null)
         return { reach: 0, why: `${channel}: consent from an implied source is no opt-in` };
       // Consent to texts is the number's: one given for the number before reaches no one.
-      return grantedBeforeNumberChanged(marketing, state.phoneChangedAtMs)
+      return grantedBeforeNumberChanged(
+        marketing,
+        state.phoneChangedAtMs,
+        limits.impliedConsentSources,
+      )
         ? { reach: 0, why: `${channel}: the opt-in was for the number before` }
         : { reach: 1, why: `${channel}: opted in` };
     case 'push':

@@ -180,7 +180,7 @@ const transactionalProblem = (
   );
   if (own.length > 0) {
     const changedAtMs = profile.phoneChangedAtMs;
-    return own.some((entry) => !grantedBeforeNumberChanged(entry, changedAtMs))
+    return own.some((entry) => !grantedBeforeNumberChanged(entry, changedAtMs, impliedSources))
       ? null
       : numberChangedProblem('whatsapp', 'opt-in', own[0], changedAtMs);
   }
@@ -359,7 +359,7 @@ export const consentProblems = (
     );
   else if (
     (channel === 'sms' || channel === 'whatsapp') &&
-    grantedBeforeNumberChanged(marketing, profile.phoneChangedAtMs)
+    grantedBeforeNumberChanged(marketing, profile.phoneChangedAtMs, policy.gdpr.impliedSources)
   )
     found.push(
       numberChangedProblem(channel, 'marketing consent', marketing, profile.phoneChangedAtMs),
