@@ -194,33 +194,27 @@ const jsonOf = (payload: string): unknown => {
 const reportedAttempt = (
   provider: string,
   providerId: string | null,
-  number: string | undefined,
-): { attempt?: ReportedAttempt } => {
-  const n = attemptNumberOf(number);
-  return providerId === null && n === undefined
+  number: number | undefined,
+): { attempt?: ReportedAttempt } =>
+  providerId === null && number === undefined
     ? {}
-    : { attempt: { provider, providerId, ...(n === undefined ? {} : { number: n }) } };
-};
+    : { attempt: { provider, providerId, ...(number === undefined ? {} : { number }) } };
 
 const whatsAppResults = (message: MessageRecord, status: WhatsAppStatus): MessageResult[] => {
   if (status.status === 'sent') return [{ kind: 'accepted', providerId: status.providerId }];
   if (status.status !== 'failed') return [{ kind: 'delivered', providerId: status.providerId }];
   const code = status.error?.code ?? null;
   const reason = `failed${status.error === null ? '' : ` ${status.error.detail}`}`;
-  const attempt = {
-    provider: 'whatsapp',
-    providerId: status.providerId,
-    ...(status.attempt === undefined ? {} : { number: status.attempt }),
-  };
+  const attempt = reportedAttempt('whatsapp', status.providerId, status.attempt);
   const to = message.recipient ?? (status.recipientId === '' ? '' : `+${status.recipientId}`);
   if (code !== null && whatsAppUnreachableCodes.has(code) && to !== '')
-    return [{ kind: 'undelivered', reason, permanent: { to }, attempt }];
+    return [{ kind: 'undelivered', reason, permanent: { to }, ...attempt }];
   if (code !== null && whatsAppOptedOutCodes.has(code))
     return [
-      { kind: 'undelivered', reason, attempt, code: 'opted_out' },
+      { kind: 'undelivered', reason, ...attempt, code: 'opted_out' },
       { kind: 'marketing-stopped' },
     ];
-  return [{ kind: 'undelivered', reason, attempt }];
+  return [{ kind: 'undelivered', reason, ...attempt }];
 };
 
 /**
@@ -395,16 +389,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         // request gets its own): a bounce of an attempt that gave up waiting, whose retry went,
         // leaves the message as the retry's own reports make it.
         const providerId = providerIdOf(e.providerMessageId);
-        const attempt =
-          providerId === null && e.attempt === undefined
-            ? {}
-            : {
-                attempt: {
-                  provider: 'sendgrid',
-                  providerId,
-                  ...(e.attempt === undefined ? {} : { number: e.attempt }),
-                },
-              };
+        const attempt = reportedAttempt('sendgrid', providerId, e.attempt);
         const result: MessageResult | null =
           e.kind === 'accepted'
             ? { kind: 'accepted', providerId }
@@ -483,7 +468,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
               reason: `${status} ${params.get('ErrorCode') ?? ''}`.trim(),
               // Which attempt failed: the callback URL names it (and the message), and a retry
               // after one that gave up waiting is another Twilio message with its own sid.
-              ...reportedAttempt('twilio', sid === '' ? null : sid, request.query.attempt),
+              ...reportedAttempt(
+                'twilio',
+                sid === '' ? null : sid,
+                attemptNumberOf(request.query.attempt),
+              ),
               // 30005 unknown destination handset, 30006 landline or unreachable carrier: the
               // number itself cannot receive SMS.
               // Kept under the number as Herald texted it (a trait without `+1` is texted as

@@ -8,7 +8,8 @@ import type { Logger } from '../../ports/logger.js';
 import type { Store } from '../../ports/store.js';
 import type { DecideEnv } from './proposal.js';
 import { runDueWork, type WorkRound } from './run-due-work.js';
-import { loadPopulation, runSweepIfDue, sweepDayDue } from './run-sweep.js';
+import { loadPopulation, runSweepIfDue } from './run-sweep.js';
+import { sweepDayDue } from './sweep-customer.js';
 
 export interface WorkerObserver {
   /** Told after each round that finished work. */

@@ -1,12 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
-import { DAY_MS, HOUR_MS } from '../../core/time.js';
+import { DAY_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
 import type { Store, StoreTx } from '../../ports/store.js';
 import type { DecideEnv } from './proposal.js';
-import { CELEBRATION_GRACE_DAYS, sweepCustomer } from './sweep-customer.js';
+import { CELEBRATION_GRACE_DAYS, sweepCustomer, sweepDayDue } from './sweep-customer.js';
 
 const LAST_SWEEP = 'decide.sweep.lastDay';
 /** Which worker is sweeping which day, and until when its claim holds (renewed every page). */
@@ -43,12 +43,6 @@ const claimOf = (text: string | null): { day: number; by: string; untilMs: numbe
   }
 };
 export const POPULATION = 'decide.population.hourOfWeek';
-
-/** The latest UTC day (days since the epoch) whose sweep hour has passed at `nowMs`. */
-export const sweepDayDue = (nowMs: number, sweepHourUtc: number): number => {
-  const day = Math.floor(nowMs / DAY_MS);
-  return nowMs - day * DAY_MS >= sweepHourUtc * HOUR_MS ? day : day - 1;
-};
 
 /** The sweep's work for one customer, and their stage and segment when first looked at. */
 const lookAt = (

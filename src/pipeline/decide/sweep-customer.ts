@@ -206,6 +206,12 @@ const celebrations = (
   return work;
 };
 
+/** The latest UTC day (days since the epoch) whose sweep hour has passed at `nowMs`. */
+export const sweepDayDue = (nowMs: number, sweepHourUtc: number): number => {
+  const day = Math.floor(nowMs / DAY_MS);
+  return nowMs - day * DAY_MS >= sweepHourUtc * HOUR_MS ? day : day - 1;
+};
+
 /** How far ahead of a batch's clock a sweep may have begun (lock waits, clocks apart). */
 const SWEEP_CLOCK_SLACK_MS = 5 * 60_000;
 
@@ -230,12 +236,15 @@ export const birthdayAfterSweep = (
       resolveTimezone(before.location, policy.quietHours).timezone !==
         resolveTimezone(after.location, policy.quietHours).timezone);
   if (!moved || after.traits['birthday'] === undefined) return [];
-  // The latest UTC day whose sweep hour has passed (run-sweep's `sweepDayDue`), and the next
-  // one when its sweep hour is minutes away: this batch's clock was read before it waited for
-  // the customer's lock, which a sweep that began since may have held. The once-a-year key
-  // keeps a day both greet to one greeting.
-  const dayOf = (atMs: number) => Math.floor((atMs - policy.sweepHourUtc * HOUR_MS) / DAY_MS);
-  const days = [...new Set([dayOf(nowMs), dayOf(nowMs + SWEEP_CLOCK_SLACK_MS)])];
+  // The latest UTC day whose sweep hour has passed, and the next one when its sweep hour is
+  // minutes away: this batch's clock was read before it waited for the customer's lock, which
+  // a sweep that began since may have held. The once-a-year key keeps a day both greet to one
+  // greeting.
+  const days = [
+    ...new Set(
+      [nowMs, nowMs + SWEEP_CLOCK_SLACK_MS].map((atMs) => sweepDayDue(atMs, policy.sweepHourUtc)),
+    ),
+  ];
   return celebrations(
     customerId,
     after,

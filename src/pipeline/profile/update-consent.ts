@@ -1,6 +1,7 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import {
   channels,
+  impliedSourceOf,
   purposeOf,
   type Channel,
   type Consent,
@@ -46,7 +47,9 @@ const restated = (
 ): ConsentEntry => {
   const latest = newer(held, fact);
   if (held === undefined) return latest;
-  const upgrades = implied.includes(held.source) && !implied.includes(fact.source);
+  const upgrades =
+    impliedSourceOf(held.source, implied) !== null &&
+    impliedSourceOf(fact.source, implied) === null;
   if (held.granted !== fact.granted || upgrades)
     // `latest === held`: the held fact is strictly newer (a tie goes to the fact).
     return latest === held && held.sinceMs !== undefined && fact.atMs > held.sinceMs
