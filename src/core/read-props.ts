@@ -138,13 +138,18 @@ export const rateOf = (currency: string | null, money: Money): number | null =>
  */
 export const orderValueIn = (props: JsonObject, money: Money): number => {
   const rate = rateOf(currencyIn(props), money);
-  if (rate === null) return 0;
-  const cents = orderValueCents(props);
+  return rate === null ? 0 : (centsAt(orderValueCents(props), rate) ?? 0);
+};
+
+/**
+ * Cents of another currency in cents of the kept one, at `rate`; null past what cents hold
+ * exactly. Ingest bounds an amount as sent: converted, it may pass that (a huge order in a
+ * strong currency), and is then counted as one with no rate.
+ */
+export const centsAt = (cents: number, rate: number): number | null => {
   if (rate === 1) return cents;
-  // Ingest bounds an amount as sent: converted, it may pass what cents hold exactly (a huge
-  // order in a strong currency), and is then counted as one with no rate.
   const converted = Math.round(cents * rate);
-  return Number.isSafeInteger(converted) ? converted : 0;
+  return Number.isSafeInteger(converted) ? converted : null;
 };
 
 /** Order value per the Segment e-commerce spec: total, else revenue, else value, else products. */

@@ -6,6 +6,7 @@ import {
   asObject,
   asString,
   cartQuantityOf,
+  centsAt,
   currencyIn,
   pick,
   PRODUCT_ID_KEYS,
@@ -76,22 +77,16 @@ export const toCartItem = (
   const rate = rateOf(currencyIn(props) ?? inherited, money);
   const price = asNumber(pick(props, 'price'));
   const margin = asNumber(pick(props, 'margin'));
-  const priceCents = price === null || rate === null ? null : inCents(price, rate);
+  const priceCents = price === null || rate === null ? null : centsAt(toCents(price), rate);
   return {
     productId,
     sku: asString(pick(props, 'sku')),
     name: asString(pick(props, 'name')),
     priceCents: priceCents ?? 0,
     quantity: cartQuantityOf(pick(props, 'quantity')),
-    marginCents: margin === null || rate === null ? null : inCents(margin, rate),
+    marginCents: margin === null || rate === null ? null : centsAt(toCents(margin), rate),
     ...(priceCents === null ? { unpriced: true as const } : {}),
   };
-};
-
-/** An amount in cents of the kept currency at `rate`; null past what cents hold exactly. */
-const inCents = (amount: number, rate: number): number | null => {
-  const cents = rate === 1 ? toCents(amount) : Math.round(toCents(amount) * rate);
-  return Number.isSafeInteger(cents) ? cents : null;
 };
 
 const valueOf = (items: readonly CartItem[]): number =>
