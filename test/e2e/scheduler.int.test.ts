@@ -39,6 +39,14 @@ const stepsOf = async (services: Services) =>
     .map((d) => `${d.customerId}:${d.journey?.stepId ?? d.action}`)
     .sort();
 
+/** Herald's services on an in-memory SQLite database, on `clock`. */
+const servicesOn = async (clock: VirtualClock) =>
+  createServices(config, {
+    store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+    clock,
+    logger: silentLogger,
+  });
+
 describe('the scheduler across a restart (SQLite file)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-restart-'));
   afterEach(() => {
@@ -118,11 +126,7 @@ describe('the daily sweep after days the worker missed', () => {
   it('celebrates the birthdays of the days it missed, up to three days back, once', async () => {
     const start = Date.UTC(2026, 5, 1, 12);
     const clock = createVirtualClock(start);
-    const services = await createServices(config, {
-      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
-      clock,
-      logger: silentLogger,
-    });
+    const services = await servicesOn(clock);
     try {
       const born = (userId: string, birthday: string) =>
         aTrack({
@@ -185,11 +189,7 @@ describe('a birthday given after the day’s sweep', () => {
     ) => Promise<void>,
   ) => {
     const clock = createVirtualClock(start);
-    const services = await createServices(config, {
-      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
-      clock,
-      logger: silentLogger,
-    });
+    const services = await servicesOn(clock);
     try {
       await story(services, clock);
       for (const at of [given, Date.UTC(2026, 0, 15, 7), Date.UTC(2026, 0, 16, 7)]) {
@@ -249,11 +249,7 @@ describe('a birthday given after the day’s sweep', () => {
 describe('a customer whose decision fails', () => {
   it('has its work retried twice, then marked failed with the error, while the others go on', async () => {
     const clock = createVirtualClock(T0);
-    const services = await createServices(config, {
-      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
-      clock,
-      logger: silentLogger,
-    });
+    const services = await servicesOn(clock);
     await services.recorder.record([...signup('fine', T0), ...signup('broken', T0)], T0);
     const env = services.decide;
     const figures = env.computeProfile;
@@ -306,11 +302,7 @@ describe('a customer whose decision fails', () => {
 
   it('ends a journey whose wake-up failed for good, so the customer is not held in it', async () => {
     const clock = createVirtualClock(T0);
-    const services = await createServices(config, {
-      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
-      clock,
-      logger: silentLogger,
-    });
+    const services = await servicesOn(clock);
     await services.recorder.record(signup('stuck', T0), T0);
     const env = services.decide;
     await runDueWork(services.store, env, T0, 100);
