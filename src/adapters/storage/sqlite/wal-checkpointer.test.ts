@@ -167,6 +167,38 @@ describe('the background WAL checkpointer', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows });
   });
 
+  it('copies ahead of a restart without standing for it: it asks no second time before the catch-up', async () => {
+    const { db, file } = writer();
+    const checkpointer = checkpointerOn(file, 20);
+    let rows = await writeUntilAsked(db, checkpointer, 0);
+    // Copied ahead, into the database file, while the writer goes on.
+    expect(await checkpointer.copyAhead()).toBe(true);
+    expect(checkpointer.stats.behindFrames).toBe(0);
+    expect(statSync(file).size).toBeGreaterThan(500 * 4096);
+    // Had it counted as the catch-up, the first commit after it would have been taken for the
+    // one that started the log over, and a log past the limit again would ask a second time
+    // while the first restart is still on its way.
+    const passes = checkpointer.stats.passes;
+    for (
+      let i = 0;
+      checkpointer.stats.logFrames < 500 || checkpointer.stats.passes < passes + 2;
+      i += 1
+    ) {
+      if (i === 100_000) throw new Error('the log never grew past the limit again');
+      fill(db, rows, 2);
+      rows += 2;
+      expect(checkpointer.restartDue()).toBe(false);
+      if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    // The catch-up copies what was written since, and the next transaction starts over.
+    expect(await checkpointer.catchUp()).toBe(true);
+    fill(db, rows, 2);
+    rows += 2;
+    expect(checkpoint(db)[0]?.log).toBeLessThan(10);
+    expect(checkpointer.restartDue()).toBe(false);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: rows });
+  });
+
   it('says when it cannot work, so the writer takes checkpoints back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-wal-'));
     dirs.push(dir);
