@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { channels, type ConsentEntry, type ProfileState } from './profile.js';
 import {
@@ -124,5 +125,43 @@ describe('samePhone', () => {
     expect(sameEmail('ANA@ｅｘａｍｐｌｅ.com', 'ana@example.com')).toBe(true);
     expect(sameEmail('ana@example.com', 'ann@example.com')).toBe(false);
     expect(emailKey('not an address ')).toBe('not an address');
+  });
+
+  it('reads a plain domain without IDNA only where IDNA would give it back unchanged', () => {
+    // Every address through the whole mapping, as before the plain domains' short cut.
+    const throughIdna = (raw: string): string | null => {
+      const trimmed = raw.trim();
+      const email = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+\.[^\s@<>,;:"()[\]\\]+$/;
+      if (!email.test(trimmed) || /[\p{Cc}\p{Cf}]/u.test(trimmed)) return null;
+      const at = trimmed.lastIndexOf('@');
+      const domain = domainToASCII(trimmed.slice(at + 1));
+      const address = `${trimmed.slice(0, at).toLowerCase()}@${domain}`;
+      return domain !== '' && email.test(address) ? address : null;
+    };
+    // Domains a short cut could get wrong: numbers IDNA reads as IPv4 (decimal, `0x`), punycode
+    // labels valid and not, hyphens at a label's ends, empty labels, a trailing dot, upper case.
+    const labels = ['example', 'com', 'EXAMPLE', 'co', 'uk', '123', '0x1f', '0X1F', '1', '09'];
+    labels.push('xn--bcher-kva', 'xn--zz', 'XN--BCHER-KVA', '-a', 'a-', 'a--b', 'b\u00fccher', '');
+    // xorshift32: the same cases on every run.
+    let seed = 7;
+    const next = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    const seen = new Set<string>();
+    for (let i = 0; i < 20_000; i += 1) {
+      const parts = Array.from({ length: 1 + (next() % 4) }, () => labels[next() % labels.length]);
+      const domain = parts.join('.') + (next() % 7 === 0 ? '.' : '');
+      const raw = `Ana.B@${domain}`;
+      expect(normaliseEmail(raw), raw).toBe(throughIdna(raw));
+      seen.add(String(normaliseEmail(raw) === null));
+    }
+    // Both answers were met: the cases above are not all refused or all taken.
+    expect(seen).toEqual(new Set(['true', 'false']));
+    expect(normaliseEmail('ana@mail.example.co.uk')).toBe('ana@mail.example.co.uk');
+    expect(normaliseEmail('ana@example.123')).toBe(null);
+    expect(normaliseEmail('ana@1.2.3.4')).toBe('ana@1.2.3.4');
   });
 });

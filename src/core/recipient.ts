@@ -21,11 +21,21 @@ export const normaliseEmail = (raw: string): string | null => {
   const trimmed = raw.trim();
   if (!EMAIL.test(trimmed) || INVISIBLE.test(trimmed)) return null;
   const at = trimmed.lastIndexOf('@');
-  const domain = domainToASCII(trimmed.slice(at + 1));
+  const local = trimmed.slice(0, at).toLowerCase();
+  const written = trimmed.slice(at + 1).toLowerCase();
+  // Most domains are plain already, and IDNA leaves them as they are: asked only of the others
+  // (it took about 0.4 µs an address, and the channel choice asks for every decision).
+  if (PLAIN_DOMAIN.test(written) && !written.includes('xn--')) return `${local}@${written}`;
+  const domain = domainToASCII(written);
   if (domain === '') return null;
-  const address = `${trimmed.slice(0, at).toLowerCase()}@${domain}`;
+  const address = `${local}@${domain}`;
   return EMAIL.test(address) ? address : null;
 };
+
+// Labels of lower-case letters, digits and hyphens, the last beginning with a letter (so it is not
+// read as an IPv4 number, decimal or `0x`): a domain IDNA maps to itself, unless a label is
+// punycode (`xn--`), which IDNA checks.
+const PLAIN_DOMAIN = /^(?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*$/;
 
 /** `+` and digits only; a number without `+` is taken as given (providers reject what is wrong). */
 export const normalisePhone = (raw: string): string => {

@@ -125,15 +125,10 @@ export const cartAgent = (
     env,
   );
   // Tracked from when the message is to leave, as the KPIs count it (quiet hours may hold it).
-  return typeof proposal === 'string'
-    ? proposal
-    : {
-        ...proposal,
-        details: {
-          ...proposal.details,
-          recoveryWindowEndsAtMs: proposal.scheduledForMs + cartRecoveryWindowMs(env.policy),
-        },
-      };
+  // Set on the details `proposeMessage` has just made for this proposal, not on a copy of both.
+  proposal.details['recoveryWindowEndsAtMs'] =
+    proposal.scheduledForMs + cartRecoveryWindowMs(env.policy);
+  return proposal;
 };
 
 const bandText = (value: number, bands: DecidePolicy['cart']['incentiveBands']): string => {
