@@ -83,6 +83,7 @@ if (args.only === undefined || args.only === 'core') {
     nextId: () => `d${(id += 1)}`,
     emailBounceLimit: 3,
     impliedConsentSources: ['implied', 'import:implied'],
+    transactionalTemplates: new Set(),
   };
   const inputs = Array.from({ length: customers }, (_, i) => {
     const userId = `c-${i}`;

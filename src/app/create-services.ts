@@ -159,6 +159,7 @@ export const createServices = async (
     const ids = overrides.ids ?? uuidV7Source(clock);
     const metrics = createIngestMetrics();
     const figures = profileFiguresOf(config.profilePolicy, churnModel);
+    const templates = await loadTemplates(config.messages.templatesDir);
     const decide = await loadDecideEnv(
       store,
       config.decidePolicy,
@@ -167,6 +168,7 @@ export const createServices = async (
       clock.nowMs(),
       config.guardPolicy.autoOptOutHardBounces,
       config.guardPolicy.gdpr.impliedSources,
+      new Set(templates.filter((t) => t.class === 'transactional').map((t) => t.name)),
     );
     const conversionModel = createLiveConversionModel(store);
     await conversionModel.refresh();
@@ -185,7 +187,7 @@ export const createServices = async (
       config.messages.linkSecret === ''
         ? await storedLinkSecret(store)
         : config.messages.linkSecret;
-    const renderer = createRenderer(await loadTemplates(config.messages.templatesDir), {
+    const renderer = createRenderer(templates, {
       brandName: config.messages.brandName,
       from: config.messages.from,
       replyTo: config.messages.replyTo === '' ? null : config.messages.replyTo,

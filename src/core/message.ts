@@ -5,6 +5,31 @@ import type { Channel } from './profile.js';
 /** Caps, quiet hours and marketing consent apply to marketing only; the class is recorded. */
 export type MessageClass = 'marketing' | 'transactional';
 
+/** The agents whose messages a customer's own action or an operator's rule asks for. */
+const MAY_BE_TRANSACTIONAL: ReadonlySet<string> = new Set(['api', 'journey', 'custom']);
+
+/**
+ * A message's class, from its template's (`transactional` or not) and what asked for it. A
+ * template can say `transactional`, but only a message a customer's own action or an operator's
+ * rule asked for (an API send, a journey step, a configured event) keeps that class, and only
+ * without an incentive and with copy a person wrote: a campaign, an agent's offer or reminder, a
+ * discount or generated copy is marketing whatever the template says — else naming a
+ * transactional template would skip consent, caps and quiet hours. The decide stage asks it when
+ * it schedules (a transactional message is not held for quiet hours nor moved to a best hour),
+ * the guard when it judges.
+ */
+export const classOfMessage = (
+  templateIsTransactional: boolean,
+  asked: { agent: string; triggerKind: string; hasIncentive: boolean; generated: boolean },
+): MessageClass =>
+  templateIsTransactional &&
+  MAY_BE_TRANSACTIONAL.has(asked.agent) &&
+  asked.triggerKind !== 'campaign' &&
+  !asked.hasIncentive &&
+  !asked.generated
+    ? 'transactional'
+    : 'marketing';
+
 /**
  * Where a message stands. `queued`: passed the guardrails, in the outbox for delivery at
  * `sendAtMs`; `sending`: claimed by a dispatcher (its lease runs out if the process dies, and the

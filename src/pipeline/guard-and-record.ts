@@ -14,6 +14,7 @@ import {
 } from './experiment/index.js';
 import type { CustomerId } from '../core/ids.js';
 import {
+  classOfMessage,
   contentJsonOf,
   WEB_MAX_TTL_HOURS,
   type MessageClass,
@@ -424,28 +425,18 @@ const heldOut = (
   holdUntilMs: null,
 });
 
-/** The agents whose messages a customer's own action or an operator's rule asks for. */
-const MAY_BE_TRANSACTIONAL: ReadonlySet<string> = new Set(['api', 'journey', 'custom']);
-
-/**
- * A message's class. A template can say `transactional`, but only a message a customer's own
- * action or an operator's rule asked for (an API send, a journey step, a configured event)
- * keeps that class, and only without an incentive and with copy a person wrote: a campaign,
- * an agent's offer or reminder, a discount or generated copy is marketing whatever the template
- * says — else naming a transactional template would skip consent, caps and quiet hours.
- */
+/** A message's class (`classOfMessage`): its template's, for what asked for it. */
 export const messageClassOf = (
   template: Template | undefined,
   decision: Decision,
   generated: boolean,
 ): MessageClass =>
-  template?.class === 'transactional' &&
-  MAY_BE_TRANSACTIONAL.has(decision.agent) &&
-  decision.trigger.kind !== 'campaign' &&
-  decision.incentive === null &&
-  !generated
-    ? 'transactional'
-    : 'marketing';
+  classOfMessage(template?.class === 'transactional', {
+    agent: decision.agent,
+    triggerKind: decision.trigger.kind,
+    hasIncentive: decision.incentive !== null,
+    generated,
+  });
 
 /**
  * Renders and judges one decision's message. A missing template or a template that does not

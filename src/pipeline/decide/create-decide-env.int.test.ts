@@ -35,6 +35,7 @@ describe.each(storeFactories.filter((f) => f.available))('loading journeys ($nam
       t0,
       3,
       [],
+      new Set(),
     );
 
   it('numbers its journey after one another process stored with other content meanwhile', async () => {

@@ -26,6 +26,7 @@ export const loadDecideEnv = async (
   nowMs: number,
   emailBounceLimit: number,
   impliedConsentSources: readonly string[],
+  transactionalTemplates: ReadonlySet<string>,
 ): Promise<DecideEnv> => {
   const configured = policy.journeys ?? defaultJourneys;
   for (let round = 0; ; round += 1) {
@@ -39,6 +40,7 @@ export const loadDecideEnv = async (
         nextId,
         emailBounceLimit,
         impliedConsentSources,
+        transactionalTemplates,
       };
     if (round === SAVE_ROUNDS) break;
     for (const version of added) await store.saveJourneyVersion({ ...version, createdAtMs: nowMs });

@@ -47,6 +47,12 @@ export interface DecideEnv {
    */
   impliedConsentSources: readonly string[];
   /**
+   * The names of the templates whose class is `transactional` (the render stage's, passed in): a
+   * message that keeps that class (`classOfMessage`) leaves at once — no quiet hours, no best
+   * hour — as the guard will let it.
+   */
+  transactionalTemplates: ReadonlySet<string>;
+  /**
    * The conversion model in force (the predict stage's, passed in): a customer's sends and
    * credited sends per channel → their probability per channel. Absent or inactive: expected
    * values are confidence × value at stake alone.

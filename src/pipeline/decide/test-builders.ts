@@ -187,6 +187,8 @@ export const anEnv = (overrides: Partial<DecideEnv> = {}): DecideEnv => ({
   emailBounceLimit: 3,
   // The guard's default `gdpr.impliedSources`.
   impliedConsentSources: ['implied', 'import:implied'],
+  // The default templates are all marketing.
+  transactionalTemplates: new Set(),
   ...overrides,
 });
 

@@ -272,4 +272,34 @@ describe('customEventAgent', () => {
   it('does nothing for an event without a rule', () => {
     expect(customEventAgent(aView(), trigger, anEnv(), t0)).toBe('no rule for event Trial Ending');
   });
+
+  it('sends a transactional message at once: no quiet hours, no best hour', () => {
+    const shipped = { kind: 'custom-event', name: 'Order Shipped', properties: {} } as const;
+    const rules = withPolicy({
+      customEvents: [{ event: 'Order Shipped', template: 'shipping', channels: ['email'] }],
+    });
+    // 23:00 in Berlin, inside its quiet hours (21:00–08:00), and a customer who reads at 16:00.
+    const night = Date.parse('2026-01-15T22:00:00.000Z');
+    const byHourOfWeek = { [String(hourOfWeek(Date.parse('2026-01-16T15:00:00Z')))]: 20 };
+    const view = aView({
+      state: aState({
+        consent: consentOf(['email']),
+        location: { country: 'DE', region: null, city: null, timezone: 'Europe/Berlin' },
+        responses: { byChannel: { email: 20 }, byHourOfWeek },
+      }),
+    });
+    const notice = proposal(
+      customEventAgent(
+        view,
+        shipped,
+        anEnv({ policy: rules, transactionalTemplates: new Set(['shipping']) }),
+        night,
+      ),
+    );
+    expect(notice.scheduledForMs).toBe(night);
+    expect(notice.reasons).toContain('transactional (template shipping): sent at once');
+    // The same rule with a marketing template is held to the best hour after the quiet ones.
+    const promo = proposal(customEventAgent(view, shipped, anEnv({ policy: rules }), night));
+    expect(promo.scheduledForMs).toBe(Date.parse('2026-01-16T15:00:00.000Z'));
+  });
 });

@@ -1,5 +1,6 @@
 import type { Decision, DecisionAgent, Incentive, Trigger } from '../../../core/decision.js';
 import type { JsonObject } from '../../../core/event.js';
+import { classOfMessage } from '../../../core/message.js';
 import type { Channel } from '../../../core/profile.js';
 import type { CustomerView, DecideEnv, Proposal } from '../proposal.js';
 import { chooseChannels } from './choose-channels.js';
@@ -62,14 +63,24 @@ export const proposeMessage = (
   const choice = chooseChannels(view.state, wanted, env);
   if (wanted.length < intent.wanted.length) choice.reasons.unshift('web: no slot to show it in');
   const first = choice.channels[0];
-  const when = scheduleSend(
-    intent.atMs,
-    first,
-    view.state,
-    env,
-    intent.optimiseSendTime,
-    intent.sendBy ?? null,
-  );
+  // A shipping notice or a receipt goes now: quiet hours and the best hour are for marketing.
+  const transactional =
+    classOfMessage(env.transactionalTemplates.has(intent.template), {
+      agent: intent.agent,
+      triggerKind: intent.trigger.kind,
+      hasIncentive: intent.incentive !== undefined && intent.incentive !== null,
+      generated: intent.experiment !== undefined && intent.experiment !== null,
+    }) === 'transactional';
+  const when = transactional
+    ? { atMs: intent.atMs, reasons: [`transactional (template ${intent.template}): sent at once`] }
+    : scheduleSend(
+        intent.atMs,
+        first,
+        view.state,
+        env,
+        intent.optimiseSendTime,
+        intent.sendBy ?? null,
+      );
   const confidence = Math.round(intent.baseConfidence * choice.reach * 1000) / 1000;
   const conversion = conversionOn(view, first);
   const reasons = [...intent.reasons];
