@@ -5,6 +5,8 @@ const formatters = new Map<string, Intl.DateTimeFormat | null>();
 // and Adelaide on the half hour): cache them per zone and quarter hour.
 const offsets = new Map<string, number>();
 const SLOT_MS = 15 * MINUTE_MS;
+/** IANA has about 600 names; past this many, the cache of formatters starts over. */
+const MAX_CACHED_ZONES = 2000;
 
 /** A formatter of the zone's wall clock, made once per zone and cache; null for no IANA zone. */
 const cachedFormatter = (
@@ -19,6 +21,8 @@ const cachedFormatter = (
     } catch {
       f = null; // not an IANA zone name: treated as UTC
     }
+    // The names come from events: a stream of made-up ones must not grow the cache for ever.
+    if (cache.size >= MAX_CACHED_ZONES) cache.clear();
     cache.set(timezone, f);
   }
   return f;

@@ -218,6 +218,29 @@ describe('applyEvent', () => {
       });
     });
 
+    it('keeps a time zone Intl can read when a later event names one it cannot', () => {
+      const state = applyAll([
+        anIdentify({ timezone: 'America/Los_Angeles' }, { timestampMs: at(0) }),
+        anEvent({
+          type: 'page',
+          name: 'Home',
+          timestampMs: at(1),
+          context: { timezone: 'GMT-08:00' },
+        }),
+        anIdentify({ timezone: 'Pacific time' }, { timestampMs: at(2), context: { timezone: -8 } }),
+      ]);
+      expect(state.location.timezone).toBe('America/Los_Angeles');
+      // A readable one in the context is taken when the trait is not.
+      const moved = applyAll([
+        anIdentify({ timezone: 'America/Los_Angeles' }, { timestampMs: at(0) }),
+        anIdentify(
+          { timezone: 'PT' },
+          { timestampMs: at(1), context: { timezone: 'Europe/Kyiv' } },
+        ),
+      ]);
+      expect(moved.location.timezone).toBe('Europe/Kyiv');
+    });
+
     it('ends with the same traits, preferences and location whatever order events arrive in', () => {
       const events = [
         anIdentify(

@@ -1,4 +1,5 @@
 import { countryCode } from '../../core/country.js';
+import { isTimezone } from '../../core/local-time.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
@@ -90,6 +91,12 @@ export const CANCELLED_IDS_KEPT = 200;
  */
 export const ORDERS_KEPT = 50;
 
+/** A time zone name Intl can read, as given; null for anything else. */
+const zoneIn = (value: unknown): string | null => {
+  const text = asString(value);
+  return text !== null && isTimezone(text.trim()) ? text : null;
+};
+
 /**
  * Where the customer is. What they or the business declared (an identify's `address` or
  * traits) outranks what a device or geo-IP observed (`context.location`): an observed country,
@@ -138,9 +145,11 @@ const locationFrom = (
       first(ctxLocation['region']),
     ),
     city: placed('city', first(address['city'], traits['city']), first(ctxLocation['city'])),
+    // Only a zone Intl can read: `GMT-08:00` from a device would otherwise replace the
+    // customer's `America/Los_Angeles`, and their quiet hours would fall back to the default.
     timezone: newer(
       'location.timezone',
-      first(traits['timezone'], event.context['timezone']),
+      zoneIn(traits['timezone']) ?? zoneIn(event.context['timezone']),
       location.timezone,
     ),
   };
