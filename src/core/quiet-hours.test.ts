@@ -6,6 +6,7 @@ import {
   resolveTimezone,
   type QuietHours,
 } from './quiet-hours.js';
+import { zonesNamed } from './country-zones.js';
 
 const q = { ...(Value.Default(quietHoursSchema, {}) as QuietHours), defaultTimezone: 'UTC' };
 const at = (country: string | null, timezone: string | null) =>
@@ -27,6 +28,34 @@ describe('resolveTimezone', () => {
     expect(at('US', 'PST')).toEqual({ timezone: 'PST', source: 'profile' });
     expect(at('UK', ' ')).toEqual({ timezone: 'Europe/London', source: 'country' });
     expect(at('Atlantis', 'Mars/Olympus_Mons')).toEqual({ timezone: 'UTC', source: 'default' });
+  });
+
+  it('takes the zone of a state or province in a country spread over several', () => {
+    const inRegion = (country: string, region: string | null) =>
+      resolveTimezone({ country, region, city: null, timezone: null }, q);
+    // A New Yorker's quiet hours were 21:00–08:00 UTC: 16:00–03:00 at home.
+    expect(inRegion('US', 'NY')).toEqual({ timezone: 'America/New_York', source: 'region' });
+    expect(inRegion('United States', ' california ').timezone).toBe('America/Los_Angeles');
+    expect(inRegion('US', 'US-AZ').timezone).toBe('America/Phoenix');
+    expect(inRegion('CA', 'Québec').timezone).toBe('America/Toronto');
+    expect(inRegion('AU', 'nsw').timezone).toBe('Australia/Sydney');
+    expect(inRegion('AU', 'WA').timezone).toBe('Australia/Perth');
+    expect(inRegion('BR', 'SP').timezone).toBe('America/Sao_Paulo');
+    expect(inRegion('BR', 'Amazonas').timezone).toBe('America/Manaus');
+    expect(inRegion('MX', 'SON').timezone).toBe('America/Hermosillo');
+    expect(inRegion('MX', 'JAL').timezone).toBe('America/Mexico_City');
+    // A region read for another country's codes is no answer: WA is Washington only in the US.
+    expect(inRegion('US', 'WA').timezone).toBe('America/Los_Angeles');
+    // No region, or one not known, leaves the configured default, as before.
+    expect(inRegion('US', null)).toEqual({ timezone: 'UTC', source: 'default' });
+    expect(inRegion('US', 'Narnia')).toEqual({ timezone: 'UTC', source: 'default' });
+    // A country with one zone does not need the region.
+    expect(inRegion('ES', 'Madrid')).toEqual({ timezone: 'Europe/Madrid', source: 'country' });
+  });
+
+  it('names only zones Intl can read', () => {
+    for (const zone of zonesNamed())
+      expect(() => new Intl.DateTimeFormat('en-US', { timeZone: zone }), zone).not.toThrow();
   });
 });
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { countryCode } from './country.js';
+import { zoneOfCountry, zoneOfRegion } from './country-zones.js';
 import { isTimezone, localHour, localMinuteOfDay } from './local-time.js';
 import type { Location } from './profile.js';
 import { HOUR_MS, MINUTE_MS } from './time.js';
@@ -11,70 +12,30 @@ export const quietHoursSchema = Type.Object(
     endHour: Type.Integer({ minimum: 0, maximum: 23, default: 8 }),
     defaultTimezone: Type.String({
       default: 'UTC',
-      description: 'Used when neither the profile nor its country gives a timezone (IANA name).',
+      description:
+        'Used when neither the profile nor its region or country gives a timezone (IANA name): set it to where most customers of a country spread over several zones live when their region is not known.',
     }),
   },
   {
     default: {},
     description:
-      'Local quiet hours (start inclusive, end exclusive; equal hours turn them off), in the customer’s timezone: the profile’s, else its country’s when the country has one zone, else the default.',
+      'Local quiet hours (start inclusive, end exclusive; equal hours turn them off), in the customer’s timezone: the profile’s, else its state’s or province’s in the US, Canada, Australia, Brazil and Mexico, else its country’s when the country has one zone, else the default.',
   },
 );
 
 export type QuietHours = Static<typeof quietHoursSchema>;
 
-// Countries with a single IANA zone (plus a few whose population lives almost all in one):
-// the geo step of the timezone fallback. Countries spread over several zones (US, CA, BR,
-// RU, AU, MX …) have no entry and fall through to the configured default.
-const zoneOfCountry: Record<string, string> = {
-  AT: 'Europe/Vienna',
-  BE: 'Europe/Brussels',
-  BG: 'Europe/Sofia',
-  CH: 'Europe/Zurich',
-  CY: 'Asia/Nicosia',
-  CZ: 'Europe/Prague',
-  DE: 'Europe/Berlin',
-  DK: 'Europe/Copenhagen',
-  EE: 'Europe/Tallinn',
-  FI: 'Europe/Helsinki',
-  FR: 'Europe/Paris',
-  GB: 'Europe/London',
-  GR: 'Europe/Athens',
-  HR: 'Europe/Zagreb',
-  HU: 'Europe/Budapest',
-  IE: 'Europe/Dublin',
-  IL: 'Asia/Jerusalem',
-  IN: 'Asia/Kolkata',
-  IS: 'Atlantic/Reykjavik',
-  IT: 'Europe/Rome',
-  JP: 'Asia/Tokyo',
-  KR: 'Asia/Seoul',
-  LI: 'Europe/Vaduz',
-  LT: 'Europe/Vilnius',
-  LU: 'Europe/Luxembourg',
-  LV: 'Europe/Riga',
-  MT: 'Europe/Malta',
-  NL: 'Europe/Amsterdam',
-  NO: 'Europe/Oslo',
-  NZ: 'Pacific/Auckland',
-  PL: 'Europe/Warsaw',
-  RO: 'Europe/Bucharest',
-  SE: 'Europe/Stockholm',
-  SG: 'Asia/Singapore',
-  SI: 'Europe/Ljubljana',
-  SK: 'Europe/Bratislava',
-  TR: 'Europe/Istanbul',
-  UA: 'Europe/Kyiv',
-  ZA: 'Africa/Johannesburg',
-};
-
 /** Where a timezone came from, for the reasons a decision or verdict gives. */
 export interface ResolvedTimezone {
   timezone: string;
-  source: 'profile' | 'country' | 'default';
+  source: 'profile' | 'region' | 'country' | 'default';
 }
 
-/** The customer's timezone: profile (a zone Intl knows) → country (single-zone countries) → configured default. */
+/**
+ * The customer's timezone: profile (a zone Intl knows) → region (a state or province of a
+ * country spread over several zones) → country (one zone, or nearly all its people in one) →
+ * configured default.
+ */
 export const resolveTimezone = (
   location: Location,
   q: Pick<QuietHours, 'defaultTimezone'>,
@@ -83,8 +44,11 @@ export const resolveTimezone = (
   const own = location.timezone?.trim() ?? '';
   if (own !== '' && isTimezone(own)) return { timezone: own, source: 'profile' };
   const code = countryCode(location.country);
-  const zone = code === null ? undefined : zoneOfCountry[code];
-  if (zone !== undefined) return { timezone: zone, source: 'country' };
+  if (code === null) return { timezone: q.defaultTimezone, source: 'default' };
+  const ofRegion = zoneOfRegion(code, location.region);
+  if (ofRegion !== null) return { timezone: ofRegion, source: 'region' };
+  const ofCountry = zoneOfCountry(code);
+  if (ofCountry !== null) return { timezone: ofCountry, source: 'country' };
   return { timezone: q.defaultTimezone, source: 'default' };
 };
 

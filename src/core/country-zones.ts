@@ -1,0 +1,237 @@
+/**
+ * The geo step of a customer's time zone (`resolveTimezone`): a country's zone when it has one
+ * (or nearly all its people live in one), and for the countries spread over several, the zone of
+ * a state or province. A state split between zones takes the zone most of its people live in.
+ */
+
+// Countries with a single IANA zone, or whose population lives almost all in one (Spain but the
+// Canaries, Portugal but the Azores, Chile but Easter Island, Ecuador but Galápagos).
+const COUNTRY_ZONES: Readonly<Record<string, string>> = {
+  AE: 'Asia/Dubai',
+  AR: 'America/Argentina/Buenos_Aires',
+  AT: 'Europe/Vienna',
+  BE: 'Europe/Brussels',
+  BG: 'Europe/Sofia',
+  CH: 'Europe/Zurich',
+  CL: 'America/Santiago',
+  CN: 'Asia/Shanghai',
+  CO: 'America/Bogota',
+  CY: 'Asia/Nicosia',
+  CZ: 'Europe/Prague',
+  DE: 'Europe/Berlin',
+  DK: 'Europe/Copenhagen',
+  EC: 'America/Guayaquil',
+  EE: 'Europe/Tallinn',
+  EG: 'Africa/Cairo',
+  ES: 'Europe/Madrid',
+  FI: 'Europe/Helsinki',
+  FR: 'Europe/Paris',
+  GB: 'Europe/London',
+  GR: 'Europe/Athens',
+  HK: 'Asia/Hong_Kong',
+  HR: 'Europe/Zagreb',
+  HU: 'Europe/Budapest',
+  IE: 'Europe/Dublin',
+  IL: 'Asia/Jerusalem',
+  IN: 'Asia/Kolkata',
+  IS: 'Atlantic/Reykjavik',
+  IT: 'Europe/Rome',
+  JP: 'Asia/Tokyo',
+  KE: 'Africa/Nairobi',
+  KR: 'Asia/Seoul',
+  LI: 'Europe/Vaduz',
+  LT: 'Europe/Vilnius',
+  LU: 'Europe/Luxembourg',
+  LV: 'Europe/Riga',
+  MT: 'Europe/Malta',
+  MY: 'Asia/Kuala_Lumpur',
+  NG: 'Africa/Lagos',
+  NL: 'Europe/Amsterdam',
+  NO: 'Europe/Oslo',
+  NZ: 'Pacific/Auckland',
+  PE: 'America/Lima',
+  PH: 'Asia/Manila',
+  PK: 'Asia/Karachi',
+  PL: 'Europe/Warsaw',
+  PT: 'Europe/Lisbon',
+  RO: 'Europe/Bucharest',
+  SA: 'Asia/Riyadh',
+  SE: 'Europe/Stockholm',
+  SG: 'Asia/Singapore',
+  SI: 'Europe/Ljubljana',
+  SK: 'Europe/Bratislava',
+  TH: 'Asia/Bangkok',
+  TR: 'Europe/Istanbul',
+  TW: 'Asia/Taipei',
+  UA: 'Europe/Kyiv',
+  VN: 'Asia/Ho_Chi_Minh',
+  ZA: 'Africa/Johannesburg',
+};
+
+const EASTERN = 'America/New_York';
+const CENTRAL = 'America/Chicago';
+const MOUNTAIN = 'America/Denver';
+const PACIFIC = 'America/Los_Angeles';
+
+// US states and territories by USPS code and name.
+// prettier-ignore
+const US: Readonly<Record<string, string>> = {
+  AL: CENTRAL, ALABAMA: CENTRAL,
+  AK: 'America/Anchorage', ALASKA: 'America/Anchorage',
+  AZ: 'America/Phoenix', ARIZONA: 'America/Phoenix',
+  AR: CENTRAL, ARKANSAS: CENTRAL,
+  CA: PACIFIC, CALIFORNIA: PACIFIC,
+  CO: MOUNTAIN, COLORADO: MOUNTAIN,
+  CT: EASTERN, CONNECTICUT: EASTERN,
+  DE: EASTERN, DELAWARE: EASTERN,
+  DC: EASTERN, 'DISTRICT OF COLUMBIA': EASTERN, 'WASHINGTON DC': EASTERN, 'WASHINGTON, DC': EASTERN,
+  FL: EASTERN, FLORIDA: EASTERN,
+  GA: EASTERN, GEORGIA: EASTERN,
+  HI: 'Pacific/Honolulu', HAWAII: 'Pacific/Honolulu',
+  ID: 'America/Boise', IDAHO: 'America/Boise',
+  IL: CENTRAL, ILLINOIS: CENTRAL,
+  IN: 'America/Indiana/Indianapolis', INDIANA: 'America/Indiana/Indianapolis',
+  IA: CENTRAL, IOWA: CENTRAL,
+  KS: CENTRAL, KANSAS: CENTRAL,
+  KY: EASTERN, KENTUCKY: EASTERN,
+  LA: CENTRAL, LOUISIANA: CENTRAL,
+  ME: EASTERN, MAINE: EASTERN,
+  MD: EASTERN, MARYLAND: EASTERN,
+  MA: EASTERN, MASSACHUSETTS: EASTERN,
+  MI: 'America/Detroit', MICHIGAN: 'America/Detroit',
+  MN: CENTRAL, MINNESOTA: CENTRAL,
+  MS: CENTRAL, MISSISSIPPI: CENTRAL,
+  MO: CENTRAL, MISSOURI: CENTRAL,
+  MT: MOUNTAIN, MONTANA: MOUNTAIN,
+  NE: CENTRAL, NEBRASKA: CENTRAL,
+  NV: PACIFIC, NEVADA: PACIFIC,
+  NH: EASTERN, 'NEW HAMPSHIRE': EASTERN,
+  NJ: EASTERN, 'NEW JERSEY': EASTERN,
+  NM: MOUNTAIN, 'NEW MEXICO': MOUNTAIN,
+  NY: EASTERN, 'NEW YORK': EASTERN,
+  NC: EASTERN, 'NORTH CAROLINA': EASTERN,
+  ND: CENTRAL, 'NORTH DAKOTA': CENTRAL,
+  OH: EASTERN, OHIO: EASTERN,
+  OK: CENTRAL, OKLAHOMA: CENTRAL,
+  OR: PACIFIC, OREGON: PACIFIC,
+  PA: EASTERN, PENNSYLVANIA: EASTERN,
+  RI: EASTERN, 'RHODE ISLAND': EASTERN,
+  SC: EASTERN, 'SOUTH CAROLINA': EASTERN,
+  SD: CENTRAL, 'SOUTH DAKOTA': CENTRAL,
+  TN: CENTRAL, TENNESSEE: CENTRAL,
+  TX: CENTRAL, TEXAS: CENTRAL,
+  UT: MOUNTAIN, UTAH: MOUNTAIN,
+  VT: EASTERN, VERMONT: EASTERN,
+  VA: EASTERN, VIRGINIA: EASTERN,
+  WA: PACIFIC, WASHINGTON: PACIFIC,
+  WV: EASTERN, 'WEST VIRGINIA': EASTERN,
+  WI: CENTRAL, WISCONSIN: CENTRAL,
+  WY: MOUNTAIN, WYOMING: MOUNTAIN,
+  PR: 'America/Puerto_Rico', 'PUERTO RICO': 'America/Puerto_Rico',
+  GU: 'Pacific/Guam', GUAM: 'Pacific/Guam',
+  VI: 'America/St_Thomas', 'VIRGIN ISLANDS': 'America/St_Thomas',
+};
+
+// Canadian provinces and territories by postal code and name (English and French).
+// prettier-ignore
+const CA: Readonly<Record<string, string>> = {
+  AB: 'America/Edmonton', ALBERTA: 'America/Edmonton',
+  BC: 'America/Vancouver', 'BRITISH COLUMBIA': 'America/Vancouver', 'COLOMBIE-BRITANNIQUE': 'America/Vancouver',
+  MB: 'America/Winnipeg', MANITOBA: 'America/Winnipeg',
+  NB: 'America/Moncton', 'NEW BRUNSWICK': 'America/Moncton', 'NOUVEAU-BRUNSWICK': 'America/Moncton',
+  NL: 'America/St_Johns', 'NEWFOUNDLAND AND LABRADOR': 'America/St_Johns', NEWFOUNDLAND: 'America/St_Johns', 'TERRE-NEUVE-ET-LABRADOR': 'America/St_Johns',
+  NS: 'America/Halifax', 'NOVA SCOTIA': 'America/Halifax', 'NOUVELLE-ÉCOSSE': 'America/Halifax',
+  NT: 'America/Edmonton', 'NORTHWEST TERRITORIES': 'America/Edmonton', 'TERRITOIRES DU NORD-OUEST': 'America/Edmonton',
+  NU: 'America/Iqaluit', NUNAVUT: 'America/Iqaluit',
+  ON: 'America/Toronto', ONTARIO: 'America/Toronto',
+  PE: 'America/Halifax', 'PRINCE EDWARD ISLAND': 'America/Halifax', 'ÎLE-DU-PRINCE-ÉDOUARD': 'America/Halifax',
+  QC: 'America/Toronto', QUEBEC: 'America/Toronto', QUÉBEC: 'America/Toronto',
+  SK: 'America/Regina', SASKATCHEWAN: 'America/Regina',
+  YT: 'America/Whitehorse', YUKON: 'America/Whitehorse',
+};
+
+// Australian states and territories by abbreviation and name.
+// prettier-ignore
+const AU: Readonly<Record<string, string>> = {
+  ACT: 'Australia/Sydney', 'AUSTRALIAN CAPITAL TERRITORY': 'Australia/Sydney',
+  NSW: 'Australia/Sydney', 'NEW SOUTH WALES': 'Australia/Sydney',
+  NT: 'Australia/Darwin', 'NORTHERN TERRITORY': 'Australia/Darwin',
+  QLD: 'Australia/Brisbane', QUEENSLAND: 'Australia/Brisbane',
+  SA: 'Australia/Adelaide', 'SOUTH AUSTRALIA': 'Australia/Adelaide',
+  TAS: 'Australia/Hobart', TASMANIA: 'Australia/Hobart',
+  VIC: 'Australia/Melbourne', VICTORIA: 'Australia/Melbourne',
+  WA: 'Australia/Perth', 'WESTERN AUSTRALIA': 'Australia/Perth',
+};
+
+// Brazil: the states outside Brasília time by code and name; every other state is in it.
+// prettier-ignore
+const BR_OUTSIDE: Readonly<Record<string, string>> = {
+  AC: 'America/Rio_Branco', ACRE: 'America/Rio_Branco',
+  AM: 'America/Manaus', AMAZONAS: 'America/Manaus',
+  MS: 'America/Campo_Grande', 'MATO GROSSO DO SUL': 'America/Campo_Grande',
+  MT: 'America/Cuiaba', 'MATO GROSSO': 'America/Cuiaba',
+  RO: 'America/Porto_Velho', RONDÔNIA: 'America/Porto_Velho', RONDONIA: 'America/Porto_Velho',
+  RR: 'America/Boa_Vista', RORAIMA: 'America/Boa_Vista',
+};
+// prettier-ignore
+const BR_STATES = new Set([
+  'AL', 'AP', 'BA', 'CE', 'DF', 'ES', 'GO', 'MA', 'MG', 'PA', 'PB', 'PE', 'PI', 'PR', 'RJ',
+  'RN', 'RS', 'SC', 'SE', 'SP', 'TO',
+]);
+
+// Mexico: the states outside central time by code and name; every other state is in it.
+// prettier-ignore
+const MX_OUTSIDE: Readonly<Record<string, string>> = {
+  BC: 'America/Tijuana', BCN: 'America/Tijuana', 'BAJA CALIFORNIA': 'America/Tijuana',
+  BCS: 'America/Mazatlan', 'BAJA CALIFORNIA SUR': 'America/Mazatlan',
+  CHH: 'America/Chihuahua', CHIH: 'America/Chihuahua', CHIHUAHUA: 'America/Chihuahua',
+  NAY: 'America/Mazatlan', NAYARIT: 'America/Mazatlan',
+  ROO: 'America/Cancun', QROO: 'America/Cancun', 'QUINTANA ROO': 'America/Cancun',
+  SIN: 'America/Mazatlan', SINALOA: 'America/Mazatlan',
+  SON: 'America/Hermosillo', SONORA: 'America/Hermosillo',
+};
+// prettier-ignore
+const MX_STATES = new Set([
+  'AGU', 'AGS', 'CAM', 'CHP', 'CMX', 'CDMX', 'COA', 'COL', 'DUR', 'GRO', 'GUA', 'HID', 'JAL',
+  'MEX', 'MIC', 'MOR', 'NLE', 'OAX', 'PUE', 'QUE', 'SLP', 'TAB', 'TAM', 'TLA', 'VER', 'YUC',
+  'ZAC',
+]);
+
+/** The zone of a country with one (or nearly all its people in one); null for the others. */
+export const zoneOfCountry = (code: string): string | null => COUNTRY_ZONES[code] ?? null;
+
+/**
+ * The zone of a state or province of a country spread over several zones (US, CA, AU, BR, MX),
+ * read as a code (`NY`, `US-NY`, `nsw`) or an English name (`New York`); null when the country
+ * is not one of them or the region is not known.
+ */
+export const zoneOfRegion = (country: string, region: string | null): string | null => {
+  if (region === null) return null;
+  let key = region.trim().toUpperCase();
+  // ISO 3166-2 writes a subdivision after its country: US-NY, CA-QC, AU-NSW.
+  if (key.startsWith(`${country}-`)) key = key.slice(country.length + 1);
+  switch (country) {
+    case 'US':
+      return US[key] ?? null;
+    case 'CA':
+      return CA[key] ?? null;
+    case 'AU':
+      return AU[key] ?? null;
+    case 'BR':
+      return BR_OUTSIDE[key] ?? (BR_STATES.has(key) ? 'America/Sao_Paulo' : null);
+    case 'MX':
+      return MX_OUTSIDE[key] ?? (MX_STATES.has(key) ? 'America/Mexico_City' : null);
+    default:
+      return null;
+  }
+};
+
+/** Every zone these tables name (tests check that Intl reads each). */
+export const zonesNamed = (): string[] => [
+  ...new Set([
+    ...Object.values(COUNTRY_ZONES),
+    ...[US, CA, AU, BR_OUTSIDE, MX_OUTSIDE].flatMap((table) => Object.values(table)),
+    'America/Sao_Paulo',
+    'America/Mexico_City',
+  ]),
+];
