@@ -28,8 +28,9 @@ afterEach(async () => {
 });
 
 /**
- * Live Herald over `events`: each recorded when it happened, the worker run at every due time
- * and on the hour (the daily sweep) up to `untilMs` — the record a simulation must agree with.
+ * Live Herald over `events`: each recorded when it arrived (`receivedAtMs`), in that order, the
+ * worker run at every due time and on the hour (the daily sweep) up to `untilMs` — the record a
+ * simulation must agree with.
  */
 const runLive = async (config: Config, events: readonly HeraldEvent[], untilMs: number) => {
   const startMs = Math.floor((events[0]?.timestampMs ?? untilMs) / DAY_MS) * DAY_MS;
@@ -50,9 +51,9 @@ const runLive = async (config: Config, events: readonly HeraldEvent[], untilMs: 
     }
     clock.set(atMs);
   };
-  for (const event of events) {
-    await runUntil(event.timestampMs);
-    await live.recorder.record([event], event.timestampMs);
+  for (const event of [...events].sort((a, b) => a.receivedAtMs - b.receivedAtMs)) {
+    await runUntil(event.receivedAtMs);
+    await live.recorder.record([event], event.receivedAtMs);
     await live.worker.runDue();
   }
   await runUntil(untilMs);
@@ -138,5 +139,43 @@ describe('herald simulate, against live Herald over the same history', () => {
 
     const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
     expect(await decidedIn(target, t0, toMs)).toEqual(liveDecided);
+  });
+
+  it('runs the daily sweep due the moment the window opens', async () => {
+    const config = loadConfig(env, null);
+    // 06:00 UTC, the default sweep hour, on the birthday.
+    const fromMs = Date.UTC(2026, 5, 10, 6);
+    const toMs = fromMs + DAY_MS;
+    const history = [identify('born', fromMs - 40 * DAY_MS, { birthday: '1990-06-10' })];
+    const live = await runLive(config, history, toMs);
+    const liveDecided = await decidedIn(live, fromMs, toMs);
+    expect(liveDecided.map((d) => d.split(' ').slice(1).join(' '))).toEqual(['born birthday']);
+
+    const { target, summary } = await simulated(config, live, fromMs, toMs);
+    expect(await decidedIn(target, fromMs, toMs)).toEqual(liveDecided);
+    expect(summary.decisions).toBe(1);
+    // The next window starts after that sweep: back to back, the two add up to the whole.
+    const { summary: next } = await simulated(config, live, toMs, toMs + DAY_MS);
+    expect(next.decisions).toBe(0);
+  });
+
+  it('judges an event by when Herald received it: a late order thanks no one', async () => {
+    const config = loadConfig(env, null);
+    const t0 = Date.UTC(2026, 5, 3, 12);
+    // The order happened an hour after the signup and reached Herald three hours after that,
+    // past `staleEventMinutes` [60]: it only ends the welcome journey.
+    const late = { ...order('ann', t0 + HOUR_MS, 'a1'), receivedAtMs: t0 + 4 * HOUR_MS };
+    const events = [identify('ann', t0), anEvent('ann', t0, { name: 'Signed Up' }), late];
+    const toMs = t0 + 8 * DAY_MS;
+    const live = await runLive(config, events, toMs);
+    const liveDecided = await decidedIn(live, t0, toMs);
+    expect(liveDecided.map((d) => d.split(' ').slice(1).join(' '))).toEqual([
+      'ann web-content',
+      'ann welcome/day-1-email',
+    ]);
+
+    const { target, summary } = await simulated(config, live, t0 - HOUR_MS, toMs);
+    expect(await decidedIn(target, t0, toMs)).toEqual(liveDecided);
+    expect(summary.decisions).toBe(2);
   });
 });

@@ -2,10 +2,10 @@ import type { Services } from '../app/create-services.js';
 import type { Config } from '../app/load-config.js';
 import type { Decision } from '../core/decision.js';
 import type { HeraldEvent } from '../core/event.js';
-import { DAY_MS, HOUR_MS } from '../core/time.js';
+import { DAY_MS, MINUTE_MS } from '../core/time.js';
 import type { VirtualClock } from '../adapters/clock/virtual-clock.js';
 import type { EventCursor, Store } from '../ports/store.js';
-import { createHistoryReplay } from './replay-history.js';
+import { createHistoryReplay, lastSweepBeforeMs } from './replay-history.js';
 import { asReplayed, isEmailOptOut, rememberReplayedOptOuts } from './replayed-events.js';
 import { HERALD_SOURCE } from '../core/event-names.js';
 
@@ -36,6 +36,26 @@ export interface SimulationOptions {
 const PAGE = 5000;
 
 /**
+ * The events of one instant at `atMs`, in batches by the moment they are recorded at: `atMs` for
+ * those Herald received in time, when it received them for the others (later than `staleMs`
+ * after their time), earliest first.
+ */
+const byArrival = (
+  instant: readonly HeraldEvent[],
+  atMs: number,
+  staleMs: number,
+): [number, HeraldEvent[]][] => {
+  const batches = new Map<number, HeraldEvent[]>();
+  for (const event of instant) {
+    const at = event.receivedAtMs - event.timestampMs > staleMs ? event.receivedAtMs : atMs;
+    const batch = batches.get(at);
+    if (batch === undefined) batches.set(at, [event]);
+    else batch.push(event);
+  }
+  return [...batches].sort((a, b) => a[0] - b[0]);
+};
+
+/**
  * The configuration a simulation runs under: the source's, on a fresh embedded database (in
  * memory, or the SQLite file named) whose profiles stay cached for the whole replay.
  */
@@ -50,12 +70,6 @@ export const simulationConfig = (config: Config, file = ':memory:'): Config => (
     profileFlushMs: 60_000,
   },
 });
-
-const nextSweepAtMs = (afterMs: number, sweepHourUtc: number): number => {
-  const day = Math.floor(afterMs / DAY_MS);
-  const today = day * DAY_MS + sweepHourUtc * HOUR_MS;
-  return today > afterMs ? today : today + DAY_MS;
-};
 
 /**
  * Replays `source`'s stored events into `target` (a fresh store) on a virtual clock: those before
@@ -82,16 +96,19 @@ export const simulate = async (
       byAction[d.action] = (byAction[d.action] ?? 0) + 1;
     }
   };
-  const sweepHour = target.decide.policy.sweepHourUtc;
+  const { sweepHourUtc, staleEventMinutes } = target.decide.policy;
   clock.set(Math.max(clock.nowMs(), options.fromMs));
   const history = createHistoryReplay(target, options.fromMs);
   let inWindow = false;
+  // The history ran the last sweep before the window; the window's first is the day after it —
+  // at `fromMs` itself when the window opens on the sweep hour.
+  let sweepAtMs = lastSweepBeforeMs(options.fromMs, sweepHourUtc) + DAY_MS;
 
   /** The next moment something falls due (work or the daily sweep); null once events changed it. */
   let nextDue: number | null = null;
   const refreshNextDue = async (): Promise<number> => {
     const due = (await target.store.nextDueAtMs()) ?? Number.POSITIVE_INFINITY;
-    nextDue = Math.min(due, nextSweepAtMs(clock.nowMs(), sweepHour));
+    nextDue = Math.min(due, sweepAtMs);
     return nextDue;
   };
   /** Runs everything due up to `untilMs`, stopping at each due time and each daily sweep. */
@@ -100,6 +117,8 @@ export const simulate = async (
     while (due <= untilMs) {
       clock.set(Math.max(clock.nowMs(), due));
       count(await target.worker.runDue(clock.nowMs()));
+      // The worker's round ran the day's sweep.
+      while (sweepAtMs <= clock.nowMs()) sweepAtMs += DAY_MS;
       due = await refreshNextDue();
     }
     clock.set(Math.max(clock.nowMs(), untilMs));
@@ -111,14 +130,20 @@ export const simulate = async (
   // later event's time, one would be judged then: stale after `staleEventMinutes`, or handled in
   // one round with that customer's next event (a signup's welcome lost to the order after it).
   let instant: HeraldEvent[] = [];
+  const staleMs = staleEventMinutes * MINUTE_MS;
   const flush = async () => {
     const atMs = instant[0]?.timestampMs;
     if (atMs === undefined) return;
     await runUntil(atMs);
-    await target.recorder.record(instant, atMs);
-    // An address's opt-out, which live Herald kept beside the event, before anything is judged.
-    const batch = instant;
-    await target.store.transaction((tx) => rememberReplayedOptOuts(tx, batch));
+    // An event Herald received later than `staleEventMinutes` after its time was too late to act
+    // on (it only ended the journeys it exits): recorded as of when it came, it is judged so here
+    // too, and the exits it makes fall due then. Recorded at its own time it would fire as if on
+    // time — a late order's thanks, a whole import's welcomes.
+    for (const [recordedAtMs, batch] of byArrival(instant, atMs, staleMs)) {
+      await target.recorder.record(batch, recordedAtMs);
+      // An address's opt-out, which live Herald kept beside the event, before anything is judged.
+      await target.store.transaction((tx) => rememberReplayedOptOuts(tx, batch));
+    }
     replayed += instant.length;
     instant = [];
     nextDue = null;

@@ -323,6 +323,11 @@ describe('the CLI on bad input', () => {
         await simulateInto('earlier.db'),
         /--into earlier\.db already exists: name a file that does not exist yet/,
       );
+      // Nor over more than ten years: every day of it sweeps every customer.
+      expectBadInput(
+        await herald(['simulate', '--from', '1900-01-01', '--to', '9999-01-01']),
+        /--from 1900-01-01 to --to 9999-01-01 is 2,958,099 days: at most 3,653 \(ten years\)/,
+      );
     },
     TIMEOUT_MS,
   );

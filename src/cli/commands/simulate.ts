@@ -4,11 +4,14 @@ import { performance } from 'node:perf_hooks';
 import { createVirtualClock } from '../../adapters/clock/virtual-clock.js';
 import { createServices } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
-import { parseDateInput } from '../../core/time.js';
+import { DAY_MS, parseDateInput } from '../../core/time.js';
 import { simulate, simulationConfig } from '../../sim/simulate.js';
 import { loadServices } from '../load-services.js';
 
 const parseDate = (text: string, flag: string): number => parseDateInput(text, flag);
+
+/** The longest window one run simulates. */
+const MAX_WINDOW_DAYS = 3653;
 
 /** `herald simulate --from --to [--into FILE]`. */
 export const registerSimulateCommand = (program: Command): void => {
@@ -24,6 +27,12 @@ export const registerSimulateCommand = (program: Command): void => {
       const fromMs = parseDate(options.from, '--from');
       const toMs = parseDate(options.to, '--to');
       if (toMs <= fromMs) throw new AppError('invalid-input', '--to must be after --from');
+      // Each day runs a sweep over every customer: 1900 to 9999 would run for days.
+      if (toMs - fromMs > MAX_WINDOW_DAYS * DAY_MS)
+        throw new AppError(
+          'invalid-input',
+          `--from ${options.from} to --to ${options.to} is ${Math.ceil((toMs - fromMs) / DAY_MS).toLocaleString('en-US')} days: at most ${MAX_WINDOW_DAYS.toLocaleString('en-US')} (ten years); simulate a longer time in windows one after another`,
+        );
       // A fresh database: one already there (an earlier run, Herald's own) would mix its rows
       // into the summary and take the simulation's.
       if (options.into !== undefined && existsSync(options.into))
