@@ -1,4 +1,4 @@
-import { MINUTE_MS } from './time.js';
+import { HOUR_MS, MINUTE_MS } from './time.js';
 
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
 // Offsets change at most a few times a year, and always on a quarter of a UTC hour (St John's
@@ -108,6 +108,20 @@ const wallClockMs = (atMs: number, timezone: string): number => {
   }
   return atMs + offset;
 };
+
+/**
+ * The hour of the week (0 = Monday 00:00–01:00) on the local wall clock at `atMs` in an IANA
+ * time zone (UTC for an unknown zone): where a moment falls in a histogram of local habits.
+ */
+export const localHourOfWeek = (atMs: number, timezone: string): number => {
+  const hours = Math.floor(wallClockMs(atMs, timezone) / HOUR_MS);
+  // 1970-01-01 was a Thursday: day 0 is three days after a Monday.
+  return ((Math.floor(hours / 24) + 3) % 7) * 24 + (hours % 24);
+};
+
+/** The zone's offset from UTC at `atMs` in whole hours (a half-hour zone rounded), signed. */
+export const offsetHours = (atMs: number, timezone: string): number =>
+  Math.round((wallClockMs(atMs, timezone) - atMs) / HOUR_MS);
 
 /** The local calendar date (`YYYY-MM-DD`) at `atMs` in an IANA time zone; UTC for an unknown zone. */
 export const localDate = (atMs: number, timezone: string): string =>

@@ -31,7 +31,10 @@ export interface DecideEnv {
   journeys: JourneyCatalog;
   /** The profile stage's figures for a state at a moment (passed in: stages do not import each other). */
   computeProfile: (state: ProfileState, nowMs: number) => ComputedProfile;
-  /** Opens and clicks of everyone by UTC hour of week (168 shares summing to 1), or null. */
+  /**
+   * Opens and clicks of everyone by local hour of week, each customer's in their own zone (168
+   * shares summing to 1), or null.
+   */
   population: number[] | null;
   nextId: () => string;
   /**

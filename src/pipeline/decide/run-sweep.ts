@@ -1,6 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
+import { offsetHours } from '../../core/local-time.js';
+import { resolveTimezone } from '../../core/quiet-hours.js';
 import { DAY_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
@@ -42,7 +44,8 @@ const claimOf = (text: string | null): { day: number; by: string; untilMs: numbe
     return null;
   }
 };
-export const POPULATION = 'decide.population.hourOfWeek';
+// Local hours since 2026-12-07 (UTC before, under another key: never read as local ones).
+export const POPULATION = 'decide.population.localHourOfWeek';
 
 /** The sweep's work for one customer, and their stage and segment when first looked at. */
 const lookAt = (
@@ -174,9 +177,20 @@ export const runSweepIfDue = async (
         }
         work.push(...look.work);
         if (look.firstLook !== null) firstLooks.push(look.firstLook);
-        for (const [slot, n] of Object.entries(state.responses?.byHourOfWeek ?? {})) {
-          const i = Number(slot);
-          if (i >= 0 && i < 168) responses[i] = (responses[i] ?? 0) + n;
+        // Counted by the customer's local hour: a New Yorker's 19:00 and a Berliner's 19:00 are
+        // one habit, six UTC hours apart (the customer's own counts are by UTC hour).
+        const byHour = state.responses?.byHourOfWeek;
+        if (byHour !== undefined) {
+          const shift = offsetHours(
+            nowMs,
+            resolveTimezone(state.location, env.policy.quietHours).timezone,
+          );
+          for (const [slot, n] of Object.entries(byHour)) {
+            const i = Number(slot);
+            if (!(i >= 0 && i < 168)) continue;
+            const local = (i + shift + 168) % 168;
+            responses[local] = (responses[local] ?? 0) + n;
+          }
         }
       }
       await tx.schedule(work, nowMs);

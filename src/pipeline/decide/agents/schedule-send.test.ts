@@ -118,6 +118,24 @@ describe('bestSendHour', () => {
     expect(bestSendHour(t0, state, population, noPrior)?.atMs).toBe(t0 + hoursMs(6));
   });
 
+  it('reads the population at the customer’s local hour', () => {
+    // Everyone reads at 19:00 Thursday, their time. A New Yorker with three responses at 14:00
+    // UTC (09:00 EST) and a heavy prior is moved to 19:00 New York time, 00:00 UTC Friday —
+    // not to 19:00 UTC, the population's hour had it been counted by UTC hours.
+    const population = Array.from({ length: 168 }, (_, i) => (i === 3 * 24 + 19 ? 1 : 0));
+    const newYorker = aState({
+      location: { country: 'US', region: null, city: null, timezone: 'America/New_York' },
+      responses: { byChannel: { email: 3 }, byHourOfWeek: histogram({ [t0Slot + 2]: 3 }) },
+    });
+    const policy = defaultDecidePolicy();
+    const env = {
+      policy: { ...policy, sendTime: { ...policy.sendTime, priorWeight: 1000 } },
+      population,
+    };
+    const when = scheduleSend(t0, 'email', newYorker, env, true);
+    expect(iso(when.atMs)).toBe('2026-01-16T00:00:00.000Z');
+  });
+
   it('scores the best slot as the smoothed share of responses', () => {
     const best = bestSendHour(t0, responding({ [t0Slot + 6]: 5 }), null, sendTime);
     expect(best?.score).toBeCloseTo((5 + 5 / 168) / 10, 10);

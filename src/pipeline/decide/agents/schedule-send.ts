@@ -1,6 +1,7 @@
 import type { Channel, ProfileState } from '../../../core/profile.js';
 import { HOUR_MS } from '../../../core/time.js';
 import type { DecidePolicy } from '../policy.js';
+import { localHourOfWeek } from '../../../core/local-time.js';
 import { afterQuietHours, resolveTimezone } from '../../../core/quiet-hours.js';
 
 const hourOfWeek = (atMs: number): number => {
@@ -9,9 +10,10 @@ const hourOfWeek = (atMs: number): number => {
 };
 
 /**
- * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by hour of
- * week, smoothed toward the population with `priorWeight` pseudo-responses (uniform when the
- * population is unknown), among the hours a send may go in. `firstAllowed` says when that is:
+ * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by (UTC) hour of
+ * week, smoothed toward the population's by local hour (`localSlotOf` says which local hour a UTC
+ * hour is for them) with `priorWeight` pseudo-responses (uniform when the population is
+ * unknown), among the hours a send may go in. `firstAllowed` says when that is:
  * the first moment at or after the one it is given outside their quiet hours, or null when none
  * is (past a deadline) — a best hour of 22:00 would otherwise be held until 08:00, later than
  * any hour considered. Null when they have too few responses to say, or no hour is allowed.
@@ -22,6 +24,7 @@ export const bestSendHour = (
   population: readonly number[] | null,
   s: DecidePolicy['sendTime'],
   firstAllowed: (fromMs: number) => number | null = (fromMs) => fromMs,
+  localSlotOf: (slotStartMs: number) => number = hourOfWeek,
 ): { atMs: number; score: number } | null => {
   const own = state.responses?.byHourOfWeek;
   if (own === undefined) return null;
@@ -38,7 +41,8 @@ export const bestSendHour = (
     const sendAt = firstAllowed(Math.max(atMs, slotStart));
     if (sendAt === null || sendAt >= slotStart + HOUR_MS) continue;
     const slot = hourOfWeek(slotStart);
-    const prior = population?.[slot] ?? 1 / 168;
+    // The population's habits are by local hour (each customer's counted in their own zone).
+    const prior = population?.[localSlotOf(slotStart)] ?? 1 / 168;
     const score = ((own[String(slot)] ?? 0) + s.priorWeight * prior) / (total + s.priorWeight);
     if (best === null || score > best.score) best = { atMs: sendAt, score };
   }
@@ -76,7 +80,9 @@ export const scheduleSend = (
       const after = afterQuietHours(t, tz.timezone, env.policy.quietHours);
       return latest === null || after <= latest.atMs ? after : null;
     };
-    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, firstAllowed);
+    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, firstAllowed, (t) =>
+      localHourOfWeek(t, tz.timezone),
+    );
     if (
       best !== null &&
       latest !== null &&
