@@ -7,6 +7,7 @@ import type { HeraldEvent } from '../core/event.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
 import { silentLogger } from '../ports/logger.js';
 import { aTrack } from '../../test/support/builders.js';
+import { churnFeatureNames } from '../pipeline/predict/churn/churn-features.js';
 import { simulate, simulationConfig } from './simulate.js';
 
 const env = { HERALD_WRITE_KEYS: 'web=test-write-key-0001', HERALD_ADMIN_TOKEN: 'test-admin-0001' };
@@ -32,7 +33,12 @@ afterEach(async () => {
  * worker run at every due time and on the hour (the daily sweep) up to `untilMs` — the record a
  * simulation must agree with.
  */
-const runLive = async (config: Config, events: readonly HeraldEvent[], untilMs: number) => {
+const runLive = async (
+  config: Config,
+  events: readonly HeraldEvent[],
+  untilMs: number,
+  prepare: (live: Services) => Promise<void> = () => Promise.resolve(),
+) => {
   const startMs = Math.floor((events[0]?.timestampMs ?? untilMs) / DAY_MS) * DAY_MS;
   const clock = createVirtualClock(startMs);
   const live = await createServices(config, {
@@ -41,6 +47,7 @@ const runLive = async (config: Config, events: readonly HeraldEvent[], untilMs: 
     logger: silentLogger,
   });
   open.push(live);
+  await prepare(live);
   const runUntil = async (atMs: number) => {
     for (;;) {
       const nextHourMs = (Math.floor(clock.nowMs() / HOUR_MS) + 1) * HOUR_MS;
@@ -157,6 +164,47 @@ describe('herald simulate, against live Herald over the same history', () => {
     // The next window starts after that sweep: back to back, the two add up to the whole.
     const { summary: next } = await simulated(config, live, toMs, toMs + DAY_MS);
     expect(next.decisions).toBe(0);
+  });
+
+  it('scores churn with the model live Herald had trained, from when it was trained', async () => {
+    const config = loadConfig(env, null);
+    const fromMs = Date.UTC(2026, 5, 1);
+    const toMs = fromMs + 20 * DAY_MS;
+    // A repeat buyer whose last order was five days before the window: active by the rules, at
+    // risk by the trained model (every day since the last order weighs heavily).
+    const events = [
+      identify('zed', fromMs - 60 * DAY_MS),
+      order('zed', fromMs - 60 * DAY_MS + 1000, 'z0'),
+      order('zed', fromMs - 5 * DAY_MS, 'z1'),
+    ];
+    const zero = Object.fromEntries(churnFeatureNames.map((n) => [n, 0]));
+    const one = Object.fromEntries(churnFeatureNames.map((n) => [n, 1]));
+    const live = await runLive(config, events, toMs, async (services) => {
+      await services.store.saveModel({
+        kind: 'churn',
+        status: 'trained',
+        reason: null,
+        trainedAtMs: fromMs - 90 * DAY_MS,
+        windowStartMs: null,
+        windowEndMs: fromMs - 90 * DAY_MS,
+        features: [...churnFeatureNames],
+        params: {
+          bgNbd: { r: 1, alpha: 1, a: 1, b: 1 },
+          logistic: { ...zero, intercept: -5, 'days since last order': 0.5 },
+          means: zero,
+          scales: one,
+        },
+        metrics: {},
+        details: { chosen: 'logistic', periodDays: 90, churnDays: 90 },
+      });
+      await services.churnModel.refresh();
+    });
+    const liveDecided = await decidedIn(live, fromMs, toMs);
+    expect(liveDecided.map((d) => d.split(' ').slice(1).join(' '))).toContain('zed win-back-offer');
+
+    const { target } = await simulated(config, live, fromMs, toMs);
+    expect(await decidedIn(target, fromMs, toMs)).toEqual(liveDecided);
+    expect(target.churnModel.current()).not.toBeNull();
   });
 
   it('judges an event by when Herald received it: a late order thanks no one', async () => {

@@ -4,6 +4,7 @@ import type { Decision } from '../core/decision.js';
 import type { HeraldEvent } from '../core/event.js';
 import { DAY_MS, MINUTE_MS } from '../core/time.js';
 import type { VirtualClock } from '../adapters/clock/virtual-clock.js';
+import type { ModelDraft, ModelVersion } from '../ports/model-store.js';
 import type { EventCursor, Store } from '../ports/store.js';
 import { createHistoryReplay, lastSweepBeforeMs } from './replay-history.js';
 import { asReplayed, isEmailOptOut, rememberReplayedOptOuts } from './replayed-events.js';
@@ -34,6 +35,22 @@ export interface SimulationOptions {
 }
 
 const PAGE = 5000;
+/** Model versions read from the source: a year of hourly training runs and more. */
+const MODELS_READ = 20_000;
+
+/** A registered model as a training run to register again (under the target's own version). */
+const draftOf = (m: ModelVersion): ModelDraft => ({
+  kind: m.kind,
+  status: m.status,
+  reason: m.reason,
+  trainedAtMs: m.trainedAtMs,
+  windowStartMs: m.windowStartMs,
+  windowEndMs: m.windowEndMs,
+  features: m.features,
+  params: m.params,
+  metrics: m.metrics,
+  details: m.details,
+});
 
 /**
  * The events of one instant at `atMs`, in batches by the moment they are recorded at: `atMs` for
@@ -98,6 +115,28 @@ export const simulate = async (
   };
   const { sweepHourUtc, staleEventMinutes } = target.decide.policy;
   clock.set(Math.max(clock.nowMs(), options.fromMs));
+  // The churn and conversion models live Herald trained, each taken up when the virtual clock
+  // reaches its training: stages and channel choices are scored as they were live, not by the
+  // rules of an empty registry.
+  const models = (await source.listModels(MODELS_READ))
+    .filter((m) => m.trainedAtMs < options.toMs)
+    .sort((a, b) => a.trainedAtMs - b.trainedAtMs || a.version - b.version);
+  let adopted = 0;
+  const adoptModels = async (untilMs: number) => {
+    const from = adopted;
+    for (
+      let m = models[adopted];
+      m !== undefined && m.trainedAtMs <= untilMs;
+      m = models[adopted]
+    ) {
+      await target.store.saveModel(draftOf(m));
+      adopted += 1;
+    }
+    if (adopted === from) return;
+    await target.churnModel.refresh();
+    await target.conversionModel.refresh();
+  };
+  await adoptModels(options.fromMs);
   const history = createHistoryReplay(target, options.fromMs);
   let inWindow = false;
   // The history ran the last sweep before the window; the window's first is the day after it —
@@ -116,12 +155,14 @@ export const simulate = async (
     let due = nextDue ?? (await refreshNextDue());
     while (due <= untilMs) {
       clock.set(Math.max(clock.nowMs(), due));
+      await adoptModels(clock.nowMs());
       count(await target.worker.runDue(clock.nowMs()));
       // The worker's round ran the day's sweep.
       while (sweepAtMs <= clock.nowMs()) sweepAtMs += DAY_MS;
       due = await refreshNextDue();
     }
     clock.set(Math.max(clock.nowMs(), untilMs));
+    await adoptModels(clock.nowMs());
   };
 
   let replayed = 0;
