@@ -140,12 +140,12 @@ const CA: Readonly<Record<string, string>> = {
   MB: 'America/Winnipeg', MANITOBA: 'America/Winnipeg',
   NB: 'America/Moncton', 'NEW BRUNSWICK': 'America/Moncton', 'NOUVEAU-BRUNSWICK': 'America/Moncton',
   NL: 'America/St_Johns', 'NEWFOUNDLAND AND LABRADOR': 'America/St_Johns', NEWFOUNDLAND: 'America/St_Johns', 'TERRE-NEUVE-ET-LABRADOR': 'America/St_Johns',
-  NS: 'America/Halifax', 'NOVA SCOTIA': 'America/Halifax', 'NOUVELLE-ÉCOSSE': 'America/Halifax',
+  NS: 'America/Halifax', 'NOVA SCOTIA': 'America/Halifax', 'NOUVELLE-ECOSSE': 'America/Halifax',
   NT: 'America/Edmonton', 'NORTHWEST TERRITORIES': 'America/Edmonton', 'TERRITOIRES DU NORD-OUEST': 'America/Edmonton',
   NU: 'America/Iqaluit', NUNAVUT: 'America/Iqaluit',
   ON: 'America/Toronto', ONTARIO: 'America/Toronto',
-  PE: 'America/Halifax', 'PRINCE EDWARD ISLAND': 'America/Halifax', 'ÎLE-DU-PRINCE-ÉDOUARD': 'America/Halifax',
-  QC: 'America/Toronto', QUEBEC: 'America/Toronto', QUÉBEC: 'America/Toronto',
+  PE: 'America/Halifax', 'PRINCE EDWARD ISLAND': 'America/Halifax', 'ILE-DU-PRINCE-EDOUARD': 'America/Halifax',
+  QC: 'America/Toronto', QUEBEC: 'America/Toronto',
   SK: 'America/Regina', SASKATCHEWAN: 'America/Regina',
   YT: 'America/Whitehorse', YUKON: 'America/Whitehorse',
 };
@@ -170,13 +170,16 @@ const BR_OUTSIDE: Readonly<Record<string, string>> = {
   AM: 'America/Manaus', AMAZONAS: 'America/Manaus',
   MS: 'America/Campo_Grande', 'MATO GROSSO DO SUL': 'America/Campo_Grande',
   MT: 'America/Cuiaba', 'MATO GROSSO': 'America/Cuiaba',
-  RO: 'America/Porto_Velho', RONDÔNIA: 'America/Porto_Velho', RONDONIA: 'America/Porto_Velho',
+  RO: 'America/Porto_Velho', RONDONIA: 'America/Porto_Velho',
   RR: 'America/Boa_Vista', RORAIMA: 'America/Boa_Vista',
 };
 // prettier-ignore
 const BR_STATES = new Set([
-  'AL', 'AP', 'BA', 'CE', 'DF', 'ES', 'GO', 'MA', 'MG', 'PA', 'PB', 'PE', 'PI', 'PR', 'RJ',
-  'RN', 'RS', 'SC', 'SE', 'SP', 'TO',
+  'AL', 'ALAGOAS', 'AP', 'AMAPA', 'BA', 'BAHIA', 'CE', 'CEARA', 'DF', 'DISTRITO FEDERAL',
+  'BRASILIA', 'ES', 'ESPIRITO SANTO', 'GO', 'GOIAS', 'MA', 'MARANHAO', 'MG', 'MINAS GERAIS',
+  'PA', 'PARA', 'PB', 'PARAIBA', 'PE', 'PERNAMBUCO', 'PI', 'PIAUI', 'PR', 'PARANA', 'RJ',
+  'RIO DE JANEIRO', 'RN', 'RIO GRANDE DO NORTE', 'RS', 'RIO GRANDE DO SUL', 'SC',
+  'SANTA CATARINA', 'SE', 'SERGIPE', 'SP', 'SAO PAULO', 'TO', 'TOCANTINS',
 ]);
 
 // Mexico: the states outside central time by code and name; every other state is in it.
@@ -192,9 +195,14 @@ const MX_OUTSIDE: Readonly<Record<string, string>> = {
 };
 // prettier-ignore
 const MX_STATES = new Set([
-  'AGU', 'AGS', 'CAM', 'CHP', 'CMX', 'CDMX', 'COA', 'COL', 'DUR', 'GRO', 'GUA', 'HID', 'JAL',
-  'MEX', 'MIC', 'MOR', 'NLE', 'OAX', 'PUE', 'QUE', 'SLP', 'TAB', 'TAM', 'TLA', 'VER', 'YUC',
-  'ZAC',
+  'AGU', 'AGS', 'AGUASCALIENTES', 'CAM', 'CAMPECHE', 'CHP', 'CHIS', 'CHIAPAS', 'CMX', 'CDMX',
+  'DF', 'CIUDAD DE MEXICO', 'MEXICO CITY', 'DISTRITO FEDERAL', 'COA', 'COAH', 'COAHUILA',
+  'COAHUILA DE ZARAGOZA', 'COL', 'COLIMA', 'DUR', 'DGO', 'DURANGO', 'GRO', 'GUERRERO', 'GUA',
+  'GTO', 'GUANAJUATO', 'HID', 'HGO', 'HIDALGO', 'JAL', 'JALISCO', 'MEX', 'EDOMEX',
+  'ESTADO DE MEXICO', 'STATE OF MEXICO', 'MIC', 'MICH', 'MICHOACAN', 'MICHOACAN DE OCAMPO',
+  'MOR', 'MORELOS', 'NLE', 'NL', 'NUEVO LEON', 'OAX', 'OAXACA', 'PUE', 'PUEBLA', 'QUE', 'QRO',
+  'QUERETARO', 'SLP', 'SAN LUIS POTOSI', 'TAB', 'TABASCO', 'TAM', 'TAMPS', 'TAMAULIPAS', 'TLA',
+  'TLAX', 'TLAXCALA', 'VER', 'VERACRUZ', 'YUC', 'YUCATAN', 'ZAC', 'ZACATECAS',
 ]);
 
 /** The zone of a country with one (or nearly all its people in one); null for the others. */
@@ -202,12 +210,14 @@ export const zoneOfCountry = (code: string): string | null => COUNTRY_ZONES[code
 
 /**
  * The zone of a state or province of a country spread over several zones (US, CA, AU, BR, MX),
- * read as a code (`NY`, `US-NY`, `nsw`) or an English name (`New York`); null when the country
- * is not one of them or the region is not known.
+ * read as a code (`NY`, `US-NY`, `nsw`) or a name (`New York`, `São Paulo`, `Nuevo León`, in any
+ * case, with or without accents); null when the country is not one of them or the region is not
+ * known.
  */
 export const zoneOfRegion = (country: string, region: string | null): string | null => {
   if (region === null) return null;
-  let key = region.trim().toUpperCase();
+  // Accents folded (`São Paulo`, `Québec`, `Nuevo León`): the tables hold the names without.
+  let key = region.trim().normalize('NFD').replace(/\p{M}/gu, '').toUpperCase();
   // ISO 3166-2 writes a subdivision after its country: US-NY, CA-QC, AU-NSW.
   if (key.startsWith(`${country}-`)) key = key.slice(country.length + 1);
   switch (country) {

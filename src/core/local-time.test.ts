@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addLocalDays, localDate, localHour, startOfNextLocalDay } from './local-time.js';
+import {
+  addLocalDays,
+  localDate,
+  localHour,
+  localHourOfWeek,
+  offsetHours,
+  startOfNextLocalDay,
+} from './local-time.js';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -100,5 +107,23 @@ describe('addLocalDays', () => {
     // Begun in the first pass, the earlier occurrence is kept.
     const first = Date.parse('2026-11-01T05:40:00Z');
     expect(iso(addLocalDays(first, 0.01, 'America/New_York'))).toBe('2026-11-01T05:54:24.000Z');
+  });
+});
+
+describe('offsetHours and localHourOfWeek', () => {
+  it('agree on the local hour a whole UTC hour starts in, part-hour zones and the week’s wrap too', () => {
+    const zones = ['Asia/Kolkata', 'America/St_Johns', 'Australia/Adelaide', 'Asia/Kathmandu'];
+    zones.push('America/New_York', 'Pacific/Chatham', 'Pacific/Pago_Pago', 'Pacific/Kiritimati');
+    // Monday 00:00 UTC, 5 January 2026, and every hour of that week and the next.
+    const monday = Date.UTC(2026, 0, 5);
+    for (const zone of zones)
+      for (let h = 0; h < 2 * 168; h += 1) {
+        const atMs = monday + h * 3_600_000;
+        expect(((h % 168) + offsetHours(atMs, zone) + 168) % 168, `${zone} +${h} h`).toBe(
+          localHourOfWeek(atMs, zone),
+        );
+      }
+    // 19:00 on a Thursday in New York (EST) is 00:00 UTC on Friday.
+    expect(localHourOfWeek(Date.UTC(2026, 0, 9), 'America/New_York')).toBe(3 * 24 + 19);
   });
 });

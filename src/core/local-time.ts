@@ -119,9 +119,13 @@ export const localHourOfWeek = (atMs: number, timezone: string): number => {
   return ((Math.floor(hours / 24) + 3) % 7) * 24 + (hours % 24);
 };
 
-/** The zone's offset from UTC at `atMs` in whole hours (a half-hour zone rounded), signed. */
+/**
+ * The zone's offset from UTC at `atMs` in whole hours, signed, a part hour dropped (India's
+ * +5:30 is 5, Newfoundland's −3:30 is −4): the local hour a whole UTC hour starts in, as
+ * `localHourOfWeek` reads it.
+ */
 export const offsetHours = (atMs: number, timezone: string): number =>
-  Math.round((wallClockMs(atMs, timezone) - atMs) / HOUR_MS);
+  Math.floor((wallClockMs(atMs, timezone) - atMs) / HOUR_MS);
 
 /** The local calendar date (`YYYY-MM-DD`) at `atMs` in an IANA time zone; UTC for an unknown zone. */
 export const localDate = (atMs: number, timezone: string): string =>

@@ -44,6 +44,13 @@ describe('resolveTimezone', () => {
     expect(inRegion('BR', 'Amazonas').timezone).toBe('America/Manaus');
     expect(inRegion('MX', 'SON').timezone).toBe('America/Hermosillo');
     expect(inRegion('MX', 'JAL').timezone).toBe('America/Mexico_City');
+    // Names as geo-IP writes them, accents or not.
+    expect(inRegion('BR', 'São Paulo').timezone).toBe('America/Sao_Paulo');
+    expect(inRegion('BR', 'Rio de Janeiro').timezone).toBe('America/Sao_Paulo');
+    expect(inRegion('BR', 'Rondônia').timezone).toBe('America/Porto_Velho');
+    expect(inRegion('MX', 'Ciudad de México').timezone).toBe('America/Mexico_City');
+    expect(inRegion('MX', 'Nuevo León').timezone).toBe('America/Mexico_City');
+    expect(inRegion('CA', 'Île-du-Prince-Édouard').timezone).toBe('America/Halifax');
     // A region read for another country's codes is no answer: WA is Washington only in the US.
     expect(inRegion('US', 'WA').timezone).toBe('America/Los_Angeles');
     // No region, or one not known, leaves the configured default, as before.

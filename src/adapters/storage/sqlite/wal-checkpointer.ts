@@ -146,7 +146,8 @@ parentPort.on('message', (message) => {
 try {
   const Database = require(workerData.driver);
   db = new Database(workerData.file, { fileMustExist: true });
-  file = openSync(workerData.file, 'r');
+  // For writing: some systems sync only a file opened so (Linux syncs either).
+  file = openSync(workerData.file, 'r+');
   db.pragma('busy_timeout = 5000');
   timer = setTimeout(run, workerData.intervalMs);
 } catch (error) {

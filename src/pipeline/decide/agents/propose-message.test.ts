@@ -137,3 +137,37 @@ describe('proposeMessage', () => {
     expect(new Date(p.scheduledForMs).toISOString()).toBe('2026-01-16T08:00:00.000Z');
   });
 });
+
+describe('proposeMessage for a transactional template', () => {
+  // 23:00 UTC, inside the default quiet hours (21:00–08:00 UTC).
+  const night = Date.parse('2026-01-15T23:00:00.000Z');
+  const view = aView({ state: aState({ consent: consentOf(['email']) }) });
+  const env = anEnv({ transactionalTemplates: new Set(['receipt', 'receipt-b']) });
+  const journeyStep = (variants: string[]): MessageIntent =>
+    intent({
+      agent: 'journey',
+      trigger: { kind: 'journey-step', journeyId: 'orders', step: 'receipt' } as never,
+      template: 'receipt',
+      atMs: night,
+      ...(variants.length === 0 ? {} : { experiment: { slot: 'orders/receipt', variants } }),
+    });
+
+  it('sends a journey step at once when every variant of it is transactional too', () => {
+    expect(proposeMessage(view, journeyStep([]), env).scheduledForMs).toBe(night);
+    expect(proposeMessage(view, journeyStep(['receipt', 'receipt-b']), env).scheduledForMs).toBe(
+      night,
+    );
+  });
+
+  it('holds it for quiet hours when a variant is a marketing template or it carries an incentive', () => {
+    const morning = Date.parse('2026-01-16T08:00:00.000Z');
+    expect(proposeMessage(view, journeyStep(['receipt', 'promo']), env).scheduledForMs).toBe(
+      morning,
+    );
+    const withCode = {
+      ...journeyStep([]),
+      incentive: { kind: 'percent-off', percent: 10, amount: null, code: 'X', expiresAtMs: night },
+    } as MessageIntent;
+    expect(proposeMessage(view, withCode, env).scheduledForMs).toBe(morning);
+  });
+});

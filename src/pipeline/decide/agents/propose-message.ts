@@ -64,13 +64,21 @@ export const proposeMessage = (
   if (wanted.length < intent.wanted.length) choice.reasons.unshift('web: no slot to show it in');
   const first = choice.channels[0];
   // A shipping notice or a receipt goes now: quiet hours and the best hour are for marketing.
+  // With variants, each must be a transactional template: a journey step's variants are template
+  // names, a campaign's are written copy (never a template's name, and marketing anyway).
+  const templates = env.transactionalTemplates;
   const transactional =
-    classOfMessage(env.transactionalTemplates.has(intent.template), {
-      agent: intent.agent,
-      triggerKind: intent.trigger.kind,
-      hasIncentive: intent.incentive !== undefined && intent.incentive !== null,
-      generated: intent.experiment !== undefined && intent.experiment !== null,
-    }) === 'transactional';
+    classOfMessage(
+      templates.has(intent.template) &&
+        (intent.experiment?.variants.every((v) => templates.has(v)) ?? true),
+      {
+        agent: intent.agent,
+        triggerKind: intent.trigger.kind,
+        hasIncentive: intent.incentive !== undefined && intent.incentive !== null,
+        // Written copy is assigned at the guard, to a campaign's slot only.
+        generated: false,
+      },
+    ) === 'transactional';
   const when = transactional
     ? { atMs: intent.atMs, reasons: [`transactional (template ${intent.template}): sent at once`] }
     : scheduleSend(
