@@ -226,4 +226,30 @@ describe('herald simulate, against live Herald over the same history', () => {
     expect(await decidedIn(target, t0, toMs)).toEqual(liveDecided);
     expect(summary.decisions).toBe(2);
   });
+
+  it('applies a late event after what came before it arrived: a late opt-out undoes nothing sent', async () => {
+    const config = loadConfig(env, null);
+    const t0 = Date.UTC(2026, 5, 3, 12);
+    // Unsubscribed a minute in, but the event reached Herald five hours later; the signup two
+    // hours in came on time, and its welcome went out before the opt-out was known.
+    const optOut = {
+      ...anEvent('ann', t0 + MINUTE_MS, { name: 'Unsubscribed', properties: { channel: 'email' } }),
+      receivedAtMs: t0 + 5 * HOUR_MS,
+    };
+    const events = [
+      identify('ann', t0),
+      optOut,
+      anEvent('ann', t0 + 2 * HOUR_MS, { name: 'Signed Up' }),
+    ];
+    const toMs = t0 + 2 * DAY_MS;
+    const statuses = async (services: Services) =>
+      (await services.store.listDecisions({ limit: 100 }))
+        .filter((d) => d.action === 'welcome/day-1-email')
+        .map((d) => `${iso(d.createdAtMs)} ${d.status}`);
+    const live = await runLive(config, events, toMs);
+    expect(await statuses(live)).toEqual([`${iso(t0 + 2 * HOUR_MS)} scheduled`]);
+
+    const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
+    expect(await statuses(target)).toEqual(await statuses(live));
+  });
 });

@@ -53,26 +53,6 @@ const draftOf = (m: ModelVersion): ModelDraft => ({
 });
 
 /**
- * The events of one instant at `atMs`, in batches by the moment they are recorded at: `atMs` for
- * those Herald received in time, when it received them for the others (later than `staleMs`
- * after their time), earliest first.
- */
-const byArrival = (
-  instant: readonly HeraldEvent[],
-  atMs: number,
-  staleMs: number,
-): [number, HeraldEvent[]][] => {
-  const batches = new Map<number, HeraldEvent[]>();
-  for (const event of instant) {
-    const at = event.receivedAtMs - event.timestampMs > staleMs ? event.receivedAtMs : atMs;
-    const batch = batches.get(at);
-    if (batch === undefined) batches.set(at, [event]);
-    else batch.push(event);
-  }
-  return [...batches].sort((a, b) => a[0] - b[0]);
-};
-
-/**
  * The configuration a simulation runs under: the source's, on a fresh embedded database (in
  * memory, or the SQLite file named) whose profiles stay cached for the whole replay.
  */
@@ -172,23 +152,49 @@ export const simulate = async (
   // one round with that customer's next event (a signup's welcome lost to the order after it).
   let instant: HeraldEvent[] = [];
   const staleMs = staleEventMinutes * MINUTE_MS;
+  /** Events at one moment, recorded together, then the work they make due. */
+  const recordAt = async (atMs: number, batch: HeraldEvent[]) => {
+    await runUntil(atMs);
+    await target.recorder.record(batch, atMs);
+    // An address's opt-out, which live Herald kept beside the event, before anything is judged.
+    await target.store.transaction((tx) => rememberReplayedOptOuts(tx, batch));
+    replayed += batch.length;
+    nextDue = null;
+    await runUntil(atMs);
+  };
+  // An event Herald received later than `staleEventMinutes` after its time was too late to act on
+  // (it only ended the journeys it exits), and came after everything stamped before its arrival:
+  // it waits here, by arrival, until the replay reaches that moment. Recorded at its own time it
+  // would fire as if on time — a late order's thanks, a whole import's welcomes — and a late
+  // opt-out would undo what was sent before it came. One arriving after the window is not in it.
+  const late: { atMs: number; events: HeraldEvent[] }[] = [];
+  const holdLate = (event: HeraldEvent) => {
+    const atMs = event.receivedAtMs;
+    if (atMs >= options.toMs) return;
+    let i = late.length;
+    while (i > 0 && (late[i - 1]?.atMs ?? 0) > atMs) i -= 1;
+    const same = late[i - 1];
+    if (same !== undefined && same.atMs === atMs) same.events.push(event);
+    else late.splice(i, 0, { atMs, events: [event] });
+  };
+  /** Records the late events that reached Herald by `untilMs`, each at its arrival. */
+  const recordLateUntil = async (untilMs: number) => {
+    for (let next = late[0]; next !== undefined && next.atMs <= untilMs; next = late[0]) {
+      late.shift();
+      await recordAt(next.atMs, next.events);
+    }
+  };
   const flush = async () => {
     const atMs = instant[0]?.timestampMs;
     if (atMs === undefined) return;
-    await runUntil(atMs);
-    // An event Herald received later than `staleEventMinutes` after its time was too late to act
-    // on (it only ended the journeys it exits): recorded as of when it came, it is judged so here
-    // too, and the exits it makes fall due then. Recorded at its own time it would fire as if on
-    // time — a late order's thanks, a whole import's welcomes.
-    for (const [recordedAtMs, batch] of byArrival(instant, atMs, staleMs)) {
-      await target.recorder.record(batch, recordedAtMs);
-      // An address's opt-out, which live Herald kept beside the event, before anything is judged.
-      await target.store.transaction((tx) => rememberReplayedOptOuts(tx, batch));
-    }
-    replayed += instant.length;
+    const onTime: HeraldEvent[] = [];
+    for (const event of instant)
+      if (event.receivedAtMs - event.timestampMs > staleMs) holdLate(event);
+      else onTime.push(event);
     instant = [];
-    nextDue = null;
-    await runUntil(atMs);
+    // What came late before this moment, first.
+    await recordLateUntil(atMs - 1);
+    if (onTime.length > 0) await recordAt(atMs, onTime);
   };
   const open = async () => {
     if (inWindow) return;
@@ -233,6 +239,7 @@ export const simulate = async (
   }
   await open();
   await flush();
+  await recordLateUntil(options.toMs - 1);
   await runUntil(options.toMs - 1);
   clock.set(Math.max(clock.nowMs(), options.toMs));
 
