@@ -167,21 +167,31 @@ export const simulate = async (
   // it waits here, by arrival, until the replay reaches that moment. Recorded at its own time it
   // would fire as if on time — a late order's thanks, a whole import's welcomes — and a late
   // opt-out would undo what was sent before it came. One arriving after the window is not in it.
+  // Batches by arrival, in order; those before `lateTaken` are recorded. An arrival is always
+  // later than every recorded one (it comes after its own time, which is past them), and mostly
+  // later than all: each goes in a few places from the end.
   const late: { atMs: number; events: HeraldEvent[] }[] = [];
+  let lateTaken = 0;
   const holdLate = (event: HeraldEvent) => {
     const atMs = event.receivedAtMs;
     if (atMs >= options.toMs) return;
     let i = late.length;
-    while (i > 0 && (late[i - 1]?.atMs ?? 0) > atMs) i -= 1;
+    while (i > lateTaken && (late[i - 1]?.atMs ?? 0) > atMs) i -= 1;
     const same = late[i - 1];
-    if (same !== undefined && same.atMs === atMs) same.events.push(event);
+    if (i > lateTaken && same !== undefined && same.atMs === atMs) same.events.push(event);
     else late.splice(i, 0, { atMs, events: [event] });
   };
   /** Records the late events that reached Herald by `untilMs`, each at its arrival. */
   const recordLateUntil = async (untilMs: number) => {
-    for (let next = late[0]; next !== undefined && next.atMs <= untilMs; next = late[0]) {
-      late.shift();
+    for (let next = late[lateTaken]; next !== undefined && next.atMs <= untilMs;) {
+      lateTaken += 1;
       await recordAt(next.atMs, next.events);
+      next = late[lateTaken];
+    }
+    // What is recorded goes, now and then, in one step.
+    if (lateTaken > 1024 && lateTaken * 2 > late.length) {
+      late.splice(0, lateTaken);
+      lateTaken = 0;
     }
   };
   const flush = async () => {
