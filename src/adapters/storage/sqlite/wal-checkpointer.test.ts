@@ -174,7 +174,6 @@ describe('the background WAL checkpointer', () => {
     // Copied ahead, into the database file, while the writer goes on.
     expect(await checkpointer.copyAhead()).toBe(true);
     expect(checkpointer.stats.behindFrames).toBe(0);
-    expect(statSync(file).size).toBeGreaterThan(500 * 4096);
     // Had it counted as the catch-up, the first commit after it would have been taken for the
     // one that started the log over, and a log past the limit again would ask a second time
     // while the first restart is still on its way.
