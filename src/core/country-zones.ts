@@ -205,6 +205,9 @@ const MX_STATES = new Set([
   'TLAX', 'TLAXCALA', 'VER', 'VERACRUZ', 'YUC', 'YUCATAN', 'ZAC', 'ZACATECAS',
 ]);
 
+/** The countries whose zone is read from the state or province. */
+const SPLIT_COUNTRIES: ReadonlySet<string> = new Set(['US', 'CA', 'AU', 'BR', 'MX']);
+
 /** The zone of a country with one (or nearly all its people in one); null for the others. */
 export const zoneOfCountry = (code: string): string | null => COUNTRY_ZONES[code] ?? null;
 
@@ -215,7 +218,7 @@ export const zoneOfCountry = (code: string): string | null => COUNTRY_ZONES[code
  * known.
  */
 export const zoneOfRegion = (country: string, region: string | null): string | null => {
-  if (region === null) return null;
+  if (region === null || !SPLIT_COUNTRIES.has(country)) return null;
   // Accents folded (`São Paulo`, `Québec`, `Nuevo León`): the tables hold the names without.
   let key = region.trim().normalize('NFD').replace(/\p{M}/gu, '').toUpperCase();
   // ISO 3166-2 writes a subdivision after its country: US-NY, CA-QC, AU-NSW.
