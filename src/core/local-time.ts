@@ -109,15 +109,19 @@ const wallClockMs = (atMs: number, timezone: string): number => {
   return atMs + offset;
 };
 
-/**
- * The hour of the week (0 = Monday 00:00–01:00) on the local wall clock at `atMs` in an IANA
- * time zone (UTC for an unknown zone): where a moment falls in a histogram of local habits.
- */
-export const localHourOfWeek = (atMs: number, timezone: string): number => {
-  const hours = Math.floor(wallClockMs(atMs, timezone) / HOUR_MS);
-  // 1970-01-01 was a Thursday: day 0 is three days after a Monday.
+/** 0 = Monday 00:00–01:00 UTC … 167 = Sunday 23:00 UTC: where a moment falls in a week's histogram. */
+export const hourOfWeek = (atMs: number): number => {
+  const hours = Math.floor(atMs / HOUR_MS);
+  // 1970-01-01 was a Thursday: Monday-based day index is (days + 3) mod 7.
   return ((Math.floor(hours / 24) + 3) % 7) * 24 + (hours % 24);
 };
+
+/**
+ * The hour of the week (`hourOfWeek`) on the local wall clock at `atMs` in an IANA time zone
+ * (UTC for an unknown zone): where a moment falls in a histogram of local habits.
+ */
+export const localHourOfWeek = (atMs: number, timezone: string): number =>
+  hourOfWeek(wallClockMs(atMs, timezone));
 
 /**
  * The zone's offset from UTC at `atMs` in whole hours, signed, a part hour dropped (India's

@@ -1,10 +1,9 @@
 import { countryCode } from '../../core/country.js';
-import { isTimezone } from '../../core/local-time.js';
+import { hourOfWeek, isTimezone } from '../../core/local-time.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
 import { emailKey, normalisePhone } from '../../core/recipient.js';
-import { HOUR_MS } from '../../core/time.js';
 import {
   channels,
   type Channel,
@@ -217,14 +216,6 @@ const channelOf = (event: HeraldEvent): Channel | null => {
     named === 'web'
     ? named
     : null;
-};
-
-/** 0 = Monday 00:00–01:00 UTC … 167 = Sunday 23:00 UTC. */
-export const hourOfWeek = (atMs: number): number => {
-  const hours = Math.floor(atMs / HOUR_MS);
-  // 1970-01-01 was a Thursday: Monday-based day index is (days + 3) mod 7.
-  const day = (Math.floor(hours / 24) + 3) % 7;
-  return day * 24 + (hours % 24);
 };
 
 const updateResponses = (

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { hourOfWeek } from '../../../core/local-time.js';
 import type { Proposal } from '../proposal.js';
 import {
   aState,
@@ -18,11 +19,6 @@ import {
 } from './lifecycle-agent.js';
 
 const quiet = defaultDecidePolicy().quietHours;
-/** 0 = Monday 00:00 UTC (1970-01-01 was a Thursday), as the profile counts responses. */
-const hourOfWeek = (atMs: number): number => {
-  const hours = Math.floor(atMs / 3_600_000);
-  return ((Math.floor(hours / 24) + 3) % 7) * 24 + (hours % 24);
-};
 
 const stageChange = (to: string, from: string | null = 'active') =>
   ({ kind: 'stage-changed', from, to }) as const;

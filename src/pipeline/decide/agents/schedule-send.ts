@@ -1,13 +1,8 @@
 import type { Channel, ProfileState } from '../../../core/profile.js';
 import { HOUR_MS } from '../../../core/time.js';
 import type { DecidePolicy } from '../policy.js';
-import { localHourOfWeek } from '../../../core/local-time.js';
+import { hourOfWeek, localHourOfWeek } from '../../../core/local-time.js';
 import { afterQuietHours, resolveTimezone } from '../../../core/quiet-hours.js';
-
-const hourOfWeek = (atMs: number): number => {
-  const hours = Math.floor(atMs / HOUR_MS);
-  return ((Math.floor(hours / 24) + 3) % 7) * 24 + (hours % 24);
-};
 
 /**
  * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by (UTC) hour of
