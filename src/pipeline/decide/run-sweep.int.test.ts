@@ -31,7 +31,7 @@ const workOf = async (store: Store, id: string) =>
   (await store.listWork(toCustomerId(id), 20)).map((w) => w.trigger.kind);
 
 describe.each(storeFactories.filter((f) => f.available))(
-  'the daily sweep past a customer it cannot look at ($name)',
+  'the daily sweep with one worker ($name)',
   (factory) => {
     const cleanups: (() => Promise<void>)[] = [];
     afterEach(async () => {
@@ -95,6 +95,25 @@ describe.each(storeFactories.filter((f) => f.available))(
       expect(failures).toEqual([]);
       expect(await workOf(store, 'a')).toEqual(['inactive']);
       expect(await workOf(store, 'b')).toEqual(['inactive']);
+    });
+
+    it('counts each customer’s opens by their own local hour', async () => {
+      const store = await aStore();
+      // Both read their mail at 19:00 on Thursdays, at home: 00:00 UTC Friday in New York
+      // (EST, January), 18:00 UTC Thursday in Berlin. One habit, six UTC hours apart.
+      const thursday19 = 3 * 24 + 19;
+      const at = (id: string, timezone: string, utcSlot: number) =>
+        idle(id, {
+          location: { country: null, region: null, city: null, timezone },
+          responses: { byChannel: { email: 4 }, byHourOfWeek: { [String(utcSlot)]: 4 } },
+        });
+      await saveProfiles(store, [
+        at('ny', 'America/New_York', 4 * 24),
+        at('berlin', 'Europe/Berlin', 3 * 24 + 18),
+      ]);
+      const env = anEnv();
+      await runSweepIfDue(store, env, t0);
+      expect(env.population?.[thursday19]).toBe(1);
     });
   },
 );
@@ -195,36 +214,6 @@ describe.each(storeFactories.filter((f) => f.available))(
       expect(outcome).toMatchObject({ claimedBy: 'w2' });
       expect(await store.transaction((tx) => tx.getSetting('decide.sweep.claim'))).toBe(w2);
       expect(await store.transaction((tx) => tx.getSetting('decide.sweep.lastDay'))).toBeNull();
-    });
-  },
-);
-
-describe.each(storeFactories.filter((f) => f.available))(
-  'the population histogram the daily sweep stores ($name)',
-  (factory) => {
-    const cleanups: (() => Promise<void>)[] = [];
-    afterEach(async () => {
-      for (const cleanup of cleanups.splice(0)) await cleanup();
-    });
-
-    it('counts each customer’s opens by their own local hour', async () => {
-      const made = await factory.make();
-      cleanups.push(made.cleanup);
-      // Both read their mail at 19:00 on Thursdays, at home: 00:00 UTC Friday in New York
-      // (EST, January), 18:00 UTC Thursday in Berlin. One habit, six UTC hours apart.
-      const thursday19 = 3 * 24 + 19;
-      const at = (id: string, timezone: string, utcSlot: number) =>
-        idle(id, {
-          location: { country: null, region: null, city: null, timezone },
-          responses: { byChannel: { email: 4 }, byHourOfWeek: { [String(utcSlot)]: 4 } },
-        });
-      await saveProfiles(made.store, [
-        at('ny', 'America/New_York', 4 * 24),
-        at('berlin', 'Europe/Berlin', 3 * 24 + 18),
-      ]);
-      const env = anEnv();
-      await runSweepIfDue(made.store, env, t0);
-      expect(env.population?.[thursday19]).toBe(1);
     });
   },
 );
