@@ -1,5 +1,5 @@
-// Compiles a TypeScript entry point of Herald (and everything it imports from the repository)
-// into one ES module under node_modules/.cache/herald, with esbuild; packages stay imports.
+// Compiles a TypeScript entry point of Herald (and everything it imports, the packages it imports
+// statically included) into one ES module under node_modules/.cache/herald, with esbuild.
 //
 // Herald runs from this output rather than through tsx's loader: tsx compiles with esbuild's
 // `keepNames`, which wraps every named function expression in a call that sets its `name`
@@ -17,7 +17,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Without a worker thread: esbuild otherwise answers synchronous calls from a thread with a
@@ -32,6 +32,18 @@ const repository = fileURLToPath(new URL('..', import.meta.url));
 const KEEP = 4;
 /** Files outside the bundle's inputs that change how esbuild compiles them. */
 const SETTINGS = ['tsconfig.json', 'package.json'];
+/**
+ * Packages left as imports of the module: native addons, which load a compiled library from a
+ * path of their own. Every other package imported statically is compiled into the module: Node
+ * 20 resolves and loads an ES module package file by file (kysely alone is about 400 files and a
+ * quarter of a second), where one module of the same code loads in a fraction of that
+ * (`npm run bench:cli-start`). Packages Herald loads only when first used (`onFirstUse`: fastify,
+ * pg, nodemailer, openai, mjml, tlds) are `require`d by name at run time and stay outside.
+ */
+const NATIVE = ['better-sqlite3'];
+/** What CommonJS code compiled into an ES module calls `require` for (`node:os`, a JSON file). */
+const REQUIRE_BANNER =
+  "import { createRequire as __heraldRequire } from 'node:module'; const require = __heraldRequire(import.meta.url);";
 
 /** The folders holding `inputs`, and theirs up to (not including) the root. */
 const foldersOf = (inputs) => {
@@ -49,11 +61,19 @@ const foldersOf = (inputs) => {
 
 /**
  * A digest of everything a build's output depends on: esbuild's version, the settings files,
- * every repository file the bundle read (path and content, `read` giving it), and what the
- * folders holding them list (names, kinds and link targets: a file added beside an input, or a
- * symbolic link pointed elsewhere, can change what an import finds). Null when an input is gone.
+ * every repository file the bundle read (path and content, `read` giving it), what the folders
+ * holding them list (names, kinds and link targets: a file added beside an input, or a symbolic
+ * link pointed elsewhere, can change what an import finds), and each package file compiled in by
+ * its size and modification time (`npm install` writes the files it changes anew; reading the
+ * eight hundred or so of them at every start would cost more than it saves). Null when an input
+ * is gone.
  */
-const fingerprintOf = (root, inputs, read = (file) => readFileSync(join(root, file))) => {
+const fingerprintOf = (
+  root,
+  inputs,
+  packageFiles = [],
+  read = (file) => readFileSync(join(root, file)),
+) => {
   const hash = createHash('sha256').update(`esbuild ${esbuildVersion}\0`);
   for (const file of SETTINGS) {
     try {
@@ -80,6 +100,10 @@ const fingerprintOf = (root, inputs, read = (file) => readFileSync(join(root, fi
         })
         .sort();
       hash.update(`${folder}/\0${entries.join('\0')}\0`);
+    }
+    for (const file of packageFiles) {
+      const { size, mtimeMs } = statSync(join(root, file));
+      hash.update(`${file}\0${String(size)}\0${String(mtimeMs)}\0`);
     }
   } catch {
     return null;
@@ -116,6 +140,28 @@ export const readAsBuilt = (root, inputs, metafile, map, mapPath) => {
   return contents;
 };
 
+const isPackageFile = (file) => file.includes('node_modules/');
+
+/** Whether a file was modified at or after `sinceMs` (or is gone): written while esbuild read it. */
+const changedSince = (root, file, sinceMs) => {
+  try {
+    return statSync(join(root, file)).mtimeMs >= sinceMs;
+  } catch {
+    return true;
+  }
+};
+
+/**
+ * The source map without the text of package files: stack traces need only the mappings, and
+ * the packages' text would make the map Node reads at every start several times larger.
+ */
+const withoutPackageSources = (root, map, mapPath) => ({
+  ...map,
+  sourcesContent: map.sourcesContent?.map((text, i) =>
+    isPackageFile(relative(root, resolve(dirname(mapPath), map.sources[i] ?? ''))) ? null : text,
+  ),
+});
+
 /** Writes `contents` to `path` under a name of this process's own first, then renames it. */
 const writeWhole = (path, contents, temporaries) => {
   const temporary = `${path}.${process.pid}.tmp`;
@@ -145,12 +191,13 @@ export const compileEntry = (entry, root = repository) => {
     if (
       existsSync(module) &&
       existsSync(`${module}.map`) &&
-      fingerprintOf(root, last.inputs) === last.fingerprint
+      fingerprintOf(root, last.inputs, last.packageFiles) === last.fingerprint
     )
       return { path: module, built: false };
   } catch {
     // No manifest yet, or one that does not parse: build.
   }
+  const startedMs = Date.now();
   // Synchronous: esbuild's asynchronous API leaves its service process running beside Herald.
   const result = buildSync({
     entryPoints: [source],
@@ -162,7 +209,8 @@ export const compileEntry = (entry, root = repository) => {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    packages: 'external',
+    external: NATIVE.flatMap((name) => [name, `${name}/*`]),
+    banner: { js: REQUIRE_BANNER },
     sourcemap: 'linked',
     // Named by a hash of the content: an unchanged build is not written again (so a folder that
     // cannot be written still serves the version compiled there before), and processes started
@@ -176,7 +224,14 @@ export const compileEntry = (entry, root = repository) => {
   });
   const module = result.outputFiles.find((file) => file.path.endsWith('.mjs'));
   if (module === undefined) throw new Error(`esbuild wrote no module for ${entry}`);
-  const missing = result.outputFiles.filter((file) => !existsSync(file.path));
+  const mapFile = result.outputFiles.find((file) => file.path === `${module.path}.map`);
+  const map =
+    mapFile === undefined
+      ? undefined
+      : withoutPackageSources(root, JSON.parse(mapFile.text), mapFile.path);
+  const missing = result.outputFiles
+    .filter((file) => !existsSync(file.path))
+    .map((file) => (file === mapFile ? { path: file.path, contents: JSON.stringify(map) } : file));
   const temporaries = [];
   try {
     mkdirSync(dir, { recursive: true });
@@ -190,24 +245,25 @@ export const compileEntry = (entry, root = repository) => {
       `Herald compiles itself into ${dir} as it starts and could not write there (${error.code ?? error.message}): make that folder writable for the user running Herald`,
     );
   }
-  const inputs = Object.keys(result.metafile.inputs).filter(
-    (file) => !file.includes('node_modules/'),
-  );
+  const all = Object.keys(result.metafile.inputs);
+  const inputs = all.filter((file) => !isPackageFile(file));
+  const packageFiles = all.filter(isPackageFile);
   // Fingerprinted from the inputs as the build read them: when one changed while esbuild ran,
   // no fingerprint is kept and the next start builds again.
-  const map = result.outputFiles.find((file) => file.path === `${module.path}.map`);
   const contents =
-    map === undefined
+    map === undefined || packageFiles.some((file) => changedSince(root, file, startedMs))
       ? null
-      : readAsBuilt(root, inputs, result.metafile, JSON.parse(map.text), map.path);
+      : readAsBuilt(root, inputs, result.metafile, map, mapFile.path);
   const fingerprint =
-    contents === null ? null : fingerprintOf(root, inputs, (file) => contents.get(file));
+    contents === null
+      ? null
+      : fingerprintOf(root, inputs, packageFiles, (file) => contents.get(file));
   if (fingerprint !== null) {
     const later = [];
     try {
       writeWhole(
         manifest,
-        JSON.stringify({ module: basename(module.path), fingerprint, inputs }),
+        JSON.stringify({ module: basename(module.path), fingerprint, inputs, packageFiles }),
         later,
       );
     } catch {

@@ -4,6 +4,7 @@ import {
   readdirSync,
   rmSync,
   symlinkSync,
+  readFileSync,
   unlinkSync,
   utimesSync,
   writeFileSync,
@@ -147,5 +148,46 @@ describe('a compiled module reused while its sources are unchanged', () => {
     expect(asRead(main.replace('word;', 'word; '), types.length)).toBeNull();
     // A file of types alone is not in the map: its size is all the build recorded.
     expect(asRead(main, types.length + 1)).toBeNull();
+  });
+
+  it('compiles a package in, with its require working, and builds again when the package changes', async () => {
+    // A CommonJS package that requires a Node module: inside an ES module it needs `require`.
+    const pkg = join(root, 'node_modules/wordpkg');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(
+      join(pkg, 'package.json'),
+      '{"name":"wordpkg","version":"1.0.0","main":"index.js"}',
+    );
+    const write = (word: string, at: number) => {
+      writeFileSync(
+        join(pkg, 'index.js'),
+        `const { sep } = require('node:path');\nexports.word = '${word}' + sep.length;\n`,
+      );
+      utimesSync(join(pkg, 'index.js'), at, at);
+    };
+    const yesterday = Date.now() / 1000 - 86_400;
+    write('pkg', yesterday);
+    source('src/main.ts', "import { word } from 'wordpkg';\nexport const out: string = word;\n");
+    const first = compileEntry('src/main.ts', root);
+    expect(await output(first.path)).toBe('pkg1');
+    // Compiled in, not imported: the module names no package.
+    expect(readFileSync(first.path, 'utf8')).not.toMatch(/from ["']wordpkg["']/);
+    // The map maps the package's lines but keeps only Herald's own text.
+    const map = JSON.parse(readFileSync(`${first.path}.map`, 'utf8')) as {
+      sources: string[];
+      sourcesContent: (string | null)[];
+    };
+    const textOf = (end: string) =>
+      map.sourcesContent[map.sources.findIndex((s) => s.endsWith(end))];
+    expect(textOf('wordpkg/index.js')).toBeNull();
+    expect(textOf('src/main.ts')).toContain("from 'wordpkg'");
+    expect(compileEntry('src/main.ts', root).built).toBe(false);
+
+    // What `npm install` of another version does: the file written anew.
+    write('new', yesterday + 60);
+    const changed = compileEntry('src/main.ts', root);
+    expect(changed.built).toBe(true);
+    expect(await output(changed.path)).toBe('new1');
+    expect(compileEntry('src/main.ts', root).built).toBe(false);
   });
 });

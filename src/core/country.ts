@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import countries from 'i18n-iso-countries';
+// The library without its Node entry, which loads and registers all of its 80 or so languages.
+import countries from 'i18n-iso-countries/index.js';
 
 // The languages sources write country names in: English, and those of the larger EU markets.
 const LOCALES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'pt', 'pl'];
