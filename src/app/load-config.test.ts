@@ -62,11 +62,15 @@ describe('loadConfig', () => {
     it('fills the whole profile policy, and only the policy', () => {
       const { profilePolicy } = loadConfig({}, null);
       expect(Value.Check(profilePolicySchema, profilePolicy)).toBe(true);
-      // With the guard's implied consent sources beside it (consent restated under them).
+      // With the guard's implied consent sources beside it (consent restated under them), and
+      // the quiet hours' default zone (responses counted by local hour in it).
       expect(profilePolicy).toEqual({
         ...(Value.Default(profilePolicySchema, {}) as object),
         impliedConsentSources: ['implied', 'import:implied'],
+        defaultTimezone: 'UTC',
       });
+      const zoned = loadConfig({}, 'decide:\n  quietHours:\n    defaultTimezone: Europe/Paris\n');
+      expect(zoned.profilePolicy.defaultTimezone).toBe('Europe/Paris');
       expect(profilePolicy.engagement.open).toBe(0.3);
       expect(profilePolicy.lifecycle.churnedDays).toBe(90);
       expect('sweepIntervalMinutes' in profilePolicy).toBe(false);

@@ -368,7 +368,11 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       'HERALD_SENDGRID_API_KEY is set but so is HERALD_SMTP_URL, which wins: email goes to the SMTP relay',
     );
   const { sweepIntervalMinutes, ...profileSettings } = c.profile;
-  const profilePolicy = { ...profileSettings, impliedConsentSources: c.guard.gdpr.impliedSources };
+  const profilePolicy = {
+    ...profileSettings,
+    impliedConsentSources: c.guard.gdpr.impliedSources,
+    defaultTimezone: c.decide.quietHours.defaultTimezone,
+  };
   const { inProcessWorker, ...decidePolicy } = c.decide;
   const { reviewExpiryHours, ...guardPolicy } = c.guard;
   const {

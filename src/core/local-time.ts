@@ -131,6 +131,28 @@ export const localHourOfWeek = (atMs: number, timezone: string): number =>
 export const offsetHours = (atMs: number, timezone: string): number =>
   Math.floor((wallClockMs(atMs, timezone) - atMs) / HOUR_MS);
 
+/**
+ * Response counts by local hour of the week: `local` when kept, else counts kept by UTC hour of
+ * the week moved `shiftHours()` hours (`offsetHours` of the customer's zone; asked only then),
+ * keys outside 0–167 dropped; undefined when neither is kept.
+ */
+export const localHourCounts = (
+  local: Readonly<Record<string, number>> | undefined,
+  utc: Readonly<Record<string, number>> | undefined,
+  shiftHours: () => number,
+): Readonly<Record<string, number>> | undefined => {
+  if (local !== undefined || utc === undefined) return local;
+  const shift = shiftHours();
+  const counts: Record<string, number> = {};
+  for (const [slot, n] of Object.entries(utc)) {
+    const i = Number(slot);
+    if (!(Number.isInteger(i) && i >= 0 && i < 168)) continue;
+    const key = String((i + shift + 168) % 168);
+    counts[key] = (counts[key] ?? 0) + n;
+  }
+  return counts;
+};
+
 /** The local calendar date (`YYYY-MM-DD`) at `atMs` in an IANA time zone; UTC for an unknown zone. */
 export const localDate = (atMs: number, timezone: string): string =>
   new Date(wallClockMs(atMs, timezone)).toISOString().slice(0, 10);

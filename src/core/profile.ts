@@ -297,8 +297,14 @@ export interface ProfileState {
 
 export interface Responses {
   byChannel: Partial<Record<Channel, number>>;
-  /** Counts by hour of the week (keys 0–167), only the hours that had a response. */
-  byHourOfWeek: Record<string, number>;
+  /**
+   * Counts by the customer's local hour of the week (keys 0–167, `localHourOfWeek` in the zone
+   * their quiet hours use), only the hours that had a response. Absent on profiles stored before
+   * it was kept, which counted by UTC hour (`byHourOfWeek`) until their next response.
+   */
+  byLocalHourOfWeek?: Record<string, number>;
+  /** Counts by UTC hour of the week, as profiles stored before local hours were counted hold them. */
+  byHourOfWeek?: Record<string, number>;
 }
 
 /** Figures derived from the state at a given moment. */

@@ -102,18 +102,27 @@ describe.each(storeFactories.filter((f) => f.available))(
       // Both read their mail at 19:00 on Thursdays, at home: 00:00 UTC Friday in New York
       // (EST, January), 18:00 UTC Thursday in Berlin. One habit, six UTC hours apart.
       const thursday19 = 3 * 24 + 19;
+      // A profile stored before counts were kept by local hour holds them by UTC hour.
       const at = (id: string, timezone: string, utcSlot: number) =>
         idle(id, {
           location: { country: null, region: null, city: null, timezone },
           responses: { byChannel: { email: 4 }, byHourOfWeek: { [String(utcSlot)]: 4 } },
         });
+      // One kept by local hour (20:00 on Thursdays), in a zone five and a half hours off UTC:
+      // taken as it is.
+      const kolkata = idle('kolkata', {
+        location: { country: null, region: null, city: null, timezone: 'Asia/Kolkata' },
+        responses: { byChannel: { email: 4 }, byLocalHourOfWeek: { [String(thursday19 + 1)]: 4 } },
+      });
       await saveProfiles(store, [
         at('ny', 'America/New_York', 4 * 24),
         at('berlin', 'Europe/Berlin', 3 * 24 + 18),
+        kolkata,
       ]);
       const env = anEnv();
       await runSweepIfDue(store, env, t0);
-      expect(env.population?.[thursday19]).toBe(1);
+      expect(env.population?.[thursday19]).toBeCloseTo(8 / 12, 12);
+      expect(env.population?.[thursday19 + 1]).toBeCloseTo(4 / 12, 12);
     });
   },
 );

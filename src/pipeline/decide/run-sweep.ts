@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
-import { offsetHours } from '../../core/local-time.js';
+import { localHourCounts, offsetHours } from '../../core/local-time.js';
 import { resolveTimezone } from '../../core/quiet-hours.js';
 import { DAY_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
@@ -178,20 +178,18 @@ export const runSweepIfDue = async (
         work.push(...look.work);
         if (look.firstLook !== null) firstLooks.push(look.firstLook);
         // Counted by the customer's local hour: a New Yorker's 19:00 and a Berliner's 19:00 are
-        // one habit, six UTC hours apart (the customer's own counts are by UTC hour).
-        const byHour = state.responses?.byHourOfWeek;
-        if (byHour !== undefined) {
-          const shift = offsetHours(
-            nowMs,
-            resolveTimezone(state.location, env.policy.quietHours).timezone,
-          );
-          for (const [slot, n] of Object.entries(byHour)) {
+        // one habit, six UTC hours apart. A profile stored before its counts were by local hour
+        // holds UTC hours, shifted by the zone's offset now.
+        const own = localHourCounts(
+          state.responses?.byLocalHourOfWeek,
+          state.responses?.byHourOfWeek,
+          () => offsetHours(nowMs, resolveTimezone(state.location, env.policy.quietHours).timezone),
+        );
+        if (own !== undefined)
+          for (const [slot, n] of Object.entries(own)) {
             const i = Number(slot);
-            if (!(i >= 0 && i < 168)) continue;
-            const local = (i + shift + 168) % 168;
-            responses[local] = (responses[local] ?? 0) + n;
+            if (Number.isInteger(i) && i >= 0 && i < 168) responses[i] = (responses[i] ?? 0) + n;
           }
-        }
       }
       await tx.schedule(work, nowMs);
       await tx.saveMarks(firstLooks);

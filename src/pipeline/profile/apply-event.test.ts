@@ -21,7 +21,7 @@ const policy = defaultPolicy();
 const at = (days: number): number => t0 + daysMs(days);
 
 describe('applyEvent: responses', () => {
-  it('counts opens and clicks per channel and per UTC hour of the week, sparsely', () => {
+  it('counts opens and clicks per channel and per hour of the week, sparsely (UTC for no zone)', () => {
     // 2026-06-03 is a Wednesday: 14:00 UTC is hour 2 × 24 + 14 of the week.
     const wednesday = Date.UTC(2026, 5, 3, 14, 30);
     const state = applyAll([
@@ -32,8 +32,46 @@ describe('applyEvent: responses', () => {
     ]);
     expect(state.responses).toEqual({
       byChannel: { email: 2, push: 1 },
-      byHourOfWeek: { [String(2 * 24 + 14)]: 2, [String(2 * 24 + 15)]: 1 },
+      byLocalHourOfWeek: { [String(2 * 24 + 14)]: 2, [String(2 * 24 + 15)]: 1 },
     });
+  });
+
+  // Monday 08:xx in Berlin: 07:xx UTC in winter (CET), 06:xx in summer (CEST).
+  const winterMonday = Date.UTC(2026, 0, 5, 7, 10);
+  const summerMonday = Date.UTC(2026, 6, 6, 6, 10);
+  const opened = (atMs: number) => aTrack('Email Opened', {}, { timestampMs: atMs });
+
+  it("counts by the customer's local hour, one habit on both sides of a clock change", () => {
+    const state = applyAll([
+      anIdentify({ timezone: 'Europe/Berlin' }, { timestampMs: winterMonday - HOUR_MS }),
+      opened(winterMonday),
+      opened(summerMonday),
+    ]);
+    expect(state.responses?.byLocalHourOfWeek).toEqual({ '8': 2 });
+  });
+
+  it("reads the zone as the quiet hours do: the state's, else the configured default", () => {
+    // 13:10 UTC on a Monday in January is 08:10 in New York.
+    const newYork = applyAll([
+      anIdentify({ address: { country: 'US', state: 'NY' } }, { timestampMs: t0 }),
+      opened(Date.UTC(2026, 0, 5, 13, 10)),
+    ]);
+    expect(newYork.responses?.byLocalHourOfWeek).toEqual({ '8': 1 });
+    const nowhere = applyAll([opened(winterMonday)], {
+      ...policy,
+      defaultTimezone: 'Europe/Berlin',
+    });
+    expect(nowhere.responses?.byLocalHourOfWeek).toEqual({ '8': 1 });
+  });
+
+  it('moves counts a profile kept by UTC hour to local hours at its next response', () => {
+    const stored = aProfile({
+      location: { country: null, region: null, city: null, timezone: 'Europe/Berlin' },
+      // Monday 07:00 UTC (08:00 in Berlin in winter) five times; a key no week has, dropped.
+      responses: { byChannel: { email: 5 }, byHourOfWeek: { '7': 5, '999': 1 } },
+    });
+    const state = applyAll([opened(winterMonday)], policy, stored);
+    expect(state.responses).toEqual({ byChannel: { email: 6 }, byLocalHourOfWeek: { '8': 6 } });
   });
 
   it('has no responses until the customer opens or clicks something', () => {

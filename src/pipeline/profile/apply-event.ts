@@ -1,5 +1,11 @@
 import { countryCode } from '../../core/country.js';
-import { hourOfWeek, isTimezone } from '../../core/local-time.js';
+import {
+  isTimezone,
+  localHourCounts,
+  localHourOfWeek,
+  offsetHours,
+} from '../../core/local-time.js';
+import { resolveTimezone } from '../../core/quiet-hours.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
@@ -218,23 +224,38 @@ const channelOf = (event: HeraldEvent): Channel | null => {
     : null;
 };
 
+/**
+ * Opens and clicks by channel and by the customer's local hour of the week, read in their zone
+ * as the quiet hours resolve it (their own, their state's or country's, else the configured
+ * default): a Berliner who opens at 08:00 does so at 07:00 UTC in winter and 06:00 in summer, one
+ * habit. Counts a profile kept by UTC hour (stored before local hours were counted) move over at
+ * its next response, each shifted by the zone's offset then.
+ */
 const updateResponses = (
   responses: Responses | undefined,
   event: HeraldEvent,
+  location: Location,
   policy: ProfilePolicy,
 ): Responses | undefined => {
   const name = event.name;
   if (event.type !== 'track' || name === null) return responses;
   const e = policy.engagement;
   if (!e.openEvents.includes(name) && !e.clickEvents.includes(name)) return responses;
+  const zone = resolveTimezone(location, {
+    defaultTimezone: policy.defaultTimezone ?? 'UTC',
+  }).timezone;
   // Sparse: most customers respond in a handful of hours, and the profile is stored as JSON.
-  const hourly = { ...responses?.byHourOfWeek };
-  const slot = String(hourOfWeek(event.timestampMs));
+  const hourly = {
+    ...localHourCounts(responses?.byLocalHourOfWeek, responses?.byHourOfWeek, () =>
+      offsetHours(event.timestampMs, zone),
+    ),
+  };
+  const slot = String(localHourOfWeek(event.timestampMs, zone));
   hourly[slot] = (hourly[slot] ?? 0) + 1;
   const channel = channelOf(event);
   const byChannel = { ...responses?.byChannel };
   if (channel !== null) byChannel[channel] = (byChannel[channel] ?? 0) + 1;
-  return { byChannel, byHourOfWeek: hourly };
+  return { byChannel, byLocalHourOfWeek: hourly };
 };
 
 const isActivity = (event: HeraldEvent, policy: ProfilePolicy): boolean => {
@@ -729,6 +750,8 @@ export const applyEvent = (
       ? mergeNewer(state.traits, event.traits, 'traits.', dated, stamps)
       : state.traits;
   const newAddress = identify && changesAddress(state.traits, event.traits, traits);
+  const location =
+    stamps === null ? state.location : locationFrom(state.location, event, stamps, dated);
   // Every field written out, none spread from `state`: V8 (Node 20) builds an object literal that
   // opens with a spread through a slow path, about a microsecond a property after it — this
   // function took 2.35 µs an event that way and 0.30 µs this way.
@@ -738,7 +761,7 @@ export const applyEvent = (
     anonymousIds,
     aliases: aliasesAfter(state, event),
     traits,
-    location: stamps === null ? state.location : locationFrom(state.location, event, stamps, dated),
+    location,
     consent: updateConsent(
       state.consent,
       event,
@@ -771,7 +794,7 @@ export const applyEvent = (
     ),
     ...withDevices(updateDevices(state, event)),
     eventCount: state.eventCount + 1,
-    ...withResponses(updateResponses(state.responses, event, policy)),
+    ...withResponses(updateResponses(state.responses, event, location, policy)),
     ...withSetAtMs(stamps === null ? state.setAtMs : stamps.times),
     ...withUnreachable(
       event.type === 'track' ? updateUnreachable(state.unreachable, event) : state.unreachable,

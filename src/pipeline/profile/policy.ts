@@ -132,6 +132,12 @@ export type ProfilePolicy = Static<typeof profilePolicySchema> & {
    * guard's defaults.
    */
   impliedConsentSources?: readonly string[];
+  /**
+   * The zone of a customer with none of their own, state or country (the decide stage's
+   * `quietHours.defaultTimezone`, passed in at load): their responses are counted by local hour
+   * in it. Absent: UTC.
+   */
+  defaultTimezone?: string;
 };
 
 /** The guard's default `gdpr.impliedSources`, for a policy built without them. */

@@ -205,6 +205,19 @@ describe('scheduleSend', () => {
     },
   );
 
+  it.each([
+    // Asked at 08:00 on a Monday in Berlin.
+    ['winter (CET)', '2026-01-12T07:00:00.000Z', '2026-01-12T09:00:00.000Z'],
+    ['summer (CEST)', '2026-07-06T06:00:00.000Z', '2026-07-06T08:00:00.000Z'],
+  ])('moves a Berliner who opens at 10:00 on Mondays to 10:00 local in %s', (_, asked, best) => {
+    const state = aState({
+      location: { country: 'DE', region: null, city: null, timezone: 'Europe/Berlin' },
+      // Monday 10:00–11:00 on their own clock, hour 10 of the week.
+      responses: { byChannel: { email: 10 }, byLocalHourOfWeek: { '10': 10 } },
+    });
+    expect(iso(scheduleSend(at(asked), 'email', state, env(), true).atMs)).toBe(best);
+  });
+
   it('does not choose an hour that is quiet to its end', () => {
     // 07:00–08:00 UTC is quiet throughout: its moment after quiet hours is the next hour's.
     const earlyBird = responding({ [4 * 24 + 7]: 8 }); // Friday 07:00 UTC

@@ -1,14 +1,15 @@
 import type { Channel, ProfileState } from '../../../core/profile.js';
 import { HOUR_MS } from '../../../core/time.js';
 import type { DecidePolicy } from '../policy.js';
-import { hourOfWeek, localHourOfWeek } from '../../../core/local-time.js';
+import { hourOfWeek, localHourCounts, localHourOfWeek } from '../../../core/local-time.js';
 import { afterQuietHours, resolveTimezone } from '../../../core/quiet-hours.js';
 
 /**
- * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by (UTC) hour of
- * week, smoothed toward the population's by local hour (`localSlotOf` says which local hour a UTC
- * hour is for them) with `priorWeight` pseudo-responses (uniform when the population is
- * unknown), among the hours a send may go in. `firstAllowed` says when that is:
+ * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by local hour of
+ * week (`localSlotOf` says which local hour a UTC hour is for them; a profile stored before local
+ * hours were counted holds UTC hours, moved by the zone's offset now), smoothed toward the population's by local
+ * hour with `priorWeight` pseudo-responses (uniform when the population is unknown), among the
+ * hours a send may go in. `firstAllowed` says when that is:
  * the first moment at or after the one it is given outside their quiet hours, or null when none
  * is (past a deadline) — a best hour of 22:00 would otherwise be held until 08:00, later than
  * any hour considered. Null when they have too few responses to say, or no hour is allowed.
@@ -21,13 +22,17 @@ export const bestSendHour = (
   firstAllowed: (fromMs: number) => number | null = (fromMs) => fromMs,
   localSlotOf: (slotStartMs: number) => number = hourOfWeek,
 ): { atMs: number; score: number } | null => {
-  const own = state.responses?.byHourOfWeek;
+  const start = Math.floor(atMs / HOUR_MS) * HOUR_MS;
+  const own = localHourCounts(
+    state.responses?.byLocalHourOfWeek,
+    state.responses?.byHourOfWeek,
+    () => localSlotOf(start) - hourOfWeek(start),
+  );
   if (own === undefined) return null;
   let total = 0;
   for (const n of Object.values(own)) total += n;
   if (total < s.minResponses) return null;
   let best: { atMs: number; score: number } | null = null;
-  const start = Math.floor(atMs / HOUR_MS) * HOUR_MS;
   for (let h = 0; h <= s.maxDelayHours; h += 1) {
     const slotStart = start + h * HOUR_MS;
     // The slots are whole UTC hours; where quiet hours end on a half hour (India, Newfoundland,
@@ -35,9 +40,9 @@ export const bestSendHour = (
     // part — the customer's first morning moment — is what a send there gets.
     const sendAt = firstAllowed(Math.max(atMs, slotStart));
     if (sendAt === null || sendAt >= slotStart + HOUR_MS) continue;
-    const slot = hourOfWeek(slotStart);
-    // The population's habits are by local hour (each customer's counted in their own zone).
-    const prior = population?.[localSlotOf(slotStart)] ?? 1 / 168;
+    // Both by local hour: the customer's, and the population's (each customer's in their zone).
+    const slot = localSlotOf(slotStart);
+    const prior = population?.[slot] ?? 1 / 168;
     const score = ((own[String(slot)] ?? 0) + s.priorWeight * prior) / (total + s.priorWeight);
     if (best === null || score > best.score) best = { atMs: sendAt, score };
   }
