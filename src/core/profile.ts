@@ -103,6 +103,10 @@ export interface CartItem {
   productId: string;
   sku: string | null;
   name: string | null;
+  /**
+   * The unit price in cents as stated (converted at the currency's rate, not rounded: $0.994 is
+   * 99.4); the cart's value rounds each line, price × quantity, to whole cents, as an order does.
+   */
   priceCents: number;
   quantity: number;
   /** Margin per unit when the event carries one (used by the cart-recovery agent). */

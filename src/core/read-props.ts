@@ -78,13 +78,14 @@ export const cartQuantityOf = (value: unknown): number =>
 
 /**
  * What a list of products adds to a cart, in cents: each one's price times its cart quantity
- * (`cartQuantityOf`), as the open cart counts them; items that are not objects count nothing.
+ * (`cartQuantityOf`), each line rounded to whole cents, as the open cart counts them; items that
+ * are not objects count nothing.
  */
 export const cartValueCents = (products: readonly unknown[]): number =>
   products.reduce<number>((sum, p) => {
     const product = asObject(p);
     if (product === null) return sum;
-    return sum + toCents(asNumber(product['price']) ?? 0) * cartQuantityOf(product['quantity']);
+    return sum + toCents((asNumber(product['price']) ?? 0) * cartQuantityOf(product['quantity']));
   }, 0);
 
 /** The properties an order event's id may be in, in the order they are read. */

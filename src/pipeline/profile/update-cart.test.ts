@@ -327,3 +327,19 @@ describe('updateCart: a look at the cart that names products without their price
     ]);
   });
 });
+
+describe('updateCart: what a cart is worth', () => {
+  it('rounds each line to whole cents, not each unit: 101 at $0.994 is $100.39', () => {
+    const cart = cartOf([added(0, { product_id: 'bolt', price: 0.994, quantity: 101 })]);
+    expect(cart?.valueCents).toBe(10_039);
+    expect(cart?.items[0]?.priceCents).toBeCloseTo(99.4, 10);
+  });
+
+  it('converts a unit price at its currency’s rate without rounding it first', () => {
+    // 10 at €9.99 are €99.90, $107.892 at $1.08: 10,789 cents (a unit rounded to $10.79 gave 10,790).
+    const cart = cartOf([
+      added(0, { product_id: 'mug', price: 9.99, quantity: 10, currency: 'EUR' }),
+    ]);
+    expect(cart?.valueCents).toBe(10_789);
+  });
+});

@@ -77,7 +77,7 @@ export const toCartItem = (
   const rate = rateOf(currencyIn(props) ?? inherited, money);
   const price = asNumber(pick(props, 'price'));
   const margin = asNumber(pick(props, 'margin'));
-  const priceCents = price === null || rate === null ? null : centsAt(toCents(price), rate);
+  const priceCents = price === null || rate === null ? null : unitCentsAt(price, rate);
   return {
     productId,
     sku: asString(pick(props, 'sku')),
@@ -89,8 +89,20 @@ export const toCartItem = (
   };
 };
 
+/**
+ * A unit price in cents at a currency's rate, not rounded (a cart rounds its lines, not its
+ * units: 101 at $0.994 is $100.39, not $99.99); null past what a double holds to the cent.
+ */
+const unitCentsAt = (price: number, rate: number): number | null => {
+  const cents = Number((price * 100 * rate).toPrecision(15));
+  return Number.isFinite(cents) && Math.abs(cents) <= Number.MAX_SAFE_INTEGER ? cents : null;
+};
+
 const valueOf = (items: readonly CartItem[]): number =>
-  items.reduce((sum, item) => sum + item.priceCents * item.quantity, 0);
+  items.reduce(
+    (sum, item) => sum + Math.round(Number((item.priceCents * item.quantity).toPrecision(15))),
+    0,
+  );
 
 const withItems = (items: CartItem[], atMs: number): Cart | null =>
   items.length === 0 ? null : { items, valueCents: valueOf(items), updatedAtMs: atMs };
