@@ -196,6 +196,7 @@ export const createServices = async (
       shopUrl: config.messages.shopUrl,
       linkSecret,
       defaultTimezone: config.decidePolicy.quietHours.defaultTimezone,
+      currency: config.profilePolicy.currency,
     });
     checkTemplateNames(config.decidePolicy, renderer);
     const guard: GuardDeps = {

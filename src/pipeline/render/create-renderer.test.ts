@@ -607,6 +607,50 @@ describe('links that are not web links', () => {
   });
 });
 
+describe('amounts in the configured currency', () => {
+  const cart = {
+    valueCents: 12_990,
+    updatedAtMs: T0,
+    items: [
+      {
+        productId: 'p1',
+        sku: null,
+        name: 'Boots',
+        priceCents: 12_990,
+        quantity: 1,
+        marginCents: null,
+      },
+    ],
+  };
+  const textIn = (currency?: string) => {
+    const recovery = defaultTemplates.find((t) => t.name === 'cart-recovery');
+    if (recovery === undefined) throw new Error('no built-in cart-recovery template');
+    return createRenderer([recovery], {
+      ...settings,
+      ...(currency === undefined ? {} : { currency }),
+    }).render({
+      messageClass: 'marketing',
+      messageId: 'm-3',
+      channel: 'sms',
+      template: recovery,
+      profile: {
+        traits: {},
+        cart,
+        location: { country: null, region: null, city: null, timezone: null },
+      } as unknown as ProfileState,
+      decision: { ...decision, template: 'cart-recovery' },
+    }).body;
+  };
+
+  it("writes the cart's worth with the currency's sign", () => {
+    expect(textIn()).toContain('1 item(s) worth $129.90 in your cart');
+    expect(textIn('EUR')).toContain('1 item(s) worth €129.90 in your cart');
+    expect(textIn('JPY')).toContain('worth ¥130 in your cart');
+    // A code without a sign of its own is written before the figure.
+    expect(textIn('XBT')).toMatch(/worth XBT\s129\.90 in your cart/u);
+  });
+});
+
 describe('templates with ordinary data', () => {
   const typical: Template = {
     ...template,

@@ -50,6 +50,11 @@ export interface RenderSettings {
    * defaultTimezone`): dates a customer reads are their own. Default UTC.
    */
   defaultTimezone?: string;
+  /**
+   * The ISO 4217 currency Herald keeps amounts in (`profile.currency`): the cart's `total` is
+   * written in it (`€129.90`). Default USD.
+   */
+  currency?: string;
 }
 
 export interface RenderInput {
@@ -232,11 +237,31 @@ const withoutQuotedValues = (message: string): string => {
     : `${message.slice(0, first)}"…"${message.slice(last + 1)}`;
 };
 
+/**
+ * Writes cents of `currency` with its sign, in English number form (`$1,299.00`, `€129.90`,
+ * `¥1,300`); a code without a sign before the figure (`XBT 129.90`), as Intl writes it, or
+ * as written here for a code Intl refuses.
+ */
+const moneyFormat = (currency: string): ((cents: number) => string) => {
+  try {
+    const f = new Intl.NumberFormat('en-US', {
+      style: 'currency',
+      currency,
+      currencyDisplay: 'narrowSymbol',
+    });
+    return (cents) => f.format(cents / 100);
+  } catch {
+    return (cents) => `${currency} ${(cents / 100).toFixed(2)}`;
+  }
+};
+
 export const createRenderer = (
   templates: readonly Template[],
   settings: RenderSettings,
 ): Renderer => {
   const defaultTimezone = settings.defaultTimezone ?? 'UTC';
+  const currency = settings.currency ?? 'USD';
+  const amountIn = moneyFormat(currency);
   const limits = {
     // No file is a template: `{% include %}` and `{% render %}` would otherwise read any file
     // under the working directory (the config with its secrets), one a trait could name.
@@ -431,6 +456,8 @@ export const createRenderer = (
             ? null
             : {
                 value: (cart.valueCents / 100).toFixed(2),
+                total: amountIn(cart.valueCents),
+                currency,
                 itemCount: cart.items.reduce((n, i) => n + i.quantity, 0),
                 items: cart.items,
               },

@@ -51,7 +51,7 @@ export const defaultTemplates: readonly Template[] = [
   t(
     'cart-recovery',
     '{{ customer.firstName | default: "Hi" }}, your cart is waiting',
-    'Hi {{ customer.firstName | default: "there" }}, you left {{ cart.itemCount }} item(s) worth ${{ cart.value }} in your cart. ' +
+    'Hi {{ customer.firstName | default: "there" }}, you left {{ cart.itemCount }} item(s) worth {{ cart.total }} in your cart. ' +
       offer +
       ' Complete your order: {{ links.cart }}',
   ),
