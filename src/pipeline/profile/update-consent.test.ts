@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
-import { anIdentify, applyAll, aTrack, daysMs, t0 } from './test-builders.js';
+import { aProfile, anIdentify, applyAll, aTrack, daysMs, t0 } from './test-builders.js';
 
 /** Dated `days` after t0, plus `ms`, with an id of its own. */
 const on = (days: number, id: string, ms = 0) => ({
@@ -123,5 +123,27 @@ describe('a grant and a withdrawal stamped alike', () => {
       [grant, unsubscribe],
     ])
       expect(applyAll(events).consent.sms?.['marketing']?.granted).toBe(false);
+  });
+});
+
+describe('a withdrawal stored before explicit facts were marked', () => {
+  // As profiles stored before 2026-12-02 hold an unsubscribe: no `explicit`.
+  const storedBefore = (source: string) =>
+    aProfile({
+      consent: { email: { marketing: { granted: false, atMs: t0 + daysMs(1), source } } },
+    });
+  const regrant = anIdentify({ consent: { email: { marketing: true } } }, on(2, 'later'));
+
+  it.each(['Unsubscribed', 'Consent Updated', 'Email Marked as Spam'])(
+    'stands when traits grant again after an upgrade (%s)',
+    (source) => {
+      const state = applyAll([regrant], undefined, storedBefore(source));
+      expect(state.consent.email?.['marketing']).toMatchObject({ granted: false, source });
+    },
+  );
+
+  it('is still undone by traits when traits withdrew it', () => {
+    const state = applyAll([regrant], undefined, storedBefore('identify'));
+    expect(state.consent.email?.['marketing']).toMatchObject({ granted: true, source: 'identify' });
   });
 });
