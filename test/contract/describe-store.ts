@@ -453,11 +453,13 @@ export const describeStore = (factory: StoreFactory): void => {
     it('counts messages a dispatcher is sending toward caps and campaign budgets', async () => {
       const at = t0 + 1000;
       await store.transaction((tx) =>
-        tx.insertMessages(
-          (['queued', 'sending', 'sent', 'failed', 'blocked'] as const).map((status) =>
+        tx.insertMessages([
+          ...(['queued', 'sending', 'sent', 'failed', 'blocked'] as const).map((status) =>
             aSentMessage(`m-${status}`, 'u1', at, { status, cost: 1 }),
           ),
-        ),
+          // Refused by the provider as it was handed over: it never left and cost nothing.
+          aSentMessage('m-refused', 'u1', at, { status: 'failed', sentAtMs: null, cost: 1 }),
+        ]),
       );
       const history = await store.transaction((tx) =>
         tx.sendHistory([u('u1')], { windowStartMs: t0, dayStartMs: t0 }),
@@ -482,8 +484,9 @@ export const describeStore = (factory: StoreFactory): void => {
         campaignsToday: 3,
         lastMarketingAtMs: at,
       });
+      // A message the provider took and then reported undelivered was billed all the same.
       expect(await store.transaction((tx) => tx.campaignSpend(['spring']))).toEqual(
-        new Map([['spring', 3]]),
+        new Map([['spring', 4]]),
       );
     });
 

@@ -21,8 +21,15 @@ import type { AuditLogTable, MessagesTable } from './tables.js';
 // Counted for caps and budgets: what left, is leaving (claimed by a dispatcher, for as long as
 // its lease if that dispatcher died), or is in the outbox to leave.
 const SENDING = `status IN ('queued', 'sending', 'sent', 'bounced', 'complained')`;
+/**
+ * A message the provider accepted that its report then called undelivered or dropped (`failed`
+ * with a time it left): providers bill for it, so it stays spent.
+ */
+const FAILED_AFTER_LEAVING = `(status = 'failed' AND sent_at_ms IS NOT NULL)`;
+/** Counted against a campaign's budget: what is sending or left, and what is to leave. */
+const SPENT = `(${SENDING} OR ${FAILED_AFTER_LEAVING})`;
 /** What may have reached the receiving server: the spend an erasure keeps. */
-const HANDED_OVER = `status IN ('sending', 'sent', 'bounced', 'complained')`;
+const HANDED_OVER = `(status IN ('sending', 'sent', 'bounced', 'complained') OR ${FAILED_AFTER_LEAVING})`;
 /** What reached the receiving server, as the sending domain's reputation rates count it. */
 const DELIVERED = `status IN ('sent', 'bounced', 'complained')`;
 /** When a counted message left, or is to leave while it has not (queued, or being sent). */
@@ -196,7 +203,7 @@ export const createRecordTx = (
       for (const id of new Set(campaignIds)) {
         // With what went to customers since erased (their messages gone with them).
         const [row] = await sql.all<{ spent: number | null }>(
-          `SELECT COALESCE((SELECT SUM(cost) FROM messages WHERE campaign_id = ? AND ${SENDING}), 0)
+          `SELECT COALESCE((SELECT SUM(cost) FROM messages WHERE campaign_id = ? AND ${SPENT}), 0)
              + COALESCE((SELECT cost FROM erased_spend WHERE campaign_id = ?), 0) AS spent`,
           [id, id],
         );
