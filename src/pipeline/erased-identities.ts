@@ -5,15 +5,15 @@
 // marketing to someone who had withdrawn from it and then asked to be forgotten. The guard looks
 // the hashes up (`erasedSinceOf`) and the compliance guardrail holds back marketing until the
 // person opts in again, explicitly, after the erasure.
-import { hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
 import type { ProfileState } from '../core/profile.js';
+import { ERASURE_KEY, keptIdentityHash as hashOf, optOutIdentity } from '../core/kept-identity.js';
 import { emailKey, normalisePhone, textOf } from '../core/recipient.js';
 import type { StoreTx } from '../ports/store.js';
 
-/** The setting that keeps the key the hashes are made with (random, made at the first erasure). */
-export const ERASURE_KEY = 'erasure_key';
+export { ERASURE_KEY };
 
 type Tx = Pick<
   StoreTx,
@@ -66,11 +66,6 @@ export const identitiesOf = (
   return [...keys];
 };
 
-/**
- * Keyed, so the table is no list of addresses: without the key (kept in the database's settings)
- * a hash cannot be tested against a guessed email.
- */
-const hashOf = (key: string, identity: string) => hash('sha256', `${key}\n${identity}`);
 
 /** Remembers, in the erasing transaction, the identities of the customer being erased. */
 export const rememberErased = async (
@@ -116,13 +111,10 @@ const keyOfKept = async (tx: Pick<Tx, 'getSetting'>, what: string): Promise<stri
 const keptKey = async (tx: Pick<Tx, 'getSetting' | 'anyErasedIdentity'>): Promise<string | null> =>
   (await tx.anyErasedIdentity()) ? keyOfKept(tx, 'erased identities') : null;
 
-/**
- * An email address's opt-out is the address's, whoever's record it was sent from (CAN-SPAM
- * ties it to the address): kept as a keyed hash beside the erased identities, under a name no
- * erased identity has, so it also outlives an erasure. The address's hard bounces are kept
- * under the same hash, in a table of their own (`rememberAddressBounces`).
- */
-const optOutIdentity = (address: string) => `opt-out:email:${emailKey(address)}`;
+// An email address's opt-out is the address's, whoever's record it was sent from (CAN-SPAM
+// ties it to the address): kept as a keyed hash beside the erased identities, under a name no
+// erased identity has (`optOutIdentity`), so it also outlives an erasure. The address's hard
+// bounces are kept under the same hash, in a table of their own (`rememberAddressBounces`).
 
 // The key kept before addresses were normalised (trimmed, lower case): the same for plain ASCII
 // addresses; for an internationalised domain, opt-outs and bounces recorded then are read too.

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { toCustomerId, toMessageId, type CustomerId } from '../../src/core/ids.js';
+import { ERASURE_KEY, keptIdentityHash, optOutIdentity } from '../../src/core/kept-identity.js';
 import type { Trigger } from '../../src/core/decision.js';
 import type { EventDraft, Store } from '../../src/ports/store.js';
 import {
@@ -1302,6 +1303,51 @@ export const describeStore = (factory: StoreFactory): void => {
         new Map([
           ['tok-amy', 'amy'],
           ['tok-shared', 'bob'],
+        ]),
+      );
+    });
+
+    it('fills the address bounces from the profiles’ counts on a schema from before 0024', async () => {
+      const bounced = (
+        id: string,
+        address: string,
+        hardBounces: number,
+        lastBounceAtMs: number,
+      ) => {
+        const empty = emptyProfile(u(id), t0);
+        const state = {
+          ...empty,
+          traits: { email: address },
+          email: { ...empty.email, hardBounces, lastBounceAtMs },
+        };
+        return { customerId: u(id), state, computed: deriveComputed(state, t0, policy) };
+      };
+      await store.transaction(async (tx) => {
+        await tx.setSetting(ERASURE_KEY, 'the-key');
+        await tx.saveProfiles([
+          // An account and a guest checkout with one address, as written two ways.
+          bounced('acct', ' Dead@Example.DE', 2, t0 + 5),
+          bounced('guest', 'dead@example.de', 1, t0 + 9),
+          bounced('fine', 'fine@example.de', 0, 0),
+          // Counted live since 0018: left as the table has it.
+          bounced('live', 'live@example.de', 5, t0),
+        ]);
+      });
+      store = await reopen();
+      await raw(`DELETE FROM address_bounces;
+        DELETE FROM herald_migrations WHERE name >= '0024-address-bounces-backfill';`);
+      const hashOf = (address: string) => keptIdentityHash('the-key', optOutIdentity(address));
+      await store.transaction((tx) =>
+        tx.addAddressBounces([{ hash: hashOf('live@example.de'), count: 2, atMs: t0 }]),
+      );
+      store = await reopen();
+      const kept = await store.transaction((tx) =>
+        tx.addressBounces(['dead@example.de', 'fine@example.de', 'live@example.de'].map(hashOf)),
+      );
+      expect(kept).toEqual(
+        new Map([
+          [hashOf('dead@example.de'), 3],
+          [hashOf('live@example.de'), 2],
         ]),
       );
     });

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { ERASURE_KEY, keptIdentityHash, optOutIdentity } from '../../../core/kept-identity.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -795,7 +797,59 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute();
     },
   },
+  // The hard bounces profiles counted before they were kept by address (0018 made the table
+  // empty): each profile's own count and latest bounce, under its address's keyed hash, summed
+  // over the records that share the address. An address already in the table was counted live
+  // since then and is left as it is (counting the profiles again would count it twice).
+  '0024-address-bounces-backfill': {
+    async up(db: Kysely<unknown>) {
+      const byHash = new Map<string, { count: number; atMs: number }>();
+      let key: string | null = null;
+      let after = '';
+      for (;;) {
+        const { rows } = await sql<{ customer_id: string; state: string }>`
+          SELECT customer_id, state FROM profiles
+          WHERE customer_id > ${after} AND state LIKE ${'%"hardBounces":%'}
+          ORDER BY customer_id LIMIT ${BACKFILL_PAGE}`.execute(db);
+        for (const { state } of rows) {
+          const { email, traits } = JSON.parse(state) as {
+            email?: { hardBounces?: unknown; lastBounceAtMs?: unknown };
+            traits?: { email?: unknown };
+          };
+          const count = email?.hardBounces;
+          const address = traits?.email;
+          if (typeof count !== 'number' || !(count > 0)) continue;
+          if (typeof address !== 'string' || address.trim() === '') continue;
+          key ??= await erasureKeyOf(db);
+          const hash = keptIdentityHash(key, optOutIdentity(address));
+          const atMs = typeof email?.lastBounceAtMs === 'number' ? email.lastBounceAtMs : 0;
+          const known = byHash.get(hash);
+          byHash.set(hash, {
+            count: (known?.count ?? 0) + count,
+            atMs: Math.max(known?.atMs ?? 0, atMs),
+          });
+        }
+        const last = rows.at(-1);
+        if (last === undefined || rows.length < BACKFILL_PAGE) break;
+        after = last.customer_id;
+      }
+      for (const [hash, { count, atMs }] of byHash)
+        await sql`INSERT INTO address_bounces (key_hash, hard_bounces, last_at_ms)
+          VALUES (${hash}, ${count}, ${atMs}) ON CONFLICT (key_hash) DO NOTHING`.execute(db);
+    },
+  },
 });
+
+/** The key kept identities are hashed with (`ERASURE_KEY`), made now if none was yet. */
+const erasureKeyOf = async (db: Kysely<unknown>): Promise<string> => {
+  const { rows } = await sql<{ value: string }>`
+    SELECT value FROM settings WHERE key = ${ERASURE_KEY}`.execute(db);
+  const made = rows[0]?.value;
+  if (made !== undefined) return made;
+  const key = randomBytes(32).toString('base64url');
+  await sql`INSERT INTO settings (key, value) VALUES (${ERASURE_KEY}, ${key})`.execute(db);
+  return key;
+};
 
 export const migrationProvider = (dialect: Dialect): MigrationProvider => ({
   getMigrations: () => Promise.resolve(migrations(dialect)),
