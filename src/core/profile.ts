@@ -221,12 +221,14 @@ export interface ProfileState {
      */
     kept?: KeptOrder[];
     /**
-     * Refunds that named an order not placed yet (the latest `CANCELLED_IDS_KEPT`): taken back
-     * in full when they came, and held against the order when it comes, so a refund and its
-     * order net the same in either order. `whole`: one that stated no amount (a full refund by
-     * order id), which takes back the whole order when it comes.
+     * Refunds that named an order not placed yet (the latest `CANCELLED_IDS_KEPT`), held against
+     * the order: taken back when it comes, no more than its value, so a refund and its order net
+     * the same in either order, and never when the order turns out to be another customer's or
+     * never comes. `whole`: one that stated no amount (a full refund by order id), which takes
+     * back the whole order when it comes. `onArrival`: taken back then; one without it (recorded
+     * before 2026-12-08) was taken back in full when it came, and is netted when its order comes.
      */
-    earlyRefunds?: { id: string; cents: number; whole?: true }[];
+    earlyRefunds?: { id: string; cents: number; whole?: true; onArrival?: true }[];
   };
   /** Engagement points, decayed to `asOfMs`. */
   engagement: { points: number; asOfMs: number };

@@ -1001,6 +1001,74 @@ describe('applyEvent', () => {
       expect(netted([order, refund(150)]).refundedCents).toBe(10000);
     });
 
+    it('takes back a refund that came first only when its order comes to this customer', () => {
+      const refund = aTrack(
+        'Order Refunded',
+        { order_id: 'X-9', total: 60 },
+        { timestampMs: at(1) },
+      );
+      const first = aTrack(
+        'Order Completed',
+        { order_id: 'A-1', total: 100 },
+        { timestampMs: at(0) },
+      );
+      // The order it names is still to come: nothing taken back yet, the refund held.
+      const waiting = applyAll([first, refund]).orders;
+      expect(waiting).toMatchObject({ revenueCents: 10000, refundedCents: 0 });
+      expect(waiting.earlyRefunds).toEqual([{ id: 'X-9', cents: 6000, onArrival: true }]);
+      // Another customer places it: this one's value stays whole, as a rebuild gives it (the
+      // refund then read as of another customer's order).
+      const rebuilt = applyEvent(
+        applyAll([first]),
+        refund,
+        { repeatOrder: false, refundsOrderOf: 'other' },
+        policy,
+      );
+      expect(rebuilt.orders.revenueCents - rebuilt.orders.refundedCents).toBe(10000);
+      expect(waiting.revenueCents - waiting.refundedCents).toBe(10000);
+      // Their own order comes: taken back then.
+      const order = aTrack(
+        'Order Completed',
+        { order_id: 'X-9', total: 60 },
+        { timestampMs: at(2) },
+      );
+      expect(applyAll([first, refund, order]).orders).toMatchObject({
+        revenueCents: 16000,
+        refundedCents: 6000,
+      });
+    });
+
+    it('nets a refund held the earlier way, taken back in full when it came, as it did', () => {
+      const stored = aProfile({
+        orders: {
+          count: 0,
+          revenueCents: 0,
+          refundedCents: 15000,
+          firstAtMs: null,
+          lastAtMs: null,
+          earlyRefunds: [{ id: 'o1', cents: 15000 }],
+        },
+      });
+      const order = aTrack(
+        'Order Completed',
+        { order_id: 'o1', total: 100 },
+        { timestampMs: at(2) },
+      );
+      // No more than the order's value: the excess given back.
+      expect(applyAll([order], policy, stored).orders).toMatchObject({
+        revenueCents: 10000,
+        refundedCents: 10000,
+      });
+      const cancel = aTrack('Order Cancelled', { order_id: 'o1' }, { timestampMs: at(2) });
+      const notPlaced = applyEvent(
+        stored,
+        cancel,
+        { repeatOrder: false, cancelsPlacedOrder: false },
+        policy,
+      );
+      expect(notPlaced.orders).toMatchObject({ refundedCents: 0 });
+    });
+
     it('does not count a re-sent order again, nor give it points', () => {
       const order = aTrack('Order Completed', { order_id: 'o1', total: 30 });
       const once = applyAll([order]);

@@ -268,6 +268,13 @@ type EarlyRefund = NonNullable<ProfileState['orders']['earlyRefunds']>[number];
 const isWhole = (refund: EarlyRefund): boolean => refund.whole === true;
 
 /**
+ * What of these held refunds was taken back when they came: those recorded before refunds
+ * waited for their order (without `onArrival`).
+ */
+const takenOnArrival = (held: readonly EarlyRefund[]): number =>
+  held.reduce((sum, r) => (r.onArrival === true ? sum : sum + r.cents), 0);
+
+/**
  * Whether an order event states an amount: a `total`, `revenue` or `value`, or a price on any of
  * its `products` (what `orderValueCents` sums). Segment's full refund names only the order.
  */
@@ -334,19 +341,21 @@ const updateOrders = (
       const orderId = orderIdIn(event.properties);
       if (orderId !== null && orders.cancelledIds?.includes(orderId) === true) return orders;
       const cents = orderValueIn(event.properties, money);
-      // A refund that came first was taken back in full: held against the order now, no more
-      // than its value (the excess given back), as if it had come after it. One that stated no
-      // amount takes back the whole order, now that its value is known.
+      // A refund that came first is taken back now, no more than the order's value, as if it
+      // had come after it. One that stated no amount takes back the whole order, now that its
+      // value is known. One recorded before refunds waited for their order was taken back in
+      // full when it came: netted here (the excess given back).
       const held =
         orderId === null ? [] : (orders.earlyRefunds ?? []).filter((r) => r.id === orderId);
       const early = held.reduce((sum, r) => sum + r.cents, 0);
+      const takenAlready = takenOnArrival(held);
       const refunded = held.some(isWhole) ? cents : Math.min(early, cents);
       return {
         ...(held.length === 0 || orderId === null ? orders : withoutEarlyRefunds(orders, orderId)),
         count: orders.count + 1,
         peakCount: Math.max(orders.peakCount ?? orders.count, orders.count + 1),
         revenueCents: orders.revenueCents + cents,
-        refundedCents: orders.refundedCents + refunded - early,
+        refundedCents: orders.refundedCents + refunded - takenAlready,
         firstAtMs: minOf(orders.firstAtMs, at),
         lastAtMs: maxOf(orders.lastAtMs, at),
         // Orders without an id are kept too (under none a cancellation or refund can name), so
@@ -374,16 +383,13 @@ const updateOrders = (
         // No order named, or one of theirs placed long ago: what it states, held for nothing.
         if (orderId === null || facts.refundsOrderOf === 'self')
           return { ...orders, refundedCents: orders.refundedCents + stated };
-        // Named, it may be an order still to come: held against it then.
+        // Named, it may be an order still to come: held against it, and taken back only then —
+        // the order may turn out to be another customer's (the first to send it), or never come.
         const heldRefund: EarlyRefund = whole
-          ? { id: orderId, cents: 0, whole: true }
-          : { id: orderId, cents: stated };
+          ? { id: orderId, cents: 0, whole: true, onArrival: true }
+          : { id: orderId, cents: stated, onArrival: true };
         const earlyRefunds: EarlyRefund[] = [...(orders.earlyRefunds ?? []), heldRefund];
-        return {
-          ...orders,
-          refundedCents: orders.refundedCents + stated,
-          earlyRefunds: earlyRefunds.slice(-CANCELLED_IDS_KEPT),
-        };
+        return { ...orders, earlyRefunds: earlyRefunds.slice(-CANCELLED_IDS_KEPT) };
       }
       // Never more than is left of the order (a refund stated twice, or beyond its value).
       const left = Math.max(0, kept.cents - kept.refundedCents);
@@ -403,13 +409,14 @@ const updateOrders = (
       const cancelled = orders.cancelledIds ?? [];
       if (orderId !== null && cancelled.includes(orderId)) return orders;
       if (orderId !== null && facts.cancelsPlacedOrder === false) {
-        // The order will never count: a refund of it that came first takes back nothing.
+        // The order will never count: a refund of it that came first takes back nothing (one
+        // taken back when it came is given back).
         const early = (orders.earlyRefunds ?? []).filter((r) => r.id === orderId);
         const left = early.length === 0 ? orders : withoutEarlyRefunds(orders, orderId);
         return {
           ...left,
           cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT),
-          refundedCents: orders.refundedCents - early.reduce((sum, r) => sum + r.cents, 0),
+          refundedCents: orders.refundedCents - takenOnArrival(early),
         };
       }
       const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
