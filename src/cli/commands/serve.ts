@@ -168,11 +168,29 @@ const keepHouse = (services: Services): NodeJS.Timeout => {
   return timer;
 };
 
+/**
+ * Loads the newest churn and conversion models every `everyMs` (an hour): a process that
+ * decides without training (`herald worker`) would otherwise score with the versions it started
+ * with while `serve`'s schedule or `herald models train` registered newer ones.
+ */
+export const keepModelsCurrent = (services: Services, everyMs = 60 * MINUTE_MS): NodeJS.Timeout => {
+  const timer = setInterval(() => {
+    Promise.all([services.churnModel.refresh(), services.conversionModel.refresh()]).catch(
+      (error: unknown) => {
+        services.logger.error({ err: error }, 'loading the newest models failed');
+      },
+    );
+  }, everyMs);
+  timer.unref();
+  return timer;
+};
+
 /** Runs the scheduler worker and the dispatcher (no HTTP) until SIGINT/SIGTERM. */
 export const work = async (services: Services): Promise<void> => {
   services.worker.start();
   services.dispatcher.start();
   const reviews = keepHouse(services);
+  const models = keepModelsCurrent(services);
   services.logger.info({ database: services.store.driver }, 'herald worker running');
   // The loops' timers do not hold the process open (so commands that run them once can
   // exit): this one does, until a signal.
@@ -184,6 +202,7 @@ export const work = async (services: Services): Promise<void> => {
   );
   clearInterval(alive);
   clearInterval(reviews);
+  clearInterval(models);
   await services.close();
   services.logger.info({}, 'herald worker stopped');
 };

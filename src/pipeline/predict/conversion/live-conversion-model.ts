@@ -19,7 +19,8 @@ export const conversionVersionIn = (recent: readonly ModelVersion[]): ModelVersi
 
 /**
  * The conversion model the decide stage weighs expected values with, held in memory: `refresh`
- * reads the latest trained conversion run (at start, after training, and hourly in `serve`),
+ * reads the latest trained conversion run (at start, after training, and hourly in `serve` and
+ * `herald worker`),
  * `score` turns a customer's counts into their probability per modelled channel.
  */
 export const createLiveConversionModel = (store: Pick<ModelStore, 'listModels'>) => {
