@@ -131,26 +131,39 @@ export const localHourOfWeek = (atMs: number, timezone: string): number =>
 export const offsetHours = (atMs: number, timezone: string): number =>
   Math.floor((wallClockMs(atMs, timezone) - atMs) / HOUR_MS);
 
+/** Response counts by hour of the week, as a profile keeps them (`Responses` in core/profile). */
+interface HourCounts {
+  byLocalHourOfWeek?: Readonly<Record<string, number>>;
+  zone?: string;
+  byHourOfWeek?: Readonly<Record<string, number>>;
+}
+
 /**
- * Response counts by local hour of the week: `local` when kept, else counts kept by UTC hour of
- * the week moved `shiftHours()` hours (`offsetHours` of the customer's zone; asked only then),
- * keys outside 0–167 dropped; undefined when neither is kept.
+ * A customer's response counts by local hour of the week in `zone`, read at `atMs`: counts kept
+ * in another zone (their zone learned or changed since; UTC for counts kept by UTC hour before
+ * local hours were counted) move by the difference of the two zones' offsets then (whole hours,
+ * as `offsetHours` gives them), keys outside 0–167 dropped. So the counts agree whichever order
+ * a customer's responses and the event naming their zone arrive in. Undefined when none are kept.
  */
-export const localHourCounts = (
-  local: Readonly<Record<string, number>> | undefined,
-  utc: Readonly<Record<string, number>> | undefined,
-  shiftHours: () => number,
+export const responsesIn = (
+  responses: HourCounts | undefined,
+  zone: string,
+  atMs: number,
 ): Readonly<Record<string, number>> | undefined => {
-  if (local !== undefined || utc === undefined) return local;
-  const shift = shiftHours();
-  const counts: Record<string, number> = {};
-  for (const [slot, n] of Object.entries(utc)) {
+  const local = responses?.byLocalHourOfWeek;
+  const counts = local ?? responses?.byHourOfWeek;
+  if (counts === undefined) return undefined;
+  const countedIn = local === undefined ? 'UTC' : (responses?.zone ?? zone);
+  if (countedIn === zone && local !== undefined) return counts;
+  const shift = offsetHours(atMs, zone) - offsetHours(atMs, countedIn);
+  const moved: Record<string, number> = {};
+  for (const [slot, n] of Object.entries(counts)) {
     const i = Number(slot);
     if (!(Number.isInteger(i) && i >= 0 && i < 168)) continue;
     const key = String((i + shift + 168) % 168);
-    counts[key] = (counts[key] ?? 0) + n;
+    moved[key] = (moved[key] ?? 0) + n;
   }
-  return counts;
+  return moved;
 };
 
 /** The local calendar date (`YYYY-MM-DD`) at `atMs` in an IANA time zone; UTC for an unknown zone. */

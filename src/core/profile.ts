@@ -304,11 +304,17 @@ export interface ProfileState {
 export interface Responses {
   byChannel: Partial<Record<Channel, number>>;
   /**
-   * Counts by the customer's local hour of the week (keys 0–167, `localHourOfWeek` in the zone
-   * their quiet hours use), only the hours that had a response. Absent on profiles stored before
-   * it was kept, which counted by UTC hour (`byHourOfWeek`) until their next response.
+   * Counts by the customer's local hour of the week (keys 0–167, `localHourOfWeek` in `zone`),
+   * only the hours that had a response. Absent on profiles stored before it was kept, which
+   * counted by UTC hour (`byHourOfWeek`) until their next response.
    */
   byLocalHourOfWeek?: Record<string, number>;
+  /**
+   * The zone `byLocalHourOfWeek` is counted in: the one the customer's quiet hours used at their
+   * latest response. Read in another (their zone learned or changed since), the counts move by
+   * the difference of the two zones' offsets (`responsesIn`).
+   */
+  zone?: string;
   /** Counts by UTC hour of the week, as profiles stored before local hours were counted hold them. */
   byHourOfWeek?: Record<string, number>;
 }

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
-import { localHourCounts, offsetHours } from '../../core/local-time.js';
+import { responsesIn } from '../../core/local-time.js';
 import { resolveTimezone } from '../../core/quiet-hours.js';
 import { DAY_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
@@ -178,13 +178,16 @@ export const runSweepIfDue = async (
         work.push(...look.work);
         if (look.firstLook !== null) firstLooks.push(look.firstLook);
         // Counted by the customer's local hour: a New Yorker's 19:00 and a Berliner's 19:00 are
-        // one habit, six UTC hours apart. A profile stored before its counts were by local hour
-        // holds UTC hours, shifted by the zone's offset now.
-        const own = localHourCounts(
-          state.responses?.byLocalHourOfWeek,
-          state.responses?.byHourOfWeek,
-          () => offsetHours(nowMs, resolveTimezone(state.location, env.policy.quietHours).timezone),
-        );
+        // one habit, six UTC hours apart (counts kept in another zone, or by UTC hour, moved to
+        // theirs now).
+        const own =
+          state.responses === undefined
+            ? undefined
+            : responsesIn(
+                state.responses,
+                resolveTimezone(state.location, env.policy.quietHours).timezone,
+                nowMs,
+              );
         if (own !== undefined)
           for (const [slot, n] of Object.entries(own)) {
             const i = Number(slot);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../ports/random.js';
 import type { HeraldEvent } from '../../core/event.js';
 import { hasRecipient, recipientOf } from '../../core/recipient.js';
+import { responsesIn } from '../../core/local-time.js';
 import { HOUR_MS } from '../../core/time.js';
 import { optedOutOfSale } from '../../core/profile.js';
 import { applyEvent, CANCELLED_IDS_KEPT, ORDERS_KEPT, orderValueCents } from './apply-event.js';
@@ -33,6 +34,7 @@ describe('applyEvent: responses', () => {
     expect(state.responses).toEqual({
       byChannel: { email: 2, push: 1 },
       byLocalHourOfWeek: { [String(2 * 24 + 14)]: 2, [String(2 * 24 + 15)]: 1 },
+      zone: 'UTC',
     });
   });
 
@@ -64,6 +66,24 @@ describe('applyEvent: responses', () => {
     expect(nowhere.responses?.byLocalHourOfWeek).toEqual({ '8': 1 });
   });
 
+  it('counts as a rebuild does when the zone is learned after the responses', () => {
+    // Mondays at 08:10 in New York (13:10 UTC); the identify naming the zone is dated before
+    // them but arrives after them.
+    const opens = [0, 1, 2].map((week) => opened(Date.UTC(2026, 0, 5 + 7 * week, 13, 10)));
+    const zone = anIdentify({ timezone: 'America/New_York' }, { timestampMs: t0 });
+    const rebuilt = applyAll([zone, ...opens]);
+    const live = applyAll([...opens, zone]);
+    const read = (state: typeof live) => responsesIn(state.responses, 'America/New_York', t0);
+    expect(read(rebuilt)).toEqual({ '8': 3 });
+    expect(read(live)).toEqual({ '8': 3 });
+    // The next response moves what was counted in UTC to the zone now known.
+    const next = applyAll([opened(Date.UTC(2026, 0, 26, 13, 40))], policy, live);
+    expect(next.responses).toMatchObject({
+      byLocalHourOfWeek: { '8': 4 },
+      zone: 'America/New_York',
+    });
+  });
+
   it('moves counts a profile kept by UTC hour to local hours at its next response', () => {
     const stored = aProfile({
       location: { country: null, region: null, city: null, timezone: 'Europe/Berlin' },
@@ -71,7 +91,11 @@ describe('applyEvent: responses', () => {
       responses: { byChannel: { email: 5 }, byHourOfWeek: { '7': 5, '999': 1 } },
     });
     const state = applyAll([opened(winterMonday)], policy, stored);
-    expect(state.responses).toEqual({ byChannel: { email: 6 }, byLocalHourOfWeek: { '8': 6 } });
+    expect(state.responses).toEqual({
+      byChannel: { email: 6 },
+      byLocalHourOfWeek: { '8': 6 },
+      zone: 'Europe/Berlin',
+    });
   });
 
   it('has no responses until the customer opens or clicks something', () => {

@@ -1,10 +1,5 @@
 import { countryCode } from '../../core/country.js';
-import {
-  isTimezone,
-  localHourCounts,
-  localHourOfWeek,
-  offsetHours,
-} from '../../core/local-time.js';
+import { isTimezone, localHourOfWeek, responsesIn } from '../../core/local-time.js';
 import { resolveTimezone } from '../../core/quiet-hours.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { HERALD_EVENTS } from '../../core/event-names.js';
@@ -228,8 +223,8 @@ const channelOf = (event: HeraldEvent): Channel | null => {
  * Opens and clicks by channel and by the customer's local hour of the week, read in their zone
  * as the quiet hours resolve it (their own, their state's or country's, else the configured
  * default): a Berliner who opens at 08:00 does so at 07:00 UTC in winter and 06:00 in summer, one
- * habit. Counts a profile kept by UTC hour (stored before local hours were counted) move over at
- * its next response, each shifted by the zone's offset then.
+ * habit. The counts are kept with that zone; counted in another before (their zone learned
+ * since, or UTC hours of a profile stored before local hours were counted) they move to it.
  */
 const updateResponses = (
   responses: Responses | undefined,
@@ -245,17 +240,13 @@ const updateResponses = (
     defaultTimezone: policy.defaultTimezone ?? 'UTC',
   }).timezone;
   // Sparse: most customers respond in a handful of hours, and the profile is stored as JSON.
-  const hourly = {
-    ...localHourCounts(responses?.byLocalHourOfWeek, responses?.byHourOfWeek, () =>
-      offsetHours(event.timestampMs, zone),
-    ),
-  };
+  const hourly = { ...responsesIn(responses, zone, event.timestampMs) };
   const slot = String(localHourOfWeek(event.timestampMs, zone));
   hourly[slot] = (hourly[slot] ?? 0) + 1;
   const channel = channelOf(event);
   const byChannel = { ...responses?.byChannel };
   if (channel !== null) byChannel[channel] = (byChannel[channel] ?? 0) + 1;
-  return { byChannel, byLocalHourOfWeek: hourly };
+  return { byChannel, byLocalHourOfWeek: hourly, zone };
 };
 
 const isActivity = (event: HeraldEvent, policy: ProfilePolicy): boolean => {

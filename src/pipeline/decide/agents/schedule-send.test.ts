@@ -218,6 +218,17 @@ describe('scheduleSend', () => {
     expect(iso(scheduleSend(at(asked), 'email', state, env(), true).atMs)).toBe(best);
   });
 
+  it('reads counts kept in another zone (the customer’s learned since) in theirs', () => {
+    // Counted before their zone was known: Mondays at 15:00 UTC, 10:00 in New York.
+    const state = aState({
+      location: { country: 'US', region: null, city: null, timezone: 'America/New_York' },
+      responses: { byChannel: { email: 10 }, byLocalHourOfWeek: { '15': 10 }, zone: 'UTC' },
+    });
+    // Asked at 08:00 on a Monday in New York.
+    const sent = scheduleSend(at('2026-01-12T13:00:00.000Z'), 'email', state, env(), true);
+    expect(iso(sent.atMs)).toBe('2026-01-12T15:00:00.000Z');
+  });
+
   it('does not choose an hour that is quiet to its end', () => {
     // 07:00–08:00 UTC is quiet throughout: its moment after quiet hours is the next hour's.
     const earlyBird = responding({ [4 * 24 + 7]: 8 }); // Friday 07:00 UTC

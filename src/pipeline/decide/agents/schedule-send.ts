@@ -1,13 +1,13 @@
 import type { Channel, ProfileState } from '../../../core/profile.js';
 import { HOUR_MS } from '../../../core/time.js';
 import type { DecidePolicy } from '../policy.js';
-import { hourOfWeek, localHourCounts, localHourOfWeek } from '../../../core/local-time.js';
+import { localHourOfWeek, responsesIn } from '../../../core/local-time.js';
 import { afterQuietHours, resolveTimezone } from '../../../core/quiet-hours.js';
 
 /**
  * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by local hour of
- * week (`localSlotOf` says which local hour a UTC hour is for them; a profile stored before local
- * hours were counted holds UTC hours, moved by the zone's offset now), smoothed toward the population's by local
+ * week in `timezone` (`responsesIn`: counts kept in another zone, or by UTC hour, moved to it),
+ * smoothed toward the population's by local
  * hour with `priorWeight` pseudo-responses (uniform when the population is unknown), among the
  * hours a send may go in. `firstAllowed` says when that is:
  * the first moment at or after the one it is given outside their quiet hours, or null when none
@@ -20,14 +20,10 @@ export const bestSendHour = (
   population: readonly number[] | null,
   s: DecidePolicy['sendTime'],
   firstAllowed: (fromMs: number) => number | null = (fromMs) => fromMs,
-  localSlotOf: (slotStartMs: number) => number = hourOfWeek,
+  timezone = 'UTC',
 ): { atMs: number; score: number } | null => {
   const start = Math.floor(atMs / HOUR_MS) * HOUR_MS;
-  const own = localHourCounts(
-    state.responses?.byLocalHourOfWeek,
-    state.responses?.byHourOfWeek,
-    () => localSlotOf(start) - hourOfWeek(start),
-  );
+  const own = responsesIn(state.responses, timezone, start);
   if (own === undefined) return null;
   let total = 0;
   for (const n of Object.values(own)) total += n;
@@ -41,7 +37,7 @@ export const bestSendHour = (
     const sendAt = firstAllowed(Math.max(atMs, slotStart));
     if (sendAt === null || sendAt >= slotStart + HOUR_MS) continue;
     // Both by local hour: the customer's, and the population's (each customer's in their zone).
-    const slot = localSlotOf(slotStart);
+    const slot = localHourOfWeek(slotStart, timezone);
     const prior = population?.[slot] ?? 1 / 168;
     const score = ((own[String(slot)] ?? 0) + s.priorWeight * prior) / (total + s.priorWeight);
     if (best === null || score > best.score) best = { atMs: sendAt, score };
@@ -80,8 +76,13 @@ export const scheduleSend = (
       const after = afterQuietHours(t, tz.timezone, env.policy.quietHours);
       return latest === null || after <= latest.atMs ? after : null;
     };
-    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, firstAllowed, (t) =>
-      localHourOfWeek(t, tz.timezone),
+    const best = bestSendHour(
+      atMs,
+      state,
+      env.population,
+      env.policy.sendTime,
+      firstAllowed,
+      tz.timezone,
     );
     if (
       best !== null &&
