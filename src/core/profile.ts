@@ -1,4 +1,5 @@
 import type { HeraldEvent, JsonObject } from './event.js';
+import { HERALD_EVENTS } from './event-names.js';
 import type { CustomerId } from './ids.js';
 import { asBoolean } from './read-props.js';
 
@@ -45,6 +46,33 @@ export const purposeOf = (name: string): string => name.trim().toLowerCase();
 
 /** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
 export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;
+
+/**
+ * The sources Herald's own events record a withdrawal under: the event's name (`Unsubscribed`,
+ * `Consent Updated`, a complaint), an unsubscribe page or one-click link, SendGrid's reports, a
+ * STOP texted back, a CCPA request.
+ */
+const EVENT_WITHDRAWAL_SOURCES: ReadonlySet<string> = new Set([
+  'Consent Updated',
+  HERALD_EVENTS.unsubscribed,
+  HERALD_EVENTS.emailComplained,
+  'page',
+  'one-click',
+  'sendgrid',
+  'sendgrid-suppression',
+  'sms-reply',
+  'ccpa-request',
+]);
+
+/**
+ * Whether a consent fact is the customer's own act (an event), not what traits stated: marked
+ * `explicit`, or a withdrawal stored before the mark was kept (2026-12-02) under a source
+ * Herald's events use — read as the act it was, so traits resent after an upgrade do not undo a
+ * STOP or an unsubscribe. (One recorded under a `source` property of a sender's own reads as a
+ * traits fact until `herald profiles recompute` replays it.)
+ */
+export const isExplicitFact = (fact: ConsentEntry): boolean =>
+  fact.explicit === true || (!fact.granted && EVENT_WITHDRAWAL_SOURCES.has(fact.source));
 
 /**
  * Whether the customer opted in explicitly (an event saying what they chose, not traits an

@@ -10,7 +10,7 @@ import {
   type MessageRecord,
 } from '../../core/message.js';
 import { HOUR_MS } from '../../core/time.js';
-import { optedOutOfSale } from '../../core/profile.js';
+import { isExplicitFact, optedOutOfSale } from '../../core/profile.js';
 import { COUNTRY_CALLING_CODE, normalisePhone } from '../../core/recipient.js';
 import {
   verifyMessageToken,
@@ -645,7 +645,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           const held = state.consent.sms?.['marketing'];
           const purpose =
             held?.granted === false &&
-            held.explicit === true &&
+            isExplicitFact(held) &&
             held.everyChannel !== true &&
             (!answersYes || held.source === 'sms-reply')
               ? 'marketing'

@@ -134,7 +134,7 @@ describe('a withdrawal stored before explicit facts were marked', () => {
     });
   const regrant = anIdentify({ consent: { email: { marketing: true } } }, on(2, 'later'));
 
-  it.each(['Unsubscribed', 'Consent Updated', 'Email Marked as Spam'])(
+  it.each(['Unsubscribed', 'Consent Updated', 'Email Marked as Spam', 'sms-reply', 'one-click'])(
     'stands when traits grant again after an upgrade (%s)',
     (source) => {
       const state = applyAll([regrant], undefined, storedBefore(source));

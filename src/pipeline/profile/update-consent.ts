@@ -2,6 +2,7 @@ import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import {
   channels,
   impliedSourceOf,
+  isExplicitFact,
   purposeOf,
   type Channel,
   type Consent,
@@ -16,23 +17,6 @@ const channelOf = (value: string): Channel | null => {
   const name = value.trim().toLowerCase();
   return isChannel(name) ? name : null;
 };
-
-/**
- * The sources of the withdrawals profiles stored before 2026-12-02 hold without `explicit` (it
- * was not kept then): an `Unsubscribed`, a `Consent Updated` or a complaint under the event's
- * name. Read as the explicit acts they were, so traits resent after an upgrade do not undo them.
- * (One recorded under a `source` property of its own reads as a traits fact until `herald
- * profiles recompute` replays it.)
- */
-const WITHDRAWALS_BEFORE_MARKED = new Set([
-  'Unsubscribed',
-  'Consent Updated',
-  'Email Marked as Spam',
-]);
-
-/** Whether a fact is the customer's own act (an event), not what traits stated. */
-const isExplicit = (fact: ConsentEntry): boolean =>
-  fact.explicit === true || (!fact.granted && WITHDRAWALS_BEFORE_MARKED.has(fact.source));
 
 /** One fact, without the other kind's. */
 const factOf = ({ other: _, ...fact }: ConsentEntry): ConsentEntry => {
@@ -121,7 +105,7 @@ const setConsent = (
   const current = consent[channel]?.[purpose];
   const facts = current === undefined ? [] : [current, ...(current.other ? [current.other] : [])];
   const latest = (explicit: boolean) =>
-    facts.filter((f) => isExplicit(f) === explicit).map(factOf)[0];
+    facts.filter((f) => isExplicitFact(f) === explicit).map(factOf)[0];
   const entry =
     fact.explicit === true
       ? settle(newer(latest(true), fact), latest(false))

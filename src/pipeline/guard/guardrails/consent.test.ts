@@ -76,6 +76,12 @@ describe('the consent guardrail on transactional messages', () => {
       ]);
   });
 
+  it('sends no receipt by SMS after a STOP stored before explicit facts were marked', () => {
+    // As profiles stored before 2026-12-02 hold a STOP texted back: no `explicit`.
+    const stop = { granted: false, atMs: now - DAY_MS, source: 'sms-reply' };
+    expect(receiptTo('sms', { sms: { marketing: stop } })).toEqual(['block:unsubscribed']);
+  });
+
   it('sends a receipt where only traits, or an opt-out of every channel at once, withdrew marketing', () => {
     const fromTraits = { granted: false, atMs: now - HOUR_MS, source: 'identify' };
     const everyChannel = { ...given(false), source: 'Unsubscribed', everyChannel: true as const };

@@ -8,6 +8,7 @@ import {
   type ConsentEntry,
   type ProfileState,
   impliedSourceOf,
+  isExplicitFact,
   marketingStopOf,
 } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
@@ -159,7 +160,7 @@ const transactionalProblem = (
       ? transactional
       : OPT_OUT_COVERS_ALL.has(channel) &&
           marketing?.granted === false &&
-          marketing.explicit === true &&
+          isExplicitFact(marketing) &&
           marketing.everyChannel !== true
         ? marketing
         : undefined;
