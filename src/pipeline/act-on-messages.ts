@@ -205,18 +205,18 @@ export const reviewMessage = async (
     if (!locked.includes(message.customerId)) await tx.lock([message.customerId]);
     const edited = request.edits !== undefined && Object.keys(request.edits).length > 0;
     // An email with an HTML part sends its text as the alternative, and most mail clients show
-    // the HTML: editing one alone would send the original copy in the other.
+    // the HTML: editing one alone would send the original copy in the other. HTML given to a
+    // text-only email makes it one with both parts: its text is to be edited with it.
     const editsBody = request.edits?.body !== undefined;
     const editsHtml = request.edits?.html !== undefined && request.edits.html !== null;
-    if (
-      message.content?.html !== null &&
-      message.content?.html !== undefined &&
-      editsBody !== editsHtml
-    ) {
+    const hasHtml = message.content?.html !== null && message.content?.html !== undefined;
+    if ((hasHtml && editsBody !== editsHtml) || (editsHtml && !editsBody)) {
       const [missing, given] = editsBody ? ['html', 'body'] : ['body', 'html'];
       throw new AppError(
         'invalid-input',
-        `this email has a text part and an HTML part: edit ${missing} as well as ${given}`,
+        hasHtml
+          ? `this email has a text part and an HTML part: edit ${missing} as well as ${given}`
+          : 'HTML makes this text-only email one of two parts, the text sent beside it: edit body as well as html',
         {
           problems: [{ path: `/edits/${missing}`, message: `is required when ${given} is edited` }],
         },

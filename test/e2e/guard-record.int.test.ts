@@ -640,6 +640,9 @@ for (const factory of storeFactories) {
       expect(rewritten.content?.body).not.toContain('https://shop.example.com/boots');
       // The rendered body with one word mended keeps its one footer.
       const hal = reviews.find((r) => r.customerId === 'hal');
+      // A text-only email given HTML alone would send the HTML beside the text it replaced.
+      expect(hal?.content?.html).toBeNull();
+      expect(await refusedPath(hal?.id, { html: '<p>Boots for you, Hal</p>' })).toBe('/edits/body');
       const mended = await approve(hal, (hal?.content?.body ?? '').replace('hal', 'Hal'));
       expect(mended.status).toBe('queued');
       expect(mended.content?.body).toBe(hal?.content?.body.replace('hal', 'Hal'));

@@ -89,6 +89,24 @@ describe('withEdits', () => {
     expect(renderer.withEdits(message, rendered, { preheader: null }).preheader).toBeNull();
   });
 
+  it('puts the footer back when an edit ran the unsubscribe link on into another, dead one', () => {
+    const unsubscribe = rendered.unsubscribeUrl ?? '';
+    for (const body of [
+      `Shop now -- 1 Main St (to stop these: ${unsubscribe}0000)`,
+      `Shop now -- 1 Main St. Stop: ${unsubscribe}.x`,
+      `Shop now -- 1 Main St. Stop: x${unsubscribe}`,
+    ]) {
+      const edited = renderer.withEdits({ ...message, templateName: 'news' }, rendered, {
+        body,
+        html: null,
+      });
+      expect(count(edited.body, unsubscribe), body).toBe(2);
+    }
+    // A full stop ending the sentence is no part of the link: the footer is kept as written.
+    const kept = `Shop now -- 1 Main St. To stop these: ${unsubscribe}.`;
+    expect(renderer.withEdits(message, rendered, { body: kept, html: null }).body).toBe(kept);
+  });
+
   it('puts the footer back when an edit kept the unsubscribe link but not the postal address', () => {
     const unsubscribe = rendered.unsubscribeUrl ?? '';
     const edited = renderer.withEdits(message, rendered, {
