@@ -227,6 +227,47 @@ for (const factory of storeFactories)
       expect((await get('/v1/experiments/autumn/results')).statusCode).toBe(404);
     });
 
+    it('credits a unit with the orders of the record it was merged into, in the arm it was drawn', async () => {
+      const ids = Array.from({ length: 20 }, (_, i) => `m${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      const created = await admin('/v1/campaigns', {
+        id: 'merged',
+        template: 'upsell',
+        channels: ['email'],
+        holdoutPercent: 25,
+      });
+      expect(created.statusCode).toBe(202);
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+      const drawn = ids.find(
+        (id) =>
+          !isInCampaignHoldout(toCustomerId(id), {
+            salt: 'campaign',
+            campaignId: 'merged',
+            percent: 25,
+          }),
+      );
+      // An hour later the treated customer signs up anew and links the old id to the new one.
+      clock.set(T0 + HOUR_MS);
+      await batch([
+        { type: 'identify', userId: 'new-account', traits: { email: 'new@example.com' } },
+        { type: 'alias', userId: 'new-account', previousId: drawn },
+      ]);
+      await herald.services.worker.runDue();
+      clock.set(T0 + 2 * HOUR_MS);
+      await batch([order('new-account', 'o-merged', 30)]);
+      await herald.services.worker.runDue();
+      const results = (await get('/v1/experiments/merged/results')).json<Results>();
+      expect(results.arms.find((a) => a.arm === 'treatment')).toMatchObject({
+        converted: 1,
+        revenue: 30,
+      });
+      // One unit a person: the merged record's moved, not copied.
+      expect(results.arms.reduce((n, a) => n + a.units, 0)).toBe(ids.length);
+    });
+
     it('reports the KPIs of a period from what was sent, opened and bought', async () => {
       const ids = Array.from({ length: 20 }, (_, i) => `k${i}`);
       await batch(

@@ -102,7 +102,7 @@ const MOVED = [
 ];
 
 /** What a merged customer may have left in the decide and record stages' tables. */
-const HELD = [...MOVED, 'customer_marks'];
+const HELD = [...MOVED, 'customer_marks', 'experiment_units'];
 
 /**
  * Everything the decide and record stages keep about a customer merged into another
@@ -123,9 +123,10 @@ const HELD = [...MOVED, 'customer_marks'];
  * - the push tokens last seen on `from`, which the survivor's devices now list.
  * The stage marks of `from` go to a survivor without marks of their own (a visitor identified
  * as a new user: what they were last seen as, against which a change still waiting for the
- * worker is raised); a survivor's own marks stay. Experiment units stay under
- * `from` (arms are drawn from the customer id, so the survivor's next messages follow their own
- * draw); an erasure of the survivor finds them through the identity links.
+ * worker is raised); a survivor's own marks stay. Experiment units go to the survivor, each with
+ * the arm it was assigned (their later orders are the unit's: left under `from`, they would never
+ * be credited), except in an experiment the survivor has a unit of already — one person, one
+ * arm: theirs stays, and `from`'s keeps what it was credited before the merge.
  * The same statements on both databases; keys matched in JavaScript, not by SQL string length
  * (ids may hold any character). A customer with nothing here costs one query.
  */
@@ -145,6 +146,11 @@ export const handOver = async (
   await moveWork(db, from, to, nowMs, given);
   for (const table of MOVED)
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
+  await db.run(
+    `UPDATE experiment_units SET customer_id = ? WHERE customer_id = ?
+       AND experiment_id NOT IN (SELECT experiment_id FROM experiment_units WHERE customer_id = ?)`,
+    [to, from, to],
+  );
   await cancelCampaignsGiven(db, from, to, given, nowMs);
   await db.run(
     `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms, dormant_path_at_ms)
