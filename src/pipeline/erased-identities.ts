@@ -66,7 +66,6 @@ export const identitiesOf = (
   return [...keys];
 };
 
-
 /** Remembers, in the erasing transaction, the identities of the customer being erased. */
 export const rememberErased = async (
   tx: Tx,

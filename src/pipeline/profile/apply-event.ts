@@ -262,7 +262,7 @@ const isWhole = (refund: EarlyRefund): boolean => refund.whole === true;
  * What of these held refunds was taken back when they came: those recorded before refunds
  * waited for their order (without `onArrival`).
  */
-const takenOnArrival = (held: readonly EarlyRefund[]): number =>
+const alreadyTaken = (held: readonly EarlyRefund[]): number =>
   held.reduce((sum, r) => (r.onArrival === true ? sum : sum + r.cents), 0);
 
 /**
@@ -339,7 +339,7 @@ const updateOrders = (
       const held =
         orderId === null ? [] : (orders.earlyRefunds ?? []).filter((r) => r.id === orderId);
       const early = held.reduce((sum, r) => sum + r.cents, 0);
-      const takenAlready = takenOnArrival(held);
+      const takenAlready = alreadyTaken(held);
       const refunded = held.some(isWhole) ? cents : Math.min(early, cents);
       return {
         ...(held.length === 0 || orderId === null ? orders : withoutEarlyRefunds(orders, orderId)),
@@ -407,7 +407,7 @@ const updateOrders = (
         return {
           ...left,
           cancelledIds: [...cancelled, orderId].slice(-CANCELLED_IDS_KEPT),
-          refundedCents: orders.refundedCents - takenOnArrival(early),
+          refundedCents: orders.refundedCents - alreadyTaken(early),
         };
       }
       const kept = orderId === null ? undefined : orders.kept?.find((o) => o.id === orderId);
