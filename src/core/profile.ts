@@ -52,7 +52,7 @@ export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;
  * `Consent Updated`, a complaint), an unsubscribe page or one-click link, SendGrid's reports, a
  * STOP texted back, a CCPA request.
  */
-const EVENT_WITHDRAWAL_SOURCES: ReadonlySet<string> = new Set([
+export const EVENT_WITHDRAWAL_SOURCES: ReadonlySet<string> = new Set([
   'Consent Updated',
   HERALD_EVENTS.unsubscribed,
   HERALD_EVENTS.emailComplained,

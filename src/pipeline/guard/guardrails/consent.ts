@@ -1,4 +1,3 @@
-import { HERALD_EVENTS } from '../../../core/event-names.js';
 import {
   channels as knownChannels,
   grantedBeforeNumberChanged,
@@ -7,6 +6,7 @@ import {
   type Channel,
   type ConsentEntry,
   type ProfileState,
+  EVENT_WITHDRAWAL_SOURCES,
   impliedSourceOf,
   isExplicitFact,
   marketingStopOf,
@@ -119,18 +119,7 @@ const OPT_OUT_COVERS_ALL: ReadonlySet<Channel> = new Set<Channel>(['sms', 'whats
  * be anything — a name, a note — and is recorded as `other`: the audit log outlives an erasure.
  */
 const KNOWN_SOURCES: ReadonlyMap<string, string> = new Map(
-  [
-    'identify',
-    'Consent Updated',
-    HERALD_EVENTS.unsubscribed,
-    HERALD_EVENTS.emailComplained,
-    'page',
-    'one-click',
-    'sendgrid',
-    'sendgrid-suppression',
-    'sms-reply',
-    'ccpa-request',
-  ].map((source) => [purposeOf(source), source]),
+  ['identify', ...EVENT_WITHDRAWAL_SOURCES].map((source) => [purposeOf(source), source]),
 );
 
 const withdrawnFigures = (entry: ConsentEntry) => ({
