@@ -25,6 +25,13 @@ export interface ConsentEntry {
    */
   everyChannel?: true;
   /**
+   * On an explicit withdrawal (a STOP, an unsubscribe): the newest fact of the purpose known to
+   * be dated before it (either kind, whichever order they arrived in). What START or YES may
+   * restore: a withdrawal of a grant (`granted: true`), not one from someone who never granted
+   * the purpose or had declined it.
+   */
+  before?: { granted: boolean; atMs: number };
+  /**
    * Traits only: when traits first said what they still say. Integrations resend every trait on
    * each identify, so a restated grant is not a new one: the GDPR age of consent counts from
    * here. Absent: since `atMs`.

@@ -182,6 +182,29 @@ for (const factory of storeFactories) {
       expect(await smsMarketing('dee')).toBe(false);
     });
 
+    it('restores marketing on START only to someone whose STOP withdrew a grant', async () => {
+      // Hal gave his number for receipts alone, Ida declined marketing texts at signup, Jo took
+      // them. Each gets a receipt, texts STOP, then START.
+      await identify('hal', { phone: '+14155550161' });
+      await identify('ida', { phone: '+14155550162', consent: { sms: { marketing: false } } });
+      await identify('jo', { phone: '+14155550163', consent: { sms: { marketing: true } } });
+      for (const userId of ['hal', 'ida', 'jo']) await send(userId, 'receipt');
+      await herald.services.dispatcher.runDue();
+      const numbers = { hal: '+14155550161', ida: '+14155550162', jo: '+14155550163' };
+      clock.set(clock.nowMs() + 60_000);
+      for (const [who, number] of Object.entries(numbers))
+        await textIn(number, 'STOP', `SM-stop-${who}`);
+      clock.set(clock.nowMs() + 60_000);
+      for (const [who, number] of Object.entries(numbers))
+        await textIn(number, 'START', `SM-start-${who}`);
+      clock.set(clock.nowMs() + 60_000);
+      expect((await send('hal', 'upsell')).status).toBe('blocked');
+      expect((await send('ida', 'upsell')).status).toBe('blocked');
+      expect(await send('jo', 'upsell')).toMatchObject({ status: 'queued' });
+      expect(await smsMarketing('hal')).toBe(false);
+      expect(await smsMarketing('ida')).toBe(false);
+    });
+
     it('keeps a number reopened by START open when identify traits restate consent later', async () => {
       await identify('cam', { phone: '+14155550149', consent: { sms: { marketing: true } } });
       refusal = twilioError(21610, 'Attempt to send to unsubscribed recipient');

@@ -642,11 +642,16 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           // (Twilio lifts its opt-out on START): the number's own opt-in to the channel's
           // texts, which is what makes it reachable again (core/recipient.ts), and no consent
           // to marketing.
+          // What the opt-out withdrew must have been a grant (`before`; a STOP recorded before
+          // that was kept counts when traits had granted marketing): a STOP from someone who
+          // never took marketing texts, or declined them, restores none.
           const held = state.consent.sms?.['marketing'];
           const purpose =
             held?.granted === false &&
             isExplicitFact(held) &&
             held.everyChannel !== true &&
+            (held.before?.granted === true ||
+              (held.before === undefined && held.other?.granted === true)) &&
             (!answersYes || held.source === 'sms-reply')
               ? 'marketing'
               : state.unreachable?.sms?.to === number

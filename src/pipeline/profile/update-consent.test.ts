@@ -147,3 +147,26 @@ describe('a withdrawal stored before explicit facts were marked', () => {
     expect(state.consent.email?.['marketing']).toMatchObject({ granted: true, source: 'identify' });
   });
 });
+
+describe('what a withdrawal withdrew', () => {
+  const stop = aTrack('Unsubscribed', { channel: 'sms' }, on(2, 'stop'));
+  const sms = (granted: boolean, days: number, id: string) =>
+    anIdentify({ consent: { sms: { marketing: granted } } }, on(days, id));
+  const granted = aTrack('Consent Updated', { channel: 'sms', granted: true }, on(0, 'grant'));
+
+  it('keeps the newest fact dated before it, whichever order they arrive in', () => {
+    const facts = [granted, sms(false, 1, 'declined'), stop, sms(true, 3, 'resent')];
+    for (const order of [facts, [...facts].reverse(), [stop, granted, facts[3], facts[1]]])
+      expect(applyAll(order as HeraldEvent[]).consent.sms?.['marketing']).toMatchObject({
+        granted: false,
+        source: 'Unsubscribed',
+        before: { granted: false, atMs: t0 + daysMs(1) },
+      });
+    expect(applyAll([granted, stop]).consent.sms?.['marketing']?.before).toEqual({
+      granted: true,
+      atMs: t0,
+    });
+    // Nothing before it: a STOP from someone who never granted texts withdrew no grant.
+    expect(applyAll([stop]).consent.sms?.['marketing']?.before).toBeUndefined();
+  });
+});

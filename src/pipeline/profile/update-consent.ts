@@ -94,6 +94,38 @@ const settle = (explicit: ConsentEntry | undefined, traits: ConsentEntry | undef
   return held === undefined ? undefined : other === undefined ? held : { ...held, other };
 };
 
+/**
+ * The entry with its explicit withdrawal's `before` brought up to date: the newest of what it
+ * knew, the facts held and the one applied that are dated before it (a tie counts as before).
+ * What a STOP withdrew, a START may give back; facts are weighed whenever they arrive, so the
+ * outcome does not depend on the order.
+ */
+const withBefore = (
+  entry: ConsentEntry | undefined,
+  seen: readonly ConsentEntry[],
+): ConsentEntry | undefined => {
+  if (entry === undefined) return entry;
+  const mark = (w: ConsentEntry): ConsentEntry => {
+    let before = w.before;
+    for (const f of seen)
+      if (
+        f.atMs <= w.atMs &&
+        !(f.atMs === w.atMs && f.source === w.source && f.granted === w.granted) &&
+        (before === undefined || f.atMs > before.atMs)
+      )
+        before = { granted: f.granted, atMs: f.atMs };
+    if (before === undefined) return w;
+    // `other` last, as `settle` writes it: the stored JSON is the same whatever the order.
+    const { other, ...fact } = w;
+    return other === undefined ? { ...fact, before } : { ...fact, before, other };
+  };
+  if (!entry.granted && entry.explicit === true) return mark(entry);
+  const other = entry.other;
+  if (other !== undefined && !other.granted && other.explicit === true)
+    return { ...entry, other: mark(other) };
+  return entry;
+};
+
 /** Weighs one new fact against those held for the same channel and purpose. */
 const setConsent = (
   consent: Consent,
@@ -110,9 +142,10 @@ const setConsent = (
     fact.explicit === true
       ? settle(newer(latest(true), fact), latest(false))
       : settle(latest(true), restated(latest(false), fact, implied));
-  return entry === undefined
+  const marked = withBefore(entry, [...facts.map(factOf), fact]);
+  return marked === undefined
     ? consent
-    : { ...consent, [channel]: { ...consent[channel], [purpose]: entry } };
+    : { ...consent, [channel]: { ...consent[channel], [purpose]: marked } };
 };
 
 /**
