@@ -205,6 +205,21 @@ for (const factory of storeFactories) {
       expect(await smsMarketing('ida')).toBe(false);
     });
 
+    it('reads a YES spelt with stops or spaces as the YES it is: it undoes no preference-centre opt-out', async () => {
+      await identify('kit', { phone: '+14155550164', consent: { sms: { marketing: true } } });
+      await send('kit', 'receipt');
+      await herald.services.dispatcher.runDue();
+      await ingestCall(herald, clock, 'track', {
+        userId: 'kit',
+        event: 'Unsubscribed',
+        properties: { channel: 'sms' },
+      });
+      clock.set(clock.nowMs() + 60_000);
+      await textIn('+14155550164', 'Y.E.S', 'SM-yes-kit');
+      clock.set(clock.nowMs() + 60_000);
+      expect(await send('kit', 'upsell')).toMatchObject({ reasonCode: 'unsubscribed' });
+    });
+
     it('keeps a number reopened by START open when identify traits restate consent later', async () => {
       await identify('cam', { phone: '+14155550149', consent: { sms: { marketing: true } } });
       refusal = twilioError(21610, 'Attempt to send to unsubscribed recipient');

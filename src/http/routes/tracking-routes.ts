@@ -118,11 +118,15 @@ const STOP_WORDS = new Set([
 const START_WORDS = new Set(['START', 'YES', 'UNSTOP']);
 const HELP_WORDS = new Set(['HELP', 'INFO']);
 
-export const keywordOf = (body: string): 'stop' | 'start' | 'help' | null => {
-  const word = body
+/** A reply's word as the keywords are read: its letters alone, in capitals (`Y.E.S` is YES). */
+const keywordWordOf = (body: string): string =>
+  body
     .trim()
     .toUpperCase()
     .replace(/[^A-Z]/g, '');
+
+export const keywordOf = (body: string): 'stop' | 'start' | 'help' | null => {
+  const word = keywordWordOf(body);
   return STOP_WORDS.has(word)
     ? 'stop'
     : START_WORDS.has(word)
@@ -559,7 +563,8 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           ? optOutType
           : keywordOf(params.get('Body') ?? '');
       const from = params.get('From') ?? '';
-      const answersYes = /^\W*yes\W*$/i.test(params.get('Body') ?? '');
+      // Read as the keyword is: a `Y.E.S` that counts as START is a YES.
+      const answersYes = keywordWordOf(params.get('Body') ?? '') === 'YES';
       if (keyword === 'help')
         return twiml(
           reply,
