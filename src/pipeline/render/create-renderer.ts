@@ -27,6 +27,7 @@ import {
 import {
   htmlLinkHostsIn,
   linkHostsIn,
+  linksInText,
   openPixelUrl,
   trackHtmlLinks,
   trackLinks,
@@ -255,29 +256,6 @@ const moneyFormat = (currency: string): ((cents: number) => string) => {
   }
 };
 
-/** A character that runs a link on in text, wherever it stands. */
-const LINK_CHAR = /[\w~%/#&=+@$*-]/u;
-/** Punctuation that runs a link on only when more link follows it (a sentence's full stop does not). */
-const LINK_PUNCTUATION = /[.,;:!?'()]/u;
-
-/**
- * Whether `text` has `url` as a link of its own: not run on into more link characters after it
- * (`…/u/TOKEN0000` or `…/u/TOKEN.x` is another, dead link; a full stop ending the sentence is
- * no part of it) nor glued to a word before it.
- */
-const hasWholeLink = (text: string, url: string): boolean => {
-  for (let at = text.indexOf(url); at !== -1; at = text.indexOf(url, at + 1)) {
-    const before = at === 0 ? '' : (text[at - 1] ?? '');
-    let end = at + url.length;
-    while (LINK_PUNCTUATION.test(text[end] ?? '')) end += 1;
-    const after = text[end] ?? '';
-    const ranOn =
-      LINK_CHAR.test(after) || (end > at + url.length && !/\s/u.test(after) && after !== '');
-    if (!/[\p{L}\p{N}]/u.test(before) && !ranOn) return true;
-  }
-  return false;
-};
-
 export const createRenderer = (
   templates: readonly Template[],
   settings: RenderSettings,
@@ -404,7 +382,7 @@ export const createRenderer = (
   // in HTML, outside comments and hidden elements, the link as a link a reader can follow (not
   // an image's source or an attribute's text) and the address in the text a reader sees.
   const keepsFooter = (copy: string, unsubscribeUrl: string, postal: string) =>
-    hasWholeLink(copy, unsubscribeUrl) && copy.includes(postal);
+    linksInText(copy).includes(unsubscribeUrl) && copy.includes(postal);
   const keepsHtmlFooter = (html: string, unsubscribeUrl: string) =>
     htmlLinksIn(shownHtml(html)).includes(unsubscribeUrl) &&
     visibleHtmlText(html).includes(visibleText(address));

@@ -165,6 +165,18 @@ const hostOf = (url: string): string | null => {
 export const linkHostsIn = (texts: readonly string[]): Set<string> =>
   new Set(texts.flatMap((text) => (text.match(URL_PATTERN) ?? []).flatMap((u) => hostOf(u) ?? [])));
 
+/**
+ * The links a reader's client makes of text, as `trackLinks` reads them (a sentence's trailing
+ * punctuation left out), but for one glued to a word before it (`xhttps://…`), which none makes.
+ */
+export const linksInText = (text: string): string[] =>
+  [...text.matchAll(URL_PATTERN)].flatMap((m) => {
+    const before = m.index === 0 ? '' : (text[m.index - 1] ?? '');
+    return /[\p{L}\p{N}]/u.test(before)
+      ? []
+      : [m[0].slice(0, m[0].length - trailingOf(m[0]).length)];
+  });
+
 /** The hosts of the links an HTML part's `<a href>` and `<area href>` point to. */
 export const htmlLinkHostsIn = (html: string): Set<string> =>
   new Set(htmlLinksIn(html).flatMap((url) => hostOf(url) ?? []));
