@@ -1,3 +1,4 @@
+import type { Responses } from './profile.js';
 import { HOUR_MS, MINUTE_MS } from './time.js';
 
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
@@ -131,13 +132,6 @@ export const localHourOfWeek = (atMs: number, timezone: string): number =>
 export const offsetHours = (atMs: number, timezone: string): number =>
   Math.floor((wallClockMs(atMs, timezone) - atMs) / HOUR_MS);
 
-/** Response counts by hour of the week, as a profile keeps them (`Responses` in core/profile). */
-interface HourCounts {
-  byLocalHourOfWeek?: Readonly<Record<string, number>>;
-  zone?: string;
-  byHourOfWeek?: Readonly<Record<string, number>>;
-}
-
 /**
  * A customer's response counts by local hour of the week in `zone`, read at `atMs`: counts kept
  * in another zone (their zone learned or changed since; UTC for counts kept by UTC hour before
@@ -146,7 +140,7 @@ interface HourCounts {
  * a customer's responses and the event naming their zone arrive in. Undefined when none are kept.
  */
 export const responsesIn = (
-  responses: HourCounts | undefined,
+  responses: Responses | undefined,
   zone: string,
   atMs: number,
 ): Readonly<Record<string, number>> | undefined => {
