@@ -11,7 +11,7 @@ import type { CreativeVariant } from '../core/decision.js';
 import { creativeOf, isAutomatedMarketing, withdrawnVariants } from './guard-and-record.js';
 import { rolloutCohortOf } from './rollout.js';
 import { isInRollout } from './experiment/index.js';
-import { addressFactsOf, erasedTokensOf } from './erased-identities.js';
+import { addressFactsOf, erasedTokensOf, keptFactsOf } from './erased-identities.js';
 import type { DeliveryUpdate } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import {
@@ -534,15 +534,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         const retried = messages.filter((m) => m.attempts > 0).map((m) => m.id);
         if (retried.length > 0)
           for (const [id, why] of await tx.cancelledDecisionsOf(retried)) cancelled.set(id, why);
-        if (channel === 'email') {
+        if (channel === 'email' || channel === 'sms') {
           const address = await addressFactsOf(tx, [...profiles.values()]);
-          for (const m of messages)
-            addressOf.set(m.id, {
-              addressOptedOutAtMs: address.optOuts.get(m.customerId) ?? null,
-              addressHardBounces: address.hardBounces.get(m.customerId) ?? null,
-            });
-          await readDomains(tx, messages, nowMs);
+          for (const m of messages) addressOf.set(m.id, keptFactsOf(address, m.customerId));
         }
+        if (channel === 'email') await readDomains(tx, messages, nowMs);
         return messages.map((message) => ({
           message,
           state: withoutStaleTokens(message, profiles.get(message.customerId)),
@@ -557,13 +553,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       if (fresh?.status !== 'sending') return null;
       // Its customer as it is now: merged into another since the claim, the message went with them.
       const state = (await deps.store.getProfile(fresh.customerId))?.state;
-      // An email's address as it is now too: an unsubscribe or bounces on another record of it.
-      if (state !== undefined && fresh.channel === 'email') {
+      // An email's address as it is now too: an unsubscribe or bounces on another record of it;
+      // and a text's number: a STOP on another record of it.
+      if (state !== undefined && (fresh.channel === 'email' || fresh.channel === 'sms')) {
         const address = await deps.store.transaction((tx) => addressFactsOf(tx, [state]));
-        addressOf.set(message.id, {
-          addressOptedOutAtMs: address.optOuts.get(state.customerId) ?? null,
-          addressHardBounces: address.hardBounces.get(state.customerId) ?? null,
-        });
+        addressOf.set(message.id, keptFactsOf(address, state.customerId));
       }
       if (state === undefined || fresh.channel !== 'push') return { state };
       const own = await deps.store.transaction((tx) =>

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { toCustomerId } from '../core/ids.js';
 import { aProfile } from './guard/test-builders.js';
 import {
+  rememberNumberStarts,
+  rememberNumberStops,
   addressFactsOf,
   ERASURE_KEY,
   erasedSinceOf,
@@ -165,6 +167,7 @@ describe('erased identities', () => {
     expect(await addressFactsOf(tx, [guest, account, other])).toEqual({
       optOuts: new Map(),
       hardBounces: new Map(),
+      numberStops: new Map(),
     });
     expect(tx.lookups()).toBe(0);
     await rememberAddressBounces(tx, [
@@ -199,6 +202,40 @@ describe('erased identities', () => {
     expect((await addressFactsOf(tx, [account])).optOuts).toEqual(
       new Map([[toCustomerId('acct'), 5_000]]),
     );
+  });
+
+  it("holds a number's STOP on every record of it until a START after it, as a keyed hash alone", async () => {
+    const tx = memoryTx();
+    const texted = aProfile({
+      customerId: toCustomerId('mum'),
+      traits: { phone: '+1 415 555 0100' },
+    });
+    const household = aProfile({
+      customerId: toCustomerId('kid'),
+      traits: { phone: '+14155550100' },
+    });
+    const other = aProfile({ customerId: toCustomerId('ned'), traits: { phone: '+14155550199' } });
+    const stopsOf = async (...profiles: (typeof texted)[]) =>
+      (await addressFactsOf(tx, profiles)).numberStops;
+    expect(await stopsOf(texted, household, other)).toEqual(new Map());
+    expect(tx.lookups()).toBe(0);
+    await rememberNumberStops(tx, ['+14155550100', '4155550100', ' '], 1_000);
+    // Two forms, two hashes; a blank number keeps nothing. Keyed, not the plain SHA-256.
+    expect(tx.erased.size).toBe(2);
+    for (const h of tx.erased.keys())
+      expect(h).not.toBe(createHash('sha256').update('opt-out:sms:+14155550100').digest('hex'));
+    const held = new Map([
+      [toCustomerId('mum'), 1_000],
+      [toCustomerId('kid'), 1_000],
+    ]);
+    expect(await stopsOf(texted, household, other)).toEqual(held);
+    // A START before the STOP lifts nothing; one after it lifts it; a STOP again holds again.
+    await rememberNumberStarts(tx, ['+14155550100'], 500);
+    expect(await stopsOf(texted, household)).toEqual(held);
+    await rememberNumberStarts(tx, ['+14155550100'], 2_000);
+    expect(await stopsOf(texted, household)).toEqual(new Map());
+    await rememberNumberStops(tx, ['+14155550100'], 3_000);
+    expect((await stopsOf(household)).get(toCustomerId('kid'))).toBe(3_000);
   });
 
   it('refuses to judge when hashes are kept but their key is gone', async () => {

@@ -9,7 +9,13 @@ import { randomBytes } from 'node:crypto';
 import type { JsonObject } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
 import type { ProfileState } from '../core/profile.js';
-import { ERASURE_KEY, keptIdentityHash as hashOf, optOutIdentity } from '../core/kept-identity.js';
+import {
+  ERASURE_KEY,
+  keptIdentityHash as hashOf,
+  numberStartIdentity,
+  numberStopIdentity,
+  optOutIdentity,
+} from '../core/kept-identity.js';
 import { emailKey, normalisePhone, textOf } from '../core/recipient.js';
 import type { StoreTx } from '../ports/store.js';
 
@@ -128,6 +134,33 @@ export const rememberAddressOptOut = (tx: Tx, address: string, atMs: number): Pr
   address.trim() === '' ? Promise.resolve() : rememberErased(tx, [optOutIdentity(address)], atMs);
 
 /**
+ * Remembers, in the transaction that records it, that a phone number texted STOP (`numbers`: the
+ * forms it may be written in): an SMS STOP opts the number out of everything from the sender
+ * (CTIA; Twilio refuses its next text, error 21610), on every customer record that has it — a
+ * household's phone, a guest checkout — until the number texts START, or the record opts in to
+ * texts at this number, explicitly, after. Kept as the address's opt-out is, and outlives an
+ * erasure.
+ */
+export const rememberNumberStops = (
+  tx: Tx,
+  numbers: readonly string[],
+  atMs: number,
+): Promise<void> => rememberErased(tx, numbersKept(numbers, numberStopIdentity), atMs);
+
+/** Remembers that a phone number texted START, which lifts its STOPs before (Twilio's rule). */
+export const rememberNumberStarts = (
+  tx: Tx,
+  numbers: readonly string[],
+  atMs: number,
+): Promise<void> => rememberErased(tx, numbersKept(numbers, numberStartIdentity), atMs);
+
+const numbersKept = (numbers: readonly string[], identity: (n: string) => string): string[] => [
+  ...new Set(
+    numbers.filter((n) => normalisePhone(n).replace('+', '') !== '').map((n) => identity(n)),
+  ),
+];
+
+/**
  * Hard bounces reported on a customer record count against its email address, on every record
  * that has it: a mailbox that does not exist is dead whoever's record a message to it came
  * from. Kept as the address's opt-out is: a count and the latest time under the same keyed
@@ -162,27 +195,62 @@ export interface AddressFacts {
   optOuts: Map<CustomerId, number>;
   /** How many hard bounces the address has had, for those that had any since they are kept. */
   hardBounces: Map<CustomerId, number>;
+  /**
+   * When the customer's phone number texted STOP, on any record of it, for those whose STOP no
+   * START from the number has lifted since (`rememberNumberStops`).
+   */
+  numberStops: Map<CustomerId, number>;
 }
+
+/** One customer's share of `AddressFacts`, as the consent rules read it. */
+export const keptFactsOf = (facts: AddressFacts, customerId: CustomerId) => ({
+  addressOptedOutAtMs: facts.optOuts.get(customerId) ?? null,
+  addressHardBounces: facts.hardBounces.get(customerId) ?? null,
+  numberStoppedAtMs: facts.numberStops.get(customerId) ?? null,
+});
 
 /**
  * For each profile with an email address, what is kept of the address on any customer record:
- * its opt-out and its hard bounces. One hash per address, and one lookup per table for the
- * batch; nothing is hashed while nothing was ever kept.
+ * its opt-out and its hard bounces; and for each with a phone number, its STOP not lifted by a
+ * START since. One hash per address (two per number), and one lookup per table for the batch;
+ * nothing is hashed while nothing was ever kept.
  */
 export const addressFactsOf = async (
   tx: Tx,
   profiles: readonly ProfileState[],
 ): Promise<AddressFacts> => {
-  const facts: AddressFacts = { optOuts: new Map(), hardBounces: new Map() };
+  const facts: AddressFacts = {
+    optOuts: new Map(),
+    hardBounces: new Map(),
+    numberStops: new Map(),
+  };
   const addressed = profiles.flatMap((p) => {
     const email = textOf(p.traits['email']);
     return email === null ? [] : [{ customerId: p.customerId, email }];
   });
-  if (addressed.length === 0) return facts;
+  const phoned = profiles.flatMap((p) => {
+    const phone = textOf(p.traits['phone']);
+    return phone === null || normalisePhone(phone).replace('+', '') === ''
+      ? []
+      : [{ customerId: p.customerId, phone }];
+  });
+  if (addressed.length === 0 && phoned.length === 0) return facts;
   const optOuts = await tx.anyErasedIdentity();
-  const hardBounces = await tx.anyAddressBounce();
+  const hardBounces = addressed.length > 0 && (await tx.anyAddressBounce());
   if (!optOuts && !hardBounces) return facts;
   const key = await keyOfKept(tx, 'address facts');
+  if (optOuts && phoned.length > 0) {
+    const stops = phoned.map((p) => hashOf(key, numberStopIdentity(p.phone)));
+    const starts = phoned.map((p) => hashOf(key, numberStartIdentity(p.phone)));
+    const kept = await tx.erasedIdentities([...stops, ...starts]);
+    phoned.forEach((p, i) => {
+      const stoppedAt = kept.get(stops[i] ?? '');
+      const startedAt = kept.get(starts[i] ?? '');
+      if (stoppedAt !== undefined && (startedAt === undefined || startedAt <= stoppedAt))
+        facts.numberStops.set(p.customerId, stoppedAt);
+    });
+  }
+  if (addressed.length === 0) return facts;
   // One key for a plain ASCII address, two for an internationalised one: hashed once each.
   const hashesOf = addressed.map((a) =>
     [...new Set([optOutIdentity(a.email), writtenIdentity(a.email)])].map((id) => hashOf(key, id)),

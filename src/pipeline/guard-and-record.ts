@@ -239,6 +239,8 @@ export interface GuardBatchState {
   addressOptOuts?: Map<CustomerId, number>;
   /** The hard bounces of the customer's email address on every record of it, for those it had. */
   addressHardBounces?: Map<CustomerId, number>;
+  /** When the customer's phone number texted STOP on any record of it, for those whose holds. */
+  numberStops?: Map<CustomerId, number>;
 }
 
 /** A campaign's written variants, kept under its experiment slot (`creative:<id>`), or null. */
@@ -323,6 +325,7 @@ export const loadGuardBatchState = async (
     erased: await erasedSinceOf(tx, known),
     addressOptOuts: address.optOuts,
     addressHardBounces: address.hardBounces,
+    numberStops: address.numberStops,
   };
 };
 
@@ -549,6 +552,7 @@ export const judgeDecision = (
         erasedAtMs: batch.erased.get(decision.customerId) ?? null,
         addressOptedOutAtMs: batch.addressOptOuts?.get(decision.customerId) ?? null,
         addressHardBounces: batch.addressHardBounces?.get(decision.customerId) ?? null,
+        numberStoppedAtMs: batch.numberStops?.get(decision.customerId) ?? null,
         // Written copy links to the shop and Herald alone, whatever its text names.
         linkHosts: deps.renderer.linkHostsOf(variant === null ? templateName : null),
         nowMs,

@@ -153,6 +153,83 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     expect((await send('be', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
   });
 
+  const optIn = (userId: string) =>
+    ingest('track', {
+      userId,
+      event: 'Consent Updated',
+      properties: { channel: 'sms', purpose: 'marketing', granted: true, source: 'form' },
+    });
+  const receipt = async (userId: string) => {
+    clock.set(clock.nowMs() + 60_000);
+    const sent = await send(userId, 'order-shipped', 'sms', { orderId: 'A-9' });
+    return sent.reasonCode;
+  };
+
+  it('keeps a STOP with the number: a phone switched back to it gets no text, until START', async () => {
+    await textedAt('back', '+14155550131');
+    await textIn('+14155550131', 'STOP', 'SM-stop-back');
+    // A new number, opted in on a form; then the old number again.
+    clock.set(clock.nowMs() + 60_000);
+    await ingest('identify', {
+      userId: 'back',
+      traits: { firstName: 'Bo', phone: '+14155550132' },
+    });
+    await optIn('back');
+    expect(await receipt('back')).toBeNull();
+    clock.set(clock.nowMs() + 60_000);
+    await ingest('identify', { userId: 'back', traits: { phone: '+14155550131' } });
+    expect(await receipt('back')).toBe('unsubscribed');
+    const blocked = await send('back', 'upsell', 'sms');
+    expect(blocked.status).toBe('blocked');
+    // The number texts START: Twilio lifts its STOP, and so does Herald.
+    await textIn('+14155550131', 'START', 'SM-start-back');
+    expect(await receipt('back')).toBeNull();
+  });
+
+  it("holds a STOP on every record with the number, texted or not, until START or the record's own opt-in", async () => {
+    await textedAt('parent', '+14155550141');
+    await ingest('identify', {
+      userId: 'teen',
+      traits: {
+        firstName: 'Tee',
+        phone: '+1 (415) 555-0141',
+        consent: { sms: { marketing: true } },
+      },
+    });
+    await ingest('identify', {
+      userId: 'aunt',
+      traits: { firstName: 'Au', phone: '+14155550141', consent: { sms: { marketing: true } } },
+    });
+    await textIn('+14155550141', 'STOP', 'SM-stop-house');
+    expect(await receipt('teen')).toBe('unsubscribed');
+    expect((await send('teen', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    // An opt-in of the record's own after the STOP is one to texts at this number.
+    await optIn('aunt');
+    expect((await send('aunt', 'upsell', 'sms')).reasonCode).toBeNull();
+    await textIn('+14155550141', 'START', 'SM-start-house');
+    expect(await receipt('teen')).toBeNull();
+    expect((await send('teen', 'upsell', 'sms')).reasonCode).toBeNull();
+    // START for the record Herald texted restores only what its STOP withdrew.
+    expect((await send('parent', 'upsell', 'sms')).reasonCode).toBeNull();
+  });
+
+  it('checks the number again as the text leaves: a STOP on another record while it was queued', async () => {
+    await textedAt('first', '+14155550151');
+    await ingest('identify', {
+      userId: 'second',
+      traits: { firstName: 'Se', phone: '+14155550151', consent: { sms: { marketing: true } } },
+    });
+    const queued = await send('second', 'upsell', 'sms');
+    expect(queued.status).toBe('queued');
+    await textIn('+14155550151', 'STOP', 'SM-stop-queued');
+    await herald.services.dispatcher.runDue();
+    const message = await herald.services.store.getMessage(queued.decisionId);
+    expect({ status: message?.status, reasonCode: message?.reasonCode }).toEqual({
+      status: 'blocked',
+      reasonCode: 'unsubscribed',
+    });
+  });
+
   it('refuses at the guard an SMS longer than Twilio takes (1,600 characters)', async () => {
     await ingest('identify', {
       userId: 'longsms',

@@ -20,6 +20,7 @@ import {
 } from '../../core/signed-token.js';
 import { heraldEvent } from '../../pipeline/deliver-messages.js';
 import { checkAtHandOff, checkTimingAtHandOff } from '../../pipeline/guard/index.js';
+import { rememberNumberStarts, rememberNumberStops } from '../../pipeline/erased-identities.js';
 import {
   recordMessageResult,
   type MessageResult,
@@ -573,22 +574,26 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       // Every customer Herald texted at this number: the phone's owner speaks for all of them
       // (a number entered on two accounts, a household's phone) — in its other forms too (a
       // trait in national format, texted from Herald's number in the reply's country).
-      const messages =
+      const forms =
         from === ''
           ? []
-          : (
-              await Promise.all(
-                [
-                  from,
-                  ...nationalFormsOf(from, params.get('To') ?? ''),
-                  // A trait written `+44 (0)7911 …` keeps its trunk 0 after the country code,
-                  // and is texted so: a STOP reaches it too (erring toward the opt-out).
-                  ...(keyword === 'stop' ? trunkZeroFormOf(from) : []),
-                ].map((form) => store.latestMessagesTo(form, 'sms')),
-              )
-            ).flat();
+          : [
+              from,
+              ...nationalFormsOf(from, params.get('To') ?? ''),
+              // A trait written `+44 (0)7911 …` keeps its trunk 0 after the country code,
+              // and is texted so: a STOP reaches it too (erring toward the opt-out).
+              ...(keyword === 'stop' ? trunkZeroFormOf(from) : []),
+            ];
+      const messages = (
+        await Promise.all(forms.map((form) => store.latestMessagesTo(form, 'sms')))
+      ).flat();
       const sid = params.get('MessageSid');
       if (keyword === 'stop') {
+        // The number's, on every record that has it, texted or not (a household's phone, a
+        // guest checkout), and kept by number: a record whose phone changes back to it later
+        // is not texted either, until the number texts START or the record opts in again.
+        const stoppedAtMs = services.clock.nowMs();
+        await store.transaction((tx) => rememberNumberStops(tx, forms, stoppedAtMs));
         // Erring toward an opt-out is safe, and missing one keeps texting a customer who said
         // stop (TCPA, CTIA).
         const customers = new Set<string>();
@@ -614,6 +619,18 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         config.providers.twilioMessagingServiceSid === '' &&
         ours !== '' &&
         normalisePhone(ours) === normalisePhone(params.get('To') ?? '');
+      if (keyword === 'start' && from !== '' && !seen) {
+        // Twilio lifts the number's STOP on START: so does Herald, for the records it never
+        // texted at the number too — in a national form only as below.
+        const startedAtMs = services.clock.nowMs();
+        await store.transaction((tx) =>
+          rememberNumberStarts(
+            tx,
+            [from, ...(repliedToOurs ? nationalFormsOf(from, params.get('To') ?? '') : [])],
+            startedAtMs,
+          ),
+        );
+      }
       if (keyword === 'start' && messages.length > 0 && !seen) {
         // Only for those whose phone this still is, in the form they were texted at: a number
         // changes hands, and a customer texted at it years ago must not be opted in by its new
@@ -681,9 +698,10 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           ];
         });
         await services.recorder.record(events, nowMs);
-        // After what it recorded: a request that failed before is acted on when Twilio retries.
-        if (sid !== null) await store.transaction((tx) => tx.rememberInbound('twilio', sid, nowMs));
       }
+      // After what it recorded: a request that failed before is acted on when Twilio retries.
+      if (keyword === 'start' && from !== '' && !seen && sid !== null)
+        await store.transaction((tx) => tx.rememberInbound('twilio', sid, services.clock.nowMs()));
       // Twilio's own opt-out handling answers STOP and START; Herald adds nothing.
       return twiml(reply, null);
     });

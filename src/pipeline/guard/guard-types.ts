@@ -99,6 +99,11 @@ export interface GuardContext {
    */
   addressOptedOutAtMs?: number | null;
   /**
+   * When the customer's phone number texted STOP on any customer record, unless a START from the
+   * number lifted it since, or null; read for SMS only.
+   */
+  numberStoppedAtMs?: number | null;
+  /**
    * The hard bounces of the customer's email address on every customer record that has it (a
    * guest checkout and an account), or null when none are kept; read for email only.
    */

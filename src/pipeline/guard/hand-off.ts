@@ -90,10 +90,13 @@ const supersededBy = (
   return null;
 };
 
-/** What is kept of the message's email address on any record of it, read when it was claimed. */
+/**
+ * What is kept of the message's email address or phone number on any record of it, read when it
+ * was claimed.
+ */
 export type AddressFactsAtHandOff = Pick<
   ConsentFacts,
-  'addressOptedOutAtMs' | 'addressHardBounces'
+  'addressOptedOutAtMs' | 'addressHardBounces' | 'numberStoppedAtMs'
 >;
 
 /**
@@ -131,6 +134,7 @@ export const checkAtHandOff = (
   const [problem] = consentProblems(message, profile, policy, {
     addressOptedOutAtMs: address.addressOptedOutAtMs ?? null,
     addressHardBounces: address.addressHardBounces ?? null,
+    numberStoppedAtMs: address.numberStoppedAtMs ?? null,
     lastMarketingAtMs: null,
     sendAtMs: nowMs,
   });

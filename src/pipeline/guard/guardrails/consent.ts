@@ -210,6 +210,51 @@ const numberChangedProblem = (
     },
   );
 
+/**
+ * Whether the customer opted in to texts explicitly after their number texted STOP
+ * (`stoppedAtMs`), and for the number they have now: a grant (marketing or transactional) made
+ * after the STOP, first stated no earlier than the number became theirs (one given for the
+ * number before is that number's), from no implied source.
+ */
+const textsOptedInSince = (
+  profile: ProfileState,
+  stoppedAtMs: number,
+  implied: readonly string[],
+): boolean => {
+  const given = profile.consent.sms;
+  const changedAtMs = profile.phoneChangedAtMs;
+  return [given?.['marketing'], given?.['transactional']].some((entry) =>
+    [entry, entry?.other].some(
+      (fact) =>
+        fact?.granted === true &&
+        fact.explicit === true &&
+        fact.atMs > stoppedAtMs &&
+        (changedAtMs === undefined || (fact.sinceMs ?? fact.atMs) >= changedAtMs) &&
+        impliedSourceOf(fact.source, implied) === null,
+    ),
+  );
+};
+
+/**
+ * The block for a text to a number that texted STOP (on this record or another one of it) and
+ * has not opted in since: an SMS STOP opts the number out of everything from the sender.
+ */
+const numberStopProblem = (
+  channel: Channel,
+  profile: ProfileState,
+  stoppedAtMs: number | null,
+  implied: readonly string[],
+): Verdict | null =>
+  channel !== 'sms' || stoppedAtMs === null || textsOptedInSince(profile, stoppedAtMs, implied)
+    ? null
+    : verdict(
+        NAME,
+        'block',
+        'unsubscribed',
+        "the customer's number texted STOP, on this or another customer record, and has not opted in since",
+        { at: new Date(stoppedAtMs).toISOString(), source: 'number' },
+      );
+
 /** What the consent rules read of a message. */
 export type ConsentSubject = Pick<GuardMessage, 'channel' | 'class' | 'topic'>;
 
@@ -219,6 +264,11 @@ export interface ConsentFacts {
   addressOptedOutAtMs?: number | null;
   /** The email address's hard bounces on every record of it, when any are kept; email only. */
   addressHardBounces?: number | null;
+  /**
+   * When the customer's phone number texted STOP, on any record of it, unless a START from the
+   * number lifted it since; read for SMS only.
+   */
+  numberStoppedAtMs?: number | null;
   /**
    * The customer's latest marketing message (web aside), sent or queued, for the cadence
    * window; null when there is none or it is not known (the check at hand-off), when only
@@ -274,8 +324,15 @@ export const consentProblems = (
         }),
       );
   }
+  const numberStop = numberStopProblem(
+    channel,
+    profile,
+    facts.numberStoppedAtMs ?? null,
+    policy.gdpr.impliedSources,
+  );
   if (message.class === 'transactional') {
-    const problem = transactionalProblem(channel, profile, policy.gdpr.impliedSources);
+    const problem =
+      transactionalProblem(channel, profile, policy.gdpr.impliedSources) ?? numberStop;
     return problem === null ? found : [...found, problem];
   }
   const topical =
@@ -298,6 +355,8 @@ export const consentProblems = (
         withdrawnFigures(marketing),
       ),
     );
+  // The number texted STOP (on this record or another one of it), and has not opted in since.
+  else if (numberStop !== null) found.push(numberStop);
   // The address opted out through another record of it (a guest checkout and an account):
   // the opt-out is the address's, until this record opts in again, explicitly, after it.
   else if (addressOut !== null && !optedInAfter(marketing, addressOut))
@@ -412,6 +471,7 @@ export const consentGuardrail: Guardrail = {
     const found = consentProblems(message, context.profile, policy, {
       addressOptedOutAtMs: context.addressOptedOutAtMs ?? null,
       addressHardBounces: context.addressHardBounces ?? null,
+      numberStoppedAtMs: context.numberStoppedAtMs ?? null,
       lastMarketingAtMs: context.history.lastMarketingAtMs ?? null,
       sendAtMs: message.sendAtMs,
     });
