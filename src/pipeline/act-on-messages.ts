@@ -130,7 +130,9 @@ export const sendNow = async (
     };
     await tx.insertDecisions([decision]);
     let judged: Judged | undefined;
-    await guardAndRecord(tx, deps, [decision], profiles, nowMs, (one) => (judged = one));
+    await guardAndRecord(tx, deps, [decision], profiles, nowMs, {
+      onJudged: (one) => (judged = one),
+    });
     if (judged === undefined) throw new Error('the send recorded no message');
     const answer = answerOf(judged);
     if (key !== null)

@@ -1028,11 +1028,22 @@ const sendsMessage = (d: Decision): boolean => d.status === 'scheduled' && d.cha
  */
 const RECORD_CHUNK = 64;
 
+/** What `guardAndRecord` may be given besides the decisions. */
+export interface GuardAndRecordOptions {
+  /** Sees each judged message as it is recorded. */
+  onJudged?: (judged: Judged) => void;
+  /**
+   * Audit entries of the same round to append ahead of the decisions' own (the messages it
+   * withdrew: `withdrawnMessages`), once the batch state is read: the audit chain's lock is
+   * taken after the campaign budgets' locks, as on every path, or two rounds deadlock.
+   */
+  auditFirst?: readonly AuditNote[];
+}
+
 /**
  * Guards and records a batch of decisions inside the transaction that stores them: each
  * decision gets its audit entry, and each one that sends gets its message row (queued,
- * in review or blocked, with every verdict). Returns how many messages it recorded;
- * `onJudged` sees each judged message as it is recorded.
+ * in review or blocked, with every verdict). Returns how many messages it recorded.
  */
 export const guardAndRecord = async (
   tx: StoreTx,
@@ -1040,9 +1051,12 @@ export const guardAndRecord = async (
   decisions: readonly Decision[],
   profiles: ReadonlyMap<CustomerId, ProfileState>,
   nowMs: number,
-  onJudged?: (judged: Judged) => void,
+  { onJudged, auditFirst = [] }: GuardAndRecordOptions = {},
 ): Promise<number> => {
-  if (decisions.length === 0) return 0;
+  if (decisions.length === 0) {
+    await appendAudit(tx, auditFirst, nowMs);
+    return 0;
+  }
   const sending = decisions.filter(sendsMessage);
   const batch: GuardBatchState =
     sending.length === 0
@@ -1067,7 +1081,7 @@ export const guardAndRecord = async (
           sending.flatMap((d) => (d.experiment === null ? [] : [d.experiment.slot])),
         );
   const appendEachGroup = tx.auditLockIsFree;
-  let notes: AuditNote[] = [];
+  let notes: AuditNote[] = [...auditFirst];
   const note = (decision: Decision, data: ReturnType<typeof decisionAuditData>) =>
     notes.push({
       kind: 'decision',
@@ -1163,6 +1177,20 @@ export const withdrawMessages = async (
   cancelled: readonly { decisionIds: readonly string[]; reason: string }[],
   nowMs: number,
 ): Promise<number> => {
+  const notes = await withdrawnMessages(tx, cancelled, nowMs);
+  await appendAudit(tx, notes, nowMs);
+  return notes.length;
+};
+
+/**
+ * `withdrawMessages` without appending its audit entries: they are returned, for a caller that
+ * appends them with its own.
+ */
+export const withdrawnMessages = async (
+  tx: StoreTx,
+  cancelled: readonly { decisionIds: readonly string[]; reason: string }[],
+  nowMs: number,
+): Promise<AuditNote[]> => {
   const notes: AuditNote[] = [];
   for (const { decisionIds, reason } of cancelled) {
     for (const message of await tx.pendingMessagesOf(decisionIds)) {
@@ -1184,8 +1212,7 @@ export const withdrawMessages = async (
       });
     }
   }
-  await appendAudit(tx, notes, nowMs);
-  return notes.length;
+  return notes;
 };
 
 /** Statuses of a campaign's message that mean the campaign reached, or is reaching, the person. */

@@ -17,7 +17,7 @@ import type {
 import { applyTriggerPlan, type OnDecided, type TriggerPlanner } from './decide/index.js';
 import {
   guardAndRecord,
-  withdrawMessages,
+  withdrawnMessages,
   withdrawRepeatedCampaigns,
   type GuardDeps,
 } from './guard-and-record.js';
@@ -238,6 +238,9 @@ export const activityHistoryOf =
 export const guardOnDecided =
   (deps: GuardDeps): OnDecided =>
   async (tx, batch, nowMs) => {
-    await withdrawMessages(tx, batch.cancelled, nowMs);
-    await guardAndRecord(tx, deps, batch.decisions, batch.profiles, nowMs);
+    // Their audit entries are appended with the round's own, after the budgets' locks.
+    const withdrawn = await withdrawnMessages(tx, batch.cancelled, nowMs);
+    await guardAndRecord(tx, deps, batch.decisions, batch.profiles, nowMs, {
+      auditFirst: withdrawn,
+    });
   };
