@@ -13,7 +13,7 @@ const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 
 /**
  * The text as read: compatibility forms folded (NFKC: `ｃｈｅａｐ` → `cheap`, `７０％` → `70%`),
- * invisible characters removed, every run of white space (line breaks and non-breaking or thin
+ * every script's digits as ASCII ones (`٥٠` → `50`), invisible characters removed, every run of white space (line breaks and non-breaking or thin
  * spaces included) one space.
  */
 export const visibleText = (text: string): string => {
@@ -27,8 +27,26 @@ export const visibleText = (text: string): string => {
     const dotted = text.replaceAll('\u2026', '...');
     if (PLAIN.test(dotted)) return dotted.replace(SPACES, ' ');
   }
-  return text.normalize('NFKC').replace(INVISIBLE, '').replace(SPACES, ' ');
+  return asciiDigits(text.normalize('NFKC')).replace(INVISIBLE, '').replace(SPACES, ' ');
 };
+
+// A decimal digit of another script (Arabic-Indic `٥`, Devanagari `५`, Thai `๕`): NFKC leaves
+// them, and a reader of the script reads them as figures.
+const OTHER_DIGIT = /[^\P{Nd}0-9]/gu;
+const DIGIT = /^\p{Nd}$/u;
+
+/**
+ * Decimal digits of every script as ASCII digits (`٥٠%` → `50%`). Unicode assigns each script's
+ * digits as a run from zero to nine (where runs abut, each starts where the one before ends), so
+ * a digit's value is how many digits precede it in its run of runs, modulo ten.
+ */
+const asciiDigits = (text: string): string =>
+  text.replace(OTHER_DIGIT, (digit) => {
+    const at = digit.codePointAt(0) ?? 0;
+    let before = 0;
+    while (before < 100 && DIGIT.test(String.fromCodePoint(at - before - 1))) before += 1;
+    return String(before % 10);
+  });
 
 // Every run of white space, as one space: the runs that are not a lone space already (a space
 // replaced by a space is each a piece of a new string — prose has one every few words, and
@@ -43,12 +61,11 @@ const PLAIN =
   /^[\t-\r -~\u00A1-\u00A7\u00A9\u00AB\u00AC\u00AE\u00B0\u00B1\u00B6\u00B7\u00BB\u00BF-\u00FF\u2013\u2014\u2018\u2019\u201C\u201D\u2022\u20AC\u2192]*$/;
 
 /**
- * Compatibility forms folded and invisible characters removed, every space character a plain
- * space — line breaks kept, for readers that care where a line starts.
+ * Compatibility forms folded, every script's digits as ASCII ones, and invisible characters
+ * removed, every space character a plain space — line breaks kept, for readers that care where a line starts.
  */
 export const foldedText = (text: string): string =>
-  text
-    .normalize('NFKC')
+  asciiDigits(text.normalize('NFKC'))
     .replace(INVISIBLE, '')
     .replace(/\p{Zs}/gu, ' ');
 

@@ -37,6 +37,47 @@ describe('checkGrounding', () => {
     expect(claimsOf(result)).toEqual([['percentage', '50%']]);
   });
 
+  it('reads a percentage written right after a word, or with a letter O for a zero', () => {
+    for (const [body, claim] of <const>[
+      ['SAVE50% TODAY on everything', '50%'],
+      ['Take an extra50% off', '50%'],
+      ['GET50%OFF', '50%'],
+      ['Save 5O% now', '5O%'],
+    ])
+      expect(claimsInBody(body)).toContainEqual(['percentage', claim]);
+    expect(claimsInBody('Take an extra25% off the Premium Widget')).toEqual([]);
+  });
+
+  it('reads digits of other scripts as the figures they are', () => {
+    expect(claimsInBody('٥٠% off everything')).toEqual([['percentage', '50%']]);
+    expect(claimsInBody('५०% off everything')).toEqual([['percentage', '50%']]);
+    expect(claimsInBody('Get a $٩٩ credit')).toEqual([['price', '$99']]);
+    expect(claimsInBody('Get ٢٥% off the Premium Widget')).toEqual([]);
+  });
+
+  it('reads a code the copy tells the reader to type, without the word "code"', () => {
+    for (const [cta, code] of <const>[
+      ['Use SAVE50 at checkout', 'SAVE50'],
+      ['Enter VIP2026 at checkout', 'VIP2026'],
+      ['Apply WELCOME10', 'WELCOME10'],
+      ['Redeem FREESHIP now', 'FREESHIP'],
+    ])
+      expect(claimsOf(checkGrounding(aVariant({ cta }), [doc], null))).toEqual([['code', code]]);
+    // Words, and the incentive's own code, are no such claim.
+    expect(claimsOf(checkGrounding(aVariant({ cta: 'Use it today' }), [doc], null))).toEqual([]);
+    expect(claimsOf(checkGrounding(aVariant({ cta: 'Enter NOW' }), [doc], null))).toEqual([]);
+    const incentive = {
+      kind: 'percent-off' as const,
+      percent: 25,
+      amount: null,
+      code: 'SAVE25-X1',
+      expiresAtMs: 0,
+    };
+    expect(
+      checkGrounding(aVariant({ cta: 'Apply SAVE25-X1 at checkout' }), [doc], incentive),
+    ).toEqual({ ok: true });
+  });
+
   it('reads percentages written as 25 %, 25 percent or 25 per cent', () => {
     for (const written of ['25 %', '25 percent', '25 per cent']) {
       expect(checkGrounding(aVariant({ cta: `Save ${written}` }), [doc], null).ok).toBe(true);

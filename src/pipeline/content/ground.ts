@@ -329,6 +329,9 @@ const inTitleCaseName = (m: RegExpExecArray): boolean => {
 const codeWord = `(?:${['promo', 'coupon', 'voucher', 'discount', 'code']
   .flatMap((w) => [w, `${w.slice(0, 1).toUpperCase()}${w.slice(1)}`, w.toUpperCase()])
   .join('|')})`;
+const codeVerb = `(?:${['use', 'enter', 'apply', 'redeem', 'type']
+  .flatMap((w) => [w, `${w.slice(0, 1).toUpperCase()}${w.slice(1)}`, w.toUpperCase()])
+  .join('|')})`;
 /**
  * Whether a word after "code" is one: letters with a digit ("SAVE50", "x5f3a9c") or three
  * capitals or more ("WELCOME"); not a word ("code below") nor a number alone, read as a number.
@@ -398,9 +401,11 @@ const extractors: readonly {
   },
   {
     kind: 'percentage',
-    // "pc" as written in lower case ("30pc off"): "30 PC games" are computers.
-    pattern: /\b(\d+(?:\.\d+)?)[\s-]?(?:%|percent\b|per cent\b|pct\b|(pc)\b)/gi,
-    key: (m) => amountOf(m[1] ?? ''),
+    // "pc" as written in lower case ("30pc off"): "30 PC games" are computers. Read after a
+    // word too ("SAVE50%", "extra50% off"), and with a letter O for a zero after a digit
+    // ("5O%" reads 50 %).
+    pattern: /(?<![\p{N}.,])(\d[\dO]*(?:\.\d+)?)[\s-]?(?:%|percent\b|per cent\b|pct\b|(pc)\b)/giu,
+    key: (m) => amountOf((m[1] ?? '').replace(/o/gi, '0')),
     accept: (m) => m[2] === undefined || m[2] === 'pc',
   },
   {
@@ -566,6 +571,18 @@ const extractors: readonly {
     ),
     key: (m) => normalise(m[1] ?? ''),
     accept: (m) => isCodeLike(m[1] ?? ''),
+    text: (m) => m[1] ?? '',
+  },
+  {
+    // A code the copy tells the reader to type, without the word "code" ("use SAVE50 at
+    // checkout", "redeem FREESHIP"): in capitals, with a digit or four capitals or more.
+    kind: 'code',
+    pattern: new RegExp(
+      `\\b${codeVerb}[ \\t]+["'“‘]?((?=[\\p{Lu}\\p{N}_-]*\\p{Lu})[\\p{Lu}\\p{N}][\\p{Lu}\\p{N}_-]{2,})(?![\\p{L}\\p{N}_-])`,
+      'gu',
+    ),
+    key: (m) => normalise(m[1] ?? ''),
+    accept: (m) => /\p{N}/u.test(m[1] ?? '') || /^[\p{Lu}_-]{4,}$/u.test(m[1] ?? ''),
     text: (m) => m[1] ?? '',
   },
   {

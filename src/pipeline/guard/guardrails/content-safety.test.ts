@@ -66,6 +66,10 @@ describe('contentSafetyGuardrail', () => {
     expect(codes(generated('Your voucher 4111 1111 1111 1112 is ready'))).toEqual([]);
   });
 
+  it('blocks a phone number written in the digits of another script', () => {
+    expect(codes(generated('Call Bob on ٥٥٥٨٦٧٥٣٠٩'))).toEqual(['block:pii_leak']);
+  });
+
   it('blocks a card number written next to its expiry date or a quantity', () => {
     expect(codes(generated('Your card 4111 1111 1111 1111 12/28 is saved'))).toEqual([
       'block:pii_leak',

@@ -45,6 +45,23 @@ describe('findPii', () => {
     expect(kinds('Write to Grace.H@Example.org.')).toEqual(['email:grace.h@example.org']);
   });
 
+  it('finds numbers written with an extension, other dashes, or digits of another script', () => {
+    expect(kinds('Call Bob on 555-867-5309x204.')).toEqual(['phone:5558675309']);
+    expect(kinds('Call Bob: +1 555 867 5309ext12')).toEqual(['phone:15558675309']);
+    expect(kinds('Call Bob on 555\u2014867\u20145309.')).toEqual(['phone:5558675309']);
+    expect(kinds('Your card 4111\u20131111\u20131111\u20131111 is on file.')).toEqual([
+      'card:4111111111111111',
+    ]);
+    expect(kinds('Card 4111_1111_1111_1111 on file.')).toEqual(['card:4111111111111111']);
+    // A range of prices written with the en dash is still no number.
+    expect(kinds('From 129.90\u2013249.90 this week')).toEqual([]);
+  });
+
+  it('finds an address with a space after its @', () => {
+    expect(kinds('Write to bob.smith@ gmail.com')).toEqual(['email:bob.smith@gmail.com']);
+    expect(kinds('Meet us @ the store')).toEqual([]);
+  });
+
   it('does not read dates, times, prices or link ids as phone numbers', () => {
     expect(kinds('Sale ends 03.06.2026 10:00, from €1.299,00')).toEqual([]);
     expect(kinds('See https://shop.example.com/p/1234567890123')).toEqual([]);

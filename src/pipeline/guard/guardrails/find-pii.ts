@@ -16,23 +16,34 @@ const LOCAL_CHAR = /[\p{L}\p{N}._%+-]/u;
 const DOMAIN_CHAR = /[\p{L}\p{N}.-]/u;
 const DOMAIN = /^[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}/u;
 
-const emailsIn = (text: string): { start: number; end: number }[] => {
-  const found: { start: number; end: number }[] = [];
+const emailsIn = (text: string): { start: number; end: number; domainAt: number }[] => {
+  const found: { start: number; end: number; domainAt: number }[] = [];
   for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
     let start = at;
     while (start > 0 && LOCAL_CHAR.test(text.charAt(start - 1))) start -= 1;
-    let end = at + 1;
+    // A space after the `@` of an address written whole before it (`bob.smith@ gmail.com`)
+    // hides it from no reader.
+    let after = at + 1;
+    if (start < at) while (after < at + 3 && text.charAt(after) === ' ') after += 1;
+    let end = after;
     while (end < text.length && DOMAIN_CHAR.test(text.charAt(end))) end += 1;
-    const domain = DOMAIN.exec(text.slice(at + 1, end));
-    if (start < at && domain !== null) found.push({ start, end: at + 1 + domain[0].length });
+    const domain = DOMAIN.exec(text.slice(after, end));
+    if (start < at && domain !== null)
+      found.push({ start, end: after + domain[0].length, domainAt: after - start });
   }
   return found;
 };
 // Digits joined by spaces, hyphens (the ASCII one, the Unicode hyphen, the non-breaking
-// hyphen, the figure dash), dots or slashes (up to three together: `867 - 5309`), with area
-// codes in parentheses, optionally led by `+`. Not the en dash: it marks ranges (`01.06.–15.06.`,
-// `129.90–249.90`), which would join into one long number.
-const NUMBER = /(?<![\p{L}\p{N}])\+?\(?\d(?:\)?[ .\-\u2010-\u2012/]{0,3}\(?\d)*(?![\p{L}\p{N}])/gu;
+// hyphen, the figure dash, the em dash), dots or slashes (up to three together: `867 - 5309`),
+// with area codes in parentheses, optionally led by `+`. Not the en dash: it marks ranges
+// (`01.06.–15.06.`, `129.90–249.90`), which would join into one long number. Letters may follow
+// (an extension: `555-867-5309x204`, `5309ext12`), not precede (`B2B`, `x5f3a9c`).
+const NUMBER = /(?<![\p{L}\p{N}])\+?\(?\d(?:\)?[ .\-\u2010-\u2012\u2014/]{0,3}\(?\d)*(?!\p{N})/gu;
+// Groups of three to six digits joined by what writes a card number apart but no phone number
+// (the en dash, an underscore, a comma, an asterisk) as well: `4111–1111–1111–1111`. A card
+// only when its digits pass the Luhn check, which a range of prices or years seldom does.
+const CARD_GROUPS =
+  /(?<![\p{L}\p{N}])\d{3,6}(?:[ .\-\u2010-\u2014_,*]{1,3}\d{3,6}){2,5}(?![\p{L}\p{N}])/gu;
 // Links carry ids and tracking tokens, not phone numbers; clock times ("10:00") would join a
 // date before them into one long number.
 const LINK = /https?:\/\/\S+/giu;
@@ -66,8 +77,10 @@ export const findPii = (text: string): PiiMatch[] => {
   const found: PiiMatch[] = [];
   let withoutEmails = '';
   let from = 0;
-  for (const { start, end } of emailsIn(text)) {
-    found.push({ kind: 'email', normalised: emailKey(text.slice(start, end)) });
+  for (const { start, end, domainAt } of emailsIn(text)) {
+    const address = text.slice(start, end);
+    const written = `${address.slice(0, domainAt).trimEnd()}${address.slice(domainAt)}`;
+    found.push({ kind: 'email', normalised: emailKey(written) });
     withoutEmails += `${text.slice(from, start)} `;
     from = end;
   }
@@ -80,6 +93,14 @@ export const findPii = (text: string): PiiMatch[] => {
     else if (digits.length >= 9 && digits.length <= 15)
       found.push({ kind: 'phone', normalised: digits });
     else for (const card of cardsWithin(m[0])) found.push({ kind: 'card', normalised: card });
+  }
+  const cards = new Set(found.flatMap((f) => (f.kind === 'card' ? [f.normalised] : [])));
+  for (const m of numbers.matchAll(CARD_GROUPS)) {
+    const digits = digitsOf(m[0]);
+    if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits) && !cards.has(digits)) {
+      cards.add(digits);
+      found.push({ kind: 'card', normalised: digits });
+    }
   }
   return found;
 };
