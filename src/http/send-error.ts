@@ -19,9 +19,15 @@ export const toAppError = (error: FastifyError | Error, request: FastifyRequest)
         : /^\/v1\/(?:identify|track|page|screen|group|alias)(?:[/?]|$)/.test(request.url)
           ? 'single-event'
           : 'request';
+      // A compressed body is held to the limit as sent as well as once decompressed.
+      const encoding = request.headers['content-encoding']?.trim().toLowerCase() ?? '';
+      const counted =
+        encoding === '' || encoding === 'identity'
+          ? 'after decompression'
+          : 'as sent and after decompression';
       return new AppError(
         'payload-too-large',
-        `the request body exceeds the ${Math.round(limit / 1024)} KB ${what} limit (${limit} bytes after decompression)`,
+        `the request body exceeds the ${Math.round(limit / 1024)} KB ${what} limit (${limit} bytes ${counted})`,
       );
     }
     case 'FST_ERR_MAX_PARAM_LENGTH':

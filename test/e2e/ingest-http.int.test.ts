@@ -194,6 +194,31 @@ for (const factory of storeFactories) {
       expect((await profile('u1')).json().computed).toMatchObject({ frequency: 1, monetary: 50 });
     });
 
+    it('de-duplicates a retry when another message shares its key in the recent window', async () => {
+      // Two message ids whose keys in SQLite's recent-messages window are the same for "web".
+      const track = async (messageId: string) =>
+        (await post('/v1/track', { userId: 'u2', event: 'Clicked', messageId })).json<{
+          stored: number;
+          duplicates: number;
+        }>();
+      expect(await track('msg-164885-A')).toMatchObject({ stored: 1, duplicates: 0 });
+      expect(await track('msg-367492-\u06d2')).toMatchObject({ stored: 1, duplicates: 0 });
+      expect(await track('msg-164885-A')).toMatchObject({ stored: 0, duplicates: 1 });
+      expect((await profile('u2')).json()).toMatchObject({ eventCount: 2 });
+    });
+
+    it('names an out-of-range time with the event’s other problems, at once', async () => {
+      const answer = await post('/v1/batch', {
+        batch: [
+          { type: 'track', userId: 'u-1', event: 'Ok', messageId: 'ok-1' },
+          { type: 'track', userId: 'u-1', messageId: 'bad-1', timestamp: '2034-06-01T12:00:00Z' },
+        ],
+      });
+      expect(answer.statusCode).toBe(200);
+      const [rejected] = answer.json<{ rejected: { errors: { path: string }[] }[] }>().rejected;
+      expect(rejected?.errors.map((e) => e.path)).toEqual(['/batch/1/event', '/batch/1/timestamp']);
+    });
+
     it('corrects the sender’s clock skew with sentAt', async () => {
       // The client clock runs one hour fast: it says it sent at 13:00 what happened at 12:59.
       await post('/v1/batch', {
@@ -258,7 +283,23 @@ for (const factory of storeFactories) {
         properties: { pad: 'x'.repeat(40_000) },
       });
       expect(single.statusCode).toBe(413);
-      expect(single.json().error.message).toMatch(/32 KB single-event limit/);
+      expect(single.json().error.message).toMatch(
+        /32 KB single-event limit \(32768 bytes after decompression\)$/,
+      );
+      // Stored rather than compressed (gzip level 0), a body near the limit is over it as sent:
+      // the answer says the limit holds there too.
+      const stored = await post(
+        '/v1/track',
+        gzipSync(
+          JSON.stringify({ userId: 'u1', event: 'Big', properties: { pad: 'x'.repeat(32_700) } }),
+          {
+            level: 0,
+          },
+        ),
+        { 'content-encoding': 'gzip' },
+      );
+      expect(stored.statusCode).toBe(413);
+      expect(stored.json().error.message).toMatch(/32768 bytes as sent and after decompression/);
     });
 
     it('rejects an event over 32 KB inside a batch and keeps the rest', async () => {

@@ -388,6 +388,11 @@ describe('toRawEvent on NDJSON times', () => {
     }
   });
 
+  it('names a call missing its ids with its missing time, at once', () => {
+    const raw = ndjson('events', { type: 'track', event: 'E' });
+    expect(!raw.ok && raw.error.map((p) => p.path)).toEqual(['/userId', '/timestamp']);
+  });
+
   it('dates a call with no device time by when Segment received it, else when it was sent', () => {
     const call = { type: 'track', userId: 'u1', event: 'E' };
     const timeOf = (times: JsonObject) => {

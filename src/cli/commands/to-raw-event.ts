@@ -322,7 +322,16 @@ export const toRawEvent = (
       });
     }
     case 'events': {
-      if (timeless !== null) return err([timeless]);
+      // Said with the call's missing ids, if it has none: every problem of the line at once.
+      if (timeless !== null)
+        return err([
+          ...(ids.userId !== undefined || ids.anonymousId !== undefined
+            ? []
+            : format === 'ndjson'
+              ? [{ path: '/userId', message: 'userId or anonymousId is required' }]
+              : [missing(row, 'userId', userCol, 'user id')]),
+          timeless,
+        ]);
       // The same call again in one file is another event (two purchases of one amount on one
       // day): its id says which repeat it is (`repeatOf`).
       const derivedId = (id: string, call: JsonObject): string => {

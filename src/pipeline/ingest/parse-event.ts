@@ -430,21 +430,31 @@ export const parseEvent = (
     isBlank(given['timestamp']) &&
     isBlank(given['originalTimestamp']) &&
     problems.some((p) => p.path === `${path}/receivedAt` || p.path === `${path}/sentAt`);
+  // A time out of range is said with the event's other problems, once its times were read.
+  const timeFields = new Set([
+    `${path}/${timeField}`,
+    sentAtPath,
+    `${path}/sentAt`,
+    `${path}/receivedAt`,
+  ]);
+  const timesRead = !problems.some((p) => timeFields.has(p.path));
+  const timestampMs = correctTimestamp(originalMs, sentAtMs, envelope.receivedAtMs);
+  // Said at the field the time came from, and with the sentAt that moved it when one did.
+  const range = timesRead
+    ? checkRange(
+        timestampMs,
+        envelope.receivedAtMs,
+        limits,
+        `${path}/${timeField}`,
+        originalMs !== null && sentAtMs !== null ? ` by ${sentAtPath}` : '',
+      )
+    : [];
   const all = [
     ...shapeProblems,
     ...problems.filter((p) => !told(p) && !(borrowed && p.path === `${path}/timestamp`)),
+    ...range,
   ];
   if (all.length > 0) return err(all);
-  const timestampMs = correctTimestamp(originalMs, sentAtMs, envelope.receivedAtMs);
-  // Said at the field the time came from, and with the sentAt that moved it when one did.
-  const range = checkRange(
-    timestampMs,
-    envelope.receivedAtMs,
-    limits,
-    `${path}/${timeField}`,
-    originalMs !== null && sentAtMs !== null ? ` by ${sentAtPath}` : '',
-  );
-  if (range.length > 0) return err(range);
 
   const context = withoutSignature(
     envelope.context === null

@@ -69,8 +69,10 @@ export const createSqliteTx = (
     insertEvents(events) {
       return Promise.resolve(
         events.map((e) => {
-          const hint = recent.find(e.sourceId, e.messageId);
-          if (hint !== undefined && isStored(hint, e.sourceId, e.messageId)) return false;
+          if (
+            recent.anyRow(e.sourceId, e.messageId, (seq) => isStored(seq, e.sourceId, e.messageId))
+          )
+            return false;
           const info = s.insertEvent.run(
             e.sourceId,
             e.messageId,
@@ -92,10 +94,9 @@ export const createSqliteTx = (
     },
     storedAlready(events) {
       return Promise.resolve(
-        events.map((e) => {
-          const hint = recent.find(e.sourceId, e.messageId);
-          return hint !== undefined && isStored(hint, e.sourceId, e.messageId);
-        }),
+        events.map((e) =>
+          recent.anyRow(e.sourceId, e.messageId, (seq) => isStored(seq, e.sourceId, e.messageId)),
+        ),
       );
     },
     insertOrders(orders) {

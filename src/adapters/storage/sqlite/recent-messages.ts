@@ -2,14 +2,19 @@
  * Remembers the most recent message keys (source + messageId) and the event row that holds each,
  * so SQLite can de-duplicate without a unique index: random keys in a B-tree cost about one page
  * write per event once the index outgrows the cache, which halves ingest speed. A hit is only a
- * hint — the caller compares the stored row exactly — so a hash collision never drops an event.
+ * hint — the caller compares the stored row exactly — so a hash collision never drops an event,
+ * and every row remembered under a key is tried, so none makes a retry count twice.
  * Two generations bound memory: when the young one holds `capacity` keys, the old one is
  * forgotten, so the window always covers at least the latest `capacity` messages (and at most
  * twice as many).
  */
 export interface RecentMessages {
-  /** The row seq that may hold this key, if it is among the recent ones. */
-  find(sourceId: string, messageId: string): number | undefined;
+  /**
+   * Whether a row that may hold this message (each recent one remembered under its key) is
+   * one `holds` says holds it: every such row is tried, so a message whose key another one
+   * shares is still found.
+   */
+  anyRow(sourceId: string, messageId: string, holds: (seq: number) => boolean): boolean;
   remember(sourceId: string, messageId: string, seq: number): void;
   readonly size: number;
 }
@@ -52,24 +57,28 @@ const newTable = (bits: number): Table => ({ cells: new Float64Array(2 << bits),
 const slotOf = (key: number, bits: number): number =>
   Math.imul(key | 0, 0x9e3779b1) >>> (32 - bits);
 
-const lookup = (t: Table, key: number): number | undefined => {
+const anyRowIn = (t: Table, key: number, holds: (seq: number) => boolean): boolean => {
   const mask = (1 << t.bits) - 1;
   for (let i = slotOf(key, t.bits); ; i = (i + 1) & mask) {
     const k = t.cells[2 * i];
-    if (k === 0) return undefined;
-    if (k === key) return t.cells[2 * i + 1];
+    if (k === 0) return false;
+    if (k === key && holds(t.cells[2 * i + 1] ?? 0)) return true;
   }
 };
 
-/** Sets `key` in place (no growth); true when it was not there. */
-const place = (t: Table, key: number, seq: number): boolean => {
+/**
+ * Adds `key` and its row in the first empty slot (no growth). A key already there keeps its
+ * slot: two messages may share a key (a hash collision, found by chance or made on purpose),
+ * and the row of the first must still be found after the second is remembered — else a retry
+ * of the first would be stored again.
+ */
+const place = (t: Table, key: number, seq: number): void => {
   const mask = (1 << t.bits) - 1;
   for (let i = slotOf(key, t.bits); ; i = (i + 1) & mask) {
-    const k = t.cells[2 * i];
-    if (k === 0 || k === key) {
+    if (t.cells[2 * i] === 0) {
       t.cells[2 * i] = key;
       t.cells[2 * i + 1] = seq;
-      return k === 0;
+      return;
     }
   }
 };
@@ -84,7 +93,8 @@ const store = (t: Table, key: number, seq: number): Table => {
     }
     table.size = t.size;
   }
-  if (place(table, key, seq)) table.size += 1;
+  place(table, key, seq);
+  table.size += 1;
   return table;
 };
 
@@ -93,9 +103,9 @@ export const createRecentMessages = (capacity: number): RecentMessages => {
   let old = newTable(1);
   const generation = Math.max(1, capacity);
   return {
-    find(sourceId, messageId) {
+    anyRow(sourceId, messageId, holds) {
       const key = hashKey(sourceId, messageId);
-      return lookup(young, key) ?? lookup(old, key);
+      return anyRowIn(young, key, holds) || anyRowIn(old, key, holds);
     },
     remember(sourceId, messageId, seq) {
       if (young.size >= generation) {
