@@ -429,6 +429,12 @@ export interface ProfileChange {
    * two records' messages are now one person's.
    */
   merged?: true;
+  /**
+   * With `merged`: the customer's whole history after the merge, the other record's events
+   * among it. An exit event there (a guest's order) ends the journeys the customer is in as
+   * one that came late does: none of it was offered to them.
+   */
+  mergedHistory?: readonly HeraldEvent[];
 }
 
 /**

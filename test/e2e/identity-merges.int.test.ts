@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import type { CustomerId } from '../../src/core/ids.js';
+import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
 import {
   adminCall,
+  adminGet,
   batchCall,
   dispatchIoOf,
   ingestCall,
@@ -91,4 +93,79 @@ for (const factory of storeFactories) {
       );
     });
   });
+
+  describe.skipIf(!factory.available)(
+    `merges and the journeys they bring (${factory.name})`,
+    () => {
+      let herald: TestHerald;
+      let clock: VirtualClock;
+      beforeEach(async () => {
+        clock = createVirtualClock(T0);
+        herald = await startHerald(factory, { clock });
+      });
+      afterEach(async () => {
+        await herald.close();
+      });
+      const post = (route: string, body: object) => ingestCall(herald, clock, route, body);
+      const runAt = async (atMs: number) => {
+        clock.set(atMs);
+        await herald.services.worker.runDue();
+      };
+      /** Runs the worker through the next eight days, then the welcome steps made after `sinceMs`. */
+      const welcomeStepsAfter = async (sinceMs: number) => {
+        for (let h = 4; h <= 8 * 24; h += 6) await runAt(T0 + h * HOUR_MS);
+        await runAt(T0 + 8 * DAY_MS);
+        const { decisions } = await adminGet<{
+          decisions: { action: string; status: string; createdAt: string }[];
+        }>(herald, '/v1/decisions?customerId=u');
+        return decisions
+          .filter(
+            (d) =>
+              d.action.startsWith('welcome/') &&
+              d.status !== 'skipped' &&
+              Date.parse(d.createdAt) > sinceMs,
+          )
+          .map((d) => d.action);
+      };
+
+      it('ends the welcome series for an order the customer placed as a guest before logging in', async () => {
+        await post('identify', { userId: 'u', traits: { email: 'u@example.com' } });
+        await post('track', { userId: 'u', event: 'Signed Up' });
+        await runAt(T0 + 1000);
+        // On another device, not logged in, the customer buys; then logs in there.
+        clock.set(T0 + HOUR_MS);
+        await post('track', {
+          anonymousId: 'guest-1',
+          event: 'Order Completed',
+          properties: { order_id: 'o1', total: 50 },
+        });
+        await runAt(T0 + HOUR_MS + 1000);
+        clock.set(T0 + 2 * HOUR_MS);
+        await post('identify', { userId: 'u', anonymousId: 'guest-1' });
+        await runAt(T0 + 2 * HOUR_MS + 1000);
+        expect(await welcomeStepsAfter(T0 + HOUR_MS)).toEqual([]);
+      });
+
+      it('does not bring back a welcome series the customer’s order ended, with a visitor’s', async () => {
+        await post('identify', { userId: 'u', traits: { email: 'u@example.com' } });
+        await post('track', { userId: 'u', event: 'Signed Up' });
+        await runAt(T0 + 1000);
+        clock.set(T0 + HOUR_MS);
+        await post('track', {
+          userId: 'u',
+          event: 'Order Completed',
+          properties: { order_id: 'o1', total: 50 },
+        });
+        await runAt(T0 + HOUR_MS + 1000);
+        // A visitor on another device signs up (entering welcome), then logs in as u.
+        clock.set(T0 + 2 * HOUR_MS);
+        await post('track', { anonymousId: 'anon-1', event: 'Signed Up' });
+        await runAt(T0 + 2 * HOUR_MS + 1000);
+        clock.set(T0 + 3 * HOUR_MS);
+        await post('identify', { userId: 'u', anonymousId: 'anon-1' });
+        await runAt(T0 + 3 * HOUR_MS + 1000);
+        expect(await welcomeStepsAfter(T0 + HOUR_MS + 1000)).toEqual([]);
+      });
+    },
+  );
 }

@@ -102,22 +102,28 @@ export const createTriggerPlanner = (
       // hours late must not leave its customer in the welcome series), within a week of it: one
       // work item a customer, event name and batch, at the latest such event. Not for a customer seen
       // for the first time (in no journey yet), nor for an order that places none (sent again,
-      // another customer's, or cancelled before it came).
+      // another customer's, or cancelled before it came). A merge brings the other record's
+      // events into the customer's history (a guest's order, a visitor's): those were never
+      // offered to the customer's journeys, and end them the same way.
       if (before !== null) {
         const newOrderIds = new Set(change.newOrders.map((o) => o.orderId));
         const cancelledIds = new Set(after.orders.cancelledIds ?? []);
         const latest = new Map<string, number>();
+        const exits = (e: HeraldEvent): e is HeraldEvent & { name: string } =>
+          e.type === 'track' &&
+          e.name !== null &&
+          exitNames.has(e.name) &&
+          nowMs - e.timestampMs <= LATE_EXIT_MS;
         for (const e of events) {
-          if (
-            fresh.includes(e) ||
-            e.type !== 'track' ||
-            e.name === null ||
-            !exitNames.has(e.name) ||
-            nowMs - e.timestampMs > LATE_EXIT_MS
-          )
-            continue;
+          if (fresh.includes(e) || !exits(e)) continue;
           const id = isOrder(e) ? orderIdIn(e.properties) : null;
           if (id !== null && (!newOrderIds.has(id) || cancelledIds.has(id))) continue;
+          latest.set(e.name, Math.max(latest.get(e.name) ?? -Infinity, e.timestampMs));
+        }
+        for (const e of change.mergedHistory ?? []) {
+          if (!exits(e)) continue;
+          const id = isOrder(e) ? orderIdIn(e.properties) : null;
+          if (id !== null && cancelledIds.has(id)) continue;
           latest.set(e.name, Math.max(latest.get(e.name) ?? -Infinity, e.timestampMs));
         }
         // Keyed by the time too, once: a later batch's item for an older event must not take

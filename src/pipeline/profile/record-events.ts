@@ -580,6 +580,7 @@ export const recordEvents = async (
         newOrders: newOrdersIn(events, placed),
         replayed: true,
         merged: true,
+        mergedHistory: history,
       });
     });
     await tx.saveProfiles(rows);
@@ -700,7 +701,9 @@ export const settleDeferred = async (
             newOrders: placedOrders(customerId, history, loaded, afterSeq, owners, policy),
             ...(arrived === undefined ? {} : { arrived }),
             replayed: true,
-            ...(deferred.merged?.has(customerId) === true ? { merged: true as const } : {}),
+            ...(deferred.merged?.has(customerId) === true
+              ? { merged: true as const, mergedHistory: history }
+              : {}),
           });
         },
         known,
