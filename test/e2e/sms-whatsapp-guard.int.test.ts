@@ -213,6 +213,17 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     expect((await send('parent', 'upsell', 'sms')).reasonCode).toBeNull();
   });
 
+  it('restores on START what a STOP texted twice withdrew', async () => {
+    await textedAt('twice', '+14155550161');
+    await textIn('+14155550161', 'STOP', 'SM-stop-twice-1');
+    await textIn('+14155550161', 'STOP', 'SM-stop-twice-2');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('twice', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    await textIn('+14155550161', 'START', 'SM-start-twice');
+    clock.set(clock.nowMs() + 60_000);
+    expect((await send('twice', 'upsell', 'sms')).reasonCode).toBeNull();
+  });
+
   it('checks the number again as the text leaves: a STOP on another record while it was queued', async () => {
     await textedAt('first', '+14155550151');
     await ingest('identify', {

@@ -169,4 +169,41 @@ describe('what a withdrawal withdrew', () => {
     // Nothing before it: a STOP from someone who never granted texts withdrew no grant.
     expect(applyAll([stop]).consent.sms?.['marketing']?.before).toBeUndefined();
   });
+
+  it('takes what an earlier withdrawal withdrew, in any order: a STOP texted twice', () => {
+    const again = aTrack('Unsubscribed', { channel: 'sms' }, on(4, 'stop-again'));
+    const switched = aTrack(
+      'Consent Updated',
+      { channel: 'sms', granted: false, source: 'preference-centre' },
+      on(3, 'switch'),
+    );
+    const facts = [granted, stop, switched, again];
+    const orders = [
+      facts,
+      [...facts].reverse(),
+      [again, granted, stop, switched],
+      [stop, again, switched, granted],
+    ];
+    for (const order of orders)
+      expect(applyAll(order).consent.sms?.['marketing']).toMatchObject({
+        granted: false,
+        source: 'Unsubscribed',
+        before: { granted: true, atMs: t0 },
+      });
+    // What traits said between them is what the second withdrew: the customer declined.
+    for (const order of [
+      [granted, stop, sms(false, 3, 'declined-after'), again],
+      [again, sms(false, 3, 'declined-after'), stop, granted],
+    ])
+      expect(applyAll(order).consent.sms?.['marketing']?.before).toEqual({
+        granted: false,
+        atMs: t0 + daysMs(3),
+      });
+    // An unsubscribe from every channel is no opt-out START undoes: nothing before it is taken.
+    const everywhere = aTrack('Unsubscribed', { channel: 'all' }, on(3, 'all'));
+    expect(applyAll([granted, everywhere, again]).consent.sms?.['marketing']?.before).toEqual({
+      granted: false,
+      atMs: t0 + daysMs(3),
+    });
+  });
 });

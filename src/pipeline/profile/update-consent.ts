@@ -95,10 +95,21 @@ const settle = (explicit: ConsentEntry | undefined, traits: ConsentEntry | undef
 };
 
 /**
+ * What a fact says was withdrawn when a later withdrawal follows it: the fact itself, or — when
+ * it is an explicit withdrawal START may undo (a STOP, a preference centre's switch; not an
+ * unsubscribe from every channel) — what it withdrew in turn, its own `before`, if known. A STOP
+ * texted twice withdrew the grant before the first.
+ */
+const withdrawnBy = (f: ConsentEntry): { granted: boolean; atMs: number } | undefined =>
+  !f.granted && isExplicitFact(f) && f.everyChannel !== true
+    ? f.before
+    : { granted: f.granted, atMs: f.atMs };
+
+/**
  * The entry with its explicit withdrawal's `before` brought up to date: the newest of what it
- * knew, the facts held and the one applied that are dated before it (a tie counts as before).
- * What a STOP withdrew, a START may give back; facts are weighed whenever they arrive, so the
- * outcome does not depend on the order.
+ * knew, and what the facts held and the one applied that are dated before it withdrew
+ * (`withdrawnBy`; a tie counts as before). What a STOP withdrew, a START may give back; facts
+ * are weighed whenever they arrive, so the outcome does not depend on the order.
  */
 const withBefore = (
   entry: ConsentEntry | undefined,
@@ -107,13 +118,16 @@ const withBefore = (
   if (entry === undefined) return entry;
   const mark = (w: ConsentEntry): ConsentEntry => {
     let before = w.before;
-    for (const f of seen)
+    for (const f of seen) {
       if (
-        f.atMs <= w.atMs &&
-        !(f.atMs === w.atMs && f.source === w.source && f.granted === w.granted) &&
-        (before === undefined || f.atMs > before.atMs)
+        f.atMs > w.atMs ||
+        (f.atMs === w.atMs && f.source === w.source && f.granted === w.granted)
       )
-        before = { granted: f.granted, atMs: f.atMs };
+        continue;
+      const withdrawn = withdrawnBy(f);
+      if (withdrawn !== undefined && (before === undefined || withdrawn.atMs > before.atMs))
+        before = withdrawn;
+    }
     if (before === undefined) return w;
     // `other` last, as `settle` writes it: the stored JSON is the same whatever the order.
     const { other, ...fact } = w;
