@@ -23,6 +23,7 @@
  * - Message creation takes no idempotency key: a retry after a timeout whose request did
  *   reach Twilio sends the SMS twice.
  */
+import { twilioUnreachableCodes } from '../../core/twilio-codes.js';
 import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
 import {
   fieldOf,
@@ -74,13 +75,6 @@ export const TWILIO_QUEUE_FULL = 21611;
  * of the number's sending, and the retries of a campaign's messages spread out behind it.
  */
 export const twilioQueueFullWaitMs = 10 * 60_000;
-
-/** Twilio error codes meaning the recipient cannot receive: suppress the number. */
-export const twilioUnreachableCodes: ReadonlySet<number> = new Set([
-  21211, // invalid 'To' phone number
-  21614, // 'To' is not a valid mobile number
-  21610, // the recipient replied STOP
-]);
 
 type Sender = { From: string } | { MessagingServiceSid: string };
 

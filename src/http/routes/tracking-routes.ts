@@ -43,6 +43,7 @@ import {
   whatsAppChallenge,
 } from '../webhooks/verify-whatsapp.js';
 import { parseWhatsAppStatuses, type WhatsAppStatus } from '../webhooks/parse-whatsapp-statuses.js';
+import { twilioUnreachableCodes } from '../../core/twilio-codes.js';
 import { whatsAppOptedOutCodes, whatsAppUnreachableCodes } from '../../core/whatsapp-codes.js';
 import { endedByEvent } from '../../pipeline/decide/journeys/exit-reasons.js';
 
@@ -478,11 +479,12 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
                 sid === '' ? null : sid,
                 attemptNumberOf(request.query.attempt),
               ),
-              // 30005 unknown destination handset, 30006 landline or unreachable carrier: the
-              // number itself cannot receive SMS.
+              // The number itself cannot receive SMS (30005 unknown handset, 30006 a landline;
+              // 21610 STOP, 21211 and 21614 as a Messaging Service reports them here, where
+              // a direct send answers them at once).
               // Kept under the number as Herald texted it (a trait without `+1` is texted as
               // written, and Twilio's `To` is always E.164), which is what a send compares.
-              ...(['30005', '30006'].includes(params.get('ErrorCode') ?? '') &&
+              ...(twilioUnreachableCodes.has(Number(params.get('ErrorCode') ?? '')) &&
               (message.recipient ?? params.get('To') ?? '') !== ''
                 ? { permanent: { to: message.recipient ?? params.get('To') ?? '' } }
                 : {}),
