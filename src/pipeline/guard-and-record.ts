@@ -241,6 +241,11 @@ export interface GuardBatchState {
   addressHardBounces?: Map<CustomerId, number>;
   /** When the customer's phone number texted STOP on any record of it, for those whose holds. */
   numberStops?: Map<CustomerId, number>;
+  /**
+   * The arm each customer holds in the global holdout, for those who hold one: it decides over
+   * the hash of their id (a merge brings the other record's unit, arm and all).
+   */
+  globalArms?: Map<CustomerId, string>;
 }
 
 /** A campaign's written variants, kept under its experiment slot (`creative:<id>`), or null. */
@@ -326,6 +331,16 @@ export const loadGuardBatchState = async (
     addressOptOuts: address.optOuts,
     addressHardBounces: address.hardBounces,
     numberStops: address.numberStops,
+    globalArms:
+      deps.policy.holdout.globalPercent > 0
+        ? await tx.armsOf(
+            globalHoldoutExperimentId({
+              percent: deps.policy.holdout.globalPercent,
+              salt: deps.policy.holdout.salt,
+            }),
+            customerIds,
+          )
+        : new Map<CustomerId, string>(),
   };
 };
 
@@ -607,6 +622,7 @@ export const judgeDecision = (
   // Whether the holdouts were drawn: then `exclusion` also says whether the customer is in
   // the global holdout, and the experiments need not hash them again.
   const drawn = automated && !outsideRollout && result.outcome !== 'block';
+  const globalArm = batch.globalArms?.get(decision.customerId);
   const exclusion = drawn
     ? findHoldoutExclusion(
         decision.customerId,
@@ -614,6 +630,7 @@ export const judgeDecision = (
         campaign === null || (campaign.holdoutPercent ?? 0) === 0
           ? undefined
           : { salt: 'campaign', campaignId: campaign.id, percent: campaign.holdoutPercent ?? 0 },
+        globalArm,
       )
     : undefined;
   if (exclusion !== undefined) result = heldOut(exclusion, result);
@@ -687,6 +704,7 @@ export const judgeDecision = (
         message,
         exclusion,
         drawn,
+        globalArm,
         campaign,
         templateVariant !== null && !templateVariant.promoted,
         state,
@@ -835,6 +853,8 @@ const experimentUnitsOf = (
   exclusion: HoldoutExclusion | undefined,
   /** Whether `exclusion` was drawn (else the global holdout is hashed here). */
   drawn: boolean,
+  /** The customer's arm in the global holdout, when they hold one already. */
+  globalArm: string | undefined,
   campaign: ReturnType<typeof campaignOf>,
   testedVariant: boolean,
   state: ProfileState | undefined,
@@ -865,7 +885,13 @@ const experimentUnitsOf = (
     units.push(
       unit(
         globalHoldoutExperimentId(holdout),
-        (drawn ? global : isInGlobalHoldout(decision.customerId, holdout))
+        (
+          drawn
+            ? global
+            : globalArm === undefined
+              ? isInGlobalHoldout(decision.customerId, holdout)
+              : globalArm === 'holdout'
+        )
           ? 'holdout'
           : 'treatment',
         Number.MAX_SAFE_INTEGER,

@@ -51,14 +51,18 @@ export const isInCampaignHoldout = (customerId: CustomerId, holdout: CampaignHol
 
 /**
  * The reason this customer must not receive an automated message from the campaign, or
- * undefined when they may: the global holdout first, then the campaign's own holdout.
+ * undefined when they may: the global holdout first, then the campaign's own holdout. Where
+ * the customer holds a unit of the global holdout already (`globalArm`: one merged into them
+ * brought theirs), that arm decides, not the hash of their id: a person measured as held out
+ * is sent nothing, and one measured as treated is not held out.
  */
 export const findHoldoutExclusion = (
   customerId: CustomerId,
   global: HoldoutPolicy,
   campaign?: CampaignHoldout,
+  globalArm?: string,
 ): HoldoutExclusion | undefined => {
-  if (isInGlobalHoldout(customerId, global)) {
+  if (globalArm === undefined ? isInGlobalHoldout(customerId, global) : globalArm === 'holdout') {
     return { kind: 'global-holdout', percent: global.percent };
   }
   if (campaign !== undefined && isInCampaignHoldout(customerId, campaign)) {

@@ -52,6 +52,21 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
         u.windowEndsMs,
       ]);
   },
+  async armsOf(experimentId, customerIds) {
+    const arms = new Map<CustomerId, string>();
+    const unique = [...new Set(customerIds)];
+    // By the primary key (experiment, customer), a few hundred at a time.
+    for (let i = 0; i < unique.length; i += 500) {
+      const chunk = unique.slice(i, i + 500);
+      const rows = await sql.all<{ customer_id: CustomerId; arm: string }>(
+        `SELECT customer_id, arm FROM experiment_units
+          WHERE experiment_id = ? AND customer_id IN (${chunk.map(() => '?').join(', ')})`,
+        [experimentId, ...chunk],
+      );
+      for (const row of rows) arms.set(row.customer_id, row.arm);
+    }
+    return arms;
+  },
   async creditOrders(orders) {
     if (orders.length === 0) return 0;
     // Each unit gains the orders of its window from assignment (intention to treat) and,
