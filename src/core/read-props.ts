@@ -44,14 +44,24 @@ export const asBoolean = (value: unknown): boolean | null => {
 // years ahead — and one before them a placeholder: the zero time of Go and .NET (0001-01-01).
 const EARLIEST_TIME_MS = Date.UTC(1900, 0, 1);
 const LATEST_TIME_MS = Date.UTC(10000, 0, 1);
+// Epoch milliseconds written as text: digits alone (an ISO basic date, `20260603`, has eight,
+// and is read as a date: a time of 1900 onwards in milliseconds has at least eleven).
+const EPOCH_DIGITS = /^\s*-?\d{11,}\s*$/;
 
 /**
- * Parses an ISO-8601 date (`isoTimeMs`) or epoch milliseconds in the years 1900 to 9999; null
- * when absent, not a date, or outside those years.
+ * Parses an ISO-8601 date (`isoTimeMs`) or epoch milliseconds (a number, or digits as text, as
+ * CRM exports write them) in the years 1900 to 9999; null when absent, not a date, or outside
+ * those years.
  */
 export const asTimeMs = (value: unknown): number | null => {
   const ms =
-    typeof value === 'number' ? value : typeof value === 'string' ? isoTimeMs(value) : Number.NaN;
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string'
+        ? EPOCH_DIGITS.test(value)
+          ? Number(value)
+          : isoTimeMs(value)
+        : Number.NaN;
   // NaN fails both comparisons, and each infinity one of them.
   return ms >= EARLIEST_TIME_MS && ms < LATEST_TIME_MS ? ms : null;
 };
@@ -153,10 +163,18 @@ export const centsAt = (cents: number, rate: number): number | null => {
   return Number.isSafeInteger(converted) ? converted : null;
 };
 
-/** Order value per the Segment e-commerce spec: total, else revenue, else value, else products. */
+/**
+ * Order value per the Segment e-commerce spec: total, else revenue, else value, else products.
+ * Ingest refuses amounts that are not numbers of 0 or more; an event stored before that rule
+ * may hold one, and it counts 0 — the amount it names, not the products instead (a negative
+ * refund would otherwise raise the customer's spend).
+ */
 export const orderValueCents = (props: JsonObject): number => {
-  const amount = asNumber(pick(props, 'total', 'revenue', 'value'));
-  if (amount !== null) return toCents(amount);
+  const given = pick(props, 'total', 'revenue', 'value');
+  if (given !== undefined && !(typeof given === 'string' && given.trim() === '')) {
+    const amount = asNumber(given);
+    return amount !== null && amount >= 0 ? toCents(amount) : 0;
+  }
   const products = props['products'];
   if (!Array.isArray(products)) return 0;
   return products.reduce<number>((sum, p) => {
@@ -165,6 +183,7 @@ export const orderValueCents = (props: JsonObject): number => {
     const price = asNumber(product['price']) ?? 0;
     // Whole cents for each line, not each unit: 500 at $0.015 is $7.50, and a quantity sold by
     // weight (1.5 kg) is a fraction.
-    return sum + toCents(price * (asNumber(product['quantity']) ?? 1));
+    const line = price * (asNumber(product['quantity']) ?? 1);
+    return line > 0 && Number.isFinite(line) ? sum + toCents(line) : sum;
   }, 0);
 };

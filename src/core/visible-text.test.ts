@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { visibleHtmlText, visibleText } from './visible-text.js';
 
+// Every script's decimal digits, as Intl writes 0 to 9 in each numbering system it knows (but
+// those that are ideographs used as numerals, such as hanidec's 一, no digits to Unicode).
+const DIGITS = new Map<string, string>();
+for (const numberingSystem of Intl.supportedValuesOf('numberingSystem')) {
+  const format = new Intl.NumberFormat('en', { numberingSystem, useGrouping: false });
+  for (let digit = 0; digit <= 9; digit += 1) {
+    const written = format.format(digit);
+    if (/^\p{Nd}$/u.test(written)) DIGITS.set(written, String(digit));
+  }
+}
+
 // What visibleText means, without its shortcut for copy NFKC leaves alone.
 const byDefinition = (text: string) =>
   text
     .normalize('NFKC')
+    .replace(/\p{Nd}/gu, (c) => DIGITS.get(c) ?? c)
     .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
     .replace(/\s+/gu, ' ');
 

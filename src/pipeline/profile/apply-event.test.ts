@@ -1761,3 +1761,44 @@ describe('applyEvent', () => {
     });
   });
 });
+
+describe('amounts, signup dates and bounce types as events stored before the rules hold them', () => {
+  const at = (d: number) => ({ timestampMs: t0 + daysMs(d), receivedAtMs: t0 + daysMs(d) });
+  const policy = defaultPolicy();
+
+  it('counts an amount that is no number of 0 or more as 0, not the products instead', () => {
+    const refunded = applyAll([
+      aTrack('Order Completed', { order_id: 'A', total: 100 }, at(0)),
+      aTrack('Order Refunded', { order_id: 'A', total: -950 }, at(1)),
+    ]);
+    const computed = deriveComputed(refunded, t0 + daysMs(2), policy);
+    expect({ ltv: computed.ltv, vip: computed.vip }).toEqual({ ltv: 100, vip: false });
+    const cancelled = applyAll([
+      aTrack('Order Completed', { order_id: 'A', total: 100 }, at(0)),
+      aTrack('Order Cancelled', { total: -950 }, at(1)),
+    ]);
+    // What it takes back is 0: the spend is as it was, not raised by 950.
+    expect(deriveComputed(cancelled, t0 + daysMs(2), policy).ltv).toBe(100);
+    expect(orderValueCents({ total: '1e309', products: [{ price: 5 }] })).toBe(0);
+    expect(orderValueCents({ products: [{ price: 5 }, { price: -3 }] })).toBe(500);
+    expect(orderValueCents({ total: ' ', products: [{ price: 5 }] })).toBe(500);
+  });
+
+  it('reads a signup date written as epoch milliseconds in text', () => {
+    const state = applyAll([anIdentify({ createdAt: '1577836800000' }, at(0))]);
+    expect(state.signedUpAtMs).toBe(Date.UTC(2020, 0, 1));
+    expect(deriveComputed(state, t0 + daysMs(1), policy).lifecycleStage).not.toBe('new');
+  });
+
+  it('counts a bounce whose type is blank or not text as no hard bounce', () => {
+    for (const kind of ['', false, { kind: 'soft' }]) {
+      const state = applyAll([aTrack('Email Bounced', { bounce_type: kind }, at(0))]);
+      expect({ bounces: state.email.hardBounces, points: state.engagement.points }).toEqual({
+        bounces: 0,
+        points: 0,
+      });
+    }
+    const hard = applyAll([aTrack('Email Bounced', { bounce_type: ' Hard ' }, at(0))]);
+    expect(hard.email.hardBounces).toBe(1);
+  });
+});

@@ -178,9 +178,12 @@ const mergeNewer = (
 const minOf = (a: number | null, b: number): number => (a === null ? b : Math.min(a, b));
 const maxOf = (a: number | null, b: number): number => (a === null ? b : Math.max(a, b));
 
+/** Hard when its type says so (`hard`, `permanent`, in any case) or no type is given at all. */
 const isBounceHard = (props: JsonObject): boolean => {
-  const kind = asString(pick(props, 'bounce_type', 'bounceType', 'type'))?.toLowerCase();
-  return kind === undefined || kind === 'hard' || kind === 'permanent';
+  const given = pick(props, 'bounce_type', 'bounceType', 'type');
+  if (given === undefined) return true;
+  const kind = typeof given === 'string' ? given.trim().toLowerCase() : null;
+  return kind === 'hard' || kind === 'permanent';
 };
 
 /**
