@@ -170,6 +170,29 @@ for (const factory of storeFactories) {
       }>().messages;
     };
 
+    it('shows a sent message without the links that act for its customer', async () => {
+      await identify('cat', { email: 'cat@example.com', consent: { email: { marketing: true } } });
+      const answer = await send('cat', 'upsell');
+      // Before it leaves, its links answer no one: the copy is shown as it will go.
+      expect((await messageOf(answer.decisionId)).content?.unsubscribeUrl).toMatch(
+        /\/u\/[\w-]+\.[\w-]+$/,
+      );
+      await herald.services.dispatcher.runDue();
+      const sent = await messageOf(answer.decisionId);
+      expect(sent.status).toBe('sent');
+      expect(sent.content?.unsubscribeUrl).toBe('https://herald.example.com/u/withheld');
+      expect(JSON.stringify(sent.content)).not.toMatch(/\/(?:u|t\/[co])\/(?!withheld)/);
+      const listed = (await call('GET', '/v1/messages?limit=500', undefined, viewerToken)).json<{
+        messages: MessageView[];
+      }>().messages;
+      expect(JSON.stringify(listed)).not.toMatch(/\/(?:u|t\/[co])\/(?!withheld)/);
+      // The consent stands: nothing a reader of the API holds can withdraw it.
+      const profile = (await call('GET', '/v1/profiles/cat')).json<{
+        consent: { email?: { marketing?: { granted: boolean } } };
+      }>();
+      expect(profile.consent.email?.marketing?.granted).toBe(true);
+    });
+
     it('queues a send that passes every guardrail, with each verdict and an audit entry', async () => {
       await identify('ana', { email: 'ana@example.com', firstName: 'Ana' });
       const answer = await send('ana', 'welcome-1');

@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/event.js';
 import { unsafeIdMessage, type CustomerId } from '../../core/ids.js';
 import {
+  mayHaveReachedCustomer,
   messageStatuses,
   type MessageRecord,
   type MessageStatus,
@@ -55,6 +56,27 @@ const messageCursorOf = (before: string): string => {
 const verdictView = ({ holdUntilMs, ...verdict }: RecordedVerdict) =>
   holdUntilMs === undefined ? verdict : { ...verdict, holdUntil: iso(holdUntilMs) };
 
+// A signed tracking token in a link Herald wrote (`/u/<token>`, `/t/c/<token>`, `/t/o/<token>`).
+const TRACKING_TOKEN = /(\/(?:u|t\/[co])\/)[\w-]+\.[\w-]+/g;
+
+/**
+ * The message's copy with its tracking tokens withheld, once it may have reached the customer:
+ * its links then work for whoever holds them — its unsubscribe link withdraws the customer's
+ * consent, its click and open links count as theirs — so the API, which any role may read (a
+ * viewer too), shows where each went (`https://…/u/withheld`), not the link itself. Before that
+ * the links answer no one (the tracking routes refuse them), and a reviewer's edit of the copy
+ * keeps them as they are.
+ */
+const withTokensWithheld = (value: unknown): unknown => {
+  if (typeof value === 'string') return value.replace(TRACKING_TOKEN, '$1withheld');
+  if (Array.isArray(value)) return value.map(withTokensWithheld);
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, withTokensWithheld(inner)]),
+    );
+  return value;
+};
+
 export const toMessageView = (m: MessageRecord) => {
   const {
     sendAtMs,
@@ -73,6 +95,9 @@ export const toMessageView = (m: MessageRecord) => {
   } = m;
   return {
     ...rest,
+    content: mayHaveReachedCustomer(m)
+      ? (withTokensWithheld(rest.content) as MessageRecord['content'])
+      : rest.content,
     verdicts: verdicts.map(verdictView),
     web: web === null ? null : { slot: web.slot, expiresAt: iso(web.expiresAtMs) },
     sentAt: iso(sentAtMs),
