@@ -44,9 +44,10 @@ export const asBoolean = (value: unknown): boolean | null => {
 // years ahead — and one before them a placeholder: the zero time of Go and .NET (0001-01-01).
 const EARLIEST_TIME_MS = Date.UTC(1900, 0, 1);
 const LATEST_TIME_MS = Date.UTC(10000, 0, 1);
-// Epoch milliseconds written as text: digits alone (an ISO basic date, `20260603`, has eight,
-// and is read as a date: a time of 1900 onwards in milliseconds has at least eleven).
-const EPOCH_DIGITS = /^\s*-?\d{11,}\s*$/;
+// Epoch milliseconds written as text: thirteen digits alone, as every time from September 2001
+// to the year 2286 is written. Fewer or more may be a compact date and time (`202606031200`,
+// `20260603120000`), which is no epoch time: read as ISO text, or not at all.
+const EPOCH_DIGITS = /^\s*\d{13}\s*$/;
 
 /**
  * Parses an ISO-8601 date (`isoTimeMs`) or epoch milliseconds (a number, or digits as text, as

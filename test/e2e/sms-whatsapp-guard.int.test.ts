@@ -203,6 +203,14 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     await textIn('+14155550141', 'STOP', 'SM-stop-house');
     expect(await receipt('teen')).toBe('unsubscribed');
     expect((await send('teen', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
+    // An opt-in to order texts after it reaches receipts, not offers.
+    await ingest('track', {
+      userId: 'teen',
+      event: 'Consent Updated',
+      properties: { channel: 'sms', purpose: 'transactional', granted: true, source: 'checkout' },
+    });
+    expect(await receipt('teen')).toBeNull();
+    expect((await send('teen', 'upsell', 'sms')).reasonCode).toBe('unsubscribed');
     // An opt-in of the record's own after the STOP is one to texts at this number.
     await optIn('aunt');
     expect((await send('aunt', 'upsell', 'sms')).reasonCode).toBeNull();

@@ -60,12 +60,14 @@ describe('checkGrounding', () => {
       ['Use SAVE50 at checkout', 'SAVE50'],
       ['Enter VIP2026 at checkout', 'VIP2026'],
       ['Apply WELCOME10', 'WELCOME10'],
-      ['Redeem FREESHIP now', 'FREESHIP'],
+      ['Use FREESHIP at checkout', 'FREESHIP'],
+      ['Enter "VIPONLY" in your cart', 'VIPONLY'],
     ])
       expect(claimsOf(checkGrounding(aVariant({ cta }), [doc], null))).toEqual([['code', code]]);
     // Words, and the incentive's own code, are no such claim.
     expect(claimsOf(checkGrounding(aVariant({ cta: 'Use it today' }), [doc], null))).toEqual([]);
-    expect(claimsOf(checkGrounding(aVariant({ cta: 'Enter NOW' }), [doc], null))).toEqual([]);
+    for (const cta of ['Enter NOW', 'APPLY TODAY', 'SHOP NOW. APPLY TODAY', 'Apply ONLINE'])
+      expect(claimsOf(checkGrounding(aVariant({ cta }), [doc], null))).toEqual([]);
     const incentive = {
       kind: 'percent-off' as const,
       percent: 25,

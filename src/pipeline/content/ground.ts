@@ -329,6 +329,9 @@ const inTitleCaseName = (m: RegExpExecArray): boolean => {
 const codeWord = `(?:${['promo', 'coupon', 'voucher', 'discount', 'code']
   .flatMap((w) => [w, `${w.slice(0, 1).toUpperCase()}${w.slice(1)}`, w.toUpperCase()])
   .join('|')})`;
+// Where a code is typed, right after it: "at checkout", "in your cart".
+const WHERE_TYPED =
+  /^["'”’]?[ \t]+(?:at[ \t]+check[ -]?out|in[ \t]+(?:your|the)[ \t]+(?:cart|basket|bag))\b/i;
 const codeVerb = `(?:${['use', 'enter', 'apply', 'redeem', 'type']
   .flatMap((w) => [w, `${w.slice(0, 1).toUpperCase()}${w.slice(1)}`, w.toUpperCase()])
   .join('|')})`;
@@ -574,15 +577,19 @@ const extractors: readonly {
     text: (m) => m[1] ?? '',
   },
   {
-    // A code the copy tells the reader to type, without the word "code" ("use SAVE50 at
-    // checkout", "redeem FREESHIP"): in capitals, with a digit or four capitals or more.
+    // A code the copy tells the reader to type, without the word "code": in capitals with a
+    // digit ("use SAVE50", "apply WELCOME10"), or in capitals alone before where it is typed
+    // ("use FREESHIP at checkout") — not a call to action in capitals ("APPLY TODAY").
     kind: 'code',
     pattern: new RegExp(
       `\\b${codeVerb}[ \\t]+["'“‘]?((?=[\\p{Lu}\\p{N}_-]*\\p{Lu})[\\p{Lu}\\p{N}][\\p{Lu}\\p{N}_-]{2,})(?![\\p{L}\\p{N}_-])`,
       'gu',
     ),
     key: (m) => normalise(m[1] ?? ''),
-    accept: (m) => /\p{N}/u.test(m[1] ?? '') || /^[\p{Lu}_-]{4,}$/u.test(m[1] ?? ''),
+    accept: (m) =>
+      /\p{N}/u.test(m[1] ?? '') ||
+      (/^[\p{Lu}_-]{4,}$/u.test(m[1] ?? '') &&
+        WHERE_TYPED.test(m.input.slice(m.index + m[0].length))),
     text: (m) => m[1] ?? '',
   },
   {

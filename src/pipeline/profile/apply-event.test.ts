@@ -1788,6 +1788,9 @@ describe('amounts, signup dates and bounce types as events stored before the rul
     const state = applyAll([anIdentify({ createdAt: '1577836800000' }, at(0))]);
     expect(state.signedUpAtMs).toBe(Date.UTC(2020, 0, 1));
     expect(deriveComputed(state, t0 + daysMs(1), policy).lifecycleStage).not.toBe('new');
+    // A compact date and time is no epoch time.
+    for (const written of ['202606031200', '20260603120000'])
+      expect(applyAll([anIdentify({ createdAt: written }, at(0))]).signedUpAtMs).toBeNull();
   });
 
   it('counts a bounce whose type is blank or not text as no hard bounce', () => {

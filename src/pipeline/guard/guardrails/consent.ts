@@ -12,6 +12,7 @@ import {
   marketingStopOf,
 } from '../../../core/profile.js';
 import { DAY_MS } from '../../../core/time.js';
+import type { MessageClass } from '../../../core/message.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
@@ -211,19 +212,25 @@ const numberChangedProblem = (
   );
 
 /**
- * Whether the customer opted in to texts explicitly after their number texted STOP
- * (`stoppedAtMs`), and for the number they have now: a grant (marketing or transactional) made
- * after the STOP, first stated no earlier than the number became theirs (one given for the
- * number before is that number's), from no implied source.
+ * Whether the customer opted in to texts of this class explicitly after their number texted
+ * STOP (`stoppedAtMs`), and for the number they have now: a grant made after the STOP, first
+ * stated no earlier than the number became theirs (one given for the number before is that
+ * number's), from no implied source — to marketing for a marketing text (an opt-in to order
+ * updates is none to offers), to either for a transactional one.
  */
 const textsOptedInSince = (
   profile: ProfileState,
+  messageClass: MessageClass,
   stoppedAtMs: number,
   implied: readonly string[],
 ): boolean => {
   const given = profile.consent.sms;
   const changedAtMs = profile.phoneChangedAtMs;
-  return [given?.['marketing'], given?.['transactional']].some((entry) =>
+  const purposes =
+    messageClass === 'marketing'
+      ? [given?.['marketing']]
+      : [given?.['marketing'], given?.['transactional']];
+  return purposes.some((entry) =>
     [entry, entry?.other].some(
       (fact) =>
         fact?.granted === true &&
@@ -240,12 +247,14 @@ const textsOptedInSince = (
  * has not opted in since: an SMS STOP opts the number out of everything from the sender.
  */
 const numberStopProblem = (
-  channel: Channel,
+  message: ConsentSubject,
   profile: ProfileState,
   stoppedAtMs: number | null,
   implied: readonly string[],
 ): Verdict | null =>
-  channel !== 'sms' || stoppedAtMs === null || textsOptedInSince(profile, stoppedAtMs, implied)
+  message.channel !== 'sms' ||
+  stoppedAtMs === null ||
+  textsOptedInSince(profile, message.class, stoppedAtMs, implied)
     ? null
     : verdict(
         NAME,
@@ -325,7 +334,7 @@ export const consentProblems = (
       );
   }
   const numberStop = numberStopProblem(
-    channel,
+    message,
     profile,
     facts.numberStoppedAtMs ?? null,
     policy.gdpr.impliedSources,

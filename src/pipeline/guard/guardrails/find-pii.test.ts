@@ -53,8 +53,11 @@ describe('findPii', () => {
       'card:4111111111111111',
     ]);
     expect(kinds('Card 4111_1111_1111_1111 on file.')).toEqual(['card:4111111111111111']);
-    // A range of prices written with the en dash is still no number.
+    // A range of prices written with the en dash is still no number, nor a list of years.
     expect(kinds('From 129.90\u2013249.90 this week')).toEqual([]);
+    expect(kinds('Voted best shop in 2023, 2024, 2025, 2026 and counting!')).toEqual([]);
+    expect(kinds('Editions 2017, 2018, 2019, 2020.')).toEqual([]);
+    expect(kinds('Amex 3782\u2013822463\u201310005 on file')).toEqual(['card:378282246310005']);
   });
 
   it('finds an address with a space after its @', () => {
