@@ -26,7 +26,10 @@ export interface ExperimentTx {
   /** Records assignments; a customer already in the experiment keeps the first one. */
   assignUnits(units: readonly ExperimentUnit[]): Promise<void>;
   /** The arm each of these customers holds in the experiment, for those who hold one. */
-  armsOf(experimentId: string, customerIds: readonly CustomerId[]): Promise<Map<CustomerId, string>>;
+  armsOf(
+    experimentId: string,
+    customerIds: readonly CustomerId[],
+  ): Promise<Map<CustomerId, string>>;
   /**
    * Adds each order to the outcome of every unit of its customer whose window holds the order's
    * moment (assigned before it, window not yet ended); returns how many credits that made (a
