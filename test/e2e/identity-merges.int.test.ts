@@ -146,6 +146,33 @@ for (const factory of storeFactories) {
         expect(await welcomeStepsAfter(T0 + HOUR_MS)).toEqual([]);
       });
 
+      it('does not run the welcome series again for a customer who ran it, with a visitor’s', async () => {
+        await post('identify', { userId: 'u', traits: { email: 'u@example.com' } });
+        await post('track', { userId: 'u', event: 'Signed Up' });
+        await runAt(T0 + 1000);
+        for (let h = 6; h <= 9 * 24; h += 6) await runAt(T0 + h * HOUR_MS);
+        // On a new device ten days on, a visitor signs up (entering welcome), then logs in as u.
+        const later = T0 + 10 * DAY_MS;
+        clock.set(later);
+        await post('track', { anonymousId: 'anon-2', event: 'Signed Up' });
+        await runAt(later + 1000);
+        clock.set(later + HOUR_MS);
+        await post('identify', { userId: 'u', anonymousId: 'anon-2' });
+        await runAt(later + HOUR_MS + 1000);
+        for (let h = 2; h <= 8 * 24; h += 6) await runAt(later + h * HOUR_MS);
+        const { decisions } = await adminGet<{
+          decisions: { action: string; status: string; createdAt: string }[];
+        }>(herald, '/v1/decisions?customerId=u');
+        const welcome = decisions.filter(
+          (d) => d.action.startsWith('welcome/') && d.status !== 'skipped',
+        );
+        // The three emails of the first run, none of a second.
+        expect(welcome.filter((d) => Date.parse(d.createdAt) < later).length).toBe(3);
+        expect(
+          welcome.filter((d) => Date.parse(d.createdAt) > later + HOUR_MS).map((d) => d.action),
+        ).toEqual([]);
+      });
+
       it('does not bring back a welcome series the customer’s order ended, with a visitor’s', async () => {
         await post('identify', { userId: 'u', traits: { email: 'u@example.com' } });
         await post('track', { userId: 'u', event: 'Signed Up' });
