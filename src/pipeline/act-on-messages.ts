@@ -65,6 +65,9 @@ const answerOf = ({ message: m, result }: Judged): SendAnswer => ({
  * any other. With an idempotency key, a repeated request returns the first answer; the same
  * key with a different request is refused.
  */
+/** A link of Herald's whose token the API withheld (`https://…/u/withheld`). */
+const WITHHELD_LINK = /\/(?:u|t\/[co])\/withheld\b/;
+
 export const sendNow = async (
   store: Store,
   deps: GuardDeps,
@@ -250,6 +253,21 @@ export const reviewMessage = async (
         throw new AppError('invalid-input', `the edited ${field} is empty`, {
           problems: [{ path: `/edits/${field}`, message: 'has nothing but blanks' }],
         });
+      // Copied from a view that withheld the links' tokens (a viewer's): sent so, they would
+      // lead nowhere.
+      if (typeof text === 'string' && WITHHELD_LINK.test(text))
+        throw new AppError(
+          'invalid-input',
+          `the edited ${field} holds a link whose token was withheld`,
+          {
+            problems: [
+              {
+                path: `/edits/${field}`,
+                message: 'holds a …/withheld link: edit the copy as a reviewer reads it',
+              },
+            ],
+          },
+        );
     }
     let action: ReviewAction['action'] =
       request.action === 'reject' ? 'reject' : edited ? 'edit-approve' : 'approve';

@@ -173,9 +173,14 @@ for (const factory of storeFactories) {
     it('shows a sent message without the links that act for its customer', async () => {
       await identify('cat', { email: 'cat@example.com', consent: { email: { marketing: true } } });
       const answer = await send('cat', 'upsell');
-      // Before it leaves, its links answer no one: the copy is shown as it will go.
-      expect((await messageOf(answer.decisionId)).content?.unsubscribeUrl).toMatch(
-        /\/u\/[\w-]+\.[\w-]+$/,
+      // Before it leaves, a reviewer reads the copy as it will go, to edit it; a viewer never
+      // reads a token, which would work once the message left.
+      const asReviewer = (
+        await call('GET', `/v1/messages/${answer.decisionId}`, undefined, reviewerToken)
+      ).json<MessageView>();
+      expect(asReviewer.content?.unsubscribeUrl).toMatch(/\/u\/[\w-]+\.[\w-]+$/);
+      expect((await messageOf(answer.decisionId)).content?.unsubscribeUrl).toBe(
+        'https://herald.example.com/u/withheld',
       );
       await herald.services.dispatcher.runDue();
       const sent = await messageOf(answer.decisionId);
@@ -203,7 +208,7 @@ for (const factory of storeFactories) {
       const message = await messageOf(answer.decisionId);
       expect(message.content?.subject).toBe('Welcome to Herald Store, Ana');
       expect(message.content?.body).toMatch(
-        /Unsubscribe: https:\/\/herald\.example\.com\/u\/\S+\.\S+/,
+        /Unsubscribe: https:\/\/herald\.example\.com\/u\/withheld/,
       );
       const trail = (await call('GET', '/v1/customers/ana/audit')).json<{
         audit: {
@@ -638,7 +643,7 @@ for (const factory of storeFactories) {
       }
       clock.set(T0 + 2 * HOUR_MS);
       await herald.services.worker.runDue();
-      const { reviews } = (await call('GET', '/v1/reviews', undefined, viewerToken)).json<{
+      const { reviews } = (await call('GET', '/v1/reviews', undefined, reviewerToken)).json<{
         reviews: (MessageView & { customerId: string })[];
       }>();
       const approve = async (item: MessageView | undefined, body: string) => {
@@ -666,6 +671,13 @@ for (const factory of storeFactories) {
       // A text-only email given HTML alone would send the HTML beside the text it replaced.
       expect(hal?.content?.html).toBeNull();
       expect(await refusedPath(hal?.id, { html: '<p>Boots for you, Hal</p>' })).toBe('/edits/body');
+      // Copy read by a viewer has its links' tokens withheld: sent so, they would lead nowhere.
+      const asViewer = (
+        await call('GET', `/v1/messages/${hal?.id ?? ''}`, undefined, viewerToken)
+      ).json<MessageView>();
+      expect(
+        await refusedPath(hal?.id, { body: (asViewer.content?.body ?? '').replace('hal', 'Hal') }),
+      ).toBe('/edits/body');
       const mended = await approve(hal, (hal?.content?.body ?? '').replace('hal', 'Hal'));
       expect(mended.status).toBe('queued');
       expect(mended.content?.body).toBe(hal?.content?.body.replace('hal', 'Hal'));

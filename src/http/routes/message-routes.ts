@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/event.js';
@@ -60,12 +60,12 @@ const verdictView = ({ holdUntilMs, ...verdict }: RecordedVerdict) =>
 const TRACKING_TOKEN = /(\/(?:u|t\/[co])\/)[\w-]+\.[\w-]+/g;
 
 /**
- * The message's copy with its tracking tokens withheld, once it may have reached the customer:
- * its links then work for whoever holds them — its unsubscribe link withdraws the customer's
- * consent, its click and open links count as theirs — so the API, which any role may read (a
- * viewer too), shows where each went (`https://…/u/withheld`), not the link itself. Before that
- * the links answer no one (the tracking routes refuse them), and a reviewer's edit of the copy
- * keeps them as they are.
+ * The message's copy with its tracking tokens withheld: once it may have reached the customer its
+ * links work for whoever holds them — its unsubscribe link withdraws the customer's consent, its
+ * click and open links count as theirs — and a token is the same before it leaves. So the API,
+ * which any role may read (a viewer too), shows where each went (`https://…/u/withheld`), not
+ * the link itself; a reviewer (or an admin) reads a message that has not left as it will go, to
+ * edit it (`fullCopy`).
  */
 const withTokensWithheld = (value: unknown): unknown => {
   if (typeof value === 'string') return value.replace(TRACKING_TOKEN, '$1withheld');
@@ -77,7 +77,7 @@ const withTokensWithheld = (value: unknown): unknown => {
   return value;
 };
 
-export const toMessageView = (m: MessageRecord) => {
+export const toMessageView = (m: MessageRecord, fullCopy = false) => {
   const {
     sendAtMs,
     dueAtMs,
@@ -95,9 +95,10 @@ export const toMessageView = (m: MessageRecord) => {
   } = m;
   return {
     ...rest,
-    content: mayHaveReachedCustomer(m)
-      ? (withTokensWithheld(rest.content) as MessageRecord['content'])
-      : rest.content,
+    content:
+      fullCopy && !mayHaveReachedCustomer(m)
+        ? rest.content
+        : (withTokensWithheld(rest.content) as MessageRecord['content']),
     verdicts: verdicts.map(verdictView),
     web: web === null ? null : { slot: web.slot, expiresAt: iso(web.expiresAtMs) },
     sentAt: iso(sentAtMs),
@@ -112,6 +113,9 @@ export const toMessageView = (m: MessageRecord) => {
     reviews: reviews.map(({ atMs, ...r }) => ({ ...r, at: iso(atMs) })),
   };
 };
+
+/** Whether the caller may edit a message's copy in review, and so reads it as it will go. */
+const editsCopy = (request: FastifyRequest) => REVIEW.includes(principalOfRequest(request).role);
 
 const channels = ['email', 'sms', 'whatsapp', 'push', 'web'];
 
@@ -215,7 +219,7 @@ export const registerMessageRoutes = (
       });
       const last = messages[messages.length - 1];
       return {
-        messages: messages.map(toMessageView),
+        messages: messages.map((m) => toMessageView(m, editsCopy(request))),
         next: messages.length === q.limit && last !== undefined ? last.id : null,
       };
     },
@@ -223,7 +227,7 @@ export const registerMessageRoutes = (
   app.get<{ Params: { id: string } }>('/v1/messages/:id', read, async (request) => {
     const message = await store.getMessage(request.params.id);
     if (message === undefined) throw new AppError('not-found', `no message ${request.params.id}`);
-    return toMessageView(message);
+    return toMessageView(message, editsCopy(request));
   });
 
   app.get<{ Querystring: { limit: number; before?: string } }>(
@@ -251,7 +255,7 @@ export const registerMessageRoutes = (
       const { overridden, decided } = overridesOf(counts);
       const last = waiting[waiting.length - 1];
       return {
-        reviews: waiting.map(toMessageView),
+        reviews: waiting.map((m) => toMessageView(m, editsCopy(request))),
         next: waiting.length === request.query.limit && last !== undefined ? last.id : null,
         metrics: {
           // Every action, counted or not: a dashboard reads zero, not a missing key.
@@ -318,7 +322,7 @@ export const registerMessageRoutes = (
           },
           services.clock.nowMs(),
         );
-        return toMessageView(message);
+        return toMessageView(message, true);
       },
     );
 
