@@ -221,6 +221,32 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     expect((await send('parent', 'upsell', 'sms')).reasonCode).toBeNull();
   });
 
+  it('acts on a STOP once: posted again after START, it stops nothing', async () => {
+    await textedAt('again', '+14155550171');
+    await textIn('+14155550171', 'STOP', 'SM-stop-again');
+    await textIn('+14155550171', 'START', 'SM-start-again');
+    expect(await receipt('again')).toBeNull();
+    // Twilio posts the STOP again (a retry), or a captured request is replayed.
+    expect((await textIn('+14155550171', 'STOP', 'SM-stop-again')).statusCode).toBe(200);
+    expect(await receipt('again')).toBeNull();
+    expect((await send('again', 'upsell', 'sms')).reasonCode).toBeNull();
+  });
+
+  it('lifts on START the STOP kept for a number written with its trunk 0', async () => {
+    await ingest('identify', {
+      userId: 'gb',
+      traits: {
+        firstName: 'Gi',
+        phone: '+44 (0)7911 123456',
+        consent: { sms: { marketing: true } },
+      },
+    });
+    await textIn('+447911123456', 'STOP', 'SM-stop-gb', '+447700900000');
+    expect(await receipt('gb')).toBe('unsubscribed');
+    await textIn('+447911123456', 'START', 'SM-start-gb', '+447700900000');
+    expect(await receipt('gb')).toBeNull();
+  });
+
   it('restores on START what a STOP texted twice withdrew', async () => {
     await textedAt('twice', '+14155550161');
     await textIn('+14155550161', 'STOP', 'SM-stop-twice-1');

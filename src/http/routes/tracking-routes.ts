@@ -583,14 +583,23 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
               from,
               ...nationalFormsOf(from, params.get('To') ?? ''),
               // A trait written `+44 (0)7911 …` keeps its trunk 0 after the country code,
-              // and is texted so: a STOP reaches it too (erring toward the opt-out).
+              // and is texted so: a STOP reaches it too (erring toward the opt-out), and the
+              // START after it lifts the number's STOP there (below).
               ...(keyword === 'stop' ? trunkZeroFormOf(from) : []),
             ];
       const messages = (
         await Promise.all(forms.map((form) => store.latestMessagesTo(form, 'sms')))
       ).flat();
       const sid = params.get('MessageSid');
-      if (keyword === 'stop') {
+      // A STOP or START acted on before is not acted on again: Twilio's requests carry no time,
+      // and one posted again (a retry, a captured request replayed) after the other would undo
+      // it, dated at the replay (the events' own de-duplication, on SQLite, holds only a window
+      // of them).
+      const seen =
+        (keyword === 'stop' || keyword === 'start') && sid !== null
+          ? await store.transaction((tx) => tx.inboundSeen('twilio', sid))
+          : false;
+      if (keyword === 'stop' && !seen) {
         // The number's, on every record that has it, texted or not (a household's phone, a
         // guest checkout), and kept by number: a record whose phone changes back to it later
         // is not texted either, until the number texts START or the record opts in again.
@@ -605,13 +614,6 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           await record(message, { kind: 'unsubscribed', source: 'sms-reply' }, sid);
         }
       }
-      // A START acted on before is not acted on again: Twilio's requests carry no time, and a
-      // captured one replayed after a later STOP would opt the number back in, dated at the
-      // replay (the events' own de-duplication, on SQLite, holds only a window of them).
-      const seen =
-        keyword === 'start' && sid !== null
-          ? await store.transaction((tx) => tx.inboundSeen('twilio', sid))
-          : false;
       // A national form was texted from the reply's country only if Herald texts from one number
       // (`HERALD_TWILIO_FROM`, not a Messaging Service's pool) and the reply came to it: then a
       // START may answer it; otherwise START keeps to the exact number (a stranger abroad with the
@@ -628,7 +630,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         await store.transaction((tx) =>
           rememberNumberStarts(
             tx,
-            [from, ...(repliedToOurs ? nationalFormsOf(from, params.get('To') ?? '') : [])],
+            [
+              from,
+              ...trunkZeroFormOf(from),
+              ...(repliedToOurs ? nationalFormsOf(from, params.get('To') ?? '') : []),
+            ],
             startedAtMs,
           ),
         );
@@ -702,7 +708,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         await services.recorder.record(events, nowMs);
       }
       // After what it recorded: a request that failed before is acted on when Twilio retries.
-      if (keyword === 'start' && from !== '' && !seen && sid !== null)
+      if ((keyword === 'start' || keyword === 'stop') && !seen && sid !== null)
         await store.transaction((tx) => tx.rememberInbound('twilio', sid, services.clock.nowMs()));
       // Twilio's own opt-out handling answers STOP and START; Herald adds nothing.
       return twiml(reply, null);
