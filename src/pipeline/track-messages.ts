@@ -351,18 +351,10 @@ export const recordMessageResult = async (
     // so does any after a complaint: the recipient's word outranks a bounce or a drop reported
     // later, and the rollout and the KPIs count complaints by the messages marked so.
     const superseded = isAboutSupersededAttempt(current, result);
-    // A failure report on a message filed failed because its last attempt gave up waiting is
-    // what became of it: its reason is the report's now, so a step the provider reports late
-    // (Twilio's callbacks come in any order: `sent` after `undelivered`) no longer reads it as
-    // an attempt that went through after all (`markSentAfterAll`).
-    const named =
-      status === 'failed' &&
-      current.status === 'failed' &&
-      current.reasonCode === 'retries_exhausted';
     const changed =
       !superseded &&
       status !== null &&
-      (status !== current.status || named) &&
+      status !== current.status &&
       current.status !== 'complained' &&
       (await tx.updateMessage(
         message.id,

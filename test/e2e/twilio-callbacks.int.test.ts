@@ -57,16 +57,16 @@ describe('Twilio status callbacks', () => {
       providerId: string;
     }>();
 
-  it('keeps a message failed when Twilio’s "sent" step is reported after its "undelivered"', async () => {
-    // Twilio takes the message but never answers in time: the one attempt gives up waiting.
+  it("marks a text sent when an earlier attempt's 'sent' comes after the last attempt's failure", async () => {
+    // Twilio takes each attempt but never answers in time: both attempts give up waiting.
     const callbacks: string[] = [];
     const server = createServer((request) => {
       let body = '';
       request.setEncoding('utf8');
       request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () =>
-        callbacks.push(new URLSearchParams(body).get('StatusCallback') ?? ''),
-      );
+      request.on('end', () => {
+        callbacks.push(new URLSearchParams(body).get('StatusCallback') ?? '');
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     closing.push(async () => {
@@ -80,7 +80,7 @@ describe('Twilio status callbacks', () => {
     await start(
       `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
       { HERALD_TWILIO_FROM: '+15005550006' },
-      'deliver:\n  timeoutSeconds: 0.5\n  maxAttempts: 1\n',
+      'deliver:\n  timeoutSeconds: 0.5\n  maxAttempts: 2\n',
     );
     await ingestCall(herald, clock, 'identify', {
       userId: 'ann',
@@ -88,18 +88,28 @@ describe('Twilio status callbacks', () => {
     });
     const { decisionId } = await send('ann', 'upsell');
     await herald.services.dispatcher.runDue();
+    for (let i = 0; i < 5 && (await messageOf(decisionId)).status !== 'failed'; i += 1) {
+      clock.set(clock.nowMs() + 3_600_000);
+      await herald.services.dispatcher.runDue();
+    }
     expect(await messageOf(decisionId)).toMatchObject({
       status: 'failed',
       reasonCode: 'retries_exhausted',
     });
-    const path = (callbacks[0] ?? '').slice(PUBLIC.length);
-    const fields = { MessageSid: 'SM1', To: '+14155550142' };
-    await statusOf(path, { ...fields, MessageStatus: 'undelivered', ErrorCode: '30003' });
-    expect((await messageOf(decisionId)).reasonCode).not.toBe('retries_exhausted');
-    await statusOf(path, { ...fields, MessageStatus: 'sent' });
+    expect(callbacks).toHaveLength(2);
+    const [first = '', second = ''] = callbacks.map((c) => c.slice(PUBLIC.length));
+    const to = '+14155550142';
+    // The second attempt (SM2) failed; the first (SM1) went through, reported after.
+    await statusOf(second, {
+      MessageSid: 'SM2',
+      To: to,
+      MessageStatus: 'undelivered',
+      ErrorCode: '30003',
+    });
+    await statusOf(first, { MessageSid: 'SM1', To: to, MessageStatus: 'sent' });
     const events = await herald.services.store.listEvents(toCustomerId('ann'), 100);
     expect(events.map((e) => e.name)).toContain('SMS Undelivered');
-    expect((await messageOf(decisionId)).status).toBe('failed');
+    expect((await messageOf(decisionId)).status).toBe('sent');
   });
 
   it('suppresses a number a Messaging Service reports refused (21610) in the callback', async () => {
