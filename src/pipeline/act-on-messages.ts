@@ -60,14 +60,14 @@ const answerOf = ({ message: m, result }: Judged): SendAnswer => ({
   verdicts: result.verdicts,
 });
 
+/** A link of Herald's whose token the API withheld (`https://…/u/withheld`). */
+const WITHHELD_LINK = /\/(?:u|t\/[co])\/withheld\b/;
+
 /**
  * A send asked for through the API: a decision of the `api` agent, guarded and recorded like
  * any other. With an idempotency key, a repeated request returns the first answer; the same
  * key with a different request is refused.
  */
-/** A link of Herald's whose token the API withheld (`https://…/u/withheld`). */
-const WITHHELD_LINK = /\/(?:u|t\/[co])\/withheld\b/;
-
 export const sendNow = async (
   store: Store,
   deps: GuardDeps,

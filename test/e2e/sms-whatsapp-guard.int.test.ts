@@ -232,19 +232,17 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     expect((await send('again', 'upsell', 'sms')).reasonCode).toBeNull();
   });
 
-  it('lifts on START the STOP kept for a number written with its trunk 0', async () => {
+  it("does not lift on START a STOP kept for the number's form with a 0: it may be another line", async () => {
+    // +39 0312 345678 is a landline in Como (Italian landlines keep their 0 after +39); the
+    // mobile +39 312 345 678 is someone else.
     await ingest('identify', {
-      userId: 'gb',
-      traits: {
-        firstName: 'Gi',
-        phone: '+44 (0)7911 123456',
-        consent: { sms: { marketing: true } },
-      },
+      userId: 'como',
+      traits: { firstName: 'Co', phone: '+390312345678', consent: { sms: { marketing: true } } },
     });
-    await textIn('+447911123456', 'STOP', 'SM-stop-gb', '+447700900000');
-    expect(await receipt('gb')).toBe('unsubscribed');
-    await textIn('+447911123456', 'START', 'SM-start-gb', '+447700900000');
-    expect(await receipt('gb')).toBeNull();
+    await textIn('+390312345678', 'STOP', 'SM-stop-como', '+390200000000');
+    expect(await receipt('como')).toBe('unsubscribed');
+    await textIn('+39312345678', 'START', 'SM-start-mobile', '+390200000000');
+    expect(await receipt('como')).toBe('unsubscribed');
   });
 
   it('restores on START what a STOP texted twice withdrew', async () => {

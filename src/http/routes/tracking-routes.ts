@@ -583,8 +583,8 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
               from,
               ...nationalFormsOf(from, params.get('To') ?? ''),
               // A trait written `+44 (0)7911 …` keeps its trunk 0 after the country code,
-              // and is texted so: a STOP reaches it too (erring toward the opt-out), and the
-              // START after it lifts the number's STOP there (below).
+              // and is texted so: a STOP reaches it too (erring toward the opt-out). Not a
+              // START: in Italy the form with a 0 is another line (+39 0312…, a landline).
               ...(keyword === 'stop' ? trunkZeroFormOf(from) : []),
             ];
       const messages = (
@@ -630,11 +630,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         await store.transaction((tx) =>
           rememberNumberStarts(
             tx,
-            [
-              from,
-              ...trunkZeroFormOf(from),
-              ...(repliedToOurs ? nationalFormsOf(from, params.get('To') ?? '') : []),
-            ],
+            [from, ...(repliedToOurs ? nationalFormsOf(from, params.get('To') ?? '') : [])],
             startedAtMs,
           ),
         );

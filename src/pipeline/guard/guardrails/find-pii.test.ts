@@ -58,6 +58,7 @@ describe('findPii', () => {
     expect(kinds('Voted best shop in 2023, 2024, 2025, 2026 and counting!')).toEqual([]);
     expect(kinds('Editions 2017, 2018, 2019, 2020.')).toEqual([]);
     expect(kinds('Amex 3782\u2013822463\u201310005 on file')).toEqual(['card:378282246310005']);
+    expect(kinds('Diners 3056\u2013930902\u20135904 on file')).toEqual(['card:30569309025904']);
   });
 
   it('finds an address with a space after its @', () => {

@@ -39,13 +39,13 @@ const emailsIn = (text: string): { start: number; end: number; domainAt: number 
 // (`01.06.–15.06.`, `129.90–249.90`), which would join into one long number. Letters may follow
 // (an extension: `555-867-5309x204`, `5309ext12`), not precede (`B2B`, `x5f3a9c`).
 const NUMBER = /(?<![\p{L}\p{N}])\+?\(?\d(?:\)?[ .\-\u2010-\u2012\u2014/]{0,3}\(?\d)*(?!\p{N})/gu;
-// A card number laid out as cards print it — four groups of four (a fifth of up to three), or
-// Amex's 4-6-5 — with one separator throughout, the en dash, an underscore or an asterisk
-// among them (`4111–1111–1111–1111`), which the phone pattern does not join. A card only when
-// its digits pass the Luhn check. Not the comma: a list of years ("2023, 2024, 2025, 2026")
-// passes it one time in ten.
+// A card number laid out as cards print it — four groups of four (a fifth of up to three),
+// Amex's 4-6-5 or Diners' 4-6-4 — with one separator throughout, the en dash, an underscore or
+// an asterisk among them (`4111–1111–1111–1111`), which the phone pattern does not join. A card
+// only when its digits pass the Luhn check. Not the comma: a list of years ("2023, 2024, 2025,
+// 2026") passes it one time in ten.
 const CARD_GROUPS =
-  /(?<![\p{L}\p{N}])\d{4}(?:([ .\-\u2010-\u2014_*])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|([ .\-\u2010-\u2014_*])\d{6}\2\d{5})(?![\p{L}\p{N}])/gu;
+  /(?<![\p{L}\p{N}])\d{4}(?:([ .\-\u2010-\u2014_*])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|([ .\-\u2010-\u2014_*])\d{6}\2\d{4,5})(?![\p{L}\p{N}])/gu;
 // Links carry ids and tracking tokens, not phone numbers; clock times ("10:00") would join a
 // date before them into one long number.
 const LINK = /https?:\/\/\S+/giu;
