@@ -13,8 +13,8 @@ const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
 
 /**
  * The text as read: compatibility forms folded (NFKC: `ｃｈｅａｐ` → `cheap`, `７０％` → `70%`),
- * every script's digits as ASCII ones (`٥٠` → `50`), invisible characters removed, every run of white space (line breaks and non-breaking or thin
- * spaces included) one space.
+ * every script's digits as ASCII ones (`٥٠` → `50`), invisible characters removed, every run
+ * of white space (line breaks and non-breaking or thin spaces included) one space.
  */
 export const visibleText = (text: string): string => {
   // Copy made only of characters NFKC leaves as they are and none of them invisible needs only
@@ -62,7 +62,8 @@ const PLAIN =
 
 /**
  * Compatibility forms folded, every script's digits as ASCII ones, and invisible characters
- * removed, every space character a plain space — line breaks kept, for readers that care where a line starts.
+ * removed, every space character a plain space — line breaks kept, for readers that care where
+ * a line starts.
  */
 export const foldedText = (text: string): string =>
   asciiDigits(text.normalize('NFKC'))

@@ -885,13 +885,7 @@ const experimentUnitsOf = (
     units.push(
       unit(
         globalHoldoutExperimentId(holdout),
-        (
-          drawn
-            ? global
-            : globalArm === undefined
-              ? isInGlobalHoldout(decision.customerId, holdout)
-              : globalArm === 'holdout'
-        )
+        (drawn ? global : isInGlobalHoldout(decision.customerId, holdout, globalArm))
           ? 'holdout'
           : 'treatment',
         Number.MAX_SAFE_INTEGER,

@@ -28,9 +28,16 @@ const assertPolicy = (policy: HoldoutPolicy, name: string): void => {
  * True when the customer belongs to the global holdout, who receive no automated marketing at
  * all, so that Herald's total effect can be measured against doing nothing. Membership is
  * hashPartsToUnit(['global-holdout', salt, customerId]) · 100 < percent: fixed for a salt, and raising
- * the percentage only adds customers (lowering it only releases some).
+ * the percentage only adds customers (lowering it only releases some). Where the customer holds
+ * a unit of it already (`recordedArm`: one merged into them brought theirs), that arm decides,
+ * not the hash of their id: a person is treated as they are measured.
  */
-export const isInGlobalHoldout = (customerId: CustomerId, policy: HoldoutPolicy): boolean => {
+export const isInGlobalHoldout = (
+  customerId: CustomerId,
+  policy: HoldoutPolicy,
+  recordedArm?: string,
+): boolean => {
+  if (recordedArm !== undefined) return recordedArm === 'holdout';
   assertPolicy(policy, 'global holdout');
   // The unit is in [0, 1): none is held out at 0 % (the default), so no hash is drawn for it.
   if (policy.percent === 0) return false;
@@ -51,10 +58,8 @@ export const isInCampaignHoldout = (customerId: CustomerId, holdout: CampaignHol
 
 /**
  * The reason this customer must not receive an automated message from the campaign, or
- * undefined when they may: the global holdout first, then the campaign's own holdout. Where
- * the customer holds a unit of the global holdout already (`globalArm`: one merged into them
- * brought theirs), that arm decides, not the hash of their id: a person measured as held out
- * is sent nothing, and one measured as treated is not held out.
+ * undefined when they may: the global holdout first (by the arm they hold in it, when they
+ * hold one: `isInGlobalHoldout`), then the campaign's own holdout.
  */
 export const findHoldoutExclusion = (
   customerId: CustomerId,
@@ -62,7 +67,7 @@ export const findHoldoutExclusion = (
   campaign?: CampaignHoldout,
   globalArm?: string,
 ): HoldoutExclusion | undefined => {
-  if (globalArm === undefined ? isInGlobalHoldout(customerId, global) : globalArm === 'holdout') {
+  if (isInGlobalHoldout(customerId, global, globalArm)) {
     return { kind: 'global-holdout', percent: global.percent };
   }
   if (campaign !== undefined && isInCampaignHoldout(customerId, campaign)) {

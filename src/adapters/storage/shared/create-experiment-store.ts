@@ -8,7 +8,7 @@ import type {
   Learning,
   UnitTotals,
 } from '../../../ports/experiment-store.js';
-import type { SqlRunner } from './sql-runner.js';
+import { lookUpAll, type SqlRunner } from './sql-runner.js';
 import type { Database, LearningsTable } from './tables.js';
 
 const UNIT_COLUMNS = [
@@ -53,19 +53,15 @@ export const createExperimentTx = (sql: SqlRunner): ExperimentTx => ({
       ]);
   },
   async armsOf(experimentId, customerIds) {
-    const arms = new Map<CustomerId, string>();
-    const unique = [...new Set(customerIds)];
-    // By the primary key (experiment, customer), a few hundred at a time.
-    for (let i = 0; i < unique.length; i += 500) {
-      const chunk = unique.slice(i, i + 500);
-      const rows = await sql.all<{ customer_id: CustomerId; arm: string }>(
+    // By the primary key (experiment, customer).
+    const rows = await lookUpAll(customerIds, (chunk, marks) =>
+      sql.all<{ customer_id: CustomerId; arm: string }>(
         `SELECT customer_id, arm FROM experiment_units
-          WHERE experiment_id = ? AND customer_id IN (${chunk.map(() => '?').join(', ')})`,
+          WHERE experiment_id = ? AND customer_id IN (${marks})`,
         [experimentId, ...chunk],
-      );
-      for (const row of rows) arms.set(row.customer_id, row.arm);
-    }
-    return arms;
+      ),
+    );
+    return new Map(rows.map((row) => [row.customer_id, row.arm]));
   },
   async creditOrders(orders) {
     if (orders.length === 0) return 0;

@@ -15,7 +15,7 @@ import {
 } from './record-rows.js';
 import { CANCELLED, NEVER_LEFT } from './decide-rows.js';
 import { budgetBlockedCustomers } from './budget-blocked.js';
-import type { SqlRunner } from './sql-runner.js';
+import { LOOKUP_CHUNK, lookUpAll, type SqlRunner } from './sql-runner.js';
 import type { AuditLogTable, MessagesTable } from './tables.js';
 
 // Counted for caps and budgets: what left, is leaving (claimed by a dispatcher, for as long as
@@ -36,22 +36,6 @@ const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS.join(', ')})
   VALUES (${MESSAGE_COLUMNS.map(() => '?').join(', ')})`;
 const INSERT_AUDIT = `INSERT INTO audit_log (seq, at_ms, kind, subject, data, prev_hash, hash)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
-/** Keys looked up per statement (a guard batch asks for a few thousand erased identities). */
-const LOOKUP_CHUNK = 500;
-
-/** The rows `read` finds for each distinct value, asked `LOOKUP_CHUNK` at a time. */
-const lookUpAll = async <T>(
-  values: readonly string[],
-  read: (chunk: string[], marks: string) => Promise<T[]>,
-): Promise<T[]> => {
-  const unique = [...new Set(values)];
-  const rows: T[] = [];
-  for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
-    const chunk = unique.slice(i, i + LOOKUP_CHUNK);
-    rows.push(...(await read(chunk, chunk.map(() => '?').join(', '))));
-  }
-  return rows;
-};
 /**
  * A new pseudonym: random, not derived from the id, so once the link is deleted nothing leads
  * back; led by the moment (in hex) it was made, which the customer's first audit entry tells

@@ -12,6 +12,23 @@ export interface SqlRunner {
   run(sql: string, params?: readonly unknown[]): Promise<number>;
 }
 
+/** Keys looked up per statement (a guard batch asks for a few thousand erased identities). */
+export const LOOKUP_CHUNK = 500;
+
+/** The rows `read` finds for each distinct value, asked `LOOKUP_CHUNK` at a time. */
+export const lookUpAll = async <T>(
+  values: readonly string[],
+  read: (chunk: string[], marks: string) => Promise<T[]>,
+): Promise<T[]> => {
+  const unique = [...new Set(values)];
+  const rows: T[] = [];
+  for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
+    const chunk = unique.slice(i, i + LOOKUP_CHUNK);
+    rows.push(...(await read(chunk, chunk.map(() => '?').join(', '))));
+  }
+  return rows;
+};
+
 /** Prepared statements, cached by their text (better-sqlite3 runs them synchronously). */
 export const sqliteRunner = (db: BetterSqlite3.Database): SqlRunner => {
   const cache = new Map<string, BetterSqlite3.Statement>();

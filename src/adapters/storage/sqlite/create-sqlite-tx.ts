@@ -69,10 +69,7 @@ export const createSqliteTx = (
     insertEvents(events) {
       return Promise.resolve(
         events.map((e) => {
-          if (
-            recent.anyRow(e.sourceId, e.messageId, (seq) => isStored(seq, e.sourceId, e.messageId))
-          )
-            return false;
+          if (recent.anyRow(e.sourceId, e.messageId, isStored)) return false;
           const info = s.insertEvent.run(
             e.sourceId,
             e.messageId,
@@ -93,11 +90,7 @@ export const createSqliteTx = (
       );
     },
     storedAlready(events) {
-      return Promise.resolve(
-        events.map((e) =>
-          recent.anyRow(e.sourceId, e.messageId, (seq) => isStored(seq, e.sourceId, e.messageId)),
-        ),
-      );
+      return Promise.resolve(events.map((e) => recent.anyRow(e.sourceId, e.messageId, isStored)));
     },
     insertOrders(orders) {
       return Promise.resolve(

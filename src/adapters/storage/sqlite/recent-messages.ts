@@ -14,7 +14,11 @@ export interface RecentMessages {
    * one `holds` says holds it: every such row is tried, so a message whose key another one
    * shares is still found.
    */
-  anyRow(sourceId: string, messageId: string, holds: (seq: number) => boolean): boolean;
+  anyRow(
+    sourceId: string,
+    messageId: string,
+    holds: (seq: number, sourceId: string, messageId: string) => boolean,
+  ): boolean;
   remember(sourceId: string, messageId: string, seq: number): void;
   readonly size: number;
 }
@@ -57,12 +61,18 @@ const newTable = (bits: number): Table => ({ cells: new Float64Array(2 << bits),
 const slotOf = (key: number, bits: number): number =>
   Math.imul(key | 0, 0x9e3779b1) >>> (32 - bits);
 
-const anyRowIn = (t: Table, key: number, holds: (seq: number) => boolean): boolean => {
+const anyRowIn = (
+  t: Table,
+  key: number,
+  holds: (seq: number, sourceId: string, messageId: string) => boolean,
+  sourceId: string,
+  messageId: string,
+): boolean => {
   const mask = (1 << t.bits) - 1;
   for (let i = slotOf(key, t.bits); ; i = (i + 1) & mask) {
     const k = t.cells[2 * i];
     if (k === 0) return false;
-    if (k === key && holds(t.cells[2 * i + 1] ?? 0)) return true;
+    if (k === key && holds(t.cells[2 * i + 1] ?? 0, sourceId, messageId)) return true;
   }
 };
 
@@ -105,7 +115,10 @@ export const createRecentMessages = (capacity: number): RecentMessages => {
   return {
     anyRow(sourceId, messageId, holds) {
       const key = hashKey(sourceId, messageId);
-      return anyRowIn(young, key, holds) || anyRowIn(old, key, holds);
+      return (
+        anyRowIn(young, key, holds, sourceId, messageId) ||
+        anyRowIn(old, key, holds, sourceId, messageId)
+      );
     },
     remember(sourceId, messageId, seq) {
       if (young.size >= generation) {
