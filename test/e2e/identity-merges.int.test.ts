@@ -128,37 +128,45 @@ for (const factory of storeFactories) {
           .map((d) => d.action);
       };
 
-      it('ends the welcome series for an order the customer placed as a guest before logging in', async () => {
+      /** `u` identifies and signs up, entering the welcome series. */
+      const signUp = async () => {
         await post('identify', { userId: 'u', traits: { email: 'u@example.com' } });
         await post('track', { userId: 'u', event: 'Signed Up' });
         await runAt(T0 + 1000);
-        // On another device, not logged in, the customer buys; then logs in there.
-        clock.set(T0 + HOUR_MS);
+      };
+      const orderAt = async (who: object, atMs: number) => {
+        clock.set(atMs);
         await post('track', {
-          anonymousId: 'guest-1',
+          ...who,
           event: 'Order Completed',
           properties: { order_id: 'o1', total: 50 },
         });
-        await runAt(T0 + HOUR_MS + 1000);
-        clock.set(T0 + 2 * HOUR_MS);
-        await post('identify', { userId: 'u', anonymousId: 'guest-1' });
-        await runAt(T0 + 2 * HOUR_MS + 1000);
+        await runAt(atMs + 1000);
+      };
+      /** The visitor `anonymousId` logs in as `u`. */
+      const logInAt = async (anonymousId: string, atMs: number) => {
+        clock.set(atMs);
+        await post('identify', { userId: 'u', anonymousId });
+        await runAt(atMs + 1000);
+      };
+
+      it('ends the welcome series for an order the customer placed as a guest before logging in', async () => {
+        await signUp();
+        // On another device, not logged in, the customer buys; then logs in there.
+        await orderAt({ anonymousId: 'guest-1' }, T0 + HOUR_MS);
+        await logInAt('guest-1', T0 + 2 * HOUR_MS);
         expect(await welcomeStepsAfter(T0 + HOUR_MS)).toEqual([]);
       });
 
       it('does not run the welcome series again for a customer who ran it, with a visitor’s', async () => {
-        await post('identify', { userId: 'u', traits: { email: 'u@example.com' } });
-        await post('track', { userId: 'u', event: 'Signed Up' });
-        await runAt(T0 + 1000);
+        await signUp();
         for (let h = 6; h <= 9 * 24; h += 6) await runAt(T0 + h * HOUR_MS);
         // On a new device ten days on, a visitor signs up (entering welcome), then logs in as u.
         const later = T0 + 10 * DAY_MS;
         clock.set(later);
         await post('track', { anonymousId: 'anon-2', event: 'Signed Up' });
         await runAt(later + 1000);
-        clock.set(later + HOUR_MS);
-        await post('identify', { userId: 'u', anonymousId: 'anon-2' });
-        await runAt(later + HOUR_MS + 1000);
+        await logInAt('anon-2', later + HOUR_MS);
         for (let h = 2; h <= 8 * 24; h += 6) await runAt(later + h * HOUR_MS);
         const { decisions } = await adminGet<{
           decisions: { action: string; status: string; createdAt: string }[];
@@ -174,23 +182,13 @@ for (const factory of storeFactories) {
       });
 
       it('does not bring back a welcome series the customer’s order ended, with a visitor’s', async () => {
-        await post('identify', { userId: 'u', traits: { email: 'u@example.com' } });
-        await post('track', { userId: 'u', event: 'Signed Up' });
-        await runAt(T0 + 1000);
-        clock.set(T0 + HOUR_MS);
-        await post('track', {
-          userId: 'u',
-          event: 'Order Completed',
-          properties: { order_id: 'o1', total: 50 },
-        });
-        await runAt(T0 + HOUR_MS + 1000);
+        await signUp();
+        await orderAt({ userId: 'u' }, T0 + HOUR_MS);
         // A visitor on another device signs up (entering welcome), then logs in as u.
         clock.set(T0 + 2 * HOUR_MS);
         await post('track', { anonymousId: 'anon-1', event: 'Signed Up' });
         await runAt(T0 + 2 * HOUR_MS + 1000);
-        clock.set(T0 + 3 * HOUR_MS);
-        await post('identify', { userId: 'u', anonymousId: 'anon-1' });
-        await runAt(T0 + 3 * HOUR_MS + 1000);
+        await logInAt('anon-1', T0 + 3 * HOUR_MS);
         expect(await welcomeStepsAfter(T0 + HOUR_MS + 1000)).toEqual([]);
       });
     },
