@@ -19,6 +19,7 @@ import {
   reasonCodeOf,
   statusOfBlocked,
   splitVerdicts,
+  testedSlotsOf,
   type GuardDeps,
   type Judged,
 } from './guard-and-record.js';
@@ -285,7 +286,7 @@ export const reviewMessage = async (
         profiles,
         [campaignOf(decision) ?? []].flat(),
         nowMs,
-        decision.experiment === null ? [] : [decision.experiment.slot],
+        testedSlotsOf([decision]),
       );
       const content =
         message.content === null

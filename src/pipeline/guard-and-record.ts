@@ -246,7 +246,36 @@ export interface GuardBatchState {
    * the hash of their id (a merge brings the other record's unit, arm and all).
    */
   globalArms?: Map<CustomerId, string>;
+  /**
+   * The arm each customer was recorded in by a variant test of the batch, by slot, for those
+   * recorded already: a customer stays in it when the test's weights move (an adaptive step
+   * reallocated), when a stratified campaign's segment changes, or when they come to the step
+   * again — one person sees one arm, the one they are measured in.
+   */
+  heldArms?: Map<string, Map<CustomerId, string>>;
 }
+
+/** A variant test's slot (`Decision.experiment.slot`) and the experiment its units are kept in. */
+export interface TestedSlot {
+  slot: string;
+  /** The campaign's id, or the journey step's `journeyExperimentId`; null for neither. */
+  experimentId: string | null;
+}
+
+/** The variant tests `decisions` take part in, each with the experiment its units are kept in. */
+export const testedSlotsOf = (decisions: readonly Decision[]): TestedSlot[] =>
+  decisions.flatMap((d) => {
+    if (d.experiment === null) return [];
+    const campaign = campaignOf(d);
+    const journey = d.journey;
+    const experimentId =
+      campaign !== null
+        ? campaign.id
+        : journey === null
+          ? null
+          : journeyExperimentId(journey.id, journey.version, journey.stepId);
+    return [{ slot: d.experiment.slot, experimentId }];
+  });
 
 /** A campaign's written variants, kept under its experiment slot (`creative:<id>`), or null. */
 export const creativeOf = async (tx: StoreTx, slot: string): Promise<CreativeVariant[] | null> => {
@@ -267,7 +296,7 @@ export const loadGuardBatchState = async (
   profiles: ReadonlyMap<CustomerId, ProfileState>,
   campaigns: readonly { id: string; budget: number | null }[],
   nowMs: number,
-  slots: readonly string[] = [],
+  tested: readonly TestedSlot[] = [],
 ): Promise<GuardBatchState> => {
   const history = await tx.sendHistory(customerIds, {
     windowStartMs: nowMs - deps.policy.frequencyCaps.windowDays * DAY_MS,
@@ -304,7 +333,12 @@ export const loadGuardBatchState = async (
   const creative = new Map<string, CreativeVariant[]>();
   const promoted = new Map<string, string>();
   const weights = new Map<string, Record<string, number>>();
-  for (const slot of new Set(slots)) {
+  const heldArms = new Map<string, Map<CustomerId, string>>();
+  for (const { slot, experimentId } of tested) {
+    if (experimentId === null || heldArms.has(slot)) continue;
+    heldArms.set(slot, await tx.armsOf(experimentId, customerIds));
+  }
+  for (const slot of new Set(tested.map((t) => t.slot))) {
     const variants = await creativeOf(tx, slot);
     if (variants !== null) creative.set(slot, variants);
     const winner = await tx.getSetting(promotedKey(slot));
@@ -331,6 +365,7 @@ export const loadGuardBatchState = async (
     addressOptOuts: address.optOuts,
     addressHardBounces: address.hardBounces,
     numberStops: address.numberStops,
+    heldArms,
     globalArms:
       deps.policy.holdout.globalPercent > 0
         ? await tx.armsOf(
@@ -943,8 +978,8 @@ const webOf = (decision: Decision): MessageRecord['web'] => {
 
 /**
  * The creative variant a decision carries, when its experiment slot has stored variants: the
- * arm is assigned by hashing the slot and the customer (sticky, equal shares) — within the
- * customer's segment when the campaign asked for stratification.
+ * arm the customer was recorded in, else one assigned by hashing the slot and the customer
+ * (equal shares) — within the customer's segment when the campaign asked for stratification.
  */
 const variantOf = (
   decision: Decision,
@@ -954,6 +989,9 @@ const variantOf = (
   const slot = decision.experiment?.slot;
   const variants = slot === undefined ? undefined : batch.creative.get(slot);
   if (slot === undefined || variants === undefined || variants.length === 0) return null;
+  const held = batch.heldArms?.get(slot)?.get(decision.customerId);
+  const kept = held === undefined ? undefined : variants.find((v) => v.id === held);
+  if (kept !== undefined) return kept;
   const stratified =
     decision.trigger.kind === 'campaign' && decision.trigger.campaign.stratify === true;
   const arm = assignArm(
@@ -965,10 +1003,11 @@ const variantOf = (
 };
 
 /**
- * A journey step's template variant: the promoted winner once its test finished, else the
- * customer's arm by hashing the step's slot and the customer — equal shares, or the weights in
- * force for an adaptively allocated step. Null when the decision has no variants or its slot
- * holds written creative.
+ * A journey step's template variant: the promoted winner once its test finished, else the arm
+ * the customer was recorded in, else one assigned by hashing the step's slot and the customer —
+ * equal shares, or the weights in force for an adaptively allocated step (weights that move
+ * later move only the customers who come new to the step). Null when the decision has no
+ * variants or its slot holds written creative.
  */
 const templateVariantOf = (
   decision: Decision,
@@ -979,6 +1018,9 @@ const templateVariantOf = (
   if (batch.creative.has(experiment.slot)) return null;
   const winner = batch.promoted.get(experiment.slot);
   if (winner !== undefined) return { name: winner, promoted: true };
+  const held = batch.heldArms?.get(experiment.slot)?.get(decision.customerId);
+  if (held !== undefined && experiment.variants.includes(held))
+    return { name: held, promoted: false };
   const weights = batch.weights.get(experiment.slot);
   const name = assignArm(decision.customerId, {
     salt: experiment.slot,
@@ -1098,7 +1140,7 @@ export const guardAndRecord = async (
           profiles,
           sending.flatMap((d) => campaignOf(d) ?? []),
           nowMs,
-          sending.flatMap((d) => (d.experiment === null ? [] : [d.experiment.slot])),
+          testedSlotsOf(sending),
         );
   const appendEachGroup = tx.auditLockIsFree;
   let notes: AuditNote[] = [...auditFirst];

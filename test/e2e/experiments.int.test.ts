@@ -268,6 +268,59 @@ for (const factory of storeFactories)
       expect(results.arms.reduce((n, a) => n + a.units, 0)).toBe(ids.length);
     });
 
+    it('keeps one unit of a person both of whose records were in the test', async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => `p${i}`);
+      await batch(
+        ids.map((id) => ({ type: 'identify', userId: id, traits: { email: `${id}@example.com` } })),
+      );
+      expect(
+        (
+          await admin('/v1/campaigns', {
+            id: 'twice',
+            template: 'upsell',
+            channels: ['email'],
+            holdoutPercent: 50,
+          })
+        ).statusCode,
+      ).toBe(202);
+      await herald.services.worker.runDue();
+      await herald.services.dispatcher.runDue();
+      const heldOut = (id: string) =>
+        isInCampaignHoldout(toCustomerId(id), {
+          salt: 'campaign',
+          campaignId: 'twice',
+          percent: 50,
+        });
+      const treated = ids.filter((id) => !heldOut(id));
+      const held = ids.filter(heldOut);
+      const [a = '', b = '', c = ''] = treated;
+      const [d = ''] = held;
+      // a buys before the merge, credited to a's unit; then a turns out to be b, and d to be c.
+      clock.set(T0 + HOUR_MS);
+      await batch([order(a, 'o-a', 30), order(d, 'o-d', 50)]);
+      await herald.services.worker.runDue();
+      clock.set(T0 + 2 * HOUR_MS);
+      await batch([
+        { type: 'alias', userId: b, previousId: a },
+        { type: 'alias', userId: c, previousId: d },
+      ]);
+      await herald.services.worker.runDue();
+      clock.set(T0 + 3 * HOUR_MS);
+      await batch([order(c, 'o-c', 20)]);
+      await herald.services.worker.runDue();
+      const results = (await get('/v1/experiments/twice/results')).json<Results>();
+      const arm = (name: string) => results.arms.find((x) => x.arm === name);
+      // Two people fewer. a's order stays with the treated person it was; d's, bought in the
+      // holdout by a person now measured as treated (c's arm, which their messages follow),
+      // counts nowhere; c's own order counts for treatment.
+      expect(arm('treatment')).toMatchObject({
+        units: treated.length - 1,
+        converted: 2,
+        revenue: 50,
+      });
+      expect(arm('holdout')).toMatchObject({ units: held.length - 1, converted: 0, revenue: 0 });
+    });
+
     it('reports the KPIs of a period from what was sent, opened and bought', async () => {
       const ids = Array.from({ length: 20 }, (_, i) => `k${i}`);
       await batch(
@@ -1003,6 +1056,17 @@ decide:
           variants: [welcome-1, upsell]
           allocation: three-phase
           sendTimeOptimised: false
+    - id: tr
+      entry: { event: Wishlist Shared }
+      reEntry: after-exit
+      steps:
+        - id: hello
+          type: send
+          channels: [email]
+          template: welcome-1
+          variants: [welcome-1, upsell]
+          allocation: thompson
+          sendTimeOptimised: false
 `;
       beforeEach(async () => {
         clock = createVirtualClock(T0);
@@ -1177,6 +1241,68 @@ decide:
             weights: { 'welcome-1': 0.5, upsell: 0.5 },
           })),
         );
+      });
+
+      it('keeps a customer who comes to the step again in the arm they are measured in, whatever the weights now', async () => {
+        const ids = Array.from({ length: 200 }, (_, i) => `r${i}`);
+        await signUp(ids);
+        const share = async (round: number, who: readonly string[]) => {
+          await call(
+            'POST',
+            '/v1/batch',
+            {
+              batch: who.map((id) => ({
+                type: 'track',
+                messageId: `w${round}-${id}`,
+                userId: id,
+                event: 'Wishlist Shared',
+                timestamp: new Date(clock.nowMs()).toISOString(),
+              })),
+            },
+            basicAuth(),
+          );
+          await herald.services.worker.runDue();
+          await herald.services.dispatcher.runDue();
+          // The tr step's messages of this round (no other journey here sends these two).
+          const sent = (await herald.services.store.listMessages({ limit: 10_000 })).filter(
+            (m) =>
+              (m.variant === 'welcome-1' || m.variant === 'upsell') &&
+              m.createdAtMs === clock.nowMs(),
+          );
+          expect(sent).toHaveLength(who.length);
+          return new Map(sent.map((m) => [m.customerId as string, m.variant]));
+        };
+        const first = await share(1, ids);
+        expect([...first.values()].filter((v) => v === 'upsell').length).toBeLessThan(140);
+        // The bandit moves nearly all traffic to upsell from the next day.
+        clock.set(T0 + DAY_MS);
+        await herald.services.store.transaction((tx) =>
+          tx.setSetting(
+            'allocation:tr@1/hello',
+            JSON.stringify([
+              {
+                fromMs: T0 + DAY_MS,
+                mode: 'thompson',
+                reasons: [],
+                weights: { 'welcome-1': 0.05, upsell: 0.95 },
+              },
+            ]),
+          ),
+        );
+        // Everyone shares again (the journey completed: re-entry after exit) and gets the arm
+        // their unit holds, not the one the new weights would draw.
+        const second = await share(2, ids);
+        expect(second).toEqual(first);
+        const arms = (await call('GET', '/v1/experiments/journey:tr@1:hello/results')).json<{
+          arms: { arm: string; units: number }[];
+        }>().arms;
+        expect(arms.reduce((n, a) => n + a.units, 0)).toBe(ids.length);
+        // Someone new to the step is drawn under the weights in force.
+        clock.set(T0 + DAY_MS + HOUR_MS);
+        const newcomers = Array.from({ length: 100 }, (_, i) => `n${i}`);
+        await signUp(newcomers);
+        const third = await share(3, newcomers);
+        expect([...third.values()].filter((v) => v === 'upsell').length).toBeGreaterThan(80);
       });
     });
   });

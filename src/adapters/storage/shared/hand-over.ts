@@ -126,7 +126,7 @@ const HELD = [...MOVED, 'customer_marks', 'experiment_units'];
  * worker is raised); a survivor's own marks stay. Experiment units go to the survivor, each with
  * the arm it was assigned (their later orders are the unit's: left under `from`, they would never
  * be credited), except in an experiment the survivor has a unit of already — one person, one
- * arm: theirs stays, and `from`'s keeps what it was credited before the merge.
+ * unit: theirs stays (`mergeUnits`).
  * The same statements on both databases; keys matched in JavaScript, not by SQL string length
  * (ids may hold any character). A customer with nothing here costs one query.
  */
@@ -146,11 +146,7 @@ export const handOver = async (
   await moveWork(db, from, to, nowMs, given);
   for (const table of MOVED)
     await db.run(`UPDATE ${table} SET customer_id = ? WHERE customer_id = ?`, [to, from]);
-  await db.run(
-    `UPDATE experiment_units SET customer_id = ? WHERE customer_id = ?
-       AND experiment_id NOT IN (SELECT experiment_id FROM experiment_units WHERE customer_id = ?)`,
-    [to, from, to],
-  );
+  await mergeUnits(db, from, to);
   await cancelCampaignsGiven(db, from, to, given, nowMs);
   await db.run(
     `INSERT INTO customer_marks (customer_id, segment, stage, updated_at_ms, dormant_path_at_ms)
@@ -160,6 +156,36 @@ export const handOver = async (
     [to, from],
   );
   await db.run('DELETE FROM customer_marks WHERE customer_id = ?', [from]);
+};
+
+/**
+ * `from`'s experiment units become `to`'s, one unit a person: in an experiment both hold a unit
+ * of, the survivor's stays (the arm their later messages follow) and `from`'s is taken out — in
+ * the same arm with what it was credited (orders, revenue, and the earlier exposure), in
+ * another arm without it: left beside the survivor's, one person counted in two arms, the
+ * old id's unit never credited again.
+ */
+const mergeUnits = async (db: SqlRunner, from: CustomerId, to: CustomerId): Promise<void> => {
+  await db.run(
+    `UPDATE experiment_units AS t SET
+       orders = t.orders + f.orders,
+       revenue_cents = t.revenue_cents + f.revenue_cents,
+       exposed_orders = t.exposed_orders + f.exposed_orders,
+       exposed_revenue_cents = t.exposed_revenue_cents + f.exposed_revenue_cents,
+       exposed_at_ms = COALESCE(
+         CASE WHEN f.exposed_at_ms < t.exposed_at_ms THEN f.exposed_at_ms END,
+         t.exposed_at_ms, f.exposed_at_ms)
+     FROM experiment_units AS f
+     WHERE t.customer_id = ? AND f.customer_id = ?
+       AND f.experiment_id = t.experiment_id AND f.arm = t.arm`,
+    [to, from],
+  );
+  await db.run(
+    `DELETE FROM experiment_units WHERE customer_id = ?
+       AND experiment_id IN (SELECT experiment_id FROM experiment_units WHERE customer_id = ?)`,
+    [from, to],
+  );
+  await db.run(`UPDATE experiment_units SET customer_id = ? WHERE customer_id = ?`, [to, from]);
 };
 
 /**
