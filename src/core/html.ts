@@ -15,6 +15,32 @@ export const escapeHtml = (s: string): string =>
 export const HTML_LINK =
   /(<(?:a|area|v:roundrect|v:rect)\b(?:[^>"']|"[^"]*"|'[^']*')*?(?:[\s/]|(?<=["']))(?:xlink:)?href\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/giu;
 
+/**
+ * An HTML comment, ended as the HTML tokenizer ends one: `<!-->` and `<!--->` are empty, `--!>`
+ * closes one too, and one left open runs to the end.
+ */
+export const HTML_COMMENT = /<!--(?:-?>|[\s\S]*?(?:--!?>|$))/gu;
+
+/** `html` with each comment's characters as spaces: a tag's place found in it is the tag's in `html`. */
+export const withoutComments = (html: string): string =>
+  html.includes('<!--') ? html.replace(HTML_COMMENT, (c) => ' '.repeat(c.length)) : html;
+
+/**
+ * Where the body of an HTML part ends, for what goes last in it (the marketing footer, the open
+ * pixel): before its last `</body>` outside comments, in any case (`</BODY>`), else before its
+ * last `</html>`, else at the end. A `</body>` a comment mentions is no end: the footer put
+ * there was inside the comment, its unsubscribe link and address unseen.
+ */
+export const bodyEndOf = (html: string): number => {
+  const shown = withoutComments(html);
+  for (const tag of [/<\/body\s*>/giu, /<\/html\s*>/giu]) {
+    let at = -1;
+    for (const found of shown.matchAll(tag)) at = found.index;
+    if (at >= 0) return at;
+  }
+  return html.length;
+};
+
 /** The links of an HTML part, their character references decoded as a browser decodes them. */
 export const htmlLinksIn = (html: string): string[] =>
   [...html.matchAll(HTML_LINK)].map((m) => decodeHTMLAttribute(m[2] ?? m[3] ?? m[4] ?? '').trim());

@@ -1,4 +1,5 @@
 import { decodeHTML } from 'entities';
+import { HTML_COMMENT } from './html.js';
 // What a reader sees of a message's text, for the checks that look for words, numbers and
 // addresses in it: the same characters however they were written. Without this, a forbidden
 // word or a card number slips past with a line break, a non-breaking or doubled space, a
@@ -77,16 +78,14 @@ const INLINE_TAG =
   /<\/?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small|span|strike|strong|sub|sup|time|tt|u|var|wbr)\b[^>]*>/giu;
 const ANY_TAG = /<[^>]*>/gu;
 
-// Comments are not shown, and stand for nothing: `ch<!---->eap` reads `cheap`. Ended as the
-// HTML tokenizer ends them: `<!-->` and `<!--->` are empty, and `--!>` closes one too.
-const COMMENT = /<!--(?:-?>|[\s\S]*?(?:--!?>|$))/gu;
+// Comments (`HTML_COMMENT`) are not shown, and stand for nothing: `ch<!---->eap` reads `cheap`.
 
 /**
  * An HTML part without what a reader is never shown — comments and hidden elements (`style`,
  * `script`, `head`, `title`) — its tags kept: where a link a reader can follow is looked for.
  */
 export const shownHtml = (html: string): string =>
-  html.replace(COMMENT, '').replace(HIDDEN_ELEMENTS, ' ');
+  html.replace(HTML_COMMENT, '').replace(HIDDEN_ELEMENTS, ' ');
 
 /**
  * The visible text of an HTML part: comments and hidden elements dropped, tags removed, every

@@ -22,6 +22,12 @@ describe('withPreheader', () => {
     expect(sent(' <!DOCTYPE html><p>Hi</p>')).toBe(` <!DOCTYPE html>${hidden}<p>Hi</p>`);
   });
 
+  it('reads no tag a comment mentions, and tags in any case', () => {
+    expect(sent('<html><!-- <body> comes later --><BODY><p>Hi</p></BODY></html>')).toBe(
+      `<html><!-- <body> comes later --><BODY>${hidden}<p>Hi</p></BODY></html>`,
+    );
+  });
+
   it('puts it first in a fragment, and changes nothing without one', () => {
     expect(sent('<p>Hi</p>')).toBe(`${hidden}<p>Hi</p>`);
     expect(withPreheader('<p>Hi</p>', '  ')).toBe('<p>Hi</p>');

@@ -1,16 +1,17 @@
-import { escapeHtml } from '../../core/html.js';
+import { escapeHtml, withoutComments } from '../../core/html.js';
 
 // Where the body's content starts. HTML lets `<body>` (and `<head>`, `<html>`) be left out: the
 // preheader then goes after the head, or the `<html>` tag, or the doctype — never before the
-// doctype, which would put the email in quirks mode.
+// doctype, which would put the email in quirks mode. A tag a comment mentions is none.
 const insertionPointOf = (html: string): number => {
+  const shown = withoutComments(html);
   for (const tag of [
     /<body\b[^>]*>/i,
     /<\/head\s*>/i,
     /<html\b[^>]*>/i,
     /^\s*<!doctype\b[^>]*>/i,
   ]) {
-    const found = tag.exec(html);
+    const found = tag.exec(shown);
     if (found !== null) return found.index + found[0].length;
   }
   return 0;

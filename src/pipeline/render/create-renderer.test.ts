@@ -542,6 +542,24 @@ describe('the HTML part', () => {
     expect(sms.body).toMatch(/^<b>Sale<\/b> & more/);
   });
 
+  it('puts the footer and the pixel at the end of the body a reader sees, whatever a comment says and in any case', () => {
+    const commented = renderHtml(
+      '<html><body><!-- the footer goes before </body> --><p>Hi</p></body></html>',
+      {},
+    ).html;
+    expect(commented).toMatch(
+      /<p>Hi<\/p><p style="font-size:12px[^]*\/t\/o\/[^]*<\/body><\/html>$/,
+    );
+    expect(commented).toContain('<!-- the footer goes before </body> -->');
+    const upper = renderHtml('<HTML><BODY><p>Hi</p></BODY></HTML>', {}).html ?? '';
+    expect(upper).toMatch(/<p>Hi<\/p><p style="font-size:12px[^]*<\/BODY><\/HTML>$/);
+    // Without </body>, before </html>; a fragment, at its end.
+    const noBody = renderHtml('<html><p>Hi</p></html>', {}).html ?? '';
+    expect(noBody).toMatch(/<p>Hi<\/p><p style="font-size:12px[^]*<\/html>$/);
+    const fragment = renderHtml('<p>Hi</p>', {}).html ?? '';
+    expect(fragment.indexOf('<p style="font-size:12px')).toBe('<p>Hi</p>'.length);
+  });
+
   it('escapes the brand once and still tracks a link variable in an href', () => {
     const shopUrl = 'https://shop.example.com/?a=1&b=2';
     const email = renderHtml(

@@ -1,4 +1,4 @@
-import { escapeHtml, htmlLinksIn } from '../../core/html.js';
+import { bodyEndOf, escapeHtml, htmlLinksIn } from '../../core/html.js';
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
@@ -368,9 +368,10 @@ export const createRenderer = (
   const address = settings.postalAddress ?? '';
   const textFooter = (unsubscribeUrl: string) =>
     `\n\n--\n${settings.brandName}${address === '' ? '' : ` · ${address}`}\nUnsubscribe: ${unsubscribeUrl}`;
-  // A function, not a replacement text: `$&` or `$'` in a brand name or address stays as written.
-  const beforeBodyEnd = (html: string, part: string) =>
-    html.includes('</body>') ? html.replace('</body>', () => `${part}</body>`) : `${html}${part}`;
+  const beforeBodyEnd = (html: string, part: string) => {
+    const at = bodyEndOf(html);
+    return `${html.slice(0, at)}${part}${html.slice(at)}`;
+  };
   const withHtmlFooter = (html: string, unsubscribeUrl: string) =>
     beforeBodyEnd(
       html,
