@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { domainToASCII } from 'node:url';
 import { createCaptureAdapter, createWebPublisher } from '../adapters/channels/capture.js';
 import { createFcmAdapter } from '../adapters/channels/fcm.js';
 import { createSendGridAdapter } from '../adapters/channels/sendgrid.js';
@@ -19,8 +20,7 @@ export const createAdapters = (config: Config, store: Store, clock: Clock): Chan
   const p = config.providers;
   const timeoutMs = config.deliverPolicy.timeoutSeconds * 1000;
   const publicUrl = config.messages.publicUrl.replace(/\/+$/, '');
-  // Every email's Message-ID is `<message id@this domain>`, whichever provider sends it.
-  const messageIdDomain = domainOf(config.messages.from) ?? 'herald.invalid';
+  const messageIdDomain = messageIdDomainOf(config.messages.from);
   const email =
     p.smtpUrl !== ''
       ? createSmtpAdapter({
@@ -81,6 +81,16 @@ export const domainOf = (from: string): string | null => {
         .slice(at + 1)
         .trim()
         .toLowerCase();
+};
+
+/**
+ * The domain of every email's Message-ID (`<message id@domain>`, whichever provider sends it):
+ * the From address's, in ASCII (`bücher.de` is `xn--bcher-kva.de`, as the mail library writes
+ * the From address itself: RFC 5322 takes no 8-bit text in a Message-ID), else `herald.invalid`.
+ */
+export const messageIdDomainOf = (from: string): string => {
+  const domain = domainOf(from);
+  return domain === null ? 'herald.invalid' : domainToASCII(domain) || 'herald.invalid';
 };
 
 const readServiceAccount = (file: string) => {
