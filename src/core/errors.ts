@@ -14,6 +14,10 @@ export type ErrorCode =
   | 'internal';
 
 /** A field-level problem: where (a JSON pointer–like path) and what is wrong. */
+/** A property name as one step of a JSON pointer (RFC 6901). */
+export const pointerStep = (name: unknown): string =>
+  `/${String(name).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+
 export interface FieldProblem {
   path: string;
   message: string;

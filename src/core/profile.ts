@@ -51,6 +51,12 @@ export interface ConsentEntry {
  */
 export const purposeOf = (name: string): string => name.trim().toLowerCase();
 
+/** A channel as sources write it (`Email`, ` sms `), or null for anything else. */
+export const channelOf = (value: string): Channel | null => {
+  const name = value.trim().toLowerCase();
+  return (channels as readonly string[]).includes(name) ? (name as Channel) : null;
+};
+
 /** Consent by channel, then by purpose (`marketing`, `transactional`, a topic …). */
 export type Consent = Partial<Record<Channel, Record<string, ConsentEntry>>>;
 

@@ -38,6 +38,46 @@ export const asBoolean = (value: unknown): boolean | null => {
   return null;
 };
 
+// The words consent tools write for a yes or a no — Google Consent Mode's `granted`/`denied`,
+// a preference centre's `opted-in`/`unsubscribed`, a cookie banner's `accepted`/`rejected` —
+// as read with case, blanks, `-` and `_` set aside.
+const CONSENT_WORDS = new Map<string, boolean>([
+  ['granted', true],
+  ['denied', false],
+  ['optin', true],
+  ['optedin', true],
+  ['optout', false],
+  ['optedout', false],
+  ['subscribed', true],
+  ['unsubscribed', false],
+  ['accepted', true],
+  ['declined', false],
+  ['rejected', false],
+  ['revoked', false],
+  ['withdrawn', false],
+  ['allow', true],
+  ['allowed', true],
+  ['deny', false],
+  ['on', true],
+  ['off', false],
+  ['y', true],
+  ['n', false],
+]);
+
+/**
+ * A consent answer: a yes or no as `asBoolean` reads it, or one of the words consent tools write
+ * (`"denied"`, `"Opted Out"`, `"unsubscribed"` …); null for anything else.
+ */
+export const asConsentAnswer = (value: unknown): boolean | null => {
+  const plain = asBoolean(value);
+  if (plain !== null || typeof value !== 'string') return plain;
+  return CONSENT_WORDS.get(value.toLowerCase().replace(/[\s_-]+/gu, '')) ?? null;
+};
+
+/** The words `asConsentAnswer` reads, as an error names them. */
+export const CONSENT_ANSWERS =
+  'true/false, "yes"/"no", 1/0, "granted"/"denied", "opted-in"/"opted-out", "subscribed"/"unsubscribed", "accepted"/"rejected", "on"/"off"';
+
 // The years a date read from an event may name, as for a date a person types
 // (`parseDateInput`). A number beyond them is a time in other units — nanoseconds from a Go
 // backend (1.7e18) lie outside the years JavaScript can represent, microseconds some 50,000

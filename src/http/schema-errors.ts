@@ -1,5 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
-import { AppError, type FieldProblem } from '../core/errors.js';
+import { AppError, pointerStep, type FieldProblem } from '../core/errors.js';
 
 /** A string schema's pattern for text that must say something: not empty, not only spaces. */
 export const NOT_BLANK = '\\S';
@@ -22,9 +22,6 @@ const problemOf = (errors: readonly FastifySchemaValidationError[]): string => {
   return [...new Set(messages)].join('; ');
 };
 
-/** A property name as one step of a JSON pointer (RFC 6901). */
-const pointerStep = (name: unknown): string =>
-  `/${String(name).replaceAll('~', '~0').replaceAll('/', '~1')}`;
 
 /**
  * Where an error sits, as a JSON pointer: into the body for a body's fields (`/channel`), and

@@ -531,6 +531,64 @@ describe('parseEvent', () => {
     });
   });
 
+  describe('consent', () => {
+    const identify = (consent: unknown) => ({
+      type: 'identify',
+      messageId: 'i-1',
+      userId: 'u1',
+      traits: { email: 'ana@example.com', consent },
+    });
+
+    it('refuses a consent answer it cannot read as a yes or a no, naming where it was written', () => {
+      expect(pathsOf(parse(identify({ email: { marketing: 'maybe' } }), { path: '/b/0' }))).toEqual(
+        ['/b/0/traits/consent/email/marketing'],
+      );
+      expect(
+        pathsOf(
+          parse(
+            identify({
+              SMS: 'later',
+              whatsapp: { granted: 'unsure', source: 'crm' },
+              push: { marketing: { granted: 2 }, 'news/letter': [], source: 'app' },
+            }),
+          ),
+        ),
+      ).toEqual([
+        '/traits/consent/SMS',
+        '/traits/consent/whatsapp/granted',
+        '/traits/consent/push/marketing/granted',
+        '/traits/consent/push/news~1letter',
+      ]);
+      const [problem] = problemsOf(parse(identify({ email: { marketing: 'maybe' } })));
+      expect(problem?.message).toMatch(
+        /^must be a yes or a no \(true\/false, .*"granted"\/"denied".*\) or \{ granted, source \}, not "maybe"$/,
+      );
+      expect(
+        problemsOf(
+          parse(aTrackCall({ event: 'Consent Updated', properties: { granted: 'perhaps' } })),
+        ),
+      ).toEqual([
+        { path: '/properties/granted', message: expect.stringMatching(/^must be a yes or a no/) },
+      ]);
+    });
+
+    it('takes the words consent tools write, null as nothing said, and leaves channels it does not send on alone', () => {
+      for (const answer of [
+        'denied',
+        'Opted Out',
+        'opt_in',
+        'UNSUBSCRIBED',
+        'granted',
+        'off',
+        null,
+      ])
+        accepted(parse(identify({ email: { marketing: answer }, sms: answer })));
+      accepted(parse(identify({ analytics: 'maybe', ads: { personalisation: 'later' } })));
+      accepted(parse(aTrackCall({ event: 'Consent Updated', properties: { granted: 'denied' } })));
+      accepted(parse(aTrackCall({ event: 'Consent Updated', properties: { channel: 'sms' } })));
+    });
+  });
+
   describe('order amounts', () => {
     it.each(['abc', -50, '-30', '0x10', '1e400', '', ' ', '1,5', '.', true, { v: 1 }])(
       'rejects an order total of %j, naming it',

@@ -1,4 +1,4 @@
-import type { FieldProblem } from '../../core/errors.js';
+import { pointerStep, type FieldProblem } from '../../core/errors.js';
 import { tooDeepAt, tooDeepMessage } from '../../core/json-depth.js';
 import {
   eventTypes,
@@ -9,8 +9,12 @@ import {
 } from '../../core/event.js';
 import { toMessageId, unsafeIdMessage, type SourceId } from '../../core/ids.js';
 import { err, ok, type Result } from '../../core/result.js';
+import { channelOf } from '../../core/profile.js';
 import {
+  asConsentAnswer,
+  asObject,
   cartValueCents,
+  CONSENT_ANSWERS,
   orderValueCents,
   ORDER_ID_KEYS,
   PRODUCT_ID_KEYS,
@@ -307,6 +311,47 @@ const amountProblems = (raw: JsonObject, path: string): FieldProblem[] => {
   return [];
 };
 
+/**
+ * Consent written so that Herald cannot read it: an identify's answer in `traits.consent` for a
+ * channel Herald sends on (`{ email: { marketing: "maybe" } }`), or a `Consent Updated`'s
+ * `granted`, present but neither a yes nor a no (`asConsentAnswer`). Taken as saying nothing, as
+ * before, an opt-out in words Herald did not know left the grant before it standing. The shapes
+ * are those `updateConsent` reads; an unknown channel in traits (a cookie banner's `analytics`)
+ * is not Herald's to judge.
+ */
+const consentProblems = (type: EventType, raw: JsonObject, path: string): FieldProblem[] => {
+  const unreadable = (value: unknown, at: string, or = ''): FieldProblem[] =>
+    value === undefined || value === null || asConsentAnswer(value) !== null
+      ? []
+      : [
+          {
+            path: at,
+            message: `must be a yes or a no (${CONSENT_ANSWERS})${or}, not ${JSON.stringify(value).slice(0, 40)}`,
+          },
+        ];
+  if (type === 'track')
+    return raw['event'] === 'Consent Updated'
+      ? unreadable(asObject(raw['properties'])?.['granted'], `${path}/properties/granted`)
+      : [];
+  const byChannel = type === 'identify' ? asObject(asObject(raw['traits'])?.['consent']) : null;
+  if (byChannel === null) return [];
+  return Object.entries(byChannel).flatMap(([name, purposes]) => {
+    if (channelOf(name) === null) return [];
+    const at = `${path}/traits/consent${pointerStep(name)}`;
+    const detail = asObject(purposes);
+    if (detail === null) return unreadable(purposes, at, ' or its purposes ({ marketing: … })');
+    if (Object.hasOwn(detail, 'granted')) return unreadable(detail['granted'], `${at}/granted`);
+    return Object.entries(detail).flatMap(([purpose, value]) => {
+      if (purpose === 'source') return [];
+      const of = `${at}${pointerStep(purpose)}`;
+      const entry = asObject(value);
+      return entry === null
+        ? unreadable(value, of, ' or { granted, source }')
+        : unreadable(entry['granted'], `${of}/granted`);
+    });
+  });
+};
+
 /** The largest order value whose cents are exact as a JavaScript number (about 9 × 10^13). */
 const MAX_ORDER_VALUE = Math.floor(Number.MAX_SAFE_INTEGER / 100);
 
@@ -408,6 +453,7 @@ export const parseEvent = (
   if (envelope.verifyUser !== undefined && shapeProblems.length === 0)
     problems.push(...unverifiedUser(type, raw, envelope, envelope.verifyUser));
   if (type === 'track') problems.push(...amountProblems(raw, path));
+  if (shapeProblems.length === 0) problems.push(...consentProblems(type, raw, path));
   const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
   const originalMs = parseTime(raw[timeField], `${path}/${timeField}`, problems);
   // Without its own sentAt the event uses the batch's, which sits at the request's root; an

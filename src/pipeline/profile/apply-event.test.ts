@@ -602,7 +602,7 @@ describe('applyEvent', () => {
           consent: {
             email: { marketing: 'maybe', updates: 1 },
             fax: { marketing: true },
-            push: 'on',
+            push: 'sometimes',
           },
         }),
       ]);
@@ -664,6 +664,17 @@ describe('applyEvent', () => {
         anIdentify({ consent: { email: 'FALSE' } }, { timestampMs: at(1) }),
       ]);
       expect(whole.consent.email?.['marketing']?.granted).toBe(false);
+      // And in the words consent tools write: Google Consent Mode's `denied`, a preference
+      // centre's `opted-out`.
+      const words = applyAll([
+        anIdentify({ consent: { email: { marketing: true }, sms: { marketing: true } } }),
+        anIdentify({ consent: { email: { marketing: 'denied' } } }, { timestampMs: at(1) }),
+        aTrack('Consent Updated', { channel: 'sms', granted: 'Opted-Out' }, { timestampMs: at(2) }),
+        aTrack('Consent Updated', { channel: 'push', granted: 'granted' }, { timestampMs: at(3) }),
+      ]);
+      expect(words.consent.email?.['marketing']?.granted).toBe(false);
+      expect(words.consent.sms?.['marketing']?.granted).toBe(false);
+      expect(words.consent.push?.['marketing']?.granted).toBe(true);
       for (const doNotSell of ['Yes', 'TRUE', ' true'])
         expect(optedOutOfSale(applyAll([anIdentify({ preferences: { doNotSell } })]))).toBe(true);
       expect(optedOutOfSale(applyAll([anIdentify({ preferences: { doNotSell: 'No' } })]))).toBe(

@@ -1,5 +1,6 @@
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import {
+  channelOf,
   channels,
   impliedSourceOf,
   isExplicitFact,
@@ -8,15 +9,7 @@ import {
   type Consent,
   type ConsentEntry,
 } from '../../core/profile.js';
-import { asBoolean, asObject, asString, pick } from '../../core/read-props.js';
-
-const isChannel = (value: string): value is Channel => (channels as string[]).includes(value);
-
-/** A channel as sources write it (`Email`, ` sms `), or null for anything else. */
-const channelOf = (value: string): Channel | null => {
-  const name = value.trim().toLowerCase();
-  return isChannel(name) ? name : null;
-};
+import { asConsentAnswer, asObject, asString, pick } from '../../core/read-props.js';
 
 /** One fact, without the other kind's. */
 const factOf = ({ other: _, ...fact }: ConsentEntry): ConsentEntry => {
@@ -182,7 +175,7 @@ const fromTraits = (
     // A yes or no for the whole channel (`{ sms: false }`, `{ email: "FALSE" }`, or
     // `{ email: { granted: false, source: "crm" } }`) is its marketing.
     const detail = asObject(purposes);
-    const whole = detail === null ? asBoolean(purposes) : null;
+    const whole = detail === null ? asConsentAnswer(purposes) : null;
     const byPurpose =
       whole !== null
         ? { marketing: whole }
@@ -197,7 +190,7 @@ const fromTraits = (
       if (name === 'source' || name === 'granted') continue;
       const purpose = purposeOf(name);
       const detail = asObject(value);
-      const granted = asBoolean(detail === null ? value : detail['granted']);
+      const granted = asConsentAnswer(detail === null ? value : detail['granted']);
       if (granted === null) continue;
       const source = (detail && asString(detail['source'])) ?? channelSource;
       next = setConsent(next, channel, purpose, { granted, ...dated, source }, implied);
@@ -244,7 +237,7 @@ export const updateConsent = (
       consent,
     );
   if (event.name === 'Consent Updated') {
-    const granted = asBoolean(pick(props, 'granted'));
+    const granted = asConsentAnswer(pick(props, 'granted'));
     const purpose = purposeOf(asString(pick(props, 'purpose')) ?? 'marketing');
     if (granted === false) return withdraw(purpose);
     return granted === null || channel === null
