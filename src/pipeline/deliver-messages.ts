@@ -136,7 +136,11 @@ const lastAttemptOf = (m: MessageRecord) => ({
 });
 
 /**
- * The outbox update, the audit note (final outcomes only) and the event one result gives.
+ * The outbox update, the audit note and the event one result gives. Noted: each outcome of an
+ * attempt (sent, failed, bounced, tried again) and the start of a hold at hand-off (quiet hours,
+ * a paused sending domain) with when it ends — not a message put back unattempted for the
+ * dispatcher's own reasons (a lease, a provider's open circuit or rate limit), which says
+ * nothing of the customer and would be noted again each cooldown.
  * `anotherDevice`: a push whose customer had another device of their own when it was handed off.
  */
 const settleOnce = (
@@ -166,7 +170,12 @@ const settleOnce = (
         // message waiting out a paused sending domain says so while it waits.
         reasonCode: f.holdCode ?? m.reasonCode,
       },
-      note: null,
+      // Noted when the hold begins, not each time a paused domain holds it again: a message the
+      // guard passed at noon and sent at eight the next morning says why it waited.
+      note:
+        f.holdCode === undefined || f.holdCode === m.reasonCode
+          ? null
+          : note('held', { code: f.holdCode, until: new Date(f.untilMs).toISOString() }),
       event: null,
     };
   if (f.kind === 'refused')
@@ -198,7 +207,7 @@ const settleOnce = (
     event: null,
   });
   /** Back to the outbox after an attempt, to be tried again from `sendAtMs`. */
-  const tryAgain = (sendAtMs: number, reason: string) => ({
+  const tryAgain = (sendAtMs: number, reason: string, code: string) => ({
     update: {
       status: 'queued' as const,
       sendAtMs,
@@ -209,7 +218,11 @@ const settleOnce = (
       lastError: reason,
       reasonCode: null,
     },
-    note: null,
+    note: note('retry', {
+      provider: f.provider,
+      code,
+      retryAt: new Date(sendAtMs).toISOString(),
+    }),
     event: null,
   });
   /** Back to the outbox unsent, without an attempt spent, until `untilMs`. */
@@ -270,6 +283,7 @@ const settleOnce = (
       return tryAgain(
         nowMs + retryDelayMs(attempts, o.afterMs, deps.policy.backoff, deps.random),
         o.reason,
+        'temporary_failure',
       );
     }
     case 'failed':
@@ -299,7 +313,7 @@ const settleOnce = (
       // The token is kept on the message too: the profile may list it still (a device whose
       // last event is stamped after the provider's answer), and the next attempt must not pick it.
       if (anotherDevice && m.attempts + 1 < deps.policy.maxAttempts) {
-        const again = tryAgain(nowMs, o.reason);
+        const again = tryAgain(nowMs, o.reason, 'unreachable');
         const staleTokens = [...(m.staleTokens ?? []), f.to];
         return { ...again, update: { ...again.update, staleTokens }, event };
       }

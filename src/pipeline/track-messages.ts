@@ -186,7 +186,14 @@ const appendResult = (
         kind: 'result',
         customerId: message.customerId,
         atMs: nowMs,
-        data: { decisionId: message.id, channel: message.channel, result: result.kind, ...detail },
+        data: {
+          decisionId: message.id,
+          channel: message.channel,
+          result: result.kind,
+          // Which bounce: a soft one (a full mailbox) leaves the message as it was.
+          ...(result.kind === 'bounced' ? { bounce: result.hard ? 'hard' : 'soft' } : {}),
+          ...detail,
+        },
       },
     ],
     nowMs,
@@ -321,11 +328,14 @@ export const recordMessageResult = async (
   // Each of these says the message reached the provider, if not the customer.
   if (provesAccepted(result)) await markSentAfterAll(deps, message, result, atMs, nowMs);
   const status = statusOf(result);
-  if (result.kind === 'opened' || result.kind === 'clicked') {
-    await deps.store.transaction((tx) => tx.markEngagement(message.id, result.kind, atMs));
-    return;
-  }
-  if (status === null && result.kind !== 'unsubscribed') return;
+  // Noted once a message: its first delivery report, open and click.
+  const firstOnly =
+    result.kind === 'delivered' || result.kind === 'opened' || result.kind === 'clicked'
+      ? result.kind
+      : null;
+  // A soft bounce changes no status, but the trail says the message did not reach them then.
+  const noted = status !== null || firstOnly !== null || result.kind === 'bounced';
+  if (!noted && result.kind !== 'unsubscribed') return;
   await deps.store.transaction(async (tx) => {
     // Under the lock an erasure takes: a message erased since leaves nothing behind, not even
     // an audit entry that would give its customer a pseudonym again. The message may have been
@@ -337,6 +347,11 @@ export const recordMessageResult = async (
       current = await tx.getMessageForUpdate(message.id);
     }
     if (current === undefined) return;
+    if (firstOnly !== null) {
+      if (await tx.markEngagement(current.id, firstOnly, atMs))
+        await appendResult(tx, current, result, nowMs, {});
+      return;
+    }
     // An email unsubscribe or complaint is the address's, on every record that has it.
     if (current.channel === 'email' && optsOutTheAddress(result)) {
       const state = (await tx.loadProfiles([current.customerId])).get(current.customerId);

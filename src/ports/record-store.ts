@@ -101,8 +101,15 @@ export interface RecordTx extends DeliverTx {
     sinceMs: number,
     untilMs: number,
   ): Promise<Map<CustomerId, MessageRecord[]>>;
-  /** Notes a message's first open or click (for the KPIs); later ones change nothing. */
-  markEngagement(messageId: string, kind: 'opened' | 'clicked', atMs: number): Promise<void>;
+  /**
+   * Notes a message's first delivery report, open or click (for the KPIs and the audit trail);
+   * later ones change nothing. Whether this was the first.
+   */
+  markEngagement(
+    messageId: string,
+    kind: 'delivered' | 'opened' | 'clicked',
+    atMs: number,
+  ): Promise<boolean>;
   /**
    * Each customer's messages sent before `sentBeforeMs` (their attribution window closed) and
    * how many of them were credited with an order, per channel: those that reached them (`sent`,

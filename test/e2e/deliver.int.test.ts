@@ -205,9 +205,71 @@ for (const factory of storeFactories) {
       const trail = (await admin('GET', '/v1/customers/ana/audit')).json<{
         audit: { kind: string; data: object }[];
       }>().audit;
-      expect(trail.map((e) => e.kind)).toEqual(['decision', 'review', 'delivery', 'conversion']);
+      // The first click is noted (the second changes nothing), not where it led.
+      await herald.app.inject({ url: path(click) });
+      expect(trail.map((e) => e.kind)).toEqual([
+        'decision',
+        'review',
+        'delivery',
+        'result',
+        'conversion',
+      ]);
+      expect(trail[3]?.data).toEqual({ decisionId: item?.id, channel: 'email', result: 'clicked' });
       // The order is named by the conversion row, which an erasure deletes, not in the log.
       expect(JSON.stringify(trail.at(-1)?.data)).not.toContain('o-77');
+    });
+
+    it("notes in the audit trail a hold at hand-off, a message's first delivery report and open, and each soft bounce", async () => {
+      await ingest('identify', {
+        userId: 'bo',
+        traits: { email: 'bo@example.com', address: { country: 'GB' }, timezone: 'Europe/London' },
+      });
+      const queued = await send('bo', 'welcome-1');
+      // The dispatcher first comes to it at 22:00 in London: held until 08:00.
+      clock.set(T0 + 9 * HOUR_MS);
+      await herald.services.dispatcher.runDue();
+      expect(await message(queued.decisionId)).toMatchObject({
+        status: 'queued',
+        reasonCode: 'quiet_hours',
+      });
+      // Still held an hour later: noted once.
+      clock.set(T0 + 10 * HOUR_MS);
+      await herald.services.dispatcher.runDue();
+      clock.set(T0 + 19 * HOUR_MS + 1000);
+      await herald.services.dispatcher.runDue();
+      const sent = await herald.services.store.getMessage(queued.decisionId);
+      expect(sent?.status).toBe('sent');
+      const deps = {
+        store: herald.services.store,
+        emit: async (events: readonly HeraldEvent[], nowMs: number) => {
+          await herald.services.recorder.record(events, nowMs);
+        },
+      };
+      const at = clock.nowMs();
+      for (const result of [
+        { kind: 'delivered' },
+        { kind: 'delivered' },
+        { kind: 'opened' },
+        { kind: 'opened' },
+        { kind: 'bounced', hard: false, reason: 'mailbox full' },
+      ] as const)
+        await recordMessageResult(deps, sent as MessageRecord, result, at, at);
+      const trail = (await admin('GET', '/v1/customers/bo/audit'))
+        .json<{ audit: { kind: string; data: Record<string, unknown> }[] }>()
+        .audit.map(({ kind, data }) => ({ kind, status: data['status'] ?? data['result'], data }));
+      expect(trail.map((e) => `${e.kind}:${String(e.status)}`)).toEqual([
+        'decision:queued',
+        'delivery:held',
+        'delivery:sent',
+        'result:delivered',
+        'result:opened',
+        'result:bounced',
+      ]);
+      expect(trail[1]?.data).toMatchObject({
+        code: 'quiet_hours',
+        until: new Date(T0 + 19 * HOUR_MS).toISOString(),
+      });
+      expect(trail[5]?.data).toMatchObject({ bounce: 'soft' });
     });
 
     it('takes the customer where the link goes even when the click cannot be recorded', async () => {
@@ -572,6 +634,15 @@ for (const factory of storeFactories) {
         status: 'failed',
         reasonCode: 'retries_exhausted',
       });
+      // Each attempt is on the record: the ones tried again, then the last.
+      const attempts = (await admin('GET', '/v1/customers/ed/audit'))
+        .json<{ audit: { kind: string; data: { status?: string; attempt?: number } }[] }>()
+        .audit.filter((e) => e.kind === 'delivery')
+        .map((e) => `${String(e.data.attempt)}:${String(e.data.status)}`);
+      expect(attempts).toEqual(
+        attempts.map((_, i) => `${i + 1}:${i === attempts.length - 1 ? 'failed' : 'retry'}`),
+      );
+      expect(attempts.length).toBeGreaterThan(2);
 
       smtp.setScenario('bad-recipient');
       const bounced = await send('flo', 'welcome-1');

@@ -494,11 +494,12 @@ export const createRecordTx = (
       return (await sql.all('SELECT 1 AS found FROM erased_identities LIMIT 1')).length > 0;
     },
     async markEngagement(messageId, kind, atMs) {
-      const column = kind === 'opened' ? 'opened_at_ms' : 'clicked_at_ms';
-      await sql.run(`UPDATE messages SET ${column} = ? WHERE id = ? AND ${column} IS NULL`, [
-        atMs,
-        messageId,
-      ]);
+      const column = `${kind}_at_ms`;
+      const changed = await sql.run(
+        `UPDATE messages SET ${column} = ? WHERE id = ? AND ${column} IS NULL`,
+        [atMs, messageId],
+      );
+      return changed > 0;
     },
     async eraseCustomer(id) {
       // With the customers merged into this one, found by the identity links that now lead

@@ -838,6 +838,17 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
           VALUES (${hash}, ${count}, ${atMs}) ON CONFLICT (key_hash) DO NOTHING`.execute(db);
     },
   },
+  // A message's first delivery report, as its first open and click are kept: the audit trail
+  // notes each once. Run again (a schema rolled back in a test), it finds the column there.
+  '0025-delivered-at': {
+    async up(db: Kysely<unknown>) {
+      if ((await columnsOf(db, dialect, 'messages')).includes('delivered_at_ms')) return;
+      await db.schema
+        .alterTable('messages')
+        .addColumn('delivered_at_ms', dialect === 'postgres' ? 'bigint' : 'integer')
+        .execute();
+    },
+  },
 });
 
 /** The key kept identities are hashed with (`ERASURE_KEY`), made now if none was yet. */
