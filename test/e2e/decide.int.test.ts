@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { toCustomerId } from '../../src/core/ids.js';
@@ -385,8 +386,13 @@ for (const factory of storeFactories) {
           traits: { email: 'dee@example.com' },
         });
         await herald.services.dispatcher.runDue();
+        // Asked for as dee, by the site's server's signature of the id (the anonymous id alone
+        // leads to a known user: an unverified key cannot show whose content that is).
+        const signature = createHmac('sha256', herald.services.linkSecret)
+          .update('user:dee')
+          .digest('hex');
         const banner = await herald.app.inject({
-          url: `/v1/personalize?anonymousId=visitor-3&slot=homepage-hero&writeKey=${writeKey}`,
+          url: `/v1/personalize?userId=dee&userSignature=${signature}&slot=homepage-hero&writeKey=${writeKey}`,
         });
         expect(banner.json<{ content: { template: string } | null }>().content).toMatchObject({
           template: 'welcome-banner',

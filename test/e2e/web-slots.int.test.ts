@@ -44,6 +44,19 @@ for (const factory of storeFactories)
       });
       return herald;
     };
+    /** Herald with the test's write key for a source listed as verified, or not. */
+    const startHeraldOf = async (verified: boolean) => {
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, {
+        clock,
+        ...(verified
+          ? {
+              env: { HERALD_VERIFIED_SOURCES: 'web', HERALD_LINK_SECRET: 'link-secret-'.repeat(3) },
+            }
+          : {}),
+      });
+      return herald;
+    };
     const signed = (h: TestHerald, userId: string) =>
       createHmac('sha256', h.services.linkSecret).update(`user:${userId}`).digest('hex');
     const shown = async (h: TestHerald, userId: string, slot: string) =>
@@ -68,6 +81,45 @@ for (const factory of storeFactories)
       await h.services.dispatcher.runDue();
       return sent.json<{ decisionId: string }>().decisionId;
     };
+
+    it("answers an anonymous id alone as a user someone linked it to only for a verified source's key", async () => {
+      for (const verified of [false, true]) {
+        const h = await startHeraldOf(verified);
+        await ingestCall(h, clock, 'identify', {
+          userId: 'vera',
+          traits: { email: 'vera@example.com', firstName: 'Vera' },
+          ...(verified ? { context: { userSignature: signed(h, 'vera') } } : {}),
+        });
+        await publish(h, 'vera', 'hero', T0 + DAY_MS);
+        // Anyone holding the public key links an id of their own to vera's user id.
+        const link = await h.app.inject({
+          method: 'POST',
+          url: '/v1/identify',
+          headers: { 'content-type': 'text/plain' },
+          payload: JSON.stringify({ writeKey, userId: 'vera', anonymousId: 'not-vera' }),
+        });
+        expect(link.statusCode).toBe(verified ? 400 : 200);
+        const asked = (anonymousId: string) =>
+          h.app.inject({
+            url: `/v1/personalize?anonymousId=${anonymousId}&slot=hero&writeKey=${writeKey}`,
+          });
+        expect((await asked('not-vera')).json<{ content: unknown }>().content).toBeNull();
+        // With a verified key a link needs the server's signature, so the browser's own id,
+        // linked so, is vera's.
+        if (verified) {
+          await ingestCall(h, clock, 'identify', {
+            userId: 'vera',
+            anonymousId: 'vera-browser',
+            context: { userSignature: signed(h, 'vera') },
+          });
+          expect((await asked('vera-browser')).json<{ content: unknown }>().content).toMatchObject({
+            template: 'welcome-banner',
+          });
+        }
+        await h.close();
+        herald = undefined;
+      }
+    });
 
     it('shows a win-back wave on the visit it is for', async () => {
       const h = await start(

@@ -775,9 +775,16 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
           byUser !== undefined || q['anonymousId'] === undefined
             ? undefined
             : await store.resolveAnonymousId(q['anonymousId']);
+        // An anonymous id alone is answered as the known user it leads to only when the key's
+        // source is verified: with a public key of an unverified source, anyone can link an id
+        // of their own to any user id (an identify naming both) and read that user's content.
+        const source = config.writeKeys.get(key);
+        const linksVouched = source !== undefined && config.verifiedSources.has(source);
         const customerId =
           byUser ??
-          (userId !== undefined && byVisitor !== undefined && !isAnonymousCustomerId(byVisitor)
+          ((userId !== undefined || !linksVouched) &&
+          byVisitor !== undefined &&
+          !isAnonymousCustomerId(byVisitor)
             ? undefined
             : byVisitor);
         const nowMs = services.clock.nowMs();
