@@ -26,10 +26,22 @@ const ajvCompiler = onFirstUse<typeof AjvCompilerPackage>('@fastify/ajv-compiler
 const HEALTH_DEADLINE_MS = 2_000;
 
 /** Builds the HTTP API (not yet listening); `inject()` drives it in tests. */
+/**
+ * How long a request may take to arrive, headers and body (Node checks every 30 s, so one is cut
+ * off within 150 s): a 500 KB batch over a slow mobile link takes well under it. Without it a
+ * client that sends its headers and then trickles its body, or nothing, held its socket open
+ * for ever, and enough of them use up the process's sockets and memory.
+ */
+export const REQUEST_TIMEOUT_MS = 120_000;
+/** How long a connection may stay silent in the middle of a request before it is closed. */
+export const IDLE_TIMEOUT_MS = 60_000;
+
 export const createServer = (services: Services): FastifyInstance => {
   const app = fastify().fastify({
     logger: false,
     bodyLimit: services.config.ingestLimits.maxBatchBytes,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: IDLE_TIMEOUT_MS,
     // Signed click links carry their destination: path parameters far longer than 100 chars.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     schemaErrorFormatter: schemaErrorOf,

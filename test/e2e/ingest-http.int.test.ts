@@ -8,6 +8,7 @@ import {
   type TestHerald,
 } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import { IDLE_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../../src/http/create-server.js';
 
 const now = Date.UTC(2026, 5, 1, 12);
 const clock = { nowMs: () => now };
@@ -438,6 +439,44 @@ for (const factory of storeFactories) {
       expect(personalize.headers['access-control-allow-origin']).toBe('*');
       // No credentials: a page cannot send the customer's cookies along.
       expect(ok.headers['access-control-allow-credentials']).toBeUndefined();
+    });
+
+    it('closes a connection whose request never finishes arriving, and one gone silent', async () => {
+      await herald.listen();
+      // Node's own default deadline (300 s) is lifted by Fastify unless it is given one; the
+      // check itself runs every 30 s, past what a test waits.
+      expect(herald.app.server.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
+      expect(herald.app.server.timeout).toBe(IDLE_TIMEOUT_MS);
+    });
+
+    it('answers the preflight a page sends before a call with HTTP Basic or a JSON body', async () => {
+      for (const [url, method] of [
+        ['/v1/personalize?slot=hero&anonymousId=x', 'GET'],
+        ['/v1/track', 'POST'],
+        ['/v1/batch', 'POST'],
+      ] as const) {
+        const preflight = await herald.app.inject({
+          method: 'OPTIONS',
+          url,
+          headers: {
+            origin: 'https://shop.example',
+            'access-control-request-method': method,
+            'access-control-request-headers': 'authorization, content-type',
+          },
+        });
+        expect(preflight.statusCode, url).toBe(204);
+        expect(preflight.headers).toMatchObject({
+          'access-control-allow-origin': '*',
+          'access-control-allow-methods': method,
+        });
+        expect(String(preflight.headers['access-control-allow-headers'])).toMatch(
+          /authorization.*content-type/,
+        );
+        expect(preflight.headers['access-control-allow-credentials']).toBeUndefined();
+      }
+      // The admin API is not for pages.
+      const admin = await herald.app.inject({ method: 'OPTIONS', url: '/v1/profiles/u1' });
+      expect(admin.headers['access-control-allow-origin']).toBeUndefined();
     });
 
     it('keeps the profile API behind the admin token', async () => {

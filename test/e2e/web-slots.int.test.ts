@@ -121,6 +121,26 @@ for (const factory of storeFactories)
       }
     });
 
+    it('refuses a parameter given twice, naming it', async () => {
+      const h = await start();
+      const twice = await h.app.inject({
+        url: `/v1/personalize?slot=a&userId=u&userId=v&userSignature=${signed(h, 'u,v')}&writeKey=${writeKey}`,
+      });
+      expect(twice.statusCode).toBe(400);
+      expect(twice.json<{ error: { problems: { path: string }[] } }>().error.problems).toEqual([
+        expect.objectContaining({ path: '/querystring/userId' }),
+      ]);
+      const slots = await h.app.inject({
+        url: `/v1/personalize?slot=a&slot=b&anonymousId=x&writeKey=${writeKey}`,
+      });
+      expect(slots.statusCode).toBe(400);
+      // Other parameters a page adds (a cache-buster) pass.
+      const extra = await h.app.inject({
+        url: `/v1/personalize?slot=a&anonymousId=x&writeKey=${writeKey}&_=1&_=2`,
+      });
+      expect(extra.statusCode).toBe(200);
+    });
+
     it('shows a win-back wave on the visit it is for', async () => {
       const h = await start(
         'decide:\n  winBack:\n    webSlot: account-banner\n    webTtlHours: 48\n',

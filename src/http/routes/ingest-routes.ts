@@ -6,7 +6,7 @@ import { ingestRequest } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
 import { refuseUnknownBasicKey, sourceOf } from '../auth.js';
 import { sendError } from '../send-error.js';
-import { allowAnyOrigin } from '../allow-any-origin.js';
+import { allowAnyOrigin, answerPreflight } from '../allow-any-origin.js';
 
 const routes: (EventType | 'batch' | 'import')[] = [
   'identify',
@@ -33,6 +33,7 @@ export const registerIngestRoutes = (app: FastifyInstance, services: Services): 
   const verifyUser = (userId: string, signature: unknown) =>
     verifyUserSignature(services.linkSecret, userId, signature);
   for (const route of routes) {
+    answerPreflight(app, `/v1/${route}`, ['POST']);
     app.post(
       `/v1/${route}`,
       {

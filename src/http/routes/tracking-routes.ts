@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { escapeHtml } from '../../core/html.js';
 import { basicUserOf } from '../auth.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -35,7 +36,7 @@ import {
   verifySendGridSignature,
 } from '../webhooks/verify-sendgrid.js';
 import { verifyTwilioSignature } from '../webhooks/verify-twilio.js';
-import { allowAnyOrigin } from '../allow-any-origin.js';
+import { allowAnyOrigin, answerPreflight } from '../allow-any-origin.js';
 import type { Membership } from '../../ports/decide-store.js';
 import {
   WHATSAPP_SIGNATURE_HEADER,
@@ -734,9 +735,25 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
         membership.updatedAtMs >= published.createdAtMs
       );
     };
+    answerPreflight(scope, '/v1/personalize', ['GET']);
     scope.get<{ Querystring: Record<string, string | undefined> }>(
       '/v1/personalize',
-      { onSend: allowAnyOrigin },
+      {
+        onSend: allowAnyOrigin,
+        // Each named once: `?userId=u&userId=v` would reach the store as a list.
+        schema: {
+          querystring: Type.Object(
+            {
+              slot: Type.Optional(Type.String()),
+              writeKey: Type.Optional(Type.String()),
+              userId: Type.Optional(Type.String()),
+              userSignature: Type.Optional(Type.String()),
+              anonymousId: Type.Optional(Type.String()),
+            },
+            { additionalProperties: true },
+          ),
+        },
+      },
       async (request, reply) => {
         const q = request.query;
         const key = q['writeKey'] ?? basicUserOf(request.headers.authorization);
