@@ -91,6 +91,10 @@ export const isExplicitFact = (fact: ConsentEntry): boolean =>
  * Whether the customer opted in explicitly (an event saying what they chose, not traits an
  * integration may replay from before) after `sinceMs`.
  */
+/** How a customer opts in again as `optedInAfter` reads it, as a block's reason says. */
+export const OPTED_IN_AGAIN_HOW =
+  'an explicit opt-in: a Consent Updated event granting it; consent in identify traits does not count';
+
 export const optedInAfter = (c: ConsentEntry | undefined, sinceMs: number): boolean => {
   const explicit = c?.explicit === true ? c : c?.other?.explicit === true ? c.other : undefined;
   return explicit?.granted === true && explicit.atMs > sinceMs;

@@ -1361,9 +1361,10 @@ for (const factory of storeFactories) {
       for (const who of ['lea', 'crm-77']) {
         const blocked = await send(who, 'upsell');
         expect(blocked.reasonCode).toBe('erased');
-        expect(blocked.verdicts.find((v) => v.code === 'erased')?.reason).toContain(
-          new Date(T0).toISOString().slice(0, 10),
-        );
+        const reason = blocked.verdicts.find((v) => v.code === 'erased')?.reason;
+        expect(reason).toContain(new Date(T0).toISOString().slice(0, 10));
+        // It says what opts them in again: traits will not.
+        expect(reason).toMatch(/Consent Updated .*identify traits does not count/);
       }
       expect((await send('ned', 'upsell')).status).toBe('queued');
       // Traits saying yes could be replayed from before the erasure: not enough.

@@ -2,6 +2,7 @@ import { countryCode, countryOfZone } from '../../../core/country.js';
 import { htmlLinksIn, unsafeSchemeOf } from '../../../core/html.js';
 import {
   optedInAfter,
+  OPTED_IN_AGAIN_HOW,
   optedOutOfSale,
   type Channel,
   type ConsentEntry,
@@ -267,7 +268,7 @@ export const complianceGuardrail: Guardrail = {
           NAME,
           'block',
           'erased',
-          `the customer was erased on request (${new Date(erasedAtMs).toISOString()}) and has not opted in to ${message.channel} marketing since`,
+          `the customer was erased on request (${new Date(erasedAtMs).toISOString()}) and has not opted in to ${message.channel} marketing since (${OPTED_IN_AGAIN_HOW})`,
           { erasedAt: new Date(erasedAtMs).toISOString() },
         ),
       ];

@@ -2,6 +2,7 @@ import {
   channels as knownChannels,
   grantedBeforeNumberChanged,
   optedInAfter,
+  OPTED_IN_AGAIN_HOW,
   purposeOf,
   type Channel,
   type ConsentEntry,
@@ -374,7 +375,7 @@ export const consentProblems = (
         NAME,
         'block',
         'unsubscribed',
-        'the email address unsubscribed from marketing, on another customer record, and has not opted in since',
+        `the email address unsubscribed from marketing, on another customer record, and has not opted in since (${OPTED_IN_AGAIN_HOW})`,
         { at: new Date(addressOut).toISOString(), source: 'address' },
       ),
     );
@@ -386,7 +387,7 @@ export const consentProblems = (
         NAME,
         'block',
         'unsubscribed',
-        `stopped this business's marketing in ${channel} itself, and has not opted in since`,
+        `stopped this business's marketing in ${channel} itself, and has not opted in since (${OPTED_IN_AGAIN_HOW})`,
         { at: new Date(stoppedAt).toISOString(), source: 'provider' },
       ),
     );
