@@ -166,7 +166,32 @@ describe('admin API input', () => {
     });
     expect(nul.problems.map((p) => p.path)).toEqual(['/data/a']);
     const notObject = await send('[1]');
-    expect(notObject.json<Problems>().error.message).toBe('the body must be object');
+    expect(notObject.json<Problems>().error.message).toBe('the body must be an object');
+  });
+
+  it('says in words what a campaign field must be, and refuses a channel named twice', async () => {
+    const launch = async (body: object) =>
+      (
+        await adminCall(herald, 'POST', '/v1/campaigns', {
+          id: 'spring',
+          template: 'upsell',
+          channels: ['email'],
+          ...body,
+        })
+      ).json<Problems>().error;
+    for (const budget of [-1, 0])
+      expect((await launch({ budget })).problems).toEqual([
+        { path: '/budget', message: 'must be above 0, or null' },
+      ]);
+    expect((await launch({ budget: 'ten' })).problems).toEqual([
+      { path: '/budget', message: 'must be a number, or null' },
+    ]);
+    expect((await launch({ holdoutPercent: 60 })).problems).toEqual([
+      { path: '/holdoutPercent', message: 'must be at most 50' },
+    ]);
+    expect((await launch({ channels: ['email', 'email'] })).problems).toEqual([
+      { path: '/channels', message: 'must not name an item twice (items 0 and 1 are the same)' },
+    ]);
   });
 
   it('refuses a query parameter an admin route does not read, naming it', async () => {

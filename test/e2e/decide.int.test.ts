@@ -472,7 +472,7 @@ for (const factory of storeFactories) {
           incentive: { percent: 10, validHours: 9007199254740991 },
         });
         expect(forever.json()).toMatchObject({
-          error: { problems: [{ path: '/incentive/validHours', message: 'must be <= 8784' }] },
+          error: { problems: [{ path: '/incentive/validHours', message: 'must be at most 8784' }] },
         });
         const status = await herald.app.inject({
           method: 'GET',

@@ -160,7 +160,7 @@ export const registerDecisionRoutes = (
             template: Type.String({ minLength: 1 }),
             channels: Type.Array(
               Type.Union(['email', 'sms', 'whatsapp', 'push', 'web'].map((c) => Type.Literal(c))),
-              { minItems: 1 },
+              { minItems: 1, uniqueItems: true },
             ),
             segment: Type.Optional(Type.Union(segmentNames.map((n) => Type.Literal(n)))),
             sendAt: Type.Optional(Type.String({ format: 'date-time' })),
