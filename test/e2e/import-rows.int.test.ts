@@ -160,6 +160,56 @@ describe('herald import, row by row', () => {
     expect(await load('orders', csv)).toMatchObject({ stored: 0, duplicates: 3 });
   });
 
+  it('rejects a row with more cells than the header names, keeping the one with trailing empty cells', async () => {
+    const csv = file(
+      'orders.csv',
+      'customer_id,order_id,date,total\nc1,o1,2026-01-05,1,234.50\nc2,o2,2026-01-05,99.00,,\nc3,o3,2026-01-05,"1,234.50"\n',
+    );
+    const summary = await load('orders', csv);
+    expect(summary).toMatchObject({ accepted: 1, rejected: 2 });
+    expect(summary.errors.map((e) => e.line)).toEqual([2, 4]);
+    expect(summary.errors[0]?.problems[0]?.message).toMatch(
+      /^has 5 cells, the header names 4: .*must be inside quotes/,
+    );
+    // The quoted one is read whole, and refused for what it is (a thousands separator).
+    expect(summary.errors[1]?.problems[0]?.message).toMatch(/must be a decimal number/);
+  });
+
+  it('stops before any row when the header names a column twice or is not UTF-8', async () => {
+    const twice = file('twice.csv', 'customer_id,email,email,phone\nc1,a@x.com,,555\n');
+    await expect(load('customers', twice)).rejects.toThrow(
+      /the header names "email" more than once/,
+    );
+    const latin1 = join(dir, 'latin1.csv');
+    writeFileSync(latin1, Buffer.from('customer_id,pr\xe9nom,city\nc2,Ann,Lyon\n', 'latin1'));
+    await expect(load('customers', latin1)).rejects.toThrow(
+      /the header holds bytes that are not UTF-8/,
+    );
+    expect(await profile('c1')).toBeUndefined();
+    expect(await profile('c2')).toBeUndefined();
+  });
+
+  it('takes an NDJSON identify call as the customer it describes, and refuses another call', async () => {
+    const lines = [
+      {
+        type: 'identify',
+        userId: 'u1',
+        traits: { email: 'a@x.com', plan: 'pro' },
+        timestamp: '2026-01-05T00:00:00Z',
+      },
+      { type: 'track', userId: 'u2', event: 'Order Completed' },
+      { userId: 'u3', type: 'business', email: 'c@x.com' },
+    ].map((l) => JSON.stringify(l));
+    const summary = await load('customers', file('customers.ndjson', lines.join('\n')));
+    expect(summary).toMatchObject({ accepted: 2, rejected: 1 });
+    expect(summary.errors.map((e) => e.problems[0]?.message)).toEqual([
+      expect.stringMatching(/^a "track" call is no customer: .*herald import events/),
+    ]);
+    expect((await profile('u1'))?.traits).toEqual({ email: 'a@x.com', plan: 'pro' });
+    // A type that is no call is the customer's.
+    expect((await profile('u3'))?.traits).toEqual({ type: 'business', email: 'c@x.com' });
+  });
+
   it('names the line a row starts on past quoted cells with CRLFs', async () => {
     const csv = file(
       'customers.csv',

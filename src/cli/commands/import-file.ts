@@ -12,6 +12,7 @@ import { ingestEvents, settleImportedProfiles } from '../../pipeline/stages.js';
 import type { Services } from '../../app/create-services.js';
 import type { Store } from '../../ports/store.js';
 import { readInThread } from './read-in-thread.js';
+import { isUtf8File } from './read-import.js';
 import {
   importKinds,
   isImportKind,
@@ -206,14 +207,31 @@ const csvHeader = async (file: string): Promise<string[] | null> => {
 const looseName = (name: string): string => name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
 
 /**
- * Fails, before any row is read, when `--map` names a column the CSV header does not have. Row
- * by row, a missing required column would reject every row alike, and a missing optional one
- * (`--map timestamp=signupdate`) would be passed over: every customer timed at the import, and
- * the summary saying all were accepted.
+ * Fails, before any row is read, when the CSV header cannot name each row's cells for certain or
+ * `--map` names a column it does not have. A name given twice (`email,…,email`) would let the
+ * later column's cells stand for the earlier's, an empty one dropping an address; a name with
+ * bytes that are not UTF-8 (`pr\xe9nom` from a Latin-1 export) would be stored garbled on every
+ * row. Row by row, a missing required column would reject every row alike, and a missing
+ * optional one (`--map timestamp=signupdate`) would be passed over: every customer timed at the
+ * import, and the summary saying all were accepted.
  */
-const checkMappedColumns = async (file: string, mapping: FieldMapping): Promise<void> => {
+const checkHeader = async (file: string, mapping: FieldMapping): Promise<void> => {
   const header = await csvHeader(file);
   if (header === null) return;
+  const twice = [...new Set(header.filter((name, i) => header.indexOf(name) !== i))];
+  if (twice.length > 0)
+    throw new AppError(
+      'invalid-input',
+      `${file}: the header names ${twice.map((n) => JSON.stringify(n)).join(', ')} more than once; each column needs a name of its own (rename one, or leave it out)`,
+    );
+  if (header.some((name) => name.includes('\uFFFD')) && !(await isUtf8File(file)))
+    throw new AppError(
+      'invalid-input',
+      `${file}: the header holds bytes that are not UTF-8 (${header
+        .filter((name) => name.includes('\uFFFD'))
+        .map((n) => JSON.stringify(n))
+        .join(', ')}); save the file as UTF-8`,
+    );
   const absent = Object.entries(mapping).filter(([, column]) => !header.includes(column));
   if (absent.length === 0) return;
   const maps = absent.map(([field, column]) => `--map ${field}=${column}`).join(', ');
@@ -269,7 +287,7 @@ export const importFile = async (
   const batchSize = parseIntegerOption(options.batchSize, '--batch-size', { min: 1 });
   const mapping = parseMapping(options.map ?? []);
   await checkReadable(file);
-  if (format === 'csv') await checkMappedColumns(file, mapping);
+  if (format === 'csv') await checkHeader(file, mapping);
   const deps = { recorder: services.recorder, limits: config.ingestLimits };
   const started = clock.nowMs();
   const summary: ImportSummary = {

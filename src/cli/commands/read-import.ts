@@ -206,8 +206,22 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
       }
       // Blank lines before it are skipped: the first after them is where it starts.
       const line = after.lines + 1 + at.empty_lines - after.empty_lines;
-      // As csv-parse's `columns` makes it: a cell beyond the header's is left out, and of two
-      // columns of one name the last holds. A row short of trailing cells has them empty: "the
+      // More cells than the header names, some not empty: an unquoted comma in a value
+      // (`1,234.50`, `Smith, John`) moved the cells after it, and would store each under the
+      // next column's name. Empty ones (a spreadsheet's trailing commas) are nothing.
+      const extra = cells.slice(header.length);
+      if (extra.some((cell) => cell.trim() !== '')) {
+        yield [
+          {
+            kind: 'unreadable',
+            line,
+            reason: `has ${String(cells.length)} cells, the header names ${String(header.length)}: the cells would not stand under their columns' names (a comma in a value must be inside quotes: "1,234.50")`,
+          },
+        ];
+        after = at;
+        continue;
+      }
+      // As csv-parse's `columns` makes it. A row short of trailing cells has them empty: "the
       // date cell is empty", not "no date column" for a column the header has.
       const record: JsonObject = {};
       const width = Math.min(cells.length, header.length);

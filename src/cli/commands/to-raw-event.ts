@@ -1,5 +1,5 @@
 import type { FieldProblem } from '../../core/errors.js';
-import type { JsonObject } from '../../core/event.js';
+import { eventTypes, type JsonObject } from '../../core/event.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { asHistory } from '../../pipeline/ingest/index.js';
 
@@ -248,6 +248,24 @@ export const toRawEvent = (
           : null;
   switch (kind) {
     case 'customers': {
+      // A line that is a Segment call (an export of identify calls) is the call, as over the
+      // API: its traits are the customer's, not the call's fields (`type`, `traits`, times). A
+      // `type` that names no call (`business`) is a customer's field like any other.
+      if (format === 'ndjson' && (eventTypes as readonly unknown[]).includes(row['type'])) {
+        const traits = row['traits'];
+        if (row['type'] !== 'identify' || typeof traits !== 'object' || traits === null)
+          return err([
+            {
+              path: '/type',
+              message: `a ${JSON.stringify(row['type'])} call${row['type'] === 'identify' ? ' without an object of traits' : ''} is no customer: import calls other than identify with \`herald import events\``,
+            },
+          ]);
+        if (ids.userId === undefined) return err([missing(row, 'userId', userCol, 'user id')]);
+        const identify: JsonObject = { ...row };
+        if (identify['messageId'] === undefined)
+          identify['messageId'] = `import-customer-${hash(JSON.stringify(identify))}`;
+        return ok(identify);
+      }
       // A time column the mapping names is one every row is dated by: a row without its time
       // (an NDJSON line lacking the field, an empty cell) would be timed at the import, and its
       // customer seen today, as though the mapping had named nothing.
