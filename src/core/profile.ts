@@ -144,6 +144,17 @@ export const impliedSourceOf = (source: string, implied: readonly string[]): str
   return implied.find((s) => s.trim().toLowerCase() === spelled)?.trim() ?? null;
 };
 
+/**
+ * Whether a granted consent entry holds an explicit grant of the customer's own beside it
+ * (`other`, an event's fact), not from an implied source: a later traits grant from an implied
+ * source (a CRM restating it) leaves that grant standing.
+ */
+export const explicitlyGranted = (c: ConsentEntry, impliedSources: readonly string[]): boolean =>
+  c.granted &&
+  c.other?.explicit === true &&
+  c.other.granted &&
+  impliedSourceOf(c.other.source, impliedSources) === null;
+
 export interface CartItem {
   productId: string;
   sku: string | null;

@@ -222,7 +222,12 @@ for (const factory of storeFactories) {
     it("notes in the audit trail a hold at hand-off, a message's first delivery report and open, and each soft bounce", async () => {
       await ingest('identify', {
         userId: 'bo',
-        traits: { email: 'bo@example.com', address: { country: 'GB' }, timezone: 'Europe/London' },
+        traits: {
+          email: 'bo@example.com',
+          address: { country: 'GB' },
+          timezone: 'Europe/London',
+          consent: { email: { marketing: true } },
+        },
       });
       const queued = await send('bo', 'welcome-1');
       // The dispatcher first comes to it at 22:00 in London: held until 08:00.

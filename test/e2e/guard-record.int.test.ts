@@ -1340,10 +1340,10 @@ for (const factory of storeFactories) {
     });
 
     it('knows an erased person named again: no marketing until they opt in after the erasure', async () => {
-      // Outside the EU no consent is needed for marketing email: only the unsubscribe stops
-      // it, and the erasure deletes the unsubscribe with everything else.
-      const gb = { location: { country: 'GB' } };
-      await identify('lea', { email: 'Lea@Example.com', phone: '+1 415 555 0100' }, gb);
+      // Where GDPR consent is not asked for (here Switzerland), marketing email needs none:
+      // only the unsubscribe stops it, and the erasure deletes the unsubscribe with the rest.
+      const ch = { location: { country: 'CH' } };
+      await identify('lea', { email: 'Lea@Example.com', phone: '+1 415 555 0100' }, ch);
       await ingest('track', {
         userId: 'lea',
         event: 'Unsubscribed',
@@ -1355,9 +1355,9 @@ for (const factory of storeFactories) {
 
       // The shop's tag sends the same user id again; a CRM sync brings the email under another.
       clock.set(T0 + DAY_MS);
-      await identify('lea', { firstName: 'Lea' }, gb);
-      await identify('crm-77', { email: 'lea@example.com', firstName: 'Lea' }, gb);
-      await identify('ned', { email: 'ned@example.com', firstName: 'Ned' }, gb);
+      await identify('lea', { firstName: 'Lea' }, ch);
+      await identify('crm-77', { email: 'lea@example.com', firstName: 'Lea' }, ch);
+      await identify('ned', { email: 'ned@example.com', firstName: 'Ned' }, ch);
       for (const who of ['lea', 'crm-77']) {
         const blocked = await send(who, 'upsell');
         expect(blocked.reasonCode).toBe('erased');
@@ -1368,7 +1368,7 @@ for (const factory of storeFactories) {
       }
       expect((await send('ned', 'upsell')).status).toBe('queued');
       // Traits saying yes could be replayed from before the erasure: not enough.
-      await identify('crm-77', { consent: { email: { marketing: true } } }, gb);
+      await identify('crm-77', { consent: { email: { marketing: true } } }, ch);
       expect((await send('crm-77', 'upsell')).reasonCode).toBe('erased');
       // An explicit opt-in given after the erasure is.
       clock.set(T0 + 2 * DAY_MS);

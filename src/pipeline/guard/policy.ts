@@ -173,8 +173,15 @@ export const guardPolicySchema = Type.Object(
             'YT',
             'MF',
             'AX',
+            // Where the GDPR's consent for marketing holds by a law of their own: the UK (UK
+            // GDPR and PECR), Gibraltar, and the Crown Dependencies.
+            'GB',
+            'GI',
+            'GG',
+            'JE',
+            'IM',
           ],
-          'EU and EEA country codes (ISO 3166-1 alpha-2), with the EU territories that have codes of their own; a country Herald cannot read is treated as one of them.',
+          'Country codes (ISO 3166-1 alpha-2) where marketing needs GDPR consent: the EU and EEA, the EU territories that have codes of their own, and the UK (UK GDPR and PECR), Gibraltar, Guernsey, Jersey and the Isle of Man; a country Herald cannot read is treated as one of them.',
         ),
         /** Consent sources that are not an explicit act of the customer. */
         impliedSources: words(

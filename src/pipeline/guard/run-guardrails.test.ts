@@ -145,7 +145,7 @@ describe('runGuardrails', () => {
         country,
         ['block:gdpr_no_consent'],
       ]);
-    for (const country of ['United States', 'GB', 'Switzerland'])
+    for (const country of ['United States', 'CA', 'Switzerland'])
       expect([country, codesOf(aMessage(), from(country))]).toEqual([country, []]);
     const [gdpr] = runGuardrails(aMessage(), from('Atlantis'), policy).verdicts.filter(
       (v) => v.outcome === 'block',
@@ -177,7 +177,7 @@ describe('runGuardrails', () => {
     expect(verdict?.reason).toBe('GDPR (FR by its timezone): no marketing consent for email');
     // Zones of no listed country, no zone, and a zone of a listed country beside a stated
     // country outside the list (the stated country decides).
-    for (const timezone of ['America/Chicago', 'Europe/London', 'UTC', null])
+    for (const timezone of ['America/Chicago', 'Europe/Zurich', 'UTC', null])
       expect([timezone, codesOf(aMessage(), zoned(timezone, implied))]).toEqual([timezone, []]);
     const statedUs = aContext({
       profile: aProfile({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Consent } from '../../../core/profile.js';
+import type { Consent, ProfileState } from '../../../core/profile.js';
 import { APNS_FCM_KEYS_BYTES } from '../../../core/push-payload.js';
-import { HOUR_MS } from '../../../core/time.js';
+import { DAY_MS, HOUR_MS } from '../../../core/time.js';
+import { anIdentify, applyAll, aTrack, t0 } from '../../profile/test-builders.js';
 import { runGuardrails } from '../run-guardrails.js';
 import {
   aContent,
@@ -9,6 +10,7 @@ import {
   aMessage,
   aProfile,
   defaultGuardPolicy,
+  notPassing,
   now,
 } from '../test-builders.js';
 import { complianceGuardrail } from './compliance.js';
@@ -228,5 +230,68 @@ describe('every guardrail, for a customer whose free text names them', () => {
       expectNoneOf(verdicts);
       expect(verdicts.some((v) => v.outcome === 'block')).toBe(true);
     }
+  });
+});
+
+describe('where GDPR consent is asked for', () => {
+  const placed = (country: string | null, timezone: string | null) =>
+    aContext({
+      profile: aProfile({ location: { country, region: null, city: null, timezone }, consent: {} }),
+    });
+
+  it('asks it of the UK, Gibraltar and the Crown Dependencies, by country or by timezone', () => {
+    for (const [country, timezone] of [
+      ['GB', null],
+      ['United Kingdom', null],
+      ['Gibraltar', null],
+      ['JE', null],
+      [null, 'Europe/London'],
+      [null, 'Europe/Isle_of_Man'],
+    ] as const)
+      expect(
+        notPassing(complianceGuardrail.check(aMessage(), placed(country, timezone), policy)),
+        `${String(country)} ${String(timezone)}`,
+      ).toEqual(['block:gdpr_no_consent']);
+    expect(notPassing(complianceGuardrail.check(aMessage(), placed('US', null), policy))).toEqual(
+      [],
+    );
+  });
+
+  it("takes the customer's own explicit grant over a later sync restating it from an implied source", () => {
+    const sync = (source: string) =>
+      applyAll([
+        anIdentify({ email: 'a@example.com', address: { country: 'DE' } }, { timestampMs: t0 }),
+        aTrack(
+          'Consent Updated',
+          { channel: 'email', purpose: 'marketing', granted: true, source: 'preference-centre' },
+          { timestampMs: t0 + DAY_MS },
+        ),
+        anIdentify(
+          { consent: { email: { marketing: true } }, consentSource: source },
+          { timestampMs: t0 + 8 * DAY_MS },
+        ),
+      ]);
+    const judged = (profile: ProfileState) =>
+      notPassing(
+        complianceGuardrail.check(
+          aMessage({ sendAtMs: t0 + 9 * DAY_MS }),
+          aContext({ profile, nowMs: t0 + 9 * DAY_MS }),
+          policy,
+        ),
+      );
+    expect(judged(sync('import:implied'))).toEqual([]);
+    // Implied alone is no consent.
+    const impliedOnly = applyAll([
+      anIdentify(
+        {
+          email: 'a@example.com',
+          address: { country: 'DE' },
+          consent: { email: { marketing: true } },
+          consentSource: 'implied',
+        },
+        { timestampMs: t0 },
+      ),
+    ]);
+    expect(judged(impliedOnly)).toEqual(['block:gdpr_consent_implied']);
   });
 });

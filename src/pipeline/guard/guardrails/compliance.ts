@@ -8,6 +8,7 @@ import {
   type ConsentEntry,
   type ProfileState,
   impliedSourceOf,
+  explicitlyGranted,
 } from '../../../core/profile.js';
 import { PUSH_PAYLOAD_LIMIT, pushPayloadBytes } from '../../../core/push-payload.js';
 import { smsSegments } from '../../../core/sms-segments.js';
@@ -83,7 +84,11 @@ export const gdprProblem = (
       code: 'gdpr_no_consent',
       reason: `GDPR (${where}): no marketing consent for ${channel}`,
     };
-  const implied = impliedSourceOf(consent.source, policy.gdpr.impliedSources);
+  // Traits restating a grant from an implied source (a CRM's sync) do not undo the customer's
+  // own explicit grant held beside them (`other`), which their later grant did not withdraw.
+  const implied = explicitlyGranted(consent, policy.gdpr.impliedSources)
+    ? null
+    : impliedSourceOf(consent.source, policy.gdpr.impliedSources);
   if (implied !== null)
     return {
       code: 'gdpr_consent_implied',

@@ -9,6 +9,7 @@ import {
   type ProfileState,
   EVENT_WITHDRAWAL_SOURCES,
   impliedSourceOf,
+  explicitlyGranted,
   isExplicitFact,
   marketingStopOf,
 } from '../../../core/profile.js';
@@ -352,7 +353,9 @@ export const consentProblems = (
   // A grant from an implied source (`gdpr.impliedSources`) is no opt-in to texts anywhere: the
   // TCPA asks for the customer's express written consent, WhatsApp for an opt-in of their own.
   const impliedText =
-    (channel === 'sms' || channel === 'whatsapp') && marketing?.granted === true
+    (channel === 'sms' || channel === 'whatsapp') &&
+    marketing?.granted === true &&
+    !explicitlyGranted(marketing, policy.gdpr.impliedSources)
       ? impliedSourceOf(marketing.source, policy.gdpr.impliedSources)
       : null;
   if (marketing?.granted === false)
