@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { Consent, ProfileState } from '../../../core/profile.js';
 import { APNS_FCM_KEYS_BYTES } from '../../../core/push-payload.js';
 import { DAY_MS, HOUR_MS } from '../../../core/time.js';
-import { anIdentify, applyAll, aTrack, t0 } from '../../profile/test-builders.js';
 import { runGuardrails } from '../run-guardrails.js';
 import {
   aContent,
@@ -258,40 +257,32 @@ describe('where GDPR consent is asked for', () => {
   });
 
   it("takes the customer's own explicit grant over a later sync restating it from an implied source", () => {
-    const sync = (source: string) =>
-      applyAll([
-        anIdentify({ email: 'a@example.com', address: { country: 'DE' } }, { timestampMs: t0 }),
-        aTrack(
-          'Consent Updated',
-          { channel: 'email', purpose: 'marketing', granted: true, source: 'preference-centre' },
-          { timestampMs: t0 + DAY_MS },
-        ),
-        anIdentify(
-          { consent: { email: { marketing: true } }, consentSource: source },
-          { timestampMs: t0 + 8 * DAY_MS },
-        ),
-      ]);
-    const judged = (profile: ProfileState) =>
+    // A preference centre's Consent Updated, then a CRM sync's traits restating the grant as
+    // implied a week later: the newer traits fact is the entry, the explicit one beside it.
+    const explicit = { granted: true, atMs: now - 8 * DAY_MS, source: 'preference-centre' };
+    const judged = (marketing: ProfileState['consent']['email']) =>
       notPassing(
         complianceGuardrail.check(
-          aMessage({ sendAtMs: t0 + 9 * DAY_MS }),
-          aContext({ profile, nowMs: t0 + 9 * DAY_MS }),
+          aMessage(),
+          aContext({
+            profile: aProfile({
+              location: { country: 'DE', region: null, city: null, timezone: null },
+              consent: { email: marketing ?? {} },
+            }),
+          }),
           policy,
         ),
       );
-    expect(judged(sync('import:implied'))).toEqual([]);
-    // Implied alone is no consent.
-    const impliedOnly = applyAll([
-      anIdentify(
-        {
-          email: 'a@example.com',
-          address: { country: 'DE' },
-          consent: { email: { marketing: true } },
-          consentSource: 'implied',
-        },
-        { timestampMs: t0 },
-      ),
-    ]);
-    expect(judged(impliedOnly)).toEqual(['block:gdpr_consent_implied']);
+    const synced = { granted: true, atMs: now - DAY_MS, source: 'import:implied' };
+    expect(judged({ marketing: { ...synced, other: { ...explicit, explicit: true } } })).toEqual(
+      [],
+    );
+    // Implied alone is no consent, nor is an explicit grant later withdrawn beside it.
+    expect(judged({ marketing: synced })).toEqual(['block:gdpr_consent_implied']);
+    expect(
+      judged({
+        marketing: { ...synced, other: { ...explicit, granted: false, explicit: true } },
+      }),
+    ).toEqual(['block:gdpr_consent_implied']);
   });
 });
