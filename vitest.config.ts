@@ -15,5 +15,7 @@ export default defineConfig({
     // Vitest's default leaves a core idle (one worker on two cores), yet much of a test file's
     // time is spent waiting on the processes, servers and databases it drives.
     maxWorkers: Math.max(2, availableParallelism()),
+    // As bin/herald.js runs Herald: in UTC, whatever the machine's zone.
+    env: { TZ: 'UTC' },
   },
 });

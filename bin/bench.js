@@ -8,4 +8,6 @@ if (entry === undefined) {
   console.error('usage: node bin/bench.js bench/NAME.ts [flags]');
   process.exit(2);
 }
+// As bin/herald.js runs Herald: in UTC, whatever the machine's zone.
+process.env.TZ = 'UTC';
 await run(entry);

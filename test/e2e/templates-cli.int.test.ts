@@ -183,6 +183,22 @@ describe('herald templates list and preview', () => {
   );
 
   it(
+    "prints a date in UTC and in the customer's zone whatever zone the machine is in",
+    async () => {
+      const own = { HERALD_TEMPLATES_DIR: join(dir, 'dated'), TZ: 'Europe/Berlin' };
+      mkdirSync(own.HERALD_TEMPLATES_DIR, { recursive: true });
+      // Half an hour after Berlin's clocks went back: the server's zone read an hour wrong.
+      writeFileSync(
+        join(own.HERALD_TEMPLATES_DIR, 'dated.yaml'),
+        `class: transactional\ntopic: null\ntext: 'utc={{ "2026-10-25T01:30:00Z" | date: "%H:%M" }} ny={{ "2026-10-25T01:30:00Z" | date: "%H:%M", "America/New_York" }}'\n`,
+      );
+      const { stdout } = await herald(own, 'templates', 'preview', 'dated', '--customer', 'ann');
+      expect(stdout).toContain('utc=01:30 ny=21:30');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'leaves the subject out of an SMS preview',
     async () => {
       const { stdout } = await herald(
