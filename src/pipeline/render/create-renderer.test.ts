@@ -785,11 +785,33 @@ describe('dates the customer reads', () => {
   it("prints the code's last day in the customer's zone, and `date` in UTC unless told the zone", () => {
     // Before, every customer read "June 5", and Los Angeles tried the code the day after it ended.
     expect(textFor({ timezone: 'America/Los_Angeles' })).toContain(
-      'Valid until June 4. Ends June 5 01:00 UTC, June 4 18:00 your time (America/Los_Angeles).',
+      'Valid until June 4, 18:00. Ends June 5 01:00 UTC, June 4 18:00 your time (America/Los_Angeles).',
     );
     expect(textFor({ timezone: 'Asia/Tokyo' })).toContain(
-      'Valid until June 5. Ends June 5 01:00 UTC, June 5 10:00 your time (Asia/Tokyo).',
+      'Valid until June 5, 10:00. Ends June 5 01:00 UTC, June 5 10:00 your time (Asia/Tokyo).',
     );
+    // One that ends as a day begins holds all of the day before.
+    expect(
+      createRenderer([dated], settings).render({
+        messageClass: 'marketing',
+        messageId: 'm-m',
+        channel: 'email',
+        template: dated,
+        profile: undefined,
+        decision: aDecision({
+          id: 'm-m',
+          customerId: toCustomerId('c-1'),
+          template: 'dated',
+          incentive: {
+            kind: 'percent-off',
+            percent: 20,
+            amount: null,
+            code: 'SAVE20',
+            expiresAtMs: Date.UTC(2026, 5, 6),
+          },
+        }),
+      }).body,
+    ).toContain('Valid until June 5. ');
     // No zone of their own: their country's, then the configured default.
     expect(textFor({ country: 'JP' })).toContain('June 5 10:00 your time (Asia/Tokyo)');
     expect(textFor({})).toContain('June 5 03:00 your time (Europe/Berlin)');

@@ -3,7 +3,8 @@ import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
-import { localDate } from '../../core/local-time.js';
+import { localDate, localMinuteOfDay } from '../../core/local-time.js';
+import { MINUTE_MS } from '../../core/time.js';
 import { resolveTimezone } from '../../core/quiet-hours.js';
 import { signMessageToken } from '../../core/signed-token.js';
 import { shownHtml, visibleHtmlText, visibleText } from '../../core/visible-text.js';
@@ -207,6 +208,20 @@ const dayFormat = new Intl.DateTimeFormat('en-US', {
 /** `June 5`: the calendar day `ms` falls on in a time zone. */
 const dayIn = (ms: number, timezone: string): string =>
   dayFormat.format(Date.parse(`${localDate(ms, timezone)}T00:00:00Z`));
+
+/**
+ * Until when a code holds, in a time zone, as "valid until …" reads it: `June 4` for one that
+ * ends as June 5 begins there (it holds all of June 4), else the day and the time it ends,
+ * `June 5, 09:00` — a day alone would promise the rest of it (a 48-hour code sent at 10:00 ends
+ * at 09:00 two days on; "valid until June 5" had the customer try it that afternoon).
+ */
+const lastMomentIn = (ms: number, timezone: string): string => {
+  const minute = localMinuteOfDay(ms, timezone);
+  if (minute === 0 && ms % MINUTE_MS === 0) return dayIn(ms - 1, timezone);
+  const hh = String(Math.floor(minute / 60)).padStart(2, '0');
+  const mm = String(minute % 60).padStart(2, '0');
+  return `${dayIn(ms, timezone)}, ${hh}:${mm}`;
+};
 
 /**
  * Renders messages from Liquid templates parsed once, when the renderer is built (a template
@@ -448,10 +463,11 @@ export const createRenderer = (
                 expiresAtMs: decision.incentive.expiresAtMs,
                 expiresAt: new Date(decision.incentive.expiresAtMs).toISOString(),
                 /**
-                 * `June 5`, in the customer's zone: what the built-in templates print — in UTC a
-                 * code that ends at 18:00 in Los Angeles would read as valid the next day.
+                 * `June 5, 09:00` (or `June 4` for a code that ends as June 5 begins), in the
+                 * customer's zone: what the built-in templates print — in UTC a code that ends
+                 * at 18:00 in Los Angeles would read as valid the next day.
                  */
-                expiresOn: dayIn(decision.incentive.expiresAtMs, timezone),
+                expiresOn: lastMomentIn(decision.incentive.expiresAtMs, timezone),
               },
         cart:
           cart === null
