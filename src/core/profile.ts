@@ -91,6 +91,22 @@ export const isExplicitFact = (fact: ConsentEntry): boolean =>
  * Whether the customer opted in explicitly (an event saying what they chose, not traits an
  * integration may replay from before) after `sinceMs`.
  */
+/** A name trait as copy prints it: trimmed, null when absent, not text, or blank. */
+const nameTrait = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+
+/**
+ * The customer's first and last names as copy addresses them: `firstName`, else `first_name`
+ * (a blank one from a sign-up form passed over), and the same of the last name. The renderer
+ * prints these, and the brand rule asks copy to name the first.
+ */
+export const namesOf = (
+  traits: Record<string, unknown>,
+): { first: string | null; last: string | null } => ({
+  first: nameTrait(traits['firstName']) ?? nameTrait(traits['first_name']),
+  last: nameTrait(traits['lastName']) ?? nameTrait(traits['last_name']),
+});
+
 /** How a customer opts in again as `optedInAfter` reads it, as a block's reason says. */
 export const OPTED_IN_AGAIN_HOW =
   'an explicit opt-in: a Consent Updated event granting it; consent in identify traits does not count';

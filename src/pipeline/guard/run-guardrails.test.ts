@@ -371,6 +371,18 @@ describe('runGuardrails', () => {
         aMessage({ content: { ...content, subject: 'Hello', body: 'See https://x.example' } }),
       ),
     ).toEqual(['review:not_personalised']);
+    // The name the renderer prints: a blank firstName from a sign-up form is passed over for
+    // first_name, by both.
+    for (const firstName of ['', '  '])
+      expect(
+        notPassing(
+          runGuardrails(
+            aMessage({ content: { ...content, subject: 'Hello', body: 'See https://x.example' } }),
+            aContext({ profile: aProfile({ traits: { firstName, first_name: 'Ana' } }) }),
+            policy,
+          ).verdicts,
+        ),
+      ).toEqual(['review:not_personalised']);
   });
 
   it('names every forbidden word or phrase found on its own, in any case, and no word inside another', () => {

@@ -2,7 +2,7 @@ import { bodyEndOf, escapeHtml, htmlLinksIn } from '../../core/html.js';
 import { Liquid, type Template as LiquidTemplate } from 'liquidjs';
 import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
-import type { Channel, ProfileState } from '../../core/profile.js';
+import { namesOf, type Channel, type ProfileState } from '../../core/profile.js';
 import { localDate, localMinuteOfDay } from '../../core/local-time.js';
 import { MINUTE_MS } from '../../core/time.js';
 import { resolveTimezone } from '../../core/quiet-hours.js';
@@ -234,9 +234,6 @@ const lastMomentIn = (ms: number, timezone: string): string => {
  * A name as a greeting may use it: trimmed, and none when blank. Sign-up forms send
  * `firstName: ""`, which Liquid takes as a name (`{% if %}`, and `default` keeps `" "`): "Hi  ,".
  */
-const nameOf = (value: unknown): string | null =>
-  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
-
 /**
  * A Liquid error's message without the values it quotes: the reason a message was blocked
  * (`render_failed`) is recorded in the audit log, which holds no personal data, and an error can
@@ -432,8 +429,7 @@ export const createRenderer = (
       const p = parsed.get(template.name);
       if (p === undefined) throw new Error(`template ${template.name} is not loaded`);
       const traits = profile?.traits ?? {};
-      const first = nameOf(traits['firstName']) ?? nameOf(traits['first_name']);
-      const last = nameOf(traits['lastName']) ?? nameOf(traits['last_name']);
+      const { first, last } = namesOf(traits);
       const cart = profile?.cart ?? null;
       const unsubscribeUrl = unsubscribeUrlOf(messageId);
       // The customer's zone, as quiet hours read it: profile, then country, then the default.

@@ -3,6 +3,7 @@ import { pass, verdict } from '../guard-types.js';
 import { visibleText } from '../../../core/visible-text.js';
 import { visibleCopy } from './visible-copy.js';
 import { escapeRegExp } from '../../../core/escape-reg-exp.js';
+import { namesOf } from '../../../core/profile.js';
 
 const NAME = 'brand';
 
@@ -86,12 +87,9 @@ export const brandGuardrail: Guardrail = {
         found.push(verdict(NAME, 'block', 'no_cta', 'no call to action (link) in the body'));
       if (policy.signature !== '' && !c.body.includes(policy.signature))
         found.push(verdict(NAME, 'block', 'no_signature', 'the signature is missing'));
-      const firstName = context.profile.traits['firstName'] ?? context.profile.traits['first_name'];
-      if (
-        typeof firstName === 'string' &&
-        firstName !== '' &&
-        !text.includes(visibleText(firstName).trim())
-      )
+      // The name the renderer prints (a blank `firstName` passed over for `first_name`).
+      const firstName = namesOf(context.profile.traits).first;
+      if (firstName !== null && !text.includes(visibleText(firstName).trim()))
         // The reason goes to the audit log, which holds no personal data: no name in it.
         found.push(
           verdict(NAME, 'review', 'not_personalised', 'does not address the customer by name'),
