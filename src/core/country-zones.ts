@@ -208,6 +208,48 @@ const MX_STATES = new Set([
 /** The countries whose zone is read from the state or province. */
 const SPLIT_COUNTRIES: ReadonlySet<string> = new Set(['US', 'CA', 'AU', 'BR', 'MX']);
 
+// The zones of a country spread over several, from east to west, in which nearly all its
+// people live: a customer whose state or province is not known may be in any of them.
+const SPREAD: Readonly<Record<string, readonly string[]>> = {
+  US: [
+    'America/New_York',
+    'America/Chicago',
+    'America/Denver',
+    'America/Phoenix',
+    'America/Los_Angeles',
+    'America/Anchorage',
+    'Pacific/Honolulu',
+  ],
+  CA: [
+    'America/St_Johns',
+    'America/Halifax',
+    'America/Toronto',
+    'America/Winnipeg',
+    'America/Regina',
+    'America/Edmonton',
+    'America/Vancouver',
+  ],
+  AU: [
+    'Australia/Sydney',
+    'Australia/Brisbane',
+    'Australia/Adelaide',
+    'Australia/Darwin',
+    'Australia/Perth',
+  ],
+  BR: ['America/Noronha', 'America/Sao_Paulo', 'America/Manaus', 'America/Rio_Branco'],
+  MX: [
+    'America/Cancun',
+    'America/Mexico_City',
+    'America/Chihuahua',
+    'America/Mazatlan',
+    'America/Hermosillo',
+    'America/Tijuana',
+  ],
+};
+
+/** The zones a customer of a country spread over several may be in (none for the others). */
+export const zonesOfSpreadCountry = (code: string): readonly string[] => SPREAD[code] ?? [];
+
 /** The zone of a country with one (or nearly all its people in one); null for the others. */
 export const zoneOfCountry = (code: string): string | null => COUNTRY_ZONES[code] ?? null;
 
@@ -244,6 +286,7 @@ export const zonesNamed = (): string[] => [
   ...new Set([
     ...Object.values(COUNTRY_ZONES),
     ...[US, CA, AU, BR_OUTSIDE, MX_OUTSIDE].flatMap((table) => Object.values(table)),
+    ...Object.values(SPREAD).flat(),
     'America/Sao_Paulo',
     'America/Mexico_City',
   ]),

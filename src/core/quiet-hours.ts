@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { countryCode } from './country.js';
-import { zoneOfCountry, zoneOfRegion } from './country-zones.js';
+import { zoneOfCountry, zoneOfRegion, zonesOfSpreadCountry } from './country-zones.js';
 import { isTimezone, localHour, localMinuteOfDay } from './local-time.js';
+import { placeOfPhone } from './phone-country.js';
 import type { Location } from './profile.js';
 import { HOUR_MS, MINUTE_MS } from './time.js';
 
@@ -31,10 +32,29 @@ export interface ResolvedTimezone {
   source: 'profile' | 'region' | 'country' | 'default';
 }
 
+// Zones an SDK or a server states by default, not where a customer is: a profile's `UTC`
+// beside a country that lies in zones of its own is that country's customer.
+const NOWHERE_ZONES: ReadonlySet<string> = new Set([
+  'utc',
+  'etc/utc',
+  'gmt',
+  'etc/gmt',
+  'etc/universal',
+  'universal',
+  'zulu',
+  'etc/zulu',
+]);
+
+/** Whether the location's country is known to lie in zones of its own (one, or several). */
+const namesZones = (location: Location): boolean => {
+  const code = countryCode(location.country);
+  return code !== null && (zoneOfCountry(code) !== null || zonesOfSpreadCountry(code).length > 0);
+};
+
 /**
- * The customer's timezone: profile (a zone Intl knows) → region (a state or province of a
- * country spread over several zones) → country (one zone, or nearly all its people in one) →
- * configured default.
+ * The customer's timezone: profile (a zone Intl knows; `UTC` only when their country
+ * names none) → region (a state or province of a country spread over several zones) → country
+ * (one zone, or nearly all its people in one) → configured default.
  */
 export const resolveTimezone = (
   location: Location,
@@ -42,7 +62,12 @@ export const resolveTimezone = (
 ): ResolvedTimezone => {
   // A zone Intl cannot read (`Berlin time`, a typo) would count as UTC: the country decides.
   const own = location.timezone?.trim() ?? '';
-  if (own !== '' && isTimezone(own)) return { timezone: own, source: 'profile' };
+  if (
+    own !== '' &&
+    isTimezone(own) &&
+    !(NOWHERE_ZONES.has(own.toLowerCase()) && namesZones(location))
+  )
+    return { timezone: own, source: 'profile' };
   const code = countryCode(location.country);
   if (code === null) return { timezone: q.defaultTimezone, source: 'default' };
   const ofRegion = zoneOfRegion(code, location.region);
@@ -50,6 +75,61 @@ export const resolveTimezone = (
   const ofCountry = zoneOfCountry(code);
   if (ofCountry !== null) return { timezone: ofCountry, source: 'country' };
   return { timezone: q.defaultTimezone, source: 'default' };
+};
+
+/** The zones quiet hours hold in for a customer, and where they came from. */
+export interface QuietZones {
+  zones: readonly string[];
+  source: ResolvedTimezone['source'] | 'phone' | 'country, every zone';
+}
+
+/**
+ * The zones a marketing message must be outside quiet hours in: the customer's zone
+ * (`resolveTimezone`), else — their country or state naming none — the zone of the country their
+ * international phone number is in, or every zone of a country spread over several (the US, a
+ * customer with no state: a text at 08:00 UTC was 04:00 in New York), else the default.
+ */
+export const quietZonesOf = (
+  location: Location,
+  phone: unknown,
+  q: Pick<QuietHours, 'defaultTimezone'>,
+): QuietZones => {
+  const resolved = resolveTimezone(location, q);
+  if (resolved.source !== 'default') return { zones: [resolved.timezone], source: resolved.source };
+  const stated = countryCode(location.country);
+  const code = stated ?? placeOfPhone(phone).country;
+  if (code === null) return { zones: [resolved.timezone], source: 'default' };
+  const one = stated === null ? zoneOfCountry(code) : null;
+  if (one !== null) return { zones: [one], source: 'phone' };
+  const every = zonesOfSpreadCountry(code);
+  return every.length > 0
+    ? { zones: every, source: stated === null ? 'phone' : 'country, every zone' }
+    : { zones: [resolved.timezone], source: 'default' };
+};
+
+/**
+ * The first moment at or after `atMs` outside quiet hours in every one of `zones` (each zone's
+ * `afterQuietHours` in turn, until none moves it). Should quiet hours leave no such moment
+ * (hours set longer than the zones' spread allows), the first zone's.
+ */
+export const afterQuietHoursIn = (
+  atMs: number,
+  zones: readonly string[],
+  q: QuietHours,
+): number => {
+  let t = atMs;
+  for (let round = 0; round <= zones.length * 2; round += 1) {
+    let moved = false;
+    for (const zone of zones) {
+      const after = afterQuietHours(t, zone, q);
+      if (after > t) {
+        t = after;
+        moved = true;
+      }
+    }
+    if (!moved) return t;
+  }
+  return afterQuietHours(atMs, zones[0] ?? q.defaultTimezone, q);
 };
 
 export const isQuietHour = (hour: number, q: QuietHours): boolean =>

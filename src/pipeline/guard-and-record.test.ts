@@ -538,13 +538,13 @@ describe('falling back to the next channel', () => {
     marketing: { granted, atMs: T0 - DAY, source: 'test' },
   });
   /**
-   * A US customer (on UTC: noon, out of quiet hours) with an email address and a phone, and
-   * marketing consent granted or withdrawn per channel.
+   * A New York customer (noon UTC is 08:00 there, out of quiet hours) with an email address and
+   * a phone, and marketing consent granted or withdrawn per channel.
    */
   const customer = (id: string, granted: Partial<Record<Channel, boolean>>): ProfileState => ({
     ...emptyProfile(toCustomerId(id), T0 - 1000),
     traits: { email: `${id}@example.com`, phone: '+15555550100' },
-    location: { country: 'US', region: null, city: null, timezone: 'Etc/UTC' },
+    location: { country: 'US', region: 'NY', city: null, timezone: null },
     consent: Object.fromEntries(Object.entries(granted).map(([c, g]) => [c, consent(g)])),
   });
   /** The decision for `id` (email, then SMS, unless `decision` says otherwise), judged. */

@@ -14,7 +14,9 @@ import { receiptTemplate } from '../support/builders.js';
 // One person, two customer records with one email address (a guest checkout and an account):
 // what the address does — bounce — holds on both.
 
-const T0 = Date.UTC(2026, 5, 3, 12);
+// 18:00 UTC: out of quiet hours in every US zone (14:00 in New York, 08:00 in Honolulu), where
+// a +1 number with no state may be.
+const T0 = Date.UTC(2026, 5, 3, 18);
 
 interface Sent {
   decisionId: string;

@@ -11,7 +11,9 @@ import { storeFactories } from '../support/stores.js';
 import { postAsTwilio } from '../support/twilio.js';
 import { receiptTemplate } from '../support/builders.js';
 
-const T0 = Date.UTC(2026, 5, 3, 12);
+// 18:00 UTC: out of quiet hours in every US zone (14:00 in New York, 08:00 in Honolulu), where
+// a +1 number with no state may be.
+const T0 = Date.UTC(2026, 5, 3, 18);
 const PUBLIC = 'https://herald.example.com';
 const accountSid = 'AC00000000000000000000000000000000';
 const twilioToken = 'twilio-auth-token-0001';

@@ -934,7 +934,7 @@ for (const factory of storeFactories) {
     const smsOnItsLastAttempt = async (userId: string, phone: string) => {
       await ingest('identify', {
         userId,
-        traits: { phone, consent: { sms: { marketing: true } } },
+        traits: { timezone: 'America/New_York', phone, consent: { sms: { marketing: true } } },
       });
       const { decisionId } = await send(userId, 'upsell', 'sms');
       await herald.raw(
@@ -1004,7 +1004,11 @@ for (const factory of storeFactories) {
     it('sends nothing twice when a report showed it taken before its dispatcher died', async () => {
       await ingest('identify', {
         userId: 'ivy',
-        traits: { phone: '+14155550166', consent: { sms: { marketing: true } } },
+        traits: {
+          timezone: 'America/New_York',
+          phone: '+14155550166',
+          consent: { sms: { marketing: true } },
+        },
       });
       const { decisionId } = await send('ivy', 'upsell', 'sms');
       const { config, store } = herald.services;
@@ -1196,7 +1200,11 @@ for (const factory of storeFactories) {
       for (const who of ['cy', 'cy-work'])
         await ingest('identify', {
           userId: who,
-          traits: { phone: '+14155550123', consent: { sms: { marketing: true } } },
+          traits: {
+            timezone: 'America/New_York',
+            phone: '+14155550123',
+            consent: { sms: { marketing: true } },
+          },
         });
       const first = await send('cy', 'upsell', 'sms');
       expect(first.status).toBe('queued');
@@ -1228,7 +1236,10 @@ for (const factory of storeFactories) {
       expect((await send('cy-work', 'upsell', 'sms')).status).toBe('queued');
       // cy-work moves to another number, which stops; the old one, passed on, says START:
       // the new owner's opt-in is not cy-work's.
-      await ingest('identify', { userId: 'cy-work', traits: { phone: '+14155550999' } });
+      await ingest('identify', {
+        userId: 'cy-work',
+        traits: { timezone: 'America/New_York', phone: '+14155550999' },
+      });
       clock.set(clock.nowMs() + 60_000);
       await twilioPost(
         inbound,
@@ -1243,7 +1254,10 @@ for (const factory of storeFactories) {
     });
 
     it('takes a YES to a transactional text for no opt-in to marketing from one who never gave it', async () => {
-      await ingest('identify', { userId: 'yan', traits: { phone: '+14155550177' } });
+      await ingest('identify', {
+        userId: 'yan',
+        traits: { timezone: 'America/New_York', phone: '+14155550177' },
+      });
       expect((await send('yan', 'upsell', 'sms')).reasonCode).toBe('no_consent');
       // A transactional text ("Reply YES to confirm your delivery slot") reached them.
       await herald.services.store.transaction((tx) =>
@@ -1264,7 +1278,11 @@ for (const factory of storeFactories) {
     it('takes a Twilio status for the message its signed callback URL names, before its id is known', async () => {
       await ingest('identify', {
         userId: 'di',
-        traits: { phone: '+14155550199', consent: { sms: { marketing: true } } },
+        traits: {
+          timezone: 'America/New_York',
+          phone: '+14155550199',
+          consent: { sms: { marketing: true } },
+        },
       });
       const sent = await send('di', 'upsell', 'sms');
       // Twilio calls back before the send's answer is written: no message has its SID yet.
@@ -1295,7 +1313,11 @@ for (const factory of storeFactories) {
     it('takes Twilio’s "sent" for a message back in the outbox after an attempt gave up: no second send', async () => {
       await ingest('identify', {
         userId: 'fay',
-        traits: { phone: '+14155550123', consent: { sms: { marketing: true } } },
+        traits: {
+          timezone: 'America/New_York',
+          phone: '+14155550123',
+          consent: { sms: { marketing: true } },
+        },
       });
       const sent = await send('fay', 'upsell', 'sms');
       // As an attempt that timed out leaves it: queued again, one attempt counted, no SID.
@@ -1331,7 +1353,11 @@ for (const factory of storeFactories) {
     it('keeps the number of a message a report settles after its dispatcher died, for a STOP from it', async () => {
       await ingest('identify', {
         userId: 'gus',
-        traits: { phone: '+14155550144', consent: { sms: { marketing: true } } },
+        traits: {
+          timezone: 'America/New_York',
+          phone: '+14155550144',
+          consent: { sms: { marketing: true } },
+        },
       });
       const { decisionId } = await send('gus', 'upsell', 'sms');
       // Claimed by a dispatcher that died before it wrote back (its lease ran out).
@@ -1353,7 +1379,11 @@ for (const factory of storeFactories) {
     it('sends no more SMS to a number Twilio reports cannot receive, until the phone changes', async () => {
       await ingest('identify', {
         userId: 'ed',
-        traits: { phone: '+14155550177', consent: { sms: { marketing: true } } },
+        traits: {
+          timezone: 'America/New_York',
+          phone: '+14155550177',
+          consent: { sms: { marketing: true } },
+        },
       });
       const sent = await send('ed', 'upsell', 'sms');
       const path = `/webhooks/twilio/status?message=${sent.decisionId}`;
@@ -1368,7 +1398,10 @@ for (const factory of storeFactories) {
         status: 'blocked',
         reasonCode: 'no_recipient',
       });
-      await ingest('identify', { userId: 'ed', traits: { phone: '+14155550178' } });
+      await ingest('identify', {
+        userId: 'ed',
+        traits: { timezone: 'America/New_York', phone: '+14155550178' },
+      });
       expect((await send('ed', 'upsell', 'sms')).status).toBe('queued');
     });
 

@@ -281,6 +281,7 @@ for (const factory of storeFactories) {
     it('moves a campaign email past its cap to SMS, the next channel ranked, and says why', async () => {
       await identify('gus', {
         email: 'gus@example.com',
+        timezone: 'America/New_York',
         phone: '+15555550123',
         consent: { sms: { marketing: true } },
       });
@@ -616,7 +617,11 @@ for (const factory of storeFactories) {
     });
 
     it('refuses an edit of a subject or a preheader on a channel that sends neither', async () => {
-      await identify('sam', { phone: '+15555550199', consent: { sms: { marketing: true } } });
+      await identify('sam', {
+        timezone: 'America/New_York',
+        phone: '+15555550199',
+        consent: { sms: { marketing: true } },
+      });
       await offerInReview({ userId: 'sam' });
       const item = await firstInReview();
       expect(item).toMatchObject({ channel: 'sms', status: 'review' });
@@ -926,10 +931,12 @@ for (const factory of storeFactories) {
     });
 
     it('erases a customer: no personal data left, the audit chain still verifies', async () => {
+      // A German number: GDPR asks consent of one who states no country.
       await identify('hal-9000@example.com', {
         email: 'hal-9000@example.com',
         firstName: 'Halvard',
         phone: '+4915112345678',
+        consent: { email: { marketing: true } },
       });
       // The caller's idempotency key names the person: the stored answer goes with them.
       const hal = await send('hal-9000@example.com', 'welcome-1', {
@@ -1343,7 +1350,11 @@ for (const factory of storeFactories) {
       // Where GDPR consent is not asked for (here Switzerland), marketing email needs none:
       // only the unsubscribe stops it, and the erasure deletes the unsubscribe with the rest.
       const ch = { location: { country: 'CH' } };
-      await identify('lea', { email: 'Lea@Example.com', phone: '+1 415 555 0100' }, ch);
+      await identify(
+        'lea',
+        { email: 'Lea@Example.com', timezone: 'America/New_York', phone: '+1 415 555 0100' },
+        ch,
+      );
       await ingest('track', {
         userId: 'lea',
         event: 'Unsubscribed',
@@ -1396,8 +1407,16 @@ for (const factory of storeFactories) {
         context: gb,
       });
       // Another changed address.
-      await identify('tom', { email: 'tom.old@example.com', phone: '+1 415 555 0101' }, gb);
-      await identify('tom', { email: 'tom.new@example.com', phone: '+1 415 555 0102' }, gb);
+      await identify(
+        'tom',
+        { email: 'tom.old@example.com', timezone: 'America/New_York', phone: '+1 415 555 0101' },
+        gb,
+      );
+      await identify(
+        'tom',
+        { email: 'tom.new@example.com', timezone: 'America/New_York', phone: '+1 415 555 0102' },
+        gb,
+      );
       for (const who of ['mia', 'tom']) {
         await ingest('track', {
           userId: who,
@@ -1414,7 +1433,7 @@ for (const factory of storeFactories) {
         { email: 'newsletter.mia@example.com' },
         { email: 'tom.old@example.com' },
         { email: 'tom.new@example.com' },
-        { phone: '+1 415 555 0101' },
+        { timezone: 'America/New_York', phone: '+1 415 555 0101' },
       ];
       for (const [i, traits] of comeBack.entries()) {
         await identify(`crm-${String(i)}`, { ...traits, firstName: 'X' }, gb);

@@ -65,7 +65,7 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
   const textedAt = async (userId: string, phone: string) => {
     await ingest('identify', {
       userId,
-      traits: { phone, consent: { sms: { marketing: true } } },
+      traits: { timezone: 'America/New_York', phone, consent: { sms: { marketing: true } } },
     });
     const first = await send(userId, 'upsell', 'sms');
     await herald.services.dispatcher.runDue();
@@ -77,6 +77,7 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
       userId: 'wa-implied',
       traits: {
         firstName: 'Ida',
+        timezone: 'America/New_York',
         phone: '+14155550111',
         consent: { whatsapp: { transactional: { granted: true, source: 'implied' } } },
       },
@@ -172,12 +173,15 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     clock.set(clock.nowMs() + 60_000);
     await ingest('identify', {
       userId: 'back',
-      traits: { firstName: 'Bo', phone: '+14155550132' },
+      traits: { firstName: 'Bo', timezone: 'America/New_York', phone: '+14155550132' },
     });
     await optIn('back');
     expect(await receipt('back')).toBeNull();
     clock.set(clock.nowMs() + 60_000);
-    await ingest('identify', { userId: 'back', traits: { phone: '+14155550131' } });
+    await ingest('identify', {
+      userId: 'back',
+      traits: { timezone: 'America/New_York', phone: '+14155550131' },
+    });
     expect(await receipt('back')).toBe('unsubscribed');
     const blocked = await send('back', 'upsell', 'sms');
     expect(blocked.status).toBe('blocked');
@@ -192,13 +196,19 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
       userId: 'teen',
       traits: {
         firstName: 'Tee',
+        timezone: 'America/New_York',
         phone: '+1 (415) 555-0141',
         consent: { sms: { marketing: true } },
       },
     });
     await ingest('identify', {
       userId: 'aunt',
-      traits: { firstName: 'Au', phone: '+14155550141', consent: { sms: { marketing: true } } },
+      traits: {
+        firstName: 'Au',
+        timezone: 'America/New_York',
+        phone: '+14155550141',
+        consent: { sms: { marketing: true } },
+      },
     });
     await textIn('+14155550141', 'STOP', 'SM-stop-house');
     expect(await receipt('teen')).toBe('unsubscribed');
@@ -260,7 +270,12 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
     await textedAt('first', '+14155550151');
     await ingest('identify', {
       userId: 'second',
-      traits: { firstName: 'Se', phone: '+14155550151', consent: { sms: { marketing: true } } },
+      traits: {
+        firstName: 'Se',
+        timezone: 'America/New_York',
+        phone: '+14155550151',
+        consent: { sms: { marketing: true } },
+      },
     });
     const queued = await send('second', 'upsell', 'sms');
     expect(queued.status).toBe('queued');
@@ -276,7 +291,7 @@ describe('SMS and WhatsApp at the guard and on Twilio replies', () => {
   it('refuses at the guard an SMS longer than Twilio takes (1,600 characters)', async () => {
     await ingest('identify', {
       userId: 'longsms',
-      traits: { firstName: 'Lou', phone: '+14155550122' },
+      traits: { firstName: 'Lou', timezone: 'America/New_York', phone: '+14155550122' },
     });
     const sent = await send('longsms', 'order-note', 'sms', {
       orderId: 'A-2',

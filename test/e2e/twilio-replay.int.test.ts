@@ -14,7 +14,9 @@ import {
 import type { StoreFactory } from '../support/stores.js';
 import { postAsTwilio } from '../support/twilio.js';
 
-const T0 = Date.UTC(2026, 5, 3, 12);
+// 18:00 UTC: out of quiet hours in every US zone (14:00 in New York, 08:00 in Honolulu), where
+// a +1 number with no state may be.
+const T0 = Date.UTC(2026, 5, 3, 18);
 const PUBLIC = 'https://herald.example.com';
 const token = 'twilio-auth-token-0001';
 

@@ -2,7 +2,7 @@ import { cartFingerprint } from '../../core/cart-fingerprint.js';
 import { HOUR_MS, MINUTE_MS } from '../../core/time.js';
 import type { JudgedOn, MessageClass } from '../../core/message.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
-import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
+import { afterQuietHoursIn, quietZonesOf, type QuietHours } from '../../core/quiet-hours.js';
 import { gdprProblem } from './guardrails/compliance.js';
 import { consentProblems, type ConsentFacts } from './guardrails/consent.js';
 import { domainBreaches, type DomainResults } from './guardrails/reputation.js';
@@ -212,14 +212,14 @@ export const checkTimingAtHandOff = (
       code: 'stale',
       reason: `due ${String(Math.floor(lateMs / HOUR_MS))} h ago, past the ${String(maxLatenessHours)} h a marketing message may be late`,
     };
-  const { timezone } = resolveTimezone(profile.location, quietHours);
-  const untilMs = afterQuietHours(nowMs, timezone, quietHours);
+  const { zones } = quietZonesOf(profile.location, profile.traits['phone'], quietHours);
+  const untilMs = afterQuietHoursIn(nowMs, zones, quietHours);
   if (untilMs <= nowMs) return null;
   // As late when the quiet hours end as it is now: what it was late before the hold still counts.
   return {
     holdUntilMs: untilMs,
     holdCode: 'quiet_hours',
-    reason: `quiet hours in ${timezone}`,
+    reason: `quiet hours in ${zones.join(', ')}`,
     dueAtMs: untilMs - Math.max(0, lateMs),
   };
 };

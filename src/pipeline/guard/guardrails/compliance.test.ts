@@ -286,3 +286,29 @@ describe('where GDPR consent is asked for', () => {
     ).toEqual(['block:gdpr_consent_implied']);
   });
 });
+
+describe('a customer placed by nothing but an international phone number', () => {
+  const withPhone = (phone: string) =>
+    aContext({
+      profile: aProfile({
+        traits: { email: 'c1@example.com', phone, firstName: 'Ada' },
+        location: { country: null, region: null, city: null, timezone: null },
+        consent: {},
+      }),
+    });
+
+  it('is asked GDPR consent when the number is of a listed country, or shares its calling code', () => {
+    for (const phone of ['+49 151 12345678', '0033 6 12 34 56 78', '+44 7700 900123'])
+      expect(
+        notPassing(complianceGuardrail.check(aMessage(), withPhone(phone), policy)),
+        phone,
+      ).toEqual(['block:gdpr_no_consent']);
+    const [verdict] = complianceGuardrail.check(aMessage(), withPhone('+4915112345678'), policy);
+    expect(verdict?.reason).toBe('GDPR (DE by the phone number): no marketing consent for email');
+    // A number of a country outside the list, or one written nationally, places no one there.
+    for (const phone of ['+1 212 555 0123', '030 1234567'])
+      expect(notPassing(complianceGuardrail.check(aMessage(), withPhone(phone), policy))).toEqual(
+        [],
+      );
+  });
+});

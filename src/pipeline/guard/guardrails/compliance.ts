@@ -1,4 +1,5 @@
 import { countryCode, countryOfZone } from '../../../core/country.js';
+import { placeOfPhone } from '../../../core/phone-country.js';
 import { htmlLinksIn, unsafeSchemeOf } from '../../../core/html.js';
 import {
   optedInAfter,
@@ -37,7 +38,7 @@ const grantedSinceMs = (c: ConsentEntry): number => {
  * Whether GDPR applies to the customer, the country their profile states, and where the rules
  * were found to apply, for the verdict. A country Herald cannot read might be in the EU, and its
  * rules apply (fail closed); a profile that states none is placed by its timezone when that is
- * a zone of a listed country (`Europe/Berlin`: DE).
+ * a zone of a listed country (`Europe/Berlin`: DE), else by an international phone number.
  */
 const gdprOf = (
   profile: ProfileState,
@@ -50,9 +51,16 @@ const gdprOf = (
       ? { applies: true, country, where: 'country not recognised' }
       : { applies: policy.gdpr.countries.includes(country), country, where: country };
   const zoned = countryOfZone(profile.location.timezone, policy.gdpr.countries);
-  return zoned === null
+  if (zoned !== null) return { applies: true, country: null, where: `${zoned} by its timezone` };
+  // Nor a zone: an international phone number whose country, or any sharing its calling code
+  // (fail closed: `+44` is the UK's and the Crown Dependencies'), is listed.
+  const phone = placeOfPhone(profile.traits['phone']);
+  const listed = [phone.country, ...phone.sharing].find(
+    (c): c is string => c !== null && policy.gdpr.countries.includes(c),
+  );
+  return listed === undefined
     ? { applies: false, country: null, where: 'no country' }
-    : { applies: true, country: null, where: `${zoned} by its timezone` };
+    : { applies: true, country: null, where: `${listed} by the phone number` };
 };
 
 /** Why GDPR refuses a marketing message on the channel at `atMs`: a verdict's code and words. */

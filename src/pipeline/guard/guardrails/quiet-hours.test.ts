@@ -57,8 +57,8 @@ describe('quietHoursGuardrail', () => {
     expect(judge({ sendAtMs: localAt(9, 0, BERLIN) }, germany).outcome).toBe('pass');
   });
 
-  it('falls back to the configured default zone without a timezone or a single-zone country', () => {
-    const unknown: Location = { country: 'US', region: null, city: null, timezone: null };
+  it('falls back to the configured default zone without a timezone or a country', () => {
+    const unknown: Location = { country: null, region: null, city: null, timezone: null };
     const v = judge({ sendAtMs: Date.UTC(2026, 5, 3, 22, 15) }, unknown);
     expect(v).toMatchObject({
       outcome: 'hold',
@@ -66,6 +66,49 @@ describe('quietHoursGuardrail', () => {
       figures: { timezone: 'UTC', timezoneSource: 'default', localHour: 22 },
     });
     expect(judge({ sendAtMs: Date.UTC(2026, 5, 3, 12) }, unknown).outcome).toBe('pass');
+  });
+
+  it('holds a customer of a country of several zones, state unknown, until quiet hours end in every one', () => {
+    const us: Location = { country: 'US', region: null, city: null, timezone: null };
+    // 08:00 UTC is 04:00 in New York and 22:00 in Honolulu: the last to wake is Hawaii, at
+    // 18:00 UTC (14:00 in New York).
+    expect(judge({ sendAtMs: Date.UTC(2026, 5, 3, 8) }, us)).toMatchObject({
+      outcome: 'hold',
+      holdUntilMs: Date.UTC(2026, 5, 3, 18),
+      figures: { timezoneSource: 'country, every zone' },
+    });
+    expect(judge({ sendAtMs: Date.UTC(2026, 5, 3, 20) }, us).outcome).toBe('pass');
+    // An SDK's UTC beside the country is no zone of the customer's: still every US zone, and
+    // beside a state, the state's.
+    expect(judge({ sendAtMs: Date.UTC(2026, 5, 3, 8) }, { ...us, timezone: 'UTC' })).toMatchObject({
+      holdUntilMs: Date.UTC(2026, 5, 3, 18),
+    });
+    expect(
+      judge({ sendAtMs: Date.UTC(2026, 5, 3, 8) }, { ...us, region: 'NY', timezone: 'Etc/UTC' }),
+    ).toMatchObject({
+      holdUntilMs: Date.UTC(2026, 5, 3, 12),
+      figures: { timezone: 'America/New_York' },
+    });
+  });
+
+  it('places a customer of no country by the country of their international phone number', () => {
+    const nowhere: Location = { country: null, region: null, city: null, timezone: null };
+    const judged = (phone: string, sendAtMs: number) =>
+      quietHoursGuardrail.check(
+        aMessage({ sendAtMs, channel: 'sms' }),
+        aContext({ profile: aProfile({ location: nowhere, traits: { phone } }) }),
+        defaultGuardPolicy(),
+      )[0];
+    // 06:30 UTC is 08:30 in Paris; a +1 number may be anywhere in the US: held until 18:00 UTC.
+    expect(judged('+33 6 12 34 56 78', Date.UTC(2026, 5, 3, 6, 30))).toMatchObject({
+      outcome: 'pass',
+      figures: { timezone: 'Europe/Paris', timezoneSource: 'phone' },
+    });
+    expect(judged('+1 212 555 0123', Date.UTC(2026, 5, 3, 8))).toMatchObject({
+      outcome: 'hold',
+      holdUntilMs: Date.UTC(2026, 5, 3, 18),
+      figures: { timezoneSource: 'phone' },
+    });
   });
 
   it('lets transactional messages and web personalisation through at night', () => {

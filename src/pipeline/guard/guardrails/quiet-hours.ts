@@ -1,5 +1,5 @@
 import { localHour } from '../../../core/local-time.js';
-import { afterQuietHours, resolveTimezone } from '../../../core/quiet-hours.js';
+import { afterQuietHoursIn, quietZonesOf } from '../../../core/quiet-hours.js';
 import type { Guardrail } from '../guard-types.js';
 import { hold, pass } from '../guard-types.js';
 
@@ -8,7 +8,9 @@ const NAME = 'quiet-hours';
 /**
  * Quiet hours for marketing: a message whose `sendAtMs` falls inside the customer's local
  * quiet hours is held (not dropped) until they end. The timezone is the profile's, else its
- * country's, else the configured default. Transactional messages and web personalisation
+ * state's or country's, else its phone number's country's; a customer of a country spread over
+ * several zones whose state is not known is held until quiet hours are over in every one of
+ * them; else the configured default. Transactional messages and web personalisation
  * (shown while the customer is on the site, so never an interruption) pass.
  */
 export const quietHoursGuardrail: Guardrail = {
@@ -18,21 +20,27 @@ export const quietHoursGuardrail: Guardrail = {
     if (message.channel === 'web')
       return [pass(NAME, 'web personalisation is shown on a visit, not sent')];
     const q = context.quietHours;
-    const { timezone, source } = resolveTimezone(context.profile.location, q);
+    const { zones, source } = quietZonesOf(
+      context.profile.location,
+      context.profile.traits['phone'],
+      q,
+    );
+    const timezone = zones.join(', ');
+    const hours = zones.map((zone) => localHour(message.sendAtMs, zone));
     const figures = {
       timezone,
       timezoneSource: source,
-      localHour: localHour(message.sendAtMs, timezone),
+      localHour: hours.length === 1 ? (hours[0] ?? 0) : hours.join(', '),
       startHour: q.startHour,
       endHour: q.endHour,
     };
-    const untilMs = afterQuietHours(message.sendAtMs, timezone, q);
+    const untilMs = afterQuietHoursIn(message.sendAtMs, zones, q);
     if (untilMs <= message.sendAtMs) return [pass(NAME, 'outside local quiet hours', figures)];
     return [
       hold(
         NAME,
         'quiet_hours',
-        `local hour ${figures.localHour} in ${timezone} (from the ${source}) is within quiet hours ${q.startHour}:00–${q.endHour}:00`,
+        `local hour ${figures.localHour} in ${timezone} (from the ${source}) is within quiet hours ${q.startHour}:00–${q.endHour}:00${zones.length > 1 ? ' in one of them' : ''}`,
         untilMs,
         { ...figures, holdUntil: new Date(untilMs).toISOString() },
       ),
