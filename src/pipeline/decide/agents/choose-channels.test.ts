@@ -87,6 +87,13 @@ describe('chooseChannels', () => {
       channels: ['email'],
       reach: 0.8,
     });
+    // Restated from an implied source beside the customer's own explicit grant: theirs.
+    const own = { granted: true, atMs: 0, source: 'Consent Updated', explicit: true as const };
+    const restated = aState({
+      traits: withPhone,
+      consent: { sms: { marketing: { ...implied, atMs: 1, other: own } } },
+    });
+    expect(chooseChannels(restated, ['sms'])).toMatchObject({ channels: ['sms'], reach: 1 });
   });
 
   it("counts the bounces against the guard's limit, as configured", () => {

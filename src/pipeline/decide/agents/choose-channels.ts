@@ -1,4 +1,5 @@
 import {
+  explicitlyGranted,
   grantedBeforeNumberChanged,
   impliedSourceOf,
   marketingStopOf,
@@ -50,7 +51,11 @@ const reachOf = (
       // SMS and WhatsApp need an explicit opt-in (TCPA, WhatsApp Business policy): a grant from
       // an implied source is none, as the guard refuses it.
       if (marketing?.granted !== true) return { reach: 0, why: `${channel}: no opt-in` };
-      if (impliedSourceOf(marketing.source, limits.impliedConsentSources) !== null)
+      // (A grant restated from an implied source beside their own explicit one is theirs.)
+      if (
+        impliedSourceOf(marketing.source, limits.impliedConsentSources) !== null &&
+        !explicitlyGranted(marketing, limits.impliedConsentSources)
+      )
         return { reach: 0, why: `${channel}: consent from an implied source is no opt-in` };
       // Consent to texts is the number's: one given for the number before reaches no one.
       return grantedBeforeNumberChanged(

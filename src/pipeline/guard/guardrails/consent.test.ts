@@ -65,6 +65,16 @@ describe('the consent guardrail on marketing texts', () => {
 });
 
 describe('the consent guardrail on transactional messages', () => {
+  it('sends a WhatsApp receipt to one whose own opt-in a sync restated from an implied source', () => {
+    const synced = { granted: true, atMs: now - HOUR_MS, source: 'import:implied' };
+    expect(receiptTo('whatsapp', { whatsapp: { marketing: synced } })).toEqual([
+      'block:no_consent',
+    ]);
+    expect(
+      receiptTo('whatsapp', { whatsapp: { marketing: { ...synced, other: given(true) } } }),
+    ).toEqual([]);
+  });
+
   it('sends a receipt by SMS to a number with no consent record: it was given for the order', () => {
     expect(receiptTo('sms', {})).toEqual([]);
   });

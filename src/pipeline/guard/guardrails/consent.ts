@@ -168,8 +168,12 @@ const transactionalProblem = (
   // WhatsApp Business policy: an opt-in of the customer's own before any message, whatever its
   // class; a grant from an implied source (an import marking every phone) is none.
   const granted = [marketing, transactional].filter((entry) => entry?.granted === true);
+  // Or one restated since from an implied source beside the customer's own explicit grant.
   const own = granted.filter(
-    (entry) => impliedSourceOf(entry?.source ?? '', impliedSources) === null,
+    (entry) =>
+      entry !== undefined &&
+      (impliedSourceOf(entry.source, impliedSources) === null ||
+        explicitlyGranted(entry, impliedSources)),
   );
   if (own.length > 0) {
     const changedAtMs = profile.phoneChangedAtMs;
