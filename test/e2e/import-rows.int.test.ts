@@ -189,6 +189,17 @@ describe('herald import, row by row', () => {
     expect(await profile('c2')).toBeUndefined();
   });
 
+  it("reads a header's blank trailing names as no column, and refuses a value under one", async () => {
+    const csv = file('blank.csv', 'customer_id,email,,\nc1,a@x.com,,\nc2,b@x.com,,VIP\n');
+    const summary = await load('customers', csv);
+    expect(summary).toMatchObject({ accepted: 1, rejected: 1 });
+    expect(summary.errors[0]).toMatchObject({
+      line: 3,
+      problems: [{ message: 'has a value in column 4, which the header gives no name' }],
+    });
+    expect((await profile('c1'))?.traits).toEqual({ email: 'a@x.com' });
+  });
+
   it('takes an NDJSON identify call as the customer it describes, and refuses another call', async () => {
     const lines = [
       {

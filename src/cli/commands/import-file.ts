@@ -218,7 +218,9 @@ const looseName = (name: string): string => name.toLowerCase().replace(/[^\p{L}\
 const checkHeader = async (file: string, mapping: FieldMapping): Promise<void> => {
   const header = await csvHeader(file);
   if (header === null) return;
-  const twice = [...new Set(header.filter((name, i) => header.indexOf(name) !== i))];
+  // Blank names (a spreadsheet's trailing empty columns) name no column: their cells are read
+  // as nothing when empty (`readImport`).
+  const twice = [...new Set(header.filter((name, i) => name !== '' && header.indexOf(name) !== i))];
   if (twice.length > 0)
     throw new AppError(
       'invalid-input',

@@ -221,18 +221,33 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
         after = at;
         continue;
       }
+      // A value under a column the header gives no name (a spreadsheet's blank heading) would
+      // be stored as a trait named "": its row is refused, naming the column.
+      const width = Math.min(cells.length, header.length);
+      const unnamed = header.findIndex((name, i) => name === '' && (cells[i] ?? '').trim() !== '');
+      if (unnamed !== -1) {
+        yield [
+          {
+            kind: 'unreadable',
+            line,
+            reason: `has a value in column ${String(unnamed + 1)}, which the header gives no name`,
+          },
+        ];
+        after = at;
+        continue;
+      }
       // As csv-parse's `columns` makes it. A row short of trailing cells has them empty: "the
       // date cell is empty", not "no date column" for a column the header has.
       const record: JsonObject = {};
-      const width = Math.min(cells.length, header.length);
       for (let i = 0; i < width; i += 1)
-        Object.defineProperty(record, header[i] as string, {
-          value: cells[i],
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      for (const name of header) if (!(name in record)) record[name] = '';
+        if (header[i] !== '')
+          Object.defineProperty(record, header[i] as string, {
+            value: cells[i],
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+      for (const name of header) if (name !== '' && !(name in record)) record[name] = '';
       let garbled = cells.some((v, i) => i < width && v.includes(REPLACEMENT));
       if (garbled) {
         utf8Throughout ??= await isUtf8File(file);
