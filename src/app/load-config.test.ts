@@ -388,6 +388,45 @@ describe('loadConfig', () => {
       ).toBe(16);
     });
 
+    it('refuses numbers on the wrong scale: a confidence above 1, a percent above 100, no staleness', () => {
+      const { problems } = configError(
+        {},
+        'decide:\n  confidenceThreshold: 50\n  staleEventMinutes: 0\n  winBack:\n    genericPercent: 150\nguard:\n  discount:\n    blockAbovePercent: 250\n',
+      );
+      expect(problems.map((p) => p.path).sort()).toEqual(
+        [
+          '/decide/confidenceThreshold',
+          '/decide/staleEventMinutes',
+          '/decide/winBack/genericPercent',
+          '/guard/discount/blockAbovePercent',
+        ].sort(),
+      );
+    });
+
+    it('refuses a secret with a blank before or after it, naming the variable but not the value', () => {
+      const error = configError({
+        HERALD_ADMIN_TOKEN: 's3cret-admin-token-123456 ',
+        HERALD_DATABASE_URL: 'sqlite:/tmp/h.db\n',
+      });
+      expect(error.problems).toEqual([
+        {
+          path: '/database/url',
+          message:
+            'HERALD_DATABASE_URL begins or ends with a blank (a space, tab or line break); remove it',
+        },
+        {
+          path: '/admin/token',
+          message:
+            'HERALD_ADMIN_TOKEN begins or ends with a blank (a space, tab or line break); remove it',
+        },
+      ]);
+      expect(error.message).not.toContain('s3cret');
+      // A list is read item by item, blanks around each taken away.
+      expect(
+        loadConfig({ HERALD_WRITE_KEYS: 'web=key-one-123, app=key-two-456 ' }, null).writeKeys.size,
+      ).toBe(2);
+    });
+
     it('does not repeat a secret in its error', () => {
       const error = configError({ HERALD_DATABASE_URL: 'mysql://root:hunter2@db/herald' });
       expect(pathsOf(error.problems)).toEqual(['/database/url']);

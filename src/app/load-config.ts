@@ -276,6 +276,16 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       if (schema.env !== undefined) emptySecrets.push(schema.env);
       continue;
     }
+    // A secret with a blank before or after it (`KEY="token "`, a copied line end) is refused,
+    // naming the variable, never the value: an admin token kept so matched no request (the
+    // header is read trimmed), and a database URL so locked another file than SQLite opened.
+    if (schema.secret === true && schema.type === 'string' && value !== value.trim()) {
+      problems.push({
+        path: `/${path.join('/')}`,
+        message: `${String(schema.env)} begins or ends with a blank (a space, tab or line break); remove it`,
+      });
+      continue;
+    }
     setPath(raw, path, fromEnv(value, schema));
   }
   const withDefaults = Value.Default(configSchema, raw);

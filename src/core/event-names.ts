@@ -25,3 +25,42 @@ export const HERALD_EVENTS = {
   webImpression: 'Web Content Viewed',
   webClicked: 'Web Content Clicked',
 } as const;
+
+/**
+ * Event names a journey is likely to name: the Segment e-commerce spec's, the sign-up and
+ * consent events Herald reads, and its own. A journey naming one of them in another case or
+ * spacing (`order completed`) would wait for an event that never comes by that name.
+ */
+export const WELL_KNOWN_EVENTS: readonly string[] = [
+  'Products Searched',
+  'Product List Viewed',
+  'Product List Filtered',
+  'Product Clicked',
+  'Product Viewed',
+  'Product Added',
+  'Product Removed',
+  'Cart Viewed',
+  'Checkout Started',
+  'Checkout Step Viewed',
+  'Checkout Step Completed',
+  'Payment Info Entered',
+  'Order Updated',
+  'Order Completed',
+  'Order Refunded',
+  'Order Cancelled',
+  'Coupon Entered',
+  'Coupon Applied',
+  'Coupon Denied',
+  'Coupon Removed',
+  'Product Added to Wishlist',
+  'Product Removed from Wishlist',
+  'Wishlist Product Added to Cart',
+  'Product Shared',
+  'Cart Shared',
+  'Product Reviewed',
+  'Signed Up',
+  'Signed In',
+  'Signed Out',
+  'Consent Updated',
+  ...Object.values(HERALD_EVENTS),
+];

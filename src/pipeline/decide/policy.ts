@@ -50,12 +50,16 @@ export const decidePolicySchema = Type.Object(
   {
     staleEventMinutes: int(
       60,
-      'Events older than this when they arrive (imports, late replays) update profiles but trigger nothing.',
+      'Events older than this when they arrive (imports, late replays) update profiles but trigger nothing (at least 1: 0 would leave every event stale).',
+      1,
     ),
-    confidenceThreshold: num(
-      0.5,
-      'Decisions below this confidence are recorded as skipped, with the reason, instead of scheduled.',
-    ),
+    confidenceThreshold: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description:
+        'Decisions below this confidence (0 to 1) are recorded as skipped, with the reason, instead of scheduled.',
+    }),
     priorities: Type.Object(
       {
         cart: int(90, 'Arbitration priority of the abandoned-cart agent (higher wins).'),
@@ -100,8 +104,17 @@ export const decidePolicySchema = Type.Object(
           'LTV above which a person reaches out instead of an automated offer.',
         ),
         discountLtv: num(300, 'LTV from which the discount and new-products tier applies.'),
-        discountPercent: num(20, 'Discount of the middle tier.'),
-        genericPercent: num(10, 'Discount of the generic offer (lowest tier).'),
+        discountPercent: Type.Number({
+          ...percent,
+          default: 20,
+          description: 'Discount of the middle tier (percent, above 0, at most 100).',
+        }),
+        genericPercent: Type.Number({
+          ...percent,
+          default: 10,
+          description:
+            'Discount of the generic offer, the lowest tier (percent, above 0, at most 100).',
+        }),
         codeValidHours: int(168, 'Hours a win-back code stays valid.', 1, MAX_CODE_VALID_HOURS),
         webSlot: Type.String({
           minLength: 1,

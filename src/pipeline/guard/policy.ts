@@ -106,11 +106,13 @@ export const guardPolicySchema = Type.Object(
       {
         reviewFromPercent: Type.Number({
           minimum: 0,
+          maximum: 100,
           default: 15,
           description: 'Discounts from this percentage go to review.',
         }),
         blockAbovePercent: Type.Number({
           minimum: 0,
+          maximum: 100,
           default: 25,
           description: 'Discounts above this percentage are blocked.',
         }),

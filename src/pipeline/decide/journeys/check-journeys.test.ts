@@ -15,6 +15,27 @@ describe('checkJourneys', () => {
     expect(checkJourneys(defaultJourneys, context)).toEqual([]);
   });
 
+  it('reports a well-known event name written in another case or spacing, wherever a journey names it', () => {
+    const journey = {
+      ...aJourney('j', [
+        { id: 'w', type: 'wait', until: { event: 'email opened', timeoutHours: 24 }, next: 'b' },
+        { id: 'b', type: 'branch', if: { event: 'Product_Viewed' }, then: 's', else: 's' },
+        send('s'),
+      ] as JourneyStep[]),
+      entry: { event: 'signed up' },
+      exitOn: ['order completed', 'Order Refunded', 'Newsletter Joined'],
+    };
+    expect(checkJourneys([journey], context).map((p) => [p.path, p.message])).toEqual([
+      [
+        '/decide/journeys/0/entry/event',
+        'names the event "signed up", which no source sends by that name (did you mean "Signed Up"? event names match exactly)',
+      ],
+      ['/decide/journeys/0/exitOn/0', expect.stringContaining('did you mean "Order Completed"?')],
+      ['/decide/journeys/0/steps/0/until/event', expect.stringContaining('"Email Opened"')],
+      ['/decide/journeys/0/steps/1/if/event', expect.stringContaining('"Product Viewed"')],
+    ]);
+  });
+
   it('reports a journey id used twice', () => {
     expect(checkJourneys([simple, simple], context)).toEqual([
       { path: '/decide/journeys/1/id', message: 'journey id simple is used twice' },

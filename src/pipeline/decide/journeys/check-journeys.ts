@@ -1,5 +1,6 @@
 import type { FieldProblem } from '../../../core/errors.js';
 import { quotedValue } from '../../../core/quoted-value.js';
+import { WELL_KNOWN_EVENTS } from '../../../core/event-names.js';
 import { segmentNames } from '../agents/segment-customer.js';
 import {
   MAX_WAIT_DAYS,
@@ -187,13 +188,21 @@ const conditionProblems = (condition: Condition, at: string): FieldProblem[] => 
       ];
 };
 
+/** A well-known event `name` is written as, in another case or spacing; null for any other. */
+const nearMissOf = (name: string): string | null => {
+  const loose = (text: string) => text.toLowerCase().replace(/[\s_-]+/gu, '');
+  const known = WELL_KNOWN_EVENTS.find((event) => loose(event) === loose(name));
+  return known === undefined || known === name ? null : known;
+};
+
 /**
  * The semantic checks the schema cannot make: unique journey and step ids, every `next`/`then`
  * /`else` naming a step of the same journey, a wait with exactly one of hours/days/until, a
  * branch with either a condition or a split (and then no `then` or `else`) and arms of
  * distinct names, a condition on a value its field can have, no wait for or condition on an
  * event the journey exits on, variants of distinct names, waits and web content of at most ten
- * years, and an `inactive` entry on days the sweep raises. Every problem is reported, with its
+ * years, an `inactive` entry on days the sweep raises, and no well-known event name written in
+ * another case or spacing (`order completed`). Every problem is reported, with its
  * path.
  */
 export const checkJourneys = (
@@ -226,6 +235,25 @@ export const checkJourneys = (
       if (stepIds.has(step.id))
         problems.push({ path: `${at}/steps/${i}/id`, message: `step id ${step.id} is used twice` });
       stepIds.add(step.id);
+    });
+    // An event name written as a well-known one is in another case or spacing: never sent so.
+    const named = (name: string, path: string) => {
+      const known = nearMissOf(name);
+      if (known !== null)
+        problems.push({
+          path,
+          message: `names the event ${quotedValue(name)}, which no source sends by that name (did you mean "${known}"? event names match exactly)`,
+        });
+    };
+    if ('event' in entry) named(entry.event, `${at}/entry/event`);
+    (journey.exitOn ?? []).forEach((name, e) => {
+      named(name, `${at}/exitOn/${String(e)}`);
+    });
+    journey.steps.forEach((step, i) => {
+      if (step.type === 'wait' && step.until !== undefined)
+        named(step.until.event, `${at}/steps/${i}/until/event`);
+      if (step.type === 'branch' && step.if !== undefined && 'event' in step.if)
+        named(step.if.event, `${at}/steps/${i}/if/event`);
     });
     const exits = new Set(journey.exitOn ?? []);
     const loop = loopWithoutWait(journey);
