@@ -143,6 +143,48 @@ describe('discountInCopy', () => {
   });
 });
 
+describe('a transactional message that promotes', () => {
+  const judged = (body: string) =>
+    financialGuardrail
+      .check(
+        aMessage({
+          class: 'transactional',
+          topic: null,
+          content: aContent({ subject: 'Your order', body }),
+        }),
+        aContext(),
+        defaultGuardPolicy(),
+      )
+      .filter((v) => v.outcome !== 'pass')
+      .map((v) => `${v.outcome}:${v.code}:${String(v.figures['promotion'])}`);
+
+  it('goes to review when its copy says what only promotions say', () => {
+    for (const [body, kind] of [
+      [
+        'Your order is on its way. Enjoy FREE SHIPPING on your next order with code SHIPFREE',
+        'free goods or delivery',
+      ],
+      ['Thanks for your order! Use code GIFT10 on the next one.', 'a code to use'],
+      ['Your order is on its way. Our summer sale starts today!', 'a sale'],
+      ['Your order shipped. Get a free gift with your next order', 'free goods or delivery'],
+      [
+        'Your order shipped. Shop the new collection: https://shop.example.com/new',
+        'something new to shop',
+      ],
+    ])
+      expect(judged(body), body).toEqual([`review:offer_in_transactional:${kind}`]);
+  });
+
+  it('lets a receipt through', () => {
+    for (const body of [
+      'Thanks for your order #1234: 2 × Wool socks, $24.50. Shipping: $4.99. It ships tomorrow.',
+      'Your order code is A1B2C3; track it at https://shop.example.com/orders/1234',
+      'Your password was changed. If this was not you, reply to this email.',
+    ])
+      expect(judged(body), body).toEqual([]);
+  });
+});
+
 describe('visibleCopy', () => {
   it('follows a part of the copy that changed after it was read', () => {
     const content = aContent({ subject: 'Hi', body: 'Take 10% off' });

@@ -171,6 +171,32 @@ const amountsOff = (text: string): { major: number; ofMajor: number | null }[] =
  * An amount off the copy states without the order it is taken from ("$20 off your next
  * order"): its share of the order cannot be told, so a person looks at it. Null when none.
  */
+// What only promotions say (in English), by what each is: a code to use, a coupon, free goods
+// or delivery, a sale or a collection to shop. A receipt reports what was bought and applied;
+// it does not say these. Named by kind, not quoted: the copy may hold the customer's words.
+const PROMOTIONS: readonly (readonly [string, RegExp])[] = [
+  [
+    'a code to use',
+    /\b(?:(?:use|enter|apply|redeem)\s+(?:the\s+|our\s+)?(?:promo(?:tion(?:al)?)?\s+|discount\s+|coupon\s+|voucher\s+)?code\s+[A-Z0-9][A-Z0-9-]{2,}|(?:promo(?:tion(?:al)?)?|coupon|voucher|discount)\s+code)\b/iu,
+  ],
+  ['free goods or delivery', /\bfree\s+(?:shipping|delivery|gifts?|samples?)\b/iu],
+  [
+    'a sale',
+    /\b(?:(?:flash|summer|winter|spring|autumn|fall|holiday|seasonal|big|annual|clearance|black\s+friday|cyber\s+monday)\s+sale|sale\s+(?:starts|ends|is\s+on|now\s+on))\b/iu,
+  ],
+  [
+    'something new to shop',
+    /\b(?:shop\s+(?:now|the\s+(?:new|latest|sale)|our\s+new)|new\s+(?:collection|arrivals))\b/iu,
+  ],
+];
+
+/** What of a promotion `content` says (`a code to use`, `a sale`), or null for none. */
+export const promotionInCopy = (content: GuardMessage['content']): string | null => {
+  if (content === null) return null;
+  const copy = visibleCopy(content);
+  return PROMOTIONS.find(([, pattern]) => pattern.test(copy))?.[0] ?? null;
+};
+
 export const unmeasuredAmountOff = (content: GuardMessage['content']): number | null => {
   if (content === null) return null;
   const amounts = amountsOff(visibleCopy(content)).filter((a) => a.ofMajor === null);
@@ -214,7 +240,20 @@ export const financialGuardrail: Guardrail = {
           { stated, amountOff },
         ),
       );
-    else if (amountOff !== null)
+    else if (transactional) {
+      // Nor may one say what only promotions say: free delivery, a code, a sale to shop.
+      const promotion = promotionInCopy(message.content);
+      if (promotion !== null)
+        found.push(
+          verdict(
+            NAME,
+            'review',
+            'offer_in_transactional',
+            `the copy of a transactional message offers ${promotion}: a person checks it is no promotion (a promotion is marketing)`,
+            { promotion },
+          ),
+        );
+    } else if (amountOff !== null)
       found.push(
         verdict(
           NAME,
