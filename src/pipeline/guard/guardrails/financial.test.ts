@@ -171,7 +171,7 @@ describe('a transactional message that promotes', () => {
         'Your order shipped. Shop the new collection: https://shop.example.com/new',
         'something new to shop',
       ],
-    ])
+    ] as const)
       expect(judged(body), body).toEqual([`review:offer_in_transactional:${kind}`]);
   });
 
