@@ -421,10 +421,25 @@ describe('loadConfig', () => {
         },
       ]);
       expect(error.message).not.toContain('s3cret');
+      // A key that signs is taken as given: what it signed was signed with the blank.
+      const secret = `${'k'.repeat(40)}\n`;
+      expect(loadConfig({ HERALD_LINK_SECRET: secret }, null).messages.linkSecret).toBe(secret);
       // A list is read item by item, blanks around each taken away.
       expect(
         loadConfig({ HERALD_WRITE_KEYS: 'web=key-one-123, app=key-two-456 ' }, null).writeKeys.size,
       ).toBe(2);
+    });
+
+    it('warns of a journey naming a well-known event in another spelling, and starts', () => {
+      const config = loadConfig(
+        {},
+        'decide:\n  journeys:\n    - id: j\n      entry: { event: order_completed }\n      steps:\n        - { id: s, type: send, channels: [email], template: welcome-1 }\n',
+      );
+      expect(config.warnings).toContainEqual(
+        expect.stringMatching(
+          /^\/decide\/journeys\/0\/entry\/event: names the event "order_completed", not "Order Completed"/,
+        ),
+      );
     });
 
     it('does not repeat a secret in its error', () => {

@@ -15,6 +15,7 @@ import type { GuardPolicy } from '../pipeline/guard/index.js';
 import type { DeliverPolicy } from '../pipeline/deliver/index.js';
 import {
   checkJourneys,
+  eventSpellingWarnings,
   type DecidePolicy,
   type JourneyDefinition,
 } from '../pipeline/decide/index.js';
@@ -256,12 +257,16 @@ const unknownSettings = (schema: TSchema, value: unknown, path: string): FieldPr
   });
 };
 
+/** Variables whose value is refused with a blank around it (`loadConfig` says why). */
+const BLANK_REFUSED: ReadonlySet<string> = new Set(['HERALD_ADMIN_TOKEN', 'HERALD_DATABASE_URL']);
+
 /**
  * Builds the configuration from a YAML file's text (or null) and the environment, which wins.
  * Pure; reports every problem at once as one `invalid-config` error.
  */
 export const loadConfig = (env: Env, fileText: string | null): Config => {
   const problems: FieldProblem[] = [];
+  const journeyWarnings: string[] = [];
   const raw = parseFile(fileText, problems);
   const emptySecrets: string[] = [];
   for (const { path, schema } of configFields()) {
@@ -276,10 +281,12 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       if (schema.env !== undefined) emptySecrets.push(schema.env);
       continue;
     }
-    // A secret with a blank before or after it (`KEY="token "`, a copied line end) is refused,
-    // naming the variable, never the value: an admin token kept so matched no request (the
-    // header is read trimmed), and a database URL so locked another file than SQLite opened.
-    if (schema.secret === true && schema.type === 'string' && value !== value.trim()) {
+    // The admin token or database URL with a blank before or after it (`KEY="token "`, a copied
+    // line end) is refused, naming the variable, never the value: a token kept so matched no
+    // request (the header is read trimmed), and a URL so locked another file than SQLite
+    // opened. Keys that sign (the link secret, the audit key) are taken as given: what they
+    // signed before was signed with the blank.
+    if (BLANK_REFUSED.has(schema.env ?? '') && value !== value.trim()) {
       problems.push({
         path: `/${path.join('/')}`,
         message: `${String(schema.env)} begins or ends with a blank (a space, tab or line break); remove it`,
@@ -315,6 +322,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       .map((key) => (isMapping(winBack) ? winBack[key] : undefined))
       .filter((d): d is number => Number.isInteger(d));
     problems.push(...checkJourneys(checked, { inactiveDays }));
+    journeyWarnings.push(...eventSpellingWarnings(checked));
   }
   if (problems.length > 0) throw invalidConfig(problems.map((p) => namingEnv(p, env)));
   const c = withDefaults as RawConfig;
@@ -336,6 +344,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
         `${name} is set but empty: taken as unset (the file's value or the default applies)`,
     ),
     ...unknownVariables(env),
+    ...journeyWarnings,
   ];
   let keys = c.ingest.writeKeys;
   let adminToken = c.admin.token;

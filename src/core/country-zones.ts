@@ -66,6 +66,30 @@ const COUNTRY_ZONES: Readonly<Record<string, string>> = {
   UA: 'Europe/Kyiv',
   VN: 'Asia/Ho_Chi_Minh',
   ZA: 'Africa/Johannesburg',
+  // Territories and small states with codes of their own, which a phone number's country may be
+  // (`+1 787` is Puerto Rico, `+44 7781` Guernsey).
+  PR: 'America/Puerto_Rico',
+  VI: 'America/St_Thomas',
+  GU: 'Pacific/Guam',
+  AS: 'Pacific/Pago_Pago',
+  MP: 'Pacific/Saipan',
+  GG: 'Europe/Guernsey',
+  JE: 'Europe/Jersey',
+  IM: 'Europe/Isle_of_Man',
+  GI: 'Europe/Gibraltar',
+  RE: 'Indian/Reunion',
+  YT: 'Indian/Mayotte',
+  GP: 'America/Guadeloupe',
+  MQ: 'America/Martinique',
+  GF: 'America/Cayenne',
+  MF: 'America/Marigot',
+  BL: 'America/St_Barthelemy',
+  AX: 'Europe/Mariehamn',
+  FO: 'Atlantic/Faroe',
+  MC: 'Europe/Monaco',
+  SM: 'Europe/San_Marino',
+  AD: 'Europe/Andorra',
+  VA: 'Europe/Vatican',
 };
 
 const EASTERN = 'America/New_York';

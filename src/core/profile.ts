@@ -87,10 +87,6 @@ export const EVENT_WITHDRAWAL_SOURCES: ReadonlySet<string> = new Set([
 export const isExplicitFact = (fact: ConsentEntry): boolean =>
   fact.explicit === true || (!fact.granted && EVENT_WITHDRAWAL_SOURCES.has(fact.source));
 
-/**
- * Whether the customer opted in explicitly (an event saying what they chose, not traits an
- * integration may replay from before) after `sinceMs`.
- */
 /** A name trait as copy prints it: trimmed, null when absent, not text, or blank. */
 const nameTrait = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
@@ -111,6 +107,10 @@ export const namesOf = (
 export const OPTED_IN_AGAIN_HOW =
   'an explicit opt-in: a Consent Updated event granting it; consent in identify traits does not count';
 
+/**
+ * Whether the customer opted in explicitly (an event saying what they chose, not traits an
+ * integration may replay from before) after `sinceMs`.
+ */
 export const optedInAfter = (c: ConsentEntry | undefined, sinceMs: number): boolean => {
   const explicit = c?.explicit === true ? c : c?.other?.explicit === true ? c.other : undefined;
   return explicit?.granted === true && explicit.atMs > sinceMs;

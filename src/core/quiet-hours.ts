@@ -95,16 +95,23 @@ export const quietZonesOf = (
   q: Pick<QuietHours, 'defaultTimezone'>,
 ): QuietZones => {
   const resolved = resolveTimezone(location, q);
-  if (resolved.source !== 'default') return { zones: [resolved.timezone], source: resolved.source };
   const stated = countryCode(location.country);
+  // The profile's own zone stands, unless it is an SDK's `UTC` with no country beside it:
+  // then a phone number may place them.
+  const nowhere =
+    resolved.source === 'profile' &&
+    stated === null &&
+    NOWHERE_ZONES.has(resolved.timezone.toLowerCase());
+  if (resolved.source !== 'default' && !nowhere)
+    return { zones: [resolved.timezone], source: resolved.source };
   const code = stated ?? placeOfPhone(phone).country;
-  if (code === null) return { zones: [resolved.timezone], source: 'default' };
+  if (code === null) return { zones: [resolved.timezone], source: resolved.source };
   const one = stated === null ? zoneOfCountry(code) : null;
   if (one !== null) return { zones: [one], source: 'phone' };
   const every = zonesOfSpreadCountry(code);
   return every.length > 0
     ? { zones: every, source: stated === null ? 'phone' : 'country, every zone' }
-    : { zones: [resolved.timezone], source: 'default' };
+    : { zones: [resolved.timezone], source: resolved.source };
 };
 
 /**

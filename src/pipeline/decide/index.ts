@@ -2,7 +2,7 @@
 // Out: decisions (what to say to whom, on which channels, when, and why) and the next due work.
 export { decidePolicySchema, type DecidePolicy } from './policy.js';
 export { journeySchema, type JourneyDefinition } from './journeys/journey-schema.js';
-export { checkJourneys } from './journeys/journey-catalog.js';
+export { checkJourneys, eventSpellingWarnings } from './journeys/journey-catalog.js';
 export { defaultJourneys } from './journeys/default-journeys.js';
 export { followJourneyVersions, loadDecideEnv } from './create-decide-env.js';
 export { createTriggerPlanner, type TriggerPlanner, type TriggerPlan } from './plan-triggers.js';

@@ -146,6 +146,19 @@ describe('scheduleSend', () => {
   const env = (policy: DecidePolicy = defaultDecidePolicy()) => ({ policy, population: null });
   const eveningFan = responding({ [t0Slot + 10]: 8 }); // Thursday 22:00 UTC
 
+  it('proposes no time the guard would hold: every zone of a country whose state is not known', () => {
+    // 09:00 UTC in January: 04:00 in New York, 23:00 in Honolulu; the last to wake is Hawaii at
+    // 18:00 UTC.
+    const american = aState({
+      location: { country: 'US', region: null, city: null, timezone: null },
+    });
+    const when = scheduleSend(at('2026-01-15T09:00:00.000Z'), 'sms', american, env(), false);
+    expect(iso(when.atMs)).toBe('2026-01-15T18:00:00.000Z');
+    expect(when.reasons[0]).toMatch(
+      /in America\/New_York, .*Pacific\/Honolulu \(country, every zone\)/,
+    );
+  });
+
   it('sends at once outside quiet hours when not optimised', () => {
     expect(scheduleSend(t0, 'email', eveningFan, env(), false)).toEqual({ atMs: t0, reasons: [] });
   });

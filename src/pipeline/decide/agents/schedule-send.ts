@@ -2,7 +2,7 @@ import type { Channel, ProfileState } from '../../../core/profile.js';
 import { HOUR_MS } from '../../../core/time.js';
 import type { DecidePolicy } from '../policy.js';
 import { localHourOfWeek, responsesIn } from '../../../core/local-time.js';
-import { afterQuietHours, resolveTimezone } from '../../../core/quiet-hours.js';
+import { afterQuietHoursIn, quietZonesOf, resolveTimezone } from '../../../core/quiet-hours.js';
 
 /**
  * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by local hour of
@@ -71,9 +71,12 @@ export const scheduleSend = (
   const reasons: string[] = [];
   let when = atMs;
   const tz = resolveTimezone(state.location, env.policy.quietHours);
+  // The zones quiet hours hold in, as the guard reads them (every zone of a country whose
+  // state is not known, a phone number's country): a time it would hold is not proposed.
+  const quiet = quietZonesOf(state.location, state.traits['phone'], env.policy.quietHours);
   if (optimise && env.policy.sendTime.enabled && channel !== 'web') {
     const firstAllowed = (t: number): number | null => {
-      const after = afterQuietHours(t, tz.timezone, env.policy.quietHours);
+      const after = afterQuietHoursIn(t, quiet.zones, env.policy.quietHours);
       return latest === null || after <= latest.atMs ? after : null;
     };
     const best = bestSendHour(
@@ -100,10 +103,10 @@ export const scheduleSend = (
     }
   }
   if (channel !== 'web') {
-    const allowed = afterQuietHours(when, tz.timezone, env.policy.quietHours);
+    const allowed = afterQuietHoursIn(when, quiet.zones, env.policy.quietHours);
     if (allowed !== when) {
       reasons.push(
-        `quiet hours ${env.policy.quietHours.startHour}:00–${env.policy.quietHours.endHour}:00 in ${tz.timezone} (${tz.source}): held until ${new Date(allowed).toISOString()}`,
+        `quiet hours ${env.policy.quietHours.startHour}:00–${env.policy.quietHours.endHour}:00 in ${quiet.zones.join(', ')} (${quiet.source}): held until ${new Date(allowed).toISOString()}`,
       );
       when = allowed;
     }

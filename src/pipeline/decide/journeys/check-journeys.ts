@@ -196,13 +196,47 @@ const nearMissOf = (name: string): string | null => {
 };
 
 /**
+ * A warning for each event a journey names as a well-known one is written, in another case or
+ * spacing (`order completed` for `Order Completed`): event names match exactly, and a journey
+ * exiting on the one its sources do not send keeps a customer who ordered in it. A warning, not
+ * a refusal: a source may send its events so (`order_completed`).
+ */
+export const eventSpellingWarnings = (journeys: readonly JourneyDefinition[]): string[] =>
+  journeys.flatMap((journey, j) => {
+    const at = `/decide/journeys/${String(j)}`;
+    const named: [string, string][] = [
+      ...('event' in journey.entry
+        ? [[journey.entry.event, `${at}/entry/event`] as [string, string]]
+        : []),
+      ...(journey.exitOn ?? []).map((name, e): [string, string] => [
+        name,
+        `${at}/exitOn/${String(e)}`,
+      ]),
+      ...journey.steps.flatMap((step, i): [string, string][] =>
+        step.type === 'wait' && step.until !== undefined
+          ? [[step.until.event, `${at}/steps/${String(i)}/until/event`]]
+          : step.type === 'branch' && step.if !== undefined && 'event' in step.if
+            ? [[step.if.event, `${at}/steps/${String(i)}/if/event`]]
+            : [],
+      ),
+    ];
+    return named.flatMap(([name, path]) => {
+      const known = nearMissOf(name);
+      return known === null
+        ? []
+        : [
+            `${path}: names the event ${quotedValue(name)}, not "${known}" (event names match exactly): check which your sources send`,
+          ];
+    });
+  });
+
+/**
  * The semantic checks the schema cannot make: unique journey and step ids, every `next`/`then`
  * /`else` naming a step of the same journey, a wait with exactly one of hours/days/until, a
  * branch with either a condition or a split (and then no `then` or `else`) and arms of
  * distinct names, a condition on a value its field can have, no wait for or condition on an
  * event the journey exits on, variants of distinct names, waits and web content of at most ten
- * years, an `inactive` entry on days the sweep raises, and no well-known event name written in
- * another case or spacing (`order completed`). Every problem is reported, with its
+ * years, and an `inactive` entry on days the sweep raises. Every problem is reported, with its
  * path.
  */
 export const checkJourneys = (
@@ -235,25 +269,6 @@ export const checkJourneys = (
       if (stepIds.has(step.id))
         problems.push({ path: `${at}/steps/${i}/id`, message: `step id ${step.id} is used twice` });
       stepIds.add(step.id);
-    });
-    // An event name written as a well-known one is in another case or spacing: never sent so.
-    const named = (name: string, path: string) => {
-      const known = nearMissOf(name);
-      if (known !== null)
-        problems.push({
-          path,
-          message: `names the event ${quotedValue(name)}, which no source sends by that name (did you mean "${known}"? event names match exactly)`,
-        });
-    };
-    if ('event' in entry) named(entry.event, `${at}/entry/event`);
-    (journey.exitOn ?? []).forEach((name, e) => {
-      named(name, `${at}/exitOn/${String(e)}`);
-    });
-    journey.steps.forEach((step, i) => {
-      if (step.type === 'wait' && step.until !== undefined)
-        named(step.until.event, `${at}/steps/${i}/until/event`);
-      if (step.type === 'branch' && step.if !== undefined && 'event' in step.if)
-        named(step.if.event, `${at}/steps/${i}/if/event`);
     });
     const exits = new Set(journey.exitOn ?? []);
     const loop = loopWithoutWait(journey);

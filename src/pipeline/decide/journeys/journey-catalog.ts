@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { journeySchema, type JourneyDefinition, type JourneyStep } from './journey-schema.js';
 
-export { checkJourneys, type JourneyContext } from './check-journeys.js';
+export { checkJourneys, eventSpellingWarnings, type JourneyContext } from './check-journeys.js';
 
 /** A journey definition with the version customers who enter it now are pinned to. */
 export interface Journey {

@@ -109,6 +109,26 @@ describe('quietHoursGuardrail', () => {
       holdUntilMs: Date.UTC(2026, 5, 3, 18),
       figures: { timezoneSource: 'phone' },
     });
+    // A territory with a code of its own: 08:30 UTC is 04:30 in Puerto Rico, 21:30 (June) in
+    // Guernsey at 20:30 UTC.
+    expect(judged('+1 787 555 0123', Date.UTC(2026, 5, 3, 8, 30))).toMatchObject({
+      outcome: 'hold',
+      figures: { timezone: 'America/Puerto_Rico' },
+    });
+    expect(judged('+44 7781 123456', Date.UTC(2026, 5, 3, 20, 30))?.outcome).toBe('hold');
+    // An SDK's UTC with no country beside it gives way to the number.
+    expect(
+      quietHoursGuardrail.check(
+        aMessage({ sendAtMs: Date.UTC(2026, 5, 3, 8), channel: 'sms' }),
+        aContext({
+          profile: aProfile({
+            location: { ...nowhere, timezone: 'UTC' },
+            traits: { phone: '+1 212 555 0123' },
+          }),
+        }),
+        defaultGuardPolicy(),
+      )[0],
+    ).toMatchObject({ outcome: 'hold', figures: { timezoneSource: 'phone' } });
   });
 
   it('lets transactional messages and web personalisation through at night', () => {
