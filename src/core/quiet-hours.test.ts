@@ -2,11 +2,15 @@ import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import {
   afterQuietHours,
+  afterQuietHoursIn,
+  isQuietHour,
   quietHoursSchema,
   resolveTimezone,
   type QuietHours,
 } from './quiet-hours.js';
-import { zonesNamed } from './country-zones.js';
+import { zonesNamed, zonesOfSpreadCountry } from './country-zones.js';
+import { localHour } from './local-time.js';
+import { HOUR_MS, MINUTE_MS } from './time.js';
 
 const q = { ...(Value.Default(quietHoursSchema, {}) as QuietHours), defaultTimezone: 'UTC' };
 const at = (country: string | null, timezone: string | null) =>
@@ -92,5 +96,26 @@ describe('afterQuietHours', () => {
     expect(at('2026-10-10T11:00:00.000Z', 'Australia/Lord_Howe')).toBe('2026-10-10T21:00:00.000Z');
     // Kathmandu, +5:45: 23:00 local is 17:15Z; 08:00 is 02:15Z.
     expect(at('2026-06-10T17:15:00.000Z', 'Asia/Kathmandu')).toBe('2026-06-11T02:15:00.000Z');
+  });
+});
+
+describe('afterQuietHoursIn', () => {
+  const us = zonesOfSpreadCountry('US');
+  /** The first minute at or after `atMs` outside quiet hours in every zone, minute by minute. */
+  const bruteForce = (atMs: number): number => {
+    for (let t = atMs; ; t += MINUTE_MS)
+      if (us.every((zone) => !isQuietHour(localHour(t, zone), q))) return t;
+  };
+
+  it('gives the first moment outside quiet hours in every zone, asked again and again', () => {
+    // Across the nights the US clocks go back (1 November 2026) and forward (8 March), every 7
+    // minutes, twice over: the second pass answers from what the first kept.
+    for (const from of [Date.UTC(2026, 10, 1, 0), Date.UTC(2026, 2, 8, 0)])
+      for (const pass of [1, 2])
+        for (let atMs = from; atMs < from + 30 * HOUR_MS; atMs += 7 * MINUTE_MS)
+          expect(
+            afterQuietHoursIn(atMs, us, q),
+            `${String(pass)} ${new Date(atMs).toISOString()}`,
+          ).toBe(bruteForce(atMs));
   });
 });

@@ -216,6 +216,20 @@ const dayIn = (ms: number, timezone: string): string =>
  * at 09:00 two days on; "valid until June 5" had the customer try it that afternoon).
  */
 const lastMomentIn = (ms: number, timezone: string): string => {
+  // The decisions of a round share their codes' end: each zone and minute worked out once.
+  const key = `${timezone}|${String(ms)}`;
+  let text = lastMoments.get(key);
+  if (text === undefined) {
+    text = lastMomentOf(ms, timezone);
+    if (lastMoments.size > 10_000) lastMoments.clear();
+    lastMoments.set(key, text);
+  }
+  return text;
+};
+
+const lastMoments = new Map<string, string>();
+
+const lastMomentOf = (ms: number, timezone: string): string => {
   const minute = localMinuteOfDay(ms, timezone);
   if (minute === 0 && ms % MINUTE_MS === 0) return dayIn(ms - 1, timezone);
   const hh = String(Math.floor(minute / 60)).padStart(2, '0');

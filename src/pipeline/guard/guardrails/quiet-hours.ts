@@ -1,5 +1,9 @@
-import { localHour } from '../../../core/local-time.js';
-import { afterQuietHoursIn, quietZonesOf } from '../../../core/quiet-hours.js';
+import {
+  afterQuietHoursIn,
+  localHoursIn,
+  quietZonesOf,
+  zonesText,
+} from '../../../core/quiet-hours.js';
 import type { Guardrail } from '../guard-types.js';
 import { hold, pass } from '../guard-types.js';
 
@@ -25,16 +29,15 @@ export const quietHoursGuardrail: Guardrail = {
       context.profile.traits['phone'],
       q,
     );
-    const timezone = zones.join(', ');
-    const hours = zones.map((zone) => localHour(message.sendAtMs, zone));
+    const timezone = zonesText(zones);
+    const untilMs = afterQuietHoursIn(message.sendAtMs, zones, q);
     const figures = {
       timezone,
       timezoneSource: source,
-      localHour: hours.length === 1 ? (hours[0] ?? 0) : hours.join(', '),
+      localHour: localHoursIn(message.sendAtMs, zones),
       startHour: q.startHour,
       endHour: q.endHour,
     };
-    const untilMs = afterQuietHoursIn(message.sendAtMs, zones, q);
     if (untilMs <= message.sendAtMs) return [pass(NAME, 'outside local quiet hours', figures)];
     return [
       hold(
