@@ -27,12 +27,32 @@ const countriesByCallingCode = (): Map<string, string[]> => {
  * Jersey and the Isle of Man). Empty for text that is no number written internationally (a
  * national number names no country).
  */
-export const placeOfPhone = (raw: unknown): { country: string | null; sharing: string[] } => {
-  if (typeof raw !== 'string') return { country: null, sharing: [] };
+export const placeOfPhone = (raw: unknown): PhonePlace => {
+  if (typeof raw !== 'string') return NOWHERE;
+  // Parsed once a number (about 16 µs a parse): the guard and the hand-off ask of every message.
+  let place = places.get(raw);
+  if (place === undefined) {
+    place = placeOf(raw);
+    if (places.size > 10_000) places.clear();
+    places.set(raw, place);
+  }
+  return place;
+};
+
+interface PhonePlace {
+  country: string | null;
+  sharing: readonly string[];
+}
+
+const NOWHERE: PhonePlace = { country: null, sharing: [] };
+
+const places = new Map<string, PhonePlace>();
+
+const placeOf = (raw: string): PhonePlace => {
   const phone = normalisePhone(raw);
-  if (!phone.startsWith('+')) return { country: null, sharing: [] };
+  if (!phone.startsWith('+')) return NOWHERE;
   const parsed = phoneNumbers().parsePhoneNumberFromString(phone);
-  if (parsed === undefined) return { country: null, sharing: [] };
+  if (parsed === undefined) return NOWHERE;
   return {
     country: parsed.country ?? null,
     sharing: countriesByCallingCode().get(parsed.countryCallingCode) ?? [],
