@@ -74,6 +74,23 @@ export const asConsentAnswer = (value: unknown): boolean | null => {
   return CONSENT_WORDS.get(value.toLowerCase().replace(/[\s_-]+/gu, '')) ?? null;
 };
 
+// Words that say no answer was given yet (a double opt-in not confirmed, a field never set):
+// read as saying nothing, not refused.
+const NO_ANSWER_WORDS: ReadonlySet<string> = new Set([
+  'pending',
+  'unknown',
+  'unset',
+  'notset',
+  'none',
+  'na',
+  'n/a',
+  '',
+]);
+
+/** Whether a consent value says no answer was given yet (`"pending"`, `"unknown"`, `""`). */
+export const isNoConsentAnswer = (value: unknown): boolean =>
+  typeof value === 'string' && NO_ANSWER_WORDS.has(value.toLowerCase().replace(/[\s_-]+/gu, ''));
+
 /** The words `asConsentAnswer` reads, as an error names them. */
 export const CONSENT_ANSWERS =
   'true/false, "yes"/"no", 1/0, "granted"/"denied", "opted-in"/"opted-out", "subscribed"/"unsubscribed", "accepted"/"rejected", "on"/"off"';

@@ -561,7 +561,7 @@ describe('parseEvent', () => {
       ]);
       const [problem] = problemsOf(parse(identify({ email: { marketing: 'maybe' } })));
       expect(problem?.message).toMatch(
-        /^must be a yes or a no \(true\/false, .*"granted"\/"denied".*\) or \{ granted, source \}, not "maybe"$/,
+        /^must be a yes or a no \(true\/false, .*"granted"\/"denied".*; "pending" or "unknown" for no answer yet\) or \{ granted, source \}, not "maybe"$/,
       );
       expect(
         problemsOf(
@@ -577,6 +577,8 @@ describe('parseEvent', () => {
         'denied',
         'Opted Out',
         'opt_in',
+        'pending',
+        'Unknown',
         'UNSUBSCRIBED',
         'granted',
         'off',

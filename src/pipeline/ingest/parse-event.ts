@@ -13,6 +13,7 @@ import { channelOf } from '../../core/profile.js';
 import {
   asConsentAnswer,
   asObject,
+  isNoConsentAnswer,
   cartValueCents,
   CONSENT_ANSWERS,
   orderValueCents,
@@ -321,12 +322,15 @@ const amountProblems = (raw: JsonObject, path: string): FieldProblem[] => {
  */
 const consentProblems = (type: EventType, raw: JsonObject, path: string): FieldProblem[] => {
   const unreadable = (value: unknown, at: string, or = ''): FieldProblem[] =>
-    value === undefined || value === null || asConsentAnswer(value) !== null
+    value === undefined ||
+    value === null ||
+    isNoConsentAnswer(value) ||
+    asConsentAnswer(value) !== null
       ? []
       : [
           {
             path: at,
-            message: `must be a yes or a no (${CONSENT_ANSWERS})${or}, not ${JSON.stringify(value).slice(0, 40)}`,
+            message: `must be a yes or a no (${CONSENT_ANSWERS}; "pending" or "unknown" for no answer yet)${or}, not ${JSON.stringify(value).slice(0, 40)}`,
           },
         ];
   if (type === 'track')
