@@ -161,9 +161,9 @@ export const handOver = async (
 /**
  * `from`'s experiment units become `to`'s, one unit a person: in an experiment both hold a unit
  * of, the survivor's stays (the arm their later messages follow) and `from`'s is taken out — in
- * the same arm with what it was credited (orders, revenue, and the earlier exposure), in
- * another arm without it: left beside the survivor's, one person counted in two arms, the
- * old id's unit never credited again.
+ * the same arm with what it was credited added to the survivor's (orders, revenue, the earlier
+ * exposure), in another arm with it. (Left beside the survivor's, as before 2026-12-07, one
+ * person was counted twice, in two arms, and the old id's unit was never credited again.)
  */
 const mergeUnits = async (db: SqlRunner, from: CustomerId, to: CustomerId): Promise<void> => {
   await db.run(
