@@ -1,4 +1,5 @@
 import type * as PhoneNumbers from 'libphonenumber-js/min';
+import { keptIn } from './kept.js';
 import { onFirstUse } from './on-first-use.js';
 import { normalisePhone } from './recipient.js';
 
@@ -30,13 +31,7 @@ const countriesByCallingCode = (): Map<string, string[]> => {
 export const placeOfPhone = (raw: unknown): PhonePlace => {
   if (typeof raw !== 'string') return NOWHERE;
   // Parsed once a number (about 16 µs a parse): the guard and the hand-off ask of every message.
-  let place = places.get(raw);
-  if (place === undefined) {
-    place = placeOf(raw);
-    if (places.size > 10_000) places.clear();
-    places.set(raw, place);
-  }
-  return place;
+  return keptIn(places, raw, () => placeOf(raw));
 };
 
 interface PhonePlace {

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { countryCode } from './country.js';
 import { zoneOfCountry, zoneOfRegion, zonesOfSpreadCountry } from './country-zones.js';
 import { isTimezone, localHour, localMinuteOfDay } from './local-time.js';
+import { keptIn } from './kept.js';
 import { placeOfPhone } from './phone-country.js';
 import type { Location } from './profile.js';
 import { HOUR_MS, MINUTE_MS } from './time.js';
@@ -132,14 +133,21 @@ export const afterQuietHoursIn = (
   // customers ask each zone once a quarter hour.
   // One number: the quarter hour (about two million since 1970) and the hours (below 10,000).
   const key = Math.floor(atMs / QUARTER_HOUR_MS) * 10_000 + q.startHour * 100 + q.endHour;
-  let known = allowedBySlot.get(zones);
-  if (known === undefined) allowedBySlot.set(zones, (known = new Map<number, number | 'now'>()));
-  const kept = known.get(key);
-  if (kept !== undefined) return kept === 'now' ? atMs : kept;
-  const allowed = firstAllowedIn(atMs, zones, q);
-  if (known.size > 10_000) known.clear();
-  known.set(key, allowed === atMs ? 'now' : allowed);
-  return allowed;
+  const kept = keptIn(perList(allowedBySlot, zones), key, () => {
+    const allowed = firstAllowedIn(atMs, zones, q);
+    return allowed === atMs ? 'now' : allowed;
+  });
+  return kept === 'now' ? atMs : kept;
+};
+
+/** The cache `caches` keeps for a zone list (a country's list is one array, kept per list). */
+const perList = <K, V>(
+  caches: WeakMap<readonly string[], Map<K, V>>,
+  zones: readonly string[],
+): Map<K, V> => {
+  let cache = caches.get(zones);
+  if (cache === undefined) caches.set(zones, (cache = new Map<K, V>()));
+  return cache;
 };
 
 const QUARTER_HOUR_MS = 15 * MINUTE_MS;
@@ -165,16 +173,9 @@ const hoursBySlot = new WeakMap<readonly string[], Map<number, string>>();
 export const localHoursIn = (atMs: number, zones: readonly string[]): number | string => {
   const [only] = zones;
   if (zones.length === 1 && only !== undefined) return localHour(atMs, only);
-  const slot = Math.floor(atMs / QUARTER_HOUR_MS);
-  let known = hoursBySlot.get(zones);
-  if (known === undefined) hoursBySlot.set(zones, (known = new Map<number, string>()));
-  let hours = known.get(slot);
-  if (hours === undefined) {
-    hours = zones.map((zone) => localHour(atMs, zone)).join(', ');
-    if (known.size > 10_000) known.clear();
-    known.set(slot, hours);
-  }
-  return hours;
+  return keptIn(perList(hoursBySlot, zones), Math.floor(atMs / QUARTER_HOUR_MS), () =>
+    zones.map((zone) => localHour(atMs, zone)).join(', '),
+  );
 };
 
 /** What `afterQuietHoursIn` gave for each quarter hour, per zone list and quiet hours. */

@@ -64,6 +64,9 @@ const CONSENT_WORDS = new Map<string, boolean>([
   ['n', false],
 ]);
 
+/** A word as written with case, blanks, `-` and `_` set aside: `Opted Out` and `opted-out` alike. */
+export const looseWord = (text: string): string => text.toLowerCase().replace(/[\s_-]+/gu, '');
+
 /**
  * A consent answer: a yes or no as `asBoolean` reads it, or one of the words consent tools write
  * (`"denied"`, `"Opted Out"`, `"unsubscribed"` …); null for anything else.
@@ -71,7 +74,7 @@ const CONSENT_WORDS = new Map<string, boolean>([
 export const asConsentAnswer = (value: unknown): boolean | null => {
   const plain = asBoolean(value);
   if (plain !== null || typeof value !== 'string') return plain;
-  return CONSENT_WORDS.get(value.toLowerCase().replace(/[\s_-]+/gu, '')) ?? null;
+  return CONSENT_WORDS.get(looseWord(value)) ?? null;
 };
 
 // Words that say no answer was given yet (a double opt-in not confirmed, a field never set):
@@ -89,7 +92,7 @@ const NO_ANSWER_WORDS: ReadonlySet<string> = new Set([
 
 /** Whether a consent value says no answer was given yet (`"pending"`, `"unknown"`, `""`). */
 export const isNoConsentAnswer = (value: unknown): boolean =>
-  typeof value === 'string' && NO_ANSWER_WORDS.has(value.toLowerCase().replace(/[\s_-]+/gu, ''));
+  typeof value === 'string' && NO_ANSWER_WORDS.has(looseWord(value));
 
 /** The words `asConsentAnswer` reads, as an error names them. */
 export const CONSENT_ANSWERS =

@@ -4,6 +4,7 @@ import type { Decision } from '../../core/decision.js';
 import type { MessageClass, RenderedContent, WhatsAppCall } from '../../core/message.js';
 import { namesOf, type Channel, type ProfileState } from '../../core/profile.js';
 import { localDate, localMinuteOfDay } from '../../core/local-time.js';
+import { keptIn } from '../../core/kept.js';
 import { MINUTE_MS } from '../../core/time.js';
 import { resolveTimezone } from '../../core/quiet-hours.js';
 import { signMessageToken } from '../../core/signed-token.js';
@@ -217,14 +218,7 @@ const dayIn = (ms: number, timezone: string): string =>
  */
 const lastMomentIn = (ms: number, timezone: string): string => {
   // The decisions of a round share their codes' end: each zone and minute worked out once.
-  const key = `${timezone}|${String(ms)}`;
-  let text = lastMoments.get(key);
-  if (text === undefined) {
-    text = lastMomentOf(ms, timezone);
-    if (lastMoments.size > 10_000) lastMoments.clear();
-    lastMoments.set(key, text);
-  }
-  return text;
+  return keptIn(lastMoments, `${timezone}|${String(ms)}`, () => lastMomentOf(ms, timezone));
 };
 
 const lastMoments = new Map<string, string>();

@@ -1,6 +1,7 @@
 import type { FieldProblem } from '../../../core/errors.js';
 import { quotedValue } from '../../../core/quoted-value.js';
 import { WELL_KNOWN_EVENTS } from '../../../core/event-names.js';
+import { looseWord } from '../../../core/read-props.js';
 import { segmentNames } from '../agents/segment-customer.js';
 import {
   MAX_WAIT_DAYS,
@@ -190,8 +191,7 @@ const conditionProblems = (condition: Condition, at: string): FieldProblem[] => 
 
 /** A well-known event `name` is written as, in another case or spacing; null for any other. */
 const nearMissOf = (name: string): string | null => {
-  const loose = (text: string) => text.toLowerCase().replace(/[\s_-]+/gu, '');
-  const known = WELL_KNOWN_EVENTS.find((event) => loose(event) === loose(name));
+  const known = WELL_KNOWN_EVENTS.find((event) => looseWord(event) === looseWord(name));
   return known === undefined || known === name ? null : known;
 };
 
