@@ -20,6 +20,7 @@ import {
 } from '../pipeline/decide/index.js';
 import { guardOnDecided, planDecisionsOnRecord, profileFiguresOf } from '../pipeline/stages.js';
 import type { GuardDeps } from '../pipeline/guard-and-record.js';
+import type { TrackDeps } from '../pipeline/track-messages.js';
 import {
   registerGlobalHoldout,
   registerJourneyExperiments,
@@ -72,6 +73,8 @@ export interface Services {
    * `content.campaignWriter` is `openai`.
    */
   campaignWriting(atMs: number): PersonalizeOptions;
+  /** How providers' reports and customers' replies about a message are recorded. */
+  track: TrackDeps;
   /** The scheduler's worker; `serve` and `worker` start it, other commands run it on demand. */
   worker: DecideWorker;
   /** One adapter per channel (a provider, or capture). */
@@ -353,6 +356,13 @@ export const createServices = async (
       logger,
       metrics,
       recorder: recording,
+      track: {
+        store,
+        emit: async (events, nowMs) => {
+          await recording.record(events, nowMs);
+        },
+        attributionWindowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
+      },
       decide,
       guard,
       linkSecret,

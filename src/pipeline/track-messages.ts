@@ -9,6 +9,8 @@ import type { MessageRecord } from '../core/message.js';
 import type { ProfileChange } from '../core/profile.js';
 import { orderIdIn } from '../core/read-props.js';
 import { recipientOf } from '../core/recipient.js';
+import { DAY_MS } from '../core/time.js';
+import type { Conversion } from '../ports/record-store.js';
 import type { Store, StoreTx } from '../ports/store.js';
 import { heraldEvent } from './deliver-messages.js';
 import { orderIdOf } from './profile/index.js';
@@ -57,6 +59,8 @@ export type MessageResult =
 export interface TrackDeps {
   store: Store;
   emit(events: readonly HeraldEvent[], nowMs: number): Promise<void>;
+  /** `deliver.attributionWindowDays`: a message found not to reach its customer hands its credit on within it. */
+  attributionWindowMs: number;
 }
 
 /** SendGrid's suppression lists, by the reason a drop names: what put an address there. */
@@ -381,6 +385,11 @@ export const recordMessageResult = async (
         nowMs,
         current.status,
       ));
+    // A message that did not reach the customer earns nothing: an order credited to it before
+    // the report came goes to the window's last message that did, as it would have had the
+    // report come first.
+    if (changed && status !== 'complained')
+      await moveCreditOff(tx, current.id, deps.attributionWindowMs, nowMs);
     // A report of the status recorded already (a provider posting its callback again) adds
     // nothing to the trail; a complaint is kept each time it comes.
     const repeat =
@@ -535,6 +544,105 @@ export const markCancelledOrders = async (
 };
 
 /**
+ * Credits an order to one of the messages `sent` to its customer in the attribution window
+ * before it — the one it names when that is one of them, else the last — with a conversion row;
+ * the audit note to append, or null when no message is in the window or the order was linked
+ * already.
+ */
+const creditOrder = async (
+  tx: StoreTx,
+  order: Pick<Conversion, 'customerId' | 'orderId' | 'atMs' | 'revenueCents'>,
+  sent: readonly MessageRecord[],
+  named: string | null,
+  windowMs: number,
+  nowMs: number,
+): Promise<AuditNote | null> => {
+  const { customerId, orderId, atMs, revenueCents } = order;
+  const touches = sent.filter(
+    (m) => m.sentAtMs !== null && m.sentAtMs >= atMs - windowMs && m.sentAtMs <= atMs,
+  );
+  // The message the order names (its click's `utm_id`, or a `messageId` property) gets the
+  // credit when it is one of the window's touches; otherwise the last touch does.
+  const credited =
+    (named === null ? undefined : touches.find((m) => m.id === named)) ?? touches.at(-1);
+  if (credited === undefined) return null;
+  const linked = await tx.insertConversion({
+    orderId,
+    customerId,
+    decisionId: credited.id,
+    revenueCents,
+    atMs,
+    touches: touches.map((m) => ({
+      decisionId: m.id,
+      channel: m.channel,
+      template: m.template,
+      sentAtMs: m.sentAtMs ?? m.sendAtMs,
+    })),
+  });
+  if (!linked) return null;
+  return {
+    kind: 'conversion',
+    customerId,
+    atMs: nowMs,
+    // Not the order id: the shop's order records would lead from it to the person, past an
+    // erasure (which deletes the conversion row that links the two while they are a customer).
+    data: {
+      decisionId: credited.id,
+      revenue: revenueCents / 100,
+      model: credited.id === named ? 'message-id' : 'last-touch',
+      windowDays: windowMs / DAY_MS,
+      touches: touches.map((m) => m.id),
+    },
+  };
+};
+
+/**
+ * Takes the credit for its orders off a message a report shows did not reach the customer (a
+ * hard bounce, an undelivered text, a drop) after the orders were credited to it, with an
+ * audit entry `conversion-cancelled` each, and gives each order to the last other message of
+ * its window that did reach them, if any — as if the report had come before the order, when
+ * `sentMessagesOf` would not have offered the message at all. Returns how many were taken off.
+ */
+const moveCreditOff = async (
+  tx: StoreTx,
+  messageId: string,
+  windowMs: number,
+  nowMs: number,
+): Promise<number> => {
+  const removed = await tx.removeConversionsOf(messageId);
+  if (removed.length === 0) return 0;
+  let fromMs = Number.POSITIVE_INFINITY;
+  let toMs = Number.NEGATIVE_INFINITY;
+  for (const { atMs } of removed) {
+    fromMs = Math.min(fromMs, atMs - windowMs);
+    toMs = Math.max(toMs, atMs);
+  }
+  const sent = await tx.sentMessagesOf(
+    removed.map((c) => c.customerId),
+    fromMs,
+    toMs,
+  );
+  const notes: AuditNote[] = [];
+  for (const c of removed) {
+    notes.push({
+      kind: 'conversion-cancelled',
+      customerId: c.customerId,
+      atMs: nowMs,
+      data: {
+        decisionId: c.decisionId,
+        revenue: c.revenueCents / 100,
+        reason: 'the message did not reach the customer',
+      },
+    });
+    const others = (sent.get(c.customerId) ?? []).filter((m) => m.id !== messageId);
+    const note = await creditOrder(tx, c, others, null, windowMs, nowMs);
+    if (note !== null) notes.push(note);
+  }
+  await appendAudit(tx, notes, nowMs);
+  return removed.length;
+};
+
+/**
  * Links each new order to the messages sent to its customer in the attribution window before
  * it — the message the order names (by id or `utm_id`) gets the credit, else the last touch —
  * in the transaction that records the order: a conversion row and an audit entry on the
@@ -586,44 +694,9 @@ export const attributeConversions = async (
   );
   const notes: AuditNote[] = [];
   for (const { customerId, orderId, atMs, totalCents, named } of orders) {
-    const touches = (sent.get(customerId) ?? []).filter(
-      (m) => m.sentAtMs !== null && m.sentAtMs >= atMs - windowMs && m.sentAtMs <= atMs,
-    );
-    // The message the order names (its click's `utm_id`, or a `messageId` property) gets the
-    // credit when it is one of the window's touches; otherwise the last touch does.
-    const credited =
-      (named === null ? undefined : touches.find((m) => m.id === named)) ?? touches.at(-1);
-    if (credited === undefined) continue;
-    const model = credited.id === named ? 'message-id' : 'last-touch';
-    const revenueCents = creditableCents(totalCents);
-    const linked = await tx.insertConversion({
-      orderId,
-      customerId,
-      decisionId: credited.id,
-      revenueCents,
-      atMs,
-      touches: touches.map((m) => ({
-        decisionId: m.id,
-        channel: m.channel,
-        template: m.template,
-        sentAtMs: m.sentAtMs ?? m.sendAtMs,
-      })),
-    });
-    if (!linked) continue;
-    notes.push({
-      kind: 'conversion',
-      customerId,
-      atMs: nowMs,
-      // Not the order id: the shop's order records would lead from it to the person, past an
-      // erasure (which deletes the conversion row that links the two while they are a customer).
-      data: {
-        decisionId: credited.id,
-        revenue: revenueCents / 100,
-        model,
-        windowDays: windowMs / (24 * 3600 * 1000),
-        touches: touches.map((m) => m.id),
-      },
-    });
+    const order = { customerId, orderId, atMs, revenueCents: creditableCents(totalCents) };
+    const note = await creditOrder(tx, order, sent.get(customerId) ?? [], named, windowMs, nowMs);
+    if (note !== null) notes.push(note);
   }
   await appendAudit(tx, notes, nowMs);
   return notes.length;

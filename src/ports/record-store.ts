@@ -129,6 +129,11 @@ export interface RecordTx extends DeliverTx {
     orderIds: readonly string[],
   ): Promise<Pick<Conversion, 'orderId' | 'customerId' | 'decisionId' | 'revenueCents'>[]>;
   /**
+   * Removes the conversions credited to this message (it turned out not to reach the
+   * customer); returns them, touches and all, so each order can be credited again.
+   */
+  removeConversionsOf(decisionId: string): Promise<Conversion[]>;
+  /**
    * Marks the orders among `orderIds` that `customerId` placed (the orders table's owner) as
    * cancelled; returns how many were not marked before.
    */

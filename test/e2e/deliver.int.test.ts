@@ -6,7 +6,6 @@ import { HOUR_MS } from '../../src/core/time.js';
 import { signToken } from '../../src/core/signed-token.js';
 import { openPixelUrl } from '../../src/pipeline/render/track-links.js';
 import type { MessageRecord } from '../../src/core/message.js';
-import type { HeraldEvent } from '../../src/core/event.js';
 import { createDispatcher } from '../../src/pipeline/deliver/index.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import type { ChannelAdapter } from '../../src/ports/channel-adapter.js';
@@ -244,12 +243,7 @@ for (const factory of storeFactories) {
       await herald.services.dispatcher.runDue();
       const sent = await herald.services.store.getMessage(queued.decisionId);
       expect(sent?.status).toBe('sent');
-      const deps = {
-        store: herald.services.store,
-        emit: async (events: readonly HeraldEvent[], nowMs: number) => {
-          await herald.services.recorder.record(events, nowMs);
-        },
-      };
+      const deps = herald.services.track;
       const at = clock.nowMs();
       for (const result of [
         { kind: 'delivered' },
@@ -883,10 +877,7 @@ for (const factory of storeFactories) {
     it('sends once a message a report showed accepted while its attempt was still waiting', async () => {
       await ingest('identify', { userId: 'fay', traits: { email: 'fay@example.com' } });
       const sent = await send('fay', 'welcome-1');
-      const { config, store, recorder } = herald.services;
-      const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
-        await recorder.record(events, nowMs);
-      };
+      const { config, store } = herald.services;
       const io = herald.services.dispatchIo;
       let attempts = 0;
       const slow: ChannelAdapter = {
@@ -901,7 +892,7 @@ for (const factory of storeFactories) {
           if (message === undefined) throw new Error('the message is gone');
           const nowMs = clock.nowMs();
           await recordMessageResult(
-            { store, emit },
+            herald.services.track,
             message,
             { kind: 'accepted', providerId: 'p-1' },
             nowMs,
@@ -1089,10 +1080,7 @@ for (const factory of storeFactories) {
     });
 
     it('learns from a SendGrid drop what put the address on its suppression list', async () => {
-      const { store, recorder } = herald.services;
-      const emit = async (events: readonly HeraldEvent[], nowMs: number) => {
-        await recorder.record(events, nowMs);
-      };
+      const { store } = herald.services;
       const reasons = {
         una: 'Unsubscribed Address',
         spa: 'Spam Reporting Address',
@@ -1109,7 +1097,7 @@ for (const factory of storeFactories) {
         if (message === undefined) throw new Error('the message was not recorded');
         const nowMs = clock.nowMs();
         await recordMessageResult(
-          { store, emit },
+          herald.services.track,
           message,
           { kind: 'dropped', reason },
           nowMs,

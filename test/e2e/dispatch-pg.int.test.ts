@@ -6,6 +6,7 @@ import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { createServer } from '../../src/http/create-server.js';
 import { toCustomerId } from '../../src/core/ids.js';
+import { DAY_MS } from '../../src/core/time.js';
 import { sendNow } from '../../src/pipeline/act-on-messages.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -202,7 +203,7 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
       );
       const message = await store.getMessage(answer.decisionId);
       if (message === undefined) throw new Error('no message');
-      const deps = { store, emit: () => Promise.resolve() };
+      const deps = { store, emit: () => Promise.resolve(), attributionWindowMs: 7 * DAY_MS };
       const [reportWaited] = await waitsForTheLock(() =>
         recordMessageResult(deps, message, { kind: 'accepted', providerId: 'p-1' }, T0, T0),
       );

@@ -639,12 +639,7 @@ for (const factory of storeFactories)
       const complained = await herald.services.store.getMessage(sent[0]?.id ?? '');
       if (complained === undefined) throw new Error('no message');
       await recordMessageResult(
-        {
-          store: herald.services.store,
-          emit: async (events, nowMs) => {
-            await herald.services.recorder.record(events, nowMs);
-          },
-        },
+        herald.services.track,
         complained,
         { kind: 'complained' },
         clock.nowMs(),
@@ -743,15 +738,7 @@ for (const factory of storeFactories)
       clock.set(T0 + 2 * HOUR_MS);
       const message = await store.getMessage(sent[0]?.id ?? '');
       if (message === undefined) throw new Error('no message');
-      const deps = {
-        store,
-        emit: async (
-          events: Parameters<typeof herald.services.recorder.record>[0],
-          nowMs: number,
-        ) => {
-          await herald.services.recorder.record(events, nowMs);
-        },
-      };
+      const deps = herald.services.track;
       await recordMessageResult(
         deps,
         message,

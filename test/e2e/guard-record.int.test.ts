@@ -1101,12 +1101,7 @@ for (const factory of storeFactories) {
       if (message === undefined) throw new Error('the message was not recorded');
       const erased = await call('POST', '/v1/customers/ola/erase', { reason: 'request' });
       expect(erased.statusCode).toBe(200);
-      const deps = {
-        store: herald.services.store,
-        emit: async (events: readonly HeraldEvent[], nowMs: number) => {
-          await herald.services.recorder.record(events, nowMs);
-        },
-      };
+      const deps = herald.services.track;
       const nowMs = clock.nowMs();
       await recordMessageResult(
         deps,
@@ -1156,12 +1151,7 @@ for (const factory of storeFactories) {
       expect(await herald.services.store.getMessage(sent.decisionId)).toMatchObject({
         status: 'sent',
       });
-      const deps = {
-        store: herald.services.store,
-        emit: async (events: readonly HeraldEvent[], nowMs: number) => {
-          await herald.services.recorder.record(events, nowMs);
-        },
-      };
+      const deps = herald.services.track;
       const nowMs = clock.nowMs();
       const bounce = { kind: 'bounced', hard: true, reason: '550 no such user' } as const;
       await recordMessageResult(deps, read, bounce, nowMs, nowMs);

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
-import type { HeraldEvent } from '../../src/core/event.js';
 import { HOUR_MS, MINUTE_MS } from '../../src/core/time.js';
 import { DOMAIN_PAUSED_HOLD_MS } from '../../src/pipeline/guard/index.js';
 import { recordMessageResult } from '../../src/pipeline/track-messages.js';
@@ -66,12 +65,7 @@ for (const factory of storeFactories) {
         for (const id of ['uk1', 'uk2']) await identify(id);
         const now = [await send('uk1'), await send('uk2')];
         expect(await herald.services.dispatcher.runDue()).toBe(2);
-        const deps = {
-          store: herald.services.store,
-          emit: async (events: readonly HeraldEvent[], nowMs: number) => {
-            await herald.services.recorder.record(events, nowMs);
-          },
-        };
+        const deps = herald.services.track;
         for (const a of now)
           await recordMessageResult(
             deps,

@@ -8,7 +8,9 @@ import { loadConfig } from '../../src/app/load-config.js';
 import { importFile } from '../../src/cli/commands/import-file.js';
 import type { CustomerId } from '../../src/core/ids.js';
 import { DAY_MS, HOUR_MS } from '../../src/core/time.js';
+import type { MessageRecord } from '../../src/core/message.js';
 import { computeKpis } from '../../src/pipeline/kpis.js';
+import { recordMessageResult } from '../../src/pipeline/track-messages.js';
 import { sweepProfiles } from '../../src/pipeline/profile/sweep-profiles.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import {
@@ -178,6 +180,95 @@ for (const factory of storeFactories) {
         '/v1/conversions?userId=k5',
       );
       expect(conversions).toEqual([]);
+    });
+
+    /** The message of a campaign sent to the customer, as the store has it. */
+    const messageOf = async (campaign: string, userId: string) => {
+      const { messages } = await adminGet<{ messages: { id: string }[] }>(
+        herald,
+        `/v1/messages?userId=${userId}`,
+      );
+      for (const { id } of messages) {
+        const message = await herald.services.store.getMessage(id);
+        if (message?.campaignId === campaign && message.status === 'sent') return message;
+      }
+      throw new Error(`no message of ${campaign} sent to ${userId}`);
+    };
+    const hardBounce = async (message: MessageRecord) =>
+      recordMessageResult(
+        herald.services.track,
+        message,
+        { kind: 'bounced', hard: true, reason: '550 no such user' },
+        clock.nowMs(),
+        clock.nowMs(),
+      );
+    const conversionsOf = async (userId: string) =>
+      (
+        await adminGet<{ conversions: { orderId: string; decisionId: string; revenue: number }[] }>(
+          herald,
+          `/v1/conversions?userId=${userId}`,
+        )
+      ).conversions;
+
+    it('credits an order the same whether a message bounce is reported before it or after', async () => {
+      await identify(['b1', 'b2']);
+      await launch('bounce');
+      const [early, late] = [await messageOf('bounce', 'b1'), await messageOf('bounce', 'b2')];
+      // b1's bounce is reported before the order, b2's after it.
+      clock.set(T0 + HOUR_MS);
+      await hardBounce(early);
+      clock.set(T0 + 2 * HOUR_MS);
+      await batch(
+        ['b1', 'b2'].map((id) => ({
+          type: 'track',
+          userId: id,
+          event: 'Order Completed',
+          properties: { order_id: `o-${id}`, total: 50 },
+        })),
+      );
+      expect(await conversionsOf('b2')).toMatchObject([{ decisionId: late.id, revenue: 50 }]);
+      clock.set(T0 + 3 * HOUR_MS);
+      await hardBounce(late);
+      expect(await conversionsOf('b1')).toEqual([]);
+      expect(await conversionsOf('b2')).toEqual([]);
+      expect(await kpis()).toMatchObject({ orders: 2, attributedRevenue: 0 });
+      const { audit } = await adminGet<{
+        audit: { kind: string; data: { decisionId?: string } }[];
+      }>(herald, '/v1/customers/b2/audit');
+      expect(
+        audit
+          .filter((e) => e.kind.startsWith('conversion'))
+          .map((e) => [e.kind, e.data.decisionId]),
+      ).toEqual([
+        ['conversion', late.id],
+        ['conversion-cancelled', late.id],
+      ]);
+    });
+
+    it('gives the credit of a message that bounced after the order to the last one that reached the customer', async () => {
+      await identify(['b3']);
+      await launch('reached');
+      clock.set(T0 + HOUR_MS);
+      await launch('bounces');
+      const [reached, bounced] = [
+        await messageOf('reached', 'b3'),
+        await messageOf('bounces', 'b3'),
+      ];
+      clock.set(T0 + 2 * HOUR_MS);
+      await batch([
+        {
+          type: 'track',
+          userId: 'b3',
+          event: 'Order Completed',
+          properties: { order_id: 'o-b3', total: 70 },
+        },
+      ]);
+      expect(await conversionsOf('b3')).toMatchObject([{ decisionId: bounced.id, revenue: 70 }]);
+      clock.set(T0 + 3 * HOUR_MS);
+      await hardBounce(bounced);
+      const conversions = await conversionsOf('b3');
+      expect(conversions).toMatchObject([{ orderId: 'o-b3', decisionId: reached.id, revenue: 70 }]);
+      expect(await kpis()).toMatchObject({ orders: 1, attributedRevenue: 70 });
     });
 
     it('takes the mean LTV over every customer who ordered, one refunded in full and one cancelled included', async () => {

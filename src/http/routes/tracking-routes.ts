@@ -26,7 +26,6 @@ import {
   recordMessageResult,
   type MessageResult,
   type ReportedAttempt,
-  type TrackDeps,
 } from '../../pipeline/track-messages.js';
 import { attemptNumberOf } from '../../core/attempt-number.js';
 import { parseSendGridEvents } from '../webhooks/parse-sendgrid-events.js';
@@ -235,12 +234,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
   const { store, config } = services;
   const secret = services.linkSecret;
   const base = config.messages.publicUrl.replace(/\/+$/, '');
-  const deps: TrackDeps = {
-    store,
-    emit: async (events, nowMs) => {
-      await services.recorder.record(events, nowMs);
-    },
-  };
+  const deps = services.track;
   const record = (
     message: MessageRecord,
     result: MessageResult,

@@ -3,7 +3,12 @@ import type { AuditKey } from '../../../core/audit.js';
 import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
-import type { MessagePatch, RecordTx, SendHistory } from '../../../ports/record-store.js';
+import type {
+  Conversion,
+  MessagePatch,
+  RecordTx,
+  SendHistory,
+} from '../../../ports/record-store.js';
 import type { MessageStatus } from '../../../core/message.js';
 import { reasonCodeSql } from './hand-over.js';
 import {
@@ -814,6 +819,28 @@ export const createRecordTx = (
         customerId: r.customer_id as CustomerId,
         decisionId: r.decision_id,
         revenueCents: Number(r.revenue_cents),
+      }));
+    },
+    async removeConversionsOf(decisionId) {
+      const rows = await sql.all<{
+        order_id: string;
+        customer_id: string;
+        decision_id: string;
+        revenue_cents: number | string;
+        at_ms: number | string;
+        touches: string;
+      }>(
+        `DELETE FROM conversions WHERE decision_id = ?
+         RETURNING order_id, customer_id, decision_id, revenue_cents, at_ms, touches`,
+        [decisionId],
+      );
+      return rows.map((r) => ({
+        orderId: r.order_id,
+        customerId: r.customer_id as CustomerId,
+        decisionId: r.decision_id,
+        revenueCents: Number(r.revenue_cents),
+        atMs: Number(r.at_ms),
+        touches: JSON.parse(r.touches) as Conversion['touches'],
       }));
     },
     async markOrdersCancelled(customerId, orderIds) {
