@@ -9,7 +9,7 @@ import { asReadNow, documentsInForce, type ContentDocument } from './content/ind
 import type { Channel } from '../core/profile.js';
 import { learnedStrategies } from './experiment-results.js';
 import {
-  audienceOfSegment,
+  campaignAudienceOf,
   writeCampaignVariants,
   type CampaignCreative,
   type PersonalizeOptions,
@@ -131,7 +131,7 @@ export const prepareCreative = async (
       'conflict',
       `the content library has no document in force at ${iso(libraryAtMs)}, when the campaign is sent: import approved ones with \`herald content import DIR\``,
     );
-  const audience = audienceOfSegment(campaign.segment);
+  const audience = campaignAudienceOf(campaign.segment);
   const learned = await learnedStrategies(store, campaign.segment, campaign.channel);
   const written = await writeCampaignVariants(
     documents,

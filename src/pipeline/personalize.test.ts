@@ -358,6 +358,22 @@ describe('writeCampaignVariants', () => {
     expect(w.learnedOrder).toEqual(['social-proof']);
   });
 
+  it('writes a campaign to everyone from documents approved for every audience only', async () => {
+    const body = 'Our popular Widget Plan helps teams save time. Save 10% on your first year.';
+    const docs = [
+      aDocument({ id: 'DOC1', audience: ['Standard'], title: 'Widget Plan', body }),
+      aDocument({ id: 'DOC2', audience: ['All'], title: 'Widget Plan for all', body }),
+    ];
+    const write = (segment: string | null) =>
+      writeCampaignVariants(
+        docs,
+        { segment, query: 'widget', learned: [] },
+        personalizeOptions(AT),
+      );
+    expect((await write(null)).retrieved.map((r) => r.id)).toEqual(['DOC2']);
+    expect((await write('Standard')).retrieved.map((r) => r.id).sort()).toEqual(['DOC1', 'DOC2']);
+  });
+
   it.skipIf(sharedDataDir === undefined)(
     "writes nothing from documents that match only the segment's themes, not the query",
     async () => {

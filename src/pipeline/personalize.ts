@@ -632,6 +632,14 @@ export const audienceOfSegment = (segment: string | null): string => {
   return 'Standard';
 };
 
+/**
+ * The content audience a campaign's copy is written for: its segment's, or — a campaign to
+ * everyone reaching every segment — `All`, so only documents approved for every audience are
+ * used (a Standard-only document's copy went to High-Value and At-Risk customers too).
+ */
+export const campaignAudienceOf = (segment: string | null): string =>
+  segment === null ? 'All' : audienceOfSegment(segment);
+
 /** The scenario segment whose plan addresses `audience` (Standard when none does). */
 const segmentOfAudience = (audience: string): ScenarioSegment =>
   scenarioSegments.find((s) => plans[s].audience === audience) ?? 'Standard';
@@ -669,9 +677,10 @@ export const writeCampaignVariants = async (
   request: { segment: string | null; query: string | null; learned: readonly string[] },
   options: PersonalizeOptions,
 ): Promise<CampaignCreative> => {
-  const audience = audienceOfSegment(request.segment);
-  const segment = segmentOfAudience(audience);
-  const plan = plans[segment];
+  // The plan (themes, strategies, tone) of the segment's audience, Standard's for everyone; the
+  // documents of the campaign's own audience.
+  const segment = segmentOfAudience(audienceOfSegment(request.segment));
+  const plan = { ...plans[segment], audience: campaignAudienceOf(request.segment) };
   const learnedOrder = [
     ...new Set(
       request.learned.filter((s): s is Strategy => plan.strategies.includes(s as Strategy)),

@@ -54,7 +54,7 @@ for (const factory of storeFactories)
       const sale = aDocument({
         id: season.toUpperCase(),
         title: `${season} Sale Preview`,
-        audience: ['Standard'],
+        audience: ['All'],
         keywords: ['sale', season.toLowerCase()],
         body: `Our ${season} Sale brings new features to every plan. Shop the sale this week.`,
         approvedAt,

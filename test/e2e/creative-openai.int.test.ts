@@ -22,7 +22,7 @@ const documents: ContentDocument[] = [
   aDocument({
     id: 'DOC1',
     title: 'Widget Features',
-    audience: ['Standard'],
+    audience: ['All'],
     keywords: ['features', 'value', 'popular'],
     body: 'Our Widget comes with an analytics dashboard. Teams enjoy the shared calendar, and we hope you love it.',
   }),
