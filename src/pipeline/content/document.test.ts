@@ -242,6 +242,13 @@ describe('parseDocument', () => {
     expect(refused({ metadata: { version: '1', status: 'withdrawn' } })).toEqual([
       'metadata.status',
     ]);
+    // A date a promotion ends by is no person who approved it.
+    expect(
+      refused({
+        expires_by: '2026-11-30',
+        metadata: { version: '1', offer_ends_by: '2026-11-30' },
+      }),
+    ).toEqual(['expires_by', 'metadata.offer_ends_by']);
     const read = parseDocument(json({ end_date: '2026-03-05' }), 'promo.json');
     expect(read.ok || read.error.problems[0]?.message).toMatch(
       /may limit when the document is used.*approval_date.*expiry_date/,
@@ -254,6 +261,7 @@ describe('parseDocument', () => {
           author: 'Marketing',
           last_updated: '2025-10-15',
           approved_by: 'Legal',
+          reviewedBy: 'Brand',
           recommended: ['DOC2'],
         },
         vendor: 'Acme',

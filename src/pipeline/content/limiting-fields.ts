@@ -35,8 +35,26 @@ const LIMITING_WORDS = new Set([
 ]);
 
 // Who approved, and notes on it, limit nothing: `approved_by`, `approver`, `approval_notes`.
+// A name ending in `by` names a person after one of these verbs only: `expires_by` and
+// `offer_ends_by` are dates (read as who, an expired promotion stayed in use).
+const ACTORS = new Set([
+  'approved',
+  'reviewed',
+  'created',
+  'authored',
+  'written',
+  'owned',
+  'updated',
+  'modified',
+  'edited',
+  'signed',
+  'checked',
+  'verified',
+  'submitted',
+  'published',
+  'requested',
+]);
 const NOT_LIMITING_LAST = new Set([
-  'by',
   'approver',
   'approvers',
   'note',
@@ -52,7 +70,9 @@ export const limitsUse = (key: string): boolean => {
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((word) => word !== '');
-  if (NOT_LIMITING_LAST.has(words.at(-1) ?? '')) return false;
+  const last = words.at(-1) ?? '';
+  if (NOT_LIMITING_LAST.has(last)) return false;
+  if (last === 'by' && ACTORS.has(words.at(-2) ?? '')) return false;
   return LIMITING.test(key) || words.some((word) => LIMITING_WORDS.has(word));
 };
 
