@@ -321,7 +321,7 @@ const offerOf = (m: RegExpExecArray): [number, number] => {
 const inTitleCaseName = (m: RegExpExecArray): boolean => {
   if (!/^\p{Lu}/u.test(m[0])) return false;
   // At a sentence's start a capital is grammar's, unless the next word has one too.
-  const atStart = sentenceBreak.test(m.input.slice(0, m.index));
+  const atStart = endsAt(sentenceBreak, m.input, m.index);
   return !atStart || /^[ \t]+\p{Lu}/u.test(m.input.slice(m.index + m[0].length));
 };
 
@@ -630,7 +630,15 @@ const startsLower = /^\p{Ll}/u;
 // opening ones before the word), a list's mark and a Markdown heading's (at a line's start: a
 // hashtag is no heading) included.
 const breakBefore = String.raw`(?:^|[.!?:;—–•*\n]|\s-|(?:^|\n)[ \t]*#{1,6})["'”’)\]]*[\s"'“‘([]*`;
-const sentenceBreak = new RegExp(`${breakBefore}$`, 'u');
+// Read backwards from a position (a lookbehind, sticky): testing `…$` against the text before
+// each word scanned all of it every time, and a long document took time growing with the
+// square of its length (205 KB: 8 s).
+const sentenceBreak = new RegExp(`(?<=${breakBefore})`, 'uy');
+/** Whether `pattern` (sticky, a lookbehind) matches just before `index` of `text`. */
+const endsAt = (pattern: RegExp, text: string, index: number): boolean => {
+  pattern.lastIndex = index;
+  return pattern.test(text);
+};
 // Addresses name places, not products: left out before names are looked for.
 const address = /\bhttps?:\/\/\S+|\S+@\S+\.\S+/giu;
 
@@ -666,9 +674,11 @@ const isSingleName = (word: string): boolean =>
 const greetings = new Set(['dear', 'hi', 'hello', 'hey']);
 // A greeting and its comma at a sentence's start, before the words that follow.
 const greetingBefore = new RegExp(
-  `${breakBefore}(?:${[...greetings].join('|')})[ \\t]*,[ \\t]*$`,
-  'iu',
+  `(?<=${breakBefore}(?:${[...greetings].join('|')})[ \\t]*,[ \\t]*)`,
+  'iuy',
 );
+// Right after an allowed name, blanked to underscores ("Herald Store Team").
+const afterAllowedName = /(?<=_[ \t]*)/y;
 // Words for the reader a greeting may end in (a plural as its singular).
 const readers = new Set(
   'customer shopper friend member subscriber reader client guest patron buyer insider user folks everyone everybody all team family community there'.split(
@@ -703,8 +713,7 @@ const productNames = (text: string, unblanked: string, marked: string): Claim[] 
     // address may end a sentence: "ends 5 March. Don't miss it"), and where it has not (one
     // may open it: "$20 Credit for you").
     const atStart =
-      sentenceBreak.test(unblanked.slice(0, m.index)) ||
-      sentenceBreak.test(marked.slice(0, m.index));
+      endsAt(sentenceBreak, unblanked, m.index) || endsAt(sentenceBreak, marked, m.index);
     const [first] = written;
     if (first === undefined) continue;
     // After a greeting that opens a sentence, up to the clause's end, English words or acronyms
@@ -713,7 +722,7 @@ const productNames = (text: string, unblanked: string, marked: string): Claim[] 
     const greeted =
       atStart && greetings.has(first.toLowerCase())
         ? written.slice(1)
-        : greetingBefore.test(rest.slice(0, m.index))
+        : endsAt(greetingBefore, rest, m.index)
           ? written
           : [];
     const reader = greeted.at(-1)?.toLowerCase() ?? '';
@@ -727,7 +736,7 @@ const productNames = (text: string, unblanked: string, marked: string): Claim[] 
     const [only] = words;
     // One word right after an allowed name ("Herald Store Team", "Herald Store Exclusive:") is
     // read as at a sentence's start: a name only when it is no English word.
-    const afterKnown = written.length === 1 && /_[ \t]*$/.test(marked.slice(0, m.index));
+    const afterKnown = written.length === 1 && endsAt(afterAllowedName, marked, m.index);
     const named =
       words.length >= 2 ||
       (only !== undefined &&
