@@ -302,6 +302,50 @@ for (const factory of storeFactories)
       expect(sent.map((m) => m.customerId).sort()).toEqual(['a', 'new-u']);
     });
 
+    it('gives no turn for a raise to a customer merged into one whose turn is still to come', async () => {
+      for (const id of ['p0', 'p1']) await identify(id);
+      expect((await launch({ id: 'dd', budget: 0.001 })).statusCode).toBe(202);
+      await run();
+      // A customer who signs up later gets the campaign in four hours...
+      clock.set(MONDAY + HOUR_MS);
+      await identify('nb');
+      const later = new Date(MONDAY + 4 * HOUR_MS).toISOString();
+      expect((await launch({ id: 'dd', sendAt: later })).json()).toMatchObject({ audience: 1 });
+      // ...and turns out to be the customer the budget blocked.
+      await merge('p1', 'nb');
+      expect((await launch({ id: 'dd', budget: 1 })).json()).toMatchObject({ resumed: 0 });
+      await run();
+      clock.set(MONDAY + 4 * HOUR_MS + 1000);
+      await run();
+      const sent = (await messagesOf('dd')).filter((m) => m.status === 'sent');
+      expect(sent.map((m) => m.customerId).sort()).toEqual(['nb', 'p0']);
+    });
+
+    it('gives no second turn to two customers its cap blocked, merged between two raises', async () => {
+      for (const id of ['a', 'b1', 'b2']) await identify(id);
+      expect((await launch({ id: 'spring', budget: 0.001 })).statusCode).toBe(202);
+      await run();
+      const blocked = (await messagesOf('spring'))
+        .filter((m) => m.status === 'blocked')
+        .map((m) => m.customerId)
+        .sort();
+      expect(blocked).toHaveLength(2);
+      clock.set(MONDAY + HOUR_MS);
+      const later = new Date(MONDAY + 4 * HOUR_MS).toISOString();
+      expect((await launch({ id: 'spring', budget: 0.002, sendAt: later })).json()).toMatchObject({
+        resumed: 2,
+      });
+      await merge(blocked[0] ?? '', blocked[1] ?? '');
+      expect((await launch({ id: 'spring', budget: 1 })).json()).toMatchObject({ resumed: 0 });
+      await run();
+      clock.set(MONDAY + 4 * HOUR_MS + 1000);
+      await run();
+      const reached = (await messagesOf('spring')).filter(
+        (m) => m.customerId === blocked[1] && m.status !== 'blocked',
+      );
+      expect(reached).toHaveLength(1);
+    });
+
     it('judges the work already scheduled by the budget a relaunch cut it to', async () => {
       await identify('a');
       await identify('b');

@@ -1,5 +1,5 @@
 import type { CustomerId } from '../../../core/ids.js';
-import { resumedTurnInfix } from '../../../ports/decide-store.js';
+import { campaignTurnKey, resumedTurnInfix } from '../../../ports/decide-store.js';
 import { reasonCodeSql } from './hand-over.js';
 import type { SqlRunner } from './sql-runner.js';
 
@@ -8,7 +8,9 @@ import type { SqlRunner } from './sql-runner.js';
  * blocked (`budget_exhausted`) and whose next turn no raise has given yet — no work under
  * `campaignTurnKey(customer, campaign, n)`, n the count of those messages — with that n. What a
  * relaunch with a raised budget resumes and what `GET /v1/campaigns/:id` reports waiting: one
- * query, so the two cannot disagree.
+ * query, so the two cannot disagree. Not a customer with a turn of the campaign still pending,
+ * whatever its key: a merge leaves the turns of records the budget blocked and counts their
+ * messages together, and another turn beside a pending one reached them twice.
  */
 export const budgetBlockedCustomers = async (
   sql: SqlRunner,
@@ -30,11 +32,17 @@ export const budgetBlockedCustomers = async (
        HAVING SUM(CASE WHEN status = 'blocked'
          AND ${reasonCodeSql(sql.dialect)} = 'budget_exhausted' THEN 0 ELSE 1 END) = 0)
      SELECT customer_id, n FROM blocked
-     WHERE NOT EXISTS (SELECT 1 FROM work WHERE key = customer_id || ? || ${pg ? 'n::text' : 'n'})`,
+     WHERE NOT EXISTS (SELECT 1 FROM work WHERE key = customer_id || ? || ${pg ? 'n::text' : 'n'})
+       AND NOT EXISTS (SELECT 1 FROM work WHERE status = 'pending'
+         AND (key = customer_id || ? OR (key >= customer_id || ? AND key < customer_id || ?)))`,
     [
       campaignId,
       ...(customerIds === null ? [] : pg ? [[...customerIds]] : customerIds),
       resumedTurnInfix(campaignId),
+      campaignTurnKey('', campaignId),
+      // Every resumed turn's key: the infix, then digits (':' sorts right after '9').
+      `${resumedTurnInfix(campaignId)}0`,
+      `${resumedTurnInfix(campaignId)}:`,
     ],
   );
   return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
