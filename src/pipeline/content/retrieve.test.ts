@@ -114,6 +114,23 @@ describe('search', () => {
       expect(search(index, 'premium analytics', { ...base, mustMatch })).toEqual([]);
   });
 
+  it('matches an accented word whichever Unicode form the document or the query is in', () => {
+    const decomposed = 'Cre\u0300me Bru\u0302le\u0301e'; // as macOS and some editors save it
+    const dessert = aDocument({
+      id: 'D5',
+      title: `${decomposed} Week`,
+      keywords: [decomposed.toLowerCase()],
+      body: `Our ${decomposed} is back.`,
+    });
+    const withDessert = createContentIndex([...docs, dessert]);
+    for (const query of ['crème brûlée', decomposed, 'ＣＲÈＭＥ'])
+      expect([query, search(withDessert, query, base).map((r) => r.doc.id)]).toEqual([
+        query,
+        ['D5'],
+      ]);
+    expect(search(withDessert, 'bru', base)).toEqual([]);
+  });
+
   it('picks the sentence sharing the most query terms as snippet', () => {
     const [first] = search(index, 'premium analytics dashboard', base);
     expect(first?.snippet).toBe('The premium analytics dashboard shows live data.');

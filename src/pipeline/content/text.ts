@@ -7,9 +7,19 @@ const stopWords = new Set(
   ),
 );
 
-/** Lower-case word terms of `text`, stop words removed: what the index and snippets compare. */
+/**
+ * Lower-case word terms of `text`, stop words removed: what the index and snippets compare. In
+ * one Unicode form (NFKC), accents kept in their words: "crème" saved decomposed (e + U+0300, as
+ * macOS names and some editors write it) was split at its accent and matched no query typed
+ * composed.
+ */
 export const toTerms = (text: string): string[] =>
-  (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((term) => !stopWords.has(term));
+  (
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{M}\p{N}]+/gu) ?? []
+  ).filter((term) => !stopWords.has(term));
 
 /** `text` split after `.`, `!` or `?` (and at line breaks), each sentence trimmed, none empty. */
 export const toSentences = (text: string): string[] =>
