@@ -176,6 +176,26 @@ describe('parseDocument', () => {
     expect(until.ok || until.error.problems[0]?.path).toBe('valid_until');
   });
 
+  it('reports every problem of a file at once, a field it does not read among them', () => {
+    const paths = (read: ReturnType<typeof parseDocument>) =>
+      read.ok ? [] : read.error.problems.map((p) => p.path);
+    const untitled = JSON.parse(json()) as Record<string, unknown>;
+    delete untitled['title'];
+    const file = JSON.stringify({
+      ...untitled,
+      valid_until: '2026-03-05',
+      approval_date: '2026-02-30',
+    });
+    expect(paths(parseDocument(file, 'x.json')).sort()).toEqual(
+      ['approval_date', 'title', 'valid_until'].sort(),
+    );
+    const md =
+      '---\nid: D1\ncategory: C\naudience: ""\napprovedAt: 2025-01-01\nversion: "1"\nValid-Until: 2025-06-30\n---\nbody';
+    expect(paths(parseDocument(md, 'd.md')).sort()).toEqual(
+      ['Valid-Until', 'audience', 'title'].sort(),
+    );
+  });
+
   it('refuses a day the calendar does not have, and an expiry not after the approval', () => {
     const feb30 = parseDocument(json({ expiry_date: '2026-02-30' }), 'x.json');
     expect(feb30.ok || feb30.error.problems).toEqual([

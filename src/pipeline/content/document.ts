@@ -232,7 +232,10 @@ const jsonFieldOf: Record<string, string> = {
 
 const frontMatter = /^---[ \t]*\n([\s\S]*?)\n---[ \t]*(?:\n([\s\S]*))?$/;
 
-const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProblem[]> => {
+/** The document's fields from Markdown, with the problems of fields it does not read. */
+const fromMarkdown = (
+  text: string,
+): Result<{ fields: Record<string, unknown>; unknown: FieldProblem[] }, FieldProblem[]> => {
   const match = frontMatter.exec(text);
   if (match === null) {
     return err([{ path: 'front matter', message: 'must start with a --- fenced YAML block' }]);
@@ -248,8 +251,8 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
     approval: 'approvedAt',
     expiry: 'expiresAt',
   });
-  if (unknown.length > 0) return err(unknown);
-  return ok({
+  // Reported with the other fields' problems: every problem of a file at once.
+  const fields = {
     id: meta['id'],
     title: meta['title'],
     category: meta['category'],
@@ -260,7 +263,8 @@ const fromMarkdown = (text: string): Result<Record<string, unknown>, FieldProble
     expiresAt: nullable(meta['expiresAt']),
     sourceUrl: nullable(meta['sourceUrl']),
     version: meta['version'],
-  });
+  };
+  return ok({ fields, unknown });
 };
 
 const DATE_FORMS =
@@ -387,6 +391,8 @@ export const parseDocument = (
     err<InvalidDocument>({ kind: 'invalid-document', fileName, problems });
   const lower = fileName.toLowerCase();
   let candidate: Record<string, unknown>;
+  // Problems of fields the format does not read, reported with the others.
+  let own: FieldProblem[] = [];
   let fieldName = (field: string): string => field;
   if (lower.endsWith('.json')) {
     let raw: unknown;
@@ -396,8 +402,7 @@ export const parseDocument = (
       return invalid([{ path: '/', message: `is not JSON: ${String(error)}` }]);
     }
     if (!isRecord(raw)) return invalid([{ path: '/', message: 'must be a JSON object' }]);
-    const own = jsonProblems(raw);
-    if (own.length > 0) return invalid(own);
+    own = jsonProblems(raw);
     candidate = fromJson(raw);
     if (typeof candidate['body'] === 'string') candidate['body'] = toLf(candidate['body']);
     // An expiry is named as the file gives it, `expiry_date` or `expires_at`.
@@ -406,11 +411,14 @@ export const parseDocument = (
   } else if (lower.endsWith('.md') || lower.endsWith('.markdown')) {
     const parsed = fromMarkdown(text);
     if (!parsed.ok) return invalid(parsed.error);
-    candidate = parsed.value;
+    candidate = parsed.value.fields;
+    own = parsed.value.unknown;
   } else {
     return invalid([{ path: '/', message: 'unsupported file type: use .json or .md' }]);
   }
-  const problems = validate(candidate, fieldName);
+  // A field reported already (a version written as a number) is not reported twice.
+  const reported = new Set(own.map((p) => p.path));
+  const problems = [...own, ...validate(candidate, fieldName).filter((p) => !reported.has(p.path))];
   if (problems.length > 0 || !Value.Check(contentDocumentSchema, candidate))
     return invalid(problems);
   return ok(candidate);
