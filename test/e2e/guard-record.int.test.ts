@@ -466,6 +466,49 @@ for (const factory of storeFactories) {
       expect(again.statusCode).toBe(409);
     });
 
+    it('sends an edited approval back when a reason it was shown under now names something else', async () => {
+      await herald.close();
+      herald = await startHerald(factory, {
+        clock,
+        env: { HERALD_API_TOKENS: `reviewer:rita:${reviewerToken},marketer:mark:${marketerToken}` },
+        templates: {
+          shipnote: receiptTemplate.replace(
+            'Your order has shipped.',
+            'Your order has shipped. Free shipping on your next order.',
+          ),
+        },
+      });
+      await identify('val', { email: 'val@example.com', firstName: 'Val' });
+      await ingest('track', { userId: 'val', event: 'Unsubscribed', properties: {} });
+      // In review for promotion wording in a receipt…
+      const sent = await send('val', 'shipnote');
+      expect(sent).toMatchObject({ status: 'review', reasonCode: 'offer_in_transactional' });
+      // …and edited to state a discount, under the same code: nobody has seen that.
+      const edited = await call(
+        'POST',
+        `/v1/reviews/${sent.decisionId}/approve`,
+        {
+          reason: 'fine',
+          edits: { body: 'Your order has shipped. Take 50% off everything this week.' },
+        },
+        reviewerToken,
+      );
+      expect(edited.json<MessageView>()).toMatchObject({
+        status: 'review',
+        reasonCode: 'offer_in_transactional',
+        reviews: [{ action: 'return', reviewer: 'rita', edited: true }],
+      });
+      expect(await herald.services.dispatcher.runDue()).toBe(0);
+      // Approved as it now stands, it goes.
+      const approved = await call(
+        'POST',
+        `/v1/reviews/${sent.decisionId}/approve`,
+        { reason: 'offer agreed with the customer' },
+        reviewerToken,
+      );
+      expect(approved.json<MessageView>()).toMatchObject({ status: 'queued' });
+    });
+
     it('sends an approval back to the queue when its edit raises a review reason nobody was shown', async () => {
       await herald.close();
       herald = await startHerald(factory, {
