@@ -21,6 +21,23 @@ export const terminalSafe = (text: string, keepCarriageReturn = false): string =
  */
 export const guardStream = (stream: NodeJS.WriteStream, keepCarriageReturn = false): void => {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  stream.write = (chunk: unknown, ...rest: unknown[]) =>
-    write(typeof chunk === 'string' ? terminalSafe(chunk, keepCarriageReturn) : chunk, ...rest);
+  // A reader that went away (`herald segments | head -1`): what is left to print is wanted by
+  // nobody, and the command goes on to its end and its own exit code (an import keeps importing)
+  // rather than dying of Node's unhandled EPIPE, a stack trace and exit 1.
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
+  stream.write = (chunk: unknown, ...rest: unknown[]) => {
+    if (closed) {
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    }
+    return write(
+      typeof chunk === 'string' ? terminalSafe(chunk, keepCarriageReturn) : chunk,
+      ...rest,
+    );
+  };
 };

@@ -1,7 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
@@ -10,6 +20,7 @@ import { aTrack } from '../support/builders.js';
 import { runHerald, type CliOutcome } from '../support/run-cli.js';
 
 const TIMEOUT_MS = 60_000;
+const root = resolve(import.meta.dirname, '../..');
 
 const customersHeader = 'customer_id,tier,purchase_frequency,avg_order_value,last_engagement_days';
 
@@ -143,6 +154,19 @@ describe('the CLI on bad input', () => {
       expectBadInput(
         await herald(['import', 'customers', 'people.csv', '--map', 'emial=email']),
         /--map emial=email: emial is not a field --map can name \(userId, anonymousId, timestamp/,
+      );
+      // Read as the last one given, the second merged every customer of a tier into one.
+      expectBadInput(
+        await herald([
+          'import',
+          'customers',
+          'people.csv',
+          '--map',
+          'userId=customer_id',
+          '--map',
+          'userId=emial',
+        ]),
+        /--map userId is given twice \(customer_id, emial\): each field reads one column/,
       );
     },
     TIMEOUT_MS,
@@ -425,6 +449,73 @@ describe('the CLI on bad input', () => {
         );
       } finally {
         await new Promise((done) => holder.close(done));
+      }
+    },
+    TIMEOUT_MS,
+  );
+  it(
+    'ends quietly, with its own exit code, when the reader of its output goes away',
+    async () => {
+      const child = spawn(process.execPath, [join(root, 'bin/herald.js'), 'templates', 'list'], {
+        cwd: dir,
+        env: { ...process.env, HERALD_DATABASE_URL: url, HERALD_LOG_LEVEL: 'silent' },
+      });
+      // `herald templates list | true`: the pipe is closed before a line is written.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      expect([code, stderr]).toEqual([0, '']);
+    },
+    TIMEOUT_MS,
+  );
+
+  // A file SQLite may not write is opened read-only without a word: said at start, in one line.
+  // Root writes any file, so the command runs as `nobody` there.
+  const asRoot = process.getuid?.() === 0;
+  const canDropToNobody = asRoot && existsSync('/usr/sbin/runuser');
+  it.skipIf(asRoot && !canDropToNobody)(
+    'refuses at start a database file this user cannot write, in one line',
+    async () => {
+      const ro = mkdtempSync(join(tmpdir(), 'herald-ro-'));
+      try {
+        const file = join(ro, 'herald.db');
+        copyFileSync(join(dir, 'herald.db'), file);
+        chmodSync(file, 0o444);
+        // The compiled module is there already (the commands above built it).
+        const command = [
+          process.execPath,
+          join(root, 'bin/herald.js'),
+          'import',
+          'customers',
+          'x.csv',
+        ];
+        if (canDropToNobody) chmodSync(ro, 0o777);
+        const outcome = await new Promise<{ code: number | null; stderr: string }>((done) => {
+          const child = spawn(
+            canDropToNobody ? '/usr/sbin/runuser' : (command[0] ?? ''),
+            canDropToNobody ? ['-u', 'nobody', '--', ...command] : command.slice(1),
+            {
+              cwd: ro,
+              env: {
+                ...process.env,
+                HERALD_DATABASE_URL: `sqlite:${file}`,
+                HERALD_LOG_LEVEL: 'silent',
+              },
+            },
+          );
+          let stderr = '';
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('close', (code) => {
+            done({ code, stderr });
+          });
+        });
+        expect(outcome).toEqual({
+          code: 69,
+          stderr: `herald: cannot open the SQLite database ${file}: ${file} is not writable by this user (EACCES)\n`,
+        });
+      } finally {
+        rmSync(ro, { recursive: true, force: true });
       }
     },
     TIMEOUT_MS,

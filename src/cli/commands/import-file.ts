@@ -163,7 +163,16 @@ const parseMapping = (entries: readonly string[]): FieldMapping => {
         'invalid-input',
         `--map ${entry}: ${field} is not a field --map can name (${MAPPABLE_FIELDS.join(', ')}); other columns are read by their own names`,
       );
-    mapping[field] = entry.slice(eq + 1);
+    const column = entry.slice(eq + 1);
+    // Read as the last one given, `userId=customer_id` then `userId=tier` merged the file's
+    // customers into one record per tier, for good (an import adds, it never takes back).
+    const before = mapping[field];
+    if (before !== undefined && before !== column)
+      throw new AppError(
+        'invalid-input',
+        `--map ${field} is given twice (${before}, ${column}): each field reads one column`,
+      );
+    mapping[field] = column;
   }
   return mapping;
 };

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
@@ -211,7 +211,19 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   let release: () => void;
   let sqlite: BetterSqlite3.Database;
   try {
-    if (!inMemory) mkdirSync(dirname(options.file), { recursive: true });
+    if (!inMemory) {
+      mkdirSync(dirname(options.file), { recursive: true });
+      // SQLite opens a file it may not write read-only, without a word: reads answered, the
+      // server healthy, and every event refused with a stack trace. Said here, in one line.
+      for (const path of [options.file, dirname(options.file)])
+        if (existsSync(path))
+          try {
+            accessSync(path, constants.W_OK);
+          } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code ?? 'EACCES';
+            throw new Error(`${path} is not writable by this user (${code})`, { cause: error });
+          }
+    }
     release = inMemory ? () => undefined : claimDatabaseFile(options.file);
   } catch (error) {
     throw cannotOpen(error);
