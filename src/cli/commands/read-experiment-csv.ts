@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
 import { TOLERANT_CSV } from './csv-options.js';
+import { utf8Text } from './read-input-file.js';
 import { AppError } from '../../core/errors.js';
 import type { MetricInput } from '../../pipeline/measure/index.js';
 
@@ -64,7 +65,8 @@ export const readExperimentCsv = async (
   };
   let header: string[] | undefined;
   const input = createReadStream(file);
-  const parser = input.pipe(
+  const text = utf8Text(file);
+  const parser = input.pipe(text).pipe(
     parseCsv({
       columns: (names: string[]) => {
         header = names.map((name) => name.trim());
@@ -88,6 +90,7 @@ export const readExperimentCsv = async (
   // `pipe` does not pass on the file's errors (a file that does not exist): the loop below
   // reports them once the parser is destroyed with them.
   input.once('error', (error) => parser.destroy(error));
+  text.once('error', (error) => parser.destroy(error));
   const arms = new Map<string, { n: number; metrics: Accumulator[] }>();
   const allBinary = metricColumns.map(() => true);
   let rows = 0;

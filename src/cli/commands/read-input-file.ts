@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import { AppError } from '../../core/errors.js';
 
 // Fatal: a byte that is not UTF-8 is an error, never a U+FFFD written silently into what the
@@ -47,4 +48,45 @@ export const readInputFile = (file: string): string => {
       { cause: error },
     );
   }
+};
+
+/**
+ * The bytes of `file`, streamed, as UTF-8 text: a byte that is not UTF-8 fails the stream with
+ * `invalid-input` naming where it lies, as `readInputFile` does, rather than reaching a parser as
+ * U+FFFD (a Latin-1 `Männer` was an arm of its own, `M�nner`).
+ */
+export const utf8Text = (file: string): Transform => {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  let line = 1;
+  // Where the bad byte of `bytes` (the chunk read last) lies; at the file's end, its last byte.
+  const fail = (error: unknown, bytes: Uint8Array | null) => {
+    const at = bytes === null ? { offset: -1, line: 1 } : firstInvalidByte(bytes);
+    return new AppError(
+      'invalid-input',
+      `${file} is not UTF-8 text (byte ${String(offset + at.offset)}, line ${String(line + at.line - 1)}): save it as UTF-8`,
+      { cause: error },
+    );
+  };
+  return new Transform({
+    decodeStrings: true,
+    readableObjectMode: false,
+    transform(chunk: Buffer, _encoding, done) {
+      try {
+        const text = decoder.decode(chunk, { stream: true });
+        offset += chunk.length;
+        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) line += 1;
+        done(null, text);
+      } catch (error) {
+        done(fail(error, chunk));
+      }
+    },
+    flush(done) {
+      try {
+        done(null, decoder.decode());
+      } catch (error) {
+        done(fail(error, null));
+      }
+    },
+  });
 };

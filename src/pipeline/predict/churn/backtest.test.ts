@@ -62,4 +62,16 @@ describe('backtestChurn', () => {
   it('refuses a split too early to learn from', () => {
     expect(() => backtestChurn(transactions, { splitMs: start + 30 * DAY_MS })).toThrow(RangeError);
   });
+
+  it('refuses an evaluation that ends before it starts, or churn judged past the history', () => {
+    const splitMs = start + 200 * DAY_MS;
+    for (const untilMs of [splitMs - 30 * DAY_MS, splitMs])
+      expect(() => backtestChurn(transactions, { splitMs, untilMs })).toThrow(
+        /the evaluation must end after the split/,
+      );
+    // The history ends on day 400 at the latest: 90 days after day 350 are not all in it.
+    expect(() => backtestChurn(transactions, { splitMs: start + 350 * DAY_MS })).toThrow(
+      /before the 90 days after the split/,
+    );
+  });
 });

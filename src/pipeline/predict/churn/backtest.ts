@@ -163,8 +163,24 @@ export const backtestChurn = (
   const churnDays = options.churnDays ?? 90;
   const periodDays = options.periodDays ?? 7;
   let firstMs = Infinity;
-  for (const t of transactions) firstMs = Math.min(firstMs, t.atMs);
+  let lastMs = -Infinity;
+  for (const t of transactions) {
+    firstMs = Math.min(firstMs, t.atMs);
+    lastMs = Math.max(lastMs, t.atMs);
+  }
   const untilMs = options.untilMs ?? options.splitMs + (options.splitMs - firstMs);
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  // An evaluation with nothing in it reported a perfect forecast (0 predicted, 0 happened), and
+  // churn judged past the history's end counted every customer as churned.
+  if (!(untilMs > options.splitMs))
+    throw new RangeError(
+      `the evaluation must end after the split (--until ${day(untilMs)} is not after --split ${day(options.splitMs)})`,
+    );
+  const windowEndMs = options.splitMs + churnDays * DAY_MS;
+  if (lastMs < windowEndMs)
+    throw new RangeError(
+      `the history ends on ${day(lastMs)}, before the ${churnDays} days after the split (to ${day(windowEndMs)}) that churn is judged on: split earlier`,
+    );
   const trainCutoffMs = options.splitMs - churnDays * DAY_MS;
   if (!(trainCutoffMs > firstMs))
     throw new RangeError(`the split leaves less than ${churnDays} days of history to learn from`);
