@@ -116,6 +116,22 @@ export const quietZonesOf = (
 };
 
 /**
+ * The zone a customer's calendar (a birthday's date, its end) is read in: the one zone quiet
+ * hours hold them in when there is one (their profile's, their phone number's country), else
+ * `resolveTimezone`'s — so a greeting's day and the hours it may go in are one day's. A `+81`
+ * number's birthday was the UTC date, held by Tokyo's quiet hours into the next Tokyo day.
+ */
+export const calendarZoneOf = (
+  location: Location,
+  phone: unknown,
+  q: Pick<QuietHours, 'defaultTimezone'>,
+): string => {
+  const { zones } = quietZonesOf(location, phone, q);
+  const [only] = zones;
+  return zones.length === 1 && only !== undefined ? only : resolveTimezone(location, q).timezone;
+};
+
+/**
  * The first moment at or after `atMs` outside quiet hours in every one of `zones` (each zone's
  * `afterQuietHours` in turn, until none moves it). Should quiet hours leave no such moment
  * (hours set longer than the zones' spread allows), the first zone's.

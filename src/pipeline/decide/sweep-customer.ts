@@ -1,7 +1,7 @@
 import type { CustomerId } from '../../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { localDate, startOfNextLocalDay } from '../../core/local-time.js';
-import { afterQuietHours, resolveTimezone, type QuietHours } from '../../core/quiet-hours.js';
+import { afterQuietHours, calendarZoneOf, type QuietHours } from '../../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
@@ -132,7 +132,7 @@ export const celebratedDay = (
   q: QuietHours,
   nowMs: number,
 ): CelebratedDay | null => {
-  const timezone = resolveTimezone(state.location, q).timezone;
+  const timezone = calendarZoneOf(state.location, state.traits['phone'], q);
   const md = monthDayOf(kind, state, timezone);
   if (md === null) return null;
   const earliest = addDays(localDate(nowMs, timezone), -CELEBRATION_GRACE_DAYS);
@@ -169,7 +169,7 @@ const celebrations = (
     signedUpAtMs <= Math.max(...days) - 300 * DAY_MS &&
     isNearSignup(signedUpAtMs, monthDays);
   if (!nearBirthday && !nearSignup) return work;
-  const timezone = resolveTimezone(state.location, policy.quietHours).timezone;
+  const timezone = calendarZoneOf(state.location, state.traits['phone'], policy.quietHours);
   const opening = sweepDays.map((d) => d * DAY_MS + policy.sweepHourUtc * HOUR_MS);
   const swept = (atMs: number) => opening.some((from) => atMs >= from && atMs < from + DAY_MS);
   for (const kind of ['birthday', 'anniversary'] as const) {
@@ -232,9 +232,9 @@ export const birthdayAfterSweep = (
   const moved =
     before === null ||
     before.traits['birthday'] !== after.traits['birthday'] ||
-    (before.location !== after.location &&
-      resolveTimezone(before.location, policy.quietHours).timezone !==
-        resolveTimezone(after.location, policy.quietHours).timezone);
+    ((before.location !== after.location || before.traits['phone'] !== after.traits['phone']) &&
+      calendarZoneOf(before.location, before.traits['phone'], policy.quietHours) !==
+        calendarZoneOf(after.location, after.traits['phone'], policy.quietHours));
   if (!moved || after.traits['birthday'] === undefined) return [];
   // The latest UTC day whose sweep hour has passed, and the next one when its sweep hour is
   // minutes away: this batch's clock was read before it waited for the customer's lock, which

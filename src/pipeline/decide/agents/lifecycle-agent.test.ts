@@ -137,7 +137,7 @@ describe('milestoneAgent', () => {
 
 describe('celebrationAgent', () => {
   it('sends a birthday message at the custom priority', () => {
-    const p = celebrationAgent(aView(), { kind: 'birthday' }, anEnv(), t0);
+    const p = proposal(celebrationAgent(aView(), { kind: 'birthday' }, anEnv(), t0));
     expect(p).toMatchObject({ action: 'birthday', template: 'birthday', priority: 30 });
     expect(p.reasons).toContain('birthday');
   });
@@ -153,11 +153,13 @@ describe('celebrationAgent', () => {
   it("never sends before the customer's own day opens", () => {
     // The 06:01 UTC sweep of 15 June is 20:01 on 14 June in Honolulu, outside quiet hours.
     const sweptAt = Date.parse('2026-06-15T06:01:00.000Z');
-    const p = celebrationAgent(
-      living('Pacific/Honolulu', { traits: { email: 'c1@example.com', birthday: '1990-06-15' } }),
-      { kind: 'birthday' },
-      anEnv(),
-      sweptAt,
+    const p = proposal(
+      celebrationAgent(
+        living('Pacific/Honolulu', { traits: { email: 'c1@example.com', birthday: '1990-06-15' } }),
+        { kind: 'birthday' },
+        anEnv(),
+        sweptAt,
+      ),
     );
     // 08:00 HST on the 15th, when quiet hours end.
     expect(p.scheduledForMs).toBe(Date.parse('2026-06-15T18:00:00.000Z'));
@@ -175,7 +177,7 @@ describe('celebrationAgent', () => {
       signedUpAtMs: Date.parse('2025-03-16T03:00:00.000Z'),
     });
     const sweptAt = Date.parse('2026-03-15T06:01:00.000Z');
-    const p = celebrationAgent(view, { kind: 'anniversary', years: 1 }, anEnv(), sweptAt);
+    const p = proposal(celebrationAgent(view, { kind: 'anniversary', years: 1 }, anEnv(), sweptAt));
     expect(p.scheduledForMs).toBe(Date.parse('2026-03-15T15:00:00.000Z')); // 08:00 PDT
     expect(p.reasons).toContain('1 year(s) since signup, on 2026-03-15 in America/Los_Angeles');
   });
@@ -197,19 +199,19 @@ describe('celebrationAgent', () => {
   const sweptAt = Date.parse('2026-01-14T06:00:00.000Z');
 
   it('moves a greeting to the best hour of the birthday, never past its end', () => {
-    const p = celebrationAgent(tokyo(), { kind: 'birthday' }, anEnv(), sweptAt);
+    const p = proposal(celebrationAgent(tokyo(), { kind: 'birthday' }, anEnv(), sweptAt));
     // 10:00 JST on the 15th.
     expect(p.scheduledForMs).toBe(Date.parse('2026-01-15T01:00:00.000Z'));
     // Decided on the 15th itself (15:00 JST), only 15:00–21:00 JST is left to choose from.
     const late = Date.parse('2026-01-15T06:00:00.000Z');
-    const q = celebrationAgent(tokyo(), { kind: 'birthday' }, anEnv(), late);
+    const q = proposal(celebrationAgent(tokyo(), { kind: 'birthday' }, anEnv(), late));
     expect(q.scheduledForMs).toBeGreaterThanOrEqual(late);
     expect(q.scheduledForMs).toBeLessThan(Date.parse('2026-01-15T12:00:00.000Z'));
     expect(q.reasons).toContain(
       'send time: not moved past 2026-01-15T14:59:59.999Z (the end of the birthday 2026-01-15 in Asia/Tokyo)',
     );
     // In UTC, the birthday ends before the morning of the 16th too.
-    const utc = celebrationAgent(tokyo('UTC'), { kind: 'birthday' }, anEnv(), late);
+    const utc = proposal(celebrationAgent(tokyo('UTC'), { kind: 'birthday' }, anEnv(), late));
     expect(utc.scheduledForMs).toBeLessThan(Date.parse('2026-01-16T00:00:00.000Z'));
   });
 
@@ -219,7 +221,7 @@ describe('celebrationAgent', () => {
     const env = anEnv({
       policy: withPolicy({ quietHours: { ...quiet, startHour: 0, endHour: 0 } }),
     });
-    const p = celebrationAgent(tokyo('UTC'), { kind: 'birthday' }, env, early);
+    const p = proposal(celebrationAgent(tokyo('UTC'), { kind: 'birthday' }, env, early));
     expect(p.scheduledForMs).toBe(Date.parse('2026-01-15T01:00:00.000Z'));
   });
 
@@ -230,15 +232,48 @@ describe('celebrationAgent', () => {
       policy: withPolicy({ quietHours: { ...quiet, startHour: 0, endHour: 0 } }),
     });
     const early = Date.parse('2026-01-15T00:30:00.000Z');
-    expect(celebrationAgent(view, { kind: 'birthday' }, env, early).scheduledForMs).toBe(
+    expect(proposal(celebrationAgent(view, { kind: 'birthday' }, env, early)).scheduledForMs).toBe(
       Date.parse('2026-01-15T01:00:00.000Z'),
     );
-    const p = celebrationAgent(moved, { kind: 'birthday' }, env, early);
+    const p = proposal(celebrationAgent(moved, { kind: 'birthday' }, env, early));
     expect(p.scheduledForMs).toBe(early);
   });
 
+  it('sends no greeting the day after, when what is left of the day is quiet hours', () => {
+    // Signed up at 22:00 UTC on their birthday: quiet until 08:00 on the 11th.
+    const view = living('UTC', { traits: { email: 'eve@example.com', birthday: '1990-06-10' } });
+    const evening = Date.parse('2026-06-10T22:00:00.000Z');
+    expect(celebrationAgent(view, { kind: 'birthday' }, anEnv(), evening)).toBe(
+      'birthday on 2026-06-10 in UTC: the rest of that day is in quiet hours, and a greeting the day after is none',
+    );
+    // At 20:00 there is still an hour of it.
+    const p = proposal(
+      celebrationAgent(view, { kind: 'birthday' }, anEnv(), Date.parse('2026-06-10T20:00:00Z')),
+    );
+    expect(p.scheduledForMs).toBe(Date.parse('2026-06-10T20:00:00.000Z'));
+  });
+
+  it('reads the birthday of a customer placed by their phone in the phone’s zone', () => {
+    // 21:30 on 15 June in Tokyo: quiet hours there, and the birthday is over by their morning.
+    const view = aView({
+      state: aState({
+        traits: { email: 'ken@example.com', phone: '+81 90 1234 5678', birthday: '1990-06-15' },
+      }),
+    });
+    expect(
+      celebrationAgent(view, { kind: 'birthday' }, anEnv(), Date.parse('2026-06-15T12:30:00Z')),
+    ).toBe(
+      'birthday on 2026-06-15 in Asia/Tokyo: the rest of that day is in quiet hours, and a greeting the day after is none',
+    );
+    // Swept the day before (15:00 in Tokyo on the 14th): 08:00 on the 15th in Tokyo.
+    const p = proposal(
+      celebrationAgent(view, { kind: 'birthday' }, anEnv(), Date.parse('2026-06-14T06:00:00Z')),
+    );
+    expect(p.scheduledForMs).toBe(Date.parse('2026-06-14T23:00:00.000Z'));
+  });
+
   it('counts the years of a signup anniversary', () => {
-    const p = celebrationAgent(aView(), { kind: 'anniversary', years: 2 }, anEnv(), t0);
+    const p = proposal(celebrationAgent(aView(), { kind: 'anniversary', years: 2 }, anEnv(), t0));
     expect(p.action).toBe('anniversary');
     expect(p.reasons).toContain('2 year(s) since signup');
   });
