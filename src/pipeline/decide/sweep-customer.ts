@@ -1,3 +1,4 @@
+import { birthdayMonthDay, isLeapYear } from '../../core/birthday.js';
 import type { CustomerId } from '../../core/ids.js';
 import type { ComputedProfile, ProfileState } from '../../core/profile.js';
 import { localDate, startOfNextLocalDay } from '../../core/local-time.js';
@@ -17,9 +18,6 @@ export const SWEEP_GRACE_DAYS = 7;
  */
 export const CELEBRATION_GRACE_DAYS = 3;
 
-const isLeapYear = (year: number): boolean =>
-  (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-
 /** The calendar date (`YYYY-MM-DD`) `days` after `date`. */
 const addDays = (date: string, days: number): string =>
   new Date(Date.parse(`${date}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
@@ -29,12 +27,6 @@ const fallsOn = (md: string, date: string): boolean => {
   const day = date.slice(5);
   if (md === day) return true;
   return md === '02-29' && day === '02-28' && !isLeapYear(Number(date.slice(0, 4)));
-};
-
-const birthdayMonthDay = (value: unknown): string | null => {
-  if (typeof value !== 'string') return null;
-  const m = /^(?:\d{4}-)?(\d{2})-(\d{2})/.exec(value.trim());
-  return m === null ? null : `${m[1] ?? ''}-${m[2] ?? ''}`;
 };
 
 /**

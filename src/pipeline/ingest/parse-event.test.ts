@@ -572,6 +572,36 @@ describe('parseEvent', () => {
       ]);
     });
 
+    it('refuses a birthday that is no calendar day, and takes the forms SDKs and imports write', () => {
+      const withBirthday = (birthday: unknown) => ({
+        type: 'identify',
+        messageId: 'i-2',
+        userId: 'u1',
+        traits: { birthday },
+      });
+      for (const bad of ['1990-13-01', '02/03', '1990-02-30', '1990-02-29', '1990-3-2', 19900302])
+        expect([bad, problemsOf(parse(withBirthday(bad)))]).toEqual([
+          bad,
+          [
+            {
+              path: '/traits/birthday',
+              message: `must be YYYY-MM-DD (or MM-DD without a year), a day the calendar has, not ${JSON.stringify(bad)}`,
+            },
+          ],
+        ]);
+      for (const good of [
+        '1990-06-10',
+        '06-10',
+        '2000-02-29',
+        '02-29',
+        '1990-02-15T00:00:00Z',
+        '1990-06-10T00:00:00.000+02:00',
+        null,
+        '',
+      ])
+        expect([good, parse(withBirthday(good)).ok]).toEqual([good, true]);
+    });
+
     it('takes the words consent tools write, null as nothing said, and leaves channels it does not send on alone', () => {
       for (const answer of [
         'denied',

@@ -1,3 +1,4 @@
+import { BIRTHDAY_FORMS, birthdayMonthDay } from '../../core/birthday.js';
 import { pointerStep, type FieldProblem } from '../../core/errors.js';
 import { tooDeepAt, tooDeepMessage } from '../../core/json-depth.js';
 import {
@@ -356,6 +357,25 @@ const consentProblems = (type: EventType, raw: JsonObject, path: string): FieldP
   });
 };
 
+/**
+ * A `birthday` trait Herald cannot read as a calendar day (`1990-13-01`, `02/03`, `1990-02-30`,
+ * a number): stored and never greeted, without a word, it was; refused now with its path.
+ * Null or an empty text says there is none.
+ */
+const birthdayProblems = (type: EventType, raw: JsonObject, path: string): FieldProblem[] => {
+  if (type !== 'identify') return [];
+  const value = asObject(raw['traits'])?.['birthday'];
+  if (value === undefined || value === null || value === '') return [];
+  return birthdayMonthDay(value) === null
+    ? [
+        {
+          path: `${path}/traits/birthday`,
+          message: `must be ${BIRTHDAY_FORMS}, not ${JSON.stringify(value).slice(0, 40)}`,
+        },
+      ]
+    : [];
+};
+
 /** The largest order value whose cents are exact as a JavaScript number (about 9 × 10^13). */
 const MAX_ORDER_VALUE = Math.floor(Number.MAX_SAFE_INTEGER / 100);
 
@@ -457,7 +477,8 @@ export const parseEvent = (
   if (envelope.verifyUser !== undefined && shapeProblems.length === 0)
     problems.push(...unverifiedUser(type, raw, envelope, envelope.verifyUser));
   if (type === 'track') problems.push(...amountProblems(raw, path));
-  if (shapeProblems.length === 0) problems.push(...consentProblems(type, raw, path));
+  if (shapeProblems.length === 0)
+    problems.push(...consentProblems(type, raw, path), ...birthdayProblems(type, raw, path));
   const timeField = isPresent(raw['timestamp']) ? 'timestamp' : 'originalTimestamp';
   const originalMs = parseTime(raw[timeField], `${path}/${timeField}`, problems);
   // Without its own sentAt the event uses the batch's, which sits at the request's root; an
