@@ -499,6 +499,35 @@ for (const factory of storeFactories) {
         reviews: [{ action: 'return', reviewer: 'rita', edited: true }],
       });
       expect(await herald.services.dispatcher.runDue()).toBe(0);
+      // Another promotion beside the one shown, its code and kind the same: unseen too.
+      const second = await send('val', 'shipnote');
+      const withSale = await call(
+        'POST',
+        `/v1/reviews/${second.decisionId}/approve`,
+        {
+          reason: 'fine',
+          edits: {
+            body: 'Your order has shipped. Free shipping on your next order. Free gifts too.',
+          },
+        },
+        reviewerToken,
+      );
+      expect(withSale.json<MessageView>()).toMatchObject({
+        status: 'review',
+        reviews: [{ action: 'return' }],
+      });
+      // An edit that leaves what it offers as it was is approved as shown.
+      const third = await send('val', 'shipnote');
+      const typo = await call(
+        'POST',
+        `/v1/reviews/${third.decisionId}/approve`,
+        {
+          reason: 'fine',
+          edits: { body: 'Your order has shipped! Free shipping on your next order.' },
+        },
+        reviewerToken,
+      );
+      expect(typo.json<MessageView>()).toMatchObject({ status: 'queued' });
       // Approved as it now stands, it goes.
       const approved = await call(
         'POST',

@@ -190,11 +190,29 @@ const PROMOTIONS: readonly (readonly [string, RegExp])[] = [
   ],
 ];
 
-/** What of a promotion `content` says (`a code to use`, `a sale`), or null for none. */
-export const promotionInCopy = (content: GuardMessage['content']): string | null => {
+const PROMOTIONS_ANYWHERE = PROMOTIONS.map(
+  ([kind, pattern]) => [kind, new RegExp(pattern.source, `${pattern.flags}g`)] as const,
+);
+
+/**
+ * What of a promotion `content` says: the first kind found (`a code to use`, `a sale`) and every
+ * phrase of any kind, as written (`free shipping`, `summer sale`), or null for none. Each phrase
+ * counts: a reviewer's edit adding a second one to copy held for the first says something no one
+ * has seen.
+ */
+export const promotionInCopy = (
+  content: GuardMessage['content'],
+): { kind: string; said: string[] } | null => {
   if (content === null) return null;
   const copy = visibleCopy(content);
-  return PROMOTIONS.find(([, pattern]) => pattern.test(copy))?.[0] ?? null;
+  let kind: string | null = null;
+  const said = new Set<string>();
+  for (const [name, pattern] of PROMOTIONS_ANYWHERE)
+    for (const m of copy.matchAll(pattern)) {
+      kind ??= name;
+      said.add(m[0].toLowerCase().replace(/\s+/gu, ' '));
+    }
+  return kind === null ? null : { kind, said: [...said] };
 };
 
 export const unmeasuredAmountOff = (content: GuardMessage['content']): number | null => {
@@ -249,8 +267,8 @@ export const financialGuardrail: Guardrail = {
             NAME,
             'review',
             'offer_in_transactional',
-            `the copy of a transactional message offers ${promotion}: a person checks it is no promotion (a promotion is marketing)`,
-            { promotion },
+            `the copy of a transactional message offers ${promotion.kind} (${promotion.said.map((w) => JSON.stringify(w)).join(', ')}): a person checks it is no promotion (a promotion is marketing)`,
+            { promotion: promotion.kind, said: promotion.said },
           ),
         );
     } else if (amountOff !== null)
