@@ -285,6 +285,30 @@ for (const factory of storeFactories)
       expect((await launch({ id: 'spring', budget: 1 })).json()).toMatchObject({ resumed: 0 });
     });
 
+    it("gives a raise's turn to a customer its cap blocked after another's turn was taken", async () => {
+      for (const id of ['a', 'b']) await identify(id);
+      expect((await launch({ id: 'spring', budget: 0.001 })).statusCode).toBe(202);
+      await run();
+      // The one blocked gets a turn from a raise, and is reached.
+      clock.set(MONDAY + HOUR_MS);
+      expect((await launch({ id: 'spring', budget: 0.002 })).json()).toMatchObject({ resumed: 1 });
+      await run();
+      // A customer who joins later is blocked at the same budget…
+      clock.set(MONDAY + 2 * HOUR_MS);
+      await identify('d');
+      expect((await launch({ id: 'spring', budget: 0.002 })).json()).toMatchObject({ audience: 1 });
+      await run();
+      expect((await messagesOf('spring')).find((m) => m.customerId === 'd')?.status).toBe(
+        'blocked',
+      );
+      // …and the next raise gives them their turn: the first one's, taken, is not theirs.
+      clock.set(MONDAY + 3 * HOUR_MS);
+      expect((await launch({ id: 'spring', budget: 1 })).json()).toMatchObject({ resumed: 1 });
+      await run();
+      const sent = (await messagesOf('spring')).filter((m) => m.status === 'sent');
+      expect(sent.map((m) => m.customerId).sort()).toEqual(['a', 'b', 'd']);
+    });
+
     it('keeps the turn a raise gave through a merge of two customers its cap blocked', async () => {
       for (const id of ['a', 'old-u', 'new-u']) await identify(id);
       expect((await launch({ id: 'spring', budget: 0.001 })).statusCode).toBe(202);

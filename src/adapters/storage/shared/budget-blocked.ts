@@ -32,17 +32,20 @@ export const budgetBlockedCustomers = async (
        HAVING SUM(CASE WHEN status = 'blocked'
          AND ${reasonCodeSql(sql.dialect)} = 'budget_exhausted' THEN 0 ELSE 1 END) = 0)
      SELECT customer_id, n FROM blocked
-     WHERE NOT EXISTS (SELECT 1 FROM work WHERE key = customer_id || ? || ${pg ? 'n::text' : 'n'})
-       AND NOT EXISTS (SELECT 1 FROM work WHERE status = 'pending'
-         AND (key = customer_id || ? OR (key >= customer_id || ? AND key < customer_id || ?)))`,
+     WHERE NOT EXISTS (SELECT 1 FROM work t
+         WHERE t.key = blocked.customer_id || ? || ${pg ? 'blocked.n::text' : 'blocked.n'})
+       AND NOT EXISTS (SELECT 1 FROM work w WHERE w.customer_id = blocked.customer_id
+         AND w.status = 'pending'
+         AND (w.key = w.customer_id || ? OR substr(w.key, 1, length(w.customer_id || ?)) = w.customer_id || ?))`,
     [
       campaignId,
       ...(customerIds === null ? [] : pg ? [[...customerIds]] : customerIds),
       resumedTurnInfix(campaignId),
       campaignTurnKey('', campaignId),
-      // Every resumed turn's key: the infix, then digits (':' sorts right after '9').
-      `${resumedTurnInfix(campaignId)}0`,
-      `${resumedTurnInfix(campaignId)}:`,
+      // Every resumed turn's key begins so: compared as text, not by a range (PostgreSQL's
+      // collations other than C order punctuation otherwise).
+      resumedTurnInfix(campaignId),
+      resumedTurnInfix(campaignId),
     ],
   );
   return new Map(rows.map((r) => [r.customer_id, Number(r.n)]));
