@@ -266,9 +266,10 @@ describe('parseDocument', () => {
     expect(
       refused({
         expires_by: '2026-11-30',
-        metadata: { version: '1', offer_ends_by: '2026-11-30' },
+        redeem_by: '2026-11-30',
+        metadata: { version: '1', offer_ends_by: '2026-11-30', use_by: '2026-11-30' },
       }),
-    ).toEqual(['expires_by', 'metadata.offer_ends_by']);
+    ).toEqual(['expires_by', 'redeem_by', 'metadata.offer_ends_by', 'metadata.use_by']);
     const read = parseDocument(json({ end_date: '2026-03-05' }), 'promo.json');
     expect(read.ok || read.error.problems[0]?.message).toMatch(
       /may limit when the document is used.*approval_date.*expiry_date/,

@@ -35,8 +35,9 @@ const LIMITING_WORDS = new Set([
 ]);
 
 // Who approved, and notes on it, limit nothing: `approved_by`, `approver`, `approval_notes`.
-// A name ending in `by` names a person after one of these verbs only: `expires_by` and
-// `offer_ends_by` are dates (read as who, an expired promotion stayed in use).
+// A name ending in `by` names a person after one of these verbs only; any other is a date
+// something is to be done by (`expires_by`, `redeem_by`, `use_by`): read as who, an expired
+// promotion stayed in use.
 const ACTORS = new Set([
   'approved',
   'reviewed',
@@ -72,7 +73,8 @@ export const limitsUse = (key: string): boolean => {
     .filter((word) => word !== '');
   const last = words.at(-1) ?? '';
   if (NOT_LIMITING_LAST.has(last)) return false;
-  if (last === 'by' && ACTORS.has(words.at(-2) ?? '')) return false;
+  // `redeem_by`, `use_by`, `sell_by`: a date something is to be done by, whatever the verb.
+  if (last === 'by') return !ACTORS.has(words.at(-2) ?? '');
   return LIMITING.test(key) || words.some((word) => LIMITING_WORDS.has(word));
 };
 
