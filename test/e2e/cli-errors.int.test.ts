@@ -474,48 +474,59 @@ describe('the CLI on bad input', () => {
   // Root writes any file, so the command runs as `nobody` there.
   const asRoot = process.getuid?.() === 0;
   const canDropToNobody = asRoot && existsSync('/usr/sbin/runuser');
+  /** Runs `herald ARGS` on `file` as a user the test's file modes bind (`nobody` under root). */
+  const heraldAsUser = (args: string[], cwd: string, file: string) => {
+    const command = [process.execPath, join(root, 'bin/herald.js'), ...args];
+    return new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(
+        canDropToNobody ? '/usr/sbin/runuser' : (command[0] ?? ''),
+        canDropToNobody ? ['-u', 'nobody', '--', ...command] : command.slice(1),
+        {
+          cwd,
+          env: {
+            ...process.env,
+            HERALD_DATABASE_URL: `sqlite:${file}`,
+            HERALD_LOG_LEVEL: 'silent',
+          },
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => {
+        done({ code, stderr });
+      });
+    });
+  };
   it.skipIf(asRoot && !canDropToNobody)(
-    'refuses at start a database file this user cannot write, in one line',
+    'refuses at start a database file this user cannot write, in one line, and follows a link to one it can',
     async () => {
       const ro = mkdtempSync(join(tmpdir(), 'herald-ro-'));
+      const rw = mkdtempSync(join(tmpdir(), 'herald-rw-'));
       try {
+        // The compiled module is built as this user, where it may be written.
+        expect((await herald(['audit', 'verify'])).code).toBe(0);
         const file = join(ro, 'herald.db');
         copyFileSync(join(dir, 'herald.db'), file);
         chmodSync(file, 0o444);
-        // The compiled module is there already (the commands above built it).
-        const command = [
-          process.execPath,
-          join(root, 'bin/herald.js'),
-          'import',
-          'customers',
-          'x.csv',
-        ];
         if (canDropToNobody) chmodSync(ro, 0o777);
-        const outcome = await new Promise<{ code: number | null; stderr: string }>((done) => {
-          const child = spawn(
-            canDropToNobody ? '/usr/sbin/runuser' : (command[0] ?? ''),
-            canDropToNobody ? ['-u', 'nobody', '--', ...command] : command.slice(1),
-            {
-              cwd: ro,
-              env: {
-                ...process.env,
-                HERALD_DATABASE_URL: `sqlite:${file}`,
-                HERALD_LOG_LEVEL: 'silent',
-              },
-            },
-          );
-          let stderr = '';
-          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-          child.on('close', (code) => {
-            done({ code, stderr });
-          });
-        });
-        expect(outcome).toEqual({
+        expect(await heraldAsUser(['audit', 'verify'], ro, file)).toEqual({
           code: 69,
           stderr: `herald: cannot open the SQLite database ${file}: ${file} is not writable by this user (EACCES)\n`,
         });
+        // A link in a folder the user may not write, to a file in one they may: SQLite writes
+        // where the link leads, and so it is opened.
+        const target = join(rw, 'herald.db');
+        copyFileSync(join(dir, 'herald.db'), target);
+        chmodSync(target, 0o666);
+        chmodSync(rw, 0o777);
+        const linked = join(ro, 'linked.db');
+        symlinkSync(target, linked);
+        chmodSync(ro, 0o555);
+        expect(await heraldAsUser(['audit', 'verify'], rw, linked)).toMatchObject({ code: 0 });
       } finally {
+        chmodSync(ro, 0o755);
         rmSync(ro, { recursive: true, force: true });
+        rmSync(rw, { recursive: true, force: true });
       }
     },
     TIMEOUT_MS,

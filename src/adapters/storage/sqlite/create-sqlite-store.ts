@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
@@ -215,7 +215,9 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       mkdirSync(dirname(options.file), { recursive: true });
       // SQLite opens a file it may not write read-only, without a word: reads answered, the
       // server healthy, and every event refused with a stack trace. Said here, in one line.
-      for (const path of [options.file, dirname(options.file)])
+      // Where SQLite writes: the file a link leads to, and its folder (its log files go there).
+      const real = existsSync(options.file) ? realpathSync(options.file) : options.file;
+      for (const path of [real, dirname(real)])
         if (existsSync(path))
           try {
             accessSync(path, constants.W_OK);
