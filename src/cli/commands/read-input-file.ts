@@ -57,11 +57,17 @@ export const readInputFile = (file: string): string => {
  */
 export const utf8Text = (file: string): Transform => {
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  // Bytes and lines before `carry`: the end of the chunk read last that the decoder holds, a
+  // character the next chunk completes (a Latin-1 `ä` there is such a beginning too).
   let offset = 0;
   let line = 1;
-  // Where the bad byte of `bytes` (the chunk read last) lies; at the file's end, its last byte.
-  const fail = (error: unknown, bytes: Uint8Array | null) => {
-    const at = bytes === null ? { offset: -1, line: 1 } : firstInvalidByte(bytes);
+  let carry: Uint8Array = new Uint8Array(0);
+  // Where the first bad byte of `carry` and then `chunk` lies, in the file.
+  const fail = (error: unknown, chunk: Uint8Array) => {
+    const bytes = new Uint8Array(carry.length + chunk.length);
+    bytes.set(carry);
+    bytes.set(chunk, carry.length);
+    const at = firstInvalidByte(bytes);
     return new AppError(
       'invalid-input',
       `${file} is not UTF-8 text (byte ${String(offset + at.offset)}, line ${String(line + at.line - 1)}): save it as UTF-8`,
@@ -74,8 +80,11 @@ export const utf8Text = (file: string): Transform => {
     transform(chunk: Buffer, _encoding, done) {
       try {
         const text = decoder.decode(chunk, { stream: true });
-        offset += chunk.length;
         for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) line += 1;
+        const all = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+        const held = heldBack(all);
+        offset += all.length - held;
+        carry = all.subarray(all.length - held);
         done(null, text);
       } catch (error) {
         done(fail(error, chunk));
@@ -85,8 +94,23 @@ export const utf8Text = (file: string): Transform => {
       try {
         done(null, decoder.decode());
       } catch (error) {
-        done(fail(error, null));
+        // A character cut off by the file's end: where it begins.
+        done(fail(error, new Uint8Array(0)));
       }
     },
   });
+};
+
+/**
+ * How many bytes at the end of `bytes` begin a character they do not finish (0–3): what a
+ * streaming decoder holds back for the next chunk.
+ */
+const heldBack = (bytes: Uint8Array): number => {
+  for (let k = 1; k <= Math.min(3, bytes.length); k += 1) {
+    const byte = bytes[bytes.length - k] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue;
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > k ? k : 0;
+  }
+  return 0;
 };
