@@ -518,7 +518,7 @@ export const decideForCustomer = (
         return notes;
       case 'birthday':
       case 'anniversary':
-        propose(celebrationAgent(view, trigger, env, nowMs), notes);
+        proposals.push(celebrationAgent(view, trigger, env, nowMs));
         return notes;
       case 'custom-event':
         propose(customEventAgent(view, trigger, env, nowMs), notes);

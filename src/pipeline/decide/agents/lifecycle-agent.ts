@@ -146,7 +146,7 @@ export const celebrationAgent = (
   trigger: Extract<Trigger, { kind: 'birthday' | 'anniversary' }>,
   env: DecideEnv,
   nowMs: number,
-): Proposal | string => {
+): Proposal => {
   const day = celebratedDay(trigger.kind, view.state, env.policy.quietHours, nowMs);
   // A sweep greets days that open before the next sweep: west of it, later the same day.
   const atMs = day === null ? nowMs : Math.max(nowMs, day.opensAtMs);
@@ -154,7 +154,7 @@ export const celebrationAgent = (
   const reasons = [day === null ? what : `${what}, on ${day.date} in ${day.timezone}`];
   if (atMs > nowMs)
     reasons.push(`not before ${new Date(atMs).toISOString()}, when that day's sending hours open`);
-  const proposal = proposeMessage(
+  return proposeMessage(
     view,
     {
       agent: 'lifecycle',
@@ -173,11 +173,6 @@ export const celebrationAgent = (
     },
     env,
   );
-  // What is left of the day may all be quiet hours (the customer signed up that evening, the
-  // sweep ran late): a greeting held into the next morning would arrive the day after.
-  if (day !== null && proposal.scheduledForMs >= day.endsAtMs)
-    return `${what} on ${day.date} in ${day.timezone}: the rest of that day is in quiet hours, and a greeting the day after is none`;
-  return proposal;
 };
 
 /** A custom event named in the configuration: its configured message. */
