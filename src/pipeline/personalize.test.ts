@@ -358,6 +358,25 @@ describe('writeCampaignVariants', () => {
     expect(w.learnedOrder).toEqual(['social-proof']);
   });
 
+  it('refuses a variant whose copy states a discount every one of its messages would be blocked for', async () => {
+    const docs = [
+      aDocument({
+        id: 'SALE',
+        audience: ['All'],
+        title: 'Flash Sale Weekend',
+        keywords: ['widget'],
+        body: 'Get 50% off all premium widget features this weekend.',
+      }),
+    ];
+    const w = await writeCampaignVariants(
+      docs,
+      { segment: null, query: 'widget', learned: [] },
+      personalizeOptions(AT),
+    );
+    expect(w.usable.filter((v) => /50%/.test(v.body))).toEqual([]);
+    expect(w.refused.some((r) => r.reason.includes('discount_too_high'))).toBe(true);
+  });
+
   it('writes a campaign to everyone from documents approved for every audience only', async () => {
     const body = 'Our popular Widget Plan helps teams save time. Save 10% on your first year.';
     const docs = [

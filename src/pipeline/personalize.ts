@@ -221,10 +221,11 @@ const triggerWordsOnly = (spam: Guardrail): Guardrail => ({
 });
 
 // Generated copy is screened for safety and PII, its brand and tone scores are judged, its links
-// read (to the shop's host alone), and its subject read for spam trigger words (each of its
-// messages would wait for a person).
+// read (to the shop's host alone), its subject read for spam trigger words, and the discount it
+// states read against the financial bands (each of its messages would wait for a person, or be
+// blocked: copy from an approved "50% off" flash sale blocked half a campaign, message by message).
 const screens = defaultGuardrails.flatMap((g) =>
-  g.name === 'content-safety' || g.name === 'brand' || g.name === 'links'
+  g.name === 'content-safety' || g.name === 'brand' || g.name === 'links' || g.name === 'financial'
     ? [g]
     : g.name === 'spam'
       ? [triggerWordsOnly(g)]
