@@ -579,13 +579,22 @@ describe('parseEvent', () => {
         userId: 'u1',
         traits: { birthday },
       });
-      for (const bad of ['1990-13-01', '02/03', '1990-02-30', '1990-02-29', '1990-3-2', 19900302])
+      for (const bad of [
+        '1990-13-01',
+        '02/03',
+        '1990-02-30',
+        '1990-02-29',
+        '1990-3-2',
+        19900302,
+        '1990-06-10T25:99:99Z',
+        '1990-06-10T...Z',
+      ])
         expect([bad, problemsOf(parse(withBirthday(bad)))]).toEqual([
           bad,
           [
             {
               path: '/traits/birthday',
-              message: `must be YYYY-MM-DD (or MM-DD without a year), a day the calendar has, not ${JSON.stringify(bad)}`,
+              message: `must be YYYY-MM-DD (or MM-DD without a year; a time after the date is allowed), a day the calendar has, not ${JSON.stringify(bad).slice(0, 40)}`,
             },
           ],
         ]);
@@ -596,6 +605,10 @@ describe('parseEvent', () => {
         '02-29',
         '1990-02-15T00:00:00Z',
         '1990-06-10T00:00:00.000+02:00',
+        '1990-06-10T00:00:00.000+0200',
+        '1990-06-10 00:00:00',
+        '1990-06-10 00:00',
+        '--06-10',
         null,
         '',
       ])
