@@ -157,6 +157,19 @@ describe('a transactional message that promotes', () => {
       )
       .filter((v) => v.outcome !== 'pass')
       .map((v) => `${v.outcome}:${v.code}:${String(v.figures['promotion'])}`);
+  const reasons = (body: string) =>
+    financialGuardrail
+      .check(
+        aMessage({
+          class: 'transactional',
+          topic: null,
+          content: aContent({ subject: 'Your order', body }),
+        }),
+        aContext(),
+        defaultGuardPolicy(),
+      )
+      .filter((v) => v.outcome !== 'pass')
+      .map((v) => v.reason);
 
   it('goes to review when its copy says what only promotions say', () => {
     for (const [body, kind] of [
@@ -175,11 +188,26 @@ describe('a transactional message that promotes', () => {
       expect(judged(body), body).toEqual([`review:offer_in_transactional:${kind}`]);
   });
 
+  it('counts the promotional phrases without quoting them: one added reads differently', () => {
+    expect(
+      reasons('Your order shipped. Free shipping on your next order, use code SHIP4YOU.'),
+    ).toEqual([
+      'the copy of a transactional message offers a code to use and free goods or delivery (2 phrases): a person checks it is no promotion (a promotion is marketing)',
+    ]);
+    expect(
+      reasons('Your order shipped. Free shipping on your next order. Free gifts too.'),
+    ).toEqual([
+      'the copy of a transactional message offers free goods or delivery (2 phrases): a person checks it is no promotion (a promotion is marketing)',
+    ]);
+  });
+
   it('lets a receipt through', () => {
     for (const body of [
       'Thanks for your order #1234: 2 × Wool socks, $24.50. Shipping: $4.99. It ships tomorrow.',
       'Your order code is A1B2C3; track it at https://shop.example.com/orders/1234',
       'Your password was changed. If this was not you, reply to this email.',
+      // A sign-in code is no code to use at checkout.
+      'To sign in, enter code 482913 within 10 minutes.',
     ])
       expect(judged(body), body).toEqual([]);
   });

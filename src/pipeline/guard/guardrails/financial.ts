@@ -177,7 +177,8 @@ const amountsOff = (text: string): { major: number; ofMajor: number | null }[] =
 const PROMOTIONS: readonly (readonly [string, RegExp])[] = [
   [
     'a code to use',
-    /\b(?:(?:use|enter|apply|redeem)\s+(?:the\s+|our\s+)?(?:promo(?:tion(?:al)?)?\s+|discount\s+|coupon\s+|voucher\s+)?code\s+[A-Z0-9][A-Z0-9-]{2,}|(?:promo(?:tion(?:al)?)?|coupon|voucher|discount)\s+code)\b/iu,
+    // A code with a letter in it: "enter code 482913" is a sign-in or verification code.
+    /\b(?:(?:use|enter|apply|redeem)\s+(?:the\s+|our\s+)?(?:promo(?:tion(?:al)?)?\s+|discount\s+|coupon\s+|voucher\s+)?code\s+(?=[A-Z0-9-]{0,30}[A-Z])[A-Z0-9][A-Z0-9-]{2,30}|(?:promo(?:tion(?:al)?)?|coupon|voucher|discount)\s+code)\b/iu,
   ],
   ['free goods or delivery', /\bfree\s+(?:shipping|delivery|gifts?|samples?)\b/iu],
   [
@@ -195,24 +196,24 @@ const PROMOTIONS_ANYWHERE = PROMOTIONS.map(
 );
 
 /**
- * What of a promotion `content` says: the first kind found (`a code to use`, `a sale`) and every
- * phrase of any kind, as written (`free shipping`, `summer sale`), or null for none. Each phrase
- * counts: a reviewer's edit adding a second one to copy held for the first says something no one
- * has seen.
+ * What of a promotion `content` says: the kinds found, in the list's order (`a code to use`,
+ * `a sale`), and how many phrases of them, or null for none. Counted, not quoted (the copy may
+ * hold a sign-in code or the customer's words): a reviewer's edit adding a second promotion to
+ * copy held for the first changes the count, and so says something no one has seen.
  */
 export const promotionInCopy = (
   content: GuardMessage['content'],
-): { kind: string; said: string[] } | null => {
+): { kinds: string[]; phrases: number } | null => {
   if (content === null) return null;
   const copy = visibleCopy(content);
-  let kind: string | null = null;
+  const kinds: string[] = [];
   const said = new Set<string>();
   for (const [name, pattern] of PROMOTIONS_ANYWHERE)
     for (const m of copy.matchAll(pattern)) {
-      kind ??= name;
+      if (kinds.at(-1) !== name) kinds.push(name);
       said.add(m[0].toLowerCase().replace(/\s+/gu, ' '));
     }
-  return kind === null ? null : { kind, said: [...said] };
+  return kinds.length === 0 ? null : { kinds, phrases: said.size };
 };
 
 export const unmeasuredAmountOff = (content: GuardMessage['content']): number | null => {
@@ -267,8 +268,12 @@ export const financialGuardrail: Guardrail = {
             NAME,
             'review',
             'offer_in_transactional',
-            `the copy of a transactional message offers ${promotion.kind} (${promotion.said.map((w) => JSON.stringify(w)).join(', ')}): a person checks it is no promotion (a promotion is marketing)`,
-            { promotion: promotion.kind, said: promotion.said },
+            `the copy of a transactional message offers ${promotion.kinds.join(' and ')} (${String(promotion.phrases)} ${promotion.phrases === 1 ? 'phrase' : 'phrases'}): a person checks it is no promotion (a promotion is marketing)`,
+            {
+              promotion: promotion.kinds[0] ?? null,
+              kinds: promotion.kinds,
+              phrases: promotion.phrases,
+            },
           ),
         );
     } else if (amountOff !== null)
