@@ -377,6 +377,23 @@ describe('writeCampaignVariants', () => {
     expect(w.refused.some((r) => r.reason.includes('discount_too_high'))).toBe(true);
   });
 
+  it('reads the preheader for a discount too, as every message of the variant will', async () => {
+    const docs = library.map((d) =>
+      d.id === 'DOC910' ? { ...d, body: `${d.body} Save 50% on your first year.` } : d,
+    );
+    const { model } = recordingModel(() => ({
+      ...friendly,
+      preheader: 'Save 50% on your first year',
+    }));
+    const w = await writeCampaignVariants(
+      docs,
+      campaign,
+      personalizeOptions(AT, { languageModel: model }),
+    );
+    expect(w.usable.filter((v) => v.preheader.includes('50%'))).toEqual([]);
+    expect(w.refused.some((r) => r.reason.includes('discount_too_high'))).toBe(true);
+  });
+
   it('writes a campaign to everyone from documents approved for every audience only', async () => {
     const body = 'Our popular Widget Plan helps teams save time. Save 10% on your first year.';
     const docs = [

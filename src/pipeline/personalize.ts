@@ -258,6 +258,8 @@ const screen = async (
         // Measured as a reader whose data is unknown reads it (Liquid as its default text), as
         // scoreBrand measures it: the guardrail counts the characters of a rendered subject.
         subject: subjectAsRead(v.subject),
+        // The preheader too: the guard reads it in every message of the variant.
+        preheader: v.preheader,
         body: `${v.body}\n${v.cta}: ${options.shopUrl}`,
         from: null,
         replyTo: null,
