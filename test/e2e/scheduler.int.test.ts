@@ -222,6 +222,35 @@ describe('a birthday given after the day’s sweep', () => {
     );
   });
 
+  it('is greeted when given on the day itself, after the sweep whose span that day opened in', async () => {
+    // 19:00 on 14 January in Tokyo (10:00 UTC): the day opened at 23:00 UTC on the 13th, in
+    // the 13th's sweep's span, and is not over; one of a day already over there is not greeted.
+    const late = given;
+    const birthdays = await birthdaysAfter(async (services, clock) => {
+      await services.recorder.record(
+        [inTokyo('kei', { email: 'kei@example.com' }, start, 'm-1')],
+        start,
+      );
+      await services.recorder.record(
+        [inTokyo('ren', { email: 'ren@example.com' }, start, 'm-2')],
+        start,
+      );
+      await services.worker.runDue(); // the sweep of 14 January
+      clock.set(late);
+      await services.recorder.record(
+        [
+          inTokyo('kei', { email: 'kei@example.com', birthday: '1990-01-14' }, late, 'm-3'),
+          inTokyo('ren', { email: 'ren@example.com', birthday: '1990-01-13' }, late, 'm-4'),
+        ],
+        late,
+      );
+    });
+    expect(birthdays.map((d) => d.customerId)).toEqual(['kei']);
+    expect(new Date(birthdays[0]?.scheduledForMs ?? 0).toISOString()).toBe(
+      '2026-01-14T10:00:00.000Z',
+    );
+  });
+
   it('is not greeted again when the record it came with, greeted already, is merged in', async () => {
     const birthdays = await birthdaysAfter(async (services, clock) => {
       const early = start - 3_600_000;

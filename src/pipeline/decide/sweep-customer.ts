@@ -146,6 +146,8 @@ const celebrations = (
   policy: DecidePolicy,
   nowMs: number,
   days: readonly number[],
+  /** Only days not over by then (a birthday given late: none the day after). */
+  ongoingAtMs: number | null = null,
 ): WorkDraft[] => {
   const work: WorkDraft[] = [];
   if (days.length === 0) return work;
@@ -173,6 +175,7 @@ const celebrations = (
       if (!fallsOn(md, date)) continue;
       const day = celebratedDayOf(date, timezone, policy.quietHours);
       if (!swept(day.opensAtMs)) continue;
+      if (ongoingAtMs !== null && day.endsAtMs <= ongoingAtMs) continue;
       const year = Number(date.slice(0, 4));
       if (kind === 'birthday')
         work.push({
@@ -232,10 +235,11 @@ export const birthdayAfterSweep = (
   // minutes away: this batch's clock was read before it waited for the customer's lock, which
   // a sweep that began since may have held. The once-a-year key keeps a day both greet to one
   // greeting.
+  // And the day before: a day that opened in its span may not be over yet (Tokyo's 7 December
+  // opens at 23:00 UTC on the 6th; a birthday given there at 21:48 on the 7th was never greeted).
+  const due = sweepDayDue(nowMs, policy.sweepHourUtc);
   const days = [
-    ...new Set(
-      [nowMs, nowMs + SWEEP_CLOCK_SLACK_MS].map((atMs) => sweepDayDue(atMs, policy.sweepHourUtc)),
-    ),
+    ...new Set([due - 1, due, sweepDayDue(nowMs + SWEEP_CLOCK_SLACK_MS, policy.sweepHourUtc)]),
   ];
   return celebrations(
     customerId,
@@ -243,6 +247,7 @@ export const birthdayAfterSweep = (
     policy,
     nowMs,
     days.map((day) => day * DAY_MS),
+    nowMs,
   ).filter((w) => w.trigger.kind === 'birthday');
 };
 
