@@ -544,6 +544,28 @@ export const markCancelledOrders = async (
 };
 
 /**
+ * The messages sent to the customers of `orders` over the attribution windows of them all, in
+ * one read; each order keeps to its own window (`creditOrder`).
+ */
+const sentInWindowsOf = (
+  tx: StoreTx,
+  orders: readonly { customerId: CustomerId; atMs: number }[],
+  windowMs: number,
+): Promise<Map<CustomerId, MessageRecord[]>> => {
+  let fromMs = Number.POSITIVE_INFINITY;
+  let toMs = Number.NEGATIVE_INFINITY;
+  for (const { atMs } of orders) {
+    fromMs = Math.min(fromMs, atMs - windowMs);
+    toMs = Math.max(toMs, atMs);
+  }
+  return tx.sentMessagesOf(
+    orders.map((o) => o.customerId),
+    fromMs,
+    toMs,
+  );
+};
+
+/**
  * Credits an order to one of the messages `sent` to its customer in the attribution window
  * before it — the one it names when that is one of them, else the last — with a conversion row;
  * the audit note to append, or null when no message is in the window or the order was linked
@@ -611,17 +633,7 @@ const moveCreditOff = async (
 ): Promise<number> => {
   const removed = await tx.removeConversionsOf(messageId);
   if (removed.length === 0) return 0;
-  let fromMs = Number.POSITIVE_INFINITY;
-  let toMs = Number.NEGATIVE_INFINITY;
-  for (const { atMs } of removed) {
-    fromMs = Math.min(fromMs, atMs - windowMs);
-    toMs = Math.max(toMs, atMs);
-  }
-  const sent = await tx.sentMessagesOf(
-    removed.map((c) => c.customerId),
-    fromMs,
-    toMs,
-  );
+  const sent = await sentInWindowsOf(tx, removed, windowMs);
   const notes: AuditNote[] = [];
   for (const c of removed) {
     notes.push({
@@ -680,18 +692,7 @@ export const attributeConversions = async (
       });
     }
   if (orders.length === 0) return 0;
-  // One read for the batch, over the windows of all its orders; each order keeps its own.
-  let fromMs = Number.POSITIVE_INFINITY;
-  let toMs = Number.NEGATIVE_INFINITY;
-  for (const { atMs } of orders) {
-    fromMs = Math.min(fromMs, atMs - windowMs);
-    toMs = Math.max(toMs, atMs);
-  }
-  const sent = await tx.sentMessagesOf(
-    orders.map((o) => o.customerId),
-    fromMs,
-    toMs,
-  );
+  const sent = await sentInWindowsOf(tx, orders, windowMs);
   const notes: AuditNote[] = [];
   for (const { customerId, orderId, atMs, totalCents, named } of orders) {
     const order = { customerId, orderId, atMs, revenueCents: creditableCents(totalCents) };

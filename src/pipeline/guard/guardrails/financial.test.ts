@@ -144,32 +144,21 @@ describe('discountInCopy', () => {
 });
 
 describe('a transactional message that promotes', () => {
+  const flagged = (body: string) =>
+    financialGuardrail
+      .check(
+        aMessage({
+          class: 'transactional',
+          topic: null,
+          content: aContent({ subject: 'Your order', body }),
+        }),
+        aContext(),
+        defaultGuardPolicy(),
+      )
+      .filter((v) => v.outcome !== 'pass');
   const judged = (body: string) =>
-    financialGuardrail
-      .check(
-        aMessage({
-          class: 'transactional',
-          topic: null,
-          content: aContent({ subject: 'Your order', body }),
-        }),
-        aContext(),
-        defaultGuardPolicy(),
-      )
-      .filter((v) => v.outcome !== 'pass')
-      .map((v) => `${v.outcome}:${v.code}:${String(v.figures['promotion'])}`);
-  const reasons = (body: string) =>
-    financialGuardrail
-      .check(
-        aMessage({
-          class: 'transactional',
-          topic: null,
-          content: aContent({ subject: 'Your order', body }),
-        }),
-        aContext(),
-        defaultGuardPolicy(),
-      )
-      .filter((v) => v.outcome !== 'pass')
-      .map((v) => v.reason);
+    flagged(body).map((v) => `${v.outcome}:${v.code}:${String(v.figures['promotion'])}`);
+  const reasons = (body: string) => flagged(body).map((v) => v.reason);
 
   it('goes to review when its copy says what only promotions say', () => {
     for (const [body, kind] of [
