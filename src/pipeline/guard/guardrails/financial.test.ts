@@ -177,17 +177,28 @@ describe('a transactional message that promotes', () => {
       expect(judged(body), body).toEqual([`review:offer_in_transactional:${kind}`]);
   });
 
-  it('counts the promotional phrases without quoting them: one added reads differently', () => {
-    expect(
-      reasons('Your order shipped. Free shipping on your next order, use code SHIP4YOU.'),
-    ).toEqual([
-      'the copy of a transactional message offers a code to use and free goods or delivery (2 phrases): a person checks it is no promotion (a promotion is marketing)',
-    ]);
-    expect(
-      reasons('Your order shipped. Free shipping on your next order. Free gifts too.'),
-    ).toEqual([
-      'the copy of a transactional message offers free goods or delivery (2 phrases): a person checks it is no promotion (a promotion is marketing)',
-    ]);
+  it('quotes each promotional phrase, digits masked: one added or swapped reads differently', () => {
+    const quoted = (body: string) =>
+      reasons(body)[0]
+        ?.replace(/^.* offers /u, '')
+        .replace(/:.*$/u, '');
+    expect(quoted('Your order shipped. Free shipping on your next order, use code SHIP4YOU.')).toBe(
+      'a code to use and free goods or delivery ("use code ship#you", "free shipping")',
+    );
+    expect(quoted('Your order shipped. Free shipping on your next order. Free gifts too.')).toBe(
+      'free goods or delivery ("free shipping", "free gifts")',
+    );
+    expect(quoted('Your order shipped. Free gifts with your next order.')).toBe(
+      'free goods or delivery ("free gifts")',
+    );
+    // Codes of digits offer something after use, apply or redeem, and after enter at checkout.
+    for (const body of [
+      'Thanks for your order #1234. Use code 2024 on your next order.',
+      'Redeem code 5000 for your next purchase.',
+      'Enter code 101010 at checkout next time.',
+      'Use code 2024-10 next time.',
+    ])
+      expect(judged(body), body).toEqual(['review:offer_in_transactional:a code to use']);
   });
 
   it('lets a receipt through', () => {

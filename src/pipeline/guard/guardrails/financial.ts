@@ -173,12 +173,19 @@ const amountsOff = (text: string): { major: number; ofMajor: number | null }[] =
  */
 // What only promotions say (in English), by what each is: a code to use, a coupon, free goods
 // or delivery, a sale or a collection to shop. A receipt reports what was bought and applied;
-// it does not say these. Named by kind, not quoted: the copy may hold the customer's words.
+// it does not say these. Quoted with their digits masked (`promotionInCopy`): a sign-in code
+// never reaches a verdict.
+const CODE_WORDS = String.raw`(?:the\s+|our\s+)?(?:promo(?:tion(?:al)?)?\s+|discount\s+|coupon\s+|voucher\s+)?code\s+`;
+const CODE = String.raw`[A-Z0-9][A-Z0-9-]{2,30}`;
 const PROMOTIONS: readonly (readonly [string, RegExp])[] = [
   [
     'a code to use',
-    // A code with a letter in it: "enter code 482913" is a sign-in or verification code.
-    /\b(?:(?:use|enter|apply|redeem)\s+(?:the\s+|our\s+)?(?:promo(?:tion(?:al)?)?\s+|discount\s+|coupon\s+|voucher\s+)?code\s+(?=[A-Z0-9-]{0,30}[A-Z])[A-Z0-9][A-Z0-9-]{2,30}|(?:promo(?:tion(?:al)?)?|coupon|voucher|discount)\s+code)\b/iu,
+    // "Use code 2024" and "enter code SAVE10" offer something; "enter code 482913" alone is a
+    // sign-in or verification code ("… at checkout" makes it an offer again).
+    new RegExp(
+      String.raw`\b(?:(?:use|apply|redeem)\s+${CODE_WORDS}${CODE}|enter\s+${CODE_WORDS}(?:(?=[A-Z0-9-]{0,30}[A-Z])${CODE}|${CODE}\s+at\s+checkout)|(?:promo(?:tion(?:al)?)?|coupon|voucher|discount)\s+code)\b`,
+      'iu',
+    ),
   ],
   ['free goods or delivery', /\bfree\s+(?:shipping|delivery|gifts?|samples?)\b/iu],
   [
@@ -195,15 +202,19 @@ const PROMOTIONS_ANYWHERE = PROMOTIONS.map(
   ([kind, pattern]) => [kind, new RegExp(pattern.source, `${pattern.flags}g`)] as const,
 );
 
+/** At most this many phrases are quoted; the others are counted. */
+const QUOTED_PHRASES = 5;
+
 /**
  * What of a promotion `content` says: the kinds found, in the list's order (`a code to use`,
- * `a sale`), and how many phrases of them, or null for none. Counted, not quoted (the copy may
- * hold a sign-in code or the customer's words): a reviewer's edit adding a second promotion to
- * copy held for the first changes the count, and so says something no one has seen.
+ * `a sale`), and its phrases in lower case, digits masked (`use code ship#you`, `free gifts`), or
+ * null for none. A reviewer's edit adding a promotion to copy held for another, or swapping one
+ * for another, changes them, and so says something no one has seen; masked, no code a customer
+ * could sign in or pay with is kept in a verdict.
  */
 export const promotionInCopy = (
   content: GuardMessage['content'],
-): { kinds: string[]; phrases: number } | null => {
+): { kinds: string[]; said: string[] } | null => {
   if (content === null) return null;
   const copy = visibleCopy(content);
   const kinds: string[] = [];
@@ -211,9 +222,16 @@ export const promotionInCopy = (
   for (const [name, pattern] of PROMOTIONS_ANYWHERE)
     for (const m of copy.matchAll(pattern)) {
       if (kinds.at(-1) !== name) kinds.push(name);
-      said.add(m[0].toLowerCase().replace(/\s+/gu, ' '));
+      said.add(m[0].toLowerCase().replace(/\s+/gu, ' ').replace(/\d/gu, '#'));
     }
-  return kinds.length === 0 ? null : { kinds, phrases: said.size };
+  return kinds.length === 0 ? null : { kinds, said: [...said] };
+};
+
+/** The phrases a promotion verdict quotes: the first few, and how many more. */
+const quotedPhrases = (said: readonly string[]): string => {
+  const shown = said.slice(0, QUOTED_PHRASES).map((w) => JSON.stringify(w));
+  const more = said.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${String(more)} more` : shown.join(', ');
 };
 
 export const unmeasuredAmountOff = (content: GuardMessage['content']): number | null => {
@@ -268,11 +286,11 @@ export const financialGuardrail: Guardrail = {
             NAME,
             'review',
             'offer_in_transactional',
-            `the copy of a transactional message offers ${promotion.kinds.join(' and ')} (${String(promotion.phrases)} ${promotion.phrases === 1 ? 'phrase' : 'phrases'}): a person checks it is no promotion (a promotion is marketing)`,
+            `the copy of a transactional message offers ${promotion.kinds.join(' and ')} (${quotedPhrases(promotion.said)}): a person checks it is no promotion (a promotion is marketing)`,
             {
               promotion: promotion.kinds[0] ?? null,
               kinds: promotion.kinds,
-              phrases: promotion.phrases,
+              said: promotion.said,
             },
           ),
         );
