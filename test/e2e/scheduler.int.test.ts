@@ -224,7 +224,7 @@ describe('a birthday given after the day’s sweep', () => {
 
   it('is greeted when given on the day itself, after the sweep whose span that day opened in', async () => {
     // 19:00 on 14 January in Tokyo (10:00 UTC): the day opened at 23:00 UTC on the 13th, in
-    // the 13th's sweep's span, and is not over; one of a day already over there is not greeted.
+    // the 13th's sweep's span, and is not over.
     const late = given;
     const birthdays = await birthdaysAfter(async (services, clock) => {
       await services.recorder.record(
@@ -249,6 +249,38 @@ describe('a birthday given after the day’s sweep', () => {
     expect(new Date(birthdays[0]?.scheduledForMs ?? 0).toISOString()).toBe(
       '2026-01-14T10:00:00.000Z',
     );
+  });
+
+  it('is not greeted when given once its day is over there, or only quiet hours are left of it', async () => {
+    // Tokyo: 22:00 on the 14th (13:00 UTC), quiet until the 15th; 01:00 on the 15th (16:00 UTC),
+    // the 14th over. Both days opened in the 13th's sweep's span, which the planner reads.
+    const greeted = async (atMs: number) => {
+      const clock = createVirtualClock(start);
+      const services = await servicesOn(clock);
+      try {
+        await services.recorder.record(
+          [inTokyo('kei', { email: 'kei@example.com' }, start, 'm-1')],
+          start,
+        );
+        await services.worker.runDue(); // the sweep of 14 January
+        clock.set(atMs);
+        const traits = { email: 'kei@example.com', birthday: '1990-01-14' };
+        await services.recorder.record([inTokyo('kei', traits, atMs, 'm-2')], atMs);
+        for (const at of [atMs + 60_000, Date.UTC(2026, 0, 15, 7)]) {
+          clock.set(at);
+          await services.worker.runDue();
+          await services.worker.runDue();
+        }
+        return (await services.store.listDecisions({ limit: 1000 })).filter(
+          (d) => d.action === 'birthday',
+        ).length;
+      } finally {
+        await services.close();
+      }
+    };
+    expect(await greeted(Date.UTC(2026, 0, 14, 11, 30))).toBe(1); // 20:30 there: still open
+    expect(await greeted(Date.UTC(2026, 0, 14, 13))).toBe(0);
+    expect(await greeted(Date.UTC(2026, 0, 14, 16))).toBe(0);
   });
 
   it('is not greeted again when the record it came with, greeted already, is merged in', async () => {

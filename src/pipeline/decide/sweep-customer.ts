@@ -146,7 +146,7 @@ const celebrations = (
   policy: DecidePolicy,
   nowMs: number,
   days: readonly number[],
-  /** Only days not over by then (a birthday given late: none the day after). */
+  /** Only days a greeting can still go on by then (a birthday given late). */
   ongoingAtMs: number | null = null,
 ): WorkDraft[] => {
   const work: WorkDraft[] = [];
@@ -175,7 +175,14 @@ const celebrations = (
       if (!fallsOn(md, date)) continue;
       const day = celebratedDayOf(date, timezone, policy.quietHours);
       if (!swept(day.opensAtMs)) continue;
-      if (ongoingAtMs !== null && day.endsAtMs <= ongoingAtMs) continue;
+      // Given late, a day is greeted only while a greeting can still go on it: not once it is
+      // over, nor when the rest of it is quiet hours (it would go the next morning).
+      if (
+        ongoingAtMs !== null &&
+        afterQuietHours(Math.max(ongoingAtMs, day.opensAtMs), timezone, policy.quietHours) >=
+          day.endsAtMs
+      )
+        continue;
       const year = Number(date.slice(0, 4));
       if (kind === 'birthday')
         work.push({
