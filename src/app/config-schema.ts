@@ -332,7 +332,7 @@ export const configSchema = Type.Object(
           Type.String({
             default: '',
             description:
-              "Signs unsubscribe and tracking links, and is the key sites' servers sign user ids with (`/v1/personalize`, verified sources; api.md): whoever holds it can also sign links, so keep it on servers. Empty: a random secret is made once and kept in the database.",
+              "Signs unsubscribe and tracking links, and is the key sites' servers sign user ids with (`/v1/personalize`, verified sources; api.md): whoever holds it can also sign links, so keep it on servers. Empty: a random secret is made once and kept in the database; set later, links signed with that kept one are still accepted (mail already sent still unsubscribes), but a configured secret changed for another invalidates the links signed with the first.",
           }),
           { env: 'HERALD_LINK_SECRET', secret: true },
         ),

@@ -64,6 +64,11 @@ export interface Services {
   guard: GuardDeps;
   /** Signs and checks tracking, click and unsubscribe links. */
   linkSecret: string;
+  /**
+   * The secrets a link is accepted under: `linkSecret`, then the one Herald made and kept before
+   * `HERALD_LINK_SECRET` replaced it, when it had one.
+   */
+  linkSecretsAccepted: readonly string[];
   /** How generated copy is written, screened and scored (the moderator, the brand policy). */
   writing(atMs: number, languageModel?: LanguageModel): PersonalizeOptions;
   /** The model `content.openai*` configures; null without an API key. */
@@ -190,6 +195,9 @@ export const createServices = async (
       config.messages.linkSecret === ''
         ? await storedLinkSecret(store)
         : config.messages.linkSecret;
+    const keptSecret = await store.transaction((tx) => tx.getSetting('link_secret'));
+    const linkSecretsAccepted =
+      keptSecret === null || keptSecret === linkSecret ? [linkSecret] : [linkSecret, keptSecret];
     const renderer = createRenderer(templates, {
       brandName: config.messages.brandName,
       from: config.messages.from,
@@ -366,6 +374,7 @@ export const createServices = async (
       decide,
       guard,
       linkSecret,
+      linkSecretsAccepted,
       writing,
       languageModel,
       campaignWriting: (atMs) => writing(atMs, campaignModel),

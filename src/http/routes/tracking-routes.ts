@@ -232,7 +232,17 @@ const whatsAppResults = (message: MessageRecord, status: WhatsAppStatus): Messag
  */
 export const registerTrackingRoutes = (app: FastifyInstance, services: Services): void => {
   const { store, config } = services;
-  const secret = services.linkSecret;
+  // A link is checked against every secret it may have been signed with: the one signing now,
+  // then the one Herald kept before a configured one replaced it (mail sent before still
+  // unsubscribes: CAN-SPAM asks 30 days).
+  const secrets = services.linkSecretsAccepted;
+  const verified = <T>(check: (secret: string) => T | null): T | null => {
+    for (const secret of secrets) {
+      const found = check(secret);
+      if (found !== null) return found;
+    }
+    return null;
+  };
   const base = config.messages.publicUrl.replace(/\/+$/, '');
   const deps = services.track;
   const record = (
@@ -267,7 +277,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
     token: string,
     purpose: LinkPurpose,
   ): Promise<MessageRecord | undefined> => {
-    const id = verifyMessageToken(secret, purpose, token);
+    const id = verified((secret) => verifyMessageToken(secret, purpose, token));
     return id === null ? undefined : store.getMessage(id);
   };
 
@@ -293,7 +303,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
     });
 
     scope.get<{ Params: { token: string } }>('/t/c/:token', async (request, reply) => {
-      const payload = verifyToken(secret, request.params.token);
+      const payload = verified((secret) => verifyToken(secret, request.params.token));
       let link: { m?: unknown; u?: unknown } | null = null;
       try {
         link = payload === null ? null : (JSON.parse(payload) as { m?: unknown; u?: unknown });
