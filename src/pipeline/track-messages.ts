@@ -79,7 +79,7 @@ const SUPPRESSION_LISTS = new Map<string, { name: string; properties?: Record<st
 
 /**
  * The event a result becomes. Ids: a bounce or a delivery report happens once per message (a
- * repeated report is recorded once); opens, clicks and unsubscribes each count — an unsubscribe
+ * repeated report is recorded once), and so does an open; clicks and unsubscribes each count — an unsubscribe
  * through the same message after a re-subscribe must be heard again (a provider's report id, when
  * there is one, makes its retries of one report count once).
  */
@@ -91,7 +91,10 @@ const eventOf = (m: MessageRecord, r: MessageResult, atMs: number, reportId: str
     case 'accepted':
       return null;
     case 'opened':
-      return heraldEvent(m.customerId, HERALD_EVENTS.emailOpened, each('open'), props, atMs);
+      // Once a message: a pixel fetched again — a replay, an image proxy, a scanner — is no one
+      // reading it again, and each open added engagement (a month-old message's pixel fetched
+      // four times lifted a customer out of the low-engagement block).
+      return heraldEvent(m.customerId, HERALD_EVENTS.emailOpened, once('open'), props, atMs);
     case 'clicked':
       return heraldEvent(
         m.customerId,

@@ -312,6 +312,10 @@ for (const factory of storeFactories) {
       expect((await herald.app.inject({ url: click })).statusCode).toBe(302);
       expect((await herald.app.inject({ url: pixel })).statusCode).toBe(200);
       expect((await events()).sort()).toEqual(['Email Link Clicked', 'Email Opened']);
+      // The pixel fetched again (a replay, an image proxy): the message was opened once.
+      for (let i = 0; i < 3; i += 1)
+        expect((await herald.app.inject({ url: pixel })).statusCode).toBe(200);
+      expect((await events()).sort()).toEqual(['Email Link Clicked', 'Email Opened']);
     });
 
     it('does not send a cart offer approved after the customer ordered', async () => {
@@ -506,6 +510,36 @@ for (const factory of storeFactories) {
       const again = await oneClick(path(unsubscribe));
       expect(again.statusCode).toBe(200);
       expect((await send('bo', 'upsell')).reasonCode).toBe('unsubscribed');
+    });
+
+    it('records a one-click unsubscribe sent as multipart/form-data as one-click, a page button as the page', async () => {
+      const sourcesAfter = async (userId: string, post: (url: string) => Promise<unknown>) => {
+        await ingest('identify', { userId, traits: { email: `${userId}@example.com` } });
+        await send(userId, 'welcome-1');
+        await herald.services.dispatcher.runDue();
+        await post(path(listUnsubscribeOf(smtp.messages.at(-1))));
+        return (await admin('GET', `/v1/profiles/${userId}/events?limit=20`))
+          .json<{ events: { event?: string; properties?: { source?: string } }[] }>()
+          .events.filter((e) => e.event === 'Unsubscribed')
+          .map((e) => e.properties?.source);
+      };
+      const boundary = '----herald-test';
+      const multipart = (url: string) =>
+        herald.app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+          payload: `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
+        });
+      expect(await sourcesAfter('mp', multipart)).toEqual(['one-click']);
+      const button = (url: string) =>
+        herald.app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'confirm=yes',
+        });
+      expect(await sourcesAfter('pg', button)).toEqual(['page']);
     });
 
     it('holds every record of an address to its unsubscribe, until one of them opts in again', async () => {

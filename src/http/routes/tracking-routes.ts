@@ -223,6 +223,10 @@ const whatsAppResults = (message: MessageRecord, status: WhatsAppStatus): Messag
   return [{ kind: 'undelivered', reason, ...attempt }];
 };
 
+/** The one-click field as a multipart/form-data part: its name, a blank line, its value. */
+const ONE_CLICK_PART =
+  /content-disposition:\s*form-data;[^\r\n]*\bname="?List-Unsubscribe"?[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\nOne-Click\r?\n/i;
+
 /**
  * What customers and providers call back: the open pixel, signed click redirects, the
  * unsubscribe page and its one-click POST (RFC 8058), the SendGrid event webhook, Twilio's
@@ -357,7 +361,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       if (message === undefined)
         return page(reply, 404, 'Link not valid', '<p>This unsubscribe link is not valid.</p>');
       const body = typeof request.body === 'string' ? request.body : '';
-      const oneClick = new URLSearchParams(body).get('List-Unsubscribe') === 'One-Click';
+      // RFC 8058's POST: `List-Unsubscribe=One-Click`, urlencoded, or as a part of
+      // multipart/form-data (what the RFC says a mail client SHOULD send).
+      const oneClick =
+        new URLSearchParams(body).get('List-Unsubscribe') === 'One-Click' ||
+        ONE_CLICK_PART.test(body);
       await record(message, { kind: 'unsubscribed', source: oneClick ? 'one-click' : 'page' });
       return unsubscribed(reply);
     });
