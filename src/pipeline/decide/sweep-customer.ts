@@ -243,7 +243,7 @@ export const birthdayAfterSweep = (
   // a sweep that began since may have held. The once-a-year key keeps a day both greet to one
   // greeting.
   // And the day before: a day that opened in its span may not be over yet (Tokyo's 7 December
-  // opens at 23:00 UTC on the 6th; a birthday given there at 21:48 on the 7th was never greeted).
+  // opens at 23:00 UTC on the 6th; a birthday given there at 19:00 on the 7th was never greeted).
   const due = sweepDayDue(nowMs, policy.sweepHourUtc);
   const days = [
     ...new Set([due - 1, due, sweepDayDue(nowMs + SWEEP_CLOCK_SLACK_MS, policy.sweepHourUtc)]),
