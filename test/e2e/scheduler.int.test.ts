@@ -205,17 +205,27 @@ describe('a birthday given after the day’s sweep', () => {
     }
   };
 
+  /** Kei, known without a birthday through the sweep of 14 January, gives it at `atMs`. */
+  const givesBirthdayAt = async (
+    services: Awaited<ReturnType<typeof createServices>>,
+    clock: VirtualClock,
+    atMs: number,
+    birthday: string,
+  ) => {
+    await services.recorder.record(
+      [inTokyo('kei', { email: 'kei@example.com' }, start, 'm-1')],
+      start,
+    );
+    await services.worker.runDue(); // the sweep of 14 January
+    clock.set(atMs);
+    const traits = { email: 'kei@example.com', birthday };
+    await services.recorder.record([inTokyo('kei', traits, atMs, 'm-2')], atMs);
+  };
+
   it('is greeted when its day opens in the span of the sweep that ran without it', async () => {
-    const birthdays = await birthdaysAfter(async (services, clock) => {
-      await services.recorder.record(
-        [inTokyo('kei', { email: 'kei@example.com' }, start, 'm-1')],
-        start,
-      );
-      await services.worker.runDue(); // the sweep of 14 January
-      clock.set(given);
-      const traits = { email: 'kei@example.com', birthday: '1990-01-15' };
-      await services.recorder.record([inTokyo('kei', traits, given, 'm-2')], given);
-    });
+    const birthdays = await birthdaysAfter((services, clock) =>
+      givesBirthdayAt(services, clock, given, '1990-01-15'),
+    );
     expect(birthdays).toHaveLength(1);
     expect(new Date(birthdays[0]?.scheduledForMs ?? 0).toISOString()).toBe(
       '2026-01-14T23:00:00.000Z',
@@ -258,14 +268,7 @@ describe('a birthday given after the day’s sweep', () => {
       const clock = createVirtualClock(start);
       const services = await servicesOn(clock);
       try {
-        await services.recorder.record(
-          [inTokyo('kei', { email: 'kei@example.com' }, start, 'm-1')],
-          start,
-        );
-        await services.worker.runDue(); // the sweep of 14 January
-        clock.set(atMs);
-        const traits = { email: 'kei@example.com', birthday: '1990-01-14' };
-        await services.recorder.record([inTokyo('kei', traits, atMs, 'm-2')], atMs);
+        await givesBirthdayAt(services, clock, atMs, '1990-01-14');
         for (const at of [atMs + 60_000, Date.UTC(2026, 0, 15, 7)]) {
           clock.set(at);
           await services.worker.runDue();
