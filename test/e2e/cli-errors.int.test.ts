@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -473,7 +473,18 @@ describe('the CLI on bad input', () => {
   // A file SQLite may not write is opened read-only without a word: said at start, in one line.
   // Root writes any file, so the command runs as `nobody` there.
   const asRoot = process.getuid?.() === 0;
-  const canDropToNobody = asRoot && existsSync('/usr/sbin/runuser');
+  // …when `nobody` can read Herald where it is checked out (not in a folder of root's alone).
+  const canDropToNobody =
+    asRoot &&
+    existsSync('/usr/sbin/runuser') &&
+    spawnSync('/usr/sbin/runuser', [
+      '-u',
+      'nobody',
+      '--',
+      process.execPath,
+      '-e',
+      `require('node:fs').accessSync(${JSON.stringify(join(root, 'bin/herald.js'))})`,
+    ]).status === 0;
   /** Runs `herald ARGS` on `file` as a user the test's file modes bind (`nobody` under root). */
   const heraldAsUser = (args: string[], cwd: string, file: string) => {
     const command = [process.execPath, join(root, 'bin/herald.js'), ...args];
