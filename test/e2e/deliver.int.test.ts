@@ -101,14 +101,15 @@ for (const factory of storeFactories) {
     const contentOf = async (userId: string) =>
       (await askForContent(userId)).json<{ content: { body: string } | null }>().content;
     const path = (url: string) => url.slice(PUBLIC.length);
+    /** A form posted to `url` (urlencoded unless another content type is given). */
+    const formPost = (
+      url: string,
+      payload: string,
+      contentType = 'application/x-www-form-urlencoded',
+    ) =>
+      herald.app.inject({ method: 'POST', url, headers: { 'content-type': contentType }, payload });
     /** A mail client's one-click unsubscribe (RFC 8058) through a message's link. */
-    const oneClick = (url: string) =>
-      herald.app.inject({
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: 'List-Unsubscribe=One-Click',
-      });
+    const oneClick = (url: string) => formPost(url, 'List-Unsubscribe=One-Click');
     /** Twilio's signature of a webhook call to `url` on Herald's public URL. */
     const twilioSignature = (url: string, params: URLSearchParams) =>
       signAsTwilio(twilioToken, `${PUBLIC}${url}`, params);
@@ -525,21 +526,13 @@ for (const factory of storeFactories) {
       };
       const boundary = '----herald-test';
       const multipart = (url: string) =>
-        herald.app.inject({
-          method: 'POST',
+        formPost(
           url,
-          headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
-          payload: `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
-        });
+          `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`,
+          `multipart/form-data; boundary=${boundary}`,
+        );
       expect(await sourcesAfter('mp', multipart)).toEqual(['one-click']);
-      const button = (url: string) =>
-        herald.app.inject({
-          method: 'POST',
-          url,
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          payload: 'confirm=yes',
-        });
-      expect(await sourcesAfter('pg', button)).toEqual(['page']);
+      expect(await sourcesAfter('pg', (url) => formPost(url, 'confirm=yes'))).toEqual(['page']);
     });
 
     it('holds every record of an address to its unsubscribe, until one of them opts in again', async () => {

@@ -484,14 +484,17 @@ for (const factory of storeFactories) {
       const sent = await send('val', 'shipnote');
       expect(sent).toMatchObject({ status: 'review', reasonCode: 'offer_in_transactional' });
       // …and edited to state a discount, under the same code: nobody has seen that.
-      const edited = await call(
-        'POST',
-        `/v1/reviews/${sent.decisionId}/approve`,
-        {
-          reason: 'fine',
-          edits: { body: 'Your order has shipped. Take 50% off everything this week.' },
-        },
-        reviewerToken,
+      /** The reviewer approves the receipt with its body rewritten. */
+      const approveAs = (id: string, body: string) =>
+        call(
+          'POST',
+          `/v1/reviews/${id}/approve`,
+          { reason: 'fine', edits: { body } },
+          reviewerToken,
+        );
+      const edited = await approveAs(
+        sent.decisionId,
+        'Your order has shipped. Take 50% off everything this week.',
       );
       expect(edited.json<MessageView>()).toMatchObject({
         status: 'review',
@@ -501,16 +504,9 @@ for (const factory of storeFactories) {
       expect(await herald.services.dispatcher.runDue()).toBe(0);
       // Another promotion beside the one shown, its code and kind the same: unseen too.
       const second = await send('val', 'shipnote');
-      const withSale = await call(
-        'POST',
-        `/v1/reviews/${second.decisionId}/approve`,
-        {
-          reason: 'fine',
-          edits: {
-            body: 'Your order has shipped. Free shipping on your next order. Free gifts too.',
-          },
-        },
-        reviewerToken,
+      const withSale = await approveAs(
+        second.decisionId,
+        'Your order has shipped. Free shipping on your next order. Free gifts too.',
       );
       expect(withSale.json<MessageView>()).toMatchObject({
         status: 'review',
@@ -518,14 +514,9 @@ for (const factory of storeFactories) {
       });
       // An edit that leaves what it offers as it was is approved as shown.
       const third = await send('val', 'shipnote');
-      const typo = await call(
-        'POST',
-        `/v1/reviews/${third.decisionId}/approve`,
-        {
-          reason: 'fine',
-          edits: { body: 'Your order has shipped! Free shipping on your next order.' },
-        },
-        reviewerToken,
+      const typo = await approveAs(
+        third.decisionId,
+        'Your order has shipped! Free shipping on your next order.',
       );
       expect(typo.json<MessageView>()).toMatchObject({ status: 'queued' });
       // Approved as it now stands, it goes.
