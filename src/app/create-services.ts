@@ -191,11 +191,11 @@ export const createServices = async (
       { percent: config.guardPolicy.holdout.globalPercent, salt: config.guardPolicy.holdout.salt },
       clock.nowMs(),
     );
-    const linkSecret =
-      config.messages.linkSecret === ''
-        ? await storedLinkSecret(store)
-        : config.messages.linkSecret;
     const keptSecret = await store.transaction((tx) => tx.getSetting('link_secret'));
+    const linkSecret =
+      config.messages.linkSecret !== ''
+        ? config.messages.linkSecret
+        : (keptSecret ?? (await storedLinkSecret(store)));
     const linkSecretsAccepted =
       keptSecret === null || keptSecret === linkSecret ? [linkSecret] : [linkSecret, keptSecret];
     const renderer = createRenderer(templates, {

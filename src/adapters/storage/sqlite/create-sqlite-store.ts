@@ -195,6 +195,25 @@ const createQueue = () => {
   };
 };
 
+/**
+ * Throws, naming the path, when this user may not write the database file or its folder: SQLite
+ * opens a file it may not write read-only, without a word (reads answered, the server healthy,
+ * every event refused with a stack trace). Where SQLite writes: the file a link leads to, and
+ * its folder (its log files go there).
+ */
+const checkWritable = (file: string): void => {
+  const real = existsSync(file) ? realpathSync(file) : file;
+  for (const path of [real, dirname(real)]) {
+    if (!existsSync(path)) continue;
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'EACCES';
+      throw new Error(`${path} is not writable by this user (${code})`, { cause: error });
+    }
+  }
+};
+
 /** Opens (creating if needed) the embedded SQLite database and applies pending migrations. */
 export const createSqliteStore = async (options: SqliteOptions): Promise<Store> => {
   const inMemory = options.file === ':memory:';
@@ -213,18 +232,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   try {
     if (!inMemory) {
       mkdirSync(dirname(options.file), { recursive: true });
-      // SQLite opens a file it may not write read-only, without a word: reads answered, the
-      // server healthy, and every event refused with a stack trace. Said here, in one line.
-      // Where SQLite writes: the file a link leads to, and its folder (its log files go there).
-      const real = existsSync(options.file) ? realpathSync(options.file) : options.file;
-      for (const path of [real, dirname(real)])
-        if (existsSync(path))
-          try {
-            accessSync(path, constants.W_OK);
-          } catch (error) {
-            const code = (error as NodeJS.ErrnoException).code ?? 'EACCES';
-            throw new Error(`${path} is not writable by this user (${code})`, { cause: error });
-          }
+      checkWritable(options.file);
     }
     release = inMemory ? () => undefined : claimDatabaseFile(options.file);
   } catch (error) {
