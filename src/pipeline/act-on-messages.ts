@@ -340,8 +340,8 @@ export const reviewMessage = async (
       // The approval stands in for the review reasons the reviewer was shown. One the re-check
       // raises anew — copy edited to state an offer, a lifetime value grown past the review
       // line while it waited — has been seen by no one: the message goes back to the queue.
-      // After an edit, a reason is the one shown only if it says the same (a promotion's names
-      // every phrase of it): one code names several findings (`offer_in_transactional` for
+      // After an edit, a reason is the one shown only if it says the same (a promotion's quotes
+      // its phrases): one code names several findings (`offer_in_transactional` for
       // "free shipping", for "50% off", for a sale beside them), and a receipt in review for the
       // first went out, approved alone, with another typed in.
       const seen = (v: { code: string; reason: string }) =>
