@@ -27,7 +27,7 @@ import {
   loadGuardBatchState,
 } from '../src/pipeline/guard-and-record.js';
 import { applyEvent, emptyProfile, profilePolicySchema } from '../src/pipeline/profile/index.js';
-import { appendAudit, decisionAuditData, verifyAuditLog } from '../src/pipeline/record/index.js';
+import { appendAudit, decisionAuditData } from '../src/pipeline/record/index.js';
 import { silentLogger } from '../src/ports/logger.js';
 import { nodeLine } from './node-line.js';
 
@@ -213,7 +213,7 @@ try {
       `audit append        ${fmt(auditTarget - have)} entries in ${appendS.toFixed(2)} s: ${fmt((auditTarget - have) / appendS)} entries/s`,
     );
     const verifyStarted = performance.now();
-    const check = await verifyAuditLog(store, config.auditKey);
+    const check = await services.verifyAudit();
     const verifyS = (performance.now() - verifyStarted) / 1000;
     const outcome = check.ok
       ? `${fmt(check.entries)} ${config.auditKey === null ? 'plain' : 'sealed'} entries hold`

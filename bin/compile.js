@@ -299,13 +299,13 @@ export const forgetOldVersions = (dir, name, current) => {
 /** Compiles `entry` and runs it, with stack traces mapped back to the TypeScript lines. */
 export const run = async (entry) => {
   process.setSourceMapsEnabled(true);
-  // For the threads Herald starts, compiled the same way (src/cli/compiled-module.ts).
+  // For the threads Herald starts, compiled the same way (src/app/compiled-module.ts).
   globalThis[Symbol.for('herald.compile')] = compile;
   await import(pathToFileURL(compile(entry)).href);
 };
 
 // `node bin/compile.js ENTRY` compiles ENTRY and prints the module's path: how Herald run from its
-// sources has a thread's entry compiled (src/cli/compiled-module.ts).
+// sources has a thread's entry compiled (src/app/compiled-module.ts).
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [entry] = process.argv.slice(2);
   if (entry === undefined) {

@@ -48,6 +48,8 @@ import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import type { Config } from './load-config.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest-metrics.js';
+import { verifyInThreads } from './verify-in-threads.js';
+import { verifyAuditLog, type ChainCheck } from '../pipeline/record/index.js';
 
 /** Everything the HTTP server and the CLI commands work with, built once at start-up. */
 export interface Services {
@@ -92,6 +94,11 @@ export interface Services {
   churnModel: ReturnType<typeof createLiveChurnModel>;
   /** The conversion model message proposals are weighed with, in memory; `refresh` after training. */
   conversionModel: LiveConversionModel;
+  /**
+   * Verifies the audit chain (`herald audit verify`, `GET /v1/audit/verify`), a long chain's
+   * stretches on threads of their own (`verifyInThreads`).
+   */
+  verifyAudit(): Promise<ChainCheck>;
   close(): Promise<void>;
 }
 
@@ -384,6 +391,12 @@ export const createServices = async (
       dispatchIo: io,
       churnModel,
       conversionModel,
+      verifyAudit: () =>
+        verifyAuditLog(
+          store,
+          config.auditKey,
+          verifyInThreads(store, logger.child({ stage: 'audit' })),
+        ),
       close: async () => {
         await worker.stop();
         await dispatcher.stop();

@@ -259,6 +259,8 @@ export interface RecordReads {
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /** Audit entries after `afterSeq`, in order. */
   scanAudit(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** The highest audit entry number; 0 when the log is empty. */
+  lastAuditSeq(): Promise<number>;
   /** The entries about any of these pseudonyms, in order. */
   auditOf(subjects: readonly string[]): Promise<AuditEntry[]>;
   /**

@@ -109,9 +109,21 @@ export interface EventCursor {
   seq: number;
 }
 
+/**
+ * Where another connection can open a store's database to read it, as plain data a thread can
+ * be given: the file, or the server and the schema.
+ */
+export type ReadSource =
+  { driver: 'sqlite'; file: string } | { driver: 'postgres'; url: string; schema?: string };
+
 /** Herald's durable storage; every adapter passes the same contract suite. */
 export interface Store extends DecideReads, ModelStore, RecordReads, ContentStore, ExperimentReads {
   readonly driver: 'sqlite' | 'postgres';
+  /**
+   * Where a thread of its own can read this database (a long scan on a second core); null for a
+   * database no other connection can see (SQLite in memory).
+   */
+  readonly readSource: ReadSource | null;
   /** Runs `work` in one transaction: all of it commits, or none of it. */
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Events in time order (then arrival order) after `after`, for replays. */

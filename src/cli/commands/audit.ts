@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { AppError, exitCodeOf } from '../../core/errors.js';
 import { messageStatuses } from '../../core/message.js';
 import { auditTrailOf, findCustomersByContact } from '../../pipeline/privacy.js';
-import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { customerOption, loadServices } from '../load-services.js';
 import { parseIntegerOption } from './parse-integer-option.js';
 
@@ -40,7 +39,7 @@ export const registerAuditCommands = (program: Command): void => {
       const services = await loadServices(process.env);
       try {
         const startedMs = performance.now();
-        const check = await verifyAuditLog(services.store, services.config.auditKey);
+        const check = await services.verifyAudit();
         const seconds = ((performance.now() - startedMs) / 1000).toFixed(2);
         if (!check.ok && 'uncheckedFromSeq' in check) {
           // Not a break, but not a pass either: sealed entries are checked with the key only.

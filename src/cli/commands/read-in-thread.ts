@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FieldProblem } from '../../core/errors.js';
 import { workerFeed } from '../../core/worker-feed.js';
-import { compiledModule } from '../compiled-module.js';
+import { compiledModule } from '../../app/compiled-module.js';
 import {
   fromColumns,
   threadFlags,

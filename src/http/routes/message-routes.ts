@@ -27,7 +27,6 @@ import {
   setDoNotSell,
 } from '../../pipeline/privacy.js';
 import { optedOutOfSale } from '../../core/profile.js';
-import { verifyAuditLog } from '../../pipeline/record/index.js';
 import { ADMIN, allow, MARKET, principalOfRequest, READ, REVIEW, type Access } from '../auth.js';
 import { tooDeepAt, tooDeepMessage } from '../../core/json-depth.js';
 import { predictionsOf } from './predictions.js';
@@ -365,7 +364,7 @@ export const registerMessageRoutes = (
   );
 
   const admin = allow(access, ADMIN);
-  app.get('/v1/audit/verify', admin, async () => verifyAuditLog(store, services.config.auditKey));
+  app.get('/v1/audit/verify', admin, async () => services.verifyAudit());
   app.get<{ Params: { userId: string } }>('/v1/customers/:userId/audit', admin, async (request) => {
     const id = await customerOf(request.params.userId);
     return { customerId: id, audit: await auditTrailOf(store, id) };

@@ -277,14 +277,11 @@ const withoutUrl = (text: string, url: string): string => {
   return out;
 };
 
-/** Connects to PostgreSQL (a pool shared by every request) and applies pending migrations. */
-export const createPostgresStore = async (options: PostgresOptions): Promise<Store> => {
-  const schema = options.schema;
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
-    throw new Error(`invalid schema name ${schema}`);
-  const pool = new (driver().Pool)({
-    connectionString: options.url,
-    max: options.poolSize,
+/** A pool of connections to `url`, numbers as Herald reads them, in `schema` when given. */
+export const createPool = (url: string, max: number, schema: string | undefined): pg.Pool =>
+  new (driver().Pool)({
+    connectionString: url,
+    max,
     types: bigintsAsNumbers(),
     connectionTimeoutMillis: 10_000,
     // A peer that stops answering (a partition, a frozen host) is found by TCP's probes rather
@@ -293,6 +290,13 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
     keepAliveInitialDelayMillis: 10_000,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
+
+/** Connects to PostgreSQL (a pool shared by every request) and applies pending migrations. */
+export const createPostgresStore = async (options: PostgresOptions): Promise<Store> => {
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new Error(`invalid schema name ${schema}`);
+  const pool = createPool(options.url, options.poolSize, schema);
   // A connection the server ends while it is checked out (a restart, a failover,
   // pg_terminate_backend) emits 'error' on its client, where the pool listens only while it is
   // idle: unheard, that event ends the process. Heard, the query in flight fails, its
@@ -378,6 +382,11 @@ export const createPostgresStore = async (options: PostgresOptions): Promise<Sto
 
   return {
     driver: 'postgres',
+    readSource: {
+      driver: 'postgres',
+      url: options.url,
+      ...(schema === undefined ? {} : { schema }),
+    },
     ...createReads(db),
     ...createDecideReads(db),
     ...createModelStore(db),

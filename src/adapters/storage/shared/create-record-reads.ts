@@ -30,6 +30,13 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .execute();
     return rows.map(toAuditEntry);
   },
+  async lastAuditSeq() {
+    const row = await db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.max('seq').as('last'))
+      .executeTakeFirst();
+    return row?.last ?? 0;
+  },
   async auditOf(subjects) {
     if (subjects.length === 0) return [];
     const rows = await db

@@ -1,5 +1,5 @@
 import { accessSync, constants, existsSync, mkdirSync, realpathSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
 import type { AuditKey } from '../../../core/audit.js';
@@ -476,6 +476,7 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
   const experimentReads = createExperimentReads(readDb, 'sqlite');
   return {
     driver: 'sqlite',
+    readSource: inMemory ? null : { driver: 'sqlite', file: resolve(options.file) },
     ...reads,
     ...decideReads,
     nextDueAtMs: () => Promise.resolve((nextDue.get() as { due: number | null }).due),

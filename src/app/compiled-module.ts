@@ -17,7 +17,7 @@ const COMPILE = Symbol.for('herald.compile');
 export const compiledModule = (entry: string): URL => {
   const compile = (globalThis as Record<symbol, unknown>)[COMPILE] as Compile | undefined;
   if (compile !== undefined) return pathToFileURL(compile(entry));
-  // From src/cli/, the repository is two folders up.
+  // From src/app/, the repository is two folders up.
   const compiler = fileURLToPath(new URL('../../bin/compile.js', import.meta.url));
   const path = execFileSync(process.execPath, [compiler, entry], { encoding: 'utf8' }).trim();
   return pathToFileURL(path);
