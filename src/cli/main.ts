@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
-import { exitCodeOf, isAppError, type AppError } from '../core/errors.js';
+import { AppError, exitCodeOf, isAppError } from '../core/errors.js';
 import { sweepProfiles } from '../pipeline/profile/index.js';
 import { loadServices } from './load-services.js';
 import { guardStream } from './terminal-safe.js';
@@ -67,20 +67,42 @@ program
     console.log(`database is up to date (${services.store.driver})`);
   });
 
+/**
+ * The file to import and the mapping: `--map` is variadic, so in `--map userId=id data.csv` the
+ * file is its last word — a word without `=`, which no mapping is.
+ */
+export const fileAfterMap = (
+  file: string | undefined,
+  map: readonly string[] | undefined,
+): { file: string; map: string[] | undefined } => {
+  const last = map?.[map.length - 1];
+  if (file === undefined && last !== undefined && !last.includes('='))
+    return { file: last, map: map?.slice(0, -1) };
+  if (file === undefined)
+    throw new AppError(
+      'invalid-input',
+      'missing FILE: herald import KIND FILE [--map field=column ...]',
+    );
+  return { file, map: map === undefined ? undefined : [...map] };
+};
+
 program
   .command('import')
   .description('bulk-import customers, orders or events from CSV or NDJSON')
   .argument('<kind>', importKinds.join('|'))
-  .argument('<file>', 'a .csv, .ndjson or .jsonl file')
+  // Optional to commander only: `--map` takes every word after it, FILE too when it comes last.
+  .argument('[file]', 'a .csv, .ndjson or .jsonl file')
+  .usage('<kind> <file> [options]')
   .option('--format <format>', 'csv or ndjson (default: from the file extension)')
   .option('--map <mapping...>', 'CSV column mapping, field=column (e.g. userId=customer_id)')
   .option('--batch-size <n>', 'lines per transaction (their valid events)', '1000')
   .action(
     async (
       kind: string,
-      file: string,
+      given: string | undefined,
       options: { format?: string; map?: string[]; batchSize: string },
     ) => {
+      const { file, map } = fileAfterMap(given, options.map);
       // An import allocates fast and keeps little (about 80 MB live at 1,000,000 events): with
       // V8's default heap growth the old generation grows to several times that before it is
       // collected. Growing it by a fifth at a time trades collections for memory (with the bulk
@@ -94,7 +116,13 @@ program
       // interval (SqliteOptions.bulk).
       const services = await loadServices(process.env, 2, { bulk: true });
       try {
-        const summary = await importFile(services, kind, file, options, process.stderr);
+        const summary = await importFile(
+          services,
+          kind,
+          file,
+          { ...options, ...(map === undefined ? {} : { map }) },
+          process.stderr,
+        );
         console.log(JSON.stringify(summary, null, 2));
         // Stopped part-way (an unreadable rest of the file) is not a success, whatever was read.
         if (summary.stopped !== null || (summary.accepted === 0 && summary.rejected > 0))

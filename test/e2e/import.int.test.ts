@@ -927,5 +927,21 @@ describe('herald import', () => {
         /--map userId=uid: .* has no column "uid"; its columns are "id", "name"/,
       ),
     });
+    // `--map` takes the words after it: the file last is the file, not a mapping.
+    const mappedFirst = await run(
+      process.execPath,
+      ['bin/herald.js', 'import', 'customers', '--map', 'userId=id', path],
+      { env },
+    );
+    expect(JSON.parse(mappedFirst.stdout)).toMatchObject({ accepted: 1, rejected: 0 });
+    const fileless = run(
+      process.execPath,
+      ['bin/herald.js', 'import', 'customers', '--map', 'userId=id'],
+      { env },
+    );
+    await expect(fileless).rejects.toMatchObject({
+      code: 65,
+      stderr: expect.stringMatching(/missing FILE: herald import KIND FILE/),
+    });
   });
 });
