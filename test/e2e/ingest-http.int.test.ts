@@ -124,6 +124,37 @@ for (const factory of storeFactories) {
       expect(rejected?.errors[0]?.path).toBe(`/batch/0/properties/a${'/0'.repeat(63)}`);
     });
 
+    it('refuses a deeply nested amount, time, birthday or consent answer, and keeps the rest', async () => {
+      // These are checked, and quoted in their problem, before the depth of properties and
+      // traits: quoting one 5,000 lists deep overflowed the stack, and the whole batch got a 500.
+      const deep = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+      const bad = [
+        `{"type":"track","userId":"u2","event":"Order Completed","messageId":"d-1","properties":{"total":${deep}}}`,
+        `{"type":"track","userId":"u2","event":"X","messageId":"d-2","timestamp":${deep}}`,
+        `{"type":"identify","userId":"u2","messageId":"d-3","traits":{"birthday":${deep}}}`,
+        `{"type":"identify","userId":"u2","messageId":"d-4","traits":{"consent":{"email":${deep}}}}`,
+      ];
+      const res = await post(
+        '/v1/batch',
+        `{"batch":[${bad.join(',')},{"type":"track","userId":"u1","event":"Fine","messageId":"fine-2"}]}`,
+      );
+      expect(res.statusCode).toBe(200);
+      const body = res.json<{
+        stored: number;
+        rejected: { index: number; errors: { path: string; message: string }[] }[];
+      }>();
+      expect(body.stored).toBe(1);
+      expect(body.rejected.map((r) => r.errors[0]?.path)).toEqual([
+        '/batch/0/properties/total',
+        '/batch/1/timestamp',
+        '/batch/2/traits/birthday',
+        '/batch/3/traits/consent/email',
+      ]);
+      expect(body.rejected[0]?.errors[0]?.message).toMatch(
+        /, not a list nested deeper than 64 levels$/,
+      );
+    });
+
     it('answers 400 when no event of a batch is valid, and for a batch that is not one', async () => {
       const none = await post('/v1/batch', { batch: [{ type: 'track' }] });
       expect(none.statusCode).toBe(400);

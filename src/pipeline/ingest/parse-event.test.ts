@@ -283,6 +283,9 @@ describe('parseEvent', () => {
       // With no time of its own it is dated by its receivedAt: refused there, and only there.
       const bare = parse(aTrackCall({ receivedAt: 'nope' }));
       expect(bare.ok ? [] : bare.error.map((p) => p.path)).toEqual(['/receivedAt']);
+      // Not text either: the schema's check of the borrowed `timestamp` is not said too.
+      const numeric = parse(aTrackCall({ receivedAt: 1717243200000 }));
+      expect(numeric.ok ? [] : numeric.error.map((p) => p.path)).toEqual(['/receivedAt']);
       // Left blank, as `herald import events` reads it: no time, not a wrong one.
       expect(parse(aTrackCall({ ...archived, sentAt: '' })).ok).toBe(true);
       expect(accepted(parse(aTrackCall({ ...archived, receivedAt: '' }))).event.timestampMs).toBe(
