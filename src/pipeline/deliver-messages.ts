@@ -543,11 +543,11 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         const loaded = await tx.loadProfiles([...new Set(messages.map((m) => m.customerId))]);
         const profiles = channel === 'push' ? await withOwnDevicesOf(tx, loaded) : loaded;
         for (const [id, why] of await withdrawnCopyOf(tx, messages, nowMs)) withdrawn.set(id, why);
-        // Only a message tried before can wait with its decision cancelled: one never tried is
-        // withdrawn with it (a retry is rare, so this read almost never runs).
-        const retried = messages.filter((m) => m.attempts > 0).map((m) => m.id);
-        if (retried.length > 0)
-          for (const [id, why] of await tx.cancelledDecisionsOf(retried)) cancelled.set(id, why);
+        // A message can wait with its decision cancelled when it was tried before, or claimed
+        // when the cancel came and put back unsent (a 429, an open circuit, a hold at hand-off):
+        // one that never left a dispatcher's hands is withdrawn with its decision instead.
+        for (const [id, why] of await tx.cancelledDecisionsOf(messages.map((m) => m.id)))
+          cancelled.set(id, why);
         if (channel === 'email' || channel === 'sms') {
           const address = await addressFactsOf(tx, [...profiles.values()]);
           for (const m of messages) addressOf.set(m.id, keptFactsOf(address, m.customerId));
@@ -565,6 +565,9 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
     async recheck(message) {
       const fresh = await deps.store.getMessage(message.id);
       if (fresh?.status !== 'sending') return null;
+      // Its decision as it is now: cancelled since the claim (its journey exited), it goes no more.
+      const since = await deps.store.transaction((tx) => tx.cancelledDecisionsOf([message.id]));
+      for (const [id, why] of since) cancelled.set(id, why);
       // Its customer as it is now: merged into another since the claim, the message went with them.
       const state = (await deps.store.getProfile(fresh.customerId))?.state;
       // An email's address as it is now too: an unsubscribe or bounces on another record of it;

@@ -134,14 +134,18 @@ export const NEVER_LEFT = `(m.status = 'review'
 /**
  * A message still waiting to leave: for a reviewer, or in the outbox — never tried, or back
  * for a retry (whose earlier attempt may have reached the provider: its decision is cancelled,
- * the message is not withdrawn, and the dispatcher refuses it at hand-off).
+ * the message is not withdrawn, and the dispatcher refuses it at hand-off) — or claimed by a
+ * dispatcher, not yet known to have gone: an attempt in flight that comes back unsent (a 429, an
+ * open circuit, a hold at hand-off) puts it back in the outbox, where only its decision's
+ * cancellation stops it.
  */
-const WAITING = `(m.status = 'review' OR (m.status = 'queued' AND m.sent_at_ms IS NULL))`;
+const WAITING = `(m.status = 'review' OR (m.status IN ('queued', 'sending') AND m.sent_at_ms IS NULL))`;
 
 /**
  * A customer's decisions a cancel may take (`cancelDecisions`): scheduled, and due after now —
  * or, a journey's, with their message still waiting to leave (`WAITING`: for a reviewer, for
- * quiet hours, in the outbox, back for a retry). Parameters: the customer, now.
+ * quiet hours, in the outbox, back for a retry, with a dispatcher). Parameters: the customer,
+ * now.
  */
 export const CANCELLABLE_DECISIONS = `SELECT id, customer_id, agent, journey_id, status, scheduled_for_ms, body
   FROM decisions d WHERE customer_id = ? AND status = 'scheduled' AND (scheduled_for_ms > ?
