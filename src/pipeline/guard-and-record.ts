@@ -1277,8 +1277,15 @@ export const withdrawnMessages = async (
   return notes;
 };
 
-/** Statuses of a campaign's message that mean the campaign reached, or is reaching, the person. */
-const REACHING: ReadonlySet<MessageStatus> = new Set(['sending', 'sent', 'bounced', 'complained']);
+/** Statuses of a campaign's message that mean it reached the person. */
+const REACHED: ReadonlySet<MessageStatus> = new Set(['sent', 'bounced', 'complained']);
+
+/**
+ * A campaign's message a dispatcher holds, or back in the outbox after an attempt: it may be
+ * with the provider, so it is never withdrawn, but it has not surely gone either.
+ */
+const inFlight = (m: CampaignMessage): boolean =>
+  !m.accepted && (m.status === 'sending' || (m.status === 'queued' && !m.waiting));
 
 /**
  * A campaign once per person, after a merge made two customers one: of the survivor's messages
@@ -1286,7 +1293,11 @@ const REACHING: ReadonlySet<MessageStatus> = new Set(['sending', 'sent', 'bounce
  * the campaign (either record's message was in its holdout: the global holdout and a rollout's
  * cohort are drawn per record, and the survivor passed theirs), or it reached them already (one
  * has left or is leaving); of several waiting, one stays — a queued one before one waiting for
- * a reviewer, who may reject it, then the oldest. With an audit entry each, as any withdrawal.
+ * a reviewer, who may reject it, then the oldest. A message that may be with a provider
+ * (`inFlight`) cannot be withdrawn: when the person was held out, or another message reached
+ * them, or an older one is in flight too, its decision is cancelled instead, so that an attempt
+ * that comes back unsent (a 429, a hold at hand-off) is refused at the next. With an audit entry
+ * each withdrawal.
  */
 export const withdrawRepeatedCampaigns = async (
   tx: StoreTx,
@@ -1306,21 +1317,24 @@ export const withdrawRepeatedCampaigns = async (
     const waiting = messages
       .filter((m) => m.waiting)
       .sort((a, b) => Number(a.status === 'review') - Number(b.status === 'review'));
+    const flying = messages.filter(inFlight);
     const campaign = messages[0]?.campaignId ?? '';
     const heldOut = messages.some(
       (m) => m.status === 'held-out' && m.reasonCode === 'campaign_holdout',
     );
-    const reached = messages.some(
-      (m) => REACHING.has(m.status) || (m.status === 'queued' && !m.waiting),
-    );
-    const repeats = heldOut || reached ? waiting : waiting.slice(1);
-    if (repeats.length === 0) continue;
-    withdrawn.push({
-      decisionIds: repeats.map((m) => m.id),
-      reason: heldOut
-        ? `merged records: the person was held out of campaign ${campaign}`
-        : `merged records: campaign ${campaign} reaches the person once`,
-    });
+    // A report showed a message taken by its provider: it reached them, whatever its status.
+    const reached = messages.some((m) => REACHED.has(m.status) || m.accepted);
+    const reason = heldOut
+      ? `merged records: the person was held out of campaign ${campaign}`
+      : `merged records: campaign ${campaign} reaches the person once`;
+    const stopped = heldOut || reached ? flying : flying.slice(1);
+    if (stopped.length > 0)
+      await tx.cancelDecisionsById(
+        stopped.map((m) => m.id),
+        reason,
+      );
+    const repeats = heldOut || reached || flying.length > 0 ? waiting : waiting.slice(1);
+    if (repeats.length > 0) withdrawn.push({ decisionIds: repeats.map((m) => m.id), reason });
   }
   return withdrawMessages(tx, withdrawn, nowMs);
 };

@@ -25,12 +25,19 @@ describe.each(storeFactories.filter((f) => f.available))(
         createdAtMs: atMs,
         ...overrides,
       });
-    /** The two messages' statuses after the merge's check: the merged record's, then the own. */
-    const afterMerge = async (theirs: Partial<MessageRecord>): Promise<string[]> => {
+    /**
+     * The two messages' statuses after the merge's check: the merged record's, then the own —
+     * and, with `decisions`, their decisions' statuses after them.
+     */
+    const afterMerge = async (
+      theirs: Partial<MessageRecord>,
+      own: Partial<MessageRecord> = {},
+      decisions = false,
+    ): Promise<string[]> => {
       const made = await factory.make();
       cleanups.push(made.cleanup);
       const store: Store = made.store;
-      const messages = [queued('theirs', t0, theirs), queued('own', t0 + 1)];
+      const messages = [queued('theirs', t0, theirs), queued('own', t0 + 1, own)];
       await store.transaction(async (tx) => {
         await tx.insertDecisions(
           messages.map((m) => aDecision({ id: m.id, customerId: m.customerId, agent: m.agent })),
@@ -38,10 +45,17 @@ describe.each(storeFactories.filter((f) => f.available))(
         await tx.insertMessages(messages);
       });
       await store.transaction((tx) => withdrawRepeatedCampaigns(tx, [toCustomerId('S')], t0 + 10));
-      return Promise.all(
+      const statuses = await Promise.all(
         ['theirs', 'own'].map(async (id) => (await store.getMessage(id))?.status ?? 'gone'),
       );
+      if (!decisions) return statuses;
+      const decided = await Promise.all(
+        ['theirs', 'own'].map(async (id) => (await store.getDecision(id))?.status ?? 'gone'),
+      );
+      return [...statuses, ...decided];
     };
+    /** Claimed by a dispatcher, not known to have gone: it may be with the provider. */
+    const claimed: Partial<MessageRecord> = { status: 'sending', attempts: 1 };
 
     it('sends the oldest of two queued', async () => {
       expect(await afterMerge({})).toEqual(['queued', 'cancelled']);
@@ -73,6 +87,39 @@ describe.each(storeFactories.filter((f) => f.available))(
       expect(await afterMerge({ status: 'sent', attempts: 1, sentAtMs: t0 })).toEqual([
         'sent',
         'cancelled',
+      ]);
+    });
+
+    // A message a dispatcher holds is never withdrawn (the provider may have it), but an attempt
+    // that comes back unsent (a 429) puts it back in the outbox: its decision is cancelled, and
+    // the dispatcher refuses it at its next hand-off.
+    it('cancels the decision of one a dispatcher holds when the other reached the person', async () => {
+      expect(
+        await afterMerge({ status: 'sent', attempts: 1, sentAtMs: t0 }, claimed, true),
+      ).toEqual(['sent', 'sending', 'scheduled', 'cancelled']);
+    });
+
+    it('keeps the older of two a dispatcher holds, and cancels the other’s decision', async () => {
+      expect(await afterMerge(claimed, claimed, true)).toEqual([
+        'sending',
+        'sending',
+        'scheduled',
+        'cancelled',
+      ]);
+    });
+
+    it('cancels the decision of one a dispatcher holds for a person held out', async () => {
+      expect(
+        await afterMerge({ status: 'held-out', reasonCode: 'campaign_holdout' }, claimed, true),
+      ).toEqual(['held-out', 'sending', 'scheduled', 'cancelled']);
+    });
+
+    it('withdraws a queued one when a report showed the one a dispatcher holds taken', async () => {
+      expect(await afterMerge({ ...claimed, sentAtMs: t0 }, {}, true)).toEqual([
+        'sending',
+        'cancelled',
+        'scheduled',
+        'scheduled',
       ]);
     });
   },

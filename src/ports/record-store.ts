@@ -171,6 +171,12 @@ export interface RecordTx extends DeliverTx {
   /** Messages of these decisions that never left: in review, or queued and never tried. */
   pendingMessagesOf(decisionIds: readonly string[]): Promise<MessageRecord[]>;
   /**
+   * Cancels these decisions (those still scheduled), the reason added to theirs: a message of
+   * one that may be with a provider is not withdrawn, and the dispatcher refuses it at its next
+   * hand-off (`cancelledDecisionsOf`). Returns the ids cancelled.
+   */
+  cancelDecisionsById(ids: readonly string[], reason: string): Promise<string[]>;
+  /**
    * Every message of a campaign these customers have, but those the campaign's budget blocked
    * (a raised budget gives another turn), oldest first: what a campaign gave each person.
    */
@@ -329,6 +335,8 @@ export interface CampaignMessage {
   reasonCode: string | null;
   /** Whether it never left: in review, or queued and never tried. */
   waiting: boolean;
+  /** Whether a provider's report showed it taken (a claimed or retried message may have been). */
+  accepted: boolean;
 }
 
 export interface DeliveryUpdate {

@@ -5,6 +5,7 @@ import { createDispatcher } from '../../src/pipeline/deliver/index.js';
 import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../src/ports/channel-adapter.js';
 import { silentLogger } from '../../src/ports/logger.js';
 import {
+  adminCall,
   adminGet,
   dispatchIoOf,
   ingestCall,
@@ -182,6 +183,70 @@ describe.each(storeFactories.filter((f) => f.available))(
           status: 'blocked',
         });
         expect(await statusOf(started, waitingUser, waiting.id)).toBe('cancelled');
+      },
+      TIMEOUT_MS,
+    );
+
+    it(
+      'sends a campaign once to two records merged while one of its messages was out (a 429)',
+      async () => {
+        const clock = createVirtualClock(T0);
+        const started = await startHerald(factory, { clock });
+        herald = started;
+        for (const userId of ['keep', 'gone'])
+          await ingestCall(started, clock, 'identify', {
+            userId,
+            traits: { email: `${userId}@example.com`, firstName: 'Kim' },
+          });
+        const launched = await adminCall(started, 'POST', '/v1/campaigns', {
+          id: 'spring',
+          template: 'upsell',
+          channels: ['email'],
+        });
+        expect(launched.statusCode).toBeLessThan(300);
+        await started.services.worker.runDue();
+        const spring = (
+          await adminGet<{
+            messages: { id: string; customerId: string; campaignId: string | null }[];
+          }>(started, '/v1/messages?limit=100')
+        ).messages.filter((m) => m.campaignId === 'spring');
+        const keepId = await started.services.store.resolveUserId('keep');
+        const gone = spring.find((m) => m.customerId !== keepId);
+        const kept = spring.find((m) => m.customerId === keepId);
+        if (gone === undefined || kept === undefined) throw new Error('expected a message each');
+        // The survivor's own has gone already.
+        await started.raw(
+          `UPDATE messages SET status = 'sent', attempts = 1, sent_at_ms = ${String(T0)} WHERE id = '${kept.id}'`,
+        );
+        clock.set(T0 + MINUTE_MS);
+        const provider = heldProvider();
+        const policy = { ...started.services.config.deliverPolicy, rateLimits: {} };
+        const dispatch = () =>
+          createDispatcher(
+            [provider.adapter],
+            dispatchIoOf(started),
+            policy,
+            clock,
+            silentLogger,
+          ).runDue();
+        const round = dispatch();
+        await provider.inFlight;
+        // While the provider holds the request, the two records become one person.
+        await ingestCall(started, clock, 'alias', { previousId: 'gone', userId: 'keep' });
+        await started.services.worker.runDue();
+        provider.answer({
+          kind: 'retry',
+          throttled: true,
+          reason: 'SendGrid answered 429',
+          afterMs: MINUTE_MS,
+        });
+        await round;
+        clock.set(T0 + 10 * MINUTE_MS);
+        await dispatch();
+        expect(provider.sends.map((d) => d.messageId)).toEqual([gone.id]);
+        expect(await started.services.store.getMessage(gone.id)).toMatchObject({
+          status: 'blocked',
+        });
       },
       TIMEOUT_MS,
     );

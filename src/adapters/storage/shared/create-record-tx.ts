@@ -18,7 +18,7 @@ import {
   toMessage,
   toMessageColumns,
 } from './record-rows.js';
-import { CANCELLED, NEVER_LEFT } from './decide-rows.js';
+import { CANCELLED, NEVER_LEFT, toDecision } from './decide-rows.js';
 import { budgetBlockedCustomers } from './budget-blocked.js';
 import { LOOKUP_CHUNK, lookUpAll, type SqlRunner } from './sql-runner.js';
 import type { AuditLogTable, MessagesTable } from './tables.js';
@@ -295,6 +295,26 @@ export const createRecordTx = (
       }
       return found;
     },
+    async cancelDecisionsById(ids, reason) {
+      const cancelled: string[] = [];
+      for (const row of await lookUpAll(ids, (chunk, marks) =>
+        sql.all<{ id: string; status: string; body: string; customer_id: string }>(
+          `SELECT id, status, body, customer_id FROM decisions
+           WHERE status = 'scheduled' AND id IN (${marks})${pg ? ' FOR UPDATE' : ''}`,
+          chunk,
+        ),
+      )) {
+        const decision = toDecision(row);
+        decision.status = 'cancelled';
+        decision.reasons = [...decision.reasons, `${CANCELLED}${reason}`];
+        await sql.run(`UPDATE decisions SET status = 'cancelled', body = ? WHERE id = ?`, [
+          JSON.stringify(decision),
+          row.id,
+        ]);
+        cancelled.push(row.id);
+      }
+      return cancelled;
+    },
     async campaignMessagesOf(customerIds) {
       if (customerIds.length === 0) return [];
       const rows = await sql.all<{
@@ -304,10 +324,12 @@ export const createRecordTx = (
         status: string;
         reason_code: string | null;
         waiting: number | boolean;
+        accepted: number | boolean;
       }>(
         `SELECT m.id, m.customer_id, m.campaign_id, m.status,
            ${reasonCodeSql(sql.dialect, 'm.body')} AS reason_code,
-           CASE WHEN ${NEVER_LEFT} THEN 1 ELSE 0 END AS waiting
+           CASE WHEN ${NEVER_LEFT} THEN 1 ELSE 0 END AS waiting,
+           CASE WHEN m.sent_at_ms IS NULL THEN 0 ELSE 1 END AS accepted
          FROM messages m
          WHERE m.customer_id IN (${customerIds.map(() => '?').join(', ')})
            AND m.campaign_id IS NOT NULL
@@ -322,6 +344,7 @@ export const createRecordTx = (
         status: r.status as MessageStatus,
         reasonCode: r.reason_code,
         waiting: Number(r.waiting) === 1,
+        accepted: Number(r.accepted) === 1,
       }));
     },
     async expiredReviews(nowMs, limit) {
