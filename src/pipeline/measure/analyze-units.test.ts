@@ -177,6 +177,20 @@ describe('comparing conversion within assignment days', () => {
     expect(c.relativeLift.upper).toBeGreaterThan(0.04);
   });
 
+  it('keeps the lift interval within [−1, 1] when one arm converted none and the other all', () => {
+    // The normal interval around a difference of 1 reached 1.048.
+    const arms = [counts('A', 40, 0), counts('B', 40, 40)];
+    const c = conversionWithin(arms, [arms]);
+    expect(c.absoluteLift.estimate).toBe(1);
+    expect(c.absoluteLift.upper).toBe(1);
+    expect(c.absoluteLift.lower).toBeGreaterThan(0.9);
+    const reversed = conversionWithin(
+      [counts('A', 40, 40), counts('B', 40, 0)],
+      [[counts('A', 40, 40), counts('B', 40, 0)]],
+    );
+    expect(reversed.absoluteLift.lower).toBe(-1);
+  });
+
   it('covers the true lift in about 95 % of runs when the arms differ in size and rate', () => {
     // Two days, each with 2,000 units of control and 100 of treatment, the baseline rising from
     // 5 % to 8 % and treatment 25 points above it: the true difference within days is 0.25. On

@@ -142,7 +142,13 @@ const compareStratified = (
   const standardised = d / se;
   return {
     treatment: arm,
-    absoluteLift: { estimate: d, lower: d - z * se, upper: d + z * se },
+    // A difference of two rates lies in [−1, 1]: the normal interval can reach past it when an
+    // arm converted none or all of its units (0/40 against 40/40 gave [0.952, 1.048]).
+    absoluteLift: {
+      estimate: d,
+      lower: Math.max(-1, d - z * se),
+      upper: Math.min(1, d + z * se),
+    },
     relativeLift: relative,
     p: test.p,
     logP: test.logP,
