@@ -166,6 +166,12 @@ export interface ExperimentReads {
     nowMs: number,
   ): Promise<UnitTotals[]>;
   listExperiments(): Promise<ExperimentSummary[]>;
+  /** Of these experiments, those that assigned a unit at or after `fromMs` and before `toMs`. */
+  experimentsAssignedIn(
+    experimentIds: readonly string[],
+    fromMs: number,
+    toMs: number,
+  ): Promise<string[]>;
   /** Learnings, newest first, optionally for one segment and channel. */
   listLearnings(query: { segment?: string; channel?: string }): Promise<Learning[]>;
   /** The customer's experiment assignments (an access request's), oldest first. */

@@ -46,12 +46,15 @@ export const buildReport = async (
 ): Promise<Report> => {
   const known = await store.listExperiments();
   const named = options.experimentIds ?? [];
-  const ids =
-    named.length > 0
-      ? named
-      : known
-          .filter((e) => e.firstAssignedAtMs < period.toMs && e.lastAssignedAtMs >= period.fromMs)
-          .map((e) => e.experimentId);
+  // Those whose assignments span the period, then of them those that assigned anyone in it: one
+  // that assigned before and after (a campaign relaunched) but not during has no part in it.
+  const spanning = known
+    .filter((e) => e.firstAssignedAtMs < period.toMs && e.lastAssignedAtMs >= period.fromMs)
+    .map((e) => e.experimentId);
+  const assigned = new Set(
+    named.length > 0 ? [] : await store.experimentsAssignedIn(spanning, period.fromMs, period.toMs),
+  );
+  const ids = named.length > 0 ? named : spanning.filter((id) => assigned.has(id));
   const experiments = [];
   const skipped: Report['skipped'] = [];
   for (const id of ids) {
@@ -245,10 +248,9 @@ const experimentSection = ({ results, timeline }: Report['experiments'][number])
     rows.push(...armRows(results.test.analysis).map((r) => tinted(r, r.label)));
   if (results.holdout !== null && 'analysis' in results.holdout)
     rows.push(
-      ...armRows(results.holdout.analysis).map((r) => ({
-        ...r,
-        label: `${r.label} (all assigned)`,
-      })),
+      ...armRows(results.holdout.analysis).map((r) =>
+        tinted({ ...r, label: `${r.label} (all assigned)` }, r.label),
+      ),
     );
   if (rows.length > 0)
     parts.push(intervalChart('Conversion by arm, 95 % intervals', rows, { format: pct }));

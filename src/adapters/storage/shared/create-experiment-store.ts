@@ -406,6 +406,18 @@ export const createExperimentReads = (
       lastAssignedAtMs: r.last,
     }));
   },
+  async experimentsAssignedIn(experimentIds, fromMs, toMs) {
+    if (experimentIds.length === 0) return [];
+    const rows = await db
+      .selectFrom('experiment_units')
+      .select('experiment_id')
+      .distinct()
+      .where('experiment_id', 'in', experimentIds)
+      .where('assigned_at_ms', '>=', fromMs)
+      .where('assigned_at_ms', '<', toMs)
+      .execute();
+    return rows.map((r) => r.experiment_id);
+  },
   async listLearnings(query) {
     let q = db.selectFrom('learnings').selectAll().orderBy('created_at_ms', 'desc');
     if (query.segment !== undefined) q = q.where('segment', '=', query.segment);
