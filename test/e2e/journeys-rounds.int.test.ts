@@ -26,6 +26,39 @@ const browseYaml = `decide:
         - { id: nudge, type: send, channels: [email], template: upsell }
 `;
 
+// A message, then a wait until a view, then another message.
+const quizYaml = `decide:
+  journeys:
+    - id: quiz
+      entry: { event: Quiz Completed }
+      steps:
+        - { id: first, type: send, channels: [email], template: welcome-1 }
+        - id: wait-view
+          type: wait
+          until: { event: Product Viewed, timeoutHours: 24 }
+        - { id: second, type: send, channels: [email], template: welcome-2 }
+`;
+
+// A branch on traits that hold a list and an object.
+const tiersYaml = `decide:
+  journeys:
+    - id: tiers
+      entry: { event: Quiz Completed }
+      steps:
+        - id: gold
+          type: branch
+          if: { field: trait.plan, op: eq, value: { tier: gold, seats: 5 } }
+          then: tagged
+          else: done
+        - id: tagged
+          type: branch
+          if: { field: trait.tags, op: in, value: [[vip], [staff]] }
+          then: offer
+          else: done
+        - { id: offer, type: send, channels: [email], template: upsell }
+        - { id: done, type: exit }
+`;
+
 interface AdminBody {
   decisions: { agent: string; action: string; status: string; createdAt: string }[];
   work: { key: string; status: string; note: string | null; dueAt: string }[];
@@ -175,6 +208,46 @@ for (const factory of storeFactories) {
         ]);
         expect((await wakeUpsOf(userId)).map((w) => w.dueAt)).toEqual([iso(T0 + 4 * HOUR_MS)]);
       }
+    });
+
+    it('sends the message after a wait its event ended in the round that sent the one before', async () => {
+      await start(quizYaml);
+      await post('identify', { userId: 'u1', traits: { email: 'u1@example.com' } });
+      await post('track', { userId: 'u1', event: 'Quiz Completed' });
+      clock.set(T0 + 1000);
+      await post('track', {
+        userId: 'u1',
+        event: 'Product Viewed',
+        properties: { product_id: 'p' },
+      });
+      // One round handles both: the first message, and the view that ends the wait. A customer
+      // gets one message a round, so the second goes in a round of its own, a minute on.
+      await runAt(T0 + 2000);
+      expect((await decisionsOf('u1')).map((d) => d.action)).toEqual(['quiz/first']);
+      expect((await wakeUpsOf('u1')).map((w) => w.dueAt)).toEqual([iso(T0 + 2000 + MINUTE_MS)]);
+      await runAt(T0 + 2000 + MINUTE_MS);
+      expect((await decisionsOf('u1')).map((d) => d.action).sort()).toEqual([
+        'quiz/first',
+        'quiz/second',
+      ]);
+      expect(await journeysOf('u1')).toMatchObject([{ journeyId: 'quiz', status: 'completed' }]);
+    });
+
+    it('compares a list or object trait by its contents in a branch', async () => {
+      await start(tiersYaml);
+      const customers = {
+        gold: { plan: { seats: 5, tier: 'gold' }, tags: ['vip'] },
+        silver: { plan: { tier: 'silver', seats: 5 }, tags: ['vip'] },
+        untagged: { plan: { tier: 'gold', seats: 5 }, tags: ['new'] },
+      };
+      for (const [userId, traits] of Object.entries(customers)) {
+        await post('identify', { userId, traits: { email: `${userId}@example.com`, ...traits } });
+        await post('track', { userId, event: 'Quiz Completed' });
+      }
+      await runAt(T0);
+      expect((await decisionsOf('gold')).map((d) => d.action)).toEqual(['tiers/offer']);
+      expect(await decisionsOf('silver')).toEqual([]);
+      expect(await decisionsOf('untagged')).toEqual([]);
     });
 
     it("takes a journey's web content down once an exit event ends the journey", async () => {

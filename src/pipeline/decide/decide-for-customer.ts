@@ -174,11 +174,17 @@ export const decideForCustomer = (
   // a wake-up claimed with the round was armed before (for an entry since ended, or a step
   // passed since) and must not move them again.
   const ranThisRound = new Set<string>();
+  // Journeys whose run this round proposed a message: a customer gets one a round, so a later
+  // run of the same journey holds its next send for a round of its own (`advanceJourney`).
+  const sentThisRound = new Set<string>();
   const applyRun = (journey: Journey, run: JourneyRun) => {
     memberships.set(journey.definition.id, run.membership);
     changed.add(journey.definition.id);
     ranThisRound.add(journey.definition.id);
-    for (const p of run.proposals) proposals.push(p);
+    for (const p of run.proposals) {
+      proposals.push(p);
+      if (p.kind === 'send') sentThisRound.add(journey.definition.id);
+    }
     const key = journeyKey(id, journey.definition.id);
     // A wake-up set earlier in this round (an entry) is replaced, or taken back when this run
     // ended the journey: the caller cancels before it schedules, so one left would outlive it.
@@ -245,7 +251,20 @@ export const decideForCustomer = (
       }
       notes.push(`entered journey ${journey.definition.id} v${journey.version}`);
       const start = newMembership(journey, view, existing, nowMs);
-      notes.push(...applyRun(journey, advanceJourney(journey, start, view, env, nowMs, trigger)));
+      notes.push(
+        ...applyRun(
+          journey,
+          advanceJourney(
+            journey,
+            start,
+            view,
+            env,
+            nowMs,
+            trigger,
+            sentThisRound.has(journey.definition.id),
+          ),
+        ),
+      );
     }
     return notes;
   };
@@ -385,7 +404,18 @@ export const decideForCustomer = (
       if (journey !== undefined && m.waitingFor === trigger.name) {
         notes.push(`journey ${m.journeyId}: ${trigger.name} arrived`);
         notes.push(
-          ...applyRun(journey, advanceJourney(journey, updated, view, env, nowMs, trigger)),
+          ...applyRun(
+            journey,
+            advanceJourney(
+              journey,
+              updated,
+              view,
+              env,
+              nowMs,
+              trigger,
+              sentThisRound.has(journey.definition.id),
+            ),
+          ),
         );
       }
     }
@@ -444,7 +474,10 @@ export const decideForCustomer = (
       }
       return [exitJourney(m, `version ${m.version} is unknown`)];
     }
-    return applyRun(journey, advanceJourney(journey, m, view, env, nowMs, trigger));
+    return applyRun(
+      journey,
+      advanceJourney(journey, m, view, env, nowMs, trigger, sentThisRound.has(m.journeyId)),
+    );
   };
 
   const handle = (trigger: Trigger): string[] => {

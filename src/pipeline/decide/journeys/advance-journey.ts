@@ -139,6 +139,9 @@ export const NEXT_SEND_AFTER_MS = MINUTE_MS;
  * Runs a customer's journey from the step their membership holds until it waits or ends:
  * sends and web content become proposals, a wait sets when to run again, a branch follows its
  * condition (or a stable hash for a split), exit and the last step end the membership.
+ * `afterSend`: an earlier run of this journey in the same round proposed a message (an entry,
+ * then a wait until an event the round also handles), so the first send this run reaches waits
+ * for a round of its own, as a second send within one run does.
  */
 export const advanceJourney = (
   journey: Journey,
@@ -147,6 +150,7 @@ export const advanceJourney = (
   env: DecideEnv,
   nowMs: number,
   trigger: Trigger,
+  afterSend = false,
 ): JourneyRun => {
   const membership: Membership = {
     ...start,
@@ -182,7 +186,7 @@ export const advanceJourney = (
         // One message a run: a customer gets one a round (arbitration), so a second send
         // reached without a timed wait (two sends in a row, a wait until an event already
         // seen) waits for the next round rather than being dropped there.
-        if (proposals.some((p) => p.kind === 'send')) {
+        if (afterSend || proposals.some((p) => p.kind === 'send')) {
           notes.push(`step ${step.id}: after the run's message, in the next round`);
           membership.stepId = step.id;
           return { membership, proposals, wakeAtMs: nowMs + NEXT_SEND_AFTER_MS, notes };

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Membership } from '../../../ports/decide-store.js';
 import type { CustomerView } from '../proposal.js';
 import type { Condition, conditionFields } from './journey-schema.js';
@@ -22,14 +23,21 @@ const fieldValue = (view: CustomerView, field: string): unknown => {
   return Object.hasOwn(readers, field) ? readers[field as keyof typeof readers](view) : undefined;
 };
 
+/**
+ * Equality of JSON values: a list or an object (a trait may hold either) equals one with the
+ * same contents, not only itself; numbers and text as `===` has them.
+ */
+const sameJson = (left: unknown, right: unknown): boolean =>
+  left === right || (typeof left === 'object' && left !== null && isDeepStrictEqual(left, right));
+
 const compare = (left: unknown, op: string, right: unknown): boolean => {
   switch (op) {
     case 'eq':
-      return left === right;
+      return sameJson(left, right);
     case 'neq':
-      return left !== right;
+      return !sameJson(left, right);
     case 'in':
-      return Array.isArray(right) && right.includes(left);
+      return Array.isArray(right) && right.some((item) => sameJson(left, item));
     default: {
       if (typeof left !== 'number' || typeof right !== 'number') return false;
       if (op === 'gt') return left > right;
