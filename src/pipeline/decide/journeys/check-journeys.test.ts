@@ -138,6 +138,40 @@ describe('checkJourneys', () => {
     ]);
   });
 
+  it('refuses a step no run reaches: left after an exit, or skipped by every branch', () => {
+    const orphan: JourneyStep[] = [send('a'), { id: 'done', type: 'exit' }, send('orphan')];
+    expect(checkJourneys([aJourney('j', orphan)], context)).toEqual([
+      {
+        path: '/decide/journeys/0/steps/2',
+        message:
+          'step orphan is never reached: no step goes to it, and the one above it ends the journey or goes elsewhere',
+      },
+    ]);
+    const skipped: JourneyStep[] = [
+      {
+        id: 'b',
+        type: 'branch',
+        if: { field: 'vip', op: 'eq', value: true },
+        then: 'x',
+        else: 'y',
+      },
+      send('unused'),
+      send('x', 'done'),
+      send('y'),
+      { id: 'done', type: 'exit' },
+    ];
+    expect(checkJourneys([aJourney('j', skipped)], context).map((p) => p.path)).toEqual([
+      '/decide/journeys/0/steps/1',
+    ]);
+    // A step reached only by a wait's next, or one above it, is reached.
+    const reached: JourneyStep[] = [
+      { id: 'w', type: 'wait', hours: 1, next: 'late' },
+      { id: 'done', type: 'exit' },
+      send('late', 'done'),
+    ];
+    expect(checkJourneys([aJourney('j', reached)], context)).toEqual([]);
+  });
+
   it('refuses steps that go round with no timed wait step on the way', () => {
     const loop: JourneyStep[] = [
       { id: 'a', type: 'send', channels: ['email'], template: 't' },

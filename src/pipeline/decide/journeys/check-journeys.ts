@@ -27,10 +27,50 @@ const targetsOf = (step: JourneyStep): (string | undefined)[] => {
 };
 
 /**
+ * The steps a run goes on to from step `i`: its `next`, `then`, `else` or split arm, and without
+ * one the step below it; none from an exit. A target that is not a step is left out (refused on
+ * its own).
+ */
+const nextSteps = (
+  steps: readonly JourneyStep[],
+  index: ReadonlyMap<string, number>,
+  i: number,
+) => {
+  const step = steps[i];
+  if (step === undefined || step.type === 'exit') return [];
+  const below = steps[i + 1]?.id;
+  // A split goes to one of its arms and nowhere else; a condition to then or else (else, and
+  // then when missing, the step below).
+  const targets =
+    step.type === 'branch'
+      ? step.split !== undefined
+        ? step.split.map((s) => s.next)
+        : [step.then ?? below, step.else ?? below]
+      : [step.next ?? below];
+  return targets.flatMap((id) => {
+    const j = id === undefined ? undefined : index.get(id);
+    return j === undefined ? [] : [j];
+  });
+};
+
+/** The steps no run reaches from the first: a target mistyped, or a step left after an exit. */
+const unreachedSteps = (journey: JourneyDefinition): number[] => {
+  const index = new Map(journey.steps.map((step, i) => [step.id, i]));
+  const reached = new Set<number>();
+  const waiting = journey.steps.length > 0 ? [0] : [];
+  for (let i = waiting.pop(); i !== undefined; i = waiting.pop()) {
+    if (reached.has(i)) continue;
+    reached.add(i);
+    waiting.push(...nextSteps(journey.steps, index, i));
+  }
+  return journey.steps.flatMap((_, i) => (reached.has(i) ? [] : [i]));
+};
+
+/**
  * A run of steps that comes back to where it started without a timed wait (hours or days) on
  * the way, as step
- * ids (the first repeated at the end), or null. Runs go on from a step to its `next`, `then`,
- * `else` or split arm, and without one to the step below it; a wait ends a run.
+ * ids (the first repeated at the end), or null. Runs go on as `nextSteps` says; a wait ends a
+ * run.
  */
 const loopWithoutWait = (journey: JourneyDefinition): string[] | null => {
   const steps = journey.steps;
@@ -39,23 +79,8 @@ const loopWithoutWait = (journey: JourneyDefinition): string[] | null => {
   // seen): only a wait for a time (hours, days) takes a run out of the round for certain.
   const holds = (step: JourneyStep | undefined) =>
     step?.type === 'wait' && step.until === undefined;
-  const successors = (i: number): number[] => {
-    const step = steps[i];
-    if (step === undefined || holds(step) || step.type === 'exit') return [];
-    const below = steps[i + 1]?.id;
-    // A split goes to one of its arms and nowhere else; a condition to then or else (else,
-    // and then when missing, the step below).
-    const targets =
-      step.type === 'branch'
-        ? step.split !== undefined
-          ? step.split.map((s) => s.next)
-          : [step.then ?? below, step.else ?? below]
-        : [step.next ?? below];
-    return targets.flatMap((id) => {
-      const j = id === undefined ? undefined : index.get(id);
-      return j === undefined || holds(steps[j]) ? [] : [j];
-    });
-  };
+  const successors = (i: number): number[] =>
+    holds(steps[i]) ? [] : nextSteps(steps, index, i).filter((j) => !holds(steps[j]));
   const state = new Array<0 | 1 | 2>(steps.length).fill(0);
   const path: number[] = [];
   const visit = (i: number): number[] | null => {
@@ -271,6 +296,15 @@ export const checkJourneys = (
       stepIds.add(step.id);
     });
     const exits = new Set(journey.exitOn ?? []);
+    // A target that names no step is refused below; what it meant to reach cannot be told.
+    const targetsKnown = journey.steps.every((step) =>
+      targetsOf(step).every((target) => target === undefined || stepIds.has(target)),
+    );
+    for (const i of targetsKnown ? unreachedSteps(journey) : [])
+      problems.push({
+        path: `${at}/steps/${i}`,
+        message: `step ${journey.steps[i]?.id ?? '?'} is never reached: no step goes to it, and the one above it ends the journey or goes elsewhere`,
+      });
     const loop = loopWithoutWait(journey);
     if (loop !== null)
       problems.push({
