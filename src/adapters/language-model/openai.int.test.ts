@@ -147,6 +147,30 @@ describe('createOpenAiLanguageModel', () => {
     });
   });
 
+  it('names the model asked for as the writer when the reply names none', async () => {
+    // An OpenAI-compatible server or proxy may leave "model" out of its completion.
+    const time = clock();
+    const api = await startApi(
+      [
+        json(200, {
+          id: 'chatcmpl-2',
+          object: 'chat.completion',
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: JSON.stringify({ variants: [variant] }) },
+              finish_reason: 'stop',
+            },
+          ],
+          usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+        }),
+      ],
+      time,
+    );
+    const outcome = await aModel(api.baseUrl).model.generate(aRequest(), signal());
+    expect(outcome).toMatchObject({ ok: true, model: 'herald-writer' });
+  });
+
   it('sends the model, temperature, JSON mode, the rules and the snippets with their ids', async () => {
     const time = clock();
     const api = await startApi([completion(JSON.stringify({ variants: [variant] }))], time);

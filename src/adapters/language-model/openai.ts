@@ -265,7 +265,12 @@ export const createOpenAiLanguageModel = (options: OpenAiLanguageModelOptions): 
             false,
             usage,
           );
-        return { ok: true, variants: variants.value, usage, model: completion.model };
+        // A compatible server or proxy may leave the model out: the one asked for wrote it.
+        const model =
+          typeof completion.model === 'string' && completion.model !== ''
+            ? completion.model
+            : options.model;
+        return { ok: true, variants: variants.value, usage, model };
       }
     },
   };

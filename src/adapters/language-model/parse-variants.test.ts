@@ -14,6 +14,15 @@ describe('parseVariants', () => {
     });
   });
 
+  it('takes a strategy written as null or left blank as not said', () => {
+    // JSON-mode models often write null for a field they leave out.
+    for (const strategy of [null, '', '  '])
+      expect(
+        parseVariants(JSON.stringify({ variants: [{ ...variant, strategy }] }), 1),
+        String(strategy),
+      ).toEqual({ ok: true, value: [variant] });
+  });
+
   it('rejects a reply without variants', () => {
     expect(parseVariants(JSON.stringify({ variants: [] }), 1)).toMatchObject({ ok: false });
     expect(parseVariants(JSON.stringify([variant]), 1)).toMatchObject({ ok: false });

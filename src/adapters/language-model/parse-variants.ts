@@ -10,7 +10,8 @@ const variantSchema = Type.Object({
   body: Type.String(),
   cta: Type.String(),
   citations: Type.Array(Type.String()),
-  strategy: Type.Optional(Type.String()),
+  // Optional: JSON-mode models often write null for a field they leave out.
+  strategy: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 
 const replySchema = Type.Object({ variants: Type.Array(variantSchema, { minItems: 1 }) });
@@ -47,7 +48,8 @@ export const parseVariants = (
       body,
       cta,
       citations,
-      ...(strategy === undefined ? {} : { strategy }),
+      // Left out, null or blank: not said (the variant is taken for its planned strategy).
+      ...(typeof strategy === 'string' && strategy.trim() !== '' ? { strategy } : {}),
     })),
   );
 };

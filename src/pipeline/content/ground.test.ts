@@ -407,6 +407,9 @@ describe('checkGrounding', () => {
       ['Loved by two million shoppers.', 'two million'],
       ['Rated four stars by our customers.', 'four'],
       ['Ten thousand shoppers agree.', 'Ten thousand'],
+      // A scale word alone is a number too; after digits it is read with them.
+      ['Limited to the first hundred buyers.', 'hundred'],
+      ['The first thousand orders ship free.', 'thousand'],
     ])
       expect(claimsInBody(body ?? ''), body).toEqual([['number', claim]]);
     expect(extractClaims('two million five hundred thousand')).toEqual([

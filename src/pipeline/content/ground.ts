@@ -160,6 +160,12 @@ export const NUMBER_WORDS = numberWord;
 const inWords = `((?:a[\\s-]+(?=hundred|thousand|million|billion))?${numberWord}(?:(?:(?<=hundred|thousand)[\\s-]+and)?[\\s-]+${numberWord}){0,12})`;
 
 /** The value of a number written in words (`inWords`). */
+/** Whether digits (and the separators between them) end the text just before a match. */
+const afterDigits = (m: RegExpMatchArray): boolean => {
+  const at = m.index ?? 0;
+  return /\d[\s,.]*$/.test(m.input?.slice(Math.max(0, at - 8), at) ?? '');
+};
+
 const valueOfWords = (words: string): number => {
   let total = 0;
   let current = 0;
@@ -551,9 +557,11 @@ const extractors: readonly {
     accept: (m) => {
       const words = m[1] ?? '';
       const first = words.split(/[\s-]+/)[0]?.toLowerCase() ?? '';
+      // A scale word after digits ("200 thousand") is read with them; alone ("the first
+      // hundred buyers") it is a number of its own.
+      const scale = first === 'hundred' || largeNumbers[first] !== undefined;
       return (
-        first !== 'hundred' &&
-        largeNumbers[first] === undefined &&
+        !(scale && afterDigits(m)) &&
         valueOfWords(words) >= 2 &&
         isOneNumber(words) &&
         !inTitleCaseName(m)
@@ -898,7 +906,7 @@ export const checkGrounding = (
       problems.push({
         claim: id,
         kind: 'citation',
-        reason: `cites ${id}, which is not a known document`,
+        reason: `cites ${id}, which is not a document retrieved for this copy (unknown, expired, not approved, or for another audience)`,
       });
     } else {
       cited.push(doc);
