@@ -548,6 +548,14 @@ export const configSchema = Type.Object(
           }),
           { env: 'HERALD_CAMPAIGN_WRITER' },
         ),
+        moderator: field(
+          Type.Union([Type.Literal('local'), Type.Literal('openai')], {
+            default: 'local',
+            description:
+              'What screens generated copy for hate, violence, self-harm and sexual content: `local`, the built-in lexicon (no network; it finds only the phrases it lists); `openai`, the Moderations API at `content.openaiBaseUrl` with `content.openaiApiKey` (model `omni-moderation-latest`), waited for up to `content.timeoutSeconds`. Either way a screen that fails or times out blocks the copy.',
+          }),
+          { env: 'HERALD_MODERATOR' },
+        ),
         pricePer1kInputUsd: Type.Number({
           minimum: 0,
           default: 0.00015,

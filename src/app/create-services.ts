@@ -38,6 +38,7 @@ import {
 import { createDispatchIo } from '../pipeline/deliver-messages.js';
 import type { ChannelAdapter } from '../ports/channel-adapter.js';
 import { createLocalModerator } from '../adapters/moderation/local-moderator.js';
+import { createOpenAiModerator } from '../adapters/moderation/openai-moderator.js';
 import { createOpenAiLanguageModel } from '../adapters/language-model/openai.js';
 import type { LanguageModel } from '../ports/language-model.js';
 import type { PersonalizeOptions } from '../pipeline/personalize.js';
@@ -302,8 +303,15 @@ export const createServices = async (
       },
     };
     const adapters = createAdapters(config, store, clock);
-    const moderator = createLocalModerator();
     const c = config.content;
+    const moderator =
+      c.moderator === 'openai'
+        ? createOpenAiModerator({
+            apiKey: c.openaiApiKey,
+            baseUrl: c.openaiBaseUrl,
+            timeoutMs: c.timeoutSeconds * 1000,
+          })
+        : createLocalModerator();
     const languageModel =
       c.openaiApiKey === ''
         ? null
@@ -332,7 +340,8 @@ export const createServices = async (
       minRelativeScore: config.content.minRelativeScore,
       guardPolicy: config.guardPolicy,
       moderator,
-      moderationTimeoutMs: 2000,
+      // The lexicon answers at once; a hosted moderator is given the model calls' time.
+      moderationTimeoutMs: c.moderator === 'openai' ? c.timeoutSeconds * 1000 : 2000,
       variants: 3,
       cache: new Map(),
       ...(model === undefined ? {} : { languageModel: model }),

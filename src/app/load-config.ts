@@ -744,6 +744,19 @@ const checkProviders = (config: unknown, problems: FieldProblem[]): void => {
       message:
         'must be set (HERALD_OPENAI_API_KEY) when content.campaignWriter (HERALD_CAMPAIGN_WRITER) is openai: the model is asked with it',
     });
+  // A hosted moderator with no key would block every piece of generated copy: said at start.
+  if (
+    fieldOf(config, 'content', 'moderator') === 'openai' &&
+    !(typeof key === 'string' && key.trim() !== '') &&
+    !faulted.has('/content/openaiApiKey') &&
+    !faulted.has('/content/moderator') &&
+    fieldOf(config, 'content', 'campaignWriter') !== 'openai'
+  )
+    problems.push({
+      path: '/content/openaiApiKey',
+      message:
+        'must be set (HERALD_OPENAI_API_KEY) when content.moderator (HERALD_MODERATOR) is openai: the Moderations API is asked with it',
+    });
   // A key that does not parse verifies no signature: every event SendGrid posts would be refused.
   const webhookKey = fieldOf(config, 'deliver', 'sendgridWebhookPublicKey');
   if (given('sendgridWebhookPublicKey') && !isSendGridPublicKey(String(webhookKey)))
