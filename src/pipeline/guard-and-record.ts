@@ -1295,9 +1295,8 @@ const inFlight = (m: CampaignMessage): boolean =>
  * has left or is leaving); of several waiting, one stays — a queued one before one waiting for
  * a reviewer, who may reject it, then the oldest. A message that may be with a provider
  * (`inFlight`) cannot be withdrawn: when the person was held out, or another message reached
- * them, or an older one is in flight too, its decision is cancelled instead, so that an attempt
- * that comes back unsent (a 429, a hold at hand-off) is refused at the next. With an audit entry
- * each withdrawal.
+ * them, its decision is cancelled instead, so that an attempt that comes back unsent (a 429, a
+ * hold at hand-off) is refused at the next. With an audit entry each withdrawal.
  */
 export const withdrawRepeatedCampaigns = async (
   tx: StoreTx,
@@ -1327,7 +1326,9 @@ export const withdrawRepeatedCampaigns = async (
     const reason = heldOut
       ? `merged records: the person was held out of campaign ${campaign}`
       : `merged records: campaign ${campaign} reaches the person once`;
-    const stopped = heldOut || reached ? flying : flying.slice(1);
+    // With several out and none known to have gone, which will reach the person is not known
+    // yet: stopping any could leave them with none (the one kept might fail for good). All go.
+    const stopped = heldOut || reached ? flying : [];
     if (stopped.length > 0)
       await tx.cancelDecisionsById(
         stopped.map((m) => m.id),
