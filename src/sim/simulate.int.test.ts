@@ -207,6 +207,30 @@ describe('herald simulate, against live Herald over the same history', () => {
     expect(target.churnModel.current()).not.toBeNull();
   });
 
+  it('records events stamped the same moment as they arrived: apart when they came apart', async () => {
+    // An app that stamps a checkout's signup and order with one clock reading, sent in two
+    // calls: live Herald decided after each (the welcome, then the thanks); one batch of both
+    // left the order's thanks alone.
+    const config = loadConfig(env, null);
+    const t0 = Date.UTC(2026, 5, 3, 12);
+    const events = [
+      identify('ann', t0),
+      { ...anEvent('ann', t0, { name: 'Signed Up' }), receivedAtMs: t0 + 1000 },
+      { ...order('ann', t0, 'a1'), receivedAtMs: t0 + 2000 },
+    ];
+    const toMs = t0 + 4 * DAY_MS;
+    const live = await runLive(config, events, toMs);
+    const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
+    // Live decided at each arrival, a second or two after the stamp; the replay at the stamp.
+    const actions = async (services: Services) =>
+      (await decidedIn(services, t0, toMs)).map((d) => d.slice(d.indexOf(' ') + 1)).sort();
+    const decided = await actions(live);
+    expect(decided).toEqual(
+      expect.arrayContaining(['ann welcome/day-1-email', 'ann first-order-thanks']),
+    );
+    expect(await actions(target)).toEqual(decided);
+  });
+
   it('judges an event by when Herald received it: a late order thanks no one', async () => {
     const config = loadConfig(env, null);
     const t0 = Date.UTC(2026, 5, 3, 12);

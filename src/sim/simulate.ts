@@ -234,10 +234,14 @@ export const simulate = async (
         break;
       }
       await open();
+      // One batch a moment and an arrival: events stamped alike that reached Herald apart (two
+      // calls of an app that stamped them with one clock reading) were decided on apart.
       const first = instant[0];
       if (
         first !== undefined &&
-        (first.timestampMs !== event.timestampMs || instant.length >= PAGE)
+        (first.timestampMs !== event.timestampMs ||
+          first.receivedAtMs !== event.receivedAtMs ||
+          instant.length >= PAGE)
       )
         await flush();
       instant.push(event);
