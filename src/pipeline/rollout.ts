@@ -39,6 +39,28 @@ export const readRollout = (store: Store): Promise<RolloutState | null> =>
   });
 
 /**
+ * The rollout as it stood at `atMs`, rebuilt from its history (null before its start, or when
+ * none of its history is that old): for a replay of the past (`herald simulate`). A start over
+ * (`restart`) begins a new history, so cohorts from before it cannot be rebuilt.
+ */
+export const rolloutAt = (state: RolloutState, atMs: number): RolloutState | null => {
+  const history = state.history.filter((step) => step.atMs <= atMs);
+  if (history.length === 0) return null;
+  let percent = 0;
+  let stageStartedAtMs = history[0]?.atMs ?? atMs;
+  for (const step of history) {
+    const next = step.decision.action === 'hold' ? step.decision.percent : step.decision.toPercent;
+    if (next !== percent) stageStartedAtMs = step.atMs;
+    percent = next;
+  }
+  return { percent, salt: state.salt, stageStartedAtMs, history };
+};
+
+/** Stores a rollout state as it is, without an audit entry: a replay's (`rolloutAt`). */
+export const storeRolloutAsReplayed = (store: Store, state: RolloutState): Promise<void> =>
+  store.transaction((tx) => tx.setSetting(KEY, JSON.stringify(state)));
+
+/**
  * Stores the rollout's next state and audits the step. `basis` is the state the step was
  * decided on (null for a start, which replaces whatever is there): read again under the
  * rollout's lock, it must still be the stored one, or a start or another check that landed

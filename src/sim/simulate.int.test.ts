@@ -8,6 +8,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
 import { silentLogger } from '../ports/logger.js';
 import { aTrack } from '../../test/support/builders.js';
 import { churnFeatureNames } from '../pipeline/predict/churn/churn-features.js';
+import { startRollout } from '../pipeline/rollout.js';
 import { simulate, simulationConfig } from './simulate.js';
 
 const env = { HERALD_WRITE_KEYS: 'web=test-write-key-0001', HERALD_ADMIN_TOKEN: 'test-admin-0001' };
@@ -229,6 +230,28 @@ describe('herald simulate, against live Herald over the same history', () => {
       expect.arrayContaining(['ann welcome/day-1-email', 'ann first-order-thanks']),
     );
     expect(await actions(target)).toEqual(decided);
+  });
+
+  it('holds out of automated marketing whom the staged rollout live Herald ran held out', async () => {
+    const config = loadConfig(env, null);
+    const t0 = Date.UTC(2026, 5, 3, 12);
+    const ids = Array.from({ length: 10 }, (_, i) => `c${String(i)}`);
+    const events = ids.flatMap((id) => [
+      identify(id, t0, { 'consent.email': 'granted' }),
+      anEvent(id, t0, { name: 'Signed Up' }),
+    ]);
+    // The first stage (5 %) began the day before; the cohort is drawn per customer.
+    const live = await runLive(config, events, t0 + HOUR_MS, async (services) => {
+      await startRollout(services.store, t0 - DAY_MS);
+    });
+    const { target } = await simulated(config, live, t0 - HOUR_MS, t0 + HOUR_MS);
+    const outbox = async (services: Services) =>
+      (await services.store.listMessages({ limit: 1000 }))
+        .map((m) => `${m.customerId} ${m.template} ${m.status} ${m.reasonCode ?? ''}`)
+        .sort();
+    const held = (await outbox(live)).filter((m) => m.endsWith('outside_rollout'));
+    expect(held.length).toBeGreaterThan(0);
+    expect(await outbox(target)).toEqual(await outbox(live));
   });
 
   it('judges an event by when Herald received it: a late order thanks no one', async () => {

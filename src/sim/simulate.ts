@@ -9,6 +9,7 @@ import type { EventCursor, Store } from '../ports/store.js';
 import { createHistoryReplay, lastSweepBeforeMs } from './replay-history.js';
 import { asReplayed, isEmailOptOut, rememberReplayedOptOuts } from './replayed-events.js';
 import { HERALD_SOURCE } from '../core/event-names.js';
+import { readRollout, rolloutAt, storeRolloutAsReplayed } from '../pipeline/rollout.js';
 
 export interface SimulationSummary {
   /** Labelled so nobody mistakes a replay for what happened. */
@@ -116,7 +117,22 @@ export const simulate = async (
     await target.churnModel.refresh();
     await target.conversionModel.refresh();
   };
-  await adoptModels(options.fromMs);
+  // The staged rollout live Herald ran, each step taken as the virtual clock reaches it: only
+  // the cohort of its time gets automated marketing, as live.
+  const rollout = await readRollout(source);
+  const rolloutSteps = rollout?.history.filter((step) => step.atMs < options.toMs) ?? [];
+  let rolled = 0;
+  const adoptRollout = async (untilMs: number) => {
+    const from = rolled;
+    while ((rolloutSteps[rolled]?.atMs ?? Number.POSITIVE_INFINITY) <= untilMs) rolled += 1;
+    const state = rollout === null || rolled === from ? null : rolloutAt(rollout, untilMs);
+    if (state !== null) await storeRolloutAsReplayed(target.store, state);
+  };
+  const adoptLive = async (untilMs: number) => {
+    await adoptModels(untilMs);
+    await adoptRollout(untilMs);
+  };
+  await adoptLive(options.fromMs);
   const history = createHistoryReplay(target, options.fromMs);
   let inWindow = false;
   // The history ran the last sweep before the window; the window's first is the day after it —
@@ -135,14 +151,14 @@ export const simulate = async (
     let due = nextDue ?? (await refreshNextDue());
     while (due <= untilMs) {
       clock.set(Math.max(clock.nowMs(), due));
-      await adoptModels(clock.nowMs());
+      await adoptLive(clock.nowMs());
       count(await target.worker.runDue(clock.nowMs()));
       // The worker's round ran the day's sweep.
       while (sweepAtMs <= clock.nowMs()) sweepAtMs += DAY_MS;
       due = await refreshNextDue();
     }
     clock.set(Math.max(clock.nowMs(), untilMs));
-    await adoptModels(clock.nowMs());
+    await adoptLive(clock.nowMs());
   };
 
   let replayed = 0;

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { rolloutAt, type RolloutState } from './rollout.js';
+
+const t0 = Date.UTC(2026, 0, 5, 12);
+const dayMs = 86_400_000;
+
+/** Started at t0 (to 5 %), held on day 1, advanced to 20 % on day 2, rolled back on day 3. */
+const state: RolloutState = {
+  percent: 0,
+  salt: 'rollout-1',
+  stageStartedAtMs: t0 + 3 * dayMs,
+  history: [
+    {
+      atMs: t0,
+      decision: { action: 'advance', fromPercent: 0, toPercent: 5, reasons: [] },
+      health: null,
+    },
+    { atMs: t0 + dayMs, decision: { action: 'hold', percent: 5, reasons: [] }, health: null },
+    {
+      atMs: t0 + 2 * dayMs,
+      decision: { action: 'advance', fromPercent: 5, toPercent: 20, reasons: [] },
+      health: null,
+    },
+    {
+      atMs: t0 + 3 * dayMs,
+      decision: { action: 'roll-back', fromPercent: 20, toPercent: 0, reasons: [] },
+      health: null,
+    },
+  ],
+};
+
+describe('rolloutAt', () => {
+  it('rebuilds the cohort in force at each moment of the history', () => {
+    expect(rolloutAt(state, t0 - 1)).toBeNull();
+    expect(rolloutAt(state, t0 + dayMs + 5)).toMatchObject({
+      percent: 5,
+      salt: 'rollout-1',
+      stageStartedAtMs: t0,
+    });
+    expect(rolloutAt(state, t0 + dayMs + 5)?.history).toHaveLength(2);
+    expect(rolloutAt(state, t0 + 2 * dayMs)).toMatchObject({
+      percent: 20,
+      stageStartedAtMs: t0 + 2 * dayMs,
+    });
+    expect(rolloutAt(state, t0 + 10 * dayMs)).toEqual(state);
+  });
+});
