@@ -104,32 +104,43 @@ describe.each(storeFactories.filter((f) => f.available))(
         await adminGet<{ decisions: DecisionView[] }>(started, `/v1/decisions?customerId=${userId}`)
       ).decisions.find((d) => d.id === id)?.status;
 
+    /** A dispatcher round to `provider`, provider rate limits lifted, with `policy` over them. */
+    const dispatchTo =
+      (
+        started: TestHerald,
+        clock: VirtualClock,
+        provider: ReturnType<typeof heldProvider>,
+        policy: Partial<TestHerald['services']['config']['deliverPolicy']> = {},
+      ) =>
+      () =>
+        createDispatcher(
+          [provider.adapter],
+          dispatchIoOf(started),
+          { ...started.services.config.deliverPolicy, rateLimits: {}, ...policy },
+          clock,
+          silentLogger,
+        ).runDue();
+    /** The provider answers the request it holds with a 429: nothing went. */
+    const throttled: DeliveryOutcome = {
+      kind: 'retry',
+      throttled: true,
+      reason: 'SendGrid answered 429',
+      afterMs: MINUTE_MS,
+    };
+
     it(
       'does not send the step later when the attempt comes back unsent (a 429)',
       async () => {
         const { started, clock, dayThree } = await atDayThree(['new-2']);
         const [day3 = ''] = dayThree;
         const provider = heldProvider();
-        const policy = { ...started.services.config.deliverPolicy, rateLimits: {} };
-        const dispatch = () =>
-          createDispatcher(
-            [provider.adapter],
-            dispatchIoOf(started),
-            policy,
-            clock,
-            silentLogger,
-          ).runDue();
+        const dispatch = dispatchTo(started, clock, provider);
         const round = dispatch();
         await provider.inFlight;
         // While the provider holds the request, the customer orders: the journey exits.
         await orders(started, clock, 'new-2');
         // Nothing went: the message is put back unsent, no attempt spent.
-        provider.answer({
-          kind: 'retry',
-          throttled: true,
-          reason: 'SendGrid answered 429',
-          afterMs: MINUTE_MS,
-        });
+        provider.answer(throttled);
         await round;
         expect(await statusOf(started, 'new-2', day3)).toBe('cancelled');
 
@@ -149,19 +160,10 @@ describe.each(storeFactories.filter((f) => f.available))(
         const { started, clock, dayThree } = await atDayThree(['new-3', 'new-4']);
         const provider = heldProvider();
         // One attempt at a time, each reading its message and customer again before it starts.
-        const policy = {
-          ...started.services.config.deliverPolicy,
-          rateLimits: {},
+        const round = dispatchTo(started, clock, provider, {
           concurrency: 1,
           recheckAfterSeconds: 0,
-        };
-        const round = createDispatcher(
-          [provider.adapter],
-          dispatchIoOf(started),
-          policy,
-          clock,
-          silentLogger,
-        ).runDue();
+        })();
         await provider.inFlight;
         const [first] = provider.sends;
         const [waitingId] = dayThree.filter((id) => id !== first?.messageId);
@@ -220,26 +222,13 @@ describe.each(storeFactories.filter((f) => f.available))(
         );
         clock.set(T0 + MINUTE_MS);
         const provider = heldProvider();
-        const policy = { ...started.services.config.deliverPolicy, rateLimits: {} };
-        const dispatch = () =>
-          createDispatcher(
-            [provider.adapter],
-            dispatchIoOf(started),
-            policy,
-            clock,
-            silentLogger,
-          ).runDue();
+        const dispatch = dispatchTo(started, clock, provider);
         const round = dispatch();
         await provider.inFlight;
         // While the provider holds the request, the two records become one person.
         await ingestCall(started, clock, 'alias', { previousId: 'gone', userId: 'keep' });
         await started.services.worker.runDue();
-        provider.answer({
-          kind: 'retry',
-          throttled: true,
-          reason: 'SendGrid answered 429',
-          afterMs: MINUTE_MS,
-        });
+        provider.answer(throttled);
         await round;
         clock.set(T0 + 10 * MINUTE_MS);
         await dispatch();
