@@ -104,6 +104,23 @@ describe('bestSendHour', () => {
     );
   });
 
+  it('looks no further than maxDelayHours where quiet hours end on a half hour', () => {
+    // Thursday 07:30 in Kolkata, quiet until 08:00; the customer responds on Fridays at 07:00
+    // local. The last hour scored starts at 07:30 Friday, and its allowed part, 08:00, is 24.5 h on.
+    const policy = defaultDecidePolicy();
+    const state = aState({
+      location: { country: 'IN', region: null, city: null, timezone: 'Asia/Kolkata' },
+      responses: {
+        byChannel: { email: 10 },
+        byLocalHourOfWeek: { [String(4 * 24 + 7)]: 10 },
+        zone: 'Asia/Kolkata',
+      },
+    });
+    const ms = at('2026-01-15T02:00:00.000Z');
+    const when = scheduleSend(ms, 'email', state, { policy, population: null }, true);
+    expect(when.atMs - ms).toBeLessThanOrEqual(hoursMs(policy.sendTime.maxDelayHours));
+  });
+
   it('never moves earlier than asked within the current hour', () => {
     const ms = t0 + 20 * 60 * 1000;
     expect(bestSendHour(ms, responding({ [t0Slot]: 5 }), null, sendTime)?.atMs).toBe(ms);

@@ -29,13 +29,15 @@ export const bestSendHour = (
   for (const n of Object.values(own)) total += n;
   if (total < s.minResponses) return null;
   let best: { atMs: number; score: number } | null = null;
+  const latestMs = atMs + s.maxDelayHours * HOUR_MS;
   for (let h = 0; h <= s.maxDelayHours; h += 1) {
     const slotStart = start + h * HOUR_MS;
     // The slots are whole UTC hours; where quiet hours end on a half hour (India, Newfoundland,
     // South Australia; Nepal on a quarter) the hour they end in starts quiet, and its allowed
     // part — the customer's first morning moment — is what a send there gets.
     const sendAt = firstAllowed(Math.max(atMs, slotStart));
-    if (sendAt === null || sendAt >= slotStart + HOUR_MS) continue;
+    // The last hour's allowed part can lie past the bound (its quiet hours end on its half).
+    if (sendAt === null || sendAt >= slotStart + HOUR_MS || sendAt > latestMs) continue;
     // Both by local hour: the customer's, and the population's (each customer's in their zone).
     const slot = localHourOfWeek(slotStart, timezone);
     const prior = population?.[slot] ?? 1 / 168;
