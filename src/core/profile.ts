@@ -87,6 +87,21 @@ export const EVENT_WITHDRAWAL_SOURCES: ReadonlySet<string> = new Set([
 export const isExplicitFact = (fact: ConsentEntry): boolean =>
   fact.explicit === true || (!fact.granted && EVENT_WITHDRAWAL_SOURCES.has(fact.source));
 
+/**
+ * Whether what an explicit withdrawal (`held`, a STOP) took away was a grant, for START or YES
+ * to give back. A traits fact stated after it is the latest wish known, and decides alone; else
+ * the newest fact dated before it (`before`), else the traits fact. Only the latest traits fact
+ * is kept, so when a later one has replaced an earlier, `before` depends on which arrived first:
+ * the later one decides, the same whatever the order.
+ */
+export const withdrewGrant = (held: ConsentEntry): boolean => {
+  const later = held.other !== undefined && held.other.atMs > held.atMs ? held.other : undefined;
+  if (later !== undefined) return later.granted;
+  return (
+    held.before?.granted === true || (held.before === undefined && held.other?.granted === true)
+  );
+};
+
 /** A name trait as copy prints it: trimmed, null when absent, not text, or blank. */
 const nameTrait = (value: unknown): string | null =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : null;

@@ -11,7 +11,7 @@ import {
   type MessageRecord,
 } from '../../core/message.js';
 import { HOUR_MS } from '../../core/time.js';
-import { isExplicitFact, optedOutOfSale } from '../../core/profile.js';
+import { isExplicitFact, optedOutOfSale, withdrewGrant } from '../../core/profile.js';
 import { COUNTRY_CALLING_CODE, normalisePhone } from '../../core/recipient.js';
 import {
   verifyMessageToken,
@@ -689,8 +689,7 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             held?.granted === false &&
             isExplicitFact(held) &&
             held.everyChannel !== true &&
-            (held.before?.granted === true ||
-              (held.before === undefined && held.other?.granted === true)) &&
+            withdrewGrant(held) &&
             (!answersYes || held.source === 'sms-reply')
               ? 'marketing'
               : state.unreachable?.sms?.to === number

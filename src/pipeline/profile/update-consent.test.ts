@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
+import { withdrewGrant } from '../../core/profile.js';
 import { aProfile, anIdentify, applyAll, aTrack, daysMs, t0 } from './test-builders.js';
 
 /** Dated `days` after t0, plus `ms`, with an id of its own. */
@@ -168,6 +169,28 @@ describe('what a withdrawal withdrew', () => {
     });
     // Nothing before it: a STOP from someone who never granted texts withdrew no grant.
     expect(applyAll([stop]).consent.sms?.['marketing']?.before).toBeUndefined();
+  });
+
+  it('says the same of what a START may give back in any order, a later form deciding', () => {
+    // Only the latest traits fact is kept: one stated after the STOP that arrived before it
+    // replaced the earlier one, which the STOP's `before` then missed.
+    const at = (days: number, arrivedDays: number, id: string) => ({
+      ...on(days, id),
+      receivedAtMs: t0 + daysMs(arrivedDays),
+    });
+    const lateStop = aTrack('Unsubscribed', { channel: 'sms' }, at(1, 3, 'late-stop'));
+    const form = (granted: boolean, days: number, id: string) =>
+      anIdentify({ consent: { sms: { marketing: granted } } }, at(days, days, id));
+    for (const [first, later, gives] of [
+      [form(true, 0, 'g0'), form(false, 2, 'd2'), false],
+      [form(false, 0, 'd0'), form(true, 2, 'g2'), true],
+    ] as const) {
+      const inTimeOrder = applyAll([first, lateStop, later]).consent.sms?.['marketing'];
+      const asArrived = applyAll([first, later, lateStop]).consent.sms?.['marketing'];
+      if (inTimeOrder === undefined || asArrived === undefined) throw new Error('no consent');
+      expect(withdrewGrant(inTimeOrder)).toBe(gives);
+      expect(withdrewGrant(asArrived)).toBe(gives);
+    }
   });
 
   it('takes what an earlier withdrawal withdrew, in any order: a STOP texted twice', () => {
