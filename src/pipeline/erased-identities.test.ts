@@ -86,26 +86,37 @@ const lea = aProfile({
 
 describe('erased identities', () => {
   it('knows a profile by its user ids, anonymous ids, email in lower case and phone as sent to', () => {
-    expect(identitiesOf(lea, ['u:lea', 'a:anon-2']).sort()).toEqual([
+    expect(identitiesOf('keep', lea, ['u:lea', 'a:anon-2']).sort()).toEqual([
       'a:anon-1',
       'a:anon-2',
       'email:lea@example.com',
+      'phone-national:02079460000',
+      'phone-national:2079460000',
+      'phone-national:442079460000',
       'phone:+4402079460000',
+      'phone:+442079460000',
       'u:lea',
       'u:lea-old',
     ]);
-    expect(identitiesOf(undefined, ['u:x'])).toEqual(['u:x']);
+    expect(identitiesOf('keep', undefined, ['u:x'])).toEqual(['u:x']);
     // Earlier traits: an address changed since, one left by a visitor merged in.
     expect(
       identitiesOf(
+        'keep',
         lea,
         [],
         [{ email: 'Old@Example.com' }, { phone: '+1 415 555 0100' }, { email: 5 }],
       )
-        .filter((k) => !identitiesOf(lea).includes(k))
+        .filter((k) => !identitiesOf('keep', lea).includes(k))
         .sort(),
-    ).toEqual(['email:old@example.com', 'phone:+14155550100']);
-    expect(identitiesOf(aProfile({ userId: null, traits: { phone: ' - ' } }))).toEqual([]);
+    ).toEqual([
+      'email:old@example.com',
+      'phone-national:04155550100',
+      'phone-national:14155550100',
+      'phone-national:4155550100',
+      'phone:+14155550100',
+    ]);
+    expect(identitiesOf('keep', aProfile({ userId: null, traits: { phone: ' - ' } }))).toEqual([]);
   });
 
   it('does not take an alias that leads to someone else for the customer who lists it', async () => {
@@ -125,16 +136,16 @@ describe('erased identities', () => {
     const tx = memoryTx();
     expect(await erasedSinceOf(tx, [lea])).toEqual(new Map());
     expect(tx.lookups()).toBe(0);
-    await rememberErased(tx, identitiesOf(lea), 1_000);
+    await rememberErased(tx, identitiesOf('keep', lea), 1_000);
     const key = tx.settings.get(ERASURE_KEY) ?? '';
     expect(key).toMatch(/^[\w-]{43}$/);
     // The key was made under its lock: a concurrent first erasure reads it, not makes another.
     expect(tx.locked).toEqual([ERASURE_KEY]);
     // Hashes only, and keyed: the plain SHA-256 of an identity (what anyone could compute
     // from a guessed address) is not among them.
-    expect(tx.erased.size).toBe(5);
+    expect(tx.erased.size).toBe(9);
     for (const h of tx.erased.keys()) expect(h).toMatch(/^[0-9a-f]{64}$/);
-    for (const identity of identitiesOf(lea))
+    for (const identity of identitiesOf('keep', lea))
       expect(tx.erased.has(createHash('sha256').update(identity).digest('hex'))).toBe(false);
 
     const byEmail = aProfile({
@@ -151,8 +162,35 @@ describe('erased identities', () => {
     expect((await erasedSinceOf(tx, [byEmail])).get(toCustomerId('crm-1'))).toBe(5_000);
     // Another database (another key) makes other hashes of the same identities.
     const other = memoryTx();
-    await rememberErased(other, identitiesOf(lea), 1_000);
+    await rememberErased(other, identitiesOf('keep', lea), 1_000);
     expect([...other.erased.keys()].some((h) => tx.erased.has(h))).toBe(false);
+  });
+
+  it('finds an erased phone again in any spelling of it, never under another country code', async () => {
+    const someone = (id: string, phone: string) =>
+      aProfile({ customerId: toCustomerId(id), userId: id, traits: { phone } });
+    for (const [erased, back] of [
+      ['+1 415 555 0199', '+1 415 555 0199'],
+      ['+1 415 555 0199', '(415) 555-0199'],
+      ['+1 415 555 0199', '1-415-555-0199'],
+      ['+44 7911 123456', '+44 (0)7911 123456'],
+      ['(415) 555-0199', '+1 415 555 0199'],
+    ] as const) {
+      const tx = memoryTx();
+      await rememberErased(tx, identitiesOf('keep', someone('zed', erased)), 1_000);
+      const guest = someone('zed-guest', back);
+      expect(await erasedSinceOf(tx, [guest]), `${erased} → ${back}`).toEqual(
+        new Map([[toCustomerId('zed-guest'), 1_000]]),
+      );
+    }
+    // `+1 415 …` and `+44 415 …` share their national digits, and are two phones.
+    const tx = memoryTx();
+    await rememberErased(tx, identitiesOf('keep', someone('zed', '+1 415 555 0199')), 1_000);
+    expect(await erasedSinceOf(tx, [someone('uk', '+44 415 555 0199')])).toEqual(new Map());
+    // Two national spellings name no country: only the same one matches.
+    const local = memoryTx();
+    await rememberErased(local, identitiesOf('keep', someone('zed', '415 555 0199')), 1_000);
+    expect(await erasedSinceOf(local, [someone('other', '0415 555 0199')])).toEqual(new Map());
   });
 
   it('counts an address’s hard bounces on every record of it, as a keyed hash alone', async () => {

@@ -16,7 +16,13 @@ import {
   numberStopIdentity,
   optOutIdentity,
 } from '../core/kept-identity.js';
-import { emailKey, normalisePhone, textOf } from '../core/recipient.js';
+import {
+  emailKey,
+  internationalForm,
+  normalisePhone,
+  phoneForms,
+  textOf,
+} from '../core/recipient.js';
 import type { StoreTx } from '../ports/store.js';
 
 export { ERASURE_KEY };
@@ -35,19 +41,49 @@ type Tx = Pick<
 >;
 
 /**
- * The email (in lower case, and as it is sent to: erased as `ana@example.com`, the address comes
- * back as no one else spelled `ana@ｅｘａｍｐｌｅ.com`) and phone (as messages are addressed)
- * that traits name.
+ * Whether identities are wanted to keep (an erasure's) or to find (a returning person's): a phone
+ * is kept and found under keys that match as `samePhone` does — whatever the spelling, and never
+ * across two country codes.
  */
-const contactsIn = (traits: JsonObject, keys: Set<string>): void => {
+export type IdentityUse = 'keep' | 'find';
+
+/**
+ * The keys of a phone number (as `normalisePhone` writes it): as spelled; an international one
+ * also as `+` code national digits (no trunk `0`), so `+44 (0)7911 …` finds `+44 7911 …`. A
+ * national number names no country: an international number's national spellings (`415 …`,
+ * `0415 …`, `1415 …`) are kept as `phone-national:`, which a national number is found by, while
+ * an international number is found by its national spellings as a national number was kept —
+ * so `+1 415 …` never finds `+44 415 …`, whose national digits it shares.
+ */
+export const phoneIdentities = (number: string, use: IdentityUse): string[] => {
+  if (number.replace('+', '') === '') return [];
+  const international = internationalForm(number);
+  if (international === null)
+    return use === 'keep' ? [`phone:${number}`] : [`phone:${number}`, `phone-national:${number}`];
+  const national = phoneForms(number).filter((f) => !f.startsWith('+'));
+  return [
+    ...new Set([
+      `phone:${number}`,
+      `phone:${international}`,
+      ...national.map((f) => (use === 'keep' ? `phone-national:${f}` : `phone:${f}`)),
+    ]),
+  ];
+};
+
+/**
+ * The email (in lower case, and as it is sent to: erased as `ana@example.com`, the address comes
+ * back as no one else spelled `ana@ｅｘａｍｐｌｅ.com`) and phone (`phoneIdentities`) that traits
+ * name.
+ */
+const contactsIn = (traits: JsonObject, keys: Set<string>, use: IdentityUse): void => {
   const email = textOf(traits['email']);
   if (email !== null) {
     keys.add(`email:${email.toLowerCase()}`);
     keys.add(`email:${emailKey(email)}`);
   }
   const phone = textOf(traits['phone']);
-  const number = phone === null ? '' : normalisePhone(phone);
-  if (number.replace('+', '') !== '') keys.add(`phone:${number}`);
+  for (const key of phoneIdentities(phone === null ? '' : normalisePhone(phone), use))
+    keys.add(key);
 };
 
 /**
@@ -58,17 +94,18 @@ const contactsIn = (traits: JsonObject, keys: Set<string>): void => {
  * visitor merged into the customer), which a CRM sync may bring back as well.
  */
 export const identitiesOf = (
+  use: IdentityUse,
   profile: ProfileState | undefined,
   links: readonly string[] = [],
   pastTraits: readonly JsonObject[] = [],
 ) => {
   const keys = new Set(links);
-  for (const traits of pastTraits) contactsIn(traits, keys);
+  for (const traits of pastTraits) contactsIn(traits, keys, use);
   if (profile === undefined) return [...keys];
   if (profile.userId !== null) keys.add(`u:${profile.userId}`);
   for (const id of profile.aliases) keys.add(`u:${id}`);
   for (const id of profile.anonymousIds) keys.add(`a:${id}`);
-  contactsIn(profile.traits, keys);
+  contactsIn(profile.traits, keys, use);
   return [...keys];
 };
 
@@ -310,7 +347,7 @@ export const erasedSinceOf = async (
   // A known user is known again by their user ids, email and phone — not by an anonymous id
   // they share with whoever else used the same computer, who may be the one erased.
   const known = profiles.map((p) =>
-    identitiesOf(p)
+    identitiesOf('find', p)
       .filter((identity) => p.userId === null || !identity.startsWith('a:'))
       .map((identity) => ({ identity, hash: hashOf(key, identity) })),
   );

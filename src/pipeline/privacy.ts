@@ -25,6 +25,7 @@ import {
   deviceIdentitiesOf,
   erasedAtOf,
   identitiesOf,
+  phoneIdentities,
   rememberErased,
 } from './erased-identities.js';
 import { appendAudit } from './record/index.js';
@@ -298,6 +299,7 @@ const eraseInTransaction = (
       // family computer's anonymous id another user identified on first, and an alias whose id
       // was merged into someone else — those are the other person's, who keeps their marketing.
       ...identitiesOf(
+        'keep',
         profile,
         links,
         history.filter((e) => e.type === 'identify').map((e) => e.traits),
@@ -491,10 +493,7 @@ export const findCustomersByContact = async (
     for (const state of profiles.values()) note(state, 'messages');
   }
   // Erased: kept as keyed hashes of the address as each record spelled it.
-  const identities = [
-    ...emails.map((form) => `email:${form}`),
-    ...phoneForms(phone).map((form) => `phone:${form}`),
-  ];
+  const identities = [...emails.map((form) => `email:${form}`), ...phoneIdentities(phone, 'find')];
   const erased = await store.transaction((tx) => erasedAtOf(tx, identities));
   return {
     customers: [...found.values()].sort((a, b) => (a.customerId < b.customerId ? -1 : 1)),

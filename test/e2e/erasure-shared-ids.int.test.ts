@@ -62,6 +62,26 @@ for (const factory of storeFactories) {
         expect((await sendTo('ben')).reasonCode).toBe('erased');
       });
 
+      it('knows an erased phone again in another spelling: no SMS marketing to it', async () => {
+        const texting = { address: { country: 'US' }, consent: { sms: { marketing: true } } };
+        await ingestCall(herald, clock, 'identify', {
+          userId: 'zed',
+          traits: { phone: '+1 415 555 0199', ...texting },
+        });
+        await erase('zed');
+        // A guest checkout, or a CRM sync under another id, with the number as a form wrote it.
+        await ingestCall(herald, clock, 'identify', {
+          userId: 'zed-guest',
+          traits: { phone: '(415) 555-0199', ...texting },
+        });
+        const sent = await adminCall(herald, 'POST', '/v1/sends', {
+          userId: 'zed-guest',
+          channel: 'sms',
+          template: 'upsell',
+        });
+        expect(sent.json<{ reasonCode: string | null }>().reasonCode).toBe('erased');
+      });
+
       it('knows an erased anonymous visitor again when their anonymous id comes back', async () => {
         await ingestCall(herald, clock, 'identify', {
           anonymousId: 'visitor-8',
