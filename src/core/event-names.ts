@@ -6,6 +6,9 @@ import { toSourceId } from './ids.js';
  */
 export const HERALD_SOURCE = toSourceId('herald');
 
+/** What the source of `herald import KIND`'s events begins with: `import-events`, … */
+export const IMPORT_SOURCE_PREFIX = 'import-';
+
 /**
  * The track events Herald records itself about its messages (delivery results, tracking,
  * provider webhooks); the profile stage reads them back like any customer's events.

@@ -5,6 +5,7 @@ import { createServices, type Services } from '../app/create-services.js';
 import { loadConfig, type Config } from '../app/load-config.js';
 import type { HeraldEvent } from '../core/event.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
+import { toSourceId } from '../core/ids.js';
 import { silentLogger } from '../ports/logger.js';
 import { aTrack } from '../../test/support/builders.js';
 import { churnFeatureNames } from '../pipeline/predict/churn/churn-features.js';
@@ -230,6 +231,40 @@ describe('herald simulate, against live Herald over the same history', () => {
       expect.arrayContaining(['ann welcome/day-1-email', 'ann first-order-thanks']),
     );
     expect(await actions(target)).toEqual(decided);
+  });
+
+  it('keeps an import’s events of one moment together, stamped apart as imports once were', async () => {
+    // `herald import` stamped each row as it was read before 2026-12-07; the batch was one.
+    const config = loadConfig(env, null);
+    const t0 = Date.UTC(2026, 5, 3, 12);
+    const imported = (event: HeraldEvent, receivedAtMs: number): HeraldEvent => ({
+      ...event,
+      sourceId: toSourceId('import-events'),
+      receivedAtMs,
+    });
+    const batch = [
+      imported(identify('ann', t0), t0 + 1000),
+      imported(anEvent('ann', t0, { name: 'Signed Up' }), t0 + 1000),
+      imported(order('ann', t0, 'a1'), t0 + 1001),
+    ];
+    const toMs = t0 + 4 * DAY_MS;
+    const clock = createVirtualClock(t0 - HOUR_MS);
+    const live = await createServices(config, {
+      store: await createSqliteStore({ file: ':memory:', synchronous: 'normal' }),
+      clock,
+      logger: silentLogger,
+    });
+    open.push(live);
+    clock.set(t0 + 1001);
+    await live.recorder.record(batch, t0 + 1001);
+    await live.worker.runDue();
+    clock.set(toMs);
+    await live.worker.runDue();
+    const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
+    const actions = async (services: Services) =>
+      (await decidedIn(services, t0, toMs)).map((d) => d.slice(d.indexOf(' ') + 1)).sort();
+    expect(await actions(live)).toEqual(['ann first-order-thanks']);
+    expect(await actions(target)).toEqual(await actions(live));
   });
 
   it('holds out of automated marketing whom the staged rollout live Herald ran held out', async () => {

@@ -8,7 +8,7 @@ import type { ModelDraft, ModelVersion } from '../ports/model-store.js';
 import type { EventCursor, Store } from '../ports/store.js';
 import { createHistoryReplay, lastSweepBeforeMs } from './replay-history.js';
 import { asReplayed, isEmailOptOut, rememberReplayedOptOuts } from './replayed-events.js';
-import { HERALD_SOURCE } from '../core/event-names.js';
+import { HERALD_SOURCE, IMPORT_SOURCE_PREFIX } from '../core/event-names.js';
 import { readRollout, rolloutAt, storeRolloutAsReplayed } from '../pipeline/rollout.js';
 
 export interface SimulationSummary {
@@ -251,13 +251,17 @@ export const simulate = async (
       }
       await open();
       // One batch a moment and an arrival: events stamped alike that reached Herald apart (two
-      // calls of an app that stamped them with one clock reading) were decided on apart.
+      // calls of an app that stamped them with one clock reading) were decided on apart. An
+      // import's batch shares one receipt time; one imported before 2026-12-07 stamped each row
+      // as it was read, so imported events are kept together as before.
       const first = instant[0];
+      const arrivedApart =
+        first !== undefined &&
+        first.receivedAtMs !== event.receivedAtMs &&
+        !event.sourceId.startsWith(IMPORT_SOURCE_PREFIX);
       if (
         first !== undefined &&
-        (first.timestampMs !== event.timestampMs ||
-          first.receivedAtMs !== event.receivedAtMs ||
-          instant.length >= PAGE)
+        (first.timestampMs !== event.timestampMs || arrivedApart || instant.length >= PAGE)
       )
         await flush();
       instant.push(event);

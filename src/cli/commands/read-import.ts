@@ -14,6 +14,7 @@ import {
   type JsonObject,
 } from '../../core/event.js';
 import { toSourceId, type MessageId, type SourceId } from '../../core/ids.js';
+import { IMPORT_SOURCE_PREFIX } from '../../core/event-names.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { feedFlags } from '../../core/worker-feed.js';
 import { parseEvent } from '../../pipeline/ingest/index.js';
@@ -390,7 +391,8 @@ export interface ReadBatch<T = HeraldEvent> {
  * in batches of up to `batchSize` lines (valid events and rejections). Message ids derive from
  * the file's content (an order's customer and id, the call any other row makes, and for the
  * same call again among rows of one customer and time, which repeat it is), so reading the
- * same file twice gives the same events. `nowMs` is each event's receipt time, asked as it is read.
+ * same file twice gives the same events. `nowMs` is the receipt time of a batch's events, asked
+ * as the batch begins.
  * `keep` is what a batch holds of each event (the event itself by default): kept whole, a
  * batch's events outlive the collector's scavenges and are promoted, where their values alone
  * are much smaller.
@@ -402,7 +404,7 @@ export async function* readImport<T = HeraldEvent>(
   keep: (event: HeraldEvent) => T = (event) => event as T,
 ): AsyncGenerator<ReadBatch<T>> {
   const { kind, format, mapping, limits } = read;
-  const sourceId = toSourceId(`import-${kind}`);
+  const sourceId = toSourceId(`${IMPORT_SOURCE_PREFIX}${kind}`);
   const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
   // Rows making the same call are counted while they come among rows of one customer and time
   // (an export sorted by customer, or by time): the n-th repeat is another event. Counting them
@@ -423,6 +425,9 @@ export async function* readImport<T = HeraldEvent>(
     seen.set(id, n + 1);
     return n;
   };
+  // One receipt time a batch, as an API batch has: the batch is recorded as one, and a replay
+  // (`herald simulate`) takes events of one moment and one receipt time for one batch.
+  let batchAtMs = nowMs();
   /** A row as the event it makes, or why it makes none. */
   const check = (row: JsonObject, line: number): Result<HeraldEvent, FieldProblem[]> => {
     const raw = toRawEvent(kind, row, mapping, sha1, format, repeatOf);
@@ -431,7 +436,7 @@ export async function* readImport<T = HeraldEvent>(
       raw.value,
       {
         sourceId,
-        receivedAtMs: nowMs(),
+        receivedAtMs: batchAtMs,
         type: null,
         sentAt: undefined,
         context: null,
@@ -462,6 +467,7 @@ export async function* readImport<T = HeraldEvent>(
       if (batch.events.length + batch.rejected.length >= batchSize) {
         yield batch;
         batch = { events: [], rejected: [], lines: line, stopped: null };
+        batchAtMs = nowMs();
       }
     }
   yield batch;
