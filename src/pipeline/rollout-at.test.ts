@@ -44,4 +44,28 @@ describe('rolloutAt', () => {
     });
     expect(rolloutAt(state, t0 + 10 * dayMs)).toEqual(state);
   });
+
+  it('takes the cohort of the latest start by then, each start with its salt', () => {
+    const started = (atMs: number, salt: string) => ({
+      atMs,
+      decision: { action: 'advance' as const, fromPercent: 0, toPercent: 5, reasons: [] },
+      health: null,
+      salt,
+    });
+    const twice: RolloutState = {
+      ...state,
+      salt: 'rollout-2',
+      history: [
+        started(t0, 'rollout-1'),
+        ...state.history.slice(1),
+        started(t0 + 5 * dayMs, 'rollout-2'),
+      ],
+    };
+    expect(rolloutAt(twice, t0 + 3 * dayMs)).toMatchObject({ percent: 0, salt: 'rollout-1' });
+    expect(rolloutAt(twice, t0 + 5 * dayMs)).toMatchObject({
+      percent: 5,
+      salt: 'rollout-2',
+      stageStartedAtMs: t0 + 5 * dayMs,
+    });
+  });
 });

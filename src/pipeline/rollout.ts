@@ -17,7 +17,16 @@ export interface RolloutState {
   percent: number;
   salt: string;
   stageStartedAtMs: number;
-  history: { atMs: number; decision: RolloutDecision; health: RolloutHealth | null }[];
+  /**
+   * Every step since the first start, each start with the cohort's `salt` it drew (kept since
+   * 2026-12-07: a start before then began the history anew, itself without a salt).
+   */
+  history: {
+    atMs: number;
+    decision: RolloutDecision;
+    health: RolloutHealth | null;
+    salt?: string;
+  }[];
 }
 
 const KEY = 'rollout';
@@ -39,21 +48,39 @@ export const readRollout = (store: Store): Promise<RolloutState | null> =>
   });
 
 /**
- * The rollout as it stood at `atMs`, rebuilt from its history (null before its start, or when
- * none of its history is that old): for a replay of the past (`herald simulate`). A start over
- * (`restart`) begins a new history, so cohorts from before it cannot be rebuilt.
+ * Where the latest start is in a history: its last step with a salt (a history begun before
+ * salts were kept starts with one without), else 0.
+ */
+const latestStart = (history: RolloutState['history']): number => {
+  let start = 0;
+  history.forEach((step, i) => {
+    if (step.salt !== undefined) start = i;
+  });
+  return start;
+};
+
+/** The steps since the rollout last started: those of the cohort it draws now. */
+export const stepsSinceStart = (state: RolloutState): RolloutState['history'] =>
+  state.history.slice(latestStart(state.history));
+
+/**
+ * The rollout as it stood at `atMs`, rebuilt from its history (null before its first start):
+ * the cohort the latest start by then drew, at the stage its steps since had reached — for a
+ * replay of the past (`herald simulate`). Starts before 2026-12-07 began the history anew, so
+ * the stages before such a start cannot be rebuilt.
  */
 export const rolloutAt = (state: RolloutState, atMs: number): RolloutState | null => {
   const history = state.history.filter((step) => step.atMs <= atMs);
   if (history.length === 0) return null;
+  const start = latestStart(history);
   let percent = 0;
-  let stageStartedAtMs = history[0]?.atMs ?? atMs;
-  for (const step of history) {
+  let stageStartedAtMs = history[start]?.atMs ?? atMs;
+  for (const step of history.slice(start)) {
     const next = step.decision.action === 'hold' ? step.decision.percent : step.decision.toPercent;
     if (next !== percent) stageStartedAtMs = step.atMs;
     percent = next;
   }
-  return { percent, salt: state.salt, stageStartedAtMs, history };
+  return { percent, salt: history[start]?.salt ?? state.salt, stageStartedAtMs, history };
 };
 
 /** Stores a rollout state as it is, without an audit entry: a replay's (`rolloutAt`). */
@@ -98,11 +125,16 @@ const apply = (
         'the rollout changed while it was being checked (started again or checked at the same time): check it again',
       );
     const percent = decision.action === 'hold' ? decision.percent : decision.toPercent;
+    // A start goes after the history so far, with the cohort it draws: a replay of the past
+    // (`rolloutAt`) rebuilds every stage, those before a start again included.
     const next: RolloutState = {
       percent,
       salt: state.salt,
       stageStartedAtMs: percent === state.percent ? state.stageStartedAtMs : nowMs,
-      history: [...state.history, { atMs: nowMs, decision, health }],
+      history:
+        start === null
+          ? [...state.history, { atMs: nowMs, decision, health }]
+          : [...(current?.history ?? []), { atMs: nowMs, decision, health, salt: state.salt }],
     };
     await tx.setSetting(KEY, JSON.stringify(next));
     await appendAudit(

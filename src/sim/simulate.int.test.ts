@@ -9,7 +9,7 @@ import { toSourceId } from '../core/ids.js';
 import { silentLogger } from '../ports/logger.js';
 import { aTrack } from '../../test/support/builders.js';
 import { churnFeatureNames } from '../pipeline/predict/churn/churn-features.js';
-import { startRollout } from '../pipeline/rollout.js';
+import { checkRollout, readRollout, startRollout } from '../pipeline/rollout.js';
 import { simulate, simulationConfig } from './simulate.js';
 
 const env = { HERALD_WRITE_KEYS: 'web=test-write-key-0001', HERALD_ADMIN_TOKEN: 'test-admin-0001' };
@@ -286,6 +286,31 @@ describe('herald simulate, against live Herald over the same history', () => {
         .sort();
     const held = (await outbox(live)).filter((m) => m.endsWith('outside_rollout'));
     expect(held.length).toBeGreaterThan(0);
+    expect(await outbox(target)).toEqual(await outbox(live));
+  });
+
+  it('holds everyone out while the rollout was rolled back, though it was started again since', async () => {
+    const config = loadConfig(env, null);
+    const t0 = Date.UTC(2026, 5, 3, 12);
+    const ids = Array.from({ length: 10 }, (_, i) => `c${String(i)}`);
+    const events = ids.flatMap((id) => [
+      identify(id, t0, { 'consent.email': 'granted' }),
+      anEvent(id, t0, { name: 'Signed Up' }),
+    ]);
+    const live = await runLive(config, events, t0 + HOUR_MS, async (services) => {
+      await startRollout(services.store, t0 - 2 * DAY_MS);
+      // Rolled back to 0 %: too slow.
+      await checkRollout(services.store, t0 - DAY_MS, { p95LatencyMs: 1e9, uptime: 1 });
+    });
+    expect((await readRollout(live.store))?.percent).toBe(0);
+    // Started again after the window, as a roll-back asks (no `restart` needed at 0 %).
+    await startRollout(live.store, t0 + 2 * DAY_MS);
+    const { target } = await simulated(config, live, t0 - HOUR_MS, t0 + HOUR_MS);
+    const outbox = async (services: Services) =>
+      (await services.store.listMessages({ limit: 1000 }))
+        .map((m) => `${m.customerId} ${m.template} ${m.status} ${m.reasonCode ?? ''}`)
+        .sort();
+    expect((await outbox(live)).filter((m) => m.endsWith('outside_rollout'))).toHaveLength(10);
     expect(await outbox(target)).toEqual(await outbox(live));
   });
 

@@ -11,7 +11,12 @@ import {
 } from '../../pipeline/experiment-results.js';
 import { cartRecoveryWindowMs } from '../../pipeline/decide/policy.js';
 import { computeKpis } from '../../pipeline/kpis.js';
-import { checkRollout, readRollout, startRollout } from '../../pipeline/rollout.js';
+import {
+  checkRollout,
+  readRollout,
+  startRollout,
+  stepsSinceStart,
+} from '../../pipeline/rollout.js';
 import { ADMIN, allow, MARKET, READ, type Access } from '../auth.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -130,7 +135,11 @@ export const registerExperimentRoutes = (
           staged: true,
           percent: state.percent,
           stageStartedAt: iso(state.stageStartedAtMs),
-          history: state.history.map(({ atMs, ...h }) => ({ at: iso(atMs), ...h })),
+          // The current start's steps: earlier starts' are kept for replays of the past.
+          history: stepsSinceStart(state).map(({ atMs, salt: _salt, ...h }) => ({
+            at: iso(atMs),
+            ...h,
+          })),
         };
   app.get('/v1/rollout', read, async () => rolloutView(await readRollout(store)));
   app.post('/v1/rollout/start', allow(access, ADMIN), async (request) =>
