@@ -102,19 +102,12 @@ export const phoneForms = (normalised: string): string[] => {
 };
 
 /**
- * An international number as `+` code national digits, without the trunk `0` some write after
- * the code (`+44 (0)20 …` is `+4420…`); null for a number without `+`.
- */
-export const internationalForm = (normalised: string): string | null => {
-  const parts = internationalParts(normalised);
-  return parts === null ? null : `+${parts.code}${parts.national}`;
-};
-
-/**
  * An international number's country calling code and national digits, without the trunk `0`
  * some write after the code (`+44 (0)20 7946 0000`); null for a number without `+`.
  */
-const internationalParts = (normalised: string): { code: string; national: string } | null => {
+export const internationalParts = (
+  normalised: string,
+): { code: string; national: string } | null => {
   if (!/^\+\d{4,16}$/.test(normalised)) return null;
   const international = normalised.slice(1);
   const code = COUNTRY_CALLING_CODE.exec(international)?.[0] ?? '';

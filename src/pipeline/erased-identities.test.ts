@@ -90,11 +90,11 @@ describe('erased identities', () => {
       'a:anon-1',
       'a:anon-2',
       'email:lea@example.com',
+      'phone-intl:44:2079460000',
       'phone-national:02079460000',
       'phone-national:2079460000',
       'phone-national:442079460000',
       'phone:+4402079460000',
-      'phone:+442079460000',
       'u:lea',
       'u:lea-old',
     ]);
@@ -111,6 +111,7 @@ describe('erased identities', () => {
         .sort(),
     ).toEqual([
       'email:old@example.com',
+      'phone-intl:1:4155550100',
       'phone-national:04155550100',
       'phone-national:14155550100',
       'phone-national:4155550100',
@@ -187,6 +188,12 @@ describe('erased identities', () => {
     const tx = memoryTx();
     await rememberErased(tx, identitiesOf('keep', someone('zed', '+1 415 555 0199')), 1_000);
     expect(await erasedSinceOf(tx, [someone('uk', '+44 415 555 0199')])).toEqual(new Map());
+    // Kept before 2026-12-07, as spelled alone: found by every spelling of the number still.
+    const before = memoryTx();
+    await rememberErased(before, ['phone:+4402079460000'], 1_000);
+    expect(await erasedSinceOf(before, [someone('back', '+44 20 7946 0000')])).toEqual(
+      new Map([[toCustomerId('back'), 1_000]]),
+    );
     // Two national spellings name no country: only the same one matches.
     const local = memoryTx();
     await rememberErased(local, identitiesOf('keep', someone('zed', '415 555 0199')), 1_000);

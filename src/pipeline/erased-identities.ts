@@ -18,7 +18,7 @@ import {
 } from '../core/kept-identity.js';
 import {
   emailKey,
-  internationalForm,
+  internationalParts,
   normalisePhone,
   phoneForms,
   textOf,
@@ -48,24 +48,30 @@ type Tx = Pick<
 export type IdentityUse = 'keep' | 'find';
 
 /**
- * The keys of a phone number (as `normalisePhone` writes it): as spelled; an international one
- * also as `+` code national digits (no trunk `0`), so `+44 (0)7911 …` finds `+44 7911 …`. A
- * national number names no country: an international number's national spellings (`415 …`,
- * `0415 …`, `1415 …`) are kept as `phone-national:`, which a national number is found by, while
- * an international number is found by its national spellings as a national number was kept —
- * so `+1 415 …` never finds `+44 415 …`, whose national digits it shares.
+ * The keys of a phone number (as `normalisePhone` writes it). Kept: as spelled; an international
+ * one also by its country code and national digits (`phone-intl:44:2079460000`, whatever the
+ * spelling: `+44 (0)20 …` and `+44 20 …` are one), and by its national spellings (`415 …`,
+ * `0415 …`, `1415 …`) as `phone-national:`, which a number written without its country code is
+ * found by. Found: a national number as spelled and among those national spellings; an
+ * international one by its code and digits, and in every spelling of it as a national number was
+ * kept (or any number was before 2026-12-07, as spelled) — so `+1 415 …` never finds
+ * `+44 415 …`, whose national digits it shares, and two national numbers only when equal.
  */
 export const phoneIdentities = (number: string, use: IdentityUse): string[] => {
   if (number.replace('+', '') === '') return [];
-  const international = internationalForm(number);
-  if (international === null)
+  const parts = internationalParts(number);
+  if (parts === null)
     return use === 'keep' ? [`phone:${number}`] : [`phone:${number}`, `phone-national:${number}`];
-  const national = phoneForms(number).filter((f) => !f.startsWith('+'));
+  const forms = phoneForms(number);
   return [
     ...new Set([
-      `phone:${number}`,
-      `phone:${international}`,
-      ...national.map((f) => (use === 'keep' ? `phone-national:${f}` : `phone:${f}`)),
+      `phone-intl:${parts.code}:${parts.national}`,
+      ...(use === 'keep'
+        ? [
+            `phone:${number}`,
+            ...forms.filter((f) => !f.startsWith('+')).map((f) => `phone-national:${f}`),
+          ]
+        : forms.map((f) => `phone:${f}`)),
     ]),
   ];
 };
