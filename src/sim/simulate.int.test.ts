@@ -267,6 +267,28 @@ describe('herald simulate, against live Herald over the same history', () => {
     expect(await actions(target)).toEqual(await actions(live));
   });
 
+  it('records an import apart from events of its moment that came another way', async () => {
+    // A signup by the API, and its order imported ten minutes later (not stale): two batches.
+    const config = loadConfig(env, null);
+    const t0 = Date.UTC(2026, 5, 3, 12);
+    const events = [
+      identify('ann', t0, { 'consent.email': 'granted' }),
+      anEvent('ann', t0, { name: 'Signed Up' }),
+      {
+        ...order('ann', t0, 'a1'),
+        sourceId: toSourceId('import-events'),
+        receivedAtMs: t0 + 10 * MINUTE_MS,
+      },
+    ];
+    const toMs = t0 + 4 * DAY_MS;
+    const live = await runLive(config, events, toMs);
+    const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
+    const actions = async (services: Services) =>
+      (await decidedIn(services, t0, toMs)).map((d) => d.slice(d.indexOf(' ') + 1)).sort();
+    expect(await actions(live)).toContain('ann welcome/day-1-email');
+    expect(await actions(target)).toEqual(await actions(live));
+  });
+
   it('holds out of automated marketing whom the staged rollout live Herald ran held out', async () => {
     const config = loadConfig(env, null);
     const t0 = Date.UTC(2026, 5, 3, 12);

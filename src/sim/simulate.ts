@@ -253,12 +253,12 @@ export const simulate = async (
       // One batch a moment and an arrival: events stamped alike that reached Herald apart (two
       // calls of an app that stamped them with one clock reading) were decided on apart. An
       // import's batch shares one receipt time; one imported before 2026-12-07 stamped each row
-      // as it was read, so imported events are kept together as before.
+      // as it was read, so one import's events of a moment are kept together, as before.
       const first = instant[0];
       const arrivedApart =
         first !== undefined &&
         first.receivedAtMs !== event.receivedAtMs &&
-        !event.sourceId.startsWith(IMPORT_SOURCE_PREFIX);
+        !(first.sourceId === event.sourceId && event.sourceId.startsWith(IMPORT_SOURCE_PREFIX));
       if (
         first !== undefined &&
         (first.timestampMs !== event.timestampMs || arrivedApart || instant.length >= PAGE)
