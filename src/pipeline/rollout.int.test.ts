@@ -4,7 +4,7 @@ import { storeFactories } from '../../test/support/stores.js';
 import { AppError } from '../core/errors.js';
 import type { MessageRecord } from '../core/message.js';
 import type { Store } from '../ports/store.js';
-import { checkRollout, readRollout, startRollout } from './rollout.js';
+import { checkRollout, readRollout, rolloutAt, startRollout, stepsSinceStart } from './rollout.js';
 
 const t0 = Date.UTC(2026, 0, 5, 12);
 const dayMs = 86_400_000;
@@ -22,6 +22,29 @@ describe.each(storeFactories.filter((f) => f.available))(
       cleanups.push(made.cleanup);
       return made.store;
     };
+
+    it('replays the stages before a start with the cohort of their time, a history kept before salts too', async () => {
+      const store = await aStore();
+      await startRollout(store, t0);
+      // As stored before starts kept their salts: the first start without one.
+      const legacy = await readRollout(store);
+      if (legacy === null) throw new Error('no rollout');
+      await store.transaction((tx) =>
+        tx.setSetting(
+          'rollout',
+          JSON.stringify({
+            ...legacy,
+            history: legacy.history.map(({ salt: _salt, ...step }) => step),
+          }),
+        ),
+      );
+      await startRollout(store, t0 + 5 * dayMs, { restart: true });
+      const kept = await readRollout(store);
+      if (kept === null) throw new Error('no rollout');
+      expect(rolloutAt(kept, t0 + dayMs)?.salt).toBe(`rollout-${String(t0)}`);
+      expect(rolloutAt(kept, t0 + 6 * dayMs)?.salt).toBe(`rollout-${String(t0 + 5 * dayMs)}`);
+      expect(stepsSinceStart(kept)).toHaveLength(1);
+    });
 
     it('keeps a restart of the rollout that lands while a check is deciding on the old one', async () => {
       const store = await aStore();

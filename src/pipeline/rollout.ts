@@ -88,6 +88,18 @@ export const storeRolloutAsReplayed = (store: Store, state: RolloutState): Promi
   store.transaction((tx) => tx.setSetting(KEY, JSON.stringify(state)));
 
 /**
+ * The history a start goes after: the stored one, its first start given the cohort's salt when
+ * it was written before starts kept theirs (2026-12-07), so the stages before this start are
+ * replayed with the cohort of their own time.
+ */
+const carried = (current: RolloutState | null): RolloutState['history'] =>
+  current === null
+    ? []
+    : current.history.some((step) => step.salt !== undefined)
+      ? current.history
+      : current.history.map((step, i) => (i === 0 ? { ...step, salt: current.salt } : step));
+
+/**
  * Stores the rollout's next state and audits the step. `basis` is the state the step was
  * decided on (null for a start, which replaces whatever is there): read again under the
  * rollout's lock, it must still be the stored one, or a start or another check that landed
@@ -134,7 +146,7 @@ const apply = (
       history:
         start === null
           ? [...state.history, { atMs: nowMs, decision, health }]
-          : [...(current?.history ?? []), { atMs: nowMs, decision, health, salt: state.salt }],
+          : [...carried(current), { atMs: nowMs, decision, health, salt: state.salt }],
     };
     await tx.setSetting(KEY, JSON.stringify(next));
     await appendAudit(
