@@ -84,6 +84,26 @@ const decidedIn = async (services: Services, fromMs: number, toMs: number) =>
     .map((d) => `${iso(d.createdAtMs)} ${d.customerId} ${d.action}`)
     .sort();
 
+/**
+ * What was decided between two instants, without when: live Herald decides at an event's
+ * arrival, a replay at its stamp.
+ */
+const actionsIn = async (services: Services, fromMs: number, toMs: number) =>
+  (await decidedIn(services, fromMs, toMs)).map((d) => d.slice(d.indexOf(' ') + 1)).sort();
+
+/** Ten customers with email consent, signing up at `atMs`. */
+const tenSignUps = (atMs: number) =>
+  Array.from({ length: 10 }, (_, i) => `c${String(i)}`).flatMap((id) => [
+    identify(id, atMs, { 'consent.email': 'granted' }),
+    anEvent(id, atMs, { name: 'Signed Up' }),
+  ]);
+
+/** Every message: its customer, template, status and reason. */
+const outboxOf = async (services: Services) =>
+  (await services.store.listMessages({ limit: 1000 }))
+    .map((m) => `${m.customerId} ${m.template} ${m.status} ${m.reasonCode ?? ''}`)
+    .sort();
+
 describe('herald simulate, against live Herald over the same history', () => {
   it('starts the window from the history before it: order counts, inactivity, birthdays', async () => {
     const config = loadConfig(env, null);
@@ -223,14 +243,11 @@ describe('herald simulate, against live Herald over the same history', () => {
     const toMs = t0 + 4 * DAY_MS;
     const live = await runLive(config, events, toMs);
     const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
-    // Live decided at each arrival, a second or two after the stamp; the replay at the stamp.
-    const actions = async (services: Services) =>
-      (await decidedIn(services, t0, toMs)).map((d) => d.slice(d.indexOf(' ') + 1)).sort();
-    const decided = await actions(live);
+    const decided = await actionsIn(live, t0, toMs);
     expect(decided).toEqual(
       expect.arrayContaining(['ann welcome/day-1-email', 'ann first-order-thanks']),
     );
-    expect(await actions(target)).toEqual(decided);
+    expect(await actionsIn(target, t0, toMs)).toEqual(decided);
   });
 
   it('keeps an import’s events of one moment together, stamped apart as imports once were', async () => {
@@ -261,10 +278,8 @@ describe('herald simulate, against live Herald over the same history', () => {
     clock.set(toMs);
     await live.worker.runDue();
     const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
-    const actions = async (services: Services) =>
-      (await decidedIn(services, t0, toMs)).map((d) => d.slice(d.indexOf(' ') + 1)).sort();
-    expect(await actions(live)).toEqual(['ann first-order-thanks']);
-    expect(await actions(target)).toEqual(await actions(live));
+    expect(await actionsIn(live, t0, toMs)).toEqual(['ann first-order-thanks']);
+    expect(await actionsIn(target, t0, toMs)).toEqual(await actionsIn(live, t0, toMs));
   });
 
   it('records an import apart from events of its moment that came another way', async () => {
@@ -283,42 +298,28 @@ describe('herald simulate, against live Herald over the same history', () => {
     const toMs = t0 + 4 * DAY_MS;
     const live = await runLive(config, events, toMs);
     const { target } = await simulated(config, live, t0 - HOUR_MS, toMs);
-    const actions = async (services: Services) =>
-      (await decidedIn(services, t0, toMs)).map((d) => d.slice(d.indexOf(' ') + 1)).sort();
-    expect(await actions(live)).toContain('ann welcome/day-1-email');
-    expect(await actions(target)).toEqual(await actions(live));
+    expect(await actionsIn(live, t0, toMs)).toContain('ann welcome/day-1-email');
+    expect(await actionsIn(target, t0, toMs)).toEqual(await actionsIn(live, t0, toMs));
   });
 
   it('holds out of automated marketing whom the staged rollout live Herald ran held out', async () => {
     const config = loadConfig(env, null);
     const t0 = Date.UTC(2026, 5, 3, 12);
-    const ids = Array.from({ length: 10 }, (_, i) => `c${String(i)}`);
-    const events = ids.flatMap((id) => [
-      identify(id, t0, { 'consent.email': 'granted' }),
-      anEvent(id, t0, { name: 'Signed Up' }),
-    ]);
+    const events = tenSignUps(t0);
     // The first stage (5 %) began the day before; the cohort is drawn per customer.
     const live = await runLive(config, events, t0 + HOUR_MS, async (services) => {
       await startRollout(services.store, t0 - DAY_MS);
     });
     const { target } = await simulated(config, live, t0 - HOUR_MS, t0 + HOUR_MS);
-    const outbox = async (services: Services) =>
-      (await services.store.listMessages({ limit: 1000 }))
-        .map((m) => `${m.customerId} ${m.template} ${m.status} ${m.reasonCode ?? ''}`)
-        .sort();
-    const held = (await outbox(live)).filter((m) => m.endsWith('outside_rollout'));
+    const held = (await outboxOf(live)).filter((m) => m.endsWith('outside_rollout'));
     expect(held.length).toBeGreaterThan(0);
-    expect(await outbox(target)).toEqual(await outbox(live));
+    expect(await outboxOf(target)).toEqual(await outboxOf(live));
   });
 
   it('holds everyone out while the rollout was rolled back, though it was started again since', async () => {
     const config = loadConfig(env, null);
     const t0 = Date.UTC(2026, 5, 3, 12);
-    const ids = Array.from({ length: 10 }, (_, i) => `c${String(i)}`);
-    const events = ids.flatMap((id) => [
-      identify(id, t0, { 'consent.email': 'granted' }),
-      anEvent(id, t0, { name: 'Signed Up' }),
-    ]);
+    const events = tenSignUps(t0);
     const live = await runLive(config, events, t0 + HOUR_MS, async (services) => {
       await startRollout(services.store, t0 - 2 * DAY_MS);
       // Rolled back to 0 %: too slow.
@@ -328,12 +329,8 @@ describe('herald simulate, against live Herald over the same history', () => {
     // Started again after the window, as a roll-back asks (no `restart` needed at 0 %).
     await startRollout(live.store, t0 + 2 * DAY_MS);
     const { target } = await simulated(config, live, t0 - HOUR_MS, t0 + HOUR_MS);
-    const outbox = async (services: Services) =>
-      (await services.store.listMessages({ limit: 1000 }))
-        .map((m) => `${m.customerId} ${m.template} ${m.status} ${m.reasonCode ?? ''}`)
-        .sort();
-    expect((await outbox(live)).filter((m) => m.endsWith('outside_rollout'))).toHaveLength(10);
-    expect(await outbox(target)).toEqual(await outbox(live));
+    expect((await outboxOf(live)).filter((m) => m.endsWith('outside_rollout'))).toHaveLength(10);
+    expect(await outboxOf(target)).toEqual(await outboxOf(live));
   });
 
   it('judges an event by when Herald received it: a late order thanks no one', async () => {
