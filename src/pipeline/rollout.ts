@@ -101,9 +101,9 @@ const carried = (current: RolloutState | null): RolloutState['history'] =>
 
 /**
  * Stores the rollout's next state and audits the step. `basis` is the state the step was
- * decided on (null for a start, which replaces whatever is there): read again under the
- * rollout's lock, it must still be the stored one, or a start or another check that landed
- * in between would be overwritten by a step decided on what it replaced.
+ * decided on (null for a start, which draws a new cohort after the history so far): read
+ * again under the rollout's lock, it must still be the stored one, or a start or another check
+ * that landed in between would be overwritten by a step decided on what it replaced.
  */
 const apply = (
   store: Store,
