@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startLocalApi } from '../../test/support/chat-completions-api.js';
 import { silentLogger } from '../ports/logger.js';
 import { createServices } from './create-services.js';
 import { loadConfig } from './load-config.js';
@@ -17,34 +16,26 @@ afterEach(async () => {
 /** A stand-in for the Moderations API that finds graphic violence in anything, and who asked. */
 const startModerationApi = async () => {
   const asked: { url: string | undefined; authorization: string | undefined }[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      asked.push({ url: req.url, authorization: req.headers.authorization });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id: 'modr-1',
-          model: 'omni-moderation-latest',
-          results: [
-            { flagged: true, categories: {}, category_scores: { 'violence/graphic': 0.95 } },
-          ],
-        }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closing.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
+  const baseUrl = await startLocalApi(
+    [
+      (res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'modr-1',
+            model: 'omni-moderation-latest',
+            results: [
+              { flagged: true, categories: {}, category_scores: { 'violence/graphic': 0.95 } },
+            ],
+          }),
+        );
+      },
+    ],
+    ({ url, authorization }) => {
+      asked.push({ url, authorization });
+    },
   );
-  const { port } = server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${String(port)}/v1`, asked };
+  return { baseUrl, asked };
 };
 
 const servicesWith = async (env: Record<string, string>) => {

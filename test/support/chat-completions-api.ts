@@ -18,21 +18,34 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
+/** A request as a local stand-in received it: where, with what key, and its JSON body. */
+export interface LocalRequest {
+  url: string | undefined;
+  authorization: string | undefined;
+  body: unknown;
+}
+
 /**
- * A server on 127.0.0.1 speaking OpenAI's chat-completions shape: answer i serves request i
- * (the last repeats); closed after each test.
+ * A JSON API stand-in on 127.0.0.1: answer i serves request i (the last repeats), each request
+ * handed to `keep` first; closed after each test. Answers its base URL (`…/v1`).
  */
-export const startChatApi = async (
+export const startLocalApi = async (
   answers: Answer[],
-): Promise<{ baseUrl: string; seen: ChatRequest[] }> => {
-  const seen: ChatRequest[] = [];
+  keep: (request: LocalRequest) => void = () => undefined,
+): Promise<string> => {
+  let served = 0;
   const server = createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (raw += chunk));
     req.on('end', () => {
-      seen.push(JSON.parse(raw) as ChatRequest);
-      answers[Math.min(seen.length, answers.length) - 1]?.(res);
+      keep({
+        url: req.url,
+        authorization: req.headers.authorization,
+        body: raw === '' ? null : JSON.parse(raw),
+      });
+      served += 1;
+      answers[Math.min(served, answers.length) - 1]?.(res);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,7 +59,21 @@ export const startChatApi = async (
       }),
   });
   const { port } = server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${String(port)}/v1`, seen };
+  return `http://127.0.0.1:${String(port)}/v1`;
+};
+
+/**
+ * A server on 127.0.0.1 speaking OpenAI's chat-completions shape: answer i serves request i
+ * (the last repeats); closed after each test.
+ */
+export const startChatApi = async (
+  answers: Answer[],
+): Promise<{ baseUrl: string; seen: ChatRequest[] }> => {
+  const seen: ChatRequest[] = [];
+  const baseUrl = await startLocalApi(answers, (request) => {
+    seen.push(request.body as ChatRequest);
+  });
+  return { baseUrl, seen };
 };
 
 /** A `200` whose one choice holds `{ variants }` as JSON, billed 1,000 + 200 tokens. */
