@@ -159,13 +159,13 @@ export const NUMBER_WORDS = numberWord;
  */
 const inWords = `((?:a[\\s-]+(?=hundred|thousand|million|billion))?${numberWord}(?:(?:(?<=hundred|thousand)[\\s-]+and)?[\\s-]+${numberWord}){0,12})`;
 
-/** The value of a number written in words (`inWords`). */
 /** Whether digits (and the separators between them) end the text just before a match. */
 const afterDigits = (m: RegExpMatchArray): boolean => {
   const at = m.index ?? 0;
   return /\d[\s,.]*$/.test(m.input?.slice(Math.max(0, at - 8), at) ?? '');
 };
 
+/** The value of a number written in words (`inWords`). */
 const valueOfWords = (words: string): number => {
   let total = 0;
   let current = 0;
