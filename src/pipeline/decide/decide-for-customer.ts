@@ -205,6 +205,20 @@ export const decideForCustomer = (
     }
     return run.notes;
   };
+  /** Runs a journey on from `from`, holding its send when a run of it sent this round. */
+  const advance = (journey: Journey, from: Membership, trigger: Trigger): string[] =>
+    applyRun(
+      journey,
+      advanceJourney(
+        journey,
+        from,
+        view,
+        env,
+        nowMs,
+        trigger,
+        sentThisRound.has(journey.definition.id),
+      ),
+    );
 
   // Events handled this round: a journey one of them exits is not entered later in the round
   // either, whichever the round handles first (a signup and an order at checkout). An event's
@@ -251,20 +265,7 @@ export const decideForCustomer = (
       }
       notes.push(`entered journey ${journey.definition.id} v${journey.version}`);
       const start = newMembership(journey, view, existing, nowMs);
-      notes.push(
-        ...applyRun(
-          journey,
-          advanceJourney(
-            journey,
-            start,
-            view,
-            env,
-            nowMs,
-            trigger,
-            sentThisRound.has(journey.definition.id),
-          ),
-        ),
-      );
+      notes.push(...advance(journey, start, trigger));
     }
     return notes;
   };
@@ -403,20 +404,7 @@ export const decideForCustomer = (
       changed.add(m.journeyId);
       if (journey !== undefined && m.waitingFor === trigger.name) {
         notes.push(`journey ${m.journeyId}: ${trigger.name} arrived`);
-        notes.push(
-          ...applyRun(
-            journey,
-            advanceJourney(
-              journey,
-              updated,
-              view,
-              env,
-              nowMs,
-              trigger,
-              sentThisRound.has(journey.definition.id),
-            ),
-          ),
-        );
+        notes.push(...advance(journey, updated, trigger));
       }
     }
     notes.push(...enterJourneys(trigger, trigger.name));
@@ -474,10 +462,7 @@ export const decideForCustomer = (
       }
       return [exitJourney(m, `version ${m.version} is unknown`)];
     }
-    return applyRun(
-      journey,
-      advanceJourney(journey, m, view, env, nowMs, trigger, sentThisRound.has(m.journeyId)),
-    );
+    return advance(journey, m, trigger);
   };
 
   const handle = (trigger: Trigger): string[] => {
