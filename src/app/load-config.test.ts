@@ -708,6 +708,33 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it('refuses GDPR countries that are not upper-case alpha-2 codes: they would match no customer', () => {
+      // Customers' countries are read as `DE`; `de` in the list would leave Germans outside GDPR.
+      expect(
+        configError({}, 'guard:\n  gdpr:\n    countries: [de, FR, DEU, Germany, Atlantis]\n')
+          .problems,
+      ).toEqual([
+        {
+          path: '/guard/gdpr/countries/0',
+          message: '"de" must be written as its ISO 3166-1 alpha-2 code, DE',
+        },
+        {
+          path: '/guard/gdpr/countries/2',
+          message: '"DEU" must be written as its ISO 3166-1 alpha-2 code, DE',
+        },
+        {
+          path: '/guard/gdpr/countries/3',
+          message: '"Germany" must be written as its ISO 3166-1 alpha-2 code, DE',
+        },
+        {
+          path: '/guard/gdpr/countries/4',
+          message: '"Atlantis" is not an ISO 3166-1 alpha-2 country code',
+        },
+      ]);
+      // The default list, every code of it, is taken as it is.
+      expect(loadConfig({}, null).guardPolicy.gdpr.countries).toContain('GG');
+    });
+
     it('reports invalid YAML together with bad variables', () => {
       const error = configError({ HERALD_LOG_LEVEL: 'chatty' }, 'log: [unclosed\n');
       expect(pathsOf(error.problems)).toEqual(['/', '/log/level']);

@@ -27,6 +27,7 @@ import {
   notASetting,
 } from './explain-config-errors.js';
 import { isTimezone } from '../core/local-time.js';
+import { countryCode } from '../core/country.js';
 
 export type StorageConfig =
   | {
@@ -555,6 +556,21 @@ const checkDeployment = (config: unknown, problems: FieldProblem[]): void => {
       '/decide/quietHours/defaultTimezone',
       `"${zone}" is not a timezone (an IANA name such as America/New_York)`,
     );
+  // Customers' countries are read as upper-case alpha-2 codes and matched exactly: `de`, `DEU`
+  // or `Germany` in the list would match no one, and GDPR would not apply to German customers.
+  const gdprCountries = at('guard', 'gdpr', 'countries');
+  if (Array.isArray(gdprCountries))
+    gdprCountries.forEach((entry, i) => {
+      if (typeof entry !== 'string' || entry === '') return;
+      const code = countryCode(entry);
+      if (code !== entry)
+        add(
+          `/guard/gdpr/countries/${String(i)}`,
+          code === null
+            ? `"${entry}" is not an ISO 3166-1 alpha-2 country code`
+            : `"${entry}" must be written as its ISO 3166-1 alpha-2 code, ${code}`,
+        );
+    });
   // Polled with timers: a wait past the longest a timer takes would be run after 1 ms, a
   // busy loop (the policies' own schemas set only minima).
   for (const keys of [

@@ -183,7 +183,7 @@ export const guardPolicySchema = Type.Object(
             'JE',
             'IM',
           ],
-          'Country codes (ISO 3166-1 alpha-2) where marketing needs GDPR consent: the EU and EEA, the EU territories that have codes of their own, and the UK (UK GDPR and PECR), Gibraltar, Guernsey, Jersey and the Isle of Man; a country Herald cannot read is treated as one of them.',
+          'Country codes (ISO 3166-1 alpha-2, in capitals: anything else is refused) where marketing needs GDPR consent: the EU and EEA, the EU territories that have codes of their own, and the UK (UK GDPR and PECR), Gibraltar, Guernsey, Jersey and the Isle of Man; a country Herald cannot read is treated as one of them.',
         ),
         /** Consent sources that are not an explicit act of the customer. */
         impliedSources: words(
