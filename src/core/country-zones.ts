@@ -3,6 +3,7 @@
  * (or nearly all its people live in one), and for the countries spread over several, the zone of
  * a state or province. A state split between zones takes the zone most of its people live in.
  */
+import { zonesOf } from './country.js';
 
 // Countries with a single IANA zone, or whose population lives almost all in one (Spain but the
 // Canaries, Portugal but the Azores, Chile but Easter Island, Ecuador but Galápagos).
@@ -271,11 +272,41 @@ const SPREAD: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 
-/** The zones a customer of a country spread over several may be in (none for the others). */
-export const zonesOfSpreadCountry = (code: string): readonly string[] => SPREAD[code] ?? [];
+const runtimeZones = new Map<string, readonly string[]>();
 
-/** The zone of a country with one (or nearly all its people in one); null for the others. */
-export const zoneOfCountry = (code: string): string | null => COUNTRY_ZONES[code] ?? null;
+/**
+ * The zones of a country the tables above do not name, from the runtime's own data (CLDR): a
+ * customer in Dhaka or Tehran has quiet hours of their own, not UTC's (they had before
+ * 2026-12-07, as did Russia's, Indonesia's and Kazakhstan's spread over several).
+ */
+const zonesUntabled = (code: string): readonly string[] => {
+  if (Object.hasOwn(COUNTRY_ZONES, code) || Object.hasOwn(SPREAD, code)) return [];
+  let zones = runtimeZones.get(code);
+  if (zones === undefined) {
+    zones = zonesOf(code);
+    if (runtimeZones.size > 1_000) runtimeZones.clear();
+    runtimeZones.set(code, zones);
+  }
+  return zones;
+};
+
+/**
+ * The zones a customer of a country spread over several may be in (none for the others): the
+ * table's, else every zone the runtime knows for the country when it knows more than one.
+ */
+export const zonesOfSpreadCountry = (code: string): readonly string[] => {
+  const untabled = zonesUntabled(code);
+  return SPREAD[code] ?? (untabled.length > 1 ? untabled : []);
+};
+
+/**
+ * The zone of a country with one (or nearly all its people in one): the table's, else the
+ * runtime's when it knows one only; null for the others.
+ */
+export const zoneOfCountry = (code: string): string | null => {
+  const untabled = zonesUntabled(code);
+  return COUNTRY_ZONES[code] ?? (untabled.length === 1 ? (untabled[0] ?? null) : null);
+};
 
 /**
  * The zone of a state or province of a country spread over several zones (US, CA, AU, BR, MX),

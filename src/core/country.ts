@@ -44,9 +44,10 @@ export const countryCode = (text: string | null): string | null => {
 
 /**
  * The IANA zones a country's people live in (`DE` → Europe/Berlin, Europe/Busingen), from
- * the runtime's own CLDR data (`Intl.Locale`), by the names `canonicalZone` gives.
+ * the runtime's own CLDR data (`Intl.Locale`), by the names `canonicalZone` gives; none for
+ * text that is no region code.
  */
-const zonesOf = (code: string): readonly string[] => {
+export const zonesOf = (code: string): readonly string[] => {
   let locale: Intl.Locale & { getTimeZones?: () => string[] | undefined; timeZones?: string[] };
   try {
     locale = new Intl.Locale(`und-${code}`);
@@ -64,7 +65,7 @@ const canonical = new Map<string, string | null>();
  * Remembered: a formatter is made to find out, tens of microseconds, and the guard asks for every
  * message to a customer of no country.
  */
-const canonicalZone = (zone: string): string | null => {
+export const canonicalZone = (zone: string): string | null => {
   let known = canonical.get(zone);
   if (known === undefined) {
     try {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { countryCode } from './country.js';
+import { canonicalZone, countryCode } from './country.js';
 import { zoneOfCountry, zoneOfRegion, zonesOfSpreadCountry } from './country-zones.js';
 import { isTimezone, localHour, localMinuteOfDay } from './local-time.js';
 import { keptIn } from './kept.js';
@@ -21,7 +21,7 @@ export const quietHoursSchema = Type.Object(
   {
     default: {},
     description:
-      'Local quiet hours (start inclusive, end exclusive; equal hours turn them off), in the customer’s timezone: the profile’s, else its state’s or province’s in the US, Canada, Australia, Brazil and Mexico, else its country’s when the country has one zone, else the default.',
+      'Local quiet hours (start inclusive, end exclusive; equal hours turn them off), in the customer’s timezone: the profile’s, else its state’s or province’s in the US, Canada, Australia, Brazil and Mexico, else its country’s when the country has one zone (every zone of one spread over several, for a customer whose state is not known), else the default.',
   },
 );
 
@@ -33,18 +33,14 @@ export interface ResolvedTimezone {
   source: 'profile' | 'region' | 'country' | 'default';
 }
 
-// Zones an SDK or a server states by default, not where a customer is: a profile's `UTC`
-// beside a country that lies in zones of its own is that country's customer.
-const NOWHERE_ZONES: ReadonlySet<string> = new Set([
-  'utc',
-  'etc/utc',
-  'gmt',
-  'etc/gmt',
-  'etc/universal',
-  'universal',
-  'zulu',
-  'etc/zulu',
-]);
+/**
+ * Whether a zone is UTC under any of its names (`UTC`, `Etc/UCT`, `GMT0`, `Greenwich`, `Zulu`
+ * …: the runtime reads each as `UTC`): a zone an SDK or a server states by default, not where a
+ * customer is, so a profile's `UTC` beside a country that lies in zones of its own is that
+ * country's customer. Before 2026-12-07 only eight spellings were known, and a Californian whose
+ * profile said `Etc/UCT` (some servers' default) was sent texts at 02:00.
+ */
+const isNowhereZone = (zone: string): boolean => canonicalZone(zone) === 'UTC';
 
 /** Whether the location's country is known to lie in zones of its own (one, or several). */
 const namesZones = (location: Location): boolean => {
@@ -63,11 +59,7 @@ export const resolveTimezone = (
 ): ResolvedTimezone => {
   // A zone Intl cannot read (`Berlin time`, a typo) would count as UTC: the country decides.
   const own = location.timezone?.trim() ?? '';
-  if (
-    own !== '' &&
-    isTimezone(own) &&
-    !(NOWHERE_ZONES.has(own.toLowerCase()) && namesZones(location))
-  )
+  if (own !== '' && isTimezone(own) && !(isNowhereZone(own) && namesZones(location)))
     return { timezone: own, source: 'profile' };
   const code = countryCode(location.country);
   if (code === null) return { timezone: q.defaultTimezone, source: 'default' };
@@ -100,9 +92,7 @@ export const quietZonesOf = (
   // The profile's own zone stands, unless it is an SDK's `UTC` with no country beside it:
   // then a phone number may place them.
   const nowhere =
-    resolved.source === 'profile' &&
-    stated === null &&
-    NOWHERE_ZONES.has(resolved.timezone.toLowerCase());
+    resolved.source === 'profile' && stated === null && isNowhereZone(resolved.timezone);
   if (resolved.source !== 'default' && !nowhere)
     return { zones: [resolved.timezone], source: resolved.source };
   const code = stated ?? placeOfPhone(phone).country;

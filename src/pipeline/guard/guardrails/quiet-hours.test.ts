@@ -131,6 +131,52 @@ describe('quietHoursGuardrail', () => {
     ).toMatchObject({ outcome: 'hold', figures: { timezoneSource: 'phone' } });
   });
 
+  it('takes the zones the runtime knows for a country the tables do not name', () => {
+    const of = (country: string): Location => ({
+      country,
+      region: null,
+      city: null,
+      timezone: null,
+    });
+    // 16:00 UTC is 22:00 in Dhaka (UTC+6): held to 08:00 there, 02:00 UTC. It was UTC's 16:00.
+    for (const country of ['BD', 'Bangladesh'])
+      expect(judge({ sendAtMs: Date.UTC(2026, 5, 3, 16) }, of(country))).toMatchObject({
+        outcome: 'hold',
+        holdUntilMs: Date.UTC(2026, 5, 4, 2),
+        figures: { timezone: 'Asia/Dhaka', timezoneSource: 'country' },
+      });
+    // Tehran is UTC+3:30: 20:00 UTC is 23:30 there, for a customer placed by a +98 number too.
+    const byPhone = quietHoursGuardrail.check(
+      aMessage({ sendAtMs: Date.UTC(2026, 5, 3, 20), channel: 'sms' }),
+      aContext({ profile: aProfile({ location: of(''), traits: { phone: '+98 912 345 6789' } }) }),
+      policy,
+    )[0];
+    expect(byPhone).toMatchObject({
+      outcome: 'hold',
+      figures: { timezone: 'Asia/Tehran', timezoneSource: 'phone' },
+    });
+    // Russia spans Kaliningrad (UTC+2) to Kamchatka (UTC+12): 12:00 UTC is 22:00 and later east
+    // of Yakutsk, so a customer of no known region waits for 06:00 UTC, 08:00 in Kaliningrad.
+    expect(judge({ sendAtMs: Date.UTC(2026, 5, 3, 12) }, of('RU'))).toMatchObject({
+      outcome: 'hold',
+      holdUntilMs: Date.UTC(2026, 5, 4, 6),
+      figures: { timezoneSource: 'country, every zone' },
+    });
+  });
+
+  it.each(['UTC', 'Etc/UTC', 'Etc/UCT', 'UCT', 'Etc/GMT0', 'Etc/GMT+0', 'Greenwich', 'zulu'])(
+    'reads %s, a name of UTC, as no zone of a Californian’s',
+    (timezone) => {
+      // 09:00 UTC is 02:00 in Los Angeles.
+      expect(
+        judge(
+          { sendAtMs: Date.UTC(2026, 5, 3, 9) },
+          { country: 'US', region: 'CA', city: null, timezone },
+        ),
+      ).toMatchObject({ outcome: 'hold', figures: { timezone: 'America/Los_Angeles' } });
+    },
+  );
+
   it('lets transactional messages and web personalisation through at night', () => {
     const night = localAt(2, 0, NEW_YORK);
     expect(judge({ sendAtMs: night, class: 'transactional' }).outcome).toBe('pass');
