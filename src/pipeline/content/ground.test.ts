@@ -81,11 +81,20 @@ describe('checkGrounding', () => {
   });
 
   it('reads percentages written as 25 %, 25 percent or 25 per cent', () => {
-    for (const written of ['25 %', '25 percent', '25 per cent']) {
+    for (const written of [
+      '25 %',
+      '25 percent',
+      '25 per cent',
+      '25 per-cent',
+      'twenty-five per-cent',
+    ]) {
       expect(checkGrounding(aVariant({ cta: `Save ${written}` }), [doc], null).ok).toBe(true);
     }
     expect(claimsOf(checkGrounding(aVariant({ cta: 'Save 30 percent' }), [doc], null))).toEqual([
       ['percentage', '30 percent'],
+    ]); // Hyphenated, it was read as a bare 48, which the document's "48 hours" grounded.
+    expect(claimsInBody('Save 48 per-cent on the Premium Widget.')).toEqual([
+      ['percentage', '48 per-cent'],
     ]);
   });
 
@@ -168,7 +177,6 @@ describe('checkGrounding', () => {
     for (const body of [
       'One day, you will thank us. Someone left a review; no one left behind.',
       'One of our favourites, twice over: two of a kind.',
-      'It ends on the twenty-second.',
       'Ships in two-three days; enjoy two three-day weekends.',
     ])
       expect(claimsInBody(body)).toEqual([]);
@@ -243,7 +251,17 @@ describe('checkGrounding', () => {
       ['price', '¥200'],
       ['price', 'CAD 200'],
       ['price', '200 CHF'],
-    ]);
+    ]); // The mark after the amount, as much of Europe writes it, and a code after a bare `$`.
+    for (const [body, claim] of <const>[
+      ['Bonus credits worth 200€.', '200€'],
+      ['Bonus credits worth 200 €.', '200 €'],
+      ['Bonus credits worth 200 £.', '200 £'],
+      ['Bonus credits worth $200 CAD.', '$200 CAD'],
+    ])
+      expect(claimsInBody(body)).toEqual([['price', claim]]);
+    expect(grounded('Bonus credits worth $200 USD.')).toBe(true);
+    const euros = { ...doc, body: `${doc.body} Or 180 € in store.` };
+    expect(checkGrounding(aVariant({ body: 'Or €180 in store.' }), [euros], null).ok).toBe(true);
   });
 
   it('compares dates by day, and by year when the claim gives one', () => {
@@ -424,7 +442,6 @@ describe('checkGrounding', () => {
     for (const body of [
       'One more thing: pick the one you like.',
       'Try the Ten Day Detox Kit, or our Top Ten Picks.',
-      'It ends on the twenty-second.',
       'Turn on two-factor sign-in.',
       'Ships in two-three days; open twenty-four seven.',
       'One of our favourites, two of a kind.',
@@ -511,6 +528,13 @@ describe('checkGrounding', () => {
     for (const date of ['the fifth of June', 'June fifth', 'June the fifth, 2026', '5 Jun. 2026'])
       expect(claimsInBody(`It starts ${date}.`)).toEqual([]);
     expect(claimsInBody('It starts the sixth of June.')).toEqual([['date', 'the sixth of June']]);
+    // Without "of", and a day alone after a word a date follows, as the digits are read.
+    expect(claimsInBody('The sale starts sixth June.')).toEqual([['date', 'sixth June']]);
+    expect(claimsInBody('The sale starts on the sixth.')).toEqual([['date', 'sixth']]);
+    expect(claimsInBody('The sale starts on the fifth.')).toEqual([]);
+    // An ordinal is no count: "on the twenty-second" is a day of the month, as "the 22nd" is.
+    expect(claimsInBody('It ends on the twenty-second.')).toEqual([['date', 'twenty-second']]);
+    expect(claimsInBody('Limited to the first hundred buyers.')).toEqual([['number', 'hundred']]);
     expect(claimsInBody('It starts June twenty-first.')).toEqual([['date', 'June twenty-first']]);
     // A full stop after a month's name is the sentence's, not the claim's.
     expect(claimsInBody('It starts 6 June.')).toEqual([['date', '6 June']]);

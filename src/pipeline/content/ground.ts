@@ -258,6 +258,12 @@ const scaledAmountOf = (digits: string, scaleWord: string | undefined): string =
 // Words a day follows: "ends 6/30", "valid until 30/6", "from 6/1 to 6/30".
 const DATE_CUE =
   /\b(?:until|till|by|ends?|ending|ended|on|from|through|thru|to|before|after|since|starting|starts?|expires?|expiring|valid|due|deadline|dated?)\s*:?\s*$/i;
+/** What may follow a day of the month written alone in words: the clause's end, or a time. */
+const AFTER_DAY_IN_WORDS = /\s*(?:[.,;:!?)]|$|(?:at|until|till|and|or)\b)/iy;
+const endsDayInWords = (m: RegExpExecArray): boolean => {
+  AFTER_DAY_IN_WORDS.lastIndex = m.index + m[0].length;
+  return AFTER_DAY_IN_WORDS.test(m.input);
+};
 /** The text just before a match, where the words that lead into it stand. */
 const textBefore = (m: RegExpExecArray, reach = 24): string =>
   m.input.slice(Math.max(0, m.index - reach), m.index);
@@ -364,8 +370,16 @@ const extractors: readonly {
 }[] = [
   {
     kind: 'price',
-    pattern: new RegExp(`${symbols}\\s?${amount}${scale}`, 'giu'),
-    key: (m) => `${currencyOf(m[1] ?? m[2] ?? '$')}:${scaledAmountOf(m[3] ?? '', m[4])}`,
+    // A code after a bare `$` names its dollar: "$200 CAD" is no price in US dollars.
+    pattern: new RegExp(`${symbols}\\s?${amount}${scale}(?:\\s?(${currencyCodes})\\b)?`, 'giu'),
+    key: (m) =>
+      `${currencyOf((m[2] === '$' ? m[5] : undefined) ?? m[1] ?? m[2] ?? '$')}:${scaledAmountOf(m[3] ?? '', m[4])}`,
+  },
+  {
+    // The mark after the amount, as much of Europe writes it: "200 €", "200€", "15 £".
+    kind: 'price',
+    pattern: new RegExp(`(?<![\\p{L}\\p{N}.,])${amount}${scale}\\s?([€£¥₹])`, 'giu'),
+    key: (m) => `${currencyOf(m[3] ?? '$')}:${scaledAmountOf(m[1] ?? '', m[2])}`,
   },
   {
     kind: 'price',
@@ -387,7 +401,7 @@ const extractors: readonly {
   },
   {
     kind: 'percentage',
-    pattern: new RegExp(`\\b${inWords}[\\s-]?(?:%|percent\\b|per cent\\b)`, 'gi'),
+    pattern: new RegExp(`\\b${inWords}[\\s-]?(?:%|per[\\s-]?cent\\b)`, 'gi'),
     key: (m) => String(valueOfWords(m[1] ?? '')),
   },
   {
@@ -413,7 +427,7 @@ const extractors: readonly {
     // "pc" as written in lower case ("30pc off"): "30 PC games" are computers. Read after a
     // word too ("SAVE50%", "extra50% off"), and with a letter O for a zero after a digit
     // ("5O%" reads 50 %).
-    pattern: /(?<![\p{N}.,])(\d[\dO]*(?:\.\d+)?)[\s-]?(?:%|percent\b|per cent\b|pct\b|(pc)\b)/giu,
+    pattern: /(?<![\p{N}.,])(\d[\dO]*(?:\.\d+)?)[\s-]?(?:%|per[\s-]?cent\b|pct\b|(pc)\b)/giu,
     key: (m) => amountOf((m[1] ?? '').replace(/o/gi, '0')),
     accept: (m) => m[2] === undefined || m[2] === 'pc',
   },
@@ -458,7 +472,7 @@ const extractors: readonly {
     // A day in words: "the fifth of June", "the twenty-first of May, 2026".
     kind: 'date',
     pattern: new RegExp(
-      `(?:\\b[Tt]he\\s+)?\\b${ordinalPattern}\\s+of\\s+${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
+      `(?:\\b[Tt]he\\s+)?\\b${ordinalPattern}\\s+(?:of\\s+)?${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
       'gi',
     ),
     key: (m) => `${monthOf(m[2] ?? '')}-${dayOfWords(m[1] ?? '')}/${m[3] ?? ''}`,
@@ -490,11 +504,14 @@ const extractors: readonly {
     accept: (m) => periodCueBefore(m),
   },
   {
-    // A day of the month alone after such a word: "ends on the 10th".
+    // A day of the month alone after such a word: "ends on the 10th", "starts on the sixth"
+    // (in words, where the clause ends or a time follows: not "to the first hundred buyers").
     kind: 'date',
-    pattern: /(?<=\bthe\s+)(\d{1,2})(?:st|nd|rd|th)\b/gi,
-    key: (m) => `*-${Number(m[1])}/`,
-    accept: (m) => DATE_CUE.test(textBefore(m, 28).replace(/\s*the\s+$/i, '')),
+    pattern: new RegExp(`(?<=\\bthe\\s+)(?:(\\d{1,2})(?:st|nd|rd|th)|${ordinalPattern})\\b`, 'gi'),
+    key: (m) => `*-${m[1] === undefined ? dayOfWords(m[2] ?? '') : Number(m[1])}/`,
+    accept: (m) =>
+      DATE_CUE.test(textBefore(m, 28).replace(/\s*the\s+$/i, '')) &&
+      (m[1] !== undefined || endsDayInWords(m)),
   },
   {
     // A month alone, with its year or after a word a period follows: "ends in July", "June

@@ -16,6 +16,7 @@ describe('discountInCopy', () => {
     ['take an extra 35% off', 35],
     ['get an additional 22 percent', 22],
     ['prices reduced by 40 per cent', 40],
+    ['save 48 per-cent on the Premium Widget', 48],
     ['a discount of 33% for you', 33],
     ['up to 70-percent', null],
     ['20% of our customers came back', null],

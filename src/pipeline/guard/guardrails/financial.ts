@@ -4,8 +4,8 @@ import { visibleCopy } from './visible-copy.js';
 
 const NAME = 'financial';
 
-// A percentage: "40%", "40 percent", "12,5 per cent", "40 pct".
-const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|percent\b|per\s*cent\b|pct\b)/giu;
+// A percentage: "40%", "40 percent", "12,5 per cent", "40 per-cent", "40 pct".
+const PERCENT = /(\d{1,3}(?:[.,]\d+)?)\s*(?:%|per[\s-]*cent\b|pct\b)/giu;
 // What makes one a discount, after it: "40% off", "40%-off", "40 percent discount" … and a
 // share taken on the whole of a sale: "40% on all jackets", "40% on everything" (not "98% on
 // time", "100% on your side"); a sale or prices named by it: "40% sale", "40% lower prices",
