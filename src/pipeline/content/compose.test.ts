@@ -122,6 +122,36 @@ describe('composeVariants', () => {
     expect(new Set(variants.map((v) => v.subject)).size).toBe(4);
   });
 
+  it('writes no strategy from the same document twice while another is left', () => {
+    const docs = ['A', 'B', 'C'].map((id) =>
+      retrievedOf(aDocument({ id, title: `Title ${id}`, body: `Fact about ${id}. More.` })),
+    );
+    const pairs = (count: number, retrieved: RetrievedContent[]) =>
+      compose({ count, retrieved }).map((v) => `${v.strategy}/${v.citations.join()}`);
+    // Three strategies over three documents: the fourth and fifth were the first and second.
+    expect(pairs(5, docs)).toEqual([
+      'control/A',
+      'curiosity/B',
+      'benefit/C',
+      'control/B',
+      'curiosity/C',
+    ]);
+    expect(pairs(5, docs.slice(0, 2))).toEqual([
+      'control/A',
+      'curiosity/B',
+      'benefit/A',
+      'control/B',
+      'curiosity/A',
+    ]);
+    // One document: the strategy's other subject is all that is left to tell them apart.
+    expect(pairs(4, docs.slice(0, 1))).toEqual([
+      'control/A',
+      'curiosity/A',
+      'benefit/A',
+      'control/A',
+    ]);
+  });
+
   it('refuses a count outside 3–5, no strategies or no content', () => {
     expect(composeVariants(input({ count: 2 }))).toEqual({
       ok: false,

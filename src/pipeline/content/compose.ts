@@ -193,9 +193,18 @@ export const composeVariants = (input: ComposeInput): Result<Variant[], ComposeE
       ? `— The ${input.brand.name} team`
       : input.signature;
   const variants: Variant[] = [];
+  // Strategy and document each taken in turn, a pair already written passed over for the next
+  // document: with as many documents as strategies, the fourth variant was the first's copy
+  // again under another subject, an arm of its own in the test.
+  const written = new Set<string>();
   for (let i = 0; i < input.count; i += 1) {
     const strategy = input.strategies[i % input.strategies.length] ?? 'control';
-    const source = retrieved[i % retrieved.length] ?? retrieved[0];
+    const fresh = retrieved.findIndex(
+      (_, k) => !written.has(`${strategy}\n${String((i + k) % retrieved.length)}`),
+    );
+    const at = (i + Math.max(0, fresh)) % retrieved.length;
+    written.add(`${strategy}\n${String(at)}`);
+    const source = retrieved[at] ?? retrieved[0];
     if (source === undefined) break;
     // When strategies repeat, the next round uses the strategy's other subject template.
     const round = Math.floor(i / input.strategies.length);
