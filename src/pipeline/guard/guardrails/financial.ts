@@ -45,9 +45,71 @@ const MINUS_BEFORE = /(?:^|[\s(])[-\u2212]$/u;
 // than a case-insensitive pattern run over all of it).
 const WORDED: readonly (readonly [string, RegExp, number])[] = [
   ['half', /\bhalf[\s\p{Pd}]*(?:price|off)\b/u, 50],
-  ['bogo', /\bbogo\b/u, 50],
-  ['get one free', /\bbuy\s+one,?\s+get\s+one\s+free\b/u, 50],
+  ['bogo', /\bbogof?\b/u, 50],
 ];
+// "Buy one, get one free", "buy 1 get 1 free", "buy two, get one free": the share given is
+// what is free of all that is taken (50 %, 50 %, 33.3 %).
+const COUNT_WORDS: Readonly<Record<string, number>> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+};
+const countOf = (word: string | undefined): number =>
+  COUNT_WORDS[word ?? ''] ?? Number(word ?? 'NaN');
+const BUY_GET_FREE =
+  /\bbuy\s+(one|two|three|four|five|[1-9])\b[\s,]*get\s+(one|two|three|[1-9])\s+free\b/gu;
+const freeShareIn = (lower: string): number | null => {
+  let most: number | null = null;
+  if (!lower.includes('free')) return most;
+  for (const m of lower.matchAll(BUY_GET_FREE)) {
+    const bought = countOf(m[1]);
+    const free = countOf(m[2]);
+    const share = Math.round((1000 * free) / (bought + free)) / 10;
+    if (Number.isFinite(share) && (most === null || share > most)) most = share;
+  }
+  return most;
+};
+// A percentage in words ("fifty percent off", "twenty-five per cent"), read as its figure so
+// the checks of the figures apply to it.
+const UNIT_WORDS = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
+const TEN_WORDS = ['twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
+const PERCENT_IN_WORDS = new RegExp(
+  String.raw`\b(?:(${TEN_WORDS.join('|')})(?:[\s\p{Pd}]+(${UNIT_WORDS.slice(1, 10).join('|')}))?|(${UNIT_WORDS.join('|')})|(?:a|one)[\s\p{Pd}]+(hundred))(?=[\s\p{Pd}]*per[\s-]*cent\b)`,
+  'giu',
+);
+const figuresOfWords = (text: string): string =>
+  text.replace(
+    PERCENT_IN_WORDS,
+    (_, tens?: string, unit?: string, alone?: string, hundred?: string) => {
+      if (hundred !== undefined) return '100';
+      const units = UNIT_WORDS.indexOf((unit ?? alone ?? 'zero').toLowerCase());
+      const ten = tens === undefined ? 0 : (TEN_WORDS.indexOf(tens.toLowerCase()) + 2) * 10;
+      return String(ten + Math.max(0, units));
+    },
+  );
 // An amount off ("$20 off", "€15 discount"), and the order it is taken from, when stated just
 // after it ("… any $40 order", "… orders over $40", "… a purchase of $40").
 // An amount is written with its currency before it ("$20", "USD 20", "US$20") or after it
@@ -75,8 +137,9 @@ const MONEY_AFTER = new RegExp(
 );
 // Room for the longest amount MONEY reads ("US$ 123456.78 ").
 const MONEY_REACH = 24;
+// … or the order's amount right before the word: "£15 off £20 orders".
 const AMOUNT_BASE = new RegExp(
-  String.raw`^${GAP}{0,40}?\b(?:orders?|purchases?|spend|basket|cart)\b${GAP}{0,12}?${MONEY}|^${GAP}{0,12}?\b(?:any|a|an|your)\s+${MONEY}`,
+  String.raw`^${GAP}{0,40}?\b(?:orders?|purchases?|spend|basket|cart)\b${GAP}{0,12}?${MONEY}|^${GAP}{0,12}?\b(?:any|a|an|your)\s+${MONEY}|^\s*${MONEY}\s+(?:orders?|purchases?|spend|baskets?|carts?)\b`,
   'iu',
 );
 // The longest lead-in DISCOUNT_BEFORE can match in copy whose white space is folded, with room.
@@ -97,8 +160,9 @@ export const discountInCopy = (content: GuardMessage['content']): number | null 
 export const offerInCopy = (content: GuardMessage['content']): number | null =>
   content === null ? null : statedIn(visibleCopy(content), false);
 
-const statedIn = (text: string, labels: boolean): number | null => {
+const statedIn = (copy: string, labels: boolean): number | null => {
   let most: number | null = null;
+  const text = /cent/i.test(copy) ? figuresOfWords(copy) : copy;
   // Each percentage is found first (a scan for digits), then read in its context: much cheaper
   // than trying every lead-in word at every position of the copy.
   for (const match of text.matchAll(PERCENT)) {
@@ -122,6 +186,8 @@ const statedIn = (text: string, labels: boolean): number | null => {
   for (const [word, pattern, percent] of WORDED)
     if ((most === null || percent > most) && lower.includes(word) && pattern.test(lower))
       most = percent;
+  const free = freeShareIn(lower);
+  if (free !== null && (most === null || free > most)) most = free;
   for (const amount of amountsOff(text))
     if (amount.ofMajor !== null) {
       const percent = Math.min(100, (100 * amount.major) / amount.ofMajor);
@@ -148,7 +214,8 @@ const amountFrom = (
   end: number,
 ): { major: number; ofMajor: number | null } => {
   const base = AMOUNT_BASE.exec(text.slice(end, end + LEAD_IN));
-  const of = base === null ? null : decimal(base[1] ?? base[2] ?? base[3] ?? base[4]);
+  const of =
+    base === null ? null : decimal(base[1] ?? base[2] ?? base[3] ?? base[4] ?? base[5] ?? base[6]);
   return { major: decimal(amount[1] ?? amount[2]), ofMajor: of !== null && of > 0 ? of : null };
 };
 
