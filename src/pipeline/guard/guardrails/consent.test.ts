@@ -318,6 +318,50 @@ describe('what the consent verdicts record of text the customer wrote', () => {
     });
   });
 
+  it('reads a preference written as a map of yes and no, and one of no shape as allowing nothing', () => {
+    const codes = (preferences: Record<string, unknown>) => {
+      const { blocks, atHandOff } = judge({ preferences });
+      expectNoneOf({ blocks, atHandOff });
+      return {
+        blocks: blocks.map((b) => [b.code, b.reason, b.figures]),
+        atHandOff: atHandOff?.code,
+      };
+    };
+    // Email turned off, texts on: the email was sent, the map read as no preference.
+    expect(codes({ channels: { email: false, sms: true } })).toEqual({
+      blocks: [['channel_preference', 'the customer prefers sms', { channels: ['sms'] }]],
+      atHandOff: 'channel_preference',
+    });
+    expect(codes({ channels: { Email: 'no', [written]: false } }).blocks).toEqual([
+      [
+        'channel_preference',
+        'the customer turned off email and 1 channel Herald does not know',
+        { turnedOff: ['email'], unknownChannels: 1 },
+      ],
+    ]);
+    expect(codes({ channels: { sms: false }, topics: { orders: 'off' } })).toEqual({
+      blocks: [],
+      atHandOff: undefined,
+    });
+    expect(codes({ topics: { promotions: 'unsubscribed', orders: true } }).blocks).toEqual([
+      [
+        'topic_preference',
+        'topic preference excludes promotions: the customer only wants orders',
+        { topics: ['orders'], topic: 'promotions' },
+      ],
+    ]);
+    expect(codes({ topics: { Promotions: false } }).blocks[0]?.[1]).toBe(
+      'topic preference excludes promotions: the customer turned off promotions',
+    );
+    expect(codes({ channels: 5 }).blocks).toEqual([
+      [
+        'channel_preference',
+        'the customer’s channel preference is of a shape Herald cannot read',
+        { channels: [] },
+      ],
+    ]);
+  });
+
   it('holds a cadence Herald does not know to weekly without copying it', () => {
     const { blocks } = judge(
       { preferences: { cadence: `ask ${written} first` } },

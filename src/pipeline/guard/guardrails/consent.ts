@@ -13,6 +13,7 @@ import {
   isExplicitFact,
   marketingStopOf,
 } from '../../../core/profile.js';
+import { asConsentAnswer } from '../../../core/read-props.js';
 import { DAY_MS } from '../../../core/time.js';
 import type { MessageClass } from '../../../core/message.js';
 import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
@@ -60,13 +61,41 @@ const cadenceProblem = (
     : null;
 };
 
-/** A preference list, in lower case; one name on its own (`"email"`) is a list of one. */
-const listOf = (value: unknown): string[] | null => {
-  const items = typeof value === 'string' ? [value] : Array.isArray(value) ? value : null;
-  return items === null
-    ? null
-    : items.filter((v): v is string => typeof v === 'string').map(purposeOf);
+/**
+ * A preference the customer stated, as the names it allows: a list of names or one name on its
+ * own (`"email"`), in lower case; or a map of yes and no as preference centres write it
+ * (`{ email: false, sms: true }`: the names marked yes, or when none is, every name but those
+ * marked no — before 2026-12-07 a map was read as no preference, and email went to someone
+ * who had turned it off). Null when none is stated; `unreadable` for a value of another shape,
+ * which allows nothing.
+ */
+type Preference =
+  { kind: 'only'; names: string[] } | { kind: 'except'; names: string[] } | { kind: 'unreadable' };
+
+const preferenceOf = (value: unknown): Preference | null => {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return { kind: 'only', names: [purposeOf(value)] };
+  if (Array.isArray(value))
+    return {
+      kind: 'only',
+      names: value.filter((v): v is string => typeof v === 'string').map(purposeOf),
+    };
+  if (typeof value !== 'object') return { kind: 'unreadable' };
+  const yes: string[] = [];
+  const no: string[] = [];
+  for (const [name, answer] of Object.entries(value)) {
+    const said = asConsentAnswer(answer);
+    if (said === true) yes.push(purposeOf(name));
+    else if (said === false) no.push(purposeOf(name));
+  }
+  return yes.length > 0 ? { kind: 'only', names: yes } : { kind: 'except', names: no };
 };
+
+const allows = (preference: Preference, name: string | null): boolean =>
+  name !== null &&
+  (preference.kind === 'only'
+    ? preference.names.includes(name)
+    : preference.kind === 'except' && !preference.names.includes(name));
 
 /**
  * The topics of Herald's own templates (`src/pipeline/render/default-templates.ts`, which the
@@ -430,34 +459,46 @@ export const consentProblems = (
     found.push(
       numberChangedProblem(channel, 'marketing consent', marketing, profile.phoneChangedAtMs),
     );
-  const channels = listOf(profile.preferences['channels']);
-  if (channels !== null && !channels.includes(channel)) {
-    const named = splitKnown(channels, isChannel);
+  const channels = preferenceOf(profile.preferences['channels']);
+  if (channels !== null && !allows(channels, channel)) {
+    const named = splitKnown(channels.kind === 'unreadable' ? [] : channels.names, isChannel);
     found.push(
       verdict(
         NAME,
         'block',
         'channel_preference',
-        `the customer prefers ${describeKnown(named, 'channel')}`,
+        channels.kind === 'unreadable'
+          ? 'the customer’s channel preference is of a shape Herald cannot read'
+          : channels.kind === 'except'
+            ? `the customer turned off ${describeKnown(named, 'channel')}`
+            : `the customer prefers ${describeKnown(named, 'channel')}`,
         {
-          channels: named.known,
+          ...(channels.kind === 'except' ? { turnedOff: named.known } : { channels: named.known }),
           ...(named.unknown === 0 ? {} : { unknownChannels: named.unknown }),
         },
       ),
     );
   }
-  const topics = listOf(profile.preferences['topics']);
+  const topics = preferenceOf(profile.preferences['topics']);
   const topic = message.topic === null ? null : purposeOf(message.topic);
-  if (topics !== null && (topic === null || !topics.includes(topic))) {
-    const named = splitKnown(topics, (name) => BUILT_IN_TOPICS.has(name));
+  if (topics !== null && !allows(topics, topic)) {
+    const named = splitKnown(topics.kind === 'unreadable' ? [] : topics.names, (name) =>
+      BUILT_IN_TOPICS.has(name),
+    );
+    const wanted =
+      topics.kind === 'unreadable'
+        ? 'the customer’s topic preference is of a shape Herald cannot read'
+        : topics.kind === 'except'
+          ? `the customer turned off ${describeKnown(named, 'topic')}`
+          : `the customer only wants ${describeKnown(named, 'topic')}`;
     found.push(
       verdict(
         NAME,
         'block',
         'topic_preference',
-        `${message.topic === null ? 'the message has no topic' : `topic preference excludes ${message.topic}`}: the customer only wants ${describeKnown(named, 'topic')}`,
+        `${message.topic === null ? 'the message has no topic' : `topic preference excludes ${message.topic}`}: ${wanted}`,
         {
-          topics: named.known,
+          ...(topics.kind === 'except' ? { turnedOff: named.known } : { topics: named.known }),
           ...(named.unknown === 0 ? {} : { unknownTopics: named.unknown }),
           topic: message.topic,
         },
