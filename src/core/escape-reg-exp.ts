@@ -1,2 +1,14 @@
 /** `text` with every character a regular expression gives a meaning escaped: matched as written. */
 export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A phrase as a pattern matching it however its words are joined — by spaces, hyphens or dashes
+ * (`limited time` matches `Limited-time`, `risk-free` matches `risk free`) — and with or
+ * without a space before a `%` (`100% free`, `100 % free`); otherwise as written.
+ */
+export const phraseSource = (phrase: string): string =>
+  phrase
+    .trim()
+    .split(/[\s\p{Pd}]+/u)
+    .map((word) => escapeRegExp(word).replaceAll('%', '\\s?%'))
+    .join('[\\s\\p{Pd}]+');

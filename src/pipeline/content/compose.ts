@@ -1,6 +1,7 @@
 import { err, ok, type Result } from '../../core/result.js';
 import type { RetrievedContent } from './retrieve.js';
-import { toSentences, wholeWords } from './text.js';
+import { toSentences } from './text.js';
+import { phraseSource } from '../../core/escape-reg-exp.js';
 import type { Tone } from './tone.js';
 import { NUMBER_WORDS, SCALE_WORDS } from './ground.js';
 
@@ -135,7 +136,11 @@ const shorten = (text: string, maxLength: number): string => {
 const without = (text: string, avoid: readonly string[]): string | null => {
   let out = text;
   for (const phrase of avoid)
-    if (phrase.trim() !== '') out = out.replace(wholeWords(phrase, 'giu'), ' ');
+    if (phrase.trim() !== '')
+      out = out.replace(
+        new RegExp(`(?<![\\p{L}\\p{N}])${phraseSource(phrase)}(?![\\p{L}\\p{N}])`, 'giu'),
+        ' ',
+      );
   if (out === text) return null;
   out = out.replace(/\s+/g, ' ').replace(/^[\s,;:.!?–—-]+|[\s,;:–—-]+$/g, '');
   return out === '' ? null : out;
@@ -163,7 +168,7 @@ const subjectFor = (
   const candidates = [`${prefix}${core}${offer}`, `${core}${offer}`, core, plain].filter(
     (c) => c === plain || without(c, avoid) === null,
   );
-  // Counted in code points, as the brand guardrail counts a subject.
+  // Counted in code points: at least as many as the characters the brand guardrail counts.
   return candidates.find((c) => Array.from(c).length <= maxLength) ?? shorten(plain, maxLength);
 };
 

@@ -354,6 +354,33 @@ describe('runGuardrails', () => {
     ).not.toContain('block:cadence');
   });
 
+  it('reads a phrase however its words are joined, and counts a subject as a reader does', () => {
+    const content = aMessage().content;
+    if (content === null) throw new Error('test message has content');
+    const withSubject = (subject: string) =>
+      codesOf(aMessage({ content: { ...content, subject } }));
+    for (const subject of [
+      'Limited-time offer for you, Ada',
+      'Ada, act-now before it is gone',
+      'Risk free trial for Ada',
+      'Risk\u2011free trial for Ada',
+      'Ada: 100 % free this week',
+    ])
+      expect(withSubject(subject), subject).toEqual(['review:spam_trigger_words']);
+    expect(
+      codesOf(
+        aMessage({
+          content: { ...content, body: `${content.body} A too-good-to-be-true deal.` },
+        }),
+      ),
+    ).toEqual(['block:forbidden_words']);
+    // Sixty characters: one an accent pasted decomposed, one a flag of two code points.
+    const decomposed = `Ada, your cafe\u0301 order ${'x'.repeat(39)}`;
+    const flagged = `Ada, bonjour \u{1F1EB}\u{1F1F7} ${'x'.repeat(45)}`;
+    for (const subject of [decomposed, flagged]) expect(withSubject(subject), subject).toEqual([]);
+    expect(withSubject(`${decomposed}x`)).toEqual(['block:subject_too_long']);
+  });
+
   it('blocks forbidden words and long subjects, reviews spam triggers and missing personalisation', () => {
     const content = aMessage().content;
     if (content === null) throw new Error('test message has content');

@@ -2,7 +2,7 @@ import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict } from '../guard-types.js';
 import { visibleText } from '../../../core/visible-text.js';
 import { visibleCopy } from './visible-copy.js';
-import { escapeRegExp } from '../../../core/escape-reg-exp.js';
+import { phraseSource } from '../../../core/escape-reg-exp.js';
 import { namesOf } from '../../../core/profile.js';
 
 const NAME = 'brand';
@@ -24,9 +24,10 @@ const patternsOf = (words: readonly string[]) => {
         `(?:${alternatives})(?<=(?<![\\p{L}\\p{N}])(?:${alternatives}))(?![\\p{L}\\p{N}])`,
         'iu',
       );
+    // Its words however joined: "too-good-to-be-true" is the phrase before a noun.
     found = {
-      any: bounded(words.map(escapeRegExp).join('|')),
-      each: words.map((w) => [w, bounded(escapeRegExp(w))]),
+      any: bounded(words.map(phraseSource).join('|')),
+      each: words.map((w) => [w, bounded(phraseSource(w))]),
     };
     patterns.set(words, found);
   }
@@ -38,6 +39,19 @@ const forbiddenIn = (text: string, words: readonly string[]): string[] => {
   const { any, each } = patternsOf(words);
   if (!any.test(text)) return [];
   return each.filter(([, pattern]) => pattern.test(text)).map(([word]) => word);
+};
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/**
+ * The characters a reader counts in `text`: its code points, or when they are more than `max`,
+ * its graphemes once composed — an accent pasted decomposed (`e` and U+0301) or a flag (two
+ * regional indicators) is one character, and a subject of 60 of them was blocked as longer.
+ */
+const charactersIn = (text: string, max: number): number => {
+  const codePoints = Array.from(text).length;
+  if (codePoints <= max) return codePoints;
+  return Array.from(graphemes.segment(text.normalize('NFC'))).length;
 };
 
 /**
@@ -66,7 +80,7 @@ export const brandGuardrail: Guardrail = {
           { words: forbidden },
         ),
       );
-    const subjectLength = c.subject === null ? 0 : Array.from(c.subject).length;
+    const subjectLength = c.subject === null ? 0 : charactersIn(c.subject, policy.maxSubjectLength);
     if (subjectLength > policy.maxSubjectLength)
       found.push(
         verdict(

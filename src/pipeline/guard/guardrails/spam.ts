@@ -1,8 +1,22 @@
 import type { Guardrail, Verdict } from '../guard-types.js';
+import { phraseSource } from '../../../core/escape-reg-exp.js';
 import { visibleText } from '../../../core/visible-text.js';
 import { pass, verdict } from '../guard-types.js';
 
 const NAME = 'spam';
+
+const triggerPatterns = new WeakMap<readonly string[], [string, RegExp][]>();
+/** Each trigger phrase as a pattern, in any case, its words however joined; made once a list. */
+const triggerPatternsOf = (words: readonly string[]): [string, RegExp][] => {
+  let found = triggerPatterns.get(words);
+  if (found === undefined) {
+    found = words
+      .filter((w) => visibleText(w).trim() !== '')
+      .map((w) => [w, new RegExp(phraseSource(visibleText(w)), 'iu')]);
+    triggerPatterns.set(words, found);
+  }
+  return found;
+};
 
 /**
  * Spam control for marketing: the per-channel frequency cap over the window (with a cap of 3
@@ -46,11 +60,12 @@ export const spamGuardrail: Guardrail = {
           },
         ),
       );
-    // As a reader sees it: `act\u00A0now` and `act\u200B now` read "act now".
-    const subject = visibleText(message.content?.subject ?? '').toLowerCase();
-    const triggers = policy.spamTriggerWords.filter((w) =>
-      subject.includes(visibleText(w).toLowerCase()),
-    );
+    // As a reader sees it: `act\u00A0now` and `act\u200B now` read "act now", and so do
+    // `act-now` and `act – now` (before 2026-12-07 only a space joined a phrase's words).
+    const subject = visibleText(message.content?.subject ?? '');
+    const triggers = triggerPatternsOf(policy.spamTriggerWords)
+      .filter(([, pattern]) => pattern.test(subject))
+      .map(([word]) => word);
     if (triggers.length > 0)
       found.push(
         verdict(
