@@ -708,6 +708,21 @@ describe('loadConfig', () => {
       ]);
     });
 
+    it('keeps Herald’s own complaint event among the complaint events, whatever the list says', () => {
+      // A complaint withdraws email consent and counts toward the suppression: a list of one's
+      // own, or in another case, stopped Herald's own complaints from doing either.
+      for (const [written, expected] of [
+        ["['email marked as spam']", ['Email Marked as Spam', 'email marked as spam']],
+        ['[]', ['Email Marked as Spam']],
+        ["['Spam Reported', 'Email Marked as Spam']", ['Spam Reported', 'Email Marked as Spam']],
+      ] as const)
+        expect(
+          loadConfig({}, `profile:\n  engagement:\n    complaintEvents: ${written}\n`).profilePolicy
+            .engagement.complaintEvents,
+          written,
+        ).toEqual(expected);
+    });
+
     it('refuses GDPR countries that are not upper-case alpha-2 codes: they would match no customer', () => {
       // Customers' countries are read as `DE`; `de` in the list would leave Germans outside GDPR.
       expect(

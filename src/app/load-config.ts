@@ -7,7 +7,7 @@ import { parseDocument, type YAMLError } from 'yaml';
 import { AUDIT_KEY_MIN_LENGTH, toAuditKey, type AuditKey } from '../core/audit.js';
 import { AppError, type FieldProblem } from '../core/errors.js';
 import { toSourceId, type SourceId } from '../core/ids.js';
-import { HERALD_SOURCE } from '../core/event-names.js';
+import { HERALD_EVENTS, HERALD_SOURCE } from '../core/event-names.js';
 import { HOUR_MS, isoTimeMs } from '../core/time.js';
 import type { IngestLimits } from '../pipeline/ingest/index.js';
 import type { ProfilePolicy } from '../pipeline/profile/index.js';
@@ -388,8 +388,17 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       'HERALD_SENDGRID_API_KEY is set but so is HERALD_SMTP_URL, which wins: email goes to the SMTP relay',
     );
   const { sweepIntervalMinutes, ...profileSettings } = c.profile;
+  // Herald's own complaint event always is one: it withdraws email consent and counts toward
+  // the suppression, and a list written without it (or in another case) would stop that.
+  const { complaintEvents } = profileSettings.engagement;
   const profilePolicy = {
     ...profileSettings,
+    engagement: {
+      ...profileSettings.engagement,
+      complaintEvents: complaintEvents.includes(HERALD_EVENTS.emailComplained)
+        ? complaintEvents
+        : [HERALD_EVENTS.emailComplained, ...complaintEvents],
+    },
     impliedConsentSources: c.guard.gdpr.impliedSources,
     defaultTimezone: c.decide.quietHours.defaultTimezone,
   };

@@ -27,7 +27,10 @@ export const profilePolicySchema = Type.Object(
           ['Email Link Clicked', 'Push Notification Tapped', 'SMS Link Clicked'],
           'Events that count as a click.',
         ),
-        complaintEvents: names(['Email Marked as Spam'], 'Events that count as a spam complaint.'),
+        complaintEvents: names(
+          ['Email Marked as Spam'],
+          'Events that count as a spam complaint (withdrawing email marketing consent); Herald’s own Email Marked as Spam always does, listed or not.',
+        ),
       },
       { default: {} },
     ),
