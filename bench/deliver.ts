@@ -32,7 +32,7 @@ const pct = (sorted: number[], p: number) =>
 // with no quiet hours, or between 21:00 and 08:00 UTC every queued email would be held.
 const unlimited = `deliver:
   rateLimits:
-    smtp: { perSecond: 1000000 }
+    smtp: { perSecond: 1000000, perHour: null }
     capture: { perSecond: 1000000 }
 decide:
   quietHours: { startHour: 0, endHour: 0 }

@@ -666,10 +666,29 @@ describe('loadConfig', () => {
         },
         { path: '/deliver/rateLimits/twilio/perMinute', message: 'is not a setting' },
       ]);
-      expect(
-        loadConfig({}, 'deliver:\n  rateLimits:\n    smtp:\n      perSecond: 10\n').deliverPolicy
-          .rateLimits.smtp,
-      ).toEqual({ perSecond: 10 });
+    });
+
+    it("writes a provider's rate limits over its defaults: a limit left out stays, null lifts it", () => {
+      const limitsOf = (yaml: string) =>
+        loadConfig({}, `deliver:\n  rateLimits:\n${yaml}`).deliverPolicy.rateLimits;
+      // Tightening SendGrid to 100 a second dropped its 100,000 an hour.
+      expect(limitsOf('    sendgrid: { perSecond: 100 }\n')).toMatchObject({
+        sendgrid: { perSecond: 100, perHour: 100_000 },
+        smtp: { perSecond: 500, perHour: 100_000 },
+        twilio: { perSecond: 100 },
+      });
+      expect(limitsOf('    smtp: { perHour: null }\n    capture: { perHour: 2 }\n')).toMatchObject({
+        smtp: { perSecond: 500 },
+        capture: { perHour: 2 },
+      });
+      expect(limitsOf('    smtp: { perHour: null }\n').smtp).toEqual({ perSecond: 500 });
+      expect(loadConfig({}, null).deliverPolicy.rateLimits).toEqual({
+        smtp: { perSecond: 500, perHour: 100_000 },
+        sendgrid: { perSecond: 500, perHour: 100_000 },
+        twilio: { perSecond: 100 },
+        whatsapp: { perSecond: 80 },
+        fcm: { perSecond: 1000 },
+      });
     });
 
     it('adds no development-key problems when where Herald listens is itself at fault', () => {

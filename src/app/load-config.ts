@@ -12,7 +12,7 @@ import { HOUR_MS, isoTimeMs } from '../core/time.js';
 import type { IngestLimits } from '../pipeline/ingest/index.js';
 import type { ProfilePolicy } from '../pipeline/profile/index.js';
 import type { GuardPolicy } from '../pipeline/guard/index.js';
-import type { DeliverPolicy } from '../pipeline/deliver/index.js';
+import { rateLimitsOf, type DeliverPolicy } from '../pipeline/deliver/index.js';
 import {
   checkJourneys,
   eventSpellingWarnings,
@@ -442,7 +442,7 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
       maxAttempts,
       backoff,
       circuit,
-      rateLimits,
+      rateLimits: rateLimitsOf(rateLimits),
       attributionWindowDays,
     },
     providers,

@@ -1,14 +1,51 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-// A provider's limits refuse a key they do not have: a misspelt `perSecnd` would otherwise
+/** A provider's limits: messages a second and an hour (none: no limit of that kind). */
+interface Limits {
+  perSecond?: number;
+  perHour?: number;
+}
+// A provider's limits as written in the config: a limit left out keeps the provider's default,
+// `null` lifts it. They refuse a key they do not have: a misspelt `perSecnd` would otherwise
 // leave the provider with no limit at all.
-const limits = Type.Object(
+const writtenLimits = Type.Object(
   {
-    perSecond: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    perHour: Type.Optional(Type.Number({ minimum: 1 })),
+    perSecond: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.Null()])),
+    perHour: Type.Optional(Type.Union([Type.Number({ minimum: 1 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
+
+/** The providers' default limits, which a provider's entry in the config is written over. */
+const DEFAULT_RATE_LIMITS: Readonly<Record<string, Limits>> = {
+  smtp: { perSecond: 500, perHour: 100_000 },
+  sendgrid: { perSecond: 500, perHour: 100_000 },
+  twilio: { perSecond: 100 },
+  whatsapp: { perSecond: 80 },
+  fcm: { perSecond: 1000 },
+};
+
+/**
+ * The limits a provider has: its defaults with what the config writes over them, a limit
+ * written `null` lifted. Before 2026-12-07 an entry replaced the defaults whole, so tightening
+ * SendGrid to 100 a second dropped its 100,000 an hour.
+ */
+export const rateLimitsOf = (
+  written: Readonly<Record<string, Static<typeof writtenLimits>>>,
+): Record<string, Limits> => {
+  const merged: Record<string, Limits> = {};
+  for (const provider of new Set([...Object.keys(DEFAULT_RATE_LIMITS), ...Object.keys(written)])) {
+    const entry: Record<string, number | null | undefined> = {
+      ...DEFAULT_RATE_LIMITS[provider],
+      ...written[provider],
+    };
+    const kept: Limits = {};
+    if (typeof entry['perSecond'] === 'number') kept.perSecond = entry['perSecond'];
+    if (typeof entry['perHour'] === 'number') kept.perHour = entry['perHour'];
+    merged[provider] = kept;
+  }
+  return merged;
+};
 
 /** How the dispatcher claims, sends, retries and limits (`deliver:` in the config). */
 // The providers a rate limit may name: another name (a typo) would limit nothing.
@@ -83,20 +120,17 @@ export const deliverPolicySchema = Type.Object(
       description:
         'An order is linked to the messages sent to its customer in this many days before it; the last one gets the credit.',
     }),
-    rateLimits: Type.Record(Type.String({ pattern: PROVIDER_NAMES }), limits, {
+    rateLimits: Type.Record(Type.String({ pattern: PROVIDER_NAMES }), writtenLimits, {
       additionalProperties: false,
-      default: {
-        smtp: { perSecond: 500, perHour: 100_000 },
-        sendgrid: { perSecond: 500, perHour: 100_000 },
-        twilio: { perSecond: 100 },
-        whatsapp: { perSecond: 80 },
-        fcm: { perSecond: 1000 },
-      },
+      default: {},
       description:
-        'Per provider (`smtp`, `sendgrid`, `twilio`, `whatsapp`, `fcm`, `capture`), shared by every dispatcher on the database: messages per second and per hour.',
+        'Per provider (`smtp`, `sendgrid`, `twilio`, `whatsapp`, `fcm`, `capture`), shared by every dispatcher on the database: messages per second and per hour. Written over the defaults (smtp and sendgrid 500/s and 100,000/h, twilio 100/s, whatsapp 80/s, fcm 1,000/s): a limit left out keeps its default, `null` lifts it.',
     }),
   },
   { default: {} },
 );
 
-export type DeliverPolicy = Static<typeof deliverPolicySchema>;
+/** The deliver policy as the dispatcher reads it: each provider's limits merged (`rateLimitsOf`). */
+export type DeliverPolicy = Omit<Static<typeof deliverPolicySchema>, 'rateLimits'> & {
+  rateLimits: Record<string, Limits>;
+};
