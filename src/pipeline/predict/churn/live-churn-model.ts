@@ -26,12 +26,30 @@ const purchaseDaysOf = (orders: ProfileState['orders']): number => {
   return Math.max(1, orders.count - (kept.length - days));
 };
 
+/**
+ * When the customer's first order that still counts was placed, as training reads the orders
+ * (cancelled ones left out): the earliest kept order that counts when every counting order is
+ * among those kept, else `firstAtMs` (the first of all, older than the kept ones). Before
+ * 2026-12-07 a cancelled first order kept its date: an order on day 0 cancelled and one on day
+ * 300 scored the customer as 301 days a customer, not 1, and at risk.
+ */
+const firstCountingAtMs = (orders: ProfileState['orders'], firstAtMs: number): number => {
+  let earliest: number | null = null;
+  let counting = 0;
+  for (const k of orders.kept ?? [])
+    if (k.cancelled !== true) {
+      counting += 1;
+      if (earliest === null || k.atMs < earliest) earliest = k.atMs;
+    }
+  return earliest !== null && counting >= orders.count ? Math.max(firstAtMs, earliest) : firstAtMs;
+};
+
 /** A customer's order facts from their profile; null before their first order. */
 export const orderFactsOf = (state: ProfileState): OrderFacts | null => {
   const o = state.orders;
   if (o.count === 0 || o.firstAtMs === null || o.lastAtMs === null) return null;
   return {
-    firstOrderAtMs: o.firstAtMs,
+    firstOrderAtMs: firstCountingAtMs(o, o.firstAtMs),
     lastOrderAtMs: o.lastAtMs,
     orders: purchaseDaysOf(o),
     totalValue: Math.max(0, o.revenueCents - o.refundedCents) / 100,
