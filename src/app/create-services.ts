@@ -386,6 +386,7 @@ export const createServices = async (
           await recording.record(events, nowMs);
         },
         attributionWindowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
+        maxAttempts: config.deliverPolicy.maxAttempts,
       },
       decide,
       guard,

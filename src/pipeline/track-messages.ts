@@ -52,6 +52,11 @@ export type MessageResult =
       permanent?: { to: string };
       attempt?: ReportedAttempt;
       code?: string;
+      /**
+       * The provider failed it before it left (a queue overflowed): not the number's fault, and
+       * back in the outbox at this time while the message has attempts left.
+       */
+      retryAtMs?: number;
     }
   /** The customer stopped the business's marketing on the channel in the provider's app. */
   | { kind: 'marketing-stopped' };
@@ -61,6 +66,8 @@ export interface TrackDeps {
   emit(events: readonly HeraldEvent[], nowMs: number): Promise<void>;
   /** `deliver.attributionWindowDays`: a message found not to reach its customer hands its credit on within it. */
   attributionWindowMs: number;
+  /** `deliver.maxAttempts`: a message a provider failed before it left is tried again below it. */
+  maxAttempts: number;
 }
 
 /** SendGrid's suppression lists, by the reason a drop names: what put an address there. */
@@ -328,9 +335,12 @@ export const recordMessageResult = async (
   // A superseded attempt's failure is no event of the customer's: an `SMS Undelivered` with
   // 30005 would mark the number unreachable, an `Email Bounced` count a hard bounce, and either
   // would take the once-a-message id the recorded attempt's own report needs.
-  const event = isAboutSupersededAttempt(message, result)
-    ? null
-    : eventOf(message, result, atMs, reportId);
+  // Nor is a failure before the message left the provider (`retryAtMs`): the number is fine.
+  const event =
+    isAboutSupersededAttempt(message, result) ||
+    (result.kind === 'undelivered' && result.retryAtMs !== undefined)
+      ? null
+      : eventOf(message, result, atMs, reportId);
   if (event !== null) await deps.emit([event], nowMs);
   // Each of these says the message reached the provider, if not the customer.
   if (provesAccepted(result)) await markSentAfterAll(deps, message, result, atMs, nowMs);
@@ -373,6 +383,27 @@ export const recordMessageResult = async (
     // so does any after a complaint: the recipient's word outranks a bounce or a drop reported
     // later, and the rollout and the KPIs count complaints by the messages marked so.
     const superseded = isAboutSupersededAttempt(current, result);
+    // Failed before it left, after the provider took it: back in the outbox while it has
+    // attempts left (a report that came while it was still being handed over fails it, below).
+    if (
+      !superseded &&
+      result.kind === 'undelivered' &&
+      result.retryAtMs !== undefined &&
+      current.status === 'sent' &&
+      current.attempts < deps.maxAttempts &&
+      (await tx.requeueUnsent(current.id, result.attempt?.providerId ?? null, {
+        sendAtMs: result.retryAtMs,
+        lastError: result.reason,
+        nowMs,
+      }))
+    ) {
+      await moveCreditOff(tx, current.id, deps.attributionWindowMs, nowMs);
+      await appendResult(tx, current, result, nowMs, {
+        status: 'queued',
+        reason: `the provider failed it before it left (${result.reason}): tried again at ${new Date(result.retryAtMs).toISOString()}`,
+      });
+      return;
+    }
     const changed =
       !superseded &&
       status !== null &&

@@ -168,6 +168,17 @@ export interface RecordTx extends DeliverTx {
     nowMs: number,
     expectedStatus?: MessageStatus,
   ): Promise<boolean>;
+  /**
+   * Puts a message marked `sent` back in the outbox, due at `sendAtMs`, when a provider's report
+   * says the attempt never left it (a queue overflowed after the provider took the request): only
+   * the attempt with this provider id (any, when null). False when the message is no longer that
+   * sent attempt (a retry went, a later report changed it, it is gone).
+   */
+  requeueUnsent(
+    id: string,
+    providerId: string | null,
+    at: { sendAtMs: number; lastError: string; nowMs: number },
+  ): Promise<boolean>;
   /** Messages of these decisions that never left: in review, or queued and never tried. */
   pendingMessagesOf(decisionIds: readonly string[]): Promise<MessageRecord[]>;
   /**

@@ -203,7 +203,12 @@ describe.skipIf(testDatabaseUrl === undefined)('two dispatchers sharing PostgreS
       );
       const message = await store.getMessage(answer.decisionId);
       if (message === undefined) throw new Error('no message');
-      const deps = { store, emit: () => Promise.resolve(), attributionWindowMs: 7 * DAY_MS };
+      const deps = {
+        store,
+        emit: () => Promise.resolve(),
+        attributionWindowMs: 7 * DAY_MS,
+        maxAttempts: 5,
+      };
       const [reportWaited] = await waitsForTheLock(() =>
         recordMessageResult(deps, message, { kind: 'accepted', providerId: 'p-1' }, T0, T0),
       );

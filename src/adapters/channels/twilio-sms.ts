@@ -23,7 +23,7 @@
  * - Message creation takes no idempotency key: a retry after a timeout whose request did
  *   reach Twilio sends the SMS twice.
  */
-import { twilioUnreachableCodes } from '../../core/twilio-codes.js';
+import { twilioQueueFullWaitMs, twilioUnreachableCodes } from '../../core/twilio-codes.js';
 import type { ChannelAdapter, Delivery, DeliveryOutcome } from '../../ports/channel-adapter.js';
 import {
   fieldOf,
@@ -69,12 +69,7 @@ export const twilioAccountCodes: ReadonlySet<number> = new Set([
 /** 21611: the `From` number's queue at Twilio is full (10 hours of messages at its rate). */
 export const TWILIO_QUEUE_FULL = 21611;
 
-/**
- * How long a message waits after 21611 before it is tried again, at least. The queue drains at
- * the number's rate, so an immediate retry meets the same answer; ten minutes frees ten minutes
- * of the number's sending, and the retries of a campaign's messages spread out behind it.
- */
-export const twilioQueueFullWaitMs = 10 * 60_000;
+export { twilioQueueFullWaitMs };
 
 type Sender = { From: string } | { MessagingServiceSid: string };
 

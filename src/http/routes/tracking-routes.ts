@@ -43,7 +43,11 @@ import {
   whatsAppChallenge,
 } from '../webhooks/verify-whatsapp.js';
 import { parseWhatsAppStatuses, type WhatsAppStatus } from '../webhooks/parse-whatsapp-statuses.js';
-import { twilioUnreachableCodes } from '../../core/twilio-codes.js';
+import {
+  twilioNeverSentCodes,
+  twilioQueueFullWaitMs,
+  twilioUnreachableCodes,
+} from '../../core/twilio-codes.js';
 import { whatsAppOptedOutCodes, whatsAppUnreachableCodes } from '../../core/whatsapp-codes.js';
 import { endedByEvent } from '../../pipeline/decide/journeys/exit-reasons.js';
 
@@ -485,6 +489,11 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
             await record(message, {
               kind: 'undelivered',
               reason: `${status} ${params.get('ErrorCode') ?? ''}`.trim(),
+              // Failed before it left Twilio (a Messaging Service's queue overflowed): back in
+              // the outbox, as a full queue answered at once is.
+              ...(twilioNeverSentCodes.has(Number(params.get('ErrorCode') ?? ''))
+                ? { retryAtMs: services.clock.nowMs() + twilioQueueFullWaitMs }
+                : {}),
               // Which attempt failed: the callback URL names it (and the message), and a retry
               // after one that gave up waiting is another Twilio message with its own sid.
               ...reportedAttempt(

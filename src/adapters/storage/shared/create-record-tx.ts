@@ -284,6 +284,28 @@ export const createRecordTx = (
         )) === 1
       );
     },
+    async requeueUnsent(id, providerId, at) {
+      const [row] = await sql.all<{ body: string }>(
+        `SELECT body FROM messages WHERE id = ? AND status = 'sent'${
+          providerId === null ? '' : ' AND provider_id = ?'
+        }${pg ? ' FOR UPDATE' : ''}`,
+        providerId === null ? [id] : [id, providerId],
+      );
+      if (row === undefined) return false;
+      const body = JSON.parse(row.body) as Record<string, unknown>;
+      body['lastError'] = at.lastError;
+      body['reasonCode'] = null;
+      // Not sent after all: no time it left, so a dispatcher that dies while retrying it leaves it
+      // to be claimed again, not taken for one the provider had.
+      return (
+        (await sql.run(
+          `UPDATE messages SET status = 'queued', send_at_ms = ?, sent_at_ms = NULL,
+             lease_until_ms = NULL, updated_at_ms = ?, body = ?
+           WHERE id = ? AND status = 'sent'`,
+          [at.sendAtMs, at.nowMs, JSON.stringify(body), id],
+        )) === 1
+      );
+    },
     async pendingMessagesOf(decisionIds) {
       const found = [];
       for (const id of decisionIds) {
