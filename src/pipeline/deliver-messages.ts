@@ -8,7 +8,12 @@ import type { MessageRecord } from '../core/message.js';
 import type { Channel, ProfileState } from '../core/profile.js';
 import { recipientOf, withOwnDevices } from '../core/recipient.js';
 import type { CreativeVariant } from '../core/decision.js';
-import { creativeOf, isAutomatedMarketing, withdrawnVariants } from './guard-and-record.js';
+import {
+  creativeOf,
+  globalHoldoutExperimentId,
+  isAutomatedMarketing,
+  withdrawnVariants,
+} from './guard-and-record.js';
 import { rolloutCohortOf } from './rollout.js';
 import { isInRollout } from './experiment/index.js';
 import { addressFactsOf, erasedTokensOf, keptFactsOf } from './erased-identities.js';
@@ -36,7 +41,7 @@ export interface DeliverDeps {
   store: Store;
   policy: DeliverPolicy;
   /** The consent, GDPR and reputation rules, checked again at hand-off. */
-  guardPolicy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr' | 'reputation'>;
+  guardPolicy: Pick<GuardPolicy, 'autoOptOutHardBounces' | 'gdpr' | 'reputation' | 'holdout'>;
   /** The customers' quiet hours (`decide.quietHours`), checked again at hand-off. */
   quietHours: QuietHours;
   random: () => number;
@@ -512,6 +517,21 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
   const addressOf = new Map<string, AddressFactsAtHandOff>();
   // Claimed pushes whose customer has another device of their own, read at hand-off.
   const moreDevices = new Set<string>();
+  // Claimed automated marketing whose customer is measured in the global holdout, read with the
+  // claim: a message another record of theirs had queued before the two were merged, whose
+  // draw was that record's.
+  const globallyHeldOut = new Set<string>();
+  /** Notes the claimed automated marketing whose customer's global holdout arm is `holdout`. */
+  const readGlobalHoldout = async (tx: StoreTx, messages: readonly MessageRecord[]) => {
+    const { globalPercent, salt } = deps.guardPolicy.holdout;
+    if (globalPercent <= 0) return;
+    const marketing = messages.filter(isAutomatedMarketing);
+    if (marketing.length === 0) return;
+    const arms = await tx.armsOf(globalHoldoutExperimentId({ percent: globalPercent, salt }), [
+      ...new Set(marketing.map((m) => m.customerId)),
+    ]);
+    for (const m of marketing) if (arms.get(m.customerId) === 'holdout') globallyHeldOut.add(m.id);
+  };
   // The staged rollout's cohort, read with each claim: one rolled back since a message was
   // let through sends no more automated marketing to the customers it left.
   let rollout: { percent: number; salt: string } | null = null;
@@ -548,6 +568,7 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         // one that never left a dispatcher's hands is withdrawn with its decision instead.
         for (const [id, why] of await tx.cancelledDecisionsOf(messages.map((m) => m.id)))
           cancelled.set(id, why);
+        await readGlobalHoldout(tx, messages);
         if (channel === 'email' || channel === 'sms') {
           const address = await addressFactsOf(tx, [...profiles.values()]);
           for (const m of messages) addressOf.set(m.id, keptFactsOf(address, m.customerId));
@@ -592,6 +613,13 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
       // What it was decided for is over (its journey exited): it goes no more, whatever else.
       if (cancel !== undefined)
         return { code: 'decision_cancelled', reason: `its decision was cancelled: ${cancel}` };
+      const heldOut = globallyHeldOut.delete(message.id);
+      if (heldOut)
+        return {
+          code: 'global_holdout',
+          reason:
+            'its customer is measured in the global holdout (a record merged into theirs had it queued)',
+        };
       // Only what this rollout let through: a message judged before it, or under an earlier
       // one, passed the gate of its time.
       if (
