@@ -1312,10 +1312,16 @@ export const withdrawRepeatedCampaigns = async (
   const withdrawn: { decisionIds: string[]; reason: string }[] = [];
   for (const messages of byTurn.values()) {
     if (messages.length < 2) continue;
-    // Oldest first from the store; a queued one ahead of those in review.
+    // Oldest first from the store; a queued one ahead of those in review, and of those, the one
+    // the person's unit of the campaign's experiment names: the unit the merge kept is exposed
+    // by its own message (keeping the other record's left it never exposed, before 2026-12-07).
     const waiting = messages
       .filter((m) => m.waiting)
-      .sort((a, b) => Number(a.status === 'review') - Number(b.status === 'review'));
+      .sort(
+        (a, b) =>
+          Number(a.status === 'review') - Number(b.status === 'review') ||
+          Number(b.measured) - Number(a.measured),
+      );
     const flying = messages.filter(inFlight);
     const campaign = messages[0]?.campaignId ?? '';
     const heldOut = messages.some(

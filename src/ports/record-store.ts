@@ -348,6 +348,8 @@ export interface CampaignMessage {
   waiting: boolean;
   /** Whether a provider's report showed it taken (a claimed or retried message may have been). */
   accepted: boolean;
+  /** Whether the campaign's experiment unit of its customer names it (its exposure is that unit's). */
+  measured: boolean;
 }
 
 export interface DeliveryUpdate {

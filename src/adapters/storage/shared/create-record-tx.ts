@@ -347,11 +347,15 @@ export const createRecordTx = (
         reason_code: string | null;
         waiting: number | boolean;
         accepted: number | boolean;
+        measured: number | boolean;
       }>(
         `SELECT m.id, m.customer_id, m.campaign_id, m.status,
            ${reasonCodeSql(sql.dialect, 'm.body')} AS reason_code,
            CASE WHEN ${NEVER_LEFT} THEN 1 ELSE 0 END AS waiting,
-           CASE WHEN m.sent_at_ms IS NULL THEN 0 ELSE 1 END AS accepted
+           CASE WHEN m.sent_at_ms IS NULL THEN 0 ELSE 1 END AS accepted,
+           CASE WHEN EXISTS (SELECT 1 FROM experiment_units u
+             WHERE u.message_id = m.id AND u.experiment_id = m.campaign_id) THEN 1 ELSE 0 END
+             AS measured
          FROM messages m
          WHERE m.customer_id IN (${customerIds.map(() => '?').join(', ')})
            AND m.campaign_id IS NOT NULL
@@ -367,6 +371,7 @@ export const createRecordTx = (
         reasonCode: r.reason_code,
         waiting: Number(r.waiting) === 1,
         accepted: Number(r.accepted) === 1,
+        measured: Number(r.measured) === 1,
       }));
     },
     async expiredReviews(nowMs, limit) {
