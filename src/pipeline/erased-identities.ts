@@ -384,12 +384,18 @@ export const erasedSinceOf = async (
 const deviceIdentity = (token: string) => `device:${token}`;
 
 /**
- * The identities an erasure keeps of the push devices the profile lists. Apart from
- * `identitiesOf`: another customer still listing the token (the device once signed into their
- * account) is not known by it, and keeps their marketing.
+ * The identities an erasure keeps of the push devices the profile lists, and of those `owned`
+ * (`device_tokens`: a device they last signed in on that their list of the latest five no longer
+ * holds — before 2026-12-07 such a device was forgotten, and the customer who used it before
+ * them got their pushes on it). Apart from `identitiesOf`: another customer still listing the
+ * token (the device once signed into their account) is not known by it, and keeps their
+ * marketing.
  */
-export const deviceIdentitiesOf = (profile: ProfileState | undefined): string[] =>
-  (profile?.devices ?? []).map((d) => deviceIdentity(d.token));
+export const deviceIdentitiesOf = (
+  profile: ProfileState | undefined,
+  owned: readonly string[] = [],
+): string[] =>
+  [...new Set([...(profile?.devices ?? []).map((d) => d.token), ...owned])].map(deviceIdentity);
 
 /**
  * Of `tokens` (none of them held by a customer now, in `device_tokens`), those a customer

@@ -305,7 +305,7 @@ const eraseInTransaction = (
         history.filter((e) => e.type === 'identify').map((e) => e.traits),
       ).filter((identity) => !/^[ua]:/.test(identity) || own.has(identity)),
       // Their push devices too: another customer once signed in on one gets no push there.
-      ...deviceIdentitiesOf(profile),
+      ...deviceIdentitiesOf(profile, await tx.deviceTokensOwnedBy(customerId)),
     ];
     const erased = await tx.eraseCustomer(customerId);
     if (erased.profiles === 0 && erased.events === 0)

@@ -232,11 +232,16 @@ export interface RecordTx extends DeliverTx {
    * Gives each push token to the customer whose events carried it most recently: a claim
    * newer (`seenAtMs`) than the one kept takes the token, an older one changes nothing, so the
    * outcome does not depend on the order claims of different times arrive in; of claims as new,
-   * the one given last wins (a sign-out and a sign-in within the same second).
+   * the one given last wins (a sign-out and a sign-in within the same second) — unless they are
+   * `replayed` (a profile rebuilt from its events claims its devices again), when a claim as
+   * new as the one kept leaves the token where it is.
    */
   claimDeviceTokens(
     claims: readonly { token: string; customerId: CustomerId; seenAtMs: number }[],
+    replayed?: boolean,
   ): Promise<void>;
+  /** The push tokens a customer holds now (`device_tokens`), whether their profile lists them or not. */
+  deviceTokensOwnedBy(customerId: CustomerId): Promise<string[]>;
   /** The customer each of these push tokens belongs to now; tokens never claimed are absent. */
   deviceTokenOwners(tokens: readonly string[]): Promise<Map<string, CustomerId>>;
   /** Whether an inbound webhook with this provider's id was acted on before (`inbound_webhooks`). */

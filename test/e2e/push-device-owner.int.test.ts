@@ -104,6 +104,34 @@ for (const factory of storeFactories) {
         expect((await push('bob')).to).toBe(SHARED);
       });
 
+      it('keeps the token with the account signed in last when the other is rebuilt by a merge', async () => {
+        // A visitor browsed earlier, with no device.
+        await ingestCall(herald, clock, 'track', {
+          anonymousId: 'visitor-9',
+          event: 'Product Viewed',
+          properties: {},
+        });
+        clock.set(clock.nowMs() + HOUR_MS);
+        // amy signs out and bob signs in on the shared tablet within one second: bob's.
+        const at = clock.nowMs();
+        await signIn('amy', SHARED, at);
+        await signIn('bob', SHARED, at);
+        clock.set(clock.nowMs() + 60_000);
+        // amy identifies on her laptop, the visitor's: her profile is rebuilt from its events,
+        // and claimed the tablet back.
+        await ingestCall(herald, clock, 'identify', {
+          userId: 'amy',
+          anonymousId: 'visitor-9',
+          traits: {},
+        });
+        clock.set(clock.nowMs() + 60_000);
+        const owners = await herald.services.store.transaction((tx) =>
+          tx.deviceTokenOwners([SHARED]),
+        );
+        expect(owners.get(SHARED)).toBe('bob' as CustomerId);
+        expect((await push('amy')).reasonCode).toBe('no_recipient');
+      });
+
       it('gives the token to the survivor of a merge', async () => {
         await ingestCall(herald, clock, 'identify', {
           anonymousId: 'visitor-1',
@@ -134,6 +162,22 @@ for (const factory of storeFactories) {
           tx.deviceTokenOwners([SHARED]),
         );
         expect(owners.size).toBe(0);
+      });
+
+      it('knows the device of a customer erased after their list of devices had moved past it', async () => {
+        await signIn('amy', SHARED);
+        clock.set(clock.nowMs() + 60_000);
+        await signIn('bob', SHARED);
+        // bob goes on to five other devices (a profile lists the latest five).
+        for (let i = 1; i <= 5; i += 1) {
+          clock.set(clock.nowMs() + 60_000);
+          await signIn('bob', `bob-device-${String(i)}`);
+        }
+        clock.set(clock.nowMs() + 60_000);
+        // bob keeps the tablet and asks to be forgotten: amy's old sign-in on it is not hers now.
+        await adminCall(herald, 'POST', '/v1/customers/bob/erase', { reason: 'request' });
+        clock.set(clock.nowMs() + 60_000);
+        expect(await push('amy')).toMatchObject({ reasonCode: 'no_recipient', to: null });
       });
 
       it('pushes no one else to the device of a customer erased, until it names them again', async () => {

@@ -201,23 +201,30 @@ export const forEachHistory = async (
  * Gives the push tokens these profiles gained or saw again (against `before`, where the profile
  * was updated rather than rebuilt) to them, in the transaction that saves them: a token belongs
  * to the customer whose events carried it most recently (`device_tokens`), so a token signed in
- * as another customer since is not pushed to as this one (docs/deliver.md, "Push").
+ * as another customer since is not pushed to as this one (docs/deliver.md, "Push"). A profile
+ * in `rebuilt` claims its devices again from its events: as a replay, which takes no token from
+ * a customer who claimed it at the same time (before 2026-12-07 a merge into the first of two
+ * same-second users of a shared tablet took it back from the second).
  */
 const claimDevices = async (
   tx: StoreTx,
   rows: readonly ProfileRow[],
   before: ReadonlyMap<CustomerId, ProfileState>,
+  rebuilt: ReadonlySet<CustomerId> | 'all',
 ): Promise<void> => {
-  const claims: { token: string; customerId: CustomerId; seenAtMs: number }[] = [];
+  const fresh: { token: string; customerId: CustomerId; seenAtMs: number }[] = [];
+  const replayed: typeof fresh = [];
   for (const { customerId, state } of rows) {
     const known = before.get(customerId)?.devices;
     // Unchanged devices keep their list: most events carry none.
     if (state.devices === undefined || state.devices === known) continue;
+    const claims = rebuilt === 'all' || rebuilt.has(customerId) ? replayed : fresh;
     for (const { token, seenAtMs } of state.devices)
       if (!known?.some((d) => d.token === token && d.seenAtMs >= seenAtMs))
         claims.push({ token, customerId, seenAtMs });
   }
-  if (claims.length > 0) await tx.claimDeviceTokens(claims);
+  if (replayed.length > 0) await tx.claimDeviceTokens(replayed, true);
+  if (fresh.length > 0) await tx.claimDeviceTokens(fresh);
 };
 
 /** Records the batch's orders; returns the new ones by the event that placed them. */
@@ -584,7 +591,7 @@ export const recordEvents = async (
       });
     });
     await tx.saveProfiles(rows);
-    await claimDevices(tx, rows, states);
+    await claimDevices(tx, rows, states, rebuild);
     if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
     return { stored: fresh.length, duplicates, profiles: rows.length, isNew };
   });
@@ -710,7 +717,7 @@ export const settleDeferred = async (
       );
       await tx.saveProfiles(rows);
       // Rebuilt from the events: every device is claimed again, the newer claim winning.
-      await claimDevices(tx, rows, new Map());
+      await claimDevices(tx, rows, new Map(), 'all');
       if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
       // The planned work and this mark commit together: a stop after it hands none of these on
       // again. Batches go in id order, so the mark only moves forward.

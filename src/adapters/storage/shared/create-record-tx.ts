@@ -476,7 +476,7 @@ export const createRecordTx = (
       );
       return new Map(rows.map((r) => [r.key_hash, Number(r.hard_bounces)]));
     },
-    async claimDeviceTokens(claims) {
+    async claimDeviceTokens(claims, replayed = false) {
       // The newest claim of each token: one statement may not upsert a row twice (PostgreSQL).
       // Of two as new, the later given: a sign-out and a sign-in within one second (timestamps
       // to the second, or none in one batch) leave the device with the account signed in last.
@@ -493,10 +493,17 @@ export const createRecordTx = (
            VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
            ON CONFLICT (token) DO UPDATE
              SET customer_id = excluded.customer_id, seen_at_ms = excluded.seen_at_ms
-             WHERE excluded.seen_at_ms >= device_tokens.seen_at_ms`,
+             WHERE excluded.seen_at_ms ${replayed ? '>' : '>='} device_tokens.seen_at_ms`,
           chunk.flatMap((c) => [c.token, c.customerId, c.seenAtMs]),
         );
       }
+    },
+    async deviceTokensOwnedBy(customerId) {
+      const rows = await sql.all<{ token: string }>(
+        'SELECT token FROM device_tokens WHERE customer_id = ? ORDER BY token',
+        [customerId],
+      );
+      return rows.map((r) => r.token);
     },
     async deviceTokenOwners(tokens) {
       const rows = await lookUpAll(tokens, (chunk, marks) =>
