@@ -32,4 +32,17 @@ describe('classification metrics', () => {
     // The top two are both positive; the base rate is 3/20.
     expect(liftInTopDecile(scores, labels)).toBeCloseTo(1 / (3 / 20), 12);
   });
+
+  it('counts scores tied across the cut in proportion, whatever order the rows come in', () => {
+    // One score for everyone ranks no one: a lift of 1, churners listed first or last.
+    const scores = Array.from({ length: 100 }, () => 0.5);
+    const first = Array.from({ length: 100 }, (_, i): 0 | 1 => (i < 20 ? 1 : 0));
+    expect(liftInTopDecile(scores, first)).toBeCloseTo(1, 12);
+    expect(liftInTopDecile(scores, [...first].reverse())).toBeCloseTo(1, 12);
+    // A tie straddling the cut: the top 2 of 20 are one sure positive and a tie of four with
+    // two positives, of which one slot takes half.
+    const straddling = [0.9, 0.8, 0.8, 0.8, 0.8, ...Array.from({ length: 15 }, () => 0.1)];
+    const labels: (0 | 1)[] = [1, 0, 1, 1, 0, ...Array.from({ length: 15 }, (): 0 | 1 => 0)];
+    expect(liftInTopDecile(straddling, labels)).toBeCloseTo(1.5 / 2 / (3 / 20), 12);
+  });
 });

@@ -71,12 +71,29 @@ export const calibrationCurve = (
   );
 };
 
-/** The positive rate among the top-scored 10 % over the overall rate (1 means no lift). */
+/**
+ * The positive rate among the top-scored 10 % over the overall rate (1 means no lift). Scores
+ * tied across the cut count in proportion: the slots left take that share of the tie's
+ * positives (before 2026-12-07 whoever came first in the input did, so a scorer giving everyone
+ * one score had a lift of 0 or 5 by the order of its rows).
+ */
 export const liftInTopDecile = (scores: readonly number[], labels: readonly (0 | 1)[]): number => {
   const order = scores.map((s, i) => [s, labels[i] ?? 0] as const).sort((a, b) => b[0] - a[0]);
   const top = Math.max(1, Math.floor(order.length / 10));
   let hits = 0;
-  for (let i = 0; i < top; i++) hits += order[i]?.[1] ?? 0;
+  let taken = 0;
+  for (let i = 0; i < order.length && taken < top;) {
+    // The run of rows with this score.
+    const score = order[i]?.[0];
+    let end = i;
+    let positives = 0;
+    while (end < order.length && order[end]?.[0] === score) positives += order[end++]?.[1] ?? 0;
+    const size = end - i;
+    const share = Math.min(size, top - taken);
+    hits += (positives * share) / size;
+    taken += share;
+    i = end;
+  }
   const base = labels.reduce<number>((s, l) => s + l, 0) / labels.length;
   return base === 0 ? Number.NaN : hits / top / base;
 };
