@@ -37,6 +37,16 @@ describe('fitBetaPrior', () => {
     expect(fit.converged).toBe(false);
   });
 
+  it('stops at the bound of strength for customers who differ no more than chance says', () => {
+    // 400 customers, 20 sends and 1 conversion each: the best fit is at an infinite strength.
+    const records = Array.from({ length: 400 }, () => ({ sends: 20, conversions: 1 }));
+    const prior = fitBetaPrior(records);
+    // Per customer, ln[B(1+α, 19+β)/B(α, β)] tends to ln(0.05 · 0.95^19) as α, β grow.
+    expect(prior.logLikelihood / records.length).toBeCloseTo(Math.log(0.05 * 0.95 ** 19), 3);
+    expect(prior.alpha / (prior.alpha + prior.beta)).toBeCloseTo(0.05, 4);
+    expect(prior.alpha + prior.beta).toBeLessThanOrEqual(Math.exp(16) * (1 + 1e-9));
+  });
+
   it('refuses records that are not counts of sends and conversions', () => {
     expect(() => fitBetaPrior([{ sends: 3, conversions: 4 }])).toThrow(RangeError);
     expect(() => fitBetaPrior([{ sends: 0, conversions: 0 }])).toThrow(RangeError);
