@@ -383,6 +383,15 @@ export const recordMessageResult = async (
     // so does any after a complaint: the recipient's word outranks a bounce or a drop reported
     // later, and the rollout and the KPIs count complaints by the messages marked so.
     const superseded = isAboutSupersededAttempt(current, result);
+    // The same report again (a provider posting its callback twice) after the message went back
+    // in the outbox for it: nothing more to do — failing it would lose the retry.
+    if (
+      !superseded &&
+      result.kind === 'undelivered' &&
+      result.retryAtMs !== undefined &&
+      current.status === 'queued'
+    )
+      return;
     // Failed before it left, after the provider took it: back in the outbox while it has
     // attempts left (a report that came while it was still being handed over fails it, below).
     if (

@@ -132,6 +132,33 @@ for (const factory of storeFactories) {
         expect((await push('amy')).reasonCode).toBe('no_recipient');
       });
 
+      it('gives the token to the account signed in last in one second when that sign-in merges a visitor', async () => {
+        await ingestCall(herald, clock, 'track', {
+          anonymousId: 'visitor-b',
+          event: 'Product Viewed',
+          properties: {},
+        });
+        clock.set(clock.nowMs() + HOUR_MS);
+        const at = clock.nowMs();
+        await signIn('amy', SHARED, at);
+        // bob's identify names the visitor he was: his profile is rebuilt, his device still new.
+        await batchCall(herald, [
+          {
+            type: 'identify',
+            userId: 'bob',
+            anonymousId: 'visitor-b',
+            messageId: 'in-bob-merging',
+            timestamp: new Date(at).toISOString(),
+            traits: { firstName: 'bob', consent: { push: { marketing: true } } },
+            context: { device: { token: SHARED, type: 'android' } },
+          },
+        ]);
+        const owners = await herald.services.store.transaction((tx) =>
+          tx.deviceTokenOwners([SHARED]),
+        );
+        expect(owners.get(SHARED)).toBe('bob' as CustomerId);
+      });
+
       it('gives the token to the survivor of a merge', async () => {
         await ingestCall(herald, clock, 'identify', {
           anonymousId: 'visitor-1',

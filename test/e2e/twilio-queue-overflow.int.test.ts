@@ -139,6 +139,22 @@ for (const factory of storeFactories)
         expect(await undelivered()).toBe(1);
       });
 
+      it('keeps the text queued when Twilio posts the same callback again before the retry', async () => {
+        const decisionId = await start();
+        await herald.services.dispatcher.runDue();
+        clock.set(T0 + MINUTE_MS);
+        await overflow(decisionId, 1);
+        clock.set(T0 + 2 * MINUTE_MS);
+        await overflow(decisionId, 1);
+        expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+          status: 'queued',
+        });
+        clock.set(T0 + 11 * MINUTE_MS);
+        await herald.services.dispatcher.runDue();
+        expect(twilio.requests()).toHaveLength(2);
+        expect((await herald.services.store.getMessage(decisionId))?.status).toBe('sent');
+      });
+
       it('fails it once its attempts are spent', async () => {
         const decisionId = await start(1);
         await herald.services.dispatcher.runDue();

@@ -535,6 +535,16 @@ describe('checkGrounding', () => {
     // An ordinal is no count: "on the twenty-second" is a day of the month, as "the 22nd" is.
     expect(claimsInBody('It ends on the twenty-second.')).toEqual([['date', 'twenty-second']]);
     expect(claimsInBody('Limited to the first hundred buyers.')).toEqual([['number', 'hundred']]);
+    // Ordinals that count things, not days.
+    for (const body of [
+      'Your first March order ships free.',
+      'Open to the second or third buyer.',
+      'Free shipping on the first and second purchase.',
+    ])
+      expect(claimsInBody(body), body).toEqual([]);
+    expect(claimsInBody('It starts on the sixth and runs for 48 hours.')).toEqual([
+      ['date', 'sixth'],
+    ]);
     expect(claimsInBody('It starts June twenty-first.')).toEqual([['date', 'June twenty-first']]);
     // A full stop after a month's name is the sentence's, not the claim's.
     expect(claimsInBody('It starts 6 June.')).toEqual([['date', '6 June']]);

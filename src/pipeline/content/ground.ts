@@ -258,8 +258,15 @@ const scaledAmountOf = (digits: string, scaleWord: string | undefined): string =
 // Words a day follows: "ends 6/30", "valid until 30/6", "from 6/1 to 6/30".
 const DATE_CUE =
   /\b(?:until|till|by|ends?|ending|ended|on|from|through|thru|to|before|after|since|starting|starts?|expires?|expiring|valid|due|deadline|dated?)\s*:?\s*$/i;
-/** What may follow a day of the month written alone in words: the clause's end, or a time. */
-const AFTER_DAY_IN_WORDS = /\s*(?:[.,;:!?)]|$|(?:at|until|till|and|or)\b)/iy;
+/**
+ * What may follow a day of the month written alone in words: the clause's end, a time, or "and"
+ * or "or" before something other than another ordinal ("on the first and second purchase"
+ * counts purchases).
+ */
+const AFTER_DAY_IN_WORDS = new RegExp(
+  `\\s*(?:[.,;:!?)]|$|at\\b|until\\b|till\\b|(?:and|or)\\b(?!\\s+(?:the\\s+)?(?:(?:twenty|thirty)[\\s-]+)?(?:${Object.keys(ordinals).join('|')})\\b))`,
+  'iy',
+);
 const endsDayInWords = (m: RegExpExecArray): boolean => {
   AFTER_DAY_IN_WORDS.lastIndex = m.index + m[0].length;
   return AFTER_DAY_IN_WORDS.test(m.input);
@@ -469,14 +476,17 @@ const extractors: readonly {
     accept: (m) => monthAsWritten(m[2]),
   },
   {
-    // A day in words: "the fifth of June", "the twenty-first of May, 2026".
+    // A day in words: "the fifth of June", "the twenty-first of May, 2026"; without "of" after
+    // a word a date follows ("starts sixth June", not "your first March order").
     kind: 'date',
     pattern: new RegExp(
-      `(?:\\b[Tt]he\\s+)?\\b${ordinalPattern}\\s+(?:of\\s+)?${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
+      `(?:\\b[Tt]he\\s+)?\\b${ordinalPattern}\\s+(of\\s+)?${monthPattern}\\b${abbreviationDot}(?:,?\\s+(\\d{4})\\b)?`,
       'gi',
     ),
-    key: (m) => `${monthOf(m[2] ?? '')}-${dayOfWords(m[1] ?? '')}/${m[3] ?? ''}`,
-    accept: (m) => monthAsWritten(m[2]),
+    key: (m) => `${monthOf(m[3] ?? '')}-${dayOfWords(m[1] ?? '')}/${m[4] ?? ''}`,
+    accept: (m) =>
+      monthAsWritten(m[3]) &&
+      (m[2] !== undefined || DATE_CUE.test(textBefore(m, 28).replace(/\s*the\s+$/i, ''))),
   },
   {
     // "June fifth", "June the twenty-first, 2026".

@@ -211,6 +211,8 @@ const claimDevices = async (
   rows: readonly ProfileRow[],
   before: ReadonlyMap<CustomerId, ProfileState>,
   rebuilt: ReadonlySet<CustomerId> | 'all',
+  /** The times of the customer's events new in this batch: a device seen then is no replay. */
+  freshTimesOf: (customerId: CustomerId) => ReadonlySet<number> = () => new Set(),
 ): Promise<void> => {
   const fresh: { token: string; customerId: CustomerId; seenAtMs: number }[] = [];
   const replayed: typeof fresh = [];
@@ -218,10 +220,15 @@ const claimDevices = async (
     const known = before.get(customerId)?.devices;
     // Unchanged devices keep their list: most events carry none.
     if (state.devices === undefined || state.devices === known) continue;
-    const claims = rebuilt === 'all' || rebuilt.has(customerId) ? replayed : fresh;
+    const rebuiltNow = rebuilt === 'all' || rebuilt.has(customerId);
+    const times = rebuiltNow ? freshTimesOf(customerId) : null;
     for (const { token, seenAtMs } of state.devices)
       if (!known?.some((d) => d.token === token && d.seenAtMs >= seenAtMs))
-        claims.push({ token, customerId, seenAtMs });
+        (times === null || times.has(seenAtMs) ? fresh : replayed).push({
+          token,
+          customerId,
+          seenAtMs,
+        });
   }
   if (replayed.length > 0) await tx.claimDeviceTokens(replayed, true);
   if (fresh.length > 0) await tx.claimDeviceTokens(fresh);
@@ -591,7 +598,14 @@ export const recordEvents = async (
       });
     });
     await tx.saveProfiles(rows);
-    await claimDevices(tx, rows, states, rebuild);
+    // A sign-in that merges a visitor rebuilds its customer: its own device is still new.
+    await claimDevices(
+      tx,
+      rows,
+      states,
+      rebuild,
+      (customerId) => new Set((groups.get(customerId) ?? []).map((d) => d.timestampMs)),
+    );
     if (onRecorded !== undefined) await onRecorded(tx, changes, nowMs);
     return { stored: fresh.length, duplicates, profiles: rows.length, isNew };
   });

@@ -353,6 +353,17 @@ describe('what the consent verdicts record of text the customer wrote', () => {
     expect(codes({ topics: { Promotions: false } }).blocks[0]?.[1]).toBe(
       'topic preference excludes promotions: the customer turned off promotions',
     );
+    // Topics turned off forbid those only: a message of no topic still goes.
+    for (const topics of [{}, { promotions: false }])
+      expect(
+        consentGuardrail
+          .check(
+            aMessage({ topic: null }),
+            aContext({ profile: aProfile({ preferences: { topics } }) }),
+            policy,
+          )
+          .filter((v) => v.outcome !== 'pass'),
+      ).toEqual([]);
     expect(codes({ channels: 5 }).blocks).toEqual([
       [
         'channel_preference',

@@ -91,11 +91,20 @@ const preferenceOf = (value: unknown): Preference | null => {
   return yes.length > 0 ? { kind: 'only', names: yes } : { kind: 'except', names: no };
 };
 
-const allows = (preference: Preference, name: string | null): boolean =>
-  name !== null &&
-  (preference.kind === 'only'
-    ? preference.names.includes(name)
-    : preference.kind === 'except' && !preference.names.includes(name));
+/**
+ * Whether a preference allows `name` (a message's channel or topic; null: a message of no
+ * topic, which a list of names cannot be shown to allow, and names turned off do not forbid).
+ */
+const allows = (preference: Preference, name: string | null): boolean => {
+  switch (preference.kind) {
+    case 'only':
+      return name !== null && preference.names.includes(name);
+    case 'except':
+      return name === null || !preference.names.includes(name);
+    case 'unreadable':
+      return false;
+  }
+};
 
 /**
  * The topics of Herald's own templates (`src/pipeline/render/default-templates.ts`, which the
