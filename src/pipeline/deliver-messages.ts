@@ -291,8 +291,16 @@ const settleOnce = (
         'temporary_failure',
       );
     }
-    case 'failed':
+    case 'failed': {
+      // Refused for the device's platform (an APNs key expired): the token stays the
+      // customer's, but this message tries their next most recent device, within its attempts.
+      if (o.device === true && anotherDevice && m.attempts + 1 < deps.policy.maxAttempts) {
+        const again = tryAgain(nowMs, o.reason, 'device_platform_refused');
+        const staleTokens = [...(m.staleTokens ?? []), f.to];
+        return { ...again, update: { ...again.update, staleTokens } };
+      }
       return deadLetter('provider_rejected', o.reason);
+    }
     case 'suspended':
       // Back to the outbox unsent, without an attempt, for when the provider's circuit (open
       // now) lets a probe through; the provider's words say what to fix.

@@ -54,7 +54,12 @@ export type DeliveryOutcome =
    * and nothing more is sent to the provider until the wait is over.
    */
   | { kind: 'retry'; reason: string; afterMs: number | null; throttled?: true }
-  | { kind: 'failed'; reason: string }
+  /**
+   * `device`: the failure is the device's platform's, not the message's or the token's (FCM's
+   * THIRD_PARTY_AUTH_ERROR: the project's APNs key or web push credentials are missing or
+   * expired) — another device of the customer's, on another platform, may still take it.
+   */
+  | { kind: 'failed'; reason: string; device?: true }
   | { kind: 'unreachable'; reason: string }
   /**
    * The recipient told the provider they want no more marketing from the business on this

@@ -25,6 +25,24 @@ const fcm = (): Promise<FakeHttpProvider> =>
     if (request.path === '/token')
       return { status: 200, body: { access_token: 'ya29.test', expires_in: 3600 } };
     const body = jsonBodyOf(request) as { message: { token: string } };
+    // A device on a platform the project's credentials no longer reach (an expired APNs key).
+    if (body.message.token.startsWith('apns-'))
+      return {
+        status: 401,
+        body: {
+          error: {
+            code: 401,
+            message: 'Auth error from APNS or Web Push Service',
+            status: 'UNAUTHENTICATED',
+            details: [
+              {
+                '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError',
+                errorCode: 'THIRD_PARTY_AUTH_ERROR',
+              },
+            ],
+          },
+        },
+      };
     if (body.message.token.startsWith('stale-'))
       return {
         status: 404,
@@ -121,6 +139,54 @@ for (const factory of storeFactories) {
         (await herald.services.store.resolveUserId('amy')) ?? ('' as never),
       );
       expect(profile?.state.devices?.map((d) => d.token)).toEqual(['phone-token']);
+    });
+
+    it('goes to the next device when the newest one’s platform cannot be reached, and keeps it', async () => {
+      await signIn('amy', 'phone-token', T0 - 3_600_000);
+      await signIn('amy', 'apns-iphone-token', T0 - 60_000);
+      const send = async () =>
+        (
+          await adminCall(herald, 'POST', '/v1/sends', {
+            userId: 'amy',
+            channel: 'push',
+            template: 'upsell',
+            data: {},
+          })
+        ).json<{ decisionId: string }>().decisionId;
+      const decisionId = await send();
+      for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
+      expect(tokensTried()).toEqual(['apns-iphone-token', 'phone-token']);
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        recipient: 'phone-token',
+        attempts: 2,
+      });
+      // The iPhone is still theirs: the next push tries it first again (the key may be fixed).
+      const profile = await herald.services.store.getProfile(
+        (await herald.services.store.resolveUserId('amy')) ?? ('' as never),
+      );
+      expect(profile?.state.devices?.map((d) => d.token).sort()).toEqual([
+        'apns-iphone-token',
+        'phone-token',
+      ]);
+    });
+
+    it('fails a push whose only device’s platform cannot be reached', async () => {
+      await signIn('bo', 'apns-only-token', T0 - 60_000);
+      const { decisionId } = (
+        await adminCall(herald, 'POST', '/v1/sends', {
+          userId: 'bo',
+          channel: 'push',
+          template: 'upsell',
+          data: {},
+        })
+      ).json<{ decisionId: string }>();
+      for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
+      expect(tokensTried()).toEqual(['apns-only-token']);
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'failed',
+        reasonCode: 'provider_rejected',
+      });
     });
 
     it('does not try a dead token again when the profile still lists it', async () => {

@@ -247,8 +247,11 @@ export const toFcmOutcome = (answer: HttpAnswer): DeliveryOutcome => {
     case 'INTERNAL':
       return toRetryOutcome(answer, describeAnswer(answer, facts), retryAfterMsOf(answer));
     case 'SENDER_ID_MISMATCH':
-    case 'THIRD_PARTY_AUTH_ERROR':
       return { kind: 'failed', reason };
+    // The APNs key or web push credentials: the device's platform cannot be reached, the
+    // customer's device on another may.
+    case 'THIRD_PARTY_AUTH_ERROR':
+      return { kind: 'failed', reason, device: true };
     default:
       break;
   }
