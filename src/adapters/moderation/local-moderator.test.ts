@@ -27,6 +27,36 @@ describe('createLocalModerator', () => {
     ]);
   });
 
+  it('reads copy as a reader sees it: folded letters, invisible characters, hyphens', async () => {
+    for (const written of [
+      'Go ｋｉｌｌ ｙｏｕｒｓｅｌｆ',
+      'Go ki\u200Bll yourself',
+      'Go kill your\u00ADself',
+      'Go kill\u2060 yourself',
+      'Go 𝐤𝐢𝐥𝐥 𝐲𝐨𝐮𝐫𝐬𝐞𝐥𝐟',
+      'Go kill-yourself',
+    ])
+      await expect(screen(written), written).resolves.toEqual([
+        { category: 'self-harm', severity: 'high', score: 1 },
+      ]);
+    await expect(screen('You\u02BCre worthless')).resolves.toEqual([
+      { category: 'harassment', severity: 'medium', score: 1 },
+    ]);
+  });
+
+  it('blocks none of the words stores use figuratively', async () => {
+    for (const copy of [
+      'Killer deals this weekend only',
+      'Questions? Shoot us an email',
+      'Meet our spring nudes: 12 new lipstick shades',
+      'Sexy summer dresses, 20% off',
+    ])
+      for (const finding of await screen(copy)) expect(finding.severity, copy).toBe('low');
+    await expect(screen('Send nudes')).resolves.toEqual([
+      { category: 'sexual', severity: 'medium', score: 1 },
+    ]);
+  });
+
   it('finds nothing in ordinary marketing copy', async () => {
     await expect(
       screen('Ada, your first week with us', 'New arrivals: https://shop.example.com/new'),

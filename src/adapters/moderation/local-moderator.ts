@@ -5,7 +5,8 @@ import type {
   Severity,
 } from '../../ports/content-moderator.js';
 import { moderationCategories, severityRank } from '../../ports/content-moderator.js';
-import { escapeRegExp } from '../../core/escape-reg-exp.js';
+import { phraseSource } from '../../core/escape-reg-exp.js';
+import { visibleText } from '../../core/visible-text.js';
 
 export interface LexiconEntry {
   phrase: string;
@@ -44,7 +45,9 @@ export const defaultLexicon: Lexicon = {
   ],
   sexual: [
     { phrase: 'porn', severity: 'high' },
-    { phrase: 'nudes', severity: 'medium' },
+    // A shade in cosmetics and fashion ("our spring nudes"): recorded, not blocked.
+    { phrase: 'send nudes', severity: 'medium' },
+    { phrase: 'nudes', severity: 'low' },
     { phrase: 'xxx', severity: 'medium' },
     { phrase: 'sexting', severity: 'medium' },
     { phrase: 'sexy', severity: 'low' },
@@ -59,12 +62,10 @@ export const defaultLexicon: Lexicon = {
   ],
 };
 
-// Whole words only ("kill you" is not in "kill yourself"), any case, any run of spaces.
+// Whole words only ("kill you" is not in "kill yourself"), any case, the words joined by any run
+// of spaces, hyphens or dashes.
 const patternOf = (phrase: string): RegExp =>
-  new RegExp(
-    `(?<![\\p{L}\\p{N}])${phrase.trim().split(/\s+/).map(escapeRegExp).join('\\s+')}(?![\\p{L}\\p{N}])`,
-    'iu',
-  );
+  new RegExp(`(?<![\\p{L}\\p{N}])${phraseSource(phrase)}(?![\\p{L}\\p{N}])`, 'iu');
 
 /**
  * The default moderator: no network, no model. It is a lexical screen, not a classifier — it
@@ -82,8 +83,13 @@ export const createLocalModerator = (lexicon: Lexicon = defaultLexicon): Content
     name: 'local-lexicon',
     moderate(texts, signal) {
       if (signal.aborted) return Promise.reject(signal.reason as Error);
-      // Typographic apostrophes in generated copy would otherwise slip past "you're".
-      const text = texts.join('\n').replace(/[\u2018\u2019]/g, "'");
+      // As a reader sees it (`visibleText`: invisible characters, soft hyphens, full-width and
+      // styled letters folded — before 2026-12-07 "ｋｉｌｌ ｙｏｕｒｓｅｌｆ" or a zero-width space
+      // inside a word passed), and typographic apostrophes as plain ones ("you're").
+      const text = texts
+        .map(visibleText)
+        .join('\n')
+        .replace(/[\u2018\u2019\u02BC\u2032]/g, "'");
       const findings: ModerationFinding[] = [];
       for (const { category, entries } of compiled) {
         let worst: Severity = 'none';

@@ -51,6 +51,32 @@ describe('toModerationFindings', () => {
     ]);
   });
 
+  it('takes what the API flagged as at least medium, and high for minors and self-harm intent', () => {
+    const flagged = (key: string, score: number) => ({
+      ...scores({ [key]: score }),
+      flagged: true,
+      categories: { [key]: true },
+    });
+    const findingsOf = (key: string, score: number) =>
+      toModerationFindings({ results: [flagged(key, score)] }, 1);
+    expect(findingsOf('sexual/minors', 0.35)).toEqual([
+      { category: 'sexual', severity: 'high', score: 0.35 },
+    ]);
+    expect(findingsOf('self-harm/instructions', 0.3)).toEqual([
+      { category: 'self-harm', severity: 'high', score: 0.3 },
+    ]);
+    expect(findingsOf('self-harm/intent', 0.15)).toEqual([
+      { category: 'self-harm', severity: 'high', score: 0.15 },
+    ]);
+    expect(findingsOf('harassment', 0.4)).toEqual([
+      { category: 'harassment', severity: 'medium', score: 0.4 },
+    ]);
+    // Not flagged: the score alone.
+    expect(toModerationFindings({ results: [scores({ 'sexual/minors': 0.35 })] }, 1)).toEqual([
+      { category: 'sexual', severity: 'low', score: 0.35 },
+    ]);
+  });
+
   it('counts illicit/violent as violence and leaves plain illicit out', () => {
     const body = { results: [scores({ illicit: 0.99, 'illicit/violent': 0.7 })] };
     expect(toModerationFindings(body, 1)).toEqual([

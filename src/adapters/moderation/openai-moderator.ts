@@ -40,15 +40,30 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * The sub-categories the API flagging makes `high` whatever their score: sexual content involving
+ * minors, and self-harm the writer intends or instructs. Any other the API flags (its
+ * `categories`, set where its own per-category thresholds lie) is at least `medium`.
+ */
+const HIGH_WHEN_FLAGGED: ReadonlySet<string> = new Set([
+  'sexual/minors',
+  'self-harm/intent',
+  'self-harm/instructions',
+]);
+
+/**
  * The findings in a Moderations API response body: per Herald category the highest score
- * over every input and sub-category, kept when it reaches `low`. Throws on a body that is not
- * in the documented shape, or holds fewer results than inputs.
+ * over every input and sub-category, its severity the score's (`severityOfScore`) or, where the
+ * API flagged a sub-category of it, at least `medium` — `high` for `HIGH_WHEN_FLAGGED` (before
+ * 2026-12-07 only the scores were read, and copy the API flagged for sexual/minors at 0.35 went
+ * out); kept when it reaches `low`. Throws on a body that is not in the documented shape, or
+ * holds fewer results than inputs.
  */
 export const toModerationFindings = (body: unknown, inputs: number): ModerationFinding[] => {
   const results = isRecord(body) ? body['results'] : undefined;
   if (!Array.isArray(results) || results.length !== inputs)
     throw new Error(`moderation response has no results for ${inputs} inputs`);
   const worst = new Map<ModerationCategory, number>();
+  const flagged = new Map<ModerationCategory, Severity>();
   for (const result of results as unknown[]) {
     const scores = isRecord(result) ? result['category_scores'] : undefined;
     if (!isRecord(scores)) throw new Error('moderation result without category_scores');
@@ -58,12 +73,23 @@ export const toModerationFindings = (body: unknown, inputs: number): ModerationF
       const category = categoryOf(key);
       if (category !== null && score > (worst.get(category) ?? -1)) worst.set(category, score);
     }
+    // The API's own verdict per sub-category, where it gives one.
+    const categories = isRecord(result) ? result['categories'] : undefined;
+    if (isRecord(categories))
+      for (const [key, on] of Object.entries(categories)) {
+        const category = categoryOf(key);
+        if (on !== true || category === null) continue;
+        const floor: Severity = HIGH_WHEN_FLAGGED.has(key) ? 'high' : 'medium';
+        if (severityRank[floor] > severityRank[flagged.get(category) ?? 'none'])
+          flagged.set(category, floor);
+      }
   }
   return moderationCategories.flatMap((category) => {
     const score = worst.get(category);
-    if (score === undefined) return [];
-    const severity = severityOfScore(score);
-    return severityRank[severity] > 0 ? [{ category, severity, score }] : [];
+    const floor = flagged.get(category) ?? 'none';
+    const scored = score === undefined ? 'none' : severityOfScore(score);
+    const severity = severityRank[floor] > severityRank[scored] ? floor : scored;
+    return severityRank[severity] > 0 ? [{ category, severity, score: score ?? 1 }] : [];
   });
 };
 
