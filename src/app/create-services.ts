@@ -37,7 +37,10 @@ import {
 } from '../pipeline/predict/index.js';
 import { createDispatchIo } from '../pipeline/deliver-messages.js';
 import type { ChannelAdapter } from '../ports/channel-adapter.js';
-import { createLocalModerator } from '../adapters/moderation/local-moderator.js';
+import {
+  createLexiconScreen,
+  createLocalModerator,
+} from '../adapters/moderation/local-moderator.js';
 import { createOpenAiModerator } from '../adapters/moderation/openai-moderator.js';
 import { createOpenAiLanguageModel } from '../adapters/language-model/openai.js';
 import type { LanguageModel } from '../ports/language-model.js';
@@ -225,6 +228,7 @@ export const createServices = async (
       figures,
       reviewExpiryMs: config.reviewExpiryMs,
       sendingDomain: domainOf(config.messages.from),
+      screenRendered: createLexiconScreen(),
       experiments: {
         windowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
         segmentOf: (state, nowMs) =>

@@ -30,6 +30,7 @@ import { DAY_MS, HOUR_MS } from '../core/time.js';
 import type { CampaignMessage, SendHistory } from '../ports/record-store.js';
 import type { ExperimentUnit } from '../ports/experiment-store.js';
 import type { StoreTx } from '../ports/store.js';
+import type { ModerationFinding } from '../ports/content-moderator.js';
 import {
   messageCost,
   runGuardrails,
@@ -70,6 +71,12 @@ export interface GuardDeps {
    * count runs over the whole reputation window, and a minute's lag does not change it.
    */
   domainCache?: { atMs: number; stats: NonNullable<GuardContext['sendingDomain']> };
+  /**
+   * A synchronous screen (the local lexicon) of written copy as rendered for its customer: the
+   * variant's moderation judged its Liquid source, and a variable puts the customer's own words
+   * in it (a first name set through a public write key). Absent: the variant's answer alone.
+   */
+  screenRendered?: (texts: readonly string[]) => ModerationFinding[];
   experiments: {
     /** Orders this long after a customer's assignment count toward a campaign test. */
     windowMs: number;
@@ -77,6 +84,24 @@ export interface GuardDeps {
     segmentOf: (state: ProfileState, nowMs: number) => string;
   };
 }
+
+/**
+ * A variant's moderation with the findings of `screen` over its copy as rendered added: the
+ * variant's answer judged the Liquid source, not what a variable put in it. Before 2026-12-07 a
+ * first name of "go kill yourself" went out in a written campaign's greeting.
+ */
+const withRenderedScreen = (
+  moderation: GuardContext['moderation'],
+  content: GuardMessage['content'],
+  screen: GuardDeps['screenRendered'],
+): GuardContext['moderation'] => {
+  if (moderation === null || !moderation.ok || screen === undefined || content === null)
+    return moderation;
+  const found = screen([content.subject ?? '', content.preheader ?? '', content.body]);
+  return found.length === 0
+    ? moderation
+    : { ...moderation, findings: [...moderation.findings, ...found] };
+};
 
 const DOMAIN_STATS_TTL_MS = 60_000;
 
@@ -597,7 +622,14 @@ export const judgeDecision = (
           campaign === null
             ? null
             : { budget: campaign.budget, spent: batch.spend.get(campaign.id) ?? 0 },
-        moderation: variant === null ? null : (variant.moderation as GuardContext['moderation']),
+        moderation:
+          variant === null
+            ? null
+            : withRenderedScreen(
+                variant.moderation as GuardContext['moderation'],
+                message.content,
+                deps.screenRendered,
+              ),
         brandScores: variant === null ? null : variant.scores,
         erasedAtMs: batch.erased.get(decision.customerId) ?? null,
         addressOptedOutAtMs: batch.addressOptOuts?.get(decision.customerId) ?? null,

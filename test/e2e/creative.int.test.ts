@@ -201,6 +201,33 @@ for (const factory of storeFactories)
         expect(results.test.analysis.control).toBe(first?.id);
       });
 
+      it('blocks written copy whose greeting a customer’s own first name made unsafe', async () => {
+        // A first name set through a public write key: the variant was screened as its source.
+        await ingest('identify', {
+          userId: 'hx',
+          traits: { email: 'hx@example.com', firstName: 'you are worthless, go kill yourself' },
+        });
+        await ingest('identify', {
+          userId: 'ok',
+          traits: { email: 'ok@example.com', firstName: 'Pat' },
+        });
+        const created = await admin('POST', '/v1/campaigns', {
+          id: 'greeting',
+          template: 'upsell',
+          channels: ['email'],
+          creative: { query: 'collaboration tools' },
+        });
+        expect(created.statusCode).toBe(202);
+        await herald.services.worker.runDue();
+        const messages = (await admin('GET', '/v1/messages?limit=10')).json<{
+          messages: { customerId: string; status: string; reasonCode: string | null }[];
+        }>().messages;
+        expect(messages.map((m) => [m.customerId, m.status, m.reasonCode]).sort()).toEqual([
+          ['hx', 'blocked', 'unsafe_content'],
+          ['ok', 'queued', null],
+        ]);
+      });
+
       it('promotes a variant that beat control on live data, keeps the learnings, and writes it first next time', async () => {
         const ids = Array.from({ length: 600 }, (_, i) => `pw${i}`);
         for (let i = 0; i < ids.length; i += 200) {

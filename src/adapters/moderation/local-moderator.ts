@@ -68,6 +68,38 @@ const patternOf = (phrase: string): RegExp =>
   new RegExp(`(?<![\\p{L}\\p{N}])${phraseSource(phrase)}(?![\\p{L}\\p{N}])`, 'iu');
 
 /**
+ * The lexicon as a synchronous screen of texts: per category the most severe phrase found (the
+ * local moderator's answer, and the guard's second look at written copy once Liquid has put a
+ * customer's own words in it).
+ */
+export const createLexiconScreen = (
+  lexicon: Lexicon = defaultLexicon,
+): ((texts: readonly string[]) => ModerationFinding[]) => {
+  const compiled = moderationCategories.map((category) => ({
+    category,
+    entries: lexicon[category].map((e) => ({ severity: e.severity, pattern: patternOf(e.phrase) })),
+  }));
+  return (texts) => {
+    // As a reader sees it (`visibleText`: invisible characters, soft hyphens, full-width and
+    // styled letters folded — before 2026-12-07 "ｋｉｌｌ ｙｏｕｒｓｅｌｆ" or a zero-width space
+    // inside a word passed), and typographic apostrophes as plain ones ("you're").
+    const text = texts
+      .map(visibleText)
+      .join('\n')
+      .replace(/[\u2018\u2019\u02BC\u2032]/g, "'");
+    const findings: ModerationFinding[] = [];
+    for (const { category, entries } of compiled) {
+      let worst: Severity = 'none';
+      for (const e of entries)
+        if (severityRank[e.severity] > severityRank[worst] && e.pattern.test(text))
+          worst = e.severity;
+      if (worst !== 'none') findings.push({ category, severity: worst, score: 1 });
+    }
+    return findings;
+  };
+};
+
+/**
  * The default moderator: no network, no model. It is a lexical screen, not a classifier — it
  * finds the listed phrases (whole words, any case) and nothing it was not told about, and it
  * cannot tell a quote or a negation from the real thing. Every match scores 1 (a lexicon has no
@@ -75,30 +107,12 @@ const patternOf = (phrase: string): RegExp =>
  * hosted moderation model (`createOpenAiModerator`).
  */
 export const createLocalModerator = (lexicon: Lexicon = defaultLexicon): ContentModerator => {
-  const compiled = moderationCategories.map((category) => ({
-    category,
-    entries: lexicon[category].map((e) => ({ severity: e.severity, pattern: patternOf(e.phrase) })),
-  }));
+  const screen = createLexiconScreen(lexicon);
   return {
     name: 'local-lexicon',
     moderate(texts, signal) {
       if (signal.aborted) return Promise.reject(signal.reason as Error);
-      // As a reader sees it (`visibleText`: invisible characters, soft hyphens, full-width and
-      // styled letters folded — before 2026-12-07 "ｋｉｌｌ ｙｏｕｒｓｅｌｆ" or a zero-width space
-      // inside a word passed), and typographic apostrophes as plain ones ("you're").
-      const text = texts
-        .map(visibleText)
-        .join('\n')
-        .replace(/[\u2018\u2019\u02BC\u2032]/g, "'");
-      const findings: ModerationFinding[] = [];
-      for (const { category, entries } of compiled) {
-        let worst: Severity = 'none';
-        for (const e of entries)
-          if (severityRank[e.severity] > severityRank[worst] && e.pattern.test(text))
-            worst = e.severity;
-        if (worst !== 'none') findings.push({ category, severity: worst, score: 1 });
-      }
-      return Promise.resolve(findings);
+      return Promise.resolve(screen(texts));
     },
   };
 };
