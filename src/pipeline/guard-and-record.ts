@@ -34,6 +34,7 @@ import type { ModerationFinding } from '../ports/content-moderator.js';
 import {
   messageCost,
   runGuardrails,
+  visibleCopy,
   type GuardContext,
   type GuardMessage,
   type GuardPolicy,
@@ -76,7 +77,7 @@ export interface GuardDeps {
    * variant's moderation judged its Liquid source, and a variable puts the customer's own words
    * in it (a first name set through a public write key). Absent: the variant's answer alone.
    */
-  screenRendered?: (texts: readonly string[]) => ModerationFinding[];
+  screenRendered?: (texts: readonly string[], visible: boolean) => ModerationFinding[];
   experiments: {
     /** Orders this long after a customer's assignment count toward a campaign test. */
     windowMs: number;
@@ -97,7 +98,8 @@ const withRenderedScreen = (
 ): GuardContext['moderation'] => {
   if (moderation === null || !moderation.ok || screen === undefined || content === null)
     return moderation;
-  const found = screen([content.subject ?? '', content.preheader ?? '', content.body]);
+  // As the guardrails read it (`visibleCopy`, worked out once a message).
+  const found = screen([visibleCopy(content)], true);
   return found.length === 0
     ? moderation
     : { ...moderation, findings: [...moderation.findings, ...found] };

@@ -74,20 +74,34 @@ const patternOf = (phrase: string): RegExp =>
  */
 export const createLexiconScreen = (
   lexicon: Lexicon = defaultLexicon,
-): ((texts: readonly string[]) => ModerationFinding[]) => {
+): ((texts: readonly string[], visible?: boolean) => ModerationFinding[]) => {
   const compiled = moderationCategories.map((category) => ({
     category,
     entries: lexicon[category].map((e) => ({ severity: e.severity, pattern: patternOf(e.phrase) })),
   }));
-  return (texts) => {
+  // Every phrase at once: most copy holds none, and one scan says so (the guard screens every
+  // message of written copy).
+  const phrases = moderationCategories.flatMap((c) => lexicon[c].map((e) => e.phrase));
+  // The phrases first, the boundary before them checked behind: a pattern opening with the
+  // look behind is tried at every position of the copy (as the brand guardrail's words are).
+  const alternatives = phrases.map((p) => phraseSource(p.toLowerCase())).join('|');
+  const any =
+    phrases.length === 0
+      ? null
+      : new RegExp(
+          `(?:${alternatives})(?<=(?<![\\p{L}\\p{N}])(?:${alternatives}))(?![\\p{L}\\p{N}])`,
+          'u',
+        );
+  // `visible`: the texts are as a reader sees them already (the guard's `visibleCopy`).
+  return (texts, visible = false) => {
     // As a reader sees it (`visibleText`: invisible characters, soft hyphens, full-width and
     // styled letters folded — before 2026-12-07 "ｋｉｌｌ ｙｏｕｒｓｅｌｆ" or a zero-width space
     // inside a word passed), and typographic apostrophes as plain ones ("you're").
-    const text = texts
-      .map(visibleText)
+    const text = (visible ? texts : texts.map(visibleText))
       .join('\n')
       .replace(/[\u2018\u2019\u02BC\u2032]/g, "'");
     const findings: ModerationFinding[] = [];
+    if (any === null || !any.test(text.toLowerCase())) return findings;
     for (const { category, entries } of compiled) {
       let worst: Severity = 'none';
       for (const e of entries)
