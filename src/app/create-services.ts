@@ -37,10 +37,7 @@ import {
 } from '../pipeline/predict/index.js';
 import { createDispatchIo } from '../pipeline/deliver-messages.js';
 import type { ChannelAdapter } from '../ports/channel-adapter.js';
-import {
-  createLexiconScreen,
-  createLocalModerator,
-} from '../adapters/moderation/local-moderator.js';
+import { createLocalModerator, createNameScreen } from '../adapters/moderation/local-moderator.js';
 import { createOpenAiModerator } from '../adapters/moderation/openai-moderator.js';
 import { createOpenAiLanguageModel } from '../adapters/language-model/openai.js';
 import type { LanguageModel } from '../ports/language-model.js';
@@ -228,7 +225,7 @@ export const createServices = async (
       figures,
       reviewExpiryMs: config.reviewExpiryMs,
       sendingDomain: domainOf(config.messages.from),
-      screenRendered: createLexiconScreen(),
+      screenName: createNameScreen(),
       experiments: {
         windowMs: config.deliverPolicy.attributionWindowDays * DAY_MS,
         segmentOf: (state, nowMs) =>

@@ -2,13 +2,15 @@
 export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * A phrase as a pattern matching it however its words are joined — by spaces, hyphens or dashes
- * (`limited time` matches `Limited-time`, `risk-free` matches `risk free`) — and with or
- * without a space before a `%` (`100% free`, `100 % free`); otherwise as written.
+ * A phrase as a pattern matching it however its words are joined — by white space, or by one
+ * hyphen or dash between them (`limited time` matches `Limited-time`, `risk-free` matches `risk
+ * free`), not a dash with space around it, which parts clauses ("dressed to kill — you'll turn
+ * heads" holds no "kill you") — and with or without a space before a `%` (`100% free`, `100 %
+ * free`); otherwise as written.
  */
 export const phraseSource = (phrase: string): string =>
   phrase
     .trim()
     .split(/[\s\p{Pd}]+/u)
     .map((word) => escapeRegExp(word).replaceAll('%', '\\s?%'))
-    .join('[\\s\\p{Pd}]+');
+    .join('(?:\\s+|\\p{Pd})');

@@ -23,7 +23,7 @@ import {
   type RecordedVerdict,
   type RenderedContent,
 } from '../core/message.js';
-import type { Channel, ComputedProfile, ProfileState } from '../core/profile.js';
+import { namesOf, type Channel, type ComputedProfile, type ProfileState } from '../core/profile.js';
 import { addressFactsOf, erasedSinceOf } from './erased-identities.js';
 import type { QuietHours } from '../core/quiet-hours.js';
 import { DAY_MS, HOUR_MS } from '../core/time.js';
@@ -34,7 +34,6 @@ import type { ModerationFinding } from '../ports/content-moderator.js';
 import {
   messageCost,
   runGuardrails,
-  visibleCopy,
   type GuardContext,
   type GuardMessage,
   type GuardPolicy,
@@ -73,11 +72,12 @@ export interface GuardDeps {
    */
   domainCache?: { atMs: number; stats: NonNullable<GuardContext['sendingDomain']> };
   /**
-   * A synchronous screen (the local lexicon) of written copy as rendered for its customer: the
-   * variant's moderation judged its Liquid source, and a variable puts the customer's own words
-   * in it (a first name set through a public write key). Absent: the variant's answer alone.
+   * A synchronous screen (the local lexicon's phrases of two words or more) of the one value of
+   * the customer's that written copy may print, their first name (`allowedLiquidVariables`): the
+   * variant's moderation judged its Liquid source, and a first name can be set by anyone through
+   * a public write key. Absent: the variant's answer alone.
    */
-  screenRendered?: (texts: readonly string[], visible: boolean) => ModerationFinding[];
+  screenName?: (name: string) => ModerationFinding[];
   experiments: {
     /** Orders this long after a customer's assignment count toward a campaign test. */
     windowMs: number;
@@ -87,22 +87,29 @@ export interface GuardDeps {
 }
 
 /**
- * A variant's moderation with the findings of `screen` over its copy as rendered added: the
- * variant's answer judged the Liquid source, not what a variable put in it. Before 2026-12-07 a
- * first name of "go kill yourself" went out in a written campaign's greeting.
+ * A variant's moderation with what `screen` finds in the first name it prints added, under a
+ * moderator name that says so: the variant's answer judged the Liquid source, not what the
+ * variable puts in it. Before 2026-12-07 a first name of "go kill yourself" went out in a written
+ * campaign's greeting. Only the name, not the whole copy: the links' signed tokens and the
+ * footer are no one's words (a token can spell a lexicon word), and single words are left out (a
+ * real name may be one: "Porn" is a common Thai name).
  */
-const withRenderedScreen = (
+const withNameScreened = (
   moderation: GuardContext['moderation'],
-  content: GuardMessage['content'],
-  screen: GuardDeps['screenRendered'],
+  state: ProfileState | undefined,
+  screen: GuardDeps['screenName'],
 ): GuardContext['moderation'] => {
-  if (moderation === null || !moderation.ok || screen === undefined || content === null)
+  if (moderation === null || !moderation.ok || screen === undefined || state === undefined)
     return moderation;
-  // As the guardrails read it (`visibleCopy`, worked out once a message).
-  const found = screen([visibleCopy(content)], true);
+  const name = namesOf(state.traits).first;
+  const found = name === null ? [] : screen(name);
   return found.length === 0
     ? moderation
-    : { ...moderation, findings: [...moderation.findings, ...found] };
+    : {
+        ...moderation,
+        moderator: `${moderation.moderator} and the local lexicon (the customer's first name)`,
+        findings: [...moderation.findings, ...found],
+      };
 };
 
 const DOMAIN_STATS_TTL_MS = 60_000;
@@ -627,10 +634,10 @@ export const judgeDecision = (
         moderation:
           variant === null
             ? null
-            : withRenderedScreen(
+            : withNameScreened(
                 variant.moderation as GuardContext['moderation'],
-                message.content,
-                deps.screenRendered,
+                state,
+                deps.screenName,
               ),
         brandScores: variant === null ? null : variant.scores,
         erasedAtMs: batch.erased.get(decision.customerId) ?? null,

@@ -52,9 +52,22 @@ describe('createLocalModerator', () => {
       'Sexy summer dresses, 20% off',
     ])
       for (const finding of await screen(copy)) expect(finding.severity, copy).toBe('low');
-    await expect(screen('Send nudes')).resolves.toEqual([
-      { category: 'sexual', severity: 'medium', score: 1 },
-    ]);
+    for (const asking of [
+      'Send nudes',
+      'Send me nudes',
+      'Send us your nudes',
+      'Leaked nudes inside',
+    ])
+      await expect(screen(asking), asking).resolves.toEqual([
+        { category: 'sexual', severity: 'medium', score: 1 },
+      ]);
+    // A dash with space around it parts clauses: no phrase reads across it.
+    for (const copy of [
+      'Dressed to kill — you’ll turn heads all night',
+      'Your wallet won’t get hurt – you save 30% on everything',
+      'Dressed to kill - you deserve it',
+    ])
+      await expect(screen(copy), copy).resolves.toEqual([]);
   });
 
   it('finds nothing in ordinary marketing copy', async () => {

@@ -45,8 +45,16 @@ export const defaultLexicon: Lexicon = {
   ],
   sexual: [
     { phrase: 'porn', severity: 'high' },
-    // A shade in cosmetics and fashion ("our spring nudes"): recorded, not blocked.
+    // A shade in cosmetics and fashion ("our spring nudes"): recorded, not blocked; asking for
+    // them, or offering them, is not.
     { phrase: 'send nudes', severity: 'medium' },
+    { phrase: 'send me nudes', severity: 'medium' },
+    { phrase: 'send me your nudes', severity: 'medium' },
+    { phrase: 'send us your nudes', severity: 'medium' },
+    { phrase: 'your nudes', severity: 'medium' },
+    { phrase: 'leaked nudes', severity: 'medium' },
+    { phrase: 'nude pics', severity: 'medium' },
+    { phrase: 'nude photos', severity: 'medium' },
     { phrase: 'nudes', severity: 'low' },
     { phrase: 'xxx', severity: 'medium' },
     { phrase: 'sexting', severity: 'medium' },
@@ -74,7 +82,7 @@ const patternOf = (phrase: string): RegExp =>
  */
 export const createLexiconScreen = (
   lexicon: Lexicon = defaultLexicon,
-): ((texts: readonly string[], visible?: boolean) => ModerationFinding[]) => {
+): ((texts: readonly string[]) => ModerationFinding[]) => {
   const compiled = moderationCategories.map((category) => ({
     category,
     entries: lexicon[category].map((e) => ({ severity: e.severity, pattern: patternOf(e.phrase) })),
@@ -92,12 +100,12 @@ export const createLexiconScreen = (
           `(?:${alternatives})(?<=(?<![\\p{L}\\p{N}])(?:${alternatives}))(?![\\p{L}\\p{N}])`,
           'u',
         );
-  // `visible`: the texts are as a reader sees them already (the guard's `visibleCopy`).
-  return (texts, visible = false) => {
+  return (texts) => {
     // As a reader sees it (`visibleText`: invisible characters, soft hyphens, full-width and
     // styled letters folded — before 2026-12-07 "ｋｉｌｌ ｙｏｕｒｓｅｌｆ" or a zero-width space
     // inside a word passed), and typographic apostrophes as plain ones ("you're").
-    const text = (visible ? texts : texts.map(visibleText))
+    const text = texts
+      .map(visibleText)
       .join('\n')
       .replace(/[\u2018\u2019\u02BC\u2032]/g, "'");
     const findings: ModerationFinding[] = [];
@@ -111,6 +119,25 @@ export const createLexiconScreen = (
     }
     return findings;
   };
+};
+
+/**
+ * The lexicon's phrases of two words or more: what a screen of a person's name reads, a single
+ * lexicon word being someone's real name as often as not ("Porn" is a common Thai name).
+ */
+export const phrasesOf = (lexicon: Lexicon = defaultLexicon): Lexicon =>
+  Object.fromEntries(
+    moderationCategories.map((c) => [c, lexicon[c].filter((e) => /\s/.test(e.phrase.trim()))]),
+  ) as unknown as Lexicon;
+
+/**
+ * The screen of a customer's first name that written copy prints (`GuardDeps.screenName`).
+ */
+export const createNameScreen = (
+  lexicon: Lexicon = defaultLexicon,
+): ((name: string) => ModerationFinding[]) => {
+  const screen = createLexiconScreen(phrasesOf(lexicon));
+  return (name) => screen([name]);
 };
 
 /**

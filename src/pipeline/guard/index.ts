@@ -26,5 +26,4 @@ export {
 } from './hand-off.js';
 export type { DomainResults } from './guardrails/reputation.js';
 export { messageCost } from './guardrails/budget.js';
-export { visibleCopy } from './guardrails/visible-copy.js';
 export { pass } from './guard-types.js';
