@@ -41,9 +41,96 @@ export const bodyEndOf = (html: string): number => {
   return html.length;
 };
 
+/** One link `HTML_LINK` finds: where it is, what comes before its value, and the value. */
+export interface HtmlLinkMatch {
+  index: number;
+  /** Where the match ends: after the value (and its closing quote). */
+  end: number;
+  /** The element's text up to its value (`HTML_LINK`'s first group). */
+  lead: string;
+  value: string;
+  quote: '"' | "'" | '';
+}
+
+const LINK_ELEMENT = /<(?:a|area|v:roundrect|v:rect)\b/giu;
+const SPACE = /\s/u;
+const HREF = /(?:xlink:)?href\s*=\s*/iuy;
+
+/**
+ * The links `HTML_LINK` matches, found in time proportional to the HTML's length. The pattern
+ * tries each `<a` from where it stands to the next `>` outside quotes, so copy holding many
+ * `<a` and no `>` took time growing with the square of its length (32 KB took over a second,
+ * before 2026-12-07). The same walk, from each element the pattern would try: at each step the
+ * `href` that may follow (after white space or `/`, or right after a quoted value), else the
+ * next character or quoted value; and since where a walk goes from a step depends on that step
+ * alone, a step an earlier failed walk passed through fails again at once.
+ */
+export const htmlLinkMatches = (html: string): HtmlLinkMatch[] => {
+  const found: HtmlLinkMatch[] = [];
+  const failed = new Uint8Array(html.length + 1);
+  /** The link whose `href` starts at `k`, or null. */
+  const hrefAt = (start: number, k: number): HtmlLinkMatch | null => {
+    HREF.lastIndex = k;
+    if (!HREF.test(html)) return null;
+    const at = HREF.lastIndex;
+    const first = html[at];
+    if (first === '"' || first === "'") {
+      const close = html.indexOf(first, at + 1);
+      if (close < 0) return null;
+      return {
+        index: start,
+        end: close + 1,
+        lead: html.slice(start, at),
+        value: html.slice(at + 1, close),
+        quote: first,
+      };
+    }
+    let end = at;
+    while (end < html.length && !SPACE.test(html[end] ?? '') && !`"'>`.includes(html[end] ?? ''))
+      end += 1;
+    if (end === at) return null;
+    return {
+      index: start,
+      end,
+      lead: html.slice(start, at),
+      value: html.slice(at, end),
+      quote: '',
+    };
+  };
+  LINK_ELEMENT.lastIndex = 0;
+  for (let m = LINK_ELEMENT.exec(html); m !== null; m = LINK_ELEMENT.exec(html)) {
+    const start = m.index;
+    const walked: number[] = [];
+    let i = start + m[0].length;
+    let match: HtmlLinkMatch | null = null;
+    while (failed[i] !== 1) {
+      walked.push(i);
+      const c = html[i];
+      if (c !== undefined && (SPACE.test(c) || c === '/')) match = hrefAt(start, i + 1);
+      const before = html[i - 1];
+      if (match === null && (before === '"' || before === "'")) match = hrefAt(start, i);
+      if (match !== null) break;
+      if (c === undefined || c === '>') break;
+      if (c === '"' || c === "'") {
+        const close = html.indexOf(c, i + 1);
+        if (close < 0) break;
+        i = close + 1;
+      } else i += 1;
+    }
+    if (match === null) {
+      for (const step of walked) failed[step] = 1;
+      LINK_ELEMENT.lastIndex = start + 1;
+      continue;
+    }
+    found.push(match);
+    LINK_ELEMENT.lastIndex = match.end;
+  }
+  return found;
+};
+
 /** The links of an HTML part, their character references decoded as a browser decodes them. */
 export const htmlLinksIn = (html: string): string[] =>
-  [...html.matchAll(HTML_LINK)].map((m) => decodeHTMLAttribute(m[2] ?? m[3] ?? m[4] ?? '').trim());
+  htmlLinkMatches(html).map((m) => decodeHTMLAttribute(m.value).trim());
 
 // Schemes that run code or load content in place instead of leading somewhere. Others (an app's
 // deep link, `webcal:`, `whatsapp:`) open what the reader's system has for them.

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { visibleHtmlText, visibleText } from './visible-text.js';
+import { decodeHTML } from 'entities';
+import { HTML_COMMENT } from './html.js';
+import { shownHtml, visibleHtmlText, visibleText } from './visible-text.js';
 
 // Every script's decimal digits, as Intl writes 0 to 9 in each numbering system it knows (but
 // those that are ideographs used as numerals, such as hanidec's 一, no digits to Unicode).
@@ -94,5 +96,66 @@ describe('visibleText', () => {
     expect(visibleHtmlText('<p>ch&ZeroWidthSpace;eap</p>')).toBe(' cheap ');
     expect(visibleHtmlText('<p>&#99heap</p>')).toBe(' cheap ');
     expect(visibleHtmlText('<p>act&hairsp;now</p>')).toBe(' act now ');
+  });
+});
+
+describe('shownHtml and visibleHtmlText, read in one walk', () => {
+  // The patterns the walks read as: the reference they must agree with.
+  const HIDDEN = /<(style|script|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>/giu;
+  const INLINE =
+    /<\/?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small|span|strike|strong|sub|sup|time|tt|u|var|wbr)\b[^>]*>/giu;
+  const TAG = /<[^>]*>/gu;
+  const byPatterns = (html: string) => {
+    const shown = html.replace(HTML_COMMENT, '').replace(HIDDEN, ' ');
+    return { shown, visible: visibleText(decodeHTML(shown.replace(INLINE, '').replace(TAG, ' '))) };
+  };
+
+  it('reads what the patterns read, over HTML put together from awkward pieces', () => {
+    const pieces = [
+      '<style>',
+      '</style>',
+      '</STYLE >',
+      '<script type="x">',
+      '</script>',
+      '<title>',
+      '</title',
+      '<b>',
+      '</b>',
+      '<span class="a">',
+      '<abbr>',
+      '<p>',
+      '<',
+      '>',
+      '<!--',
+      '-->',
+      'ch',
+      'eap',
+      ' ',
+      '&amp;',
+      'x',
+    ];
+    let seed = 7;
+    const next = () => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    for (let n = 0; n < 20_000; n += 1) {
+      const html = Array.from(
+        { length: 1 + Math.floor(next() * 12) },
+        () => pieces[Math.floor(next() * pieces.length)] ?? '',
+      ).join('');
+      const expected = byPatterns(html);
+      expect(shownHtml(html), JSON.stringify(html)).toBe(expected.shown);
+      expect(visibleHtmlText(html), JSON.stringify(html)).toBe(expected.visible);
+    }
+  });
+
+  it('reads copy of many unclosed tags', () => {
+    // Each `<` with no `>` after it was read to the end of the copy, again for each: 32 KB took
+    // a second (not timed here).
+    expect(visibleHtmlText(`<b>ch</b>eap ${'<'.repeat(40_000)}`)).toBe(
+      `cheap ${'<'.repeat(40_000)}`,
+    );
+    expect(shownHtml(`${'<style>'.repeat(5_000)}x`)).toBe(`${'<style>'.repeat(5_000)}x`);
   });
 });

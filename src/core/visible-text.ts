@@ -71,12 +71,62 @@ export const foldedText = (text: string): string =>
     .replace(INVISIBLE, '')
     .replace(/\p{Zs}/gu, ' ');
 
-// Elements whose text is not shown.
-const HIDDEN_ELEMENTS = /<(style|script|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>/giu;
-// Elements that run inside a line: removed without a space, so `<b>ch</b>eap` reads `cheap`.
+// The three passes below read as the patterns in their comments, in one walk each: the
+// patterns tried every `<` to the end of the copy when no `>` followed, so copy of many `<`
+// took time growing with the square of its length (32 KB took a second, before 2026-12-07).
+
+/**
+ * `html` with each element that `/<(style|script|head|title)\b[^>]*>[\s\S]*?<\/\1\s*>/giu`
+ * matches — whose text is not shown — as one space.
+ */
+const withoutHiddenElements = (html: string): string => {
+  const opener = /<(style|script|head|title)\b/giu;
+  // From where on no closing tag of a name is left (one looked for and not found).
+  const noneFrom = new Map<string, number>();
+  let out = '';
+  let last = 0;
+  for (let m = opener.exec(html); m !== null; m = opener.exec(html)) {
+    const name = (m[1] ?? '').toLowerCase();
+    const gt = html.indexOf('>', m.index + m[0].length);
+    if (gt < 0) break;
+    if (gt + 1 >= (noneFrom.get(name) ?? Number.POSITIVE_INFINITY)) continue;
+    const closer = new RegExp(`<\\/${name}\\s*>`, 'giu');
+    closer.lastIndex = gt + 1;
+    const close = closer.exec(html);
+    if (close === null) {
+      noneFrom.set(name, gt + 1);
+      opener.lastIndex = m.index + 1;
+      continue;
+    }
+    out += `${html.slice(last, m.index)} `;
+    last = close.index + close[0].length;
+    opener.lastIndex = last;
+  }
+  return last === 0 ? html : out + html.slice(last);
+};
+
+/** `html` with each tag `opener` starts, up to the next `>`, replaced by `by`. */
+const replaceTags = (html: string, opener: RegExp, by: string): string => {
+  let out = '';
+  let last = 0;
+  opener.lastIndex = 0;
+  for (let m = opener.exec(html); m !== null; m = opener.exec(html)) {
+    const gt = html.indexOf('>', m.index + m[0].length);
+    // No `>` after this one: none after any later one either.
+    if (gt < 0) break;
+    out += html.slice(last, m.index) + by;
+    last = gt + 1;
+    opener.lastIndex = last;
+  }
+  return last === 0 ? html : out + html.slice(last);
+};
+
+// Elements that run inside a line: removed without a space, so `<b>ch</b>eap` reads `cheap`
+// (`/<\/?(?:a|…|wbr)\b[^>]*>/giu`).
 const INLINE_TAG =
-  /<\/?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small|span|strike|strong|sub|sup|time|tt|u|var|wbr)\b[^>]*>/giu;
-const ANY_TAG = /<[^>]*>/gu;
+  /<\/?(?:a|abbr|b|bdi|bdo|cite|code|data|del|dfn|em|font|i|ins|kbd|mark|q|s|samp|small|span|strike|strong|sub|sup|time|tt|u|var|wbr)\b/giu;
+// Any tag (`/<[^>]*>/gu`).
+const ANY_TAG = /</gu;
 
 // Comments (`HTML_COMMENT`) are not shown, and stand for nothing: `ch<!---->eap` reads `cheap`.
 
@@ -85,7 +135,7 @@ const ANY_TAG = /<[^>]*>/gu;
  * `script`, `head`, `title`) — its tags kept: where a link a reader can follow is looked for.
  */
 export const shownHtml = (html: string): string =>
-  html.replace(HTML_COMMENT, '').replace(HIDDEN_ELEMENTS, ' ');
+  withoutHiddenElements(html.replace(HTML_COMMENT, ''));
 
 /**
  * The visible text of an HTML part: comments and hidden elements dropped, tags removed, every
@@ -93,4 +143,4 @@ export const shownHtml = (html: string): string =>
  * ones without their `;`: `&#99heap`, `&copy`) by `entities`.
  */
 export const visibleHtmlText = (html: string): string =>
-  visibleText(decodeHTML(shownHtml(html).replace(INLINE_TAG, '').replace(ANY_TAG, ' ')));
+  visibleText(decodeHTML(replaceTags(replaceTags(shownHtml(html), INLINE_TAG, ''), ANY_TAG, ' ')));

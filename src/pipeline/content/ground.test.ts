@@ -764,6 +764,16 @@ describe('checkGrounding', () => {
 });
 
 describe('extractClaims', () => {
+  it('reads copy of many @ or one long run of characters', () => {
+    // Each `@` of a run was tried against the rest of it: a few thousand took seconds (not timed
+    // here). Addresses are still left out of the names.
+    expect(extractClaims('@'.repeat(20_000))).toEqual([]);
+    expect(extractClaims(`Hi a@${'b@'.repeat(10_000)}`)).toEqual([]);
+    expect(
+      extractClaims('Write to Help@Lumora.example.com or see https://Lumora.example.com/Offers'),
+    ).toEqual([]);
+  });
+
   it('reads each fact once, in its own kind', () => {
     const claims = extractClaims('Save 25% and $19.99 on June 5 with 3 friends.');
     expect(claims.map((c) => [c.kind, c.text])).toEqual([

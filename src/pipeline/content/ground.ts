@@ -674,8 +674,20 @@ const endsAt = (pattern: RegExp, text: string, index: number): boolean => {
   pattern.lastIndex = index;
   return pattern.test(text);
 };
-// Addresses name places, not products: left out before names are looked for.
-const address = /\bhttps?:\/\/\S+|\S+@\S+\.\S+/giu;
+// Addresses name places, not products: left out before names are looked for — as
+// `/\bhttps?:\/\/\S+|\S+@\S+\.\S+/giu` would blank them, one run of non-space at a time (the
+// pattern tried every `@` of a run against the rest of it: a few thousand `@` took seconds,
+// before 2026-12-07).
+const WEB_ADDRESS = /\bhttps?:\/\//iu;
+const blankAddresses = (text: string): string =>
+  text.replace(/\S+/gu, (run) => {
+    // An email address: an `@` after the first character, a `.` at least two after it and
+    // before the last.
+    const at = run.indexOf('@', 1);
+    if (at > 0 && run.lastIndexOf('.', run.length - 2) >= at + 2) return ' '.repeat(run.length);
+    const web = run.search(WEB_ADDRESS);
+    return web < 0 ? run : run.slice(0, web) + ' '.repeat(run.length - web);
+  });
 
 /**
  * Words capitalised mid-sentence that name no product: the pronoun, months and days (a date with
@@ -741,7 +753,7 @@ const isRareName = (word: string): boolean => isSingleName(word) && !isEnglishWo
  */
 const productNames = (text: string, unblanked: string, marked: string): Claim[] => {
   const claims: Claim[] = [];
-  const rest = text.replace(address, (a) => ' '.repeat(a.length));
+  const rest = blankAddresses(text);
   for (const m of rest.matchAll(capitalisedRun)) {
     const written = m[0].split(/[ \t]+/);
     // Read where the text still has the claims and addresses blanked above (a date or an

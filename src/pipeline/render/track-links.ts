@@ -1,5 +1,5 @@
 import { decodeHTMLAttribute, escapeAttribute } from 'entities';
-import { HTML_LINK, htmlLinksIn } from '../../core/html.js';
+import { htmlLinkMatches, htmlLinksIn } from '../../core/html.js';
 import { signMessageToken, signToken } from '../../core/signed-token.js';
 
 export interface LinkContext {
@@ -200,12 +200,17 @@ const rewritten = (
  * references decoded as a browser decodes them (`&#39;`, `&amp;`) before it is read, and the
  * new value escaped for the attribute.
  */
-export const trackHtmlLinks = (html: string, link: LinkContext, hosts: ReadonlySet<string>) =>
-  html.replace(HTML_LINK, (whole, lead: string, dq?: string, sq?: string, bare?: string) => {
-    const url = decodeHTMLAttribute(dq ?? sq ?? bare ?? '').trim();
-    const tracked = rewritten(url, link, true, hosts);
-    return tracked === null ? whole : `${lead}"${escapeAttribute(tracked)}"`;
-  });
+export const trackHtmlLinks = (html: string, link: LinkContext, hosts: ReadonlySet<string>) => {
+  let out = '';
+  let last = 0;
+  for (const m of htmlLinkMatches(html)) {
+    const tracked = rewritten(decodeHTMLAttribute(m.value).trim(), link, true, hosts);
+    if (tracked === null) continue;
+    out += `${html.slice(last, m.index)}${m.lead}"${escapeAttribute(tracked)}"`;
+    last = m.end;
+  }
+  return last === 0 ? html : out + html.slice(last);
+};
 
 /**
  * Rewrites the links to `hosts` (those the template itself or the shop links to) to go through
