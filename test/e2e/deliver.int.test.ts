@@ -541,6 +541,16 @@ for (const factory of storeFactories) {
           formPost(url, repeated, 'multipart/form-data; boundary=x'),
         ),
       ).toEqual(['page']);
+      // A header folded onto the next line, and the value in another case.
+      expect(
+        await sourcesAfter('fo', (url) =>
+          formPost(
+            url,
+            `--${boundary}\r\nContent-Disposition:\r\n form-data; name="List-Unsubscribe"\r\n\r\none-click\r\n--${boundary}--\r\n`,
+            `multipart/form-data; boundary=${boundary}`,
+          ),
+        ),
+      ).toEqual(['one-click']);
       // A one-click part after other headers of its own, then the blank line.
       expect(
         await sourcesAfter('hd', (url) =>

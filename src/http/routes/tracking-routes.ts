@@ -227,23 +227,30 @@ const whatsAppResults = (message: MessageRecord, status: WhatsAppStatus): Messag
   return [{ kind: 'undelivered', reason, ...attempt }];
 };
 
-const ONE_CLICK_HEADER = /^content-disposition:\s*form-data;.*\bname="?List-Unsubscribe"?/i;
+const ONE_CLICK_HEADER =
+  /^\s*content-disposition:\s*form-data;[^\r\n]*\bname="?List-Unsubscribe"?/i;
 
 /**
  * Whether a multipart/form-data body holds the one-click field: a part whose headers name
- * `List-Unsubscribe`, then a blank line, then `One-Click` on a line of its own. Read line by line
- * (a pattern over the whole body took time growing with the cube of its length: 42 KB held the
- * server 12 s, before 2026-12-07), and only in the first 16 KB: a client's one-click POST is a
- * few hundred bytes.
+ * `List-Unsubscribe` (a header folded onto the next line read as one), then a blank line, then
+ * `One-Click` (in any case) on a line of its own. Read line by line: a pattern over the whole
+ * body took time growing with the cube of its length (42 KB held the server 12 s, before
+ * 2026-12-07).
  */
 const hasOneClickPart = (body: string): boolean => {
-  const lines = body.slice(0, 16 * 1024).split(/\r?\n/);
+  const lines: string[] = [];
+  for (const line of body.split(/\r?\n/)) {
+    const previous = lines.at(-1);
+    if (/^[ \t]/.test(line) && previous !== undefined && previous !== '')
+      lines[lines.length - 1] = previous + line;
+    else lines.push(line);
+  }
   for (let i = 0; i < lines.length; i += 1) {
     if (!ONE_CLICK_HEADER.test(lines[i] ?? '')) continue;
     // The part's other headers, up to the blank line; then its value.
     let j = i + 1;
     while (j < lines.length && lines[j] !== '') j += 1;
-    if (lines[j + 1] === 'One-Click' && j + 2 < lines.length) return true;
+    if (lines[j + 1]?.toLowerCase() === 'one-click' && j + 2 < lines.length) return true;
   }
   return false;
 };

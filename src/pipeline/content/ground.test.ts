@@ -772,6 +772,10 @@ describe('extractClaims', () => {
     expect(
       extractClaims('Write to Help@Lumora.example.com or see https://Lumora.example.com/Offers'),
     ).toEqual([]);
+    // A scheme with nothing after it is no address: the name before it is still read.
+    expect(extractClaims('Meet Zephyr Https:// now')).toEqual([
+      { text: 'Zephyr Https', kind: 'product-name', key: 'zephyr https' },
+    ]);
   });
 
   it('reads each fact once, in its own kind', () => {

@@ -678,7 +678,7 @@ const endsAt = (pattern: RegExp, text: string, index: number): boolean => {
 // `/\bhttps?:\/\/\S+|\S+@\S+\.\S+/giu` would blank them, one run of non-space at a time (the
 // pattern tried every `@` of a run against the rest of it: a few thousand `@` took seconds,
 // before 2026-12-07).
-const WEB_ADDRESS = /\bhttps?:\/\//iu;
+const WEB_ADDRESS = /\bhttps?:\/\/./iu;
 const blankAddresses = (text: string): string =>
   text.replace(/\S+/gu, (run) => {
     // An email address: an `@` after the first character, a `.` at least two after it and
