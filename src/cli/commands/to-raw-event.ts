@@ -119,8 +119,16 @@ const isExactDecimal = (text: string): boolean => {
   // Fifteen characters hold fifteen digits at most: most cells, counted no further.
   if (text.length <= EXACT_DIGITS) return true;
   const [whole = '', fraction = ''] = (text.startsWith('-') ? text.slice(1) : text).split('.');
-  // Zeros ending the fraction (`250.00`) are how the file wrote it, not digits to keep.
-  return (whole + fraction.replace(/0+$/, '')).replace(/^0+/, '').length <= EXACT_DIGITS;
+  // Zeros ending the fraction (`250.00`) are how the file wrote it, not digits to keep: counted
+  // off from the end (`/0+$/` tried every zero of a long fraction against the rest of it: a
+  // cell of 32,000 digits took over a second, before 2026-12-07).
+  let kept = fraction.length;
+  while (kept > 0 && fraction[kept - 1] === '0') kept -= 1;
+  let lead = 0;
+  const digits = whole + fraction.slice(0, kept);
+  while (lead < digits.length && digits[lead] === '0') lead += 1;
+  // Nor a fraction so small a number holds none of it (`0.000…1` is 0 as a number).
+  return digits.length - lead <= EXACT_DIGITS && (lead === digits.length || Number(text) !== 0);
 };
 
 /**

@@ -19,10 +19,12 @@ import type { GuardMessage, Guardrail, Verdict } from '../guard-types.js';
 import type { GuardPolicy } from '../policy.js';
 import { pass, verdict } from '../guard-types.js';
 import { visibleHtmlOf } from './visible-copy.js';
+import { isAddressShaped } from '../../../core/recipient.js';
 
 const NAME = 'compliance';
 
-const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+// `^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$`, read in one pass.
+const EMAIL = { test: (text: string) => isAddressShaped(text, /[\s<>]/) };
 
 /**
  * Since when consent has stood: a traits grant since traits first stated it (`sinceMs`), renewed
