@@ -220,6 +220,34 @@ describe('parseRequest', () => {
       ]);
     });
 
+    it('refuses the events a batch context too large for them would fill, before putting them together', () => {
+      const blob = 'x'.repeat(40_000);
+      const parsed = parseRequest(
+        {
+          context: { blob, ip: '1.1.1.1' },
+          batch: [
+            aTrackCall(),
+            aTrackCall({ context: { ip: '2.2.2.2' } }),
+            // Its own `blob` replaces the batch's: it fits.
+            aTrackCall({ context: { blob: 'small' } }),
+          ],
+        },
+        'batch',
+        aContext(),
+        segmentLimits,
+      );
+      expect(parsed.rejected.map((r) => [r.index, r.problems[0]?.message])).toEqual([
+        [
+          0,
+          expect.stringMatching(
+            /^event is more than 400\d\d bytes with the batch's context \(\/context\); the limit is 32768 bytes/,
+          ),
+        ],
+        [1, expect.stringMatching(/^event is more than 400\d\d bytes with the batch's context/)],
+      ]);
+      expect(parsed.events.map((e) => e.context)).toEqual([{ blob: 'small', ip: '1.1.1.1' }]);
+    });
+
     it('stamps every event with the source and the receive time', () => {
       const parsed = parseRequest(
         { batch: [aTrackCall(), { type: 'identify', userId: 'u2' }] },

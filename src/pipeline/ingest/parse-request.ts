@@ -2,7 +2,7 @@ import type { FieldProblem } from '../../core/errors.js';
 import type { EventType, HeraldEvent, JsonObject } from '../../core/event.js';
 import type { SourceId } from '../../core/ids.js';
 import type { IngestLimits } from './ingest-limits.js';
-import { parseEvent } from './parse-event.js';
+import { contextSizesOf, parseEvent } from './parse-event.js';
 
 /** An event the request carried that Herald did not accept, and why. */
 export interface RejectedEvent {
@@ -82,14 +82,14 @@ export const parseRequest = (
     return { events: [], rejected: [], problems: [{ path: '/batch', message: 'is empty' }] };
   }
   const batchContext = envelope['context'];
+  const batchContextObject =
+    typeof batchContext === 'object' && batchContext !== null ? (batchContext as JsonObject) : null;
   const shared = {
     ...base,
     type: null,
     sentAt: envelope['sentAt'],
-    context:
-      typeof batchContext === 'object' && batchContext !== null
-        ? (batchContext as JsonObject)
-        : null,
+    context: batchContextObject,
+    ...(batchContextObject === null ? {} : { contextSizes: contextSizesOf(batchContextObject) }),
   };
   const events: HeraldEvent[] = [];
   const rejected: RejectedEvent[] = [];
