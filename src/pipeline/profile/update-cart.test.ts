@@ -343,3 +343,16 @@ describe('updateCart: what a cart is worth', () => {
     expect(cart?.valueCents).toBe(10_789);
   });
 });
+
+describe('updateCart: a cart of many products', () => {
+  it('holds the latest 200 distinct products, an addition past them dropping the oldest', () => {
+    const events = Array.from({ length: 260 }, (_, i) =>
+      added(i, { product_id: `p${String(i)}`, price: 1 }),
+    );
+    const cart = cartOf(events);
+    expect(cart?.items).toHaveLength(200);
+    expect(cart?.items[0]?.productId).toBe('p60');
+    expect(cart?.items.at(-1)?.productId).toBe('p259');
+    expect(cart?.valueCents).toBe(200 * 100);
+  });
+});
