@@ -108,6 +108,19 @@ for (const factory of storeFactories) {
           context: { device: { token, type: 'android' } },
         },
       ]);
+    /** Sends a push to the customer, then runs the dispatcher `rounds` times; the decision's id. */
+    const pushTo = async (userId: string, rounds = 3) => {
+      const { decisionId } = (
+        await adminCall(herald, 'POST', '/v1/sends', {
+          userId,
+          channel: 'push',
+          template: 'upsell',
+          data: {},
+        })
+      ).json<{ decisionId: string }>();
+      for (let round = 0; round < rounds; round += 1) await herald.services.dispatcher.runDue();
+      return decisionId;
+    };
     const tokensTried = () =>
       google
         .requests()
@@ -117,15 +130,7 @@ for (const factory of storeFactories) {
     it('goes to the next device when the newest one’s token is no longer registered', async () => {
       await signIn('amy', 'phone-token', T0 - 3_600_000);
       await signIn('amy', 'stale-tablet-token', T0 - 60_000);
-      const { decisionId } = (
-        await adminCall(herald, 'POST', '/v1/sends', {
-          userId: 'amy',
-          channel: 'push',
-          template: 'upsell',
-          data: {},
-        })
-      ).json<{ decisionId: string }>();
-      for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
+      const decisionId = await pushTo('amy');
       expect(tokensTried()).toEqual(['stale-tablet-token', 'phone-token']);
       // Marketing: FCM keeps it for an offline phone no longer than it may be late (24 h).
       const sends = google.requests().filter((r) => r.path.endsWith('/messages:send'));
@@ -144,17 +149,7 @@ for (const factory of storeFactories) {
     it('goes to the next device when the newest one’s platform cannot be reached, and keeps it', async () => {
       await signIn('amy', 'phone-token', T0 - 3_600_000);
       await signIn('amy', 'apns-iphone-token', T0 - 60_000);
-      const send = async () =>
-        (
-          await adminCall(herald, 'POST', '/v1/sends', {
-            userId: 'amy',
-            channel: 'push',
-            template: 'upsell',
-            data: {},
-          })
-        ).json<{ decisionId: string }>().decisionId;
-      const decisionId = await send();
-      for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
+      const decisionId = await pushTo('amy');
       expect(tokensTried()).toEqual(['apns-iphone-token', 'phone-token']);
       expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
         status: 'sent',
@@ -173,15 +168,7 @@ for (const factory of storeFactories) {
 
     it('fails a push whose only device’s platform cannot be reached', async () => {
       await signIn('bo', 'apns-only-token', T0 - 60_000);
-      const { decisionId } = (
-        await adminCall(herald, 'POST', '/v1/sends', {
-          userId: 'bo',
-          channel: 'push',
-          template: 'upsell',
-          data: {},
-        })
-      ).json<{ decisionId: string }>();
-      for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
+      const decisionId = await pushTo('bo');
       expect(tokensTried()).toEqual(['apns-only-token']);
       expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
         status: 'failed',
@@ -194,15 +181,7 @@ for (const factory of storeFactories) {
       // The tablet's clock runs ahead: its device is stamped after the provider's answer, so
       // the answer does not take it off the profile.
       await signIn('cai', 'stale-tablet-token', T0 + 10 * 60_000);
-      const { decisionId } = (
-        await adminCall(herald, 'POST', '/v1/sends', {
-          userId: 'cai',
-          channel: 'push',
-          template: 'upsell',
-          data: {},
-        })
-      ).json<{ decisionId: string }>();
-      for (let round = 0; round < 4; round += 1) await herald.services.dispatcher.runDue();
+      const decisionId = await pushTo('cai', 4);
       expect(tokensTried()).toEqual(['stale-tablet-token', 'phone-token']);
       expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
         status: 'sent',
@@ -212,15 +191,7 @@ for (const factory of storeFactories) {
 
     it('fails a push whose only device is no longer registered', async () => {
       await signIn('bea', 'stale-only-token', T0 - 60_000);
-      const { decisionId } = (
-        await adminCall(herald, 'POST', '/v1/sends', {
-          userId: 'bea',
-          channel: 'push',
-          template: 'upsell',
-          data: {},
-        })
-      ).json<{ decisionId: string }>();
-      for (let round = 0; round < 3; round += 1) await herald.services.dispatcher.runDue();
+      const decisionId = await pushTo('bea');
       expect(tokensTried()).toEqual(['stale-only-token']);
       expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
         status: 'failed',
