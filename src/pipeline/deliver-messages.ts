@@ -297,7 +297,8 @@ const settleOnce = (
       if (o.device === true && anotherDevice && m.attempts + 1 < deps.policy.maxAttempts) {
         const again = tryAgain(nowMs, o.reason, 'device_platform_refused');
         const staleTokens = [...(m.staleTokens ?? []), f.to];
-        return { ...again, update: { ...again.update, staleTokens } };
+        // It reached no one: the device the next attempt goes to is its recipient.
+        return { ...again, update: { ...again.update, staleTokens, recipient: null } };
       }
       return deadLetter('provider_rejected', o.reason);
     }
@@ -328,7 +329,7 @@ const settleOnce = (
       if (anotherDevice && m.attempts + 1 < deps.policy.maxAttempts) {
         const again = tryAgain(nowMs, o.reason, 'unreachable');
         const staleTokens = [...(m.staleTokens ?? []), f.to];
-        return { ...again, update: { ...again.update, staleTokens }, event };
+        return { ...again, update: { ...again.update, staleTokens, recipient: null }, event };
       }
       const dead = deadLetter('unreachable', o.reason);
       // An address the receiving server refused is a hard bounce, if a synchronous one: the
@@ -469,7 +470,8 @@ const settleAcceptedLeftSending = async (
   const profiles = channel === 'push' ? await withOwnDevicesOf(tx, loaded) : loaded;
   const notes: AuditNote[] = [];
   for (const m of left) {
-    const state = profiles.get(m.customerId);
+    // Where its attempt went, as the dispatcher picked it: not a device it had found refusing.
+    const state = withoutStaleTokens(m, profiles.get(m.customerId));
     const to = state === undefined ? null : (recipientOf(state, m.channel)?.to ?? null);
     const owner = await tx.markAcceptedAfterAll(m.id, m.providerId, to, m.sentAtMs ?? nowMs, nowMs);
     if (owner !== null)

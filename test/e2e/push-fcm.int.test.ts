@@ -166,6 +166,28 @@ for (const factory of storeFactories) {
       ]);
     });
 
+    it('records as a settled push’s recipient no device it had found refusing', async () => {
+      await signIn('cy', 'phone-token', T0 - 3_600_000);
+      await signIn('cy', 'apns-iphone-token', T0 - 60_000);
+      // The iPhone refuses it; back in the outbox for the phone.
+      const decisionId = await pushTo('cy', 1);
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'queued',
+        staleTokens: ['apns-iphone-token'],
+      });
+      // A dispatcher claims it, FCM takes it (a report came), and the dispatcher dies before it
+      // writes back: the next claim settles it as sent.
+      const now = clock.nowMs();
+      await herald.raw(
+        `UPDATE messages SET status = 'sending', lease_until_ms = ${String(now - 1)}, sent_at_ms = ${String(now)} WHERE id = '${decisionId}'`,
+      );
+      await herald.services.dispatcher.runDue();
+      expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+        status: 'sent',
+        recipient: 'phone-token',
+      });
+    });
+
     it('fails a push whose only device’s platform cannot be reached', async () => {
       await signIn('bo', 'apns-only-token', T0 - 60_000);
       const decisionId = await pushTo('bo');
