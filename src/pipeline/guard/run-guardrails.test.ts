@@ -379,6 +379,14 @@ describe('runGuardrails', () => {
     const flagged = `Ada, bonjour \u{1F1EB}\u{1F1F7} ${'x'.repeat(45)}`;
     for (const subject of [decomposed, flagged]) expect(withSubject(subject), subject).toEqual([]);
     expect(withSubject(`${decomposed}x`)).toEqual(['block:subject_too_long']);
+    // A subject far too long is counted by its code points: segmenting 60,000 characters took
+    // gigabytes and ended the process (not timed here).
+    const long = runGuardrails(
+      aMessage({ content: { ...content, subject: `Ada ${'Free '.repeat(12_000)}` } }),
+      aContext(),
+      policy,
+    ).verdicts.find((v) => v.code === 'subject_too_long');
+    expect(long?.figures).toEqual({ subjectLength: 60_004, max: 60 });
   });
 
   it('blocks forbidden words and long subjects, reviews spam triggers and missing personalisation', () => {

@@ -44,14 +44,26 @@ const forbiddenIn = (text: string, words: readonly string[]): string[] => {
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
 /**
+ * How many code points a subject over the limit may hold and still be read grapheme by grapheme:
+ * a segment of the runtime's segmenter holds the whole text it came from (a copy of it in Node
+ * 20), so segmenting a 60,000-character subject took gigabytes and ended the process.
+ */
+const SEGMENTED_PER_CHARACTER = 8;
+
+/**
  * The characters a reader counts in `text`: its code points, or when they are more than `max`,
  * its graphemes once composed — an accent pasted decomposed (`e` and U+0301) or a flag (two
  * regional indicators) is one character, and a subject of 60 of them was blocked as longer.
+ * A subject of more than eight code points a character allowed is too long whatever its
+ * graphemes: its code points are the count.
  */
 const charactersIn = (text: string, max: number): number => {
   const codePoints = Array.from(text).length;
-  if (codePoints <= max) return codePoints;
-  return Array.from(graphemes.segment(text.normalize('NFC'))).length;
+  if (codePoints <= max || codePoints > max * SEGMENTED_PER_CHARACTER) return codePoints;
+  let count = 0;
+  const segments = graphemes.segment(text.normalize('NFC'))[Symbol.iterator]();
+  while (count <= max && segments.next().done !== true) count += 1;
+  return count;
 };
 
 /**
