@@ -379,6 +379,14 @@ describe('runGuardrails', () => {
     const flagged = `Ada, bonjour \u{1F1EB}\u{1F1F7} ${'x'.repeat(45)}`;
     for (const subject of [decomposed, flagged]) expect(withSubject(subject), subject).toEqual([]);
     expect(withSubject(`${decomposed}x`)).toEqual(['block:subject_too_long']);
+    // Reported as counted, not cut at the limit.
+    expect(
+      runGuardrails(
+        aMessage({ content: { ...content, subject: `${decomposed}${'x'.repeat(40)}` } }),
+        aContext(),
+        policy,
+      ).verdicts.find((v) => v.code === 'subject_too_long')?.figures,
+    ).toEqual({ subjectLength: 100, max: 60 });
     // A subject far too long is counted by its code points: segmenting 60,000 characters took
     // gigabytes and ended the process (not timed here).
     const long = runGuardrails(
