@@ -14,3 +14,14 @@ export const phraseSource = (phrase: string): string =>
     .split(/[\s\p{Pd}]+/u)
     .map((word) => escapeRegExp(word).replaceAll('%', '\\s?%'))
     .join('(?:\\s+|\\p{Pd})');
+
+/**
+ * Any of `phrases` (`phraseSource`) standing as whole words — no letter or digit joined to it on
+ * either side — as one pattern source. The phrases come first and the boundary before them is
+ * checked behind: a pattern opening with the look-behind is tried at every position, and took
+ * 11 µs instead of 1.6 over 2,000 characters of two-byte text.
+ */
+export const wholePhrasesSource = (phrases: readonly string[]): string => {
+  const alternatives = phrases.map(phraseSource).join('|');
+  return `(?:${alternatives})(?<=(?<![\\p{L}\\p{N}])(?:${alternatives}))(?![\\p{L}\\p{N}])`;
+};

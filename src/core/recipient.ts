@@ -18,7 +18,6 @@ export const isAddressShaped = (text: string, notIn: RegExp): boolean => {
   const domain = text.slice(at + 1);
   return domain.lastIndexOf('.', domain.length - 2) >= 1;
 };
-const EMAIL = { test: (text: string) => isAddressShaped(text, NOT_IN_AN_ADDRESS) };
 
 // Characters no mailbox name holds, which mail libraries drop or map before sending: controls,
 // soft hyphens, zero-width and direction marks. `an\u0001a@…` went out to `ana@…`.
@@ -33,7 +32,7 @@ const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
  */
 export const normaliseEmail = (raw: string): string | null => {
   const trimmed = raw.trim();
-  if (!EMAIL.test(trimmed) || INVISIBLE.test(trimmed)) return null;
+  if (!isAddressShaped(trimmed, NOT_IN_AN_ADDRESS) || INVISIBLE.test(trimmed)) return null;
   const at = trimmed.lastIndexOf('@');
   const local = trimmed.slice(0, at).toLowerCase();
   const written = trimmed.slice(at + 1).toLowerCase();
@@ -43,7 +42,7 @@ export const normaliseEmail = (raw: string): string | null => {
   const domain = domainToASCII(written);
   if (domain === '') return null;
   const address = `${local}@${domain}`;
-  return EMAIL.test(address) ? address : null;
+  return isAddressShaped(address, NOT_IN_AN_ADDRESS) ? address : null;
 };
 
 // Labels of lower-case letters, digits and hyphens, the last beginning with a letter (so it is not

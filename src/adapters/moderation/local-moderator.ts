@@ -5,7 +5,7 @@ import type {
   Severity,
 } from '../../ports/content-moderator.js';
 import { moderationCategories, severityRank } from '../../ports/content-moderator.js';
-import { phraseSource } from '../../core/escape-reg-exp.js';
+import { wholePhrasesSource } from '../../core/escape-reg-exp.js';
 import { visibleText } from '../../core/visible-text.js';
 
 export interface LexiconEntry {
@@ -70,10 +70,9 @@ export const defaultLexicon: Lexicon = {
   ],
 };
 
-// Whole words only ("kill you" is not in "kill yourself"), any case, the words joined by any run
-// of spaces, hyphens or dashes.
-const patternOf = (phrase: string): RegExp =>
-  new RegExp(`(?<![\\p{L}\\p{N}])${phraseSource(phrase)}(?![\\p{L}\\p{N}])`, 'iu');
+// Whole words only ("kill you" is not in "kill yourself"), any case, the words joined by white
+// space or one hyphen or dash (`phraseSource`).
+const patternOf = (phrase: string): RegExp => new RegExp(wholePhrasesSource([phrase]), 'iu');
 
 /**
  * The lexicon as a synchronous screen of texts: per category the most severe phrase found (the
@@ -90,16 +89,10 @@ export const createLexiconScreen = (
   // Every phrase at once: most copy holds none, and one scan says so (the guard screens every
   // message of written copy).
   const phrases = moderationCategories.flatMap((c) => lexicon[c].map((e) => e.phrase));
-  // The phrases first, the boundary before them checked behind: a pattern opening with the
-  // look behind is tried at every position of the copy (as the brand guardrail's words are).
-  const alternatives = phrases.map((p) => phraseSource(p.toLowerCase())).join('|');
   const any =
     phrases.length === 0
       ? null
-      : new RegExp(
-          `(?:${alternatives})(?<=(?<![\\p{L}\\p{N}])(?:${alternatives}))(?![\\p{L}\\p{N}])`,
-          'u',
-        );
+      : new RegExp(wholePhrasesSource(phrases.map((p) => p.toLowerCase())), 'u');
   return (texts) => {
     // As a reader sees it (`visibleText`: invisible characters, soft hyphens, full-width and
     // styled letters folded — before 2026-12-07 "ｋｉｌｌ ｙｏｕｒｓｅｌｆ" or a zero-width space

@@ -1,7 +1,7 @@
 import { err, ok, type Result } from '../../core/result.js';
 import type { RetrievedContent } from './retrieve.js';
 import { toSentences } from './text.js';
-import { phraseSource } from '../../core/escape-reg-exp.js';
+import { wholePhrasesSource } from '../../core/escape-reg-exp.js';
 import type { Tone } from './tone.js';
 import { NUMBER_WORDS, SCALE_WORDS } from './ground.js';
 
@@ -137,10 +137,7 @@ const without = (text: string, avoid: readonly string[]): string | null => {
   let out = text;
   for (const phrase of avoid)
     if (phrase.trim() !== '')
-      out = out.replace(
-        new RegExp(`(?<![\\p{L}\\p{N}])${phraseSource(phrase)}(?![\\p{L}\\p{N}])`, 'giu'),
-        ' ',
-      );
+      out = out.replace(new RegExp(wholePhrasesSource([phrase]), 'giu'), ' ');
   if (out === text) return null;
   out = out.replace(/\s+/g, ' ').replace(/^[\s,;:.!?–—-]+|[\s,;:–—-]+$/g, '');
   return out === '' ? null : out;

@@ -23,8 +23,8 @@ import { isAddressShaped } from '../../../core/recipient.js';
 
 const NAME = 'compliance';
 
-// `^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$`, read in one pass.
-const EMAIL = { test: (text: string) => isAddressShaped(text, /[\s<>]/) };
+// What no address holds beside `@` (`isAddressShaped`).
+const NOT_IN_AN_ADDRESS = /[\s<>]/;
 
 /**
  * Since when consent has stood: a traits grant since traits first stated it (`sinceMs`), renewed
@@ -344,7 +344,7 @@ export const complianceGuardrail: Guardrail = {
           ['Reply-To', c.replyTo ?? c.from],
         ] as const) {
           const address = addressOf(value);
-          if (address === null || !EMAIL.test(address))
+          if (address === null || !isAddressShaped(address, NOT_IN_AN_ADDRESS))
             found.push(
               verdict(
                 NAME,

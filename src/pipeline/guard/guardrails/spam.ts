@@ -60,8 +60,8 @@ export const spamGuardrail: Guardrail = {
           },
         ),
       );
-    // As a reader sees it: `act\u00A0now` and `act\u200B now` read "act now", and so do
-    // `act-now` and `act – now` (before 2026-12-07 only a space joined a phrase's words).
+    // As a reader sees it: `act\u00A0now` and `act\u200B now` read "act now", and so does
+    // `act-now` (before 2026-12-07 only a space joined a phrase's words).
     const subject = visibleText(message.content?.subject ?? '');
     const triggers = triggerPatternsOf(policy.spamTriggerWords)
       .filter(([, pattern]) => pattern.test(subject))
