@@ -1,6 +1,7 @@
 import type { Guardrail, Verdict } from '../guard-types.js';
 import { pass, verdict, type GuardMessage } from '../guard-types.js';
 import { visibleCopy } from './visible-copy.js';
+import { inWords, isOneNumber, smallNumbers, valueOfWords } from '../../../core/number-words.js';
 
 const NAME = 'financial';
 
@@ -49,15 +50,8 @@ const WORDED: readonly (readonly [string, RegExp, number])[] = [
 ];
 // "Buy one, get one free", "buy 1 get 1 free", "buy two, get one free": the share given is
 // what is free of all that is taken (50 %, 50 %, 33.3 %).
-const COUNT_WORDS: Readonly<Record<string, number>> = {
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-};
 const countOf = (word: string | undefined): number =>
-  COUNT_WORDS[word ?? ''] ?? Number(word ?? 'NaN');
+  smallNumbers[word ?? ''] ?? Number(word ?? 'NaN');
 const BUY_GET_FREE =
   /\bbuy\s+(one|two|three|four|five|[1-9])\b[\s,]*get\s+(one|two|three|[1-9])\s+free\b/gu;
 const freeShareIn = (lower: string): number | null => {
@@ -72,43 +66,11 @@ const freeShareIn = (lower: string): number | null => {
   return most;
 };
 // A percentage in words ("fifty percent off", "twenty-five per cent"), read as its figure so
-// the checks of the figures apply to it.
-const UNIT_WORDS = [
-  'zero',
-  'one',
-  'two',
-  'three',
-  'four',
-  'five',
-  'six',
-  'seven',
-  'eight',
-  'nine',
-  'ten',
-  'eleven',
-  'twelve',
-  'thirteen',
-  'fourteen',
-  'fifteen',
-  'sixteen',
-  'seventeen',
-  'eighteen',
-  'nineteen',
-];
-const TEN_WORDS = ['twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
-const PERCENT_IN_WORDS = new RegExp(
-  String.raw`\b(?:(${TEN_WORDS.join('|')})(?:[\s\p{Pd}]+(${UNIT_WORDS.slice(1, 10).join('|')}))?|(${UNIT_WORDS.join('|')})|(?:a|one)[\s\p{Pd}]+(hundred))(?=[\s\p{Pd}]*per[\s-]*cent\b)`,
-  'giu',
-);
+// the checks of the figures apply to it (words that make no single number are left as written).
+const PERCENT_IN_WORDS = new RegExp(String.raw`\b${inWords}(?=[\s\p{Pd}]*per[\s-]*cent\b)`, 'giu');
 const figuresOfWords = (text: string): string =>
-  text.replace(
-    PERCENT_IN_WORDS,
-    (_, tens?: string, unit?: string, alone?: string, hundred?: string) => {
-      if (hundred !== undefined) return '100';
-      const units = UNIT_WORDS.indexOf((unit ?? alone ?? 'zero').toLowerCase());
-      const ten = tens === undefined ? 0 : (TEN_WORDS.indexOf(tens.toLowerCase()) + 2) * 10;
-      return String(ten + Math.max(0, units));
-    },
+  text.replace(PERCENT_IN_WORDS, (words: string) =>
+    isOneNumber(words) ? String(valueOfWords(words)) : words,
   );
 // An amount off ("$20 off", "€15 discount"), and the order it is taken from, when stated just
 // after it ("… any $40 order", "… orders over $40", "… a purchase of $40").
