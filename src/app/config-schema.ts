@@ -593,6 +593,44 @@ export const configSchema = Type.Object(
           default: [6, 10],
           description: 'The Flesch–Kincaid grades copy should fall within.',
         }),
+        embeddingModel: field(
+          Type.String({
+            default: '',
+            description:
+              'An embedding model (`text-embedding-3-small`, or any a compatible server offers) for hybrid retrieval: documents alike in meaning to a segment’s or campaign’s query are retrieved besides those sharing its words, the two rankings fused (content.md, "Vector search"). If the model cannot answer, BM25 retrieves alone, and the result says why. Empty: BM25 alone.',
+          }),
+          { env: 'HERALD_EMBEDDING_MODEL' },
+        ),
+        embeddingBaseUrl: field(
+          Type.String({
+            default: '',
+            pattern: `^$|${HTTP_URL}`,
+            description:
+              'Any server speaking the embeddings API (a local one: Ollama, vLLM, text-embeddings-inference…). Empty: `content.openaiBaseUrl`.',
+          }),
+          { env: 'HERALD_EMBEDDING_BASE_URL' },
+        ),
+        embeddingApiKey: field(
+          Type.String({
+            default: '',
+            description:
+              'The key for `content.embeddingBaseUrl`. Empty: `content.openaiApiKey` (a server at its own `embeddingBaseUrl` may need none).',
+          }),
+          { env: 'HERALD_EMBEDDING_API_KEY', secret: true },
+        ),
+        embeddingDimensions: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            'Vector length to ask for, of models that can shorten theirs (`text-embedding-3-*`). 0: the model’s own.',
+        }),
+        minSimilarity: Type.Number({
+          minimum: -1,
+          maximum: 1,
+          default: 0.35,
+          description:
+            'Hybrid retrieval’s threshold: a document retrieved for its meaning alone must have a passage at least this alike (cosine similarity) to the query. Scales differ between models: tune it on your library with `herald personalize`, which prints every similarity.',
+        }),
         minRelativeScore: Type.Number({
           minimum: 0,
           maximum: 1,

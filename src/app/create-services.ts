@@ -39,9 +39,11 @@ import { createDispatchIo } from '../pipeline/deliver-messages.js';
 import type { ChannelAdapter } from '../ports/channel-adapter.js';
 import { createLocalModerator, createNameScreen } from '../adapters/moderation/local-moderator.js';
 import { createOpenAiModerator } from '../adapters/moderation/openai-moderator.js';
+import { createOpenAiEmbeddingModel } from '../adapters/language-model/openai-embeddings.js';
 import { createOpenAiLanguageModel } from '../adapters/language-model/openai.js';
 import type { LanguageModel } from '../ports/language-model.js';
 import type { PersonalizeOptions } from '../pipeline/personalize.js';
+import type { VectorCache } from '../pipeline/content/index.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports/clock.js';
 import type { IdSource } from '../ports/id-source.js';
@@ -328,6 +330,22 @@ export const createServices = async (
             random: { next: Math.random },
             clock,
           });
+    const embeddingModel =
+      c.embeddingModel.trim() === ''
+        ? null
+        : createOpenAiEmbeddingModel({
+            // The SDK refuses an empty key; a local server ignores what it is given.
+            apiKey: c.embeddingApiKey || c.openaiApiKey || 'none',
+            baseUrl: c.embeddingBaseUrl || c.openaiBaseUrl,
+            model: c.embeddingModel.trim(),
+            ...(c.embeddingDimensions === 0 ? {} : { dimensions: c.embeddingDimensions }),
+            timeoutMs: c.timeoutSeconds * 1000,
+            maxRetries: c.maxRetries,
+            random: { next: Math.random },
+            clock,
+          });
+    // Kept for the process's life: a library's passages are embedded once, not on every launch.
+    const vectorCache: VectorCache = new Map();
     const writing = (atMs: number, model?: LanguageModel): PersonalizeOptions => ({
       atMs,
       brandName: config.messages.brandName,
@@ -346,6 +364,15 @@ export const createServices = async (
       variants: 3,
       cache: new Map(),
       ...(model === undefined ? {} : { languageModel: model }),
+      ...(embeddingModel === null
+        ? {}
+        : {
+            embeddings: {
+              model: embeddingModel,
+              minSimilarity: c.minSimilarity,
+              cache: vectorCache,
+            },
+          }),
     });
     // The configuration's check holds the writer and its key together.
     const campaignModel = c.campaignWriter === 'openai' ? (languageModel ?? undefined) : undefined;

@@ -1064,6 +1064,37 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: the embedding model', () => {
+  it('needs a key for OpenAI’s own API, and none for a server of its own', () => {
+    const error = configError({ HERALD_EMBEDDING_MODEL: 'text-embedding-3-small' });
+    expect(error.problems).toEqual([
+      {
+        path: '/content/embeddingApiKey',
+        message: expect.stringContaining(
+          'must be set (HERALD_EMBEDDING_API_KEY, or HERALD_OPENAI_API_KEY) when content.embeddingModel',
+        ),
+      },
+    ]);
+    for (const env of [
+      { HERALD_EMBEDDING_API_KEY: 'sk-embeddings' },
+      { HERALD_OPENAI_API_KEY: 'sk-openai' },
+      { HERALD_EMBEDDING_BASE_URL: 'http://127.0.0.1:11434/v1' },
+    ])
+      expect(
+        loadConfig({ HERALD_EMBEDDING_MODEL: 'nomic-embed-text', ...env }, null).content
+          .embeddingModel,
+      ).toBe('nomic-embed-text');
+    expect(loadConfig({}, null).content).toMatchObject({
+      embeddingModel: '',
+      minSimilarity: 0.35,
+      embeddingDimensions: 0,
+    });
+    expect(pathsOf(configError({ HERALD_EMBEDDING_BASE_URL: 'localhost:11434' }).problems)).toEqual(
+      ['/content/embeddingBaseUrl'],
+    );
+  });
+});
+
 describe('loadConfig: journeys', () => {
   it('reports every journey problem with its path, after the schema checks pass', () => {
     const file = `

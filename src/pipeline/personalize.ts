@@ -13,6 +13,7 @@ import {
   documentsInForce,
   scoreBrand,
   search,
+  similaritiesTo,
   subjectAsRead,
   type BrandPolicy,
   type BrandScore,
@@ -24,6 +25,8 @@ import {
   type Strategy,
   type Tone,
   type Variant,
+  type Similarities,
+  type VectorCache,
 } from './content/index.js';
 import {
   defaultGuardrails,
@@ -37,6 +40,7 @@ import {
 } from './guard/index.js';
 import { emptyProfile } from './profile/index.js';
 import type { ContentModerator } from '../ports/content-moderator.js';
+import type { EmbeddingModel } from '../ports/embedding-model.js';
 import type { LanguageModel, Usage } from '../ports/language-model.js';
 import { quietHoursSchema } from '../core/quiet-hours.js';
 import { Value } from '@sinclair/typebox/value';
@@ -129,6 +133,12 @@ export interface PersonalizeOptions {
    * a failure that may pass (timeout, rate limit, server or connection error) is not kept.
    */
   cache?: Map<string, Written>;
+  /**
+   * Hybrid retrieval: documents alike in meaning to the segment's query (cosine similarity of
+   * at least `minSimilarity`) are retrieved besides those sharing its words, the two rankings
+   * fused. The vectors are kept in `cache` between calls. Absent: BM25 alone.
+   */
+  embeddings?: { model: EmbeddingModel; minSimilarity: number; cache: VectorCache };
 }
 
 export type GeneratedVariant = Omit<Variant, 'generator'> & { generator: string };
@@ -165,11 +175,26 @@ export interface ScreenedVariant extends GeneratedVariant {
   scores: BrandScore;
 }
 
+/** A retrieved document as results show it; `bm25` and `similarity` with hybrid retrieval. */
+export interface RetrievedEntry {
+  id: string;
+  title: string;
+  /** The BM25 score; with hybrid retrieval, the fused reciprocal-rank score. */
+  score: number;
+  bm25?: number | null;
+  similarity?: number | null;
+}
+
 export interface SegmentResult {
   segment: ScenarioSegment;
   audience: string;
   customers: number;
-  retrieved: { id: string; title: string; score: number }[];
+  retrieved: RetrievedEntry[];
+  /**
+   * With an embedding model configured: `hybrid` when vectors were compared, else why not
+   * (BM25 alone retrieved); `tokens` the embedding call billed (0 when every vector was kept).
+   */
+  vectors?: { used: true; tokens: number } | { used: false; reason: string };
   generator: string;
   /** Why the language model's variants were not used, when they were not. */
   fallback: string | null;
@@ -294,6 +319,14 @@ const screen = async (
   );
   return { outcome: result.outcome, verdicts: result.verdicts, moderation };
 };
+
+const entryOf = (r: RetrievedContent): RetrievedEntry => ({
+  id: r.doc.id,
+  title: r.doc.title,
+  score: r.score,
+  ...(r.bm25 === undefined ? {} : { bm25: r.bm25 }),
+  ...(r.similarity === undefined ? {} : { similarity: r.similarity }),
+});
 
 const contentSetHash = (retrieved: readonly RetrievedContent[]): string =>
   createHash('sha256')
@@ -488,6 +521,7 @@ export const personalize = async (
     sizes.set(segment, (sizes.get(segment) ?? 0) + 1);
   }
   const segments: SegmentResult[] = [];
+  let vectorFailure: Extract<Similarities, { ok: false }> | null = null;
   for (const segment of scenarioSegments) {
     const size = sizes.get(segment) ?? 0;
     if (size === 0) continue;
@@ -497,6 +531,22 @@ export const personalize = async (
       name: only?.name ?? segment,
       learned: only?.learned ?? [],
     };
+    // The campaign's own words, when it has them: what a document must be alike to.
+    const vectors: Similarities | null =
+      options.embeddings === undefined
+        ? null
+        : // Failed once, the model is not asked again for the run's other segments, each of
+          // which would wait out the same retries.
+          (vectorFailure ??
+          (await similaritiesTo(
+            options.embeddings.model,
+            inForce,
+            only?.mustMatch ?? plan.query,
+            options.embeddings.cache,
+            // Bounded by the adapter's settings, as a language model's call is.
+            new AbortController().signal,
+          )));
+    if (vectors?.ok === false) vectorFailure = vectors;
     const retrieved = search(index, plan.query, {
       audience: plan.audience,
       atMs: options.atMs,
@@ -504,12 +554,27 @@ export const personalize = async (
       minRelativeScore: options.minRelativeScore ?? defaultMinRelativeScore,
       ...(only?.mustMatch === undefined ? {} : { mustMatch: only.mustMatch }),
       topK: RETRIEVED_PER_SEGMENT,
+      ...(vectors?.ok === true && options.embeddings !== undefined
+        ? {
+            similar: {
+              matches: vectors.matches,
+              minSimilarity: options.embeddings.minSimilarity,
+            },
+          }
+        : {}),
     });
     const base = {
       segment,
       audience: plan.audience,
       customers: size,
-      retrieved: retrieved.map((r) => ({ id: r.doc.id, title: r.doc.title, score: r.score })),
+      retrieved: retrieved.map(entryOf),
+      ...(vectors === null
+        ? {}
+        : {
+            vectors: vectors.ok
+              ? { used: true as const, tokens: vectors.tokens }
+              : { used: false as const, reason: vectors.reason },
+          }),
     };
     if (retrieved.length === 0) {
       segments.push({
@@ -656,7 +721,7 @@ export interface CampaignCreative {
   fallback: string | null;
   /** Variants left out, with why. */
   refused: { id: string; reason: string }[];
-  retrieved: { id: string; title: string; score: number }[];
+  retrieved: RetrievedEntry[];
   /** The learnings applied: strategies of the segment's plan, in the order they won. */
   learnedOrder: Strategy[];
   /** Learnings outside the segment's plan: not written, recorded so that nothing is lost. */

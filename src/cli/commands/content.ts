@@ -157,6 +157,19 @@ export const readScenarioCustomers = (file: string): ScenarioCustomer[] => {
   return customers;
 };
 
+/** How a segment's documents were retrieved, when an embedding model is configured. */
+const retrievalOf = (s: PersonalizeResult['segments'][number]): string =>
+  s.vectors === undefined
+    ? ''
+    : s.vectors.used
+      ? ` (hybrid, ${String(s.vectors.tokens)} embedding tokens)`
+      : ` (terms alone: ${s.vectors.reason})`;
+
+const describeRetrieved = (d: PersonalizeResult['segments'][number]['retrieved'][number]) =>
+  d.bm25 === undefined
+    ? `${d.id} ${d.score.toFixed(2)}`
+    : `${d.id} ${d.score.toFixed(4)} (bm25 ${d.bm25 === null ? '-' : d.bm25.toFixed(2)}, similarity ${d.similarity == null ? '-' : d.similarity.toFixed(3)})`;
+
 const summary = (r: PersonalizeResult): string => {
   const lines = [
     `${String(r.customers)} customers, ${String(r.documents.usable)} of ${String(r.documents.total)} documents usable`,
@@ -170,9 +183,7 @@ const summary = (r: PersonalizeResult): string => {
       `${s.segment} (${String(s.customers)} customers) — ${s.generator}${s.fallback === null ? '' : ` (fallback: ${s.fallback})`}`,
     );
     if (s.skipped !== null) lines.push(`  skipped: ${s.skipped}`);
-    lines.push(
-      `  retrieved: ${s.retrieved.map((d) => `${d.id} ${d.score.toFixed(2)}`).join(', ')}`,
-    );
+    lines.push(`  retrieved${retrievalOf(s)}: ${s.retrieved.map(describeRetrieved).join(', ')}`);
     for (const v of s.variants)
       lines.push(
         `  - [${v.strategy}/${v.tone}] ${v.subject}`,

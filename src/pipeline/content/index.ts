@@ -24,6 +24,14 @@ export {
   type RetrievedContent,
 } from './retrieve.js';
 export {
+  similaritiesTo,
+  passagesOf,
+  cosine,
+  type Similarities,
+  type VectorCache,
+  type VectorMatch,
+} from './vector.js';
+export {
   composeVariants,
   strategies,
   maxSubjectLength,

@@ -2,6 +2,7 @@ import MiniSearch from 'minisearch';
 import { AppError } from '../../core/errors.js';
 import { usableAt, type ContentDocument } from './document.js';
 import { toSentences, toTerms } from './text.js';
+import type { VectorMatch } from './vector.js';
 
 /** A BM25 full-text index over approved documents (title and keywords boosted over the body). */
 export interface ContentIndex {
@@ -29,6 +30,12 @@ export interface SearchOptions {
    */
   mustMatch?: string;
   topK: number;
+  /**
+   * Hybrid retrieval: each document's likeness in meaning to the query (to `mustMatch` when it
+   * is given: the campaign's own words), by id. Documents at least `minSimilarity` alike are a
+   * second ranking, fused with BM25's by reciprocal rank. Absent: BM25 alone.
+   */
+  similar?: { matches: ReadonlyMap<string, VectorMatch>; minSimilarity: number };
 }
 
 export interface RetrievedContent {
@@ -36,11 +43,20 @@ export interface RetrievedContent {
   score: number;
   /** The body sentence sharing the most distinct query terms (the first on a tie). */
   snippet: string;
+  /** Hybrid retrieval only: the BM25 score (null when terms did not retrieve it). */
+  bm25?: number | null;
+  /** Hybrid retrieval only: the cosine similarity of its closest passage (null: not embedded). */
+  similarity?: number | null;
 }
 
 // Title words say what a document is about more than any body sentence; keywords are curated.
 const fieldBoost = { title: 3, keywords: 2, body: 1 };
 const everyone = 'all';
+/**
+ * Reciprocal rank fusion's constant (Cormack, Clarke and Büttcher, 2009): a document's fused
+ * score is the sum over the rankings holding it of 1 / (60 + its rank there).
+ */
+export const RRF_K = 60;
 
 /** Indexes `docs`; documents are added in id order so scores never depend on input order. */
 export const createContentIndex = (docs: readonly ContentDocument[]): ContentIndex => {
@@ -81,6 +97,9 @@ const bestSentence = (body: string, queryTerms: ReadonlySet<string>): string => 
   return best;
 };
 
+const byId = (a: RetrievedContent, b: RetrievedContent): number =>
+  a.doc.id < b.doc.id ? -1 : a.doc.id > b.doc.id ? 1 : 0;
+
 const audienceMatches = (doc: ContentDocument, audience: string | undefined): boolean => {
   if (audience === undefined) return true;
   const wanted = audience.toLowerCase();
@@ -102,15 +121,14 @@ export const search = (
   if (queryTerms.size === 0 || options.topK <= 0) return [];
   const category = options.category?.toLowerCase();
   const required = options.mustMatch === undefined ? null : new Set(toTerms(options.mustMatch));
+  const admits = (doc: ContentDocument): boolean =>
+    usableAt(doc, options.atMs) &&
+    audienceMatches(doc, options.audience) &&
+    (category === undefined || doc.category.toLowerCase() === category);
   const hits = index.engine.search([...queryTerms].join(' '), {
     filter: (hit) => {
       const doc = index.byId.get(String(hit.id));
-      return (
-        doc !== undefined &&
-        usableAt(doc, options.atMs) &&
-        audienceMatches(doc, options.audience) &&
-        (category === undefined || doc.category.toLowerCase() === category)
-      );
+      return doc !== undefined && admits(doc);
     },
   });
   const results: RetrievedContent[] = [];
@@ -121,9 +139,42 @@ export const search = (
     if (required !== null && !hit.queryTerms.some((term) => required.has(term))) continue;
     results.push({ doc, score: hit.score, snippet: bestSentence(doc.body, queryTerms) });
   }
-  results.sort(
-    (a, b) => b.score - a.score || (a.doc.id < b.doc.id ? -1 : a.doc.id > b.doc.id ? 1 : 0),
-  );
+  results.sort((a, b) => b.score - a.score || byId(a, b));
   const floor = (results[0]?.score ?? 0) * (options.minRelativeScore ?? 0);
-  return results.filter((r) => r.score >= floor).slice(0, options.topK);
+  const byTerms = results.filter((r) => r.score >= floor);
+  if (options.similar === undefined) return byTerms.slice(0, options.topK);
+  const { matches, minSimilarity } = options.similar;
+  const byMeaning: RetrievedContent[] = [];
+  for (const doc of index.byId.values()) {
+    const match = matches.get(doc.id);
+    if (match === undefined || match.similarity < minSimilarity || !admits(doc)) continue;
+    byMeaning.push({
+      doc,
+      score: match.similarity,
+      snippet: bestSentence(match.passage.slice(doc.title.length + 2), queryTerms),
+    });
+  }
+  byMeaning.sort((a, b) => b.score - a.score || byId(a, b));
+  const fused = new Map<string, RetrievedContent>();
+  const add = (ranking: readonly RetrievedContent[], terms: boolean) => {
+    for (const [at, r] of ranking.entries()) {
+      const known = fused.get(r.doc.id);
+      const share = 1 / (RRF_K + at + 1);
+      if (known !== undefined) {
+        known.score += share;
+        if (terms) known.snippet = r.snippet;
+        continue;
+      }
+      fused.set(r.doc.id, {
+        doc: r.doc,
+        score: share,
+        snippet: r.snippet,
+        bm25: terms ? r.score : null,
+        similarity: matches.get(r.doc.id)?.similarity ?? null,
+      });
+    }
+  };
+  add(byTerms, true);
+  add(byMeaning, false);
+  return [...fused.values()].sort((a, b) => b.score - a.score || byId(a, b)).slice(0, options.topK);
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, retryAfterMs, redactApiKey, toProviderText } from './openai.js';
+import { backoffMs, retryAfterMs, redactApiKey, toProviderText } from './openai-transport.js';
 
 const nowMs = Date.UTC(2026, 11, 1, 9, 0, 0);
 
