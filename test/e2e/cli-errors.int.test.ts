@@ -173,6 +173,30 @@ describe('the CLI on bad input', () => {
   );
 
   it(
+    'refuses a --map field the kind does not read: an event’s total mapped was stored as $0',
+    async () => {
+      writeFileSync(
+        join(dir, 'sales.csv'),
+        'customer_id,date,event,amount,invoice\nu1,2024-01-02,Order Completed,29.90,A1\n',
+      );
+      expectBadInput(
+        await herald(['import', 'events', 'sales.csv', '--map', 'total=amount']),
+        /--map total=amount: import events \(csv\) does not read total; it reads userId, .*name the column `total` or `revenue`, or import the rows with `herald import orders`/,
+      );
+      writeFileSync(join(dir, 'calls.ndjson'), '{"type":"track","event":"x","userId":"u1"}\n');
+      expectBadInput(
+        await herald(['import', 'events', 'calls.ndjson', '--map', 'userId=customer']),
+        /import events \(ndjson\) does not read userId; it reads messageId \(each line is the Segment call/,
+      );
+      expectBadInput(
+        await herald(['import', 'customers', 'people.csv', '--map', 'total=emial']),
+        /import customers \(csv\) does not read total; it reads userId, anonymousId, timestamp$/m,
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'refuses a number of variants the composer cannot write, saying the range',
     async () => {
       const outcome = await herald([

@@ -180,6 +180,14 @@ describe('herald import, row by row', () => {
     await expect(load('customers', twice)).rejects.toThrow(
       /the header names "email" more than once/,
     );
+    // A stray quote in a row read with the header hid the header from the checks.
+    const strayBelow = file(
+      'stray.csv',
+      'customer_id,email,name,email\nc1,a@x.com,Ann,\nc2,b@x.com,Bo "B" Lee,\n',
+    );
+    await expect(load('customers', strayBelow)).rejects.toThrow(
+      /the header names "email" more than once/,
+    );
     const latin1 = join(dir, 'latin1.csv');
     writeFileSync(latin1, Buffer.from('customer_id,pr\xe9nom,city\nc2,Ann,Lyon\n', 'latin1'));
     await expect(load('customers', latin1)).rejects.toThrow(

@@ -703,6 +703,13 @@ describe('herald import', () => {
       ]);
       expect((await profile('G3'))?.traits).toEqual({ name: 'Cy' });
     });
+
+    it('rejects a row with two stray quotes once', async () => {
+      const summary = await importCustomers('id,name\nG1,Ann\nG2,Bo "B" Lee\nG3,Cy\n');
+      // csv-parse reports each quote: counted as two, the summary read 2 + 2 of 3 rows.
+      expect(summary).toMatchObject({ lines: 4, accepted: 2, rejected: 1 });
+      expect(summary.errors.map((e) => e.line)).toEqual([3]);
+    });
   });
 
   it('stops before any row when --map names a column the CSV header does not have', async () => {

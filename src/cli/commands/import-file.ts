@@ -17,6 +17,7 @@ import {
   importKinds,
   isImportKind,
   MAPPABLE_FIELDS,
+  fieldsReadBy,
   type FieldMapping,
   type ImportKind,
 } from './to-raw-event.js';
@@ -151,7 +152,11 @@ interface ImportOptions {
   batchSize: string;
 }
 
-const parseMapping = (entries: readonly string[]): FieldMapping => {
+const parseMapping = (
+  entries: readonly string[],
+  kind: ImportKind,
+  format: 'csv' | 'ndjson',
+): FieldMapping => {
   const mapping: FieldMapping = {};
   for (const entry of entries) {
     const eq = entry.indexOf('=');
@@ -162,6 +167,12 @@ const parseMapping = (entries: readonly string[]): FieldMapping => {
       throw new AppError(
         'invalid-input',
         `--map ${entry}: ${field} is not a field --map can name (${MAPPABLE_FIELDS.join(', ')}); other columns are read by their own names`,
+      );
+    const read = fieldsReadBy(kind, format);
+    if (!read.includes(field))
+      throw new AppError(
+        'invalid-input',
+        `--map ${entry}: import ${kind} (${format}) does not read ${field}; it reads ${read.join(', ')}${notReadAdvice(kind, format, field)}`,
       );
     const column = entry.slice(eq + 1);
     // Read as the last one given, `userId=customer_id` then `userId=tier` merged the file's
@@ -175,6 +186,15 @@ const parseMapping = (entries: readonly string[]): FieldMapping => {
     mapping[field] = column;
   }
   return mapping;
+};
+
+/** What to do instead of mapping `field`, which an import of `kind` does not read. */
+const notReadAdvice = (kind: ImportKind, format: 'csv' | 'ndjson', field: string): string => {
+  if (kind === 'events' && format === 'ndjson')
+    return ' (each line is the Segment call as it is: its fields are read by their own names)';
+  if (kind === 'events' && (field === 'total' || field === 'orderId'))
+    return ` (an event's other columns are its properties by their own names: name the column ${field === 'total' ? '`total` or `revenue`' : '`order_id`'}, or import the rows with \`herald import orders\`)`;
+  return '';
 };
 
 /** Fails with an error naming `file` when it is missing or not a readable file. */
@@ -201,8 +221,10 @@ const csvHeader = async (file: string): Promise<string[] | null> => {
   const parser = parseCsv({
     ...TOLERANT_CSV,
     info: false,
-    on_skip: () => {
-      read.skipped = true;
+    // Only the header's own skip hides it: a stray quote in a row of the first chunk read
+    // turned every check below off (a duplicate `email` column then blanked the addresses).
+    on_skip: (error) => {
+      if (error !== undefined && error.records === 0) read.skipped = true;
       return undefined;
     },
   });
@@ -296,7 +318,7 @@ export const importFile = async (
       `cannot tell the format of ${file}: pass --format csv|ndjson`,
     );
   const batchSize = parseIntegerOption(options.batchSize, '--batch-size', { min: 1 });
-  const mapping = parseMapping(options.map ?? []);
+  const mapping = parseMapping(options.map ?? [], kind, format);
   await checkReadable(file);
   if (format === 'csv') await checkHeader(file, mapping);
   const deps = { recorder: services.recorder, limits: config.ingestLimits };

@@ -138,6 +138,7 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
   /** Whether the file is UTF-8 throughout, once a U+FFFD asked (`isUtf8File`). */
   let utf8Throughout: boolean | null = null;
   const skipped: CsvSkip[] = [];
+  let lastSkippedLine: number | null = null;
   let doubled = 0;
   /** The column names, once read: a skipped row's cell is named by them. */
   let names: string[] | null = null;
@@ -170,6 +171,9 @@ async function* readCsv(file: string): AsyncGenerator<Iterable<FileItem>> {
         // Without its column names no row can be read: a header csv-parse skips stops reading
         // rather than leave the first row to be taken for it.
         const stray = code === 'INVALID_OPENING_QUOTE' && names === null;
+        // csv-parse reports each stray quote of a row: one row, one rejection.
+        if (at === lastSkippedLine) return undefined;
+        lastSkippedLine = at;
         skipped.push({
           code: stray ? 'HEADER' : code,
           message: stray ? `the header (the column names) cannot be read: ${said}` : said,

@@ -30,6 +30,34 @@ const candidates: Record<string, string[]> = {
 export const MAPPABLE_FIELDS: readonly string[] = Object.keys(candidates);
 
 /**
+ * The fields an import of `kind` in `format` reads through `--map`: any other mapped would be
+ * passed over (`--map total=amount` on events stored every order at $0). An NDJSON event is
+ * the call itself: only its message id can be given by another field.
+ */
+export const fieldsReadBy = (kind: ImportKind, format: 'csv' | 'ndjson'): readonly string[] => {
+  switch (kind) {
+    case 'customers':
+      return ['userId', 'anonymousId', 'timestamp'];
+    case 'orders':
+      return ['userId', 'anonymousId', 'timestamp', 'orderId', 'total'];
+    case 'events':
+      return format === 'ndjson'
+        ? ['messageId']
+        : [
+            'userId',
+            'anonymousId',
+            'timestamp',
+            'type',
+            'event',
+            'messageId',
+            'name',
+            'groupId',
+            'previousId',
+          ];
+  }
+};
+
+/**
  * Finds a field's column: the mapped one, else the first conventional name the row has, even
  * when its cell is empty, so that an empty cell is reported as such rather than as no column.
  */
