@@ -614,7 +614,7 @@ export const configSchema = Type.Object(
           Type.String({
             default: '',
             description:
-              'The key for `content.embeddingBaseUrl`. Empty: `content.openaiApiKey` (a server at its own `embeddingBaseUrl` may need none).',
+              'The key for the embeddings server. Empty: `content.openaiApiKey` when `content.embeddingBaseUrl` is empty (the same server), else none — OpenAI’s key is never sent to another server.',
           }),
           { env: 'HERALD_EMBEDDING_API_KEY', secret: true },
         ),

@@ -334,8 +334,10 @@ export const createServices = async (
       c.embeddingModel.trim() === ''
         ? null
         : createOpenAiEmbeddingModel({
-            // The SDK refuses an empty key; a local server ignores what it is given.
-            apiKey: c.embeddingApiKey || c.openaiApiKey || 'none',
+            // OpenAI's key goes only to the server it is for; the SDK refuses an empty key, and
+            // a local server ignores what it is given.
+            apiKey:
+              c.embeddingApiKey || (c.embeddingBaseUrl === '' ? c.openaiApiKey : '') || 'none',
             baseUrl: c.embeddingBaseUrl || c.openaiBaseUrl,
             model: c.embeddingModel.trim(),
             ...(c.embeddingDimensions === 0 ? {} : { dimensions: c.embeddingDimensions }),

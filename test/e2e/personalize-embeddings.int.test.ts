@@ -165,13 +165,14 @@ describe.skipIf(sqlite === undefined)('a creative campaign with an embedding mod
     const h = await start({
       HERALD_EMBEDDING_MODEL: 'embed-test',
       HERALD_EMBEDDING_BASE_URL: api.baseUrl,
+      HERALD_OPENAI_API_KEY: 'sk-openai-secret-key',
     });
     const created = await launch(h);
     expect([created.statusCode, created.body]).toEqual([202, expect.any(String)]);
     const variants = created.json<{ variants: { citations: string[] }[] }>().variants;
     expect(variants.length).toBeGreaterThan(0);
     for (const v of variants) expect(v.citations).toEqual(['SALE']);
-    // No key of its own, none for OpenAI: a local server is asked without one.
+    // No key of its own: a server of its own is asked without one, never with OpenAI's.
     expect(api.seen[0]?.authorization).toBe('Bearer none');
   });
 

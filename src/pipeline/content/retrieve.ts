@@ -151,7 +151,7 @@ export const search = (
     byMeaning.push({
       doc,
       score: match.similarity,
-      snippet: bestSentence(match.passage.slice(doc.title.length + 2), queryTerms),
+      snippet: bestSentence(match.passage, queryTerms),
     });
   }
   byMeaning.sort((a, b) => b.score - a.score || byId(a, b));

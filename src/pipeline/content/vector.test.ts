@@ -72,29 +72,51 @@ const at = Date.parse('2026-01-15T00:00:00Z');
 describe('passages', () => {
   it('are the title with keywords, then whole sentences led by the title', () => {
     expect(passagesOf(sale)).toEqual([
-      'Weekend Flash Sale. weekend',
-      'Weekend Flash Sale: The weekend flash sale brings deals on every plan. Deals end on Sunday.',
+      { text: 'Weekend Flash Sale. weekend', body: null },
+      {
+        text: 'Weekend Flash Sale: The weekend flash sale brings deals on every plan. Deals end on Sunday.',
+        body: 'The weekend flash sale brings deals on every plan. Deals end on Sunday.',
+      },
     ]);
   });
 
   it('hold about PASSAGE_CHARS each, and a long body is cut into at most MAX_PASSAGES', () => {
     const sentence = 'Every plan has a dashboard with reports for the whole team this month. ';
-    const medium = aDocument({ title: 'T', keywords: [], body: sentence.repeat(50) });
-    const passages = passagesOf(medium);
-    expect(passages[0]).toBe('T');
-    expect(passages.length).toBeGreaterThan(3);
-    for (const p of passages.slice(1)) expect(p.length).toBeLessThanOrEqual(PASSAGE_CHARS + 3);
+    const texts = (body: string) =>
+      passagesOf(aDocument({ title: 'T', keywords: [], body })).map((p) => p.text);
+    const medium = texts(sentence.repeat(50));
+    expect(medium[0]).toBe('T');
+    expect(medium.length).toBeGreaterThan(3);
+    for (const p of medium.slice(1)) expect(p.length).toBeLessThanOrEqual(PASSAGE_CHARS + 3);
     // Every sentence is in some passage, none cut.
-    expect(passages.slice(1).join(' ').split(sentence.trim()).length - 1).toBe(50);
-
-    const long = aDocument({ title: 'T', keywords: [], body: sentence.repeat(5_000) });
-    const longPassages = passagesOf(long);
-    expect(longPassages.length).toBeLessThanOrEqual(MAX_PASSAGES + 1);
-    expect(longPassages.slice(1).join(' ').split(sentence.trim()).length - 1).toBe(5_000);
-
-    const oneWord = aDocument({ title: 'T', keywords: [], body: 'x'.repeat(30_000) });
-    for (const p of passagesOf(oneWord))
+    const count = (passages: string[], of: string) =>
+      passages.slice(1).join(' ').split(of.trim()).length - 1;
+    expect(count(medium, sentence)).toBe(50);
+    const long = texts(sentence.repeat(5_000));
+    expect(long.length).toBeLessThanOrEqual(MAX_PASSAGES + 1);
+    expect(count(long, sentence)).toBe(5_000);
+    for (const p of texts('x'.repeat(30_000)))
       expect(p.length).toBeLessThanOrEqual(MAX_PASSAGE_CHARS + 3);
+  });
+
+  it('hold the whole of a body under 32 × 24,000 characters, whatever its sentences', () => {
+    // Whole sentences leave room at each passage's end: sized for 31 exactly, 8 of 200 were
+    // left out, and 28 of 60 long ones.
+    for (const [length, times] of [
+      [150, 200],
+      [170, 180],
+      [1_700, 60],
+      [23_000, 32],
+    ] as const) {
+      const sentence = `${'word '.repeat(length / 5 - 1)}end.`;
+      const numbered = Array.from({ length: times }, (_, i) => `S${i} ${sentence}`);
+      const passages = passagesOf(
+        aDocument({ title: 'T', keywords: [], body: numbered.join(' ') }),
+      );
+      expect(passages.length).toBeLessThanOrEqual(MAX_PASSAGES + 1);
+      const held = passages.map((p) => p.body ?? '').join(' ');
+      expect([length, held.includes(`S${times - 1} `)]).toEqual([length, true]);
+    }
   });
 });
 
@@ -150,17 +172,53 @@ describe('similarities to a query', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('keep the vectors a call needs, going past the cache’s size with the oldest others', async () => {
+    const model = aModel();
+    const cache: VectorCache = new Map();
+    await similaritiesTo(model, [sale], 'doorbuster', cache, signal);
+    for (let i = 0; cache.size < 50_000; i += 1) cache.set(`other\n${i}`, Float32Array.of(1));
+    // The sale's vectors were the oldest: read again now, they are the newest.
+    await similaritiesTo(model, [sale], 'doorbuster', cache, signal);
+    const found = await similaritiesTo(model, [sale, training], 'bargain deals', cache, signal);
+    if (!found.ok) throw new Error(found.reason);
+    expect(found.matches.get('SALE')?.similarity).toBeGreaterThan(0.5);
+    expect(cache.size).toBe(50_000);
+    expect(model.asked).toHaveLength(2);
+  });
+
+  it('take the snippet from the body, even when the title and keywords were closest', async () => {
+    const tagged = aDocument({
+      id: 'TAGGED',
+      title: 'Deals',
+      audience: ['All'],
+      keywords: ['bargain', 'clearance'],
+      body: 'Everything in the store is marked down from Friday to Sunday. Come early.',
+    });
+    const found = await similaritiesTo(aModel(), [tagged], 'doorbuster', new Map(), signal);
+    if (!found.ok) throw new Error(found.reason);
+    expect(found.matches.get('TAGGED')?.passage).toBe(tagged.body);
+    const [hit] = search(createContentIndex([tagged]), 'doorbuster', {
+      atMs: at,
+      minScore: 0,
+      topK: 3,
+      similar: { matches: found.matches, minSimilarity: 0.35 },
+    });
+    expect(hit?.snippet).toBe('Everything in the store is marked down from Friday to Sunday.');
+  });
+
   it('ask again for everything when the model’s vectors change length', async () => {
     const cache: VectorCache = new Map();
     await similaritiesTo(aModel(), [sale], 'sale', cache, signal);
     const longer = aModel((texts) => ({
       ok: true,
       vectors: texts.map((t) => Float32Array.from([...standInVector(t), 0])),
-      tokens: 1,
+      tokens: texts.length,
     }));
     const again = await similaritiesTo(longer, [sale], 'deals', cache, signal);
     expect(again.ok).toBe(true);
-    expect(longer.asked.at(-1)).toEqual(['deals', ...passagesOf(sale)]);
+    expect(longer.asked).toEqual([['deals'], ['deals', ...passagesOf(sale).map((p) => p.text)]]);
+    // Both calls were billed: a text a token.
+    expect(again).toMatchObject({ tokens: 1 + 1 + passagesOf(sale).length });
     for (const v of cache.values()) expect(v.length).toBe(standInVector('x').length + 1);
   });
 });

@@ -5,7 +5,10 @@ import { toSentences } from './text.js';
 /** A document's likeness in meaning to a query: its closest passage's cosine similarity. */
 export interface VectorMatch {
   similarity: number;
-  /** The passage (title, then a stretch of the body) the similarity was read from. */
+  /**
+   * The stretch of the body most alike to the query (the body itself when only the title and
+   * keywords were alike, or the body has no passage): where a snippet is taken from.
+   */
   passage: string;
 }
 
@@ -40,32 +43,51 @@ const piecesOf = (text: string, size: number): string[] => {
   return pieces;
 };
 
+/** One text a document is embedded as, and the stretch of its body it holds (none for the head). */
+export interface Passage {
+  text: string;
+  body: string | null;
+}
+
+/** The body's sentences in runs of at most `size` characters (a longer sentence in pieces). */
+const packed = (sentences: readonly string[], size: number): string[] => {
+  const runs: string[] = [];
+  let current = '';
+  for (const sentence of sentences)
+    for (const piece of sentence.length > size ? piecesOf(sentence, size) : [sentence]) {
+      if (current !== '' && current.length + 1 + piece.length > size) {
+        runs.push(current);
+        current = '';
+      }
+      current = current === '' ? piece : `${current} ${piece}`;
+    }
+  if (current !== '') runs.push(current);
+  return runs;
+};
+
 /**
  * What a document is embedded as: its title with its keywords, then its body in passages of
  * whole sentences (about `PASSAGE_CHARS` each, longer for a long body so that there are at most
  * `MAX_PASSAGES`), each led by the title so that a passage is read as part of its document.
+ * Only a body longer than `MAX_PASSAGES` × `MAX_PASSAGE_CHARS` is cut (its end not embedded).
  */
-export const passagesOf = (doc: ContentDocument): string[] => {
+export const passagesOf = (doc: ContentDocument): Passage[] => {
   const head = doc.keywords.length === 0 ? doc.title : `${doc.title}. ${doc.keywords.join(', ')}`;
-  const bodyChars = doc.body.length;
-  const size = Math.min(
+  const sentences = toSentences(doc.body);
+  let size = Math.min(
     MAX_PASSAGE_CHARS,
-    Math.max(PASSAGE_CHARS, Math.ceil(bodyChars / (MAX_PASSAGES - 1))),
+    Math.max(PASSAGE_CHARS, Math.ceil(doc.body.length / MAX_PASSAGES)),
   );
-  const passages: string[] = [];
-  let current = '';
-  const flush = () => {
-    if (current !== '') passages.push(`${doc.title}: ${current}`);
-    current = '';
-  };
-  for (const sentence of toSentences(doc.body)) {
-    for (const piece of sentence.length > size ? piecesOf(sentence, size) : [sentence]) {
-      if (current !== '' && current.length + 1 + piece.length > size) flush();
-      current = current === '' ? piece : `${current} ${piece}`;
-    }
+  let runs = packed(sentences, size);
+  // Whole sentences leave room at the end of each run: longer runs until they fit.
+  while (runs.length > MAX_PASSAGES && size < MAX_PASSAGE_CHARS) {
+    size = Math.min(MAX_PASSAGE_CHARS, Math.ceil(size * 1.25));
+    runs = packed(sentences, size);
   }
-  flush();
-  return [head, ...passages].slice(0, MAX_PASSAGES + 1);
+  return [
+    { text: head, body: null },
+    ...runs.slice(0, MAX_PASSAGES).map((body) => ({ text: `${doc.title}: ${body}`, body })),
+  ];
 };
 
 /** The cosine of the angle between `a` and `b` (0 when either is all zeros). */
@@ -108,7 +130,7 @@ export const similaritiesTo = async (
   signal: AbortSignal,
 ): Promise<Similarities> => {
   const passages = new Map(docs.map((doc) => [doc.id, passagesOf(doc)]));
-  const wanted = new Set<string>([query, ...[...passages.values()].flat()]);
+  const wanted = new Set<string>([query, ...[...passages.values()].flat().map((p) => p.text)]);
   const missing = [...wanted].filter((text) => !cache.has(keyOf(model, text)));
   let tokens = 0;
   if (missing.length > 0) {
@@ -131,31 +153,45 @@ export const similaritiesTo = async (
     const cached = [...wanted].map((text) => cache.get(keyOf(model, text))).find(Boolean);
     if (cached !== undefined && cached.length !== dimensions) {
       cache.clear();
-      return similaritiesTo(model, docs, query, cache, signal);
+      const again = await similaritiesTo(model, docs, query, cache, signal);
+      // Both calls were billed.
+      return again.ok ? { ...again, tokens: again.tokens + answer.tokens } : again;
     }
     tokens = answer.tokens;
     for (const [i, text] of missing.entries()) {
       const vector = answer.vectors[i];
       if (vector !== undefined) cache.set(keyOf(model, text), vector);
     }
-    for (const key of cache.keys()) {
-      if (cache.size <= Math.max(MAX_CACHED_VECTORS, wanted.size)) break;
-      cache.delete(key);
-    }
+  }
+  // The texts read now become the newest, so the oldest that go are ones no call needed lately.
+  for (const text of wanted) {
+    const key = keyOf(model, text);
+    const vector = cache.get(key);
+    if (vector === undefined) continue;
+    cache.delete(key);
+    cache.set(key, vector);
+  }
+  for (const key of cache.keys()) {
+    if (cache.size <= Math.max(MAX_CACHED_VECTORS, wanted.size)) break;
+    cache.delete(key);
   }
   const vectorOf = (text: string) => cache.get(keyOf(model, text));
   const asked = vectorOf(query);
   if (asked === undefined) return { ok: false, reason: 'the query was not embedded' };
   const matches = new Map<string, VectorMatch>();
-  for (const [id, texts] of passages) {
-    let best: VectorMatch | null = null;
-    for (const passage of texts) {
-      const vector = vectorOf(passage);
+  for (const doc of docs) {
+    let similarity: number | null = null;
+    let nearest: { similarity: number; body: string } | null = null;
+    for (const passage of passages.get(doc.id) ?? []) {
+      const vector = vectorOf(passage.text);
       if (vector === undefined || vector.length !== asked.length) continue;
-      const similarity = cosine(asked, vector);
-      if (best === null || similarity > best.similarity) best = { similarity, passage };
+      const alike = cosine(asked, vector);
+      if (similarity === null || alike > similarity) similarity = alike;
+      if (passage.body !== null && (nearest === null || alike > nearest.similarity))
+        nearest = { similarity: alike, body: passage.body };
     }
-    if (best !== null) matches.set(id, best);
+    if (similarity !== null)
+      matches.set(doc.id, { similarity, passage: nearest?.body ?? doc.body });
   }
   return { ok: true, matches, tokens };
 };
