@@ -412,7 +412,11 @@ for (const factory of storeFactories)
         [{ holdoutPercent: 30 }, 'holdoutPercent 0 (now 30)'],
         [{ template: 'welcome-banner' }, 'template "upsell" (now "welcome-banner")'],
         [{ channels: ['email', 'sms'] }, 'channels ["email"] (now ["email","sms"])'],
-        [{ incentive: { percent: 10, validHours: 24 } }, 'incentive none (now'],
+        // With a template that prints the code: `upsell` does not, and is refused with one.
+        [
+          { template: 'win-back-offer', incentive: { percent: 10, validHours: 24 } },
+          'incentive none (now',
+        ],
         [{ stratify: true }, 'stratify false (now true)'],
       ] as const;
       for (const [change, named] of refusals) {

@@ -307,6 +307,19 @@ describe('the CLI on bad input', () => {
         await herald(['campaigns', 'send', '--id', 'spring', '--template', 'nope']),
         /^herald: --template: no template named "nope"/m,
       );
+      expectBadInput(
+        await herald([
+          'campaigns',
+          'send',
+          '--id',
+          'spring',
+          '--template',
+          'upsell',
+          '--percent',
+          '15',
+        ]),
+        /^herald: template "upsell" does not print the code \(incentive.code\) on email/m,
+      );
       // A day the calendar lacks is refused, not moved into March.
       expectBadInput(
         await herald([

@@ -491,6 +491,26 @@ for (const factory of storeFactories) {
         expect(unknown.json()).toMatchObject({
           error: { problems: [{ path: '/template', message: 'no template named "summer-sale"' }] },
         });
+        // An offer through a template that never prints its code: a discount no message names.
+        const unnamed = await send({
+          id: 'summer',
+          template: 'upsell',
+          channels: ['email'],
+          incentive: { percent: 15, validHours: 72 },
+        });
+        expect(unnamed.statusCode).toBe(400);
+        expect(unnamed.json()).toMatchObject({
+          error: {
+            problems: [
+              {
+                path: '/incentive',
+                message: expect.stringContaining(
+                  'template "upsell" does not print the code (incentive.code) on email',
+                ),
+              },
+            ],
+          },
+        });
         const body = {
           id: 'summer',
           template: 'upsell',

@@ -6,6 +6,7 @@ import { channels as allChannels, type Channel } from '../../core/profile.js';
 import { segmentNames } from '../../pipeline/decide/index.js';
 import { experimentResults, promoteWinner } from '../../pipeline/experiment-results.js';
 import { launchCampaign } from '../../pipeline/launch-campaign.js';
+import { refuseUnprintedCode } from '../../pipeline/render/index.js';
 import type { PreparedCreative } from '../../pipeline/creative.js';
 import { formatResults } from './format-experiment-results.js';
 import { loadServices } from '../load-services.js';
@@ -98,7 +99,8 @@ export const registerCampaignCommands = (program: Command): void => {
           );
         const services = await loadServices(process.env);
         try {
-          if (services.guard.renderer.templateOf(options.template) === undefined)
+          const template = services.guard.renderer.templateOf(options.template);
+          if (template === undefined)
             throw new AppError(
               'invalid-input',
               `--template: no template named "${options.template}" (herald templates list shows them)`,
@@ -123,13 +125,16 @@ export const registerCampaignCommands = (program: Command): void => {
                 : Number.NaN;
           if (!(holdout >= 0 && holdout <= 50))
             throw new AppError('invalid-input', '--holdout must be a percent in [0, 50]');
+          const channels = toChannels(options.channels);
+          if (percent !== null && options.creative === undefined)
+            refuseUnprintedCode(template, channels, '--percent');
           const { audience, alreadyScheduled, resumed, creative } = await launchCampaign(
             services.store,
             services.decide,
             {
               id: options.id,
               template: options.template,
-              channels: toChannels(options.channels),
+              channels,
               segment: options.segment ?? null,
               incentive: percent === null ? null : { percent, validHours },
               sendAtMs,

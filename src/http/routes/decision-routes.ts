@@ -14,6 +14,7 @@ import type { Membership, WorkRecord } from '../../ports/decide-store.js';
 import { allow, MARKET, READ, type Access } from '../auth.js';
 import { segmentNames } from '../../pipeline/decide/index.js';
 import { launchCampaign } from '../../pipeline/launch-campaign.js';
+import { refuseUnprintedCode } from '../../pipeline/render/index.js';
 import { campaignStatus } from '../../pipeline/campaign-definition.js';
 import type { Channel } from '../../core/profile.js';
 
@@ -214,10 +215,14 @@ export const registerDecisionRoutes = (
     async (request, reply) => {
       const b = request.body;
       // Refused now, not found out message by message as each is blocked with no_template.
-      if (services.guard.renderer.templateOf(b.template) === undefined)
+      const template = services.guard.renderer.templateOf(b.template);
+      if (template === undefined)
         throw new AppError('invalid-input', `no template named "${b.template}"`, {
           problems: [{ path: '/template', message: `no template named "${b.template}"` }],
         });
+      // Written copy replaces the template: an incentive with creative is refused on its own.
+      if (b.incentive !== undefined && b.creative === undefined)
+        refuseUnprintedCode(template, b.channels, '/incentive');
       const nowMs = services.clock.nowMs();
       // Read as every date the API takes: a time the calendar does not have (`23:59:60`), or a
       // year past 9999, is a 400 naming the field, not a campaign scheduled at NaN.

@@ -20,17 +20,17 @@ export const toModelView = (m: ModelVersion) => ({
   details: m.details,
 });
 
-/** The model registry (admin bearer token): every version with its window, gate and metrics. */
+/** The model registry (any role's token): every version with its window, gate and metrics. */
 export const registerModelRoutes = (
   app: FastifyInstance,
   services: Services,
   access: Access,
 ): void => {
-  const admin = allow(access, READ);
+  const read = allow(access, READ);
   app.get<{ Querystring: { limit?: number } }>(
     '/v1/models',
     {
-      ...admin,
+      ...read,
       schema: {
         querystring: Type.Object({
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),

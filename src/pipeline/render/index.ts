@@ -12,4 +12,5 @@ export {
   findUnsafeOutputs,
   type UnsafeOutput,
 } from './find-unsafe-outputs.js';
+export { channelsWithoutCode, refuseUnprintedCode } from './incentive-shown.js';
 export { templateSchema, type Template } from './template.js';

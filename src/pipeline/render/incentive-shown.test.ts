@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { defaultTemplates } from './default-templates.js';
+import { channelsWithoutCode, refuseUnprintedCode } from './incentive-shown.js';
+import type { Template } from './template.js';
+
+const template = (overrides: Partial<Template>): Template => ({
+  name: 'promo',
+  class: 'marketing',
+  topic: 'promotions',
+  subject: 'Hello',
+  preheader: '',
+  text: 'Hi there',
+  html: null,
+  ...overrides,
+});
+
+describe('a template printing an incentive’s code', () => {
+  it('is read per channel: the HTML for email, the text elsewhere, parameters on WhatsApp', () => {
+    const inText = template({ text: 'Use {{ incentive.code }}', html: '<p>Hi</p>' });
+    expect(channelsWithoutCode(inText, ['email', 'sms', 'push'])).toEqual(['email']);
+    const inHtml = template({ html: '<b>{{incentive["code"]}}</b>' });
+    expect(channelsWithoutCode(inHtml, ['email', 'sms'])).toEqual(['sms']);
+    const inSubject = template({ subject: "Your code {{ incentive['code'] }}" });
+    expect(channelsWithoutCode(inSubject, ['email', 'web'])).toEqual(['web']);
+    const whatsapp = template({
+      whatsapp: { language: 'en', parameters: ['{{ incentive.code }}'] },
+    });
+    expect(channelsWithoutCode(whatsapp, ['whatsapp', 'sms'])).toEqual(['sms']);
+    // The percent alone names no code.
+    expect(
+      channelsWithoutCode(template({ text: '{{ incentive.percent }}% off' }), ['sms']),
+    ).toEqual(['sms']);
+  });
+
+  it('holds for the built-in offer templates, not for upsell', () => {
+    const named = (name: string) => defaultTemplates.find((t) => t.name === name);
+    for (const name of ['cart-recovery', 'win-back-offer', 'birthday'])
+      expect(channelsWithoutCode(named(name) ?? template({}), ['email', 'sms'])).toEqual([]);
+    expect(() => {
+      refuseUnprintedCode(named('upsell') ?? template({}), ['email'], '/incentive');
+    }).toThrow(/template "upsell" does not print the code \(incentive.code\) on email/);
+  });
+});
