@@ -45,3 +45,24 @@ describe('checkTemplateNames', () => {
     ]);
   });
 });
+
+describe('checkTemplateNames: incentives', () => {
+  it('names a step whose incentive goes through a template that never prints the code', () => {
+    const yaml = `decide:
+  journeys:
+    - id: promo
+      entry: { trigger: signed-up }
+      steps:
+        - { id: plain, type: send, channels: [email], template: upsell, incentive: { percent: 10, validHours: 48 } }
+        - { id: coded, type: send, channels: [email, sms], template: win-back-offer, incentive: { percent: 10, validHours: 48 } }
+        - { id: none, type: send, channels: [email], template: upsell }
+`;
+    expect(problemsOf(yaml)).toEqual([
+      {
+        path: '/decide/journeys/0/steps/0/template',
+        message:
+          'names the template "upsell", which does not print the step\'s code (incentive.code) on email: each customer would be given a discount no message names',
+      },
+    ]);
+  });
+});

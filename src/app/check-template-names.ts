@@ -1,6 +1,7 @@
 import type { FieldProblem } from '../core/errors.js';
 import { defaultJourneys, type DecidePolicy } from '../pipeline/decide/index.js';
-import type { Renderer } from '../pipeline/render/index.js';
+import { channelsWithoutCode, type Renderer } from '../pipeline/render/index.js';
+import type { Channel } from '../core/profile.js';
 import { invalidConfig } from './load-config.js';
 
 /** Every template the decide settings name, with the setting (a JSON pointer) that names it. */
@@ -33,6 +34,31 @@ const templatesNamed = (policy: DecidePolicy): { path: string; name: string }[] 
   ];
 };
 
+/** The templates of journey steps that give an incentive, with the step's channels. */
+const templatesWithIncentives = (
+  policy: DecidePolicy,
+): { path: string; name: string; channels: readonly Channel[] }[] => {
+  const journeys = policy.journeys ?? defaultJourneys;
+  const base = policy.journeys === undefined ? '/decide/journeys (the default journeys)' : null;
+  return journeys.flatMap((journey, j) =>
+    journey.steps.flatMap((step, s) => {
+      if (step.type !== 'send' || (step.incentive === undefined && step.offer === undefined))
+        return [];
+      const at = base ?? `/decide/journeys/${String(j)}/steps/${String(s)}`;
+      const where = (key: string) =>
+        base === null ? `${at}/${key}` : `${at}: journey ${journey.id}, step ${step.id}, ${key}`;
+      return [
+        { path: where('template'), name: step.template, channels: step.channels },
+        ...(step.variants ?? []).map((name, v) => ({
+          path: where(`variants/${String(v)}`),
+          name,
+          channels: step.channels,
+        })),
+      ];
+    }),
+  );
+};
+
 /**
  * Refuses at start a configuration that names a template the templates folder does not hold:
  * every message of it would otherwise be blocked when rendered (`no_template`), for as long as
@@ -45,5 +71,16 @@ export const checkTemplateNames = (policy: DecidePolicy, renderer: Renderer): vo
       path: t.path,
       message: `names the template ${JSON.stringify(t.name)}, which is neither built in nor in messages.templatesDir`,
     }));
+  // A step's incentive through a template that never prints the code: each customer given a
+  // discount no message names.
+  for (const t of templatesWithIncentives(policy)) {
+    const template = renderer.templateOf(t.name);
+    const missing = template === undefined ? [] : channelsWithoutCode(template, t.channels);
+    if (missing.length > 0)
+      problems.push({
+        path: t.path,
+        message: `names the template ${JSON.stringify(t.name)}, which does not print the step's code (incentive.code) on ${missing.join(', ')}: each customer would be given a discount no message names`,
+      });
+  }
   if (problems.length > 0) throw invalidConfig(problems);
 };
