@@ -316,7 +316,7 @@ export const configSchema = Type.Object(
             default: 'http://localhost:3000',
             pattern: HTTP_URL,
             description:
-              'Base of tracking and unsubscribe links, as customers reach Herald. CAN-SPAM needs a working (https) unsubscribe link for marketing email to US customers and to customers of no known country.',
+              'Base of tracking and unsubscribe links, as customers reach Herald; unset, `http://localhost:` and `http.port`. CAN-SPAM needs a working (https) unsubscribe link for marketing email to US customers and to customers of no known country.',
           }),
           { env: 'HERALD_PUBLIC_URL' },
         ),

@@ -1064,6 +1064,24 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: the public URL', () => {
+  it('is on the port Herald listens on unless given', () => {
+    expect(loadConfig({}, null).messages.publicUrl).toBe('http://localhost:3000');
+    expect(loadConfig({ HERALD_PORT: '3917' }, null).messages.publicUrl).toBe(
+      'http://localhost:3917',
+    );
+    expect(loadConfig({}, 'http:\n  port: 8080\n').messages.publicUrl).toBe(
+      'http://localhost:8080',
+    );
+    expect(
+      loadConfig({ HERALD_PORT: '3917', HERALD_PUBLIC_URL: 'https://mail.example.com' }, null)
+        .messages.publicUrl,
+    ).toBe('https://mail.example.com');
+    // 0 picks a free port, unknown here: the default stands.
+    expect(loadConfig({ HERALD_PORT: '0' }, null).messages.publicUrl).toBe('http://localhost:3000');
+  });
+});
+
 describe('loadConfig: the embedding model', () => {
   it('needs a key for OpenAI’s own API, and none for a server of its own', () => {
     const error = configError({ HERALD_EMBEDDING_MODEL: 'text-embedding-3-small' });

@@ -296,6 +296,17 @@ export const loadConfig = (env: Env, fileText: string | null): Config => {
     }
     setPath(raw, path, fromEnv(value, schema));
   }
+  // Links must reach this Herald: left unset, the public URL is on the port it listens on, not
+  // on 3000 whatever the port (every click and unsubscribe link was dead on another).
+  const port = fieldOf(raw, 'http', 'port');
+  if (
+    fieldOf(raw, 'messages', 'publicUrl') === undefined &&
+    typeof port === 'number' &&
+    Number.isInteger(port) &&
+    port > 0 &&
+    port <= 65535
+  )
+    setPath(raw, ['messages', 'publicUrl'], `http://localhost:${String(port)}`);
   const withDefaults = Value.Default(configSchema, raw);
   for (const e of Value.Errors(configSchema, withDefaults))
     problems.push(...describeSchemaError(e));
