@@ -334,6 +334,20 @@ for (const factory of storeFactories) {
       expect(stored.json().error.message).toMatch(/32768 bytes as sent and after decompression/);
     });
 
+    it('answers 413 for a batch whose context, stored with each event, would be too large', async () => {
+      const res = await post('/v1/batch', {
+        context: { blob: 'x'.repeat(31_000) },
+        batch: Array.from({ length: 5_000 }, () => ({ type: 'track', userId: 'u1', event: 'e' })),
+      });
+      expect(res.statusCode).toBe(413);
+      expect(res.json()).toMatchObject({
+        error: {
+          message: 'the batch is too large to store',
+          problems: [{ path: '/context', message: expect.stringMatching(/4 × the batch limit/) }],
+        },
+      });
+    });
+
     it('rejects an event over 32 KB inside a batch and keeps the rest', async () => {
       const res = await post('/v1/batch', {
         batch: [

@@ -78,14 +78,17 @@ export const registerIngestRoutes = (app: FastifyInstance, services: Services): 
             parsed.problems.length > 0 ? parsed.problems : rejected.flatMap((r) => r.errors)
           ).slice(0, MAX_REJECTIONS_LISTED);
           const message =
-            parsed.problems.length > 0
-              ? 'the request is not a valid batch'
-              : call === 'batch'
-                ? rejectedCount > MAX_REJECTIONS_LISTED
-                  ? `no event in the batch is valid (${String(rejectedCount)} events; the first ${String(MAX_REJECTIONS_LISTED)} are listed)`
-                  : 'no event in the batch is valid'
-                : 'the event is not valid';
-          return sendError(new AppError('invalid-input', message, { problems }), reply, logger, {
+            parsed.tooLarge === true
+              ? 'the batch is too large to store'
+              : parsed.problems.length > 0
+                ? 'the request is not a valid batch'
+                : call === 'batch'
+                  ? rejectedCount > MAX_REJECTIONS_LISTED
+                    ? `no event in the batch is valid (${String(rejectedCount)} events; the first ${String(MAX_REJECTIONS_LISTED)} are listed)`
+                    : 'no event in the batch is valid'
+                  : 'the event is not valid';
+          const code = parsed.tooLarge === true ? 'payload-too-large' : 'invalid-input';
+          return sendError(new AppError(code, message, { problems }), reply, logger, {
             rejected,
             rejectedCount,
           });

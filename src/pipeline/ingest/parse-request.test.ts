@@ -220,6 +220,27 @@ describe('parseRequest', () => {
       ]);
     });
 
+    it('refuses a batch whose context, stored with each event, would come to more than 4 × the batch limit', () => {
+      // 480 KB: 31 KB of context over 5,000 tiny events stored 155 MB.
+      const request = (events: number) => ({
+        context: { blob: 'x'.repeat(31_000) },
+        batch: Array.from({ length: events }, () => ({ type: 'track', event: 'e', userId: 'u' })),
+      });
+      const refused = parseRequest(request(5_000), 'batch', aContext(), segmentLimits);
+      expect(refused).toMatchObject({ events: [], rejected: [], tooLarge: true });
+      expect(refused.problems).toEqual([
+        {
+          path: '/context',
+          message: `the batch's context (31010 bytes), stored with each of its 5000 events, comes to 155050000 bytes; the limit is ${String(4 * segmentLimits.maxBatchBytes)} bytes (4 × the batch limit): send fewer events a batch, or a smaller context`,
+        },
+      ]);
+      // Under it, the batch is read.
+      const fits = Math.floor((4 * segmentLimits.maxBatchBytes) / 31_010);
+      const read = parseRequest(request(fits), 'batch', aContext(), segmentLimits);
+      expect(read.events).toHaveLength(fits);
+      expect(read.tooLarge).toBeUndefined();
+    });
+
     it('refuses the events a batch context too large for them would fill, before putting them together', () => {
       const blob = 'x'.repeat(40_000);
       const parsed = parseRequest(

@@ -16,7 +16,15 @@ export interface ParsedRequest {
   rejected: RejectedEvent[];
   /** Problems with the request itself (not one event); when present, nothing is accepted. */
   problems: FieldProblem[];
+  /** Set when the problem is the request's size as stored (an HTTP 413, not a 400). */
+  tooLarge?: true;
 }
+
+/**
+ * How many times the batch size limit the batch's `context` may come to, copied into each of
+ * its events: a 480 KB request of 5,000 tiny events under a 31 KB context stored 155 MB.
+ */
+export const CONTEXT_COPIES_LIMIT = 4;
 
 export interface RequestContext {
   sourceId: SourceId;
@@ -84,12 +92,29 @@ export const parseRequest = (
   const batchContext = envelope['context'];
   const batchContextObject =
     typeof batchContext === 'object' && batchContext !== null ? (batchContext as JsonObject) : null;
+  const contextSizes = batchContextObject === null ? null : contextSizesOf(batchContextObject);
+  // Every event stores the batch's context under its own: counted for each, whatever each
+  // overrides, before any is read.
+  const copied = (contextSizes?.total ?? 0) * batch.length;
+  const maxCopied = limits.maxBatchBytes * CONTEXT_COPIES_LIMIT;
+  if (copied > maxCopied)
+    return {
+      events: [],
+      rejected: [],
+      problems: [
+        {
+          path: '/context',
+          message: `the batch's context (${String(contextSizes?.total)} bytes), stored with each of its ${String(batch.length)} events, comes to ${String(copied)} bytes; the limit is ${String(maxCopied)} bytes (${String(CONTEXT_COPIES_LIMIT)} × the batch limit): send fewer events a batch, or a smaller context`,
+        },
+      ],
+      tooLarge: true,
+    };
   const shared = {
     ...base,
     type: null,
     sentAt: envelope['sentAt'],
     context: batchContextObject,
-    ...(batchContextObject === null ? {} : { contextSizes: contextSizesOf(batchContextObject) }),
+    ...(contextSizes === null ? {} : { contextSizes }),
   };
   const events: HeraldEvent[] = [];
   const rejected: RejectedEvent[] = [];
