@@ -1,8 +1,12 @@
 /** What FCM (and APNs, for iOS) take of a notification: 4,096 bytes of payload. */
 export const PUSH_PAYLOAD_LIMIT = 4096;
 
-/** An https URL in text, up to the first space, quote (typographic ones too) or angle bracket. */
-const HTTPS_URL = /https:\/\/[^\s<>"'“”‘’«»‹›「」『』]+/;
+/**
+ * An https URL in text, up to the first space, quote (typographic ones too), angle bracket or one
+ * of `` ` { } | ^ `` — where the links guardrail ends a link too: read past them, a first name of
+ * `` https://shop.example`@evil.example `` opened evil.example, the guard having judged the shop.
+ */
+const HTTPS_URL = /https:\/\/[^\s<>"'`{}|^“”‘’«»‹›「」『』]+/;
 
 /** Punctuation that ends a sentence or emphasis rather than the link it follows. */
 const TRAILING = /[.,;:!?…*_]+$/;

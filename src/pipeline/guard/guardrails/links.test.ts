@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aContent, aContext, aMessage, defaultGuardPolicy, notPassing } from '../test-builders.js';
 import type { GuardPolicy } from '../policy.js';
 import type { MessageContent } from '../guard-types.js';
+import { pushLinkOf } from '../../../core/push-payload.js';
 import { linksGuardrail } from './links.js';
 
 const policy = defaultGuardPolicy();
@@ -27,6 +28,32 @@ describe('linksGuardrail', () => {
     expect(notPassing(verdicts)).toEqual(['block:foreign_link']);
     expect(verdicts[0]?.figures).toEqual({ links: 1, foreign: 1, parts: ['copy'] });
     expect(JSON.stringify(verdicts)).not.toContain('evil');
+  });
+
+  it('judges the page a push opens as FCM is given it, not as the folded copy reads', () => {
+    const push = (body: string) =>
+      linksGuardrail.check(
+        aMessage({ channel: 'push', content: aContent({ body, html: null }) }),
+        aContext({ linkHosts: new Set(['shop.example.com', 'h.example.com']) }),
+        policy,
+      );
+    // A first name that makes Herald's own host a user name of evil.example's: folded, `／` is
+    // a slash and the copy reads h.example.com; the URL parser reads evil.example.
+    const name = 'https://h.example.com／@evil.example/login';
+    expect(pushLinkOf(`Hi ${name}, new picks`)).toBe(name);
+    const verdicts = push(`Hi ${name}, new picks are in: https://shop.example.com/new`);
+    expect(notPassing(verdicts)).toEqual(['block:foreign_link']);
+    expect(verdicts[0]?.figures).toMatchObject({ parts: ['push link', 'copy'] });
+    // `` ` `` and `^` end a link for the guard and for the push alike: it opens Herald's page.
+    for (const stop of ['`', '^', '{', '|'])
+      expect(pushLinkOf(`Hi https://h.example.com${stop}@evil.example/login`)).toBe(
+        'https://h.example.com',
+      );
+    expect(notPassing(push('Hi Ana, new picks: https://shop.example.com/new'))).toEqual([]);
+    // By email, the text as written is read too: a mail client links it whole.
+    const email = judge({ body: `Hi ${name}` });
+    expect(notPassing(email)).toEqual(['block:foreign_link']);
+    expect(email[0]?.figures).toMatchObject({ parts: ['copy'] });
   });
 
   it('reads the subject, the HTML part’s links and text, and WhatsApp’s variables', () => {
