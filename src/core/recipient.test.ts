@@ -21,7 +21,11 @@ describe('hasRecipient', () => {
       ...['a@example.com', ' A@Example.com ', 'not an address', '', '  ', 'a@b', 42].map(
         (email) => ({ ...base, traits: { email } }),
       ),
-      ...['+15555550100', '  ', ''].map((phone) => ({ ...base, traits: { phone } })),
+      ...['+15555550100', '  ', '', `+${'1'.repeat(16)}`].map((phone) => ({
+        ...base,
+        traits: { phone },
+      })),
+      { ...base, traits: { email: `${'a'.repeat(243)}@example.com` } },
       { ...base, devices: [] },
       {
         ...base,
@@ -36,6 +40,11 @@ describe('hasRecipient', () => {
         expect(hasRecipient(state, channel), `${channel} ${JSON.stringify(state.traits)}`).toBe(
           recipientOf(state, channel) !== null,
         );
+    // More digits than a phone number has (E.164): no phone to text.
+    expect(recipientOf({ ...base, traits: { phone: `+${'1'.repeat(16)}` } }, 'sms')).toBeNull();
+    expect(recipientOf({ ...base, traits: { phone: `+${'1'.repeat(15)}` } }, 'sms')).toEqual({
+      to: `+${'1'.repeat(15)}`,
+    });
     // Typed with a comma or a semicolon, or in display-name form: no address to send to.
     for (const email of ['john,smith@gmail.com', 'a@x.com;b@y.com', '"A" <a@x.com>', 'a(b)@x.com'])
       expect(recipientOf({ ...base, traits: { email } }, 'email'), email).toBeNull();
@@ -123,6 +132,10 @@ describe('samePhone', () => {
     ])
       expect(normaliseEmail(hidden)).toBe(null);
     expect(normaliseEmail('ana@example.com, bob@example.com')).toBe(null);
+    // Past what mail carries (RFC 5321), and PostgreSQL's index on a message's recipient.
+    expect(normaliseEmail(`${'a'.repeat(242)}@example.com`)).toBe(`${'a'.repeat(242)}@example.com`);
+    expect(normaliseEmail(`${'a'.repeat(243)}@example.com`)).toBe(null);
+    expect(normaliseEmail(`ana@${'b'.repeat(240)}.bücher.de`)).toBe(null);
     expect(sameEmail('ANA@ｅｘａｍｐｌｅ.com', 'ana@example.com')).toBe(true);
     expect(sameEmail('ana@example.com', 'ann@example.com')).toBe(false);
     expect(emailKey('not an address ')).toBe('not an address');

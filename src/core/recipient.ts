@@ -19,6 +19,16 @@ export const isAddressShaped = (text: string, notIn: RegExp): boolean => {
   return domain.lastIndexOf('.', domain.length - 2) >= 1;
 };
 
+/**
+ * The longest address mail carries (RFC 5321: a path of 256 octets, its brackets included). A
+ * longer one reaches nobody, and as a message's recipient it is past what PostgreSQL's index
+ * on it holds: its write failed, and held up every delivery after it.
+ */
+export const MAX_EMAIL_CHARS = 254;
+
+/** The most digits a phone number has (E.164): a longer one reaches no phone. */
+export const MAX_PHONE_DIGITS = 15;
+
 // Characters no mailbox name holds, which mail libraries drop or map before sending: controls,
 // soft hyphens, zero-width and direction marks. `an\u0001a@…` went out to `ana@…`.
 const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
@@ -32,7 +42,12 @@ const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
  */
 export const normaliseEmail = (raw: string): string | null => {
   const trimmed = raw.trim();
-  if (!isAddressShaped(trimmed, NOT_IN_AN_ADDRESS) || INVISIBLE.test(trimmed)) return null;
+  if (
+    trimmed.length > MAX_EMAIL_CHARS ||
+    !isAddressShaped(trimmed, NOT_IN_AN_ADDRESS) ||
+    INVISIBLE.test(trimmed)
+  )
+    return null;
   const at = trimmed.lastIndexOf('@');
   const local = trimmed.slice(0, at).toLowerCase();
   const written = trimmed.slice(at + 1).toLowerCase();
@@ -42,7 +57,9 @@ export const normaliseEmail = (raw: string): string | null => {
   const domain = domainToASCII(written);
   if (domain === '') return null;
   const address = `${local}@${domain}`;
-  return isAddressShaped(address, NOT_IN_AN_ADDRESS) ? address : null;
+  return address.length <= MAX_EMAIL_CHARS && isAddressShaped(address, NOT_IN_AN_ADDRESS)
+    ? address
+    : null;
 };
 
 // Labels of lower-case letters, digits and hyphens, the last beginning with a letter (so it is not
@@ -179,6 +196,7 @@ const reachablePhone = (state: ProfileState, channel: 'sms' | 'whatsapp'): strin
   const phone = textOf(state.traits['phone']);
   if (phone === null) return null;
   const to = normalisePhone(phone);
+  if (to.replace('+', '').length > MAX_PHONE_DIGITS) return null;
   const failed = state.unreachable?.[channel];
   if (failed?.to !== to) return to;
   return numberOptedInAfter(state.consent[channel], failed.atMs) ? to : null;
@@ -243,9 +261,7 @@ export const hasRecipient = (state: ProfileState, channel: Channel): boolean => 
     }
     case 'sms':
     case 'whatsapp':
-      return state.unreachable === undefined
-        ? textOf(state.traits['phone']) !== null
-        : reachablePhone(state, channel) !== null;
+      return reachablePhone(state, channel) !== null;
     case 'push':
       return (state.devices?.length ?? 0) > 0;
     case 'web':

@@ -348,6 +348,35 @@ for (const factory of storeFactories) {
       });
     });
 
+    it('rejects an order id or device token too long to keep, and stores the rest', async () => {
+      // On PostgreSQL each was past the index's limit and failed the whole batch with a 500.
+      const res = await post('/v1/batch', {
+        batch: [
+          { type: 'track', userId: 'u1', event: 'Signed Up' },
+          {
+            type: 'track',
+            userId: 'u2',
+            event: 'Order Completed',
+            properties: { order_id: 'o'.repeat(3_000), total: 10 },
+          },
+          {
+            type: 'track',
+            userId: 'u3',
+            event: 'App Opened',
+            context: { device: { token: 't'.repeat(3_000), type: 'ios' } },
+          },
+        ],
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({
+        stored: 1,
+        rejected: [
+          { index: 1, errors: [{ path: '/batch/1/properties/order_id' }] },
+          { index: 2, errors: [{ path: '/batch/2/context/device/token' }] },
+        ],
+      });
+    });
+
     it('rejects an event over 32 KB inside a batch and keeps the rest', async () => {
       const res = await post('/v1/batch', {
         batch: [

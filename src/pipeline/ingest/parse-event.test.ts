@@ -183,6 +183,40 @@ describe('parseEvent', () => {
       expect(event.context).toEqual({ ip: 'event-ip', library: { name: 'analytics-node' } });
     });
 
+    it('refuses an order id and a device token longer than the tables keep, naming them', () => {
+      // Past PostgreSQL's index limit, each failed the whole batch with a 500.
+      const longOrder = parse(aTrackCall({ properties: { total: 10, order_id: 'o'.repeat(257) } }));
+      expect(problemsOf(longOrder)).toEqual([
+        {
+          path: '/properties/order_id',
+          message: 'is 257 characters; an order id may have at most 256',
+        },
+      ]);
+      expect(parse(aTrackCall({ properties: { total: 10, orderId: 'o'.repeat(256) } })).ok).toBe(
+        true,
+      );
+      const device = (token: string) => ({ device: { token, type: 'ios' } });
+      expect(problemsOf(parse(aTrackCall({ context: device('t'.repeat(2049)) })))).toEqual([
+        {
+          path: '/context/device/token',
+          message: 'is 2049 bytes; a device token may have at most 2048',
+        },
+      ]);
+      // Counted in bytes: 700 three-byte characters are 2,100.
+      expect(
+        pathsOf(parse(aTrackCall(), { path: '/batch/2', context: device('€'.repeat(700)) })),
+      ).toEqual(['/context/device/token']);
+      expect(
+        pathsOf(
+          parse(aTrackCall({ context: device('€'.repeat(700)) }), {
+            path: '/batch/2',
+            context: { ip: '1.1.1.1' },
+          }),
+        ),
+      ).toEqual(['/batch/2/context/device/token']);
+      expect(parse(aTrackCall({ context: device('t'.repeat(2048)) })).ok).toBe(true);
+    });
+
     it('names a batch context nested too deeply where the client wrote it', () => {
       let deep: Record<string, unknown> = {};
       for (let i = 0; i < 70; i += 1) deep = { d: deep };

@@ -300,6 +300,15 @@ const cartAmountProblems = (name: string, props: JsonObject, path: string): Fiel
     : [];
 };
 
+/** The longest order id, as every other id Herald keeps (`userId`, `messageId` …). */
+export const MAX_ORDER_ID_CHARS = 256;
+
+/**
+ * The longest push device token, in UTF-8 bytes (FCM's are about 160 characters, APNs' 64): a
+ * token is a key of the device table, and a longer one was past what PostgreSQL's index holds.
+ */
+export const MAX_DEVICE_TOKEN_BYTES = 2048;
+
 /**
  * An order's or a product's id sent as a number JSON cannot carry exactly (past 2^53, as 64-bit
  * order ids are): two orders would become one, and the second customer's be dropped as the
@@ -313,8 +322,22 @@ const unsafeIdProblems = (props: JsonObject, path: string): FieldProblem[] => {
         ? [{ path: `${at}/${key}`, message: unsafeIdMessage(value) }]
         : [];
     });
+  // An order id is a key of the orders table: longer than any id Herald keeps (256 characters),
+  // it was past what PostgreSQL's index holds, and the whole batch failed with it.
+  const long = ORDER_ID_KEYS.flatMap((key) => {
+    const value = props[key];
+    return typeof value === 'string' && value.length > MAX_ORDER_ID_CHARS
+      ? [
+          {
+            path: `${path}/properties/${key}`,
+            message: `is ${String(value.length)} characters; an order id may have at most ${String(MAX_ORDER_ID_CHARS)}`,
+          },
+        ]
+      : [];
+  });
   const products = props['products'];
   return [
+    ...long,
     ...unsafe(props, [...ORDER_ID_KEYS, ...PRODUCT_ID_KEYS], `${path}/properties`),
     ...(Array.isArray(products)
       ? products.flatMap((p, i) =>
@@ -574,6 +597,16 @@ export const parseEvent = (
       ? objectOf(raw['context'])
       : { ...envelope.context, ...objectOf(raw['context']) },
   );
+  const token = objectOf(context['device'])['token'];
+  if (typeof token === 'string' && Buffer.byteLength(token) > MAX_DEVICE_TOKEN_BYTES) {
+    const own = objectOf(objectOf(raw['context'])['device'])['token'] !== undefined;
+    return err([
+      {
+        path: own ? `${path}/context/device/token` : '/context/device/token',
+        message: `is ${String(Buffer.byteLength(token))} bytes; a device token may have at most ${String(MAX_DEVICE_TOKEN_BYTES)}`,
+      },
+    ]);
+  }
   const previousId = idOf(raw['previousId']);
   const groupId = idOf(raw['groupId']);
   const properties = objectOf(raw['properties']);
