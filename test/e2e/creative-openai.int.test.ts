@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { loadConfig } from '../../src/app/load-config.js';
@@ -10,7 +9,13 @@ import {
   startChatApi,
   type Answer,
 } from '../support/chat-completions-api.js';
-import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import {
+  adminCall,
+  ingestCall,
+  startHerald,
+  storeDocuments,
+  type TestHerald,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // Creative campaigns written by the configured language model (`content.campaignWriter:
@@ -53,14 +58,7 @@ const start = async (env: Record<string, string>) => {
     configYaml: 'content:\n  maxRetries: 0\n  timeoutSeconds: 2\n',
   });
   herald = started;
-  for (const document of documents)
-    await started.services.store.saveDocument({
-      id: document.id,
-      version: document.version,
-      hash: createHash('sha256').update(JSON.stringify(document)).digest('hex'),
-      document,
-      importedAtMs: T0,
-    });
+  await storeDocuments(started, documents, T0);
   for (const id of ['m1', 'm2', 'm3'])
     await ingestCall(started, clock, 'identify', {
       userId: id,

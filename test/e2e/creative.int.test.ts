@@ -19,6 +19,7 @@ import { writeCampaignVariants } from '../../src/pipeline/personalize.js';
 import {
   batchCall,
   startHerald,
+  storeDocuments,
   type TestHerald,
   ingestCall,
   adminCall,
@@ -53,14 +54,7 @@ for (const factory of storeFactories)
       beforeEach(async () => {
         clock = createVirtualClock(T0);
         herald = await startHerald(factory, { clock });
-        for (const doc of documentsForEveryone())
-          await herald.services.store.saveDocument({
-            id: doc.id,
-            version: doc.version,
-            hash: createHash('sha256').update(JSON.stringify(doc)).digest('hex'),
-            document: doc,
-            importedAtMs: T0,
-          });
+        await storeDocuments(herald, documentsForEveryone(), T0);
       });
       afterEach(async () => {
         await herald.close();

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,13 @@ import { serverError } from '../support/chat-completions-api.js';
 import { startEmbeddingsApi } from '../support/embeddings-api.js';
 import { runHerald } from '../support/run-cli.js';
 import { sharedDataDir, sharedDataNote } from '../support/shared-data.js';
-import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import {
+  adminCall,
+  ingestCall,
+  startHerald,
+  storeDocuments,
+  type TestHerald,
+} from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
 
 // Hybrid retrieval with an embedding model configured, against a local server speaking
@@ -132,14 +137,7 @@ describe.skipIf(sqlite === undefined)('a creative campaign with an embedding mod
     if (sqlite === undefined) throw new Error('no SQLite store factory');
     const started = await startHerald(sqlite, { clock, env });
     herald = started;
-    for (const document of documents)
-      await started.services.store.saveDocument({
-        id: document.id,
-        version: document.version,
-        hash: createHash('sha256').update(JSON.stringify(document)).digest('hex'),
-        document,
-        importedAtMs: T0,
-      });
+    await storeDocuments(started, documents, T0);
     await ingestCall(started, clock, 'identify', {
       userId: 'd1',
       traits: { email: 'd1@example.com', firstName: 'Dee' },

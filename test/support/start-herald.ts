@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { createServices, type Services } from '../../src/app/create-services.js';
 import { loadConfig } from '../../src/app/load-config.js';
 import { createServer } from '../../src/http/create-server.js';
+import type { ContentDocument } from '../../src/pipeline/content/index.js';
 import { createDispatchIo } from '../../src/pipeline/deliver-messages.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { silentLogger } from '../../src/ports/logger.js';
@@ -170,4 +172,20 @@ export const dispatchIoOf = (
     random: () => 0.5,
     emit,
   });
+};
+
+/** Stores `documents` in the content library as `herald content import` would, imported at `atMs`. */
+export const storeDocuments = async (
+  herald: TestHerald,
+  documents: readonly ContentDocument[],
+  atMs: number,
+): Promise<void> => {
+  for (const document of documents)
+    await herald.services.store.saveDocument({
+      id: document.id,
+      version: document.version,
+      hash: createHash('sha256').update(JSON.stringify(document)).digest('hex'),
+      document,
+      importedAtMs: atMs,
+    });
 };
