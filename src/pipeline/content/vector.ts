@@ -18,7 +18,7 @@ export const PASSAGE_CHARS = 1_000;
 export const MAX_PASSAGES = 32;
 /**
  * The longest passage, in characters (about 6,000 tokens, under the 8,192 an OpenAI embedding
- * input may hold): the body past 32 of them (768,000 characters) is not embedded.
+ * input may hold): only a body of more than 32 of them (about 768,000 characters) is cut.
  */
 export const MAX_PASSAGE_CHARS = 24_000;
 
