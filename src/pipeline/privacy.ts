@@ -420,6 +420,9 @@ const FIND_PAGE = 1000;
  * the address already. Reads every profile a page at a time and every `identify` call's text
  * once (a request is rare, and no index of addresses is kept): about as long as a daily sweep.
  */
+/** `text` with A–Z in lower case and nothing else changed, as SQLite's `lower()` does. */
+const asciiLower = (text: string): string => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
 export const findCustomersByContact = async (
   store: Store,
   contact: { email?: string; phone?: string },
@@ -462,16 +465,24 @@ export const findCustomersByContact = async (
     after = ids.at(-1) ?? null;
     if (ids.length < FIND_PAGE) break;
   }
-  // Earlier traits: the identify calls whose text holds the address, or the number's last
-  // digits however it was written, read and checked; a visitor merged into a customer has
-  // their calls moved to them.
-  // The address as asked, as it is sent to and with its domain in Unicode (`jo@bücher.de` went
-  // out to `jo@xn--bcher-kva.de`).
+  // Earlier traits: the identify calls whose text holds the address's local part and `@`, or
+  // the number's last digits however it was written, read and checked; a visitor merged into
+  // a customer has their calls moved to them. The local part alone, since the domain may be
+  // written in another case or form (`Jo@BÜCHER.de`, `ana@ｅｘａｍｐｌｅ.com`, punycode), in
+  // both the cases a database may lower it to (SQLite lowers A–Z only).
   const emails = email === '' ? [] : emailSpellings(email);
-  const texts = [...emails, ...(phone === '' ? [] : [phone.slice(-4)])];
-  const identified = (await store.customersIdentifiedWith(texts)).filter(
-    (id) => found.get(id) === undefined,
-  );
+  const asked = contact.email?.trim() ?? '';
+  const local = asked.slice(0, Math.max(0, asked.lastIndexOf('@')));
+  const texts =
+    email === ''
+      ? []
+      : local === ''
+        ? emails
+        : [...new Set([`${asciiLower(local)}@`, `${local.toLowerCase()}@`])];
+  const digits = phone.replace(/\D/g, '');
+  const identified = (
+    await store.customersIdentifiedWith(texts, digits === '' ? [] : [digits.slice(-6)])
+  ).filter((id) => found.get(id) === undefined);
   for (let i = 0; i < identified.length; i += FIND_PAGE) {
     const page = identified.slice(i, i + FIND_PAGE);
     const { histories, profiles } = await store.transaction(async (tx) => ({
@@ -486,7 +497,9 @@ export const findCustomersByContact = async (
     }
   }
   // Messages keep the address they went to: a record whose traits have changed since.
-  const recipients = [...emails, ...phoneForms(phone)];
+  const recipients = [
+    ...new Set([...emails, ...(asked === '' ? [] : [asciiLower(asked)]), ...phoneForms(phone)]),
+  ];
   const messaged = await store.customersMessagedAt(recipients);
   if (messaged.length > 0) {
     const profiles = await store.transaction((tx) => tx.loadProfiles(messaged));

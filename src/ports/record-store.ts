@@ -310,15 +310,21 @@ export interface RecordReads {
     customerId: CustomerId,
   ): Promise<{ key: string; response: string; createdAtMs: number }[]>;
   /**
-   * The customers messages were addressed to at any of these recipients (an email address in
-   * any case, or a number as messages are addressed): for finding every record of a person.
+   * The customers messages were addressed to at any of these recipients, given in lower case
+   * (an email address in any case the database lowers it to — SQLite lowers A–Z only, so give
+   * both forms —, or a number as messages are addressed): for finding every record of a person.
    */
   customersMessagedAt(recipients: readonly string[]): Promise<CustomerId[]>;
   /**
-   * The customers one of whose `identify` calls holds one of these pieces of text (in any
-   * case): the candidates whose earlier traits may hold an address, for the caller to check.
+   * The customers one of whose `identify` calls holds one of these pieces of text (in ASCII's
+   * case; as the database lower-cases the rest) or, with spaces, hyphens, dots, brackets and
+   * slashes left out, one of these runs of digits: the candidates whose earlier traits may hold
+   * an address or a number, for the caller to check.
    */
-  customersIdentifiedWith(texts: readonly string[]): Promise<CustomerId[]>;
+  customersIdentifiedWith(
+    texts: readonly string[],
+    digits?: readonly string[],
+  ): Promise<CustomerId[]>;
   /** What the capture channel kept of a message. */
   capturedMessage(
     messageId: string,

@@ -1005,6 +1005,70 @@ export const describeStore = (factory: StoreFactory): void => {
         .insertDecisions(messages.map((m) => aDecision({ id: m.id, customerId: m.customerId })))
         .then(() => tx.insertMessages(messages));
 
+    it('keeps the first of two once drafts of a key, and lists work due together in key order', async () => {
+      const ann = u('ann');
+      const at = (dueAtMs: number, key = `${ann}|signed-up`) => ({
+        ...campaignWork(ann, 'spring'),
+        key,
+        dueAtMs,
+        mode: 'once' as const,
+      });
+      await store.transaction((tx) =>
+        tx.schedule(
+          [at(t0 + 1000), at(t0 + 9000), at(t0 + 1000, `${ann}|b`), at(t0 + 1000, `${ann}|c`)],
+          t0,
+        ),
+      );
+      const work = await store.listWork(ann, 10);
+      // PostgreSQL kept the last draft of a key: "once" is the first's to keep.
+      expect(work.find((w) => w.key === `${ann}|signed-up`)?.dueAtMs).toBe(t0 + 1000);
+      expect(work.map((w) => w.key)).toEqual([`${ann}|signed-up`, `${ann}|c`, `${ann}|b`]);
+    });
+
+    it('keeps a provider reason with a NUL or a lone surrogate, and reads the campaign’s messages', async () => {
+      const ann = u('ann');
+      await store.transaction((tx) =>
+        recordMessages(tx, [
+          aSentMessage('m-nul', ann, t0, {
+            status: 'failed',
+            sentAtMs: null,
+            lastError: 'provider answered 502: \u0000\u0000<binary \ud800>',
+          }),
+        ]),
+      );
+      // PostgreSQL's jsonb refused the body's escapes, and the read failed.
+      const read = await store.transaction((tx) => tx.campaignMessagesOf([ann]));
+      expect(read.map((m) => m.id)).toEqual(['m-nul']);
+      expect((await store.getMessage('m-nul'))?.lastError).toBe(
+        'provider answered 502: <binary \ufffd>',
+      );
+    });
+
+    it('finds who was identified with a number however it was written, and texts in both cases SQLite lowers', async () => {
+      const [fr, jo] = [u('fr'), u('jo')];
+      await store.transaction((tx) =>
+        tx.insertEvents([
+          draft({
+            customerId: fr,
+            messageId: toMessageId('id-fr'),
+            type: 'identify',
+            name: null,
+            traits: { phone: '+33 6 12 34 56 78' },
+          }),
+          draft({
+            customerId: jo,
+            messageId: toMessageId('id-jo'),
+            type: 'identify',
+            name: null,
+            traits: { email: 'Jo@BÜCHER.de' },
+          }),
+        ]),
+      );
+      expect(await store.customersIdentifiedWith([], ['345678'])).toEqual([fr]);
+      expect(await store.customersIdentifiedWith(['jo@'])).toEqual([jo]);
+      expect(await store.customersIdentifiedWith([], ['999999'])).toEqual([]);
+    });
+
     it('names the customers a campaign has work of under their key, or a message of, whatever its status', async () => {
       const [ann, bob, cy, dee, eve] = [u('ann'), u('bob'), u('cy'), u('dee'), u('eve')];
       await store.transaction(async (tx) => {

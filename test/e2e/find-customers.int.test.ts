@@ -168,6 +168,35 @@ for (const factory of storeFactories) {
       ]);
     });
 
+    it('finds earlier traits written with digits in pairs, a capital beyond A–Z or full-width letters', async () => {
+      const earlier = [
+        ['fr', { phone: '+33 6 12 34 56 78' }],
+        ['jo', { email: 'Jo@BÜCHER.de' }],
+        ['ana', { email: 'ana@ｅｘａｍｐｌｅ.com' }],
+      ] as const;
+      for (const [userId, traits] of earlier)
+        await ingestCall(herald, clock, 'identify', { userId, traits });
+      clock.advance(60_000);
+      for (const [userId] of earlier)
+        await ingestCall(herald, clock, 'identify', {
+          userId,
+          traits: { email: `${userId}.new@example.com`, phone: '+15555550199' },
+        });
+      // Each was missed: the number's last digits are not together as written, SQLite lowers
+      // A–Z only, and the full-width domain is no spelling of the address's.
+      for (const [query, userId] of [
+        ['phone=%2B33612345678', 'fr'],
+        ['phone=%2B33%206%2012%2034%2056%2078', 'fr'],
+        [`email=${encodeURIComponent('jo@bücher.de')}`, 'jo'],
+        [`email=${encodeURIComponent('Jo@BÜCHER.de')}`, 'jo'],
+        ['email=ana%40example.com', 'ana'],
+      ] as const)
+        expect([query, (await find(query)).customers.map((c) => [c.userId, c.matchedBy])]).toEqual([
+          query,
+          [[userId, ['earlier-traits']]],
+        ]);
+    });
+
     it('says when an erasure removed the address, and names what to look for', async () => {
       await ingestCall(herald, clock, 'identify', {
         userId: 'ana',

@@ -31,9 +31,11 @@ export const createPostgresDecideTx = (client: pg.PoolClient, locks: LockClasses
   handOver: (from, to, nowMs) => handOver(postgresRunner(client), from, to, nowMs),
   async schedule(work, nowMs) {
     for (const mode of ['replace', 'once', 'log'] as const) {
-      // One row per key: the last draft for a key wins, as if they were applied in order.
+      // One row per key, as if the drafts were applied in order: the last replaces, the first
+      // of `once` and `log` stays (the later would do nothing).
+      const drafts = work.filter((w) => (w.mode ?? 'replace') === mode);
       const byKey = new Map(
-        work.filter((w) => (w.mode ?? 'replace') === mode).map((w) => [w.key, w]),
+        (mode === 'replace' ? drafts : [...drafts].reverse()).map((w) => [w.key, w]),
       );
       const rows = [...byKey.values()];
       if (rows.length === 0) continue;

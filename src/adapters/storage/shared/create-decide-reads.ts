@@ -39,6 +39,8 @@ export const createDecideReads = (db: Kysely<Database>): DecideReads => ({
       .selectAll()
       .where('customer_id', '=', customerId)
       .orderBy('due_at_ms', 'desc')
+      // Work due together (a campaign's and an event's) in one order on both databases.
+      .orderBy('key', 'desc')
       .limit(limit)
       .execute();
     return rows.map(toWorkRecord);

@@ -141,26 +141,30 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
       .selectFrom('messages')
       .select('customer_id')
       .distinct()
-      .where((eb) =>
-        eb(
-          eb.fn('lower', ['recipient']),
-          'in',
-          recipients.map((r) => r.toLowerCase()),
-        ),
-      )
+      .where((eb) => eb(eb.fn('lower', ['recipient']), 'in', [...recipients]))
       .execute();
     return rows.map((r) => r.customer_id as CustomerId);
   },
-  async customersIdentifiedWith(texts) {
-    if (texts.length === 0) return [];
+  async customersIdentifiedWith(texts, digits = []) {
+    const runs = digits.filter((d) => /^\d+$/.test(d));
+    if (texts.length === 0 && runs.length === 0) return [];
     // LIKE's own characters escaped: an address's `_` is a letter here, not a wildcard.
-    const patterns = texts.map((t) => `%${t.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`);
+    const patterns = texts.map((t) => `%${t.replace(/[\\%_]/g, '\\$&')}%`);
+    // A number as people write it: `+33 6 12 34 56 78` holds no `5678` until the spaces go.
+    let written = sql`body`;
+    for (const separator of [' ', '-', '.', '(', ')', '/', '\u00a0'])
+      written = sql`replace(${written}, ${separator}, '')`;
     const rows = await db
       .selectFrom('events')
       .select('customer_id')
       .distinct()
       .where('type', '=', 'identify')
-      .where((eb) => eb.or(patterns.map((p) => sql<boolean>`lower(body) like ${p} escape '\\'`)))
+      .where((eb) =>
+        eb.or([
+          ...patterns.map((p) => sql<boolean>`lower(body) like ${p} escape '\\'`),
+          ...runs.map((d) => sql<boolean>`${written} like ${`%${d}%`}`),
+        ]),
+      )
       .execute();
     return rows.map((r) => r.customer_id as CustomerId);
   },

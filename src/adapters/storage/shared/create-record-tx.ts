@@ -13,6 +13,7 @@ import type { MessageStatus } from '../../../core/message.js';
 import { reasonCodeSql } from './hand-over.js';
 import {
   MESSAGE_COLUMNS,
+  storableReason,
   toAuditColumns,
   toAuditEntry,
   toMessage,
@@ -293,7 +294,7 @@ export const createRecordTx = (
       );
       if (row === undefined) return false;
       const body = JSON.parse(row.body) as Record<string, unknown>;
-      body['lastError'] = at.lastError;
+      body['lastError'] = storableReason(at.lastError);
       body['reasonCode'] = null;
       // Not sent after all: no time it left, so a dispatcher that dies while retrying it leaves it
       // to be claimed again, not taken for one the provider had.
@@ -674,7 +675,7 @@ export const createRecordTx = (
       if (row === undefined) return null;
       const body = JSON.parse(row.body) as Record<string, unknown>;
       if (row.status === 'sending') {
-        body['lastError'] = u.lastError;
+        body['lastError'] = storableReason(u.lastError);
         body['reasonCode'] = u.reasonCode;
       }
       if (u.throttledSinceMs === null) delete body['throttledSinceMs'];

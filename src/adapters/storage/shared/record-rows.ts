@@ -28,6 +28,16 @@ type MessageBody = Pick<
   | 'rolloutSalt'
 >;
 
+/**
+ * A provider's reason as a message keeps it: without NUL characters, and with any lone UTF-16
+ * surrogate made U+FFFD. PostgreSQL's `jsonb`, which reads a message's body, refuses both (a
+ * SendGrid error page of binary failed the reads of its customer's campaign messages).
+ */
+export const storableReason = (reason: string | null): string | null =>
+  reason === null ? null : reason.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\ufffd');
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
   id: m.id,
   customer_id: m.customerId,
@@ -57,7 +67,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
     passed: m.passed,
     reviews: m.reviews,
     reasonCode: m.reasonCode,
-    lastError: m.lastError,
+    lastError: storableReason(m.lastError),
     web: m.web,
     variant: m.variant ?? null,
     ...(m.dueAtMs === undefined ? {} : { dueAtMs: m.dueAtMs }),
