@@ -481,7 +481,7 @@ export const findCustomersByContact = async (
         : [...new Set([`${asciiLower(local)}@`, `${local.toLowerCase()}@`])];
   const digits = phone.replace(/\D/g, '');
   const identified = (
-    await store.customersIdentifiedWith(texts, digits === '' ? [] : [digits.slice(-6)])
+    await store.customersIdentifiedWith(texts, digits === '' ? [] : [digits.slice(-4)])
   ).filter((id) => found.get(id) === undefined);
   for (let i = 0; i < identified.length; i += FIND_PAGE) {
     const page = identified.slice(i, i + FIND_PAGE);

@@ -171,6 +171,8 @@ for (const factory of storeFactories) {
     it('finds earlier traits written with digits in pairs, a capital beyond A–Z or full-width letters', async () => {
       const earlier = [
         ['fr', { phone: '+33 6 12 34 56 78' }],
+        // Found before the number's digits were read without separators: not to be lost.
+        ['us', { phone: '+1 415 555–2671' }],
         ['jo', { email: 'Jo@BÜCHER.de' }],
         ['ana', { email: 'ana@ｅｘａｍｐｌｅ.com' }],
       ] as const;
@@ -186,6 +188,7 @@ for (const factory of storeFactories) {
       // A–Z only, and the full-width domain is no spelling of the address's.
       for (const [query, userId] of [
         ['phone=%2B33612345678', 'fr'],
+        ['phone=%2B14155552671', 'us'],
         ['phone=%2B33%206%2012%2034%2056%2078', 'fr'],
         [`email=${encodeURIComponent('jo@bücher.de')}`, 'jo'],
         [`email=${encodeURIComponent('Jo@BÜCHER.de')}`, 'jo'],

@@ -26,10 +26,36 @@ describe('a template printing an incentive’s code', () => {
       whatsapp: { language: 'en', parameters: ['{{ incentive.code }}'] },
     });
     expect(channelsWithoutCode(whatsapp, ['whatsapp', 'sms'])).toEqual(['sms']);
+    // WhatsApp sends the approved template's variables, never Herald's text.
+    const textOnly = template({
+      text: 'Code {{ incentive.code }}',
+      whatsapp: { language: 'en', parameters: ['{{ customer.firstName }}'] },
+    });
+    expect(channelsWithoutCode(textOnly, ['whatsapp', 'sms'])).toEqual(['whatsapp']);
+    // A push's subject is its title.
+    const titled = template({ subject: 'Your code: {{ incentive.code }}', text: '20% off today' });
+    expect(channelsWithoutCode(titled, ['push', 'sms'])).toEqual(['sms']);
     // The percent alone names no code.
     expect(
       channelsWithoutCode(template({ text: '{{ incentive.percent }}% off' }), ['sms']),
     ).toEqual(['sms']);
+  });
+
+  it('is not a code named where nothing prints: a Liquid or HTML comment, a raw block', () => {
+    for (const text of [
+      '{% comment %}{{ incentive.code }}{% endcomment %}20% off',
+      '{%- comment -%} {{ incentive.code }} {%- endcomment -%}20% off',
+      '{% # {{ incentive.code }} %}20% off',
+      '{% raw %}{{ incentive.code }}{% endraw %}20% off',
+      '<!-- {{ incentive.code }} -->20% off',
+    ])
+      expect([text, channelsWithoutCode(template({ text }), ['sms'])]).toEqual([text, ['sms']]);
+    expect(
+      channelsWithoutCode(
+        template({ text: '{% comment %}x{% endcomment %}Use {{ incentive.code }}' }),
+        ['sms'],
+      ),
+    ).toEqual([]);
   });
 
   it('holds for the built-in offer templates, not for upsell', () => {

@@ -5,17 +5,37 @@ import type { Template } from './template.js';
 /** Liquid naming an incentive's code: `incentive.code`, `incentive["code"]` or `incentive['code']`. */
 const NAMES_CODE = /\bincentive\s*(?:\.\s*code\b|\[\s*["']code["']\s*\])/;
 
-/** The parts of `template` a customer reads on `channel`. */
-const partsOn = (template: Template, channel: Channel): string[] =>
-  channel === 'email'
-    ? [template.subject, template.preheader, template.html ?? template.text]
-    : channel === 'whatsapp'
-      ? [template.text, ...(template.whatsapp?.parameters ?? [])]
-      : [template.text];
+/**
+ * What prints nothing: Liquid comments (`{% comment %}…{% endcomment %}`, `{% # … %}`), raw
+ * blocks (their Liquid is printed as written, not run) and HTML comments.
+ */
+const SILENT =
+  /\{%-?\s*comment\s*-?%\}[\s\S]*?\{%-?\s*endcomment\s*-?%\}|\{%-?\s*raw\s*-?%\}[\s\S]*?\{%-?\s*endraw\s*-?%\}|\{%-?\s*#[\s\S]*?%\}|<!--[\s\S]*?-->/g;
+
+/**
+ * The parts of `template` a customer reads on `channel`: an email's subject, preheader and body
+ * (the HTML part when there is one), a push's title and text, WhatsApp's approved template's
+ * variables alone (Meta sends its own copy with them; Herald's text never goes), the text
+ * elsewhere.
+ */
+const partsOn = (template: Template, channel: Channel): string[] => {
+  switch (channel) {
+    case 'email':
+      return [template.subject, template.preheader, template.html ?? template.text];
+    case 'push':
+      return [template.subject, template.text];
+    case 'whatsapp':
+      return template.whatsapp?.parameters ?? [];
+    default:
+      return [template.text];
+  }
+};
 
 /** The channels of `channels` on which `template` never prints an incentive's code. */
 export const channelsWithoutCode = (template: Template, channels: readonly Channel[]): Channel[] =>
-  channels.filter((c) => !partsOn(template, c).some((part) => NAMES_CODE.test(part)));
+  channels.filter(
+    (c) => !partsOn(template, c).some((part) => NAMES_CODE.test(part.replace(SILENT, ''))),
+  );
 
 /**
  * Throws `invalid-input` at `path` when a campaign gives an incentive through a template that does
