@@ -53,6 +53,22 @@ describe('linkHostsInText', () => {
     expect(differ).toEqual([]);
   });
 
+  it('ends a link at CJK punctuation when read on it would lead to no host, never when it would', () => {
+    expect(linkHostsInText('セール（https://shop.example.com）です')).toEqual(['shop.example.com']);
+    expect(
+      linkHostsInText('詳しくは https://shop.example.com/sale、または【https://a.example.com】。'),
+    ).toEqual(['shop.example.com', 'a.example.com']);
+    // Read on, the host could resolve: it stands (a user name before `@`, after the bracket).
+    expect(linkHostsInText('https://shop.example.com）@evil.com/x')).toEqual(['evil.com']);
+    expect(linkHostsInText('https://evil.com）')).toEqual(['evil.com']);
+    // A link after CJK punctuation inside another's path is a link of its own to a client that
+    // ends the first there.
+    expect(linkHostsInText('https://shop.example.com/x、https://evil.com/y')).toEqual([
+      'shop.example.com',
+      'evil.com',
+    ]);
+  });
+
   it('finds every link of a long text, each once', () => {
     // 3,200 URLs with a scheme and 3,200 bare hosts: found, each once.
     const text = 'http://a.example/ b.com '.repeat(3200);

@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import { htmlLinksIn } from './html.js';
 import { onFirstUse } from './on-first-use.js';
 
@@ -98,6 +99,18 @@ const isDotOrHyphenAt = (text: string, i: number): boolean => {
   return c === 0x2e || c === 0x2d;
 };
 
+// Punctuation beyond ASCII: CJK copy closes a link with `）`, `、`, `。` or `】`.
+const WIDE_PUNCTUATION = /(?![\u0000-\u007f])\p{P}/u;
+// A host a name server could answer: ASCII labels (punycode for the rest), the last a domain.
+const ASCII_HOST = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
+
+/** Whether `host` (as `hostOfLink` gives it) could lead anywhere: ASCII labels, a real TLD. */
+const couldResolve = (host: string): boolean => {
+  if (!ASCII_HOST.test(host)) return false;
+  const tld = host.slice(host.lastIndexOf('.') + 1);
+  return isTopLevelDomain(tld) || isTopLevelDomain(domainToUnicode(tld));
+};
+
 /** The hosts a reader of this text would be taken to by a link in it (see the module). */
 export const linkHostsInText = (text: string): string[] => {
   const found: { at: number; host: string }[] = [];
@@ -106,7 +119,14 @@ export const linkHostsInText = (text: string): string[] => {
   const add = (at: number, written: string, scheme: boolean) => {
     const trimmed = withoutTrailing(written);
     const host = hostOfLink(scheme ? trimmed : `http://${trimmed}`);
-    if (host !== null) found.push({ at, host });
+    if (host === null) return;
+    // Read on through `（https://shop.example.com）`, the host is `shop.example.com)`, which no
+    // name server answers: a mail client that links that far takes the reader nowhere, and one
+    // that stops at the punctuation, to the shop. Read up to it instead. A host that could
+    // resolve is kept whatever punctuation it passed (`…com／@evil.example` is evil.example).
+    const wide = scheme && !couldResolve(host) ? trimmed.search(WIDE_PUNCTUATION) : -1;
+    const shorter = wide > 0 ? hostOfLink(withoutTrailing(trimmed.slice(0, wide))) : null;
+    found.push({ at, host: shorter ?? host });
   };
   // Found by their `://` (a plain search), the scheme read before it in any case.
   for (let colon = text.indexOf('://'); colon !== -1; colon = text.indexOf('://', colon + 3)) {
@@ -121,7 +141,10 @@ export const linkHostsInText = (text: string): string[] => {
     const last = spans.at(-1);
     if (start === -1 || (last !== undefined && start < last[1])) continue;
     const end = urlEndFrom(text, colon + 3);
-    spans.push([start, end]);
+    // What follows punctuation beyond ASCII is read again for links of its own: a mail client
+    // that ends the link there links `、https://evil.com` after it on its own.
+    const wide = text.slice(start, end).search(WIDE_PUNCTUATION);
+    spans.push([start, wide === -1 ? end : start + wide]);
     add(start, text.slice(start, end), true);
   }
   // Bare hosts, found by their dots, in order; each dotted run is read once.

@@ -33,8 +33,15 @@ const withoutUnopened = (link: string): string => {
  */
 export const pushLinkOf = (body: string): string | null => {
   const found = HTTPS_URL.exec(body)?.[0];
-  return found === undefined ? null : withoutUnopened(found.replace(TRAILING, ''));
+  if (found === undefined) return null;
+  // Punctuation beyond ASCII ends it too: CJK copy closes a link with `）` or `。`, and the page
+  // opened is the one before it (`／@evil.example` after it leads nowhere else either).
+  const wide = found.search(WIDE_PUNCTUATION);
+  const link = wide === -1 ? found : found.slice(0, wide);
+  return withoutUnopened(link.replace(TRAILING, ''));
 };
+
+const WIDE_PUNCTUATION = /(?![\u0000-\u007f])\p{P}/u;
 
 /** A push's data: its message id, and the page it opens when it has one. */
 export const pushDataOf = (body: string, messageId: string): Record<string, string> => {

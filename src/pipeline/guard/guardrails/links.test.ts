@@ -37,13 +37,25 @@ describe('linksGuardrail', () => {
         aContext({ linkHosts: new Set(['shop.example.com', 'h.example.com']) }),
         policy,
       );
-    // A first name that makes Herald's own host a user name of evil.example's: folded, `／` is
-    // a slash and the copy reads h.example.com; the URL parser reads evil.example.
-    const name = 'https://h.example.com／@evil.example/login';
-    expect(pushLinkOf(`Hi ${name}, new picks`)).toBe(name);
+    // A first name that makes Herald's own host a user name of evil.com's: folded, `／` is a
+    // slash and the copy reads h.example.com; the URL parser reads evil.com. The push opens the
+    // page before the `／`, and the copy as written is blocked.
+    const name = 'https://h.example.com／@evil.com/login';
+    expect(pushLinkOf(`Hi ${name}, new picks`)).toBe('https://h.example.com');
     const verdicts = push(`Hi ${name}, new picks are in: https://shop.example.com/new`);
     expect(notPassing(verdicts)).toEqual(['block:foreign_link']);
-    expect(verdicts[0]?.figures).toMatchObject({ parts: ['push link', 'copy'] });
+    expect(verdicts[0]?.figures).toMatchObject({ parts: ['copy'] });
+    // CJK punctuation closes a link: the shop's page in brackets, or before a full stop.
+    for (const body of [
+      'セール中（https://shop.example.com/sale）です',
+      '詳しくは https://shop.example.com/sale、または【https://shop.example.com】。',
+    ]) {
+      expect([body, notPassing(push(body))]).toEqual([body, []]);
+      expect([body, notPassing(judge({ body }))]).toEqual([body, []]);
+    }
+    expect(pushLinkOf('セール中（https://shop.example.com/sale）です')).toBe(
+      'https://shop.example.com/sale',
+    );
     // `` ` `` and `^` end a link for the guard and for the push alike: it opens Herald's page.
     for (const stop of ['`', '^', '{', '|'])
       expect(pushLinkOf(`Hi https://h.example.com${stop}@evil.example/login`)).toBe(
