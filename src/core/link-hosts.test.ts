@@ -58,15 +58,39 @@ describe('linkHostsInText', () => {
     expect(
       linkHostsInText('詳しくは https://shop.example.com/sale、または【https://a.example.com】。'),
     ).toEqual(['shop.example.com', 'a.example.com']);
-    // Read on, the host could resolve: it stands (a user name before `@`, after the bracket).
-    expect(linkHostsInText('https://shop.example.com）@evil.com/x')).toEqual(['evil.com']);
+    // Read on, the host could resolve: both readings are judged (a user name before `@`).
+    expect(linkHostsInText('https://shop.example.com）@evil.com/x')).toEqual([
+      'evil.com',
+      'shop.example.com',
+    ]);
     expect(linkHostsInText('https://evil.com）')).toEqual(['evil.com']);
+    // An IP address or an underscore host could resolve too.
+    expect(linkHostsInText('Hi https://shop.example.com、@1.2.3.4/login')).toEqual([
+      '1.2.3.4',
+      'shop.example.com',
+    ]);
+    expect(linkHostsInText('https://shop.example.com、@0x7f000001/x')[0]).toBe('127.0.0.1');
+    expect(linkHostsInText('https://shop.example.com、@x_y.evil.com/x')[0]).toBe('x_y.evil.com');
+    // Read on, `。` is a dot of the host; a client may end the link at it.
+    expect(linkHostsInText('詳しくは https://evil.com。shop.example.com/sale')).toContain(
+      'evil.com',
+    );
     // A link after CJK punctuation inside another's path is a link of its own to a client that
     // ends the first there.
     expect(linkHostsInText('https://shop.example.com/x、https://evil.com/y')).toEqual([
       'shop.example.com',
       'evil.com',
     ]);
+  });
+
+  it('reads a link that does not parse up to the first character no host holds', () => {
+    // Dropped before: linkifiers link https://evil.com in each.
+    expect(linkHostsInText('Ana, verify https://evil.com% now')).toEqual(['evil.com']);
+    expect(linkHostsInText('Hi https://evil.com[x')).toEqual(['evil.com']);
+    expect(linkHostsInText('(https://evil.com)50%off')).toEqual(['evil.com']);
+    expect(linkHostsInText('セール（https://evil.com）50%オフ')).toEqual(['evil.com']);
+    // Nothing a host is written with: no host the brand names.
+    expect(linkHostsInText('see https://%zz now')).toEqual(['']);
   });
 
   it('finds every link of a long text, each once', () => {

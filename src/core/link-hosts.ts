@@ -102,13 +102,40 @@ const isDotOrHyphenAt = (text: string, i: number): boolean => {
 // Punctuation beyond ASCII: CJK copy closes a link with `）`, `、`, `。` or `】`.
 const WIDE_PUNCTUATION = /(?![\u0000-\u007f])\p{P}/u;
 // A host a name server could answer: ASCII labels (punycode for the rest), the last a domain.
-const ASCII_HOST = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
+const ASCII_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+// What a URL's host is written with, up to the first character that cannot be in one.
+const SCHEME_AND_HOST = /^[a-z]+:\/\/[A-Za-z0-9.-]+/i;
 
-/** Whether `host` (as `hostOfLink` gives it) could lead anywhere: ASCII labels, a real TLD. */
+/**
+ * Whether `host` (as `hostOfLink` gives it) could lead anywhere: an IP address, or ASCII labels
+ * (underscores too) whose last is a real top-level domain. `shop.example.com)`, read on through
+ * a bracket, leads nowhere.
+ */
 const couldResolve = (host: string): boolean => {
+  if (IPV4.test(host) || host.startsWith('[')) return true;
   if (!ASCII_HOST.test(host)) return false;
   const tld = host.slice(host.lastIndexOf('.') + 1);
   return isTopLevelDomain(tld) || isTopLevelDomain(domainToUnicode(tld));
+};
+
+/**
+ * The hosts a link with a scheme may lead to, as clients read it: read on to its end, and read
+ * up to its first punctuation beyond ASCII (CJK copy closes a link with `）`, `、`, `。`), where
+ * a client may end it — each judged when the two differ, except a longer reading that leads
+ * nowhere (`（https://shop.example.com）` read on is `shop.example.com)`). A link that does not
+ * parse is read up to the first character no host holds (`https://evil.com%` is evil.com, as
+ * linkifiers link it), and one that still does not leads to no host the brand names: `''`.
+ */
+const schemeLinkHosts = (written: string): string[] => {
+  const whole = hostOfLink(written);
+  const wide = written.search(WIDE_PUNCTUATION);
+  const short = wide > 0 ? hostOfLink(withoutTrailing(written.slice(0, wide))) : null;
+  if (whole !== null && short !== null)
+    return whole === short || !couldResolve(whole) ? [short] : [whole, short];
+  if (whole !== null || short !== null) return [whole ?? short ?? ''];
+  const head = SCHEME_AND_HOST.exec(written)?.[0];
+  return [(head === undefined ? null : hostOfLink(withoutTrailing(head))) ?? ''];
 };
 
 /** The hosts a reader of this text would be taken to by a link in it (see the module). */
@@ -118,15 +145,12 @@ export const linkHostsInText = (text: string): string[] => {
   const spans: [number, number][] = [];
   const add = (at: number, written: string, scheme: boolean) => {
     const trimmed = withoutTrailing(written);
-    const host = hostOfLink(scheme ? trimmed : `http://${trimmed}`);
-    if (host === null) return;
-    // Read on through `（https://shop.example.com）`, the host is `shop.example.com)`, which no
-    // name server answers: a mail client that links that far takes the reader nowhere, and one
-    // that stops at the punctuation, to the shop. Read up to it instead. A host that could
-    // resolve is kept whatever punctuation it passed (`…com／@evil.example` is evil.example).
-    const wide = scheme && !couldResolve(host) ? trimmed.search(WIDE_PUNCTUATION) : -1;
-    const shorter = wide > 0 ? hostOfLink(withoutTrailing(trimmed.slice(0, wide))) : null;
-    found.push({ at, host: shorter ?? host });
+    if (scheme) {
+      for (const host of schemeLinkHosts(trimmed)) found.push({ at, host });
+      return;
+    }
+    const host = hostOfLink(`http://${trimmed}`);
+    if (host !== null) found.push({ at, host });
   };
   // Found by their `://` (a plain search), the scheme read before it in any case.
   for (let colon = text.indexOf('://'); colon !== -1; colon = text.indexOf('://', colon + 3)) {
@@ -193,6 +217,9 @@ export const isAllowedHost = (
   known: ReadonlySet<string>,
   allowed: readonly string[],
 ): boolean => {
+  // A link that leads to no host a client could name (`''`) is never the brand's, even when a
+  // template's own Liquid-built link reads as one too.
+  if (host === '') return false;
   if (known.has(host)) return true;
   for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1))
     if (known.has(`*${host.slice(dot)}`)) return true;

@@ -56,6 +56,13 @@ describe('linksGuardrail', () => {
     expect(pushLinkOf('セール中（https://shop.example.com/sale）です')).toBe(
       'https://shop.example.com/sale',
     );
+    // A link that parses to no host is foreign, even beside a template link built by Liquid.
+    const unparsed = linksGuardrail.check(
+      aMessage({ content: aContent({ body: 'Ana, verify https://evil.com% now', html: null }) }),
+      aContext({ linkHosts: new Set(['shop.example.com', '']) }),
+      policy,
+    );
+    expect(notPassing(unparsed)).toEqual(['block:foreign_link']);
     // `` ` `` and `^` end a link for the guard and for the push alike: it opens Herald's page.
     for (const stop of ['`', '^', '{', '|'])
       expect(pushLinkOf(`Hi https://h.example.com${stop}@evil.example/login`)).toBe(
