@@ -629,7 +629,7 @@ export const configSchema = Type.Object(
           maximum: 1,
           default: 0.35,
           description:
-            'Hybrid retrieval’s threshold: a document retrieved for its meaning alone must have a passage at least this alike (cosine similarity) to the query. Scales differ between models: tune it on your library with `herald personalize`, which prints every similarity.',
+            'Hybrid retrieval’s threshold: a document retrieved for its meaning alone must have a passage at least this alike (cosine similarity) to the query. Scales differ between models: tune it on your library with `herald personalize`, which prints the ten documents most alike to each segment’s query with their similarity.',
         }),
         minRelativeScore: Type.Number({
           minimum: 0,

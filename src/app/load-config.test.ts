@@ -1089,7 +1089,7 @@ describe('loadConfig: the embedding model', () => {
       {
         path: '/content/embeddingApiKey',
         message: expect.stringContaining(
-          'must be set (HERALD_EMBEDDING_API_KEY, or HERALD_OPENAI_API_KEY) when content.embeddingModel',
+          'must be set (HERALD_EMBEDDING_API_KEY, or HERALD_OPENAI_API_KEY) when content.embeddingModel (HERALD_EMBEDDING_MODEL) is asked of OpenAI',
         ),
       },
     ]);
@@ -1097,6 +1097,8 @@ describe('loadConfig: the embedding model', () => {
       { HERALD_EMBEDDING_API_KEY: 'sk-embeddings' },
       { HERALD_OPENAI_API_KEY: 'sk-openai' },
       { HERALD_EMBEDDING_BASE_URL: 'http://127.0.0.1:11434/v1' },
+      // The chat model's server of its own serves the embeddings too.
+      { HERALD_OPENAI_BASE_URL: 'http://localhost:11434/v1' },
     ])
       expect(
         loadConfig({ HERALD_EMBEDDING_MODEL: 'nomic-embed-text', ...env }, null).content

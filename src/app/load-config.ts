@@ -793,22 +793,28 @@ const checkProviders = (config: unknown, problems: FieldProblem[]): void => {
       message:
         'must be set (HERALD_OPENAI_API_KEY) when content.moderator (HERALD_MODERATOR) is openai: the Moderations API is asked with it',
     });
-  // Embeddings with no key to ask OpenAI's own API with would fall back on every retrieval.
+  // Embeddings with no key to ask OpenAI's own API with would fall back on every retrieval. A
+  // server of its own (the embeddings', or else the chat model's) may need none.
   const embeddingKey = fieldOf(config, 'content', 'embeddingApiKey');
-  const embeddingBase = fieldOf(config, 'content', 'embeddingBaseUrl');
   const isSet = (value: unknown) => typeof value === 'string' && value.trim() !== '';
+  const embeddingBase = fieldOf(config, 'content', 'embeddingBaseUrl');
+  const servedAt = isSet(embeddingBase)
+    ? embeddingBase
+    : fieldOf(config, 'content', 'openaiBaseUrl');
+  const atOpenAi =
+    typeof servedAt === 'string' && /^https?:\/\/api\.openai\.com(?:[:/]|$)/i.test(servedAt);
   if (
     isSet(fieldOf(config, 'content', 'embeddingModel')) &&
     !isSet(embeddingKey) &&
-    !isSet(key) &&
-    !isSet(embeddingBase) &&
+    !(isSet(key) && !isSet(embeddingBase)) &&
+    atOpenAi &&
     !faulted.has('/content/embeddingApiKey') &&
     !faulted.has('/content/openaiApiKey')
   )
     problems.push({
       path: '/content/embeddingApiKey',
       message:
-        'must be set (HERALD_EMBEDDING_API_KEY, or HERALD_OPENAI_API_KEY) when content.embeddingModel (HERALD_EMBEDDING_MODEL) is, unless content.embeddingBaseUrl (HERALD_EMBEDDING_BASE_URL) names a server that needs none',
+        "must be set (HERALD_EMBEDDING_API_KEY, or HERALD_OPENAI_API_KEY) when content.embeddingModel (HERALD_EMBEDDING_MODEL) is asked of OpenAI's API: name a server of your own with content.embeddingBaseUrl (HERALD_EMBEDDING_BASE_URL) to need none",
     });
   // A key that does not parse verifies no signature: every event SendGrid posts would be refused.
   const webhookKey = fieldOf(config, 'deliver', 'sendgridWebhookPublicKey');

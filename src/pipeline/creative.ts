@@ -144,7 +144,7 @@ export const prepareCreative = async (
       'conflict',
       campaign.query === null
         ? `nothing in the library for the ${audience} audience in force at ${iso(libraryAtMs)}, when the campaign is sent, matches the segment's themes`
-        : `nothing in the library matches the query "${campaign.query}": no document for the ${audience} audience in force at ${iso(libraryAtMs)}, when the campaign is sent, holds any of its words${options.embeddings === undefined ? '' : ' or is alike to it in meaning'}`,
+        : `nothing in the library matches the query "${campaign.query}": no document for the ${audience} audience in force at ${iso(libraryAtMs)}, when the campaign is sent, holds any of its words${written.readMeaning ? ' or is alike to it in meaning' : ''}`,
     );
   const screened: CreativeVariant[] = written.usable.map((v) => ({
     id: v.id,

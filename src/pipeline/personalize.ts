@@ -194,7 +194,17 @@ export interface SegmentResult {
    * With an embedding model configured: `hybrid` when vectors were compared, else why not
    * (BM25 alone retrieved); `tokens` the embedding call billed (0 when every vector was kept).
    */
-  vectors?: { used: true; tokens: number } | { used: false; reason: string };
+  vectors?:
+    | {
+        used: true;
+        tokens: number;
+        /**
+         * The documents in force most alike to the query, whatever their audience or threshold,
+         * most alike first: what `content.minSimilarity` is tuned on.
+         */
+        nearest: { id: string; similarity: number }[];
+      }
+    | { used: false; reason: string };
   generator: string;
   /** Why the language model's variants were not used, when they were not. */
   fallback: string | null;
@@ -230,6 +240,8 @@ const TEMPLATE_VERSION = 'composer-1';
  */
 export const defaultMinRelativeScore = 0.1;
 const RETRIEVED_PER_SEGMENT = 3;
+/** How many of the documents most alike to a segment's query a result names. */
+const NEAREST_SHOWN = 10;
 /**
  * The spam guardrail's reading of the subject alone: its trigger words send each message to a
  * person. Its caps and engagement are a customer's, not copy's (a cap of 0 on the screen's
@@ -572,7 +584,14 @@ export const personalize = async (
         ? {}
         : {
             vectors: vectors.ok
-              ? { used: true as const, tokens: vectors.tokens }
+              ? {
+                  used: true as const,
+                  tokens: vectors.tokens,
+                  nearest: [...vectors.matches]
+                    .sort(([a, x], [b, y]) => y.similarity - x.similarity || (a < b ? -1 : 1))
+                    .slice(0, NEAREST_SHOWN)
+                    .map(([id, m]) => ({ id, similarity: m.similarity })),
+                }
               : { used: false as const, reason: vectors.reason },
           }),
     };
@@ -722,6 +741,8 @@ export interface CampaignCreative {
   /** Variants left out, with why. */
   refused: { id: string; reason: string }[];
   retrieved: RetrievedEntry[];
+  /** Whether documents were compared with the query in meaning too (an embedding model answered). */
+  readMeaning: boolean;
   /** The learnings applied: strategies of the segment's plan, in the order they won. */
   learnedOrder: Strategy[];
   /** Learnings outside the segment's plan: not written, recorded so that nothing is lost. */
@@ -812,6 +833,7 @@ export const writeCampaignVariants = async (
     usable,
     refused,
     retrieved: written?.retrieved ?? [],
+    readMeaning: written?.vectors?.used === true,
     usage: result.usage,
     fallback: written?.fallback ?? null,
     learnedOrder,

@@ -74,7 +74,12 @@ describe.skipIf(scenario === undefined)('herald personalize with an embedding mo
     const { stdout, result } = await personalize('hybrid', api.baseUrl);
     expect(result.segments.length).toBeGreaterThan(1);
     for (const s of result.segments) {
-      expect(s.vectors).toEqual({ used: true, tokens: expect.any(Number) });
+      expect(s.vectors).toMatchObject({ used: true, tokens: expect.any(Number) });
+      // The ten most alike, most alike first, whatever their audience: to tune the threshold on.
+      const nearest = s.vectors?.used === true ? s.vectors.nearest : [];
+      expect(nearest).toHaveLength(10);
+      const alike = nearest.map((d) => d.similarity);
+      expect(alike).toEqual([...alike].sort((a, b) => b - a));
       expect(s.variants).toHaveLength(3);
       for (const r of s.retrieved) {
         expect(r).toHaveProperty('bm25');
@@ -87,6 +92,7 @@ describe.skipIf(scenario === undefined)('herald personalize with an embedding mo
     expect(api.seen.every((r) => r.body.model === 'embed-test')).toBe(true);
     expect(api.seen[0]?.authorization).toBe('Bearer local-key');
     expect(stdout).toMatch(/retrieved \(hybrid, \d+ embedding tokens\): DOC\d+ 0\.\d{4} \(bm25/);
+    expect(stdout).toMatch(/nearest in meaning: DOC\d+ -?\d\.\d{3}, /);
   }, 60_000);
 
   it('retrieves by terms alone when the model fails, and says why', async () => {
@@ -189,4 +195,15 @@ describe.skipIf(sqlite === undefined)('a creative campaign with an embedding mod
     expect(refused.statusCode).toBe(409);
     expect(refused.body).toContain('holds any of its words or is alike to it in meaning');
   });
+
+  it('does not say meaning was read when the model could not answer', async () => {
+    const api = await startEmbeddingsApi([serverError]);
+    const h = await start({
+      HERALD_EMBEDDING_MODEL: 'embed-test',
+      HERALD_EMBEDDING_BASE_URL: api.baseUrl,
+    });
+    const refused = await launch(h);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('holds any of its words"');
+  }, 30_000);
 });

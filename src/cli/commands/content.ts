@@ -184,6 +184,10 @@ const summary = (r: PersonalizeResult): string => {
     );
     if (s.skipped !== null) lines.push(`  skipped: ${s.skipped}`);
     lines.push(`  retrieved${retrievalOf(s)}: ${s.retrieved.map(describeRetrieved).join(', ')}`);
+    if (s.vectors?.used === true)
+      lines.push(
+        `  nearest in meaning: ${s.vectors.nearest.map((d) => `${d.id} ${d.similarity.toFixed(3)}`).join(', ')}`,
+      );
     for (const v of s.variants)
       lines.push(
         `  - [${v.strategy}/${v.tone}] ${v.subject}`,
