@@ -56,7 +56,7 @@ describe('linkHostsInText', () => {
   it('ends a link at CJK punctuation when read on it would lead to no host, never when it would', () => {
     expect(linkHostsInText('セール（https://shop.example.com）です')).toEqual(['shop.example.com']);
     expect(
-      linkHostsInText('詳しくは https://shop.example.com/sale、または【https://a.example.com】。'),
+      linkHostsInText('詳しくは https://shop.example.com/sale 、または【https://a.example.com】。'),
     ).toEqual(['shop.example.com', 'a.example.com']);
     // Read on, the host could resolve: both readings are judged (a user name before `@`).
     expect(linkHostsInText('https://shop.example.com）@evil.com/x')).toEqual([
@@ -75,12 +75,24 @@ describe('linkHostsInText', () => {
     expect(linkHostsInText('詳しくは https://evil.com。shop.example.com/sale')).toContain(
       'evil.com',
     );
-    // A link after CJK punctuation inside another's path is a link of its own to a client that
-    // ends the first there.
-    expect(linkHostsInText('https://shop.example.com/x、https://evil.com/y')).toEqual([
-      'shop.example.com',
+    // A user name ended by CJK punctuation, the host after it ended by another (linkifiers end
+    // the link at `」` and open evil.com).
+    expect(linkHostsInText('Hi https://shop.example.com、@evil.com」 x')).toContain('evil.com');
+    expect(linkHostsInText('Hi https://shop.example.com「@evil.com」 x')).toContain('evil.com');
+    // However many `@` come before or after the one that names it.
+    const ats = '、@'.repeat(20);
+    // More than any address has: read no further, and fail closed.
+    expect(linkHostsInText(`https://shop.example.com${'@、'.repeat(100)}`)).toContain('');
+    expect(linkHostsInText(`Hi https://shop.example.com${ats}@evil.com」${ats} x`)).toContain(
       'evil.com',
-    ]);
+    );
+    // CJK punctuation inside a path is part of it.
+    expect(
+      linkHostsInText('https://shop.example.com/アウトレット・sale.html?utm_source=x'),
+    ).toEqual(['shop.example.com']);
+    // Folded, `）` is `)` and `，` is `,`: the host is read up to them.
+    expect(linkHostsInText('セール(https://shop.example.com)です')).toEqual(['shop.example.com']);
+    expect(linkHostsInText('访问https://shop.example.com,立即购买')).toEqual(['shop.example.com']);
   });
 
   it('reads a link that does not parse up to the first character no host holds', () => {
@@ -90,7 +102,11 @@ describe('linkHostsInText', () => {
     expect(linkHostsInText('(https://evil.com)50%off')).toEqual(['evil.com']);
     expect(linkHostsInText('セール（https://evil.com）50%オフ')).toEqual(['evil.com']);
     // Nothing a host is written with: no host the brand names.
-    expect(linkHostsInText('see https://%zz now')).toEqual(['']);
+    // No host written: no link, as no client links `https://` alone.
+    expect(linkHostsInText('see https://%zz now')).toEqual([]);
+    expect(
+      linkHostsInText('Make sure the address starts with https:// before you log in.'),
+    ).toEqual([]);
   });
 
   it('finds every link of a long text, each once', () => {

@@ -99,8 +99,6 @@ const isDotOrHyphenAt = (text: string, i: number): boolean => {
   return c === 0x2e || c === 0x2d;
 };
 
-// Punctuation beyond ASCII: CJK copy closes a link with `）`, `、`, `。` or `】`.
-const WIDE_PUNCTUATION = /(?![\u0000-\u007f])\p{P}/u;
 // A host a name server could answer: ASCII labels (punycode for the rest), the last a domain.
 const ASCII_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
@@ -119,23 +117,74 @@ const couldResolve = (host: string): boolean => {
   return isTopLevelDomain(tld) || isTopLevelDomain(domainToUnicode(tld));
 };
 
+/** The most user names ended by punctuation one link is read for (each a URL parse). */
+const MAX_USER_NAMES = 64;
+// Punctuation beyond ASCII: CJK copy closes a link with `）`, `、`, `。` or `】`.
+const WIDE_PUNCTUATION_ALL = /(?![\u0000-\u007f])\p{P}/gu;
+
 /**
- * The hosts a link with a scheme may lead to, as clients read it: read on to its end, and read
- * up to its first punctuation beyond ASCII (CJK copy closes a link with `）`, `、`, `。`), where
- * a client may end it — each judged when the two differ, except a longer reading that leads
- * nowhere (`（https://shop.example.com）` read on is `shop.example.com)`). A link that does not
- * parse is read up to the first character no host holds (`https://evil.com%` is evil.com, as
- * linkifiers link it), and one that still does not leads to no host the brand names: `''`.
+ * The hosts a link holding punctuation beyond ASCII may lead to where a client ends it at such a
+ * mark (CJK copy closes a link with `）`, `、`, `。`; linkifiers differ on which they stop at):
+ * the host before the first mark, and, for each `@` of the link's authority, the host from it to
+ * the next mark — a user name ends at the `@`, and `https://shop.example.com、@evil.com」` leads
+ * to evil.com when the link ends at `」`. Each `@` is read only up to the next mark, and only the
+ * last before it: linear in the link's length.
+ */
+const hostsAtCuts = (written: string): (string | null)[] => {
+  const marks: number[] = [];
+  WIDE_PUNCTUATION_ALL.lastIndex = 0;
+  for (
+    let m = WIDE_PUNCTUATION_ALL.exec(written);
+    m !== null;
+    m = WIDE_PUNCTUATION_ALL.exec(written)
+  )
+    marks.push(m.index);
+  const first = marks[0];
+  if (first === undefined) return [];
+  const hosts = [hostOfLink(withoutTrailing(written.slice(0, first)))];
+  const from = written.indexOf('://') + 3;
+  let authorityEnd = written.slice(from).search(/[/?#\\]/);
+  authorityEnd = authorityEnd === -1 ? written.length : from + authorityEnd;
+  let mark = 0;
+  for (let at = written.indexOf('@', from); at !== -1 && at < authorityEnd;) {
+    while (mark < marks.length && (marks[mark] ?? 0) <= at) mark += 1;
+    const cut = marks[mark];
+    if (cut === undefined || cut > authorityEnd) break;
+    const next = written.indexOf('@', at + 1);
+    // Only the last `@` before the mark names the host a link ending there goes to. A link of
+    // more such user names than any address has leads nowhere the brand names: `''`.
+    if (next === -1 || next > cut) {
+      if (hosts.length > MAX_USER_NAMES) return [...hosts, ''];
+      hosts.push(hostOfLink(`https://${withoutTrailing(written.slice(at + 1, cut))}`));
+    }
+    at = next;
+  }
+  return hosts;
+};
+
+/**
+ * The hosts a link with a scheme may lead to, as clients read it: read to its end, up to the
+ * first character no host holds (`https://evil.com%`, `(https://shop.example.com)です` once
+ * folded) and up to where a client may end it at punctuation beyond ASCII (`hostsAtCuts`). Every
+ * reading whose host could resolve is judged; when none could, the whole link's host, if it
+ * parses (an intranet name), else `''`, which the brand never names. `https://` with no host
+ * written is no link.
  */
 const schemeLinkHosts = (written: string): string[] => {
-  const whole = hostOfLink(written);
-  const wide = written.search(WIDE_PUNCTUATION);
-  const short = wide > 0 ? hostOfLink(withoutTrailing(written.slice(0, wide))) : null;
-  if (whole !== null && short !== null)
-    return whole === short || !couldResolve(whole) ? [short] : [whole, short];
-  if (whole !== null || short !== null) return [whole ?? short ?? ''];
   const head = SCHEME_AND_HOST.exec(written)?.[0];
-  return [(head === undefined ? null : hostOfLink(withoutTrailing(head))) ?? ''];
+  const whole = hostOfLink(written);
+  if (head === undefined) return whole === null ? [] : [whole];
+  const readings = [
+    whole,
+    // Up to the first character no host holds, when the whole leads nowhere it could resolve.
+    ...(whole === null || !couldResolve(whole) ? [hostOfLink(withoutTrailing(head))] : []),
+    ...hostsAtCuts(written),
+  ];
+  const judged = [
+    ...new Set(readings.filter((h): h is string => h !== null && (h === '' || couldResolve(h)))),
+  ];
+  if (judged.length > 0) return judged;
+  return [whole ?? ''];
 };
 
 /** The hosts a reader of this text would be taken to by a link in it (see the module). */
@@ -165,10 +214,7 @@ export const linkHostsInText = (text: string): string[] => {
     const last = spans.at(-1);
     if (start === -1 || (last !== undefined && start < last[1])) continue;
     const end = urlEndFrom(text, colon + 3);
-    // What follows punctuation beyond ASCII is read again for links of its own: a mail client
-    // that ends the link there links `、https://evil.com` after it on its own.
-    const wide = text.slice(start, end).search(WIDE_PUNCTUATION);
-    spans.push([start, wide === -1 ? end : start + wide]);
+    spans.push([start, end]);
     add(start, text.slice(start, end), true);
   }
   // Bare hosts, found by their dots, in order; each dotted run is read once.
