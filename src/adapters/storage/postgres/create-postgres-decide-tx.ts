@@ -32,11 +32,12 @@ export const createPostgresDecideTx = (client: pg.PoolClient, locks: LockClasses
   async schedule(work, nowMs) {
     for (const mode of ['replace', 'once', 'log'] as const) {
       // One row per key, as if the drafts were applied in order: the last replaces, the first
-      // of `once` and `log` stays (the later would do nothing).
-      const drafts = work.filter((w) => (w.mode ?? 'replace') === mode);
-      const byKey = new Map(
-        (mode === 'replace' ? drafts : [...drafts].reverse()).map((w) => [w.key, w]),
-      );
+      // of `once` and `log` stays (the later would do nothing). Rows keep the drafts' order, and
+      // so their ids, which claims go by.
+      const byKey = new Map<string, (typeof work)[number]>();
+      for (const w of work)
+        if ((w.mode ?? 'replace') === mode && (mode === 'replace' || !byKey.has(w.key)))
+          byKey.set(w.key, w);
       const rows = [...byKey.values()];
       if (rows.length === 0) continue;
       await client.query(
