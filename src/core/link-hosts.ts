@@ -120,7 +120,8 @@ const couldResolve = (host: string): boolean => {
 /** The most user names ended by punctuation one link is read for (each a URL parse). */
 const MAX_USER_NAMES = 64;
 // Punctuation beyond ASCII: CJK copy closes a link with `）`, `、`, `。` or `】`.
-const WIDE_PUNCTUATION_ALL = /(?![\u0000-\u007f])\p{P}/gu;
+export const WIDE_PUNCTUATION = /(?![\u0000-\u007f])\p{P}/u;
+const WIDE_PUNCTUATION_ALL = new RegExp(WIDE_PUNCTUATION.source, 'gu');
 
 /**
  * The hosts a link holding punctuation beyond ASCII may lead to where a client ends it at such a

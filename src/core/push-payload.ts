@@ -1,3 +1,5 @@
+import { WIDE_PUNCTUATION } from './link-hosts.js';
+
 /** What FCM (and APNs, for iOS) take of a notification: 4,096 bytes of payload. */
 export const PUSH_PAYLOAD_LIMIT = 4096;
 
@@ -40,8 +42,6 @@ export const pushLinkOf = (body: string): string | null => {
   const link = wide === -1 ? found : found.slice(0, wide);
   return withoutUnopened(link.replace(TRAILING, ''));
 };
-
-const WIDE_PUNCTUATION = /(?![\u0000-\u007f])\p{P}/u;
 
 /** A push's data: its message id, and the page it opens when it has one. */
 export const pushDataOf = (body: string, messageId: string): Record<string, string> => {

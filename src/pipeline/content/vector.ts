@@ -90,6 +90,16 @@ export const passagesOf = (doc: ContentDocument): Passage[] => {
   ];
 };
 
+// A run reads the same documents for each segment: their passages are cut once.
+const cut = new WeakMap<ContentDocument, Passage[]>();
+const passagesRead = (doc: ContentDocument): Passage[] => {
+  const known = cut.get(doc);
+  if (known !== undefined) return known;
+  const passages = passagesOf(doc);
+  cut.set(doc, passages);
+  return passages;
+};
+
 /** The cosine of the angle between `a` and `b` (0 when either is all zeros). */
 export const cosine = (a: Float32Array, b: Float32Array): number => {
   let dot = 0;
@@ -129,7 +139,7 @@ export const similaritiesTo = async (
   cache: VectorCache,
   signal: AbortSignal,
 ): Promise<Similarities> => {
-  const passages = new Map(docs.map((doc) => [doc.id, passagesOf(doc)]));
+  const passages = new Map(docs.map((doc) => [doc.id, passagesRead(doc)]));
   const wanted = new Set<string>([query, ...[...passages.values()].flat().map((p) => p.text)]);
   const missing = [...wanted].filter((text) => !cache.has(keyOf(model, text)));
   let tokens = 0;
