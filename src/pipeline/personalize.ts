@@ -191,8 +191,8 @@ export interface SegmentResult {
   customers: number;
   retrieved: RetrievedEntry[];
   /**
-   * With an embedding model configured: `hybrid` when vectors were compared, else why not
-   * (BM25 alone retrieved); `tokens` the embedding call billed (0 when every vector was kept).
+   * With an embedding model configured: `used` when vectors were compared, with the tokens the
+   * embedding call billed (0 when every vector was kept); else why not (BM25 alone retrieved).
    */
   vectors?:
     | {
