@@ -1045,7 +1045,7 @@ export const describeStore = (factory: StoreFactory): void => {
     });
 
     it('finds who was identified with a number however it was written, and texts in both cases SQLite lowers', async () => {
-      const [fr, jo] = [u('fr'), u('jo')];
+      const [fr, jo, asa] = [u('fr'), u('jo'), u('asa')];
       await store.transaction((tx) =>
         tx.insertEvents([
           draft({
@@ -1062,10 +1062,20 @@ export const describeStore = (factory: StoreFactory): void => {
             name: null,
             traits: { email: 'Jo@BÜCHER.de' },
           }),
+          draft({
+            customerId: asa,
+            messageId: toMessageId('id-asa'),
+            type: 'identify',
+            name: null,
+            traits: { email: 'ÅSA@example.se' },
+          }),
         ]),
       );
       expect(await store.customersIdentifiedWith([], ['345678'])).toEqual([fr]);
       expect(await store.customersIdentifiedWith(['jo@'])).toEqual([jo]);
+      // SQLite's lower() leaves `Å` as written: a letter beyond ASCII matches in either case.
+      expect(await store.customersIdentifiedWith(['åsa@'])).toEqual([asa]);
+      expect(await store.customersIdentifiedWith(['o_sa@'])).toEqual([]);
       expect(await store.customersIdentifiedWith([], ['999999'])).toEqual([]);
     });
 

@@ -175,6 +175,7 @@ for (const factory of storeFactories) {
         ['us', { phone: '+1 415 555–2671' }],
         ['jo', { email: 'Jo@BÜCHER.de' }],
         ['ana', { email: 'ana@ｅｘａｍｐｌｅ.com' }],
+        ['asa', { email: 'ÅSA@example.se' }],
       ] as const;
       for (const [userId, traits] of earlier)
         await ingestCall(herald, clock, 'identify', { userId, traits });
@@ -185,7 +186,8 @@ for (const factory of storeFactories) {
           traits: { email: `${userId}.new@example.com`, phone: '+15555550199' },
         });
       // Each was missed: the number's last digits are not together as written, SQLite lowers
-      // A–Z only, and the full-width domain is no spelling of the address's.
+      // A–Z only (in the domain, and in the local part), and the full-width domain is no spelling of
+      // the address's.
       for (const [query, userId] of [
         ['phone=%2B33612345678', 'fr'],
         ['phone=%2B14155552671', 'us'],
@@ -193,6 +195,8 @@ for (const factory of storeFactories) {
         [`email=${encodeURIComponent('jo@bücher.de')}`, 'jo'],
         [`email=${encodeURIComponent('Jo@BÜCHER.de')}`, 'jo'],
         ['email=ana%40example.com', 'ana'],
+        // A capital beyond A–Z in the local part, asked for in lower case.
+        [`email=${encodeURIComponent('åsa@example.se')}`, 'asa'],
       ] as const)
         expect([query, (await find(query)).customers.map((c) => [c.userId, c.matchedBy])]).toEqual([
           query,
