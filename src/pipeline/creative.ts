@@ -168,11 +168,41 @@ export const prepareCreative = async (
   const expired = expiredAt(screened, libraryAtMs);
   const variants = screened.filter((v) => !expired.some((e) => e.id === v.id));
   const refused = [...written.refused, ...expired];
-  if (variants.length === 0)
+  if (variants.length === 0) {
+    // What the model was paid for is recorded before the refusal: nothing is kept to launch
+    // again from, so a launch tried again asks, and bills, again.
+    const { usage } = written;
+    if (usage.calls > 0)
+      await store.transaction((tx) =>
+        appendAudit(
+          tx,
+          [
+            {
+              kind: 'creative',
+              customerId: null,
+              atMs: options.atMs,
+              data: {
+                campaignId: campaign.id,
+                audience,
+                learnedOrder: written.learnedOrder,
+                learnedIgnored: written.learnedIgnored,
+                libraryAtMs,
+                variants: [],
+                refused,
+                usage,
+                fallback: written.fallback,
+                launch: 'refused',
+              },
+            },
+          ],
+          options.atMs,
+        ),
+      );
     throw new AppError(
       'conflict',
-      `no variant passed grounding and the screen and can go at the send time (${refused.map((r) => `${r.id}: ${r.reason}`).join('; ')})`,
+      `no variant passed grounding and the screen and can go at the send time (${refused.map((r) => `${r.id}: ${r.reason}`).join('; ')})${usage.calls === 0 ? '' : `; the model's ${usage.calls} call${usage.calls === 1 ? '' : 's'} (${usage.promptTokens} prompt and ${usage.completionTokens} completion tokens, $${usage.costUsd.toFixed(4)}) are recorded in the audit log`}`,
     );
+  }
   // Kept once, under the campaign's lock: of two launches writing at once (a client that tried
   // again while the model was still answering the first), the later keeps the copy stored
   // first — its experiment is designed on those variants — and records what its own call cost.
