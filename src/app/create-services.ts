@@ -348,6 +348,9 @@ export const createServices = async (
           });
     // Kept for the process's life: a library's passages are embedded once, not on every launch.
     const vectorCache: VectorCache = new Map();
+    // And copy written for a brief: a campaign written again from the same brief (the same
+    // segment, documents, passages, offer, brand and writer) asks the model nothing.
+    const generationCache: PersonalizeOptions['cache'] = new Map();
     const writing = (atMs: number, model?: LanguageModel): PersonalizeOptions => ({
       atMs,
       brandName: config.messages.brandName,
@@ -364,7 +367,7 @@ export const createServices = async (
       // The lexicon answers at once; a hosted moderator is given the model calls' time.
       moderationTimeoutMs: c.moderator === 'openai' ? c.timeoutSeconds * 1000 : 2000,
       variants: 3,
-      cache: new Map(),
+      cache: generationCache,
       ...(model === undefined ? {} : { languageModel: model }),
       ...(embeddingModel === null
         ? {}

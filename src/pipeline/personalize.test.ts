@@ -13,7 +13,12 @@ import {
   sharedDataNote,
 } from './content/test-builders.js';
 import { guardPolicySchema, type GuardPolicy } from './guard/index.js';
-import { personalize, writeCampaignVariants, type ScenarioCustomer } from './personalize.js';
+import {
+  GENERATION_CACHE_LIMIT,
+  personalize,
+  writeCampaignVariants,
+  type ScenarioCustomer,
+} from './personalize.js';
 
 const AT = Date.UTC(2026, 0, 15);
 const gold: ScenarioCustomer = {
@@ -343,6 +348,46 @@ describe('writeCampaignVariants', () => {
       ['benefit', 'recording:scripted-1'],
       ['social-proof', 'recording:scripted-1'],
     ]);
+  });
+
+  it('writes from the cache for the same passages only, and keeps a bounded number of briefs', async () => {
+    const { model, requests } = recordingModel(() => ({}));
+    const cache = new Map();
+    const options = personalizeOptions(AT, { languageModel: model, cache });
+    // One document, two passages: each query retrieves it with the passage holding its words.
+    const doc = aDocument({
+      id: 'DOC910',
+      title: 'Premium Widget Features',
+      keywords: ['premium', 'gold'],
+      body: 'Gold members get priority support all year. Members get a free engraving on every order.',
+    });
+    const write = (query: string) => writeCampaignVariants([doc], { ...campaign, query }, options);
+    await write('priority support');
+    await write('priority support');
+    expect(requests).toHaveLength(1);
+    // The same document, another passage: copy written from the first would not be this one's.
+    await write('free engraving order');
+    expect(requests).toHaveLength(2);
+    expect(requests.map((r) => r.snippets.map((x) => x.text))).toEqual([
+      [expect.stringContaining('priority support')],
+      [expect.stringContaining('engraving')],
+    ]);
+    for (let i = 0; i < GENERATION_CACHE_LIMIT; i += 1) cache.set(`filler-${String(i)}`, {});
+    // Read now, the engraving brief is the newest; a brief of its own (other learnings) is
+    // then kept, and the least recently read go: the first brief and the oldest fillers.
+    await write('free engraving order');
+    await writeCampaignVariants(
+      [doc],
+      { ...campaign, query: 'free engraving order', learned: ['benefit'] },
+      options,
+    );
+    expect(requests).toHaveLength(3);
+    expect(cache.size).toBe(GENERATION_CACHE_LIMIT);
+    expect(cache.has('filler-0')).toBe(false);
+    await write('free engraving order');
+    expect(requests).toHaveLength(3);
+    await write('priority support');
+    expect(requests).toHaveLength(4);
   });
 
   it("tells the writer the campaign's segment and the strategies that won for it", async () => {

@@ -129,8 +129,10 @@ export interface PersonalizeOptions {
   /**
    * Generation cache, by segment, strategies, tone, content set and template version (and the
    * incentive, variant count, brand and writer — the model, its temperature and endpoint — the
-   * copy is written with): a campaign to many customers asks once per segment. A fallback after
-   * a failure that may pass (timeout, rate limit, server or connection error) is not kept.
+   * copy is written with): a campaign to many customers asks once per segment, and one written
+   * again from the same brief not at all. A fallback after a failure that may pass (timeout, rate
+   * limit, server or connection error) is not kept; past `GENERATION_CACHE_LIMIT` briefs, the
+   * least recently read go.
    */
   cache?: Map<string, Written>;
   /**
@@ -340,11 +342,37 @@ const entryOf = (r: RetrievedContent): RetrievedEntry => ({
   ...(r.similarity === undefined ? {} : { similarity: r.similarity }),
 });
 
+/**
+ * What the writer reads: each document's id and version, and the passage of it retrieved (a
+ * campaign's query picks the passage, so two queries on one document write from two texts).
+ */
 const contentSetHash = (retrieved: readonly RetrievedContent[]): string =>
   createHash('sha256')
-    .update(retrieved.map((r) => `${r.doc.id}@${r.doc.version}`).join(','))
+    .update(JSON.stringify(retrieved.map((r) => [r.doc.id, r.doc.version, r.snippet])))
     .digest('hex')
     .slice(0, 16);
+
+/** Briefs whose copy a process keeps: the least recently read go first. */
+export const GENERATION_CACHE_LIMIT = 500;
+
+/** Copy written for a brief, read from the cache: it becomes the most recently read. */
+const readWritten = (cache: Map<string, Written> | undefined, key: string) => {
+  const written = cache?.get(key);
+  if (cache !== undefined && written !== undefined) {
+    cache.delete(key);
+    cache.set(key, written);
+  }
+  return written;
+};
+
+/** Keeps copy written for a brief, the least recently read going past the limit. */
+const keepWritten = (cache: Map<string, Written>, key: string, written: Written) => {
+  cache.set(key, written);
+  for (const oldest of cache.keys()) {
+    if (cache.size <= GENERATION_CACHE_LIMIT) break;
+    cache.delete(oldest);
+  }
+};
 
 /**
  * The text every body must hold: the guard policy's signature (the brand guardrail blocks a
@@ -627,12 +655,13 @@ export const personalize = async (
       signatureOf(options),
       options.guardPolicy.spamTriggerWords,
     ]);
-    const cached = options.cache?.get(key);
+    const cached = readWritten(options.cache, key);
     const written = cached ?? (await generate(brief, retrieved, options));
     // A fallback after a failure that may pass is not kept: the next run asks the model again.
     // The model's copy is kept (grounding and Liquid are checked again on every read), and so
     // is a fallback after a malformed or refused reply, which asking again would bill again.
-    if (cached === undefined && !written.transient) options.cache?.set(key, written);
+    if (cached === undefined && !written.transient && options.cache !== undefined)
+      keepWritten(options.cache, key, written);
     const cited = retrieved.map((r) => r.doc);
     const incentive = options.incentive ?? null;
     const signature = signatureOf(options);
@@ -786,7 +815,7 @@ export const writeCampaignVariants = async (
   const result = await personalize(
     [{ id: 'campaign', tier: '', purchaseFrequency: 0, avgOrderValue: 0, lastEngagementDays: 0 }],
     documents,
-    { ...options, cache: new Map() },
+    options,
     {
       segment,
       // The segment's themes rank the documents; the campaign's query decides which may be

@@ -85,9 +85,9 @@ interface Launched {
   fallback: string | null;
 }
 
-const launch = async (h: TestHerald) => {
+const launch = async (h: TestHerald, id = 'spring') => {
   const created = await adminCall(h, 'POST', '/v1/campaigns', {
-    id: 'spring',
+    id,
     template: 'upsell',
     channels: ['email'],
     creative: {},
@@ -189,6 +189,43 @@ describe.skipIf(sqlite === undefined)('creative campaigns written by the languag
     );
     const body = await launch(h);
     expect(body.variants.map((v) => v.subject)).toEqual(body.variants.map(() => written.subject));
+  });
+
+  it('asks the model nothing for a second campaign written from the same brief', async () => {
+    const { api, herald: h } = await withModel([completion([written, written, written])]);
+    const first = await launch(h, 'spring');
+    const second = await launch(h, 'summer');
+    // Each launch used to ask, and bill, again: the copy was kept for one launch's call only.
+    expect(api.seen).toHaveLength(1);
+    expect(first.usage.calls).toBe(1);
+    expect(second.usage).toEqual({ calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 });
+    expect(second.variants.map((v) => [v.subject, v.generator])).toEqual(
+      first.variants.map((v) => [v.subject, v.generator]),
+    );
+  });
+
+  it('records what the model cost when no variant it wrote can go', async () => {
+    // Grounded, but with a word the brand forbids: the screen refuses every variant.
+    const cheap = { ...written, body: `${written.body} Not cheap, just good.` };
+    const { api, herald: h } = await withModel([completion([cheap, cheap, cheap])]);
+    const refused = await adminCall(h, 'POST', '/v1/campaigns', {
+      id: 'spring',
+      template: 'upsell',
+      channels: ['email'],
+      creative: {},
+    });
+    expect(api.seen).toHaveLength(1);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toMatch(
+      /no variant passed .*the model's 1 call \(1000 prompt and 200 completion tokens, \$0\.0003\) are recorded in the audit log/,
+    );
+    // The bill was recorded nowhere, and a launch tried again billed again.
+    expect(JSON.parse((await creativeEntry(h))?.data ?? 'null')).toMatchObject({
+      campaignId: 'spring',
+      launch: 'refused',
+      variants: [],
+      usage: { calls: 1, promptTokens: 1000, completionTokens: 200 },
+    });
   });
 
   it('refuses the model as writer without a key, at start', () => {
