@@ -631,6 +631,13 @@ export const configSchema = Type.Object(
           description:
             'Hybrid retrieval’s threshold: a document retrieved for its meaning alone must have a passage at least this alike (cosine similarity) to the query. Scales differ between models: tune it on your library with `herald personalize`, which prints the ten documents most alike to each segment’s query with their similarity.',
         }),
+        learnedTrafficWeight: Type.Number({
+          minimum: 1,
+          maximum: 10,
+          default: 2,
+          description:
+            'Shares of a creative campaign’s traffic a variant gets, for each share of the others, when its strategy won for the segment and channel before (the promoted strategy, and those whose lift was significantly positive): what was learned is sent more while the rest is still tested. 1: equal shares (content.md, "Creative campaigns").',
+        }),
         minRelativeScore: Type.Number({
           minimum: 0,
           maximum: 1,

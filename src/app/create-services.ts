@@ -362,6 +362,7 @@ export const createServices = async (
         targetReadingGrade: config.content.readingGrade,
       },
       minRelativeScore: config.content.minRelativeScore,
+      learnedTrafficWeight: config.content.learnedTrafficWeight,
       guardPolicy: config.guardPolicy,
       moderator,
       // The lexicon answers at once; a hosted moderator is given the model calls' time.

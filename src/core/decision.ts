@@ -102,6 +102,11 @@ export interface CreativeVariant {
    * written before it was kept.
    */
   sources?: { id: string; version: string }[];
+  /**
+   * Its share of the campaign's traffic against the others' (absent: 1): a strategy that won
+   * for the segment before gets `content.learnedTrafficWeight`.
+   */
+  weight?: number;
 }
 
 export type TriggerKind = Trigger['kind'];

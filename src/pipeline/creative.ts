@@ -146,7 +146,13 @@ export const prepareCreative = async (
         ? `nothing in the library for the ${audience} audience in force at ${iso(libraryAtMs)}, when the campaign is sent, matches the segment's themes`
         : `nothing in the library matches the query "${campaign.query}": no document for the ${audience} audience in force at ${iso(libraryAtMs)}, when the campaign is sent, holds any of its words${written.readMeaning ? ' or is alike to it in meaning' : ''}`,
     );
+  // What won before is sent more, the rest still tested: the composer writes each strategy on
+  // its own document whatever was learned, so the learning is in how much each goes out.
+  const learnedWeight = options.learnedTrafficWeight ?? 1;
   const screened: CreativeVariant[] = written.usable.map((v) => ({
+    ...(learnedWeight !== 1 && written.learnedOrder.includes(v.strategy)
+      ? { weight: learnedWeight }
+      : {}),
     id: v.id,
     strategy: v.strategy,
     tone: v.tone,

@@ -1020,7 +1020,8 @@ const webOf = (decision: Decision): MessageRecord['web'] => {
 /**
  * The creative variant a decision carries, when its experiment slot has stored variants: the
  * arm the customer was recorded in, else one assigned by hashing the slot and the customer
- * (equal shares) — within the customer's segment when the campaign asked for stratification.
+ * (in the variants' weights: equal shares unless a strategy won before) — within the customer's
+ * segment when the campaign asked for stratification.
  */
 const variantOf = (
   decision: Decision,
@@ -1037,7 +1038,7 @@ const variantOf = (
     decision.trigger.kind === 'campaign' && decision.trigger.campaign.stratify === true;
   const arm = assignArm(
     decision.customerId,
-    { salt: slot, arms: variants.map((v) => ({ name: v.id, weight: 1 })) },
+    { salt: slot, arms: variants.map((v) => ({ name: v.id, weight: v.weight ?? 1 })) },
     stratified ? stratum() : undefined,
   );
   return variants.find((v) => v.id === arm) ?? null;

@@ -249,7 +249,11 @@ export const launchCampaign = async (
       ? holdoutPercent > 0
         ? [{ name: 'treatment', strategy: null }]
         : null
-      : written.variants.map((v) => ({ name: v.id, strategy: v.strategy }));
+      : written.variants.map((v) => ({
+          name: v.id,
+          strategy: v.strategy,
+          ...(v.weight === undefined ? {} : { weight: v.weight }),
+        }));
   const design: ExperimentDesign | null =
     arms === null
       ? null

@@ -127,6 +127,11 @@ export interface PersonalizeOptions {
    */
   minRelativeScore?: number;
   /**
+   * A creative campaign's variants of a strategy that won for the segment before get this many
+   * shares of its traffic for each share of the others (absent: 1, equal shares).
+   */
+  learnedTrafficWeight?: number;
+  /**
    * Generation cache, by segment, strategies, tone, content set and template version (and the
    * incentive, variant count, brand and writer — the model, its temperature and endpoint — the
    * copy is written with): a campaign to many customers asks once per segment, and one written

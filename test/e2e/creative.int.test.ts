@@ -313,19 +313,37 @@ for (const factory of storeFactories)
         const learned = learnings.find((l) => l.strategy === challenger?.strategy);
         expect(learned?.lower).toBeGreaterThan(0);
         expect(learned?.lift).toBeGreaterThan(learned?.lower ?? Infinity);
-        // The next campaign to the same segment and channel starts from the winner.
-        const next = await prepareCreative(
-          herald.services.store,
-          {
-            id: 'spring',
-            segment: null,
-            channel: 'email',
-            query: null,
-            sendAtMs: clock.nowMs(),
-          },
-          herald.services.writing(clock.nowMs()),
+        // The next campaign to the same segment and channel starts from the winner, and sends
+        // it twice as much as each of the others (`content.learnedTrafficWeight`).
+        const next = await admin('POST', '/v1/campaigns', {
+          id: 'spring',
+          template: 'upsell',
+          channels: ['email'],
+          creative: { query: 'integrations' },
+        });
+        const written = next.json<{
+          variants: { id: string; strategy: string; weight: number }[];
+        }>().variants;
+        expect(written.map((v) => [v.strategy, v.weight])).toEqual(
+          variants
+            .map((v) => [v.strategy, v.strategy === challenger?.strategy ? 2 : 1])
+            .sort(([, a], [, b]) => Number(b) - Number(a)),
         );
-        expect(next.variants[0]?.strategy).toBe(challenger?.strategy);
+        await herald.services.worker.runDue();
+        const results2 = (await admin('GET', '/v1/experiments/spring/results')).json<{
+          design: { arms: { name: string; weight?: number }[] };
+          arms: { arm: string; units: number }[];
+        }>();
+        expect(results2.design.arms.map((a) => a.weight ?? 1)).toEqual(
+          written.map((v) => v.weight),
+        );
+        const shares = new Map(results2.arms.map((a) => [a.arm, a.units]));
+        const total = [...shares.values()].reduce((a, b) => a + b, 0);
+        const weights = written.reduce((sum, v) => sum + v.weight, 0);
+        // In the weights' proportions (within 2.5 standard deviations of a share near 2/3),
+        // not in equal shares.
+        for (const v of written)
+          expect(Math.abs((shares.get(v.id) ?? 0) / total - v.weight / weights)).toBeLessThan(0.06);
       });
 
       it("sends each campaign its own copy when their variants' ids are the same", async () => {

@@ -150,7 +150,7 @@ export const registerCampaignCommands = (program: Command): void => {
             nowMs,
           );
           console.log(
-            `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}${resumed > 0 ? ` (${String(resumed)} of them blocked by the budget before, given another turn)` : ''}${alreadyScheduled > 0 ? ` (${String(alreadyScheduled)} already scheduled or reached)` : ''}${creative === null ? '' : `, ${String(creative.variants.length)} variants (${creative.variants.map((v) => `${v.id}: ${v.strategy}`).join(', ')})`}${holdout > 0 ? `, ${String(holdout)} % held out` : ''}`,
+            `campaign ${options.id}: ${audience} customers scheduled for ${new Date(sendAtMs).toISOString()}${resumed > 0 ? ` (${String(resumed)} of them blocked by the budget before, given another turn)` : ''}${alreadyScheduled > 0 ? ` (${String(alreadyScheduled)} already scheduled or reached)` : ''}${creative === null ? '' : `, ${String(creative.variants.length)} variants (${creative.variants.map((v) => `${v.id}: ${v.strategy}${v.weight === undefined ? '' : `, ×${String(v.weight)} traffic (won before)`}`).join(', ')})`}${holdout > 0 ? `, ${String(holdout)} % held out` : ''}`,
           );
           if (creative !== null && creative.usage.calls > 0) console.log(writerNote(creative));
         } finally {

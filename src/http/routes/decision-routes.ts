@@ -268,6 +268,8 @@ export const registerDecisionRoutes = (
                 citations: v.citations,
                 generator: v.generator,
                 scores: v.scores,
+                // Its share of the traffic against the others' (more for what won before).
+                weight: v.weight ?? 1,
                 validUntil:
                   v.validUntilMs === undefined || v.validUntilMs === null
                     ? null
