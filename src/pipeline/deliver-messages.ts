@@ -671,7 +671,6 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         f,
         ...settle(f, deps, nowMs, moreDevices.has(f.message.id)),
       }));
-      for (const r of results) moreDevices.delete(r.message.id);
       // Events first: their ids make a repeat harmless, so a crash before the outbox write
       // below loses nothing (the message is claimed again and gives the same event). A message
       // gone meanwhile (its customer erased) teaches nothing about anyone.
@@ -701,6 +700,9 @@ export const createDispatchIo = (deps: DeliverDeps): DispatchIo => {
         }
         await appendAudit(tx, notes, nowMs);
       });
+      // Forgotten once written: a write tried again must settle a push whose token died on the
+      // customer's next device as the first try would have, not as their last device.
+      for (const r of results) moreDevices.delete(r.message.id);
     },
   };
 };

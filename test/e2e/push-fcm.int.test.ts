@@ -146,6 +146,31 @@ for (const factory of storeFactories) {
       expect(profile?.state.devices?.map((d) => d.token)).toEqual(['phone-token']);
     });
 
+    // A sequence counts outside transactions: PostgreSQL only.
+    it.skipIf(factory.name !== 'postgres')(
+      'goes to the next device when the write of the dead token’s outcome failed once',
+      async () => {
+        await herald.raw(`CREATE SEQUENCE refused_once;
+          CREATE FUNCTION refuse_once() RETURNS trigger AS $$
+          BEGIN
+            IF nextval('refused_once') = 1 THEN RAISE EXCEPTION 'refused once'; END IF;
+            RETURN NEW;
+          END $$ LANGUAGE plpgsql;
+          CREATE TRIGGER refuse_once BEFORE UPDATE ON messages FOR EACH ROW
+            WHEN (OLD.status = 'sending' AND NEW.status <> 'sending') EXECUTE FUNCTION refuse_once();`);
+        await signIn('amy', 'phone-token', T0 - 3_600_000);
+        await signIn('amy', 'stale-tablet-token', T0 - 60_000);
+        const decisionId = await pushTo('amy');
+        // Written the second time as the first would have: the tablet's dead token is not
+        // the customer's last device (it was failed as if it were).
+        expect(tokensTried()).toEqual(['stale-tablet-token', 'phone-token']);
+        expect(await herald.services.store.getMessage(decisionId)).toMatchObject({
+          status: 'sent',
+          recipient: 'phone-token',
+        });
+      },
+    );
+
     it('goes to the next device when the newest one’s platform cannot be reached, and keeps it', async () => {
       await signIn('amy', 'phone-token', T0 - 3_600_000);
       await signIn('amy', 'apns-iphone-token', T0 - 60_000);

@@ -39,6 +39,23 @@ export type Finished =
       holdCode?: string;
     };
 
+/** Said of an outcome the store refused the provider's own words of. */
+const UNSTORABLE_ANSWER = "the provider's answer could not be stored";
+
+/**
+ * `f` without what the provider said (its id for the message, its words), or null when it holds
+ * none: what is kept of an outcome the store refuses.
+ */
+const withoutProviderWords = (f: Finished): Finished | null => {
+  if (f.kind !== 'outcome') return null;
+  const o = f.outcome;
+  if (o.kind === 'sent')
+    return o.providerId === null ? null : { ...f, outcome: { ...o, providerId: null } };
+  return o.reason === UNSTORABLE_ANSWER
+    ? null
+    : { ...f, outcome: { ...o, reason: UNSTORABLE_ANSWER } };
+};
+
 /** The dispatcher's I/O, given by the composition (the store, the guard's hand-off check). */
 export interface DispatchIo {
   claim(channel: Channel, nowMs: number, limit: number, leaseUntilMs: number): Promise<Claimed[]>;
@@ -248,11 +265,47 @@ export const createDispatcher = (
     let writeError: unknown = null;
     // A read before an attempt failed: the database is in trouble, send nothing more.
     let readFailed = false;
+    // A write of several outcomes failed: from then on each is written alone, so that one the
+    // store refuses (a provider's answer it cannot hold) keeps none of the others unwritten.
+    let apart = false;
+    /**
+     * Writes `batch`; an outcome written alone that the store refuses twice is written again
+     * without the provider's own words (its id, its reason), the only parts of an outcome from
+     * outside Herald. Written so, the store answers and refused those words: a message the
+     * provider took stays `sent` (never sent again), and any other answer keeps its kind.
+     */
+    const writeBack = async (batch: Finished[]) => {
+      const write = (outcomes: Finished[]) => io.finish(outcomes, clock.nowMs(), leaseUntilMs);
+      try {
+        await write(batch);
+      } catch (error) {
+        const [only] = batch;
+        const plain = batch.length === 1 && only !== undefined ? withoutProviderWords(only) : null;
+        if (plain === null) throw error;
+        try {
+          // Once more as it is first: a connection dropped once must not cost a message its
+          // provider's id (the provider's reports about it find it by that id).
+          await write(batch);
+          return;
+        } catch {
+          // Refused again: its words are the likely cause.
+        }
+        try {
+          await write([plain]);
+        } catch {
+          // Refused too: the store is in trouble, not the provider's answer.
+          throw error;
+        }
+        logger.error(
+          { err: error, messageId: plain.message.id, provider: adapter.name },
+          "the store refused a provider's answer: its outcome was written without the provider's words",
+        );
+      }
+    };
     const flush = (): Promise<void> => {
       if (writing !== null || pending.length === 0) return writing ?? Promise.resolve();
-      const batch = pending.splice(0, pending.length);
-      writing = io
-        .finish(batch, clock.nowMs(), leaseUntilMs)
+      const batch = pending.splice(0, apart ? 1 : pending.length);
+      writing = writeBack(batch)
         .then(() => {
           writeError = null;
         })
@@ -260,6 +313,7 @@ export const createDispatcher = (
           // Not lost: the outcomes wait for the next write (a provider's acceptance that is
           // never written back would send the message again after its lease).
           pending.unshift(...batch);
+          if (batch.length > 1) apart = true;
           writeError = error;
           logger.error({ err: error, outcomes: batch.length }, 'writing delivery outcomes failed');
         })

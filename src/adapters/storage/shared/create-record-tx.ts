@@ -13,6 +13,7 @@ import type { MessageStatus } from '../../../core/message.js';
 import { reasonCodeSql } from './hand-over.js';
 import {
   MESSAGE_COLUMNS,
+  storableProviderId,
   storableReason,
   toAuditColumns,
   toAuditEntry,
@@ -696,7 +697,7 @@ export const createRecordTx = (
           u.attempted ? 1 : 0,
           u.recipient,
           u.provider,
-          u.providerId,
+          storableProviderId(u.providerId),
           u.sentAtMs,
           nowMs,
           JSON.stringify(body),
@@ -768,7 +769,7 @@ export const createRecordTx = (
            OR (status = 'sending' AND lease_until_ms <= ?)
            OR (status IN ('failed', 'blocked') AND ? = 1))`,
         [
-          providerId,
+          storableProviderId(providerId),
           recipient,
           sentAtMs,
           nowMs,
@@ -789,7 +790,7 @@ export const createRecordTx = (
         `UPDATE messages SET sent_at_ms = COALESCE(sent_at_ms, ?),
            provider_id = COALESCE(provider_id, ?), updated_at_ms = ?
          WHERE id = ? AND status = 'sending' AND lease_until_ms > ?`,
-        [sentAtMs, providerId, nowMs, id, nowMs],
+        [sentAtMs, storableProviderId(providerId), nowMs, id, nowMs],
       );
       return null;
     },

@@ -38,6 +38,23 @@ export const storableReason = (reason: string | null): string | null =>
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** Longer than any provider's id (Twilio's are 34 characters, FCM's about 70). */
+const MAX_PROVIDER_ID_CHARS = 255;
+
+/**
+ * A provider's id for a message as a message keeps it: as `storableReason` keeps a reason, and
+ * at most 255 characters. It comes from the provider's answer, which PostgreSQL may refuse in a
+ * `text` column (a NUL) or in the `provider_id` index (over about 2.7 KB): refused, the outcome
+ * of a message the provider took could not be written, and it would be sent again.
+ */
+export const storableProviderId = (id: string | null): string | null =>
+  id === null
+    ? null
+    : id
+        .replace(/\u0000/g, '')
+        .slice(0, MAX_PROVIDER_ID_CHARS)
+        .replace(LONE_SURROGATE, '\ufffd');
+
 export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
   id: m.id,
   customer_id: m.customerId,
@@ -55,7 +72,7 @@ export const toMessageColumns = (m: MessageRecord): MessagesTable => ({
   lease_until_ms: null,
   recipient: m.recipient,
   provider: m.provider,
-  provider_id: m.providerId,
+  provider_id: storableProviderId(m.providerId),
   sent_at_ms: m.sentAtMs,
   // The content's text is the one its hash was taken over (made once), put in by hand.
   body: `{"content":${contentJsonOf(m.content)},${JSON.stringify({

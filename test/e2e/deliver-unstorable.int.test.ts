@@ -1,0 +1,126 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
+import {
+  formBodyOf,
+  startFakeHttpProvider,
+  type FakeHttpProvider,
+} from '../support/fake-http-provider.js';
+import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
+import { storeFactories } from '../support/stores.js';
+
+// 18:00 UTC: out of quiet hours in every US zone.
+const T0 = Date.UTC(2026, 5, 3, 18);
+const accountSid = 'AC00000000000000000000000000000000';
+
+interface MessageView {
+  status: string;
+  attempts: number;
+  providerId: string | null;
+}
+
+/** What the dispatch round came to, or `stalled` when it had not ended within `ms`. */
+const within = async <T>(ms: number, work: Promise<T>): Promise<T | 'stalled'> => {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<'stalled'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('stalled');
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+for (const factory of storeFactories) {
+  describe.skipIf(!factory.available)(`an outcome the store refuses (${factory.name})`, () => {
+    let herald: TestHerald;
+    let clock: VirtualClock;
+    let twilio: FakeHttpProvider;
+    /** Twilio's message id for a text to each number; a made-up one otherwise. */
+    let sids: Map<string, string>;
+    beforeEach(async () => {
+      sids = new Map();
+      twilio = await startFakeHttpProvider((_scenario, request) => {
+        const to = formBodyOf(request).get('To') ?? '';
+        const sid = sids.get(to) ?? `SM${String(twilio.requests().length).padStart(32, '0')}`;
+        return {
+          status: 201,
+          body: { sid, account_sid: accountSid, to, status: 'queued', error_code: null },
+        };
+      });
+      clock = createVirtualClock(T0);
+      herald = await startHerald(factory, {
+        clock,
+        env: {
+          HERALD_PUBLIC_URL: 'https://herald.example.com',
+          HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
+          HERALD_TWILIO_ACCOUNT_SID: accountSid,
+          HERALD_TWILIO_AUTH_TOKEN: 'twilio-auth-token-0001',
+          HERALD_TWILIO_FROM: '+15005550006',
+          HERALD_TWILIO_BASE_URL: twilio.baseUrl,
+        },
+      });
+    });
+    afterEach(async () => {
+      await herald.close();
+      await twilio.stop();
+    });
+
+    const admin = (method: 'GET' | 'POST', url: string, body?: object) =>
+      adminCall(herald, method, url, body);
+    const textTo = async (userId: string, phone: string) => {
+      await ingestCall(herald, clock, 'identify', {
+        userId,
+        traits: { phone, consent: { sms: { marketing: true } } },
+      });
+      const answer = await admin('POST', '/v1/sends', {
+        userId,
+        channel: 'sms',
+        template: 'upsell',
+        data: {},
+      });
+      return answer.json<{ decisionId: string }>().decisionId;
+    };
+    const message = async (id: string) =>
+      (await admin('GET', `/v1/messages/${id}`)).json<MessageView>();
+
+    it('writes a text Twilio took as sent when its id holds a NUL, and the others with it', async () => {
+      const phones = ['+14155550141', '+14155550142', '+14155550143'];
+      const ids = [];
+      for (const [i, phone] of phones.entries()) ids.push(await textTo(`u${String(i)}`, phone));
+      sids.set('+14155550141', 'SM\u0000bad');
+      expect(await within(8000, herald.services.dispatcher.runDue())).toBe(3);
+      for (const id of ids)
+        expect(await message(id)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect((await message(ids[0] ?? '')).providerId).toBe('SMbad');
+      // Long after the claim's lease: nothing is sent a second time.
+      clock.set(T0 + 3_600_000);
+      await herald.services.dispatcher.runDue();
+      expect(twilio.requests()).toHaveLength(3);
+    }, 20_000);
+
+    it('writes the others of a round, and the one the store refuses without its id', async () => {
+      // Any rule the store holds a provider's id to, as a column limit or a CHECK does.
+      await herald.raw(
+        factory.name === 'postgres'
+          ? "ALTER TABLE messages ADD CONSTRAINT no_refused CHECK (provider_id <> 'SMrefused')"
+          : `CREATE TRIGGER no_refused BEFORE UPDATE OF provider_id ON messages
+               WHEN NEW.provider_id = 'SMrefused' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+      );
+      const phones = ['+14155550144', '+14155550145', '+14155550146'];
+      const ids = [];
+      for (const [i, phone] of phones.entries()) ids.push(await textTo(`v${String(i)}`, phone));
+      sids.set('+14155550145', 'SMrefused');
+      expect(await within(8000, herald.services.dispatcher.runDue())).toBe(3);
+      for (const id of ids)
+        expect(await message(id)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect((await message(ids[1] ?? '')).providerId).toBeNull();
+      expect((await message(ids[2] ?? '')).providerId).toMatch(/^SM0+\d$/);
+      clock.set(T0 + 3_600_000);
+      await herald.services.dispatcher.runDue();
+      expect(twilio.requests()).toHaveLength(3);
+    }, 20_000);
+  });
+}
