@@ -86,6 +86,20 @@ describe('linkHostsInText', () => {
     expect(linkHostsInText(`Hi https://shop.example.com${ats}@evil.com」${ats} x`)).toContain(
       'evil.com',
     );
+    // A client that ends a link at such a mark links what is glued after it on its own: a
+    // link of its own, or a bare host (each was judged as the first link's path alone).
+    expect(linkHostsInText('見る https://shop.example.com/a、https://evil.com/x')).toEqual([
+      'shop.example.com',
+      'evil.com',
+    ]);
+    expect(linkHostsInText('https://shop.example.com/a。evil.com です')).toContain('evil.com');
+    expect(
+      linkHostsInText('https://shop.example.com/a、https://shop.example.com/b、www.evil.com'),
+    ).toContain('www.evil.com');
+    // Glued deeper than any copy: read no further, and fail closed.
+    const glued = `https://shop.example.com/${'、https://shop.example.com/'.repeat(5000)}`;
+    expect(linkHostsInText(glued)).toContain('');
+    expect(linkHostsInText(glued.slice(0, 200))).not.toContain('');
     // CJK punctuation inside a path is part of it.
     expect(
       linkHostsInText('https://shop.example.com/アウトレット・sale.html?utm_source=x'),

@@ -119,6 +119,9 @@ const couldResolve = (host: string): boolean => {
 
 /** The most user names ended by punctuation one link is read for (each a URL parse). */
 const MAX_USER_NAMES = 64;
+/** The most links glued one after another at punctuation beyond ASCII that are read. */
+const MAX_GLUED = 16;
+const NON_ASCII = /[^\u0000-\u007f]/;
 // Punctuation beyond ASCII: CJK copy closes a link with `）`, `、`, `。` or `】`.
 export const WIDE_PUNCTUATION = /(?![\u0000-\u007f])\p{P}/u;
 const WIDE_PUNCTUATION_ALL = new RegExp(WIDE_PUNCTUATION.source, 'gu');
@@ -132,6 +135,7 @@ const WIDE_PUNCTUATION_ALL = new RegExp(WIDE_PUNCTUATION.source, 'gu');
  * last before it: linear in the link's length.
  */
 const hostsAtCuts = (written: string): (string | null)[] => {
+  if (!NON_ASCII.test(written)) return [];
   const marks: number[] = [];
   WIDE_PUNCTUATION_ALL.lastIndex = 0;
   for (
@@ -188,8 +192,26 @@ const schemeLinkHosts = (written: string): string[] => {
   return [whole ?? ''];
 };
 
+/**
+ * The hosts of the links a client finds after a link it ended at punctuation beyond ASCII
+ * (`https://shop.example.com/a、https://evil.com`, `…/a。evil.com`): the rest of the link read as
+ * text, from its first such mark, keeping the hosts that could resolve. Read to `MAX_GLUED` links
+ * deep (each reads the rest of its own), then `''`: no copy glues more.
+ */
+const hostsGluedAfter = (written: string, depth: number): string[] => {
+  if (!NON_ASCII.test(written)) return [];
+  const cut = written.search(WIDE_PUNCTUATION);
+  if (cut === -1) return [];
+  if (depth >= MAX_GLUED) return [''];
+  return hostsInText(written.slice(cut + 1), depth + 1).filter(
+    (host) => host === '' || couldResolve(host),
+  );
+};
+
 /** The hosts a reader of this text would be taken to by a link in it (see the module). */
-export const linkHostsInText = (text: string): string[] => {
+export const linkHostsInText = (text: string): string[] => hostsInText(text, 0);
+
+const hostsInText = (text: string, depth: number): string[] => {
   const found: { at: number; host: string }[] = [];
   // Where URLs with a scheme are, in order: nothing inside one is read again as a bare host.
   const spans: [number, number][] = [];
@@ -197,6 +219,7 @@ export const linkHostsInText = (text: string): string[] => {
     const trimmed = withoutTrailing(written);
     if (scheme) {
       for (const host of schemeLinkHosts(trimmed)) found.push({ at, host });
+      for (const host of hostsGluedAfter(trimmed, depth)) found.push({ at: at + 1, host });
       return;
     }
     const host = hostOfLink(`http://${trimmed}`);
