@@ -301,6 +301,25 @@ for (const factory of storeFactories) {
       expect([await smsMarketing('uk'), await smsMarketing('fr')]).toEqual([false, false]);
     });
 
+    it('answers HELP with how to stop, unless Twilio’s Advanced Opt-Out answered it', async () => {
+      const help = async (fields: Record<string, string>) =>
+        (
+          await post('/webhooks/twilio/inbound', {
+            From: '+14155550178',
+            To: '+15005550006',
+            MessageSid: `SM-help-${String(Object.keys(fields).length)}`,
+            ...fields,
+          })
+        ).body;
+      expect(await help({ Body: 'help' })).toContain(
+        '<Message>Herald Store: reply STOP to unsubscribe, START to resubscribe.</Message>',
+      );
+      // Twilio sent the Messaging Service's help text: a second answer was Herald's.
+      expect(await help({ Body: 'AIDE', OptOutType: 'HELP' })).toBe(
+        '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
+      );
+    });
+
     it('sends a text once when Twilio’s 201 loses its body on the way', async () => {
       await identify('cy', { phone: '+14155550144', consent: { sms: { marketing: true } } });
       const { decisionId } = await send('cy', 'upsell');

@@ -613,10 +613,14 @@ export const registerTrackingRoutes = (app: FastifyInstance, services: Services)
       const from = params.get('From') ?? '';
       // Read as the keyword is: a `Y.E.S` that counts as START is a YES.
       const answersYes = keywordWordOf(params.get('Body') ?? '') === 'YES';
+      // Twilio's Advanced Opt-Out answers HELP itself with the Messaging Service's own text, and
+      // says so (`OptOutType`): a reply of Herald's too gave the customer two answers.
       if (keyword === 'help')
         return twiml(
           reply,
-          `${config.messages.brandName}: reply STOP to unsubscribe, START to resubscribe.`,
+          optOutType === 'help'
+            ? null
+            : `${config.messages.brandName}: reply STOP to unsubscribe, START to resubscribe.`,
         );
       // Every customer Herald texted at this number: the phone's owner speaks for all of them
       // (a number entered on two accounts, a household's phone) — in its other forms too (a
