@@ -122,5 +122,37 @@ for (const factory of storeFactories) {
       await herald.services.dispatcher.runDue();
       expect(twilio.requests()).toHaveLength(3);
     }, 20_000);
+
+    it('writes the others first while the store refuses one outcome however it is written', async () => {
+      // The store takes no `sent` for one number, with or without the provider's words.
+      await herald.raw(
+        factory.name === 'postgres'
+          ? "ALTER TABLE messages ADD CONSTRAINT no_sent CHECK (NOT (status = 'sent' AND recipient = '+14155550148'))"
+          : `CREATE TRIGGER no_sent BEFORE UPDATE OF status ON messages
+               WHEN NEW.status = 'sent' AND NEW.recipient = '+14155550148'
+               BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+      );
+      const phones = ['+14155550147', '+14155550148', '+14155550149'];
+      const ids = [];
+      for (const [i, phone] of phones.entries()) ids.push(await textTo(`w${String(i)}`, phone));
+      const round = herald.services.dispatcher.runDue();
+      // The round waits on the refused one (its provider took it: it must be written), but
+      // not before the others are: they stood behind it, unwritten, before.
+      let written: string[] = [];
+      for (let i = 0; i < 80 && written.length < 2; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        written = [];
+        for (const id of ids) if ((await message(id)).status === 'sent') written.push(id);
+      }
+      expect(written).toEqual([ids[0], ids[2]]);
+      await herald.raw(
+        factory.name === 'postgres'
+          ? 'ALTER TABLE messages DROP CONSTRAINT no_sent'
+          : 'DROP TRIGGER no_sent',
+      );
+      expect(await within(8000, round)).toBe(3);
+      expect(await message(ids[1] ?? '')).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(twilio.requests()).toHaveLength(3);
+    }, 20_000);
   });
 }

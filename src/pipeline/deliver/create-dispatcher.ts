@@ -311,8 +311,10 @@ export const createDispatcher = (
         })
         .catch((error: unknown) => {
           // Not lost: the outcomes wait for the next write (a provider's acceptance that is
-          // never written back would send the message again after its lease).
-          pending.unshift(...batch);
+          // never written back would send the message again after its lease). One written
+          // alone waits behind the others: the store may take them, and not it.
+          if (apart) pending.push(...batch);
+          else pending.unshift(...batch);
           if (batch.length > 1) apart = true;
           writeError = error;
           logger.error({ err: error, outcomes: batch.length }, 'writing delivery outcomes failed');
