@@ -473,12 +473,23 @@ export const findCustomersByContact = async (
   const emails = email === '' ? [] : emailSpellings(email);
   const asked = contact.email?.trim() ?? '';
   const local = asked.slice(0, Math.max(0, asked.lastIndexOf('@')));
+  // A letter beyond A–Z keeps the case it was written in where the database lowers A–Z only:
+  // the local part is looked for as written in lower case, in capitals and capitalised (`åsa`,
+  // `ÅSA`, `Åsa`), not as any character — `анна@` would be `____@`, every customer a candidate.
   const texts =
     email === ''
       ? []
       : local === ''
         ? emails
-        : [...new Set([`${asciiLower(local)}@`, `${local.toLowerCase()}@`])];
+        : [
+            ...new Set(
+              [
+                local.toLowerCase(),
+                local.toUpperCase(),
+                `${local.charAt(0).toUpperCase()}${local.slice(1).toLowerCase()}`,
+              ].flatMap((form) => [`${asciiLower(form)}@`, `${form.toLowerCase()}@`]),
+            ),
+          ];
   const digits = phone.replace(/\D/g, '');
   const identified = (
     await store.customersIdentifiedWith(texts, digits === '' ? [] : [digits.slice(-4)])

@@ -317,8 +317,7 @@ export interface RecordReads {
   customersMessagedAt(recipients: readonly string[]): Promise<CustomerId[]>;
   /**
    * The customers one of whose `identify` calls holds one of these pieces of text (in ASCII's
-   * case; a letter beyond ASCII in any case, or as any one character) or, with spaces, hyphens,
-   * dots, brackets and
+   * case; as the database lower-cases the rest) or, with spaces, hyphens, dots, brackets and
    * slashes left out, one of these runs of digits: the candidates whose earlier traits may hold
    * an address or a number, for the caller to check.
    */

@@ -176,6 +176,7 @@ for (const factory of storeFactories) {
         ['jo', { email: 'Jo@BÜCHER.de' }],
         ['ana', { email: 'ana@ｅｘａｍｐｌｅ.com' }],
         ['asa', { email: 'ÅSA@example.se' }],
+        ['anna', { email: 'Анна@example.ru' }],
       ] as const;
       for (const [userId, traits] of earlier)
         await ingestCall(herald, clock, 'identify', { userId, traits });
@@ -197,6 +198,7 @@ for (const factory of storeFactories) {
         ['email=ana%40example.com', 'ana'],
         // A capital beyond A–Z in the local part, asked for in lower case.
         [`email=${encodeURIComponent('åsa@example.se')}`, 'asa'],
+        [`email=${encodeURIComponent('анна@example.ru')}`, 'anna'],
       ] as const)
         expect([query, (await find(query)).customers.map((c) => [c.userId, c.matchedBy])]).toEqual([
           query,

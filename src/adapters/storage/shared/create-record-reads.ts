@@ -148,12 +148,8 @@ export const createRecordReads = (db: Kysely<Database>): RecordReads => ({
   async customersIdentifiedWith(texts, digits = []) {
     const runs = digits.filter((d) => /^\d+$/.test(d));
     if (texts.length === 0 && runs.length === 0) return [];
-    // LIKE's own characters escaped: an address's `_` is a letter here, not a wildcard. A
-    // letter beyond ASCII matches any one character: `lower()` may leave it in the case it was
-    // written (SQLite's lowers A–Z only), so `åsa@` must find `ÅSA@`; the caller checks.
-    const patterns = texts.map(
-      (t) => `%${t.replace(/[\\%_]/g, '\\$&').replace(/[^\0-\x7f]/gu, '_')}%`,
-    );
+    // LIKE's own characters escaped: an address's `_` is a letter here, not a wildcard.
+    const patterns = texts.map((t) => `%${t.replace(/[\\%_]/g, '\\$&')}%`);
     // A number as people write it: `+33 6 12 34 56 78` holds no `5678` until the spaces go.
     let written = sql`body`;
     for (const separator of [' ', '-', '.', '(', ')', '/', '\u00a0'])
