@@ -662,11 +662,6 @@ export const personalize = async (
     ]);
     const cached = readWritten(options.cache, key);
     const written = cached ?? (await generate(brief, retrieved, options));
-    // A fallback after a failure that may pass is not kept: the next run asks the model again.
-    // The model's copy is kept (grounding and Liquid are checked again on every read), and so
-    // is a fallback after a malformed or refused reply, which asking again would bill again.
-    if (cached === undefined && !written.transient && options.cache !== undefined)
-      keepWritten(options.cache, key, written);
     const cited = retrieved.map((r) => r.doc);
     const incentive = options.incentive ?? null;
     const signature = signatureOf(options);
@@ -718,6 +713,19 @@ export const personalize = async (
         scores,
       });
     }
+    // A fallback after a failure that may pass is not kept: the next run asks the model again.
+    // The model's copy is kept (grounding and Liquid are checked again on every read), and so
+    // is a fallback after a malformed or refused reply, which asking again would bill again —
+    // unless no variant of it can be used: a launch tried again then asks the model again.
+    if (
+      cached === undefined &&
+      !written.transient &&
+      options.cache !== undefined &&
+      variants.some(
+        (v) => (v.grounding.ok || v.grounding.replacedBy !== null) && v.safety.outcome === 'pass',
+      )
+    )
+      keepWritten(options.cache, key, written);
     segments.push({
       ...base,
       generator: written.generator,

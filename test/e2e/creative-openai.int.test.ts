@@ -207,7 +207,10 @@ describe.skipIf(sqlite === undefined)('creative campaigns written by the languag
   it('records what the model cost when no variant it wrote can go', async () => {
     // Grounded, but with a word the brand forbids: the screen refuses every variant.
     const cheap = { ...written, body: `${written.body} Not cheap, just good.` };
-    const { api, herald: h } = await withModel([completion([cheap, cheap, cheap])]);
+    const { api, herald: h } = await withModel([
+      completion([cheap, cheap, cheap]),
+      completion([written, written, written]),
+    ]);
     const refused = await adminCall(h, 'POST', '/v1/campaigns', {
       id: 'spring',
       template: 'upsell',
@@ -226,6 +229,12 @@ describe.skipIf(sqlite === undefined)('creative campaigns written by the languag
       variants: [],
       usage: { calls: 1, promptTokens: 1000, completionTokens: 200 },
     });
+    // Tried again, the model is asked again: copy nothing could use is not kept (it was, and
+    // every launch of the brief was refused from it until the process restarted).
+    const again = await launch(h);
+    expect(api.seen).toHaveLength(2);
+    expect(again.usage.calls).toBe(1);
+    expect(again.variants.map((v) => v.subject)).toContain(written.subject);
   });
 
   it('refuses the model as writer without a key, at start', () => {
