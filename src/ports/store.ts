@@ -174,3 +174,18 @@ export interface Store extends DecideReads, ModelStore, RecordReads, ContentStor
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Whether a store's error refuses the data it was given — PostgreSQL's SQLSTATE classes 22 (data
+ * exceptions: a NUL in text, a value out of range) and 23 (integrity: a CHECK, a unique key);
+ * SQLite's constraint, type, range and size errors — rather than the write failing (a connection
+ * lost, a statement timeout, a failover): asked again with the same data, it answers the same.
+ */
+export const refusesData = (error: unknown): boolean => {
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return (
+    typeof code === 'string' &&
+    (/^2[23][0-9A-Z]{3}$/.test(code) || /^SQLITE_(?:CONSTRAINT|MISMATCH|RANGE|TOOBIG)/.test(code))
+  );
+};

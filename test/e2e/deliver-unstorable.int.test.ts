@@ -7,6 +7,7 @@ import {
 } from '../support/fake-http-provider.js';
 import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
+import { postAsTwilio } from '../support/twilio.js';
 
 // 18:00 UTC: out of quiet hours in every US zone.
 const T0 = Date.UTC(2026, 5, 3, 18);
@@ -122,6 +123,46 @@ for (const factory of storeFactories) {
       await herald.services.dispatcher.runDue();
       expect(twilio.requests()).toHaveLength(3);
     }, 20_000);
+
+    // A sequence counts outside transactions: PostgreSQL only.
+    it.runIf(factory.name === 'postgres')(
+      'keeps the provider’s id through writes that failed for a reason of their own',
+      async () => {
+        // Two statement timeouts (a failover, a dropped connection alike), then the write goes.
+        await herald.raw(`CREATE SEQUENCE flaky_writes;
+          CREATE FUNCTION flaky() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF NEW.status = 'sent' AND OLD.status = 'sending' AND nextval('flaky_writes') <= 2 THEN
+              RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = '57014';
+            END IF;
+            RETURN NEW;
+          END $$;
+          CREATE TRIGGER flaky BEFORE UPDATE ON messages FOR EACH ROW EXECUTE FUNCTION flaky();`);
+        const id = await textTo('x0', '+14155550150');
+        sids.set('+14155550150', 'SM0123456789abcdef0123456789abcdef');
+        expect(await within(8000, herald.services.dispatcher.runDue())).toBe(1);
+        // Written without it, Twilio's report that the text never left (30001) found no message
+        // to put back in the queue, and it stayed failed.
+        expect(await message(id)).toMatchObject({
+          status: 'sent',
+          providerId: 'SM0123456789abcdef0123456789abcdef',
+        });
+        const reported = await postAsTwilio(
+          herald,
+          { publicUrl: 'https://herald.example.com', token: 'twilio-auth-token-0001' },
+          `/webhooks/twilio/status?message=${id}&attempt=1`,
+          new URLSearchParams({
+            MessageSid: 'SM0123456789abcdef0123456789abcdef',
+            MessageStatus: 'failed',
+            ErrorCode: '30001',
+            To: '+14155550150',
+          }),
+        );
+        expect(reported.statusCode).toBe(204);
+        expect((await message(id)).status).toBe('queued');
+      },
+      20_000,
+    );
 
     it('writes the others first while the store refuses one outcome however it is written', async () => {
       // The store takes no `sent` for one number, with or without the provider's words.

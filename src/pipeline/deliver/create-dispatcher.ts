@@ -3,6 +3,7 @@ import { deliverableUntilMs, type MessageRecord } from '../../core/message.js';
 import { createPollingLoop, type PollingLoop } from '../../core/polling-loop.js';
 import type { Channel, ProfileState } from '../../core/profile.js';
 import type { ChannelAdapter, DeliveryOutcome } from '../../ports/channel-adapter.js';
+import { refusesData } from '../../ports/store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import { createCircuit, type Circuit } from './circuit-breaker.js';
@@ -269,10 +270,11 @@ export const createDispatcher = (
     // store refuses (a provider's answer it cannot hold) keeps none of the others unwritten.
     let apart = false;
     /**
-     * Writes `batch`; an outcome written alone that the store refuses twice is written again
-     * without the provider's own words (its id, its reason), the only parts of an outcome from
-     * outside Herald. Written so, the store answers and refused those words: a message the
-     * provider took stays `sent` (never sent again), and any other answer keeps its kind.
+     * Writes `batch`; an outcome written alone whose data the store refuses (`refusesData`: not
+     * a connection lost or a timeout, which is tried again as written) is written again without
+     * the provider's own words (its id, its reason), the only parts of an outcome from outside
+     * Herald. Written so, the store answers and refused those words: a message the provider
+     * took stays `sent` (never sent again), and any other answer keeps its kind.
      */
     const writeBack = async (batch: Finished[]) => {
       const write = (outcomes: Finished[]) => io.finish(outcomes, clock.nowMs(), leaseUntilMs);
@@ -280,16 +282,13 @@ export const createDispatcher = (
         await write(batch);
       } catch (error) {
         const [only] = batch;
-        const plain = batch.length === 1 && only !== undefined ? withoutProviderWords(only) : null;
+        // A write that failed for any other reason keeps the provider's id: its reports about
+        // the message find it by that id (Twilio's 30001 puts an unsent text back in the queue).
+        const plain =
+          batch.length === 1 && only !== undefined && refusesData(error)
+            ? withoutProviderWords(only)
+            : null;
         if (plain === null) throw error;
-        try {
-          // Once more as it is first: a connection dropped once must not cost a message its
-          // provider's id (the provider's reports about it find it by that id).
-          await write(batch);
-          return;
-        } catch {
-          // Refused again: its words are the likely cause.
-        }
         try {
           await write([plain]);
         } catch {
