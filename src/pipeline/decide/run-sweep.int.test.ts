@@ -124,6 +124,29 @@ describe.each(storeFactories.filter((f) => f.available))(
       expect(env.population?.[thursday19]).toBeCloseTo(8 / 12, 12);
       expect(env.population?.[thursday19 + 1]).toBeCloseTo(4 / 12, 12);
     });
+
+    it('weighs each customer’s habit once, however many responses they have', async () => {
+      const store = await aStore();
+      const monday10 = 10;
+      const monday18 = 18;
+      const who = (id: string, counts: Record<string, number>) =>
+        idle(id, {
+          location: { country: null, region: null, city: null, timezone: 'UTC' },
+          responses: { byChannel: { email: 1 }, byLocalHourOfWeek: counts, zone: 'UTC' },
+        });
+      // Twenty customers open at 18:00 on Mondays, three times each; one inbox (a scanner, a
+      // test address) opened everything at 10:00, 2,000 times. Summed as counts, its hour was
+      // the population's (2,000 against 60).
+      await saveProfiles(store, [
+        ...Array.from({ length: 20 }, (_, i) => who(`c${String(i)}`, { [monday18]: 3 })),
+        who('scanner', { [monday10]: 2000 }),
+        who('both', { [monday10]: 1, [monday18]: 3 }),
+      ]);
+      const env = anEnv();
+      await runSweepIfDue(store, env, t0);
+      expect(env.population?.[monday18]).toBeCloseTo((20 + 0.75) / 22, 12);
+      expect(env.population?.[monday10]).toBeCloseTo((1 + 0.25) / 22, 12);
+    });
   },
 );
 

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CustomerId } from '../../core/ids.js';
 import type { ProfileState } from '../../core/profile.js';
 import { responsesIn } from '../../core/local-time.js';
-import { resolveTimezone } from '../../core/quiet-hours.js';
+import { calendarZoneOf } from '../../core/quiet-hours.js';
 import { DAY_MS } from '../../core/time.js';
 import type { CustomerMarks, WorkDraft } from '../../ports/decide-store.js';
 import { segmentCustomer } from './agents/segment-customer.js';
@@ -185,14 +185,23 @@ export const runSweepIfDue = async (
             ? undefined
             : responsesIn(
                 state.responses,
-                resolveTimezone(state.location, env.policy.quietHours).timezone,
+                calendarZoneOf(state.location, state.traits['phone'], env.policy.quietHours),
                 nowMs,
               );
-        if (own !== undefined)
-          for (const [slot, n] of Object.entries(own)) {
-            const i = Number(slot);
-            if (Number.isInteger(i) && i >= 0 && i < 168) responses[i] = (responses[i] ?? 0) + n;
-          }
+        // Each customer weighs one: their habit as shares of their own responses. Summed as
+        // counts, one inbox that opens everything (a scanner, a test address) was everyone's.
+        const counted =
+          own === undefined
+            ? []
+            : Object.entries(own).filter(([slot, n]) => {
+                const i = Number(slot);
+                return Number.isInteger(i) && i >= 0 && i < 168 && n > 0;
+              });
+        const all = counted.reduce((sum, [, n]) => sum + n, 0);
+        for (const [slot, n] of counted) {
+          const i = Number(slot);
+          responses[i] = (responses[i] ?? 0) + n / all;
+        }
       }
       await tx.schedule(work, nowMs);
       await tx.saveMarks(firstLooks);

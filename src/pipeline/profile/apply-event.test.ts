@@ -66,6 +66,19 @@ describe('applyEvent: responses', () => {
     expect(nowhere.responses?.byLocalHourOfWeek).toEqual({ '8': 1 });
   });
 
+  it("reads the zone of a customer placed by their phone number alone as quiet hours do: the number's country's", () => {
+    // A UK number, nothing else: quiet hours hold in London's time. Monday 08:10 there is
+    // 07:10 UTC in summer; counted by UTC hour it was hour 7, an hour off the habit once the
+    // clocks went back.
+    const state = applyAll([
+      anIdentify({ phone: '+447911123456' }, { timestampMs: t0 }),
+      opened(Date.UTC(2026, 6, 6, 7, 10)),
+      opened(Date.UTC(2026, 11, 7, 8, 10)),
+    ]);
+    expect(state.responses?.byLocalHourOfWeek).toEqual({ '8': 2 });
+    expect(state.responses?.zone).not.toBe('UTC');
+  });
+
   it('counts as a rebuild does when the zone is learned after the responses', () => {
     // Mondays at 08:10 in New York (13:10 UTC); the identify naming the zone is dated before
     // them but arrives after them.

@@ -1,6 +1,6 @@
 import { countryCode } from '../../core/country.js';
 import { isTimezone, localHourOfWeek, responsesIn } from '../../core/local-time.js';
-import { resolveTimezone } from '../../core/quiet-hours.js';
+import { calendarZoneOf } from '../../core/quiet-hours.js';
 import type { HeraldEvent, JsonObject } from '../../core/event.js';
 import { HERALD_EVENTS } from '../../core/event-names.js';
 import { isAnonymousCustomerId, type CustomerId } from '../../core/ids.js';
@@ -223,9 +223,9 @@ const channelOf = (event: HeraldEvent): Channel | null => {
 };
 
 /**
- * Opens and clicks by channel and by the customer's local hour of the week, read in their zone
- * as the quiet hours resolve it (their own, their state's or country's, else the configured
- * default): a Berliner who opens at 08:00 does so at 07:00 UTC in winter and 06:00 in summer, one
+ * Opens and clicks by channel and by the customer's local hour of the week, read in the zone
+ * their quiet hours hold in (`calendarZoneOf`: their own, their state's or country's, their phone
+ * number's country's, else the configured default): a Berliner who opens at 08:00 does so at 07:00 UTC in winter and 06:00 in summer, one
  * habit. The counts are kept with that zone; counted in another before (their zone learned
  * since, or UTC hours of a profile stored before local hours were counted) they move to it.
  */
@@ -233,15 +233,18 @@ const updateResponses = (
   responses: Responses | undefined,
   event: HeraldEvent,
   location: Location,
+  phone: unknown,
   policy: ProfilePolicy,
 ): Responses | undefined => {
   const name = event.name;
   if (event.type !== 'track' || name === null) return responses;
   const e = policy.engagement;
   if (!e.openEvents.includes(name) && !e.clickEvents.includes(name)) return responses;
-  const zone = resolveTimezone(location, {
+  // A customer placed by their phone number alone is held to its country's quiet hours: their
+  // habit is counted there too, not by UTC hour (an hour off after each change of the clocks).
+  const zone = calendarZoneOf(location, phone, {
     defaultTimezone: policy.defaultTimezone ?? 'UTC',
-  }).timezone;
+  });
   // Sparse: most customers respond in a handful of hours, and the profile is stored as JSON.
   const hourly = { ...responsesIn(responses, zone, event.timestampMs) };
   const slot = String(localHourOfWeek(event.timestampMs, zone));
@@ -795,7 +798,9 @@ export const applyEvent = (
     ),
     ...withDevices(updateDevices(state, event)),
     eventCount: state.eventCount + 1,
-    ...withResponses(updateResponses(state.responses, event, location, policy)),
+    ...withResponses(
+      updateResponses(state.responses, event, location, state.traits['phone'], policy),
+    ),
     ...withSetAtMs(stamps === null ? state.setAtMs : stamps.times),
     ...withUnreachable(
       event.type === 'track' ? updateUnreachable(state.unreachable, event) : state.unreachable,

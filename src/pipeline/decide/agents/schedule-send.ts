@@ -2,7 +2,7 @@ import type { Channel, ProfileState } from '../../../core/profile.js';
 import { HOUR_MS } from '../../../core/time.js';
 import type { DecidePolicy } from '../policy.js';
 import { localHourOfWeek, responsesIn } from '../../../core/local-time.js';
-import { afterQuietHoursIn, quietZonesOf, resolveTimezone } from '../../../core/quiet-hours.js';
+import { afterQuietHoursIn, calendarZoneOf, quietZonesOf } from '../../../core/quiet-hours.js';
 
 /**
  * The customer's best hour within `maxDelayHours` of `atMs`: their own responses by local hour of
@@ -72,7 +72,8 @@ export const scheduleSend = (
 ): SendTime => {
   const reasons: string[] = [];
   let when = atMs;
-  const tz = resolveTimezone(state.location, env.policy.quietHours);
+  // The customer's habit is counted in the zone their quiet hours hold in, when there is one.
+  const zone = calendarZoneOf(state.location, state.traits['phone'], env.policy.quietHours);
   // The zones quiet hours hold in, as the guard reads them (every zone of a country whose
   // state is not known, a phone number's country): a time it would hold is not proposed.
   const quiet = quietZonesOf(state.location, state.traits['phone'], env.policy.quietHours);
@@ -81,14 +82,7 @@ export const scheduleSend = (
       const after = afterQuietHoursIn(t, quiet.zones, env.policy.quietHours);
       return latest === null || after <= latest.atMs ? after : null;
     };
-    const best = bestSendHour(
-      atMs,
-      state,
-      env.population,
-      env.policy.sendTime,
-      firstAllowed,
-      tz.timezone,
-    );
+    const best = bestSendHour(atMs, state, env.population, env.policy.sendTime, firstAllowed, zone);
     if (
       best !== null &&
       latest !== null &&
