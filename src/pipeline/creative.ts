@@ -1,3 +1,4 @@
+import type { JsonObject } from '../core/event.js';
 // content ─▶ decide ─▶ experiment: a campaign's creative — variants written from the approved
 // library (the strategies that won before for the segment and channel first), each customer
 // assigned one when the message is made; experiment-results.ts measures them.
@@ -174,35 +175,42 @@ export const prepareCreative = async (
   const expired = expiredAt(screened, libraryAtMs);
   const variants = screened.filter((v) => !expired.some((e) => e.id === v.id));
   const refused = [...written.refused, ...expired];
+  /** The `creative` audit entry of this launch: what was written, refused and paid for. */
+  const creativeEntry = (kept: readonly CreativeVariant[], outcome: JsonObject) => ({
+    kind: 'creative' as const,
+    customerId: null,
+    atMs: options.atMs,
+    data: {
+      campaignId: campaign.id,
+      audience,
+      // The learnings applied (the plan's strategies, in the order they won), and those
+      // outside the segment's plan, which wrote nothing.
+      learnedOrder: written.learnedOrder,
+      learnedIgnored: written.learnedIgnored,
+      // The moment the library was read as of: the send time, or now when that is past.
+      libraryAtMs,
+      variants: kept.map((v) => ({
+        id: v.id,
+        strategy: v.strategy,
+        citations: v.citations,
+        generator: v.generator,
+        scores: v.scores,
+      })),
+      refused,
+      // Token and cost accounting of the campaign's copy, and why the composer's copy stands
+      // in for the model's when it does.
+      usage: written.usage,
+      fallback: written.fallback,
+      ...outcome,
+    },
+  });
   if (variants.length === 0) {
     // What the model was paid for is recorded before the refusal: nothing is kept to launch
     // again from, so a launch tried again asks, and bills, again.
     const { usage } = written;
     if (usage.calls > 0)
       await store.transaction((tx) =>
-        appendAudit(
-          tx,
-          [
-            {
-              kind: 'creative',
-              customerId: null,
-              atMs: options.atMs,
-              data: {
-                campaignId: campaign.id,
-                audience,
-                learnedOrder: written.learnedOrder,
-                learnedIgnored: written.learnedIgnored,
-                libraryAtMs,
-                variants: [],
-                refused,
-                usage,
-                fallback: written.fallback,
-                launch: 'refused',
-              },
-            },
-          ],
-          options.atMs,
-        ),
+        appendAudit(tx, [creativeEntry([], { launch: 'refused' })], options.atMs),
       );
     throw new AppError(
       'conflict',
@@ -252,37 +260,12 @@ export const prepareCreative = async (
     await appendAudit(
       tx,
       [
-        {
-          kind: 'creative',
-          customerId: null,
-          atMs: options.atMs,
-          data: {
-            campaignId: campaign.id,
-            audience,
-            // The learnings applied (the plan's strategies, in the order they won), and those
-            // outside the segment's plan, which wrote nothing.
-            learnedOrder: written.learnedOrder,
-            learnedIgnored: written.learnedIgnored,
-            // The moment the library was read as of: the send time, or now when that is past.
-            libraryAtMs,
-            variants: variants.map((v) => ({
-              id: v.id,
-              strategy: v.strategy,
-              citations: v.citations,
-              generator: v.generator,
-              scores: v.scores,
-            })),
-            refused,
-            // Token and cost accounting of the campaign's copy, and why the composer's copy
-            // stands in for the model's when it does.
-            usage: written.usage,
-            fallback: written.fallback,
-            // Written while another launch of the campaign stored its copy first: not kept.
-            ...(first === null ? {} : { discarded: true }),
-            // Kept in place of copy an unfinished launch wrote that cannot go at this send time.
-            ...(unusable.length === 0 ? {} : { replaced: unusable }),
-          },
-        },
+        creativeEntry(variants, {
+          // Written while another launch of the campaign stored its copy first: not kept.
+          ...(first === null ? {} : { discarded: true }),
+          // Kept in place of copy an unfinished launch wrote that cannot go at this send time.
+          ...(unusable.length === 0 ? {} : { replaced: unusable }),
+        }),
       ],
       options.atMs,
     );

@@ -8,15 +8,15 @@ import {
 } from '../support/fake-http-provider.js';
 import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
-import { postAsTwilio } from '../support/twilio.js';
+import { postAsTwilio, TWILIO_ACCOUNT_SID, twilioEnv, TWILIO_TOKEN } from '../support/twilio.js';
 import { receiptTemplate } from '../support/builders.js';
 
 // 18:00 UTC: out of quiet hours in every US zone (14:00 in New York, 08:00 in Honolulu), where
 // a +1 number with no state may be.
 const T0 = Date.UTC(2026, 5, 3, 18);
 const PUBLIC = 'https://herald.example.com';
-const accountSid = 'AC00000000000000000000000000000000';
-const twilioToken = 'twilio-auth-token-0001';
+const accountSid = TWILIO_ACCOUNT_SID;
+const twilioToken = TWILIO_TOKEN;
 
 const twilioError = (code: number, message: string): FakeAnswer => ({
   status: 400,
@@ -62,10 +62,7 @@ for (const factory of storeFactories) {
         env: {
           HERALD_PUBLIC_URL: PUBLIC,
           HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
-          HERALD_TWILIO_ACCOUNT_SID: accountSid,
-          HERALD_TWILIO_AUTH_TOKEN: twilioToken,
-          HERALD_TWILIO_FROM: '+15005550006',
-          HERALD_TWILIO_BASE_URL: twilio.baseUrl,
+          ...twilioEnv(twilio.baseUrl),
         },
       });
     });

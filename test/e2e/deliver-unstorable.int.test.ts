@@ -7,11 +7,11 @@ import {
 } from '../support/fake-http-provider.js';
 import { adminCall, ingestCall, startHerald, type TestHerald } from '../support/start-herald.js';
 import { storeFactories } from '../support/stores.js';
-import { postAsTwilio } from '../support/twilio.js';
+import { postAsTwilio, TWILIO_ACCOUNT_SID, twilioEnv } from '../support/twilio.js';
 
 // 18:00 UTC: out of quiet hours in every US zone.
 const T0 = Date.UTC(2026, 5, 3, 18);
-const accountSid = 'AC00000000000000000000000000000000';
+const accountSid = TWILIO_ACCOUNT_SID;
 
 interface MessageView {
   status: string;
@@ -57,10 +57,7 @@ for (const factory of storeFactories) {
         env: {
           HERALD_PUBLIC_URL: 'https://herald.example.com',
           HERALD_POSTAL_ADDRESS: '1 Main St, Springfield, IL 62701',
-          HERALD_TWILIO_ACCOUNT_SID: accountSid,
-          HERALD_TWILIO_AUTH_TOKEN: 'twilio-auth-token-0001',
-          HERALD_TWILIO_FROM: '+15005550006',
-          HERALD_TWILIO_BASE_URL: twilio.baseUrl,
+          ...twilioEnv(twilio.baseUrl),
         },
       });
     });

@@ -33,3 +33,15 @@ export const postAsTwilio = (
     },
     payload: params.toString(),
   });
+
+/** The account the e2e tests text from, against a local server speaking Twilio's API. */
+export const TWILIO_ACCOUNT_SID = 'AC00000000000000000000000000000000';
+export const TWILIO_TOKEN = 'twilio-auth-token-0001';
+
+/** Herald's settings for texting through the local Twilio at `baseUrl`, from +15005550006. */
+export const twilioEnv = (baseUrl: string): Record<string, string> => ({
+  HERALD_TWILIO_ACCOUNT_SID: TWILIO_ACCOUNT_SID,
+  HERALD_TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+  HERALD_TWILIO_FROM: '+15005550006',
+  HERALD_TWILIO_BASE_URL: baseUrl,
+});
