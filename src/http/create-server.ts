@@ -74,6 +74,18 @@ export const createServer = (services: Services): FastifyInstance => {
           ? { type: 'object', properties: {}, additionalProperties: false }
           : { ...query, additionalProperties: query['additionalProperties'] ?? false },
     };
+    // A number in a query is written in digits: converted as JavaScript reads text, `0x10`,
+    // `1e2`, `0b11` and ` 10` were taken for 16, 100, 3 and 10.
+    const numbers = numberFieldsOf(query);
+    if (numbers.length > 0) {
+      const hooks = route.preValidation;
+      route.preValidation = [
+        ...(hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]),
+        (request, _reply, done) => {
+          done(notDigitsIn(request.query, numbers) ?? undefined);
+        },
+      ];
+    }
   });
   registerBodyReading(app);
   const access: Access = {
@@ -159,4 +171,28 @@ export const createServer = (services: Services): FastifyInstance => {
   registerMessageRoutes(app, services, access);
   registerTrackingRoutes(app, services);
   return app;
+};
+
+/** The query fields a schema reads as numbers (`integer` or `number`). */
+const numberFieldsOf = (query: Record<string, unknown> | undefined): string[] => {
+  const properties = query?.['properties'];
+  if (typeof properties !== 'object' || properties === null) return [];
+  return Object.entries(properties as Record<string, { type?: unknown }>)
+    .filter(([, field]) => field.type === 'integer' || field.type === 'number')
+    .map(([name]) => name);
+};
+
+const DIGITS = /^-?[0-9]+(?:\.[0-9]+)?$/;
+
+/** A 400 naming the first of `fields` whose text in the query is not a number in digits. */
+const notDigitsIn = (query: unknown, fields: readonly string[]): AppError | null => {
+  if (typeof query !== 'object' || query === null) return null;
+  for (const name of fields) {
+    const written = (query as Record<string, unknown>)[name];
+    if (typeof written !== 'string' || DIGITS.test(written)) continue;
+    const path = `/querystring/${name}`;
+    const message = `must be a number written in digits, not ${JSON.stringify(written)}`;
+    return new AppError('invalid-input', `${path} ${message}`, { problems: [{ path, message }] });
+  }
+  return null;
 };

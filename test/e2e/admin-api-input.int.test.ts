@@ -222,4 +222,53 @@ describe('admin API input', () => {
       (await herald.app.inject({ method: 'GET', url: '/v1/personalize.js?v=3' })).statusCode,
     ).toBe(200);
   });
+
+  it('takes a number in a query written in digits only, and filters learnings by known names', async () => {
+    // Converted as JavaScript reads text, these were pages of 16, 100, 10 and 3.
+    for (const url of [
+      '/v1/decisions?limit=0x10',
+      '/v1/decisions?limit=1e2',
+      '/v1/decisions?limit=%2010',
+      '/v1/messages?limit=0b11',
+    ]) {
+      const res = await adminCall(herald, 'GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json<Problems>().error.problems[0]?.path, url).toBe('/querystring/limit');
+    }
+    expect((await adminCall(herald, 'GET', '/v1/decisions?limit=10')).statusCode).toBe(200);
+    // A misspelt filter read as nothing learned.
+    for (const [url, path] of [
+      ['/v1/learnings?channel=emial', '/querystring/channel'],
+      ['/v1/learnings?segment=Nope', '/querystring/segment'],
+    ] as const) {
+      const res = await adminCall(herald, 'GET', url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json<Problems>().error.problems[0]?.path, url).toBe(path);
+    }
+    expect(
+      (await adminCall(herald, 'GET', '/v1/learnings?segment=At-Risk&channel=email')).statusCode,
+    ).toBe(200);
+  });
+
+  it('lists one campaign’s messages', async () => {
+    const launched = await adminCall(herald, 'POST', '/v1/campaigns', {
+      id: 'spring',
+      template: 'receipt',
+      channels: ['email'],
+    });
+    expect(launched.statusCode).toBe(202);
+    await herald.services.worker.runDue();
+    await adminCall(herald, 'POST', '/v1/sends', {
+      userId: 'u1',
+      channel: 'email',
+      template: 'receipt',
+    });
+    const page = await adminCall(herald, 'GET', '/v1/messages?campaignId=spring&limit=500');
+    expect(page.statusCode).toBe(200);
+    const listed = page.json<{ messages: { customerId: string; campaignId: string | null }[] }>();
+    expect(listed.messages.map((m) => m.customerId).sort()).toEqual(['u1', 'u2', 'u3']);
+    expect(
+      (await adminCall(herald, 'GET', '/v1/messages?limit=500')).json<MessagePage>().messages,
+    ).toHaveLength(4);
+  });
 });

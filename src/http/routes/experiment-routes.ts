@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../app/create-services.js';
 import { AppError } from '../../core/errors.js';
+import { channels } from '../../core/profile.js';
 import { DAY_MS, parseDateInput } from '../../core/time.js';
 import {
   experimentDesignOf,
@@ -9,6 +10,7 @@ import {
   experimentTimeline,
   promoteWinner,
 } from '../../pipeline/experiment-results.js';
+import { segmentNames } from '../../pipeline/decide/index.js';
 import { cartRecoveryWindowMs } from '../../pipeline/decide/policy.js';
 import { computeKpis } from '../../pipeline/kpis.js';
 import {
@@ -115,9 +117,12 @@ export const registerExperimentRoutes = (
     {
       ...read,
       schema: {
+        // A misspelt filter is refused, not answered with an empty list read as nothing learned.
         querystring: Type.Object({
-          segment: Type.Optional(Type.String({ minLength: 1 })),
-          channel: Type.Optional(Type.String({ minLength: 1 })),
+          segment: Type.Optional(
+            Type.Union([...segmentNames, 'all'].map((name) => Type.Literal(name))),
+          ),
+          channel: Type.Optional(Type.Union(channels.map((name) => Type.Literal(name)))),
         }),
       },
     },

@@ -194,7 +194,13 @@ export const registerMessageRoutes = (
   );
 
   app.get<{
-    Querystring: { userId?: string; status?: MessageStatus; before?: string; limit: number };
+    Querystring: {
+      userId?: string;
+      campaignId?: string;
+      status?: MessageStatus;
+      before?: string;
+      limit: number;
+    };
   }>(
     '/v1/messages',
     {
@@ -202,6 +208,7 @@ export const registerMessageRoutes = (
       schema: {
         querystring: Type.Object({
           userId: Type.Optional(Type.String({ minLength: 1 })),
+          campaignId: Type.Optional(Type.String({ minLength: 1 })),
           status: Type.Optional(Type.Union(messageStatuses.map((s) => Type.Literal(s)))),
           before: Type.Optional(Type.String({ minLength: 1 })),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
@@ -212,6 +219,7 @@ export const registerMessageRoutes = (
       const q = request.query;
       const messages = await store.listMessages({
         ...(q.userId === undefined ? {} : { customerId: await customerOf(q.userId) }),
+        ...(q.campaignId === undefined ? {} : { campaignId: q.campaignId }),
         ...(q.status === undefined ? {} : { status: q.status }),
         ...(q.before === undefined ? {} : { beforeId: messageCursorOf(q.before) }),
         limit: q.limit,
