@@ -65,6 +65,31 @@ for (const factory of storeFactories) {
       expect((await orders('mo')).count).toBe(1);
     });
 
+    it('thanks a first order once after a rebuild when a cancellation stamped before it came after it', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'jo',
+        traits: { email: 'jo@example.com' },
+      });
+      await track('jo', 'Order Completed', { order_id: 'o1', total: 40 }, T0);
+      await herald.services.worker.runDue();
+      clock.set(T0 + HOUR_MS);
+      // Sent after the order, stamped a minute before it (another system's clock).
+      await track('jo', 'Order Cancelled', { order_id: 'o1' }, T0 - 60_000);
+      // Replayed in time order, the cancellation came first and the order never counted: its
+      // first order no longer reached, the next was thanked as a first order again.
+      await rebuilt('jo');
+      clock.set(T0 + 2 * HOUR_MS);
+      await track('jo', 'Order Completed', { order_id: 'o2', total: 45 }, T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const decisions = (
+        await herald.app.inject({
+          url: '/v1/decisions?customerId=jo&agent=milestone',
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      ).json<{ decisions: { action: string }[] }>().decisions;
+      expect(decisions.map((d) => d.action)).toEqual(['first-order-thanks']);
+    });
+
     it('counts, after a rebuild, the record of an order that arrived first, as it was counted live', async () => {
       await track('c9', 'Order Completed', { order_id: 'o-1', total: 129.9 }, T0 - HOUR_MS);
       // A backfill sends the same order again, stamped earlier, with another total.

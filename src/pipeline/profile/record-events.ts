@@ -118,22 +118,17 @@ export const replayHistory = (
   // The orders this customer placed so far: a cancellation takes back only one of those.
   const ownOrders = new Set<string>();
   let state = emptyProfile(customerId, first.timestampMs);
-  for (const event of events) {
-    const orderId = orderIdOf(event);
-    const owner = orderId === null ? undefined : orderOwners?.get(orderId);
-    const theirs = owner === undefined || owner === customerId;
-    const counted = orderId === null ? undefined : countedSeq.get(orderId);
-    const repeatOrder =
-      orderId !== null &&
-      (!theirs ||
-        (counted === undefined
-          ? seenOrders.has(orderId)
-          : (event as Partial<StoredEvent>).seq !== counted));
-    if (orderId !== null) seenOrders.add(orderId);
-    // Placed by the record that counts, not by a re-sent copy (which changes nothing).
-    if (orderId !== null && theirs && !repeatOrder) ownOrders.add(orderId);
-    const cancels = cancelledOrderIdOf(event);
-    const refunds = refundedOrderIdOf(event);
+  // Cancellations stamped before their order but sent after it: live, each took back an order
+  // already placed (its first-order milestone reached, the order kept as cancelled); replayed in
+  // time order it came first and the order never counted, and the next order was a "first" one
+  // again. Each waits for its order, and is applied right after it, as it arrived.
+  const waiting = new Map<string, HeraldEvent[]>();
+  const apply = (
+    event: HeraldEvent,
+    repeatOrder: boolean,
+    cancels: string | null,
+    refunds: string | null,
+  ) => {
     // A refund's order: theirs once placed in the replay so far (not yet: still to come),
     // another's by the table.
     const tableOwner = refunds === null ? undefined : orderOwners?.get(refunds);
@@ -154,7 +149,47 @@ export const replayHistory = (
       ),
       policy,
     );
+  };
+  for (const event of events) {
+    const orderId = orderIdOf(event);
+    const owner = orderId === null ? undefined : orderOwners?.get(orderId);
+    const theirs = owner === undefined || owner === customerId;
+    const counted = orderId === null ? undefined : countedSeq.get(orderId);
+    const repeatOrder =
+      orderId !== null &&
+      (!theirs ||
+        (counted === undefined
+          ? seenOrders.has(orderId)
+          : (event as Partial<StoredEvent>).seq !== counted));
+    if (orderId !== null) seenOrders.add(orderId);
+    // Placed by the record that counts, not by a re-sent copy (which changes nothing).
+    if (orderId !== null && theirs && !repeatOrder) ownOrders.add(orderId);
+    const cancels = cancelledOrderIdOf(event);
+    const seq = (event as Partial<StoredEvent>).seq;
+    const orderSeq = cancels === null ? undefined : countedSeq.get(cancels);
+    const orderOwner = cancels === null ? undefined : orderOwners?.get(cancels);
+    if (
+      cancels !== null &&
+      !ownOrders.has(cancels) &&
+      seq !== undefined &&
+      orderSeq !== undefined &&
+      orderSeq < seq &&
+      (orderOwner === undefined || orderOwner === customerId)
+    ) {
+      waiting.set(cancels, [...(waiting.get(cancels) ?? []), event]);
+      continue;
+    }
+    apply(event, repeatOrder, cancels, refundedOrderIdOf(event));
+    const held = orderId === null || repeatOrder ? undefined : waiting.get(orderId);
+    if (held !== undefined) {
+      waiting.delete(orderId ?? '');
+      for (const cancel of held) apply(cancel, false, cancelledOrderIdOf(cancel), null);
+    }
   }
+  // Orders that never counted here (a re-sent copy was the one kept): their cancellations go
+  // last, as taking back nothing placed.
+  for (const held of waiting.values())
+    for (const cancel of held) apply(cancel, false, cancelledOrderIdOf(cancel), null);
   return state;
 };
 
