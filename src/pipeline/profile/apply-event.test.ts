@@ -1668,20 +1668,34 @@ describe('applyEvent', () => {
       expect(applyAll([added('p1', 10, 1), order, added('p3', 7, 6)]).cart?.items).toHaveLength(1);
     });
 
-    it('keeps its log to 50 changes within a week of the newest, later ones than that stale', () => {
+    it('keeps its log to 50 changes within a week of the newest, those before its snapshot stale', () => {
       const many = applyAll(
         Array.from({ length: 80 }, (_, i) => added(`p${String(i % 5)}`, 1, i / 24)),
       );
       expect(many.cartLog?.length).toBeLessThanOrEqual(50);
       expect(many.cart?.items.reduce((n, i) => n + i.quantity, 0)).toBe(80);
+      // p1, more than a week behind p2, is folded into a snapshot of day 0.
       const spread = applyAll([added('p1', 10, 0), added('p2', 10, 10)]);
-      // More than a week behind the newest: stale; within the week: applied at its time.
+      // Before the snapshot: stale; after it, within the week or not: applied at its time, as a
+      // rebuild does (a snapshot stamped at the week's start, day 3, made day 1 stale too).
       expect(
-        applyAll([added('p3', 10, 1)], policy, spread).cart?.items.map((i) => i.productId),
+        applyAll([added('p3', 10, -1)], policy, spread).cart?.items.map((i) => i.productId),
       ).toEqual(['p1', 'p2']);
-      expect(
-        applyAll([added('p3', 10, 5)], policy, spread).cart?.items.map((i) => i.productId),
-      ).toEqual(['p1', 'p3', 'p2']);
+      for (const day of [1, 5])
+        expect(
+          applyAll([added('p3', 10, day)], policy, spread).cart?.items.map((i) => i.productId),
+        ).toEqual(['p1', 'p3', 'p2']);
+      // A late removal that changed nothing, folded alone, no longer makes stale the additions
+      // of the week before the window that come after it.
+      const late = applyAll(
+        [
+          added('p2', 10, 31),
+          aTrack('Product Removed', { product_id: 'p2', quantity: 1 }, { timestampMs: at(0) }),
+          added('p2', 10, 17, { quantity: 2 }),
+        ],
+        policy,
+      );
+      expect(late.cart?.items.map((i) => [i.productId, i.quantity])).toEqual([['p2', 3]]);
     });
 
     it('comes to the same cart whatever order its events arrive in', () => {

@@ -437,11 +437,11 @@ export const updateCart = (
   const alreadyOne = folding === 1 && (first === 'set' || first === 'order');
   if (folding > 0 && !alreadyOne) {
     const folded = kept.slice(0, folding);
-    const lastFolded = folded.at(-1)?.atMs ?? entry.atMs;
-    const firstKept = kept[folding]?.atMs ?? newest;
-    // Stamped at the window's start (never after what it precedes): a change older than that,
-    // arriving now, is stale, as one older than an order is.
-    const atMs = Math.max(lastFolded, Math.min(newest - CART_LOG_WINDOW_MS, firstKept));
+    // Stamped at the last change it holds: a change older than that, arriving now, is stale,
+    // as one older than an order is. Stamped at the window's start, it made stale changes it
+    // never held (a late removal that changed nothing, folded alone, dropped every addition of
+    // the week before the window that came after it).
+    const atMs = folded.at(-1)?.atMs ?? entry.atMs;
     kept = [foldSnapshot(folded, atMs), ...kept.slice(folding)];
   }
   // Arrived in time order (the common case): the cart is the one before with this change, as
