@@ -83,6 +83,26 @@ describe('consent restated by two integrations, each under its own source', () =
     ];
     expect(inOrder).toMatchObject({ source: 'implied' });
     expect(late).toMatchObject({ source: 'implied' });
+    // And to the same start of the grant: the opt-in's (arriving late, it was taken for a new
+    // statement older than the one held, and the start was the implied restatement's).
+    expect(late?.sinceMs ?? late?.atMs).toBe(t0);
+    expect(inOrder?.sinceMs ?? inOrder?.atMs).toBe(t0);
+    // An implied grant arriving after the opt-in that restated it: the opt-in stays new.
+    const doubleOptIn = anIdentify(
+      { consentSource: 'double-opt-in', consent: { email: { marketing: true } } },
+      on(9, 'doi-9'),
+    );
+    const early = anIdentify(
+      { consentSource: 'implied', consent: { email: { marketing: true } } },
+      on(1, 'imp-1'),
+    );
+    for (const events of [
+      [early, doubleOptIn],
+      [doubleOptIn, { ...early, receivedAtMs: t0 + daysMs(10) }],
+    ]) {
+      const held = applyAll(events).consent.email?.['marketing'];
+      expect(held?.sinceMs ?? held?.atMs).toBe(t0 + daysMs(9));
+    }
     // Nor does a late opt-in revive one withdrawn in between.
     const revoked = anIdentify(
       { consentSource: 'crm', consent: { email: { marketing: false } } },

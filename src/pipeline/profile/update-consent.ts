@@ -26,8 +26,8 @@ const factOf = ({ other: _, ...fact }: ConsentEntry): ConsentEntry => {
  * of consent errs old, towards asking again — and only it, never the value or `atMs`, can
  * depend on the order statements arrive in.
  *
- * A grant from an explicit source where an implied one was held (`implied`, then
- * `double-opt-in`) is a new statement. Any other change of source restates it: two
+ * A grant from an explicit source after an implied one in time (`implied`, then
+ * `double-opt-in`), whichever arrived first, is a new statement. Any other change of source restates it: two
  * integrations resending one grant, each under its own source (a signup form's, a CRM's
  * default `identify`), would otherwise make it new every day. Restated, the entry takes the
  * latest statement's source, an implied one's too: which source stated a run first cannot be
@@ -41,9 +41,13 @@ const restated = (
 ): ConsentEntry => {
   const latest = newer(held, fact);
   if (held === undefined) return latest;
+  // In time order, whichever arrived first: an explicit grant held, then an older implied one
+  // arriving, was an implied grant restated by an explicit one — a new statement; an implied
+  // grant held, then an older explicit one arriving, was the explicit grant restated.
+  const earlier = latest === held ? fact : held;
   const upgrades =
-    impliedSourceOf(held.source, implied) !== null &&
-    impliedSourceOf(fact.source, implied) === null;
+    impliedSourceOf(earlier.source, implied) !== null &&
+    impliedSourceOf(latest.source, implied) === null;
   if (held.granted !== fact.granted || upgrades)
     // `latest === held`: the held fact is strictly newer (a tie goes to the fact).
     return latest === held && held.sinceMs !== undefined && fact.atMs > held.sinceMs
