@@ -115,8 +115,9 @@ export const calendarZoneOf = (
   location: Location,
   phone: unknown,
   q: Pick<QuietHours, 'defaultTimezone'>,
+  // The zones quiet hours hold in, when the caller has them already.
+  zones: readonly string[] = quietZonesOf(location, phone, q).zones,
 ): string => {
-  const { zones } = quietZonesOf(location, phone, q);
   const [only] = zones;
   return zones.length === 1 && only !== undefined ? only : resolveTimezone(location, q).timezone;
 };

@@ -72,12 +72,17 @@ export const scheduleSend = (
 ): SendTime => {
   const reasons: string[] = [];
   let when = atMs;
-  // The customer's habit is counted in the zone their quiet hours hold in, when there is one.
-  const zone = calendarZoneOf(state.location, state.traits['phone'], env.policy.quietHours);
   // The zones quiet hours hold in, as the guard reads them (every zone of a country whose
   // state is not known, a phone number's country): a time it would hold is not proposed.
   const quiet = quietZonesOf(state.location, state.traits['phone'], env.policy.quietHours);
   if (optimise && env.policy.sendTime.enabled && channel !== 'web') {
+    // The customer's habit is counted in the zone their quiet hours hold in, when there is one.
+    const zone = calendarZoneOf(
+      state.location,
+      state.traits['phone'],
+      env.policy.quietHours,
+      quiet.zones,
+    );
     const firstAllowed = (t: number): number | null => {
       const after = afterQuietHoursIn(t, quiet.zones, env.policy.quietHours);
       return latest === null || after <= latest.atMs ? after : null;
