@@ -8,10 +8,9 @@ export type MessageId = Brand<string, 'MessageId'>;
 export type SourceId = Brand<string, 'SourceId'>;
 
 export const toCustomerId = (userId: string): CustomerId => userId as CustomerId;
-export const ANONYMOUS_PREFIX = 'anon:';
 export const anonymousCustomerId = (anonymousId: string): CustomerId =>
-  `${ANONYMOUS_PREFIX}${anonymousId}` as CustomerId;
-export const isAnonymousCustomerId = (id: CustomerId): boolean => id.startsWith(ANONYMOUS_PREFIX);
+  `anon:${anonymousId}` as CustomerId;
+export const isAnonymousCustomerId = (id: CustomerId): boolean => id.startsWith('anon:');
 /**
  * A customer and the customers merged into it, from the identity links that lead to it
  * (`u:<user id>`, `a:<anonymous id>`): a merge leaves some rows under the ids it folded in.

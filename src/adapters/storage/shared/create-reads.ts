@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ANONYMOUS_PREFIX, type CustomerId } from '../../../core/ids.js';
+import type { CustomerId } from '../../../core/ids.js';
 import type { StoredEvent } from '../../../core/event.js';
 import type { EventCursor, Store } from '../../../ports/store.js';
 import { toStoredProfile, toStoredEvent, type Database } from './tables.js';
@@ -43,19 +43,6 @@ const eventsInOrder = async (
   return (await query.execute()).map(toStoredEvent);
 };
 
-/** The customer an anonymous id is linked to (the visitor's, or the one they became). */
-const customerOfAnonymousId = async (
-  db: Kysely<Database>,
-  anonymousId: string,
-): Promise<CustomerId | undefined> => {
-  const link = await db
-    .selectFrom('identities')
-    .select('customer_id')
-    .where('key', '=', `a:${anonymousId}`)
-    .executeTakeFirst();
-  return link?.customer_id as CustomerId | undefined;
-};
-
 /** The read queries, written once in Kysely for both dialects. */
 export const createReads = (db: Kysely<Database>): Reads => ({
   async resolveUserId(userId) {
@@ -70,13 +57,16 @@ export const createReads = (db: Kysely<Database>): Reads => ({
       .select('customer_id')
       .where('customer_id', '=', userId)
       .executeTakeFirst();
-    if (profile !== undefined) return profile.customer_id as CustomerId;
-    // A visitor's id once they identified (or were merged): the customer they became.
-    return userId.startsWith(ANONYMOUS_PREFIX)
-      ? customerOfAnonymousId(db, userId.slice(ANONYMOUS_PREFIX.length))
-      : undefined;
+    return profile?.customer_id as CustomerId | undefined;
   },
-  resolveAnonymousId: (anonymousId) => customerOfAnonymousId(db, anonymousId),
+  async resolveAnonymousId(anonymousId) {
+    const link = await db
+      .selectFrom('identities')
+      .select('customer_id')
+      .where('key', '=', `a:${anonymousId}`)
+      .executeTakeFirst();
+    return link?.customer_id as CustomerId | undefined;
+  },
   async getProfile(id) {
     const row = await db
       .selectFrom('profiles')

@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
 import type { AuditKey } from '../../../core/audit.js';
 import { AppError, isAppError } from '../../../core/errors.js';
-import { ANONYMOUS_PREFIX, type CustomerId } from '../../../core/ids.js';
+import type { CustomerId } from '../../../core/ids.js';
 import type { Store } from '../../../ports/store.js';
 import { createDecideReads } from '../shared/create-decide-reads.js';
 import { createReads } from '../shared/create-reads.js';
@@ -501,12 +501,8 @@ export const createSqliteStore = async (options: SqliteOptions): Promise<Store> 
       const known = profiles.get(userId as CustomerId);
       if (known !== undefined && known !== null) return known.customerId;
       const found = await reads.resolveUserId(userId);
-      // A profile merged away but not yet flushed still has its row: it is gone, and a visitor's
-      // id names the customer they became.
-      if (known !== null || found !== userId) return found;
-      return userId.startsWith(ANONYMOUS_PREFIX)
-        ? reads.resolveAnonymousId(userId.slice(ANONYMOUS_PREFIX.length))
-        : undefined;
+      // A profile merged away but not yet flushed still has its row: it is gone.
+      return known === null && found === userId ? undefined : found;
     },
     async listCustomerIds(afterId, limit) {
       await flushAll();
