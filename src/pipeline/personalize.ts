@@ -357,6 +357,14 @@ const contentSetHash = (retrieved: readonly RetrievedContent[]): string =>
     .digest('hex')
     .slice(0, 16);
 
+/** A variant `herald personalize` shows: grounded (or replaced by grounded copy), not blocked. */
+const shownToAPerson = (v: ScreenedVariant): boolean =>
+  (v.grounding.ok || v.grounding.replacedBy !== null) && v.safety.outcome !== 'block';
+
+/** A variant a campaign can send: grounded (or replaced), passing the screen outright. */
+const campaignUsable = (v: ScreenedVariant): boolean =>
+  (v.grounding.ok || v.grounding.replacedBy !== null) && v.safety.outcome === 'pass';
+
 /** Briefs whose copy a process keeps: the least recently read go first. */
 export const GENERATION_CACHE_LIMIT = 500;
 
@@ -539,6 +547,8 @@ export const personalize = async (
     name?: string;
     learned?: readonly Strategy[];
     mustMatch?: string;
+    /** Which variants can be used (copy none of whose variants can is not kept). */
+    usable?: (variant: ScreenedVariant) => boolean;
   },
 ): Promise<PersonalizeResult> => {
   // A folder may hold several versions of a document, as the library does: the version in
@@ -716,14 +726,13 @@ export const personalize = async (
     // A fallback after a failure that may pass is not kept: the next run asks the model again.
     // The model's copy is kept (grounding and Liquid are checked again on every read), and so
     // is a fallback after a malformed or refused reply, which asking again would bill again —
-    // unless no variant of it can be used: a launch tried again then asks the model again.
+    // unless no variant of it can be used (by a campaign: grounded and passing the screen; by
+    // `herald personalize`: grounded and not blocked): a launch tried again asks again.
     if (
       cached === undefined &&
       !written.transient &&
       options.cache !== undefined &&
-      variants.some(
-        (v) => (v.grounding.ok || v.grounding.replacedBy !== null) && v.safety.outcome === 'pass',
-      )
+      variants.some(only?.usable ?? shownToAPerson)
     )
       keepWritten(options.cache, key, written);
     segments.push({
@@ -842,6 +851,7 @@ export const writeCampaignVariants = async (
       // The writer is told the campaign's own segment, and what won for it before.
       name: request.segment ?? segment,
       learned: learnedOrder,
+      usable: campaignUsable,
     },
   );
   const written = result.segments[0];
