@@ -90,6 +90,30 @@ for (const factory of storeFactories) {
       expect(decisions.map((d) => d.action)).toEqual(['first-order-thanks']);
     });
 
+    it('thanks a first order after a rebuild when an order sent after its cancellation never counted', async () => {
+      await ingestCall(herald, clock, 'identify', {
+        userId: 'lu',
+        traits: { email: 'lu@example.com' },
+      });
+      // The cancellation comes first (another system), stamped after the order it names.
+      await track('lu', 'Order Cancelled', { order_id: 'o1', total: 40 }, T0 + HOUR_MS);
+      await track('lu', 'Order Completed', { order_id: 'o1', total: 40 }, T0);
+      await herald.services.worker.runDue();
+      // Live, o1 never counted; replayed in time order it counted and was taken back, its first
+      // order reached, and the customer's real first order went unthanked.
+      await rebuilt('lu');
+      clock.set(T0 + 2 * HOUR_MS);
+      await track('lu', 'Order Completed', { order_id: 'o2', total: 45 }, T0 + 2 * HOUR_MS);
+      await herald.services.worker.runDue();
+      const decisions = (
+        await herald.app.inject({
+          url: '/v1/decisions?customerId=lu&agent=milestone',
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      ).json<{ decisions: { action: string }[] }>().decisions;
+      expect(decisions.map((d) => d.action)).toEqual(['first-order-thanks']);
+    });
+
     it('counts, after a rebuild, the record of an order that arrived first, as it was counted live', async () => {
       await track('c9', 'Order Completed', { order_id: 'o-1', total: 129.9 }, T0 - HOUR_MS);
       // A backfill sends the same order again, stamped earlier, with another total.

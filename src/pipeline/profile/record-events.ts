@@ -123,6 +123,18 @@ export const replayHistory = (
   // time order it came first and the order never counted, and the next order was a "first" one
   // again. Each waits for its order, and is applied right after it, as it arrived.
   const waiting = new Map<string, HeraldEvent[]>();
+  // And the other way round: an order sent after its cancellation (stamped before it) never
+  // counted live — the cancellation came first and took back nothing — so it waits for it.
+  const firstCancelSeq = new Map<string, number>();
+  for (const event of events) {
+    const cancels = cancelledOrderIdOf(event);
+    const seq = (event as Partial<StoredEvent>).seq;
+    if (cancels === null || seq === undefined) continue;
+    const known = firstCancelSeq.get(cancels);
+    if (known === undefined || seq < known) firstCancelSeq.set(cancels, seq);
+  }
+  const heldOrders = new Map<string, HeraldEvent>();
+  const cancelled = new Set<string>();
   const apply = (
     event: HeraldEvent,
     repeatOrder: boolean,
@@ -162,10 +174,23 @@ export const replayHistory = (
           ? seenOrders.has(orderId)
           : (event as Partial<StoredEvent>).seq !== counted));
     if (orderId !== null) seenOrders.add(orderId);
+    const seq = (event as Partial<StoredEvent>).seq;
+    const cancelSeq = orderId === null ? undefined : firstCancelSeq.get(orderId);
+    if (
+      orderId !== null &&
+      theirs &&
+      !repeatOrder &&
+      !cancelled.has(orderId) &&
+      seq !== undefined &&
+      cancelSeq !== undefined &&
+      cancelSeq < seq
+    ) {
+      heldOrders.set(orderId, event);
+      continue;
+    }
     // Placed by the record that counts, not by a re-sent copy (which changes nothing).
     if (orderId !== null && theirs && !repeatOrder) ownOrders.add(orderId);
     const cancels = cancelledOrderIdOf(event);
-    const seq = (event as Partial<StoredEvent>).seq;
     const orderSeq = cancels === null ? undefined : countedSeq.get(cancels);
     const orderOwner = cancels === null ? undefined : orderOwners?.get(cancels);
     if (
@@ -185,11 +210,24 @@ export const replayHistory = (
       waiting.delete(orderId ?? '');
       for (const cancel of held) apply(cancel, false, cancelledOrderIdOf(cancel), null);
     }
+    if (cancels !== null) {
+      cancelled.add(cancels);
+      const order = heldOrders.get(cancels);
+      if (order !== undefined) {
+        heldOrders.delete(cancels);
+        ownOrders.add(cancels);
+        apply(order, false, null, null);
+      }
+    }
   }
   // Orders that never counted here (a re-sent copy was the one kept): their cancellations go
   // last, as taking back nothing placed.
   for (const held of waiting.values())
     for (const cancel of held) apply(cancel, false, cancelledOrderIdOf(cancel), null);
+  for (const [orderId, order] of heldOrders) {
+    ownOrders.add(orderId);
+    apply(order, false, null, null);
+  }
   return state;
 };
 
