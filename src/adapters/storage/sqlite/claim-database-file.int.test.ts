@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -76,6 +76,21 @@ describe('claiming the embedded database file', () => {
     claimDatabaseFile(file)();
   });
 
+  it('claims a file reached through a link the same, made yet or not', () => {
+    // A volume linked in on the first start: the file is not made yet. Claimed beside the link
+    // then, and beside the file once made, two processes on one URL both wrote it.
+    const volume = join(dir, 'volume');
+    mkdirSync(volume);
+    const link = join(dir, 'linked.db');
+    symlinkSync(join(volume, 'herald.db'), link);
+    const release = claimDatabaseFile(link);
+    writeFileSync(join(volume, 'herald.db'), '');
+    for (const path of [link, join(volume, 'herald.db')])
+      expect(() => claimDatabaseFile(path)).toThrow(/is in use by another Herald process/);
+    release();
+    claimDatabaseFile(link)();
+  });
+
   it('lets exactly one of several processes starting at once claim a fresh file', async () => {
     const started = Array.from({ length: 4 }, () => claimant(file));
     children.push(...started.map((s) => s.child));
@@ -92,7 +107,7 @@ describe('claiming the embedded database file', () => {
     expect(existsSync(`${file}.lock`)).toBe(false);
     writeFileSync(`${file}.lock`, String(process.ppid));
     expect(() => claimDatabaseFile(file)).toThrow(
-      `${file} is in use by another Herald process (pid ${process.ppid})`,
+      `${file} is in use by another Herald process (pid ${process.ppid}, named in ${file}.lock by an earlier Herald: remove that file if no Herald is running)`,
     );
     // Refused, it let its own lock go: once the old process is gone, the file can be claimed.
     rmSync(`${file}.lock`);

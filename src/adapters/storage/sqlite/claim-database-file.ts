@@ -1,22 +1,38 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { readFileSync, realpathSync, rmSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AppError } from '../../../core/errors.js';
 
 /**
  * The file's path with every symbolic link resolved (its folder's, when the file does not exist
- * yet), so that opening it through a link claims the same lock.
+ * yet), so that opening it through a link claims the same lock. A link to a file not made yet
+ * (a first start on a volume linked in) is followed to where SQLite will make it: claimed beside
+ * the link instead, the next process, finding the file made, claimed beside the file, and both
+ * wrote it.
  */
-const canonicalPath = (path: string): string => {
+const canonicalPath = (path: string, links = 0): string => {
   const file = resolve(path);
   try {
     return realpathSync(file);
   } catch {
+    if (links < MAX_LINKS && isLink(file))
+      return canonicalPath(resolve(dirname(file), readlinkSync(file)), links + 1);
     try {
       return join(realpathSync(dirname(file)), basename(file));
     } catch {
       return file;
     }
+  }
+};
+
+/** As many links as Linux follows in one path before it says there is a loop. */
+const MAX_LINKS = 40;
+
+const isLink = (file: string): boolean => {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
   }
 };
 
@@ -68,7 +84,12 @@ const checkEarlierLock = (file: string): void => {
   }
   const pid = /^\s*\d+\s*$/.test(text) ? Number(text) : null;
   if (pid === null ? isLockHeld(earlier) : pid > 0 && pid !== process.pid && isAlive(pid))
-    throw inUse(file, pid === null ? `it holds ${earlier}` : `pid ${pid}`);
+    throw inUse(
+      file,
+      pid === null
+        ? `it holds ${earlier}`
+        : `pid ${pid}, named in ${earlier} by an earlier Herald: remove that file if no Herald is running`,
+    );
   rmSync(earlier, { force: true });
 };
 
