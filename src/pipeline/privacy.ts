@@ -112,9 +112,11 @@ export const exportCustomer = async (
   const predicted = await predictions(customerId, computed, nowMs);
   // A merge hands the customer's rows over, but experiment units stay under the id they were
   // drawn for (the visitor they were before identifying, a user id aliased since).
-  const experiments = (
-    await Promise.all(mergedCustomerIds(customerId, links).map((id) => store.unitsOfCustomer(id)))
-  ).flat();
+  // One after another: a kiosk's thousands of visitor ids read all at once took seconds longer,
+  // every other request waiting (each read woke every waiting one).
+  const experiments: Awaited<ReturnType<typeof store.unitsOfCustomer>> = [];
+  for (const id of mergedCustomerIds(customerId, links))
+    experiments.push(...(await store.unitsOfCustomer(id)));
   // The short lists are read before the first byte: a read that fails then is an error status,
   // not an answer cut short. Only the paged lists are read while the answer is written.
   const rest = {

@@ -256,6 +256,26 @@ describe('applyEvent', () => {
       expect(state.anonymousIds).toEqual(['dev-1', 'dev-2']);
     });
 
+    it('collects each of a kiosk’s many anonymous ids once, from any state it came from', () => {
+      const visit = (i: number) => anEvent({ userId: 'kiosk', anonymousId: `dev-${String(i)}` });
+      const states = [applyAll([visit(0)])];
+      for (let i = 1; i < 100; i += 1) {
+        const last = states.at(-1);
+        if (last === undefined) break;
+        states.push(applyAll([visit(i), visit(i % 7)], policy, last));
+      }
+      const newest = states.at(-1);
+      expect(newest?.anonymousIds).toEqual(
+        Array.from({ length: 100 }, (_, i) => `dev-${String(i)}`),
+      );
+      // An earlier state, past the length searched as a set, knows only its own ids: an id added
+      // after it is added again from it, one it has is not.
+      const earlier = states[60];
+      expect(applyAll([visit(80)], policy, earlier).anonymousIds).toHaveLength(62);
+      expect(applyAll([visit(40)], policy, earlier).anonymousIds).toHaveLength(61);
+      expect(applyAll([visit(99)], policy, newest).anonymousIds).toHaveLength(100);
+    });
+
     it('merges preferences from identify traits', () => {
       const state = applyAll([
         anIdentify({ preferences: { topics: ['shoes'], frequency: 'weekly' } }),
