@@ -89,6 +89,17 @@ describe('claiming the embedded database file', () => {
       expect(() => claimDatabaseFile(path)).toThrow(/is in use by another Herald process/);
     release();
     claimDatabaseFile(link)();
+    // A link climbing out of a linked folder climbs from where that folder really is.
+    mkdirSync(join(volume, 'data'));
+    mkdirSync(join(dir, 'app'));
+    symlinkSync(join(volume, 'data'), join(dir, 'app', 'data'));
+    const climbing = join(dir, 'app', 'data', 'db.sqlite');
+    symlinkSync('../climbed.db', climbing);
+    const held = claimDatabaseFile(climbing);
+    writeFileSync(join(volume, 'climbed.db'), '');
+    expect(() => claimDatabaseFile(climbing)).toThrow(/is in use by another Herald process/);
+    expect(() => claimDatabaseFile(join(volume, 'climbed.db'))).toThrow(/is in use/);
+    held();
   });
 
   it('lets exactly one of several processes starting at once claim a fresh file', async () => {

@@ -15,8 +15,10 @@ const canonicalPath = (path: string, links = 0): string => {
   try {
     return realpathSync(file);
   } catch {
+    // The target is read from the folder the link really is in: `..` in it climbs from there,
+    // not from the path written (`app/data -> vol/data`, `db -> ../herald.db` is `vol/herald.db`).
     if (links < MAX_LINKS && isLink(file))
-      return canonicalPath(resolve(dirname(file), readlinkSync(file)), links + 1);
+      return canonicalPath(resolve(realFolderOf(file), readlinkSync(file)), links + 1);
     try {
       return join(realpathSync(dirname(file)), basename(file));
     } catch {
@@ -27,6 +29,14 @@ const canonicalPath = (path: string, links = 0): string => {
 
 /** As many links as Linux follows in one path before it says there is a loop. */
 const MAX_LINKS = 40;
+
+const realFolderOf = (file: string): string => {
+  try {
+    return realpathSync(dirname(file));
+  } catch {
+    return dirname(file);
+  }
+};
 
 const isLink = (file: string): boolean => {
   try {
