@@ -284,7 +284,7 @@ const eraseInTransaction = (
     const subject = (await tx.pseudonymsOf([customerId], nowMs)).get(customerId);
     if (subject === undefined) throw new Error('no pseudonym');
     // Read before they go: what the person is known by, to know them again (only as hashes).
-    const history = (await tx.loadEventsOf([customerId])).get(customerId) ?? [];
+    const identified = (await tx.identifyTraitsOf([customerId])).get(customerId) ?? [];
     const profile = (await tx.loadProfiles([customerId])).get(customerId);
     const links = await tx.identityKeysOf(customerId);
     // An anonymous visitor has no links of their own: their anonymous ids are theirs.
@@ -300,12 +300,9 @@ const eraseInTransaction = (
       // Their user and anonymous ids only where they lead to them: a profile also lists the
       // family computer's anonymous id another user identified on first, and an alias whose id
       // was merged into someone else — those are the other person's, who keeps their marketing.
-      ...identitiesOf(
-        'keep',
-        profile,
-        links,
-        history.filter((e) => e.type === 'identify').map((e) => e.traits),
-      ).filter((identity) => !/^[ua]:/.test(identity) || own.has(identity)),
+      ...identitiesOf('keep', profile, links, identified).filter(
+        (identity) => !/^[ua]:/.test(identity) || own.has(identity),
+      ),
       // Their push devices too: another customer once signed in on one gets no push there.
       ...deviceIdentitiesOf(profile, await tx.deviceTokensOwnedBy(customerId)),
     ];
@@ -498,15 +495,15 @@ export const findCustomersByContact = async (
   ).filter((id) => found.get(id) === undefined);
   for (let i = 0; i < identified.length; i += FIND_PAGE) {
     const page = identified.slice(i, i + FIND_PAGE);
-    const { histories, profiles } = await store.transaction(async (tx) => ({
-      histories: await tx.loadEventsOf(page),
+    // Their identify calls only: a candidate's whole history (a bot's) was read and parsed.
+    const { calls, profiles } = await store.transaction(async (tx) => ({
+      calls: await tx.identifyTraitsOf(page),
       profiles: await tx.loadProfiles(page),
     }));
-    for (const [id, history] of histories) {
+    for (const [id, traits] of calls) {
       const state = profiles.get(id);
       if (state === undefined) continue;
-      if (history.some((e) => e.type === 'identify' && matches(e.traits).length > 0))
-        note(state, 'earlier-traits');
+      if (traits.some((t) => matches(t).length > 0)) note(state, 'earlier-traits');
     }
   }
   // Messages keep the address they went to: a record whose traits have changed since.

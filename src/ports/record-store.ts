@@ -1,4 +1,5 @@
 import type { AuditEntry, AuditKey } from '../core/audit.js';
+import type { JsonObject } from '../core/event.js';
 import type { CustomerId } from '../core/ids.js';
 import type { MessageRecord, MessageStatus } from '../core/message.js';
 import type { Channel } from '../core/profile.js';
@@ -240,6 +241,12 @@ export interface RecordTx extends DeliverTx {
     claims: readonly { token: string; customerId: CustomerId; seenAtMs: number }[],
     replayed?: boolean,
   ): Promise<void>;
+  /**
+   * The traits of each customer's `identify` calls, in time order: what erasure and the lookup
+   * of a person read of a history, without the rest of it (a kiosk's hundreds of thousands of
+   * page views were read, and parsed, inside erasure's write transaction).
+   */
+  identifyTraitsOf(ids: readonly CustomerId[]): Promise<Map<CustomerId, JsonObject[]>>;
   /** The push tokens a customer holds now (`device_tokens`), whether their profile lists them or not. */
   deviceTokensOwnedBy(customerId: CustomerId): Promise<string[]>;
   /** The customer each of these push tokens belongs to now; tokens never claimed are absent. */

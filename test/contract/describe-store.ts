@@ -1069,8 +1069,21 @@ export const describeStore = (factory: StoreFactory): void => {
             name: null,
             traits: { email: 'ÅSA@example.se' },
           }),
+          draft({
+            customerId: fr,
+            messageId: toMessageId('tr-fr'),
+            type: 'track',
+            name: 'Product Viewed',
+            traits: { read: 'not as an identify' },
+          }),
         ]),
       );
+      // Their identify calls' traits alone, as erasure and the lookup of a person read them.
+      const traits = await store.transaction((tx) => tx.identifyTraitsOf([fr, jo, fr]));
+      expect([...traits.entries()]).toEqual([
+        [fr, [{ phone: '+33 6 12 34 56 78' }]],
+        [jo, [{ email: 'Jo@BÜCHER.de' }]],
+      ]);
       expect(await store.customersIdentifiedWith([], ['345678'])).toEqual([fr]);
       expect(await store.customersIdentifiedWith(['jo@'])).toEqual([jo]);
       // SQLite's lower() leaves `Å` as written (`Åsa@`), PostgreSQL's folds it (`åsa@`) where

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditKey } from '../../../core/audit.js';
+import type { JsonObject } from '../../../core/event.js';
 import { mergedCustomerIds, type CustomerId } from '../../../core/ids.js';
 import { groupByCustomer } from '../../../core/group-by-customer.js';
 import type { Channel } from '../../../core/profile.js';
@@ -499,6 +500,22 @@ export const createRecordTx = (
           chunk.flatMap((c) => [c.token, c.customerId, c.seenAtMs]),
         );
       }
+    },
+    async identifyTraitsOf(ids) {
+      const rows = await lookUpAll([...new Set(ids)], (chunk, marks) =>
+        sql.all<{ customer_id: CustomerId; body: string }>(
+          `SELECT customer_id, body FROM events WHERE type = 'identify' AND customer_id IN (${marks})
+           ORDER BY customer_id, timestamp_ms, seq`,
+          chunk,
+        ),
+      );
+      const traits = new Map<CustomerId, JsonObject[]>();
+      for (const row of rows) {
+        const list = traits.get(row.customer_id) ?? [];
+        list.push((JSON.parse(row.body) as { traits: JsonObject }).traits);
+        traits.set(row.customer_id, list);
+      }
+      return traits;
     },
     async deviceTokensOwnedBy(customerId) {
       const rows = await sql.all<{ token: string }>(

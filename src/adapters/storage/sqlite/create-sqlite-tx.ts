@@ -42,7 +42,8 @@ export const createSqliteTx = (
   };
   // The shared primitives come through the prototype: copying them into every transaction
   // object cost more than some transactions' work.
-  const own: Required<IngestTx> & Pick<RecordTx, 'eraseCustomer'> & { commit(): void } = {
+  const own: Required<IngestTx> &
+    Pick<RecordTx, 'eraseCustomer' | 'identifyTraitsOf'> & { commit(): void } = {
     async eraseCustomer(id) {
       needCustomerIndex();
       // A profile still waiting to be written has no row to delete, and is erased all the same.
@@ -145,6 +146,10 @@ export const createSqliteTx = (
     loadEventsOf(ids) {
       needCustomerIndex();
       return Promise.resolve(eventsOf(ids));
+    },
+    identifyTraitsOf(ids) {
+      needCustomerIndex();
+      return shared.identifyTraitsOf(ids);
     },
   };
   return Object.assign(Object.create(shared) as DecideTx & RecordTx & ExperimentTx, own);
