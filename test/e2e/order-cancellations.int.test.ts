@@ -33,6 +33,16 @@ for (const factory of storeFactories) {
       const { frequency, monetary, recencyDays } = profile.computed;
       return { count: frequency, monetary, recencyDays };
     };
+    /** The milestone actions decided for the customer. */
+    const milestones = async (userId: string) =>
+      (
+        await herald.app.inject({
+          url: `/v1/decisions?customerId=${userId}&agent=milestone`,
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      )
+        .json<{ decisions: { action: string }[] }>()
+        .decisions.map((d) => d.action);
     const rebuilt = async (userId: string) => {
       await sweepProfiles(
         herald.services.store,
@@ -54,13 +64,7 @@ for (const factory of storeFactories) {
       await track('mo', 'Order Cancelled', { order_id: 'o1', total: 40 }, T0 + HOUR_MS);
       await track('mo', 'Order Completed', { order_id: 'o2', total: 45 }, T0 + HOUR_MS);
       await herald.services.worker.runDue();
-      const decisions = (
-        await herald.app.inject({
-          url: '/v1/decisions?customerId=mo&agent=milestone',
-          headers: { authorization: `Bearer ${adminToken}` },
-        })
-      ).json<{ decisions: { action: string }[] }>().decisions;
-      expect(decisions.map((d) => d.action)).toEqual(['first-order-thanks']);
+      expect(await milestones('mo')).toEqual(['first-order-thanks']);
       // Its first order still, by the count: the replacement is the one order it holds.
       expect((await orders('mo')).count).toBe(1);
     });
@@ -81,13 +85,7 @@ for (const factory of storeFactories) {
       clock.set(T0 + 2 * HOUR_MS);
       await track('jo', 'Order Completed', { order_id: 'o2', total: 45 }, T0 + 2 * HOUR_MS);
       await herald.services.worker.runDue();
-      const decisions = (
-        await herald.app.inject({
-          url: '/v1/decisions?customerId=jo&agent=milestone',
-          headers: { authorization: `Bearer ${adminToken}` },
-        })
-      ).json<{ decisions: { action: string }[] }>().decisions;
-      expect(decisions.map((d) => d.action)).toEqual(['first-order-thanks']);
+      expect(await milestones('jo')).toEqual(['first-order-thanks']);
     });
 
     it('thanks a first order after a rebuild when an order sent after its cancellation never counted', async () => {
@@ -105,13 +103,7 @@ for (const factory of storeFactories) {
       clock.set(T0 + 2 * HOUR_MS);
       await track('lu', 'Order Completed', { order_id: 'o2', total: 45 }, T0 + 2 * HOUR_MS);
       await herald.services.worker.runDue();
-      const decisions = (
-        await herald.app.inject({
-          url: '/v1/decisions?customerId=lu&agent=milestone',
-          headers: { authorization: `Bearer ${adminToken}` },
-        })
-      ).json<{ decisions: { action: string }[] }>().decisions;
-      expect(decisions.map((d) => d.action)).toEqual(['first-order-thanks']);
+      expect(await milestones('lu')).toEqual(['first-order-thanks']);
     });
 
     it('counts, after a rebuild, the record of an order that arrived first, as it was counted live', async () => {
