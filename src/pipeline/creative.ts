@@ -1,8 +1,8 @@
-import type { JsonObject } from '../core/event.js';
 // content ─▶ decide ─▶ experiment: a campaign's creative — variants written from the approved
 // library (the strategies that won before for the segment and channel first), each customer
 // assigned one when the message is made; experiment-results.ts measures them.
 import type { CreativeVariant } from '../core/decision.js';
+import type { JsonObject } from '../core/event.js';
 import { AppError } from '../core/errors.js';
 import { isoTimeMs } from '../core/time.js';
 import type { Store, StoreTx } from '../ports/store.js';

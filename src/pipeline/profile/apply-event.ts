@@ -225,9 +225,10 @@ const channelOf = (event: HeraldEvent): Channel | null => {
 /**
  * Opens and clicks by channel and by the customer's local hour of the week, read in the zone
  * their quiet hours hold in (`calendarZoneOf`: their own, their state's or country's, their phone
- * number's country's, else the configured default): a Berliner who opens at 08:00 does so at 07:00 UTC in winter and 06:00 in summer, one
- * habit. The counts are kept with that zone; counted in another before (their zone learned
- * since, or UTC hours of a profile stored before local hours were counted) they move to it.
+ * number's country's, else the configured default): a Berliner who opens at 08:00 does so at
+ * 07:00 UTC in winter and 06:00 in summer, one habit. The counts are kept with that zone;
+ * counted in another before (their zone learned since, or UTC hours of a profile stored before
+ * local hours were counted) they move to it.
  */
 const updateResponses = (
   responses: Responses | undefined,

@@ -84,21 +84,24 @@ const orderFacts = (
 };
 
 /**
- * For each order id sent more than once, the arrival (`seq`) of the record that counts: the
- * first to arrive, as when the events were recorded live (and as the orders table holds it) —
- * not the earliest in time, which a backfill re-sending an order with another time and total
- * would be. Empty for events without arrival numbers (then the first in time counts).
+ * For each order id `idOf` reads in the events, the arrival (`seq`) of the first to arrive.
+ * Of orders: the record that counts, as when the events were recorded live (and as the orders
+ * table holds it) — not the earliest in time, which a backfill re-sending an order with another
+ * time and total would be. Empty for events without arrival numbers (then time order stands).
  */
-const countedOrderRecords = (events: readonly HeraldEvent[]): Map<string, number> => {
-  const counted = new Map<string, number>();
+const firstArrivals = (
+  events: readonly HeraldEvent[],
+  idOf: (event: HeraldEvent) => string | null,
+): Map<string, number> => {
+  const first = new Map<string, number>();
   for (const event of events) {
-    const orderId = orderIdOf(event);
+    const id = idOf(event);
     const seq = (event as Partial<StoredEvent>).seq;
-    if (orderId === null || seq === undefined) continue;
-    const known = counted.get(orderId);
-    if (known === undefined || seq < known) counted.set(orderId, seq);
+    if (id === null || seq === undefined) continue;
+    const known = first.get(id);
+    if (known === undefined || seq < known) first.set(id, seq);
   }
-  return counted;
+  return first;
 };
 
 /**
@@ -113,7 +116,7 @@ export const replayHistory = (
 ): ProfileState | null => {
   const first = events[0];
   if (first === undefined) return null;
-  const countedSeq = countedOrderRecords(events);
+  const countedSeq = firstArrivals(events, orderIdOf);
   const seenOrders = new Set<string>();
   // The orders this customer placed so far: a cancellation takes back only one of those.
   const ownOrders = new Set<string>();
@@ -125,14 +128,7 @@ export const replayHistory = (
   const waiting = new Map<string, HeraldEvent[]>();
   // And the other way round: an order sent after its cancellation (stamped before it) never
   // counted live — the cancellation came first and took back nothing — so it waits for it.
-  const firstCancelSeq = new Map<string, number>();
-  for (const event of events) {
-    const cancels = cancelledOrderIdOf(event);
-    const seq = (event as Partial<StoredEvent>).seq;
-    if (cancels === null || seq === undefined) continue;
-    const known = firstCancelSeq.get(cancels);
-    if (known === undefined || seq < known) firstCancelSeq.set(cancels, seq);
-  }
+  const firstCancelSeq = firstArrivals(events, cancelledOrderIdOf);
   const heldOrders = new Map<string, HeraldEvent>();
   const cancelled = new Set<string>();
   const apply = (
@@ -201,7 +197,9 @@ export const replayHistory = (
       orderSeq < seq &&
       (orderOwner === undefined || orderOwner === customerId)
     ) {
-      waiting.set(cancels, [...(waiting.get(cancels) ?? []), event]);
+      const held = waiting.get(cancels);
+      if (held === undefined) waiting.set(cancels, [event]);
+      else held.push(event);
       continue;
     }
     apply(event, repeatOrder, cancels, refundedOrderIdOf(event));

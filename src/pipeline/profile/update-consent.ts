@@ -27,12 +27,12 @@ const factOf = ({ other: _, ...fact }: ConsentEntry): ConsentEntry => {
  * depend on the order statements arrive in.
  *
  * A grant from an explicit source after an implied one in time (`implied`, then
- * `double-opt-in`), whichever arrived first, is a new statement. Any other change of source restates it: two
- * integrations resending one grant, each under its own source (a signup form's, a CRM's
- * default `identify`), would otherwise make it new every day. Restated, the entry takes the
- * latest statement's source, an implied one's too: which source stated a run first cannot be
- * told once only the latest fact is kept (a withdrawal may have come between), so the source
- * errs towards asking again, whatever order the statements arrive in.
+ * `double-opt-in`), whichever arrived first, is a new statement. Any other change of source
+ * restates it: two integrations resending one grant, each under its own source (a signup
+ * form's, a CRM's default `identify`), would otherwise make it new every day. Restated, the
+ * entry takes the latest statement's source, an implied one's too: which source stated a run
+ * first cannot be told once only the latest fact is kept (a withdrawal may have come between),
+ * so the source errs towards asking again, whatever order the statements arrive in.
  */
 const restated = (
   held: ConsentEntry | undefined,
